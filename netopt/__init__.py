@@ -1,0 +1,14 @@
+"""netopt: plan a bank's branch network (网点布局) — data loading, coverage diagnosis, location models."""
+from netopt import maps
+from netopt._errors import InfeasibleError, InputError, NetoptError, Problem, SolverError
+from netopt.coords import gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
+from netopt.coverage import Coverage, analyze_coverage
+from netopt.datasets import load_sample
+from netopt.io import Dataset, read_branches, read_counties, read_dataset, read_towns
+
+__version__ = "0.1.0"
+__all__ = [
+    "Coverage", "Dataset", "InfeasibleError", "InputError", "NetoptError", "Problem", "SolverError",
+    "analyze_coverage", "gcj02_to_wgs84", "load_sample", "maps", "read_branches", "read_counties",
+    "read_dataset", "read_towns", "to_wgs84", "wgs84_to_gcj02",
+]

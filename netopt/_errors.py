@@ -1,0 +1,67 @@
+"""Errors raised by netopt: one base class, one subclass per kind of failure."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_LISTED_PROBLEMS = 20
+
+
+class NetoptError(Exception):
+    """Base class of every error netopt raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file: where it is and what is wrong."""
+
+    file: str
+    message: str
+    column: str | None = None
+    rows: tuple[int, ...] = ()
+    row_word: str = "row"
+
+    def location(self) -> str:
+        parts = [self.file]
+        if self.rows:
+            parts.append(_describe_rows(self.rows, self.row_word))
+        if self.column:
+            parts.append(f"column '{self.column}'")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.location()}: {self.message}"
+
+
+def _describe_rows(rows: tuple[int, ...], word: str = "row", limit: int = 10) -> str:
+    shown = ", ".join(str(r) for r in rows[:limit])
+    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+    return f"{word if len(rows) == 1 else word + 's'} {shown}{more}"
+
+
+class InputError(NetoptError):
+    """A user's input file or table cannot be used; lists every problem found."""
+
+    def __init__(self, problems: list[Problem] | Problem | str, file: str = "<input>") -> None:
+        if isinstance(problems, str):
+            problems = [Problem(file=file, message=problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        super().__init__(self._summary())
+
+    def _summary(self) -> str:
+        shown = [str(p) for p in self.problems[:MAX_LISTED_PROBLEMS]]
+        hidden = len(self.problems) - len(shown)
+        if hidden > 0:
+            shown.append(f"... and {hidden} more problems")
+        if len(shown) == 1:
+            return shown[0]
+        return f"{len(self.problems)} problems found:\n  " + "\n  ".join(shown)
+
+
+class InfeasibleError(NetoptError):
+    """A model has no solution; the message names what cannot be satisfied."""
+
+
+class SolverError(NetoptError):
+    """The solver failed or is not available."""

@@ -1,0 +1,182 @@
+"""The columns netopt understands in counties, towns and branches tables: names, aliases, units."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+# Units written in a header, e.g. "常住人口（万人）" or "GDP (万元)": factor to the canonical unit.
+PERSON_UNITS = {"万人": 1e4, "万": 1e4, "10k": 1e4, "人": 1.0, "persons": 1.0, "person": 1.0, "people": 1.0}
+YUAN_UNITS = {"亿元": 1.0, "亿": 1.0, "100m_yuan": 1.0, "100m yuan": 1.0, "万元": 1e-4, "元": 1e-8, "yuan": 1e-8}
+AREA_UNITS = {
+    "km2": 1.0, "km²": 1.0, "平方公里": 1.0, "平方千米": 1.0, "sq km": 1.0,
+    "公顷": 0.01, "ha": 0.01, "m2": 1e-6, "m²": 1e-6, "平方米": 1e-6,
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One canonical column: accepted header names, kind, and unit conversions."""
+
+    name: str
+    aliases: tuple[str, ...]
+    kind: str = "text"  # text | number | id
+    units: dict[str, float] = field(default_factory=dict)
+    default_unit: str | None = None
+    # headers that carry their unit in the name itself, e.g. population_wan -> 万人
+    unit_aliases: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+
+POPULATION = Field(
+    "population",
+    ("population", "pop", "pop_2020", "常住人口", "人口", "人口数", "总人口", "常住人口数", "人口数_合计", "resident_population"),
+    kind="number", units=PERSON_UNITS, default_unit="人",
+    unit_aliases={"population_wan": "万人", "pop_wan": "万人", "常住人口万人": "万人"},
+    description="resident population, persons (a header with 万人 is multiplied by 10,000)",
+)
+LON = Field("lon", ("lon", "lng", "long", "longitude", "x", "经度", "东经"), kind="number", description="longitude, degrees")
+LAT = Field("lat", ("lat", "latitude", "y", "纬度", "北纬"), kind="number", description="latitude, degrees")
+REGION_TYPE = Field(
+    "region_type", ("region_type", "region", "区域类型", "区域", "城乡类型", "片区类型"),
+    description="core | county | fringe (核心城区 / 县域 / 城乡结合部)",
+)
+
+COUNTY_FIELDS: tuple[Field, ...] = (
+    Field("county_id", ("county_id", "adcode", "区划代码", "行政区划代码", "county_code", "代码", "county_adcode", "code"), kind="id"),
+    Field("name", ("name", "name_zh", "county", "county_name", "区县", "县区", "区县名称", "名称", "地区", "行政区"),
+          description="county name as given (Chinese)"),
+    Field("name_pinyin", ("name_pinyin", "pinyin", "name_en", "拼音", "英文名")),
+    POPULATION,
+    Field("gdp_yi", ("gdp_yi", "gdp", "地区生产总值", "生产总值", "gdp_100m_yuan"), kind="number",
+          units=YUAN_UNITS, default_unit="亿元", description="GDP, 亿元 (万元 and 元 headers are converted)"),
+    Field("area_km2", ("area_km2", "area", "面积", "土地面积", "行政区域面积", "辖区面积", "area_km2_computed"),
+          kind="number", units=AREA_UNITS, default_unit="km2", description="area, km² (公顷 and m² converted)"),
+    REGION_TYPE,
+)
+COUNTY_REQUIRED = ("name", "population")
+
+TOWN_FIELDS: tuple[Field, ...] = (
+    Field("town_id", ("town_id", "town_code", "乡镇代码", "区划代码", "code", "id", "编号"), kind="id"),
+    Field("name", ("name", "name_zh", "town", "town_name", "乡镇", "乡镇名称", "乡镇街道", "街道", "名称")),
+    Field("county", ("county", "county_name", "county_name_zh", "区县", "所属区县", "县区", "区县名称")),
+    Field("county_id", ("county_id", "county_adcode", "county_code", "区县代码", "所属区县代码"), kind="id"),
+    POPULATION,
+    Field("population_method", ("population_method", "人口来源", "人口口径")),
+    REGION_TYPE,
+    LON,
+    LAT,
+)
+TOWN_REQUIRED = ("name",)
+
+BRANCH_FIELDS: tuple[Field, ...] = (
+    Field("branch_id", ("branch_id", "id", "网点编号", "网点代码", "机构号", "机构代码", "编号", "code")),
+    Field("name", ("name", "branch_name", "网点名称", "名称", "机构名称", "网点")),
+    Field("bank", ("bank", "bank_zh", "bank_name", "银行", "所属银行", "银行名称")),
+    Field("type", ("type", "branch_type", "网点类型", "类型", "功能定位"),
+          description="comprehensive | community | inclusive | light (综合型 / 社区型 / 普惠型 / 轻型)"),
+    Field("county", ("county", "county_name", "区县", "所属区县")),
+    Field("address", ("address", "地址", "网点地址")),
+    LON,
+    LAT,
+)
+BRANCH_REQUIRED = ("name",)
+
+BRANCH_TYPES = ("comprehensive", "community", "inclusive", "light")
+_BRANCH_TYPE_NAMES = {
+    "comprehensive": "comprehensive", "综合型": "comprehensive", "综合": "comprehensive", "综合网点": "comprehensive",
+    "community": "community", "社区型": "community", "社区": "community", "社区网点": "community",
+    "inclusive": "inclusive", "普惠型": "inclusive", "普惠": "inclusive", "普惠网点": "inclusive",
+    "light": "light", "轻型": "light", "轻": "light", "轻型网点": "light",
+}
+REGION_TYPES = ("core", "county", "fringe")
+_REGION_TYPE_NAMES = {
+    "core": "core", "核心城区": "core", "主城区": "core", "中心城区": "core", "城区": "core", "urban": "core",
+    "county": "county", "县域": "county", "县": "county", "郊县": "county", "rural": "county", "农村": "county",
+    "fringe": "fringe", "城乡结合部": "fringe", "城郊": "fringe", "近郊": "fringe", "peri-urban": "fringe",
+}
+
+
+def canonical_branch_type(value: str) -> str | None:
+    """The canonical branch type for a user's label, or None when it is not one."""
+    return _BRANCH_TYPE_NAMES.get(str(value).strip().lower())
+
+
+def canonical_region_type(value: str) -> str | None:
+    """The canonical region type (core / county / fringe) for a user's label, or None."""
+    return _REGION_TYPE_NAMES.get(str(value).strip().lower())
+
+
+def normalize_header(header: object) -> str:
+    """Lower-case, NFKC (full-width to ASCII), no BOM or surrounding spaces."""
+    text = unicodedata.normalize("NFKC", str(header)).replace("\ufeff", "").strip().lower()
+    return re.sub(r"\s+", " ", text)
+
+
+_UNIT_SUFFIX = re.compile(r"^(?P<base>.*?)\s*[(\[/]\s*(?P<unit>[^)\]]*?)\s*[)\]]?$")
+
+
+def split_unit(header: str) -> tuple[str, str | None]:
+    """Split "常住人口(万人)" into ("常住人口", "万人"); headers without a unit give (header, None)."""
+    match = _UNIT_SUFFIX.match(header)
+    if match and match.group("unit"):
+        return match.group("base").strip(), match.group("unit").strip()
+    return header, None
+
+
+@dataclass(frozen=True)
+class ColumnMatch:
+    """Which source column feeds a canonical field, and the factor to its canonical unit."""
+
+    field: Field
+    source: str
+    factor: float = 1.0
+
+
+def match_columns(headers: list[str], fields: tuple[Field, ...]) -> tuple[dict[str, ColumnMatch], dict[str, str]]:
+    """Match headers to fields. Returns (matches by field name, unknown units by source column)."""
+    normalized = {h: normalize_header(h) for h in headers}
+    matches: dict[str, ColumnMatch] = {}
+    bad_units: dict[str, str] = {}
+    for fld in fields:
+        for alias in fld.aliases + tuple(fld.unit_aliases):
+            hit = _find_header(normalized, alias, fld, matches)
+            if hit is None:
+                continue
+            source, unit = hit
+            factor = _unit_factor(fld, alias, unit)
+            if factor is None:
+                bad_units[source] = unit or ""
+            else:
+                matches[fld.name] = ColumnMatch(fld, source, factor)
+            break
+    return matches, bad_units
+
+
+def _find_header(normalized: dict[str, str], alias: str, fld: Field,
+                 taken: dict[str, ColumnMatch]) -> tuple[str, str | None] | None:
+    used = {m.source for m in taken.values()}
+    for source, norm in normalized.items():
+        if source in used:
+            continue
+        if norm == alias:
+            return source, None
+        base, unit = split_unit(norm)
+        if unit is not None and base == alias:
+            return source, unit
+    return None
+
+
+def _unit_factor(fld: Field, alias: str, unit: str | None) -> float | None:
+    if alias in fld.unit_aliases:
+        unit = fld.unit_aliases[alias]
+    if unit is None:
+        return 1.0
+    if not fld.units:
+        return 1.0
+    return fld.units.get(unit.strip().lower())
+
+
+def accepted_names(fld: Field) -> str:
+    """A short human list of the header names accepted for a field."""
+    return ", ".join(fld.aliases[:8])

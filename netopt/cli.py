@@ -1,0 +1,182 @@
+"""The `netopt` command line: demo, validate, analyze."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from netopt._errors import InputError, NetoptError, Problem
+from netopt.coverage import Coverage, analyze_coverage
+from netopt.datasets import SAMPLE_CITY, load_sample
+from netopt.io import VECTOR_SUFFIXES, TABLE_SUFFIXES, Dataset, read_branches, read_counties, read_dataset, read_towns, write_atomic
+
+app = typer.Typer(help="netopt: plan a bank's branch network (网点布局) — coverage, location models, branch types.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+console = Console()
+errors = Console(stderr=True)
+
+READERS: dict[str, Callable] = {"counties": read_counties, "towns": read_towns, "branches": read_branches}
+KIND_HINTS = {"counties": ("count", "区县", "县"), "towns": ("town", "乡镇", "街道"), "branches": ("branch", "网点", "bank")}
+DEMO_RADIUS_KM = {"core": 1.2, "county": 3.5}
+
+
+def _fail(message: str, code: int = 2) -> None:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _guard(action: Callable[[], None]) -> None:
+    """Run a command; turn netopt errors and unexpected failures into one clear line and an exit code."""
+    try:
+        action()
+    except typer.Exit:
+        raise
+    except InputError as err:
+        _print_problems(err.problems)
+        raise typer.Exit(2) from None
+    except NetoptError as err:
+        _fail(str(err))
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except Exception as err:  # last resort: never show a traceback to an analyst
+        _fail(f"unexpected {type(err).__name__}: {err} (please report this with the command you ran)", 3)
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    table = Table(title=f"{len(problems)} problem(s) found", show_lines=False)
+    for col in ("file", "rows", "column", "problem"):
+        table.add_column(col, overflow="fold")
+    for p in problems:
+        rows = ", ".join(map(str, p.rows[:10])) + (f" (+{len(p.rows) - 10})" if len(p.rows) > 10 else "")
+        table.add_row(Path(p.file).name, f"{p.row_word} {rows}" if rows else "", p.column or "", p.message)
+    errors.print(table)
+
+
+def _guess_kind(path: Path) -> str | None:
+    name = path.name.lower()
+    hits = [kind for kind, words in KIND_HINTS.items() if any(w in name for w in words)]
+    return hits[0] if len(hits) == 1 else None
+
+
+@app.command()
+def validate(
+    files: list[Path] = typer.Argument(..., help="Files to check (CSV, Excel, GeoJSON, GeoPackage, Shapefile)."),
+    kind: Optional[str] = typer.Option(None, help="counties, towns or branches (guessed from the file name if omitted)."),
+    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 (Amap) or bd09 (Baidu)."),
+) -> None:
+    """Check input files and list every problem (file, row, column); exit code 1 when any is found."""
+    def run() -> None:
+        problems: list[Problem] = []
+        for path in files:
+            chosen = kind or _guess_kind(path)
+            if chosen not in READERS:
+                problems.append(Problem(str(path), "cannot tell whether this is counties, towns or branches; "
+                                        "pass --kind counties|towns|branches"))
+                continue
+            try:
+                frame = READERS[chosen](path, coords=coords)
+                console.print(f"[green]ok[/] {path} ({chosen}): {len(frame)} rows")
+            except InputError as err:
+                problems.extend(err.problems)
+        if problems:
+            _print_problems(problems)
+            raise typer.Exit(1)
+    _guard(run)
+
+
+def _find_input(folder: Path, stem: str) -> Path:
+    for suffix in TABLE_SUFFIXES + VECTOR_SUFFIXES:
+        candidate = folder / f"{stem}{suffix}"
+        if candidate.exists():
+            return candidate
+    raise InputError(f"no {stem} file found (expected {stem}.csv, .xlsx, .geojson, .gpkg or .shp)", file=str(folder))
+
+
+def _load(data: Optional[Path], coords: str) -> tuple[Dataset, str]:
+    if data is None:
+        return load_sample(), f"bundled sample {SAMPLE_CITY}"
+    paths = {stem: _find_input(data, stem) for stem in ("counties", "towns", "branches")}
+    return read_dataset(**paths, coords=coords), str(data)
+
+
+def _radius(radius_km: Optional[float], core_km: Optional[float], county_km: Optional[float],
+            fringe_km: Optional[float]) -> float | dict[str, float]:
+    by_type = {k: v for k, v in (("core", core_km), ("county", county_km), ("fringe", fringe_km)) if v is not None}
+    if radius_km is not None and by_type:
+        raise InputError("give either --radius-km or per-region radii (--core-km/--county-km/--fringe-km), not both",
+                         file="command line")
+    if radius_km is not None:
+        return radius_km
+    return by_type or dict(DEMO_RADIUS_KM)
+
+
+def _summarise(cov: Coverage, source: str) -> None:
+    table = Table(title=f"Coverage 覆盖诊断 — {source}")
+    for col in ("区域 region", "区县", "万人", "网点", "万人/网点", "网点/100km²", "覆盖率", "半径 km"):
+        table.add_column(col, justify="right")
+    for row in cov.by_region.itertuples():
+        table.add_row(row.region_type, str(row.counties), f"{row.population_wan:,.1f}", str(row.branches),
+                      f"{row.residents_per_branch_wan:.2f}", f"{row.branches_per_100km2:.2f}",
+                      f"{row.coverage_rate_pct:.1f}%", f"{row.mean_service_radius_km:.2f}")
+    console.print(table)
+    console.print(f"core − county coverage gap 城乡覆盖差: [bold]{cov.core_county_gap_pp:+.1f}[/] percentage points")
+    top = cov.underserved_towns.head(5)
+    if len(top):
+        console.print("Most underserved towns 服务不足乡镇:")
+        for row in top.itertuples():
+            console.print(f"  {row.name} ({row.county}), {row.population / 1e4:.1f}万人: {row.reason}")
+
+
+def _write_outputs(ds: Dataset, cov: Coverage, out: Path) -> None:
+    from netopt.maps import network_map
+    from netopt.report import write_coverage_report
+
+    written = write_coverage_report(cov, out)
+    fmap = network_map(ds, coverage=cov)
+    written.append(write_atomic(out / "coverage_map.html", lambda p: fmap.save(str(p))))
+    console.print(f"Wrote {len(written)} files to [bold]{out}[/]: " + ", ".join(p.name for p in written))
+
+
+@app.command()
+def analyze(
+    data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.* and branches.* (default: the bundled sample)."),
+    out: Path = typer.Option(Path("out"), help="Folder for the CSV, Excel and HTML outputs."),
+    radius_km: Optional[float] = typer.Option(None, help="One service radius for every town, km."),
+    core_km: Optional[float] = typer.Option(None, help="Service radius in core urban districts, km (default 1.2)."),
+    county_km: Optional[float] = typer.Option(None, help="Service radius in counties, km (default 3.5)."),
+    fringe_km: Optional[float] = typer.Option(None, help="Service radius in urban–rural fringe towns, km."),
+    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+) -> None:
+    """Coverage diagnosis: coverage, density, residents per branch and underserved towns, by county and region."""
+    def run() -> None:
+        radius = _radius(radius_km, core_km, county_km, fringe_km)
+        ds, source = _load(data, coords)
+        cov = analyze_coverage(ds, radius_km=radius)
+        _summarise(cov, source)
+        _write_outputs(ds, cov, out)
+    _guard(run)
+
+
+@app.command()
+def demo(out: Path = typer.Option(Path("out"), help="Folder for the outputs.")) -> None:
+    """Run the coverage diagnosis on the bundled Hefei sample and write CSV, Excel and an HTML map."""
+    def run() -> None:
+        ds = load_sample()
+        console.print(f"Loaded {SAMPLE_CITY}: {ds}")
+        cov = analyze_coverage(ds, radius_km=dict(DEMO_RADIUS_KM))
+        _summarise(cov, f"{SAMPLE_CITY}, radius core {DEMO_RADIUS_KM['core']} km / county {DEMO_RADIUS_KM['county']} km")
+        _write_outputs(ds, cov, out)
+    _guard(run)
+
+
+def main() -> None:
+    """Entry point for `python -m netopt`."""
+    app(prog_name="netopt")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

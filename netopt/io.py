@@ -1,0 +1,513 @@
+"""Read and validate counties, towns and branches from CSV, Excel, GeoJSON, GeoPackage or Shapefile."""
+from __future__ import annotations
+
+import csv
+import io as _stdio
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Geod
+
+from netopt import _schema as sc
+from netopt._errors import InputError, Problem
+from netopt.coords import normalize_coord_system, to_wgs84
+
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
+# China's extent (incl. the South China Sea islands), degrees: used to catch swapped or foreign points.
+CHINA_LON = (73.0, 136.0)
+CHINA_LAT = (3.0, 54.0)
+WGS84 = "EPSG:4326"
+_GEOD = Geod(ellps="WGS84")
+
+
+@dataclass
+class Dataset:
+    """A city's counties, towns and branches, each a validated GeoDataFrame in WGS84."""
+
+    counties: gpd.GeoDataFrame
+    towns: gpd.GeoDataFrame
+    branches: gpd.GeoDataFrame
+
+    def __repr__(self) -> str:
+        pop = self.towns["population"].sum() if "population" in self.towns else float("nan")
+        return (f"Dataset({len(self.counties)} counties, {len(self.towns)} towns "
+                f"({pop / 1e4:,.1f}万人), {len(self.branches)} branches)")
+
+
+@dataclass
+class _Table:
+    """A raw table read from a file, with how to name its rows in messages."""
+
+    frame: pd.DataFrame
+    file: str
+    row_word: str
+    first_row: int  # the number the first data row has in messages
+
+    def rows(self, mask: np.ndarray | pd.Series) -> tuple[int, ...]:
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        return tuple(int(p) + self.first_row for p in positions)
+
+    def problem(self, message: str, column: str | None = None, mask: object = None) -> Problem:
+        rows = self.rows(mask) if mask is not None else ()
+        return Problem(self.file, message, column, rows, self.row_word)
+
+
+# ----------------------------------------------------------------------------- reading files
+
+def _read_raw(path: str | os.PathLike, layer: str | None = None) -> _Table:
+    file = str(path)
+    p = Path(file)
+    if not p.exists():
+        raise InputError(f"file does not exist (looked in {p.resolve().parent})", file=file)
+    if p.is_dir():
+        raise InputError("is a folder, not a file", file=file)
+    suffix = p.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _Table(_read_csv(p), file, "row", 2)
+    if suffix in (".xlsx", ".xlsm"):
+        return _Table(_read_excel(p), file, "row", 2)
+    if suffix in VECTOR_SUFFIXES:
+        return _Table(_read_vector(p, layer), file, "feature", 1)
+    raise InputError(
+        f"unsupported file type '{suffix}'; use one of {', '.join(TABLE_SUFFIXES + VECTOR_SUFFIXES)}", file=file
+    )
+
+
+def decode_text(raw: bytes, file: str) -> str:
+    """Decode bytes as UTF-8 (with or without BOM), else GB18030 (a superset of GBK/GB2312)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError("cannot be decoded as UTF-8 or GBK/GB18030 text; save it as UTF-8 CSV", file=file)
+
+
+def _read_csv(p: Path) -> pd.DataFrame:
+    text = decode_text(p.read_bytes(), str(p))
+    if not text.strip():
+        raise InputError("the file is empty", file=str(p))
+    sep = "\t" if p.suffix.lower() == ".tsv" else None
+    try:
+        frame = pd.read_csv(_stdio.StringIO(text), sep=sep, engine="python", dtype=str,
+                            keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+        raise InputError(f"not a readable CSV table ({_first_line(exc)})", file=str(p)) from None
+    return _drop_blank_rows(frame, str(p))
+
+
+def _read_excel(p: Path) -> pd.DataFrame:
+    if p.stat().st_size == 0:
+        raise InputError("the file is empty", file=str(p))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = pd.read_excel(p, dtype=str, keep_default_na=False, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many types for corrupt files
+        raise InputError(f"not a readable .xlsx workbook ({_first_line(exc)})", file=str(p)) from None
+    return _drop_blank_rows(frame, str(p))
+
+
+def _read_vector(p: Path, layer: str | None) -> gpd.GeoDataFrame:
+    if p.stat().st_size == 0:
+        raise InputError("the file is empty", file=str(p))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = gpd.read_file(p, layer=layer) if layer else gpd.read_file(p)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise InputError(f"not a readable GIS file ({_first_line(exc)})", file=str(p)) from None
+    if len(frame) == 0:
+        raise InputError("the file has no features", file=str(p))
+    return frame
+
+
+def _drop_blank_rows(frame: pd.DataFrame, file: str) -> pd.DataFrame:
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    frame = frame.loc[:, [not str(c).startswith("Unnamed:") or frame[c].astype(str).str.strip().ne("").any()
+                          for c in frame.columns]]
+    if len(frame.columns) == 0 or len(frame) == 0:
+        raise InputError("the file has a header but no data rows" if len(frame.columns) else "the file is empty",
+                         file=file)
+    return frame
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# ----------------------------------------------------------------------------- columns and values
+
+def _resolve(table: _Table, fields: tuple[sc.Field, ...], required: tuple[str, ...],
+             problems: list[Problem]) -> dict[str, sc.ColumnMatch]:
+    headers = [c for c in table.frame.columns if c != "geometry"]
+    matches, bad_units = sc.match_columns(headers, fields)
+    for source, unit in bad_units.items():
+        problems.append(table.problem(f"unknown unit '{unit}' in the header", source))
+    by_name = {f.name: f for f in fields}
+    missing = [name for name in required if name not in matches]
+    for name in missing:
+        problems.append(table.problem(
+            f"missing required column '{name}' ({by_name[name].description or name}); "
+            f"accepted names: {sc.accepted_names(by_name[name])}; columns found: {', '.join(map(str, headers))}"
+        ))
+    if missing:
+        raise InputError(problems)
+    return matches
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Strings with missing values as "" (cells from CSV, Excel or GIS files alike)."""
+    out = series.astype(object).where(series.notna(), "")
+    return out.map(lambda v: _clean_cell(v)).astype(object)
+
+
+def _clean_cell(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return "" if text.lower() in ("nan", "none", "null", "<na>") else text
+
+
+def _numbers(table: _Table, match: sc.ColumnMatch, problems: list[Problem], required: bool) -> pd.Series:
+    raw = _text(table.frame[match.source])
+    cleaned = raw.str.replace(",", "", regex=False).str.replace("，", "", regex=False).str.strip()
+    values = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce").astype(float)
+    bad = (cleaned != "") & values.isna()
+    if bad.any():
+        examples = ", ".join(repr(v) for v in raw[bad].unique()[:3])
+        problems.append(table.problem(f"non-numeric values (e.g. {examples})", match.source, bad))
+    if required:
+        empty = cleaned == ""
+        if empty.any():
+            problems.append(table.problem("empty values in a required column", match.source, empty))
+    return values * match.factor
+
+
+def _ids(table: _Table, match: sc.ColumnMatch | None, prefix: str, problems: list[Problem]) -> pd.Series:
+    n = len(table.frame)
+    if match is None:
+        return pd.Series([f"{prefix}{i + 1:04d}" for i in range(n)], index=table.frame.index, dtype=object)
+    ids = _text(table.frame[match.source])
+    empty = ids == ""
+    if empty.any():
+        problems.append(table.problem("empty ids", match.source, empty))
+    dup = ids.duplicated(keep=False) & ~empty
+    if dup.any():
+        examples = ", ".join(ids[dup].unique()[:3])
+        problems.append(table.problem(f"duplicate ids ({examples})", match.source, dup))
+    return ids
+
+
+def _checked_positive(table: _Table, values: pd.Series, match: sc.ColumnMatch, problems: list[Problem],
+                      allow_zero: bool = False) -> None:
+    bad = values < 0 if allow_zero else values <= 0
+    if bad.any():
+        what = "negative" if allow_zero else "zero or negative"
+        problems.append(table.problem(f"{what} values", match.source, bad.fillna(False)))
+
+
+def _labels(table: _Table, match: sc.ColumnMatch | None, canon: Callable[[str], str | None],
+            allowed: tuple[str, ...], problems: list[Problem]) -> pd.Series:
+    if match is None:
+        return pd.Series(pd.NA, index=table.frame.index, dtype=object)
+    raw = _text(table.frame[match.source])
+    mapped = raw.map(lambda v: canon(v) if v else None)
+    bad = (raw != "") & mapped.isna()
+    if bad.any():
+        examples = ", ".join(repr(v) for v in raw[bad].unique()[:3])
+        problems.append(table.problem(f"unknown value(s) {examples}; allowed: {', '.join(allowed)}", match.source, bad))
+    return mapped.where(mapped.notna(), pd.NA).astype(object)
+
+
+# ----------------------------------------------------------------------------- geometry
+
+def _geometry_from_frame(table: _Table, matches: dict[str, sc.ColumnMatch], coords: str,
+                         problems: list[Problem], need_points: bool) -> gpd.GeoSeries | None:
+    frame = table.frame
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
+        return _vector_geometry(table, coords, problems)
+    if "lon" in matches and "lat" in matches:
+        return _points_from_columns(table, matches, coords, problems)
+    if need_points:
+        missing = [n for n in ("lon", "lat") if n not in matches]
+        fld = sc.LON if "lon" in missing else sc.LAT
+        problems.append(table.problem(
+            f"missing coordinate column(s) {', '.join(missing)}; accepted names: {sc.accepted_names(fld)}; "
+            f"columns found: {', '.join(map(str, frame.columns))}"))
+    return None
+
+
+def _points_from_columns(table: _Table, matches: dict[str, sc.ColumnMatch], coords: str,
+                         problems: list[Problem]) -> gpd.GeoSeries | None:
+    start = len(problems)
+    lon = _numbers(table, matches["lon"], problems, required=True)
+    lat = _numbers(table, matches["lat"], problems, required=True)
+    if len(problems) > start:
+        return None
+    _check_china_extent(table, lon.to_numpy(), lat.to_numpy(), problems,
+                        f"{matches['lon'].source}/{matches['lat'].source}")
+    wlon, wlat = to_wgs84(lon.to_numpy(), lat.to_numpy(), coords)
+    return gpd.GeoSeries(gpd.points_from_xy(wlon, wlat), index=table.frame.index, crs=WGS84)
+
+
+def _check_china_extent(table: _Table, lon: np.ndarray, lat: np.ndarray, problems: list[Problem],
+                        column: str) -> None:
+    inside = _in_china(lon, lat)
+    swapped = ~inside & _in_china(lat, lon)
+    if swapped.any():
+        problems.append(table.problem("latitude and longitude look swapped (longitude is in the latitude range)",
+                                      column, swapped))
+    outside = ~inside & ~swapped
+    if outside.any():
+        problems.append(table.problem(
+            f"coordinates outside China's extent (lon {CHINA_LON[0]}–{CHINA_LON[1]}, lat {CHINA_LAT[0]}–{CHINA_LAT[1]})",
+            column, outside))
+
+
+def _in_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    return (lon >= CHINA_LON[0]) & (lon <= CHINA_LON[1]) & (lat >= CHINA_LAT[0]) & (lat <= CHINA_LAT[1])
+
+
+def _vector_geometry(table: _Table, coords: str, problems: list[Problem]) -> gpd.GeoSeries | None:
+    geom = table.frame.geometry
+    start = len(problems)
+    empty = geom.isna() | geom.is_empty
+    if empty.any():
+        problems.append(table.problem("empty or missing geometry", "geometry", empty))
+    invalid = ~empty & ~geom.is_valid
+    if invalid.any():
+        reason = shapely.is_valid_reason(geom[invalid].iloc[0])
+        problems.append(table.problem(f"invalid geometry (e.g. {reason})", "geometry", invalid))
+    if len(problems) > start:
+        return None
+    geom = _to_wgs84_crs(table, geom, problems)
+    if geom is None:
+        return None
+    centre = geom.representative_point()
+    _check_china_extent(table, centre.x.to_numpy(), centre.y.to_numpy(), problems, "geometry")
+    if normalize_coord_system(coords) != "wgs84":
+        geom = geom.set_crs(None, allow_override=True)
+        geom = gpd.GeoSeries(shapely.transform(geom.values, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], coords))),
+                             index=geom.index, crs=WGS84)
+    return geom
+
+
+def _to_wgs84_crs(table: _Table, geom: gpd.GeoSeries, problems: list[Problem]) -> gpd.GeoSeries | None:
+    minx, miny, maxx, maxy = geom.total_bounds
+    looks_degrees = -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90
+    crs = geom.crs
+    if crs is None:
+        if not looks_degrees:
+            problems.append(table.problem("no coordinate system (CRS) is given and the coordinates are not "
+                                          "longitude/latitude; save the file with its CRS", "geometry"))
+            return None
+        return geom.set_crs(WGS84)
+    if CRS(crs).is_geographic and not looks_degrees:
+        problems.append(table.problem(
+            f"the file's CRS ({CRS(crs).name}) says degrees but the coordinates look like metres "
+            f"(bounds {minx:.0f}, {miny:.0f}, {maxx:.0f}, {maxy:.0f}): the CRS does not match the data", "geometry"))
+        return None
+    try:
+        return geom.to_crs(WGS84)
+    except Exception as exc:  # pyproj errors
+        problems.append(table.problem(f"cannot transform from {CRS(crs).name} to WGS84 ({_first_line(exc)})",
+                                      "geometry"))
+        return None
+
+
+def geodesic_area_km2(geom: gpd.GeoSeries) -> pd.Series:
+    """Area on the WGS84 ellipsoid, km², of lon/lat polygons."""
+    areas = [abs(_GEOD.geometry_area_perimeter(g)[0]) / 1e6 if g is not None and not g.is_empty else np.nan
+             for g in geom]
+    return pd.Series(areas, index=geom.index, dtype=float)
+
+
+# ----------------------------------------------------------------------------- the three readers
+
+def _extra_columns(table: _Table, matches: dict[str, sc.ColumnMatch]) -> pd.DataFrame:
+    used = {m.source for m in matches.values()} | {"geometry"}
+    return table.frame[[c for c in table.frame.columns if c not in used]].copy()
+
+
+def _finish(table: _Table, columns: dict[str, pd.Series], matches: dict[str, sc.ColumnMatch],
+            geometry: gpd.GeoSeries | None, problems: list[Problem]) -> gpd.GeoDataFrame:
+    if problems:
+        raise InputError(problems)
+    frame = pd.DataFrame(columns, index=table.frame.index)
+    extra = _extra_columns(table, matches)
+    extra = extra[[c for c in extra.columns if c not in frame.columns]]
+    frame = pd.concat([frame, extra], axis=1).reset_index(drop=True)
+    geo = geometry.reset_index(drop=True) if geometry is not None else gpd.GeoSeries([None] * len(frame), crs=WGS84)
+    return gpd.GeoDataFrame(frame, geometry=geo, crs=WGS84)
+
+
+def read_counties(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read counties (区县): name, population, optional adcode, GDP (亿元), area (km²), region type, boundary."""
+    table = _read_raw(path, layer)
+    problems: list[Problem] = []
+    matches = _resolve(table, sc.COUNTY_FIELDS, sc.COUNTY_REQUIRED, problems)
+    cols = _common_columns(table, matches, "C", "county_id", problems)
+    for name in ("gdp_yi", "area_km2"):
+        cols[name] = _optional_number(table, matches, name, problems, allow_zero=name == "gdp_yi")
+    cols["name_pinyin"] = _optional_text(table, matches, "name_pinyin")
+    geometry = _geometry_from_frame(table, matches, coords, problems, need_points=False)
+    if geometry is not None and "area_km2" not in matches and not problems:
+        cols["area_km2"] = geodesic_area_km2(geometry)
+    return _finish(table, cols, matches, geometry, problems)
+
+
+def read_towns(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read towns (乡镇/街道): name, county, population (persons), point or polygon."""
+    table = _read_raw(path, layer)
+    problems: list[Problem] = []
+    matches = _resolve(table, sc.TOWN_FIELDS, sc.TOWN_REQUIRED, problems)
+    cols = _common_columns(table, matches, "T", "town_id", problems, population_required=False)
+    cols["county"] = _optional_text(table, matches, "county")
+    cols["county_id"] = _optional_text(table, matches, "county_id")
+    cols["population_method"] = _optional_text(table, matches, "population_method")
+    geometry = _geometry_from_frame(table, matches, coords, problems, need_points=True)
+    return _finish(table, cols, matches, geometry, problems)
+
+
+def read_branches(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read bank branches (网点): id, name, bank, type, WGS84/GCJ-02/BD-09 coordinates."""
+    table = _read_raw(path, layer)
+    problems: list[Problem] = []
+    matches = _resolve(table, sc.BRANCH_FIELDS, sc.BRANCH_REQUIRED, problems)
+    cols = {
+        "branch_id": _ids(table, matches.get("branch_id"), "B", problems),
+        "name": _required_text(table, matches["name"], problems),
+        "bank": _optional_text(table, matches, "bank"),
+        "type": _labels(table, matches.get("type"), sc.canonical_branch_type, sc.BRANCH_TYPES, problems),
+        "county": _optional_text(table, matches, "county"),
+        "address": _optional_text(table, matches, "address"),
+    }
+    geometry = _geometry_from_frame(table, matches, coords, problems, need_points=True)
+    if geometry is not None and not (geometry.geom_type == "Point").all():
+        problems.append(table.problem("branches must be points", "geometry", geometry.geom_type != "Point"))
+    return _finish(table, cols, matches, geometry, problems)
+
+
+def _common_columns(table: _Table, matches: dict[str, sc.ColumnMatch], prefix: str, id_name: str,
+                    problems: list[Problem], population_required: bool = True) -> dict[str, pd.Series]:
+    cols: dict[str, pd.Series] = {
+        id_name: _ids(table, matches.get(id_name), prefix, problems),
+        "name": _required_text(table, matches["name"], problems),
+    }
+    if "population" in matches:
+        pop = _numbers(table, matches["population"], problems, required=population_required)
+        _checked_positive(table, pop, matches["population"], problems)
+        cols["population"] = pop
+    else:
+        cols["population"] = pd.Series(np.nan, index=table.frame.index)
+    cols["region_type"] = _labels(table, matches.get("region_type"), sc.canonical_region_type,
+                                  sc.REGION_TYPES, problems)
+    return cols
+
+
+def _required_text(table: _Table, match: sc.ColumnMatch, problems: list[Problem]) -> pd.Series:
+    values = _text(table.frame[match.source])
+    empty = values == ""
+    if empty.any():
+        problems.append(table.problem("empty values in a required column", match.source, empty))
+    return values
+
+
+def _optional_text(table: _Table, matches: dict[str, sc.ColumnMatch], name: str) -> pd.Series:
+    if name not in matches:
+        return pd.Series(pd.NA, index=table.frame.index, dtype=object)
+    values = _text(table.frame[matches[name].source])
+    return values.where(values != "", pd.NA).astype(object)
+
+
+def _optional_number(table: _Table, matches: dict[str, sc.ColumnMatch], name: str, problems: list[Problem],
+                     allow_zero: bool) -> pd.Series:
+    if name not in matches:
+        return pd.Series(np.nan, index=table.frame.index, dtype=float)
+    values = _numbers(table, matches[name], problems, required=False)
+    _checked_positive(table, values, matches[name], problems, allow_zero=allow_zero)
+    return values
+
+
+# ----------------------------------------------------------------------------- whole dataset
+
+def read_dataset(counties: str | os.PathLike, towns: str | os.PathLike, branches: str | os.PathLike,
+                 coords: str = "wgs84") -> Dataset:
+    """Read and cross-check the three tables of a city; every problem in all files is reported at once."""
+    readers = ((read_counties, counties), (read_towns, towns), (read_branches, branches))
+    frames: list[gpd.GeoDataFrame] = []
+    problems: list[Problem] = []
+    for reader, path in readers:
+        try:
+            frames.append(reader(path, coords=coords))
+        except InputError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise InputError(problems)
+    dataset = Dataset(*frames)
+    link_towns_to_counties(dataset, town_file=str(towns))
+    return dataset
+
+
+def link_towns_to_counties(dataset: Dataset, town_file: str = "towns") -> None:
+    """Fill each town's county name and id from the counties table (by id, name, or location); check them."""
+    counties, towns = dataset.counties, dataset.towns
+    by_id = dict(zip(counties["county_id"].astype(str), counties["name"]))
+    id_by_name = dict(zip(counties["name"], counties["county_id"].astype(str)))
+    known_id = towns["county_id"].notna()
+    towns.loc[known_id & towns["county"].isna(), "county"] = towns.loc[known_id, "county_id"].astype(str).map(by_id)
+    known_name = towns["county"].notna()
+    towns.loc[known_name & towns["county_id"].isna(), "county_id"] = towns.loc[known_name, "county"].map(id_by_name)
+    _locate_unlinked_towns(counties, towns)
+    unknown = towns["county"].notna() & ~towns["county"].isin(counties["name"])
+    if unknown.any():
+        examples = ", ".join(towns.loc[unknown, "county"].astype(str).unique()[:3])
+        raise InputError(Problem(town_file, f"county not found in the counties table ({examples})", "county",
+                                 tuple(int(i) + 2 for i in np.flatnonzero(unknown))))
+    missing = towns["county"].isna()
+    if missing.any():
+        raise InputError(Problem(town_file, "town has no county and does not lie inside any county boundary",
+                                 "county", tuple(int(i) + 2 for i in np.flatnonzero(missing))))
+
+
+def _locate_unlinked_towns(counties: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) -> None:
+    missing = towns["county"].isna()
+    if not missing.any() or counties.geometry.isna().all():
+        return
+    points = towns.loc[missing].geometry.representative_point()
+    joined = gpd.sjoin(gpd.GeoDataFrame(geometry=points, crs=WGS84), counties[["name", "county_id", "geometry"]],
+                       how="left", predicate="within")
+    joined = joined[~joined.index.duplicated()]
+    towns.loc[missing, "county"] = joined["name"].values
+    towns.loc[missing, "county_id"] = joined["county_id"].astype(object).values
+
+
+# ----------------------------------------------------------------------------- safe writing
+
+def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
+    """Write via a temporary file in the same folder, then rename: never leaves a half-written file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o666 & ~umask)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

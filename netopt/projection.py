@@ -1,0 +1,33 @@
+"""Pick a metric coordinate system for a study area and move between lon/lat and metres."""
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+from pyproj import CRS, Transformer
+
+
+def utm_crs(lon: float, lat: float) -> CRS:
+    """The WGS84 UTM zone CRS containing (lon, lat)."""
+    zone = int(np.floor((lon + 180.0) / 6.0)) % 60 + 1
+    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def metric_crs(*frames: gpd.GeoDataFrame) -> CRS:
+    """A metric CRS suited to the frames' joint extent: the UTM zone of its centre."""
+    bounds = np.array([f.to_crs(4326).total_bounds for f in frames if f.geometry.notna().any()])
+    minx, miny = bounds[:, 0].min(), bounds[:, 1].min()
+    maxx, maxy = bounds[:, 2].max(), bounds[:, 3].max()
+    return utm_crs((minx + maxx) / 2.0, (miny + maxy) / 2.0)
+
+
+def to_metres(lon: np.ndarray, lat: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
+    """Project WGS84 lon/lat arrays to x/y metres in `crs`."""
+    transformer = Transformer.from_crs(4326, crs, always_xy=True)
+    return transformer.transform(np.asarray(lon, float), np.asarray(lat, float))
+
+
+def xy_metres(frame: gpd.GeoDataFrame, crs: CRS) -> np.ndarray:
+    """An (n, 2) array of the frame's representative points in metres."""
+    points = frame.geometry.representative_point()
+    x, y = to_metres(points.x.to_numpy(), points.y.to_numpy(), crs)
+    return np.column_stack([x, y])

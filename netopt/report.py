@@ -1,0 +1,64 @@
+"""Write coverage tables as CSV files and one Excel workbook, atomically, with bilingual headers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from netopt.coverage import Coverage
+from netopt.io import write_atomic
+
+HEADERS_ZH = {
+    "county": "区县", "county_id": "区划代码", "region_type": "区域类型", "area_km2": "面积(km²)",
+    "gdp_yi": "地区生产总值(亿元)", "gdp_tier": "GDP档次", "population": "常住人口(人)", "population_wan": "常住人口(万人)",
+    "covered_population": "覆盖人口(人)", "branches": "网点数", "coverage_rate_pct": "覆盖率(%)",
+    "residents_per_branch_wan": "万人/网点", "vs_benchmark_wan": "较全国县域均值(万人)",
+    "branches_per_100km2": "网点密度(个/100km²)", "counties": "区县数", "mean_distance_to_branch_km": "平均到网点距离(km)",
+    "mean_service_radius_km": "平均服务半径(km)", "town_id": "乡镇代码", "name": "名称", "radius_km": "服务半径(km)",
+    "nearest_branch_id": "最近网点", "nearest_branch_km": "最近网点距离(km)", "covered": "是否覆盖",
+    "branches_within_radius": "半径内网点数", "residents_per_reachable_branch_wan": "万人/可达网点",
+    "round_trip_h": "往返时间(小时)", "reason": "原因", "unserved_population": "未覆盖人口(人)",
+    "branch_id": "网点编号", "bank": "银行", "assigned_population": "服务人口(人)", "assigned_towns": "服务乡镇数",
+    "service_radius_km": "服务半径(80%人口, km)", "mean_distance_km": "平均服务距离(km)",
+    "farthest_town_km": "最远乡镇(km)",
+}
+TOWN_COLUMNS = ["town_id", "name", "county", "region_type", "population", "radius_km", "nearest_branch_id",
+                "nearest_branch_km", "covered", "branches_within_radius", "residents_per_reachable_branch_wan",
+                "round_trip_h", "reason"]
+BRANCH_COLUMNS = ["branch_id", "name", "bank", "type", "county", "assigned_towns", "assigned_population",
+                  "service_radius_km", "mean_distance_km", "farthest_town_km"]
+
+
+def coverage_tables(cov: Coverage) -> dict[str, pd.DataFrame]:
+    """The coverage result as plain tables, one per sheet/CSV, rounded for reading."""
+    underserved = cov.underserved_towns[TOWN_COLUMNS[:2] + ["county", "population", "unserved_population",
+                                                            "nearest_branch_km", "round_trip_h", "reason"]]
+    return {
+        "by_region": cov.by_region.round(3),
+        "by_county": cov.by_county.round(3),
+        "underserved_towns": pd.DataFrame(underserved).round(3),
+        "towns": pd.DataFrame(cov.towns[TOWN_COLUMNS]).round(3),
+        "branches": pd.DataFrame(cov.branches[BRANCH_COLUMNS]).round(3),
+    }
+
+
+def bilingual(frame: pd.DataFrame) -> pd.DataFrame:
+    """Headers as "english 中文" where a Chinese label is known."""
+    return frame.rename(columns=lambda c: f"{c} {HEADERS_ZH[c]}" if c in HEADERS_ZH else c)
+
+
+def write_coverage_report(cov: Coverage, out_dir: str | Path) -> list[Path]:
+    """Write one CSV per table (UTF-8 with BOM, so Excel shows Chinese) and coverage.xlsx; returns the paths."""
+    out = Path(out_dir)
+    tables = coverage_tables(cov)
+    written = [write_atomic(out / f"coverage_{name}.csv",
+                            lambda p, t=table: bilingual(t).to_csv(p, index=False, encoding="utf-8-sig"))
+               for name, table in tables.items()]
+    written.append(write_atomic(out / "coverage.xlsx", lambda p: _write_workbook(p, tables)))
+    return written
+
+
+def _write_workbook(path: Path, tables: dict[str, pd.DataFrame]) -> None:
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, table in tables.items():
+            bilingual(table).to_excel(writer, sheet_name=name, index=False)

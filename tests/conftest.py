@@ -1,0 +1,46 @@
+"""Shared fixtures: small real-looking input files written in a temporary folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from shapely.geometry import box
+
+COUNTIES_CSV = """区划代码,区县,常住人口（万人）,地区生产总值(亿元),面积(平方公里),区域类型
+340102,瑶海区,86.2,1000,223.1,核心城区
+340121,长丰县,78.4,700,1835.6,县域
+"""
+TOWNS_CSV = """乡镇代码,乡镇名称,所属区县,常住人口,经度,纬度
+1,明光路街道,瑶海区,30000,117.3016,31.8585
+2,水湖镇,长丰县,120000,117.1549,32.4838
+"""
+BRANCHES_CSV = """网点编号,网点名称,银行,网点类型,经度,纬度
+A1,明光路支行,示例银行,综合型,117.3020,31.8590
+A2,水湖支行,示例银行,普惠型,117.1600,32.4800
+"""
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.fixture
+def city_files(tmp_path: Path) -> dict[str, Path]:
+    """A two-county city as CSV files with Chinese headers."""
+    return {
+        "counties": write(tmp_path / "counties.csv", COUNTIES_CSV),
+        "towns": write(tmp_path / "towns.csv", TOWNS_CSV),
+        "branches": write(tmp_path / "branches.csv", BRANCHES_CSV),
+    }
+
+
+@pytest.fixture
+def county_boxes():
+    """Two rectangular counties around the towns above (WGS84)."""
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(
+        {"adcode": ["340102", "340121"], "name": ["瑶海区", "长丰县"], "population": [862043, 783982]},
+        geometry=[box(117.25, 31.80, 117.40, 31.95), box(116.90, 32.20, 117.40, 32.70)], crs="EPSG:4326",
+    )

@@ -1,0 +1,92 @@
+"""The command line: help, demo, validate and analyze, with clear one-line failures and no tracebacks."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from netopt.cli import app
+from tests.conftest import write
+
+runner = CliRunner()
+
+
+def test_help_lists_the_commands():
+    result = subprocess.run([sys.executable, "-m", "netopt", "--help"], capture_output=True, text=True, check=True)
+    for command in ("demo", "validate", "analyze"):
+        assert command in result.stdout
+
+
+def test_demo_writes_csv_excel_and_map(tmp_path: Path):
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"coverage_by_county.csv", "coverage.xlsx", "coverage_map.html"} <= names
+    assert not [n for n in names if n.startswith(".")]  # no temporary files left behind
+    by_county = pd.read_csv(tmp_path / "coverage_by_county.csv")
+    assert len(by_county) == 9 and "覆盖率" in " ".join(by_county.columns)
+    assert set(pd.ExcelFile(tmp_path / "coverage.xlsx").sheet_names) >= {"by_county", "by_region", "underserved_towns"}
+    html = (tmp_path / "coverage_map.html").read_text(encoding="utf-8")
+    assert "瑶海区" in html and "uncovered town" in html
+
+
+def test_validate_good_files(city_files):
+    result = runner.invoke(app, ["validate", *map(str, city_files.values())])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("ok") == 3
+
+
+def test_validate_reports_problems_with_exit_code_1(tmp_path: Path):
+    bad = write(tmp_path / "branches.csv", "name,lon,lat\nA,31.8,117.3\n")
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 1
+    assert "swapped" in result.output and "Traceback" not in result.output
+
+
+def test_validate_needs_a_kind_when_the_name_does_not_say(tmp_path: Path):
+    path = write(tmp_path / "data.csv", "name,lon,lat\nA,117.3,31.8\n")
+    assert runner.invoke(app, ["validate", str(path)]).exit_code == 1
+    assert runner.invoke(app, ["validate", "--kind", "branches", str(path)]).exit_code == 0
+
+
+def test_analyze_a_folder(city_files, tmp_path: Path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyze", "--data", str(city_files["towns"].parent), "--out", str(out),
+                                 "--radius-km", "2"])
+    assert result.exit_code == 0, result.output
+    towns = pd.read_csv(out / "coverage_towns.csv")
+    assert len(towns) == 2
+
+
+def test_analyze_bad_input_writes_nothing(tmp_path: Path):
+    data = tmp_path / "data"
+    data.mkdir()
+    write(data / "counties.csv", "name,population\nA,-1\n")
+    write(data / "towns.csv", "name,county,population,lon,lat\nT,A,10,117.3,31.8\n")
+    write(data / "branches.csv", "name,lon,lat\nB,117.3,31.8\n")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyze", "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "zero or negative" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_analyze_rejects_conflicting_radii(tmp_path: Path):
+    result = runner.invoke(app, ["analyze", "--radius-km", "3", "--core-km", "1", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "not both" in result.output
+
+
+def test_missing_data_folder_is_one_clear_line(tmp_path: Path):
+    result = runner.invoke(app, ["analyze", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "no counties file found" in result.output
+
+
+def test_the_example_script_runs(tmp_path: Path, monkeypatch):
+    import runpy
+
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path(str(Path(__file__).resolve().parents[1] / "examples" / "coverage_diagnosis.py"))
+    assert (tmp_path / "out" / "example_map.html").stat().st_size > 10_000

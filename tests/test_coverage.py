@@ -1,0 +1,138 @@
+"""Coverage diagnosis on small hand-made cities with known answers, and its properties."""
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import Geod
+from shapely.geometry import box
+
+import netopt as no
+
+GEOD = Geod(ellps="WGS84")
+LAT0, LON0 = 31.8, 117.3
+
+
+def east(km: float) -> float:
+    """Longitude of a point `km` east of (LON0, LAT0)."""
+    lon, _, _ = GEOD.fwd(LON0, LAT0, 90.0, km * 1000.0)
+    return lon
+
+
+def make_city(town_km: list[float], town_pop: list[int], branch_km: list[float],
+              town_types: list[str] | None = None) -> no.Dataset:
+    counties = gpd.GeoDataFrame(
+        {"county_id": ["1", "2"], "name": ["城区", "某县"], "population": [1, 1], "gdp_yi": [600.0, 150.0],
+         "area_km2": [100.0, 400.0], "region_type": ["core", "county"]},
+        geometry=[box(LON0 - 0.1, LAT0 - 0.1, east(10.0), LAT0 + 0.1), box(east(10.0), LAT0 - 0.1, LON0 + 0.9, LAT0 + 0.1)],
+        crs=4326)
+    lon = [east(k) for k in town_km]
+    towns = gpd.GeoDataFrame(
+        {"town_id": [f"T{i}" for i in range(len(lon))], "name": [f"镇{i}" for i in range(len(lon))],
+         "county": ["城区" if k < 10 else "某县" for k in town_km], "county_id": ["1" if k < 10 else "2" for k in town_km],
+         "population": np.asarray(town_pop, float), "region_type": town_types or [pd.NA] * len(lon),
+         "population_method": pd.NA},
+        geometry=gpd.points_from_xy(lon, [LAT0] * len(lon)), crs=4326)
+    blon = [east(k) for k in branch_km]
+    branches = gpd.GeoDataFrame(
+        {"branch_id": [f"B{i}" for i in range(len(blon))], "name": [f"网点{i}" for i in range(len(blon))],
+         "bank": "x", "type": pd.NA, "county": pd.NA, "address": pd.NA},
+        geometry=gpd.points_from_xy(blon, [LAT0] * len(blon)), crs=4326)
+    return no.Dataset(counties, towns, branches)
+
+
+def test_hand_computed_city():
+    ds = make_city([0.0, 2.0, 12.0, 16.0], [30_000, 10_000, 50_000, 20_000], [0.0, 13.0])
+    cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})
+    towns = cov.towns.set_index("town_id")
+    assert towns["nearest_branch_km"].to_numpy() == pytest.approx([0.0, 2.0, 1.0, 3.0], abs=0.01)
+    assert towns["covered"].tolist() == [True, False, True, True]
+    county = cov.by_county.set_index("county")
+    assert county.loc["城区", "coverage_rate_pct"] == pytest.approx(75.0)
+    assert county.loc["某县", "coverage_rate_pct"] == pytest.approx(100.0)
+    assert county.loc["城区", "residents_per_branch_wan"] == pytest.approx(4.0)
+    assert county.loc["某县", "branches_per_100km2"] == pytest.approx(0.25)
+    assert county.loc["城区", "gdp_tier"] == ">500亿" and county.loc["某县", "gdp_tier"] == "<200亿"
+    assert cov.core_county_gap_pp == pytest.approx(-25.0)
+    branches = cov.branches.set_index("branch_id")
+    assert branches.loc["B0", "assigned_population"] == 40_000
+    assert branches.loc["B1", "farthest_town_km"] == pytest.approx(3.0, abs=0.01)
+    assert branches.loc["B1", "service_radius_km"] == pytest.approx(3.0, abs=0.01)  # 80% of 70k needs the 16 km town
+    assert cov.gaps["town_id"].tolist() == ["T1"]
+    assert cov.underserved_towns.iloc[0]["town_id"] == "T1"
+    assert "no branch within 1.2 km" in cov.underserved_towns.iloc[0]["reason"]
+
+
+def test_residents_per_reachable_branch_and_round_trip_reasons():
+    ds = make_city([0.0, 30.0], [100_000, 5_000], [0.0, 0.5])
+    cov = no.analyze_coverage(ds, radius_km=3.0, residents_per_branch_limit_wan=3.5, round_trip_limit_h=1.5)
+    reasons = cov.towns.set_index("town_id")["reason"]
+    assert "5.0万 residents per reachable branch" in reasons["T0"]
+    assert "round trip" in reasons["T1"] and "no branch within 3.0 km" in reasons["T1"]
+
+
+def test_fringe_towns_fall_back_to_their_county_radius():
+    ds = make_city([0.0, 2.0], [1, 1], [0.0], town_types=["fringe", "core"])
+    cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})
+    assert cov.towns["radius_km"].tolist() == [1.2, 1.2]
+    cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5, "fringe": 2.5})
+    assert cov.towns["radius_km"].tolist() == [2.5, 1.2]
+
+
+@pytest.mark.parametrize("radius", [0, -1, float("nan"), {"core": 1.0}])
+def test_bad_radius_is_an_input_error(radius):
+    ds = make_city([0.0, 12.0], [1, 1], [0.0])
+    with pytest.raises(no.InputError):
+        no.analyze_coverage(ds, radius_km=radius)
+
+
+def test_network_distance_is_not_silently_replaced():
+    ds = make_city([0.0], [1], [0.0])
+    with pytest.raises(no.InputError, match="not available yet"):
+        no.analyze_coverage(ds, distance="network")
+
+
+city = st.tuples(
+    st.lists(st.floats(0, 30), min_size=1, max_size=12),
+    st.lists(st.floats(0, 30), min_size=1, max_size=5),
+).map(lambda t: (t[0], [1000 + 37 * i for i in range(len(t[0]))], t[1]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(city, st.floats(0.1, 10), st.floats(0.1, 10))
+def test_coverage_never_falls_when_the_radius_grows(c, r1, r2):
+    ds = make_city(*c)
+    small, large = sorted((r1, r2))
+    low = no.analyze_coverage(ds, radius_km=small).by_county["covered_population"].sum()
+    high = no.analyze_coverage(ds, radius_km=large).by_county["covered_population"].sum()
+    assert high >= low
+
+
+@settings(max_examples=40, deadline=None)
+@given(city)
+def test_assigned_population_adds_up(c):
+    ds = make_city(*c)
+    cov = no.analyze_coverage(ds, radius_km=2.0)
+    total = ds.towns["population"].sum()
+    assert cov.branches["assigned_population"].sum() == pytest.approx(total)
+    assert cov.by_county["population"].sum() == pytest.approx(total)
+    assert cov.by_region["population"].sum() == pytest.approx(total)
+
+
+def test_sample_city_diagnosis_matches_an_independent_computation():
+    ds = no.load_sample()
+    cov = no.analyze_coverage(ds, radius_km=3.0)
+    towns = ds.towns.to_crs(32650)
+    branches = ds.branches.to_crs(32650)
+    bx, by = branches.geometry.x.to_numpy(), branches.geometry.y.to_numpy()
+    nearest = np.array([np.hypot(bx - p.x, by - p.y).min() for p in towns.geometry]) / 1000.0
+    covered = towns.loc[nearest <= 3.0, "population"].sum()
+    assert cov.by_county["covered_population"].sum() == pytest.approx(covered)
+    assert cov.towns["nearest_branch_km"].to_numpy() == pytest.approx(nearest, abs=0.01)
+    core_branches = cov.by_region.set_index("region_type").loc["core", "branches"]
+    inside_core = ds.branches.within(ds.counties[ds.counties.region_type == "core"].union_all()).sum()
+    outside_all = (~ds.branches.within(ds.counties.union_all())).sum()  # these go to their nearest county
+    assert inside_core <= core_branches <= inside_core + outside_all

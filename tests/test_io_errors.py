@@ -1,0 +1,166 @@
+"""Every bad input gives an InputError naming the file, rows and column, listing all problems found."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Polygon, box
+
+import netopt as no
+from netopt import InputError, NetoptError
+from tests.conftest import BRANCHES_CSV, write
+
+
+def problems_of(call, *args, **kwargs) -> InputError:
+    with pytest.raises(InputError) as info:
+        call(*args, **kwargs)
+    assert isinstance(info.value, NetoptError)
+    return info.value
+
+
+def test_missing_file_names_the_file(tmp_path: Path):
+    err = problems_of(no.read_towns, tmp_path / "nope.csv")
+    assert "nope.csv" in str(err) and "does not exist" in str(err)
+
+
+def test_empty_file(tmp_path: Path):
+    err = problems_of(no.read_branches, write(tmp_path / "b.csv", ""))
+    assert "b.csv" in str(err) and "empty" in str(err)
+
+
+def test_header_without_rows(tmp_path: Path):
+    err = problems_of(no.read_branches, write(tmp_path / "b.csv", "name,lon,lat\n"))
+    assert "no data rows" in str(err)
+
+
+def test_undecodable_file(tmp_path: Path):
+    path = tmp_path / "b.csv"
+    path.write_bytes(b"name,lon,lat\n\xff\xfe\xff\x80,117,31\n")
+    assert "cannot be decoded" in str(problems_of(no.read_branches, path))
+
+
+def test_unsupported_and_corrupt_files(tmp_path: Path):
+    assert "unsupported file type '.doc'" in str(problems_of(no.read_branches, write(tmp_path / "b.doc", "x")))
+    assert "not a readable .xlsx" in str(problems_of(no.read_branches, write(tmp_path / "b.xlsx", "not excel")))
+    assert "not a readable GIS file" in str(problems_of(no.read_branches, write(tmp_path / "b.geojson", "{oops")))
+
+
+def test_missing_required_column_lists_found_and_accepted(tmp_path: Path):
+    err = problems_of(no.read_counties, write(tmp_path / "c.csv", "区县,面积\n瑶海区,223\n"))
+    text = str(err)
+    assert "missing required column 'population'" in text
+    assert "columns found: 区县, 面积" in text and "常住人口" in text
+
+
+def test_missing_coordinates_column(tmp_path: Path):
+    err = problems_of(no.read_branches, write(tmp_path / "b.csv", "name,lon\nA,117\n"))
+    assert "missing coordinate column(s) lat" in str(err)
+
+
+def test_non_numeric_values_name_rows_and_column(tmp_path: Path):
+    path = write(tmp_path / "t.csv", "name,county,population,lon,lat\nA,X,12abc,117.3,31.8\nB,X,5,117.3,31.8\nC,X,n/a,117.3,31.8\n")
+    err = problems_of(no.read_towns, path)
+    [problem] = err.problems
+    assert problem.rows == (2, 4) and problem.column == "population" and "non-numeric" in problem.message
+    assert "t.csv, rows 2, 4, column 'population'" in str(err)
+
+
+def test_empty_coordinates(tmp_path: Path):
+    err = problems_of(no.read_branches, write(tmp_path / "b.csv", "name,lon,lat\nA,,31.8\nB,117.3,31.8\n"))
+    assert err.problems[0].rows == (2,) and err.problems[0].column == "lon"
+
+
+def test_swapped_coordinates(tmp_path: Path):
+    err = problems_of(no.read_branches, write(tmp_path / "b.csv", "name,经度,纬度\nA,117.3,31.8\nB,31.8,117.3\n"))
+    assert "swapped" in str(err) and err.problems[0].rows == (3,)
+
+
+def test_coordinates_outside_china(tmp_path: Path):
+    err = problems_of(no.read_branches, write(tmp_path / "b.csv", "name,lon,lat\nA,-122.3,37.8\n"))
+    assert "outside China" in str(err)
+
+
+def test_duplicate_ids(tmp_path: Path):
+    path = write(tmp_path / "b.csv", "id,name,lon,lat\nA,x,117.3,31.8\nA,y,117.3,31.8\nB,z,117.3,31.8\n")
+    err = problems_of(no.read_branches, path)
+    assert "duplicate ids (A)" in str(err) and err.problems[0].rows == (2, 3)
+
+
+@pytest.mark.parametrize("value, word", [("0", "zero or negative"), ("-5", "zero or negative")])
+def test_zero_or_negative_population_and_area(tmp_path: Path, value: str, word: str):
+    path = write(tmp_path / "c.csv", f"name,population,area_km2\nA,{value},{value}\n")
+    err = problems_of(no.read_counties, path)
+    assert {p.column for p in err.problems} == {"population", "area_km2"}
+    assert all(word in p.message for p in err.problems)
+
+
+def test_negative_gdp(tmp_path: Path):
+    err = problems_of(no.read_counties, write(tmp_path / "c.csv", "name,population,GDP\nA,100,-3\nB,100,0\n"))
+    assert err.problems[0].column == "GDP" and err.problems[0].rows == (2,)
+
+
+def test_unknown_branch_type(tmp_path: Path):
+    err = problems_of(no.read_branches, write(tmp_path / "b.csv", "name,type,lon,lat\nA,旗舰型,117.3,31.8\n"))
+    assert "unknown value(s) '旗舰型'" in str(err) and "comprehensive" in str(err)
+
+
+def test_unknown_region_type_and_unit(tmp_path: Path):
+    path = write(tmp_path / "c.csv", "name,人口,GDP(千元),region_type\nA,100,5,downtown\n")
+    err = problems_of(no.read_counties, path)
+    assert "unknown unit '千元'" in str(err) and "unknown value(s) 'downtown'" in str(err)
+
+
+def test_all_problems_listed_at_once(tmp_path: Path):
+    path = write(tmp_path / "b.csv", "id,name,type,lon,lat\nA,,bad,117.3,31.8\nA,y,综合型,abc,31.8\n")
+    err = problems_of(no.read_branches, path)
+    messages = " | ".join(p.message for p in err.problems)
+    for part in ("duplicate ids", "empty values", "unknown value", "non-numeric"):
+        assert part in messages
+
+
+def test_empty_and_invalid_geometries(tmp_path: Path):
+    bowtie = Polygon([(117.0, 31.0), (117.2, 31.2), (117.2, 31.0), (117.0, 31.2)])
+    frame = gpd.GeoDataFrame({"name": ["A", "B"], "population": [1, 2]}, geometry=[bowtie, box(117, 31, 117.1, 31.1)],
+                             crs=4326)
+    frame.to_file(tmp_path / "c.gpkg")
+    err = problems_of(no.read_counties, tmp_path / "c.gpkg")
+    assert "invalid geometry" in str(err) and err.problems[0].rows == (1,) and err.problems[0].row_word == "feature"
+    frame = gpd.GeoDataFrame({"name": ["A"], "population": [1]}, geometry=[None], crs=4326)
+    frame.to_file(tmp_path / "d.geojson", driver="GeoJSON")
+    assert "empty or missing geometry" in str(problems_of(no.read_counties, tmp_path / "d.geojson"))
+
+
+def test_crs_that_does_not_match_the_coordinates(tmp_path: Path):
+    metres = gpd.GeoDataFrame({"name": ["A"], "population": [1]}, geometry=[box(500000, 3500000, 510000, 3510000)],
+                              crs=32650)
+    metres.set_crs(4326, allow_override=True).to_file(tmp_path / "c.gpkg")
+    assert "does not match" in str(problems_of(no.read_counties, tmp_path / "c.gpkg"))
+
+
+def test_projected_file_without_crs(tmp_path: Path):
+    frame = gpd.GeoDataFrame({"name": ["A"], "population": [1]}, geometry=[box(500000, 3500000, 510000, 3510000)])
+    with pytest.warns(UserWarning, match="crs"):
+        frame.to_file(tmp_path / "c.shp")
+    assert "no coordinate system" in str(problems_of(no.read_counties, tmp_path / "c.shp"))
+
+
+def test_dataset_reports_problems_of_every_file(tmp_path: Path):
+    counties = write(tmp_path / "c.csv", "name\nA\n")
+    towns = write(tmp_path / "t.csv", "name,lon,lat\nT,1,1\n")
+    branches = write(tmp_path / "b.csv", BRANCHES_CSV)
+    err = problems_of(no.read_dataset, counties, towns, branches)
+    assert {Path(p.file).name for p in err.problems} == {"c.csv", "t.csv"}
+
+
+def test_town_with_unknown_county(city_files, tmp_path: Path):
+    towns = write(tmp_path / "towns2.csv", "name,county,population,lon,lat\nA,不存在县,10,117.3,31.8\n")
+    err = problems_of(no.read_dataset, city_files["counties"], towns, city_files["branches"])
+    assert "county not found" in str(err) and "不存在县" in str(err)
+
+
+def test_long_problem_lists_are_capped(tmp_path: Path):
+    rows = "".join(f"n{i},{i},x,31\n" for i in range(30))
+    path = write(tmp_path / "b.csv", "name,id,lon,lat\n" + rows)
+    text = str(problems_of(no.read_branches, path))
+    assert "and 20 more" in text

@@ -1,0 +1,120 @@
+"""Every supported format, encoding, header language and unit reads to the same validated tables."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+import netopt as no
+from netopt.coords import from_wgs84
+from tests.conftest import BRANCHES_CSV, COUNTIES_CSV, TOWNS_CSV, write
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_csv_encodings(tmp_path: Path, encoding: str):
+    path = write(tmp_path / "towns.csv", TOWNS_CSV, encoding)
+    towns = no.read_towns(path)
+    assert list(towns["name"]) == ["明光路街道", "水湖镇"]
+    assert list(towns["population"]) == [30000, 120000]
+
+
+def test_chinese_headers_and_units_are_converted(city_files):
+    counties = no.read_counties(city_files["counties"])
+    row = counties.set_index("name").loc["瑶海区"]
+    assert row["population"] == pytest.approx(862_000)  # 86.2万人
+    assert row["gdp_yi"] == 1000 and row["area_km2"] == pytest.approx(223.1)
+    assert row["region_type"] == "core" and row["county_id"] == "340102"
+    assert counties.crs.to_epsg() == 4326
+
+
+def test_english_headers_and_other_units(tmp_path: Path):
+    path = write(tmp_path / "c.csv", "adcode,name,pop_wan,GDP (万元),area (公顷)\n1,A,10,2500000,50000\n")
+    row = no.read_counties(path).iloc[0]
+    assert row["population"] == pytest.approx(100_000)
+    assert row["gdp_yi"] == pytest.approx(250.0)
+    assert row["area_km2"] == pytest.approx(500.0)
+
+
+def test_thousands_separators_and_extra_columns_survive(tmp_path: Path):
+    path = write(tmp_path / "t.csv", 'name,county,population,lon,lat,note\nA,X,"12,345",117.3,31.8,kept\n')
+    towns = no.read_towns(path)
+    assert towns.iloc[0]["population"] == 12345 and towns.iloc[0]["note"] == "kept"
+
+
+def test_branch_types_in_chinese_and_english(city_files):
+    branches = no.read_branches(city_files["branches"])
+    assert list(branches["type"]) == ["comprehensive", "inclusive"]
+    assert list(branches["branch_id"]) == ["A1", "A2"]
+
+
+def test_excel(tmp_path: Path, city_files):
+    frame = pd.read_csv(city_files["branches"])
+    path = tmp_path / "branches.xlsx"
+    frame.to_excel(path, index=False)
+    branches = no.read_branches(path)
+    assert list(branches["name"]) == ["明光路支行", "水湖支行"]
+    assert branches.geometry.x.iloc[0] == pytest.approx(117.302)
+
+
+@pytest.mark.parametrize("suffix, driver", [(".geojson", "GeoJSON"), (".gpkg", "GPKG"), (".shp", "ESRI Shapefile")])
+def test_vector_formats(tmp_path: Path, county_boxes, suffix: str, driver: str):
+    path = tmp_path / f"counties{suffix}"
+    county_boxes.to_file(path, driver=driver)
+    counties = no.read_counties(path)
+    assert list(counties["name"]) == ["瑶海区", "长丰县"]
+    assert counties["area_km2"].iloc[0] == pytest.approx(14.2 * 16.7, rel=0.05)  # geodesic area of the box
+    assert counties.crs.to_epsg() == 4326
+
+
+def test_projected_vector_file_is_reprojected(tmp_path: Path, county_boxes):
+    path = tmp_path / "counties.gpkg"
+    county_boxes.to_crs(32650).to_file(path)
+    counties = no.read_counties(path)
+    assert counties.total_bounds == pytest.approx(county_boxes.total_bounds, abs=1e-6)
+
+
+def test_branch_points_from_geojson(tmp_path: Path):
+    points = gpd.GeoDataFrame({"name": ["A"]}, geometry=gpd.points_from_xy([117.3], [31.86]), crs=4326)
+    points.to_file(tmp_path / "b.geojson", driver="GeoJSON")
+    assert no.read_branches(tmp_path / "b.geojson").geometry.iloc[0].x == pytest.approx(117.3)
+
+
+@pytest.mark.parametrize("system", ["gcj02", "bd09"])
+def test_coordinates_are_converted_to_wgs84(tmp_path: Path, system: str):
+    lon, lat = from_wgs84(117.3, 31.86, system)
+    path = write(tmp_path / "b.csv", f"name,lon,lat\nA,{float(lon):.9f},{float(lat):.9f}\n")
+    point = no.read_branches(path, coords=system).geometry.iloc[0]
+    assert point.x == pytest.approx(117.3, abs=1e-6) and point.y == pytest.approx(31.86, abs=1e-6)
+
+
+def test_gcj02_polygons_are_converted(tmp_path: Path, county_boxes):
+    import shapely
+    import numpy as np
+
+    shifted = county_boxes.copy()
+    shifted.geometry = shapely.transform(county_boxes.geometry.values,
+                                         lambda xy: np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], "gcj02")))
+    shifted.to_file(tmp_path / "c.geojson", driver="GeoJSON")
+    counties = no.read_counties(tmp_path / "c.geojson", coords="gcj02")
+    assert counties.total_bounds == pytest.approx(county_boxes.total_bounds, abs=1e-6)
+
+
+def test_ids_are_generated_when_absent(tmp_path: Path):
+    path = write(tmp_path / "b.csv", "name,lon,lat\nA,117.3,31.8\nB,117.4,31.9\n")
+    assert list(no.read_branches(path)["branch_id"]) == ["B0001", "B0002"]
+
+
+def test_read_dataset_links_towns_to_counties(city_files):
+    ds = no.read_dataset(**city_files)
+    assert list(ds.towns["county_id"]) == ["340102", "340121"]
+    assert "2 towns" in repr(ds)
+
+
+def test_towns_without_county_are_placed_by_boundary(tmp_path: Path, county_boxes):
+    county_boxes.to_file(tmp_path / "counties.geojson", driver="GeoJSON")
+    towns = write(tmp_path / "towns.csv", "name,population,lon,lat\nA,100,117.30,31.86\nB,200,117.15,32.48\n")
+    branches = write(tmp_path / "branches.csv", BRANCHES_CSV)
+    ds = no.read_dataset(tmp_path / "counties.geojson", towns, branches)
+    assert list(ds.towns["county"]) == ["瑶海区", "长丰县"]

@@ -1,0 +1,81 @@
+"""The bundled Hefei sample: counts and totals match data/README.md and the census source."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+import netopt as no
+from netopt.datasets import sample_dir, sample_summary
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ROOT / "data" / "sources" / "hefei"
+
+
+@pytest.fixture(scope="module")
+def ds() -> no.Dataset:
+    return no.load_sample()
+
+
+def test_counts_match_the_summary(ds):
+    summary = sample_summary()
+    assert len(ds.counties) == summary["counties"] == 9
+    assert len(ds.towns) == summary["towns"]
+    assert len(ds.branches) == summary["branches"]
+    assert ds.branches["bank"].value_counts().to_dict() == summary["branches_by_bank"]
+
+
+def test_readme_states_the_same_numbers():
+    text = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    summary = sample_summary()
+    for key in ("counties", "towns", "branches", "branches_approximate"):
+        assert re.search(rf"\b{summary[key]:,}\b", text), f"data/README.md does not state {key}={summary[key]}"
+    assert f"{summary['county_population']:,}" in text
+
+
+def test_population_equals_the_census(ds):
+    census = pd.read_csv(SOURCES / "hefei_counties.csv", dtype={"adcode": str})
+    divisions = census[census["has_boundary"]]
+    assert ds.counties["population"].sum() == divisions["pop_2020"].sum() == 8_075_637
+    assert census["pop_2020"].sum() == 9_369_881  # with the 3 development zones, the city's census total
+    by_county = ds.towns.groupby("county_id")["population"].sum()
+    expected = divisions.set_index("adcode")["pop_2020"]
+    assert (by_county.sort_index() == expected.sort_index()).all()
+
+
+def test_every_town_population_is_labelled_as_estimated(ds):
+    assert ds.towns["population_method"].str.startswith("estimated").all()
+    assert (ds.towns["population"] > 0).all()
+
+
+def test_towns_lie_in_their_county(ds):
+    joined = gpd.sjoin(ds.towns[["county", "geometry"]], ds.counties[["name", "geometry"]], predicate="within")
+    agree = (joined["county"] == joined["name"]).mean()
+    assert agree > 0.95
+
+
+def test_branches_are_in_hefei(ds):
+    city = ds.counties.union_all().buffer(0.02)
+    inside = ds.branches.within(city).mean()
+    assert inside > 0.99
+
+
+def test_region_types(ds):
+    assert set(ds.counties["region_type"]) == {"core", "county"}
+    assert ds.counties.loc[ds.counties["region_type"] == "core", "name"].tolist() == ["瑶海区", "庐阳区", "蜀山区", "包河区"]
+    assert set(ds.towns["region_type"]) <= {"core", "county", "fringe"}
+
+
+def test_counties_are_in_wgs84_not_gcj02(ds):
+    source = gpd.read_file(SOURCES / "hefei_counties_gcj02.geojson")
+    shift = ds.counties.total_bounds - source[source["adcode"].astype(str) != "340100"].total_bounds
+    assert 0.003 < abs(shift[0]) < 0.01  # the GCJ-02 offset in Hefei is about 500 m to the east
+
+
+def test_the_sample_files_are_the_ones_the_build_script_writes():
+    assert sample_dir().name in ("sample", "_sample")
+    assert json.loads((sample_dir() / "summary.json").read_text(encoding="utf-8"))["counties"] == 9
