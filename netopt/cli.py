@@ -22,10 +22,11 @@ errors = Console(stderr=True)
 READERS: dict[str, Callable] = {"counties": read_counties, "towns": read_towns, "branches": read_branches}
 KIND_HINTS = {"counties": ("count", "区县", "县"), "towns": ("town", "乡镇", "街道"), "branches": ("branch", "网点", "bank")}
 DEMO_RADIUS_KM = {"core": 1.2, "county": 3.5}
+DEMO_GRID_KM = 1.0
 
 
 def _fail(message: str, code: int = 2) -> None:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -36,6 +37,8 @@ def _guard(action: Callable[[], None]) -> None:
     except typer.Exit:
         raise
     except InputError as err:
+        if len(err.problems) == 1:
+            _fail(str(err.problems[0]))
         _print_problems(err.problems)
         raise typer.Exit(2) from None
     except NetoptError as err:
@@ -124,6 +127,8 @@ def _summarise(cov: Coverage, source: str) -> None:
                       f"{row.coverage_rate_pct:.1f}%", f"{row.mean_service_radius_km:.2f}")
     console.print(table)
     console.print(f"core − county coverage gap 城乡覆盖差: [bold]{cov.core_county_gap_pp:+.1f}[/] percentage points")
+    for note in cov.notes:
+        console.print(f"[dim]{note}[/]")
     top = cov.underserved_towns.head(5)
     if len(top):
         console.print("Most underserved towns 服务不足乡镇:")
@@ -149,16 +154,33 @@ def analyze(
     core_km: Optional[float] = typer.Option(None, help="Service radius in core urban districts, km (default 1.2)."),
     county_km: Optional[float] = typer.Option(None, help="Service radius in counties, km (default 3.5)."),
     fringe_km: Optional[float] = typer.Option(None, help="Service radius in urban–rural fringe towns, km."),
+    minutes: Optional[float] = typer.Option(None, help="A travel-time limit in minutes instead of a radius."),
+    network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML) for road distances and times."),
+    mode: str = typer.Option("drive", help="Travel mode: drive or walk."),
+    grid_km: Optional[float] = typer.Option(None, help="Measure on a population grid of this cell size (km) instead of town points."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """Coverage diagnosis: coverage, density, residents per branch and underserved towns, by county and region."""
     def run() -> None:
         radius = _radius(radius_km, core_km, county_km, fringe_km)
+        if minutes is not None and radius_km is None and not any((core_km, county_km, fringe_km)):
+            radius = None
         ds, source = _load(data, coords)
-        cov = analyze_coverage(ds, radius_km=radius)
-        _summarise(cov, source)
-        _write_outputs(ds, cov, out)
+        _diagnose(ds, source, out, radius_km=radius, radius_min=minutes, network=network, mode=mode, grid_km=grid_km)
     _guard(run)
+
+
+def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | None, radius_min: float | None = None,
+              network: Optional[Path] = None, mode: str = "drive", grid_km: Optional[float] = None) -> None:
+    from netopt.grid import population_grid
+
+    demand = population_grid(ds, cell_km=grid_km) if grid_km else None
+    cov = analyze_coverage(ds, radius_km=radius_km, radius_min=radius_min, mode=mode, demand=demand,
+                           distance="network" if network else "euclidean", graph=network)
+    if demand is not None:
+        cov.notes.append(f"Demand: a {grid_km:g} km population grid, {len(demand):,} cells from {len(ds.towns)} towns.")
+    _summarise(cov, source)
+    _write_outputs(ds, cov, out)
 
 
 @app.command()
@@ -167,9 +189,7 @@ def demo(out: Path = typer.Option(Path("out"), help="Folder for the outputs.")) 
     def run() -> None:
         ds = load_sample()
         console.print(f"Loaded {SAMPLE_CITY}: {ds}")
-        cov = analyze_coverage(ds, radius_km=dict(DEMO_RADIUS_KM))
-        _summarise(cov, f"{SAMPLE_CITY}, radius core {DEMO_RADIUS_KM['core']} km / county {DEMO_RADIUS_KM['county']} km")
-        _write_outputs(ds, cov, out)
+        _diagnose(ds, f"{SAMPLE_CITY}, 1 km grid", out, radius_km=dict(DEMO_RADIUS_KM), grid_km=DEMO_GRID_KM)
     _guard(run)
 
 

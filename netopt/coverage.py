@@ -1,40 +1,62 @@
-"""Coverage diagnosis: nearest branch, coverage within a service radius, density and gaps by county and region."""
+"""Coverage diagnosis: nearest branch, coverage within a radius or travel time, density, gaps, underserved towns."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 
 from netopt._errors import InputError
-from netopt.distance import nearest_site, pairs_within
+from netopt.distance import RoadNetwork, TravelSettings, load_road_network, measure_reach, nearest_site, road_network_from_graph
 from netopt.io import Dataset
 from netopt.projection import metric_crs, xy_metres
 
 NATIONAL_COUNTY_RESIDENTS_PER_BRANCH_WAN = 3.5
 DEFAULT_GDP_CUTS_YI = (200.0, 500.0)
-DEFAULT_DETOUR_FACTOR = 1.3  # road distance / straight-line distance when no road network is given
-DEFAULT_SPEED_KMH = 30.0  # driving in town and county traffic
 DEFAULT_ROUND_TRIP_LIMIT_H = 1.5
+DEFAULT_RADIUS_KM = 3.0
 SERVICE_RADIUS_SHARE = 0.8
+
+Limit = float | dict[str, float]
 
 
 @dataclass
 class CoverageSettings:
     """The thresholds an analysis used, so a report can say what it measured."""
 
-    radius_km: float | dict[str, float] = 3.0
+    radius_km: Limit | None = DEFAULT_RADIUS_KM
+    radius_min: Limit | None = None
     residents_per_branch_limit_wan: float = NATIONAL_COUNTY_RESIDENTS_PER_BRANCH_WAN
     round_trip_limit_h: float = DEFAULT_ROUND_TRIP_LIMIT_H
-    speed_kmh: float = DEFAULT_SPEED_KMH
-    detour_factor: float = DEFAULT_DETOUR_FACTOR
     gdp_cuts_yi: tuple[float, float] = DEFAULT_GDP_CUTS_YI
+    travel: TravelSettings = field(default_factory=TravelSettings)
+
+    @property
+    def unit(self) -> str:
+        return "min" if self.radius_min is not None else "km"
+
+    @property
+    def limit(self) -> Limit:
+        return self.radius_min if self.radius_min is not None else self.radius_km
+
+    def describe(self) -> str:
+        how = "road network" if self.travel.distance == "network" else "straight line"
+        what = "travel time" if self.unit == "min" else "service radius"
+        if isinstance(self.limit, dict):
+            limit = ", ".join(f"{kind} {value:g} {self.unit}" for kind, value in self.limit.items())
+        else:
+            limit = f"{self.limit:g} {self.unit}"
+        return f"{what} {limit} ({how}, {self.travel.mode})"
 
 
 @dataclass
 class Coverage:
-    """Result of analyze_coverage: per-town, per-branch, per-county and per-region tables."""
+    """Result of analyze_coverage: per-town (or per demand cell), per-branch, per-county and per-region tables.
+
+    `towns` holds one row per demand unit: the towns, or the cells of a population grid (see `demand_kind`).
+    """
 
     towns: gpd.GeoDataFrame
     branches: gpd.GeoDataFrame
@@ -43,6 +65,8 @@ class Coverage:
     gaps: gpd.GeoDataFrame
     underserved_towns: gpd.GeoDataFrame
     settings: CoverageSettings = field(default_factory=CoverageSettings)
+    notes: list[str] = field(default_factory=list)
+    demand_kind: str = "towns"  # "towns", or "cells" when the demand was a population grid
 
     @property
     def core_county_gap_pp(self) -> float:
@@ -53,124 +77,182 @@ class Coverage:
         return float(rate["core"] - rate["county"])
 
 
-def analyze_coverage(ds: Dataset, radius_km: float | dict[str, float] = 3.0,
-                     distance: str = "euclidean", **options: float) -> Coverage:
-    """Measure how well the branches serve the towns' population within a service radius.
+def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str = "euclidean",
+                     graph: RoadNetwork | nx.MultiDiGraph | str | None = None, radius_min: Limit | None = None,
+                     mode: str = "drive", demand: gpd.GeoDataFrame | None = None, **options: float) -> Coverage:
+    """Measure how well the branches serve the population within a service radius or travel time.
 
-    `radius_km` is one number or one per region type, e.g. {"core": 1.2, "county": 3.5}; a town whose own
-    type (e.g. "fringe") has no entry uses its county's type. Options: residents_per_branch_limit_wan,
-    round_trip_limit_h, speed_kmh, detour_factor, gdp_cuts_yi.
+    - `radius_km`: one number or one per region type, e.g. {"core": 1.2, "county": 3.5}; a town whose own
+      type (e.g. "fringe") has no entry uses its county's type. Default 3 km.
+    - `radius_min`: a travel-time limit in minutes instead (one number or per region type).
+    - `distance`: "euclidean" (straight line) or "network" with `graph` (a RoadNetwork, an osmnx graph, or
+      the path of an OSM XML / GraphML file); points farther than `max_snap_m` from the roads fall back to
+      straight line x `detour_factor`, and the result says so (`method` column, `notes`).
+    - `mode`: "drive" or "walk". `demand`: towns by default, or any GeoDataFrame of demand units with
+      `population` and `county` (e.g. `population_grid(ds, cell_km=1)`).
+    - Options: residents_per_branch_limit_wan (3.5), round_trip_limit_h (1.5), gdp_cuts_yi ((200, 500)),
+      speed_kmh (30), detour_factor (1.3), max_snap_m (500).
     """
-    if distance != "euclidean":
-        raise InputError(f"distance='{distance}' is not available yet; use distance='euclidean'", file="analyze_coverage")
-    settings = CoverageSettings(radius_km=radius_km, **options)
-    towns = _towns_with_demand(ds)
-    crs = metric_crs(ds.counties, towns, ds.branches)
-    town_xy, branch_xy = xy_metres(towns, crs), xy_metres(ds.branches, crs)
-    branches = _branches_with_county(ds, towns, town_xy, branch_xy)
-    towns["radius_km"] = _town_radius_km(towns, ds.counties, radius_km)
-    _measure_towns(towns, branches, town_xy, branch_xy, settings)
-    branch_table = _measure_branches(branches, towns)
-    by_county = _county_table(ds.counties, towns, branches, settings)
-    by_region = _region_table(by_county, towns, branch_table)
-    gaps = towns[~towns["covered"]].sort_values("population", ascending=False).reset_index(drop=True)
-    underserved = _underserved(towns)
-    return Coverage(towns, branch_table, by_county, by_region, gaps, underserved, settings)
+    settings = _settings(radius_km, radius_min, distance, mode, options)
+    network = _network(graph) if distance == "network" else None
+    units = _demand_units(ds, demand)
+    crs = network.crs if network is not None else metric_crs(ds.counties, units, ds.branches)
+    unit_xy, branch_xy = xy_metres(units, crs), xy_metres(ds.branches, crs)
+    branches = _branches_with_county(ds, units, unit_xy, branch_xy)
+    units[_limit_column(settings)] = _unit_limits(units, settings.limit, settings.unit)
+    notes = _measure_units(units, branches, unit_xy, branch_xy, settings, network)
+    branch_table = _measure_branches(branches, units)
+    by_county = _county_table(ds.counties, units, branches, settings)
+    by_region = _region_table(by_county, units, branch_table, settings)
+    gaps = units[~units["covered"]].sort_values("population", ascending=False).reset_index(drop=True)
+    underserved = _underserved(units) if demand is None else _underserved_from_cells(units, ds.towns, settings)
+    kind = "towns" if demand is None else "cells"
+    return Coverage(units, branch_table, by_county, by_region, gaps, underserved, settings, notes, kind)
 
 
-def _towns_with_demand(ds: Dataset) -> gpd.GeoDataFrame:
-    towns = ds.towns.copy()
-    if towns["population"].isna().any():
-        missing = towns.loc[towns["population"].isna(), "name"].head(5).tolist()
-        raise InputError(f"towns without population cannot be measured (e.g. {', '.join(missing)}); "
-                         "add a population column or drop those towns", file="towns")
-    county_type = ds.counties.set_index("name")["region_type"]
-    towns["county_region_type"] = towns["county"].map(county_type)
-    return towns
+def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, mode: str,
+              options: dict) -> CoverageSettings:
+    if radius_km is not None and radius_min is not None:
+        raise InputError("give either radius_km or radius_min, not both", file="analyze_coverage")
+    travel_keys = {"speed_kmh", "detour_factor", "max_snap_m"}
+    unknown = set(options) - travel_keys - {"residents_per_branch_limit_wan", "round_trip_limit_h", "gdp_cuts_yi"}
+    if unknown:
+        raise InputError(f"unknown option(s) {', '.join(sorted(unknown))}", file="analyze_coverage")
+    if mode not in ("drive", "walk"):
+        raise InputError(f"unknown travel mode '{mode}'; use 'drive' or 'walk'", file="analyze_coverage")
+    if distance not in ("euclidean", "network"):
+        raise InputError(f"distance must be 'euclidean' or 'network', not '{distance}'", file="analyze_coverage")
+    travel = TravelSettings(distance=distance, mode=mode, **{k: options[k] for k in travel_keys & set(options)})
+    rest = {k: v for k, v in options.items() if k not in travel_keys}
+    if radius_km is None and radius_min is None:
+        radius_km = DEFAULT_RADIUS_KM
+    return CoverageSettings(radius_km=radius_km, radius_min=radius_min, travel=travel, **rest)
 
 
-def _branches_with_county(ds: Dataset, towns: gpd.GeoDataFrame, town_xy: np.ndarray,
+def _network(graph: RoadNetwork | nx.MultiDiGraph | str | None) -> RoadNetwork:
+    if graph is None:
+        raise InputError("distance='network' needs graph= (a road network file or graph); "
+                         "use distance='euclidean' for straight-line distances", file="analyze_coverage")
+    if isinstance(graph, RoadNetwork):
+        return graph
+    if isinstance(graph, nx.Graph):
+        return road_network_from_graph(graph)
+    return load_road_network(graph)
+
+
+def _limit_column(settings: CoverageSettings) -> str:
+    return "radius_km" if settings.unit == "km" else "time_limit_min"
+
+
+def _demand_units(ds: Dataset, demand: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    units = (ds.towns if demand is None else demand).copy()
+    for column in ("population", "county"):
+        if column not in units:
+            raise InputError(f"demand units need a '{column}' column", file="demand")
+    if units["population"].isna().any():
+        missing = units.loc[units["population"].isna(), "name" if "name" in units else "county"].head(5)
+        raise InputError(f"demand without population cannot be measured (e.g. {', '.join(map(str, missing))}); "
+                         "add a population column or drop those rows", file="towns")
+    if "region_type" not in units:
+        units["region_type"] = pd.NA
+    units["county_region_type"] = units["county"].map(ds.counties.set_index("name")["region_type"])
+    return units
+
+
+def _branches_with_county(ds: Dataset, units: gpd.GeoDataFrame, unit_xy: np.ndarray,
                           branch_xy: np.ndarray) -> gpd.GeoDataFrame:
     """Each branch's county: the boundary it lies in (or the nearest); without boundaries, its nearest town's."""
     branches = ds.branches.copy()
     counties = ds.counties[["name", "geometry"]].rename(columns={"name": "county_found"})
     if counties.geometry.isna().any():
-        _, nearest_town = nearest_site(branch_xy, town_xy)
-        branches["county"] = towns["county"].to_numpy()[nearest_town]
+        _, nearest_unit = nearest_site(branch_xy, unit_xy)
+        branches["county"] = units["county"].to_numpy()[nearest_unit]
         return branches
     joined = gpd.sjoin(branches[["geometry"]], counties, how="left", predicate="within")
     joined = joined[~joined.index.duplicated()]
     outside = joined["county_found"].isna()
     if outside.any():  # just over a border or in a lake: take the nearest county
-        near = gpd.sjoin_nearest(branches.loc[outside, ["geometry"]].to_crs(metric_crs(ds.counties)),
-                                 counties.to_crs(metric_crs(ds.counties)), how="left")
+        crs = metric_crs(ds.counties)
+        near = gpd.sjoin_nearest(branches.loc[outside, ["geometry"]].to_crs(crs), counties.to_crs(crs), how="left")
         joined.loc[outside, "county_found"] = near[~near.index.duplicated()]["county_found"]
     branches["county"] = joined["county_found"]
     return branches
 
 
-def _town_radius_km(towns: gpd.GeoDataFrame, counties: gpd.GeoDataFrame,
-                    radius_km: float | dict[str, float]) -> pd.Series:
-    if not isinstance(radius_km, dict):
-        _check_positive_radius({"all": radius_km})
-        return pd.Series(float(radius_km), index=towns.index)
-    _check_positive_radius(radius_km)
-    own = towns["region_type"].map(radius_km)
-    fallback = towns["county_region_type"].map(radius_km)
-    radius = own.fillna(fallback).astype(float)
-    if radius.isna().any():
-        kinds = sorted(set(towns.loc[radius.isna(), "county_region_type"].dropna().astype(str)))
-        raise InputError(f"radius_km has no entry for region type(s) {', '.join(kinds) or 'unknown'}; "
-                         f"given: {', '.join(radius_km)}", file="analyze_coverage")
-    return radius
+def _unit_limits(units: gpd.GeoDataFrame, limit: Limit, unit: str) -> pd.Series:
+    if not isinstance(limit, dict):
+        _check_positive_limit({"all": limit}, unit)
+        return pd.Series(float(limit), index=units.index)
+    _check_positive_limit(limit, unit)
+    own = units["region_type"].map(limit)
+    values = own.fillna(units["county_region_type"].map(limit)).astype(float)
+    if values.isna().any():
+        kinds = sorted(set(units.loc[values.isna(), "county_region_type"].dropna().astype(str)))
+        raise InputError(f"the {unit} limit has no entry for region type(s) {', '.join(kinds) or 'unknown'}; "
+                         f"given: {', '.join(limit)}", file="analyze_coverage")
+    return values
 
 
-def _check_positive_radius(radius: dict[str, float]) -> None:
-    bad = [k for k, v in radius.items() if not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0]
+def _check_positive_limit(limit: dict, unit: str) -> None:
+    bad = [k for k, v in limit.items() if not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0]
     if bad:
-        raise InputError(f"radius_km must be a positive number of kilometres (check {', '.join(map(str, bad))})",
+        word = "kilometres" if unit == "km" else "minutes"
+        raise InputError(f"the limit must be a positive number of {word} (check {', '.join(map(str, bad))})",
                          file="analyze_coverage")
 
 
-def _measure_towns(towns: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, town_xy: np.ndarray,
-                   branch_xy: np.ndarray, s: CoverageSettings) -> None:
-    dist_m, idx = nearest_site(town_xy, branch_xy)
-    has_branch = idx >= 0
-    towns["nearest_branch_id"] = np.where(has_branch, branches["branch_id"].to_numpy()[np.maximum(idx, 0)], None)
-    towns["nearest_branch_km"] = dist_m / 1000.0
-    towns["covered"] = towns["nearest_branch_km"] <= towns["radius_km"]
-    reach = pairs_within(town_xy, branch_xy, float(towns["radius_km"].max()) * 1000.0)
-    within = reach.tocoo()  # explicit zeros (a branch on the town's point) are kept
-    inside = within.data <= towns["radius_km"].to_numpy()[within.row] * 1000.0
-    towns["branches_within_radius"] = np.bincount(within.row[inside], minlength=len(towns))
-    per_branch = towns["population"] / towns["branches_within_radius"].replace(0, np.nan)
-    towns["residents_per_reachable_branch_wan"] = per_branch / 1e4
-    towns["round_trip_h"] = 2 * towns["nearest_branch_km"] * s.detour_factor / s.speed_kmh
-    towns["reason"] = _reasons(towns, s)
+def _measure_units(units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, unit_xy: np.ndarray, branch_xy: np.ndarray,
+                   s: CoverageSettings, network: RoadNetwork | None) -> list[str]:
+    limits = units[_limit_column(s)].to_numpy(float)
+    reach = measure_reach(unit_xy, branch_xy, float(limits.max()), s.unit, s.travel, network)
+    has = reach.nearest >= 0
+    units["nearest_branch_id"] = np.where(has, branches["branch_id"].to_numpy()[np.maximum(reach.nearest, 0)], None)
+    units["nearest_branch_km"] = reach.nearest_km
+    units["nearest_branch_min"] = reach.nearest_min
+    units["covered"] = (reach.nearest_km if s.unit == "km" else reach.nearest_min) <= limits
+    within = reach.within.tocoo()  # explicit zeros (a branch on the town's point) are kept
+    inside = within.data <= limits[within.row]
+    units["branches_within_limit"] = np.bincount(within.row[inside], minlength=len(units))
+    per_branch = units["population"] / units["branches_within_limit"].replace(0, np.nan)
+    units["residents_per_reachable_branch_wan"] = per_branch / 1e4
+    units["round_trip_h"] = 2 * units["nearest_branch_min"] / 60.0
+    units["method"] = reach.method
+    units["reason"] = _reasons(units, s)
+    return _method_notes(units, s)
 
 
-def _reasons(towns: gpd.GeoDataFrame, s: CoverageSettings) -> pd.Series:
-    parts = []
-    for mask, text in (
-        (~towns["covered"], "no branch within {r:.1f} km"),
-        (towns["residents_per_reachable_branch_wan"] > s.residents_per_branch_limit_wan,
-         "{p:.1f}万 residents per reachable branch (limit {lim:.1f}万)"),
-        (towns["round_trip_h"] > s.round_trip_limit_h, "round trip {h:.1f} h (limit {hl:.1f} h)"),
-    ):
-        parts.append(pd.Series(np.where(mask, text, ""), index=towns.index))
-    out = []
-    for i in towns.index:
-        row = towns.loc[i]
-        texts = [p[i].format(r=row["radius_km"], p=row["residents_per_reachable_branch_wan"],
-                             lim=s.residents_per_branch_limit_wan, h=row["round_trip_h"], hl=s.round_trip_limit_h)
-                 for p in parts if p[i]]
-        out.append("; ".join(texts))
-    return pd.Series(out, index=towns.index)
+def _method_notes(units: gpd.GeoDataFrame, s: CoverageSettings) -> list[str]:
+    notes = [f"Coverage by {s.describe()}."]
+    fallback = units["method"].astype(str).str.contains("outside the road network")
+    if fallback.any():
+        notes.append(f"{int(fallback.sum())} of {len(units)} demand points lie more than {s.travel.max_snap_m:g} m "
+                     f"from the road network: their distances are straight line x {s.travel.detour_factor:g}.")
+    if s.travel.distance == "euclidean":
+        notes.append(f"Travel times are straight-line km x {s.travel.detour_factor:g} at "
+                     f"{s.travel.access_speed_kmh():g} km/h ({s.travel.mode}).")
+    return notes
 
 
-def _measure_branches(branches: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Per branch: the population of the towns whose nearest branch it is, and its service radius."""
-    served = towns[towns["nearest_branch_id"].notna()]
+def _reasons(units: gpd.GeoDataFrame, s: CoverageSettings) -> pd.Series:
+    limit_col = _limit_column(s)
+    checks = (
+        (~units["covered"], "no branch within {limit:g} " + s.unit),
+        (units["residents_per_reachable_branch_wan"] > s.residents_per_branch_limit_wan,
+         "{per:.1f}万 residents per reachable branch (limit {per_limit:.1f}万)"),
+        (units["round_trip_h"] > s.round_trip_limit_h, "round trip {trip:.1f} h (limit {trip_limit:.1f} h)"),
+    )
+    texts = []
+    for i, row in enumerate(units.itertuples(index=False)):
+        values = {"limit": getattr(row, limit_col), "per": row.residents_per_reachable_branch_wan,
+                  "per_limit": s.residents_per_branch_limit_wan, "trip": row.round_trip_h,
+                  "trip_limit": s.round_trip_limit_h}
+        texts.append("; ".join(text.format(**values) for mask, text in checks if mask.iloc[i]))
+    return pd.Series(texts, index=units.index)
+
+
+def _measure_branches(branches: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Per branch: the population of the units whose nearest branch it is, and its service radius."""
+    served = units[units["nearest_branch_id"].notna()]
     stats = served.groupby("nearest_branch_id").apply(_radius_stats, include_groups=False)
     out = branches.merge(stats, left_on="branch_id", right_index=True, how="left")
     out["assigned_population"] = out["assigned_population"].fillna(0).astype(int)
@@ -179,21 +261,22 @@ def _measure_branches(branches: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) -> gp
 
 
 def _radius_stats(group: pd.DataFrame) -> pd.Series:
+    """Service radius by three definitions: 80% of assigned population, mean distance, farthest unit."""
     order = group.sort_values("nearest_branch_km")
-    cum = order["population"].cumsum() / order["population"].sum()
-    radius80 = order["nearest_branch_km"].to_numpy()[np.searchsorted(cum.to_numpy(), SERVICE_RADIUS_SHARE)]
+    people = order["population"].to_numpy(float)
+    km = order["nearest_branch_km"].to_numpy(float)
+    share = np.cumsum(people) / people.sum() if people.sum() > 0 else np.ones(len(people))
     return pd.Series({
         "assigned_towns": len(group),
-        "assigned_population": group["population"].sum(),
-        "service_radius_km": radius80,
-        "mean_distance_km": np.average(group["nearest_branch_km"], weights=group["population"]),
-        "farthest_town_km": group["nearest_branch_km"].max(),
+        "assigned_population": people.sum(),
+        "service_radius_km": km[min(np.searchsorted(share, SERVICE_RADIUS_SHARE - 1e-12), len(km) - 1)],
+        "mean_distance_km": np.average(km, weights=people) if people.sum() > 0 else km.mean(),
+        "farthest_town_km": km.max(),
     })
 
 
-def _county_table(counties: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, branches: gpd.GeoDataFrame,
+def _county_table(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame,
                   s: CoverageSettings) -> pd.DataFrame:
-    g = towns.groupby("county")
     table = pd.DataFrame({
         "county_id": counties["county_id"].values,
         "county": counties["name"].values,
@@ -201,8 +284,8 @@ def _county_table(counties: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, branches:
         "area_km2": counties["area_km2"].values,
         "gdp_yi": counties["gdp_yi"].values,
     }).set_index("county")
-    table["population"] = g["population"].sum()
-    table["covered_population"] = towns[towns["covered"]].groupby("county")["population"].sum()
+    table["population"] = units.groupby("county")["population"].sum()
+    table["covered_population"] = units[units["covered"]].groupby("county")["population"].sum()
     table["branches"] = branches.groupby("county").size()
     table = table.fillna({"population": 0, "covered_population": 0, "branches": 0})
     return _add_rates(table, s).reset_index()
@@ -228,21 +311,44 @@ def gdp_tier(gdp_yi: pd.Series, cuts: tuple[float, float] = DEFAULT_GDP_CUTS_YI)
     return pd.Series(labels, index=gdp_yi.index)
 
 
-def _region_table(by_county: pd.DataFrame, towns: gpd.GeoDataFrame, branches: gpd.GeoDataFrame) -> pd.DataFrame:
+def _region_table(by_county: pd.DataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame,
+                  s: CoverageSettings) -> pd.DataFrame:
     sums = by_county.groupby("region_type")[["population", "covered_population", "branches", "area_km2"]].sum()
     sums["counties"] = by_county.groupby("region_type").size()
-    table = _add_rates(sums, CoverageSettings())
-    table = table.drop(columns=["vs_benchmark_wan"])
-    weighted = towns.groupby("county_region_type").apply(
-        lambda t: np.average(t["nearest_branch_km"], weights=t["population"]), include_groups=False)
+    table = _add_rates(sums, s).drop(columns=["gdp_tier"], errors="ignore")
+    weighted = units.groupby("county_region_type").apply(
+        lambda t: np.average(t["nearest_branch_km"], weights=t["population"]) if t["population"].sum() > 0 else np.nan,
+        include_groups=False)
     table["mean_distance_to_branch_km"] = weighted
     branch_region = branches["county"].map(by_county.set_index("county")["region_type"])
     table["mean_service_radius_km"] = branches.groupby(branch_region)["service_radius_km"].mean()
     return table.reset_index()
 
 
-def _underserved(towns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    flagged = towns[towns["reason"] != ""].copy()
+def density_by_gdp_tier(cov: Coverage) -> pd.DataFrame:
+    """Branches per 100 km² and residents per branch for each GDP tier of counties."""
+    table = cov.by_county.groupby("gdp_tier")[["population", "branches", "area_km2"]].sum()
+    table["counties"] = cov.by_county.groupby("gdp_tier").size()
+    table["branches_per_100km2"] = 100.0 * table["branches"] / table["area_km2"]
+    table["residents_per_branch_wan"] = table["population"] / 1e4 / table["branches"].replace(0, np.nan)
+    return table.reset_index()
+
+
+def _underserved(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    flagged = units[units["reason"] != ""].copy()
     flagged["unserved_population"] = np.where(flagged["covered"], 0, flagged["population"])
-    order = flagged.sort_values(["unserved_population", "population"], ascending=False)
-    return order.reset_index(drop=True)
+    return flagged.sort_values(["unserved_population", "population"], ascending=False).reset_index(drop=True)
+
+
+def _underserved_from_cells(units: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, s: CoverageSettings) -> gpd.GeoDataFrame:
+    """Towns ranked by the population of their demand cells that lie beyond the limit."""
+    if "town_id" not in units:
+        return units.iloc[0:0]
+    unserved = units.loc[~units["covered"]].groupby("town_id")["population"].sum()
+    out = towns.set_index("town_id").loc[lambda t: t.index.isin(unserved.index)].copy()
+    out["unserved_population"] = unserved.reindex(out.index).round()
+    out["unserved_share_pct"] = 100.0 * out["unserved_population"] / out["population"]
+    limit = units.groupby("town_id")[_limit_column(s)].first().reindex(out.index)
+    out["reason"] = [f"{p / 1e4:.1f}万 residents ({share:.0f}%) beyond {lim:g} {s.unit}"
+                     for p, share, lim in zip(out["unserved_population"], out["unserved_share_pct"], limit)]
+    return out.sort_values("unserved_population", ascending=False).reset_index()

@@ -1,13 +1,36 @@
-"""Distances between demand points and sites: nearest site and sparse pairs within a cutoff (KD-tree)."""
+"""Distances from demand points to sites: straight-line (KD-tree, sparse within a cutoff) and by road network."""
 from __future__ import annotations
 
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from netopt._errors import InputError
+
+EARTH_RADIUS_M = 6_371_008.8
+# Assumed free-flow driving speeds (km/h) by OSM highway class in Chinese cities and counties;
+# override with load_road_network(..., highway_speeds_kmh={...}).
+DEFAULT_HIGHWAY_SPEEDS_KMH = {
+    "motorway": 80, "motorway_link": 50, "trunk": 60, "trunk_link": 40, "primary": 40, "primary_link": 30,
+    "secondary": 35, "secondary_link": 25, "tertiary": 30, "tertiary_link": 25, "unclassified": 25,
+    "residential": 20, "living_street": 10, "service": 15, "road": 25,
+}
+DEFAULT_FALLBACK_SPEED_KMH = 25.0
+WALKING_SPEED_KMH = 4.5
+DEFAULT_MAX_SNAP_M = 500.0
+
+
+# ----------------------------------------------------------------------------- straight line
 
 def nearest_site(demand_xy: np.ndarray, site_xy: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Distance (metres) to and index of the nearest `k` sites for every demand point."""
+    """Distance (metres) to and index of the nearest `k` sites for every demand point (planar metres)."""
     if len(site_xy) == 0:
         shape = (len(demand_xy),) if k == 1 else (len(demand_xy), k)
         return np.full(shape, np.inf), np.full(shape, -1)
@@ -16,15 +39,338 @@ def nearest_site(demand_xy: np.ndarray, site_xy: np.ndarray, k: int = 1) -> tupl
 
 
 def pairs_within(demand_xy: np.ndarray, site_xy: np.ndarray, cutoff_m: float) -> sp.csr_matrix:
-    """Sparse demand x site matrix of straight-line distances (metres) for pairs within `cutoff_m`.
+    """Sparse demand x site matrix of planar distances (metres) for the pairs within `cutoff_m`.
 
     Every stored entry is a pair within the cutoff; a distance of exactly 0 is kept as an explicit zero,
-    so use `.nnz`/`.indices` (not `!= 0`) to test whether a pair is within reach.
+    so test reach with the stored pattern (`.indices`, `.nnz`, `.tocoo()`), not with `!= 0`.
     """
     shape = (len(demand_xy), len(site_xy))
     if shape[0] == 0 or shape[1] == 0:
         return sp.csr_matrix(shape)
     pairs = cKDTree(demand_xy).sparse_distance_matrix(cKDTree(site_xy), cutoff_m, output_type="ndarray")
-    matrix = sp.coo_matrix((pairs["v"], (pairs["i"], pairs["j"])), shape=shape).tocsr()
+    return _csr(pairs["i"], pairs["j"], pairs["v"], shape)
+
+
+def _csr(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    matrix = sp.csr_matrix((values, (rows, cols)), shape=shape)
     matrix.sort_indices()
     return matrix
+
+
+def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    lon_r, lat_r = np.radians(lon), np.radians(lat)
+    return np.column_stack([np.cos(lat_r) * np.cos(lon_r), np.cos(lat_r) * np.sin(lon_r), np.sin(lat_r)])
+
+
+def haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in metres between lon/lat points (element-wise)."""
+    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def haversine_pairs_within(demand_lonlat: np.ndarray, site_lonlat: np.ndarray, cutoff_m: float) -> sp.csr_matrix:
+    """Like `pairs_within`, for lon/lat input: great-circle metres, found with a KD-tree on the unit sphere."""
+    shape = (len(demand_lonlat), len(site_lonlat))
+    if shape[0] == 0 or shape[1] == 0:
+        return sp.csr_matrix(shape)
+    chord = 2 * np.sin(min(cutoff_m / EARTH_RADIUS_M, np.pi) / 2)
+    a = cKDTree(_unit_vectors(demand_lonlat[:, 0], demand_lonlat[:, 1]))
+    b = cKDTree(_unit_vectors(site_lonlat[:, 0], site_lonlat[:, 1]))
+    pairs = a.sparse_distance_matrix(b, chord * (1 + 1e-12), output_type="ndarray")
+    metres = 2 * EARTH_RADIUS_M * np.arcsin(np.clip(pairs["v"] / 2, 0.0, 1.0))
+    keep = metres <= cutoff_m
+    return _csr(pairs["i"][keep], pairs["j"][keep], metres[keep], shape)
+
+
+# ----------------------------------------------------------------------------- road network
+
+@dataclass
+class RoadNetwork:
+    """A road graph as sparse matrices (metres, seconds), with node positions for snapping points."""
+
+    length_m: sp.csr_matrix
+    drive_s: sp.csr_matrix
+    node_ids: np.ndarray
+    node_xy: np.ndarray  # metres, in `crs`
+    crs: object
+    source: str = "road network"
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_ids)
+
+    def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest node index and straight-line distance (metres) to it, for points in the network's CRS."""
+        dist, idx = cKDTree(self.node_xy).query(xy)
+        return np.asarray(idx, int), np.asarray(dist, float)
+
+    def weights(self, mode: str) -> sp.csr_matrix:
+        """Edge costs in seconds for a travel mode: "drive" (road speeds) or "walk" (walking speed on lengths)."""
+        if mode == "drive":
+            return self.drive_s
+        if mode == "walk":
+            return self.length_m * (3.6 / WALKING_SPEED_KMH)
+        raise InputError(f"unknown travel mode '{mode}'; use 'drive' or 'walk'", file="road network")
+
+
+def load_road_network(path: str | os.PathLike, crs: object = None,
+                      highway_speeds_kmh: dict[str, float] | None = None,
+                      fallback_speed_kmh: float = DEFAULT_FALLBACK_SPEED_KMH) -> RoadNetwork:
+    """Load an OSM XML (.osm, .osm.bz2) or GraphML file offline and turn it into a RoadNetwork."""
+    graph = _read_graph(Path(path))
+    return road_network_from_graph(graph, crs=crs, highway_speeds_kmh=highway_speeds_kmh,
+                                   fallback_speed_kmh=fallback_speed_kmh, source=str(path))
+
+
+def _read_graph(path: Path) -> nx.MultiDiGraph:
+    import osmnx as ox
+
+    if not path.exists():
+        raise InputError("road network file does not exist", file=str(path))
+    name = path.name.lower()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if name.endswith(".graphml"):
+                return ox.load_graphml(path)
+            if name.endswith((".osm", ".osm.bz2", ".xml", ".osm.xml")):
+                return ox.graph_from_xml(path, retain_all=True)
+    except Exception as exc:  # osmnx/xml parse errors of many kinds
+        raise InputError(f"cannot read the road network ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})",
+                         file=str(path)) from None
+    raise InputError("unsupported road network file; use OSM XML (.osm, .osm.bz2) or GraphML (.graphml)",
+                     file=str(path))
+
+
+def road_network_from_graph(graph: nx.MultiDiGraph, crs: object = None,
+                            highway_speeds_kmh: dict[str, float] | None = None,
+                            fallback_speed_kmh: float = DEFAULT_FALLBACK_SPEED_KMH,
+                            source: str = "road network") -> RoadNetwork:
+    """Build sparse length/time matrices from an osmnx graph (lon/lat nodes 'x', 'y'; edges 'length')."""
+    from netopt.projection import to_metres, utm_crs
+
+    if graph.number_of_nodes() == 0:
+        raise InputError("the road network has no nodes", file=source)
+    node_ids = np.array(list(graph.nodes))
+    lon = np.array([graph.nodes[n]["x"] for n in node_ids], float)
+    lat = np.array([graph.nodes[n]["y"] for n in node_ids], float)
+    crs = crs or utm_crs(float(np.mean(lon)), float(np.mean(lat)))
+    x, y = to_metres(lon, lat, crs)
+    position = {n: i for i, n in enumerate(node_ids)}
+    speeds = dict(DEFAULT_HIGHWAY_SPEEDS_KMH, **(highway_speeds_kmh or {}))
+    rows, cols, lengths, seconds = [], [], [], []
+    for u, v, data in graph.edges(data=True):
+        length = float(data.get("length", 0.0))
+        rows.append(position[u])
+        cols.append(position[v])
+        lengths.append(length)
+        seconds.append(length / (_edge_speed_kmh(data, speeds, fallback_speed_kmh) / 3.6))
+    shape = (len(node_ids), len(node_ids))
+    return RoadNetwork(_min_matrix(rows, cols, lengths, shape), _min_matrix(rows, cols, seconds, shape),
+                       node_ids, np.column_stack([x, y]), crs, source)
+
+
+def _edge_speed_kmh(data: dict, speeds: dict[str, float], fallback: float) -> float:
+    highway = data.get("highway")
+    kinds = highway if isinstance(highway, list) else [highway]
+    known = [speeds[k] for k in kinds if k in speeds]
+    return float(np.mean(known)) if known else fallback
+
+
+def _min_matrix(rows: list[int], cols: list[int], values: list[float], shape: tuple[int, int]) -> sp.csr_matrix:
+    """Sparse matrix keeping the smallest value of parallel edges (csr would add them up)."""
+    r, c, v = np.asarray(rows), np.asarray(cols), np.asarray(values, float)
+    order = np.lexsort((v, c, r))
+    r, c, v = r[order], c[order], v[order]
+    first = np.ones(len(r), bool)
+    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    # an explicit zero-length edge must stay an edge: csgraph treats stored zeros as absent, so nudge them
+    values = np.maximum(v[first], 1e-9)
+    return sp.csr_matrix((values, (r[first], c[first])), shape=shape)
+
+
+def _with_site_legs(weights: sp.csr_matrix, site_nodes: np.ndarray, site_legs: np.ndarray) -> sp.csr_matrix:
+    """The reversed graph plus one virtual node per site, joined to the site's node by its access leg."""
+    n, k = weights.shape[0], len(site_nodes)
+    reverse = weights.T.tocoo()
+    rows = np.concatenate([reverse.row, n + np.arange(k)])
+    cols = np.concatenate([reverse.col, site_nodes])
+    vals = np.concatenate([reverse.data, np.maximum(site_legs, 1e-9)])
+    return sp.csr_matrix((vals, (rows, cols)), shape=(n + k, n + k))
+
+
+def network_nearest(weights: sp.csr_matrix, demand_nodes: np.ndarray, site_nodes: np.ndarray,
+                    site_legs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For each demand node: cost to the nearest site (travelling demand -> site) and that site's index.
+
+    One multi-source Dijkstra on the reversed graph, all sites at once; `site_legs` is each site's cost
+    from its own node (e.g. the walk from the road to the door), added exactly.
+    """
+    if len(site_nodes) == 0:
+        return np.full(len(demand_nodes), np.inf), np.full(len(demand_nodes), -1)
+    legs = np.zeros(len(site_nodes)) if site_legs is None else np.asarray(site_legs, float)
+    n = weights.shape[0]
+    graph = _with_site_legs(weights, np.asarray(site_nodes), legs)
+    dist, _, source = dijkstra(graph, indices=n + np.arange(len(site_nodes)), min_only=True,
+                               return_predecessors=True)
+    nearest = np.where(source[demand_nodes] >= n, source[demand_nodes] - n, -1)
+    return dist[demand_nodes], nearest
+
+
+def network_pairs_within(weights: sp.csr_matrix, demand_nodes: np.ndarray, site_nodes: np.ndarray,
+                         limit: float, site_legs: np.ndarray | None = None, chunk: int = 256) -> sp.csr_matrix:
+    """Sparse demand x site matrix of network costs (demand -> site, incl. site legs) within `limit`.
+
+    Dijkstra from the sites on the reversed graph, `chunk` sites at a time, each bounded by `limit`:
+    memory is chunk x nodes, never demand x sites.
+    """
+    legs = np.zeros(len(site_nodes)) if site_legs is None else np.asarray(site_legs, float)
+    reverse = weights.T.tocsr()
+    shape = (len(demand_nodes), len(site_nodes))
+    rows, cols, vals = [], [], []
+    for start in range(0, len(site_nodes), chunk):
+        block = slice(start, start + chunk)
+        budget = limit - legs[block]
+        dist = dijkstra(reverse, indices=site_nodes[block], limit=max(float(budget.max()), 0.0))
+        dist = dist[:, demand_nodes] + legs[block, None]
+        site_i, demand_i = np.nonzero(dist <= limit)
+        rows.append(demand_i)
+        cols.append(site_i + start)
+        vals.append(dist[site_i, demand_i])
+    if not rows:
+        return sp.csr_matrix(shape)
+    return _csr(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), shape)
+
+
+# ----------------------------------------------------------------------------- reach: km and minutes
+
+@dataclass
+class TravelSettings:
+    """How distances become reach: straight line or road network, travel mode and speeds."""
+
+    distance: str = "euclidean"  # "euclidean" | "network"
+    mode: str = "drive"  # "drive" | "walk"
+    speed_kmh: float = 30.0  # straight-line travel time estimates and road access legs when driving
+    detour_factor: float = 1.3  # road distance / straight-line distance where no road network applies
+    max_snap_m: float = DEFAULT_MAX_SNAP_M  # farther than this from any road node = outside the network
+
+    def access_speed_kmh(self) -> float:
+        return WALKING_SPEED_KMH if self.mode == "walk" else self.speed_kmh
+
+
+@dataclass
+class Reach:
+    """For each demand point: its nearest site, the km and minutes to it, and the sites within a limit."""
+
+    nearest: np.ndarray
+    nearest_km: np.ndarray
+    nearest_min: np.ndarray
+    within: sp.csr_matrix  # demand x site, in the limit's unit (km or min); entries up to the largest limit
+    method: np.ndarray  # per demand point: how its distances were measured
+
+
+STRAIGHT = "straight line"
+ROAD = "road network"
+
+
+def measure_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limit: float, unit: str,
+                  travel: TravelSettings, network: RoadNetwork | None = None) -> Reach:
+    """Nearest site and sites within `limit` (`unit` "km" or "min") for planar points in metres."""
+    if unit not in ("km", "min"):
+        raise ValueError(f"unit must be 'km' or 'min', not {unit!r}")
+    if travel.distance == "euclidean":
+        return _straight_reach(demand_xy, site_xy, limit, unit, travel, detour=1.0)
+    if travel.distance != "network":
+        raise InputError(f"distance must be 'euclidean' or 'network', not '{travel.distance}'", file="analysis")
+    if network is None:
+        raise InputError("distance='network' needs a road network: pass graph=load_road_network(path)",
+                         file="analysis")
+    return _network_reach(demand_xy, site_xy, limit, unit, travel, network)
+
+
+def _straight_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limit: float, unit: str,
+                    travel: TravelSettings, detour: float) -> Reach:
+    """Straight-line reach; km are straight-line km times `detour`, minutes use the detour factor and speed."""
+    to_min = travel.detour_factor / travel.access_speed_kmh() * 60.0 / 1000.0  # minutes per straight metre
+    dist, idx = nearest_site(demand_xy, site_xy)
+    cutoff_m = limit * 1000.0 / detour if unit == "km" else limit / to_min
+    within = pairs_within(demand_xy, site_xy, cutoff_m)
+    within.data = within.data * (detour / 1000.0 if unit == "km" else to_min)
+    label = STRAIGHT if detour == 1.0 else f"{STRAIGHT} x {detour:g} (outside the road network)"
+    return Reach(idx, dist * detour / 1000.0, dist * to_min, within, np.full(len(demand_xy), label, dtype=object))
+
+
+def _network_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limit: float, unit: str,
+                   travel: TravelSettings, net: RoadNetwork) -> Reach:
+    """Road costs where both ends lie on the network; straight line x detour for any pair that does not.
+
+    nearest_km is the road distance to the closest site, nearest_min the travel time to the quickest one
+    (each from one multi-source Dijkstra); `nearest` follows the unit of the limit.
+    """
+    d_node, d_snap = net.snap(demand_xy)
+    s_node, s_snap = net.snap(site_xy)
+    d_in, s_in = d_snap <= travel.max_snap_m, s_snap <= travel.max_snap_m
+    to_s = 3.6 / travel.access_speed_kmh()  # seconds per metre of access leg
+    reach = _straight_reach(demand_xy, site_xy, limit, unit, travel, detour=travel.detour_factor)
+    inside = np.flatnonzero(d_in)
+    for weights, leg, per_unit, target, kind in ((net.length_m, 1.0, 1000.0, reach.nearest_km, "km"),
+                                                  (net.weights(travel.mode), to_s, 60.0, reach.nearest_min, "min")):
+        cost, site = _network_nearest_part(weights, d_node[d_in], s_node[s_in], d_snap[d_in] * leg,
+                                           s_snap[s_in] * leg, s_in)
+        off_cost, off_site = _off_network_nearest(demand_xy[d_in], site_xy, ~s_in, travel, kind)
+        use_road = cost / per_unit <= off_cost
+        target[inside] = np.where(use_road, cost / per_unit, off_cost)
+        if kind == unit:
+            reach.nearest[inside] = np.where(use_road, site, off_site)
+    reach.method = np.where(d_in, ROAD, reach.method).astype(object)
+    weights, leg, per_unit = (net.length_m, 1.0, 1000.0) if unit == "km" else (net.weights(travel.mode), to_s, 60.0)
+    road_pairs = _network_within(weights, d_node, s_node, d_snap, s_snap, d_in, s_in, limit * per_unit, leg, per_unit)
+    reach.within = _merge_within(reach.within, d_in, s_in, road_pairs)
+    return reach
+
+
+def _off_network_nearest(demand_xy: np.ndarray, site_xy: np.ndarray, site_out: np.ndarray, travel: TravelSettings,
+                         unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest off-network site by straight line x detour, in `unit` (inf when there is none)."""
+    dist, local = nearest_site(demand_xy, site_xy[site_out])
+    metres = dist * travel.detour_factor
+    cost = metres / 1000.0 if unit == "km" else metres / 1000.0 / travel.access_speed_kmh() * 60.0
+    return cost, _global_index(np.flatnonzero(site_out), local)
+
+
+def _global_index(index: np.ndarray, local: np.ndarray) -> np.ndarray:
+    """Map indices into a subset (-1 = none) back to indices into the full set."""
+    if len(index) == 0:
+        return np.full(len(local), -1)
+    return np.where(local >= 0, index[np.clip(local, 0, len(index) - 1)], -1)
+
+
+def _network_nearest_part(weights: sp.csr_matrix, demand_nodes: np.ndarray, site_nodes: np.ndarray,
+                          demand_legs: np.ndarray, site_legs: np.ndarray, site_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    cost, local = network_nearest(weights, demand_nodes, site_nodes, site_legs)
+    return cost + demand_legs, _global_index(np.flatnonzero(site_in), local)
+
+
+def _network_within(weights: sp.csr_matrix, d_node: np.ndarray, s_node: np.ndarray, d_snap: np.ndarray,
+                    s_snap: np.ndarray, d_in: np.ndarray, s_in: np.ndarray, limit: float, leg_factor: float,
+                    per_unit: float) -> sp.csr_matrix:
+    """Network costs (in the limit's unit) of the pairs where both ends are on the network."""
+    inner = network_pairs_within(weights, d_node[d_in], s_node[s_in], limit, site_legs=s_snap[s_in] * leg_factor)
+    coo = inner.tocoo()
+    cost = coo.data + d_snap[d_in][coo.row] * leg_factor
+    keep = cost <= limit
+    rows = np.flatnonzero(d_in)[coo.row[keep]]
+    cols = np.flatnonzero(s_in)[coo.col[keep]]
+    return _csr(rows, cols, cost[keep] / per_unit, (len(d_node), len(s_node)))
+
+
+def _merge_within(fallback: sp.csr_matrix, d_in: np.ndarray, s_in: np.ndarray, network: sp.csr_matrix) -> sp.csr_matrix:
+    """Road costs where both ends are on the network; straight-line estimates for every other pair."""
+    coo = fallback.tocoo()
+    off_network = ~d_in[coo.row] | ~s_in[coo.col]
+    net = network.tocoo()
+    rows = np.concatenate([coo.row[off_network], net.row])
+    cols = np.concatenate([coo.col[off_network], net.col])
+    vals = np.concatenate([coo.data[off_network], net.data])
+    return _csr(rows, cols, vals, fallback.shape)

@@ -26,7 +26,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: object = No
     centre = shapes.union_all().centroid
     fmap = folium.Map(location=[centre.y, centre.x], zoom_start=9, tiles=tiles, control_scale=True)
     _add_counties(fmap, ds, coverage)
-    _add_towns(fmap, coverage.towns if coverage is not None else ds.towns)
+    _add_towns(fmap, _town_layer(ds, coverage))
     _add_branches(fmap, ds.branches)
     _add_legend(fmap, coverage)
     folium.LayerControl(collapsed=False).add_to(fmap)
@@ -56,6 +56,19 @@ def _add_counties(fmap: folium.Map, ds: Dataset, coverage: Coverage | None) -> N
     ).add_to(fmap)
 
 
+def _town_layer(ds: Dataset, coverage: Coverage | None) -> gpd.GeoDataFrame:
+    """Towns with their coverage: measured directly, or summed from grid cells (covered = most residents)."""
+    if coverage is None:
+        return ds.towns
+    if coverage.demand_kind == "towns":
+        return coverage.towns
+    towns = ds.towns.copy()
+    unserved = coverage.underserved_towns.set_index("town_id")
+    towns["reason"] = towns["town_id"].map(unserved["reason"]).fillna("")
+    towns["covered"] = towns["town_id"].map(unserved["unserved_share_pct"]).fillna(0.0) < 50.0
+    return towns
+
+
 def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame) -> None:
     layer = folium.FeatureGroup(name="乡镇 Towns")
     points = towns.geometry.representative_point()
@@ -83,7 +96,7 @@ def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame) -> None:
 
 
 def _add_legend(fmap: folium.Map, coverage: Coverage | None) -> None:
-    radius = "" if coverage is None else f"<br>服务半径 service radius: {coverage.settings.radius_km}"
+    radius = "" if coverage is None else f"<br>服务范围 {html.escape(coverage.settings.describe())}"
     legend = (
         "<div style='position: fixed; bottom: 20px; left: 20px; z-index: 9999; background: white; "
         "padding: 8px; border: 1px solid #999; font-size: 12px'>"

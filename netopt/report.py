@@ -14,32 +14,38 @@ HEADERS_ZH = {
     "covered_population": "覆盖人口(人)", "branches": "网点数", "coverage_rate_pct": "覆盖率(%)",
     "residents_per_branch_wan": "万人/网点", "vs_benchmark_wan": "较全国县域均值(万人)",
     "branches_per_100km2": "网点密度(个/100km²)", "counties": "区县数", "mean_distance_to_branch_km": "平均到网点距离(km)",
-    "mean_service_radius_km": "平均服务半径(km)", "town_id": "乡镇代码", "name": "名称", "radius_km": "服务半径(km)",
+    "mean_service_radius_km": "平均服务半径(km)", "town_id": "乡镇代码", "name": "名称", "radius_km": "服务半径(km)", "time_limit_min": "时间限制(分钟)",
     "nearest_branch_id": "最近网点", "nearest_branch_km": "最近网点距离(km)", "covered": "是否覆盖",
-    "branches_within_radius": "半径内网点数", "residents_per_reachable_branch_wan": "万人/可达网点",
+    "branches_within_limit": "限内网点数", "nearest_branch_min": "最快网点时间(分钟)", "method": "测距方法", "residents_per_reachable_branch_wan": "万人/可达网点",
     "round_trip_h": "往返时间(小时)", "reason": "原因", "unserved_population": "未覆盖人口(人)",
     "branch_id": "网点编号", "bank": "银行", "assigned_population": "服务人口(人)", "assigned_towns": "服务乡镇数",
     "service_radius_km": "服务半径(80%人口, km)", "mean_distance_km": "平均服务距离(km)",
-    "farthest_town_km": "最远乡镇(km)",
+    "farthest_town_km": "最远乡镇(km)", "note": "说明",
+    "cell_id": "网格编号", "town": "乡镇", "unserved_share_pct": "未覆盖比例(%)",
 }
-TOWN_COLUMNS = ["town_id", "name", "county", "region_type", "population", "radius_km", "nearest_branch_id",
-                "nearest_branch_km", "covered", "branches_within_radius", "residents_per_reachable_branch_wan",
-                "round_trip_h", "reason"]
+TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km", "time_limit_min",
+                "nearest_branch_id", "nearest_branch_km", "nearest_branch_min", "covered", "branches_within_limit",
+                "residents_per_reachable_branch_wan", "round_trip_h", "method", "reason"]
+UNDERSERVED_COLUMNS = ["town_id", "name", "county", "population", "unserved_population", "unserved_share_pct",
+                       "nearest_branch_km", "nearest_branch_min", "round_trip_h", "reason"]
 BRANCH_COLUMNS = ["branch_id", "name", "bank", "type", "county", "assigned_towns", "assigned_population",
                   "service_radius_km", "mean_distance_km", "farthest_town_km"]
 
 
 def coverage_tables(cov: Coverage) -> dict[str, pd.DataFrame]:
     """The coverage result as plain tables, one per sheet/CSV, rounded for reading."""
-    underserved = cov.underserved_towns[TOWN_COLUMNS[:2] + ["county", "population", "unserved_population",
-                                                            "nearest_branch_km", "round_trip_h", "reason"]]
     return {
         "by_region": cov.by_region.round(3),
         "by_county": cov.by_county.round(3),
-        "underserved_towns": pd.DataFrame(underserved).round(3),
-        "towns": pd.DataFrame(cov.towns[TOWN_COLUMNS]).round(3),
-        "branches": pd.DataFrame(cov.branches[BRANCH_COLUMNS]).round(3),
+        "underserved_towns": _columns(cov.underserved_towns, UNDERSERVED_COLUMNS),
+        cov.demand_kind: _columns(cov.towns, TOWN_COLUMNS),
+        "branches": _columns(cov.branches, BRANCH_COLUMNS),
+        "notes": pd.DataFrame({"note": cov.notes}),
     }
+
+
+def _columns(frame: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(frame[[c for c in wanted if c in frame.columns]]).round(3)
 
 
 def bilingual(frame: pd.DataFrame) -> pd.DataFrame:

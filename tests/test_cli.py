@@ -90,3 +90,13 @@ def test_the_example_script_runs(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runpy.run_path(str(Path(__file__).resolve().parents[1] / "examples" / "coverage_diagnosis.py"))
     assert (tmp_path / "out" / "example_map.html").stat().st_size > 10_000
+
+
+def test_analyze_with_grid_minutes_and_network(tmp_path: Path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyze", "--grid-km", "2", "--minutes", "10", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "coverage_cells.csv").exists() and "travel time 10 min" in result.output
+    bad = runner.invoke(app, ["analyze", "--network", str(tmp_path / "none.osm"), "--out", str(tmp_path / "o2")])
+    assert bad.exit_code == 2 and "road network file does not exist" in bad.output
+    assert not (tmp_path / "o2").exists()

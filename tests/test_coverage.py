@@ -71,7 +71,7 @@ def test_residents_per_reachable_branch_and_round_trip_reasons():
     cov = no.analyze_coverage(ds, radius_km=3.0, residents_per_branch_limit_wan=3.5, round_trip_limit_h=1.5)
     reasons = cov.towns.set_index("town_id")["reason"]
     assert "5.0万 residents per reachable branch" in reasons["T0"]
-    assert "round trip" in reasons["T1"] and "no branch within 3.0 km" in reasons["T1"]
+    assert "round trip" in reasons["T1"] and "no branch within 3 km" in reasons["T1"]
 
 
 def test_fringe_towns_fall_back_to_their_county_radius():
@@ -91,7 +91,7 @@ def test_bad_radius_is_an_input_error(radius):
 
 def test_network_distance_is_not_silently_replaced():
     ds = make_city([0.0], [1], [0.0])
-    with pytest.raises(no.InputError, match="not available yet"):
+    with pytest.raises(no.InputError, match="needs graph="):
         no.analyze_coverage(ds, distance="network")
 
 

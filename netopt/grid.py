@@ -1,0 +1,74 @@
+"""Population grids: each town's population spread over its area (its polygon, or its Voronoi cell in its county)."""
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import box
+
+from netopt._errors import InputError
+from netopt.io import Dataset
+from netopt.projection import metric_crs
+
+GRID_METHOD = ("apportioned: town population spread evenly over the town's area ({area}) and cut by a "
+               "{cell:g} km grid")
+
+
+def town_areas(ds: Dataset, crs: object = None) -> gpd.GeoDataFrame:
+    """Each town as a polygon in a metric CRS: its own polygon, or its Voronoi cell within its county."""
+    if ds.counties.geometry.isna().any():
+        raise InputError("a population grid needs county boundaries (the counties table has none)", file="counties")
+    crs = crs or metric_crs(ds.counties)
+    towns = ds.towns.to_crs(crs)
+    counties = ds.counties.to_crs(crs).set_index("name")
+    if towns.geom_type.isin(["Polygon", "MultiPolygon"]).all():
+        return towns
+    pieces = [_voronoi_in_county(group, counties.geometry[county]) for county, group in towns.groupby("county")]
+    return gpd.GeoDataFrame(pd.concat(pieces), crs=crs)
+
+
+def _voronoi_in_county(towns: gpd.GeoDataFrame, county: shapely.Geometry) -> gpd.GeoDataFrame:
+    points = towns.geometry.representative_point()
+    if len(points) == 1:
+        cells = [county]
+    else:
+        regions = shapely.voronoi_polygons(shapely.MultiPoint(list(points)), extend_to=county)
+        by_point = {i: shapely.intersection(region, county) for region in regions.geoms
+                    for i in np.flatnonzero(shapely.contains(region, np.asarray(points)))}
+        cells = [by_point.get(i, shapely.Polygon()) for i in range(len(points))]
+    out = towns.copy()
+    out.geometry = cells
+    return out
+
+
+def population_grid(ds: Dataset, cell_km: float = 1.0, crs: object = None) -> gpd.GeoDataFrame:
+    """Demand cells: a square grid of `cell_km` km, each cell cut by county and town areas, with population.
+
+    A town's population is spread evenly over its area (its polygon, or the part of its county nearer to it
+    than to any other town of that county); every cell carries town_id, county and region type of the town
+    part it comes from, so county totals are kept exactly. Returns WGS84 polygons.
+    """
+    if not np.isfinite(cell_km) or cell_km <= 0:
+        raise InputError("cell_km must be a positive number of kilometres", file="population_grid")
+    areas = town_areas(ds, crs)
+    areas = areas[areas.area > 0].copy()
+    areas["town_area"] = areas.area
+    grid = _square_grid(areas.total_bounds, cell_km * 1000.0, areas.crs)
+    keep = ["town_id", "name", "county", "county_id", "region_type", "population", "town_area", "geometry"]
+    pieces = gpd.overlay(areas[keep], grid, how="intersection", keep_geom_type=True)
+    pieces["population"] = pieces["population"] * pieces.area / pieces["town_area"]
+    how = "its polygon" if ds.towns.geom_type.isin(["Polygon", "MultiPolygon"]).all() else \
+        "its Voronoi cell within its county"
+    pieces["population_method"] = GRID_METHOD.format(area=how, cell=cell_km)
+    pieces = pieces.drop(columns=["town_area"]).rename(columns={"name": "town"})
+    return pieces[pieces["population"] > 0].reset_index(drop=True).to_crs(4326)
+
+
+def _square_grid(bounds: np.ndarray, size_m: float, crs: object) -> gpd.GeoDataFrame:
+    minx, miny, maxx, maxy = bounds
+    xs = np.arange(np.floor(minx / size_m) * size_m, maxx, size_m)
+    ys = np.arange(np.floor(miny / size_m) * size_m, maxy, size_m)
+    cells = [box(x, y, x + size_m, y + size_m) for x in xs for y in ys]
+    ids = [f"{int(x // size_m)}_{int(y // size_m)}" for x in xs for y in ys]
+    return gpd.GeoDataFrame({"cell_id": ids}, geometry=cells, crs=crs)

@@ -1,0 +1,56 @@
+"""Population grids: town populations spread over their areas, county totals kept, coverage on cells."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import netopt as no
+from netopt.grid import population_grid, town_areas
+from tests.test_coverage import make_city
+
+
+def test_grid_keeps_every_town_and_county_total():
+    ds = make_city([0.0, 4.0, 12.0, 20.0], [30_000, 10_000, 50_000, 20_000], [0.0])
+    cells = population_grid(ds, cell_km=1.0)
+    by_town = cells.groupby("town_id")["population"].sum()
+    assert by_town.to_dict() == pytest.approx(dict(zip(ds.towns["town_id"], ds.towns["population"])))
+    assert cells["population_method"].str.startswith("apportioned").all()
+    assert cells.crs.to_epsg() == 4326
+
+
+def test_voronoi_areas_partition_each_county():
+    ds = make_city([0.0, 4.0, 12.0, 20.0], [1, 1, 1, 1], [0.0])
+    areas = town_areas(ds)
+    counties = ds.counties.to_crs(areas.crs).set_index("name").area
+    assert areas.area.groupby(areas["county"]).sum().to_dict() == pytest.approx(counties.to_dict(), rel=1e-6)
+
+
+def test_cells_are_no_bigger_than_asked():
+    ds = make_city([0.0, 12.0], [1000, 1000], [0.0])
+    cells = population_grid(ds, cell_km=2.0).to_crs(32650)
+    assert cells.area.max() <= 4.0e6 * 1.001
+
+
+def test_grid_coverage_is_finer_than_town_points():
+    ds = make_city([0.0, 12.0], [100_000, 50_000], [0.0, 12.0])
+    towns = no.analyze_coverage(ds, radius_km=1.0)
+    cells = no.analyze_coverage(ds, radius_km=1.0, demand=population_grid(ds, cell_km=0.5))
+    assert towns.by_county["coverage_rate_pct"].tolist() == [100.0, 100.0]
+    assert (cells.by_county["coverage_rate_pct"] < 20).all()  # a branch 1 km wide covers little of a county
+    assert cells.demand_kind == "cells" and cells.underserved_towns["unserved_share_pct"].gt(80).all()
+    everything = no.analyze_coverage(ds, radius_km=100.0, demand=population_grid(ds, cell_km=0.5))
+    assert everything.by_county["covered_population"].sum() == pytest.approx(150_000)
+
+
+def test_bad_cell_size():
+    ds = make_city([0.0], [1], [0.0])
+    with pytest.raises(no.InputError, match="cell_km"):
+        population_grid(ds, cell_km=0)
+
+
+def test_sample_grid_keeps_the_census_totals():
+    ds = no.load_sample()
+    cells = population_grid(ds, cell_km=2.0)
+    totals = cells.groupby("county_id")["population"].sum()
+    expected = ds.counties.set_index("county_id")["population"]
+    assert np.allclose(totals.sort_index().to_numpy(), expected.sort_index().to_numpy())

@@ -1,0 +1,177 @@
+"""Road-network distances: sparse Dijkstra against networkx on a real OSM extract, access legs, fallbacks."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from netopt import InputError
+from netopt.distance import (RoadNetwork, TravelSettings, haversine_m, haversine_pairs_within, load_road_network,
+                             measure_reach, network_nearest, network_pairs_within, pairs_within,
+                             road_network_from_graph)
+
+OSM = Path(__file__).parent / "data" / "West-Oakland.osm.bz2"
+
+
+@pytest.fixture(scope="module")
+def oakland() -> RoadNetwork:
+    return load_road_network(OSM)
+
+
+@pytest.fixture(scope="module")
+def oakland_graph() -> nx.MultiDiGraph:
+    import osmnx as ox
+
+    return ox.graph_from_xml(OSM, retain_all=True)
+
+
+def _nx_lengths(graph: nx.MultiDiGraph, target) -> dict:
+    simple = nx.DiGraph()
+    simple.add_nodes_from(graph.nodes)
+    for u, v, d in graph.edges(data=True):
+        if not simple.has_edge(u, v) or d["length"] < simple[u][v]["length"]:
+            simple.add_edge(u, v, length=d["length"])
+    return nx.single_source_dijkstra_path_length(simple.reverse(), target, weight="length")
+
+
+def test_loads_offline(oakland):
+    assert oakland.n_nodes > 50 and oakland.length_m.nnz > 100
+
+
+def test_nearest_matches_networkx(oakland, oakland_graph):
+    rng = np.random.default_rng(1)
+    sites = rng.choice(oakland.n_nodes, 4, replace=False)
+    demand = np.arange(oakland.n_nodes)
+    cost, nearest = network_nearest(oakland.length_m, demand, sites)
+    to_site = [_nx_lengths(oakland_graph, oakland.node_ids[s]) for s in sites]
+    for d in demand:
+        options = [t.get(oakland.node_ids[d], np.inf) for t in to_site]
+        assert cost[d] == pytest.approx(min(options), abs=1e-6)
+        if np.isfinite(min(options)):
+            assert options[nearest[d]] == pytest.approx(min(options), abs=1e-6)
+
+
+def test_pairs_within_match_networkx(oakland, oakland_graph):
+    sites = np.array([0, 10, 20, 30, 40])
+    demand = np.arange(oakland.n_nodes)
+    pairs = network_pairs_within(oakland.length_m, demand, sites, limit=300.0, chunk=2).tocoo()
+    got = {(r, c): v for r, c, v in zip(pairs.row, pairs.col, pairs.data)}
+    for j, s in enumerate(sites):
+        lengths = _nx_lengths(oakland_graph, oakland.node_ids[s])
+        for i, node in enumerate(oakland.node_ids):
+            expected = lengths.get(node, np.inf)
+            if expected <= 300.0:
+                assert got[(i, j)] == pytest.approx(expected, abs=1e-6)
+            else:
+                assert (i, j) not in got
+
+
+def line_network() -> RoadNetwork:
+    """Five nodes on a line 1 km apart, two-way, 36 km/h residential roads (100 s per km)."""
+    graph = nx.MultiDiGraph(crs="epsg:4326")
+    for i in range(5):
+        graph.add_node(i, x=117.0 + i * 0.0105, y=31.8)
+    for i in range(4):
+        for u, v in ((i, i + 1), (i + 1, i)):
+            graph.add_edge(u, v, length=1000.0, highway="residential")
+    return road_network_from_graph(graph, highway_speeds_kmh={"residential": 36})
+
+
+def test_reach_adds_access_legs_and_reports_minutes():
+    net = line_network()
+    demand = net.node_xy[[0]] + [0.0, 200.0]  # 200 m off the road, beside node 0
+    site = net.node_xy[[3]] + [0.0, -100.0]
+    travel = TravelSettings(distance="network", mode="drive", speed_kmh=36.0)
+    reach = measure_reach(demand, site, limit=5.0, unit="km", travel=travel, network=net)
+    assert reach.nearest_km[0] == pytest.approx(3.3, abs=1e-3)
+    assert reach.nearest_min[0] == pytest.approx(3.3 * 100 / 60, abs=1e-2)  # 36 km/h everywhere
+    assert reach.within.toarray()[0, 0] == pytest.approx(3.3, abs=1e-3)
+    assert reach.method[0] == "road network"
+    assert measure_reach(demand, site, limit=3.0, unit="km", travel=travel, network=net).within.nnz == 0
+
+
+def test_walking_uses_walking_speed():
+    net = line_network()
+    travel = TravelSettings(distance="network", mode="walk")
+    reach = measure_reach(net.node_xy[[0]], net.node_xy[[2]], limit=60.0, unit="min", travel=travel, network=net)
+    assert reach.nearest_min[0] == pytest.approx(2.0 / 4.5 * 60, abs=1e-3)
+
+
+def test_points_off_the_network_fall_back_and_say_so():
+    net = line_network()
+    far = net.node_xy[[0]] + [0.0, 5000.0]
+    travel = TravelSettings(distance="network", detour_factor=1.3)
+    reach = measure_reach(far, net.node_xy[[0, 4]], limit=10.0, unit="km", travel=travel, network=net)
+    assert reach.nearest_km[0] == pytest.approx(5.0 * 1.3, rel=1e-6)
+    assert "outside the road network" in reach.method[0]
+
+
+def test_network_never_shorter_than_straight_line(oakland):
+    rng = np.random.default_rng(3)
+    demand = oakland.node_xy[rng.choice(oakland.n_nodes, 30)]
+    sites = oakland.node_xy[rng.choice(oakland.n_nodes, 5)]
+    road = measure_reach(demand, sites, 2.0, "km", TravelSettings(distance="network"), oakland)
+    straight = measure_reach(demand, sites, 2.0, "km", TravelSettings(), None)
+    finite = np.isfinite(road.nearest_km)
+    assert (road.nearest_km[finite] >= straight.nearest_km[finite] * (1 - 1e-3)).all()  # UTM scale error
+
+
+def test_bad_road_files(tmp_path: Path):
+    with pytest.raises(InputError, match="does not exist"):
+        load_road_network(tmp_path / "none.osm")
+    (tmp_path / "bad.osm").write_text("<osm><oops")
+    with pytest.raises(InputError, match="cannot read the road network"):
+        load_road_network(tmp_path / "bad.osm")
+    (tmp_path / "x.shp").write_text("")
+    with pytest.raises(InputError, match="unsupported road network file"):
+        load_road_network(tmp_path / "x.shp")
+
+
+def test_haversine_pairs_agree_with_brute_force():
+    rng = np.random.default_rng(7)
+    a = np.column_stack([rng.uniform(117, 117.5, 200), rng.uniform(31.6, 32.0, 200)])
+    b = np.column_stack([rng.uniform(117, 117.5, 40), rng.uniform(31.6, 32.0, 40)])
+    got = haversine_pairs_within(a, b, 5000.0).toarray()
+    full = haversine_m(a[:, None, 0], a[:, None, 1], b[None, :, 0], b[None, :, 1])
+    mask = full <= 5000.0
+    assert np.allclose(got[mask], full[mask]) and (got[~mask] == 0).all()
+
+
+def test_planar_pairs_keep_zero_distances():
+    pts = np.array([[0.0, 0.0], [10.0, 0.0]])
+    m = pairs_within(pts, pts[:1], 5.0)
+    assert m.nnz == 1 and m[0, 0] == 0.0
+
+
+def test_analyze_coverage_on_a_road_network(oakland, oakland_graph):
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import box
+
+    import netopt as no
+
+    lon = np.array([oakland_graph.nodes[n]["x"] for n in oakland.node_ids])
+    lat = np.array([oakland_graph.nodes[n]["y"] for n in oakland.node_ids])
+    town_nodes, branch_nodes = np.arange(0, oakland.n_nodes, 3), np.array([5, 40])
+    counties = gpd.GeoDataFrame({"county_id": ["1"], "name": ["A"], "population": [1.0], "gdp_yi": [np.nan],
+                                 "area_km2": [1.0], "region_type": ["core"]},
+                                geometry=[box(lon.min() - 0.01, lat.min() - 0.01, lon.max() + 0.01, lat.max() + 0.01)],
+                                crs=4326)
+    towns = gpd.GeoDataFrame({"town_id": [f"T{i}" for i in town_nodes], "name": "t", "county": "A", "county_id": "1",
+                              "population": 100.0, "region_type": pd.NA},
+                             geometry=gpd.points_from_xy(lon[town_nodes], lat[town_nodes]), crs=4326)
+    branches = gpd.GeoDataFrame({"branch_id": ["B5", "B40"], "name": "b", "bank": "x", "type": pd.NA},
+                                geometry=gpd.points_from_xy(lon[branch_nodes], lat[branch_nodes]), crs=4326)
+    ds = no.Dataset(counties, towns, branches)
+    cov = no.analyze_coverage(ds, radius_km=0.25, distance="network", graph=oakland)
+    to_branch = [_nx_lengths(oakland_graph, oakland.node_ids[b]) for b in branch_nodes]
+    expected = np.array([min(t.get(oakland.node_ids[n], np.inf) for t in to_branch) for n in town_nodes]) / 1000.0
+    finite = np.isfinite(expected)
+    assert cov.towns["nearest_branch_km"].to_numpy()[finite] == pytest.approx(expected[finite], abs=1e-6)
+    assert (cov.towns["covered"].to_numpy() == (expected <= 0.25)).all()
+    assert (cov.towns["method"] == "road network").all()
+    timed = no.analyze_coverage(ds, radius_min=1.0, distance="network", graph=OSM)
+    assert "time_limit_min" in timed.towns and timed.towns["covered"].sum() >= 1
+    assert timed.notes[0].startswith("Coverage by travel time 1 min (road network")
