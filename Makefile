@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test test-slow bench sample clean
+.PHONY: demo test test-slow bench bench-coverage sample clean
+BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,15 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	touch $(BENCH_STAMP)
+
+bench: bench-coverage
+
+bench-coverage: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/coverage_bench.py
 
 sample: $(STAMP)
 	$(BIN)/python data/build_sample.py

@@ -204,15 +204,13 @@ def _check_positive_limit(limit: dict, unit: str) -> None:
 def _measure_units(units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, unit_xy: np.ndarray, branch_xy: np.ndarray,
                    s: CoverageSettings, network: RoadNetwork | None) -> list[str]:
     limits = units[_limit_column(s)].to_numpy(float)
-    reach = measure_reach(unit_xy, branch_xy, float(limits.max()), s.unit, s.travel, network)
+    reach = measure_reach(unit_xy, branch_xy, limits, s.unit, s.travel, network)
     has = reach.nearest >= 0
     units["nearest_branch_id"] = np.where(has, branches["branch_id"].to_numpy()[np.maximum(reach.nearest, 0)], None)
     units["nearest_branch_km"] = reach.nearest_km
     units["nearest_branch_min"] = reach.nearest_min
     units["covered"] = (reach.nearest_km if s.unit == "km" else reach.nearest_min) <= limits
-    within = reach.within.tocoo()  # explicit zeros (a branch on the town's point) are kept
-    inside = within.data <= limits[within.row]
-    units["branches_within_limit"] = np.bincount(within.row[inside], minlength=len(units))
+    units["branches_within_limit"] = reach.count_within
     per_branch = units["population"] / units["branches_within_limit"].replace(0, np.nan)
     units["residents_per_reachable_branch_wan"] = per_branch / 1e4
     units["round_trip_h"] = 2 * units["nearest_branch_min"] / 60.0

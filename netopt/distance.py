@@ -261,12 +261,12 @@ class TravelSettings:
 
 @dataclass
 class Reach:
-    """For each demand point: its nearest site, the km and minutes to it, and the sites within a limit."""
+    """For each demand point: its nearest site, the km and minutes to it, and how many sites are within its limit."""
 
     nearest: np.ndarray
     nearest_km: np.ndarray
     nearest_min: np.ndarray
-    within: sp.csr_matrix  # demand x site, in the limit's unit (km or min); entries up to the largest limit
+    count_within: np.ndarray
     method: np.ndarray  # per demand point: how its distances were measured
 
 
@@ -274,34 +274,52 @@ STRAIGHT = "straight line"
 ROAD = "road network"
 
 
-def measure_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limit: float, unit: str,
+def measure_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limits: np.ndarray | float, unit: str,
                   travel: TravelSettings, network: RoadNetwork | None = None) -> Reach:
-    """Nearest site and sites within `limit` (`unit` "km" or "min") for planar points in metres."""
+    """Nearest site and the number of sites within each demand point's limit (`unit` "km" or "min").
+
+    Points are planar metres. Memory stays linear in the number of points: nothing demand x site is built.
+    """
     if unit not in ("km", "min"):
         raise ValueError(f"unit must be 'km' or 'min', not {unit!r}")
+    limits = np.broadcast_to(np.asarray(limits, float), (len(demand_xy),))
     if travel.distance == "euclidean":
-        return _straight_reach(demand_xy, site_xy, limit, unit, travel, detour=1.0)
+        return _straight_reach(demand_xy, site_xy, limits, unit, travel, detour=1.0)
     if travel.distance != "network":
         raise InputError(f"distance must be 'euclidean' or 'network', not '{travel.distance}'", file="analysis")
     if network is None:
         raise InputError("distance='network' needs a road network: pass graph=load_road_network(path)",
                          file="analysis")
-    return _network_reach(demand_xy, site_xy, limit, unit, travel, network)
+    return _network_reach(demand_xy, site_xy, limits, unit, travel, network)
 
 
-def _straight_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limit: float, unit: str,
+def _minutes_per_metre(travel: TravelSettings, detour: float) -> float:
+    return detour / travel.access_speed_kmh() * 60.0 / 1000.0
+
+
+def _straight_metres(limits: np.ndarray, unit: str, travel: TravelSettings, detour: float) -> np.ndarray:
+    """The straight-line distance (metres) that each limit allows."""
+    return limits * 1000.0 / detour if unit == "km" else limits / _minutes_per_metre(travel, travel.detour_factor)
+
+
+def count_within(demand_xy: np.ndarray, site_xy: np.ndarray, radius_m: np.ndarray) -> np.ndarray:
+    """How many sites lie within each demand point's own radius (metres), without building pairs."""
+    if len(site_xy) == 0 or len(demand_xy) == 0:
+        return np.zeros(len(demand_xy), int)
+    return np.asarray(cKDTree(site_xy).query_ball_point(demand_xy, r=radius_m, return_length=True), int)
+
+
+def _straight_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limits: np.ndarray, unit: str,
                     travel: TravelSettings, detour: float) -> Reach:
-    """Straight-line reach; km are straight-line km times `detour`, minutes use the detour factor and speed."""
-    to_min = travel.detour_factor / travel.access_speed_kmh() * 60.0 / 1000.0  # minutes per straight metre
+    """Straight-line reach; km are straight-line km x `detour`; minutes use the detour factor and speed."""
     dist, idx = nearest_site(demand_xy, site_xy)
-    cutoff_m = limit * 1000.0 / detour if unit == "km" else limit / to_min
-    within = pairs_within(demand_xy, site_xy, cutoff_m)
-    within.data = within.data * (detour / 1000.0 if unit == "km" else to_min)
+    counts = count_within(demand_xy, site_xy, _straight_metres(limits, unit, travel, detour))
     label = STRAIGHT if detour == 1.0 else f"{STRAIGHT} x {detour:g} (outside the road network)"
-    return Reach(idx, dist * detour / 1000.0, dist * to_min, within, np.full(len(demand_xy), label, dtype=object))
+    to_min = _minutes_per_metre(travel, travel.detour_factor)
+    return Reach(idx, dist * detour / 1000.0, dist * to_min, counts, np.full(len(demand_xy), label, dtype=object))
 
 
-def _network_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limit: float, unit: str,
+def _network_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limits: np.ndarray, unit: str,
                    travel: TravelSettings, net: RoadNetwork) -> Reach:
     """Road costs where both ends lie on the network; straight line x detour for any pair that does not.
 
@@ -312,7 +330,7 @@ def _network_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limit: float, uni
     s_node, s_snap = net.snap(site_xy)
     d_in, s_in = d_snap <= travel.max_snap_m, s_snap <= travel.max_snap_m
     to_s = 3.6 / travel.access_speed_kmh()  # seconds per metre of access leg
-    reach = _straight_reach(demand_xy, site_xy, limit, unit, travel, detour=travel.detour_factor)
+    reach = _straight_reach(demand_xy, site_xy, limits, unit, travel, detour=travel.detour_factor)
     inside = np.flatnonzero(d_in)
     for weights, leg, per_unit, target, kind in ((net.length_m, 1.0, 1000.0, reach.nearest_km, "km"),
                                                   (net.weights(travel.mode), to_s, 60.0, reach.nearest_min, "min")):
@@ -325,9 +343,37 @@ def _network_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limit: float, uni
             reach.nearest[inside] = np.where(use_road, site, off_site)
     reach.method = np.where(d_in, ROAD, reach.method).astype(object)
     weights, leg, per_unit = (net.length_m, 1.0, 1000.0) if unit == "km" else (net.weights(travel.mode), to_s, 60.0)
-    road_pairs = _network_within(weights, d_node, s_node, d_snap, s_snap, d_in, s_in, limit * per_unit, leg, per_unit)
-    reach.within = _merge_within(reach.within, d_in, s_in, road_pairs)
+    road = network_count_within(weights, d_node[d_in], s_node[s_in], limits[d_in] * per_unit - d_snap[d_in] * leg,
+                                site_legs=s_snap[s_in] * leg)
+    off_sites = count_within(demand_xy[d_in], site_xy[~s_in],
+                             _straight_metres(limits[d_in], unit, travel, travel.detour_factor))
+    reach.count_within[inside] = road + off_sites
     return reach
+
+
+def network_count_within(weights: sp.csr_matrix, demand_nodes: np.ndarray, site_nodes: np.ndarray,
+                         budgets: np.ndarray, site_legs: np.ndarray | None = None, chunk: int = 256) -> np.ndarray:
+    """How many sites each demand node reaches within its own budget (network cost incl. site legs).
+
+    Dijkstra from the sites on the reversed graph, `chunk` sites at a time, bounded by the largest budget;
+    memory is chunk x nodes.
+    """
+    counts = np.zeros(len(demand_nodes), int)
+    if len(site_nodes) == 0 or len(demand_nodes) == 0 or budgets.max() < 0:
+        return counts
+    legs = np.zeros(len(site_nodes)) if site_legs is None else np.asarray(site_legs, float)
+    reverse = weights.T.tocsr()
+    for start in range(0, len(site_nodes), chunk):
+        block = slice(start, start + chunk)
+        dist = dijkstra(reverse, indices=site_nodes[block], limit=float(budgets.max()))
+        counts += ((dist[:, demand_nodes] + legs[block, None]) <= budgets[None, :]).sum(axis=0)
+    return counts
+
+
+def _network_nearest_part(weights: sp.csr_matrix, demand_nodes: np.ndarray, site_nodes: np.ndarray,
+                          demand_legs: np.ndarray, site_legs: np.ndarray, site_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    cost, local = network_nearest(weights, demand_nodes, site_nodes, site_legs)
+    return cost + demand_legs, _global_index(np.flatnonzero(site_in), local)
 
 
 def _off_network_nearest(demand_xy: np.ndarray, site_xy: np.ndarray, site_out: np.ndarray, travel: TravelSettings,
@@ -344,33 +390,3 @@ def _global_index(index: np.ndarray, local: np.ndarray) -> np.ndarray:
     if len(index) == 0:
         return np.full(len(local), -1)
     return np.where(local >= 0, index[np.clip(local, 0, len(index) - 1)], -1)
-
-
-def _network_nearest_part(weights: sp.csr_matrix, demand_nodes: np.ndarray, site_nodes: np.ndarray,
-                          demand_legs: np.ndarray, site_legs: np.ndarray, site_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    cost, local = network_nearest(weights, demand_nodes, site_nodes, site_legs)
-    return cost + demand_legs, _global_index(np.flatnonzero(site_in), local)
-
-
-def _network_within(weights: sp.csr_matrix, d_node: np.ndarray, s_node: np.ndarray, d_snap: np.ndarray,
-                    s_snap: np.ndarray, d_in: np.ndarray, s_in: np.ndarray, limit: float, leg_factor: float,
-                    per_unit: float) -> sp.csr_matrix:
-    """Network costs (in the limit's unit) of the pairs where both ends are on the network."""
-    inner = network_pairs_within(weights, d_node[d_in], s_node[s_in], limit, site_legs=s_snap[s_in] * leg_factor)
-    coo = inner.tocoo()
-    cost = coo.data + d_snap[d_in][coo.row] * leg_factor
-    keep = cost <= limit
-    rows = np.flatnonzero(d_in)[coo.row[keep]]
-    cols = np.flatnonzero(s_in)[coo.col[keep]]
-    return _csr(rows, cols, cost[keep] / per_unit, (len(d_node), len(s_node)))
-
-
-def _merge_within(fallback: sp.csr_matrix, d_in: np.ndarray, s_in: np.ndarray, network: sp.csr_matrix) -> sp.csr_matrix:
-    """Road costs where both ends are on the network; straight-line estimates for every other pair."""
-    coo = fallback.tocoo()
-    off_network = ~d_in[coo.row] | ~s_in[coo.col]
-    net = network.tocoo()
-    rows = np.concatenate([coo.row[off_network], net.row])
-    cols = np.concatenate([coo.col[off_network], net.col])
-    vals = np.concatenate([coo.data[off_network], net.data])
-    return _csr(rows, cols, vals, fallback.shape)

@@ -97,13 +97,16 @@ def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame) -> None:
 
 def _add_legend(fmap: folium.Map, coverage: Coverage | None) -> None:
     radius = "" if coverage is None else f"<br>服务范围 {html.escape(coverage.settings.describe())}"
+    uncovered = "未覆盖乡镇 uncovered town"
+    if coverage is not None and coverage.demand_kind == "cells":
+        uncovered = "多数居民未覆盖 most residents beyond the limit"
     legend = (
         "<div style='position: fixed; bottom: 20px; left: 20px; z-index: 9999; background: white; "
-        "padding: 8px; border: 1px solid #999; font-size: 12px'>"
+        "padding: 8px; border: 1px solid #999; font-size: 12px; max-width: 460px'>"
         "<b>netopt 网点覆盖 branch coverage</b><br>"
-        "<span style='color:#2c7fb8'>●</span> 已覆盖乡镇 covered town &nbsp;"
-        "<span style='color:#c0392b'>●</span> 未覆盖乡镇 uncovered town<br>"
+        "<span style='color:#2c7fb8'>●</span> 已覆盖 covered &nbsp;"
+        f"<span style='color:#c0392b'>●</span> {uncovered}<br>"
         "<span style='color:#222'>●</span> 银行网点 bank branch" + radius +
-        f"<br><span style='color:#777'>{html.escape(ATTRIBUTION)}</span></div>"
+        f"<br><span style='color:#777; font-size: 10px'>{html.escape(ATTRIBUTION)}</span></div>"
     )
     fmap.get_root().html.add_child(folium.Element(legend))

@@ -30,7 +30,7 @@ def test_demo_writes_csv_excel_and_map(tmp_path: Path):
     assert len(by_county) == 9 and "覆盖率" in " ".join(by_county.columns)
     assert set(pd.ExcelFile(tmp_path / "coverage.xlsx").sheet_names) >= {"by_county", "by_region", "underserved_towns"}
     html = (tmp_path / "coverage_map.html").read_text(encoding="utf-8")
-    assert "瑶海区" in html and "uncovered town" in html
+    assert "瑶海区" in html and "most residents beyond the limit" in html
 
 
 def test_validate_good_files(city_files):

@@ -9,7 +9,8 @@ import pytest
 
 from netopt import InputError
 from netopt.distance import (RoadNetwork, TravelSettings, haversine_m, haversine_pairs_within, load_road_network,
-                             measure_reach, network_nearest, network_pairs_within, pairs_within,
+                             count_within, measure_reach, network_count_within, network_nearest,
+                             network_pairs_within, pairs_within,
                              road_network_from_graph)
 
 OSM = Path(__file__).parent / "data" / "West-Oakland.osm.bz2"
@@ -68,6 +69,26 @@ def test_pairs_within_match_networkx(oakland, oakland_graph):
                 assert (i, j) not in got
 
 
+def test_counts_within_own_budgets_match_the_pairs(oakland):
+    rng = np.random.default_rng(5)
+    sites = rng.choice(oakland.n_nodes, 7, replace=False)
+    demand = np.arange(oakland.n_nodes)
+    budgets = rng.uniform(50, 400, len(demand))
+    legs = rng.uniform(0, 30, len(sites))
+    pairs = network_pairs_within(oakland.length_m, demand, sites, limit=400.0, site_legs=legs).tocoo()
+    expected = np.bincount(pairs.row[pairs.data <= budgets[pairs.row]], minlength=len(demand))
+    got = network_count_within(oakland.length_m, demand, sites, budgets, site_legs=legs, chunk=3)
+    assert (got == expected).all()
+
+
+def test_planar_counts_match_brute_force():
+    rng = np.random.default_rng(2)
+    a, b = rng.uniform(0, 10_000, (300, 2)), rng.uniform(0, 10_000, (50, 2))
+    radius = rng.uniform(0, 3000, 300)
+    full = np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
+    assert (count_within(a, b, radius) == (full <= radius[:, None]).sum(axis=1)).all()
+
+
 def line_network() -> RoadNetwork:
     """Five nodes on a line 1 km apart, two-way, 36 km/h residential roads (100 s per km)."""
     graph = nx.MultiDiGraph(crs="epsg:4326")
@@ -84,18 +105,18 @@ def test_reach_adds_access_legs_and_reports_minutes():
     demand = net.node_xy[[0]] + [0.0, 200.0]  # 200 m off the road, beside node 0
     site = net.node_xy[[3]] + [0.0, -100.0]
     travel = TravelSettings(distance="network", mode="drive", speed_kmh=36.0)
-    reach = measure_reach(demand, site, limit=5.0, unit="km", travel=travel, network=net)
+    reach = measure_reach(demand, site, limits=5.0, unit="km", travel=travel, network=net)
     assert reach.nearest_km[0] == pytest.approx(3.3, abs=1e-3)
     assert reach.nearest_min[0] == pytest.approx(3.3 * 100 / 60, abs=1e-2)  # 36 km/h everywhere
-    assert reach.within.toarray()[0, 0] == pytest.approx(3.3, abs=1e-3)
+    assert reach.count_within[0] == 1
     assert reach.method[0] == "road network"
-    assert measure_reach(demand, site, limit=3.0, unit="km", travel=travel, network=net).within.nnz == 0
+    assert measure_reach(demand, site, limits=3.0, unit="km", travel=travel, network=net).count_within[0] == 0
 
 
 def test_walking_uses_walking_speed():
     net = line_network()
     travel = TravelSettings(distance="network", mode="walk")
-    reach = measure_reach(net.node_xy[[0]], net.node_xy[[2]], limit=60.0, unit="min", travel=travel, network=net)
+    reach = measure_reach(net.node_xy[[0]], net.node_xy[[2]], limits=60.0, unit="min", travel=travel, network=net)
     assert reach.nearest_min[0] == pytest.approx(2.0 / 4.5 * 60, abs=1e-3)
 
 
@@ -103,7 +124,7 @@ def test_points_off_the_network_fall_back_and_say_so():
     net = line_network()
     far = net.node_xy[[0]] + [0.0, 5000.0]
     travel = TravelSettings(distance="network", detour_factor=1.3)
-    reach = measure_reach(far, net.node_xy[[0, 4]], limit=10.0, unit="km", travel=travel, network=net)
+    reach = measure_reach(far, net.node_xy[[0, 4]], limits=10.0, unit="km", travel=travel, network=net)
     assert reach.nearest_km[0] == pytest.approx(5.0 * 1.3, rel=1e-6)
     assert "outside the road network" in reach.method[0]
 
