@@ -390,3 +390,30 @@ def _global_index(index: np.ndarray, local: np.ndarray) -> np.ndarray:
     if len(index) == 0:
         return np.full(len(local), -1)
     return np.where(local >= 0, index[np.clip(local, 0, len(index) - 1)], -1)
+
+
+def cost_matrix_km(demand, sites, distance: str = "euclidean", graph=None, mode: str = "drive") -> np.ndarray:
+    """Dense demand x site distances in km between two GeoDataFrames (straight line or road network).
+
+    For models that need every pair (p-median, p-center, capacitated location); memory is n x m floats.
+    """
+    from netopt.projection import metric_crs, xy_metres
+
+    if distance == "euclidean":
+        from scipy.spatial.distance import cdist
+
+        crs = metric_crs(demand, sites)
+        return cdist(xy_metres(demand, crs), xy_metres(sites, crs)) / 1000.0
+    if distance != "network":
+        raise InputError(f"distance must be 'euclidean' or 'network', not '{distance}'", file="model")
+    net = graph if isinstance(graph, RoadNetwork) else (
+        road_network_from_graph(graph) if isinstance(graph, nx.Graph) else load_road_network(graph))
+    d_node, d_snap = net.snap(xy_metres(demand, net.crs))
+    s_node, s_snap = net.snap(xy_metres(sites, net.crs))
+    out = np.empty((len(d_node), len(s_node)))
+    reverse = net.length_m.T.tocsr()
+    for start in range(0, len(s_node), 256):
+        block = slice(start, start + 256)
+        dist = dijkstra(reverse, indices=s_node[block])[:, d_node]
+        out[:, block] = (dist + s_snap[block, None]).T + d_snap[:, None]
+    return out / 1000.0

@@ -1,0 +1,180 @@
+"""What every location model shares: site rules (fixed, closable, budget, county minimums) and solving."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from netopt._errors import InputError
+from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
+                                 solve_highs, solve_pulp, to_pulp)
+
+
+@dataclass
+class SiteRules:
+    """Rules on which sites may open: the same for every model.
+
+    - `fixed`: sites that must be open (e.g. existing branches that stay).
+    - `existing`: sites open today; with `closable`, those that may close, saving `closing_saving` each.
+    - `forbidden`: sites that may not open.
+    - `open_cost` (new sites) and `budget`: Σ cost of new sites − Σ savings of closed sites ≤ budget.
+    - `max_new`: at most this many new (not existing) sites.
+    - `county` (one label per site) and `county_min` ({county: k}): at least k open sites in each county.
+    """
+
+    n_sites: int
+    fixed: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    existing: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    closable: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    forbidden: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    open_cost: np.ndarray | None = None
+    closing_saving: np.ndarray | None = None
+    budget: float | None = None
+    max_new: int | None = None
+    county: np.ndarray | None = None
+    county_min: dict | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("fixed", "existing", "closable", "forbidden"):
+            values = np.unique(np.asarray(getattr(self, name), int))
+            if len(values) and (values.min() < 0 or values.max() >= self.n_sites):
+                raise InputError(f"{name}: site index out of range 0..{self.n_sites - 1}", file="model")
+            setattr(self, name, values)
+        both = np.intersect1d(self.fixed, self.forbidden)
+        if len(both):
+            raise InputError(f"sites {both.tolist()[:5]} are both fixed open and forbidden", file="model")
+        # existing sites that are not closable stay open
+        self.fixed = np.union1d(self.fixed, np.setdiff1d(self.existing, self.closable))
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = np.zeros(self.n_sites), np.ones(self.n_sites)
+        lo[self.fixed] = 1.0
+        hi[self.forbidden] = 0.0
+        return lo, hi
+
+    def rows(self) -> tuple[list[np.ndarray], list[float], list[float], list[str]]:
+        """Extra constraint rows on the site variables: (dense coefficient rows, lower, upper, names)."""
+        rows, lo, hi, names = [], [], [], []
+        is_new = np.ones(self.n_sites, bool)
+        is_new[self.existing] = False
+        if self.budget is not None:
+            coef = np.zeros(self.n_sites)
+            if self.open_cost is not None:
+                coef[is_new] = np.asarray(self.open_cost, float)[is_new]
+            saving = 0.0
+            if self.closing_saving is not None and len(self.closable):
+                s = np.asarray(self.closing_saving, float)[self.closable]
+                coef[self.closable] += s  # cost - s*(1 - y) <= budget  <=>  ... + s*y <= budget + s
+                saving = float(s.sum())
+            rows.append(coef); lo.append(-INF); hi.append(float(self.budget) + saving); names.append("budget")
+        if self.max_new is not None:
+            rows.append(is_new.astype(float)); lo.append(-INF); hi.append(float(self.max_new)); names.append("max_new")
+        for county, minimum in (self.county_min or {}).items():
+            members = np.asarray(self.county) == county
+            if not members.any():
+                raise InputError(f"county_min names county '{county}', which has no candidate site", file="model")
+            rows.append(members.astype(float)); lo.append(float(minimum)); hi.append(INF)
+            names.append(f"county_min_{county}")
+        return rows, lo, hi, names
+
+    def explain(self, p: int | None = None) -> str:
+        """A first reason why the rules alone cannot be met, or ''."""
+        if p is not None and len(self.fixed) > p:
+            return f"{len(self.fixed)} sites must stay open but only p={p} may be open"
+        if p is not None and self.n_sites - len(self.forbidden) < p:
+            return f"p={p} sites must open but only {self.n_sites - len(self.forbidden)} are allowed"
+        for county, minimum in (self.county_min or {}).items():
+            members = np.flatnonzero(np.asarray(self.county) == county)
+            allowed = len(np.setdiff1d(members, self.forbidden))
+            if allowed < minimum:
+                return f"county '{county}' needs {minimum} open sites but has only {allowed} allowed candidates"
+        if p is not None and self.county_min and sum(self.county_min.values()) > p:
+            return f"the county minimums add up to {sum(self.county_min.values())} sites, more than p={p}"
+        if self.budget is not None and self.open_cost is not None:
+            fixed_new = np.setdiff1d(self.fixed, self.existing)
+            need = float(np.asarray(self.open_cost, float)[fixed_new].sum())
+            if need > self.budget:
+                return f"the sites fixed open cost {need:g}, more than the budget {self.budget:g}"
+        return ""
+
+
+def stack_rows(base: sp.csr_matrix, extra: list[np.ndarray], site_offset: int) -> sp.csr_matrix:
+    """Append dense rows over the site columns [site_offset, site_offset + n_sites) to a sparse matrix."""
+    if not extra:
+        return base
+    dense = np.vstack(extra)
+    block = sp.csr_matrix((dense.shape[0], base.shape[1]))
+    block = sp.hstack([sp.csr_matrix((dense.shape[0], site_offset)), sp.csr_matrix(dense),
+                       sp.csr_matrix((dense.shape[0], base.shape[1] - site_offset - dense.shape[1]))]).tocsr()
+    return sp.vstack([base, block]).tocsr()
+
+
+class LocationModel:
+    """Base class: subclasses build a MatrixMILP and read a Result back from the solution vector."""
+
+    def _build(self) -> MatrixMILP:
+        raise NotImplementedError
+
+    def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
+        """A feasible solution vector and its objective, for warm starts; (None, None) when there is none."""
+        return None, None
+
+    def _explain_infeasible(self) -> str:
+        return "no solution satisfies all constraints"
+
+    def _result(self, raw: RawSolution) -> Result:
+        raise NotImplementedError
+
+    @property
+    def milp(self) -> MatrixMILP:
+        if getattr(self, "_milp", None) is None:
+            self._milp = self._build()
+        return self._milp
+
+    def to_pulp(self):
+        """The model as a pulp.LpProblem; constraints added to it are honoured by the next solve()."""
+        if getattr(self, "_pulp", None) is None:
+            self._pulp, self._pulp_vars = to_pulp(self.milp, type(self).__name__)
+        return self._pulp
+
+    def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
+              threads: int | None = None, warm_start: bool = True) -> Result:
+        """Solve to optimality (or to `mip_gap`, or until `time_limit` seconds). HiGHS by default; CBC or any
+        pulp solver by name. A model extended through to_pulp() is solved through pulp."""
+        check_solver_arguments(time_limit, mip_gap)
+        reason = self._explain_infeasible_rules()
+        if reason:
+            return self._infeasible(reason, 0.0)
+        start, start_value = self._heuristic() if warm_start else (None, None)
+        if getattr(self, "_pulp", None) is not None or solver.lower() != "highs":
+            problem = self.to_pulp() if getattr(self, "_pulp", None) is not None else None
+            if problem is None:
+                problem, variables = to_pulp(self.milp, type(self).__name__)
+            else:
+                variables = self._pulp_vars
+            raw = solve_pulp(problem, variables, solver, time_limit, mip_gap, threads, start)
+        else:
+            raw = solve_highs(self.milp, time_limit, mip_gap, threads, start)
+        if raw.status == "infeasible":
+            return self._infeasible(self._explain_infeasible(), raw.seconds)
+        if raw.status == "error":
+            return self._infeasible(f"the solver stopped without a feasible solution ({raw.message})", raw.seconds,
+                                    status="feasible")
+        result = self._result(raw)
+        result.heuristic_objective = start_value
+        return result
+
+    def _explain_infeasible_rules(self) -> str:
+        return ""
+
+    def _infeasible(self, reason: str, seconds: float, status: str = "infeasible") -> Result:
+        return Result(status=status, objective=np.nan, bound=np.nan, gap=np.inf, seconds=seconds, reason=reason)
+
+
+def finish_result(raw: RawSolution, selected: list, assignment: pd.DataFrame, **details) -> Result:
+    bound = raw.bound if np.isfinite(raw.bound) else np.nan
+    gap = 0.0 if raw.status == "optimal" else relative_gap(raw.objective, bound)
+    return Result(raw.status, raw.objective, bound if raw.status != "optimal" else raw.objective, gap, raw.seconds,
+                  selected, assignment, details=details)

@@ -1,0 +1,202 @@
+"""One matrix form for every model: built with numpy/scipy, solved by HiGHS directly or through pulp."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from netopt._errors import InputError, SolverError
+
+INF = float("inf")
+
+
+@dataclass
+class MatrixMILP:
+    """min/max c·x + offset  s.t.  row_lo <= A x <= row_hi,  col_lo <= x <= col_hi,  x_j integer where flagged."""
+
+    c: np.ndarray
+    A: sp.csr_matrix
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    col_lo: np.ndarray
+    col_hi: np.ndarray
+    integer: np.ndarray
+    sense: str = "min"
+    offset: float = 0.0
+    col_names: list[str] | None = None
+    row_names: list[str] | None = None
+
+
+@dataclass
+class RawSolution:
+    """What a solver returned, in solver-neutral terms."""
+
+    status: str  # optimal | feasible | infeasible | error
+    x: np.ndarray | None
+    objective: float
+    bound: float
+    seconds: float
+    message: str = ""
+
+
+@dataclass
+class Result:
+    """The shared result of every model: status, objective, bound and gap, the chosen sites and assignments."""
+
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    seconds: float
+    selected: list = field(default_factory=list)
+    assignment: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reason: str = ""
+    heuristic_objective: float | None = None
+    details: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        text = (f"Result(status={self.status!r}, objective={self.objective:.6g}, bound={self.bound:.6g}, "
+                f"gap={self.gap:.3%}, {len(self.selected)} selected, {self.seconds:.2f} s")
+        return text + (f", reason={self.reason!r})" if self.reason else ")")
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    if not np.isfinite(objective) or not np.isfinite(bound):
+        return INF
+    return abs(objective - bound) / max(abs(objective), 1e-9)
+
+
+def solve_highs(model: MatrixMILP, time_limit: float | None = None, mip_gap: float = 0.0,
+                threads: int | None = None, warm_start: np.ndarray | None = None) -> RawSolution:
+    """Solve with HiGHS through highspy, passing the column-wise matrix straight in."""
+    import highspy
+
+    start = time.perf_counter()
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("mip_rel_gap", float(mip_gap))
+    highs.setOptionValue("mip_abs_gap", 1e-9 if mip_gap == 0 else 1e-6)
+    if time_limit is not None:
+        highs.setOptionValue("time_limit", float(time_limit))
+    if threads is not None:
+        highs.setOptionValue("threads", int(threads))
+    highs.passModel(_highs_lp(model, highspy))
+    if warm_start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = list(map(float, warm_start))
+        solution.value_valid = True
+        highs.setSolution(solution)
+    highs.run()
+    return _read_highs(highs, highspy, model, time.perf_counter() - start)
+
+
+def _highs_lp(model: MatrixMILP, highspy):
+    csc = model.A.tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = csc.shape[1], csc.shape[0]
+    lp.col_cost_ = np.asarray(model.c, float)
+    lp.col_lower_, lp.col_upper_ = np.asarray(model.col_lo, float), np.asarray(model.col_hi, float)
+    lp.row_lower_, lp.row_upper_ = np.asarray(model.row_lo, float), np.asarray(model.row_hi, float)
+    lp.offset_ = float(model.offset)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data.astype(float)
+    lp.integrality_ = [highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
+                       for flag in model.integer]
+    if model.sense == "max":
+        lp.sense_ = highspy.ObjSense.kMaximize
+    return lp
+
+
+def _read_highs(highs, highspy, model: MatrixMILP, seconds: float) -> RawSolution:
+    status = highs.getModelStatus()
+    info = highs.getInfo()
+    codes = highspy.HighsModelStatus
+    if status in (codes.kInfeasible, codes.kUnboundedOrInfeasible):
+        return RawSolution("infeasible", None, np.nan, np.nan, seconds, "the model has no feasible solution")
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    x = np.asarray(highs.getSolution().col_value, float) if has_solution else None
+    objective = float(info.objective_function_value) if has_solution else np.nan
+    bound = float(info.mip_dual_bound) if model.integer.any() else objective
+    if status == codes.kOptimal:
+        return RawSolution("optimal", x, objective, bound if np.isfinite(bound) else objective, seconds)
+    if status in (codes.kTimeLimit, codes.kIterationLimit, codes.kSolutionLimit, codes.kInterrupt,
+                  codes.kObjectiveBound, codes.kObjectiveTarget, codes.kMemoryLimit):
+        return RawSolution("feasible" if has_solution else "error", x, objective, bound, seconds,
+                           f"stopped at a limit ({highs.modelStatusToString(status)})")
+    raise SolverError(f"HiGHS failed: {highs.modelStatusToString(status)}")
+
+
+def to_pulp(model: MatrixMILP, name: str = "netopt"):
+    """The model as a pulp.LpProblem (variables in column order), for custom constraints and other solvers."""
+    import pulp
+
+    problem = pulp.LpProblem(name, pulp.LpMaximize if model.sense == "max" else pulp.LpMinimize)
+    names = model.col_names or [f"x{j}" for j in range(len(model.c))]
+    variables = [
+        pulp.LpVariable(nm, lowBound=None if lo == -INF else lo, upBound=None if hi == INF else hi,
+                        cat=pulp.LpInteger if flag else pulp.LpContinuous)
+        for nm, lo, hi, flag in zip(names, model.col_lo, model.col_hi, model.integer)
+    ]
+    problem += pulp.LpAffineExpression(
+        [(variables[j], float(v)) for j, v in enumerate(model.c) if v != 0], constant=float(model.offset))
+    csr = model.A.tocsr()
+    row_names = model.row_names or [f"r{i}" for i in range(csr.shape[0])]
+    for i in range(csr.shape[0]):
+        lo, hi = model.row_lo[i], model.row_hi[i]
+        cols, vals = csr.indices[csr.indptr[i]:csr.indptr[i + 1]], csr.data[csr.indptr[i]:csr.indptr[i + 1]]
+        expr = pulp.LpAffineExpression([(variables[j], float(v)) for j, v in zip(cols, vals)])
+        if lo == hi:
+            problem += (expr == float(lo), row_names[i])
+        else:
+            if lo > -INF:
+                problem += (expr >= float(lo), f"{row_names[i]}_lo")
+            if hi < INF:
+                problem += (expr <= float(hi), f"{row_names[i]}_hi")
+    return problem, variables
+
+
+def solve_pulp(problem, variables: list, solver: str, time_limit: float | None, mip_gap: float,
+               threads: int | None = None, warm_start: np.ndarray | None = None) -> RawSolution:
+    """Solve a pulp problem with a named solver ("cbc", "highs" or any pulp solver name)."""
+    import pulp
+
+    start = time.perf_counter()
+    options = {"msg": False, "timeLimit": time_limit, "gapRel": mip_gap}
+    if threads is not None:
+        options["threads"] = threads
+    if warm_start is not None:
+        for var, value in zip(variables, warm_start):
+            var.setInitialValue(float(value))
+        options["warmStart"] = True
+    name = {"cbc": "PULP_CBC_CMD", "highs": "HiGHS", "glpk": "GLPK_CMD"}.get(solver.lower(), solver)
+    try:
+        engine = pulp.getSolver(name, **{k: v for k, v in options.items() if v is not None})
+    except Exception as exc:
+        raise SolverError(f"solver '{solver}' is not available in pulp ({exc})") from None
+    if not engine.available():
+        raise SolverError(f"solver '{solver}' is not installed on this machine")
+    problem.solve(engine)
+    seconds = time.perf_counter() - start
+    status = pulp.LpStatus[problem.status]
+    if status == "Infeasible":
+        return RawSolution("infeasible", None, np.nan, np.nan, seconds, "the model has no feasible solution")
+    x = np.array([v.varValue if v.varValue is not None else np.nan for v in variables], float)
+    if np.isnan(x).all():
+        raise SolverError(f"solver '{solver}' returned no solution (status {status})")
+    objective = float(pulp.value(problem.objective))
+    optimal = status == "Optimal" and problem.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible) \
+        and problem.sol_status == pulp.LpSolutionOptimal
+    bound = objective if optimal else np.nan
+    return RawSolution("optimal" if optimal else "feasible", x, objective, bound, seconds)
+
+
+def check_solver_arguments(time_limit: float | None, mip_gap: float) -> None:
+    if time_limit is not None and not (np.isfinite(time_limit) and time_limit > 0):
+        raise InputError("time_limit must be a positive number of seconds", file="solve")
+    if not (0 <= mip_gap < 1):
+        raise InputError("mip_gap must be between 0 and 1 (e.g. 0.01 for 1%)", file="solve")
