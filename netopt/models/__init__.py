@@ -1,0 +1,6 @@
+"""Facility-location models as exact integer programs sharing one result type."""
+from netopt.models._base import SiteRules
+from netopt.models._milp import Result
+from netopt.models.median import PMedian
+
+__all__ = ["PMedian", "Result", "SiteRules"]

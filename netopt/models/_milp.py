@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,7 @@ class MatrixMILP:
     offset: float = 0.0
     col_names: list[str] | None = None
     row_names: list[str] | None = None
+    highs_options: dict = field(default_factory=dict)  # options that suit this formulation
 
 
 @dataclass
@@ -77,6 +79,8 @@ def solve_highs(model: MatrixMILP, time_limit: float | None = None, mip_gap: flo
     start = time.perf_counter()
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
+    for key, value in model.highs_options.items():
+        highs.setOptionValue(key, value)
     highs.setOptionValue("mip_rel_gap", float(mip_gap))
     highs.setOptionValue("mip_abs_gap", 1e-9 if mip_gap == 0 else 1e-6)
     if time_limit is not None:
@@ -137,9 +141,10 @@ def to_pulp(model: MatrixMILP, name: str = "netopt"):
 
     problem = pulp.LpProblem(name, pulp.LpMaximize if model.sense == "max" else pulp.LpMinimize)
     names = model.col_names or [f"x{j}" for j in range(len(model.c))]
+    make = getattr(problem, "add_variable", None) or pulp.LpVariable  # pulp >= 3.3 attaches variables to models
     variables = [
-        pulp.LpVariable(nm, lowBound=None if lo == -INF else lo, upBound=None if hi == INF else hi,
-                        cat=pulp.LpInteger if flag else pulp.LpContinuous)
+        make(nm, lowBound=None if lo == -INF else lo, upBound=None if hi == INF else hi,
+             cat=pulp.LpInteger if flag else pulp.LpContinuous)
         for nm, lo, hi, flag in zip(names, model.col_lo, model.col_hi, model.integer)
     ]
     problem += pulp.LpAffineExpression(
@@ -173,9 +178,11 @@ def solve_pulp(problem, variables: list, solver: str, time_limit: float | None, 
         for var, value in zip(variables, warm_start):
             var.setInitialValue(float(value))
         options["warmStart"] = True
-    name = {"cbc": "PULP_CBC_CMD", "highs": "HiGHS", "glpk": "GLPK_CMD"}.get(solver.lower(), solver)
+    name = {"cbc": _cbc_name(pulp), "highs": "HiGHS", "glpk": "GLPK_CMD"}.get(solver.lower(), solver)
     try:
-        engine = pulp.getSolver(name, **{k: v for k, v in options.items() if v is not None})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # PULP_CBC_CMD, where COIN_CMD is missing
+            engine = pulp.getSolver(name, **{k: v for k, v in options.items() if v is not None})
     except Exception as exc:
         raise SolverError(f"solver '{solver}' is not available in pulp ({exc})") from None
     if not engine.available():
@@ -193,6 +200,12 @@ def solve_pulp(problem, variables: list, solver: str, time_limit: float | None, 
         and problem.sol_status == pulp.LpSolutionOptimal
     bound = objective if optimal else np.nan
     return RawSolution("optimal" if optimal else "feasible", x, objective, bound, seconds)
+
+
+def _cbc_name(pulp) -> str:
+    """COIN_CMD where a CBC binary is installed (pulp[cbc]), else the CBC bundled with older pulp."""
+    available = pulp.listSolvers(onlyAvailable=True)
+    return "COIN_CMD" if "COIN_CMD" in available else "PULP_CBC_CMD"
 
 
 def check_solver_arguments(time_limit: float | None, mip_gap: float) -> None:

@@ -10,6 +10,8 @@ interchange.
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -17,7 +19,7 @@ import scipy.sparse as sp
 from netopt._errors import InputError
 from netopt.heuristics import pmedian_heuristic
 from netopt.models._base import LocationModel, SiteRules, finish_result, stack_rows
-from netopt.models._milp import INF, MatrixMILP, RawSolution, Result
+from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments
 
 
 def as_cost_matrix(cost, name: str = "cost") -> np.ndarray:
@@ -122,6 +124,7 @@ class PMedian(LocationModel):
             integer=np.concatenate([np.ones(m, bool), np.zeros(total_z, bool)]), sense="min", offset=offset,
             col_names=[f"y_{j}" for j in range(m)] + [f"z_{i}_{k}" for i, k in zip(zi, zk)],
             row_names=[f"radius_{i}_{k}" for i, k in zip(zi, zk)] + names,
+            highs_options={"presolve": "off"},  # measured: presolve costs more than it saves on this structure
         )
 
     @staticmethod
@@ -146,6 +149,47 @@ class PMedian(LocationModel):
         return A, np.concatenate([row_lo, lo]), np.concatenate([row_hi, hi]), names
 
     # ------------------------------------------------------------------ solving
+    def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
+              threads: int | None = None, warm_start: bool = True) -> Result:
+        """Heuristic upper bound, Lagrangian lower bound closing sites no better solution can use, then the
+        exact model over the remaining sites (HiGHS by default). A model extended through to_pulp() is
+        solved whole."""
+        check_solver_arguments(time_limit, mip_gap)
+        if getattr(self, "_pulp", None) is not None or not warm_start or self._explain_infeasible_rules():
+            return super().solve(time_limit, mip_gap, solver, threads, warm_start)
+        t0 = time.perf_counter()
+        start, upper = self._heuristic()
+        if start is None:
+            return super().solve(time_limit, mip_gap, solver, threads, warm_start)
+        heuristic_sites = np.flatnonzero(start[: self.cost.shape[1]] > 0.5)
+        lower, closed = lagrangian_reduction(self._finite_cost(), self.weights, self.p, upper, self.rules.fixed,
+                                             self.rules.forbidden, self._integral(), heuristic_sites)
+        keep = np.flatnonzero(~closed)
+        if lower >= upper - 1e-9 * max(1.0, abs(upper)) or len(keep) == len(heuristic_sites):
+            return self._known_solution(heuristic_sites, upper, time.perf_counter() - t0, len(keep))
+        reduced = PMedian(self.cost[:, keep], self.p, self.weights,
+                          SiteRules(len(keep), fixed=np.searchsorted(keep, self.rules.fixed)),
+                          self.demand_labels, [self.site_labels[j] for j in keep])
+        left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
+        result = LocationModel.solve(reduced, left, mip_gap, solver, threads, warm_start)
+        result.seconds = time.perf_counter() - t0
+        result.heuristic_objective = upper
+        result.details.update(sites_after_reduction=len(keep), lagrangian_bound=lower)
+        if result.status != "optimal" and np.isfinite(result.bound):
+            result.bound = max(result.bound, lower)
+        return result
+
+    def _integral(self) -> bool:
+        finite = self.cost[np.isfinite(self.cost)]
+        return bool(np.all(finite == np.round(finite)) and np.all(self.weights == np.round(self.weights)))
+
+    def _known_solution(self, sites: np.ndarray, value: float, seconds: float, kept: int) -> Result:
+        raw = RawSolution("optimal", self._vector(sites), value, value, seconds)
+        result = self._result(raw)
+        result.heuristic_objective = value
+        result.details.update(sites_after_reduction=kept, proved_by="lagrangian bound")
+        return result
+
     def _explain_infeasible_rules(self) -> str:
         unreachable = ~np.isfinite(self.cost).any(axis=1)
         if unreachable.any():
@@ -162,11 +206,16 @@ class PMedian(LocationModel):
             return None, None
         allowed = np.ones(self.cost.shape[1], bool)
         allowed[self.rules.forbidden] = False
-        finite_cost = np.where(np.isfinite(self.cost), self.cost, 1e12 * (1 + np.nanmax(self.cost[np.isfinite(self.cost)])))
-        sites, value = pmedian_heuristic(finite_cost, self.weights, self.p, self.rules.fixed, allowed)
+        sites, value = pmedian_heuristic(self._finite_cost(), self.weights, self.p, self.rules.fixed, allowed)
         if not np.isfinite(self.cost[:, sites].min(axis=1)).all():
             return None, None
         return self._vector(sites), value
+
+    def _finite_cost(self) -> np.ndarray:
+        """Costs with 'cannot serve' replaced by a prohibitive finite number, for heuristics and bounds."""
+        finite = np.isfinite(self.cost)
+        big = 1e6 * (1.0 + float(self.cost[finite].max(initial=0.0))) * max(1.0, float(self.weights.sum()))
+        return np.where(finite, self.cost, big)
 
     def _vector(self, sites: np.ndarray) -> np.ndarray:
         """The full variable vector (y and z) of a set of open sites."""
@@ -198,3 +247,56 @@ def _ids(frame, column: str | None) -> list | None:
         if candidate in frame:
             return frame[candidate].tolist()
     return None
+
+
+def lagrangian_reduction(cost: np.ndarray, weights: np.ndarray, p: int, upper: float, fixed: np.ndarray,
+                         forbidden: np.ndarray, integral: bool, protect: np.ndarray,
+                         iterations: int = 3000) -> tuple[float, np.ndarray]:
+    """Lagrangian lower bound of p-median (assignment constraints relaxed, subgradient) and the sites it closes.
+
+    A site j is closed when even the best solution that opens it costs at least `upper` (bound + ρ_j − ρ_(p)),
+    so no solution better than `upper` uses it. With integral data "better" means at most upper − 1.
+    Sites in `protect` (those of the solution worth `upper`) are never closed.
+    Returns (best lower bound, boolean mask of sites closed).
+    """
+    n, m = cost.shape
+    wd = weights[:, None] * cost
+    slack = (1.0 - 1e-9) if integral else 1e-9 * max(1.0, abs(upper))
+    lam = np.sort(wd, axis=1)[:, min(1, m - 1)].copy()
+    closed = np.zeros(m, bool)
+    closed[forbidden] = True
+    must = np.zeros(m, bool)
+    must[fixed] = True
+    best, step, stall = -np.inf, 2.0, 0
+    for _ in range(iterations):
+        reduced = np.minimum(0.0, wd - lam[:, None])
+        rho = reduced.sum(axis=0)
+        chosen, pth = _lagrangian_choice(rho, p, closed, must)
+        bound = float(lam.sum() + rho[chosen].sum()) if not closed[chosen].any() else np.inf
+        if bound > best + 1e-9:
+            best, stall = bound, 0
+        else:
+            stall += 1
+            if stall >= 30:
+                step, stall = step / 2.0, 0
+        newly = ~closed & ~must & (bound + rho - pth > upper - slack)
+        newly[chosen] = False
+        newly[protect] = False
+        closed |= newly
+        if step < 1e-4 or best > upper - slack:
+            break
+        grad = 1.0 - (reduced[:, chosen] < 0).sum(axis=1)
+        norm = float(grad @ grad)
+        if norm == 0:
+            break
+        lam = lam + step * (upper - bound) / norm * grad
+    return best, closed
+
+
+def _lagrangian_choice(rho: np.ndarray, p: int, closed: np.ndarray, must: np.ndarray) -> tuple[np.ndarray, float]:
+    """The p sites of smallest ρ (fixed sites first, closed sites never), and the largest ρ among the chosen
+    sites that could be swapped out (−inf when all are fixed: then no other site can open)."""
+    score = np.where(closed, np.inf, np.where(must, -np.inf, rho))
+    chosen = np.argsort(score, kind="stable")[:p]
+    swappable = chosen[~must[chosen]]
+    return chosen, float(rho[swappable].max()) if len(swappable) else -np.inf

@@ -1,0 +1,1 @@
+"""Benchmark readers and runners (opt-in: make bench)."""

@@ -1,0 +1,34 @@
+"""Brute-force optima of tiny location problems, for checking the exact models."""
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+
+
+def feasible_sets(m: int, sizes, fixed=(), forbidden=(), county=None, county_min=None, open_cost=None,
+                  budget=None, existing=(), closable=(), saving=None):
+    """Every set of open sites of the given sizes that honours the site rules."""
+    must = set(fixed) | (set(existing) - set(closable))
+    for k in sizes:
+        for combo in combinations(range(m), k):
+            chosen = set(combo)
+            if not must <= chosen or chosen & set(forbidden):
+                continue
+            if county_min and any(sum(1 for j in chosen if county[j] == c) < v for c, v in county_min.items()):
+                continue
+            if budget is not None:
+                spend = sum(open_cost[j] for j in chosen if j not in existing)
+                spend -= sum(saving[j] for j in closable if j not in chosen) if saving is not None else 0.0
+                if spend > budget + 1e-9:
+                    continue
+            yield np.array(sorted(chosen), int)
+
+
+def pmedian(cost, weights, p, **rules):
+    best = None
+    for sites in feasible_sets(cost.shape[1], [p], **rules):
+        value = float(weights @ cost[:, sites].min(axis=1))
+        if np.isfinite(value) and (best is None or value < best - 1e-9):
+            best = value
+    return best

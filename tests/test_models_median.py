@@ -1,0 +1,130 @@
+"""p-median: brute force on random tiny instances, the OR-Library instances, site rules, solvers, pulp."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pulp
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import netopt as no
+from netopt.models import PMedian
+from tests import brute
+
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
+
+
+@st.composite
+def tiny_instance(draw):
+    n = draw(st.integers(1, 8))
+    m = draw(st.integers(1, 6))
+    p = draw(st.integers(1, m))
+    integers = draw(st.booleans())
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 20, (n, m)).astype(float) if integers else rng.uniform(0, 10, (n, m)).round(3)
+    weights = rng.integers(1, 5, n).astype(float)
+    return cost, weights, p
+
+
+@settings(max_examples=250, deadline=None)
+@given(tiny_instance())
+def test_matches_brute_force(instance):
+    cost, weights, p = instance
+    result = PMedian.from_cost_matrix(cost, p, weights=weights).solve()
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(brute.pmedian(cost, weights, p), abs=1e-6)
+    assert len(result.selected) == p
+    assert result.assignment["weighted_distance"].sum() == pytest.approx(result.objective, abs=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tiny_instance(), st.data())
+def test_rules_match_brute_force(instance, data):
+    cost, weights, p = instance
+    m = cost.shape[1]
+    fixed = data.draw(st.lists(st.integers(0, m - 1), max_size=1, unique=True))
+    forbidden = [j for j in data.draw(st.lists(st.integers(0, m - 1), max_size=2, unique=True)) if j not in fixed]
+    county = [j % 2 for j in range(m)]
+    county_min = {0: 1} if data.draw(st.booleans()) else None
+    open_cost = np.arange(1, m + 1, dtype=float)
+    budget = data.draw(st.one_of(st.none(), st.floats(1, 3 * m)))
+    rules = dict(fixed=fixed, forbidden=forbidden, county=county, county_min=county_min, open_cost=open_cost,
+                 budget=budget)
+    expected = brute.pmedian(cost, weights, p, **rules)
+    result = PMedian.from_cost_matrix(cost, p, weights=weights, **rules).solve()
+    if expected is None:
+        assert result.status == "infeasible" and result.reason
+    else:
+        assert result.status == "optimal"
+        assert result.objective == pytest.approx(expected, abs=1e-6)
+
+
+def test_sparse_cost_means_cannot_serve():
+    cost = sp.csr_matrix(np.array([[1.0, 0, 0], [0, 2.0, 0], [0, 0, 3.0]]))  # only the diagonal may serve
+    result = PMedian.from_cost_matrix(cost, 3).solve()
+    assert result.status == "optimal" and result.objective == pytest.approx(6.0)
+    blocked = PMedian.from_cost_matrix(cost, 2).solve()
+    assert blocked.status == "infeasible"
+
+
+def test_unreachable_demand_is_explained():
+    cost = sp.csr_matrix((2, 2))
+    cost = sp.csr_matrix(([1.0], ([0], [0])), shape=(2, 2))
+    result = PMedian.from_cost_matrix(cost, 1, demand_labels=["A", "B"]).solve()
+    assert result.status == "infeasible" and "B" in result.reason
+
+
+def test_fixed_sites_beyond_p_are_explained():
+    result = PMedian.from_cost_matrix(np.ones((3, 3)), 1, fixed=[0, 1]).solve()
+    assert result.status == "infeasible" and "2 sites must stay open" in result.reason
+
+
+def test_bad_arguments():
+    with pytest.raises(no.InputError, match="p must be"):
+        PMedian.from_cost_matrix(np.ones((2, 2)), 3)
+    with pytest.raises(no.InputError, match="NaN or negative"):
+        PMedian.from_cost_matrix(np.array([[1.0, -1.0]]), 1)
+    with pytest.raises(no.InputError, match="weights"):
+        PMedian.from_cost_matrix(np.ones((2, 2)), 1, weights=[1.0])
+    with pytest.raises(no.InputError, match="mip_gap"):
+        PMedian.from_cost_matrix(np.ones((2, 2)), 1).solve(mip_gap=2)
+
+
+def test_cbc_gives_the_same_optimum():
+    rng = np.random.default_rng(0)
+    cost = rng.uniform(0, 10, (12, 6))
+    highs = PMedian.from_cost_matrix(cost, 2).solve()
+    cbc = PMedian.from_cost_matrix(cost, 2).solve(solver="cbc")
+    assert cbc.status == "optimal" and cbc.objective == pytest.approx(highs.objective, rel=1e-6)
+
+
+def test_custom_constraints_through_pulp():
+    cost = np.array([[0.0, 5.0, 9.0], [5.0, 0.0, 9.0], [9.0, 9.0, 0.0]])
+    model = PMedian.from_cost_matrix(cost, 2, site_labels=["A", "B", "C"])
+    problem = model.to_pulp()
+    y = {v.name: v for v in problem.variables()}
+    problem += (y["y_2"] == 0, "analyst_rule_no_C")
+    result = model.solve()
+    assert "C" not in result.selected and result.objective == pytest.approx(9.0 + 0 + 0 + 5.0 - 5.0)
+    assert isinstance(problem, pulp.LpProblem)
+
+
+def read_pmed(path: Path) -> tuple[np.ndarray, int]:
+    from benchmarks.orlib import read_pmed as reader
+
+    return reader(path)
+
+
+@pytest.mark.parametrize("name, optimum", [("pmed1", 5819), ("pmed2", 4093), ("pmed3", 4250), ("pmed4", 3034),
+                                           ("pmed5", 1355)])
+def test_or_library_optima(name, optimum):
+    path = BENCH / "orlib_pmed" / f"{name}.txt"
+    if not path.exists():
+        pytest.skip("shared benchmark instances are not beside the project")
+    cost, p = read_pmed(path)
+    result = PMedian.from_cost_matrix(cost, p).solve()
+    assert result.status == "optimal" and result.objective == pytest.approx(optimum)
