@@ -32,3 +32,31 @@ def pmedian(cost, weights, p, **rules):
         if np.isfinite(value) and (best is None or value < best - 1e-9):
             best = value
     return best
+
+
+def lscp(A, cost, **rules):
+    """Cheapest cover of every row (None if impossible)."""
+    best = None
+    for sites in feasible_sets(A.shape[1], range(0, A.shape[1] + 1), **rules):
+        if len(sites) and A[:, sites].any(axis=1).all():
+            value = float(cost[sites].sum())
+            best = value if best is None or value < best else best
+    return best
+
+
+def mclp(A, weights, p, backup_weight=0.0, **rules):
+    best = None
+    for sites in feasible_sets(A.shape[1], [p], **rules):
+        count = A[:, sites].sum(axis=1)
+        value = float(weights @ (count >= 1)) + backup_weight * float(weights @ (count >= 2))
+        best = value if best is None or value > best else best
+    return best
+
+
+def pcenter(cost, p, **rules):
+    best = None
+    for sites in feasible_sets(cost.shape[1], range(1, p + 1), **rules):
+        value = float(cost[:, sites].min(axis=1).max())
+        if np.isfinite(value):
+            best = value if best is None or value < best else best
+    return best

@@ -94,7 +94,14 @@ def solve_highs(model: MatrixMILP, time_limit: float | None = None, mip_gap: flo
         solution.value_valid = True
         highs.setSolution(solution)
     highs.run()
-    return _read_highs(highs, highspy, model, time.perf_counter() - start)
+    raw = _read_highs(highs, highspy, model, time.perf_counter() - start)
+    if warm_start is not None and raw.status == "optimal" and relative_gap(raw.objective, raw.bound) > mip_gap + 1e-6:
+        # seen with HiGHS 1.16: after a MIP start, presolve can hand back the start as "optimal" although its
+        # own dual bound is lower. Do not trust it: solve again without the start.
+        again = solve_highs(model, time_limit, mip_gap, threads, None)
+        again.seconds += raw.seconds
+        return again
+    return raw
 
 
 def _highs_lp(model: MatrixMILP, highspy):
@@ -124,7 +131,8 @@ def _read_highs(highs, highspy, model: MatrixMILP, seconds: float) -> RawSolutio
         return RawSolution("infeasible", None, np.nan, np.nan, seconds, "the model has no feasible solution")
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
     x = np.asarray(highs.getSolution().col_value, float) if has_solution else None
-    objective = float(info.objective_function_value) if has_solution else np.nan
+    # recomputed from x: HiGHS can report the objective of its presolved model after a MIP start
+    objective = float(np.asarray(model.c) @ x + model.offset) if has_solution else np.nan
     bound = float(info.mip_dual_bound) if model.integer.any() else objective
     if status == codes.kOptimal:
         return RawSolution("optimal", x, objective, bound if np.isfinite(bound) else objective, seconds)

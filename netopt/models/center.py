@@ -1,0 +1,136 @@
+"""p-center: open p sites minimising the largest distance from a demand point to its nearest open site.
+
+Exact by bisection over the sorted distinct distances: radius r is achievable iff a set cover of
+{(i, j): d_ij <= r} needs at most p sites (an LSCP solved to optimality with HiGHS). The first
+achievable radius is optimal; the one below it was proven unachievable.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from netopt._errors import InputError
+from netopt.heuristics import pmedian_heuristic
+from netopt.models._base import LocationModel, SiteRules
+from netopt.models._milp import RawSolution, Result
+from netopt.models.covering import LSCP
+from netopt.models.median import _ids, as_cost_matrix, labels
+
+
+class PCenter(LocationModel):
+    """Choose p sites minimising the maximum distance from any demand point to its nearest open site."""
+
+    def __init__(self, cost, p: int, rules: SiteRules | None = None, demand_labels=None, site_labels=None) -> None:
+        self.cost = as_cost_matrix(cost)
+        n, m = self.cost.shape
+        if not isinstance(p, (int, np.integer)) or not 1 <= p <= m:
+            raise InputError(f"p must be a whole number between 1 and the number of sites ({m}), got {p}", file="model")
+        self.p = int(p)
+        self.rules = rules or SiteRules(m)
+        self.demand_labels = labels(demand_labels, n, "d")
+        self.site_labels = labels(site_labels, m, "s")
+        self._milp = None
+
+    @classmethod
+    def from_cost_matrix(cls, cost, p: int, demand_labels=None, site_labels=None, **rules) -> "PCenter":
+        dense = as_cost_matrix(cost)
+        return cls(dense, p, SiteRules(dense.shape[1], **rules), demand_labels, site_labels)
+
+    @classmethod
+    def from_geodataframes(cls, demand, candidates, p: int, distance: str = "euclidean", graph=None,
+                           **rules) -> "PCenter":
+        from netopt.distance import cost_matrix_km
+
+        cost = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
+        return cls.from_cost_matrix(cost, p, _ids(demand, None), _ids(candidates, None), **rules)
+
+    def to_pulp(self):
+        raise InputError("PCenter is solved as a sequence of set-covering models; extend LSCP.from_coverage "
+                         "for custom constraints", file="model")
+
+    def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
+              threads: int | None = None, warm_start: bool = True) -> Result:
+        """Bisection on the radius; each step an exact LSCP with at most p sites (and the site rules)."""
+        start = time.perf_counter()
+        radii = np.unique(self.cost[np.isfinite(self.cost)])
+        allowed = np.setdiff1d(np.arange(self.cost.shape[1]), self.rules.forbidden)
+        nearest = self.cost[:, allowed].min(axis=1) if len(allowed) else np.full(self.cost.shape[0], np.inf)
+        if not np.isfinite(nearest).all():
+            bad = [str(self.demand_labels[i]) for i in np.flatnonzero(~np.isfinite(nearest))[:5]]
+            return self._infeasible(f"no allowed candidate site can serve demand point(s) {', '.join(bad)}", 0.0)
+        low = int(np.searchsorted(radii, nearest.max()))
+        high, best = self._upper(radii, time_limit, solver, threads, start)
+        if best is None:
+            return self._infeasible(self.rules.explain(self.p) or
+                                    "no choice of p sites meets the site rules", time.perf_counter() - start)
+        steps = 0
+        while low < high:
+            mid = (low + high) // 2
+            remaining = None if time_limit is None else time_limit - (time.perf_counter() - start)
+            if remaining is not None and remaining <= 0:
+                return self._finish(best, radii[high], radii[low], "feasible", start, steps)
+            sites = self._cover(radii[mid], remaining, solver, threads)
+            steps += 1
+            if sites is None:
+                low = mid + 1
+            else:
+                high, best = mid, sites
+        return self._finish(best, radii[high], radii[high], "optimal", start, steps)
+
+    def _upper(self, radii, time_limit, solver, threads, start) -> tuple[int, np.ndarray | None]:
+        """A first achievable radius: from a p-median heuristic when the rules allow, else the largest radius."""
+        plain = self.rules.budget is None and not self.rules.county_min and self.rules.max_new is None
+        if plain:
+            allowed = np.ones(self.cost.shape[1], bool)
+            allowed[self.rules.forbidden] = False
+            finite = np.where(np.isfinite(self.cost), self.cost, 1e12)
+            sites, _ = pmedian_heuristic(finite, np.ones(self.cost.shape[0]), self.p, self.rules.fixed, allowed)
+            worst = self.cost[:, sites].min(axis=1).max()
+            if np.isfinite(worst):
+                return int(np.searchsorted(radii, worst)), sites
+        top = len(radii) - 1
+        return top, self._cover(radii[top], time_limit, solver, threads)
+
+    def _cover(self, radius: float, time_limit, solver, threads) -> np.ndarray | None:
+        """Sites covering every demand point within `radius` using at most p sites, or None."""
+        A = sp.csr_matrix(self.cost <= radius)
+        if (np.diff(A.indptr) == 0).any():
+            return None
+        r = self.rules
+        model = LSCP(A, None, SiteRules(A.shape[1], fixed=r.fixed, existing=r.existing, closable=r.closable,
+                                         forbidden=r.forbidden, open_cost=r.open_cost, closing_saving=r.closing_saving,
+                                         budget=r.budget, max_new=r.max_new, county=r.county, county_min=r.county_min),
+                     site_labels=list(range(A.shape[1])), max_sites=self.p)
+        result = model.solve(time_limit=time_limit, solver=solver, threads=threads)
+        return np.array(result.selected, int) if result.status == "optimal" else None
+
+    def _finish(self, sites: np.ndarray, radius: float, bound: float, status: str, start: float,
+                steps: int) -> Result:
+        sites = self._complete(sites)
+        sub = self.cost[:, sites]
+        nearest = sites[np.argmin(sub, axis=1)]
+        distance = sub.min(axis=1)
+        assignment = pd.DataFrame({"demand": self.demand_labels, "site": [self.site_labels[j] for j in nearest],
+                                   "distance": distance})
+        gap = 0.0 if status == "optimal" else (radius - bound) / max(radius, 1e-12)
+        return Result(status, float(distance.max()), float(bound), gap, time.perf_counter() - start,
+                      [self.site_labels[j] for j in sites], assignment, details={"covering_models_solved": steps})
+
+    def _complete(self, sites: np.ndarray) -> np.ndarray:
+        """Fill up to exactly p open sites (extra sites never raise the maximum distance) when no budget or
+        limit on new sites forbids it."""
+        chosen = list(sites)
+        if self.rules.budget is not None or self.rules.max_new is not None:
+            return np.array(sorted(chosen), int)
+        for j in np.argsort(self.cost.min(axis=0)):
+            if len(chosen) >= self.p:
+                break
+            if j not in chosen and j not in set(self.rules.forbidden.tolist()):
+                chosen.append(int(j))
+        return np.array(sorted(chosen), int)
+
+    def _result(self, raw: RawSolution) -> Result:  # not used: solve() is overridden
+        raise NotImplementedError

@@ -1,0 +1,313 @@
+"""Covering models: LSCP (fewest/cheapest sites covering every demand point) and MCLP (most demand covered by p
+sites, optionally with backup coverage), built as sparse matrices with identical demand rows merged."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from netopt._errors import InputError
+from netopt.models._base import LocationModel, SiteRules, finish_result, stack_rows
+from netopt.models._milp import INF, MatrixMILP, RawSolution, Result
+from netopt.models.median import as_weights, labels
+
+
+def as_coverage(A, name: str = "coverage") -> sp.csr_matrix:
+    """A 0/1 demand x site csr matrix: any stored entry (even an explicit zero distance) means 'covers'."""
+    if not sp.issparse(A):
+        dense = np.asarray(A)
+        if dense.ndim != 2:
+            raise InputError(f"{name} must be a 2-D demand x site matrix", file="model")
+        A = sp.csr_matrix(dense.astype(bool))
+    matrix = sp.csr_matrix(A, copy=True)
+    matrix.data = np.ones(len(matrix.data))
+    matrix.sum_duplicates()
+    matrix.sort_indices()
+    if 0 in matrix.shape:
+        raise InputError(f"{name} matrix is empty (shape {matrix.shape})", file="model")
+    return matrix
+
+
+def merge_identical_rows(A: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Unique rows of a 0/1 csr matrix and, for every original row, the index of its unique row.
+
+    Rows are grouped by two random projections and their length, then checked exactly, so two different
+    rows are never merged."""
+    rng = np.random.default_rng(12345)
+    keys = np.column_stack([A @ rng.random(A.shape[1]), A @ rng.random(A.shape[1]), np.diff(A.indptr)])
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    representative = first[inverse]
+    differs = np.diff((A - A[representative]).tocsr().indptr) > 0
+    if differs.any():  # a hash collision: keep those rows apart
+        extra = np.flatnonzero(differs)
+        first = np.concatenate([first, extra])
+        inverse[extra] = len(first) - len(extra) + np.arange(len(extra))
+    return A[first], inverse
+
+
+def coverage_from_geodataframes(demand, candidates, radius_km: float, distance: str = "euclidean",
+                                graph=None) -> sp.csr_matrix:
+    """Sparse demand x site coverage within `radius_km` (straight line or road network), never dense."""
+    from netopt.distance import RoadNetwork, load_road_network, network_pairs_within, pairs_within, road_network_from_graph
+    from netopt.projection import metric_crs, xy_metres
+
+    if distance == "euclidean":
+        crs = metric_crs(demand, candidates)
+        return as_coverage(pairs_within(xy_metres(demand, crs), xy_metres(candidates, crs), radius_km * 1000.0))
+    import networkx as nx
+
+    net = graph if isinstance(graph, RoadNetwork) else (
+        road_network_from_graph(graph) if isinstance(graph, nx.Graph) else load_road_network(graph))
+    d_node, d_snap = net.snap(xy_metres(demand, net.crs))
+    s_node, s_snap = net.snap(xy_metres(candidates, net.crs))
+    pairs = network_pairs_within(net.length_m, d_node, s_node, radius_km * 1000.0, site_legs=s_snap).tocoo()
+    keep = pairs.data + d_snap[pairs.row] <= radius_km * 1000.0
+    return as_coverage(sp.csr_matrix((np.ones(keep.sum()), (pairs.row[keep], pairs.col[keep])), shape=pairs.shape))
+
+
+class _Covering(LocationModel):
+    def __init__(self, A: sp.csr_matrix, rules: SiteRules | None, demand_labels, site_labels) -> None:
+        self.A = as_coverage(A)
+        n, m = self.A.shape
+        self.rules = rules or SiteRules(m)
+        self.demand_labels = labels(demand_labels, n, "d")
+        self.site_labels = labels(site_labels, m, "s")
+        self.unique, self.row_of = merge_identical_rows(self.A)
+        self._milp = None
+
+    def _assignment(self, open_sites: np.ndarray) -> pd.DataFrame:
+        sub = self.A[:, open_sites]
+        count = np.asarray(sub.sum(axis=1)).ravel().astype(int)
+        first = np.full(self.A.shape[0], -1)
+        rows, cols = sub.nonzero()
+        order = np.argsort(rows, kind="stable")
+        rows, cols = rows[order], cols[order]
+        first_pos = np.unique(rows, return_index=True)
+        first[first_pos[0]] = open_sites[cols[first_pos[1]]]
+        return pd.DataFrame({"demand": self.demand_labels,
+                             "site": [self.site_labels[j] if j >= 0 else None for j in first],
+                             "covering_sites": count, "covered": count > 0})
+
+
+class LSCP(_Covering):
+    """Location set covering: open the cheapest set of sites (fewest, by default) covering every demand point."""
+
+    def __init__(self, A, facility_cost=None, rules: SiteRules | None = None, demand_labels=None,
+                 site_labels=None, max_sites: int | None = None) -> None:
+        super().__init__(A, rules, demand_labels, site_labels)
+        m = self.A.shape[1]
+        self.cost = np.ones(m) if facility_cost is None else np.asarray(facility_cost, float)
+        if self.cost.shape != (m,) or np.isnan(self.cost).any():
+            raise InputError(f"facility_cost must be {m} numbers, one per site", file="model")
+        self.max_sites = max_sites
+
+    @classmethod
+    def from_coverage(cls, A, facility_cost=None, demand_labels=None, site_labels=None, **rules) -> "LSCP":
+        """A: sparse (or dense) 0/1 demand x site matrix; facility_cost: one per site (default 1: fewest sites)."""
+        matrix = as_coverage(A)
+        return cls(matrix, facility_cost, SiteRules(matrix.shape[1], **rules), demand_labels, site_labels)
+
+    @classmethod
+    def from_geodataframes(cls, demand, candidates, radius_km: float, distance: str = "euclidean", graph=None,
+                           facility_cost: str | None = None, **rules) -> "LSCP":
+        from netopt.models.median import _ids
+
+        A = coverage_from_geodataframes(demand, candidates, radius_km, distance, graph)
+        cost = candidates[facility_cost].to_numpy(float) if facility_cost else None
+        return cls.from_coverage(A, cost, _ids(demand, None), _ids(candidates, None), **rules)
+
+    def _build(self) -> MatrixMILP:
+        k, m = self.unique.shape
+        extra, lo, hi, names = self.rules.rows()
+        if self.max_sites is not None:
+            extra.append(np.ones(m)); lo.append(-INF); hi.append(float(self.max_sites)); names.append("max_sites")
+        A = stack_rows(self.unique, extra, 0)
+        y_lo, y_hi = self.rules.bounds()
+        return MatrixMILP(c=self.cost.copy(), A=A, row_lo=np.concatenate([np.ones(k), lo]),
+                          row_hi=np.concatenate([np.full(k, INF), hi]), col_lo=y_lo, col_hi=y_hi,
+                          integer=np.ones(m, bool), col_names=[f"y_{j}" for j in range(m)],
+                          row_names=[f"cover_{i}" for i in range(k)] + names)
+
+    def _explain_infeasible_rules(self) -> str:
+        allowed = np.ones(self.A.shape[1], bool)
+        allowed[self.rules.forbidden] = False
+        reach = np.asarray(self.A[:, allowed].sum(axis=1)).ravel()
+        if (reach == 0).any():
+            names = [str(self.demand_labels[i]) for i in np.flatnonzero(reach == 0)[:5]]
+            more = f" and {int((reach == 0).sum()) - 5} more" if (reach == 0).sum() > 5 else ""
+            return f"no allowed candidate site covers demand point(s) {', '.join(names)}{more}"
+        return self.rules.explain()
+
+    def _explain_infeasible(self) -> str:
+        return self.rules.explain() or "the site rules (budget, maximum sites, county minimums) prevent covering every demand point"
+
+    def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
+        if self.rules.budget is not None or self.rules.county_min or self.max_sites is not None:
+            return None, None
+        y = greedy_cover(self.unique, self.cost, self.rules)
+        return (y, float(self.cost @ y)) if y is not None else (None, None)
+
+    def _result(self, raw: RawSolution) -> Result:
+        open_sites = np.flatnonzero(raw.x[: self.A.shape[1]] > 0.5)
+        return finish_result(raw, [self.site_labels[j] for j in open_sites], self._assignment(open_sites),
+                             sites=len(open_sites), unique_demand_rows=self.unique.shape[0])
+
+
+def greedy_cover(A: sp.csr_matrix, cost: np.ndarray, rules: SiteRules) -> np.ndarray | None:
+    """Chvátal's greedy set cover from the fixed sites: repeatedly the site with the lowest cost per newly
+    covered row. Returns a 0/1 vector, or None when some row cannot be covered."""
+    m = A.shape[1]
+    y = np.zeros(m)
+    y[rules.fixed] = 1.0
+    allowed = np.ones(m, bool)
+    allowed[rules.forbidden] = False
+    covered = np.asarray(A @ y).ravel() > 0
+    csc = A.tocsc()
+    while not covered.all():
+        gain = np.asarray(csc.T @ (~covered).astype(float)).ravel()
+        gain[~allowed | (y > 0)] = 0
+        if gain.max() <= 0:
+            return None
+        ratio = np.where(gain > 0, np.maximum(cost, 1e-12) / np.maximum(gain, 1e-12), np.inf)
+        j = int(np.argmin(ratio))
+        y[j] = 1.0
+        covered |= np.asarray(csc[:, j].todense()).ravel() > 0
+    return y
+
+
+class MCLP(_Covering):
+    """Maximal covering: open p sites covering the most demand weight; optionally reward backup coverage."""
+
+    def __init__(self, A, p: int, weights=None, rules: SiteRules | None = None, demand_labels=None,
+                 site_labels=None, backup_weight: float = 0.0, exactly_p: bool = True) -> None:
+        super().__init__(A, rules, demand_labels, site_labels)
+        m = self.A.shape[1]
+        if not isinstance(p, (int, np.integer)) or not 1 <= p <= m:
+            raise InputError(f"p must be a whole number between 1 and the number of sites ({m}), got {p}", file="model")
+        self.p = int(p)
+        self.weights = as_weights(weights, self.A.shape[0])
+        self.unique_weights = np.bincount(self.row_of, weights=self.weights, minlength=self.unique.shape[0])
+        self.backup_weight = float(backup_weight)
+        self.exactly_p = exactly_p
+
+    @classmethod
+    def from_coverage(cls, A, p: int, weights=None, demand_labels=None, site_labels=None, backup_weight: float = 0.0,
+                      **rules) -> "MCLP":
+        matrix = as_coverage(A)
+        return cls(matrix, p, weights, SiteRules(matrix.shape[1], **rules), demand_labels, site_labels, backup_weight)
+
+    @classmethod
+    def from_geodataframes(cls, demand, candidates, radius_km: float, p: int, weight: str | None = "population",
+                           distance: str = "euclidean", graph=None, existing=None, fixed=None, closable=None,
+                           backup_weight: float = 0.0, **rules) -> "MCLP":
+        """Demand points and candidate sites as GeoDataFrames; `existing`, `fixed`, `closable`: row positions
+        (or a boolean column name of `candidates`)."""
+        from netopt.models.median import _ids
+
+        A = coverage_from_geodataframes(demand, candidates, radius_km, distance, graph)
+        weights = demand[weight].to_numpy(float) if weight else None
+        picked = {name: _positions(candidates, value) for name, value in
+                  (("existing", existing), ("fixed", fixed), ("closable", closable)) if value is not None}
+        return cls.from_coverage(A, p, weights, _ids(demand, None), _ids(candidates, None), backup_weight,
+                                 **picked, **rules)
+
+    def _build(self) -> MatrixMILP:
+        k, m = self.unique.shape
+        backup = self.backup_weight > 0
+        n_vars = m + k * (2 if backup else 1)
+        # z_i - Σ a_ij y_j <= 0   (and z_i + u_i - Σ a_ij y_j <= 0 with backup; u_i <= z_i)
+        blocks = [-self.unique, sp.identity(k, format="csr")]
+        if backup:
+            blocks.append(sp.identity(k, format="csr"))
+        A = sp.hstack(blocks).tocsr()
+        row_lo, row_hi = np.full(k, -INF), np.zeros(k)
+        names = [f"cover_{i}" for i in range(k)]
+        if backup:
+            link = sp.hstack([sp.csr_matrix((k, m)), -sp.identity(k), sp.identity(k)]).tocsr()
+            A = sp.vstack([A, link]).tocsr()
+            row_lo, row_hi = np.concatenate([row_lo, np.full(k, -INF)]), np.concatenate([row_hi, np.zeros(k)])
+            names += [f"backup_{i}" for i in range(k)]
+        extra, lo, hi, extra_names = self.rules.rows()
+        extra.append(np.ones(m)); lo.append(self.p if self.exactly_p else -INF); hi.append(self.p)
+        extra_names.append("p")
+        A = stack_rows(A, extra, 0)
+        c = np.concatenate([np.zeros(m), self.unique_weights] +
+                           ([self.backup_weight * self.unique_weights] if backup else []))
+        y_lo, y_hi = self.rules.bounds()
+        return MatrixMILP(
+            c=c, A=A, row_lo=np.concatenate([row_lo, lo]), row_hi=np.concatenate([row_hi, hi]),
+            col_lo=np.concatenate([y_lo, np.zeros(n_vars - m)]), col_hi=np.concatenate([y_hi, np.ones(n_vars - m)]),
+            integer=np.concatenate([np.ones(m, bool), np.zeros(n_vars - m, bool)]), sense="max",
+            col_names=[f"y_{j}" for j in range(m)] + [f"z_{i}" for i in range(k)] +
+            ([f"u_{i}" for i in range(k)] if backup else []),
+            row_names=names + extra_names,
+        )
+
+    def _explain_infeasible_rules(self) -> str:
+        return self.rules.explain(self.p)
+
+    def _explain_infeasible(self) -> str:
+        return self.rules.explain(self.p) or "the site rules cannot all be met with p sites"
+
+    def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
+        if self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None:
+            return None, None
+        y = greedy_max_cover(self.unique, self.unique_weights, self.p, self.rules)
+        if y is None:
+            return None, None
+        return self._vector(y), self._value(y)
+
+    def _vector(self, y: np.ndarray) -> np.ndarray:
+        count = np.asarray(self.unique @ y).ravel()
+        z = np.minimum(count, 1.0)
+        parts = [y, z] + ([np.clip(count - 1.0, 0.0, 1.0)] if self.backup_weight > 0 else [])
+        return np.concatenate(parts)
+
+    def _value(self, y: np.ndarray) -> float:
+        count = np.asarray(self.unique @ y).ravel()
+        value = float(self.unique_weights @ np.minimum(count, 1.0))
+        return value + self.backup_weight * float(self.unique_weights @ np.clip(count - 1.0, 0.0, 1.0))
+
+    def _result(self, raw: RawSolution) -> Result:
+        m = self.A.shape[1]
+        open_sites = np.flatnonzero(raw.x[:m] > 0.5)
+        assignment = self._assignment(open_sites)
+        assignment["weight"] = self.weights
+        covered = float(self.weights[assignment["covered"].to_numpy()].sum())
+        total = float(self.weights.sum())
+        result = finish_result(raw, [self.site_labels[j] for j in open_sites], assignment,
+                               covered_weight=covered, covered_pct=100.0 * covered / total if total else np.nan,
+                               uncovered_demand=int((~assignment["covered"]).sum()),
+                               backup_pct=100.0 * float(self.weights[(assignment["covering_sites"] >= 2).to_numpy()].sum())
+                               / total if total else np.nan,
+                               unique_demand_rows=self.unique.shape[0])
+        return result
+
+
+def greedy_max_cover(A: sp.csr_matrix, weights: np.ndarray, p: int, rules: SiteRules) -> np.ndarray | None:
+    """Greedy maximal covering from the fixed sites: add the site covering the most uncovered weight."""
+    m = A.shape[1]
+    y = np.zeros(m)
+    y[rules.fixed] = 1.0
+    if y.sum() > p:
+        return None
+    allowed = np.ones(m, bool)
+    allowed[rules.forbidden] = False
+    csc = A.tocsc()
+    covered = np.asarray(A @ y).ravel() > 0
+    while y.sum() < p:
+        gain = np.asarray(csc.T @ (weights * ~covered)).ravel()
+        gain[~allowed | (y > 0)] = -1.0
+        j = int(np.argmax(gain))
+        if gain[j] < 0:
+            return None
+        y[j] = 1.0
+        covered |= np.asarray(csc[:, j].todense()).ravel() > 0
+    return y
+
+
+def _positions(frame, value) -> np.ndarray:
+    if isinstance(value, str):
+        return np.flatnonzero(frame[value].to_numpy(bool))
+    return np.asarray(value, int)
