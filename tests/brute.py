@@ -60,3 +60,40 @@ def pcenter(cost, p, **rules):
         if np.isfinite(value):
             best = value if best is None or value < best else best
     return best
+
+
+def cflp(unit_cost, demand, capacity, fixed, single_source, **rules):
+    """Cheapest open set + assignment: enumeration of single-source assignments, or an LP per open set."""
+    from itertools import product
+
+    from scipy.optimize import linprog
+
+    n, m = unit_cost.shape
+    best = None
+    for sites in feasible_sets(m, range(1, m + 1), **rules):
+        opening = float(fixed[sites].sum())
+        if capacity is None:
+            value = opening + float((demand * unit_cost[:, sites].min(axis=1)).sum())
+        elif single_source:
+            value = None
+            for choice in product(sites, repeat=n):
+                load = np.bincount(choice, weights=demand, minlength=m)
+                if (load <= capacity + 1e-9).all():
+                    v = opening + float(sum(demand[i] * unit_cost[i, j] for i, j in enumerate(choice)))
+                    value = v if value is None or v < value else value
+            if value is None:
+                continue
+        else:
+            k = len(sites)
+            c = (unit_cost[:, sites] * demand[:, None]).ravel()
+            a_eq = np.kron(np.eye(n), np.ones(k))
+            a_ub = np.zeros((k, n * k))
+            for i in range(n):
+                for t in range(k):
+                    a_ub[t, i * k + t] = demand[i]
+            res = linprog(c, A_ub=a_ub, b_ub=capacity[sites], A_eq=a_eq, b_eq=np.ones(n), bounds=(0, 1))
+            if res.status != 0:
+                continue
+            value = opening + float(res.fun)
+        best = value if best is None or value < best else best
+    return best

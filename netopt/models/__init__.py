@@ -1,8 +1,9 @@
 """Facility-location models as exact integer programs sharing one result type."""
 from netopt.models._base import SiteRules
 from netopt.models._milp import Result
+from netopt.models.capacitated import CFLP
 from netopt.models.center import PCenter
 from netopt.models.covering import LSCP, MCLP
 from netopt.models.median import PMedian
 
-__all__ = ["LSCP", "MCLP", "PCenter", "PMedian", "Result", "SiteRules"]
+__all__ = ["CFLP", "LSCP", "MCLP", "PCenter", "PMedian", "Result", "SiteRules"]

@@ -1,0 +1,150 @@
+"""Capacitated facility location: which sites to open (fixed costs, capacities, existing branches, a budget)
+and how to split each demand among them — multi-source (split allowed) or single-source."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from netopt._errors import InputError
+from netopt.models._base import LocationModel, SiteRules, finish_result, stack_rows
+from netopt.models._milp import INF, MatrixMILP, RawSolution, Result
+from netopt.models.median import _ids, as_cost_matrix, labels
+
+
+class CFLP(LocationModel):
+    """min Σ fixed_j y_j + Σ cost_ij demand_i x_ij  s.t.  Σ_j x_ij = 1,  Σ_i demand_i x_ij <= capacity_j y_j,
+    x_ij <= y_j; x_ij ∈ [0, 1] (multi-source) or {0, 1} (single-source). capacity=None: uncapacitated."""
+
+    def __init__(self, cost_per_unit, demand, capacity=None, fixed_cost=None, single_source: bool = False,
+                 rules: SiteRules | None = None, demand_labels=None, site_labels=None) -> None:
+        self.cost = as_cost_matrix(cost_per_unit, "cost_per_unit")
+        n, m = self.cost.shape
+        self.demand = _vector(demand, n, "demand", allow_zero=True)
+        self.capacity = None if capacity is None else _vector(capacity, m, "capacity", allow_zero=True)
+        self.fixed_cost = np.zeros(m) if fixed_cost is None else _vector(fixed_cost, m, "fixed_cost", allow_zero=True)
+        self.single_source = single_source
+        self.rules = rules or SiteRules(m)
+        self.demand_labels = labels(demand_labels, n, "d")
+        self.site_labels = labels(site_labels, m, "s")
+        self._milp = None
+
+    @classmethod
+    def from_cost_matrix(cls, cost_per_unit, demand, capacity=None, fixed_cost=None, single_source: bool = False,
+                         budget: float | None = None, demand_labels=None, site_labels=None, **rules) -> "CFLP":
+        """cost_per_unit: demand x site cost of serving one unit (a sparse matrix's missing entries: not allowed).
+        budget limits Σ opening costs of new sites (minus savings of closed existing ones); fixed_cost is also
+        the opening cost unless open_cost= is given."""
+        dense = as_cost_matrix(cost_per_unit, "cost_per_unit")
+        m = dense.shape[1]
+        if budget is not None and "open_cost" not in rules:
+            rules["open_cost"] = np.zeros(m) if fixed_cost is None else np.asarray(fixed_cost, float)
+        return cls(dense, demand, capacity, fixed_cost, single_source,
+                   SiteRules(m, budget=budget, **rules), demand_labels, site_labels)
+
+    @classmethod
+    def from_allocation_costs(cls, allocation_cost, demand, capacity=None, fixed_cost=None, **kwargs) -> "CFLP":
+        """OR-Library style: allocation_cost[i, j] is the cost of serving ALL of i's demand from j."""
+        alloc = as_cost_matrix(allocation_cost, "allocation_cost")
+        d = np.asarray(demand, float)
+        per_unit = np.divide(alloc, d[:, None], out=np.zeros_like(alloc), where=d[:, None] > 0)
+        return cls.from_cost_matrix(per_unit, d, capacity, fixed_cost, **kwargs)
+
+    @classmethod
+    def from_geodataframes(cls, demand, candidates, demand_column: str = "population", capacity: str | None = None,
+                           fixed_cost: str | None = None, cost_per_km: float = 1.0, distance: str = "euclidean",
+                           graph=None, **kwargs) -> "CFLP":
+        """Cost per unit of demand = distance (km) x cost_per_km."""
+        from netopt.distance import cost_matrix_km
+
+        km = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
+        return cls.from_cost_matrix(km * cost_per_km, demand[demand_column].to_numpy(float),
+                                    candidates[capacity].to_numpy(float) if capacity else None,
+                                    candidates[fixed_cost].to_numpy(float) if fixed_cost else None,
+                                    demand_labels=_ids(demand, None), site_labels=_ids(candidates, None), **kwargs)
+
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.nonzero(np.isfinite(self.cost))
+
+    def _build(self) -> MatrixMILP:
+        n, m = self.cost.shape
+        ii, jj = self._pairs()
+        k = len(ii)
+        x_cols = m + np.arange(k)
+        # assignment: Σ_j x_ij = 1
+        assign = sp.csr_matrix((np.ones(k), (ii, x_cols)), shape=(n, m + k))
+        # linking: x_ij - y_j <= 0
+        link = sp.csr_matrix((np.concatenate([np.ones(k), -np.ones(k)]),
+                              (np.concatenate([np.arange(k), np.arange(k)]), np.concatenate([x_cols, jj]))),
+                             shape=(k, m + k))
+        blocks, lo, hi = [assign, link], [np.ones(n), np.full(k, -INF)], [np.ones(n), np.zeros(k)]
+        names = [f"assign_{i}" for i in range(n)] + [f"link_{a}_{b}" for a, b in zip(ii, jj)]
+        if self.capacity is not None:
+            cap = sp.csr_matrix((np.concatenate([self.demand[ii], -self.capacity]),
+                                 (np.concatenate([jj, np.arange(m)]), np.concatenate([x_cols, np.arange(m)]))),
+                                shape=(m, m + k))
+            total = sp.csr_matrix((self.capacity, (np.zeros(m, int), np.arange(m))), shape=(1, m + k))
+            blocks += [cap, total]
+            lo += [np.full(m, -INF), [self.demand.sum()]]
+            hi += [np.zeros(m), [INF]]
+            names += [f"capacity_{j}" for j in range(m)] + ["total_capacity"]
+        A = sp.vstack(blocks).tocsr()
+        extra, elo, ehi, enames = self.rules.rows()
+        A = stack_rows(A, extra, 0)
+        y_lo, y_hi = self.rules.bounds()
+        return MatrixMILP(
+            c=np.concatenate([self.fixed_cost, self.cost[ii, jj] * self.demand[ii]]), A=A,
+            row_lo=np.concatenate(lo + [elo]), row_hi=np.concatenate(hi + [ehi]),
+            col_lo=np.concatenate([y_lo, np.zeros(k)]), col_hi=np.concatenate([y_hi, np.ones(k)]),
+            integer=np.concatenate([np.ones(m, bool), np.full(k, self.single_source)]),
+            col_names=[f"y_{j}" for j in range(m)] + [f"x_{a}_{b}" for a, b in zip(ii, jj)],
+            row_names=names + enames,
+        )
+
+    def _explain_infeasible_rules(self) -> str:
+        allowed = np.ones(self.cost.shape[1], bool)
+        allowed[self.rules.forbidden] = False
+        reach = np.isfinite(self.cost[:, allowed]).any(axis=1)
+        if not reach.all():
+            bad = [str(self.demand_labels[i]) for i in np.flatnonzero(~reach)[:5]]
+            return f"no allowed site can serve demand point(s) {', '.join(bad)}"
+        if self.capacity is not None and self.capacity[allowed].sum() < self.demand.sum() - 1e-9:
+            return (f"total demand {self.demand.sum():g} exceeds the capacity of all allowed sites "
+                    f"{self.capacity[allowed].sum():g}")
+        return self.rules.explain()
+
+    def _explain_infeasible(self) -> str:
+        reason = self.rules.explain()
+        if reason:
+            return reason
+        if self.single_source:
+            return "no single-source assignment fits the capacities (try single_source=False)"
+        if self.rules.budget is not None:
+            return f"the budget {self.rules.budget:g} does not pay for enough capacity to serve all demand"
+        return "capacities, budget and site rules cannot all be met"
+
+    def _result(self, raw: RawSolution) -> Result:
+        m = self.cost.shape[1]
+        ii, jj = self._pairs()
+        x = raw.x[m:]
+        used = x > 1e-6
+        assignment = pd.DataFrame({
+            "demand": [self.demand_labels[i] for i in ii[used]], "site": [self.site_labels[j] for j in jj[used]],
+            "share": x[used], "amount": x[used] * self.demand[ii[used]],
+            "cost": x[used] * self.demand[ii[used]] * self.cost[ii[used], jj[used]],
+        })
+        open_sites = np.flatnonzero(raw.x[:m] > 0.5)
+        load = assignment.groupby("site")["amount"].sum()
+        return finish_result(raw, [self.site_labels[j] for j in open_sites], assignment,
+                             fixed_cost=float(self.fixed_cost[open_sites].sum()),
+                             assignment_cost=float(assignment["cost"].sum()), load=load.to_dict())
+
+
+def _vector(values, size: int, name: str, allow_zero: bool) -> np.ndarray:
+    try:
+        v = np.asarray(values, float)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be numbers", file="model") from None
+    if v.shape != (size,) or np.isnan(v).any() or (v < 0).any() or (not allow_zero and (v == 0).any()):
+        raise InputError(f"{name} must be {size} non-negative numbers", file="model")
+    return v

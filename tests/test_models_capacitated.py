@@ -1,0 +1,77 @@
+"""Capacitated facility location against brute force, the OR-Library optima, budgets and explanations."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from netopt.models import CFLP
+from tests import brute
+
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
+
+
+@st.composite
+def instance(draw):
+    n = draw(st.integers(1, 5))
+    m = draw(st.integers(1, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    unit = rng.integers(1, 10, (n, m)).astype(float)
+    demand = rng.integers(1, 6, n).astype(float)
+    capacity = rng.integers(3, 15, m).astype(float)
+    fixed = rng.integers(0, 20, m).astype(float)
+    return unit, demand, capacity, fixed
+
+
+@settings(max_examples=220, deadline=None)
+@given(instance(), st.sampled_from(["uncapacitated", "multi", "single"]))
+def test_matches_brute_force(case, kind):
+    unit, demand, capacity, fixed = case
+    cap = None if kind == "uncapacitated" else capacity
+    expected = brute.cflp(unit, demand, cap, fixed, kind == "single")
+    result = CFLP.from_cost_matrix(unit, demand, cap, fixed, single_source=kind == "single").solve()
+    if expected is None:
+        assert result.status == "infeasible" and result.reason
+    else:
+        assert result.status == "optimal" and result.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+        served = result.assignment.groupby("demand")["share"].sum()
+        assert np.allclose(served.to_numpy(), 1.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(instance(), st.floats(0, 40), st.data())
+def test_budget_and_existing_sites(case, budget, data):
+    unit, demand, capacity, fixed = case
+    m = unit.shape[1]
+    existing = data.draw(st.lists(st.integers(0, m - 1), max_size=1, unique=True))
+    rules = dict(existing=existing, open_cost=fixed, budget=budget)
+    expected = brute.cflp(unit, demand, capacity, fixed, False, **rules)
+    result = CFLP.from_cost_matrix(unit, demand, capacity, fixed, existing=existing, budget=budget).solve()
+    if expected is None:
+        assert result.status == "infeasible" and result.reason
+    else:
+        assert result.status == "optimal" and result.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+def test_not_enough_capacity_is_explained():
+    result = CFLP.from_cost_matrix(np.ones((2, 2)), [5, 5], [3, 3], [1, 1]).solve()
+    assert result.status == "infeasible" and "exceeds the capacity" in result.reason
+
+
+@pytest.mark.parametrize("name, capacitated, optimum", [
+    ("cap41", True, 1040444.375), ("cap71", True, 932615.750), ("cap101", True, 796648.437),
+    ("cap71", False, 932615.750), ("cap101", False, 796648.437)])
+def test_or_library_optima(name, capacitated, optimum):
+    from benchmarks.orlib import read_cap
+
+    path = BENCH / "orlib_cap" / f"{name}.txt"
+    if not path.exists():
+        pytest.skip("shared benchmark instances are not beside the project")
+    data = read_cap(path)
+    model = CFLP.from_allocation_costs(data["allocation_cost"], data["demand"],
+                                       data["capacity"] if capacitated else None, data["fixed_cost"])
+    result = model.solve()
+    assert result.status == "optimal" and result.objective == pytest.approx(optimum, abs=1e-3)
