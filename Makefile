@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test test-slow bench bench-coverage sample clean
+.PHONY: demo test test-slow bench bench-coverage bench-models sample clean
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BIN)/python:
@@ -28,7 +28,10 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	touch $(BENCH_STAMP)
 
-bench: bench-coverage
+bench: bench-coverage bench-models
+
+bench-models: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/models_bench.py
 
 bench-coverage: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/coverage_bench.py

@@ -180,7 +180,7 @@ class MCLP(_Covering):
     """Maximal covering: open p sites covering the most demand weight; optionally reward backup coverage."""
 
     def __init__(self, A, p: int, weights=None, rules: SiteRules | None = None, demand_labels=None,
-                 site_labels=None, backup_weight: float = 0.0, exactly_p: bool = True) -> None:
+                 site_labels=None, backup_weight: float = 0.0, exactly_p: bool = True, cover_all: bool = False) -> None:
         super().__init__(A, rules, demand_labels, site_labels)
         m = self.A.shape[1]
         if not isinstance(p, (int, np.integer)) or not 1 <= p <= m:
@@ -190,12 +190,16 @@ class MCLP(_Covering):
         self.unique_weights = np.bincount(self.row_of, weights=self.weights, minlength=self.unique.shape[0])
         self.backup_weight = float(backup_weight)
         self.exactly_p = exactly_p
+        self.cover_all = cover_all  # every demand point must be covered (LSCP-B: then maximise backup coverage)
 
     @classmethod
     def from_coverage(cls, A, p: int, weights=None, demand_labels=None, site_labels=None, backup_weight: float = 0.0,
-                      **rules) -> "MCLP":
+                      cover_all: bool = False, **rules) -> "MCLP":
+        """A: 0/1 demand x site; backup_weight > 0 also rewards demand covered twice; cover_all=True requires
+        every demand point covered (with backup_weight, the LSCP-B of Hogan & ReVelle for a given p)."""
         matrix = as_coverage(A)
-        return cls(matrix, p, weights, SiteRules(matrix.shape[1], **rules), demand_labels, site_labels, backup_weight)
+        return cls(matrix, p, weights, SiteRules(matrix.shape[1], **rules), demand_labels, site_labels,
+                   backup_weight, cover_all=cover_all)
 
     @classmethod
     def from_geodataframes(cls, demand, candidates, radius_km: float, p: int, weight: str | None = "population",
@@ -237,7 +241,8 @@ class MCLP(_Covering):
         y_lo, y_hi = self.rules.bounds()
         return MatrixMILP(
             c=c, A=A, row_lo=np.concatenate([row_lo, lo]), row_hi=np.concatenate([row_hi, hi]),
-            col_lo=np.concatenate([y_lo, np.zeros(n_vars - m)]), col_hi=np.concatenate([y_hi, np.ones(n_vars - m)]),
+            col_lo=np.concatenate([y_lo, np.full(k, 1.0 if self.cover_all else 0.0), np.zeros(n_vars - m - k)]),
+            col_hi=np.concatenate([y_hi, np.ones(n_vars - m)]),
             integer=np.concatenate([np.ones(m, bool), np.zeros(n_vars - m, bool)]), sense="max",
             col_names=[f"y_{j}" for j in range(m)] + [f"z_{i}" for i in range(k)] +
             ([f"u_{i}" for i in range(k)] if backup else []),
@@ -245,13 +250,19 @@ class MCLP(_Covering):
         )
 
     def _explain_infeasible_rules(self) -> str:
+        if self.cover_all:
+            empty = np.flatnonzero(np.diff(self.A.indptr) == 0)
+            if len(empty):
+                return f"no candidate site covers demand point(s) {', '.join(str(self.demand_labels[i]) for i in empty[:5])}"
         return self.rules.explain(self.p)
 
     def _explain_infeasible(self) -> str:
+        if self.cover_all:
+            return f"p={self.p} sites cannot cover every demand point under the site rules (see LSCP for the minimum)"
         return self.rules.explain(self.p) or "the site rules cannot all be met with p sites"
 
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
-        if self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None:
+        if self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None or self.cover_all:
             return None, None
         y = greedy_max_cover(self.unique, self.unique_weights, self.p, self.rules)
         if y is None:
