@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Optional
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -191,6 +192,76 @@ def demo(out: Path = typer.Option(Path("out"), help="Folder for the outputs.")) 
         console.print(f"Loaded {SAMPLE_CITY}: {ds}")
         _diagnose(ds, f"{SAMPLE_CITY}, 1 km grid", out, radius_km=dict(DEMO_RADIUS_KM), grid_km=DEMO_GRID_KM)
     _guard(run)
+
+
+MODELS = ("mclp", "lscp", "pmedian", "pcenter")
+
+
+@app.command()
+def optimize(
+    model: str = typer.Option("mclp", help="mclp (most residents within the radius), lscp (fewest sites covering "
+                              "every town), pmedian (least total travel) or pcenter (least worst travel)."),
+    p: Optional[int] = typer.Option(None, help="Number of branches to open (mclp, pmedian, pcenter)."),
+    radius_km: float = typer.Option(3.5, help="Service radius, km (mclp, lscp)."),
+    data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
+    out: Path = typer.Option(Path("out"), help="Folder for the result tables."),
+    bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches are the existing sites."),
+    keep_existing: bool = typer.Option(True, help="Existing branches must stay open (--no-keep-existing: they may close)."),
+    time_limit: Optional[float] = typer.Option(None, help="Stop after this many seconds with the best plan and its gap."),
+    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+) -> None:
+    """Choose branch sites among today's branches and the town points with an exact integer program."""
+    def run() -> None:
+        from netopt.planning import candidate_sites, existing_positions
+
+        if model not in MODELS:
+            raise InputError(f"unknown model '{model}'; use one of {', '.join(MODELS)}", file="command line")
+        ds, source = _load(data, coords)
+        with console.status("Building the model 建模中…"):
+            sites = candidate_sites(ds, bank)
+            existing = existing_positions(sites)
+            rules = {"existing": existing} if keep_existing else {"existing": existing, "closable": existing}
+            built = _build_model(model, ds, sites, p, radius_km, rules)
+        with console.status("Solving with HiGHS 求解中…"):
+            result = built.solve(time_limit=time_limit)
+        _report_plan(result, sites, model, source, out)
+    _guard(run)
+
+
+def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: float, rules: dict):
+    from netopt.models import LSCP, MCLP, PCenter, PMedian
+
+    towns = ds.towns
+    if model == "lscp":
+        return LSCP.from_geodataframes(towns, sites, radius_km, **rules)
+    if p is None:
+        raise InputError(f"--p (the number of branches) is needed for {model}", file="command line")
+    if model == "mclp":
+        return MCLP.from_geodataframes(towns, sites, radius_km, p, **rules)
+    if model == "pmedian":
+        return PMedian.from_geodataframes(towns, sites, p, **rules)
+    return PCenter.from_geodataframes(towns, sites, p, **rules)
+
+
+def _report_plan(result, sites, model: str, source: str, out: Path) -> None:
+    if result.status == "infeasible":
+        _fail(f"no plan exists: {result.reason}", 1)
+    chosen = sites[sites["site_id"].isin(result.selected)]
+    table = Table(title=f"{model.upper()} plan 网点方案 — {source}")
+    for col in ("status", "objective", "gap", "branches kept 保留", "new 新设", "closed 撤并", "seconds"):
+        table.add_column(col, justify="right")
+    closed = int(((sites["kind"] == "existing") & ~sites["site_id"].isin(result.selected)).sum())
+    table.add_row(result.status, f"{result.objective:,.4g}", f"{result.gap:.2%}",
+                  str(int((chosen["kind"] == "existing").sum())), str(int((chosen["kind"] == "new").sum())),
+                  str(closed), f"{result.seconds:.1f}")
+    console.print(table)
+    if "covered_pct" in result.details:
+        console.print(f"Residents covered 覆盖人口: {result.details['covered_pct']:.1f}%")
+    plan = pd.DataFrame(chosen.drop(columns="geometry")).assign(lon=chosen.geometry.x, lat=chosen.geometry.y)
+    written = [write_atomic(out / f"{model}_sites.csv", lambda f: plan.to_csv(f, index=False, encoding="utf-8-sig")),
+               write_atomic(out / f"{model}_assignment.csv",
+                            lambda f: result.assignment.to_csv(f, index=False, encoding="utf-8-sig"))]
+    console.print(f"Wrote {', '.join(str(w) for w in written)}")
 
 
 def main() -> None:

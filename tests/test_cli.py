@@ -100,3 +100,19 @@ def test_analyze_with_grid_minutes_and_network(tmp_path: Path):
     bad = runner.invoke(app, ["analyze", "--network", str(tmp_path / "none.osm"), "--out", str(tmp_path / "o2")])
     assert bad.exit_code == 2 and "road network file does not exist" in bad.output
     assert not (tmp_path / "o2").exists()
+
+
+def test_optimize_on_the_sample(tmp_path: Path):
+    result = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "110", "--bank", "农业", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    sites = pd.read_csv(tmp_path / "mclp_sites.csv")
+    assert len(sites) == 110 and (sites["kind"] == "existing").sum() == 101  # ABC's 101 outlets are kept
+    lscp = runner.invoke(app, ["optimize", "--model", "lscp", "--bank", "农业", "--out", str(tmp_path)])
+    assert lscp.exit_code == 0 and (tmp_path / "lscp_sites.csv").exists()
+
+
+def test_optimize_explains_impossible_plans(tmp_path: Path):
+    result = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "5", "--bank", "农业", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "101 sites must stay open but only p=5" in result.output
+    unknown = runner.invoke(app, ["optimize", "--bank", "不存在银行", "--p", "5", "--out", str(tmp_path)])
+    assert unknown.exit_code == 2 and "no branch of bank" in unknown.output

@@ -77,8 +77,7 @@ def solve_highs(model: MatrixMILP, time_limit: float | None = None, mip_gap: flo
     import highspy
 
     start = time.perf_counter()
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
+    highs = _quiet_highs(highspy)
     for key, value in model.highs_options.items():
         highs.setOptionValue(key, value)
     highs.setOptionValue("mip_rel_gap", float(mip_gap))
@@ -102,6 +101,24 @@ def solve_highs(model: MatrixMILP, time_limit: float | None = None, mip_gap: flo
         again.seconds += raw.seconds
         return again
     return raw
+
+
+def _quiet_highs(highspy):
+    """A Highs instance without the banner it prints to the terminal when created."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            highs = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    highs.setOptionValue("output_flag", False)
+    return highs
 
 
 def _highs_lp(model: MatrixMILP, highspy):

@@ -1,0 +1,46 @@
+"""Models built from GeoDataFrames of the sample city agree with the same models built from matrices."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import netopt as no
+from netopt.distance import cost_matrix_km
+from netopt.planning import candidate_sites, existing_positions
+
+
+@pytest.fixture(scope="module")
+def city():
+    ds = no.load_sample()
+    sites = candidate_sites(ds, bank="招商银行")
+    return ds, sites
+
+
+def test_mclp_from_geodataframes_matches_the_matrix_model(city):
+    ds, sites = city
+    existing = existing_positions(sites)
+    geo = no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=30, existing=existing).solve()
+    km = cost_matrix_km(ds.towns, sites)
+    matrix = no.MCLP.from_coverage(km <= 3.5, 30, weights=ds.towns["population"], existing=existing).solve()
+    assert geo.status == matrix.status == "optimal"
+    assert geo.objective == pytest.approx(matrix.objective)
+    assert set(sites.iloc[existing]["site_id"]) <= set(geo.selected)
+
+
+def test_pmedian_from_geodataframes_is_optimal_and_keeps_existing(city):
+    ds, sites = city
+    existing = existing_positions(sites)
+    result = no.PMedian.from_geodataframes(ds.towns, sites, p=25, existing=existing).solve()
+    assert result.status == "optimal" and len(result.selected) == 25
+    assert set(sites.iloc[existing]["site_id"]) <= set(result.selected)
+    km = cost_matrix_km(ds.towns, sites)
+    chosen = np.flatnonzero(sites["site_id"].isin(result.selected))
+    assert result.objective == pytest.approx(float(ds.towns["population"] @ km[:, chosen].min(axis=1)))
+
+
+def test_pcenter_and_lscp_on_the_sample(city):
+    ds, sites = city
+    center = no.PCenter.from_geodataframes(ds.towns, sites, p=25).solve()
+    assert center.status == "optimal"
+    cover = no.LSCP.from_geodataframes(ds.towns, sites, radius_km=center.objective + 1e-9).solve()
+    assert cover.status == "optimal" and cover.objective <= 25
