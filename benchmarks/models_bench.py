@@ -100,7 +100,6 @@ def spopt_run(kind: str, **args) -> dict:
         objective = pulp.value(model.problem.objective)
     elif kind == "lscpb":
         model = sl.LSCPB.from_cost_matrix(args["cost"], args["radius"], solver).solve()
-        model.backup_calc()
         objective = float(model.backup_perc)
     else:
         raise ValueError(kind)
@@ -202,7 +201,8 @@ def write_tables(rows: list[dict]) -> None:
     mine = table[table["implementation"] == "netopt"].set_index("case")["seconds"]
     table["x_slower_than_netopt"] = table["seconds"] / table["case"].map(mine)
     if "details" in table:
-        table["details"] = table["details"].map(lambda d: json.dumps(d) if isinstance(d, dict) else "")
+        table["details"] = table["details"].map(lambda d: json.dumps(d) if isinstance(d, dict) else
+                                                ("" if not isinstance(d, str) else d))
     cols = ["case", "model", "implementation", "status", "objective", "known_value", "seconds", "peak_rss_mb",
             "x_slower_than_netopt", "objective_reads", "details", "error"]
     table = table.reindex(columns=cols)
@@ -231,6 +231,14 @@ def main() -> None:
         print(json.dumps(run_one(*args.one), default=str))
         return
     rows = [row for name in args.only for row in run_case(name)]
+    if args.only != CASES and (RESULTS / "models.csv").exists():  # refresh some cases, keep the others
+        import pandas as pd
+
+        old = pd.read_csv(RESULTS / "models.csv").drop(columns=["x_slower_than_netopt"])
+        old = old[~old["case"].isin(args.only)]
+        rows = old.to_dict("records") + rows
+        order = {name: i for i, name in enumerate(CASES)}
+        rows.sort(key=lambda r: order.get(r["case"], len(order)))
     write_tables(rows)
 
 

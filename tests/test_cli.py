@@ -116,3 +116,15 @@ def test_optimize_explains_impossible_plans(tmp_path: Path):
     assert result.exit_code == 1 and "101 sites must stay open but only p=5" in result.output
     unknown = runner.invoke(app, ["optimize", "--bank", "不存在银行", "--p", "5", "--out", str(tmp_path)])
     assert unknown.exit_code == 2 and "no branch of bank" in unknown.output
+
+
+def test_the_readme_script_runs(tmp_path: Path, monkeypatch):
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    assert blocks, "README has no python example"
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+    assert (tmp_path / "map.html").exists()
