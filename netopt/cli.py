@@ -264,6 +264,56 @@ def _report_plan(result, sites, model: str, source: str, out: Path) -> None:
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
 
 
+def _shares(items: list[str], flag: str) -> dict[str, float]:
+    shares = {}
+    for item in items:
+        kind, _, value = item.partition("=")
+        try:
+            shares[kind.strip()] = float(value)
+        except ValueError:
+            raise InputError(f"{flag} takes TYPE=SHARE, e.g. community=0.4 (got '{item}')", file="command line") from None
+    return shares
+
+
+@app.command("assign-types")
+def assign_types(
+    data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
+    out: Path = typer.Option(Path("out"), help="Folder for the plan (CSV and Excel)."),
+    min_share: list[str] = typer.Option([], help="Minimum share of a type, e.g. community=0.4 (repeatable)."),
+    max_share: list[str] = typer.Option([], help="Maximum share of a type, e.g. comprehensive=0.5 (repeatable)."),
+    budget_wan: Optional[float] = typer.Option(None, help="Conversion budget, 万元 (e.g. 1200)."),
+    staff_limit: Optional[int] = typer.Option(None, help="Total staff at each type's minimum staffing."),
+    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+) -> None:
+    """Give every branch one of the four types (综合型/社区型/普惠型/轻型) by an integer program."""
+    def run() -> None:
+        from netopt.models.types import TYPE_ZH, TYPES, assign_branch_types
+        from netopt.report import bilingual
+
+        lows, highs = _shares(min_share, "--min-share"), _shares(max_share, "--max-share")
+        mix = {k: (lows.get(k), highs.get(k)) for k in set(lows) | set(highs)}
+        ds, source = _load(data, coords)
+        with console.status("Scoring branches and solving 求解中…"):
+            plan = assign_branch_types(ds, mix=mix, budget_wan=budget_wan, staff_limit=staff_limit)
+        table = Table(title=f"Branch types 网点功能定位 — {source}")
+        for col in ("type", "类型", "branches 网点", "share 占比", "staff 人员"):
+            table.add_column(col, justify="right")
+        for kind in TYPES:
+            chosen = plan[plan["type"] == kind]
+            table.add_row(kind, TYPE_ZH[kind], str(len(chosen)), f"{len(chosen) / len(plan):.0%}",
+                          str(int(chosen["staff"].sum())))
+        console.print(table)
+        console.print(f"Conversion cost 改造费用: {plan['cost_wan'].sum():,.0f} 万元; status {plan.attrs['status']}")
+        if plan.attrs["missing_indicators"]:
+            console.print(f"[yellow]Indicators missing from the data (left out of the scores): "
+                          f"{', '.join(plan.attrs['missing_indicators'])}[/]")
+        written = [write_atomic(out / "branch_types.csv",
+                                lambda f: bilingual(plan).to_csv(f, index=False, encoding="utf-8-sig")),
+                   write_atomic(out / "branch_types.xlsx", lambda f: bilingual(plan).to_excel(f, index=False))]
+        console.print(f"Wrote {', '.join(str(w) for w in written)}")
+    _guard(run)
+
+
 def main() -> None:
     """Entry point for `python -m netopt`."""
     app(prog_name="netopt")

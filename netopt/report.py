@@ -22,6 +22,8 @@ HEADERS_ZH = {
     "service_radius_km": "服务半径(80%人口, km)", "mean_distance_km": "平均服务距离(km)",
     "farthest_town_km": "最远乡镇(km)", "note": "说明",
     "cell_id": "网格编号", "town": "乡镇", "unserved_share_pct": "未覆盖比例(%)",
+    "current_type": "现有类型", "type": "建议类型", "type_zh": "类型", "staff": "人员", "staff_range": "人员区间",
+    "cost_wan": "改造费用(万元)", "score": "适配度", "reasons": "依据",
 }
 TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km", "time_limit_min",
                 "nearest_branch_id", "nearest_branch_km", "nearest_branch_min", "covered", "branches_within_limit",

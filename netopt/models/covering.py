@@ -2,13 +2,15 @@
 sites, optionally with backup coverage), built as sparse matrices with identical demand rows merged."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.models._base import LocationModel, SiteRules, finish_result, stack_rows
-from netopt.models._milp import INF, MatrixMILP, RawSolution, Result
+from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments
 from netopt.models.median import as_weights, labels
 
 
@@ -249,6 +251,37 @@ class MCLP(_Covering):
             row_names=names + extra_names,
         )
 
+    def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
+              threads: int | None = None, warm_start: bool = True) -> Result:
+        """Greedy incumbent, a Lagrangian bound closing the sites no better solution uses, then the exact model
+        over the remaining sites. Models with budgets, county minimums, cover_all or pulp extensions are solved
+        whole."""
+        check_solver_arguments(time_limit, mip_gap)
+        plain = not (self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None
+                     or self.cover_all or getattr(self, "_pulp", None) is not None)
+        if not (plain and warm_start) or self._explain_infeasible_rules():
+            return super().solve(time_limit, mip_gap, solver, threads, warm_start)
+        t0 = time.perf_counter()
+        start, lower = self._heuristic()
+        if start is None:
+            return super().solve(time_limit, mip_gap, solver, threads, warm_start)
+        m = self.A.shape[1]
+        incumbent = np.flatnonzero(start[:m] > 0.5)
+        integral = bool(np.all(self.unique_weights == np.round(self.unique_weights))) and self.backup_weight == 0
+        weights = self.unique_weights * (1.0 + self.backup_weight)  # an upper bound also when backups count
+        upper, closed = mclp_lagrangian_reduction(self.unique, weights, self.p, lower, self.rules.fixed,
+                                                  self.rules.forbidden, incumbent, integral)
+        keep = np.flatnonzero(~closed)
+        reduced = MCLP(self.A[:, keep], self.p, self.weights,
+                       SiteRules(len(keep), fixed=np.searchsorted(keep, self.rules.fixed)),
+                       self.demand_labels, [self.site_labels[j] for j in keep], self.backup_weight, self.exactly_p)
+        left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
+        result = LocationModel.solve(reduced, left, mip_gap, solver, threads, warm_start)
+        result.seconds = time.perf_counter() - t0
+        result.heuristic_objective = lower
+        result.details.update(sites_after_reduction=len(keep), lagrangian_bound=upper)
+        return result
+
     def _explain_infeasible_rules(self) -> str:
         if self.cover_all:
             empty = np.flatnonzero(np.diff(self.A.indptr) == 0)
@@ -267,6 +300,8 @@ class MCLP(_Covering):
         y = greedy_max_cover(self.unique, self.unique_weights, self.p, self.rules)
         if y is None:
             return None, None
+        if self.backup_weight == 0:
+            y = max_cover_interchange(self.unique, self.unique_weights, y, self.rules)
         return self._vector(y), self._value(y)
 
     def _vector(self, y: np.ndarray) -> np.ndarray:
@@ -318,7 +353,85 @@ def greedy_max_cover(A: sp.csr_matrix, weights: np.ndarray, p: int, rules: SiteR
     return y
 
 
+def max_cover_interchange(A: sp.csr_matrix, weights: np.ndarray, y: np.ndarray, rules: SiteRules,
+                          max_rounds: int = 500) -> np.ndarray:
+    """Swap an open site for a closed one while the best swap covers more weight (fixed sites stay)."""
+    y = y.copy()
+    csc = A.tocsc()
+    allowed = np.ones(A.shape[1], bool)
+    allowed[rules.forbidden] = False
+    movable = np.setdiff1d(np.arange(A.shape[1]), rules.fixed)
+    for _ in range(max_rounds):
+        count = np.asarray(A @ y).ravel()
+        gain_free = np.asarray(csc.T @ (weights * (count == 0))).ravel()
+        once = weights * (count == 1)
+        best, swap = 1e-9, None
+        closed = allowed & (y == 0)
+        for r in np.flatnonzero(y > 0.5):
+            if r not in movable:
+                continue
+            column = np.asarray(csc[:, r].todense()).ravel()
+            loss = float(once @ column)
+            overlap = np.asarray(csc.T @ (once * column)).ravel()
+            delta = np.where(closed, gain_free + overlap - loss, -np.inf)
+            a = int(np.argmax(delta))
+            if delta[a] > best:
+                best, swap = float(delta[a]), (r, a)
+        if swap is None:
+            return y
+        y[swap[0]], y[swap[1]] = 0.0, 1.0
+    return y
+
+
 def _positions(frame, value) -> np.ndarray:
     if isinstance(value, str):
         return np.flatnonzero(frame[value].to_numpy(bool))
     return np.asarray(value, int)
+
+
+def mclp_lagrangian_reduction(A: sp.csr_matrix, weights: np.ndarray, p: int, lower: float, fixed: np.ndarray,
+                              forbidden: np.ndarray, protect: np.ndarray, integral: bool,
+                              iterations: int = 2000) -> tuple[float, np.ndarray]:
+    """Lagrangian upper bound of MCLP (coverage links relaxed, subgradient) and the sites it closes.
+
+    Bound: Σ_i max(0, w_i − λ_i) + the p largest s_j = Σ_i a_ij λ_i. A site is closed when even the best
+    solution that opens it covers no more than `lower` (+1 − ε with integral weights): no better solution
+    uses it. Sites in `protect` (the incumbent's) are never closed. Returns (best bound, closed mask).
+    """
+    m = A.shape[1]
+    csc = A.tocsc()
+    slack = (1.0 - 1e-9) if integral else 1e-9 * max(1.0, abs(lower))
+    lam = 0.5 * weights
+    closed = np.zeros(m, bool)
+    closed[forbidden] = True
+    must = np.zeros(m, bool)
+    must[fixed] = True
+    best, step, stall = np.inf, 1.0, 0
+    for _ in range(iterations):
+        s = np.asarray(csc.T @ lam).ravel()
+        score = np.where(closed, -np.inf, np.where(must, np.inf, s))
+        chosen = np.argsort(-score, kind="stable")[:p]
+        if closed[chosen].any():
+            return -np.inf, closed  # fewer than p sites left: nothing beats the incumbent
+        bound = float(np.maximum(0.0, weights - lam).sum() + s[chosen].sum())
+        if bound < best - 1e-9:
+            best, stall = bound, 0
+        else:
+            stall += 1
+            if stall >= 30:
+                step, stall = step / 2.0, 0
+        swappable = chosen[~must[chosen]]
+        pth = float(s[swappable].min()) if len(swappable) else np.inf
+        newly = ~closed & ~must & (bound - pth + s < lower + slack)
+        newly[chosen] = False
+        newly[protect] = False
+        closed |= newly
+        if step < 1e-4 or best < lower + slack:
+            break
+        covered = np.asarray(A[:, chosen].sum(axis=1)).ravel()
+        grad = covered - (weights > lam)
+        norm = float(grad @ grad)
+        if norm == 0:
+            break
+        lam = np.maximum(0.0, lam - step * (bound - lower) / norm * grad)
+    return best, closed

@@ -1,0 +1,267 @@
+"""Branch-type assignment (网点功能定位): score each branch's service area, then give every branch one of four
+types by an integer program with type-mix bounds, staff, conversion budget and region rules."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from netopt._errors import InputError
+from netopt.io import Dataset
+from netopt.models._milp import INF, MatrixMILP, relative_gap, solve_highs
+
+TYPES = ("comprehensive", "community", "inclusive", "light")
+TYPE_ZH = {"comprehensive": "综合型", "community": "社区型", "inclusive": "普惠型", "light": "轻型"}
+# staff ranges of the planning document; light branches are small and set by the analyst (default 3–5)
+STAFF_RANGE = {"comprehensive": (12, 15), "community": (8, 10), "inclusive": (6, 8), "light": (3, 5)}
+# An ASSUMPTION for illustration, not a figure from any source: 50万元 to convert a branch to another type.
+DEFAULT_CONVERSION_COST_WAN = 50.0
+
+# indicator -> (dimension, how it is computed); every one is normalised to 0..1 across the branches
+INDICATORS = {
+    "gdp_per_capita": ("economic activity", "county GDP (亿元) per resident"),
+    "urban_share": ("economic activity", "county urban population share (2020 census)"),
+    "schooling": ("customer features", "county average years of schooling"),
+    "density": ("customer features", "county residents per km²"),
+    "elderly_share": ("customer features", "county share of residents aged 65+"),
+    "served_population": ("service demand", "residents of the towns nearest to the branch"),
+}
+# suitability of each type: weights on indicators (negative = the type fits low values) and on region types
+DEFAULT_SUITABILITY = {
+    "comprehensive": {"gdp_per_capita": 1.0, "urban_share": 1.0, "schooling": 1.0, "served_population": 1.0,
+                      "region:core": 1.0},
+    "community": {"density": 1.0, "elderly_share": 1.0, "served_population": 0.5, "region:core": 0.5,
+                  "region:fringe": 0.5},
+    "inclusive": {"urban_share": -1.0, "density": -1.0, "schooling": -0.5, "region:county": 1.5},
+    "light": {"elderly_share": -1.0, "schooling": 0.5, "region:fringe": 1.5},
+}
+
+
+@dataclass
+class TypeRules:
+    """Constraints of the type plan; every rule is optional."""
+
+    mix: dict = field(default_factory=dict)  # type -> (min share, max share); None = no bound
+    budget_wan: float | None = None
+    conversion_cost_wan: float | dict = DEFAULT_CONVERSION_COST_WAN  # flat, or {(from, to): 万元}
+    staff_limit: int | None = None  # total staff at each type's minimum staffing
+    inclusive_outside_core: bool = True
+    light_only_fringe: bool = False
+    comprehensive_min_score: float | None = None  # economic-activity score (0..1) a comprehensive branch needs
+    comprehensive_per_county: bool = False  # at least one comprehensive branch in every county
+
+
+def branch_scores(ds: Dataset, coverage=None) -> tuple[pd.DataFrame, list[str]]:
+    """Indicator values (0..1) per branch and the list of indicators the data lacks (reported, never zero)."""
+    from netopt.coverage import analyze_coverage
+
+    cov = coverage or analyze_coverage(ds)
+    branches = cov.branches
+    counties = ds.counties.set_index("name")
+    county = branches["county"]
+    raw = pd.DataFrame(index=branches.index)
+    pop = county.map(counties["population"]).astype(float)
+    raw["gdp_per_capita"] = county.map(counties["gdp_yi"]).astype(float) / pop
+    raw["urban_share"] = county.map(_column(counties, "pop_urban")).astype(float) / pop
+    raw["schooling"] = county.map(_column(counties, "avg_years_schooling")).astype(float)
+    raw["density"] = pop / county.map(counties["area_km2"]).astype(float)
+    raw["elderly_share"] = county.map(_column(counties, "share_65plus_pct")).astype(float)
+    raw["served_population"] = branches["assigned_population"].astype(float)
+    missing = [name for name in raw if raw[name].isna().all()]
+    scaled = raw.drop(columns=missing).apply(_minmax)
+    region = _branch_region(ds, branches, county.map(counties["region_type"]))
+    for kind in ("core", "county", "fringe"):
+        scaled[f"region:{kind}"] = (region == kind).astype(float)
+    scaled.insert(0, "branch_id", branches["branch_id"].values)
+    scaled["county"] = county.values
+    scaled["region_type"] = region.values
+    return scaled.reset_index(drop=True), missing
+
+
+def _branch_region(ds: Dataset, branches, county_region: pd.Series) -> pd.Series:
+    """The region type of the town nearest to each branch (towns carry fringe), else its county's."""
+    from netopt.distance import nearest_site
+    from netopt.projection import metric_crs, xy_metres
+
+    if "region_type" not in ds.towns or ds.towns["region_type"].isna().all():
+        return county_region.fillna("county").astype(str)
+    crs = metric_crs(ds.towns, branches)
+    _, nearest = nearest_site(xy_metres(branches, crs), xy_metres(ds.towns, crs))
+    town_region = pd.Series(ds.towns["region_type"].to_numpy()[nearest], index=branches.index)
+    return town_region.fillna(county_region).fillna("county").astype(str)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
+
+
+def _minmax(values: pd.Series) -> pd.Series:
+    low, high = values.min(), values.max()
+    if not np.isfinite(low) or high == low:
+        return pd.Series(0.5, index=values.index).where(values.notna())
+    return (values - low) / (high - low)
+
+
+def suitability(scores: pd.DataFrame, weights: dict = DEFAULT_SUITABILITY) -> tuple[np.ndarray, list[list[str]]]:
+    """A 0..1 suitability of every branch for every type, and for each branch and type its top two drivers."""
+    n = len(scores)
+    suit = np.zeros((n, len(TYPES)))
+    drivers: list[list[str]] = [[""] * len(TYPES) for _ in range(n)]
+    for t, kind in enumerate(TYPES):
+        terms = {k: w for k, w in weights.get(kind, {}).items() if k in scores}
+        if not terms:
+            continue
+        parts = np.column_stack([scores[k].fillna(0.5).to_numpy(float) * w if w > 0 else
+                                 (1 - scores[k].fillna(0.5).to_numpy(float)) * -w for k, w in terms.items()])
+        suit[:, t] = parts.sum(axis=1) / sum(abs(w) for w in terms.values())
+        names = list(terms)
+        for b in range(n):
+            top = np.argsort(-parts[b])[:2]
+            drivers[b][t] = ", ".join(_driver_text(names[i], terms[names[i]]) for i in top if parts[b, i] > 0)
+    return suit, drivers
+
+
+def _driver_text(name: str, weight: float) -> str:
+    if name.startswith("region:"):
+        return f"{name.split(':')[1]} area"
+    return ("high " if weight > 0 else "low ") + name.replace("_", " ")
+
+
+def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float | None = None,
+                        coverage=None, current_types: pd.Series | None = None, weights: dict | None = None,
+                        time_limit: float | None = None, **rules) -> pd.DataFrame:
+    """One type per branch, maximising total suitability subject to the type rules (see TypeRules).
+
+    mix: {"community": (0.40, None), ...} shares of all branches. Returns one row per branch: branch_id, name,
+    county, region_type, current_type, type, type_zh, staff, cost_wan, score, reasons. The plan's status,
+    objective and the indicators the data lacked are in `plan.attrs`.
+    """
+    scores, missing = branch_scores(ds, coverage)
+    suit, drivers = suitability(scores, weights or DEFAULT_SUITABILITY)
+    type_rules = TypeRules(mix=_check_mix(mix or {}), budget_wan=budget_wan, **rules)
+    current = _current_types(ds, current_types)
+    cost = _conversion_costs(current, type_rules.conversion_cost_wan)
+    allowed = _allowed(scores, suit, type_rules)
+    reason = _explain(allowed, type_rules, cost, len(scores))
+    if reason:
+        raise_infeasible(reason)
+    milp = _build(suit, allowed, cost, type_rules, scores)
+    raw = solve_highs(milp, time_limit=time_limit)
+    if raw.status in ("infeasible", "error"):
+        raise_infeasible("the type rules cannot all be met together (mix bounds, budget, staff limit and region "
+                         "rules); relax one of them")
+    return _plan(ds, scores, suit, drivers, current, cost, raw, missing)
+
+
+def raise_infeasible(reason: str) -> None:
+    from netopt._errors import InfeasibleError
+
+    raise InfeasibleError(f"no type plan: {reason}")
+
+
+def _check_mix(mix: dict) -> dict:
+    out = {}
+    for kind, bounds in mix.items():
+        if kind not in TYPES:
+            raise InputError(f"mix names unknown type '{kind}'; types are {', '.join(TYPES)}", file="assign_branch_types")
+        low, high = bounds if isinstance(bounds, (tuple, list)) else (bounds, bounds)
+        for value in (low, high):
+            if value is not None and not 0 <= value <= 1:
+                raise InputError(f"mix shares are between 0 and 1 (got {value} for {kind})", file="assign_branch_types")
+        out[kind] = (low, high)
+    return out
+
+
+def _current_types(ds: Dataset, given: pd.Series | None) -> np.ndarray:
+    values = ds.branches["type"] if given is None else pd.Series(given).reindex(ds.branches.index)
+    return values.astype(object).where(values.notna(), None).to_numpy()
+
+
+def _conversion_costs(current: np.ndarray, costs: float | dict) -> np.ndarray:
+    """万元 to give branch b type t: 0 when unchanged or when today's type is unknown."""
+    out = np.zeros((len(current), len(TYPES)))
+    for b, now in enumerate(current):
+        if now is None:
+            continue
+        for t, kind in enumerate(TYPES):
+            if kind != now:
+                out[b, t] = costs.get((now, kind), DEFAULT_CONVERSION_COST_WAN) if isinstance(costs, dict) else costs
+    return out
+
+
+def _allowed(scores: pd.DataFrame, suit: np.ndarray, r: TypeRules) -> np.ndarray:
+    allowed = np.ones(suit.shape, bool)
+    region = scores["region_type"].to_numpy()
+    if r.inclusive_outside_core:
+        allowed[region == "core", TYPES.index("inclusive")] = False
+    if r.light_only_fringe:
+        allowed[region != "fringe", TYPES.index("light")] = False
+    if r.comprehensive_min_score is not None:
+        econ = scores[[c for c in ("gdp_per_capita", "urban_share") if c in scores]].mean(axis=1).fillna(0.0)
+        allowed[econ.to_numpy() < r.comprehensive_min_score, TYPES.index("comprehensive")] = False
+    return allowed
+
+
+def _explain(allowed: np.ndarray, r: TypeRules, cost: np.ndarray, n: int) -> str:
+    lows = sum((low or 0.0) for low, _ in r.mix.values())
+    if lows > 1 + 1e-9:
+        return f"the minimum type shares add up to {lows:.0%}, more than all branches"
+    for kind, (low, _) in r.mix.items():
+        room = int(allowed[:, TYPES.index(kind)].sum())
+        if low and np.ceil(low * n - 1e-9) > room:
+            return f"{kind} needs at least {int(np.ceil(low * n))} branches but only {room} may take that type"
+    if r.staff_limit is not None:
+        minimum = sum(min(STAFF_RANGE[k][0] for k, ok in zip(TYPES, row) if ok) for row in allowed)
+        if minimum > r.staff_limit:
+            return f"even the smallest staffing needs {minimum} staff, more than the limit {r.staff_limit}"
+    return ""
+
+
+def _build(suit: np.ndarray, allowed: np.ndarray, cost: np.ndarray, r: TypeRules,
+           scores: pd.DataFrame) -> MatrixMILP:
+    n, k = suit.shape
+    idx = np.arange(n * k).reshape(n, k)
+    rows, lo, hi = [sp.csr_matrix((np.ones(n * k), (np.repeat(np.arange(n), k), idx.ravel())), shape=(n, n * k))], \
+        [np.ones(n)], [np.ones(n)]
+    for kind, (low, high) in r.mix.items():
+        t = TYPES.index(kind)
+        rows.append(_row(idx[:, t], np.ones(n), n * k))
+        lo.append([np.ceil(low * n - 1e-9) if low else -INF])
+        hi.append([np.floor(high * n + 1e-9) if high is not None else INF])
+    if r.budget_wan is not None:
+        rows.append(_row(idx.ravel(), cost.ravel(), n * k)); lo.append([-INF]); hi.append([r.budget_wan])
+    if r.staff_limit is not None:
+        staff = np.tile([STAFF_RANGE[kind][0] for kind in TYPES], n)
+        rows.append(_row(idx.ravel(), staff, n * k)); lo.append([-INF]); hi.append([r.staff_limit])
+    if r.comprehensive_per_county:
+        t = TYPES.index("comprehensive")
+        for county in scores["county"].dropna().unique():
+            members = np.flatnonzero(scores["county"].to_numpy() == county)
+            rows.append(_row(idx[members, t], np.ones(len(members)), n * k)); lo.append([1.0]); hi.append([INF])
+    return MatrixMILP(c=suit.ravel(), A=sp.vstack(rows).tocsr(), row_lo=np.concatenate(lo), row_hi=np.concatenate(hi),
+                      col_lo=np.zeros(n * k), col_hi=allowed.ravel().astype(float), integer=np.ones(n * k, bool),
+                      sense="max")
+
+
+def _row(columns: np.ndarray, values: np.ndarray, width: int) -> sp.csr_matrix:
+    return sp.csr_matrix((values, (np.zeros(len(columns), int), columns)), shape=(1, width))
+
+
+def _plan(ds: Dataset, scores, suit, drivers, current, cost, raw, missing) -> pd.DataFrame:
+    n, k = suit.shape
+    choice = raw.x.reshape(n, k).argmax(axis=1)
+    plan = pd.DataFrame({
+        "branch_id": ds.branches["branch_id"].values, "name": ds.branches["name"].values,
+        "county": scores["county"].values, "region_type": scores["region_type"].values,
+        "current_type": current, "type": [TYPES[t] for t in choice], "type_zh": [TYPE_ZH[TYPES[t]] for t in choice],
+        "staff": [STAFF_RANGE[TYPES[t]][0] for t in choice],
+        "staff_range": [f"{STAFF_RANGE[TYPES[t]][0]}–{STAFF_RANGE[TYPES[t]][1]}" for t in choice],
+        "cost_wan": cost[np.arange(n), choice], "score": suit[np.arange(n), choice].round(3),
+        "reasons": [drivers[b][t] for b, t in enumerate(choice)],
+    })
+    plan.attrs.update(status=raw.status, objective=raw.objective, gap=relative_gap(raw.objective, raw.bound)
+                      if raw.status != "optimal" else 0.0, missing_indicators=missing,
+                      mix=plan["type"].value_counts(normalize=True).to_dict())
+    return plan

@@ -1,0 +1,104 @@
+"""Branch-type assignment: the IP against brute force on tiny cities, every rule binding, explanations."""
+from __future__ import annotations
+
+from itertools import product
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import netopt as no
+from netopt.models.types import (STAFF_RANGE, TYPES, TypeRules, _allowed, assign_branch_types, branch_scores,
+                                 suitability)
+from tests.test_coverage import make_city
+
+
+def tiny_city(branch_km: list[float]) -> no.Dataset:
+    ds = make_city([0.0, 3.0, 12.0, 18.0, 25.0], [30_000, 10_000, 50_000, 20_000, 8_000], branch_km)
+    ds.counties["pop_urban"] = [0.9, 0.4]
+    ds.counties["pop_urban"] *= ds.counties["population"]
+    ds.counties["share_65plus_pct"] = [12.0, 18.0]
+    return ds
+
+
+def brute_force(ds, mix=None, budget=None, current=None, staff_limit=None, **flags):
+    scores, _ = branch_scores(ds)
+    suit, _ = suitability(scores)
+    allowed = _allowed(scores, suit, TypeRules(**flags))
+    n = len(scores)
+    best = None
+    for combo in product(range(len(TYPES)), repeat=n):
+        if not all(allowed[b, t] for b, t in enumerate(combo)):
+            continue
+        counts = np.bincount(combo, minlength=len(TYPES))
+        if mix and any((lo is not None and counts[TYPES.index(k)] < np.ceil(lo * n - 1e-9)) or
+                       (hi is not None and counts[TYPES.index(k)] > np.floor(hi * n + 1e-9))
+                       for k, (lo, hi) in mix.items()):
+            continue
+        if budget is not None and current is not None:
+            spend = sum(50.0 for b, t in enumerate(combo) if current[b] is not None and TYPES[t] != current[b])
+            if spend > budget:
+                continue
+        if staff_limit is not None and sum(STAFF_RANGE[TYPES[t]][0] for t in combo) > staff_limit:
+            continue
+        value = sum(suit[b, t] for b, t in enumerate(combo))
+        best = value if best is None or value > best else best
+    return best
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0, 25), min_size=1, max_size=4), st.data())
+def test_matches_brute_force(branch_km, data):
+    ds = tiny_city(branch_km)
+    n = len(branch_km)
+    mix = {"community": (data.draw(st.sampled_from([None, 0.25, 0.5])), None)}
+    current = [data.draw(st.sampled_from([None, "comprehensive", "community"])) for _ in range(n)]
+    budget = data.draw(st.sampled_from([None, 0.0, 50.0]))
+    staff = data.draw(st.sampled_from([None, 10 * n]))
+    expected = brute_force(ds, mix, budget, current, staff)
+    kwargs = dict(mix=mix, budget_wan=budget, current_types=pd.Series(current, dtype=object), staff_limit=staff)
+    if expected is None:
+        with pytest.raises(no.InfeasibleError):
+            assign_branch_types(ds, **kwargs)
+    else:
+        plan = assign_branch_types(ds, **kwargs)
+        assert plan.attrs["status"] == "optimal"
+        assert plan.attrs["objective"] == pytest.approx(expected, abs=1e-6)
+        assert plan["cost_wan"].sum() <= (budget if budget is not None else np.inf) + 1e-9
+
+
+def test_each_rule_binds():
+    ds = tiny_city([0.0, 3.0, 12.0, 18.0])
+    free = assign_branch_types(ds)
+    assert (free.loc[free["region_type"] == "core", "type"] != "inclusive").all()  # inclusive only outside core
+    forced = assign_branch_types(ds, mix={"community": (0.75, None)})
+    assert (forced["type"] == "community").sum() >= 3
+    capped = assign_branch_types(ds, mix={"inclusive": (None, 0.0)})
+    assert not (capped["type"] == "inclusive").any()
+    current = pd.Series(["comprehensive"] * 4, dtype=object)
+    frozen = assign_branch_types(ds, current_types=current, budget_wan=0.0)
+    assert (frozen["type"] == "comprehensive").all() and frozen["cost_wan"].sum() == 0
+    per_county = assign_branch_types(ds, comprehensive_per_county=True, mix={"inclusive": (0.25, None)})
+    assert set(per_county.loc[per_county["type"] == "comprehensive", "county"]) == set(ds.counties["name"])
+
+
+def test_impossible_rules_are_explained():
+    ds = tiny_city([0.0, 3.0])
+    with pytest.raises(no.InfeasibleError, match="add up to"):
+        assign_branch_types(ds, mix={"community": (0.6, None), "light": (0.6, None)})
+    with pytest.raises(no.InfeasibleError, match="inclusive needs at least 2"):
+        assign_branch_types(ds, mix={"inclusive": (1.0, None)})
+    with pytest.raises(no.InfeasibleError, match="staff"):
+        assign_branch_types(ds, staff_limit=3)
+    with pytest.raises(no.InputError, match="unknown type"):
+        assign_branch_types(ds, mix={"flagship": (0.1, None)})
+
+
+def test_sample_plan_reports_missing_indicators_and_reasons():
+    plan = assign_branch_types(no.load_sample(), mix={"community": (0.40, None)}, budget_wan=1200)
+    assert plan.attrs["missing_indicators"] == ["gdp_per_capita"]  # the sample has no GDP: reported, not zero
+    assert (plan["type"] == "community").mean() >= 0.40
+    assert plan["reasons"].str.len().gt(0).all()
+    assert set(plan["type"]) <= set(TYPES) and plan["type_zh"].notna().all()
