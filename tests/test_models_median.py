@@ -128,3 +128,27 @@ def test_or_library_optima(name, optimum):
     cost, p = read_pmed(path)
     result = PMedian.from_cost_matrix(cost, p).solve()
     assert result.status == "optimal" and result.objective == pytest.approx(optimum)
+
+
+@settings(max_examples=150, deadline=None)
+@given(tiny_instance())
+def test_benders_matches_brute_force(instance):
+    from netopt.models.median import benders_pmedian
+
+    cost, weights, p = instance
+    start = np.arange(p)
+    integral = bool(np.all(cost == np.round(cost)))
+    raw = benders_pmedian(cost, weights, p, np.array([], int), start, integral)
+    assert raw.status == "optimal"
+    assert raw.objective == pytest.approx(brute.pmedian(cost, weights, p), abs=1e-6)
+
+
+def test_time_limit_gives_a_feasible_plan_with_bound_and_gap():
+    rng = np.random.default_rng(11)
+    pts = rng.uniform(0, 100, (400, 2))
+    cost = np.hypot(pts[:, None, 0] - pts[None, :, 0], pts[:, None, 1] - pts[None, :, 1]).round()
+    result = PMedian.from_cost_matrix(cost, 4).solve(time_limit=0.05)
+    assert result.status in ("feasible", "optimal")
+    assert result.bound <= result.objective + 1e-6 and np.isfinite(result.gap)
+    if result.status == "feasible":
+        assert result.gap > 0 and len(result.selected) == 4

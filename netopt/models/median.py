@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from netopt._errors import InputError
 from netopt.heuristics import pmedian_heuristic
 from netopt.models._base import LocationModel, SiteRules, finish_result, stack_rows
-from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments
+from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap
 
 
 def as_cost_matrix(cost, name: str = "cost") -> np.ndarray:
@@ -171,12 +171,20 @@ class PMedian(LocationModel):
                           SiteRules(len(keep), fixed=np.searchsorted(keep, self.rules.fixed)),
                           self.demand_labels, [self.site_labels[j] for j in keep])
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
-        result = LocationModel.solve(reduced, left, mip_gap, solver, threads, warm_start)
+        if np.isfinite(self.cost).all():
+            raw = benders_pmedian(reduced.cost, self.weights, self.p, reduced.rules.fixed,
+                                  np.searchsorted(keep, heuristic_sites), self._integral(), left, mip_gap, threads)
+            if not np.isfinite(raw.bound) or raw.bound < lower:
+                raw.bound = lower
+            result = reduced._result(raw)
+        else:
+            result = LocationModel.solve(reduced, left, mip_gap, solver, threads, warm_start)
         result.seconds = time.perf_counter() - t0
         result.heuristic_objective = upper
         result.details.update(sites_after_reduction=len(keep), lagrangian_bound=lower)
         if result.status != "optimal" and np.isfinite(result.bound):
             result.bound = max(result.bound, lower)
+            result.gap = relative_gap(result.objective, result.bound)
         return result
 
     def _integral(self) -> bool:
@@ -300,3 +308,98 @@ def _lagrangian_choice(rho: np.ndarray, p: int, closed: np.ndarray, must: np.nda
     chosen = np.argsort(score, kind="stable")[:p]
     swappable = chosen[~must[chosen]]
     return chosen, float(rho[swappable].max()) if len(swappable) else -np.inf
+
+
+def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndarray, start: np.ndarray,
+                    integral: bool, time_limit: float | None = None, mip_gap: float = 0.0,
+                    threads: int | None = None) -> RawSolution:
+    """Exact p-median by Benders decomposition (Duran-Mateluna, Ales & Elloumi 2023), solved with HiGHS.
+
+    Master: min Σ w_i θ_i, Σ y = p, y binary, plus cuts θ_i ≥ D_i^k − Σ_{j: d_ij < D_i^k} (D_i^k − d_ij) y_j,
+    where D_i^k is the distance at which the current y first covers i completely. Cuts are separated in
+    numpy for all demand points at once, first on the LP relaxation, then on integer solutions, until none
+    is violated. All costs must be finite.
+    """
+    import highspy
+
+    from netopt.models._milp import _quiet_highs
+
+    t0 = time.perf_counter()
+    n, m = cost.shape
+    order = np.argsort(cost, axis=1, kind="stable")
+    sorted_cost = np.take_along_axis(cost, order, axis=1)
+    highs = _quiet_highs(highspy)
+    if threads is not None:
+        highs.setOptionValue("threads", int(threads))
+    lower_y = np.zeros(m)
+    lower_y[fixed] = 1.0
+    highs.addVars(m + n, np.concatenate([lower_y, sorted_cost[:, 0]]),
+                  np.concatenate([np.ones(m), np.full(n, highspy.kHighsInf)]))
+    highs.changeColsCost(m + n, np.arange(m + n, dtype=np.int32), np.concatenate([np.zeros(m), weights]))
+    highs.addRow(p, p, m, np.arange(m, dtype=np.int32), np.ones(m))
+    x = None
+    for phase in ("lp", "mip"):
+        if phase == "mip":
+            _to_mip(highs, highspy, m, cost, start, integral, mip_gap)
+        while True:
+            if time_limit is not None:
+                left = time_limit - (time.perf_counter() - t0)
+                if left <= 0:
+                    return _benders_stopped(highs, x, cost, weights, start, t0)
+                highs.setOptionValue("time_limit", float(left))
+            highs.run()
+            status = highs.getModelStatus()
+            if status != highspy.HighsModelStatus.kOptimal:
+                return _benders_stopped(highs, x, cost, weights, start, t0)
+            x = np.asarray(highs.getSolution().col_value, float)
+            if not _add_benders_cuts(highs, highspy, cost, order, sorted_cost, x, m):
+                break
+    y = np.flatnonzero(x[:m] > 0.5)
+    value = float(weights @ cost[:, y].min(axis=1))
+    return RawSolution("optimal", x, value, value, time.perf_counter() - t0)  # no cut violated: master = true cost
+
+
+def _to_mip(highs, highspy, m: int, cost: np.ndarray, start: np.ndarray, integral: bool, mip_gap: float) -> None:
+    highs.changeColsIntegrality(m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger))
+    highs.setOptionValue("mip_rel_gap", float(mip_gap))
+    if integral and mip_gap == 0:
+        highs.setOptionValue("mip_abs_gap", 1.0 - 1e-6)  # integral data: no better solution within 1
+    y = np.zeros(m)
+    y[start] = 1.0
+    solution = highspy.HighsSolution()
+    solution.col_value = list(np.concatenate([y, cost[:, start].min(axis=1)]))
+    solution.value_valid = True
+    highs.setSolution(solution)
+
+
+def _add_benders_cuts(highs, highspy, cost: np.ndarray, order: np.ndarray, sorted_cost: np.ndarray, x: np.ndarray,
+                      m: int) -> int:
+    """Add the violated Benders cuts of the solution x; returns how many were added."""
+    n = cost.shape[0]
+    y_sorted = x[:m][order]
+    level = np.argmax(np.cumsum(y_sorted, axis=1) >= 1 - 1e-9, axis=1)
+    radius = sorted_cost[np.arange(n), level]
+    closer = sorted_cost < radius[:, None]
+    value = radius - ((radius[:, None] - sorted_cost) * closer * y_sorted).sum(axis=1)
+    theta = x[m:]
+    violated = np.flatnonzero(value > theta + 1e-7 * np.maximum(1.0, np.abs(value)))
+    for i in violated:
+        sites = order[i][closer[i]]
+        highs.addRow(float(radius[i]), highspy.kHighsInf, len(sites) + 1,
+                     np.concatenate([sites, [m + i]]).astype(np.int32),
+                     np.concatenate([radius[i] - cost[i, sites], [1.0]]))
+    return len(violated)
+
+
+def _benders_stopped(highs, x, cost: np.ndarray, weights: np.ndarray, start: np.ndarray, t0: float) -> RawSolution:
+    """At a time limit: the better of the warm start and the master's last integer solution, with its bound."""
+    m = cost.shape[1]
+    best_sites, best = start, float(weights @ cost[:, start].min(axis=1))
+    if x is not None:
+        sites = np.flatnonzero(x[:m] > 0.5)
+        if len(sites) and float(weights @ cost[:, sites].min(axis=1)) < best:
+            best_sites, best = sites, float(weights @ cost[:, sites].min(axis=1))
+    bound = float(highs.getInfo().mip_dual_bound)  # -inf until the MIP phase has a bound; the caller adds its own
+    y = np.zeros(m)
+    y[best_sites] = 1.0
+    return RawSolution("feasible", y, best, bound, time.perf_counter() - t0, "stopped at the time limit")
