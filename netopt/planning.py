@@ -1,11 +1,11 @@
-"""Planning inputs built from a dataset: candidate sites (today's branches plus town points) for the models."""
+"""Planning: candidate sites for the models, pilots, rollout batches, training hubs and plan comparisons."""
 from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from netopt._errors import InputError
+from netopt._errors import InfeasibleError, InputError
 from netopt.io import Dataset
 
 
@@ -35,3 +35,127 @@ def candidate_sites(ds: Dataset, bank: str | None = None) -> gpd.GeoDataFrame:
 def existing_positions(candidates: gpd.GeoDataFrame) -> np.ndarray:
     """Row positions of the existing branches among the candidate sites."""
     return np.flatnonzero(candidates["kind"].to_numpy() == "existing")
+
+
+REGION_TYPES = ("core", "county", "fringe")
+COACHING_DAYS = {"hub": 1.0, "community": 0.5}
+
+
+def select_pilots(plan: pd.DataFrame, scores: pd.DataFrame | None = None, per_region: int = 2) -> pd.DataFrame:
+    """Pilot branches: `per_region` in each region type (core, county, fringe), chosen to represent their group.
+
+    Within each region type the pilots are the exact p-median (p = per_region) of the branches in the
+    standardised space of their suitability scores, so each pilot stands for the branches most like it.
+    `scores` defaults to the plan's own score and region columns.
+    """
+    from netopt.models import PMedian
+    from scipy.spatial.distance import cdist
+
+    features = _pilot_features(plan, scores)
+    picks = []
+    for region in REGION_TYPES:
+        members = np.flatnonzero(plan["region_type"].to_numpy() == region)
+        if len(members) == 0:
+            continue
+        if len(members) <= per_region:
+            chosen = members
+        else:
+            space = features[members]
+            result = PMedian.from_cost_matrix(cdist(space, space), per_region,
+                                              site_labels=list(range(len(members)))).solve()
+            chosen = members[np.array(result.selected, int)]
+        group = plan.iloc[chosen].copy()
+        group["pilot_region"] = region
+        group["represents"] = _represented(features, members, chosen)
+        picks.append(group)
+    if not picks:
+        raise InputError("the plan has no branches with a region type", file="plan")
+    return pd.concat(picks, ignore_index=True)
+
+
+def _pilot_features(plan: pd.DataFrame, scores: pd.DataFrame | None) -> np.ndarray:
+    if scores is not None:
+        numeric = scores.select_dtypes("number").fillna(0.5).to_numpy(float)
+    else:
+        numeric = plan[["score"]].to_numpy(float)
+    spread = numeric.std(axis=0)
+    return (numeric - numeric.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+
+
+def _represented(features: np.ndarray, members: np.ndarray, chosen: np.ndarray) -> list[int]:
+    """How many branches of the group each pilot is the closest representative of."""
+    from scipy.spatial.distance import cdist
+
+    nearest = cdist(features[members], features[chosen]).argmin(axis=1)
+    return np.bincount(nearest, minlength=len(chosen)).tolist()
+
+
+def rollout_batches(plan: pd.DataFrame, sizes: tuple[int, ...] = (20, 16), gain: pd.Series | None = None) -> pd.DataFrame:
+    """Split the branches whose type changes into batches of the given sizes, largest gain first.
+
+    `gain` (default: the plan's score) orders the changes; branches that keep their type are not batched;
+    changes beyond the total of `sizes` are listed with batch 0 (not scheduled)."""
+    changes = plan[plan["current_type"].notna() & (plan["current_type"] != plan["type"])].copy() \
+        if plan["current_type"].notna().any() else plan.copy()
+    changes["gain"] = (gain if gain is not None else plan["score"]).reindex(changes.index).to_numpy()
+    changes = changes.sort_values("gain", ascending=False).reset_index(drop=True)
+    batch = np.zeros(len(changes), int)
+    start = 0
+    for number, size in enumerate(sizes, start=1):
+        batch[start:start + size] = number
+        start += size
+    changes["batch"] = batch
+    return changes
+
+
+def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minutes: float | None = 90.0,
+                  speed_kmh: float = 30.0, detour_factor: float = 1.3) -> pd.DataFrame:
+    """Assign every community branch to a central sub-branch (a comprehensive branch) for head-office coaching.
+
+    An exact single-source capacitated assignment (CFLP with every hub open, no fixed cost) minimising total
+    travel minutes; each hub coaches at most `capacity` community branches, and no trip may exceed
+    `max_minutes` (straight line x detour at `speed_kmh`). Adds the coaching days of the plan: 1 day per hub,
+    half a day per community branch.
+    """
+    from netopt.distance import cost_matrix_km
+    from netopt.models import CFLP
+
+    branches = ds.branches.set_index("branch_id")
+    hubs = plan.loc[plan["type"] == "comprehensive", "branch_id"].tolist()
+    members = plan.loc[plan["type"] == "community", "branch_id"].tolist()
+    if not hubs or not members:
+        raise InputError("training hubs need comprehensive branches (hubs) and community branches", file="plan")
+    hub_frame = branches.loc[hubs].reset_index()
+    member_frame = branches.loc[members].reset_index()
+    minutes = cost_matrix_km(member_frame, hub_frame) * detour_factor / speed_kmh * 60.0
+    if max_minutes is not None:
+        minutes = np.where(minutes <= max_minutes, minutes, np.inf)
+    result = CFLP.from_cost_matrix(minutes, np.ones(len(members)), np.full(len(hubs), capacity),
+                                   np.zeros(len(hubs)), single_source=True, demand_labels=members,
+                                   site_labels=hubs).solve()
+    if result.status == "infeasible":
+        raise InfeasibleError(f"no hub assignment: {result.reason} (raise capacity or max_minutes)")
+    table = result.assignment.rename(columns={"demand": "branch_id", "site": "hub_id"})[["branch_id", "hub_id"]]
+    table["minutes"] = [minutes[members.index(b), hubs.index(h)] for b, h in zip(table["branch_id"], table["hub_id"])]
+    table["coaching_days"] = COACHING_DAYS["community"]
+    table.attrs["hub_days"] = COACHING_DAYS["hub"] * table["hub_id"].nunique()
+    table.attrs["total_days"] = table.attrs["hub_days"] + table["coaching_days"].sum()
+    return table
+
+
+def visit_schedule(targets: list, per_batch: int = 10, days_apart: int = 30, start: str | None = None) -> pd.DataFrame:
+    """Visits to `targets` in batches of `per_batch`, `days_apart` days apart (e.g. 30 targets: 3 batches)."""
+    first = pd.Timestamp(start) if start else pd.Timestamp.today().normalize()
+    batch = np.arange(len(targets)) // per_batch
+    return pd.DataFrame({"target": targets, "batch": batch + 1,
+                         "date": [first + pd.Timedelta(days=int(b) * days_apart) for b in batch]})
+
+
+def compare_plan(before: pd.Series, plan: pd.DataFrame) -> pd.DataFrame:
+    """Type mix before and after a plan, in branches and shares."""
+    old = before.fillna("unknown").value_counts()
+    new = plan["type"].value_counts()
+    table = pd.DataFrame({"before": old, "after": new}).fillna(0).astype(int)
+    table["before_share"] = table["before"] / max(table["before"].sum(), 1)
+    table["after_share"] = table["after"] / max(table["after"].sum(), 1)
+    return table.rename_axis("type").reset_index()

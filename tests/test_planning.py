@@ -1,0 +1,84 @@
+"""Planning helpers: pilots, rollout batches, training hubs, visit schedules, before/after comparison."""
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.spatial.distance import cdist
+
+import netopt as no
+from netopt.models.types import branch_scores
+from netopt.planning import compare_plan, rollout_batches, select_pilots, training_hubs, visit_schedule
+
+
+@pytest.fixture(scope="module")
+def sample():
+    ds = no.load_sample()
+    plan = no.assign_branch_types(ds, mix={"community": (0.40, None)})
+    return ds, plan
+
+
+def test_two_pilots_per_region_type_that_best_represent_it(sample):
+    ds, plan = sample
+    scores, _ = branch_scores(ds)
+    pilots = select_pilots(plan, scores, per_region=2)
+    assert pilots.groupby("pilot_region").size().to_dict() == {"core": 2, "county": 2, "fringe": 2}
+    assert pilots.groupby("pilot_region")["represents"].sum().to_dict() == \
+        plan["region_type"].value_counts().to_dict()
+
+
+def test_pilots_are_the_exact_medians_of_a_small_group():
+    rng = np.random.default_rng(4)
+    plan = pd.DataFrame({"branch_id": [f"b{i}" for i in range(7)], "region_type": "core", "score": rng.random(7)})
+    pilots = select_pilots(plan, per_region=2)
+    x = plan[["score"]].to_numpy()
+    z = (x - x.mean()) / x.std()
+    best = min(cdist(z, z[list(c)]).min(axis=1).sum() for c in combinations(range(7), 2))
+    chosen = plan.index[plan["branch_id"].isin(pilots["branch_id"])]
+    assert cdist(z, z[chosen]).min(axis=1).sum() == pytest.approx(best)
+
+
+def test_rollout_batches_take_the_largest_gains_first(sample):
+    _, plan = sample
+    batches = rollout_batches(plan, sizes=(20, 16))
+    assert (batches["batch"] == 1).sum() == 20 and (batches["batch"] == 2).sum() == 16
+    first, second = batches[batches["batch"] == 1], batches[batches["batch"] == 2]
+    assert first["gain"].min() >= second["gain"].max()
+
+
+def test_only_changed_branches_are_batched():
+    plan = pd.DataFrame({"branch_id": ["a", "b", "c"], "current_type": ["community", "inclusive", "light"],
+                         "type": ["community", "community", "community"], "score": [0.9, 0.5, 0.7]})
+    batches = rollout_batches(plan, sizes=(1, 1))
+    assert batches["branch_id"].tolist() == ["c", "b"] and batches["batch"].tolist() == [1, 2]
+
+
+def test_training_hubs_respect_capacity_and_travel_time(sample):
+    ds, plan = sample
+    hubs = training_hubs(ds, plan, capacity=8, max_minutes=90)
+    assert len(hubs) == (plan["type"] == "community").sum()
+    assert hubs.groupby("hub_id").size().max() <= 8 and hubs["minutes"].max() <= 90
+    assert set(hubs["hub_id"]) <= set(plan.loc[plan["type"] == "comprehensive", "branch_id"])
+    assert hubs.attrs["total_days"] == pytest.approx(hubs.attrs["hub_days"] + 0.5 * len(hubs))
+
+
+def test_impossible_hub_capacity_is_explained(sample):
+    ds, plan = sample
+    with pytest.raises(no.InfeasibleError, match="capacity"):
+        training_hubs(ds, plan, capacity=1)
+
+
+def test_visit_schedule_batches_of_ten_thirty_days_apart():
+    schedule = visit_schedule([f"t{i}" for i in range(30)], per_batch=10, days_apart=30, start="2027-01-04")
+    assert schedule.groupby("batch").size().tolist() == [10, 10, 10]
+    dates = schedule.groupby("batch")["date"].first()
+    assert (dates.diff().dropna() == pd.Timedelta(days=30)).all()
+
+
+def test_compare_plan_counts_every_branch(sample):
+    ds, plan = sample
+    table = compare_plan(ds.branches["type"], plan)
+    assert table["before"].sum() == table["after"].sum() == len(plan)
+    assert table["after_share"].sum() == pytest.approx(1.0)
