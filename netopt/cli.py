@@ -314,6 +314,52 @@ def assign_types(
     _guard(run)
 
 
+@app.command()
+def plan(
+    data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
+    out: Path = typer.Option(Path("out"), help="Folder for plan.xlsx and its CSVs."),
+    min_share: list[str] = typer.Option([], help="Minimum share of a type, e.g. community=0.4 (repeatable)."),
+    budget_wan: Optional[float] = typer.Option(None, help="Conversion budget, 万元."),
+    pilots_per_region: int = typer.Option(2, help="Pilot branches per region type (core, county, fringe)."),
+    batch: list[int] = typer.Option([20, 16], help="Rollout batch sizes (repeatable), e.g. --batch 20 --batch 16."),
+    hub_capacity: int = typer.Option(8, help="Community branches one central sub-branch can coach."),
+    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+) -> None:
+    """The network plan: branch types, pilots, rollout batches and training hubs, in one workbook."""
+    def run() -> None:
+        from netopt.models.types import assign_branch_types, branch_scores
+        from netopt.planning import compare_plan, rollout_batches, select_pilots, training_hubs
+        from netopt.report import bilingual
+
+        ds, source = _load(data, coords)
+        with console.status("Planning 规划中…"):
+            types = assign_branch_types(ds, mix={k: (v, None) for k, v in _shares(min_share, "--min-share").items()},
+                                        budget_wan=budget_wan)
+            scores, _ = branch_scores(ds)
+            sheets = {"types": types, "pilots": select_pilots(types, scores, pilots_per_region),
+                      "batches": rollout_batches(types, tuple(batch)),
+                      "hubs": training_hubs(ds, types, capacity=hub_capacity),
+                      "mix": compare_plan(ds.branches["type"], types)}
+        console.print(f"Plan for {source}: {len(types)} branches, {len(sheets['pilots'])} pilots, "
+                      f"batches {', '.join(map(str, batch))}, {sheets['hubs']['hub_id'].nunique()} training hubs "
+                      f"({sheets['hubs'].attrs['total_days']:g} coaching days)")
+        console.print(bilingual(sheets["mix"]).to_string(index=False))
+        written = [write_atomic(out / f"plan_{name}.csv",
+                                lambda f, t=table: bilingual(t).to_csv(f, index=False, encoding="utf-8-sig"))
+                   for name, table in sheets.items()]
+        written.append(write_atomic(out / "plan.xlsx", lambda f: _workbook(f, sheets)))
+        console.print(f"Wrote {len(written)} files to {out}")
+    _guard(run)
+
+
+def _workbook(path: Path, sheets: dict) -> None:
+    from netopt.report import bilingual
+
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, table in sheets.items():
+            bilingual(table).to_excel(writer, sheet_name=name, index=False)
+
+
 def main() -> None:
     """Entry point for `python -m netopt`."""
     app(prog_name="netopt")

@@ -23,7 +23,10 @@ HEADERS_ZH = {
     "farthest_town_km": "最远乡镇(km)", "note": "说明",
     "cell_id": "网格编号", "town": "乡镇", "unserved_share_pct": "未覆盖比例(%)",
     "current_type": "现有类型", "type": "建议类型", "type_zh": "类型", "staff": "人员", "staff_range": "人员区间",
-    "cost_wan": "改造费用(万元)", "score": "适配度", "reasons": "依据",
+    "cost_wan": "改造费用(万元)", "score": "适配度", "reasons": "依据", "pilot_region": "试点片区",
+    "represents": "代表网点数", "gain": "收益", "batch": "批次", "hub_id": "中心支行", "minutes": "车程(分钟)",
+    "coaching_days": "辅导天数", "before": "调整前", "after": "调整后", "before_share": "调整前占比",
+    "after_share": "调整后占比",
 }
 TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km", "time_limit_min",
                 "nearest_branch_id", "nearest_branch_km", "nearest_branch_min", "covered", "branches_within_limit",

@@ -141,3 +141,11 @@ def test_assign_types_on_the_sample(tmp_path: Path):
     impossible = runner.invoke(app, ["assign-types", "--min-share", "community=0.7", "--min-share", "light=0.5",
                                      "--out", str(tmp_path / "x")])
     assert impossible.exit_code == 2 and "add up to" in impossible.output and not (tmp_path / "x").exists()
+
+
+def test_plan_writes_the_workbook(tmp_path: Path):
+    result = runner.invoke(app, ["plan", "--min-share", "community=0.4", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    sheets = pd.ExcelFile(tmp_path / "plan.xlsx").sheet_names
+    assert sheets == ["types", "pilots", "batches", "hubs", "mix"]
+    assert len(pd.read_csv(tmp_path / "plan_pilots.csv")) == 6
