@@ -89,8 +89,7 @@ def run_sjoin(case: dict) -> dict:
 
 
 def grid_network(size: int):
-    """A size x size grid of two-way 100 m streets as a RoadNetwork, plus the same graph for networkx."""
-    import networkx as nx
+    """A size x size grid of two-way 100 m streets as a RoadNetwork, plus its edge list for networkx."""
     import scipy.sparse as sp
 
     from netopt.distance import RoadNetwork

@@ -1,7 +1,7 @@
 """Coverage diagnosis: nearest branch, coverage within a radius or travel time, density, gaps, underserved towns."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import networkx as nx

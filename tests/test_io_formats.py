@@ -9,7 +9,7 @@ import pytest
 
 import netopt as no
 from netopt.coords import from_wgs84
-from tests.conftest import BRANCHES_CSV, COUNTIES_CSV, TOWNS_CSV, write
+from tests.conftest import BRANCHES_CSV, TOWNS_CSV, write
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])

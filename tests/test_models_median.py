@@ -72,7 +72,6 @@ def test_sparse_cost_means_cannot_serve():
 
 
 def test_unreachable_demand_is_explained():
-    cost = sp.csr_matrix((2, 2))
     cost = sp.csr_matrix(([1.0], ([0], [0])), shape=(2, 2))
     result = PMedian.from_cost_matrix(cost, 1, demand_labels=["A", "B"]).solve()
     assert result.status == "infeasible" and "B" in result.reason

@@ -100,6 +100,14 @@ class SiteRules:
         return ""
 
 
+def checked_p(p, n_sites: int) -> int:
+    """p as an int, or an InputError when it is not a whole number between 1 and the number of sites."""
+    if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or not 1 <= p <= n_sites:
+        raise InputError(f"p must be a whole number between 1 and the number of sites ({n_sites}), got {p}",
+                         file="model")
+    return int(p)
+
+
 def stack_rows(base: sp.csr_matrix, extra: list[np.ndarray], site_offset: int) -> sp.csr_matrix:
     """Append dense rows over the site columns [site_offset, site_offset + n_sites) to a sparse matrix."""
     if not extra:

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.heuristics import pmedian_heuristic
-from netopt.models._base import LocationModel, SiteRules
+from netopt.models._base import LocationModel, SiteRules, checked_p
 from netopt.models._milp import RawSolution, Result
 from netopt.models.covering import LSCP
 from netopt.models.median import _ids, as_cost_matrix, labels
@@ -26,9 +26,7 @@ class PCenter(LocationModel):
     def __init__(self, cost, p: int, rules: SiteRules | None = None, demand_labels=None, site_labels=None) -> None:
         self.cost = as_cost_matrix(cost)
         n, m = self.cost.shape
-        if not isinstance(p, (int, np.integer)) or not 1 <= p <= m:
-            raise InputError(f"p must be a whole number between 1 and the number of sites ({m}), got {p}", file="model")
-        self.p = int(p)
+        self.p = checked_p(p, m)
         self.rules = rules or SiteRules(m)
         self.demand_labels = labels(demand_labels, n, "d")
         self.site_labels = labels(site_labels, m, "s")

@@ -9,7 +9,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError
-from netopt.models._base import LocationModel, SiteRules, finish_result, stack_rows
+from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, stack_rows
 from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments
 from netopt.models.median import as_weights, labels
 
@@ -185,9 +185,7 @@ class MCLP(_Covering):
                  site_labels=None, backup_weight: float = 0.0, exactly_p: bool = True, cover_all: bool = False) -> None:
         super().__init__(A, rules, demand_labels, site_labels)
         m = self.A.shape[1]
-        if not isinstance(p, (int, np.integer)) or not 1 <= p <= m:
-            raise InputError(f"p must be a whole number between 1 and the number of sites ({m}), got {p}", file="model")
-        self.p = int(p)
+        self.p = checked_p(p, m)
         self.weights = as_weights(weights, self.A.shape[0])
         self.unique_weights = np.bincount(self.row_of, weights=self.weights, minlength=self.unique.shape[0])
         self.backup_weight = float(backup_weight)

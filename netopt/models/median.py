@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.heuristics import pmedian_heuristic
-from netopt.models._base import LocationModel, SiteRules, finish_result, stack_rows
+from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, stack_rows
 from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap
 
 
@@ -58,9 +58,7 @@ class PMedian(LocationModel):
                  demand_labels: list | None = None, site_labels: list | None = None) -> None:
         self.cost = as_cost_matrix(cost)
         n, m = self.cost.shape
-        if not isinstance(p, (int, np.integer)) or not 1 <= p <= m:
-            raise InputError(f"p must be a whole number between 1 and the number of sites ({m}), got {p}", file="model")
-        self.p = int(p)
+        self.p = checked_p(p, m)
         self.weights = as_weights(weights, n)
         self.rules = rules or SiteRules(m)
         self.demand_labels = labels(demand_labels, n, "d")
@@ -96,7 +94,6 @@ class PMedian(LocationModel):
         level = np.cumsum(new_level, axis=1)
         n_levels = np.where(finite.any(axis=1), level.max(axis=1, where=finite, initial=0) + 1, 0)
         n_z = np.maximum(n_levels - 1, 0)
-        z_start = m + np.concatenate([[0], np.cumsum(n_z)[:-1]])
         row_start = np.concatenate([[0], np.cumsum(n_z)[:-1]])
         total_z = int(n_z.sum())
         # y entries: position (i, p) with level < K_i - 1 goes to row (i, level)
