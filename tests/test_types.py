@@ -102,3 +102,15 @@ def test_sample_plan_reports_missing_indicators_and_reasons():
     assert (plan["type"] == "community").mean() >= 0.40
     assert plan["reasons"].str.len().gt(0).all()
     assert set(plan["type"]) <= set(TYPES) and plan["type_zh"].notna().all()
+
+
+def test_light_only_in_the_fringe_and_comprehensive_threshold_bind():
+    ds = no.load_sample()
+    free = assign_branch_types(ds, mix={"light": (0.10, None)}, inclusive_outside_core=False)
+    assert (free.loc[free["type"] == "light", "region_type"] != "fringe").any()
+    fringe_only = assign_branch_types(ds, mix={"light": (0.02, None)}, light_only_fringe=True)
+    assert (fringe_only.loc[fringe_only["type"] == "light", "region_type"] == "fringe").all()
+    strict = assign_branch_types(ds, comprehensive_min_score=0.99)
+    scores, _ = branch_scores(ds)
+    econ = scores[["urban_share"]].mean(axis=1)
+    assert (econ[strict["type"] == "comprehensive"] >= 0.99).all()
