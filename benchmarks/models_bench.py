@@ -20,6 +20,7 @@ sys.path.insert(0, str(HERE.parent))
 BENCH = HERE.parent.parent / "shared" / "bench"
 RESULTS = HERE / "results"
 TIMEOUT_S = 900
+NETOPT_TIME_LIMIT_S = 300  # netopt stops here and reports its best plan with bound and gap
 
 from benchmarks.orlib import read_cap, read_pmed, read_scp, read_swain  # noqa: E402
 
@@ -62,9 +63,11 @@ def netopt_run(kind: str, **args) -> dict:
 
     start = time.perf_counter()
     if kind == "pmedian":
-        result = PMedian.from_cost_matrix(args["cost"], args["p"], weights=args.get("weights")).solve()
+        result = PMedian.from_cost_matrix(args["cost"], args["p"], weights=args.get("weights")).solve(
+            time_limit=NETOPT_TIME_LIMIT_S)
     elif kind == "mclp":
-        result = MCLP.from_coverage(args["A"], args["p"], weights=args.get("weights")).solve()
+        result = MCLP.from_coverage(args["A"], args["p"], weights=args.get("weights")).solve(
+            time_limit=NETOPT_TIME_LIMIT_S)
     elif kind == "lscp":
         result = LSCP.from_coverage(args["A"], facility_cost=args.get("cost")).solve()
     elif kind == "lscpb":
@@ -80,8 +83,15 @@ def netopt_run(kind: str, **args) -> dict:
     else:
         raise ValueError(kind)
     seconds = time.perf_counter() - start
-    return {"status": result.status, "objective": float(result.objective), "seconds": seconds,
-            "details": {k: v for k, v in result.details.items() if isinstance(v, (int, float))}}
+    details = {k: v for k, v in result.details.items() if isinstance(v, (int, float))}
+    details.update(bound=float(result.bound), gap=float(result.gap))
+    return {"status": result.status, "objective": float(result.objective), "seconds": seconds, "details": details}
+
+
+def textbook_run(kind: str, **args) -> dict:
+    from benchmarks.textbook import textbook_pmedian
+
+    return textbook_pmedian(args["cost"], args["p"], args.get("weights"), time_limit=540)
 
 
 def spopt_run(kind: str, **args) -> dict:
@@ -147,6 +157,12 @@ def case_inputs(name: str) -> tuple[str, dict, dict, float | None, str]:
         cost = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
         return "mclp", {"A": as_coverage(cost <= 5), "p": 5, "weights": demand}, \
             {"cost": cost, "weights": demand, "radius": 5, "p": 5}, None, "covered demand"
+    if name.startswith("orlib_like_"):
+        from benchmarks.orlib import random_orlib_pmed
+
+        n, p = map(int, name.split("_")[2:])
+        cost = random_orlib_pmed(n, seed=n)
+        return "pmedian", {"cost": cost, "p": p}, {"cost": cost, "p": p}, None, "total distance"
     if name.startswith("random_pmedian_"):
         n, m, p = map(int, name.split("_")[2:])
         cost = random_pmedian(n, m)
@@ -166,13 +182,18 @@ def case_inputs(name: str) -> tuple[str, dict, dict, float | None, str]:
 
 CASES = ["pmed1", "pmed2", "pmed3", "pmed4", "pmed5", "cap41", "cap71", "cap101", "uflp_cap71", "uflp_cap101",
          "scp41", "scp42", "scp43", "sf_pmedian_p4", "sf_mclp_5000_p4", "sf_lscpb_5000", "swain_mclp_r5_p5",
-         "random_pmedian_1000_200_5", "random_pmedian_1000_200_20", "mclp_10000_2000", "mclp_100000_2000",
-         "mclp_1000000_2000"]
+         "random_pmedian_1000_200_5", "random_pmedian_1000_200_20", "orlib_like_200_5", "orlib_like_400_5",
+         "orlib_like_600_5", "orlib_like_900_5", "mclp_10000_2000", "mclp_100000_2000", "mclp_1000000_2000"]
+TEXTBOOK = {"pmed1", "pmed2", "pmed3", "pmed4", "pmed5", "orlib_like_200_5", "orlib_like_400_5", "orlib_like_600_5",
+            "orlib_like_900_5"}
+SPOPT_SKIP = {"orlib_like_400_5", "orlib_like_600_5", "orlib_like_900_5"}  # same formulation as the textbook row
 
 
 def run_one(name: str, who: str) -> dict:
     kind, mine, theirs, _, _ = case_inputs(name)
-    out = netopt_run(kind, **mine) if who == "netopt" else spopt_run(kind, **theirs)
+    runner = {"netopt": lambda: netopt_run(kind, **mine), "spopt": lambda: spopt_run(kind, **theirs),
+              "textbook_highs": lambda: textbook_run(kind, **mine)}[who]
+    out = runner()
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return out
 
@@ -180,7 +201,9 @@ def run_one(name: str, who: str) -> dict:
 def run_case(name: str) -> list[dict]:
     kind, _, theirs, known, reads = case_inputs(name)
     rows = []
-    for who in ["netopt"] + (["spopt"] if theirs is not None else []):
+    others = (["spopt"] if theirs is not None and name not in SPOPT_SKIP else []) + \
+        (["textbook_highs"] if name in TEXTBOOK else [])
+    for who in ["netopt"] + others:
         try:
             done = subprocess.run([sys.executable, __file__, "--one", name, who], capture_output=True, text=True,
                                   timeout=TIMEOUT_S)

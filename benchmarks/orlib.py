@@ -73,3 +73,20 @@ def read_swain(path: Path) -> tuple[np.ndarray, np.ndarray]:
     n = int(tokens[0])
     table = np.array(tokens[1:1 + 4 * n], float).reshape(n, 4)
     return table[:, 1:3], table[:, 3]
+
+
+def random_orlib_pmed(n: int, seed: int = 0) -> np.ndarray:
+    """An instance generated the way Beasley describes the OR-Library p-median graphs: n vertices, n²/50
+    edges (a random spanning path plus random pairs) with integer costs uniform in 1..100; returns the
+    all-pairs shortest-path matrix."""
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(n)
+    pairs = np.vstack([np.column_stack([perm[:-1], perm[1:]]), rng.integers(0, n, (n * n // 50 - (n - 1), 2))])
+    costs = rng.integers(1, 101, len(pairs)).astype(float)
+    last: dict[tuple[int, int], float] = {}
+    for (a, b), c in zip(pairs, costs):
+        if a != b:
+            last[(min(a, b), max(a, b))] = c
+    rows = np.array([k[0] for k in last]), np.array([k[1] for k in last])
+    graph = sp.csr_matrix((np.array(list(last.values())), rows), shape=(n, n))
+    return shortest_path(graph, directed=False)
