@@ -1,0 +1,55 @@
+"""Competition: bank shares, rival-only towns and Huff market shares against hand computations."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import netopt as no
+from netopt.competition import bank_market_shares, bank_shares, huff_shares
+from tests.test_coverage import make_city
+
+
+def two_bank_city() -> no.Dataset:
+    ds = make_city([0.0, 12.0], [10_000, 30_000], [1.0, 2.0, 13.0])
+    ds.branches["bank"] = ["我行", "他行", "他行"]
+    return ds
+
+
+def test_huff_shares_by_hand():
+    ds = two_bank_city()
+    table, prob = huff_shares(ds, decay="power", beta=2.0, cutoff_km=5.0)
+    # town 0 (0 km): branches at 1 and 2 km -> weights 1 and 1/4 -> 0.8 and 0.2; town 1 (12 km): only 13 km branch
+    assert prob.toarray()[0] == pytest.approx([0.8, 0.2, 0.0], abs=1e-3)
+    assert prob.toarray()[1] == pytest.approx([0.0, 0.0, 1.0], abs=1e-6)
+    assert table["expected_residents"].to_numpy() == pytest.approx([8_000, 2_000, 30_000], rel=1e-3)
+    shares = bank_market_shares(table, 40_000).set_index("bank")["share_pct"]
+    assert shares["我行"] == pytest.approx(20.0, rel=1e-3) and shares["他行"] == pytest.approx(80.0, rel=1e-3)
+
+
+def test_attractiveness_and_exponential_decay():
+    ds = two_bank_city()
+    _, prob = huff_shares(ds, attractiveness=[1.0, 4.0, 1.0], decay="exponential", beta=1.0, cutoff_km=5.0)
+    w = np.array([np.exp(-1.0), 4 * np.exp(-2.0)])
+    assert prob.toarray()[0, :2] == pytest.approx(w / w.sum(), abs=1e-3)
+
+
+def test_shares_add_up_to_the_served_population():
+    ds = no.load_sample()
+    table, prob = huff_shares(ds)
+    served = ds.towns["population"].to_numpy()[np.asarray(prob.sum(axis=1)).ravel() > 0].sum()
+    assert table["expected_residents"].sum() == pytest.approx(served)
+
+
+def test_bank_shares_and_rival_only_towns():
+    ds = two_bank_city()
+    table, gap = bank_shares(ds, "我行", radius_km=3.0)
+    row = table.set_index("county")
+    assert row.loc["城区", "branches_all"] == 2 and row.loc["城区", "branches_ours"] == 1
+    assert row.loc["城区", "our_share_pct"] == pytest.approx(50.0)
+    assert gap["name"].tolist() == ["镇1"]  # the 30,000-resident town has only a rival within 3 km
+
+
+def test_unknown_bank_is_explained():
+    with pytest.raises(no.InputError, match="no branch of bank"):
+        bank_shares(two_bank_city(), "不存在银行")
