@@ -1,4 +1,4 @@
-"""netopt: plan a bank's branch network (网点布局) — data loading, coverage diagnosis, location models."""
+"""netopt: plan a bank's branch network (网点布局) — data loading, coverage diagnosis, location models, branch types."""
 from netopt import competition, maps, planning
 from netopt._errors import InfeasibleError, InputError, NetoptError, Problem, SolverError
 from netopt.coords import gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
@@ -12,6 +12,6 @@ __version__ = "0.1.0"
 __all__ = [
     "CFLP", "LSCP", "MCLP", "PCenter", "PMedian", "Result", "SiteRules",
     "Coverage", "Dataset", "InfeasibleError", "InputError", "NetoptError", "Problem", "SolverError",
-    "analyze_coverage", "assign_branch_types", "gcj02_to_wgs84", "competition", "load_sample", "maps", "planning", "read_branches", "read_counties",
-    "read_dataset", "read_towns", "to_wgs84", "wgs84_to_gcj02",
+    "analyze_coverage", "assign_branch_types", "competition", "gcj02_to_wgs84", "load_sample", "maps",
+    "planning", "read_branches", "read_counties", "read_dataset", "read_towns", "to_wgs84", "wgs84_to_gcj02",
 ]
