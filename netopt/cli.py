@@ -225,6 +225,7 @@ def optimize(
         with console.status("Solving with HiGHS 求解中…"):
             result = built.solve(time_limit=time_limit)
         _report_plan(result, sites, model, source, out)
+        _before_after(ds, sites, result, radius_km)
     _guard(run)
 
 
@@ -241,6 +242,17 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
     if model == "pmedian":
         return PMedian.from_geodataframes(towns, sites, p, **rules)
     return PCenter.from_geodataframes(towns, sites, p, **rules)
+
+
+def _before_after(ds: Dataset, sites, result, radius_km: float) -> None:
+    """Coverage within the radius by region type, today's (the bank's) branches vs the plan's."""
+    from netopt.planning import compare_networks, sites_as_branches
+
+    today = sites_as_branches(sites, sites.loc[sites["kind"] == "existing", "site_id"].tolist())
+    table = compare_networks(ds, sites_as_branches(sites, result.selected), today=today, radius_km=radius_km)
+    changes = ", ".join(f"{row.region_type} {row.coverage_rate_pct_before:.1f}% → {row.coverage_rate_pct_after:.1f}%"
+                        for row in table.itertuples())
+    console.print(f"Coverage within {radius_km:g} km, today → plan 覆盖率变化: {changes}")
 
 
 def _report_plan(result, sites, model: str, source: str, out: Path) -> None:

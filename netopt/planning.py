@@ -159,3 +159,32 @@ def compare_plan(before: pd.Series, plan: pd.DataFrame) -> pd.DataFrame:
     table["before_share"] = table["before"] / max(table["before"].sum(), 1)
     table["after_share"] = table["after"] / max(table["after"].sum(), 1)
     return table.rename_axis("type").reset_index()
+
+
+def sites_as_branches(sites: gpd.GeoDataFrame, selected: list) -> gpd.GeoDataFrame:
+    """The chosen candidate sites as a branches table (existing ones keep their id; new ones are 'new:<town>')."""
+    chosen = sites[sites["site_id"].isin(selected)]
+    return gpd.GeoDataFrame({
+        "branch_id": chosen["site_id"].values, "name": chosen["name"].values, "bank": pd.NA, "type": pd.NA,
+        "county": pd.NA, "address": pd.NA,
+    }, geometry=chosen.geometry.values, crs=sites.crs)
+
+
+def compare_networks(ds: Dataset, new_branches: gpd.GeoDataFrame, today: gpd.GeoDataFrame | None = None,
+                     **coverage_options) -> pd.DataFrame:
+    """The diagnosis indicators by region type for today's network (default: all of ds.branches) and for a
+    new one, side by side.
+
+    Rows: region types and the city; columns: before/after coverage %, branches, 万人 per branch and branches
+    per 100 km², plus the core-minus-county coverage gap (pp) in `attrs`.
+    """
+    from netopt.coverage import analyze_coverage
+
+    before = analyze_coverage(Dataset(ds.counties, ds.towns, ds.branches if today is None else today),
+                              **coverage_options)
+    after = analyze_coverage(Dataset(ds.counties, ds.towns, new_branches), **coverage_options)
+    columns = ["coverage_rate_pct", "branches", "residents_per_branch_wan", "branches_per_100km2"]
+    keep = ["region_type"] + columns
+    table = before.by_region[keep].merge(after.by_region[keep], on="region_type", suffixes=("_before", "_after"))
+    table.attrs["core_county_gap_pp"] = {"before": before.core_county_gap_pp, "after": after.core_county_gap_pp}
+    return table

@@ -82,3 +82,17 @@ def test_compare_plan_counts_every_branch(sample):
     table = compare_plan(ds.branches["type"], plan)
     assert table["before"].sum() == table["after"].sum() == len(plan)
     assert table["after_share"].sum() == pytest.approx(1.0)
+
+
+def test_compare_networks_before_and_after_an_mclp_plan():
+    from netopt.planning import candidate_sites, compare_networks, existing_positions, sites_as_branches
+
+    ds = no.load_sample()
+    sites = candidate_sites(ds, bank="招商银行")
+    plan = no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=40,
+                                      existing=existing_positions(sites)).solve()
+    table = compare_networks(ds, sites_as_branches(sites, plan.selected), radius_km=3.5)
+    assert set(table["region_type"]) == {"core", "county"}
+    assert table["branches_after"].sum() == 40 and table["branches_before"].sum() == len(ds.branches)
+    gap = table.attrs["core_county_gap_pp"]
+    assert set(gap) == {"before", "after"} and all(np.isfinite(v) for v in gap.values())
