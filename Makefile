@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/netopt demo --out out/
 
 test: $(STAMP)
+	$(BIN)/ruff check --select F,E9 netopt tests benchmarks data
 	$(BIN)/python -m pytest -q
 
 test-slow: $(STAMP)
