@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from netopt.cli import app
@@ -84,12 +85,14 @@ def test_missing_data_folder_is_one_clear_line(tmp_path: Path):
     assert result.exit_code == 2 and "no counties file found" in result.output
 
 
-def test_the_example_script_runs(tmp_path: Path, monkeypatch):
+@pytest.mark.parametrize("script", sorted(p.name for p in (Path(__file__).resolve().parents[1] / "examples").glob("*.py")))
+def test_every_example_runs(script: str, tmp_path: Path, monkeypatch):
     import runpy
 
     monkeypatch.chdir(tmp_path)
-    runpy.run_path(str(Path(__file__).resolve().parents[1] / "examples" / "coverage_diagnosis.py"))
-    assert (tmp_path / "out" / "example_map.html").stat().st_size > 10_000
+    runpy.run_path(str(Path(__file__).resolve().parents[1] / "examples" / script), run_name="__main__")
+    outputs = list((tmp_path / "out").iterdir())
+    assert outputs and all(p.stat().st_size > 0 for p in outputs)
 
 
 def test_analyze_with_grid_minutes_and_network(tmp_path: Path):

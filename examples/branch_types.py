@@ -1,0 +1,17 @@
+"""Give every branch one of the four types, then plan pilots, rollout batches and training hubs."""
+from pathlib import Path
+
+import netopt as no
+from netopt.models.types import branch_scores
+from netopt.planning import rollout_batches, select_pilots, training_hubs
+
+ds = no.load_sample()
+plan = no.assign_branch_types(ds, mix={"community": (0.40, None)}, budget_wan=1200)
+print(plan["type_zh"].value_counts(), plan.attrs["missing_indicators"])
+scores, _ = branch_scores(ds)
+print(select_pilots(plan, scores)[["branch_id", "name", "region_type", "type_zh", "represents"]])
+print(rollout_batches(plan, sizes=(20, 16))["batch"].value_counts().sort_index())
+hubs = training_hubs(ds, plan, capacity=8)
+print(f"{hubs['hub_id'].nunique()} training hubs, {hubs.attrs['total_days']:g} coaching days")
+Path("out").mkdir(exist_ok=True)
+no.maps.network_map(ds, plan=plan).save("out/example_types_map.html")

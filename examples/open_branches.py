@@ -1,0 +1,21 @@
+"""Where should one bank open branches? MCLP on the Hefei sample: keep today's outlets, add 10, within a budget."""
+from pathlib import Path
+
+import numpy as np
+
+import netopt as no
+from netopt.planning import candidate_sites, compare_networks, existing_positions, sites_as_branches
+
+ds = no.load_sample()
+sites = candidate_sites(ds, bank="招商银行")  # China Merchants Bank's 20 outlets + every town point
+existing = existing_positions(sites)
+cost = np.where(sites["kind"] == "new", 120.0, 0.0)  # 万元 to open a new outlet: an assumption for the example
+model = no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=len(existing) + 10, existing=existing,
+                                   open_cost=cost, budget=1200)
+plan = model.solve(time_limit=60)
+print(plan)
+print("new sites:", [s for s in plan.selected if s.startswith("new:")])
+print(compare_networks(ds, sites_as_branches(sites, plan.selected),
+                       today=sites_as_branches(sites, sites.loc[existing, "site_id"].tolist()), radius_km=3.5))
+Path("out").mkdir(exist_ok=True)
+plan.assignment.to_csv("out/example_open_branches.csv", index=False, encoding="utf-8-sig")
