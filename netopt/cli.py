@@ -372,6 +372,36 @@ def _workbook(path: Path, sheets: dict) -> None:
             bilingual(table).to_excel(writer, sheet_name=name, index=False)
 
 
+@app.command()
+def report(
+    data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
+    out: Path = typer.Option(Path("out/reports"), help="Folder for the reports."),
+    core_km: float = typer.Option(1.2, help="Service radius in core urban districts, km."),
+    county_km: float = typer.Option(3.5, help="Service radius in counties, km."),
+    grid_km: Optional[float] = typer.Option(None, help="Measure on a population grid of this cell size (km)."),
+    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+) -> None:
+    """Batch reports on underserved towns: one HTML + Excel per county and a city summary."""
+    def run() -> None:
+        from rich.progress import Progress
+
+        from netopt.grid import population_grid
+        from netopt.report import batch_reports
+
+        ds, source = _load(data, coords)
+        demand = population_grid(ds, cell_km=grid_km) if grid_km else None
+        cov = analyze_coverage(ds, radius_km={"core": core_km, "county": county_km}, demand=demand)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("County reports 区县报告", total=len(cov.by_county))
+            written, failures = batch_reports(cov, out, progress=lambda: progress.advance(task))
+        console.print(f"Wrote {len(written)} files to {out} for {source}")
+        for county, reason in failures.items():
+            errors.print(f"[yellow]county {county} failed:[/] {reason}")
+        if failures:
+            raise typer.Exit(1)
+    _guard(run)
+
+
 def main() -> None:
     """Entry point for `python -m netopt`."""
     app(prog_name="netopt")

@@ -1,4 +1,4 @@
-"""Write coverage tables as CSV files and one Excel workbook, atomically, with bilingual headers."""
+"""Reports: coverage tables as CSV and Excel, and batch HTML + Excel reports per county, atomically, bilingual."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -73,3 +73,66 @@ def _write_workbook(path: Path, tables: dict[str, pd.DataFrame]) -> None:
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table in tables.items():
             bilingual(table).to_excel(writer, sheet_name=name, index=False)
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    return bilingual(frame).to_html(index=False, border=0, classes="t", na_rep="",
+                                    float_format=lambda v: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}")
+
+
+PAGE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1100px}} table.t{{border-collapse:collapse;font-size:13px}}
+table.t td,table.t th{{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}} h1{{font-size:22px}}
+h2{{font-size:17px;margin-top:1.6em}} .note{{color:#666;font-size:12px}}</style></head><body>
+<h1>{title}</h1>{body}<p class="note">{note}</p></body></html>"""
+
+
+def county_report(cov: Coverage, county: str, out_dir: str | Path) -> list[Path]:
+    """One county's report: HTML and an Excel workbook (summary, towns, branches, recommendations)."""
+    out = Path(out_dir)
+    summary = cov.by_county[cov.by_county["county"] == county].round(3)
+    if summary.empty:
+        raise KeyError(f"county '{county}' is not in the diagnosis")
+    towns = _columns(cov.towns[cov.towns["county"] == county], TOWN_COLUMNS)
+    branches = _columns(cov.branches[cov.branches["county"] == county], BRANCH_COLUMNS)
+    advice = _columns(cov.underserved_towns[cov.underserved_towns["county"] == county], UNDERSERVED_COLUMNS)
+    sheets = {"summary": summary, "towns": towns, "branches": branches, "recommendations": advice}
+    stem = f"county_{summary['county_id'].iloc[0]}_{county}"
+    body = (f"<h2>概况 Summary</h2>{_html_table(summary)}"
+            f"<h2>服务不足乡镇 Underserved towns ({len(advice)})</h2>{_html_table(advice.head(30))}"
+            f"<h2>网点 Branches ({len(branches)})</h2>{_html_table(branches)}")
+    page = PAGE.format(title=f"{county} 网点覆盖诊断 Branch coverage report", body=body, note=" ".join(cov.notes))
+    return [write_atomic(out / f"{stem}.html", lambda p: p.write_text(page, encoding="utf-8")),
+            write_atomic(out / f"{stem}.xlsx", lambda p: _write_workbook(p, sheets))]
+
+
+def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str]) -> list[Path]:
+    """The city-wide summary: by region and by county, the most underserved towns, and any failed county."""
+    out = Path(out_dir)
+    failed = pd.DataFrame({"county": list(failures), "error": list(failures.values())})
+    body = (f"<h2>区域 By region</h2>{_html_table(cov.by_region.round(3))}"
+            f"<p>核心城区与县域覆盖率差 core − county coverage gap: {cov.core_county_gap_pp:+.1f} pp</p>"
+            f"<h2>区县 By county</h2>{_html_table(cov.by_county.round(3))}"
+            f"<h2>服务不足乡镇 Most underserved towns</h2>"
+            f"{_html_table(_columns(cov.underserved_towns, UNDERSERVED_COLUMNS).head(20))}"
+            + (f"<h2>未完成 Failed counties</h2>{failed.to_html(index=False)}" if failures else ""))
+    page = PAGE.format(title="城市汇总 City summary", body=body, note=" ".join(cov.notes))
+    sheets = {"by_region": cov.by_region.round(3), "by_county": cov.by_county.round(3),
+              "underserved_towns": _columns(cov.underserved_towns, UNDERSERVED_COLUMNS), "failed": failed}
+    return [write_atomic(out / "city_summary.html", lambda p: p.write_text(page, encoding="utf-8")),
+            write_atomic(out / "city_summary.xlsx", lambda p: _write_workbook(p, sheets))]
+
+
+def batch_reports(cov: Coverage, out_dir: str | Path, progress=None) -> tuple[list[Path], dict[str, str]]:
+    """A report per county plus the city summary; a county that fails is recorded and the others go on."""
+    written: list[Path] = []
+    failures: dict[str, str] = {}
+    for county in cov.by_county["county"]:
+        try:
+            written += county_report(cov, county, out_dir)
+        except Exception as err:  # one bad county must not stop the batch; its reason goes in the summary
+            failures[county] = f"{type(err).__name__}: {err}"
+        if progress is not None:
+            progress()
+    written += city_report(cov, out_dir, failures)
+    return written, failures

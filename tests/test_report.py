@@ -1,0 +1,59 @@
+"""Batch reports: one HTML + Excel per county and a city summary; a failing county does not stop the batch."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import netopt as no
+import netopt.report as report
+from netopt.cli import app
+
+
+@pytest.fixture(scope="module")
+def coverage():
+    return no.analyze_coverage(no.load_sample(), radius_km={"core": 1.2, "county": 3.5})
+
+
+def test_one_report_per_county_and_a_city_summary(coverage, tmp_path: Path):
+    written, failures = report.batch_reports(coverage, tmp_path)
+    assert failures == {}
+    names = {p.name for p in written}
+    assert len([n for n in names if n.startswith("county_") and n.endswith(".html")]) == 9
+    assert {"city_summary.html", "city_summary.xlsx"} <= names
+    book = pd.ExcelFile(tmp_path / "county_340122_肥东县.xlsx")
+    assert book.sheet_names == ["summary", "towns", "branches", "recommendations"]
+    advice = pd.read_excel(book, "recommendations")
+    assert len(advice) > 0 and "reason 原因" in advice.columns
+    html = (tmp_path / "county_340122_肥东县.html").read_text(encoding="utf-8")
+    assert "肥东县" in html and "Underserved towns" in html
+
+
+def test_a_failing_county_is_recorded_and_the_rest_complete(coverage, tmp_path: Path, monkeypatch):
+    real = report.county_report
+
+    def flaky(cov, county, out_dir):
+        if county == "庐江县":
+            raise ValueError("broken input for this county")
+        return real(cov, county, out_dir)
+
+    monkeypatch.setattr(report, "county_report", flaky)
+    written, failures = report.batch_reports(coverage, tmp_path)
+    assert list(failures) == ["庐江县"] and "broken input" in failures["庐江县"]
+    assert len([p for p in written if p.suffix == ".html" and p.name.startswith("county_")]) == 8
+    assert "庐江县" in pd.read_excel(tmp_path / "city_summary.xlsx", "failed")["county 区县"].tolist()
+
+
+def test_rerun_replaces_outputs_cleanly(coverage, tmp_path: Path):
+    report.batch_reports(coverage, tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    report.batch_reports(coverage, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no temporary or duplicate files
+
+
+def test_report_command(tmp_path: Path):
+    result = CliRunner().invoke(app, ["report", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "city_summary.html").exists()
