@@ -186,11 +186,15 @@ def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | Non
 
 @app.command()
 def demo(out: Path = typer.Option(Path("out"), help="Folder for the outputs.")) -> None:
-    """Run the coverage diagnosis on the bundled Hefei sample and write CSV, Excel and an HTML map."""
+    """Run the coverage diagnosis on the bundled Hefei sample: CSV, Excel, an offline HTML map and county reports."""
     def run() -> None:
+        from netopt.report import batch_reports
+
         ds = load_sample()
         console.print(f"Loaded {SAMPLE_CITY}: {ds}")
         _diagnose(ds, f"{SAMPLE_CITY}, 1 km grid", out, radius_km=dict(DEMO_RADIUS_KM), grid_km=DEMO_GRID_KM)
+        written, _ = batch_reports(analyze_coverage(ds, radius_km=dict(DEMO_RADIUS_KM)), out / "reports")
+        console.print(f"County reports and the city summary ({len(written)} files): {out / 'reports'}")
     _guard(run)
 
 

@@ -25,7 +25,8 @@ def test_demo_writes_csv_excel_and_map(tmp_path: Path):
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     names = {p.name for p in tmp_path.iterdir()}
-    assert {"coverage_by_county.csv", "coverage.xlsx", "coverage_map.html"} <= names
+    assert {"coverage_by_county.csv", "coverage.xlsx", "coverage_map.html", "reports"} <= names
+    assert (tmp_path / "reports" / "city_summary.html").exists()
     assert not [n for n in names if n.startswith(".")]  # no temporary files left behind
     by_county = pd.read_csv(tmp_path / "coverage_by_county.csv")
     assert len(by_county) == 9 and "覆盖率" in " ".join(by_county.columns)
