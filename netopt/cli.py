@@ -159,6 +159,7 @@ def analyze(
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML) for road distances and times."),
     mode: str = typer.Option("drive", help="Travel mode: drive or walk."),
     grid_km: Optional[float] = typer.Option(None, help="Measure on a population grid of this cell size (km) instead of town points."),
+    h3: Optional[int] = typer.Option(None, help="Measure on H3 cells of this resolution (e.g. 8) instead of town points."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """Coverage diagnosis: coverage, density, residents per branch and underserved towns, by county and region."""
@@ -167,19 +168,22 @@ def analyze(
         if minutes is not None and radius_km is None and not any((core_km, county_km, fringe_km)):
             radius = None
         ds, source = _load(data, coords)
-        _diagnose(ds, source, out, radius_km=radius, radius_min=minutes, network=network, mode=mode, grid_km=grid_km)
+        _diagnose(ds, source, out, radius_km=radius, radius_min=minutes, network=network, mode=mode, grid_km=grid_km,
+                  h3=h3)
     _guard(run)
 
 
 def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | None, radius_min: float | None = None,
-              network: Optional[Path] = None, mode: str = "drive", grid_km: Optional[float] = None) -> None:
+              network: Optional[Path] = None, mode: str = "drive", grid_km: Optional[float] = None,
+              h3: Optional[int] = None) -> None:
     from netopt.grid import population_grid
 
-    demand = population_grid(ds, cell_km=grid_km) if grid_km else None
+    demand = population_grid(ds, cell_km=grid_km or 1.0, h3_resolution=h3) if (grid_km or h3 is not None) else None
     cov = analyze_coverage(ds, radius_km=radius_km, radius_min=radius_min, mode=mode, demand=demand,
                            distance="network" if network else "euclidean", graph=network)
     if demand is not None:
-        cov.notes.append(f"Demand: a {grid_km:g} km population grid, {len(demand):,} cells from {len(ds.towns)} towns.")
+        cov.notes.append(f"Demand: {len(demand):,} population cells from {len(ds.towns)} towns "
+                         f"({demand['population_method'].iloc[0]}).")
     _summarise(cov, source)
     _write_outputs(ds, cov, out)
 

@@ -11,8 +11,7 @@ from netopt._errors import InputError
 from netopt.io import Dataset
 from netopt.projection import metric_crs
 
-GRID_METHOD = ("apportioned: town population spread evenly over the town's area ({area}) and cut by a "
-               "{cell:g} km grid")
+GRID_METHOD = "apportioned: town population spread evenly over the town's area ({area}) and cut by {grid}"
 
 
 def town_areas(ds: Dataset, crs: object = None) -> gpd.GeoDataFrame:
@@ -42,25 +41,31 @@ def _voronoi_in_county(towns: gpd.GeoDataFrame, county: shapely.Geometry) -> gpd
     return out
 
 
-def population_grid(ds: Dataset, cell_km: float = 1.0, crs: object = None) -> gpd.GeoDataFrame:
-    """Demand cells: a square grid of `cell_km` km, each cell cut by county and town areas, with population.
+def population_grid(ds: Dataset, cell_km: float = 1.0, crs: object = None,
+                    h3_resolution: int | None = None) -> gpd.GeoDataFrame:
+    """Demand cells: a square grid of `cell_km` km (or H3 hexagons of `h3_resolution`), each cell cut by
+    county and town areas, with population.
 
     A town's population is spread evenly over its area (its polygon, or the part of its county nearer to it
     than to any other town of that county); every cell carries town_id, county and region type of the town
     part it comes from, so county totals are kept exactly. Returns WGS84 polygons.
     """
-    if not np.isfinite(cell_km) or cell_km <= 0:
+    if h3_resolution is None and (not np.isfinite(cell_km) or cell_km <= 0):
         raise InputError("cell_km must be a positive number of kilometres", file="population_grid")
     areas = town_areas(ds, crs)
     areas = areas[areas.area > 0].copy()
     areas["town_area"] = areas.area
-    grid = _square_grid(areas.total_bounds, cell_km * 1000.0, areas.crs)
+    if h3_resolution is None:
+        grid = _square_grid(areas.total_bounds, cell_km * 1000.0, areas.crs)
+    else:
+        grid = _hex_grid(areas, h3_resolution)
     keep = ["town_id", "name", "county", "county_id", "region_type", "population", "town_area", "geometry"]
     pieces = gpd.overlay(areas[keep], grid, how="intersection", keep_geom_type=True)
     pieces["population"] = pieces["population"] * pieces.area / pieces["town_area"]
     how = "its polygon" if ds.towns.geom_type.isin(["Polygon", "MultiPolygon"]).all() else \
         "its Voronoi cell within its county"
-    pieces["population_method"] = GRID_METHOD.format(area=how, cell=cell_km)
+    grid_name = f"a {cell_km:g} km grid" if h3_resolution is None else f"H3 (resolution {h3_resolution}) cells"
+    pieces["population_method"] = GRID_METHOD.format(area=how, grid=grid_name)
     pieces = pieces.drop(columns=["town_area"]).rename(columns={"name": "town"})
     return pieces[pieces["population"] > 0].reset_index(drop=True).to_crs(4326)
 
@@ -72,3 +77,18 @@ def _square_grid(bounds: np.ndarray, size_m: float, crs: object) -> gpd.GeoDataF
     cells = [box(x, y, x + size_m, y + size_m) for x in xs for y in ys]
     ids = [f"{int(x // size_m)}_{int(y // size_m)}" for x in xs for y in ys]
     return gpd.GeoDataFrame({"cell_id": ids}, geometry=cells, crs=crs)
+
+
+def _hex_grid(areas: gpd.GeoDataFrame, resolution: int) -> gpd.GeoDataFrame:
+    """H3 hexagons covering the areas (their union buffered by two cell edges, so no edge is left uncovered)."""
+    try:
+        import h3
+    except ImportError:
+        raise InputError("H3 cells need the h3 package: pip install 'netopt[h3]'", file="population_grid") from None
+    if not isinstance(resolution, (int, np.integer)) or not 0 <= resolution <= 15:
+        raise InputError("h3_resolution must be a whole number from 0 to 15", file="population_grid")
+    edge_m = h3.average_hexagon_edge_length(int(resolution), unit="m")
+    cover = gpd.GeoSeries([areas.union_all().buffer(2 * edge_m)], crs=areas.crs).to_crs(4326).iloc[0]
+    cells = sorted(h3.geo_to_cells(cover.__geo_interface__, int(resolution)))
+    polygons = [shapely.Polygon([(lon, lat) for lat, lon in h3.cell_to_boundary(c)]) for c in cells]
+    return gpd.GeoDataFrame({"cell_id": cells}, geometry=polygons, crs=4326).to_crs(areas.crs)

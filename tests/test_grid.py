@@ -54,3 +54,20 @@ def test_sample_grid_keeps_the_census_totals():
     totals = cells.groupby("county_id")["population"].sum()
     expected = ds.counties.set_index("county_id")["population"]
     assert np.allclose(totals.sort_index().to_numpy(), expected.sort_index().to_numpy())
+
+
+def test_h3_cells_keep_the_county_totals():
+    ds = no.load_sample()
+    cells = population_grid(ds, h3_resolution=7)
+    totals = cells.groupby("county_id")["population"].sum()
+    expected = ds.counties.set_index("county_id")["population"]
+    assert np.allclose(totals.sort_index().to_numpy(), expected.sort_index().to_numpy())
+    assert cells["cell_id"].str.len().eq(15).all() and "H3 (resolution 7)" in cells["population_method"].iloc[0]
+    cov = no.analyze_coverage(ds, radius_km=3.5, demand=cells)
+    assert cov.demand_kind == "cells" and 0 < cov.by_county["coverage_rate_pct"].mean() < 100
+
+
+def test_bad_h3_resolution():
+    ds = make_city([0.0], [1], [0.0])
+    with pytest.raises(no.InputError, match="h3_resolution"):
+        population_grid(ds, h3_resolution=16)
