@@ -410,6 +410,30 @@ def report(
     _guard(run)
 
 
+@app.command("map")
+def map_command(
+    data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
+    out: Path = typer.Option(Path("out"), help="Folder for network_map.html, .png and .pdf."),
+    core_km: float = typer.Option(1.2, help="Service radius in core urban districts, km."),
+    county_km: float = typer.Option(3.5, help="Service radius in counties, km."),
+    types: bool = typer.Option(False, help="Colour branches by the type plan of assign-types (default rules)."),
+    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+) -> None:
+    """The meeting map: an offline HTML map and the same view as PNG and PDF."""
+    def run() -> None:
+        from netopt.maps import network_map, static_map
+        from netopt.models.types import assign_branch_types
+
+        ds, source = _load(data, coords)
+        cov = analyze_coverage(ds, radius_km={"core": core_km, "county": county_km})
+        plan = assign_branch_types(ds, coverage=cov) if types else None
+        fmap = network_map(ds, coverage=cov, plan=plan)
+        written = [write_atomic(out / "network_map.html", lambda p: fmap.save(str(p)))]
+        written += [static_map(ds, out / f"network_map.{kind}", coverage=cov, plan=plan) for kind in ("png", "pdf")]
+        console.print(f"Wrote {', '.join(str(w) for w in written)} for {source}")
+    _guard(run)
+
+
 def main() -> None:
     """Entry point for `python -m netopt`."""
     app(prog_name="netopt")

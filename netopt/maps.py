@@ -156,3 +156,82 @@ def _add_legend(fmap: folium.Map, coverage: Coverage | None, plan: pd.DataFrame 
         f"<br><span style='color:#777; font-size: 10px'>{html.escape(ATTRIBUTION)}</span></div>"
     )
     fmap.get_root().html.add_child(folium.Element(legend))
+
+
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC",
+             "SimHei", "WenQuanYi Zen Hei", "Heiti SC", "Arial Unicode MS")
+
+
+def cjk_font() -> str | None:
+    """The first installed font that has Chinese glyphs (analysts' Windows/macOS machines have one), or None."""
+    from matplotlib import font_manager
+
+    def known() -> str | None:
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        return next((name for name in CJK_FONTS if name in installed), None)
+
+    if known() is None:  # matplotlib's font cache may predate the fonts: register CJK files it has not seen
+        hints = ("cjk", "wqy", "msyh", "simhei", "pingfang", "sourcehan")
+        for file in font_manager.findSystemFonts():
+            if any(h in Path(file).name.lower() for h in hints):
+                font_manager.fontManager.addfont(file)
+    return known()
+
+
+def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.DataFrame | None = None,
+               title: str | None = None) -> Path:
+    """The same view as network_map as a PNG or PDF (by the file suffix) for slides and printed reports.
+
+    Chinese labels need a CJK font; where none is installed the labels fall back to pinyin/English."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from netopt.io import write_atomic
+    from netopt.projection import metric_crs
+
+    font = cjk_font()
+    crs = metric_crs(ds.counties if ds.counties.geometry.notna().all() else ds.towns)
+    with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
+        fig, ax = plt.subplots(figsize=(10, 10))
+        _draw_static(ax, ds, coverage, plan, crs, chinese=font is not None)
+        ax.set_title(title or ("网点覆盖 Branch coverage" if font else "Branch coverage"), fontsize=14)
+        target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight",
+                                                          format=Path(path).suffix.lstrip(".") or "png"))
+        plt.close(fig)
+    return target
+
+
+def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame | None, crs, chinese: bool) -> None:
+    counties = ds.counties[ds.counties.geometry.notna()].to_crs(crs)
+    if len(counties):
+        counties.boundary.plot(ax=ax, color="#555", linewidth=0.8)
+        for row in counties.itertuples():
+            point = row.geometry.representative_point()
+            label = row.name if chinese else (getattr(row, "name_pinyin", None) or row.county_id)
+            ax.annotate(str(label), (point.x, point.y), ha="center", fontsize=9, color="#333")
+    towns = _town_layer(ds, coverage).to_crs(crs)
+    pop = towns["population"].fillna(0).to_numpy(float)
+    covered = towns["covered"].to_numpy() if "covered" in towns else np.ones(len(towns), bool)
+    size = 10 + 200 * pop / max(pop.max(), 1.0)
+    for mask, colour, zh, en in ((covered, "#2c7fb8", "已覆盖乡镇", "covered towns"),
+                                 (~covered, "#c0392b", "未覆盖乡镇", "uncovered towns")):
+        ax.scatter(towns.geometry.x[mask], towns.geometry.y[mask], s=size[mask], c=colour, alpha=0.5,
+                   label=_label(zh, en, chinese))
+    branches = ds.branches.to_crs(crs)
+    colours = np.full(len(branches), "#222", dtype=object)
+    if plan is not None:
+        colours = branches["branch_id"].map(plan.set_index("branch_id")["type"]).map(TYPE_COLOURS).fillna("#222")
+    ax.scatter(branches.geometry.x, branches.geometry.y, s=6, c=list(colours), label=_label("网点", "branches", chinese))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    x0, x1 = ax.get_xlim()
+    y0, _ = ax.get_ylim()
+    ax.plot([x0, x0 + 10_000], [y0, y0], color="k", linewidth=2)
+    ax.annotate("10 km", (x0, y0), xytext=(0, 4), textcoords="offset points", fontsize=8)
+    ax.legend(loc="upper right", fontsize=9)
+
+
+def _label(zh: str, en: str, chinese: bool) -> str:
+    return f"{zh} {en}" if chinese else en

@@ -43,3 +43,22 @@ def test_renders_offline_in_headless_chromium(saved_map: Path, tmp_path: Path):
     subprocess.run([CHROMIUM, *flags, "--window-size=1200,900", f"--screenshot={shot}", saved_map.as_uri()],
                    capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 20_000
+
+
+def test_static_map_png_and_pdf(tmp_path: Path, monkeypatch):
+    ds = no.load_sample()
+    png = no.maps.static_map(ds, tmp_path / "map.png")
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    monkeypatch.setattr(no.maps, "cjk_font", lambda: None)  # a machine without Chinese fonts: pinyin labels
+    pdf = no.maps.static_map(ds, tmp_path / "map.pdf")
+    assert pdf.read_bytes()[:4] == b"%PDF"
+
+
+def test_map_command(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+
+    result = CliRunner().invoke(app, ["map", "--types", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in tmp_path.iterdir()} == {"network_map.html", "network_map.png", "network_map.pdf"}
