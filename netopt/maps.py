@@ -47,9 +47,12 @@ TYPE_COLOURS = {"comprehensive": "#7b3294", "community": "#008837", "inclusive":
 
 
 def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFrame | None = None,
-                tiles: str | None = None) -> folium.Map:
-    """A folium map: county boundaries, towns sized by population (red when uncovered), branches — coloured
-    by type when a type plan (from assign_branch_types) is given.
+                tiles: str | None = None, sites: gpd.GeoDataFrame | None = None,
+                selected: list | None = None) -> folium.Map:
+    """A folium map: county boundaries, towns sized by population and shaded by their unserved share,
+    branches (coloured by type when a type plan from assign_branch_types is given), service-radius circles
+    (a layer, off at first), and — with candidate `sites` and a model's `selected` — a plan layer of sites
+    opened and branches closed.
 
     Tiles are off by default because planning rooms are often offline; pass tiles="OpenStreetMap" to add them.
     """
@@ -59,6 +62,10 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     _add_counties(fmap, ds, coverage)
     _add_towns(fmap, _town_layer(ds, coverage))
     _add_branches(fmap, ds.branches, plan)
+    if coverage is not None:
+        _add_service_circles(fmap, coverage)
+    if sites is not None and selected is not None:
+        _add_site_plan(fmap, sites, selected)
     _add_legend(fmap, coverage, plan)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
@@ -96,7 +103,8 @@ def _town_layer(ds: Dataset, coverage: Coverage | None) -> gpd.GeoDataFrame:
     towns = ds.towns.copy()
     unserved = coverage.underserved_towns.set_index("town_id")
     towns["reason"] = towns["town_id"].map(unserved["reason"]).fillna("")
-    towns["covered"] = towns["town_id"].map(unserved["unserved_share_pct"]).fillna(0.0) < 50.0
+    towns["unserved_share"] = towns["town_id"].map(unserved["unserved_share_pct"]).fillna(0.0) / 100.0
+    towns["covered"] = towns["unserved_share"] < 0.5
     return towns
 
 
@@ -105,15 +113,58 @@ def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame) -> None:
     points = towns.geometry.representative_point()
     pop = towns["population"].fillna(0).to_numpy(float)
     radii = 3 + 12 * np.sqrt(pop / max(pop.max(), 1.0))
-    covered = towns["covered"].to_numpy() if "covered" in towns else np.ones(len(towns), bool)
-    for point, row, radius, ok in zip(points, towns.itertuples(), radii, covered):
+    unserved = _unserved_share(towns)
+    for point, row, radius, share in zip(points, towns.itertuples(), radii, unserved):
         text = f"{html.escape(str(row.name))} ({html.escape(str(row.county))}): {row.population / 1e4:.1f}万人"
         if hasattr(row, "nearest_branch_km"):
             text += f"<br>最近网点 nearest branch {row.nearest_branch_km:.1f} km"
+        text += f"<br>未覆盖 unserved {share:.0%}"
         if getattr(row, "reason", ""):
             text += f"<br>{html.escape(row.reason)}"
         folium.CircleMarker([point.y, point.x], radius=float(radius), weight=1, fill=True, fill_opacity=0.6,
-                            color="#c0392b" if not ok else "#2c7fb8", tooltip=text).add_to(layer)
+                            color=_shade(share), tooltip=text).add_to(layer)
+    layer.add_to(fmap)
+
+
+def _unserved_share(towns: gpd.GeoDataFrame) -> np.ndarray:
+    if "unserved_share" in towns:
+        return towns["unserved_share"].fillna(0.0).to_numpy(float)
+    if "covered" in towns:
+        return np.where(towns["covered"].to_numpy(bool), 0.0, 1.0)
+    return np.zeros(len(towns))
+
+
+def _shade(share: float) -> str:
+    """Blue (all served) through purple to red (nobody served)."""
+    low, high = np.array([0x2c, 0x7f, 0xb8]), np.array([0xc0, 0x39, 0x2b])
+    r, g, b = (low + (high - low) * min(max(share, 0.0), 1.0)).astype(int)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _add_service_circles(fmap: folium.Map, coverage: Coverage) -> None:
+    """Each branch's service radius (80% of its assigned residents), as circles in a layer shown on demand."""
+    layer = folium.FeatureGroup(name="服务半径 Service radius", show=False)
+    for row in coverage.branches.itertuples():
+        radius_km = getattr(row, "service_radius_km", np.nan)
+        if np.isfinite(radius_km) and radius_km > 0:
+            folium.Circle([row.geometry.y, row.geometry.x], radius=float(radius_km) * 1000.0, weight=1,
+                          color="#444", fill=False, tooltip=f"{html.escape(str(row.name))}: {radius_km:.2f} km"
+                          ).add_to(layer)
+    layer.add_to(fmap)
+
+
+def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list) -> None:
+    """Sites a model opens (green) and existing branches it closes (red crosses)."""
+    layer = folium.FeatureGroup(name="方案 Plan: 新设 open / 撤并 close")
+    chosen = sites["site_id"].isin(selected)
+    opened = sites[chosen & (sites["kind"] == "new")]
+    closed = sites[~chosen & (sites["kind"] == "existing")]
+    for row in opened.itertuples():  # plain circle markers: Leaflet core only, so the page stays offline
+        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=8, color="#1a9850", weight=3, fill=True,
+                            fill_opacity=0.9, tooltip=f"新设 open: {html.escape(str(row.name))}").add_to(layer)
+    for row in closed.itertuples():
+        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=8, color="#d73027", weight=3, fill=False,
+                            dash_array="4 3", tooltip=f"撤并 close: {html.escape(str(row.name))}").add_to(layer)
     layer.add_to(fmap)
 
 

@@ -62,3 +62,19 @@ def test_map_command(tmp_path: Path):
     result = CliRunner().invoke(app, ["map", "--types", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert {p.name for p in tmp_path.iterdir()} == {"network_map.html", "network_map.png", "network_map.pdf"}
+
+
+def test_plan_layer_and_service_circles(tmp_path: Path):
+    from netopt.planning import candidate_sites, existing_positions
+
+    ds = no.load_sample()
+    cov = no.analyze_coverage(ds, radius_km=3.5)
+    sites = candidate_sites(ds, bank="招商银行")
+    plan = no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=25, existing=existing_positions(sites),
+                                      closable=existing_positions(sites)).solve()
+    fmap = no.maps.network_map(ds, coverage=cov, sites=sites, selected=plan.selected)
+    fmap.save(str(tmp_path / "plan.html"))
+    html = (tmp_path / "plan.html").read_text(encoding="utf-8")
+    assert "新设 open" in html and "服务半径 Service radius" in html
+    assert html.count("L.circle(") >= 20
+    assert re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:[^"]+)"', html) == []  # still offline
