@@ -75,6 +75,6 @@ def test_plan_layer_and_service_circles(tmp_path: Path):
     fmap = no.maps.network_map(ds, coverage=cov, sites=sites, selected=plan.selected)
     fmap.save(str(tmp_path / "plan.html"))
     html = (tmp_path / "plan.html").read_text(encoding="utf-8")
-    assert "新设 open" in html and "服务半径 Service radius" in html
+    assert "新设 open:" in html  # tooltips of the sites the plan opens
     assert html.count("L.circle(") >= 20
     assert re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:[^"]+)"', html) == []  # still offline
