@@ -387,6 +387,7 @@ def report(
     core_km: float = typer.Option(1.2, help="Service radius in core urban districts, km."),
     county_km: float = typer.Option(3.5, help="Service radius in counties, km."),
     grid_km: Optional[float] = typer.Option(None, help="Measure on a population grid of this cell size (km)."),
+    types: bool = typer.Option(False, help="Add the recommended branch types (assign-types, default rules)."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """Batch reports on underserved towns: one HTML + Excel per county and a city summary."""
@@ -399,9 +400,14 @@ def report(
         ds, source = _load(data, coords)
         demand = population_grid(ds, cell_km=grid_km) if grid_km else None
         cov = analyze_coverage(ds, radius_km={"core": core_km, "county": county_km}, demand=demand)
+        plan = None
+        if types:
+            from netopt.models.types import assign_branch_types
+
+            plan = assign_branch_types(ds)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("County reports 区县报告", total=len(cov.by_county))
-            written, failures = batch_reports(cov, out, progress=lambda: progress.advance(task))
+            written, failures = batch_reports(cov, out, progress=lambda: progress.advance(task), plan=plan)
         console.print(f"Wrote {len(written)} files to {out} for {source}")
         for county, reason in failures.items():
             errors.print(f"[yellow]county {county} failed:[/] {reason}")

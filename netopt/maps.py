@@ -61,7 +61,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     fmap = offline_map(location=[centre.y, centre.x], zoom_start=9, tiles=tiles, control_scale=True)
     _add_counties(fmap, ds, coverage)
     _add_towns(fmap, _town_layer(ds, coverage))
-    _add_branches(fmap, ds.branches, plan)
+    _add_branches(fmap, coverage.branches if coverage is not None else ds.branches, plan)
     if coverage is not None:
         _add_service_circles(fmap, coverage)
     if sites is not None and selected is not None:
@@ -173,11 +173,17 @@ def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFra
     typed = plan.set_index("branch_id") if plan is not None else None
     for row in branches.itertuples():
         tip = f"{html.escape(str(row.name))}<br>{html.escape(str(row.bank or ''))}"
+        if hasattr(row, "assigned_population"):
+            tip += f"<br>服务人口 residents served {row.assigned_population / 1e4:.1f}万"
+            if np.isfinite(getattr(row, "service_radius_km", np.nan)):
+                tip += f", 服务半径 service radius {row.service_radius_km:.2f} km"
         colour = "#222"
         if typed is not None and row.branch_id in typed.index:
             info = typed.loc[row.branch_id]
             colour = TYPE_COLOURS.get(info["type"], colour)
             tip += f"<br>{info['type_zh']} {info['type']}, 人员 staff {info['staff']}"
+            if pd.notna(info.get("current_type")) and info.get("current_type") != info["type"]:
+                tip += f" (现为 now {info['current_type']})"
         folium.CircleMarker([row.geometry.y, row.geometry.x], radius=2.5 if typed is None else 3.5, color=colour,
                             weight=1, fill=True, fill_opacity=0.9, tooltip=tip).add_to(layer)
     layer.add_to(fmap)

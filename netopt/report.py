@@ -87,8 +87,9 @@ h2{{font-size:17px;margin-top:1.6em}} .note{{color:#666;font-size:12px}}</style>
 <h1>{title}</h1>{body}<p class="note">{note}</p></body></html>"""
 
 
-def county_report(cov: Coverage, county: str, out_dir: str | Path) -> list[Path]:
-    """One county's report: HTML and an Excel workbook (summary, towns, branches, recommendations)."""
+def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.DataFrame | None = None) -> list[Path]:
+    """One county's report: HTML and an Excel workbook (summary, towns, branches, recommendations, and the
+    recommended branch types when a type plan is given)."""
     out = Path(out_dir)
     summary = cov.by_county[cov.by_county["county"] == county].round(3)
     if summary.empty:
@@ -101,6 +102,11 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path) -> list[Path]
     body = (f"<h2>概况 Summary</h2>{_html_table(summary)}"
             f"<h2>服务不足乡镇 Underserved towns ({len(advice)})</h2>{_html_table(advice.head(30))}"
             f"<h2>网点 Branches ({len(branches)})</h2>{_html_table(branches)}")
+    if plan is not None:
+        types = plan[plan["branch_id"].isin(cov.branches.loc[cov.branches["county"] == county, "branch_id"])]
+        types = types[["branch_id", "name", "current_type", "type", "type_zh", "staff", "cost_wan", "reasons"]]
+        sheets["branch_types"] = types
+        body += f"<h2>网点功能定位建议 Recommended branch types</h2>{_html_table(types)}"
     page = PAGE.format(title=f"{county} 网点覆盖诊断 Branch coverage report", body=body, note=" ".join(cov.notes))
     return [write_atomic(out / f"{stem}.html", lambda p: p.write_text(page, encoding="utf-8")),
             write_atomic(out / f"{stem}.xlsx", lambda p: _write_workbook(p, sheets))]
@@ -123,13 +129,14 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str]) ->
             write_atomic(out / "city_summary.xlsx", lambda p: _write_workbook(p, sheets))]
 
 
-def batch_reports(cov: Coverage, out_dir: str | Path, progress=None) -> tuple[list[Path], dict[str, str]]:
+def batch_reports(cov: Coverage, out_dir: str | Path, progress=None,
+                  plan: pd.DataFrame | None = None) -> tuple[list[Path], dict[str, str]]:
     """A report per county plus the city summary; a county that fails is recorded and the others go on."""
     written: list[Path] = []
     failures: dict[str, str] = {}
     for county in cov.by_county["county"]:
         try:
-            written += county_report(cov, county, out_dir)
+            written += county_report(cov, county, out_dir, plan)
         except Exception as err:  # one bad county must not stop the batch; its reason goes in the summary
             failures[county] = f"{type(err).__name__}: {err}"
         if progress is not None:

@@ -57,3 +57,10 @@ def test_report_command(tmp_path: Path):
     result = CliRunner().invoke(app, ["report", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "city_summary.html").exists()
+
+
+def test_reports_carry_the_recommended_types(coverage, tmp_path: Path):
+    plan = no.assign_branch_types(no.load_sample(), coverage=coverage)
+    report.batch_reports(coverage, tmp_path, plan=plan)
+    types = pd.read_excel(tmp_path / "county_340104_蜀山区.xlsx", "branch_types")
+    assert len(types) > 0 and set(types["type 建议类型"]) <= {"comprehensive", "community", "inclusive", "light"}
