@@ -11,6 +11,7 @@ import pytest
 import netopt as no
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +33,18 @@ def test_no_external_scripts_or_styles(saved_map: Path):
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
 def test_renders_offline_in_headless_chromium(saved_map: Path, tmp_path: Path):
+    ARTIFACTS.mkdir(exist_ok=True)
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=8000"]
-    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", saved_map.as_uri()], capture_output=True, text=True,
-                         timeout=120).stdout
+    run = subprocess.run([CHROMIUM, *flags, "--enable-logging=stderr", "--v=0", "--dump-dom", saved_map.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    dom = run.stdout
     assert "leaflet-map-pane" in dom  # Leaflet ran and built the map
     assert dom.count("leaflet-interactive") > 100  # counties, towns and branches were drawn
-    shot = tmp_path / "map.png"
+    console = [line for line in run.stderr.splitlines() if "CONSOLE" in line]
+    assert not [line for line in console if "Uncaught" in line or "Error" in line], console
+    shot = ARTIFACTS / "map.png"  # kept after the run for a person to look at
     subprocess.run([CHROMIUM, *flags, "--window-size=1200,900", f"--screenshot={shot}", saved_map.as_uri()],
                    capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 20_000
