@@ -108,15 +108,13 @@ def checked_p(p, n_sites: int) -> int:
     return int(p)
 
 
-def stack_rows(base: sp.csr_matrix, extra: list[np.ndarray], site_offset: int) -> sp.csr_matrix:
-    """Append dense rows over the site columns [site_offset, site_offset + n_sites) to a sparse matrix."""
+def stack_rows(base: sp.csr_matrix, extra: list[np.ndarray]) -> sp.csr_matrix:
+    """Append dense rows over the site columns (every model puts its sites first) to a sparse matrix."""
     if not extra:
         return base
     dense = np.vstack(extra)
-    block = sp.csr_matrix((dense.shape[0], base.shape[1]))
-    block = sp.hstack([sp.csr_matrix((dense.shape[0], site_offset)), sp.csr_matrix(dense),
-                       sp.csr_matrix((dense.shape[0], base.shape[1] - site_offset - dense.shape[1]))]).tocsr()
-    return sp.vstack([base, block]).tocsr()
+    block = sp.hstack([sp.csr_matrix(dense), sp.csr_matrix((dense.shape[0], base.shape[1] - dense.shape[1]))])
+    return sp.vstack([base, block.tocsr()]).tocsr()
 
 
 class LocationModel:

@@ -90,7 +90,7 @@ class CFLP(LocationModel):
             names += [f"capacity_{j}" for j in range(m)] + ["total_capacity"]
         A = sp.vstack(blocks).tocsr()
         extra, elo, ehi, enames = self.rules.rows()
-        A = stack_rows(A, extra, 0)
+        A = stack_rows(A, extra)
         y_lo, y_hi = self.rules.bounds()
         return MatrixMILP(
             c=np.concatenate([self.fixed_cost, self.cost[ii, jj] * self.demand[ii]]), A=A,

@@ -124,7 +124,7 @@ class LSCP(_Covering):
         extra, lo, hi, names = self.rules.rows()
         if self.max_sites is not None:
             extra.append(np.ones(m)); lo.append(-INF); hi.append(float(self.max_sites)); names.append("max_sites")
-        A = stack_rows(self.unique, extra, 0)
+        A = stack_rows(self.unique, extra)
         y_lo, y_hi = self.rules.bounds()
         return MatrixMILP(c=self.cost.copy(), A=A, row_lo=np.concatenate([np.ones(k), lo]),
                           row_hi=np.concatenate([np.full(k, INF), hi]), col_lo=y_lo, col_hi=y_hi,
@@ -235,7 +235,7 @@ class MCLP(_Covering):
         extra, lo, hi, extra_names = self.rules.rows()
         extra.append(np.ones(m)); lo.append(self.p if self.exactly_p else -INF); hi.append(self.p)
         extra_names.append("p")
-        A = stack_rows(A, extra, 0)
+        A = stack_rows(A, extra)
         c = np.concatenate([np.zeros(m), self.unique_weights] +
                            ([self.backup_weight * self.unique_weights] if backup else []))
         y_lo, y_hi = self.rules.bounds()

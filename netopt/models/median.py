@@ -142,7 +142,7 @@ class PMedian(LocationModel):
             reach = np.zeros(m)
             reach[np.isfinite(self.cost[i])] = 1.0
             extra.append(reach); lo.append(1.0); hi.append(INF); names.append(f"reach_{i}")
-        A = stack_rows(A, extra, 0)
+        A = stack_rows(A, extra)
         return A, np.concatenate([row_lo, lo]), np.concatenate([row_hi, hi]), names
 
     # ------------------------------------------------------------------ solving
