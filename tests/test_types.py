@@ -114,3 +114,83 @@ def test_light_only_in_the_fringe_and_comprehensive_threshold_bind():
     scores, _ = branch_scores(ds)
     econ = scores[["urban_share"]].mean(axis=1)
     assert (econ[strict["type"] == "comprehensive"] >= 0.99).all()
+
+
+def brute_joint(km, pop, existing, p, budget, radius, capacity, cost, ext_cost, ext_share, core_town):
+    """Enumerate every type choice per site and extension choice per town; an LP splits the residents."""
+    from scipy.optimize import linprog
+
+    n_sites, n_towns = km.shape[1], km.shape[0]
+    best = None
+    for choice in product(range(len(TYPES) + 1), repeat=n_sites):  # len(TYPES) = closed
+        if any(existing[j] and choice[j] == len(TYPES) for j in range(n_sites)):
+            continue
+        open_sites = [j for j in range(n_sites) if choice[j] < len(TYPES)]
+        if len(open_sites) > p:
+            continue
+        spend = sum(cost[TYPES[choice[j]]] for j in open_sites if not existing[j])
+        for ext in product([0, 1], repeat=n_towns):
+            if any(ext[i] and core_town[i] for i in range(n_towns)):
+                continue
+            total = spend + ext_cost * sum(ext)
+            if total > budget + 1e-9:
+                continue
+            pairs = [(i, j) for j in open_sites for i in range(n_towns) if km[i, j] <= radius[TYPES[choice[j]]]]
+            value = float(sum(pop[i] * ext_share * ext[i] for i in range(n_towns)))
+            if pairs:
+                c = [-pop[i] for i, _ in pairs]
+                a_ub, b_ub = [], []
+                for i in range(n_towns):
+                    a_ub.append([1.0 if pi == i else 0.0 for pi, _ in pairs]); b_ub.append(1 - ext_share * ext[i])
+                for j in open_sites:
+                    a_ub.append([pop[pi] if pj == j else 0.0 for pi, pj in pairs])
+                    b_ub.append(capacity[TYPES[choice[j]]] * 1e4)
+                res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=(0, 1))
+                value += -res.fun
+            best = value if best is None or value > best else best
+    return best
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_joint_plan_matches_brute_force(seed):
+    import geopandas as gpd
+
+    from netopt.models.types import plan_network
+
+    rng = np.random.default_rng(seed)
+    town_km = sorted(rng.uniform(0, 25, 3).round(1))
+    ds = make_city(list(town_km), list(rng.integers(5_000, 60_000, 3)), [0.0])
+    site_km = list(rng.uniform(0, 25, 2).round(1))
+    lon = [float(ds.towns.geometry.x.iloc[0]) + k / 94.6 for k in site_km]
+    sites = gpd.GeoDataFrame({"site_id": ["s0", "s1"], "name": ["a", "b"], "kind": ["existing", "new"]},
+                             geometry=gpd.points_from_xy(lon, [float(ds.towns.geometry.y.iloc[0])] * 2), crs=4326)
+    radius = {"comprehensive": 3.0, "community": 1.5, "inclusive": 5.0, "light": 2.0}
+    capacity = {"comprehensive": 5.0, "community": 3.0, "inclusive": 4.0, "light": 2.0}
+    cost = {"comprehensive": 300.0, "community": 150.0, "inclusive": 100.0, "light": 80.0}
+    extensions = {"vehicle": {"cost_wan": 30.0, "share": 0.3}}
+    p, budget = int(rng.integers(1, 3)), float(rng.choice([0.0, 120.0, 400.0]))
+    _, _, summary = plan_network(ds, sites, p=p, budget_wan=budget, radius_km=radius, capacity_wan=capacity,
+                                 open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False)
+    from netopt.distance import cost_matrix_km
+
+    km = cost_matrix_km(ds.towns, sites)
+    core = (ds.towns["region_type"].astype(str) == "core").to_numpy()
+    expected = brute_joint(km, ds.towns["population"].to_numpy(float), [True, False], p, budget, radius, capacity,
+                           cost, 30.0, 0.3, core)
+    assert summary["status"] == "optimal"
+    assert summary["objective"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_joint_plan_on_the_sample():
+    from netopt.models.types import plan_network
+    from netopt.planning import candidate_sites
+
+    ds = no.load_sample()
+    sites = candidate_sites(ds, bank="招商银行")
+    chosen, towns, summary = plan_network(ds, sites, p=40, budget_wan=2000)
+    assert summary["status"] == "optimal" and 0 < summary["served_pct"] < 100
+    assert (chosen["decision"] != "close").sum() <= 40
+    assert set(chosen.loc[chosen["kind"] == "existing", "decision"]) == {"keep"}  # not closable by default
+    rural = towns.merge(ds.towns[["town_id", "region_type"]], on="town_id")
+    assert not rural.loc[rural["region_type"] == "core", ["vehicle", "station"]].any().any()

@@ -265,3 +265,173 @@ def _plan(ds: Dataset, scores, suit, drivers, current, cost, raw, missing) -> pd
                       if raw.status != "optimal" else 0.0, missing_indicators=missing,
                       mix=plan["type"].value_counts(normalize=True).to_dict())
     return plan
+
+
+# Illustrative defaults for plan_network — ASSUMPTIONS to replace with the bank's own figures.
+TYPE_RADIUS_KM = {"comprehensive": 3.0, "community": 1.5, "inclusive": 5.0, "light": 2.0}
+TYPE_CAPACITY_WAN = {"comprehensive": 5.0, "community": 3.0, "inclusive": 4.0, "light": 2.0}
+TYPE_OPEN_COST_WAN = {"comprehensive": 300.0, "community": 150.0, "inclusive": 100.0, "light": 80.0}
+EXTENSIONS = {  # cheap partial coverage of a town: cost (万元) and the share of its residents served
+    "vehicle": {"cost_wan": 30.0, "share": 0.3, "zh": "流动服务车"},
+    "station": {"cost_wan": 10.0, "share": 0.2, "zh": "村级服务站"},
+}
+
+
+def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | None = None,
+                 radius_km: dict | None = None, capacity_wan: dict | None = None, open_cost_wan: dict | None = None,
+                 extensions: dict | None = EXTENSIONS, mix: dict | None = None, inclusive_outside_core: bool = True,
+                 time_limit: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The joint plan: which candidate sites open, keep or close, the type of each open branch, and where a
+    mobile service vehicle or a village service station extends inclusive coverage — one integer program.
+
+    `sites`: candidate sites (planning.candidate_sites: kind "existing" | "new"; existing sites stay open
+    unless `sites["closable"]` is True). Each type has its own service radius, capacity (万人) and opening
+    cost (万元; existing branches open at no cost). Maximises the residents served (a town's residents are
+    split among the open branches within each type's radius, up to their capacities, plus the extension
+    shares), subject to at most `p` branches, the budget (openings + extensions), type-mix bounds and
+    inclusive branches only outside the core. Returns (sites table with decision and type, towns table with
+    served share and extensions, summary dict with status, objective, bound, gap).
+    """
+    radius = dict(TYPE_RADIUS_KM, **(radius_km or {}))
+    capacity = dict(TYPE_CAPACITY_WAN, **(capacity_wan or {}))
+    cost = dict(TYPE_OPEN_COST_WAN, **(open_cost_wan or {}))
+    extensions = extensions or {}
+    towns = ds.towns.reset_index(drop=True)
+    pop = towns["population"].to_numpy(float)
+    km = _site_town_km(towns, sites)
+    pairs = [(i, j, t) for t, kind in enumerate(TYPES) for i, j in zip(*np.nonzero(km <= radius[kind]))]
+    layout = _Layout(len(sites), len(towns), pairs, list(extensions))
+    milp = _joint_model(layout, sites, towns, pop, capacity, cost, extensions, p, budget_wan, mix or {},
+                        inclusive_outside_core)
+    raw = solve_highs(milp, time_limit=time_limit)
+    if raw.status in ("infeasible", "error"):
+        raise_infeasible("the network rules (p, budget, existing branches, type mix) cannot all be met")
+    return _joint_tables(layout, raw, sites, towns, pop, extensions)
+
+
+def _site_town_km(towns, sites) -> np.ndarray:
+    from netopt.distance import cost_matrix_km
+
+    return cost_matrix_km(towns, sites).astype(float)
+
+
+@dataclass
+class _Layout:
+    """Column positions of the joint model: x (site, type), u (town, site, type) pairs, extension flags."""
+
+    n_sites: int
+    n_towns: int
+    pairs: list
+    extension_names: list
+
+    @property
+    def n_x(self) -> int:
+        return self.n_sites * len(TYPES)
+
+    def x(self, j: int, t: int) -> int:
+        return j * len(TYPES) + t
+
+    def u(self, k: int) -> int:
+        return self.n_x + k
+
+    def ext(self, e: int, i: int) -> int:
+        return self.n_x + len(self.pairs) + e * self.n_towns + i
+
+    @property
+    def n_cols(self) -> int:
+        return self.n_x + len(self.pairs) + len(self.extension_names) * self.n_towns
+
+
+def _joint_model(L: _Layout, sites, towns, pop, capacity, cost, extensions, p, budget, mix, inclusive_outside_core):
+    rows: list[tuple[list[int], list[float], float, float]] = []
+    existing = (sites["kind"] == "existing").to_numpy()
+    closable = sites["closable"].to_numpy(bool) if "closable" in sites else np.zeros(len(sites), bool)
+    for j in range(L.n_sites):  # one type per open site; kept existing branches must open
+        lo = 1.0 if existing[j] and not closable[j] else 0.0
+        rows.append(([L.x(j, t) for t in range(len(TYPES))], [1.0] * len(TYPES), lo, 1.0))
+    for k, (i, j, t) in enumerate(L.pairs):  # serve only from an open branch of that type
+        rows.append(([L.u(k), L.x(j, t)], [1.0, -1.0], -INF, 0.0))
+    by_town: dict[int, list[int]] = {}
+    by_site_type: dict[tuple[int, int], list[int]] = {}
+    for k, (i, j, t) in enumerate(L.pairs):
+        by_town.setdefault(i, []).append(k)
+        by_site_type.setdefault((j, t), []).append(k)
+    shares = [extensions[name]["share"] for name in L.extension_names]
+    for i in range(L.n_towns):  # a town's served share is at most 1
+        cols = [L.u(k) for k in by_town.get(i, [])] + [L.ext(e, i) for e in range(len(shares))]
+        rows.append((cols, [1.0] * len(by_town.get(i, [])) + shares, -INF, 1.0))
+    for (j, t), ks in by_site_type.items():  # capacity of each open branch, in residents
+        rows.append(([L.u(k) for k in ks] + [L.x(j, t)], [pop[L.pairs[k][0]] for k in ks]
+                     + [-capacity[TYPES[t]] * 1e4], -INF, 0.0))
+    all_x = [L.x(j, t) for j in range(L.n_sites) for t in range(len(TYPES))]
+    if p is not None:
+        rows.append((all_x, [1.0] * len(all_x), -INF, float(p)))
+    if budget is not None:
+        coef = [0.0 if existing[j] else cost[TYPES[t]] for j in range(L.n_sites) for t in range(len(TYPES))]
+        ext_cols = [L.ext(e, i) for e in range(len(shares)) for i in range(L.n_towns)]
+        ext_coef = [extensions[name]["cost_wan"] for name in L.extension_names for _ in range(L.n_towns)]
+        rows.append((all_x + ext_cols, coef + ext_coef, -INF, float(budget)))
+    for kind, (low, high) in _check_mix(mix).items():
+        t = TYPES.index(kind)
+        cols = [L.x(j, t) for j in range(L.n_sites)]
+        n_open = all_x  # shares of the open branches: low*Σx <= Σx_t <= high*Σx
+        if low:
+            rows.append((cols + n_open, [1.0] * len(cols) + [-low] * len(n_open), 0.0, INF))
+        if high is not None:
+            rows.append((cols + n_open, [1.0] * len(cols) + [-high] * len(n_open), -INF, 0.0))
+    A = sp.vstack([_row(np.asarray(c), np.asarray(v, float), L.n_cols) for c, v, _, _ in rows]).tocsr()
+    col_hi = np.ones(L.n_cols)
+    if inclusive_outside_core:
+        core = _core_sites(sites, towns)
+        for j in np.flatnonzero(core):
+            col_hi[L.x(j, TYPES.index("inclusive"))] = 0.0
+    core_towns = np.flatnonzero(towns["region_type"].astype(str).to_numpy() == "core")
+    for e in range(len(shares)):  # service vehicles and village stations serve the counties, not the core
+        for i in core_towns:
+            col_hi[L.ext(e, i)] = 0.0
+    c = np.zeros(L.n_cols)
+    for k, (i, _, _) in enumerate(L.pairs):
+        c[L.u(k)] = pop[i]
+    for e, share in enumerate(shares):
+        for i in range(L.n_towns):
+            c[L.ext(e, i)] = pop[i] * share
+    integer = np.zeros(L.n_cols, bool)
+    integer[:L.n_x] = True
+    integer[L.n_x + len(L.pairs):] = True
+    return MatrixMILP(c=c, A=A, row_lo=np.array([r[2] for r in rows]), row_hi=np.array([r[3] for r in rows]),
+                      col_lo=np.zeros(L.n_cols), col_hi=col_hi, integer=integer, sense="max")
+
+
+def _core_sites(sites, towns) -> np.ndarray:
+    """Sites whose nearest town is a core-area town."""
+    from netopt.distance import nearest_site
+    from netopt.projection import metric_crs, xy_metres
+
+    crs = metric_crs(towns, sites)
+    _, nearest = nearest_site(xy_metres(sites, crs), xy_metres(towns, crs))
+    return (towns["region_type"].astype(str).to_numpy()[nearest] == "core")
+
+
+def _joint_tables(L: _Layout, raw, sites, towns, pop, extensions):
+    x = raw.x[:L.n_x].reshape(L.n_sites, len(TYPES)) > 0.5
+    chosen = x.any(axis=1)
+    site_table = pd.DataFrame({
+        "site_id": sites["site_id"].values, "name": sites["name"].values, "kind": sites["kind"].values,
+        "decision": np.where(chosen, np.where(sites["kind"] == "existing", "keep", "open"),
+                             np.where(sites["kind"] == "existing", "close", "")),
+        "type": [TYPES[int(np.argmax(row))] if row.any() else "" for row in x],
+    })
+    served = np.zeros(L.n_towns)
+    for k, (i, _, _) in enumerate(L.pairs):
+        served[i] += raw.x[L.u(k)]
+    town_table = pd.DataFrame({"town_id": towns["town_id"].values, "name": towns["name"].values,
+                               "population": pop})
+    for e, name in enumerate(L.extension_names):
+        flags = np.array([raw.x[L.ext(e, i)] > 0.5 for i in range(L.n_towns)])
+        town_table[name] = flags
+        served += flags * extensions[name]["share"]
+    town_table["served_share"] = np.minimum(served, 1.0)
+    summary = {"status": raw.status, "objective": raw.objective, "bound": raw.bound,
+               "gap": 0.0 if raw.status == "optimal" else relative_gap(raw.objective, raw.bound),
+               "served_pct": 100.0 * float(raw.objective) / float(pop.sum())}
+    return site_table[site_table["decision"] != ""].reset_index(drop=True), town_table, summary
