@@ -109,13 +109,13 @@ def rollout_batches(plan: pd.DataFrame, sizes: tuple[int, ...] = (20, 16), gain:
 
 
 def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minutes: float | None = 90.0,
-                  speed_kmh: float = 30.0, detour_factor: float = 1.3) -> pd.DataFrame:
+                  speed_kmh: float = 30.0, detour_factor: float = 1.3, graph=None) -> pd.DataFrame:
     """Assign every community branch to a central sub-branch (a comprehensive branch) for head-office coaching.
 
     An exact single-source capacitated assignment (CFLP with every hub open, no fixed cost) minimising total
     travel minutes; each hub coaches at most `capacity` community branches, and no trip may exceed
-    `max_minutes` (straight line x detour at `speed_kmh`). Adds the coaching days of the plan: 1 day per hub,
-    half a day per community branch.
+    `max_minutes` (road distance when a road `graph` is given, else straight line x detour, at `speed_kmh`).
+    Adds the coaching days of the plan: 1 day per hub, half a day per community branch.
     """
     from netopt.distance import cost_matrix_km
     from netopt.models import CFLP
@@ -127,7 +127,10 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
         raise InputError("training hubs need comprehensive branches (hubs) and community branches", file="plan")
     hub_frame = branches.loc[hubs].reset_index()
     member_frame = branches.loc[members].reset_index()
-    minutes = cost_matrix_km(member_frame, hub_frame) * detour_factor / speed_kmh * 60.0
+    if graph is None:
+        minutes = cost_matrix_km(member_frame, hub_frame) * detour_factor / speed_kmh * 60.0
+    else:
+        minutes = cost_matrix_km(member_frame, hub_frame, distance="network", graph=graph) / speed_kmh * 60.0
     if max_minutes is not None:
         minutes = np.where(minutes <= max_minutes, minutes, np.inf)
     result = CFLP.from_cost_matrix(minutes, np.ones(len(members)), np.full(len(hubs), capacity),
@@ -178,7 +181,7 @@ def compare_networks(ds: Dataset, new_branches: gpd.GeoDataFrame, today: gpd.Geo
     Rows: region types and the city; columns: before/after coverage %, branches, 万人 per branch and branches
     per 100 km², plus the core-minus-county coverage gap (pp) in `attrs`.
     """
-    from netopt.coverage import analyze_coverage
+    from netopt.coverage import analyze_coverage, density_by_gdp_tier
 
     before = analyze_coverage(Dataset(ds.counties, ds.towns, ds.branches if today is None else today),
                               **coverage_options)
@@ -187,4 +190,7 @@ def compare_networks(ds: Dataset, new_branches: gpd.GeoDataFrame, today: gpd.Geo
     keep = ["region_type"] + columns
     table = before.by_region[keep].merge(after.by_region[keep], on="region_type", suffixes=("_before", "_after"))
     table.attrs["core_county_gap_pp"] = {"before": before.core_county_gap_pp, "after": after.core_county_gap_pp}
+    tiers = [density_by_gdp_tier(c)[["gdp_tier", "branches_per_100km2", "residents_per_branch_wan"]]
+             for c in (before, after)]
+    table.attrs["by_gdp_tier"] = tiers[0].merge(tiers[1], on="gdp_tier", suffixes=("_before", "_after"))
     return table

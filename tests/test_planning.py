@@ -104,3 +104,32 @@ def test_map_colours_branches_by_type(sample, tmp_path):
     fmap.save(str(tmp_path / "types.html"))
     html = (tmp_path / "types.html").read_text(encoding="utf-8")
     assert "社区型 community" in html and "#008837" in html
+
+
+def test_training_hubs_by_road_network():
+    import networkx as nx
+
+    from netopt.distance import road_network_from_graph
+
+    ds = no.load_sample()
+    plan = no.assign_branch_types(ds, mix={"community": (0.40, None)})
+    graph = nx.MultiDiGraph(crs="epsg:4326")
+    points = ds.branches.geometry
+    for k, point in enumerate(points):
+        graph.add_node(k, x=point.x, y=point.y)
+    hub = 0
+    for k in range(1, len(points)):  # a star of 20 km roads around one node: every trip is long
+        for u, v in ((hub, k), (k, hub)):
+            graph.add_edge(u, v, length=20_000.0, highway="primary")
+    hubs = training_hubs(ds, plan, capacity=200, max_minutes=None, graph=road_network_from_graph(graph))
+    assert hubs["minutes"].min() >= 20.0 / 30.0 * 60.0 - 1e-6  # at least one 20 km leg at 30 km/h
+
+
+def test_compare_networks_reports_density_by_gdp_tier():
+    from netopt.planning import compare_networks
+
+    ds = no.load_sample()
+    table = compare_networks(ds, ds.branches.iloc[:100], radius_km=3.5)
+    tiers = table.attrs["by_gdp_tier"]
+    assert list(tiers["gdp_tier"]) == ["unknown"]  # the sample has no GDP: one tier, stated as unknown
+    assert tiers["branches_per_100km2_after"].iloc[0] < tiers["branches_per_100km2_before"].iloc[0]

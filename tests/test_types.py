@@ -194,3 +194,17 @@ def test_joint_plan_on_the_sample():
     assert set(chosen.loc[chosen["kind"] == "existing", "decision"]) == {"keep"}  # not closable by default
     rural = towns.merge(ds.towns[["town_id", "region_type"]], on="town_id")
     assert not rural.loc[rural["region_type"] == "core", ["vehicle", "station"]].any().any()
+
+
+def test_joint_plan_explains_impossible_settings():
+    from netopt.models.types import plan_network
+    from netopt.planning import candidate_sites
+
+    ds = no.load_sample()
+    sites = candidate_sites(ds, bank="招商银行")
+    with pytest.raises(no.InfeasibleError, match="20 existing branches must stay open but p=5: 15 too many"):
+        plan_network(ds, sites, p=5)
+    sites["closable"] = sites["kind"] == "existing"
+    chosen, _, summary = plan_network(ds, sites, p=5, budget_wan=0, mix={"community": (0.4, None)})
+    kept = chosen[chosen["decision"] == "keep"]
+    assert len(kept) <= 5 and (kept["type"] == "community").sum() >= 0.4 * len(kept) - 1e-9

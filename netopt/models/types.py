@@ -300,6 +300,9 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     pop = towns["population"].to_numpy(float)
     km = _site_town_km(towns, sites)
     pairs = [(i, j, t) for t, kind in enumerate(TYPES) for i, j in zip(*np.nonzero(km <= radius[kind]))]
+    reason = _explain_joint(sites, p, mix or {})
+    if reason:
+        raise_infeasible(reason)
     layout = _Layout(len(sites), len(towns), pairs, list(extensions))
     milp = _joint_model(layout, sites, towns, pop, capacity, cost, extensions, p, budget_wan, mix or {},
                         inclusive_outside_core)
@@ -307,6 +310,18 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     if raw.status in ("infeasible", "error"):
         raise_infeasible("the network rules (p, budget, existing branches, type mix) cannot all be met")
     return _joint_tables(layout, raw, sites, towns, pop, extensions)
+
+
+def _explain_joint(sites, p: int | None, mix: dict) -> str:
+    existing = (sites["kind"] == "existing").to_numpy()
+    closable = sites["closable"].to_numpy(bool) if "closable" in sites else np.zeros(len(sites), bool)
+    kept = int((existing & ~closable).sum())
+    if p is not None and kept > p:
+        return f"{kept} existing branches must stay open but p={p}: {kept - p} too many (mark some closable)"
+    lows = sum((low or 0.0) for low, _ in _check_mix(mix).values())
+    if lows > 1 + 1e-9:
+        return f"the minimum type shares add up to {lows:.0%}, more than all branches"
+    return ""
 
 
 def _site_town_km(towns, sites) -> np.ndarray:
