@@ -348,7 +348,7 @@ def plan(
     """The network plan: branch types, pilots, rollout batches and training hubs, in one workbook."""
     def run() -> None:
         from netopt.models.types import assign_branch_types, branch_scores
-        from netopt.planning import compare_plan, rollout_batches, select_pilots, training_hubs
+        from netopt.planning import coaching_calendar, compare_plan, rollout_batches, select_pilots, training_hubs
         from netopt.report import bilingual
 
         ds, source = _load(data, coords)
@@ -360,6 +360,7 @@ def plan(
                       "batches": rollout_batches(types, tuple(batch)),
                       "hubs": training_hubs(ds, types, capacity=hub_capacity),
                       "mix": compare_plan(ds.branches["type"], types)}
+            sheets["calendar"] = coaching_calendar(sheets["hubs"])
         console.print(f"Plan for {source}: {len(types)} branches, {len(sheets['pilots'])} pilots, "
                       f"batches {', '.join(map(str, batch))}, {sheets['hubs']['hub_id'].nunique()} training hubs "
                       f"({sheets['hubs'].attrs['total_days']:g} coaching days)")

@@ -146,6 +146,30 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
     return table
 
 
+def coaching_calendar(hubs: pd.DataFrame, start: str | None = None) -> pd.DataFrame:
+    """Head-office coaching dates on working days: each central sub-branch (1 day), then its community
+    branches (half a day each, two per day), hub by hub."""
+    day = pd.Timestamp(start) if start else pd.Timestamp.today().normalize()
+    rows = []
+    for hub, members in hubs.groupby("hub_id", sort=True)["branch_id"]:
+        day = _working_day(day)
+        rows.append({"date": day, "session": "full day", "branch_id": hub, "role": "central sub-branch 中心支行"})
+        day = _working_day(day + pd.Timedelta(days=1))
+        for k, branch in enumerate(members):
+            if k and k % 2 == 0:
+                day = _working_day(day + pd.Timedelta(days=1))
+            rows.append({"date": day, "session": "morning" if k % 2 == 0 else "afternoon", "branch_id": branch,
+                         "role": "community branch 社区网点"})
+        day = day + pd.Timedelta(days=1)
+    return pd.DataFrame(rows)
+
+
+def _working_day(day: pd.Timestamp) -> pd.Timestamp:
+    while day.dayofweek >= 5:
+        day += pd.Timedelta(days=1)
+    return day
+
+
 def visit_schedule(targets: list, per_batch: int = 10, days_apart: int = 30, start: str | None = None) -> pd.DataFrame:
     """Visits to `targets` in batches of `per_batch`, `days_apart` days apart (e.g. 30 targets: 3 batches)."""
     first = pd.Timestamp(start) if start else pd.Timestamp.today().normalize()

@@ -26,7 +26,7 @@ HEADERS_ZH = {
     "cost_wan": "改造费用(万元)", "score": "适配度", "reasons": "依据", "pilot_region": "试点片区",
     "represents": "代表网点数", "gain": "收益", "batch": "批次", "hub_id": "中心支行", "minutes": "车程(分钟)",
     "coaching_days": "辅导天数", "before": "调整前", "after": "调整后", "before_share": "调整前占比",
-    "after_share": "调整后占比",
+    "after_share": "调整后占比", "date": "日期", "session": "时段", "role": "角色",
 }
 TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km", "time_limit_min",
                 "nearest_branch_id", "nearest_branch_km", "nearest_branch_min", "covered", "branches_within_limit",

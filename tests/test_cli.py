@@ -151,5 +151,5 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     result = runner.invoke(app, ["plan", "--min-share", "community=0.4", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     sheets = pd.ExcelFile(tmp_path / "plan.xlsx").sheet_names
-    assert sheets == ["types", "pilots", "batches", "hubs", "mix"]
+    assert sheets == ["types", "pilots", "batches", "hubs", "mix", "calendar"]
     assert len(pd.read_csv(tmp_path / "plan_pilots.csv")) == 6

@@ -133,3 +133,16 @@ def test_compare_networks_reports_density_by_gdp_tier():
     tiers = table.attrs["by_gdp_tier"]
     assert list(tiers["gdp_tier"]) == ["unknown"]  # the sample has no GDP: one tier, stated as unknown
     assert tiers["branches_per_100km2_after"].iloc[0] < tiers["branches_per_100km2_before"].iloc[0]
+
+
+def test_coaching_calendar_days_and_weekends():
+    from netopt.planning import coaching_calendar
+
+    hubs = pd.DataFrame({"branch_id": ["c1", "c2", "c3", "c4", "c5"], "hub_id": ["h1", "h1", "h1", "h2", "h2"]})
+    calendar = coaching_calendar(hubs, start="2027-01-08")  # a Friday
+    assert (calendar["date"].dt.dayofweek < 5).all()
+    per_day = calendar.groupby("date").size()
+    assert calendar.loc[calendar["role"].str.startswith("central"), "session"].eq("full day").all()
+    days = calendar.drop_duplicates("date").shape[0]
+    assert days == 1 + 2 + 1 + 1  # h1, its three branches over two days, h2, its two branches in one day
+    assert per_day.max() <= 2
