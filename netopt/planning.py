@@ -165,7 +165,7 @@ def coaching_calendar(hubs: pd.DataFrame, start: str | None = None) -> pd.DataFr
 
 
 def _working_day(day: pd.Timestamp) -> pd.Timestamp:
-    while day.dayofweek >= 5:
+    while day.day_of_week >= 5:
         day += pd.Timedelta(days=1)
     return day
 

@@ -140,7 +140,7 @@ def test_coaching_calendar_days_and_weekends():
 
     hubs = pd.DataFrame({"branch_id": ["c1", "c2", "c3", "c4", "c5"], "hub_id": ["h1", "h1", "h1", "h2", "h2"]})
     calendar = coaching_calendar(hubs, start="2027-01-08")  # a Friday
-    assert (calendar["date"].dt.dayofweek < 5).all()
+    assert (calendar["date"].dt.day_of_week < 5).all()
     per_day = calendar.groupby("date").size()
     assert calendar.loc[calendar["role"].str.startswith("central"), "session"].eq("full day").all()
     days = calendar.drop_duplicates("date").shape[0]
