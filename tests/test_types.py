@@ -208,3 +208,14 @@ def test_joint_plan_explains_impossible_settings():
     chosen, _, summary = plan_network(ds, sites, p=5, budget_wan=0, mix={"community": (0.4, None)})
     kept = chosen[chosen["decision"] == "keep"]
     assert len(kept) <= 5 and (kept["type"] == "community").sum() >= 0.4 * len(kept) - 1e-9
+
+
+def test_analyst_indicators_can_drive_the_scores():
+    ds = tiny_city([0.0, 3.0, 12.0, 18.0])
+    ds.branches["deposits_yi"] = [50.0, 1.0, 1.0, 1.0]
+    scores, missing = branch_scores(ds)
+    assert "deposits_yi" in scores and scores["deposits_yi"].tolist() == [1.0, 0.0, 0.0, 0.0]
+    weights = {"comprehensive": {"deposits_yi": 1.0}, "community": {"deposits_yi": -1.0},
+               "inclusive": {"deposits_yi": -1.0}, "light": {"deposits_yi": -1.0}}
+    plan = assign_branch_types(ds, weights=weights, inclusive_outside_core=False)
+    assert plan.loc[0, "type"] == "comprehensive" and "high deposits yi" in plan.loc[0, "reasons"]

@@ -27,6 +27,7 @@ INDICATORS = {
     "density": ("customer features", "county residents per km²"),
     "elderly_share": ("customer features", "county share of residents aged 65+"),
     "served_population": ("service demand", "residents of the towns nearest to the branch"),
+    "unserved_population": ("service demand", "residents of those towns beyond the service radius"),
 }
 # suitability of each type: weights on indicators (negative = the type fits low values) and on region types
 DEFAULT_SUITABILITY = {
@@ -34,7 +35,8 @@ DEFAULT_SUITABILITY = {
                       "region:core": 1.0},
     "community": {"density": 1.0, "elderly_share": 1.0, "served_population": 0.5, "region:core": 0.5,
                   "region:fringe": 0.5},
-    "inclusive": {"urban_share": -1.0, "density": -1.0, "schooling": -0.5, "region:county": 1.5},
+    "inclusive": {"urban_share": -1.0, "density": -1.0, "schooling": -0.5, "unserved_population": 0.5,
+                  "region:county": 1.5},
     "light": {"elderly_share": -1.0, "schooling": 0.5, "region:fringe": 1.5},
 }
 
@@ -69,6 +71,10 @@ def branch_scores(ds: Dataset, coverage=None) -> tuple[pd.DataFrame, list[str]]:
     raw["density"] = pop / county.map(counties["area_km2"]).astype(float)
     raw["elderly_share"] = county.map(_column(counties, "share_65plus_pct")).astype(float)
     raw["served_population"] = branches["assigned_population"].astype(float)
+    uncovered = cov.towns[~cov.towns["covered"]].groupby("nearest_branch_id")["population"].sum()
+    raw["unserved_population"] = branches["branch_id"].map(uncovered).fillna(0.0).astype(float)
+    for column in _analyst_indicators(ds):  # e.g. deposits, loans, fee income, digital users given per branch
+        raw[column] = pd.to_numeric(ds.branches[column], errors="coerce").to_numpy(float)
     missing = [name for name in raw if raw[name].isna().all()]
     scaled = raw.drop(columns=missing).apply(_minmax)
     region = _branch_region(ds, branches, county.map(counties["region_type"]))
@@ -91,6 +97,12 @@ def _branch_region(ds: Dataset, branches, county_region: pd.Series) -> pd.Series
     _, nearest = nearest_site(xy_metres(branches, crs), xy_metres(ds.towns, crs))
     town_region = pd.Series(ds.towns["region_type"].to_numpy()[nearest], index=branches.index)
     return town_region.fillna(county_region).fillna("county").astype(str)
+
+
+def _analyst_indicators(ds: Dataset) -> list[str]:
+    """Numeric columns the analyst added to the branches table (deposits, loans, ...): usable in weights=."""
+    known = {"branch_id", "name", "bank", "type", "county", "address", "lon", "lat", "geometry"}
+    return [c for c in ds.branches.columns if c not in known and pd.api.types.is_numeric_dtype(ds.branches[c])]
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
