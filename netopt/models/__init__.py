@@ -4,6 +4,7 @@ from netopt.models._milp import Result
 from netopt.models.capacitated import CFLP
 from netopt.models.center import PCenter
 from netopt.models.covering import LSCP, MCLP
+from netopt.models.market import MarketShare
 from netopt.models.median import PMedian
 
-__all__ = ["CFLP", "LSCP", "MCLP", "PCenter", "PMedian", "Result", "SiteRules"]
+__all__ = ["CFLP", "LSCP", "MCLP", "MarketShare", "PCenter", "PMedian", "Result", "SiteRules"]

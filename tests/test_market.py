@@ -1,0 +1,74 @@
+"""Market share against fixed competitors (Huff): the exact IPs against brute-force enumeration."""
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import netopt as no
+from netopt.models.market import MarketShare
+
+
+def brute_best(model: MarketShare, p: int) -> float:
+    m = model.ours.shape[1]
+    return max(model.captured(np.array(c, int)) for k in range(1, p + 1) for c in combinations(range(m), k))
+
+
+def brute_fewest(model: MarketShare, target: float) -> int | None:
+    m = model.ours.shape[1]
+    for k in range(1, m + 1):
+        if any(model.captured(np.array(c, int)) >= target * model.weights.sum() - 1e-6
+               for c in combinations(range(m), k)):
+            return k
+    return None
+
+
+@st.composite
+def instance(draw):
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n, m = draw(st.integers(1, 6)), draw(st.integers(1, 5))
+    ours = rng.uniform(0, 2, (n, m)) * (rng.random((n, m)) < 0.8)
+    rivals = rng.uniform(0, 3, n) * (rng.random(n) < 0.8)
+    weights = rng.integers(1, 100, n).astype(float)
+    return ours, rivals, weights
+
+
+@settings(max_examples=120, deadline=None)
+@given(instance(), st.data())
+def test_maximise_market_share_matches_brute_force(case, data):
+    ours, rivals, weights = case
+    p = data.draw(st.integers(1, ours.shape[1]))
+    model = MarketShare(ours, rivals, weights, p=p)
+    result = model.solve()
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(brute_best(model, p), rel=1e-6, abs=1e-6)
+    assert result.details["captured"] == pytest.approx(result.objective, rel=1e-6, abs=1e-6)
+
+
+@settings(max_examples=80, deadline=None)
+@given(instance(), st.sampled_from([0.1, 0.3, 0.6]))
+def test_target_market_share_matches_brute_force(case, target):
+    ours, rivals, weights = case
+    model = MarketShare(ours, rivals, weights, target_share=target)
+    expected = brute_fewest(model, target)
+    result = model.solve()
+    if expected is None:
+        assert result.status == "infeasible" and "below the target" in result.reason
+    else:
+        assert result.status == "optimal" and result.objective == pytest.approx(expected)
+
+
+def test_sample_city_against_the_other_banks():
+    from netopt.planning import candidate_sites, existing_positions
+
+    ds = no.load_sample()
+    sites = candidate_sites(ds, bank="招商银行")
+    rivals = ds.branches[~ds.branches["bank"].astype(str).str.contains("招商银行")]
+    model = MarketShare.from_geodataframes(ds.towns, sites, rivals, p=30, existing=existing_positions(sites))
+    result = model.solve()
+    today = model.captured(existing_positions(sites))
+    assert result.status == "optimal" and result.objective >= today
+    assert 0 < result.details["share_pct"] < 100
