@@ -72,3 +72,29 @@ def test_sample_city_against_the_other_banks():
     today = model.captured(existing_positions(sites))
     assert result.status == "optimal" and result.objective >= today
     assert 0 < result.details["share_pct"] < 100
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 5), st.integers(0, 2**32 - 1), st.data())
+def test_max_attendance_matches_brute_force(n, m, seed, data):
+    from netopt.models.market import max_attendance
+
+    rng = np.random.default_rng(seed)
+    km = rng.uniform(0, 20, (n, m))
+    weights = rng.integers(1, 50, n).astype(float)
+    p = data.draw(st.integers(1, m))
+    result = max_attendance(km, p, weights, decay="exponential", beta=0.2, cutoff_km=12.0)
+    g = np.where(km <= 12.0, np.exp(-0.2 * km), 0.0)
+    best = max(float(weights @ g[:, list(c)].max(axis=1)) for c in combinations(range(m), p))
+    assert result.status == "optimal" and result.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
+
+
+def test_time_limits_return_the_best_plan_with_bound_and_gap():
+    from benchmarks.models_bench import mclp_points
+    from netopt.distance import pairs_within
+    from netopt.models import MCLP
+
+    demand, sites, w = mclp_points(10_000, 2000)
+    result = MCLP.from_coverage(pairs_within(demand, sites, 5000.0), 50, weights=w).solve(time_limit=2)
+    assert result.status == "feasible"  # this instance needs about a minute to prove optimal
+    assert len(result.selected) == 50 and result.objective <= result.bound and 0 < result.gap < 0.05

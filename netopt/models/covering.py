@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, stack_rows
-from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments
+from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap
 from netopt.models.median import as_weights, labels
 
 
@@ -278,6 +278,9 @@ class MCLP(_Covering):
         result.seconds = time.perf_counter() - t0
         result.heuristic_objective = lower
         result.details.update(sites_after_reduction=len(keep), lagrangian_bound=upper)
+        if result.status != "optimal" and np.isfinite(result.objective):  # stopped at a limit: the best bound known
+            result.bound = min(result.bound, upper) if np.isfinite(result.bound) else upper
+            result.gap = relative_gap(result.objective, result.bound)
         return result
 
     def _explain_infeasible_rules(self) -> str:
