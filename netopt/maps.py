@@ -48,11 +48,11 @@ TYPE_COLOURS = {"comprehensive": "#7b3294", "community": "#008837", "inclusive":
 
 def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFrame | None = None,
                 tiles: str | None = None, sites: gpd.GeoDataFrame | None = None,
-                selected: list | None = None) -> folium.Map:
+                selected: list | None = None, our_bank: str | None = None) -> folium.Map:
     """A folium map: county boundaries, towns sized by population and shaded by their unserved share,
     branches (coloured by type when a type plan from assign_branch_types is given), service-radius circles
     (a layer, off at first), and — with candidate `sites` and a model's `selected` — a plan layer of sites
-    opened and branches closed.
+    opened and branches closed. With `our_bank`, the other banks' branches get a layer of their own (grey).
 
     Tiles are off by default because planning rooms are often offline; pass tiles="OpenStreetMap" to add them.
     """
@@ -61,7 +61,12 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     fmap = offline_map(location=[centre.y, centre.x], zoom_start=9, tiles=tiles, control_scale=True)
     _add_counties(fmap, ds, coverage)
     _add_towns(fmap, _town_layer(ds, coverage))
-    _add_branches(fmap, coverage.branches if coverage is not None else ds.branches, plan)
+    branches = coverage.branches if coverage is not None else ds.branches
+    if our_bank is not None:
+        ours = branches["bank"].astype(str).str.contains(our_bank, regex=False, na=False)
+        _add_rivals(fmap, branches[~ours])
+        branches = branches[ours]
+    _add_branches(fmap, branches, plan)
     if coverage is not None:
         _add_service_circles(fmap, coverage)
     if sites is not None and selected is not None:
@@ -139,6 +144,15 @@ def _shade(share: float) -> str:
     low, high = np.array([0x2c, 0x7f, 0xb8]), np.array([0xc0, 0x39, 0x2b])
     r, g, b = (low + (high - low) * min(max(share, 0.0), 1.0)).astype(int)
     return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _add_rivals(fmap: folium.Map, rivals: gpd.GeoDataFrame) -> None:
+    layer = folium.FeatureGroup(name="他行网点 Other banks")
+    for row in rivals.itertuples():
+        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=2.5, color="#999", weight=1, fill=True,
+                            fill_opacity=0.6, tooltip=f"{html.escape(str(row.bank))}: {html.escape(str(row.name))}"
+                            ).add_to(layer)
+    layer.add_to(fmap)
 
 
 def _add_service_circles(fmap: folium.Map, coverage: Coverage) -> None:

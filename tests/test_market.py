@@ -98,3 +98,30 @@ def test_time_limits_return_the_best_plan_with_bound_and_gap():
     result = MCLP.from_coverage(pairs_within(demand, sites, 5000.0), 50, weights=w).solve(time_limit=2)
     assert result.status == "feasible"  # this instance needs about a minute to prove optimal
     assert len(result.selected) == 50 and result.objective <= result.bound and 0 < result.gap < 0.05
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 5), st.integers(0, 2**32 - 1), st.sampled_from([0.2, 0.5, 0.8]))
+def test_fewest_sites_for_attendance_matches_brute_force(n, m, seed, target):
+    from netopt.models.market import fewest_sites_for_attendance
+
+    rng = np.random.default_rng(seed)
+    km = rng.uniform(0, 20, (n, m))
+    weights = rng.integers(1, 50, n).astype(float)
+    result = fewest_sites_for_attendance(km, target, weights, decay="exponential", beta=0.2, cutoff_km=12.0)
+    g = np.where(km <= 12.0, np.exp(-0.2 * km), 0.0)
+    need = target * weights.sum()
+    expected = next((k for k in range(1, m + 1) for c in combinations(range(m), k)
+                     if float(weights @ g[:, list(c)].max(axis=1)) >= need - 1e-9), None)
+    if expected is None:
+        assert result.status == "infeasible" and "below" in result.reason
+    else:
+        assert result.status == "optimal" and result.objective == pytest.approx(expected)
+
+
+def test_map_shows_other_banks_in_their_own_layer(tmp_path):
+    ds = no.load_sample()
+    fmap = no.maps.network_map(ds, our_bank="招商银行")
+    fmap.save(str(tmp_path / "m.html"))
+    html = (tmp_path / "m.html").read_text(encoding="utf-8")
+    assert "中国农业银行: " in html  # a rival's tooltip

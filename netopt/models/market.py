@@ -162,3 +162,46 @@ def max_attendance(km: np.ndarray, p: int, weights=None, decay: str = "exponenti
     result.objective, result.bound = total - result.objective, total - result.bound
     result.details["attendance_pct"] = 100.0 * result.objective / total if total else np.nan
     return result
+
+
+def fewest_sites_for_attendance(km: np.ndarray, target_share: float, weights=None, decay: str = "exponential",
+                                beta: float = 0.3, cutoff_km: float = np.inf, time_limit: float | None = None,
+                                **rules) -> Result:
+    """Distance-decay set covering: the fewest sites whose expected users Σ w_i g(d_i) reach `target_share`
+    of all residents (x_ij: i's residents assigned to open j, Σ_j x_ij <= 1, x_ij <= y_j)."""
+    from netopt.models._milp import solve_highs
+
+    km = np.asarray(km, float)
+    n, m = km.shape
+    if not 0 < target_share <= 1:
+        raise InputError("target_share is a fraction between 0 and 1", file="model")
+    g = huff_attraction(km, np.ones(m), decay, beta, cutoff_km)
+    g = np.minimum(g / max(g.max(), 1.0) if decay == "power" else g, 1.0)
+    w = as_weights(weights, n)
+    ii, jj = np.nonzero(g > 0)
+    k = len(ii)
+    x = m + np.arange(k)
+    A = sp.vstack([
+        sp.csr_matrix((np.ones(k), (ii, x)), shape=(n, m + k)),                                 # Σ_j x_ij <= 1
+        sp.csr_matrix((np.r_[np.ones(k), -np.ones(k)], (np.r_[np.arange(k), np.arange(k)], np.r_[x, jj])),
+                      shape=(k, m + k)),                                                          # x_ij <= y_j
+        sp.csr_matrix((w[ii] * g[ii, jj], (np.zeros(k, int), x)), shape=(1, m + k)),            # attendance
+    ]).tocsr()
+    site_rules = SiteRules(m, **rules)
+    extra, lo, hi, _ = site_rules.rows()
+    A = stack_rows(A, extra)
+    y_lo, y_hi = site_rules.bounds()
+    milp = MatrixMILP(c=np.r_[np.ones(m), np.zeros(k)], A=A,
+                      row_lo=np.r_[np.full(n, -INF), np.full(k, -INF), target_share * w.sum(), lo],
+                      row_hi=np.r_[np.ones(n), np.zeros(k), INF, hi],
+                      col_lo=np.r_[y_lo, np.zeros(k)], col_hi=np.r_[y_hi, np.ones(k)],
+                      integer=np.r_[np.ones(m, bool), np.zeros(k, bool)])
+    raw = solve_highs(milp, time_limit=time_limit)
+    if raw.status in ("infeasible", "error"):
+        best = float(w @ g.max(axis=1)) / w.sum()
+        return Result("infeasible", np.nan, np.nan, np.inf, raw.seconds,
+                      reason=f"even every site reaches {100 * best:.1f}% attendance, below {100 * target_share:.1f}%")
+    sites = np.flatnonzero(raw.x[:m] > 0.5)
+    attendance = float(w @ g[:, sites].max(axis=1)) if len(sites) else 0.0
+    return finish_result(raw, [f"s{j}" for j in sites], pd.DataFrame(), attendance=attendance,
+                         attendance_pct=100.0 * attendance / w.sum())
