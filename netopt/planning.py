@@ -108,13 +108,13 @@ def rollout_batches(plan: pd.DataFrame, sizes: tuple[int, ...] = (20, 16), gain:
     return changes
 
 
-def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minutes: float | None = 90.0,
+def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minutes: float | None = None,
                   speed_kmh: float = 30.0, detour_factor: float = 1.3, graph=None) -> pd.DataFrame:
     """Assign every community branch to a central sub-branch (a comprehensive branch) for head-office coaching.
 
     An exact single-source capacitated assignment (CFLP with every hub open, no fixed cost) minimising total
     travel minutes; each hub coaches at most `capacity` community branches, and no trip may exceed
-    `max_minutes` (road distance when a road `graph` is given, else straight line x detour, at `speed_kmh`).
+    `max_minutes` (no limit by default) (road distance when a road `graph` is given, else straight line x detour, at `speed_kmh`).
     Adds the coaching days of the plan: 1 day per hub, half a day per community branch.
     """
     from netopt.distance import cost_matrix_km
