@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from netopt._errors import InputError
 from netopt.heuristics import pmedian_heuristic
 from netopt.models._base import LocationModel, SiteRules, checked_p
-from netopt.models._milp import RawSolution, Result
+from netopt.models._milp import Result
 from netopt.models.covering import LSCP
 from netopt.models.median import _ids, as_cost_matrix, labels
 
@@ -129,6 +129,3 @@ class PCenter(LocationModel):
             if j not in chosen and j not in set(self.rules.forbidden.tolist()):
                 chosen.append(int(j))
         return np.array(sorted(chosen), int)
-
-    def _result(self, raw: RawSolution) -> Result:  # not used: solve() is overridden
-        raise NotImplementedError
