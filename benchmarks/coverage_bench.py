@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,6 +16,9 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from benchmarks._isolated import machine, run_isolated, write_results  # noqa: E402
 RESULTS = HERE / "results"
 AREA_M = 100_000.0  # a 100 km x 100 km study area, about the size of Hefei
 CASES = {
@@ -174,13 +176,7 @@ def run_all(cases: list[str]) -> list[dict]:
     rows = []
     for case in cases:
         for impl in IMPLEMENTATIONS[case]:
-            cmd = [sys.executable, __file__, "--one", case, impl]
-            try:
-                done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S)
-                row = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else \
-                    {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:120]}
-            except subprocess.TimeoutExpired:
-                row = {"error": f"did not finish in {TIMEOUT_S} s"}
+            row = run_isolated([__file__, "--one", case, impl], TIMEOUT_S)
             row.update(case=case, implementation=impl)
             print(json.dumps(row), flush=True)
             rows.append(row)
@@ -188,29 +184,13 @@ def run_all(cases: list[str]) -> list[dict]:
 
 
 def write_tables(rows: list[dict]) -> None:
-    import pandas as pd
-
-    table = pd.DataFrame(rows)
-    base = table[table["implementation"] == "netopt"].set_index("case")["seconds"]
-    table["x_slower_than_netopt"] = table["seconds"] / table["case"].map(base)
-    cols = ["case", "implementation", "seconds", "peak_rss_mb", "x_slower_than_netopt", "covered", "pairs",
-            "nearest_sum_km", "error"]
-    table = table.reindex(columns=cols)
-    table["error"] = table["error"].astype(object).where(table["error"].notna(), "")
-    RESULTS.mkdir(exist_ok=True)
-    table.to_csv(RESULTS / "coverage.csv", index=False)
+    columns = ["case", "implementation", "seconds", "peak_rss_mb", "x_slower_than_netopt", "covered", "pairs",
+               "nearest_sum_km", "error"]
     header = (f"# Coverage benchmark\n\nMachine: {machine()}. Each row ran in its own process; peak_rss_mb is its "
               "peak resident memory. `covered`, `pairs` (demand-branch pairs within 5 km) and `nearest_sum_km` "
               "must agree between implementations of a case (geopandas buffers are polygons that approximate the "
               "5 km circles, so their pair counts differ slightly).\n\n")
-    (RESULTS / "coverage.md").write_text(header + table.to_markdown(index=False, floatfmt=".3g") + "\n", encoding="utf-8")
-
-
-def machine() -> str:
-    import os
-    import platform
-
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
+    write_results(rows, columns, RESULTS, "coverage", header)
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ RESULTS = HERE / "results"
 TIMEOUT_S = 900
 NETOPT_TIME_LIMIT_S = 300  # netopt stops here and reports its best plan with bound and gap
 
+from benchmarks._isolated import machine, run_isolated, write_results  # noqa: E402
 from benchmarks.orlib import read_cap, read_pmed, read_scp, read_swain  # noqa: E402
 
 
@@ -204,13 +204,7 @@ def run_case(name: str) -> list[dict]:
     others = (["spopt"] if theirs is not None and name not in SPOPT_SKIP else []) + \
         (["textbook_highs"] if name in TEXTBOOK else [])
     for who in ["netopt"] + others:
-        try:
-            done = subprocess.run([sys.executable, __file__, "--one", name, who], capture_output=True, text=True,
-                                  timeout=TIMEOUT_S)
-            row = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else \
-                {"status": "error", "error": (done.stderr.strip().splitlines() or ["failed"])[-1][:150]}
-        except subprocess.TimeoutExpired:
-            row = {"status": "timeout", "error": f"not finished in {TIMEOUT_S} s"}
+        row = run_isolated([__file__, "--one", name, who], TIMEOUT_S)
         row.update(case=name, model=kind, implementation=who, known_value=known, objective_reads=reads)
         print(json.dumps(row, default=str), flush=True)
         rows.append(row)
@@ -218,22 +212,11 @@ def run_case(name: str) -> list[dict]:
 
 
 def write_tables(rows: list[dict]) -> None:
-    import pandas as pd
-
-    table = pd.DataFrame(rows)
-    mine = table[table["implementation"] == "netopt"].set_index("case")["seconds"]
-    table["x_slower_than_netopt"] = table["seconds"] / table["case"].map(mine)
-    if "details" in table:
-        table["details"] = table["details"].map(lambda d: json.dumps(d) if isinstance(d, dict) else
-                                                ("" if not isinstance(d, str) else d))
-    cols = ["case", "model", "implementation", "status", "objective", "known_value", "seconds", "peak_rss_mb",
-            "x_slower_than_netopt", "objective_reads", "details", "error"]
-    table = table.reindex(columns=cols)
-    table["error"] = table["error"].astype(object).where(table["error"].notna(), "")
-    RESULTS.mkdir(exist_ok=True)
-    table.to_csv(RESULTS / "models.csv", index=False)
-    from benchmarks.coverage_bench import machine
-
+    for row in rows:
+        if isinstance(row.get("details"), dict):
+            row["details"] = json.dumps(row["details"])
+    columns = ["case", "model", "implementation", "status", "objective", "known_value", "seconds", "peak_rss_mb",
+               "x_slower_than_netopt", "objective_reads", "details", "error"]
     header = (f"# Location models benchmark\n\nMachine: {machine()}. netopt and pysal spopt "
               "(with pulp's HiGHS) on the same instances, each run in its own process; seconds include building "
               "the model. `known_value` is the published optimum (../shared/bench/known_values.csv).\n\n"
@@ -241,8 +224,7 @@ def write_tables(rows: list[dict]) -> None:
               "site can cover, so its 81.46 % counts 22 such points as backed up. netopt's optimum has 145 of 205 "
               "points truly covered twice (70.73 %, in `details`); adding the 22 points gives spopt's 81.46 % "
               "exactly, which is the objective shown for netopt.\n\n")
-    (RESULTS / "models.md").write_text(header + table.to_markdown(index=False, floatfmt=".6g") + "\n",
-                                       encoding="utf-8")
+    write_results(rows, columns, RESULTS, "models", header)
 
 
 def main() -> None:
