@@ -334,7 +334,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
                   np.concatenate([np.ones(m), np.full(n, highspy.kHighsInf)]))
     highs.changeColsCost(m + n, np.arange(m + n, dtype=np.int32), np.concatenate([np.zeros(m), weights]))
     highs.addRow(p, p, m, np.arange(m, dtype=np.int32), np.ones(m))
-    x = None
+    x = previous = None
     for phase in ("lp", "mip"):
         if phase == "mip":
             _to_mip(highs, highspy, m, cost, start, integral, mip_gap)
@@ -349,6 +349,13 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
             if status != highspy.HighsModelStatus.kOptimal:
                 return _benders_stopped(highs, x, cost, weights, start, t0)
             x = np.asarray(highs.getSolution().col_value, float)
+            if phase == "mip":
+                x[:m] = np.round(x[:m])  # integral within the solver's tolerance: separate at the exact point
+            if previous is not None and np.allclose(x, previous, atol=1e-9):
+                # the cut just added did not move the master: a numerical stall. Stop with the true cost of
+                # this plan and the master's value as a proven lower bound.
+                return _benders_stalled(highs, x, cost, weights, m, t0)
+            previous = x
             if not _add_benders_cuts(highs, highspy, cost, order, sorted_cost, x, m):
                 break
     y = np.flatnonzero(x[:m] > 0.5)
@@ -374,18 +381,27 @@ def _add_benders_cuts(highs, highspy, cost: np.ndarray, order: np.ndarray, sorte
     """Add the violated Benders cuts of the solution x; returns how many were added."""
     n = cost.shape[0]
     y_sorted = x[:m][order]
-    level = np.argmax(np.cumsum(y_sorted, axis=1) >= 1 - 1e-9, axis=1)
+    level = np.argmax(np.cumsum(y_sorted, axis=1) >= 1 - 1e-6, axis=1)
     radius = sorted_cost[np.arange(n), level]
     closer = sorted_cost < radius[:, None]
     value = radius - ((radius[:, None] - sorted_cost) * closer * y_sorted).sum(axis=1)
     theta = x[m:]
-    violated = np.flatnonzero(value > theta + 1e-7 * np.maximum(1.0, np.abs(value)))
+    violated = np.flatnonzero(value > theta + 1e-6 * np.maximum(1.0, np.abs(value)))
     for i in violated:
         sites = order[i][closer[i]]
         highs.addRow(float(radius[i]), highspy.kHighsInf, len(sites) + 1,
                      np.concatenate([sites, [m + i]]).astype(np.int32),
                      np.concatenate([radius[i] - cost[i, sites], [1.0]]))
     return len(violated)
+
+
+def _benders_stalled(highs, x: np.ndarray, cost: np.ndarray, weights: np.ndarray, m: int, t0: float) -> RawSolution:
+    sites = np.flatnonzero(x[:m] > 0.5)
+    value = float(weights @ cost[:, sites].min(axis=1))
+    bound = min(float(highs.getInfo().objective_function_value), value)
+    status = "optimal" if value - bound <= 1e-6 * max(1.0, abs(value)) else "feasible"
+    return RawSolution(status, x, value, bound if status == "feasible" else value, time.perf_counter() - t0,
+                       "cut loop stalled")
 
 
 def _benders_stopped(highs, x, cost: np.ndarray, weights: np.ndarray, start: np.ndarray, t0: float) -> RawSolution:
