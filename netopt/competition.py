@@ -14,18 +14,19 @@ DEFAULT_HUFF_CUTOFF_KM = 20.0  # branches farther than this attract nobody
 MIN_DISTANCE_KM = 0.1  # a branch on the town's point counts as 100 m away (power decay is infinite at 0)
 
 
-def _ours(ds: Dataset, our_bank: str) -> np.ndarray:
-    mask = ds.branches["bank"].astype(str).str.contains(our_bank, regex=False, na=False).to_numpy()
+def bank_mask(branches, bank: str) -> np.ndarray:
+    """Which branches belong to `bank` (its name, or part of it); an InputError listing the banks if none."""
+    mask = branches["bank"].astype(str).str.contains(bank, regex=False, na=False).to_numpy()
     if not mask.any():
-        banks = ", ".join(sorted(ds.branches["bank"].dropna().astype(str).unique())[:12])
-        raise InputError(f"no branch of bank '{our_bank}'; banks in the data: {banks}", file="branches")
+        banks = ", ".join(sorted(branches["bank"].dropna().astype(str).unique())[:12])
+        raise InputError(f"no branch of bank '{bank}'; banks in the data: {banks}", file="branches")
     return mask
 
 
 def bank_shares(ds: Dataset, our_bank: str, radius_km: float = 3.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per county: branches of all banks and ours, our share, 万人 per branch (all vs ours); and the towns
     where a rival branch lies within `radius_km` but none of ours does (largest population first)."""
-    ours = _ours(ds, our_bank)
+    ours = bank_mask(ds.branches, our_bank)
     crs = metric_crs(ds.towns, ds.branches)
     town_xy, branch_xy = xy_metres(ds.towns, crs), xy_metres(ds.branches, crs)
     county = _branch_counties(ds, town_xy, branch_xy)

@@ -16,10 +16,9 @@ def candidate_sites(ds: Dataset, bank: str | None = None) -> gpd.GeoDataFrame:
     """
     branches = ds.branches
     if bank is not None:
-        branches = branches[branches["bank"].astype(str).str.contains(bank, regex=False, na=False)]
-        if branches.empty:
-            banks = ", ".join(sorted(ds.branches["bank"].dropna().astype(str).unique())[:10])
-            raise InputError(f"no branch of bank '{bank}'; banks in the data: {banks}", file="branches")
+        from netopt.competition import bank_mask
+
+        branches = branches[bank_mask(branches, bank)]
     existing = gpd.GeoDataFrame({
         "site_id": branches["branch_id"].astype(str).values, "name": branches["name"].values,
         "kind": "existing", "county": branches["county"].values if "county" in branches else pd.NA,
