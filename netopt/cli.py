@@ -1,4 +1,4 @@
-"""The `netopt` command line: demo, validate, analyze."""
+"""The `netopt` command line: demo, validate, analyze, optimize, assign-types, plan, map, report, batch."""
 from __future__ import annotations
 
 import sys
@@ -439,6 +439,65 @@ def map_command(
         written += [static_map(ds, out / f"network_map.{kind}", coverage=cov, plan=plan) for kind in ("png", "pdf")]
         console.print(f"Wrote {', '.join(str(w) for w in written)} for {source}")
     _guard(run)
+
+
+@app.command()
+def batch(
+    units: Path = typer.Option(..., help="Units table (CSV, Excel, GeoJSON...): adcode, name, population, optional "
+                               "area_km2, region_type, boundary; e.g. data/units/units.csv (2,948 units of China)."),
+    data: Path = typer.Option(..., help="Folder with towns.csv / towns.csv.gz (each town's county_id = its unit's "
+                              "adcode) and, if any, branches.csv."),
+    out: Path = typer.Option(Path("out/batch"), help="Output folder: national.csv/.parquet/_summary.xlsx and "
+                             "units/<adcode>/. Rerun with the same folder to resume."),
+    scheduler: Optional[str] = typer.Option(None, help="Address of a running dask scheduler (tcp://host:8786); "
+                                            "default: a LocalCluster on this machine; 'serial': no dask."),
+    workers: Optional[int] = typer.Option(None, help="LocalCluster worker processes (default: one per core)."),
+    only: list[str] = typer.Option([], help="Keep units whose adcode starts with this (repeatable), e.g. 34 for 安徽省."),
+    optimize: bool = typer.Option(False, help="Also solve LSCP and MCLP on each unit's towns."),
+    plan_types: bool = typer.Option(False, help="Also plan branch types where the unit has branches."),
+    core_km: float = typer.Option(1.2, help="Service radius in core urban towns, km."),
+    county_km: float = typer.Option(3.5, help="Service radius elsewhere, km."),
+    time_limit: float = typer.Option(60.0, help="Solver time limit per model and unit, seconds."),
+) -> None:
+    """Run the diagnosis (and optionally models and type plans) for every unit on dask; resumable."""
+    def run() -> None:
+        from netopt.batch import BatchInterrupted, BatchOptions, read_batch, run_batch
+
+        with console.status("Reading the units 读取数据…"):
+            tasks = read_batch(units, data, only=only or None)
+        options = BatchOptions(radius_km={"core": core_km, "county": county_km}, optimize=optimize,
+                               plan_types=plan_types, time_limit=time_limit)
+        try:
+            summary = _run_with_progress(lambda progress: run_batch(
+                tasks, out, options, scheduler=scheduler, workers=workers, progress=progress), len(tasks))
+        except BatchInterrupted as stop:
+            _fail(f"interrupted: {len(stop.summary.computed)} units saved this run; run the same command again "
+                  "to resume", 130)
+        _batch_summary(summary, out)
+    _guard(run)
+
+
+def _run_with_progress(start: Callable, total: int):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("units 单位"), BarColumn(), MofNCompleteColumn(), TextColumn("left 剩余"),
+               TimeRemainingColumn(), TextColumn("{task.fields[last]}"))
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("batch", total=None, last="")
+
+        def progress(done: int, todo: int, outcome) -> None:
+            name = outcome.row.get("name") or outcome.unit_id
+            bar.update(task, completed=done, total=todo, last=f"{name} {outcome.row['status']}")
+        return start(progress)
+
+
+def _batch_summary(summary, out: Path) -> None:
+    console.print(f"{summary.total} units: {len(summary.computed)} computed, {len(summary.skipped)} already "
+                  f"finished (skipped), {len(summary.failed)} failed, {summary.seconds:.1f} s")
+    for unit_id, reason in list(summary.failed.items())[:10]:
+        errors.print(f"  failed {unit_id}: {reason}", highlight=False)
+    console.print(f"National table 汇总表: {', '.join(str(p) for p in summary.outputs)}; per-unit files in "
+                  f"{out / 'units'}")
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io as _stdio
 import os
 import tempfile
@@ -71,6 +72,8 @@ def _read_raw(path: str | os.PathLike, layer: str | None = None) -> _Table:
     if p.is_dir():
         raise InputError("is a folder, not a file", file=file)
     suffix = p.suffix.lower()
+    if p.name.lower().endswith((".csv.gz", ".tsv.gz")):
+        return _Table(_read_csv(p), file, "row", 2)
     if suffix in (".csv", ".txt", ".tsv"):
         return _Table(_read_csv(p), file, "row", 2)
     if suffix in (".xlsx", ".xlsm"):
@@ -93,16 +96,25 @@ def decode_text(raw: bytes, file: str) -> str:
 
 
 def _read_csv(p: Path) -> pd.DataFrame:
-    text = decode_text(p.read_bytes(), str(p))
+    text = decode_text(_file_bytes(p), str(p))
     if not text.strip():
         raise InputError("the file is empty", file=str(p))
-    sep = "\t" if p.suffix.lower() == ".tsv" else None
+    sep = "\t" if p.name.lower().endswith((".tsv", ".tsv.gz")) else None
     try:
         frame = pd.read_csv(_stdio.StringIO(text), sep=sep, engine="python", dtype=str,
                             keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
         raise InputError(f"not a readable CSV table ({_first_line(exc)})", file=str(p)) from None
     return _drop_blank_rows(frame, str(p))
+
+
+def _file_bytes(p: Path) -> bytes:
+    if p.suffix.lower() != ".gz":
+        return p.read_bytes()
+    try:
+        return gzip.decompress(p.read_bytes())
+    except (OSError, EOFError) as exc:
+        raise InputError(f"not a readable gzip file ({_first_line(exc)})", file=str(p)) from None
 
 
 def _read_excel(p: Path) -> pd.DataFrame:

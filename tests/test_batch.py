@@ -1,0 +1,197 @@
+"""Batch runs: same numbers serial and on dask, resumable, failures recorded, a killed worker loses nothing."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import netopt as no
+from netopt.batch import (BatchInterrupted, BatchOptions, UnitTask, finished, national_table, read_batch, run_batch,
+                          run_unit)
+from netopt.cli import app
+from netopt.datasets import sample_dir
+
+distributed = pytest.importorskip("dask.distributed")
+
+ROOT = Path(__file__).resolve().parents[1]
+UNITS = ROOT / "data" / "units"
+RADIUS = {"core": 1.2, "county": 3.5}
+
+
+@pytest.fixture(scope="module")
+def sample_tasks() -> list[UnitTask]:
+    return read_batch(sample_dir() / "counties.geojson", sample_dir())
+
+
+@pytest.fixture(scope="module")
+def national_tasks() -> list[UnitTask]:
+    return read_batch(UNITS / "units.csv", UNITS, only=["3402", "3415"])
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as local:
+        yield local
+
+
+def _table(out: Path) -> pd.DataFrame:
+    return national_table(out).drop(columns="seconds")
+
+
+def test_sample_units_match_the_city_wide_diagnosis(sample_tasks, tmp_path):
+    run_batch(sample_tasks, tmp_path, BatchOptions(radius_km=RADIUS), scheduler="serial")
+    table = national_table(tmp_path).set_index("adcode")
+    city = no.analyze_coverage(no.load_sample(), radius_km=RADIUS).by_county.set_index("county_id")
+    assert table["branches"].to_dict() == city["branches"].to_dict()
+    assert table["coverage_rate_pct"].to_numpy() == pytest.approx(city.loc[table.index, "coverage_rate_pct"], abs=1e-4)
+    assert (table["status"] == "ok").all()
+    reports = list((tmp_path / "units" / "340102").glob("county_340102_*"))
+    assert sorted(p.suffix for p in reports) == [".html", ".xlsx"]
+
+
+def test_national_units_table_is_real_and_complete():
+    units = pd.read_csv(UNITS / "units.csv", dtype={"adcode": str})
+    assert len(units) == units["adcode"].nunique() > 2850
+    census_total = 1_409_778_724  # the census table's 全国 row
+    assert 0.99 * census_total < units["population"].sum() <= census_total
+    hefei = pd.read_csv(sample_dir() / "towns.csv")
+    assert units.set_index("adcode").loc["340102", "population"] == 862043  # same census figure as the sample
+    towns = pd.read_csv(UNITS / "towns.csv.gz", dtype={"county_id": str})
+    per_unit = towns.groupby("county_id")["population"].sum()
+    pop = units.set_index("adcode")["population"]
+    assert (per_unit == pop.loc[per_unit.index]).all()  # apportioning keeps each unit's census total
+    assert len(hefei) > 0 and towns["town_id"].is_unique
+
+
+def test_serial_local_cluster_and_scheduler_give_the_same_numbers(national_tasks, sample_tasks, cluster, tmp_path):
+    tasks = national_tasks + sample_tasks[:3]
+    options = BatchOptions(radius_km=RADIUS, optimize=True, plan_types=True)
+    run_batch(tasks, tmp_path / "serial", options, scheduler="serial")
+    run_batch(tasks, tmp_path / "scheduler", options, scheduler=cluster.scheduler_address)
+    run_batch(tasks[:12], tmp_path / "local", options, workers=2)
+    serial = _table(tmp_path / "serial")
+    assert len(serial) == len(tasks) and (serial["status"] == "ok").all()
+    with_towns = serial[serial["towns"] > 0]
+    assert with_towns["lscp_status"].eq("optimal").all() and with_towns["mclp_status"].eq("optimal").all()
+    assert serial.loc[serial["towns"] == 0, "reason"].str.contains("no township points").all()
+    pd.testing.assert_frame_equal(serial, _table(tmp_path / "scheduler"))
+    pd.testing.assert_frame_equal(serial.head(12).dropna(axis=1, how="all"), _table(tmp_path / "local"))
+    for out in ("serial", "scheduler"):
+        plan = pd.read_csv(tmp_path / out / "units" / "340102" / "branch_types.csv")
+        assert len(plan) == 54
+    serial_plan = (tmp_path / "serial" / "units" / "340102" / "branch_types.csv").read_bytes()
+    assert serial_plan == (tmp_path / "scheduler" / "units" / "340102" / "branch_types.csv").read_bytes()
+
+
+def test_a_unit_listed_twice_is_refused(sample_tasks, tmp_path):
+    with pytest.raises(no.InputError, match="340102"):
+        run_batch(sample_tasks[:2] + sample_tasks[:1], tmp_path, scheduler="serial")
+    assert not (tmp_path / "units").exists()
+
+
+def test_outputs_national_csv_parquet_and_excel(sample_tasks, tmp_path):
+    summary = run_batch(sample_tasks[:2], tmp_path, BatchOptions(radius_km=RADIUS), scheduler="serial")
+    assert sorted(p.name for p in summary.outputs) == ["national.csv", "national.parquet", "national_summary.xlsx"]
+    csv = pd.read_csv(tmp_path / "national.csv", dtype={"adcode": str})
+    assert csv["adcode"].tolist() == ["340102", "340103"]
+    sheets = pd.read_excel(tmp_path / "national_summary.xlsx", sheet_name=None)
+    assert list(sheets) == ["summary 汇总", "units 各单位", "failed 失败"]
+
+
+def test_a_failing_unit_is_recorded_and_the_batch_goes_on(sample_tasks, tmp_path):
+    broken = sample_tasks[1]
+    bad = UnitTask(broken.unit_id, broken.unit, broken.towns.drop(columns="population"), broken.branches)
+    tasks = [sample_tasks[0], bad, sample_tasks[2]]
+    summary = run_batch(tasks, tmp_path, BatchOptions(radius_km=RADIUS), scheduler="serial")
+    assert list(summary.failed) == [bad.unit_id]
+    assert "population" in summary.failed[bad.unit_id]
+    table = national_table(tmp_path).set_index("adcode")
+    assert table.loc[bad.unit_id, "status"] == "failed"
+    assert (table.drop(index=bad.unit_id)["status"] == "ok").all()
+    assert not finished(tmp_path, bad.unit_id) and finished(tmp_path, sample_tasks[2].unit_id)
+    again = run_batch(sample_tasks[:3], tmp_path, BatchOptions(radius_km=RADIUS), scheduler="serial")
+    assert again.computed == [bad.unit_id] and not again.failed  # fixed data: only the failed unit reruns
+
+
+def test_run_unit_never_raises_on_unexpected_errors(sample_tasks):
+    task = sample_tasks[0]
+    broken = UnitTask(task.unit_id, task.unit, task.towns.assign(geometry=None), task.branches)
+    outcome = run_unit(broken, BatchOptions(radius_km=RADIUS))
+    assert outcome.failed and outcome.row["reason"] and outcome.files == {}
+
+
+def test_interrupt_then_resume_recomputes_nothing_and_loses_nothing(national_tasks, tmp_path):
+    options = BatchOptions(radius_km=RADIUS, optimize=True)
+
+    def stop_after_five(done: int, total: int, outcome) -> None:
+        if done == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(BatchInterrupted) as stopped:
+        run_batch(national_tasks, tmp_path / "run", options, scheduler="serial", progress=stop_after_five)
+    first = stopped.value.summary.computed
+    assert len(first) == 5 and all(finished(tmp_path / "run", u) for u in first)
+    stamps = {u: (tmp_path / "run" / "units" / u / "done.json").stat().st_mtime_ns for u in first}
+    resumed = run_batch(national_tasks, tmp_path / "run", options, scheduler="serial")
+    assert sorted(resumed.skipped) == sorted(first)
+    assert sorted(resumed.computed) == sorted(t.unit_id for t in national_tasks if t.unit_id not in first)
+    assert {u: (tmp_path / "run" / "units" / u / "done.json").stat().st_mtime_ns for u in first} == stamps
+    run_batch(national_tasks, tmp_path / "straight", options, scheduler="serial")
+    pd.testing.assert_frame_equal(_table(tmp_path / "run"), _table(tmp_path / "straight"))
+
+
+def test_a_half_written_unit_counts_as_unfinished(sample_tasks, tmp_path):
+    run_batch(sample_tasks[:1], tmp_path, BatchOptions(radius_km=RADIUS), scheduler="serial")
+    folder = tmp_path / "units" / sample_tasks[0].unit_id
+    record = json.loads((folder / "done.json").read_text(encoding="utf-8"))
+    report = folder / next(iter(record["files"]))
+    report.write_bytes(report.read_bytes()[:10])  # a report cut short
+    assert not finished(tmp_path, sample_tasks[0].unit_id)
+    again = run_batch(sample_tasks[:1], tmp_path, BatchOptions(radius_km=RADIUS), scheduler="serial")
+    assert again.computed == [sample_tasks[0].unit_id] and finished(tmp_path, sample_tasks[0].unit_id)
+
+
+def test_killing_a_worker_mid_batch_loses_no_unit(sample_tasks, national_tasks, tmp_path):
+    tasks = sample_tasks + national_tasks
+    options = BatchOptions(radius_km=RADIUS, optimize=True)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local, \
+            distributed.Client(local) as client:
+        before = client.run(os.getpid)
+        victim = sorted(before.values())[0]
+        killed = []
+
+        def kill_one_worker(done: int, total: int, outcome) -> None:
+            if done == 1:
+                os.kill(victim, signal.SIGKILL)
+                killed.append(total - done)
+
+        summary = run_batch(tasks, tmp_path / "killed", options, client=client, progress=kill_one_worker)
+        after = client.run(os.getpid)
+    assert killed and killed[0] > 0  # units were still pending when the worker died
+    assert victim not in after.values()
+    assert not summary.failed and len(summary.computed) == len(tasks)
+    run_batch(tasks, tmp_path / "serial", options, scheduler="serial")
+    pd.testing.assert_frame_equal(_table(tmp_path / "killed"), _table(tmp_path / "serial"))
+
+
+def test_cli_batch_runs_resumes_and_reports_bad_input(tmp_path):
+    runner = CliRunner()
+    args = ["batch", "--units", str(sample_dir() / "counties.geojson"), "--data", str(sample_dir()),
+            "--out", str(tmp_path / "out"), "--scheduler", "serial", "--only", "34010"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    text = first.output.replace("\n", "")
+    assert "3 units: 3 computed" in text and "national.parquet" in text
+    second = runner.invoke(app, args)
+    assert "0 computed, 3 already finished" in second.output
+    missing = runner.invoke(app, ["batch", "--units", str(sample_dir() / "counties.geojson"),
+                                  "--data", str(tmp_path), "--out", str(tmp_path / "x")])
+    assert missing.exit_code == 2 and "no towns file" in missing.output and "Traceback" not in missing.output
+    none = runner.invoke(app, args[:-1] + ["99"])
+    assert none.exit_code == 2 and "no unit's adcode starts with 99" in none.output
