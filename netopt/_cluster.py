@@ -1,0 +1,29 @@
+"""The dask client a batch or tiled run works on: a given client, a running scheduler, or a LocalCluster."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from netopt._errors import NetoptError
+
+
+@contextmanager
+def dask_client(scheduler: str | None, workers: int | None, client=None) -> Iterator:
+    """`client` if given; else a Client of the scheduler at address `scheduler`; else a LocalCluster of `workers`
+    single-threaded processes (default one per core), closed on leaving."""
+    if client is not None:
+        yield client
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise NetoptError("runs on a cluster need dask.distributed: pip install 'netopt[batch]' "
+                          "(or use scheduler='serial')") from None
+    if scheduler:
+        with Client(scheduler) as remote:
+            yield remote
+        return
+    with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, Client(cluster) as local:
+        yield local
