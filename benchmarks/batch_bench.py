@@ -110,10 +110,10 @@ def main() -> None:
             print(rows[-1], flush=True)
     header = (f"# Batch runs: {rows[0].get('units', '?')} county-level units of China\n\n{machine()}. "
               "Each case in its own process; `units` counts county-level units, or population cells for the Hefei grid "
-              "cases (the whole-grid case is the speed-up baseline of the tiled ones). peak_rss_mb is the sum over the driver and its dask worker processes. "
+              "cases (their speed-up is relative to the tiled serial run). peak_rss_mb is the sum over the driver and its dask worker processes. "
               "seconds include reading the units and towns (read_seconds) and writing every unit's outputs and "
               "the national table. Rerun: `make bench-batch`.\n\n")
-    serial = {r["case"].split(",")[0]: r.get("seconds") for r in rows if r["case"].endswith(("serial", "coverage)"))}
+    serial = {r["case"].split(",")[0]: r.get("seconds") for r in rows if r["case"].endswith("serial")}
     for row in rows:
         base = serial.get(row["case"].split(",")[0])
         row["speedup_vs_serial"] = round(base / row["seconds"], 2) if base and row.get("seconds") else None
