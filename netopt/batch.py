@@ -171,6 +171,8 @@ def run_unit(task: UnitTask, options: BatchOptions) -> UnitOutcome:
         if options.plan_types:
             row.update(_type_plan(task, options, files))
         row["status"], row["reason"] = "ok", _notes(task)
+        if options.reports:
+            files["summary.html"] = _unit_page(task, row).encode("utf-8")
     except NetoptError as err:
         row["status"], row["reason"] = "failed", str(err).splitlines()[0]
         files = {}
@@ -288,6 +290,22 @@ def _type_plan(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) -
     counts = plan["type"].value_counts()
     return {"types_status": str(plan.attrs.get("status", "optimal")),
             **{f"types_{t}": int(counts.get(t, 0)) for t in ("comprehensive", "community", "inclusive", "light")}}
+
+
+def _unit_page(task: UnitTask, row: dict) -> str:
+    """Every unit's own page: its row of the national table and its towns (largest first)."""
+    from netopt.report import PAGE, _html_table
+
+    summary = pd.DataFrame([{k: v for k, v in row.items() if k not in ("status", "seconds")}]).T.reset_index()
+    summary.columns = ["indicator", "value"]
+    towns = pd.DataFrame(task.towns.drop(columns="geometry"))
+    towns = towns[[c for c in ("name", "region_type", "population") if c in towns]]
+    towns = towns.sort_values("population", ascending=False) if "population" in towns else towns
+    body = (f"<h2>概况 Summary</h2>{summary.to_html(index=False, border=0, classes='t', na_rep='')}"
+            f"<h2>乡镇 Towns ({len(towns)})</h2>{_html_table(towns)}")
+    note = "Town populations are estimated where the towns file says so (population_method). " + (row["reason"] or "")
+    return PAGE.format(title=f"{row.get('name', task.unit_id)} {task.unit_id} 单位诊断 Unit summary", body=body,
+                       note=note)
 
 
 def _notes(task: UnitTask) -> str:

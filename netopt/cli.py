@@ -458,6 +458,8 @@ def batch(
     core_km: float = typer.Option(1.2, help="Service radius in core urban towns, km."),
     county_km: float = typer.Option(3.5, help="Service radius elsewhere, km."),
     time_limit: float = typer.Option(60.0, help="Solver time limit per model and unit, seconds."),
+    units_per_task: Optional[int] = typer.Option(None, help="Units sent to a worker at a time (default: about eight "
+                                                 "tasks per worker, at most 50 units each)."),
 ) -> None:
     """Run the diagnosis (and optionally models and type plans) for every unit on dask; resumable."""
     def run() -> None:
@@ -469,7 +471,8 @@ def batch(
                                plan_types=plan_types, time_limit=time_limit)
         try:
             summary = _run_with_progress(lambda progress: run_batch(
-                tasks, out, options, scheduler=scheduler, workers=workers, progress=progress), len(tasks))
+                tasks, out, options, scheduler=scheduler, workers=workers, progress=progress,
+                units_per_task=units_per_task), len(tasks))
         except BatchInterrupted as stop:
             _fail(f"interrupted: {len(stop.summary.computed)} units saved this run; run the same command again "
                   "to resume", 130)

@@ -53,6 +53,8 @@ def test_sample_units_match_the_city_wide_diagnosis(sample_tasks, tmp_path):
     assert (table["status"] == "ok").all()
     reports = list((tmp_path / "units" / "340102").glob("county_340102_*"))
     assert sorted(p.suffix for p in reports) == [".html", ".xlsx"]
+    page = (tmp_path / "units" / "340102" / "summary.html").read_text(encoding="utf-8")
+    assert "瑶海区" in page and "coverage_rate_pct" in page and "明光路街道" in page
 
 
 def test_national_units_table_is_real_and_complete():
