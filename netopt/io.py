@@ -510,7 +510,8 @@ def _locate_unlinked_towns(counties: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) 
 def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
     """Write via a temporary file in the same folder, then rename: never leaves a half-written file."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
