@@ -1,7 +1,9 @@
 """The dask client a batch or tiled run works on: a given client, a running scheduler, or a LocalCluster."""
 from __future__ import annotations
 
+import logging
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,5 +27,13 @@ def dask_client(scheduler: str | None, workers: int | None, client=None) -> Iter
             yield remote
         return
     with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                      dashboard_address=":0") as cluster, Client(cluster) as local:
+                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, Client(cluster) as local:
         yield local
+
+
+def map_tasks(client, func, items: list, keys: list[str], **kwargs) -> list:
+    """client.map with each task's inputs inside the task: a worker that dies loses no input, so dask can rerun
+    its tasks elsewhere (scattered inputs would die with it). Hence no warning about the graph's size."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+        return client.map(func, items, key=keys, pure=False, **kwargs)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._cluster import dask_client
+from netopt._cluster import dask_client, map_tasks
 from netopt._errors import InputError, NetoptError, Problem
 from netopt.coverage import analyze_coverage
 from netopt.distance import nearest_site, pairs_within
@@ -377,6 +377,10 @@ def _json_value(value: object) -> object:
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
+def _failed_on_disk(out_dir: Path, unit_id: str) -> bool:
+    return (unit_dir(out_dir, unit_id) / FAILED_FILE).exists()
+
+
 def saved_row(out_dir: Path, unit_id: str) -> dict | None:
     folder = unit_dir(out_dir, unit_id)
     for name in (DONE_FILE, FAILED_FILE):
@@ -446,6 +450,8 @@ def run_batch(tasks: list[UnitTask], out_dir: str | os.PathLike, options: BatchO
                 progress(len(summary.computed), len(todo), outcome)
     except KeyboardInterrupt:
         summary.interrupted = True
+        saved = {t.unit_id for t in todo if finished(out, t.unit_id) or _failed_on_disk(out, t.unit_id)}
+        summary.computed += sorted(saved - set(summary.computed))  # saved just before the interrupt arrived
     _, summary.outputs = write_tables(out, [t.unit_id for t in tasks])
     summary.seconds = time.perf_counter() - started
     if summary.interrupted:
@@ -532,7 +538,7 @@ def _on_client(client, tasks: list[UnitTask], options: BatchOptions,
 
     chunks = _chunks(tasks, len(client.scheduler_info().get("workers", {})), units_per_task)
     keys = [f"units-{c[0].unit_id}-{len(c)}" for c in chunks]
-    futures = client.map(run_units, [pack(c) for c in chunks], options=options, key=keys, pure=False)
+    futures = map_tasks(client, run_units, [pack(c) for c in chunks], keys, options=options)
     by_key = dict(zip(keys, chunks))
     try:
         for future in as_completed(futures):

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import box
 
-from netopt._cluster import dask_client
+from netopt._cluster import dask_client, map_tasks
 from netopt._errors import InputError
 from netopt.distance import count_within, nearest_site
 from netopt.grid import GRID_METHOD, _square_grid, town_areas
@@ -147,7 +147,7 @@ def _tile_results(tasks: list[TileTask], scheduler: str | None, workers: int | N
 def _on_client(client, tasks: list[TileTask]) -> Iterator[tuple[str, pd.DataFrame]]:
     from dask.distributed import as_completed
 
-    futures = client.map(measure_tile, tasks, key=[f"tile-{t.key}" for t in tasks], pure=False)
+    futures = map_tasks(client, measure_tile, tasks, [f"tile-{t.key}" for t in tasks])
     keys = {f.key: t.key for f, t in zip(futures, tasks)}
     for future in as_completed(futures):
         yield keys[future.key], future.result()
