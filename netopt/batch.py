@@ -20,7 +20,7 @@ from netopt._cluster import dask_client, map_tasks
 from netopt._errors import InputError, NetoptError, Problem
 from netopt.coverage import analyze_coverage
 from netopt.distance import nearest_site, pairs_within
-from netopt.io import Dataset, read_branches, read_counties, read_towns, write_atomic
+from netopt.io import Dataset, read_branches, read_counties, read_towns, require_pyarrow, write_atomic
 from netopt.projection import metric_crs, xy_metres
 
 DONE_FILE = "done.json"
@@ -434,7 +434,7 @@ def run_batch(tasks: list[UnitTask], out_dir: str | os.PathLike, options: BatchO
     """
     options = options or BatchOptions()
     _check_distinct(tasks)
-    _require_parquet()
+    require_pyarrow("the national table")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -457,14 +457,6 @@ def run_batch(tasks: list[UnitTask], out_dir: str | os.PathLike, options: BatchO
     if summary.interrupted:
         raise BatchInterrupted(summary)
     return summary
-
-
-def _require_parquet() -> None:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise NetoptError("the national table is written as Parquet too, which needs pyarrow: "
-                          "pip install 'netopt[batch]'") from None
 
 
 def _check_distinct(tasks: list[UnitTask]) -> None:

@@ -160,6 +160,10 @@ def analyze(
     mode: str = typer.Option("drive", help="Travel mode: drive or walk."),
     grid_km: Optional[float] = typer.Option(None, help="Measure on a population grid of this cell size (km) instead of town points."),
     h3: Optional[int] = typer.Option(None, help="Measure on H3 cells of this resolution (e.g. 8) instead of town points."),
+    tile_km: Optional[float] = typer.Option(None, help="With --grid-km: very large cities, made and measured in tiles "
+                                            "of this size (km) so memory stays bounded; totals by county and region."),
+    workers: Optional[int] = typer.Option(None, help="With --tile-km: measure the tiles on a dask LocalCluster of N "
+                                          "worker processes (default: in this process)."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """Coverage diagnosis: coverage, density, residents per branch and underserved towns, by county and region."""
@@ -168,9 +172,36 @@ def analyze(
         if minutes is not None and radius_km is None and not any((core_km, county_km, fringe_km)):
             radius = None
         ds, source = _load(data, coords)
+        if tile_km is not None:
+            _diagnose_tiled(ds, source, out, radius, grid_km, tile_km, workers, network or minutes or h3)
+            return
         _diagnose(ds, source, out, radius_km=radius, radius_min=minutes, network=network, mode=mode, grid_km=grid_km,
                   h3=h3)
     _guard(run)
+
+
+def _diagnose_tiled(ds: Dataset, source: str, out: Path, radius_km, grid_km: Optional[float], tile_km: float,
+                    workers: Optional[int], unsupported) -> None:
+    from netopt.tiles import tiled_grid_coverage
+
+    if grid_km is None or unsupported:
+        raise InputError("--tile-km works with --grid-km and straight-line radii (not --minutes, --network or --h3)",
+                         file="command line")
+    with console.status(f"Measuring {grid_km:g} km cells in {tile_km:g} km tiles 分块计算…"):
+        tiled = tiled_grid_coverage(ds, radius_km, cell_km=grid_km, tile_km=tile_km,
+                                    scheduler="serial" if workers is None else None, workers=workers,
+                                    cells_dir=out / "cells")
+    table = Table(title=f"Coverage by town region type 覆盖诊断 — {source}, {tiled.cells:,} cells in {tiled.tiles} tiles")
+    for col in ("区域 region", "万人", "覆盖率"):
+        table.add_column(col, justify="right")
+    for row in tiled.by_region.itertuples():
+        table.add_row(str(row.region_type), f"{row.population_wan:,.1f}", f"{row.coverage_rate_pct:.1f}%")
+    console.print(table)
+    sheets = {"by_county": tiled.by_county, "by_region": tiled.by_region}
+    written = [write_atomic(out / f"coverage_tiled_{name}.csv",
+                            lambda p, t=t: t.to_csv(p, index=False, encoding="utf-8-sig")) for name, t in sheets.items()]
+    console.print(f"Wrote {', '.join(p.name for p in written)} and {len(tiled.cell_files)} tile files in "
+                  f"{out / 'cells'} (Parquet, one row per cell)")
 
 
 def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | None, radius_min: float | None = None,

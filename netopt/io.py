@@ -18,7 +18,7 @@ import shapely
 from pyproj import CRS, Geod
 
 from netopt import _schema as sc
-from netopt._errors import InputError, Problem
+from netopt._errors import InputError, NetoptError, Problem
 from netopt.coords import normalize_coord_system, to_wgs84
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
@@ -506,6 +506,14 @@ def _locate_unlinked_towns(counties: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) 
 
 
 # ----------------------------------------------------------------------------- safe writing
+
+def require_pyarrow(what: str) -> None:
+    """Parquet output needs pyarrow (the 'batch' extra): say so plainly instead of failing mid-run."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise NetoptError(f"{what} is written as Parquet, which needs pyarrow: pip install 'netopt[batch]'") from None
+
 
 def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
     """Write via a temporary file in the same folder, then rename: never leaves a half-written file."""

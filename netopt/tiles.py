@@ -16,7 +16,7 @@ from netopt._cluster import dask_client, map_tasks
 from netopt._errors import InputError
 from netopt.distance import count_within, nearest_site
 from netopt.grid import GRID_METHOD, _square_grid, town_areas
-from netopt.io import Dataset, write_atomic
+from netopt.io import Dataset, require_pyarrow, write_atomic
 from netopt.projection import metric_crs, xy_metres
 
 AREA_COLUMNS = ["town_id", "name", "county", "county_id", "region_type", "population", "town_area", "geometry"]
@@ -59,6 +59,8 @@ def tiled_grid_coverage(ds: Dataset, radius_km: dict[str, float] | float, cell_k
     address; or pass a dask `client`. cells_dir: also write each tile's cells (Parquet, lon/lat of each cell's
     representative point, population, nearest branch km, covered) there.
     """
+    if cells_dir is not None:
+        require_pyarrow("each tile's cells")
     tasks = tile_tasks(ds, radius_km, cell_km, tile_km)
     parts, files = [], []
     for key, cells in _tile_results(tasks, scheduler, workers, client):
