@@ -142,6 +142,23 @@ def test_benders_matches_brute_force(instance):
     assert raw.objective == pytest.approx(brute.pmedian(cost, weights, p), abs=1e-6)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_benders_probing_from_a_poor_start_keeps_the_optimum(seed):
+    """Medium instances where probing closes sites (y_j = 1 bounds reach the warm start's cost) and the MIP
+    master then branches: the optimum must survive whatever the start."""
+    from netopt.models.median import benders_pmedian
+
+    rng = np.random.default_rng(seed)
+    demand, sites = rng.uniform(0, 50, (40, 2)), rng.uniform(0, 50, (16, 2))
+    cost = np.hypot(demand[:, None, 0] - sites[None, :, 0], demand[:, None, 1] - sites[None, :, 1]).round()
+    weights = rng.integers(1, 9, 40).astype(float)
+    p = int(rng.integers(2, 5))
+    start = rng.choice(16, p, replace=False)
+    raw = benders_pmedian(cost, weights, p, np.array([], int), start, True)
+    assert raw.status == "optimal"
+    assert raw.objective == pytest.approx(brute.pmedian(cost, weights, p))
+
+
 def test_time_limit_gives_a_feasible_plan_with_bound_and_gap():
     rng = np.random.default_rng(11)
     pts = rng.uniform(0, 100, (400, 2))
