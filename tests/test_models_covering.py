@@ -100,3 +100,68 @@ def test_county_minimum_without_candidates_is_explained():
     A = np.ones((3, 2), bool)
     result = MCLP.from_coverage(A, 2, county=["a", "b"], county_min={"a": 2}).solve()
     assert result.status == "infeasible" and "county 'a' needs 2 open sites but has only 1" in result.reason
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_lp_multipliers_give_the_lp_bound_with_fixed_and_forbidden_sites(seed):
+    from scipy.optimize import linprog
+
+    from netopt.models._covering_lp import lagrangian_site_tests, mclp_lp_multipliers
+
+    rng = np.random.default_rng(seed)
+    k, m, p = 60, 12, 4
+    A = sp.csr_matrix((rng.random((k, m)) < 0.25).astype(float))
+    w = rng.integers(1, 20, k).astype(float)
+    fixed, forbidden = np.array([seed % m]), np.array([(seed + 5) % m])
+    lam, y = mclp_lp_multipliers(A, w, p, fixed, forbidden)
+    closed, must = np.zeros(m, bool), np.zeros(m, bool)
+    closed[forbidden], must[fixed] = True, True
+    bound = lagrangian_site_tests(A.tocsc(), w, lam, p, closed, must)[0]
+    # the compact LP (y, z): max Σ w z, z ≤ A y, Σ y = p, fixed y = 1, forbidden y = 0
+    c = np.concatenate([np.zeros(m), -w])
+    A_ub = sp.hstack([-A, sp.identity(k)]).toarray()
+    bounds = [(1, 1) if j in fixed else (0, 0) if j in forbidden else (0, 1) for j in range(m)] + [(0, 1)] * k
+    lp = linprog(c, A_ub=A_ub, b_ub=np.zeros(k), A_eq=np.concatenate([np.ones(m), np.zeros(k)])[None, :],
+                 b_eq=[p], bounds=bounds, method="highs")
+    assert bound == pytest.approx(-lp.fun, rel=1e-7)
+    assert y.sum() == pytest.approx(p) and y[fixed] == 1 and y[forbidden] == 0
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_mclp_with_lp_fixing_and_support_search_matches_brute_force(seed):
+    """Instances big enough that the LP support search and the bound's site fixing run."""
+    rng = np.random.default_rng(seed)
+    demand, sites = rng.uniform(0, 30, (400, 2)), rng.uniform(0, 30, (22, 2))
+    A = np.hypot(demand[:, None, 0] - sites[None, :, 0], demand[:, None, 1] - sites[None, :, 1]) <= 6.0
+    weights = rng.integers(1, 50, 400).astype(float)
+    p = int(rng.integers(2, 5))
+    result = MCLP.from_coverage(A, p, weights=weights).solve()
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(brute.mclp(A, weights, p))
+    assert result.details["sites_after_reduction"] <= 22
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_sites_fixed_by_the_lp_bound_cannot_improve_on_the_incumbent(seed):
+    """From a deliberately poor incumbent: every closed site is in no better plan, every opened one in all."""
+    from itertools import combinations
+
+    from netopt.models._covering_lp import mclp_lp_multipliers
+    from netopt.models.covering import mclp_lagrangian_reduction
+
+    rng = np.random.default_rng(seed)
+    k, m, p = 80, 12, 3
+    A = sp.csr_matrix((rng.random((k, m)) < 0.2).astype(float))
+    w = rng.integers(1, 30, k).astype(float)
+    plans = {sites: float(w @ (A[:, list(sites)].sum(axis=1).A1 > 0)) for sites in combinations(range(m), p)}
+    best = max(plans.values())
+    incumbent = max((s for s in plans if plans[s] < best), key=plans.get)  # the runner-up: not optimal
+    lower = plans[incumbent]
+    lam, _ = mclp_lp_multipliers(A, w, p, np.array([], int), np.array([], int))
+    _, closed, opened = mclp_lagrangian_reduction(A, w, p, lower, np.array([], int), np.array([], int),
+                                                  np.array(incumbent), True, iterations=1, lam=lam)
+    better = [sites for sites, value in plans.items() if value > lower]
+    assert better and (closed.any() or opened.any())
+    for sites in better:
+        assert not closed[list(sites)].any()
+        assert set(np.flatnonzero(opened)) <= set(sites)

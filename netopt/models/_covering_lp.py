@@ -1,0 +1,73 @@
+"""MCLP's LP bound solved through its dual (one row per site), and the site fixing its multipliers prove."""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def mclp_lp_multipliers(A: sp.csr_matrix, weights: np.ndarray, p: int, fixed: np.ndarray, forbidden: np.ndarray,
+                        exactly_p: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """LP-optimal multipliers λ of MCLP's coverage rows (z_i ≤ Σ_j a_ij y_j) and the LP's site values y.
+
+    Solved as the LP dual  min Σ_i (w_i − λ_i) + p·η + Σ_j π_j  s.t.  η + π_j ≥ Σ_i a_ij λ_i,
+    0 ≤ λ ≤ w, π ≥ 0: one row per site, so the simplex basis is as small as the number of sites, where the primal has one row
+    per distinct demand row (100,000 demand points x 2,000 sites: 1.5 s instead of minutes). Demand already
+    covered by a fixed site gets λ = 0 (it is covered whatever else opens); forbidden sites have no row.
+    """
+    import highspy
+
+    from netopt.models._milp import _quiet_highs
+
+    k, m = A.shape
+    csc = A.tocsc()
+    lam, y = np.zeros(k), np.zeros(m)
+    y[fixed] = 1.0
+    free_rows = np.asarray(csc[:, fixed].sum(axis=1)).ravel() == 0 if len(fixed) else np.ones(k, bool)
+    sites = np.setdiff1d(np.arange(m), np.concatenate([fixed, forbidden]).astype(int))
+    left = p - len(fixed)
+    if left <= 0 or len(sites) == 0 or not free_rows.any():
+        return lam, y
+    rows = np.flatnonzero(free_rows)
+    sub = csc[rows][:, sites].astype(float)
+    k_free, m_free = sub.shape
+    dual = sp.hstack([-sub.T.tocsr(), sp.csr_matrix(np.ones((m_free, 1))), sp.identity(m_free, format="csr")]).tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = k_free + 1 + m_free, m_free
+    lp.col_cost_ = np.concatenate([-np.ones(k_free), [float(left)], np.ones(m_free)])
+    lp.col_lower_ = np.concatenate([np.zeros(k_free), [-highspy.kHighsInf if exactly_p else 0.0], np.zeros(m_free)])
+    lp.col_upper_ = np.concatenate([weights[rows], np.full(m_free + 1, highspy.kHighsInf)])
+    lp.row_lower_, lp.row_upper_ = np.zeros(m_free), np.full(m_free, highspy.kHighsInf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = dual.indptr, dual.indices, dual.data
+    highs = _quiet_highs(highspy)
+    highs.setOptionValue("solver", "simplex")
+    highs.passModel(lp)
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return lam, y  # λ = 0 still gives a valid (weak) bound
+    solution = highs.getSolution()
+    lam[rows] = np.clip(np.asarray(solution.col_value[:k_free]), 0.0, weights[rows])
+    y[sites] = np.clip(np.abs(np.asarray(solution.row_dual)), 0.0, 1.0)
+    return lam, y
+
+
+def lagrangian_site_tests(csc: sp.csc_matrix, weights: np.ndarray, lam: np.ndarray, p: int, closed: np.ndarray,
+                          must: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """The Lagrangian bound at λ and, per site, the best any plan can cover when that site is forced open
+    (`with_site`) or shut (`without_site`). Bound: Σ_i max(0, w_i − λ_i) + the p largest s_j = Σ_i a_ij λ_i
+    over sites that may open, fixed sites first. Valid for every λ ≥ 0.
+    Returns (bound, chosen sites, with_site, without_site); with_site = −inf for closed sites."""
+    s = np.asarray(csc.T @ lam).ravel()
+    score = np.where(closed, -np.inf, np.where(must, np.inf, s))
+    ranked = np.argsort(-score, kind="stable")
+    chosen = ranked[:p]
+    base = float(np.maximum(0.0, weights - lam).sum())
+    bound = base + float(s[chosen].sum()) if not closed[chosen].any() else -np.inf
+    swappable = chosen[~must[chosen]]
+    weakest = float(s[swappable].min()) if len(swappable) else np.inf
+    runner_up = float(s[ranked[p]]) if len(ranked) > p and np.isfinite(score[ranked[p]]) else -np.inf
+    with_site = np.where(closed, -np.inf, bound - weakest + s)
+    with_site[chosen] = bound
+    without_site = np.full(len(s), bound)
+    without_site[swappable] = bound - s[swappable] + runner_up
+    return bound, chosen, with_site, without_site
