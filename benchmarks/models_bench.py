@@ -198,14 +198,15 @@ def run_one(name: str, who: str) -> dict:
     return out
 
 
-def run_case(name: str) -> list[dict]:
+def run_case(name: str, only_netopt: bool = False) -> list[dict]:
     kind, _, theirs, known, reads = case_inputs(name)
     rows = []
     others = (["spopt"] if theirs is not None and name not in SPOPT_SKIP else []) + \
         (["textbook_highs"] if name in TEXTBOOK else [])
-    for who in ["netopt"] + others:
+    for who in ["netopt"] + ([] if only_netopt else others):
         row = run_isolated([__file__, "--one", name, who], TIMEOUT_S)
-        row.update(case=name, model=kind, implementation=who, known_value=known, objective_reads=reads)
+        row.update(case=name, model=kind, implementation=who, known_value=known, objective_reads=reads,
+                   run_date=time.strftime("%Y-%m-%d"))
         print(json.dumps(row, default=str), flush=True)
         rows.append(row)
     return rows
@@ -216,10 +217,15 @@ def write_tables(rows: list[dict]) -> None:
         if isinstance(row.get("details"), dict):
             row["details"] = json.dumps(row["details"])
     columns = ["case", "model", "implementation", "status", "objective", "known_value", "seconds", "peak_rss_mb",
-               "x_slower_than_netopt", "objective_reads", "details", "error"]
+               "x_slower_than_netopt", "run_date", "objective_reads", "details", "error"]
+    for row in rows:
+        if not isinstance(row.get("run_date"), str):
+            row["run_date"] = "2026-11-24"  # rows written before the column existed
     header = (f"# Location models benchmark\n\nMachine: {machine()}. netopt and pysal spopt "
               "(with pulp's HiGHS) on the same instances, each run in its own process; seconds include building "
-              "the model. `known_value` is the published optimum (../shared/bench/known_values.csv).\n\n"
+              "the model. `known_value` is the published optimum (../shared/bench/known_values.csv). `run_date`: "
+              "`--netopt-only` reruns netopt's rows after a change and keeps the others' earlier rows, so a "
+              "case's rows may come from runs on different days (same machine).\n\n"
               "Note on sf_lscpb_5000: spopt's LSCP-B leaves the backup variable free for demand points that only one "
               "site can cover, so its 81.46 % counts 22 such points as backed up. netopt's optimum has 145 of 205 "
               "points truly covered twice (70.73 %, in `details`); adding the 22 points gives spopt's 81.46 % "
@@ -231,19 +237,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--one", nargs=2, metavar=("CASE", "WHO"))
     parser.add_argument("--only", nargs="*", default=CASES)
+    parser.add_argument("--netopt-only", action="store_true",
+                        help="rerun netopt's rows only, keeping the other implementations' earlier rows")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(*args.one), default=str))
         return
-    rows = [row for name in args.only for row in run_case(name)]
-    if args.only != CASES and (RESULTS / "models.csv").exists():  # refresh some cases, keep the others
+    rows = [row for name in args.only for row in run_case(name, args.netopt_only)]
+    if (args.only != CASES or args.netopt_only) and (RESULTS / "models.csv").exists():  # keep the other rows
         import pandas as pd
 
         old = pd.read_csv(RESULTS / "models.csv").drop(columns=["x_slower_than_netopt"])
-        old = old[~old["case"].isin(args.only)]
+        replaced = old["case"].isin(args.only) & (old["implementation"].eq("netopt") | (not args.netopt_only))
+        old = old[~replaced]
         rows = old.to_dict("records") + rows
         order = {name: i for i, name in enumerate(CASES)}
-        rows.sort(key=lambda r: order.get(r["case"], len(order)))
+        who = ["netopt", "spopt", "textbook_highs"]
+        rows.sort(key=lambda r: (order.get(r["case"], len(order)), who.index(r["implementation"])))
     write_tables(rows)
 
 

@@ -102,16 +102,20 @@ def test_county_minimum_without_candidates_is_explained():
     assert result.status == "infeasible" and "county 'a' needs 2 open sites but has only 1" in result.reason
 
 
+def _random_coverage(seed: int, k: int, m: int, density: float, top_weight: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    A = sp.csr_matrix((rng.random((k, m)) < density).astype(float))
+    return A, rng.integers(1, top_weight, k).astype(float)
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_lp_multipliers_give_the_lp_bound_with_fixed_and_forbidden_sites(seed):
     from scipy.optimize import linprog
 
     from netopt.models._covering_lp import lagrangian_site_tests, mclp_lp_multipliers
 
-    rng = np.random.default_rng(seed)
     k, m, p = 60, 12, 4
-    A = sp.csr_matrix((rng.random((k, m)) < 0.25).astype(float))
-    w = rng.integers(1, 20, k).astype(float)
+    A, w = _random_coverage(seed, k, m, 0.25, 20)
     fixed, forbidden = np.array([seed % m]), np.array([(seed + 5) % m])
     lam, y = mclp_lp_multipliers(A, w, p, fixed, forbidden)
     closed, must = np.zeros(m, bool), np.zeros(m, bool)
@@ -149,10 +153,8 @@ def test_sites_fixed_by_the_lp_bound_cannot_improve_on_the_incumbent(seed):
     from netopt.models._covering_lp import mclp_lp_multipliers
     from netopt.models.covering import mclp_lagrangian_reduction
 
-    rng = np.random.default_rng(seed)
     k, m, p = 80, 12, 3
-    A = sp.csr_matrix((rng.random((k, m)) < 0.2).astype(float))
-    w = rng.integers(1, 30, k).astype(float)
+    A, w = _random_coverage(seed, k, m, 0.2, 30)
     plans = {sites: float(w @ (A[:, list(sites)].sum(axis=1).A1 > 0)) for sites in combinations(range(m), p)}
     best = max(plans.values())
     incumbent = max((s for s in plans if plans[s] < best), key=plans.get)  # the runner-up: not optimal
