@@ -6,13 +6,16 @@ import scipy.sparse as sp
 
 
 def mclp_lp_multipliers(A: sp.csr_matrix, weights: np.ndarray, p: int, fixed: np.ndarray, forbidden: np.ndarray,
-                        exactly_p: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                        exactly_p: bool = True, seconds: float | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """LP-optimal multipliers λ of MCLP's coverage rows (z_i ≤ Σ_j a_ij y_j) and the LP's site values y.
 
     Solved as the LP dual  min Σ_i (w_i − λ_i) + p·η + Σ_j π_j  s.t.  η + π_j ≥ Σ_i a_ij λ_i,
-    0 ≤ λ ≤ w, π ≥ 0: one row per site, so the simplex basis is as small as the number of sites, where the primal has one row
-    per distinct demand row (100,000 demand points x 2,000 sites: 1.5 s instead of minutes). Demand already
-    covered by a fixed site gets λ = 0 (it is covered whatever else opens); forbidden sites have no row.
+    0 ≤ λ ≤ w, π ≥ 0: one row per site, so the simplex basis is as small as the number of sites, where the
+    primal has one row per distinct demand row (100,000 uniform demand points x 2,000 sites: 1.5 s instead of
+    minutes). Demand covered by a fixed site gets λ = 0 (it is covered whatever else opens); forbidden sites
+    have no row.
+    Dense, heavily overlapping coverage is slower (Hefei's 0.1 km grid, 85,102 rows: 115 s); None when the
+    LP is not solved within `seconds`.
     """
     import highspy
 
@@ -41,10 +44,12 @@ def mclp_lp_multipliers(A: sp.csr_matrix, weights: np.ndarray, p: int, fixed: np
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = dual.indptr, dual.indices, dual.data
     highs = _quiet_highs(highspy)
     highs.setOptionValue("solver", "simplex")
+    if seconds is not None:
+        highs.setOptionValue("time_limit", float(seconds))
     highs.passModel(lp)
     highs.run()
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return lam, y  # λ = 0 still gives a valid (weak) bound
+        return None
     solution = highs.getSolution()
     lam[rows] = np.clip(np.asarray(solution.col_value[:k_free]), 0.0, weights[rows])
     y[sites] = np.clip(np.abs(np.asarray(solution.row_dual)), 0.0, 1.0)

@@ -183,6 +183,14 @@ def greedy_cover(A: sp.csr_matrix, cost: np.ndarray, rules: SiteRules) -> np.nda
 # of it (measured on 100,000 x 2,000: it finds in a minute what the whole model does not find in five)
 SUPPORT_SEARCH_SECONDS = 20.0
 SUPPORT_SEARCH_SHARE = 0.4
+INTERCHANGE_SHARE = 0.1  # of a time limit, at most, for the first incumbent's swap search
+LP_SHARE = 0.5  # of the time left, at most, for the LP; past it the subgradient bound is used instead
+
+
+def _deadline(time_limit: float | None, t0: float, share: float) -> float | None:
+    """The perf_counter time at which a stage may use no more of the time left."""
+    left = _seconds_left(time_limit, t0)
+    return None if left is None else time.perf_counter() + share * left
 
 
 def _seconds_left(time_limit: float | None, t0: float) -> float | None:
@@ -273,7 +281,7 @@ class MCLP(_Covering):
         if not (plain and warm_start) or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         t0 = time.perf_counter()
-        start, lower = self._heuristic()
+        start, lower = self._heuristic(_deadline(time_limit, t0, INTERCHANGE_SHARE))
         if start is None:
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         m = self.A.shape[1]
@@ -282,12 +290,16 @@ class MCLP(_Covering):
         weights = self.unique_weights * (1.0 + self.backup_weight)  # an upper bound also when backups count
         lam = None
         if self.backup_weight == 0:
-            lam, y_lp = mclp_lp_multipliers(self.unique, weights, self.p, self.rules.fixed, self.rules.forbidden,
-                                            self.exactly_p)
-            incumbent, lower = self._support_search(y_lp, incumbent, lower, _seconds_left(time_limit, t0))
+            left = _seconds_left(time_limit, t0)
+            lp = mclp_lp_multipliers(self.unique, weights, self.p, self.rules.fixed, self.rules.forbidden,
+                                     self.exactly_p, None if left is None else LP_SHARE * left)
+            if lp is not None:
+                lam, y_lp = lp
+                incumbent, lower = self._support_search(y_lp, incumbent, lower, _seconds_left(time_limit, t0))
         upper, closed, opened = mclp_lagrangian_reduction(self.unique, weights, self.p, lower, self.rules.fixed,
                                                           self.rules.forbidden, incumbent, integral,
-                                                          iterations=2000 if lam is None else 1, lam=lam)
+                                                          iterations=2000 if lam is None else 1, lam=lam,
+                                                          deadline=_deadline(time_limit, t0, LP_SHARE))
         keep = np.flatnonzero(~closed)
         reduced = MCLP(self.A[:, keep], self.p, self.weights,
                        SiteRules(len(keep), fixed=np.searchsorted(keep, np.union1d(self.rules.fixed,
@@ -335,7 +347,7 @@ class MCLP(_Covering):
             return f"p={self.p} sites cannot cover every demand point under the site rules (see LSCP for the minimum)"
         return self.rules.explain(self.p) or "the site rules cannot all be met with p sites"
 
-    def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
+    def _heuristic(self, deadline: float | None = None) -> tuple[np.ndarray | None, float | None]:
         if self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None or self.cover_all:
             return None, None
         if self._start_sites is not None:
@@ -346,7 +358,7 @@ class MCLP(_Covering):
         if y is None:
             return None, None
         if self.backup_weight == 0:
-            y = max_cover_interchange(self.unique, self.unique_weights, y, self.rules)
+            y = max_cover_interchange(self.unique, self.unique_weights, y, self.rules, deadline=deadline)
         return self._vector(y), self._value(y)
 
     def _vector(self, y: np.ndarray) -> np.ndarray:
@@ -399,32 +411,32 @@ def greedy_max_cover(A: sp.csr_matrix, weights: np.ndarray, p: int, rules: SiteR
 
 
 def max_cover_interchange(A: sp.csr_matrix, weights: np.ndarray, y: np.ndarray, rules: SiteRules,
-                          max_rounds: int = 500) -> np.ndarray:
-    """Swap an open site for a closed one while the best swap covers more weight (fixed sites stay)."""
+                          max_rounds: int = 500, deadline: float | None = None) -> np.ndarray:
+    """Swap an open site for a closed one while the best swap covers more weight (fixed sites stay); every
+    swap of a round is priced at once (one sparse x dense product); stops at `deadline` (perf_counter)."""
     y = y.copy()
     csc = A.tocsc()
     allowed = np.ones(A.shape[1], bool)
     allowed[rules.forbidden] = False
-    movable = np.setdiff1d(np.arange(A.shape[1]), rules.fixed)
+    movable = np.ones(A.shape[1], bool)
+    movable[rules.fixed] = False
     for _ in range(max_rounds):
+        if deadline is not None and time.perf_counter() > deadline:
+            return y
         count = np.asarray(A @ y).ravel()
         gain_free = np.asarray(csc.T @ (weights * (count == 0))).ravel()
         once = weights * (count == 1)
-        best, swap = 1e-9, None
-        closed = allowed & (y == 0)
-        for r in np.flatnonzero(y > 0.5):
-            if r not in movable:
-                continue
-            column = np.asarray(csc[:, r].todense()).ravel()
-            loss = float(once @ column)
-            overlap = np.asarray(csc.T @ (once * column)).ravel()
-            delta = np.where(closed, gain_free + overlap - loss, -np.inf)
-            a = int(np.argmax(delta))
-            if delta[a] > best:
-                best, swap = float(delta[a]), (r, a)
-        if swap is None:
+        out = np.flatnonzero((y > 0.5) & movable)
+        if len(out) == 0:
             return y
-        y[swap[0]], y[swap[1]] = 0.0, 1.0
+        columns = csc[:, out].toarray()
+        loss = once @ columns  # weight only site r covers, lost when r closes
+        overlap = np.asarray(csc.T @ (once[:, None] * columns))  # of that, what the new site a covers again
+        delta = np.where((allowed & (y == 0))[None, :], gain_free[None, :] + overlap.T - loss[:, None], -np.inf)
+        r, a = np.unravel_index(int(np.argmax(delta)), delta.shape)
+        if not delta[r, a] > 1e-9:
+            return y
+        y[out[r]], y[a] = 0.0, 1.0
     return y
 
 
@@ -436,7 +448,8 @@ def _positions(frame, value) -> np.ndarray:
 
 def mclp_lagrangian_reduction(A: sp.csr_matrix, weights: np.ndarray, p: int, lower: float, fixed: np.ndarray,
                               forbidden: np.ndarray, protect: np.ndarray, integral: bool, iterations: int = 2000,
-                              lam: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray]:
+                              lam: np.ndarray | None = None,
+                              deadline: float | None = None) -> tuple[float, np.ndarray, np.ndarray]:
     """Lagrangian upper bound of MCLP (coverage links relaxed) and the sites it fixes, by subgradient from `lam`
     (or from w/2); with LP-optimal multipliers one iteration gives the LP bound.
 
@@ -468,7 +481,7 @@ def mclp_lagrangian_reduction(A: sp.csr_matrix, weights: np.ndarray, p: int, low
         newly[chosen] = False
         closed |= newly
         opened |= incumbent & ~must & (without_site < lower + slack)
-        if step < 1e-4 or best < lower + slack:
+        if step < 1e-4 or best < lower + slack or (deadline is not None and time.perf_counter() > deadline):
             break
         covered = np.asarray(A[:, chosen].sum(axis=1)).ravel()
         grad = covered - (weights > lam)
