@@ -1,0 +1,82 @@
+"""The OR-Library readers of benchmarks/: the shared files read right, broken files give clear errors."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.orlib import OrlibFormatError, read_cap, read_pmed, read_scp, read_swain
+
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
+needs_bench = pytest.mark.skipif(not BENCH.exists(), reason="../shared/bench not present")
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_pmed_keeps_the_last_of_repeated_edges_and_takes_shortest_paths(tmp_path: Path) -> None:
+    path = _write(tmp_path, "tiny.txt", "3 4 1\n1 2 5\n2 3 1\n1 2 9\n1 3 20\n")
+    cost, p = read_pmed(path)
+    assert p == 1
+    assert cost[0, 1] == 9 and cost[0, 2] == 10 and cost[2, 0] == 10 and cost[1, 2] == 1
+
+
+def test_truncated_pmed_names_the_file_and_what_is_missing(tmp_path: Path) -> None:
+    path = _write(tmp_path, "pmed38.txt", "900 8100 5\n1 2 30\n2 3 40\n")
+    with pytest.raises(OrlibFormatError, match=r"pmed38\.txt: the file ends at line 3 .*8100 edges.*truncated"):
+        read_pmed(path)
+
+
+def test_word_in_place_of_a_number_names_its_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "bad.txt", "3 2 1\n1 2 5\n2 x 1\n")
+    with pytest.raises(OrlibFormatError, match=r"bad\.txt, line 3: 'x' is not a number"):
+        read_pmed(path)
+
+
+def test_edge_to_a_vertex_that_does_not_exist(tmp_path: Path) -> None:
+    path = _write(tmp_path, "bad.txt", "3 1 1\n1 4 5\n")
+    with pytest.raises(OrlibFormatError, match=r"edge ends must lie in 1\.\.3"):
+        read_pmed(path)
+
+
+def test_cap_with_the_word_capacity_needs_a_capacity(tmp_path: Path) -> None:
+    text = "2 2\ncapacity 10\ncapacity 20\n5 1 2\n7 3 4\n"
+    path = _write(tmp_path, "capx.txt", text)
+    with pytest.raises(OrlibFormatError, match="give the capacity"):
+        read_cap(path)
+    data = read_cap(path, capacity=8000)
+    assert data["capacity"].tolist() == [8000, 8000] and data["fixed_cost"].tolist() == [10, 20]
+    assert data["demand"].tolist() == [5, 7] and data["allocation_cost"].tolist() == [[1, 2], [3, 4]]
+
+
+def test_truncated_scp_names_the_row(tmp_path: Path) -> None:
+    path = _write(tmp_path, "scp.txt", "2 3\n1 1 1\n2 1 3\n3 1\n")
+    with pytest.raises(OrlibFormatError, match=r"columns covering row 2"):
+        read_scp(path)
+
+
+def test_scp_column_out_of_range(tmp_path: Path) -> None:
+    path = _write(tmp_path, "scp.txt", "1 3\n1 1 1\n1 4\n")
+    with pytest.raises(OrlibFormatError, match=r"column numbers must lie in 1\.\.3"):
+        read_scp(path)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(OrlibFormatError, match="cannot read it"):
+        read_scp(tmp_path / "nowhere.txt")
+
+
+@needs_bench
+def test_shared_files_read_to_their_documented_sizes() -> None:
+    cost, p = read_pmed(BENCH / "orlib_pmed" / "pmed1.txt")
+    assert cost.shape == (100, 100) and p == 5 and np.isfinite(cost).all()
+    A, column_cost = read_scp(BENCH / "orlib_scp" / "scp41.txt")
+    assert A.shape == (200, 1000) and len(column_cost) == 1000 and (A.sum(axis=1) > 0).all()
+    data = read_cap(BENCH / "orlib_cap" / "cap41.txt")
+    assert data["allocation_cost"].shape == (50, 16)
+    xy, demand = read_swain(BENCH / "swain" / "swain.txt")
+    assert xy.shape == (55, 2) and demand.sum() > 0
