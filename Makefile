@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-browser bench bench-coverage bench-models bench-batch sample units clean
+.PHONY: demo test test-slow test-browser bench bench-coverage bench-models bench-batch bench-orlib sample units clean
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BIN)/python:
@@ -49,6 +49,10 @@ bench-coverage: $(BENCH_STAMP)
 
 bench-batch: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/batch_bench.py
+
+# every OR-Library pmed/cap/scp file in a folder against its published optimum: make bench-orlib ORLIB=DIR
+bench-orlib: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/orlib_suite.py $(ORLIB) $(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT))
 
 sample: $(STAMP)
 	$(BIN)/python data/build_sample.py

@@ -80,3 +80,33 @@ def test_shared_files_read_to_their_documented_sizes() -> None:
     assert data["allocation_cost"].shape == (50, 16)
     xy, demand = read_swain(BENCH / "swain" / "swain.txt")
     assert xy.shape == (55, 2) and demand.sum() > 0
+
+
+@needs_bench
+def test_suite_finds_the_files_and_checks_them_against_the_published_optima(tmp_path: Path) -> None:
+    from benchmarks.orlib_suite import instances, solve_instance, verdict
+
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "pmed1.txt").write_bytes((BENCH / "orlib_pmed" / "pmed1.txt").read_bytes())
+    (tmp_path / "scp41.txt").write_bytes((BENCH / "orlib_scp" / "scp41.txt").read_bytes())
+    found = {row["instance"]: row for row in instances(tmp_path, ["*"])}
+    assert set(found) == {"pmed1", "scp41"}
+    assert instances(tmp_path, ["scp*"])[0]["instance"] == "scp41"
+    row = found["pmed1"]
+    row.update(solve_instance(Path(row["path"]), "pmedian", None, None), known_status=row["status"])
+    assert row["objective"] == 5819 and verdict(row) == "ok"
+
+
+def test_suite_verdicts() -> None:
+    from benchmarks.orlib_suite import verdict
+
+    def row(status: str, objective: float, known: float = 100.0, known_status: str = "optimal") -> dict:
+        return {"status": status, "objective": objective, "known_value": known, "known_status": known_status}
+
+    assert verdict(row("optimal", 100.0)) == "ok"
+    assert verdict(row("optimal", 101.0)) == "WRONG"
+    assert verdict(row("feasible", 100.0)) == "value ok, not proved"
+    assert verdict(row("feasible", 103.0)) == "not reached"
+    assert verdict(row("feasible", 100.0, known_status="best known")) == "ok"
+    assert verdict(row("feasible", 99.0, known_status="best known")) == "better than best known"
+    assert verdict(row("timeout", float("nan"))) == "failed"
