@@ -1,5 +1,6 @@
-"""Every OR-Library p-median, capacitated/uncapacitated location and set-covering instance in a folder, solved by
-netopt and checked against its published optimum (benchmarks/orlib_optima.csv), each in its own process.
+"""Every OR-Library p-median (also as p-center), capacitated/uncapacitated location and set-covering instance in
+a folder, solved by netopt and checked against its published optimum (benchmarks/orlib_optima.csv), each in its
+own process.
 Rows of instances not rerun are kept from the last results table.
 
 The instances are not bundled (OR-Library: http://people.brunel.ac.uk/~mastjjb/jeb/info.html). Put the files
@@ -32,12 +33,15 @@ from benchmarks.orlib import read_cap, read_pmed, read_scp  # noqa: E402
 
 def solve_instance(path: Path, model: str, capacity: float | None, time_limit: float | None) -> dict:
     """Read one file and solve it with netopt; the fields of one results row."""
-    from netopt.models import CFLP, LSCP, PMedian
+    from netopt.models import CFLP, LSCP, PCenter, PMedian
 
     start = time.perf_counter()
     if model == "pmedian":
         cost, p = read_pmed(path)
         result = PMedian.from_cost_matrix(cost, p).solve(time_limit=time_limit)
+    elif model == "pcenter":
+        cost, p = read_pmed(path)
+        result = PCenter.from_cost_matrix(cost, p).solve(time_limit=time_limit)
     elif model in ("cflp", "uflp"):
         data = read_cap(path, capacity=capacity if model == "cflp" else 0.0)  # uflp: capacities unused
         result = CFLP.from_allocation_costs(data["allocation_cost"], data["demand"],
@@ -93,7 +97,8 @@ def write_table(rows: list[dict]) -> None:
     columns = ["instance", "model", "capacity", "known_value", "known_status", "status", "objective", "bound", "gap",
                "seconds", "peak_rss_mb", "verdict", "run_date", "time_limit_s", "error", "source"]
     table = table.reindex(columns=columns)
-    table["error"] = table["error"].astype(object).where(table["error"].notna(), "")
+    for column in ("error", "capacity", "time_limit_s"):
+        table[column] = table[column].astype(object).where(table[column].notna(), "")
     table = table.round({"seconds": 2, "peak_rss_mb": 0, "gap": 6})
     counts = table["verdict"].value_counts().to_dict()
     header = (f"# OR-Library instances solved by netopt\n\nMachine: {machine()}. Each instance in its own process; "

@@ -90,11 +90,14 @@ def test_suite_finds_the_files_and_checks_them_against_the_published_optima(tmp_
     (tmp_path / "deep" / "pmed1.txt").write_bytes((BENCH / "orlib_pmed" / "pmed1.txt").read_bytes())
     (tmp_path / "scp41.txt").write_bytes((BENCH / "orlib_scp" / "scp41.txt").read_bytes())
     found = {row["instance"]: row for row in instances(tmp_path, ["*"])}
-    assert set(found) == {"pmed1", "scp41"}
+    assert set(found) == {"pmed1", "pcenter_pmed1", "scp41"}
     assert instances(tmp_path, ["scp*"])[0]["instance"] == "scp41"
     row = found["pmed1"]
     row.update(solve_instance(Path(row["path"]), "pmedian", None, None), known_status=row["status"])
     assert row["objective"] == 5819 and verdict(row) == "ok"
+    row = found["pcenter_pmed1"]
+    row.update(solve_instance(Path(row["path"]), "pcenter", None, None), known_status=row["status"])
+    assert row["objective"] == 127 and verdict(row) == "ok"
 
 
 def test_suite_verdicts() -> None:
