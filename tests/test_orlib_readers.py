@@ -25,22 +25,22 @@ def test_pmed_keeps_the_last_of_repeated_edges_and_takes_shortest_paths(tmp_path
     assert cost[0, 1] == 9 and cost[0, 2] == 10 and cost[2, 0] == 10 and cost[1, 2] == 1
 
 
-def test_truncated_pmed_names_the_file_and_what_is_missing(tmp_path: Path) -> None:
-    path = _write(tmp_path, "pmed38.txt", "900 8100 5\n1 2 30\n2 3 40\n")
-    with pytest.raises(OrlibFormatError, match=r"pmed38\.txt: the file ends at line 3 .*8100 edges.*truncated"):
-        read_pmed(path)
+BROKEN_FILES = [  # (reader, file name, text, what the error must say)
+    (read_pmed, "pmed38.txt", "900 8100 5\n1 2 30\n2 3 40\n",
+     r"pmed38\.txt: the file ends at line 3 .*8100 edges.*truncated"),
+    (read_pmed, "bad.txt", "3 2 1\n1 2 5\n2 x 1\n", r"bad\.txt, line 3: 'x' is not a number"),
+    (read_pmed, "bad.txt", "3 1 1\n1 4 5\n", r"edge ends must lie in 1\.\.3"),
+    (read_scp, "scp.txt", "2 3\n1 1 1\n2 1 3\n3 1\n", r"columns covering row 2"),
+    (read_scp, "scp.txt", "1 3\n1 1 1\n1 4\n", r"column numbers must lie in 1\.\.3"),
+    (read_swain, "swain.txt", "55\n1 2 3 4\n", r"swain\.txt: the file ends .*55 lines"),
+]
 
 
-def test_word_in_place_of_a_number_names_its_line(tmp_path: Path) -> None:
-    path = _write(tmp_path, "bad.txt", "3 2 1\n1 2 5\n2 x 1\n")
-    with pytest.raises(OrlibFormatError, match=r"bad\.txt, line 3: 'x' is not a number"):
-        read_pmed(path)
-
-
-def test_edge_to_a_vertex_that_does_not_exist(tmp_path: Path) -> None:
-    path = _write(tmp_path, "bad.txt", "3 1 1\n1 4 5\n")
-    with pytest.raises(OrlibFormatError, match=r"edge ends must lie in 1\.\.3"):
-        read_pmed(path)
+@pytest.mark.parametrize("reader, name, text, message", BROKEN_FILES)
+def test_broken_file_names_the_file_the_line_and_what_was_read(tmp_path: Path, reader, name: str, text: str,
+                                                               message: str) -> None:
+    with pytest.raises(OrlibFormatError, match=message):
+        reader(_write(tmp_path, name, text))
 
 
 def test_cap_with_the_word_capacity_needs_a_capacity(tmp_path: Path) -> None:
@@ -51,18 +51,6 @@ def test_cap_with_the_word_capacity_needs_a_capacity(tmp_path: Path) -> None:
     data = read_cap(path, capacity=8000)
     assert data["capacity"].tolist() == [8000, 8000] and data["fixed_cost"].tolist() == [10, 20]
     assert data["demand"].tolist() == [5, 7] and data["allocation_cost"].tolist() == [[1, 2], [3, 4]]
-
-
-def test_truncated_scp_names_the_row(tmp_path: Path) -> None:
-    path = _write(tmp_path, "scp.txt", "2 3\n1 1 1\n2 1 3\n3 1\n")
-    with pytest.raises(OrlibFormatError, match=r"columns covering row 2"):
-        read_scp(path)
-
-
-def test_scp_column_out_of_range(tmp_path: Path) -> None:
-    path = _write(tmp_path, "scp.txt", "1 3\n1 1 1\n1 4\n")
-    with pytest.raises(OrlibFormatError, match=r"column numbers must lie in 1\.\.3"):
-        read_scp(path)
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
