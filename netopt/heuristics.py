@@ -1,4 +1,5 @@
-"""Greedy and interchange heuristics for p-median: warm starts for the exact models and answers for huge instances."""
+"""Greedy and interchange heuristics for p-median and p-center: warm starts for the exact models and answers for
+huge instances."""
 from __future__ import annotations
 
 import numpy as np
@@ -83,3 +84,62 @@ def pmedian_heuristic(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.n
     """Greedy start, then interchange: a good p-median solution and its cost."""
     start = greedy_pmedian(cost, weights, p, fixed, allowed)
     return interchange(cost, weights, start, fixed, allowed)
+
+
+CENTER_SWAP_WORK = 2e9  # p x n x m above this: one round of p-center swaps would take seconds; skip them
+CENTER_RESTART_WORK = 1e8  # random restarts of the p-center swaps while p x n x m x restarts stays below this
+CENTER_MAX_RESTARTS = 8
+
+
+def pcenter_heuristic(cost: np.ndarray, start: np.ndarray, fixed: np.ndarray | None = None,
+                      allowed: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
+    """p-center sites: swaps from `start` and from a few random starts (seeded: the same answer every run),
+    the best by (largest distance, points at it). The random starts keep the fixed sites."""
+    n, m = cost.shape
+    fixed = np.asarray(fixed if fixed is not None else [], int)
+    allowed = np.ones(m, bool) if allowed is None else allowed
+    best = center_interchange(cost, start, fixed, allowed)
+    free = np.flatnonzero(allowed & ~np.isin(np.arange(m), fixed))
+    restarts = min(CENTER_MAX_RESTARTS, int(CENTER_RESTART_WORK // max(1, len(start) * n * m)))
+    rng = np.random.default_rng(seed)
+    for _ in range(restarts if len(free) >= len(start) - len(fixed) else 0):
+        begin = np.concatenate([fixed, rng.choice(free, len(start) - len(fixed), replace=False)])
+        sites = center_interchange(cost, begin, fixed, allowed)
+        if _radius_score(cost[:, sites].min(axis=1)) < _radius_score(cost[:, best].min(axis=1)):
+            best = sites
+    return best
+
+
+def center_interchange(cost: np.ndarray, sites: np.ndarray, fixed: np.ndarray | None = None,
+                       allowed: np.ndarray | None = None, max_rounds: int = 50) -> np.ndarray:
+    """Improve p-center sites by swaps: each open site (not fixed) is replaced by the allowed closed site that
+    lowers (largest distance, number of demand points at it) the most. Counting the points at the largest
+    distance lets the search cross plateaus of equal radius. Returns the improved sites."""
+    n, m = cost.shape
+    sites = np.array(sites, int)
+    if len(sites) * n * m > CENTER_SWAP_WORK:
+        return sites
+    allowed = np.ones(m, bool) if allowed is None else allowed
+    movable = ~np.isin(sites, np.asarray(fixed if fixed is not None else [], int))
+    best = _radius_score(cost[:, sites].min(axis=1))
+    for _ in range(max_rounds):
+        improved = False
+        for k in np.flatnonzero(movable):
+            outside = np.flatnonzero(allowed & ~np.isin(np.arange(m), sites))
+            if len(outside) == 0:
+                return sites
+            rest = np.delete(cost[:, sites], k, axis=1).min(axis=1, initial=np.inf)
+            served = np.minimum(rest[:, None], cost[:, outside])
+            worst = served.max(axis=0)
+            at_worst = (served >= worst - 1e-9).sum(axis=0)
+            pick = np.lexsort((at_worst, worst))[0]
+            if (worst[pick], at_worst[pick]) < best:
+                sites[k], best, improved = outside[pick], (float(worst[pick]), int(at_worst[pick])), True
+        if not improved:
+            break
+    return np.sort(sites)
+
+
+def _radius_score(distance: np.ndarray) -> tuple[float, int]:
+    worst = float(distance.max())
+    return worst, int((distance >= worst - 1e-9).sum())

@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from netopt.heuristics import pcenter_heuristic
 from netopt.models import LSCP, MCLP, PCenter
 from netopt.models.covering import merge_identical_rows
 from tests import brute
@@ -79,6 +80,36 @@ def test_pcenter_matches_brute_force(n, m, seed, data):
     assert result.status == "optimal"
     assert result.objective == pytest.approx(brute.pcenter(cost, p))
     assert len(result.selected) == p
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 8), st.integers(2, 7), st.integers(0, 2**32 - 1), st.data())
+def test_pcenter_with_fixed_and_forbidden_sites_matches_brute_force(n, m, seed, data):
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 30, (n, m)).astype(float)
+    p = data.draw(st.integers(1, m - 1))
+    fixed = [int(j) for j in rng.choice(m, data.draw(st.integers(0, p)), replace=False)]
+    forbidden = [j for j in range(m) if j not in fixed and rng.random() < 0.3]
+    result = PCenter.from_cost_matrix(cost, p, fixed=fixed, forbidden=forbidden).solve()
+    expected = brute.pcenter(cost, p, fixed=fixed, forbidden=forbidden)
+    if expected is None:  # every site forbidden
+        assert result.status == "infeasible" and result.reason
+        return
+    assert result.status == "optimal" and result.objective == pytest.approx(expected)
+    chosen = {int(s[1:]) if isinstance(s, str) else int(s) for s in result.selected}
+    assert set(fixed) <= chosen and not chosen & set(forbidden)
+
+
+def test_pcenter_swaps_keep_fixed_sites_and_never_worsen_the_start():
+    rng = np.random.default_rng(7)
+    cost = rng.uniform(0, 100, (120, 40))
+    allowed = np.ones(40, bool)
+    allowed[[5, 6, 7]] = False
+    start = np.array([0, 1, 2, 3])
+    sites = pcenter_heuristic(cost, start, fixed=np.array([0]), allowed=allowed)
+    assert len(sites) == 4 and 0 in sites and not set(sites) & {5, 6, 7}
+    assert cost[:, sites].min(axis=1).max() <= cost[:, start].min(axis=1).max()
+    assert np.array_equal(sites, pcenter_heuristic(cost, start, fixed=np.array([0]), allowed=allowed))
 
 
 def test_merging_identical_rows_keeps_every_row():

@@ -13,7 +13,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError
-from netopt.heuristics import pmedian_heuristic
+from netopt.heuristics import pcenter_heuristic, pmedian_heuristic
 from netopt.models._base import LocationModel, SiteRules, checked_p
 from netopt.models._milp import Result
 from netopt.models.covering import LSCP
@@ -79,13 +79,15 @@ class PCenter(LocationModel):
         return self._finish(best, radii[high], radii[high], "optimal", start, steps)
 
     def _upper(self, radii, time_limit, solver, threads, start) -> tuple[int, np.ndarray | None]:
-        """A first achievable radius: from a p-median heuristic when the rules allow, else the largest radius."""
+        """A first achievable radius: p-center swaps from a p-median heuristic's sites and from random starts when
+        the rules allow, else the largest radius."""
         plain = self.rules.budget is None and not self.rules.county_min and self.rules.max_new is None
         if plain:
             allowed = np.ones(self.cost.shape[1], bool)
             allowed[self.rules.forbidden] = False
             finite = np.where(np.isfinite(self.cost), self.cost, 1e12)
             sites, _ = pmedian_heuristic(finite, np.ones(self.cost.shape[0]), self.p, self.rules.fixed, allowed)
+            sites = pcenter_heuristic(finite, sites, self.rules.fixed, allowed)
             worst = self.cost[:, sites].min(axis=1).max()
             if np.isfinite(worst):
                 return int(np.searchsorted(radii, worst)), sites
