@@ -99,14 +99,16 @@ def pcenter_heuristic(cost: np.ndarray, start: np.ndarray, fixed: np.ndarray | N
     fixed = np.asarray(fixed if fixed is not None else [], int)
     allowed = np.ones(m, bool) if allowed is None else allowed
     best = center_interchange(cost, start, fixed, allowed)
+    best_score = _radius_score(cost[:, best].min(axis=1))
     free = np.flatnonzero(allowed & ~np.isin(np.arange(m), fixed))
     restarts = min(CENTER_MAX_RESTARTS, int(CENTER_RESTART_WORK // max(1, len(start) * n * m)))
     rng = np.random.default_rng(seed)
     for _ in range(restarts if len(free) >= len(start) - len(fixed) else 0):
         begin = np.concatenate([fixed, rng.choice(free, len(start) - len(fixed), replace=False)])
         sites = center_interchange(cost, begin, fixed, allowed)
-        if _radius_score(cost[:, sites].min(axis=1)) < _radius_score(cost[:, best].min(axis=1)):
-            best = sites
+        score = _radius_score(cost[:, sites].min(axis=1))
+        if score < best_score:
+            best, best_score = sites, score
     return best
 
 
