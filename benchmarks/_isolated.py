@@ -1,4 +1,4 @@
-"""Run one benchmark case in its own process (so time and peak memory are its own) and read its JSON line."""
+"""Shared by the benchmarks: one case per process, netopt's model dispatch, results tables kept across reruns."""
 from __future__ import annotations
 
 import json
@@ -39,3 +39,33 @@ def machine() -> str:
 
     return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
             f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}")
+
+
+def solve_netopt(kind: str, time_limit: float | None = None, **inputs):
+    """netopt's Result for one model kind from read inputs: pmedian (cost, p, weights), pcenter (cost, p), mclp (A, p,
+    weights), lscp (A, cost), cflp (alloc, demand, capacity or None, fixed)."""
+    from netopt.models import CFLP, LSCP, MCLP, PCenter, PMedian
+
+    if kind == "pmedian":
+        model = PMedian.from_cost_matrix(inputs["cost"], inputs["p"], weights=inputs.get("weights"))
+    elif kind == "pcenter":
+        model = PCenter.from_cost_matrix(inputs["cost"], inputs["p"])
+    elif kind == "mclp":
+        model = MCLP.from_coverage(inputs["A"], inputs["p"], weights=inputs.get("weights"))
+    elif kind == "lscp":
+        model = LSCP.from_coverage(inputs["A"], facility_cost=inputs.get("cost"))
+    elif kind == "cflp":
+        model = CFLP.from_allocation_costs(inputs["alloc"], inputs["demand"], inputs["capacity"], inputs["fixed"])
+    else:
+        raise ValueError(f"unknown model {kind!r}")
+    return model.solve(time_limit=time_limit)
+
+
+def earlier_rows(csv_path, replaced) -> list[dict]:
+    """The rows of an earlier results table that a rerun keeps: all but those where `replaced(table)` is True."""
+    import pandas as pd
+
+    if not csv_path.exists():
+        return []
+    old = pd.read_csv(csv_path)
+    return old[~replaced(old)].to_dict("records")

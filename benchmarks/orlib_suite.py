@@ -27,29 +27,23 @@ RESULTS = HERE / "results"
 OPTIMA = HERE / "orlib_optima.csv"
 RELATIVE_TOLERANCE = 1e-7  # published values are rounded to 3 decimals
 
-from benchmarks._isolated import machine, run_isolated  # noqa: E402
+from benchmarks._isolated import earlier_rows, machine, run_isolated, solve_netopt  # noqa: E402
 from benchmarks.orlib import read_cap, read_pmed, read_scp  # noqa: E402
 
 
 def solve_instance(path: Path, model: str, capacity: float | None, time_limit: float | None) -> dict:
     """Read one file and solve it with netopt; the fields of one results row."""
-    from netopt.models import CFLP, LSCP, PCenter, PMedian
-
     start = time.perf_counter()
-    if model == "pmedian":
+    if model in ("pmedian", "pcenter"):
         cost, p = read_pmed(path)
-        result = PMedian.from_cost_matrix(cost, p).solve(time_limit=time_limit)
-    elif model == "pcenter":
-        cost, p = read_pmed(path)
-        result = PCenter.from_cost_matrix(cost, p).solve(time_limit=time_limit)
+        result = solve_netopt(model, time_limit, cost=cost, p=p)
     elif model in ("cflp", "uflp"):
         data = read_cap(path, capacity=capacity if model == "cflp" else 0.0)  # uflp: capacities unused
-        result = CFLP.from_allocation_costs(data["allocation_cost"], data["demand"],
-                                            data["capacity"] if model == "cflp" else None,
-                                            data["fixed_cost"]).solve(time_limit=time_limit)
+        result = solve_netopt("cflp", time_limit, alloc=data["allocation_cost"], demand=data["demand"],
+                              capacity=data["capacity"] if model == "cflp" else None, fixed=data["fixed_cost"])
     elif model == "lscp":
         A, cost = read_scp(path)
-        result = LSCP.from_coverage(A, facility_cost=cost).solve(time_limit=time_limit)
+        result = solve_netopt("lscp", time_limit, A=A, cost=cost)
     else:
         raise ValueError(f"unknown model {model!r}")
     return {"status": result.status, "objective": float(result.objective), "bound": float(result.bound),
@@ -88,10 +82,8 @@ def write_table(rows: list[dict]) -> None:
     """The results so far, with the earlier rows of instances not rerun this time (ordered as orlib_optima.csv)."""
     import pandas as pd
 
-    table = pd.DataFrame(rows)
-    if (RESULTS / "orlib_suite.csv").exists():
-        old = pd.read_csv(RESULTS / "orlib_suite.csv")
-        table = pd.concat([old[~old["instance"].isin(table["instance"])], table], ignore_index=True)
+    rerun = {row["instance"] for row in rows}
+    table = pd.DataFrame(earlier_rows(RESULTS / "orlib_suite.csv", lambda old: old["instance"].isin(rerun)) + rows)
     order = {name: i for i, name in enumerate(pd.read_csv(OPTIMA)["instance"])}
     table = table.sort_values("instance", key=lambda names: names.map(order), kind="stable")
     columns = ["instance", "model", "capacity", "known_value", "known_status", "status", "objective", "bound", "gap",
