@@ -198,3 +198,16 @@ def test_sites_fixed_by_the_lp_bound_cannot_improve_on_the_incumbent(seed):
     for sites in better:
         assert not closed[list(sites)].any()
         assert set(np.flatnonzero(opened)) <= set(sites)
+
+
+def test_lp_rounding_keeps_fixed_sites_avoids_forbidden_ones_and_never_worsens_the_incumbent():
+    A, w = _random_coverage(4, 200, 15, 0.2, 40)
+    model = MCLP.from_coverage(A, 4, weights=w, fixed=[3], forbidden=[7])
+    y_lp = np.linspace(1.0, 0.0, 15)  # site 3 ranks low, forbidden site 7 high
+    y_lp[7] = 2.0
+    start = np.array([3, 0, 1, 2])
+    start_value = model._value(np.isin(np.arange(15), start).astype(float))
+    sites, value = model._lp_rounding(y_lp, start, start_value, deadline=None)
+    assert len(sites) == 4 and 3 in sites and 7 not in sites
+    assert value >= start_value
+    assert value == pytest.approx(model._value(np.isin(np.arange(15), sites).astype(float)))
