@@ -75,3 +75,56 @@ def test_or_library_optima(name, capacitated, optimum):
                                        data["capacity"] if capacitated else None, data["fixed_cost"])
     result = model.solve()
     assert result.status == "optimal" and result.objective == pytest.approx(optimum, abs=1e-3)
+
+
+def _random_cflp(seed: int, n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    customers, sites = rng.uniform(0, 50, (n, 2)), rng.uniform(0, 50, (m, 2))
+    unit = np.hypot(customers[:, None, 0] - sites[None, :, 0], customers[:, None, 1] - sites[None, :, 1])
+    demand = rng.integers(5, 40, n).astype(float)
+    capacity = rng.uniform(1.5, 4.0, m) * demand.sum() / m
+    return unit, demand, capacity, rng.integers(100, 900, m).astype(float)
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("capacitated", [True, False])
+def test_lagrangian_reduction_gives_the_whole_models_optimum(seed, capacitated):
+    """Large enough that the Lagrangian plans, the support search and the site tests run; with a fixed and a
+    forbidden site on odd seeds."""
+    unit, demand, capacity, fixed = _random_cflp(seed, 60, 14)
+    rules = dict(fixed=[seed % 14], forbidden=[(seed + 3) % 14]) if seed % 2 else {}
+    cap = capacity if capacitated else None
+    fast = CFLP.from_cost_matrix(unit, demand, cap, fixed, **rules).solve()
+    whole = CFLP.from_cost_matrix(unit, demand, cap, fixed, **rules).solve(warm_start=False)
+    assert fast.status == whole.status == "optimal"
+    assert fast.objective == pytest.approx(whole.objective, rel=1e-7)
+    assert fast.details["sites_after_reduction"] <= 14 - len(rules.get("forbidden", []))
+    assert set(str(s) for s in rules.get("fixed", [])) <= {str(s)[1:] for s in fast.selected}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sites_fixed_by_the_lagrangian_bound_are_in_no_cheaper_plan(seed):
+    """From the second-best plan as incumbent: every closed site is in no cheaper plan, every opened one in all."""
+    from itertools import product
+
+    from netopt.models._cflp_lagrange import TransportPricer, cflp_lagrangian, site_tests
+
+    unit, demand, capacity, fixed = _random_cflp(seed, 25, 8)
+    alloc = unit * demand[:, None]
+    must, allowed = np.zeros(8, bool), np.ones(8, bool)
+    pricer = TransportPricer(alloc, demand, capacity, fixed, must)
+    plans = {}
+    for mask in product([False, True], repeat=8):
+        plan = np.array(mask)
+        cost, _, kept = pricer.price(plan)
+        if np.isfinite(cost):  # the cost of opening exactly `plan`, idle sites included
+            plans[mask] = cost - fixed[kept].sum() + fixed[plan].sum()
+    ranked = sorted(set(plans.values()))
+    runner_up = next(mask for mask, cost in plans.items() if cost == ranked[1])
+    outcome = cflp_lagrangian(alloc, demand, capacity, fixed, must, allowed, pricer, None)
+    closed, opened = site_tests(alloc, demand, capacity, fixed, outcome.u, must, allowed, np.array(runner_up),
+                                plans[runner_up])
+    assert outcome.bound <= ranked[0] + 1e-6 and (closed.any() or opened.any())
+    for mask, cost in plans.items():
+        if cost < plans[runner_up]:
+            assert not (closed & np.array(mask)).any() and not (opened & ~np.array(mask)).any()

@@ -238,3 +238,14 @@ def check_solver_arguments(time_limit: float | None, mip_gap: float) -> None:
         raise InputError("time_limit must be a positive number of seconds", file="solve")
     if not (0 <= mip_gap < 1):
         raise InputError("mip_gap must be between 0 and 1 (e.g. 0.01 for 1%)", file="solve")
+
+
+def share_deadline(time_limit: float | None, t0: float, share: float) -> float | None:
+    """The perf_counter time at which a stage may use no more of the time left."""
+    left = seconds_left(time_limit, t0)
+    return None if left is None else time.perf_counter() + share * left
+
+
+def seconds_left(time_limit: float | None, t0: float) -> float | None:
+    """Seconds of `time_limit` left since t0 (perf_counter), at least 1 ms; None without a limit."""
+    return None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)

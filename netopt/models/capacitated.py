@@ -2,14 +2,23 @@
 and how to split each demand among them — multi-source (split allowed) or single-source."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.models._base import LocationModel, SiteRules, finish_result, stack_rows
-from netopt.models._milp import INF, MatrixMILP, RawSolution, Result
+from netopt.models._cflp_lagrange import LagrangianOutcome, TransportPricer, cflp_lagrangian, site_tests
+from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments, seconds_left
 from netopt.models.median import _ids, as_cost_matrix, labels
+
+LAGRANGIAN_SECONDS = 30.0  # at most, for the Lagrangian bound and its plans (or LAGRANGIAN_SHARE of a time limit)
+LAGRANGIAN_SHARE = 0.2
+SUPPORT_VALUE_SHARE = 0.02  # sites valued at most this share of the gap above zero join the support search
+SUPPORT_SEARCH_SECONDS = 30.0
+SUPPORT_SEARCH_SHARE = 0.3
 
 
 class CFLP(LocationModel):
@@ -28,6 +37,7 @@ class CFLP(LocationModel):
         self.demand_labels = labels(demand_labels, n, "d")
         self.site_labels = labels(site_labels, m, "s")
         self._milp = None
+        self._start: np.ndarray | None = None  # a warm start found by solve() for the reduced model
 
     @classmethod
     def from_cost_matrix(cls, cost_per_unit, demand, capacity=None, fixed_cost=None, single_source: bool = False,
@@ -62,6 +72,77 @@ class CFLP(LocationModel):
                                     candidates[capacity].to_numpy(float) if capacity else None,
                                     candidates[fixed_cost].to_numpy(float) if fixed_cost else None,
                                     demand_labels=_ids(demand, None), site_labels=_ids(candidates, None), **kwargs)
+
+    def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
+              threads: int | None = None, warm_start: bool = True) -> Result:
+        """Multi-source models without a budget, county minimums or a new-branch limit: the Lagrangian bound
+        (assignment rows relaxed) and the plans it suggests, priced by a transport LP, give a first plan; a
+        time-boxed MIP over the sites the bound favours improves it; the bound then closes the sites no cheaper
+        plan opens and opens those every cheaper plan needs, and the exact model over the rest, warm-started,
+        follows. Other models are solved whole."""
+        check_solver_arguments(time_limit, mip_gap)
+        plain = not (self.single_source or self.rules.budget is not None or self.rules.county_min
+                     or self.rules.max_new is not None or getattr(self, "_pulp", None) is not None)
+        if not (plain and warm_start) or self._explain_infeasible_rules():
+            return super().solve(time_limit, mip_gap, solver, threads, warm_start)
+        t0 = time.perf_counter()
+        m = self.cost.shape[1]
+        must, allowed = np.zeros(m, bool), np.ones(m, bool)
+        must[self.rules.fixed], allowed[self.rules.forbidden] = True, False
+        alloc = np.where(np.isfinite(self.cost), self.cost * self.demand[:, None], np.inf)
+        pricer = TransportPricer(alloc, self.demand, self.capacity, self.fixed_cost, must)
+        stop = t0 + (LAGRANGIAN_SECONDS if time_limit is None else LAGRANGIAN_SHARE * time_limit)
+        outcome = cflp_lagrangian(alloc, self.demand, self.capacity, self.fixed_cost, must, allowed, pricer, stop)
+        if outcome is None:
+            return super().solve(time_limit, mip_gap, solver, threads, warm_start)
+        self._support_search(outcome, pricer, must, allowed, seconds_left(time_limit, t0))
+        closed, opened = site_tests(alloc, self.demand, self.capacity, self.fixed_cost, outcome.u, must, allowed,
+                                    outcome.plan, outcome.cost)
+        keep = np.flatnonzero(allowed & ~closed)
+        reduced = self._restricted(keep, must | opened)
+        reduced._start = reduced._vector(outcome.plan[keep], outcome.shares[:, keep])
+        result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
+        result.seconds = time.perf_counter() - t0
+        result.heuristic_objective = outcome.cost
+        result.details.update(sites_after_reduction=len(keep), sites_opened_by_bound=int(opened.sum()),
+                              lagrangian_bound=outcome.bound)
+        return result
+
+    def _support_search(self, outcome: LagrangianOutcome, pricer: TransportPricer, must: np.ndarray,
+                        allowed: np.ndarray, seconds: float | None) -> None:
+        """A better plan from the exact model over the sites whose Lagrangian value is (nearly) the lowest and
+        the plan's own, within SUPPORT_SEARCH_SECONDS (or SUPPORT_SEARCH_SHARE of the time left): replaces
+        the outcome's plan when cheaper."""
+        near = outcome.values <= SUPPORT_VALUE_SHARE * max(outcome.cost - outcome.bound, 0.0)
+        sites = np.flatnonzero(allowed & (near | outcome.plan | must))
+        if len(sites) >= allowed.sum():
+            return
+        sub = self._restricted(sites, must)
+        sub.site_labels = list(range(len(sites)))  # positions: found.selected then indexes `sites`
+        sub._start = sub._vector(outcome.plan[sites], outcome.shares[:, sites])
+        found = LocationModel.solve(sub, SUPPORT_SEARCH_SECONDS if seconds is None else SUPPORT_SEARCH_SHARE * seconds)
+        if found.status in ("optimal", "feasible") and found.objective < outcome.cost:
+            plan = np.zeros(len(must), bool)
+            plan[sites[np.asarray(found.selected, int)]] = True
+            cost, shares, kept = pricer.price(plan)
+            if cost < outcome.cost:
+                outcome.plan, outcome.cost, outcome.shares = kept, cost, shares
+
+    def _restricted(self, sites: np.ndarray, open_for_good: np.ndarray) -> "CFLP":
+        """The same model over `sites` only (positions), with the sites of the mask `open_for_good` fixed open."""
+        return CFLP(self.cost[:, sites], self.demand, None if self.capacity is None else self.capacity[sites],
+                    self.fixed_cost[sites], rules=SiteRules(len(sites), fixed=np.flatnonzero(open_for_good[sites])),
+                    demand_labels=self.demand_labels, site_labels=[self.site_labels[j] for j in sites])
+
+    def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
+        if self._start is None:
+            return None, None
+        return self._start, float(self.milp.c @ self._start)
+
+    def _vector(self, plan: np.ndarray, shares: np.ndarray) -> np.ndarray:
+        """The model's variable vector (sites, then the finite pairs' shares) of an open-site plan."""
+        ii, jj = self._pairs()
+        return np.concatenate([plan.astype(float), shares[ii, jj]])
 
     def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
         return np.nonzero(np.isfinite(self.cost))

@@ -11,7 +11,8 @@ import scipy.sparse as sp
 from netopt._errors import InputError
 from netopt.models._covering_lp import lagrangian_site_tests, mclp_lp_multipliers
 from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, stack_rows
-from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap
+from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
+                                seconds_left, share_deadline)
 from netopt.models.median import as_weights, labels
 
 
@@ -187,16 +188,6 @@ INTERCHANGE_SHARE = 0.1  # of a time limit, at most, for the first incumbent's s
 LP_SHARE = 0.5  # of the time left, at most, for the LP; past it the subgradient bound is used instead
 
 
-def _deadline(time_limit: float | None, t0: float, share: float) -> float | None:
-    """The perf_counter time at which a stage may use no more of the time left."""
-    left = _seconds_left(time_limit, t0)
-    return None if left is None else time.perf_counter() + share * left
-
-
-def _seconds_left(time_limit: float | None, t0: float) -> float | None:
-    return None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
-
-
 class MCLP(_Covering):
     """Maximal covering: open p sites covering the most demand weight; optionally reward backup coverage."""
 
@@ -281,7 +272,7 @@ class MCLP(_Covering):
         if not (plain and warm_start) or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         t0 = time.perf_counter()
-        start, lower = self._heuristic(_deadline(time_limit, t0, INTERCHANGE_SHARE))
+        start, lower = self._heuristic(share_deadline(time_limit, t0, INTERCHANGE_SHARE))
         if start is None:
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         m = self.A.shape[1]
@@ -290,25 +281,25 @@ class MCLP(_Covering):
         weights = self.unique_weights * (1.0 + self.backup_weight)  # an upper bound also when backups count
         lam = None
         if self.backup_weight == 0:
-            left = _seconds_left(time_limit, t0)
+            left = seconds_left(time_limit, t0)
             lp = mclp_lp_multipliers(self.unique, weights, self.p, self.rules.fixed, self.rules.forbidden,
                                      self.exactly_p, None if left is None else LP_SHARE * left)
             if lp is not None:
                 lam, y_lp = lp
-                swaps_until = _deadline(time_limit, t0, INTERCHANGE_SHARE)
+                swaps_until = share_deadline(time_limit, t0, INTERCHANGE_SHARE)
                 incumbent, lower = self._lp_rounding(y_lp, incumbent, lower, swaps_until)
-                incumbent, lower = self._support_search(y_lp, incumbent, lower, _seconds_left(time_limit, t0))
+                incumbent, lower = self._support_search(y_lp, incumbent, lower, seconds_left(time_limit, t0))
         upper, closed, opened = mclp_lagrangian_reduction(self.unique, weights, self.p, lower, self.rules.fixed,
                                                           self.rules.forbidden, incumbent, integral,
                                                           iterations=2000 if lam is None else 1, lam=lam,
-                                                          deadline=_deadline(time_limit, t0, LP_SHARE))
+                                                          deadline=share_deadline(time_limit, t0, LP_SHARE))
         keep = np.flatnonzero(~closed)
         reduced = MCLP(self.A[:, keep], self.p, self.weights,
                        SiteRules(len(keep), fixed=np.searchsorted(keep, np.union1d(self.rules.fixed,
                                                                                    np.flatnonzero(opened)))),
                        self.demand_labels, [self.site_labels[j] for j in keep], self.backup_weight, self.exactly_p)
         reduced._start_sites = np.searchsorted(keep, incumbent)
-        result = LocationModel.solve(reduced, _seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
+        result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
         result.seconds = time.perf_counter() - t0
         result.heuristic_objective = lower
         result.details.update(sites_after_reduction=len(keep), sites_opened_by_bound=int(opened.sum()),
