@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Optional
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
@@ -233,13 +234,15 @@ def demo(out: Path = typer.Option(Path("out"), help="Folder for the outputs.")) 
     _guard(run)
 
 
-MODELS = ("mclp", "lscp", "pmedian", "pcenter")
+MODELS = ("mclp", "lscp", "pmedian", "pcenter", "cflp")
 
 
 @app.command()
 def optimize(
     model: str = typer.Option("mclp", help="mclp (most residents within the radius), lscp (fewest sites covering "
-                              "every town), pmedian (least total travel) or pcenter (least worst travel)."),
+                              "every town), pmedian (least total travel), pcenter (least worst travel) or cflp "
+                              "(least total travel with a capacity per branch: --capacity-wan, and --budget-wan "
+                              "or --max-new)."),
     p: Optional[int] = typer.Option(None, help="Number of branches to open (mclp, pmedian, pcenter)."),
     radius_km: float = typer.Option(3.5, help="Service radius, km (mclp, lscp)."),
     data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
@@ -248,6 +251,13 @@ def optimize(
     keep_existing: bool = typer.Option(True, help="Existing branches must stay open (--no-keep-existing: they may close)."),
     time_limit: Optional[float] = typer.Option(None, help="Stop after this many seconds with the best plan and its gap."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    max_new: Optional[int] = typer.Option(None, help="Open at most this many new branches."),
+    budget_wan: Optional[float] = typer.Option(None, help="Budget for new branches, 万元 (with --open-cost-wan; "
+                                               "savings of closed branches count towards it)."),
+    open_cost_wan: Optional[float] = typer.Option(None, help="Cost of opening one new branch, 万元."),
+    closing_saving_wan: float = typer.Option(0.0, help="Saving from closing one existing branch, 万元 "
+                                             "(with --no-keep-existing)."),
+    capacity_wan: Optional[float] = typer.Option(None, help="Residents one branch can serve, 万人 (cflp)."),
 ) -> None:
     """Choose branch sites among today's branches and the town points with an exact integer program."""
     def run() -> None:
@@ -259,8 +269,9 @@ def optimize(
         with console.status("Building the model 建模中…"):
             sites = candidate_sites(ds, bank)
             existing = existing_positions(sites)
-            rules = {"existing": existing} if keep_existing else {"existing": existing, "closable": existing}
-            built = _build_model(model, ds, sites, p, radius_km, rules)
+            rules = _site_rules(len(sites), existing, keep_existing, max_new, budget_wan, open_cost_wan,
+                                closing_saving_wan)
+            built = _build_model(model, ds, sites, p, radius_km, rules, capacity_wan)
         with console.status("Solving with HiGHS 求解中…"):
             result = built.solve(time_limit=time_limit)
         _report_plan(result, sites, model, source, out)
@@ -268,10 +279,35 @@ def optimize(
     _guard(run)
 
 
-def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: float, rules: dict):
-    from netopt.models import LSCP, MCLP, PCenter, PMedian
+def _site_rules(n_sites: int, existing: np.ndarray, keep_existing: bool, max_new: Optional[int],
+                budget_wan: Optional[float], open_cost_wan: Optional[float], closing_saving_wan: float) -> dict:
+    """The model rules the options ask for: existing branches kept or closable, new-branch limit, budget."""
+    rules = {"existing": existing} if keep_existing else {"existing": existing, "closable": existing}
+    if max_new is not None:
+        rules["max_new"] = max_new
+    if budget_wan is not None:
+        if open_cost_wan is None:
+            raise InputError("--budget-wan needs --open-cost-wan (the cost of one new branch, 万元)",
+                             file="command line")
+        rules.update(budget=budget_wan, open_cost=np.full(n_sites, open_cost_wan),
+                     closing_saving=np.full(n_sites, closing_saving_wan))
+    return rules
+
+
+def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: float, rules: dict,
+                 capacity_wan: Optional[float] = None):
+    from netopt.models import CFLP, LSCP, MCLP, PCenter, PMedian
 
     towns = ds.towns
+    if model == "cflp":
+        if capacity_wan is None:
+            raise InputError("--capacity-wan (residents one branch can serve, 万人) is needed for cflp",
+                             file="command line")
+        if "budget" not in rules and "max_new" not in rules:
+            raise InputError("cflp needs --budget-wan with --open-cost-wan, or --max-new: otherwise every town "
+                             "would get its own branch", file="command line")
+        return CFLP.from_geodataframes(towns, sites.assign(capacity=capacity_wan * 1e4), "population",
+                                       capacity="capacity", **rules)
     if model == "lscp":
         return LSCP.from_geodataframes(towns, sites, radius_km, **rules)
     if p is None:
@@ -308,6 +344,9 @@ def _report_plan(result, sites, model: str, source: str, out: Path) -> None:
     console.print(table)
     if "covered_pct" in result.details:
         console.print(f"Residents covered 覆盖人口: {result.details['covered_pct']:.1f}%")
+    if model == "cflp":
+        console.print(f"Residents' total travel 居民出行总里程: {result.objective / 1e4:,.1f} 万人·km")
+        chosen = chosen.assign(served_wan=(chosen["site_id"].map(result.details["load"]).fillna(0.0) / 1e4).round(2))
     plan = pd.DataFrame(chosen.drop(columns="geometry")).assign(lon=chosen.geometry.x, lat=chosen.geometry.y)
     written = [write_atomic(out / f"{model}_sites.csv", lambda f: plan.to_csv(f, index=False, encoding="utf-8-sig")),
                write_atomic(out / f"{model}_assignment.csv",

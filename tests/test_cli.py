@@ -115,6 +115,32 @@ def test_optimize_on_the_sample(tmp_path: Path):
     assert lscp.exit_code == 0 and (tmp_path / "lscp_sites.csv").exists()
 
 
+def test_capacitated_plan_on_the_sample(tmp_path: Path):
+    base = ["optimize", "--model", "cflp", "--bank", "农业", "--capacity-wan", "12", "--out", str(tmp_path)]
+    result = runner.invoke(app, [*base, "--budget-wan", "700", "--open-cost-wan", "300"])
+    assert result.exit_code == 0, result.output
+    assert "万人·km" in result.output
+    sites = pd.read_csv(tmp_path / "cflp_sites.csv")
+    assert (sites["kind"] == "existing").sum() == 101 and (sites["kind"] == "new").sum() <= 2  # 700 万元 / 300 each
+    assert (sites["served_wan"] <= 12 + 1e-6).all()
+    population_wan = pd.read_csv(tmp_path / "cflp_assignment.csv")["amount"].sum() / 1e4
+    assert sites["served_wan"].sum() == pytest.approx(population_wan, abs=0.01 * len(sites))
+    limited = runner.invoke(app, [*base, "--max-new", "1"])
+    assert limited.exit_code == 0 and (pd.read_csv(tmp_path / "cflp_sites.csv")["kind"] == "new").sum() <= 1
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--capacity-wan", "12"], "needs --budget-wan with --open-cost-wan, or --max-new"),
+    (["--max-new", "2"], "--capacity-wan (residents one branch can serve, 万人) is needed"),
+    (["--capacity-wan", "12", "--budget-wan", "600"], "--budget-wan needs --open-cost-wan"),
+    (["--capacity-wan", "3", "--max-new", "2"], "total demand 8,075,637 exceeds the capacity"),
+])
+def test_capacitated_plan_explains_missing_options_and_impossible_plans(tmp_path: Path, extra, message):
+    result = runner.invoke(app, ["optimize", "--model", "cflp", "--bank", "农业", *extra, "--out", str(tmp_path)])
+    assert result.exit_code in (1, 2) and message in " ".join(result.output.split())
+    assert not list(tmp_path.iterdir())
+
+
 def test_optimize_explains_impossible_plans(tmp_path: Path):
     result = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "5", "--bank", "农业", "--out", str(tmp_path)])
     assert result.exit_code == 1 and "101 sites must stay open but only p=5" in result.output

@@ -190,8 +190,8 @@ class CFLP(LocationModel):
             bad = [str(self.demand_labels[i]) for i in np.flatnonzero(~reach)[:5]]
             return f"no allowed site can serve demand point(s) {', '.join(bad)}"
         if self.capacity is not None and self.capacity[allowed].sum() < self.demand.sum() - 1e-9:
-            return (f"total demand {self.demand.sum():g} exceeds the capacity of all allowed sites "
-                    f"{self.capacity[allowed].sum():g}")
+            return (f"total demand {self.demand.sum():,.10g} exceeds the capacity of all allowed sites "
+                    f"{self.capacity[allowed].sum():,.10g}")
         return self.rules.explain()
 
     def _explain_infeasible(self) -> str:
