@@ -168,3 +168,14 @@ def test_time_limit_gives_a_feasible_plan_with_bound_and_gap():
     assert result.bound <= result.objective + 1e-6 and np.isfinite(result.gap)
     if result.status == "feasible":
         assert result.gap > 0 and len(result.selected) == 4
+
+
+def test_a_thread_count_after_the_process_started_highs_still_solves():
+    """HiGHS keeps one thread pool per process; asking for another count later must not fail the solve."""
+    import subprocess
+    import sys
+
+    script = ("import numpy as np\nfrom netopt.models import LSCP\nA = np.ones((4, 3), bool)\n"
+              "print(*(LSCP.from_coverage(A).solve(threads=t).status for t in (None, 1, 2)))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["optimal", "optimal", "optimal"]

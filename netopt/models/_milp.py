@@ -93,6 +93,10 @@ def solve_highs(model: MatrixMILP, time_limit: float | None = None, mip_gap: flo
         solution.value_valid = True
         highs.setSolution(solution)
     highs.run()
+    if threads is not None and highs.getModelStatus() == highspy.HighsModelStatus.kNotset:
+        # HiGHS keeps one thread pool per process: once started, a solve asking for another thread count
+        # fails without running. Solve with the pool there is.
+        return solve_highs(model, time_limit, mip_gap, None, warm_start)
     raw = _read_highs(highs, highspy, model, time.perf_counter() - start)
     if warm_start is not None and raw.status == "optimal" and relative_gap(raw.objective, raw.bound) > mip_gap + 1e-6:
         # seen with HiGHS 1.16: after a MIP start, presolve can hand back the start as "optimal" although its
