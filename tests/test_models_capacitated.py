@@ -107,24 +107,42 @@ def test_sites_fixed_by_the_lagrangian_bound_are_in_no_cheaper_plan(seed):
     """From the second-best plan as incumbent: every closed site is in no cheaper plan, every opened one in all."""
     from itertools import product
 
-    from netopt.models._cflp_lagrange import TransportPricer, cflp_lagrangian, site_tests
+    from netopt.models._cflp_lagrange import SiteChoice, TransportPricer, cflp_lagrangian, site_tests
 
     unit, demand, capacity, fixed = _random_cflp(seed, 25, 8)
     alloc = unit * demand[:, None]
-    must, allowed = np.zeros(8, bool), np.ones(8, bool)
-    pricer = TransportPricer(alloc, demand, capacity, fixed, must)
+    choice = SiteChoice(capacity, demand.sum(), np.zeros(8, bool), np.ones(8, bool))
+    pricer = TransportPricer(alloc, demand, capacity, fixed)
     plans = {}
     for mask in product([False, True], repeat=8):
-        plan = np.array(mask)
-        cost, _, kept = pricer.price(plan)
-        if np.isfinite(cost):  # the cost of opening exactly `plan`, idle sites included
-            plans[mask] = cost - fixed[kept].sum() + fixed[plan].sum()
+        transport, _ = pricer.transport(np.array(mask))
+        if np.isfinite(transport):  # the cost of opening exactly `mask`, idle sites included
+            plans[mask] = transport + fixed[list(mask)].sum()
     ranked = sorted(set(plans.values()))
     runner_up = next(mask for mask, cost in plans.items() if cost == ranked[1])
-    outcome = cflp_lagrangian(alloc, demand, capacity, fixed, must, allowed, pricer, None)
-    closed, opened = site_tests(alloc, demand, capacity, fixed, outcome.u, must, allowed, np.array(runner_up),
+    outcome = cflp_lagrangian(alloc, demand, capacity, fixed, choice, pricer, None)
+    closed, opened = site_tests(alloc, demand, capacity, fixed, outcome.u, choice, np.array(runner_up),
                                 plans[runner_up])
     assert outcome.bound <= ranked[0] + 1e-6 and (closed.any() or opened.any())
     for mask, cost in plans.items():
         if cost < plans[runner_up]:
             assert not (closed & np.array(mask)).any() and not (opened & ~np.array(mask)).any()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_lagrangian_reduction_with_budget_new_branch_limit_and_county_minimums(seed):
+    """The site rules stay in the Lagrangian problem, its plans and the site tests: same optimum as the whole
+    model."""
+    unit, demand, capacity, fixed = _random_cflp(seed, 60, 14)
+    rng = np.random.default_rng(seed)
+    existing = [0, 1, 2, 3]
+    rules = [dict(max_new=2, existing=existing),
+             dict(budget=900.0, open_cost=fixed, existing=existing, closable=[2, 3], closing_saving=np.full(14, 200.0)),
+             dict(county=rng.choice(["甲", "乙", "丙"], 14), county_min={"甲": 2, "丙": 1}, existing=existing),
+             dict(max_new=3, budget=1500.0, existing=existing, closable=existing)][seed % 4]
+    fast = CFLP.from_cost_matrix(unit, demand, capacity, fixed, **rules).solve()
+    whole = CFLP.from_cost_matrix(unit, demand, capacity, fixed, **rules).solve(warm_start=False)
+    assert fast.status == whole.status
+    if whole.status == "optimal":
+        assert fast.objective == pytest.approx(whole.objective, rel=1e-7)
+        assert "lagrangian_bound" in fast.details

@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 STALL_ITERATIONS = 20  # subgradient steps without a better bound before the step halves
 PRICE_EVERY = 25  # subgradient steps between two plans priced by the transport LP
@@ -46,6 +47,94 @@ def facility_values(alloc: np.ndarray, demand: np.ndarray, capacity: np.ndarray 
     return fixed_cost + np.where(take, red_sorted * share_sorted, 0.0).sum(axis=0), shares
 
 
+class SiteChoice:
+    """The Lagrangian problem's choice of sites: min Σ v_j y_j over 0 ≤ y ≤ 1 with Σ capacity_j y_j ≥ total
+    demand, the must sites at 1, only `allowed` sites above 0, and the site rules' rows (budget, new-branch
+    limit, county minimums) — the LP of that 0/1 problem, so the bound stays valid. Without rule rows a
+    greedy fill solves it; with them a small LP kept in one HiGHS instance."""
+
+    def __init__(self, capacity: np.ndarray | None, total_demand: float, must: np.ndarray, allowed: np.ndarray,
+                 rule_rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
+        self.capacity, self.total, self.must, self.allowed = capacity, total_demand, must, allowed
+        self.rows = rule_rows
+        self.highs = None if rule_rows is None else self._lp(rule_rows)
+
+    def _lp(self, rule_rows: tuple[np.ndarray, np.ndarray, np.ndarray]):
+        import highspy
+
+        from netopt.models._milp import _quiet_highs
+
+        matrix, lo, hi = rule_rows
+        if self.capacity is not None:
+            matrix = np.vstack([matrix, self.capacity])
+            lo, hi = np.append(lo, self.total), np.append(hi, highspy.kHighsInf)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = matrix.shape[1], matrix.shape[0]
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.zeros(matrix.shape[1]), *self._bounds(self.must, self.allowed)
+        lp.row_lower_, lp.row_upper_ = np.maximum(lo, -highspy.kHighsInf), np.minimum(hi, highspy.kHighsInf)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        columns = sp.csc_matrix(matrix)
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = columns.indptr, columns.indices, columns.data
+        highs = _quiet_highs(highspy)
+        highs.passModel(lp)
+        self.highspy = highspy
+        return highs
+
+    @staticmethod
+    def _bounds(must: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return must.astype(float), (allowed | must).astype(float)
+
+    def solve(self, v: np.ndarray, must: np.ndarray | None = None,
+              allowed: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """(min Σ v_j y_j, y) with this choice's must/allowed sites or the ones given; inf when no y fits."""
+        must = self.must if must is None else must
+        allowed = self.allowed if allowed is None else allowed
+        if self.highs is None:
+            return knapsack_open(v, self.capacity, self.total, must, allowed)
+        every = np.arange(len(v), dtype=np.int32)
+        self.highs.changeColsCost(len(v), every, v.astype(float))
+        self.highs.changeColsBounds(len(v), every, *self._bounds(must, allowed))
+        self.highs.run()
+        if self.highs.getModelStatus() != self.highspy.HighsModelStatus.kOptimal:
+            self.highs.clearSolver()  # seen: "unknown" after many cost changes; solved from scratch it is fine
+            self.highs.run()
+        if self.highs.getModelStatus() != self.highspy.HighsModelStatus.kOptimal:
+            return np.inf, np.zeros(len(v))
+        y = np.clip(np.asarray(self.highs.getSolution().col_value), 0.0, 1.0)
+        return float(self.highs.getInfo().objective_function_value), y
+
+    def plan(self, y: np.ndarray) -> np.ndarray | None:
+        """An open-site plan from the LP's y that meets the rules and has the capacity: every site it opens at
+        all when that fits, else those it opens fully, completed by the others in order of y while the rules'
+        upper limits (budget, new branches) allow. None when no such plan is found."""
+        whole = (y > 1e-6) | self.must
+        if self._enough(whole) and self.meets_rules(whole):
+            return whole
+        plan = (y > 1.0 - 1e-6) | self.must
+        for j in np.argsort(-y, kind="stable"):
+            if self._enough(plan) and self.meets_rules(plan):
+                return plan
+            if self.allowed[j] and not plan[j]:
+                plan[j] = True
+                if not self._within_upper_limits(plan):
+                    plan[j] = False
+        return plan if self._enough(plan) and self.meets_rules(plan) else None
+
+    def _enough(self, plan: np.ndarray) -> bool:
+        return self.capacity is None or float(self.capacity @ plan) >= self.total - 1e-9
+
+    def _within_upper_limits(self, plan: np.ndarray) -> bool:
+        return self.rows is None or bool(np.all(self.rows[0] @ plan.astype(float) <= self.rows[2] + 1e-9))
+
+    def meets_rules(self, plan: np.ndarray) -> bool:
+        """Whether a plan (a boolean mask of open sites) meets the rule rows."""
+        if self.rows is None:
+            return True
+        matrix, lo, hi = self.rows
+        value = matrix @ plan.astype(float)
+        return bool(np.all(value >= lo - 1e-9) and np.all(value <= hi + 1e-9))
+
+
 def knapsack_open(v: np.ndarray, capacity: np.ndarray | None, total_demand: float, must: np.ndarray,
                   allowed: np.ndarray) -> tuple[float, np.ndarray]:
     """min Σ v_j y_j over 0 ≤ y ≤ 1 with Σ capacity_j y_j ≥ total demand, must sites at 1, others of `allowed`
@@ -71,14 +160,14 @@ class TransportPricer:
     HiGHS instance, re-solved from its last basis as the plan's sites change)."""
 
     def __init__(self, alloc: np.ndarray, demand: np.ndarray, capacity: np.ndarray | None,
-                 fixed_cost: np.ndarray, must: np.ndarray) -> None:
+                 fixed_cost: np.ndarray) -> None:
         import highspy
         import scipy.sparse as sp
 
         from netopt.models._milp import _quiet_highs
 
         self.ii, self.jj = np.nonzero(np.isfinite(alloc))
-        self.shape, self.fixed_cost, self.must = alloc.shape, fixed_cost, must
+        self.shape, self.fixed_cost = alloc.shape, fixed_cost
         n, m = alloc.shape
         k = len(self.ii)
         rows = [sp.csc_matrix((np.ones(k), (self.ii, np.arange(k))), shape=(n, k))]
@@ -98,9 +187,9 @@ class TransportPricer:
         self.highs.passModel(lp)
         self.cache: dict[bytes, tuple[float, np.ndarray | None]] = {}
 
-    def price(self, plan: np.ndarray) -> tuple[float, np.ndarray | None, np.ndarray | None]:
-        """(cost, shares n x m, the sites it keeps open) of a plan (a boolean mask of open sites): a site of
-        the plan serving nobody closes, unless it must stay open. (inf, None, None) when it cannot serve all."""
+    def transport(self, plan: np.ndarray) -> tuple[float, np.ndarray | None]:
+        """(cheapest assignment cost, shares n x m) with the plan's sites open; (inf, None) when it cannot serve
+        all demand."""
         key = np.packbits(plan).tobytes()
         if key not in self.cache:
             upper = plan[self.jj].astype(float)
@@ -108,24 +197,30 @@ class TransportPricer:
                                         upper)
             self.highs.run()
             if self.highs.getModelStatus() != self.highspy.HighsModelStatus.kOptimal:
-                self.cache[key] = (np.inf, None, None)
+                self.cache[key] = (np.inf, None)
             else:
-                x = np.asarray(self.highs.getSolution().col_value)
                 shares = np.zeros(self.shape)
-                shares[self.ii, self.jj] = np.clip(x, 0.0, 1.0)
-                kept = plan & ((shares.sum(axis=0) > 1e-9) | self.must)
-                self.cache[key] = (float(self.fixed_cost[kept].sum() + self.highs.getInfo().objective_function_value),
-                                   shares, kept)
+                shares[self.ii, self.jj] = np.clip(np.asarray(self.highs.getSolution().col_value), 0.0, 1.0)
+                self.cache[key] = (float(self.highs.getInfo().objective_function_value), shares)
         return self.cache[key]
+
+    def price(self, plan: np.ndarray, choice: SiteChoice) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+        """(cost, shares, the sites kept open) of a plan: its sites that serve nobody close when the rules
+        allow it (and they need not stay). (inf, None, None) when the plan cannot serve all demand."""
+        transport, shares = self.transport(plan)
+        if shares is None:
+            return np.inf, None, None
+        busy = plan & ((shares.sum(axis=0) > 1e-9) | choice.must)
+        kept = busy if choice.meets_rules(busy) else plan
+        return float(self.fixed_cost[kept].sum()) + transport, shares, kept
 
 
 def cflp_lagrangian(alloc: np.ndarray, demand: np.ndarray, capacity: np.ndarray | None, fixed_cost: np.ndarray,
-                    must: np.ndarray, allowed: np.ndarray, pricer: TransportPricer, deadline: float | None,
+                    choice: SiteChoice, pricer: TransportPricer, deadline: float | None,
                     max_iterations: int = 1500) -> LagrangianOutcome | None:
     """Subgradient ascent on the assignment rows' multipliers (Polyak steps towards the best plan's cost, halved
     after STALL_ITERATIONS without progress); every PRICE_EVERY steps the knapsack's sites (fractional ones
     opened) are priced by the transport LP and the cheapest plan kept. None when no plan was found."""
-    total = float(demand.sum())
     finite = np.where(np.isfinite(alloc), alloc, np.inf)
     u = np.sort(finite, axis=1)[:, min(1, alloc.shape[1] - 1)]
     u = np.where(np.isfinite(u), u, finite.min(axis=1))
@@ -133,7 +228,7 @@ def cflp_lagrangian(alloc: np.ndarray, demand: np.ndarray, capacity: np.ndarray 
     step, stall = 2.0, 0
     for iteration in range(max_iterations):
         v, shares = facility_values(alloc, demand, capacity, fixed_cost, u)
-        value, y = knapsack_open(v, capacity, total, must, allowed)
+        value, y = choice.solve(v)
         if not np.isfinite(value):
             return None
         bound = float(u.sum()) + value
@@ -143,8 +238,9 @@ def cflp_lagrangian(alloc: np.ndarray, demand: np.ndarray, capacity: np.ndarray 
             stall += 1
             if stall >= STALL_ITERATIONS:
                 step, stall = step / 2.0, 0
-        if iteration % PRICE_EVERY == 0:
-            cost, plan_shares, kept = pricer.price(y > 0)
+        plan = choice.plan(y) if iteration % PRICE_EVERY == 0 else None
+        if plan is not None:
+            cost, plan_shares, kept = pricer.price(plan, choice)
             if cost < best.cost:
                 best.cost, best.plan, best.shares = cost, kept, plan_shares
         gap = best.cost - bound if np.isfinite(best.cost) else abs(bound) * 0.1 + 1.0
@@ -158,21 +254,20 @@ def cflp_lagrangian(alloc: np.ndarray, demand: np.ndarray, capacity: np.ndarray 
 
 
 def site_tests(alloc: np.ndarray, demand: np.ndarray, capacity: np.ndarray | None, fixed_cost: np.ndarray,
-               u: np.ndarray, must: np.ndarray, allowed: np.ndarray, plan: np.ndarray,
-               cost: float) -> tuple[np.ndarray, np.ndarray]:
+               u: np.ndarray, choice: SiteChoice, plan: np.ndarray, cost: float) -> tuple[np.ndarray, np.ndarray]:
     """Sites no plan cheaper than `cost` opens (closed; never one of `plan`'s) and sites every such plan opens
     (opened; only `plan`'s): the Lagrangian bound at u recomputed with each free site forced either way."""
     v, _ = facility_values(alloc, demand, capacity, fixed_cost, u)
-    total, base = float(demand.sum()), float(u.sum())
+    base = float(u.sum())
     limit = cost - 1e-9 * max(1.0, abs(cost))
     closed, opened = np.zeros(len(v), bool), np.zeros(len(v), bool)
-    for j in np.flatnonzero(allowed & ~must):
-        forced_open = must.copy()
-        forced_open[j] = True
-        if not plan[j] and base + knapsack_open(v, capacity, total, forced_open, allowed)[0] > limit:
-            closed[j] = True
-        shut = allowed.copy()
-        shut[j] = False
-        if plan[j] and base + knapsack_open(v, capacity, total, must, shut)[0] > limit:
-            opened[j] = True
+    for j in np.flatnonzero(choice.allowed & ~choice.must):
+        if not plan[j]:
+            forced_open = choice.must.copy()
+            forced_open[j] = True
+            closed[j] = base + choice.solve(v, must=forced_open)[0] > limit
+        else:
+            shut = choice.allowed.copy()
+            shut[j] = False
+            opened[j] = base + choice.solve(v, allowed=shut)[0] > limit
     return closed, opened

@@ -3,6 +3,7 @@ and how to split each demand among them — multi-source (split allowed) or sing
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.models._base import LocationModel, SiteRules, finish_result, stack_rows
-from netopt.models._cflp_lagrange import LagrangianOutcome, TransportPricer, cflp_lagrangian, site_tests
+from netopt.models._cflp_lagrange import LagrangianOutcome, SiteChoice, TransportPricer, cflp_lagrangian, site_tests
 from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments, seconds_left
 from netopt.models.median import _ids, as_cost_matrix, labels
 
@@ -75,64 +76,70 @@ class CFLP(LocationModel):
 
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:
-        """Multi-source models without a budget, county minimums or a new-branch limit: the Lagrangian bound
-        (assignment rows relaxed) and the plans it suggests, priced by a transport LP, give a first plan; a
-        time-boxed MIP over the sites the bound favours improves it; the bound then closes the sites no cheaper
-        plan opens and opens those every cheaper plan needs, and the exact model over the rest, warm-started,
-        follows. Other models are solved whole."""
+        """Multi-source models: the Lagrangian bound (assignment rows relaxed; the site rules kept) and the
+        plans it suggests, priced by a transport LP, give a first plan; a time-boxed MIP over the sites the
+        bound favours improves it; the bound then closes the sites no cheaper plan opens and opens those every
+        cheaper plan needs, and the exact model over the rest, warm-started, follows. Single-source models
+        and those extended through to_pulp() are solved whole."""
         check_solver_arguments(time_limit, mip_gap)
-        plain = not (self.single_source or self.rules.budget is not None or self.rules.county_min
-                     or self.rules.max_new is not None or getattr(self, "_pulp", None) is not None)
-        if not (plain and warm_start) or self._explain_infeasible_rules():
+        if self.single_source or not warm_start or getattr(self, "_pulp", None) is not None \
+                or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         t0 = time.perf_counter()
-        m = self.cost.shape[1]
-        must, allowed = np.zeros(m, bool), np.ones(m, bool)
-        must[self.rules.fixed], allowed[self.rules.forbidden] = True, False
         alloc = np.where(np.isfinite(self.cost), self.cost * self.demand[:, None], np.inf)
-        pricer = TransportPricer(alloc, self.demand, self.capacity, self.fixed_cost, must)
+        choice = self._site_choice()
+        pricer = TransportPricer(alloc, self.demand, self.capacity, self.fixed_cost)
         stop = t0 + (LAGRANGIAN_SECONDS if time_limit is None else LAGRANGIAN_SHARE * time_limit)
-        outcome = cflp_lagrangian(alloc, self.demand, self.capacity, self.fixed_cost, must, allowed, pricer, stop)
+        outcome = cflp_lagrangian(alloc, self.demand, self.capacity, self.fixed_cost, choice, pricer, stop)
         if outcome is None:
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
-        self._support_search(outcome, pricer, must, allowed, seconds_left(time_limit, t0))
-        closed, opened = site_tests(alloc, self.demand, self.capacity, self.fixed_cost, outcome.u, must, allowed,
+        self._support_search(outcome, pricer, choice, seconds_left(time_limit, t0))
+        closed, opened = site_tests(alloc, self.demand, self.capacity, self.fixed_cost, outcome.u, choice,
                                     outcome.plan, outcome.cost)
-        keep = np.flatnonzero(allowed & ~closed)
-        reduced = self._restricted(keep, must | opened)
-        reduced._start = reduced._vector(outcome.plan[keep], outcome.shares[:, keep])
+        reduced = self._restricted(~closed, opened)
+        reduced._start = reduced._vector(outcome.plan, outcome.shares)
         result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
         result.seconds = time.perf_counter() - t0
         result.heuristic_objective = outcome.cost
-        result.details.update(sites_after_reduction=len(keep), sites_opened_by_bound=int(opened.sum()),
-                              lagrangian_bound=outcome.bound)
+        result.details.update(sites_after_reduction=int((choice.allowed & ~closed).sum()),
+                              sites_opened_by_bound=int(opened.sum()), lagrangian_bound=outcome.bound)
         return result
 
-    def _support_search(self, outcome: LagrangianOutcome, pricer: TransportPricer, must: np.ndarray,
-                        allowed: np.ndarray, seconds: float | None) -> None:
+    def _site_choice(self) -> SiteChoice:
+        """The Lagrangian problem's site choice under this model's must/forbidden sites and rule rows."""
+        m = self.cost.shape[1]
+        must, allowed = np.zeros(m, bool), np.ones(m, bool)
+        must[self.rules.fixed], allowed[self.rules.forbidden] = True, False
+        rows, lo, hi, _ = self.rules.rows()
+        rule_rows = (np.vstack(rows), np.asarray(lo, float), np.asarray(hi, float)) if rows else None
+        return SiteChoice(self.capacity, float(self.demand.sum()), must, allowed, rule_rows)
+
+    def _support_search(self, outcome: LagrangianOutcome, pricer: TransportPricer, choice: SiteChoice,
+                        seconds: float | None) -> None:
         """A better plan from the exact model over the sites whose Lagrangian value is (nearly) the lowest and
         the plan's own, within SUPPORT_SEARCH_SECONDS (or SUPPORT_SEARCH_SHARE of the time left): replaces
         the outcome's plan when cheaper."""
         near = outcome.values <= SUPPORT_VALUE_SHARE * max(outcome.cost - outcome.bound, 0.0)
-        sites = np.flatnonzero(allowed & (near | outcome.plan | must))
-        if len(sites) >= allowed.sum():
+        sites = choice.allowed & (near | outcome.plan | choice.must)
+        if sites.sum() >= choice.allowed.sum():
             return
-        sub = self._restricted(sites, must)
-        sub.site_labels = list(range(len(sites)))  # positions: found.selected then indexes `sites`
-        sub._start = sub._vector(outcome.plan[sites], outcome.shares[:, sites])
+        sub = self._restricted(sites, np.zeros(len(sites), bool))
+        sub.site_labels = list(range(len(sites)))  # positions: found.selected are site indices
+        sub._start = sub._vector(outcome.plan, outcome.shares)
         found = LocationModel.solve(sub, SUPPORT_SEARCH_SECONDS if seconds is None else SUPPORT_SEARCH_SHARE * seconds)
         if found.status in ("optimal", "feasible") and found.objective < outcome.cost:
-            plan = np.zeros(len(must), bool)
-            plan[sites[np.asarray(found.selected, int)]] = True
-            cost, shares, kept = pricer.price(plan)
+            plan = np.zeros(len(sites), bool)
+            plan[np.asarray(found.selected, int)] = True
+            cost, shares, kept = pricer.price(plan, choice)
             if cost < outcome.cost:
                 outcome.plan, outcome.cost, outcome.shares = kept, cost, shares
 
     def _restricted(self, sites: np.ndarray, open_for_good: np.ndarray) -> "CFLP":
-        """The same model over `sites` only (positions), with the sites of the mask `open_for_good` fixed open."""
-        return CFLP(self.cost[:, sites], self.demand, None if self.capacity is None else self.capacity[sites],
-                    self.fixed_cost[sites], rules=SiteRules(len(sites), fixed=np.flatnonzero(open_for_good[sites])),
-                    demand_labels=self.demand_labels, site_labels=[self.site_labels[j] for j in sites])
+        """The same model with only the sites of the mask `sites` allowed and those of `open_for_good` fixed."""
+        rules = replace(self.rules, fixed=np.union1d(self.rules.fixed, np.flatnonzero(open_for_good)),
+                        forbidden=np.union1d(self.rules.forbidden, np.flatnonzero(~sites)))
+        return CFLP(self.cost, self.demand, self.capacity, self.fixed_cost, rules=rules,
+                    demand_labels=self.demand_labels, site_labels=self.site_labels)
 
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
         if self._start is None:
