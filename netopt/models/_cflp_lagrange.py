@@ -27,8 +27,8 @@ class LagrangianOutcome:
 def facility_values(alloc: np.ndarray, demand: np.ndarray, capacity: np.ndarray | None, fixed_cost: np.ndarray,
                     u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per site j: v_j = fixed_j + min Σ_i (alloc_ij − u_i) x_ij over 0 ≤ x ≤ 1 with
-    Σ_i demand_i x_ij ≤ capacity_j (a continuous knapsack, filled by best ratio), and the shares x reaching it. alloc_ij: the cost of serving
-    all of i's demand from j (inf: not allowed)."""
+    Σ_i demand_i x_ij ≤ capacity_j (a continuous knapsack, filled by best ratio), and the shares x reaching it.
+    alloc_ij: the cost of serving all of i's demand from j (inf: not allowed)."""
     red = alloc - u[:, None]
     take_all = red < 0
     if capacity is None:
