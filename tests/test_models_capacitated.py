@@ -146,3 +146,12 @@ def test_lagrangian_reduction_with_budget_new_branch_limit_and_county_minimums(s
     if whole.status == "optimal":
         assert fast.objective == pytest.approx(whole.objective, rel=1e-7)
         assert "lagrangian_bound" in fast.details
+
+
+def test_time_limit_gives_a_plan_with_a_valid_bound():
+    unit, demand, capacity, fixed = _random_cflp(11, 200, 40)
+    fixed = fixed * 5
+    limited = CFLP.from_cost_matrix(unit, demand, capacity, fixed).solve(time_limit=1.0)
+    best = CFLP.from_cost_matrix(unit, demand, capacity, fixed).solve()
+    assert limited.status in ("optimal", "feasible") and best.status == "optimal"
+    assert limited.bound <= best.objective * (1 + 1e-7) <= limited.objective * (1 + 2e-7)

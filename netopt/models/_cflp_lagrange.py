@@ -254,14 +254,18 @@ def cflp_lagrangian(alloc: np.ndarray, demand: np.ndarray, capacity: np.ndarray 
 
 
 def site_tests(alloc: np.ndarray, demand: np.ndarray, capacity: np.ndarray | None, fixed_cost: np.ndarray,
-               u: np.ndarray, choice: SiteChoice, plan: np.ndarray, cost: float) -> tuple[np.ndarray, np.ndarray]:
+               u: np.ndarray, choice: SiteChoice, plan: np.ndarray, cost: float,
+               deadline: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Sites no plan cheaper than `cost` opens (closed; never one of `plan`'s) and sites every such plan opens
-    (opened; only `plan`'s): the Lagrangian bound at u recomputed with each free site forced either way."""
+    (opened; only `plan`'s): the Lagrangian bound at u recomputed with each free site forced either way. Sites
+    not reached by `deadline` (perf_counter) stay free."""
     v, _ = facility_values(alloc, demand, capacity, fixed_cost, u)
     base = float(u.sum())
     limit = cost - 1e-9 * max(1.0, abs(cost))
     closed, opened = np.zeros(len(v), bool), np.zeros(len(v), bool)
     for j in np.flatnonzero(choice.allowed & ~choice.must):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         if not plan[j]:
             forced_open = choice.must.copy()
             forced_open[j] = True

@@ -12,7 +12,8 @@ import scipy.sparse as sp
 from netopt._errors import InputError
 from netopt.models._base import LocationModel, SiteRules, finish_result, stack_rows
 from netopt.models._cflp_lagrange import LagrangianOutcome, SiteChoice, TransportPricer, cflp_lagrangian, site_tests
-from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments, seconds_left
+from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, seconds_left,
+                                share_deadline)
 from netopt.models.median import _ids, as_cost_matrix, labels
 
 LAGRANGIAN_SECONDS = 30.0  # at most, for the Lagrangian bound and its plans (or LAGRANGIAN_SHARE of a time limit)
@@ -95,7 +96,7 @@ class CFLP(LocationModel):
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         self._support_search(outcome, pricer, choice, seconds_left(time_limit, t0))
         closed, opened = site_tests(alloc, self.demand, self.capacity, self.fixed_cost, outcome.u, choice,
-                                    outcome.plan, outcome.cost)
+                                    outcome.plan, outcome.cost, share_deadline(time_limit, t0, LAGRANGIAN_SHARE))
         reduced = self._restricted(~closed, opened)
         reduced._start = reduced._vector(outcome.plan, outcome.shares)
         result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
