@@ -105,6 +105,7 @@ def test_lagrangian_reduction_gives_the_whole_models_optimum(seed, capacitated):
 @pytest.mark.parametrize("seed", range(6))
 def test_sites_fixed_by_the_lagrangian_bound_are_in_no_cheaper_plan(seed):
     """From the second-best plan as incumbent: every closed site is in no cheaper plan, every opened one in all."""
+    from dataclasses import replace
     from itertools import product
 
     from netopt.models._cflp_lagrange import SiteChoice, TransportPricer, cflp_lagrangian, site_tests
@@ -121,8 +122,8 @@ def test_sites_fixed_by_the_lagrangian_bound_are_in_no_cheaper_plan(seed):
     ranked = sorted(set(plans.values()))
     runner_up = next(mask for mask, cost in plans.items() if cost == ranked[1])
     outcome = cflp_lagrangian(alloc, demand, capacity, fixed, choice, pricer, None)
-    closed, opened = site_tests(alloc, demand, capacity, fixed, outcome.u, choice, np.array(runner_up),
-                                plans[runner_up])
+    incumbent = replace(outcome, plan=np.array(runner_up), cost=plans[runner_up])
+    closed, opened = site_tests(incumbent, choice)
     assert outcome.bound <= ranked[0] + 1e-6 and (closed.any() or opened.any())
     for mask, cost in plans.items():
         if cost < plans[runner_up]:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from netopt.models._milp import MatrixMILP, loaded_highs
+
 STALL_ITERATIONS = 20  # subgradient steps without a better bound before the step halves
 PRICE_EVERY = 25  # subgradient steps between two plans priced by the transport LP
 MIN_STEP = 1e-4  # the ascent stops when its step factor falls below this
@@ -60,25 +62,14 @@ class SiteChoice:
         self.highs = None if rule_rows is None else self._lp(rule_rows)
 
     def _lp(self, rule_rows: tuple[np.ndarray, np.ndarray, np.ndarray]):
-        import highspy
-
-        from netopt.models._milp import _quiet_highs
-
         matrix, lo, hi = rule_rows
         if self.capacity is not None:
             matrix = np.vstack([matrix, self.capacity])
-            lo, hi = np.append(lo, self.total), np.append(hi, highspy.kHighsInf)
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = matrix.shape[1], matrix.shape[0]
-        lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.zeros(matrix.shape[1]), *self._bounds(self.must, self.allowed)
-        lp.row_lower_, lp.row_upper_ = np.maximum(lo, -highspy.kHighsInf), np.minimum(hi, highspy.kHighsInf)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        columns = sp.csc_matrix(matrix)
-        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = columns.indptr, columns.indices, columns.data
-        highs = _quiet_highs(highspy)
-        highs.passModel(lp)
-        self.highspy = highspy
-        return highs
+            lo, hi = np.append(lo, self.total), np.append(hi, np.inf)
+        m = matrix.shape[1]
+        col_lo, col_hi = self._bounds(self.must, self.allowed)
+        return loaded_highs(MatrixMILP(np.zeros(m), sp.csr_matrix(matrix), lo, hi, col_lo, col_hi,
+                                       integer=np.zeros(m, bool)))
 
     @staticmethod
     def _bounds(must: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -87,6 +78,8 @@ class SiteChoice:
     def solve(self, v: np.ndarray, must: np.ndarray | None = None,
               allowed: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """(min Σ v_j y_j, y) with this choice's must/allowed sites or the ones given; inf when no y fits."""
+        import highspy
+
         must = self.must if must is None else must
         allowed = self.allowed if allowed is None else allowed
         if self.highs is None:
@@ -95,10 +88,10 @@ class SiteChoice:
         self.highs.changeColsCost(len(v), every, v.astype(float))
         self.highs.changeColsBounds(len(v), every, *self._bounds(must, allowed))
         self.highs.run()
-        if self.highs.getModelStatus() != self.highspy.HighsModelStatus.kOptimal:
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             self.highs.clearSolver()  # seen: "unknown" after many cost changes; solved from scratch it is fine
             self.highs.run()
-        if self.highs.getModelStatus() != self.highspy.HighsModelStatus.kOptimal:
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return np.inf, np.zeros(len(v))
         y = np.clip(np.asarray(self.highs.getSolution().col_value), 0.0, 1.0)
         return float(self.highs.getInfo().objective_function_value), y
@@ -108,20 +101,22 @@ class SiteChoice:
         all when that fits, else those it opens fully, completed by the others in order of y while the rules'
         upper limits (budget, new branches) allow. None when no such plan is found."""
         whole = (y > 1e-6) | self.must
-        if self._enough(whole) and self.meets_rules(whole):
+        if self._fits(whole):
             return whole
         plan = (y > 1.0 - 1e-6) | self.must
         for j in np.argsort(-y, kind="stable"):
-            if self._enough(plan) and self.meets_rules(plan):
+            if self._fits(plan):
                 return plan
             if self.allowed[j] and not plan[j]:
                 plan[j] = True
                 if not self._within_upper_limits(plan):
                     plan[j] = False
-        return plan if self._enough(plan) and self.meets_rules(plan) else None
+        return plan if self._fits(plan) else None
 
-    def _enough(self, plan: np.ndarray) -> bool:
-        return self.capacity is None or float(self.capacity @ plan) >= self.total - 1e-9
+    def _fits(self, plan: np.ndarray) -> bool:
+        """Enough capacity for all demand, and the rule rows met."""
+        enough = self.capacity is None or float(self.capacity @ plan) >= self.total - 1e-9
+        return enough and self.meets_rules(plan)
 
     def _within_upper_limits(self, plan: np.ndarray) -> bool:
         return self.rows is None or bool(np.all(self.rows[0] @ plan.astype(float) <= self.rows[2] + 1e-9))
@@ -161,42 +156,32 @@ class TransportPricer:
 
     def __init__(self, alloc: np.ndarray, demand: np.ndarray, capacity: np.ndarray | None,
                  fixed_cost: np.ndarray) -> None:
-        import highspy
-        import scipy.sparse as sp
-
-        from netopt.models._milp import _quiet_highs
-
         self.ii, self.jj = np.nonzero(np.isfinite(alloc))
         self.shape, self.fixed_cost = alloc.shape, fixed_cost
         n, m = alloc.shape
         k = len(self.ii)
-        rows = [sp.csc_matrix((np.ones(k), (self.ii, np.arange(k))), shape=(n, k))]
+        rows = [sp.csr_matrix((np.ones(k), (self.ii, np.arange(k))), shape=(n, k))]  # Σ_j x_ij = 1
         lo, hi = [np.ones(n)], [np.ones(n)]
-        if capacity is not None:
-            rows.append(sp.csc_matrix((demand[self.ii], (self.jj, np.arange(k))), shape=(m, k)))
-            lo.append(np.full(m, -highspy.kHighsInf)), hi.append(capacity.astype(float))
-        matrix = sp.vstack(rows).tocsc()
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = k, matrix.shape[0]
-        lp.col_cost_, lp.col_lower_, lp.col_upper_ = alloc[self.ii, self.jj], np.zeros(k), np.ones(k)
-        lp.row_lower_, lp.row_upper_ = np.concatenate(lo), np.concatenate(hi)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = matrix.indptr, matrix.indices, matrix.data
-        self.highs, self.highspy = _quiet_highs(highspy), highspy
+        if capacity is not None:  # Σ_i demand_i x_ij <= capacity_j
+            rows.append(sp.csr_matrix((demand[self.ii], (self.jj, np.arange(k))), shape=(m, k)))
+            lo.append(np.full(m, -np.inf)), hi.append(capacity.astype(float))
+        self.highs = loaded_highs(MatrixMILP(alloc[self.ii, self.jj], sp.vstack(rows).tocsr(), np.concatenate(lo),
+                                             np.concatenate(hi), np.zeros(k), np.ones(k), integer=np.zeros(k, bool)))
         self.highs.setOptionValue("solver", "simplex")
-        self.highs.passModel(lp)
         self.cache: dict[bytes, tuple[float, np.ndarray | None]] = {}
 
     def transport(self, plan: np.ndarray) -> tuple[float, np.ndarray | None]:
         """(cheapest assignment cost, shares n x m) with the plan's sites open; (inf, None) when it cannot serve
         all demand."""
+        import highspy
+
         key = np.packbits(plan).tobytes()
         if key not in self.cache:
             upper = plan[self.jj].astype(float)
             self.highs.changeColsBounds(len(upper), np.arange(len(upper), dtype=np.int32), np.zeros(len(upper)),
                                         upper)
             self.highs.run()
-            if self.highs.getModelStatus() != self.highspy.HighsModelStatus.kOptimal:
+            if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 self.cache[key] = (np.inf, None)
             else:
                 shares = np.zeros(self.shape)
@@ -253,15 +238,13 @@ def cflp_lagrangian(alloc: np.ndarray, demand: np.ndarray, capacity: np.ndarray 
     return best if np.isfinite(best.cost) else None
 
 
-def site_tests(alloc: np.ndarray, demand: np.ndarray, capacity: np.ndarray | None, fixed_cost: np.ndarray,
-               u: np.ndarray, choice: SiteChoice, plan: np.ndarray, cost: float,
+def site_tests(outcome: LagrangianOutcome, choice: SiteChoice,
                deadline: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Sites no plan cheaper than `cost` opens (closed; never one of `plan`'s) and sites every such plan opens
-    (opened; only `plan`'s): the Lagrangian bound at u recomputed with each free site forced either way. Sites
-    not reached by `deadline` (perf_counter) stay free."""
-    v, _ = facility_values(alloc, demand, capacity, fixed_cost, u)
-    base = float(u.sum())
-    limit = cost - 1e-9 * max(1.0, abs(cost))
+    """Sites no plan cheaper than the outcome's opens (closed; never one of its plan's) and sites every such
+    plan opens (opened; only its plan's): the Lagrangian bound at the outcome's multipliers recomputed with
+    each free site forced either way. Sites not reached by `deadline` (perf_counter) stay free."""
+    v, base, plan = outcome.values, float(outcome.u.sum()), outcome.plan
+    limit = outcome.cost - 1e-9 * max(1.0, abs(outcome.cost))
     closed, opened = np.zeros(len(v), bool), np.zeros(len(v), bool)
     for j in np.flatnonzero(choice.allowed & ~choice.must):
         if deadline is not None and time.perf_counter() > deadline:

@@ -77,7 +77,7 @@ def solve_highs(model: MatrixMILP, time_limit: float | None = None, mip_gap: flo
     import highspy
 
     start = time.perf_counter()
-    highs = _quiet_highs(highspy)
+    highs = loaded_highs(model)
     for key, value in model.highs_options.items():
         highs.setOptionValue(key, value)
     highs.setOptionValue("mip_rel_gap", float(mip_gap))
@@ -86,7 +86,6 @@ def solve_highs(model: MatrixMILP, time_limit: float | None = None, mip_gap: flo
         highs.setOptionValue("time_limit", float(time_limit))
     if threads is not None:
         highs.setOptionValue("threads", int(threads))
-    highs.passModel(_highs_lp(model, highspy))
     if warm_start is not None:
         solution = highspy.HighsSolution()
         solution.col_value = list(map(float, warm_start))
@@ -122,6 +121,15 @@ def _quiet_highs(highspy):
         os.dup2(saved, 1)
         os.close(saved)
     highs.setOptionValue("output_flag", False)
+    return highs
+
+
+def loaded_highs(model: MatrixMILP):
+    """A quiet HiGHS instance holding the model, ready to run (options may still be set)."""
+    import highspy
+
+    highs = _quiet_highs(highspy)
+    highs.passModel(_highs_lp(model, highspy))
     return highs
 
 

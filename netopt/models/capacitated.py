@@ -95,8 +95,7 @@ class CFLP(LocationModel):
         if outcome is None:
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         self._support_search(outcome, pricer, choice, seconds_left(time_limit, t0))
-        closed, opened = site_tests(alloc, self.demand, self.capacity, self.fixed_cost, outcome.u, choice,
-                                    outcome.plan, outcome.cost, share_deadline(time_limit, t0, LAGRANGIAN_SHARE))
+        closed, opened = site_tests(outcome, choice, share_deadline(time_limit, t0, LAGRANGIAN_SHARE))
         reduced = self._restricted(~closed, opened)
         reduced._start = reduced._vector(outcome.plan, outcome.shares)
         result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
