@@ -19,7 +19,7 @@ def mclp_lp_multipliers(A: sp.csr_matrix, weights: np.ndarray, p: int, fixed: np
     """
     import highspy
 
-    from netopt.models._milp import _quiet_highs
+    from netopt.models._milp import INF, MatrixMILP, loaded_highs
 
     k, m = A.shape
     csc = A.tocsc()
@@ -33,20 +33,15 @@ def mclp_lp_multipliers(A: sp.csr_matrix, weights: np.ndarray, p: int, fixed: np
     rows = np.flatnonzero(free_rows)
     sub = csc[rows][:, sites].astype(float)
     k_free, m_free = sub.shape
-    dual = sp.hstack([-sub.T.tocsr(), sp.csr_matrix(np.ones((m_free, 1))), sp.identity(m_free, format="csr")]).tocsc()
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = k_free + 1 + m_free, m_free
-    lp.col_cost_ = np.concatenate([-np.ones(k_free), [float(left)], np.ones(m_free)])
-    lp.col_lower_ = np.concatenate([np.zeros(k_free), [-highspy.kHighsInf if exactly_p else 0.0], np.zeros(m_free)])
-    lp.col_upper_ = np.concatenate([weights[rows], np.full(m_free + 1, highspy.kHighsInf)])
-    lp.row_lower_, lp.row_upper_ = np.zeros(m_free), np.full(m_free, highspy.kHighsInf)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = dual.indptr, dual.indices, dual.data
-    highs = _quiet_highs(highspy)
+    dual = sp.hstack([-sub.T.tocsr(), sp.csr_matrix(np.ones((m_free, 1))), sp.identity(m_free, format="csr")]).tocsr()
+    highs = loaded_highs(MatrixMILP(
+        c=np.concatenate([-np.ones(k_free), [float(left)], np.ones(m_free)]), A=dual,
+        row_lo=np.zeros(m_free), row_hi=np.full(m_free, INF),
+        col_lo=np.concatenate([np.zeros(k_free), [-INF if exactly_p else 0.0], np.zeros(m_free)]),
+        col_hi=np.concatenate([weights[rows], np.full(m_free + 1, INF)]), integer=np.zeros(k_free + 1 + m_free, bool)))
     highs.setOptionValue("solver", "simplex")
     if seconds is not None:
         highs.setOptionValue("time_limit", float(seconds))
-    highs.passModel(lp)
     highs.run()
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
