@@ -211,3 +211,62 @@ def test_lp_rounding_keeps_fixed_sites_avoids_forbidden_ones_and_never_worsens_t
     assert len(sites) == 4 and 3 in sites and 7 not in sites
     assert value >= start_value
     assert value == pytest.approx(model._value(np.isin(np.arange(15), sites).astype(float)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.dictionaries(st.integers(0, 4), st.integers(0, 50), min_size=1, max_size=4), min_size=1,
+                max_size=4), st.integers(0, 10), st.booleans())
+def test_best_split_matches_enumeration(options, p, exactly_p):
+    from itertools import product
+
+    from netopt.models.covering import best_split
+
+    splits = [s for s in product(*[sorted(o) for o in options]) if (sum(s) == p if exactly_p else sum(s) <= p)]
+    split = best_split([{t: float(v) for t, v in o.items()} for o in options], p, exactly_p)
+    if not splits:
+        assert split is None
+    else:
+        best = max(sum(o[t] for o, t in zip(options, s)) for s in splits)
+        assert tuple(split) in splits
+        assert sum(o[t] for o, t in zip(options, split)) == best
+
+
+def _three_towns(seed: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Three far-apart towns of 60 demand points and 6 sites each (coverage 4 km), plus 3 sites covering
+    nothing; returns coverage, weights and each town's sites."""
+    rng = np.random.default_rng(seed)
+    demand, sites, towns = [], [], []
+    for t, centre in enumerate([(0, 0), (100, 0), (0, 100)]):
+        demand.append(np.asarray(centre) + rng.normal(0, 3, (60, 2)))
+        sites.append(np.asarray(centre) + rng.normal(0, 3, (6, 2)))
+        towns.append(np.arange(6 * t, 6 * t + 6))
+    demand, sites = np.vstack(demand), np.vstack(sites + [rng.uniform(300, 400, (3, 2))])
+    A = np.hypot(demand[:, None, 0] - sites[None, :, 0], demand[:, None, 1] - sites[None, :, 1]) <= 4.0
+    return A, rng.integers(1, 30, len(demand)).astype(float), towns
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_support_search_splits_independent_towns_and_finds_the_best_plan_over_them(seed):
+    """Sites of different towns share no demand: each group of sites is solved for a few numbers of sites and
+    p is split among them exactly; with the LP's numbers set to the best split, the plan found is the optimum."""
+    from itertools import combinations
+
+    from netopt.models.covering import independent_site_groups
+
+    A, w, towns = _three_towns(seed)
+    p, used = 5, np.concatenate(towns)
+    model = MCLP.from_coverage(A, p, weights=w, fixed=[towns[0][0]])
+    groups = independent_site_groups(model.unique, used)
+    assert sorted(np.concatenate(groups)) == sorted(used)
+    assert all(any(set(group) <= set(town) for town in towns) for group in groups)
+    value = {sites: float(w @ A[:, list(sites)].any(axis=1)) for sites in combinations(used, p)
+             if towns[0][0] in sites}
+    best = max(value, key=value.get)
+    y_lp = np.zeros(A.shape[1])
+    for group in groups:  # the best split, as LP values
+        y_lp[group] = np.isin(group, best).sum() / len(group)
+    worst = min(value, key=value.get)
+    sites, found = model._support_search(y_lp, np.array(worst), value[worst], None)
+    assert found == pytest.approx(value[best])
+    assert len(sites) == p and towns[0][0] in sites
+    assert found == pytest.approx(model._value(np.isin(np.arange(A.shape[1]), sites).astype(float)))
