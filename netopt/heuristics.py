@@ -116,11 +116,11 @@ def center_interchange(cost: np.ndarray, sites: np.ndarray, fixed: np.ndarray | 
                        allowed: np.ndarray | None = None, max_rounds: int = 50) -> np.ndarray:
     """Improve p-center sites by swaps: each open site (not fixed) is replaced by the allowed closed site that
     lowers (largest distance, number of demand points at it) the most. Counting the points at the largest
-    distance lets the search cross plateaus of equal radius. Returns the improved sites."""
+    distance lets the search cross plateaus of equal radius. Returns the improved sites, sorted."""
     n, m = cost.shape
     sites = np.array(sites, int)
     if len(sites) * n * m > CENTER_SWAP_WORK:
-        return sites
+        return np.sort(sites)
     allowed = np.ones(m, bool) if allowed is None else allowed
     movable = ~np.isin(sites, np.asarray(fixed if fixed is not None else [], int))
     best = _radius_score(cost[:, sites].min(axis=1))
@@ -129,7 +129,7 @@ def center_interchange(cost: np.ndarray, sites: np.ndarray, fixed: np.ndarray | 
         for k in np.flatnonzero(movable):
             outside = np.flatnonzero(allowed & ~np.isin(np.arange(m), sites))
             if len(outside) == 0:
-                return sites
+                return np.sort(sites)
             rest = np.delete(cost[:, sites], k, axis=1).min(axis=1, initial=np.inf)
             served = np.minimum(rest[:, None], cost[:, outside])
             worst = served.max(axis=0)
