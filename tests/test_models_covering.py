@@ -270,3 +270,56 @@ def test_support_search_splits_independent_towns_and_finds_the_best_plan_over_th
     assert found == pytest.approx(value[best])
     assert len(sites) == p and towns[0][0] in sites
     assert found == pytest.approx(model._value(np.isin(np.arange(A.shape[1]), sites).astype(float)))
+
+
+def test_dominated_sites_keep_one_of_equals_the_cheapest_and_never_fixed_ones():
+    from netopt.models.covering import dominated_sites
+
+    # site 0 covers rows {0, 1}; 1 covers {0}; 2 covers {0, 1} like 0; 3 covers nothing; 4 covers {2}
+    A = sp.csr_matrix(np.array([[1, 1, 1, 0, 0], [1, 0, 1, 0, 0], [0, 0, 0, 0, 1]]))
+    none = np.array([], int)
+    rows = np.arange(3)
+    assert np.flatnonzero(dominated_sites(A, rows, none, none)).tolist() == [1, 2, 3]
+    cheaper_2 = np.array([1.0, 1.0, 0.5, 1.0, 1.0])
+    assert np.flatnonzero(dominated_sites(A, rows, none, none, cheaper_2)).tolist() == [0, 1, 3]
+    pricey_1 = np.array([2.0, 1.0, 2.0, 1.0, 1.0])  # site 1 is cheaper than the sites covering more
+    assert np.flatnonzero(dominated_sites(A, rows, none, none, pricey_1)).tolist() == [2, 3]
+    assert np.flatnonzero(dominated_sites(A, rows, np.array([1, 2]), none)).tolist() == [3]
+    assert np.flatnonzero(dominated_sites(A, rows, none, np.array([0, 2]))).tolist() == [3]  # no allowed dominator
+    assert np.flatnonzero(dominated_sites(A, np.array([2]), none, none)).tolist() == [0, 1, 2, 3]  # row 2 only
+
+
+def test_dominated_rows_are_those_another_rows_cover_implies():
+    from netopt.models.covering import dominated_rows
+
+    A = sp.csr_matrix(np.array([[1, 0, 0], [1, 1, 0], [0, 1, 1], [0, 0, 1]]))
+    assert np.flatnonzero(dominated_rows(A)).tolist() == [1, 2]
+    assert not dominated_rows(A, max_pairs=1).any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(coverage(), st.data())
+def test_covering_models_with_fixed_and_forbidden_sites_match_brute_force(case, data):
+    """The plain models drop dominated sites (and, for LSCP, rows) before solving: the optimum stays."""
+    A, rng = case
+    m = A.shape[1]
+    fixed = data.draw(st.lists(st.integers(0, m - 1), max_size=2, unique=True))
+    forbidden = [j for j in range(m) if j not in fixed and data.draw(st.booleans())]
+    weights = rng.integers(0, 9, A.shape[0]).astype(float)  # zero weights: rows that do not count
+    cost = rng.integers(0, 4, m).astype(float)
+    expected = brute.lscp(A, cost, fixed=fixed, forbidden=forbidden)
+    result = LSCP.from_coverage(sp.csr_matrix(A), facility_cost=cost, fixed=fixed, forbidden=forbidden).solve()
+    if expected is None:
+        assert result.status == "infeasible"
+    else:
+        assert result.status == "optimal" and result.objective == pytest.approx(expected)
+        assert result.assignment["covered"].all() and set(fixed) <= {int(s[1:]) for s in result.selected}
+    allowed = m - len(forbidden)
+    if allowed < max(1, len(fixed)):
+        return
+    p = data.draw(st.integers(max(1, len(fixed)), allowed))
+    result = MCLP.from_coverage(A, p, weights=weights, fixed=fixed, forbidden=forbidden).solve()
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(brute.mclp(A, weights, p, fixed=fixed, forbidden=forbidden))
+    chosen = {int(s[1:]) for s in result.selected}
+    assert len(chosen) == p and set(fixed) <= chosen and not chosen & set(forbidden)

@@ -50,6 +50,49 @@ def merge_identical_rows(A: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
     return A[first], inverse
 
 
+def dominated_sites(A: sp.csr_matrix, rows: np.ndarray, fixed: np.ndarray, forbidden: np.ndarray,
+                    cost: np.ndarray | None = None) -> np.ndarray:
+    """Sites another allowed site makes useless: it covers every one of their `rows` at no higher cost
+    (among sites covering the same rows, the cheapest, then the first, stays). Every plan using such a site
+    can use its dominator instead, so the optimum is kept. Fixed and forbidden sites are not marked.
+    Returns a boolean mask over the sites."""
+    m = A.shape[1]
+    covers = A[rows].tocsc().astype(np.int64)
+    size = np.diff(covers.indptr)
+    cost = np.zeros(m) if cost is None else np.asarray(cost, float)
+    rank = np.empty(m, int)  # lower rank wins: cheaper, then covering more, then first
+    rank[np.lexsort((np.arange(m), -size, cost))] = np.arange(m)
+    allowed = np.ones(m, bool)
+    allowed[forbidden] = False
+    shared = (covers.T @ covers).tocoo()
+    j, k = shared.row, shared.col
+    beaten = (shared.data == size[j]) & (rank[k] < rank[j]) & allowed[k]
+    dominated = np.zeros(m, bool)
+    dominated[j[beaten]] = True
+    if allowed.any():  # a site covering none of the rows: beaten by the best-ranked allowed site
+        dominated |= (size == 0) & (rank > rank[allowed].min())
+    dominated[fixed] = False
+    dominated[forbidden] = False
+    return dominated
+
+
+def dominated_rows(A: sp.csr_matrix, max_pairs: float = 2e7) -> np.ndarray:
+    """Rows of a 0/1 matrix with distinct rows that another row's sites all cover (covering that other row
+    covers them too): redundant in a set covering model. Not computed (none marked) when the rows share
+    sites so much that comparing them would exceed `max_pairs` pairs."""
+    covers = sp.csr_matrix(A, dtype=np.int64)
+    per_site = np.diff(covers.tocsc().indptr)
+    if float(per_site @ per_site) > max_pairs:
+        return np.zeros(A.shape[0], bool)
+    size = np.diff(covers.indptr)
+    shared = (covers @ covers.T).tocoo()
+    i, k = shared.row, shared.col
+    inside = (i != k) & (shared.data == size[i]) & (size[i] > 0)
+    redundant = np.zeros(A.shape[0], bool)
+    redundant[k[inside]] = True
+    return redundant
+
+
 def coverage_from_geodataframes(demand, candidates, radius_km: float, distance: str = "euclidean",
                                 graph=None) -> sp.csr_matrix:
     """Sparse demand x site coverage within `radius_km` (straight line or road network), never dense."""
@@ -71,14 +114,29 @@ def coverage_from_geodataframes(demand, candidates, radius_km: float, distance: 
 
 
 class _Covering(LocationModel):
-    def __init__(self, A: sp.csr_matrix, rules: SiteRules | None, demand_labels, site_labels) -> None:
+    def __init__(self, A: sp.csr_matrix, rules: SiteRules | None, demand_labels, site_labels,
+                 merged: tuple[sp.csr_matrix, np.ndarray] | None = None) -> None:
         self.A = as_coverage(A)
         n, m = self.A.shape
         self.rules = rules or SiteRules(m)
         self.demand_labels = labels(demand_labels, n, "d")
         self.site_labels = labels(site_labels, m, "s")
-        self.unique, self.row_of = merge_identical_rows(self.A)
+        self.unique, self.row_of = merged if merged is not None else merge_identical_rows(self.A)
         self._milp = None
+        self._reduced = False  # dominated sites (and rows) already dropped
+
+    def _merged_columns(self, keep: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Distinct rows and row map of the matrix restricted to the sites `keep`, from this model's distinct
+        rows (not from every demand point again)."""
+        unique, inverse = merge_identical_rows(self.unique[:, keep])
+        return unique, inverse[self.row_of]
+
+    def _sites_kept(self, cost: np.ndarray | None, rows: np.ndarray | None = None) -> np.ndarray:
+        """Indices of the allowed sites no other allowed site dominates on `rows` (default: every row)."""
+        rows = np.arange(self.unique.shape[0]) if rows is None else rows
+        dropped = dominated_sites(self.unique, rows, self.rules.fixed, self.rules.forbidden, cost)
+        dropped[self.rules.forbidden] = True
+        return np.flatnonzero(~dropped)
 
     def _assignment(self, open_sites: np.ndarray) -> pd.DataFrame:
         sub = self.A[:, open_sites]
@@ -98,8 +156,9 @@ class LSCP(_Covering):
     """Location set covering: open the cheapest set of sites (fewest, by default) covering every demand point."""
 
     def __init__(self, A, facility_cost=None, rules: SiteRules | None = None, demand_labels=None,
-                 site_labels=None, max_sites: int | None = None) -> None:
-        super().__init__(A, rules, demand_labels, site_labels)
+                 site_labels=None, max_sites: int | None = None,
+                 merged: tuple[sp.csr_matrix, np.ndarray] | None = None) -> None:
+        super().__init__(A, rules, demand_labels, site_labels, merged)
         m = self.A.shape[1]
         self.cost = np.ones(m) if facility_cost is None else np.asarray(facility_cost, float)
         if self.cost.shape != (m,) or np.isnan(self.cost).any():
@@ -120,6 +179,30 @@ class LSCP(_Covering):
         A = coverage_from_geodataframes(demand, candidates, radius_km, distance, graph)
         cost = candidates[facility_cost].to_numpy(float) if facility_cost else None
         return cls.from_coverage(A, cost, _ids(demand, None), _ids(candidates, None), **rules)
+
+    def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
+              threads: int | None = None, warm_start: bool = True) -> Result:
+        """Sites another covers at no higher cost and towns whose coverage another town's implies are dropped
+        first (unless budgets, county minimums, new-branch limits, negative costs or pulp extensions apply);
+        then the exact model."""
+        check_solver_arguments(time_limit, mip_gap)
+        if (self._reduced or self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None
+                or getattr(self, "_pulp", None) is not None or (self.cost < 0).any()
+                or self._explain_infeasible_rules()):
+            return super().solve(time_limit, mip_gap, solver, threads, warm_start)
+        t0 = time.perf_counter()
+        keep = self._sites_kept(self.cost)
+        reduced = LSCP(self.A[:, keep], self.cost[keep], SiteRules(len(keep), fixed=np.searchsorted(keep, self.rules.fixed)),
+                       self.demand_labels, [self.site_labels[j] for j in keep], self.max_sites,
+                       self._merged_columns(keep))
+        rows_before = reduced.unique.shape[0]
+        reduced.unique = reduced.unique[~dominated_rows(reduced.unique)]
+        reduced._reduced = True
+        result = reduced.solve(seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
+        result.seconds = time.perf_counter() - t0
+        result.details.update(dominated_sites=self.A.shape[1] - len(keep),
+                              dominated_rows=rows_before - reduced.unique.shape[0])
+        return result
 
     def _build(self) -> MatrixMILP:
         k, m = self.unique.shape
@@ -193,8 +276,9 @@ class MCLP(_Covering):
     """Maximal covering: open p sites covering the most demand weight; optionally reward backup coverage."""
 
     def __init__(self, A, p: int, weights=None, rules: SiteRules | None = None, demand_labels=None,
-                 site_labels=None, backup_weight: float = 0.0, exactly_p: bool = True, cover_all: bool = False) -> None:
-        super().__init__(A, rules, demand_labels, site_labels)
+                 site_labels=None, backup_weight: float = 0.0, exactly_p: bool = True, cover_all: bool = False,
+                 merged: tuple[sp.csr_matrix, np.ndarray] | None = None) -> None:
+        super().__init__(A, rules, demand_labels, site_labels, merged)
         m = self.A.shape[1]
         self.p = checked_p(p, m)
         self.weights = as_weights(weights, self.A.shape[0])
@@ -263,8 +347,8 @@ class MCLP(_Covering):
 
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:
-        """Greedy incumbent; the LP bound (solved through its dual) and a short MIP over the sites the LP uses
-        for a better incumbent; the LP multipliers then close the sites no better plan uses and open those every
+        """Sites another site outcovers are dropped; then a greedy incumbent; the LP bound (solved through its
+        dual) and a short MIP over the sites the LP uses for a better incumbent; the LP multipliers then close the sites no better plan uses and open those every
         better plan needs; the exact model over the rest. Models with budgets, county minimums, cover_all or
         pulp extensions are solved whole."""
         check_solver_arguments(time_limit, mip_gap)
@@ -273,6 +357,10 @@ class MCLP(_Covering):
         if not (plain and warm_start) or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         t0 = time.perf_counter()
+        if not self._reduced and self.backup_weight == 0:
+            keep = self._sites_kept(None, np.flatnonzero(self.unique_weights > 0))
+            if self.p <= len(keep) < self.A.shape[1]:
+                return self._solve_on_sites(keep, time_limit, mip_gap, solver, threads, t0)
         start, lower = self._heuristic(share_deadline(time_limit, t0, INTERCHANGE_SHARE))
         if start is None:
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
@@ -298,7 +386,8 @@ class MCLP(_Covering):
         reduced = MCLP(self.A[:, keep], self.p, self.weights,
                        SiteRules(len(keep), fixed=np.searchsorted(keep, np.union1d(self.rules.fixed,
                                                                                    np.flatnonzero(opened)))),
-                       self.demand_labels, [self.site_labels[j] for j in keep], self.backup_weight, self.exactly_p)
+                       self.demand_labels, [self.site_labels[j] for j in keep], self.backup_weight, self.exactly_p,
+                       merged=self._merged_columns(keep))
         reduced._start_sites = np.searchsorted(keep, incumbent)
         result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
         result.seconds = time.perf_counter() - t0
@@ -308,6 +397,19 @@ class MCLP(_Covering):
         if result.status != "optimal" and np.isfinite(result.objective):  # stopped at a limit: the best bound known
             result.bound = min(result.bound, upper) if np.isfinite(result.bound) else upper
             result.gap = relative_gap(result.objective, result.bound)
+        return result
+
+    def _solve_on_sites(self, keep: np.ndarray, time_limit: float | None, mip_gap: float, solver: str,
+                        threads: int | None, t0: float) -> Result:
+        """Solve with only the sites `keep` (the others dominated or forbidden)."""
+        reduced = MCLP(self.A[:, keep], self.p, self.weights,
+                       SiteRules(len(keep), fixed=np.searchsorted(keep, self.rules.fixed)), self.demand_labels,
+                       [self.site_labels[j] for j in keep], exactly_p=self.exactly_p,
+                       merged=self._merged_columns(keep))
+        reduced._reduced = True
+        result = reduced.solve(seconds_left(time_limit, t0), mip_gap, solver, threads)
+        result.seconds = time.perf_counter() - t0
+        result.details["dominated_sites"] = self.A.shape[1] - len(keep) - len(self.rules.forbidden)
         return result
 
     def _lp_rounding(self, y_lp: np.ndarray, incumbent: np.ndarray, lower: float,
