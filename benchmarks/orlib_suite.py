@@ -33,6 +33,8 @@ from benchmarks.orlib import read_cap, read_pmed, read_scp  # noqa: E402
 
 def solve_instance(path: Path, model: str, capacity: float | None, time_limit: float | None) -> dict:
     """Read one file and solve it with netopt; the fields of one results row."""
+    import netopt.models  # noqa: F401  (loaded before the clock starts, as spopt is)
+
     start = time.perf_counter()
     if model in ("pmedian", "pcenter"):
         cost, p = read_pmed(path)
