@@ -192,11 +192,11 @@ class LSCP(_Covering):
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         t0 = time.perf_counter()
         keep = self._sites_kept(self.cost)
-        reduced = LSCP(self.A[:, keep], self.cost[keep], SiteRules(len(keep), fixed=np.searchsorted(keep, self.rules.fixed)),
-                       self.demand_labels, [self.site_labels[j] for j in keep], self.max_sites,
-                       self._merged_columns(keep))
+        reduced = LSCP(self.A[:, keep], self.cost[keep],
+                       SiteRules(len(keep), fixed=np.searchsorted(keep, self.rules.fixed)), self.demand_labels,
+                       [self.site_labels[j] for j in keep], self.max_sites, self._merged_columns(keep))
         rows_before = reduced.unique.shape[0]
-        reduced.unique = reduced.unique[~dominated_rows(reduced.unique)]
+        reduced.unique = reduced.unique[~dominated_rows(reduced.unique)]  # the model's rows (row_of: unused)
         reduced._reduced = True
         result = reduced.solve(seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
         result.seconds = time.perf_counter() - t0
