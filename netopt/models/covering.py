@@ -348,9 +348,9 @@ class MCLP(_Covering):
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:
         """Sites another site outcovers are dropped; then a greedy incumbent; the LP bound (solved through its
-        dual) and a short MIP over the sites the LP uses for a better incumbent; the LP multipliers then close the sites no better plan uses and open those every
-        better plan needs; the exact model over the rest. Models with budgets, county minimums, cover_all or
-        pulp extensions are solved whole."""
+        dual) and a short MIP over the sites the LP uses for a better incumbent; the LP multipliers then close
+        the sites no better plan uses and open those every better plan needs; the exact model over the rest.
+        Models with budgets, county minimums, cover_all or pulp extensions are solved whole."""
         check_solver_arguments(time_limit, mip_gap)
         plain = not (self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None
                      or self.cover_all or getattr(self, "_pulp", None) is not None)
