@@ -272,7 +272,7 @@ def test_support_search_splits_independent_towns_and_finds_the_best_plan_over_th
     assert found == pytest.approx(model._value(np.isin(np.arange(A.shape[1]), sites).astype(float)))
 
 
-def test_dominated_sites_keep_one_of_equals_the_cheapest_and_never_fixed_ones():
+def test_dominated_sites_keep_one_of_equals_the_cheapest_or_existing_and_never_fixed_ones():
     from netopt.models.covering import dominated_sites
 
     # site 0 covers rows {0, 1}; 1 covers {0}; 2 covers {0, 1} like 0; 3 covers nothing; 4 covers {2}
@@ -284,6 +284,7 @@ def test_dominated_sites_keep_one_of_equals_the_cheapest_and_never_fixed_ones():
     assert np.flatnonzero(dominated_sites(A, rows, none, none, cheaper_2)).tolist() == [0, 1, 3]
     pricey_1 = np.array([2.0, 1.0, 2.0, 1.0, 1.0])  # site 1 is cheaper than the sites covering more
     assert np.flatnonzero(dominated_sites(A, rows, none, none, pricey_1)).tolist() == [2, 3]
+    assert np.flatnonzero(dominated_sites(A, rows, none, none, existing=np.array([2]))).tolist() == [0, 1, 3]
     assert np.flatnonzero(dominated_sites(A, rows, np.array([1, 2]), none)).tolist() == [3]
     assert np.flatnonzero(dominated_sites(A, rows, none, np.array([0, 2]))).tolist() == [3]  # no allowed dominator
     assert np.flatnonzero(dominated_sites(A, np.array([2]), none, none)).tolist() == [0, 1, 2, 3]  # row 2 only
@@ -323,3 +324,13 @@ def test_covering_models_with_fixed_and_forbidden_sites_match_brute_force(case, 
     assert result.objective == pytest.approx(brute.mclp(A, weights, p, fixed=fixed, forbidden=forbidden))
     chosen = {int(s[1:]) for s in result.selected}
     assert len(chosen) == p and set(fixed) <= chosen and not chosen & set(forbidden)
+
+
+def test_a_branch_that_may_close_is_kept_over_a_new_site_covering_the_same_towns():
+    """Dropping dominated sites must not turn a tie into 'close a branch, open an identical new one'."""
+    A = np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1]])  # sites 0 and 1 cover the same towns; 1 is a branch today
+    weights = np.array([5.0, 5.0, 1.0])
+    for model in (MCLP.from_coverage(A, 1, weights=weights, existing=[1], closable=[1]),
+                  LSCP.from_coverage(A, existing=[1], closable=[1])):
+        result = model.solve()
+        assert result.status == "optimal" and "s1" in result.selected and "s0" not in result.selected

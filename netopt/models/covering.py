@@ -51,17 +51,19 @@ def merge_identical_rows(A: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
 
 
 def dominated_sites(A: sp.csr_matrix, rows: np.ndarray, fixed: np.ndarray, forbidden: np.ndarray,
-                    cost: np.ndarray | None = None) -> np.ndarray:
+                    cost: np.ndarray | None = None, existing: np.ndarray | None = None) -> np.ndarray:
     """Sites another allowed site makes useless: it covers every one of their `rows` at no higher cost
-    (among sites covering the same rows, the cheapest, then the first, stays). Every plan using such a site
-    can use its dominator instead, so the optimum is kept. Fixed and forbidden sites are not marked.
-    Returns a boolean mask over the sites."""
+    (among sites covering the same rows, the cheapest, then an existing branch, then the first, stays).
+    Every plan using such a site can use its dominator instead, so the optimum is kept. Fixed and forbidden
+    sites are not marked. Returns a boolean mask over the sites."""
     m = A.shape[1]
     covers = A[rows].tocsc().astype(np.int64)
     size = np.diff(covers.indptr)
     cost = np.zeros(m) if cost is None else np.asarray(cost, float)
-    rank = np.empty(m, int)  # lower rank wins: cheaper, then covering more, then first
-    rank[np.lexsort((np.arange(m), -size, cost))] = np.arange(m)
+    new = np.ones(m, bool)
+    new[np.asarray(existing if existing is not None else [], int)] = False
+    rank = np.empty(m, int)  # lower rank wins: cheaper, then covering more, then existing, then first
+    rank[np.lexsort((np.arange(m), new, -size, cost))] = np.arange(m)
     allowed = np.ones(m, bool)
     allowed[forbidden] = False
     shared = (covers.T @ covers).tocoo()
@@ -134,7 +136,8 @@ class _Covering(LocationModel):
     def _sites_kept(self, cost: np.ndarray | None, rows: np.ndarray | None = None) -> np.ndarray:
         """Indices of the allowed sites no other allowed site dominates on `rows` (default: every row)."""
         rows = np.arange(self.unique.shape[0]) if rows is None else rows
-        dropped = dominated_sites(self.unique, rows, self.rules.fixed, self.rules.forbidden, cost)
+        dropped = dominated_sites(self.unique, rows, self.rules.fixed, self.rules.forbidden, cost,
+                                  self.rules.existing)
         dropped[self.rules.forbidden] = True
         return np.flatnonzero(~dropped)
 
