@@ -285,6 +285,7 @@ def test_dominated_sites_keep_one_of_equals_the_cheapest_or_existing_and_never_f
     pricey_1 = np.array([2.0, 1.0, 2.0, 1.0, 1.0])  # site 1 is cheaper than the sites covering more
     assert np.flatnonzero(dominated_sites(A, rows, none, none, pricey_1)).tolist() == [2, 3]
     assert np.flatnonzero(dominated_sites(A, rows, none, none, existing=np.array([2]))).tolist() == [0, 1, 3]
+    assert np.flatnonzero(dominated_sites(A, rows, none, none, existing=np.array([1, 3]))).tolist() == [2]
     assert np.flatnonzero(dominated_sites(A, rows, np.array([1, 2]), none)).tolist() == [3]
     assert np.flatnonzero(dominated_sites(A, rows, none, np.array([0, 2]))).tolist() == [3]  # no allowed dominator
     assert np.flatnonzero(dominated_sites(A, np.array([2]), none, none)).tolist() == [0, 1, 2, 3]  # row 2 only

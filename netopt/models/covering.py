@@ -54,8 +54,9 @@ def dominated_sites(A: sp.csr_matrix, rows: np.ndarray, fixed: np.ndarray, forbi
                     cost: np.ndarray | None = None, existing: np.ndarray | None = None) -> np.ndarray:
     """Sites another allowed site makes useless: it covers every one of their `rows` at no higher cost
     (among sites covering the same rows, the cheapest, then an existing branch, then the first, stays).
-    Every plan using such a site can use its dominator instead, so the optimum is kept. Fixed and forbidden
-    sites are not marked. Returns a boolean mask over the sites."""
+    Every plan using such a site can use its dominator instead, so the optimum is kept. Fixed, forbidden
+    and existing sites are not marked (a plan should not move a branch for no gain). Returns a boolean mask
+    over the sites."""
     m = A.shape[1]
     covers = A[rows].tocsc().astype(np.int64)
     size = np.diff(covers.indptr)
@@ -75,6 +76,7 @@ def dominated_sites(A: sp.csr_matrix, rows: np.ndarray, fixed: np.ndarray, forbi
         dominated |= (size == 0) & (rank > rank[allowed].min())
     dominated[fixed] = False
     dominated[forbidden] = False
+    dominated[~new] = False
     return dominated
 
 
