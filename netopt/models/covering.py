@@ -127,7 +127,6 @@ class _Covering(LocationModel):
         self.site_labels = labels(site_labels, m, "s")
         self.unique, self.row_of = merged if merged is not None else merge_identical_rows(self.A)
         self._milp = None
-        self._reduced = False  # dominated sites (and rows) already dropped
 
     def _merged_columns(self, keep: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
         """Distinct rows and row map of the matrix restricted to the sites `keep`, from this model's distinct
@@ -191,7 +190,7 @@ class LSCP(_Covering):
         first (unless budgets, county minimums, new-branch limits, negative costs or pulp extensions apply);
         then the exact model."""
         check_solver_arguments(time_limit, mip_gap)
-        if (self._reduced or self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None
+        if (self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None
                 or getattr(self, "_pulp", None) is not None or (self.cost < 0).any()
                 or self._explain_infeasible_rules()):
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
@@ -202,8 +201,7 @@ class LSCP(_Covering):
                        [self.site_labels[j] for j in keep], self.max_sites, self._merged_columns(keep))
         rows_before = reduced.unique.shape[0]
         reduced.unique = reduced.unique[~dominated_rows(reduced.unique)]  # the model's rows (row_of: unused)
-        reduced._reduced = True
-        result = reduced.solve(seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
+        result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
         result.seconds = time.perf_counter() - t0
         result.details.update(dominated_sites=self.A.shape[1] - len(keep),
                               dominated_rows=rows_before - reduced.unique.shape[0])
@@ -362,13 +360,21 @@ class MCLP(_Covering):
         if not (plain and warm_start) or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         t0 = time.perf_counter()
-        if not self._reduced and self.backup_weight == 0:
+        if self.backup_weight == 0:
             keep = self._sites_kept(None, np.flatnonzero(self.unique_weights > 0))
             if self.p <= len(keep) < self.A.shape[1]:
-                return self._solve_on_sites(keep, time_limit, mip_gap, solver, threads, t0)
+                reduced = self._restricted(keep, self.rules.fixed)
+                result = reduced._solve_plain(time_limit, mip_gap, solver, threads, t0)
+                result.details["dominated_sites"] = self.A.shape[1] - len(keep) - len(self.rules.forbidden)
+                return result
+        return self._solve_plain(time_limit, mip_gap, solver, threads, t0)
+
+    def _solve_plain(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,
+                     t0: float) -> Result:
+        """The stages after the site reduction, within `time_limit` counted from t0 (perf_counter)."""
         start, lower = self._heuristic(share_deadline(time_limit, t0, INTERCHANGE_SHARE))
         if start is None:
-            return super().solve(time_limit, mip_gap, solver, threads, warm_start)
+            return LocationModel.solve(self, seconds_left(time_limit, t0), mip_gap, solver, threads)
         m = self.A.shape[1]
         incumbent = np.flatnonzero(start[:m] > 0.5)
         integral = bool(np.all(self.unique_weights == np.round(self.unique_weights))) and self.backup_weight == 0
@@ -388,13 +394,9 @@ class MCLP(_Covering):
                                                           iterations=2000 if lam is None else 1, lam=lam,
                                                           deadline=share_deadline(time_limit, t0, LP_SHARE))
         keep = np.flatnonzero(~closed)
-        reduced = MCLP(self.A[:, keep], self.p, self.weights,
-                       SiteRules(len(keep), fixed=np.searchsorted(keep, np.union1d(self.rules.fixed,
-                                                                                   np.flatnonzero(opened)))),
-                       self.demand_labels, [self.site_labels[j] for j in keep], self.backup_weight, self.exactly_p,
-                       merged=self._merged_columns(keep))
+        reduced = self._restricted(keep, np.union1d(self.rules.fixed, np.flatnonzero(opened)))
         reduced._start_sites = np.searchsorted(keep, incumbent)
-        result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
+        result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads)
         result.seconds = time.perf_counter() - t0
         result.heuristic_objective = lower
         result.details.update(sites_after_reduction=len(keep), sites_opened_by_bound=int(opened.sum()),
@@ -404,18 +406,11 @@ class MCLP(_Covering):
             result.gap = relative_gap(result.objective, result.bound)
         return result
 
-    def _solve_on_sites(self, keep: np.ndarray, time_limit: float | None, mip_gap: float, solver: str,
-                        threads: int | None, t0: float) -> Result:
-        """Solve with only the sites `keep` (the others dominated or forbidden)."""
-        reduced = MCLP(self.A[:, keep], self.p, self.weights,
-                       SiteRules(len(keep), fixed=np.searchsorted(keep, self.rules.fixed)), self.demand_labels,
-                       [self.site_labels[j] for j in keep], exactly_p=self.exactly_p,
-                       merged=self._merged_columns(keep))
-        reduced._reduced = True
-        result = reduced.solve(seconds_left(time_limit, t0), mip_gap, solver, threads)
-        result.seconds = time.perf_counter() - t0
-        result.details["dominated_sites"] = self.A.shape[1] - len(keep) - len(self.rules.forbidden)
-        return result
+    def _restricted(self, keep: np.ndarray, fixed: np.ndarray) -> "MCLP":
+        """The same model over the sites `keep` only, with `fixed` (this model's site indices) open for good."""
+        return MCLP(self.A[:, keep], self.p, self.weights, SiteRules(len(keep), fixed=np.searchsorted(keep, fixed)),
+                    self.demand_labels, [self.site_labels[j] for j in keep], self.backup_weight, self.exactly_p,
+                    merged=self._merged_columns(keep))
 
     def _lp_rounding(self, y_lp: np.ndarray, incumbent: np.ndarray, lower: float,
                      deadline: float | None) -> tuple[np.ndarray, float]:
