@@ -477,10 +477,11 @@ class MCLP(_Covering):
             return group[fixed] if t == len(fixed) else group[inside]
         if seconds < MIN_GROUP_SECONDS:
             return None
-        rows = np.flatnonzero(np.diff(self.unique[:, group].tocsr().indptr) > 0)
+        covers = self.unique[:, group].tocsr()
+        rows = np.flatnonzero(np.diff(covers.indptr) > 0)
         if len(rows) == 0:  # sites covering no demand: any t of them, fixed ones first
             return group[np.argsort(~np.isin(group, self.rules.fixed), kind="stable")[:t]]
-        sub = MCLP(self.unique[rows][:, group], t, self.unique_weights[rows], SiteRules(len(group), fixed=fixed),
+        sub = MCLP(covers[rows], t, self.unique_weights[rows], SiteRules(len(group), fixed=fixed),
                    None, list(group), exactly_p=self.exactly_p)
         if len(inside) == t:
             sub._start_sites = inside
