@@ -19,8 +19,6 @@ def mclp_lp_multipliers(A: sp.csr_matrix, weights: np.ndarray, p: int, fixed: np
     """
     import highspy
 
-    from netopt.models._milp import INF, MatrixMILP, loaded_highs
-
     k, m = A.shape
     csc = A.tocsc()
     lam, y = np.zeros(k), np.zeros(m)
@@ -32,14 +30,8 @@ def mclp_lp_multipliers(A: sp.csr_matrix, weights: np.ndarray, p: int, fixed: np
         return lam, y
     rows = np.flatnonzero(free_rows)
     sub = csc[rows][:, sites].astype(float)
-    k_free, m_free = sub.shape
-    dual = sp.hstack([-sub.T.tocsr(), sp.csr_matrix(np.ones((m_free, 1))), sp.identity(m_free, format="csr")]).tocsr()
-    highs = loaded_highs(MatrixMILP(
-        c=np.concatenate([-np.ones(k_free), [float(left)], np.ones(m_free)]), A=dual,
-        row_lo=np.zeros(m_free), row_hi=np.full(m_free, INF),
-        col_lo=np.concatenate([np.zeros(k_free), [-INF if exactly_p else 0.0], np.zeros(m_free)]),
-        col_hi=np.concatenate([weights[rows], np.full(m_free + 1, INF)]), integer=np.zeros(k_free + 1 + m_free, bool)))
-    highs.setOptionValue("solver", "simplex")
+    k_free = sub.shape[0]
+    highs = mclp_dual_highs(sub, weights[rows], left, exactly_p)
     if seconds is not None:
         highs.setOptionValue("time_limit", float(seconds))
     highs.run()
@@ -49,6 +41,22 @@ def mclp_lp_multipliers(A: sp.csr_matrix, weights: np.ndarray, p: int, fixed: np
     lam[rows] = np.clip(np.asarray(solution.col_value[:k_free]), 0.0, weights[rows])
     y[sites] = np.clip(np.abs(np.asarray(solution.row_dual)), 0.0, 1.0)
     return lam, y
+
+
+def mclp_dual_highs(A: sp.csr_matrix, weights: np.ndarray, p: int, exactly_p: bool = True):
+    """A HiGHS instance holding MCLP's LP dual over all of A's rows and sites (see mclp_lp_multipliers), set to
+    simplex, not yet run. Columns: λ (one per row), η, π (one per site); rows: one per site."""
+    from netopt.models._milp import INF, MatrixMILP, loaded_highs
+
+    k, m = A.shape
+    dual = sp.hstack([-A.T.tocsr(), sp.csr_matrix(np.ones((m, 1))), sp.identity(m, format="csr")]).tocsr()
+    highs = loaded_highs(MatrixMILP(
+        c=np.concatenate([-np.ones(k), [float(p)], np.ones(m)]), A=dual,
+        row_lo=np.zeros(m), row_hi=np.full(m, INF),
+        col_lo=np.concatenate([np.zeros(k), [-INF if exactly_p else 0.0], np.zeros(m)]),
+        col_hi=np.concatenate([weights, np.full(m + 1, INF)]), integer=np.zeros(k + 1 + m, bool)))
+    highs.setOptionValue("solver", "simplex")
+    return highs
 
 
 def lagrangian_site_tests(csc: sp.csc_matrix, weights: np.ndarray, lam: np.ndarray, p: int, closed: np.ndarray,

@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.models._covering_lp import lagrangian_site_tests, mclp_lp_multipliers
+from netopt.models._mclp_probing import mclp_probing
 from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, stack_rows
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
                                 seconds_left, share_deadline)
@@ -273,6 +274,7 @@ SUPPORT_SEARCH_SHARE = 0.4
 INTERCHANGE_SHARE = 0.1  # of a time limit, at most, for the first incumbent's swap search
 MIN_GROUP_SECONDS = 0.05  # a group's MIP is not started with less time than this
 LP_SHARE = 0.5  # of the time left, at most, for the LP; past it the subgradient bound is used instead
+PROBING_SHARE = 0.7  # of the time left, at most, for LP probing of the sites the LP multipliers leave undecided
 
 
 class MCLP(_Covering):
@@ -394,17 +396,35 @@ class MCLP(_Covering):
                                                           iterations=2000 if lam is None else 1, lam=lam,
                                                           deadline=share_deadline(time_limit, t0, LP_SHARE))
         keep = np.flatnonzero(~closed)
-        reduced = self._restricted(keep, np.union1d(self.rules.fixed, np.flatnonzero(opened)))
+        fixed = np.union1d(self.rules.fixed, np.flatnonzero(opened))
+        probed = np.zeros(2, int)
+        if lam is not None and len(keep) > self.p:
+            keep, fixed, probed = self._probe(keep, fixed, incumbent, lower, integral,
+                                              share_deadline(time_limit, t0, PROBING_SHARE), threads)
+        reduced = self._restricted(keep, fixed)
         reduced._start_sites = np.searchsorted(keep, incumbent)
         result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads)
         result.seconds = time.perf_counter() - t0
         result.heuristic_objective = lower
         result.details.update(sites_after_reduction=len(keep), sites_opened_by_bound=int(opened.sum()),
+                              sites_closed_by_probing=int(probed[0]), sites_opened_by_probing=int(probed[1]),
                               lagrangian_bound=upper)
         if result.status != "optimal" and np.isfinite(result.objective):  # stopped at a limit: the best bound known
             result.bound = min(result.bound, upper) if np.isfinite(result.bound) else upper
             result.gap = relative_gap(result.objective, result.bound)
         return result
+
+    def _probe(self, keep: np.ndarray, fixed: np.ndarray, incumbent: np.ndarray, lower: float, integral: bool,
+               deadline: float | None, threads: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """LP probing (netopt.models._mclp_probing) over the sites `keep`, `fixed` open: returns the sites still
+        kept, the sites now fixed open (this model's indices) and how many probing closed and opened."""
+        restricted = self._restricted(keep, fixed)
+        closed, opened = mclp_probing(restricted.unique, restricted.unique_weights, self.p, lower,
+                                      restricted.rules.fixed, np.searchsorted(keep, incumbent), self.exactly_p,
+                                      integral, deadline, threads)
+        newly_opened = opened.copy()
+        newly_opened[restricted.rules.fixed] = False
+        return keep[~closed], np.union1d(fixed, keep[opened]), np.array([closed.sum(), newly_opened.sum()])
 
     def _restricted(self, keep: np.ndarray, fixed: np.ndarray) -> "MCLP":
         """The same model over the sites `keep` only, with `fixed` (this model's site indices) open for good."""
