@@ -14,6 +14,7 @@ from netopt.models._milp import INF, MatrixMILP, loaded_highs
 
 ROUND_SHARE = 0.1  # a round of probes ends once this share of its undecided sites is decided; the LP is rebuilt
 MIN_ROUND_FIXES = 10
+FAILED_IN_A_ROW = 10  # a thread ends its round after this many probes in a row decide nothing (likeliest first)
 
 
 @dataclass
@@ -118,27 +119,28 @@ def _probe_round(lp: _RoundLP, dual, score: np.ndarray, incumbent: np.ndarray, t
     order = [a for a in np.argsort(score, kind="stable") if useful[a]]
     target = max(MIN_ROUND_FIXES, int(ROUND_SHARE * len(lp.sites)))
     decided = np.zeros(len(lp.sites), bool)
+    copies = [_primal_highs(lp) for _ in range(workers)]  # built here: creating one silences stdout for a moment
     with ThreadPoolExecutor(workers) as pool:
-        jobs = [pool.submit(_probe_sites, lp, basis, order[w::workers], incumbent, threshold, deadline,
-                            decided, (target + workers - 1) // workers) for w in range(workers)]
+        jobs = [pool.submit(_probe_sites, highs, basis, order[w::workers], incumbent, threshold, deadline,
+                            decided, (target + workers - 1) // workers) for w, highs in enumerate(copies)]
         for job in jobs:
             job.result()
     return decided
 
 
-def _probe_sites(lp: _RoundLP, basis, sites: list[int], incumbent: np.ndarray, threshold: float,
+def _probe_sites(highs, basis, sites: list[int], incumbent: np.ndarray, threshold: float,
                  deadline: float | None, decided: np.ndarray, target: int) -> None:
-    """One thread's probes (marks `decided`, its own entries only): dual simplex from the LP's optimal basis,
-    with the objective bound set so that a probe stops once it decides the site."""
+    """One thread's probes on its own copy of the round's LP (marks `decided`, its own entries only): dual
+    simplex from the LP's optimal basis, with the objective bound set so that a probe stops once it decides
+    the site."""
     import highspy
 
-    highs = _primal_highs(lp)
     highs.setBasis(basis)
     highs.setOptionValue("objective_bound", -threshold)
     stop = (highspy.HighsModelStatus.kObjectiveBound, highspy.HighsModelStatus.kInfeasible)
-    found = 0
+    found = failed = 0
     for a in sites:
-        if _past(deadline) or found >= target:
+        if _past(deadline) or found >= target or failed >= FAILED_IN_A_ROW:
             return
         if deadline is not None:
             highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3))
@@ -149,10 +151,11 @@ def _probe_sites(lp: _RoundLP, basis, sites: list[int], incumbent: np.ndarray, t
         optimal = status == highspy.HighsModelStatus.kOptimal
         if status in stop or (optimal and -highs.getInfo().objective_function_value < threshold):
             decided[a] = True
-            found += 1
+            found, failed = found + 1, 0
             keep = 1.0 - probe
             highs.changeColBounds(int(a), keep, keep)
         else:
+            failed += 1
             highs.changeColBounds(int(a), 0.0, 1.0)
 
 
