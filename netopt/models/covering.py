@@ -396,12 +396,11 @@ class MCLP(_Covering):
                                                           iterations=2000 if lam is None else 1, lam=lam,
                                                           deadline=share_deadline(time_limit, t0, LP_SHARE))
         keep = np.flatnonzero(~closed)
-        fixed = np.union1d(self.rules.fixed, np.flatnonzero(opened))
+        reduced = self._restricted(keep, np.union1d(self.rules.fixed, np.flatnonzero(opened)))
         probed = np.zeros(2, int)
         if lam is not None and len(keep) > self.p:
-            keep, fixed, probed = self._probe(keep, fixed, incumbent, lower, integral,
-                                              share_deadline(time_limit, t0, PROBING_SHARE), threads)
-        reduced = self._restricted(keep, fixed)
+            reduced, keep, probed = self._probed(reduced, keep, incumbent, lower, integral,
+                                                 share_deadline(time_limit, t0, PROBING_SHARE), threads)
         reduced._start_sites = np.searchsorted(keep, incumbent)
         result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads)
         result.seconds = time.perf_counter() - t0
@@ -414,17 +413,18 @@ class MCLP(_Covering):
             result.gap = relative_gap(result.objective, result.bound)
         return result
 
-    def _probe(self, keep: np.ndarray, fixed: np.ndarray, incumbent: np.ndarray, lower: float, integral: bool,
-               deadline: float | None, threads: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """LP probing (netopt.models._mclp_probing) over the sites `keep`, `fixed` open: returns the sites still
-        kept, the sites now fixed open (this model's indices) and how many probing closed and opened."""
-        restricted = self._restricted(keep, fixed)
-        closed, opened = mclp_probing(restricted.unique, restricted.unique_weights, self.p, lower,
-                                      restricted.rules.fixed, np.searchsorted(keep, incumbent), self.exactly_p,
-                                      integral, deadline, threads)
+    def _probed(self, reduced: "MCLP", keep: np.ndarray, incumbent: np.ndarray, lower: float, integral: bool,
+                deadline: float | None, threads: int | None) -> tuple["MCLP", np.ndarray, np.ndarray]:
+        """LP probing (netopt.models._mclp_probing) of `reduced`, this model over the sites `keep`: the model
+        over the sites still undecided (probing's fixed open), those sites, and how many it closed and opened."""
+        closed, opened = mclp_probing(reduced.unique, reduced.unique_weights, self.p, lower, reduced.rules.fixed,
+                                      np.searchsorted(keep, incumbent), self.exactly_p, integral, deadline, threads)
         newly_opened = opened.copy()
-        newly_opened[restricted.rules.fixed] = False
-        return keep[~closed], np.union1d(fixed, keep[opened]), np.array([closed.sum(), newly_opened.sum()])
+        newly_opened[reduced.rules.fixed] = False
+        if not (closed.any() or newly_opened.any()):
+            return reduced, keep, np.zeros(2, int)
+        fixed = np.union1d(self.rules.fixed, keep[opened])
+        return self._restricted(keep[~closed], fixed), keep[~closed], np.array([closed.sum(), newly_opened.sum()])
 
     def _restricted(self, keep: np.ndarray, fixed: np.ndarray) -> "MCLP":
         """The same model over the sites `keep` only, with `fixed` (this model's site indices) open for good."""
