@@ -30,16 +30,13 @@ def mclp_lp_multipliers(A: sp.csr_matrix, weights: np.ndarray, p: int, fixed: np
         return lam, y
     rows = np.flatnonzero(free_rows)
     sub = csc[rows][:, sites].astype(float)
-    k_free = sub.shape[0]
     highs = mclp_dual_highs(sub, weights[rows], left, exactly_p)
     if seconds is not None:
         highs.setOptionValue("time_limit", float(seconds))
     highs.run()
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
-    solution = highs.getSolution()
-    lam[rows] = np.clip(np.asarray(solution.col_value[:k_free]), 0.0, weights[rows])
-    y[sites] = np.clip(np.abs(np.asarray(solution.row_dual)), 0.0, 1.0)
+    lam[rows], y[sites] = mclp_dual_values(highs, weights[rows])
     return lam, y
 
 
@@ -57,6 +54,14 @@ def mclp_dual_highs(A: sp.csr_matrix, weights: np.ndarray, p: int, exactly_p: bo
         col_hi=np.concatenate([weights, np.full(m + 1, INF)]), integer=np.zeros(k + 1 + m, bool)))
     highs.setOptionValue("solver", "simplex")
     return highs
+
+
+def mclp_dual_values(highs, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of a solved mclp_dual_highs over rows with `weights`: the multipliers λ (in [0, w]) and the LP's site
+    values y (the site rows' duals, in [0, 1])."""
+    solution = highs.getSolution()
+    return (np.clip(np.asarray(solution.col_value[:len(weights)]), 0.0, weights),
+            np.clip(np.abs(np.asarray(solution.row_dual)), 0.0, 1.0))
 
 
 def lagrangian_site_tests(csc: sp.csc_matrix, weights: np.ndarray, lam: np.ndarray, p: int, closed: np.ndarray,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from netopt.models._covering_lp import lagrangian_site_tests, mclp_dual_highs
+from netopt.models._covering_lp import lagrangian_site_tests, mclp_dual_highs, mclp_dual_values
 from netopt.models._milp import INF, MatrixMILP, loaded_highs
 
 ROUND_SHARE = 0.1  # a round of probes ends once this share of its undecided sites is decided; the LP is rebuilt
@@ -56,10 +56,12 @@ def mclp_probing(A: sp.csr_matrix, weights: np.ndarray, p: int, lower: float, fi
         if dual is None:
             break
         threshold = lower + slack - lp.constant
-        score = _lagrangian_scores(lp, dual, protect[lp.sites])
+        lam, x = mclp_dual_values(dual, lp.weights)
+        score = _lagrangian_scores(lp, lam, protect[lp.sites])
         decided = score < threshold
         if not decided.any():
-            decided = _probe_round(lp, dual, score, protect[lp.sites], threshold, deadline, workers)
+            decided = _probe_round(lp, _primal_basis(lp, dual), x, score, protect[lp.sites], threshold, deadline,
+                                   workers)
             if not decided.any():
                 break
         closed[lp.sites[decided & ~protect[lp.sites]]] = True
@@ -99,22 +101,19 @@ def _solved_dual(lp: _RoundLP, deadline: float | None):
     return highs if highs.getModelStatus() == highspy.HighsModelStatus.kOptimal else None
 
 
-def _lagrangian_scores(lp: _RoundLP, dual, incumbent: np.ndarray) -> np.ndarray:
-    """Per site, the Lagrangian bound at the LP's multipliers of the plans deciding it the other way: with the
-    site open for a site outside the incumbent, without it for an incumbent's site."""
-    k, m = lp.unique.shape
-    lam = np.clip(np.asarray(dual.getSolution().col_value[:k]), 0.0, lp.weights)
-    none = np.zeros(m, bool)
+def _lagrangian_scores(lp: _RoundLP, lam: np.ndarray, incumbent: np.ndarray) -> np.ndarray:
+    """Per site, the Lagrangian bound at the LP's multipliers `lam` of the plans deciding it the other way: with
+    the site open for a site outside the incumbent, without it for an incumbent's site."""
+    none = np.zeros(lp.unique.shape[1], bool)
     _, _, with_site, without_site = lagrangian_site_tests(lp.unique.tocsc(), lp.weights, lam, lp.left, none, none)
     return np.where(incumbent, without_site, with_site)
 
 
-def _probe_round(lp: _RoundLP, dual, score: np.ndarray, incumbent: np.ndarray, threshold: float,
+def _probe_round(lp: _RoundLP, basis, x: np.ndarray, score: np.ndarray, incumbent: np.ndarray, threshold: float,
                  deadline: float | None, workers: int) -> np.ndarray:
-    """Probes the round's sites, likeliest first (lowest score), on `workers` threads, each with its own LP
-    copy; stops after ROUND_SHARE of the sites are decided. Returns a mask of the decided sites."""
-    basis = _primal_basis(lp, dual)
-    x = np.abs(np.asarray(dual.getSolution().row_dual))
+    """Probes the round's sites (LP values x, optimal primal basis `basis`), likeliest first (lowest score), on
+    `workers` threads, each with its own LP copy; stops after ROUND_SHARE of the sites are decided. Returns a
+    mask of the decided sites."""
     useful = np.where(incumbent, x > 1e-6, x < 1.0 - 1e-6)  # forcing a site to the LP's own value proves nothing
     order = [a for a in np.argsort(score, kind="stable") if useful[a]]
     target = max(MIN_ROUND_FIXES, int(ROUND_SHARE * len(lp.sites)))
