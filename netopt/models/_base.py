@@ -8,6 +8,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError
+from netopt.models._explain import relaxed_rule_reasons
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
                                  solve_highs, solve_pulp, to_pulp)
 
@@ -164,7 +165,7 @@ class LocationModel:
         else:
             raw = solve_highs(self.milp, time_limit, mip_gap, threads, start)
         if raw.status == "infeasible":
-            return self._infeasible(self._explain_infeasible(), raw.seconds)
+            return self._infeasible(self._infeasible_reason(), raw.seconds)
         if raw.status == "error":
             return self._infeasible(f"the solver stopped without a feasible solution ({raw.message})", raw.seconds,
                                     status="feasible")
@@ -174,6 +175,16 @@ class LocationModel:
 
     def _explain_infeasible_rules(self) -> str:
         return ""
+
+    def _requirement(self) -> str:
+        """What the model needs besides its site rules, in words for an infeasibility reason ('' if nothing)."""
+        return ""
+
+    def _infeasible_reason(self) -> str:
+        """The site rules that alone make the model infeasible, else the model's own explanation."""
+        if getattr(self, "_pulp", None) is not None:
+            return self._explain_infeasible() + " (or a constraint added through to_pulp())"
+        return relaxed_rule_reasons(self.milp, self.rules.budget, self._requirement()) or self._explain_infeasible()
 
     def _infeasible(self, reason: str, seconds: float, status: str = "infeasible") -> Result:
         return Result(status=status, objective=np.nan, bound=np.nan, gap=np.inf, seconds=seconds, reason=reason)

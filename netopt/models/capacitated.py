@@ -189,6 +189,9 @@ class CFLP(LocationModel):
             row_names=names + enames,
         )
 
+    def _requirement(self) -> str:
+        return "serving all demand within the capacities" + (" (one site each)" if self.single_source else "")
+
     def _explain_infeasible_rules(self) -> str:
         allowed = np.ones(self.cost.shape[1], bool)
         allowed[self.rules.forbidden] = False

@@ -220,6 +220,9 @@ class LSCP(_Covering):
                           integer=np.ones(m, bool), col_names=[f"y_{j}" for j in range(m)],
                           row_names=[f"cover_{i}" for i in range(k)] + names)
 
+    def _requirement(self) -> str:
+        return "covering every demand point"
+
     def _explain_infeasible_rules(self) -> str:
         allowed = np.ones(self.A.shape[1], bool)
         allowed[self.rules.forbidden] = False
@@ -507,6 +510,9 @@ class MCLP(_Covering):
             sub._start_sites = inside
         found = LocationModel.solve(sub, seconds)
         return np.array(sorted(found.selected), int) if np.isfinite(found.objective) else None
+
+    def _requirement(self) -> str:
+        return "covering every demand point" if self.cover_all else ""
 
     def _explain_infeasible_rules(self) -> str:
         if self.cover_all:

@@ -195,6 +195,10 @@ class PMedian(LocationModel):
         result.details.update(sites_after_reduction=kept, proved_by="lagrangian bound")
         return result
 
+    def _requirement(self) -> str:
+        partial = not np.isfinite(self.cost).all()
+        return "serving every demand point from a site that can reach it" if partial else ""
+
     def _explain_infeasible_rules(self) -> str:
         unreachable = ~np.isfinite(self.cost).any(axis=1)
         if unreachable.any():

@@ -1,0 +1,76 @@
+"""Why a model has no solution: free one site rule at a time and report how far the others push it."""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from netopt.models._milp import INF, MatrixMILP, solve_highs
+
+SECONDS_PER_RULE = 10.0  # each rule's question is a small MILP; an answer not proven by then is a bound
+COUNTY_PREFIX = "county_min_"
+
+
+def relaxed_rule_reasons(milp: MatrixMILP, budget: float | None, requirement: str = "") -> str:
+    """Every site rule (budget, max_new, max_sites, p, county minimums) that alone makes the model infeasible,
+    with what the other rules need: '' when no single rule does."""
+    reasons = []
+    for index, name in enumerate(milp.row_names or []):
+        if name in ("budget", "max_new", "max_sites", "p") or name.startswith(COUNTY_PREFIX):
+            reason = _rule_reason(milp, index, name, budget, requirement)
+            if reason:
+                reasons.append(reason)
+    return "; or ".join(reasons)
+
+
+def _rule_reason(milp: MatrixMILP, index: int, name: str, budget: float | None, requirement: str) -> str:
+    lo, hi = float(milp.row_lo[index]), float(milp.row_hi[index])
+    if hi < INF:
+        least = _row_extreme(milp, index, "min")
+        if least is None:
+            return ""
+        if least > hi + 1e-6:
+            return _too_small(name, least, hi, budget, "the other rules" + (f" and {requirement}" if requirement else ""))
+    if lo > -INF:
+        most = _row_extreme(milp, index, "max")
+        if most is not None and most < lo - 1e-6:
+            return _too_large(name, most, lo)
+    return ""
+
+
+def _row_extreme(milp: MatrixMILP, index: int, sense: str) -> float | None:
+    """The least (or most) the row can be with its own bounds dropped, or None when the rest is infeasible.
+    At the time limit the solver's bound stands in: still a true 'at least' (or 'at most')."""
+    row = milp.A.getrow(index).toarray().ravel()
+    row_lo, row_hi = milp.row_lo.copy(), milp.row_hi.copy()
+    row_lo[index], row_hi[index] = -INF, INF
+    question = replace(milp, c=row, row_lo=row_lo, row_hi=row_hi, sense=sense, offset=0.0)
+    raw = solve_highs(question, time_limit=SECONDS_PER_RULE)
+    if raw.status not in ("optimal", "feasible") or not math.isfinite(raw.bound):
+        return None
+    value = raw.bound
+    if np.all(milp.integer[row != 0]) and np.all(row == np.round(row)):
+        value = math.ceil(value - 1e-6) if sense == "min" else math.floor(value + 1e-6)
+    return float(value)
+
+
+def _sites(count: float, kind: str = "") -> str:
+    return f"{count:g} {kind}site" + ("" if count == 1 else "s")
+
+
+def _too_small(name: str, least: float, hi: float, budget: float | None, others: str) -> str:
+    if name == "budget":
+        saving = hi - (budget or 0.0)  # the budget row carries the savings of closable sites on its right side
+        return f"the budget {budget:,.6g} is too small: meeting {others} costs at least {least - saving:,.6g}"
+    if name in ("max_new", "max_sites"):
+        kind = "new " if name == "max_new" else ""
+        return f"at most {_sites(hi, kind)} may open, but meeting {others} needs at least {least:g}"
+    return f"p={hi:g} is too small: meeting {others} needs at least {_sites(least)}"
+
+
+def _too_large(name: str, most: float, lo: float) -> str:
+    if name.startswith(COUNTY_PREFIX):
+        county = name[len(COUNTY_PREFIX):]
+        return f"county '{county}' needs {_sites(lo)} open, but the other rules allow at most {most:g} there"
+    return f"p={lo:g} is too large: the other rules allow at most {_sites(most)} open"

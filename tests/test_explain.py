@@ -1,0 +1,129 @@
+"""Reasons for infeasible models: each site rule that alone blocks every plan, checked against brute force."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from netopt.models import CFLP, LSCP, MCLP, PMedian
+from tests import brute
+
+
+def _spend(sites, open_cost, existing, closable, saving) -> float:
+    chosen = set(sites.tolist())
+    return (sum(open_cost[j] for j in chosen if j not in existing)
+            - sum(saving[j] for j in closable if j not in chosen))
+
+
+def _expected_reasons(m, p, rules) -> list[str]:
+    """The reasons the models must give, found by enumerating every plan with one rule left out."""
+    reasons = []
+    others = {k: v for k, v in rules.items() if k != "budget"}
+    spends = [_spend(s, rules["open_cost"], rules["existing"], rules["closable"], rules["saving"])
+              for s in brute.feasible_sets(m, [p], **others)]
+    if spends and min(spends) > rules["budget"] + 1e-9:
+        reasons.append(f"the budget {rules['budget']:,.6g} is too small: meeting the other rules costs at least "
+                       f"{min(spends):,.6g}")
+    for county, minimum in rules["county_min"].items():
+        rest = dict(rules, county_min={c: v for c, v in rules["county_min"].items() if c != county})
+        counts = [int(np.sum(rules["county"][s] == county)) for s in brute.feasible_sets(m, [p], **rest)]
+        if counts and max(counts) < minimum:
+            reasons.append(f"county '{county}' needs {minimum} site{'' if minimum == 1 else 's'} open, "
+                           f"but the other rules allow at most {max(counts)} there")
+    sizes = [len(s) for s in brute.feasible_sets(m, range(m + 1), **rules)]
+    if sizes and min(sizes) > p:
+        reasons.append(f"p={p} is too small: meeting the other rules needs at least {min(sizes)} sites")
+    if sizes and max(sizes) < p:
+        most = max(sizes)
+        reasons.append(f"p={p} is too large: the other rules allow at most {most} site{'' if most == 1 else 's'} open")
+    return reasons
+
+
+@st.composite
+def ruled_instance(draw):
+    m = draw(st.integers(2, 6))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    p = draw(st.integers(1, m))
+    existing = np.flatnonzero(rng.random(m) < 0.3)
+    closable = existing[rng.random(len(existing)) < 0.5]
+    county = rng.choice(np.array(["a", "b", "c"]), m)
+    present = sorted(set(county.tolist()))
+    county_min = {c: int(rng.integers(1, 3)) for c in present if rng.random() < 0.5}
+    rules = dict(open_cost=rng.integers(1, 9, m).astype(float), budget=float(rng.integers(0, 20)),
+                 existing=existing, closable=closable, saving=rng.integers(0, 4, m).astype(float),
+                 county=county, county_min=county_min)
+    return m, p, rules, rng
+
+
+def _model_rules(rules: dict) -> dict:
+    return dict(open_cost=rules["open_cost"], budget=rules["budget"], existing=rules["existing"],
+                closable=rules["closable"], closing_saving=rules["saving"], county=rules["county"],
+                county_min=rules["county_min"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(ruled_instance())
+def test_pmedian_reasons_match_brute_force(case):
+    m, p, rules, rng = case
+    cost = rng.integers(0, 9, (5, m)).astype(float)
+    expected = brute.pmedian(cost, np.ones(5), p, **{k: v for k, v in rules.items()})
+    result = PMedian.from_cost_matrix(cost, p, **_model_rules(rules)).solve()
+    if expected is not None:
+        assert result.status == "optimal"
+        return
+    assert result.status == "infeasible" and result.reason
+    reasons = _expected_reasons(m, p, rules)
+    if reasons and not _rules_alone_explain(result.reason):
+        assert result.reason.split("; or ") == reasons
+
+
+def _rules_alone_explain(reason: str) -> bool:
+    """The cheap checks made before solving (county minimums above p, fixed sites above p, ...) answer first."""
+    return not any(word in reason for word in ("too small", "too large", "allow at most"))
+
+
+def test_budget_and_county_reasons_name_the_numbers():
+    A = sp.csr_matrix(np.eye(4))
+    county = np.array(["甲", "甲", "乙", "乙"])
+    result = MCLP.from_coverage(A, 3, open_cost=np.array([400.0, 400, 100, 100]), budget=600, county=county,
+                                county_min={"甲": 2}).solve()
+    assert result.status == "infeasible"
+    assert result.reason.split("; or ") == [
+        "the budget 600 is too small: meeting the other rules costs at least 900",
+        "county '甲' needs 2 sites open, but the other rules allow at most 1 there"]
+
+
+def test_p_too_small_for_unreachable_pairs():
+    cost = sp.csr_matrix(np.array([[1.0, 0, 0], [0, 2.0, 0], [0, 0, 3.0]]))  # each town reaches one site
+    result = PMedian.from_cost_matrix(cost, 2).solve()
+    assert result.status == "infeasible"
+    assert result.reason == ("p=2 is too small: meeting the other rules and serving every demand point from a site "
+                             "that can reach it needs at least 3 sites")
+
+
+@pytest.mark.parametrize("max_new, words", [(1, "1 new site"), (2, "2 new sites")])
+def test_lscp_max_new_reports_the_sites_needed(max_new, words):
+    result = LSCP.from_coverage(sp.csr_matrix(np.eye(4)), existing=[0], max_new=max_new).solve()
+    assert result.status == "infeasible"
+    assert result.reason == (f"at most {words} may open, but meeting the other rules and covering every demand point "
+                             "needs at least 3")
+
+
+def test_cflp_budget_reports_the_cheapest_plan():
+    cost = np.array([[1.0, 5.0], [5.0, 1.0]])
+    result = CFLP.from_cost_matrix(cost, demand=np.array([3.0, 3.0]), capacity=np.array([4.0, 4.0]),
+                                   fixed_cost=np.array([2.0, 2.0]), open_cost=np.array([50.0, 70.0]),
+                                   budget=100).solve()
+    assert result.status == "infeasible"
+    assert result.reason == ("the budget 100 is too small: meeting the other rules and serving all demand within "
+                             "the capacities costs at least 120")
+
+
+def test_constraints_added_through_pulp_are_named():
+    model = MCLP.from_coverage(sp.csr_matrix(np.eye(3)), 2)
+    problem = model.to_pulp()
+    first = problem.variables()[0]
+    problem += first >= 2
+    assert "to_pulp()" in model.solve().reason
