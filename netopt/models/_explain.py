@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -9,15 +10,18 @@ import numpy as np
 from netopt.models._milp import INF, MatrixMILP, solve_highs
 
 SECONDS_PER_RULE = 10.0  # each rule's question is a small MILP; an answer not proven by then is a bound
+SECONDS_IN_ALL = 30.0  # rules left when this is spent are not checked (a city has a dozen counties at most)
 COUNTY_PREFIX = "county_min_"
 
 
 def relaxed_rule_reasons(milp: MatrixMILP, budget: float | None, requirement: str = "") -> str:
     """Every site rule (budget, max_new, max_sites, p, county minimums) that alone makes the model infeasible,
     with what the other rules need: '' when no single rule does."""
-    reasons = []
+    reasons, deadline = [], time.perf_counter() + SECONDS_IN_ALL
     for index, name in enumerate(milp.row_names or []):
         if name in ("budget", "max_new", "max_sites", "p") or name.startswith(COUNTY_PREFIX):
+            if time.perf_counter() > deadline:
+                return "; or ".join(reasons + ["(rules after these not checked: out of time)"]) if reasons else ""
             reason = _rule_reason(milp, index, name, budget, requirement)
             if reason:
                 reasons.append(reason)
