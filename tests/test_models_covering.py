@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from netopt._errors import InputError
 from netopt.heuristics import pcenter_heuristic
 from netopt.models import LSCP, MCLP, PCenter
 from netopt.models.covering import merge_identical_rows
@@ -335,3 +336,34 @@ def test_a_branch_that_may_close_is_kept_over_a_new_site_covering_the_same_towns
                   LSCP.from_coverage(A, existing=[1], closable=[1])):
         result = model.solve()
         assert result.status == "optimal" and "s1" in result.selected and "s0" not in result.selected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(0.5, 6.0))
+def test_from_cost_matrix_covers_within_the_radius(seed, radius):
+    rng = np.random.default_rng(seed)
+    cost = rng.uniform(0, 8, (9, 5))
+    weights = rng.integers(1, 9, 9).astype(float)
+    expected = brute.mclp(cost <= radius, weights, 2)
+    assert MCLP.from_cost_matrix(cost, radius, 2, weights).solve().objective == pytest.approx(expected)
+    cheapest = brute.lscp(cost <= radius, np.ones(5))
+    lscp = LSCP.from_cost_matrix(cost, radius).solve()
+    assert lscp.status == ("infeasible" if cheapest is None else "optimal")
+    if cheapest is not None:
+        assert lscp.objective == pytest.approx(cheapest)
+
+
+def test_sparse_costs_cover_at_stored_entries_within_the_radius():
+    cost = sp.csr_matrix(([0.0, 2.0, 5.0], ([0, 1, 2], [0, 1, 1])), shape=(3, 2))  # a stored 0 is a distance
+    model = MCLP.from_cost_matrix(cost, 3.0, 2)
+    assert model.A.toarray().tolist() == [[1, 0], [0, 1], [0, 0]]
+    with pytest.raises(InputError, match="negative"):
+        MCLP.from_cost_matrix(sp.csr_matrix(np.array([[-1.0]])), 3.0, 1)
+    with pytest.raises(InputError, match="radius"):
+        LSCP.from_cost_matrix(np.ones((2, 2)), float("nan"))
+
+
+def test_dense_coverage_must_be_zero_one():
+    with pytest.raises(InputError, match="from_cost_matrix"):
+        MCLP.from_coverage(np.array([[0.0, 2.5], [1.0, 0.0]]), 1)
+    assert MCLP.from_coverage(np.array([[True, False], [False, True]]), 1).solve().objective == 1

@@ -93,12 +93,33 @@ def test_bad_arguments():
         PMedian.from_cost_matrix(np.ones((2, 2)), 1).solve(mip_gap=2)
 
 
-def test_cbc_gives_the_same_optimum():
-    rng = np.random.default_rng(0)
-    cost = rng.uniform(0, 10, (12, 6))
-    highs = PMedian.from_cost_matrix(cost, 2).solve()
-    cbc = PMedian.from_cost_matrix(cost, 2).solve(solver="cbc")
+def test_cbc_gives_the_same_optimum(monkeypatch):
+    from netopt.models import _base
+
+    calls = []
+    monkeypatch.setattr(_base, "solve_pulp", lambda problem, variables, solver, *rest:
+                        calls.append(solver) or pulp_solution(problem, variables, solver, *rest))
+    cost = np.random.default_rng(0).integers(1, 30, (60, 25)).astype(float)
+    highs = PMedian.from_cost_matrix(cost, 3).solve()
+    assert "proved_by" not in highs.details and not calls  # the exact model is needed; HiGHS solves it directly
+    cbc = PMedian.from_cost_matrix(cost, 3).solve(solver="cbc")
+    assert calls == ["cbc"]
     assert cbc.status == "optimal" and cbc.objective == pytest.approx(highs.objective, rel=1e-6)
+
+
+def pulp_solution(*args):
+    from netopt.models._milp import solve_pulp
+
+    return solve_pulp(*args)
+
+
+@pytest.mark.parametrize("model", [
+    lambda: PMedian.from_cost_matrix(np.ones((3, 3)), 1), lambda: no.PCenter.from_cost_matrix(np.ones((3, 3)), 1),
+    lambda: no.MCLP.from_coverage(np.eye(3), 1), lambda: no.LSCP.from_coverage(np.eye(3)),
+    lambda: no.CFLP.from_cost_matrix(np.ones((3, 3)), demand=np.ones(3), capacity=np.full(3, 5.0))])
+def test_an_unknown_solver_is_named_before_solving(model):
+    with pytest.raises(no.SolverError, match="'gurobi_typo' is not available on this machine; available: .*highs"):
+        model().solve(solver="gurobi_typo")
 
 
 def test_custom_constraints_through_pulp():

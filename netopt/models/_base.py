@@ -150,7 +150,7 @@ class LocationModel:
               threads: int | None = None, warm_start: bool = True) -> Result:
         """Solve to optimality (or to `mip_gap`, or until `time_limit` seconds). HiGHS by default; CBC or any
         pulp solver by name. A model extended through to_pulp() is solved through pulp."""
-        check_solver_arguments(time_limit, mip_gap)
+        check_solver_arguments(time_limit, mip_gap, solver)
         reason = self._explain_infeasible_rules()
         if reason:
             return self._infeasible(reason, 0.0)

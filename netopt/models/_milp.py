@@ -215,15 +215,9 @@ def solve_pulp(problem, variables: list, solver: str, time_limit: float | None, 
         for var, value in zip(variables, warm_start):
             var.setInitialValue(float(value))
         options["warmStart"] = True
-    name = {"cbc": _cbc_name(pulp), "highs": "HiGHS", "glpk": "GLPK_CMD"}.get(solver.lower(), solver)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # PULP_CBC_CMD, where COIN_CMD is missing
-            engine = pulp.getSolver(name, **{k: v for k, v in options.items() if v is not None})
-    except Exception as exc:
-        raise SolverError(f"solver '{solver}' is not available in pulp ({exc})") from None
-    if not engine.available():
-        raise SolverError(f"solver '{solver}' is not installed on this machine")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # PULP_CBC_CMD, where COIN_CMD is missing
+        engine = pulp.getSolver(pulp_solver_name(solver), **{k: v for k, v in options.items() if v is not None})
     problem.solve(engine)
     seconds = time.perf_counter() - start
     status = pulp.LpStatus[problem.status]
@@ -245,7 +239,25 @@ def _cbc_name(pulp) -> str:
     return "COIN_CMD" if "COIN_CMD" in available else "PULP_CBC_CMD"
 
 
-def check_solver_arguments(time_limit: float | None, mip_gap: float) -> None:
+def pulp_solver_name(solver: str) -> str:
+    """pulp's name for a solver: 'cbc', 'highs' and 'glpk' as short names, any other pulp name as it is."""
+    import pulp
+
+    return {"cbc": _cbc_name(pulp), "highs": "HiGHS", "glpk": "GLPK_CMD"}.get(solver.lower(), solver)
+
+
+def check_solver_arguments(time_limit: float | None, mip_gap: float, solver: str = "highs") -> None:
+    """An InputError for a bad time limit or gap, a SolverError for a solver pulp does not have here."""
+    if not isinstance(solver, str):
+        raise InputError(f"solver must be a name such as 'highs' or 'cbc', got {solver!r}", file="solve")
+    if solver.lower() != "highs":
+        import pulp
+
+        available = pulp.listSolvers(onlyAvailable=True)
+        if pulp_solver_name(solver) not in available:
+            short = {"HiGHS": "highs", "COIN_CMD": "cbc", "PULP_CBC_CMD": "cbc", "GLPK_CMD": "glpk"}
+            names = sorted({"highs"} | {short.get(name, name) for name in available})
+            raise SolverError(f"solver '{solver}' is not available on this machine; available: {', '.join(names)}")
     if time_limit is not None and not (np.isfinite(time_limit) and time_limit > 0):
         raise InputError("time_limit must be a positive number of seconds", file="solve")
     if not (0 <= mip_gap < 1):

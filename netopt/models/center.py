@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from netopt._errors import InputError
 from netopt.heuristics import pcenter_heuristic, pmedian_heuristic
 from netopt.models._base import LocationModel, SiteRules, checked_p
-from netopt.models._milp import Result
+from netopt.models._milp import Result, check_solver_arguments
 from netopt.models.covering import LSCP
 from netopt.models.median import _ids, as_cost_matrix, labels
 
@@ -52,6 +52,7 @@ class PCenter(LocationModel):
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:
         """Bisection on the radius; each step an exact LSCP with at most p sites (and the site rules)."""
+        check_solver_arguments(time_limit, mip_gap, solver)
         start = time.perf_counter()
         radii = np.unique(self.cost[np.isfinite(self.cost)])
         allowed = np.setdiff1d(np.arange(self.cost.shape[1]), self.rules.forbidden)

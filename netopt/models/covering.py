@@ -23,6 +23,9 @@ def as_coverage(A, name: str = "coverage") -> sp.csr_matrix:
         dense = np.asarray(A)
         if dense.ndim != 2:
             raise InputError(f"{name} must be a 2-D demand x site matrix", file="model")
+        if not np.isin(dense, (0, 1)).all():
+            raise InputError(f"{name} must hold only 0/1 (or True/False); for distances use "
+                             "from_cost_matrix(cost, radius=...)", file="model")
         A = sp.csr_matrix(dense.astype(bool))
     matrix = sp.csr_matrix(A, copy=True)
     matrix.data = np.ones(len(matrix.data))
@@ -31,6 +34,22 @@ def as_coverage(A, name: str = "coverage") -> sp.csr_matrix:
     if 0 in matrix.shape:
         raise InputError(f"{name} matrix is empty (shape {matrix.shape})", file="model")
     return matrix
+
+
+def coverage_within(cost, radius: float) -> sp.csr_matrix:
+    """0/1 coverage from a demand x site cost matrix: covered where the cost is at most `radius` (a sparse
+    matrix's missing entries never cover; its stored zeros do)."""
+    if not (isinstance(radius, (int, float, np.number)) and np.isfinite(radius) and radius >= 0):
+        raise InputError(f"radius must be a non-negative number, got {radius!r}", file="model")
+    if sp.issparse(cost):
+        coo = cost.tocoo()
+        if np.isnan(coo.data).any() or (coo.data < 0).any():
+            raise InputError("cost has NaN or negative entries", file="model")
+        near = coo.data <= radius
+        return as_coverage(sp.csr_matrix((np.ones(int(near.sum())), (coo.row[near], coo.col[near])), shape=coo.shape))
+    from netopt.models.median import as_cost_matrix
+
+    return as_coverage(as_cost_matrix(cost) <= radius)
 
 
 def merge_identical_rows(A: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -177,6 +196,13 @@ class LSCP(_Covering):
         return cls(matrix, facility_cost, SiteRules(matrix.shape[1], **rules), demand_labels, site_labels)
 
     @classmethod
+    def from_cost_matrix(cls, cost, radius: float, facility_cost=None, demand_labels=None, site_labels=None,
+                         **rules) -> "LSCP":
+        """cost: demand x site distances or minutes (dense, or sparse: a missing entry never covers); a site
+        covers a demand point within `radius` (same unit)."""
+        return cls.from_coverage(coverage_within(cost, radius), facility_cost, demand_labels, site_labels, **rules)
+
+    @classmethod
     def from_geodataframes(cls, demand, candidates, radius_km: float, distance: str = "euclidean", graph=None,
                            facility_cost: str | None = None, **rules) -> "LSCP":
         from netopt.models.median import _ids
@@ -190,7 +216,7 @@ class LSCP(_Covering):
         """Sites another covers at no higher cost and towns whose coverage another town's implies are dropped
         first (unless budgets, county minimums, new-branch limits, negative costs or pulp extensions apply);
         then the exact model."""
-        check_solver_arguments(time_limit, mip_gap)
+        check_solver_arguments(time_limit, mip_gap, solver)
         if (self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None
                 or getattr(self, "_pulp", None) is not None or (self.cost < 0).any()
                 or self._explain_infeasible_rules()):
@@ -306,6 +332,14 @@ class MCLP(_Covering):
                    backup_weight, cover_all=cover_all)
 
     @classmethod
+    def from_cost_matrix(cls, cost, radius: float, p: int, weights=None, demand_labels=None, site_labels=None,
+                         backup_weight: float = 0.0, cover_all: bool = False, **rules) -> "MCLP":
+        """cost: demand x site distances or minutes (dense, or sparse: a missing entry never covers); a site
+        covers a demand point within `radius` (same unit)."""
+        return cls.from_coverage(coverage_within(cost, radius), p, weights, demand_labels, site_labels, backup_weight,
+                                 cover_all, **rules)
+
+    @classmethod
     def from_geodataframes(cls, demand, candidates, radius_km: float, p: int, weight: str | None = "population",
                            distance: str = "euclidean", graph=None, existing=None, fixed=None, closable=None,
                            backup_weight: float = 0.0, **rules) -> "MCLP":
@@ -359,7 +393,7 @@ class MCLP(_Covering):
         dual) and a short MIP over the sites the LP uses for a better incumbent; the LP multipliers then close
         the sites no better plan uses and open those every better plan needs; the exact model over the rest.
         Models with budgets, county minimums, cover_all or pulp extensions are solved whole."""
-        check_solver_arguments(time_limit, mip_gap)
+        check_solver_arguments(time_limit, mip_gap, solver)
         plain = not (self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None
                      or self.cover_all or getattr(self, "_pulp", None) is not None)
         if not (plain and warm_start) or self._explain_infeasible_rules():

@@ -151,7 +151,7 @@ class PMedian(LocationModel):
         """Heuristic upper bound, Lagrangian lower bound closing sites no better solution can use, then the
         exact model over the remaining sites (HiGHS by default). A model extended through to_pulp() is
         solved whole."""
-        check_solver_arguments(time_limit, mip_gap)
+        check_solver_arguments(time_limit, mip_gap, solver)
         if getattr(self, "_pulp", None) is not None or not warm_start or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         t0 = time.perf_counter()
@@ -168,7 +168,7 @@ class PMedian(LocationModel):
                           SiteRules(len(keep), fixed=np.searchsorted(keep, self.rules.fixed)),
                           self.demand_labels, [self.site_labels[j] for j in keep])
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
-        if np.isfinite(self.cost).all():
+        if solver.lower() == "highs" and np.isfinite(self.cost).all():
             raw = benders_pmedian(reduced.cost, self.weights, self.p, reduced.rules.fixed,
                                   np.searchsorted(keep, heuristic_sites), self._integral(), left, mip_gap, threads)
             if not np.isfinite(raw.bound) or raw.bound < lower:
