@@ -367,3 +367,28 @@ def test_dense_coverage_must_be_zero_one():
     with pytest.raises(InputError, match="from_cost_matrix"):
         MCLP.from_coverage(np.array([[0.0, 2.5], [1.0, 0.0]]), 1)
     assert MCLP.from_coverage(np.array([[True, False], [False, True]]), 1).solve().objective == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(4, 9), st.integers(2, 6), st.integers(0, 2**32 - 1), st.integers(1, 4))
+def test_pcenter_stopped_by_the_time_limit_keeps_a_true_bound(n, m, seed, answered):
+    """A covering step the time limit ends without an answer must not count as 'no cover at this radius'."""
+    from netopt.models._milp import Result
+
+    cost = np.random.default_rng(seed).integers(1, 20, (n, m)).astype(float)
+    calls = {"left": answered}
+    real_solve = LSCP.solve
+
+    def sometimes_out_of_time(self, *args, **kwargs):
+        calls["left"] -= 1
+        if calls["left"] >= 0:
+            return real_solve(self, *args, **kwargs)
+        return Result("feasible", np.nan, np.nan, np.inf, 0.0, reason="time limit")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LSCP, "solve", sometimes_out_of_time)
+        # a county minimum every plan meets turns the heuristic start off: bisection from the largest radius
+        result = PCenter.from_cost_matrix(cost, min(2, m), county=np.zeros(m, int), county_min={0: 1}).solve()
+    optimum = brute.pcenter(cost, min(2, m))
+    assert result.bound <= optimum + 1e-9 <= result.objective + 1e-9
+    assert (result.status == "optimal") == (result.objective == pytest.approx(result.bound))

@@ -121,6 +121,8 @@ def stack_rows(base: sp.csr_matrix, extra: list[np.ndarray]) -> sp.csr_matrix:
 class LocationModel:
     """Base class: subclasses build a MatrixMILP and read a Result back from the solution vector."""
 
+    diagnose_infeasible = True  # find which rule blocks an infeasible model (off for the steps of a bisection)
+
     def _build(self) -> MatrixMILP:
         raise NotImplementedError
 
@@ -184,6 +186,8 @@ class LocationModel:
         """The site rules that alone make the model infeasible, else the model's own explanation."""
         if getattr(self, "_pulp", None) is not None:
             return self._explain_infeasible() + " (or a constraint added through to_pulp())"
+        if not self.diagnose_infeasible:
+            return self._explain_infeasible()
         return relaxed_rule_reasons(self.milp, self.rules.budget, self._requirement()) or self._explain_infeasible()
 
     def _infeasible(self, reason: str, seconds: float, status: str = "infeasible") -> Result:

@@ -20,6 +20,9 @@ from netopt.models.covering import LSCP
 from netopt.models.median import _ids, as_cost_matrix, labels
 
 
+ANY_COVER_GAP = 0.99
+
+
 class PCenter(LocationModel):
     """Choose p sites minimising the maximum distance from any demand point to its nearest open site."""
 
@@ -70,14 +73,16 @@ class PCenter(LocationModel):
             mid = (low + high) // 2
             remaining = None if time_limit is None else time_limit - (time.perf_counter() - start)
             if remaining is not None and remaining <= 0:
-                return self._finish(best, radii[high], radii[low], "feasible", start, steps)
-            sites = self._cover(radii[mid], remaining, solver, threads)
+                return self._finish(best, radii[low], "feasible", start, steps)
+            sites, proven_none = self._cover(radii[mid], remaining, solver, threads)
             steps += 1
-            if sites is None:
-                low = mid + 1
-            else:
+            if sites is not None:
                 high, best = mid, sites
-        return self._finish(best, radii[high], radii[high], "optimal", start, steps)
+            elif proven_none:
+                low = mid + 1
+            else:  # the time limit ended this step without an answer: radii[low] is still the proven bound
+                return self._finish(best, radii[low], "feasible", start, steps)
+        return self._finish(best, radii[high], "optimal", start, steps)
 
     def _upper(self, radii, time_limit, solver, threads, start) -> tuple[int, np.ndarray | None]:
         """A first achievable radius: p-center swaps from a p-median heuristic's sites and from random starts when
@@ -93,31 +98,38 @@ class PCenter(LocationModel):
             if np.isfinite(worst):
                 return int(np.searchsorted(radii, worst)), sites
         top = len(radii) - 1
-        return top, self._cover(radii[top], time_limit, solver, threads)
+        return top, self._cover(radii[top], time_limit, solver, threads)[0]
 
-    def _cover(self, radius: float, time_limit, solver, threads) -> np.ndarray | None:
-        """Sites covering every demand point within `radius` using at most p sites, or None."""
+    def _cover(self, radius: float, time_limit, solver, threads) -> tuple[np.ndarray | None, bool]:
+        """Sites covering every demand point within `radius` using at most p sites (any such set will do), or
+        None and whether that is proven (False when the time limit ended the search)."""
         A = sp.csr_matrix(self.cost <= radius)
         if (np.diff(A.indptr) == 0).any():
-            return None
+            return None, True
         r = self.rules
         model = LSCP(A, None, SiteRules(A.shape[1], fixed=r.fixed, existing=r.existing, closable=r.closable,
                                          forbidden=r.forbidden, open_cost=r.open_cost, closing_saving=r.closing_saving,
                                          budget=r.budget, max_new=r.max_new, county=r.county, county_min=r.county_min),
                      site_labels=list(range(A.shape[1])), max_sites=self.p)
-        result = model.solve(time_limit=time_limit, solver=solver, threads=threads)
-        return np.array(result.selected, int) if result.status == "optimal" else None
+        model.diagnose_infeasible = False
+        # any cover with at most p sites answers the question: stop at the first (a gap of 99 % allows it)
+        result = model.solve(time_limit=time_limit, mip_gap=ANY_COVER_GAP, solver=solver, threads=threads)
+        if result.status in ("optimal", "feasible") and result.selected:
+            return np.array(result.selected, int), False
+        return None, result.status == "infeasible"
 
-    def _finish(self, sites: np.ndarray, radius: float, bound: float, status: str, start: float,
-                steps: int) -> Result:
+    def _finish(self, sites: np.ndarray, bound: float, status: str, start: float, steps: int) -> Result:
         sites = self._complete(sites)
         sub = self.cost[:, sites]
         nearest = sites[np.argmin(sub, axis=1)]
         distance = sub.min(axis=1)
         assignment = pd.DataFrame({"demand": self.demand_labels, "site": [self.site_labels[j] for j in nearest],
                                    "distance": distance})
-        gap = 0.0 if status == "optimal" else (radius - bound) / max(radius, 1e-12)
-        return Result(status, float(distance.max()), float(bound), gap, time.perf_counter() - start,
+        worst = float(distance.max())
+        if worst <= bound:  # the plan reaches the proven bound: optimal, even if the search had stopped
+            status, bound = "optimal", worst
+        gap = 0.0 if status == "optimal" else (worst - bound) / max(worst, 1e-12)
+        return Result(status, worst, float(bound), gap, time.perf_counter() - start,
                       [self.site_labels[j] for j in sites], assignment, details={"covering_models_solved": steps})
 
     def _complete(self, sites: np.ndarray) -> np.ndarray:

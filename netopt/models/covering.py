@@ -226,6 +226,7 @@ class LSCP(_Covering):
         reduced = LSCP(self.A[:, keep], self.cost[keep],
                        SiteRules(len(keep), fixed=np.searchsorted(keep, self.rules.fixed)), self.demand_labels,
                        [self.site_labels[j] for j in keep], self.max_sites, self._merged_columns(keep))
+        reduced.diagnose_infeasible = self.diagnose_infeasible
         rows_before = reduced.unique.shape[0]
         reduced.unique = reduced.unique[~dominated_rows(reduced.unique)]  # the model's rows (row_of: unused)
         result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
