@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from netopt._errors import InputError
+from netopt._errors import InputError, Problem
 
 EARTH_RADIUS_M = 6_371_008.8
 # Assumed free-flow driving speeds (km/h) by OSM highway class in Chinese cities and counties;
@@ -392,6 +392,28 @@ def _global_index(index: np.ndarray, local: np.ndarray) -> np.ndarray:
     return np.where(local >= 0, index[np.clip(local, 0, len(index) - 1)], -1)
 
 
+def checked_model_inputs(demand, sites, distance: str, graph) -> None:
+    """InputErrors, in the user's terms, for GeoDataFrames and distance settings a model cannot use."""
+    import geopandas as gpd
+
+    for role, frame in (("demand", demand), ("candidates", sites)):
+        if not isinstance(frame, gpd.GeoDataFrame):
+            raise InputError(f"must be a GeoDataFrame of points, got {type(frame).__name__}", file=role)
+        if len(frame) == 0:
+            raise InputError("has no rows", file=role)
+        if frame.crs is None:
+            raise InputError("has no coordinate system: set one, e.g. frame.set_crs(4326) for WGS84 lon/lat",
+                             file=role)
+        empty = np.flatnonzero(frame.geometry.isna().to_numpy() | frame.geometry.is_empty.to_numpy())
+        if len(empty):
+            raise InputError(Problem(role, "has no point", column="geometry", rows=tuple(int(i) for i in empty)))
+    if distance not in ("euclidean", "network"):
+        raise InputError(f"distance must be 'euclidean' or 'network', not '{distance}'", file="model")
+    if distance == "network" and graph is None:
+        raise InputError("distance='network' needs graph=: a RoadNetwork, a networkx graph or the path of an OSM "
+                         "XML / GraphML road extract", file="model")
+
+
 def cost_matrix_km(demand, sites, distance: str = "euclidean", graph=None, mode: str = "drive") -> np.ndarray:
     """Dense demand x site distances in km between two GeoDataFrames (straight line or road network).
 
@@ -399,13 +421,12 @@ def cost_matrix_km(demand, sites, distance: str = "euclidean", graph=None, mode:
     """
     from netopt.projection import metric_crs, xy_metres
 
+    checked_model_inputs(demand, sites, distance, graph)
     if distance == "euclidean":
         from scipy.spatial.distance import cdist
 
         crs = metric_crs(demand, sites)
         return cdist(xy_metres(demand, crs), xy_metres(sites, crs)) / 1000.0
-    if distance != "network":
-        raise InputError(f"distance must be 'euclidean' or 'network', not '{distance}'", file="model")
     net = graph if isinstance(graph, RoadNetwork) else (
         road_network_from_graph(graph) if isinstance(graph, nx.Graph) else load_road_network(graph))
     d_node, d_snap = net.snap(xy_metres(demand, net.crs))

@@ -44,3 +44,36 @@ def test_pcenter_and_lscp_on_the_sample(city):
     assert center.status == "optimal"
     cover = no.LSCP.from_geodataframes(ds.towns, sites, radius_km=center.objective + 1e-9).solve()
     assert cover.status == "optimal" and cover.objective <= 25
+
+
+def _bad_inputs(ds, sites):
+    no_point = ds.towns.copy()
+    no_point.loc[no_point.index[3], "geometry"] = None
+    no_population = ds.towns.astype({"population": object})
+    no_population.loc[no_population.index[2], "population"] = "n/a"
+    flagged = sites.assign(today=sites["kind"])
+    return [
+        (lambda: no.MCLP.from_geodataframes(ds.towns, sites, 3.5, 10, weight="pop"), "demand: no column 'pop'"),
+        (lambda: no.PMedian.from_geodataframes(no_population, sites, 5),
+         "demand, row 2, column 'population': needs a number"),
+        (lambda: no.CFLP.from_geodataframes(ds.towns, sites, capacity="cap"), "candidates: no column 'cap'"),
+        (lambda: no.LSCP.from_geodataframes(ds.towns, sites, 3.5, facility_cost="cost"), "no column 'cost'"),
+        (lambda: no.MCLP.from_geodataframes(ds.towns, flagged, 3.5, 10, existing="today"),
+         "column 'today': must be True/False"),
+        (lambda: no.MCLP.from_geodataframes(ds.towns.set_crs(None, allow_override=True), sites, 3.5, 10),
+         "demand: has no coordinate system"),
+        (lambda: no.MCLP.from_geodataframes(no_point, sites, 3.5, 10), "demand, row 3, column 'geometry'"),
+        (lambda: no.MCLP.from_geodataframes(ds.towns, sites, -1, 10), "radius_km must be a positive"),
+        (lambda: no.PCenter.from_geodataframes(ds.towns, sites, 5, distance="network"), "needs graph="),
+        (lambda: no.PMedian.from_geodataframes(ds.towns.drop(columns="geometry"), sites, 5), "GeoDataFrame"),
+        (lambda: no.MarketShare.from_geodataframes(ds.towns, sites, ds.branches, p=5, attractiveness="size"),
+         "candidates: no column 'size'"),
+    ]
+
+
+def test_bad_geodataframe_inputs_are_named(city):
+    ds, sites = city
+    for build, message in _bad_inputs(ds, sites):
+        with pytest.raises(no.InputError) as caught:
+            build()
+        assert message in str(caught.value)

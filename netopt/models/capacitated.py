@@ -14,7 +14,7 @@ from netopt.models._base import LocationModel, SiteRules, finish_result, stack_r
 from netopt.models._cflp_lagrange import LagrangianOutcome, SiteChoice, TransportPricer, cflp_lagrangian, site_tests
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, seconds_left,
                                 share_deadline)
-from netopt.models.median import _ids, as_cost_matrix, labels
+from netopt.models.median import _ids, as_cost_matrix, frame_column, labels
 
 LAGRANGIAN_SECONDS = 30.0  # at most, for the Lagrangian bound and its plans (or LAGRANGIAN_SHARE of a time limit)
 LAGRANGIAN_SHARE = 0.2
@@ -69,11 +69,12 @@ class CFLP(LocationModel):
         """Cost per unit of demand = distance (km) x cost_per_km."""
         from netopt.distance import cost_matrix_km
 
+        amounts = frame_column(demand, demand_column, "demand").to_numpy(float)
+        caps = frame_column(candidates, capacity, "candidates").to_numpy(float) if capacity else None
+        fixed = frame_column(candidates, fixed_cost, "candidates").to_numpy(float) if fixed_cost else None
         km = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
-        return cls.from_cost_matrix(km * cost_per_km, demand[demand_column].to_numpy(float),
-                                    candidates[capacity].to_numpy(float) if capacity else None,
-                                    candidates[fixed_cost].to_numpy(float) if fixed_cost else None,
-                                    demand_labels=_ids(demand, None), site_labels=_ids(candidates, None), **kwargs)
+        return cls.from_cost_matrix(km * cost_per_km, amounts, caps, fixed, demand_labels=_ids(demand, None),
+                                    site_labels=_ids(candidates, None), **kwargs)
 
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError
+from netopt._errors import InputError, Problem
 from netopt.models._covering_lp import lagrangian_site_tests, mclp_lp_multipliers
 from netopt.models._mclp_probing import mclp_probing
 from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, stack_rows
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
                                 seconds_left, share_deadline)
-from netopt.models.median import as_weights, labels
+from netopt.models.median import as_weights, frame_column, labels
 
 
 # With at most k sites (p-center's steps) HiGHS's presolve costs more than the whole solve without it (OR-Library
@@ -125,8 +125,13 @@ def dominated_rows(A: sp.csr_matrix, max_pairs: float = 2e7) -> np.ndarray:
 def coverage_from_geodataframes(demand, candidates, radius_km: float, distance: str = "euclidean",
                                 graph=None) -> sp.csr_matrix:
     """Sparse demand x site coverage within `radius_km` (straight line or road network), never dense."""
-    from netopt.distance import RoadNetwork, load_road_network, network_pairs_within, pairs_within, road_network_from_graph
+    from netopt.distance import (RoadNetwork, checked_model_inputs, load_road_network, network_pairs_within,
+                                 pairs_within, road_network_from_graph)
     from netopt.projection import metric_crs, xy_metres
+
+    checked_model_inputs(demand, candidates, distance, graph)
+    if not (isinstance(radius_km, (int, float, np.number)) and np.isfinite(radius_km) and radius_km > 0):
+        raise InputError(f"radius_km must be a positive number of km, got {radius_km!r}", file="model")
 
     if distance == "euclidean":
         crs = metric_crs(demand, candidates)
@@ -212,8 +217,8 @@ class LSCP(_Covering):
                            facility_cost: str | None = None, **rules) -> "LSCP":
         from netopt.models.median import _ids
 
+        cost = frame_column(candidates, facility_cost, "candidates").to_numpy(float) if facility_cost else None
         A = coverage_from_geodataframes(demand, candidates, radius_km, distance, graph)
-        cost = candidates[facility_cost].to_numpy(float) if facility_cost else None
         return cls.from_coverage(A, cost, _ids(demand, None), _ids(candidates, None), **rules)
 
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
@@ -354,10 +359,10 @@ class MCLP(_Covering):
         (or a boolean column name of `candidates`)."""
         from netopt.models.median import _ids
 
-        A = coverage_from_geodataframes(demand, candidates, radius_km, distance, graph)
-        weights = demand[weight].to_numpy(float) if weight else None
+        weights = frame_column(demand, weight, "demand").to_numpy(float) if weight else None
         picked = {name: _positions(candidates, value) for name, value in
                   (("existing", existing), ("fixed", fixed), ("closable", closable)) if value is not None}
+        A = coverage_from_geodataframes(demand, candidates, radius_km, distance, graph)
         return cls.from_coverage(A, p, weights, _ids(demand, None), _ids(candidates, None), backup_weight,
                                  **picked, **rules)
 
@@ -690,9 +695,13 @@ def best_split(values: list[dict[int, float]], p: int, exactly_p: bool = True) -
 
 
 def _positions(frame, value) -> np.ndarray:
-    if isinstance(value, str):
-        return np.flatnonzero(frame[value].to_numpy(bool))
-    return np.asarray(value, int)
+    """Row positions: given as they are, or the rows where a True/False column of `frame` is True."""
+    if not isinstance(value, str):
+        return np.asarray(value, int)
+    flags = frame_column(frame, value, "candidates", numeric=False)
+    if not (pd.api.types.is_bool_dtype(flags) or flags.isin([0, 1]).all()):
+        raise InputError(Problem("candidates", "must be True/False (or 1/0) to pick sites", column=value))
+    return np.flatnonzero(flags.to_numpy(bool))
 
 
 def mclp_lagrangian_reduction(A: sp.csr_matrix, weights: np.ndarray, p: int, lower: float, fixed: np.ndarray,

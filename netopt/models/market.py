@@ -59,13 +59,16 @@ class MarketShare(LocationModel):
         """`candidates`: our sites (e.g. planning.candidate_sites for our bank); `competitors`: other banks'
         branches. Straight-line km; `attractiveness` names a column present in both tables (default 1)."""
         from netopt.distance import cost_matrix_km
-        from netopt.models.median import _ids
+        from netopt.models.median import _ids, frame_column
 
-        a_ours = candidates[attractiveness].to_numpy(float) if attractiveness else np.ones(len(candidates))
-        a_them = competitors[attractiveness].to_numpy(float) if attractiveness else np.ones(len(competitors))
+        a_ours = (frame_column(candidates, attractiveness, "candidates").to_numpy(float) if attractiveness
+                  else np.ones(len(candidates)))
+        a_them = (frame_column(competitors, attractiveness, "competitors").to_numpy(float) if attractiveness
+                  else np.ones(len(competitors)))
+        weights = frame_column(towns, weight, "towns").to_numpy(float)
         ours = huff_attraction(cost_matrix_km(towns, candidates), a_ours, decay, beta, cutoff_km)
         rivals = huff_attraction(cost_matrix_km(towns, competitors), a_them, decay, beta, cutoff_km).sum(axis=1)
-        return cls(ours, rivals, towns[weight].to_numpy(float), p, target_share,
+        return cls(ours, rivals, weights, p, target_share,
                    SiteRules(len(candidates), **rules), _ids(towns, None), _ids(candidates, None))
 
     def _build(self) -> MatrixMILP:

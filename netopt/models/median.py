@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError
+from netopt._errors import InputError, Problem
 from netopt.heuristics import pmedian_heuristic
 from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, stack_rows
 from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap
@@ -79,8 +79,8 @@ class PMedian(LocationModel):
         """Distances in km (straight line or road network) from demand points to candidate sites."""
         from netopt.distance import cost_matrix_km
 
+        weights = frame_column(demand, weight, "demand").to_numpy(float) if weight else None
         cost = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
-        weights = demand[weight].to_numpy(float) if weight else None
         return cls.from_cost_matrix(cost, p, weights, _ids(demand, demand_id), _ids(candidates, site_id), **rules)
 
     # ------------------------------------------------------------------ formulation
@@ -249,9 +249,24 @@ class PMedian(LocationModel):
         return result
 
 
+def frame_column(frame, column: str, role: str, numeric: bool = True) -> pd.Series:
+    """A column of a model's input table (numbers unless numeric=False), or an InputError naming the table, the
+    column and the rows at fault."""
+    if column not in frame.columns:
+        shown = ", ".join(str(c) for c in frame.columns if c != "geometry")
+        raise InputError(Problem(role, f"no column '{column}' (its columns: {shown})"))
+    if not numeric:
+        return frame[column]
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = np.flatnonzero(values.isna().to_numpy())
+    if len(bad):
+        raise InputError(Problem(role, "needs a number in every row", column=column, rows=tuple(int(i) for i in bad)))
+    return values
+
+
 def _ids(frame, column: str | None) -> list | None:
     if column is not None:
-        return frame[column].tolist()
+        return frame_column(frame, column, "table", numeric=False).tolist()
     for candidate in ("branch_id", "town_id", "site_id", "id", "name"):
         if candidate in frame:
             return frame[candidate].tolist()
