@@ -219,3 +219,20 @@ def test_analyst_indicators_can_drive_the_scores():
                "inclusive": {"deposits_yi": -1.0}, "light": {"deposits_yi": -1.0}}
     plan = assign_branch_types(ds, weights=weights, inclusive_outside_core=False)
     assert plan.loc[0, "type"] == "comprehensive" and "high deposits yi" in plan.loc[0, "reasons"]
+
+
+def test_an_exact_share_is_the_nearest_whole_number_of_branches():
+    ds = no.load_sample()
+    plan = assign_branch_types(ds, mix={"community": 0.4})  # 0.4 x 493 = 197.2 branches
+    assert int((plan["type"] == "community").sum()) == round(0.4 * len(ds.branches))
+
+
+def test_a_blocking_budget_and_mix_are_both_named_with_their_numbers():
+    ds = no.load_sample()
+    today = pd.Series("light", index=ds.branches.index)  # every change costs the default 50万元
+    with pytest.raises(no.InfeasibleError) as caught:
+        assign_branch_types(ds, mix={"community": (0.6, None)}, budget_wan=100, current_types=today)
+    needed = int(np.ceil(0.6 * len(ds.branches)))
+    assert str(caught.value) == (
+        f"no type plan: the mix needs at least {needed} community 社区型 branches, but the other rules allow at "
+        f"most 2; or the budget 100万元 is too small: the other rules cost at least {needed * 50:,}万元")

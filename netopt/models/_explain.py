@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -14,33 +15,57 @@ SECONDS_IN_ALL = 30.0  # rules left when this is spent are not checked (a city h
 COUNTY_PREFIX = "county_min_"
 
 
+@dataclass(frozen=True)
+class Blocking:
+    """A rule row that alone blocks every plan: with it freed, the row is at `least` `value` (above its upper
+    limit) or at `most` `value` (below its lower limit)."""
+
+    name: str
+    side: str  # "least" or "most"
+    value: float
+    limit: float
+
+
+def blocking_rows(milp: MatrixMILP, is_rule: Callable[[str], bool]) -> tuple[list[Blocking], bool]:
+    """Each named rule row that alone makes the model infeasible, and whether every rule was checked in time."""
+    found, deadline = [], time.perf_counter() + SECONDS_IN_ALL
+    for index, name in enumerate(milp.row_names or []):
+        if not is_rule(name):
+            continue
+        if time.perf_counter() > deadline:
+            return found, False
+        blocking = _blocking(milp, index, name)
+        if blocking is not None:
+            found.append(blocking)
+    return found, True
+
+
 def relaxed_rule_reasons(milp: MatrixMILP, budget: float | None, requirement: str = "") -> str:
     """Every site rule (budget, max_new, max_sites, p, county minimums) that alone makes the model infeasible,
     with what the other rules need: '' when no single rule does."""
-    reasons, deadline = [], time.perf_counter() + SECONDS_IN_ALL
-    for index, name in enumerate(milp.row_names or []):
-        if name in ("budget", "max_new", "max_sites", "p") or name.startswith(COUNTY_PREFIX):
-            if time.perf_counter() > deadline:
-                return "; or ".join(reasons + ["(rules after these not checked: out of time)"]) if reasons else ""
-            reason = _rule_reason(milp, index, name, budget, requirement)
-            if reason:
-                reasons.append(reason)
+    found, complete = blocking_rows(milp, lambda name: name in ("budget", "max_new", "max_sites", "p")
+                                    or name.startswith(COUNTY_PREFIX))
+    others = "the other rules" + (f" and {requirement}" if requirement else "")
+    reasons = [_too_small(b.name, b.value, b.limit, budget, others) if b.side == "least" else
+               _too_large(b.name, b.value, b.limit) for b in found]
+    if reasons and not complete:
+        reasons.append("(rules after these not checked: out of time)")
     return "; or ".join(reasons)
 
 
-def _rule_reason(milp: MatrixMILP, index: int, name: str, budget: float | None, requirement: str) -> str:
+def _blocking(milp: MatrixMILP, index: int, name: str) -> Blocking | None:
     lo, hi = float(milp.row_lo[index]), float(milp.row_hi[index])
     if hi < INF:
         least = _row_extreme(milp, index, "min")
         if least is None:
-            return ""
+            return None
         if least > hi + 1e-6:
-            return _too_small(name, least, hi, budget, "the other rules" + (f" and {requirement}" if requirement else ""))
+            return Blocking(name, "least", least, hi)
     if lo > -INF:
         most = _row_extreme(milp, index, "max")
         if most is not None and most < lo - 1e-6:
-            return _too_large(name, most, lo)
-    return ""
+            return Blocking(name, "most", most, lo)
+    return None
 
 
 def _row_extreme(milp: MatrixMILP, index: int, sense: str) -> float | None:

@@ -10,9 +10,11 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.io import Dataset
+from netopt.models._explain import Blocking, blocking_rows
 from netopt.models._milp import INF, MatrixMILP, relative_gap, solve_highs
 
 TYPES = ("comprehensive", "community", "inclusive", "light")
+COMPREHENSIVE_IN = "comprehensive_in_"
 TYPE_ZH = {"comprehensive": "综合型", "community": "社区型", "inclusive": "普惠型", "light": "轻型"}
 # staff ranges of the planning document; light branches are small and set by the analyst (default 3–5)
 STAFF_RANGE = {"comprehensive": (12, 15), "community": (8, 10), "inclusive": (6, 8), "light": (3, 5)}
@@ -146,7 +148,8 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
                         time_limit: float | None = None, **rules) -> pd.DataFrame:
     """One type per branch, maximising total suitability subject to the type rules (see TypeRules).
 
-    mix: {"community": (0.40, None), ...} shares of all branches. Returns one row per branch: branch_id, name,
+    mix: {"community": (0.40, None), ...} shares of all branches (a single number: that share exactly, to the
+    nearest whole branch). Returns one row per branch: branch_id, name,
     county, region_type, current_type, type, type_zh, staff, cost_wan, score, reasons. The plan's status,
     objective and the indicators the data lacked are in `plan.attrs`.
     """
@@ -162,8 +165,8 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
     milp = _build(suit, allowed, cost, type_rules, scores)
     raw = solve_highs(milp, time_limit=time_limit)
     if raw.status in ("infeasible", "error"):
-        raise_infeasible("the type rules cannot all be met together (mix bounds, budget, staff limit and region "
-                         "rules); relax one of them")
+        raise_infeasible(_blocking_type_rules(milp) or "the type rules cannot all be met together (mix bounds, "
+                         "budget, staff limit and region rules); relax one of them")
     return _plan(ds, scores, suit, drivers, current, cost, raw, missing)
 
 
@@ -237,24 +240,55 @@ def _build(suit: np.ndarray, allowed: np.ndarray, cost: np.ndarray, r: TypeRules
     idx = np.arange(n * k).reshape(n, k)
     rows, lo, hi = [sp.csr_matrix((np.ones(n * k), (np.repeat(np.arange(n), k), idx.ravel())), shape=(n, n * k))], \
         [np.ones(n)], [np.ones(n)]
+    names = [f"one_type_{i}" for i in range(n)]
     for kind, (low, high) in r.mix.items():
         t = TYPES.index(kind)
-        rows.append(_row(idx[:, t], np.ones(n), n * k))
+        rows.append(_row(idx[:, t], np.ones(n), n * k)); names.append(f"mix_{kind}")
+        if low is not None and low == high:  # an exact share: the nearest whole number of branches
+            lo.append([float(np.round(low * n))]); hi.append([float(np.round(low * n))])
+            continue
         lo.append([np.ceil(low * n - 1e-9) if low else -INF])
         hi.append([np.floor(high * n + 1e-9) if high is not None else INF])
     if r.budget_wan is not None:
         rows.append(_row(idx.ravel(), cost.ravel(), n * k)); lo.append([-INF]); hi.append([r.budget_wan])
+        names.append("budget")
     if r.staff_limit is not None:
         staff = np.tile([STAFF_RANGE[kind][0] for kind in TYPES], n)
         rows.append(_row(idx.ravel(), staff, n * k)); lo.append([-INF]); hi.append([r.staff_limit])
+        names.append("staff")
     if r.comprehensive_per_county:
         t = TYPES.index("comprehensive")
         for county in scores["county"].dropna().unique():
             members = np.flatnonzero(scores["county"].to_numpy() == county)
             rows.append(_row(idx[members, t], np.ones(len(members)), n * k)); lo.append([1.0]); hi.append([INF])
+            names.append(f"{COMPREHENSIVE_IN}{county}")
     return MatrixMILP(c=suit.ravel(), A=sp.vstack(rows).tocsr(), row_lo=np.concatenate(lo), row_hi=np.concatenate(hi),
                       col_lo=np.zeros(n * k), col_hi=allowed.ravel().astype(float), integer=np.ones(n * k, bool),
-                      sense="max")
+                      sense="max", row_names=names)
+
+
+def _blocking_type_rules(milp: MatrixMILP) -> str:
+    """Each type rule that alone blocks every plan, with what the other rules need ('' when none alone does)."""
+    found, complete = blocking_rows(milp, lambda name: not name.startswith("one_type_"))
+    reasons = [_type_reason(b) for b in found]
+    if reasons and not complete:
+        reasons.append("(rules after these not checked: out of time)")
+    return "; or ".join(reasons)
+
+
+def _type_reason(b: Blocking) -> str:
+    if b.name.startswith("mix_"):
+        kind = b.name[len("mix_"):]
+        label = f"{kind} {TYPE_ZH[kind]}"
+        if b.side == "least":
+            return f"the mix allows at most {b.limit:g} {label} branches, but the other rules need at least {b.value:g}"
+        return f"the mix needs at least {b.limit:g} {label} branches, but the other rules allow at most {b.value:g}"
+    if b.name == "budget":
+        return f"the budget {b.limit:,.6g}万元 is too small: the other rules cost at least {b.value:,.6g}万元"
+    if b.name == "staff":
+        return f"the staff limit {b.limit:g} is too small: the other rules need at least {b.value:g} staff"
+    county = b.name[len(COMPREHENSIVE_IN):]
+    return f"county '{county}' needs a comprehensive 综合型 branch, but the other rules allow none there"
 
 
 def _row(columns: np.ndarray, values: np.ndarray, width: int) -> sp.csr_matrix:
