@@ -26,31 +26,31 @@ class Blocking:
     limit: float
 
 
-def blocking_rows(milp: MatrixMILP, is_rule: Callable[[str], bool]) -> tuple[list[Blocking], bool]:
-    """Each named rule row that alone makes the model infeasible, and whether every rule was checked in time."""
-    found, deadline = [], time.perf_counter() + SECONDS_IN_ALL
+def blocking_reasons(milp: MatrixMILP, is_rule: Callable[[str], bool], describe: Callable[[Blocking], str]) -> str:
+    """Each named rule row that alone makes the model infeasible, described and joined ('' when none alone
+    does); says so when the time ran out before every rule was checked."""
+    reasons, deadline = [], time.perf_counter() + SECONDS_IN_ALL
     for index, name in enumerate(milp.row_names or []):
         if not is_rule(name):
             continue
         if time.perf_counter() > deadline:
-            return found, False
+            if reasons:
+                reasons.append("(rules after these not checked: out of time)")
+            break
         blocking = _blocking(milp, index, name)
         if blocking is not None:
-            found.append(blocking)
-    return found, True
+            reasons.append(describe(blocking))
+    return "; or ".join(reasons)
 
 
 def relaxed_rule_reasons(milp: MatrixMILP, budget: float | None, requirement: str = "") -> str:
     """Every site rule (budget, max_new, max_sites, p, county minimums) that alone makes the model infeasible,
     with what the other rules need: '' when no single rule does."""
-    found, complete = blocking_rows(milp, lambda name: name in ("budget", "max_new", "max_sites", "p")
-                                    or name.startswith(COUNTY_PREFIX))
     others = "the other rules" + (f" and {requirement}" if requirement else "")
-    reasons = [_too_small(b.name, b.value, b.limit, budget, others) if b.side == "least" else
-               _too_large(b.name, b.value, b.limit) for b in found]
-    if reasons and not complete:
-        reasons.append("(rules after these not checked: out of time)")
-    return "; or ".join(reasons)
+    return blocking_reasons(
+        milp, lambda name: name in ("budget", "max_new", "max_sites", "p") or name.startswith(COUNTY_PREFIX),
+        lambda b: _too_small(b.name, b.value, b.limit, budget, others) if b.side == "least" else
+        _too_large(b.name, b.value, b.limit))
 
 
 def _blocking(milp: MatrixMILP, index: int, name: str) -> Blocking | None:

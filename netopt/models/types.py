@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.io import Dataset
-from netopt.models._explain import Blocking, blocking_rows
+from netopt.models._explain import Blocking, blocking_reasons
 from netopt.models._milp import INF, MatrixMILP, relative_gap, solve_highs
 
 TYPES = ("comprehensive", "community", "inclusive", "light")
@@ -165,8 +165,9 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
     milp = _build(suit, allowed, cost, type_rules, scores)
     raw = solve_highs(milp, time_limit=time_limit)
     if raw.status in ("infeasible", "error"):
-        raise_infeasible(_blocking_type_rules(milp) or "the type rules cannot all be met together (mix bounds, "
-                         "budget, staff limit and region rules); relax one of them")
+        raise_infeasible(blocking_reasons(milp, lambda name: not name.startswith("one_type_"), _type_reason)
+                         or "the type rules cannot all be met together (mix bounds, budget, staff limit and "
+                         "region rules); relax one of them")
     return _plan(ds, scores, suit, drivers, current, cost, raw, missing)
 
 
@@ -245,7 +246,8 @@ def _build(suit: np.ndarray, allowed: np.ndarray, cost: np.ndarray, r: TypeRules
         t = TYPES.index(kind)
         rows.append(_row(idx[:, t], np.ones(n), n * k)); names.append(f"mix_{kind}")
         if low is not None and low == high:  # an exact share: the nearest whole number of branches
-            lo.append([float(np.round(low * n))]); hi.append([float(np.round(low * n))])
+            count = float(np.round(low * n))
+            lo.append([count]); hi.append([count])
             continue
         lo.append([np.ceil(low * n - 1e-9) if low else -INF])
         hi.append([np.floor(high * n + 1e-9) if high is not None else INF])
@@ -265,15 +267,6 @@ def _build(suit: np.ndarray, allowed: np.ndarray, cost: np.ndarray, r: TypeRules
     return MatrixMILP(c=suit.ravel(), A=sp.vstack(rows).tocsr(), row_lo=np.concatenate(lo), row_hi=np.concatenate(hi),
                       col_lo=np.zeros(n * k), col_hi=allowed.ravel().astype(float), integer=np.ones(n * k, bool),
                       sense="max", row_names=names)
-
-
-def _blocking_type_rules(milp: MatrixMILP) -> str:
-    """Each type rule that alone blocks every plan, with what the other rules need ('' when none alone does)."""
-    found, complete = blocking_rows(milp, lambda name: not name.startswith("one_type_"))
-    reasons = [_type_reason(b) for b in found]
-    if reasons and not complete:
-        reasons.append("(rules after these not checked: out of time)")
-    return "; or ".join(reasons)
 
 
 def _type_reason(b: Blocking) -> str:
