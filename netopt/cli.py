@@ -274,7 +274,7 @@ def optimize(
             built = _build_model(model, ds, sites, p, radius_km, rules, capacity_wan)
         with console.status("Solving with HiGHS 求解中…"):
             result = built.solve(time_limit=time_limit)
-        _report_plan(result, sites, model, source, out)
+        _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()))
         _before_after(ds, sites, result, radius_km)
     _guard(run)
 
@@ -330,22 +330,34 @@ def _before_after(ds: Dataset, sites, result, radius_km: float) -> None:
     console.print(f"Coverage within {radius_km:g} km, today → plan 覆盖率变化: {changes}")
 
 
-def _report_plan(result, sites, model: str, source: str, out: Path) -> None:
+# the objective of each model in the user's units: (column header, value as text)
+OBJECTIVE_SHOWN = {
+    "mclp": ("covered 覆盖人口", lambda v: f"{v / 1e4:,.1f} 万人"),
+    "lscp": ("branches 网点数", lambda v: f"{v:,.0f}"),
+    "pmedian": ("total travel 出行总里程", lambda v: f"{v / 1e4:,.1f} 万人·km"),
+    "pcenter": ("farthest town 最远乡镇", lambda v: f"{v:,.2f} km"),
+    "cflp": ("total travel 出行总里程", lambda v: f"{v / 1e4:,.1f} 万人·km"),
+}
+
+
+def _report_plan(result, sites, model: str, source: str, out: Path, population: float) -> None:
     if result.status == "infeasible":
         _fail(f"no plan exists: {result.reason}", 1)
     chosen = sites[sites["site_id"].isin(result.selected)]
+    header, shown = OBJECTIVE_SHOWN[model]
     table = Table(title=f"{model.upper()} plan 网点方案 — {source}")
-    for col in ("status", "objective", "gap", "branches kept 保留", "new 新设", "closed 撤并", "seconds"):
+    for col in ("status", header, "gap", "branches kept 保留", "new 新设", "closed 撤并", "seconds"):
         table.add_column(col, justify="right")
     closed = int(((sites["kind"] == "existing") & ~sites["site_id"].isin(result.selected)).sum())
-    table.add_row(result.status, f"{result.objective:,.4g}", f"{result.gap:.2%}",
+    table.add_row(result.status, shown(result.objective), f"{result.gap:.2%}",
                   str(int((chosen["kind"] == "existing").sum())), str(int((chosen["kind"] == "new").sum())),
                   str(closed), f"{result.seconds:.1f}")
     console.print(table)
     if "covered_pct" in result.details:
         console.print(f"Residents covered 覆盖人口: {result.details['covered_pct']:.1f}%")
+    if model in ("pmedian", "cflp") and population > 0:
+        console.print(f"Mean travel per resident 人均出行距离: {result.objective / population:,.2f} km")
     if model == "cflp":
-        console.print(f"Residents' total travel 居民出行总里程: {result.objective / 1e4:,.1f} 万人·km")
         chosen = chosen.assign(served_wan=(chosen["site_id"].map(result.details["load"]).fillna(0.0) / 1e4).round(2))
     plan = pd.DataFrame(chosen.drop(columns="geometry")).assign(lon=chosen.geometry.x, lat=chosen.geometry.y)
     written = [write_atomic(out / f"{model}_sites.csv", lambda f: plan.to_csv(f, index=False, encoding="utf-8-sig")),

@@ -111,6 +111,10 @@ def test_optimize_on_the_sample(tmp_path: Path):
     assert result.exit_code == 0, result.output
     sites = pd.read_csv(tmp_path / "mclp_sites.csv")
     assert len(sites) == 110 and (sites["kind"] == "existing").sum() == 101  # ABC's 101 outlets are kept
+    assert "万人" in result.output and "Residents covered 覆盖人口" in result.output
+    center = runner.invoke(app, ["optimize", "--model", "pcenter", "--p", "120", "--bank", "农业", "--out", str(tmp_path)])
+    farthest = pd.read_csv(tmp_path / "pcenter_assignment.csv")["distance"].max()
+    assert center.exit_code == 0 and f"{farthest:.2f} km" in center.output, center.output
     lscp = runner.invoke(app, ["optimize", "--model", "lscp", "--bank", "农业", "--out", str(tmp_path)])
     assert lscp.exit_code == 0 and (tmp_path / "lscp_sites.csv").exists()
 
@@ -119,7 +123,7 @@ def test_capacitated_plan_on_the_sample(tmp_path: Path):
     base = ["optimize", "--model", "cflp", "--bank", "农业", "--capacity-wan", "12", "--out", str(tmp_path)]
     result = runner.invoke(app, [*base, "--budget-wan", "700", "--open-cost-wan", "300"])
     assert result.exit_code == 0, result.output
-    assert "万人·km" in result.output
+    assert "万人·km" in result.output and "人均出行距离" in result.output
     sites = pd.read_csv(tmp_path / "cflp_sites.csv")
     assert (sites["kind"] == "existing").sum() == 101 and (sites["kind"] == "new").sum() <= 2  # 700 万元 / 300 each
     assert (sites["served_wan"] <= 12 + 1e-6).all()
@@ -144,6 +148,8 @@ def test_capacitated_plan_explains_missing_options_and_impossible_plans(tmp_path
 def test_optimize_explains_impossible_plans(tmp_path: Path):
     result = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "5", "--bank", "农业", "--out", str(tmp_path)])
     assert result.exit_code == 1 and "101 sites must stay open but only p=5" in result.output
+    center = runner.invoke(app, ["optimize", "--model", "pcenter", "--p", "20", "--bank", "农业", "--out", str(tmp_path)])
+    assert center.exit_code == 1 and "101 sites must stay open but only p=20" in center.output
     unknown = runner.invoke(app, ["optimize", "--bank", "不存在银行", "--p", "5", "--out", str(tmp_path)])
     assert unknown.exit_code == 2 and "no branch of bank" in unknown.output
 

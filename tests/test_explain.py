@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netopt.models import CFLP, LSCP, MCLP, PMedian
+from netopt.models import CFLP, LSCP, MCLP, PCenter, PMedian
 from tests import brute
 
 
@@ -119,6 +119,22 @@ def test_cflp_budget_reports_the_cheapest_plan():
     assert result.status == "infeasible"
     assert result.reason == ("the budget 100 is too small: meeting the other rules and serving all demand within "
                              "the capacities costs at least 120")
+
+
+def test_pcenter_names_the_blocking_rule():
+    cost = np.array([[1.0, 4.0, 9.0], [4.0, 1.0, 9.0]])
+    assert PCenter.from_cost_matrix(cost, 1, fixed=[0, 1]).solve().reason == (
+        "2 sites must stay open but only p=1 may be open")
+    result = PCenter.from_cost_matrix(cost, 2, open_cost=np.array([5.0, 5.0, 1.0]), budget=4, county=["甲", "甲", "乙"],
+                                      county_min={"甲": 1}).solve()
+    assert result.status == "infeasible"
+    assert result.reason.split("; or ") == [
+        "the budget 4 is too small: meeting the other rules costs at least 5",
+        "county '甲' needs 1 site open, but the other rules allow at most 0 there"]
+    sparse = sp.csr_matrix(np.array([[1.0, 0, 0], [0, 2.0, 0], [0, 0, 3.0]]))  # each town reaches one site
+    assert PCenter.from_cost_matrix(sparse, 2).solve().reason == (
+        "at most 2 sites may open, but meeting the other rules and serving every demand point from a site that can "
+        "reach it needs at least 3")
 
 
 def test_constraints_added_through_pulp_are_named():

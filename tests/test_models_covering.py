@@ -89,11 +89,11 @@ def test_pcenter_with_fixed_and_forbidden_sites_matches_brute_force(n, m, seed, 
     rng = np.random.default_rng(seed)
     cost = rng.integers(0, 30, (n, m)).astype(float)
     p = data.draw(st.integers(1, m - 1))
-    fixed = [int(j) for j in rng.choice(m, data.draw(st.integers(0, p)), replace=False)]
+    fixed = [int(j) for j in rng.choice(m, data.draw(st.integers(0, min(m, p + 1))), replace=False)]
     forbidden = [j for j in range(m) if j not in fixed and rng.random() < 0.3]
     result = PCenter.from_cost_matrix(cost, p, fixed=fixed, forbidden=forbidden).solve()
     expected = brute.pcenter(cost, p, fixed=fixed, forbidden=forbidden)
-    if expected is None:  # every site forbidden
+    if expected is None:  # every site forbidden, or more sites fixed open than p
         assert result.status == "infeasible" and result.reason
         return
     assert result.status == "optimal" and result.objective == pytest.approx(expected)

@@ -80,11 +80,11 @@ class SiteRules:
             names.append(f"county_min_{county}")
         return rows, lo, hi, names
 
-    def explain(self, p: int | None = None) -> str:
-        """A first reason why the rules alone cannot be met, or ''."""
+    def explain(self, p: int | None = None, at_most: bool = False) -> str:
+        """A first reason why the rules alone cannot be met with p sites open (at most p with `at_most`), or ''."""
         if p is not None and len(self.fixed) > p:
             return f"{len(self.fixed)} sites must stay open but only p={p} may be open"
-        if p is not None and self.n_sites - len(self.forbidden) < p:
+        if p is not None and not at_most and self.n_sites - len(self.forbidden) < p:
             return f"p={p} sites must open but only {self.n_sites - len(self.forbidden)} are allowed"
         for county, minimum in (self.county_min or {}).items():
             members = np.flatnonzero(np.asarray(self.county) == county)

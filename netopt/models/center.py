@@ -17,7 +17,7 @@ from netopt.heuristics import pcenter_heuristic, pmedian_heuristic
 from netopt.models._base import LocationModel, SiteRules, checked_p
 from netopt.models._milp import Result, check_solver_arguments
 from netopt.models.covering import LSCP
-from netopt.models.median import _ids, as_cost_matrix, labels
+from netopt.models.median import _ids, as_cost_matrix, labels, reach_requirement
 
 
 ANY_COVER_GAP = 0.99
@@ -57,6 +57,9 @@ class PCenter(LocationModel):
         """Bisection on the radius; each step an exact LSCP with at most p sites (and the site rules)."""
         check_solver_arguments(time_limit, mip_gap, solver)
         start = time.perf_counter()
+        reason = self.rules.explain(self.p, at_most=True)  # fewer than p sites may serve (the rest add nothing)
+        if reason:
+            return self._infeasible(reason, 0.0)
         radii = np.unique(self.cost[np.isfinite(self.cost)])
         allowed = np.setdiff1d(np.arange(self.cost.shape[1]), self.rules.forbidden)
         nearest = self.cost[:, allowed].min(axis=1) if len(allowed) else np.full(self.cost.shape[0], np.inf)
@@ -66,8 +69,8 @@ class PCenter(LocationModel):
         low = int(np.searchsorted(radii, nearest.max()))
         high, best = self._upper(radii, time_limit, solver, threads, start)
         if best is None:
-            return self._infeasible(self.rules.explain(self.p) or
-                                    "no choice of p sites meets the site rules", time.perf_counter() - start)
+            return self._infeasible(self._blocking_reason(radii[-1], time_limit, solver, threads, start),
+                                    time.perf_counter() - start)
         steps = 0
         while low < high:
             mid = (low + high) // 2
@@ -103,20 +106,37 @@ class PCenter(LocationModel):
     def _cover(self, radius: float, time_limit, solver, threads) -> tuple[np.ndarray | None, bool]:
         """Sites covering every demand point within `radius` using at most p sites (any such set will do), or
         None and whether that is proven (False when the time limit ended the search)."""
-        A = sp.csr_matrix(self.cost <= radius)
-        if (np.diff(A.indptr) == 0).any():
+        model = self._covering_model(radius)
+        if model is None:
             return None, True
-        r = self.rules
-        model = LSCP(A, None, SiteRules(A.shape[1], fixed=r.fixed, existing=r.existing, closable=r.closable,
-                                         forbidden=r.forbidden, open_cost=r.open_cost, closing_saving=r.closing_saving,
-                                         budget=r.budget, max_new=r.max_new, county=r.county, county_min=r.county_min),
-                     site_labels=list(range(A.shape[1])), max_sites=self.p)
         model.diagnose_infeasible = False
         # any cover with at most p sites answers the question: stop at the first (a gap of 99 % allows it)
         result = model.solve(time_limit=time_limit, mip_gap=ANY_COVER_GAP, solver=solver, threads=threads)
         if result.status in ("optimal", "feasible") and result.selected:
             return np.array(result.selected, int), False
         return None, result.status == "infeasible"
+
+    def _covering_model(self, radius: float) -> LSCP | None:
+        """The LSCP asking for a cover within `radius` by at most p sites under the site rules; None when some
+        demand point has no site within `radius`."""
+        A = sp.csr_matrix(self.cost <= radius)
+        if (np.diff(A.indptr) == 0).any():
+            return None
+        r = self.rules
+        return LSCP(A, None, SiteRules(A.shape[1], fixed=r.fixed, existing=r.existing, closable=r.closable,
+                                       forbidden=r.forbidden, open_cost=r.open_cost, closing_saving=r.closing_saving,
+                                       budget=r.budget, max_new=r.max_new, county=r.county, county_min=r.county_min),
+                    site_labels=list(range(A.shape[1])), max_sites=self.p)
+
+    def _blocking_reason(self, radius: float, time_limit, solver: str, threads, start: float) -> str:
+        """Why no p sites meet the site rules at any distance: the rules the covering model at the largest
+        distance names (see LocationModel._infeasible_reason)."""
+        remaining = None if time_limit is None else max(time_limit - (time.perf_counter() - start), 1.0)
+        model = self._covering_model(radius)
+        model.requirement = reach_requirement(self.cost)
+        found = model.solve(time_limit=remaining, mip_gap=ANY_COVER_GAP, solver=solver,
+                                                   threads=threads)
+        return found.reason or "no choice of p sites meets the site rules"
 
     def _finish(self, sites: np.ndarray, bound: float, status: str, start: float, steps: int) -> Result:
         sites = self._complete(sites)

@@ -189,6 +189,8 @@ class _Covering(LocationModel):
 class LSCP(_Covering):
     """Location set covering: open the cheapest set of sites (fewest, by default) covering every demand point."""
 
+    requirement = "covering every demand point"  # what every plan must do, as an infeasibility reason words it
+
     def __init__(self, A, facility_cost=None, rules: SiteRules | None = None, demand_labels=None,
                  site_labels=None, max_sites: int | None = None,
                  merged: tuple[sp.csr_matrix, np.ndarray] | None = None) -> None:
@@ -236,7 +238,7 @@ class LSCP(_Covering):
         reduced = LSCP(self.A[:, keep], self.cost[keep],
                        SiteRules(len(keep), fixed=np.searchsorted(keep, self.rules.fixed)), self.demand_labels,
                        [self.site_labels[j] for j in keep], self.max_sites, self._merged_columns(keep))
-        reduced.diagnose_infeasible = self.diagnose_infeasible
+        reduced.diagnose_infeasible, reduced.requirement = self.diagnose_infeasible, self.requirement
         rows_before = reduced.unique.shape[0]
         reduced.unique = reduced.unique[~dominated_rows(reduced.unique)]  # the model's rows (row_of: unused)
         result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
@@ -259,7 +261,7 @@ class LSCP(_Covering):
                           highs_options=LIMITED_COVER_OPTIONS if self.max_sites is not None else {})
 
     def _requirement(self) -> str:
-        return "covering every demand point"
+        return self.requirement
 
     def _explain_infeasible_rules(self) -> str:
         allowed = np.ones(self.A.shape[1], bool)
@@ -565,12 +567,12 @@ class MCLP(_Covering):
             empty = np.flatnonzero(np.diff(self.A.indptr) == 0)
             if len(empty):
                 return f"no candidate site covers demand point(s) {', '.join(str(self.demand_labels[i]) for i in empty[:5])}"
-        return self.rules.explain(self.p)
+        return self.rules.explain(self.p, at_most=not self.exactly_p)
 
     def _explain_infeasible(self) -> str:
         if self.cover_all:
             return f"p={self.p} sites cannot cover every demand point under the site rules (see LSCP for the minimum)"
-        return self.rules.explain(self.p) or "the site rules cannot all be met with p sites"
+        return self.rules.explain(self.p, at_most=not self.exactly_p) or "the site rules cannot all be met with p sites"
 
     def _heuristic(self, deadline: float | None = None) -> tuple[np.ndarray | None, float | None]:
         if self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None or self.cover_all:

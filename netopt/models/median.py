@@ -22,6 +22,11 @@ from netopt.models._base import LocationModel, SiteRules, checked_p, finish_resu
 from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap
 
 
+def reach_requirement(cost: np.ndarray) -> str:
+    """In an infeasibility reason, what a cost matrix with missing pairs (inf) asks of every plan; '' if none."""
+    return "serving every demand point from a site that can reach it" if not np.isfinite(cost).all() else ""
+
+
 def as_cost_matrix(cost, name: str = "cost") -> np.ndarray:
     """A dense float demand x site matrix; missing entries of a sparse matrix mean 'cannot serve' (inf)."""
     if sp.issparse(cost):
@@ -196,8 +201,7 @@ class PMedian(LocationModel):
         return result
 
     def _requirement(self) -> str:
-        partial = not np.isfinite(self.cost).all()
-        return "serving every demand point from a site that can reach it" if partial else ""
+        return reach_requirement(self.cost)
 
     def _explain_infeasible_rules(self) -> str:
         unreachable = ~np.isfinite(self.cost).any(axis=1)
