@@ -95,6 +95,17 @@ def test_budget_and_county_reasons_name_the_numbers():
         "county '甲' needs 2 sites open, but the other rules allow at most 1 there"]
 
 
+def test_closing_savings_count_towards_a_budget_for_fixed_sites():
+    rules = dict(existing=[0, 1, 2], closable=[0, 1], fixed=[5], open_cost=np.full(8, 3.0),
+                 closing_saving=np.full(8, 5.0))
+    A = sp.csr_matrix(np.eye(8))
+    saved = MCLP.from_coverage(A, 3, budget=-1, **rules).solve()  # site 5 costs 3; closing site 0 or 1 saves 5
+    assert saved.status == "optimal" and len({"s0", "s1"} & set(saved.selected)) == 1
+    short = MCLP.from_coverage(A, 3, budget=-8, **rules).solve()
+    assert short.reason == ("the sites fixed open cost 3, more than the budget -8 plus the savings of closing every "
+                            "closable site (10)")
+
+
 def test_p_too_small_for_unreachable_pairs():
     cost = sp.csr_matrix(np.array([[1.0, 0, 0], [0, 2.0, 0], [0, 0, 3.0]]))  # each town reaches one site
     result = PMedian.from_cost_matrix(cost, 2).solve()

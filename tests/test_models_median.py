@@ -93,6 +93,26 @@ def test_bad_arguments():
         PMedian.from_cost_matrix(np.ones((2, 2)), 1).solve(mip_gap=2)
 
 
+@pytest.mark.parametrize("make, message", [
+    (lambda: PMedian.from_cost_matrix(np.ones((3, 8)), 2, fixed=["s1"]), "fixed: site positions must be whole numbers"),
+    (lambda: PMedian.from_cost_matrix(np.ones((3, 8)), 2, budgt=5), "unknown site rule.s. budgt; the rules are"),
+    (lambda: no.MCLP.from_coverage(np.eye(8), 2, open_cost=np.ones(3), budget=5), "open_cost must be 8 finite"),
+    (lambda: no.MCLP.from_coverage(np.eye(8), 2, budget=5), "budget needs open_cost"),
+    (lambda: no.MCLP.from_coverage(np.eye(8), 2, open_cost=np.ones(8), budget="5"), "budget must be a number"),
+    (lambda: no.PCenter.from_cost_matrix(np.ones((3, 8)), 2, max_new=1.5), "max_new must be a whole number"),
+    (lambda: no.LSCP.from_coverage(np.eye(8), max_new=-1), "max_new must be a whole number"),
+    (lambda: no.MCLP.from_coverage(np.eye(8), 2, county=["a"], county_min={"a": 1}), "one label per site"),
+    (lambda: no.MCLP.from_coverage(np.eye(8), 2, county_min={"a": 1}), "county_min needs county"),
+    (lambda: no.MCLP.from_coverage(np.eye(8), 2, county=list("aabbccdd"), county_min={"a": -1}), "whole number"),
+    (lambda: no.MCLP.from_coverage(np.eye(8), 2, backup_weight=-1), "backup_weight must be a number >= 0"),
+    (lambda: no.MCLP.from_coverage(np.eye(8), 2).solve(threads="a"), "threads must be a whole number >= 1"),
+    (lambda: PMedian.from_cost_matrix(np.ones((3, 8)), 2).solve(time_limit="10"), "time_limit must be a positive"),
+])
+def test_bad_rules_and_solve_arguments_are_named(make, message):
+    with pytest.raises(no.InputError, match=message):
+        make()
+
+
 def test_cbc_gives_the_same_optimum(monkeypatch):
     from netopt.models import _base
 

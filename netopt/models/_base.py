@@ -9,8 +9,8 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.models._explain import relaxed_rule_reasons
-from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
-                                 solve_highs, solve_pulp, to_pulp)
+from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, is_number,
+                                 relative_gap, solve_highs, solve_pulp, to_pulp)
 
 
 @dataclass
@@ -39,15 +39,47 @@ class SiteRules:
 
     def __post_init__(self) -> None:
         for name in ("fixed", "existing", "closable", "forbidden"):
-            values = np.unique(np.asarray(getattr(self, name), int))
-            if len(values) and (values.min() < 0 or values.max() >= self.n_sites):
-                raise InputError(f"{name}: site index out of range 0..{self.n_sites - 1}", file="model")
-            setattr(self, name, values)
+            setattr(self, name, self._positions(name))
+        self._check_numbers()
         both = np.intersect1d(self.fixed, self.forbidden)
         if len(both):
             raise InputError(f"sites {both.tolist()[:5]} are both fixed open and forbidden", file="model")
         # existing sites that are not closable stay open
         self.fixed = np.union1d(self.fixed, np.setdiff1d(self.existing, self.closable))
+
+    def _positions(self, name: str) -> np.ndarray:
+        """A rule's site positions (0 .. n_sites - 1), sorted and unique; an InputError for anything else."""
+        values = np.asarray(getattr(self, name)).ravel()
+        if values.dtype == bool and len(values) == self.n_sites:
+            return np.flatnonzero(values)
+        if len(values) and (values.dtype.kind not in "iuf" or not np.all(values == np.round(values))):
+            raise InputError(f"{name}: site positions must be whole numbers 0..{self.n_sites - 1} (row positions, "
+                             f"not labels), got {values[:3].tolist()}", file="model")
+        values = np.unique(values.astype(int))
+        if len(values) and (values.min() < 0 or values.max() >= self.n_sites):
+            raise InputError(f"{name}: site index out of range 0..{self.n_sites - 1}", file="model")
+        return values
+
+    def _check_numbers(self) -> None:
+        """Per-site numbers have one finite value per site; limits are numbers of the right kind."""
+        for name in ("open_cost", "closing_saving"):
+            values = getattr(self, name)
+            if values is not None and not finite_numbers(values, self.n_sites):
+                raise InputError(f"{name} must be {self.n_sites} finite numbers, one per site", file="model")
+        if self.budget is not None and not (is_number(self.budget) and np.isfinite(self.budget)):
+            raise InputError(f"budget must be a number, got {self.budget!r}", file="model")
+        if self.budget is not None and self.open_cost is None and self.closing_saving is None:
+            raise InputError("budget needs open_cost (the cost of opening each site; closing_saving for closures)",
+                             file="model")
+        if self.max_new is not None and not _whole(self.max_new):
+            raise InputError(f"max_new must be a whole number of sites >= 0, got {self.max_new!r}", file="model")
+        if self.county is not None and len(np.asarray(self.county).ravel()) != self.n_sites:
+            raise InputError(f"county must give one label per site ({self.n_sites})", file="model")
+        if self.county_min and self.county is None:
+            raise InputError("county_min needs county (one county label per site)", file="model")
+        bad = {k: v for k, v in (self.county_min or {}).items() if not _whole(v)}
+        if bad:
+            raise InputError(f"county_min: each minimum must be a whole number of sites >= 0, got {bad}", file="model")
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = np.zeros(self.n_sites), np.ones(self.n_sites)
@@ -96,9 +128,44 @@ class SiteRules:
         if self.budget is not None and self.open_cost is not None:
             fixed_new = np.setdiff1d(self.fixed, self.existing)
             need = float(np.asarray(self.open_cost, float)[fixed_new].sum())
-            if need > self.budget:
-                return f"the sites fixed open cost {need:g}, more than the budget {self.budget:g}"
+            if need - self._most_saving() > self.budget:
+                return f"the sites fixed open cost {need:g}, more than the budget {self.budget:g}" + (
+                    f" plus the savings of closing every closable site ({self._most_saving():g})"
+                    if self._most_saving() else "")
         return ""
+
+    def _most_saving(self) -> float:
+        """What closing every closable site that may close would save (its positive savings)."""
+        if self.closing_saving is None:
+            return 0.0
+        may_close = np.setdiff1d(self.closable, self.fixed)
+        return float(np.clip(np.asarray(self.closing_saving, float)[may_close], 0.0, None).sum())
+
+
+def _whole(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= 0
+
+
+def finite_numbers(values, count: int) -> bool:
+    """Whether `values` are `count` finite numbers."""
+    try:
+        array = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        return False
+    return len(array) == count and bool(np.isfinite(array).all())
+
+
+RULE_NAMES = ("fixed", "existing", "closable", "forbidden", "open_cost", "closing_saving", "budget", "max_new",
+              "county", "county_min")
+
+
+def site_rules(n_sites: int, **rules) -> SiteRules:
+    """SiteRules from a model constructor's keywords; an InputError naming any keyword that is not a rule."""
+    unknown = sorted(set(rules) - set(RULE_NAMES))
+    if unknown:
+        raise InputError(f"unknown site rule(s) {', '.join(unknown)}; the rules are {', '.join(RULE_NAMES)}",
+                         file="model")
+    return SiteRules(n_sites, **rules)
 
 
 def checked_p(p, n_sites: int) -> int:
@@ -152,7 +219,7 @@ class LocationModel:
               threads: int | None = None, warm_start: bool = True) -> Result:
         """Solve to optimality (or to `mip_gap`, or until `time_limit` seconds). HiGHS by default; CBC or any
         pulp solver by name. A model extended through to_pulp() is solved through pulp."""
-        check_solver_arguments(time_limit, mip_gap, solver)
+        check_solver_arguments(time_limit, mip_gap, solver, threads)
         reason = self._explain_infeasible_rules()
         if reason:
             return self._infeasible(reason, 0.0)

@@ -246,8 +246,10 @@ def pulp_solver_name(solver: str) -> str:
     return {"cbc": _cbc_name(pulp), "highs": "HiGHS", "glpk": "GLPK_CMD"}.get(solver.lower(), solver)
 
 
-def check_solver_arguments(time_limit: float | None, mip_gap: float, solver: str = "highs") -> None:
-    """An InputError for a bad time limit or gap, a SolverError for a solver pulp does not have here."""
+def check_solver_arguments(time_limit: float | None, mip_gap: float, solver: str = "highs",
+                           threads: int | None = None) -> None:
+    """An InputError for a bad time limit, gap or thread count, a SolverError for a solver pulp does not have
+    here."""
     if not isinstance(solver, str):
         raise InputError(f"solver must be a name such as 'highs' or 'cbc', got {solver!r}", file="solve")
     if solver.lower() != "highs":
@@ -258,10 +260,20 @@ def check_solver_arguments(time_limit: float | None, mip_gap: float, solver: str
             short = {"HiGHS": "highs", "COIN_CMD": "cbc", "PULP_CBC_CMD": "cbc", "GLPK_CMD": "glpk"}
             names = sorted({"highs"} | {short.get(name, name) for name in available})
             raise SolverError(f"solver '{solver}' is not available on this machine; available: {', '.join(names)}")
-    if time_limit is not None and not (np.isfinite(time_limit) and time_limit > 0):
-        raise InputError("time_limit must be a positive number of seconds", file="solve")
-    if not (0 <= mip_gap < 1):
-        raise InputError("mip_gap must be between 0 and 1 (e.g. 0.01 for 1%)", file="solve")
+    if time_limit is not None and not (is_number(time_limit) and np.isfinite(time_limit) and time_limit > 0):
+        raise InputError(f"time_limit must be a positive number of seconds, got {time_limit!r}", file="solve")
+    if not (is_number(mip_gap) and 0 <= mip_gap < 1):
+        raise InputError(f"mip_gap must be between 0 and 1 (e.g. 0.01 for 1%), got {mip_gap!r}", file="solve")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer))
+                                or threads < 1):
+        raise InputError(f"threads must be a whole number >= 1 (or None for the solver's choice), got {threads!r}",
+                         file="solve")
+
+
+
+def is_number(value) -> bool:
+    """A real number (not a bool, not text)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
 def share_deadline(time_limit: float | None, t0: float, share: float) -> float | None:

@@ -10,7 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError
-from netopt.models._base import LocationModel, SiteRules, finish_result, stack_rows
+from netopt.models._base import LocationModel, SiteRules, finish_result, site_rules, stack_rows
 from netopt.models._cflp_lagrange import LagrangianOutcome, SiteChoice, TransportPricer, cflp_lagrangian, site_tests
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, seconds_left,
                                 share_deadline)
@@ -52,7 +52,7 @@ class CFLP(LocationModel):
         if budget is not None and "open_cost" not in rules:
             rules["open_cost"] = np.zeros(m) if fixed_cost is None else np.asarray(fixed_cost, float)
         return cls(dense, demand, capacity, fixed_cost, single_source,
-                   SiteRules(m, budget=budget, **rules), demand_labels, site_labels)
+                   site_rules(m, budget=budget, **rules), demand_labels, site_labels)
 
     @classmethod
     def from_allocation_costs(cls, allocation_cost, demand, capacity=None, fixed_cost=None, **kwargs) -> "CFLP":
@@ -83,7 +83,7 @@ class CFLP(LocationModel):
         bound favours improves it; the bound then closes the sites no cheaper plan opens and opens those every
         cheaper plan needs, and the exact model over the rest, warm-started, follows. Single-source models
         and those extended through to_pulp() are solved whole."""
-        check_solver_arguments(time_limit, mip_gap, solver)
+        check_solver_arguments(time_limit, mip_gap, solver, threads)
         if self.single_source or not warm_start or getattr(self, "_pulp", None) is not None \
                 or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)

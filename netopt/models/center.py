@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.heuristics import pcenter_heuristic, pmedian_heuristic
-from netopt.models._base import LocationModel, SiteRules, checked_p
+from netopt.models._base import LocationModel, SiteRules, checked_p, site_rules
 from netopt.models._milp import Result, check_solver_arguments
 from netopt.models.covering import LSCP
 from netopt.models.median import _ids, as_cost_matrix, labels, reach_requirement
@@ -38,7 +38,7 @@ class PCenter(LocationModel):
     @classmethod
     def from_cost_matrix(cls, cost, p: int, demand_labels=None, site_labels=None, **rules) -> "PCenter":
         dense = as_cost_matrix(cost)
-        return cls(dense, p, SiteRules(dense.shape[1], **rules), demand_labels, site_labels)
+        return cls(dense, p, site_rules(dense.shape[1], **rules), demand_labels, site_labels)
 
     @classmethod
     def from_geodataframes(cls, demand, candidates, p: int, distance: str = "euclidean", graph=None,
@@ -55,7 +55,7 @@ class PCenter(LocationModel):
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:
         """Bisection on the radius; each step an exact LSCP with at most p sites (and the site rules)."""
-        check_solver_arguments(time_limit, mip_gap, solver)
+        check_solver_arguments(time_limit, mip_gap, solver, threads)
         start = time.perf_counter()
         reason = self.rules.explain(self.p, at_most=True)  # fewer than p sites may serve (the rest add nothing)
         if reason:

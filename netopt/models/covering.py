@@ -11,9 +11,9 @@ import scipy.sparse as sp
 from netopt._errors import InputError, Problem
 from netopt.models._covering_lp import lagrangian_site_tests, mclp_lp_multipliers
 from netopt.models._mclp_probing import mclp_probing
-from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, stack_rows
-from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
-                                seconds_left, share_deadline)
+from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, site_rules, stack_rows
+from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, is_number,
+                                 relative_gap, seconds_left, share_deadline)
 from netopt.models.median import as_weights, frame_column, labels
 
 
@@ -205,7 +205,7 @@ class LSCP(_Covering):
     def from_coverage(cls, A, facility_cost=None, demand_labels=None, site_labels=None, **rules) -> "LSCP":
         """A: sparse (or dense) 0/1 demand x site matrix; facility_cost: one per site (default 1: fewest sites)."""
         matrix = as_coverage(A)
-        return cls(matrix, facility_cost, SiteRules(matrix.shape[1], **rules), demand_labels, site_labels)
+        return cls(matrix, facility_cost, site_rules(matrix.shape[1], **rules), demand_labels, site_labels)
 
     @classmethod
     def from_cost_matrix(cls, cost, radius: float, facility_cost=None, demand_labels=None, site_labels=None,
@@ -228,7 +228,7 @@ class LSCP(_Covering):
         """Sites another covers at no higher cost and towns whose coverage another town's implies are dropped
         first (unless budgets, county minimums, new-branch limits, negative costs or pulp extensions apply);
         then the exact model."""
-        check_solver_arguments(time_limit, mip_gap, solver)
+        check_solver_arguments(time_limit, mip_gap, solver, threads)
         if (self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None
                 or getattr(self, "_pulp", None) is not None or (self.cost < 0).any()
                 or self._explain_infeasible_rules()):
@@ -331,6 +331,9 @@ class MCLP(_Covering):
         self.p = checked_p(p, m)
         self.weights = as_weights(weights, self.A.shape[0])
         self.unique_weights = np.bincount(self.row_of, weights=self.weights, minlength=self.unique.shape[0])
+        if not (is_number(backup_weight) and 0 <= backup_weight < np.inf):
+            raise InputError(f"backup_weight must be a number >= 0 (0: no reward for a second cover), got "
+                             f"{backup_weight!r}", file="model")
         self.backup_weight = float(backup_weight)
         self.exactly_p = exactly_p
         self.cover_all = cover_all  # every demand point must be covered (LSCP-B: then maximise backup coverage)
@@ -342,7 +345,7 @@ class MCLP(_Covering):
         """A: 0/1 demand x site; backup_weight > 0 also rewards demand covered twice; cover_all=True requires
         every demand point covered (with backup_weight, the LSCP-B of Hogan & ReVelle for a given p)."""
         matrix = as_coverage(A)
-        return cls(matrix, p, weights, SiteRules(matrix.shape[1], **rules), demand_labels, site_labels,
+        return cls(matrix, p, weights, site_rules(matrix.shape[1], **rules), demand_labels, site_labels,
                    backup_weight, cover_all=cover_all)
 
     @classmethod
@@ -407,7 +410,7 @@ class MCLP(_Covering):
         dual) and a short MIP over the sites the LP uses for a better incumbent; the LP multipliers then close
         the sites no better plan uses and open those every better plan needs; the exact model over the rest.
         Models with budgets, county minimums, cover_all or pulp extensions are solved whole."""
-        check_solver_arguments(time_limit, mip_gap, solver)
+        check_solver_arguments(time_limit, mip_gap, solver, threads)
         plain = not (self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None
                      or self.cover_all or getattr(self, "_pulp", None) is not None)
         if not (plain and warm_start) or self._explain_infeasible_rules():

@@ -13,7 +13,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError
-from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, stack_rows
+from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, site_rules, stack_rows
 from netopt.models._milp import INF, MatrixMILP, RawSolution, Result
 from netopt.models.median import as_weights, labels
 
@@ -69,7 +69,7 @@ class MarketShare(LocationModel):
         ours = huff_attraction(cost_matrix_km(towns, candidates), a_ours, decay, beta, cutoff_km)
         rivals = huff_attraction(cost_matrix_km(towns, competitors), a_them, decay, beta, cutoff_km).sum(axis=1)
         return cls(ours, rivals, weights, p, target_share,
-                   SiteRules(len(candidates), **rules), _ids(towns, None), _ids(candidates, None))
+                   site_rules(len(candidates), **rules), _ids(towns, None), _ids(candidates, None))
 
     def _build(self) -> MatrixMILP:
         n, m = self.ours.shape
@@ -190,10 +190,10 @@ def fewest_sites_for_attendance(km: np.ndarray, target_share: float, weights=Non
                       shape=(k, m + k)),                                                          # x_ij <= y_j
         sp.csr_matrix((w[ii] * g[ii, jj], (np.zeros(k, int), x)), shape=(1, m + k)),            # attendance
     ]).tocsr()
-    site_rules = SiteRules(m, **rules)
-    extra, lo, hi, _ = site_rules.rows()
+    chosen_rules = site_rules(m, **rules)
+    extra, lo, hi, _ = chosen_rules.rows()
     A = stack_rows(A, extra)
-    y_lo, y_hi = site_rules.bounds()
+    y_lo, y_hi = chosen_rules.bounds()
     milp = MatrixMILP(c=np.r_[np.ones(m), np.zeros(k)], A=A,
                       row_lo=np.r_[np.full(n, -INF), np.full(k, -INF), target_share * w.sum(), lo],
                       row_hi=np.r_[np.ones(n), np.zeros(k), INF, hi],

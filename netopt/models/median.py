@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError, Problem
 from netopt.heuristics import pmedian_heuristic
-from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, stack_rows
+from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, site_rules, stack_rows
 from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap
 
 
@@ -75,7 +75,7 @@ class PMedian(LocationModel):
                          **rules) -> "PMedian":
         """cost: demand x site (dense, or scipy sparse where a missing entry means the site cannot serve)."""
         dense = as_cost_matrix(cost)
-        return cls(dense, p, weights, SiteRules(dense.shape[1], **rules), demand_labels, site_labels)
+        return cls(dense, p, weights, site_rules(dense.shape[1], **rules), demand_labels, site_labels)
 
     @classmethod
     def from_geodataframes(cls, demand, candidates, p: int, weight: str | None = "population",
@@ -156,7 +156,7 @@ class PMedian(LocationModel):
         """Heuristic upper bound, Lagrangian lower bound closing sites no better solution can use, then the
         exact model over the remaining sites (HiGHS by default). A model extended through to_pulp() is
         solved whole."""
-        check_solver_arguments(time_limit, mip_gap, solver)
+        check_solver_arguments(time_limit, mip_gap, solver, threads)
         if getattr(self, "_pulp", None) is not None or not warm_start or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         t0 = time.perf_counter()
