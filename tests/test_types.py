@@ -204,6 +204,15 @@ def test_joint_plan_explains_impossible_settings():
     sites = candidate_sites(ds, bank="招商银行")
     with pytest.raises(no.InfeasibleError, match="20 existing branches must stay open but p=5: 15 too many"):
         plan_network(ds, sites, p=5)
+    with pytest.raises(no.InfeasibleError) as blocked:  # 20 kept core branches may not be inclusive
+        plan_network(ds, sites, p=25, budget_wan=5000, mix={"inclusive": (0.5, None)})
+    assert str(blocked.value).split("; or ") == [
+        "no type plan: p=25 is too small: the other rules need at least 40 branches open",
+        "the mix needs at least 50% inclusive 普惠型 branches, which the other rules do not allow (inclusive "
+        "branches may not open in the core)"]
+    with pytest.raises(no.InfeasibleError, match="the budget 1,500万元 is too small: the other rules cost at least "
+                                                 "2,000万元"):
+        plan_network(ds, sites, p=40, budget_wan=1500, mix={"inclusive": (0.5, None)})
     sites["closable"] = sites["kind"] == "existing"
     chosen, _, summary = plan_network(ds, sites, p=5, budget_wan=0, mix={"community": (0.4, None)})
     kept = chosen[chosen["decision"] == "keep"]

@@ -347,7 +347,9 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
                         inclusive_outside_core)
     raw = solve_highs(milp, time_limit=time_limit)
     if raw.status in ("infeasible", "error"):
-        raise_infeasible("the network rules (p, budget, existing branches, type mix) cannot all be met")
+        raise_infeasible(blocking_reasons(milp, lambda name: name in ("p", "budget") or name.startswith("mix_"),
+                                          lambda b: _joint_reason(b, mix or {}, inclusive_outside_core))
+                         or "the network rules (p, budget, existing branches, type mix) cannot all be met")
     return _joint_tables(layout, raw, sites, towns, pop, extensions)
 
 
@@ -361,6 +363,20 @@ def _explain_joint(sites, p: int | None, mix: dict) -> str:
     if lows > 1 + 1e-9:
         return f"the minimum type shares add up to {lows:.0%}, more than all branches"
     return ""
+
+
+def _joint_reason(b: Blocking, mix: dict, inclusive_outside_core: bool) -> str:
+    """A blocking rule of the joint plan in words: p, the budget (万元) or a type share."""
+    if b.name == "p":
+        return f"p={b.limit:g} is too small: the other rules need at least {b.value:g} branches open"
+    if b.name == "budget":
+        return f"the budget {b.limit:,.6g}万元 is too small: the other rules cost at least {b.value:,.6g}万元"
+    bound, kind = b.name[len("mix_"):].split("_", 1)
+    low, high = _check_mix(mix)[kind]
+    share, word = (low, "at least") if bound == "min" else (high, "at most")
+    return (f"the mix needs {word} {share:.0%} {kind} {TYPE_ZH[kind]} branches, which the other rules do not allow"
+            + (" (inclusive branches may not open in the core)" if kind == "inclusive" and inclusive_outside_core
+               else ""))
 
 
 def _site_town_km(towns, sites) -> np.ndarray:
@@ -397,14 +413,14 @@ class _Layout:
 
 
 def _joint_model(L: _Layout, sites, towns, pop, capacity, cost, extensions, p, budget, mix, inclusive_outside_core):
-    rows: list[tuple[list[int], list[float], float, float]] = []
+    rows: list[tuple[list[int], list[float], float, float, str]] = []  # columns, values, low, high, name
     existing = (sites["kind"] == "existing").to_numpy()
     closable = sites["closable"].to_numpy(bool) if "closable" in sites else np.zeros(len(sites), bool)
     for j in range(L.n_sites):  # one type per open site; kept existing branches must open
         lo = 1.0 if existing[j] and not closable[j] else 0.0
-        rows.append(([L.x(j, t) for t in range(len(TYPES))], [1.0] * len(TYPES), lo, 1.0))
+        rows.append(([L.x(j, t) for t in range(len(TYPES))], [1.0] * len(TYPES), lo, 1.0, f"one_type_{j}"))
     for k, (i, j, t) in enumerate(L.pairs):  # serve only from an open branch of that type
-        rows.append(([L.u(k), L.x(j, t)], [1.0, -1.0], -INF, 0.0))
+        rows.append(([L.u(k), L.x(j, t)], [1.0, -1.0], -INF, 0.0, f"served_by_open_{k}"))
     by_town: dict[int, list[int]] = {}
     by_site_type: dict[tuple[int, int], list[int]] = {}
     for k, (i, j, t) in enumerate(L.pairs):
@@ -413,27 +429,27 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, cost, extensions, p, b
     shares = [extensions[name]["share"] for name in L.extension_names]
     for i in range(L.n_towns):  # a town's served share is at most 1
         cols = [L.u(k) for k in by_town.get(i, [])] + [L.ext(e, i) for e in range(len(shares))]
-        rows.append((cols, [1.0] * len(by_town.get(i, [])) + shares, -INF, 1.0))
+        rows.append((cols, [1.0] * len(by_town.get(i, [])) + shares, -INF, 1.0, f"town_share_{i}"))
     for (j, t), ks in by_site_type.items():  # capacity of each open branch, in residents
         rows.append(([L.u(k) for k in ks] + [L.x(j, t)], [pop[L.pairs[k][0]] for k in ks]
-                     + [-capacity[TYPES[t]] * 1e4], -INF, 0.0))
+                     + [-capacity[TYPES[t]] * 1e4], -INF, 0.0, f"capacity_{j}_{t}"))
     all_x = [L.x(j, t) for j in range(L.n_sites) for t in range(len(TYPES))]
     if p is not None:
-        rows.append((all_x, [1.0] * len(all_x), -INF, float(p)))
+        rows.append((all_x, [1.0] * len(all_x), -INF, float(p), "p"))
     if budget is not None:
         coef = [0.0 if existing[j] else cost[TYPES[t]] for j in range(L.n_sites) for t in range(len(TYPES))]
         ext_cols = [L.ext(e, i) for e in range(len(shares)) for i in range(L.n_towns)]
         ext_coef = [extensions[name]["cost_wan"] for name in L.extension_names for _ in range(L.n_towns)]
-        rows.append((all_x + ext_cols, coef + ext_coef, -INF, float(budget)))
+        rows.append((all_x + ext_cols, coef + ext_coef, -INF, float(budget), "budget"))
     for kind, (low, high) in _check_mix(mix).items():
         t = TYPES.index(kind)
         cols = [L.x(j, t) for j in range(L.n_sites)]
         n_open = all_x  # shares of the open branches: low*Σx <= Σx_t <= high*Σx
         if low:
-            rows.append((cols + n_open, [1.0] * len(cols) + [-low] * len(n_open), 0.0, INF))
+            rows.append((cols + n_open, [1.0] * len(cols) + [-low] * len(n_open), 0.0, INF, f"mix_min_{kind}"))
         if high is not None:
-            rows.append((cols + n_open, [1.0] * len(cols) + [-high] * len(n_open), -INF, 0.0))
-    A = sp.vstack([_row(np.asarray(c), np.asarray(v, float), L.n_cols) for c, v, _, _ in rows]).tocsr()
+            rows.append((cols + n_open, [1.0] * len(cols) + [-high] * len(n_open), -INF, 0.0, f"mix_max_{kind}"))
+    A = sp.vstack([_row(np.asarray(c), np.asarray(v, float), L.n_cols) for c, v, _, _, _ in rows]).tocsr()
     col_hi = np.ones(L.n_cols)
     if inclusive_outside_core:
         core = _core_sites(sites, towns)
@@ -453,7 +469,8 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, cost, extensions, p, b
     integer[:L.n_x] = True
     integer[L.n_x + len(L.pairs):] = True
     return MatrixMILP(c=c, A=A, row_lo=np.array([r[2] for r in rows]), row_hi=np.array([r[3] for r in rows]),
-                      col_lo=np.zeros(L.n_cols), col_hi=col_hi, integer=integer, sense="max")
+                      col_lo=np.zeros(L.n_cols), col_hi=col_hi, integer=integer, sense="max",
+                      row_names=[r[4] for r in rows])
 
 
 def _core_sites(sites, towns) -> np.ndarray:
