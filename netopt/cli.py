@@ -290,7 +290,7 @@ def _site_rules(n_sites: int, existing: np.ndarray, keep_existing: bool, max_new
             raise InputError("--budget-wan needs --open-cost-wan (the cost of one new branch, 万元)",
                              file="command line")
         rules.update(budget=budget_wan, open_cost=np.full(n_sites, open_cost_wan),
-                     closing_saving=np.full(n_sites, closing_saving_wan))
+                     closing_saving=np.full(n_sites, closing_saving_wan), cost_unit="万元")
     return rules
 
 

@@ -150,6 +150,10 @@ def test_optimize_explains_impossible_plans(tmp_path: Path):
     assert result.exit_code == 1 and "101 sites must stay open but only p=5" in result.output
     center = runner.invoke(app, ["optimize", "--model", "pcenter", "--p", "20", "--bank", "农业", "--out", str(tmp_path)])
     assert center.exit_code == 1 and "101 sites must stay open but only p=20" in center.output
+    poor = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "110", "--bank", "农业", "--budget-wan", "100",
+                               "--open-cost-wan", "300", "--out", str(tmp_path)])
+    assert poor.exit_code == 1 and ("the budget 100万元 is too small: meeting the other rules costs at least 2,700万元"
+                                    in " ".join(poor.output.split()))
     unknown = runner.invoke(app, ["optimize", "--bank", "不存在银行", "--p", "5", "--out", str(tmp_path)])
     assert unknown.exit_code == 2 and "no branch of bank" in unknown.output
 

@@ -23,6 +23,7 @@ class SiteRules:
     - `open_cost` (new sites) and `budget`: Σ cost of new sites − Σ savings of closed sites ≤ budget.
     - `max_new`: at most this many new (not existing) sites.
     - `county` (one label per site) and `county_min` ({county: k}): at least k open sites in each county.
+    - `cost_unit`: how infeasibility reasons name the unit of costs and budget (e.g. "万元"; '' for none).
     """
 
     n_sites: int
@@ -36,6 +37,7 @@ class SiteRules:
     max_new: int | None = None
     county: np.ndarray | None = None
     county_min: dict | None = None
+    cost_unit: str = ""
 
     def __post_init__(self) -> None:
         for name in ("fixed", "existing", "closable", "forbidden"):
@@ -129,8 +131,9 @@ class SiteRules:
             fixed_new = np.setdiff1d(self.fixed, self.existing)
             need = float(np.asarray(self.open_cost, float)[fixed_new].sum())
             if need - self._most_saving() > self.budget:
-                return f"the sites fixed open cost {need:g}, more than the budget {self.budget:g}" + (
-                    f" plus the savings of closing every closable site ({self._most_saving():g})"
+                unit = self.cost_unit
+                return f"the sites fixed open cost {need:g}{unit}, more than the budget {self.budget:g}{unit}" + (
+                    f" plus the savings of closing every closable site ({self._most_saving():g}{unit})"
                     if self._most_saving() else "")
         return ""
 
@@ -156,7 +159,7 @@ def finite_numbers(values, count: int) -> bool:
 
 
 RULE_NAMES = ("fixed", "existing", "closable", "forbidden", "open_cost", "closing_saving", "budget", "max_new",
-              "county", "county_min")
+              "county", "county_min", "cost_unit")
 
 
 def site_rules(n_sites: int, **rules) -> SiteRules:
@@ -255,7 +258,8 @@ class LocationModel:
             return self._explain_infeasible() + " (or a constraint added through to_pulp())"
         if not self.diagnose_infeasible:
             return self._explain_infeasible()
-        return relaxed_rule_reasons(self.milp, self.rules.budget, self._requirement()) or self._explain_infeasible()
+        return (relaxed_rule_reasons(self.milp, self.rules.budget, self._requirement(), self.rules.cost_unit)
+                or self._explain_infeasible())
 
     def _infeasible(self, reason: str, seconds: float, status: str = "infeasible") -> Result:
         return Result(status=status, objective=np.nan, bound=np.nan, gap=np.inf, seconds=seconds, reason=reason)

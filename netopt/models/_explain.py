@@ -43,13 +43,13 @@ def blocking_reasons(milp: MatrixMILP, is_rule: Callable[[str], bool], describe:
     return "; or ".join(reasons)
 
 
-def relaxed_rule_reasons(milp: MatrixMILP, budget: float | None, requirement: str = "") -> str:
+def relaxed_rule_reasons(milp: MatrixMILP, budget: float | None, requirement: str = "", cost_unit: str = "") -> str:
     """Every site rule (budget, max_new, max_sites, p, county minimums) that alone makes the model infeasible,
-    with what the other rules need: '' when no single rule does."""
+    with what the other rules need (costs in `cost_unit`): '' when no single rule does."""
     others = "the other rules" + (f" and {requirement}" if requirement else "")
     return blocking_reasons(
         milp, lambda name: name in ("budget", "max_new", "max_sites", "p") or name.startswith(COUNTY_PREFIX),
-        lambda b: _too_small(b.name, b.value, b.limit, budget, others) if b.side == "least" else
+        lambda b: _too_small(b.name, b.value, b.limit, budget, others, cost_unit) if b.side == "least" else
         _too_large(b.name, b.value, b.limit))
 
 
@@ -88,10 +88,11 @@ def _sites(count: float, kind: str = "") -> str:
     return f"{count:g} {kind}site" + ("" if count == 1 else "s")
 
 
-def _too_small(name: str, least: float, hi: float, budget: float | None, others: str) -> str:
+def _too_small(name: str, least: float, hi: float, budget: float | None, others: str, unit: str) -> str:
     if name == "budget":
         saving = hi - (budget or 0.0)  # the budget row carries the savings of closable sites on its right side
-        return f"the budget {budget:,.6g} is too small: meeting {others} costs at least {least - saving:,.6g}"
+        return (f"the budget {budget:,.6g}{unit} is too small: meeting {others} costs at least "
+                f"{least - saving:,.6g}{unit}")
     if name in ("max_new", "max_sites"):
         kind = "new " if name == "max_new" else ""
         return f"at most {_sites(hi, kind)} may open, but meeting {others} needs at least {least:g}"

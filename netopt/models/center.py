@@ -122,11 +122,7 @@ class PCenter(LocationModel):
         A = sp.csr_matrix(self.cost <= radius)
         if (np.diff(A.indptr) == 0).any():
             return None
-        r = self.rules
-        return LSCP(A, None, SiteRules(A.shape[1], fixed=r.fixed, existing=r.existing, closable=r.closable,
-                                       forbidden=r.forbidden, open_cost=r.open_cost, closing_saving=r.closing_saving,
-                                       budget=r.budget, max_new=r.max_new, county=r.county, county_min=r.county_min),
-                    site_labels=list(range(A.shape[1])), max_sites=self.p)
+        return LSCP(A, None, self.rules, site_labels=list(range(A.shape[1])), max_sites=self.p)
 
     def _blocking_reason(self, radius: float, time_limit, solver: str, threads, start: float) -> str:
         """Why no p sites meet the site rules at any distance: the rules the covering model at the largest
