@@ -392,3 +392,35 @@ def test_pcenter_stopped_by_the_time_limit_keeps_a_true_bound(n, m, seed, answer
     optimum = brute.pcenter(cost, min(2, m))
     assert result.bound <= optimum + 1e-9 <= result.objective + 1e-9
     assert (result.status == "optimal") == (result.objective == pytest.approx(result.bound))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(8, 30), st.integers(4, 12), st.integers(0, 2**32 - 1), st.data())
+def test_mclp_without_time_for_its_final_mip_returns_the_incumbent_with_a_true_bound(k, m, seed, data):
+    """Under a time limit too short for the final MIP to start, the plan found so far is the answer, with the
+    Lagrangian bound: optimal only when that bound proves it."""
+    from netopt.models import covering
+
+    A, weights = _random_coverage(seed, k, m, 0.3, 20)
+    p = data.draw(st.integers(1, m - 1))
+    poor_start = data.draw(st.booleans())  # the first p sites, not improved: often not optimal
+
+    def first_sites(self, deadline=None):
+        y = np.zeros(self.A.shape[1])
+        y[:self.p] = 1.0
+        return self._vector(y), self._value(y)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(covering, "MIP_RESERVE", 1e9)
+        if poor_start:
+            patch.setattr(MCLP, "_heuristic", first_sites)
+            patch.setattr(MCLP, "_lp_rounding", lambda self, y_lp, incumbent, lower, deadline: (incumbent, lower))
+            patch.setattr(MCLP, "_support_search", lambda self, y_lp, incumbent, lower, seconds: (incumbent, lower))
+        result = MCLP.from_coverage(A, p, weights=weights).solve(time_limit=3600)
+    optimum = brute.mclp(A.toarray() > 0, weights, p)
+    chosen = [int(s[1:]) for s in result.selected]
+    assert len(chosen) == p
+    assert result.objective == pytest.approx(weights[(A[:, chosen].sum(axis=1).A1 > 0)].sum())
+    assert result.objective <= optimum + 1e-9 <= result.bound + 1e-9
+    assert (result.status == "optimal") == (result.objective == pytest.approx(optimum) and
+                                              result.bound < result.objective + 1)

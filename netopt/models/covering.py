@@ -318,6 +318,21 @@ INTERCHANGE_SHARE = 0.1  # of a time limit, at most, for the first incumbent's s
 MIN_GROUP_SECONDS = 0.05  # a group's MIP is not started with less time than this
 LP_SHARE = 0.5  # of the time left, at most, for the LP; past it the subgradient bound is used instead
 PROBING_SHARE = 0.7  # of the time left, at most, for LP probing of the sites the LP multipliers leave undecided
+# the model left after the reductions: HiGHS's presolve finds almost nothing there (100,000 x 2,000, p = 50: 18
+# of 35,614 rows in 3.2 s, ignoring a 2.2 s limit); without it the same optima take the same time (10k p = 50,
+# 100k p = 40/45, 1M p = 40 within 5 km)
+FINAL_MIP_OPTIONS = {"presolve": "off"}
+# even so HiGHS's MIP set-up before its first time check takes about 1-1.5 x the LP's time (there: 1.4-2.1 s
+# after a 1.3-1.5 s LP); under a time limit this much is kept for it, and with less left the incumbent is the
+# answer, with the Lagrangian bound
+MIP_RESERVE = 1.5
+
+
+def _before(deadline: float | None, time_limit: float | None, t0: float, reserve: float) -> float | None:
+    """`deadline`, moved earlier to leave `reserve` seconds of `time_limit` (counted from t0) for the final MIP."""
+    if deadline is None or time_limit is None:
+        return deadline
+    return min(deadline, t0 + time_limit - reserve)
 
 
 class MCLP(_Covering):
@@ -338,6 +353,7 @@ class MCLP(_Covering):
         self.exactly_p = exactly_p
         self.cover_all = cover_all  # every demand point must be covered (LSCP-B: then maximise backup coverage)
         self._start_sites: np.ndarray | None = None  # a warm start found by solve() for the reduced model
+        self._highs_options: dict = {}  # set by solve() for the model left after its reductions
 
     @classmethod
     def from_coverage(cls, A, p: int, weights=None, demand_labels=None, site_labels=None, backup_weight: float = 0.0,
@@ -401,7 +417,7 @@ class MCLP(_Covering):
             integer=np.concatenate([np.ones(m, bool), np.zeros(n_vars - m, bool)]), sense="max",
             col_names=[f"y_{j}" for j in range(m)] + [f"z_{i}" for i in range(k)] +
             ([f"u_{i}" for i in range(k)] if backup else []),
-            row_names=names + extra_names,
+            row_names=names + extra_names, highs_options=dict(self._highs_options),
         )
 
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
@@ -435,11 +451,12 @@ class MCLP(_Covering):
         incumbent = np.flatnonzero(start[:m] > 0.5)
         integral = bool(np.all(self.unique_weights == np.round(self.unique_weights))) and self.backup_weight == 0
         weights = self.unique_weights * (1.0 + self.backup_weight)  # an upper bound also when backups count
-        lam = None
+        lam, reserve = None, 0.0
         if self.backup_weight == 0:
-            left = seconds_left(time_limit, t0)
+            left, lp_started = seconds_left(time_limit, t0), time.perf_counter()
             lp = mclp_lp_multipliers(self.unique, weights, self.p, self.rules.fixed, self.rules.forbidden,
                                      self.exactly_p, None if left is None else LP_SHARE * left)
+            reserve = MIP_RESERVE * (time.perf_counter() - lp_started)
             if lp is not None:
                 lam, y_lp = lp
                 swaps_until = share_deadline(time_limit, t0, INTERCHANGE_SHARE)
@@ -454,9 +471,14 @@ class MCLP(_Covering):
         probed = np.zeros(2, int)
         if lam is not None and len(keep) > self.p:
             reduced, keep, probed = self._probed(reduced, keep, incumbent, lower, integral,
-                                                 share_deadline(time_limit, t0, PROBING_SHARE), threads)
-        reduced._start_sites = np.searchsorted(keep, incumbent)
-        result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads)
+                                                 _before(share_deadline(time_limit, t0, PROBING_SHARE), time_limit,
+                                                         t0, reserve), threads)
+        if lam is not None and time_limit is not None and seconds_left(time_limit, t0) < reserve:
+            result = self._incumbent_result(incumbent, lower, upper, integral)  # too little time to start the MIP
+        else:
+            reduced._start_sites = np.searchsorted(keep, incumbent)
+            reduced._highs_options = FINAL_MIP_OPTIONS
+            result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads)
         result.seconds = time.perf_counter() - t0
         result.heuristic_objective = lower
         result.details.update(sites_after_reduction=len(keep), sites_opened_by_bound=int(opened.sum()),
@@ -466,6 +488,14 @@ class MCLP(_Covering):
             result.bound = min(result.bound, upper) if np.isfinite(result.bound) else upper
             result.gap = relative_gap(result.objective, result.bound)
         return result
+
+    def _incumbent_result(self, incumbent: np.ndarray, lower: float, upper: float, integral: bool) -> Result:
+        """The incumbent as the answer, with the Lagrangian bound: optimal when no better plan can exist."""
+        y = np.zeros(self.A.shape[1])
+        y[incumbent] = 1.0
+        proven = upper < lower + (1.0 if integral else 1e-9 * max(1.0, abs(lower)))
+        return self._result(RawSolution("optimal" if proven else "feasible", self._vector(y), lower,
+                                        lower if proven else upper, 0.0))
 
     def _probed(self, reduced: "MCLP", keep: np.ndarray, incumbent: np.ndarray, lower: float, integral: bool,
                 deadline: float | None, threads: int | None) -> tuple["MCLP", np.ndarray, np.ndarray]:
