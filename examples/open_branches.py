@@ -1,4 +1,5 @@
-"""Where should one bank open branches? MCLP on the Hefei sample: keep today's outlets, add 10, within a budget."""
+"""Where should one bank open branches? MCLP on the Hefei sample: keep today's outlets, add 10 within a budget,
+and keep at least one branch in every county."""
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,10 @@ ds = no.load_sample()
 sites = candidate_sites(ds, bank="招商银行")  # China Merchants Bank's 20 outlets + every town point
 existing = existing_positions(sites)
 cost = np.where(sites["kind"] == "new", 120.0, 0.0)  # 万元 to open a new outlet: an assumption for the example
+every_county = {county: 1 for county in sites["county"].unique()}
 model = no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=len(existing) + 10, existing=existing,
-                                   open_cost=cost, budget=1200)
+                                   open_cost=cost, budget=1200, cost_unit="万元",
+                                   county="county", county_min=every_county)  # a rule may name a column
 plan = model.solve(time_limit=60)
 print(plan)
 print("new sites:", [s for s in plan.selected if s.startswith("new:")])

@@ -258,6 +258,8 @@ def optimize(
     closing_saving_wan: float = typer.Option(0.0, help="Saving from closing one existing branch, 万元 "
                                              "(with --no-keep-existing)."),
     capacity_wan: Optional[float] = typer.Option(None, help="Residents one branch can serve, 万人 (cflp)."),
+    county_min: Optional[int] = typer.Option(None, help="At least this many open branches in every county "
+                                             "(e.g. 1: every county keeps a branch)."),
 ) -> None:
     """Choose branch sites among today's branches and the town points with an exact integer program."""
     def run() -> None:
@@ -271,6 +273,9 @@ def optimize(
             existing = existing_positions(sites)
             rules = _site_rules(len(sites), existing, keep_existing, max_new, budget_wan, open_cost_wan,
                                 closing_saving_wan)
+            if county_min is not None:
+                rules.update(county=sites["county"].astype(str).to_numpy(),
+                             county_min={str(c): county_min for c in sites["county"].dropna().unique()})
             built = _build_model(model, ds, sites, p, radius_km, rules, capacity_wan)
         with console.status("Solving with HiGHS 求解中…"):
             result = built.solve(time_limit=time_limit)

@@ -98,7 +98,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     units = _demand_units(ds, demand)
     crs = network.crs if network is not None else metric_crs(ds.counties, units, ds.branches)
     unit_xy, branch_xy = xy_metres(units, crs), xy_metres(ds.branches, crs)
-    branches = _branches_with_county(ds, units, unit_xy, branch_xy)
+    branches = _branches_with_county(ds, units)
     units[_limit_column(settings)] = _unit_limits(units, settings.limit, settings.unit)
     notes = _measure_units(units, branches, unit_xy, branch_xy, settings, network)
     branch_table = _measure_branches(branches, units)
@@ -159,24 +159,32 @@ def _demand_units(ds: Dataset, demand: gpd.GeoDataFrame | None) -> gpd.GeoDataFr
     return units
 
 
-def _branches_with_county(ds: Dataset, units: gpd.GeoDataFrame, unit_xy: np.ndarray,
-                          branch_xy: np.ndarray) -> gpd.GeoDataFrame:
-    """Each branch's county: the boundary it lies in (or the nearest); without boundaries, its nearest town's."""
+def _branches_with_county(ds: Dataset, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The branches, each with its county (see point_counties)."""
     branches = ds.branches.copy()
+    branches["county"] = point_counties(ds, branches, units)
+    return branches
+
+
+def point_counties(ds: Dataset, points: gpd.GeoDataFrame, units: gpd.GeoDataFrame | None = None) -> np.ndarray:
+    """The county of each point: the boundary it lies in (or the nearest, for a point just over a border or in
+    a lake); without boundaries, the county of its nearest town (or demand unit of `units`)."""
+    units = ds.towns if units is None else units
+    if len(points) == 0:
+        return np.array([], dtype=object)
     counties = ds.counties[["name", "geometry"]].rename(columns={"name": "county_found"})
     if counties.geometry.isna().any():
-        _, nearest_unit = nearest_site(branch_xy, unit_xy)
-        branches["county"] = units["county"].to_numpy()[nearest_unit]
-        return branches
-    joined = gpd.sjoin(branches[["geometry"]], counties, how="left", predicate="within")
+        crs = metric_crs(units, points)
+        _, nearest_unit = nearest_site(xy_metres(points, crs), xy_metres(units, crs))
+        return units["county"].to_numpy()[nearest_unit]
+    joined = gpd.sjoin(points[["geometry"]], counties, how="left", predicate="within")
     joined = joined[~joined.index.duplicated()]
     outside = joined["county_found"].isna()
-    if outside.any():  # just over a border or in a lake: take the nearest county
+    if outside.any():
         crs = metric_crs(ds.counties)
-        near = gpd.sjoin_nearest(branches.loc[outside, ["geometry"]].to_crs(crs), counties.to_crs(crs), how="left")
+        near = gpd.sjoin_nearest(points.loc[outside, ["geometry"]].to_crs(crs), counties.to_crs(crs), how="left")
         joined.loc[outside, "county_found"] = near[~near.index.duplicated()]["county_found"]
-    branches["county"] = joined["county_found"]
-    return branches
+    return joined["county_found"].to_numpy()
 
 
 def _unit_limits(units: gpd.GeoDataFrame, limit: Limit, unit: str) -> pd.Series:

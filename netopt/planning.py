@@ -12,8 +12,11 @@ from netopt.io import Dataset
 def candidate_sites(ds: Dataset, bank: str | None = None) -> gpd.GeoDataFrame:
     """Today's branches (of one bank, or all) marked existing, plus every town point as a new candidate site.
 
-    Columns: site_id, name, kind ("existing" | "new"), county, geometry (WGS84).
+    Columns: site_id, name, kind ("existing" | "new"), county (a branch's: the boundary it lies in, as in the
+    coverage tables), geometry (WGS84).
     """
+    from netopt.coverage import point_counties
+
     branches = ds.branches
     if bank is not None:
         from netopt.competition import bank_mask
@@ -21,7 +24,7 @@ def candidate_sites(ds: Dataset, bank: str | None = None) -> gpd.GeoDataFrame:
         branches = branches[bank_mask(branches, bank)]
     existing = gpd.GeoDataFrame({
         "site_id": branches["branch_id"].astype(str).values, "name": branches["name"].values,
-        "kind": "existing", "county": branches["county"].values if "county" in branches else pd.NA,
+        "kind": "existing", "county": point_counties(ds, branches),
     }, geometry=branches.geometry.values, crs=ds.branches.crs)
     towns = ds.towns
     new = gpd.GeoDataFrame({

@@ -53,10 +53,11 @@ def mclp(A, weights, p, backup_weight=0.0, **rules):
     return best
 
 
-def pcenter(cost, p, **rules):
+def pcenter(cost, p, weights=None, **rules):
     best = None
     for sites in feasible_sets(cost.shape[1], range(1, p + 1), **rules):
-        value = float(cost[:, sites].min(axis=1).max())
+        nearest = cost[:, sites].min(axis=1)
+        value = float(nearest.max() if weights is None else (weights * nearest)[weights > 0].max(initial=0.0))
         if np.isfinite(value):
             best = value if best is None or value < best else best
     return best

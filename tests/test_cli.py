@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+
+import netopt as no
 import pytest
 from typer.testing import CliRunner
 
@@ -143,6 +145,19 @@ def test_capacitated_plan_explains_missing_options_and_impossible_plans(tmp_path
     result = runner.invoke(app, ["optimize", "--model", "cflp", "--bank", "农业", *extra, "--out", str(tmp_path)])
     assert result.exit_code in (1, 2) and message in " ".join(result.output.split())
     assert not list(tmp_path.iterdir())
+
+
+def test_optimize_keeps_a_branch_in_every_county(tmp_path: Path):
+    result = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "25", "--bank", "招商", "--county-min", "1",
+                                 "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    counties = set(no.load_sample().towns["county"])
+    assert set(pd.read_csv(tmp_path / "mclp_sites.csv")["county"]) == counties  # CMB has branches in 4 of 9
+    tight = runner.invoke(app, ["optimize", "--model", "pmedian", "--p", "25", "--bank", "招商", "--county-min", "2",
+                                "--max-new", "5", "--out", str(tmp_path / "o2")])
+    assert tight.exit_code == 1 and ("no single rule blocks every plan, but these together do: p=25; 20 sites kept "
+                                     "open; at most 5 new sites; at least 2 open sites in each of 9 counties"
+                                     in " ".join(tight.output.split()))
 
 
 def test_optimize_explains_impossible_plans(tmp_path: Path):

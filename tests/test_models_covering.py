@@ -77,10 +77,13 @@ def test_pcenter_matches_brute_force(n, m, seed, data):
     rng = np.random.default_rng(seed)
     cost = rng.integers(0, 30, (n, m)).astype(float)
     p = data.draw(st.integers(1, m))
-    result = PCenter.from_cost_matrix(cost, p).solve()
+    weights = rng.integers(0, 4, n).astype(float) if data.draw(st.booleans()) else None  # 0: never matters
+    result = PCenter.from_cost_matrix(cost, p, weights=weights).solve()
     assert result.status == "optimal"
-    assert result.objective == pytest.approx(brute.pcenter(cost, p))
+    assert result.objective == pytest.approx(brute.pcenter(cost, p, weights))
     assert len(result.selected) == p
+    column = "distance" if weights is None else "weighted_distance"
+    assert result.assignment[column].max() == pytest.approx(result.objective)
 
 
 @settings(max_examples=200, deadline=None)

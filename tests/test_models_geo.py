@@ -46,6 +46,27 @@ def test_pcenter_and_lscp_on_the_sample(city):
     assert cover.status == "optimal" and cover.objective <= 25
 
 
+def test_site_rules_may_name_columns_of_the_candidates(city):
+    ds, sites = city
+    flagged = sites.assign(ours=sites["kind"] == "existing", cost=np.where(sites["kind"] == "new", 300.0, 0.0))
+    existing = existing_positions(sites)
+    counties = sites["county"].astype(str).to_numpy()
+    minimum = {c: 1 for c in set(counties)}
+    by_name = no.PMedian.from_geodataframes(ds.towns, flagged, 25, existing="ours", county="county",
+                                            county_min=minimum, open_cost="cost", budget=1800).solve()
+    km = cost_matrix_km(ds.towns, sites)
+    by_value = no.PMedian.from_cost_matrix(km, 25, ds.towns["population"], existing=existing, county=counties,
+                                           county_min=minimum, open_cost=flagged["cost"].to_numpy(),
+                                           budget=1800).solve()
+    assert by_name.status == by_value.status == "optimal"
+    assert by_name.objective == pytest.approx(by_value.objective)
+    chosen = sites[sites["site_id"].isin(by_name.selected)]
+    assert set(chosen["county"]) == set(counties) and (chosen["kind"] == "new").sum() <= 6
+    weighted = no.PCenter.from_geodataframes(ds.towns, flagged, 25, weight="population", existing="ours").solve()
+    farthest = weighted.assignment["weighted_distance"].max()
+    assert weighted.status == "optimal" and weighted.objective == pytest.approx(farthest)
+
+
 def _bad_inputs(ds, sites):
     no_point = ds.towns.copy()
     no_point.loc[no_point.index[3], "geometry"] = None
@@ -60,6 +81,9 @@ def _bad_inputs(ds, sites):
         (lambda: no.LSCP.from_geodataframes(ds.towns, sites, 3.5, facility_cost="cost"), "no column 'cost'"),
         (lambda: no.MCLP.from_geodataframes(ds.towns, flagged, 3.5, 10, existing="today"),
          "column 'today': must be True/False"),
+        (lambda: no.PMedian.from_geodataframes(ds.towns, sites, 5, county="district", county_min={"x": 1}),
+         "candidates: no column 'district'"),
+        (lambda: no.PCenter.from_geodataframes(ds.towns, sites, 5, weight="priority"), "demand: no column 'priority'"),
         (lambda: no.MCLP.from_geodataframes(ds.towns.set_crs(None, allow_override=True), sites, 3.5, 10),
          "demand: has no coordinate system"),
         (lambda: no.MCLP.from_geodataframes(no_point, sites, 3.5, 10), "demand, row 3, column 'geometry'"),

@@ -98,6 +98,18 @@ def test_compare_networks_before_and_after_an_mclp_plan():
     assert set(gap) == {"before", "after"} and all(np.isfinite(v) for v in gap.values())
 
 
+def test_candidate_sites_give_each_branch_its_county():
+    from netopt.coverage import analyze_coverage
+    from netopt.planning import candidate_sites
+
+    ds = no.load_sample()  # the branch file has no county column filled: the boundaries decide, as in coverage
+    sites = candidate_sites(ds)
+    existing = sites[sites["kind"] == "existing"]
+    assert existing["county"].notna().all()
+    by_county = analyze_coverage(ds).by_county.set_index("county")["branches"]
+    assert existing.groupby("county").size().to_dict() == by_county[by_county > 0].to_dict()
+
+
 def test_map_colours_branches_by_type(sample, tmp_path):
     ds, plan = sample
     fmap = no.maps.network_map(ds, plan=plan)

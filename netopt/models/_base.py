@@ -137,6 +137,25 @@ class SiteRules:
                     if self._most_saving() else "")
         return ""
 
+    def together(self, p: int | None = None, sites: str = "p") -> str:
+        """For a plan no single rule blocks: the rules that together do, with their numbers (p named `sites`:
+        "p" or LSCP's "max_sites")."""
+        parts = [f"{sites}={p}"] if p is not None else []
+        if len(self.fixed):
+            parts.append(f"{len(self.fixed)} sites kept open")
+        if len(self.forbidden):
+            parts.append(f"{len(self.forbidden)} sites forbidden")
+        if self.max_new is not None:
+            parts.append(f"at most {self.max_new} new sites")
+        if self.budget is not None:
+            parts.append(f"the budget {self.budget:,.6g}{self.cost_unit}")
+        minimums = {k: v for k, v in (self.county_min or {}).items() if v > 0}
+        if minimums and len(set(minimums.values())) == 1:
+            parts.append(f"at least {next(iter(minimums.values()))} open sites in each of {len(minimums)} counties")
+        elif minimums:
+            parts.append("the county minimums " + ", ".join(f"{k}: {v}" for k, v in minimums.items()))
+        return "no single rule blocks every plan, but these together do: " + "; ".join(parts)
+
     def _most_saving(self) -> float:
         """What closing every closable site that may close would save (its positive savings)."""
         if self.closing_saving is None:

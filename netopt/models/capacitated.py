@@ -14,7 +14,7 @@ from netopt.models._base import LocationModel, SiteRules, finish_result, site_ru
 from netopt.models._cflp_lagrange import LagrangianOutcome, SiteChoice, TransportPricer, cflp_lagrangian, site_tests
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, seconds_left,
                                 share_deadline)
-from netopt.models.median import _ids, as_cost_matrix, frame_column, labels
+from netopt.models.median import _ids, as_cost_matrix, frame_column, labels, rules_from_candidates
 
 LAGRANGIAN_SECONDS = 30.0  # at most, for the Lagrangian bound and its plans (or LAGRANGIAN_SHARE of a time limit)
 LAGRANGIAN_SHARE = 0.2
@@ -72,9 +72,10 @@ class CFLP(LocationModel):
         amounts = frame_column(demand, demand_column, "demand").to_numpy(float)
         caps = frame_column(candidates, capacity, "candidates").to_numpy(float) if capacity else None
         fixed = frame_column(candidates, fixed_cost, "candidates").to_numpy(float) if fixed_cost else None
+        given = rules_from_candidates(candidates, kwargs)
         km = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
         return cls.from_cost_matrix(km * cost_per_km, amounts, caps, fixed, demand_labels=_ids(demand, None),
-                                    site_labels=_ids(candidates, None), **kwargs)
+                                    site_labels=_ids(candidates, None), **given)
 
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:

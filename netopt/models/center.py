@@ -1,8 +1,8 @@
-"""p-center: open p sites minimising the largest distance from a demand point to its nearest open site.
+"""p-center: open p sites minimising the largest (optionally weighted) distance to the nearest open site.
 
-Exact by bisection over the sorted distinct distances: radius r is achievable iff a set cover of
-{(i, j): d_ij <= r} needs at most p sites (an LSCP solved to optimality with HiGHS). The first
-achievable radius is optimal; the one below it was proven unachievable.
+Exact by bisection over the sorted distinct values of w_i x d_ij: value r is achievable iff a set cover of
+{(i, j): w_i d_ij <= r} needs at most p sites (an LSCP solved to optimality with HiGHS). The first
+achievable value is optimal; the one below it was proven unachievable.
 """
 from __future__ import annotations
 
@@ -17,18 +17,25 @@ from netopt.heuristics import pcenter_heuristic, pmedian_heuristic
 from netopt.models._base import LocationModel, SiteRules, checked_p, site_rules
 from netopt.models._milp import Result, check_solver_arguments
 from netopt.models.covering import LSCP
-from netopt.models.median import _ids, as_cost_matrix, labels, reach_requirement
+from netopt.models.median import _ids, as_cost_matrix, as_weights, labels, reach_requirement
 
 
 ANY_COVER_GAP = 0.99
 
 
 class PCenter(LocationModel):
-    """Choose p sites minimising the maximum distance from any demand point to its nearest open site."""
+    """Choose p sites minimising the maximum distance from any demand point to its nearest open site; with
+    `weights`, the maximum of weight x distance (the vertex-weighted p-center: e.g. 2 for priority towns)."""
 
-    def __init__(self, cost, p: int, rules: SiteRules | None = None, demand_labels=None, site_labels=None) -> None:
-        self.cost = as_cost_matrix(cost)
-        n, m = self.cost.shape
+    def __init__(self, cost, p: int, rules: SiteRules | None = None, demand_labels=None, site_labels=None,
+                 weights=None) -> None:
+        distance = as_cost_matrix(cost)
+        n, m = distance.shape
+        self.distance = distance
+        self.weights = None if weights is None else as_weights(weights, n)
+        # the value bisected on: weight x distance (a weight of 0: that point never matters, even unreachable)
+        self.cost = distance if self.weights is None else np.where(self.weights[:, None] > 0,
+                                                                   distance * self.weights[:, None], 0.0)
         self.p = checked_p(p, m)
         self.rules = rules or SiteRules(m)
         self.demand_labels = labels(demand_labels, n, "d")
@@ -36,17 +43,25 @@ class PCenter(LocationModel):
         self._milp = None
 
     @classmethod
-    def from_cost_matrix(cls, cost, p: int, demand_labels=None, site_labels=None, **rules) -> "PCenter":
+    def from_cost_matrix(cls, cost, p: int, demand_labels=None, site_labels=None, weights=None,
+                         **rules) -> "PCenter":
+        """cost: demand x site distances (dense, or sparse: a missing entry cannot serve); weights: optional
+        priority per demand point (the objective is then the largest weight x distance)."""
         dense = as_cost_matrix(cost)
-        return cls(dense, p, site_rules(dense.shape[1], **rules), demand_labels, site_labels)
+        return cls(dense, p, site_rules(dense.shape[1], **rules), demand_labels, site_labels, weights)
 
     @classmethod
     def from_geodataframes(cls, demand, candidates, p: int, distance: str = "euclidean", graph=None,
-                           **rules) -> "PCenter":
+                           weight: str | None = None, **rules) -> "PCenter":
+        """Demand points and candidate sites as GeoDataFrames; km (or minutes on a road graph); `weight`: a
+        column of `demand` with each point's priority (default none: the plain largest distance)."""
         from netopt.distance import cost_matrix_km
+        from netopt.models.median import frame_column, rules_from_candidates
 
+        weights = frame_column(demand, weight, "demand").to_numpy(float) if weight else None
+        given = rules_from_candidates(candidates, rules)
         cost = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
-        return cls.from_cost_matrix(cost, p, _ids(demand, None), _ids(candidates, None), **rules)
+        return cls.from_cost_matrix(cost, p, _ids(demand, None), _ids(candidates, None), weights, **given)
 
     def to_pulp(self):
         raise InputError("PCenter is solved as a sequence of set-covering models; extend LSCP.from_coverage "
@@ -129,19 +144,21 @@ class PCenter(LocationModel):
         distance names (see LocationModel._infeasible_reason)."""
         remaining = None if time_limit is None else max(time_limit - (time.perf_counter() - start), 1.0)
         model = self._covering_model(radius)
-        model.requirement = reach_requirement(self.cost)
+        model.requirement, model.max_sites_name = reach_requirement(self.cost), "p"
         found = model.solve(time_limit=remaining, mip_gap=ANY_COVER_GAP, solver=solver,
                                                    threads=threads)
-        return found.reason or "no choice of p sites meets the site rules"
+        return found.reason or self.rules.together(self.p)
 
     def _finish(self, sites: np.ndarray, bound: float, status: str, start: float, steps: int) -> Result:
         sites = self._complete(sites)
-        sub = self.cost[:, sites]
-        nearest = sites[np.argmin(sub, axis=1)]
-        distance = sub.min(axis=1)
+        nearest = sites[np.argmin(self.distance[:, sites], axis=1)]
+        rows = np.arange(len(nearest))
         assignment = pd.DataFrame({"demand": self.demand_labels, "site": [self.site_labels[j] for j in nearest],
-                                   "distance": distance})
-        worst = float(distance.max())
+                                   "distance": self.distance[rows, nearest]})
+        if self.weights is not None:
+            assignment["weight"] = self.weights
+            assignment["weighted_distance"] = self.cost[rows, nearest]
+        worst = float(self.cost[rows, nearest].max())
         if worst <= bound:  # the plan reaches the proven bound: optimal, even if the search had stopped
             status, bound = "optimal", worst
         gap = 0.0 if status == "optimal" else (worst - bound) / max(worst, 1e-12)

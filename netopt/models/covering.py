@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError, Problem
+from netopt._errors import InputError
 from netopt.models._covering_lp import lagrangian_site_tests, mclp_lp_multipliers
 from netopt.models._mclp_probing import mclp_probing
 from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, site_rules, stack_rows
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, is_number,
                                  relative_gap, seconds_left, share_deadline)
-from netopt.models.median import as_weights, frame_column, labels
+from netopt.models.median import as_weights, frame_column, labels, rules_from_candidates
 
 
 # With at most k sites (p-center's steps) HiGHS's presolve costs more than the whole solve without it (OR-Library
@@ -190,6 +190,7 @@ class LSCP(_Covering):
     """Location set covering: open the cheapest set of sites (fewest, by default) covering every demand point."""
 
     requirement = "covering every demand point"  # what every plan must do, as an infeasibility reason words it
+    max_sites_name = "max_sites"  # how a reason names the limit on open sites
 
     def __init__(self, A, facility_cost=None, rules: SiteRules | None = None, demand_labels=None,
                  site_labels=None, max_sites: int | None = None,
@@ -220,8 +221,9 @@ class LSCP(_Covering):
         from netopt.models.median import _ids
 
         cost = frame_column(candidates, facility_cost, "candidates").to_numpy(float) if facility_cost else None
+        given = rules_from_candidates(candidates, rules)
         A = coverage_from_geodataframes(demand, candidates, radius_km, distance, graph)
-        return cls.from_coverage(A, cost, _ids(demand, None), _ids(candidates, None), **rules)
+        return cls.from_coverage(A, cost, _ids(demand, None), _ids(candidates, None), **given)
 
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:
@@ -239,6 +241,7 @@ class LSCP(_Covering):
                        SiteRules(len(keep), fixed=np.searchsorted(keep, self.rules.fixed)), self.demand_labels,
                        [self.site_labels[j] for j in keep], self.max_sites, self._merged_columns(keep))
         reduced.diagnose_infeasible, reduced.requirement = self.diagnose_infeasible, self.requirement
+        reduced.max_sites_name = self.max_sites_name
         rows_before = reduced.unique.shape[0]
         reduced.unique = reduced.unique[~dominated_rows(reduced.unique)]  # the model's rows (row_of: unused)
         result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
@@ -274,7 +277,8 @@ class LSCP(_Covering):
         return self.rules.explain()
 
     def _explain_infeasible(self) -> str:
-        return self.rules.explain() or "the site rules (budget, maximum sites, county minimums) prevent covering every demand point"
+        requirement = f", with {self.requirement}" if self.requirement else ""
+        return self.rules.explain() or self.rules.together(self.max_sites, self.max_sites_name) + requirement
 
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
         if self.rules.budget is not None or self.rules.county_min or self.max_sites is not None:
@@ -374,18 +378,17 @@ class MCLP(_Covering):
 
     @classmethod
     def from_geodataframes(cls, demand, candidates, radius_km: float, p: int, weight: str | None = "population",
-                           distance: str = "euclidean", graph=None, existing=None, fixed=None, closable=None,
-                           backup_weight: float = 0.0, **rules) -> "MCLP":
-        """Demand points and candidate sites as GeoDataFrames; `existing`, `fixed`, `closable`: row positions
-        (or a boolean column name of `candidates`)."""
+                           distance: str = "euclidean", graph=None, backup_weight: float = 0.0,
+                           **rules) -> "MCLP":
+        """Demand points and candidate sites as GeoDataFrames; site rules as row positions or values, or as a
+        column name of `candidates` (see median.rules_from_candidates), e.g. existing="is_ours",
+        county="county"."""
         from netopt.models.median import _ids
 
         weights = frame_column(demand, weight, "demand").to_numpy(float) if weight else None
-        picked = {name: _positions(candidates, value) for name, value in
-                  (("existing", existing), ("fixed", fixed), ("closable", closable)) if value is not None}
+        given = rules_from_candidates(candidates, rules)
         A = coverage_from_geodataframes(demand, candidates, radius_km, distance, graph)
-        return cls.from_coverage(A, p, weights, _ids(demand, None), _ids(candidates, None), backup_weight,
-                                 **picked, **rules)
+        return cls.from_coverage(A, p, weights, _ids(demand, None), _ids(candidates, None), backup_weight, **given)
 
     def _build(self) -> MatrixMILP:
         k, m = self.unique.shape
@@ -605,7 +608,7 @@ class MCLP(_Covering):
     def _explain_infeasible(self) -> str:
         if self.cover_all:
             return f"p={self.p} sites cannot cover every demand point under the site rules (see LSCP for the minimum)"
-        return self.rules.explain(self.p, at_most=not self.exactly_p) or "the site rules cannot all be met with p sites"
+        return self.rules.explain(self.p, at_most=not self.exactly_p) or self.rules.together(self.p)
 
     def _heuristic(self, deadline: float | None = None) -> tuple[np.ndarray | None, float | None]:
         if self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None or self.cover_all:
@@ -727,16 +730,6 @@ def best_split(values: list[dict[int, float]], p: int, exactly_p: bool = True) -
     if not exactly_p:
         ends = list(best.values())
     return max(ends, key=lambda end: end[0])[1] if ends else None
-
-
-def _positions(frame, value) -> np.ndarray:
-    """Row positions: given as they are, or the rows where a True/False column of `frame` is True."""
-    if not isinstance(value, str):
-        return np.asarray(value, int)
-    flags = frame_column(frame, value, "candidates", numeric=False)
-    if not (pd.api.types.is_bool_dtype(flags) or flags.isin([0, 1]).all()):
-        raise InputError(Problem("candidates", "must be True/False (or 1/0) to pick sites", column=value))
-    return np.flatnonzero(flags.to_numpy(bool))
 
 
 def mclp_lagrangian_reduction(A: sp.csr_matrix, weights: np.ndarray, p: int, lower: float, fixed: np.ndarray,

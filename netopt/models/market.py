@@ -59,7 +59,7 @@ class MarketShare(LocationModel):
         """`candidates`: our sites (e.g. planning.candidate_sites for our bank); `competitors`: other banks'
         branches. Straight-line km; `attractiveness` names a column present in both tables (default 1)."""
         from netopt.distance import cost_matrix_km
-        from netopt.models.median import _ids, frame_column
+        from netopt.models.median import _ids, frame_column, rules_from_candidates
 
         a_ours = (frame_column(candidates, attractiveness, "candidates").to_numpy(float) if attractiveness
                   else np.ones(len(candidates)))
@@ -69,7 +69,8 @@ class MarketShare(LocationModel):
         ours = huff_attraction(cost_matrix_km(towns, candidates), a_ours, decay, beta, cutoff_km)
         rivals = huff_attraction(cost_matrix_km(towns, competitors), a_them, decay, beta, cutoff_km).sum(axis=1)
         return cls(ours, rivals, weights, p, target_share,
-                   site_rules(len(candidates), **rules), _ids(towns, None), _ids(candidates, None))
+                   site_rules(len(candidates), **rules_from_candidates(candidates, rules)), _ids(towns, None),
+                   _ids(candidates, None))
 
     def _build(self) -> MatrixMILP:
         n, m = self.ours.shape
@@ -136,7 +137,7 @@ class MarketShare(LocationModel):
             best = self.captured(np.setdiff1d(np.arange(self.ours.shape[1]), self.rules.forbidden))
             return (f"even every allowed site captures {100 * best / self.weights.sum():.1f}% of residents, "
                     f"below the target {100 * self.target_share:.1f}%")
-        return self.rules.explain(self.p) or "the site rules cannot all be met"
+        return self.rules.explain(self.p) or self.rules.together(self.p)
 
     def _result(self, raw: RawSolution) -> Result:
         m = self.ours.shape[1]

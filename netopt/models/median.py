@@ -85,8 +85,9 @@ class PMedian(LocationModel):
         from netopt.distance import cost_matrix_km
 
         weights = frame_column(demand, weight, "demand").to_numpy(float) if weight else None
+        given = rules_from_candidates(candidates, rules)
         cost = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
-        return cls.from_cost_matrix(cost, p, weights, _ids(demand, demand_id), _ids(candidates, site_id), **rules)
+        return cls.from_cost_matrix(cost, p, weights, _ids(demand, demand_id), _ids(candidates, site_id), **given)
 
     # ------------------------------------------------------------------ formulation
     def _build(self) -> MatrixMILP:
@@ -211,8 +212,8 @@ class PMedian(LocationModel):
         return self.rules.explain(self.p)
 
     def _explain_infeasible(self) -> str:
-        return self.rules.explain(self.p) or ("the site rules (budget, county minimums, fixed and forbidden "
-                                              "sites) cannot all be met with p sites")
+        return self.rules.explain(self.p) or self.rules.together(self.p) + (
+            ", with every demand point served by a site that can reach it" if reach_requirement(self.cost) else "")
 
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
         if self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None:
@@ -266,6 +267,34 @@ def frame_column(frame, column: str, role: str, numeric: bool = True) -> pd.Seri
     if len(bad):
         raise InputError(Problem(role, "needs a number in every row", column=column, rows=tuple(int(i) for i in bad)))
     return values
+
+
+POSITION_RULES = ("fixed", "existing", "closable", "forbidden")  # a rule naming a True/False column: its True rows
+NUMBER_RULES = ("open_cost", "closing_saving")  # a rule naming a number column: its values, one per site
+
+
+def rules_from_candidates(candidates, rules: dict) -> dict:
+    """Site rules where a column name of `candidates` stands for its values: True/False columns for fixed,
+    existing, closable and forbidden; number columns for open_cost and closing_saving; county labels."""
+    given = dict(rules)
+    for name, value in rules.items():
+        if not isinstance(value, str) or name not in POSITION_RULES + NUMBER_RULES + ("county",):
+            continue
+        if name in NUMBER_RULES:
+            given[name] = frame_column(candidates, value, "candidates").to_numpy(float)
+        elif name == "county":
+            given[name] = frame_column(candidates, value, "candidates", numeric=False).astype(str).to_numpy()
+        else:
+            given[name] = _flagged_rows(candidates, value)
+    return given
+
+
+def _flagged_rows(frame, column: str) -> np.ndarray:
+    """The row positions where a True/False (or 1/0) column of the candidates is True."""
+    flags = frame_column(frame, column, "candidates", numeric=False)
+    if not (pd.api.types.is_bool_dtype(flags) or flags.isin([0, 1]).all()):
+        raise InputError(Problem("candidates", "must be True/False (or 1/0) to pick sites", column=column))
+    return np.flatnonzero(flags.to_numpy(bool))
 
 
 def _ids(frame, column: str | None) -> list | None:
