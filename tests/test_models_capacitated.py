@@ -61,6 +61,23 @@ def test_not_enough_capacity_is_explained():
     assert result.status == "infeasible" and "exceeds the capacity" in result.reason
 
 
+def test_a_demand_point_too_big_for_one_site_is_named():
+    cost = np.array([[1.0, 2.0], [2.0, np.inf]])  # town 乙 reaches only site 0
+    fits = CFLP.from_cost_matrix(cost, demand=np.array([3.0, 5.0]), capacity=np.array([6.0, 9.0]),
+                                 single_source=True).solve()
+    assert fits.status == "optimal"
+    bigger = CFLP.from_cost_matrix(cost, demand=np.array([3.0, 7.0]), capacity=np.array([6.0, 9.0]),
+                                   demand_labels=["甲", "乙"], single_source=True).solve()
+    assert bigger.status == "infeasible" and "demand point(s) 乙 (7 > 6) need more than the largest capacity" in \
+        bigger.reason
+    everywhere = np.array([[1.0, 2.0], [2.0, 3.0]])  # 乙 too big for either site alone, not for both
+    shared = CFLP.from_cost_matrix(everywhere, demand=np.array([3.0, 7.0]), capacity=np.array([6.0, 6.0]))
+    assert shared.solve().status == "optimal"
+    alone = CFLP.from_cost_matrix(everywhere, demand=np.array([3.0, 7.0]), capacity=np.array([6.0, 6.0]),
+                                  single_source=True).solve()
+    assert "(7 > 6)" in alone.reason
+
+
 @pytest.mark.parametrize("name, capacitated, optimum", [
     ("cap41", True, 1040444.375), ("cap71", True, 932615.750), ("cap101", True, 796648.437),
     ("cap71", False, 932615.750), ("cap101", False, 796648.437)])

@@ -204,7 +204,21 @@ class CFLP(LocationModel):
         if self.capacity is not None and self.capacity[allowed].sum() < self.demand.sum() - 1e-9:
             return (f"total demand {self.demand.sum():,.10g} exceeds the capacity of all allowed sites "
                     f"{self.capacity[allowed].sum():,.10g}")
+        if self.single_source and self.capacity is not None:
+            return self._too_big_for_one_site(allowed) or self.rules.explain()
         return self.rules.explain()
+
+    def _too_big_for_one_site(self, allowed: np.ndarray) -> str:
+        """Single source: the demand points more than any allowed site that reaches them can serve alone."""
+        reachable_capacity = np.where(np.isfinite(self.cost[:, allowed]), self.capacity[allowed], 0.0).max(axis=1)
+        big = np.flatnonzero(self.demand > reachable_capacity + 1e-9)
+        if not len(big):
+            return ""
+        named = ", ".join(f"{self.demand_labels[i]} ({self.demand[i]:,.10g} > {reachable_capacity[i]:,.10g})"
+                          for i in big[:5])
+        more = f" and {len(big) - 5} more" if len(big) > 5 else ""
+        return (f"with one site per demand point, demand point(s) {named}{more} need more than the largest "
+                "capacity of a site that reaches them (single_source=False lets several sites share them)")
 
     def _explain_infeasible(self) -> str:
         reason = self.rules.explain()
