@@ -145,8 +145,7 @@ class PCenter(LocationModel):
         remaining = None if time_limit is None else max(time_limit - (time.perf_counter() - start), 1.0)
         model = self._covering_model(radius)
         model.requirement, model.max_sites_name = reach_requirement(self.cost), "p"
-        found = model.solve(time_limit=remaining, mip_gap=ANY_COVER_GAP, solver=solver,
-                                                   threads=threads)
+        found = model.solve(time_limit=remaining, mip_gap=ANY_COVER_GAP, solver=solver, threads=threads)
         return found.reason or self.rules.together(self.p)
 
     def _finish(self, sites: np.ndarray, bound: float, status: str, start: float, steps: int) -> Result:
