@@ -15,7 +15,7 @@ from shapely.geometry import box
 from netopt._cluster import dask_client, map_tasks
 from netopt._errors import InputError
 from netopt.distance import count_within, nearest_site
-from netopt.grid import GRID_METHOD, _square_grid, town_areas
+from netopt.grid import GRID_METHOD, MAX_GRID_CELLS, MAX_TILED_CELLS, _square_grid, check_grid_size, town_areas
 from netopt.io import Dataset, require_pyarrow, write_atomic
 from netopt.projection import metric_crs, xy_metres
 
@@ -95,6 +95,8 @@ def tile_tasks(ds: Dataset, radius_km: dict[str, float] | float, cell_km: float,
     cell_m = cell_km * 1000.0
     tile_m = max(1, round(tile_km / cell_km)) * cell_m
     minx, miny, maxx, maxy = areas.total_bounds
+    check_grid_size(areas.total_bounds, cell_km, MAX_TILED_CELLS, "in all, even tile by tile; use a larger cell")
+    check_grid_size((0.0, 0.0, tile_m, tile_m), cell_km, MAX_GRID_CELLS, "in one tile; use smaller tiles")
     crs = metric_crs(ds.counties, ds.branches)
     limits = radius_km if isinstance(radius_km, dict) else {"core": radius_km, "fringe": radius_km,
                                                              "county": radius_km}

@@ -48,6 +48,25 @@ def test_bad_cell_size():
         population_grid(ds, cell_km=0)
 
 
+def test_grids_too_fine_to_make_are_refused_before_any_work(tmp_path):
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+    from netopt.tiles import tiled_grid_coverage
+
+    ds = no.load_sample()
+    with pytest.raises(no.InputError, match=r"a 0.005 km grid over 122 x 176 km has [\d,]+ cells, more than "
+                                            r"3,000,000 at once.*cells of 0.09 km or more fit"):
+        population_grid(ds, cell_km=0.005)
+    with pytest.raises(no.InputError, match="more than 100,000,000 in all, even tile by tile"):
+        tiled_grid_coverage(ds, 3.0, cell_km=0.005, tile_km=5)
+    with pytest.raises(no.InputError, match="in one tile; use smaller tiles"):
+        tiled_grid_coverage(ds, 3.0, cell_km=0.02, tile_km=60)
+    result = CliRunner().invoke(app, ["analyze", "--grid-km", "0.001", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "cells of 0.09 km or more fit" in " ".join(result.output.split())
+    assert not (tmp_path / "out").exists()
+
+
 def test_sample_grid_keeps_the_census_totals():
     ds = no.load_sample()
     cells = population_grid(ds, cell_km=2.0)
