@@ -451,6 +451,8 @@ def plan(
         console.print(f"Plan for {source}: {len(types)} branches, {len(sheets['pilots'])} pilots, "
                       f"batches {', '.join(map(str, batch))}, {sheets['hubs']['hub_id'].nunique()} training hubs "
                       f"({sheets['hubs'].attrs['total_days']:g} coaching days)")
+        if "note" in sheets["hubs"].attrs:
+            console.print(f"[yellow]Training hubs: {sheets['hubs'].attrs['note']} (e.g. --min-share community=0.4)[/]")
         console.print(bilingual(sheets["mix"]).to_string(index=False))
         written = [write_atomic(out / f"plan_{name}.csv",
                                 lambda f, t=table: bilingual(t).to_csv(f, index=False, encoding="utf-8-sig"))

@@ -53,6 +53,7 @@ def select_pilots(plan: pd.DataFrame, scores: pd.DataFrame | None = None, per_re
     from netopt.models import PMedian
     from scipy.spatial.distance import cdist
 
+    _check_count(per_region, "pilots per region type")
     features = _pilot_features(plan, scores)
     picks = []
     for region in REGION_TYPES:
@@ -97,6 +98,8 @@ def rollout_batches(plan: pd.DataFrame, sizes: tuple[int, ...] = (20, 16), gain:
 
     `gain` (default: the plan's score) orders the changes; branches that keep their type are not batched;
     changes beyond the total of `sizes` are listed with batch 0 (not scheduled)."""
+    for size in sizes:
+        _check_count(size, "a rollout batch size")
     changes = plan[plan["current_type"].notna() & (plan["current_type"] != plan["type"])].copy() \
         if plan["current_type"].notna().any() else plan.copy()
     changes["gain"] = (gain if gain is not None else plan["score"]).reindex(changes.index).to_numpy()
@@ -117,16 +120,24 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
     An exact single-source capacitated assignment (CFLP with every hub open, no fixed cost) minimising total
     travel minutes; each hub coaches at most `capacity` community branches, and no trip may exceed
     `max_minutes` (no limit by default) (road distance when a road `graph` is given, else straight line x detour, at `speed_kmh`).
-    Adds the coaching days of the plan: 1 day per hub, half a day per community branch.
+    Adds the coaching days of the plan: 1 day per hub, half a day per community branch. A plan without
+    community branches has nobody to coach: an empty table (attrs["note"] says so).
     """
     from netopt.distance import cost_matrix_km
     from netopt.models import CFLP
 
+    _check_count(capacity, "the hub capacity (community branches one hub coaches)")
     branches = ds.branches.set_index("branch_id")
     hubs = plan.loc[plan["type"] == "comprehensive", "branch_id"].tolist()
     members = plan.loc[plan["type"] == "community", "branch_id"].tolist()
-    if not hubs or not members:
-        raise InputError("training hubs need comprehensive branches (hubs) and community branches", file="plan")
+    if not members:
+        return _no_coaching()
+    if not hubs:
+        raise InputError("training hubs need comprehensive branches (hubs) for the community branches", file="plan")
+    if len(members) > capacity * len(hubs):
+        raise InfeasibleError(f"no hub assignment: {len(members)} community branches need coaching but "
+                              f"{len(hubs)} hubs x {capacity} coach at most {capacity * len(hubs)}; a capacity of "
+                              f"{-(-len(members) // len(hubs))} or more fits")
     hub_frame = branches.loc[hubs].reset_index()
     member_frame = branches.loc[members].reset_index()
     if graph is None:
@@ -148,6 +159,18 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
     return table
 
 
+def _no_coaching() -> pd.DataFrame:
+    table = pd.DataFrame({"branch_id": [], "hub_id": [], "minutes": [], "coaching_days": []})
+    table.attrs.update(hub_days=0.0, total_days=0.0, note="no community branches in the plan: nobody to coach")
+    return table
+
+
+def _check_count(value, what: str) -> None:
+    """An InputError unless `value` is a whole number of at least 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InputError(f"{what} must be a whole number of at least 1, got {value!r}", file="plan")
+
+
 def coaching_calendar(hubs: pd.DataFrame, start: str | None = None) -> pd.DataFrame:
     """Head-office coaching dates on working days: each central sub-branch (1 day), then its community
     branches (half a day each, two per day), hub by hub."""
@@ -163,7 +186,7 @@ def coaching_calendar(hubs: pd.DataFrame, start: str | None = None) -> pd.DataFr
             rows.append({"date": day, "session": "morning" if k % 2 == 0 else "afternoon", "branch_id": branch,
                          "role": "community branch 社区网点"})
         day = day + pd.Timedelta(days=1)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["date", "session", "branch_id", "role"])
 
 
 def _working_day(day: pd.Timestamp) -> pd.Timestamp:

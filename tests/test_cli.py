@@ -204,3 +204,5 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     sheets = pd.ExcelFile(tmp_path / "plan.xlsx").sheet_names
     assert sheets == ["types", "pilots", "batches", "hubs", "mix", "calendar"]
     assert len(pd.read_csv(tmp_path / "plan_pilots.csv")) == 6
+    default = runner.invoke(app, ["plan", "--out", str(tmp_path / "default")])  # no community branches chosen
+    assert default.exit_code == 0 and "nobody to coach" in default.output, default.output

@@ -66,8 +66,31 @@ def test_training_hubs_respect_capacity_and_travel_time(sample):
 
 def test_impossible_hub_capacity_is_explained(sample):
     ds, plan = sample
-    with pytest.raises(no.InfeasibleError, match="capacity"):
+    community, hubs = (plan["type"] == "community").sum(), (plan["type"] == "comprehensive").sum()
+    with pytest.raises(no.InfeasibleError, match=f"{community} community branches need coaching but {hubs} hubs "
+                                                 f"x 1 coach at most {hubs}; a capacity of "
+                                                 f"{-(-community // hubs)} or more fits"):
         training_hubs(ds, plan, capacity=1)
+
+
+def test_a_plan_without_community_branches_has_nobody_to_coach(sample):
+    from netopt.planning import coaching_calendar
+
+    ds, plan = sample
+    hubs = training_hubs(ds, plan.assign(type="light"))
+    assert hubs.empty and hubs.attrs["total_days"] == 0 and "nobody to coach" in hubs.attrs["note"]
+    assert list(coaching_calendar(hubs).columns) == ["date", "session", "branch_id", "role"]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda ds, plan: training_hubs(ds, plan, capacity=0), r"hub capacity \(community branches one hub coaches\)"),
+    (lambda ds, plan: rollout_batches(plan, (20, 0)), "a rollout batch size"),
+    (lambda ds, plan: select_pilots(plan, per_region=0), "pilots per region type"),
+])
+def test_planning_counts_must_be_whole_numbers_of_at_least_one(sample, call, message):
+    ds, plan = sample
+    with pytest.raises(no.InputError, match=f"{message} must be a whole number of at least 1"):
+        call(ds, plan)
 
 
 def test_visit_schedule_batches_of_ten_thirty_days_apart():

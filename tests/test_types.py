@@ -94,6 +94,8 @@ def test_impossible_rules_are_explained():
         assign_branch_types(ds, staff_limit=3)
     with pytest.raises(no.InputError, match="unknown type"):
         assign_branch_types(ds, mix={"flagship": (0.1, None)})
+    with pytest.raises(no.InputError, match="mix for comprehensive 综合型: the minimum share 0.1 is above the maximum 0"):
+        assign_branch_types(ds, mix={"comprehensive": (0.1, 0.0)})
 
 
 def test_sample_plan_reports_missing_indicators_and_reasons():

@@ -186,6 +186,9 @@ def _check_mix(mix: dict) -> dict:
         for value in (low, high):
             if value is not None and not 0 <= value <= 1:
                 raise InputError(f"mix shares are between 0 and 1 (got {value} for {kind})", file="assign_branch_types")
+        if low is not None and high is not None and low > high:
+            raise InputError(f"mix for {kind} {TYPE_ZH[kind]}: the minimum share {low:g} is above the maximum "
+                             f"{high:g}", file="assign_branch_types")
         out[kind] = (low, high)
     return out
 
