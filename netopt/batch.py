@@ -41,6 +41,19 @@ class BatchOptions:
     time_limit: float = 60.0
     reports: bool = True
 
+    def __post_init__(self) -> None:
+        radii = list(self.radius_km.values()) if isinstance(self.radius_km, dict) else [self.radius_km]
+        for name, values, unit in (("radius_km", radii, "km"), ("time_limit", [self.time_limit], "seconds"),
+                                   ("residents_per_branch_wan", [self.residents_per_branch_wan], "万人")):
+            bad = [v for v in values if not _positive(v)]
+            if bad:
+                raise InputError(f"{name} must be a positive number of {unit}, got {bad[0]!r}", file="batch options")
+
+
+def _positive(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+        and bool(np.isfinite(value)) and value > 0
+
 
 @dataclass
 class UnitTask:
@@ -433,6 +446,9 @@ def run_batch(tasks: list[UnitTask], out_dir: str | os.PathLike, options: BatchO
     `units_per_task` at a time (default: about eight tasks per worker, at most 50 units each).
     """
     options = options or BatchOptions()
+    for name, value in (("workers", workers), ("units_per_task", units_per_task)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+            raise InputError(f"{name} must be a whole number of at least 1, got {value!r}", file="batch options")
     _check_distinct(tasks)
     require_pyarrow("the national table")
     out = Path(out_dir)

@@ -97,6 +97,19 @@ def test_a_unit_listed_twice_is_refused(sample_tasks, tmp_path):
     assert not (tmp_path / "units").exists()
 
 
+@pytest.mark.parametrize("options, run, message", [
+    (dict(radius_km={"core": -1.0, "county": 3.5}), {}, "radius_km must be a positive number of km, got -1.0"),
+    (dict(time_limit=0), {}, "time_limit must be a positive number of seconds"),
+    (dict(residents_per_branch_wan=float("nan")), {}, "residents_per_branch_wan must be a positive number of 万人"),
+    ({}, dict(workers=0), "workers must be a whole number of at least 1"),
+    ({}, dict(units_per_task=0), "units_per_task must be a whole number of at least 1"),
+])
+def test_bad_batch_options_are_refused_before_any_work(sample_tasks, tmp_path, options, run, message):
+    with pytest.raises(no.InputError, match=message):
+        run_batch(sample_tasks, tmp_path / "out", BatchOptions(**options), scheduler="serial", **run)
+    assert not (tmp_path / "out").exists()
+
+
 def test_outputs_national_csv_parquet_and_excel(sample_tasks, tmp_path):
     summary = run_batch(sample_tasks[:2], tmp_path, BatchOptions(radius_km=RADIUS), scheduler="serial")
     assert sorted(p.name for p in summary.outputs) == ["national.csv", "national.parquet", "national_summary.xlsx"]
