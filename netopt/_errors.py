@@ -65,3 +65,11 @@ class InfeasibleError(NetoptError):
 
 class SolverError(NetoptError):
     """The solver failed or is not available."""
+
+
+def check_count(value, what: str, file: str, least: int = 1) -> None:
+    """An InputError unless `value` is a whole number (not a bool) of at least `least`."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+        raise InputError(f"{what} must be a whole number of at least {least}, got {value!r}", file=file)

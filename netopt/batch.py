@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._cluster import dask_client, map_tasks
-from netopt._errors import InputError, NetoptError, Problem
+from netopt._errors import InputError, NetoptError, Problem, check_count
 from netopt.coverage import analyze_coverage
 from netopt.distance import nearest_site, pairs_within
 from netopt.io import Dataset, read_branches, read_counties, read_towns, require_pyarrow, write_atomic
@@ -447,8 +447,8 @@ def run_batch(tasks: list[UnitTask], out_dir: str | os.PathLike, options: BatchO
     """
     options = options or BatchOptions()
     for name, value in (("workers", workers), ("units_per_task", units_per_task)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
-            raise InputError(f"{name} must be a whole number of at least 1, got {value!r}", file="batch options")
+        if value is not None:
+            check_count(value, name, "batch options")
     _check_distinct(tasks)
     require_pyarrow("the national table")
     out = Path(out_dir)

@@ -102,6 +102,9 @@ def _find_input(folder: Path, stem: str) -> Path:
 
 
 def _load(data: Optional[Path], coords: str) -> tuple[Dataset, str]:
+    from netopt.coords import normalize_coord_system
+
+    coords = normalize_coord_system(coords)  # a misspelt name is an error even for the sample (stored in WGS84)
     if data is None:
         return load_sample(), f"bundled sample {SAMPLE_CITY}"
     paths = {stem: _find_input(data, stem) for stem in ("counties", "towns", "branches")}

@@ -5,7 +5,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from netopt._errors import InfeasibleError, InputError
+from netopt._errors import InfeasibleError, InputError, check_count
 from netopt.io import Dataset
 
 
@@ -53,7 +53,7 @@ def select_pilots(plan: pd.DataFrame, scores: pd.DataFrame | None = None, per_re
     from netopt.models import PMedian
     from scipy.spatial.distance import cdist
 
-    _check_count(per_region, "pilots per region type")
+    check_count(per_region, "pilots per region type", "plan")
     features = _pilot_features(plan, scores)
     picks = []
     for region in REGION_TYPES:
@@ -99,7 +99,7 @@ def rollout_batches(plan: pd.DataFrame, sizes: tuple[int, ...] = (20, 16), gain:
     `gain` (default: the plan's score) orders the changes; branches that keep their type are not batched;
     changes beyond the total of `sizes` are listed with batch 0 (not scheduled)."""
     for size in sizes:
-        _check_count(size, "a rollout batch size")
+        check_count(size, "a rollout batch size", "plan")
     changes = plan[plan["current_type"].notna() & (plan["current_type"] != plan["type"])].copy() \
         if plan["current_type"].notna().any() else plan.copy()
     changes["gain"] = (gain if gain is not None else plan["score"]).reindex(changes.index).to_numpy()
@@ -126,7 +126,7 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
     from netopt.distance import cost_matrix_km
     from netopt.models import CFLP
 
-    _check_count(capacity, "the hub capacity (community branches one hub coaches)")
+    check_count(capacity, "the hub capacity (community branches one hub coaches)", "plan")
     branches = ds.branches.set_index("branch_id")
     hubs = plan.loc[plan["type"] == "comprehensive", "branch_id"].tolist()
     members = plan.loc[plan["type"] == "community", "branch_id"].tolist()
@@ -163,12 +163,6 @@ def _no_coaching() -> pd.DataFrame:
     table = pd.DataFrame({"branch_id": [], "hub_id": [], "minutes": [], "coaching_days": []})
     table.attrs.update(hub_days=0.0, total_days=0.0, note="no community branches in the plan: nobody to coach")
     return table
-
-
-def _check_count(value, what: str) -> None:
-    """An InputError unless `value` is a whole number of at least 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InputError(f"{what} must be a whole number of at least 1, got {value!r}", file="plan")
 
 
 def coaching_calendar(hubs: pd.DataFrame, start: str | None = None) -> pd.DataFrame:

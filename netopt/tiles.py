@@ -13,7 +13,7 @@ import pandas as pd
 from shapely.geometry import box
 
 from netopt._cluster import dask_client, map_tasks
-from netopt._errors import InputError
+from netopt._errors import InputError, check_count
 from netopt.distance import count_within, nearest_site
 from netopt.grid import GRID_METHOD, MAX_GRID_CELLS, MAX_TILED_CELLS, _square_grid, check_grid_size, town_areas
 from netopt.io import Dataset, require_pyarrow, write_atomic
@@ -61,6 +61,8 @@ def tiled_grid_coverage(ds: Dataset, radius_km: dict[str, float] | float, cell_k
     """
     if cells_dir is not None:
         require_pyarrow("each tile's cells")
+    if workers is not None:
+        check_count(workers, "workers", "tiled_grid_coverage")
     tasks = tile_tasks(ds, radius_km, cell_km, tile_km)
     parts, files = [], []
     for key, cells in _tile_results(tasks, scheduler, workers, client):

@@ -147,6 +147,12 @@ def test_capacitated_plan_explains_missing_options_and_impossible_plans(tmp_path
     assert not list(tmp_path.iterdir())
 
 
+def test_a_misspelt_coordinate_system_is_refused_even_for_the_sample(tmp_path: Path):
+    result = runner.invoke(app, ["analyze", "--coords", "gcj2", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "unknown coordinate system 'gcj2'" in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_optimize_keeps_a_branch_in_every_county(tmp_path: Path):
     result = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "25", "--bank", "招商", "--county-min", "1",
                                  "--out", str(tmp_path)])

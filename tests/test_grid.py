@@ -62,6 +62,8 @@ def test_grids_too_fine_to_make_are_refused_before_any_work(tmp_path):
         tiled_grid_coverage(ds, 3.0, cell_km=0.005, tile_km=5)
     with pytest.raises(no.InputError, match="in one tile; use smaller tiles"):
         tiled_grid_coverage(ds, 3.0, cell_km=0.02, tile_km=60)
+    with pytest.raises(no.InputError, match="workers must be a whole number of at least 1, got 0"):
+        tiled_grid_coverage(ds, 3.0, cell_km=1, tile_km=10, scheduler=None, workers=0)
     result = CliRunner().invoke(app, ["analyze", "--grid-km", "0.001", "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and "cells of 0.09 km or more fit" in " ".join(result.output.split())
     assert not (tmp_path / "out").exists()

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError
+from netopt._errors import InputError, check_count
 from netopt.models._explain import relaxed_rule_reasons
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, is_number,
                                  relative_gap, solve_highs, solve_pulp, to_pulp)
@@ -73,15 +73,14 @@ class SiteRules:
         if self.budget is not None and self.open_cost is None and self.closing_saving is None:
             raise InputError("budget needs open_cost (the cost of opening each site; closing_saving for closures)",
                              file="model")
-        if self.max_new is not None and not _whole(self.max_new):
-            raise InputError(f"max_new must be a whole number of sites >= 0, got {self.max_new!r}", file="model")
+        if self.max_new is not None:
+            check_count(self.max_new, "max_new", "model", least=0)
         if self.county is not None and len(np.asarray(self.county).ravel()) != self.n_sites:
             raise InputError(f"county must give one label per site ({self.n_sites})", file="model")
         if self.county_min and self.county is None:
             raise InputError("county_min needs county (one county label per site)", file="model")
-        bad = {k: v for k, v in (self.county_min or {}).items() if not _whole(v)}
-        if bad:
-            raise InputError(f"county_min: each minimum must be a whole number of sites >= 0, got {bad}", file="model")
+        for county, minimum in (self.county_min or {}).items():
+            check_count(minimum, f"county_min of '{county}'", "model", least=0)
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = np.zeros(self.n_sites), np.ones(self.n_sites)
@@ -162,10 +161,6 @@ class SiteRules:
             return 0.0
         may_close = np.setdiff1d(self.closable, self.fixed)
         return float(np.clip(np.asarray(self.closing_saving, float)[may_close], 0.0, None).sum())
-
-
-def _whole(value) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= 0
 
 
 def finite_numbers(values, count: int) -> bool:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError, SolverError
+from netopt._errors import InputError, SolverError, check_count
 
 INF = float("inf")
 
@@ -264,10 +264,8 @@ def check_solver_arguments(time_limit: float | None, mip_gap: float, solver: str
         raise InputError(f"time_limit must be a positive number of seconds, got {time_limit!r}", file="solve")
     if not (is_number(mip_gap) and 0 <= mip_gap < 1):
         raise InputError(f"mip_gap must be between 0 and 1 (e.g. 0.01 for 1%), got {mip_gap!r}", file="solve")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer))
-                                or threads < 1):
-        raise InputError(f"threads must be a whole number >= 1 (or None for the solver's choice), got {threads!r}",
-                         file="solve")
+    if threads is not None:
+        check_count(threads, "threads", "solve")
 
 
 
