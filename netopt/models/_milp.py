@@ -91,11 +91,7 @@ def solve_highs(model: MatrixMILP, time_limit: float | None = None, mip_gap: flo
         solution.col_value = list(map(float, warm_start))
         solution.value_valid = True
         highs.setSolution(solution)
-    highs.run()
-    if threads is not None and highs.getModelStatus() == highspy.HighsModelStatus.kNotset:
-        # HiGHS keeps one thread pool per process: once started, a solve asking for another thread count
-        # fails without running. Solve with the pool there is.
-        return solve_highs(model, time_limit, mip_gap, None, warm_start)
+    run_highs(highs, highspy, threads)
     raw = _read_highs(highs, highspy, model, time.perf_counter() - start)
     if warm_start is not None and raw.status == "optimal" and relative_gap(raw.objective, raw.bound) > mip_gap + 1e-6:
         # seen with HiGHS 1.16: after a MIP start, presolve can hand back the start as "optimal" although its
@@ -104,6 +100,15 @@ def solve_highs(model: MatrixMILP, time_limit: float | None = None, mip_gap: flo
         again.seconds += raw.seconds
         return again
     return raw
+
+
+def run_highs(highs, highspy, threads: int | None) -> None:
+    """highs.run(). HiGHS keeps one thread pool per process: once started, a run asking for another thread
+    count fails without running (status not set); it is then run with the pool there is."""
+    highs.run()
+    if threads is not None and highs.getModelStatus() == highspy.HighsModelStatus.kNotset:
+        highs.setOptionValue("threads", 0)
+        highs.run()
 
 
 def _quiet_highs(highspy):

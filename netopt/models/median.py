@@ -374,7 +374,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
     """
     import highspy
 
-    from netopt.models._milp import _quiet_highs
+    from netopt.models._milp import _quiet_highs, run_highs
 
     t0 = time.perf_counter()
     n, m = cost.shape
@@ -403,7 +403,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
                 if left <= 0:
                     return _benders_stopped(highs, x, cost, weights, start, t0)
                 highs.setOptionValue("time_limit", float(left))
-            highs.run()
+            run_highs(highs, highspy, threads)
             status = highs.getModelStatus()
             if status != highspy.HighsModelStatus.kOptimal:
                 return _benders_stopped(highs, x, cost, weights, start, t0)
