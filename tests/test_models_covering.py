@@ -427,3 +427,26 @@ def test_mclp_without_time_for_its_final_mip_returns_the_incumbent_with_a_true_b
     assert result.objective <= optimum + 1e-9 <= result.bound + 1e-9
     assert (result.status == "optimal") == (result.objective == pytest.approx(optimum) and
                                               result.bound < result.objective + 1)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_assignment_names_the_nearest_open_covering_site_and_its_distance(seed):
+    rng = np.random.default_rng(seed)
+    cost = rng.uniform(0, 10, (60, 15))
+    cost[0, :] = 0.0  # stored zeros cover; in a sparse matrix built from dense, those entries are missing
+    missing_row_0 = cost.copy()
+    missing_row_0[0, :] = np.inf
+    cases = [(MCLP.from_cost_matrix(cost, 3.0, 4), cost, 3.0), (LSCP.from_cost_matrix(cost, 6.0), cost, 6.0),
+             (MCLP.from_cost_matrix(sp.csr_matrix(np.where(cost <= 3.0, cost, 0.0)), 3.0, 4), missing_row_0, 3.0)]
+    for model, effective, radius in cases:
+        result = model.solve()
+        open_sites = [int(s[1:]) for s in result.selected]
+        within = np.where(effective[:, open_sites] <= radius, effective[:, open_sites], np.inf)
+        nearest = within.min(axis=1)
+        table = result.assignment
+        assert np.allclose(table["distance"].fillna(np.inf), nearest)
+        covered = np.isfinite(nearest)
+        chosen = table.loc[covered, "site"].tolist()
+        assert [cost[i, int(c[1:])] for i, c in zip(np.flatnonzero(covered), chosen)] == pytest.approx(nearest[covered])
+        assert table.loc[~covered, "site"].isna().all()
+        assert (table["covering_sites"] == (within < np.inf).sum(axis=1)).all()

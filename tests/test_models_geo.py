@@ -25,6 +25,9 @@ def test_mclp_from_geodataframes_matches_the_matrix_model(city):
     assert geo.status == matrix.status == "optimal"
     assert geo.objective == pytest.approx(matrix.objective)
     assert set(sites.iloc[existing]["site_id"]) <= set(geo.selected)
+    chosen = np.flatnonzero(sites["site_id"].isin(geo.selected))
+    nearest_km = np.where(km[:, chosen] <= 3.5, km[:, chosen], np.inf).min(axis=1)
+    assert np.allclose(geo.assignment["distance"].fillna(np.inf), nearest_km)
 
 
 def test_pmedian_from_geodataframes_is_optimal_and_keeps_existing(city):

@@ -41,20 +41,26 @@ def as_coverage(A, name: str = "coverage") -> sp.csr_matrix:
     return matrix
 
 
-def coverage_within(cost, radius: float) -> sp.csr_matrix:
-    """0/1 coverage from a demand x site cost matrix: covered where the cost is at most `radius` (a sparse
-    matrix's missing entries never cover; its stored zeros do)."""
+def reach_within(cost, radius: float) -> sp.csr_matrix:
+    """The demand x site costs of the pairs within `radius`, sparse; a stored entry (even 0) is a pair that
+    covers (a sparse `cost`'s missing entries never cover; its stored zeros do)."""
     if not (isinstance(radius, (int, float, np.number)) and np.isfinite(radius) and radius >= 0):
         raise InputError(f"radius must be a non-negative number, got {radius!r}", file="model")
     if sp.issparse(cost):
         coo = cost.tocoo()
         if np.isnan(coo.data).any() or (coo.data < 0).any():
             raise InputError("cost has NaN or negative entries", file="model")
-        near = coo.data <= radius
-        return as_coverage(sp.csr_matrix((np.ones(int(near.sum())), (coo.row[near], coo.col[near])), shape=coo.shape))
-    from netopt.models.median import as_cost_matrix
+        rows, cols, values, shape = coo.row, coo.col, coo.data, coo.shape
+    else:
+        from netopt.models.median import as_cost_matrix
 
-    return as_coverage(as_cost_matrix(cost) <= radius)
+        dense = as_cost_matrix(cost)
+        rows, cols = np.nonzero(dense <= radius)
+        values, shape = dense[rows, cols], dense.shape
+    near = values <= radius
+    reach = sp.csr_matrix((values[near], (rows[near], cols[near])), shape=shape)
+    reach.sort_indices()
+    return reach
 
 
 def merge_identical_rows(A: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -122,9 +128,10 @@ def dominated_rows(A: sp.csr_matrix, max_pairs: float = 2e7) -> np.ndarray:
     return redundant
 
 
-def coverage_from_geodataframes(demand, candidates, radius_km: float, distance: str = "euclidean",
-                                graph=None) -> sp.csr_matrix:
-    """Sparse demand x site coverage within `radius_km` (straight line or road network), never dense."""
+def reach_from_geodataframes(demand, candidates, radius_km: float, distance: str = "euclidean",
+                             graph=None) -> sp.csr_matrix:
+    """Sparse demand x site km of the pairs within `radius_km` (straight line or road network), never dense;
+    a stored entry (even 0 km) is a pair that covers."""
     from netopt.distance import (RoadNetwork, checked_model_inputs, load_road_network, network_pairs_within,
                                  pairs_within, road_network_from_graph)
     from netopt.projection import metric_crs, xy_metres
@@ -135,7 +142,7 @@ def coverage_from_geodataframes(demand, candidates, radius_km: float, distance: 
 
     if distance == "euclidean":
         crs = metric_crs(demand, candidates)
-        return as_coverage(pairs_within(xy_metres(demand, crs), xy_metres(candidates, crs), radius_km * 1000.0))
+        return pairs_within(xy_metres(demand, crs), xy_metres(candidates, crs), radius_km * 1000.0) / 1000.0
     import networkx as nx
 
     net = graph if isinstance(graph, RoadNetwork) else (
@@ -143,8 +150,11 @@ def coverage_from_geodataframes(demand, candidates, radius_km: float, distance: 
     d_node, d_snap = net.snap(xy_metres(demand, net.crs))
     s_node, s_snap = net.snap(xy_metres(candidates, net.crs))
     pairs = network_pairs_within(net.length_m, d_node, s_node, radius_km * 1000.0, site_legs=s_snap).tocoo()
-    keep = pairs.data + d_snap[pairs.row] <= radius_km * 1000.0
-    return as_coverage(sp.csr_matrix((np.ones(keep.sum()), (pairs.row[keep], pairs.col[keep])), shape=pairs.shape))
+    metres = pairs.data + d_snap[pairs.row]
+    keep = metres <= radius_km * 1000.0
+    reach = sp.csr_matrix((metres[keep] / 1000.0, (pairs.row[keep], pairs.col[keep])), shape=pairs.shape)
+    reach.sort_indices()
+    return reach
 
 
 class _Covering(LocationModel):
@@ -156,7 +166,21 @@ class _Covering(LocationModel):
         self.demand_labels = labels(demand_labels, n, "d")
         self.site_labels = labels(site_labels, m, "s")
         self.unique, self.row_of = merged if merged is not None else merge_identical_rows(self.A)
+        self.distances: sp.csr_matrix | None = None  # cost of each covering pair (A's pattern), when known
         self._milp = None
+
+    def _with_distances(self, reach: sp.csr_matrix) -> "_Covering":
+        """This model, knowing the cost of each covering pair (reach: A's pattern): the assignment then names
+        each demand point's nearest open covering site and its distance."""
+        reach = sp.csr_matrix(reach)
+        reach.sort_indices()
+        if reach.shape == self.A.shape and reach.nnz == self.A.nnz and np.array_equal(reach.indices, self.A.indices):
+            self.distances = reach
+        return self
+
+    def _columns_of(self, keep: np.ndarray, model: "_Covering") -> "_Covering":
+        """`model`, built over this model's sites `keep`, with their distances."""
+        return model._with_distances(self.distances[:, keep]) if self.distances is not None else model
 
     def _merged_columns(self, keep: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
         """Distinct rows and row map of the matrix restricted to the sites `keep`, from this model's distinct
@@ -173,17 +197,25 @@ class _Covering(LocationModel):
         return np.flatnonzero(~dropped)
 
     def _assignment(self, open_sites: np.ndarray) -> pd.DataFrame:
-        sub = self.A[:, open_sites]
-        count = np.asarray(sub.sum(axis=1)).ravel().astype(int)
-        first = np.full(self.A.shape[0], -1)
-        rows, cols = sub.nonzero()
-        order = np.argsort(rows, kind="stable")
-        rows, cols = rows[order], cols[order]
-        first_pos = np.unique(rows, return_index=True)
-        first[first_pos[0]] = open_sites[cols[first_pos[1]]]
-        return pd.DataFrame({"demand": self.demand_labels,
-                             "site": [self.site_labels[j] if j >= 0 else None for j in first],
-                             "covering_sites": count, "covered": count > 0})
+        """Per demand point: the open site covering it (the nearest when distances are known), how many open
+        sites cover it, whether any does; and the distance to that site when known."""
+        coo = (self.distances if self.distances is not None else self.A).tocoo()
+        is_open = np.isin(coo.col, open_sites)
+        rows, cols, cost = coo.row[is_open], coo.col[is_open], coo.data[is_open]
+        order = np.lexsort((cols, cost if self.distances is not None else np.zeros(len(cost)), rows))
+        rows, cols, cost = rows[order], cols[order], cost[order]
+        count = np.bincount(rows, minlength=self.A.shape[0])
+        firsts = np.unique(rows, return_index=True)[1]
+        chosen = np.full(self.A.shape[0], -1)
+        chosen[rows[firsts]] = cols[firsts]
+        table = pd.DataFrame({"demand": self.demand_labels,
+                              "site": [self.site_labels[j] if j >= 0 else None for j in chosen],
+                              "covering_sites": count, "covered": count > 0})
+        if self.distances is not None:
+            distance = np.full(self.A.shape[0], np.nan)
+            distance[rows[firsts]] = cost[firsts]
+            table["distance"] = distance
+        return table
 
 
 class LSCP(_Covering):
@@ -213,7 +245,8 @@ class LSCP(_Covering):
                          **rules) -> "LSCP":
         """cost: demand x site distances or minutes (dense, or sparse: a missing entry never covers); a site
         covers a demand point within `radius` (same unit)."""
-        return cls.from_coverage(coverage_within(cost, radius), facility_cost, demand_labels, site_labels, **rules)
+        reach = reach_within(cost, radius)
+        return cls.from_coverage(reach, facility_cost, demand_labels, site_labels, **rules)._with_distances(reach)
 
     @classmethod
     def from_geodataframes(cls, demand, candidates, radius_km: float, distance: str = "euclidean", graph=None,
@@ -222,8 +255,8 @@ class LSCP(_Covering):
 
         cost = frame_column(candidates, facility_cost, "candidates").to_numpy(float) if facility_cost else None
         given = rules_from_candidates(candidates, rules)
-        A = coverage_from_geodataframes(demand, candidates, radius_km, distance, graph)
-        return cls.from_coverage(A, cost, _ids(demand, None), _ids(candidates, None), **given)
+        reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph)
+        return cls.from_coverage(reach, cost, _ids(demand, None), _ids(candidates, None), **given)._with_distances(reach)
 
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:
@@ -237,9 +270,9 @@ class LSCP(_Covering):
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         t0 = time.perf_counter()
         keep = self._sites_kept(self.cost)
-        reduced = LSCP(self.A[:, keep], self.cost[keep],
-                       SiteRules(len(keep), fixed=np.searchsorted(keep, self.rules.fixed)), self.demand_labels,
-                       [self.site_labels[j] for j in keep], self.max_sites, self._merged_columns(keep))
+        reduced = self._columns_of(keep, LSCP(
+            self.A[:, keep], self.cost[keep], SiteRules(len(keep), fixed=np.searchsorted(keep, self.rules.fixed)),
+            self.demand_labels, [self.site_labels[j] for j in keep], self.max_sites, self._merged_columns(keep)))
         reduced.diagnose_infeasible, reduced.requirement = self.diagnose_infeasible, self.requirement
         reduced.max_sites_name = self.max_sites_name
         rows_before = reduced.unique.shape[0]
@@ -373,8 +406,9 @@ class MCLP(_Covering):
                          backup_weight: float = 0.0, cover_all: bool = False, **rules) -> "MCLP":
         """cost: demand x site distances or minutes (dense, or sparse: a missing entry never covers); a site
         covers a demand point within `radius` (same unit)."""
-        return cls.from_coverage(coverage_within(cost, radius), p, weights, demand_labels, site_labels, backup_weight,
-                                 cover_all, **rules)
+        reach = reach_within(cost, radius)
+        return cls.from_coverage(reach, p, weights, demand_labels, site_labels, backup_weight, cover_all,
+                                 **rules)._with_distances(reach)
 
     @classmethod
     def from_geodataframes(cls, demand, candidates, radius_km: float, p: int, weight: str | None = "population",
@@ -387,8 +421,9 @@ class MCLP(_Covering):
 
         weights = frame_column(demand, weight, "demand").to_numpy(float) if weight else None
         given = rules_from_candidates(candidates, rules)
-        A = coverage_from_geodataframes(demand, candidates, radius_km, distance, graph)
-        return cls.from_coverage(A, p, weights, _ids(demand, None), _ids(candidates, None), backup_weight, **given)
+        reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph)
+        model = cls.from_coverage(reach, p, weights, _ids(demand, None), _ids(candidates, None), backup_weight, **given)
+        return model._with_distances(reach)
 
     def _build(self) -> MatrixMILP:
         k, m = self.unique.shape
@@ -515,9 +550,10 @@ class MCLP(_Covering):
 
     def _restricted(self, keep: np.ndarray, fixed: np.ndarray) -> "MCLP":
         """The same model over the sites `keep` only, with `fixed` (this model's site indices) open for good."""
-        return MCLP(self.A[:, keep], self.p, self.weights, SiteRules(len(keep), fixed=np.searchsorted(keep, fixed)),
-                    self.demand_labels, [self.site_labels[j] for j in keep], self.backup_weight, self.exactly_p,
-                    merged=self._merged_columns(keep))
+        return self._columns_of(keep, MCLP(
+            self.A[:, keep], self.p, self.weights, SiteRules(len(keep), fixed=np.searchsorted(keep, fixed)),
+            self.demand_labels, [self.site_labels[j] for j in keep], self.backup_weight, self.exactly_p,
+            merged=self._merged_columns(keep)))
 
     def _lp_rounding(self, y_lp: np.ndarray, incumbent: np.ndarray, lower: float,
                      deadline: float | None) -> tuple[np.ndarray, float]:
