@@ -279,6 +279,27 @@ class LocationModel:
         return Result(status=status, objective=np.nan, bound=np.nan, gap=np.inf, seconds=seconds, reason=reason)
 
 
+def heuristic_plan(model: LocationModel, method: str) -> Result:
+    """`model`'s warm start as the answer, for instances too big to solve exactly: status "feasible", no
+    bound (NaN) unless the model knows one. Only fixed, existing and forbidden sites are honoured."""
+    import time
+
+    rules = model.rules
+    if rules.budget is not None or rules.county_min or rules.max_new is not None:
+        raise InputError("heuristic() honours fixed, existing and forbidden sites only; budgets, new-branch limits "
+                         "and county minimums need solve() (with a time_limit: the best plan found and its bound)",
+                         file="model")
+    started = time.perf_counter()
+    start, value = model._heuristic()
+    if start is None:
+        reason = model._explain_infeasible_rules() or f"the {method} heuristic found no plan under these rules"
+        return model._infeasible(reason, time.perf_counter() - started)
+    result = model._result(RawSolution("feasible", start, value, np.nan, time.perf_counter() - started))
+    result.heuristic_objective = value
+    result.details["method"] = method
+    return result
+
+
 def finish_result(raw: RawSolution, selected: list, assignment: pd.DataFrame, **details) -> Result:
     bound = raw.bound if np.isfinite(raw.bound) else np.nan
     gap = 0.0 if raw.status == "optimal" else relative_gap(raw.objective, bound)

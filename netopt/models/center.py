@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.heuristics import pcenter_heuristic, pmedian_heuristic
-from netopt.models._base import LocationModel, SiteRules, checked_p, site_rules
+from netopt.models._base import LocationModel, SiteRules, checked_p, heuristic_plan, site_rules
 from netopt.models._milp import Result, check_solver_arguments
 from netopt.models.covering import LSCP
 from netopt.models.median import _ids, as_cost_matrix, as_weights, labels, reach_requirement
@@ -101,6 +101,26 @@ class PCenter(LocationModel):
             else:  # the time limit ended this step without an answer: radii[low] is still the proven bound
                 return self._finish(best, radii[low], "feasible", start, steps)
         return self._finish(best, radii[high], "optimal", start, steps)
+
+    def heuristic(self) -> Result:
+        """A good plan fast, without proof, for instances too big for solve(): p-center swaps from the p-median
+        heuristic's sites and from a few random starts. Status "feasible" (or "optimal" when it meets the
+        bound: the largest distance from a demand point to its nearest allowed site)."""
+        rules = self.rules
+        if rules.budget is not None or rules.county_min or rules.max_new is not None:
+            return heuristic_plan(self, "p-center swaps")  # raises: the rules it cannot honour
+        start = time.perf_counter()
+        reason = self.rules.explain(self.p, at_most=True)
+        allowed = np.ones(self.cost.shape[1], bool)
+        allowed[self.rules.forbidden] = False
+        if reason or not allowed.any() or not np.isfinite(self.cost[:, allowed].min(axis=1)).all():
+            return self._infeasible(reason or "some demand point has no allowed site that can serve it", 0.0)
+        finite = np.where(np.isfinite(self.cost), self.cost, 1e12)
+        sites, _ = pmedian_heuristic(finite, np.ones(self.cost.shape[0]), self.p, self.rules.fixed, allowed)
+        sites = pcenter_heuristic(finite, sites, self.rules.fixed, allowed)
+        result = self._finish(sites, float(self.cost[:, allowed].min(axis=1).max()), "feasible", start, 0)
+        result.details["method"] = "p-center swaps"
+        return result
 
     def _upper(self, radii, time_limit, solver, threads, start) -> tuple[int, np.ndarray | None]:
         """A first achievable radius: p-center swaps from a p-median heuristic's sites and from random starts when

@@ -11,7 +11,8 @@ import scipy.sparse as sp
 from netopt._errors import InputError
 from netopt.models._covering_lp import lagrangian_site_tests, mclp_lp_multipliers
 from netopt.models._mclp_probing import mclp_probing
-from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, site_rules, stack_rows
+from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
+                                 stack_rows)
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, is_number,
                                  relative_gap, seconds_left, share_deadline)
 from netopt.models.median import as_weights, frame_column, labels, rules_from_candidates
@@ -312,6 +313,11 @@ class LSCP(_Covering):
     def _explain_infeasible(self) -> str:
         requirement = f", with {self.requirement}" if self.requirement else ""
         return self.rules.explain() or self.rules.together(self.max_sites, self.max_sites_name) + requirement
+
+    def heuristic(self) -> Result:
+        """A cover fast, without proof, for instances too big for solve(): Chvátal's greedy (cheapest cost per
+        newly covered demand point). Status "feasible"; bound NaN."""
+        return heuristic_plan(self, "greedy")
 
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
         if self.rules.budget is not None or self.rules.county_min or self.max_sites is not None:
@@ -645,6 +651,11 @@ class MCLP(_Covering):
         if self.cover_all:
             return f"p={self.p} sites cannot cover every demand point under the site rules (see LSCP for the minimum)"
         return self.rules.explain(self.p, at_most=not self.exactly_p) or self.rules.together(self.p)
+
+    def heuristic(self) -> Result:
+        """A good plan fast, without proof, for instances too big for solve(): greedy, then swaps while one
+        covers more (the first warm start solve() uses). Status "feasible"; bound NaN."""
+        return heuristic_plan(self, "greedy + swaps")
 
     def _heuristic(self, deadline: float | None = None) -> tuple[np.ndarray | None, float | None]:
         if self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None or self.cover_all:

@@ -18,7 +18,8 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError, Problem
 from netopt.heuristics import pmedian_heuristic
-from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, site_rules, stack_rows
+from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
+                                 stack_rows)
 from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap
 
 
@@ -214,6 +215,11 @@ class PMedian(LocationModel):
     def _explain_infeasible(self) -> str:
         return self.rules.explain(self.p) or self.rules.together(self.p) + (
             ", with every demand point served by a site that can reach it" if reach_requirement(self.cost) else "")
+
+    def heuristic(self) -> Result:
+        """A good plan fast, without proof, for instances too big for solve(): greedy, then Teitz-Bart
+        interchange (the warm start solve() begins from). Status "feasible"; bound NaN."""
+        return heuristic_plan(self, "greedy + interchange")
 
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
         if self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None:
