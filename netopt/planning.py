@@ -160,6 +160,7 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
 
 
 def _no_coaching() -> pd.DataFrame:
+    """The hubs table of a plan without community branches: empty, with its columns, days and a note."""
     table = pd.DataFrame({"branch_id": [], "hub_id": [], "minutes": [], "coaching_days": []})
     table.attrs.update(hub_days=0.0, total_days=0.0, note="no community branches in the plan: nobody to coach")
     return table

@@ -1,6 +1,7 @@
 """What every location model shares: site rules (fixed, closable, budget, county minimums) and solving."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -282,8 +283,6 @@ class LocationModel:
 def heuristic_plan(model: LocationModel, method: str) -> Result:
     """`model`'s warm start as the answer, for instances too big to solve exactly: status "feasible", no
     bound (NaN) unless the model knows one. Only fixed, existing and forbidden sites are honoured."""
-    import time
-
     rules = model.rules
     if rules.budget is not None or rules.county_min or rules.max_new is not None:
         raise InputError("heuristic() honours fixed, existing and forbidden sites only; budgets, new-branch limits "
