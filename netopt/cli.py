@@ -263,6 +263,8 @@ def optimize(
     capacity_wan: Optional[float] = typer.Option(None, help="Residents one branch can serve, 万人 (cflp)."),
     county_min: Optional[int] = typer.Option(None, help="At least this many open branches in every county "
                                              "(e.g. 1: every county keeps a branch)."),
+    network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km instead of "
+                                           "straight-line km, for the model and the coverage comparison."),
 ) -> None:
     """Choose branch sites among today's branches and the town points with an exact integer program."""
     def run() -> None:
@@ -272,6 +274,7 @@ def optimize(
             raise InputError(f"unknown model '{model}'; use one of {', '.join(MODELS)}", file="command line")
         ds, source = _load(data, coords)
         with console.status("Building the model 建模中…"):
+            roads = _roads(network)
             sites = candidate_sites(ds, bank)
             existing = existing_positions(sites)
             rules = _site_rules(len(sites), existing, keep_existing, max_new, budget_wan, open_cost_wan,
@@ -279,11 +282,11 @@ def optimize(
             if county_min is not None:
                 rules.update(county=sites["county"].astype(str).to_numpy(),
                              county_min={str(c): county_min for c in sites["county"].dropna().unique()})
-            built = _build_model(model, ds, sites, p, radius_km, rules, capacity_wan)
+            built = _build_model(model, ds, sites, p, radius_km, rules, capacity_wan, roads)
         with console.status("Solving with HiGHS 求解中…"):
             result = built.solve(time_limit=time_limit)
         _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()))
-        _before_after(ds, sites, result, radius_km)
+        _before_after(ds, sites, result, radius_km, roads)
     _guard(run)
 
 
@@ -302,11 +305,20 @@ def _site_rules(n_sites: int, existing: np.ndarray, keep_existing: bool, max_new
     return rules
 
 
+def _roads(network: Optional[Path]) -> dict:
+    """The distance options of the models and the coverage comparison: by road when a network file is given."""
+    if network is None:
+        return {}
+    from netopt.distance import load_road_network
+
+    return {"distance": "network", "graph": load_road_network(network)}
+
+
 def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: float, rules: dict,
-                 capacity_wan: Optional[float] = None):
+                 capacity_wan: Optional[float] = None, roads: dict | None = None):
     from netopt.models import CFLP, LSCP, MCLP, PCenter, PMedian
 
-    towns = ds.towns
+    towns, rules = ds.towns, dict(rules, **(roads or {}))
     if model == "cflp":
         if capacity_wan is None:
             raise InputError("--capacity-wan (residents one branch can serve, 万人) is needed for cflp",
@@ -327,15 +339,17 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
     return PCenter.from_geodataframes(towns, sites, p, **rules)
 
 
-def _before_after(ds: Dataset, sites, result, radius_km: float) -> None:
+def _before_after(ds: Dataset, sites, result, radius_km: float, roads: dict | None = None) -> None:
     """Coverage within the radius by region type, today's (the bank's) branches vs the plan's."""
     from netopt.planning import compare_networks, sites_as_branches
 
     today = sites_as_branches(sites, sites.loc[sites["kind"] == "existing", "site_id"].tolist())
-    table = compare_networks(ds, sites_as_branches(sites, result.selected), today=today, radius_km=radius_km)
+    table = compare_networks(ds, sites_as_branches(sites, result.selected), today=today, radius_km=radius_km,
+                             **(roads or {}))
     changes = ", ".join(f"{row.region_type} {row.coverage_rate_pct_before:.1f}% → {row.coverage_rate_pct_after:.1f}%"
                         for row in table.itertuples())
-    console.print(f"Coverage within {radius_km:g} km, today → plan 覆盖率变化: {changes}")
+    by = " by road" if roads else ""
+    console.print(f"Coverage within {radius_km:g} km{by}, today → plan 覆盖率变化: {changes}")
 
 
 # the objective of each model in the user's units: (column header, value as text)

@@ -153,6 +153,43 @@ def test_a_misspelt_coordinate_system_is_refused_even_for_the_sample(tmp_path: P
     assert not (tmp_path / "out").exists()
 
 
+def _grid_roads_over_the_sample(path: Path) -> Path:
+    """A road grid of about 4 km over the sample city, saved as GraphML (no real network is bundled)."""
+    import networkx as nx
+    import numpy as np
+    import osmnx as ox
+
+    minx, miny, maxx, maxy = no.load_sample().towns.total_bounds
+    lons, lats = np.arange(minx - 0.05, maxx + 0.05, 0.04), np.arange(miny - 0.05, maxy + 0.05, 0.036)
+    graph = nx.MultiDiGraph(crs="epsg:4326")
+    for i, lon in enumerate(lons):
+        for j, lat in enumerate(lats):
+            graph.add_node(i * len(lats) + j, x=float(lon), y=float(lat))
+    for i in range(len(lons)):
+        for j in range(len(lats)):
+            for di, dj, metres in ((1, 0, 0.04 * 94_600), (0, 1, 0.036 * 111_000)):
+                if i + di < len(lons) and j + dj < len(lats):
+                    a, b = i * len(lats) + j, (i + di) * len(lats) + j + dj
+                    graph.add_edge(a, b, length=metres, highway="primary")
+                    graph.add_edge(b, a, length=metres, highway="primary")
+    ox.save_graphml(graph, path)
+    return path
+
+
+def test_optimize_by_road(tmp_path: Path):
+    roads = _grid_roads_over_the_sample(tmp_path / "roads.graphml")
+    base = ["optimize", "--model", "pmedian", "--p", "110", "--bank", "农业"]
+    straight = runner.invoke(app, [*base, "--out", str(tmp_path / "straight")])
+    by_road = runner.invoke(app, [*base, "--network", str(roads), "--out", str(tmp_path / "road")])
+    assert straight.exit_code == by_road.exit_code == 0, by_road.output
+    assert "by road" in by_road.output and "by road" not in straight.output
+    travel = {name: pd.read_csv(tmp_path / name / "pmedian_assignment.csv")["weighted_distance"].sum()
+              for name in ("straight", "road")}
+    assert travel["road"] > 1.1 * travel["straight"]  # a 4 km grid: every trip by road is longer
+    missing = runner.invoke(app, [*base, "--network", str(tmp_path / "none.osm"), "--out", str(tmp_path / "x")])
+    assert missing.exit_code == 2 and "road network file does not exist" in missing.output
+
+
 def test_optimize_keeps_a_branch_in_every_county(tmp_path: Path):
     result = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "25", "--bank", "招商", "--county-min", "1",
                                  "--out", str(tmp_path)])
