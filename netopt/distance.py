@@ -427,14 +427,28 @@ def cost_matrix_km(demand, sites, distance: str = "euclidean", graph=None, mode:
 
         crs = metric_crs(demand, sites)
         return cdist(xy_metres(demand, crs), xy_metres(sites, crs)) / 1000.0
-    net = graph if isinstance(graph, RoadNetwork) else (
-        road_network_from_graph(graph) if isinstance(graph, nx.Graph) else load_road_network(graph))
-    d_node, d_snap = net.snap(xy_metres(demand, net.crs))
-    s_node, s_snap = net.snap(xy_metres(sites, net.crs))
+    net = model_network(graph)
+    demand_xy, site_xy = xy_metres(demand, net.crs), xy_metres(sites, net.crs)
+    d_node, d_snap = net.snap(demand_xy)
+    s_node, s_snap = net.snap(site_xy)
     out = np.empty((len(d_node), len(s_node)))
     reverse = net.length_m.T.tocsr()
     for start in range(0, len(s_node), 256):
         block = slice(start, start + 256)
         dist = dijkstra(reverse, indices=s_node[block])[:, d_node]
         out[:, block] = (dist + s_snap[block, None]).T + d_snap[:, None]
+    off_demand, off_site = d_snap > DEFAULT_MAX_SNAP_M, s_snap > DEFAULT_MAX_SNAP_M
+    if off_demand.any() or off_site.any():  # outside the network: straight line x detour, as the diagnosis does
+        from scipy.spatial.distance import cdist
+
+        straight = cdist(demand_xy, site_xy) * TravelSettings().detour_factor
+        off = off_demand[:, None] | off_site[None, :]
+        out[off] = straight[off]
     return out / 1000.0
+
+
+def model_network(graph) -> "RoadNetwork":
+    """A RoadNetwork from what a model was given: a RoadNetwork, an osmnx/networkx graph or a file path."""
+    if isinstance(graph, RoadNetwork):
+        return graph
+    return road_network_from_graph(graph) if isinstance(graph, nx.Graph) else load_road_network(graph)

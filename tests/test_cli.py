@@ -190,6 +190,28 @@ def test_optimize_by_road(tmp_path: Path):
     assert missing.exit_code == 2 and "road network file does not exist" in missing.output
 
 
+def test_models_by_road_agree_with_the_diagnosis(tmp_path: Path):
+    """Pairs with an end far from any road are straight line x 1.3 in the models as in the coverage diagnosis,
+    so a plan's covered share and distances by road are the diagnosis's (they differed on a sparse network)."""
+    import numpy as np
+
+    from netopt.distance import load_road_network
+    from netopt.io import Dataset
+    from netopt.planning import candidate_sites, existing_positions, sites_as_branches
+
+    ds, roads = no.load_sample(), load_road_network(_grid_roads_over_the_sample(tmp_path / "roads.graphml"))
+    sites = candidate_sites(ds, "农业")
+    today = existing_positions(sites)
+    by_road = dict(distance="network", graph=roads)
+    cover = no.MCLP.from_geodataframes(ds.towns, sites, 3.5, len(today), existing=today, **by_road).solve()
+    median = no.PMedian.from_geodataframes(ds.towns, sites, len(today), existing=today, **by_road).solve()
+    branches = Dataset(ds.counties, ds.towns, sites_as_branches(sites, cover.selected))
+    towns = no.analyze_coverage(branches, radius_km=3.5, **by_road).towns
+    covered = 100 * towns.loc[towns["covered"], "population"].sum() / towns["population"].sum()
+    assert cover.details["covered_pct"] == pytest.approx(covered)
+    assert np.allclose(median.assignment["distance"], towns["nearest_branch_km"])
+
+
 def test_optimize_keeps_a_branch_in_every_county(tmp_path: Path):
     result = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "25", "--bank", "招商", "--county-min", "1",
                                  "--out", str(tmp_path)])

@@ -133,8 +133,8 @@ def reach_from_geodataframes(demand, candidates, radius_km: float, distance: str
                              graph=None) -> sp.csr_matrix:
     """Sparse demand x site km of the pairs within `radius_km` (straight line or road network), never dense;
     a stored entry (even 0 km) is a pair that covers."""
-    from netopt.distance import (RoadNetwork, checked_model_inputs, load_road_network, network_pairs_within,
-                                 pairs_within, road_network_from_graph)
+    from netopt.distance import (DEFAULT_MAX_SNAP_M, TravelSettings, checked_model_inputs, model_network,
+                                 network_pairs_within, pairs_within)
     from netopt.projection import metric_crs, xy_metres
 
     checked_model_inputs(demand, candidates, distance, graph)
@@ -144,16 +144,20 @@ def reach_from_geodataframes(demand, candidates, radius_km: float, distance: str
     if distance == "euclidean":
         crs = metric_crs(demand, candidates)
         return pairs_within(xy_metres(demand, crs), xy_metres(candidates, crs), radius_km * 1000.0) / 1000.0
-    import networkx as nx
-
-    net = graph if isinstance(graph, RoadNetwork) else (
-        road_network_from_graph(graph) if isinstance(graph, nx.Graph) else load_road_network(graph))
-    d_node, d_snap = net.snap(xy_metres(demand, net.crs))
-    s_node, s_snap = net.snap(xy_metres(candidates, net.crs))
-    pairs = network_pairs_within(net.length_m, d_node, s_node, radius_km * 1000.0, site_legs=s_snap).tocoo()
-    metres = pairs.data + d_snap[pairs.row]
-    keep = metres <= radius_km * 1000.0
-    reach = sp.csr_matrix((metres[keep] / 1000.0, (pairs.row[keep], pairs.col[keep])), shape=pairs.shape)
+    net, limit = model_network(graph), radius_km * 1000.0
+    demand_xy, site_xy = xy_metres(demand, net.crs), xy_metres(candidates, net.crs)
+    d_node, d_snap = net.snap(demand_xy)
+    s_node, s_snap = net.snap(site_xy)
+    on_demand, on_site = d_snap <= DEFAULT_MAX_SNAP_M, s_snap <= DEFAULT_MAX_SNAP_M
+    road = network_pairs_within(net.length_m, d_node, s_node, limit, site_legs=s_snap).tocoo()
+    metres = road.data + d_snap[road.row]
+    by_road = (metres <= limit) & on_demand[road.row] & on_site[road.col]
+    detour = TravelSettings().detour_factor  # a pair with an end off the network: straight line x detour
+    straight = pairs_within(demand_xy, site_xy, limit / detour).tocoo()
+    off = ~(on_demand[straight.row] & on_site[straight.col])
+    reach = sp.csr_matrix((np.concatenate([metres[by_road], straight.data[off] * detour]) / 1000.0,
+                           (np.concatenate([road.row[by_road], straight.row[off]]),
+                            np.concatenate([road.col[by_road], straight.col[off]]))), shape=road.shape)
     reach.sort_indices()
     return reach
 
