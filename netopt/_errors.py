@@ -67,6 +67,13 @@ class SolverError(NetoptError):
     """The solver failed or is not available."""
 
 
+def is_number(value) -> bool:
+    """A real number (not a bool, not text)."""
+    import numbers
+
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def check_count(value, what: str, file: str, least: int = 1) -> None:
     """An InputError unless `value` is a whole number (not a bool) of at least `least`."""
     import numbers

@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._cluster import dask_client, map_tasks
-from netopt._errors import InputError, NetoptError, Problem, check_count
+from netopt._errors import InputError, NetoptError, Problem, check_count, is_number
 from netopt.coverage import analyze_coverage
 from netopt.distance import nearest_site, pairs_within
 from netopt.io import Dataset, read_branches, read_counties, read_towns, require_pyarrow, write_atomic
@@ -51,8 +51,7 @@ class BatchOptions:
 
 
 def _positive(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
-        and bool(np.isfinite(value)) and value > 0
+    return is_number(value) and bool(np.isfinite(value)) and value > 0
 
 
 @dataclass

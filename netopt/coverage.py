@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from netopt._errors import InputError
-from netopt.distance import RoadNetwork, TravelSettings, load_road_network, measure_reach, nearest_site, road_network_from_graph
+from netopt.distance import RoadNetwork, TravelSettings, as_road_network, measure_reach, nearest_site
 from netopt.io import Dataset
 from netopt.projection import metric_crs, xy_metres
 
@@ -133,11 +133,7 @@ def _network(graph: RoadNetwork | nx.MultiDiGraph | str | None) -> RoadNetwork:
     if graph is None:
         raise InputError("distance='network' needs graph= (a road network file or graph); "
                          "use distance='euclidean' for straight-line distances", file="analyze_coverage")
-    if isinstance(graph, RoadNetwork):
-        return graph
-    if isinstance(graph, nx.Graph):
-        return road_network_from_graph(graph)
-    return load_road_network(graph)
+    return as_road_network(graph)
 
 
 def _limit_column(settings: CoverageSettings) -> str:

@@ -427,7 +427,7 @@ def cost_matrix_km(demand, sites, distance: str = "euclidean", graph=None, mode:
 
         crs = metric_crs(demand, sites)
         return cdist(xy_metres(demand, crs), xy_metres(sites, crs)) / 1000.0
-    net = model_network(graph)
+    net = as_road_network(graph)
     demand_xy, site_xy = xy_metres(demand, net.crs), xy_metres(sites, net.crs)
     d_node, d_snap = net.snap(demand_xy)
     s_node, s_snap = net.snap(site_xy)
@@ -447,8 +447,8 @@ def cost_matrix_km(demand, sites, distance: str = "euclidean", graph=None, mode:
     return out / 1000.0
 
 
-def model_network(graph) -> "RoadNetwork":
-    """A RoadNetwork from what a model was given: a RoadNetwork, an osmnx/networkx graph or a file path."""
+def as_road_network(graph) -> "RoadNetwork":
+    """A RoadNetwork from what a user gave: a RoadNetwork, an osmnx/networkx graph or a file path."""
     if isinstance(graph, RoadNetwork):
         return graph
     return road_network_from_graph(graph) if isinstance(graph, nx.Graph) else load_road_network(graph)

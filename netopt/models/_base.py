@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError, check_count
+from netopt._errors import InputError, check_count, is_number
 from netopt.models._explain import relaxed_rule_reasons
-from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, is_number,
-                                 relative_gap, solve_highs, solve_pulp, to_pulp)
+from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
+                                 solve_highs, solve_pulp, to_pulp)
 
 
 @dataclass
@@ -130,12 +130,17 @@ class SiteRules:
         if self.budget is not None and self.open_cost is not None:
             fixed_new = np.setdiff1d(self.fixed, self.existing)
             need = float(np.asarray(self.open_cost, float)[fixed_new].sum())
-            if need - self._most_saving() > self.budget:
-                unit = self.cost_unit
+            saving, unit = self._most_saving(), self.cost_unit
+            if need - saving > self.budget:
                 return f"the sites fixed open cost {need:g}{unit}, more than the budget {self.budget:g}{unit}" + (
-                    f" plus the savings of closing every closable site ({self._most_saving():g}{unit})"
-                    if self._most_saving() else "")
+                    f" plus the savings of closing every closable site ({saving:g}{unit})" if saving else "")
         return ""
+
+    @property
+    def limits_plans(self) -> bool:
+        """Whether a budget, county minimums or a new-branch limit apply (rules heuristics and the reductions
+        that only know fixed and forbidden sites cannot honour)."""
+        return self.budget is not None or bool(self.county_min) or self.max_new is not None
 
     def together(self, p: int | None = None, sites: str = "p") -> str:
         """For a plan no single rule blocks: the rules that together do, with their numbers (p named `sites`:
@@ -280,14 +285,18 @@ class LocationModel:
         return Result(status=status, objective=np.nan, bound=np.nan, gap=np.inf, seconds=seconds, reason=reason)
 
 
-def heuristic_plan(model: LocationModel, method: str) -> Result:
-    """`model`'s warm start as the answer, for instances too big to solve exactly: status "feasible", no
-    bound (NaN) unless the model knows one. Only fixed, existing and forbidden sites are honoured."""
-    rules = model.rules
-    if rules.budget is not None or rules.county_min or rules.max_new is not None:
+def refuse_plan_limits(rules: SiteRules) -> None:
+    """The InputError of heuristic() for the rules it cannot honour."""
+    if rules.limits_plans:
         raise InputError("heuristic() honours fixed, existing and forbidden sites only; budgets, new-branch limits "
                          "and county minimums need solve() (with a time_limit: the best plan found and its bound)",
                          file="model")
+
+
+def heuristic_plan(model: LocationModel, method: str) -> Result:
+    """`model`'s warm start as the answer, for instances too big to solve exactly: status "feasible", no
+    bound (NaN) unless the model knows one. Only fixed, existing and forbidden sites are honoured."""
+    refuse_plan_limits(model.rules)
     started = time.perf_counter()
     start, value = model._heuristic()
     if start is None:

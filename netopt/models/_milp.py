@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError, SolverError, check_count
+from netopt._errors import InputError, SolverError, check_count, is_number
 
 INF = float("inf")
 
@@ -272,11 +272,6 @@ def check_solver_arguments(time_limit: float | None, mip_gap: float, solver: str
     if threads is not None:
         check_count(threads, "threads", "solve")
 
-
-
-def is_number(value) -> bool:
-    """A real number (not a bool, not text)."""
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
 def share_deadline(time_limit: float | None, t0: float, share: float) -> float | None:

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.heuristics import pcenter_heuristic, pmedian_heuristic
-from netopt.models._base import LocationModel, SiteRules, checked_p, heuristic_plan, site_rules
+from netopt.models._base import LocationModel, SiteRules, checked_p, refuse_plan_limits, site_rules
 from netopt.models._milp import Result, check_solver_arguments
 from netopt.models.covering import LSCP
 from netopt.models.median import _ids, as_cost_matrix, as_weights, labels, reach_requirement
@@ -72,15 +72,11 @@ class PCenter(LocationModel):
         """Bisection on the radius; each step an exact LSCP with at most p sites (and the site rules)."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
         start = time.perf_counter()
-        reason = self.rules.explain(self.p, at_most=True)  # fewer than p sites may serve (the rest add nothing)
+        nearest = self._nearest_allowed()
+        reason = self._unplannable(nearest)
         if reason:
             return self._infeasible(reason, 0.0)
         radii = np.unique(self.cost[np.isfinite(self.cost)])
-        allowed = np.setdiff1d(np.arange(self.cost.shape[1]), self.rules.forbidden)
-        nearest = self.cost[:, allowed].min(axis=1) if len(allowed) else np.full(self.cost.shape[0], np.inf)
-        if not np.isfinite(nearest).all():
-            bad = [str(self.demand_labels[i]) for i in np.flatnonzero(~np.isfinite(nearest))[:5]]
-            return self._infeasible(f"no allowed candidate site can serve demand point(s) {', '.join(bad)}", 0.0)
         low = int(np.searchsorted(radii, nearest.max()))
         high, best = self._upper(radii, time_limit, solver, threads, start)
         if best is None:
@@ -106,32 +102,50 @@ class PCenter(LocationModel):
         """A good plan fast, without proof, for instances too big for solve(): p-center swaps from the p-median
         heuristic's sites and from a few random starts. Status "feasible" (or "optimal" when it meets the
         bound: the largest distance from a demand point to its nearest allowed site)."""
-        rules = self.rules
-        if rules.budget is not None or rules.county_min or rules.max_new is not None:
-            return heuristic_plan(self, "p-center swaps")  # raises: the rules it cannot honour
+        refuse_plan_limits(self.rules)
         start = time.perf_counter()
-        reason = self.rules.explain(self.p, at_most=True)
-        allowed = np.ones(self.cost.shape[1], bool)
-        allowed[self.rules.forbidden] = False
-        if reason or not allowed.any() or not np.isfinite(self.cost[:, allowed].min(axis=1)).all():
-            return self._infeasible(reason or "some demand point has no allowed site that can serve it", 0.0)
-        finite = np.where(np.isfinite(self.cost), self.cost, 1e12)
-        sites, _ = pmedian_heuristic(finite, np.ones(self.cost.shape[0]), self.p, self.rules.fixed, allowed)
-        sites = pcenter_heuristic(finite, sites, self.rules.fixed, allowed)
-        result = self._finish(sites, float(self.cost[:, allowed].min(axis=1).max()), "feasible", start, 0)
+        nearest = self._nearest_allowed()
+        reason = self._unplannable(nearest)
+        if reason:
+            return self._infeasible(reason, 0.0)
+        result = self._finish(self._swap_plan(), float(nearest.max()), "feasible", start, 0)
         result.details["method"] = "p-center swaps"
         return result
+
+    def _allowed(self) -> np.ndarray:
+        """A mask of the sites that may open."""
+        allowed = np.ones(self.cost.shape[1], bool)
+        allowed[self.rules.forbidden] = False
+        return allowed
+
+    def _nearest_allowed(self) -> np.ndarray:
+        """Per demand point, the (weighted) distance to its nearest allowed site: inf where none can serve it.
+        Its largest value bounds every plan from below."""
+        allowed = self._allowed()
+        return self.cost[:, allowed].min(axis=1) if allowed.any() else np.full(self.cost.shape[0], np.inf)
+
+    def _unplannable(self, nearest: np.ndarray) -> str:
+        """Why no plan can exist, seen without solving: the site rules alone, or demand points no allowed site
+        serves ('' when neither)."""
+        reason = self.rules.explain(self.p, at_most=True)  # fewer than p sites may serve (the rest add nothing)
+        if reason or np.isfinite(nearest).all():
+            return reason
+        bad = [str(self.demand_labels[i]) for i in np.flatnonzero(~np.isfinite(nearest))[:5]]
+        return f"no allowed candidate site can serve demand point(s) {', '.join(bad)}"
+
+    def _swap_plan(self) -> np.ndarray:
+        """p-center swaps from the p-median heuristic's sites and from a few random starts (fixed and forbidden
+        sites honoured)."""
+        allowed = self._allowed()
+        finite = np.where(np.isfinite(self.cost), self.cost, 1e12)
+        sites, _ = pmedian_heuristic(finite, np.ones(self.cost.shape[0]), self.p, self.rules.fixed, allowed)
+        return pcenter_heuristic(finite, sites, self.rules.fixed, allowed)
 
     def _upper(self, radii, time_limit, solver, threads, start) -> tuple[int, np.ndarray | None]:
         """A first achievable radius: p-center swaps from a p-median heuristic's sites and from random starts when
         the rules allow, else the largest radius."""
-        plain = self.rules.budget is None and not self.rules.county_min and self.rules.max_new is None
-        if plain:
-            allowed = np.ones(self.cost.shape[1], bool)
-            allowed[self.rules.forbidden] = False
-            finite = np.where(np.isfinite(self.cost), self.cost, 1e12)
-            sites, _ = pmedian_heuristic(finite, np.ones(self.cost.shape[0]), self.p, self.rules.fixed, allowed)
-            sites = pcenter_heuristic(finite, sites, self.rules.fixed, allowed)
+        if not self.rules.limits_plans:
+            sites = self._swap_plan()
             worst = self.cost[:, sites].min(axis=1).max()
             if np.isfinite(worst):
                 return int(np.searchsorted(radii, worst)), sites

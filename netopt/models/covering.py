@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError
+from netopt._errors import InputError, is_number
 from netopt.models._covering_lp import lagrangian_site_tests, mclp_lp_multipliers
 from netopt.models._mclp_probing import mclp_probing
 from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
-from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, is_number,
-                                 relative_gap, seconds_left, share_deadline)
+from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
+                                 seconds_left, share_deadline)
 from netopt.models.median import as_weights, frame_column, labels, rules_from_candidates
 
 
@@ -45,7 +45,7 @@ def as_coverage(A, name: str = "coverage") -> sp.csr_matrix:
 def reach_within(cost, radius: float) -> sp.csr_matrix:
     """The demand x site costs of the pairs within `radius`, sparse; a stored entry (even 0) is a pair that
     covers (a sparse `cost`'s missing entries never cover; its stored zeros do)."""
-    if not (isinstance(radius, (int, float, np.number)) and np.isfinite(radius) and radius >= 0):
+    if not (is_number(radius) and np.isfinite(radius) and radius >= 0):
         raise InputError(f"radius must be a non-negative number, got {radius!r}", file="model")
     if sp.issparse(cost):
         coo = cost.tocoo()
@@ -133,18 +133,18 @@ def reach_from_geodataframes(demand, candidates, radius_km: float, distance: str
                              graph=None) -> sp.csr_matrix:
     """Sparse demand x site km of the pairs within `radius_km` (straight line or road network), never dense;
     a stored entry (even 0 km) is a pair that covers."""
-    from netopt.distance import (DEFAULT_MAX_SNAP_M, TravelSettings, checked_model_inputs, model_network,
+    from netopt.distance import (DEFAULT_MAX_SNAP_M, TravelSettings, as_road_network, checked_model_inputs,
                                  network_pairs_within, pairs_within)
     from netopt.projection import metric_crs, xy_metres
 
     checked_model_inputs(demand, candidates, distance, graph)
-    if not (isinstance(radius_km, (int, float, np.number)) and np.isfinite(radius_km) and radius_km > 0):
+    if not (is_number(radius_km) and np.isfinite(radius_km) and radius_km > 0):
         raise InputError(f"radius_km must be a positive number of km, got {radius_km!r}", file="model")
 
     if distance == "euclidean":
         crs = metric_crs(demand, candidates)
         return pairs_within(xy_metres(demand, crs), xy_metres(candidates, crs), radius_km * 1000.0) / 1000.0
-    net, limit = model_network(graph), radius_km * 1000.0
+    net, limit = as_road_network(graph), radius_km * 1000.0
     demand_xy, site_xy = xy_metres(demand, net.crs), xy_metres(candidates, net.crs)
     d_node, d_snap = net.snap(demand_xy)
     s_node, s_snap = net.snap(site_xy)
@@ -269,8 +269,7 @@ class LSCP(_Covering):
         first (unless budgets, county minimums, new-branch limits, negative costs or pulp extensions apply);
         then the exact model."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
-        if (self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None
-                or getattr(self, "_pulp", None) is not None or (self.cost < 0).any()
+        if (self.rules.limits_plans or getattr(self, "_pulp", None) is not None or (self.cost < 0).any()
                 or self._explain_infeasible_rules()):
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         t0 = time.perf_counter()
@@ -475,8 +474,7 @@ class MCLP(_Covering):
         the sites no better plan uses and open those every better plan needs; the exact model over the rest.
         Models with budgets, county minimums, cover_all or pulp extensions are solved whole."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
-        plain = not (self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None
-                     or self.cover_all or getattr(self, "_pulp", None) is not None)
+        plain = not (self.rules.limits_plans or self.cover_all or getattr(self, "_pulp", None) is not None)
         if not (plain and warm_start) or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         t0 = time.perf_counter()
@@ -662,7 +660,7 @@ class MCLP(_Covering):
         return heuristic_plan(self, "greedy + swaps")
 
     def _heuristic(self, deadline: float | None = None) -> tuple[np.ndarray | None, float | None]:
-        if self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None or self.cover_all:
+        if self.rules.limits_plans or self.cover_all:
             return None, None
         if self._start_sites is not None:
             y = np.zeros(self.A.shape[1])

@@ -222,7 +222,7 @@ class PMedian(LocationModel):
         return heuristic_plan(self, "greedy + interchange")
 
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
-        if self.rules.budget is not None or self.rules.county_min or self.rules.max_new is not None:
+        if self.rules.limits_plans:
             return None, None
         allowed = np.ones(self.cost.shape[1], bool)
         allowed[self.rules.forbidden] = False

@@ -272,6 +272,11 @@ def _build(suit: np.ndarray, allowed: np.ndarray, cost: np.ndarray, r: TypeRules
                       sense="max", row_names=names)
 
 
+def _budget_reason(b: Blocking) -> str:
+    """A budget row (万元) of the type plans that alone blocks them, in words."""
+    return f"the budget {b.limit:,.6g}万元 is too small: the other rules cost at least {b.value:,.6g}万元"
+
+
 def _type_reason(b: Blocking) -> str:
     if b.name.startswith("mix_"):
         kind = b.name[len("mix_"):]
@@ -280,7 +285,7 @@ def _type_reason(b: Blocking) -> str:
             return f"the mix allows at most {b.limit:g} {label} branches, but the other rules need at least {b.value:g}"
         return f"the mix needs at least {b.limit:g} {label} branches, but the other rules allow at most {b.value:g}"
     if b.name == "budget":
-        return f"the budget {b.limit:,.6g}万元 is too small: the other rules cost at least {b.value:,.6g}万元"
+        return _budget_reason(b)
     if b.name == "staff":
         return f"the staff limit {b.limit:g} is too small: the other rules need at least {b.value:g} staff"
     county = b.name[len(COMPREHENSIVE_IN):]
@@ -373,7 +378,7 @@ def _joint_reason(b: Blocking, mix: dict, inclusive_outside_core: bool) -> str:
     if b.name == "p":
         return f"p={b.limit:g} is too small: the other rules need at least {b.value:g} branches open"
     if b.name == "budget":
-        return f"the budget {b.limit:,.6g}万元 is too small: the other rules cost at least {b.value:,.6g}万元"
+        return _budget_reason(b)
     bound, kind = b.name[len("mix_"):].split("_", 1)
     low, high = _check_mix(mix)[kind]
     share, word = (low, "at least") if bound == "min" else (high, "at most")
