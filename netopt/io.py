@@ -263,19 +263,19 @@ def _geometry_from_frame(table: _Table, matches: dict[str, sc.ColumnMatch], coor
 def _points_from_columns(table: _Table, matches: dict[str, sc.ColumnMatch], coords: str,
                          problems: list[Problem]) -> gpd.GeoSeries | None:
     start = len(problems)
-    lon = _numbers(table, matches["lon"], problems, required=True)
-    lat = _numbers(table, matches["lat"], problems, required=True)
+    lon = _numbers(table, matches["lon"], problems, required=True).to_numpy()
+    lat = _numbers(table, matches["lat"], problems, required=True).to_numpy()
+    numbers = ~np.isnan(lon) & ~np.isnan(lat)  # the rows whose extent can be checked, whatever the others hold
+    _check_china_extent(table, lon, lat, numbers, problems, f"{matches['lon'].source}/{matches['lat'].source}")
     if len(problems) > start:
         return None
-    _check_china_extent(table, lon.to_numpy(), lat.to_numpy(), problems,
-                        f"{matches['lon'].source}/{matches['lat'].source}")
-    wlon, wlat = to_wgs84(lon.to_numpy(), lat.to_numpy(), coords)
+    wlon, wlat = to_wgs84(lon, lat, coords)
     return gpd.GeoSeries(gpd.points_from_xy(wlon, wlat), index=table.frame.index, crs=WGS84)
 
 
-def _check_china_extent(table: _Table, lon: np.ndarray, lat: np.ndarray, problems: list[Problem],
-                        column: str) -> None:
-    inside = _in_china(lon, lat)
+def _check_china_extent(table: _Table, lon: np.ndarray, lat: np.ndarray, checked: np.ndarray,
+                        problems: list[Problem], column: str) -> None:
+    inside = _in_china(lon, lat) | ~checked
     swapped = ~inside & _in_china(lat, lon)
     if swapped.any():
         problems.append(table.problem("latitude and longitude look swapped (longitude is in the latitude range)",
@@ -307,7 +307,8 @@ def _vector_geometry(table: _Table, coords: str, problems: list[Problem]) -> gpd
     if geom is None:
         return None
     centre = geom.representative_point()
-    _check_china_extent(table, centre.x.to_numpy(), centre.y.to_numpy(), problems, "geometry")
+    _check_china_extent(table, centre.x.to_numpy(), centre.y.to_numpy(), np.ones(len(centre), bool), problems,
+                        "geometry")
     if normalize_coord_system(coords) != "wgs84":
         geom = geom.set_crs(None, allow_override=True)
         geom = gpd.GeoSeries(shapely.transform(geom.values, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], coords))),

@@ -76,6 +76,14 @@ def test_swapped_coordinates(tmp_path: Path):
     assert "swapped" in str(err) and err.problems[0].rows == (3,)
 
 
+def test_every_coordinate_problem_at_once(tmp_path: Path):
+    path = write(tmp_path / "b.csv", "name,lon,lat\nA,,31.8\nB,31.8,117.3\nC,117.3,31.8度\nD,-122.3,37.8\n")
+    err = problems_of(no.read_branches, path)
+    found = {(problem.rows, problem.column): problem.message for problem in err.problems}
+    assert "empty" in found[((2,), "lon")] and "non-numeric" in found[((4,), "lat")]
+    assert "swapped" in found[((3,), "lon/lat")] and "outside China" in found[((5,), "lon/lat")]
+
+
 def test_coordinates_outside_china(tmp_path: Path):
     err = problems_of(no.read_branches, write(tmp_path / "b.csv", "name,lon,lat\nA,-122.3,37.8\n"))
     assert "outside China" in str(err)
