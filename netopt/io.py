@@ -46,16 +46,17 @@ class Dataset:
 
 @dataclass
 class _Table:
-    """A raw table read from a file, with how to name its rows in messages."""
+    """A raw table read from a file, with how to name its rows in messages. A CSV or Excel table is first held
+    as a grid of cells (`grid` says which kind): its header row is picked once the fields it should name are
+    known."""
 
-    frame: pd.DataFrame
+    frame: pd.DataFrame  # indexed by the number each row has in messages (the row in Excel, the feature)
     file: str
     row_word: str
-    first_row: int  # the number the first data row has in messages
+    grid: str = ""  # "csv" or "excel" while the header row is not yet picked
 
     def rows(self, mask: np.ndarray | pd.Series) -> tuple[int, ...]:
-        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
-        return tuple(int(p) + self.first_row for p in positions)
+        return tuple(int(n) for n in self.frame.index[np.asarray(mask, dtype=bool)])
 
     def problem(self, message: str, column: str | None = None, mask: object = None) -> Problem:
         rows = self.rows(mask) if mask is not None else ()
@@ -72,14 +73,12 @@ def _read_raw(path: str | os.PathLike, layer: str | None = None) -> _Table:
     if p.is_dir():
         raise InputError("is a folder, not a file", file=file)
     suffix = p.suffix.lower()
-    if p.name.lower().endswith((".csv.gz", ".tsv.gz")):
-        return _Table(_read_csv(p), file, "row", 2)
-    if suffix in (".csv", ".txt", ".tsv"):
-        return _Table(_read_csv(p), file, "row", 2)
+    if p.name.lower().endswith((".csv.gz", ".tsv.gz")) or suffix in (".csv", ".txt", ".tsv"):
+        return _Table(_read_csv(p), file, "row", grid="csv")
     if suffix in (".xlsx", ".xlsm"):
-        return _Table(_read_excel(p), file, "row", 2)
+        return _Table(_read_excel(p), file, "row", grid="excel")
     if suffix in VECTOR_SUFFIXES:
-        return _Table(_read_vector(p, layer), file, "feature", 1)
+        return _Table(_read_vector(p, layer), file, "feature")
     raise InputError(
         f"unsupported file type '{suffix}'; use one of {', '.join(TABLE_SUFFIXES + VECTOR_SUFFIXES)}", file=file
     )
@@ -96,16 +95,34 @@ def decode_text(raw: bytes, file: str) -> str:
 
 
 def _read_csv(p: Path) -> pd.DataFrame:
+    """The file's records as a grid of text cells, blank records included (so that row numbers are the ones a
+    spreadsheet shows), short records padded."""
     text = decode_text(_file_bytes(p), str(p))
     if not text.strip():
         raise InputError("the file is empty", file=str(p))
-    sep = "\t" if p.name.lower().endswith((".tsv", ".tsv.gz")) else None
+    sep = "\t" if p.name.lower().endswith((".tsv", ".tsv.gz")) else _separator(text)
     try:
-        frame = pd.read_csv(_stdio.StringIO(text), sep=sep, engine="python", dtype=str,
-                            keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+        records = list(csv.reader(_stdio.StringIO(text), delimiter=sep, skipinitialspace=True, strict=True))
+    except csv.Error as exc:
         raise InputError(f"not a readable CSV table ({_first_line(exc)})", file=str(p)) from None
-    return _drop_blank_rows(frame, str(p))
+    width = max(len(record) for record in records)
+    return _grid([record + [""] * (width - len(record)) for record in records])
+
+
+def _separator(text: str) -> str:
+    """The CSV's field separator (comma, tab, semicolon or bar), from its first lines; a comma when unclear."""
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _grid(cells) -> pd.DataFrame:
+    """Cells as text (missing: ''), indexed by their row number in a spreadsheet (the first row is 1)."""
+    grid = pd.DataFrame(cells, dtype=object).fillna("").astype(str)
+    grid.index = np.arange(1, len(grid) + 1)
+    return grid
 
 
 def _file_bytes(p: Path) -> bytes:
@@ -118,15 +135,18 @@ def _file_bytes(p: Path) -> bytes:
 
 
 def _read_excel(p: Path) -> pd.DataFrame:
+    """The first sheet as a grid of text cells from its row 1 (blank rows included)."""
     if p.stat().st_size == 0:
         raise InputError("the file is empty", file=str(p))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            frame = pd.read_excel(p, dtype=str, keep_default_na=False, engine="openpyxl")
+            frame = pd.read_excel(p, dtype=str, keep_default_na=False, engine="openpyxl", header=None)
     except Exception as exc:  # openpyxl raises many types for corrupt files
         raise InputError(f"not a readable .xlsx workbook ({_first_line(exc)})", file=str(p)) from None
-    return _drop_blank_rows(frame, str(p))
+    if frame.empty:
+        raise InputError("the file is empty", file=str(p))
+    return _grid(frame.to_numpy())
 
 
 def _read_vector(p: Path, layer: str | None) -> gpd.GeoDataFrame:
@@ -140,17 +160,8 @@ def _read_vector(p: Path, layer: str | None) -> gpd.GeoDataFrame:
         raise InputError(f"not a readable GIS file ({_first_line(exc)})", file=str(p)) from None
     if len(frame) == 0:
         raise InputError("the file has no features", file=str(p))
-    return frame
-
-
-def _drop_blank_rows(frame: pd.DataFrame, file: str) -> pd.DataFrame:
-    frame = frame.rename(columns=lambda c: str(c).strip())
-    frame = frame.loc[:, [not str(c).startswith("Unnamed:") or frame[c].astype(str).str.strip().ne("").any()
-                          for c in frame.columns]]
-    if len(frame.columns) == 0 or len(frame) == 0:
-        raise InputError("the file has a header but no data rows" if len(frame.columns) else "the file is empty",
-                         file=file)
-    return frame
+    frame.index = np.arange(1, len(frame) + 1)  # feature numbers, from 1
+    return frame.rename(columns=lambda c: str(c).strip())
 
 
 def _first_line(exc: BaseException) -> str:
@@ -162,6 +173,8 @@ def _first_line(exc: BaseException) -> str:
 
 def _resolve(table: _Table, fields: tuple[sc.Field, ...], required: tuple[str, ...],
              problems: list[Problem]) -> dict[str, sc.ColumnMatch]:
+    if table.grid:
+        _take_header(table, fields, problems)
     headers = [c for c in table.frame.columns if c != "geometry"]
     matches, bad_units = sc.match_columns(headers, fields)
     for source, unit in bad_units.items():
@@ -176,6 +189,62 @@ def _resolve(table: _Table, fields: tuple[sc.Field, ...], required: tuple[str, .
     if missing:
         raise InputError(problems)
     return matches
+
+
+HEADER_SEARCH_ROWS = 10  # a title or notes above the header (as in statistical tables) are skipped within these
+TOTAL_ROW_NAMES = ("合计", "总计", "小计", "全市", "全市合计", "总数", "total", "sum", "all")  # not a county or town
+NOTE_STARTS = ("注", "说明", "资料来源", "数据来源", "来源", "note", "source")  # a footnote row below the table
+
+
+def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Problem]) -> None:
+    """Turn the grid into a table under its header row: of the first non-blank rows, the one naming the most of
+    `fields` (a title above the header is skipped). Blank rows and footnote rows under the table are dropped;
+    rows keep their numbers. A CSV record longer than the header is a problem (an unquoted separator?)."""
+    grid = table.frame
+    filled = grid.apply(lambda column: column.str.strip() != "").to_numpy()
+    rows = np.flatnonzero(filled.any(axis=1))
+    if not len(rows):
+        raise InputError("the file is empty", file=table.file)
+    named = [len(sc.match_columns(_header_names(grid.iloc[k]), fields)[0]) for k in rows[:HEADER_SEARCH_ROWS]]
+    at = int(rows[int(np.argmax(named))])
+    names = _header_names(grid.iloc[at])
+    body, kept = grid.iloc[at + 1:], filled[at + 1:]
+    table.frame = body.set_axis(names, axis=1)[kept.any(axis=1) & ~_footnotes(body, kept)]
+    if table.frame.empty:
+        raise InputError("the file has a header but no data rows", file=table.file)
+    blank = [name.startswith("Unnamed:") and (table.frame[name].str.strip() == "").all() for name in names]
+    width = max((k + 1 for k, name in enumerate(names) if not name.startswith("Unnamed:")), default=0)
+    spill = (table.frame.iloc[:, width:] != "").any(axis=1).to_numpy()  # cells right of the header's last name
+    if table.grid == "csv" and spill.any():
+        problems.append(table.problem(f"more fields than the header's {width} (a separator inside a cell that is "
+                                      "not in quotes?)", None, spill))
+    table.frame, table.grid = table.frame.loc[:, [not b for b in blank]], ""
+
+
+def _header_names(cells: pd.Series) -> list[str]:
+    """Header cells as column names: blank ones 'Unnamed: i', repeated ones 'name.1', 'name.2' …"""
+    names: list[str] = []
+    for position, cell in enumerate(cells):
+        name = str(cell).strip() or f"Unnamed: {position}"
+        base, repeat = name, 0
+        while name in names:
+            repeat += 1
+            name = f"{base}.{repeat}"
+        names.append(name)
+    return names
+
+
+def _footnotes(body: pd.DataFrame, filled: np.ndarray) -> np.ndarray:
+    """The rows at the end of the table that hold one note ('注：…', '资料来源：…') and nothing else."""
+    notes = np.zeros(len(body), bool)
+    for k in range(len(body) - 1, -1, -1):
+        if not filled[k].any():
+            continue
+        cells = body.iloc[k].to_numpy()[filled[k]]
+        if len(cells) != 1 or not str(cells[0]).strip().lower().startswith(NOTE_STARTS):
+            break
+        notes[k] = True
+    return notes
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -418,6 +487,10 @@ def _common_columns(table: _Table, matches: dict[str, sc.ColumnMatch], prefix: s
         id_name: _ids(table, matches.get(id_name), prefix, problems),
         "name": _required_text(table, matches["name"], problems),
     }
+    totals = cols["name"].str.replace(" ", "").str.lower().isin(TOTAL_ROW_NAMES)
+    if totals.any():
+        problems.append(table.problem(f"a total row ({', '.join(sorted(set(cols['name'][totals])))}): remove it, or "
+                                      "its people are counted twice", matches["name"].source, totals))
     if "population" in matches:
         pop = _numbers(table, matches["population"], problems, required=population_required)
         _checked_positive(table, pop, matches["population"], problems)

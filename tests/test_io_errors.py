@@ -172,3 +172,50 @@ def test_long_problem_lists_are_capped(tmp_path: Path):
     path = write(tmp_path / "b.csv", "name,id,lon,lat\n" + rows)
     text = str(problems_of(no.read_branches, path))
     assert "and 20 more" in text
+
+
+def test_rows_are_numbered_as_the_spreadsheet_shows_them(tmp_path: Path):
+    """Blank lines count, as in Excel: the bad cell is on line 4 of the CSV."""
+    err = problems_of(no.read_branches, write(tmp_path / "b.csv", "name,lon,lat\nA,117.3,31.8\n\nB,117.3,x\n"))
+    assert err.problems[0].rows == (4,) and "row 4" in str(err)
+
+
+def test_excel_title_above_the_header_and_a_table_not_in_a1(tmp_path: Path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"] = "合肥市网点统计表（2020年）"  # a title, a blank row, then the table from column B
+    for row, cells in enumerate([("网点名称", "经度", "纬度"), ("甲", "117.3", "31.8"), ("乙", "117.3", "x")], start=3):
+        for column, value in enumerate(cells, start=2):
+            sheet.cell(row=row, column=column, value=value)
+    sheet["B7"] = "注：数据来源于各行年报"  # a footnote under the table
+    path = tmp_path / "branches.xlsx"
+    book.save(path)
+    err = problems_of(no.read_branches, path)
+    [problem] = err.problems
+    assert problem.rows == (5,) and problem.column == "纬度" and "non-numeric" in problem.message
+    sheet["D5"] = "31.9"
+    book.save(path)
+    assert no.read_branches(path)["name"].tolist() == ["甲", "乙"]
+
+
+def test_csv_record_longer_than_its_header(tmp_path: Path):
+    path = write(tmp_path / "b.csv", "name,lon,lat\nA,117.3,31.8\nB,合肥,支行,117.3,31.8\n")
+    found = {(problem.rows, problem.column): problem.message for problem in problems_of(no.read_branches, path).problems}
+    assert "more fields than the header's 3" in found[((3,), None)]
+
+
+def test_csv_title_and_notes_around_the_table(tmp_path: Path):
+    path = write(tmp_path / "b.csv", "合肥市网点表\n\nname,lon,lat\nA,117.3,31.8\n\n资料来源：某行\n")
+    assert no.read_branches(path)["name"].tolist() == ["A"]
+
+
+@pytest.mark.parametrize("reader, text, row", [
+    (no.read_towns, "name,county,population,lon,lat\nA,X,12,117.3,31.8\n合计,,12,,\n", 3),
+    (no.read_counties, "name,population\nX,12\nY,30\n合 计,42\n", 4),
+])
+def test_total_rows_are_refused(tmp_path: Path, reader, text: str, row: int):
+    err = problems_of(reader, write(tmp_path / "t.csv", text))
+    [total] = [problem for problem in err.problems if "total row" in problem.message]
+    assert total.rows == (row,) and total.column == "name"
