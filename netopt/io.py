@@ -54,6 +54,7 @@ class _Table:
     file: str
     row_word: str
     grid: str = ""  # "csv" or "excel" while the header row is not yet picked
+    sheets: dict[str, pd.DataFrame] | None = None  # an Excel file's sheets as grids, the first one in `frame`
 
     def rows(self, mask: np.ndarray | pd.Series) -> tuple[int, ...]:
         return tuple(int(n) for n in self.frame.index[np.asarray(mask, dtype=bool)])
@@ -76,7 +77,8 @@ def _read_raw(path: str | os.PathLike, layer: str | None = None) -> _Table:
     if p.name.lower().endswith((".csv.gz", ".tsv.gz")) or suffix in (".csv", ".txt", ".tsv"):
         return _Table(_read_csv(p), file, "row", grid="csv")
     if suffix in (".xlsx", ".xlsm"):
-        return _Table(_read_excel(p), file, "row", grid="excel")
+        sheets = _read_excel(p, layer)
+        return _Table(next(iter(sheets.values())), file, "row", grid="excel", sheets=sheets)
     if suffix in VECTOR_SUFFIXES:
         return _Table(_read_vector(p, layer), file, "feature")
     raise InputError(
@@ -134,19 +136,25 @@ def _file_bytes(p: Path) -> bytes:
         raise InputError(f"not a readable gzip file ({_first_line(exc)})", file=str(p)) from None
 
 
-def _read_excel(p: Path) -> pd.DataFrame:
-    """The first sheet as a grid of text cells from its row 1 (blank rows included)."""
+def _read_excel(p: Path, sheet: str | None) -> dict[str, pd.DataFrame]:
+    """The sheets that hold anything (or only the one named), each as a grid of text cells from its row 1
+    (blank rows included)."""
     if p.stat().st_size == 0:
         raise InputError("the file is empty", file=str(p))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            frame = pd.read_excel(p, dtype=str, keep_default_na=False, engine="openpyxl", header=None)
+            frames = pd.read_excel(p, dtype=str, keep_default_na=False, engine="openpyxl", header=None,
+                                   sheet_name=None)
     except Exception as exc:  # openpyxl raises many types for corrupt files
         raise InputError(f"not a readable .xlsx workbook ({_first_line(exc)})", file=str(p)) from None
-    if frame.empty:
+    if sheet is not None and sheet not in frames:
+        raise InputError(f"no sheet named '{sheet}'; its sheets: {', '.join(map(str, frames))}", file=str(p))
+    sheets = {str(name): _grid(frame.to_numpy()) for name, frame in frames.items()
+              if (sheet is None or name == sheet) and not frame.empty}
+    if not sheets:
         raise InputError("the file is empty", file=str(p))
-    return _grid(frame.to_numpy())
+    return sheets
 
 
 def _read_vector(p: Path, layer: str | None) -> gpd.GeoDataFrame:
@@ -188,6 +196,8 @@ def _resolve(table: _Table, fields: tuple[sc.Field, ...], required: tuple[str, .
         ))
     if missing:
         raise InputError(problems)
+    if table.frame.empty:
+        raise InputError("the file has a header but no data rows", file=table.file)
     return matches
 
 
@@ -198,27 +208,39 @@ NOTE_STARTS = ("注", "说明", "资料来源", "数据来源", "来源", "note"
 
 def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Problem]) -> None:
     """Turn the grid into a table under its header row: of the first non-blank rows, the one naming the most of
-    `fields` (a title above the header is skipped). Blank rows and footnote rows under the table are dropped;
-    rows keep their numbers. A CSV record longer than the header is a problem (an unquoted separator?)."""
-    grid = table.frame
-    filled = grid.apply(lambda column: column.str.strip() != "").to_numpy()
-    rows = np.flatnonzero(filled.any(axis=1))
-    if not len(rows):
+    `fields` (a title above the header is skipped); in a workbook, from the sheet whose header names the most
+    (the file name then says which sheet). Blank rows and footnote rows under the table are dropped; rows keep
+    their numbers. A CSV record longer than the header is a problem (an unquoted separator?)."""
+    sheets = table.sheets or {"": table.frame}
+    headers = {name: _header_row(grid, fields) for name, grid in sheets.items()}
+    sheet = max(headers, key=lambda name: headers[name][1])  # the first of the best
+    if headers[sheet][0] is None:
         raise InputError("the file is empty", file=table.file)
-    named = [len(sc.match_columns(_header_names(grid.iloc[k]), fields)[0]) for k in rows[:HEADER_SEARCH_ROWS]]
-    at = int(rows[int(np.argmax(named))])
-    names = _header_names(grid.iloc[at])
-    body, kept = grid.iloc[at + 1:], filled[at + 1:]
+    if len(sheets) > 1:
+        table.file = f"{table.file} (sheet '{sheet}')"
+    grid, at = sheets[sheet], headers[sheet][0]
+    filled = grid.apply(lambda column: column.str.strip() != "").to_numpy()
+    names = _header_names(grid.loc[at])
+    body, kept = grid.loc[at + 1:], filled[at:]
     table.frame = body.set_axis(names, axis=1)[kept.any(axis=1) & ~_footnotes(body, kept)]
-    if table.frame.empty:
-        raise InputError("the file has a header but no data rows", file=table.file)
     blank = [name.startswith("Unnamed:") and (table.frame[name].str.strip() == "").all() for name in names]
     width = max((k + 1 for k, name in enumerate(names) if not name.startswith("Unnamed:")), default=0)
     spill = (table.frame.iloc[:, width:] != "").any(axis=1).to_numpy()  # cells right of the header's last name
     if table.grid == "csv" and spill.any():
         problems.append(table.problem(f"more fields than the header's {width} (a separator inside a cell that is "
                                       "not in quotes?)", None, spill))
-    table.frame, table.grid = table.frame.loc[:, [not b for b in blank]], ""
+    table.frame, table.grid, table.sheets = table.frame.loc[:, [not b for b in blank]], "", None
+
+
+def _header_row(grid: pd.DataFrame, fields: tuple[sc.Field, ...]) -> tuple[int | None, int]:
+    """The row number of the likeliest header (of the first HEADER_SEARCH_ROWS non-blank rows, the one naming
+    the most of `fields`) and how many it names; (None, -1) for a blank grid."""
+    rows = grid.index[grid.apply(lambda column: column.str.strip() != "").any(axis=1).to_numpy()]
+    named = [len(sc.match_columns(_header_names(grid.loc[k]), fields)[0]) for k in rows[:HEADER_SEARCH_ROWS]]
+    if not named:
+        return None, -1
+    best = int(np.argmax(named))
+    return int(rows[best]), named[best]
 
 
 def _header_names(cells: pd.Series) -> list[str]:
@@ -435,7 +457,8 @@ def _finish(table: _Table, columns: dict[str, pd.Series], matches: dict[str, sc.
 
 
 def read_counties(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read counties (区县): name, population, optional adcode, GDP (亿元), area (km²), region type, boundary."""
+    """Read counties (区县): name, population, optional adcode, GDP (亿元), area (km²), region type, boundary.
+    `layer`: a GeoPackage layer or an Excel sheet (default: the sheet whose header names the most columns)."""
     table = _read_raw(path, layer)
     problems: list[Problem] = []
     matches = _resolve(table, sc.COUNTY_FIELDS, sc.COUNTY_REQUIRED, problems)

@@ -219,3 +219,20 @@ def test_total_rows_are_refused(tmp_path: Path, reader, text: str, row: int):
     err = problems_of(reader, write(tmp_path / "t.csv", text))
     [total] = [problem for problem in err.problems if "total row" in problem.message]
     assert total.rows == (row,) and total.column == "name"
+
+
+def test_workbook_whose_table_is_not_on_the_first_sheet(tmp_path: Path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active["A1"] = "本表由某行战略部整理"
+    sheet = book.create_sheet("网点")
+    for row in [("网点名称", "经度", "纬度"), ("甲", "117.3", "31.8"), ("乙", "117.3", "x")]:
+        sheet.append(row)
+    path = tmp_path / "branches.xlsx"
+    book.save(path)
+    [problem] = problems_of(no.read_branches, path).problems
+    assert problem.file.endswith("branches.xlsx (sheet '网点')") and problem.rows == (3,)
+    assert "sheets: 说明, 网点" in str(problems_of(no.read_branches, path, layer="Sheet1"))
+    assert "missing required column" in str(problems_of(no.read_branches, path, layer="说明"))
