@@ -98,7 +98,7 @@ def _find_input(folder: Path, stem: str) -> Path:
         candidate = folder / f"{stem}{suffix}"
         if candidate.exists():
             return candidate
-    raise InputError(f"no {stem} file found (expected {stem}.csv, .xlsx, .geojson, .gpkg or .shp)", file=str(folder))
+    raise InputError(f"no {stem} file found (expected {stem}.csv, .xlsx, .xls, .geojson, .gpkg or .shp)", file=str(folder))
 
 
 def _load(data: Optional[Path], coords: str) -> tuple[Dataset, str]:

@@ -21,7 +21,7 @@ from netopt import _schema as sc
 from netopt._errors import InputError, NetoptError, Problem
 from netopt.coords import normalize_coord_system, to_wgs84
 
-TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
 # China's extent (incl. the South China Sea islands), degrees: used to catch swapped or foreign points.
 CHINA_LON = (73.0, 136.0)
@@ -76,7 +76,7 @@ def _read_raw(path: str | os.PathLike, layer: str | None = None) -> _Table:
     suffix = p.suffix.lower()
     if p.name.lower().endswith((".csv.gz", ".tsv.gz")) or suffix in (".csv", ".txt", ".tsv"):
         return _Table(_read_csv(p), file, "row", grid="csv")
-    if suffix in (".xlsx", ".xlsm"):
+    if suffix in (".xlsx", ".xlsm", ".xls"):
         sheets = _read_excel(p, layer)
         return _Table(next(iter(sheets.values())), file, "row", grid="excel", sheets=sheets)
     if suffix in VECTOR_SUFFIXES:
@@ -144,10 +144,10 @@ def _read_excel(p: Path, sheet: str | None) -> dict[str, pd.DataFrame]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            frames = pd.read_excel(p, dtype=str, keep_default_na=False, engine="openpyxl", header=None,
-                                   sheet_name=None)
-    except Exception as exc:  # openpyxl raises many types for corrupt files
-        raise InputError(f"not a readable .xlsx workbook ({_first_line(exc)})", file=str(p)) from None
+            frames = pd.read_excel(p, dtype=str, keep_default_na=False, header=None, sheet_name=None,
+                                   engine="calamine" if p.suffix.lower() == ".xls" else "openpyxl")
+    except Exception as exc:  # openpyxl and calamine raise many types for corrupt files
+        raise InputError(f"not a readable {p.suffix.lower()} workbook ({_first_line(exc)})", file=str(p)) from None
     if sheet is not None and sheet not in frames:
         raise InputError(f"no sheet named '{sheet}'; its sheets: {', '.join(map(str, frames))}", file=str(p))
     sheets = {str(name): _grid(frame.to_numpy()) for name, frame in frames.items()

@@ -236,3 +236,12 @@ def test_workbook_whose_table_is_not_on_the_first_sheet(tmp_path: Path):
     assert problem.file.endswith("branches.xlsx (sheet '网点')") and problem.rows == (3,)
     assert "sheets: 说明, 网点" in str(problems_of(no.read_branches, path, layer="Sheet1"))
     assert "missing required column" in str(problems_of(no.read_branches, path, layer="说明"))
+
+
+def test_old_excel_workbook(tmp_path: Path):
+    """tests/data/branches_old_excel.xls: a title row, a blank row, then 网点名称/经度/纬度 with one bad latitude."""
+    [problem] = problems_of(no.read_branches, Path(__file__).parent / "data" / "branches_old_excel.xls").problems
+    assert problem.rows == (5,) and problem.column == "纬度" and "'x'" in problem.message
+    broken = tmp_path / "b.xls"
+    broken.write_bytes(b"not a workbook")
+    assert "not a readable .xls workbook" in str(problems_of(no.read_branches, broken))
