@@ -517,12 +517,27 @@ def _common_columns(table: _Table, matches: dict[str, sc.ColumnMatch], prefix: s
     if "population" in matches:
         pop = _numbers(table, matches["population"], problems, required=population_required)
         _checked_positive(table, pop, matches["population"], problems)
+        _check_persons(table, pop, matches["population"], PLAUSIBLE_MEDIAN_PERSONS[prefix], problems)
         cols["population"] = pop
     else:
         cols["population"] = pd.Series(np.nan, index=table.frame.index)
     cols["region_type"] = _labels(table, matches.get("region_type"), sc.canonical_region_type,
                                   sc.REGION_TYPES, problems)
     return cols
+
+
+# below these medians a population column in persons is really in 万人 (a county or town of a few hundred people)
+PLAUSIBLE_MEDIAN_PERSONS = {"C": 1_000.0, "T": 100.0}
+
+
+def _check_persons(table: _Table, population: pd.Series, match: sc.ColumnMatch, least: float,
+                   problems: list[Problem]) -> None:
+    """A population read as persons whose median is implausibly small: most likely 万人 without the unit."""
+    median = float(population[population > 0].median()) if (population > 0).any() else np.nan
+    if match.factor == 1.0 and median < least:
+        problems.append(table.problem(
+            f"the populations look like 万人, not persons (median {median:,.4g}); give the unit in the header, "
+            "e.g. 常住人口（万人） or population_wan", match.source))
 
 
 def _required_text(table: _Table, match: sc.ColumnMatch, problems: list[Problem]) -> pd.Series:

@@ -3,8 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from shapely.geometry import box
+
+# the tests read netopt's .xlsx outputs with openpyxl, the engine netopt writes them with (pandas 3 warns that
+# its default changes to calamine, which netopt installs for old .xls inputs)
+pd.set_option("io.excel.xlsx.reader", "openpyxl")
 
 COUNTIES_CSV = """区划代码,区县,常住人口（万人）,地区生产总值(亿元),面积(平方公里),区域类型
 340102,瑶海区,86.2,1000,223.1,核心城区

@@ -59,7 +59,7 @@ def test_missing_coordinates_column(tmp_path: Path):
 
 
 def test_non_numeric_values_name_rows_and_column(tmp_path: Path):
-    path = write(tmp_path / "t.csv", "name,county,population,lon,lat\nA,X,12abc,117.3,31.8\nB,X,5,117.3,31.8\nC,X,n/a,117.3,31.8\n")
+    path = write(tmp_path / "t.csv", "name,county,population,lon,lat\nA,X,12abc,117.3,31.8\nB,X,5000,117.3,31.8\nC,X,n/a,117.3,31.8\n")
     err = problems_of(no.read_towns, path)
     [problem] = err.problems
     assert problem.rows == (2, 4) and problem.column == "population" and "non-numeric" in problem.message
@@ -104,7 +104,7 @@ def test_zero_or_negative_population_and_area(tmp_path: Path, value: str, word: 
 
 
 def test_negative_gdp(tmp_path: Path):
-    err = problems_of(no.read_counties, write(tmp_path / "c.csv", "name,population,GDP\nA,100,-3\nB,100,0\n"))
+    err = problems_of(no.read_counties, write(tmp_path / "c.csv", "name,population,GDP\nA,100000,-3\nB,100000,0\n"))
     assert err.problems[0].column == "GDP" and err.problems[0].rows == (2,)
 
 
@@ -114,7 +114,7 @@ def test_unknown_branch_type(tmp_path: Path):
 
 
 def test_unknown_region_type_and_unit(tmp_path: Path):
-    path = write(tmp_path / "c.csv", "name,人口,GDP(千元),region_type\nA,100,5,downtown\n")
+    path = write(tmp_path / "c.csv", "name,人口,GDP(千元),region_type\nA,100000,5,downtown\n")
     err = problems_of(no.read_counties, path)
     assert "unknown unit '千元'" in str(err) and "unknown value(s) 'downtown'" in str(err)
 
@@ -129,25 +129,25 @@ def test_all_problems_listed_at_once(tmp_path: Path):
 
 def test_empty_and_invalid_geometries(tmp_path: Path):
     bowtie = Polygon([(117.0, 31.0), (117.2, 31.2), (117.2, 31.0), (117.0, 31.2)])
-    frame = gpd.GeoDataFrame({"name": ["A", "B"], "population": [1, 2]}, geometry=[bowtie, box(117, 31, 117.1, 31.1)],
+    frame = gpd.GeoDataFrame({"name": ["A", "B"], "population": [100_000, 200_000]}, geometry=[bowtie, box(117, 31, 117.1, 31.1)],
                              crs=4326)
     frame.to_file(tmp_path / "c.gpkg")
     err = problems_of(no.read_counties, tmp_path / "c.gpkg")
     assert "invalid geometry" in str(err) and err.problems[0].rows == (1,) and err.problems[0].row_word == "feature"
-    frame = gpd.GeoDataFrame({"name": ["A"], "population": [1]}, geometry=[None], crs=4326)
+    frame = gpd.GeoDataFrame({"name": ["A"], "population": [100_000]}, geometry=[None], crs=4326)
     frame.to_file(tmp_path / "d.geojson", driver="GeoJSON")
     assert "empty or missing geometry" in str(problems_of(no.read_counties, tmp_path / "d.geojson"))
 
 
 def test_crs_that_does_not_match_the_coordinates(tmp_path: Path):
-    metres = gpd.GeoDataFrame({"name": ["A"], "population": [1]}, geometry=[box(500000, 3500000, 510000, 3510000)],
+    metres = gpd.GeoDataFrame({"name": ["A"], "population": [100_000]}, geometry=[box(500000, 3500000, 510000, 3510000)],
                               crs=32650)
     metres.set_crs(4326, allow_override=True).to_file(tmp_path / "c.gpkg")
     assert "does not match" in str(problems_of(no.read_counties, tmp_path / "c.gpkg"))
 
 
 def test_projected_file_without_crs(tmp_path: Path):
-    frame = gpd.GeoDataFrame({"name": ["A"], "population": [1]}, geometry=[box(500000, 3500000, 510000, 3510000)])
+    frame = gpd.GeoDataFrame({"name": ["A"], "population": [100_000]}, geometry=[box(500000, 3500000, 510000, 3510000)])
     with pytest.warns(UserWarning, match="crs"):
         frame.to_file(tmp_path / "c.shp")
     assert "no coordinate system" in str(problems_of(no.read_counties, tmp_path / "c.shp"))
@@ -162,7 +162,7 @@ def test_dataset_reports_problems_of_every_file(tmp_path: Path):
 
 
 def test_town_with_unknown_county(city_files, tmp_path: Path):
-    towns = write(tmp_path / "towns2.csv", "name,county,population,lon,lat\nA,不存在县,10,117.3,31.8\n")
+    towns = write(tmp_path / "towns2.csv", "name,county,population,lon,lat\nA,不存在县,10000,117.3,31.8\n")
     err = problems_of(no.read_dataset, city_files["counties"], towns, city_files["branches"])
     assert "county not found" in str(err) and "不存在县" in str(err)
 
@@ -245,3 +245,14 @@ def test_old_excel_workbook(tmp_path: Path):
     broken = tmp_path / "b.xls"
     broken.write_bytes(b"not a workbook")
     assert "not a readable .xls workbook" in str(problems_of(no.read_branches, broken))
+
+
+@pytest.mark.parametrize("reader, text", [
+    (no.read_towns, "name,county,常住人口,lon,lat\nA,X,3.2,117.3,31.8\nB,X,6.99,117.3,31.8\n"),
+    (no.read_counties, "name,常住人口\n瑶海区,90.2\n蜀山区,112.9\n"),
+])
+def test_populations_in_wan_without_the_unit(tmp_path: Path, reader, text: str):
+    [problem] = problems_of(reader, write(tmp_path / "t.csv", text)).problems
+    assert problem.column == "常住人口" and "look like 万人" in problem.message and "常住人口（万人）" in problem.message
+    fixed = reader(write(tmp_path / "t.csv", text.replace("常住人口", "常住人口（万人）")))
+    assert fixed["population"].min() > 30_000

@@ -114,7 +114,7 @@ def test_read_dataset_links_towns_to_counties(city_files):
 
 def test_towns_without_county_are_placed_by_boundary(tmp_path: Path, county_boxes):
     county_boxes.to_file(tmp_path / "counties.geojson", driver="GeoJSON")
-    towns = write(tmp_path / "towns.csv", "name,population,lon,lat\nA,100,117.30,31.86\nB,200,117.15,32.48\n")
+    towns = write(tmp_path / "towns.csv", "name,population,lon,lat\nA,10000,117.30,31.86\nB,20000,117.15,32.48\n")
     branches = write(tmp_path / "branches.csv", BRANCHES_CSV)
     ds = no.read_dataset(tmp_path / "counties.geojson", towns, branches)
     assert list(ds.towns["county"]) == ["瑶海区", "长丰县"]
