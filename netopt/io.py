@@ -465,6 +465,9 @@ def read_counties(path: str | os.PathLike, coords: str = "wgs84", layer: str | N
     cols = _common_columns(table, matches, "C", "county_id", problems)
     for name in ("gdp_yi", "area_km2"):
         cols[name] = _optional_number(table, matches, name, problems, allow_zero=name == "gdp_yi")
+    if "gdp_yi" in matches and matches["gdp_yi"].factor == 1.0 and cols["gdp_yi"].median() > MOST_GDP_YI:
+        problems.append(table.problem(f"the GDP looks like 万元, not 亿元 (median {cols['gdp_yi'].median():,.0f}); "
+                                      "give the unit in the header, e.g. 地区生产总值（万元）", matches["gdp_yi"].source))
     cols["name_pinyin"] = _optional_text(table, matches, "name_pinyin")
     geometry = _geometry_from_frame(table, matches, coords, problems, need_points=False)
     if geometry is not None and "area_km2" not in matches and not problems:
@@ -526,6 +529,7 @@ def _common_columns(table: _Table, matches: dict[str, sc.ColumnMatch], prefix: s
     return cols
 
 
+MOST_GDP_YI = 50_000.0  # a median county GDP above this many 亿元 (Pudong's is about 16,000) is in 万元 or 元
 # below these medians a population column in persons is really in 万人 (a county or town of a few hundred people)
 PLAUSIBLE_MEDIAN_PERSONS = {"C": 1_000.0, "T": 100.0}
 

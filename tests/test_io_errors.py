@@ -256,3 +256,11 @@ def test_populations_in_wan_without_the_unit(tmp_path: Path, reader, text: str):
     assert problem.column == "常住人口" and "look like 万人" in problem.message and "常住人口（万人）" in problem.message
     fixed = reader(write(tmp_path / "t.csv", text.replace("常住人口", "常住人口（万人）")))
     assert fixed["population"].min() > 30_000
+
+
+def test_gdp_in_wan_yuan_without_the_unit(tmp_path: Path):
+    text = "name,常住人口（万人）,地区生产总值\n瑶海区,90.2,8123456\n蜀山区,112.9,12345678\n"
+    [problem] = problems_of(no.read_counties, write(tmp_path / "c.csv", text)).problems
+    assert problem.column == "地区生产总值" and "looks like 万元" in problem.message
+    fixed = no.read_counties(write(tmp_path / "c.csv", text.replace("地区生产总值", "地区生产总值（万元）")))
+    assert fixed["gdp_yi"].tolist() == pytest.approx([812.3456, 1234.5678])
