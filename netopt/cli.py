@@ -265,6 +265,8 @@ def optimize(
                                              "(e.g. 1: every county keeps a branch)."),
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km instead of "
                                            "straight-line km, for the model and the coverage comparison."),
+    cover_pct: Optional[float] = typer.Option(None, help="lscp: the fewest branches bringing at least this % of "
+                                              "residents within the radius (e.g. 90), instead of every town."),
 ) -> None:
     """Choose branch sites among today's branches and the town points with an exact integer program."""
     def run() -> None:
@@ -282,7 +284,7 @@ def optimize(
             if county_min is not None:
                 rules.update(county=sites["county"].astype(str).to_numpy(),
                              county_min={str(c): county_min for c in sites["county"].dropna().unique()})
-            built = _build_model(model, ds, sites, p, radius_km, rules, capacity_wan, roads)
+            built = _build_model(model, ds, sites, p, radius_km, rules, capacity_wan, roads, cover_pct)
         with console.status("Solving with HiGHS 求解中…"):
             result = built.solve(time_limit=time_limit)
         _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()))
@@ -315,10 +317,17 @@ def _roads(network: Optional[Path]) -> dict:
 
 
 def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: float, rules: dict,
-                 capacity_wan: Optional[float] = None, roads: dict | None = None):
+                 capacity_wan: Optional[float] = None, roads: dict | None = None, cover_pct: Optional[float] = None):
     from netopt.models import CFLP, LSCP, MCLP, PCenter, PMedian
 
     towns, rules = ds.towns, dict(rules, **(roads or {}))
+    if cover_pct is not None and model != "lscp":
+        raise InputError("--cover-pct is for --model lscp (the fewest branches covering that % of residents)",
+                         file="command line")
+    if cover_pct is not None and not 1 <= cover_pct <= 100:
+        hint = f" (did you mean {100 * cover_pct:g}?)" if 0 < cover_pct < 1 else ""
+        raise InputError(f"--cover-pct is a percentage from 1 to 100, e.g. 90 for 90 %; got {cover_pct:g}{hint}",
+                         file="command line")
     if model == "cflp":
         if capacity_wan is None:
             raise InputError("--capacity-wan (residents one branch can serve, 万人) is needed for cflp",
@@ -329,7 +338,8 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
         return CFLP.from_geodataframes(towns, sites.assign(capacity=capacity_wan * 1e4), "population",
                                        capacity="capacity", **rules)
     if model == "lscp":
-        return LSCP.from_geodataframes(towns, sites, radius_km, **rules)
+        return LSCP.from_geodataframes(towns, sites, radius_km, cover_share=None if cover_pct is None else cover_pct / 100,
+                                       **rules)
     if p is None:
         raise InputError(f"--p (the number of branches) is needed for {model}", file="command line")
     if model == "mclp":

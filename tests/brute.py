@@ -44,6 +44,16 @@ def lscp(A, cost, **rules):
     return best
 
 
+def partial_cover(A, cost, weights, share, **rules):
+    """Cheapest set of sites covering at least `share` of the weight (None if impossible)."""
+    best = None
+    for sites in feasible_sets(A.shape[1], range(0, A.shape[1] + 1), **rules):
+        if float(weights[A[:, sites].any(axis=1)].sum()) >= share * float(weights.sum()) - 1e-9:
+            value = float(cost[sites].sum())
+            best = value if best is None or value < best else best
+    return best
+
+
 def mclp(A, weights, p, backup_weight=0.0, **rules):
     best = None
     for sites in feasible_sets(A.shape[1], [p], **rules):

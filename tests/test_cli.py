@@ -119,6 +119,17 @@ def test_optimize_on_the_sample(tmp_path: Path):
     assert center.exit_code == 0 and f"{farthest:.2f} km" in center.output, center.output
     lscp = runner.invoke(app, ["optimize", "--model", "lscp", "--bank", "农业", "--out", str(tmp_path)])
     assert lscp.exit_code == 0 and (tmp_path / "lscp_sites.csv").exists()
+    every_town = len(pd.read_csv(tmp_path / "lscp_sites.csv"))
+    partial = runner.invoke(app, ["optimize", "--model", "lscp", "--cover-pct", "90", "--bank", "农业",
+                                  "--out", str(tmp_path)])
+    assert partial.exit_code == 0, partial.output
+    assert 101 <= len(pd.read_csv(tmp_path / "lscp_sites.csv")) < every_town
+    covered = float(partial.output.split("Residents covered 覆盖人口: ")[1].split("%")[0])
+    assert 90.0 <= covered < 100.0
+    share = runner.invoke(app, ["optimize", "--model", "lscp", "--cover-pct", "0.9", "--out", str(tmp_path)])
+    assert share.exit_code == 2 and "did you mean 90?" in share.output
+    misplaced = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "3", "--cover-pct", "90", "--out", str(tmp_path)])
+    assert misplaced.exit_code == 2 and "--cover-pct" in misplaced.output
 
 
 def test_capacitated_plan_on_the_sample(tmp_path: Path):

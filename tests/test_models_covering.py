@@ -39,6 +39,46 @@ def test_lscp_matches_brute_force(case):
 
 @settings(max_examples=220, deadline=None)
 @given(coverage(), st.data())
+def test_partial_cover_matches_brute_force(case, data):
+    A, rng = case
+    m = A.shape[1]
+    cost = rng.integers(1, 6, m).astype(float)
+    weights = rng.integers(1, 9, A.shape[0]).astype(float)
+    share = data.draw(st.sampled_from([0.3, 0.5, 0.75, 0.9, 1.0]))
+    fixed = data.draw(st.lists(st.integers(0, m - 1), max_size=1, unique=True))
+    forbidden = data.draw(st.lists(st.integers(0, m - 1), max_size=2, unique=True).filter(lambda f: not set(f) & set(fixed)))
+    expected = brute.partial_cover(A, cost, weights, share, fixed=fixed, forbidden=forbidden)
+    result = LSCP.from_coverage(A, facility_cost=cost, cover_share=share, weights=weights, fixed=fixed,
+                                forbidden=forbidden).solve()
+    if expected is None:
+        assert result.status == "infeasible" and f"short of cover_share={share:g}" in result.reason
+        return
+    assert result.status == "optimal" and result.objective == pytest.approx(expected)
+    assert result.details["covered_weight"] >= share * weights.sum() - 1e-9
+    heuristic = LSCP.from_coverage(A, facility_cost=cost, cover_share=share, weights=weights, fixed=fixed,
+                                   forbidden=forbidden).heuristic()
+    assert heuristic.objective >= expected - 1e-9 and heuristic.details["covered_weight"] >= share * weights.sum() - 1e-9
+
+
+def test_partial_cover_of_residents_from_geodataframes():
+    import netopt as no
+    from netopt.planning import candidate_sites
+
+    sample = no.load_sample()
+    towns = sample.towns
+    sites = candidate_sites(sample)
+    everyone = LSCP.from_geodataframes(towns, sites, radius_km=3.5).solve()
+    most = LSCP.from_geodataframes(towns, sites, radius_km=3.5, cover_share=0.9).solve()
+    assert most.status == everyone.status == "optimal" and most.objective < everyone.objective
+    assert 90.0 <= most.details["covered_pct"] < 100.0
+    covered = towns["population"].to_numpy()[most.assignment["covered"].to_numpy()].sum()
+    assert covered >= 0.9 * towns["population"].sum()
+    with pytest.raises(InputError, match="cover_share must be a share"):
+        LSCP.from_geodataframes(towns, sites, radius_km=3.5, cover_share=90)
+
+
+@settings(max_examples=220, deadline=None)
+@given(coverage(), st.data())
 def test_mclp_matches_brute_force(case, data):
     A, rng = case
     p = data.draw(st.integers(1, A.shape[1]))

@@ -224,44 +224,63 @@ class _Covering(LocationModel):
 
 
 class LSCP(_Covering):
-    """Location set covering: open the cheapest set of sites (fewest, by default) covering every demand point."""
+    """Location set covering: open the cheapest set of sites (fewest, by default) covering every demand point;
+    with cover_share, covering at least that share of the demand weight (partial set covering: "how many
+    branches bring 90 % of residents within 3.5 km")."""
 
     requirement = "covering every demand point"  # what every plan must do, as an infeasibility reason words it
     max_sites_name = "max_sites"  # how a reason names the limit on open sites
 
     def __init__(self, A, facility_cost=None, rules: SiteRules | None = None, demand_labels=None,
                  site_labels=None, max_sites: int | None = None,
-                 merged: tuple[sp.csr_matrix, np.ndarray] | None = None) -> None:
+                 merged: tuple[sp.csr_matrix, np.ndarray] | None = None, cover_share: float | None = None,
+                 weights=None) -> None:
         super().__init__(A, rules, demand_labels, site_labels, merged)
         m = self.A.shape[1]
         self.cost = np.ones(m) if facility_cost is None else np.asarray(facility_cost, float)
         if self.cost.shape != (m,) or np.isnan(self.cost).any():
             raise InputError(f"facility_cost must be {m} numbers, one per site", file="model")
         self.max_sites = max_sites
+        if cover_share is not None and not (is_number(cover_share) and 0 < cover_share <= 1):
+            raise InputError(f"cover_share must be a share of the demand weight above 0 and at most 1 (0.9: 90 %), "
+                             f"got {cover_share!r}", file="model")
+        self.cover_share = None if cover_share is None else float(cover_share)
+        self.weights = as_weights(weights, self.A.shape[0])
+        self.unique_weights = np.bincount(self.row_of, weights=self.weights, minlength=self.unique.shape[0])
+        if self.cover_share is not None:
+            self.requirement = f"covering {100 * self.cover_share:g} % of the demand weight"
 
     @classmethod
-    def from_coverage(cls, A, facility_cost=None, demand_labels=None, site_labels=None, **rules) -> "LSCP":
-        """A: sparse (or dense) 0/1 demand x site matrix; facility_cost: one per site (default 1: fewest sites)."""
+    def from_coverage(cls, A, facility_cost=None, demand_labels=None, site_labels=None,
+                      cover_share: float | None = None, weights=None, **rules) -> "LSCP":
+        """A: sparse (or dense) 0/1 demand x site matrix; facility_cost: one per site (default 1: fewest sites);
+        cover_share: cover at least this share of Σ weights (default: every demand point)."""
         matrix = as_coverage(A)
-        return cls(matrix, facility_cost, site_rules(matrix.shape[1], **rules), demand_labels, site_labels)
+        return cls(matrix, facility_cost, site_rules(matrix.shape[1], **rules), demand_labels, site_labels,
+                   cover_share=cover_share, weights=weights)
 
     @classmethod
     def from_cost_matrix(cls, cost, radius: float, facility_cost=None, demand_labels=None, site_labels=None,
-                         **rules) -> "LSCP":
+                         cover_share: float | None = None, weights=None, **rules) -> "LSCP":
         """cost: demand x site distances or minutes (dense, or sparse: a missing entry never covers); a site
         covers a demand point within `radius` (same unit)."""
         reach = reach_within(cost, radius)
-        return cls.from_coverage(reach, facility_cost, demand_labels, site_labels, **rules)._with_distances(reach)
+        return cls.from_coverage(reach, facility_cost, demand_labels, site_labels, cover_share, weights,
+                                 **rules)._with_distances(reach)
 
     @classmethod
     def from_geodataframes(cls, demand, candidates, radius_km: float, distance: str = "euclidean", graph=None,
-                           facility_cost: str | None = None, **rules) -> "LSCP":
+                           facility_cost: str | None = None, cover_share: float | None = None,
+                           weight: str | None = "population", **rules) -> "LSCP":
+        """With cover_share, the share is of the `weight` column's total (residents by default)."""
         from netopt.models.median import _ids
 
         cost = frame_column(candidates, facility_cost, "candidates").to_numpy(float) if facility_cost else None
+        weights = frame_column(demand, weight, "demand").to_numpy(float) if weight and cover_share is not None else None
         given = rules_from_candidates(candidates, rules)
         reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph)
-        return cls.from_coverage(reach, cost, _ids(demand, None), _ids(candidates, None), **given)._with_distances(reach)
+        return cls.from_coverage(reach, cost, _ids(demand, None), _ids(candidates, None), cover_share, weights,
+                                 **given)._with_distances(reach)
 
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:
@@ -276,11 +295,13 @@ class LSCP(_Covering):
         keep = self._sites_kept(self.cost)
         reduced = self._columns_of(keep, LSCP(
             self.A[:, keep], self.cost[keep], SiteRules(len(keep), fixed=np.searchsorted(keep, self.rules.fixed)),
-            self.demand_labels, [self.site_labels[j] for j in keep], self.max_sites, self._merged_columns(keep)))
+            self.demand_labels, [self.site_labels[j] for j in keep], self.max_sites, self._merged_columns(keep),
+            self.cover_share, self.weights))
         reduced.diagnose_infeasible, reduced.requirement = self.diagnose_infeasible, self.requirement
         reduced.max_sites_name = self.max_sites_name
         rows_before = reduced.unique.shape[0]
-        reduced.unique = reduced.unique[~dominated_rows(reduced.unique)]  # the model's rows (row_of: unused)
+        if self.cover_share is None:  # a partial cover counts every row's weight: no row may go
+            reduced.unique = reduced.unique[~dominated_rows(reduced.unique)]  # the model's rows (row_of: unused)
         result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
         result.seconds = time.perf_counter() - t0
         result.details.update(dominated_sites=self.A.shape[1] - len(keep),
@@ -288,6 +309,8 @@ class LSCP(_Covering):
         return result
 
     def _build(self) -> MatrixMILP:
+        if self.cover_share is not None:
+            return self._build_partial()
         k, m = self.unique.shape
         extra, lo, hi, names = self.rules.rows()
         if self.max_sites is not None:
@@ -300,6 +323,26 @@ class LSCP(_Covering):
                           row_names=[f"cover_{i}" for i in range(k)] + names,
                           highs_options=LIMITED_COVER_OPTIONS if self.max_sites is not None else {})
 
+    def _build_partial(self) -> MatrixMILP:
+        """min Σ cost_j y_j  s.t.  z_i <= Σ_j a_ij y_j,  Σ w_i z_i >= cover_share x Σ w;  z_i in [0, 1] (with
+        integer y some optimum has z integer), i over the distinct rows, weights summed."""
+        k, m = self.unique.shape
+        A = sp.vstack([sp.hstack([self.unique, -sp.identity(k)]),
+                       sp.hstack([sp.csr_matrix((1, m)), sp.csr_matrix(self.unique_weights)])]).tocsr()
+        extra, lo, hi, names = self.rules.rows()
+        if self.max_sites is not None:
+            extra.append(np.ones(m)); lo.append(-INF); hi.append(float(self.max_sites)); names.append("max_sites")
+        A = stack_rows(A, extra)
+        y_lo, y_hi = self.rules.bounds()
+        target = self.cover_share * float(self.weights.sum()) * (1 - 1e-12)
+        return MatrixMILP(c=np.concatenate([self.cost, np.zeros(k)]), A=A,
+                          row_lo=np.concatenate([np.zeros(k), [target], lo]),
+                          row_hi=np.concatenate([np.full(k + 1, INF), hi]),
+                          col_lo=np.concatenate([y_lo, np.zeros(k)]), col_hi=np.concatenate([y_hi, np.ones(k)]),
+                          integer=np.concatenate([np.ones(m, bool), np.zeros(k, bool)]),
+                          col_names=[f"y_{j}" for j in range(m)] + [f"z_{i}" for i in range(k)],
+                          row_names=[f"cover_{i}" for i in range(k)] + ["cover_share"] + names)
+
     def _requirement(self) -> str:
         return self.requirement
 
@@ -307,11 +350,26 @@ class LSCP(_Covering):
         allowed = np.ones(self.A.shape[1], bool)
         allowed[self.rules.forbidden] = False
         reach = np.asarray(self.A[:, allowed].sum(axis=1)).ravel()
+        if self.cover_share is not None:
+            return self._short_of_share(reach > 0) or self.rules.explain()
         if (reach == 0).any():
             names = [str(self.demand_labels[i]) for i in np.flatnonzero(reach == 0)[:5]]
             more = f" and {int((reach == 0).sum()) - 5} more" if (reach == 0).sum() > 5 else ""
             return f"no allowed candidate site covers demand point(s) {', '.join(names)}{more}"
         return self.rules.explain()
+
+    def _short_of_share(self, reachable: np.ndarray) -> str:
+        """Why no plan covers cover_share of the weight, when even every allowed site covers less ('' if not)."""
+        total = float(self.weights.sum())
+        best = float(self.weights[reachable].sum())
+        if best >= self.cover_share * total * (1 - 1e-12):
+            return ""
+        missed = np.flatnonzero(~reachable)
+        heaviest = missed[np.argsort(-self.weights[missed], kind="stable")[:5]]
+        return (f"even every allowed site covers only {100 * best / total:.4g} % of the demand weight, short of "
+                f"cover_share={self.cover_share:g}: no site reaches demand point(s) "
+                f"{', '.join(str(self.demand_labels[i]) for i in heaviest)}"
+                + (f" and {len(missed) - 5} more" if len(missed) > 5 else ""))
 
     def _explain_infeasible(self) -> str:
         requirement = f", with {self.requirement}" if self.requirement else ""
@@ -325,18 +383,31 @@ class LSCP(_Covering):
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
         if self.rules.budget is not None or self.rules.county_min or self.max_sites is not None:
             return None, None
-        y = greedy_cover(self.unique, self.cost, self.rules)
-        return (y, float(self.cost @ y)) if y is not None else (None, None)
+        if self.cover_share is None:
+            y = greedy_cover(self.unique, self.cost, self.rules)
+            return (y, float(self.cost @ y)) if y is not None else (None, None)
+        target = self.cover_share * float(self.weights.sum()) * (1 - 1e-12)
+        y = greedy_cover(self.unique, self.cost, self.rules, self.unique_weights, target)
+        if y is None:
+            return None, None
+        covered = np.minimum(np.asarray(self.unique @ y).ravel(), 1.0)
+        return np.concatenate([y, covered]), float(self.cost @ y)
 
     def _result(self, raw: RawSolution) -> Result:
         open_sites = np.flatnonzero(raw.x[: self.A.shape[1]] > 0.5)
-        return finish_result(raw, [self.site_labels[j] for j in open_sites], self._assignment(open_sites),
-                             sites=len(open_sites), unique_demand_rows=self.unique.shape[0])
+        assignment = self._assignment(open_sites)
+        total = float(self.weights.sum())
+        covered = float(self.weights[assignment["covered"].to_numpy()].sum())
+        return finish_result(raw, [self.site_labels[j] for j in open_sites], assignment,
+                             sites=len(open_sites), unique_demand_rows=self.unique.shape[0],
+                             covered_weight=covered, covered_pct=100.0 * covered / total if total else np.nan)
 
 
-def greedy_cover(A: sp.csr_matrix, cost: np.ndarray, rules: SiteRules) -> np.ndarray | None:
+def greedy_cover(A: sp.csr_matrix, cost: np.ndarray, rules: SiteRules, weights: np.ndarray | None = None,
+                 target: float | None = None) -> np.ndarray | None:
     """Chvátal's greedy set cover from the fixed sites: repeatedly the site with the lowest cost per newly
-    covered row. Returns a 0/1 vector, or None when some row cannot be covered."""
+    covered row (per newly covered weight, with weights), until every row is covered (or the covered weight
+    reaches `target`). Returns a 0/1 vector, or None when that cannot be reached."""
     m = A.shape[1]
     y = np.zeros(m)
     y[rules.fixed] = 1.0
@@ -344,8 +415,9 @@ def greedy_cover(A: sp.csr_matrix, cost: np.ndarray, rules: SiteRules) -> np.nda
     allowed[rules.forbidden] = False
     covered = np.asarray(A @ y).ravel() > 0
     csc = A.tocsc()
-    while not covered.all():
-        gain = np.asarray(csc.T @ (~covered).astype(float)).ravel()
+    weights = np.ones(A.shape[0]) if weights is None else weights
+    while not (covered.all() if target is None else weights[covered].sum() >= target):
+        gain = np.asarray(csc.T @ (weights * ~covered)).ravel()
         gain[~allowed | (y > 0)] = 0
         if gain.max() <= 0:
             return None
