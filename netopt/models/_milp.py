@@ -165,6 +165,8 @@ def _read_highs(highs, highspy, model: MatrixMILP, seconds: float) -> RawSolutio
         return RawSolution("infeasible", None, np.nan, np.nan, seconds, "the model has no feasible solution")
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
     x = np.asarray(highs.getSolution().col_value, float) if has_solution else None
+    if x is not None:  # integer columns within HiGHS's tolerance of a whole number: that number (4, not 3.99999)
+        x[model.integer] = np.round(x[model.integer])
     # recomputed from x: HiGHS can report the objective of its presolved model after a MIP start
     objective = float(np.asarray(model.c) @ x + model.offset) if has_solution else np.nan
     bound = float(info.mip_dual_bound) if model.integer.any() else objective
