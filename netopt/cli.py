@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from netopt._errors import InputError, NetoptError, Problem
+from netopt._errors import InputError, NetoptError, Problem, check_count
 from netopt.coverage import Coverage, analyze_coverage
 from netopt.datasets import SAMPLE_CITY, load_sample
 from netopt.io import VECTOR_SUFFIXES, TABLE_SUFFIXES, Dataset, read_branches, read_counties, read_dataset, read_towns, write_atomic
@@ -290,6 +290,61 @@ def optimize(
         _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()))
         _before_after(ds, sites, result, radius_km, roads)
     _guard(run)
+
+
+@app.command()
+def curve(
+    up_to: int = typer.Option(20, help="Solve for 0, 1, … up to this many new branches."),
+    radius_km: float = typer.Option(3.5, help="Service radius, km."),
+    bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches stay open (default: every "
+                                       "bank's branches)."),
+    data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
+    out: Path = typer.Option(Path("out"), help="Folder for coverage_curve.csv and .png."),
+    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    time_limit: Optional[float] = typer.Option(None, help="Seconds for each point of the curve (its gap is shown)."),
+    network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
+) -> None:
+    """Coverage curve 覆盖率曲线: residents within the radius for each number of new branches (an exact MCLP
+    per point), and what each extra branch adds."""
+    def run() -> None:
+        from netopt.maps import curve_chart
+        from netopt.models import MCLP
+        from netopt.planning import candidate_sites, existing_positions
+
+        check_count(up_to, "--up-to", "command line")
+        ds, source = _load(data, coords)
+        with console.status("Solving 求解中…"):
+            sites = candidate_sites(ds, bank)
+            existing = existing_positions(sites)
+            kept = len(existing)
+            if kept + up_to > len(sites) or kept + up_to == 0:
+                raise InputError(f"--up-to {up_to}: there are {len(sites) - kept} candidate sites for new branches "
+                                 f"(and {kept} kept)", file="command line")
+            model = MCLP.from_geodataframes(ds.towns, sites, radius_km, max(kept, 1), existing=existing,
+                                            **_roads(network))
+            table = model.curve(range(max(kept, 1), kept + up_to + 1), time_limit=time_limit)
+        shown = pd.DataFrame({"new 新增网点": table["p"] - kept, "covered 覆盖人口（万人）": table["covered_weight"] / 1e4,
+                              "share 覆盖率（%）": table["covered_pct"], "gain 边际增量（万人）": table["gain"] / 1e4,
+                              "status 状态": table["status"], "gap": table["gap"],
+                              "new sites 新增网点位置": [", ".join(str(sites.set_index("site_id").loc[s, "name"])
+                                                           for s in chosen if s.startswith("new:"))
+                                                   for chosen in table["selected"]]})
+        _print_curve(shown, source, radius_km)
+        written = [write_atomic(out / "coverage_curve.csv",
+                                lambda f: shown.to_csv(f, index=False, encoding="utf-8-sig")),
+                   curve_chart(table, out / "coverage_curve.png", radius_km, kept)]
+        console.print(f"Wrote {', '.join(str(w) for w in written)}")
+    _guard(run)
+
+
+def _print_curve(shown: pd.DataFrame, source: str, radius_km: float) -> None:
+    table = Table(title=f"Coverage curve 覆盖率曲线 within {radius_km:g} km — {source}")
+    for col in ("new 新增", "covered 覆盖 万人", "share 覆盖率 %", "gain 增量 万人", "status 状态"):
+        table.add_column(col, justify="right")
+    for row in shown.itertuples(index=False):
+        gain = "" if pd.isna(row[3]) else f"+{row[3]:,.1f}"
+        table.add_row(str(row[0]), f"{row[1]:,.1f}", f"{row[2]:.1f}", gain, row[4])
+    console.print(table)
 
 
 def _site_rules(n_sites: int, existing: np.ndarray, keep_existing: bool, max_new: Optional[int],

@@ -274,6 +274,41 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     return target
 
 
+def curve_chart(table: pd.DataFrame, path, radius_km: float, kept: int = 0) -> Path:
+    """The coverage curve (MCLP.curve's table) as a PNG or PDF: residents covered (%) against new branches
+    (p minus the `kept` branches), with each step's gain in 万人 as bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from netopt.io import write_atomic
+
+    font = cjk_font()
+    solved = table[table["status"] != "infeasible"]
+    new = solved["p"].to_numpy() - kept
+    with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
+        fig, share = plt.subplots(figsize=(9, 5))
+        gain = share.twinx()
+        gain.bar(new, solved["gain"].fillna(0.0) / 1e4, color="#9ecae1", width=0.6,
+                 label=_label("边际增量（万人）", "gain (10k residents)", font is not None))
+        share.plot(new, solved["covered_pct"], color="#08519c", marker="o",
+                   label=_label("覆盖率（%）", "covered (%)", font is not None))
+        share.set_zorder(gain.get_zorder() + 1)
+        share.patch.set_visible(False)
+        share.set_xlabel(_label("新增网点数", "new branches", font is not None))
+        share.set_ylabel(_label(f"{radius_km:g} km 内覆盖率（%）", f"residents within {radius_km:g} km (%)",
+                                font is not None))
+        gain.set_ylabel(_label("边际增量（万人）", "gain per step (10k residents)", font is not None))
+        share.set_title(_label("覆盖率曲线", "Coverage curve", font is not None), fontsize=13)
+        share.grid(alpha=0.3)
+        share.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight",
+                                                          format=Path(path).suffix.lstrip(".") or "png"))
+        plt.close(fig)
+    return target
+
+
 def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame | None, crs, chinese: bool) -> None:
     counties = ds.counties[ds.counties.geometry.notna()].to_crs(crs)
     if len(counties):

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 import netopt as no
@@ -130,6 +131,21 @@ def test_optimize_on_the_sample(tmp_path: Path):
     assert share.exit_code == 2 and "did you mean 90?" in share.output
     misplaced = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "3", "--cover-pct", "90", "--out", str(tmp_path)])
     assert misplaced.exit_code == 2 and "--cover-pct" in misplaced.output
+
+
+def test_coverage_curve_on_the_sample(tmp_path: Path):
+    result = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "6", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "coverage_curve.csv")
+    assert table["new 新增网点"].tolist() == list(range(7)) and (table["status 状态"] == "optimal").all()
+    covered = table["covered 覆盖人口（万人）"].to_numpy()
+    assert (np.diff(covered) >= 0).all() and np.allclose(table["gain 边际增量（万人）"].iloc[1:], np.diff(covered))
+    assert table["new sites 新增网点位置"].fillna("").str.count(",").add(1).iloc[1:].tolist() == list(range(1, 7))
+    assert (tmp_path / "coverage_curve.png").stat().st_size > 10_000
+    seven = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "107", "--bank", "农业", "--out", str(tmp_path)])
+    assert f"{covered[6]:,.1f} 万人" in seven.output  # the curve's point is the plan optimize gives
+    bad = runner.invoke(app, ["curve", "--up-to", "-1", "--out", str(tmp_path / "none")])
+    assert bad.exit_code == 2 and "--up-to" in bad.output and not (tmp_path / "none").exists()
 
 
 def test_capacitated_plan_on_the_sample(tmp_path: Path):

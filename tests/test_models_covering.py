@@ -490,3 +490,23 @@ def test_assignment_names_the_nearest_open_covering_site_and_its_distance(seed):
         assert [cost[i, int(c[1:])] for i, c in zip(np.flatnonzero(covered), chosen)] == pytest.approx(nearest[covered])
         assert table.loc[~covered, "site"].isna().all()
         assert (table["covering_sites"] == (within < np.inf).sum(axis=1)).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(coverage(), st.data())
+def test_coverage_curve_is_each_p_solved_exactly(case, data):
+    A, rng = case
+    weights = rng.integers(1, 9, A.shape[0]).astype(float)
+    fixed = data.draw(st.lists(st.integers(0, A.shape[1] - 1), max_size=2, unique=True))
+    model = MCLP.from_coverage(A, 1 if not fixed else len(fixed), weights=weights, fixed=fixed)
+    table = model.curve(range(1, A.shape[1] + 1))
+    assert table["p"].tolist() == list(range(1, A.shape[1] + 1))
+    for row in table.itertuples():
+        if row.p < len(fixed):
+            assert row.status == "infeasible" and "must" in row.reason
+        else:
+            assert row.status == "optimal"
+            assert row.covered_weight == pytest.approx(brute.mclp(A, weights, row.p, fixed=fixed))
+    solved = table[table["status"] == "optimal"]
+    assert (np.diff(solved["covered_weight"]) >= -1e-9).all()
+    assert np.allclose(table["gain"].iloc[1:], np.diff(table["covered_weight"]), equal_nan=True)

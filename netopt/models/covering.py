@@ -2,6 +2,7 @@
 sites, optionally with backup coverage), built as sparse matrices with identical demand rows merged."""
 from __future__ import annotations
 
+import copy
 import time
 
 import numpy as np
@@ -558,6 +559,30 @@ class MCLP(_Covering):
                 result.details["dominated_sites"] = self.A.shape[1] - len(keep) - len(self.rules.forbidden)
                 return result
         return self._solve_plain(time_limit, mip_gap, solver, threads, t0)
+
+    def curve(self, p_values, time_limit: float | None = None, **solve_options) -> pd.DataFrame:
+        """Coverage against the number of sites: this model solved for each p of `p_values` (each within
+        `time_limit`, with the other solve() options), one row per p: status, covered weight and share, the
+        gain over the previous p of the table, gap, seconds, the open sites and, when infeasible, why."""
+        if getattr(self, "_pulp", None) is not None:
+            raise InputError("curve() cannot carry constraints added through to_pulp(); solve each p instead",
+                             file="model")
+        rows = []
+        for p in sorted({checked_p(p, self.A.shape[1]) for p in p_values}):
+            result = self._with_p(p).solve(time_limit=time_limit, **solve_options)
+            rows.append({"p": p, "status": result.status,
+                         "covered_weight": result.details.get("covered_weight", np.nan),
+                         "covered_pct": result.details.get("covered_pct", np.nan), "gap": result.gap,
+                         "seconds": result.seconds, "selected": result.selected, "reason": result.reason})
+        table = pd.DataFrame(rows)
+        table.insert(4, "gain", table["covered_weight"].diff())
+        return table
+
+    def _with_p(self, p: int) -> "MCLP":
+        """This model with another number of sites (its matrices shared, nothing solved or built yet)."""
+        model = copy.copy(self)
+        model.p, model._milp, model._start_sites, model._highs_options = p, None, None, {}
+        return model
 
     def _solve_plain(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,
                      t0: float) -> Result:
