@@ -219,7 +219,7 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
     if len(sheets) > 1:
         table.file = f"{table.file} (sheet '{sheet}')"
     grid, at = sheets[sheet], headers[sheet][0]
-    filled = grid.apply(lambda column: column.str.strip() != "").to_numpy()
+    filled = _filled(grid)
     names = _header_names(grid.loc[at])
     body, kept = grid.loc[at + 1:], filled[at:]
     table.frame = body.set_axis(names, axis=1)[kept.any(axis=1) & ~_footnotes(body, kept)]
@@ -235,12 +235,17 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
 def _header_row(grid: pd.DataFrame, fields: tuple[sc.Field, ...]) -> tuple[int | None, int]:
     """The row number of the likeliest header (of the first HEADER_SEARCH_ROWS non-blank rows, the one naming
     the most of `fields`) and how many it names; (None, -1) for a blank grid."""
-    rows = grid.index[grid.apply(lambda column: column.str.strip() != "").any(axis=1).to_numpy()]
+    rows = grid.index[_filled(grid).any(axis=1)]
     named = [len(sc.match_columns(_header_names(grid.loc[k]), fields)[0]) for k in rows[:HEADER_SEARCH_ROWS]]
     if not named:
         return None, -1
     best = int(np.argmax(named))
     return int(rows[best]), named[best]
+
+
+def _filled(grid: pd.DataFrame) -> np.ndarray:
+    """Which cells of a grid hold more than blanks."""
+    return grid.apply(lambda column: column.str.strip() != "").to_numpy()
 
 
 def _header_names(cells: pd.Series) -> list[str]:
