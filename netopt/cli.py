@@ -323,11 +323,11 @@ def curve(
             model = MCLP.from_geodataframes(ds.towns, sites, radius_km, max(kept, 1), existing=existing,
                                             **_roads(network))
             table = model.curve(range(max(kept, 1), kept + up_to + 1), time_limit=time_limit)
+        names = dict(zip(sites["site_id"], sites["name"]))
         shown = pd.DataFrame({"new 新增网点": table["p"] - kept, "covered 覆盖人口（万人）": table["covered_weight"] / 1e4,
                               "share 覆盖率（%）": table["covered_pct"], "gain 边际增量（万人）": table["gain"] / 1e4,
                               "status 状态": table["status"], "gap": table["gap"],
-                              "new sites 新增网点位置": [", ".join(str(sites.set_index("site_id").loc[s, "name"])
-                                                           for s in chosen if s.startswith("new:"))
+                              "new sites 新增网点位置": [", ".join(str(names[s]) for s in chosen if s.startswith("new:"))
                                                    for chosen in table["selected"]]})
         _print_curve(shown, source, radius_km)
         written = [write_atomic(out / "coverage_curve.csv",

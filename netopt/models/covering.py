@@ -313,9 +313,7 @@ class LSCP(_Covering):
         if self.cover_share is not None:
             return self._build_partial()
         k, m = self.unique.shape
-        extra, lo, hi, names = self.rules.rows()
-        if self.max_sites is not None:
-            extra.append(np.ones(m)); lo.append(-INF); hi.append(float(self.max_sites)); names.append("max_sites")
+        extra, lo, hi, names = self._rule_rows()
         A = stack_rows(self.unique, extra)
         y_lo, y_hi = self.rules.bounds()
         return MatrixMILP(c=self.cost.copy(), A=A, row_lo=np.concatenate([np.ones(k), lo]),
@@ -324,20 +322,29 @@ class LSCP(_Covering):
                           row_names=[f"cover_{i}" for i in range(k)] + names,
                           highs_options=LIMITED_COVER_OPTIONS if self.max_sites is not None else {})
 
+    def _rule_rows(self) -> tuple[list, list, list, list]:
+        """The site rules' rows, and the limit on open sites (p-center's steps)."""
+        extra, lo, hi, names = self.rules.rows()
+        if self.max_sites is not None:
+            extra.append(np.ones(self.A.shape[1])); lo.append(-INF); hi.append(float(self.max_sites))
+            names.append("max_sites")
+        return extra, lo, hi, names
+
+    def _target_weight(self) -> float:
+        """The demand weight a partial cover must reach (a hair less, for rounding)."""
+        return self.cover_share * float(self.weights.sum()) * (1 - 1e-12)
+
     def _build_partial(self) -> MatrixMILP:
         """min Σ cost_j y_j  s.t.  z_i <= Σ_j a_ij y_j,  Σ w_i z_i >= cover_share x Σ w;  z_i in [0, 1] (with
         integer y some optimum has z integer), i over the distinct rows, weights summed."""
         k, m = self.unique.shape
         A = sp.vstack([sp.hstack([self.unique, -sp.identity(k)]),
                        sp.hstack([sp.csr_matrix((1, m)), sp.csr_matrix(self.unique_weights)])]).tocsr()
-        extra, lo, hi, names = self.rules.rows()
-        if self.max_sites is not None:
-            extra.append(np.ones(m)); lo.append(-INF); hi.append(float(self.max_sites)); names.append("max_sites")
+        extra, lo, hi, names = self._rule_rows()
         A = stack_rows(A, extra)
         y_lo, y_hi = self.rules.bounds()
-        target = self.cover_share * float(self.weights.sum()) * (1 - 1e-12)
         return MatrixMILP(c=np.concatenate([self.cost, np.zeros(k)]), A=A,
-                          row_lo=np.concatenate([np.zeros(k), [target], lo]),
+                          row_lo=np.concatenate([np.zeros(k), [self._target_weight()], lo]),
                           row_hi=np.concatenate([np.full(k + 1, INF), hi]),
                           col_lo=np.concatenate([y_lo, np.zeros(k)]), col_hi=np.concatenate([y_hi, np.ones(k)]),
                           integer=np.concatenate([np.ones(m, bool), np.zeros(k, bool)]),
@@ -363,7 +370,7 @@ class LSCP(_Covering):
         """Why no plan covers cover_share of the weight, when even every allowed site covers less ('' if not)."""
         total = float(self.weights.sum())
         best = float(self.weights[reachable].sum())
-        if best >= self.cover_share * total * (1 - 1e-12):
+        if best >= self._target_weight():
             return ""
         missed = np.flatnonzero(~reachable)
         heaviest = missed[np.argsort(-self.weights[missed], kind="stable")[:5]]
@@ -387,8 +394,7 @@ class LSCP(_Covering):
         if self.cover_share is None:
             y = greedy_cover(self.unique, self.cost, self.rules)
             return (y, float(self.cost @ y)) if y is not None else (None, None)
-        target = self.cover_share * float(self.weights.sum()) * (1 - 1e-12)
-        y = greedy_cover(self.unique, self.cost, self.rules, self.unique_weights, target)
+        y = greedy_cover(self.unique, self.cost, self.rules, self.unique_weights, self._target_weight())
         if y is None:
             return None, None
         covered = np.minimum(np.asarray(self.unique @ y).ravel(), 1.0)
