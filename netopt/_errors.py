@@ -1,6 +1,7 @@
 """Errors raised by netopt: one base class, one subclass per kind of failure."""
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 MAX_LISTED_PROBLEMS = 20
@@ -69,14 +70,10 @@ class SolverError(NetoptError):
 
 def is_number(value) -> bool:
     """A real number (not a bool, not text)."""
-    import numbers
-
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def check_count(value, what: str, file: str, least: int = 1) -> None:
     """An InputError unless `value` is a whole number (not a bool) of at least `least`."""
-    import numbers
-
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
         raise InputError(f"{what} must be a whole number of at least {least}, got {value!r}", file=file)

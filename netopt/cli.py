@@ -317,7 +317,7 @@ def curve(
             sites = candidate_sites(ds, bank)
             existing = existing_positions(sites)
             kept = len(existing)
-            if kept + up_to > len(sites) or kept + up_to == 0:
+            if kept + up_to > len(sites):
                 raise InputError(f"--up-to {up_to}: there are {len(sites) - kept} candidate sites for new branches "
                                  f"(and {kept} kept)", file="command line")
             model = MCLP.from_geodataframes(ds.towns, sites, radius_km, max(kept, 1), existing=existing,

@@ -137,6 +137,13 @@ class SiteRules:
         return ""
 
     @property
+    def allowed(self) -> np.ndarray:
+        """A mask of the sites that may open (all but the forbidden ones)."""
+        mask = np.ones(self.n_sites, bool)
+        mask[self.forbidden] = False
+        return mask
+
+    @property
     def limits_plans(self) -> bool:
         """Whether a budget, county minimums or a new-branch limit apply (rules heuristics and the reductions
         that only know fixed and forbidden sites cannot honour)."""

@@ -275,7 +275,6 @@ def check_solver_arguments(time_limit: float | None, mip_gap: float, solver: str
         check_count(threads, "threads", "solve")
 
 
-
 def share_deadline(time_limit: float | None, t0: float, share: float) -> float | None:
     """The perf_counter time at which a stage may use no more of the time left."""
     left = seconds_left(time_limit, t0)

@@ -110,11 +110,11 @@ class CFLP(LocationModel):
     def _site_choice(self) -> SiteChoice:
         """The Lagrangian problem's site choice under this model's must/forbidden sites and rule rows."""
         m = self.cost.shape[1]
-        must, allowed = np.zeros(m, bool), np.ones(m, bool)
-        must[self.rules.fixed], allowed[self.rules.forbidden] = True, False
+        must = np.zeros(m, bool)
+        must[self.rules.fixed] = True
         rows, lo, hi, _ = self.rules.rows()
         rule_rows = (np.vstack(rows), np.asarray(lo, float), np.asarray(hi, float)) if rows else None
-        return SiteChoice(self.capacity, float(self.demand.sum()), must, allowed, rule_rows)
+        return SiteChoice(self.capacity, float(self.demand.sum()), must, self.rules.allowed, rule_rows)
 
     def _support_search(self, outcome: LagrangianOutcome, pricer: TransportPricer, choice: SiteChoice,
                         seconds: float | None) -> None:
@@ -195,8 +195,7 @@ class CFLP(LocationModel):
         return "serving all demand within the capacities" + (" (one site each)" if self.single_source else "")
 
     def _explain_infeasible_rules(self) -> str:
-        allowed = np.ones(self.cost.shape[1], bool)
-        allowed[self.rules.forbidden] = False
+        allowed = self.rules.allowed
         reach = np.isfinite(self.cost[:, allowed]).any(axis=1)
         if not reach.all():
             bad = [str(self.demand_labels[i]) for i in np.flatnonzero(~reach)[:5]]

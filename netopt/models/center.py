@@ -112,16 +112,10 @@ class PCenter(LocationModel):
         result.details["method"] = "p-center swaps"
         return result
 
-    def _allowed(self) -> np.ndarray:
-        """A mask of the sites that may open."""
-        allowed = np.ones(self.cost.shape[1], bool)
-        allowed[self.rules.forbidden] = False
-        return allowed
-
     def _nearest_allowed(self) -> np.ndarray:
         """Per demand point, the (weighted) distance to its nearest allowed site: inf where none can serve it.
         Its largest value bounds every plan from below."""
-        allowed = self._allowed()
+        allowed = self.rules.allowed
         return self.cost[:, allowed].min(axis=1) if allowed.any() else np.full(self.cost.shape[0], np.inf)
 
     def _unplannable(self, nearest: np.ndarray) -> str:
@@ -136,7 +130,7 @@ class PCenter(LocationModel):
     def _swap_plan(self) -> np.ndarray:
         """p-center swaps from the p-median heuristic's sites and from a few random starts (fixed and forbidden
         sites honoured)."""
-        allowed = self._allowed()
+        allowed = self.rules.allowed
         finite = np.where(np.isfinite(self.cost), self.cost, 1e12)
         sites, _ = pmedian_heuristic(finite, np.ones(self.cost.shape[0]), self.p, self.rules.fixed, allowed)
         return pcenter_heuristic(finite, sites, self.rules.fixed, allowed)

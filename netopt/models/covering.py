@@ -165,13 +165,15 @@ def reach_from_geodataframes(demand, candidates, radius_km: float, distance: str
 
 class _Covering(LocationModel):
     def __init__(self, A: sp.csr_matrix, rules: SiteRules | None, demand_labels, site_labels,
-                 merged: tuple[sp.csr_matrix, np.ndarray] | None = None) -> None:
+                 merged: tuple[sp.csr_matrix, np.ndarray] | None = None, weights=None) -> None:
         self.A = as_coverage(A)
         n, m = self.A.shape
         self.rules = rules or SiteRules(m)
         self.demand_labels = labels(demand_labels, n, "d")
         self.site_labels = labels(site_labels, m, "s")
         self.unique, self.row_of = merged if merged is not None else merge_identical_rows(self.A)
+        self.weights = as_weights(weights, n)
+        self.unique_weights = np.bincount(self.row_of, weights=self.weights, minlength=self.unique.shape[0])
         self.distances: sp.csr_matrix | None = None  # cost of each covering pair (A's pattern), when known
         self._milp = None
 
@@ -223,6 +225,12 @@ class _Covering(LocationModel):
             table["distance"] = distance
         return table
 
+    def _covered(self, assignment: pd.DataFrame) -> dict:
+        """The demand weight an assignment covers, and its share of all demand (%)."""
+        total = float(self.weights.sum())
+        covered = float(self.weights[assignment["covered"].to_numpy()].sum())
+        return {"covered_weight": covered, "covered_pct": 100.0 * covered / total if total else np.nan}
+
 
 class LSCP(_Covering):
     """Location set covering: open the cheapest set of sites (fewest, by default) covering every demand point;
@@ -236,7 +244,7 @@ class LSCP(_Covering):
                  site_labels=None, max_sites: int | None = None,
                  merged: tuple[sp.csr_matrix, np.ndarray] | None = None, cover_share: float | None = None,
                  weights=None) -> None:
-        super().__init__(A, rules, demand_labels, site_labels, merged)
+        super().__init__(A, rules, demand_labels, site_labels, merged, weights)
         m = self.A.shape[1]
         self.cost = np.ones(m) if facility_cost is None else np.asarray(facility_cost, float)
         if self.cost.shape != (m,) or np.isnan(self.cost).any():
@@ -246,8 +254,6 @@ class LSCP(_Covering):
             raise InputError(f"cover_share must be a share of the demand weight above 0 and at most 1 (0.9: 90 %), "
                              f"got {cover_share!r}", file="model")
         self.cover_share = None if cover_share is None else float(cover_share)
-        self.weights = as_weights(weights, self.A.shape[0])
-        self.unique_weights = np.bincount(self.row_of, weights=self.weights, minlength=self.unique.shape[0])
         if self.cover_share is not None:
             self.requirement = f"covering {100 * self.cover_share:g} % of the demand weight"
 
@@ -355,9 +361,7 @@ class LSCP(_Covering):
         return self.requirement
 
     def _explain_infeasible_rules(self) -> str:
-        allowed = np.ones(self.A.shape[1], bool)
-        allowed[self.rules.forbidden] = False
-        reach = np.asarray(self.A[:, allowed].sum(axis=1)).ravel()
+        reach = np.asarray(self.A[:, self.rules.allowed].sum(axis=1)).ravel()
         if self.cover_share is not None:
             return self._short_of_share(reach > 0) or self.rules.explain()
         if (reach == 0).any():
@@ -403,11 +407,9 @@ class LSCP(_Covering):
     def _result(self, raw: RawSolution) -> Result:
         open_sites = np.flatnonzero(raw.x[: self.A.shape[1]] > 0.5)
         assignment = self._assignment(open_sites)
-        total = float(self.weights.sum())
-        covered = float(self.weights[assignment["covered"].to_numpy()].sum())
         return finish_result(raw, [self.site_labels[j] for j in open_sites], assignment,
                              sites=len(open_sites), unique_demand_rows=self.unique.shape[0],
-                             covered_weight=covered, covered_pct=100.0 * covered / total if total else np.nan)
+                             **self._covered(assignment))
 
 
 def greedy_cover(A: sp.csr_matrix, cost: np.ndarray, rules: SiteRules, weights: np.ndarray | None = None,
@@ -418,8 +420,7 @@ def greedy_cover(A: sp.csr_matrix, cost: np.ndarray, rules: SiteRules, weights: 
     m = A.shape[1]
     y = np.zeros(m)
     y[rules.fixed] = 1.0
-    allowed = np.ones(m, bool)
-    allowed[rules.forbidden] = False
+    allowed = rules.allowed
     covered = np.asarray(A @ y).ravel() > 0
     csc = A.tocsc()
     weights = np.ones(A.shape[0]) if weights is None else weights
@@ -466,11 +467,9 @@ class MCLP(_Covering):
     def __init__(self, A, p: int, weights=None, rules: SiteRules | None = None, demand_labels=None,
                  site_labels=None, backup_weight: float = 0.0, exactly_p: bool = True, cover_all: bool = False,
                  merged: tuple[sp.csr_matrix, np.ndarray] | None = None) -> None:
-        super().__init__(A, rules, demand_labels, site_labels, merged)
+        super().__init__(A, rules, demand_labels, site_labels, merged, weights)
         m = self.A.shape[1]
         self.p = checked_p(p, m)
-        self.weights = as_weights(weights, self.A.shape[0])
-        self.unique_weights = np.bincount(self.row_of, weights=self.weights, minlength=self.unique.shape[0])
         if not (is_number(backup_weight) and 0 <= backup_weight < np.inf):
             raise InputError(f"backup_weight must be a number >= 0 (0: no reward for a second cover), got "
                              f"{backup_weight!r}", file="model")
@@ -792,10 +791,8 @@ class MCLP(_Covering):
         open_sites = np.flatnonzero(raw.x[:m] > 0.5)
         assignment = self._assignment(open_sites)
         assignment["weight"] = self.weights
-        covered = float(self.weights[assignment["covered"].to_numpy()].sum())
         total = float(self.weights.sum())
-        result = finish_result(raw, [self.site_labels[j] for j in open_sites], assignment,
-                               covered_weight=covered, covered_pct=100.0 * covered / total if total else np.nan,
+        result = finish_result(raw, [self.site_labels[j] for j in open_sites], assignment, **self._covered(assignment),
                                uncovered_demand=int((~assignment["covered"]).sum()),
                                backup_pct=100.0 * float(self.weights[(assignment["covering_sites"] >= 2).to_numpy()].sum())
                                / total if total else np.nan,
@@ -810,8 +807,7 @@ def greedy_max_cover(A: sp.csr_matrix, weights: np.ndarray, p: int, rules: SiteR
     y[rules.fixed] = 1.0
     if y.sum() > p:
         return None
-    allowed = np.ones(m, bool)
-    allowed[rules.forbidden] = False
+    allowed = rules.allowed
     csc = A.tocsc()
     covered = np.asarray(A @ y).ravel() > 0
     while y.sum() < p:
@@ -831,8 +827,7 @@ def max_cover_interchange(A: sp.csr_matrix, weights: np.ndarray, y: np.ndarray, 
     swap of a round is priced at once (one sparse x dense product); stops at `deadline` (perf_counter)."""
     y = y.copy()
     csc = A.tocsc()
-    allowed = np.ones(A.shape[1], bool)
-    allowed[rules.forbidden] = False
+    allowed = rules.allowed
     movable = np.ones(A.shape[1], bool)
     movable[rules.fixed] = False
     for _ in range(max_rounds):

@@ -224,9 +224,8 @@ class PMedian(LocationModel):
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
         if self.rules.limits_plans:
             return None, None
-        allowed = np.ones(self.cost.shape[1], bool)
-        allowed[self.rules.forbidden] = False
-        sites, value = pmedian_heuristic(self._finite_cost(), self.weights, self.p, self.rules.fixed, allowed)
+        sites, value = pmedian_heuristic(self._finite_cost(), self.weights, self.p, self.rules.fixed,
+                                         self.rules.allowed)
         if not np.isfinite(self.cost[:, sites].min(axis=1)).all():
             return None, None
         return self._vector(sites), value
