@@ -1,11 +1,13 @@
 """Where should one bank open branches? MCLP on the Hefei sample: keep today's outlets, add 10 within a budget,
-and keep at least one branch in every county."""
+and keep at least one branch in every county. Then: which 3 outlets to move 迁址, and where, with as many
+outlets as today."""
 from pathlib import Path
 
 import numpy as np
 
 import netopt as no
-from netopt.planning import candidate_sites, compare_networks, existing_positions, sites_as_branches
+from netopt.planning import (candidate_sites, closures_near_others, compare_networks, existing_positions,
+                             relocation_moves, sites_as_branches)
 
 ds = no.load_sample()
 sites = candidate_sites(ds, bank="招商银行")  # China Merchants Bank's 20 outlets + every town point
@@ -22,3 +24,10 @@ print(compare_networks(ds, sites_as_branches(sites, plan.selected),
                        today=sites_as_branches(sites, sites.loc[existing, "site_id"].tolist()), radius_km=3.5))
 Path("out").mkdir(exist_ok=True)
 plan.assignment.to_csv("out/example_open_branches.csv", index=False, encoding="utf-8-sig")
+
+relocation = no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=len(existing), existing=existing,
+                                        closable=existing, max_new=3)
+moved = closures_near_others(relocation, sites, relocation.solve().selected)
+print(relocation_moves(sites, moved)[["action", "from_name", "to_name", "distance_km", "nearest_open_km"]])
+today = sites.loc[existing, "site_id"]
+print(f"residents within 3.5 km: +{(relocation.objective_of(moved) - relocation.objective_of(today)) / 1e4:.1f} 万")

@@ -267,6 +267,12 @@ def optimize(
                                            "straight-line km, for the model and the coverage comparison."),
     cover_pct: Optional[float] = typer.Option(None, help="lscp: the fewest branches bringing at least this % of "
                                               "residents within the radius (e.g. 90), instead of every town."),
+    relocate: Optional[int] = typer.Option(None, help="Move at most this many of today's branches 迁址 (mclp, "
+                                           "pmedian, pcenter): as many branches as today unless --p says otherwise; "
+                                           "each closed branch is paired with a new site in <model>_moves.csv."),
+    keep_open: list[str] = typer.Option([], help="A branch that stays open when others may close (--relocate, "
+                                        "--no-keep-existing): its id, or text of its name such as 营业部 "
+                                        "(repeatable)."),
 ) -> None:
     """Choose branch sites among today's branches and the town points with an exact integer program."""
     def run() -> None:
@@ -281,12 +287,22 @@ def optimize(
             existing = existing_positions(sites)
             rules = _site_rules(len(sites), existing, keep_existing, max_new, budget_wan, open_cost_wan,
                                 closing_saving_wan)
+            if keep_open:
+                rules["fixed"] = _kept_open(sites, keep_open)
+            count = p
+            if relocate is not None:
+                rules = _relocation(model, relocate, rules, existing, max_new)
+                count = len(existing) if p is None else p
             if county_min is not None:
                 rules.update(county=sites["county"].astype(str).to_numpy(),
                              county_min={str(c): county_min for c in sites["county"].dropna().unique()})
-            built = _build_model(model, ds, sites, p, radius_km, rules, capacity_wan, roads, cover_pct)
+            built = _build_model(model, ds, sites, count, radius_km, rules, capacity_wan, roads, cover_pct)
         with console.status("Solving with HiGHS 求解中…"):
             result = built.solve(time_limit=time_limit)
+            if model in ("mclp", "pmedian", "pcenter") and "closable" in rules and result.selected:
+                result = _close_crowded(result, built, sites,
+                                        lambda fixed: _build_model(model, ds, sites, count, radius_km,
+                                                                   dict(rules, fixed=fixed), roads=roads))
         _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()))
         _before_after(ds, sites, result, radius_km, roads)
     _guard(run)
@@ -345,6 +361,51 @@ def _print_curve(shown: pd.DataFrame, source: str, radius_km: float) -> None:
         gain = "" if pd.isna(row[3]) else f"+{row[3]:,.1f}"
         table.add_row(str(row[0]), f"{row[1]:,.1f}", f"{row[2]:.1f}", gain, row[4])
     console.print(table)
+
+
+def _close_crowded(result, built, sites, with_fixed: Callable):
+    """The plan with its closures moved to branches whose customers have another open site nearer, at the same
+    objective (planning.closures_near_others); its tables come from the model with that plan fixed, its status,
+    bound and gap from the solve."""
+    from dataclasses import replace
+
+    from netopt.models._milp import relative_gap
+    from netopt.planning import closures_near_others
+
+    plan = closures_near_others(built, sites, result.selected)
+    if set(plan) == set(result.selected):
+        return result
+    fixed = with_fixed(np.flatnonzero(sites["site_id"].isin(plan).to_numpy())).solve()
+    gap = 0.0 if result.status == "optimal" else relative_gap(fixed.objective, result.bound)
+    return replace(fixed, status=result.status, bound=result.bound, gap=gap, seconds=result.seconds + fixed.seconds)
+
+
+def _kept_open(sites, patterns: list[str]) -> np.ndarray:
+    """Positions of today's branches that --keep-open names (by id, or by text of the name)."""
+    existing = (sites["kind"] == "existing").to_numpy()
+    kept = np.zeros(len(sites), bool)
+    for pattern in patterns:
+        named = existing & ((sites["site_id"] == pattern) | sites["name"].astype(str).str.contains(pattern, regex=False))
+        if not named.any():
+            raise InputError(f"--keep-open '{pattern}' names no branch of today's network (an id such as "
+                             f"{sites.loc[existing, 'site_id'].iloc[0]}, or text of a name)", file="command line")
+        kept |= named.to_numpy()
+    return np.flatnonzero(kept)
+
+
+def _relocation(model: str, relocate: int, rules: dict, existing: np.ndarray, max_new: Optional[int]) -> dict:
+    """The rules of a relocation: today's branches may close, at most `relocate` new ones open."""
+    check_count(relocate, "--relocate", "command line")
+    if model not in ("mclp", "pmedian", "pcenter"):
+        hint = (" (for cflp: --no-keep-existing with --budget-wan, --open-cost-wan and --closing-saving-wan)"
+                if model == "cflp" else "")
+        raise InputError(f"--relocate is for mclp, pmedian and pcenter{hint}", file="command line")
+    if max_new is not None:
+        raise InputError(f"--relocate {relocate} already opens at most {relocate} new branches; leave out --max-new",
+                         file="command line")
+    if len(existing) == 0:
+        raise InputError("--relocate: there are no branches today to move (check --bank)", file="command line")
+    return dict(rules, closable=existing, max_new=relocate)
 
 
 def _site_rules(n_sites: int, existing: np.ndarray, keep_existing: bool, max_new: Optional[int],
@@ -428,6 +489,8 @@ OBJECTIVE_SHOWN = {
 
 
 def _report_plan(result, sites, model: str, source: str, out: Path, population: float) -> None:
+    from netopt.planning import relocation_moves
+
     if result.status == "infeasible":
         _fail(f"no plan exists: {result.reason}", 1)
     chosen = sites[sites["site_id"].isin(result.selected)]
@@ -447,10 +510,33 @@ def _report_plan(result, sites, model: str, source: str, out: Path, population: 
     if model == "cflp":
         chosen = chosen.assign(served_wan=(chosen["site_id"].map(result.details["load"]).fillna(0.0) / 1e4).round(2))
     plan = pd.DataFrame(chosen.drop(columns="geometry")).assign(lon=chosen.geometry.x, lat=chosen.geometry.y)
+    moves = relocation_moves(sites, result.selected)
+    if closed:
+        _print_moves(moves)
     written = [write_atomic(out / f"{model}_sites.csv", lambda f: plan.to_csv(f, index=False, encoding="utf-8-sig")),
                write_atomic(out / f"{model}_assignment.csv",
-                            lambda f: result.assignment.to_csv(f, index=False, encoding="utf-8-sig"))]
+                            lambda f: result.assignment.to_csv(f, index=False, encoding="utf-8-sig")),
+               write_atomic(out / f"{model}_moves.csv", lambda f: moves.to_csv(f, index=False, encoding="utf-8-sig"))]
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
+
+
+MOVES_SHOWN = 10
+ACTION_SHOWN = {"move": "move 迁址", "close": "close 撤并", "open": "open 新设"}
+
+
+def _print_moves(moves: pd.DataFrame) -> None:
+    """The plan's moves (closed branch → new site, km), closures and openings; the first MOVES_SHOWN rows."""
+    table = Table(title="Changes to today's network 网点调整")
+    for col in ("", "from 原网点", "to 新址", "km"):
+        table.add_column(col, justify="right" if col == "km" else "left")
+    for row in moves.head(MOVES_SHOWN).itertuples(index=False):
+        source = "" if pd.isna(row.from_id) else f"{row.from_name} ({row.from_county})"
+        target = "" if pd.isna(row.to_id) else f"{row.to_name} ({row.to_county})"
+        km = "" if pd.isna(row.distance_km) else f"{row.distance_km:.1f}"
+        table.add_row(ACTION_SHOWN[row.action], source, target, km)
+    console.print(table)
+    if len(moves) > MOVES_SHOWN:
+        console.print(f"… and {len(moves) - MOVES_SHOWN} more in the moves table")
 
 
 def _shares(items: list[str], flag: str) -> dict[str, float]:

@@ -217,6 +217,106 @@ def sites_as_branches(sites: gpd.GeoDataFrame, selected: list) -> gpd.GeoDataFra
     }, geometry=chosen.geometry.values, crs=sites.crs)
 
 
+MOVE_COLUMNS = ["action", "from_id", "from_name", "from_county", "to_id", "to_name", "to_county", "distance_km",
+                "nearest_open_km", "nearest_open_name"]
+
+
+def relocation_moves(sites: gpd.GeoDataFrame, selected: list) -> pd.DataFrame:
+    """A plan's changes to today's network as moves 迁址: each closed branch paired with a new site so that the
+    moves' total straight-line distance is least; closures or openings left over are 'close' / 'open' rows.
+
+    `sites`: candidate sites as from candidate_sites (site_id, name, kind, county, geometry); `selected`: the
+    plan's open site ids. Columns: action ('move' | 'close' | 'open'), from_id, from_name, from_county, to_id,
+    to_name, to_county, distance_km (moves only), and for each closed branch the straight-line distance to the
+    plan's nearest open site and its name (where its customers can go); moves first, shortest first.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    from netopt.projection import metric_crs
+
+    is_open = sites["site_id"].isin(selected)
+    closed = sites[(sites["kind"] == "existing") & ~is_open]
+    opened = sites[(sites["kind"] == "new") & is_open]
+    crs = metric_crs(sites)
+    km = _km_between(closed, opened, crs)
+    rows, cols = linear_sum_assignment(km) if km.size else (np.zeros(0, int), np.zeros(0, int))
+    moves = pd.DataFrame({"action": "move", **_site_side(closed.iloc[rows], "from"),
+                          **_site_side(opened.iloc[cols], "to"), "distance_km": km[rows, cols]})
+    moves = moves.sort_values("distance_km", kind="stable")
+    left_closed = closed.drop(closed.index[rows])
+    left_opened = opened.drop(opened.index[cols])
+    table = pd.concat([moves, pd.DataFrame({"action": "close", **_site_side(left_closed, "from")}),
+                       pd.DataFrame({"action": "open", **_site_side(left_opened, "to")})], ignore_index=True)
+    table = table.reindex(columns=MOVE_COLUMNS)
+    plan = sites[is_open]
+    to_plan = _km_between(sites.set_index("site_id").loc[table["from_id"].dropna()], plan, crs)
+    nearest_km, nearest_name = np.full(len(table), np.nan), np.full(len(table), None, dtype=object)
+    if to_plan.size:
+        has_from = table["from_id"].notna().to_numpy()
+        nearest_km[has_from] = to_plan.min(axis=1)
+        nearest_name[has_from] = plan["name"].to_numpy()[to_plan.argmin(axis=1)]
+    return table.assign(nearest_open_km=nearest_km, nearest_open_name=nearest_name)
+
+
+def closures_near_others(model, sites: gpd.GeoDataFrame, selected: list) -> list:
+    """Among plans as good as `selected`, one whose closed branches have open sites nearer: a closed branch
+    (farthest from an open site first) is swapped for a kept branch of the same county when the total
+    straight-line distance from the closed branches to their nearest open site falls and the model's objective
+    (model.objective_of) stays as good.
+
+    Where a model is indifferent between branches (several within reach of the same towns), this closes
+    those whose customers have the nearest alternative. Swaps stay within a county and between existing
+    branches, never closing the model's fixed sites nor opening its forbidden ones, so county minimums and
+    new-branch limits still hold; budgets must count every closure alike.
+    """
+    from netopt.models import MCLP
+    from netopt.projection import metric_crs
+
+    ids = sites["site_id"].to_numpy()
+    is_open = np.isin(ids, list(selected))
+    existing = (sites["kind"] == "existing").to_numpy()
+    may_close = existing.copy()
+    may_close[model.rules.fixed] = False
+    county = sites["county"].astype(str).to_numpy()
+    km = _km_between(sites, sites, metric_crs(sites))
+    np.fill_diagonal(km, np.inf)
+    sign = -1.0 if isinstance(model, MCLP) else 1.0  # compare as minimisation
+    best = sign * model.objective_of(ids[is_open])
+
+    def closure_km(plan: np.ndarray) -> float:
+        return float(km[existing & ~plan][:, plan].min(axis=1, initial=np.inf).sum())
+
+    closed = np.flatnonzero(existing & ~is_open & model.rules.allowed)
+    for c in closed[np.argsort(-km[closed][:, is_open].min(axis=1, initial=np.inf), kind="stable")]:
+        kept = np.flatnonzero(may_close & is_open & (county == county[c]))
+        own = [km[k, is_open & (np.arange(len(ids)) != k)].min(initial=np.inf) for k in kept]
+        current = closure_km(is_open)
+        for k in kept[np.argsort(own, kind="stable")]:
+            trial = is_open.copy()
+            trial[[k, c]] = [False, True]
+            if closure_km(trial) < current - 1e-9:
+                value = sign * model.objective_of(ids[trial])
+                if value <= best + 1e-9 * max(1.0, abs(best)):
+                    is_open, best = trial, min(best, value)
+                    break
+    return ids[is_open].tolist()
+
+
+def _km_between(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, crs) -> np.ndarray:
+    """Straight-line km from each site of `a` to each of `b` (a len(a) x len(b) array)."""
+    from netopt.projection import xy_metres
+
+    if a.empty or b.empty:
+        return np.zeros((len(a), len(b)))
+    gaps = xy_metres(a, crs)[:, None, :] - xy_metres(b, crs)[None, :, :]
+    return np.hypot(gaps[..., 0], gaps[..., 1]) / 1000.0
+
+
+def _site_side(frame: pd.DataFrame, side: str) -> dict[str, np.ndarray]:
+    return {f"{side}_id": frame["site_id"].to_numpy(), f"{side}_name": frame["name"].to_numpy(),
+            f"{side}_county": frame["county"].to_numpy()}
+
+
 def compare_networks(ds: Dataset, new_branches: gpd.GeoDataFrame, today: gpd.GeoDataFrame | None = None,
                      **coverage_options) -> pd.DataFrame:
     """The diagnosis indicators by region type for today's network (default: all of ds.branches) and for a

@@ -7,13 +7,15 @@ import numpy as np
 
 
 def feasible_sets(m: int, sizes, fixed=(), forbidden=(), county=None, county_min=None, open_cost=None,
-                  budget=None, existing=(), closable=(), saving=None):
+                  budget=None, existing=(), closable=(), saving=None, max_new=None):
     """Every set of open sites of the given sizes that honours the site rules."""
     must = set(fixed) | (set(existing) - set(closable))
     for k in sizes:
         for combo in combinations(range(m), k):
             chosen = set(combo)
             if not must <= chosen or chosen & set(forbidden):
+                continue
+            if max_new is not None and len(chosen - set(existing)) > max_new:
                 continue
             if county_min and any(sum(1 for j in chosen if county[j] == c) < v for c, v in county_min.items()):
                 continue

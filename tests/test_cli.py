@@ -252,6 +252,45 @@ def test_optimize_keeps_a_branch_in_every_county(tmp_path: Path):
                                      in " ".join(tight.output.split()))
 
 
+def test_optimize_relocates_branches(tmp_path: Path):
+    result = runner.invoke(app, ["optimize", "--relocate", "4", "--bank", "农业", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    sites = pd.read_csv(tmp_path / "mclp_sites.csv")
+    assert len(sites) == 101 and 1 <= (sites["kind"] == "new").sum() <= 4  # as many branches as today
+    moves = pd.read_csv(tmp_path / "mclp_moves.csv")
+    assert (moves["action"] == "move").sum() == (sites["kind"] == "new").sum() == len(moves)
+    assert set(moves["to_id"]) == set(sites.loc[sites["kind"] == "new", "site_id"])
+    assert not set(moves["from_id"]) & set(sites["site_id"])  # a moved branch is not in the plan
+    assert "迁址" in result.output and moves["from_name"].iloc[0] in result.output
+    today = runner.invoke(app, ["optimize", "--p", "101", "--bank", "农业", "--out", str(tmp_path / "today")])
+    covered = [float(r.output.split("Residents covered 覆盖人口: ")[1].split("%")[0]) for r in (today, result)]
+    assert covered[1] > covered[0]
+    median = runner.invoke(app, ["optimize", "--model", "pmedian", "--relocate", "2", "--p", "99", "--bank", "农业",
+                                 "--out", str(tmp_path)])
+    assert median.exit_code == 0, median.output
+    kept = runner.invoke(app, ["optimize", "--relocate", "6", "--keep-open", "营业室", "--keep-open", "HF0072",
+                               "--out", str(tmp_path / "kept")])
+    assert kept.exit_code == 0, kept.output
+    moved = pd.read_csv(tmp_path / "kept" / "mclp_moves.csv")
+    assert len(moved) == 6 and not moved["from_name"].str.contains("营业室").any() and "HF0072" not in set(moved["from_id"])
+    changes = pd.read_csv(tmp_path / "pmedian_moves.csv")["action"].value_counts()
+    new = (pd.read_csv(tmp_path / "pmedian_sites.csv")["kind"] == "new").sum()
+    assert changes["close"] == 2 and changes.get("move", 0) == new and "open" not in changes  # 99 of today's 101
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--model", "lscp", "--relocate", "2"], "--relocate is for mclp, pmedian and pcenter"),
+    (["--model", "cflp", "--relocate", "2", "--capacity-wan", "12"], "for cflp: --no-keep-existing with --budget-wan"),
+    (["--relocate", "2", "--max-new", "3"], "leave out --max-new"),
+    (["--relocate", "0"], "--relocate must be a whole number of at least 1"),
+    (["--relocate", "2", "--keep-open", "不存在"], "--keep-open '不存在' names no branch of today's network"),
+])
+def test_optimize_relocation_options_are_checked(tmp_path: Path, extra, message):
+    result = runner.invoke(app, ["optimize", "--bank", "农业", *extra, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_optimize_explains_impossible_plans(tmp_path: Path):
     result = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "5", "--bank", "农业", "--out", str(tmp_path)])
     assert result.exit_code == 1 and "101 sites must stay open but only p=5" in result.output

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from netopt._errors import InputError
 from netopt.heuristics import pcenter_heuristic
-from netopt.models import LSCP, MCLP, PCenter
+from netopt.models import LSCP, MCLP, PCenter, PMedian
 from netopt.models.covering import merge_identical_rows
 from tests import brute
 
@@ -142,6 +142,38 @@ def test_pcenter_with_fixed_and_forbidden_sites_matches_brute_force(n, m, seed, 
     assert result.status == "optimal" and result.objective == pytest.approx(expected)
     chosen = {int(s[1:]) if isinstance(s, str) else int(s) for s in result.selected}
     assert set(fixed) <= chosen and not chosen & set(forbidden)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 8), st.integers(2, 7), st.integers(0, 2**32 - 1), st.data())
+def test_pcenter_closes_only_branches_its_rules_need_closed(n, m, seed, data):
+    """Today's branches may close, with a new-site limit or a budget funded by closures: the optimum of
+    brute force, and no closed branch that the rules would let reopen within p sites."""
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 30, (n, m)).astype(float)
+    existing = [int(j) for j in rng.choice(m, data.draw(st.integers(1, m - 1)), replace=False)]
+    p = data.draw(st.integers(1, m))
+    rules = {"existing": existing, "closable": existing}
+    if data.draw(st.booleans()):
+        rules["max_new"] = data.draw(st.integers(0, m - len(existing)))
+    else:
+        rules.update(open_cost=np.full(m, 3.0), saving=np.full(m, 1.0), budget=float(data.draw(st.integers(0, 6))))
+    expected = brute.pcenter(cost, p, **rules)
+    if "saving" in rules:
+        rules["closing_saving"] = rules.pop("saving")
+    model = PCenter.from_cost_matrix(cost, p, **rules)
+    result = model.solve()
+    if expected is None:
+        assert result.status == "infeasible"
+        return
+    assert result.status == "optimal" and result.objective == pytest.approx(expected)
+    is_open = np.zeros(m, bool)
+    is_open[[int(s[1:]) for s in result.selected]] = True
+    assert is_open.sum() <= p and model.rules.admits(is_open)
+    for j in np.flatnonzero(~is_open):
+        more = is_open.copy()
+        more[j] = True
+        assert is_open.sum() == p or not model.rules.admits(more) or j not in existing
 
 
 def test_pcenter_swaps_keep_fixed_sites_and_never_worsen_the_start():
@@ -510,3 +542,30 @@ def test_coverage_curve_is_each_p_solved_exactly(case, data):
     solved = table[table["status"] == "optimal"]
     assert (np.diff(solved["covered_weight"]) >= -1e-9).all()
     assert np.allclose(table["gain"].iloc[1:], np.diff(table["covered_weight"]), equal_nan=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 8), st.integers(2, 6), st.integers(0, 2**32 - 1), st.data())
+def test_objective_of_a_plan_is_the_solved_objective(n, m, seed, data):
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 30, (n, m)).astype(float)
+    weights = rng.integers(1, 9, n).astype(float)
+    p = data.draw(st.integers(1, m))
+    models = [MCLP.from_cost_matrix(cost, 12.0, p, weights=weights), PMedian.from_cost_matrix(cost, p, weights),
+              PCenter.from_cost_matrix(cost, p)]
+    for model in models:
+        result = model.solve()
+        assert model.objective_of(result.selected) == pytest.approx(result.objective)
+    sites = [f"s{j}" for j in range(m) if data.draw(st.booleans())]
+    nearest = cost[:, [int(s[1:]) for s in sites]].min(axis=1, initial=np.inf)
+    assert models[0].objective_of(sites) == pytest.approx(weights[nearest <= 12.0].sum())
+    assert models[1].objective_of(sites) == pytest.approx(weights @ nearest if sites else np.inf)
+    assert models[2].objective_of(sites) == pytest.approx(nearest.max())
+
+
+def test_objective_of_names_unknown_sites_and_models_without_it():
+    model = PCenter.from_cost_matrix(np.ones((2, 3)), 1)
+    with pytest.raises(InputError, match="not candidate sites of this model, e.g. \\['x'\\]"):
+        model.objective_of(["s0", "x"])
+    with pytest.raises(InputError, match="objective_of is for MCLP, PMedian and PCenter, not LSCP"):
+        LSCP.from_coverage(sp.csr_matrix(np.ones((2, 2)))).objective_of(["s0"])

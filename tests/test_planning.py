@@ -1,16 +1,20 @@
 """Planning helpers: pilots, rollout batches, training hubs, visit schedules, before/after comparison."""
 from __future__ import annotations
 
-from itertools import combinations
+from itertools import combinations, permutations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
 import netopt as no
 from netopt.models.types import branch_scores
-from netopt.planning import compare_plan, rollout_batches, select_pilots, training_hubs, visit_schedule
+from netopt.planning import (closures_near_others, compare_plan, relocation_moves, rollout_batches, select_pilots, training_hubs,
+                             visit_schedule)
 
 
 @pytest.fixture(scope="module")
@@ -181,3 +185,95 @@ def test_coaching_calendar_days_and_weekends():
     days = calendar.drop_duplicates("date").shape[0]
     assert days == 1 + 2 + 1 + 1  # h1, its three branches over two days, h2, its two branches in one day
     assert per_day.max() <= 2
+
+
+def _sites(existing_xy, new_xy) -> gpd.GeoDataFrame:
+    """Candidate sites near Hefei at (x, y) km east and north of a point: existing E0.., new N0.."""
+    xy = list(existing_xy) + list(new_xy)
+    kinds = ["existing"] * len(existing_xy) + ["new"] * len(new_xy)
+    ids = [f"E{i}" for i in range(len(existing_xy))] + [f"new:N{i}" for i in range(len(new_xy))]
+    lon = [117.3 + x / (111.32 * np.cos(np.radians(31.8))) for x, _ in xy]
+    lat = [31.8 + y / 110.57 for _, y in xy]
+    return gpd.GeoDataFrame({"site_id": ids, "name": [i.replace("new:", "镇") for i in ids], "kind": kinds,
+                             "county": "某县"}, geometry=gpd.points_from_xy(lon, lat), crs=4326)
+
+
+def test_relocation_moves_pair_closed_branches_with_new_sites():
+    sites = _sites([(0, 0), (10, 0), (20, 0)], [(1, 0), (19, 0), (30, 0)])
+    moves = relocation_moves(sites, ["E1", "new:N0", "new:N1"])  # E0 and E2 close, N0 and N1 open
+    assert moves["action"].tolist() == ["move", "move"]
+    assert dict(zip(moves["from_id"], moves["to_id"])) == {"E0": "new:N0", "E2": "new:N1"}
+    assert moves["distance_km"].to_numpy() == pytest.approx([1.0, 1.0], abs=0.01)
+    more_closed = relocation_moves(sites, ["new:N2"])
+    assert more_closed["action"].tolist() == ["move", "close", "close"]
+    assert more_closed.iloc[0][["from_id", "to_id"]].tolist() == ["E2", "new:N2"]
+    more_opened = relocation_moves(sites, ["E0", "E1", "new:N0", "new:N1"])
+    assert more_opened["action"].tolist() == ["move", "open"] and more_opened.iloc[1]["to_id"] == "new:N0"
+    assert relocation_moves(sites, ["E0", "E1", "E2"]).empty
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 40), st.floats(0, 40)), min_size=6, max_size=10), st.data())
+def test_relocation_moves_have_the_least_total_distance(points, data):
+    n_existing = data.draw(st.integers(1, len(points) - 1))
+    sites = _sites(points[:n_existing], points[n_existing:])
+    selected = [s for s in sites["site_id"] if data.draw(st.booleans())]
+    moves = relocation_moves(sites, selected)
+    closed = [s for s in sites["site_id"][:n_existing] if s not in selected]
+    opened = [s for s in sites["site_id"][n_existing:] if s in selected]
+    assert sorted(moves["from_id"].dropna()) == sorted(closed) and sorted(moves["to_id"].dropna()) == sorted(opened)
+    paired = moves[moves["action"] == "move"]
+    assert len(paired) == min(len(closed), len(opened))
+    xy = {s: np.array(p) for s, p in zip(sites["site_id"], points)}
+    small, large = sorted([closed, opened], key=len)
+    best = min(sum(np.hypot(*(xy[a] - xy[b])) for a, b in zip(small, chosen))
+               for chosen in permutations(large, len(small))) if small else 0.0
+    assert paired["distance_km"].sum() == pytest.approx(best, rel=0.01, abs=0.05)
+
+
+def _towns(xy_weights) -> gpd.GeoDataFrame:
+    lon = [117.3 + x / (111.32 * np.cos(np.radians(31.8))) for x, _, _ in xy_weights]
+    lat = [31.8 + y / 110.57 for _, y, _ in xy_weights]
+    return gpd.GeoDataFrame({"town_id": [f"T{i}" for i in range(len(lon))],
+                             "population": [w for _, _, w in xy_weights]},
+                            geometry=gpd.points_from_xy(lon, lat), crs=4326)
+
+
+def test_closures_fall_on_branches_with_an_open_neighbour():
+    sites = _sites([(0, 0), (0.2, 0), (3, 0)], [(10, 0)])  # E0 and E1 side by side; E2 alone, 3 km away
+    towns = _towns([(0, 0, 10.0), (10, 0, 10.0)])
+    model = no.MCLP.from_geodataframes(towns, sites, radius_km=1.0, p=3, existing=[0, 1, 2], closable=[0, 1, 2])
+    plan = closures_near_others(model, sites, ["E0", "E1", "new:N0"])  # closes the lone E2: swapped
+    assert "E2" in plan and "new:N0" in plan and len(plan) == 3 and {"E0", "E1"} & set(plan)
+    assert model.objective_of(plan) == model.objective_of(["E0", "E1", "new:N0"]) == 20.0
+    assert closures_near_others(model, sites, ["E0", "E2", "new:N0"]) == ["E0", "E2", "new:N0"]  # already so
+    pinned = no.MCLP.from_geodataframes(towns, sites, radius_km=1.0, p=3, existing=[0, 1, 2], closable=[0, 1, 2],
+                                        fixed=[0, 1])
+    assert closures_near_others(pinned, sites, ["E0", "E1", "new:N0"]) == ["E0", "E1", "new:N0"]  # fixed stay
+    elsewhere = sites.assign(county=["甲县", "甲县", "乙县", "乙县"])  # E2 is the only branch of its county
+    assert closures_near_others(model, elsewhere, ["E0", "E1", "new:N0"]) == ["E0", "E1", "new:N0"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 20), st.floats(0, 20)), min_size=5, max_size=9),
+       st.lists(st.tuples(st.floats(0, 20), st.floats(0, 20), st.integers(1, 9)), min_size=1, max_size=6),
+       st.sampled_from(["mclp", "pmedian", "pcenter"]), st.data())
+def test_closures_near_others_keep_the_objective_and_the_rules(points, town_points, kind, data):
+    n_existing = data.draw(st.integers(2, len(points) - 1))
+    sites = _sites(points[:n_existing], points[n_existing:])
+    sites["county"] = [data.draw(st.sampled_from(["甲县", "乙县"])) for _ in range(len(sites))]
+    towns = _towns(town_points)
+    existing = list(range(n_existing))
+    rules = {"existing": existing, "closable": existing, "max_new": 2}
+    p = data.draw(st.integers(1, n_existing))
+    model = {"mclp": lambda: no.MCLP.from_geodataframes(towns, sites, 4.0, p, **rules),
+             "pmedian": lambda: no.PMedian.from_geodataframes(towns, sites, p, **rules),
+             "pcenter": lambda: no.PCenter.from_geodataframes(towns, sites, p, **rules)}[kind]()
+    selected = model.solve().selected
+    plan = closures_near_others(model, sites, selected)
+    assert model.objective_of(plan) == pytest.approx(model.objective_of(selected))
+    counts = [sites[sites["site_id"].isin(chosen)].groupby(["county", "kind"]).size() for chosen in (selected, plan)]
+    assert counts[0].equals(counts[1]) and {s for s in plan if s.startswith("new:")} == {
+        s for s in selected if s.startswith("new:")}
+    gaps = [relocation_moves(sites, chosen)["nearest_open_km"].sum() for chosen in (selected, plan)]
+    assert gaps[1] <= gaps[0] + 1e-6

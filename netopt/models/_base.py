@@ -168,6 +168,20 @@ class SiteRules:
             parts.append("the county minimums " + ", ".join(f"{k}: {v}" for k, v in minimums.items()))
         return "no single rule blocks every plan, but these together do: " + "; ".join(parts)
 
+    def admits(self, is_open: np.ndarray) -> bool:
+        """Whether a plan (a mask of open sites) stays within the new-site limit and the budget."""
+        is_new = np.ones(self.n_sites, bool)
+        is_new[self.existing] = False
+        if self.max_new is not None and (is_open & is_new).sum() > self.max_new:
+            return False
+        if self.budget is None:
+            return True
+        spent = 0.0 if self.open_cost is None else float(np.asarray(self.open_cost, float)[is_open & is_new].sum())
+        if self.closing_saving is not None:
+            closed = self.closable[~is_open[self.closable]]
+            spent -= float(np.asarray(self.closing_saving, float)[closed].sum())
+        return spent <= float(self.budget) + 1e-9 * max(1.0, abs(float(self.budget)))
+
     def _most_saving(self) -> float:
         """What closing every closable site that may close would save (its positive savings)."""
         if self.closing_saving is None:
@@ -271,6 +285,20 @@ class LocationModel:
         result = self._result(raw)
         result.heuristic_objective = start_value
         return result
+
+    def objective_of(self, selected) -> float:
+        """The objective of the plan opening exactly the sites `selected` (labels, as in Result.selected),
+        whatever the rules say: e.g. today's network scored by this model (inf where a demand point is left
+        unserved by a model that must serve it)."""
+        index = {label: j for j, label in enumerate(self.site_labels)}
+        unknown = [label for label in selected if label not in index]
+        if unknown:
+            raise InputError(f"objective_of: {len(unknown)} site(s) are not candidate sites of this model, e.g. "
+                             f"{unknown[:3]}", file="model")
+        return self._objective(np.unique(np.array([index[label] for label in selected], int)))
+
+    def _objective(self, sites: np.ndarray) -> float:
+        raise InputError(f"objective_of is for MCLP, PMedian and PCenter, not {type(self).__name__}", file="model")
 
     def _explain_infeasible_rules(self) -> str:
         return ""

@@ -63,6 +63,9 @@ class PCenter(LocationModel):
         cost = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
         return cls.from_cost_matrix(cost, p, _ids(demand, None), _ids(candidates, None), weights, **given)
 
+    def _objective(self, sites: np.ndarray) -> float:
+        return float(self.cost[:, sites].min(axis=1, initial=np.inf).max(initial=0.0))
+
     def to_pulp(self):
         raise InputError("PCenter is solved as a sequence of set-covering models; extend LSCP.from_coverage "
                          "for custom constraints", file="model")
@@ -193,14 +196,17 @@ class PCenter(LocationModel):
                       [self.site_labels[j] for j in sites], assignment, details={"covering_models_solved": steps})
 
     def _complete(self, sites: np.ndarray) -> np.ndarray:
-        """Fill up to exactly p open sites (extra sites never raise the maximum distance) when no budget or
-        limit on new sites forbids it."""
-        chosen = list(sites)
-        if self.rules.budget is not None or self.rules.max_new is not None:
-            return np.array(sorted(chosen), int)
-        for j in np.argsort(self.cost.min(axis=0)):
-            if len(chosen) >= self.p:
+        """Fill up to exactly p open sites (extra sites never raise the maximum distance): closed existing
+        sites first (a plan does not close a branch it does not need to), then others, while the new-site
+        limit and the budget allow."""
+        is_open = np.zeros(self.cost.shape[1], bool)
+        is_open[sites] = True
+        closable = np.zeros_like(is_open)
+        closable[self.rules.closable] = True
+        for j in np.lexsort((self.cost.min(axis=0), ~closable)):
+            if is_open.sum() >= self.p:
                 break
-            if j not in chosen and j not in set(self.rules.forbidden.tolist()):
-                chosen.append(int(j))
-        return np.array(sorted(chosen), int)
+            if not is_open[j] and self.rules.allowed[j]:
+                is_open[j] = True
+                is_open[j] = self.rules.admits(is_open)
+        return np.flatnonzero(is_open)

@@ -781,6 +781,11 @@ class MCLP(_Covering):
         parts = [y, z] + ([np.clip(count - 1.0, 0.0, 1.0)] if self.backup_weight > 0 else [])
         return np.concatenate(parts)
 
+    def _objective(self, sites: np.ndarray) -> float:
+        y = np.zeros(self.A.shape[1])
+        y[sites] = 1.0
+        return self._value(y)
+
     def _value(self, y: np.ndarray) -> float:
         count = np.asarray(self.unique @ y).ravel()
         value = float(self.unique_weights @ np.minimum(count, 1.0))

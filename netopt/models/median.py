@@ -236,6 +236,11 @@ class PMedian(LocationModel):
         big = 1e6 * (1.0 + float(self.cost[finite].max(initial=0.0))) * max(1.0, float(self.weights.sum()))
         return np.where(finite, self.cost, big)
 
+    def _objective(self, sites: np.ndarray) -> float:
+        served = self.cost[:, sites].min(axis=1, initial=np.inf)
+        with np.errstate(invalid="ignore"):
+            return float(np.where(self.weights > 0, self.weights * served, 0.0).sum())
+
     def _vector(self, sites: np.ndarray) -> np.ndarray:
         """The full variable vector (y and z) of a set of open sites."""
         y = np.zeros(self.cost.shape[1])
