@@ -303,7 +303,9 @@ def optimize(
                 result = _close_crowded(result, built, sites,
                                         lambda fixed: _build_model(model, ds, sites, count, radius_km,
                                                                    dict(rules, fixed=fixed), roads=roads))
-        _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()))
+        today = (built.objective_of(sites.loc[existing, "site_id"])
+                 if model in ("mclp", "pmedian", "pcenter") and len(existing) else None)
+        _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()), today)
         _before_after(ds, sites, result, radius_km, roads)
     _guard(run)
 
@@ -488,7 +490,8 @@ OBJECTIVE_SHOWN = {
 }
 
 
-def _report_plan(result, sites, model: str, source: str, out: Path, population: float) -> None:
+def _report_plan(result, sites, model: str, source: str, out: Path, population: float,
+                 today: Optional[float] = None) -> None:
     from netopt.planning import relocation_moves
 
     if result.status == "infeasible":
@@ -503,6 +506,8 @@ def _report_plan(result, sites, model: str, source: str, out: Path, population: 
                   str(int((chosen["kind"] == "existing").sum())), str(int((chosen["kind"] == "new").sum())),
                   str(closed), f"{result.seconds:.1f}")
     console.print(table)
+    if today is not None:
+        console.print(f"{header}: today's branches 现有网点 {shown(today)} → plan 方案 {shown(result.objective)}")
     if "covered_pct" in result.details:
         console.print(f"Residents covered 覆盖人口: {result.details['covered_pct']:.1f}%")
     if model in ("pmedian", "cflp") and population > 0:

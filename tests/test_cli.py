@@ -1,6 +1,7 @@
 """The command line: help, demo, validate and analyze, with clear one-line failures and no tracebacks."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -262,6 +263,9 @@ def test_optimize_relocates_branches(tmp_path: Path):
     assert set(moves["to_id"]) == set(sites.loc[sites["kind"] == "new", "site_id"])
     assert not set(moves["from_id"]) & set(sites["site_id"])  # a moved branch is not in the plan
     assert "迁址" in result.output and moves["from_name"].iloc[0] in result.output
+    today_wan, plan_wan = (float(v) for v in re.findall(r"现有网点 ([\d.,]+) 万人 → plan 方案 ([\d.,]+) 万人",
+                                                        " ".join(result.output.split()))[0])
+    assert today_wan < plan_wan
     today = runner.invoke(app, ["optimize", "--p", "101", "--bank", "农业", "--out", str(tmp_path / "today")])
     covered = [float(r.output.split("Residents covered 覆盖人口: ")[1].split("%")[0]) for r in (today, result)]
     assert covered[1] > covered[0]
@@ -305,7 +309,6 @@ def test_optimize_explains_impossible_plans(tmp_path: Path):
 
 
 def test_the_readme_script_runs(tmp_path: Path, monkeypatch):
-    import re
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
