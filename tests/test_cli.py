@@ -309,7 +309,6 @@ def test_optimize_explains_impossible_plans(tmp_path: Path):
 
 
 def test_the_readme_script_runs(tmp_path: Path, monkeypatch):
-
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
     assert blocks, "README has no python example"
