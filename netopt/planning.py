@@ -234,6 +234,7 @@ def relocation_moves(sites: gpd.GeoDataFrame, selected: list) -> pd.DataFrame:
 
     from netopt.projection import metric_crs
 
+    _check_sites(sites)
     is_open = sites["site_id"].isin(selected)
     closed = sites[(sites["kind"] == "existing") & ~is_open]
     opened = sites[(sites["kind"] == "new") & is_open]
@@ -272,6 +273,7 @@ def closures_near_others(model, sites: gpd.GeoDataFrame, selected: list) -> list
     from netopt.models import MCLP
     from netopt.projection import metric_crs
 
+    _check_sites(sites)
     ids = sites["site_id"].to_numpy()
     is_open = np.isin(ids, list(selected))
     existing = (sites["kind"] == "existing").to_numpy()
@@ -300,6 +302,18 @@ def closures_near_others(model, sites: gpd.GeoDataFrame, selected: list) -> list
                     is_open, best = trial, min(best, value)
                     break
     return ids[is_open].tolist()
+
+
+SITE_COLUMNS = ("site_id", "name", "kind", "county")
+
+
+def _check_sites(sites) -> None:
+    """An InputError unless `sites` is a candidate-sites table as from candidate_sites."""
+    missing = [c for c in SITE_COLUMNS if c not in getattr(sites, "columns", ())]
+    if missing or not isinstance(sites, gpd.GeoDataFrame) or sites.crs is None:
+        raise InputError(f"sites must be a GeoDataFrame with a coordinate system and the columns "
+                         f"{', '.join(SITE_COLUMNS)} (as from candidate_sites); missing: "
+                         f"{', '.join(missing) or 'the coordinate system'}", file="sites")
 
 
 def _km_between(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, crs) -> np.ndarray:

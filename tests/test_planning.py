@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
 import netopt as no
+from netopt._errors import InputError
 from netopt.models.types import branch_scores
 from netopt.planning import (closures_near_others, compare_plan, relocation_moves, rollout_batches, select_pilots, training_hubs,
                              visit_schedule)
@@ -277,3 +278,11 @@ def test_closures_near_others_keep_the_objective_and_the_rules(points, town_poin
         s for s in selected if s.startswith("new:")}
     gaps = [relocation_moves(sites, chosen)["nearest_open_km"].sum() for chosen in (selected, plan)]
     assert gaps[1] <= gaps[0] + 1e-6
+
+
+def test_relocation_helpers_name_missing_site_columns():
+    sites = _sites([(0, 0)], [(1, 0)]).drop(columns="county")
+    with pytest.raises(InputError, match="columns site_id, name, kind, county .* missing: county"):
+        relocation_moves(sites, ["new:N0"])
+    with pytest.raises(InputError, match="missing: the coordinate system"):
+        closures_near_others(None, _sites([(0, 0)], [(1, 0)]).set_crs(None, allow_override=True), [])
