@@ -238,6 +238,7 @@ def demo(out: Path = typer.Option(Path("out"), help="Folder for the outputs.")) 
 
 
 MODELS = ("mclp", "lscp", "pmedian", "pcenter", "cflp")
+P_MODELS = ("mclp", "pmedian", "pcenter")  # the models with p open sites, that score any plan (objective_of)
 
 
 @app.command()
@@ -299,12 +300,12 @@ def optimize(
             built = _build_model(model, ds, sites, count, radius_km, rules, capacity_wan, roads, cover_pct)
         with console.status("Solving with HiGHS 求解中…"):
             result = built.solve(time_limit=time_limit)
-            if model in ("mclp", "pmedian", "pcenter") and "closable" in rules and result.selected:
+            if model in P_MODELS and "closable" in rules and result.selected:
                 result = _close_crowded(result, built, sites,
                                         lambda fixed: _build_model(model, ds, sites, count, radius_km,
                                                                    dict(rules, fixed=fixed), roads=roads))
         today = (built.objective_of(sites.loc[existing, "site_id"])
-                 if model in ("mclp", "pmedian", "pcenter") and len(existing) else None)
+                 if model in P_MODELS and len(existing) else None)
         _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()), today)
         _before_after(ds, sites, result, radius_km, roads)
     _guard(run)
@@ -398,7 +399,7 @@ def _kept_open(sites, patterns: list[str]) -> np.ndarray:
 def _relocation(model: str, relocate: int, rules: dict, existing: np.ndarray, max_new: Optional[int]) -> dict:
     """The rules of a relocation: today's branches may close, at most `relocate` new ones open."""
     check_count(relocate, "--relocate", "command line")
-    if model not in ("mclp", "pmedian", "pcenter"):
+    if model not in P_MODELS:
         hint = (" (for cflp: --no-keep-existing with --budget-wan, --open-cost-wan and --closing-saving-wan)"
                 if model == "cflp" else "")
         raise InputError(f"--relocate is for mclp, pmedian and pcenter{hint}", file="command line")

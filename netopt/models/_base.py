@@ -169,18 +169,11 @@ class SiteRules:
         return "no single rule blocks every plan, but these together do: " + "; ".join(parts)
 
     def admits(self, is_open: np.ndarray) -> bool:
-        """Whether a plan (a mask of open sites) stays within the new-site limit and the budget."""
-        is_new = np.ones(self.n_sites, bool)
-        is_new[self.existing] = False
-        if self.max_new is not None and (is_open & is_new).sum() > self.max_new:
-            return False
-        if self.budget is None:
-            return True
-        spent = 0.0 if self.open_cost is None else float(np.asarray(self.open_cost, float)[is_open & is_new].sum())
-        if self.closing_saving is not None:
-            closed = self.closable[~is_open[self.closable]]
-            spent -= float(np.asarray(self.closing_saving, float)[closed].sum())
-        return spent <= float(self.budget) + 1e-9 * max(1.0, abs(float(self.budget)))
+        """Whether a plan (a mask of open sites) meets every rule row: the budget, the new-site limit and the
+        county minimums (rows(), as the models hold them)."""
+        rows, lo, hi, _ = self.rows()
+        return all(lo_k - 1e-9 * max(1.0, abs(lo_k)) <= float(row @ is_open) <= hi_k + 1e-9 * max(1.0, abs(hi_k))
+                   for row, lo_k, hi_k in zip(rows, lo, hi))
 
     def _most_saving(self) -> float:
         """What closing every closable site that may close would save (its positive savings)."""

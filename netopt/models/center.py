@@ -197,16 +197,17 @@ class PCenter(LocationModel):
 
     def _complete(self, sites: np.ndarray) -> np.ndarray:
         """Fill up to exactly p open sites (extra sites never raise the maximum distance): closed existing
-        sites first (a plan does not close a branch it does not need to), then others, while the new-site
-        limit and the budget allow."""
+        sites first (a plan does not close a branch it does not need to), then others, while the rule rows
+        (new-site limit, budget) allow."""
         is_open = np.zeros(self.cost.shape[1], bool)
         is_open[sites] = True
         closable = np.zeros_like(is_open)
         closable[self.rules.closable] = True
+        allowed = self.rules.allowed
         for j in np.lexsort((self.cost.min(axis=0), ~closable)):
             if is_open.sum() >= self.p:
                 break
-            if not is_open[j] and self.rules.allowed[j]:
+            if not is_open[j] and allowed[j]:
                 is_open[j] = True
                 is_open[j] = self.rules.admits(is_open)
         return np.flatnonzero(is_open)
