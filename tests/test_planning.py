@@ -14,8 +14,8 @@ from scipy.spatial.distance import cdist
 import netopt as no
 from netopt._errors import InputError
 from netopt.models.types import branch_scores
-from netopt.planning import (closures_near_others, compare_plan, relocation_moves, rollout_batches, select_pilots, training_hubs,
-                             visit_schedule)
+from netopt.planning import (closures_near_others, compare_plan, relocation_moves, rollout_batches, select_pilots,
+                             training_hubs, visit_schedule)
 
 
 @pytest.fixture(scope="module")
@@ -188,15 +188,18 @@ def test_coaching_calendar_days_and_weekends():
     assert per_day.max() <= 2
 
 
+def _points(xy) -> gpd.array.GeometryArray:
+    """Points near Hefei at (x, y) km east and north of (117.3, 31.8)."""
+    return gpd.points_from_xy([117.3 + x / (111.32 * np.cos(np.radians(31.8))) for x, _ in xy],
+                              [31.8 + y / 110.57 for _, y in xy])
+
+
 def _sites(existing_xy, new_xy) -> gpd.GeoDataFrame:
-    """Candidate sites near Hefei at (x, y) km east and north of a point: existing E0.., new N0.."""
-    xy = list(existing_xy) + list(new_xy)
+    """Candidate sites at (x, y) km (see _points): existing E0.., new N0.."""
     kinds = ["existing"] * len(existing_xy) + ["new"] * len(new_xy)
     ids = [f"E{i}" for i in range(len(existing_xy))] + [f"new:N{i}" for i in range(len(new_xy))]
-    lon = [117.3 + x / (111.32 * np.cos(np.radians(31.8))) for x, _ in xy]
-    lat = [31.8 + y / 110.57 for _, y in xy]
     return gpd.GeoDataFrame({"site_id": ids, "name": [i.replace("new:", "镇") for i in ids], "kind": kinds,
-                             "county": "某县"}, geometry=gpd.points_from_xy(lon, lat), crs=4326)
+                             "county": "某县"}, geometry=_points(list(existing_xy) + list(new_xy)), crs=4326)
 
 
 def test_relocation_moves_pair_closed_branches_with_new_sites():
@@ -233,11 +236,10 @@ def test_relocation_moves_have_the_least_total_distance(points, data):
 
 
 def _towns(xy_weights) -> gpd.GeoDataFrame:
-    lon = [117.3 + x / (111.32 * np.cos(np.radians(31.8))) for x, _, _ in xy_weights]
-    lat = [31.8 + y / 110.57 for _, y, _ in xy_weights]
-    return gpd.GeoDataFrame({"town_id": [f"T{i}" for i in range(len(lon))],
+    """Towns T0.. at (x, y) km (see _points) with a population each."""
+    return gpd.GeoDataFrame({"town_id": [f"T{i}" for i in range(len(xy_weights))],
                              "population": [w for _, _, w in xy_weights]},
-                            geometry=gpd.points_from_xy(lon, lat), crs=4326)
+                            geometry=_points([(x, y) for x, y, _ in xy_weights]), crs=4326)
 
 
 def test_closures_fall_on_branches_with_an_open_neighbour():
