@@ -1,6 +1,6 @@
 """Where should one bank open branches? MCLP on the Hefei sample: keep today's outlets, add 10 within a budget,
 and keep at least one branch in every county. Then: which 3 outlets to move 迁址, and where, with as many
-outlets as today."""
+outlets as today, on a map for the meeting."""
 from pathlib import Path
 
 import numpy as np
@@ -31,3 +31,5 @@ moved = closures_near_others(relocation, sites, relocation.solve().selected)
 print(relocation_moves(sites, moved)[["action", "from_name", "to_name", "distance_km", "nearest_open_km"]])
 today = sites.loc[existing, "site_id"]
 print(f"residents within 3.5 km: +{(relocation.objective_of(moved) - relocation.objective_of(today)) / 1e4:.1f} 万")
+no.maps.network_map(ds, sites=sites, selected=moved, moves=relocation_moves(sites, moved), our_bank="招商银行",
+                    title="招商银行 迁址 relocation of 3 outlets").save("out/example_relocation_map.html")

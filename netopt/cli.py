@@ -306,8 +306,10 @@ def optimize(
                                                                    dict(rules, fixed=fixed), roads=roads))
         today = (built.objective_of(sites.loc[existing, "site_id"])
                  if model in P_MODELS and len(existing) else None)
-        _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()), today)
-        _before_after(ds, sites, result, radius_km, roads)
+        moves = _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()), today)
+        plan_coverage = _before_after(ds, sites, result, radius_km, roads)
+        _plan_maps(ds, sites, result.selected, moves, plan_coverage, f"{model.upper()} 方案 plan — {source}",
+                   bank, out / f"{model}_map")
     _guard(run)
 
 
@@ -468,17 +470,33 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
     return PCenter.from_geodataframes(towns, sites, p, **rules)
 
 
-def _before_after(ds: Dataset, sites, result, radius_km: float, roads: dict | None = None) -> None:
-    """Coverage within the radius by region type, today's (the bank's) branches vs the plan's."""
-    from netopt.planning import compare_networks, sites_as_branches
+def _before_after(ds: Dataset, sites, result, radius_km: float, roads: dict | None = None) -> Coverage:
+    """Prints coverage within the radius by region type, today's (the bank's) branches vs the plan's; returns
+    the plan's coverage."""
+    from netopt.planning import compare_coverage, sites_as_branches
 
-    today = sites_as_branches(sites, sites.loc[sites["kind"] == "existing", "site_id"].tolist())
-    table = compare_networks(ds, sites_as_branches(sites, result.selected), today=today, radius_km=radius_km,
-                             **(roads or {}))
+    today, plan = (analyze_coverage(Dataset(ds.counties, ds.towns, sites_as_branches(sites, chosen)),
+                                    radius_km=radius_km, **(roads or {}))
+                   for chosen in (sites.loc[sites["kind"] == "existing", "site_id"].tolist(), result.selected))
+    table = compare_coverage(today, plan)
     changes = ", ".join(f"{row.region_type} {row.coverage_rate_pct_before:.1f}% → {row.coverage_rate_pct_after:.1f}%"
                         for row in table.itertuples())
     by = " by road" if roads else ""
     console.print(f"Coverage within {radius_km:g} km{by}, today → plan 覆盖率变化: {changes}")
+    return plan
+
+
+def _plan_maps(ds: Dataset, sites, selected: list, moves: pd.DataFrame, coverage: Coverage, title: str,
+               bank: Optional[str], stem: Path) -> None:
+    """The plan on an offline HTML map (other banks in grey with --bank) and a PNG for slides."""
+    from netopt.maps import network_map, static_map
+
+    fmap = network_map(ds, coverage=coverage, sites=sites, selected=selected, moves=moves, our_bank=bank,
+                       title=f"netopt {title}")
+    written = [write_atomic(stem.with_suffix(".html"), lambda p: fmap.save(str(p))),
+               static_map(Dataset(ds.counties, ds.towns, coverage.branches), stem.with_suffix(".png"),
+                          coverage=coverage, title=title, sites=sites, selected=selected, moves=moves)]
+    console.print(f"Wrote {', '.join(str(w) for w in written)}")
 
 
 # the objective of each model in the user's units: (column header, value as text)
@@ -492,7 +510,8 @@ OBJECTIVE_SHOWN = {
 
 
 def _report_plan(result, sites, model: str, source: str, out: Path, population: float,
-                 today: Optional[float] = None) -> None:
+                 today: Optional[float] = None) -> pd.DataFrame:
+    """Prints the plan (and its moves) and writes its sites, assignment and moves tables; returns the moves."""
     from netopt.planning import relocation_moves
 
     if result.status == "infeasible":
@@ -524,6 +543,7 @@ def _report_plan(result, sites, model: str, source: str, out: Path, population: 
                             lambda f: result.assignment.to_csv(f, index=False, encoding="utf-8-sig")),
                write_atomic(out / f"{model}_moves.csv", lambda f: moves.to_csv(f, index=False, encoding="utf-8-sig"))]
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
+    return moves
 
 
 MOVES_SHOWN = 10

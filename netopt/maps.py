@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import folium
@@ -48,11 +49,14 @@ TYPE_COLOURS = {"comprehensive": "#7b3294", "community": "#008837", "inclusive":
 
 def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFrame | None = None,
                 tiles: str | None = None, sites: gpd.GeoDataFrame | None = None,
-                selected: list | None = None, our_bank: str | None = None) -> folium.Map:
+                selected: list | None = None, our_bank: str | None = None,
+                moves: pd.DataFrame | None = None, title: str | None = None) -> folium.Map:
     """A folium map: county boundaries, towns sized by population and shaded by their unserved share,
     branches (coloured by type when a type plan from assign_branch_types is given), service-radius circles
     (a layer, off at first), and — with candidate `sites` and a model's `selected` — a plan layer of sites
-    opened and branches closed. With `our_bank`, the other banks' branches get a layer of their own (grey).
+    opened and branches closed, with a line for each move 迁址 of `moves` (planning.relocation_moves).
+    With `our_bank`, the other banks' branches of ds get a layer of their own (grey); the branches drawn as
+    ours are those of `coverage` (e.g. a plan's network) or else ds's. `title` heads the legend.
 
     Tiles are off by default because planning rooms are often offline; pass tiles="OpenStreetMap" to add them.
     """
@@ -63,15 +67,17 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     _add_towns(fmap, _town_layer(ds, coverage))
     branches = coverage.branches if coverage is not None else ds.branches
     if our_bank is not None:
-        ours = branches["bank"].astype(str).str.contains(our_bank, regex=False, na=False)
-        _add_rivals(fmap, branches[~ours])
-        branches = branches[ours]
+        rivals = ds.branches[~ds.branches["bank"].astype(str).str.contains(our_bank, regex=False, na=False)]
+        _add_rivals(fmap, rivals)
+        branches = branches[~branches["branch_id"].isin(rivals["branch_id"])]
     _add_branches(fmap, branches, plan)
     if coverage is not None:
         _add_service_circles(fmap, coverage)
-    if sites is not None and selected is not None:
-        _add_site_plan(fmap, sites, selected)
-    _add_legend(fmap, coverage, plan)
+    with_plan = sites is not None and selected is not None
+    if with_plan:
+        _add_site_plan(fmap, sites, selected, moves)
+    keys = _type_legend(plan) + (PLAN_LEGEND if with_plan else "") + (RIVAL_LEGEND if our_bank is not None else "")
+    _add_legend(fmap, coverage, keys, title)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
 
@@ -167,9 +173,12 @@ def _add_service_circles(fmap: folium.Map, coverage: Coverage) -> None:
     layer.add_to(fmap)
 
 
-def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list) -> None:
-    """Sites a model opens (green) and existing branches it closes (red crosses)."""
-    layer = folium.FeatureGroup(name="方案 Plan: 新设 open / 撤并 close")
+def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, moves: pd.DataFrame | None) -> None:
+    """Sites a model opens (green), existing branches it closes (red, dashed) and its moves (orange lines)."""
+    layer = folium.FeatureGroup(name="方案 Plan: 新设 open / 撤并 close / 迁址 move")
+    for move in _move_lines(sites, moves):
+        folium.PolyLine(move["line"], color=MOVE_COLOUR, weight=3, dash_array="8 6",
+                        tooltip=html.escape(move["text"])).add_to(layer)
     chosen = sites["site_id"].isin(selected)
     opened = sites[chosen & (sites["kind"] == "new")]
     closed = sites[~chosen & (sites["kind"] == "existing")]
@@ -182,11 +191,28 @@ def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list) ->
     layer.add_to(fmap)
 
 
+MOVE_COLOUR = "#f28e2b"
+
+
+def _move_lines(sites: gpd.GeoDataFrame, moves: pd.DataFrame | None) -> list[dict]:
+    """Each move 迁址 of a relocation_moves table as a [lat, lon] line from the closed branch to the new site,
+    with its text ("迁址 move: A → B, 2.3 km")."""
+    if moves is None or moves.empty:
+        return []
+    where = sites.set_index("site_id").geometry
+    lines = []
+    for move in moves[moves["action"] == "move"].itertuples(index=False):
+        start, end = where.loc[move.from_id], where.loc[move.to_id]
+        lines.append({"line": [[start.y, start.x], [end.y, end.x]], "start": start, "end": end,
+                      "text": f"迁址 move: {move.from_name} → {move.to_name}, {move.distance_km:.1f} km"})
+    return lines
+
+
 def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFrame | None) -> None:
     layer = folium.FeatureGroup(name="网点 Branches")
     typed = plan.set_index("branch_id") if plan is not None else None
     for row in branches.itertuples():
-        tip = f"{html.escape(str(row.name))}<br>{html.escape(str(row.bank or ''))}"
+        tip = f"{html.escape(str(row.name))}<br>{html.escape('' if pd.isna(row.bank) else str(row.bank))}"
         if hasattr(row, "assigned_population"):
             tip += f"<br>服务人口 residents served {row.assigned_population / 1e4:.1f}万"
             if np.isfinite(getattr(row, "service_radius_km", np.nan)):
@@ -212,7 +238,15 @@ def _type_legend(plan: pd.DataFrame | None) -> str:
                              for kind, colour in TYPE_COLOURS.items())
 
 
-def _add_legend(fmap: folium.Map, coverage: Coverage | None, plan: pd.DataFrame | None = None) -> None:
+PLAN_LEGEND = ("<br><span style='color:#1a9850'>◉</span> 新设 open &nbsp;<span style='color:#d73027'>◌</span> 撤并 "
+               f"close &nbsp;<span style='color:{MOVE_COLOUR}'>╌</span> 迁址 move")
+
+
+RIVAL_LEGEND = "<br><span style='color:#999'>●</span> 他行网点 other banks"
+
+
+def _add_legend(fmap: folium.Map, coverage: Coverage | None, keys: str = "", title: str | None = None) -> None:
+    """The legend box: title, town and branch symbols, the map's further `keys` (HTML), radius, attribution."""
     radius = "" if coverage is None else f"<br>服务范围 {html.escape(coverage.settings.describe())}"
     uncovered = "未覆盖乡镇 uncovered town"
     if coverage is not None and coverage.demand_kind == "cells":
@@ -220,10 +254,10 @@ def _add_legend(fmap: folium.Map, coverage: Coverage | None, plan: pd.DataFrame 
     legend = (
         "<div style='position: fixed; bottom: 60px; left: 20px; z-index: 9999; background: white; "
         "padding: 8px; border: 1px solid #999; font-size: 12px; max-width: 460px'>"
-        "<b>netopt 网点覆盖 branch coverage</b><br>"
+        f"<b>{html.escape(title or 'netopt 网点覆盖 branch coverage')}</b><br>"
         "<span style='color:#2c7fb8'>●</span> 已覆盖 covered &nbsp;"
         f"<span style='color:#c0392b'>●</span> {uncovered}<br>"
-        "<span style='color:#222'>●</span> 银行网点 bank branch" + _type_legend(plan) + radius +
+        "<span style='color:#222'>●</span> 银行网点 bank branch" + keys + radius +
         f"<br><span style='color:#777; font-size: 10px'>{html.escape(ATTRIBUTION)}</span></div>"
     )
     fmap.get_root().html.add_child(folium.Element(legend))
@@ -250,8 +284,10 @@ def cjk_font() -> str | None:
 
 
 def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.DataFrame | None = None,
-               title: str | None = None) -> Path:
-    """The same view as network_map as a PNG or PDF (by the file suffix) for slides and printed reports.
+               title: str | None = None, sites: gpd.GeoDataFrame | None = None, selected: list | None = None,
+               moves: pd.DataFrame | None = None) -> Path:
+    """The same view as network_map as a PNG or PDF (by the file suffix) for slides and printed reports;
+    with `sites` and `selected` (and `moves`), the plan's openings, closures and moves 迁址 drawn on top.
 
     Chinese labels need a CJK font; where none is installed the labels fall back to pinyin/English."""
     import matplotlib
@@ -267,7 +303,11 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
         fig, ax = plt.subplots(figsize=(10, 10))
         _draw_static(ax, ds, coverage, plan, crs, chinese=font is not None)
-        ax.set_title(title or ("网点覆盖 Branch coverage" if font else "Branch coverage"), fontsize=14)
+        if sites is not None and selected is not None:
+            _draw_static_plan(ax, sites, selected, moves, crs, chinese=font is not None)
+        ax.legend(loc="upper right", fontsize=9)
+        title = title or "网点覆盖 Branch coverage"
+        ax.set_title(title if font else _without_chinese(title), fontsize=14)
         target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight",
                                                           format=Path(path).suffix.lstrip(".") or "png"))
         plt.close(fig)
@@ -336,7 +376,30 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     y0, _ = ax.get_ylim()
     ax.plot([x0, x0 + 10_000], [y0, y0], color="k", linewidth=2)
     ax.annotate("10 km", (x0, y0), xytext=(0, 4), textcoords="offset points", fontsize=8)
-    ax.legend(loc="upper right", fontsize=9)
+
+
+def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.DataFrame | None, crs,
+                      chinese: bool) -> None:
+    """A plan's new sites (green), closed branches (red, hollow) and moves (orange arrows) on a static map."""
+    projected = sites.to_crs(crs)
+    chosen = projected["site_id"].isin(selected)
+    opened = projected[chosen & (projected["kind"] == "new")]
+    closed = projected[~chosen & (projected["kind"] == "existing")]
+    ax.scatter(opened.geometry.x, opened.geometry.y, s=60, c="#1a9850", edgecolors="k", linewidths=0.5,
+               zorder=4, label=_label("新设网点", "new branches", chinese))
+    ax.scatter(closed.geometry.x, closed.geometry.y, s=60, facecolors="none", edgecolors="#d73027",
+               linewidths=1.5, zorder=4, label=_label("撤并网点", "closed branches", chinese))
+    lines = _move_lines(projected, moves)
+    for move in lines:
+        ax.annotate("", xy=(move["end"].x, move["end"].y), xytext=(move["start"].x, move["start"].y), zorder=3,
+                    arrowprops={"arrowstyle": "->", "color": MOVE_COLOUR, "linewidth": 1.5})
+    if lines:
+        ax.plot([], [], color=MOVE_COLOUR, linewidth=1.5, label=_label("迁址", "moves", chinese))
+
+
+def _without_chinese(text: str) -> str:
+    """The text without Chinese characters and punctuation, for a machine with no CJK font."""
+    return " ".join(re.sub(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+", " ", text).split())
 
 
 def _label(zh: str, en: str, chinese: bool) -> str:

@@ -1,12 +1,17 @@
 """Planning: candidate sites for the models, pilots, rollout batches, training hubs and plan comparisons."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from netopt._errors import InfeasibleError, InputError, check_count
 from netopt.io import Dataset
+
+if TYPE_CHECKING:
+    from netopt.coverage import Coverage
 
 
 def candidate_sites(ds: Dataset, bank: str | None = None) -> gpd.GeoDataFrame:
@@ -339,11 +344,18 @@ def compare_networks(ds: Dataset, new_branches: gpd.GeoDataFrame, today: gpd.Geo
     Rows: region types and the city; columns: before/after coverage %, branches, 万人 per branch and branches
     per 100 km², plus the core-minus-county coverage gap (pp) in `attrs`.
     """
-    from netopt.coverage import analyze_coverage, density_by_gdp_tier
+    from netopt.coverage import analyze_coverage
 
     before = analyze_coverage(Dataset(ds.counties, ds.towns, ds.branches if today is None else today),
                               **coverage_options)
     after = analyze_coverage(Dataset(ds.counties, ds.towns, new_branches), **coverage_options)
+    return compare_coverage(before, after)
+
+
+def compare_coverage(before: Coverage, after: Coverage) -> pd.DataFrame:
+    """compare_networks' table from two coverage diagnoses (analyze_coverage) already measured."""
+    from netopt.coverage import density_by_gdp_tier
+
     columns = ["coverage_rate_pct", "branches", "residents_per_branch_wan", "branches_per_100km2"]
     keep = ["region_type"] + columns
     table = before.by_region[keep].merge(after.by_region[keep], on="region_type", suffixes=("_before", "_after"))

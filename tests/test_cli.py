@@ -263,6 +263,9 @@ def test_optimize_relocates_branches(tmp_path: Path):
     assert set(moves["to_id"]) == set(sites.loc[sites["kind"] == "new", "site_id"])
     assert not set(moves["from_id"]) & set(sites["site_id"])  # a moved branch is not in the plan
     assert "迁址" in result.output and moves["from_name"].iloc[0] in result.output
+    page = (tmp_path / "mclp_map.html").read_text(encoding="utf-8")
+    assert all(f"迁址 move: {m.from_name} → {m.to_name}" in page for m in moves.itertuples())
+    assert "他行网点 other banks" in page and (tmp_path / "mclp_map.png").read_bytes()[:4] == b"\x89PNG"
     today_wan, plan_wan = (float(v) for v in re.findall(r"现有网点 ([\d.,]+) 万人 → plan 方案 ([\d.,]+) 万人",
                                                         " ".join(result.output.split()))[0])
     assert today_wan < plan_wan

@@ -83,3 +83,41 @@ def test_plan_layer_and_service_circles(tmp_path: Path):
     assert "新设 open:" in html  # tooltips of the sites the plan opens
     assert html.count("L.circle(") >= 20
     assert re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:[^"]+)"', html) == []  # still offline
+
+
+def test_relocation_moves_drawn_on_both_maps(tmp_path: Path, monkeypatch):
+    from netopt.planning import candidate_sites, existing_positions, relocation_moves
+
+    ds = no.load_sample()
+    sites = candidate_sites(ds, bank="招商银行")
+    existing = existing_positions(sites)
+    plan = no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=len(existing), existing=existing,
+                                      closable=existing, max_new=3).solve()
+    moves = relocation_moves(sites, plan.selected)
+    assert (moves["action"] == "move").sum() == 3
+    fmap = no.maps.network_map(ds, sites=sites, selected=plan.selected, moves=moves, our_bank="招商银行",
+                               title="招商银行 relocation 迁址")
+    fmap.save(str(tmp_path / "moves.html"))
+    html = (tmp_path / "moves.html").read_text(encoding="utf-8")
+    assert html.count("L.polyline(") == 3
+    for move in moves.itertuples():
+        assert f"迁址 move: {move.from_name} → {move.to_name}, {move.distance_km:.1f} km" in html
+    assert "<b>招商银行 relocation 迁址</b>" in html and "他行网点 other banks" in html and "撤并 close" in html
+    rivals = ds.branches[~ds.branches["bank"].str.contains("招商银行")]
+    assert f"{rivals['bank'].iloc[0]}: {rivals['name'].iloc[0]}" in html  # the other banks' layer
+    monkeypatch.setattr(no.maps, "cjk_font", lambda: None)  # no Chinese font: the title keeps its English
+    png = no.maps.static_map(ds, tmp_path / "moves.png", title="招商银行 relocation 迁址", sites=sites,
+                             selected=plan.selected, moves=moves)
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    no.maps._draw_static_plan(ax, sites, plan.selected, moves, "EPSG:32650", chinese=False)
+    assert len(ax.texts) == 3  # one arrow per move
+    assert [h.get_label() for h in ax.get_legend_handles_labels()[0]] == ["new branches", "closed branches", "moves"]
+    plt.close(fig)
+
+
+def test_titles_without_chinese_for_machines_without_a_cjk_font():
+    assert no.maps._without_chinese("MCLP 方案 plan — bundled sample 合肥市 Hefei（2020）") == \
+        "MCLP plan — bundled sample Hefei 2020"
