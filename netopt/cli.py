@@ -264,6 +264,10 @@ def optimize(
     capacity_wan: Optional[float] = typer.Option(None, help="Residents one branch can serve, 万人 (cflp)."),
     county_min: Optional[int] = typer.Option(None, help="At least this many open branches in every county "
                                              "(e.g. 1: every county keeps a branch)."),
+    county_max: Optional[int] = typer.Option(None, help="At most this many open branches in any county."),
+    within_county: bool = typer.Option(False, help="With --relocate: moves stay within their county (no county "
+                                       "ends with more branches than today; each move pairs branches of one "
+                                       "county)."),
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km instead of "
                                            "straight-line km, for the model and the coverage comparison."),
     cover_pct: Optional[float] = typer.Option(None, help="lscp: the fewest branches bringing at least this % of "
@@ -294,9 +298,7 @@ def optimize(
             if relocate is not None:
                 rules = _relocation(model, relocate, rules, existing, max_new)
                 count = len(existing) if p is None else p
-            if county_min is not None:
-                rules.update(county=sites["county"].astype(str).to_numpy(),
-                             county_min={str(c): county_min for c in sites["county"].dropna().unique()})
+            rules.update(_county_rules(sites, county_min, county_max, within_county, relocate))
             built = _build_model(model, ds, sites, count, radius_km, rules, capacity_wan, roads, cover_pct)
         with console.status("Solving with HiGHS 求解中…"):
             result = built.solve(time_limit=time_limit)
@@ -306,7 +308,8 @@ def optimize(
                                                                    dict(rules, fixed=fixed), roads=roads))
         today = (built.objective_of(sites.loc[existing, "site_id"])
                  if model in P_MODELS and len(existing) else None)
-        moves = _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()), today)
+        moves = _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()), today,
+                             same_county=within_county)
         plan_coverage = _before_after(ds, sites, result, radius_km, roads)
         _plan_maps(ds, sites, result.selected, moves, plan_coverage, f"{model.upper()} 方案 plan — {source}",
                    bank, out / f"{model}_map")
@@ -413,6 +416,28 @@ def _relocation(model: str, relocate: int, rules: dict, existing: np.ndarray, ma
     return dict(rules, closable=existing, max_new=relocate)
 
 
+def _county_rules(sites, county_min: Optional[int], county_max: Optional[int], within_county: bool,
+                  relocate: Optional[int]) -> dict:
+    """The county limits the options ask for: --county-min and --county-max in every county, and with
+    --within-county at most today's branches in each county."""
+    if within_county and relocate is None:
+        raise InputError("--within-county is for --relocate (moves that stay within their county)", file="command line")
+    counties = [str(c) for c in sites["county"].dropna().unique()]
+    rules = {}
+    if county_min is not None:
+        rules["county_min"] = {c: county_min for c in counties}
+    if county_max is not None:
+        check_count(county_max, "--county-max", "command line", least=0)
+        rules["county_max"] = {c: county_max for c in counties}
+    if within_county:
+        today = sites.loc[sites["kind"] == "existing", "county"].astype(str).value_counts()
+        quota = rules.get("county_max", {})
+        rules["county_max"] = {c: min(int(today.get(c, 0)), quota.get(c, len(sites))) for c in counties}
+    if rules:
+        rules["county"] = sites["county"].astype(str).to_numpy()
+    return rules
+
+
 def _site_rules(n_sites: int, existing: np.ndarray, keep_existing: bool, max_new: Optional[int],
                 budget_wan: Optional[float], open_cost_wan: Optional[float], closing_saving_wan: float) -> dict:
     """The model rules the options ask for: existing branches kept or closable, new-branch limit, budget."""
@@ -510,8 +535,9 @@ OBJECTIVE_SHOWN = {
 
 
 def _report_plan(result, sites, model: str, source: str, out: Path, population: float,
-                 today: Optional[float] = None) -> pd.DataFrame:
-    """Prints the plan (and its moves) and writes its sites, assignment and moves tables; returns the moves."""
+                 today: Optional[float] = None, same_county: bool = False) -> pd.DataFrame:
+    """Prints the plan (and its moves: within each county with `same_county`) and writes its sites, assignment
+    and moves tables; returns the moves."""
     from netopt.planning import relocation_moves
 
     if result.status == "infeasible":
@@ -535,7 +561,7 @@ def _report_plan(result, sites, model: str, source: str, out: Path, population: 
     if model == "cflp":
         chosen = chosen.assign(served_wan=(chosen["site_id"].map(result.details["load"]).fillna(0.0) / 1e4).round(2))
     plan = pd.DataFrame(chosen.drop(columns="geometry")).assign(lon=chosen.geometry.x, lat=chosen.geometry.y)
-    moves = relocation_moves(sites, result.selected)
+    moves = relocation_moves(sites, result.selected, same_county=same_county)
     if closed:
         _print_moves(moves)
     written = [write_atomic(out / f"{model}_sites.csv", lambda f: plan.to_csv(f, index=False, encoding="utf-8-sig")),

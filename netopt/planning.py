@@ -226,17 +226,16 @@ MOVE_COLUMNS = ["action", "from_id", "from_name", "from_county", "to_id", "to_na
                 "nearest_open_km", "nearest_open_name"]
 
 
-def relocation_moves(sites: gpd.GeoDataFrame, selected: list) -> pd.DataFrame:
+def relocation_moves(sites: gpd.GeoDataFrame, selected: list, same_county: bool = False) -> pd.DataFrame:
     """A plan's changes to today's network as moves 迁址: each closed branch paired with a new site so that the
-    moves' total straight-line distance is least; closures or openings left over are 'close' / 'open' rows.
+    moves' total straight-line distance is least (with `same_county`, only pairs within one county); closures or
+    openings left over are 'close' / 'open' rows.
 
     `sites`: candidate sites as from candidate_sites (site_id, name, kind, county, geometry); `selected`: the
     plan's open site ids. Columns: action ('move' | 'close' | 'open'), from_id, from_name, from_county, to_id,
     to_name, to_county, distance_km (moves only), and for each closed branch the straight-line distance to the
     plan's nearest open site and its name (where its customers can go); moves first, shortest first.
     """
-    from scipy.optimize import linear_sum_assignment
-
     from netopt.projection import metric_crs
 
     _check_sites(sites)
@@ -245,7 +244,7 @@ def relocation_moves(sites: gpd.GeoDataFrame, selected: list) -> pd.DataFrame:
     opened = sites[(sites["kind"] == "new") & is_open]
     crs = metric_crs(sites)
     km = _km_between(closed, opened, crs)
-    rows, cols = linear_sum_assignment(km) if km.size else (np.zeros(0, int), np.zeros(0, int))
+    rows, cols = _nearest_pairs(km, closed["county"].to_numpy(), opened["county"].to_numpy(), same_county)
     moves = pd.DataFrame({"action": "move", **_site_side(closed.iloc[rows], "from"),
                           **_site_side(opened.iloc[cols], "to"), "distance_km": km[rows, cols]})
     moves = moves.sort_values("distance_km", kind="stable")
@@ -262,6 +261,22 @@ def relocation_moves(sites: gpd.GeoDataFrame, selected: list) -> pd.DataFrame:
         nearest_km[has_from] = to_plan.min(axis=1)
         nearest_name[has_from] = plan["name"].to_numpy()[to_plan.argmin(axis=1)]
     return table.assign(nearest_open_km=nearest_km, nearest_open_name=nearest_name)
+
+
+def _nearest_pairs(km: np.ndarray, from_county: np.ndarray, to_county: np.ndarray,
+                   same_county: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (row, column) of a distance table with the least total distance (an assignment problem),
+    over the whole table or within each county."""
+    from scipy.optimize import linear_sum_assignment
+
+    groups = ([(np.arange(km.shape[0]), np.arange(km.shape[1]))] if not same_county else
+              [(np.flatnonzero(from_county == c), np.flatnonzero(to_county == c)) for c in pd.unique(from_county)])
+    rows, cols = [np.zeros(0, int)], [np.zeros(0, int)]
+    for members, targets in groups:
+        if len(members) and len(targets):
+            r, c = linear_sum_assignment(km[np.ix_(members, targets)])
+            rows.append(members[r]); cols.append(targets[c])
+    return np.concatenate(rows), np.concatenate(cols)
 
 
 def closures_near_others(model, sites: gpd.GeoDataFrame, selected: list) -> list:

@@ -7,7 +7,7 @@ import numpy as np
 
 
 def feasible_sets(m: int, sizes, fixed=(), forbidden=(), county=None, county_min=None, open_cost=None,
-                  budget=None, existing=(), closable=(), saving=None, max_new=None):
+                  budget=None, existing=(), closable=(), saving=None, max_new=None, county_max=None):
     """Every set of open sites of the given sizes that honours the site rules."""
     must = set(fixed) | (set(existing) - set(closable))
     for k in sizes:
@@ -18,6 +18,8 @@ def feasible_sets(m: int, sizes, fixed=(), forbidden=(), county=None, county_min
             if max_new is not None and len(chosen - set(existing)) > max_new:
                 continue
             if county_min and any(sum(1 for j in chosen if county[j] == c) < v for c, v in county_min.items()):
+                continue
+            if county_max and any(sum(1 for j in chosen if county[j] == c) > v for c, v in county_max.items()):
                 continue
             if budget is not None:
                 spend = sum(open_cost[j] for j in chosen if j not in existing)

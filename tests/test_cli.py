@@ -285,7 +285,33 @@ def test_optimize_relocates_branches(tmp_path: Path):
     assert changes["close"] == 2 and changes.get("move", 0) == new and "open" not in changes  # 99 of today's 101
 
 
+def test_relocation_within_counties_and_county_quotas(tmp_path: Path):
+    within = runner.invoke(app, ["optimize", "--relocate", "5", "--within-county", "--bank", "农业",
+                                 "--out", str(tmp_path)])
+    assert within.exit_code == 0, within.output
+    moves = pd.read_csv(tmp_path / "mclp_moves.csv")
+    assert len(moves) == 5 and (moves["from_county"] == moves["to_county"]).all()
+    plan = pd.read_csv(tmp_path / "mclp_sites.csv")["county"].value_counts()
+    sites = no.planning.candidate_sites(no.load_sample(), "农业")
+    today = sites.loc[sites["kind"] == "existing", "county"].value_counts()
+    assert plan.to_dict() == today.to_dict()  # 101 branches: no county ends with more, so none with fewer
+    free = runner.invoke(app, ["optimize", "--relocate", "5", "--bank", "农业", "--out", str(tmp_path / "free")])
+    assert free.exit_code == 0, free.output
+    free_moves = pd.read_csv(tmp_path / "free" / "mclp_moves.csv")
+    assert (free_moves["from_county"] != free_moves["to_county"]).any()  # without the rule a move crosses counties
+    quota = runner.invoke(app, ["optimize", "--p", "101", "--county-max", "15", "--bank", "农业", "--out",
+                                str(tmp_path / "quota")])
+    assert quota.exit_code == 1 and "county '蜀山区' may have at most 15 open sites but 16 must stay open there" in \
+        " ".join(quota.output.split())
+    closable = runner.invoke(app, ["optimize", "--p", "101", "--county-max", "15", "--no-keep-existing", "--bank",
+                                   "农业", "--out", str(tmp_path / "quota")])
+    assert closable.exit_code == 0, closable.output
+    assert pd.read_csv(tmp_path / "quota" / "mclp_sites.csv")["county"].value_counts().max() <= 15
+
+
 @pytest.mark.parametrize("extra, message", [
+    (["--within-county"], "--within-county is for --relocate"),
+    (["--county-max", "-1"], "--county-max must be a whole number of at least 0"),
     (["--model", "lscp", "--relocate", "2"], "--relocate is for mclp, pmedian and pcenter"),
     (["--model", "cflp", "--relocate", "2", "--capacity-wan", "12"], "for cflp: --no-keep-existing with --budget-wan"),
     (["--relocate", "2", "--max-new", "3"], "leave out --max-new"),

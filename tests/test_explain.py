@@ -32,6 +32,12 @@ def _expected_reasons(m, p, rules) -> list[str]:
         if counts and max(counts) < minimum:
             reasons.append(f"county '{county}' needs {minimum} site{'' if minimum == 1 else 's'} open, "
                            f"but the other rules allow at most {max(counts)} there")
+    for county, maximum in rules["county_max"].items():
+        rest = dict(rules, county_max={c: v for c, v in rules["county_max"].items() if c != county})
+        counts = [int(np.sum(rules["county"][s] == county)) for s in brute.feasible_sets(m, [p], **rest)]
+        if counts and min(counts) > maximum:
+            reasons.append(f"county '{county}' may have at most {maximum} site{'' if maximum == 1 else 's'} open, "
+                           f"but meeting the other rules needs at least {min(counts)} there")
     sizes = [len(s) for s in brute.feasible_sets(m, range(m + 1), **rules)]
     if sizes and min(sizes) > p:
         reasons.append(f"p={p} is too small: meeting the other rules needs at least {min(sizes)} sites")
@@ -51,16 +57,17 @@ def ruled_instance(draw):
     county = rng.choice(np.array(["a", "b", "c"]), m)
     present = sorted(set(county.tolist()))
     county_min = {c: int(rng.integers(1, 3)) for c in present if rng.random() < 0.5}
+    county_max = {c: int(rng.integers(0, 2)) for c in present if rng.random() < 0.3}
     rules = dict(open_cost=rng.integers(1, 9, m).astype(float), budget=float(rng.integers(0, 20)),
                  existing=existing, closable=closable, saving=rng.integers(0, 4, m).astype(float),
-                 county=county, county_min=county_min)
+                 county=county, county_min=county_min, county_max=county_max)
     return m, p, rules, rng
 
 
 def _model_rules(rules: dict) -> dict:
     return dict(open_cost=rules["open_cost"], budget=rules["budget"], existing=rules["existing"],
                 closable=rules["closable"], closing_saving=rules["saving"], county=rules["county"],
-                county_min=rules["county_min"])
+                county_min=rules["county_min"], county_max=rules["county_max"])
 
 
 @settings(max_examples=200, deadline=None)
@@ -81,7 +88,7 @@ def test_pmedian_reasons_match_brute_force(case):
 
 def _rules_alone_explain(reason: str) -> bool:
     """The cheap checks made before solving (county minimums above p, fixed sites above p, ...) answer first."""
-    return not any(word in reason for word in ("too small", "too large", "allow at most"))
+    return not any(word in reason for word in ("too small", "too large", "allow at most", "needs at least"))
 
 
 def test_budget_and_county_reasons_name_the_numbers():
@@ -154,3 +161,22 @@ def test_constraints_added_through_pulp_are_named():
     first = problem.variables()[0]
     problem += first >= 2
     assert "to_pulp()" in model.solve().reason
+
+
+def test_county_maximum_reasons_name_the_county():
+    A, county = sp.csr_matrix(np.eye(4)), ["甲", "甲", "乙", "乙"]
+    assert MCLP.from_coverage(A, 2, fixed=[0, 1], county=county, county_max={"甲": 1}).solve().reason == (
+        "county '甲' may have at most 1 open site but 2 must stay open there")
+    assert PMedian.from_cost_matrix(np.ones((2, 4)), 2, county=county, county_min={"乙": 2},
+                                    county_max={"乙": 1}).solve().reason == (
+        "county '乙' has a minimum of 2 open sites above its maximum 1")
+    capped = PCenter.from_cost_matrix(np.ones((2, 4)), 3, county=county, county_max={"甲": 1, "乙": 1}).solve()
+    assert capped.status == "optimal" and len(capped.selected) == 2  # p-center: fewer sites serve as well
+    fixed_elsewhere = MCLP.from_coverage(A, 3, county=county, county_max={"甲": 0}).solve()
+    assert fixed_elsewhere.reason == "p=3 sites must open but the county maximums leave room for only 2"
+    quota = LSCP.from_coverage(A, county=county, county_max={"乙": 1}).solve()
+    assert quota.status == "infeasible" and quota.reason == (
+        "county '乙' may have at most 1 site open, but meeting the other rules and covering every demand point needs "
+        "at least 2 there")
+    with pytest.raises(Exception, match="county_max needs county"):
+        MCLP.from_coverage(A, 2, county_max={"甲": 1})

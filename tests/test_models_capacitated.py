@@ -47,9 +47,11 @@ def test_budget_and_existing_sites(case, budget, data):
     unit, demand, capacity, fixed = case
     m = unit.shape[1]
     existing = data.draw(st.lists(st.integers(0, m - 1), max_size=1, unique=True))
-    rules = dict(existing=existing, open_cost=fixed, budget=budget)
+    county_max = {0: data.draw(st.integers(0, 2))} if data.draw(st.booleans()) else None
+    rules = dict(existing=existing, open_cost=fixed, budget=budget, county=[j % 2 for j in range(m)],
+                 county_max=county_max)
     expected = brute.cflp(unit, demand, capacity, fixed, False, **rules)
-    result = CFLP.from_cost_matrix(unit, demand, capacity, fixed, existing=existing, budget=budget).solve()
+    result = CFLP.from_cost_matrix(unit, demand, capacity, fixed, **rules).solve()
     if expected is None:
         assert result.status == "infeasible" and result.reason
     else:

@@ -101,7 +101,8 @@ def test_mclp_rules_match_brute_force(case, data):
     closable = [j for j in existing if data.draw(st.booleans())]
     rules = dict(existing=existing, closable=closable, open_cost=np.full(m, 2.0), saving=None,
                  budget=data.draw(st.sampled_from([None, 2.0, 4.0])), county=[j % 2 for j in range(m)],
-                 county_min={1: 1} if m > 1 and data.draw(st.booleans()) else None)
+                 county_min={1: 1} if m > 1 and data.draw(st.booleans()) else None,
+                 county_max={0: data.draw(st.integers(0, 2))} if data.draw(st.booleans()) else None)
     expected = brute.mclp(A, weights, p, **rules)
     rules.pop("saving")
     result = MCLP.from_coverage(A, p, weights=weights, **rules).solve()
@@ -147,17 +148,20 @@ def test_pcenter_with_fixed_and_forbidden_sites_matches_brute_force(n, m, seed, 
 @settings(max_examples=200, deadline=None)
 @given(st.integers(1, 8), st.integers(2, 7), st.integers(0, 2**32 - 1), st.data())
 def test_pcenter_closes_only_branches_its_rules_need_closed(n, m, seed, data):
-    """Today's branches may close, with a new-site limit or a budget funded by closures: the optimum of
-    brute force, and no closed branch that the rules would let reopen within p sites."""
+    """Today's branches may close, with a new-site limit, a budget funded by closures or a county maximum: the
+    optimum of brute force, and no closed branch that the rules would let reopen within p sites."""
     rng = np.random.default_rng(seed)
     cost = rng.integers(0, 30, (n, m)).astype(float)
     existing = [int(j) for j in rng.choice(m, data.draw(st.integers(1, m - 1)), replace=False)]
     p = data.draw(st.integers(1, m))
     rules = {"existing": existing, "closable": existing}
-    if data.draw(st.booleans()):
+    rule = data.draw(st.sampled_from(["max_new", "budget", "county_max"]))
+    if rule == "max_new":
         rules["max_new"] = data.draw(st.integers(0, m - len(existing)))
-    else:
+    elif rule == "budget":
         rules.update(open_cost=np.full(m, 3.0), saving=np.full(m, 1.0), budget=float(data.draw(st.integers(0, 6))))
+    else:
+        rules.update(county=[j % 2 for j in range(m)], county_max={0: data.draw(st.integers(0, 2))})
     expected = brute.pcenter(cost, p, **rules)
     if "saving" in rules:
         rules["closing_saving"] = rules.pop("saving")

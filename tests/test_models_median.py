@@ -50,10 +50,11 @@ def test_rules_match_brute_force(instance, data):
     forbidden = [j for j in data.draw(st.lists(st.integers(0, m - 1), max_size=2, unique=True)) if j not in fixed]
     county = [j % 2 for j in range(m)]
     county_min = {0: 1} if data.draw(st.booleans()) else None
+    county_max = {1: data.draw(st.integers(0, 2))} if m > 1 and data.draw(st.booleans()) else None
     open_cost = np.arange(1, m + 1, dtype=float)
     budget = data.draw(st.one_of(st.none(), st.floats(1, 3 * m)))
     rules = dict(fixed=fixed, forbidden=forbidden, county=county, county_min=county_min, open_cost=open_cost,
-                 budget=budget)
+                 budget=budget, county_max=county_max)
     expected = brute.pmedian(cost, weights, p, **rules)
     result = PMedian.from_cost_matrix(cost, p, weights=weights, **rules).solve()
     if expected is None:

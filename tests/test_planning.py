@@ -214,6 +214,10 @@ def test_relocation_moves_pair_closed_branches_with_new_sites():
     more_opened = relocation_moves(sites, ["E0", "E1", "new:N0", "new:N1"])
     assert more_opened["action"].tolist() == ["move", "open"] and more_opened.iloc[1]["to_id"] == "new:N0"
     assert relocation_moves(sites, ["E0", "E1", "E2"]).empty
+    sites["county"] = ["甲县", "乙县", "乙县", "乙县", "甲县", "乙县"]  # E0 甲, N1 甲: a move of 19 km within 甲县
+    within = relocation_moves(sites, ["E1", "new:N0", "new:N1"], same_county=True)
+    assert dict(zip(within["from_id"], within["to_id"])) == {"E0": "new:N1", "E2": "new:N0"}
+    assert within["distance_km"].to_numpy() == pytest.approx([19.0, 19.0], abs=0.05)
 
 
 @settings(max_examples=60, deadline=None)
@@ -221,17 +225,26 @@ def test_relocation_moves_pair_closed_branches_with_new_sites():
 def test_relocation_moves_have_the_least_total_distance(points, data):
     n_existing = data.draw(st.integers(1, len(points) - 1))
     sites = _sites(points[:n_existing], points[n_existing:])
+    same_county = data.draw(st.booleans())
+    if same_county:
+        sites["county"] = [data.draw(st.sampled_from(["甲县", "乙县"])) for _ in range(len(sites))]
     selected = [s for s in sites["site_id"] if data.draw(st.booleans())]
-    moves = relocation_moves(sites, selected)
+    moves = relocation_moves(sites, selected, same_county=same_county)
     closed = [s for s in sites["site_id"][:n_existing] if s not in selected]
     opened = [s for s in sites["site_id"][n_existing:] if s in selected]
     assert sorted(moves["from_id"].dropna()) == sorted(closed) and sorted(moves["to_id"].dropna()) == sorted(opened)
     paired = moves[moves["action"] == "move"]
-    assert len(paired) == min(len(closed), len(opened))
+    assert (paired["from_county"] == paired["to_county"]).all() or not same_county
     xy = {s: np.array(p) for s, p in zip(sites["site_id"], points)}
-    small, large = sorted([closed, opened], key=len)
-    best = min(sum(np.hypot(*(xy[a] - xy[b])) for a, b in zip(small, chosen))
-               for chosen in permutations(large, len(small))) if small else 0.0
+    county = dict(zip(sites["site_id"], sites["county"]))
+    count, best = 0, 0.0
+    for name in set(county.values()):  # one county (某县) unless same_county: pairs never cross counties
+        small, large = sorted([[s for s in closed if county[s] == name], [s for s in opened if county[s] == name]],
+                              key=len)
+        count += len(small)
+        best += min(sum(np.hypot(*(xy[a] - xy[b])) for a, b in zip(small, chosen))
+                    for chosen in permutations(large, len(small))) if small else 0.0
+    assert len(paired) == count
     assert paired["distance_km"].sum() == pytest.approx(best, rel=0.01, abs=0.05)
 
 

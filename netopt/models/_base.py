@@ -1,4 +1,4 @@
-"""What every location model shares: site rules (fixed, closable, budget, county minimums) and solving."""
+"""What every location model shares: site rules (fixed, closable, budget, county limits) and solving."""
 from __future__ import annotations
 
 import time
@@ -23,7 +23,8 @@ class SiteRules:
     - `forbidden`: sites that may not open.
     - `open_cost` (new sites) and `budget`: Σ cost of new sites − Σ savings of closed sites ≤ budget.
     - `max_new`: at most this many new (not existing) sites.
-    - `county` (one label per site) and `county_min` ({county: k}): at least k open sites in each county.
+    - `county` (one label per site) and `county_min` ({county: k}): at least k open sites in each county;
+      `county_max` ({county: k}): at most k (e.g. a licence quota, or today's count to keep moves within a county).
     - `cost_unit`: how infeasibility reasons name the unit of costs and budget (e.g. "万元"; '' for none).
     """
 
@@ -38,6 +39,7 @@ class SiteRules:
     max_new: int | None = None
     county: np.ndarray | None = None
     county_min: dict | None = None
+    county_max: dict | None = None
     cost_unit: str = ""
 
     def __post_init__(self) -> None:
@@ -78,10 +80,11 @@ class SiteRules:
             check_count(self.max_new, "max_new", "model", least=0)
         if self.county is not None and len(np.asarray(self.county).ravel()) != self.n_sites:
             raise InputError(f"county must give one label per site ({self.n_sites})", file="model")
-        if self.county_min and self.county is None:
-            raise InputError("county_min needs county (one county label per site)", file="model")
-        for county, minimum in (self.county_min or {}).items():
-            check_count(minimum, f"county_min of '{county}'", "model", least=0)
+        for name in ("county_min", "county_max"):
+            if getattr(self, name) and self.county is None:
+                raise InputError(f"{name} needs county (one county label per site)", file="model")
+            for county, limit in (getattr(self, name) or {}).items():
+                check_count(limit, f"{name} of '{county}'", "model", least=0)
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = np.zeros(self.n_sites), np.ones(self.n_sites)
@@ -106,12 +109,13 @@ class SiteRules:
             rows.append(coef); lo.append(-INF); hi.append(float(self.budget) + saving); names.append("budget")
         if self.max_new is not None:
             rows.append(is_new.astype(float)); lo.append(-INF); hi.append(float(self.max_new)); names.append("max_new")
-        for county, minimum in (self.county_min or {}).items():
-            members = np.asarray(self.county) == county
-            if not members.any():
-                raise InputError(f"county_min names county '{county}', which has no candidate site", file="model")
-            rows.append(members.astype(float)); lo.append(float(minimum)); hi.append(INF)
-            names.append(f"county_min_{county}")
+        for name, side in (("county_min", 0), ("county_max", 1)):
+            for county, limit in (getattr(self, name) or {}).items():
+                members = np.asarray(self.county) == county
+                if not members.any():
+                    raise InputError(f"{name} names county '{county}', which has no candidate site", file="model")
+                rows.append(members.astype(float)); names.append(f"{name}_{county}")
+                lo.append(-INF if side else float(limit)); hi.append(float(limit) if side else INF)
         return rows, lo, hi, names
 
     def explain(self, p: int | None = None, at_most: bool = False) -> str:
@@ -127,6 +131,29 @@ class SiteRules:
                 return f"county '{county}' needs {minimum} open sites but has only {allowed} allowed candidates"
         if p is not None and self.county_min and sum(self.county_min.values()) > p:
             return f"the county minimums add up to {sum(self.county_min.values())} sites, more than p={p}"
+        return self._explain_county_max(p, at_most) or self._explain_budget()
+
+    def _explain_county_max(self, p: int | None, at_most: bool) -> str:
+        """A county maximum below the county's fixed sites or its minimum, or maximums leaving fewer than p."""
+        labels = np.asarray(self.county) if self.county is not None else None
+        for county, maximum in (self.county_max or {}).items():
+            fixed = int(np.sum(labels[self.fixed] == county))
+            if fixed > maximum:
+                return (f"county '{county}' may have at most {maximum} open site{'' if maximum == 1 else 's'} but "
+                        f"{fixed} must stay open there")
+            if (self.county_min or {}).get(county, 0) > maximum:
+                return f"county '{county}' has a minimum of {self.county_min[county]} open sites above its maximum {maximum}"
+        if p is not None and not at_most and self.county_max:
+            allowed = self.allowed
+            capped = pd.Series(labels).isin(list(self.county_max)).to_numpy()
+            most = int(np.sum(allowed & ~capped)) + sum(min(int(np.sum(allowed & (labels == county))), maximum)
+                                                        for county, maximum in self.county_max.items())
+            if most < p:
+                return f"p={p} sites must open but the county maximums leave room for only {most}"
+        return ""
+
+    def _explain_budget(self) -> str:
+        """The sites fixed open costing more than the budget and every possible saving, or ''."""
         if self.budget is not None and self.open_cost is not None:
             fixed_new = np.setdiff1d(self.fixed, self.existing)
             need = float(np.asarray(self.open_cost, float)[fixed_new].sum())
@@ -147,7 +174,7 @@ class SiteRules:
     def limits_plans(self) -> bool:
         """Whether a budget, county minimums or a new-branch limit apply (rules heuristics and the reductions
         that only know fixed and forbidden sites cannot honour)."""
-        return self.budget is not None or bool(self.county_min) or self.max_new is not None
+        return self.budget is not None or bool(self.county_min) or bool(self.county_max) or self.max_new is not None
 
     def together(self, p: int | None = None, sites: str = "p") -> str:
         """For a plan no single rule blocks: the rules that together do, with their numbers (p named `sites`:
@@ -166,6 +193,8 @@ class SiteRules:
             parts.append(f"at least {next(iter(minimums.values()))} open sites in each of {len(minimums)} counties")
         elif minimums:
             parts.append("the county minimums " + ", ".join(f"{k}: {v}" for k, v in minimums.items()))
+        if self.county_max:
+            parts.append("the county maximums " + ", ".join(f"{k}: {v}" for k, v in self.county_max.items()))
         return "no single rule blocks every plan, but these together do: " + "; ".join(parts)
 
     def admits(self, is_open: np.ndarray) -> bool:
@@ -193,7 +222,7 @@ def finite_numbers(values, count: int) -> bool:
 
 
 RULE_NAMES = ("fixed", "existing", "closable", "forbidden", "open_cost", "closing_saving", "budget", "max_new",
-              "county", "county_min", "cost_unit")
+              "county", "county_min", "county_max", "cost_unit")
 
 
 def site_rules(n_sites: int, **rules) -> SiteRules:
@@ -317,7 +346,7 @@ def refuse_plan_limits(rules: SiteRules) -> None:
     """The InputError of heuristic() for the rules it cannot honour."""
     if rules.limits_plans:
         raise InputError("heuristic() honours fixed, existing and forbidden sites only; budgets, new-branch limits "
-                         "and county minimums need solve() (with a time_limit: the best plan found and its bound)",
+                         "and county limits need solve() (with a time_limit: the best plan found and its bound)",
                          file="model")
 
 

@@ -12,7 +12,7 @@ from netopt.models._milp import INF, MatrixMILP, solve_highs
 
 SECONDS_PER_RULE = 10.0  # each rule's question is a small MILP; an answer not proven by then is a bound
 SECONDS_IN_ALL = 30.0  # rules left when this is spent are not checked (a city has a dozen counties at most)
-COUNTY_PREFIX = "county_min_"
+COUNTY_PREFIX, COUNTY_MAX_PREFIX = "county_min_", "county_max_"
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,12 @@ def blocking_reasons(milp: MatrixMILP, is_rule: Callable[[str], bool], describe:
 
 
 def relaxed_rule_reasons(milp: MatrixMILP, budget: float | None, requirement: str = "", cost_unit: str = "") -> str:
-    """Every site rule (budget, max_new, max_sites, p, county minimums) that alone makes the model infeasible,
-    with what the other rules need (costs in `cost_unit`): '' when no single rule does."""
+    """Every site rule (budget, max_new, max_sites, p, county minimums and maximums) that alone makes the model
+    infeasible, with what the other rules need (costs in `cost_unit`): '' when no single rule does."""
     others = "the other rules" + (f" and {requirement}" if requirement else "")
     return blocking_reasons(
-        milp, lambda name: name in ("budget", "max_new", "max_sites", "p") or name.startswith(COUNTY_PREFIX),
+        milp, lambda name: (name in ("budget", "max_new", "max_sites", "p")
+                            or name.startswith((COUNTY_PREFIX, COUNTY_MAX_PREFIX))),
         lambda b: _too_small(b.name, b.value, b.limit, budget, others, cost_unit) if b.side == "least" else
         _too_large(b.name, b.value, b.limit))
 
@@ -93,6 +94,9 @@ def _too_small(name: str, least: float, hi: float, budget: float | None, others:
         saving = hi - (budget or 0.0)  # the budget row carries the savings of closable sites on its right side
         return (f"the budget {budget:,.6g}{unit} is too small: meeting {others} costs at least "
                 f"{least - saving:,.6g}{unit}")
+    if name.startswith(COUNTY_MAX_PREFIX):
+        county = name[len(COUNTY_MAX_PREFIX):]
+        return f"county '{county}' may have at most {_sites(hi)} open, but meeting {others} needs at least {least:g} there"
     if name in ("max_new", "max_sites"):
         kind = "new " if name == "max_new" else ""
         return f"at most {_sites(hi, kind)} may open, but meeting {others} needs at least {least:g}"

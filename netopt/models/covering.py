@@ -393,14 +393,15 @@ class LSCP(_Covering):
         return heuristic_plan(self, "greedy")
 
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
-        if self.rules.budget is not None or self.rules.county_min or self.max_sites is not None:
-            return None, None
+        """The greedy cover, or None when it breaks a rule (budget, new-site limit, county limits, max_sites)."""
         if self.cover_share is None:
             y = greedy_cover(self.unique, self.cost, self.rules)
-            return (y, float(self.cost @ y)) if y is not None else (None, None)
-        y = greedy_cover(self.unique, self.cost, self.rules, self.unique_weights, self._target_weight())
-        if y is None:
+        else:
+            y = greedy_cover(self.unique, self.cost, self.rules, self.unique_weights, self._target_weight())
+        if y is None or not self.rules.admits(y) or (self.max_sites is not None and y.sum() > self.max_sites):
             return None, None
+        if self.cover_share is None:
+            return y, float(self.cost @ y)
         covered = np.minimum(np.asarray(self.unique @ y).ravel(), 1.0)
         return np.concatenate([y, covered]), float(self.cost @ y)
 
