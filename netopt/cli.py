@@ -303,9 +303,7 @@ def optimize(
         with console.status("Solving with HiGHS 求解中…"):
             result = built.solve(time_limit=time_limit)
             if model in P_MODELS and "closable" in rules and result.selected:
-                result = _close_crowded(result, built, sites,
-                                        lambda fixed: _build_model(model, ds, sites, count, radius_km,
-                                                                   dict(rules, fixed=fixed), roads=roads))
+                result = _close_crowded(result, built, sites)
         today = (built.objective_of(sites.loc[existing, "site_id"])
                  if model in P_MODELS and len(existing) else None)
         moves = _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()), today,
@@ -371,10 +369,10 @@ def _print_curve(shown: pd.DataFrame, source: str, radius_km: float) -> None:
     console.print(table)
 
 
-def _close_crowded(result, built, sites, with_fixed: Callable):
+def _close_crowded(result, built, sites):
     """The plan with its closures moved to branches whose customers have another open site nearer, at the same
-    objective (planning.closures_near_others); its tables come from the model with that plan fixed, its status,
-    bound and gap from the solve."""
+    objective (planning.closures_near_others); its tables from model.evaluate, its status, bound and gap from
+    the solve."""
     from dataclasses import replace
 
     from netopt.models._milp import relative_gap
@@ -383,9 +381,9 @@ def _close_crowded(result, built, sites, with_fixed: Callable):
     plan = closures_near_others(built, sites, result.selected)
     if set(plan) == set(result.selected):
         return result
-    fixed = with_fixed(np.flatnonzero(sites["site_id"].isin(plan).to_numpy())).solve()
-    gap = 0.0 if result.status == "optimal" else relative_gap(fixed.objective, result.bound)
-    return replace(fixed, status=result.status, bound=result.bound, gap=gap, seconds=result.seconds + fixed.seconds)
+    given = built.evaluate(plan)
+    gap = 0.0 if result.status == "optimal" else relative_gap(given.objective, result.bound)
+    return replace(given, status=result.status, bound=result.bound, gap=gap, seconds=result.seconds)
 
 
 def _kept_open(sites, patterns: list[str]) -> np.ndarray:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 
 from netopt._errors import InputError
 from netopt.heuristics import pcenter_heuristic
-from netopt.models import LSCP, MCLP, PCenter, PMedian
+from netopt.models import CFLP, LSCP, MCLP, PCenter, PMedian
 from netopt.models.covering import merge_identical_rows
 from tests import brute
 
@@ -560,16 +561,30 @@ def test_objective_of_a_plan_is_the_solved_objective(n, m, seed, data):
     for model in models:
         result = model.solve()
         assert model.objective_of(result.selected) == pytest.approx(result.objective)
+        given = model.evaluate(result.selected)  # the same plan reported as solve() reports it
+        assert given.status == "evaluated" and np.isnan([given.bound, given.gap]).all()
+        assert given.selected == result.selected
+        assert given.objective == pytest.approx(result.objective)
+        pd.testing.assert_frame_equal(given.assignment, result.assignment)
     sites = [f"s{j}" for j in range(m) if data.draw(st.booleans())]
     nearest = cost[:, [int(s[1:]) for s in sites]].min(axis=1, initial=np.inf)
     assert models[0].objective_of(sites) == pytest.approx(weights[nearest <= 12.0].sum())
     assert models[1].objective_of(sites) == pytest.approx(weights @ nearest if sites else np.inf)
     assert models[2].objective_of(sites) == pytest.approx(nearest.max())
+    for model in models if sites else []:
+        given = model.evaluate(sites[::-1])
+        assert given.selected == sites and given.objective == pytest.approx(model.objective_of(sites))
 
 
 def test_objective_of_names_unknown_sites_and_models_without_it():
     model = PCenter.from_cost_matrix(np.ones((2, 3)), 1)
     with pytest.raises(InputError, match="not candidate sites of this model, e.g. \\['x'\\]"):
         model.objective_of(["s0", "x"])
-    with pytest.raises(InputError, match="objective_of is for MCLP, PMedian and PCenter, not LSCP"):
+    with pytest.raises(InputError, match="objective_of and evaluate are for MCLP, PMedian and PCenter, not LSCP"):
         LSCP.from_coverage(sp.csr_matrix(np.ones((2, 2)))).objective_of(["s0"])
+    with pytest.raises(InputError, match="evaluate: 1 site\\(s\\) are not candidate sites"):
+        model.evaluate(["x"])
+    with pytest.raises(InputError, match="a plan needs at least one open site"):
+        model.evaluate([])
+    with pytest.raises(InputError, match="not CFLP"):
+        CFLP.from_cost_matrix(np.ones((2, 2)), [1, 1], None, [1, 1]).evaluate(["s0"])

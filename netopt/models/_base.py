@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -312,15 +312,36 @@ class LocationModel:
         """The objective of the plan opening exactly the sites `selected` (labels, as in Result.selected),
         whatever the rules say: e.g. today's network scored by this model (inf where a demand point is left
         unserved by a model that must serve it)."""
+        return self._objective(self._positions_of(selected, "objective_of"))
+
+    def evaluate(self, selected) -> Result:
+        """The plan opening exactly the sites `selected` (labels) reported as solve() reports a plan — objective,
+        assignment table, details — whatever the rules say; status "evaluated", bound and gap NaN. E.g. today's
+        network with the towns each branch serves, next to a solved plan."""
+        sites = self._positions_of(selected, "evaluate")
+        if not len(sites):
+            raise InputError("evaluate: a plan needs at least one open site", file="model")
+        return self._evaluated(sites)
+
+    def _positions_of(self, selected, caller: str) -> np.ndarray:
+        """The site positions of labels, sorted and unique; an InputError naming labels that are not sites."""
         index = {label: j for j, label in enumerate(self.site_labels)}
         unknown = [label for label in selected if label not in index]
         if unknown:
-            raise InputError(f"objective_of: {len(unknown)} site(s) are not candidate sites of this model, e.g. "
+            raise InputError(f"{caller}: {len(unknown)} site(s) are not candidate sites of this model, e.g. "
                              f"{unknown[:3]}", file="model")
-        return self._objective(np.unique(np.array([index[label] for label in selected], int)))
+        return np.unique(np.array([index[label] for label in selected], int))
 
     def _objective(self, sites: np.ndarray) -> float:
-        raise InputError(f"objective_of is for MCLP, PMedian and PCenter, not {type(self).__name__}", file="model")
+        raise InputError(f"objective_of and evaluate are for MCLP, PMedian and PCenter, not {type(self).__name__}",
+                         file="model")
+
+    def _evaluated(self, sites: np.ndarray) -> Result:
+        """evaluate() for models whose _result reads the open sites from the first n_sites variables."""
+        objective = self._objective(sites)
+        y = np.zeros(self.rules.n_sites)
+        y[sites] = 1.0
+        return replace(self._result(RawSolution("evaluated", y, objective, np.nan, 0.0)), gap=np.nan)
 
     def _explain_infeasible_rules(self) -> str:
         return ""

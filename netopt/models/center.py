@@ -7,6 +7,7 @@ achievable value is optimal; the one below it was proven unachievable.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -180,7 +181,16 @@ class PCenter(LocationModel):
         return found.reason or self.rules.together(self.p)
 
     def _finish(self, sites: np.ndarray, bound: float, status: str, start: float, steps: int) -> Result:
-        sites = self._complete(sites)
+        plan = self._evaluated(self._complete(sites))
+        worst = plan.objective
+        if worst <= bound:  # the plan reaches the proven bound: optimal, even if the search had stopped
+            status, bound = "optimal", worst
+        gap = 0.0 if status == "optimal" else (worst - bound) / max(worst, 1e-12)
+        return replace(plan, status=status, bound=float(bound), gap=gap, seconds=time.perf_counter() - start,
+                       details={"covering_models_solved": steps})
+
+    def _evaluated(self, sites: np.ndarray) -> Result:
+        """The plan opening `sites`: each demand point's nearest open site and distance, the worst as objective."""
         nearest = sites[np.argmin(self.distance[:, sites], axis=1)]
         rows = np.arange(len(nearest))
         assignment = pd.DataFrame({"demand": self.demand_labels, "site": [self.site_labels[j] for j in nearest],
@@ -188,12 +198,8 @@ class PCenter(LocationModel):
         if self.weights is not None:
             assignment["weight"] = self.weights
             assignment["weighted_distance"] = self.cost[rows, nearest]
-        worst = float(self.cost[rows, nearest].max())
-        if worst <= bound:  # the plan reaches the proven bound: optimal, even if the search had stopped
-            status, bound = "optimal", worst
-        gap = 0.0 if status == "optimal" else (worst - bound) / max(worst, 1e-12)
-        return Result(status, worst, float(bound), gap, time.perf_counter() - start,
-                      [self.site_labels[j] for j in sites], assignment, details={"covering_models_solved": steps})
+        return Result("evaluated", float(self.cost[rows, nearest].max()), np.nan, np.nan, 0.0,
+                      [self.site_labels[j] for j in sites], assignment)
 
     def _complete(self, sites: np.ndarray) -> np.ndarray:
         """Fill up to exactly p open sites (extra sites never raise the maximum distance): closed existing
