@@ -281,7 +281,7 @@ def optimize(
 ) -> None:
     """Choose branch sites among today's branches and the town points with an exact integer program."""
     def run() -> None:
-        from netopt.planning import candidate_sites, existing_positions
+        from netopt.planning import candidate_sites, existing_positions, relocation_moves
 
         if model not in MODELS:
             raise InputError(f"unknown model '{model}'; use one of {', '.join(MODELS)}", file="command line")
@@ -303,11 +303,13 @@ def optimize(
         with console.status("Solving with HiGHS 求解中…"):
             result = built.solve(time_limit=time_limit)
             if model in P_MODELS and "closable" in rules and result.selected:
-                result = _close_crowded(result, built, sites)
+                result = _close_crowded(result, built, sites, roads)
         today = (built.objective_of(sites.loc[existing, "site_id"])
                  if model in P_MODELS and len(existing) else None)
-        moves = _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()), today,
-                             same_county=within_county)
+        if result.status == "infeasible":
+            _fail(f"no plan exists: {result.reason}", 1)
+        moves = relocation_moves(sites, result.selected, same_county=within_county, **roads)
+        _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()), moves, today)
         plan_coverage = _before_after(ds, sites, result, radius_km, roads)
         _plan_maps(ds, sites, result.selected, moves, plan_coverage, f"{model.upper()} 方案 plan — {source}",
                    bank, out / f"{model}_map")
@@ -369,7 +371,7 @@ def _print_curve(shown: pd.DataFrame, source: str, radius_km: float) -> None:
     console.print(table)
 
 
-def _close_crowded(result, built, sites):
+def _close_crowded(result, built, sites, roads: dict):
     """The plan with its closures moved to branches whose customers have another open site nearer, at the same
     objective (planning.closures_near_others); its tables from model.evaluate, its status, bound and gap from
     the solve."""
@@ -378,7 +380,7 @@ def _close_crowded(result, built, sites):
     from netopt.models._milp import relative_gap
     from netopt.planning import closures_near_others
 
-    plan = closures_near_others(built, sites, result.selected)
+    plan = closures_near_others(built, sites, result.selected, **roads)
     if set(plan) == set(result.selected):
         return result
     given = built.evaluate(plan)
@@ -532,14 +534,9 @@ OBJECTIVE_SHOWN = {
 }
 
 
-def _report_plan(result, sites, model: str, source: str, out: Path, population: float,
-                 today: Optional[float] = None, same_county: bool = False) -> pd.DataFrame:
-    """Prints the plan (and its moves: within each county with `same_county`) and writes its sites, assignment
-    and moves tables; returns the moves."""
-    from netopt.planning import relocation_moves
-
-    if result.status == "infeasible":
-        _fail(f"no plan exists: {result.reason}", 1)
+def _report_plan(result, sites, model: str, source: str, out: Path, population: float, moves: pd.DataFrame,
+                 today: Optional[float] = None) -> None:
+    """Prints the plan and its moves (planning.relocation_moves) and writes its sites, assignment and moves."""
     chosen = sites[sites["site_id"].isin(result.selected)]
     header, shown = OBJECTIVE_SHOWN[model]
     table = Table(title=f"{model.upper()} plan 网点方案 — {source}")
@@ -559,7 +556,6 @@ def _report_plan(result, sites, model: str, source: str, out: Path, population: 
     if model == "cflp":
         chosen = chosen.assign(served_wan=(chosen["site_id"].map(result.details["load"]).fillna(0.0) / 1e4).round(2))
     plan = pd.DataFrame(chosen.drop(columns="geometry")).assign(lon=chosen.geometry.x, lat=chosen.geometry.y)
-    moves = relocation_moves(sites, result.selected, same_county=same_county)
     if closed:
         _print_moves(moves)
     written = [write_atomic(out / f"{model}_sites.csv", lambda f: plan.to_csv(f, index=False, encoding="utf-8-sig")),
@@ -567,7 +563,6 @@ def _report_plan(result, sites, model: str, source: str, out: Path, population: 
                             lambda f: result.assignment.to_csv(f, index=False, encoding="utf-8-sig")),
                write_atomic(out / f"{model}_moves.csv", lambda f: moves.to_csv(f, index=False, encoding="utf-8-sig"))]
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
-    return moves
 
 
 MOVES_SHOWN = 10

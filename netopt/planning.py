@@ -226,15 +226,17 @@ MOVE_COLUMNS = ["action", "from_id", "from_name", "from_county", "to_id", "to_na
                 "nearest_open_km", "nearest_open_name"]
 
 
-def relocation_moves(sites: gpd.GeoDataFrame, selected: list, same_county: bool = False) -> pd.DataFrame:
+def relocation_moves(sites: gpd.GeoDataFrame, selected: list, same_county: bool = False,
+                     distance: str = "euclidean", graph=None) -> pd.DataFrame:
     """A plan's changes to today's network as moves 迁址: each closed branch paired with a new site so that the
-    moves' total straight-line distance is least (with `same_county`, only pairs within one county); closures or
-    openings left over are 'close' / 'open' rows.
+    moves' total distance is least (with `same_county`, only pairs within one county); closures or openings left
+    over are 'close' / 'open' rows. Distances are straight-line km, or road km with distance="network" and a
+    road `graph` (as in the models).
 
     `sites`: candidate sites as from candidate_sites (site_id, name, kind, county, geometry); `selected`: the
     plan's open site ids. Columns: action ('move' | 'close' | 'open'), from_id, from_name, from_county, to_id,
-    to_name, to_county, distance_km (moves only), and for each closed branch the straight-line distance to the
-    plan's nearest open site and its name (where its customers can go); moves first, shortest first.
+    to_name, to_county, distance_km (moves only), and for each closed branch the distance to the plan's nearest
+    open site and its name (where its customers can go); moves first, shortest first.
     """
     from netopt.projection import metric_crs
 
@@ -242,8 +244,8 @@ def relocation_moves(sites: gpd.GeoDataFrame, selected: list, same_county: bool 
     is_open = sites["site_id"].isin(selected)
     closed = sites[(sites["kind"] == "existing") & ~is_open]
     opened = sites[(sites["kind"] == "new") & is_open]
-    crs = metric_crs(sites)
-    km = _km_between(closed, opened, crs)
+    crs, roads = metric_crs(sites), {"distance": distance, "graph": graph}
+    km = _km_between(closed, opened, crs, roads)
     rows, cols = _nearest_pairs(km, closed["county"].to_numpy(), opened["county"].to_numpy(), same_county)
     moves = pd.DataFrame({"action": "move", **_site_side(closed.iloc[rows], "from"),
                           **_site_side(opened.iloc[cols], "to"), "distance_km": km[rows, cols]})
@@ -254,7 +256,7 @@ def relocation_moves(sites: gpd.GeoDataFrame, selected: list, same_county: bool 
                        pd.DataFrame({"action": "open", **_site_side(left_opened, "to")})], ignore_index=True)
     table = table.reindex(columns=MOVE_COLUMNS)
     plan = sites[is_open]
-    to_plan = _km_between(sites.set_index("site_id").loc[table["from_id"].dropna()], plan, crs)
+    to_plan = _km_between(sites.set_index("site_id").loc[table["from_id"].dropna()], plan, crs, roads)
     nearest_km, nearest_name = np.full(len(table), np.nan), np.full(len(table), None, dtype=object)
     if to_plan.size:
         has_from = table["from_id"].notna().to_numpy()
@@ -279,11 +281,12 @@ def _nearest_pairs(km: np.ndarray, from_county: np.ndarray, to_county: np.ndarra
     return np.concatenate(rows), np.concatenate(cols)
 
 
-def closures_near_others(model, sites: gpd.GeoDataFrame, selected: list) -> list:
+def closures_near_others(model, sites: gpd.GeoDataFrame, selected: list, distance: str = "euclidean",
+                         graph=None) -> list:
     """Among plans as good as `selected`, one whose closed branches have open sites nearer: a closed branch
     (farthest from an open site first) is swapped for a kept branch of the same county when the total
-    straight-line distance from the closed branches to their nearest open site falls and the model's objective
-    (model.objective_of) stays as good.
+    distance (straight line, or by road with distance="network" and `graph`) from the closed branches to their
+    nearest open site falls and the model's objective (model.objective_of) stays as good.
 
     Where a model is indifferent between branches (several within reach of the same towns), this closes
     those whose customers have the nearest alternative. Swaps stay within a county and between existing
@@ -300,7 +303,7 @@ def closures_near_others(model, sites: gpd.GeoDataFrame, selected: list) -> list
     may_close = existing.copy()
     may_close[model.rules.fixed] = False
     county = sites["county"].astype(str).to_numpy()
-    km = _km_between(sites, sites, metric_crs(sites))
+    km = _km_between(sites, sites, metric_crs(sites), {"distance": distance, "graph": graph})
     np.fill_diagonal(km, np.inf)
     sign = -1.0 if isinstance(model, MCLP) else 1.0  # compare as minimisation
     best = sign * model.objective_of(ids[is_open])
@@ -336,12 +339,16 @@ def _check_sites(sites) -> None:
                          f"{', '.join(missing) or 'the coordinate system'}", file="sites")
 
 
-def _km_between(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, crs) -> np.ndarray:
-    """Straight-line km from each site of `a` to each of `b` (a len(a) x len(b) array)."""
+def _km_between(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, crs, roads: dict | None = None) -> np.ndarray:
+    """km from each site of `a` to each of `b` (a len(a) x len(b) array): straight line in `crs`, or by road
+    with roads={"distance": "network", "graph": ...} (distance.cost_matrix_km)."""
+    from netopt.distance import cost_matrix_km
     from netopt.projection import xy_metres
 
     if a.empty or b.empty:
         return np.zeros((len(a), len(b)))
+    if roads and roads.get("distance", "euclidean") != "euclidean":
+        return cost_matrix_km(a, b, **roads)
     gaps = xy_metres(a, crs)[:, None, :] - xy_metres(b, crs)[None, :, :]
     return np.hypot(gaps[..., 0], gaps[..., 1]) / 1000.0
 

@@ -218,6 +218,23 @@ def test_optimize_by_road(tmp_path: Path):
     assert missing.exit_code == 2 and "road network file does not exist" in missing.output
 
 
+def test_relocation_by_road_measures_moves_by_road(tmp_path: Path):
+    from netopt.distance import cost_matrix_km, load_road_network
+    from netopt.planning import candidate_sites
+
+    roads = _grid_roads_over_the_sample(tmp_path / "roads.graphml")
+    moved = runner.invoke(app, ["optimize", "--relocate", "3", "--bank", "农业", "--network", str(roads), "--out",
+                                str(tmp_path / "road")])
+    assert moved.exit_code == 0, moved.output
+    moves = pd.read_csv(tmp_path / "road" / "mclp_moves.csv")
+    sites = candidate_sites(no.load_sample(), "农业").set_index("site_id")
+    ends = [sites.loc[list(moves[column])].reset_index() for column in ("from_id", "to_id")]
+    graph = load_road_network(roads)
+    by_road = np.diag(cost_matrix_km(*ends, distance="network", graph=graph))
+    straight = np.diag(cost_matrix_km(*ends))
+    assert moves["distance_km"].to_numpy() == pytest.approx(by_road) and (by_road > straight).all()
+
+
 def test_models_by_road_agree_with_the_diagnosis(tmp_path: Path):
     """Pairs with an end far from any road are straight line x 1.3 in the models as in the coverage diagnosis,
     so a plan's covered share and distances by road are the diagnosis's (they differed on a sparse network)."""
