@@ -318,52 +318,102 @@ def optimize(
 
 @app.command()
 def curve(
-    up_to: int = typer.Option(20, help="Solve for 0, 1, … up to this many new branches."),
+    up_to: int = typer.Option(20, help="Solve for 0, 1, … up to this many new branches (moves with --moves)."),
     radius_km: float = typer.Option(3.5, help="Service radius, km."),
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches stay open (default: every "
                                        "bank's branches)."),
     data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
-    out: Path = typer.Option(Path("out"), help="Folder for coverage_curve.csv and .png."),
+    out: Path = typer.Option(Path("out"), help="Folder for coverage_curve.csv and .png (relocation_curve.* with "
+                             "--moves)."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
     time_limit: Optional[float] = typer.Option(None, help="Seconds for each point of the curve (its gap is shown)."),
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
+    moves: bool = typer.Option(False, help="The relocation curve 迁址曲线: 0, 1, … --up-to moves of today's "
+                               "branches, as many branches as today."),
+    keep_open: list[str] = typer.Option([], help="With --moves: a branch that stays where it is (its id, or text "
+                                        "of its name; repeatable)."),
+    within_county: bool = typer.Option(False, help="With --moves: moves stay within their county."),
 ) -> None:
     """Coverage curve 覆盖率曲线: residents within the radius for each number of new branches (an exact MCLP
-    per point), and what each extra branch adds."""
+    per point), and what each extra branch adds; with --moves, for each number of branches moved 迁址."""
     def run() -> None:
         from netopt.maps import curve_chart
-        from netopt.models import MCLP
         from netopt.planning import candidate_sites, existing_positions
 
         check_count(up_to, "--up-to", "command line")
+        if (keep_open or within_county) and not moves:
+            raise InputError("--keep-open and --within-county are for --moves here", file="command line")
         ds, source = _load(data, coords)
         with console.status("Solving 求解中…"):
             sites = candidate_sites(ds, bank)
-            existing = existing_positions(sites)
-            kept = len(existing)
-            if kept + up_to > len(sites):
-                raise InputError(f"--up-to {up_to}: there are {len(sites) - kept} candidate sites for new branches "
-                                 f"(and {kept} kept)", file="command line")
-            model = MCLP.from_geodataframes(ds.towns, sites, radius_km, max(kept, 1), existing=existing,
-                                            **_roads(network))
-            table = model.curve(range(max(kept, 1), kept + up_to + 1), time_limit=time_limit)
-        names = dict(zip(sites["site_id"], sites["name"]))
-        shown = pd.DataFrame({"new 新增网点": table["p"] - kept, "covered 覆盖人口（万人）": table["covered_weight"] / 1e4,
-                              "share 覆盖率（%）": table["covered_pct"], "gain 边际增量（万人）": table["gain"] / 1e4,
-                              "status 状态": table["status"], "gap": table["gap"],
-                              "new sites 新增网点位置": [", ".join(str(names[s]) for s in chosen if s.startswith("new:"))
-                                                   for chosen in table["selected"]]})
-        _print_curve(shown, source, radius_km)
-        written = [write_atomic(out / "coverage_curve.csv",
-                                lambda f: shown.to_csv(f, index=False, encoding="utf-8-sig")),
-                   curve_chart(table, out / "coverage_curve.png", radius_km, kept)]
+            existing, roads = existing_positions(sites), _roads(network)
+            solve_curve = _moves_curve if moves else _new_branches_curve
+            table, key, kept = solve_curve(ds, sites, existing, up_to, radius_km, time_limit, roads,
+                                           keep_open=keep_open, within_county=within_county)
+        shown = _curve_table(table, key, sites, kept)
+        stem = "relocation_curve" if moves else "coverage_curve"
+        _print_curve(shown, source, radius_km, moves)
+        written = [write_atomic(out / f"{stem}.csv", lambda f: shown.to_csv(f, index=False, encoding="utf-8-sig")),
+                   curve_chart(table, out / f"{stem}.png", radius_km, kept)]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _guard(run)
 
 
-def _print_curve(shown: pd.DataFrame, source: str, radius_km: float) -> None:
-    table = Table(title=f"Coverage curve 覆盖率曲线 within {radius_km:g} km — {source}")
-    for col in ("new 新增", "covered 覆盖 万人", "share 覆盖率 %", "gain 增量 万人", "status 状态"):
+def _new_branches_curve(ds: Dataset, sites, existing: np.ndarray, up_to: int, radius_km: float,
+                        time_limit: Optional[float], roads: dict, **_) -> tuple[pd.DataFrame, str, int]:
+    """MCLP.curve for today's branches kept and 0 … up_to new ones: (table, its key column, branches kept)."""
+    from netopt.models import MCLP
+
+    kept = len(existing)
+    if kept + up_to > len(sites):
+        raise InputError(f"--up-to {up_to}: there are {len(sites) - kept} candidate sites for new branches "
+                         f"(and {kept} kept)", file="command line")
+    model = MCLP.from_geodataframes(ds.towns, sites, radius_km, max(kept, 1), existing=existing, **roads)
+    return model.curve(range(max(kept, 1), kept + up_to + 1), time_limit=time_limit), "p", kept
+
+
+def _moves_curve(ds: Dataset, sites, existing: np.ndarray, up_to: int, radius_km: float,
+                 time_limit: Optional[float], roads: dict, keep_open: list[str],
+                 within_county: bool) -> tuple[pd.DataFrame, str, int]:
+    """MCLP.moves_curve for 0 … up_to moves of today's branches (closures as optimize --relocate places them)."""
+    from netopt.models import MCLP
+    from netopt.planning import closures_near_others
+
+    if up_to > len(existing):
+        raise InputError(f"--up-to {up_to}: there are {len(existing)} branches today to move (check --bank)",
+                         file="command line")
+    rules = {"existing": existing, "closable": existing}
+    if keep_open:
+        rules["fixed"] = _kept_open(sites, keep_open)
+    rules.update(_county_rules(sites, None, None, within_county, up_to))
+    model = MCLP.from_geodataframes(ds.towns, sites, radius_km, len(existing), **rules, **roads)
+    table = model.moves_curve(range(up_to + 1), time_limit=time_limit)
+    table["selected"] = [closures_near_others(model, sites, chosen, **roads) if chosen else chosen
+                         for chosen in table["selected"]]
+    return table, "moves", 0
+
+
+def _curve_table(table: pd.DataFrame, key: str, sites, kept: int) -> pd.DataFrame:
+    """A curve's table in the user's units: per point, 万人 covered, share, gain, status, gap, and the new sites
+    (with the branches moved away for a relocation curve)."""
+    names = dict(zip(sites["site_id"], sites["name"]))
+    existing = set(sites.loc[sites["kind"] == "existing", "site_id"])
+    first = "moves 迁址数" if key == "moves" else "new 新增网点"
+    shown = pd.DataFrame({first: table[key] - kept, "covered 覆盖人口（万人）": table["covered_weight"] / 1e4,
+                          "share 覆盖率（%）": table["covered_pct"], "gain 边际增量（万人）": table["gain"] / 1e4,
+                          "status 状态": table["status"], "gap": table["gap"],
+                          "new sites 新增网点位置": [", ".join(str(names[s]) for s in chosen if s.startswith("new:"))
+                                               for chosen in table["selected"]]})
+    if key == "moves":
+        shown["moved away 迁出网点"] = [", ".join(str(names[s]) for s in sorted(existing - set(chosen)))
+                                     if chosen else "" for chosen in table["selected"]]
+    return shown
+
+
+def _print_curve(shown: pd.DataFrame, source: str, radius_km: float, moves: bool = False) -> None:
+    title = "Relocation curve 迁址曲线" if moves else "Coverage curve 覆盖率曲线"
+    table = Table(title=f"{title} within {radius_km:g} km — {source}")
+    for col in ("moves 迁址" if moves else "new 新增", "covered 覆盖 万人", "share 覆盖率 %", "gain 增量 万人", "status 状态"):
         table.add_column(col, justify="right")
     for row in shown.itertuples(index=False):
         gain = "" if pd.isna(row[3]) else f"+{row[3]:,.1f}"

@@ -316,7 +316,8 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
 
 def curve_chart(table: pd.DataFrame, path, radius_km: float, kept: int = 0) -> Path:
     """The coverage curve (MCLP.curve's table) as a PNG or PDF: residents covered (%) against new branches
-    (p minus the `kept` branches), with each step's gain in 万人 as bars."""
+    (p minus the `kept` branches), with each step's gain in 万人 as bars; for MCLP.moves_curve's table,
+    against the number of branches moved 迁址."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -326,7 +327,10 @@ def curve_chart(table: pd.DataFrame, path, radius_km: float, kept: int = 0) -> P
 
     font = cjk_font()
     solved = table[table["status"] != "infeasible"]
-    new = solved["p"].to_numpy() - kept
+    moves = "moves" in solved
+    new = solved["moves"].to_numpy() if moves else solved["p"].to_numpy() - kept
+    x_label, title = ((("迁址数", "branches moved"), ("迁址曲线", "Relocation curve")) if moves else
+                      (("新增网点数", "new branches"), ("覆盖率曲线", "Coverage curve")))
     with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
         fig, share = plt.subplots(figsize=(9, 5))
         gain = share.twinx()
@@ -336,11 +340,11 @@ def curve_chart(table: pd.DataFrame, path, radius_km: float, kept: int = 0) -> P
                    label=_label("覆盖率（%）", "covered (%)", font is not None))
         share.set_zorder(gain.get_zorder() + 1)
         share.patch.set_visible(False)
-        share.set_xlabel(_label("新增网点数", "new branches", font is not None))
+        share.set_xlabel(_label(*x_label, font is not None))
         share.set_ylabel(_label(f"{radius_km:g} km 内覆盖率（%）", f"residents within {radius_km:g} km (%)",
                                 font is not None))
         gain.set_ylabel(_label("边际增量（万人）", "gain per step (10k residents)", font is not None))
-        share.set_title(_label("覆盖率曲线", "Coverage curve", font is not None), fontsize=13)
+        share.set_title(_label(*title, font is not None), fontsize=13)
         share.grid(alpha=0.3)
         share.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight",

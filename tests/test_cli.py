@@ -149,6 +149,29 @@ def test_coverage_curve_on_the_sample(tmp_path: Path):
     assert bad.exit_code == 2 and "--up-to" in bad.output and not (tmp_path / "none").exists()
 
 
+def test_relocation_curve_on_the_sample(tmp_path: Path):
+    result = runner.invoke(app, ["curve", "--moves", "--up-to", "4", "--within-county", "--bank", "农业",
+                                 "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "迁址曲线" in result.output and (tmp_path / "relocation_curve.png").stat().st_size > 10_000
+    table = pd.read_csv(tmp_path / "relocation_curve.csv", keep_default_na=False)
+    assert table["moves 迁址数"].tolist() == list(range(5)) and (table["status 状态"] == "optimal").all()
+    covered = table["covered 覆盖人口（万人）"].to_numpy()
+    assert (np.diff(covered) >= 0).all() and covered[4] > covered[0]
+    moved = [len(names.split(", ")) if names else 0 for names in table["moved away 迁出网点"]]
+    opened = [len(names.split(", ")) if names else 0 for names in table["new sites 新增网点位置"]]
+    assert moved == opened and all(k <= row for k, row in zip(moved, range(5)))  # as many branches as today
+    four = runner.invoke(app, ["optimize", "--relocate", "4", "--within-county", "--bank", "农业",
+                               "--out", str(tmp_path / "four")])
+    assert f"plan 方案 {covered[4]:,.1f} 万人" in " ".join(four.output.split())  # the curve's point is optimize's plan
+    assert set(pd.read_csv(tmp_path / "four" / "mclp_moves.csv")["from_name"]) == set(
+        table["moved away 迁出网点"].iloc[4].split(", "))
+    for extra, message in ((["--within-county"], "are for --moves here"),
+                           (["--moves", "--up-to", "500", "--bank", "农业"], "there are 101 branches today to move")):
+        bad = runner.invoke(app, ["curve", *extra, "--out", str(tmp_path / "none")])
+        assert bad.exit_code == 2 and message in " ".join(bad.output.split()) and not (tmp_path / "none").exists()
+
+
 def test_capacitated_plan_on_the_sample(tmp_path: Path):
     base = ["optimize", "--model", "cflp", "--bank", "农业", "--capacity-wan", "12", "--out", str(tmp_path)]
     result = runner.invoke(app, [*base, "--budget-wan", "700", "--open-cost-wan", "300"])

@@ -549,6 +549,28 @@ def test_coverage_curve_is_each_p_solved_exactly(case, data):
     assert np.allclose(table["gain"].iloc[1:], np.diff(table["covered_weight"]), equal_nan=True)
 
 
+@settings(max_examples=40, deadline=None)
+@given(coverage(), st.data())
+def test_moves_curve_is_each_number_of_moves_solved_exactly(case, data):
+    A, rng = case
+    m = A.shape[1]
+    weights = rng.integers(1, 9, A.shape[0]).astype(float)
+    existing = data.draw(st.lists(st.integers(0, m - 1), min_size=1, max_size=m, unique=True))
+    county = [j % 2 for j in range(m)]
+    county_max = {0: sum(1 for j in existing if j % 2 == 0)} if data.draw(st.booleans()) else None
+    rules = dict(existing=existing, closable=existing, county=county, county_max=county_max)
+    model = MCLP.from_coverage(A, len(existing), weights=weights, **rules)
+    table = model.moves_curve(iter(range(m - len(existing), -1, -1)))
+    assert table["moves"].tolist() == list(range(m - len(existing) + 1))
+    for row in table.itertuples():
+        assert row.status == "optimal"
+        assert row.covered_weight == pytest.approx(brute.mclp(A, weights, len(existing), max_new=row.moves, **rules))
+        assert sum(1 for s in row.selected if int(s[1:]) not in existing) <= row.moves
+    assert (np.diff(table["covered_weight"]) >= -1e-9).all()  # another move never loses coverage
+    with pytest.raises(InputError, match="a number of moves must be a whole number of at least 0"):
+        model.moves_curve([1, -1])
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 8), st.integers(2, 6), st.integers(0, 2**32 - 1), st.data())
 def test_objective_of_a_plan_is_the_solved_objective(n, m, seed, data):
