@@ -1,4 +1,4 @@
-"""The `netopt` command line: demo, validate, analyze, optimize, assign-types, plan, map, report, batch."""
+"""The `netopt` command line: demo, validate, analyze, optimize, curve, assign-types, plan, map, report, batch."""
 from __future__ import annotations
 
 import sys
