@@ -347,9 +347,11 @@ def curve(
         with console.status("Solving 求解中…"):
             sites = candidate_sites(ds, bank)
             existing, roads = existing_positions(sites), _roads(network)
-            solve_curve = _moves_curve if moves else _new_branches_curve
-            table, key, kept = solve_curve(ds, sites, existing, up_to, radius_km, time_limit, roads,
-                                           keep_open=keep_open, within_county=within_county)
+            if moves:
+                table, key, kept = _moves_curve(ds, sites, existing, up_to, radius_km, time_limit, roads,
+                                                keep_open, within_county)
+            else:
+                table, key, kept = _new_branches_curve(ds, sites, existing, up_to, radius_km, time_limit, roads)
         shown = _curve_table(table, key, sites, kept)
         stem = "relocation_curve" if moves else "coverage_curve"
         _print_curve(shown, source, radius_km, moves)
@@ -360,7 +362,7 @@ def curve(
 
 
 def _new_branches_curve(ds: Dataset, sites, existing: np.ndarray, up_to: int, radius_km: float,
-                        time_limit: Optional[float], roads: dict, **_) -> tuple[pd.DataFrame, str, int]:
+                        time_limit: Optional[float], roads: dict) -> tuple[pd.DataFrame, str, int]:
     """MCLP.curve for today's branches kept and 0 … up_to new ones: (table, its key column, branches kept)."""
     from netopt.models import MCLP
 

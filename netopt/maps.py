@@ -176,9 +176,9 @@ def _add_service_circles(fmap: folium.Map, coverage: Coverage) -> None:
 def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, moves: pd.DataFrame | None) -> None:
     """Sites a model opens (green), existing branches it closes (red, dashed) and its moves (orange lines)."""
     layer = folium.FeatureGroup(name="方案 Plan: 新设 open / 撤并 close / 迁址 move")
-    for move in _move_lines(sites, moves):
-        folium.PolyLine(move["line"], color=MOVE_COLOUR, weight=3, dash_array="8 6",
-                        tooltip=html.escape(move["text"])).add_to(layer)
+    for start, end, text in _move_lines(sites, moves):
+        folium.PolyLine([[start.y, start.x], [end.y, end.x]], color=MOVE_COLOUR, weight=3, dash_array="8 6",
+                        tooltip=html.escape(text)).add_to(layer)
     chosen = sites["site_id"].isin(selected)
     opened = sites[chosen & (sites["kind"] == "new")]
     closed = sites[~chosen & (sites["kind"] == "existing")]
@@ -194,18 +194,15 @@ def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, mo
 MOVE_COLOUR = "#f28e2b"
 
 
-def _move_lines(sites: gpd.GeoDataFrame, moves: pd.DataFrame | None) -> list[dict]:
-    """Each move 迁址 of a relocation_moves table as a [lat, lon] line from the closed branch to the new site,
-    with its text ("迁址 move: A → B, 2.3 km")."""
+def _move_lines(sites: gpd.GeoDataFrame, moves: pd.DataFrame | None) -> list[tuple]:
+    """Each move 迁址 of a relocation_moves table as (closed branch's point, new site's point, text such as
+    "迁址 move: A → B, 2.3 km"), the points in the CRS of `sites`."""
     if moves is None or moves.empty:
         return []
     where = sites.set_index("site_id").geometry
-    lines = []
-    for move in moves[moves["action"] == "move"].itertuples(index=False):
-        start, end = where.loc[move.from_id], where.loc[move.to_id]
-        lines.append({"line": [[start.y, start.x], [end.y, end.x]], "start": start, "end": end,
-                      "text": f"迁址 move: {move.from_name} → {move.to_name}, {move.distance_km:.1f} km"})
-    return lines
+    return [(where.loc[move.from_id], where.loc[move.to_id],
+             f"迁址 move: {move.from_name} → {move.to_name}, {move.distance_km:.1f} km")
+            for move in moves[moves["action"] == "move"].itertuples(index=False)]
 
 
 def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFrame | None) -> None:
@@ -394,8 +391,8 @@ def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.Dat
     ax.scatter(closed.geometry.x, closed.geometry.y, s=60, facecolors="none", edgecolors="#d73027",
                linewidths=1.5, zorder=4, label=_label("撤并网点", "closed branches", chinese))
     lines = _move_lines(projected, moves)
-    for move in lines:
-        ax.annotate("", xy=(move["end"].x, move["end"].y), xytext=(move["start"].x, move["start"].y), zorder=3,
+    for start, end, _ in lines:
+        ax.annotate("", xy=(end.x, end.y), xytext=(start.x, start.y), zorder=3,
                     arrowprops={"arrowstyle": "->", "color": MOVE_COLOUR, "linewidth": 1.5})
     if lines:
         ax.plot([], [], color=MOVE_COLOUR, linewidth=1.5, label=_label("迁址", "moves", chinese))

@@ -172,7 +172,7 @@ class SiteRules:
 
     @property
     def limits_plans(self) -> bool:
-        """Whether a budget, county minimums or a new-branch limit apply (rules heuristics and the reductions
+        """Whether a budget, county limits or a new-branch limit apply (rules heuristics and the reductions
         that only know fixed and forbidden sites cannot honour)."""
         return self.budget is not None or bool(self.county_min) or bool(self.county_max) or self.max_new is not None
 
@@ -199,7 +199,7 @@ class SiteRules:
 
     def admits(self, is_open: np.ndarray) -> bool:
         """Whether a plan (a mask of open sites) meets every rule row: the budget, the new-site limit and the
-        county minimums (rows(), as the models hold them)."""
+        county minimums and maximums (rows(), as the models hold them)."""
         rows, lo, hi, _ = self.rows()
         return all(lo_k - 1e-9 * max(1.0, abs(lo_k)) <= float(row @ is_open) <= hi_k + 1e-9 * max(1.0, abs(hi_k))
                    for row, lo_k, hi_k in zip(rows, lo, hi))
