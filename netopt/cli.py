@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -237,8 +238,8 @@ def demo(out: Path = typer.Option(Path("out"), help="Folder for the outputs.")) 
     _guard(run)
 
 
-MODELS = ("mclp", "lscp", "pmedian", "pcenter", "cflp")
-P_MODELS = ("mclp", "pmedian", "pcenter")  # the models with p open sites, that score any plan (objective_of)
+MODELS = ("mclp", "lscp", "pmedian", "pcenter", "cflp", "share")
+P_MODELS = ("mclp", "pmedian", "pcenter", "share")  # the models with p open sites, that score any plan (objective_of)
 
 
 @app.command()
@@ -246,8 +247,10 @@ def optimize(
     model: str = typer.Option("mclp", help="mclp (most residents within the radius), lscp (fewest sites covering "
                               "every town), pmedian (least total travel), pcenter (least worst travel) or cflp "
                               "(least total travel with a capacity per branch: --capacity-wan, and --budget-wan "
-                              "or --max-new)."),
-    p: Optional[int] = typer.Option(None, help="Number of branches to open (mclp, pmedian, pcenter)."),
+                              "or --max-new) or share (most residents won from the other banks, Huff model: "
+                              "needs --bank)."),
+    p: Optional[int] = typer.Option(None, help="Number of branches to open (mclp, pmedian, pcenter, share; "
+                                    "default with --max-new: today's branches and the new ones)."),
     radius_km: float = typer.Option(3.5, help="Service radius, km (mclp, lscp)."),
     data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
     out: Path = typer.Option(Path("out"), help="Folder for the result tables."),
@@ -273,11 +276,17 @@ def optimize(
     cover_pct: Optional[float] = typer.Option(None, help="lscp: the fewest branches bringing at least this % of "
                                               "residents within the radius (e.g. 90), instead of every town."),
     relocate: Optional[int] = typer.Option(None, help="Move at most this many of today's branches 迁址 (mclp, "
-                                           "pmedian, pcenter): as many branches as today unless --p says otherwise; "
+                                           "pmedian, pcenter, share): as many branches as today unless --p says otherwise; "
                                            "each closed branch is paired with a new site in <model>_moves.csv."),
     keep_open: list[str] = typer.Option([], help="A branch that stays open when others may close (--relocate, "
                                         "--no-keep-existing): its id, or text of its name such as 营业部 "
                                         "(repeatable)."),
+    target_share_pct: Optional[float] = typer.Option(None, help="share: the fewest branches winning at least this % "
+                                                     "of all residents (e.g. 25), instead of --p."),
+    beta: Optional[float] = typer.Option(None, help="share: how fast a branch's pull falls with distance, km^-beta "
+                                         "(default 2)."),
+    min_km: Optional[float] = typer.Option(None, help="share: a branch nearer a town than this counts as this far, "
+                                           "as a town's point stands for its area (default 1)."),
 ) -> None:
     """Choose branch sites among today's branches and the town points with an exact integer program."""
     def run() -> None:
@@ -298,18 +307,21 @@ def optimize(
             if relocate is not None:
                 rules = _relocation(model, relocate, rules, existing, max_new)
                 count = len(existing) if p is None else p
+            elif p is None and max_new is not None and keep_existing and model in P_MODELS:
+                count = len(existing) + max_new  # today's branches and the new ones
             rules.update(_county_rules(sites, county_min, county_max, within_county, relocate))
-            built = _build_model(model, ds, sites, count, radius_km, rules, capacity_wan, roads, cover_pct)
+            options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank)
+            built = _build_model(model, ds, sites, count, radius_km, rules, options, roads)
         with console.status("Solving with HiGHS 求解中…"):
             result = built.solve(time_limit=time_limit)
-            if model in P_MODELS and "closable" in rules and result.selected:
+            if _scores_plans(model, options) and "closable" in rules and result.selected:
                 result = _close_crowded(result, built, sites, roads)
-        today = (built.objective_of(sites.loc[existing, "site_id"])
-                 if model in P_MODELS and len(existing) else None)
+        today = built.evaluate(sites.loc[existing, "site_id"]) if model in P_MODELS and len(existing) else None
         if result.status == "infeasible":
             _fail(f"no plan exists: {result.reason}", 1)
         moves = relocation_moves(sites, result.selected, same_county=within_county, **roads)
-        _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()), moves, today)
+        _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()), moves, today,
+                     built.maximise)
         plan_coverage = _before_after(ds, sites, result, radius_km, roads)
         _plan_maps(ds, sites, result.selected, moves, plan_coverage, f"{model.upper()} 方案 plan — {source}",
                    bank, out / f"{model}_map")
@@ -459,7 +471,7 @@ def _relocation(model: str, relocate: int, rules: dict, existing: np.ndarray, ma
     if model not in P_MODELS:
         hint = (" (for cflp: --no-keep-existing with --budget-wan, --open-cost-wan and --closing-saving-wan)"
                 if model == "cflp" else "")
-        raise InputError(f"--relocate is for mclp, pmedian and pcenter{hint}", file="command line")
+        raise InputError(f"--relocate is for mclp, pmedian, pcenter and share{hint}", file="command line")
     if max_new is not None:
         raise InputError(f"--relocate {relocate} already opens at most {relocate} new branches; leave out --max-new",
                          file="command line")
@@ -514,18 +526,51 @@ def _roads(network: Optional[Path]) -> dict:
     return {"distance": "network", "graph": load_road_network(network)}
 
 
+@dataclass(frozen=True)
+class ModelOptions:
+    """The options of `netopt optimize` that only some models use."""
+    capacity_wan: Optional[float] = None  # cflp
+    cover_pct: Optional[float] = None  # lscp
+    target_share_pct: Optional[float] = None  # share
+    beta: Optional[float] = None  # share (default 2)
+    min_km: Optional[float] = None  # share (default 1 km)
+    bank: Optional[str] = None  # share: the other banks are the competitors
+
+
+def _scores_plans(model: str, options: ModelOptions) -> bool:
+    """Whether the model has p sites and scores any plan (objective_of): not share with a target."""
+    return model in P_MODELS and not (model == "share" and options.target_share_pct is not None)
+
+
+def _percentage(value: Optional[float], flag: str) -> Optional[float]:
+    """A --...-pct option as a fraction, or an InputError in the user's terms."""
+    if value is None:
+        return None
+    if not 1 <= value <= 100:
+        hint = f" (did you mean {100 * value:g}?)" if 0 < value < 1 else ""
+        raise InputError(f"{flag} is a percentage from 1 to 100, e.g. 90 for 90 %; got {value:g}{hint}",
+                         file="command line")
+    return value / 100
+
+
 def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: float, rules: dict,
-                 capacity_wan: Optional[float] = None, roads: dict | None = None, cover_pct: Optional[float] = None):
+                 options: ModelOptions = ModelOptions(), roads: dict | None = None):
     from netopt.models import CFLP, LSCP, MCLP, PCenter, PMedian
 
     towns, rules = ds.towns, dict(rules, **(roads or {}))
-    if cover_pct is not None and model != "lscp":
-        raise InputError("--cover-pct is for --model lscp (the fewest branches covering that % of residents)",
-                         file="command line")
-    if cover_pct is not None and not 1 <= cover_pct <= 100:
-        hint = f" (did you mean {100 * cover_pct:g}?)" if 0 < cover_pct < 1 else ""
-        raise InputError(f"--cover-pct is a percentage from 1 to 100, e.g. 90 for 90 %; got {cover_pct:g}{hint}",
-                         file="command line")
+    for value, flag, owner, purpose in ((options.cover_pct, "--cover-pct", "lscp", "covering that % of residents"),
+                                        (options.target_share_pct, "--target-share-pct", "share",
+                                         "winning that % of residents")):
+        if value is not None and model != owner:
+            raise InputError(f"{flag} is for --model {owner} (the fewest branches {purpose})", file="command line")
+    for value, flag in ((options.beta, "--beta"), (options.min_km, "--min-km")):
+        if value is not None and model != "share":
+            raise InputError(f"{flag} is for --model share (the Huff model of market shares)", file="command line")
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise InputError(f"{flag} must be a positive number, got {value:g}", file="command line")
+    cover_share = _percentage(options.cover_pct, "--cover-pct")
+    target_share = _percentage(options.target_share_pct, "--target-share-pct")
+    capacity_wan = options.capacity_wan
     if model == "cflp":
         if capacity_wan is None:
             raise InputError("--capacity-wan (residents one branch can serve, 万人) is needed for cflp",
@@ -536,8 +581,9 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
         return CFLP.from_geodataframes(towns, sites.assign(capacity=capacity_wan * 1e4), "population",
                                        capacity="capacity", **rules)
     if model == "lscp":
-        return LSCP.from_geodataframes(towns, sites, radius_km, cover_share=None if cover_pct is None else cover_pct / 100,
-                                       **rules)
+        return LSCP.from_geodataframes(towns, sites, radius_km, cover_share=cover_share, **rules)
+    if model == "share":
+        return _market_share(ds, sites, p, target_share, options, rules)
     if p is None:
         raise InputError(f"--p (the number of branches) is needed for {model}", file="command line")
     if model == "mclp":
@@ -545,6 +591,23 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
     if model == "pmedian":
         return PMedian.from_geodataframes(towns, sites, p, **rules)
     return PCenter.from_geodataframes(towns, sites, p, **rules)
+
+
+def _market_share(ds: Dataset, sites, p: Optional[int], target_share: Optional[float], options: ModelOptions,
+                  rules: dict):
+    """The market-share model of our bank's sites against the other banks' branches."""
+    from netopt.competition import bank_mask
+    from netopt.models import MarketShare
+
+    if options.bank is None:
+        raise InputError("--model share needs --bank: our bank's branches are the existing sites, the other banks' "
+                         "the competitors", file="command line")
+    if (p is None) == (target_share is None):
+        raise InputError("--model share needs --p (most residents won with p branches) or --target-share-pct "
+                         "(the fewest branches winning that % of residents), not both", file="command line")
+    rivals = ds.branches[~bank_mask(ds.branches, options.bank)]
+    huff = {name: value for name, value in (("beta", options.beta), ("min_km", options.min_km)) if value is not None}
+    return MarketShare.from_geodataframes(ds.towns, sites, rivals, p=p, target_share=target_share, **huff, **rules)
 
 
 def _before_after(ds: Dataset, sites, result, radius_km: float, roads: dict | None = None) -> Coverage:
@@ -583,14 +646,16 @@ OBJECTIVE_SHOWN = {
     "pmedian": ("total travel 出行总里程", lambda v: f"{v / 1e4:,.1f} 万人·km"),
     "pcenter": ("farthest town 最远乡镇", lambda v: f"{v:,.2f} km"),
     "cflp": ("total travel 出行总里程", lambda v: f"{v / 1e4:,.1f} 万人·km"),
+    "share": ("residents won 吸引客户", lambda v: f"{v / 1e4:,.1f} 万人"),
 }
 
 
 def _report_plan(result, sites, model: str, source: str, out: Path, population: float, moves: pd.DataFrame,
-                 today: Optional[float] = None) -> None:
-    """Prints the plan and its moves (planning.relocation_moves) and writes its sites, assignment and moves."""
+                 today=None, maximised: bool = True) -> None:
+    """Prints the plan (beside `today`, today's network as model.evaluate reports it) and its moves
+    (planning.relocation_moves) and writes its sites, assignment and moves."""
     chosen = sites[sites["site_id"].isin(result.selected)]
-    header, shown = OBJECTIVE_SHOWN[model]
+    header, shown = OBJECTIVE_SHOWN["lscp" if model == "share" and not maximised else model]
     table = Table(title=f"{model.upper()} plan 网点方案 — {source}")
     for col in ("status", header, "gap", "branches kept 保留", "new 新设", "closed 撤并", "seconds"):
         table.add_column(col, justify="right")
@@ -600,7 +665,12 @@ def _report_plan(result, sites, model: str, source: str, out: Path, population: 
                   str(closed), f"{result.seconds:.1f}")
     console.print(table)
     if today is not None:
-        console.print(f"{header}: today's branches 现有网点 {shown(today)} → plan 方案 {shown(result.objective)}")
+        console.print(f"{header}: today's branches 现有网点 {shown(today.objective)} → plan 方案 "
+                      f"{shown(result.objective)}")
+    if "share_pct" in result.details:
+        before = f"today's branches 现有网点 {today.details['share_pct']:.1f}% → " if today is not None else ""
+        console.print(f"Market share 市场份额 (Huff, against the other banks): {before}plan 方案 "
+                      f"{result.details['share_pct']:.1f}%")
     if "covered_pct" in result.details:
         console.print(f"Residents covered 覆盖人口: {result.details['covered_pct']:.1f}%")
     if model in ("pmedian", "cflp") and population > 0:

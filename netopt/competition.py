@@ -11,7 +11,7 @@ from netopt.io import Dataset
 from netopt.projection import metric_crs, xy_metres
 
 DEFAULT_HUFF_CUTOFF_KM = 20.0  # branches farther than this attract nobody
-MIN_DISTANCE_KM = 0.1  # a branch on the town's point counts as 100 m away (power decay is infinite at 0)
+MIN_DISTANCE_KM = 1.0  # a town's point stands for its area: a branch nearer counts as 1 km away (d^-β is infinite at 0)
 
 
 def bank_mask(branches, bank: str) -> np.ndarray:
@@ -52,25 +52,34 @@ def _branch_counties(ds: Dataset, town_xy: np.ndarray, branch_xy: np.ndarray) ->
     return pd.Series(ds.towns["county"].to_numpy()[nearest], index=ds.branches.index)
 
 
+def distance_decay(km: np.ndarray, decay: str, beta: float, min_km: float = MIN_DISTANCE_KM,
+                   caller: str = "model") -> np.ndarray:
+    """The Huff model's pull f(d) of a branch d km away: d^-beta with d at least `min_km` (decay="power"), or
+    exp(-beta d) (decay="exponential")."""
+    if decay not in ("power", "exponential"):
+        raise InputError(f"decay must be 'power' or 'exponential', not '{decay}'", file=caller)
+    for name, value in (("beta", beta), ("min_km", min_km)):
+        if not np.isfinite(value) or value <= 0:
+            raise InputError(f"{name} must be a positive number, got {value:g}", file=caller)
+    return np.maximum(km, min_km) ** -beta if decay == "power" else np.exp(-beta * km)
+
+
 def huff_shares(ds: Dataset, attractiveness: np.ndarray | pd.Series | None = None, decay: str = "power",
-                beta: float = 2.0, cutoff_km: float = DEFAULT_HUFF_CUTOFF_KM) -> tuple[pd.DataFrame, sp.csr_matrix]:
+                beta: float = 2.0, cutoff_km: float = DEFAULT_HUFF_CUTOFF_KM,
+                min_km: float = MIN_DISTANCE_KM) -> tuple[pd.DataFrame, sp.csr_matrix]:
     """Huff gravity model: town i's residents choose branch j with probability A_j f(d_ij) / Σ_k A_k f(d_ik).
 
-    f is d^-beta (decay="power", d at least 0.1 km) or exp(-beta d) (decay="exponential"), d in km; only
-    branches within `cutoff_km` attract. Returns (per-branch table with expected residents, the sparse
+    f is distance_decay: d^-beta (decay="power", d at least `min_km`) or exp(-beta d) (decay="exponential"), d
+    in km; only branches within `cutoff_km` attract. Returns (per-branch table with expected residents, the sparse
     town x branch probability matrix). Towns with no branch within the cutoff are served by nobody.
     """
-    if decay not in ("power", "exponential"):
-        raise InputError("decay must be 'power' or 'exponential'", file="huff_shares")
-    if not np.isfinite(beta) or beta <= 0:
-        raise InputError("beta must be a positive number", file="huff_shares")
     weight = np.ones(len(ds.branches)) if attractiveness is None else np.asarray(attractiveness, float)
     if weight.shape != (len(ds.branches),) or (weight < 0).any():
         raise InputError("attractiveness must be one non-negative number per branch", file="huff_shares")
     crs = metric_crs(ds.towns, ds.branches)
     pairs = pairs_within(xy_metres(ds.towns, crs), xy_metres(ds.branches, crs), cutoff_km * 1000.0).tocoo()
     km = pairs.data / 1000.0
-    pull = weight[pairs.col] * (np.maximum(km, MIN_DISTANCE_KM) ** -beta if decay == "power" else np.exp(-beta * km))
+    pull = weight[pairs.col] * distance_decay(km, decay, beta, min_km, "huff_shares")
     total = np.bincount(pairs.row, weights=pull, minlength=len(ds.towns))
     prob = sp.csr_matrix((pull / total[pairs.row], (pairs.row, pairs.col)), shape=(len(ds.towns), len(ds.branches)))
     people = np.asarray(prob.T @ ds.towns["population"].to_numpy(float)).ravel()

@@ -293,7 +293,6 @@ def closures_near_others(model, sites: gpd.GeoDataFrame, selected: list, distanc
     branches, never closing the model's fixed sites nor opening its forbidden ones, so county minimums and
     new-branch limits still hold; budgets must count every closure alike.
     """
-    from netopt.models import MCLP
     from netopt.projection import metric_crs
 
     _check_sites(sites)
@@ -305,7 +304,7 @@ def closures_near_others(model, sites: gpd.GeoDataFrame, selected: list, distanc
     county = sites["county"].astype(str).to_numpy()
     km = _km_between(sites, sites, metric_crs(sites), {"distance": distance, "graph": graph})
     np.fill_diagonal(km, np.inf)
-    sign = -1.0 if isinstance(model, MCLP) else 1.0  # compare as minimisation
+    sign = -1.0 if model.maximise else 1.0  # compare as minimisation
     best = sign * model.objective_of(ids[is_open])
 
     def closure_km(plan: np.ndarray) -> float:

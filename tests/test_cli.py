@@ -352,7 +352,7 @@ def test_relocation_within_counties_and_county_quotas(tmp_path: Path):
 @pytest.mark.parametrize("extra, message", [
     (["--within-county"], "--within-county is for --relocate"),
     (["--county-max", "-1"], "--county-max must be a whole number of at least 0"),
-    (["--model", "lscp", "--relocate", "2"], "--relocate is for mclp, pmedian and pcenter"),
+    (["--model", "lscp", "--relocate", "2"], "--relocate is for mclp, pmedian, pcenter and share"),
     (["--model", "cflp", "--relocate", "2", "--capacity-wan", "12"], "for cflp: --no-keep-existing with --budget-wan"),
     (["--relocate", "2", "--max-new", "3"], "leave out --max-new"),
     (["--relocate", "0"], "--relocate must be a whole number of at least 1"),
@@ -408,3 +408,50 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     assert len(pd.read_csv(tmp_path / "plan_pilots.csv")) == 6
     default = runner.invoke(app, ["plan", "--out", str(tmp_path / "default")])  # no community branches chosen
     assert default.exit_code == 0 and "nobody to coach" in default.output, default.output
+
+
+def test_market_share_plans_against_the_other_banks(tmp_path: Path):
+    result = runner.invoke(app, ["optimize", "--model", "share", "--bank", "农业", "--max-new", "5",
+                                 "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    today, plan = (float(v) for v in re.findall(r"市场份额 \(Huff, against the other banks\): today's branches "
+                                                r"现有网点 ([\d.]+)% → plan 方案 ([\d.]+)%", text)[0])
+    sites = pd.read_csv(tmp_path / "share_sites.csv")
+    assert len(sites) == 106 and (sites["kind"] == "new").sum() == 5 and today < plan  # p = today's 101 + 5
+    ds = no.load_sample()
+    ours = no.planning.candidate_sites(ds, "农业")
+    model = no.MarketShare.from_geodataframes(ds.towns, ours, ds.branches[~ds.branches["bank"].str.contains("农业")],
+                                              p=106, existing=no.planning.existing_positions(ours))
+    chosen = np.flatnonzero(np.isin(model.site_labels, sites["site_id"]))
+    assert 100 * model.captured(chosen) / model.weights.sum() == pytest.approx(plan, abs=0.05)
+    table = pd.read_csv(tmp_path / "share_assignment.csv")
+    assert table["captured"].sum() / table["weight"].sum() * 100 == pytest.approx(plan, abs=0.05)
+    target = runner.invoke(app, ["optimize", "--model", "share", "--bank", "农业", "--target-share-pct", "24",
+                                 "--out", str(tmp_path / "target")])
+    assert target.exit_code == 0, target.output
+    reached = float(re.findall(r"plan 方案 ([\d.]+)%", " ".join(target.output.split()))[0])
+    count = len(pd.read_csv(tmp_path / "target" / "share_sites.csv"))
+    assert reached >= 24 and f"网点数: today's branches 现有网点 101 → plan 方案 {count}" in \
+        " ".join(target.output.split())
+    assert count <= 106 and reached <= plan  # 5 new branches reach 24 % or more, so no more are needed
+    moved = runner.invoke(app, ["optimize", "--model", "share", "--bank", "农业", "--relocate", "2", "--within-county",
+                                "--out", str(tmp_path / "moved")])
+    assert moved.exit_code == 0, moved.output
+    moves = pd.read_csv(tmp_path / "moved" / "share_moves.csv")
+    assert len(moves) <= 2 and (moves["from_county"] == moves["to_county"]).all()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--model", "share", "--p", "5"], "--model share needs --bank"),
+    (["--model", "share", "--bank", "农业"], "needs --p (most residents won with p branches) or --target-share-pct"),
+    (["--model", "share", "--bank", "农业", "--p", "110", "--target-share-pct", "30"], "not both"),
+    (["--model", "share", "--bank", "农业", "--target-share-pct", "0.3"], "(did you mean 30?)"),
+    (["--bank", "农业", "--p", "110", "--target-share-pct", "30"], "--target-share-pct is for --model share"),
+    (["--bank", "农业", "--p", "110", "--beta", "1.5"], "--beta is for --model share"),
+    (["--model", "share", "--bank", "农业", "--p", "110", "--min-km", "0"], "--min-km must be a positive number"),
+])
+def test_market_share_options_are_checked(tmp_path: Path, extra, message):
+    result = runner.invoke(app, ["optimize", *extra, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
+    assert not (tmp_path / "out").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from itertools import combinations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -125,3 +126,92 @@ def test_map_shows_other_banks_in_their_own_layer(tmp_path):
     fmap.save(str(tmp_path / "m.html"))
     html = (tmp_path / "m.html").read_text(encoding="utf-8")
     assert "中国农业银行: " in html  # a rival's tooltip
+
+
+@settings(max_examples=120, deadline=None)
+@given(instance(), st.data())
+def test_site_rules_match_brute_force(case, data):
+    from netopt.models._base import site_rules
+    from tests import brute
+
+    ours, rivals, weights = case
+    m = ours.shape[1]
+    existing = data.draw(st.lists(st.integers(0, m - 1), max_size=2, unique=True))
+    rules = dict(existing=existing, closable=[j for j in existing if data.draw(st.booleans())],
+                 max_new=data.draw(st.sampled_from([None, 0, 1, 2])), county=[j % 2 for j in range(m)],
+                 county_min={1: 1} if m > 1 and data.draw(st.booleans()) else None,
+                 county_max={0: data.draw(st.integers(0, 2))} if data.draw(st.booleans()) else None)
+    target = data.draw(st.sampled_from([None, 0.2, 0.5]))
+    p = None if target is not None else data.draw(st.integers(1, m))
+    model = MarketShare(ours, rivals, weights, p=p, target_share=target,
+                        rules=site_rules(m, **{k: v for k, v in rules.items() if v is not None}))
+    plans = list(brute.feasible_sets(m, range(0, m + 1) if p is None else range(0, p + 1), **rules))
+    if target is not None:
+        plans = [s for s in plans if model.captured(s) >= target * weights.sum() - 1e-6]
+    result = model.solve()
+    if not plans:
+        assert result.status == "infeasible" and result.reason
+    elif target is None:
+        assert result.status == "optimal"
+        assert result.objective == pytest.approx(max(model.captured(s) for s in plans), rel=1e-6, abs=1e-6)
+    else:
+        assert result.status == "optimal" and result.objective == min(len(s) for s in plans)
+    if result.status == "optimal":
+        assert model.rules.admits(np.isin(np.arange(m), [int(s[1:]) for s in result.selected]).astype(float))
+
+
+@settings(max_examples=60, deadline=None)
+@given(instance(), st.data())
+def test_evaluate_reports_a_plan_as_solve_does(case, data):
+    ours, rivals, weights = case
+    m = ours.shape[1]
+    model = MarketShare(ours, rivals, weights, p=data.draw(st.integers(1, m)))
+    result = model.solve()
+    given = model.evaluate(result.selected) if result.selected else None
+    if given is not None:
+        assert given.status == "evaluated" and np.isnan(given.gap)
+        assert given.objective == pytest.approx(result.objective, rel=1e-6, abs=1e-6)
+        pd.testing.assert_frame_equal(given.assignment, result.assignment)
+    plan = data.draw(st.lists(st.integers(0, m - 1), min_size=1, unique=True))
+    assert model.objective_of([f"s{j}" for j in plan]) == pytest.approx(model.captured(np.array(plan)))
+    table = model.evaluate([f"s{j}" for j in plan]).assignment
+    assert table["captured"].sum() == pytest.approx(model.captured(np.array(plan)))
+    assert ((table["our_share_pct"] >= 0) & (table["our_share_pct"] <= 100 + 1e-9)).all()
+
+
+def test_sample_plan_has_no_better_single_swap():
+    """On the sample city (101 branches of 农业 kept, 10 new among 125 town points), no swap of a new site for
+    another candidate captures more: a check of the optimum that needs no enumeration."""
+    from netopt.planning import candidate_sites, existing_positions
+
+    ds = no.load_sample()
+    sites = candidate_sites(ds, bank="农业")
+    rivals = ds.branches[~ds.branches["bank"].astype(str).str.contains("农业")]
+    existing = existing_positions(sites)
+    model = MarketShare.from_geodataframes(ds.towns, sites, rivals, p=len(existing) + 10, existing=existing,
+                                           min_km=0.1)
+    result = model.solve()
+    chosen = np.flatnonzero(np.isin(model.site_labels, result.selected))
+    assert result.status == "optimal" and len(chosen) == len(existing) + 10
+    assert model.captured(chosen) == pytest.approx(result.objective, rel=1e-6)
+    for j in np.setdiff1d(chosen, existing):
+        for k in np.setdiff1d(np.arange(len(sites)), chosen):
+            assert model.captured(np.r_[np.setdiff1d(chosen, [j]), k]) <= result.objective * (1 + 1e-7)
+    assert set(result.assignment.columns) >= {"demand", "site", "distance", "weight", "our_share_pct", "captured"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(instance(), st.data())
+def test_heuristic_plan_is_feasible_and_no_better_than_the_optimum(case, data):
+    ours, rivals, weights = case
+    m = ours.shape[1]
+    fixed = data.draw(st.lists(st.integers(0, m - 1), max_size=1, unique=True))
+    from netopt.models._base import site_rules
+
+    model = MarketShare(ours, rivals, weights, p=data.draw(st.integers(max(1, len(fixed)), m)),
+                        rules=site_rules(m, fixed=fixed))
+    quick, best = model.heuristic(), model.solve()
+    assert quick.status == "feasible" and quick.details["method"] == "greedy" and np.isnan(quick.bound)
+    assert {f"s{j}" for j in fixed} <= set(quick.selected) and len(quick.selected) <= model.p
+    assert quick.objective == pytest.approx(model.captured(np.array([int(s[1:]) for s in quick.selected], int)))
+    assert quick.objective <= best.objective + 1e-6

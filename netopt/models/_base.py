@@ -255,6 +255,7 @@ class LocationModel:
     """Base class: subclasses build a MatrixMILP and read a Result back from the solution vector."""
 
     diagnose_infeasible = True  # find which rule blocks an infeasible model (off for the steps of a bisection)
+    maximise = False  # the objective is maximised (covered or captured residents), not minimised
 
     def _build(self) -> MatrixMILP:
         raise NotImplementedError

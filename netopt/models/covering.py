@@ -466,6 +466,8 @@ def _before(deadline: float | None, time_limit: float | None, t0: float, reserve
 class MCLP(_Covering):
     """Maximal covering: open p sites covering the most demand weight; optionally reward backup coverage."""
 
+    maximise = True
+
     def __init__(self, A, p: int, weights=None, rules: SiteRules | None = None, demand_labels=None,
                  site_labels=None, backup_weight: float = 0.0, exactly_p: bool = True, cover_all: bool = False,
                  merged: tuple[sp.csr_matrix, np.ndarray] | None = None) -> None:

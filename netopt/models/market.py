@@ -13,19 +13,22 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError
-from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, site_rules, stack_rows
+from netopt.competition import MIN_DISTANCE_KM, distance_decay
+from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
+                                 stack_rows)
 from netopt.models._milp import INF, MatrixMILP, RawSolution, Result
 from netopt.models.median import as_weights, labels
 
 
-def huff_attraction(km: np.ndarray, attractiveness: np.ndarray, decay: str, beta: float, cutoff_km: float) -> np.ndarray:
-    """A_j f(d_ij) for every town x branch, 0 beyond the cutoff (power decay counts d below 0.1 km as 0.1 km)."""
-    from netopt.competition import MIN_DISTANCE_KM
-
-    if decay not in ("power", "exponential"):
-        raise InputError("decay must be 'power' or 'exponential'", file="model")
-    pull = np.maximum(km, MIN_DISTANCE_KM) ** -beta if decay == "power" else np.exp(-beta * km)
+def huff_attraction(km: np.ndarray, attractiveness: np.ndarray, decay: str, beta: float, cutoff_km: float,
+                    min_km: float = MIN_DISTANCE_KM) -> np.ndarray:
+    """A_j f(d_ij) for every town x branch, 0 beyond the cutoff (competition.distance_decay)."""
+    pull = distance_decay(km, decay, beta, min_km)
     return np.where(km <= cutoff_km, pull * attractiveness[None, :], 0.0)
+
+
+def _sparse(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    return sp.csr_matrix((values, (rows, cols)), shape=shape)
 
 
 class MarketShare(LocationModel):
@@ -34,7 +37,7 @@ class MarketShare(LocationModel):
 
     def __init__(self, ours: np.ndarray, rivals: np.ndarray, weights, p: int | None = None,
                  target_share: float | None = None, rules: SiteRules | None = None, demand_labels=None,
-                 site_labels=None) -> None:
+                 site_labels=None, km: np.ndarray | None = None) -> None:
         self.ours = np.asarray(ours, float)  # town x our candidate site attraction
         self.rivals = np.asarray(rivals, float)  # competitors' total attraction per town
         n, m = self.ours.shape
@@ -46,19 +49,24 @@ class MarketShare(LocationModel):
         if target_share is not None and not 0 < target_share <= 1:
             raise InputError("target_share is a fraction between 0 and 1", file="model")
         self.target_share = target_share
+        self.maximise = p is not None
         self.rules = rules or SiteRules(m)
         self.demand_labels = labels(demand_labels, n, "d")
         self.site_labels = labels(site_labels, m, "s")
+        self.km = km  # town x site km when known (from_geodataframes): the assignment's distances
         self._milp = None
 
     @classmethod
     def from_geodataframes(cls, towns, candidates, competitors, p: int | None = None,
                            target_share: float | None = None, weight: str = "population", decay: str = "power",
-                           beta: float = 2.0, cutoff_km: float = 20.0, attractiveness: str | None = None,
+                           beta: float = 2.0, cutoff_km: float = 20.0, min_km: float = MIN_DISTANCE_KM,
+                           attractiveness: str | None = None, distance: str = "euclidean", graph=None,
                            **rules) -> "MarketShare":
         """`candidates`: our sites (e.g. planning.candidate_sites for our bank); `competitors`: other banks'
-        branches. Straight-line km; `attractiveness` names a column present in both tables (default 1)."""
-        from netopt.distance import cost_matrix_km
+        branches. km by straight line, or by road with distance="network" and `graph`; `attractiveness`
+        names a column present in both tables (default 1); distances below `min_km` count as `min_km` (a
+        town's point stands for its area)."""
+        from netopt.distance import as_road_network, cost_matrix_km
         from netopt.models.median import _ids, frame_column, rules_from_candidates
 
         a_ours = (frame_column(candidates, attractiveness, "candidates").to_numpy(float) if attractiveness
@@ -66,71 +74,107 @@ class MarketShare(LocationModel):
         a_them = (frame_column(competitors, attractiveness, "competitors").to_numpy(float) if attractiveness
                   else np.ones(len(competitors)))
         weights = frame_column(towns, weight, "towns").to_numpy(float)
-        ours = huff_attraction(cost_matrix_km(towns, candidates), a_ours, decay, beta, cutoff_km)
-        rivals = huff_attraction(cost_matrix_km(towns, competitors), a_them, decay, beta, cutoff_km).sum(axis=1)
+        graph = as_road_network(graph) if distance == "network" and graph is not None else graph
+        km = cost_matrix_km(towns, candidates, distance, graph)
+        ours = huff_attraction(km, a_ours, decay, beta, cutoff_km, min_km)
+        rival_km = cost_matrix_km(towns, competitors, distance, graph) if len(competitors) else np.zeros((len(towns), 0))
+        rivals = huff_attraction(rival_km, a_them, decay, beta, cutoff_km, min_km).sum(axis=1)
         return cls(ours, rivals, weights, p, target_share,
                    site_rules(len(candidates), **rules_from_candidates(candidates, rules)), _ids(towns, None),
-                   _ids(candidates, None))
+                   _ids(candidates, None), km=km)
 
     def _build(self) -> MatrixMILP:
+        """Columns y (m) | x_q, our share of town i from site j, per contested pair q (k) | x_i0, the
+        competitors' share, per contested town | z_i per uncontested town."""
         n, m = self.ours.shape
         contested = self.rivals > 0
+        towns_c, towns_u = np.flatnonzero(contested), np.flatnonzero(~contested)
         ii, jj = np.nonzero((self.ours > 0) & contested[:, None])
-        k = len(ii)
-        # columns: y (m) | x_ij for contested pairs (k) | x_i0 for contested towns | z_i for uncontested towns
-        towns_c = np.flatnonzero(contested)
-        towns_u = np.flatnonzero(~contested)
-        x0 = m + k + np.searchsorted(towns_c, ii)
-        n_cols = m + k + len(towns_c) + len(towns_u)
-        rows, cols, vals, lo, hi = [], [], [], [], []
-
-        def add(row_cols: list, row_vals: list, low: float, high: float) -> None:
-            rows.extend([len(lo)] * len(row_cols))
-            cols.extend(row_cols)
-            vals.extend(row_vals)
-            lo.append(low)
-            hi.append(high)
-
+        k, nc, nu = len(ii), len(towns_c), len(towns_u)
+        n_cols = m + k + nc + nu
+        x, town_of_x = m + np.arange(k), np.searchsorted(towns_c, ii)
+        x0, z = m + k + town_of_x, m + k + nc + np.arange(nu)
         a = self.ours[ii, jj] / self.rivals[ii]
-        for q in range(k):  # x_ij <= a_ij x_i0 ; x_ij <= y_j
-            add([m + q, int(x0[q])], [1.0, -a[q]], -INF, 0.0)
-            add([m + q, int(jj[q])], [1.0, -1.0], -INF, 0.0)
-        pairs_of = pd.Series(np.arange(k)).groupby(ii).apply(list).to_dict() if k else {}
-        for t, i in enumerate(towns_c):  # x_i0 + Σ_j x_ij = 1
-            members = pairs_of.get(i, [])
-            add([m + q for q in members] + [m + k + t], [1.0] * (len(members) + 1), 1.0, 1.0)
-        reach = (self.ours > 0)
-        for t, i in enumerate(towns_u):  # uncontested: z_i <= Σ_{j in reach} y_j
-            js = np.flatnonzero(reach[i])
-            add([m + k + len(towns_c) + t] + list(js), [1.0] + [-1.0] * len(js), -INF, 0.0)
+        q = np.arange(k)
+        reach_t, reach_j = np.nonzero(self.ours[towns_u] > 0)
+        blocks = [
+            _sparse(np.r_[q, q], np.r_[x, x0], np.r_[np.ones(k), -a], (k, n_cols)),            # x_q <= a_q x_i0
+            _sparse(np.r_[q, q], np.r_[x, jj], np.r_[np.ones(k), -a / (1 + a)], (k, n_cols)),  # x_q <= a/(1+a) y_j
+            _sparse(np.r_[town_of_x, np.arange(nc)], np.r_[x, m + k + np.arange(nc)], np.ones(k + nc),
+                    (nc, n_cols)),                                                              # x_i0 + Σ x_q = 1
+            _sparse(np.r_[np.arange(nu), reach_t], np.r_[z, reach_j],
+                    np.r_[np.ones(nu), -np.ones(len(reach_t))], (nu, n_cols)),                  # z_i <= Σ_reach y_j
+        ]
+        lo = np.r_[np.full(2 * k, -INF), np.ones(nc), np.full(nu, -INF)]
+        hi = np.r_[np.zeros(2 * k), np.ones(nc), np.zeros(nu)]
         capture = np.zeros(n_cols)
-        capture[m:m + k] = self.weights[ii]
-        capture[m + k + len(towns_c):] = self.weights[towns_u]
-        A = sp.csr_matrix((vals, (rows, cols)), shape=(len(lo), n_cols))
-        extra, elo, ehi, names = self.rules.rows()
+        capture[x] = self.weights[ii]
+        capture[z] = self.weights[towns_u]
+        extra, elo, ehi, _ = self.rules.rows()
         if self.p is not None:
-            extra.append(np.ones(m)); elo.append(-INF); ehi.append(float(self.p)); names.append("p")
+            extra.append(np.ones(m)); elo.append(-INF); ehi.append(float(self.p))
+        A = stack_rows(sp.vstack(blocks).tocsr(), extra)
+        row_lo, row_hi = np.r_[lo, elo], np.r_[hi, ehi]
+        if self.p is not None:
             c, sense = capture, "max"
-        else:
-            c, sense = np.concatenate([np.ones(m), np.zeros(n_cols - m)]), "min"
-        A = stack_rows(A, extra)
-        row_lo, row_hi = np.concatenate([lo, elo]), np.concatenate([hi, ehi])
-        if self.target_share is not None:
-            A = sp.vstack([A, sp.csr_matrix(capture)]).tocsr()
-            row_lo = np.append(row_lo, self.target_share * self.weights.sum())
-            row_hi = np.append(row_hi, INF)
+        else:  # the target as a share of all residents (a row scaled to 0..1)
+            total = max(self.weights.sum(), 1.0)
+            A = sp.vstack([A, sp.csr_matrix(capture / total)]).tocsr()
+            row_lo, row_hi = np.r_[row_lo, self.target_share * self.weights.sum() / total], np.r_[row_hi, INF]
+            c, sense = np.r_[np.ones(m), np.zeros(n_cols - m)], "min"
         y_lo, y_hi = self.rules.bounds()
         return MatrixMILP(c=c, A=A, row_lo=row_lo, row_hi=row_hi,
-                          col_lo=np.concatenate([y_lo, np.zeros(n_cols - m)]),
-                          col_hi=np.concatenate([y_hi, np.ones(n_cols - m)]),
-                          integer=np.concatenate([np.ones(m, bool), np.zeros(n_cols - m, bool)]), sense=sense)
+                          col_lo=np.r_[y_lo, np.zeros(n_cols - m)], col_hi=np.r_[y_hi, np.ones(n_cols - m)],
+                          integer=np.r_[np.ones(m, bool), np.zeros(n_cols - m, bool)], sense=sense)
+
+    def _vector(self, y: np.ndarray) -> np.ndarray:
+        """The full solution vector of the plan y (for warm starts): every share as the Huff model gives it."""
+        contested = self.rivals > 0
+        ii, jj = np.nonzero((self.ours > 0) & contested[:, None])
+        pull = self.ours * y[None, :]
+        x0 = np.ones(len(self.rivals))
+        x0[contested] = self.rivals[contested] / (self.rivals[contested] + pull[contested].sum(axis=1))
+        x = pull[ii, jj] / self.rivals[ii] * x0[ii]
+        z = ((self.ours[~contested] > 0) @ y > 0).astype(float)
+        return np.r_[y, x, x0[contested], z]
+
+    def share(self, sites: np.ndarray) -> np.ndarray:
+        """Our share of each town's residents when `sites` (positions) are open: Huff against the competitors;
+        a town no competitor reaches is ours whole if one of our sites reaches it."""
+        ours = self.ours[:, np.asarray(sites, int)].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.rivals > 0, ours / (self.rivals + ours), (ours > 0).astype(float))
 
     def captured(self, sites: np.ndarray) -> float:
-        """Residents captured by a set of our sites under the Huff model (the exact objective)."""
-        ours = self.ours[:, sites].sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(self.rivals > 0, ours / (self.rivals + ours), (ours > 0).astype(float))
-        return float(self.weights @ share)
+        """Residents captured by a set of our sites (positions) under the Huff model (the exact objective)."""
+        return float(self.weights @ self.share(sites))
+
+    def _objective(self, sites: np.ndarray) -> float:
+        return self.captured(sites) if self.p is not None else float(len(sites))
+
+    def heuristic(self) -> Result:
+        """A good plan fast, without proof, for instances too big for solve(): greedy (the site winning the
+        most residents, in turn; the warm start solve() uses). Status "feasible"; bound NaN."""
+        return heuristic_plan(self, "greedy")
+
+    def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
+        """Greedy from the fixed sites: add the allowed site capturing the most, up to p (or until the target
+        share is reached); None when the plan breaks a rule."""
+        n, m = self.ours.shape
+        y = np.zeros(m)
+        y[self.rules.fixed] = 1.0
+        allowed = self.rules.allowed & (y == 0)
+        need = None if self.p is not None else self.target_share * self.weights.sum() - 1e-9
+        while allowed.any() and (y.sum() < self.p if self.p is not None else self.captured(np.flatnonzero(y)) < need):
+            pull = self.ours @ y
+            trial = pull[:, None] + self.ours[:, allowed]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                shares = np.where(self.rivals[:, None] > 0, trial / (self.rivals[:, None] + trial), trial > 0)
+            y[np.flatnonzero(allowed)[int(np.argmax(self.weights @ shares))]] = 1.0
+            allowed &= y == 0
+        if not self.rules.admits(y) or (need is not None and self.captured(np.flatnonzero(y)) < need):
+            return None, None
+        return self._vector(y), self._objective(np.flatnonzero(y))
 
     def _explain_infeasible(self) -> str:
         if self.target_share is not None:
@@ -142,11 +186,27 @@ class MarketShare(LocationModel):
     def _result(self, raw: RawSolution) -> Result:
         m = self.ours.shape[1]
         sites = np.flatnonzero(raw.x[:m] > 0.5)
-        captured = self.captured(sites)
+        share = self.share(sites)
+        captured = float(self.weights @ share)
         total = self.weights.sum()
-        share = pd.DataFrame({"demand": self.demand_labels, "weight": self.weights})
-        return finish_result(raw, [self.site_labels[j] for j in sites], share, captured=captured,
-                             share_pct=100.0 * captured / total if total else np.nan, sites=len(sites))
+        return finish_result(raw, [self.site_labels[j] for j in sites], self._assignment(sites, share),
+                             captured=captured, share_pct=100.0 * captured / total if total else np.nan,
+                             sites=len(sites))
+
+    def _assignment(self, sites: np.ndarray, share: np.ndarray) -> pd.DataFrame:
+        """Per town: our open site drawing the most of its residents, its distance (when known), our share (%) and
+        the residents captured."""
+        pull = self.ours[:, sites]
+        main = np.argmax(pull, axis=1) if len(sites) else np.zeros(len(share), int)
+        reached = pull.max(axis=1, initial=0.0) > 0
+        table = pd.DataFrame({"demand": self.demand_labels,
+                              "site": [self.site_labels[sites[j]] if hit else None for j, hit in zip(main, reached)],
+                              "weight": self.weights, "our_share_pct": 100.0 * share,
+                              "captured": self.weights * share})
+        if self.km is not None:
+            table.insert(2, "distance", np.where(reached, self.km[np.arange(len(share)), sites[main]]
+                                                 if len(sites) else np.nan, np.nan))
+        return table
 
 
 def max_attendance(km: np.ndarray, p: int, weights=None, decay: str = "exponential", beta: float = 0.3,
