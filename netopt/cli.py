@@ -336,7 +336,7 @@ def curve(
                                        "bank's branches)."),
     data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
     out: Path = typer.Option(Path("out"), help="Folder for coverage_curve.csv and .png (relocation_curve.* with "
-                             "--moves)."),
+                             "--moves; share_curve.*, share_relocation_curve.* with --model share)."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
     time_limit: Optional[float] = typer.Option(None, help="Seconds for each point of the curve (its gap is shown)."),
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
@@ -345,9 +345,16 @@ def curve(
     keep_open: list[str] = typer.Option([], help="With --moves: a branch that stays where it is (its id, or text "
                                         "of its name; repeatable)."),
     within_county: bool = typer.Option(False, help="With --moves: moves stay within their county."),
+    model: str = typer.Option("mclp", help="mclp (residents within the radius) or share (residents won from the "
+                              "other banks, Huff model: needs --bank)."),
+    beta: Optional[float] = typer.Option(None, help="share: how fast a branch's pull falls with distance, km^-beta "
+                                         "(default 2)."),
+    min_km: Optional[float] = typer.Option(None, help="share: a branch nearer a town than this counts as this far "
+                                           "(default 1)."),
 ) -> None:
     """Coverage curve 覆盖率曲线: residents within the radius for each number of new branches (an exact MCLP
-    per point), and what each extra branch adds; with --moves, for each number of branches moved 迁址."""
+    per point), and what each extra branch adds; with --moves, for each number of branches moved 迁址; with
+    --model share, the market share 市场份额 won from the other banks instead."""
     def run() -> None:
         from netopt.maps import curve_chart
         from netopt.planning import candidate_sites, existing_positions
@@ -355,17 +362,23 @@ def curve(
         check_count(up_to, "--up-to", "command line")
         if (keep_open or within_county) and not moves:
             raise InputError("--keep-open and --within-county are for --moves here", file="command line")
+        if model not in ("mclp", "share"):
+            raise InputError(f"--model for a curve is mclp or share, not '{model}'", file="command line")
         ds, source = _load(data, coords)
         with console.status("Solving 求解中…"):
             sites = candidate_sites(ds, bank)
             existing, roads = existing_positions(sites), _roads(network)
+
+            def build(p: int, rules: dict):
+                return _build_model(model, ds, sites, p, radius_km, rules,
+                                    ModelOptions(beta=beta, min_km=min_km, bank=bank), roads)
             if moves:
-                table, key, kept = _moves_curve(ds, sites, existing, up_to, radius_km, time_limit, roads,
-                                                keep_open, within_county)
+                table, key, kept = _moves_curve(build, sites, existing, up_to, time_limit, roads, keep_open,
+                                                within_county)
             else:
-                table, key, kept = _new_branches_curve(ds, sites, existing, up_to, radius_km, time_limit, roads)
+                table, key, kept = _new_branches_curve(build, sites, existing, up_to, time_limit)
         shown = _curve_table(table, key, sites, kept)
-        stem = "relocation_curve" if moves else "coverage_curve"
+        stem = CURVE_FILES[model][moves]
         _print_curve(shown, source, radius_km, moves)
         written = [write_atomic(out / f"{stem}.csv", lambda f: shown.to_csv(f, index=False, encoding="utf-8-sig")),
                    curve_chart(table, out / f"{stem}.png", radius_km, kept)]
@@ -373,24 +386,22 @@ def curve(
     _guard(run)
 
 
-def _new_branches_curve(ds: Dataset, sites, existing: np.ndarray, up_to: int, radius_km: float,
-                        time_limit: Optional[float], roads: dict) -> tuple[pd.DataFrame, str, int]:
-    """MCLP.curve for today's branches kept and 0 … up_to new ones: (table, its key column, branches kept)."""
-    from netopt.models import MCLP
-
+def _new_branches_curve(build: Callable, sites, existing: np.ndarray, up_to: int,
+                        time_limit: Optional[float]) -> tuple[pd.DataFrame, str, int]:
+    """model.curve for today's branches kept and 0 … up_to new ones, the model from build(p, rules): (table, its
+    key column, branches kept)."""
     kept = len(existing)
     if kept + up_to > len(sites):
         raise InputError(f"--up-to {up_to}: there are {len(sites) - kept} candidate sites for new branches "
                          f"(and {kept} kept)", file="command line")
-    model = MCLP.from_geodataframes(ds.towns, sites, radius_km, max(kept, 1), existing=existing, **roads)
+    model = build(max(kept, 1), {"existing": existing})
     return model.curve(range(max(kept, 1), kept + up_to + 1), time_limit=time_limit), "p", kept
 
 
-def _moves_curve(ds: Dataset, sites, existing: np.ndarray, up_to: int, radius_km: float,
-                 time_limit: Optional[float], roads: dict, keep_open: list[str],
-                 within_county: bool) -> tuple[pd.DataFrame, str, int]:
-    """MCLP.moves_curve for 0 … up_to moves of today's branches (closures as optimize --relocate places them)."""
-    from netopt.models import MCLP
+def _moves_curve(build: Callable, sites, existing: np.ndarray, up_to: int, time_limit: Optional[float],
+                 roads: dict, keep_open: list[str], within_county: bool) -> tuple[pd.DataFrame, str, int]:
+    """model.moves_curve for 0 … up_to moves of today's branches (closures as optimize --relocate places them),
+    the model from build(p, rules)."""
     from netopt.planning import closures_near_others
 
     if up_to > len(existing):
@@ -400,21 +411,30 @@ def _moves_curve(ds: Dataset, sites, existing: np.ndarray, up_to: int, radius_km
     if keep_open:
         rules["fixed"] = _kept_open(sites, keep_open)
     rules.update(_county_rules(sites, None, None, within_county, up_to))
-    model = MCLP.from_geodataframes(ds.towns, sites, radius_km, len(existing), **rules, **roads)
+    model = build(len(existing), rules)
     table = model.moves_curve(range(up_to + 1), time_limit=time_limit)
     table["selected"] = [closures_near_others(model, sites, chosen, **roads) if chosen else chosen
                          for chosen in table["selected"]]
     return table, "moves", 0
 
 
+# the files of `netopt curve` for each model: (new branches, moves)
+CURVE_FILES = {"mclp": ("coverage_curve", "relocation_curve"), "share": ("share_curve", "share_relocation_curve")}
+# what a curve's table measures: (weight column, share column) -> headers of residents won and their share
+CURVE_HEADERS = {("covered_weight", "covered_pct"): ("covered 覆盖人口（万人）", "share 覆盖率（%）"),
+                 ("captured", "share_pct"): ("won 吸引客户（万人）", "market share 市场份额（%）")}
+
+
 def _curve_table(table: pd.DataFrame, key: str, sites, kept: int) -> pd.DataFrame:
-    """A curve's table in the user's units: per point, 万人 covered, share, gain, status, gap, and the new sites
-    (with the branches moved away for a relocation curve)."""
+    """A curve's table in the user's units: per point, 万人 covered (or won from the other banks), share, gain,
+    status, gap, and the new sites (with the branches moved away for a relocation curve)."""
     names = dict(zip(sites["site_id"], sites["name"]))
     existing = set(sites.loc[sites["kind"] == "existing", "site_id"])
     first = "moves 迁址数" if key == "moves" else "new 新增网点"
-    shown = pd.DataFrame({first: table[key] - kept, "covered 覆盖人口（万人）": table["covered_weight"] / 1e4,
-                          "share 覆盖率（%）": table["covered_pct"], "gain 边际增量（万人）": table["gain"] / 1e4,
+    (weight, share), (weight_header, share_header) = next((columns, headers) for columns, headers
+                                                          in CURVE_HEADERS.items() if columns[0] in table)
+    shown = pd.DataFrame({first: table[key] - kept, weight_header: table[weight] / 1e4,
+                          share_header: table[share], "gain 边际增量（万人）": table["gain"] / 1e4,
                           "status 状态": table["status"], "gap": table["gap"],
                           "new sites 新增网点位置": [", ".join(str(names[s]) for s in chosen if s.startswith("new:"))
                                                for chosen in table["selected"]]})
@@ -425,9 +445,15 @@ def _curve_table(table: pd.DataFrame, key: str, sites, kept: int) -> pd.DataFram
 
 
 def _print_curve(shown: pd.DataFrame, source: str, radius_km: float, moves: bool = False) -> None:
-    title = "Relocation curve 迁址曲线" if moves else "Coverage curve 覆盖率曲线"
-    table = Table(title=f"{title} within {radius_km:g} km — {source}")
-    for col in ("moves 迁址" if moves else "new 新增", "covered 覆盖 万人", "share 覆盖率 %", "gain 增量 万人", "status 状态"):
+    won = shown.columns[1] != CURVE_HEADERS[("covered_weight", "covered_pct")][0]
+    if won:
+        title = "Relocation curve 迁址曲线, market share 市场份额" if moves else "Market share curve 市场份额曲线"
+        title += " against the other banks"
+    else:
+        title = ("Relocation curve 迁址曲线" if moves else "Coverage curve 覆盖率曲线") + f" within {radius_km:g} km"
+    table = Table(title=f"{title} — {source}")
+    columns = ("won 吸引 万人", "share 份额 %") if won else ("covered 覆盖 万人", "share 覆盖率 %")
+    for col in ("moves 迁址" if moves else "new 新增", *columns, "gain 增量 万人", "status 状态"):
         table.add_column(col, justify="right")
     for row in shown.itertuples(index=False):
         gain = "" if pd.isna(row[3]) else f"+{row[3]:,.1f}"

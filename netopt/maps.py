@@ -313,8 +313,8 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
 
 def curve_chart(table: pd.DataFrame, path, radius_km: float, kept: int = 0) -> Path:
     """The coverage curve (MCLP.curve's table) as a PNG or PDF: residents covered (%) against new branches
-    (p minus the `kept` branches), with each step's gain in 万人 as bars; for MCLP.moves_curve's table,
-    against the number of branches moved 迁址."""
+    (p minus the `kept` branches), with each step's gain in 万人 as bars; for a moves_curve table, against the
+    number of branches moved 迁址; for MarketShare's tables, the market share won instead of coverage."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -324,21 +324,26 @@ def curve_chart(table: pd.DataFrame, path, radius_km: float, kept: int = 0) -> P
 
     font = cjk_font()
     solved = table[table["status"] != "infeasible"]
-    moves = "moves" in solved
+    moves, won = "moves" in solved, "share_pct" in solved
+    share_pct = "share_pct" if won else "covered_pct"
     new = solved["moves"].to_numpy() if moves else solved["p"].to_numpy() - kept
-    x_label, title = ((("迁址数", "branches moved"), ("迁址曲线", "Relocation curve")) if moves else
-                      (("新增网点数", "new branches"), ("覆盖率曲线", "Coverage curve")))
+    x_label = ("迁址数", "branches moved") if moves else ("新增网点数", "new branches")
+    title = {(False, False): ("覆盖率曲线", "Coverage curve"), (True, False): ("迁址曲线", "Relocation curve"),
+             (False, True): ("市场份额曲线", "Market share curve"),
+             (True, True): ("市场份额迁址曲线", "Relocation curve, market share")}[(moves, won)]
     with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
         fig, share = plt.subplots(figsize=(9, 5))
         gain = share.twinx()
         gain.bar(new, solved["gain"].fillna(0.0) / 1e4, color="#9ecae1", width=0.6,
                  label=_label("边际增量（万人）", "gain (10k residents)", font is not None))
-        share.plot(new, solved["covered_pct"], color="#08519c", marker="o",
-                   label=_label("覆盖率（%）", "covered (%)", font is not None))
+        share.plot(new, solved[share_pct], color="#08519c", marker="o",
+                   label=_label(*(("市场份额（%）", "market share (%)") if won else ("覆盖率（%）", "covered (%)")),
+                                font is not None))
         share.set_zorder(gain.get_zorder() + 1)
         share.patch.set_visible(False)
         share.set_xlabel(_label(*x_label, font is not None))
-        share.set_ylabel(_label(f"{radius_km:g} km 内覆盖率（%）", f"residents within {radius_km:g} km (%)",
+        share.set_ylabel(_label(*(("市场份额（%）", "residents won from the other banks (%)") if won else
+                                  (f"{radius_km:g} km 内覆盖率（%）", f"residents within {radius_km:g} km (%)")),
                                 font is not None))
         gain.set_ylabel(_label("边际增量（万人）", "gain per step (10k residents)", font is not None))
         share.set_title(_label(*title, font is not None), fontsize=13)

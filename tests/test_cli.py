@@ -455,3 +455,21 @@ def test_market_share_options_are_checked(tmp_path: Path, extra, message):
     result = runner.invoke(app, ["optimize", *extra, "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_market_share_curve_points_equal_optimize(tmp_path: Path):
+    result = runner.invoke(app, ["curve", "--model", "share", "--bank", "农业", "--up-to", "2", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "Market share curve 市场份额曲线" in result.output
+    table = pd.read_csv(tmp_path / "share_curve.csv")
+    assert table["new 新增网点"].tolist() == [0, 1, 2] and table["gain 边际增量（万人）"].iloc[1:].gt(0).all()
+    assert (tmp_path / "share_curve.png").read_bytes()[:4] == b"\x89PNG"
+    plan = runner.invoke(app, ["optimize", "--model", "share", "--bank", "农业", "--max-new", "2",
+                               "--out", str(tmp_path / "plan")])
+    share = float(re.findall(r"plan 方案 ([\d.]+)%", " ".join(plan.output.split()))[0])
+    assert table["market share 市场份额（%）"].iloc[2] == pytest.approx(share, abs=0.05)
+    wrong = runner.invoke(app, ["curve", "--model", "pmedian", "--out", str(tmp_path / "wrong")])
+    assert wrong.exit_code == 2 and "--model for a curve is mclp or share" in wrong.output
+    lonely = runner.invoke(app, ["curve", "--model", "share", "--out", str(tmp_path / "wrong")])
+    assert lonely.exit_code == 2 and "--model share needs --bank" in lonely.output
+    assert not (tmp_path / "wrong").exists()

@@ -215,3 +215,33 @@ def test_heuristic_plan_is_feasible_and_no_better_than_the_optimum(case, data):
     assert {f"s{j}" for j in fixed} <= set(quick.selected) and len(quick.selected) <= model.p
     assert quick.objective == pytest.approx(model.captured(np.array([int(s[1:]) for s in quick.selected], int)))
     assert quick.objective <= best.objective + 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(instance(), st.data())
+def test_curves_match_brute_force_at_every_point(case, data):
+    from netopt.models._base import site_rules
+    from tests import brute
+
+    ours, rivals, weights = case
+    m = ours.shape[1]
+    existing = data.draw(st.lists(st.integers(0, m - 1), min_size=1, max_size=3, unique=True))
+    model = MarketShare(ours, rivals, weights, p=len(existing), rules=site_rules(m, existing=existing))
+    table = model.curve(range(len(existing), m + 1))
+    for row in table.itertuples():
+        best = max(model.captured(s) for s in brute.feasible_sets(m, range(row.p + 1), existing=existing))
+        assert row.status == "optimal" and row.captured == pytest.approx(best, rel=1e-6, abs=1e-6)
+    moving = MarketShare(ours, rivals, weights, p=len(existing),
+                         rules=site_rules(m, existing=existing, closable=existing))
+    moves = moving.moves_curve(range(len(existing) + 1))
+    for row in moves.itertuples():
+        plans = brute.feasible_sets(m, range(len(existing) + 1), existing=existing, closable=existing,
+                                    max_new=row.moves)
+        assert row.captured == pytest.approx(max(moving.captured(s) for s in plans), rel=1e-6, abs=1e-6)
+    assert (moves["gain"].dropna() >= -1e-6).all() and moves["share_pct"].is_monotonic_increasing
+
+
+def test_a_curve_needs_p():
+    model = MarketShare(np.ones((2, 2)), np.ones(2), np.ones(2), target_share=0.3)
+    with pytest.raises(no.InputError, match="curves are for a market-share model with p"):
+        model.curve([1, 2])

@@ -1,6 +1,7 @@
 """What every location model shares: site rules (fixed, closable, budget, county limits) and solving."""
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field, replace
 
@@ -362,6 +363,56 @@ class LocationModel:
 
     def _infeasible(self, reason: str, seconds: float, status: str = "infeasible") -> Result:
         return Result(status=status, objective=np.nan, bound=np.nan, gap=np.inf, seconds=seconds, reason=reason)
+
+
+class Curves:
+    """curve() and moves_curve() for a LocationModel with p sites whose result details hold the weight it wins
+    and its share (`curve_columns`)."""
+
+    curve_columns: tuple[str, str]  # the details a curve shows: the weight won, its % of all
+
+    def curve(self, p_values, time_limit: float | None = None, **solve_options) -> pd.DataFrame:
+        """The objective against the number of sites: this model solved for each p of `p_values` (each within
+        `time_limit`, with the other solve() options), one row per p: status, the weight won and its share
+        (`curve_columns`), the gain over the previous p of the table, gap, seconds, the open sites and, when
+        infeasible, why."""
+        counts = sorted({checked_p(p, self.rules.n_sites) for p in p_values})
+        return self._curve("p", [(p, self._variant(p=p)) for p in counts], time_limit, solve_options)
+
+    def moves_curve(self, move_counts, time_limit: float | None = None, **solve_options) -> pd.DataFrame:
+        """The objective against the number of moves 迁址: this model — its existing sites closable, p typically
+        today's count — solved with at most k new sites for each k of `move_counts` (each within `time_limit`);
+        one row per k ("moves"), with the columns of curve()."""
+        move_counts = list(move_counts)
+        for k in move_counts:
+            check_count(k, "moves_curve: a number of moves", "model", least=0)
+        counts = sorted({int(k) for k in move_counts})
+        return self._curve("moves", [(k, self._variant(rules=replace(self.rules, max_new=k))) for k in counts],
+                           time_limit, solve_options)
+
+    def _curve(self, key: str, variants: list, time_limit: float | None, solve_options: dict) -> pd.DataFrame:
+        """One row per (value of `key`, model variant), solved in turn, with the gain over the row before."""
+        if getattr(self, "_pulp", None) is not None:
+            raise InputError("curves cannot carry constraints added through to_pulp(); solve each model instead",
+                             file="model")
+        won, share = self.curve_columns
+        rows = []
+        for value, model in variants:
+            result = model.solve(time_limit=time_limit, **solve_options)
+            rows.append({key: value, "status": result.status, won: result.details.get(won, np.nan),
+                         share: result.details.get(share, np.nan), "gap": result.gap,
+                         "seconds": result.seconds, "selected": result.selected, "reason": result.reason})
+        table = pd.DataFrame(rows)
+        table.insert(4, "gain", table[won].diff())
+        return table
+
+    def _variant(self, **changes):
+        """This model with other attributes (p, rules; its matrices shared, nothing solved or built yet)."""
+        model = copy.copy(self)
+        for name, value in changes.items():
+            setattr(model, name, value)
+        model._milp = None
+        return model
 
 
 def refuse_plan_limits(rules: SiteRules) -> None:

@@ -2,18 +2,16 @@
 sites, optionally with backup coverage), built as sparse matrices with identical demand rows merged."""
 from __future__ import annotations
 
-import copy
 import time
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError, check_count, is_number
+from netopt._errors import InputError, is_number
 from netopt.models._covering_lp import lagrangian_site_tests, mclp_lp_multipliers
 from netopt.models._mclp_probing import mclp_probing
-from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
+from netopt.models._base import (Curves, LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
                                  seconds_left, share_deadline)
@@ -463,10 +461,12 @@ def _before(deadline: float | None, time_limit: float | None, t0: float, reserve
     return min(deadline, t0 + time_limit - reserve)
 
 
-class MCLP(_Covering):
-    """Maximal covering: open p sites covering the most demand weight; optionally reward backup coverage."""
+class MCLP(Curves, _Covering):
+    """Maximal covering: open p sites covering the most demand weight; optionally reward backup coverage.
+    curve() and moves_curve() give the covered weight for each p, or each number of moves."""
 
     maximise = True
+    curve_columns = ("covered_weight", "covered_pct")
 
     def __init__(self, A, p: int, weights=None, rules: SiteRules | None = None, demand_labels=None,
                  site_labels=None, backup_weight: float = 0.0, exactly_p: bool = True, cover_all: bool = False,
@@ -569,46 +569,10 @@ class MCLP(_Covering):
                 return result
         return self._solve_plain(time_limit, mip_gap, solver, threads, t0)
 
-    def curve(self, p_values, time_limit: float | None = None, **solve_options) -> pd.DataFrame:
-        """Coverage against the number of sites: this model solved for each p of `p_values` (each within
-        `time_limit`, with the other solve() options), one row per p: status, covered weight and share, the
-        gain over the previous p of the table, gap, seconds, the open sites and, when infeasible, why."""
-        counts = sorted({checked_p(p, self.A.shape[1]) for p in p_values})
-        return self._curve("p", [(p, self._variant(p=p)) for p in counts], time_limit, solve_options)
-
-    def moves_curve(self, move_counts, time_limit: float | None = None, **solve_options) -> pd.DataFrame:
-        """Coverage against the number of moves 迁址: this model — its existing sites closable, p typically
-        today's count — solved with at most k new sites for each k of `move_counts` (each within `time_limit`);
-        one row per k ("moves"), with the columns of curve()."""
-        move_counts = list(move_counts)
-        for k in move_counts:
-            check_count(k, "moves_curve: a number of moves", "model", least=0)
-        counts = sorted({int(k) for k in move_counts})
-        return self._curve("moves", [(k, self._variant(rules=replace(self.rules, max_new=k))) for k in counts],
-                           time_limit, solve_options)
-
-    def _curve(self, key: str, variants: list, time_limit: float | None, solve_options: dict) -> pd.DataFrame:
-        """One row per (value of `key`, model variant), solved in turn, with the gain over the row before."""
-        if getattr(self, "_pulp", None) is not None:
-            raise InputError("curves cannot carry constraints added through to_pulp(); solve each model instead",
-                             file="model")
-        rows = []
-        for value, model in variants:
-            result = model.solve(time_limit=time_limit, **solve_options)
-            rows.append({key: value, "status": result.status,
-                         "covered_weight": result.details.get("covered_weight", np.nan),
-                         "covered_pct": result.details.get("covered_pct", np.nan), "gap": result.gap,
-                         "seconds": result.seconds, "selected": result.selected, "reason": result.reason})
-        table = pd.DataFrame(rows)
-        table.insert(4, "gain", table["covered_weight"].diff())
-        return table
-
     def _variant(self, **changes) -> "MCLP":
         """This model with other attributes (p, rules; its matrices shared, nothing solved or built yet)."""
-        model = copy.copy(self)
-        for name, value in changes.items():
-            setattr(model, name, value)
-        model._milp, model._start_sites, model._highs_options = None, None, {}
+        model = super()._variant(**changes)
+        model._start_sites, model._highs_options = None, {}
         return model
 
     def _solve_plain(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.competition import MIN_DISTANCE_KM, distance_decay
-from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
+from netopt.models._base import (Curves, LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
 from netopt.models._milp import INF, MatrixMILP, RawSolution, Result
 from netopt.models.median import as_weights, labels
@@ -31,9 +31,12 @@ def _sparse(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple
     return sp.csr_matrix((values, (rows, cols)), shape=shape)
 
 
-class MarketShare(LocationModel):
+class MarketShare(Curves, LocationModel):
     """Choose our sites to maximise captured residents against fixed competitors ("maximize market share"),
-    or the fewest sites reaching a target share ("target market share": target_share=0.3)."""
+    or the fewest sites reaching a target share ("target market share": target_share=0.3). With p, curve()
+    and moves_curve() give the residents won for each p, or each number of moves."""
+
+    curve_columns = ("captured", "share_pct")
 
     def __init__(self, ours: np.ndarray, rivals: np.ndarray, weights, p: int | None = None,
                  target_share: float | None = None, rules: SiteRules | None = None, demand_labels=None,
@@ -156,6 +159,11 @@ class MarketShare(LocationModel):
         """A good plan fast, without proof, for instances too big for solve(): greedy (the site winning the
         most residents, in turn; the warm start solve() uses). Status "feasible"; bound NaN."""
         return heuristic_plan(self, "greedy")
+
+    def _variant(self, **changes) -> "MarketShare":
+        if self.p is None:
+            raise InputError("curves are for a market-share model with p, not a target share", file="model")
+        return super()._variant(**changes)
 
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
         """Greedy from the fixed sites: add the allowed site capturing the most, up to p (or until the target
