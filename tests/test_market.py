@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import netopt as no
+from netopt.models._base import site_rules
 from netopt.models.market import MarketShare
+from tests import brute
 
 
 def brute_best(model: MarketShare, p: int) -> float:
@@ -131,9 +133,6 @@ def test_map_shows_other_banks_in_their_own_layer(tmp_path):
 @settings(max_examples=120, deadline=None)
 @given(instance(), st.data())
 def test_site_rules_match_brute_force(case, data):
-    from netopt.models._base import site_rules
-    from tests import brute
-
     ours, rivals, weights = case
     m = ours.shape[1]
     existing = data.draw(st.lists(st.integers(0, m - 1), max_size=2, unique=True))
@@ -206,8 +205,6 @@ def test_heuristic_plan_is_feasible_and_no_better_than_the_optimum(case, data):
     ours, rivals, weights = case
     m = ours.shape[1]
     fixed = data.draw(st.lists(st.integers(0, m - 1), max_size=1, unique=True))
-    from netopt.models._base import site_rules
-
     model = MarketShare(ours, rivals, weights, p=data.draw(st.integers(max(1, len(fixed)), m)),
                         rules=site_rules(m, fixed=fixed))
     quick, best = model.heuristic(), model.solve()
@@ -220,9 +217,6 @@ def test_heuristic_plan_is_feasible_and_no_better_than_the_optimum(case, data):
 @settings(max_examples=40, deadline=None)
 @given(instance(), st.data())
 def test_curves_match_brute_force_at_every_point(case, data):
-    from netopt.models._base import site_rules
-    from tests import brute
-
     ours, rivals, weights = case
     m = ours.shape[1]
     existing = data.draw(st.lists(st.integers(0, m - 1), min_size=1, max_size=3, unique=True))
