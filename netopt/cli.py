@@ -379,7 +379,7 @@ def curve(
                 table, key, kept = _new_branches_curve(build, sites, existing, up_to, time_limit)
         shown = _curve_table(table, key, sites, kept)
         stem = CURVE_FILES[model][moves]
-        _print_curve(shown, source, radius_km, moves)
+        _print_curve(shown, source, radius_km, moves, won=model == "share")
         written = [write_atomic(out / f"{stem}.csv", lambda f: shown.to_csv(f, index=False, encoding="utf-8-sig")),
                    curve_chart(table, out / f"{stem}.png", radius_km, kept)]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
@@ -444,8 +444,8 @@ def _curve_table(table: pd.DataFrame, key: str, sites, kept: int) -> pd.DataFram
     return shown
 
 
-def _print_curve(shown: pd.DataFrame, source: str, radius_km: float, moves: bool = False) -> None:
-    won = shown.columns[1] != CURVE_HEADERS[("covered_weight", "covered_pct")][0]
+def _print_curve(shown: pd.DataFrame, source: str, radius_km: float, moves: bool = False, won: bool = False) -> None:
+    """The curve as a table: residents covered within the radius, or won from the other banks (won=True)."""
     if won:
         title = "Relocation curve 迁址曲线, market share 市场份额" if moves else "Market share curve 市场份额曲线"
         title += " against the other banks"
