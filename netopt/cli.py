@@ -238,6 +238,9 @@ def demo(out: Path = typer.Option(Path("out"), help="Folder for the outputs.")) 
     _guard(run)
 
 
+BETA_HELP = "share: how fast a branch's pull falls with distance, km^-beta (default 2)."
+MIN_KM_HELP = ("share: a branch nearer a town than this counts as this far, as a town's point stands for its area "
+               "(default 1).")
 MODELS = ("mclp", "lscp", "pmedian", "pcenter", "cflp", "share")
 P_MODELS = ("mclp", "pmedian", "pcenter", "share")  # the models with p open sites, that score any plan (objective_of)
 
@@ -283,10 +286,8 @@ def optimize(
                                         "(repeatable)."),
     target_share_pct: Optional[float] = typer.Option(None, help="share: the fewest branches winning at least this % "
                                                      "of all residents (e.g. 25), instead of --p."),
-    beta: Optional[float] = typer.Option(None, help="share: how fast a branch's pull falls with distance, km^-beta "
-                                         "(default 2)."),
-    min_km: Optional[float] = typer.Option(None, help="share: a branch nearer a town than this counts as this far, "
-                                           "as a town's point stands for its area (default 1)."),
+    beta: Optional[float] = typer.Option(None, help=BETA_HELP),
+    min_km: Optional[float] = typer.Option(None, help=MIN_KM_HELP),
 ) -> None:
     """Choose branch sites among today's branches and the town points with an exact integer program."""
     def run() -> None:
@@ -314,7 +315,7 @@ def optimize(
             built = _build_model(model, ds, sites, count, radius_km, rules, options, roads)
         with console.status("Solving with HiGHS 求解中…"):
             result = built.solve(time_limit=time_limit)
-            if _scores_plans(model, options) and "closable" in rules and result.selected:
+            if model in P_MODELS and built.p is not None and "closable" in rules and result.selected:
                 result = _close_crowded(result, built, sites, roads)
         today = built.evaluate(sites.loc[existing, "site_id"]) if model in P_MODELS and len(existing) else None
         if result.status == "infeasible":
@@ -347,10 +348,8 @@ def curve(
     within_county: bool = typer.Option(False, help="With --moves: moves stay within their county."),
     model: str = typer.Option("mclp", help="mclp (residents within the radius) or share (residents won from the "
                               "other banks, Huff model: needs --bank)."),
-    beta: Optional[float] = typer.Option(None, help="share: how fast a branch's pull falls with distance, km^-beta "
-                                         "(default 2)."),
-    min_km: Optional[float] = typer.Option(None, help="share: a branch nearer a town than this counts as this far "
-                                           "(default 1)."),
+    beta: Optional[float] = typer.Option(None, help=BETA_HELP),
+    min_km: Optional[float] = typer.Option(None, help=MIN_KM_HELP),
 ) -> None:
     """Coverage curve 覆盖率曲线: residents within the radius for each number of new branches (an exact MCLP
     per point), and what each extra branch adds; with --moves, for each number of branches moved 迁址; with
@@ -362,7 +361,7 @@ def curve(
         check_count(up_to, "--up-to", "command line")
         if (keep_open or within_county) and not moves:
             raise InputError("--keep-open and --within-county are for --moves here", file="command line")
-        if model not in ("mclp", "share"):
+        if model not in CURVE_FILES:
             raise InputError(f"--model for a curve is mclp or share, not '{model}'", file="command line")
         ds, source = _load(data, coords)
         with console.status("Solving 求解中…"):
@@ -561,11 +560,6 @@ class ModelOptions:
     beta: Optional[float] = None  # share (default 2)
     min_km: Optional[float] = None  # share (default 1 km)
     bank: Optional[str] = None  # share: the other banks are the competitors
-
-
-def _scores_plans(model: str, options: ModelOptions) -> bool:
-    """Whether the model has p sites and scores any plan (objective_of): not share with a target."""
-    return model in P_MODELS and not (model == "share" and options.target_share_pct is not None)
 
 
 def _percentage(value: Optional[float], flag: str) -> Optional[float]:

@@ -2,8 +2,8 @@
 
 Town i's residents use branch j with probability A_j f(d_ij) / (C_i + Σ_{our open k} A_k f(d_ik)), C_i being
 the competitors' attraction at i. With a_ij = A_j f(d_ij) / C_i, the captured share x_ij obeys
-x_ij <= a_ij x_i0, x_ij <= y_j, x_i0 + Σ_j x_ij = 1 (Haase & Müller 2014): when maximising capture, or
-requiring it, this linearisation is exact. Towns no competitor reaches are captured whole by any open
+x_ij <= a_ij x_i0, x_ij <= a_ij / (1 + a_ij) y_j, x_i0 + Σ_j x_ij = 1 (Haase & Müller 2014): when maximising
+capture, or requiring it, this linearisation is exact. Towns no competitor reaches are captured whole by any open
 site within reach (a covering constraint).
 """
 from __future__ import annotations
@@ -25,6 +25,14 @@ def huff_attraction(km: np.ndarray, attractiveness: np.ndarray, decay: str, beta
     """A_j f(d_ij) for every town x branch, 0 beyond the cutoff (competition.distance_decay)."""
     pull = distance_decay(km, decay, beta, min_km)
     return np.where(km <= cutoff_km, pull * attractiveness[None, :], 0.0)
+
+
+def huff_share(ours: np.ndarray, rivals: np.ndarray) -> np.ndarray:
+    """Our share of each town given our total pull `ours` (per town, or towns x plans) and the competitors'
+    `rivals` per town; a town no competitor reaches is ours whole if we pull it at all."""
+    rivals = rivals.reshape((-1,) + (1,) * (ours.ndim - 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(rivals > 0, ours / (rivals + ours), (ours > 0).astype(float))
 
 
 def _sparse(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
@@ -92,7 +100,7 @@ class MarketShare(Curves, LocationModel):
         n, m = self.ours.shape
         contested = self.rivals > 0
         towns_c, towns_u = np.flatnonzero(contested), np.flatnonzero(~contested)
-        ii, jj = np.nonzero((self.ours > 0) & contested[:, None])
+        ii, jj = self._contested_pairs()
         k, nc, nu = len(ii), len(towns_c), len(towns_u)
         n_cols = m + k + nc + nu
         x, town_of_x = m + np.arange(k), np.searchsorted(towns_c, ii)
@@ -133,20 +141,21 @@ class MarketShare(Curves, LocationModel):
     def _vector(self, y: np.ndarray) -> np.ndarray:
         """The full solution vector of the plan y (for warm starts): every share as the Huff model gives it."""
         contested = self.rivals > 0
-        ii, jj = np.nonzero((self.ours > 0) & contested[:, None])
+        ii, jj = self._contested_pairs()
         pull = self.ours * y[None, :]
-        x0 = np.ones(len(self.rivals))
-        x0[contested] = self.rivals[contested] / (self.rivals[contested] + pull[contested].sum(axis=1))
+        x0 = 1.0 - huff_share(pull.sum(axis=1), self.rivals)  # the competitors' share
         x = pull[ii, jj] / self.rivals[ii] * x0[ii]
         z = ((self.ours[~contested] > 0) @ y > 0).astype(float)
         return np.r_[y, x, x0[contested], z]
 
+    def _contested_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(town, site) positions of the pairs where our site pulls a town a competitor pulls too."""
+        return np.nonzero((self.ours > 0) & (self.rivals > 0)[:, None])
+
     def share(self, sites: np.ndarray) -> np.ndarray:
         """Our share of each town's residents when `sites` (positions) are open: Huff against the competitors;
         a town no competitor reaches is ours whole if one of our sites reaches it."""
-        ours = self.ours[:, np.asarray(sites, int)].sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.rivals > 0, ours / (self.rivals + ours), (ours > 0).astype(float))
+        return huff_share(self.ours[:, np.asarray(sites, int)].sum(axis=1), self.rivals)
 
     def captured(self, sites: np.ndarray) -> float:
         """Residents captured by a set of our sites (positions) under the Huff model (the exact objective)."""
@@ -168,16 +177,12 @@ class MarketShare(Curves, LocationModel):
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
         """Greedy from the fixed sites: add the allowed site capturing the most, up to p (or until the target
         share is reached); None when the plan breaks a rule."""
-        n, m = self.ours.shape
-        y = np.zeros(m)
+        y = np.zeros(self.ours.shape[1])
         y[self.rules.fixed] = 1.0
         allowed = self.rules.allowed & (y == 0)
         need = None if self.p is not None else self.target_share * self.weights.sum() - 1e-9
         while allowed.any() and (y.sum() < self.p if self.p is not None else self.captured(np.flatnonzero(y)) < need):
-            pull = self.ours @ y
-            trial = pull[:, None] + self.ours[:, allowed]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                shares = np.where(self.rivals[:, None] > 0, trial / (self.rivals[:, None] + trial), trial > 0)
+            shares = huff_share((self.ours @ y)[:, None] + self.ours[:, allowed], self.rivals)  # towns x additions
             y[np.flatnonzero(allowed)[int(np.argmax(self.weights @ shares))]] = 1.0
             allowed &= y == 0
         if not self.rules.admits(y) or (need is not None and self.captured(np.flatnonzero(y)) < need):
@@ -212,15 +217,17 @@ class MarketShare(Curves, LocationModel):
                               "weight": self.weights, "our_share_pct": 100.0 * share,
                               "captured": self.weights * share})
         if self.km is not None:
-            table.insert(2, "distance", np.where(reached, self.km[np.arange(len(share)), sites[main]]
-                                                 if len(sites) else np.nan, np.nan))
+            distance = np.full(len(share), np.nan)
+            if len(sites):
+                distance[reached] = self.km[np.arange(len(share)), sites[main]][reached]
+            table.insert(2, "distance", distance)
         return table
 
 
 def max_attendance(km: np.ndarray, p: int, weights=None, decay: str = "exponential", beta: float = 0.3,
                    cutoff_km: float = np.inf, time_limit: float | None = None, **rules) -> Result:
     """Distance-decay coverage ("maximize attendance"): each town's residents use their nearest open site
-    with probability g(d) (e^{-βd}, or d^{-β} beyond 0.1 km; 0 past the cutoff); open p sites maximising
+    with probability g(d) (e^{-βd}, or d^{-β} with d at least competition.MIN_DISTANCE_KM; 0 past the cutoff); open p sites maximising
     the expected users Σ w_i g(d_i). Solved exactly as a p-median with cost 1 − g(d) (g ≤ 1), so the
     p-median's bounds and warm starts apply; objective and bound are in expected users."""
     from netopt.models.median import PMedian
