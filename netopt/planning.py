@@ -296,6 +296,10 @@ def closures_near_others(model, sites: gpd.GeoDataFrame, selected: list, distanc
     from netopt.projection import metric_crs
 
     _check_sites(sites)
+    if getattr(model, "p", None) is None:
+        raise InputError(f"closures_near_others is for models with p sites (MCLP, PMedian, PCenter, MarketShare "
+                         f"with p), not {type(model).__name__} without p: a swap must keep what the model requires",
+                         file="model")
     ids = sites["site_id"].to_numpy()
     is_open = np.isin(ids, list(selected))
     existing = (sites["kind"] == "existing").to_numpy()

@@ -239,3 +239,16 @@ def test_a_curve_needs_p():
     model = MarketShare(np.ones((2, 2)), np.ones(2), np.ones(2), target_share=0.3)
     with pytest.raises(no.InputError, match="curves are for a market-share model with p"):
         model.curve([1, 2])
+
+
+def test_closures_near_others_refuses_a_target_share_model():
+    from netopt.planning import candidate_sites, closures_near_others, existing_positions
+
+    ds = no.load_sample()
+    sites = candidate_sites(ds, bank="招商银行")
+    rivals = ds.branches[~ds.branches["bank"].astype(str).str.contains("招商银行")]
+    existing = existing_positions(sites)
+    model = MarketShare.from_geodataframes(ds.towns, sites, rivals, target_share=0.05, existing=existing,
+                                           closable=existing)
+    with pytest.raises(no.InputError, match="closures_near_others is for models with p sites"):
+        closures_near_others(model, sites, sites.loc[existing, "site_id"].tolist())
