@@ -73,3 +73,18 @@ def test_greedy_cover_covers_everything_it_can(n, m, seed):
 def test_rules_a_heuristic_cannot_honour_are_refused(make):
     with pytest.raises(no.InputError, match="heuristic.. honours fixed, existing and forbidden sites only"):
         make().heuristic()
+
+
+@pytest.mark.parametrize("make", [
+    lambda rules: no.PMedian.from_cost_matrix(np.arange(12.0).reshape(3, 4), 3, **rules),
+    lambda rules: no.MCLP.from_coverage(np.eye(4), 3, **rules),
+    lambda rules: no.PCenter.from_cost_matrix(np.arange(12.0).reshape(3, 4), 3, **rules),
+])
+def test_a_new_branch_limit_no_plan_can_exceed_is_no_obstacle(make):
+    """Two existing sites kept and p = 3 leave room for one new site: max_new=1 changes nothing, so the heuristic
+    honours it; max_new=0 binds and is refused."""
+    result = make(dict(existing=[0, 1], max_new=1)).heuristic()
+    assert result.status in ("feasible", "optimal") and {"s0", "s1"} <= set(result.selected)
+    assert len(set(result.selected) - {"s0", "s1"}) <= 1
+    with pytest.raises(no.InputError, match="heuristic.. honours fixed"):
+        make(dict(existing=[0, 1], max_new=0)).heuristic()

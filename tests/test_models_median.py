@@ -64,6 +64,53 @@ def test_rules_match_brute_force(instance, data):
         assert result.objective == pytest.approx(expected, abs=1e-6)
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.integers(2, 9), st.integers(3, 8), st.integers(0, 2**32 - 1), st.data())
+def test_sites_kept_open_merged_match_brute_force(n, m, seed, data):
+    """Two or more existing sites kept open (merged into one by solve()), a new-branch limit that binds or
+    not, forbidden sites and pairs that cannot serve: the optimum, the plan's own distances and the bound."""
+    rng = np.random.default_rng(seed)
+    cost = rng.uniform(0, 10, (n, m)).round(2)
+    if data.draw(st.booleans()):
+        cost[rng.random((n, m)) < 0.2] = np.inf
+    existing = sorted(data.draw(st.lists(st.integers(0, m - 1), min_size=2, max_size=m - 1, unique=True)))
+    p = data.draw(st.integers(len(existing), m))
+    others = [j for j in range(m) if j not in existing]
+    forbidden = data.draw(st.lists(st.sampled_from(others), max_size=1, unique=True))
+    max_new = data.draw(st.one_of(st.none(), st.integers(0, m)))
+    weights = rng.integers(1, 5, n).astype(float)
+    rules = dict(existing=existing, forbidden=forbidden, max_new=max_new)
+    expected = brute.pmedian(np.where(np.isfinite(cost), cost, 1e9), weights, p, **rules)
+    result = PMedian.from_cost_matrix(cost, p, weights=weights, site_labels=range(m), **rules).solve()
+    if expected is None or expected >= 1e8:
+        assert result.status == "infeasible" and result.reason
+        return
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(expected, abs=1e-6)
+    assert result.bound == pytest.approx(expected, abs=1e-6)
+    assert set(existing) <= set(result.selected) and len(result.selected) == p
+    assert result.assignment["weighted_distance"].sum() == pytest.approx(expected, abs=1e-6)
+    open_costs = cost[:, result.selected]
+    assert np.allclose(result.assignment["distance"], open_costs.min(axis=1))
+
+
+def test_kept_sites_merged_on_a_grid_of_demand():
+    """Many branches kept and a few added (a population grid under today's network): the merged model reports
+    how much it dropped, and its plan equals the one solved without the merge (every branch closable but the
+    same ones fixed through bounds is the same problem)."""
+    rng = np.random.default_rng(7)
+    demand, sites = rng.uniform(0, 50, (400, 2)), rng.uniform(0, 50, (40, 2))
+    cost = np.hypot(*(demand[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
+    weights = rng.integers(1, 100, 400).astype(float)
+    existing = list(range(25))
+    merged = PMedian.from_cost_matrix(cost, 28, weights=weights, existing=existing, max_new=3).solve()
+    whole = PMedian.from_cost_matrix(cost, 28, weights=weights, existing=existing, max_new=3).solve(warm_start=False)
+    assert merged.status == whole.status == "optimal"
+    assert merged.objective == pytest.approx(whole.objective)
+    assert merged.details["fixed_sites_merged"] == 25
+    assert 0 < merged.details["demand_after_reduction"] < 400
+
+
 def test_sparse_cost_means_cannot_serve():
     cost = sp.csr_matrix(np.array([[1.0, 0, 0], [0, 2.0, 0], [0, 0, 3.0]]))  # only the diagonal may serve
     result = PMedian.from_cost_matrix(cost, 3).solve()

@@ -171,11 +171,13 @@ class SiteRules:
         mask[self.forbidden] = False
         return mask
 
-    @property
-    def limits_plans(self) -> bool:
+    def limits_plans(self, p: int | None = None) -> bool:
         """Whether a budget, county limits or a new-branch limit apply (rules heuristics and the reductions
-        that only know fixed and forbidden sites cannot honour)."""
-        return self.budget is not None or bool(self.county_min) or bool(self.county_max) or self.max_new is not None
+        that only know fixed and forbidden sites cannot honour). With p, a max_new that no plan of at most p
+        sites can exceed does not count: e.g. keep today's 101 branches, open at most 5 new, p = 106."""
+        kept_existing = len(np.intersect1d(self.fixed, self.existing))
+        binding_max_new = self.max_new is not None and (p is None or self.max_new < p - kept_existing)
+        return self.budget is not None or bool(self.county_min) or bool(self.county_max) or binding_max_new
 
     def together(self, p: int | None = None, sites: str = "p") -> str:
         """For a plan no single rule blocks: the rules that together do, with their numbers (p named `sites`:
@@ -415,9 +417,9 @@ class Curves:
         return model
 
 
-def refuse_plan_limits(rules: SiteRules) -> None:
-    """The InputError of heuristic() for the rules it cannot honour."""
-    if rules.limits_plans:
+def refuse_plan_limits(rules: SiteRules, p: int | None = None) -> None:
+    """The InputError of heuristic() for the rules it cannot honour in plans of p sites."""
+    if rules.limits_plans(p):
         raise InputError("heuristic() honours fixed, existing and forbidden sites only; budgets, new-branch limits "
                          "and county limits need solve() (with a time_limit: the best plan found and its bound)",
                          file="model")
@@ -426,7 +428,7 @@ def refuse_plan_limits(rules: SiteRules) -> None:
 def heuristic_plan(model: LocationModel, method: str) -> Result:
     """`model`'s warm start as the answer, for instances too big to solve exactly: status "feasible", no
     bound (NaN) unless the model knows one. Only fixed, existing and forbidden sites are honoured."""
-    refuse_plan_limits(model.rules)
+    refuse_plan_limits(model.rules, getattr(model, "p", None))
     started = time.perf_counter()
     start, value = model._heuristic()
     if start is None:

@@ -106,7 +106,7 @@ class PCenter(LocationModel):
         """A good plan fast, without proof, for instances too big for solve(): p-center swaps from the p-median
         heuristic's sites and from a few random starts. Status "feasible" (or "optimal" when it meets the
         bound: the largest distance from a demand point to its nearest allowed site)."""
-        refuse_plan_limits(self.rules)
+        refuse_plan_limits(self.rules, self.p)
         start = time.perf_counter()
         nearest = self._nearest_allowed()
         reason = self._unplannable(nearest)
@@ -142,7 +142,7 @@ class PCenter(LocationModel):
     def _upper(self, radii, time_limit, solver, threads, start) -> tuple[int, np.ndarray | None]:
         """A first achievable radius: p-center swaps from a p-median heuristic's sites and from random starts when
         the rules allow, else the largest radius."""
-        if not self.rules.limits_plans:
+        if not self.rules.limits_plans(self.p):
             sites = self._swap_plan()
             worst = self.cost[:, sites].min(axis=1).max()
             if np.isfinite(worst):

@@ -294,7 +294,7 @@ class LSCP(_Covering):
         first (unless budgets, county minimums, new-branch limits, negative costs or pulp extensions apply);
         then the exact model."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
-        if (self.rules.limits_plans or getattr(self, "_pulp", None) is not None or (self.cost < 0).any()
+        if (self.rules.limits_plans() or getattr(self, "_pulp", None) is not None or (self.cost < 0).any()
                 or self._explain_infeasible_rules()):
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         t0 = time.perf_counter()
@@ -556,7 +556,7 @@ class MCLP(Curves, _Covering):
         the sites no better plan uses and open those every better plan needs; the exact model over the rest.
         Models with budgets, county minimums, cover_all or pulp extensions are solved whole."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
-        plain = not (self.rules.limits_plans or self.cover_all or getattr(self, "_pulp", None) is not None)
+        plain = not (self.rules.limits_plans(self.p) or self.cover_all or getattr(self, "_pulp", None) is not None)
         if not (plain and warm_start) or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         t0 = time.perf_counter()
@@ -748,7 +748,7 @@ class MCLP(Curves, _Covering):
         return heuristic_plan(self, "greedy + swaps")
 
     def _heuristic(self, deadline: float | None = None) -> tuple[np.ndarray | None, float | None]:
-        if self.rules.limits_plans or self.cover_all:
+        if self.rules.limits_plans(self.p) or self.cover_all:
             return None, None
         if self._start_sites is not None:
             y = np.zeros(self.A.shape[1])

@@ -161,6 +161,8 @@ class PMedian(LocationModel):
         check_solver_arguments(time_limit, mip_gap, solver, threads)
         if getattr(self, "_pulp", None) is not None or not warm_start or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
+        if len(self.rules.fixed) > 1 and not self.rules.limits_plans(self.p):
+            return self._solve_around_fixed(time_limit, mip_gap, solver, threads)
         t0 = time.perf_counter()
         start, upper = self._heuristic()
         if start is None:
@@ -190,6 +192,54 @@ class PMedian(LocationModel):
             result.bound = max(result.bound, lower)
             result.gap = relative_gap(result.objective, result.bound)
         return result
+
+    def _solve_around_fixed(self, time_limit: float | None, mip_gap: float, solver: str,
+                            threads: int | None) -> Result:
+        """solve() on the same p-median with the sites fixed open merged into one site (see `_around_fixed`),
+        its plan and bounds read back with the distances of this model."""
+        t0 = time.perf_counter()
+        reduced, free, constant, kept_rows = self._around_fixed()
+        if reduced is None:  # no demand point is served closer by a site not fixed open: any plan is optimal
+            open_sites = np.union1d(self.rules.fixed, free[: self.p - len(self.rules.fixed)])
+            value = self._objective(open_sites)
+            if not np.isfinite(value):  # some point no site kept open can serve: the whole model says why
+                return LocationModel.solve(self, time_limit, mip_gap, solver, threads)
+            return self._known_solution(open_sites, value, time.perf_counter() - t0, len(open_sites))
+        sub = reduced.solve(time_limit, mip_gap, solver, threads)
+        if not sub.selected:
+            return self._infeasible(sub.reason, time.perf_counter() - t0, status=sub.status)
+        open_sites = np.union1d(self.rules.fixed, [j for j in sub.selected if j >= 0]).astype(int)
+        y = np.zeros(self.cost.shape[1])
+        y[open_sites] = 1.0
+        result = self._result(RawSolution(sub.status, y, sub.objective + constant, sub.bound + constant,
+                                          time.perf_counter() - t0))
+        if sub.heuristic_objective is not None:
+            result.heuristic_objective = sub.heuristic_objective + constant
+        details = {key: value for key, value in sub.details.items() if key != "mean_distance"}
+        if "lagrangian_bound" in details:
+            details["lagrangian_bound"] += constant
+        result.details.update(details, fixed_sites_merged=len(self.rules.fixed), demand_after_reduction=kept_rows)
+        return result
+
+    def _around_fixed(self) -> tuple["PMedian | None", np.ndarray, float, int]:
+        """The same choice as a smaller p-median: the sites fixed open become one site whose distance to each
+        demand point is the nearest of them; that distance caps the point's distances to the other allowed
+        sites, and points no other site serves closer drop out, their weighted distance a constant. E.g. keep
+        today's 101 branches and add 5 on a population grid: most cells keep their branch. Returns (the model,
+        None when no point drops below its fixed distance; the other allowed sites; the constant; its number
+        of demand points)."""
+        fixed = self.rules.fixed
+        free = np.setdiff1d(np.arange(self.cost.shape[1]), np.union1d(fixed, self.rules.forbidden))
+        nearest_fixed = self.cost[:, fixed].min(axis=1)
+        helped = (self.cost[:, free] < nearest_fixed[:, None]).any(axis=1) | ~np.isfinite(nearest_fixed)
+        constant = float(self.weights[~helped] @ nearest_fixed[~helped])
+        if not helped.any() or len(fixed) == self.p:
+            return None, free, constant, 0
+        capped = np.minimum(self.cost[np.ix_(helped, free)], nearest_fixed[helped, None])
+        reduced = PMedian(np.column_stack([nearest_fixed[helped], capped]), self.p - len(fixed) + 1,
+                          self.weights[helped], SiteRules(len(free) + 1, fixed=np.array([0])),
+                          [label for label, kept in zip(self.demand_labels, helped) if kept], [-1] + free.tolist())
+        return reduced, free, constant, int(helped.sum())
 
     def _integral(self) -> bool:
         finite = self.cost[np.isfinite(self.cost)]
@@ -222,7 +272,7 @@ class PMedian(LocationModel):
         return heuristic_plan(self, "greedy + interchange")
 
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
-        if self.rules.limits_plans:
+        if self.rules.limits_plans(self.p):
             return None, None
         sites, value = pmedian_heuristic(self._finite_cost(), self.weights, self.p, self.rules.fixed,
                                          self.rules.allowed)
