@@ -243,6 +243,9 @@ MIN_KM_HELP = ("share: a branch nearer a town than this counts as this far, as a
                "(default 1).")
 MODELS = ("mclp", "lscp", "pmedian", "pcenter", "cflp", "share")
 P_MODELS = ("mclp", "pmedian", "pcenter", "share")  # the models with p open sites, that score any plan (objective_of)
+GRID_MODELS = ("mclp", "lscp", "pmedian", "pcenter")  # the models solved exactly on a population grid (--grid-km)
+GRID_KM_HELP = ("Demand as a population grid of this cell size (km; each town's residents spread over its area) "
+                "instead of town points.")
 
 
 @app.command()
@@ -288,6 +291,7 @@ def optimize(
                                                      "of all residents (e.g. 25), instead of --p."),
     beta: Optional[float] = typer.Option(None, help=BETA_HELP),
     min_km: Optional[float] = typer.Option(None, help=MIN_KM_HELP),
+    grid_km: Optional[float] = typer.Option(None, help=GRID_KM_HELP + " mclp, lscp, pmedian, pcenter."),
 ) -> None:
     """Choose branch sites among today's branches and the town points with an exact integer program."""
     def run() -> None:
@@ -297,6 +301,7 @@ def optimize(
             raise InputError(f"unknown model '{model}'; use one of {', '.join(MODELS)}", file="command line")
         ds, source = _load(data, coords)
         with console.status("Building the model 建模中…"):
+            demand, cells, source = _model_demand(ds, grid_km, model, source)
             roads = _roads(network)
             sites = candidate_sites(ds, bank)
             existing = existing_positions(sites)
@@ -312,18 +317,17 @@ def optimize(
                 count = len(existing) + max_new  # today's branches and the new ones
             rules.update(_county_rules(sites, county_min, county_max, within_county, relocate))
             options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank)
-            built = _build_model(model, ds, sites, count, radius_km, rules, options, roads)
+            built = _build_model(model, ds, sites, count, radius_km, rules, options, roads, demand)
         with console.status("Solving with HiGHS 求解中…"):
             result = built.solve(time_limit=time_limit)
             if model in P_MODELS and built.p is not None and "closable" in rules and result.selected:
                 result = _close_crowded(result, built, sites, roads)
         today = built.evaluate(sites.loc[existing, "site_id"]) if model in P_MODELS and len(existing) else None
         if result.status == "infeasible":
-            _fail(f"no plan exists: {result.reason}", 1)
+            _fail(f"no plan exists: {result.reason}{_grid_hint(built, cells, cover_pct, radius_km)}", 1)
         moves = relocation_moves(sites, result.selected, same_county=within_county, **roads)
-        _report_plan(result, sites, model, source, out, float(ds.towns["population"].sum()), moves, today,
-                     built.maximise)
-        plan_coverage = _before_after(ds, sites, result, radius_km, roads)
+        _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise)
+        plan_coverage = _before_after(ds, sites, result, radius_km, roads, cells)
         _plan_maps(ds, sites, result.selected, moves, plan_coverage, f"{model.upper()} 方案 plan — {source}",
                    bank, out / f"{model}_map")
     _guard(run)
@@ -350,6 +354,7 @@ def curve(
                               "other banks, Huff model: needs --bank)."),
     beta: Optional[float] = typer.Option(None, help=BETA_HELP),
     min_km: Optional[float] = typer.Option(None, help=MIN_KM_HELP),
+    grid_km: Optional[float] = typer.Option(None, help=GRID_KM_HELP + " mclp only."),
 ) -> None:
     """Coverage curve 覆盖率曲线: residents within the radius for each number of new branches (an exact MCLP
     per point), and what each extra branch adds; with --moves, for each number of branches moved 迁址; with
@@ -365,12 +370,13 @@ def curve(
             raise InputError(f"--model for a curve is mclp or share, not '{model}'", file="command line")
         ds, source = _load(data, coords)
         with console.status("Solving 求解中…"):
+            demand, _, source = _model_demand(ds, grid_km, model, source)
             sites = candidate_sites(ds, bank)
             existing, roads = existing_positions(sites), _roads(network)
 
             def build(p: int, rules: dict):
                 return _build_model(model, ds, sites, p, radius_km, rules,
-                                    ModelOptions(beta=beta, min_km=min_km, bank=bank), roads)
+                                    ModelOptions(beta=beta, min_km=min_km, bank=bank), roads, demand)
             if moves:
                 table, key, kept = _moves_curve(build, sites, existing, up_to, time_limit, roads, keep_open,
                                                 within_county)
@@ -574,10 +580,11 @@ def _percentage(value: Optional[float], flag: str) -> Optional[float]:
 
 
 def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: float, rules: dict,
-                 options: ModelOptions = ModelOptions(), roads: dict | None = None):
+                 options: ModelOptions = ModelOptions(), roads: dict | None = None, demand=None):
+    """The model `model` of the demand points (towns unless `demand`, see _model_demand) and the sites."""
     from netopt.models import CFLP, LSCP, MCLP, PCenter, PMedian
 
-    towns, rules = ds.towns, dict(rules, **(roads or {}))
+    towns, rules = ds.towns if demand is None else demand, dict(rules, **(roads or {}))
     for value, flag, owner, purpose in ((options.cover_pct, "--cover-pct", "lscp", "covering that % of residents"),
                                         (options.target_share_pct, "--target-share-pct", "share",
                                          "winning that % of residents")):
@@ -630,18 +637,18 @@ def _market_share(ds: Dataset, sites, p: Optional[int], target_share: Optional[f
     return MarketShare.from_geodataframes(ds.towns, sites, rivals, p=p, target_share=target_share, **huff, **rules)
 
 
-def _before_after(ds: Dataset, sites, result, radius_km: float, roads: dict | None = None) -> Coverage:
-    """Prints coverage within the radius by region type, today's (the bank's) branches vs the plan's; returns
-    the plan's coverage."""
+def _before_after(ds: Dataset, sites, result, radius_km: float, roads: dict | None = None, cells=None) -> Coverage:
+    """Prints coverage within the radius by region type (of the towns, or of the population grid `cells`),
+    today's (the bank's) branches vs the plan's; returns the plan's coverage."""
     from netopt.planning import compare_coverage, sites_as_branches
 
     today, plan = (analyze_coverage(Dataset(ds.counties, ds.towns, sites_as_branches(sites, chosen)),
-                                    radius_km=radius_km, **(roads or {}))
+                                    radius_km=radius_km, demand=cells, **(roads or {}))
                    for chosen in (sites.loc[sites["kind"] == "existing", "site_id"].tolist(), result.selected))
     table = compare_coverage(today, plan)
     changes = ", ".join(f"{row.region_type} {row.coverage_rate_pct_before:.1f}% → {row.coverage_rate_pct_after:.1f}%"
                         for row in table.itertuples())
-    by = " by road" if roads else ""
+    by = (" by road" if roads else "") + (" on the population grid" if cells is not None else "")
     console.print(f"Coverage within {radius_km:g} km{by}, today → plan 覆盖率变化: {changes}")
     return plan
 
@@ -670,12 +677,16 @@ OBJECTIVE_SHOWN = {
 }
 
 
-def _report_plan(result, sites, model: str, source: str, out: Path, population: float, moves: pd.DataFrame,
+def _report_plan(result, sites, model: str, source: str, out: Path, demand, moves: pd.DataFrame,
                  today=None, maximised: bool = True) -> None:
     """Prints the plan (beside `today`, today's network as model.evaluate reports it) and its moves
-    (planning.relocation_moves) and writes its sites, assignment and moves."""
+    (planning.relocation_moves) and writes its sites, assignment (with each demand point's town and county)
+    and moves."""
+    population = float(demand["population"].sum())
     chosen = sites[sites["site_id"].isin(result.selected)]
     header, shown = OBJECTIVE_SHOWN["lscp" if model == "share" and not maximised else model]
+    if model == "pcenter" and "town_id" not in demand:
+        header = "farthest cell 最远网格"
     table = Table(title=f"{model.upper()} plan 网点方案 — {source}")
     for col in ("status", header, "gap", "branches kept 保留", "new 新设", "closed 撤并", "seconds"):
         table.add_column(col, justify="right")
@@ -702,9 +713,60 @@ def _report_plan(result, sites, model: str, source: str, out: Path, population: 
         _print_moves(moves)
     written = [write_atomic(out / f"{model}_sites.csv", lambda f: plan.to_csv(f, index=False, encoding="utf-8-sig")),
                write_atomic(out / f"{model}_assignment.csv",
-                            lambda f: result.assignment.to_csv(f, index=False, encoding="utf-8-sig")),
+                            lambda f: _with_places(result.assignment, demand).to_csv(f, index=False,
+                                                                                     encoding="utf-8-sig")),
                write_atomic(out / f"{model}_moves.csv", lambda f: moves.to_csv(f, index=False, encoding="utf-8-sig"))]
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
+
+
+def _model_demand(ds: Dataset, grid_km: Optional[float], model: str, source: str):
+    """The models' demand points — the towns, or with --grid-km population cells labelled by town and cell —, the
+    cells as population_grid makes them, for measuring coverage (None with towns), and the source's name."""
+    import geopandas as gpd
+
+    from netopt.grid import population_grid
+
+    if grid_km is None:
+        return ds.towns, None, source
+    if model not in GRID_MODELS:
+        raise InputError(f"--grid-km works with --model {', '.join(GRID_MODELS)}: {model} on a population grid has "
+                         f"one variable per cell and site, too many to solve exactly here; it plans on town points",
+                         file="command line")
+    if not (np.isfinite(grid_km) and grid_km > 0):
+        raise InputError(f"--grid-km must be a positive number of kilometres, e.g. 1; got {grid_km:g}",
+                         file="command line")
+    cells = population_grid(ds, cell_km=grid_km)
+    demand = gpd.GeoDataFrame({"id": (cells["town"].astype(str) + " cell " + cells["cell_id"]).to_numpy(),
+                               "town": cells["town"].to_numpy(), "county": cells["county"].to_numpy(),
+                               "population": cells["population"].to_numpy()}, geometry=cells.geometry.values,
+                              crs=cells.crs)
+    console.print(f"Demand 需求: {len(cells):,} population cells of {grid_km:g} km from {len(ds.towns)} towns "
+                  f"({cells['population_method'].iloc[0]})")
+    return demand, cells, f"{source}, {grid_km:g} km grid 网格"
+
+
+def _grid_hint(built, cells, cover_pct: Optional[float], radius_km: float) -> str:
+    """For a set covering of every cell of a grid that fails: why, and the share of residents to ask instead."""
+    from netopt.models import LSCP
+
+    if not isinstance(built, LSCP) or cells is None or cover_pct is not None:
+        return ""
+    reached = np.asarray(built.A[:, built.rules.allowed].sum(axis=1)).ravel() > 0
+    population = cells["population"].to_numpy(float)
+    most = 100.0 * float(population[reached].sum()) / max(float(population.sum()), 1e-12)
+    return (f". On a population grid, many cells lie farther than {radius_km:g} km from every candidate site (today's "
+            f"branches and the town points): at most {most:.1f}% of residents can be covered; ask for a share, e.g. "
+            f"--cover-pct {max(int(most), 1)}")
+
+
+def _with_places(assignment: pd.DataFrame, demand) -> pd.DataFrame:
+    """A model's assignment with each demand point's town and county beside its label (a town id, or a cell)."""
+    label, town = ("town_id", "name") if "town_id" in demand else ("id", "town")
+    places = pd.DataFrame({"demand": demand[label].to_numpy(), "town": demand[town].to_numpy(),
+                           "county": demand["county"].to_numpy()}).drop_duplicates("demand")
+    table = assignment.merge(places, on="demand", how="left")
+    first = ["demand", "town", "county"]
+    return table[first + [c for c in table.columns if c not in first]]
 
 
 MOVES_SHOWN = 10

@@ -119,6 +119,10 @@ def test_optimize_on_the_sample(tmp_path: Path):
     center = runner.invoke(app, ["optimize", "--model", "pcenter", "--p", "120", "--bank", "农业", "--out", str(tmp_path)])
     farthest = pd.read_csv(tmp_path / "pcenter_assignment.csv")["distance"].max()
     assert center.exit_code == 0 and f"{farthest:.2f} km" in center.output, center.output
+    towns = pd.read_csv(tmp_path / "pcenter_assignment.csv", dtype={"demand": str})
+    sample = no.load_sample().towns
+    assert towns[["demand", "town", "county"]].values.tolist() == \
+        sample[["town_id", "name", "county"]].astype(str).values.tolist()  # each town named beside its id
     lscp = runner.invoke(app, ["optimize", "--model", "lscp", "--bank", "农业", "--out", str(tmp_path)])
     assert lscp.exit_code == 0 and (tmp_path / "lscp_sites.csv").exists()
     every_town = len(pd.read_csv(tmp_path / "lscp_sites.csv"))
@@ -132,6 +136,59 @@ def test_optimize_on_the_sample(tmp_path: Path):
     assert share.exit_code == 2 and "did you mean 90?" in share.output
     misplaced = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "3", "--cover-pct", "90", "--out", str(tmp_path)])
     assert misplaced.exit_code == 2 and "--cover-pct" in misplaced.output
+
+
+def test_optimize_on_a_population_grid(tmp_path: Path):
+    """--grid-km: demand is the population grid analyze uses; the plan is the library's p-median of those cells,
+    each cell named by town and county in the assignment; the coverage comparison is measured on the grid."""
+    from netopt.grid import population_grid
+    from netopt.planning import candidate_sites, existing_positions
+
+    result = runner.invoke(app, ["optimize", "--model", "pmedian", "--bank", "农业", "--max-new", "2", "--grid-km",
+                                 "2", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "population cells of 2 km" in result.output and "on the population grid" in result.output
+    ds = no.load_sample()
+    cells = population_grid(ds, cell_km=2.0)
+    sites = candidate_sites(ds, "农业")
+    expected = no.PMedian.from_geodataframes(cells, sites, 103, existing=existing_positions(sites)).solve()
+    table = pd.read_csv(tmp_path / "pmedian_assignment.csv")
+    assert len(table) == len(cells) and table["weighted_distance"].sum() == pytest.approx(expected.objective)
+    assert table["town"].tolist() == cells["town"].tolist() and table["county"].tolist() == cells["county"].tolist()
+    assert sorted(pd.read_csv(tmp_path / "pmedian_sites.csv")["site_id"]) == sorted(expected.selected)
+    assert f"{expected.objective / 1e4:,.1f} 万人·km" in result.output
+
+    center = runner.invoke(app, ["optimize", "--model", "pcenter", "--bank", "农业", "--max-new", "1", "--grid-km",
+                                 "2", "--out", str(tmp_path)])
+    assert center.exit_code == 0 and "farthest cell 最远网格" in center.output, center.output
+
+
+def test_grid_options_refused_in_the_users_terms(tmp_path: Path):
+    out = tmp_path / "none"
+    every_cell = runner.invoke(app, ["optimize", "--model", "lscp", "--bank", "农业", "--grid-km", "2",
+                                     "--out", str(out)])
+    assert every_cell.exit_code == 1 and "--cover-pct" in every_cell.output
+    most = float(re.search(r"at most ([\d.]+)% of residents can be covered", every_cell.output).group(1))
+    partial = runner.invoke(app, ["optimize", "--model", "lscp", "--bank", "农业", "--grid-km", "2", "--cover-pct",
+                                  f"{int(most)}", "--out", str(tmp_path / "partial")])
+    assert partial.exit_code == 0, partial.output  # the share the hint names can be reached
+    for extra, message in ((["--model", "share", "--bank", "农业", "--max-new", "1", "--grid-km", "2"], "share on"),
+                           (["--model", "cflp", "--capacity-wan", "12", "--max-new", "1", "--grid-km", "2"], "cflp on"),
+                           (["--model", "mclp", "--p", "3", "--grid-km", "0"], "positive number of kilometres"),
+                           (["--model", "mclp", "--p", "3", "--grid-km", "nan"], "positive number of kilometres")):
+        result = runner.invoke(app, ["optimize", *extra, "--out", str(out)])
+        assert result.exit_code == 2 and message in result.output, result.output
+    assert not out.exists()
+
+
+def test_coverage_curve_on_a_population_grid(tmp_path: Path):
+    result = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "2", "--grid-km", "2", "--out", str(tmp_path)])
+    assert result.exit_code == 0 and "2 km grid" in result.output, result.output
+    covered = pd.read_csv(tmp_path / "coverage_curve.csv")["covered 覆盖人口（万人）"].tolist()
+    two = runner.invoke(app, ["optimize", "--model", "mclp", "--bank", "农业", "--max-new", "2", "--grid-km", "2",
+                              "--out", str(tmp_path)])
+    assert f"{covered[2]:,.1f} 万人" in two.output  # the curve's point is the plan optimize gives on the grid
+    assert len(pd.read_csv(tmp_path / "mclp_assignment.csv")) > 1000  # cells, not towns
 
 
 def test_coverage_curve_on_the_sample(tmp_path: Path):
