@@ -39,16 +39,23 @@ def _totals_with(cost: np.ndarray, weights: np.ndarray, base: np.ndarray, candid
     return out
 
 
+# rule rows a plan must meet: (coefficients: rows x sites, lower bounds, upper bounds), e.g. SiteRules.row_matrix()
+RuleRows = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
 def interchange(cost: np.ndarray, weights: np.ndarray, open_sites: np.ndarray, fixed: np.ndarray | None = None,
-                allowed: np.ndarray | None = None, max_rounds: int = 1000) -> tuple[np.ndarray, float]:
-    """Teitz–Bart interchange: swap an open site for a closed one while the best swap lowers the cost."""
+                allowed: np.ndarray | None = None, max_rounds: int = 1000,
+                rule_rows: RuleRows | None = None) -> tuple[np.ndarray, float]:
+    """Teitz–Bart interchange: swap an open site for a closed one while the best swap lowers the cost; with
+    `rule_rows`, only swaps whose plan meets them (from a plan that does, e.g. today's branches under a limit on
+    new ones)."""
     m = cost.shape[1]
     allowed = np.ones(m, bool) if allowed is None else allowed
     fixed_set = set(np.asarray(fixed if fixed is not None else [], int).tolist())
     current = np.array(sorted(open_sites), int)
     value = assignment_cost(cost, weights, current)
     for _ in range(max_rounds):
-        swap, new_value = _best_swap(cost, weights, current, fixed_set, allowed)
+        swap, new_value = _best_swap(cost, weights, current, fixed_set, allowed, rule_rows)
         if swap is None or new_value >= value - 1e-9 * max(1.0, abs(value)):
             break
         out_site, in_site = swap
@@ -58,7 +65,7 @@ def interchange(cost: np.ndarray, weights: np.ndarray, open_sites: np.ndarray, f
 
 
 def _best_swap(cost: np.ndarray, weights: np.ndarray, current: np.ndarray, fixed: set,
-               allowed: np.ndarray) -> tuple[tuple[int, int] | None, float]:
+               allowed: np.ndarray, rule_rows: RuleRows | None = None) -> tuple[tuple[int, int] | None, float]:
     sub = cost[:, current]
     order = np.argsort(sub, axis=1)
     nearest = current[order[:, 0]]
@@ -73,10 +80,20 @@ def _best_swap(cost: np.ndarray, weights: np.ndarray, current: np.ndarray, fixed
             continue
         base = np.where(nearest == site, d2, d1)
         totals = _totals_with(cost, weights, base, closed)
+        if rule_rows is not None:
+            totals[~_swaps_meeting(rule_rows, current, site, closed)] = np.inf
         k = int(np.argmin(totals))
         if totals[k] < best_value:
             best, best_value = (int(site), int(closed[k])), float(totals[k])
     return best, best_value
+
+
+def _swaps_meeting(rule_rows: RuleRows, current: np.ndarray, out_site: int, closed: np.ndarray) -> np.ndarray:
+    """For each closed site: whether the plan `current` with `out_site` swapped for it meets the rule rows."""
+    matrix, lo, hi = rule_rows
+    after = (matrix[:, current].sum(axis=1) - matrix[:, out_site])[:, None] + matrix[:, closed]
+    slack = 1e-9 * np.maximum(1.0, np.abs(np.where(np.isfinite(hi), hi, 0.0)))[:, None]
+    return ((after >= lo[:, None] - slack) & (after <= hi[:, None] + slack)).all(axis=0)
 
 
 def pmedian_heuristic(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndarray | None = None,

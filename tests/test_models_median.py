@@ -64,34 +64,43 @@ def test_rules_match_brute_force(instance, data):
         assert result.objective == pytest.approx(expected, abs=1e-6)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.integers(2, 9), st.integers(3, 8), st.integers(0, 2**32 - 1), st.data())
 def test_sites_kept_open_merged_match_brute_force(n, m, seed, data):
-    """Two or more existing sites kept open (merged into one by solve()), a new-branch limit that binds or
-    not, forbidden sites and pairs that cannot serve: the optimum, the plan's own distances and the bound."""
+    """Existing sites kept open (two or more are merged into one by solve()) or closable as in a relocation,
+    new-branch limits that bind or not, county limits, a budget with closing savings, forbidden sites and
+    pairs that cannot serve: the optimum, the bound and the plan's own distances."""
     rng = np.random.default_rng(seed)
     cost = rng.uniform(0, 10, (n, m)).round(2)
     if data.draw(st.booleans()):
         cost[rng.random((n, m)) < 0.2] = np.inf
     existing = sorted(data.draw(st.lists(st.integers(0, m - 1), min_size=2, max_size=m - 1, unique=True)))
-    p = data.draw(st.integers(len(existing), m))
+    closable = data.draw(st.lists(st.sampled_from(existing), max_size=len(existing), unique=True))
+    p = data.draw(st.integers(max(1, len(existing) - len(closable)), m))
     others = [j for j in range(m) if j not in existing]
     forbidden = data.draw(st.lists(st.sampled_from(others), max_size=1, unique=True))
-    max_new = data.draw(st.one_of(st.none(), st.integers(0, m)))
+    county = [j % 2 for j in range(m)]
+    rules = dict(existing=existing, closable=closable, forbidden=forbidden, county=county,
+                 max_new=data.draw(st.one_of(st.none(), st.integers(0, m))),
+                 county_max={1: data.draw(st.integers(0, m))} if data.draw(st.booleans()) else None,
+                 county_min={0: data.draw(st.integers(0, 2))} if data.draw(st.booleans()) else None)
+    if data.draw(st.booleans()):
+        rules.update(open_cost=np.arange(1.0, m + 1), closing_saving=np.full(m, 2.0),
+                     budget=data.draw(st.floats(0, 2 * m)))
     weights = rng.integers(1, 5, n).astype(float)
-    rules = dict(existing=existing, forbidden=forbidden, max_new=max_new)
-    expected = brute.pmedian(np.where(np.isfinite(cost), cost, 1e9), weights, p, **rules)
+    brute_rules = {("saving" if name == "closing_saving" else name): value for name, value in rules.items()}
+    expected = brute.pmedian(np.where(np.isfinite(cost), cost, 1e9), weights, p, **brute_rules)
     result = PMedian.from_cost_matrix(cost, p, weights=weights, site_labels=range(m), **rules).solve()
     if expected is None or expected >= 1e8:
         assert result.status == "infeasible" and result.reason
         return
-    assert result.status == "optimal"
+    assert result.status == "optimal", result.reason
     assert result.objective == pytest.approx(expected, abs=1e-6)
     assert result.bound == pytest.approx(expected, abs=1e-6)
-    assert set(existing) <= set(result.selected) and len(result.selected) == p
+    kept = set(existing) - set(closable)
+    assert kept <= set(result.selected) and len(result.selected) == p
     assert result.assignment["weighted_distance"].sum() == pytest.approx(expected, abs=1e-6)
-    open_costs = cost[:, result.selected]
-    assert np.allclose(result.assignment["distance"], open_costs.min(axis=1))
+    assert np.allclose(result.assignment["distance"], cost[:, result.selected].min(axis=1))
 
 
 def test_kept_sites_merged_on_a_grid_of_demand():

@@ -27,6 +27,7 @@ class SiteRules:
     - `county` (one label per site) and `county_min` ({county: k}): at least k open sites in each county;
       `county_max` ({county: k}): at most k (e.g. a licence quota, or today's count to keep moves within a county).
     - `cost_unit`: how infeasibility reasons name the unit of costs and budget (e.g. "万元"; '' for none).
+    - `carried_rows`: rule rows of a larger model carried over by on_sites (coefficients, lower, upper, names).
     """
 
     n_sites: int
@@ -42,6 +43,7 @@ class SiteRules:
     county_min: dict | None = None
     county_max: dict | None = None
     cost_unit: str = ""
+    carried_rows: tuple | None = None
 
     def __post_init__(self) -> None:
         for name in ("fixed", "existing", "closable", "forbidden"):
@@ -117,7 +119,38 @@ class SiteRules:
                     raise InputError(f"{name} names county '{county}', which has no candidate site", file="model")
                 rows.append(members.astype(float)); names.append(f"{name}_{county}")
                 lo.append(-INF if side else float(limit)); hi.append(float(limit) if side else INF)
+        if self.carried_rows is not None:
+            matrix, carried_lo, carried_hi, carried_names = self.carried_rows
+            rows += list(matrix); lo += list(carried_lo); hi += list(carried_hi); names += list(carried_names)
         return rows, lo, hi, names
+
+    def row_matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rule rows as (coefficients: rows x sites, lower bounds, upper bounds)."""
+        rows, lo, hi, _ = self.rows()
+        matrix = np.vstack(rows) if rows else np.zeros((0, self.n_sites))
+        return matrix, np.asarray(lo, float), np.asarray(hi, float)
+
+    def on_sites(self, keep: np.ndarray, merged: np.ndarray | None = None) -> "SiteRules":
+        """These rules for a model of the sites `keep` only, every other site closed — or, with `merged`, open
+        and merged into one site put first. The rule rows are carried as plain rows (bounds less what the
+        merged sites use); fixed, existing (the merged site counts as existing) and forbidden sites keep
+        their roles."""
+        matrix, lo, hi = self.row_matrix()
+        used = matrix[:, merged].sum(axis=1) if merged is not None else np.zeros(len(lo))
+        shift = 0 if merged is None else 1
+        position = np.full(self.n_sites, -1)
+        position[keep] = shift + np.arange(len(keep))
+
+        def mapped(sites: np.ndarray) -> np.ndarray:
+            return position[sites][position[sites] >= 0]
+        first = np.zeros(shift, int)
+        block = np.column_stack([np.zeros((len(lo), shift)), matrix[:, keep]])
+        existing = np.concatenate([first, mapped(self.existing)])
+        names = [f"carried_{k}" for k in range(len(lo))]
+        return SiteRules(len(keep) + shift, fixed=np.concatenate([first, mapped(self.fixed)]), existing=existing,
+                         closable=mapped(np.setdiff1d(self.existing, self.fixed)), forbidden=mapped(self.forbidden),
+                         carried_rows=(block, lo - used, hi - used, names) if len(lo) else None)
+
 
     def explain(self, p: int | None = None, at_most: bool = False) -> str:
         """A first reason why the rules alone cannot be met with p sites open (at most p with `at_most`), or ''."""
@@ -177,7 +210,8 @@ class SiteRules:
         sites can exceed does not count: e.g. keep today's 101 branches, open at most 5 new, p = 106."""
         kept_existing = len(np.intersect1d(self.fixed, self.existing))
         binding_max_new = self.max_new is not None and (p is None or self.max_new < p - kept_existing)
-        return self.budget is not None or bool(self.county_min) or bool(self.county_max) or binding_max_new
+        return (self.budget is not None or bool(self.county_min) or bool(self.county_max) or binding_max_new
+                or self.carried_rows is not None)
 
     def together(self, p: int | None = None, sites: str = "p") -> str:
         """For a plan no single rule blocks: the rules that together do, with their numbers (p named `sites`:

@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, Problem
-from netopt.heuristics import pmedian_heuristic
+from netopt.heuristics import greedy_pmedian, interchange, pmedian_heuristic
 from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
 from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap
@@ -161,25 +161,28 @@ class PMedian(LocationModel):
         check_solver_arguments(time_limit, mip_gap, solver, threads)
         if getattr(self, "_pulp", None) is not None or not warm_start or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
-        if len(self.rules.fixed) > 1 and not self.rules.limits_plans(self.p):
+        if len(self.rules.fixed) > 1:
             return self._solve_around_fixed(time_limit, mip_gap, solver, threads)
         t0 = time.perf_counter()
         start, upper = self._heuristic()
         if start is None:
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         heuristic_sites = np.flatnonzero(start[: self.cost.shape[1]] > 0.5)
-        lower, closed = lagrangian_reduction(self._finite_cost(), self.weights, self.p, upper, self.rules.fixed,
-                                             self.rules.forbidden, self._integral(), heuristic_sites)
-        keep = np.flatnonzero(~closed)
+        if self.rules.limits_plans(self.p):  # the relaxation would drop the rules: too weak to close sites
+            lower, keep = -np.inf, np.flatnonzero(self.rules.allowed)
+        else:
+            lower, closed = lagrangian_reduction(self._finite_cost(), self.weights, self.p, upper, self.rules.fixed,
+                                                 self.rules.forbidden, self._integral(), heuristic_sites)
+            keep = np.flatnonzero(~closed)
         if lower >= upper - 1e-9 * max(1.0, abs(upper)) or len(keep) == len(heuristic_sites):
             return self._known_solution(heuristic_sites, upper, time.perf_counter() - t0, len(keep))
-        reduced = PMedian(self.cost[:, keep], self.p, self.weights,
-                          SiteRules(len(keep), fixed=np.searchsorted(keep, self.rules.fixed)),
-                          self.demand_labels, [self.site_labels[j] for j in keep])
+        reduced = PMedian(self.cost[:, keep], self.p, self.weights, self.rules.on_sites(keep), self.demand_labels,
+                          [self.site_labels[j] for j in keep])
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
         if solver.lower() == "highs" and np.isfinite(self.cost).all():
             raw = benders_pmedian(reduced.cost, self.weights, self.p, reduced.rules.fixed,
-                                  np.searchsorted(keep, heuristic_sites), self._integral(), left, mip_gap, threads)
+                                  np.searchsorted(keep, heuristic_sites), self._integral(), left, mip_gap, threads,
+                                  reduced.rules.row_matrix())
             if not np.isfinite(raw.bound) or raw.bound < lower:
                 raw.bound = lower
             result = reduced._result(raw)
@@ -187,7 +190,8 @@ class PMedian(LocationModel):
             result = LocationModel.solve(reduced, left, mip_gap, solver, threads, warm_start)
         result.seconds = time.perf_counter() - t0
         result.heuristic_objective = upper
-        result.details.update(sites_after_reduction=len(keep), lagrangian_bound=lower)
+        result.details.update(sites_after_reduction=len(keep), **({"lagrangian_bound": lower} if np.isfinite(lower)
+                                                                  else {}))
         if result.status != "optimal" and np.isfinite(result.bound):
             result.bound = max(result.bound, lower)
             result.gap = relative_gap(result.objective, result.bound)
@@ -199,13 +203,16 @@ class PMedian(LocationModel):
         its plan and bounds read back with the distances of this model."""
         t0 = time.perf_counter()
         reduced, free, constant, kept_rows = self._around_fixed()
+        whole = self.rules.limits_plans(self.p)
         if reduced is None:  # no demand point is served closer by a site not fixed open: any plan is optimal
             open_sites = np.union1d(self.rules.fixed, free[: self.p - len(self.rules.fixed)])
             value = self._objective(open_sites)
-            if not np.isfinite(value):  # some point no site kept open can serve: the whole model says why
+            if not np.isfinite(value) or whole:  # a point no kept site serves, or rules to meet: the whole model
                 return LocationModel.solve(self, time_limit, mip_gap, solver, threads)
             return self._known_solution(open_sites, value, time.perf_counter() - t0, len(open_sites))
         sub = reduced.solve(time_limit, mip_gap, solver, threads)
+        if sub.status == "infeasible" and whole:  # the whole model names the rules that block every plan
+            return LocationModel.solve(self, time_limit, mip_gap, solver, threads)
         if not sub.selected:
             return self._infeasible(sub.reason, time.perf_counter() - t0, status=sub.status)
         open_sites = np.union1d(self.rules.fixed, [j for j in sub.selected if j >= 0]).astype(int)
@@ -237,7 +244,7 @@ class PMedian(LocationModel):
             return None, free, constant, 0
         capped = np.minimum(self.cost[np.ix_(helped, free)], nearest_fixed[helped, None])
         reduced = PMedian(np.column_stack([nearest_fixed[helped], capped]), self.p - len(fixed) + 1,
-                          self.weights[helped], SiteRules(len(free) + 1, fixed=np.array([0])),
+                          self.weights[helped], self.rules.on_sites(free, merged=fixed),
                           [label for label, kept in zip(self.demand_labels, helped) if kept], [-1] + free.tolist())
         return reduced, free, constant, int(helped.sum())
 
@@ -272,13 +279,32 @@ class PMedian(LocationModel):
         return heuristic_plan(self, "greedy + interchange")
 
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
+        cost = self._finite_cost()
         if self.rules.limits_plans(self.p):
-            return None, None
-        sites, value = pmedian_heuristic(self._finite_cost(), self.weights, self.p, self.rules.fixed,
-                                         self.rules.allowed)
-        if not np.isfinite(self.cost[:, sites].min(axis=1)).all():
+            sites, value = self._start_meeting_rules(cost)
+        else:
+            sites, value = pmedian_heuristic(cost, self.weights, self.p, self.rules.fixed, self.rules.allowed)
+        if sites is None or not np.isfinite(self.cost[:, sites].min(axis=1)).all():
             return None, None
         return self._vector(sites), value
+
+    def _start_meeting_rules(self, cost: np.ndarray) -> tuple[np.ndarray | None, float | None]:
+        """Under budgets, new-site or county limits: today's sites (existing and fixed, the best others added up
+        to p) improved by swaps that keep meeting the rules, as for a relocation 迁址; else the plain heuristic's
+        plan when it meets them. (None, None) when neither does."""
+        today = np.union1d(self.rules.fixed, self.rules.existing)
+        if len(today) <= self.p:
+            start = greedy_pmedian(cost, self.weights, self.p, today, self.rules.allowed)
+            if len(start) == self.p and self._meets_rules(start):
+                return interchange(cost, self.weights, start, self.rules.fixed, self.rules.allowed,
+                                   rule_rows=self.rules.row_matrix())
+        sites, value = pmedian_heuristic(cost, self.weights, self.p, self.rules.fixed, self.rules.allowed)
+        return (sites, value) if self._meets_rules(sites) else (None, None)
+
+    def _meets_rules(self, sites: np.ndarray) -> bool:
+        is_open = np.zeros(self.cost.shape[1])
+        is_open[sites] = 1.0
+        return self.rules.admits(is_open)
 
     def _finite_cost(self) -> np.ndarray:
         """Costs with 'cannot serve' replaced by a prohibitive finite number, for heuristics and bounds."""
@@ -420,14 +446,16 @@ def _lagrangian_choice(rho: np.ndarray, p: int, closed: np.ndarray, must: np.nda
 
 
 NEIGHBOUR_SOLUTIONS = 1000  # one-swap neighbours whose cuts seed the MIP master (all of them for p = 5, m < 200)
+NEIGHBOUR_CUTS = 2_000_000  # at most this many (demand point, neighbour) cuts: fewer neighbours for large n
 
 
 def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndarray, start: np.ndarray,
                     integral: bool, time_limit: float | None = None, mip_gap: float = 0.0,
-                    threads: int | None = None) -> RawSolution:
+                    threads: int | None = None, rule_rows: tuple | None = None) -> RawSolution:
     """Exact p-median by Benders decomposition (Duran-Mateluna, Ales & Elloumi 2023), solved with HiGHS.
 
-    Master: min Σ w_i θ_i, Σ y = p, y binary, plus cuts θ_i ≥ D_i^k − Σ_{j: d_ij < D_i^k} (D_i^k − d_ij) y_j,
+    Master: min Σ w_i θ_i, Σ y = p, the `rule_rows` (SiteRules.row_matrix: budget, new-site and county
+    limits), y binary, plus cuts θ_i ≥ D_i^k − Σ_{j: d_ij < D_i^k} (D_i^k − d_ij) y_j,
     where D_i^k is the distance at which the current y first covers i completely. Cuts are separated in
     numpy for all demand points at once, first on the LP relaxation, then on integer solutions, until none
     is violated. All costs must be finite.
@@ -449,13 +477,19 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
                   np.concatenate([np.ones(m), np.full(n, highspy.kHighsInf)]))
     highs.changeColsCost(m + n, np.arange(m + n, dtype=np.int32), np.concatenate([np.zeros(m), weights]))
     highs.addRow(p, p, m, np.arange(m, dtype=np.int32), np.ones(m))
+    for row, lo, hi in zip(*(rule_rows if rule_rows is not None else ((), (), ()))):
+        sites = np.flatnonzero(row)
+        highs.addRow(float(lo) if np.isfinite(lo) else -highspy.kHighsInf,
+                     float(hi) if np.isfinite(hi) else highspy.kHighsInf, len(sites), sites.astype(np.int32),
+                     row[sites].astype(float))
     x = previous = None
     highs.setOptionValue("presolve", "off")
     for phase in ("lp", "mip"):
         if phase == "mip":
             _probe_sites(highs, highspy, cost, order, sorted_cost, weights, start, fixed, integral,
                          None if time_limit is None else t0 + time_limit)
-            _add_neighbour_cuts(highs, highspy, cost, weights, start)
+            _add_neighbour_cuts(highs, highspy, cost, weights, start,
+                                min(NEIGHBOUR_SOLUTIONS, max(10, NEIGHBOUR_CUTS // max(n, 1))))
             _to_mip(highs, highspy, m, cost, start, integral, mip_gap)
         while True:
             if time_limit is not None:
