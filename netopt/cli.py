@@ -329,7 +329,7 @@ def optimize(
         _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise)
         plan_coverage = _before_after(ds, sites, result, radius_km, roads, cells)
         _plan_maps(ds, sites, result.selected, moves, plan_coverage, f"{model.upper()} 方案 plan — {source}",
-                   bank, out / f"{model}_map")
+                   bank, out / f"{model}_map", _town_shares(result, today) if model == "share" else None)
     _guard(run)
 
 
@@ -654,15 +654,17 @@ def _before_after(ds: Dataset, sites, result, radius_km: float, roads: dict | No
 
 
 def _plan_maps(ds: Dataset, sites, selected: list, moves: pd.DataFrame, coverage: Coverage, title: str,
-               bank: Optional[str], stem: Path) -> None:
-    """The plan on an offline HTML map (other banks in grey with --bank) and a PNG for slides."""
+               bank: Optional[str], stem: Path, town_shares: pd.DataFrame | None = None) -> None:
+    """The plan on an offline HTML map (other banks in grey with --bank; towns shaded by our market share
+    with `town_shares`, else by coverage) and a PNG for slides."""
     from netopt.maps import network_map, static_map
 
     fmap = network_map(ds, coverage=coverage, sites=sites, selected=selected, moves=moves, our_bank=bank,
-                       title=f"netopt {title}")
+                       title=f"netopt {title}", town_shares=town_shares)
     written = [write_atomic(stem.with_suffix(".html"), lambda p: fmap.save(str(p))),
                static_map(Dataset(ds.counties, ds.towns, coverage.branches), stem.with_suffix(".png"),
-                          coverage=coverage, title=title, sites=sites, selected=selected, moves=moves)]
+                          coverage=coverage, title=title, sites=sites, selected=selected, moves=moves,
+                          town_shares=town_shares)]
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
 
 
@@ -743,6 +745,14 @@ def _model_demand(ds: Dataset, grid_km: Optional[float], model: str, source: str
     console.print(f"Demand 需求: {len(cells):,} population cells of {grid_km:g} km from {len(ds.towns)} towns "
                   f"({cells['population_method'].iloc[0]})")
     return demand, cells, f"{source}, {grid_km:g} km grid 网格"
+
+
+def _town_shares(result, today) -> pd.DataFrame:
+    """Our market share per town (%), indexed by town id: under the plan and, when known, today."""
+    shares = pd.DataFrame({"plan": result.assignment.set_index("demand")["our_share_pct"]})
+    if today is not None:
+        shares["today"] = today.assignment.set_index("demand")["our_share_pct"]
+    return shares
 
 
 def _grid_hint(built, cells, cover_pct: Optional[float], radius_km: float) -> str:

@@ -50,13 +50,16 @@ TYPE_COLOURS = {"comprehensive": "#7b3294", "community": "#008837", "inclusive":
 def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFrame | None = None,
                 tiles: str | None = None, sites: gpd.GeoDataFrame | None = None,
                 selected: list | None = None, our_bank: str | None = None,
-                moves: pd.DataFrame | None = None, title: str | None = None) -> folium.Map:
+                moves: pd.DataFrame | None = None, title: str | None = None,
+                town_shares: pd.DataFrame | None = None) -> folium.Map:
     """A folium map: county boundaries, towns sized by population and shaded by their unserved share,
     branches (coloured by type when a type plan from assign_branch_types is given), service-radius circles
     (a layer, off at first), and — with candidate `sites` and a model's `selected` — a plan layer of sites
     opened and branches closed, with a line for each move 迁址 of `moves` (planning.relocation_moves).
     With `our_bank`, the other banks' branches of ds get a layer of their own (grey); the branches drawn as
     ours are those of `coverage` (e.g. a plan's network) or else ds's. `title` heads the legend.
+    `town_shares` (indexed by town_id: our market share %, column `plan`, and optionally `today`, e.g. from
+    MarketShare results' assignments) shades the towns by our share instead of coverage.
 
     Tiles are off by default because planning rooms are often offline; pass tiles="OpenStreetMap" to add them.
     """
@@ -64,7 +67,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     centre = shapes.union_all().centroid
     fmap = offline_map(location=[centre.y, centre.x], zoom_start=9, tiles=tiles, control_scale=True)
     _add_counties(fmap, ds, coverage)
-    _add_towns(fmap, _town_layer(ds, coverage))
+    _add_towns(fmap, _town_layer(ds, coverage), town_shares)
     branches = coverage.branches if coverage is not None else ds.branches
     if our_bank is not None:
         rivals = ds.branches[~ds.branches["bank"].astype(str).str.contains(our_bank, regex=False, na=False)]
@@ -77,7 +80,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     if with_plan:
         _add_site_plan(fmap, sites, selected, moves)
     keys = _type_legend(plan) + (PLAN_LEGEND if with_plan else "") + (RIVAL_LEGEND if our_bank is not None else "")
-    _add_legend(fmap, coverage, keys, title)
+    _add_legend(fmap, coverage, keys, title, shares=town_shares is not None)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
 
@@ -119,21 +122,27 @@ def _town_layer(ds: Dataset, coverage: Coverage | None) -> gpd.GeoDataFrame:
     return towns
 
 
-def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame) -> None:
+def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, town_shares: pd.DataFrame | None = None) -> None:
     layer = folium.FeatureGroup(name="乡镇 Towns")
     points = towns.geometry.representative_point()
     pop = towns["population"].fillna(0).to_numpy(float)
     radii = 3 + 12 * np.sqrt(pop / max(pop.max(), 1.0))
     unserved = _unserved_share(towns)
-    for point, row, radius, share in zip(points, towns.itertuples(), radii, unserved):
+    ours = _our_shares(towns, town_shares)
+    for point, row, radius, share, (plan, today) in zip(points, towns.itertuples(), radii, unserved, ours):
         text = f"{html.escape(str(row.name))} ({html.escape(str(row.county))}): {row.population / 1e4:.1f}万人"
         if hasattr(row, "nearest_branch_km"):
             text += f"<br>最近网点 nearest branch {row.nearest_branch_km:.1f} km"
-        text += f"<br>未覆盖 unserved {share:.0%}"
+        if town_shares is None:
+            text += f"<br>未覆盖 unserved {share:.0%}"
+        else:
+            text += f"<br>我行份额 our market share {plan:.1f}%" + (
+                f" (现有 today {today:.1f}%)" if np.isfinite(today) else "")
         if getattr(row, "reason", ""):
             text += f"<br>{html.escape(row.reason)}"
+        colour = _shade(share) if town_shares is None else share_colour(plan)
         folium.CircleMarker([point.y, point.x], radius=float(radius), weight=1, fill=True, fill_opacity=0.6,
-                            color=_shade(share), tooltip=text).add_to(layer)
+                            color=colour, tooltip=text).add_to(layer)
     layer.add_to(fmap)
 
 
@@ -143,6 +152,25 @@ def _unserved_share(towns: gpd.GeoDataFrame) -> np.ndarray:
     if "covered" in towns:
         return np.where(towns["covered"].to_numpy(bool), 0.0, 1.0)
     return np.zeros(len(towns))
+
+
+def _our_shares(towns: gpd.GeoDataFrame, town_shares: pd.DataFrame | None) -> np.ndarray:
+    """Per town: (our share % under the plan, today's %; NaN where not given)."""
+    if town_shares is None:
+        return np.full((len(towns), 2), np.nan)
+    columns = [town_shares[name] if name in town_shares else pd.Series(dtype=float) for name in ("plan", "today")]
+    return np.column_stack([towns["town_id"].map(column).to_numpy(float) for column in columns])
+
+
+SHARE_LOW, SHARE_HIGH = np.array([0xe5, 0xf5, 0xe0]), np.array([0x00, 0x6d, 0x2c])  # pale to deep green
+
+
+def share_colour(percent: float) -> str:
+    """Pale green (no share) to deep green (the whole town), grey where unknown."""
+    if not np.isfinite(percent):
+        return "#999999"
+    r, g, b = (SHARE_LOW + (SHARE_HIGH - SHARE_LOW) * min(max(percent / 100.0, 0.0), 1.0)).astype(int)
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 def _shade(share: float) -> str:
@@ -240,10 +268,14 @@ PLAN_LEGEND = ("<br><span style='color:#1a9850'>◉</span> 新设 open &nbsp;<sp
 
 
 RIVAL_LEGEND = "<br><span style='color:#999'>●</span> 他行网点 other banks"
+SHARE_LEGEND = ("乡镇 towns: 我行份额 our market share " + " ".join(
+    f"<span style='color:{share_colour(p)}'>●</span> {p}%" for p in (0, 25, 50, 75, 100)) + "<br>")
 
 
-def _add_legend(fmap: folium.Map, coverage: Coverage | None, keys: str = "", title: str | None = None) -> None:
-    """The legend box: title, town and branch symbols, the map's further `keys` (HTML), radius, attribution."""
+def _add_legend(fmap: folium.Map, coverage: Coverage | None, keys: str = "", title: str | None = None,
+                shares: bool = False) -> None:
+    """The legend box: title, town and branch symbols (towns by coverage, or by our market share with
+    `shares`), the map's further `keys` (HTML), radius, attribution."""
     radius = "" if coverage is None else f"<br>服务范围 {html.escape(coverage.settings.describe())}"
     uncovered = "未覆盖乡镇 uncovered town"
     if coverage is not None and coverage.demand_kind == "cells":
@@ -252,8 +284,8 @@ def _add_legend(fmap: folium.Map, coverage: Coverage | None, keys: str = "", tit
         "<div style='position: fixed; bottom: 60px; left: 20px; z-index: 9999; background: white; "
         "padding: 8px; border: 1px solid #999; font-size: 12px; max-width: 460px'>"
         f"<b>{html.escape(title or 'netopt 网点覆盖 branch coverage')}</b><br>"
-        "<span style='color:#2c7fb8'>●</span> 已覆盖 covered &nbsp;"
-        f"<span style='color:#c0392b'>●</span> {uncovered}<br>"
+        + (SHARE_LEGEND if shares else "<span style='color:#2c7fb8'>●</span> 已覆盖 covered &nbsp;"
+           f"<span style='color:#c0392b'>●</span> {uncovered}<br>") +
         "<span style='color:#222'>●</span> 银行网点 bank branch" + keys + radius +
         f"<br><span style='color:#777; font-size: 10px'>{html.escape(ATTRIBUTION)}</span></div>"
     )
@@ -282,9 +314,10 @@ def cjk_font() -> str | None:
 
 def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.DataFrame | None = None,
                title: str | None = None, sites: gpd.GeoDataFrame | None = None, selected: list | None = None,
-               moves: pd.DataFrame | None = None) -> Path:
+               moves: pd.DataFrame | None = None, town_shares: pd.DataFrame | None = None) -> Path:
     """The same view as network_map as a PNG or PDF (by the file suffix) for slides and printed reports;
-    with `sites` and `selected` (and `moves`), the plan's openings, closures and moves 迁址 drawn on top.
+    with `sites` and `selected` (and `moves`), the plan's openings, closures and moves 迁址 drawn on top;
+    with `town_shares` (as for network_map), towns coloured by our market share under the plan.
 
     Chinese labels need a CJK font; where none is installed the labels fall back to pinyin/English."""
     import matplotlib
@@ -299,7 +332,7 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     crs = metric_crs(ds.counties if ds.counties.geometry.notna().all() else ds.towns)
     with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
         fig, ax = plt.subplots(figsize=(10, 10))
-        _draw_static(ax, ds, coverage, plan, crs, chinese=font is not None)
+        _draw_static(ax, ds, coverage, plan, crs, chinese=font is not None, town_shares=town_shares)
         if sites is not None and selected is not None:
             _draw_static_plan(ax, sites, selected, moves, crs, chinese=font is not None)
         ax.legend(loc="upper right", fontsize=9)
@@ -355,7 +388,8 @@ def curve_chart(table: pd.DataFrame, path, radius_km: float, kept: int = 0) -> P
     return target
 
 
-def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame | None, crs, chinese: bool) -> None:
+def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame | None, crs, chinese: bool,
+                 town_shares: pd.DataFrame | None = None) -> None:
     counties = ds.counties[ds.counties.geometry.notna()].to_crs(crs)
     if len(counties):
         counties.boundary.plot(ax=ax, color="#555", linewidth=0.8)
@@ -367,10 +401,13 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     pop = towns["population"].fillna(0).to_numpy(float)
     covered = towns["covered"].to_numpy() if "covered" in towns else np.ones(len(towns), bool)
     size = 10 + 200 * pop / max(pop.max(), 1.0)
-    for mask, colour, zh, en in ((covered, "#2c7fb8", "已覆盖乡镇", "covered towns"),
-                                 (~covered, "#c0392b", "未覆盖乡镇", "uncovered towns")):
-        ax.scatter(towns.geometry.x[mask], towns.geometry.y[mask], s=size[mask], c=colour, alpha=0.5,
-                   label=_label(zh, en, chinese))
+    if town_shares is not None:
+        _draw_static_shares(ax, towns, size, _our_shares(towns, town_shares)[:, 0], chinese)
+    else:
+        for mask, colour, zh, en in ((covered, "#2c7fb8", "已覆盖乡镇", "covered towns"),
+                                     (~covered, "#c0392b", "未覆盖乡镇", "uncovered towns")):
+            ax.scatter(towns.geometry.x[mask], towns.geometry.y[mask], s=size[mask], c=colour, alpha=0.5,
+                       label=_label(zh, en, chinese))
     branches = ds.branches.to_crs(crs)
     colours = np.full(len(branches), "#222", dtype=object)
     if plan is not None:
@@ -382,6 +419,16 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     y0, _ = ax.get_ylim()
     ax.plot([x0, x0 + 10_000], [y0, y0], color="k", linewidth=2)
     ax.annotate("10 km", (x0, y0), xytext=(0, 4), textcoords="offset points", fontsize=8)
+
+
+def _draw_static_shares(ax, towns: gpd.GeoDataFrame, size: np.ndarray, shares: np.ndarray, chinese: bool) -> None:
+    """Towns coloured by our market share (%) on a pale-to-deep green scale, with its colour bar."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    greens = LinearSegmentedColormap.from_list("share", [share_colour(0.0), share_colour(100.0)])
+    dots = ax.scatter(towns.geometry.x, towns.geometry.y, s=size, c=np.nan_to_num(shares), cmap=greens, vmin=0,
+                      vmax=100, alpha=0.8, edgecolors="#555", linewidths=0.3, label=_label("乡镇", "towns", chinese))
+    ax.figure.colorbar(dots, ax=ax, shrink=0.4, label=_label("我行份额（%）", "our market share (%)", chinese))
 
 
 def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.DataFrame | None, crs,

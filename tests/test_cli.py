@@ -484,6 +484,10 @@ def test_market_share_plans_against_the_other_banks(tmp_path: Path):
     assert 100 * model.captured(chosen) / model.weights.sum() == pytest.approx(plan, abs=0.05)
     table = pd.read_csv(tmp_path / "share_assignment.csv")
     assert table["captured"].sum() / table["weight"].sum() * 100 == pytest.approx(plan, abs=0.05)
+    page = (tmp_path / "share_map.html").read_text(encoding="utf-8")  # towns shaded by our share, not coverage
+    assert "我行份额 our market share" in page and "未覆盖 unserved" not in page
+    best = table.loc[table["our_share_pct"].idxmax()]
+    assert f"{best['town']} ({best['county']}): " in page and f"our market share {best['our_share_pct']:.1f}%" in page
     target = runner.invoke(app, ["optimize", "--model", "share", "--bank", "农业", "--target-share-pct", "24",
                                  "--out", str(tmp_path / "target")])
     assert target.exit_code == 0, target.output

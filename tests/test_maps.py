@@ -85,6 +85,28 @@ def test_plan_layer_and_service_circles(tmp_path: Path):
     assert re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:[^"]+)"', html) == []  # still offline
 
 
+def test_towns_shaded_by_market_share(tmp_path: Path, monkeypatch):
+    """town_shares: each town coloured on the pale-to-deep green scale by our share under the plan, today's share
+    in its tooltip, the share legend instead of coverage's; the PNG gets the same colours and a colour bar."""
+    import pandas as pd
+
+    from netopt.maps import share_colour
+
+    ds = no.load_sample()
+    towns = ds.towns["town_id"].tolist()
+    shares = pd.DataFrame({"plan": [100.0, 0.0] + [50.0] * (len(towns) - 2), "today": [20.0] * len(towns)},
+                          index=towns)
+    fmap = no.maps.network_map(ds, town_shares=shares)
+    fmap.save(str(tmp_path / "shares.html"))
+    page = (tmp_path / "shares.html").read_text(encoding="utf-8")
+    assert "our market share 100.0% (现有 today 20.0%)" in page and "已覆盖 covered" not in page
+    assert page.count(f'"color": "{share_colour(100.0)}"') == 1 and share_colour(0.0) != share_colour(100.0)
+    assert share_colour(float("nan")) == "#999999"
+    monkeypatch.setattr(no.maps, "cjk_font", lambda: None)
+    png = no.maps.static_map(ds, tmp_path / "shares.png", town_shares=shares)
+    assert png.stat().st_size > 20_000
+
+
 def test_relocation_moves_drawn_on_both_maps(tmp_path: Path, monkeypatch):
     from netopt.planning import candidate_sites, existing_positions, relocation_moves
 
