@@ -243,7 +243,7 @@ MIN_KM_HELP = ("share: a branch nearer a town than this counts as this far, as a
                "(default 1).")
 MODELS = ("mclp", "lscp", "pmedian", "pcenter", "cflp", "share")
 P_MODELS = ("mclp", "pmedian", "pcenter", "share")  # the models with p open sites, that score any plan (objective_of)
-GRID_MODELS = ("mclp", "lscp", "pmedian", "pcenter")  # the models solved exactly on a population grid (--grid-km)
+GRID_MODELS = ("mclp", "lscp", "pmedian", "pcenter", "share")  # the models solved exactly on a population grid
 GRID_KM_HELP = ("Demand as a population grid of this cell size (km; each town's residents spread over its area) "
                 "instead of town points.")
 
@@ -291,7 +291,7 @@ def optimize(
                                                      "of all residents (e.g. 25), instead of --p."),
     beta: Optional[float] = typer.Option(None, help=BETA_HELP),
     min_km: Optional[float] = typer.Option(None, help=MIN_KM_HELP),
-    grid_km: Optional[float] = typer.Option(None, help=GRID_KM_HELP + " mclp, lscp, pmedian, pcenter."),
+    grid_km: Optional[float] = typer.Option(None, help=GRID_KM_HELP + " All models but cflp."),
 ) -> None:
     """Choose branch sites among today's branches and the town points with an exact integer program."""
     def run() -> None:
@@ -329,7 +329,7 @@ def optimize(
         _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise)
         plan_coverage = _before_after(ds, sites, result, radius_km, roads, cells)
         _plan_maps(ds, sites, result.selected, moves, plan_coverage, f"{model.upper()} 方案 plan — {source}",
-                   bank, out / f"{model}_map", _town_shares(result, today) if model == "share" else None)
+                   bank, out / f"{model}_map", _town_shares(result, today, cells) if model == "share" else None)
     _guard(run)
 
 
@@ -354,7 +354,7 @@ def curve(
                               "other banks, Huff model: needs --bank)."),
     beta: Optional[float] = typer.Option(None, help=BETA_HELP),
     min_km: Optional[float] = typer.Option(None, help=MIN_KM_HELP),
-    grid_km: Optional[float] = typer.Option(None, help=GRID_KM_HELP + " mclp only."),
+    grid_km: Optional[float] = typer.Option(None, help=GRID_KM_HELP),
 ) -> None:
     """Coverage curve 覆盖率曲线: residents within the radius for each number of new branches (an exact MCLP
     per point), and what each extra branch adds; with --moves, for each number of branches moved 迁址; with
@@ -610,7 +610,7 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
     if model == "lscp":
         return LSCP.from_geodataframes(towns, sites, radius_km, cover_share=cover_share, **rules)
     if model == "share":
-        return _market_share(ds, sites, p, target_share, options, rules)
+        return _market_share(ds, sites, p, target_share, options, rules, towns)
     if p is None:
         raise InputError(f"--p (the number of branches) is needed for {model}", file="command line")
     if model == "mclp":
@@ -621,8 +621,9 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
 
 
 def _market_share(ds: Dataset, sites, p: Optional[int], target_share: Optional[float], options: ModelOptions,
-                  rules: dict):
-    """The market-share model of our bank's sites against the other banks' branches."""
+                  rules: dict, demand):
+    """The market-share model of our bank's sites against the other banks' branches, for the demand points
+    (towns or cells)."""
     from netopt.competition import bank_mask
     from netopt.models import MarketShare
 
@@ -634,7 +635,7 @@ def _market_share(ds: Dataset, sites, p: Optional[int], target_share: Optional[f
                          "(the fewest branches winning that % of residents), not both", file="command line")
     rivals = ds.branches[~bank_mask(ds.branches, options.bank)]
     huff = {name: value for name, value in (("beta", options.beta), ("min_km", options.min_km)) if value is not None}
-    return MarketShare.from_geodataframes(ds.towns, sites, rivals, p=p, target_share=target_share, **huff, **rules)
+    return MarketShare.from_geodataframes(demand, sites, rivals, p=p, target_share=target_share, **huff, **rules)
 
 
 def _before_after(ds: Dataset, sites, result, radius_km: float, roads: dict | None = None, cells=None) -> Coverage:
@@ -747,11 +748,19 @@ def _model_demand(ds: Dataset, grid_km: Optional[float], model: str, source: str
     return demand, cells, f"{source}, {grid_km:g} km grid 网格"
 
 
-def _town_shares(result, today) -> pd.DataFrame:
-    """Our market share per town (%), indexed by town id: under the plan and, when known, today."""
-    shares = pd.DataFrame({"plan": result.assignment.set_index("demand")["our_share_pct"]})
+def _town_shares(result, today, cells=None) -> pd.DataFrame:
+    """Our market share per town (%), indexed by town id: under the plan and, when known, today (from the
+    towns' rows of a share model's assignment, or summed over a population grid's `cells`)."""
+    def per_town(solved) -> pd.Series:
+        table = solved.assignment
+        if cells is None:
+            return table.set_index("demand")["our_share_pct"]
+        sums = pd.DataFrame({"town_id": cells["town_id"].to_numpy(), "captured": table["captured"].to_numpy(),
+                             "weight": table["weight"].to_numpy()}).groupby("town_id").sum()
+        return 100.0 * sums["captured"] / sums["weight"]
+    shares = pd.DataFrame({"plan": per_town(result)})
     if today is not None:
-        shares["today"] = today.assignment.set_index("demand")["our_share_pct"]
+        shares["today"] = per_town(today)
     return shares
 
 

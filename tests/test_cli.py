@@ -162,6 +162,18 @@ def test_optimize_on_a_population_grid(tmp_path: Path):
                                  "2", "--out", str(tmp_path)])
     assert center.exit_code == 0 and "farthest cell 最远网格" in center.output, center.output
 
+    share = runner.invoke(app, ["optimize", "--model", "share", "--bank", "农业", "--max-new", "2", "--grid-km", "2",
+                                "--out", str(tmp_path)])
+    assert share.exit_code == 0, share.output
+    rivals = ds.branches[~ds.branches["bank"].str.contains("农业")]
+    model = no.MarketShare.from_geodataframes(cells, sites, rivals, p=103, existing=existing_positions(sites))
+    won = model.solve()
+    table = pd.read_csv(tmp_path / "share_assignment.csv")
+    assert len(table) == len(cells) and table["captured"].sum() == pytest.approx(won.objective)
+    town = table.groupby("town")[["captured", "weight"]].sum().iloc[0]  # the map shades towns by summed cells
+    page = (tmp_path / "share_map.html").read_text(encoding="utf-8")
+    assert f"our market share {100 * town['captured'] / town['weight']:.1f}%" in page
+
 
 def test_grid_options_refused_in_the_users_terms(tmp_path: Path):
     out = tmp_path / "none"
@@ -172,8 +184,7 @@ def test_grid_options_refused_in_the_users_terms(tmp_path: Path):
     partial = runner.invoke(app, ["optimize", "--model", "lscp", "--bank", "农业", "--grid-km", "2", "--cover-pct",
                                   f"{int(most)}", "--out", str(tmp_path / "partial")])
     assert partial.exit_code == 0, partial.output  # the share the hint names can be reached
-    for extra, message in ((["--model", "share", "--bank", "农业", "--max-new", "1", "--grid-km", "2"], "share on"),
-                           (["--model", "cflp", "--capacity-wan", "12", "--max-new", "1", "--grid-km", "2"], "cflp on"),
+    for extra, message in ((["--model", "cflp", "--capacity-wan", "12", "--max-new", "1", "--grid-km", "2"], "cflp on"),
                            (["--model", "mclp", "--p", "3", "--grid-km", "0"], "positive number of kilometres"),
                            (["--model", "mclp", "--p", "3", "--grid-km", "nan"], "positive number of kilometres")):
         result = runner.invoke(app, ["optimize", *extra, "--out", str(out)])

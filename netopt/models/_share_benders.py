@@ -1,0 +1,190 @@
+"""Exact market share by submodular cuts: a HiGHS master over the site variables, cuts added at its plans."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from netopt.models._base import SiteRules
+from netopt.models._milp import RawSolution, relative_gap, run_highs
+
+MAX_ROUNDS = 500  # master solves; each adds the cuts its plan violates (a plan is never cut twice)
+TOLERANCE = 1e-6  # relative: the master's θ may exceed its cuts by HiGHS's feasibility tolerance in every town
+
+
+class ShareCuts:
+    """Town i's captured residents f_i(S) = w_i h_i(S) under the Huff model are a monotone submodular function
+    of our open sites S (a concave function of their summed pull). So for every set S and every plan T
+    (Nemhauser, Wolsey & Fisher 1978; ρ_j(S) = f(S + j) − f(S), F the sites fixed open):
+    f_i(T) <= f_i(S) + Σ_{j in T \\ S} ρ_j(S), and f_i(T) <= f_i(S) − Σ_{j in S \\ T} ρ_j(S − j) + Σ_{j in T \\ S} ρ_j(F)
+    (the second counts the closures of a relocation). Both are tight at T = S: the master max Σ θ_i, θ_i below
+    the cuts, reaches the true optimum once the plan it returns violates none of them."""
+
+    def __init__(self, ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, share, fixed: np.ndarray) -> None:
+        self.pull = sp.csr_matrix(ours)
+        self.rivals, self.weights, self.share = rivals, weights, share
+        coo = self.pull.tocoo()
+        self.town, self.site, self.value = coo.row, coo.col, coo.data
+        self.fixed = fixed  # 0/1 per site: the sites open in every plan
+
+    def captured(self, y: np.ndarray) -> np.ndarray:
+        """Residents captured in each town by the plan y (0/1 per site)."""
+        return self.weights * self.share(self.pull @ y, self.rivals)
+
+    def rows(self, y: np.ndarray, towns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                            np.ndarray]:
+        """Both cuts at the plan y for each of `towns`: (the town of each cut, its right-hand side, then the cut,
+        site and coefficient of each y term)."""
+        pick = np.isin(self.town, towns)
+        i, j, a = self.town[pick], self.site[pick], self.value[pick]
+        total, kept = self.pull @ y, self.pull @ self.fixed
+        now = self.share(total, self.rivals)
+        is_open = y[j] > 0.5
+        gain_here = np.where(is_open, 0.0, self.share(total[i] + a, self.rivals[i]) - now[i])
+        gain_alone = np.where(is_open, 0.0, self.share(kept[i] + a, self.rivals[i]) - self.share(kept, self.rivals)[i])
+        loss = np.where(is_open & (self.fixed[j] < 0.5), now[i] - self.share(total[i] - a, self.rivals[i]), 0.0)
+        slot = np.searchsorted(towns, i)
+        rhs = self.weights[towns] * now[towns]
+        closing = rhs - np.bincount(slot, weights=self.weights[i] * loss, minlength=len(towns))
+        coef = np.tile(self.weights[i], 2) * np.concatenate([gain_here, loss + gain_alone])
+        cut = np.concatenate([slot, len(towns) + slot])
+        keep = coef > 0
+        return np.concatenate([towns, towns]), np.concatenate([rhs, closing]), cut[keep], np.tile(j, 2)[keep], \
+            coef[keep]
+
+
+def share_benders(ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, share, p: int | None,
+                  target: float | None, rules: SiteRules, start: np.ndarray | None, time_limit: float | None,
+                  mip_gap: float, threads: int | None) -> RawSolution:
+    """Most residents captured with p sites (or, with `target` residents, the fewest sites capturing them) under
+    `rules`, by the cuts of ShareCuts: a master MIP over y and one θ per town, cut at the fixed sites alone and
+    at the warm start `start` (0/1 per site), re-solved with the cuts each new plan violates until it violates
+    none. The result's x is the plan's y; bound the master's."""
+    import highspy
+
+    t0 = time.perf_counter()
+    lo, _ = rules.bounds()
+    cuts = ShareCuts(ours, rivals, weights, share, lo)
+    highs, n_sites = _master(highspy, cuts, p, target, rules, threads, mip_gap)
+    _add_cuts(highs, highspy, cuts, lo, None)
+    best_y, best = None, np.nan  # the best plan known and its objective (residents won, or sites)
+    if start is not None:
+        _add_cuts(highs, highspy, cuts, start, None)
+        won = cuts.captured(start)
+        if target is None or won.sum() >= target - 1e-9 * max(1.0, target):
+            best_y, best = start, float(won.sum()) if target is None else float(start.sum())
+            _suggest(highs, highspy, start, won)
+    bound = np.inf if target is None else -np.inf
+    why = f"stopped after {MAX_ROUNDS} master solves"
+    for _ in range(MAX_ROUNDS):
+        if time_limit is not None:
+            left = time_limit - (time.perf_counter() - t0)
+            if left <= 0:
+                why = "stopped at the time limit"
+                break
+            highs.setOptionValue("time_limit", float(left))
+        run_highs(highs, highspy, threads)
+        status = highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return RawSolution("infeasible", None, np.nan, np.nan, time.perf_counter() - t0)
+        if status != highspy.HighsModelStatus.kOptimal:
+            bound, why = _bound_of(highs, target, bound), "stopped at the time limit"
+            break
+        x = np.asarray(highs.getSolution().col_value, float)
+        y = np.round(x[:n_sites])
+        won = cuts.captured(y)
+        master = float(highs.getInfo().objective_function_value)
+        if target is None:
+            bound = min(bound, master)
+            if best_y is None or won.sum() > best:
+                best_y, best = y, float(won.sum())
+            if best >= bound - max(mip_gap * abs(bound), TOLERANCE * max(1.0, abs(bound))):
+                return RawSolution("optimal", best_y, best, best, time.perf_counter() - t0)
+        elif won.sum() >= target - 1e-9 * max(1.0, target):
+            return RawSolution("optimal", y, float(y.sum()), float(y.sum()), time.perf_counter() - t0)
+        else:
+            bound = max(bound, master)
+        if not _add_cuts(highs, highspy, cuts, y, x[n_sites:]):  # the master overrates a plan it cannot cut
+            return _stopped(best_y, best, bound, t0, "the cut loop stalled")
+        if target is None and best_y is not None:
+            _suggest(highs, highspy, best_y, cuts.captured(best_y))
+    return _stopped(best_y, best, bound, t0, why)
+
+
+def _master(highspy, cuts: ShareCuts, p: int | None, target: float | None, rules: SiteRules,
+            threads: int | None, mip_gap: float):
+    """The master: y binary within the rules' bounds and rows, Σ y <= p, θ_i in [0, w_i]; maximise Σ θ, or
+    minimise Σ y with Σ θ >= target."""
+    from netopt.models._milp import _quiet_highs
+
+    highs = _quiet_highs(highspy)
+    if threads is not None:
+        highs.setOptionValue("threads", int(threads))
+    highs.setOptionValue("mip_rel_gap", float(mip_gap))
+    m, n = cuts.pull.shape[1], cuts.pull.shape[0]
+    lo, hi = rules.bounds()
+    highs.addVars(m + n, np.concatenate([lo, np.zeros(n)]), np.concatenate([hi, cuts.weights]))
+    maximise = target is None
+    cost = np.concatenate([np.zeros(m), np.ones(n)]) if maximise else np.concatenate([np.ones(m), np.zeros(n)])
+    highs.changeColsCost(m + n, np.arange(m + n, dtype=np.int32), cost)
+    highs.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
+    highs.changeColsIntegrality(m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger))
+    if p is not None:
+        highs.addRow(-highspy.kHighsInf, float(p), m, np.arange(m, dtype=np.int32), np.ones(m))
+    if target is not None:
+        highs.addRow(float(target), highspy.kHighsInf, n, m + np.arange(n, dtype=np.int32), np.ones(n))
+    matrix, row_lo, row_hi = rules.row_matrix()
+    for row, low, high in zip(matrix, row_lo, row_hi):
+        sites = np.flatnonzero(row)
+        highs.addRow(low if np.isfinite(low) else -highspy.kHighsInf, high if np.isfinite(high) else highspy.kHighsInf,
+                     len(sites), sites.astype(np.int32), row[sites].astype(float))
+    return highs, m
+
+
+def _add_cuts(highs, highspy, cuts: ShareCuts, y: np.ndarray, theta: np.ndarray | None) -> int:
+    """Adds the cuts at plan y of the towns whose θ exceeds what y captures there (all towns when theta is
+    None); returns how many."""
+    n, m = cuts.pull.shape
+    won = cuts.captured(y)
+    towns = np.arange(n) if theta is None else np.flatnonzero(theta > won + 1e-7 * np.maximum(1.0, won))
+    if not len(towns):
+        return 0
+    town_of, rhs, row, site, gain = cuts.rows(y, towns)
+    order = np.argsort(row, kind="stable")
+    row, site, gain = row[order], site[order], gain[order]
+    counts = np.bincount(row, minlength=len(rhs))
+    starts = np.concatenate([[0], np.cumsum(counts + 1)[:-1]])
+    slot = starts[row] + np.arange(len(row)) - np.concatenate([[0], np.cumsum(counts)[:-1]])[row]
+    index, value = np.empty(len(row) + len(rhs), np.int32), np.empty(len(row) + len(rhs))
+    index[slot], value[slot] = site, -gain
+    index[starts + counts], value[starts + counts] = m + town_of, 1.0
+    highs.addRows(len(rhs), np.full(len(rhs), -highspy.kHighsInf), rhs, len(index), starts.astype(np.int32),
+                  index, value)
+    return len(towns)
+
+
+def _suggest(highs, highspy, y: np.ndarray, won: np.ndarray) -> None:
+    """A known plan (and what it captures in each town) as the master's starting solution."""
+    solution = highspy.HighsSolution()
+    solution.col_value = list(np.concatenate([y, won]))
+    solution.value_valid = True
+    highs.setSolution(solution)
+
+
+def _bound_of(highs, target: float | None, bound: float) -> float:
+    """The master's bound when stopped inside a solve (a time limit): its dual bound, if it improves."""
+    dual = float(highs.getInfo().mip_dual_bound)
+    if not np.isfinite(dual):
+        return bound
+    return min(bound, dual) if target is None else max(bound, dual)
+
+
+def _stopped(best_y: np.ndarray | None, best: float, bound: float, t0: float, why: str) -> RawSolution:
+    """At a time limit (or a stall): the best plan known, with the master's bound."""
+    seconds = time.perf_counter() - t0
+    if best_y is None:
+        return RawSolution("error", None, np.nan, np.nan, seconds, "no plan found in time")
+    bound = bound if np.isfinite(bound) else np.nan
+    gap = relative_gap(best, bound)
+    return RawSolution("optimal" if gap <= TOLERANCE else "feasible", best_y, best, bound, seconds, why)
