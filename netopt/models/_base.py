@@ -337,6 +337,11 @@ class LocationModel:
             raw = solve_pulp(problem, variables, solver, time_limit, mip_gap, threads, start)
         else:
             raw = solve_highs(self.milp, time_limit, mip_gap, threads, start)
+        return self._read_back(raw, start_value)
+
+    def _read_back(self, raw: RawSolution, start_value: float | None) -> Result:
+        """The Result of a solver's answer: infeasible with the reason, no plan in time, or the plan (beside the
+        warm start's value)."""
         if raw.status == "infeasible":
             return self._infeasible(self._infeasible_reason(), raw.seconds)
         if raw.status == "error":

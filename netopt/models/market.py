@@ -180,14 +180,7 @@ class MarketShare(Curves, LocationModel):
         target = None if self.target_share is None else self.target_share * float(self.weights.sum())
         raw = share_benders(self.ours, self.rivals, self.weights, huff_share, self.p, target, self.rules,
                             None if start is None else start[:m], time_limit, mip_gap, threads)
-        if raw.status == "infeasible":
-            return self._infeasible(self._infeasible_reason(), raw.seconds)
-        if raw.status == "error":
-            return self._infeasible(f"the solver stopped without a feasible solution ({raw.message})", raw.seconds,
-                                    status="feasible")
-        result = self._result(raw)
-        result.heuristic_objective = value
-        return result
+        return self._read_back(raw, value)
 
     def heuristic(self) -> Result:
         """A good plan fast, without proof, for instances too big for solve(): greedy (the site winning the
