@@ -285,3 +285,10 @@ def test_closures_near_others_refuses_a_target_share_model():
                                            closable=existing)
     with pytest.raises(no.InputError, match="closures_near_others is for models with p sites"):
         closures_near_others(model, sites, sites.loc[existing, "site_id"].tolist())
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_sites_that_reach_no_town_win_nothing_with_any_solver(solver):
+    """An objective without variables (pulp reads its value as None) is 0 residents won, not a traceback."""
+    result = MarketShare(np.zeros((1, 1)), np.array([2.0]), np.array([63.0]), p=1).solve(solver=solver)
+    assert result.status == "optimal" and result.objective == 0.0 and len(result.selected) <= 1

@@ -233,11 +233,20 @@ def solve_pulp(problem, variables: list, solver: str, time_limit: float | None, 
     x = np.array([v.varValue if v.varValue is not None else np.nan for v in variables], float)
     if np.isnan(x).all():
         raise SolverError(f"solver '{solver}' returned no solution (status {status})")
-    objective = float(pulp.value(problem.objective))
+    objective = _objective_value(pulp, problem)
     optimal = status == "Optimal" and problem.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible) \
         and problem.sol_status == pulp.LpSolutionOptimal
     bound = objective if optimal else np.nan
     return RawSolution("optimal" if optimal else "feasible", x, objective, bound, seconds)
+
+
+def _objective_value(pulp, problem) -> float:
+    """The solved objective; pulp gives None for an objective without variables (e.g. a market-share model whose
+    sites reach no town): then its constant."""
+    value = pulp.value(problem.objective) if problem.objective is not None else None
+    if value is None:
+        return float(getattr(problem.objective, "constant", 0.0) or 0.0)
+    return float(value)
 
 
 def _cbc_name(pulp) -> str:

@@ -94,14 +94,14 @@ def share_benders(ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, sha
         x = np.asarray(highs.getSolution().col_value, float)
         y = np.round(x[:n_sites])
         won = cuts.captured(y)
-        master = float(highs.getInfo().objective_function_value)
+        master = float(highs.getInfo().mip_dual_bound)  # the master's proven bound (its plan may be within mip_gap)
         if target is None:
             bound = min(bound, master)
             if best_y is None or won.sum() > best:
                 best_y, best = y, float(won.sum())
-            if best >= bound - max(mip_gap * abs(bound), TOLERANCE * max(1.0, abs(bound))):
+            if best >= bound - max(mip_gap * abs(bound), TOLERANCE * max(1.0, abs(bound))):  # as HiGHS's "optimal"
                 return RawSolution("optimal", best_y, best, best, time.perf_counter() - t0)
-        elif won.sum() >= target - 1e-9 * max(1.0, target):
+        elif won.sum() >= target - 1e-9 * max(1.0, target):  # the fewest sites the master allows (within mip_gap)
             return RawSolution("optimal", y, float(y.sum()), float(y.sum()), time.perf_counter() - t0)
         else:
             bound = max(bound, master)
@@ -181,10 +181,13 @@ def _bound_of(highs, target: float | None, bound: float) -> float:
 
 
 def _stopped(best_y: np.ndarray | None, best: float, bound: float, t0: float, why: str) -> RawSolution:
-    """At a time limit (or a stall): the best plan known, with the master's bound."""
+    """The best plan known with the master's bound: "optimal" when they meet, else "feasible" and `why` (a time
+    limit or a stall)."""
     seconds = time.perf_counter() - t0
     if best_y is None:
         return RawSolution("error", None, np.nan, np.nan, seconds, "no plan found in time")
     bound = bound if np.isfinite(bound) else np.nan
     gap = relative_gap(best, bound)
-    return RawSolution("optimal" if gap <= TOLERANCE else "feasible", best_y, best, bound, seconds, why)
+    if gap <= TOLERANCE:
+        return RawSolution("optimal", best_y, best, best, seconds)
+    return RawSolution("feasible", best_y, best, bound, seconds, why)
