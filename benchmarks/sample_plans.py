@@ -73,6 +73,11 @@ def main() -> None:
                          "status": result.status, "objective": round(value, 1), "gap": result.gap,
                          "seconds": round(seconds, 1)})
             print(rows[-1], flush=True)
+    write_results(rows, limit)
+
+
+def write_results(rows: list[dict], limit: float) -> None:
+    """results/sample_plans.csv and .md from the rows of a run."""
     table = pd.DataFrame(rows)
     RESULTS.mkdir(exist_ok=True)
     table.to_csv(RESULTS / "sample_plans.csv", index=False)
