@@ -194,26 +194,18 @@ class MarketShare(Curves, LocationModel):
 
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
         """Greedy from the fixed sites: add the allowed site capturing the most, up to p (or until the target
-        share is reached); when that plan breaks a rule (e.g. a relocation's limit on new sites), the same
-        from today's sites (existing and fixed); None when neither meets the rules."""
-        need = None if self.p is not None else self.target_share * self.weights.sum() - 1e-9
-        for first in (self.rules.fixed, np.union1d(self.rules.fixed, self.rules.existing)):
-            y = self._greedy_from(first, need)
-            within_p = self.p is None or y.sum() <= self.p
-            if within_p and self.rules.admits(y) and (need is None or self.captured(np.flatnonzero(y)) >= need):
-                return self._vector(y), self._objective(np.flatnonzero(y))
-        return None, None
-
-    def _greedy_from(self, first: np.ndarray, need: float | None) -> np.ndarray:
-        """The sites `first`, then in turn the allowed site capturing the most, up to p (or until `need`)."""
+        share is reached); None when the plan breaks a rule."""
         y = np.zeros(self.ours.shape[1])
-        y[first] = 1.0
+        y[self.rules.fixed] = 1.0
         allowed = self.rules.allowed & (y == 0)
+        need = None if self.p is not None else self.target_share * self.weights.sum() - 1e-9
         while allowed.any() and (y.sum() < self.p if self.p is not None else self.captured(np.flatnonzero(y)) < need):
             shares = huff_share((self.ours @ y)[:, None] + self.ours[:, allowed], self.rivals)  # towns x additions
             y[np.flatnonzero(allowed)[int(np.argmax(self.weights @ shares))]] = 1.0
             allowed &= y == 0
-        return y
+        if not self.rules.admits(y) or (need is not None and self.captured(np.flatnonzero(y)) < need):
+            return None, None
+        return self._vector(y), self._objective(np.flatnonzero(y))
 
     def _explain_infeasible(self) -> str:
         if self.target_share is not None:
