@@ -169,14 +169,17 @@ def share_colour(percent: float) -> str:
     """Pale green (no share) to deep green (the whole town), grey where unknown."""
     if not np.isfinite(percent):
         return "#999999"
-    r, g, b = (SHARE_LOW + (SHARE_HIGH - SHARE_LOW) * min(max(percent / 100.0, 0.0), 1.0)).astype(int)
-    return f"#{r:02x}{g:02x}{b:02x}"
+    return _blend(SHARE_LOW, SHARE_HIGH, percent / 100.0)
 
 
 def _shade(share: float) -> str:
     """Blue (all served) through purple to red (nobody served)."""
-    low, high = np.array([0x2c, 0x7f, 0xb8]), np.array([0xc0, 0x39, 0x2b])
-    r, g, b = (low + (high - low) * min(max(share, 0.0), 1.0)).astype(int)
+    return _blend(np.array([0x2c, 0x7f, 0xb8]), np.array([0xc0, 0x39, 0x2b]), share)
+
+
+def _blend(low: np.ndarray, high: np.ndarray, fraction: float) -> str:
+    """The colour `fraction` (clipped to 0..1) of the way from RGB `low` to RGB `high`, as #rrggbb."""
+    r, g, b = (low + (high - low) * min(max(fraction, 0.0), 1.0)).astype(int)
     return f"#{r:02x}{g:02x}{b:02x}"
 
 

@@ -151,7 +151,6 @@ class SiteRules:
                          closable=mapped(np.setdiff1d(self.existing, self.fixed)), forbidden=mapped(self.forbidden),
                          carried_rows=(block, lo - used, hi - used, names) if len(lo) else None)
 
-
     def explain(self, p: int | None = None, at_most: bool = False) -> str:
         """A first reason why the rules alone cannot be met with p sites open (at most p with `at_most`), or ''."""
         if p is not None and len(self.fixed) > p:

@@ -111,6 +111,16 @@ def run_highs(highs, highspy, threads: int | None) -> None:
         highs.run()
 
 
+def add_highs_rows(highs, highspy, rule_rows: tuple) -> None:
+    """Adds rows (coefficients: rows x columns from the first, lower bounds, upper bounds; ±inf for none, e.g.
+    SiteRules.row_matrix()) to a Highs model."""
+    for row, low, high in zip(*rule_rows):
+        columns = np.flatnonzero(row)
+        highs.addRow(float(low) if np.isfinite(low) else -highspy.kHighsInf,
+                     float(high) if np.isfinite(high) else highspy.kHighsInf, len(columns),
+                     columns.astype(np.int32), row[columns].astype(float))
+
+
 def _quiet_highs(highspy):
     """A Highs instance without the banner it prints to the terminal when created."""
     import os

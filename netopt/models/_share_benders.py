@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from netopt.models._base import SiteRules
-from netopt.models._milp import RawSolution, relative_gap, run_highs
+from netopt.models._milp import RawSolution, add_highs_rows, relative_gap, run_highs
 
 MAX_ROUNDS = 500  # master solves; each adds the cuts its plan violates (a plan is never cut twice)
 TOLERANCE = 1e-6  # relative: the master's θ may exceed its cuts by HiGHS's feasibility tolerance in every town
@@ -134,11 +134,7 @@ def _master(highspy, cuts: ShareCuts, p: int | None, target: float | None, rules
         highs.addRow(-highspy.kHighsInf, float(p), m, np.arange(m, dtype=np.int32), np.ones(m))
     if target is not None:
         highs.addRow(float(target), highspy.kHighsInf, n, m + np.arange(n, dtype=np.int32), np.ones(n))
-    matrix, row_lo, row_hi = rules.row_matrix()
-    for row, low, high in zip(matrix, row_lo, row_hi):
-        sites = np.flatnonzero(row)
-        highs.addRow(low if np.isfinite(low) else -highspy.kHighsInf, high if np.isfinite(high) else highspy.kHighsInf,
-                     len(sites), sites.astype(np.int32), row[sites].astype(float))
+    add_highs_rows(highs, highspy, rules.row_matrix())
     return highs, m
 
 

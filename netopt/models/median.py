@@ -462,7 +462,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
     """
     import highspy
 
-    from netopt.models._milp import _quiet_highs, run_highs
+    from netopt.models._milp import _quiet_highs, add_highs_rows, run_highs
 
     t0 = time.perf_counter()
     n, m = cost.shape
@@ -477,11 +477,8 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
                   np.concatenate([np.ones(m), np.full(n, highspy.kHighsInf)]))
     highs.changeColsCost(m + n, np.arange(m + n, dtype=np.int32), np.concatenate([np.zeros(m), weights]))
     highs.addRow(p, p, m, np.arange(m, dtype=np.int32), np.ones(m))
-    for row, lo, hi in zip(*(rule_rows if rule_rows is not None else ((), (), ()))):
-        sites = np.flatnonzero(row)
-        highs.addRow(float(lo) if np.isfinite(lo) else -highspy.kHighsInf,
-                     float(hi) if np.isfinite(hi) else highspy.kHighsInf, len(sites), sites.astype(np.int32),
-                     row[sites].astype(float))
+    if rule_rows is not None:
+        add_highs_rows(highs, highspy, rule_rows)
     x = previous = None
     highs.setOptionValue("presolve", "off")
     for phase in ("lp", "mip"):
