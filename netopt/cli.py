@@ -246,6 +246,8 @@ P_MODELS = ("mclp", "pmedian", "pcenter", "share")  # the models with p open sit
 GRID_MODELS = ("mclp", "lscp", "pmedian", "pcenter", "share")  # the models solved exactly on a population grid
 GRID_KM_HELP = ("Demand as a population grid of this cell size (km; each town's residents spread over its area) "
                 "instead of town points.")
+SPACING_HELP = ("Minimum spacing 网点间距, km (straight line): no two open branches closer than this, except pairs "
+                "of today's branches, which stay as they are (e.g. 1: a new branch at least 1 km from every other).")
 
 
 @app.command()
@@ -292,6 +294,7 @@ def optimize(
     beta: Optional[float] = typer.Option(None, help=BETA_HELP),
     min_km: Optional[float] = typer.Option(None, help=MIN_KM_HELP),
     grid_km: Optional[float] = typer.Option(None, help=GRID_KM_HELP + " All models but cflp."),
+    min_spacing_km: Optional[float] = typer.Option(None, help=SPACING_HELP),
 ) -> None:
     """Choose branch sites among today's branches and the town points with an exact integer program."""
     def run() -> None:
@@ -316,6 +319,7 @@ def optimize(
             elif p is None and max_new is not None and keep_existing and model in P_MODELS:
                 count = len(existing) + max_new  # today's branches and the new ones
             rules.update(_county_rules(sites, county_min, county_max, within_county, relocate))
+            rules.update(_spacing_rule(sites, min_spacing_km))
             options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank)
             built = _build_model(model, ds, sites, count, radius_km, rules, options, roads, demand)
         with console.status("Solving with HiGHS 求解中…"):
@@ -355,6 +359,7 @@ def curve(
     beta: Optional[float] = typer.Option(None, help=BETA_HELP),
     min_km: Optional[float] = typer.Option(None, help=MIN_KM_HELP),
     grid_km: Optional[float] = typer.Option(None, help=GRID_KM_HELP),
+    min_spacing_km: Optional[float] = typer.Option(None, help=SPACING_HELP),
 ) -> None:
     """Coverage curve 覆盖率曲线: residents within the radius for each number of new branches (an exact MCLP
     per point), and what each extra branch adds; with --moves, for each number of branches moved 迁址; with
@@ -373,9 +378,10 @@ def curve(
             demand, _, source = _model_demand(ds, grid_km, model, source)
             sites = candidate_sites(ds, bank)
             existing, roads = existing_positions(sites), _roads(network)
+            spacing = _spacing_rule(sites, min_spacing_km)
 
             def build(p: int, rules: dict):
-                return _build_model(model, ds, sites, p, radius_km, rules,
+                return _build_model(model, ds, sites, p, radius_km, {**rules, **spacing},
                                     ModelOptions(beta=beta, min_km=min_km, bank=bank), roads, demand)
             if moves:
                 table, key, kept = _moves_curve(build, sites, existing, up_to, time_limit, roads, keep_open,
@@ -546,6 +552,23 @@ def _site_rules(n_sites: int, existing: np.ndarray, keep_existing: bool, max_new
         rules.update(budget=budget_wan, open_cost=np.full(n_sites, open_cost_wan),
                      closing_saving=np.full(n_sites, closing_saving_wan), cost_unit="万元")
     return rules
+
+
+def _spacing_rule(sites, min_spacing_km: Optional[float]) -> dict:
+    """The too_close rule of --min-spacing-km (pairs of candidate sites closer than it), said on the console."""
+    if min_spacing_km is None:
+        return {}
+    if not (np.isfinite(min_spacing_km) and min_spacing_km > 0):
+        raise InputError(f"--min-spacing-km must be a positive number of km, got {min_spacing_km:g}",
+                         file="command line")
+    from netopt.distance import spacing_pairs
+
+    pairs = spacing_pairs(sites, min_spacing_km)
+    today = (sites["kind"] == "existing").to_numpy()
+    ruled = int((~today[pairs].all(axis=1)).sum())
+    console.print(f"Minimum spacing 网点间距 {min_spacing_km:g} km: {ruled} pairs of candidate sites closer than that "
+                  f"may not both be open (today's branches may stay closer to each other)")
+    return {"too_close": pairs}
 
 
 def _roads(network: Optional[Path]) -> dict:

@@ -392,26 +392,46 @@ def _global_index(index: np.ndarray, local: np.ndarray) -> np.ndarray:
     return np.where(local >= 0, index[np.clip(local, 0, len(index) - 1)], -1)
 
 
-def checked_model_inputs(demand, sites, distance: str, graph) -> None:
-    """InputErrors, in the user's terms, for GeoDataFrames and distance settings a model cannot use."""
+def checked_points(frame, role: str) -> None:
+    """An InputError naming `role` unless `frame` is a GeoDataFrame of points with a coordinate system."""
     import geopandas as gpd
 
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError(f"must be a GeoDataFrame of points, got {type(frame).__name__}", file=role)
+    if len(frame) == 0:
+        raise InputError("has no rows", file=role)
+    if frame.crs is None:
+        raise InputError("has no coordinate system: set one, e.g. frame.set_crs(4326) for WGS84 lon/lat",
+                         file=role)
+    empty = np.flatnonzero(frame.geometry.isna().to_numpy() | frame.geometry.is_empty.to_numpy())
+    if len(empty):
+        raise InputError(Problem(role, "has no point", column="geometry", rows=tuple(int(i) for i in empty)))
+
+
+def checked_model_inputs(demand, sites, distance: str, graph) -> None:
+    """InputErrors, in the user's terms, for GeoDataFrames and distance settings a model cannot use."""
     for role, frame in (("demand", demand), ("candidates", sites)):
-        if not isinstance(frame, gpd.GeoDataFrame):
-            raise InputError(f"must be a GeoDataFrame of points, got {type(frame).__name__}", file=role)
-        if len(frame) == 0:
-            raise InputError("has no rows", file=role)
-        if frame.crs is None:
-            raise InputError("has no coordinate system: set one, e.g. frame.set_crs(4326) for WGS84 lon/lat",
-                             file=role)
-        empty = np.flatnonzero(frame.geometry.isna().to_numpy() | frame.geometry.is_empty.to_numpy())
-        if len(empty):
-            raise InputError(Problem(role, "has no point", column="geometry", rows=tuple(int(i) for i in empty)))
+        checked_points(frame, role)
     if distance not in ("euclidean", "network"):
         raise InputError(f"distance must be 'euclidean' or 'network', not '{distance}'", file="model")
     if distance == "network" and graph is None:
         raise InputError("distance='network' needs graph=: a RoadNetwork, a networkx graph or the path of an OSM "
                          "XML / GraphML road extract", file="model")
+
+
+def spacing_pairs(sites, min_km: float) -> np.ndarray:
+    """The pairs of rows of a GeoDataFrame of sites closer than `min_km` to each other (straight line), as a
+    (k, 2) array of row positions: the `too_close` rule of a minimum spacing 网点间距."""
+    from netopt._errors import is_number
+    from netopt.projection import metric_crs, xy_metres
+
+    if not (is_number(min_km) and np.isfinite(min_km) and min_km > 0):
+        raise InputError(f"min_spacing_km must be a positive number of km, got {min_km!r}", file="model")
+    checked_points(sites, "candidates")
+    xy = xy_metres(sites, metric_crs(sites))
+    pairs = cKDTree(xy).query_pairs(min_km * 1000.0, output_type="ndarray").astype(int)
+    apart = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T) if len(pairs) else np.zeros(0)
+    return pairs[apart < min_km * 1000.0].reshape(-1, 2)
 
 
 def cost_matrix_km(demand, sites, distance: str = "euclidean", graph=None, mode: str = "drive") -> np.ndarray:

@@ -291,7 +291,8 @@ def closures_near_others(model, sites: gpd.GeoDataFrame, selected: list, distanc
     Where a model is indifferent between branches (several within reach of the same towns), this closes
     those whose customers have the nearest alternative. Swaps stay within a county and between existing
     branches, never closing the model's fixed sites nor opening its forbidden ones, so county minimums and
-    new-branch limits still hold; budgets must count every closure alike.
+    new-branch limits still hold (and every swap keeps the model's rule rows, e.g. a minimum spacing); budgets
+    must count every closure alike.
     """
     from netopt.projection import metric_crs
 
@@ -322,7 +323,7 @@ def closures_near_others(model, sites: gpd.GeoDataFrame, selected: list, distanc
         for k in kept[np.argsort(own, kind="stable")]:
             trial = is_open.copy()
             trial[[k, c]] = [False, True]
-            if closure_km(trial) < current - 1e-9:
+            if closure_km(trial) < current - 1e-9 and model.rules.admits(trial):
                 value = sign * model.objective_of(ids[trial])
                 if value <= best + 1e-9 * max(1.0, abs(best)):
                     is_open, best = trial, min(best, value)

@@ -7,15 +7,19 @@ import numpy as np
 
 
 def feasible_sets(m: int, sizes, fixed=(), forbidden=(), county=None, county_min=None, open_cost=None,
-                  budget=None, existing=(), closable=(), saving=None, max_new=None, county_max=None):
-    """Every set of open sites of the given sizes that honours the site rules."""
+                  budget=None, existing=(), closable=(), saving=None, max_new=None, county_max=None, too_close=()):
+    """Every set of open sites of the given sizes that honours the site rules (too_close: pairs that may not
+    both be open unless both are existing sites)."""
     must = set(fixed) | (set(existing) - set(closable))
+    apart = [(a, b) for a, b in (too_close if too_close is not None else ()) if a != b and not {a, b} <= set(existing)]
     for k in sizes:
         for combo in combinations(range(m), k):
             chosen = set(combo)
             if not must <= chosen or chosen & set(forbidden):
                 continue
             if max_new is not None and len(chosen - set(existing)) > max_new:
+                continue
+            if any(a in chosen and b in chosen for a, b in apart):
                 continue
             if county_min and any(sum(1 for j in chosen if county[j] == c) < v for c, v in county_min.items()):
                 continue

@@ -545,3 +545,39 @@ def test_market_share_curve_points_equal_optimize(tmp_path: Path):
     lonely = runner.invoke(app, ["curve", "--model", "share", "--out", str(tmp_path / "wrong")])
     assert lonely.exit_code == 2 and "--model share needs --bank" in lonely.output
     assert not (tmp_path / "wrong").exists()
+
+
+def test_minimum_spacing_keeps_new_branches_apart(tmp_path: Path):
+    """--min-spacing-km: every new branch (moved ones too) at least that far from every other open branch; pairs
+    of today's branches stay; the same plan as the library's; a curve honours it too."""
+    from netopt.distance import spacing_pairs
+
+    result = runner.invoke(app, ["optimize", "--relocate", "3", "--bank", "农业", "--min-spacing-km", "5",
+                                 "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "Minimum spacing 网点间距 5 km:" in " ".join(result.output.split())
+    plan = pd.read_csv(tmp_path / "mclp_sites.csv")
+    sites = no.planning.candidate_sites(no.load_sample(), "农业")
+    opened = sites[sites["site_id"].isin(plan["site_id"])].reset_index(drop=True)
+    kinds = opened["kind"].to_numpy()
+    assert (kinds == "new").sum() == 3 and (kinds[spacing_pairs(opened, 5.0)] == "existing").all()
+    free = runner.invoke(app, ["optimize", "--relocate", "3", "--bank", "农业", "--out", str(tmp_path / "free")])
+    free_plan = pd.read_csv(tmp_path / "free" / "mclp_sites.csv")
+    again = sites[sites["site_id"].isin(free_plan["site_id"])].reset_index(drop=True)
+    assert free.exit_code == 0 and (again["kind"].to_numpy()[spacing_pairs(again, 5.0)] == "new").any()
+    curve = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "2", "--min-spacing-km", "5", "--out",
+                                str(tmp_path / "curve")])
+    assert curve.exit_code == 0, curve.output
+    covered = pd.read_csv(tmp_path / "curve" / "coverage_curve.csv").iloc[:, 1].tolist()
+    one = runner.invoke(app, ["optimize", "--max-new", "2", "--bank", "农业", "--min-spacing-km", "5", "--out",
+                              str(tmp_path / "two")])
+    assert one.exit_code == 0 and f"{covered[-1]:.1f} 万人" in one.output
+
+
+def test_a_spacing_no_plan_can_keep_is_explained(tmp_path: Path):
+    result = runner.invoke(app, ["optimize", "--model", "lscp", "--bank", "农业", "--min-spacing-km", "8", "--out",
+                                 str(tmp_path / "out")])
+    assert result.exit_code == 1 and "the minimum spacing blocks every plan" in " ".join(result.output.split())
+    assert not (tmp_path / "out").exists()
+    bad = runner.invoke(app, ["optimize", "--bank", "农业", "--min-spacing-km", "-1", "--out", str(tmp_path / "o")])
+    assert bad.exit_code == 2 and "--min-spacing-km must be a positive number of km" in bad.output

@@ -10,7 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, check_count, is_number
-from netopt.models._explain import relaxed_rule_reasons
+from netopt.models._explain import SPACING_PREFIX, relaxed_rule_reasons
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
                                  solve_highs, solve_pulp, to_pulp)
 
@@ -26,6 +26,8 @@ class SiteRules:
     - `max_new`: at most this many new (not existing) sites.
     - `county` (one label per site) and `county_min` ({county: k}): at least k open sites in each county;
       `county_max` ({county: k}): at most k (e.g. a licence quota, or today's count to keep moves within a county).
+    - `too_close`: pairs of sites (k x 2 positions) that may not both be open, e.g. those closer than a minimum
+      spacing 网点间距 (`spacing_pairs`); pairs of two existing sites are left as they are today.
     - `cost_unit`: how infeasibility reasons name the unit of costs and budget (e.g. "万元"; '' for none).
     - `carried_rows`: rule rows of a larger model carried over by on_sites (coefficients, lower, upper, names).
     """
@@ -42,6 +44,7 @@ class SiteRules:
     county: np.ndarray | None = None
     county_min: dict | None = None
     county_max: dict | None = None
+    too_close: np.ndarray | None = None
     cost_unit: str = ""
     carried_rows: tuple | None = None
 
@@ -54,6 +57,26 @@ class SiteRules:
             raise InputError(f"sites {both.tolist()[:5]} are both fixed open and forbidden", file="model")
         # existing sites that are not closable stay open
         self.fixed = np.union1d(self.fixed, np.setdiff1d(self.existing, self.closable))
+        self.too_close = self._pairs()
+
+    def _pairs(self) -> np.ndarray:
+        """too_close as sorted unique (k, 2) site positions without pairs of two existing sites; an InputError
+        for anything that is not pairs of site positions."""
+        if self.too_close is None:
+            return np.zeros((0, 2), int)
+        pairs = np.asarray(self.too_close)
+        if pairs.size == 0:
+            return np.zeros((0, 2), int)
+        if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype.kind not in "iu":
+            raise InputError(f"too_close must be pairs of site positions (k rows of 2 whole numbers), got an array "
+                             f"of shape {pairs.shape}", file="model")
+        if pairs.min() < 0 or pairs.max() >= self.n_sites:
+            raise InputError(f"too_close: site index out of range 0..{self.n_sites - 1}", file="model")
+        pairs = np.unique(np.sort(pairs.astype(int), axis=1), axis=0)
+        is_existing = np.zeros(self.n_sites, bool)
+        is_existing[self.existing] = True
+        keep = (pairs[:, 0] != pairs[:, 1]) & ~(is_existing[pairs[:, 0]] & is_existing[pairs[:, 1]])
+        return pairs[keep]
 
     def _positions(self, name: str) -> np.ndarray:
         """A rule's site positions (0 .. n_sites - 1), sorted and unique; an InputError for anything else."""
@@ -97,6 +120,15 @@ class SiteRules:
 
     def rows(self) -> tuple[list[np.ndarray], list[float], list[float], list[str]]:
         """Extra constraint rows on the site variables: (dense coefficient rows, lower, upper, names)."""
+        rows, lo, hi, names = self._limit_rows()
+        for a, b in self.too_close:
+            row = np.zeros(self.n_sites)
+            row[[a, b]] = 1.0
+            rows.append(row); lo.append(-INF); hi.append(1.0); names.append(f"{SPACING_PREFIX}{a}_{b}")
+        return rows, lo, hi, names
+
+    def _limit_rows(self) -> tuple[list[np.ndarray], list[float], list[float], list[str]]:
+        """The rows of the budget, the new-site limit, the county limits and carried rows (all but spacing)."""
         rows, lo, hi, names = [], [], [], []
         is_new = np.ones(self.n_sites, bool)
         is_new[self.existing] = False
@@ -155,6 +187,12 @@ class SiteRules:
         """A first reason why the rules alone cannot be met with p sites open (at most p with `at_most`), or ''."""
         if p is not None and len(self.fixed) > p:
             return f"{len(self.fixed)} sites must stay open but only p={p} may be open"
+        is_fixed = np.zeros(self.n_sites, bool)
+        is_fixed[self.fixed] = True
+        both = self.too_close[is_fixed[self.too_close].all(axis=1)]
+        if len(both):
+            return (f"sites {both[0, 0]} and {both[0, 1]} must both be open but are too close to each other (closer "
+                    f"than the minimum spacing)")
         if p is not None and not at_most and self.n_sites - len(self.forbidden) < p:
             return f"p={p} sites must open but only {self.n_sites - len(self.forbidden)} are allowed"
         for county, minimum in (self.county_min or {}).items():
@@ -210,7 +248,7 @@ class SiteRules:
         kept_existing = len(np.intersect1d(self.fixed, self.existing))
         binding_max_new = self.max_new is not None and (p is None or self.max_new < p - kept_existing)
         return (self.budget is not None or bool(self.county_min) or bool(self.county_max) or binding_max_new
-                or self.carried_rows is not None)
+                or self.carried_rows is not None or len(self.too_close) > 0)
 
     def together(self, p: int | None = None, sites: str = "p") -> str:
         """For a plan no single rule blocks: the rules that together do, with their numbers (p named `sites`:
@@ -231,12 +269,16 @@ class SiteRules:
             parts.append("the county minimums " + ", ".join(f"{k}: {v}" for k, v in minimums.items()))
         if self.county_max:
             parts.append("the county maximums " + ", ".join(f"{k}: {v}" for k, v in self.county_max.items()))
+        if len(self.too_close):
+            parts.append(f"the minimum spacing ({len(self.too_close)} pairs of sites too close to both open)")
         return "no single rule blocks every plan, but these together do: " + "; ".join(parts)
 
     def admits(self, is_open: np.ndarray) -> bool:
-        """Whether a plan (a mask of open sites) meets every rule row: the budget, the new-site limit and the
-        county minimums and maximums (rows(), as the models hold them)."""
-        rows, lo, hi, _ = self.rows()
+        """Whether a plan (a mask of open sites) meets every rule row: the budget, the new-site limit, the
+        county minimums and maximums (rows(), as the models hold them) and the minimum spacing."""
+        if np.asarray(is_open, bool)[self.too_close].all(axis=1).any():
+            return False
+        rows, lo, hi, _ = self._limit_rows()
         return all(lo_k - 1e-9 * max(1.0, abs(lo_k)) <= float(row @ is_open) <= hi_k + 1e-9 * max(1.0, abs(hi_k))
                    for row, lo_k, hi_k in zip(rows, lo, hi))
 
@@ -258,7 +300,7 @@ def finite_numbers(values, count: int) -> bool:
 
 
 RULE_NAMES = ("fixed", "existing", "closable", "forbidden", "open_cost", "closing_saving", "budget", "max_new",
-              "county", "county_min", "county_max", "cost_unit")
+              "county", "county_min", "county_max", "too_close", "cost_unit")
 
 
 def site_rules(n_sites: int, **rules) -> SiteRules:

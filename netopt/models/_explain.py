@@ -13,6 +13,7 @@ from netopt.models._milp import INF, MatrixMILP, solve_highs
 SECONDS_PER_RULE = 10.0  # each rule's question is a small MILP; an answer not proven by then is a bound
 SECONDS_IN_ALL = 30.0  # rules left when this is spent are not checked (a city has a dozen counties at most)
 COUNTY_PREFIX, COUNTY_MAX_PREFIX = "county_min_", "county_max_"
+SPACING_PREFIX = "spacing_"  # one row per pair of sites too close to both open (SiteRules.too_close)
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,29 @@ def blocking_reasons(milp: MatrixMILP, is_rule: Callable[[str], bool], describe:
 
 def relaxed_rule_reasons(milp: MatrixMILP, budget: float | None, requirement: str = "", cost_unit: str = "") -> str:
     """Every site rule (budget, max_new, max_sites, p, county minimums and maximums) that alone makes the model
-    infeasible, with what the other rules need (costs in `cost_unit`): '' when no single rule does."""
+    infeasible, with what the other rules need (costs in `cost_unit`); else the minimum spacing if it does;
+    '' when no single rule does."""
     others = "the other rules" + (f" and {requirement}" if requirement else "")
     return blocking_reasons(
         milp, lambda name: (name in ("budget", "max_new", "max_sites", "p")
                             or name.startswith((COUNTY_PREFIX, COUNTY_MAX_PREFIX))),
         lambda b: _too_small(b.name, b.value, b.limit, budget, others, cost_unit) if b.side == "least" else
-        _too_large(b.name, b.value, b.limit))
+        _too_large(b.name, b.value, b.limit)) or _spacing_reason(milp, others)
+
+
+def _spacing_reason(milp: MatrixMILP, others: str) -> str:
+    """When the minimum spacing alone blocks every plan (the model is feasible with every pair allowed): says
+    so, with the number of pairs; else ''."""
+    spacing = np.array([name.startswith(SPACING_PREFIX) for name in milp.row_names or []], bool)
+    if not spacing.any():
+        return ""
+    row_lo, row_hi = milp.row_lo.copy(), milp.row_hi.copy()
+    row_lo[spacing], row_hi[spacing] = -INF, INF
+    question = replace(milp, c=np.zeros(len(milp.c)), row_lo=row_lo, row_hi=row_hi, offset=0.0)
+    if solve_highs(question, time_limit=SECONDS_PER_RULE).status not in ("optimal", "feasible"):
+        return ""
+    return (f"the minimum spacing blocks every plan: {others} can be met only with sites closer to each other "
+            f"than it ({int(spacing.sum())} pairs of candidate sites are that close)")
 
 
 def _blocking(milp: MatrixMILP, index: int, name: str) -> Blocking | None:

@@ -361,8 +361,15 @@ NUMBER_RULES = ("open_cost", "closing_saving")  # a rule naming a number column:
 
 def rules_from_candidates(candidates, rules: dict) -> dict:
     """Site rules where a column name of `candidates` stands for its values: True/False columns for fixed,
-    existing, closable and forbidden; number columns for open_cost and closing_saving; county labels."""
+    existing, closable and forbidden; number columns for open_cost and closing_saving; county labels; and
+    min_spacing_km, a minimum spacing in km between open sites (straight line; becomes too_close pairs)."""
     given = dict(rules)
+    if "min_spacing_km" in given:
+        from netopt.distance import spacing_pairs
+
+        pairs = spacing_pairs(candidates, given.pop("min_spacing_km"))
+        given["too_close"] = np.vstack([np.asarray(given.get("too_close", np.zeros((0, 2))), int).reshape(-1, 2),
+                                        pairs])
     for name, value in rules.items():
         if not isinstance(value, str) or name not in POSITION_RULES + NUMBER_RULES + ("county",):
             continue
