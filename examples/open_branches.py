@@ -1,5 +1,5 @@
 """Where should one bank open branches? MCLP on the Hefei sample: keep today's outlets, add 10 within a budget,
-and keep at least one branch in every county. Then: which 3 outlets to move 迁址, and where, with as many
+at least 1 km from every other open outlet, and keep at least one branch in every county. Then: which 3 outlets to move 迁址, and where, with as many
 outlets as today, on a map for the meeting."""
 from pathlib import Path
 
@@ -16,7 +16,8 @@ cost = np.where(sites["kind"] == "new", 120.0, 0.0)  # 万元 to open a new outl
 every_county = {county: 1 for county in sites["county"].unique()}
 model = no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=len(existing) + 10, existing=existing,
                                    open_cost=cost, budget=1200, cost_unit="万元",
-                                   county="county", county_min=every_county)  # a rule may name a column
+                                   county="county", county_min=every_county,  # a rule may name a column
+                                   min_spacing_km=1.0)  # no new outlet within 1 km of another open one
 plan = model.solve(time_limit=60)
 print(plan)
 print("new sites:", [s for s in plan.selected if s.startswith("new:")])

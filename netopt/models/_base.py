@@ -430,6 +430,34 @@ class LocationModel:
     def _explain_infeasible_rules(self) -> str:
         return ""
 
+    def _variant(self, **changes):
+        """This model with other attributes (p, rules; its matrices shared, nothing solved or built yet)."""
+        model = copy.copy(self)
+        for name, value in changes.items():
+            setattr(model, name, value)
+        model._milp = None
+        return model
+
+    def _solved_without_spacing(self, time_limit: float | None, **solve_options) -> Result | None:
+        """For a model whose fast stages know every rule but the minimum spacing: the model solved without the
+        spacing, when that answer holds with it too — a plan that keeps the spacing (optimal here as well, as
+        the spacing only takes plans away; a bound of the wider model bounds this one), or no plan at all
+        (infeasible) — else None."""
+        if not len(self.rules.too_close):
+            return None
+        wider = replace(self.rules, too_close=None)
+        if wider.limits_plans(getattr(self, "p", None)):
+            return None
+        relaxed = self._variant(rules=wider).solve(time_limit, **solve_options)
+        if relaxed.status == "infeasible":
+            return relaxed
+        is_open = np.zeros(self.rules.n_sites, bool)
+        is_open[self._positions_of(relaxed.selected, "solve")] = True
+        if not relaxed.selected or not self.rules.admits(is_open):
+            return None
+        relaxed.details["spacing_kept_without_rows"] = True
+        return relaxed
+
     def _requirement(self) -> str:
         """What the model needs besides its site rules, in words for an infeasibility reason ('' if nothing)."""
         return ""
@@ -487,14 +515,6 @@ class Curves:
         table = pd.DataFrame(rows)
         table.insert(4, "gain", table[won].diff())
         return table
-
-    def _variant(self, **changes):
-        """This model with other attributes (p, rules; its matrices shared, nothing solved or built yet)."""
-        model = copy.copy(self)
-        for name, value in changes.items():
-            setattr(model, name, value)
-        model._milp = None
-        return model
 
 
 def refuse_plan_limits(rules: SiteRules, p: int | None = None) -> None:

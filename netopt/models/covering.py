@@ -556,6 +556,12 @@ class MCLP(Curves, _Covering):
         the sites no better plan uses and open those every better plan needs; the exact model over the rest.
         Models with budgets, county minimums, cover_all or pulp extensions are solved whole."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
+        if not self.cover_all and getattr(self, "_pulp", None) is None and warm_start:
+            started = time.perf_counter()
+            relaxed = self._solved_without_spacing(time_limit, mip_gap=mip_gap, solver=solver, threads=threads)
+            if relaxed is not None:
+                return relaxed
+            time_limit = seconds_left(time_limit, started)
         plain = not (self.rules.limits_plans(self.p) or self.cover_all or getattr(self, "_pulp", None) is not None)
         if not (plain and warm_start) or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
