@@ -3,6 +3,7 @@ huge instances."""
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 
 def assignment_cost(cost: np.ndarray, weights: np.ndarray, open_sites: np.ndarray) -> float:
@@ -40,7 +41,7 @@ def _totals_with(cost: np.ndarray, weights: np.ndarray, base: np.ndarray, candid
 
 
 # rule rows a plan must meet: (coefficients: rows x sites, lower bounds, upper bounds), e.g. SiteRules.row_matrix()
-RuleRows = tuple[np.ndarray, np.ndarray, np.ndarray]
+RuleRows = tuple[sp.spmatrix, np.ndarray, np.ndarray]
 
 
 def interchange(cost: np.ndarray, weights: np.ndarray, open_sites: np.ndarray, fixed: np.ndarray | None = None,
@@ -89,11 +90,26 @@ def _best_swap(cost: np.ndarray, weights: np.ndarray, current: np.ndarray, fixed
 
 
 def _swaps_meeting(rule_rows: RuleRows, current: np.ndarray, out_site: int, closed: np.ndarray) -> np.ndarray:
-    """For each closed site: whether the plan `current` with `out_site` swapped for it meets the rule rows."""
+    """For each closed site: whether the plan `current` with `out_site` swapped for it meets the rule rows (a
+    sparse matrix: only the rows a closed site touches, and those the swap leaves broken, are looked at)."""
     matrix, lo, hi = rule_rows
-    after = (matrix[:, current].sum(axis=1) - matrix[:, out_site])[:, None] + matrix[:, closed]
-    slack = 1e-9 * np.maximum(1.0, np.abs(np.where(np.isfinite(hi), hi, 0.0)))[:, None]
-    return ((after >= lo[:, None] - slack) & (after <= hi[:, None] + slack)).all(axis=0)
+    matrix = sp.csc_matrix(matrix)
+    kept = np.zeros(matrix.shape[1])
+    kept[current] = 1.0
+    kept[out_site] = 0.0
+    base = matrix @ kept
+    slack = 1e-9 * np.maximum(1.0, np.abs(np.where(np.isfinite(hi), hi, 0.0)))
+
+    def within(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return (values >= lo[rows] - slack[rows]) & (values <= hi[rows] + slack[rows])
+    touched = matrix[:, closed].tocoo()
+    ok = np.ones(len(closed), bool)
+    ok[touched.col[~within(base[touched.row] + touched.data, touched.row)]] = False
+    broken = np.flatnonzero(~within(base, np.arange(len(base))))
+    if len(broken):
+        after = base[broken][:, None] + matrix[broken][:, closed].toarray()
+        ok &= within(after, broken[:, None]).all(axis=0)
+    return ok
 
 
 def pmedian_heuristic(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndarray | None = None,

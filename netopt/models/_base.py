@@ -15,6 +15,9 @@ from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_sol
                                  solve_highs, solve_pulp, to_pulp)
 
 
+RuleRows = tuple  # (sp.csr_matrix rows x sites, lower bounds, upper bounds, names): SiteRules.rows()
+
+
 @dataclass
 class SiteRules:
     """Rules on which sites may open: the same for every model.
@@ -118,17 +121,27 @@ class SiteRules:
         hi[self.forbidden] = 0.0
         return lo, hi
 
-    def rows(self) -> tuple[list[np.ndarray], list[float], list[float], list[str]]:
-        """Extra constraint rows on the site variables: (dense coefficient rows, lower, upper, names)."""
-        rows, lo, hi, names = self._limit_rows()
-        for a, b in self.too_close:
-            row = np.zeros(self.n_sites)
-            row[[a, b]] = 1.0
-            rows.append(row); lo.append(-INF); hi.append(1.0); names.append(f"{SPACING_PREFIX}{a}_{b}")
-        return rows, lo, hi, names
+    def rows(self, extra: tuple = ()) -> RuleRows:
+        """Constraint rows on the site variables: (sparse coefficients: rows x sites, lower, upper, names) — the
+        budget, the new-site limit, the county limits, `extra` rows of the model's own ((coefficients, lower,
+        upper, name), e.g. p), rows carried from a larger model, and a row per pair too close to both open."""
+        dense, lo, hi, names = self._limit_rows()
+        for coefficients, low, high, name in extra:
+            dense.append(np.asarray(coefficients, float)); lo.append(low); hi.append(high); names.append(name)
+        blocks = [sp.csr_matrix(np.array(dense, float).reshape(len(dense), self.n_sites))]
+        if self.carried_rows is not None:
+            matrix, carried_lo, carried_hi, carried_names = self.carried_rows
+            blocks.append(sp.csr_matrix(matrix)); lo += list(carried_lo); hi += list(carried_hi)
+            names += list(carried_names)
+        k = len(self.too_close)
+        blocks.append(sp.csr_matrix((np.ones(2 * k), (np.repeat(np.arange(k), 2), self.too_close.ravel())),
+                                    shape=(k, self.n_sites)))
+        lo += [-INF] * k; hi += [1.0] * k
+        names += [f"{SPACING_PREFIX}{a}_{b}" for a, b in self.too_close]
+        return sp.vstack(blocks).tocsr(), np.asarray(lo, float), np.asarray(hi, float), names
 
     def _limit_rows(self) -> tuple[list[np.ndarray], list[float], list[float], list[str]]:
-        """The rows of the budget, the new-site limit, the county limits and carried rows (all but spacing)."""
+        """The dense rows of the budget, the new-site limit and the county limits."""
         rows, lo, hi, names = [], [], [], []
         is_new = np.ones(self.n_sites, bool)
         is_new[self.existing] = False
@@ -151,16 +164,12 @@ class SiteRules:
                     raise InputError(f"{name} names county '{county}', which has no candidate site", file="model")
                 rows.append(members.astype(float)); names.append(f"{name}_{county}")
                 lo.append(-INF if side else float(limit)); hi.append(float(limit) if side else INF)
-        if self.carried_rows is not None:
-            matrix, carried_lo, carried_hi, carried_names = self.carried_rows
-            rows += list(matrix); lo += list(carried_lo); hi += list(carried_hi); names += list(carried_names)
         return rows, lo, hi, names
 
-    def row_matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The rule rows as (coefficients: rows x sites, lower bounds, upper bounds)."""
-        rows, lo, hi, _ = self.rows()
-        matrix = np.vstack(rows) if rows else np.zeros((0, self.n_sites))
-        return matrix, np.asarray(lo, float), np.asarray(hi, float)
+    def row_matrix(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """The rule rows as (sparse coefficients: rows x sites, lower bounds, upper bounds)."""
+        matrix, lo, hi, _ = self.rows()
+        return matrix, lo, hi
 
     def on_sites(self, keep: np.ndarray, merged: np.ndarray | None = None) -> "SiteRules":
         """These rules for a model of the sites `keep` only, every other site closed — or, with `merged`, open
@@ -168,7 +177,7 @@ class SiteRules:
         merged sites use); fixed, existing (the merged site counts as existing) and forbidden sites keep
         their roles."""
         matrix, lo, hi = self.row_matrix()
-        used = matrix[:, merged].sum(axis=1) if merged is not None else np.zeros(len(lo))
+        used = np.asarray(matrix[:, merged].sum(axis=1)).ravel() if merged is not None else np.zeros(len(lo))
         shift = 0 if merged is None else 1
         position = np.full(self.n_sites, -1)
         position[keep] = shift + np.arange(len(keep))
@@ -176,7 +185,7 @@ class SiteRules:
         def mapped(sites: np.ndarray) -> np.ndarray:
             return position[sites][position[sites] >= 0]
         first = np.zeros(shift, int)
-        block = np.column_stack([np.zeros((len(lo), shift)), matrix[:, keep]])
+        block = sp.hstack([sp.csr_matrix((len(lo), shift)), matrix[:, keep]]).tocsr()
         existing = np.concatenate([first, mapped(self.existing)])
         names = [f"carried_{k}" for k in range(len(lo))]
         return SiteRules(len(keep) + shift, fixed=np.concatenate([first, mapped(self.fixed)]), existing=existing,
@@ -275,12 +284,12 @@ class SiteRules:
 
     def admits(self, is_open: np.ndarray) -> bool:
         """Whether a plan (a mask of open sites) meets every rule row: the budget, the new-site limit, the
-        county minimums and maximums (rows(), as the models hold them) and the minimum spacing."""
-        if np.asarray(is_open, bool)[self.too_close].all(axis=1).any():
-            return False
-        rows, lo, hi, _ = self._limit_rows()
-        return all(lo_k - 1e-9 * max(1.0, abs(lo_k)) <= float(row @ is_open) <= hi_k + 1e-9 * max(1.0, abs(hi_k))
-                   for row, lo_k, hi_k in zip(rows, lo, hi))
+        county minimums and maximums and the minimum spacing (rows(), as the models hold them)."""
+        matrix, lo, hi = self.row_matrix()
+        value = matrix @ np.asarray(is_open, float)
+        slack_lo = 1e-9 * np.maximum(1.0, np.abs(np.where(np.isfinite(lo), lo, 0.0)))
+        slack_hi = 1e-9 * np.maximum(1.0, np.abs(np.where(np.isfinite(hi), hi, 0.0)))
+        return bool(np.all(value >= lo - slack_lo) and np.all(value <= hi + slack_hi))
 
     def _most_saving(self) -> float:
         """What closing every closable site that may close would save (its positive savings)."""
@@ -320,12 +329,12 @@ def checked_p(p, n_sites: int) -> int:
     return int(p)
 
 
-def stack_rows(base: sp.csr_matrix, extra: list[np.ndarray]) -> sp.csr_matrix:
-    """Append dense rows over the site columns (every model puts its sites first) to a sparse matrix."""
-    if not extra:
+def stack_rows(base: sp.csr_matrix, extra: sp.csr_matrix) -> sp.csr_matrix:
+    """Append rows over the site columns (every model puts its sites first; e.g. SiteRules.rows()) to a sparse
+    matrix."""
+    if not extra.shape[0]:
         return base
-    dense = np.vstack(extra)
-    block = sp.hstack([sp.csr_matrix(dense), sp.csr_matrix((dense.shape[0], base.shape[1] - dense.shape[1]))])
+    block = sp.hstack([extra, sp.csr_matrix((extra.shape[0], base.shape[1] - extra.shape[1]))])
     return sp.vstack([base, block.tocsr()]).tocsr()
 
 

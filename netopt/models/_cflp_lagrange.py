@@ -64,7 +64,7 @@ class SiteChoice:
     def _lp(self, rule_rows: tuple[np.ndarray, np.ndarray, np.ndarray]):
         matrix, lo, hi = rule_rows
         if self.capacity is not None:
-            matrix = np.vstack([matrix, self.capacity])
+            matrix = sp.vstack([matrix, sp.csr_matrix(self.capacity)])
             lo, hi = np.append(lo, self.total), np.append(hi, np.inf)
         m = matrix.shape[1]
         col_lo, col_hi = self._bounds(self.must, self.allowed)

@@ -112,13 +112,15 @@ def run_highs(highs, highspy, threads: int | None) -> None:
 
 
 def add_highs_rows(highs, highspy, rule_rows: tuple) -> None:
-    """Adds rows (coefficients: rows x columns from the first, lower bounds, upper bounds; ±inf for none, e.g.
-    SiteRules.row_matrix()) to a Highs model."""
-    for row, low, high in zip(*rule_rows):
-        columns = np.flatnonzero(row)
-        highs.addRow(float(low) if np.isfinite(low) else -highspy.kHighsInf,
-                     float(high) if np.isfinite(high) else highspy.kHighsInf, len(columns),
-                     columns.astype(np.int32), row[columns].astype(float))
+    """Adds rows (sparse coefficients: rows x columns from the first, lower bounds, upper bounds; ±inf for none,
+    e.g. SiteRules.row_matrix()) to a Highs model."""
+    matrix, lo, hi = rule_rows
+    matrix = sp.csr_matrix(matrix)
+    if not matrix.shape[0]:
+        return
+    highs.addRows(matrix.shape[0], np.where(np.isfinite(lo), lo, -highspy.kHighsInf).astype(float),
+                  np.where(np.isfinite(hi), hi, highspy.kHighsInf).astype(float), matrix.nnz,
+                  matrix.indptr[:-1].astype(np.int32), matrix.indices.astype(np.int32), matrix.data.astype(float))
 
 
 def _quiet_highs(highspy):

@@ -112,8 +112,8 @@ class CFLP(LocationModel):
         m = self.cost.shape[1]
         must = np.zeros(m, bool)
         must[self.rules.fixed] = True
-        rows, lo, hi, _ = self.rules.rows()
-        rule_rows = (np.vstack(rows), np.asarray(lo, float), np.asarray(hi, float)) if rows else None
+        matrix, lo, hi = self.rules.row_matrix()
+        rule_rows = (matrix, lo, hi) if matrix.shape[0] else None
         return SiteChoice(self.capacity, float(self.demand.sum()), must, self.rules.allowed, rule_rows)
 
     def _support_search(self, outcome: LagrangianOutcome, pricer: TransportPricer, choice: SiteChoice,

@@ -327,13 +327,11 @@ class LSCP(_Covering):
                           row_names=[f"cover_{i}" for i in range(k)] + names,
                           highs_options=LIMITED_COVER_OPTIONS if self.max_sites is not None else {})
 
-    def _rule_rows(self) -> tuple[list, list, list, list]:
+    def _rule_rows(self) -> tuple:
         """The site rules' rows, and the limit on open sites (p-center's steps)."""
-        extra, lo, hi, names = self.rules.rows()
-        if self.max_sites is not None:
-            extra.append(np.ones(self.A.shape[1])); lo.append(-INF); hi.append(float(self.max_sites))
-            names.append("max_sites")
-        return extra, lo, hi, names
+        if self.max_sites is None:
+            return self.rules.rows()
+        return self.rules.rows([(np.ones(self.A.shape[1]), -INF, float(self.max_sites), "max_sites")])
 
     def _target_weight(self) -> float:
         """The demand weight a partial cover must reach (a hair less, for rounding)."""
@@ -532,9 +530,7 @@ class MCLP(Curves, _Covering):
             A = sp.vstack([A, link]).tocsr()
             row_lo, row_hi = np.concatenate([row_lo, np.full(k, -INF)]), np.concatenate([row_hi, np.zeros(k)])
             names += [f"backup_{i}" for i in range(k)]
-        extra, lo, hi, extra_names = self.rules.rows()
-        extra.append(np.ones(m)); lo.append(self.p if self.exactly_p else -INF); hi.append(self.p)
-        extra_names.append("p")
+        extra, lo, hi, extra_names = self.rules.rows([(np.ones(m), self.p if self.exactly_p else -INF, self.p, "p")])
         A = stack_rows(A, extra)
         c = np.concatenate([np.zeros(m), self.unique_weights] +
                            ([self.backup_weight * self.unique_weights] if backup else []))

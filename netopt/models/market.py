@@ -121,9 +121,7 @@ class MarketShare(Curves, LocationModel):
         capture = np.zeros(n_cols)
         capture[x] = self.weights[ii]
         capture[z] = self.weights[towns_u]
-        extra, elo, ehi, _ = self.rules.rows()
-        if self.p is not None:
-            extra.append(np.ones(m)); elo.append(-INF); ehi.append(float(self.p))
+        extra, elo, ehi, _ = self.rules.rows([(np.ones(m), -INF, float(self.p), "p")] if self.p is not None else [])
         A = stack_rows(sp.vstack(blocks).tocsr(), extra)
         row_lo, row_hi = np.r_[lo, elo], np.r_[hi, ehi]
         if self.p is not None:

@@ -142,13 +142,9 @@ class PMedian(LocationModel):
 
     def _add_site_rows(self, A, row_lo, row_hi, n_levels, finite, order):
         m = self.cost.shape[1]
-        extra, lo, hi, names = self.rules.rows()
-        extra.append(np.ones(m)); lo.append(self.p); hi.append(self.p); names.append("p")
         partial = ~finite.all(axis=1)  # demand points some sites cannot serve: at least one reachable site open
-        for i in np.flatnonzero(partial):
-            reach = np.zeros(m)
-            reach[np.isfinite(self.cost[i])] = 1.0
-            extra.append(reach); lo.append(1.0); hi.append(INF); names.append(f"reach_{i}")
+        reach = [(np.isfinite(self.cost[i]).astype(float), 1.0, INF, f"reach_{i}") for i in np.flatnonzero(partial)]
+        extra, lo, hi, names = self.rules.rows([(np.ones(m), self.p, self.p, "p"), *reach])
         A = stack_rows(A, extra)
         return A, np.concatenate([row_lo, lo]), np.concatenate([row_hi, hi]), names
 
