@@ -168,3 +168,30 @@ def test_sample_plan_keeps_new_branches_apart_from_every_open_branch():
     assert len(new) == 5 and all((kinds[close] == "existing").all(axis=1))
     free = MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=len(existing) + 5, existing=existing).solve()
     assert result.objective <= free.objective
+
+
+def test_a_bound_without_the_spacing_tightens_the_result():
+    from netopt.models._milp import Result
+
+    model = MCLP.from_coverage(np.eye(3, dtype=bool), 1, too_close=np.array([[0, 1]]))
+    found = Result("feasible", 90.0, 120.0, 1 / 3, 1.0, selected=["s0"])
+    tighter = model._bounded_by(found, 100.0)
+    assert tighter.bound == 100.0 and tighter.gap == pytest.approx(10 / 90) and tighter.status == "feasible"
+    assert model._bounded_by(found, 90.0).status == "optimal" and model._bounded_by(found, 130.0).bound == 120.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_mclp_spaced_start_repairs_the_plan_without_the_spacing(seed):
+    """Where the best plan without the spacing breaks it, the start made from it keeps the spacing and p sites
+    (when it exists), and solve() still reaches brute force's optimum."""
+    rng = np.random.default_rng(seed)
+    A = rng.random((8, 7)) < 0.35
+    weights = rng.integers(1, 9, 8).astype(float)
+    pairs = np.array([(a, b) for a in range(7) for b in range(a + 1, 7) if rng.random() < 0.25]).reshape(-1, 2)
+    model = MCLP.from_coverage(A, 3, weights=weights, too_close=pairs)
+    relaxed = MCLP.from_coverage(A, 3, weights=weights).solve()
+    start = model._spaced_start(relaxed)
+    if start is not None:
+        assert len(start) <= 3 and model.rules.admits(np.isin(np.arange(7), start))
+    check(model.solve(), brute.mclp(A, weights, 3, too_close=pairs), model)

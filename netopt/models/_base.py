@@ -166,6 +166,15 @@ class SiteRules:
                 lo.append(-INF if side else float(limit)); hi.append(float(limit) if side else INF)
         return rows, lo, hi, names
 
+    def without_spacing(self) -> "SiteRules":
+        """These rules without the minimum spacing (too_close pairs)."""
+        return replace(self, too_close=None)
+
+    def conflicts(self) -> sp.csr_matrix:
+        """The too_close pairs as a symmetric 0/1 site x site matrix (row j: the sites too close to j)."""
+        a, b = self.too_close[:, 0], self.too_close[:, 1]
+        return sp.csr_matrix((np.ones(2 * len(a)), (np.r_[a, b], np.r_[b, a])), shape=(self.n_sites, self.n_sites))
+
     def row_matrix(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
         """The rule rows as (sparse coefficients: rows x sites, lower bounds, upper bounds)."""
         matrix, lo, hi, _ = self.rows()
@@ -449,23 +458,32 @@ class LocationModel:
 
     def _solved_without_spacing(self, time_limit: float | None, **solve_options) -> Result | None:
         """For a model whose fast stages know every rule but the minimum spacing: the model solved without the
-        spacing, when that answer holds with it too — a plan that keeps the spacing (optimal here as well, as
-        the spacing only takes plans away; a bound of the wider model bounds this one), or no plan at all
-        (infeasible) — else None."""
+        spacing (None when that does not apply). The spacing only takes plans away, so its bound bounds this
+        model too, and its answer is this model's when it keeps the spacing (`keeps_spacing`)."""
         if not len(self.rules.too_close):
             return None
-        wider = replace(self.rules, too_close=None)
+        wider = self.rules.without_spacing()
         if wider.limits_plans(getattr(self, "p", None)):
             return None
-        relaxed = self._variant(rules=wider).solve(time_limit, **solve_options)
+        return self._variant(rules=wider).solve(time_limit, **solve_options)
+
+    def keeps_spacing(self, relaxed: Result) -> bool:
+        """Whether the answer of this model without the spacing holds with it: no plan at all, or a plan
+        keeping the spacing."""
         if relaxed.status == "infeasible":
-            return relaxed
+            return True
         is_open = np.zeros(self.rules.n_sites, bool)
         is_open[self._positions_of(relaxed.selected, "solve")] = True
-        if not relaxed.selected or not self.rules.admits(is_open):
-            return None
-        relaxed.details["spacing_kept_without_rows"] = True
-        return relaxed
+        return bool(relaxed.selected) and self.rules.admits(is_open)
+
+    def _bounded_by(self, result: Result, bound: float) -> Result:
+        """The result with its bound tightened by another valid bound (e.g. of the model without the
+        spacing): optimal when the plan reaches it."""
+        if result.status not in ("optimal", "feasible") or not np.isfinite(bound) or not result.selected:
+            return result
+        tighter = bound if not np.isfinite(result.bound) else (min if self.maximise else max)(result.bound, bound)
+        gap = relative_gap(result.objective, tighter)
+        return replace(result, bound=tighter, gap=gap, status="optimal" if gap <= 1e-9 else result.status)
 
     def _requirement(self) -> str:
         """What the model needs besides its site rules, in words for an infeasibility reason ('' if nothing)."""

@@ -414,11 +414,12 @@ def greedy_cover(A: sp.csr_matrix, cost: np.ndarray, rules: SiteRules, weights: 
                  target: float | None = None) -> np.ndarray | None:
     """Chvátal's greedy set cover from the fixed sites: repeatedly the site with the lowest cost per newly
     covered row (per newly covered weight, with weights), until every row is covered (or the covered weight
-    reaches `target`). Returns a 0/1 vector, or None when that cannot be reached."""
+    reaches `target`), none too close to an open one. Returns a 0/1 vector, or None when that cannot be reached."""
     m = A.shape[1]
     y = np.zeros(m)
     y[rules.fixed] = 1.0
-    allowed = rules.allowed
+    conflicts = rules.conflicts()
+    allowed = rules.allowed & (conflicts @ y == 0)
     covered = np.asarray(A @ y).ravel() > 0
     csc = A.tocsc()
     weights = np.ones(A.shape[0]) if weights is None else weights
@@ -430,6 +431,7 @@ def greedy_cover(A: sp.csr_matrix, cost: np.ndarray, rules: SiteRules, weights: 
         ratio = np.where(gain > 0, np.maximum(cost, 1e-12) / np.maximum(gain, 1e-12), np.inf)
         j = int(np.argmin(ratio))
         y[j] = 1.0
+        allowed[conflicts[j].indices] = False
         covered |= np.asarray(csc[:, j].todense()).ravel() > 0
     return y
 
@@ -550,14 +552,25 @@ class MCLP(Curves, _Covering):
         """Sites another site outcovers are dropped; then a greedy incumbent; the LP bound (solved through its
         dual) and a short MIP over the sites the LP uses for a better incumbent; the LP multipliers then close
         the sites no better plan uses and open those every better plan needs; the exact model over the rest.
-        Models with budgets, county minimums, cover_all or pulp extensions are solved whole."""
+        Models with budgets, county minimums, cover_all or pulp extensions are solved whole. With a minimum
+        spacing (and no other such rule) the model is first solved without it: that plan is the answer when
+        it keeps the spacing; else the whole model starts from it repaired, and its bound caps the gap."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
         if not self.cover_all and getattr(self, "_pulp", None) is None and warm_start:
             started = time.perf_counter()
             relaxed = self._solved_without_spacing(time_limit, mip_gap=mip_gap, solver=solver, threads=threads)
             if relaxed is not None:
-                return relaxed
-            time_limit = seconds_left(time_limit, started)
+                if self.keeps_spacing(relaxed):
+                    return relaxed
+                spaced = self._variant()
+                spaced._start_sites = self._spaced_start(relaxed)
+                exact = spaced._solve_stages(seconds_left(time_limit, started), mip_gap, solver, threads, warm_start)
+                return self._bounded_by(exact, relaxed.bound)
+        return self._solve_stages(time_limit, mip_gap, solver, threads, warm_start)
+
+    def _solve_stages(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,
+                      warm_start: bool) -> Result:
+        """solve() after the minimum spacing's first step: the stages, or the whole model under rules."""
         plain = not (self.rules.limits_plans(self.p) or self.cover_all or getattr(self, "_pulp", None) is not None)
         if not (plain and warm_start) or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
@@ -750,18 +763,40 @@ class MCLP(Curves, _Covering):
         return heuristic_plan(self, "greedy + swaps")
 
     def _heuristic(self, deadline: float | None = None) -> tuple[np.ndarray | None, float | None]:
-        if self.rules.limits_plans(self.p) or self.cover_all:
+        """Greedy, then interchange (both keeping a minimum spacing); None under other rules they do not know."""
+        if self.rules.without_spacing().limits_plans(self.p) or self.cover_all:
             return None, None
         if self._start_sites is not None:
             y = np.zeros(self.A.shape[1])
             y[self._start_sites] = 1.0
             return self._vector(y), self._value(y)
         y = greedy_max_cover(self.unique, self.unique_weights, self.p, self.rules)
-        if y is None:
+        if y is None or not self.rules.admits(y):
             return None, None
         if self.backup_weight == 0:
             y = max_cover_interchange(self.unique, self.unique_weights, y, self.rules, deadline=deadline)
         return self._vector(y), self._value(y)
+
+    def _spaced_start(self, relaxed: Result) -> np.ndarray | None:
+        """A plan keeping the minimum spacing made from the plan of the model without it: while two open sites
+        are too close, the one covering the least weight alone closes (never a fixed one); then greedy
+        fill-up and interchange, both keeping the spacing. Its open sites, or None."""
+        y = np.zeros(self.A.shape[1])
+        y[self._positions_of(relaxed.selected, "solve")] = 1.0
+        conflicts, movable = self.rules.conflicts(), np.ones(len(y), bool)
+        movable[self.rules.fixed] = False
+        while True:
+            clash = np.flatnonzero((conflicts @ y > 0) & (y > 0) & movable)
+            if not len(clash):
+                break
+            once = self.unique_weights * (np.asarray(self.unique @ y).ravel() == 1)
+            y[clash[int(np.argmin(self.unique[:, clash].T @ once))]] = 0.0
+        y = greedy_max_cover(self.unique, self.unique_weights, self.p, self.rules, start=y)
+        if y is None or not self.rules.admits(y):
+            return None
+        if self.backup_weight == 0:
+            y = max_cover_interchange(self.unique, self.unique_weights, y, self.rules)
+        return np.flatnonzero(y > 0.5)
 
     def _vector(self, y: np.ndarray) -> np.ndarray:
         count = np.asarray(self.unique @ y).ravel()
@@ -793,14 +828,17 @@ class MCLP(Curves, _Covering):
         return result
 
 
-def greedy_max_cover(A: sp.csr_matrix, weights: np.ndarray, p: int, rules: SiteRules) -> np.ndarray | None:
-    """Greedy maximal covering from the fixed sites: add the site covering the most uncovered weight."""
+def greedy_max_cover(A: sp.csr_matrix, weights: np.ndarray, p: int, rules: SiteRules,
+                     start: np.ndarray | None = None) -> np.ndarray | None:
+    """Greedy maximal covering from the fixed sites (or the 0/1 plan `start`): add the site covering the most
+    uncovered weight (none too close to an open one)."""
     m = A.shape[1]
-    y = np.zeros(m)
+    y = np.zeros(m) if start is None else start.astype(float)
     y[rules.fixed] = 1.0
     if y.sum() > p:
         return None
-    allowed = rules.allowed
+    conflicts = rules.conflicts()
+    allowed = rules.allowed & (conflicts @ y == 0)
     csc = A.tocsc()
     covered = np.asarray(A @ y).ravel() > 0
     while y.sum() < p:
@@ -810,17 +848,20 @@ def greedy_max_cover(A: sp.csr_matrix, weights: np.ndarray, p: int, rules: SiteR
         if gain[j] < 0:
             return None
         y[j] = 1.0
+        allowed[conflicts[j].indices] = False
         covered |= np.asarray(csc[:, j].todense()).ravel() > 0
     return y
 
 
 def max_cover_interchange(A: sp.csr_matrix, weights: np.ndarray, y: np.ndarray, rules: SiteRules,
                           max_rounds: int = 500, deadline: float | None = None) -> np.ndarray:
-    """Swap an open site for a closed one while the best swap covers more weight (fixed sites stay); every
-    swap of a round is priced at once (one sparse x dense product); stops at `deadline` (perf_counter)."""
+    """Swap an open site for a closed one while the best swap covers more weight (fixed sites stay, no site opens
+    too close to another open one); every swap of a round is priced at once (one sparse x dense product);
+    stops at `deadline` (perf_counter)."""
     y = y.copy()
     csc = A.tocsc()
     allowed = rules.allowed
+    conflicts = rules.conflicts()
     movable = np.ones(A.shape[1], bool)
     movable[rules.fixed] = False
     for _ in range(max_rounds):
@@ -835,7 +876,9 @@ def max_cover_interchange(A: sp.csr_matrix, weights: np.ndarray, y: np.ndarray, 
         columns = csc[:, out].toarray()
         loss = once @ columns  # weight only site r covers, lost when r closes
         overlap = np.asarray(csc.T @ (once[:, None] * columns))  # of that, what the new site a covers again
-        delta = np.where((allowed & (y == 0))[None, :], gain_free[None, :] + overlap.T - loss[:, None], -np.inf)
+        apart = (conflicts @ y)[None, :] == conflicts[out].toarray()  # its only open neighbour, if any, is r
+        delta = np.where((allowed & (y == 0))[None, :] & apart, gain_free[None, :] + overlap.T - loss[:, None],
+                         -np.inf)
         r, a = np.unravel_index(int(np.argmax(delta)), delta.shape)
         if not delta[r, a] > 1e-9:
             return y
