@@ -12,13 +12,16 @@ def assignment_cost(cost: np.ndarray, weights: np.ndarray, open_sites: np.ndarra
 
 
 def greedy_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndarray | None = None,
-                   allowed: np.ndarray | None = None) -> np.ndarray:
-    """Open the fixed sites, then repeatedly the site that lowers the total weighted cost most."""
+                   allowed: np.ndarray | None = None, conflicts: sp.spmatrix | None = None) -> np.ndarray:
+    """Open the fixed sites, then repeatedly the site that lowers the total weighted cost most; with
+    `conflicts` (site x site 0/1, e.g. SiteRules.conflicts()), none too close to an open site."""
     n, m = cost.shape
     allowed = np.ones(m, bool) if allowed is None else allowed.copy()
     chosen = list(np.asarray(fixed if fixed is not None else [], int))
     best = cost[:, chosen].min(axis=1) if chosen else np.full(n, np.inf)
     allowed[chosen] = False
+    conflicts = sp.csr_matrix((m, m)) if conflicts is None else sp.csr_matrix(conflicts)
+    allowed &= conflicts @ np.isin(np.arange(m), chosen).astype(float) == 0
     while len(chosen) < p and allowed.any():
         candidates = np.flatnonzero(allowed)
         totals = _totals_with(cost, weights, best, candidates)
@@ -26,6 +29,7 @@ def greedy_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndar
         chosen.append(pick)
         best = np.minimum(best, cost[:, pick])
         allowed[pick] = False
+        allowed[conflicts[pick].indices] = False
     return np.array(sorted(chosen), int)
 
 

@@ -195,3 +195,19 @@ def test_mclp_spaced_start_repairs_the_plan_without_the_spacing(seed):
     if start is not None:
         assert len(start) <= 3 and model.rules.admits(np.isin(np.arange(7), start))
     check(model.solve(), brute.mclp(A, weights, 3, too_close=pairs), model)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 3))
+def test_pmedian_spaced_start_repairs_the_plan_without_the_spacing(seed, kept):
+    """As for MCLP: the start keeps the spacing and p sites (when it exists), also with branches kept open
+    (merged into one site by solve()), and solve() reaches brute force's optimum."""
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 30, (8, 7)).astype(float)
+    pairs = np.array([(a, b) for a in range(7) for b in range(a + 1, 7) if rng.random() < 0.25]).reshape(-1, 2)
+    model = PMedian.from_cost_matrix(cost, 4, existing=list(range(kept)), too_close=pairs)
+    relaxed = PMedian.from_cost_matrix(cost, 4, existing=list(range(kept))).solve()
+    start = model._spaced_start(relaxed)
+    if start is not None:
+        assert len(start) == 4 and model.rules.admits(np.isin(np.arange(7), start))
+    check(model.solve(), brute.pmedian(cost, np.ones(8), 4, existing=list(range(kept)), too_close=pairs), model)

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from netopt._errors import InputError, check_count, is_number
 from netopt.models._explain import SPACING_PREFIX, relaxed_rule_reasons
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
-                                 solve_highs, solve_pulp, to_pulp)
+                                 seconds_left, solve_highs, solve_pulp, to_pulp)
 
 
 RuleRows = tuple  # (sp.csr_matrix rows x sites, lower bounds, upper bounds, names): SiteRules.rows()
@@ -466,6 +466,23 @@ class LocationModel:
         if wider.limits_plans(getattr(self, "p", None)):
             return None
         return self._variant(rules=wider).solve(time_limit, **solve_options)
+
+    def _solve_spacing_first(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,
+                             warm_start: bool) -> Result:
+        """solve() for models with fast stages (`_solve_stages`) that know every rule but the minimum spacing:
+        first without the spacing; that answer when it keeps the spacing, else the stages started from its
+        plan repaired (`_spaced_start`), their gap capped by its bound."""
+        if getattr(self, "_pulp", None) is None and warm_start:
+            started = time.perf_counter()
+            relaxed = self._solved_without_spacing(time_limit, mip_gap=mip_gap, solver=solver, threads=threads)
+            if relaxed is not None:
+                if self.keeps_spacing(relaxed):
+                    return relaxed
+                spaced = self._variant()
+                spaced._start_sites = self._spaced_start(relaxed)
+                exact = spaced._solve_stages(seconds_left(time_limit, started), mip_gap, solver, threads, warm_start)
+                return self._bounded_by(exact, relaxed.bound)
+        return self._solve_stages(time_limit, mip_gap, solver, threads, warm_start)
 
     def keeps_spacing(self, relaxed: Result) -> bool:
         """Whether the answer of this model without the spacing holds with it: no plan at all, or a plan

@@ -556,21 +556,14 @@ class MCLP(Curves, _Covering):
         spacing (and no other such rule) the model is first solved without it: that plan is the answer when
         it keeps the spacing; else the whole model starts from it repaired, and its bound caps the gap."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
-        if not self.cover_all and getattr(self, "_pulp", None) is None and warm_start:
-            started = time.perf_counter()
-            relaxed = self._solved_without_spacing(time_limit, mip_gap=mip_gap, solver=solver, threads=threads)
-            if relaxed is not None:
-                if self.keeps_spacing(relaxed):
-                    return relaxed
-                spaced = self._variant()
-                spaced._start_sites = self._spaced_start(relaxed)
-                exact = spaced._solve_stages(seconds_left(time_limit, started), mip_gap, solver, threads, warm_start)
-                return self._bounded_by(exact, relaxed.bound)
-        return self._solve_stages(time_limit, mip_gap, solver, threads, warm_start)
+        if self.cover_all:
+            return self._solve_stages(time_limit, mip_gap, solver, threads, warm_start)
+        return self._solve_spacing_first(time_limit, mip_gap, solver, threads, warm_start)
 
     def _solve_stages(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,
                       warm_start: bool) -> Result:
-        """solve() after the minimum spacing's first step: the stages, or the whole model under rules."""
+        """solve() after the minimum spacing's first step (LocationModel._solve_spacing_first): the stages, or
+        the whole model under rules."""
         plain = not (self.rules.limits_plans(self.p) or self.cover_all or getattr(self, "_pulp", None) is not None)
         if not (plain and warm_start) or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)

@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, Problem
-from netopt.heuristics import greedy_pmedian, interchange, pmedian_heuristic
+from netopt.heuristics import assignment_cost, greedy_pmedian, interchange, pmedian_heuristic
 from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
 from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap
@@ -70,6 +70,7 @@ class PMedian(LocationModel):
         self.demand_labels = labels(demand_labels, n, "d")
         self.site_labels = labels(site_labels, m, "s")
         self._milp = None
+        self._start_sites: np.ndarray | None = None  # a warm start keeping the minimum spacing (solve())
 
     @classmethod
     def from_cost_matrix(cls, cost, p: int, weights=None, demand_labels=None, site_labels=None,
@@ -155,6 +156,11 @@ class PMedian(LocationModel):
         exact model over the remaining sites (HiGHS by default). A model extended through to_pulp() is
         solved whole."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
+        return self._solve_spacing_first(time_limit, mip_gap, solver, threads, warm_start)
+
+    def _solve_stages(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,
+                      warm_start: bool) -> Result:
+        """solve() after the minimum spacing's first step (LocationModel._solve_spacing_first)."""
         if getattr(self, "_pulp", None) is not None or not warm_start or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         if len(self.rules.fixed) > 1:
@@ -167,8 +173,10 @@ class PMedian(LocationModel):
         if self.rules.limits_plans(self.p):  # the relaxation would drop the rules: too weak to close sites
             lower, keep = -np.inf, np.flatnonzero(self.rules.allowed)
         else:
-            lower, closed = lagrangian_reduction(self._finite_cost(), self.weights, self.p, upper, self.rules.fixed,
-                                                 self.rules.forbidden, self._integral(), heuristic_sites)
+            lower, closed, plan = lagrangian_reduction(self._finite_cost(), self.weights, self.p, upper,
+                                                       self.rules.fixed, self.rules.forbidden, self._integral(),
+                                                       heuristic_sites)
+            heuristic_sites, upper, closed = self._better_start(plan, heuristic_sites, upper, closed)
             keep = np.flatnonzero(~closed)
         if lower >= upper - 1e-9 * max(1.0, abs(upper)) or len(keep) == len(heuristic_sites):
             return self._known_solution(heuristic_sites, upper, time.perf_counter() - t0, len(keep))
@@ -191,7 +199,23 @@ class PMedian(LocationModel):
         if result.status != "optimal" and np.isfinite(result.bound):
             result.bound = max(result.bound, lower)
             result.gap = relative_gap(result.objective, result.bound)
+            if result.gap <= 1e-9:  # the plan reaches the Lagrangian bound: proven
+                result.status = "optimal"
         return result
+
+    def _better_start(self, plan: np.ndarray, sites: np.ndarray, upper: float,
+                      closed: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+        """The Lagrangian's primal plan improved by interchange, when it beats the heuristic's plan worth
+        `upper`: (its sites, its cost, the closed sites less any it uses); else the heuristic's."""
+        if len(plan) != self.p or np.array_equal(plan, sites):
+            return sites, upper, closed
+        cost = self._finite_cost()
+        better, value = interchange(cost, self.weights, plan, self.rules.fixed, self.rules.allowed)
+        if value >= upper:
+            return sites, upper, closed
+        closed = closed.copy()
+        closed[better] = False  # no closed site is in a plan better than `upper`; kept open to be safe
+        return better, value, closed
 
     def _solve_around_fixed(self, time_limit: float | None, mip_gap: float, solver: str,
                             threads: int | None) -> Result:
@@ -206,6 +230,8 @@ class PMedian(LocationModel):
             if not np.isfinite(value) or whole:  # a point no kept site serves, or rules to meet: the whole model
                 return LocationModel.solve(self, time_limit, mip_gap, solver, threads)
             return self._known_solution(open_sites, value, time.perf_counter() - t0, len(open_sites))
+        if self._start_sites is not None:  # the merged site first, then the start's other sites among `free`
+            reduced._start_sites = np.r_[0, 1 + np.searchsorted(free, np.setdiff1d(self._start_sites, self.rules.fixed))]
         sub = reduced.solve(time_limit, mip_gap, solver, threads)
         if sub.status == "infeasible" and whole:  # the whole model names the rules that block every plan
             return LocationModel.solve(self, time_limit, mip_gap, solver, threads)
@@ -276,6 +302,8 @@ class PMedian(LocationModel):
 
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
         cost = self._finite_cost()
+        if self._start_sites is not None:
+            return self._vector(self._start_sites), assignment_cost(cost, self.weights, self._start_sites)
         if self.rules.limits_plans(self.p):
             sites, value = self._start_meeting_rules(cost)
         else:
@@ -290,12 +318,32 @@ class PMedian(LocationModel):
         plan when it meets them. (None, None) when neither does."""
         today = np.union1d(self.rules.fixed, self.rules.existing)
         if len(today) <= self.p:
-            start = greedy_pmedian(cost, self.weights, self.p, today, self.rules.allowed)
+            start = greedy_pmedian(cost, self.weights, self.p, today, self.rules.allowed, self.rules.conflicts())
             if len(start) == self.p and self._meets_rules(start):
                 return interchange(cost, self.weights, start, self.rules.fixed, self.rules.allowed,
                                    rule_rows=self.rules.row_matrix())
         sites, value = pmedian_heuristic(cost, self.weights, self.p, self.rules.fixed, self.rules.allowed)
         return (sites, value) if self._meets_rules(sites) else (None, None)
+
+    def _spaced_start(self, relaxed: Result) -> np.ndarray | None:
+        """A plan keeping the minimum spacing made from the plan of the model without it: while two open sites
+        are too close, the one whose closing costs least closes (never a fixed one); then greedy fill-up and
+        interchange, both keeping the rules. Its open sites, or None."""
+        cost, conflicts = self._finite_cost(), self.rules.conflicts()
+        sites = self._positions_of(relaxed.selected, "solve")
+        while True:
+            is_open = np.isin(np.arange(self.cost.shape[1]), sites)
+            clash = np.setdiff1d(np.flatnonzero((conflicts @ is_open > 0) & is_open), self.rules.fixed)
+            if not len(clash):
+                break
+            sites = np.setdiff1d(sites, clash[int(np.argmin([assignment_cost(cost, self.weights,
+                                                                             np.setdiff1d(sites, [j]))
+                                                             for j in clash]))])
+        sites = greedy_pmedian(cost, self.weights, self.p, sites, self.rules.allowed, conflicts)
+        if len(sites) != self.p or not self._meets_rules(sites):
+            return None
+        return interchange(cost, self.weights, sites, self.rules.fixed, self.rules.allowed,
+                           rule_rows=self.rules.row_matrix())[0]
 
     def _meets_rules(self, sites: np.ndarray) -> bool:
         is_open = np.zeros(self.cost.shape[1])
@@ -397,13 +445,14 @@ def _ids(frame, column: str | None) -> list | None:
 
 def lagrangian_reduction(cost: np.ndarray, weights: np.ndarray, p: int, upper: float, fixed: np.ndarray,
                          forbidden: np.ndarray, integral: bool, protect: np.ndarray,
-                         iterations: int = 3000) -> tuple[float, np.ndarray]:
+                         iterations: int = 3000) -> tuple[float, np.ndarray, np.ndarray]:
     """Lagrangian lower bound of p-median (assignment constraints relaxed, subgradient) and the sites it closes.
 
     A site j is closed when even the best solution that opens it costs at least `upper` (bound + ρ_j − ρ_(p)),
     so no solution better than `upper` uses it. With integral data "better" means at most upper − 1.
     Sites in `protect` (those of the solution worth `upper`) are never closed.
-    Returns (best lower bound, boolean mask of sites closed).
+    Returns (best lower bound, boolean mask of sites closed, the cheapest of the subproblem's plans at the
+    iterations that raised the bound — a primal plan, often better than the heuristic's).
     """
     n, m = cost.shape
     wd = weights[:, None] * cost
@@ -414,6 +463,7 @@ def lagrangian_reduction(cost: np.ndarray, weights: np.ndarray, p: int, upper: f
     must = np.zeros(m, bool)
     must[fixed] = True
     best, step, stall = -np.inf, 2.0, 0
+    plan, plan_cost = np.asarray(protect, int), np.inf
     for _ in range(iterations):
         reduced = np.minimum(0.0, wd - lam[:, None])
         rho = reduced.sum(axis=0)
@@ -421,6 +471,9 @@ def lagrangian_reduction(cost: np.ndarray, weights: np.ndarray, p: int, upper: f
         bound = float(lam.sum() + rho[chosen].sum()) if not closed[chosen].any() else np.inf
         if bound > best + 1e-9:
             best, stall = bound, 0
+            chosen_cost = float(weights @ cost[:, chosen].min(axis=1))
+            if chosen_cost < plan_cost:
+                plan, plan_cost = np.sort(chosen), chosen_cost
         else:
             stall += 1
             if stall >= 30:
@@ -436,7 +489,7 @@ def lagrangian_reduction(cost: np.ndarray, weights: np.ndarray, p: int, upper: f
         if norm == 0:
             break
         lam = lam + step * (upper - bound) / norm * grad
-    return best, closed
+    return best, closed, plan
 
 
 def _lagrangian_choice(rho: np.ndarray, p: int, closed: np.ndarray, must: np.ndarray) -> tuple[np.ndarray, float]:
