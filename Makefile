@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-browser bench bench-coverage bench-models bench-batch bench-mclp-scale bench-orlib bench-sample-plans sample units clean
+.PHONY: demo test test-slow test-browser bench bench-coverage bench-models bench-batch bench-mclp-scale bench-orlib bench-sample-plans bench-spacing sample units clean
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BIN)/python:
@@ -39,7 +39,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	touch $(BENCH_STAMP)
 
-bench: bench-coverage bench-models bench-mclp-scale bench-batch bench-sample-plans
+bench: bench-coverage bench-models bench-mclp-scale bench-batch bench-sample-plans bench-spacing
 
 bench-models: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/models_bench.py
@@ -55,6 +55,9 @@ bench-batch: $(BENCH_STAMP)
 
 bench-sample-plans: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/sample_plans.py
+
+bench-spacing: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/spacing.py
 
 # every OR-Library pmed/cap/scp file in a folder against its published optimum: make bench-orlib ORLIB=DIR
 bench-orlib: $(BENCH_STAMP)

@@ -211,3 +211,9 @@ def test_pmedian_spaced_start_repairs_the_plan_without_the_spacing(seed, kept):
     if start is not None:
         assert len(start) == 4 and model.rules.admits(np.isin(np.arange(7), start))
     check(model.solve(), brute.pmedian(cost, np.ones(8), 4, existing=list(range(kept)), too_close=pairs), model)
+
+
+def test_min_spacing_km_and_pairs_together_are_refused():
+    towns = points([(0, 0), (1, 0)]).assign(population=[5.0, 4.0])
+    with pytest.raises(InputError, match="min_spacing_km or too_close"):
+        MCLP.from_geodataframes(towns, towns, radius_km=1, p=1, min_spacing_km=2, too_close=np.array([[0, 1]]))

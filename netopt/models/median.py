@@ -411,9 +411,9 @@ def rules_from_candidates(candidates, rules: dict) -> dict:
     if "min_spacing_km" in given:
         from netopt.distance import spacing_pairs
 
-        pairs = spacing_pairs(candidates, given.pop("min_spacing_km"))
-        given["too_close"] = np.vstack([np.asarray(given.get("too_close", np.zeros((0, 2))), int).reshape(-1, 2),
-                                        pairs])
+        if "too_close" in given:
+            raise InputError("give min_spacing_km or too_close pairs, not both", file="model")
+        given["too_close"] = spacing_pairs(candidates, given.pop("min_spacing_km"))
     for name, value in rules.items():
         if not isinstance(value, str) or name not in POSITION_RULES + NUMBER_RULES + ("county",):
             continue
