@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from netopt._errors import InputError
-from netopt.distance import RoadNetwork, TravelSettings, as_road_network, measure_reach, nearest_site
+from netopt.distance import NEEDS_GRAPH, RoadNetwork, TravelSettings, as_road_network, measure_reach, nearest_site
 from netopt.io import Dataset
 from netopt.projection import metric_crs, xy_metres
 
@@ -131,8 +131,7 @@ def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, 
 
 def _network(graph: RoadNetwork | nx.MultiDiGraph | str | None) -> RoadNetwork:
     if graph is None:
-        raise InputError("distance='network' needs graph= (a road network file or graph); "
-                         "use distance='euclidean' for straight-line distances", file="analyze_coverage")
+        raise InputError(NEEDS_GRAPH, file="analyze_coverage")
     return as_road_network(graph)
 
 

@@ -25,6 +25,8 @@ DEFAULT_HIGHWAY_SPEEDS_KMH = {
 DEFAULT_FALLBACK_SPEED_KMH = 25.0
 WALKING_SPEED_KMH = 4.5
 DEFAULT_MAX_SNAP_M = 500.0
+NEEDS_GRAPH = ("distance='network' needs graph=: a RoadNetwork, a networkx graph or the path of an OSM XML / "
+               "GraphML road extract (netopt.distance.load_road_network); distance='euclidean' is straight line")
 
 
 # ----------------------------------------------------------------------------- straight line
@@ -288,8 +290,7 @@ def measure_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limits: np.ndarray
     if travel.distance != "network":
         raise InputError(f"distance must be 'euclidean' or 'network', not '{travel.distance}'", file="analysis")
     if network is None:
-        raise InputError("distance='network' needs a road network: pass graph=load_road_network(path)",
-                         file="analysis")
+        raise InputError(NEEDS_GRAPH, file="analysis")
     return _network_reach(demand_xy, site_xy, limits, unit, travel, network)
 
 
@@ -415,8 +416,7 @@ def checked_model_inputs(demand, sites, distance: str, graph) -> None:
     if distance not in ("euclidean", "network"):
         raise InputError(f"distance must be 'euclidean' or 'network', not '{distance}'", file="model")
     if distance == "network" and graph is None:
-        raise InputError("distance='network' needs graph=: a RoadNetwork, a networkx graph or the path of an OSM "
-                         "XML / GraphML road extract", file="model")
+        raise InputError(NEEDS_GRAPH, file="model")
 
 
 def spacing_pairs(sites, min_km: float) -> np.ndarray:
