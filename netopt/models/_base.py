@@ -70,9 +70,10 @@ class SiteRules:
         pairs = np.asarray(self.too_close)
         if pairs.size == 0:
             return np.zeros((0, 2), int)
-        if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype.kind not in "iu":
-            raise InputError(f"too_close must be pairs of site positions (k rows of 2 whole numbers), got an array "
-                             f"of shape {pairs.shape}", file="model")
+        if (pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype.kind not in "iuf"
+                or not np.all(pairs == np.round(pairs))):
+            raise InputError(f"too_close must be pairs of site positions (k rows of 2 whole numbers), got "
+                             f"{pairs.ravel()[:4].tolist()} in shape {pairs.shape}", file="model")
         if pairs.min() < 0 or pairs.max() >= self.n_sites:
             raise InputError(f"too_close: site index out of range 0..{self.n_sites - 1}", file="model")
         pairs = np.unique(np.sort(pairs.astype(int), axis=1), axis=0)
@@ -459,7 +460,7 @@ class LocationModel:
     def _solved_without_spacing(self, time_limit: float | None, **solve_options) -> Result | None:
         """For a model whose fast stages know every rule but the minimum spacing: the model solved without the
         spacing (None when that does not apply). The spacing only takes plans away, so its bound bounds this
-        model too, and its answer is this model's when it keeps the spacing (`keeps_spacing`)."""
+        model too, and its answer is this model's when it keeps the spacing (`_keeps_spacing`)."""
         if not len(self.rules.too_close):
             return None
         wider = self.rules.without_spacing()
@@ -476,7 +477,7 @@ class LocationModel:
             started = time.perf_counter()
             relaxed = self._solved_without_spacing(time_limit, mip_gap=mip_gap, solver=solver, threads=threads)
             if relaxed is not None:
-                if self.keeps_spacing(relaxed):
+                if self._keeps_spacing(relaxed):
                     return relaxed
                 spaced = self._variant()
                 spaced._start_sites = self._spaced_start(relaxed)
@@ -484,7 +485,7 @@ class LocationModel:
                 return self._bounded_by(exact, relaxed.bound)
         return self._solve_stages(time_limit, mip_gap, solver, threads, warm_start)
 
-    def keeps_spacing(self, relaxed: Result) -> bool:
+    def _keeps_spacing(self, relaxed: Result) -> bool:
         """Whether the answer of this model without the spacing holds with it: no plan at all, or a plan
         keeping the spacing."""
         if relaxed.status == "infeasible":

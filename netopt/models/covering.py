@@ -869,9 +869,10 @@ def max_cover_interchange(A: sp.csr_matrix, weights: np.ndarray, y: np.ndarray, 
         columns = csc[:, out].toarray()
         loss = once @ columns  # weight only site r covers, lost when r closes
         overlap = np.asarray(csc.T @ (once[:, None] * columns))  # of that, what the new site a covers again
-        apart = (conflicts @ y)[None, :] == conflicts[out].toarray()  # its only open neighbour, if any, is r
-        delta = np.where((allowed & (y == 0))[None, :] & apart, gain_free[None, :] + overlap.T - loss[:, None],
-                         -np.inf)
+        may_open = (allowed & (y == 0))[None, :]
+        if conflicts.nnz:  # a site may open in r's place when its only open neighbour, if any, is r
+            may_open = may_open & ((conflicts @ y)[None, :] == conflicts[out].toarray())
+        delta = np.where(may_open, gain_free[None, :] + overlap.T - loss[:, None], -np.inf)
         r, a = np.unravel_index(int(np.argmax(delta)), delta.shape)
         if not delta[r, a] > 1e-9:
             return y
