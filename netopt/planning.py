@@ -290,9 +290,9 @@ def closures_near_others(model, sites: gpd.GeoDataFrame, selected: list, distanc
 
     Where a model is indifferent between branches (several within reach of the same towns), this closes
     those whose customers have the nearest alternative. Swaps stay within a county and between existing
-    branches, never closing the model's fixed sites nor opening its forbidden ones, so county minimums and
-    new-branch limits still hold (and every swap keeps the model's rule rows, e.g. a minimum spacing); budgets
-    must count every closure alike.
+    branches, never closing the model's fixed sites nor opening its forbidden ones, and only where the new
+    plan still meets the model's rule rows (SiteRules.admits: county limits, the new-branch limit, a budget
+    whatever each closure saves, a minimum spacing).
     """
     from netopt.projection import metric_crs
 

@@ -268,6 +268,14 @@ def test_closures_fall_on_branches_with_an_open_neighbour():
     assert closures_near_others(pinned, sites, ["E0", "E1", "new:N0"]) == ["E0", "E1", "new:N0"]  # fixed stay
     elsewhere = sites.assign(county=["甲县", "甲县", "乙县", "乙县"])  # E2 is the only branch of its county
     assert closures_near_others(model, elsewhere, ["E0", "E1", "new:N0"]) == ["E0", "E1", "new:N0"]
+    saving = no.MCLP.from_geodataframes(towns, sites, radius_km=1.0, p=3, existing=[0, 1, 2], closable=[0, 1, 2],
+                                        open_cost=np.full(4, 10.0), closing_saving=np.array([0.0, 0.0, 10.0, 0.0]),
+                                        budget=0.0)  # only closing E2 pays for the new site: E2 must stay closed
+    assert closures_near_others(saving, sites, ["E0", "E1", "new:N0"]) == ["E0", "E1", "new:N0"]
+    spaced = no.MCLP.from_geodataframes(towns, sites, radius_km=1.0, p=3, existing=[0, 1, 2], closable=[0, 1, 2],
+                                        too_close=np.array([[2, 3]]))  # E2 may not reopen beside the new site
+    near = sites.assign(geometry=_points([(0, 0), (0.2, 0), (9.5, 0), (10, 0)]))
+    assert closures_near_others(spaced, near, ["E0", "E1", "new:N0"]) == ["E0", "E1", "new:N0"]
 
 
 @settings(max_examples=100, deadline=None)
