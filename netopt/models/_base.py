@@ -176,6 +176,13 @@ class SiteRules:
         a, b = self.too_close[:, 0], self.too_close[:, 1]
         return sp.csr_matrix((np.ones(2 * len(a)), (np.r_[a, b], np.r_[b, a])), shape=(self.n_sites, self.n_sites))
 
+    def clashing(self, is_open: np.ndarray) -> np.ndarray:
+        """The open sites, not fixed ones, with another open site too close (a 0/1 or boolean mask of open sites)."""
+        is_open = np.asarray(is_open, bool)
+        clash = (self.conflicts() @ is_open.astype(float) > 0) & is_open
+        clash[self.fixed] = False
+        return np.flatnonzero(clash)
+
     def row_matrix(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
         """The rule rows as (sparse coefficients: rows x sites, lower bounds, upper bounds)."""
         matrix, lo, hi, _ = self.rows()
@@ -490,9 +497,13 @@ class LocationModel:
         keeping the spacing."""
         if relaxed.status == "infeasible":
             return True
-        is_open = np.zeros(self.rules.n_sites, bool)
-        is_open[self._positions_of(relaxed.selected, "solve")] = True
-        return bool(relaxed.selected) and self.rules.admits(is_open)
+        return bool(relaxed.selected) and self._meets_rules(self._positions_of(relaxed.selected, "solve"))
+
+    def _meets_rules(self, sites: np.ndarray) -> bool:
+        """Whether the plan opening the site positions `sites` meets the rule rows (SiteRules.admits)."""
+        is_open = np.zeros(self.rules.n_sites)
+        is_open[sites] = 1.0
+        return self.rules.admits(is_open)
 
     def _bounded_by(self, result: Result, bound: float) -> Result:
         """The result with its bound tightened by another valid bound (e.g. of the model without the

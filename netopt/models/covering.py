@@ -776,12 +776,7 @@ class MCLP(Curves, _Covering):
         fill-up and interchange, both keeping the spacing. Its open sites, or None."""
         y = np.zeros(self.A.shape[1])
         y[self._positions_of(relaxed.selected, "solve")] = 1.0
-        conflicts, movable = self.rules.conflicts(), np.ones(len(y), bool)
-        movable[self.rules.fixed] = False
-        while True:
-            clash = np.flatnonzero((conflicts @ y > 0) & (y > 0) & movable)
-            if not len(clash):
-                break
+        while len(clash := self.rules.clashing(y)):
             once = self.unique_weights * (np.asarray(self.unique @ y).ravel() == 1)
             y[clash[int(np.argmin(self.unique[:, clash].T @ once))]] = 0.0
         y = greedy_max_cover(self.unique, self.unique_weights, self.p, self.rules, start=y)

@@ -173,10 +173,10 @@ class PMedian(LocationModel):
         if self.rules.limits_plans(self.p):  # the relaxation would drop the rules: too weak to close sites
             lower, keep = -np.inf, np.flatnonzero(self.rules.allowed)
         else:
-            lower, closed, plan = lagrangian_reduction(self._finite_cost(), self.weights, self.p, upper,
-                                                       self.rules.fixed, self.rules.forbidden, self._integral(),
-                                                       heuristic_sites)
-            heuristic_sites, upper, closed = self._better_start(plan, heuristic_sites, upper, closed)
+            cost = self._finite_cost()
+            lower, closed, plan = lagrangian_reduction(cost, self.weights, self.p, upper, self.rules.fixed,
+                                                       self.rules.forbidden, self._integral(), heuristic_sites)
+            heuristic_sites, upper, closed = self._better_start(cost, plan, heuristic_sites, upper, closed)
             keep = np.flatnonzero(~closed)
         if lower >= upper - 1e-9 * max(1.0, abs(upper)) or len(keep) == len(heuristic_sites):
             return self._known_solution(heuristic_sites, upper, time.perf_counter() - t0, len(keep))
@@ -203,13 +203,13 @@ class PMedian(LocationModel):
                 result.status = "optimal"
         return result
 
-    def _better_start(self, plan: np.ndarray, sites: np.ndarray, upper: float,
+    def _better_start(self, cost: np.ndarray, plan: np.ndarray, sites: np.ndarray, upper: float,
                       closed: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
-        """The Lagrangian's primal plan improved by interchange, when it beats the heuristic's plan worth
-        `upper`: (its sites, its cost, the closed sites less any it uses); else the heuristic's."""
+        """The Lagrangian's primal plan improved by interchange (on `cost`, the finite costs), when it beats the
+        heuristic's plan worth `upper`: (its sites, its cost, the closed sites less any it uses); else the
+        heuristic's."""
         if len(plan) != self.p or np.array_equal(plan, sites):
             return sites, upper, closed
-        cost = self._finite_cost()
         better, value = interchange(cost, self.weights, plan, self.rules.fixed, self.rules.allowed)
         if value >= upper:
             return sites, upper, closed
@@ -329,26 +329,17 @@ class PMedian(LocationModel):
         """A plan keeping the minimum spacing made from the plan of the model without it: while two open sites
         are too close, the one whose closing costs least closes (never a fixed one); then greedy fill-up and
         interchange, both keeping the rules. Its open sites, or None."""
-        cost, conflicts = self._finite_cost(), self.rules.conflicts()
+        cost = self._finite_cost()
         sites = self._positions_of(relaxed.selected, "solve")
-        while True:
-            is_open = np.isin(np.arange(self.cost.shape[1]), sites)
-            clash = np.setdiff1d(np.flatnonzero((conflicts @ is_open > 0) & is_open), self.rules.fixed)
-            if not len(clash):
-                break
+        while len(clash := self.rules.clashing(np.isin(np.arange(self.cost.shape[1]), sites))):
             sites = np.setdiff1d(sites, clash[int(np.argmin([assignment_cost(cost, self.weights,
                                                                              np.setdiff1d(sites, [j]))
                                                              for j in clash]))])
-        sites = greedy_pmedian(cost, self.weights, self.p, sites, self.rules.allowed, conflicts)
+        sites = greedy_pmedian(cost, self.weights, self.p, sites, self.rules.allowed, self.rules.conflicts())
         if len(sites) != self.p or not self._meets_rules(sites):
             return None
         return interchange(cost, self.weights, sites, self.rules.fixed, self.rules.allowed,
                            rule_rows=self.rules.row_matrix())[0]
-
-    def _meets_rules(self, sites: np.ndarray) -> bool:
-        is_open = np.zeros(self.cost.shape[1])
-        is_open[sites] = 1.0
-        return self.rules.admits(is_open)
 
     def _finite_cost(self) -> np.ndarray:
         """Costs with 'cannot serve' replaced by a prohibitive finite number, for heuristics and bounds."""
