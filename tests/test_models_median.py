@@ -257,6 +257,32 @@ def test_benders_probing_from_a_poor_start_keeps_the_optimum(seed):
     assert raw.objective == pytest.approx(brute.pmedian(cost, weights, p))
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_probing_stopped_early_keeps_the_optimum(seed, monkeypatch):
+    """Probing stops once recent probes close few sites: the sites left unprobed stay free in the master."""
+    import netopt.models.median as median
+
+    monkeypatch.setattr(median, "PROBE_WINDOW", 3)
+    monkeypatch.setattr(median, "PROBE_MIN_CLOSED", 3)  # stops at the first of any 3 probes that keeps a site
+    rng = np.random.default_rng(100 + seed)
+    demand, sites = rng.uniform(0, 50, (40, 2)), rng.uniform(0, 50, (18, 2))
+    cost = np.hypot(demand[:, None, 0] - sites[None, :, 0], demand[:, None, 1] - sites[None, :, 1]).round()
+    weights = rng.integers(1, 9, 40).astype(float)
+    p = int(rng.integers(2, 5))
+    raw = median.benders_pmedian(cost, weights, p, np.array([], int), rng.choice(18, p, replace=False), True)
+    assert raw.status == "optimal"
+    assert raw.objective == pytest.approx(brute.pmedian(cost, weights, p))
+
+
+def test_probing_is_spent_when_the_last_probes_close_few_sites():
+    from netopt.models.median import PROBE_MIN_CLOSED, PROBE_WINDOW, _probing_spent
+
+    assert not _probing_spent([False] * (PROBE_WINDOW - 1))  # too few probes to judge
+    assert _probing_spent([False] * PROBE_WINDOW)
+    assert not _probing_spent([True] * PROBE_MIN_CLOSED + [False] * (PROBE_WINDOW - PROBE_MIN_CLOSED))
+    assert _probing_spent([True] * PROBE_WINDOW + [False] * PROBE_WINDOW)  # only the last window counts
+
+
 def test_time_limit_gives_a_feasible_plan_with_bound_and_gap():
     rng = np.random.default_rng(11)
     pts = rng.uniform(0, 100, (400, 2))
