@@ -274,6 +274,27 @@ def test_probing_stopped_early_keeps_the_optimum(seed, monkeypatch):
     assert raw.objective == pytest.approx(brute.pmedian(cost, weights, p))
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_probing_on_one_or_two_threads_closes_sites_and_keeps_the_optimum(threads, monkeypatch):
+    """Two probing threads each probe on their own copy of the master LP and share what they close; the sites
+    closed are fixed at 0 in the master that then branches."""
+    import netopt.models.median as median
+    from netopt.heuristics import pmedian_heuristic
+
+    closed = []
+    probe = median._probe_sites
+    monkeypatch.setattr(median, "_probe_sites", lambda *args: closed.append(probe(*args)) or closed[-1])
+    rng = np.random.default_rng(3)
+    demand, sites = rng.uniform(0, 50, (60, 2)), rng.uniform(0, 50, (30, 2))
+    cost = np.hypot(demand[:, None, 0] - sites[None, :, 0], demand[:, None, 1] - sites[None, :, 1]).round()
+    weights = rng.integers(1, 9, 60).astype(float)
+    start, _ = pmedian_heuristic(cost, weights, 3)
+    raw = median.benders_pmedian(cost, weights, 3, np.array([], int), start, True, threads=threads)
+    assert closed and closed[0] > 0
+    assert raw.status == "optimal"
+    assert raw.objective == pytest.approx(brute.pmedian(cost, weights, 3))
+
+
 def test_probing_is_spent_when_the_last_probes_close_few_sites():
     from netopt.models.median import PROBE_MIN_CLOSED, PROBE_WINDOW, _probing_spent
 

@@ -10,7 +10,11 @@ interchange.
 """
 from __future__ import annotations
 
+import os
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -531,7 +535,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
     for phase in ("lp", "mip"):
         if phase == "mip":
             _probe_sites(highs, highspy, cost, order, sorted_cost, weights, start, fixed, integral,
-                         None if time_limit is None else t0 + time_limit)
+                         None if time_limit is None else t0 + time_limit, threads)
             _add_neighbour_cuts(highs, highspy, cost, weights, start,
                                 min(NEIGHBOUR_SOLUTIONS, max(10, NEIGHBOUR_CUTS // max(n, 1))))
             _to_mip(highs, highspy, m, cost, start, integral, mip_gap)
@@ -565,44 +569,101 @@ PROBE_WINDOW = 20  # probing stops when, of the last PROBE_WINDOW sites probed, 
 PROBE_MIN_CLOSED = 5  # sites come in falling reduced cost, and past that point few close, each at a high cost
 
 
+@dataclass
+class _Probing:
+    """What the probing threads share: the sites still to probe (likeliest to close first), each probe's
+    outcome in the order they ended, the sites closed, and the closing threshold."""
+    queue: deque
+    outcomes: list
+    closed: np.ndarray
+    threshold: float
+    deadline: float | None
+
+    def next_site(self) -> int | None:
+        """The next site to probe, or None once probing is over (all probed, deadline, or spent)."""
+        if self.deadline is not None and time.perf_counter() > self.deadline or _probing_spent(self.outcomes):
+            return None
+        try:
+            return self.queue.popleft()
+        except IndexError:
+            return None
+
+
 def _probe_sites(highs, highspy, cost: np.ndarray, order: np.ndarray, sorted_cost: np.ndarray, weights: np.ndarray,
-                 start: np.ndarray, fixed: np.ndarray, integral: bool, deadline: float | None) -> int:
+                 start: np.ndarray, fixed: np.ndarray, integral: bool, deadline: float | None,
+                 threads: int | None = None) -> int:
     """Close the sites no plan better than the warm start can open: with y_j = 1 the master LP, its Benders cuts
     refined until none is violated, bounds every plan that opens j; when that bound reaches the warm start's
-    cost, y_j = 0 is fixed. Sites of larger reduced cost are probed first. Returns how many were closed."""
+    cost, y_j = 0 is fixed. Sites of larger reduced cost are probed first, on two threads (each on its own copy
+    of the master LP, the other's closures applied before each probe; `threads`=1: one). Returns how many were
+    closed; they are fixed at 0 in `highs`."""
     m = cost.shape[1]
     upper = float(weights @ cost[:, start].min(axis=1))
     slack = (1.0 - 1e-6) if integral else 1e-9 * max(1.0, abs(upper))
     protected = np.zeros(m, bool)
     protected[start] = protected[fixed] = True
     reduced_cost = np.asarray(highs.getSolution().col_dual[:m])
-    outcomes: list[bool] = []
-    highs.setOptionValue("objective_bound", upper - slack)  # dual simplex stops as soon as the bound is reached
-    for j in np.argsort(-reduced_cost, kind="stable"):
-        if deadline is not None and time.perf_counter() > deadline or _probing_spent(outcomes):
-            break
-        if protected[j]:
+    queue = deque(int(j) for j in np.argsort(-reduced_cost, kind="stable") if not protected[j])
+    shared = _Probing(queue, [], np.zeros(m, bool), upper - slack, deadline)
+    workers = max(1, min(threads or 2, 2, os.cpu_count() or 1))
+    copies = [highs] + [_highs_copy(highs, highspy) for _ in range(workers - 1)]
+    with ThreadPoolExecutor(workers) as pool:
+        for job in [pool.submit(_probe_on, copy, highspy, cost, order, sorted_cost, shared) for copy in copies]:
+            job.result()
+    for j in np.flatnonzero(shared.closed):
+        highs.changeColBounds(int(j), 0.0, 0.0)
+    return int(shared.closed.sum())
+
+
+def _highs_copy(highs, highspy):
+    """A quiet HiGHS instance holding the same LP, from the same basis, with the same presolve setting."""
+    from netopt.models._milp import _quiet_highs
+
+    copy = _quiet_highs(highspy)
+    copy.passModel(highs.getLp())
+    copy.setOptionValue("presolve", "off")
+    copy.setBasis(highs.getBasis())
+    return copy
+
+
+def _probe_on(highs, highspy, cost: np.ndarray, order: np.ndarray, sorted_cost: np.ndarray,
+              shared: _Probing) -> None:
+    """One thread's probes on its own copy of the master LP: dual simplex stopped as soon as the bound reaches
+    the threshold."""
+    m = cost.shape[1]
+    applied = np.zeros(m, bool)
+    highs.setOptionValue("objective_bound", shared.threshold)
+    while (j := shared.next_site()) is not None:
+        for k in np.flatnonzero(shared.closed & ~applied):  # the other thread's closures tighten this LP too
+            highs.changeColBounds(int(k), 0.0, 0.0)
+        applied |= shared.closed
+        if shared.closed[j]:
             continue
-        highs.changeColBounds(int(j), 1.0, 1.0)
-        close = False
-        for _ in range(PROBE_ROUNDS):
-            highs.run()
-            status = highs.getModelStatus()
-            if status in (highspy.HighsModelStatus.kObjectiveBound, highspy.HighsModelStatus.kInfeasible):
-                close = True
-                break
-            if status != highspy.HighsModelStatus.kOptimal:
-                break
-            if highs.getInfo().objective_function_value >= upper - slack:
-                close = True
-                break
-            x = np.asarray(highs.getSolution().col_value, float)
-            if not _add_benders_cuts(highs, highspy, cost, order, sorted_cost, x, m):
-                break
-        highs.changeColBounds(int(j), 0.0, 0.0 if close else 1.0)
-        outcomes.append(close)
+        highs.changeColBounds(j, 1.0, 1.0)
+        close = _probe_closes(highs, highspy, cost, order, sorted_cost, shared.threshold)
+        highs.changeColBounds(j, 0.0, 0.0 if close else 1.0)
+        shared.closed[j] |= close
+        shared.outcomes.append(close)
     highs.setOptionValue("objective_bound", highspy.kHighsInf)
-    return sum(outcomes)
+
+
+def _probe_closes(highs, highspy, cost: np.ndarray, order: np.ndarray, sorted_cost: np.ndarray,
+                  threshold: float) -> bool:
+    """Whether the master LP with the probed site forced open, its cuts refined, reaches `threshold`."""
+    m = cost.shape[1]
+    for _ in range(PROBE_ROUNDS):
+        highs.run()
+        status = highs.getModelStatus()
+        if status in (highspy.HighsModelStatus.kObjectiveBound, highspy.HighsModelStatus.kInfeasible):
+            return True
+        if status != highspy.HighsModelStatus.kOptimal:
+            return False
+        if highs.getInfo().objective_function_value >= threshold:
+            return True
+        x = np.asarray(highs.getSolution().col_value, float)
+        if not _add_benders_cuts(highs, highspy, cost, order, sorted_cost, x, m):
+            return False
+    return False
 
 
 def _probing_spent(outcomes: list[bool]) -> bool:
