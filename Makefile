@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-browser bench bench-coverage bench-models bench-batch bench-mclp-scale bench-orlib bench-sample-plans bench-spacing sample units clean
+.PHONY: demo test test-slow test-browser bench bench-coverage bench-models bench-batch bench-mclp-scale bench-orlib bench-sample-plans bench-spacing bench-pmedian-family sample units clean
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BIN)/python:
@@ -39,7 +39,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	touch $(BENCH_STAMP)
 
-bench: bench-coverage bench-models bench-mclp-scale bench-batch bench-sample-plans bench-spacing
+bench: bench-coverage bench-models bench-mclp-scale bench-batch bench-sample-plans bench-spacing bench-pmedian-family
 
 bench-models: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/models_bench.py
@@ -58,6 +58,9 @@ bench-sample-plans: $(BENCH_STAMP)
 
 bench-spacing: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/spacing.py
+
+bench-pmedian-family: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/pmedian_family.py
 
 # every OR-Library pmed/cap/scp file in a folder against its published optimum: make bench-orlib ORLIB=DIR
 bench-orlib: $(BENCH_STAMP)
