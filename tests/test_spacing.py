@@ -4,6 +4,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point
@@ -118,7 +119,15 @@ def test_bad_pairs_are_input_errors(pairs):
 
 def test_two_sites_that_must_open_too_close_are_named():
     result = PMedian.from_cost_matrix(np.ones((2, 3)), 2, fixed=[0, 2], too_close=np.array([[0, 2]])).solve()
-    assert result.status == "infeasible" and "sites 0 and 2 must both be open but are too close" in result.reason
+    assert result.status == "infeasible" and "sites s0 and s2 must both be open but are too close" in result.reason
+
+
+def test_two_sites_too_close_are_named_by_their_labels():
+    A = sp.csr_matrix(np.ones((2, 3), bool))
+    model = MCLP.from_coverage(A, 2, site_labels=["营业部", "新址1", "城东支行"], fixed=[0, 2],
+                               too_close=np.array([[0, 2]]))
+    result = model.solve()
+    assert result.status == "infeasible" and "sites 营业部 and 城东支行 must both be open" in result.reason
 
 
 def test_a_spacing_that_blocks_every_plan_is_named():

@@ -209,16 +209,18 @@ class SiteRules:
                          closable=mapped(np.setdiff1d(self.existing, self.fixed)), forbidden=mapped(self.forbidden),
                          carried_rows=(block, lo - used, hi - used, names) if len(lo) else None)
 
-    def explain(self, p: int | None = None, at_most: bool = False) -> str:
-        """A first reason why the rules alone cannot be met with p sites open (at most p with `at_most`), or ''."""
+    def explain(self, p: int | None = None, at_most: bool = False, labels: list | None = None) -> str:
+        """A first reason why the rules alone cannot be met with p sites open (at most p with `at_most`), or '';
+        sites named by `labels` (the model's site labels) when given, else by position."""
         if p is not None and len(self.fixed) > p:
             return f"{len(self.fixed)} sites must stay open but only p={p} may be open"
         is_fixed = np.zeros(self.n_sites, bool)
         is_fixed[self.fixed] = True
         both = self.too_close[is_fixed[self.too_close].all(axis=1)]
         if len(both):
-            return (f"sites {both[0, 0]} and {both[0, 1]} must both be open but are too close to each other (closer "
-                    f"than the minimum spacing)")
+            first, second = (both[0] if labels is None else (labels[both[0, 0]], labels[both[0, 1]]))
+            return (f"sites {first} and {second} must both be open but are too close to each other (closer than "
+                    f"the minimum spacing)")
         if p is not None and not at_most and self.n_sites - len(self.forbidden) < p:
             return f"p={p} sites must open but only {self.n_sites - len(self.forbidden)} are allowed"
         for county, minimum in (self.county_min or {}).items():
@@ -455,6 +457,10 @@ class LocationModel:
 
     def _explain_infeasible_rules(self) -> str:
         return ""
+
+    def _rules_reason(self, p: int | None = None, at_most: bool = False) -> str:
+        """SiteRules.explain with this model's site labels: why the rules alone cannot be met, or ''."""
+        return self.rules.explain(p, at_most, self.site_labels)
 
     def _variant(self, **changes):
         """This model with other attributes (p, rules; its matrices shared, nothing solved or built yet)."""

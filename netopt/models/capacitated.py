@@ -204,8 +204,8 @@ class CFLP(LocationModel):
             return (f"total demand {self.demand.sum():,.10g} exceeds the capacity of all allowed sites "
                     f"{self.capacity[allowed].sum():,.10g}")
         if self.single_source and self.capacity is not None:
-            return self._too_big_for_one_site(allowed) or self.rules.explain()
-        return self.rules.explain()
+            return self._too_big_for_one_site(allowed) or self._rules_reason()
+        return self._rules_reason()
 
     def _too_big_for_one_site(self, allowed: np.ndarray) -> str:
         """Single source: the demand points more than any allowed site that reaches them can serve alone."""
@@ -220,7 +220,7 @@ class CFLP(LocationModel):
                 "capacity of a site that reaches them (single_source=False lets several sites share them)")
 
     def _explain_infeasible(self) -> str:
-        reason = self.rules.explain()
+        reason = self._rules_reason()
         if reason:
             return reason
         if self.single_source:

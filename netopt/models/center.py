@@ -125,7 +125,7 @@ class PCenter(LocationModel):
     def _unplannable(self, nearest: np.ndarray) -> str:
         """Why no plan can exist, seen without solving: the site rules alone, or demand points no allowed site
         serves ('' when neither)."""
-        reason = self.rules.explain(self.p, at_most=True)  # fewer than p sites may serve (the rest add nothing)
+        reason = self._rules_reason(self.p, at_most=True)  # fewer than p sites may serve (the rest add nothing)
         if reason or np.isfinite(nearest).all():
             return reason
         bad = [str(self.demand_labels[i]) for i in np.flatnonzero(~np.isfinite(nearest))[:5]]

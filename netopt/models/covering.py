@@ -360,12 +360,12 @@ class LSCP(_Covering):
     def _explain_infeasible_rules(self) -> str:
         reach = np.asarray(self.A[:, self.rules.allowed].sum(axis=1)).ravel()
         if self.cover_share is not None:
-            return self._short_of_share(reach > 0) or self.rules.explain()
+            return self._short_of_share(reach > 0) or self._rules_reason()
         if (reach == 0).any():
             names = [str(self.demand_labels[i]) for i in np.flatnonzero(reach == 0)[:5]]
             more = f" and {int((reach == 0).sum()) - 5} more" if (reach == 0).sum() > 5 else ""
             return f"no allowed candidate site covers demand point(s) {', '.join(names)}{more}"
-        return self.rules.explain()
+        return self._rules_reason()
 
     def _short_of_share(self, reachable: np.ndarray) -> str:
         """Why no plan covers cover_share of the weight, when even every allowed site covers less ('' if not)."""
@@ -382,7 +382,7 @@ class LSCP(_Covering):
 
     def _explain_infeasible(self) -> str:
         requirement = f", with {self.requirement}" if self.requirement else ""
-        return self.rules.explain() or self.rules.together(self.max_sites, self.max_sites_name) + requirement
+        return self._rules_reason() or self.rules.together(self.max_sites, self.max_sites_name) + requirement
 
     def heuristic(self) -> Result:
         """A cover fast, without proof, for instances too big for solve(): Chvátal's greedy (cheapest cost per
@@ -743,12 +743,12 @@ class MCLP(Curves, _Covering):
             empty = np.flatnonzero(np.diff(self.A.indptr) == 0)
             if len(empty):
                 return f"no candidate site covers demand point(s) {', '.join(str(self.demand_labels[i]) for i in empty[:5])}"
-        return self.rules.explain(self.p, at_most=not self.exactly_p)
+        return self._rules_reason(self.p, at_most=not self.exactly_p)
 
     def _explain_infeasible(self) -> str:
         if self.cover_all:
             return f"p={self.p} sites cannot cover every demand point under the site rules (see LSCP for the minimum)"
-        return self.rules.explain(self.p, at_most=not self.exactly_p) or self.rules.together(self.p)
+        return self._rules_reason(self.p, at_most=not self.exactly_p) or self.rules.together(self.p)
 
     def heuristic(self) -> Result:
         """A good plan fast, without proof, for instances too big for solve(): greedy, then swaps while one

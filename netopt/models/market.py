@@ -210,7 +210,7 @@ class MarketShare(Curves, LocationModel):
             best = self.captured(np.setdiff1d(np.arange(self.ours.shape[1]), self.rules.forbidden))
             return (f"even every allowed site captures {100 * best / self.weights.sum():.1f}% of residents, "
                     f"below the target {100 * self.target_share:.1f}%")
-        return self.rules.explain(self.p) or self.rules.together(self.p)
+        return self._rules_reason(self.p) or self.rules.together(self.p)
 
     def _result(self, raw: RawSolution) -> Result:
         m = self.ours.shape[1]

@@ -293,10 +293,10 @@ class PMedian(LocationModel):
         if unreachable.any():
             names = [str(self.demand_labels[i]) for i in np.flatnonzero(unreachable)[:5]]
             return f"no candidate site can serve demand point(s) {', '.join(names)}"
-        return self.rules.explain(self.p)
+        return self._rules_reason(self.p)
 
     def _explain_infeasible(self) -> str:
-        return self.rules.explain(self.p) or self.rules.together(self.p) + (
+        return self._rules_reason(self.p) or self.rules.together(self.p) + (
             ", with every demand point served by a site that can reach it" if reach_requirement(self.cost) else "")
 
     def heuristic(self) -> Result:
