@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -97,6 +97,14 @@ def solve_highs(model: MatrixMILP, time_limit: float | None = None, mip_gap: flo
         # seen with HiGHS 1.16: after a MIP start, presolve can hand back the start as "optimal" although its
         # own dual bound is lower. Do not trust it: solve again without the start.
         again = solve_highs(model, time_limit, mip_gap, threads, None)
+        again.seconds += raw.seconds
+        return again
+    if raw.status == "infeasible" and model.highs_options.get("presolve") != "off":
+        # seen with HiGHS 1.16: presolve can call a feasible model infeasible (a coefficient near 3e-6 in a
+        # market-share program). Confirm without presolve, in the time left, before saying so.
+        left = None if time_limit is None else max(time_limit - raw.seconds, 1e-3)
+        again = solve_highs(replace(model, highs_options={**model.highs_options, "presolve": "off"}), left, mip_gap,
+                            threads, warm_start)
         again.seconds += raw.seconds
         return again
     return raw
