@@ -466,7 +466,7 @@ def lagrangian_reduction(cost: np.ndarray, weights: np.ndarray, p: int, upper: f
         bound = float(lam.sum() + rho[chosen].sum()) if not closed[chosen].any() else np.inf
         if bound > best + 1e-9:
             best, stall = bound, 0
-            chosen_cost = float(weights @ cost[:, chosen].min(axis=1))
+            chosen_cost = assignment_cost(cost, weights, chosen)
             if chosen_cost < plan_cost:
                 plan, plan_cost = np.sort(chosen), chosen_cost
         else:
@@ -560,7 +560,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
             if not _add_benders_cuts(highs, highspy, cost, order, sorted_cost, x, m):
                 break
     y = np.flatnonzero(x[:m] > 0.5)
-    value = float(weights @ cost[:, y].min(axis=1))
+    value = assignment_cost(cost, weights, y)
     return RawSolution("optimal", x, value, value, time.perf_counter() - t0)  # no cut violated: master = true cost
 
 
@@ -598,7 +598,7 @@ def _probe_sites(highs, highspy, cost: np.ndarray, order: np.ndarray, sorted_cos
     of the master LP, the other's closures applied before each probe; `threads`=1: one). Returns how many were
     closed; they are fixed at 0 in `highs`."""
     m = cost.shape[1]
-    upper = float(weights @ cost[:, start].min(axis=1))
+    upper = assignment_cost(cost, weights, start)
     slack = (1.0 - 1e-6) if integral else 1e-9 * max(1.0, abs(upper))
     protected = np.zeros(m, bool)
     protected[start] = protected[fixed] = True
@@ -753,7 +753,7 @@ def _add_benders_cuts(highs, highspy, cost: np.ndarray, order: np.ndarray, sorte
 
 def _benders_stalled(highs, x: np.ndarray, cost: np.ndarray, weights: np.ndarray, m: int, t0: float) -> RawSolution:
     sites = np.flatnonzero(x[:m] > 0.5)
-    value = float(weights @ cost[:, sites].min(axis=1))
+    value = assignment_cost(cost, weights, sites)
     bound = min(float(highs.getInfo().objective_function_value), value)
     status = "optimal" if value - bound <= 1e-6 * max(1.0, abs(value)) else "feasible"
     return RawSolution(status, x, value, bound if status == "feasible" else value, time.perf_counter() - t0,
@@ -763,11 +763,12 @@ def _benders_stalled(highs, x: np.ndarray, cost: np.ndarray, weights: np.ndarray
 def _benders_stopped(highs, x, cost: np.ndarray, weights: np.ndarray, start: np.ndarray, t0: float) -> RawSolution:
     """At a time limit: the better of the warm start and the master's last integer solution, with its bound."""
     m = cost.shape[1]
-    best_sites, best = start, float(weights @ cost[:, start].min(axis=1))
+    best_sites, best = start, assignment_cost(cost, weights, start)
     if x is not None:
         sites = np.flatnonzero(x[:m] > 0.5)
-        if len(sites) and float(weights @ cost[:, sites].min(axis=1)) < best:
-            best_sites, best = sites, float(weights @ cost[:, sites].min(axis=1))
+        value = assignment_cost(cost, weights, sites) if len(sites) else np.inf
+        if value < best:
+            best_sites, best = sites, value
     bound = float(highs.getInfo().mip_dual_bound)  # -inf until the MIP phase has a bound; the caller adds its own
     y = np.zeros(m)
     y[best_sites] = 1.0
