@@ -315,6 +315,36 @@ def test_time_limit_gives_a_feasible_plan_with_bound_and_gap():
         assert result.gap > 0 and len(result.selected) == 4
 
 
+@pytest.mark.parametrize("phase", ["lp", "mip"])
+def test_time_limit_reports_the_cheapest_plan_the_master_holds(phase):
+    """Stopped by the time limit, the master's branch-and-bound incumbent (MIP phase only) is priced beside the
+    warm start; a fractional master solution is never read as a plan."""
+    import highspy
+
+    from netopt.heuristics import assignment_cost
+    from netopt.models.median import _benders_stopped
+
+    rng = np.random.default_rng(5)
+    cost = rng.integers(1, 60, (30, 8)).astype(float)
+    weights = rng.integers(1, 9, 30).astype(float)
+    best, worst = np.sort(np.argsort(weights @ cost)[:3]), np.sort(np.argsort(weights @ cost)[-3:])
+    assert assignment_cost(cost, weights, best) < assignment_cost(cost, weights, worst)
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    y = np.zeros(8)
+    y[best] = 1.0
+    bounds = np.concatenate([y, np.zeros(30)])
+    highs.addVars(38, bounds, bounds)
+    highs.changeColsIntegrality(8, np.arange(8, dtype=np.int32), np.full(8, highspy.HighsVarType.kInteger))
+    highs.run()  # a finished MIP whose incumbent is the plan `best`
+    fractional = np.concatenate([np.full(8, 3 / 8), np.zeros(30)])
+    raw = _benders_stopped(highs, highspy, fractional, phase, cost, weights, worst, 0.0)
+    expected = best if phase == "mip" else worst
+    assert raw.status == "feasible"
+    assert np.flatnonzero(raw.x[:8] > 0.5).tolist() == expected.tolist()
+    assert raw.objective == pytest.approx(assignment_cost(cost, weights, expected))
+
+
 def test_a_thread_count_after_the_process_started_highs_still_solves():
     """HiGHS keeps one thread pool per process; asking for another count later must not fail the solve."""
     import subprocess

@@ -543,12 +543,12 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
             if time_limit is not None:
                 left = time_limit - (time.perf_counter() - t0)
                 if left <= 0:
-                    return _benders_stopped(highs, x, cost, weights, start, t0)
+                    return _benders_stopped(highs, highspy, x, phase, cost, weights, start, t0)
                 highs.setOptionValue("time_limit", float(left))
             run_highs(highs, highspy, threads)
             status = highs.getModelStatus()
             if status != highspy.HighsModelStatus.kOptimal:
-                return _benders_stopped(highs, x, cost, weights, start, t0)
+                return _benders_stopped(highs, highspy, x, phase, cost, weights, start, t0)
             x = np.asarray(highs.getSolution().col_value, float)
             if phase == "mip":
                 x[:m] = np.round(x[:m])  # integral within the solver's tolerance: separate at the exact point
@@ -760,16 +760,25 @@ def _benders_stalled(highs, x: np.ndarray, cost: np.ndarray, weights: np.ndarray
                        "cut loop stalled")
 
 
-def _benders_stopped(highs, x, cost: np.ndarray, weights: np.ndarray, start: np.ndarray, t0: float) -> RawSolution:
-    """At a time limit: the better of the warm start and the master's last integer solution, with its bound."""
+def _benders_stopped(highs, highspy, x, phase: str, cost: np.ndarray, weights: np.ndarray, start: np.ndarray,
+                     t0: float) -> RawSolution:
+    """At a time limit: the cheapest of the warm start, the master's last integral solution and, in the MIP
+    phase, the incumbent of the unfinished branch and bound (it often improves on the warm start), each priced
+    at its true cost; with the master's bound."""
     m = cost.shape[1]
-    best_sites, best = start, assignment_cost(cost, weights, start)
-    if x is not None:
-        sites = np.flatnonzero(x[:m] > 0.5)
-        value = assignment_cost(cost, weights, sites) if len(sites) else np.inf
-        if value < best:
-            best_sites, best = sites, value
+    plans = [start, _integral_plan(x, m)]
+    if phase == "mip" and highs.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible:
+        plans.append(_integral_plan(np.asarray(highs.getSolution().col_value, float), m))
+    priced = [(assignment_cost(cost, weights, sites), k) for k, sites in enumerate(plans) if sites is not None]
+    best, k = min(priced)
     bound = float(highs.getInfo().mip_dual_bound)  # -inf until the MIP phase has a bound; the caller adds its own
     y = np.zeros(m)
-    y[best_sites] = 1.0
+    y[plans[k]] = 1.0
     return RawSolution("feasible", y, best, bound, time.perf_counter() - t0, "stopped at the time limit")
+
+
+def _integral_plan(x: np.ndarray | None, m: int) -> np.ndarray | None:
+    """The sites open in a master solution x, or None when x is missing or its y part is not integral."""
+    if x is None or np.abs(x[:m] - np.round(x[:m])).max(initial=0.0) > 1e-6:
+        return None
+    return np.flatnonzero(x[:m] > 0.5)
