@@ -2,6 +2,8 @@
 huge instances."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -67,6 +69,34 @@ def interchange(cost: np.ndarray, weights: np.ndarray, open_sites: np.ndarray, f
         current = np.array(sorted(set(current.tolist()) - {out_site} | {in_site}), int)
         value = new_value
     return current, value
+
+
+def perturbed_interchange(cost: np.ndarray, weights: np.ndarray, start: np.ndarray, fixed: np.ndarray | None = None,
+                          allowed: np.ndarray | None = None, stall: int = 20, seed: int = 0,
+                          deadline: float | None = None) -> tuple[np.ndarray, float]:
+    """Interchange from shaken plans (variable neighbourhood search): replace k = 1, 2, 3, 1, … random open sites
+    (never fixed ones) by random allowed closed ones, run interchange, keep the result when it is cheaper (k back
+    to 1); stop after `stall` shakes in a row without gain, or at `deadline` (time.perf_counter()). Leaves
+    interchange's local optima that one swap cannot. Seeded: the same plan every run (without a deadline)."""
+    m = cost.shape[1]
+    allowed = np.ones(m, bool) if allowed is None else allowed
+    fixed = np.asarray(fixed if fixed is not None else [], int)
+    rng = np.random.default_rng(seed)
+    best = np.array(sorted(start), int)
+    value, failures, k = assignment_cost(cost, weights, best), 0, 1
+    while failures < stall and (deadline is None or time.perf_counter() < deadline):
+        movable, closed = np.setdiff1d(best, fixed), np.flatnonzero(allowed & ~np.isin(np.arange(m), best))
+        k = min(k, len(movable), len(closed))
+        if k == 0:
+            break
+        shaken = np.union1d(np.setdiff1d(best, rng.choice(movable, k, replace=False)),
+                            rng.choice(closed, k, replace=False))
+        plan, plan_value = interchange(cost, weights, shaken, fixed, allowed)
+        if plan_value < value - 1e-9 * max(1.0, abs(value)):
+            best, value, failures, k = plan, plan_value, 0, 1
+        else:
+            failures, k = failures + 1, k % 3 + 1
+    return best, value
 
 
 def _best_swap(cost: np.ndarray, weights: np.ndarray, current: np.ndarray, fixed: set,

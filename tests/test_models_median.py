@@ -359,3 +359,30 @@ def test_a_thread_count_after_the_process_started_highs_still_solves():
               "print(*(make().solve(threads=t).status for make in models for t in (None, 1, 2)))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["optimal"] * 12  # p-median's Benders loop said 'feasible' (5 % gap) with 1
+
+
+@pytest.mark.parametrize("seed", [9, 11, 14, 16, 27])
+def test_searched_start_finds_a_cheaper_plan_and_closes_only_sites_no_better_plan_uses(seed):
+    """Greedy + interchange stops above the optimum on these instances; the search after the Lagrangian (shaken
+    interchange over the sites left open) reaches it, and the resumed Lagrangian's closures and bound still
+    admit it."""
+    from netopt.heuristics import assignment_cost, pmedian_heuristic
+    from netopt.models.median import lagrangian_reduction
+
+    rng = np.random.default_rng(seed)
+    demand, sites = rng.uniform(0, 50, (40, 2)), rng.uniform(0, 50, (16, 2))
+    cost = np.hypot(demand[:, None, 0] - sites[None, :, 0], demand[:, None, 1] - sites[None, :, 1]).round()
+    weights = rng.integers(1, 9, 40).astype(float)
+    model = PMedian.from_cost_matrix(cost, 4, weights=weights)
+    start, upper = pmedian_heuristic(cost, weights, 4)
+    optimum = brute.pmedian(cost, weights, 4)
+    assert upper > optimum
+    lower, closed, _, multipliers = lagrangian_reduction(cost, weights, 4, upper, np.array([], int),
+                                                         np.array([], int), True, start, iterations=50)
+    found, value, closed_after, lower_after = model._searched_start(cost, start, upper, closed, lower,
+                                                                   multipliers, None)
+    assert value == pytest.approx(optimum) == assignment_cost(cost, weights, found)
+    assert lower <= lower_after <= optimum + 1e-9
+    assert closed_after[closed].all() and not closed_after[found].any()
+    open_ = np.flatnonzero(~closed_after)
+    assert brute.pmedian(cost[:, open_], weights, 4) == pytest.approx(optimum)  # closures keep an optimal plan

@@ -21,7 +21,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, Problem
-from netopt.heuristics import assignment_cost, greedy_pmedian, interchange, pmedian_heuristic
+from netopt.heuristics import (assignment_cost, greedy_pmedian, interchange, perturbed_interchange,
+                               pmedian_heuristic)
 from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
 from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap
@@ -178,9 +179,14 @@ class PMedian(LocationModel):
             lower, keep = -np.inf, np.flatnonzero(self.rules.allowed)
         else:
             cost = self._finite_cost()
-            lower, closed, plan = lagrangian_reduction(cost, self.weights, self.p, upper, self.rules.fixed,
-                                                       self.rules.forbidden, self._integral(), heuristic_sites)
+            lower, closed, plan, multipliers = lagrangian_reduction(cost, self.weights, self.p, upper,
+                                                                    self.rules.fixed, self.rules.forbidden,
+                                                                    self._integral(), heuristic_sites)
             heuristic_sites, upper, closed = self._better_start(cost, plan, heuristic_sites, upper, closed)
+            if lower < upper - 1e-9 * max(1.0, abs(upper)):
+                deadline = None if time_limit is None else t0 + SEARCH_SHARE * time_limit
+                heuristic_sites, upper, closed, lower = self._searched_start(cost, heuristic_sites, upper, closed,
+                                                                             lower, multipliers, deadline)
             keep = np.flatnonzero(~closed)
         if lower >= upper - 1e-9 * max(1.0, abs(upper)) or len(keep) == len(heuristic_sites):
             return self._known_solution(heuristic_sites, upper, time.perf_counter() - t0, len(keep))
@@ -220,6 +226,27 @@ class PMedian(LocationModel):
         closed = closed.copy()
         closed[better] = False  # no closed site is in a plan better than `upper`; kept open to be safe
         return better, value, closed
+
+    def _searched_start(self, cost: np.ndarray, sites: np.ndarray, upper: float, closed: np.ndarray, lower: float,
+                        multipliers: np.ndarray, deadline: float | None) -> tuple[np.ndarray, float, np.ndarray, float]:
+        """When the Lagrangian leaves a gap: interchange from shaken plans over the sites it left open
+        (`perturbed_interchange`, as many shakes as SEARCH_WORK allows); a cheaper plan lowers the cost to beat,
+        and the Lagrangian, resumed from its multipliers, closes more sites. Returns (sites, cost, closed, lower
+        bound)."""
+        keep = np.flatnonzero(~closed)
+        stall = min(SEARCH_STALL, int(SEARCH_WORK // max(1, self.p * cost.shape[0] * len(keep))))
+        if stall < SEARCH_MIN_STALL or len(keep) <= len(sites):
+            return sites, upper, closed, lower
+        plan, value = perturbed_interchange(cost[:, keep], self.weights, np.searchsorted(keep, sites),
+                                            np.searchsorted(keep, self.rules.fixed), self.rules.allowed[keep],
+                                            stall, deadline=deadline)
+        if value >= upper - 1e-9 * max(1.0, abs(upper)):
+            return sites, upper, closed, lower
+        sites = keep[plan]
+        resumed, closed, _, _ = lagrangian_reduction(cost, self.weights, self.p, value, self.rules.fixed,
+                                                     np.flatnonzero(closed), self._integral(), sites,
+                                                     RESUMED_ITERATIONS, multipliers, RESUMED_STEP)
+        return sites, value, closed, max(lower, resumed)
 
     def _solve_around_fixed(self, time_limit: float | None, mip_gap: float, solver: str,
                             threads: int | None) -> Result:
@@ -438,26 +465,42 @@ def _ids(frame, column: str | None) -> list | None:
     return None
 
 
+# After the Lagrangian, when a gap is left: shakes of the plan (perturbed_interchange) while p x n x sites x shakes
+# stays under SEARCH_WORK, at most SEARCH_STALL in a row without gain (none when fewer than SEARCH_MIN_STALL fit),
+# within SEARCH_SHARE of a time limit; a cheaper plan lets RESUMED_ITERATIONS of the Lagrangian close more sites.
+SEARCH_WORK = 2e9
+SEARCH_STALL = 20
+SEARCH_MIN_STALL = 3
+SEARCH_SHARE = 0.1
+RESUMED_ITERATIONS = 300
+RESUMED_STEP = 0.5
+
+
 def lagrangian_reduction(cost: np.ndarray, weights: np.ndarray, p: int, upper: float, fixed: np.ndarray,
-                         forbidden: np.ndarray, integral: bool, protect: np.ndarray,
-                         iterations: int = 3000) -> tuple[float, np.ndarray, np.ndarray]:
+                         forbidden: np.ndarray, integral: bool, protect: np.ndarray, iterations: int = 3000,
+                         multipliers: np.ndarray | None = None,
+                         step: float = 2.0) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """Lagrangian lower bound of p-median (assignment constraints relaxed, subgradient) and the sites it closes.
 
     A site j is closed when even the best solution that opens it costs at least `upper` (bound + ρ_j − ρ_(p)),
     so no solution better than `upper` uses it. With integral data "better" means at most upper − 1.
     Sites in `protect` (those of the solution worth `upper`) are never closed.
+    `multipliers` (one per demand point) and `step` resume an earlier run, e.g. to close more sites once a
+    cheaper plan lowers `upper`.
     Returns (best lower bound, boolean mask of sites closed, the cheapest of the subproblem's plans at the
-    iterations that raised the bound — a primal plan, often better than the heuristic's).
+    iterations that raised the bound — a primal plan, often better than the heuristic's —, the multipliers at
+    the best bound).
     """
     n, m = cost.shape
     wd = weights[:, None] * cost
     slack = (1.0 - 1e-9) if integral else 1e-9 * max(1.0, abs(upper))
-    lam = np.sort(wd, axis=1)[:, min(1, m - 1)].copy()
+    lam = np.sort(wd, axis=1)[:, min(1, m - 1)].copy() if multipliers is None else multipliers.copy()
+    best_lam = lam
     closed = np.zeros(m, bool)
     closed[forbidden] = True
     must = np.zeros(m, bool)
     must[fixed] = True
-    best, step, stall = -np.inf, 2.0, 0
+    best, stall = -np.inf, 0
     plan, plan_cost = np.asarray(protect, int), np.inf
     for _ in range(iterations):
         reduced = np.minimum(0.0, wd - lam[:, None])
@@ -465,7 +508,7 @@ def lagrangian_reduction(cost: np.ndarray, weights: np.ndarray, p: int, upper: f
         chosen, pth = _lagrangian_choice(rho, p, closed, must)
         bound = float(lam.sum() + rho[chosen].sum()) if not closed[chosen].any() else np.inf
         if bound > best + 1e-9:
-            best, stall = bound, 0
+            best, best_lam, stall = bound, lam, 0
             chosen_cost = assignment_cost(cost, weights, chosen)
             if chosen_cost < plan_cost:
                 plan, plan_cost = np.sort(chosen), chosen_cost
@@ -484,7 +527,7 @@ def lagrangian_reduction(cost: np.ndarray, weights: np.ndarray, p: int, upper: f
         if norm == 0:
             break
         lam = lam + step * (upper - bound) / norm * grad
-    return best, closed, plan
+    return best, closed, plan, best_lam
 
 
 def _lagrangian_choice(rho: np.ndarray, p: int, closed: np.ndarray, must: np.ndarray) -> tuple[np.ndarray, float]:
