@@ -133,3 +133,32 @@ def test_shaken_interchange_keeps_fixed_and_forbidden_sites_and_never_worsens(se
     assert value <= assignment_cost(cost, weights, start) + 1e-9
     assert np.array_equal(perturbed_interchange(cost, weights, start, fixed, allowed, stall=8, seed=seed % 7)[0],
                           sites)  # seeded: the same plan again
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.booleans())
+def test_every_swap_priced_at_once_matches_pricing_each_swapped_plan(seed, unreachable):
+    """_best_swap prices all swaps in one pass (Whitaker); it must find the cheapest swapped plan that
+    pricing every one of them directly finds, fixed sites staying open."""
+    from netopt.heuristics import _best_swap, assignment_cost
+
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(2, 25)), int(rng.integers(2, 12))
+    p = int(rng.integers(1, m))
+    cost = rng.integers(1, 40, (n, m)).astype(float)
+    if unreachable:
+        cost[rng.random((n, m)) < 0.3] = np.inf
+    weights = rng.integers(1, 9, n).astype(float)
+    current = np.sort(rng.choice(m, p, replace=False))
+    fixed = set(rng.choice(current, int(rng.integers(0, p + 1)), replace=False).tolist())
+    allowed = rng.random(m) < 0.8
+    swaps = {(int(r), int(s)): assignment_cost(cost, weights, np.union1d(np.setdiff1d(current, [r]), [s]))
+             for r in current if int(r) not in fixed for s in np.flatnonzero(allowed) if s not in current}
+    finite = {swap: value for swap, value in swaps.items() if np.isfinite(value)}
+    swap, value = _best_swap(cost, weights, current, fixed, allowed)
+    if not swaps:
+        assert swap is None
+    elif finite:
+        assert value == pytest.approx(min(finite.values())) == finite[swap]
+    else:
+        assert swap is None or not np.isfinite(swaps[swap])
