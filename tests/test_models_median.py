@@ -386,3 +386,28 @@ def test_searched_start_finds_a_cheaper_plan_and_closes_only_sites_no_better_pla
     assert closed_after[closed].all() and not closed_after[found].any()
     open_ = np.flatnonzero(~closed_after)
     assert brute.pmedian(cost[:, open_], weights, 4) == pytest.approx(optimum)  # closures keep an optimal plan
+
+
+def test_master_incumbents_that_lack_a_cut_are_cut_and_the_optimum_holds(monkeypatch):
+    """Without neighbour cuts or probing the master's branch and bound finds plans it prices too low; each is
+    recorded (the solve interrupted when HiGHS next asks), its cuts added, and the next solve starts from the
+    cheapest true plan. The optimum is checked against the compact radius formulation."""
+    import netopt.models.median as median
+
+    monkeypatch.setattr(median, "NEIGHBOUR_SOLUTIONS", 0)
+    monkeypatch.setattr(median, "PROBE_WINDOW", 1)  # no probing: the master branches over every site
+    monkeypatch.setattr(median, "PROBE_MIN_CLOSED", 2)
+    recorded = []
+    take = median._WrongIncumbents.take
+    monkeypatch.setattr(median._WrongIncumbents, "take", lambda self: recorded.append(len(self.plans)) or take(self))
+    for seed in range(8):
+        rng = np.random.default_rng(200 + seed)
+        demand, sites = rng.uniform(0, 50, (200, 2)), rng.uniform(0, 50, (60, 2))
+        cost = np.hypot(demand[:, None, 0] - sites[None, :, 0], demand[:, None, 1] - sites[None, :, 1]).round()
+        weights = rng.integers(1, 9, 200).astype(float)
+        p = int(rng.integers(4, 8))
+        raw = median.benders_pmedian(cost, weights, p, np.array([], int), rng.choice(60, p, replace=False), True)
+        compact = PMedian.from_cost_matrix(cost, p, weights=weights).solve(warm_start=False)
+        assert raw.status == compact.status == "optimal"
+        assert raw.objective == pytest.approx(compact.objective)
+    assert sum(recorded) > 0

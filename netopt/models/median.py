@@ -582,14 +582,26 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
             _add_neighbour_cuts(highs, highspy, cost, weights, start,
                                 min(NEIGHBOUR_SOLUTIONS, max(10, NEIGHBOUR_CUTS // max(n, 1))))
             _to_mip(highs, highspy, m, cost, start, integral, mip_gap)
+            watch = _WrongIncumbents(order, sorted_cost, m)
+            watch.listen(highs)
         while True:
             if time_limit is not None:
                 left = time_limit - (time.perf_counter() - t0)
                 if left <= 0:
                     return _benders_stopped(highs, highspy, x, phase, cost, weights, start, t0)
                 highs.setOptionValue("time_limit", float(left))
+            if phase == "mip" and x is not None:
+                start = _cheaper_plan(cost, weights, start, x, m)
+            if phase == "mip":
+                _set_incumbent(highs, highspy, m, cost, start)
             run_highs(highs, highspy, threads)
             status = highs.getModelStatus()
+            wrong = watch.take() if phase == "mip" else []
+            for plan in wrong:  # plans the master priced too low: their cuts, and the cheapest as the incumbent
+                _add_benders_cuts(highs, highspy, cost, order, sorted_cost, plan, m)
+                start = _cheaper_plan(cost, weights, start, plan, m)
+            if wrong and status == highspy.HighsModelStatus.kInterrupt:
+                continue
             if status != highspy.HighsModelStatus.kOptimal:
                 return _benders_stopped(highs, highspy, x, phase, cost, weights, start, t0)
             x = np.asarray(highs.getSolution().col_value, float)
@@ -731,12 +743,52 @@ def _to_mip(highs, highspy, m: int, cost: np.ndarray, start: np.ndarray, integra
     highs.setOptionValue("mip_rel_gap", float(mip_gap))
     if integral and mip_gap == 0:
         highs.setOptionValue("mip_abs_gap", 1.0 - 1e-6)  # integral data: no better solution within 1
+    _set_incumbent(highs, highspy, m, cost, start)
+
+
+def _set_incumbent(highs, highspy, m: int, cost: np.ndarray, sites: np.ndarray) -> None:
+    """Hand the master a plan as its incumbent, each θ at the plan's true distance (every cut holds there)."""
     y = np.zeros(m)
-    y[start] = 1.0
+    y[sites] = 1.0
     solution = highspy.HighsSolution()
-    solution.col_value = list(np.concatenate([y, cost[:, start].min(axis=1)]))
+    solution.col_value = list(np.concatenate([y, cost[:, sites].min(axis=1)]))
     solution.value_valid = True
     highs.setSolution(solution)
+
+
+def _cheaper_plan(cost: np.ndarray, weights: np.ndarray, sites: np.ndarray, x: np.ndarray, m: int) -> np.ndarray:
+    """The sites of the master solution x when that plan costs less than `sites`, else `sites`."""
+    plan = _integral_plan(x, m)
+    if plan is None or assignment_cost(cost, weights, plan) >= assignment_cost(cost, weights, sites):
+        return sites
+    return plan
+
+
+class _WrongIncumbents:
+    """Watches the master's branch and bound: an improving solution whose plan truly costs more than the master
+    says (a Benders cut it lacks) is recorded and the solve interrupted, rather than left to prune the tree
+    with a wrong value until the end (HiGHS 1.16 has no lazy constraints to cut it off in place)."""
+
+    def __init__(self, order: np.ndarray, sorted_cost: np.ndarray, m: int) -> None:
+        self.order, self.sorted_cost, self.m = order, sorted_cost, m
+        self.plans: list[np.ndarray] = []
+
+    def listen(self, highs) -> None:
+        highs.cbMipImprovingSolution.subscribe(self._on_solution)
+        highs.cbMipInterrupt.subscribe(self._on_interrupt)
+
+    def take(self) -> list[np.ndarray]:
+        plans, self.plans = self.plans, []
+        return plans
+
+    def _on_solution(self, event) -> None:
+        x = np.array(event.data_out.mip_solution, float)
+        x[: self.m] = np.round(x[: self.m])
+        if len(_violated_cuts(self.order, self.sorted_cost, x, self.m)[0]):
+            self.plans.append(x)
+
+    def _on_interrupt(self, event) -> None:
+        event.interrupt(bool(self.plans))  # set either way: HiGHS keeps the flag from an earlier interrupt
 
 
 def _add_neighbour_cuts(highs, highspy, cost: np.ndarray, weights: np.ndarray, start: np.ndarray,
@@ -778,20 +830,27 @@ def _best_neighbour_levels(cost: np.ndarray, weights: np.ndarray, start: np.ndar
 def _add_benders_cuts(highs, highspy, cost: np.ndarray, order: np.ndarray, sorted_cost: np.ndarray, x: np.ndarray,
                       m: int) -> int:
     """Add the violated Benders cuts of the solution x; returns how many were added."""
-    n = cost.shape[0]
-    y_sorted = x[:m][order]
-    level = np.argmax(np.cumsum(y_sorted, axis=1) >= 1 - 1e-6, axis=1)
-    radius = sorted_cost[np.arange(n), level]
-    closer = sorted_cost < radius[:, None]
-    value = radius - ((radius[:, None] - sorted_cost) * closer * y_sorted).sum(axis=1)
-    theta = x[m:]
-    violated = np.flatnonzero(value > theta + 1e-6 * np.maximum(1.0, np.abs(value)))
+    violated, radius, closer = _violated_cuts(order, sorted_cost, x, m)
     for i in violated:
         sites = order[i][closer[i]]
         highs.addRow(float(radius[i]), highspy.kHighsInf, len(sites) + 1,
                      np.concatenate([sites, [m + i]]).astype(np.int32),
                      np.concatenate([radius[i] - cost[i, sites], [1.0]]))
     return len(violated)
+
+
+def _violated_cuts(order: np.ndarray, sorted_cost: np.ndarray, x: np.ndarray,
+                   m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The demand points whose Benders cut at x is violated, with every point's level D (the distance at which
+    x first covers it completely) and which of its sorted sites lie closer than D."""
+    n = order.shape[0]
+    y_sorted = x[:m][order]
+    level = np.argmax(np.cumsum(y_sorted, axis=1) >= 1 - 1e-6, axis=1)
+    radius = sorted_cost[np.arange(n), level]
+    closer = sorted_cost < radius[:, None]
+    value = radius - ((radius[:, None] - sorted_cost) * closer * y_sorted).sum(axis=1)
+    violated = np.flatnonzero(value > x[m:] + 1e-6 * np.maximum(1.0, np.abs(value)))
+    return violated, radius, closer
 
 
 def _benders_stalled(highs, x: np.ndarray, cost: np.ndarray, weights: np.ndarray, m: int, t0: float) -> RawSolution:
