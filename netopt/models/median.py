@@ -581,7 +581,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
                          None if time_limit is None else t0 + time_limit, threads)
             _add_neighbour_cuts(highs, highspy, cost, weights, start,
                                 min(NEIGHBOUR_SOLUTIONS, max(10, NEIGHBOUR_CUTS // max(n, 1))))
-            _to_mip(highs, highspy, m, cost, start, integral, mip_gap)
+            _to_mip(highs, highspy, m, integral, mip_gap)
             watch = _WrongIncumbents(order, sorted_cost, m)
             watch.listen(highs)
         while True:
@@ -590,9 +590,8 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
                 if left <= 0:
                     return _benders_stopped(highs, highspy, x, phase, cost, weights, start, t0)
                 highs.setOptionValue("time_limit", float(left))
-            if phase == "mip" and x is not None:
-                start = _cheaper_plan(cost, weights, start, x, m)
-            if phase == "mip":
+            if phase == "mip":  # the cheapest true plan known as the incumbent (the last master's plan, if cheaper)
+                start = start if x is None else _cheaper_plan(cost, weights, start, x, m)
                 _set_incumbent(highs, highspy, m, cost, start)
             run_highs(highs, highspy, threads)
             status = highs.getModelStatus()
@@ -735,7 +734,9 @@ MIP_HEURISTICS_OFF = ("mip_heuristic_run_feasibility_jump", "mip_heuristic_run_r
                       "mip_heuristic_run_root_reduced_cost")
 
 
-def _to_mip(highs, highspy, m: int, cost: np.ndarray, start: np.ndarray, integral: bool, mip_gap: float) -> None:
+def _to_mip(highs, highspy, m: int, integral: bool, mip_gap: float) -> None:
+    """The master LP made a MIP over the site variables, with the options above (its incumbent is set before
+    each solve)."""
     highs.changeColsIntegrality(m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger))
     for heuristic in MIP_HEURISTICS_OFF:
         highs.setOptionValue(heuristic, False)
@@ -743,7 +744,6 @@ def _to_mip(highs, highspy, m: int, cost: np.ndarray, start: np.ndarray, integra
     highs.setOptionValue("mip_rel_gap", float(mip_gap))
     if integral and mip_gap == 0:
         highs.setOptionValue("mip_abs_gap", 1.0 - 1e-6)  # integral data: no better solution within 1
-    _set_incumbent(highs, highspy, m, cost, start)
 
 
 def _set_incumbent(highs, highspy, m: int, cost: np.ndarray, sites: np.ndarray) -> None:
