@@ -345,6 +345,29 @@ def test_time_limit_reports_the_cheapest_plan_the_master_holds(phase):
     assert raw.objective == pytest.approx(assignment_cost(cost, weights, expected))
 
 
+def test_a_stalled_cut_loop_reports_the_cheaper_plan_never_a_fractional_one():
+    import highspy
+
+    from netopt.heuristics import assignment_cost
+    from netopt.models.median import _benders_stalled
+
+    rng = np.random.default_rng(6)
+    cost = rng.integers(1, 60, (30, 8)).astype(float)
+    weights = rng.integers(1, 9, 30).astype(float)
+    best, worst = np.sort(np.argsort(weights @ cost)[:3]), np.sort(np.argsort(weights @ cost)[-3:])
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.addVars(1, np.zeros(1), np.ones(1))
+    highs.run()  # a master whose value (0) bounds every plan from below
+    as_x = lambda sites: np.concatenate([np.isin(np.arange(8), sites).astype(float), np.zeros(30)])  # noqa: E731
+    for x, start, expected in [(as_x(best), worst, best), (as_x(worst), best, best),
+                               (np.concatenate([np.full(8, 3 / 8), np.zeros(30)]), worst, worst)]:
+        raw = _benders_stalled(highs, x, cost, weights, start, 0.0)
+        assert np.flatnonzero(raw.x[:8] > 0.5).tolist() == expected.tolist()
+        assert raw.objective == pytest.approx(assignment_cost(cost, weights, expected))
+        assert raw.status == "feasible" and raw.bound == 0.0
+
+
 def test_a_thread_count_after_the_process_started_highs_still_solves():
     """HiGHS keeps one thread pool per process; asking for another count later must not fail the solve."""
     import subprocess

@@ -609,7 +609,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
             if previous is not None and np.allclose(x, previous, atol=1e-9):
                 # the cut just added did not move the master: a numerical stall. Stop with the true cost of
                 # this plan and the master's value as a proven lower bound.
-                return _benders_stalled(highs, x, cost, weights, m, t0)
+                return _benders_stalled(highs, x, cost, weights, start, t0)
             previous = x
             if not _add_benders_cuts(highs, highspy, cost, order, sorted_cost, x, m):
                 break
@@ -853,8 +853,16 @@ def _violated_cuts(order: np.ndarray, sorted_cost: np.ndarray, x: np.ndarray,
     return violated, radius, closer
 
 
-def _benders_stalled(highs, x: np.ndarray, cost: np.ndarray, weights: np.ndarray, m: int, t0: float) -> RawSolution:
-    sites = np.flatnonzero(x[:m] > 0.5)
+def _benders_stalled(highs, x: np.ndarray, cost: np.ndarray, weights: np.ndarray, start: np.ndarray,
+                     t0: float) -> RawSolution:
+    """The cut loop stalled: the cheaper of the master's plan and the best plan known, at its true cost, with the
+    master's value as a proven lower bound."""
+    m = cost.shape[1]
+    sites = _integral_plan(x, m)  # None in the LP phase: a fractional master is no plan
+    if sites is None or assignment_cost(cost, weights, start) < assignment_cost(cost, weights, sites):
+        sites = start
+    x = np.zeros(m)
+    x[sites] = 1.0
     value = assignment_cost(cost, weights, sites)
     bound = min(float(highs.getInfo().objective_function_value), value)
     status = "optimal" if value - bound <= 1e-6 * max(1.0, abs(value)) else "feasible"
