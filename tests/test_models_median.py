@@ -338,9 +338,10 @@ def test_time_limit_reports_the_cheapest_plan_the_master_holds(phase):
     highs.changeColsIntegrality(8, np.arange(8, dtype=np.int32), np.full(8, highspy.HighsVarType.kInteger))
     highs.run()  # a finished MIP whose incumbent is the plan `best`
     fractional = np.concatenate([np.full(8, 3 / 8), np.zeros(30)])
-    raw = _benders_stopped(highs, highspy, fractional, phase, cost, weights, worst, 0.0)
+    raw = _benders_stopped(highs, highspy, fractional, phase, cost, weights, worst, 0.0, proven=5.0)
     expected = best if phase == "mip" else worst
     assert raw.status == "feasible"
+    assert raw.bound == 5.0  # an earlier solve's bound (5) beats this one's (0)
     assert np.flatnonzero(raw.x[:8] > 0.5).tolist() == expected.tolist()
     assert raw.objective == pytest.approx(assignment_cost(cost, weights, expected))
 

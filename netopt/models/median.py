@@ -574,6 +574,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
     if rule_rows is not None:
         add_highs_rows(highs, highspy, rule_rows)
     x = previous = None
+    proven = -np.inf  # the best lower bound of the MIP solves so far (each master relaxes the next)
     highs.setOptionValue("presolve", "off")
     for phase in ("lp", "mip"):
         if phase == "mip":
@@ -588,13 +589,15 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
             if time_limit is not None:
                 left = time_limit - (time.perf_counter() - t0)
                 if left <= 0:
-                    return _benders_stopped(highs, highspy, x, phase, cost, weights, start, t0)
+                    return _benders_stopped(highs, highspy, x, phase, cost, weights, start, t0, proven)
                 highs.setOptionValue("time_limit", float(left))
             if phase == "mip":  # the cheapest true plan known as the incumbent (the last master's plan, if cheaper)
                 start = start if x is None else _cheaper_plan(cost, weights, start, x, m)
                 _set_incumbent(highs, highspy, m, cost, start)
             run_highs(highs, highspy, threads)
             status = highs.getModelStatus()
+            if phase == "mip":
+                proven = max(proven, float(highs.getInfo().mip_dual_bound))
             wrong = watch.take() if phase == "mip" else []
             for plan in wrong:  # plans the master priced too low: their cuts, and the cheapest as the incumbent
                 _add_benders_cuts(highs, highspy, cost, order, sorted_cost, plan, m)
@@ -602,7 +605,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
             if wrong and status == highspy.HighsModelStatus.kInterrupt:
                 continue
             if status != highspy.HighsModelStatus.kOptimal:
-                return _benders_stopped(highs, highspy, x, phase, cost, weights, start, t0)
+                return _benders_stopped(highs, highspy, x, phase, cost, weights, start, t0, proven)
             x = np.asarray(highs.getSolution().col_value, float)
             if phase == "mip":
                 x[:m] = np.round(x[:m])  # integral within the solver's tolerance: separate at the exact point
@@ -871,17 +874,17 @@ def _benders_stalled(highs, x: np.ndarray, cost: np.ndarray, weights: np.ndarray
 
 
 def _benders_stopped(highs, highspy, x, phase: str, cost: np.ndarray, weights: np.ndarray, start: np.ndarray,
-                     t0: float) -> RawSolution:
+                     t0: float, proven: float = -np.inf) -> RawSolution:
     """At a time limit: the cheapest of the warm start, the master's last integral solution and, in the MIP
     phase, the incumbent of the unfinished branch and bound (it often improves on the warm start), each priced
-    at its true cost; with the master's bound."""
+    at its true cost; with the best bound of the master's solves (`proven`: those before this one)."""
     m = cost.shape[1]
     plans = [start, _integral_plan(x, m)]
     if phase == "mip" and highs.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible:
         plans.append(_integral_plan(np.asarray(highs.getSolution().col_value, float), m))
     priced = [(assignment_cost(cost, weights, sites), k) for k, sites in enumerate(plans) if sites is not None]
     best, k = min(priced)
-    bound = float(highs.getInfo().mip_dual_bound)  # -inf until the MIP phase has a bound; the caller adds its own
+    bound = min(best, max(proven, float(highs.getInfo().mip_dual_bound)))  # -inf before the MIP phase
     y = np.zeros(m)
     y[plans[k]] = 1.0
     return RawSolution("feasible", y, best, bound, time.perf_counter() - t0, "stopped at the time limit")
