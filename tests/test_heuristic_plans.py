@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import netopt as no
 from tests import brute
+from tests.instances import euclidean_pmedian
 
 
 def _sites(result) -> list[int]:
@@ -90,20 +91,13 @@ def test_a_new_branch_limit_no_plan_can_exceed_is_no_obstacle(make):
         make(dict(existing=[0, 1], max_new=0)).heuristic()
 
 
-def _euclidean_instance(seed: int, n: int = 40, m: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    demand, sites = rng.uniform(0, 50, (n, 2)), rng.uniform(0, 50, (m, 2))
-    cost = np.hypot(demand[:, None, 0] - sites[None, :, 0], demand[:, None, 1] - sites[None, :, 1]).round()
-    return cost, rng.integers(1, 9, n).astype(float)
-
-
 def test_shaken_interchange_leaves_the_local_optima_of_interchange():
     """Where greedy + Teitz-Bart stops above the optimum (9 of the first 60 seeds), shaking the plan reaches it."""
     from netopt.heuristics import perturbed_interchange, pmedian_heuristic
 
     stuck = 0
     for seed in range(60):
-        cost, weights = _euclidean_instance(seed)
+        cost, weights, _ = euclidean_pmedian(seed, 40, 16)
         sites, value = pmedian_heuristic(cost, weights, 4)
         optimum = brute.pmedian(cost, weights, 4)
         if value > optimum + 1e-9:
@@ -117,7 +111,7 @@ def test_shaken_interchange_leaves_the_local_optima_of_interchange():
 def test_shaken_interchange_keeps_fixed_and_forbidden_sites_and_never_worsens(seed, p, n_fixed):
     from netopt.heuristics import assignment_cost, perturbed_interchange
 
-    cost, weights = _euclidean_instance(seed % 1000, 30, 12)
+    cost, weights, _ = euclidean_pmedian(seed % 1000, 30, 12)
     rng = np.random.default_rng(seed)
     fixed = rng.choice(12, n_fixed, replace=False)
     allowed = rng.random(12) < 0.8

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import netopt as no
 from netopt.models import PMedian
 from tests import brute
+from tests.instances import euclidean_pmedian
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 
@@ -246,10 +247,7 @@ def test_benders_probing_from_a_poor_start_keeps_the_optimum(seed):
     master then branches: the optimum must survive whatever the start."""
     from netopt.models.median import benders_pmedian
 
-    rng = np.random.default_rng(seed)
-    demand, sites = rng.uniform(0, 50, (40, 2)), rng.uniform(0, 50, (16, 2))
-    cost = np.hypot(demand[:, None, 0] - sites[None, :, 0], demand[:, None, 1] - sites[None, :, 1]).round()
-    weights = rng.integers(1, 9, 40).astype(float)
+    cost, weights, rng = euclidean_pmedian(seed, 40, 16)
     p = int(rng.integers(2, 5))
     start = rng.choice(16, p, replace=False)
     raw = benders_pmedian(cost, weights, p, np.array([], int), start, True)
@@ -264,10 +262,7 @@ def test_probing_stopped_early_keeps_the_optimum(seed, monkeypatch):
 
     monkeypatch.setattr(median, "PROBE_WINDOW", 3)
     monkeypatch.setattr(median, "PROBE_MIN_CLOSED", 3)  # stops at the first of any 3 probes that keeps a site
-    rng = np.random.default_rng(100 + seed)
-    demand, sites = rng.uniform(0, 50, (40, 2)), rng.uniform(0, 50, (18, 2))
-    cost = np.hypot(demand[:, None, 0] - sites[None, :, 0], demand[:, None, 1] - sites[None, :, 1]).round()
-    weights = rng.integers(1, 9, 40).astype(float)
+    cost, weights, rng = euclidean_pmedian(100 + seed, 40, 18)
     p = int(rng.integers(2, 5))
     raw = median.benders_pmedian(cost, weights, p, np.array([], int), rng.choice(18, p, replace=False), True)
     assert raw.status == "optimal"
@@ -284,10 +279,7 @@ def test_probing_on_one_or_two_threads_closes_sites_and_keeps_the_optimum(thread
     closed = []
     probe = median._probe_sites
     monkeypatch.setattr(median, "_probe_sites", lambda *args: closed.append(probe(*args)) or closed[-1])
-    rng = np.random.default_rng(3)
-    demand, sites = rng.uniform(0, 50, (60, 2)), rng.uniform(0, 50, (30, 2))
-    cost = np.hypot(demand[:, None, 0] - sites[None, :, 0], demand[:, None, 1] - sites[None, :, 1]).round()
-    weights = rng.integers(1, 9, 60).astype(float)
+    cost, weights, _ = euclidean_pmedian(3, 60, 30)
     start, _ = pmedian_heuristic(cost, weights, 3)
     raw = median.benders_pmedian(cost, weights, 3, np.array([], int), start, True, threads=threads)
     assert closed and closed[0] > 0
@@ -393,10 +385,7 @@ def test_searched_start_finds_a_cheaper_plan_and_closes_only_sites_no_better_pla
     from netopt.heuristics import assignment_cost, pmedian_heuristic
     from netopt.models.median import lagrangian_reduction
 
-    rng = np.random.default_rng(seed)
-    demand, sites = rng.uniform(0, 50, (40, 2)), rng.uniform(0, 50, (16, 2))
-    cost = np.hypot(demand[:, None, 0] - sites[None, :, 0], demand[:, None, 1] - sites[None, :, 1]).round()
-    weights = rng.integers(1, 9, 40).astype(float)
+    cost, weights, _ = euclidean_pmedian(seed, 40, 16)
     model = PMedian.from_cost_matrix(cost, 4, weights=weights)
     start, upper = pmedian_heuristic(cost, weights, 4)
     optimum = brute.pmedian(cost, weights, 4)
@@ -425,10 +414,7 @@ def test_master_incumbents_that_lack_a_cut_are_cut_and_the_optimum_holds(monkeyp
     take = median._WrongIncumbents.take
     monkeypatch.setattr(median._WrongIncumbents, "take", lambda self: recorded.append(len(self.plans)) or take(self))
     for seed in range(8):
-        rng = np.random.default_rng(200 + seed)
-        demand, sites = rng.uniform(0, 50, (200, 2)), rng.uniform(0, 50, (60, 2))
-        cost = np.hypot(demand[:, None, 0] - sites[None, :, 0], demand[:, None, 1] - sites[None, :, 1]).round()
-        weights = rng.integers(1, 9, 200).astype(float)
+        cost, weights, rng = euclidean_pmedian(200 + seed, 200, 60)
         p = int(rng.integers(4, 8))
         raw = median.benders_pmedian(cost, weights, p, np.array([], int), rng.choice(60, p, replace=False), True)
         compact = PMedian.from_cost_matrix(cost, p, weights=weights).solve(warm_start=False)
