@@ -156,3 +156,17 @@ def test_every_swap_priced_at_once_matches_pricing_each_swapped_plan(seed, unrea
         assert value == pytest.approx(min(finite.values())) == finite[swap]
     else:
         assert swap is None or not np.isfinite(swaps[swap])
+
+
+@pytest.mark.parametrize("seed", [9, 11, 14])
+def test_pmedian_heuristic_plan_shakes_out_of_interchange_optima(seed):
+    """model.heuristic() for p-median goes on from greedy + interchange (above the optimum on these instances)
+    with shaken interchange, and reports the cost of the plan it gives."""
+    from netopt.heuristics import assignment_cost, pmedian_heuristic
+
+    cost, weights, _ = euclidean_pmedian(seed, 40, 16)
+    optimum = brute.pmedian(cost, weights, 4)
+    assert pmedian_heuristic(cost, weights, 4)[1] > optimum
+    plan = no.PMedian.from_cost_matrix(cost, 4, weights=weights).heuristic()
+    assert plan.status == "feasible" and plan.details["method"] == "greedy + interchange + shaken interchange"
+    assert plan.objective == pytest.approx(optimum) == assignment_cost(cost, weights, np.array(_sites(plan)))

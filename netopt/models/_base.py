@@ -587,15 +587,18 @@ def refuse_plan_limits(rules: SiteRules, p: int | None = None) -> None:
                          file="model")
 
 
-def heuristic_plan(model: LocationModel, method: str) -> Result:
+def heuristic_plan(model: LocationModel, method: str, improve=None) -> Result:
     """`model`'s warm start as the answer, for instances too big to solve exactly: status "feasible", no
-    bound (NaN) unless the model knows one. Only fixed, existing and forbidden sites are honoured."""
+    bound (NaN) unless the model knows one. Only fixed, existing and forbidden sites are honoured. `improve`
+    ((start, value) -> (start, value)) may better the warm start first."""
     refuse_plan_limits(model.rules, getattr(model, "p", None))
     started = time.perf_counter()
     start, value = model._heuristic()
     if start is None:
         reason = model._explain_infeasible_rules() or f"the {method} heuristic found no plan under these rules"
         return model._infeasible(reason, time.perf_counter() - started)
+    if improve is not None:
+        start, value = improve(start, value)
     result = model._result(RawSolution("feasible", start, value, np.nan, time.perf_counter() - started))
     result.heuristic_objective = value
     result.details["method"] = method

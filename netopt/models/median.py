@@ -327,9 +327,21 @@ class PMedian(LocationModel):
             ", with every demand point served by a site that can reach it" if reach_requirement(self.cost) else "")
 
     def heuristic(self) -> Result:
-        """A good plan fast, without proof, for instances too big for solve(): greedy, then Teitz-Bart
-        interchange (the warm start solve() begins from). Status "feasible"; bound NaN."""
-        return heuristic_plan(self, "greedy + interchange")
+        """A good plan fast, without proof, for instances too big for solve(): greedy, Teitz-Bart interchange
+        (the warm start solve() begins from), then interchange from shaken plans while p x n x m x shakes stays
+        under SEARCH_WORK. Status "feasible"; bound NaN."""
+        return heuristic_plan(self, "greedy + interchange + shaken interchange", self._shaken)
+
+    def _shaken(self, start: np.ndarray, value: float) -> tuple[np.ndarray, float]:
+        """The warm start (a site vector worth `value`) improved by perturbed_interchange, when the site rules
+        leave every plan of p sites open to it and the work bound allows a few shakes."""
+        m = self.cost.shape[1]
+        stall = min(SEARCH_STALL, int(SEARCH_WORK // max(1, self.p * self.cost.shape[0] * m)))
+        if stall < SEARCH_MIN_STALL or self.rules.limits_plans(self.p):
+            return start, value
+        sites, shaken = perturbed_interchange(self._finite_cost(), self.weights, np.flatnonzero(start[:m] > 0.5),
+                                              self.rules.fixed, self.rules.allowed, stall)
+        return (self._vector(sites), shaken) if shaken < value else (start, value)
 
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
         cost = self._finite_cost()
