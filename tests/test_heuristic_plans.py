@@ -170,3 +170,14 @@ def test_pmedian_heuristic_plan_shakes_out_of_interchange_optima(seed):
     plan = no.PMedian.from_cost_matrix(cost, 4, weights=weights).heuristic()
     assert plan.status == "feasible" and plan.details["method"] == "greedy + interchange + shaken interchange"
     assert plan.objective == pytest.approx(optimum) == assignment_cost(cost, weights, np.array(_sites(plan)))
+
+
+def test_shaken_interchange_stops_at_its_deadline():
+    import time
+
+    from netopt.heuristics import assignment_cost, perturbed_interchange
+
+    cost, weights, _ = euclidean_pmedian(9, 40, 16)
+    start = np.array([0, 1, 2, 3])
+    sites, value = perturbed_interchange(cost, weights, start, deadline=time.perf_counter() - 1.0)
+    assert sites.tolist() == [0, 1, 2, 3] and value == assignment_cost(cost, weights, start)  # no shake tried
