@@ -8,6 +8,9 @@ import numpy as np
 import scipy.sparse as sp
 
 
+CANNOT_SERVE = np.finfo(float).max / 1e6  # finite stand-in for an infinite distance: no inf - inf in the sums
+
+
 def assignment_cost(cost: np.ndarray, weights: np.ndarray, open_sites: np.ndarray) -> float:
     """Σ weight × distance to the nearest open site."""
     return float(weights @ cost[:, open_sites].min(axis=1))
@@ -38,7 +41,7 @@ def greedy_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndar
 def _totals_with(cost: np.ndarray, weights: np.ndarray, base: np.ndarray, candidates: np.ndarray,
                  chunk: int = 512) -> np.ndarray:
     """Total weighted cost if each candidate were added to a solution whose per-client costs are `base`."""
-    base = np.where(np.isfinite(base), base, np.finfo(float).max / 1e6)
+    base = np.where(np.isfinite(base), base, CANNOT_SERVE)
     out = np.empty(len(candidates))
     for start in range(0, len(candidates), chunk):
         block = candidates[start:start + chunk]
@@ -111,16 +114,15 @@ def _best_swap(cost: np.ndarray, weights: np.ndarray, current: np.ndarray, fixed
     movable = np.array([k for k, site in enumerate(current) if int(site) not in fixed], int)
     if len(closed) == 0 or len(movable) == 0:
         return None, np.inf
-    big = np.finfo(float).max / 1e6  # stands for "cannot serve" so that no inf - inf arises
-    sub = np.minimum(cost[:, current], big)
+    sub = np.minimum(cost[:, current], CANNOT_SERVE)
     order = np.argsort(sub, axis=1)
     d1 = np.take_along_axis(sub, order[:, :1], axis=1)[:, 0]
-    d2 = np.take_along_axis(sub, order[:, 1:2], axis=1)[:, 0] if len(current) > 1 else np.full(n, big)
+    d2 = np.take_along_axis(sub, order[:, 1:2], axis=1)[:, 0] if len(current) > 1 else np.full(n, CANNOT_SERVE)
     served_by = sp.csr_matrix((weights, (order[:, 0], np.arange(n))), shape=(len(current), n))
     totals = np.empty((len(current), len(closed)))
     chunk = max(16, min(512, int(SWAP_CHUNK_CELLS // max(n, 1))))
     for first in range(0, len(closed), chunk):
-        block = np.minimum(cost[:, closed[first:first + chunk]], big)
+        block = np.minimum(cost[:, closed[first:first + chunk]], CANNOT_SERVE)
         with_d1 = np.minimum(block, d1[:, None])
         totals[:, first:first + chunk] = weights @ with_d1 + served_by @ (np.minimum(block, d2[:, None]) - with_d1)
     totals = totals[movable]

@@ -234,8 +234,8 @@ class PMedian(LocationModel):
         and the Lagrangian, resumed from its multipliers, closes more sites. Returns (sites, cost, closed, lower
         bound)."""
         keep = np.flatnonzero(~closed)
-        stall = min(SEARCH_STALL, int(SEARCH_WORK // max(1, self.p * cost.shape[0] * len(keep))))
-        if stall < SEARCH_MIN_STALL or len(keep) <= len(sites):
+        stall = self._shakes(len(keep))
+        if not stall or len(keep) <= len(sites):
             return sites, upper, closed, lower
         plan, value = perturbed_interchange(cost[:, keep], self.weights, np.searchsorted(keep, sites),
                                             np.searchsorted(keep, self.rules.fixed), self.rules.allowed[keep],
@@ -247,6 +247,12 @@ class PMedian(LocationModel):
                                                      np.flatnonzero(closed), self._integral(), sites,
                                                      RESUMED_ITERATIONS, multipliers, RESUMED_STEP)
         return sites, value, closed, max(lower, resumed)
+
+    def _shakes(self, n_sites: int) -> int:
+        """How many fruitless shakes perturbed_interchange may try over n_sites sites: SEARCH_STALL, fewer while
+        p x demand points x sites x shakes would pass SEARCH_WORK, 0 when fewer than SEARCH_MIN_STALL fit."""
+        stall = min(SEARCH_STALL, int(SEARCH_WORK // max(1, self.p * self.cost.shape[0] * n_sites)))
+        return stall if stall >= SEARCH_MIN_STALL else 0
 
     def _solve_around_fixed(self, time_limit: float | None, mip_gap: float, solver: str,
                             threads: int | None) -> Result:
@@ -336,8 +342,8 @@ class PMedian(LocationModel):
         """The warm start (a site vector worth `value`) improved by perturbed_interchange, when the site rules
         leave every plan of p sites open to it and the work bound allows a few shakes."""
         m = self.cost.shape[1]
-        stall = min(SEARCH_STALL, int(SEARCH_WORK // max(1, self.p * self.cost.shape[0] * m)))
-        if stall < SEARCH_MIN_STALL or self.rules.limits_plans(self.p):
+        stall = self._shakes(m)
+        if not stall or self.rules.limits_plans(self.p):
             return start, value
         sites, shaken = perturbed_interchange(self._finite_cost(), self.weights, np.flatnonzero(start[:m] > 0.5),
                                               self.rules.fixed, self.rules.allowed, stall)
@@ -604,7 +610,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
                     return _benders_stopped(highs, highspy, x, phase, cost, weights, start, t0, proven)
                 highs.setOptionValue("time_limit", float(left))
             if phase == "mip":  # the cheapest true plan known as the incumbent (the last master's plan, if cheaper)
-                start = start if x is None else _cheaper_plan(cost, weights, start, x, m)
+                start = _cheapest_plan(cost, weights, [start, _integral_plan(x, m)])[0]
                 _set_incumbent(highs, highspy, m, cost, start)
             run_highs(highs, highspy, threads)
             status = highs.getModelStatus()
@@ -613,7 +619,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
             wrong = watch.take() if phase == "mip" else []
             for plan in wrong:  # plans the master priced too low: their cuts, and the cheapest as the incumbent
                 _add_benders_cuts(highs, highspy, cost, order, sorted_cost, plan, m)
-                start = _cheaper_plan(cost, weights, start, plan, m)
+                start = _cheapest_plan(cost, weights, [start, _integral_plan(plan, m)])[0]
             if wrong and status == highspy.HighsModelStatus.kInterrupt:
                 continue
             if status != highspy.HighsModelStatus.kOptimal:
@@ -771,12 +777,11 @@ def _set_incumbent(highs, highspy, m: int, cost: np.ndarray, sites: np.ndarray) 
     highs.setSolution(solution)
 
 
-def _cheaper_plan(cost: np.ndarray, weights: np.ndarray, sites: np.ndarray, x: np.ndarray, m: int) -> np.ndarray:
-    """The sites of the master solution x when that plan costs less than `sites`, else `sites`."""
-    plan = _integral_plan(x, m)
-    if plan is None or assignment_cost(cost, weights, plan) >= assignment_cost(cost, weights, sites):
-        return sites
-    return plan
+def _cheapest_plan(cost: np.ndarray, weights: np.ndarray, plans: list) -> tuple[np.ndarray, float]:
+    """The cheapest of `plans` (site arrays; None entries skipped) at its true cost, the earliest on ties."""
+    priced = [(assignment_cost(cost, weights, sites), k) for k, sites in enumerate(plans) if sites is not None]
+    value, k = min(priced)
+    return plans[k], value
 
 
 class _WrongIncumbents:
@@ -873,12 +878,9 @@ def _benders_stalled(highs, x: np.ndarray, cost: np.ndarray, weights: np.ndarray
     """The cut loop stalled: the cheaper of the master's plan and the best plan known, at its true cost, with the
     master's value as a proven lower bound."""
     m = cost.shape[1]
-    sites = _integral_plan(x, m)  # None in the LP phase: a fractional master is no plan
-    if sites is None or assignment_cost(cost, weights, start) < assignment_cost(cost, weights, sites):
-        sites = start
+    sites, value = _cheapest_plan(cost, weights, [_integral_plan(x, m), start])  # no plan from a fractional x
     x = np.zeros(m)
     x[sites] = 1.0
-    value = assignment_cost(cost, weights, sites)
     bound = min(float(highs.getInfo().objective_function_value), value)
     status = "optimal" if value - bound <= 1e-6 * max(1.0, abs(value)) else "feasible"
     return RawSolution(status, x, value, bound if status == "feasible" else value, time.perf_counter() - t0,
@@ -894,11 +896,10 @@ def _benders_stopped(highs, highspy, x, phase: str, cost: np.ndarray, weights: n
     plans = [start, _integral_plan(x, m)]
     if phase == "mip" and highs.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible:
         plans.append(_integral_plan(np.asarray(highs.getSolution().col_value, float), m))
-    priced = [(assignment_cost(cost, weights, sites), k) for k, sites in enumerate(plans) if sites is not None]
-    best, k = min(priced)
+    sites, best = _cheapest_plan(cost, weights, plans)
     bound = min(best, max(proven, float(highs.getInfo().mip_dual_bound)))  # -inf before the MIP phase
     y = np.zeros(m)
-    y[plans[k]] = 1.0
+    y[sites] = 1.0
     return RawSolution("feasible", y, best, bound, time.perf_counter() - t0, "stopped at the time limit")
 
 
