@@ -257,8 +257,9 @@ def optimize(
                               "(least total travel with a capacity per branch: --capacity-wan, and --budget-wan "
                               "or --max-new) or share (most residents won from the other banks, Huff model: "
                               "needs --bank)."),
-    p: Optional[int] = typer.Option(None, help="Number of branches to open (mclp, pmedian, pcenter, share; "
-                                    "default with --max-new: today's branches and the new ones)."),
+    p: Optional[int] = typer.Option(None, help="Number of open branches, today's kept ones included (mclp, "
+                                    "pmedian, pcenter, share; default with --max-new: today's branches and the new "
+                                    "ones)."),
     radius_km: float = typer.Option(3.5, help="Service radius, km (mclp, lscp)."),
     data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
     out: Path = typer.Option(Path("out"), help="Folder for the result tables."),
@@ -322,6 +323,8 @@ def optimize(
             rules.update(_spacing_rule(sites, min_spacing_km))
             options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank)
             built = _build_model(model, ds, sites, count, radius_km, rules, options, roads, demand)
+            if relocate is None and keep_existing and model in P_MODELS:
+                _check_p_keeps_today(count, len(existing), bank)
         with console.status("Solving with HiGHS 求解中…"):
             result = built.solve(time_limit=time_limit)
             if model in P_MODELS and built.p is not None and "closable" in rules and result.selected:
@@ -537,6 +540,16 @@ def _county_rules(sites, county_min: Optional[int], county_max: Optional[int], w
     if rules:
         rules["county"] = sites["county"].astype(str).to_numpy()
     return rules
+
+
+def _check_p_keeps_today(p: Optional[int], today: int, bank: Optional[str]) -> None:
+    """--p counts every open branch, today's kept ones too: a p below today's count is refused with what to ask."""
+    if p is None or p >= today:
+        return
+    whose = f"{bank}'s {today} branches" if bank else f"all {today} branches of every bank (--bank picks one bank)"
+    raise InputError(f"--p {p} counts every open branch, and today's branches stay open: {whose}. Ask for --max-new "
+                     f"{p} to open {p} new ones beside them, a --p of at least {today}, or add --no-keep-existing "
+                     f"to let today's branches close", file="command line")
 
 
 def _site_rules(n_sites: int, existing: np.ndarray, keep_existing: bool, max_new: Optional[int],

@@ -434,9 +434,14 @@ def test_optimize_relocation_options_are_checked(tmp_path: Path, extra, message)
 
 def test_optimize_explains_impossible_plans(tmp_path: Path):
     result = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "5", "--bank", "农业", "--out", str(tmp_path)])
-    assert result.exit_code == 1 and "101 sites must stay open but only p=5" in result.output
-    center = runner.invoke(app, ["optimize", "--model", "pcenter", "--p", "20", "--bank", "农业", "--out", str(tmp_path)])
-    assert center.exit_code == 1 and "101 sites must stay open but only p=20" in center.output
+    assert result.exit_code == 2 and ("--p 5 counts every open branch, and today's branches stay open: 农业's 101 "
+                                      "branches. Ask for --max-new 5" in " ".join(result.output.split()))
+    every_bank = runner.invoke(app, ["optimize", "--model", "pcenter", "--p", "20", "--out", str(tmp_path)])
+    assert every_bank.exit_code == 2 and "all 493 branches of every bank (--bank picks one bank)" in " ".join(
+        every_bank.output.split())
+    closable = runner.invoke(app, ["optimize", "--model", "pmedian", "--p", "100", "--bank", "农业",
+                                   "--no-keep-existing", "--out", str(tmp_path)])
+    assert closable.exit_code == 0, closable.output
     poor = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "110", "--bank", "农业", "--budget-wan", "100",
                                "--open-cost-wan", "300", "--out", str(tmp_path)])
     assert poor.exit_code == 1 and ("the budget 100万元 is too small: meeting the other rules costs at least 2,700万元"
