@@ -128,7 +128,7 @@ def _best_swap(cost: np.ndarray, weights: np.ndarray, current: np.ndarray, fixed
     totals = totals[movable]
     if rule_rows is not None:
         for row, k in enumerate(movable):
-            totals[row, ~_swaps_meeting(rule_rows, current, current[k], closed)] = np.inf
+            totals[row, ~swaps_meeting(rule_rows, current, current[k], closed)] = np.inf
     out_row, in_column = divmod(int(np.argmin(totals)), len(closed))
     if not np.isfinite(totals[out_row, in_column]):
         return None, np.inf
@@ -138,7 +138,7 @@ def _best_swap(cost: np.ndarray, weights: np.ndarray, current: np.ndarray, fixed
 SWAP_CHUNK_CELLS = 5e6  # demand points x candidate columns priced at a time by _best_swap (~40 MB a temporary)
 
 
-def _swaps_meeting(rule_rows: RuleRows, current: np.ndarray, out_site: int, closed: np.ndarray) -> np.ndarray:
+def swaps_meeting(rule_rows: RuleRows, current: np.ndarray, out_site: int, closed: np.ndarray) -> np.ndarray:
     """For each closed site: whether the plan `current` with `out_site` swapped for it meets the rule rows (a
     sparse matrix: only the rows a closed site touches, and those the swap leaves broken, are looked at)."""
     matrix, lo, hi = rule_rows

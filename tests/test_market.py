@@ -305,3 +305,63 @@ def test_a_feasible_program_that_highs_presolve_calls_infeasible_is_solved():
     whole = LocationModel.solve(model, solver="highs", warm_start=False)
     assert whole.status == "optimal"
     assert whole.objective == pytest.approx(model.solve().objective, abs=2e-6 * 79)
+
+
+@settings(max_examples=80, deadline=None)
+@given(instance(), st.data())
+def test_cuts_over_groups_of_towns_match_brute_force(case, data):
+    """With one θ per group of towns (how population grids are solved), the cuts still reach the optimum, also
+    for a relocation (today's sites closable, few new ones)."""
+    from netopt.models._share_benders import share_benders
+    from netopt.models.market import huff_share
+
+    ours, rivals, weights = case
+    n, m = ours.shape
+    group = np.unique(np.array(data.draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))),
+                      return_inverse=True)[1].ravel()
+    existing = data.draw(st.lists(st.integers(0, m - 1), max_size=2, unique=True))
+    max_new = data.draw(st.sampled_from([None, 0, 1]))
+    rules = dict(existing=existing, closable=existing, max_new=max_new)
+    p = data.draw(st.integers(1, m))
+    model = MarketShare(ours, rivals, weights, p=p, rules=site_rules(m, **{k: v for k, v in rules.items()
+                                                                           if v is not None}))
+    raw = share_benders(ours, rivals, weights, huff_share, p, None, model.rules, None, None, 0.0, None, group)
+    plans = list(brute.feasible_sets(m, range(p + 1), **rules))
+    assert raw.status == "optimal"
+    assert raw.objective == pytest.approx(max(model.captured(s) for s in plans), rel=1e-6, abs=1e-6)
+    assert raw.objective == pytest.approx(model.captured(np.flatnonzero(raw.x > 0.5)), rel=1e-9, abs=1e-9)
+
+
+def test_large_grids_are_cut_by_groups_of_cells():
+    """Above GROUPED_ABOVE towns each cell's group is the site pulling it most; below, every town is its own."""
+    from netopt.models.market import GROUPED_ABOVE
+
+    rng = np.random.default_rng(5)
+    ours = rng.uniform(0, 2, (GROUPED_ABOVE + 1, 7))
+    model = MarketShare(ours, rng.uniform(0.5, 3, len(ours)), np.ones(len(ours)), p=2)
+    group = model._cut_groups()
+    assert group.max() < 7 and (group == np.unique(ours.argmax(axis=1), return_inverse=True)[1].ravel()).all()
+    assert MarketShare(ours[:50], np.ones(50), np.ones(50), p=2)._cut_groups() is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(instance(), st.data())
+def test_relocation_starts_from_todays_sites_improved_by_swaps(case, data):
+    """Under a limit on new sites (a relocation 迁址), solve()'s start meets the rules, captures no less than
+    today's sites and no single swap that meets the rules captures more."""
+    ours, rivals, weights = case
+    m = ours.shape[1]
+    existing = data.draw(st.lists(st.integers(0, m - 1), min_size=1, max_size=3, unique=True))
+    max_new = data.draw(st.integers(0, 1))
+    model = MarketShare(ours, rivals, weights, p=len(existing),
+                        rules=site_rules(m, existing=existing, closable=existing, max_new=max_new))
+    start, value = model._start_meeting_rules()
+    y = start[:m]
+    assert model.rules.admits(y) and value == pytest.approx(model.captured(np.flatnonzero(y)))
+    assert value >= model.captured(np.array(existing)) - 1e-9
+    for out in np.flatnonzero(y > 0.5):
+        for into in np.flatnonzero(y < 0.5):
+            swapped = y.copy()
+            swapped[[out, into]] = [0.0, 1.0]
+            if model.rules.admits(swapped):
+                assert model.captured(np.flatnonzero(swapped)) <= value * (1 + 1e-9) + 1e-9

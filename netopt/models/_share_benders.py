@@ -21,22 +21,28 @@ class ShareCuts:
     (the second counts the closures of a relocation). Both are tight at T = S: the master max Σ θ_i, θ_i below
     the cuts, reaches the true optimum once the plan it returns violates none of them."""
 
-    def __init__(self, ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, share, fixed: np.ndarray) -> None:
+    def __init__(self, ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, share, fixed: np.ndarray,
+                 group: np.ndarray | None = None) -> None:
         self.pull = sp.csr_matrix(ours)
         self.rivals, self.weights, self.share = rivals, weights, share
         coo = self.pull.tocoo()
         self.town, self.site, self.value = coo.row, coo.col, coo.data
         self.fixed = fixed  # 0/1 per site: the sites open in every plan
+        # θ per group of towns (a sum of submodular functions is submodular): fewer, denser cuts on large grids
+        self.group = np.arange(len(weights)) if group is None else np.asarray(group, int)
+        self.n_groups = int(self.group.max()) + 1 if len(self.group) else 0
+        self.group_weights = np.bincount(self.group, weights=weights, minlength=self.n_groups)
 
     def captured(self, y: np.ndarray) -> np.ndarray:
-        """Residents captured in each town by the plan y (0/1 per site)."""
-        return self.weights * self.share(self.pull @ y, self.rivals)
+        """Residents captured in each group of towns by the plan y (0/1 per site)."""
+        won = self.weights * self.share(self.pull @ y, self.rivals)
+        return np.bincount(self.group, weights=won, minlength=self.n_groups)
 
-    def rows(self, y: np.ndarray, towns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                                            np.ndarray]:
-        """Both cuts at the plan y for each of `towns`: (the town of each cut, its right-hand side, then the cut,
-        site and coefficient of each y term)."""
-        pick = np.isin(self.town, towns)
+    def rows(self, y: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                             np.ndarray]:
+        """Both cuts at the plan y for each of `groups` (sorted): (the group of each cut, its right-hand side,
+        then the cut, site and coefficient of each y term, one term per cut and site)."""
+        pick = np.isin(self.group[self.town], groups)
         i, j, a = self.town[pick], self.site[pick], self.value[pick]
         total, kept = self.pull @ y, self.pull @ self.fixed
         now = self.share(total, self.rivals)
@@ -44,19 +50,21 @@ class ShareCuts:
         gain_here = np.where(is_open, 0.0, self.share(total[i] + a, self.rivals[i]) - now[i])
         gain_alone = np.where(is_open, 0.0, self.share(kept[i] + a, self.rivals[i]) - self.share(kept, self.rivals)[i])
         loss = np.where(is_open & (self.fixed[j] < 0.5), now[i] - self.share(total[i] - a, self.rivals[i]), 0.0)
-        slot = np.searchsorted(towns, i)
-        rhs = self.weights[towns] * now[towns]
-        closing = rhs - np.bincount(slot, weights=self.weights[i] * loss, minlength=len(towns))
+        slot = np.searchsorted(groups, self.group[i])
+        rhs = self.captured(y)[groups]
+        closing = rhs - np.bincount(slot, weights=self.weights[i] * loss, minlength=len(groups))
         coef = np.tile(self.weights[i], 2) * np.concatenate([gain_here, loss + gain_alone])
-        cut = np.concatenate([slot, len(towns) + slot])
+        cut = np.concatenate([slot, len(groups) + slot])
+        term, index = np.unique(cut.astype(np.int64) * len(y) + np.tile(j, 2), return_inverse=True)
+        coef = np.bincount(index.ravel(), weights=coef, minlength=len(term))
         keep = coef > 0
-        return np.concatenate([towns, towns]), np.concatenate([rhs, closing]), cut[keep], np.tile(j, 2)[keep], \
-            coef[keep]
+        return (np.concatenate([groups, groups]), np.concatenate([rhs, closing]), (term // len(y))[keep],
+                (term % len(y))[keep], coef[keep])
 
 
 def share_benders(ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, share, p: int | None,
                   target: float | None, rules: SiteRules, start: np.ndarray | None, time_limit: float | None,
-                  mip_gap: float, threads: int | None) -> RawSolution:
+                  mip_gap: float, threads: int | None, group: np.ndarray | None = None) -> RawSolution:
     """Most residents captured with p sites (or, with `target` residents, the fewest sites capturing them) under
     `rules`, by the cuts of ShareCuts: a master MIP over y and one θ per town, cut at the fixed sites alone and
     at the warm start `start` (0/1 per site), re-solved with the cuts each new plan violates until it violates
@@ -65,7 +73,7 @@ def share_benders(ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, sha
 
     t0 = time.perf_counter()
     lo, _ = rules.bounds()
-    cuts = ShareCuts(ours, rivals, weights, share, lo)
+    cuts = ShareCuts(ours, rivals, weights, share, lo, group)
     highs, n_sites = _master(highspy, cuts, p, target, rules, threads, mip_gap)
     _add_cuts(highs, highspy, cuts, lo, None)
     best_y, best = None, np.nan  # the best plan known and its objective (residents won, or sites)
@@ -122,9 +130,9 @@ def _master(highspy, cuts: ShareCuts, p: int | None, target: float | None, rules
     if threads is not None:
         highs.setOptionValue("threads", int(threads))
     highs.setOptionValue("mip_rel_gap", float(mip_gap))
-    m, n = cuts.pull.shape[1], cuts.pull.shape[0]
+    m, n = cuts.pull.shape[1], cuts.n_groups
     lo, hi = rules.bounds()
-    highs.addVars(m + n, np.concatenate([lo, np.zeros(n)]), np.concatenate([hi, cuts.weights]))
+    highs.addVars(m + n, np.concatenate([lo, np.zeros(n)]), np.concatenate([hi, cuts.group_weights]))
     maximise = target is None
     cost = np.concatenate([np.zeros(m), np.ones(n)]) if maximise else np.concatenate([np.ones(m), np.zeros(n)])
     highs.changeColsCost(m + n, np.arange(m + n, dtype=np.int32), cost)
@@ -141,7 +149,7 @@ def _master(highspy, cuts: ShareCuts, p: int | None, target: float | None, rules
 def _add_cuts(highs, highspy, cuts: ShareCuts, y: np.ndarray, theta: np.ndarray | None) -> int:
     """Adds the cuts at plan y of the towns whose θ exceeds what y captures there (all towns when theta is
     None); returns how many."""
-    n, m = cuts.pull.shape
+    n, m = cuts.n_groups, cuts.pull.shape[1]
     won = cuts.captured(y)
     towns = np.arange(n) if theta is None else np.flatnonzero(theta > won + 1e-7 * np.maximum(1.0, won))
     if not len(towns):

@@ -8,6 +8,8 @@ site within reach (a covering constraint).
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -173,12 +175,19 @@ class MarketShare(Curves, LocationModel):
         reason = self._explain_infeasible_rules()
         if solver.lower() != "highs" or getattr(self, "_pulp", None) is not None or reason:
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
-        start, value = self._heuristic() if warm_start else (None, None)
+        start, value = self._start_meeting_rules() if warm_start else (None, None)
         m = self.ours.shape[1]
         target = None if self.target_share is None else self.target_share * float(self.weights.sum())
         raw = share_benders(self.ours, self.rivals, self.weights, huff_share, self.p, target, self.rules,
-                            None if start is None else start[:m], time_limit, mip_gap, threads)
+                            None if start is None else start[:m], time_limit, mip_gap, threads, self._cut_groups())
         return self._read_back(raw, value)
+
+    def _cut_groups(self) -> np.ndarray | None:
+        """With more than GROUPED_ABOVE towns (population grids): each town's group for the cuts, the candidate
+        site pulling it most; None (a θ per town) below."""
+        if len(self.weights) <= GROUPED_ABOVE:
+            return None
+        return np.unique(np.argmax(self.ours, axis=1), return_inverse=True)[1].ravel()
 
     def heuristic(self) -> Result:
         """A good plan fast, without proof, for instances too big for solve(): greedy (the site winning the
@@ -193,16 +202,37 @@ class MarketShare(Curves, LocationModel):
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
         """Greedy from the fixed sites: add the allowed site capturing the most, up to p (or until the target
         share is reached); None when the plan breaks a rule."""
+        y = self._greedy(self.rules.fixed)
+        need = None if self.p is not None else self.target_share * self.weights.sum() - 1e-9
+        if not self.rules.admits(y) or (need is not None and self.captured(np.flatnonzero(y)) < need):
+            return None, None
+        return self._vector(y), self._objective(np.flatnonzero(y))
+
+    def _greedy(self, start: np.ndarray) -> np.ndarray:
+        """From the sites `start` open, add the allowed site capturing the most, in turn, up to p (or until the
+        target share is reached): the 0/1 plan."""
         y = np.zeros(self.ours.shape[1])
-        y[self.rules.fixed] = 1.0
+        y[start] = 1.0
         allowed = self.rules.allowed & (y == 0)
         need = None if self.p is not None else self.target_share * self.weights.sum() - 1e-9
         while allowed.any() and (y.sum() < self.p if self.p is not None else self.captured(np.flatnonzero(y)) < need):
             shares = huff_share((self.ours @ y)[:, None] + self.ours[:, allowed], self.rivals)  # towns x additions
             y[np.flatnonzero(allowed)[int(np.argmax(self.weights @ shares))]] = 1.0
             allowed &= y == 0
-        if not self.rules.admits(y) or (need is not None and self.captured(np.flatnonzero(y)) < need):
-            return None, None
+        return y
+
+    def _start_meeting_rules(self) -> tuple[np.ndarray | None, float | None]:
+        """solve()'s warm start. Under a budget, new-branch or county limits (as for a relocation 迁址, where
+        greedy from scratch opens more new sites than allowed): today's sites (existing and fixed, topped up
+        greedily to p) improved by swaps that keep meeting the rules, when today's sites meet them; else greedy.
+        (None, None) when no plan is found."""
+        today = np.union1d(self.rules.fixed, self.rules.existing)
+        if self.p is None or not self.rules.limits_plans(self.p) or len(today) > self.p:
+            return self._heuristic()
+        y = self._greedy(today)
+        if not self.rules.admits(y):
+            return self._heuristic()
+        y = share_interchange(self, y, time.perf_counter() + INTERCHANGE_SECONDS)
         return self._vector(y), self._objective(np.flatnonzero(y))
 
     def _explain_infeasible(self) -> str:
@@ -238,6 +268,48 @@ class MarketShare(Curves, LocationModel):
                 distance[reached] = self.km[np.arange(len(share)), sites[main]][reached]
             table.insert(2, "distance", distance)
         return table
+
+
+GROUPED_ABOVE = 2000  # towns (grid cells) above which the cuts bound groups of them, not each (measured below)
+INTERCHANGE_SECONDS = 20.0  # the most share_interchange spends on solve()'s warm start under plan-limiting rules
+SWAP_CHUNK_CELLS = 5e6  # towns x candidate sites priced at a time by share_interchange (~40 MB a temporary)
+
+
+def share_interchange(model: MarketShare, y: np.ndarray, deadline: float | None = None) -> np.ndarray:
+    """Swap an open site (not fixed) for a closed allowed one while the best swap meeting the rules captures
+    more residents, until `deadline` (perf_counter); every swap of a round is priced (towns x closed sites for
+    each open site)."""
+    from netopt.heuristics import swaps_meeting
+
+    y = y.astype(float).copy()
+    rule_rows = model.rules.row_matrix()
+    movable = np.ones(len(y), bool)
+    movable[model.rules.fixed] = False
+    value = model.captured(np.flatnonzero(y))
+    while deadline is None or time.perf_counter() < deadline:
+        current, closed = np.flatnonzero(y > 0.5), np.flatnonzero(model.rules.allowed & (y < 0.5))
+        pull = model.ours @ y
+        best, swap = value * (1 + 1e-9) + 1e-9, None
+        for out in np.flatnonzero((y > 0.5) & movable):
+            won = _captured_with(model, pull - model.ours[:, out], closed)
+            won[~swaps_meeting(rule_rows, current, out, closed)] = -np.inf
+            k = int(np.argmax(won)) if len(won) else -1
+            if k >= 0 and won[k] > best:
+                best, swap = float(won[k]), (out, closed[k])
+        if swap is None:
+            return y
+        y[swap[0]], y[swap[1]], value = 0.0, 1.0, best
+    return y
+
+
+def _captured_with(model: MarketShare, pull: np.ndarray, sites: np.ndarray) -> np.ndarray:
+    """Residents captured with each of `sites` added in turn to our total pull `pull` per town."""
+    won = np.empty(len(sites))
+    step = max(1, int(SWAP_CHUNK_CELLS // max(len(pull), 1)))
+    for first in range(0, len(sites), step):
+        block = sites[first:first + step]
+        won[first:first + step] = model.weights @ huff_share(pull[:, None] + model.ours[:, block], model.rivals)
+    return won
 
 
 def max_attendance(km: np.ndarray, p: int, weights=None, decay: str = "exponential", beta: float = 0.3,
