@@ -66,9 +66,9 @@ def share_benders(ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, sha
                   target: float | None, rules: SiteRules, start: np.ndarray | None, time_limit: float | None,
                   mip_gap: float, threads: int | None, group: np.ndarray | None = None) -> RawSolution:
     """Most residents captured with p sites (or, with `target` residents, the fewest sites capturing them) under
-    `rules`, by the cuts of ShareCuts: a master MIP over y and one θ per town, cut at the fixed sites alone and
-    at the warm start `start` (0/1 per site), re-solved with the cuts each new plan violates until it violates
-    none. The result's x is the plan's y; bound the master's."""
+    `rules`, by the cuts of ShareCuts: a master MIP over y and one θ per town (or per `group` of towns), cut at
+    the fixed sites alone and at the warm start `start` (0/1 per site), re-solved with the cuts each new plan
+    violates until it violates none. The result's x is the plan's y; bound the master's."""
     import highspy
 
     t0 = time.perf_counter()

@@ -18,7 +18,8 @@ from netopt._errors import InputError
 from netopt.competition import MIN_DISTANCE_KM, distance_decay
 from netopt.models._base import (Curves, LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
-from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments
+from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, seconds_left,
+                                 share_deadline)
 from netopt.models.median import as_weights, labels
 
 
@@ -166,20 +167,26 @@ class MarketShare(Curves, LocationModel):
 
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:
-        """With HiGHS: submodular cuts (models/_share_benders.py) over the site variables, from the greedy plan —
-        no variable per (town, site) pair, so population grids of ten thousand cells solve in seconds. Other
-        solvers and models extended through to_pulp(): the linearised integer program of the module docstring."""
+        """With HiGHS: submodular cuts (models/_share_benders.py) over the site variables, from the greedy plan
+        (under budgets, new-branch or county limits: today's sites improved by swaps) — no variable per (town,
+        site) pair, and on population grids one θ per group of cells, so grids of ten thousand cells solve in
+        seconds. Other solvers and models extended through to_pulp(): the linearised integer program of the
+        module docstring."""
         from netopt.models._share_benders import share_benders
 
         check_solver_arguments(time_limit, mip_gap, solver, threads)
         reason = self._explain_infeasible_rules()
         if solver.lower() != "highs" or getattr(self, "_pulp", None) is not None or reason:
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
-        start, value = self._start_meeting_rules() if warm_start else (None, None)
+        t0 = time.perf_counter()
+        swaps_until = min(t0 + INTERCHANGE_SECONDS, share_deadline(time_limit, t0, INTERCHANGE_SHARE) or np.inf)
+        start, value = self._start_meeting_rules(swaps_until) if warm_start else (None, None)
         m = self.ours.shape[1]
         target = None if self.target_share is None else self.target_share * float(self.weights.sum())
         raw = share_benders(self.ours, self.rivals, self.weights, huff_share, self.p, target, self.rules,
-                            None if start is None else start[:m], time_limit, mip_gap, threads, self._cut_groups())
+                            None if start is None else start[:m], seconds_left(time_limit, t0), mip_gap, threads,
+                            self._cut_groups())
+        raw.seconds = time.perf_counter() - t0
         return self._read_back(raw, value)
 
     def _cut_groups(self) -> np.ndarray | None:
@@ -221,18 +228,18 @@ class MarketShare(Curves, LocationModel):
             allowed &= y == 0
         return y
 
-    def _start_meeting_rules(self) -> tuple[np.ndarray | None, float | None]:
+    def _start_meeting_rules(self, deadline: float | None = None) -> tuple[np.ndarray | None, float | None]:
         """solve()'s warm start. Under a budget, new-branch or county limits (as for a relocation 迁址, where
         greedy from scratch opens more new sites than allowed): today's sites (existing and fixed, topped up
-        greedily to p) improved by swaps that keep meeting the rules, when today's sites meet them; else greedy.
-        (None, None) when no plan is found."""
+        greedily to p) improved by swaps that keep meeting the rules until `deadline` (perf_counter), when
+        today's sites meet them; else greedy. (None, None) when no plan is found."""
         today = np.union1d(self.rules.fixed, self.rules.existing)
         if self.p is None or not self.rules.limits_plans(self.p) or len(today) > self.p:
             return self._heuristic()
         y = self._greedy(today)
         if not self.rules.admits(y):
             return self._heuristic()
-        y = share_interchange(self, y, time.perf_counter() + INTERCHANGE_SECONDS)
+        y = share_interchange(self, y, deadline)
         return self._vector(y), self._objective(np.flatnonzero(y))
 
     def _explain_infeasible(self) -> str:
@@ -272,6 +279,7 @@ class MarketShare(Curves, LocationModel):
 
 GROUPED_ABOVE = 2000  # towns (grid cells) above which the cuts bound groups of them, not each (measured below)
 INTERCHANGE_SECONDS = 20.0  # the most share_interchange spends on solve()'s warm start under plan-limiting rules
+INTERCHANGE_SHARE = 0.2  # … and at most this share of a time limit
 SWAP_CHUNK_CELLS = 5e6  # towns x candidate sites priced at a time by share_interchange (~40 MB a temporary)
 
 
