@@ -342,6 +342,10 @@ def test_large_grids_are_cut_by_groups_of_cells():
     group = model._cut_groups()
     assert group.max() < 7 and (group == np.unique(ours.argmax(axis=1), return_inverse=True)[1].ravel()).all()
     assert MarketShare(ours[:50], np.ones(50), np.ones(50), p=2)._cut_groups() is None
+    moving = MarketShare(ours, np.ones(len(ours)), np.ones(len(ours)), p=2,
+                         rules=site_rules(7, existing=[1, 4], closable=[1, 4]))
+    by_today = moving._cut_groups()  # a relocation: the catchments of today's sites
+    assert set(by_today) == {0, 1} and (by_today == (ours[:, 4] > ours[:, 1])).all()
 
 
 @settings(max_examples=40, deadline=None)

@@ -191,10 +191,12 @@ class MarketShare(Curves, LocationModel):
 
     def _cut_groups(self) -> np.ndarray | None:
         """With more than GROUPED_ABOVE towns (population grids): each town's group for the cuts, the candidate
-        site pulling it most; None (a θ per town) below."""
+        site pulling it most — of today's sites when some may close (a relocation: their catchments, fewer and
+        larger groups; sample, 3 moves: 98 groups, 54 s, against 213 and 137 s) —; None (a θ per town) below."""
         if len(self.weights) <= GROUPED_ABOVE:
             return None
-        return np.unique(np.argmax(self.ours, axis=1), return_inverse=True)[1].ravel()
+        sites = self.rules.existing if len(self.rules.closable) else np.arange(self.ours.shape[1])
+        return np.unique(sites[np.argmax(self.ours[:, sites], axis=1)], return_inverse=True)[1].ravel()
 
     def heuristic(self) -> Result:
         """A good plan fast, without proof, for instances too big for solve(): greedy (the site winning the
