@@ -212,7 +212,7 @@ class MarketShare(Curves, LocationModel):
         """Greedy from the fixed sites: add the allowed site capturing the most, up to p (or until the target
         share is reached); None when the plan breaks a rule."""
         y = self._greedy(self.rules.fixed)
-        need = None if self.p is not None else self.target_share * self.weights.sum() - 1e-9
+        need = self._residents_needed()
         if not self.rules.admits(y) or (need is not None and self.captured(np.flatnonzero(y)) < need):
             return None, None
         return self._vector(y), self._objective(np.flatnonzero(y))
@@ -223,12 +223,16 @@ class MarketShare(Curves, LocationModel):
         y = np.zeros(self.ours.shape[1])
         y[start] = 1.0
         allowed = self.rules.allowed & (y == 0)
-        need = None if self.p is not None else self.target_share * self.weights.sum() - 1e-9
+        need = self._residents_needed()
         while allowed.any() and (y.sum() < self.p if self.p is not None else self.captured(np.flatnonzero(y)) < need):
             shares = huff_share((self.ours @ y)[:, None] + self.ours[:, allowed], self.rivals)  # towns x additions
             y[np.flatnonzero(allowed)[int(np.argmax(self.weights @ shares))]] = 1.0
             allowed &= y == 0
         return y
+
+    def _residents_needed(self) -> float | None:
+        """The residents a target-share model must capture (less a rounding tolerance); None with p."""
+        return None if self.p is not None else self.target_share * self.weights.sum() - 1e-9
 
     def _start_meeting_rules(self, deadline: float | None = None) -> tuple[np.ndarray | None, float | None]:
         """solve()'s warm start. Under a budget, new-branch or county limits (as for a relocation 迁址, where
@@ -279,10 +283,9 @@ class MarketShare(Curves, LocationModel):
         return table
 
 
-GROUPED_ABOVE = 2000  # towns (grid cells) above which the cuts bound groups of them, not each (measured below)
+GROUPED_ABOVE = 2000  # towns (grid cells) above which the cuts bound groups of them, not each (_cut_groups)
 INTERCHANGE_SECONDS = 20.0  # the most share_interchange spends on solve()'s warm start under plan-limiting rules
 INTERCHANGE_SHARE = 0.2  # … and at most this share of a time limit
-SWAP_CHUNK_CELLS = 5e6  # towns x candidate sites priced at a time by share_interchange (~40 MB a temporary)
 
 
 def share_interchange(model: MarketShare, y: np.ndarray, deadline: float | None = None) -> np.ndarray:
@@ -313,7 +316,10 @@ def share_interchange(model: MarketShare, y: np.ndarray, deadline: float | None 
 
 
 def _captured_with(model: MarketShare, pull: np.ndarray, sites: np.ndarray) -> np.ndarray:
-    """Residents captured with each of `sites` added in turn to our total pull `pull` per town."""
+    """Residents captured with each of `sites` added in turn to our total pull `pull` per town (as many towns x
+    sites at a time as the p-median swaps price, heuristics.SWAP_CHUNK_CELLS)."""
+    from netopt.heuristics import SWAP_CHUNK_CELLS
+
     won = np.empty(len(sites))
     step = max(1, int(SWAP_CHUNK_CELLS // max(len(pull), 1)))
     for first in range(0, len(sites), step):
