@@ -162,6 +162,8 @@ def test_bad_arguments():
     (lambda: no.MCLP.from_coverage(np.eye(8), 2, county=["a"], county_min={"a": 1}), "one label per site"),
     (lambda: no.MCLP.from_coverage(np.eye(8), 2, county_min={"a": 1}), "county_min needs county"),
     (lambda: no.MCLP.from_coverage(np.eye(8), 2, county=list("aabbccdd"), county_min={"a": -1}), "whole number"),
+    (lambda: no.MCLP.from_coverage(np.eye(8), 2, county=list("aabbccdd"), county_max={"蜀山": 1}),  # no solve()
+     r"county_max names county '蜀山', which has no candidate site \(the sites' counties: a, b, c, d\)"),
     (lambda: no.MCLP.from_coverage(np.eye(8), 2, backup_weight=-1), "backup_weight must be a number >= 0"),
     (lambda: no.MCLP.from_coverage(np.eye(8), 2).solve(threads="a"), "threads must be a whole number of at least 1"),
     (lambda: PMedian.from_cost_matrix(np.ones((3, 8)), 2).solve(time_limit="10"), "time_limit must be a positive"),

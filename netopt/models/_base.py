@@ -115,6 +115,16 @@ class SiteRules:
                 raise InputError(f"{name} needs county (one county label per site)", file="model")
             for county, limit in (getattr(self, name) or {}).items():
                 check_count(limit, f"{name} of '{county}'", "model", least=0)
+                self._check_county_named(name, county)
+
+    def _check_county_named(self, name: str, county) -> None:
+        """An InputError when a county limit names a county no site belongs to (a misspelt name, most often),
+        listing the counties the sites have."""
+        labels = pd.unique(pd.Series(np.asarray(self.county).ravel()))
+        if county not in set(labels):
+            known = ", ".join(str(c) for c in labels[:12]) + (" …" if len(labels) > 12 else "")
+            raise InputError(f"{name} names county '{county}', which has no candidate site (the sites' counties: "
+                             f"{known})", file="model")
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = np.zeros(self.n_sites), np.ones(self.n_sites)
@@ -161,8 +171,6 @@ class SiteRules:
         for name, side in (("county_min", 0), ("county_max", 1)):
             for county, limit in (getattr(self, name) or {}).items():
                 members = np.asarray(self.county) == county
-                if not members.any():
-                    raise InputError(f"{name} names county '{county}', which has no candidate site", file="model")
                 rows.append(members.astype(float)); names.append(f"{name}_{county}")
                 lo.append(-INF if side else float(limit)); hi.append(float(limit) if side else INF)
         return rows, lo, hi, names
