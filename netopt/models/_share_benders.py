@@ -35,8 +35,11 @@ class ShareCuts:
 
     def captured(self, y: np.ndarray) -> np.ndarray:
         """Residents captured in each group of towns by the plan y (0/1 per site)."""
-        won = self.weights * self.share(self.pull @ y, self.rivals)
-        return np.bincount(self.group, weights=won, minlength=self.n_groups)
+        return self._by_group(self.weights * self.share(self.pull @ y, self.rivals))
+
+    def _by_group(self, per_town: np.ndarray) -> np.ndarray:
+        """A per-town quantity summed over each group of towns."""
+        return np.bincount(self.group, weights=per_town, minlength=self.n_groups)
 
     def rows(self, y: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                              np.ndarray]:
@@ -51,7 +54,7 @@ class ShareCuts:
         gain_alone = np.where(is_open, 0.0, self.share(kept[i] + a, self.rivals[i]) - self.share(kept, self.rivals)[i])
         loss = np.where(is_open & (self.fixed[j] < 0.5), now[i] - self.share(total[i] - a, self.rivals[i]), 0.0)
         slot = np.searchsorted(groups, self.group[i])
-        rhs = self.captured(y)[groups]
+        rhs = self._by_group(self.weights * now)[groups]  # what y captures in each group
         closing = rhs - np.bincount(slot, weights=self.weights[i] * loss, minlength=len(groups))
         coef = np.tile(self.weights[i], 2) * np.concatenate([gain_here, loss + gain_alone])
         cut = np.concatenate([slot, len(groups) + slot])
@@ -147,14 +150,14 @@ def _master(highspy, cuts: ShareCuts, p: int | None, target: float | None, rules
 
 
 def _add_cuts(highs, highspy, cuts: ShareCuts, y: np.ndarray, theta: np.ndarray | None) -> int:
-    """Adds the cuts at plan y of the towns whose θ exceeds what y captures there (all towns when theta is
-    None); returns how many."""
+    """Adds the cuts at plan y of the groups of towns whose θ exceeds what y captures there (all groups when
+    theta is None); returns how many."""
     n, m = cuts.n_groups, cuts.pull.shape[1]
     won = cuts.captured(y)
-    towns = np.arange(n) if theta is None else np.flatnonzero(theta > won + 1e-7 * np.maximum(1.0, won))
-    if not len(towns):
+    groups = np.arange(n) if theta is None else np.flatnonzero(theta > won + 1e-7 * np.maximum(1.0, won))
+    if not len(groups):
         return 0
-    town_of, rhs, row, site, gain = cuts.rows(y, towns)
+    group_of, rhs, row, site, gain = cuts.rows(y, groups)
     order = np.argsort(row, kind="stable")
     row, site, gain = row[order], site[order], gain[order]
     counts = np.bincount(row, minlength=len(rhs))
@@ -162,10 +165,10 @@ def _add_cuts(highs, highspy, cuts: ShareCuts, y: np.ndarray, theta: np.ndarray 
     slot = starts[row] + np.arange(len(row)) - np.concatenate([[0], np.cumsum(counts)[:-1]])[row]
     index, value = np.empty(len(row) + len(rhs), np.int32), np.empty(len(row) + len(rhs))
     index[slot], value[slot] = site, -gain
-    index[starts + counts], value[starts + counts] = m + town_of, 1.0
+    index[starts + counts], value[starts + counts] = m + group_of, 1.0
     highs.addRows(len(rhs), np.full(len(rhs), -highspy.kHighsInf), rhs, len(index), starts.astype(np.int32),
                   index, value)
-    return len(towns)
+    return len(groups)
 
 
 def _suggest(highs, highspy, y: np.ndarray, won: np.ndarray) -> None:

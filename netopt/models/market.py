@@ -225,8 +225,8 @@ class MarketShare(Curves, LocationModel):
         allowed = self.rules.allowed & (y == 0)
         need = self._residents_needed()
         while allowed.any() and (y.sum() < self.p if self.p is not None else self.captured(np.flatnonzero(y)) < need):
-            shares = huff_share((self.ours @ y)[:, None] + self.ours[:, allowed], self.rivals)  # towns x additions
-            y[np.flatnonzero(allowed)[int(np.argmax(self.weights @ shares))]] = 1.0
+            candidates = np.flatnonzero(allowed)
+            y[candidates[int(np.argmax(_captured_with(self, self.ours @ y, candidates)))]] = 1.0
             allowed &= y == 0
         return y
 
@@ -305,9 +305,11 @@ def share_interchange(model: MarketShare, y: np.ndarray, deadline: float | None 
         best, swap = value * (1 + 1e-9) + 1e-9, None
         for out in np.flatnonzero((y > 0.5) & movable):
             won = _captured_with(model, pull - model.ours[:, out], closed)
+            if not len(won) or won.max() <= best:  # no swap of `out` gains: its rule check is not needed
+                continue
             won[~swaps_meeting(rule_rows, current, out, closed)] = -np.inf
-            k = int(np.argmax(won)) if len(won) else -1
-            if k >= 0 and won[k] > best:
+            k = int(np.argmax(won))
+            if won[k] > best:
                 best, swap = float(won[k]), (out, closed[k])
         if swap is None:
             return y
