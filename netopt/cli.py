@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from netopt._errors import InputError, NetoptError, Problem, check_count
+from netopt._errors import InputError, NetoptError, Problem
 from netopt.coverage import Coverage, analyze_coverage
 from netopt.datasets import SAMPLE_CITY, load_sample
 from netopt.io import VECTOR_SUFFIXES, TABLE_SUFFIXES, Dataset, read_branches, read_counties, read_dataset, read_towns, write_atomic
@@ -31,6 +31,20 @@ DEMO_GRID_KM = 1.0
 def _fail(message: str, code: int = 2) -> None:
     errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _above_zero(value: Optional[float]) -> Optional[float]:
+    """Option check: km, minutes, seconds, 万人 and the like must be numbers above 0 (refused naming the option)."""
+    if value is not None and not (np.isfinite(value) and value > 0):
+        raise typer.BadParameter(f"must be a number above 0, got {value:g}")
+    return value
+
+
+def _zero_or_more(value: Optional[float]) -> Optional[float]:
+    """Option check: budgets, costs and savings (万元) must be numbers of at least 0."""
+    if value is not None and not (np.isfinite(value) and value >= 0):
+        raise typer.BadParameter(f"must be a number of at least 0 (万元), got {value:g}")
+    return value
 
 
 def _guard(action: Callable[[], None]) -> None:
@@ -156,19 +170,30 @@ def _write_outputs(ds: Dataset, cov: Coverage, out: Path) -> None:
 def analyze(
     data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.* and branches.* (default: the bundled sample)."),
     out: Path = typer.Option(Path("out"), help="Folder for the CSV, Excel and HTML outputs."),
-    radius_km: Optional[float] = typer.Option(None, help="One service radius for every town, km."),
-    core_km: Optional[float] = typer.Option(None, help="Service radius in core urban districts, km (default 1.2)."),
-    county_km: Optional[float] = typer.Option(None, help="Service radius in counties, km (default 3.5)."),
-    fringe_km: Optional[float] = typer.Option(None, help="Service radius in urban–rural fringe towns, km."),
-    minutes: Optional[float] = typer.Option(None, help="A travel-time limit in minutes instead of a radius."),
+    radius_km: Optional[float] = typer.Option(None, callback=_above_zero,
+                                              help="One service radius for every town, km."),
+    core_km: Optional[float] = typer.Option(None, callback=_above_zero,
+                                            help="Service radius in core urban districts, km (default 1.2)."),
+    county_km: Optional[float] = typer.Option(None, callback=_above_zero,
+                                              help="Service radius in counties, km (default 3.5)."),
+    fringe_km: Optional[float] = typer.Option(None, callback=_above_zero,
+                                              help="Service radius in urban–rural fringe towns, km."),
+    minutes: Optional[float] = typer.Option(None, callback=_above_zero,
+                                            help="A travel-time limit in minutes instead of a radius."),
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML) for road distances and times."),
     mode: str = typer.Option("drive", help="Travel mode: drive or walk."),
-    grid_km: Optional[float] = typer.Option(None, help="Measure on a population grid of this cell size (km) instead of town points."),
-    h3: Optional[int] = typer.Option(None, help="Measure on H3 cells of this resolution (e.g. 8) instead of town points."),
-    tile_km: Optional[float] = typer.Option(None, help="With --grid-km: very large cities, made and measured in tiles "
-                                            "of this size (km) so memory stays bounded; totals by county and region."),
-    workers: Optional[int] = typer.Option(None, help="With --tile-km: measure the tiles on a dask LocalCluster of N "
-                                          "worker processes (default: in this process)."),
+    grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
+                                            help="Measure on a population grid of this cell size (km) instead of "
+                                                 "town points."),
+    h3: Optional[int] = typer.Option(None, min=0, max=15,
+                                     help="Measure on H3 cells of this resolution (e.g. 8) instead of town points."),
+    tile_km: Optional[float] = typer.Option(None, callback=_above_zero,
+                                            help="With --grid-km: very large cities, made and measured in tiles "
+                                                 "of this size (km) so memory stays bounded; totals by county and "
+                                                 "region."),
+    workers: Optional[int] = typer.Option(None, min=1,
+                                          help="With --tile-km: measure the tiles on a dask LocalCluster of N "
+                                               "worker processes (default: in this process)."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """Coverage diagnosis: coverage, density, residents per branch and underserved towns, by county and region."""
@@ -257,26 +282,31 @@ def optimize(
                               "(least total travel with a capacity per branch: --capacity-wan, and --budget-wan "
                               "or --max-new) or share (most residents won from the other banks, Huff model: "
                               "needs --bank)."),
-    p: Optional[int] = typer.Option(None, help="Number of open branches, today's kept ones included (mclp, "
-                                    "pmedian, pcenter, share; default with --max-new: today's branches and the new "
-                                    "ones)."),
-    radius_km: float = typer.Option(3.5, help="Service radius, km (mclp, lscp)."),
+    p: Optional[int] = typer.Option(None, min=1, help="Number of open branches, today's kept ones included "
+                                    "(mclp, pmedian, pcenter, share; default with --max-new: today's branches and "
+                                    "the new ones)."),
+    radius_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius, km (mclp, lscp)."),
     data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
     out: Path = typer.Option(Path("out"), help="Folder for the result tables."),
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches are the existing sites."),
     keep_existing: bool = typer.Option(True, help="Existing branches must stay open (--no-keep-existing: they may close)."),
-    time_limit: Optional[float] = typer.Option(None, help="Stop after this many seconds with the best plan and its gap."),
+    time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
+                                               help="Stop after this many seconds with the best plan and its gap."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
-    max_new: Optional[int] = typer.Option(None, help="Open at most this many new branches."),
-    budget_wan: Optional[float] = typer.Option(None, help="Budget for new branches, 万元 (with --open-cost-wan; "
-                                               "savings of closed branches count towards it)."),
-    open_cost_wan: Optional[float] = typer.Option(None, help="Cost of opening one new branch, 万元."),
-    closing_saving_wan: float = typer.Option(0.0, help="Saving from closing one existing branch, 万元 "
-                                             "(with --no-keep-existing)."),
-    capacity_wan: Optional[float] = typer.Option(None, help="Residents one branch can serve, 万人 (cflp)."),
-    county_min: Optional[int] = typer.Option(None, help="At least this many open branches in every county "
-                                             "(e.g. 1: every county keeps a branch)."),
-    county_max: Optional[int] = typer.Option(None, help="At most this many open branches in any county."),
+    max_new: Optional[int] = typer.Option(None, min=0, help="Open at most this many new branches."),
+    budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more,
+                                               help="Budget for new branches, 万元 (with --open-cost-wan; "
+                                                    "savings of closed branches count towards it)."),
+    open_cost_wan: Optional[float] = typer.Option(None, callback=_zero_or_more,
+                                                  help="Cost of opening one new branch, 万元."),
+    closing_saving_wan: float = typer.Option(0.0, callback=_zero_or_more,
+                                             help="Saving from closing one existing branch, 万元 "
+                                                  "(with --no-keep-existing)."),
+    capacity_wan: Optional[float] = typer.Option(None, callback=_above_zero,
+                                                 help="Residents one branch can serve, 万人 (cflp)."),
+    county_min: Optional[int] = typer.Option(None, min=0, help="At least this many open branches in every "
+                                             "county (e.g. 1: every county keeps a branch)."),
+    county_max: Optional[int] = typer.Option(None, min=0, help="At most this many open branches in any county."),
     within_county: bool = typer.Option(False, help="With --relocate: moves stay within their county (no county "
                                        "ends with more branches than today; each move pairs branches of one "
                                        "county)."),
@@ -284,18 +314,19 @@ def optimize(
                                            "straight-line km, for the model and the coverage comparison."),
     cover_pct: Optional[float] = typer.Option(None, help="lscp: the fewest branches bringing at least this % of "
                                               "residents within the radius (e.g. 90), instead of every town."),
-    relocate: Optional[int] = typer.Option(None, help="Move at most this many of today's branches 迁址 (mclp, "
-                                           "pmedian, pcenter, share): as many branches as today unless --p says otherwise; "
-                                           "each closed branch is paired with a new site in <model>_moves.csv."),
+    relocate: Optional[int] = typer.Option(None, min=1, help="Move at most this many of today's branches 迁址 "
+                                           "(mclp, pmedian, pcenter, share): as many branches as today unless --p "
+                                           "says otherwise; each closed branch is paired with a new site in "
+                                           "<model>_moves.csv."),
     keep_open: list[str] = typer.Option([], help="A branch that stays open when others may close (--relocate, "
                                         "--no-keep-existing): its id, or text of its name such as 营业部 "
                                         "(repeatable)."),
     target_share_pct: Optional[float] = typer.Option(None, help="share: the fewest branches winning at least this % "
                                                      "of all residents (e.g. 25), instead of --p."),
-    beta: Optional[float] = typer.Option(None, help=BETA_HELP),
-    min_km: Optional[float] = typer.Option(None, help=MIN_KM_HELP),
-    grid_km: Optional[float] = typer.Option(None, help=GRID_KM_HELP + " All models but cflp."),
-    min_spacing_km: Optional[float] = typer.Option(None, help=SPACING_HELP),
+    beta: Optional[float] = typer.Option(None, callback=_above_zero, help=BETA_HELP),
+    min_km: Optional[float] = typer.Option(None, callback=_above_zero, help=MIN_KM_HELP),
+    grid_km: Optional[float] = typer.Option(None, callback=_above_zero, help=GRID_KM_HELP + " All models but cflp."),
+    min_spacing_km: Optional[float] = typer.Option(None, callback=_above_zero, help=SPACING_HELP),
 ) -> None:
     """Choose branch sites among today's branches and the town points with an exact integer program."""
     def run() -> None:
@@ -342,15 +373,16 @@ def optimize(
 
 @app.command()
 def curve(
-    up_to: int = typer.Option(20, help="Solve for 0, 1, … up to this many new branches (moves with --moves)."),
-    radius_km: float = typer.Option(3.5, help="Service radius, km."),
+    up_to: int = typer.Option(20, min=1, help="Solve for 0, 1, … up to this many new branches (moves with --moves)."),
+    radius_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius, km."),
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches stay open (default: every "
                                        "bank's branches)."),
     data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
     out: Path = typer.Option(Path("out"), help="Folder for coverage_curve.csv and .png (relocation_curve.* with "
                              "--moves; share_curve.*, share_relocation_curve.* with --model share)."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
-    time_limit: Optional[float] = typer.Option(None, help="Seconds for each point of the curve (its gap is shown)."),
+    time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
+                                               help="Seconds for each point of the curve (its gap is shown)."),
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
     moves: bool = typer.Option(False, help="The relocation curve 迁址曲线: 0, 1, … --up-to moves of today's "
                                "branches, as many branches as today."),
@@ -359,10 +391,10 @@ def curve(
     within_county: bool = typer.Option(False, help="With --moves: moves stay within their county."),
     model: str = typer.Option("mclp", help="mclp (residents within the radius) or share (residents won from the "
                               "other banks, Huff model: needs --bank)."),
-    beta: Optional[float] = typer.Option(None, help=BETA_HELP),
-    min_km: Optional[float] = typer.Option(None, help=MIN_KM_HELP),
-    grid_km: Optional[float] = typer.Option(None, help=GRID_KM_HELP),
-    min_spacing_km: Optional[float] = typer.Option(None, help=SPACING_HELP),
+    beta: Optional[float] = typer.Option(None, callback=_above_zero, help=BETA_HELP),
+    min_km: Optional[float] = typer.Option(None, callback=_above_zero, help=MIN_KM_HELP),
+    grid_km: Optional[float] = typer.Option(None, callback=_above_zero, help=GRID_KM_HELP),
+    min_spacing_km: Optional[float] = typer.Option(None, callback=_above_zero, help=SPACING_HELP),
 ) -> None:
     """Coverage curve 覆盖率曲线: residents within the radius for each number of new branches (an exact MCLP
     per point), and what each extra branch adds; with --moves, for each number of branches moved 迁址; with
@@ -371,7 +403,6 @@ def curve(
         from netopt.maps import curve_chart
         from netopt.planning import candidate_sites, existing_positions
 
-        check_count(up_to, "--up-to", "command line")
         if (keep_open or within_county) and not moves:
             raise InputError("--keep-open and --within-county are for --moves here", file="command line")
         if model not in CURVE_FILES:
@@ -507,7 +538,6 @@ def _kept_open(sites, patterns: list[str]) -> np.ndarray:
 
 def _relocation(model: str, relocate: int, rules: dict, existing: np.ndarray, max_new: Optional[int]) -> dict:
     """The rules of a relocation: today's branches may close, at most `relocate` new ones open."""
-    check_count(relocate, "--relocate", "command line")
     if model not in P_MODELS:
         hint = (" (for cflp: --no-keep-existing with --budget-wan, --open-cost-wan and --closing-saving-wan)"
                 if model == "cflp" else "")
@@ -531,7 +561,6 @@ def _county_rules(sites, county_min: Optional[int], county_max: Optional[int], w
     if county_min is not None:
         rules["county_min"] = {c: county_min for c in counties}
     if county_max is not None:
-        check_count(county_max, "--county-max", "command line", least=0)
         rules["county_max"] = {c: county_max for c in counties}
     if within_county:
         today = sites.loc[sites["kind"] == "existing", "county"].astype(str).value_counts()
@@ -571,9 +600,6 @@ def _spacing_rule(sites, min_spacing_km: Optional[float]) -> dict:
     """The too_close rule of --min-spacing-km (pairs of candidate sites closer than it), said on the console."""
     if min_spacing_km is None:
         return {}
-    if not (np.isfinite(min_spacing_km) and min_spacing_km > 0):
-        raise InputError(f"--min-spacing-km must be a positive number of km, got {min_spacing_km:g}",
-                         file="command line")
     from netopt.distance import spacing_pairs
 
     pairs = spacing_pairs(sites, min_spacing_km)
@@ -629,8 +655,6 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
     for value, flag in ((options.beta, "--beta"), (options.min_km, "--min-km")):
         if value is not None and model != "share":
             raise InputError(f"{flag} is for --model share (the Huff model of market shares)", file="command line")
-        if value is not None and not (np.isfinite(value) and value > 0):
-            raise InputError(f"{flag} must be a positive number, got {value:g}", file="command line")
     cover_share = _percentage(options.cover_pct, "--cover-pct")
     target_share = _percentage(options.target_share_pct, "--target-share-pct")
     capacity_wan = options.capacity_wan
@@ -771,9 +795,6 @@ def _model_demand(ds: Dataset, grid_km: Optional[float], model: str, source: str
         raise InputError(f"--grid-km works with --model {', '.join(GRID_MODELS)}: {model} on a population grid has "
                          f"one variable per cell and site, too many to solve exactly here; it plans on town points",
                          file="command line")
-    if not (np.isfinite(grid_km) and grid_km > 0):
-        raise InputError(f"--grid-km must be a positive number of kilometres, e.g. 1; got {grid_km:g}",
-                         file="command line")
     cells = population_grid(ds, cell_km=grid_km)
     demand = gpd.GeoDataFrame({"id": (cells["town"].astype(str) + " cell " + cells["cell_id"]).to_numpy(),
                                "town": cells["town"].to_numpy(), "county": cells["county"].to_numpy(),
@@ -860,8 +881,8 @@ def assign_types(
     out: Path = typer.Option(Path("out"), help="Folder for the plan (CSV and Excel)."),
     min_share: list[str] = typer.Option([], help="Minimum share of a type, e.g. community=0.4 (repeatable)."),
     max_share: list[str] = typer.Option([], help="Maximum share of a type, e.g. comprehensive=0.5 (repeatable)."),
-    budget_wan: Optional[float] = typer.Option(None, help="Conversion budget, 万元 (e.g. 1200)."),
-    staff_limit: Optional[int] = typer.Option(None, help="Total staff at each type's minimum staffing."),
+    budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more, help="Conversion budget, 万元 (e.g. 1200)."),
+    staff_limit: Optional[int] = typer.Option(None, min=0, help="Total staff at each type's minimum staffing."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """Give every branch one of the four types (综合型/社区型/普惠型/轻型) by an integer program."""
@@ -898,10 +919,10 @@ def plan(
     data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
     out: Path = typer.Option(Path("out"), help="Folder for plan.xlsx and its CSVs."),
     min_share: list[str] = typer.Option([], help="Minimum share of a type, e.g. community=0.4 (repeatable)."),
-    budget_wan: Optional[float] = typer.Option(None, help="Conversion budget, 万元."),
-    pilots_per_region: int = typer.Option(2, help="Pilot branches per region type (core, county, fringe)."),
+    budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more, help="Conversion budget, 万元."),
+    pilots_per_region: int = typer.Option(2, min=1, help="Pilot branches per region type (core, county, fringe)."),
     batch: list[int] = typer.Option([20, 16], help="Rollout batch sizes (repeatable), e.g. --batch 20 --batch 16."),
-    hub_capacity: int = typer.Option(8, help="Community branches one central sub-branch can coach."),
+    hub_capacity: int = typer.Option(8, min=1, help="Community branches one central sub-branch can coach."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """The network plan: branch types, pilots, rollout batches and training hubs, in one workbook."""
@@ -946,9 +967,10 @@ def _workbook(path: Path, sheets: dict) -> None:
 def report(
     data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
     out: Path = typer.Option(Path("out/reports"), help="Folder for the reports."),
-    core_km: float = typer.Option(1.2, help="Service radius in core urban districts, km."),
-    county_km: float = typer.Option(3.5, help="Service radius in counties, km."),
-    grid_km: Optional[float] = typer.Option(None, help="Measure on a population grid of this cell size (km)."),
+    core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban districts, km."),
+    county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius in counties, km."),
+    grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
+                                            help="Measure on a population grid of this cell size (km)."),
     types: bool = typer.Option(False, help="Add the recommended branch types (assign-types, default rules)."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
@@ -982,8 +1004,8 @@ def report(
 def map_command(
     data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
     out: Path = typer.Option(Path("out"), help="Folder for network_map.html, .png and .pdf."),
-    core_km: float = typer.Option(1.2, help="Service radius in core urban districts, km."),
-    county_km: float = typer.Option(3.5, help="Service radius in counties, km."),
+    core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban districts, km."),
+    county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius in counties, km."),
     types: bool = typer.Option(False, help="Colour branches by the type plan of assign-types (default rules)."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
@@ -1012,15 +1034,16 @@ def batch(
                              "units/<adcode>/. Rerun with the same folder to resume."),
     scheduler: Optional[str] = typer.Option(None, help="Address of a running dask scheduler (tcp://host:8786); "
                                             "default: a LocalCluster on this machine; 'serial': no dask."),
-    workers: Optional[int] = typer.Option(None, help="LocalCluster worker processes (default: one per core)."),
+    workers: Optional[int] = typer.Option(None, min=1, help="LocalCluster worker processes (default: one per core)."),
     only: list[str] = typer.Option([], help="Keep units whose adcode starts with this (repeatable), e.g. 34 for 安徽省."),
     optimize: bool = typer.Option(False, help="Also solve LSCP and MCLP on each unit's towns."),
     plan_types: bool = typer.Option(False, help="Also plan branch types where the unit has branches."),
-    core_km: float = typer.Option(1.2, help="Service radius in core urban towns, km."),
-    county_km: float = typer.Option(3.5, help="Service radius elsewhere, km."),
-    time_limit: float = typer.Option(60.0, help="Solver time limit per model and unit, seconds."),
-    units_per_task: Optional[int] = typer.Option(None, help="Units sent to a worker at a time (default: about eight "
-                                                 "tasks per worker, at most 50 units each)."),
+    core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban towns, km."),
+    county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius elsewhere, km."),
+    time_limit: float = typer.Option(60.0, callback=_above_zero, help="Solver time limit per model and unit, seconds."),
+    units_per_task: Optional[int] = typer.Option(None, min=1,
+                                                 help="Units sent to a worker at a time (default: about eight "
+                                                      "tasks per worker, at most 50 units each)."),
 ) -> None:
     """Run the diagnosis (and optionally models and type plans) for every unit on dask; resumable."""
     def run() -> None:

@@ -19,6 +19,48 @@ from tests.conftest import write
 runner = CliRunner()
 
 
+def _said(output: str) -> str:
+    """The words of a command's output, without the frame rich draws around an option error."""
+    return " ".join(output.translate(str.maketrans("", "", "│╭╮╰╯─")).split())
+
+
+@pytest.mark.parametrize("command, option, value, message", [
+    ("analyze", "--radius-km", "0", "must be a number above 0, got 0"),
+    ("analyze", "--core-km", "-1", "must be a number above 0, got -1"),
+    ("analyze", "--minutes", "nan", "must be a number above 0, got nan"),
+    ("analyze", "--grid-km", "0", "must be a number above 0, got 0"),  # was taken as "no grid"
+    ("analyze", "--h3", "16", "Input should be less than or equal to 15"),
+    ("optimize", "--time-limit", "0", "must be a number above 0, got 0"),
+    ("optimize", "--radius-km", "-2", "must be a number above 0, got -2"),
+    ("optimize", "--p", "0", "Input should be greater than or equal to 1"),
+    ("optimize", "--max-new", "-1", "Input should be greater than or equal to 0"),
+    ("optimize", "--budget-wan", "-5", "must be a number of at least 0 (万元), got -5"),
+    ("optimize", "--capacity-wan", "0", "must be a number above 0, got 0"),
+    ("optimize", "--county-min", "-1", "Input should be greater than or equal to 0"),
+    ("curve", "--time-limit", "inf", "must be a number above 0, got inf"),
+    ("curve", "--up-to", "0", "Input should be greater than or equal to 1"),
+    ("assign-types", "--budget-wan", "-1", "must be a number of at least 0 (万元), got -1"),
+    ("assign-types", "--staff-limit", "-1", "Input should be greater than or equal to 0"),
+    ("plan", "--hub-capacity", "0", "Input should be greater than or equal to 1"),
+    ("report", "--county-km", "0", "must be a number above 0, got 0"),
+    ("map", "--core-km", "-1", "must be a number above 0, got -1"),
+])
+def test_numeric_options_out_of_range_are_refused_naming_the_option(tmp_path: Path, command, option, value,
+                                                                    message):
+    result = runner.invoke(app, [command, option, value, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and f"Invalid value for '{option}': {message}" in _said(result.output), \
+        result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_batch_options_out_of_range_are_refused(tmp_path: Path):
+    for option, value in (("--workers", "0"), ("--time-limit", "0"), ("--units-per-task", "0")):
+        result = runner.invoke(app, ["batch", "--units", "u.csv", "--data", str(tmp_path), option, value,
+                                     "--out", str(tmp_path / "out")])
+        assert result.exit_code == 2 and f"Invalid value for '{option}'" in _said(result.output), result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_help_lists_the_commands():
     result = subprocess.run([sys.executable, "-m", "netopt", "--help"], capture_output=True, text=True, check=True)
     for command in ("demo", "validate", "analyze"):
@@ -185,10 +227,10 @@ def test_grid_options_refused_in_the_users_terms(tmp_path: Path):
                                   f"{int(most)}", "--out", str(tmp_path / "partial")])
     assert partial.exit_code == 0, partial.output  # the share the hint names can be reached
     for extra, message in ((["--model", "cflp", "--capacity-wan", "12", "--max-new", "1", "--grid-km", "2"], "cflp on"),
-                           (["--model", "mclp", "--p", "3", "--grid-km", "0"], "positive number of kilometres"),
-                           (["--model", "mclp", "--p", "3", "--grid-km", "nan"], "positive number of kilometres")):
+                           (["--model", "mclp", "--p", "3", "--grid-km", "0"], "'--grid-km': must be a number above"),
+                           (["--model", "mclp", "--p", "3", "--grid-km", "nan"], "'--grid-km': must be a number")):
         result = runner.invoke(app, ["optimize", *extra, "--out", str(out)])
-        assert result.exit_code == 2 and message in result.output, result.output
+        assert result.exit_code == 2 and message in _said(result.output), result.output
     assert not out.exists()
 
 
@@ -419,16 +461,16 @@ def test_relocation_within_counties_and_county_quotas(tmp_path: Path):
 
 @pytest.mark.parametrize("extra, message", [
     (["--within-county"], "--within-county is for --relocate"),
-    (["--county-max", "-1"], "--county-max must be a whole number of at least 0"),
+    (["--county-max", "-1"], "'--county-max': Input should be greater than or equal to 0"),
     (["--model", "lscp", "--relocate", "2"], "--relocate is for mclp, pmedian, pcenter and share"),
     (["--model", "cflp", "--relocate", "2", "--capacity-wan", "12"], "for cflp: --no-keep-existing with --budget-wan"),
     (["--relocate", "2", "--max-new", "3"], "leave out --max-new"),
-    (["--relocate", "0"], "--relocate must be a whole number of at least 1"),
+    (["--relocate", "0"], "'--relocate': Input should be greater than or equal to 1"),
     (["--relocate", "2", "--keep-open", "不存在"], "--keep-open '不存在' names no branch of today's network"),
 ])
 def test_optimize_relocation_options_are_checked(tmp_path: Path, extra, message):
     result = runner.invoke(app, ["optimize", "--bank", "农业", *extra, "--out", str(tmp_path / "out")])
-    assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
+    assert result.exit_code == 2 and message in _said(result.output), result.output
     assert not (tmp_path / "out").exists()
 
 
@@ -526,11 +568,11 @@ def test_market_share_plans_against_the_other_banks(tmp_path: Path):
     (["--model", "share", "--bank", "农业", "--target-share-pct", "0.3"], "(did you mean 30?)"),
     (["--bank", "农业", "--p", "110", "--target-share-pct", "30"], "--target-share-pct is for --model share"),
     (["--bank", "农业", "--p", "110", "--beta", "1.5"], "--beta is for --model share"),
-    (["--model", "share", "--bank", "农业", "--p", "110", "--min-km", "0"], "--min-km must be a positive number"),
+    (["--model", "share", "--bank", "农业", "--p", "110", "--min-km", "0"], "'--min-km': must be a number above 0"),
 ])
 def test_market_share_options_are_checked(tmp_path: Path, extra, message):
     result = runner.invoke(app, ["optimize", *extra, "--out", str(tmp_path / "out")])
-    assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
+    assert result.exit_code == 2 and message in _said(result.output), result.output
     assert not (tmp_path / "out").exists()
 
 
@@ -585,4 +627,4 @@ def test_a_spacing_no_plan_can_keep_is_explained(tmp_path: Path):
     assert result.exit_code == 1 and "the minimum spacing blocks every plan" in " ".join(result.output.split())
     assert not (tmp_path / "out").exists()
     bad = runner.invoke(app, ["optimize", "--bank", "农业", "--min-spacing-km", "-1", "--out", str(tmp_path / "o")])
-    assert bad.exit_code == 2 and "--min-spacing-km must be a positive number of km" in bad.output
+    assert bad.exit_code == 2 and "'--min-spacing-km': must be a number above 0, got -1" in _said(bad.output)
