@@ -197,11 +197,13 @@ def _unit_limits(units: gpd.GeoDataFrame, limit: Limit, unit: str) -> pd.Series:
 
 
 def _check_positive_limit(limit: dict, unit: str) -> None:
+    """An InputError naming the argument (radius_km or radius_min) and each region type whose limit is not above 0."""
     bad = [k for k, v in limit.items() if not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0]
     if bad:
         word = "kilometres" if unit == "km" else "minutes"
-        raise InputError(f"the limit must be a positive number of {word} (check {', '.join(map(str, bad))})",
-                         file="analyze_coverage")
+        which = "" if list(limit) == ["all"] else " for " + ", ".join(f"{k} ({limit[k]!r})" for k in bad)
+        given = "" if which else f", got {limit['all']!r}"
+        raise InputError(f"radius_{unit} must be a positive number of {word}{which}{given}", file="analyze_coverage")
 
 
 def _measure_units(units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, unit_xy: np.ndarray, branch_xy: np.ndarray,

@@ -82,10 +82,16 @@ def test_fringe_towns_fall_back_to_their_county_radius():
     assert cov.towns["radius_km"].tolist() == [2.5, 1.2]
 
 
-@pytest.mark.parametrize("radius", [0, -1, float("nan"), {"core": 1.0}])
-def test_bad_radius_is_an_input_error(radius):
+@pytest.mark.parametrize("radius, message", [
+    (0, "radius_km must be a positive number of kilometres, got 0"),
+    (-1, "radius_km must be a positive number of kilometres, got -1"),
+    (float("nan"), "radius_km must be a positive number of kilometres, got nan"),
+    ({"core": 1.0, "county": -2.0}, r"radius_km must be a positive number of kilometres for county \(-2.0\)"),
+    ({"core": 1.0}, "no entry for region type"),
+])
+def test_bad_radius_is_an_input_error(radius, message):
     ds = make_city([0.0, 12.0], [1, 1], [0.0])
-    with pytest.raises(no.InputError):
+    with pytest.raises(no.InputError, match=message):
         no.analyze_coverage(ds, radius_km=radius)
 
 
