@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,19 @@ DEMO_GRID_KM = 1.0
 def _fail(message: str, code: int = 2) -> None:
     errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+@contextmanager
+def _working(message: str, time_limit: Optional[float] = None) -> Iterator[None]:
+    """A spinner with the task and the time it has taken so far (and the time limit it was given), cleared when
+    done: solves can take minutes."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    limit = "" if time_limit is None else f" (time limit 时限 {time_limit:g} s)"
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), TextColumn(limit),
+                  console=console, transient=True) as progress:
+        progress.add_task(message, total=None)
+        yield
 
 
 def _above_zero(value: Optional[float]) -> Optional[float]:
@@ -217,7 +231,7 @@ def _diagnose_tiled(ds: Dataset, source: str, out: Path, radius_km, grid_km: Opt
     if grid_km is None or unsupported:
         raise InputError("--tile-km works with --grid-km and straight-line radii (not --minutes, --network or --h3)",
                          file="command line")
-    with console.status(f"Measuring {grid_km:g} km cells in {tile_km:g} km tiles 分块计算…"):
+    with _working(f"Measuring {grid_km:g} km cells in {tile_km:g} km tiles 分块计算…"):
         tiled = tiled_grid_coverage(ds, radius_km, cell_km=grid_km, tile_km=tile_km,
                                     scheduler="serial" if workers is None else None, workers=workers,
                                     cells_dir=out / "cells")
@@ -335,7 +349,7 @@ def optimize(
         if model not in MODELS:
             raise InputError(f"unknown model '{model}'; use one of {', '.join(MODELS)}", file="command line")
         ds, source = _load(data, coords)
-        with console.status("Building the model 建模中…"):
+        with _working("Building the model 建模中…"):
             demand, cells, source = _model_demand(ds, grid_km, model, source)
             roads = _roads(network)
             sites = candidate_sites(ds, bank)
@@ -356,7 +370,7 @@ def optimize(
             built = _build_model(model, ds, sites, count, radius_km, rules, options, roads, demand)
             if relocate is None and keep_existing and model in P_MODELS:
                 _check_p_keeps_today(count, len(existing), bank)
-        with console.status("Solving with HiGHS 求解中…"):
+        with _working("Solving with HiGHS 求解中…", time_limit):
             result = built.solve(time_limit=time_limit)
             if model in P_MODELS and built.p is not None and "closable" in rules and result.selected:
                 result = _close_crowded(result, built, sites, roads)
@@ -408,7 +422,7 @@ def curve(
         if model not in CURVE_FILES:
             raise InputError(f"--model for a curve is mclp or share, not '{model}'", file="command line")
         ds, source = _load(data, coords)
-        with console.status("Solving 求解中…"):
+        with _working("Solving 求解中…"):
             demand, _, source = _model_demand(ds, grid_km, model, source)
             sites = candidate_sites(ds, bank)
             existing, roads = existing_positions(sites), _roads(network)
@@ -893,7 +907,7 @@ def assign_types(
         lows, highs = _shares(min_share, "--min-share"), _shares(max_share, "--max-share")
         mix = {k: (lows.get(k), highs.get(k)) for k in set(lows) | set(highs)}
         ds, source = _load(data, coords)
-        with console.status("Scoring branches and solving 求解中…"):
+        with _working("Scoring branches and solving 求解中…"):
             plan = assign_branch_types(ds, mix=mix, budget_wan=budget_wan, staff_limit=staff_limit)
         table = Table(title=f"Branch types 网点功能定位 — {source}")
         for col in ("type", "类型", "branches 网点", "share 占比", "staff 人员"):
@@ -932,7 +946,7 @@ def plan(
         from netopt.report import bilingual
 
         ds, source = _load(data, coords)
-        with console.status("Planning 规划中…"):
+        with _working("Planning 规划中…"):
             types = assign_branch_types(ds, mix={k: (v, None) for k, v in _shares(min_share, "--min-share").items()},
                                         budget_wan=budget_wan)
             scores, _ = branch_scores(ds)
@@ -1049,7 +1063,7 @@ def batch(
     def run() -> None:
         from netopt.batch import BatchInterrupted, BatchOptions, read_batch, run_batch
 
-        with console.status("Reading the units 读取数据…"):
+        with _working("Reading the units 读取数据…"):
             tasks = read_batch(units, data, only=only or None)
         options = BatchOptions(radius_km={"core": core_km, "county": county_km}, optimize=optimize,
                                plan_types=plan_types, time_limit=time_limit)

@@ -628,3 +628,19 @@ def test_a_spacing_no_plan_can_keep_is_explained(tmp_path: Path):
     assert not (tmp_path / "out").exists()
     bad = runner.invoke(app, ["optimize", "--bank", "农业", "--min-spacing-km", "-1", "--out", str(tmp_path / "o")])
     assert bad.exit_code == 2 and "'--min-spacing-km': must be a number above 0, got -1" in _said(bad.output)
+
+
+def test_long_steps_show_the_time_taken_and_the_time_limit(monkeypatch):
+    import io
+    import time
+
+    from rich.console import Console
+
+    import netopt.cli as cli
+
+    shown = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=shown, force_terminal=True, width=120))
+    with cli._working("Solving with HiGHS 求解中…", 30):
+        time.sleep(0.3)
+    said = shown.getvalue()
+    assert "Solving with HiGHS 求解中…" in said and "0:00:00" in said and "(time limit 时限 30 s)" in said
