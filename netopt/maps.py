@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from typing import Callable
 
 import folium
 import geopandas as gpd
@@ -295,6 +296,9 @@ def _add_legend(fmap: folium.Map, coverage: Coverage | None, keys: str = "", tit
     fmap.get_root().html.add_child(folium.Element(legend))
 
 
+SCALE_BAR_KM = (1, 2, 5, 10, 20, 50, 100)  # lengths a scale bar may have
+INSET_SIDE = 0.36  # the core inset's side, as a share of the map's
+INSET_BELOW = 0.3  # an inset when the core towns span less than this share of the map's width and height
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC",
              "SimHei", "WenQuanYi Zen Hei", "Heiti SC", "Arial Unicode MS")
 
@@ -335,10 +339,15 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     crs = metric_crs(ds.counties if ds.counties.geometry.notna().all() else ds.towns)
     with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
         fig, ax = plt.subplots(figsize=(10, 10))
-        _draw_static(ax, ds, coverage, plan, crs, chinese=font is not None, town_shares=town_shares)
-        if sites is not None and selected is not None:
-            _draw_static_plan(ax, sites, selected, moves, crs, chinese=font is not None)
+
+        def draw(on, inset: bool = False) -> None:
+            _draw_static(on, ds, coverage, plan, crs, chinese=font is not None, town_shares=town_shares, inset=inset)
+            if sites is not None and selected is not None:
+                _draw_static_plan(on, sites, selected, moves, crs, chinese=font is not None)
+        draw(ax)
+        _scale_bar(ax)
         ax.legend(loc="upper right", fontsize=9)
+        _core_inset(ax, ds, crs, draw, chinese=font is not None)
         title = title or "网点覆盖 Branch coverage"
         ax.set_title(title if font else _without_chinese(title), fontsize=14)
         target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight",
@@ -392,7 +401,9 @@ def curve_chart(table: pd.DataFrame, path, radius_km: float, kept: int = 0) -> P
 
 
 def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame | None, crs, chinese: bool,
-                 town_shares: pd.DataFrame | None = None) -> None:
+                 town_shares: pd.DataFrame | None = None, inset: bool = False) -> None:
+    """Counties, towns (by coverage, or by market share) and branches (by type) on a static map; an inset
+    leaves out the market-share colour bar the main map has."""
     counties = ds.counties[ds.counties.geometry.notna()].to_crs(crs)
     if len(counties):
         counties.boundary.plot(ax=ax, color="#555", linewidth=0.8)
@@ -405,33 +416,96 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     covered = towns["covered"].to_numpy() if "covered" in towns else np.ones(len(towns), bool)
     size = 10 + 200 * pop / max(pop.max(), 1.0)
     if town_shares is not None:
-        _draw_static_shares(ax, towns, size, _our_shares(towns, town_shares)[:, 0], chinese)
+        _draw_static_shares(ax, towns, size, _our_shares(towns, town_shares)[:, 0], chinese, colour_bar=not inset)
     else:
         for mask, colour, zh, en in ((covered, "#2c7fb8", "已覆盖乡镇", "covered towns"),
                                      (~covered, "#c0392b", "未覆盖乡镇", "uncovered towns")):
             ax.scatter(towns.geometry.x[mask], towns.geometry.y[mask], s=size[mask], c=colour, alpha=0.5,
                        label=_label(zh, en, chinese))
-    branches = ds.branches.to_crs(crs)
-    colours = np.full(len(branches), "#222", dtype=object)
-    if plan is not None:
-        colours = branches["branch_id"].map(plan.set_index("branch_id")["type"]).map(TYPE_COLOURS).fillna("#222")
-    ax.scatter(branches.geometry.x, branches.geometry.y, s=6, c=list(colours), label=_label("网点", "branches", chinese))
+    _draw_static_branches(ax, ds.branches.to_crs(crs), plan, chinese)
     ax.set_axis_off()
     ax.set_aspect("equal")
+
+
+def _draw_static_branches(ax, branches: gpd.GeoDataFrame, plan: pd.DataFrame | None, chinese: bool) -> None:
+    """Branches as small dots, with a type plan one colour (and legend entry) per type 综合型/社区型/普惠型/轻型."""
+    from netopt.models.types import TYPE_ZH
+
+    kinds = pd.Series("", index=branches.index)
+    if plan is not None:
+        kinds = branches["branch_id"].map(plan.set_index("branch_id")["type"]).fillna("")
+    for kind in [k for k in TYPE_COLOURS if (kinds == k).any()] + ([""] if (kinds == "").any() else []):
+        mine = branches[(kinds == kind).to_numpy()]
+        label = _label(f"{TYPE_ZH[kind]}网点", f"{kind} branches", chinese) if kind else \
+            _label("网点", "branches", chinese)
+        ax.scatter(mine.geometry.x, mine.geometry.y, s=6, c=TYPE_COLOURS.get(kind, "#222"), label=label)
+
+
+def _scale_bar(ax) -> None:
+    """A scale bar of a round number of km, about a sixth of the map's width, at its lower left."""
     x0, x1 = ax.get_xlim()
     y0, _ = ax.get_ylim()
-    ax.plot([x0, x0 + 10_000], [y0, y0], color="k", linewidth=2)
-    ax.annotate("10 km", (x0, y0), xytext=(0, 4), textcoords="offset points", fontsize=8)
+    km = max([k for k in SCALE_BAR_KM if k * 1000 <= (x1 - x0) / 6] or SCALE_BAR_KM[:1])
+    ax.plot([x0, x0 + km * 1000], [y0, y0], color="k", linewidth=2)
+    ax.annotate(f"{km:g} km", (x0, y0), xytext=(0, 4), textcoords="offset points", fontsize=8)
 
 
-def _draw_static_shares(ax, towns: gpd.GeoDataFrame, size: np.ndarray, shares: np.ndarray, chinese: bool) -> None:
+def _core_inset(ax, ds: Dataset, crs, draw: Callable, chinese: bool) -> None:
+    """The core districts' towns 主城区, where most branches stand, enlarged in an inset in the corner of the map
+    its counties cover least (not the legend's), framed on the map — when they span less than INSET_BELOW of
+    the map's width and height, too small to tell closed branches apart."""
+    towns = ds.towns[(ds.towns["region_type"] == "core") & ds.towns.geometry.notna()] \
+        if "region_type" in ds.towns else ds.towns.iloc[:0]
+    if len(towns) < 2:
+        return
+    x0, y0, x1, y1 = towns.to_crs(crs).total_bounds
+    pad = 0.1 * max(x1 - x0, y1 - y0) + 1000.0
+    (left, right), (bottom, top) = ax.get_xlim(), ax.get_ylim()
+    if x1 - x0 + 2 * pad > INSET_BELOW * (right - left) or y1 - y0 + 2 * pad > INSET_BELOW * (top - bottom):
+        return
+    width, height = x1 - x0 + 2 * pad, y1 - y0 + 2 * pad
+    inset = ax.inset_axes(_emptiest_corner(ax, ds.counties.to_crs(crs), width / height))
+    draw(inset, inset=True)
+    inset.set_xlim(x0 - pad, x0 - pad + width)
+    inset.set_ylim(y0 - pad, y0 - pad + height)
+    inset.set_axis_on()
+    inset.set(xticks=[], yticks=[], xlabel="", ylabel="")
+    inset.set_title(_label("主城区", "core districts", chinese), fontsize=9)
+    _scale_bar(inset)
+    ax.indicate_inset_zoom(inset, edgecolor="#777")
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
+
+
+def _emptiest_corner(ax, counties: gpd.GeoDataFrame, aspect: float) -> list[float]:
+    """Of the map's lower-left, lower-right and upper-left corners (the legend holds the upper right), the
+    inset box (axes fractions, its longer side INSET_SIDE, width / height = `aspect` on the map) over the
+    least county area."""
+    from shapely.geometry import box
+
+    (left, right), (bottom, top) = ax.get_xlim(), ax.get_ylim()
+    land = counties.geometry.union_all() if len(counties) else box(0, 0, 0, 0)
+    w, h = INSET_SIDE, INSET_SIDE * (right - left) / (top - bottom) / aspect  # the main map's km are equal too
+    w, h, edge = w * min(1.0, INSET_SIDE / h), min(h, INSET_SIDE), 0.01
+    corners = [[edge, edge, w, h], [1 - w - edge, edge, w, h], [edge, 1 - h - edge, w, h]]
+
+    def covered(frac: list[float]) -> float:
+        fx, fy, fw, fh = frac
+        return land.intersection(box(left + fx * (right - left), bottom + fy * (top - bottom),
+                                     left + (fx + fw) * (right - left), bottom + (fy + fh) * (top - bottom))).area
+    return min(corners, key=covered)
+
+
+def _draw_static_shares(ax, towns: gpd.GeoDataFrame, size: np.ndarray, shares: np.ndarray, chinese: bool,
+                        colour_bar: bool = True) -> None:
     """Towns coloured by our market share (%) on a pale-to-deep green scale, with its colour bar."""
     from matplotlib.colors import LinearSegmentedColormap
 
     greens = LinearSegmentedColormap.from_list("share", [share_colour(0.0), share_colour(100.0)])
     dots = ax.scatter(towns.geometry.x, towns.geometry.y, s=size, c=np.nan_to_num(shares), cmap=greens, vmin=0,
                       vmax=100, alpha=0.8, edgecolors="#555", linewidths=0.3, label=_label("乡镇", "towns", chinese))
-    ax.figure.colorbar(dots, ax=ax, shrink=0.4, label=_label("我行份额（%）", "our market share (%)", chinese))
+    if colour_bar:
+        ax.figure.colorbar(dots, ax=ax, shrink=0.4, label=_label("我行份额（%）", "our market share (%)", chinese))
 
 
 def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.DataFrame | None, crs,

@@ -143,3 +143,57 @@ def test_relocation_moves_drawn_on_both_maps(tmp_path: Path, monkeypatch):
 def test_titles_without_chinese_for_machines_without_a_cjk_font():
     assert no.maps._without_chinese("MCLP 方案 plan — bundled sample 合肥市 Hefei（2020）") == \
         "MCLP plan — bundled sample Hefei 2020"
+
+
+def _static_axes(ds, plan=None):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from netopt.projection import metric_crs
+
+    fig, ax = plt.subplots(figsize=(10, 10))
+    crs = metric_crs(ds.counties)
+
+    def draw(on, inset: bool = False) -> None:
+        no.maps._draw_static(on, ds, None, plan, crs, chinese=False, inset=inset)
+    draw(ax)
+    no.maps._core_inset(ax, ds, crs, draw, chinese=False)
+    return fig, ax, crs
+
+
+def test_core_districts_get_an_inset_at_the_same_scale_in_both_directions():
+    import matplotlib.pyplot as plt
+
+    ds = no.load_sample()
+    fig, ax, crs = _static_axes(ds)
+    assert len(ax.child_axes) == 1
+    inset = ax.child_axes[0]
+    core = ds.towns[ds.towns["region_type"] == "core"].to_crs(crs).total_bounds
+    (x0, x1), (y0, y1) = inset.get_xlim(), inset.get_ylim()
+    assert x0 < core[0] and core[2] < x1 and y0 < core[1] and core[3] < y1  # every core town inside
+    fig.canvas.draw()
+    box = inset.get_window_extent()
+    assert abs((box.width / box.height) / ((x1 - x0) / (y1 - y0)) - 1) < 0.02  # km the same both ways
+    assert inset.get_title() == "core districts" and inset.get_xlabel() == ""
+    outer = ax.get_window_extent()  # a lower or left corner: the legend keeps the upper right
+    assert box.x0 - outer.x0 < 0.05 * outer.width or box.y0 - outer.y0 < 0.05 * outer.height
+    plt.close(fig)
+    spread = ds.towns.assign(region_type="core")  # core towns all over the map: nothing to enlarge
+    fig, ax, _ = _static_axes(no.io.Dataset(ds.counties, spread, ds.branches))
+    assert ax.child_axes == []
+    plt.close(fig)
+
+
+def test_static_type_map_has_a_legend_entry_per_type():
+    import matplotlib.pyplot as plt
+
+    ds = no.load_sample()
+    plan = no.assign_branch_types(ds)
+    fig, ax, _ = _static_axes(ds, plan)
+    labels = ax.get_legend_handles_labels()[1]
+    used = [kind for kind in no.maps.TYPE_COLOURS if (plan["type"] == kind).any()]
+    assert [label for label in labels if label.endswith("branches")] == [f"{kind} branches" for kind in used]
+    assert len(used) >= 3
+    plt.close(fig)
