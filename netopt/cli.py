@@ -291,6 +291,7 @@ SPACING_HELP = ("Minimum spacing 网点间距, km (straight line): no two open b
 
 @app.command()
 def optimize(
+    ctx: typer.Context,
     model: str = typer.Option("mclp", help="mclp (most residents within the radius), lscp (fewest sites covering "
                               "every town), pmedian (least total travel), pcenter (least worst travel) or cflp "
                               "(least total travel with a capacity per branch: --capacity-wan, and --budget-wan "
@@ -378,8 +379,10 @@ def optimize(
         if result.status == "infeasible":
             _fail(f"no plan exists: {result.reason}{_grid_hint(built, cells, cover_pct, radius_km)}", 1)
         moves = relocation_moves(sites, result.selected, same_county=within_county, **roads)
-        _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise)
-        plan_coverage = _before_after(ds, sites, result, radius_km, roads, cells)
+        summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise)
+        summary.insert(1, ("command 命令", _command_line(ctx)))
+        plan_coverage, compared = _before_after(ds, sites, result, radius_km, roads, cells)
+        _plan_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared})
         _plan_maps(ds, sites, result.selected, moves, plan_coverage, f"{model.upper()} 方案 plan — {source}",
                    bank, out / f"{model}_map", _town_shares(result, today, cells) if model == "share" else None)
     _guard(run)
@@ -712,9 +715,10 @@ def _market_share(ds: Dataset, sites, p: Optional[int], target_share: Optional[f
     return MarketShare.from_geodataframes(demand, sites, rivals, p=p, target_share=target_share, **huff, **rules)
 
 
-def _before_after(ds: Dataset, sites, result, radius_km: float, roads: dict | None = None, cells=None) -> Coverage:
+def _before_after(ds: Dataset, sites, result, radius_km: float, roads: dict | None = None,
+                  cells=None) -> tuple[Coverage, pd.DataFrame]:
     """Prints coverage within the radius by region type (of the towns, or of the population grid `cells`),
-    today's (the bank's) branches vs the plan's; returns the plan's coverage."""
+    today's (the bank's) branches vs the plan's; returns the plan's coverage and the comparison by region."""
     from netopt.planning import compare_coverage, sites_as_branches
 
     today, plan = (analyze_coverage(Dataset(ds.counties, ds.towns, sites_as_branches(sites, chosen)),
@@ -725,7 +729,7 @@ def _before_after(ds: Dataset, sites, result, radius_km: float, roads: dict | No
                         for row in table.itertuples())
     by = (" by road" if roads else "") + (" on the population grid" if cells is not None else "")
     console.print(f"Coverage within {radius_km:g} km{by}, today → plan 覆盖率变化: {changes}")
-    return plan
+    return plan, table.round(3)
 
 
 def _plan_maps(ds: Dataset, sites, selected: list, moves: pd.DataFrame, coverage: Coverage, title: str,
@@ -755,45 +759,74 @@ OBJECTIVE_SHOWN = {
 
 
 def _report_plan(result, sites, model: str, source: str, out: Path, demand, moves: pd.DataFrame,
-                 today=None, maximised: bool = True) -> None:
+                 today=None, maximised: bool = True) -> tuple[list[tuple[str, object]], dict[str, pd.DataFrame]]:
     """Prints the plan (beside `today`, today's network as model.evaluate reports it) and its moves
     (planning.relocation_moves) and writes its sites, assignment (with each demand point's town and county)
-    and moves."""
+    and moves as CSV; returns the summary's (item, value) rows and those tables, for the workbook."""
     population = float(demand["population"].sum())
     chosen = sites[sites["site_id"].isin(result.selected)]
     header, shown = OBJECTIVE_SHOWN["lscp" if model == "share" and not maximised else model]
     if model == "pcenter" and "town_id" not in demand:
         header = "farthest cell 最远网格"
     table = Table(title=f"{model.upper()} plan 网点方案 — {source}")
+    closed = int(((sites["kind"] == "existing") & ~sites["site_id"].isin(result.selected)).sum())
+    values = [result.status, shown(result.objective), f"{result.gap:.2%}", int((chosen["kind"] == "existing").sum()),
+              int((chosen["kind"] == "new").sum()), closed, round(result.seconds, 1)]
     for col in ("status", header, "gap", "branches kept 保留", "new 新设", "closed 撤并", "seconds"):
         table.add_column(col, justify="right")
-    closed = int(((sites["kind"] == "existing") & ~sites["site_id"].isin(result.selected)).sum())
-    table.add_row(result.status, shown(result.objective), f"{result.gap:.2%}",
-                  str(int((chosen["kind"] == "existing").sum())), str(int((chosen["kind"] == "new").sum())),
-                  str(closed), f"{result.seconds:.1f}")
+    table.add_row(*map(str, values))
     console.print(table)
+    summary = list(zip(("status 状态", header, "gap 差距", "branches kept 保留", "new 新设", "closed 撤并", "seconds 用时"),
+                       values))
+    said = []
     if today is not None:
+        said.append((f"{header}, today's branches 现有网点", shown(today.objective)))
         console.print(f"{header}: today's branches 现有网点 {shown(today.objective)} → plan 方案 "
                       f"{shown(result.objective)}")
     if "share_pct" in result.details:
         before = f"today's branches 现有网点 {today.details['share_pct']:.1f}% → " if today is not None else ""
-        console.print(f"Market share 市场份额 (Huff, against the other banks): {before}plan 方案 "
-                      f"{result.details['share_pct']:.1f}%")
+        said.append(("market share 市场份额", f"{before}plan 方案 {result.details['share_pct']:.1f}%"))
+        console.print(f"Market share 市场份额 (Huff, against the other banks): {said[-1][1]}")
     if "covered_pct" in result.details:
-        console.print(f"Residents covered 覆盖人口: {result.details['covered_pct']:.1f}%")
+        said.append(("residents covered 覆盖人口", f"{result.details['covered_pct']:.1f}%"))
+        console.print(f"Residents covered 覆盖人口: {said[-1][1]}")
     if model in ("pmedian", "cflp") and population > 0:
-        console.print(f"Mean travel per resident 人均出行距离: {result.objective / population:,.2f} km")
+        said.append(("mean travel per resident 人均出行距离", f"{result.objective / population:,.2f} km"))
+        console.print(f"Mean travel per resident 人均出行距离: {said[-1][1]}")
     if model == "cflp":
         chosen = chosen.assign(served_wan=(chosen["site_id"].map(result.details["load"]).fillna(0.0) / 1e4).round(2))
     plan = pd.DataFrame(chosen.drop(columns="geometry")).assign(lon=chosen.geometry.x, lat=chosen.geometry.y)
     if closed:
         _print_moves(moves)
-    written = [write_atomic(out / f"{model}_sites.csv", lambda f: plan.to_csv(f, index=False, encoding="utf-8-sig")),
-               write_atomic(out / f"{model}_assignment.csv",
-                            lambda f: _with_places(result.assignment, demand).to_csv(f, index=False,
-                                                                                     encoding="utf-8-sig")),
-               write_atomic(out / f"{model}_moves.csv", lambda f: moves.to_csv(f, index=False, encoding="utf-8-sig"))]
+    tables = {"sites 网点": plan, "assignment 分配": _with_places(result.assignment, demand), "moves 调整": moves}
+    written = [write_atomic(out / f"{model}_{name.split()[0]}.csv",
+                            lambda f, t=frame: t.to_csv(f, index=False, encoding="utf-8-sig"))
+               for name, frame in tables.items()]
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
+    return [("plan 方案", f"{model.upper()} — {source}")] + summary + said, tables
+
+
+def _plan_workbook(path: Path, summary: list[tuple[str, object]], tables: dict[str, pd.DataFrame]) -> None:
+    """The plan in one Excel workbook for the meeting: a summary sheet (what was asked, the plan's value, today's)
+    first, then the tables, with bilingual headers."""
+    from netopt.report import write_workbook
+
+    sheets = {"summary 汇总": pd.DataFrame(summary, columns=["item", "value"]), **tables}
+    console.print(f"Wrote {write_atomic(path, lambda f: write_workbook(f, sheets))}")
+
+
+def _command_line(context: typer.Context) -> str:
+    """The command as run, with the options given (those different from their defaults), for the record."""
+    words = ["netopt", context.info_name or ""]
+    for param in context.command.params:
+        value = context.params.get(param.name)
+        if value is None or value == param.default or value in ([], ()) or not param.opts:
+            continue
+        if isinstance(value, bool):
+            words.append(param.opts[0] if value else (param.secondary_opts or param.opts)[0])
+            continue
+        words += [f"{param.opts[0]} {item}" for item in (value if isinstance(value, (list, tuple)) else [value])]
+    return " ".join(words)
 
 
 def _model_demand(ds: Dataset, grid_km: Optional[float], model: str, source: str):
@@ -943,7 +976,7 @@ def plan(
     def run() -> None:
         from netopt.models.types import assign_branch_types, branch_scores
         from netopt.planning import coaching_calendar, compare_plan, rollout_batches, select_pilots, training_hubs
-        from netopt.report import bilingual
+        from netopt.report import bilingual, write_workbook
 
         ds, source = _load(data, coords)
         with _working("Planning 规划中…"):
@@ -964,17 +997,9 @@ def plan(
         written = [write_atomic(out / f"plan_{name}.csv",
                                 lambda f, t=table: bilingual(t).to_csv(f, index=False, encoding="utf-8-sig"))
                    for name, table in sheets.items()]
-        written.append(write_atomic(out / "plan.xlsx", lambda f: _workbook(f, sheets)))
+        written.append(write_atomic(out / "plan.xlsx", lambda f: write_workbook(f, sheets)))
         console.print(f"Wrote {len(written)} files to {out}")
     _guard(run)
-
-
-def _workbook(path: Path, sheets: dict) -> None:
-    from netopt.report import bilingual
-
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, table in sheets.items():
-            bilingual(table).to_excel(writer, sheet_name=name, index=False)
 
 
 @app.command()

@@ -27,6 +27,17 @@ HEADERS_ZH = {
     "represents": "代表网点数", "gain": "收益", "batch": "批次", "hub_id": "中心支行", "minutes": "车程(分钟)",
     "coaching_days": "辅导天数", "before": "调整前", "after": "调整后", "before_share": "调整前占比",
     "after_share": "调整后占比", "date": "日期", "session": "时段", "role": "角色",
+    "site_id": "网点/站点编号", "kind": "现有/新设", "served_wan": "服务人口(万人)", "lon": "经度", "lat": "纬度",
+    "demand": "需求点", "site": "服务网点", "our_share_pct": "我行份额(%)", "captured": "吸引人数",
+    "action": "调整", "from_id": "原网点编号", "from_name": "原网点", "from_county": "原区县", "to_id": "新址编号",
+    "to_name": "新址", "to_county": "新址区县", "distance_km": "距离(km)", "nearest_open_km": "最近保留网点(km)",
+    "nearest_open_name": "最近保留网点", "item": "项目", "value": "数值", "distance": "距离(km)",
+    "weight": "人口", "weighted_distance": "出行里程(人·km)", "share": "分配比例", "amount": "分配人口",
+    "cost": "出行里程(人·km)",
+    "coverage_rate_pct_before": "调整前覆盖率(%)", "coverage_rate_pct_after": "调整后覆盖率(%)",
+    "branches_before": "调整前网点数", "branches_after": "调整后网点数",
+    "residents_per_branch_wan_before": "调整前万人/网点", "residents_per_branch_wan_after": "调整后万人/网点",
+    "branches_per_100km2_before": "调整前网点密度", "branches_per_100km2_after": "调整后网点密度",
 }
 TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km", "time_limit_min",
                 "nearest_branch_id", "nearest_branch_km", "nearest_branch_min", "covered", "branches_within_limit",
@@ -65,11 +76,12 @@ def write_coverage_report(cov: Coverage, out_dir: str | Path) -> list[Path]:
     written = [write_atomic(out / f"coverage_{name}.csv",
                             lambda p, t=table: bilingual(t).to_csv(p, index=False, encoding="utf-8-sig"))
                for name, table in tables.items()]
-    written.append(write_atomic(out / "coverage.xlsx", lambda p: _write_workbook(p, tables)))
+    written.append(write_atomic(out / "coverage.xlsx", lambda p: write_workbook(p, tables)))
     return written
 
 
-def _write_workbook(path: Path, tables: dict[str, pd.DataFrame]) -> None:
+def write_workbook(path: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """One sheet per table (sheet names as the keys), bilingual headers."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table in tables.items():
             bilingual(table).to_excel(writer, sheet_name=name, index=False)
@@ -109,7 +121,7 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
         body += f"<h2>网点功能定位建议 Recommended branch types</h2>{_html_table(types)}"
     page = PAGE.format(title=f"{county} 网点覆盖诊断 Branch coverage report", body=body, note=" ".join(cov.notes))
     return [write_atomic(out / f"{stem}.html", lambda p: p.write_text(page, encoding="utf-8")),
-            write_atomic(out / f"{stem}.xlsx", lambda p: _write_workbook(p, sheets))]
+            write_atomic(out / f"{stem}.xlsx", lambda p: write_workbook(p, sheets))]
 
 
 def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str]) -> list[Path]:
@@ -126,7 +138,7 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str]) ->
     sheets = {"by_region": cov.by_region.round(3), "by_county": cov.by_county.round(3),
               "underserved_towns": _columns(cov.underserved_towns, UNDERSERVED_COLUMNS), "failed": failed}
     return [write_atomic(out / "city_summary.html", lambda p: p.write_text(page, encoding="utf-8")),
-            write_atomic(out / "city_summary.xlsx", lambda p: _write_workbook(p, sheets))]
+            write_atomic(out / "city_summary.xlsx", lambda p: write_workbook(p, sheets))]
 
 
 def batch_reports(cov: Coverage, out_dir: str | Path, progress=None,

@@ -158,6 +158,14 @@ def test_optimize_on_the_sample(tmp_path: Path):
     sites = pd.read_csv(tmp_path / "mclp_sites.csv")
     assert len(sites) == 110 and (sites["kind"] == "existing").sum() == 101  # ABC's 101 outlets are kept
     assert "万人" in result.output and "Residents covered 覆盖人口" in result.output
+    book = pd.read_excel(tmp_path / "mclp_plan.xlsx", sheet_name=None, engine="openpyxl")
+    assert list(book) == ["summary 汇总", "sites 网点", "assignment 分配", "moves 调整", "coverage 覆盖率变化"]
+    summary = dict(book["summary 汇总"].to_numpy())
+    assert summary["command 命令"] == f"netopt optimize --p 110 --out {tmp_path} --bank 农业"  # mclp: the default
+    assert summary["status 状态"] == "optimal" and summary["new 新设"] == 9 and summary["closed 撤并"] == 0
+    assert summary["covered 覆盖人口"].endswith("万人") and "residents covered 覆盖人口" in summary
+    assert len(book["sites 网点"]) == 110 and "site_id 网点/站点编号" in book["sites 网点"].columns
+    assert "coverage_rate_pct_after 调整后覆盖率(%)" in book["coverage 覆盖率变化"].columns
     center = runner.invoke(app, ["optimize", "--model", "pcenter", "--p", "120", "--bank", "农业", "--out", str(tmp_path)])
     farthest = pd.read_csv(tmp_path / "pcenter_assignment.csv")["distance"].max()
     assert center.exit_code == 0 and f"{farthest:.2f} km" in center.output, center.output
@@ -294,6 +302,10 @@ def test_capacitated_plan_on_the_sample(tmp_path: Path):
     assert sites["served_wan"].sum() == pytest.approx(population_wan, abs=0.01 * len(sites))
     limited = runner.invoke(app, [*base, "--max-new", "1"])
     assert limited.exit_code == 0 and (pd.read_csv(tmp_path / "cflp_sites.csv")["kind"] == "new").sum() <= 1
+    summary = dict(pd.read_excel(tmp_path / "cflp_plan.xlsx", engine="openpyxl").to_numpy())  # the first sheet
+    assert summary["command 命令"] == (f"netopt optimize --model cflp --out {tmp_path} --bank 农业 --max-new 1 "
+                                       "--capacity-wan 12.0")
+    assert summary["mean travel per resident 人均出行距离"].endswith(" km")
 
 
 @pytest.mark.parametrize("extra, message", [
