@@ -81,7 +81,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     if with_plan:
         _add_site_plan(fmap, sites, selected, moves)
     keys = _type_legend(plan) + (PLAN_LEGEND if with_plan else "") + (RIVAL_LEGEND if our_bank is not None else "")
-    _add_legend(fmap, coverage, keys, title, shares=town_shares is not None)
+    _add_legend(fmap, coverage, keys, title or f"netopt {_default_title(plan)}", shares=town_shares is not None)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
 
@@ -287,7 +287,7 @@ def _add_legend(fmap: folium.Map, coverage: Coverage | None, keys: str = "", tit
     legend = (
         "<div style='position: fixed; bottom: 60px; left: 20px; z-index: 9999; background: white; "
         "padding: 8px; border: 1px solid #999; font-size: 12px; max-width: 460px'>"
-        f"<b>{html.escape(title or 'netopt 网点覆盖 branch coverage')}</b><br>"
+        f"<b>{html.escape(title or 'netopt ' + _default_title(None))}</b><br>"
         + (SHARE_LEGEND if shares else "<span style='color:#2c7fb8'>●</span> 已覆盖 covered &nbsp;"
            f"<span style='color:#c0392b'>●</span> {uncovered}<br>") +
         "<span style='color:#222'>●</span> 银行网点 bank branch" + keys + radius +
@@ -348,7 +348,7 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
         _scale_bar(ax)
         ax.legend(loc="upper right", fontsize=9)
         _core_inset(ax, ds, crs, draw, chinese=font is not None)
-        title = title or "网点覆盖 Branch coverage"
+        title = title or _default_title(plan)
         ax.set_title(title if font else _without_chinese(title), fontsize=14)
         target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight",
                                                           format=Path(path).suffix.lstrip(".") or "png"))
@@ -525,6 +525,11 @@ def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.Dat
                     arrowprops={"arrowstyle": "->", "color": MOVE_COLOUR, "linewidth": 1.5})
     if lines:
         ax.plot([], [], color=MOVE_COLOUR, linewidth=1.5, label=_label("迁址", "moves", chinese))
+
+
+def _default_title(plan: pd.DataFrame | None) -> str:
+    """A map's title when none is given: coverage, and the branch types when a type plan colours them."""
+    return "网点类型与覆盖 Branch types and coverage" if plan is not None else "网点覆盖 Branch coverage"
 
 
 def _without_chinese(text: str) -> str:

@@ -197,3 +197,4 @@ def test_static_type_map_has_a_legend_entry_per_type():
     assert [label for label in labels if label.endswith("branches")] == [f"{kind} branches" for kind in used]
     assert len(used) >= 3
     plt.close(fig)
+    assert "netopt 网点类型与覆盖 Branch types and coverage" in no.maps.network_map(ds, plan=plan).get_root().render()
