@@ -54,6 +54,13 @@ def _above_zero(value: Optional[float]) -> Optional[float]:
     return value
 
 
+def _gap_percent(value: Optional[float]) -> Optional[float]:
+    """Option check: a gap in percent, above 0 and below 100."""
+    if value is not None and not (np.isfinite(value) and 0 < value < 100):
+        raise typer.BadParameter(f"must be a percentage above 0 and below 100, e.g. 0.5; got {value:g}")
+    return value
+
+
 def _zero_or_more(value: Optional[float]) -> Optional[float]:
     """Option check: budgets, costs and savings (万元) must be numbers of at least 0."""
     if value is not None and not (np.isfinite(value) and value >= 0):
@@ -307,6 +314,9 @@ def optimize(
     keep_existing: bool = typer.Option(True, help="Existing branches must stay open (--no-keep-existing: they may close)."),
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
                                                help="Stop after this many seconds with the best plan and its gap."),
+    gap_pct: Optional[float] = typer.Option(None, callback=_gap_percent,
+                                            help="Stop once the plan is proven within this % of the best possible "
+                                                 "(e.g. 0.5; default: proven optimal); the gap says how close."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
     max_new: Optional[int] = typer.Option(None, min=0, help="Open at most this many new branches."),
     budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more,
@@ -372,7 +382,7 @@ def optimize(
             if relocate is None and keep_existing and model in P_MODELS:
                 _check_p_keeps_today(count, len(existing), bank)
         with _working("Solving with HiGHS 求解中…", time_limit):
-            result = built.solve(time_limit=time_limit)
+            result = built.solve(time_limit=time_limit, mip_gap=0.0 if gap_pct is None else gap_pct / 100)
             if model in P_MODELS and built.p is not None and "closable" in rules and result.selected:
                 result = _close_crowded(result, built, sites, roads)
         today = built.evaluate(sites.loc[existing, "site_id"]) if model in P_MODELS and len(existing) else None
@@ -400,6 +410,9 @@ def curve(
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
                                                help="Seconds for each point of the curve (its gap is shown)."),
+    gap_pct: Optional[float] = typer.Option(None, callback=_gap_percent,
+                                            help="Stop each point once proven within this % of its best possible "
+                                                 "plan (e.g. 0.5; default: proven optimal)."),
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
     moves: bool = typer.Option(False, help="The relocation curve 迁址曲线: 0, 1, … --up-to moves of today's "
                                "branches, as many branches as today."),
@@ -434,11 +447,11 @@ def curve(
             def build(p: int, rules: dict):
                 return _build_model(model, ds, sites, p, radius_km, {**rules, **spacing},
                                     ModelOptions(beta=beta, min_km=min_km, bank=bank), roads, demand)
+            limits = {"time_limit": time_limit, "mip_gap": 0.0 if gap_pct is None else gap_pct / 100}
             if moves:
-                table, key, kept = _moves_curve(build, sites, existing, up_to, time_limit, roads, keep_open,
-                                                within_county)
+                table, key, kept = _moves_curve(build, sites, existing, up_to, limits, roads, keep_open, within_county)
             else:
-                table, key, kept = _new_branches_curve(build, sites, existing, up_to, time_limit)
+                table, key, kept = _new_branches_curve(build, sites, existing, up_to, limits)
         shown = _curve_table(table, key, sites, kept)
         stem = CURVE_FILES[model][moves]
         _print_curve(shown, source, radius_km, moves, won=model == "share")
@@ -449,18 +462,18 @@ def curve(
 
 
 def _new_branches_curve(build: Callable, sites, existing: np.ndarray, up_to: int,
-                        time_limit: Optional[float]) -> tuple[pd.DataFrame, str, int]:
-    """model.curve for today's branches kept and 0 … up_to new ones, the model from build(p, rules): (table, its
-    key column, branches kept)."""
+                        limits: dict) -> tuple[pd.DataFrame, str, int]:
+    """model.curve for today's branches kept and 0 … up_to new ones, the model from build(p, rules), each point
+    solved within `limits` (time_limit, mip_gap): (table, its key column, branches kept)."""
     kept = len(existing)
     if kept + up_to > len(sites):
         raise InputError(f"--up-to {up_to}: there are {len(sites) - kept} candidate sites for new branches "
                          f"(and {kept} kept)", file="command line")
     model = build(max(kept, 1), {"existing": existing})
-    return model.curve(range(max(kept, 1), kept + up_to + 1), time_limit=time_limit), "p", kept
+    return model.curve(range(max(kept, 1), kept + up_to + 1), **limits), "p", kept
 
 
-def _moves_curve(build: Callable, sites, existing: np.ndarray, up_to: int, time_limit: Optional[float],
+def _moves_curve(build: Callable, sites, existing: np.ndarray, up_to: int, limits: dict,
                  roads: dict, keep_open: list[str], within_county: bool) -> tuple[pd.DataFrame, str, int]:
     """model.moves_curve for 0 … up_to moves of today's branches (closures as optimize --relocate places them),
     the model from build(p, rules)."""
@@ -474,7 +487,7 @@ def _moves_curve(build: Callable, sites, existing: np.ndarray, up_to: int, time_
         rules["fixed"] = _kept_open(sites, keep_open)
     rules.update(_county_rules(sites, None, None, within_county, up_to))
     model = build(len(existing), rules)
-    table = model.moves_curve(range(up_to + 1), time_limit=time_limit)
+    table = model.moves_curve(range(up_to + 1), **limits)
     table["selected"] = [closures_near_others(model, sites, chosen, **roads) if chosen else chosen
                          for chosen in table["selected"]]
     return table, "moves", 0
@@ -779,6 +792,9 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
     summary = list(zip(("status 状态", header, "gap 差距", "branches kept 保留", "new 新设", "closed 撤并", "seconds 用时"),
                        values))
     said = []
+    if result.status == "optimal" and result.gap > 1e-9:  # stopped within --gap-pct
+        said.append(("proven within, of the best possible plan 与最优方案差距不超过", f"{result.gap:.2%}"))
+        console.print(f"Proven within {result.gap:.2%} of the best possible plan 与最优方案差距不超过 {result.gap:.2%}")
     if today is not None:
         said.append((f"{header}, today's branches 现有网点", shown(today.objective)))
         console.print(f"{header}: today's branches 现有网点 {shown(today.objective)} → plan 方案 "

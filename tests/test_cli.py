@@ -31,6 +31,8 @@ def _said(output: str) -> str:
     ("analyze", "--grid-km", "0", "must be a number above 0, got 0"),  # was taken as "no grid"
     ("analyze", "--h3", "16", "Input should be less than or equal to 15"),
     ("optimize", "--time-limit", "0", "must be a number above 0, got 0"),
+    ("optimize", "--gap-pct", "100", "must be a percentage above 0 and below 100, e.g. 0.5; got 100"),
+    ("curve", "--gap-pct", "0", "must be a percentage above 0 and below 100, e.g. 0.5; got 0"),
     ("optimize", "--radius-km", "-2", "must be a number above 0, got -2"),
     ("optimize", "--p", "0", "Input should be greater than or equal to 1"),
     ("optimize", "--max-new", "-1", "Input should be greater than or equal to 0"),
@@ -306,6 +308,19 @@ def test_capacitated_plan_on_the_sample(tmp_path: Path):
     assert summary["command 命令"] == (f"netopt optimize --model cflp --out {tmp_path} --bank 农业 --max-new 1 "
                                        "--capacity-wan 12.0")
     assert summary["mean travel per resident 人均出行距离"].endswith(" km")
+
+
+def test_a_plan_asked_within_a_gap_says_how_close_it_is(tmp_path: Path):
+    result = runner.invoke(app, ["optimize", "--model", "cflp", "--bank", "农业", "--capacity-wan", "12",
+                                 "--no-keep-existing", "--budget-wan", "600", "--open-cost-wan", "300",
+                                 "--closing-saving-wan", "50", "--gap-pct", "5", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    summary = dict(pd.read_excel(tmp_path / "cflp_plan.xlsx", engine="openpyxl").to_numpy())
+    gap = summary["gap 差距"]
+    assert 0 < float(gap.rstrip("%")) <= 5 and summary["status 状态"] == "optimal"
+    assert summary["proven within, of the best possible plan 与最优方案差距不超过"] == gap
+    assert f"Proven within {gap} of the best possible plan 与最优方案差距不超过 {gap}" in _said(result.output)
+    assert "--gap-pct 5.0" in summary["command 命令"]
 
 
 @pytest.mark.parametrize("extra, message", [

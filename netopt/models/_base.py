@@ -614,7 +614,8 @@ def heuristic_plan(model: LocationModel, method: str, improve=None) -> Result:
 
 
 def finish_result(raw: RawSolution, selected: list, assignment: pd.DataFrame, **details) -> Result:
-    bound = raw.bound if np.isfinite(raw.bound) else np.nan
-    gap = 0.0 if raw.status == "optimal" else relative_gap(raw.objective, bound)
-    return Result(raw.status, raw.objective, bound if raw.status != "optimal" else raw.objective, gap, raw.seconds,
-                  selected, assignment, details=details)
+    """The Result of a solve: an "optimal" plan keeps the bound its solve proved — the objective itself when
+    solved exactly, a bound within mip_gap of it otherwise — and the gap between them."""
+    bound = raw.bound if np.isfinite(raw.bound) else (raw.objective if raw.status == "optimal" else np.nan)
+    return Result(raw.status, raw.objective, bound, relative_gap(raw.objective, bound), raw.seconds, selected,
+                  assignment, details=details)

@@ -111,9 +111,11 @@ def share_benders(ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, sha
             if best_y is None or won.sum() > best:
                 best_y, best = y, float(won.sum())
             if best >= bound - max(mip_gap * abs(bound), TOLERANCE * max(1.0, abs(bound))):  # as HiGHS's "optimal"
-                return RawSolution("optimal", best_y, best, best, time.perf_counter() - t0)
+                return RawSolution("optimal", best_y, best, best if mip_gap == 0 else max(best, bound),
+                                   time.perf_counter() - t0)
         elif won.sum() >= target - 1e-9 * max(1.0, target):  # the fewest sites the master allows (within mip_gap)
-            return RawSolution("optimal", y, float(y.sum()), float(y.sum()), time.perf_counter() - t0)
+            fewest = float(y.sum()) if mip_gap == 0 else min(float(y.sum()), np.ceil(max(bound, master) - 1e-6))
+            return RawSolution("optimal", y, float(y.sum()), fewest, time.perf_counter() - t0)
         else:
             bound = max(bound, master)
         if not _add_cuts(highs, highspy, cuts, y, x[n_sites:]):  # the master overrates a plan it cannot cut

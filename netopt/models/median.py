@@ -636,7 +636,8 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
                 break
     y = np.flatnonzero(x[:m] > 0.5)
     value = assignment_cost(cost, weights, y)
-    return RawSolution("optimal", x, value, value, time.perf_counter() - t0)  # no cut violated: master = true cost
+    bound = value if mip_gap == 0 else min(value, proven)  # within mip_gap, the master's proven bound stands
+    return RawSolution("optimal", x, value, bound, time.perf_counter() - t0)  # no cut violated: master = true cost
 
 
 PROBE_ROUNDS = 20  # Benders rounds per probed site before giving up on closing it
