@@ -1,4 +1,4 @@
-"""A solve told to stop within mip_gap: its bound lies on the far side of the true optimum and its gap is the
+"""A solve told to stop within mip_gap (every model): its bound lies on the far side of the true optimum and its gap is the
 distance between plan and bound — never a bound equal to a plan that is not the optimum."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import netopt as no
-from netopt.models import CFLP, MCLP, PMedian
+from netopt.models import CFLP, LSCP, MCLP, PCenter, PMedian
 from netopt.models._milp import relative_gap
 from netopt.models.market import MarketShare
 from tests import brute
@@ -49,6 +49,12 @@ def test_every_model_within_a_gap_bounds_the_optimum(case, mip_gap, data):
     if optimum is not None:
         located = CFLP.from_cost_matrix(cost, weights, capacity, fixed).solve(mip_gap=mip_gap)
         assert_bounds_the_optimum(located, optimum, mip_gap, maximise=False)
+    center = PCenter.from_cost_matrix(cost, p).solve(mip_gap=mip_gap)
+    assert_bounds_the_optimum(center, brute.pcenter(cost, p), mip_gap, maximise=False)
+    if reach.any(axis=1).all():
+        prices = rng.integers(1, 9, m).astype(float)
+        cover = LSCP.from_coverage(reach, prices).solve(mip_gap=mip_gap)
+        assert_bounds_the_optimum(cover, brute.lscp(reach, prices), mip_gap, maximise=False)
     share = MarketShare(rng.uniform(0, 2, (n, m)), rng.uniform(0, 3, n), weights, p=p)
     assert_bounds_the_optimum(share.solve(mip_gap=mip_gap), brute_best(share, p), mip_gap, maximise=True)
 

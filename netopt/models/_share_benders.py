@@ -110,7 +110,7 @@ def share_benders(ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, sha
             bound = min(bound, master)
             if best_y is None or won.sum() > best:
                 best_y, best = y, float(won.sum())
-            if best >= bound - max(mip_gap * abs(bound), TOLERANCE * max(1.0, abs(bound))):  # as HiGHS's "optimal"
+            if bound - best <= max(mip_gap * abs(best), TOLERANCE * max(1.0, abs(bound))):  # the gap relative_gap says
                 return RawSolution("optimal", best_y, best, best if mip_gap == 0 else max(best, bound),
                                    time.perf_counter() - t0)
         elif won.sum() >= target - 1e-9 * max(1.0, target):  # the fewest sites the master allows (within mip_gap)
