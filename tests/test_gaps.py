@@ -85,3 +85,21 @@ def test_sample_plan_stopped_within_a_gap_says_how_far_it_may_be():
         assert result.status == "optimal" and result.bound <= result.objective
         assert result.gap == pytest.approx(relative_gap(result.objective, result.bound)) and result.gap <= mip_gap
     assert loose.bound <= tighter.objective and tighter.bound <= loose.objective  # each bounds the other's plan
+
+
+def test_a_lagrangian_bound_within_the_gap_ends_the_solve():
+    """p-median and MCLP: when the Lagrangian (LP) bound already proves the first plan within mip_gap, that plan
+    is the answer, with that bound — no exact model."""
+    from benchmarks.models_bench import mclp_points
+    from benchmarks.orlib import random_orlib_pmed
+    from netopt.distance import pairs_within
+
+    median = PMedian.from_cost_matrix(random_orlib_pmed(100, seed=0), 5)  # the bound is 0.5 % below
+    exact, near = median.solve(), median.solve(mip_gap=0.01)
+    assert near.details["proved_by"] == "lagrangian bound" and exact.details.get("proved_by") is None
+    assert near.bound < exact.objective <= near.objective and 0 < near.gap <= 0.01
+    demand, sites, weights = mclp_points(50_000, 500)
+    covering = MCLP.from_coverage(pairs_within(demand, sites, 5000.0), 30, weights=weights)  # the bound: 0.1 % above
+    exact, near = covering.solve(), covering.solve(mip_gap=0.005)
+    assert near.objective <= exact.objective < near.bound == near.details["lagrangian_bound"]
+    assert near.status == "optimal" and 0 < near.gap <= 0.005

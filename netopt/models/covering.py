@@ -611,12 +611,13 @@ class MCLP(Curves, _Covering):
         keep = np.flatnonzero(~closed)
         reduced = self._restricted(keep, np.union1d(self.rules.fixed, np.flatnonzero(opened)))
         probed = np.zeros(2, int)
-        if lam is not None and len(keep) > self.p:
+        within_gap = relative_gap(lower, upper) <= mip_gap  # the bound already proves the plan close enough
+        if lam is not None and len(keep) > self.p and not within_gap:
             reduced, keep, probed = self._probed(reduced, keep, incumbent, lower, integral,
                                                  _before(share_deadline(time_limit, t0, PROBING_SHARE), time_limit,
                                                          t0, reserve), threads)
-        if lam is not None and time_limit is not None and seconds_left(time_limit, t0) < reserve:
-            result = self._incumbent_result(incumbent, lower, upper, integral)  # too little time to start the MIP
+        if within_gap or (lam is not None and time_limit is not None and seconds_left(time_limit, t0) < reserve):
+            result = self._incumbent_result(incumbent, lower, upper, integral, mip_gap)  # no MIP needed, or no time
         else:
             reduced._start_sites = np.searchsorted(keep, incumbent)
             reduced._highs_options = FINAL_MIP_OPTIONS
@@ -631,13 +632,15 @@ class MCLP(Curves, _Covering):
             result.gap = relative_gap(result.objective, result.bound)
         return result
 
-    def _incumbent_result(self, incumbent: np.ndarray, lower: float, upper: float, integral: bool) -> Result:
-        """The incumbent as the answer, with the Lagrangian bound: optimal when no better plan can exist."""
+    def _incumbent_result(self, incumbent: np.ndarray, lower: float, upper: float, integral: bool,
+                          mip_gap: float = 0.0) -> Result:
+        """The incumbent as the answer, with the Lagrangian bound: optimal when no better plan can exist (or
+        none better by more than mip_gap, the bound then kept)."""
         y = np.zeros(self.A.shape[1])
         y[incumbent] = 1.0
         proven = upper < lower + (1.0 if integral else 1e-9 * max(1.0, abs(lower)))
-        return self._result(RawSolution("optimal" if proven else "feasible", self._vector(y), lower,
-                                        lower if proven else upper, 0.0))
+        status = "optimal" if proven or relative_gap(lower, upper) <= mip_gap else "feasible"
+        return self._result(RawSolution(status, self._vector(y), lower, lower if proven else upper, 0.0))
 
     def _probed(self, reduced: "MCLP", keep: np.ndarray, incumbent: np.ndarray, lower: float, integral: bool,
                 deadline: float | None, threads: int | None) -> tuple["MCLP", np.ndarray, np.ndarray]:

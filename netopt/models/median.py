@@ -183,13 +183,15 @@ class PMedian(LocationModel):
                                                                     self.rules.fixed, self.rules.forbidden,
                                                                     self._integral(), heuristic_sites)
             heuristic_sites, upper, closed = self._better_start(cost, plan, heuristic_sites, upper, closed)
-            if lower < upper - 1e-9 * max(1.0, abs(upper)):
+            if lower < upper - 1e-9 * max(1.0, abs(upper)) and relative_gap(upper, lower) > mip_gap:
                 deadline = None if time_limit is None else t0 + SEARCH_SHARE * time_limit
                 heuristic_sites, upper, closed, lower = self._searched_start(cost, heuristic_sites, upper, closed,
                                                                              lower, multipliers, deadline)
             keep = np.flatnonzero(~closed)
-        if lower >= upper - 1e-9 * max(1.0, abs(upper)) or len(keep) == len(heuristic_sites):
-            return self._known_solution(heuristic_sites, upper, time.perf_counter() - t0, len(keep))
+        exact = lower >= upper - 1e-9 * max(1.0, abs(upper)) or len(keep) == len(heuristic_sites)
+        if exact or relative_gap(upper, lower) <= mip_gap:  # the bound proves the plan (within mip_gap)
+            return self._known_solution(heuristic_sites, upper, time.perf_counter() - t0, len(keep),
+                                        upper if exact else lower)
         reduced = PMedian(self.cost[:, keep], self.p, self.weights, self.rules.on_sites(keep), self.demand_labels,
                           [self.site_labels[j] for j in keep])
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
@@ -311,8 +313,10 @@ class PMedian(LocationModel):
         finite = self.cost[np.isfinite(self.cost)]
         return bool(np.all(finite == np.round(finite)) and np.all(self.weights == np.round(self.weights)))
 
-    def _known_solution(self, sites: np.ndarray, value: float, seconds: float, kept: int) -> Result:
-        raw = RawSolution("optimal", self._vector(sites), value, value, seconds)
+    def _known_solution(self, sites: np.ndarray, value: float, seconds: float, kept: int,
+                        bound: float | None = None) -> Result:
+        """A plan the Lagrangian bound proves optimal (or within mip_gap of `bound`), without the exact model."""
+        raw = RawSolution("optimal", self._vector(sites), value, value if bound is None else bound, seconds)
         result = self._result(raw)
         result.heuristic_objective = value
         result.details.update(sites_after_reduction=kept, proved_by="lagrangian bound")
