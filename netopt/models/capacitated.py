@@ -12,8 +12,8 @@ import scipy.sparse as sp
 from netopt._errors import InputError
 from netopt.models._base import LocationModel, SiteRules, finish_result, site_rules, stack_rows
 from netopt.models._cflp_lagrange import LagrangianOutcome, SiteChoice, TransportPricer, cflp_lagrangian, site_tests
-from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, seconds_left,
-                                share_deadline)
+from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
+                                seconds_left, share_deadline)
 from netopt.models.median import _ids, as_cost_matrix, frame_column, labels, rules_from_candidates
 
 LAGRANGIAN_SECONDS = 30.0  # at most, for the Lagrangian bound and its plans (or LAGRANGIAN_SHARE of a time limit)
@@ -98,9 +98,13 @@ class CFLP(LocationModel):
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         self._support_search(outcome, pricer, choice, seconds_left(time_limit, t0))
         closed, opened = site_tests(outcome, choice, share_deadline(time_limit, t0, LAGRANGIAN_SHARE))
-        reduced = self._restricted(~closed, opened)
-        reduced._start = reduced._vector(outcome.plan, outcome.shares)
-        result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
+        if relative_gap(outcome.cost, outcome.bound) <= mip_gap:  # the bound proves the plan within mip_gap
+            result = self._result(RawSolution("optimal", self._vector(outcome.plan, outcome.shares), outcome.cost,
+                                              min(outcome.bound, outcome.cost), 0.0))
+        else:
+            reduced = self._restricted(~closed, opened)
+            reduced._start = reduced._vector(outcome.plan, outcome.shares)
+            result = LocationModel.solve(reduced, seconds_left(time_limit, t0), mip_gap, solver, threads, warm_start)
         result.seconds = time.perf_counter() - t0
         result.heuristic_objective = outcome.cost
         result.details.update(sites_after_reduction=int((choice.allowed & ~closed).sum()),
