@@ -26,8 +26,15 @@ def dask_client(scheduler: str | None, workers: int | None, client=None) -> Iter
         with Client(scheduler) as remote:
             yield remote
         return
-    with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, Client(cluster) as local:
+    try:
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                               dashboard_address=":0", silence_logs=logging.ERROR)
+    except RuntimeError as err:  # e.g. "Nanny failed to start." when each worker re-ran an unguarded script
+        raise NetoptError(f"the dask workers did not start ({err}). dask starts each worker by re-running the "
+                          "script: a script that runs on a LocalCluster must make the call under "
+                          "'if __name__ == \"__main__\":' (or use scheduler='serial', or a running scheduler's "
+                          "address)") from None
+    with cluster, Client(cluster) as local:
         yield local
 
 

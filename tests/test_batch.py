@@ -261,3 +261,18 @@ def test_cli_analyze_in_tiles(grid_coverage, tmp_path):
     assert len(list((tmp_path / "cells").glob("tile_*.parquet"))) > 1
     bad = CliRunner().invoke(app, ["analyze", "--tile-km", "20", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "--grid-km" in bad.output
+
+
+def test_a_script_without_a_main_guard_is_told_why_its_workers_did_not_start(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text("from netopt._cluster import dask_client\n"
+                      "with dask_client(None, 1):\n"
+                      "    pass\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("netopt._errors.NetoptError: the dask workers did not start") and \
+        "if __name__ == \"__main__\":" in last, run.stderr[-2000:]
