@@ -795,6 +795,12 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
     if result.status == "optimal" and result.gap > 1e-9:  # stopped within --gap-pct
         said.append(("proven within, of the best possible plan 与最优方案差距不超过", f"{result.gap:.2%}"))
         console.print(f"Proven within {result.gap:.2%} of the best possible plan 与最优方案差距不超过 {result.gap:.2%}")
+    if result.status == "feasible" and np.isfinite(result.gap):  # stopped by --time-limit before a proof
+        said.append(("stopped at the time limit: the best possible plan may be better by 已达时限，最优方案可能更优",
+                     f"{result.gap:.2%}"))
+        console.print(f"Stopped at the time limit 已达时限: the best possible plan may be better by up to "
+                      f"{result.gap:.2%} 最优方案可能更优 {result.gap:.2%} — a longer --time-limit may prove it, or "
+                      f"--gap-pct accepts a plan this close")
     if today is not None:
         said.append((f"{header}, today's branches 现有网点", shown(today.objective)))
         console.print(f"{header}: today's branches 现有网点 {shown(today.objective)} → plan 方案 "
