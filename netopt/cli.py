@@ -61,6 +61,11 @@ def _gap_percent(value: Optional[float]) -> Optional[float]:
     return value
 
 
+def _mip_gap(gap_pct: Optional[float]) -> float:
+    """solve()'s mip_gap from --gap-pct: 0 (proven optimal) when not given."""
+    return 0.0 if gap_pct is None else gap_pct / 100
+
+
 def _zero_or_more(value: Optional[float]) -> Optional[float]:
     """Option check: budgets, costs and savings (万元) must be numbers of at least 0."""
     if value is not None and not (np.isfinite(value) and value >= 0):
@@ -382,7 +387,7 @@ def optimize(
             if relocate is None and keep_existing and model in P_MODELS:
                 _check_p_keeps_today(count, len(existing), bank)
         with _working("Solving with HiGHS 求解中…", time_limit):
-            result = built.solve(time_limit=time_limit, mip_gap=0.0 if gap_pct is None else gap_pct / 100)
+            result = built.solve(time_limit=time_limit, mip_gap=_mip_gap(gap_pct))
             if model in P_MODELS and built.p is not None and "closable" in rules and result.selected:
                 result = _close_crowded(result, built, sites, roads)
         today = built.evaluate(sites.loc[existing, "site_id"]) if model in P_MODELS and len(existing) else None
@@ -447,7 +452,7 @@ def curve(
             def build(p: int, rules: dict):
                 return _build_model(model, ds, sites, p, radius_km, {**rules, **spacing},
                                     ModelOptions(beta=beta, min_km=min_km, bank=bank), roads, demand)
-            limits = {"time_limit": time_limit, "mip_gap": 0.0 if gap_pct is None else gap_pct / 100}
+            limits = {"time_limit": time_limit, "mip_gap": _mip_gap(gap_pct)}
             if moves:
                 table, key, kept = _moves_curve(build, sites, existing, up_to, limits, roads, keep_open, within_county)
             else:
@@ -791,30 +796,9 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
     console.print(table)
     summary = list(zip(("status 状态", header, "gap 差距", "branches kept 保留", "new 新设", "closed 撤并", "seconds 用时"),
                        values))
-    said = []
-    if result.status == "optimal" and result.gap > 1e-9:  # stopped within --gap-pct
-        said.append(("proven within, of the best possible plan 与最优方案差距不超过", f"{result.gap:.2%}"))
-        console.print(f"Proven within {result.gap:.2%} of the best possible plan 与最优方案差距不超过 {result.gap:.2%}")
-    if result.status == "feasible" and np.isfinite(result.gap):  # stopped by --time-limit before a proof
-        said.append(("stopped at the time limit: the best possible plan may be better by 已达时限，最优方案可能更优",
-                     f"{result.gap:.2%}"))
-        console.print(f"Stopped at the time limit 已达时限: the best possible plan may be better by up to "
-                      f"{result.gap:.2%} 最优方案可能更优 {result.gap:.2%} — a longer --time-limit may prove it, or "
-                      f"--gap-pct accepts a plan this close")
-    if today is not None:
-        said.append((f"{header}, today's branches 现有网点", shown(today.objective)))
-        console.print(f"{header}: today's branches 现有网点 {shown(today.objective)} → plan 方案 "
-                      f"{shown(result.objective)}")
-    if "share_pct" in result.details:
-        before = f"today's branches 现有网点 {today.details['share_pct']:.1f}% → " if today is not None else ""
-        said.append(("market share 市场份额", f"{before}plan 方案 {result.details['share_pct']:.1f}%"))
-        console.print(f"Market share 市场份额 (Huff, against the other banks): {said[-1][1]}")
-    if "covered_pct" in result.details:
-        said.append(("residents covered 覆盖人口", f"{result.details['covered_pct']:.1f}%"))
-        console.print(f"Residents covered 覆盖人口: {said[-1][1]}")
-    if model in ("pmedian", "cflp") and population > 0:
-        said.append(("mean travel per resident 人均出行距离", f"{result.objective / population:,.2f} km"))
-        console.print(f"Mean travel per resident 人均出行距离: {said[-1][1]}")
+    notes = _plan_notes(result, today, model, header, shown, population)
+    for _, _, line in notes:
+        console.print(line)
     if model == "cflp":
         chosen = chosen.assign(served_wan=(chosen["site_id"].map(result.details["load"]).fillna(0.0) / 1e4).round(2))
     plan = pd.DataFrame(chosen.drop(columns="geometry")).assign(lon=chosen.geometry.x, lat=chosen.geometry.y)
@@ -825,7 +809,34 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
                             lambda f, t=frame: t.to_csv(f, index=False, encoding="utf-8-sig"))
                for name, frame in tables.items()]
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
-    return [("plan 方案", f"{model.upper()} — {source}")] + summary + said, tables
+    return [("plan 方案", f"{model.upper()} — {source}")] + summary + [note[:2] for note in notes], tables
+
+
+def _plan_notes(result, today, model: str, header: str, shown: Callable, population: float) -> list[tuple]:
+    """What is said under the plan's table, each also a row of the workbook's summary: (item, value, line) —
+    how close an unproven plan is, today's value, market share, coverage, mean travel."""
+    gap, notes = f"{result.gap:.2%}", []
+    if result.status == "optimal" and result.gap > 1e-9:  # stopped within --gap-pct
+        notes.append(("proven within, of the best possible plan 与最优方案差距不超过", gap,
+                      f"Proven within {gap} of the best possible plan 与最优方案差距不超过 {gap}"))
+    if result.status == "feasible" and np.isfinite(result.gap):  # stopped by --time-limit before a proof
+        notes.append(("stopped at the time limit: the best possible plan may be better by 已达时限，最优方案可能更优", gap,
+                      f"Stopped at the time limit 已达时限: the best possible plan may be better by up to {gap} "
+                      f"最优方案可能更优 {gap} — a longer --time-limit may prove it, or --gap-pct accepts a plan this close"))
+    if today is not None:
+        notes.append((f"{header}, today's branches 现有网点", shown(today.objective),
+                      f"{header}: today's branches 现有网点 {shown(today.objective)} → plan 方案 {shown(result.objective)}"))
+    if "share_pct" in result.details:
+        before = f"today's branches 现有网点 {today.details['share_pct']:.1f}% → " if today is not None else ""
+        value = f"{before}plan 方案 {result.details['share_pct']:.1f}%"
+        notes.append(("market share 市场份额", value, f"Market share 市场份额 (Huff, against the other banks): {value}"))
+    if "covered_pct" in result.details:
+        value = f"{result.details['covered_pct']:.1f}%"
+        notes.append(("residents covered 覆盖人口", value, f"Residents covered 覆盖人口: {value}"))
+    if model in ("pmedian", "cflp") and population > 0:
+        value = f"{result.objective / population:,.2f} km"
+        notes.append(("mean travel per resident 人均出行距离", value, f"Mean travel per resident 人均出行距离: {value}"))
+    return notes
 
 
 def _plan_workbook(path: Path, summary: list[tuple[str, object]], tables: dict[str, pd.DataFrame]) -> None:
