@@ -36,15 +36,18 @@ def _fail(message: str, code: int = 2) -> None:
 
 @contextmanager
 def _working(message: str, time_limit: Optional[float] = None) -> Iterator[None]:
-    """A spinner with the task and the time it has taken so far (and the time limit it was given), cleared when
-    done: solves can take minutes."""
+    """A spinner with the task, the stage its solves have reached (models._milp.report_stage) and the time taken
+    so far (and the time limit it was given), cleared when done: solves can take minutes."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from netopt.models._milp import watching_stages
 
     limit = "" if time_limit is None else f" (time limit 时限 {time_limit:g} s)"
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), TextColumn(limit),
                   console=console, transient=True) as progress:
-        progress.add_task(message, total=None)
-        yield
+        task = progress.add_task(message, total=None)
+        with watching_stages(lambda stage: progress.update(task, description=f"{message} · {stage}")):
+            yield
 
 
 def _above_zero(value: Optional[float]) -> Optional[float]:

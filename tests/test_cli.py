@@ -673,9 +673,31 @@ def test_long_steps_show_the_time_taken_and_the_time_limit(monkeypatch):
 
     import netopt.cli as cli
 
+    from netopt.models._milp import report_stage
+
     shown = io.StringIO()
     monkeypatch.setattr(cli, "console", Console(file=shown, force_terminal=True, width=120))
     with cli._working("Solving with HiGHS 求解中…", 30):
-        time.sleep(0.3)
+        time.sleep(0.2)
+        report_stage("Lagrangian bound 拉格朗日下界")
+        time.sleep(0.2)
     said = shown.getvalue()
     assert "Solving with HiGHS 求解中…" in said and "0:00:00" in said and "(time limit 时限 30 s)" in said
+    assert "Solving with HiGHS 求解中… · Lagrangian bound 拉格朗日下界" in said  # the stage the solve has reached
+
+
+def test_solves_report_the_stages_they_reach():
+    from benchmarks.orlib import random_orlib_pmed
+    from netopt.models._milp import watching_stages
+
+    heard: list[str] = []
+    with watching_stages(heard.append):
+        no.PMedian.from_cost_matrix(random_orlib_pmed(100, seed=0), 5).solve()  # its bound is 0.5 % below
+    assert heard[0] == "Lagrangian bound 拉格朗日下界" and heard[-1] == "branch and bound with Benders cuts 分支定界"
+    assert any(stage.startswith("probing ") for stage in heard)
+    heard.clear()
+    with watching_stages(heard.append):
+        no.MCLP.from_coverage(np.eye(6, 4), 2).curve(range(1, 3))
+    assert heard[0] == "p = 1 (1 of 2) 第1/2点" and "p = 2 (2 of 2) 第2/2点" in heard
+    no.PMedian.from_cost_matrix(random_orlib_pmed(100, seed=0), 5).solve()  # nobody listens any more
+    assert "p = 2 (2 of 2) 第2/2点" in heard and "Lagrangian bound 拉格朗日下界" not in heard

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from netopt._errors import InputError, check_count, is_number
 from netopt.models._explain import SPACING_PREFIX, relaxed_rule_reasons
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
-                                 seconds_left, solve_highs, solve_pulp, to_pulp)
+                                 report_stage, seconds_left, solve_highs, solve_pulp, to_pulp)
 
 
 RuleRows = tuple  # (sp.csr_matrix rows x sites, lower bounds, upper bounds, names): SiteRules.rows()
@@ -405,6 +405,7 @@ class LocationModel:
         if reason:
             return self._infeasible(reason, 0.0)
         start, start_value = self._heuristic() if warm_start else (None, None)
+        report_stage(f"integer program over {int(self.rules.allowed.sum()):,} candidate sites 整数规划")
         if getattr(self, "_pulp", None) is not None or solver.lower() != "highs":
             problem = self.to_pulp() if getattr(self, "_pulp", None) is not None else None
             if problem is None:
@@ -577,7 +578,8 @@ class Curves:
                              file="model")
         won, share = self.curve_columns
         rows = []
-        for value, model in variants:
+        for k, (value, model) in enumerate(variants, 1):
+            report_stage(f"{key} = {value} ({k} of {len(variants)}) 第{k}/{len(variants)}点")
             result = model.solve(time_limit=time_limit, **solve_options)
             rows.append({key: value, "status": result.status, won: result.details.get(won, np.nan),
                          share: result.details.get(share, np.nan), "gap": result.gap,

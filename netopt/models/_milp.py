@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -12,6 +14,24 @@ import scipy.sparse as sp
 from netopt._errors import InputError, SolverError, check_count, is_number
 
 INF = float("inf")
+_STAGE_LISTENERS: list[Callable[[str], None]] = []
+
+
+@contextmanager
+def watching_stages(listener: Callable[[str], None]) -> Iterator[None]:
+    """Within the block, listener(stage) hears each stage the solves reach (a bound, a search, the exact
+    model…), e.g. to show it beside a progress spinner."""
+    _STAGE_LISTENERS.append(listener)
+    try:
+        yield
+    finally:
+        _STAGE_LISTENERS.remove(listener)
+
+
+def report_stage(stage: str) -> None:
+    """Tells the listeners of watching_stages which stage a solve has reached."""
+    for listener in list(_STAGE_LISTENERS):
+        listener(stage)
 
 
 @dataclass

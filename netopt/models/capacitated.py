@@ -13,7 +13,7 @@ from netopt._errors import InputError
 from netopt.models._base import LocationModel, SiteRules, finish_result, site_rules, stack_rows
 from netopt.models._cflp_lagrange import LagrangianOutcome, SiteChoice, TransportPricer, cflp_lagrangian, site_tests
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
-                                seconds_left, share_deadline)
+                                report_stage, seconds_left, share_deadline)
 from netopt.models.median import _ids, as_cost_matrix, frame_column, labels, rules_from_candidates
 
 LAGRANGIAN_SECONDS = 30.0  # at most, for the Lagrangian bound and its plans (or LAGRANGIAN_SHARE of a time limit)
@@ -93,9 +93,11 @@ class CFLP(LocationModel):
         choice = self._site_choice()
         pricer = TransportPricer(alloc, self.demand, self.capacity, self.fixed_cost)
         stop = t0 + (LAGRANGIAN_SECONDS if time_limit is None else LAGRANGIAN_SHARE * time_limit)
+        report_stage("Lagrangian bound 拉格朗日下界")
         outcome = cflp_lagrangian(alloc, self.demand, self.capacity, self.fixed_cost, choice, pricer, stop)
         if outcome is None:
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
+        report_stage("searching near the bound's plan 局部搜索")
         self._support_search(outcome, pricer, choice, seconds_left(time_limit, t0))
         closed, opened = site_tests(outcome, choice, share_deadline(time_limit, t0, LAGRANGIAN_SHARE))
         if relative_gap(outcome.cost, outcome.bound) <= mip_gap:  # the bound proves the plan within mip_gap

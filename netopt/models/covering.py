@@ -14,7 +14,7 @@ from netopt.models._mclp_probing import mclp_probing
 from netopt.models._base import (Curves, LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
-                                 seconds_left, share_deadline)
+                                 report_stage, seconds_left, share_deadline)
 from netopt.models.median import as_weights, frame_column, labels, rules_from_candidates
 
 
@@ -596,6 +596,7 @@ class MCLP(Curves, _Covering):
         lam, reserve = None, 0.0
         if self.backup_weight == 0:
             left, lp_started = seconds_left(time_limit, t0), time.perf_counter()
+            report_stage("LP bound 线性松弛上界")
             lp = mclp_lp_multipliers(self.unique, weights, self.p, self.rules.fixed, self.rules.forbidden,
                                      self.exactly_p, None if left is None else LP_SHARE * left)
             reserve = MIP_RESERVE * (time.perf_counter() - lp_started)
@@ -603,6 +604,7 @@ class MCLP(Curves, _Covering):
                 lam, y_lp = lp
                 swaps_until = share_deadline(time_limit, t0, INTERCHANGE_SHARE)
                 incumbent, lower = self._lp_rounding(y_lp, incumbent, lower, swaps_until)
+                report_stage("searching near the LP's sites 局部搜索")
                 incumbent, lower = self._support_search(y_lp, incumbent, lower, seconds_left(time_limit, t0))
         upper, closed, opened = mclp_lagrangian_reduction(self.unique, weights, self.p, lower, self.rules.fixed,
                                                           self.rules.forbidden, incumbent, integral,
@@ -613,6 +615,7 @@ class MCLP(Curves, _Covering):
         probed = np.zeros(2, int)
         within_gap = relative_gap(lower, upper) <= mip_gap  # the bound already proves the plan close enough
         if lam is not None and len(keep) > self.p and not within_gap:
+            report_stage(f"probing {len(keep):,} sites 探测网点")
             reduced, keep, probed = self._probed(reduced, keep, incumbent, lower, integral,
                                                  _before(share_deadline(time_limit, t0, PROBING_SHARE), time_limit,
                                                          t0, reserve), threads)

@@ -18,8 +18,8 @@ from netopt._errors import InputError
 from netopt.competition import MIN_DISTANCE_KM, distance_decay
 from netopt.models._base import (Curves, LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
-from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, seconds_left,
-                                 share_deadline)
+from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, report_stage,
+                                 seconds_left, share_deadline)
 from netopt.models.median import as_weights, labels
 
 
@@ -183,6 +183,7 @@ class MarketShare(Curves, LocationModel):
         start, value = self._start_meeting_rules(swaps_until) if warm_start else (None, None)
         m = self.ours.shape[1]
         target = None if self.target_share is None else self.target_share * float(self.weights.sum())
+        report_stage("cutting planes over the candidate sites 割平面")
         raw = share_benders(self.ours, self.rivals, self.weights, huff_share, self.p, target, self.rules,
                             None if start is None else start[:m], seconds_left(time_limit, t0), mip_gap, threads,
                             self._cut_groups())

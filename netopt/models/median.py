@@ -25,7 +25,8 @@ from netopt.heuristics import (assignment_cost, greedy_pmedian, interchange, per
                                pmedian_heuristic)
 from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
-from netopt.models._milp import INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap
+from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
+                                 report_stage)
 
 
 def reach_requirement(cost: np.ndarray) -> str:
@@ -179,12 +180,14 @@ class PMedian(LocationModel):
             lower, keep = -np.inf, np.flatnonzero(self.rules.allowed)
         else:
             cost = self._finite_cost()
+            report_stage("Lagrangian bound 拉格朗日下界")
             lower, closed, plan, multipliers = lagrangian_reduction(cost, self.weights, self.p, upper,
                                                                     self.rules.fixed, self.rules.forbidden,
                                                                     self._integral(), heuristic_sites)
             heuristic_sites, upper, closed = self._better_start(cost, plan, heuristic_sites, upper, closed)
             if lower < upper - 1e-9 * max(1.0, abs(upper)) and relative_gap(upper, lower) > mip_gap:
                 deadline = None if time_limit is None else t0 + SEARCH_SHARE * time_limit
+                report_stage("improving the first plan 改进初始方案")
                 heuristic_sites, upper, closed, lower = self._searched_start(cost, heuristic_sites, upper, closed,
                                                                              lower, multipliers, deadline)
             keep = np.flatnonzero(~closed)
@@ -600,11 +603,13 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
     highs.setOptionValue("presolve", "off")
     for phase in ("lp", "mip"):
         if phase == "mip":
+            report_stage(f"probing {m:,} sites 探测网点")
             _probe_sites(highs, highspy, cost, order, sorted_cost, weights, start, fixed, integral,
                          None if time_limit is None else t0 + time_limit, threads)
             _add_neighbour_cuts(highs, highspy, cost, weights, start,
                                 min(NEIGHBOUR_SOLUTIONS, max(10, NEIGHBOUR_CUTS // max(n, 1))))
             _to_mip(highs, highspy, m, integral, mip_gap)
+            report_stage("branch and bound with Benders cuts 分支定界")
             watch = _WrongIncumbents(order, sorted_cost, m)
             watch.listen(highs)
         while True:
