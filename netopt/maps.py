@@ -460,10 +460,10 @@ def _core_inset(ax, ds: Dataset, crs, draw: Callable, chinese: bool) -> None:
         return
     x0, y0, x1, y1 = towns.to_crs(crs).total_bounds
     pad = 0.1 * max(x1 - x0, y1 - y0) + 1000.0
-    (left, right), (bottom, top) = ax.get_xlim(), ax.get_ylim()
-    if x1 - x0 + 2 * pad > INSET_BELOW * (right - left) or y1 - y0 + 2 * pad > INSET_BELOW * (top - bottom):
-        return
     width, height = x1 - x0 + 2 * pad, y1 - y0 + 2 * pad
+    (left, right), (bottom, top) = ax.get_xlim(), ax.get_ylim()
+    if width > INSET_BELOW * (right - left) or height > INSET_BELOW * (top - bottom):
+        return
     inset = ax.inset_axes(_emptiest_corner(ax, ds.counties.to_crs(crs), width / height))
     draw(inset, inset=True)
     inset.set_xlim(x0 - pad, x0 - pad + width)
@@ -485,7 +485,9 @@ def _emptiest_corner(ax, counties: gpd.GeoDataFrame, aspect: float) -> list[floa
 
     (left, right), (bottom, top) = ax.get_xlim(), ax.get_ylim()
     land = counties.geometry.union_all() if len(counties) else box(0, 0, 0, 0)
-    w, h = INSET_SIDE, INSET_SIDE * (right - left) / (top - bottom) / aspect  # the main map's km are equal too
+    # the map's axes show as many metres per inch across as up: a box w x h (fractions) has the extent's aspect
+    # when h = w x (map width / map height) / aspect; the longer of the two is INSET_SIDE
+    w, h = INSET_SIDE, INSET_SIDE * (right - left) / (top - bottom) / aspect
     w, h, edge = w * min(1.0, INSET_SIDE / h), min(h, INSET_SIDE), 0.01
     corners = [[edge, edge, w, h], [1 - w - edge, edge, w, h], [edge, 1 - h - edge, w, h]]
 
