@@ -395,7 +395,7 @@ def optimize(
                 result = _close_crowded(result, built, sites, roads)
         today = built.evaluate(sites.loc[existing, "site_id"]) if model in P_MODELS and len(existing) else None
         if result.status == "infeasible":
-            _fail(f"no plan exists: {result.reason}{_grid_hint(built, cells, cover_pct, radius_km)}", 1)
+            _fail(f"no plan exists: {result.reason}{_cover_hint(built, cells, cover_pct, radius_km)}", 1)
         moves = relocation_moves(sites, result.selected, same_county=within_county, **roads)
         summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise)
         summary.insert(1, ("command 命令", _command_line(ctx)))
@@ -904,15 +904,18 @@ def _town_shares(result, today, cells=None) -> pd.DataFrame:
     return shares
 
 
-def _grid_hint(built, cells, cover_pct: Optional[float], radius_km: float) -> str:
-    """For a set covering of every cell of a grid that fails: why, and the share of residents to ask instead."""
+def _cover_hint(built, cells, cover_pct: Optional[float], radius_km: float) -> str:
+    """For a set covering that fails because no plan reaches every cell of a grid, or the --cover-pct asked: the
+    share of residents that can be covered, as the --cover-pct to ask instead ('' for other failures)."""
     from netopt.models import LSCP
 
-    if not isinstance(built, LSCP) or cells is None or cover_pct is not None:
+    if not isinstance(built, LSCP) or (cells is None and cover_pct is None):
         return ""
     reached = np.asarray(built.A[:, built.rules.allowed].sum(axis=1)).ravel() > 0
-    population = cells["population"].to_numpy(float)
-    most = 100.0 * float(population[reached].sum()) / max(float(population.sum()), 1e-12)
+    residents = cells["population"].to_numpy(float) if cells is not None else built.weights  # per demand point
+    most = 100.0 * float(residents[reached].sum()) / max(float(residents.sum()), 1e-12)
+    if cover_pct is not None:
+        return f"; ask for at most --cover-pct {max(int(most), 1)}" if cover_pct > most else ""
     return (f". On a population grid, many cells lie farther than {radius_km:g} km from every candidate site (today's "
             f"branches and the town points): at most {most:.1f}% of residents can be covered; ask for a share, e.g. "
             f"--cover-pct {max(int(most), 1)}")

@@ -236,6 +236,11 @@ def test_grid_options_refused_in_the_users_terms(tmp_path: Path):
     partial = runner.invoke(app, ["optimize", "--model", "lscp", "--bank", "农业", "--grid-km", "2", "--cover-pct",
                                   f"{int(most)}", "--out", str(tmp_path / "partial")])
     assert partial.exit_code == 0, partial.output  # the share the hint names can be reached
+    too_much = runner.invoke(app, ["optimize", "--model", "lscp", "--bank", "农业", "--grid-km", "2", "--cover-pct",
+                                   "95", "--out", str(tmp_path / "too_much")])
+    said = _said(too_much.output)
+    assert too_much.exit_code == 1 and "short of the 95 % asked" in said
+    assert said.endswith(f"; ask for at most --cover-pct {int(most)}")
     for extra, message in ((["--model", "cflp", "--capacity-wan", "12", "--max-new", "1", "--grid-km", "2"], "cflp on"),
                            (["--model", "mclp", "--p", "3", "--grid-km", "0"], "'--grid-km': must be a number above"),
                            (["--model", "mclp", "--p", "3", "--grid-km", "nan"], "'--grid-km': must be a number")):

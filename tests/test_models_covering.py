@@ -52,7 +52,7 @@ def test_partial_cover_matches_brute_force(case, data):
     result = LSCP.from_coverage(A, facility_cost=cost, cover_share=share, weights=weights, fixed=fixed,
                                 forbidden=forbidden).solve()
     if expected is None:
-        assert result.status == "infeasible" and f"short of cover_share={share:g}" in result.reason
+        assert result.status == "infeasible" and f"short of the {100 * share:g} % asked (cover_share={share:g})" in result.reason
         return
     assert result.status == "optimal" and result.objective == pytest.approx(expected)
     assert result.details["covered_weight"] >= share * weights.sum() - 1e-9

@@ -376,7 +376,8 @@ class LSCP(_Covering):
         missed = np.flatnonzero(~reachable)
         heaviest = missed[np.argsort(-self.weights[missed], kind="stable")[:5]]
         return (f"even every allowed site covers only {100 * best / total:.4g} % of the demand weight, short of "
-                f"cover_share={self.cover_share:g}: no site reaches demand point(s) "
+                f"the {100 * self.cover_share:g} % asked (cover_share={self.cover_share:g}): no site reaches demand "
+                f"point(s) "
                 f"{', '.join(str(self.demand_labels[i]) for i in heaviest)}"
                 + (f" and {len(missed) - 5} more" if len(missed) > 5 else ""))
 
