@@ -138,11 +138,24 @@ def validate(
 
 
 def _find_input(folder: Path, stem: str) -> Path:
+    """The `stem` table of a --data folder: stem.csv (.xlsx, .geojson …), else the one file whose name says its kind
+    as validate guesses it (e.g. 乡镇人口.xlsx, 网点.csv)."""
+    if not folder.is_dir():
+        raise InputError("folder does not exist" if not folder.exists() else "is not a folder", file=str(folder))
     for suffix in TABLE_SUFFIXES + VECTOR_SUFFIXES:
         candidate = folder / f"{stem}{suffix}"
         if candidate.exists():
             return candidate
-    raise InputError(f"no {stem} file found (expected {stem}.csv, .xlsx, .xls, .geojson, .gpkg or .shp)", file=str(folder))
+    named = sorted(path for path in folder.iterdir() if path.suffix.lower() in TABLE_SUFFIXES + VECTOR_SUFFIXES
+                   and not path.name.startswith(("~$", ".")) and _guess_kind(path) == stem)
+    if len(named) == 1:
+        return named[0]
+    words = "/".join(KIND_HINTS[stem])
+    if named:
+        raise InputError(f"{len(named)} files could be the {stem} table ({', '.join(p.name for p in named)}): name "
+                         f"the one to use {stem}.csv (or .xlsx …)", file=str(folder))
+    raise InputError(f"no {stem} file found (expected {stem}.csv, .xlsx, .xls, .geojson, .gpkg or .shp, or one file "
+                     f"whose name has {words})", file=str(folder))
 
 
 def _load(data: Optional[Path], coords: str) -> tuple[Dataset, str]:

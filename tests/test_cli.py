@@ -131,7 +131,11 @@ def test_analyze_rejects_conflicting_radii(tmp_path: Path):
 
 def test_missing_data_folder_is_one_clear_line(tmp_path: Path):
     result = runner.invoke(app, ["analyze", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2 and "no counties file found" in result.output
+    assert result.exit_code == 2 and "nowhere: folder does not exist" in _said(result.output)
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(app, ["analyze", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "no counties file found" in result.output and "区县" in result.output
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("script", sorted(p.name for p in (Path(__file__).resolve().parents[1] / "examples").glob("*.py")))
@@ -706,3 +710,23 @@ def test_solves_report_the_stages_they_reach():
     assert heard[0] == "p = 1 (1 of 2) 第1/2点" and "p = 2 (2 of 2) 第2/2点" in heard
     no.PMedian.from_cost_matrix(random_orlib_pmed(100, seed=0), 5).solve()  # nobody listens any more
     assert "p = 2 (2 of 2) 第2/2点" in heard and "Lagrangian bound 拉格朗日下界" not in heard
+
+
+def test_a_data_folder_may_name_its_files_in_chinese(tmp_path: Path):
+    import shutil
+
+    from netopt.datasets import sample_dir
+
+    folder = tmp_path / "合肥"
+    folder.mkdir()
+    for source, name in (("towns.csv", "乡镇人口.csv"), ("counties.geojson", "区县边界.geojson"),
+                         ("branches.csv", "网点.csv")):
+        shutil.copy(sample_dir() / source, folder / name)
+    result = runner.invoke(app, ["analyze", "--data", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(tmp_path / "out" / "coverage_by_county.csv")) == 9
+    shutil.copy(folder / "网点.csv", folder / "银行网点2024.csv")
+    twice = runner.invoke(app, ["analyze", "--data", str(folder), "--out", str(tmp_path / "o2")])
+    assert twice.exit_code == 2 and "2 files could be the branches table (网点.csv, 银行网点2024.csv)" in \
+        _said(twice.output)
+    assert not (tmp_path / "o2").exists()
