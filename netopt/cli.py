@@ -964,13 +964,21 @@ def _print_moves(moves: pd.DataFrame) -> None:
 
 
 def _shares(items: list[str], flag: str) -> dict[str, float]:
+    """TYPE=SHARE options as {type: share}: the type in English or Chinese (社区型=0.4), the share as a fraction —
+    a percentage (community=40) is refused with the fraction it likely means."""
+    from netopt._schema import canonical_branch_type
+
     shares = {}
     for item in items:
         kind, _, value = item.partition("=")
         try:
-            shares[kind.strip()] = float(value)
+            share = float(value)
         except ValueError:
             raise InputError(f"{flag} takes TYPE=SHARE, e.g. community=0.4 (got '{item}')", file="command line") from None
+        if 1 < share <= 100:
+            raise InputError(f"{flag} takes a share from 0 to 1: did you mean {kind.strip()}={share / 100:g}? "
+                             f"(got '{item}')", file="command line")
+        shares[canonical_branch_type(kind) or kind.strip()] = share
     return shares
 
 

@@ -547,13 +547,15 @@ def test_the_readme_script_runs(tmp_path: Path, monkeypatch):
 
 
 def test_assign_types_on_the_sample(tmp_path: Path):
-    result = runner.invoke(app, ["assign-types", "--min-share", "community=0.4", "--budget-wan", "1200",
-                                 "--out", str(tmp_path)])
+    result = runner.invoke(app, ["assign-types", "--min-share", "社区型=0.4", "--budget-wan", "1200",
+                                 "--out", str(tmp_path)])  # a type may be named in Chinese
     assert result.exit_code == 0, result.output
     plan = pd.read_csv(tmp_path / "branch_types.csv")
     assert len(plan) == 493 and (plan["type 建议类型"] == "community").mean() >= 0.4
     bad = runner.invoke(app, ["assign-types", "--min-share", "community", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "TYPE=SHARE" in bad.output
+    percent = runner.invoke(app, ["assign-types", "--min-share", "community=40", "--out", str(tmp_path / "p")])
+    assert percent.exit_code == 2 and "did you mean community=0.4?" in percent.output
     impossible = runner.invoke(app, ["assign-types", "--min-share", "community=0.7", "--min-share", "light=0.5",
                                      "--out", str(tmp_path / "x")])
     assert impossible.exit_code == 2 and "add up to" in impossible.output and not (tmp_path / "x").exists()
