@@ -385,6 +385,7 @@ def optimize(
             demand, cells, source = _model_demand(ds, grid_km, model, source)
             roads = _roads(network)
             sites = candidate_sites(ds, bank)
+            _say_banks_matched(ds, bank)
             existing = existing_positions(sites)
             rules = _site_rules(len(sites), existing, keep_existing, max_new, budget_wan, open_cost_wan,
                                 closing_saving_wan)
@@ -462,6 +463,7 @@ def curve(
         with _working("Solving 求解中…"):
             demand, _, source = _model_demand(ds, grid_km, model, source)
             sites = candidate_sites(ds, bank)
+            _say_banks_matched(ds, bank)
             existing, roads = existing_positions(sites), _roads(network)
             spacing = _spacing_rule(sites, min_spacing_km)
 
@@ -620,6 +622,18 @@ def _county_rules(sites, county_min: Optional[int], county_max: Optional[int], w
     if rules:
         rules["county"] = sites["county"].astype(str).to_numpy()
     return rules
+
+
+def _say_banks_matched(ds: Dataset, bank: Optional[str]) -> None:
+    """When --bank (part of a name) matches several banks of the data, which ones: they are planned as one."""
+    from netopt.competition import bank_mask
+
+    if bank is None:
+        return
+    names = sorted(ds.branches.loc[bank_mask(ds.branches, bank), "bank"].astype(str).unique())
+    if len(names) > 1:
+        console.print(f"[yellow]--bank {bank} matches {len(names)} banks, planned as one 视为同一银行: {', '.join(names)} "
+                      f"(give more of the name to pick one)[/]")
 
 
 def _check_p_keeps_today(p: Optional[int], today: int, bank: Optional[str]) -> None:

@@ -732,3 +732,12 @@ def test_a_data_folder_may_name_its_files_in_chinese(tmp_path: Path):
     assert twice.exit_code == 2 and "2 files could be the branches table (网点.csv, 银行网点2024.csv)" in \
         _said(twice.output)
     assert not (tmp_path / "o2").exists()
+
+
+def test_a_bank_name_matching_several_banks_says_which(tmp_path: Path):
+    result = runner.invoke(app, ["curve", "--bank", "银行", "--up-to", "1", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    said = _said(result.output)
+    assert "--bank 银行 matches 9 banks, planned as one 视为同一银行: 中国农业银行, 中国建设银行" in said
+    one = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "1", "--out", str(tmp_path)])
+    assert one.exit_code == 0 and "planned as one" not in one.output
