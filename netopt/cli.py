@@ -586,6 +586,8 @@ def _kept_open(sites, patterns: list[str]) -> np.ndarray:
             raise InputError(f"--keep-open '{pattern}' names no branch of today's network (an id such as "
                              f"{sites.loc[existing, 'site_id'].iloc[0]}, or text of a name)", file="command line")
         kept |= named.to_numpy()
+    shown = ", ".join(sites.loc[kept, "name"].astype(str).head(3)) + (" …" if kept.sum() > 3 else "")
+    console.print(f"--keep-open: {int(kept.sum())} of today's {int(existing.sum())} branches stay open 保留 ({shown})")
     return np.flatnonzero(kept)
 
 

@@ -472,6 +472,9 @@ def test_optimize_relocates_branches(tmp_path: Path):
     kept = runner.invoke(app, ["optimize", "--relocate", "6", "--keep-open", "营业室", "--keep-open", "HF0072",
                                "--out", str(tmp_path / "kept")])
     assert kept.exit_code == 0, kept.output
+    sites = no.planning.candidate_sites(no.load_sample())
+    named = sites[(sites["kind"] == "existing") & (sites["name"].str.contains("营业室") | (sites["site_id"] == "HF0072"))]
+    assert f"--keep-open: {len(named)} of today's 493 branches stay open 保留" in _said(kept.output)
     moved = pd.read_csv(tmp_path / "kept" / "mclp_moves.csv")
     assert len(moved) == 6 and not moved["from_name"].str.contains("营业室").any() and "HF0072" not in set(moved["from_id"])
     changes = pd.read_csv(tmp_path / "pmedian_moves.csv")["action"].value_counts()
