@@ -397,6 +397,8 @@ def optimize(
                 count = len(existing) if p is None else p
             elif p is None and max_new is not None and keep_existing and model in P_MODELS:
                 count = len(existing) + max_new  # today's branches and the new ones
+                console.print(f"p = {count} branches 网点总数: today's {len(existing)} kept and at most {max_new} new "
+                              f"(--max-new {max_new})")
             rules.update(_county_rules(sites, county_min, county_max, within_county, relocate))
             rules.update(_spacing_rule(sites, min_spacing_km))
             options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank)

@@ -204,6 +204,7 @@ def test_optimize_on_a_population_grid(tmp_path: Path):
                                  "2", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "population cells of 2 km" in result.output and "on the population grid" in result.output
+    assert "p = 103 branches 网点总数: today's 101 kept and at most 2 new (--max-new 2)" in _said(result.output)
     ds = no.load_sample()
     cells = population_grid(ds, cell_km=2.0)
     sites = candidate_sites(ds, "农业")
