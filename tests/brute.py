@@ -116,3 +116,19 @@ def cflp(unit_cost, demand, capacity, fixed, single_source, **rules):
             value = opening + float(res.fun)
         best = value if best is None or value < best else best
     return best
+
+
+def share_best(model, p: int) -> float:
+    """The most residents a MarketShare model's plans of 1 … p sites win."""
+    m = model.ours.shape[1]
+    return max(model.captured(np.array(c, int)) for k in range(1, p + 1) for c in combinations(range(m), k))
+
+
+def share_fewest(model, target: float) -> int | None:
+    """The fewest sites winning `target` (a share) of a MarketShare model's residents (None if none do)."""
+    m = model.ours.shape[1]
+    for k in range(1, m + 1):
+        if any(model.captured(np.array(c, int)) >= target * model.weights.sum() - 1e-6
+               for c in combinations(range(m), k)):
+            return k
+    return None

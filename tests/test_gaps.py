@@ -12,7 +12,6 @@ from netopt.models import CFLP, LSCP, MCLP, PCenter, PMedian
 from netopt.models._milp import relative_gap
 from netopt.models.market import MarketShare
 from tests import brute
-from tests.test_market import brute_best
 
 
 def assert_bounds_the_optimum(result, optimum: float, mip_gap: float, maximise: bool) -> None:
@@ -56,7 +55,7 @@ def test_every_model_within_a_gap_bounds_the_optimum(case, mip_gap, data):
         cover = LSCP.from_coverage(reach, prices).solve(mip_gap=mip_gap)
         assert_bounds_the_optimum(cover, brute.lscp(reach, prices), mip_gap, maximise=False)
     share = MarketShare(rng.uniform(0, 2, (n, m)), rng.uniform(0, 3, n), weights, p=p)
-    assert_bounds_the_optimum(share.solve(mip_gap=mip_gap), brute_best(share, p), mip_gap, maximise=True)
+    assert_bounds_the_optimum(share.solve(mip_gap=mip_gap), brute.share_best(share, p), mip_gap, maximise=True)
 
 
 @settings(max_examples=15, deadline=None)

@@ -15,20 +15,6 @@ from netopt.models.market import MarketShare
 from tests import brute
 
 
-def brute_best(model: MarketShare, p: int) -> float:
-    m = model.ours.shape[1]
-    return max(model.captured(np.array(c, int)) for k in range(1, p + 1) for c in combinations(range(m), k))
-
-
-def brute_fewest(model: MarketShare, target: float) -> int | None:
-    m = model.ours.shape[1]
-    for k in range(1, m + 1):
-        if any(model.captured(np.array(c, int)) >= target * model.weights.sum() - 1e-6
-               for c in combinations(range(m), k)):
-            return k
-    return None
-
-
 @st.composite
 def instance(draw):
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -47,7 +33,7 @@ def test_maximise_market_share_matches_brute_force(case, data):
     model = MarketShare(ours, rivals, weights, p=p)
     result = model.solve()
     assert result.status == "optimal"
-    assert result.objective == pytest.approx(brute_best(model, p), rel=1e-6, abs=1e-6)
+    assert result.objective == pytest.approx(brute.share_best(model, p), rel=1e-6, abs=1e-6)
     assert result.details["captured"] == pytest.approx(result.objective, rel=1e-6, abs=1e-6)
 
 
@@ -56,7 +42,7 @@ def test_maximise_market_share_matches_brute_force(case, data):
 def test_target_market_share_matches_brute_force(case, target):
     ours, rivals, weights = case
     model = MarketShare(ours, rivals, weights, target_share=target)
-    expected = brute_fewest(model, target)
+    expected = brute.share_fewest(model, target)
     result = model.solve()
     if expected is None:
         assert result.status == "infeasible" and "below the target" in result.reason
