@@ -424,6 +424,7 @@ def optimize(
 
 @app.command()
 def curve(
+    ctx: typer.Context,
     up_to: int = typer.Option(20, min=1, help="Solve for 0, 1, … up to this many new branches (moves with --moves)."),
     radius_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius, km."),
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches stay open (default: every "
@@ -480,7 +481,13 @@ def curve(
         shown = _curve_table(table, key, sites, kept)
         stem = CURVE_FILES[model][moves]
         _print_curve(shown, source, radius_km, moves, won=model == "share")
+        from netopt.report import write_workbook
+
+        summary = pd.DataFrame([("curve 曲线", f"{stem} — {source}"), ("command 命令", _command_line(ctx))],
+                               columns=["item", "value"])
         written = [write_atomic(out / f"{stem}.csv", lambda f: shown.to_csv(f, index=False, encoding="utf-8-sig")),
+                   write_atomic(out / f"{stem}.xlsx",
+                                lambda f: write_workbook(f, {"summary 汇总": summary, "curve 曲线": shown})),
                    curve_chart(table, out / f"{stem}.png", radius_km, kept)]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _guard(run)

@@ -273,6 +273,9 @@ def test_coverage_curve_on_the_sample(tmp_path: Path):
     assert (np.diff(covered) >= 0).all() and np.allclose(table["gain 边际增量（万人）"].iloc[1:], np.diff(covered))
     assert table["new sites 新增网点位置"].fillna("").str.count(",").add(1).iloc[1:].tolist() == list(range(1, 7))
     assert (tmp_path / "coverage_curve.png").stat().st_size > 10_000
+    book = pd.read_excel(tmp_path / "coverage_curve.xlsx", sheet_name=None, engine="openpyxl")
+    assert dict(book["summary 汇总"].to_numpy())["command 命令"] == f"netopt curve --up-to 6 --bank 农业 --out {tmp_path}"
+    assert book["curve 曲线"]["new 新增网点"].tolist() == list(range(7))
     seven = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "107", "--bank", "农业", "--out", str(tmp_path)])
     assert f"{covered[6]:,.1f} 万人" in seven.output  # the curve's point is the plan optimize gives
     bad = runner.invoke(app, ["curve", "--up-to", "-1", "--out", str(tmp_path / "none")])
