@@ -50,30 +50,26 @@ def _working(message: str, time_limit: Optional[float] = None) -> Iterator[None]
             yield
 
 
-def _above_zero(value: Optional[float]) -> Optional[float]:
-    """Option check: km, minutes, seconds, 万人 and the like must be numbers above 0 (refused naming the option)."""
-    if value is not None and not (np.isfinite(value) and value > 0):
-        raise typer.BadParameter(f"must be a number above 0, got {value:g}")
-    return value
+def _option_check(is_valid: Callable[[float], bool], refusal: str) -> Callable:
+    """A typer option callback: a given number that is not finite or not is_valid is refused, naming the option,
+    with `refusal` (formatted with the value)."""
+    def check(value: Optional[float]) -> Optional[float]:
+        if value is not None and not (np.isfinite(value) and is_valid(value)):
+            raise typer.BadParameter(refusal.format(value))
+        return value
+    return check
 
 
-def _gap_percent(value: Optional[float]) -> Optional[float]:
-    """Option check: a gap in percent, above 0 and below 100."""
-    if value is not None and not (np.isfinite(value) and 0 < value < 100):
-        raise typer.BadParameter(f"must be a percentage above 0 and below 100, e.g. 0.5; got {value:g}")
-    return value
+# km, minutes, seconds, 万人 and the like above 0; budgets, costs and savings (万元) at least 0; gaps in percent
+_above_zero = _option_check(lambda value: value > 0, "must be a number above 0, got {:g}")
+_zero_or_more = _option_check(lambda value: value >= 0, "must be a number of at least 0 (万元), got {:g}")
+_gap_percent = _option_check(lambda value: 0 < value < 100,
+                             "must be a percentage above 0 and below 100, e.g. 0.5; got {:g}")
 
 
 def _mip_gap(gap_pct: Optional[float]) -> float:
     """solve()'s mip_gap from --gap-pct: 0 (proven optimal) when not given."""
     return 0.0 if gap_pct is None else gap_pct / 100
-
-
-def _zero_or_more(value: Optional[float]) -> Optional[float]:
-    """Option check: budgets, costs and savings (万元) must be numbers of at least 0."""
-    if value is not None and not (np.isfinite(value) and value >= 0):
-        raise typer.BadParameter(f"must be a number of at least 0 (万元), got {value:g}")
-    return value
 
 
 def _guard(action: Callable[[], None]) -> None:
