@@ -412,7 +412,8 @@ def optimize(
         summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise)
         summary.insert(1, ("command 命令", _command_line(ctx)))
         plan_coverage, compared = _before_after(ds, sites, result, radius_km, roads, cells)
-        _plan_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared})
+        book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared})
+        console.print(f"Wrote {book}")
         _plan_maps(ds, sites, result.selected, moves, plan_coverage, f"{model.upper()} 方案 plan — {source}",
                    bank, out / f"{model}_map", _town_shares(result, today, cells) if model == "share" else None)
     _guard(run)
@@ -477,13 +478,9 @@ def curve(
         shown = _curve_table(table, key, sites, kept)
         stem = CURVE_FILES[model][moves]
         _print_curve(shown, source, radius_km, moves, won=model == "share")
-        from netopt.report import write_workbook
-
-        summary = pd.DataFrame([("curve 曲线", f"{stem} — {source}"), ("command 命令", _command_line(ctx))],
-                               columns=["item", "value"])
+        summary = [("curve 曲线", f"{stem} — {source}"), ("command 命令", _command_line(ctx))]
         written = [write_atomic(out / f"{stem}.csv", lambda f: shown.to_csv(f, index=False, encoding="utf-8-sig")),
-                   write_atomic(out / f"{stem}.xlsx",
-                                lambda f: write_workbook(f, {"summary 汇总": summary, "curve 曲线": shown})),
+                   _summary_workbook(out / f"{stem}.xlsx", summary, {"curve 曲线": shown}),
                    curve_chart(table, out / f"{stem}.png", radius_km, kept)]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _guard(run)
@@ -876,13 +873,13 @@ def _plan_notes(result, today, model: str, header: str, shown: Callable, populat
     return notes
 
 
-def _plan_workbook(path: Path, summary: list[tuple[str, object]], tables: dict[str, pd.DataFrame]) -> None:
-    """The plan in one Excel workbook for the meeting: a summary sheet (what was asked, the plan's value, today's)
-    first, then the tables, with bilingual headers."""
+def _summary_workbook(path: Path, summary: list[tuple[str, object]], tables: dict[str, pd.DataFrame]) -> Path:
+    """One Excel workbook for the meeting: a summary sheet of (item, value) rows (what was asked — the command —,
+    a plan's value, today's) first, then the tables, with bilingual headers; its path."""
     from netopt.report import write_workbook
 
     sheets = {"summary 汇总": pd.DataFrame(summary, columns=["item", "value"]), **tables}
-    console.print(f"Wrote {write_atomic(path, lambda f: write_workbook(f, sheets))}")
+    return write_atomic(path, lambda f: write_workbook(f, sheets))
 
 
 def _command_line(context: typer.Context) -> str:
