@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.competition import MIN_DISTANCE_KM, distance_decay
+from netopt.heuristics import SWAP_CHUNK_CELLS, swaps_meeting
 from netopt.models._base import (Curves, LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, report_stage,
@@ -293,8 +294,6 @@ def share_interchange(model: MarketShare, y: np.ndarray, deadline: float | None 
     """Swap an open site (not fixed) for a closed allowed one while the best swap meeting the rules captures
     more residents, until `deadline` (perf_counter); every swap of a round is priced (towns x closed sites for
     each open site)."""
-    from netopt.heuristics import swaps_meeting
-
     y = y.astype(float).copy()
     rule_rows = model.rules.row_matrix()
     movable = np.ones(len(y), bool)
@@ -321,8 +320,6 @@ def share_interchange(model: MarketShare, y: np.ndarray, deadline: float | None 
 def _captured_with(model: MarketShare, pull: np.ndarray, sites: np.ndarray) -> np.ndarray:
     """Residents captured with each of `sites` added in turn to our total pull `pull` per town (as many towns x
     sites at a time as the p-median swaps price, heuristics.SWAP_CHUNK_CELLS)."""
-    from netopt.heuristics import SWAP_CHUNK_CELLS
-
     won = np.empty(len(sites))
     step = max(1, int(SWAP_CHUNK_CELLS // max(len(pull), 1)))
     for first in range(0, len(sites), step):
