@@ -113,14 +113,15 @@ class SiteRules:
         for name in ("county_min", "county_max"):
             if getattr(self, name) and self.county is None:
                 raise InputError(f"{name} needs county (one county label per site)", file="model")
+            labels = pd.unique(pd.Series(np.asarray(self.county).ravel())) if getattr(self, name) else []
             for county, limit in (getattr(self, name) or {}).items():
                 check_count(limit, f"{name} of '{county}'", "model", least=0)
-                self._check_county_named(name, county)
+                self._check_county_named(name, county, labels)
 
-    def _check_county_named(self, name: str, county) -> None:
+    @staticmethod
+    def _check_county_named(name: str, county, labels) -> None:
         """An InputError when a county limit names a county no site belongs to (a misspelt name, most often),
-        listing the counties the sites have."""
-        labels = pd.unique(pd.Series(np.asarray(self.county).ravel()))
+        listing the counties the sites have (`labels`)."""
         if county not in set(labels):
             known = ", ".join(str(c) for c in labels[:12]) + (" …" if len(labels) > 12 else "")
             raise InputError(f"{name} names county '{county}', which has no candidate site (the sites' counties: "
