@@ -831,6 +831,9 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
     summary = list(zip(("status 状态", header, "gap 差距", "branches kept 保留", "new 新设", "closed 撤并", "seconds 用时"),
                        values))
     notes = _plan_notes(result, today, model, header, shown, population)
+    assignment = _with_places(result.assignment, demand)
+    if model == "pcenter":
+        notes.append(_farthest_note(assignment, sites, on_grid="town_id" not in demand))
     for _, _, line in notes:
         console.print(line)
     if model == "cflp":
@@ -838,7 +841,7 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
     plan = pd.DataFrame(chosen.drop(columns="geometry")).assign(lon=chosen.geometry.x, lat=chosen.geometry.y)
     if closed:
         _print_moves(moves)
-    tables = {"sites 网点": plan, "assignment 分配": _with_places(result.assignment, demand), "moves 调整": moves}
+    tables = {"sites 网点": plan, "assignment 分配": assignment, "moves 调整": moves}
     written = [write_atomic(out / f"{model}_{name.split()[0]}.csv",
                             lambda f, t=frame: t.to_csv(f, index=False, encoding="utf-8-sig"))
                for name, frame in tables.items()]
@@ -871,6 +874,18 @@ def _plan_notes(result, today, model: str, header: str, shown: Callable, populat
         value = f"{result.objective / population:,.2f} km"
         notes.append(("mean travel per resident 人均出行距离", value, f"Mean travel per resident 人均出行距离: {value}"))
     return notes
+
+
+def _farthest_note(assignment: pd.DataFrame, sites, on_grid: bool) -> tuple[str, str, str]:
+    """A p-center plan's farthest town (or grid cell, named by its town) with its county, km and the branch
+    it is nearest: where the plan's value is measured, as a summary note (item, value, line)."""
+    far = assignment.loc[assignment["distance"].idxmax()]
+    names = sites.loc[sites["site_id"] == far["site"], "name"]
+    branch = f"{far['site']} {names.iloc[0]}" if len(names) and names.iloc[0] != far["site"] else far["site"]
+    place = f"a cell of {far['town']}" if on_grid else far["town"]
+    value = f"{place} ({far['county']}), {far['distance']:,.2f} km from {branch}"
+    item = "farthest cell in the plan 方案最远网格" if on_grid else "farthest town in the plan 方案最远乡镇"
+    return item, value, f"{item[0].upper()}{item[1:]}: {value}"
 
 
 def _summary_workbook(path: Path, summary: list[tuple[str, object]], tables: dict[str, pd.DataFrame]) -> Path:

@@ -176,6 +176,9 @@ def test_optimize_on_the_sample(tmp_path: Path):
     farthest = pd.read_csv(tmp_path / "pcenter_assignment.csv")["distance"].max()
     assert center.exit_code == 0 and f"{farthest:.2f} km" in center.output, center.output
     towns = pd.read_csv(tmp_path / "pcenter_assignment.csv", dtype={"demand": str})
+    far = towns.loc[towns["distance"].idxmax()]
+    named = f"Farthest town in the plan 方案最远乡镇: {far['town']} ({far['county']}), {farthest:.2f} km from {far['site']}"
+    assert named in " ".join(center.output.split()), center.output  # where the value is measured, by name
     sample = no.load_sample().towns
     assert towns[["demand", "town", "county"]].values.tolist() == \
         sample[["town_id", "name", "county"]].astype(str).values.tolist()  # each town named beside its id
