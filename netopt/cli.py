@@ -27,6 +27,7 @@ READERS: dict[str, Callable] = {"counties": read_counties, "towns": read_towns, 
 KIND_HINTS = {"counties": ("count", "区县", "县"), "towns": ("town", "乡镇", "街道"), "branches": ("branch", "网点", "bank")}
 DEMO_RADIUS_KM = {"core": 1.2, "county": 3.5}
 DEMO_GRID_KM = 1.0
+BANK_ONLY_HELP = "Only this bank's branches (part of its name, e.g. 农业), when the data holds every bank's."
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -194,12 +195,13 @@ def _summarise(cov: Coverage, source: str) -> None:
             console.print(f"  {row.name} ({row.county}), {row.population / 1e4:.1f}万人: {row.reason}")
 
 
-def _write_outputs(ds: Dataset, cov: Coverage, out: Path) -> None:
+def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.DataFrame] | None = None,
+                   bank: Optional[str] = None) -> None:
     from netopt.maps import network_map
     from netopt.report import write_coverage_report
 
-    written = write_coverage_report(cov, out)
-    fmap = network_map(ds, coverage=cov)
+    written = write_coverage_report(cov, out, extra=rivals)
+    fmap = network_map(ds, coverage=cov, our_bank=bank)
     written.append(write_atomic(out / "coverage_map.html", lambda p: fmap.save(str(p))))
     console.print(f"Wrote {len(written)} files to [bold]{out}[/]: " + ", ".join(p.name for p in written))
 
@@ -232,6 +234,7 @@ def analyze(
     workers: Optional[int] = typer.Option(None, min=1,
                                           help="With --tile-km: measure the tiles on a dask LocalCluster of N "
                                                "worker processes (default: in this process)."),
+    bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP + " Also compared with every bank's."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """Coverage diagnosis: coverage, density, residents per branch and underserved towns, by county and region."""
@@ -241,10 +244,10 @@ def analyze(
             radius = None
         ds, source = _load(data, coords)
         if tile_km is not None:
-            _diagnose_tiled(ds, source, out, radius, grid_km, tile_km, workers, network or minutes or h3)
+            _diagnose_tiled(ds, source, out, radius, grid_km, tile_km, workers, network or minutes or h3 or bank)
             return
         _diagnose(ds, source, out, radius_km=radius, radius_min=minutes, network=network, mode=mode, grid_km=grid_km,
-                  h3=h3)
+                  h3=h3, bank=bank)
     _guard(run)
 
 
@@ -253,8 +256,8 @@ def _diagnose_tiled(ds: Dataset, source: str, out: Path, radius_km, grid_km: Opt
     from netopt.tiles import tiled_grid_coverage
 
     if grid_km is None or unsupported:
-        raise InputError("--tile-km works with --grid-km and straight-line radii (not --minutes, --network or --h3)",
-                         file="command line")
+        raise InputError("--tile-km works with --grid-km and straight-line radii for every bank's branches (not "
+                         "--minutes, --network, --h3 or --bank)", file="command line")
     with _working(f"Measuring {grid_km:g} km cells in {tile_km:g} km tiles 分块计算…"):
         tiled = tiled_grid_coverage(ds, radius_km, cell_km=grid_km, tile_km=tile_km,
                                     scheduler="serial" if workers is None else None, workers=workers,
@@ -274,17 +277,54 @@ def _diagnose_tiled(ds: Dataset, source: str, out: Path, radius_km, grid_km: Opt
 
 def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | None, radius_min: float | None = None,
               network: Optional[Path] = None, mode: str = "drive", grid_km: Optional[float] = None,
-              h3: Optional[int] = None) -> None:
+              h3: Optional[int] = None, bank: Optional[str] = None) -> None:
+    """The diagnosis of every bank's branches, or with `bank` of that bank's alone beside every bank's."""
+    from functools import partial
+
     from netopt.grid import population_grid
 
     demand = population_grid(ds, cell_km=grid_km or 1.0, h3_resolution=h3) if (grid_km or h3 is not None) else None
-    cov = analyze_coverage(ds, radius_km=radius_km, radius_min=radius_min, mode=mode, demand=demand,
-                           distance="network" if network else "euclidean", graph=network)
+    measure = partial(analyze_coverage, radius_km=radius_km, radius_min=radius_min, mode=mode, demand=demand,
+                      distance="network" if network else "euclidean", graph=network)
+    cov = measure(_bank_only(ds, bank))
     if demand is not None:
         cov.notes.append(f"Demand: {len(demand):,} population cells from {len(ds.towns)} towns "
                          f"({demand['population_method'].iloc[0]}).")
-    _summarise(cov, source)
-    _write_outputs(ds, cov, out)
+    _summarise(cov, source if bank is None else f"{source}, {bank} 我行")
+    rivals = None if bank is None else _compare_with_every_bank(cov, measure(ds), bank)
+    _write_outputs(ds, cov, out, rivals, bank)
+
+
+def _bank_only(ds: Dataset, bank: Optional[str]) -> Dataset:
+    """The data with only --bank's branches (all when not given), saying how many of all they are."""
+    if bank is None:
+        return ds
+    _say_banks_matched(ds, bank)
+    ours = ds.of_bank(bank)
+    console.print(f"{bank} 我行: {len(ours.branches)} of the {len(ds.branches)} branches in the data are this bank's; "
+                  f"what follows is about these")
+    return ours
+
+
+def _compare_with_every_bank(ours: Coverage, every_bank: Coverage, bank: str) -> dict[str, pd.DataFrame]:
+    """Prints our coverage beside every bank's by region and the towns only a rival reaches; the tables, by sheet."""
+    from netopt.competition import rival_coverage
+
+    rivals = rival_coverage(ours, every_bank)
+    table = Table(title=f"{bank} 我行 against every bank 全部银行 — coverage 覆盖率")
+    for col in ("区域 region", "我行网点", "全部网点", "我行覆盖率", "全部覆盖率", "behind 落后 pp"):
+        table.add_column(col, justify="right")
+    for row in rivals.by_region.itertuples():
+        table.add_row(row.region_type, str(row.branches_ours), str(row.branches_all), f"{row.coverage_ours_pct:.1f}%",
+                      f"{row.coverage_all_pct:.1f}%", f"{row.behind_pp:.1f}")
+    console.print(table)
+    top = rivals.rival_only.head(5)
+    if len(top) and "name" in top:
+        console.print("Towns only another bank reaches 仅他行覆盖的乡镇 (residents within its reach, not ours):")
+        for row in top.itertuples():
+            console.print(f"  {row.name} ({row.county}), {row.rival_only_population / 1e4:.1f}万人")
+    return {"rivals_by_region": rivals.by_region, "rivals_by_county": rivals.by_county,
+            "rival_only_towns": rivals.rival_only}
 
 
 @app.command()
@@ -630,7 +670,7 @@ def _county_rules(sites, county_min: Optional[int], county_max: Optional[int], w
 
 def _say_banks_matched(ds: Dataset, bank: Optional[str]) -> None:
     """When --bank (part of a name) matches several banks of the data, which ones: they are planned as one."""
-    from netopt.competition import bank_mask
+    from netopt.io import bank_mask
 
     if bank is None:
         return
@@ -753,7 +793,7 @@ def _market_share(ds: Dataset, sites, p: Optional[int], target_share: Optional[f
                   rules: dict, demand):
     """The market-share model of our bank's sites against the other banks' branches, for the demand points
     (towns or cells)."""
-    from netopt.competition import bank_mask
+    from netopt.io import bank_mask
     from netopt.models import MarketShare
 
     if options.bank is None:
@@ -1023,6 +1063,7 @@ def assign_types(
     max_share: list[str] = typer.Option([], help="Maximum share of a type, e.g. comprehensive=0.5 (repeatable)."),
     budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more, help="Conversion budget, 万元 (e.g. 1200)."),
     staff_limit: Optional[int] = typer.Option(None, min=0, help="Total staff at each type's minimum staffing."),
+    bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """Give every branch one of the four types (综合型/社区型/普惠型/轻型) by an integer program."""
@@ -1033,6 +1074,7 @@ def assign_types(
         lows, highs = _shares(min_share, "--min-share"), _shares(max_share, "--max-share")
         mix = {k: (lows.get(k), highs.get(k)) for k in set(lows) | set(highs)}
         ds, source = _load(data, coords)
+        ds = _bank_only(ds, bank)
         with _working("Scoring branches and solving 求解中…"):
             plan = assign_branch_types(ds, mix=mix, budget_wan=budget_wan, staff_limit=staff_limit)
         table = Table(title=f"Branch types 网点功能定位 — {source}")
@@ -1063,6 +1105,7 @@ def plan(
     pilots_per_region: int = typer.Option(2, min=1, help="Pilot branches per region type (core, county, fringe)."),
     batch: list[int] = typer.Option([20, 16], help="Rollout batch sizes (repeatable), e.g. --batch 20 --batch 16."),
     hub_capacity: int = typer.Option(8, min=1, help="Community branches one central sub-branch can coach."),
+    bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """The network plan: branch types, pilots, rollout batches and training hubs, in one workbook."""
@@ -1072,6 +1115,7 @@ def plan(
         from netopt.report import bilingual, write_workbook
 
         ds, source = _load(data, coords)
+        ds = _bank_only(ds, bank)
         with _working("Planning 规划中…"):
             types = assign_branch_types(ds, mix={k: (v, None) for k, v in _shares(min_share, "--min-share").items()},
                                         budget_wan=budget_wan)
@@ -1104,6 +1148,7 @@ def report(
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="Measure on a population grid of this cell size (km)."),
     types: bool = typer.Option(False, help="Add the recommended branch types (assign-types, default rules)."),
+    bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """Batch reports on underserved towns: one HTML + Excel per county and a city summary."""
@@ -1114,6 +1159,7 @@ def report(
         from netopt.report import batch_reports
 
         ds, source = _load(data, coords)
+        ds = _bank_only(ds, bank)
         demand = population_grid(ds, cell_km=grid_km) if grid_km else None
         cov = analyze_coverage(ds, radius_km={"core": core_km, "county": county_km}, demand=demand)
         plan = None
@@ -1139,6 +1185,7 @@ def map_command(
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban districts, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius in counties, km."),
     types: bool = typer.Option(False, help="Colour branches by the type plan of assign-types (default rules)."),
+    bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """The meeting map: an offline HTML map and the same view as PNG and PDF."""
@@ -1146,10 +1193,11 @@ def map_command(
         from netopt.maps import network_map, static_map
         from netopt.models.types import assign_branch_types
 
-        ds, source = _load(data, coords)
+        every_bank, source = _load(data, coords)
+        ds = _bank_only(every_bank, bank)
         cov = analyze_coverage(ds, radius_km={"core": core_km, "county": county_km})
         plan = assign_branch_types(ds, coverage=cov) if types else None
-        fmap = network_map(ds, coverage=cov, plan=plan)
+        fmap = network_map(every_bank, coverage=cov, plan=plan, our_bank=bank)
         written = [write_atomic(out / "network_map.html", lambda p: fmap.save(str(p)))]
         written += [static_map(ds, out / f"network_map.{kind}", coverage=cov, plan=plan) for kind in ("png", "pdf")]
         console.print(f"Wrote {', '.join(str(w) for w in written)} for {source}")

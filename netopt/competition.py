@@ -1,26 +1,20 @@
 """Competition: our bank against the others — branch shares, rival-only towns, and Huff (gravity) market shares."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError
+from netopt.coverage import Coverage
 from netopt.distance import pairs_within
-from netopt.io import Dataset
+from netopt.io import Dataset, bank_mask
 from netopt.projection import metric_crs, xy_metres
 
 DEFAULT_HUFF_CUTOFF_KM = 20.0  # branches farther than this attract nobody
 MIN_DISTANCE_KM = 1.0  # a town's point stands for its area: a branch nearer counts as 1 km away (d^-β is infinite at 0)
-
-
-def bank_mask(branches, bank: str) -> np.ndarray:
-    """Which branches belong to `bank` (its name, or part of it); an InputError listing the banks if none."""
-    mask = branches["bank"].astype(str).str.contains(bank, regex=False, na=False).to_numpy()
-    if not mask.any():
-        banks = ", ".join(sorted(branches["bank"].dropna().astype(str).unique())[:12])
-        raise InputError(f"no branch of bank '{bank}'; banks in the data: {banks}", file="branches")
-    return mask
 
 
 def bank_shares(ds: Dataset, our_bank: str, radius_km: float = 3.0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -43,6 +37,54 @@ def bank_shares(ds: Dataset, our_bank: str, radius_km: float = 3.0) -> tuple[pd.
     gap = ds.towns.loc[(rivals_near > 0) & (ours_near == 0), ["town_id", "name", "county", "population"]].copy()
     gap["rival_branches_within"] = rivals_near[gap.index]
     return table.rename_axis("county").reset_index(), gap.sort_values("population", ascending=False)
+
+
+class RivalCoverage(NamedTuple):
+    """Our bank's coverage beside every bank's, measured the same way (see rival_coverage)."""
+
+    by_region: pd.DataFrame
+    by_county: pd.DataFrame
+    rival_only: pd.DataFrame
+
+
+def rival_coverage(ours: Coverage, every_bank: Coverage) -> RivalCoverage:
+    """Our coverage against every bank's, from two analyze_coverage results on the same demand and settings —
+    one of our branches alone (`ds.of_bank(...)`), one of every bank's branches: by region and by county, our
+    branches and all, our share of branches, coverage by ours and by any bank, how far ours is behind
+    (percentage points); and the towns whose residents (or cells') only a rival's branch reaches, most residents
+    first (`rival_only_population`: the residents within reach of a rival's branch but not of ours)."""
+    if len(ours.towns) != len(every_bank.towns) or ours.settings != every_bank.settings:
+        raise InputError("rival_coverage compares two coverages measured on the same demand with the same settings "
+                         "(radius, minutes, distance)", file="rival_coverage")
+    keys = {"by_region": "region_type", "by_county": "county"}
+    tables = {name: _side_by_side(getattr(ours, name), getattr(every_bank, name), key) for name, key in keys.items()}
+    only = every_bank.towns["covered"].to_numpy() & ~ours.towns["covered"].to_numpy()
+    return RivalCoverage(tables["by_region"], tables["by_county"], _rival_only_towns(ours.towns[only]))
+
+
+def _side_by_side(ours: pd.DataFrame, every_bank: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Branches and coverage rate of ours beside every bank's, per `key` (region type or county)."""
+    table = pd.DataFrame({key: ours[key].to_numpy(), "population_wan": ours["population_wan"].to_numpy(),
+                          "branches_ours": ours["branches"].to_numpy()})
+    every = every_bank.set_index(key).reindex(table[key])
+    table["branches_all"] = every["branches"].to_numpy()
+    table["our_branch_share_pct"] = 100.0 * table["branches_ours"] / table["branches_all"].replace(0, np.nan)
+    table["coverage_ours_pct"] = ours["coverage_rate_pct"].to_numpy()
+    table["coverage_all_pct"] = every["coverage_rate_pct"].to_numpy()
+    table["behind_pp"] = table["coverage_all_pct"] - table["coverage_ours_pct"]
+    return table
+
+
+def _rival_only_towns(units: pd.DataFrame) -> pd.DataFrame:
+    """Demand units only a rival reaches, summed by town (cells carry their town's id and name)."""
+    if "town_id" not in units:
+        return pd.DataFrame({"county": units["county"], "rival_only_population": units["population"]})
+    name = "name" if "name" in units else "town"
+    table = (units.groupby("town_id", sort=False)
+             .agg(name=(name, "first"), county=("county", "first"), rival_only_population=("population", "sum"))
+             .reset_index())
+    table["rival_only_population"] = table["rival_only_population"].round()
+    return table.sort_values("rival_only_population", ascending=False, ignore_index=True)
 
 
 def _branch_counties(ds: Dataset, town_xy: np.ndarray, branch_xy: np.ndarray) -> pd.Series:

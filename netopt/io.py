@@ -43,6 +43,20 @@ class Dataset:
         return (f"Dataset({len(self.counties)} counties, {len(self.towns)} towns "
                 f"({pop / 1e4:,.1f}万人), {len(self.branches)} branches)")
 
+    def of_bank(self, bank: str) -> Dataset:
+        """The same city with only the branches of `bank` (its name, or part of it such as 农业): the network a
+        bank plans types, pilots and hubs for when the data holds every bank's outlets."""
+        return Dataset(self.counties, self.towns, self.branches[bank_mask(self.branches, bank)])
+
+
+def bank_mask(branches, bank: str) -> np.ndarray:
+    """Which branches belong to `bank` (its name, or part of it); an InputError listing the banks if none."""
+    mask = branches["bank"].astype(str).str.contains(bank, regex=False, na=False).to_numpy()
+    if not mask.any():
+        banks = ", ".join(sorted(branches["bank"].dropna().astype(str).unique())[:12])
+        raise InputError(f"no branch of bank '{bank}'; banks in the data: {banks}", file="branches")
+    return mask
+
 
 @dataclass
 class _Table:

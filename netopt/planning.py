@@ -22,11 +22,7 @@ def candidate_sites(ds: Dataset, bank: str | None = None) -> gpd.GeoDataFrame:
     """
     from netopt.coverage import point_counties
 
-    branches = ds.branches
-    if bank is not None:
-        from netopt.competition import bank_mask
-
-        branches = branches[bank_mask(branches, bank)]
+    branches = ds.branches if bank is None else ds.of_bank(bank).branches
     existing = gpd.GeoDataFrame({
         "site_id": branches["branch_id"].astype(str).values, "name": branches["name"].values,
         "kind": "existing", "county": point_counties(ds, branches),

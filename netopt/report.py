@@ -38,6 +38,9 @@ HEADERS_ZH = {
     "branches_before": "调整前网点数", "branches_after": "调整后网点数",
     "residents_per_branch_wan_before": "调整前万人/网点", "residents_per_branch_wan_after": "调整后万人/网点",
     "branches_per_100km2_before": "调整前网点密度", "branches_per_100km2_after": "调整后网点密度",
+    "branches_ours": "我行网点数", "branches_all": "全部银行网点数", "our_branch_share_pct": "我行网点占比(%)",
+    "coverage_ours_pct": "我行覆盖率(%)", "coverage_all_pct": "全部银行覆盖率(%)", "behind_pp": "落后(百分点)",
+    "rival_only_population": "仅他行覆盖人口",
 }
 TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km", "time_limit_min",
                 "nearest_branch_id", "nearest_branch_km", "nearest_branch_min", "covered", "branches_within_limit",
@@ -69,10 +72,11 @@ def bilingual(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns=lambda c: f"{c} {HEADERS_ZH[c]}" if c in HEADERS_ZH else c)
 
 
-def write_coverage_report(cov: Coverage, out_dir: str | Path) -> list[Path]:
-    """Write one CSV per table (UTF-8 with BOM, so Excel shows Chinese) and coverage.xlsx; returns the paths."""
+def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, pd.DataFrame] | None = None) -> list[Path]:
+    """Write one CSV per table (UTF-8 with BOM, so Excel shows Chinese) and coverage.xlsx, with the `extra`
+    tables (e.g. the comparison with other banks) after the coverage ones; returns the paths."""
     out = Path(out_dir)
-    tables = coverage_tables(cov)
+    tables = {**coverage_tables(cov), **(extra or {})}
     written = [write_atomic(out / f"coverage_{name}.csv",
                             lambda p, t=table: bilingual(t).to_csv(p, index=False, encoding="utf-8-sig"))
                for name, table in tables.items()]

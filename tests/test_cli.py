@@ -579,6 +579,33 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     assert default.exit_code == 0 and "nobody to coach" in default.output, default.output
 
 
+def test_one_banks_network_from_every_command(tmp_path: Path):
+    """--bank on analyze, assign-types, plan, map and report: that bank's 101 branches of the sample's 493."""
+    result = runner.invoke(app, ["analyze", "--bank", "农业", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    said = _said(result.output)
+    assert "101 of the 493 branches in the data are this bank's" in said and "against every bank 全部银行" in said
+    assert "Towns only another bank reaches 仅他行覆盖的乡镇" in said
+    assert len(pd.read_csv(tmp_path / "coverage_branches.csv")) == 101
+    region = pd.read_csv(tmp_path / "coverage_rivals_by_region.csv").set_index("region_type 区域类型")
+    assert region["branches_ours 我行网点数"].sum() == 101 and region["branches_all 全部银行网点数"].sum() == 493
+    assert (region["behind_pp 落后(百分点)"] >= 0).all()
+    assert "rival_only_towns" in pd.ExcelFile(tmp_path / "coverage.xlsx").sheet_names
+    assert "Other banks" in (tmp_path / "coverage_map.html").read_text(encoding="utf-8")  # their own grey layer
+    types = runner.invoke(app, ["assign-types", "--bank", "农业", "--min-share", "community=0.4", "--out", str(tmp_path)])
+    assert types.exit_code == 0 and len(pd.read_csv(tmp_path / "branch_types.csv")) == 101, types.output
+    plan = runner.invoke(app, ["plan", "--bank", "农业", "--min-share", "community=0.4", "--out", str(tmp_path)])
+    assert plan.exit_code == 0 and len(pd.read_csv(tmp_path / "plan_types.csv")) == 101, plan.output
+    drawn = runner.invoke(app, ["map", "--bank", "农业", "--out", str(tmp_path / "map")])
+    assert drawn.exit_code == 0 and "Other banks" in (tmp_path / "map" / "network_map.html").read_text(encoding="utf-8")
+    reports = runner.invoke(app, ["report", "--bank", "农业", "--out", str(tmp_path / "reports")])
+    assert reports.exit_code == 0 and (tmp_path / "reports" / "city_summary.html").exists(), reports.output
+    unknown = runner.invoke(app, ["plan", "--bank", "不存在", "--out", str(tmp_path / "x")])
+    assert unknown.exit_code == 2 and "no branch of bank '不存在'" in _said(unknown.output)
+    tiled = runner.invoke(app, ["analyze", "--bank", "农业", "--grid-km", "1", "--tile-km", "20", "--out", str(tmp_path / "x")])
+    assert tiled.exit_code == 2 and "--bank" in _said(tiled.output) and not (tmp_path / "x").exists()
+
+
 def test_market_share_plans_against_the_other_banks(tmp_path: Path):
     result = runner.invoke(app, ["optimize", "--model", "share", "--bank", "农业", "--max-new", "5",
                                  "--out", str(tmp_path)])

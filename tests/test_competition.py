@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import netopt as no
-from netopt.competition import bank_market_shares, bank_shares, huff_shares
+from netopt.competition import bank_market_shares, bank_shares, huff_shares, rival_coverage
 from tests.test_coverage import make_city
 
 
@@ -52,3 +52,25 @@ def test_bank_shares_and_rival_only_towns():
 def test_unknown_bank_is_explained():
     with pytest.raises(no.InputError, match="no branch of bank"):
         bank_shares(two_bank_city(), "不存在银行")
+
+
+def test_rival_coverage_by_hand():
+    ds = two_bank_city()  # towns at 0 and 12 km (10,000 and 30,000 residents); our branch at 1 km, rivals' at 2 and 13
+    ours = ds.of_bank("我行")
+    assert ours.branches["branch_id"].tolist() == ds.branches["branch_id"].tolist()[:1]
+    rivals = rival_coverage(no.analyze_coverage(ours, radius_km=3.0), no.analyze_coverage(ds, radius_km=3.0))
+    table = rivals.by_county.set_index("county")  # 镇0 in 城区 (core), 镇1 in 某县 (county)
+    assert table["branches_ours"].tolist() == [1, 0] and table["branches_all"].tolist() == [2, 1]
+    assert table["our_branch_share_pct"].tolist() == pytest.approx([50.0, 0.0])
+    assert table["coverage_ours_pct"].tolist() == pytest.approx([100.0, 0.0])
+    assert table["coverage_all_pct"].tolist() == pytest.approx([100.0, 100.0])
+    assert rivals.by_region.set_index("region_type")["behind_pp"].to_dict() == pytest.approx({"core": 0.0, "county": 100.0})
+    assert rivals.rival_only[["name", "rival_only_population"]].values.tolist() == [["镇1", 30_000]]
+
+
+def test_rival_coverage_needs_the_same_measure():
+    ds = two_bank_city()
+    with pytest.raises(no.InputError, match="same demand with the same settings"):
+        rival_coverage(no.analyze_coverage(ds.of_bank("我行"), radius_km=3.0), no.analyze_coverage(ds, radius_km=5.0))
+    with pytest.raises(no.InputError, match="no branch of bank"):
+        ds.of_bank("不存在银行")
