@@ -385,7 +385,8 @@ def optimize(
                                              help="Saving from closing one existing branch, 万元 "
                                                   "(with --no-keep-existing)."),
     capacity_wan: Optional[float] = typer.Option(None, callback=_above_zero,
-                                                 help="Residents one branch can serve, 万人 (cflp)."),
+                                                 help="Residents one branch can serve, 万人 (cflp; mclp: the most "
+                                                      "residents covered with no branch serving more)."),
     county_min: Optional[int] = typer.Option(None, min=0, help="At least this many open branches in every "
                                              "county (e.g. 1: every county keeps a branch)."),
     county_max: Optional[int] = typer.Option(None, min=0, help="At most this many open branches in any county."),
@@ -753,7 +754,7 @@ def _percentage(value: Optional[float], flag: str) -> Optional[float]:
 def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: float, rules: dict,
                  options: ModelOptions = ModelOptions(), roads: dict | None = None, demand=None):
     """The model `model` of the demand points (towns unless `demand`, see _model_demand) and the sites."""
-    from netopt.models import CFLP, LSCP, MCLP, PCenter, PMedian
+    from netopt.models import CFLP, LSCP, MCLP, CapacitatedMCLP, PCenter, PMedian
 
     towns, rules = ds.towns if demand is None else demand, dict(rules, **(roads or {}))
     for value, flag, owner, purpose in ((options.cover_pct, "--cover-pct", "lscp", "covering that % of residents"),
@@ -767,6 +768,9 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
     cover_share = _percentage(options.cover_pct, "--cover-pct")
     target_share = _percentage(options.target_share_pct, "--target-share-pct")
     capacity_wan = options.capacity_wan
+    if capacity_wan is not None and model not in ("cflp", "mclp"):
+        raise InputError("--capacity-wan is for --model cflp (the least travel within branch capacities) and mclp "
+                         "(the most residents covered, no branch serving more than that)", file="command line")
     if model == "cflp":
         if capacity_wan is None:
             raise InputError("--capacity-wan (residents one branch can serve, 万人) is needed for cflp",
@@ -782,6 +786,8 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
         return _market_share(ds, sites, p, target_share, options, rules, towns)
     if p is None:
         raise InputError(f"--p (the number of branches) is needed for {model}", file="command line")
+    if model == "mclp" and capacity_wan is not None:
+        return CapacitatedMCLP.from_geodataframes(towns, sites, radius_km, p, capacity_wan * 1e4, **rules)
     if model == "mclp":
         return MCLP.from_geodataframes(towns, sites, radius_km, p, **rules)
     if model == "pmedian":
@@ -876,7 +882,7 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
         notes.append(_farthest_note(assignment, sites, on_grid="town_id" not in demand))
     for _, _, line in notes:
         console.print(line)
-    if model == "cflp":
+    if "load" in result.details:  # cflp, mclp with capacities
         chosen = chosen.assign(served_wan=(chosen["site_id"].map(result.details["load"]).fillna(0.0) / 1e4).round(2))
     plan = pd.DataFrame(chosen.drop(columns="geometry")).assign(lon=chosen.geometry.x, lat=chosen.geometry.y)
     if closed:
@@ -910,6 +916,11 @@ def _plan_notes(result, today, model: str, header: str, shown: Callable, populat
     if "covered_pct" in result.details:
         value = f"{result.details['covered_pct']:.1f}%"
         notes.append(("residents covered 覆盖人口", value, f"Residents covered 覆盖人口: {value}"))
+    if "within_reach_weight" in result.details:  # mclp with capacities
+        reach = result.details["within_reach_weight"]
+        value = f"{reach / 1e4:,.1f} 万人, {(reach - result.objective) / 1e4:,.1f} 万人 of them beyond the capacities"
+        notes.append(("residents within the radius of an open branch 半径内人口", value,
+                      f"Residents within the radius of an open branch 半径内人口: {value} 超出网点服务能力"))
     if model in ("pmedian", "cflp") and population > 0:
         value = f"{result.objective / population:,.2f} km"
         notes.append(("mean travel per resident 人均出行距离", value, f"Mean travel per resident 人均出行距离: {value}"))

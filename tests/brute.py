@@ -118,6 +118,39 @@ def cflp(unit_cost, demand, capacity, fixed, single_source, **rules):
     return best
 
 
+def capacitated_cover(A, weights, capacity, p, single_source=False, **rules):
+    """Most weight served within capacities by p covering sites: each served point's covering open site (or
+    none) enumerated when single-source, else an LP per open set."""
+    from itertools import product
+
+    from scipy.optimize import linprog
+
+    n, m = A.shape
+    best = None
+    for sites in feasible_sets(m, [p], **rules):
+        pairs = [(i, j) for i in range(n) for j in sites if A[i, j]]
+        if single_source:
+            value = 0.0
+            for choice in product(*[[None] + [j for j in sites if A[i, j]] for i in range(n)]):
+                load = np.zeros(m)
+                for i, j in enumerate(choice):
+                    if j is not None:
+                        load[j] += weights[i]
+                if (load <= capacity + 1e-9).all():
+                    value = max(value, float(sum(weights[i] for i, j in enumerate(choice) if j is not None)))
+        elif pairs:
+            a_ub = np.zeros((n + m, len(pairs)))
+            for e, (i, j) in enumerate(pairs):
+                a_ub[i, e], a_ub[n + j, e] = 1.0, weights[i]
+            res = linprog(-np.array([weights[i] for i, _ in pairs]), A_ub=a_ub,
+                          b_ub=np.concatenate([np.ones(n), capacity]), bounds=(0, 1))
+            value = -float(res.fun)
+        else:
+            value = 0.0
+        best = value if best is None or value > best else best
+    return best
+
+
 def share_best(model, p: int) -> float:
     """The most residents a MarketShare model's plans of 1 … p sites win."""
     m = model.ours.shape[1]

@@ -1,5 +1,6 @@
-"""Capacitated facility location: which sites to open (fixed costs, capacities, existing branches, a budget)
-and how to split each demand among them — multi-source (split allowed) or single-source."""
+"""Capacitated location: which sites to open (fixed costs, capacities, existing branches, a budget) and how to
+split each demand among them — multi-source (split allowed) or single-source: least cost serving all demand
+(CFLP), or the most demand served within a radius by p sites (CapacitatedMCLP)."""
 from __future__ import annotations
 
 import time
@@ -9,11 +10,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError
-from netopt.models._base import LocationModel, SiteRules, finish_result, site_rules, stack_rows
+from netopt._errors import InputError, is_number
+from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, site_rules, stack_rows
 from netopt.models._cflp_lagrange import LagrangianOutcome, SiteChoice, TransportPricer, cflp_lagrangian, site_tests
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
                                 report_stage, seconds_left, share_deadline)
+from netopt.models.covering import _Covering, as_coverage, reach_from_geodataframes, reach_within
 from netopt.models.median import _ids, as_cost_matrix, frame_column, labels, rules_from_candidates
 
 LAGRANGIAN_SECONDS = 30.0  # at most, for the Lagrangian bound and its plans (or LAGRANGIAN_SHARE of a time limit)
@@ -250,6 +252,139 @@ class CFLP(LocationModel):
         return finish_result(raw, [self.site_labels[j] for j in open_sites], assignment,
                              fixed_cost=float(self.fixed_cost[open_sites].sum()),
                              assignment_cost=float(assignment["cost"].sum()), load=load.to_dict())
+
+
+class CapacitatedMCLP(_Covering):
+    """Maximal covering with capacities (ArcGIS's "maximize capacitated coverage"): open p sites serving the most
+    demand weight within the radius, site j at most capacity_j of it.
+    max Σ w_i x_ij  s.t.  Σ_j x_ij <= 1,  Σ_i w_i x_ij <= capacity_j y_j,  x_ij <= y_j,  Σ_j y_j = p, over the
+    covering pairs; x_ij ∈ [0, 1] (a demand point's weight may be split among the open sites covering it) or
+    {0, 1} (single_source: each point served wholly by one site, or not at all)."""
+
+    maximise = True
+
+    def __init__(self, A, p: int, capacity, weights=None, rules: SiteRules | None = None, demand_labels=None,
+                 site_labels=None, single_source: bool = False, exactly_p: bool = True) -> None:
+        matrix = as_coverage(A)
+        # a split demand may merge with the points covered by the same sites; a whole one may not
+        merged = (matrix, np.arange(matrix.shape[0])) if single_source else None
+        super().__init__(matrix, rules, demand_labels, site_labels, merged, weights)
+        m = self.A.shape[1]
+        self.p = checked_p(p, m)
+        capacity = np.full(m, capacity, float) if np.ndim(capacity) == 0 and is_number(capacity) else capacity
+        self.capacity = _vector(capacity, m, "capacity", allow_zero=True)
+        self.single_source = single_source
+        self.exactly_p = exactly_p
+
+    @classmethod
+    def from_coverage(cls, A, p: int, capacity, weights=None, demand_labels=None, site_labels=None,
+                      single_source: bool = False, **rules) -> "CapacitatedMCLP":
+        """A: 0/1 demand x site; capacity: one number for every site, or one per site (in weight units)."""
+        matrix = as_coverage(A)
+        return cls(matrix, p, capacity, weights, site_rules(matrix.shape[1], **rules), demand_labels, site_labels,
+                   single_source)
+
+    @classmethod
+    def from_cost_matrix(cls, cost, radius: float, p: int, capacity, weights=None, demand_labels=None,
+                         site_labels=None, single_source: bool = False, **rules) -> "CapacitatedMCLP":
+        """cost: demand x site distances or minutes; a site covers a demand point within `radius`."""
+        reach = reach_within(cost, radius)
+        return cls.from_coverage(reach, p, capacity, weights, demand_labels, site_labels, single_source,
+                                 **rules)._with_distances(reach)
+
+    @classmethod
+    def from_geodataframes(cls, demand, candidates, radius_km: float, p: int, capacity,
+                           weight: str | None = "population", distance: str = "euclidean", graph=None,
+                           single_source: bool = False, **rules) -> "CapacitatedMCLP":
+        """Demand points and candidate sites as GeoDataFrames; capacity a number, one per site, or a column
+        of `candidates` (e.g. residents a branch can serve); site rules as for MCLP.from_geodataframes."""
+        weights = frame_column(demand, weight, "demand").to_numpy(float) if weight else None
+        if isinstance(capacity, str):
+            capacity = frame_column(candidates, capacity, "candidates").to_numpy(float)
+        given = rules_from_candidates(candidates, rules)
+        reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph)
+        return cls.from_coverage(reach, p, capacity, weights, _ids(demand, None), _ids(candidates, None),
+                                 single_source, **given)._with_distances(reach)
+
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The covering pairs (distinct demand row, site), row by row."""
+        coo = self.unique.tocoo()
+        return coo.row, coo.col
+
+    def _build(self) -> MatrixMILP:
+        k, m = self.unique.shape
+        ii, jj = self._pairs()
+        n_pairs = len(ii)
+        x_cols = m + np.arange(n_pairs)
+        served = sp.csr_matrix((np.ones(n_pairs), (ii, x_cols)), shape=(k, m + n_pairs))
+        load = sp.csr_matrix((np.concatenate([self.unique_weights[ii], -self.capacity]),
+                              (np.concatenate([jj, np.arange(m)]), np.concatenate([x_cols, np.arange(m)]))),
+                             shape=(m, m + n_pairs))
+        link = sp.csr_matrix((np.concatenate([np.ones(n_pairs), -np.ones(n_pairs)]),
+                              (np.tile(np.arange(n_pairs), 2), np.concatenate([x_cols, jj]))),
+                             shape=(n_pairs, m + n_pairs))
+        extra, lo, hi, extra_names = self.rules.rows([(np.ones(m), self.p if self.exactly_p else -INF, self.p, "p")])
+        y_lo, y_hi = self.rules.bounds()
+        return MatrixMILP(
+            c=np.concatenate([np.zeros(m), self.unique_weights[ii]]),
+            A=stack_rows(sp.vstack([served, load, link]).tocsr(), extra),
+            row_lo=np.concatenate([np.full(k + m + n_pairs, -INF), lo]),
+            row_hi=np.concatenate([np.ones(k), np.zeros(m + n_pairs), hi]),
+            col_lo=np.concatenate([y_lo, np.zeros(n_pairs)]), col_hi=np.concatenate([y_hi, np.ones(n_pairs)]),
+            integer=np.concatenate([np.ones(m, bool), np.full(n_pairs, self.single_source)]), sense="max",
+            col_names=[f"y_{j}" for j in range(m)] + [f"x_{a}_{b}" for a, b in zip(ii, jj)],
+            row_names=[f"served_{i}" for i in range(k)] + [f"capacity_{j}" for j in range(m)] +
+            [f"link_{a}_{b}" for a, b in zip(ii, jj)] + extra_names,
+        )
+
+    def _explain_infeasible_rules(self) -> str:
+        return self._rules_reason(self.p, at_most=not self.exactly_p)
+
+    def _result(self, raw: RawSolution) -> Result:
+        m = self.A.shape[1]
+        ii, jj = self._pairs()
+        share = raw.x[m:]
+        open_sites = np.flatnonzero(raw.x[:m] > 0.5)
+        assignment = self._served_table(ii, jj, share)
+        load = assignment.groupby("site", sort=False)["amount"].sum()
+        total = float(self.weights.sum())
+        covered = float(assignment["amount"].sum())
+        return finish_result(raw, [self.site_labels[j] for j in open_sites], assignment, covered_weight=covered,
+                             covered_pct=100.0 * covered / total if total else np.nan, load=load.to_dict(),
+                             within_reach_weight=self._within_reach(open_sites))
+
+    def _served_table(self, ii: np.ndarray, jj: np.ndarray, share: np.ndarray) -> pd.DataFrame:
+        """Per demand point and open site serving it: the share of the point's weight it serves, the amount
+        (and the distance when known); each demand point takes its distinct row's shares."""
+        used = share > 1e-6
+        pair_of_row = pd.DataFrame({"row": ii[used], "site_pos": jj[used], "share": share[used]})
+        points = pd.DataFrame({"row": self.row_of, "point": np.arange(len(self.row_of))})
+        table = points.merge(pair_of_row, on="row").sort_values(["point", "site_pos"], kind="stable")
+        point, site = table["point"].to_numpy(), table["site_pos"].to_numpy()
+        served = pd.DataFrame({"demand": [self.demand_labels[i] for i in point],
+                               "site": [self.site_labels[j] for j in site], "share": table["share"].to_numpy(),
+                               "amount": table["share"].to_numpy() * self.weights[point]})
+        if self.distances is not None:
+            served["distance"] = np.asarray(self.distances[point, site]).ravel()
+        return served.reset_index(drop=True)
+
+    def _within_reach(self, open_sites: np.ndarray) -> float:
+        """The demand weight within the radius of an open site, served or not (capacity may leave some out)."""
+        reached = np.asarray(self.A[:, open_sites].sum(axis=1)).ravel() > 0
+        return float(self.weights[reached].sum())
+
+    def _objective(self, sites: np.ndarray) -> float:
+        return self._evaluated(sites).objective
+
+    def _evaluated(self, sites: np.ndarray) -> Result:
+        """The plan opening exactly `sites`: the most weight they serve within their capacities (an LP)."""
+        m = self.A.shape[1]
+        fixed = CapacitatedMCLP(self.A, len(sites), self.capacity, self.weights,
+                                SiteRules(m, fixed=sites, forbidden=np.setdiff1d(np.arange(m), sites)),
+                                self.demand_labels, self.site_labels, self.single_source)
+        fixed.distances = self.distances
+        result = LocationModel.solve(fixed)
+        return replace(result, status="evaluated", bound=np.nan, gap=np.nan)
 
 
 def _vector(values, size: int, name: str, allow_zero: bool) -> np.ndarray:
