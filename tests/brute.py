@@ -121,12 +121,18 @@ def cflp(unit_cost, demand, capacity, fixed, single_source, **rules):
 def capacitated_cover(A, weights, capacity, p, single_source=False, **rules):
     """Most weight served within capacities by p covering sites: each served point's covering open site (or
     none) enumerated when single-source, else an LP per open set."""
+    values = capacitated_cover_plans(A, weights, capacity, p, single_source, **rules)
+    return max(values.values()) if values else None
+
+
+def capacitated_cover_plans(A, weights, capacity, p, single_source=False, **rules):
+    """{open set (tuple): most weight it serves within capacities} for every feasible open set."""
     from itertools import product
 
     from scipy.optimize import linprog
 
     n, m = A.shape
-    best = None
+    values = {}
     for sites in feasible_sets(m, [p], **rules):
         pairs = [(i, j) for i in range(n) for j in sites if A[i, j]]
         if single_source:
@@ -147,8 +153,8 @@ def capacitated_cover(A, weights, capacity, p, single_source=False, **rules):
             value = -float(res.fun)
         else:
             value = 0.0
-        best = value if best is None or value > best else best
-    return best
+        values[tuple(sites)] = value
+    return values
 
 
 def share_best(model, p: int) -> float:

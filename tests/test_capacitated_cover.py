@@ -56,6 +56,24 @@ def test_capacitated_cover_rules_match_brute_force(case, data):
         assert result.status == "optimal" and result.objective == pytest.approx(expected, abs=1e-6)
 
 
+@settings(max_examples=80, deadline=None)
+@given(coverage(), st.data())
+def test_among_the_best_plans_the_most_existing_sites_stay(case, data):
+    A, rng = case
+    m = A.shape[1]
+    p = data.draw(st.integers(1, m))
+    weights = rng.integers(1, 9, A.shape[0]).astype(float)
+    capacity = data.draw(st.sampled_from([3.0, 6.0, 50.0]))  # small capacities make many plans tie
+    existing = data.draw(st.lists(st.integers(0, m - 1), min_size=1, max_size=m, unique=True))
+    result = CapacitatedMCLP.from_coverage(A, p, capacity, weights=weights, existing=existing,
+                                           closable=existing).solve()
+    plans = brute.capacitated_cover_plans(A, weights, np.full(m, capacity), p, existing=existing, closable=existing)
+    best = max(plans.values())
+    most_kept = max(len(set(sites) & set(existing)) for sites, v in plans.items() if v >= best - 1e-6)
+    assert result.status == "optimal" and result.objective == pytest.approx(best, abs=1e-6)
+    assert len({int(s[1:]) for s in result.selected} & set(existing)) == most_kept
+
+
 def test_capacity_splits_a_town_between_branches_by_hand():
     # town a (8 residents) is within reach of both sites, b (3) of site 1 only; each site serves at most 5
     A = np.array([[1, 1], [0, 1]])
