@@ -91,6 +91,23 @@ def test_mclp_matches_brute_force(case, data):
     assert result.details["covered_weight"] <= weights.sum()
 
 
+@settings(max_examples=80, deadline=None)
+@given(coverage(), st.data())
+def test_mclp_keeps_the_most_existing_sites_among_the_best_plans(case, data):
+    A, rng = case
+    m = A.shape[1]
+    p = data.draw(st.integers(1, m))
+    weights = rng.integers(1, 9, A.shape[0]).astype(float)
+    existing = data.draw(st.lists(st.integers(0, m - 1), min_size=1, max_size=m, unique=True))
+    result = MCLP.from_coverage(A, p, weights=weights, existing=existing, closable=existing).solve()
+    values = {tuple(sites): float(weights @ A[:, sites].any(axis=1))
+              for sites in brute.feasible_sets(m, [p], existing=existing, closable=existing)}
+    best = max(values.values())
+    most_kept = max(len(set(sites) & set(existing)) for sites, v in values.items() if v >= best - 1e-9)
+    assert result.status == "optimal" and result.objective == pytest.approx(best)
+    assert len({int(s[1:]) for s in result.selected} & set(existing)) == most_kept
+
+
 @settings(max_examples=60, deadline=None)
 @given(coverage(), st.data())
 def test_mclp_rules_match_brute_force(case, data):

@@ -16,6 +16,7 @@ from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_sol
 
 
 RuleRows = tuple  # (sp.csr_matrix rows x sites, lower bounds, upper bounds, names): SiteRules.rows()
+KEEPING_SECONDS = 30.0  # at most, for the plan keeping the most existing sites among equally good ones
 
 
 @dataclass
@@ -529,6 +530,33 @@ class LocationModel:
         tighter = bound if not np.isfinite(result.bound) else (min if self.maximise else max)(result.bound, bound)
         gap = relative_gap(result.objective, tighter)
         return replace(result, bound=tighter, gap=gap, status="optimal" if gap <= 1e-9 else result.status)
+
+    def _keeping_most_existing(self, result: Result, solver: str, threads: int | None, seconds: float | None,
+                               t0: float) -> Result:
+        """`result`, or when closable existing sites tie with others, the plan as good as it (its objective
+        kept as a row) with the most existing sites open: a second HiGHS solve maximising them, within
+        KEEPING_SECONDS or `seconds`, so no branch moves for nothing. Only for optimal results of HiGHS on the
+        model's own matrix; seconds counted from t0 (perf_counter)."""
+        if result.status != "optimal" or not len(self.rules.closable) or solver.lower() != "highs" \
+                or getattr(self, "_pulp", None) is not None:
+            return result
+        milp, existing = self.milp, self.rules.existing
+        keeping = np.zeros(len(milp.c))
+        keeping[existing] = 1.0
+        sense = 1.0 if milp.sense == "max" else -1.0
+        floor = sense * result.objective - 1e-9 * abs(result.objective) - 1e-6
+        second = replace(milp, c=keeping, sense="max", A=sp.vstack([milp.A, sp.csr_matrix(sense * milp.c)]).tocsr(),
+                         row_lo=np.append(milp.row_lo, floor - sense * milp.offset), row_hi=np.append(milp.row_hi, INF),
+                         row_names=(milp.row_names or []) + ["as_good"])
+        raw = solve_highs(second, KEEPING_SECONDS if seconds is None else min(seconds, KEEPING_SECONDS), 0.0, threads)
+        kept_before = np.isin(existing, self._positions_of(result.selected, "solve")).sum()
+        if raw.x is None or raw.status not in ("optimal", "feasible") or keeping @ raw.x <= kept_before + 0.5:
+            return result
+        plan = self._evaluated(np.flatnonzero(raw.x[:self.rules.n_sites] > 0.5))  # its sites' own value
+        bound = (max if self.maximise else min)(result.bound, plan.objective)
+        return replace(plan, status="optimal", bound=bound, gap=relative_gap(plan.objective, bound),
+                       seconds=time.perf_counter() - t0, heuristic_objective=result.heuristic_objective,
+                       details={**result.details, **plan.details})
 
     def _requirement(self) -> str:
         """What the model needs besides its site rules, in words for an infeasibility reason ('' if nothing)."""

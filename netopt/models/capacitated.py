@@ -23,7 +23,6 @@ LAGRANGIAN_SHARE = 0.2
 SUPPORT_VALUE_SHARE = 0.02  # sites valued at most this share of the gap above zero join the support search
 SUPPORT_SEARCH_SECONDS = 30.0
 SUPPORT_SEARCH_SHARE = 0.3
-KEEPING_SECONDS = 30.0  # at most, for CapacitatedMCLP's plan keeping the most existing sites among the best
 
 
 class CFLP(LocationModel):
@@ -340,41 +339,12 @@ class CapacitatedMCLP(_Covering):
 
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:
-        """The most demand served within the capacities; then, with closable existing sites, among the plans
-        serving as much, one keeping the most of them open: when capacities fill up many plans tie, and
-        none should move a branch for nothing (at most KEEPING_SECONDS, or the time left)."""
+        """The most demand served within the capacities; with closable existing sites, among the plans serving
+        as much, one keeping the most of them open (LocationModel._keeping_most_existing): once branches are
+        full many plans tie."""
         t0 = time.perf_counter()
         result = super().solve(time_limit, mip_gap, solver, threads, warm_start)
-        if result.status != "optimal" or not len(self.rules.closable) or solver.lower() != "highs" \
-                or getattr(self, "_pulp", None) is not None:
-            return result
-        left = seconds_left(time_limit, t0)
-        kept = self._keeping_most(result, KEEPING_SECONDS if left is None else min(left, KEEPING_SECONDS), threads)
-        if kept is not None:
-            kept.seconds = time.perf_counter() - t0
-        return kept or result
-
-    def _keeping_most(self, result: Result, seconds: float, threads: int | None) -> Result | None:
-        """The plan serving at least `result`'s demand that keeps the most existing sites open, when it keeps
-        more than `result` does (None otherwise, or when none is found in `seconds`)."""
-        from netopt.models._milp import solve_highs
-
-        milp, existing = self.milp, self.rules.existing
-        keeping = np.zeros(len(milp.c))
-        keeping[existing] = 1.0
-        floor = result.objective * (1.0 - 1e-9) - 1e-6
-        second = replace(milp, c=keeping, A=sp.vstack([milp.A, sp.csr_matrix(milp.c)]).tocsr(),
-                         row_lo=np.append(milp.row_lo, floor), row_hi=np.append(milp.row_hi, INF),
-                         row_names=(milp.row_names or []) + ["served"])
-        raw = solve_highs(second, seconds, 0.0, threads)
-        if raw.x is None or raw.status not in ("optimal", "feasible"):
-            return None
-        kept_before = np.isin(existing, self._positions_of(result.selected, "solve")).sum()
-        if keeping @ raw.x <= kept_before + 0.5:
-            return None
-        plan = self._evaluated(np.flatnonzero(raw.x[:self.A.shape[1]] > 0.5))  # its sites' own best service
-        bound = max(result.bound, plan.objective)
-        return replace(plan, status="optimal", bound=bound, gap=relative_gap(plan.objective, bound))
+        return self._keeping_most_existing(result, solver, threads, seconds_left(time_limit, t0), t0)
 
     def _explain_infeasible_rules(self) -> str:
         return self._rules_reason(self.p, at_most=not self.exactly_p)

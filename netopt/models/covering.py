@@ -555,11 +555,15 @@ class MCLP(Curves, _Covering):
         the sites no better plan uses and open those every better plan needs; the exact model over the rest.
         Models with budgets, county minimums, cover_all or pulp extensions are solved whole. With a minimum
         spacing (and no other such rule) the model is first solved without it: that plan is the answer when
-        it keeps the spacing; else the whole model starts from it repaired, and its bound caps the gap."""
+        it keeps the spacing; else the whole model starts from it repaired, and its bound caps the gap. With
+        closable existing sites, among the plans covering as much, one keeping the most of them open."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
+        t0 = time.perf_counter()
         if self.cover_all:
-            return self._solve_stages(time_limit, mip_gap, solver, threads, warm_start)
-        return self._solve_spacing_first(time_limit, mip_gap, solver, threads, warm_start)
+            result = self._solve_stages(time_limit, mip_gap, solver, threads, warm_start)
+        else:
+            result = self._solve_spacing_first(time_limit, mip_gap, solver, threads, warm_start)
+        return self._keeping_most_existing(result, solver, threads, seconds_left(time_limit, t0), t0)
 
     def _solve_stages(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,
                       warm_start: bool) -> Result:
