@@ -488,6 +488,9 @@ def curve(
     min_km: Optional[float] = typer.Option(None, callback=_above_zero, help=MIN_KM_HELP),
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero, help=GRID_KM_HELP),
     min_spacing_km: Optional[float] = typer.Option(None, callback=_above_zero, help=SPACING_HELP),
+    capacity_wan: Optional[float] = typer.Option(None, callback=_above_zero,
+                                                 help="mclp: residents one branch can serve, 万人 — the residents "
+                                                      "served within the radius with no branch serving more."),
 ) -> None:
     """Coverage curve 覆盖率曲线: residents within the radius for each number of new branches (an exact MCLP
     per point), and what each extra branch adds; with --moves, for each number of branches moved 迁址; with
@@ -510,7 +513,7 @@ def curve(
 
             def build(p: int, rules: dict):
                 return _build_model(model, ds, sites, p, radius_km, {**rules, **spacing},
-                                    ModelOptions(beta=beta, min_km=min_km, bank=bank), roads, demand)
+                                    ModelOptions(capacity_wan, beta=beta, min_km=min_km, bank=bank), roads, demand)
             limits = {"time_limit": time_limit, "mip_gap": _mip_gap(gap_pct)}
             if moves:
                 table, key, kept = _moves_curve(build, sites, existing, up_to, limits, roads, keep_open, within_county)

@@ -136,3 +136,17 @@ def test_cli_plans_coverage_within_capacities(tmp_path):
     other = runner.invoke(app, ["optimize", "--model", "pcenter", "--bank", "农业", "--max-new", "5",
                                 "--capacity-wan", "4", "--out", str(tmp_path / "x")])
     assert other.exit_code == 2 and "--capacity-wan is for --model cflp" in " ".join(other.output.split())
+    curve = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "3", "--capacity-wan", "4",
+                                "--out", str(tmp_path / "curve")])
+    assert curve.exit_code == 0, curve.output
+    table = pd.read_csv(tmp_path / "curve" / "coverage_curve.csv")
+    gains = table.iloc[:, 3].dropna().to_numpy()  # gain 增量 万人: a new branch serves at most its 4万
+    assert len(gains) == 3 and (gains <= 4.0 + 1e-6).all() and (gains >= -1e-6).all()
+
+
+def test_curve_of_served_residents_matches_each_solve():
+    A = np.array([[1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 1]])
+    model = CapacitatedMCLP.from_coverage(A, 1, 5.0, weights=[5, 4, 3, 2])
+    table = model.curve([1, 2, 3])
+    expected = [brute.capacitated_cover(A, np.array([5.0, 4, 3, 2]), np.full(3, 5.0), p) for p in (1, 2, 3)]
+    assert table["covered_weight"].tolist() == pytest.approx(expected)

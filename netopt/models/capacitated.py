@@ -11,7 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, is_number
-from netopt.models._base import LocationModel, SiteRules, checked_p, finish_result, site_rules, stack_rows
+from netopt.models._base import Curves, LocationModel, SiteRules, checked_p, finish_result, site_rules, stack_rows
 from netopt.models._cflp_lagrange import LagrangianOutcome, SiteChoice, TransportPricer, cflp_lagrangian, site_tests
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
                                 report_stage, seconds_left, share_deadline)
@@ -254,14 +254,16 @@ class CFLP(LocationModel):
                              assignment_cost=float(assignment["cost"].sum()), load=load.to_dict())
 
 
-class CapacitatedMCLP(_Covering):
+class CapacitatedMCLP(Curves, _Covering):
     """Maximal covering with capacities (ArcGIS's "maximize capacitated coverage"): open p sites serving the most
     demand weight within the radius, site j at most capacity_j of it.
     max Σ w_i x_ij  s.t.  Σ_j x_ij <= 1,  Σ_i w_i x_ij <= capacity_j y_j,  x_ij <= y_j,  Σ_j y_j = p, over the
     covering pairs; x_ij ∈ [0, 1] (a demand point's weight may be split among the open sites covering it) or
-    {0, 1} (single_source: each point served wholly by one site, or not at all)."""
+    {0, 1} (single_source: each point served wholly by one site, or not at all). curve() and moves_curve()
+    give the weight served for each p, or each number of moves."""
 
     maximise = True
+    curve_columns = ("covered_weight", "covered_pct")
 
     def __init__(self, A, p: int, capacity, weights=None, rules: SiteRules | None = None, demand_labels=None,
                  site_labels=None, single_source: bool = False, exactly_p: bool = True) -> None:
