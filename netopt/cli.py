@@ -1167,15 +1167,20 @@ def report(
 ) -> None:
     """Batch reports on underserved towns: one HTML + Excel per county and a city summary."""
     def run() -> None:
+        from functools import partial
+
         from rich.progress import Progress
 
+        from netopt.competition import rival_coverage
         from netopt.grid import population_grid
         from netopt.report import batch_reports
 
-        ds, source = _load(data, coords)
-        ds = _bank_only(ds, bank)
+        every_bank, source = _load(data, coords)
+        ds = _bank_only(every_bank, bank)
         demand = population_grid(ds, cell_km=grid_km) if grid_km else None
-        cov = analyze_coverage(ds, radius_km={"core": core_km, "county": county_km}, demand=demand)
+        measure = partial(analyze_coverage, radius_km={"core": core_km, "county": county_km}, demand=demand)
+        cov = measure(ds)
+        rivals = None if bank is None else rival_coverage(cov, measure(every_bank))
         plan = None
         if types:
             from netopt.models.types import assign_branch_types
@@ -1183,7 +1188,8 @@ def report(
             plan = assign_branch_types(ds)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("County reports 区县报告", total=len(cov.by_county))
-            written, failures = batch_reports(cov, out, progress=lambda: progress.advance(task), plan=plan)
+            written, failures = batch_reports(cov, out, progress=lambda: progress.advance(task), plan=plan,
+                                              rivals=rivals)
         console.print(f"Wrote {len(written)} files to {out} for {source}")
         for county, reason in failures.items():
             errors.print(f"[yellow]county {county} failed:[/] {reason}")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.io import write_atomic
 
@@ -103,9 +104,11 @@ h2{{font-size:17px;margin-top:1.6em}} .note{{color:#666;font-size:12px}}</style>
 <h1>{title}</h1>{body}<p class="note">{note}</p></body></html>"""
 
 
-def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.DataFrame | None = None) -> list[Path]:
-    """One county's report: HTML and an Excel workbook (summary, towns, branches, recommendations, and the
-    recommended branch types when a type plan is given)."""
+def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.DataFrame | None = None,
+                  rivals: RivalCoverage | None = None) -> list[Path]:
+    """One county's report: HTML and an Excel workbook (summary, towns, branches, recommendations, the
+    recommended branch types when a type plan is given, and — with `rivals`, competition.rival_coverage of
+    our bank's coverage `cov` — our coverage beside every bank's and the towns only a rival reaches)."""
     out = Path(out_dir)
     summary = cov.by_county[cov.by_county["county"] == county].round(3)
     if summary.empty:
@@ -123,13 +126,21 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
         types = types[["branch_id", "name", "current_type", "type", "type_zh", "staff", "cost_wan", "reasons"]]
         sheets["branch_types"] = types
         body += f"<h2>网点功能定位建议 Recommended branch types</h2>{_html_table(types)}"
+    if rivals is not None:
+        versus = rivals.by_county[rivals.by_county["county"] == county].round(3)
+        only = rivals.rival_only[rivals.rival_only["county"] == county]
+        sheets.update(rivals=versus, rival_only_towns=only)
+        body += (f"<h2>我行与全部银行 Ours against every bank</h2>{_html_table(versus)}"
+                 f"<h2>仅他行覆盖的乡镇 Towns only another bank reaches ({len(only)})</h2>{_html_table(only.head(30))}")
     page = PAGE.format(title=f"{county} 网点覆盖诊断 Branch coverage report", body=body, note=" ".join(cov.notes))
     return [write_atomic(out / f"{stem}.html", lambda p: p.write_text(page, encoding="utf-8")),
             write_atomic(out / f"{stem}.xlsx", lambda p: write_workbook(p, sheets))]
 
 
-def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str]) -> list[Path]:
-    """The city-wide summary: by region and by county, the most underserved towns, and any failed county."""
+def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
+                rivals: RivalCoverage | None = None) -> list[Path]:
+    """The city-wide summary: by region and by county, the most underserved towns, any failed county, and with
+    `rivals` our coverage beside every bank's by region and the towns only a rival reaches."""
     out = Path(out_dir)
     failed = pd.DataFrame({"county": list(failures), "error": list(failures.values())})
     body = (f"<h2>区域 By region</h2>{_html_table(cov.by_region.round(3))}"
@@ -138,24 +149,29 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str]) ->
             f"<h2>服务不足乡镇 Most underserved towns</h2>"
             f"{_html_table(_columns(cov.underserved_towns, UNDERSERVED_COLUMNS).head(20))}"
             + (f"<h2>未完成 Failed counties</h2>{failed.to_html(index=False)}" if failures else ""))
-    page = PAGE.format(title="城市汇总 City summary", body=body, note=" ".join(cov.notes))
     sheets = {"by_region": cov.by_region.round(3), "by_county": cov.by_county.round(3),
               "underserved_towns": _columns(cov.underserved_towns, UNDERSERVED_COLUMNS), "failed": failed}
+    if rivals is not None:
+        sheets.update(rivals_by_region=rivals.by_region.round(3), rival_only_towns=rivals.rival_only)
+        body += (f"<h2>我行与全部银行 Ours against every bank</h2>{_html_table(rivals.by_region.round(3))}"
+                 f"<h2>仅他行覆盖的乡镇 Towns only another bank reaches</h2>{_html_table(rivals.rival_only.head(20))}")
+    page = PAGE.format(title="城市汇总 City summary", body=body, note=" ".join(cov.notes))
     return [write_atomic(out / "city_summary.html", lambda p: p.write_text(page, encoding="utf-8")),
             write_atomic(out / "city_summary.xlsx", lambda p: write_workbook(p, sheets))]
 
 
-def batch_reports(cov: Coverage, out_dir: str | Path, progress=None,
-                  plan: pd.DataFrame | None = None) -> tuple[list[Path], dict[str, str]]:
-    """A report per county plus the city summary; a county that fails is recorded and the others go on."""
+def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.DataFrame | None = None,
+                  rivals: RivalCoverage | None = None) -> tuple[list[Path], dict[str, str]]:
+    """A report per county plus the city summary; a county that fails is recorded and the others go on. With
+    `rivals` (competition.rival_coverage of our bank's `cov` and every bank's) each report compares them."""
     written: list[Path] = []
     failures: dict[str, str] = {}
     for county in cov.by_county["county"]:
         try:
-            written += county_report(cov, county, out_dir, plan)
+            written += county_report(cov, county, out_dir, plan, rivals)
         except Exception as err:  # one bad county must not stop the batch; its reason goes in the summary
             failures[county] = f"{type(err).__name__}: {err}"
         if progress is not None:
             progress()
-    written += city_report(cov, out_dir, failures)
+    written += city_report(cov, out_dir, failures, rivals)
     return written, failures

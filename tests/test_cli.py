@@ -600,6 +600,10 @@ def test_one_banks_network_from_every_command(tmp_path: Path):
     assert drawn.exit_code == 0 and "Other banks" in (tmp_path / "map" / "network_map.html").read_text(encoding="utf-8")
     reports = runner.invoke(app, ["report", "--bank", "农业", "--out", str(tmp_path / "reports")])
     assert reports.exit_code == 0 and (tmp_path / "reports" / "city_summary.html").exists(), reports.output
+    county = pd.read_excel(tmp_path / "reports" / "county_340104_蜀山区.xlsx", sheet_name=None)
+    assert {"rivals", "rival_only_towns"} <= set(county)  # ours beside every bank's, in each county's report
+    assert (county["rival_only_towns"]["county 区县"] == "蜀山区").all() and len(county["rival_only_towns"]) > 0
+    assert "Towns only another bank reaches" in (tmp_path / "reports" / "city_summary.html").read_text("utf-8")
     unknown = runner.invoke(app, ["plan", "--bank", "不存在", "--out", str(tmp_path / "x")])
     assert unknown.exit_code == 2 and "no branch of bank '不存在'" in _said(unknown.output)
     tiled = runner.invoke(app, ["analyze", "--bank", "农业", "--grid-km", "1", "--tile-km", "20", "--out", str(tmp_path / "x")])

@@ -34,10 +34,10 @@ def test_one_report_per_county_and_a_city_summary(coverage, tmp_path: Path):
 def test_a_failing_county_is_recorded_and_the_rest_complete(coverage, tmp_path: Path, monkeypatch):
     real = report.county_report
 
-    def flaky(cov, county, out_dir, plan=None):
+    def flaky(cov, county, out_dir, plan=None, rivals=None):
         if county == "庐江县":
             raise ValueError("broken input for this county")
-        return real(cov, county, out_dir, plan)
+        return real(cov, county, out_dir, plan, rivals)
 
     monkeypatch.setattr(report, "county_report", flaky)
     written, failures = report.batch_reports(coverage, tmp_path)
