@@ -168,19 +168,10 @@ class CFLP(LocationModel):
         n, m = self.cost.shape
         ii, jj = self._pairs()
         k = len(ii)
-        x_cols = m + np.arange(k)
-        # assignment: Σ_j x_ij = 1
-        assign = sp.csr_matrix((np.ones(k), (ii, x_cols)), shape=(n, m + k))
-        # linking: x_ij - y_j <= 0
-        link = sp.csr_matrix((np.concatenate([np.ones(k), -np.ones(k)]),
-                              (np.concatenate([np.arange(k), np.arange(k)]), np.concatenate([x_cols, jj]))),
-                             shape=(k, m + k))
+        assign, cap, link = pair_blocks(ii, jj, n, m, self.demand[ii], self.capacity)
         blocks, lo, hi = [assign, link], [np.ones(n), np.full(k, -INF)], [np.ones(n), np.zeros(k)]
         names = [f"assign_{i}" for i in range(n)] + [f"link_{a}_{b}" for a, b in zip(ii, jj)]
         if self.capacity is not None:
-            cap = sp.csr_matrix((np.concatenate([self.demand[ii], -self.capacity]),
-                                 (np.concatenate([jj, np.arange(m)]), np.concatenate([x_cols, np.arange(m)]))),
-                                shape=(m, m + k))
             total = sp.csr_matrix((self.capacity, (np.zeros(m, int), np.arange(m))), shape=(1, m + k))
             blocks += [cap, total]
             lo += [np.full(m, -INF), [self.demand.sum()]]
@@ -317,14 +308,7 @@ class CapacitatedMCLP(Curves, _Covering):
         k, m = self.unique.shape
         ii, jj = self._pairs()
         n_pairs = len(ii)
-        x_cols = m + np.arange(n_pairs)
-        served = sp.csr_matrix((np.ones(n_pairs), (ii, x_cols)), shape=(k, m + n_pairs))
-        load = sp.csr_matrix((np.concatenate([self.unique_weights[ii], -self.capacity]),
-                              (np.concatenate([jj, np.arange(m)]), np.concatenate([x_cols, np.arange(m)]))),
-                             shape=(m, m + n_pairs))
-        link = sp.csr_matrix((np.concatenate([np.ones(n_pairs), -np.ones(n_pairs)]),
-                              (np.tile(np.arange(n_pairs), 2), np.concatenate([x_cols, jj]))),
-                             shape=(n_pairs, m + n_pairs))
+        served, load, link = pair_blocks(ii, jj, k, m, self.unique_weights[ii], self.capacity)
         extra, lo, hi, extra_names = self.rules.rows([(np.ones(m), self.p if self.exactly_p else -INF, self.p, "p")])
         y_lo, y_hi = self.rules.bounds()
         return MatrixMILP(
@@ -396,6 +380,21 @@ class CapacitatedMCLP(Curves, _Covering):
         fixed.distances = self.distances
         result = LocationModel.solve(fixed)
         return replace(result, status="evaluated", bound=np.nan, gap=np.nan)
+
+
+def pair_blocks(ii: np.ndarray, jj: np.ndarray, n_rows: int, m: int, amount: np.ndarray,
+                capacity: np.ndarray | None) -> tuple[sp.csr_matrix, sp.csr_matrix | None, sp.csr_matrix]:
+    """Rows over the columns [y_j for the m sites | x_e for each pair e = (ii[e], jj[e])]: Σ_j x_ij per demand
+    row; Σ_i amount_e x_ij − capacity_j y_j per site (None without capacities); x_ij − y_j per pair."""
+    pairs = len(ii)
+    x_cols = m + np.arange(pairs)
+    per_row = sp.csr_matrix((np.ones(pairs), (ii, x_cols)), shape=(n_rows, m + pairs))
+    load = None if capacity is None else sp.csr_matrix(
+        (np.concatenate([amount, -capacity]), (np.concatenate([jj, np.arange(m)]), np.concatenate([x_cols, np.arange(m)]))),
+        shape=(m, m + pairs))
+    link = sp.csr_matrix((np.concatenate([np.ones(pairs), -np.ones(pairs)]),
+                          (np.tile(np.arange(pairs), 2), np.concatenate([x_cols, jj]))), shape=(pairs, m + pairs))
+    return per_row, load, link
 
 
 def _vector(values, size: int, name: str, allow_zero: bool) -> np.ndarray:
