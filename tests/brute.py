@@ -157,6 +157,17 @@ def capacitated_cover_plans(A, weights, capacity, p, single_source=False, **rule
     return values
 
 
+def most_kept(values: dict, existing, tolerance: float = 1e-9) -> int:
+    """Among the best plans of {open set: value} (a maximum, within `tolerance`), the most existing sites open."""
+    best = max(values.values())
+    return max(len(set(sites) & set(existing)) for sites, value in values.items() if value >= best - tolerance)
+
+
+def kept(selected, existing) -> int:
+    """How many of the `existing` site positions a result's selected labels ("s0", "s1", …) keep open."""
+    return len({int(label[1:]) for label in selected} & set(existing))
+
+
 def share_best(model, p: int) -> float:
     """The most residents a MarketShare model's plans of 1 … p sites win."""
     m = model.ours.shape[1]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import netopt as no
 from netopt.models import CapacitatedMCLP
 from tests import brute
-from tests.test_models_covering import coverage
+from tests.test_models_covering import coverage, weighted_coverage
 
 
 @settings(max_examples=200, deadline=None)
@@ -38,12 +38,10 @@ def test_capacitated_cover_matches_brute_force(case, data):
 
 
 @settings(max_examples=60, deadline=None)
-@given(coverage(), st.data())
+@given(weighted_coverage(), st.data())
 def test_capacitated_cover_rules_match_brute_force(case, data):
-    A, rng = case
+    A, p, weights = case
     m = A.shape[1]
-    p = data.draw(st.integers(1, m))
-    weights = rng.integers(1, 9, A.shape[0]).astype(float)
     existing = data.draw(st.lists(st.integers(0, m - 1), max_size=2, unique=True))
     rules = dict(existing=existing, closable=[j for j in existing if data.draw(st.booleans())],
                  open_cost=np.full(m, 2.0), budget=data.draw(st.sampled_from([None, 2.0, 4.0])),
@@ -57,21 +55,17 @@ def test_capacitated_cover_rules_match_brute_force(case, data):
 
 
 @settings(max_examples=80, deadline=None)
-@given(coverage(), st.data())
+@given(weighted_coverage(), st.data())
 def test_among_the_best_plans_the_most_existing_sites_stay(case, data):
-    A, rng = case
+    A, p, weights = case
     m = A.shape[1]
-    p = data.draw(st.integers(1, m))
-    weights = rng.integers(1, 9, A.shape[0]).astype(float)
     capacity = data.draw(st.sampled_from([3.0, 6.0, 50.0]))  # small capacities make many plans tie
     existing = data.draw(st.lists(st.integers(0, m - 1), min_size=1, max_size=m, unique=True))
     result = CapacitatedMCLP.from_coverage(A, p, capacity, weights=weights, existing=existing,
                                            closable=existing).solve()
     plans = brute.capacitated_cover_plans(A, weights, np.full(m, capacity), p, existing=existing, closable=existing)
-    best = max(plans.values())
-    most_kept = max(len(set(sites) & set(existing)) for sites, v in plans.items() if v >= best - 1e-6)
-    assert result.status == "optimal" and result.objective == pytest.approx(best, abs=1e-6)
-    assert len({int(s[1:]) for s in result.selected} & set(existing)) == most_kept
+    assert result.status == "optimal" and result.objective == pytest.approx(max(plans.values()), abs=1e-6)
+    assert brute.kept(result.selected, existing) == brute.most_kept(plans, existing, tolerance=1e-6)
 
 
 def test_capacity_splits_a_town_between_branches_by_hand():
