@@ -524,6 +524,38 @@ def test_mclp_without_time_for_its_final_mip_returns_the_incumbent_with_a_true_b
                                               result.bound < result.objective + 1)
 
 
+def test_a_few_subgradient_steps_never_bound_above_all_the_demand():
+    from netopt.models.covering import mclp_lagrangian_reduction
+
+    A = sp.csr_matrix(np.ones((5, 4)))  # every site covers everyone: L(w/2) = Σw/2 + 3 · Σw/2 = 2 Σw
+    weights = np.arange(1.0, 6.0)
+    bound, _, _ = mclp_lagrangian_reduction(A, weights, 3, 0.0, np.zeros(0, int), np.zeros(0, int),
+                                            np.zeros(0, int), True, iterations=1)
+    assert bound == pytest.approx(weights.sum())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(8, 30), st.integers(4, 12), st.integers(0, 2**32 - 1), st.data())
+def test_mclp_whose_lp_does_not_finish_keeps_a_true_bound_and_its_time(k, m, seed, data):
+    """When the LP does not finish in its share of the time, the subgradient bound (at most all the weight)
+    stands, and the final MIP is not started when the time left is shorter than its set-up is expected to be."""
+    from netopt.models import covering
+
+    A, weights = _random_coverage(seed, k, m, 0.5, 20)
+    p = data.draw(st.integers(1, m - 1))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(covering, "mclp_lp_multipliers", lambda *args: None)
+        no_time = data.draw(st.booleans())
+        patch.setattr(covering, "BUILD_RESERVE", 1e9 if no_time else 0.0)
+        if no_time:  # the incumbent is the answer: no final MIP
+            patch.setattr(covering.LocationModel, "solve", lambda *args, **kwargs: pytest.fail("MIP started"))
+        result = MCLP.from_coverage(A, p, weights=weights).solve(time_limit=3600)
+    optimum = brute.mclp(A.toarray() > 0, weights, p)
+    assert result.objective <= optimum + 1e-9 <= result.bound + 1e-9 and result.bound <= weights.sum() + 1e-9
+    assert (result.status == "optimal") == (result.objective == pytest.approx(optimum) and
+                                              result.bound < result.objective + 1)
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_assignment_names_the_nearest_open_covering_site_and_its_distance(seed):
     rng = np.random.default_rng(seed)
