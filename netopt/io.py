@@ -51,6 +51,10 @@ class Dataset:
 
 def bank_mask(branches, bank: str) -> np.ndarray:
     """Which branches belong to `bank` (its name, or part of it); an InputError listing the banks if none."""
+    if "bank" not in branches or branches["bank"].isna().all():
+        raise InputError(Problem("branches", f"no branch names its bank, so none can be picked as '{bank}': give "
+                                 "each branch its bank (column bank / 银行), or leave the bank out when every branch "
+                                 "is yours", column="bank"))
     mask = branches["bank"].astype(str).str.contains(bank, regex=False, na=False).to_numpy()
     if not mask.any():
         banks = ", ".join(sorted(branches["bank"].dropna().astype(str).unique())[:12])

@@ -74,3 +74,6 @@ def test_rival_coverage_needs_the_same_measure():
         rival_coverage(no.analyze_coverage(ds.of_bank("我行"), radius_km=3.0), no.analyze_coverage(ds, radius_km=5.0))
     with pytest.raises(no.InputError, match="no branch of bank"):
         ds.of_bank("不存在银行")
+    ds.branches["bank"] = None  # a bank's own file often names no bank
+    with pytest.raises(no.InputError, match="column 'bank': no branch names its bank"):
+        ds.of_bank("我行")
