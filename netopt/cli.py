@@ -521,7 +521,7 @@ def curve(
                 table, key, kept = _new_branches_curve(build, sites, existing, up_to, limits)
         shown = _curve_table(table, key, sites, kept)
         stem = CURVE_FILES[model][moves]
-        _print_curve(shown, source, radius_km, moves, won=model == "share")
+        _print_curve(shown, source, radius_km, moves, won=model == "share", capacity_wan=capacity_wan)
         summary = [("curve 曲线", f"{stem} — {source}"), ("command 命令", _command_line(ctx))]
         written = [write_atomic(out / f"{stem}.csv", lambda f: shown.to_csv(f, index=False, encoding="utf-8-sig")),
                    _summary_workbook(out / f"{stem}.xlsx", summary, {"curve 曲线": shown}),
@@ -588,13 +588,17 @@ def _curve_table(table: pd.DataFrame, key: str, sites, kept: int) -> pd.DataFram
     return shown
 
 
-def _print_curve(shown: pd.DataFrame, source: str, radius_km: float, moves: bool = False, won: bool = False) -> None:
-    """The curve as a table: residents covered within the radius, or won from the other banks (won=True)."""
+def _print_curve(shown: pd.DataFrame, source: str, radius_km: float, moves: bool = False, won: bool = False,
+                 capacity_wan: Optional[float] = None) -> None:
+    """The curve as a table: residents covered within the radius (served, at most capacity_wan 万 a branch),
+    or won from the other banks (won=True)."""
     if won:
         title = "Relocation curve 迁址曲线, market share 市场份额" if moves else "Market share curve 市场份额曲线"
         title += " against the other banks"
     else:
         title = ("Relocation curve 迁址曲线" if moves else "Coverage curve 覆盖率曲线") + f" within {radius_km:g} km"
+        if capacity_wan is not None:
+            title += f", at most {capacity_wan:g}万 served per branch 每网点服务上限"
     table = Table(title=f"{title} — {source}")
     columns = ("won 吸引 万人", "share 份额 %") if won else ("covered 覆盖 万人", "share 覆盖率 %")
     for col in ("moves 迁址" if moves else "new 新增", *columns, "gain 增量 万人", "status 状态"):
@@ -867,6 +871,8 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
     population = float(demand["population"].sum())
     chosen = sites[sites["site_id"].isin(result.selected)]
     header, shown = OBJECTIVE_SHOWN["lscp" if model == "share" and not maximised else model]
+    if "within_reach_weight" in result.details:  # mclp with capacities: residents served, not merely within reach
+        header = "served 服务人口"
     if model == "pcenter" and "town_id" not in demand:
         header = "farthest cell 最远网格"
     table = Table(title=f"{model.upper()} plan 网点方案 — {source}")
@@ -916,10 +922,12 @@ def _plan_notes(result, today, model: str, header: str, shown: Callable, populat
         before = f"today's branches 现有网点 {today.details['share_pct']:.1f}% → " if today is not None else ""
         value = f"{before}plan 方案 {result.details['share_pct']:.1f}%"
         notes.append(("market share 市场份额", value, f"Market share 市场份额 (Huff, against the other banks): {value}"))
+    capped = "within_reach_weight" in result.details  # mclp with capacities: served within them
     if "covered_pct" in result.details:
         value = f"{result.details['covered_pct']:.1f}%"
-        notes.append(("residents covered 覆盖人口", value, f"Residents covered 覆盖人口: {value}"))
-    if "within_reach_weight" in result.details:  # mclp with capacities
+        item = "residents served 服务人口" if capped else "residents covered 覆盖人口"
+        notes.append((item, value, f"{item[0].upper()}{item[1:]}: {value}"))
+    if capped:
         reach = result.details["within_reach_weight"]
         value = f"{reach / 1e4:,.1f} 万人, {(reach - result.objective) / 1e4:,.1f} 万人 of them beyond the capacities"
         notes.append(("residents within the radius of an open branch 半径内人口", value,

@@ -122,7 +122,7 @@ def test_cli_plans_coverage_within_capacities(tmp_path):
     result = runner.invoke(app, args + ["--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
-    assert "of them beyond the capacities" in said
+    assert "of them beyond the capacities" in said and "Residents served 服务人口" in said
     sites = pd.read_csv(tmp_path / "mclp_sites.csv")
     assert len(sites) == 106 and sites["served_wan"].max() <= 4.0 + 1e-6
     served = pd.read_csv(tmp_path / "mclp_assignment.csv")["amount"].sum()
@@ -132,7 +132,7 @@ def test_cli_plans_coverage_within_capacities(tmp_path):
     assert other.exit_code == 2 and "--capacity-wan is for --model cflp" in " ".join(other.output.split())
     curve = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "3", "--capacity-wan", "4",
                                 "--out", str(tmp_path / "curve")])
-    assert curve.exit_code == 0, curve.output
+    assert curve.exit_code == 0 and "at most 4万 served per branch" in " ".join(curve.output.split()), curve.output
     table = pd.read_csv(tmp_path / "curve" / "coverage_curve.csv")
     gains = table.iloc[:, 3].dropna().to_numpy()  # gain 增量 万人: a new branch serves at most its 4万
     assert len(gains) == 3 and (gains <= 4.0 + 1e-6).all() and (gains >= -1e-6).all()
