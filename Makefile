@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-browser bench bench-coverage bench-models bench-batch bench-mclp-scale bench-orlib bench-sample-plans bench-spacing bench-pmedian-family sample units clean
+.PHONY: demo test test-slow test-browser bench bench-coverage bench-models bench-batch bench-mclp-scale bench-mclp-uniform bench-orlib bench-sample-plans bench-spacing bench-pmedian-family sample units clean
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BIN)/python:
@@ -39,13 +39,16 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	touch $(BENCH_STAMP)
 
-bench: bench-coverage bench-models bench-mclp-scale bench-batch bench-sample-plans bench-spacing bench-pmedian-family
+bench: bench-coverage bench-models bench-mclp-scale bench-mclp-uniform bench-batch bench-sample-plans bench-spacing bench-pmedian-family
 
 bench-models: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/models_bench.py
 
 bench-mclp-scale: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/mclp_scale.py
+
+bench-mclp-uniform: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/mclp_scale.py --spread uniform
 
 bench-coverage: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/coverage_bench.py
