@@ -164,6 +164,22 @@ def test_pcenter_with_fixed_and_forbidden_sites_matches_brute_force(n, m, seed, 
     assert set(fixed) <= chosen and not chosen & set(forbidden)
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 8), st.integers(2, 7), st.integers(0, 2**32 - 1), st.data())
+def test_pcenter_keeps_the_most_existing_sites_among_the_best_plans(n, m, seed, data):
+    """All today's branches may close: among the plans as good (the farthest town no farther), the one keeping
+    the most of them — the maximum only matters, so many plans tie."""
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 30, (n, m)).astype(float)
+    existing = [int(j) for j in rng.choice(m, data.draw(st.integers(1, m)), replace=False)]
+    p = data.draw(st.integers(1, m))
+    result = PCenter.from_cost_matrix(cost, p, existing=existing, closable=existing).solve()
+    values = {tuple(sites): -float(cost[:, sites].min(axis=1).max())
+              for sites in brute.feasible_sets(m, [p], existing=existing, closable=existing)}
+    assert result.status == "optimal" and -result.objective == pytest.approx(max(values.values()))
+    assert brute.kept(result.selected, existing) == brute.most_kept(values, existing)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.integers(1, 8), st.integers(2, 7), st.integers(0, 2**32 - 1), st.data())
 def test_pcenter_closes_only_branches_its_rules_need_closed(n, m, seed, data):

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.heuristics import pcenter_heuristic, pmedian_heuristic
-from netopt.models._base import LocationModel, SiteRules, checked_p, refuse_plan_limits, site_rules
+from netopt.models._base import KEEPING_SECONDS, LocationModel, SiteRules, checked_p, refuse_plan_limits, site_rules
 from netopt.models._milp import Result, check_solver_arguments
 from netopt.models.covering import LSCP
 from netopt.models.median import _ids, as_cost_matrix, as_weights, labels, reach_requirement
@@ -100,7 +100,9 @@ class PCenter(LocationModel):
                 low = mid + 1
             else:  # the time limit ended this step without an answer: radii[low] is still the proven bound
                 return self._finish(best, radii[low], "feasible", start, steps)
-        return self._finish(best, radii[high], "optimal", start, steps)
+        remaining = None if time_limit is None else time_limit - (time.perf_counter() - start)
+        return self._finish(self._fewest_new(radii[high], best, remaining, solver, threads), radii[high],
+                            "optimal", start, steps)
 
     def heuristic(self) -> Result:
         """A good plan fast, without proof, for instances too big for solve(): p-center swaps from the p-median
@@ -163,13 +165,27 @@ class PCenter(LocationModel):
             return np.array(result.selected, int), False
         return None, result.status == "infeasible"
 
-    def _covering_model(self, radius: float) -> LSCP | None:
-        """The LSCP asking for a cover within `radius` by at most p sites under the site rules; None when some
-        demand point has no site within `radius`."""
+    def _covering_model(self, radius: float, facility_cost: np.ndarray | None = None) -> LSCP | None:
+        """The LSCP asking for a cover within `radius` by at most p sites under the site rules (the cheapest by
+        `facility_cost`, else the fewest sites); None when some demand point has no site within `radius`."""
         A = sp.csr_matrix(self.cost <= radius)
         if (np.diff(A.indptr) == 0).any():
             return None
-        return LSCP(A, None, self.rules, site_labels=list(range(A.shape[1])), max_sites=self.p)
+        return LSCP(A, facility_cost, self.rules, site_labels=list(range(A.shape[1])), max_sites=self.p)
+
+    def _fewest_new(self, radius: float, sites: np.ndarray, seconds: float | None, solver: str,
+                    threads: int | None) -> np.ndarray:
+        """With closable existing sites, a cover within the optimal `radius` opening the fewest new sites (the
+        plan is then filled up with existing ones, _complete): every plan that good ties, and none should
+        move a branch for nothing; `sites` when none is found within `seconds` (at most KEEPING_SECONDS)."""
+        if not len(self.rules.closable) or solver.lower() != "highs":
+            return sites
+        new_site = np.ones(self.cost.shape[1])
+        new_site[self.rules.existing] = 0.0
+        model = self._covering_model(radius, new_site)
+        seconds = KEEPING_SECONDS if seconds is None else min(max(seconds, 1.0), KEEPING_SECONDS)
+        found = model.solve(time_limit=seconds, solver=solver, threads=threads)
+        return np.array(found.selected, int) if found.status in ("optimal", "feasible") and found.selected else sites
 
     def _blocking_reason(self, radius: float, time_limit, solver: str, threads, start: float) -> str:
         """Why no p sites meet the site rules at any distance: the rules the covering model at the largest
