@@ -99,6 +99,26 @@ def test_mclp_matches_brute_force(case, data):
 
 
 @settings(max_examples=80, deadline=None)
+@given(coverage(), st.data())
+def test_lscp_keeps_the_most_existing_sites_among_the_cheapest_covers(case, data):
+    A, _ = case
+    m = A.shape[1]
+    existing = data.draw(st.lists(st.integers(0, m - 1), min_size=1, max_size=m, unique=True))
+    share = data.draw(st.sampled_from([None, 0.6]))
+    weights = np.ones(A.shape[0])
+    result = LSCP.from_coverage(A, cover_share=share, existing=existing, closable=existing).solve()
+    enough = (A.shape[0] if share is None else share * A.shape[0]) - 1e-9
+    values = {tuple(sites): -float(len(sites))
+              for sites in brute.feasible_sets(m, range(1, m + 1), existing=existing, closable=existing)
+              if weights @ A[:, sites].any(axis=1) >= enough}
+    if not values:
+        assert result.status == "infeasible"
+        return
+    assert result.status == "optimal" and -result.objective == max(values.values())
+    assert brute.kept(result.selected, existing) == brute.most_kept(values, existing)
+
+
+@settings(max_examples=80, deadline=None)
 @given(weighted_coverage(), st.data())
 def test_mclp_keeps_the_most_existing_sites_among_the_best_plans(case, data):
     A, p, weights = case

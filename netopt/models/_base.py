@@ -552,11 +552,15 @@ class LocationModel:
         kept_before = np.isin(existing, self._positions_of(result.selected, "solve")).sum()
         if raw.x is None or raw.status not in ("optimal", "feasible") or keeping @ raw.x <= kept_before + 0.5:
             return result
-        plan = self._evaluated(np.flatnonzero(raw.x[:self.rules.n_sites] > 0.5))  # its sites' own value
+        plan = self._as_good_plan(raw.x)
         bound = (max if self.maximise else min)(result.bound, plan.objective)
         return replace(plan, status="optimal", bound=bound, gap=relative_gap(plan.objective, bound),
                        seconds=time.perf_counter() - t0, heuristic_objective=result.heuristic_objective,
                        details={**result.details, **plan.details})
+
+    def _as_good_plan(self, x: np.ndarray) -> Result:
+        """The plan of a solution x of this model's matrix (its sites first), scored by the model itself."""
+        return self._evaluated(np.flatnonzero(x[:self.rules.n_sites] > 0.5))
 
     def _requirement(self) -> str:
         """What the model needs besides its site rules, in words for an infeasibility reason ('' if nothing)."""

@@ -171,7 +171,9 @@ class PCenter(LocationModel):
         A = sp.csr_matrix(self.cost <= radius)
         if (np.diff(A.indptr) == 0).any():
             return None
-        return LSCP(A, facility_cost, self.rules, site_labels=list(range(A.shape[1])), max_sites=self.p)
+        model = LSCP(A, facility_cost, self.rules, site_labels=list(range(A.shape[1])), max_sites=self.p)
+        model.keeps_existing = False  # a step asks whether a cover exists; _fewest_new prices today's sites itself
+        return model
 
     def _fewest_new(self, radius: float, sites: np.ndarray, seconds: float | None, solver: str,
                     threads: int | None) -> np.ndarray:

@@ -238,6 +238,8 @@ class LSCP(_Covering):
 
     requirement = "covering every demand point"  # what every plan must do, as an infeasibility reason words it
     max_sites_name = "max_sites"  # how a reason names the limit on open sites
+    keeps_existing = True  # among the cheapest covers, the one keeping the most closable existing sites (off for
+    # p-center's steps, which only ask whether a cover exists)
 
     def __init__(self, A, facility_cost=None, rules: SiteRules | None = None, demand_labels=None,
                  site_labels=None, max_sites: int | None = None,
@@ -292,8 +294,18 @@ class LSCP(_Covering):
               threads: int | None = None, warm_start: bool = True) -> Result:
         """Sites another covers at no higher cost and towns whose coverage another town's implies are dropped
         first (unless budgets, county minimums, new-branch limits, negative costs or pulp extensions apply);
-        then the exact model."""
+        then the exact model. With closable existing sites, among the covers as cheap, one keeping the most of
+        them open."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
+        t0 = time.perf_counter()
+        result = self._solve_reduced(time_limit, mip_gap, solver, threads, warm_start)
+        if not self.keeps_existing:
+            return result
+        return self._keeping_most_existing(result, solver, threads, seconds_left(time_limit, t0), t0)
+
+    def _solve_reduced(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,
+                       warm_start: bool) -> Result:
+        """solve() before its tie-break: the model after its site and row reductions, or whole under rules."""
         if (self.rules.limits_plans() or getattr(self, "_pulp", None) is not None or (self.cost < 0).any()
                 or self._explain_infeasible_rules()):
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
@@ -402,6 +414,13 @@ class LSCP(_Covering):
             return y, float(self.cost @ y)
         covered = np.minimum(np.asarray(self.unique @ y).ravel(), 1.0)
         return np.concatenate([y, covered]), float(self.cost @ y)
+
+    def _as_good_plan(self, x: np.ndarray) -> Result:
+        """The cover of a solution x of this model's matrix, at its cost."""
+        m = self.A.shape[1]
+        y = np.round(x[:m])
+        cost = float(self.cost @ y)
+        return self._result(RawSolution("optimal", np.concatenate([y, x[m:]]), cost, cost, 0.0))
 
     def _result(self, raw: RawSolution) -> Result:
         open_sites = np.flatnonzero(raw.x[: self.A.shape[1]] > 0.5)
