@@ -323,7 +323,7 @@ def _compare_with_every_bank(ours: Coverage, every_bank: Coverage, bank: str) ->
         console.print("Towns only another bank reaches 仅他行覆盖的乡镇 (residents within its reach, not ours):")
         for row in top.itertuples():
             console.print(f"  {row.name} ({row.county}), {row.rival_only_population / 1e4:.1f}万人")
-    return {"rivals_by_region": rivals.by_region.round(3), "rivals_by_county": rivals.by_county.round(3),
+    return {"rivals_by_region": rivals.by_region, "rivals_by_county": rivals.by_county,
             "rival_only_towns": rivals.rival_only}
 
 

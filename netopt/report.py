@@ -75,9 +75,10 @@ def bilingual(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, pd.DataFrame] | None = None) -> list[Path]:
     """Write one CSV per table (UTF-8 with BOM, so Excel shows Chinese) and coverage.xlsx, with the `extra`
-    tables (e.g. the comparison with other banks) after the coverage ones; returns the paths."""
+    tables (e.g. the comparison with other banks) after the coverage ones, rounded as they are; returns the
+    paths."""
     out = Path(out_dir)
-    tables = {**coverage_tables(cov), **(extra or {})}
+    tables = {**coverage_tables(cov), **{name: table.round(3) for name, table in (extra or {}).items()}}
     written = [write_atomic(out / f"coverage_{name}.csv",
                             lambda p, t=table: bilingual(t).to_csv(p, index=False, encoding="utf-8-sig"))
                for name, table in tables.items()]

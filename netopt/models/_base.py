@@ -371,6 +371,7 @@ class LocationModel:
     """Base class: subclasses build a MatrixMILP and read a Result back from the solution vector."""
 
     diagnose_infeasible = True  # find which rule blocks an infeasible model (off for the steps of a bisection)
+    keeps_existing = True  # _keeping_most_existing may run (off for solves inside another that runs it itself)
     maximise = False  # the objective is maximised (covered or captured residents), not minimised
 
     def _build(self) -> MatrixMILP:
@@ -490,7 +491,9 @@ class LocationModel:
         wider = self.rules.without_spacing()
         if wider.limits_plans(getattr(self, "p", None)):
             return None
-        return self._variant(rules=wider).solve(time_limit, **solve_options)
+        relaxed = self._variant(rules=wider)
+        relaxed.keeps_existing = False  # the model with the spacing keeps the most existing sites once, itself
+        return relaxed.solve(time_limit, **solve_options)
 
     def _solve_spacing_first(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,
                              warm_start: bool) -> Result:
@@ -531,15 +534,16 @@ class LocationModel:
         gap = relative_gap(result.objective, tighter)
         return replace(result, bound=tighter, gap=gap, status="optimal" if gap <= 1e-9 else result.status)
 
-    def _keeping_most_existing(self, result: Result, solver: str, threads: int | None, seconds: float | None,
-                               t0: float) -> Result:
+    def _keeping_most_existing(self, result: Result, time_limit: float | None, t0: float, solver: str,
+                               threads: int | None) -> Result:
         """`result`, or when closable existing sites tie with others, the plan as good as it (its objective
         kept as a row) with the most existing sites open: a second HiGHS solve maximising them, within
-        KEEPING_SECONDS or `seconds`, so no branch moves for nothing. Only for optimal results of HiGHS on the
-        model's own matrix; seconds counted from t0 (perf_counter)."""
+        KEEPING_SECONDS or what is left of `time_limit` counted from t0 (perf_counter), so no branch moves for
+        nothing. Only for optimal results of HiGHS on the model's own matrix, and when `keeps_existing`."""
         if result.status != "optimal" or not len(self.rules.closable) or solver.lower() != "highs" \
-                or getattr(self, "_pulp", None) is not None:
+                or getattr(self, "_pulp", None) is not None or not self.keeps_existing:
             return result
+        seconds = seconds_left(time_limit, t0)
         milp, existing = self.milp, self.rules.existing
         keeping = np.zeros(len(milp.c))
         keeping[existing] = 1.0

@@ -257,11 +257,12 @@ class CapacitatedMCLP(Curves, _Covering):
     curve_columns = ("covered_weight", "covered_pct")
 
     def __init__(self, A, p: int, capacity, weights=None, rules: SiteRules | None = None, demand_labels=None,
-                 site_labels=None, single_source: bool = False, exactly_p: bool = True) -> None:
-        matrix = as_coverage(A)
-        # a split demand may merge with the points covered by the same sites; a whole one may not
-        merged = (matrix, np.arange(matrix.shape[0])) if single_source else None
-        super().__init__(matrix, rules, demand_labels, site_labels, merged, weights)
+                 site_labels=None, single_source: bool = False, exactly_p: bool = True,
+                 merged: tuple[sp.csr_matrix, np.ndarray] | None = None) -> None:
+        if single_source and merged is None:  # a split demand may merge with points covered by the same sites
+            A = as_coverage(A)  # — a whole one may not
+            merged = (A, np.arange(A.shape[0]))
+        super().__init__(A, rules, demand_labels, site_labels, merged, weights)
         m = self.A.shape[1]
         self.p = checked_p(p, m)
         capacity = np.full(m, capacity, float) if np.ndim(capacity) == 0 and is_number(capacity) else capacity
@@ -330,7 +331,7 @@ class CapacitatedMCLP(Curves, _Covering):
         full many plans tie."""
         t0 = time.perf_counter()
         result = super().solve(time_limit, mip_gap, solver, threads, warm_start)
-        return self._keeping_most_existing(result, solver, threads, seconds_left(time_limit, t0), t0)
+        return self._keeping_most_existing(result, time_limit, t0, solver, threads)
 
     def _explain_infeasible_rules(self) -> str:
         return self._rules_reason(self.p, at_most=not self.exactly_p)
@@ -376,7 +377,8 @@ class CapacitatedMCLP(Curves, _Covering):
         m = self.A.shape[1]
         fixed = CapacitatedMCLP(self.A, len(sites), self.capacity, self.weights,
                                 SiteRules(m, fixed=sites, forbidden=np.setdiff1d(np.arange(m), sites)),
-                                self.demand_labels, self.site_labels, self.single_source)
+                                self.demand_labels, self.site_labels, self.single_source,
+                                merged=(self.unique, self.row_of))
         fixed.distances = self.distances
         result = LocationModel.solve(fixed)
         return replace(result, status="evaluated", bound=np.nan, gap=np.nan)

@@ -238,8 +238,6 @@ class LSCP(_Covering):
 
     requirement = "covering every demand point"  # what every plan must do, as an infeasibility reason words it
     max_sites_name = "max_sites"  # how a reason names the limit on open sites
-    keeps_existing = True  # among the cheapest covers, the one keeping the most closable existing sites (off for
-    # p-center's steps, which only ask whether a cover exists)
 
     def __init__(self, A, facility_cost=None, rules: SiteRules | None = None, demand_labels=None,
                  site_labels=None, max_sites: int | None = None,
@@ -299,9 +297,7 @@ class LSCP(_Covering):
         check_solver_arguments(time_limit, mip_gap, solver, threads)
         t0 = time.perf_counter()
         result = self._solve_reduced(time_limit, mip_gap, solver, threads, warm_start)
-        if not self.keeps_existing:
-            return result
-        return self._keeping_most_existing(result, solver, threads, seconds_left(time_limit, t0), t0)
+        return self._keeping_most_existing(result, time_limit, t0, solver, threads)
 
     def _solve_reduced(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,
                        warm_start: bool) -> Result:
@@ -586,7 +582,7 @@ class MCLP(Curves, _Covering):
             result = self._solve_stages(time_limit, mip_gap, solver, threads, warm_start)
         else:
             result = self._solve_spacing_first(time_limit, mip_gap, solver, threads, warm_start)
-        return self._keeping_most_existing(result, solver, threads, seconds_left(time_limit, t0), t0)
+        return self._keeping_most_existing(result, time_limit, t0, solver, threads)
 
     def _solve_stages(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,
                       warm_start: bool) -> Result:
