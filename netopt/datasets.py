@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from netopt.io import Dataset, link_towns_to_counties, read_branches, read_counties, read_towns
+from netopt.io import Dataset, read_dataset
 
 SAMPLE_CITY = "合肥市 Hefei"
 
@@ -20,13 +20,7 @@ def sample_dir() -> Path:
 def load_sample() -> Dataset:
     """Load the Hefei sample as validated WGS84 GeoDataFrames (see data/README.md for sources and methods)."""
     folder = sample_dir()
-    dataset = Dataset(
-        counties=read_counties(folder / "counties.geojson"),
-        towns=read_towns(folder / "towns.csv"),
-        branches=read_branches(folder / "branches.csv"),
-    )
-    link_towns_to_counties(dataset, town_file=str(folder / "towns.csv"))
-    return dataset
+    return read_dataset(folder / "counties.geojson", folder / "towns.csv", folder / "branches.csv")
 
 
 def sample_summary() -> dict:

@@ -20,6 +20,7 @@ from pyproj import CRS, Geod
 from netopt import _schema as sc
 from netopt._errors import InputError, NetoptError, Problem
 from netopt.coords import normalize_coord_system, to_wgs84
+from netopt.projection import metric_crs
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
@@ -73,6 +74,7 @@ class _Table:
     row_word: str
     grid: str = ""  # "csv" or "excel" while the header row is not yet picked
     sheets: dict[str, pd.DataFrame] | None = None  # an Excel file's sheets as grids, the first one in `frame`
+    sources: dict[str, str] | None = None  # once read: the header each field came from, e.g. lon: 经度
 
     def rows(self, mask: np.ndarray | pd.Series) -> tuple[int, ...]:
         return tuple(int(n) for n in self.frame.index[np.asarray(mask, dtype=bool)])
@@ -80,6 +82,13 @@ class _Table:
     def problem(self, message: str, column: str | None = None, mask: object = None) -> Problem:
         rows = self.rows(mask) if mask is not None else ()
         return Problem(self.file, message, column, rows, self.row_word)
+
+    def header(self, field: str) -> str:
+        """The file's header of a field once read (e.g. 区县代码 for county_id); lon/lat together, as 经度/纬度."""
+        sources = self.sources or {}
+        if field == "lon/lat":
+            return f"{sources['lon']}/{sources['lat']}" if "lon" in sources and "lat" in sources else "geometry"
+        return sources.get(field, field)
 
 
 # ----------------------------------------------------------------------------- reading files
@@ -312,12 +321,22 @@ def _numbers(table: _Table, match: sc.ColumnMatch, problems: list[Problem], requ
     bad = (cleaned != "") & values.isna()
     if bad.any():
         examples = ", ".join(repr(v) for v in raw[bad].unique()[:3])
-        problems.append(table.problem(f"non-numeric values (e.g. {examples})", match.source, bad))
+        problems.append(table.problem(f"non-numeric values (e.g. {examples}){_unit_hint(raw[bad], match)}",
+                                      match.source, bad))
     if required:
         empty = cleaned == ""
         if empty.any():
             problems.append(table.problem("empty values in a required column", match.source, empty))
     return values * match.factor
+
+
+def _unit_hint(cells: pd.Series, match: sc.ColumnMatch) -> str:
+    """For cells such as '3.2万' in a population or GDP column: where the unit goes instead."""
+    units = match.field.units
+    unit = "万人" if units is sc.PERSON_UNITS else "亿元" if units is sc.YUAN_UNITS else None
+    if unit is None or not cells.str.contains("[万亿]").any():
+        return ""
+    return f": write the number alone and the unit once in the header, e.g. {match.source}（{unit}）"
 
 
 def _ids(table: _Table, match: sc.ColumnMatch | None, prefix: str, problems: list[Problem]) -> pd.Series:
@@ -468,20 +487,27 @@ def _extra_columns(table: _Table, matches: dict[str, sc.ColumnMatch]) -> pd.Data
 
 
 def _finish(table: _Table, columns: dict[str, pd.Series], matches: dict[str, sc.ColumnMatch],
-            geometry: gpd.GeoSeries | None, problems: list[Problem]) -> gpd.GeoDataFrame:
+            geometry: gpd.GeoSeries | None, problems: list[Problem]) -> tuple[gpd.GeoDataFrame, _Table]:
+    """The validated table, and the raw one whose rows it keeps in order (to name them in later checks)."""
     if problems:
         raise InputError(problems)
+    table.sources = {name: match.source for name, match in matches.items()}
     frame = pd.DataFrame(columns, index=table.frame.index)
     extra = _extra_columns(table, matches)
     extra = extra[[c for c in extra.columns if c not in frame.columns]]
     frame = pd.concat([frame, extra], axis=1).reset_index(drop=True)
     geo = geometry.reset_index(drop=True) if geometry is not None else gpd.GeoSeries([None] * len(frame), crs=WGS84)
-    return gpd.GeoDataFrame(frame, geometry=geo, crs=WGS84)
+    return gpd.GeoDataFrame(frame, geometry=geo, crs=WGS84), table
 
 
 def read_counties(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None) -> gpd.GeoDataFrame:
     """Read counties (区县): name, population, optional adcode, GDP (亿元), area (km²), region type, boundary.
     `layer`: a GeoPackage layer or an Excel sheet (default: the sheet whose header names the most columns)."""
+    return _read_counties(path, coords, layer)[0]
+
+
+def _read_counties(path: str | os.PathLike, coords: str = "wgs84",
+                   layer: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     table = _read_raw(path, layer)
     problems: list[Problem] = []
     matches = _resolve(table, sc.COUNTY_FIELDS, sc.COUNTY_REQUIRED, problems)
@@ -498,12 +524,20 @@ def read_counties(path: str | os.PathLike, coords: str = "wgs84", layer: str | N
     return _finish(table, cols, matches, geometry, problems)
 
 
-def read_towns(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read towns (乡镇/街道): name, county, population (persons), point or polygon."""
+def read_towns(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
+               population_required: bool = True) -> gpd.GeoDataFrame:
+    """Read towns (乡镇/街道): name, county, population (persons; every analysis needs it, so by default a missing
+    column or an empty cell is a problem), point or polygon."""
+    return _read_towns(path, coords, layer, population_required)[0]
+
+
+def _read_towns(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
+                population_required: bool = True) -> tuple[gpd.GeoDataFrame, _Table]:
     table = _read_raw(path, layer)
     problems: list[Problem] = []
-    matches = _resolve(table, sc.TOWN_FIELDS, sc.TOWN_REQUIRED, problems)
-    cols = _common_columns(table, matches, "T", "town_id", problems, population_required=False)
+    required = sc.TOWN_REQUIRED + (("population",) if population_required else ())
+    matches = _resolve(table, sc.TOWN_FIELDS, required, problems)
+    cols = _common_columns(table, matches, "T", "town_id", problems, population_required=population_required)
     cols["county"] = _optional_text(table, matches, "county")
     cols["county_id"] = _optional_text(table, matches, "county_id")
     cols["population_method"] = _optional_text(table, matches, "population_method")
@@ -513,6 +547,11 @@ def read_towns(path: str | os.PathLike, coords: str = "wgs84", layer: str | None
 
 def read_branches(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None) -> gpd.GeoDataFrame:
     """Read bank branches (网点): id, name, bank, type, WGS84/GCJ-02/BD-09 coordinates."""
+    return _read_branches(path, coords, layer)[0]
+
+
+def _read_branches(path: str | os.PathLike, coords: str = "wgs84",
+                   layer: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     table = _read_raw(path, layer)
     problems: list[Problem] = []
     matches = _resolve(table, sc.BRANCH_FIELDS, sc.BRANCH_REQUIRED, problems)
@@ -596,26 +635,33 @@ def _optional_number(table: _Table, matches: dict[str, sc.ColumnMatch], name: st
 def read_dataset(counties: str | os.PathLike, towns: str | os.PathLike, branches: str | os.PathLike,
                  coords: str = "wgs84") -> Dataset:
     """Read and cross-check the three tables of a city; every problem in all files is reported at once."""
-    readers = ((read_counties, counties), (read_towns, towns), (read_branches, branches))
-    frames: list[gpd.GeoDataFrame] = []
+    readers = ((_read_counties, counties), (_read_towns, towns), (_read_branches, branches))
+    read: list[tuple[gpd.GeoDataFrame, _Table]] = []
     problems: list[Problem] = []
     for reader, path in readers:
         try:
-            frames.append(reader(path, coords=coords))
+            read.append(reader(path, coords=coords))
         except InputError as err:
             problems.extend(err.problems)
     if problems:
         raise InputError(problems)
-    dataset = Dataset(*frames)
-    link_towns_to_counties(dataset, town_file=str(towns))
+    dataset = Dataset(*(frame for frame, _ in read))
+    town_table, branch_table = read[1][1], read[2][1]
+    problems = _link_towns_to_counties(dataset, town_table)
+    problems += _far_outside(dataset.counties, dataset.towns, town_table)
+    problems += _far_outside(dataset.counties, dataset.branches, branch_table)
+    if problems:
+        raise InputError(problems)
     return dataset
 
 
-def link_towns_to_counties(dataset: Dataset, town_file: str = "towns") -> None:
-    """Fill each town's county name and id from the counties table (by id, name, or location); check them."""
+def _link_towns_to_counties(dataset: Dataset, town_table: _Table) -> list[Problem]:
+    """Fill each town's county name and id from the counties table (by id, name, or location); the problems found:
+    a county the table does not hold, a county_id naming another county than the town's county, none at all."""
     counties, towns = dataset.counties, dataset.towns
     by_id = dict(zip(counties["county_id"].astype(str), counties["name"]))
     id_by_name = dict(zip(counties["name"], counties["county_id"].astype(str)))
+    problems = _county_id_conflicts(towns, by_id, town_table)
     known_id = towns["county_id"].notna()
     towns.loc[known_id & towns["county"].isna(), "county"] = towns.loc[known_id, "county_id"].astype(str).map(by_id)
     known_name = towns["county"].notna()
@@ -624,12 +670,56 @@ def link_towns_to_counties(dataset: Dataset, town_file: str = "towns") -> None:
     unknown = towns["county"].notna() & ~towns["county"].isin(counties["name"])
     if unknown.any():
         examples = ", ".join(towns.loc[unknown, "county"].astype(str).unique()[:3])
-        raise InputError(Problem(town_file, f"county not found in the counties table ({examples})", "county",
-                                 tuple(int(i) + 2 for i in np.flatnonzero(unknown))))
+        problems.append(town_table.problem(f"county not found in the counties table ({examples})",
+                                           town_table.header("county"), unknown))
     missing = towns["county"].isna()
     if missing.any():
-        raise InputError(Problem(town_file, "town has no county and does not lie inside any county boundary",
-                                 "county", tuple(int(i) + 2 for i in np.flatnonzero(missing))))
+        problems.append(town_table.problem("town has no county and does not lie inside any county boundary",
+                                           town_table.header("county"), missing))
+    return problems
+
+
+def _county_id_conflicts(towns: gpd.GeoDataFrame, by_id: dict[str, str], town_table: _Table) -> list[Problem]:
+    """Towns giving both a county and a county_id that do not agree with the counties table. An id the table does
+    not hold is one only when other towns' ids match it (else the towns use another coding, linked by name)."""
+    both = towns["county"].notna() & towns["county_id"].notna()
+    ids = towns["county_id"].astype(str)
+    named = ids.map(by_id)
+    problems = []
+    differ = both & named.notna() & (named != towns["county"])
+    if differ.any():
+        first = np.flatnonzero(differ)[0]
+        problems.append(town_table.problem(
+            f"county_id and county disagree (e.g. {ids.iloc[first]} is {named.iloc[first]} in the counties table, "
+            f"not {towns['county'].iloc[first]})", town_table.header("county_id"), differ))
+    unknown = both & named.isna()
+    if unknown.any() and named.notna().any():
+        examples = ", ".join(ids[unknown].unique()[:3])
+        problems.append(town_table.problem(f"county_id not found in the counties table ({examples})",
+                                           town_table.header("county_id"), unknown))
+    return problems
+
+
+OUTSIDE_LIMIT_KM = 50.0  # a town or branch farther than this outside every county boundary has wrong coordinates
+
+
+def _far_outside(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame, table: _Table) -> list[Problem]:
+    """Places lying more than OUTSIDE_LIMIT_KM outside every county of the city — a geocoder's fallback or another
+    city's place, which would count in the nearest county. Nothing is checked without county boundaries."""
+    if len(points) == 0 or counties.geometry.isna().any():
+        return []
+    crs = metric_crs(counties)
+    at = gpd.GeoDataFrame(geometry=points.geometry.representative_point().to_crs(crs).values, crs=crs)
+    near = gpd.sjoin_nearest(at, counties[["name", "geometry"]].to_crs(crs), how="left", distance_col="metres")
+    near = near[~near.index.duplicated()].sort_index()
+    km = near["metres"].to_numpy() / 1000.0
+    far = km > OUTSIDE_LIMIT_KM
+    if not far.any():
+        return []
+    worst = int(np.argmax(km))
+    return [table.problem(f"more than {OUTSIDE_LIMIT_KM:.0f} km outside every county boundary of the city (e.g. "
+                          f"{points['name'].iloc[worst]}, {km[worst]:,.0f} km from {near['name'].iloc[worst]}): "
+                          "check the coordinates, or drop the rows", table.header("lon/lat"), far)]
 
 
 def _locate_unlinked_towns(counties: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) -> None:

@@ -264,3 +264,66 @@ def test_gdp_in_wan_yuan_without_the_unit(tmp_path: Path):
     assert problem.column == "地区生产总值" and "looks like 万元" in problem.message
     fixed = no.read_counties(write(tmp_path / "c.csv", text.replace("地区生产总值", "地区生产总值（万元）")))
     assert fixed["gdp_yi"].tolist() == pytest.approx([812.3456, 1234.5678])
+
+
+def test_town_county_id_that_names_another_county(city_files, tmp_path: Path):
+    towns = write(tmp_path / "towns2.csv", "乡镇名称,区县代码,所属区县,常住人口,经度,纬度\n"
+                  "明光路街道,340102,瑶海区,30000,117.3016,31.8585\n水湖镇,340102,长丰县,120000,117.1549,32.4838\n")
+    err = problems_of(no.read_dataset, city_files["counties"], towns, city_files["branches"])
+    [problem] = err.problems
+    assert (problem.rows, problem.column) == ((3,), "区县代码")
+    assert "disagree" in problem.message and "340102 is 瑶海区" in problem.message and "not 长丰县" in problem.message
+
+
+def test_town_county_id_missing_from_the_counties_table(city_files, tmp_path: Path):
+    towns = write(tmp_path / "towns2.csv", "乡镇名称,区县代码,所属区县,常住人口,经度,纬度\n"
+                  "明光路街道,340102,瑶海区,30000,117.3016,31.8585\n水湖镇,999999,长丰县,120000,117.1549,32.4838\n")
+    err = problems_of(no.read_dataset, city_files["counties"], towns, city_files["branches"])
+    assert "row 3, column '区县代码'" in str(err) and "not found in the counties table (999999)" in str(err)
+
+
+def test_town_county_ids_of_another_coding_are_linked_by_name(city_files, tmp_path: Path):
+    towns = write(tmp_path / "towns2.csv", "乡镇名称,区县代码,所属区县,常住人口,经度,纬度\n"
+                  "明光路街道,C1,瑶海区,30000,117.3016,31.8585\n水湖镇,C2,长丰县,120000,117.1549,32.4838\n")
+    ds = no.read_dataset(city_files["counties"], towns, city_files["branches"])
+    assert list(ds.towns["county"]) == ["瑶海区", "长丰县"]
+
+
+def test_branch_far_outside_the_city_is_named_with_its_excel_row(tmp_path: Path, county_boxes):
+    import pandas as pd
+
+    county_boxes.to_file(tmp_path / "counties.geojson", driver="GeoJSON")
+    towns = write(tmp_path / "towns.csv", "name,population,lon,lat\nA,10000,117.30,31.86\nB,20000,117.15,32.48\n")
+    branches = pd.DataFrame({"网点名称": ["近郊支行", "错位支行", "明光路支行"], "经度": [117.45, 100.0, 117.30],
+                             "纬度": [31.90, 31.90, 31.86]})  # 5 km beyond 瑶海区; 1,600 km away; inside
+    with pd.ExcelWriter(tmp_path / "branches.xlsx") as sheet:
+        pd.DataFrame([["某银行网点清单"]]).to_excel(sheet, header=False, index=False)
+        branches.to_excel(sheet, startrow=2, index=False)
+    err = problems_of(no.read_dataset, tmp_path / "counties.geojson", towns, tmp_path / "branches.xlsx")
+    [problem] = err.problems
+    assert (problem.rows, problem.column) == ((5,), "经度/纬度")
+    assert "more than 50 km outside every county boundary" in problem.message and "错位支行" in problem.message
+    assert "km from 长丰县" in problem.message
+
+
+def test_branch_just_over_the_border_counts_in_the_nearest_county(tmp_path: Path, county_boxes):
+    county_boxes.to_file(tmp_path / "counties.geojson", driver="GeoJSON")
+    towns = write(tmp_path / "towns.csv", "name,population,lon,lat\nA,10000,117.30,31.86\nB,20000,117.15,32.48\n")
+    branches = write(tmp_path / "b.csv", "name,lon,lat\n近郊支行,117.45,31.90\n")
+    ds = no.read_dataset(tmp_path / "counties.geojson", towns, branches)
+    assert len(ds.branches) == 1
+
+
+def test_towns_without_population(city_files, tmp_path: Path):
+    towns = write(tmp_path / "towns2.csv", "乡镇名称,所属区县,经度,纬度\n明光路街道,瑶海区,117.3016,31.8585\n")
+    err = problems_of(no.read_dataset, city_files["counties"], towns, city_files["branches"])
+    assert "missing required column 'population'" in str(err) and "towns2.csv" in str(err)
+    assert no.read_towns(towns, population_required=False)["population"].isna().all()
+    gaps = write(tmp_path / "towns3.csv", "乡镇名称,常住人口,经度,纬度\nA,30000,117.3,31.8\nB,,117.2,31.9\n")
+    assert "row 3, column '常住人口': empty values" in str(problems_of(no.read_towns, gaps))
+
+
+def test_units_written_in_the_cells(tmp_path: Path):
+    towns = write(tmp_path / "t.csv", "乡镇名称,常住人口,经度,纬度\nA,3.2万,117.3,31.8\n")
+    text = str(problems_of(no.read_towns, towns))
+    assert "'3.2万'" in text and "unit once in the header, e.g. 常住人口（万人）" in text
