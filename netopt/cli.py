@@ -448,7 +448,8 @@ def optimize(
                 result = _close_crowded(result, built, sites, roads)
         today = built.evaluate(sites.loc[existing, "site_id"]) if model in P_MODELS and len(existing) else None
         if result.status == "infeasible":
-            _fail(f"no plan exists: {result.reason}{_cover_hint(built, cells, cover_pct, radius_km)}", 1)
+            _fail(f"no plan exists: {result.reason}{_cover_hint(built, cells, cover_pct, radius_km)}"
+                  f"{_capacity_hint(built, capacity_wan)}", 1)
         moves = relocation_moves(sites, result.selected, same_county=within_county, **roads)
         summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise)
         summary.insert(1, ("command 命令", _command_line(ctx)))
@@ -694,7 +695,7 @@ def _check_p_keeps_today(p: Optional[int], today: int, bank: Optional[str]) -> N
         return
     whose = f"{bank}'s {today} branches" if bank else f"all {today} branches of every bank (--bank picks one bank)"
     raise InputError(f"--p {p} counts every open branch, and today's branches stay open: {whose}. Ask for --max-new "
-                     f"{p} to open {p} new ones beside them, a --p of at least {today}, or add --no-keep-existing "
+                     f"{p} to open {p} new {'one' if p == 1 else 'ones'} beside them, a --p of at least {today}, or add --no-keep-existing "
                      f"to let today's branches close", file="command line")
 
 
@@ -1010,6 +1011,21 @@ def _town_shares(result, today, cells=None) -> pd.DataFrame:
     if today is not None:
         shares["today"] = per_town(today)
     return shares
+
+
+def _capacity_hint(built, capacity_wan: Optional[float]) -> str:
+    """For a cflp whose open branches cannot hold every resident: the --capacity-wan that would ('' otherwise)."""
+    from netopt.models import CFLP
+
+    if not isinstance(built, CFLP) or capacity_wan is None:
+        return ""
+    most, sites = built.most_capacity()
+    residents = float(built.demand.sum())
+    if most >= residents or sites == 0:
+        return ""
+    need = np.ceil(residents / sites / 1e3) / 10  # 万, rounded up to 0.1
+    return (f". {residents / 1e4:,.1f}万 residents and at most {sites} open branches of {capacity_wan:g}万 each: ask for "
+            f"--capacity-wan {need:g} or more, or a larger --max-new")
 
 
 def _cover_hint(built, cells, cover_pct: Optional[float], radius_km: float) -> str:

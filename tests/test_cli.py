@@ -349,7 +349,9 @@ def test_a_plan_asked_within_a_gap_says_how_close_it_is(tmp_path: Path):
     (["--capacity-wan", "12"], "needs --budget-wan with --open-cost-wan, or --max-new"),
     (["--max-new", "2"], "--capacity-wan (residents one branch can serve, 万人) is needed"),
     (["--capacity-wan", "12", "--budget-wan", "600"], "--budget-wan needs --open-cost-wan"),
-    (["--capacity-wan", "3", "--max-new", "2"], "total demand 8,075,637 exceeds the capacity"),
+    (["--capacity-wan", "3", "--max-new", "2"], "total demand 8,075,637 exceeds the most capacity a plan can open, "
+     "3,090,000 (103 sites: the allowed existing sites and the 2 largest new ones, max_new). 807.6万 residents and "
+     "at most 103 open branches of 3万 each: ask for --capacity-wan 7.9 or more, or a larger --max-new"),
 ])
 def test_capacitated_plan_explains_missing_options_and_impossible_plans(tmp_path: Path, extra, message):
     result = runner.invoke(app, ["optimize", "--model", "cflp", "--bank", "农业", *extra, "--out", str(tmp_path)])

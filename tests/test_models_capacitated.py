@@ -60,7 +60,15 @@ def test_budget_and_existing_sites(case, budget, data):
 
 def test_not_enough_capacity_is_explained():
     result = CFLP.from_cost_matrix(np.ones((2, 2)), [5, 5], [3, 3], [1, 1]).solve()
-    assert result.status == "infeasible" and "exceeds the capacity" in result.reason
+    assert result.status == "infeasible" and "exceeds the most capacity a plan can open, 6" in result.reason
+
+
+def test_not_enough_capacity_within_the_new_site_limit_is_explained():
+    existing_and_two_new = CFLP.from_cost_matrix(np.ones((2, 3)), [5, 5], [3, 4, 6], existing=[0], max_new=1)
+    assert existing_and_two_new.most_capacity() == (9.0, 2)  # the existing site and the largest new one
+    result = existing_and_two_new.solve()
+    assert result.status == "infeasible" and "exceeds the most capacity a plan can open, 9 (2 sites" in result.reason
+    assert CFLP.from_cost_matrix(np.ones((2, 3)), [5, 4], [3, 4, 6], existing=[0], max_new=1).solve().objective == 9
 
 
 def test_a_demand_point_too_big_for_one_site_is_named():

@@ -199,12 +199,30 @@ class CFLP(LocationModel):
         if not reach.all():
             bad = [str(self.demand_labels[i]) for i in np.flatnonzero(~reach)[:5]]
             return f"no allowed site can serve demand point(s) {', '.join(bad)}"
-        if self.capacity is not None and self.capacity[allowed].sum() < self.demand.sum() - 1e-9:
-            return (f"total demand {self.demand.sum():,.10g} exceeds the capacity of all allowed sites "
-                    f"{self.capacity[allowed].sum():,.10g}")
+        most, sites = self.most_capacity()
+        if most < self.demand.sum() - 1e-9:
+            which = "every allowed site" if self.rules.max_new is None else \
+                f"the allowed existing sites and the {self.rules.max_new} largest new ones, max_new"
+            return (f"total demand {self.demand.sum():,.10g} exceeds the most capacity a plan can open, {most:,.10g} "
+                    f"({sites} sites: {which})")
         if self.single_source and self.capacity is not None:
             return self._too_big_for_one_site(allowed) or self._rules_reason()
         return self._rules_reason()
+
+    def most_capacity(self) -> tuple[float, int]:
+        """The most capacity a plan can open — every allowed site, or under max_new the allowed existing sites and
+        the largest new ones — and how many sites that is (inf, 0 without capacities)."""
+        if self.capacity is None:
+            return np.inf, 0
+        rules, allowed = self.rules, self.rules.allowed
+        kept = np.zeros(len(allowed), bool)
+        kept[np.union1d(rules.existing, rules.fixed)] = True
+        kept &= allowed
+        if rules.max_new is None:
+            return float(self.capacity[allowed].sum()), int(allowed.sum())
+        room = max(rules.max_new - len(np.setdiff1d(rules.fixed, rules.existing)), 0)
+        new = np.sort(self.capacity[allowed & ~kept])[::-1][:room]
+        return float(self.capacity[kept].sum() + new.sum()), int(kept.sum() + len(new))
 
     def _too_big_for_one_site(self, allowed: np.ndarray) -> str:
         """Single source: the demand points more than any allowed site that reaches them can serve alone."""
