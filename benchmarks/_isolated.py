@@ -43,8 +43,8 @@ def machine() -> str:
 
 def solve_netopt(kind: str, time_limit: float | None = None, **inputs):
     """netopt's Result for one model kind from read inputs: pmedian (cost, p, weights), pcenter (cost, p), mclp (A, p,
-    weights), lscp (A, cost), cflp (alloc, demand, capacity or None, fixed)."""
-    from netopt.models import CFLP, LSCP, MCLP, PCenter, PMedian
+    weights), lscp (A, cost), cflp (alloc, demand, capacity or None, fixed), pdispersion (cost: site x site, p)."""
+    from netopt.models import CFLP, LSCP, MCLP, PCenter, PDispersion, PMedian
 
     if kind == "pmedian":
         model = PMedian.from_cost_matrix(inputs["cost"], inputs["p"], weights=inputs.get("weights"))
@@ -56,6 +56,8 @@ def solve_netopt(kind: str, time_limit: float | None = None, **inputs):
         model = LSCP.from_coverage(inputs["A"], facility_cost=inputs.get("cost"))
     elif kind == "cflp":
         model = CFLP.from_allocation_costs(inputs["alloc"], inputs["demand"], inputs["capacity"], inputs["fixed"])
+    elif kind == "pdispersion":
+        model = PDispersion.from_cost_matrix(inputs["cost"], inputs["p"])
     else:
         raise ValueError(f"unknown model {kind!r}")
     return model.solve(time_limit=time_limit)

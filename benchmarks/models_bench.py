@@ -110,6 +110,9 @@ def spopt_run(kind: str, **args) -> dict:
     elif kind == "lscpb":
         model = sl.LSCPB.from_cost_matrix(args["cost"], args["radius"], solver).solve()
         objective = float(model.backup_perc)
+    elif kind == "pdispersion":
+        model = sl.PDispersion.from_cost_matrix(args["cost"], args["p"]).solve(pulp.HiGHS(msg=False))
+        objective = pulp.value(model.problem.objective)
     else:
         raise ValueError(kind)
     seconds = time.perf_counter() - start
@@ -166,6 +169,11 @@ def case_inputs(name: str) -> tuple[str, dict, dict, float | None, str]:
         n, m, p = map(int, name.split("_")[2:])
         cost = random_pmedian(n, m)
         return "pmedian", {"cost": cost, "p": p}, {"cost": cost, "p": p}, None, "total distance"
+    if name.startswith("pdispersion_"):
+        m, p = map(int, name.split("_")[1:])
+        xy = np.random.default_rng(m).uniform(0, 100, (m, 2))
+        cost = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+        return "pdispersion", {"cost": cost, "p": p}, {"cost": cost, "p": p}, None, "smallest distance between open sites"
     if name.startswith("mclp_"):
         n, m = map(int, name.split("_")[1:])
         demand, sites, w = mclp_points(n, m)
@@ -182,7 +190,8 @@ def case_inputs(name: str) -> tuple[str, dict, dict, float | None, str]:
 CASES = ["pmed1", "pmed2", "pmed3", "pmed4", "pmed5", "cap41", "cap71", "cap101", "uflp_cap71", "uflp_cap101",
          "scp41", "scp42", "scp43", "sf_pmedian_p4", "sf_mclp_5000_p4", "sf_lscpb_5000", "swain_mclp_r5_p5",
          "random_pmedian_1000_200_5", "random_pmedian_1000_200_20", "orlib_like_200_5", "orlib_like_400_5",
-         "orlib_like_600_5", "orlib_like_900_5", "mclp_10000_2000", "mclp_100000_2000", "mclp_1000000_2000"]
+         "orlib_like_600_5", "orlib_like_900_5", "mclp_10000_2000", "mclp_100000_2000", "mclp_1000000_2000",
+         "pdispersion_100_10", "pdispersion_200_15", "pdispersion_300_20"]
 TEXTBOOK = {"pmed1", "pmed2", "pmed3", "pmed4", "pmed5", "orlib_like_200_5", "orlib_like_400_5", "orlib_like_600_5",
             "orlib_like_900_5"}
 SPOPT_SKIP = {"orlib_like_400_5", "orlib_like_600_5", "orlib_like_900_5"}  # same formulation as the textbook row

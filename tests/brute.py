@@ -81,6 +81,16 @@ def pcenter(cost, p, weights=None, **rules):
     return best
 
 
+def pdispersion(distance, p, **rules):
+    """The largest smallest distance (the shorter direction of each pair) among p open sites; None if no plan."""
+    pair = np.minimum(distance, distance.T)
+    best = None
+    for sites in feasible_sets(pair.shape[0], [p], **rules):
+        value = min(float(pair[a, b]) for a, b in combinations(sites, 2))
+        best = value if best is None or value > best else best
+    return best
+
+
 def cflp(unit_cost, demand, capacity, fixed, single_source, **rules):
     """Cheapest open set + assignment: enumeration of single-source assignments, or an LP per open set."""
     from itertools import product

@@ -1,0 +1,132 @@
+"""p-dispersion: the largest smallest distance between p open sites, against brute force and on the sample."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import netopt as no
+from netopt import InputError
+from netopt.models import PDispersion
+from tests import brute
+
+
+@st.composite
+def site_distances(draw):
+    """Site x site distances: small integers (many ties), not always symmetric, sometimes a pair with no route."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    m = draw(st.integers(2, 7))
+    distance = rng.integers(1, 9, (m, m)).astype(float)
+    if draw(st.booleans()):
+        distance = np.minimum(distance, distance.T)
+    if draw(st.booleans()):
+        distance[rng.integers(m), rng.integers(m)] = np.inf
+    np.fill_diagonal(distance, 0.0)
+    return distance
+
+
+@st.composite
+def site_rules(draw, m: int, p: int):
+    existing = draw(st.lists(st.integers(0, m - 1), max_size=3, unique=True))
+    rules = dict(fixed=draw(st.lists(st.integers(0, m - 1), max_size=2, unique=True)),
+                 existing=existing, closable=[j for j in existing if draw(st.booleans())],
+                 max_new=draw(st.sampled_from([None, 0, 1, 2])), county=[j % 2 for j in range(m)],
+                 county_min={1: 1} if m > 1 and draw(st.booleans()) else None,
+                 county_max={0: draw(st.integers(0, 2))} if draw(st.booleans()) else None)
+    rules["forbidden"] = [j for j in draw(st.lists(st.integers(0, m - 1), max_size=2, unique=True))
+                          if j not in rules["fixed"]]
+    if draw(st.booleans()):
+        rules.update(open_cost=[1.0 + j % 3 for j in range(m)], budget=draw(st.sampled_from([1.0, 3.0])),
+                     closing_saving=[1.0] * m)
+    return rules
+
+
+def brute_rules(rules: dict) -> dict:
+    renamed = dict(rules)
+    if "closing_saving" in renamed:
+        renamed["saving"] = renamed.pop("closing_saving")
+    return renamed
+
+
+@settings(max_examples=220, deadline=None)
+@given(site_distances(), st.data())
+def test_pdispersion_matches_brute_force(distance, data):
+    m = distance.shape[0]
+    p = data.draw(st.integers(2, m))
+    rules = data.draw(site_rules(m, p)) if data.draw(st.booleans()) else {}
+    try:
+        model = PDispersion.from_cost_matrix(distance, p, **rules)
+    except InputError:  # rules that contradict themselves (e.g. a fixed site also forbidden) are refused
+        return
+    expected = brute.pdispersion(distance, p, **brute_rules(rules))
+    result = model.solve(warm_start=data.draw(st.booleans()))
+    if expected is None:
+        assert result.status == "infeasible" and result.reason
+        return
+    assert result.status == "optimal" and result.objective == expected and result.gap == 0
+    assert len(result.selected) == p and result.assignment["distance"].min() == expected
+    assert model.objective_of(result.selected) == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(site_distances(), st.sampled_from([0.2, 0.5]), st.data())
+def test_within_a_gap_the_bound_holds_the_optimum(distance, mip_gap, data):
+    p = data.draw(st.integers(2, distance.shape[0]))
+    result = PDispersion.from_cost_matrix(distance, p).solve(mip_gap=mip_gap)
+    best = brute.pdispersion(distance, p)
+    assert result.status == "optimal" and result.objective <= best <= result.bound
+    assert result.gap <= mip_gap + 1e-12
+
+
+def random_points(m: int, seed: int) -> np.ndarray:
+    xy = np.random.default_rng(seed).uniform(0, 100, (m, 2))
+    return np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))
+
+
+def test_greedy_start_is_a_plan_no_better_than_the_optimum():
+    distance = random_points(60, 3)
+    start = PDispersion.from_cost_matrix(distance, 6).heuristic()
+    best = PDispersion.from_cost_matrix(distance, 6).solve()
+    assert start.status == "feasible" and len(start.selected) == 6 and start.objective <= best.objective
+    assert best.status == "optimal" and best.bound == best.objective
+    assert best.details["independent_set_models_solved"] >= 1
+
+
+def test_time_limit_keeps_a_plan_and_a_bound():
+    distance = random_points(150, 5)
+    result = PDispersion.from_cost_matrix(distance, 15).solve(time_limit=0.5)
+    assert result.status in ("optimal", "feasible") and len(result.selected) == 15
+    assert result.bound >= result.objective == PDispersion.from_cost_matrix(distance, 15).objective_of(result.selected)
+
+
+def test_cbc_gives_the_same_optimum():
+    distance = random_points(25, 7)
+    assert PDispersion.from_cost_matrix(distance, 4).solve(solver="cbc").objective == pytest.approx(
+        PDispersion.from_cost_matrix(distance, 4).solve().objective)
+
+
+def test_pilot_branches_spread_over_the_sample_city():
+    ds = no.load_sample()
+    ours = ds.of_bank("农业").branches
+    result = PDispersion.from_geodataframes(ours, 6).solve()
+    assert result.status == "optimal" and len(result.selected) == 6
+    from netopt.distance import cost_matrix_km
+
+    chosen = ours[ours["branch_id"].isin(result.selected)]
+    km = cost_matrix_km(chosen, chosen)
+    assert km[np.triu_indices(6, k=1)].min() == pytest.approx(result.objective)
+    assert result.objective > 25  # six of 农业's 101 outlets, each over 25 km from the others
+    assert set(result.assignment["site"]) == set(result.selected)
+
+
+def test_bad_models_are_refused():
+    with pytest.raises(InputError, match="p of at least 2"):
+        PDispersion.from_cost_matrix(np.ones((3, 3)), 1)
+    with pytest.raises(InputError, match="square"):
+        PDispersion.from_cost_matrix(np.ones((3, 4)), 2)
+    with pytest.raises(InputError, match="independent-set"):
+        PDispersion.from_cost_matrix(np.ones((3, 3)), 2).to_pulp()
+    with pytest.raises(InputError, match="use solve"):
+        PDispersion.from_cost_matrix(np.ones((3, 3)), 2, max_new=0, existing=[0]).heuristic()
+    impossible = PDispersion.from_cost_matrix(np.ones((4, 4)), 3, forbidden=[0, 1]).solve()
+    assert impossible.status == "infeasible" and impossible.reason
