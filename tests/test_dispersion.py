@@ -35,6 +35,8 @@ def site_rules(draw, m: int, p: int):
                  county_max={0: draw(st.integers(0, 2))} if draw(st.booleans()) else None)
     rules["forbidden"] = [j for j in draw(st.lists(st.integers(0, m - 1), max_size=2, unique=True))
                           if j not in rules["fixed"]]
+    if draw(st.booleans()):  # pairs that may not both open (a minimum spacing), besides the distance itself
+        rules["too_close"] = draw(st.lists(st.tuples(st.integers(0, m - 1), st.integers(0, m - 1)), max_size=3))
     if draw(st.booleans()):
         rules.update(open_cost=[1.0 + j % 3 for j in range(m)], budget=draw(st.sampled_from([1.0, 3.0])),
                      closing_saving=[1.0] * m)
@@ -128,5 +130,20 @@ def test_bad_models_are_refused():
         PDispersion.from_cost_matrix(np.ones((3, 3)), 2).to_pulp()
     with pytest.raises(InputError, match="use solve"):
         PDispersion.from_cost_matrix(np.ones((3, 3)), 2, max_new=0, existing=[0]).heuristic()
+    far_pair = np.array([[0, 9, 1], [9, 0, 1], [1, 1, 0]], float)
+    with pytest.raises(InputError, match="use solve"):
+        PDispersion.from_cost_matrix(far_pair, 2, too_close=[(0, 1)]).heuristic()
+    assert PDispersion.from_cost_matrix(far_pair, 2, too_close=[(0, 1)]).solve().objective == 1
     impossible = PDispersion.from_cost_matrix(np.ones((4, 4)), 3, forbidden=[0, 1]).solve()
     assert impossible.status == "infeasible" and impossible.reason
+
+
+def test_a_site_kept_open_and_forbidden_is_a_contradiction():
+    from netopt.models import MCLP
+
+    with pytest.raises(InputError, match=r"sites \[0\] are both kept open \(fixed, or existing and not closable\)"):
+        PDispersion.from_cost_matrix(np.ones((3, 3)), 2, existing=[0], forbidden=[0])
+    with pytest.raises(InputError, match="both kept open"):
+        MCLP.from_cost_matrix(np.ones((2, 3)), 1.0, p=2, fixed=[1], forbidden=[1])
+    closable = MCLP.from_cost_matrix(np.ones((2, 3)), 1.0, p=1, existing=[0], closable=[0], forbidden=[0]).solve()
+    assert closable.status == "optimal" and closable.selected in (["s1"], ["s2"])

@@ -56,11 +56,12 @@ class SiteRules:
         for name in ("fixed", "existing", "closable", "forbidden"):
             setattr(self, name, self._positions(name))
         self._check_numbers()
-        both = np.intersect1d(self.fixed, self.forbidden)
+        staying = np.setdiff1d(self.existing, self.closable)  # existing sites that are not closable stay open
+        both = np.intersect1d(np.union1d(self.fixed, staying), self.forbidden)
         if len(both):
-            raise InputError(f"sites {both.tolist()[:5]} are both fixed open and forbidden", file="model")
-        # existing sites that are not closable stay open
-        self.fixed = np.union1d(self.fixed, np.setdiff1d(self.existing, self.closable))
+            raise InputError(f"sites {both.tolist()[:5]} are both kept open (fixed, or existing and not closable) "
+                             "and forbidden", file="model")
+        self.fixed = np.union1d(self.fixed, staying)
         self.too_close = self._pairs()
 
     def _pairs(self) -> np.ndarray:

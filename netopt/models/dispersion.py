@@ -101,15 +101,16 @@ class PDispersion(LocationModel):
 
     def heuristic(self) -> Result:
         """A good plan fast, without proof: the farthest site added greedily, then swaps out of the closest pair.
-        Status "feasible"; budget, county and new-site rules are not known to it (an InputError then)."""
-        if self.rules.limits_plans(self.p):
-            raise InputError("heuristic() knows fixed, existing and forbidden sites only: with a budget, county "
-                             "limits or a new-site limit use solve()", file="model")
+        Status "feasible"; budget, county, new-site and spacing rules are not known to it (an InputError then)."""
         start = time.perf_counter()
         reason = self._rules_reason(self.p)
         if reason:
             return self._infeasible(reason, 0.0)
-        return self._finish(self._start_plan(), float(self._allowed_pairs()[1].max()), "feasible", start, 0)
+        plan = self._start_plan()
+        if plan is None:
+            raise InputError("heuristic() knows fixed, existing and forbidden sites only: with a budget, county "
+                             "limits, a new-site limit or pairs that may not both open, use solve()", file="model")
+        return self._finish(plan, float(self._allowed_pairs()[1].max()), "feasible", start, 0)
 
     def _allowed_pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """The pairs (j < k) of allowed sites, and their distances (inf: no route between them)."""
@@ -151,7 +152,7 @@ class PDispersion(LocationModel):
     def _start_plan(self) -> np.ndarray | None:
         """Greedy (from the fixed sites, else the farthest pair, add the allowed site farthest from the plan) then
         swaps of a site of the closest pair for the one that raises the smallest distance; None when the rules
-        limit plans in ways it does not know."""
+        limit plans in ways it does not know (or their too_close pairs refuse its plan)."""
         if self.rules.limits_plans(self.p):
             return None
         allowed = self.rules.allowed
@@ -163,7 +164,8 @@ class PDispersion(LocationModel):
             plan = list(np.unravel_index(int(np.argmax(sub)), sub.shape))
         while len(plan) < self.p:
             plan.append(_farthest(finite, plan, allowed))
-        return self._swapped(np.array(plan, int), finite)
+        plan = self._swapped(np.array(plan, int), finite)
+        return plan if self.rules.admits(np.isin(np.arange(len(allowed)), plan)) else None
 
     def _swapped(self, plan: np.ndarray, finite: np.ndarray) -> np.ndarray:
         fixed = np.zeros(len(finite), bool)
