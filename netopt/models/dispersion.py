@@ -168,6 +168,8 @@ class PDispersion(LocationModel):
         return plan if self.rules.admits(np.isin(np.arange(len(allowed)), plan)) else None
 
     def _swapped(self, plan: np.ndarray, finite: np.ndarray) -> np.ndarray:
+        """The plan after swaps (at most SWAP_ROUNDS): a site of the closest pair (never a fixed one) out, the
+        allowed site farthest from the rest in, while that site lies farther from the rest than the pair did."""
         fixed = np.zeros(len(finite), bool)
         fixed[self.rules.fixed] = True
         for _ in range(SWAP_ROUNDS):
