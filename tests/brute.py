@@ -82,11 +82,13 @@ def pcenter(cost, p, weights=None, **rules):
 
 
 def pdispersion(distance, p, **rules):
-    """The largest smallest distance (the shorter direction of each pair) among p open sites; None if no plan."""
+    """The largest smallest distance (the shorter direction of each pair) among p open sites, pairs of two sites
+    that must stay open aside (inf when none is left); None if no plan."""
     pair = np.minimum(distance, distance.T)
+    must = set(rules.get("fixed", ())) | (set(rules.get("existing", ())) - set(rules.get("closable", ())))
     best = None
     for sites in feasible_sets(pair.shape[0], [p], **rules):
-        value = min(float(pair[a, b]) for a, b in combinations(sites, 2))
+        value = min((float(pair[a, b]) for a, b in combinations(sites, 2) if not {a, b} <= must), default=np.inf)
         best = value if best is None or value > best else best
     return best
 

@@ -85,6 +85,21 @@ def random_points(m: int, seed: int) -> np.ndarray:
     return np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))
 
 
+def test_pairs_of_branches_that_stay_open_do_not_count():
+    # two of today's branches 0.5 km apart stay open; one new site among three: the farthest from both counts
+    xy = np.array([[0.0, 0.0], [0.5, 0.0], [3.0, 0.0], [0.0, 6.0], [9.0, 9.0]])
+    distance = np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1))
+    result = PDispersion.from_cost_matrix(distance, 3, existing=[0, 1], site_labels=list("abcde")).solve()
+    assert result.status == "optimal" and result.selected == ["a", "b", "e"]
+    assert result.objective == pytest.approx(np.hypot(8.5, 9.0))  # e to b; a to b (0.5 km) is left out
+    table = result.assignment.set_index("site")
+    assert table.loc["e", "nearest_open_site"] == "b" and table.loc["a", "nearest_open_site"] == "e"
+    closable = PDispersion.from_cost_matrix(distance, 3, existing=[0, 1], closable=[0, 1]).solve()
+    assert closable.objective == pytest.approx(np.hypot(3.0, 6.0))  # today's may close: c, d and e are best
+    kept = PDispersion.from_cost_matrix(distance, 2, fixed=[0, 1]).solve()
+    assert kept.status == "optimal" and kept.objective == np.inf and kept.assignment["nearest_open_site"].isna().all()
+
+
 def test_greedy_start_is_a_plan_no_better_than_the_optimum():
     distance = random_points(60, 3)
     start = PDispersion.from_cost_matrix(distance, 6).heuristic()

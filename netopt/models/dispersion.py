@@ -25,7 +25,8 @@ SWAP_ROUNDS = 200  # at most this many improving swaps in the starting plan
 class PDispersion(LocationModel):
     """Choose p sites maximising the smallest distance between any two of them (e.g. pilot branches spread over
     the city, or new outlets that do not compete with each other). A pair's distance is the shorter of its two
-    directions (road times may differ); fixed and existing sites count like any open site."""
+    directions (road times may differ). A pair of two sites that must stay open (fixed, or existing and not
+    closable) does not count: no plan changes it, and it would cap every plan alike."""
 
     maximise = True
 
@@ -40,6 +41,8 @@ class PDispersion(LocationModel):
         self.distance = np.minimum(dense, dense.T)
         np.fill_diagonal(self.distance, np.inf)
         self.rules = rules or SiteRules(m)
+        self.counted = self.distance.copy()  # the pairs that count: not two sites that must stay open
+        self.counted[np.ix_(self.rules.fixed, self.rules.fixed)] = np.inf
         self.site_labels = labels(site_labels, m, "s")
         self._milp = None
 
@@ -113,10 +116,10 @@ class PDispersion(LocationModel):
         return self._finish(plan, float(self._allowed_pairs()[1].max()), "feasible", start, 0)
 
     def _allowed_pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """The pairs (j < k) of allowed sites, and their distances (inf: no route between them)."""
+        """The pairs (j < k) of allowed sites, and their distances (inf: no route, or two sites that stay open)."""
         allowed = np.flatnonzero(self.rules.allowed)
         a, b = np.triu_indices(len(allowed), k=1)
-        return np.column_stack([allowed[a], allowed[b]]), self.distance[allowed[a], allowed[b]]
+        return np.column_stack([allowed[a], allowed[b]]), self.counted[allowed[a], allowed[b]]
 
     def _level(self, cuts: np.ndarray, sites: np.ndarray) -> int:
         """The index in `cuts` of the smallest distance of the plan `sites`."""
@@ -156,7 +159,7 @@ class PDispersion(LocationModel):
         if self.rules.limits_plans(self.p):
             return None
         allowed = self.rules.allowed
-        finite = np.where(np.isfinite(self.distance), self.distance, np.finfo(float).max)
+        finite = np.where(np.isfinite(self.counted), self.counted, np.finfo(float).max)
         plan = list(self.rules.fixed)
         if not plan:
             sub = np.where(allowed[:, None] & allowed[None, :], finite, -1.0)
@@ -190,7 +193,7 @@ class PDispersion(LocationModel):
         return np.sort(plan)
 
     def _objective(self, sites: np.ndarray) -> float:
-        return _smallest_distance(sites, self.distance)
+        return _smallest_distance(sites, self.counted)
 
     def _finish(self, sites: np.ndarray, bound: float, status: str, start: float, steps: int) -> Result:
         plan = self._evaluated(sites)
@@ -200,13 +203,16 @@ class PDispersion(LocationModel):
                        seconds=time.perf_counter() - start, details={"independent_set_models_solved": steps})
 
     def _evaluated(self, sites: np.ndarray) -> Result:
-        """The plan opening `sites`: each open site with its nearest other open site and their distance."""
+        """The plan opening `sites`: each open site with its nearest other open site whose pair counts (two sites
+        that must stay open do not) and their distance."""
         sites = np.asarray(sites, int)
-        inner = self.distance[np.ix_(sites, sites)]
-        nearest = np.argmin(inner, axis=1) if len(sites) > 1 else np.zeros(len(sites), int)
+        inner = self.counted[np.ix_(sites, sites)]
+        nearest = np.argmin(inner, axis=1)
+        distance = inner[np.arange(len(sites)), nearest]
         table = pd.DataFrame({"site": [self.site_labels[j] for j in sites],
-                              "nearest_open_site": [self.site_labels[sites[k]] for k in nearest],
-                              "distance": inner[np.arange(len(sites)), nearest] if len(sites) > 1 else np.inf})
+                              "nearest_open_site": [self.site_labels[sites[k]] if np.isfinite(d) else None
+                                                    for k, d in zip(nearest, distance)],
+                              "distance": distance})
         return Result("evaluated", self._objective(sites), np.nan, np.nan, 0.0,
                       [self.site_labels[j] for j in sites], table)
 
