@@ -100,7 +100,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     unit_xy, branch_xy = xy_metres(units, crs), xy_metres(ds.branches, crs)
     branches = _branches_with_county(ds, units)
     units[_limit_column(settings)] = _unit_limits(units, settings.limit, settings.unit)
-    notes = _measure_units(units, branches, unit_xy, branch_xy, settings, network)
+    notes = _measure_units(units, branches, unit_xy, branch_xy, settings, network) + _town_total_notes(ds.counties, units)
     branch_table = _measure_branches(branches, units)
     by_county = _county_table(ds.counties, units, branches, settings)
     by_region = _region_table(by_county, units, branch_table, settings)
@@ -222,6 +222,23 @@ def _measure_units(units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, unit_xy:
     units["method"] = reach.method
     units["reason"] = _reasons(units, s)
     return _method_notes(units, s)
+
+
+TOWN_TOTAL_RANGE = (0.5, 1.5)  # a county whose towns hold a share of its counties-table residents outside it is named
+
+
+def _town_total_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> list[str]:
+    """Counties whose towns hold far fewer (or more) residents than the counties table gives them: towns missing
+    from the towns file (or counted twice) make the county's coverage and residents per branch misleading."""
+    held = units.groupby("county")["population"].sum()
+    notes = []
+    for name, total in zip(counties["name"], counties["population"]):
+        have = float(held.get(name, 0.0))
+        if total > 0 and not TOWN_TOTAL_RANGE[0] * total <= have <= TOWN_TOTAL_RANGE[1] * total:
+            why = "towns missing from the towns file?" if have < total else "towns counted twice?"
+            notes.append(f"{name}: its towns hold {have / 1e4:,.1f}万 residents, the counties table gives it "
+                         f"{total / 1e4:,.1f}万 — {why} Its coverage and residents per branch count its towns only.")
+    return notes
 
 
 def _method_notes(units: gpd.GeoDataFrame, s: CoverageSettings) -> list[str]:

@@ -142,3 +142,14 @@ def test_sample_city_diagnosis_matches_an_independent_computation():
     inside_core = ds.branches.within(ds.counties[ds.counties.region_type == "core"].union_all()).sum()
     outside_all = (~ds.branches.within(ds.counties.union_all())).sum()  # these go to their nearest county
     assert inside_core <= core_branches <= inside_core + outside_all
+
+
+def test_a_county_whose_towns_are_missing_is_named_in_the_notes():
+    ds = no.load_sample()
+    without = no.Dataset(ds.counties, ds.towns[ds.towns["county"] != "庐江县"].reset_index(drop=True), ds.branches)
+    notes = no.analyze_coverage(without, radius_km=3.5).notes
+    [note] = [n for n in notes if n.startswith("庐江县")]
+    assert "its towns hold 0.0万 residents" in note and "towns missing from the towns file?" in note
+    doubled = no.Dataset(ds.counties, pd.concat([ds.towns, ds.towns[ds.towns["county"] == "瑶海区"]]), ds.branches)
+    assert any(n.startswith("瑶海区") and "counted twice" in n for n in no.analyze_coverage(doubled).notes)
+    assert not any("its towns hold" in n for n in no.analyze_coverage(ds).notes)
