@@ -173,7 +173,8 @@ def case_inputs(name: str) -> tuple[str, dict, dict, float | None, str]:
         m, p = map(int, name.split("_")[1:])
         xy = np.random.default_rng(m).uniform(0, 100, (m, 2))
         cost = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
-        return "pdispersion", {"cost": cost, "p": p}, {"cost": cost, "p": p}, None, "smallest distance between open sites"
+        reads = "smallest distance between open sites"
+        return "pdispersion", {"cost": cost, "p": p}, {"cost": cost, "p": p}, None, reads
     if name.startswith("mclp_"):
         n, m = map(int, name.split("_")[1:])
         demand, sites, w = mclp_points(n, m)

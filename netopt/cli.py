@@ -694,8 +694,9 @@ def _check_p_keeps_today(p: Optional[int], today: int, bank: Optional[str]) -> N
     if p is None or p >= today:
         return
     whose = f"{bank}'s {today} branches" if bank else f"all {today} branches of every bank (--bank picks one bank)"
+    ones = "one" if p == 1 else "ones"
     raise InputError(f"--p {p} counts every open branch, and today's branches stay open: {whose}. Ask for --max-new "
-                     f"{p} to open {p} new {'one' if p == 1 else 'ones'} beside them, a --p of at least {today}, or add --no-keep-existing "
+                     f"{p} to open {p} new {ones} beside them, a --p of at least {today}, or add --no-keep-existing "
                      f"to let today's branches close", file="command line")
 
 

@@ -100,7 +100,8 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     unit_xy, branch_xy = xy_metres(units, crs), xy_metres(ds.branches, crs)
     branches = _branches_with_county(ds, units)
     units[_limit_column(settings)] = _unit_limits(units, settings.limit, settings.unit)
-    notes = _measure_units(units, branches, unit_xy, branch_xy, settings, network) + _town_total_notes(ds.counties, units)
+    notes = _measure_units(units, branches, unit_xy, branch_xy, settings, network)
+    notes += _town_total_notes(ds.counties, units)
     branch_table = _measure_branches(branches, units)
     by_county = _county_table(ds.counties, units, branches, settings)
     by_region = _region_table(by_county, units, branch_table, settings)
@@ -230,6 +231,8 @@ TOWN_TOTAL_RANGE = (0.5, 1.5)  # a county whose towns hold a share of its counti
 def _town_total_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> list[str]:
     """Counties whose towns hold far fewer (or more) residents than the counties table gives them: towns missing
     from the towns file (or counted twice) make the county's coverage and residents per branch misleading."""
+    if "population" not in counties:
+        return []
     held = units.groupby("county")["population"].sum()
     notes = []
     for name, total in zip(counties["name"], counties["population"]):

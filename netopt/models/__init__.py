@@ -8,4 +8,5 @@ from netopt.models.dispersion import PDispersion
 from netopt.models.market import MarketShare
 from netopt.models.median import PMedian
 
-__all__ = ["CFLP", "CapacitatedMCLP", "LSCP", "MCLP", "MarketShare", "PCenter", "PDispersion", "PMedian", "Result", "SiteRules"]
+__all__ = ["CFLP", "CapacitatedMCLP", "LSCP", "MCLP", "MarketShare", "PCenter", "PDispersion", "PMedian", "Result",
+           "SiteRules"]

@@ -215,11 +215,11 @@ class CFLP(LocationModel):
         if self.capacity is None:
             return np.inf, 0
         rules, allowed = self.rules, self.rules.allowed
+        if rules.max_new is None:
+            return float(self.capacity[allowed].sum()), int(allowed.sum())
         kept = np.zeros(len(allowed), bool)
         kept[np.union1d(rules.existing, rules.fixed)] = True
         kept &= allowed
-        if rules.max_new is None:
-            return float(self.capacity[allowed].sum()), int(allowed.sum())
         room = max(rules.max_new - len(np.setdiff1d(rules.fixed, rules.existing)), 0)
         new = np.sort(self.capacity[allowed & ~kept])[::-1][:room]
         return float(self.capacity[kept].sum() + new.sum()), int(kept.sum() + len(new))
