@@ -110,28 +110,55 @@ def _guess_kind(path: Path) -> str | None:
 
 @app.command()
 def validate(
-    files: list[Path] = typer.Argument(..., help="Files to check (CSV, Excel, GeoJSON, GeoPackage, Shapefile)."),
+    files: list[Path] = typer.Argument(..., help="Files to check (CSV, Excel, GeoJSON, GeoPackage, Shapefile), or a "
+                                       "--data folder (its counties, towns and branches tables)."),
     kind: Optional[str] = typer.Option(None, help="counties, towns or branches (guessed from the file name if omitted)."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 (Amap) or bd09 (Baidu)."),
 ) -> None:
-    """Check input files and list every problem (file, row, column); exit code 1 when any is found."""
+    """Check input files and list every problem (file, row, column); with one table of each kind (or a folder), also
+    what the files say together: towns' counties, places far outside the city. Exit code 1 when any is found."""
     def run() -> None:
         problems: list[Problem] = []
-        for path in files:
-            chosen = kind or _guess_kind(path)
-            if chosen not in READERS:
-                problems.append(Problem(str(path), "cannot tell whether this is counties, towns or branches; "
-                                        "pass --kind counties|towns|branches"))
-                continue
+        checked: dict[str, list[Path]] = {}
+        for path, chosen in _validated_inputs(files, kind, problems):
             try:
                 frame = READERS[chosen](path, coords=coords)
                 console.print(f"[green]ok[/] {path} ({chosen}): {len(frame)} rows")
+                checked.setdefault(chosen, []).append(path)
+            except InputError as err:
+                problems.extend(err.problems)
+        if not problems and all(len(checked.get(stem, [])) == 1 for stem in READERS):
+            try:
+                read_dataset(*(checked[stem][0] for stem in ("counties", "towns", "branches")), coords=coords)
+                console.print("[green]ok[/] together: every town in a county of the counties table, no place far "
+                              "outside the city")
             except InputError as err:
                 problems.extend(err.problems)
         if problems:
             _print_problems(problems)
             raise typer.Exit(1)
     _guard(run)
+
+
+def _validated_inputs(paths: list[Path], kind: Optional[str], problems: list[Problem]) -> list[tuple[Path, str]]:
+    """(file, kind) for each path: a folder gives its counties, towns and branches tables (found as --data finds
+    them); a file's kind is --kind or guessed from its name. What cannot be told goes into `problems`."""
+    found: list[tuple[Path, str]] = []
+    for path in paths:
+        if path.is_dir():
+            for stem in ("counties", "towns", "branches"):
+                try:
+                    found.append((_find_input(path, stem), stem))
+                except InputError as err:
+                    problems.extend(err.problems)
+            continue
+        chosen = kind or _guess_kind(path)
+        if chosen in READERS:
+            found.append((path, chosen))
+        else:
+            problems.append(Problem(str(path), "cannot tell whether this is counties, towns or branches; "
+                                    "pass --kind counties|towns|branches"))
+    return found
 
 
 def _find_input(folder: Path, stem: str) -> Path:

@@ -86,7 +86,24 @@ def test_demo_writes_csv_excel_and_map(tmp_path: Path):
 def test_validate_good_files(city_files):
     result = runner.invoke(app, ["validate", *map(str, city_files.values())])
     assert result.exit_code == 0, result.output
-    assert result.output.count("ok") == 3
+    assert result.output.count("ok") == 4 and "ok together: every town in a county" in " ".join(result.output.split())
+
+
+def test_validate_a_folder_checks_its_files_together(tmp_path: Path):
+    import shutil
+
+    folder = tmp_path / "city"
+    shutil.copytree(no.datasets.sample_dir(), folder)
+    good = runner.invoke(app, ["validate", str(folder)])
+    assert good.exit_code == 0, good.output
+    assert "(branches): 493 rows" in good.output and "ok together" in good.output
+    branches = pd.read_csv(folder / "branches.csv", dtype=str)
+    branches.loc[5, "lon"] = "100.0"  # a geocoder's fallback in another province: each file alone looks right
+    branches.to_csv(folder / "branches.csv", index=False)
+    bad = runner.invoke(app, ["validate", str(folder)])
+    said = _said(bad.output)  # a table: the problem wraps within its cell
+    assert bad.exit_code == 1 and "row 7" in said and "more than 50 km outside" in said and "1,596 km" in said
+    assert "Traceback" not in bad.output
 
 
 def test_validate_reports_problems_with_exit_code_1(tmp_path: Path):
