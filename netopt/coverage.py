@@ -101,7 +101,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     branches = _branches_with_county(ds, units)
     units[_limit_column(settings)] = _unit_limits(units, settings.limit, settings.unit)
     notes = _measure_units(units, branches, unit_xy, branch_xy, settings, network)
-    notes += _town_total_notes(ds.counties, units)
+    notes += _town_total_notes(ds.counties, units) + _stacked_branch_notes(branches)
     branch_table = _measure_branches(branches, units)
     by_county = _county_table(ds.counties, units, branches, settings)
     by_region = _region_table(by_county, units, branch_table, settings)
@@ -242,6 +242,26 @@ def _town_total_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> li
             notes.append(f"{name}: its towns hold {have / 1e4:,.1f}万 residents, the counties table gives it "
                          f"{total / 1e4:,.1f}万 — {why} Its coverage and residents per branch count its towns only.")
     return notes
+
+
+STACKED_BRANCHES = 3  # this many branches at the very same point are most likely geocoded to a town or district
+
+
+def _stacked_branch_notes(branches: gpd.GeoDataFrame) -> list[str]:
+    """Branches sharing their exact point with STACKED_BRANCHES - 1 others or more: a geocoder's town or district
+    point rather than their addresses, which makes their service radii and the coverage around them rough."""
+    if len(branches) == 0:
+        return []
+    point = branches.geometry.x.round(6).astype(str) + "," + branches.geometry.y.round(6).astype(str)
+    sizes = point.map(point.value_counts())
+    stacked = sizes >= STACKED_BRANCHES
+    if not stacked.any():
+        return []
+    biggest = branches[point == point[sizes.idxmax()]]
+    return [f"{int(stacked.sum())} branches share {point[stacked].nunique()} points, {STACKED_BRANCHES} or more at "
+            f"the very same coordinates (e.g. {len(biggest)} in {biggest['county'].iloc[0]}, such as "
+            f"{biggest['name'].iloc[0]}): located by their town or district rather than their address? Their "
+            "service radii and the coverage around them are rough."]
 
 
 def _method_notes(units: gpd.GeoDataFrame, s: CoverageSettings) -> list[str]:

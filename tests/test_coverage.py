@@ -153,3 +153,11 @@ def test_a_county_whose_towns_are_missing_is_named_in_the_notes():
     doubled = no.Dataset(ds.counties, pd.concat([ds.towns, ds.towns[ds.towns["county"] == "瑶海区"]]), ds.branches)
     assert any(n.startswith("瑶海区") and "counted twice" in n for n in no.analyze_coverage(doubled).notes)
     assert not any("its towns hold" in n for n in no.analyze_coverage(ds).notes)
+
+
+def test_branches_stacked_on_one_point_are_named_in_the_notes():
+    ds = no.load_sample()
+    [note] = [n for n in no.analyze_coverage(ds, radius_km=3.5).notes if "the very same coordinates" in n]
+    assert note.startswith("55 branches share 13 points") and "11 in 庐江县" in note
+    spread = ds.branches.drop_duplicates(subset="geometry")
+    assert not any("very same" in n for n in no.analyze_coverage(no.Dataset(ds.counties, ds.towns, spread)).notes)
