@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from netopt._errors import InputError, NetoptError, Problem
-from netopt.coverage import Coverage, analyze_coverage
+from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
 from netopt.io import VECTOR_SUFFIXES, TABLE_SUFFIXES, Dataset, read_branches, read_counties, read_dataset, read_towns, write_atomic
 
@@ -129,9 +129,11 @@ def validate(
                 problems.extend(err.problems)
         if not problems and all(len(checked.get(stem, [])) == 1 for stem in READERS):
             try:
-                read_dataset(*(checked[stem][0] for stem in ("counties", "towns", "branches")), coords=coords)
+                ds = read_dataset(*(checked[stem][0] for stem in ("counties", "towns", "branches")), coords=coords)
                 console.print("[green]ok[/] together: every town in a county of the counties table, no place far "
                               "outside the city")
+                for note in data_notes(ds):
+                    console.print(f"[yellow]check[/] {note}")
             except InputError as err:
                 problems.extend(err.problems)
         if problems:

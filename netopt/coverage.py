@@ -244,6 +244,12 @@ def _town_total_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> li
     return notes
 
 
+def data_notes(ds: Dataset) -> list[str]:
+    """What the data itself asks to check (as analyze_coverage's notes say it): counties whose towns hold far fewer
+    or more residents than the counties table gives them, and branches stacked on one point."""
+    return _town_total_notes(ds.counties, ds.towns) + _stacked_branch_notes(_branches_with_county(ds, ds.towns))
+
+
 STACKED_BRANCHES = 3  # this many branches at the very same point are most likely geocoded to a town or district
 
 

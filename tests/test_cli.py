@@ -97,6 +97,7 @@ def test_validate_a_folder_checks_its_files_together(tmp_path: Path):
     good = runner.invoke(app, ["validate", str(folder)])
     assert good.exit_code == 0, good.output
     assert "(branches): 493 rows" in good.output and "ok together" in good.output
+    assert "check 55 branches share 13 points" in _said(good.output)  # a warning: the sample's approximate points
     branches = pd.read_csv(folder / "branches.csv", dtype=str)
     branches.loc[5, "lon"] = "100.0"  # a geocoder's fallback in another province: each file alone looks right
     branches.to_csv(folder / "branches.csv", index=False)
