@@ -129,7 +129,7 @@ def validate(
                 problems.extend(err.problems)
         if not problems and all(len(checked.get(stem, [])) == 1 for stem in READERS):
             try:
-                ds = read_dataset(*(checked[stem][0] for stem in ("counties", "towns", "branches")), coords=coords)
+                ds = read_dataset(**{stem: checked[stem][0] for stem in READERS}, coords=coords)
                 console.print("[green]ok[/] together: every town in a county of the counties table, no place far "
                               "outside the city")
                 for note in data_notes(ds):
@@ -148,7 +148,7 @@ def _validated_inputs(paths: list[Path], kind: Optional[str], problems: list[Pro
     found: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir():
-            for stem in ("counties", "towns", "branches"):
+            for stem in READERS:
                 try:
                     found.append((_find_input(path, stem), stem))
                 except InputError as err:
@@ -190,7 +190,7 @@ def _load(data: Optional[Path], coords: str) -> tuple[Dataset, str]:
     coords = normalize_coord_system(coords)  # a misspelt name is an error even for the sample (stored in WGS84)
     if data is None:
         return load_sample(), f"bundled sample {SAMPLE_CITY}"
-    paths = {stem: _find_input(data, stem) for stem in ("counties", "towns", "branches")}
+    paths = {stem: _find_input(data, stem) for stem in READERS}
     return read_dataset(**paths, coords=coords), str(data)
 
 

@@ -101,7 +101,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     branches = _branches_with_county(ds, units)
     units[_limit_column(settings)] = _unit_limits(units, settings.limit, settings.unit)
     notes = _measure_units(units, branches, unit_xy, branch_xy, settings, network)
-    notes += _town_total_notes(ds.counties, units) + _stacked_branch_notes(branches)
+    notes += _data_notes(ds.counties, units, branches)
     branch_table = _measure_branches(branches, units)
     by_county = _county_table(ds.counties, units, branches, settings)
     by_region = _region_table(by_county, units, branch_table, settings)
@@ -247,7 +247,12 @@ def _town_total_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> li
 def data_notes(ds: Dataset) -> list[str]:
     """What the data itself asks to check (as analyze_coverage's notes say it): counties whose towns hold far fewer
     or more residents than the counties table gives them, and branches stacked on one point."""
-    return _town_total_notes(ds.counties, ds.towns) + _stacked_branch_notes(_branches_with_county(ds, ds.towns))
+    return _data_notes(ds.counties, ds.towns, _branches_with_county(ds, ds.towns))
+
+
+def _data_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame) -> list[str]:
+    """data_notes over demand units (towns or cells) and branches that already carry their county."""
+    return _town_total_notes(counties, units) + _stacked_branch_notes(branches)
 
 
 STACKED_BRANCHES = 3  # this many branches at the very same point are most likely geocoded to a town or district
