@@ -20,7 +20,7 @@ from netopt._cluster import dask_client, map_tasks
 from netopt._errors import InputError, NetoptError, Problem, check_count, is_number
 from netopt.coverage import analyze_coverage
 from netopt.distance import nearest_site, pairs_within
-from netopt.io import Dataset, read_branches, read_counties, read_towns, require_pyarrow, write_atomic
+from netopt.io import Dataset, far_outside, read_counties, read_branch_table, read_town_table, require_pyarrow, write_atomic
 from netopt.projection import metric_crs, xy_metres
 
 DONE_FILE = "done.json"
@@ -97,16 +97,17 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
     """Read the units table and the towns (and branches, if present) of `data_dir`; one task per unit.
 
     `data_dir` holds towns.csv / towns.csv.gz (with each town's `county_id`, the unit's adcode) and optionally
-    branches.csv. `only`: adcodes or adcode prefixes (e.g. ["34"] for 安徽省) to keep.
+    branches.csv. `only`: adcodes or adcode prefixes (e.g. ["34"] for 安徽省) to keep. Branches are placed among
+    all the units of the table first, so a branch of a unit left out by `only` is not given to a kept neighbour.
     """
     units = read_counties(units_file)
     _check_unit_ids(units, str(units_file))
+    towns = _read_towns(Path(data_dir), units)
+    branches = _read_branches(Path(data_dir), units, towns)
     if only:
         units = units[units["county_id"].astype(str).str.startswith(tuple(only))]
         if units.empty:
             raise InputError(f"no unit's adcode starts with {', '.join(only)}", file=str(units_file))
-    towns = _read_towns(Path(data_dir), units)
-    branches = _read_branches(Path(data_dir), units, towns)
     town_groups = dict(tuple(towns.groupby("county_id", sort=False)))
     branch_groups = dict(tuple(branches.groupby("unit_id", sort=False)))
     return [UnitTask(str(uid), units.iloc[[i]].reset_index(drop=True),
@@ -122,18 +123,28 @@ def _check_unit_ids(units: gpd.GeoDataFrame, file: str) -> None:
 
 
 def _read_towns(data_dir: Path, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The towns of the units table (towns naming another adcode are left out), each with its unit's name."""
     path = next((data_dir / n for n in ("towns.csv", "towns.csv.gz", "towns.xlsx", "towns.geojson")
                  if (data_dir / n).exists()), None)
     if path is None:
         raise InputError("no towns file (towns.csv, towns.csv.gz, towns.xlsx or towns.geojson) in the data folder",
                          file=str(data_dir))
-    towns = read_towns(path)
+    towns, table = read_town_table(path)
+    unit_ids = units["county_id"].astype(str)
+    problems = []
     if towns["county_id"].isna().any():
-        raise InputError(Problem(str(path), "every town needs its unit's adcode in a batch", "county_id",
-                                 tuple(int(i) + 2 for i in np.flatnonzero(towns["county_id"].isna()))))
+        problems.append(table.problem("every town needs its unit's adcode in a batch", table.header("county_id"),
+                                      towns["county_id"].isna()))
+    elif not towns["county_id"].astype(str).isin(unit_ids).any():
+        problems.append(table.problem(f"no town's {table.header('county_id')} is an adcode of the units table "
+                                      f"(e.g. {towns['county_id'].iloc[0]})", table.header("county_id")))
+    else:
+        problems = far_outside(units, towns, table, "the units table")
+    if problems:
+        raise InputError(problems)
     towns["county_id"] = towns["county_id"].astype(str)
-    towns = towns[towns["county_id"].isin(units["county_id"].astype(str))].copy()
-    towns["county"] = towns["county_id"].map(dict(zip(units["county_id"].astype(str), units["name"])))
+    towns = towns[towns["county_id"].isin(unit_ids)].copy()
+    towns["county"] = towns["county_id"].map(dict(zip(unit_ids, units["name"])))
     return towns
 
 
@@ -144,7 +155,10 @@ def _read_branches(data_dir: Path, units: gpd.GeoDataFrame, towns: gpd.GeoDataFr
         empty = gpd.GeoDataFrame({"branch_id": [], "name": [], "bank": [], "type": [], "county": [], "unit_id": []},
                                  geometry=[], crs="EPSG:4326")
         return empty
-    branches = read_branches(path)
+    branches, table = read_branch_table(path)
+    problems = far_outside(units, branches, table, "the units table")
+    if problems:
+        raise InputError(problems)
     branches["unit_id"] = _unit_of_points(branches, units, towns)
     branches = branches[branches["unit_id"].notna()].copy()
     branches["county"] = branches["unit_id"].map(dict(zip(units["county_id"].astype(str), units["name"])))

@@ -503,11 +503,12 @@ def _finish(table: _Table, columns: dict[str, pd.Series], matches: dict[str, sc.
 def read_counties(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None) -> gpd.GeoDataFrame:
     """Read counties (区县): name, population, optional adcode, GDP (亿元), area (km²), region type, boundary.
     `layer`: a GeoPackage layer or an Excel sheet (default: the sheet whose header names the most columns)."""
-    return _read_counties(path, coords, layer)[0]
+    return read_county_table(path, coords, layer)[0]
 
 
-def _read_counties(path: str | os.PathLike, coords: str = "wgs84",
-                   layer: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
+def read_county_table(path: str | os.PathLike, coords: str = "wgs84",
+                      layer: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
+    """read_counties, with the raw table its messages count rows in (for checks across tables)."""
     table = _read_raw(path, layer)
     problems: list[Problem] = []
     matches = _resolve(table, sc.COUNTY_FIELDS, sc.COUNTY_REQUIRED, problems)
@@ -528,11 +529,12 @@ def read_towns(path: str | os.PathLike, coords: str = "wgs84", layer: str | None
                population_required: bool = True) -> gpd.GeoDataFrame:
     """Read towns (乡镇/街道): name, county, population (persons; every analysis needs it, so by default a missing
     column or an empty cell is a problem), point or polygon."""
-    return _read_towns(path, coords, layer, population_required)[0]
+    return read_town_table(path, coords, layer, population_required)[0]
 
 
-def _read_towns(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
-                population_required: bool = True) -> tuple[gpd.GeoDataFrame, _Table]:
+def read_town_table(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
+                    population_required: bool = True) -> tuple[gpd.GeoDataFrame, _Table]:
+    """read_towns, with the raw table its messages count rows in (for checks across tables)."""
     table = _read_raw(path, layer)
     problems: list[Problem] = []
     required = sc.TOWN_REQUIRED + (("population",) if population_required else ())
@@ -547,11 +549,12 @@ def _read_towns(path: str | os.PathLike, coords: str = "wgs84", layer: str | Non
 
 def read_branches(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None) -> gpd.GeoDataFrame:
     """Read bank branches (网点): id, name, bank, type, WGS84/GCJ-02/BD-09 coordinates."""
-    return _read_branches(path, coords, layer)[0]
+    return read_branch_table(path, coords, layer)[0]
 
 
-def _read_branches(path: str | os.PathLike, coords: str = "wgs84",
-                   layer: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
+def read_branch_table(path: str | os.PathLike, coords: str = "wgs84",
+                      layer: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
+    """read_branches, with the raw table its messages count rows in (for checks across tables)."""
     table = _read_raw(path, layer)
     problems: list[Problem] = []
     matches = _resolve(table, sc.BRANCH_FIELDS, sc.BRANCH_REQUIRED, problems)
@@ -635,7 +638,7 @@ def _optional_number(table: _Table, matches: dict[str, sc.ColumnMatch], name: st
 def read_dataset(counties: str | os.PathLike, towns: str | os.PathLike, branches: str | os.PathLike,
                  coords: str = "wgs84") -> Dataset:
     """Read and cross-check the three tables of a city; every problem in all files is reported at once."""
-    readers = ((_read_counties, counties), (_read_towns, towns), (_read_branches, branches))
+    readers = ((read_county_table, counties), (read_town_table, towns), (read_branch_table, branches))
     read: list[tuple[gpd.GeoDataFrame, _Table]] = []
     problems: list[Problem] = []
     for reader, path in readers:
@@ -648,8 +651,8 @@ def read_dataset(counties: str | os.PathLike, towns: str | os.PathLike, branches
     dataset = Dataset(*(frame for frame, _ in read))
     town_table, branch_table = read[1][1], read[2][1]
     problems = _link_towns_to_counties(dataset, town_table)
-    problems += _far_outside(dataset.counties, dataset.towns, town_table)
-    problems += _far_outside(dataset.counties, dataset.branches, branch_table)
+    problems += far_outside(dataset.counties, dataset.towns, town_table)
+    problems += far_outside(dataset.counties, dataset.branches, branch_table)
     if problems:
         raise InputError(problems)
     return dataset
@@ -703,9 +706,11 @@ def _county_id_conflicts(towns: gpd.GeoDataFrame, by_id: dict[str, str], town_ta
 OUTSIDE_LIMIT_KM = 50.0  # a town or branch farther than this outside every county boundary has wrong coordinates
 
 
-def _far_outside(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame, table: _Table) -> list[Problem]:
-    """Places lying more than OUTSIDE_LIMIT_KM outside every county of the city — a geocoder's fallback or another
-    city's place, which would count in the nearest county. Nothing is checked without county boundaries."""
+def far_outside(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame, table: _Table,
+                of: str = "the city") -> list[Problem]:
+    """Places lying more than OUTSIDE_LIMIT_KM outside every county of `counties` (`of` names them) — a geocoder's
+    fallback or another city's place, which would count in the nearest county. Nothing is checked without county
+    boundaries."""
     if len(points) == 0 or counties.geometry.isna().any():
         return []
     crs = metric_crs(counties)
@@ -717,7 +722,7 @@ def _far_outside(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame, table: _T
     if not far.any():
         return []
     worst = int(np.argmax(km))
-    return [table.problem(f"more than {OUTSIDE_LIMIT_KM:.0f} km outside every county boundary of the city (e.g. "
+    return [table.problem(f"more than {OUTSIDE_LIMIT_KM:.0f} km outside every county boundary of {of} (e.g. "
                           f"{points['name'].iloc[worst]}, {km[worst]:,.0f} km from {near['name'].iloc[worst]}): "
                           "check the coordinates, or drop the rows", table.header("lon/lat"), far)]
 

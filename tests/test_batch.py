@@ -276,3 +276,42 @@ def test_a_script_without_a_main_guard_is_told_why_its_workers_did_not_start(tmp
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("netopt._errors.NetoptError: the dask workers did not start") and \
         "if __name__ == \"__main__\":" in last, run.stderr[-2000:]
+
+
+def _folder_with_branches(tmp_path: Path, towns: Path, rows: list[str]) -> Path:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / towns.name).symlink_to(towns)
+    (folder / "branches.csv").write_text("branch_id,name,bank,lon,lat\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_a_branch_of_a_unit_left_out_by_only_is_not_given_to_a_kept_neighbour(tmp_path):
+    folder = _folder_with_branches(tmp_path, UNITS / "towns.csv.gz", [
+        "B1,南京东山支行,农行,118.825621,31.955325",     # 江宁区 (320115), not kept
+        "B2,马鞍山支行,农行,118.5,31.7"])
+    tasks = read_batch(UNITS / "units.csv", folder, only=["3405"])
+    kept = pd.concat([task.branches for task in tasks])
+    assert kept["branch_id"].tolist() == ["B2"]
+
+
+def test_a_branch_far_outside_every_unit_is_an_error_naming_its_row(tmp_path):
+    folder = _folder_with_branches(tmp_path, sample_dir() / "towns.csv", [
+        "B1,瑶海支行,农行,117.35,31.88", "B2,远方支行,农行,100.0,30.0"])
+    with pytest.raises(no.InputError, match=r"branches.csv, row 3, column 'lon/lat': more than 50 km outside every "
+                                            r"county boundary of the units table \(e.g. 远方支行"):
+        read_batch(sample_dir() / "counties.geojson", folder)
+
+
+def test_towns_a_batch_cannot_place_are_named(tmp_path):
+    towns = pd.read_csv(sample_dir() / "towns.csv", dtype=str)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    towns.loc[[3, 7], "county_id"] = ""
+    towns.to_csv(folder / "towns.csv", index=False)
+    with pytest.raises(no.InputError, match=r"towns.csv, rows 5, 9, column 'county_id': every town needs"):
+        read_batch(sample_dir() / "counties.geojson", folder)
+    towns["county_id"] = "110101"
+    towns.to_csv(folder / "towns.csv", index=False)
+    with pytest.raises(no.InputError, match="no town's county_id is an adcode of the units table"):
+        read_batch(sample_dir() / "counties.geojson", folder)
