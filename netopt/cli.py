@@ -316,9 +316,6 @@ def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | Non
     measure = partial(analyze_coverage, radius_km=radius_km, radius_min=radius_min, mode=mode, demand=demand,
                       distance="network" if network else "euclidean", graph=network)
     cov = measure(_bank_only(ds, bank))
-    if demand is not None:
-        cov.notes.append(f"Demand: {len(demand):,} population cells from {len(ds.towns)} towns "
-                         f"({demand['population_method'].iloc[0]}).")
     _summarise(cov, source if bank is None else f"{source}, {bank} 我行")
     rivals = None if bank is None else _compare_with_every_bank(cov, measure(ds), bank)
     _write_outputs(ds, cov, out, rivals, bank)

@@ -67,6 +67,12 @@ class Coverage:
     settings: CoverageSettings = field(default_factory=CoverageSettings)
     notes: list[str] = field(default_factory=list)
     demand_kind: str = "towns"  # "towns", or "cells" when the demand was a population grid
+    county_notes: dict[str, list[str]] = field(default_factory=dict)  # a county report's notes, by county name
+
+    def notes_for(self, county: str) -> list[str]:
+        """What a county's own report says: how coverage was measured and what that county's data asks to check
+        (`notes` says it for the whole city, naming other counties)."""
+        return self.county_notes.get(county, self.notes)
 
     @property
     def core_county_gap_pp(self) -> float:
@@ -100,15 +106,27 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     unit_xy, branch_xy = xy_metres(units, crs), xy_metres(ds.branches, crs)
     branches = _branches_with_county(ds, units)
     units[_limit_column(settings)] = _unit_limits(units, settings.limit, settings.unit)
-    notes = _measure_units(units, branches, unit_xy, branch_xy, settings, network)
-    notes += _data_notes(ds.counties, units, branches)
+    method = _measure_units(units, branches, unit_xy, branch_xy, settings, network) + _demand_note(ds, demand)
+    notes = method + _data_notes(ds.counties, units, branches)
+    county_notes = {name: method + _data_notes(ds.counties[ds.counties["name"] == name], units,
+                                               branches[branches["county"] == name])
+                    for name in ds.counties["name"]}
     branch_table = _measure_branches(branches, units)
     by_county = _county_table(ds.counties, units, branches, settings)
     by_region = _region_table(by_county, units, branch_table, settings)
     gaps = units[~units["covered"]].sort_values("population", ascending=False).reset_index(drop=True)
     underserved = _underserved(units) if demand is None else _underserved_from_cells(units, ds.towns, settings)
     kind = "towns" if demand is None else "cells"
-    return Coverage(units, branch_table, by_county, by_region, gaps, underserved, settings, notes, kind)
+    return Coverage(units, branch_table, by_county, by_region, gaps, underserved, settings, notes, kind, county_notes)
+
+
+def _demand_note(ds: Dataset, demand: gpd.GeoDataFrame | None) -> list[str]:
+    if demand is None:
+        return []
+    if "population_method" not in demand or demand["population_method"].isna().all():
+        return [f"Demand: {len(demand):,} demand units given instead of the {len(ds.towns)} towns."]
+    return [f"Demand: {len(demand):,} population cells from {len(ds.towns)} towns "
+            f"({demand['population_method'].dropna().iloc[0]})."]
 
 
 def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, mode: str,
@@ -269,8 +287,9 @@ def _stacked_branch_notes(branches: gpd.GeoDataFrame) -> list[str]:
     if not stacked.any():
         return []
     biggest = branches[point == point[sizes.idxmax()]]
-    return [f"{int(stacked.sum())} branches share {point[stacked].nunique()} points, {STACKED_BRANCHES} or more at "
-            f"the very same coordinates (e.g. {len(biggest)} in {biggest['county'].iloc[0]}, such as "
+    points = point[stacked].nunique()
+    return [f"{int(stacked.sum())} branches share {points} point{'s' if points > 1 else ''}, {STACKED_BRANCHES} or "
+            f"more at the very same coordinates (e.g. {len(biggest)} in {biggest['county'].iloc[0]}, such as "
             f"{biggest['name'].iloc[0]}): located by their town or district rather than their address? Their "
             "service radii and the coverage around them are rough."]
 

@@ -108,8 +108,9 @@ h2{{font-size:17px;margin-top:1.6em}} .note{{color:#666;font-size:12px}}</style>
 def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.DataFrame | None = None,
                   rivals: RivalCoverage | None = None) -> list[Path]:
     """One county's report: HTML and an Excel workbook (summary, towns, branches, recommendations, the
-    recommended branch types when a type plan is given, and — with `rivals`, competition.rival_coverage of
-    our bank's coverage `cov` — our coverage beside every bank's and the towns only a rival reaches)."""
+    recommended branch types when a type plan is given, with `rivals` — competition.rival_coverage of our bank's
+    coverage `cov` — our coverage beside every bank's and the towns only a rival reaches, and the notes on how
+    coverage was measured and what this county's data asks to check)."""
     out = Path(out_dir)
     summary = cov.by_county[cov.by_county["county"] == county].round(3)
     if summary.empty:
@@ -133,7 +134,9 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
         sheets.update(rivals=versus, rival_only_towns=only)
         body += (f"<h2>我行与全部银行 Ours against every bank</h2>{_html_table(versus)}"
                  f"<h2>仅他行覆盖的乡镇 Towns only another bank reaches ({len(only)})</h2>{_html_table(only.head(30))}")
-    page = PAGE.format(title=f"{county} 网点覆盖诊断 Branch coverage report", body=body, note=" ".join(cov.notes))
+    notes = cov.notes_for(county)
+    sheets["notes"] = pd.DataFrame({"note": notes})
+    page = PAGE.format(title=f"{county} 网点覆盖诊断 Branch coverage report", body=body, note=" ".join(notes))
     return [write_atomic(out / f"{stem}.html", lambda p: p.write_text(page, encoding="utf-8")),
             write_atomic(out / f"{stem}.xlsx", lambda p: write_workbook(p, sheets))]
 

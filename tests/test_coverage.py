@@ -153,6 +153,9 @@ def test_a_county_whose_towns_are_missing_is_named_in_the_notes():
     doubled = no.Dataset(ds.counties, pd.concat([ds.towns, ds.towns[ds.towns["county"] == "瑶海区"]]), ds.branches)
     assert any(n.startswith("瑶海区") and "counted twice" in n for n in no.analyze_coverage(doubled).notes)
     assert not any("its towns hold" in n for n in no.analyze_coverage(ds).notes)
+    per_county = no.analyze_coverage(without, radius_km=3.5)
+    assert any("its towns hold" in n for n in per_county.notes_for("庐江县"))
+    assert not any("its towns hold" in n for n in per_county.notes_for("巢湖市"))
 
 
 def test_branches_stacked_on_one_point_are_named_in_the_notes():

@@ -38,6 +38,9 @@ def test_grid_coverage_is_finer_than_town_points():
     assert towns.by_county["coverage_rate_pct"].tolist() == [100.0, 100.0]
     assert (cells.by_county["coverage_rate_pct"] < 20).all()  # a branch 1 km wide covers little of a county
     assert cells.demand_kind == "cells" and cells.underserved_towns["unserved_share_pct"].gt(80).all()
+    said = [n for n in cells.notes if n.startswith("Demand:")]
+    assert said == [n for n in cells.notes_for(ds.counties["name"].iloc[0]) if n.startswith("Demand:")]
+    assert len(said) == 1 and f"population cells from {len(ds.towns)} towns" in said[0]
     everything = no.analyze_coverage(ds, radius_km=100.0, demand=population_grid(ds, cell_km=0.5))
     assert everything.by_county["covered_population"].sum() == pytest.approx(150_000)
 

@@ -24,11 +24,23 @@ def test_one_report_per_county_and_a_city_summary(coverage, tmp_path: Path):
     assert len([n for n in names if n.startswith("county_") and n.endswith(".html")]) == 9
     assert {"city_summary.html", "city_summary.xlsx"} <= names
     book = pd.ExcelFile(tmp_path / "county_340122_肥东县.xlsx")
-    assert book.sheet_names == ["summary", "towns", "branches", "recommendations"]
+    assert book.sheet_names == ["summary", "towns", "branches", "recommendations", "notes"]
     advice = pd.read_excel(book, "recommendations")
     assert len(advice) > 0 and "reason 原因" in advice.columns
     html = (tmp_path / "county_340122_肥东县.html").read_text(encoding="utf-8")
     assert "肥东县" in html and "Underserved towns" in html
+
+
+def test_a_county_report_notes_its_own_data_not_the_citys(coverage, tmp_path: Path):
+    report.batch_reports(coverage, tmp_path)
+    stacked = "at the very same coordinates"
+    assert any(stacked in n and "11 in 庐江县" in n for n in coverage.notes)
+    lujiang = (tmp_path / "county_340124_庐江县.html").read_text(encoding="utf-8")
+    assert "33 branches share 8 points" in lujiang and "Coverage by service radius" in lujiang
+    yaohai = (tmp_path / "county_340102_瑶海区.html").read_text(encoding="utf-8")
+    assert stacked not in yaohai and "Coverage by service radius" in yaohai
+    notes = pd.read_excel(tmp_path / "county_340124_庐江县.xlsx", "notes")["note 说明"].tolist()
+    assert notes == coverage.notes_for("庐江县") and "33 branches share 8 points" in notes[-1]
 
 
 def test_a_failing_county_is_recorded_and_the_rest_complete(coverage, tmp_path: Path, monkeypatch):
