@@ -649,13 +649,24 @@ def read_dataset(counties: str | os.PathLike, towns: str | os.PathLike, branches
     if problems:
         raise InputError(problems)
     dataset = Dataset(*(frame for frame, _ in read))
-    town_table, branch_table = read[1][1], read[2][1]
-    problems = _link_towns_to_counties(dataset, town_table)
+    county_table, town_table, branch_table = (table for _, table in read)
+    problems = _same_named_counties(dataset.counties, county_table)
+    problems += _link_towns_to_counties(dataset, town_table)
     problems += far_outside(dataset.counties, dataset.towns, town_table)
     problems += far_outside(dataset.counties, dataset.branches, branch_table)
     if problems:
         raise InputError(problems)
     return dataset
+
+
+def _same_named_counties(counties: gpd.GeoDataFrame, table: _Table) -> list[Problem]:
+    """A city's counties are matched and reported by name: two of the same name (鼓楼区 of two cities) would merge."""
+    same = counties["name"].duplicated(keep=False)
+    if not same.any():
+        return []
+    examples = ", ".join(counties.loc[same, "name"].unique()[:3])
+    return [table.problem(f"more than one county named {examples}: towns, branches and reports know a county by its "
+                          "name; make the names distinct (e.g. 南京市鼓楼区, 徐州市鼓楼区)", table.header("name"), same)]
 
 
 def _link_towns_to_counties(dataset: Dataset, town_table: _Table) -> list[Problem]:

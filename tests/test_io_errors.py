@@ -289,6 +289,16 @@ def test_town_county_ids_of_another_coding_are_linked_by_name(city_files, tmp_pa
     assert list(ds.towns["county"]) == ["瑶海区", "长丰县"]
 
 
+def test_two_counties_of_one_name_are_refused_as_a_city(city_files, tmp_path: Path):
+    counties = write(tmp_path / "c2.csv", "区划代码,区县,常住人口（万人）\n320106,鼓楼区,93\n320302,鼓楼区,36\n")
+    towns = write(tmp_path / "t2.csv", "乡镇名称,区县代码,常住人口,经度,纬度\n湖南路街道,320106,30000,118.78,32.07\n"
+                  "牌楼街道,320302,20000,117.19,34.27\n")
+    err = problems_of(no.read_dataset, counties, towns, city_files["branches"])
+    [problem] = err.problems
+    assert (problem.rows, problem.column) == ((2, 3), "区县") and "more than one county named 鼓楼区" in problem.message
+    assert len(no.read_counties(counties)) == 2  # alone (a batch's units table) the names may repeat
+
+
 def test_branch_far_outside_the_city_is_named_with_its_excel_row(tmp_path: Path, county_boxes):
     import pandas as pd
 
