@@ -390,7 +390,8 @@ def optimize(
     p: Optional[int] = typer.Option(None, min=1, help="Number of open branches, today's kept ones included "
                                     "(mclp, pmedian, pcenter, share; default with --max-new: today's branches and "
                                     "the new ones)."),
-    radius_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius, km (mclp, lscp)."),
+    radius_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius, km (mclp, lscp; for every model, the "
+                                 "radius of the coverage today → plan comparison)."),
     data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
     out: Path = typer.Option(Path("out"), help="Folder for the result tables."),
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches are the existing sites."),
@@ -800,6 +801,7 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
     for value, flag in ((options.beta, "--beta"), (options.min_km, "--min-km")):
         if value is not None and model != "share":
             raise InputError(f"{flag} is for --model share (the Huff model of market shares)", file="command line")
+    _check_p_applies(model, p)
     cover_share = _percentage(options.cover_pct, "--cover-pct")
     target_share = _percentage(options.target_share_pct, "--target-share-pct")
     capacity_wan = options.capacity_wan
@@ -828,6 +830,17 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
     if model == "pmedian":
         return PMedian.from_geodataframes(towns, sites, p, **rules)
     return PCenter.from_geodataframes(towns, sites, p, **rules)
+
+
+def _check_p_applies(model: str, p: Optional[int]) -> None:
+    """lscp and cflp choose how many branches themselves: a --p there would be ignored, so it is refused."""
+    if p is None or model not in ("lscp", "cflp"):
+        return
+    chooses = ("the fewest branches reaching every town within --radius-km (or --cover-pct of residents); for the "
+               "most residents that p branches reach use --model mclp --p" if model == "lscp" else
+               "as many branches as the least travel within their capacities needs, under --budget-wan or --max-new")
+    raise InputError(f"--p is not for {model}: it opens {chooses}; to cap the new branches use --max-new",
+                     file="command line")
 
 
 def _market_share(ds: Dataset, sites, p: Optional[int], target_share: Optional[float], options: ModelOptions,

@@ -673,9 +673,11 @@ def test_market_share_plans_against_the_other_banks(tmp_path: Path):
     (["--model", "share", "--bank", "农业", "--target-share-pct", "0.3"], "(did you mean 30?)"),
     (["--bank", "农业", "--p", "110", "--target-share-pct", "30"], "--target-share-pct is for --model share"),
     (["--bank", "农业", "--p", "110", "--beta", "1.5"], "--beta is for --model share"),
+    (["--model", "lscp", "--p", "110"], "--p is not for lscp: it opens the fewest branches"),
+    (["--model", "cflp", "--p", "110", "--capacity-wan", "12", "--max-new", "5"], "--p is not for cflp"),
     (["--model", "share", "--bank", "农业", "--p", "110", "--min-km", "0"], "'--min-km': must be a number above 0"),
 ])
-def test_market_share_options_are_checked(tmp_path: Path, extra, message):
+def test_options_a_model_cannot_use_are_refused(tmp_path: Path, extra, message):
     result = runner.invoke(app, ["optimize", *extra, "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and message in _said(result.output), result.output
     assert not (tmp_path / "out").exists()
