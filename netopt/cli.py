@@ -452,7 +452,7 @@ def optimize(
             _say_banks_matched(ds, bank)
             existing = existing_positions(sites)
             rules = _site_rules(len(sites), existing, keep_existing, max_new, budget_wan, open_cost_wan,
-                                closing_saving_wan)
+                                closing_saving_wan, closes=not keep_existing or relocate is not None)
             if keep_open:
                 rules["fixed"] = _kept_open(sites, keep_open)
             count = p
@@ -728,9 +728,17 @@ def _check_p_keeps_today(p: Optional[int], today: int, bank: Optional[str]) -> N
 
 
 def _site_rules(n_sites: int, existing: np.ndarray, keep_existing: bool, max_new: Optional[int],
-                budget_wan: Optional[float], open_cost_wan: Optional[float], closing_saving_wan: float) -> dict:
-    """The model rules the options ask for: existing branches kept or closable, new-branch limit, budget."""
+                budget_wan: Optional[float], open_cost_wan: Optional[float], closing_saving_wan: float,
+                closes: bool) -> dict:
+    """The model rules the options ask for: existing branches kept or closable, new-branch limit, budget. Cost
+    options that would change nothing (no budget to count against; savings where no branch may close) are refused."""
     rules = {"existing": existing} if keep_existing else {"existing": existing, "closable": existing}
+    if budget_wan is None and (open_cost_wan is not None or closing_saving_wan > 0):
+        raise InputError("--open-cost-wan and --closing-saving-wan count against a budget: give --budget-wan too "
+                         "(without a budget they would change nothing)", file="command line")
+    if closing_saving_wan > 0 and not closes:
+        raise InputError("--closing-saving-wan is for plans that may close branches: add --no-keep-existing or "
+                         "--relocate N", file="command line")
     if max_new is not None:
         rules["max_new"] = max_new
     if budget_wan is not None:

@@ -675,6 +675,9 @@ def test_market_share_plans_against_the_other_banks(tmp_path: Path):
     (["--bank", "农业", "--p", "110", "--beta", "1.5"], "--beta is for --model share"),
     (["--model", "lscp", "--p", "110"], "--p is not for lscp: it opens the fewest branches"),
     (["--model", "cflp", "--p", "110", "--capacity-wan", "12", "--max-new", "5"], "--p is not for cflp"),
+    (["--bank", "农业", "--max-new", "5", "--open-cost-wan", "300"], "count against a budget: give --budget-wan"),
+    (["--bank", "农业", "--max-new", "5", "--budget-wan", "600", "--open-cost-wan", "300", "--closing-saving-wan",
+      "50"], "--closing-saving-wan is for plans that may close branches"),
     (["--model", "share", "--bank", "农业", "--p", "110", "--min-km", "0"], "'--min-km': must be a number above 0"),
 ])
 def test_options_a_model_cannot_use_are_refused(tmp_path: Path, extra, message):
