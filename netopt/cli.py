@@ -268,9 +268,8 @@ def analyze(
 ) -> None:
     """Coverage diagnosis: coverage, density, residents per branch and underserved towns, by county and region."""
     def run() -> None:
-        radius = _radius(radius_km, core_km, county_km, fringe_km)
-        if minutes is not None and radius_km is None and not any((core_km, county_km, fringe_km)):
-            radius = None
+        _check_analyze_options(minutes, (radius_km, core_km, county_km, fringe_km), grid_km, h3, tile_km, workers)
+        radius = None if minutes is not None else _radius(radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords)
         if tile_km is not None:
             _diagnose_tiled(ds, source, out, radius, grid_km, tile_km, workers, network or minutes or h3 or bank)
@@ -278,6 +277,19 @@ def analyze(
         _diagnose(ds, source, out, radius_km=radius, radius_min=minutes, network=network, mode=mode, grid_km=grid_km,
                   h3=h3, bank=bank)
     _guard(run)
+
+
+def _check_analyze_options(minutes: Optional[float], radii: tuple, grid_km: Optional[float], h3: Optional[int],
+                           tile_km: Optional[float], workers: Optional[int]) -> None:
+    """Options that exclude each other, or need another, are refused rather than one of them silently ignored."""
+    if minutes is not None and any(r is not None for r in radii):
+        raise InputError("give --minutes (a travel-time limit) or a radius in km (--radius-km, --core-km, "
+                         "--county-km, --fringe-km), not both", file="command line")
+    if grid_km is not None and h3 is not None:
+        raise InputError("give --grid-km (square cells) or --h3 (hexagons), not both", file="command line")
+    if workers is not None and tile_km is None:
+        raise InputError("--workers is for --tile-km (the grid measured tile by tile on N processes)",
+                         file="command line")
 
 
 def _diagnose_tiled(ds: Dataset, source: str, out: Path, radius_km, grid_km: Optional[float], tile_km: float,

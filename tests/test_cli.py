@@ -142,9 +142,16 @@ def test_analyze_bad_input_writes_nothing(tmp_path: Path):
     assert not out.exists()
 
 
-def test_analyze_rejects_conflicting_radii(tmp_path: Path):
-    result = runner.invoke(app, ["analyze", "--radius-km", "3", "--core-km", "1", "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2 and "not both" in result.output
+@pytest.mark.parametrize("options, message", [
+    (["--radius-km", "3", "--core-km", "1"], "either --radius-km or per-region radii"),
+    (["--minutes", "15", "--core-km", "1"], "give --minutes (a travel-time limit) or a radius in km"),
+    (["--grid-km", "1", "--h3", "7"], "give --grid-km (square cells) or --h3 (hexagons), not both"),
+    (["--workers", "2"], "--workers is for --tile-km"),
+])
+def test_analyze_rejects_options_that_exclude_each_other(tmp_path: Path, options, message):
+    result = runner.invoke(app, ["analyze", *options, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and message in _said(result.output), result.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_missing_data_folder_is_one_clear_line(tmp_path: Path):
