@@ -162,3 +162,10 @@ def test_a_site_kept_open_and_forbidden_is_a_contradiction():
         MCLP.from_cost_matrix(np.ones((2, 3)), 1.0, p=2, fixed=[1], forbidden=[1])
     closable = MCLP.from_cost_matrix(np.ones((2, 3)), 1.0, p=1, existing=[0], closable=[0], forbidden=[0]).solve()
     assert closable.status == "optimal" and closable.selected in (["s1"], ["s2"])
+
+
+def test_a_closable_site_must_be_an_existing_one():
+    from netopt.models import MCLP
+
+    with pytest.raises(InputError, match=r"sites \[1\] are closable but not existing"):
+        MCLP.from_cost_matrix(np.ones((2, 3)), 1.0, p=1, existing=[0], closable=[0, 1])

@@ -56,6 +56,10 @@ class SiteRules:
         for name in ("fixed", "existing", "closable", "forbidden"):
             setattr(self, name, self._positions(name))
         self._check_numbers()
+        strays = np.setdiff1d(self.closable, self.existing)
+        if len(strays):
+            raise InputError(f"sites {strays.tolist()[:5]} are closable but not existing: closable sites are "
+                             "branches open today, also listed in existing", file="model")
         staying = np.setdiff1d(self.existing, self.closable)  # existing sites that are not closable stay open
         both = np.intersect1d(np.union1d(self.fixed, staying), self.forbidden)
         if len(both):
