@@ -1020,12 +1020,17 @@ def _summary_workbook(path: Path, summary: list[tuple[str, object]], tables: dic
     return write_atomic(path, lambda f: write_workbook(f, sheets))
 
 
+ALWAYS_RECORDED = ("model", "radius_km")  # in a plan's record even when left at their defaults
+
+
 def _command_line(context: typer.Context) -> str:
-    """The command as run, with the options given (those different from their defaults), for the record."""
+    """The command as run, with the options given (those different from their defaults) and always the model and
+    radius, for the record."""
     words = ["netopt", context.info_name or ""]
     for param in context.command.params:
         value = context.params.get(param.name)
-        if value is None or value == param.default or value in ([], ()) or not param.opts:
+        at_default = value == param.default and param.name not in ALWAYS_RECORDED
+        if value is None or at_default or value in ([], ()) or not param.opts:
             continue
         if isinstance(value, bool):
             words.append(param.opts[0] if value else (param.secondary_opts or param.opts)[0])

@@ -192,7 +192,7 @@ def test_optimize_on_the_sample(tmp_path: Path):
     book = pd.read_excel(tmp_path / "mclp_plan.xlsx", sheet_name=None, engine="openpyxl")
     assert list(book) == ["summary 汇总", "sites 网点", "assignment 分配", "moves 调整", "coverage 覆盖率变化"]
     summary = dict(book["summary 汇总"].to_numpy())
-    assert summary["command 命令"] == f"netopt optimize --p 110 --out {tmp_path} --bank 农业"  # mclp: the default
+    assert summary["command 命令"] == f"netopt optimize --model mclp --p 110 --radius-km 3.5 --out {tmp_path} --bank 农业"
     assert summary["status 状态"] == "optimal" and summary["new 新设"] == 9 and summary["closed 撤并"] == 0
     assert summary["covered 覆盖人口"].endswith("万人") and "residents covered 覆盖人口" in summary
     assert len(book["sites 网点"]) == 110 and "site_id 网点/站点编号" in book["sites 网点"].columns
@@ -302,7 +302,8 @@ def test_coverage_curve_on_the_sample(tmp_path: Path):
     assert table["new sites 新增网点位置"].fillna("").str.count(",").add(1).iloc[1:].tolist() == list(range(1, 7))
     assert (tmp_path / "coverage_curve.png").stat().st_size > 10_000
     book = pd.read_excel(tmp_path / "coverage_curve.xlsx", sheet_name=None, engine="openpyxl")
-    assert dict(book["summary 汇总"].to_numpy())["command 命令"] == f"netopt curve --up-to 6 --bank 农业 --out {tmp_path}"
+    assert dict(book["summary 汇总"].to_numpy())["command 命令"] == (f"netopt curve --up-to 6 --radius-km 3.5 --bank 农业 --out {tmp_path} "
+                                                                    "--model mclp")
     assert book["curve 曲线"]["new 新增网点"].tolist() == list(range(7))
     seven = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "107", "--bank", "农业", "--out", str(tmp_path)])
     assert f"{covered[6]:,.1f} 万人" in seven.output  # the curve's point is the plan optimize gives
@@ -346,7 +347,7 @@ def test_capacitated_plan_on_the_sample(tmp_path: Path):
     limited = runner.invoke(app, [*base, "--max-new", "1"])
     assert limited.exit_code == 0 and (pd.read_csv(tmp_path / "cflp_sites.csv")["kind"] == "new").sum() <= 1
     summary = dict(pd.read_excel(tmp_path / "cflp_plan.xlsx", engine="openpyxl").to_numpy())  # the first sheet
-    assert summary["command 命令"] == (f"netopt optimize --model cflp --out {tmp_path} --bank 农业 --max-new 1 "
+    assert summary["command 命令"] == (f"netopt optimize --model cflp --radius-km 3.5 --out {tmp_path} --bank 农业 --max-new 1 "
                                        "--capacity-wan 12.0")
     assert summary["mean travel per resident 人均出行距离"].endswith(" km")
 
