@@ -20,7 +20,8 @@ from netopt._cluster import dask_client, map_tasks
 from netopt._errors import InputError, NetoptError, Problem, check_count, is_number
 from netopt.coverage import analyze_coverage
 from netopt.distance import nearest_site, pairs_within
-from netopt.io import Dataset, far_outside, read_counties, read_branch_table, read_town_table, require_pyarrow, write_atomic
+from netopt.io import (Dataset, far_outside, find_table, read_branch_table, read_counties, read_town_table,
+                       require_pyarrow, write_atomic)
 from netopt.projection import metric_crs, xy_metres
 
 DONE_FILE = "done.json"
@@ -96,8 +97,8 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
                only: list[str] | None = None) -> list[UnitTask]:
     """Read the units table and the towns (and branches, if present) of `data_dir`; one task per unit.
 
-    `data_dir` holds towns.csv / towns.csv.gz (with each town's `county_id`, the unit's adcode) and optionally
-    branches.csv. `only`: adcodes or adcode prefixes (e.g. ["34"] for 安徽省) to keep. Branches are placed among
+    `data_dir` holds the towns table (with each town's `county_id`, the unit's adcode) and optionally the branches
+    table, found by `io.find_table` (towns.csv, towns.csv.gz, 乡镇人口.xlsx …). `only`: adcodes or adcode prefixes (e.g. ["34"] for 安徽省) to keep. Branches are placed among
     all the units of the table first, so a branch of a unit left out by `only` is not given to a kept neighbour.
     """
     units = read_counties(units_file)
@@ -124,12 +125,7 @@ def _check_unit_ids(units: gpd.GeoDataFrame, file: str) -> None:
 
 def _read_towns(data_dir: Path, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The towns of the units table (towns naming another adcode are left out), each with its unit's name."""
-    path = next((data_dir / n for n in ("towns.csv", "towns.csv.gz", "towns.xlsx", "towns.geojson")
-                 if (data_dir / n).exists()), None)
-    if path is None:
-        raise InputError("no towns file (towns.csv, towns.csv.gz, towns.xlsx or towns.geojson) in the data folder",
-                         file=str(data_dir))
-    towns, table = read_town_table(path)
+    towns, table = read_town_table(find_table(data_dir, "towns"))
     unit_ids = units["county_id"].astype(str)
     problems = []
     if towns["county_id"].isna().any():
@@ -150,8 +146,8 @@ def _read_towns(data_dir: Path, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _read_branches(data_dir: Path, units: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Branches of the data folder, each given the unit it lies in (by boundary, else by its nearest town)."""
-    path = data_dir / "branches.csv"
-    if not path.exists():
+    path = find_table(data_dir, "branches", required=False)
+    if path is None:
         empty = gpd.GeoDataFrame({"branch_id": [], "name": [], "bank": [], "type": [], "county": [], "unit_id": []},
                                  geometry=[], crs="EPSG:4326")
         return empty

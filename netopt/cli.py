@@ -16,7 +16,8 @@ from rich.table import Table
 from netopt._errors import InputError, NetoptError, Problem
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
-from netopt.io import VECTOR_SUFFIXES, TABLE_SUFFIXES, Dataset, read_branches, read_counties, read_dataset, read_towns, write_atomic
+from netopt.io import (Dataset, find_table, guess_kind, read_branches, read_counties, read_dataset, read_towns,
+                       write_atomic)
 
 app = typer.Typer(help="netopt: plan a bank's branch network (网点布局) — coverage, location models, branch types.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -24,7 +25,6 @@ console = Console()
 errors = Console(stderr=True)
 
 READERS: dict[str, Callable] = {"counties": read_counties, "towns": read_towns, "branches": read_branches}
-KIND_HINTS = {"counties": ("count", "区县", "县"), "towns": ("town", "乡镇", "街道"), "branches": ("branch", "网点", "bank")}
 DEMO_RADIUS_KM = {"core": 1.2, "county": 3.5}
 DEMO_GRID_KM = 1.0
 BANK_ONLY_HELP = "Only this bank's branches (part of its name, e.g. 农业), when the data holds every bank's."
@@ -102,12 +102,6 @@ def _print_problems(problems: list[Problem]) -> None:
     errors.print(table)
 
 
-def _guess_kind(path: Path) -> str | None:
-    name = path.name.lower()
-    hits = [kind for kind, words in KIND_HINTS.items() if any(w in name for w in words)]
-    return hits[0] if len(hits) == 1 else None
-
-
 @app.command()
 def validate(
     files: list[Path] = typer.Argument(..., help="Files to check (CSV, Excel, GeoJSON, GeoPackage, Shapefile), or a "
@@ -150,11 +144,11 @@ def _validated_inputs(paths: list[Path], kind: Optional[str], problems: list[Pro
         if path.is_dir():
             for stem in READERS:
                 try:
-                    found.append((_find_input(path, stem), stem))
+                    found.append((find_table(path, stem), stem))
                 except InputError as err:
                     problems.extend(err.problems)
             continue
-        chosen = kind or _guess_kind(path)
+        chosen = kind or guess_kind(path)
         if chosen in READERS:
             found.append((path, chosen))
         else:
@@ -163,34 +157,13 @@ def _validated_inputs(paths: list[Path], kind: Optional[str], problems: list[Pro
     return found
 
 
-def _find_input(folder: Path, stem: str) -> Path:
-    """The `stem` table of a --data folder: stem.csv (.xlsx, .geojson …), else the one file whose name says its kind
-    as validate guesses it (e.g. 乡镇人口.xlsx, 网点.csv)."""
-    if not folder.is_dir():
-        raise InputError("folder does not exist" if not folder.exists() else "is not a folder", file=str(folder))
-    for suffix in TABLE_SUFFIXES + VECTOR_SUFFIXES:
-        candidate = folder / f"{stem}{suffix}"
-        if candidate.exists():
-            return candidate
-    named = sorted(path for path in folder.iterdir() if path.suffix.lower() in TABLE_SUFFIXES + VECTOR_SUFFIXES
-                   and not path.name.startswith(("~$", ".")) and _guess_kind(path) == stem)
-    if len(named) == 1:
-        return named[0]
-    words = "/".join(KIND_HINTS[stem])
-    if named:
-        raise InputError(f"{len(named)} files could be the {stem} table ({', '.join(p.name for p in named)}): name "
-                         f"the one to use {stem}.csv (or .xlsx …)", file=str(folder))
-    raise InputError(f"no {stem} file found (expected {stem}.csv, .xlsx, .xls, .geojson, .gpkg or .shp, or one file "
-                     f"whose name has {words})", file=str(folder))
-
-
 def _load(data: Optional[Path], coords: str) -> tuple[Dataset, str]:
     from netopt.coords import normalize_coord_system
 
     coords = normalize_coord_system(coords)  # a misspelt name is an error even for the sample (stored in WGS84)
     if data is None:
         return load_sample(), f"bundled sample {SAMPLE_CITY}"
-    paths = {stem: _find_input(data, stem) for stem in READERS}
+    paths = {stem: find_table(data, stem) for stem in READERS}
     return read_dataset(**paths, coords=coords), str(data)
 
 
@@ -1317,8 +1290,8 @@ def map_command(
 def batch(
     units: Path = typer.Option(..., help="Units table (CSV, Excel, GeoJSON...): adcode, name, population, optional "
                                "area_km2, region_type, boundary; e.g. data/units/units.csv (2,948 units of China)."),
-    data: Path = typer.Option(..., help="Folder with towns.csv / towns.csv.gz (each town's county_id = its unit's "
-                              "adcode) and, if any, branches.csv."),
+    data: Path = typer.Option(..., help="Folder with the towns table (towns.csv, towns.csv.gz, 乡镇人口.xlsx …; each "
+                              "town's county_id = its unit's adcode) and, if any, the branches table."),
     out: Path = typer.Option(Path("out/batch"), help="Output folder: national.csv/.parquet/_summary.xlsx and "
                              "units/<adcode>/. Rerun with the same folder to resume."),
     scheduler: Optional[str] = typer.Option(None, help="Address of a running dask scheduler (tcp://host:8786); "

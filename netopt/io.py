@@ -22,8 +22,9 @@ from netopt._errors import InputError, NetoptError, Problem
 from netopt.coords import normalize_coord_system, to_wgs84
 from netopt.projection import metric_crs
 
-TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz", ".xlsx", ".xlsm", ".xls")
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
+INPUT_SUFFIXES = TABLE_SUFFIXES + VECTOR_SUFFIXES
 # China's extent (incl. the South China Sea islands), degrees: used to catch swapped or foreign points.
 CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
@@ -100,8 +101,8 @@ def _read_raw(path: str | os.PathLike, layer: str | None = None) -> _Table:
         raise InputError(f"file does not exist (looked in {p.resolve().parent})", file=file)
     if p.is_dir():
         raise InputError("is a folder, not a file", file=file)
-    suffix = p.suffix.lower()
-    if p.name.lower().endswith((".csv.gz", ".tsv.gz")) or suffix in (".csv", ".txt", ".tsv"):
+    suffix = input_suffix(p)
+    if suffix in (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz"):
         return _Table(_read_csv(p), file, "row", grid="csv")
     if suffix in (".xlsx", ".xlsm", ".xls"):
         sheets = _read_excel(p, layer)
@@ -109,8 +110,48 @@ def _read_raw(path: str | os.PathLike, layer: str | None = None) -> _Table:
     if suffix in VECTOR_SUFFIXES:
         return _Table(_read_vector(p, layer), file, "feature")
     raise InputError(
-        f"unsupported file type '{suffix}'; use one of {', '.join(TABLE_SUFFIXES + VECTOR_SUFFIXES)}", file=file
+        f"unsupported file type '{suffix}'; use one of {', '.join(INPUT_SUFFIXES)}", file=file
     )
+
+
+def input_suffix(path: Path) -> str:
+    """A file's type as netopt reads it: its suffix in lower case, with .gz (.csv.gz, .tsv.gz) kept whole."""
+    name = path.name.lower()
+    return next((double for double in (".csv.gz", ".tsv.gz") if name.endswith(double)), path.suffix.lower())
+
+
+# words in a file's name that say which table it holds (区县人口.xlsx, 乡镇.csv, 网点清单.xlsx; a batch's units.csv)
+KIND_HINTS = {"counties": ("count", "区县", "县", "unit"), "towns": ("town", "乡镇", "街道"),
+              "branches": ("branch", "网点", "bank")}
+
+
+def guess_kind(path: Path) -> str | None:
+    """counties, towns or branches as the file's name says (one kind only), else None."""
+    name = path.name.lower()
+    hits = [kind for kind, words in KIND_HINTS.items() if any(w in name for w in words)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def find_table(folder: Path, kind: str, required: bool = True) -> Path | None:
+    """The `kind` table of a data folder: kind.csv (.csv.gz, .xlsx, .geojson …), else the one file whose name says
+    its kind (e.g. 乡镇人口.xlsx, 网点.csv); None when there is none and it is not `required`."""
+    if not folder.is_dir():
+        raise InputError("folder does not exist" if not folder.exists() else "is not a folder", file=str(folder))
+    for suffix in INPUT_SUFFIXES:
+        candidate = folder / f"{kind}{suffix}"
+        if candidate.exists():
+            return candidate
+    named = sorted(path for path in folder.iterdir() if input_suffix(path) in INPUT_SUFFIXES
+                   and not path.name.startswith(("~$", ".")) and guess_kind(path) == kind)
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise InputError(f"{len(named)} files could be the {kind} table ({', '.join(p.name for p in named)}): name "
+                         f"the one to use {kind}.csv (or .xlsx …)", file=str(folder))
+    if not required:
+        return None
+    raise InputError(f"no {kind} file found (expected {kind}.csv, .csv.gz, .xlsx, .xls, .geojson, .gpkg or .shp, "
+                     f"or one file whose name has {'/'.join(KIND_HINTS[kind])})", file=str(folder))
 
 
 def decode_text(raw: bytes, file: str) -> str:

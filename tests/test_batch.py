@@ -315,3 +315,14 @@ def test_towns_a_batch_cannot_place_are_named(tmp_path):
     towns.to_csv(folder / "towns.csv", index=False)
     with pytest.raises(no.InputError, match="no town's county_id is an adcode of the units table"):
         read_batch(sample_dir() / "counties.geojson", folder)
+
+
+def test_a_data_folder_may_name_its_tables_in_chinese(tmp_path):
+    import shutil
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    shutil.copy(sample_dir() / "towns.csv", folder / "乡镇人口.csv")
+    shutil.copy(sample_dir() / "branches.csv", folder / "网点清单.csv")
+    tasks = read_batch(sample_dir() / "counties.geojson", folder)
+    assert sum(len(task.towns) for task in tasks) == 125 and sum(len(task.branches) for task in tasks) == 493

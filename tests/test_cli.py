@@ -806,6 +806,25 @@ def test_a_data_folder_may_name_its_files_in_chinese(tmp_path: Path):
     assert not (tmp_path / "o2").exists()
 
 
+def test_a_gzipped_table_and_a_units_table_are_found_in_a_folder(tmp_path: Path):
+    import gzip
+    import shutil
+
+    from netopt.datasets import sample_dir
+
+    folder = tmp_path / "city"
+    folder.mkdir()
+    shutil.copy(sample_dir() / "counties.geojson", folder / "units.geojson")
+    shutil.copy(sample_dir() / "branches.csv", folder / "branches.csv")
+    (folder / "towns.csv.gz").write_bytes(gzip.compress((sample_dir() / "towns.csv").read_bytes()))
+    checked = runner.invoke(app, ["validate", str(folder)])
+    assert checked.exit_code == 0, checked.output
+    unwrapped = "".join(checked.output.split())
+    assert "towns.csv.gz(towns):125rows" in unwrapped and "units.geojson(counties):9rows" in unwrapped
+    result = runner.invoke(app, ["analyze", "--data", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+
+
 def test_a_bank_name_matching_several_banks_says_which(tmp_path: Path):
     result = runner.invoke(app, ["curve", "--bank", "银行", "--up-to", "1", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
