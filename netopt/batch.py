@@ -319,9 +319,10 @@ def _type_plan(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) -
 
 def _unit_page(task: UnitTask, row: dict) -> str:
     """Every unit's own page: its row of the national table and its towns (largest first); plain HTML, fast."""
-    from netopt.report import HEADERS_ZH, PAGE
+    from netopt.report import PAGE, bilingual
 
-    indicators = [(f"{k} {HEADERS_ZH.get(k, '')}".strip(), v) for k, v in row.items() if k not in ("status", "seconds")]
+    shown = {k: v for k, v in row.items() if k not in ("status", "seconds")}
+    indicators = list(zip(bilingual(pd.DataFrame(columns=list(shown)), UNIT_HEADERS_ZH).columns, shown.values()))
     towns = task.towns
     population = towns["population"].to_numpy(float)
     kinds = towns["region_type"].to_numpy(object) if "region_type" in towns else np.full(len(towns), "")
@@ -423,7 +424,24 @@ def write_tables(out_dir: Path, unit_ids: list[str]) -> tuple[pd.DataFrame, list
     return table, paths
 
 
+# Chinese labels of the national table's columns (their English names stay in national.csv and .parquet)
+UNIT_HEADERS_ZH = {
+    "adcode": "区划代码", "province": "省份", "city": "地市", "kind": "单位类别", "units": "单位数",
+    "density_per_km2": "人口密度(人/km²)", "urban_share_pct": "城镇人口占比(%)", "share_65plus_pct": "65岁及以上占比(%)",
+    "avg_years_schooling": "平均受教育年限(年)", "towns": "乡镇数", "towns_core": "核心区乡镇数",
+    "branches_at_benchmark": "按基准应有网点数", "uncovered_population_wan": "未覆盖人口(万人)",
+    "underserved_towns": "服务不足乡镇数", "lscp_branches": "全覆盖最少网点数(LSCP)", "lscp_status": "LSCP求解状态",
+    "mclp_p": "MCLP网点数", "mclp_covered_pct": "MCLP覆盖率(%)", "mclp_status": "MCLP求解状态",
+    "types_status": "类型规划状态", "types_comprehensive": "综合型", "types_community": "社区型",
+    "types_inclusive": "普惠型", "types_light": "轻型", "status": "状态", "seconds": "耗时(秒)",
+    "median_coverage_rate_pct": "覆盖率中位数(%)",
+}
+
+
 def _write_summary(path: Path, table: pd.DataFrame) -> None:
+    """The national summary for people: totals by province, every unit, the failed ones; bilingual headers."""
+    from netopt.report import write_workbook
+
     by = "province" if "province" in table else "status"
     ok = table[table["status"] == "ok"]
     numeric = [c for c in ("population_wan", "area_km2", "branches", "branches_at_benchmark", "lscp_branches")
@@ -432,10 +450,8 @@ def _write_summary(path: Path, table: pd.DataFrame) -> None:
     summary.insert(0, "units", ok.groupby(by).size())
     if "coverage_rate_pct" in ok:
         summary["median_coverage_rate_pct"] = ok.groupby(by)["coverage_rate_pct"].median()
-    with pd.ExcelWriter(path, engine="openpyxl") as book:
-        summary.reset_index().to_excel(book, sheet_name="summary 汇总", index=False)
-        table.to_excel(book, sheet_name="units 各单位", index=False)
-        table[table["status"] == "failed"].to_excel(book, sheet_name="failed 失败", index=False)
+    write_workbook(path, {"summary 汇总": summary.reset_index(), "units 各单位": table,
+                          "failed 失败": table[table["status"] == "failed"]}, UNIT_HEADERS_ZH)
 
 
 # ----------------------------------------------------------------------------- the batch

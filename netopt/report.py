@@ -68,9 +68,10 @@ def _columns(frame: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
     return pd.DataFrame(frame[[c for c in wanted if c in frame.columns]]).round(3)
 
 
-def bilingual(frame: pd.DataFrame) -> pd.DataFrame:
-    """Headers as "english 中文" where a Chinese label is known."""
-    return frame.rename(columns=lambda c: f"{c} {HEADERS_ZH[c]}" if c in HEADERS_ZH else c)
+def bilingual(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Headers as "english 中文" where a Chinese label is known (`labels` first, then HEADERS_ZH)."""
+    known = {**HEADERS_ZH, **(labels or {})}
+    return frame.rename(columns=lambda c: f"{c} {known[c]}" if c in known else c)
 
 
 def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, pd.DataFrame] | None = None) -> list[Path]:
@@ -86,11 +87,11 @@ def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, p
     return written
 
 
-def write_workbook(path: Path, tables: dict[str, pd.DataFrame]) -> None:
-    """One sheet per table (sheet names as the keys), bilingual headers."""
+def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str, str] | None = None) -> None:
+    """One sheet per table (sheet names as the keys), bilingual headers (see `bilingual`)."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table in tables.items():
-            bilingual(table).to_excel(writer, sheet_name=name, index=False)
+            bilingual(table, labels).to_excel(writer, sheet_name=name, index=False)
 
 
 def _html_table(frame: pd.DataFrame) -> str:

@@ -117,6 +117,12 @@ def test_outputs_national_csv_parquet_and_excel(sample_tasks, tmp_path):
     assert csv["adcode"].tolist() == ["340102", "340103"]
     sheets = pd.read_excel(tmp_path / "national_summary.xlsx", sheet_name=None)
     assert list(sheets) == ["summary 汇总", "units 各单位", "failed 失败"]
+    headers = list(sheets["units 各单位"].columns)
+    assert headers[:2] == ["adcode 区划代码", "name 名称"] and "coverage_rate_pct 覆盖率(%)" in headers
+    assert all(" " in h for h in headers), headers  # every column has its Chinese label
+    assert "units 单位数" in sheets["summary 汇总"].columns
+    page = (tmp_path / "units" / "340102" / "summary.html").read_text(encoding="utf-8")
+    assert "density_per_km2 人口密度(人/km²)" in page and "towns_core 核心区乡镇数" in page
 
 
 def test_a_failing_unit_is_recorded_and_the_batch_goes_on(sample_tasks, tmp_path):
