@@ -592,7 +592,7 @@ def _curve_table(table: pd.DataFrame, key: str, sites, kept: int) -> pd.DataFram
                                                           in CURVE_HEADERS.items() if columns[0] in table)
     shown = pd.DataFrame({first: table[key] - kept, weight_header: table[weight] / 1e4,
                           share_header: table[share], "gain 边际增量（万人）": table["gain"] / 1e4,
-                          "status 状态": table["status"], "gap": table["gap"],
+                          "status 状态": table["status"], "gap 差距": table["gap"],
                           "new sites 新增网点位置": [", ".join(str(names[s]) for s in chosen if s.startswith("new:"))
                                                for chosen in table["selected"]]})
     if key == "moves":
