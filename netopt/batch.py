@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from netopt._cluster import dask_client, map_tasks
 from netopt._errors import InputError, NetoptError, Problem, check_count, is_number
-from netopt.coverage import analyze_coverage
+from netopt.coverage import analyze_coverage, data_notes
 from netopt.distance import nearest_site, pairs_within
 from netopt.io import (Dataset, far_outside, find_table, read_branch_table, read_counties, read_town_table,
                        require_pyarrow, write_atomic)
@@ -351,9 +351,13 @@ def _cell(value: object) -> str:
 
 
 def _notes(task: UnitTask) -> str:
+    """What the unit's row cannot show: missing towns or branches, and what its data asks to check (towns holding
+    far fewer or more residents than the units table gives it, branches stacked on one point)."""
     notes = []
     if not len(task.towns):
         notes.append("no township points: county-level indicators only")
+    else:
+        notes += [f"check: {note}" for note in data_notes(_dataset(task))]
     if not len(task.branches):
         notes.append("no branch locations: no coverage measured")
     return "; ".join(notes)

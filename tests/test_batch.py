@@ -332,3 +332,12 @@ def test_a_data_folder_may_name_its_tables_in_chinese(tmp_path):
     shutil.copy(sample_dir() / "branches.csv", folder / "网点清单.csv")
     tasks = read_batch(sample_dir() / "counties.geojson", folder)
     assert sum(len(task.towns) for task in tasks) == 125 and sum(len(task.branches) for task in tasks) == 493
+
+
+def test_a_units_row_says_what_its_data_asks_to_check(sample_tasks):
+    lujiang = next(task for task in sample_tasks if task.unit_id == "340124")
+    row = run_unit(lujiang, BatchOptions(reports=False)).row
+    assert row["status"] == "ok" and "check: 33 branches share 8 points" in row["reason"]
+    few = UnitTask(lujiang.unit_id, lujiang.unit, lujiang.towns.head(2), lujiang.branches)
+    row = run_unit(few, BatchOptions(reports=False)).row
+    assert "check: 庐江县: its towns hold" in row["reason"] and "towns missing from the towns file?" in row["reason"]
