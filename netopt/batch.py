@@ -357,7 +357,7 @@ def _notes(task: UnitTask) -> str:
     if not len(task.towns):
         notes.append("no township points: county-level indicators only")
     else:
-        notes += [f"check: {note}" for note in data_notes(_dataset(task))]
+        notes += [f"check: {note.rstrip('.')}" for note in data_notes(_dataset(task))]
     if not len(task.branches):
         notes.append("no branch locations: no coverage measured")
     return "; ".join(notes)
