@@ -27,6 +27,8 @@ errors = Console(stderr=True)
 READERS: dict[str, Callable] = {"counties": read_counties, "towns": read_towns, "branches": read_branches}
 DEMO_RADIUS_KM = {"core": 1.2, "county": 3.5}
 DEMO_GRID_KM = 1.0
+FRINGE_HELP = ("Service radius in urban–rural fringe towns, km (default: their county's; in fringe districts, "
+               "the county radius).")
 BANK_ONLY_HELP = "Only this bank's branches (part of its name, e.g. 农业), when the data holds every bank's."
 
 
@@ -169,13 +171,20 @@ def _load(data: Optional[Path], coords: str) -> tuple[Dataset, str]:
 
 def _radius(radius_km: Optional[float], core_km: Optional[float], county_km: Optional[float],
             fringe_km: Optional[float]) -> float | dict[str, float]:
-    by_type = {k: v for k, v in (("core", core_km), ("county", county_km), ("fringe", fringe_km)) if v is not None}
-    if radius_km is not None and by_type:
+    if radius_km is not None and any(km is not None for km in (core_km, county_km, fringe_km)):
         raise InputError("give either --radius-km or per-region radii (--core-km/--county-km/--fringe-km), not both",
                          file="command line")
     if radius_km is not None:
         return radius_km
-    return by_type or dict(DEMO_RADIUS_KM)
+    return _region_radii(core_km, county_km, fringe_km)
+
+
+def _region_radii(core_km: Optional[float] = None, county_km: Optional[float] = None,
+                 fringe_km: Optional[float] = None) -> dict[str, float]:
+    """A service radius per region type: those given, else core 1.2 km and county 3.5 km; fringe only when given
+    (a fringe town is otherwise measured by its county's type; see analyze_coverage)."""
+    radii = {"core": core_km, "county": county_km, "fringe": fringe_km}
+    return {**DEMO_RADIUS_KM, **{kind: km for kind, km in radii.items() if km is not None}}
 
 
 def _summarise(cov: Coverage, source: str) -> None:
@@ -219,7 +228,7 @@ def analyze(
     county_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                               help="Service radius in counties, km (default 3.5)."),
     fringe_km: Optional[float] = typer.Option(None, callback=_above_zero,
-                                              help="Service radius in urban–rural fringe towns, km."),
+                                              help=FRINGE_HELP),
     minutes: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="A travel-time limit in minutes instead of a radius."),
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML) for road distances and times."),
@@ -346,8 +355,8 @@ def demo(out: Path = typer.Option(Path("out"), help="Folder for the outputs.")) 
 
         ds = load_sample()
         console.print(f"Loaded {SAMPLE_CITY}: {ds}")
-        _diagnose(ds, f"{SAMPLE_CITY}, 1 km grid", out, radius_km=dict(DEMO_RADIUS_KM), grid_km=DEMO_GRID_KM)
-        written, _ = batch_reports(analyze_coverage(ds, radius_km=dict(DEMO_RADIUS_KM)), out / "reports")
+        _diagnose(ds, f"{SAMPLE_CITY}, 1 km grid", out, radius_km=_region_radii(), grid_km=DEMO_GRID_KM)
+        written, _ = batch_reports(analyze_coverage(ds, radius_km=_region_radii()), out / "reports")
         console.print(f"County reports and the city summary ({len(written)} files): {out / 'reports'}")
     _guard(run)
 
@@ -1221,6 +1230,7 @@ def report(
     out: Path = typer.Option(Path("out/reports"), help="Folder for the reports."),
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban districts, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius in counties, km."),
+    fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="Measure on a population grid of this cell size (km)."),
     types: bool = typer.Option(False, help="Add the recommended branch types (assign-types, default rules)."),
@@ -1240,7 +1250,7 @@ def report(
         every_bank, source = _load(data, coords)
         ds = _bank_only(every_bank, bank)
         demand = population_grid(ds, cell_km=grid_km) if grid_km else None
-        measure = partial(analyze_coverage, radius_km={"core": core_km, "county": county_km}, demand=demand)
+        measure = partial(analyze_coverage, radius_km=_region_radii(core_km, county_km, fringe_km), demand=demand)
         cov = measure(ds)
         rivals = None if bank is None else rival_coverage(cov, measure(every_bank))
         plan = None
@@ -1266,6 +1276,7 @@ def map_command(
     out: Path = typer.Option(Path("out"), help="Folder for network_map.html, .png and .pdf."),
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban districts, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius in counties, km."),
+    fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
     types: bool = typer.Option(False, help="Colour branches by the type plan of assign-types (default rules)."),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
@@ -1277,7 +1288,7 @@ def map_command(
 
         every_bank, source = _load(data, coords)
         ds = _bank_only(every_bank, bank)
-        cov = analyze_coverage(ds, radius_km={"core": core_km, "county": county_km})
+        cov = analyze_coverage(ds, radius_km=_region_radii(core_km, county_km, fringe_km))
         plan = assign_branch_types(ds, coverage=cov) if types else None
         fmap = network_map(every_bank, coverage=cov, plan=plan, our_bank=bank)
         written = [write_atomic(out / "network_map.html", lambda p: fmap.save(str(p)))]
@@ -1302,6 +1313,7 @@ def batch(
     plan_types: bool = typer.Option(False, help="Also plan branch types where the unit has branches."),
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban towns, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius elsewhere, km."),
+    fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
     time_limit: float = typer.Option(60.0, callback=_above_zero, help="Solver time limit per model and unit, seconds."),
     units_per_task: Optional[int] = typer.Option(None, min=1,
                                                  help="Units sent to a worker at a time (default: about eight "
@@ -1313,7 +1325,7 @@ def batch(
 
         with _working("Reading the units 读取数据…"):
             tasks = read_batch(units, data, only=only or None)
-        options = BatchOptions(radius_km={"core": core_km, "county": county_km}, optimize=optimize,
+        options = BatchOptions(radius_km=_region_radii(core_km, county_km, fringe_km), optimize=optimize,
                                plan_types=plan_types, time_limit=time_limit)
         try:
             summary = _run_with_progress(lambda progress: run_batch(

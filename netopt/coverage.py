@@ -1,7 +1,7 @@
 """Coverage diagnosis: nearest branch, coverage within a radius or travel time, density, gaps, underserved towns."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import networkx as nx
@@ -106,6 +106,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     unit_xy, branch_xy = xy_metres(units, crs), xy_metres(ds.branches, crs)
     branches = _branches_with_county(ds, units)
     units[_limit_column(settings)] = _unit_limits(units, settings.limit, settings.unit)
+    settings = _limits_in_use(settings, units)
     method = _measure_units(units, branches, unit_xy, branch_xy, settings, network) + _demand_note(ds, demand)
     notes = method + _data_notes(ds.counties, units, branches)
     county_notes = {name: method + _data_notes(ds.counties[ds.counties["name"] == name], units,
@@ -206,13 +207,38 @@ def _unit_limits(units: gpd.GeoDataFrame, limit: Limit, unit: str) -> pd.Series:
         _check_positive_limit({"all": limit}, unit)
         return pd.Series(float(limit), index=units.index)
     _check_positive_limit(limit, unit)
-    own = units["region_type"].map(limit)
-    values = own.fillna(units["county_region_type"].map(limit)).astype(float)
+    values = _limit_kind(units, limit).map(limit).astype(float)
     if values.isna().any():
         kinds = sorted(set(units.loc[values.isna(), "county_region_type"].dropna().astype(str)))
         raise InputError(f"the {unit} limit has no entry for region type(s) {', '.join(kinds) or 'unknown'}; "
                          f"given: {', '.join(limit)}", file="analyze_coverage")
     return values
+
+
+def _limit_kind(units: gpd.GeoDataFrame, limit: dict) -> pd.Series:
+    """The region type whose limit measures each demand unit: its own, else its county's, else (a fringe district
+    given no fringe limit) county; NaN where none applies."""
+    given = list(limit)
+    kind = units["region_type"].where(units["region_type"].isin(given))
+    kind = kind.fillna(units["county_region_type"].where(units["county_region_type"].isin(given)))
+    return kind.fillna("county") if "county" in limit else kind
+
+
+def _on_county_limit(units: gpd.GeoDataFrame, limit: Limit) -> pd.Series:
+    """Demand units measured by the county limit because neither their own region type nor their county's has one."""
+    if not isinstance(limit, dict):
+        return pd.Series(False, index=units.index)
+    return ~units["region_type"].isin(list(limit)) & ~units["county_region_type"].isin(list(limit))
+
+
+def _limits_in_use(s: CoverageSettings, units: gpd.GeoDataFrame) -> CoverageSettings:
+    """The settings with only the region types some demand unit was measured by: what the notes name (a fringe
+    radius given for a city without fringe towns is not reported)."""
+    if not isinstance(s.limit, dict):
+        return s
+    used = set(_limit_kind(units, s.limit).dropna())
+    return replace(s, **{"radius_min" if s.unit == "min" else "radius_km":
+                         {k: v for k, v in s.limit.items() if k in used} or s.limit})
 
 
 def _check_positive_limit(limit: dict, unit: str) -> None:
@@ -296,6 +322,11 @@ def _stacked_branch_notes(branches: gpd.GeoDataFrame) -> list[str]:
 
 def _method_notes(units: gpd.GeoDataFrame, s: CoverageSettings) -> list[str]:
     notes = [f"Coverage by {s.describe()}."]
+    stand_in = _on_county_limit(units, s.limit)
+    if stand_in.any():
+        kinds = ", ".join(sorted(set(units.loc[stand_in, "county_region_type"].dropna().astype(str))))
+        notes.append(f"{int(stand_in.sum())} demand points in counties of region type {kinds}, which has no limit of "
+                     f"its own, are measured by the county limit ({s.limit['county']:g} {s.unit}).")
     fallback = units["method"].astype(str).str.contains("outside the road network")
     if fallback.any():
         notes.append(f"{int(fallback.sum())} of {len(units)} demand points lie more than {s.travel.max_snap_m:g} m "

@@ -341,3 +341,11 @@ def test_a_units_row_says_what_its_data_asks_to_check(sample_tasks):
     few = UnitTask(lujiang.unit_id, lujiang.unit, lujiang.towns.head(2), lujiang.branches)
     row = run_unit(few, BatchOptions(reports=False)).row
     assert "check: 庐江县: its towns hold" in row["reason"] and "towns missing from the towns file?" in row["reason"]
+
+
+def test_fringe_districts_with_branches_are_measured(tmp_path):
+    folder = _folder_with_branches(tmp_path, UNITS / "towns.csv.gz", ["B1,高岳支行,农行,116.829,33.993"])
+    [unit] = read_batch(UNITS / "units.csv", folder, only=["340602"])  # 杜集区, a fringe district
+    assert unit.unit["region_type"].iloc[0] == "fringe" and len(unit.branches) == 1
+    row = run_unit(unit, BatchOptions(reports=False)).row
+    assert row["status"] == "ok" and row["coverage_rate_pct"] >= 0, row["reason"]

@@ -142,6 +142,12 @@ def test_analyze_bad_input_writes_nothing(tmp_path: Path):
     assert not out.exists()
 
 
+def test_one_region_radius_given_keeps_the_others_default(tmp_path: Path):
+    result = runner.invoke(app, ["analyze", "--core-km", "1", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output  # the county towns were refused: "no entry for region type county"
+    assert "Coverage by service radius core 1 km, county 3.5 km" in _said(result.output)
+
+
 @pytest.mark.parametrize("options, message", [
     (["--radius-km", "3", "--core-km", "1"], "either --radius-km or per-region radii"),
     (["--minutes", "15", "--core-km", "1"], "give --minutes (a travel-time limit) or a radius in km"),

@@ -82,6 +82,20 @@ def test_fringe_towns_fall_back_to_their_county_radius():
     assert cov.towns["radius_km"].tolist() == [2.5, 1.2]
 
 
+def test_a_fringe_district_without_a_fringe_radius_is_measured_by_the_county_radius():
+    ds = make_city([0.0, 2.0, 12.0], [1, 1, 1], [0.0], town_types=["fringe", "core", pd.NA])
+    ds.counties["region_type"] = ["fringe", "county"]  # a district not mainly urban, as in the units table
+    cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})
+    assert cov.towns["radius_km"].tolist() == [3.5, 1.2, 3.5]
+    [note] = [n for n in cov.notes if "no limit of its own" in n]
+    assert note.startswith("1 demand points in counties of region type fringe") and "(3.5 km)" in note
+    assert cov.notes[0] == "Coverage by service radius core 1.2 km, county 3.5 km (straight line, drive)."
+    given = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5, "fringe": 2.0})
+    assert given.towns["radius_km"].tolist() == [2.0, 1.2, 3.5] and not any("no limit of its own" in n for n in given.notes)
+    unused = no.analyze_coverage(make_city([0.0], [1], [0.0]), radius_km={"core": 1.2, "county": 3.5, "fringe": 2})
+    assert unused.notes[0].startswith("Coverage by service radius core 1.2 km (")  # only the radii it used
+
+
 @pytest.mark.parametrize("radius, message", [
     (0, "radius_km must be a positive number of kilometres, got 0"),
     (-1, "radius_km must be a positive number of kilometres, got -1"),
