@@ -1210,6 +1210,9 @@ def plan(
                       "hubs": training_hubs(ds, types, capacity=hub_capacity),
                       "mix": compare_plan(ds.branches["type"], types)}
             sheets["calendar"] = coaching_calendar(sheets["hubs"])
+        if sheets["pilots"].attrs["pilot_gap"] > 0:
+            console.print(f"Pilots: the best representatives found in the time allowed, within "
+                          f"{100 * sheets['pilots'].attrs['pilot_gap']:.2f} % of the best possible")
         console.print(f"Plan for {source}: {len(types)} branches, {len(sheets['pilots'])} pilots, "
                       f"batches {', '.join(map(str, batch))}, {sheets['hubs']['hub_id'].nunique()} training hubs "
                       f"({sheets['hubs'].attrs['total_days']:g} coaching days)")

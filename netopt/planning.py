@@ -49,32 +49,48 @@ def select_pilots(plan: pd.DataFrame, scores: pd.DataFrame | None = None, per_re
 
     Within each region type the pilots are the exact p-median (p = per_region) of the branches in the
     standardised space of their suitability scores, so each pilot stands for the branches most like it.
-    `scores` defaults to the plan's own score and region columns.
+    Branches with the same scores are one point weighted by their number (thousands of branches have a few
+    hundred distinct score rows); a group still too large to prove within PILOT_SECONDS keeps the best pilots
+    found, and `attrs["pilot_gap"]` says by how much they may miss the optimum. `scores` defaults to the plan's own
+    score and region columns.
     """
-    from netopt.models import PMedian
-    from scipy.spatial.distance import cdist
-
     check_count(per_region, "pilots per region type", "plan")
     features = _pilot_features(plan, scores)
-    picks = []
+    picks, gap = [], 0.0
     for region in REGION_TYPES:
         members = np.flatnonzero(plan["region_type"].to_numpy() == region)
         if len(members) == 0:
             continue
-        if len(members) <= per_region:
-            chosen = members
-        else:
-            space = features[members]
-            result = PMedian.from_cost_matrix(cdist(space, space), per_region,
-                                              site_labels=list(range(len(members)))).solve()
-            chosen = members[np.array(result.selected, int)]
+        chosen, region_gap = _pilots_of(features[members], per_region)
+        chosen, gap = members[chosen], max(gap, region_gap)
         group = plan.iloc[chosen].copy()
         group["pilot_region"] = region
         group["represents"] = _represented(features, members, chosen)
         picks.append(group)
     if not picks:
         raise InputError("the plan has no branches with a region type", file="plan")
-    return pd.concat(picks, ignore_index=True)
+    pilots = pd.concat(picks, ignore_index=True)
+    pilots.attrs["pilot_gap"] = gap
+    return pilots
+
+
+PILOT_SECONDS = 60.0  # per region type; pilots need not be proven best, a meeting needs them in minutes
+
+
+def _pilots_of(space: np.ndarray, count: int) -> tuple[np.ndarray, float]:
+    """Positions of `count` branches (rows of `space`) forming the p-median of the group, and its gap (0: proven):
+    identical rows are merged into one weighted point first; groups of at most `count` distinct rows take one
+    branch of each, then others."""
+    from netopt.models import PMedian
+    from scipy.spatial.distance import cdist
+
+    distinct, first, copies = np.unique(space, axis=0, return_index=True, return_counts=True)
+    if len(distinct) <= count:
+        rest = np.setdiff1d(np.arange(len(space)), first)
+        return np.concatenate([np.sort(first), rest[:count - len(first)]]), 0.0
+    result = PMedian.from_cost_matrix(cdist(distinct, distinct), count, weights=copies.astype(float),
+                                      site_labels=list(range(len(distinct)))).solve(time_limit=PILOT_SECONDS)
+    return first[np.array(result.selected, int)], float(result.gap)
 
 
 def _pilot_features(plan: pd.DataFrame, scores: pd.DataFrame | None) -> np.ndarray:

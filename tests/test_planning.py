@@ -45,6 +45,23 @@ def test_pilots_are_the_exact_medians_of_a_small_group():
     assert cdist(z, z[chosen]).min(axis=1).sum() == pytest.approx(best)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_pilots_of_branches_sharing_their_scores_are_still_the_exact_medians(seed):
+    rng = np.random.default_rng(seed)
+    n, count = int(rng.integers(3, 10)), int(rng.integers(1, 4))
+    levels = rng.random(int(rng.integers(1, 5)))  # few distinct scores: many branches alike
+    plan = pd.DataFrame({"branch_id": [f"b{i}" for i in range(n)], "region_type": "county",
+                         "score": levels[rng.integers(0, len(levels), n)]})
+    pilots = select_pilots(plan, per_region=count)
+    x = plan[["score"]].to_numpy()
+    z = (x - x.mean()) / (x.std() or 1.0)
+    best = min(cdist(z, z[list(c)]).min(axis=1).sum() for c in combinations(range(n), min(count, n)))
+    chosen = plan.index[plan["branch_id"].isin(pilots["branch_id"])]
+    assert len(chosen) == min(count, n) and pilots.attrs["pilot_gap"] == 0
+    assert cdist(z, z[chosen]).min(axis=1).sum() == pytest.approx(best)
+    assert pilots["represents"].sum() == n
+
+
 def test_rollout_batches_take_the_largest_gains_first(sample):
     _, plan = sample
     batches = rollout_batches(plan, sizes=(20, 16))
