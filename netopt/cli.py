@@ -27,6 +27,8 @@ errors = Console(stderr=True)
 READERS: dict[str, Callable] = {"counties": read_counties, "towns": read_towns, "branches": read_branches}
 DEMO_RADIUS_KM = {"core": 1.2, "county": 3.5}
 DEMO_GRID_KM = 1.0
+CFLP_PAIRS_LIMIT = 500_000  # town-site pairs beyond which cflp asks for --max-km (6.7M pairs took 13 GB, 10+ min)
+MAX_KM_STEPS = (10, 15, 20, 30, 50, 80, 120)  # the --max-km values such a refusal may suggest
 FRINGE_HELP = ("Service radius in urban–rural fringe towns, km (default: their county's; in fringe districts, "
                "the county radius).")
 BANK_ONLY_HELP = "Only this bank's branches (part of its name, e.g. 农业), when the data holds every bank's."
@@ -408,6 +410,9 @@ def optimize(
     capacity_wan: Optional[float] = typer.Option(None, callback=_above_zero,
                                                  help="Residents one branch can serve, 万人 (cflp; mclp: the most "
                                                       "residents covered with no branch serving more)."),
+    max_km: Optional[float] = typer.Option(None, callback=_above_zero,
+                                           help="cflp: no town served by a branch farther than this, km (needed "
+                                                f"beyond {CFLP_PAIRS_LIMIT:,} town-site pairs, e.g. a province)."),
     county_min: Optional[int] = typer.Option(None, min=0, help="At least this many open branches in every "
                                              "county (e.g. 1: every county keeps a branch)."),
     county_max: Optional[int] = typer.Option(None, min=0, help="At most this many open branches in any county."),
@@ -459,7 +464,7 @@ def optimize(
                               f"(--max-new {max_new})")
             rules.update(_county_rules(sites, county_min, county_max, within_county, relocate))
             rules.update(_spacing_rule(sites, min_spacing_km))
-            options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank)
+            options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank, max_km)
             built = _build_model(model, ds, sites, count, radius_km, rules, options, roads, demand)
             if relocate is None and keep_existing and model in P_MODELS:
                 _check_p_keeps_today(count, len(existing), bank)
@@ -469,8 +474,9 @@ def optimize(
                 result = _close_crowded(result, built, sites, roads)
         today = built.evaluate(sites.loc[existing, "site_id"]) if model in P_MODELS and len(existing) else None
         if result.status == "infeasible":
+            farther = f"; with --max-km {max_km:g}, a larger value lets towns be served from farther" if max_km else ""
             _fail(f"no plan exists: {result.reason}{_cover_hint(built, cells, cover_pct, radius_km)}"
-                  f"{_capacity_hint(built, capacity_wan)}", 1)
+                  f"{_capacity_hint(built, capacity_wan)}{farther}", 1)
         moves = relocation_moves(sites, result.selected, same_county=within_county, **roads)
         summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise)
         summary.insert(1, ("command 命令", _command_line(ctx)))
@@ -776,6 +782,7 @@ class ModelOptions:
     beta: Optional[float] = None  # share (default 2)
     min_km: Optional[float] = None  # share (default 1 km)
     bank: Optional[str] = None  # share: the other banks are the competitors
+    max_km: Optional[float] = None  # cflp: the longest distance a town may be served over
 
 
 def _percentage(value: Optional[float], flag: str) -> Optional[float]:
@@ -804,6 +811,9 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
         if value is not None and model != "share":
             raise InputError(f"{flag} is for --model share (the Huff model of market shares)", file="command line")
     _check_p_applies(model, p)
+    if options.max_km is not None and model != "cflp":
+        raise InputError("--max-km is for --model cflp (no town served by a branch farther than that)",
+                         file="command line")
     cover_share = _percentage(options.cover_pct, "--cover-pct")
     target_share = _percentage(options.target_share_pct, "--target-share-pct")
     capacity_wan = options.capacity_wan
@@ -817,8 +827,11 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
         if "budget" not in rules and "max_new" not in rules:
             raise InputError("cflp needs --budget-wan with --open-cost-wan, or --max-new: otherwise every town "
                              "would get its own branch", file="command line")
-        return CFLP.from_geodataframes(towns, sites.assign(capacity=capacity_wan * 1e4), "population",
-                                       capacity="capacity", **rules)
+        built = CFLP.from_geodataframes(towns, sites.assign(capacity=capacity_wan * 1e4), "population",
+                                        capacity="capacity", max_km=options.max_km, **rules)
+        if options.max_km is None:
+            _check_cflp_size(built.cost)
+        return built
     if model == "lscp":
         return LSCP.from_geodataframes(towns, sites, radius_km, cover_share=cover_share, **rules)
     if model == "share":
@@ -832,6 +845,20 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
     if model == "pmedian":
         return PMedian.from_geodataframes(towns, sites, p, **rules)
     return PCenter.from_geodataframes(towns, sites, p, **rules)
+
+
+def _check_cflp_size(km: np.ndarray) -> None:
+    """A cflp over every town-site pair of a large region is refused before solving, suggesting the largest
+    --max-km of MAX_KM_STEPS that keeps it within CFLP_PAIRS_LIMIT and still gives every town a site."""
+    if km.size <= CFLP_PAIRS_LIMIT:
+        return
+    fits = [(step, int((km <= step).sum())) for step in MAX_KM_STEPS
+            if (km <= step).sum() <= CFLP_PAIRS_LIMIT and (km <= step).any(axis=1).all()]
+    hint = (f"e.g. --max-km {fits[-1][0]} ({fits[-1][1]:,} pairs; every town has a site within it)" if fits
+            else "e.g. --max-km 30")
+    raise InputError(f"cflp over {km.shape[0]:,} towns x {km.shape[1]:,} sites is {km.size:,} assignment pairs, "
+                     f"too many to solve exactly on one machine (more than {CFLP_PAIRS_LIMIT:,}): give the longest "
+                     f"distance a town may be served over, {hint}", file="command line")
 
 
 def _check_p_applies(model: str, p: Optional[int]) -> None:

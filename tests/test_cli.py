@@ -358,6 +358,27 @@ def test_capacitated_plan_on_the_sample(tmp_path: Path):
     assert summary["mean travel per resident 人均出行距离"].endswith(" km")
 
 
+def test_a_large_cflp_asks_for_the_longest_trip_and_keeps_it(tmp_path: Path, monkeypatch):
+    import netopt.cli as cli
+
+    base = ["optimize", "--model", "cflp", "--bank", "农业", "--capacity-wan", "12", "--max-new", "1"]
+    monkeypatch.setattr(cli, "CFLP_PAIRS_LIMIT", 10_000)  # the sample's 125 towns x 226 sites are 28,250 pairs
+    refused = runner.invoke(app, [*base, "--out", str(tmp_path / "no")])
+    said = _said(refused.output)
+    assert refused.exit_code == 2 and "cflp over 125 towns x 226 sites is 28,250 assignment pairs" in said
+    suggested = int(re.search(r"e.g. --max-km (\d+) \(([\d,]+) pairs; every town has a site within it\)", said)[1])
+    assert not (tmp_path / "no").exists()
+    kept = runner.invoke(app, [*base, "--max-km", str(suggested), "--out", str(tmp_path / "yes")])
+    assert kept.exit_code == 0, kept.output
+    assignment = pd.read_csv(tmp_path / "yes" / "cflp_assignment.csv")  # cost: residents x km here
+    assert (assignment["cost"] / assignment["amount"]).max() <= suggested
+    short = runner.invoke(app, [*base, "--max-km", "2", "--out", str(tmp_path / "short")])
+    assert short.exit_code == 1 and "with --max-km 2, a larger value lets towns be served from farther" in \
+        _said(short.output)
+    other = runner.invoke(app, ["optimize", "--bank", "农业", "--max-new", "1", "--max-km", "5", "--out", str(tmp_path)])
+    assert other.exit_code == 2 and "--max-km is for --model cflp" in _said(other.output)
+
+
 def test_a_plan_asked_within_a_gap_says_how_close_it_is(tmp_path: Path):
     closable = ["optimize", "--model", "cflp", "--bank", "农业", "--capacity-wan", "12", "--no-keep-existing",
                 "--budget-wan", "600", "--open-cost-wan", "300", "--closing-saving-wan", "50", "--out", str(tmp_path)]

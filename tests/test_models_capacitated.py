@@ -183,3 +183,27 @@ def test_time_limit_gives_a_plan_with_a_valid_bound():
     best = CFLP.from_cost_matrix(unit, demand, capacity, fixed).solve()
     assert limited.status in ("optimal", "feasible") and best.status == "optimal"
     assert limited.bound <= best.objective * (1 + 1e-7) <= limited.objective * (1 + 2e-7)
+
+
+def test_max_km_leaves_out_the_pairs_beyond_it_and_nothing_else():
+    import geopandas as gpd
+
+    import netopt as no
+    from netopt.distance import cost_matrix_km
+
+    rng = np.random.default_rng(5)
+    towns = gpd.GeoDataFrame({"population": rng.integers(1_000, 9_000, 30).astype(float)},
+                             geometry=gpd.points_from_xy(117 + rng.random(30) * 0.5, 31.5 + rng.random(30) * 0.5),
+                             crs=4326)
+    sites = gpd.GeoDataFrame({"capacity": np.full(12, 40_000.0)},
+                             geometry=gpd.points_from_xy(117 + rng.random(12) * 0.5, 31.5 + rng.random(12) * 0.5),
+                             crs=4326)
+    km = cost_matrix_km(towns, sites)
+    limit = float(np.sort(km.min(axis=1))[-1] + 5.0)  # every town keeps a site within it
+    cut = CFLP.from_geodataframes(towns, sites, capacity="capacity", max_km=limit, max_new=6)
+    assert np.isfinite(cut.cost).sum() == (km <= limit).sum()
+    same = CFLP.from_cost_matrix(np.where(km <= limit, km, np.inf), towns["population"], sites["capacity"], max_new=6)
+    assert cut.solve().objective == pytest.approx(same.solve().objective)
+    for bad in (0, -3, float("nan"), "30"):
+        with pytest.raises(no.InputError, match="max_km must be a positive number of kilometres"):
+            CFLP.from_geodataframes(towns, sites, capacity="capacity", max_km=bad, max_new=6)

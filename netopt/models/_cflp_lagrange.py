@@ -46,7 +46,7 @@ def facility_values(alloc: np.ndarray, demand: np.ndarray, capacity: np.ndarray 
     share_sorted = np.where(take, np.where(need > 0, room, 1.0), 0.0)
     shares = np.zeros_like(red)
     np.put_along_axis(shares, order, share_sorted, 0)
-    return fixed_cost + np.where(take, red_sorted * share_sorted, 0.0).sum(axis=0), shares
+    return fixed_cost + (np.where(take, red_sorted, 0.0) * share_sorted).sum(axis=0), shares  # inf pairs: no take
 
 
 class SiteChoice:

@@ -67,15 +67,20 @@ class CFLP(LocationModel):
     @classmethod
     def from_geodataframes(cls, demand, candidates, demand_column: str = "population", capacity: str | None = None,
                            fixed_cost: str | None = None, cost_per_km: float = 1.0, distance: str = "euclidean",
-                           graph=None, **kwargs) -> "CFLP":
-        """Cost per unit of demand = distance (km) x cost_per_km."""
+                           graph=None, max_km: float | None = None, **kwargs) -> "CFLP":
+        """Cost per unit of demand = distance (km) x cost_per_km. `max_km`: no demand is served from a site
+        farther than this (a city-wide or provincial model then has a few hundred pairs per town, not all)."""
         from netopt.distance import cost_matrix_km
 
+        if max_km is not None and not (is_number(max_km) and 0 < max_km < np.inf):
+            raise InputError(f"max_km must be a positive number of kilometres, got {max_km!r}", file="model")
         amounts = frame_column(demand, demand_column, "demand").to_numpy(float)
         caps = frame_column(candidates, capacity, "candidates").to_numpy(float) if capacity else None
         fixed = frame_column(candidates, fixed_cost, "candidates").to_numpy(float) if fixed_cost else None
         given = rules_from_candidates(candidates, kwargs)
         km = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
+        if max_km is not None:
+            km[km > max_km] = np.inf
         return cls.from_cost_matrix(km * cost_per_km, amounts, caps, fixed, demand_labels=_ids(demand, None),
                                     site_labels=_ids(candidates, None), **given)
 
