@@ -98,8 +98,9 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
     """Read the units table and the towns (and branches, if present) of `data_dir`; one task per unit.
 
     `data_dir` holds the towns table (with each town's `county_id`, the unit's adcode) and optionally the branches
-    table, found by `io.find_table` (towns.csv, towns.csv.gz, 乡镇人口.xlsx …). `only`: adcodes or adcode prefixes (e.g. ["34"] for 安徽省) to keep. Branches are placed among
-    all the units of the table first, so a branch of a unit left out by `only` is not given to a kept neighbour.
+    table, found by `io.find_table` (towns.csv, towns.csv.gz, 乡镇人口.xlsx …). `only`: adcodes or adcode
+    prefixes (e.g. ["34"] for 安徽省) to keep. Branches are placed among all the units of the table first, so a
+    branch of a unit left out by `only` is not given to a kept neighbour.
     """
     units = read_counties(units_file)
     _check_unit_ids(units, str(units_file))

@@ -386,8 +386,9 @@ def optimize(
     p: Optional[int] = typer.Option(None, min=1, help="Number of open branches, today's kept ones included "
                                     "(mclp, pmedian, pcenter, share; default with --max-new: today's branches and "
                                     "the new ones)."),
-    radius_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius, km (mclp, lscp; for every model, the "
-                                 "radius of the coverage today → plan comparison)."),
+    radius_km: float = typer.Option(3.5, callback=_above_zero,
+                                    help="Service radius, km (mclp, lscp; for every model, the radius of the "
+                                         "coverage today → plan comparison)."),
     data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
     out: Path = typer.Option(Path("out"), help="Folder for the result tables."),
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches are the existing sites."),
