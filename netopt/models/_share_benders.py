@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from netopt.models._base import SiteRules
-from netopt.models._milp import RawSolution, add_highs_rows, relative_gap, run_highs
+from netopt.models._milp import RawSolution, add_highs_rows, relative_gap, run_highs_checked
 
 MAX_ROUNDS = 500  # master solves; each adds the cuts its plan violates (a plan is never cut twice)
 TOLERANCE = 1e-6  # relative: the master's θ may exceed its cuts by HiGHS's feasibility tolerance in every town
@@ -78,6 +78,7 @@ def share_benders(ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, sha
     lo, _ = rules.bounds()
     cuts = ShareCuts(ours, rivals, weights, share, lo, group)
     highs, n_sites = _master(highspy, cuts, p, target, rules, threads, mip_gap)
+    cost = np.asarray(highs.getLp().col_cost_, float)
     _add_cuts(highs, highspy, cuts, lo, None)
     best_y, best = None, np.nan  # the best plan known and its objective (residents won, or sites)
     if start is not None:
@@ -95,7 +96,7 @@ def share_benders(ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, sha
                 why = "stopped at the time limit"
                 break
             highs.setOptionValue("time_limit", float(left))
-        run_highs(highs, highspy, threads)
+        run_highs_checked(highs, highspy, threads, cost)
         status = highs.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
             return RawSolution("infeasible", None, np.nan, np.nan, time.perf_counter() - t0)
