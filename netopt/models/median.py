@@ -26,7 +26,7 @@ from netopt.heuristics import (assignment_cost, greedy_pmedian, interchange, per
 from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
-                                 report_stage)
+                                 report_stage, run_highs_checked)
 
 
 def reach_requirement(cost: np.ndarray) -> str:
@@ -581,7 +581,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
     """
     import highspy
 
-    from netopt.models._milp import _quiet_highs, add_highs_rows, run_highs
+    from netopt.models._milp import _quiet_highs, add_highs_rows
 
     t0 = time.perf_counter()
     n, m = cost.shape
@@ -594,7 +594,8 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
     lower_y[fixed] = 1.0
     highs.addVars(m + n, np.concatenate([lower_y, sorted_cost[:, 0]]),
                   np.concatenate([np.ones(m), np.full(n, highspy.kHighsInf)]))
-    highs.changeColsCost(m + n, np.arange(m + n, dtype=np.int32), np.concatenate([np.zeros(m), weights]))
+    master_cost = np.concatenate([np.zeros(m), weights])
+    highs.changeColsCost(m + n, np.arange(m + n, dtype=np.int32), master_cost)
     highs.addRow(p, p, m, np.arange(m, dtype=np.int32), np.ones(m))
     if rule_rows is not None:
         add_highs_rows(highs, highspy, rule_rows)
@@ -621,7 +622,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
             if phase == "mip":  # the cheapest true plan known as the incumbent (the last master's plan, if cheaper)
                 start = _cheapest_plan(cost, weights, [start, _integral_plan(x, m)])[0]
                 _set_incumbent(highs, highspy, m, cost, start)
-            run_highs(highs, highspy, threads)
+            run_highs_checked(highs, highspy, threads, master_cost)
             status = highs.getModelStatus()
             if phase == "mip":
                 proven = max(proven, float(highs.getInfo().mip_dual_bound))
