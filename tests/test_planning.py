@@ -62,6 +62,17 @@ def test_pilots_of_branches_sharing_their_scores_are_still_the_exact_medians(see
     assert pilots["represents"].sum() == n
 
 
+def test_pilots_of_a_group_too_large_to_prove_keep_the_best_found_and_say_how_far(monkeypatch):
+    import netopt.planning as planning
+
+    monkeypatch.setattr(planning, "PILOT_SECONDS", 0.001)  # stands for a group too large to prove in a minute
+    rng = np.random.default_rng(0)
+    plan = pd.DataFrame({"branch_id": [f"b{i}" for i in range(800)], "region_type": "county"})
+    pilots = select_pilots(plan, pd.DataFrame(rng.random((800, 4))), per_region=3)
+    assert pilots["branch_id"].nunique() == 3 and pilots["represents"].sum() == 800
+    assert 0 <= pilots.attrs["pilot_gap"] < 1
+
+
 def test_rollout_batches_take_the_largest_gains_first(sample):
     _, plan = sample
     batches = rollout_batches(plan, sizes=(20, 16))
