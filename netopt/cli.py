@@ -982,7 +982,11 @@ def _plan_notes(result, today, model: str, header: str, shown: Callable, populat
     if result.status == "optimal" and result.gap > 1e-9:  # stopped within --gap-pct
         notes.append(("proven within, of the best possible plan 与最优方案差距不超过", gap,
                       f"Proven within {gap} of the best possible plan 与最优方案差距不超过 {gap}"))
-    if result.status == "feasible" and np.isfinite(result.gap):  # stopped by --time-limit before a proof
+    if result.status == "feasible" and np.isfinite(result.gap) and "limit" not in (result.reason or "limit").lower():
+        notes.append(("stopped before a proof: the best possible plan may be better by 未完成证明，最优方案可能更优", gap,
+                      f"Stopped before a proof 未完成证明 ({result.reason}): the best possible plan may be better by up "
+                      f"to {gap} 最优方案可能更优 {gap} — --gap-pct accepts a plan this close"))
+    elif result.status == "feasible" and np.isfinite(result.gap):  # stopped by --time-limit before a proof
         notes.append(("stopped at the time limit: the best possible plan may be better by 已达时限，最优方案可能更优", gap,
                       f"Stopped at the time limit 已达时限: the best possible plan may be better by up to {gap} "
                       f"最优方案可能更优 {gap} — a longer --time-limit may prove it, or --gap-pct accepts a plan this close"))

@@ -102,3 +102,24 @@ def test_a_lagrangian_bound_within_the_gap_ends_the_solve():
     exact, near = covering.solve(), covering.solve(mip_gap=0.005)
     assert near.objective <= exact.objective < near.bound == near.details["lagrangian_bound"]
     assert near.status == "optimal" and 0 < near.gap <= 0.005
+
+
+@pytest.mark.parametrize("why, said", [
+    ("stopped at the time limit", "Stopped at the time limit 已达时限: the best possible plan may be better by up to "
+                                  "0.50%"),
+    ("the cut loop stalled", "Stopped before a proof 未完成证明 (the cut loop stalled): the best possible plan may be "
+                             "better by up to 0.50%"),
+])
+def test_a_plan_without_proof_says_why_the_solve_stopped(why, said):
+    import pandas as pd
+
+    from netopt.cli import _plan_notes
+    from netopt.models._base import finish_result
+    from netopt.models._milp import RawSolution
+
+    stopped = finish_result(RawSolution("feasible", None, 99.5, 100.0, 1.0, why), ["s0"], pd.DataFrame())
+    assert stopped.reason == why and stopped.gap == pytest.approx(0.5 / 99.5)
+    lines = [note[2] for note in _plan_notes(stopped, None, "mclp", "covered", str, 100.0)]
+    assert any(line.startswith(said) for line in lines), lines
+    proven = finish_result(RawSolution("optimal", None, 100.0, 100.0, 1.0, "anything"), ["s0"], pd.DataFrame())
+    assert proven.reason == ""

@@ -659,7 +659,8 @@ def heuristic_plan(model: LocationModel, method: str, improve=None) -> Result:
 
 def finish_result(raw: RawSolution, selected: list, assignment: pd.DataFrame, **details) -> Result:
     """The Result of a solve: an "optimal" plan keeps the bound its solve proved — the objective itself when
-    solved exactly, a bound within mip_gap of it otherwise — and the gap between them."""
+    solved exactly, a bound within mip_gap of it otherwise — and the gap between them; a plan without proof
+    keeps why the solve stopped (a time limit, a stalled cut loop) as its reason."""
     bound = raw.bound if np.isfinite(raw.bound) else (raw.objective if raw.status == "optimal" else np.nan)
     return Result(raw.status, raw.objective, bound, relative_gap(raw.objective, bound), raw.seconds, selected,
-                  assignment, details=details)
+                  assignment, reason="" if raw.status == "optimal" else raw.message, details=details)
