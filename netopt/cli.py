@@ -853,8 +853,9 @@ def _check_cflp_size(km: np.ndarray) -> None:
     --max-km of MAX_KM_STEPS that keeps it within CFLP_PAIRS_LIMIT and still gives every town a site."""
     if km.size <= CFLP_PAIRS_LIMIT:
         return
-    fits = [(step, int((km <= step).sum())) for step in MAX_KM_STEPS
-            if (km <= step).sum() <= CFLP_PAIRS_LIMIT and (km <= step).any(axis=1).all()]
+    farthest_nearest = float(km.min(axis=1).max())  # every town has a site within a step at least this long
+    pairs = {step: int((km <= step).sum()) for step in MAX_KM_STEPS if step >= farthest_nearest}
+    fits = [(step, count) for step, count in pairs.items() if count <= CFLP_PAIRS_LIMIT]
     hint = (f"e.g. --max-km {fits[-1][0]} ({fits[-1][1]:,} pairs; every town has a site within it)" if fits
             else "e.g. --max-km 30")
     raise InputError(f"cflp over {km.shape[0]:,} towns x {km.shape[1]:,} sites is {km.size:,} assignment pairs, "

@@ -218,10 +218,9 @@ def _unit_limits(units: gpd.GeoDataFrame, limit: Limit, unit: str) -> pd.Series:
 def _limit_kind(units: gpd.GeoDataFrame, limit: dict) -> pd.Series:
     """The region type whose limit measures each demand unit: its own, else its county's, else (a fringe district
     given no fringe limit) county; NaN where none applies."""
-    given = list(limit)
-    kind = units["region_type"].where(units["region_type"].isin(given))
-    kind = kind.fillna(units["county_region_type"].where(units["county_region_type"].isin(given)))
-    return kind.fillna("county") if "county" in limit else kind
+    kind = units["region_type"].where(units["region_type"].isin(list(limit)))
+    kind = kind.fillna(units["county_region_type"].where(units["county_region_type"].isin(list(limit))))
+    return kind.mask(_on_county_limit(units, limit), "county") if "county" in limit else kind
 
 
 def _on_county_limit(units: gpd.GeoDataFrame, limit: Limit) -> pd.Series:
