@@ -123,3 +123,66 @@ def test_a_plan_without_proof_says_why_the_solve_stopped(why, said):
     assert any(line.startswith(said) for line in lines), lines
     proven = finish_result(RawSolution("optimal", None, 100.0, 100.0, 1.0, "anything"), ["s0"], pd.DataFrame())
     assert proven.reason == ""
+
+
+class _HandsBackItsStart:
+    """A real HiGHS whose first optimal run reports what HiGHS 1.16 was seen to: the MIP start's values as the
+    solution, beside the optimum's objective ("value") or with a dual bound below it ("bound")."""
+
+    def __init__(self, highs, start: list[float], fault: str) -> None:
+        self.highs, self.start, self.fault, self.runs, self.cleared = highs, start, fault, 0, False
+
+    def __getattr__(self, name):
+        return getattr(self.highs, name)
+
+    def run(self):
+        self.runs += 1
+        return self.highs.run()
+
+    def clearSolver(self):
+        self.cleared = True
+        return self.highs.clearSolver()
+
+    def _faulty(self) -> bool:
+        return self.runs == 1
+
+    def getSolution(self):
+        solution = self.highs.getSolution()
+        if self._faulty():
+            solution.col_value = list(self.start)
+        return solution
+
+    def getInfo(self):
+        info = self.highs.getInfo()
+        if self._faulty() and self.fault == "bound":
+            from types import SimpleNamespace
+
+            start_value = 3.0  # the start's cost; the dual bound stays the optimum's 1
+            return SimpleNamespace(objective_function_value=start_value, mip_dual_bound=info.mip_dual_bound,
+                                   mip_node_count=info.mip_node_count, primal_solution_status=2)
+        return info
+
+
+@pytest.mark.parametrize("fault", ["value", "bound"])
+def test_an_optimum_that_is_the_start_handed_back_is_solved_again(monkeypatch, fault):
+    """min x0 + 2 x1 + 3 x2 with x0 + x1 + x2 >= 1 (binary), started from x2 = 1: a first run that hands back the start
+    (its value 3 beside the objective 1, or with its own value but a dual bound of 1) is run again without it, in the
+    time the first left; the plan is the optimum x0 = 1."""
+    import scipy.sparse as sp
+
+    from netopt.models import _milp
+
+    model = _milp.MatrixMILP(np.array([1.0, 2.0, 3.0]), sp.csr_matrix(np.ones((1, 3))), np.array([1.0]),
+                             np.array([np.inf]), np.zeros(3), np.ones(3), np.ones(3, bool))
+    made = []
+    real_loaded = _milp.loaded_highs
+
+    def loaded(milp):
+        made.append(_HandsBackItsStart(real_loaded(milp), [0.0, 0.0, 1.0], fault))
+        return made[-1]
+
+    monkeypatch.setattr(_milp, "loaded_highs", loaded)
+    raw = _milp.solve_highs(model, time_limit=30.0, warm_start=np.array([0.0, 0.0, 1.0]))
+    assert raw.status == "optimal" and raw.objective == pytest.approx(1.0) and list(raw.x) == [1.0, 0.0, 0.0]
+    assert made[0].runs == 2 and made[0].cleared
+    assert made[0].highs.getOptionValue("time_limit")[1] == 30.0

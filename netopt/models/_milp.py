@@ -111,14 +111,8 @@ def solve_highs(model: MatrixMILP, time_limit: float | None = None, mip_gap: flo
         solution.col_value = list(map(float, warm_start))
         solution.value_valid = True
         highs.setSolution(solution)
-    run_highs(highs, highspy, threads)
+    run_highs_checked(highs, highspy, threads, model.c, model.offset)
     raw = _read_highs(highs, highspy, model, time.perf_counter() - start)
-    if warm_start is not None and raw.status == "optimal" and relative_gap(raw.objective, raw.bound) > mip_gap + 1e-6:
-        # seen with HiGHS 1.16: after a MIP start, presolve can hand back the start as "optimal" although its
-        # own dual bound is lower. Do not trust it: solve again without the start.
-        again = solve_highs(model, time_limit, mip_gap, threads, None)
-        again.seconds += raw.seconds
-        return again
     if raw.status == "infeasible" and model.highs_options.get("presolve") != "off":
         # seen with HiGHS 1.16: presolve can call a feasible model infeasible (a coefficient near 3e-6 in a
         # market-share program). Confirm without presolve, in the time left, before saying so.
@@ -141,18 +135,37 @@ def run_highs(highs, highspy, threads: int | None) -> None:
         highs.run()
 
 
-def run_highs_checked(highs, highspy, threads: int | None, cost: np.ndarray) -> None:
-    """run_highs, then once more without its start if HiGHS (1.16) reports an optimum its solution does not reach:
-    after a MIP start it can hand back the start's values beside the better optimum's objective (seen in the
-    market-share master: objective 3.762, the solution's own value 3.743)."""
+def run_highs_checked(highs, highspy, threads: int | None, cost: np.ndarray, offset: float = 0.0) -> None:
+    """run_highs, then once more from scratch (clearSolver drops the MIP start) where HiGHS 1.16 calls a solution
+    optimal that is not: after a MIP start it can hand back the start's values beside a better optimum's objective
+    (seen in the market-share master: objective 3.762, the solution's own value 3.743), or the start although its
+    own dual bound is lower. The second run has the time the first left."""
+    started = time.perf_counter()
     run_highs(highs, highspy, threads)
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    if not _doubtful_optimum(highs, highspy, cost, offset):
         return
-    reported = float(highs.getInfo().objective_function_value)
-    value = float(cost @ np.asarray(highs.getSolution().col_value, float))
+    limit = highs.getOptionValue("time_limit")[1]
+    if np.isfinite(limit):
+        highs.setOptionValue("time_limit", max(limit - (time.perf_counter() - started), 1e-3))
+    highs.clearSolver()
+    run_highs(highs, highspy, threads)
+    highs.setOptionValue("time_limit", limit)
+
+
+def _doubtful_optimum(highs, highspy, cost: np.ndarray, offset: float) -> bool:
+    """Whether HiGHS reports an optimum whose solution's own value is not its reported objective, or (a MIP) is
+    further from its dual bound than the gaps asked for."""
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return False
+    info = highs.getInfo()
+    value = float(np.asarray(cost, float) @ np.asarray(highs.getSolution().col_value, float) + offset)
+    reported = float(info.objective_function_value)
     if abs(value - reported) > 1e-6 * max(1.0, abs(reported)):
-        highs.clearSolver()
-        run_highs(highs, highspy, threads)
+        return True
+    if info.mip_node_count < 0:  # an LP: no dual bound of branch and bound
+        return False
+    allowed = (highs.getOptionValue("mip_rel_gap")[1] + 1e-6) * abs(value) + highs.getOptionValue("mip_abs_gap")[1]
+    return abs(value - float(info.mip_dual_bound)) > allowed
 
 
 def add_highs_rows(highs, highspy, rule_rows: tuple) -> None:
