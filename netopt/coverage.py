@@ -337,20 +337,27 @@ def _method_notes(units: gpd.GeoDataFrame, s: CoverageSettings) -> list[str]:
 
 
 def _reasons(units: gpd.GeoDataFrame, s: CoverageSettings) -> pd.Series:
-    limit_col = _limit_column(s)
-    checks = (
-        (~units["covered"], "no branch within {limit:g} " + s.unit),
-        (units["residents_per_reachable_branch_wan"] > s.residents_per_branch_limit_wan,
-         "{per:.1f}万 residents per reachable branch (limit {per_limit:.1f}万)"),
-        (units["round_trip_h"] > s.round_trip_limit_h, "round trip {trip:.1f} h (limit {trip_limit:.1f} h)"),
+    """Why each unit is underserved, "; "-joined ("" where it is not): no branch within its limit, too many residents
+    per reachable branch, too long a round trip. Formatted only where a check fails (a grid has 10^5+ cells)."""
+    per, trip = units["residents_per_reachable_branch_wan"], units["round_trip_h"]
+    per_limit, trip_limit = s.residents_per_branch_limit_wan, s.round_trip_limit_h
+    parts = (
+        _texts(~units["covered"], units[_limit_column(s)], lambda v: f"no branch within {v:g} {s.unit}"),
+        _texts(per > per_limit, per, lambda v: f"{v:.1f}万 residents per reachable branch (limit {per_limit:.1f}万)"),
+        _texts(trip > trip_limit, trip, lambda v: f"round trip {v:.1f} h (limit {trip_limit:.1f} h)"),
     )
-    texts = []
-    for i, row in enumerate(units.itertuples(index=False)):
-        values = {"limit": getattr(row, limit_col), "per": row.residents_per_reachable_branch_wan,
-                  "per_limit": s.residents_per_branch_limit_wan, "trip": row.round_trip_h,
-                  "trip_limit": s.round_trip_limit_h}
-        texts.append("; ".join(text.format(**values) for mask, text in checks if mask.iloc[i]))
-    return pd.Series(texts, index=units.index)
+    reasons = pd.Series("", index=units.index, dtype=object)
+    for part in parts:
+        reasons = reasons + np.where((reasons != "") & (part != ""), "; ", "") + part
+    return reasons
+
+
+def _texts(failed: pd.Series, values: pd.Series, say) -> pd.Series:
+    """say(value) where a check failed, "" elsewhere."""
+    texts = pd.Series("", index=values.index, dtype=object)
+    failed = failed.fillna(False).astype(bool)
+    texts[failed] = [say(value) for value in values[failed]]
+    return texts
 
 
 def _measure_branches(branches: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
