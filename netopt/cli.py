@@ -446,7 +446,6 @@ def optimize(
             raise InputError(f"unknown model '{model}'; use one of {', '.join(MODELS)}", file="command line")
         ds, source = _load(data, coords)
         with _working("Building the model 建模中…"):
-            demand, cells, source = _model_demand(ds, grid_km, model, source)
             roads = _roads(network)
             sites = candidate_sites(ds, bank)
             _say_banks_matched(ds, bank)
@@ -466,9 +465,11 @@ def optimize(
             rules.update(_county_rules(sites, county_min, county_max, within_county, relocate))
             rules.update(_spacing_rule(sites, min_spacing_km))
             options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank, max_km)
-            built = _build_model(model, ds, sites, count, radius_km, rules, options, roads, demand)
+            _check_model_options(model, count, rules, options)
             if relocate is None and keep_existing and model in P_MODELS:
                 _check_p_keeps_today(count, len(existing), bank)
+            demand, cells, source = _model_demand(ds, grid_km, model, source)
+            built = _build_model(model, ds, sites, count, radius_km, rules, options, roads, demand)
         with _working("Solving with HiGHS 求解中…", time_limit):
             result = built.solve(time_limit=time_limit, mip_gap=_mip_gap(gap_pct))
             if model in P_MODELS and built.p is not None and "closable" in rules and result.selected:
@@ -802,7 +803,32 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
     """The model `model` of the demand points (towns unless `demand`, see _model_demand) and the sites."""
     from netopt.models import CFLP, LSCP, MCLP, CapacitatedMCLP, PCenter, PMedian
 
+    _check_model_options(model, p, rules, options)
     towns, rules = ds.towns if demand is None else demand, dict(rules, **(roads or {}))
+    capacity_wan = options.capacity_wan
+    if model == "cflp":
+        built = CFLP.from_geodataframes(towns, sites.assign(capacity=capacity_wan * 1e4), "population",
+                                        capacity="capacity", max_km=options.max_km, **rules)
+        if options.max_km is None:
+            _check_cflp_size(built.cost)
+        return built
+    if model == "lscp":
+        return LSCP.from_geodataframes(towns, sites, radius_km, cover_share=_percentage(options.cover_pct,
+                                                                                         "--cover-pct"), **rules)
+    if model == "share":
+        return _market_share(ds, sites, p, _percentage(options.target_share_pct, "--target-share-pct"), options,
+                             rules, towns)
+    if model == "mclp" and capacity_wan is not None:
+        return CapacitatedMCLP.from_geodataframes(towns, sites, radius_km, p, capacity_wan * 1e4, **rules)
+    if model == "mclp":
+        return MCLP.from_geodataframes(towns, sites, radius_km, p, **rules)
+    if model == "pmedian":
+        return PMedian.from_geodataframes(towns, sites, p, **rules)
+    return PCenter.from_geodataframes(towns, sites, p, **rules)
+
+
+def _check_model_options(model: str, p: Optional[int], rules: dict, options: ModelOptions) -> None:
+    """Options the model does not take, or lacks, refused before anything is built (a fine grid takes minutes)."""
     for value, flag, owner, purpose in ((options.cover_pct, "--cover-pct", "lscp", "covering that % of residents"),
                                         (options.target_share_pct, "--target-share-pct", "share",
                                          "winning that % of residents")):
@@ -815,8 +841,8 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
     if options.max_km is not None and model != "cflp":
         raise InputError("--max-km is for --model cflp (no town served by a branch farther than that)",
                          file="command line")
-    cover_share = _percentage(options.cover_pct, "--cover-pct")
-    target_share = _percentage(options.target_share_pct, "--target-share-pct")
+    _percentage(options.cover_pct, "--cover-pct")
+    _percentage(options.target_share_pct, "--target-share-pct")
     capacity_wan = options.capacity_wan
     if capacity_wan is not None and model not in ("cflp", "mclp"):
         raise InputError("--capacity-wan is for --model cflp (the least travel within branch capacities) and mclp "
@@ -828,24 +854,14 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
         if "budget" not in rules and "max_new" not in rules:
             raise InputError("cflp needs --budget-wan with --open-cost-wan, or --max-new: otherwise every town "
                              "would get its own branch", file="command line")
-        built = CFLP.from_geodataframes(towns, sites.assign(capacity=capacity_wan * 1e4), "population",
-                                        capacity="capacity", max_km=options.max_km, **rules)
-        if options.max_km is None:
-            _check_cflp_size(built.cost)
-        return built
-    if model == "lscp":
-        return LSCP.from_geodataframes(towns, sites, radius_km, cover_share=cover_share, **rules)
-    if model == "share":
-        return _market_share(ds, sites, p, target_share, options, rules, towns)
-    if p is None:
+    if p is None and model in ("mclp", "pmedian", "pcenter"):
         raise InputError(f"--p (the number of branches) is needed for {model}", file="command line")
-    if model == "mclp" and capacity_wan is not None:
-        return CapacitatedMCLP.from_geodataframes(towns, sites, radius_km, p, capacity_wan * 1e4, **rules)
-    if model == "mclp":
-        return MCLP.from_geodataframes(towns, sites, radius_km, p, **rules)
-    if model == "pmedian":
-        return PMedian.from_geodataframes(towns, sites, p, **rules)
-    return PCenter.from_geodataframes(towns, sites, p, **rules)
+    if model == "share" and options.bank is None:
+        raise InputError("--model share needs --bank: our bank's branches are the existing sites, the other banks' "
+                         "the competitors", file="command line")
+    if model == "share" and (p is None) == (options.target_share_pct is None):
+        raise InputError("--model share needs --p (most residents won with p branches) or --target-share-pct "
+                         "(the fewest branches winning that % of residents), not both", file="command line")
 
 
 def _check_cflp_size(km: np.ndarray) -> None:
@@ -881,12 +897,6 @@ def _market_share(ds: Dataset, sites, p: Optional[int], target_share: Optional[f
     from netopt.io import bank_mask
     from netopt.models import MarketShare
 
-    if options.bank is None:
-        raise InputError("--model share needs --bank: our bank's branches are the existing sites, the other banks' "
-                         "the competitors", file="command line")
-    if (p is None) == (target_share is None):
-        raise InputError("--model share needs --p (most residents won with p branches) or --target-share-pct "
-                         "(the fewest branches winning that % of residents), not both", file="command line")
     rivals = ds.branches[~bank_mask(ds.branches, options.bank)]
     huff = {name: value for name, value in (("beta", options.beta), ("min_km", options.min_km)) if value is not None}
     return MarketShare.from_geodataframes(demand, sites, rivals, p=p, target_share=target_share, **huff, **rules)
@@ -973,7 +983,36 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
                             lambda f, t=frame: t.to_csv(f, index=False, encoding="utf-8-sig"))
                for name, frame in tables.items()]
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
+    if "town_id" not in demand:  # a grid: its cells summed by town in the workbook, each cell in the CSV
+        tables["assignment 分配"] = _assignment_by_town(assignment, demand)
+        notes.append(("assignment 分配", f"{len(assignment):,} grid cells summed by town and serving branch; each cell "
+                      f"in {model}_assignment.csv", ""))
     return [("plan 方案", f"{model.upper()} — {source}")] + summary + [note[:2] for note in notes], tables
+
+
+def _assignment_by_town(assignment: pd.DataFrame, cells) -> pd.DataFrame:
+    """A grid plan's cell assignment summed per town and serving site: cells, residents (a capacitated plan: those
+    the site serves), residents covered (covering models) or won (share), mean and farthest distance (km)."""
+    people = (assignment["amount"] if "amount" in assignment else
+              assignment["demand"].map(pd.Series(cells["population"].to_numpy(float), index=cells["id"].to_numpy())))
+    frame = pd.DataFrame({"town": assignment["town"], "county": assignment["county"], "site": assignment["site"],
+                          "cells": 1, "residents": people.to_numpy(float)})
+    if "covered" in assignment:
+        frame["covered_population"] = np.where(assignment["covered"].to_numpy(bool), frame["residents"], 0.0)
+    if "captured" in assignment:
+        frame["captured"] = assignment["captured"].to_numpy(float)
+    if "distance" in assignment:
+        frame["resident_km"] = assignment["distance"].to_numpy(float) * frame["residents"]
+        frame["farthest_cell_km"] = assignment["distance"].to_numpy(float)
+    sums = {column: "sum" for column in frame.columns[3:]} | {"farthest_cell_km": "max"}
+    table = frame.groupby(["county", "town", "site"], dropna=False, sort=True).agg(
+        {column: how for column, how in sums.items() if column in frame}).reset_index()
+    if "captured" in table:
+        table["our_share_pct"] = 100.0 * table["captured"] / table["residents"].where(table["residents"] > 0)
+    if "resident_km" in table:
+        table.insert(table.columns.get_loc("resident_km"), "mean_distance_km",
+                     table.pop("resident_km") / table["residents"].where(table["residents"] > 0))
+    return table[["town", "county"] + [c for c in table.columns if c not in ("town", "county")]].round(3)
 
 
 def _plan_notes(result, today, model: str, header: str, shown: Callable, population: float) -> list[tuple]:

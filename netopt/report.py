@@ -34,7 +34,7 @@ HEADERS_ZH = {
     "to_name": "新址", "to_county": "新址区县", "distance_km": "距离(km)", "nearest_open_km": "最近保留网点(km)",
     "nearest_open_name": "最近保留网点", "item": "项目", "value": "数值", "distance": "距离(km)",
     "weight": "人口", "weighted_distance": "出行里程(人·km)", "share": "分配比例", "amount": "分配人口",
-    "cost": "出行里程(人·km)",
+    "cost": "出行里程(人·km)", "cells": "网格数", "residents": "人口(人)", "farthest_cell_km": "最远网格(km)",
     "coverage_rate_pct_before": "调整前覆盖率(%)", "coverage_rate_pct_after": "调整后覆盖率(%)",
     "branches_before": "调整前网点数", "branches_after": "调整后网点数",
     "residents_per_branch_wan_before": "调整前万人/网点", "residents_per_branch_wan_after": "调整后万人/网点",
@@ -80,18 +80,33 @@ def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, p
     paths."""
     out = Path(out_dir)
     tables = {**coverage_tables(cov), **{name: table.round(3) for name, table in (extra or {}).items()}}
-    written = [write_atomic(out / f"coverage_{name}.csv",
+    csv_files = {name: f"coverage_{name}.csv" for name in tables}
+    written = [write_atomic(out / csv_files[name],
                             lambda p, t=table: bilingual(t).to_csv(p, index=False, encoding="utf-8-sig"))
                for name, table in tables.items()]
-    written.append(write_atomic(out / "coverage.xlsx", lambda p: write_workbook(p, tables)))
+    written.append(write_atomic(out / "coverage.xlsx", lambda p: write_workbook(p, tables, csv_files=csv_files)))
     return written
 
 
-def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str, str] | None = None) -> None:
-    """One sheet per table (sheet names as the keys), bilingual headers (see `bilingual`)."""
+EXCEL_ROWS = 1_048_575  # the rows one Excel sheet holds below its header
+
+
+def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str, str] | None = None,
+                   csv_files: dict[str, str] | None = None) -> None:
+    """One sheet per table (sheet names as the keys), bilingual headers (see `bilingual`). A table longer than a
+    sheet holds (a fine population grid's cells) is a note instead, naming its CSV file (`csv_files`) if there is
+    one."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table in tables.items():
+            if len(table) > EXCEL_ROWS:
+                table = _too_long(len(table), (csv_files or {}).get(name))
             bilingual(table, labels).to_excel(writer, sheet_name=name, index=False)
+
+
+def _too_long(rows: int, csv_file: str | None) -> pd.DataFrame:
+    where = (f"every row is in {csv_file}" if csv_file else
+             "measure on a coarser grid (--grid-km) for this sheet, or read every row in netopt analyze's CSV tables")
+    return pd.DataFrame({"note": [f"{rows:,} rows, more than an Excel sheet holds ({EXCEL_ROWS:,}): {where}"]})
 
 
 def _html_table(frame: pd.DataFrame) -> str:
