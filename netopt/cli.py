@@ -16,6 +16,7 @@ from rich.table import Table
 from netopt._errors import InputError, NetoptError, Problem
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
+from netopt.models import capacitated
 from netopt.io import (Dataset, find_table, guess_kind, read_branches, read_counties, read_dataset, read_towns,
                        write_atomic)
 
@@ -27,8 +28,7 @@ errors = Console(stderr=True)
 READERS: dict[str, Callable] = {"counties": read_counties, "towns": read_towns, "branches": read_branches}
 DEMO_RADIUS_KM = {"core": 1.2, "county": 3.5}
 DEMO_GRID_KM = 1.0
-CFLP_PAIRS_LIMIT = 500_000  # town-site pairs beyond which cflp asks for --max-km (6.7M pairs took 13 GB, 10+ min)
-MAX_KM_STEPS = (10, 15, 20, 30, 50, 80, 120)  # the --max-km values such a refusal may suggest
+MAX_KM_STEPS = (10, 15, 20, 30, 50, 80, 120)  # the --max-km values a refusal of a large cflp may suggest
 FRINGE_HELP = ("Service radius in urban–rural fringe towns, km (default: their county's; in fringe districts, "
                "the county radius).")
 BANK_ONLY_HELP = "Only this bank's branches (part of its name, e.g. 农业), when the data holds every bank's."
@@ -413,7 +413,7 @@ def optimize(
                                                       "residents covered with no branch serving more)."),
     max_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                            help="cflp: no town served by a branch farther than this, km (needed "
-                                                f"beyond {CFLP_PAIRS_LIMIT:,} town-site pairs, e.g. a province)."),
+                                                f"beyond {capacitated.PAIRS_LIMIT:,} town-site pairs, e.g. a province)."),
     county_min: Optional[int] = typer.Option(None, min=0, help="At least this many open branches in every "
                                              "county (e.g. 1: every county keeps a branch)."),
     county_max: Optional[int] = typer.Option(None, min=0, help="At most this many open branches in any county."),
@@ -809,8 +809,7 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
     if model == "cflp":
         built = CFLP.from_geodataframes(towns, sites.assign(capacity=capacity_wan * 1e4), "population",
                                         capacity="capacity", max_km=options.max_km, **rules)
-        if options.max_km is None:
-            _check_cflp_size(built.cost)
+        _check_cflp_size(built.cost, options.max_km)
         return built
     if model == "lscp":
         return LSCP.from_geodataframes(towns, sites, radius_km, cover_share=_percentage(options.cover_pct,
@@ -864,18 +863,21 @@ def _check_model_options(model: str, p: Optional[int], rules: dict, options: Mod
                          "(the fewest branches winning that % of residents), not both", file="command line")
 
 
-def _check_cflp_size(km: np.ndarray) -> None:
-    """A cflp over every town-site pair of a large region is refused before solving, suggesting the largest
-    --max-km of MAX_KM_STEPS that keeps it within CFLP_PAIRS_LIMIT and still gives every town a site."""
-    if km.size <= CFLP_PAIRS_LIMIT:
+def _check_cflp_size(km: np.ndarray, max_km: Optional[float]) -> None:
+    """A cflp of more town-site pairs (within --max-km) than capacitated.PAIRS_LIMIT is refused before solving,
+    suggesting the largest --max-km of MAX_KM_STEPS (below the one given) that keeps it within the limit and still
+    gives every town a site."""
+    limit, pairs = capacitated.PAIRS_LIMIT, int(np.isfinite(km).sum())
+    if pairs <= limit:
         return
     farthest_nearest = float(km.min(axis=1).max())  # every town has a site within a step at least this long
-    pairs = {step: int((km <= step).sum()) for step in MAX_KM_STEPS if step >= farthest_nearest}
-    fits = [(step, count) for step, count in pairs.items() if count <= CFLP_PAIRS_LIMIT]
+    steps = [step for step in MAX_KM_STEPS if farthest_nearest <= step < (max_km or np.inf)]
+    fits = [(step, count) for step, count in ((step, int((km <= step).sum())) for step in steps) if count <= limit]
     hint = (f"e.g. --max-km {fits[-1][0]} ({fits[-1][1]:,} pairs; every town has a site within it)" if fits
             else "e.g. --max-km 30")
-    raise InputError(f"cflp over {km.shape[0]:,} towns x {km.shape[1]:,} sites is {km.size:,} assignment pairs, "
-                     f"too many to solve exactly on one machine (more than {CFLP_PAIRS_LIMIT:,}): give the longest "
+    within = f" within --max-km {max_km:g}" if max_km else ""
+    raise InputError(f"cflp over {km.shape[0]:,} towns x {km.shape[1]:,} sites is {pairs:,} assignment pairs{within}, "
+                     f"too many to solve exactly on one machine (more than {limit:,}): give the longest "
                      f"distance a town may be served over, {hint}", file="command line")
 
 

@@ -385,10 +385,10 @@ def test_capacitated_plan_on_the_sample(tmp_path: Path):
 
 
 def test_a_large_cflp_asks_for_the_longest_trip_and_keeps_it(tmp_path: Path, monkeypatch):
-    import netopt.cli as cli
+    from netopt.models import capacitated
 
     base = ["optimize", "--model", "cflp", "--bank", "农业", "--capacity-wan", "12", "--max-new", "1"]
-    monkeypatch.setattr(cli, "CFLP_PAIRS_LIMIT", 10_000)  # the sample's 125 towns x 226 sites are 28,250 pairs
+    monkeypatch.setattr(capacitated, "PAIRS_LIMIT", 10_000)  # the sample's 125 towns x 226 sites are 28,250 pairs
     refused = runner.invoke(app, [*base, "--out", str(tmp_path / "no")])
     said = _said(refused.output)
     assert refused.exit_code == 2 and "cflp over 125 towns x 226 sites is 28,250 assignment pairs" in said
@@ -398,6 +398,9 @@ def test_a_large_cflp_asks_for_the_longest_trip_and_keeps_it(tmp_path: Path, mon
     assert kept.exit_code == 0, kept.output
     assignment = pd.read_csv(tmp_path / "yes" / "cflp_assignment.csv")  # cost: residents x km here
     assert (assignment["cost"] / assignment["amount"]).max() <= suggested
+    farther = runner.invoke(app, [*base, "--max-km", "120", "--out", str(tmp_path / "far")])  # still too many
+    assert farther.exit_code == 2 and "assignment pairs within --max-km 120" in _said(farther.output)
+    assert f"e.g. --max-km {suggested} (" in _said(farther.output)
     short = runner.invoke(app, [*base, "--max-km", "2", "--out", str(tmp_path / "short")])
     assert short.exit_code == 1 and "with --max-km 2, a larger value lets towns be served from farther" in \
         _said(short.output)

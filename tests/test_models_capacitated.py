@@ -207,3 +207,21 @@ def test_max_km_leaves_out_the_pairs_beyond_it_and_nothing_else():
     for bad in (0, -3, float("nan"), "30"):
         with pytest.raises(no.InputError, match="max_km must be a positive number of kilometres"):
             CFLP.from_geodataframes(towns, sites, capacity="capacity", max_km=bad, max_new=6)
+
+
+def test_a_model_of_more_pairs_than_one_machine_solves_is_refused_saying_how_to_cut_them(monkeypatch):
+    """A province's 1,403 towns x 10,000 sites (14 million pairs) would take 13+ GB: solve() refuses beyond
+    PAIRS_LIMIT, naming max_km; pairs a site may not serve (np.inf) do not count, and the limit can be raised."""
+    from netopt import InputError
+    from netopt.models import capacitated
+
+    rng = np.random.default_rng(7)
+    cost = rng.uniform(1, 20, (30, 10))
+    monkeypatch.setattr(capacitated, "PAIRS_LIMIT", 200)
+    model = CFLP.from_cost_matrix(cost, np.ones(30), np.full(10, 12.0), np.full(10, 5.0))
+    with pytest.raises(InputError, match=r"30 demand points x 10 sites is 300 pairs that may serve.*max_km"):
+        model.solve()
+    cut = np.where(cost <= np.sort(cost, axis=1)[:, [5]], cost, np.inf)  # each point's 6 cheapest sites: 180 pairs
+    assert CFLP.from_cost_matrix(cut, np.ones(30), np.full(10, 12.0), np.full(10, 5.0)).solve().status == "optimal"
+    monkeypatch.setattr(capacitated, "PAIRS_LIMIT", 300)
+    assert model.solve().status == "optimal"

@@ -23,6 +23,7 @@ LAGRANGIAN_SHARE = 0.2
 SUPPORT_VALUE_SHARE = 0.02  # sites valued at most this share of the gap above zero join the support search
 SUPPORT_SEARCH_SECONDS = 30.0
 SUPPORT_SEARCH_SHARE = 0.3
+PAIRS_LIMIT = 500_000  # demand-site pairs beyond which solve() refuses (a province's 6.7M took 13 GB and 10+ minutes)
 
 
 class CFLP(LocationModel):
@@ -92,6 +93,7 @@ class CFLP(LocationModel):
         cheaper plan needs, and the exact model over the rest, warm-started, follows. Single-source models
         and those extended through to_pulp() are solved whole."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
+        self._check_size()
         if self.single_source or not warm_start or getattr(self, "_pulp", None) is not None \
                 or self._explain_infeasible_rules():
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
@@ -119,6 +121,21 @@ class CFLP(LocationModel):
         result.details.update(sites_after_reduction=int((choice.allowed & ~closed).sum()),
                               sites_opened_by_bound=int(opened.sum()), lagrangian_bound=outcome.bound)
         return result
+
+    def pairs(self) -> int:
+        """How many demand-site pairs may serve (finite costs): the size of the model."""
+        return int(np.isfinite(self.cost).sum())
+
+    def _check_size(self) -> None:
+        """More than PAIRS_LIMIT pairs is refused before solving, saying how to cut them."""
+        if self.pairs() <= PAIRS_LIMIT:
+            return
+        n, m = self.cost.shape
+        raise InputError(f"capacitated location over {n:,} demand points x {m:,} sites is {self.pairs():,} pairs that "
+                         f"may serve, too many to solve exactly on one machine (more than PAIRS_LIMIT {PAIRS_LIMIT:,}; "
+                         "6.7 million took 13 GB and over 10 minutes): give the longest distance a demand point may "
+                         "be served over, from_geodataframes(..., max_km=30), or np.inf in cost_per_unit where a site "
+                         "may not serve; or raise netopt.models.capacitated.PAIRS_LIMIT to try anyway", file="model")
 
     def _site_choice(self) -> SiteChoice:
         """The Lagrangian problem's site choice under this model's must/forbidden sites and rule rows."""
