@@ -74,6 +74,25 @@ class Coverage:
         (`notes` says it for the whole city, naming other counties)."""
         return self.county_notes.get(county, self.notes)
 
+    def by_town(self) -> pd.DataFrame:
+        """Per town: its demand units (one, or its grid cells), residents, residents covered and their share (%),
+        the residents-weighted mean and the farthest distance of its units to their nearest branch (km)."""
+        units = self.towns
+        people = units["population"].astype(float)
+        km = units["nearest_branch_km"].astype(float)
+        frame = pd.DataFrame({
+            "town_id": units["town_id"], "name": units["town" if self.demand_kind == "cells" else "name"],
+            "county": units["county"], "region_type": units["region_type"], "cells": 1, "population": people,
+            "covered_population": people.where(units["covered"].astype(bool), 0.0), "resident_km": people * km,
+            "farthest_cell_km": km})
+        table = frame.groupby(["town_id", "name", "county", "region_type"], sort=False, dropna=False).agg(
+            {"cells": "sum", "population": "sum", "covered_population": "sum", "resident_km": "sum",
+             "farthest_cell_km": "max"}).reset_index()
+        residents = table["population"].where(table["population"] > 0)
+        table.insert(7, "coverage_rate_pct", 100.0 * table["covered_population"] / residents)
+        table.insert(8, "mean_distance_to_branch_km", table.pop("resident_km") / residents)
+        return table
+
     @property
     def core_county_gap_pp(self) -> float:
         """Coverage of core districts minus that of counties, in percentage points."""

@@ -53,11 +53,14 @@ BRANCH_COLUMNS = ["branch_id", "name", "bank", "type", "county", "assigned_towns
 
 
 def coverage_tables(cov: Coverage) -> dict[str, pd.DataFrame]:
-    """The coverage result as plain tables, one per sheet/CSV, rounded for reading."""
+    """The coverage result as plain tables, one per sheet/CSV, rounded for reading (on a grid: its cells summed by
+    town, then the cells)."""
+    by_town = {"towns": cov.by_town().round(3)} if cov.demand_kind == "cells" else {}
     return {
         "by_region": cov.by_region.round(3),
         "by_county": cov.by_county.round(3),
         "underserved_towns": _columns(cov.underserved_towns, UNDERSERVED_COLUMNS),
+        **by_town,
         cov.demand_kind: _columns(cov.towns, TOWN_COLUMNS),
         "branches": _columns(cov.branches, BRANCH_COLUMNS),
         "notes": pd.DataFrame({"note": cov.notes}),
@@ -131,7 +134,8 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     summary = cov.by_county[cov.by_county["county"] == county].round(3)
     if summary.empty:
         raise KeyError(f"county '{county}' is not in the diagnosis")
-    towns = _columns(cov.towns[cov.towns["county"] == county], TOWN_COLUMNS)
+    towns = (cov.by_town().loc[lambda t: t["county"] == county].round(3) if cov.demand_kind == "cells" else
+             _columns(cov.towns[cov.towns["county"] == county], TOWN_COLUMNS))  # a grid's cells: summed by town
     branches = _columns(cov.branches[cov.branches["county"] == county], BRANCH_COLUMNS)
     advice = _columns(cov.underserved_towns[cov.underserved_towns["county"] == county], UNDERSERVED_COLUMNS)
     sheets = {"summary": summary, "towns": towns, "branches": branches, "recommendations": advice}

@@ -95,3 +95,27 @@ def test_a_table_longer_than_an_excel_sheet_is_a_note_naming_its_csv(coverage, t
     assert towns["note 说明"].iloc[0].endswith("more than an Excel sheet holds (5): measure on a coarser grid "
                                               "(--grid-km) for this sheet, or read every row in netopt analyze's "
                                               "CSV tables")
+
+
+def test_on_a_grid_the_towns_sheets_sum_the_cells(tmp_path: Path):
+    """A grid's county workbook of 200,000 cell rows took a minute to write and nobody reads it: the county pages'
+    towns sheet sums the cells by town, and analyze's tables add that sheet before the cells."""
+    from netopt.grid import population_grid
+
+    ds = no.load_sample()
+    cov = no.analyze_coverage(ds, radius_km=2.0, demand=population_grid(ds, cell_km=2.0))
+    towns = cov.by_town()
+    assert len(towns) == cov.towns["town_id"].nunique() and towns["cells"].sum() == len(cov.towns)
+    first = cov.towns[cov.towns["town_id"] == towns["town_id"].iloc[0]]
+    people = first["population"].sum()
+    assert towns["population"].iloc[0] == pytest.approx(people)
+    assert towns["covered_population"].iloc[0] == pytest.approx(first.loc[first["covered"], "population"].sum())
+    assert towns["mean_distance_to_branch_km"].iloc[0] == pytest.approx(
+        (first["population"] * first["nearest_branch_km"]).sum() / people)
+    assert towns["farthest_cell_km"].iloc[0] == pytest.approx(first["nearest_branch_km"].max())
+    assert list(report.coverage_tables(cov))[3:5] == ["towns", "cells"]
+    report.county_report(cov, "肥东县", tmp_path)
+    sheet = pd.read_excel(tmp_path / "county_340122_肥东县.xlsx", sheet_name="towns", engine="openpyxl")
+    assert len(sheet) == (towns["county"] == "肥东县").sum() and "cells 网格数" in sheet.columns
+    assert sheet["population 常住人口(人)"].sum() == pytest.approx(cov.towns.loc[cov.towns["county"] == "肥东县",
+                                                                           "population"].sum(), rel=1e-6)
