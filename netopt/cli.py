@@ -468,7 +468,9 @@ def optimize(
             _check_model_options(model, count, rules, options)
             if relocate is None and keep_existing and model in P_MODELS:
                 _check_p_keeps_today(count, len(existing), bank)
+            _check_grid_pairs(model, ds, len(sites), grid_km)
             demand, cells, source = _model_demand(ds, grid_km, model, source)
+            _check_grid_pairs(model, ds, len(sites), grid_km, len(demand))
             built = _build_model(model, ds, sites, count, radius_km, rules, options, roads, demand)
         with _working("Solving with HiGHS 求解中…", time_limit):
             result = built.solve(time_limit=time_limit, mip_gap=_mip_gap(gap_pct))
@@ -535,9 +537,11 @@ def curve(
             raise InputError(f"--model for a curve is mclp or share, not '{model}'", file="command line")
         ds, source = _load(data, coords)
         with _working("Solving 求解中…"):
-            demand, _, source = _model_demand(ds, grid_km, model, source)
             sites = candidate_sites(ds, bank)
             _say_banks_matched(ds, bank)
+            _check_grid_pairs(model, ds, len(sites), grid_km)
+            demand, _, source = _model_demand(ds, grid_km, model, source)
+            _check_grid_pairs(model, ds, len(sites), grid_km, len(demand))
             existing, roads = existing_positions(sites), _roads(network)
             spacing = _spacing_rule(sites, min_spacing_km)
 
@@ -1093,6 +1097,30 @@ def _command_line(context: typer.Context) -> str:
             continue
         words += [f"{param.opts[0]} {item}" for item in (value if isinstance(value, (list, tuple)) else [value])]
     return " ".join(words)
+
+
+GRID_STEPS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10)  # --grid-km values a refusal may name
+DENSE_MODELS = ("pmedian", "pcenter", "share")  # models of every cell-site distance (mclp, lscp: those in the radius)
+
+
+def _check_grid_pairs(model: str, ds: Dataset, sites: int, grid_km: Optional[float], cells: Optional[int] = None):
+    """A model of every distance between grid cells (`cells` once made, else as many as expected) and sites beyond
+    distance.DENSE_PAIRS_LIMIT is refused, naming the finest --grid-km expected to fit."""
+    from netopt import distance
+    from netopt.grid import expected_cells, town_areas
+
+    if grid_km is None or model not in DENSE_MODELS:
+        return
+    limit, areas = distance.DENSE_PAIRS_LIMIT, town_areas(ds)
+    count = expected_cells(areas, grid_km) if cells is None else cells
+    if count * sites <= limit:
+        return
+    fits = [step for step in GRID_STEPS if step > grid_km and expected_cells(areas, step) * sites <= limit]
+    ask = f"--grid-km {fits[0]:g}" if fits else f"a --grid-km above {GRID_STEPS[-1]:g}"
+    about = "about " if cells is None else ""
+    raise InputError(f"{model} on the {grid_km:g} km grid is {about}{count:,} cells x {sites:,} sites = "
+                     f"{count * sites:,} distances, more than a model on one machine holds ({limit:,}): ask for {ask}, "
+                     "or --model mclp, which needs only the pairs within the radius", file="command line")
 
 
 def _model_demand(ds: Dataset, grid_km: Optional[float], model: str, source: str):

@@ -434,14 +434,32 @@ def spacing_pairs(sites, min_km: float) -> np.ndarray:
     return pairs[apart < min_km * 1000.0].reshape(-1, 2)
 
 
+# demand x site pairs of a dense distance matrix (8 bytes each); a p-median or p-center built on it takes 30-40 bytes
+# a pair (196,090 grid cells x 618 sites: 3.5 and 4.9 GB; 1.18 million cells: a MemoryError after 100 s)
+DENSE_PAIRS_LIMIT = 250_000_000
+
+
+def check_dense_pairs(n_demand: int, n_sites: int) -> None:
+    """An InputError, before any work, for a dense distance matrix of more than DENSE_PAIRS_LIMIT pairs."""
+    if n_demand * n_sites <= DENSE_PAIRS_LIMIT:
+        return
+    raise InputError(f"every distance between {n_demand:,} demand points and {n_sites:,} sites is "
+                     f"{n_demand * n_sites:,} pairs, more than a model on one machine holds (DENSE_PAIRS_LIMIT "
+                     f"{DENSE_PAIRS_LIMIT:,}; p-median and p-center take 30-40 bytes a pair): use fewer demand points "
+                     "(a coarser population grid) or fewer candidate sites, or raise "
+                     "netopt.distance.DENSE_PAIRS_LIMIT to try anyway", file="model")
+
+
 def cost_matrix_km(demand, sites, distance: str = "euclidean", graph=None, mode: str = "drive") -> np.ndarray:
     """Dense demand x site distances in km between two GeoDataFrames (straight line or road network).
 
-    For models that need every pair (p-median, p-center, capacitated location); memory is n x m floats.
+    For models that need every pair (p-median, p-center, capacitated location); memory is n x m floats, refused
+    beyond DENSE_PAIRS_LIMIT pairs.
     """
     from netopt.projection import metric_crs, xy_metres
 
     checked_model_inputs(demand, sites, distance, graph)
+    check_dense_pairs(len(demand), len(sites))
     if distance == "euclidean":
         from scipy.spatial.distance import cdist
 

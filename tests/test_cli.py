@@ -292,6 +292,26 @@ def test_options_are_refused_before_the_grid_is_made(monkeypatch, tmp_path: Path
     assert result.exit_code == 2 and said in _said(result.output), result.output
 
 
+def test_a_grid_too_fine_for_every_distance_names_the_grid_that_fits(monkeypatch, tmp_path: Path):
+    """pmedian on the sample's 0.1 km grid (1.18 million cells x 618 sites) ended in an unexpected MemoryError after
+    100 s: it is refused before the grid is made, naming a --grid-km that fits; mclp needs only pairs in the radius."""
+    from netopt import distance
+
+    monkeypatch.setattr(distance, "DENSE_PAIRS_LIMIT", 500_000)  # the 1 km grid: 14,668 cells x 618 sites
+    result = runner.invoke(app, ["optimize", "--model", "pmedian", "--max-new", "2", "--grid-km", "1",
+                                 "--out", str(tmp_path / "no")])
+    said = _said(result.output)
+    assert result.exit_code == 2 and "pmedian on the 1 km grid is about" in said, result.output
+    step = float(re.search(r"ask for --grid-km ([\d.]+), or --model mclp", said)[1])
+    assert step == 10 and not (tmp_path / "no").exists()  # 533 cells at 10 km (expected: 737), 1,182 at 5 km
+    ok = runner.invoke(app, ["optimize", "--model", "pmedian", "--max-new", "2", "--grid-km", str(step),
+                             "--out", str(tmp_path / "yes")])
+    assert ok.exit_code == 0, ok.output
+    mclp = runner.invoke(app, ["optimize", "--model", "mclp", "--max-new", "2", "--grid-km", "1", "--out",
+                               str(tmp_path / "mclp")])
+    assert mclp.exit_code == 0, mclp.output
+
+
 def test_grid_options_refused_in_the_users_terms(tmp_path: Path):
     out = tmp_path / "none"
     every_cell = runner.invoke(app, ["optimize", "--model", "lscp", "--bank", "农业", "--grid-km", "2",

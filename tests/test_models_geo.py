@@ -104,3 +104,18 @@ def test_bad_geodataframe_inputs_are_named(city):
         with pytest.raises(no.InputError) as caught:
             build()
         assert message in str(caught.value)
+
+
+def test_a_dense_model_beyond_the_pairs_one_machine_holds_is_refused_before_any_work(city, monkeypatch):
+    """Every town-site distance (p-median, p-center, market share, capacitated location) beyond DENSE_PAIRS_LIMIT is
+    an InputError saying what to do, not a MemoryError minutes later."""
+    from netopt import distance
+
+    ds, sites = city
+    monkeypatch.setattr(distance, "DENSE_PAIRS_LIMIT", len(ds.towns) * len(sites) - 1)
+    with pytest.raises(no.InputError, match=r"is [\d,]+ pairs.*coarser population grid.*DENSE_PAIRS_LIMIT"):
+        no.PMedian.from_geodataframes(ds.towns, sites, 5)
+    with pytest.raises(no.InputError, match="DENSE_PAIRS_LIMIT"):
+        no.PCenter.from_geodataframes(ds.towns, sites, 5)
+    monkeypatch.setattr(distance, "DENSE_PAIRS_LIMIT", len(ds.towns) * len(sites))
+    assert cost_matrix_km(ds.towns, sites).shape == (len(ds.towns), len(sites))
