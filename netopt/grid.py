@@ -93,6 +93,17 @@ def check_grid_size(bounds, cell_km: float, most: int, advice: str) -> None:
                          f"more than {most:,} {advice} (cells of {smallest:g} km or more fit)", file="grid")
 
 
+def _check_hexagons(h3, area_km2: float, resolution: int) -> None:
+    """An InputError when H3 hexagons of `resolution` over `area_km2` are more than MAX_GRID_CELLS, naming the
+    finest resolution that stays within it (resolution 12 over Hefei: 37 million cells, hours)."""
+    cells = area_km2 / h3.average_hexagon_area(resolution, unit="km^2")
+    if cells <= MAX_GRID_CELLS:
+        return
+    fits = [r for r in range(resolution) if area_km2 / h3.average_hexagon_area(r, unit="km^2") <= MAX_GRID_CELLS]
+    raise InputError(f"H3 resolution {resolution} over {area_km2:,.0f} km² is about {cells:,.0f} cells, more than "
+                     f"{MAX_GRID_CELLS:,} at once (resolution {max(fits, default=0)} or coarser fits)", file="grid")
+
+
 def _square_grid(bounds: np.ndarray, size_m: float, crs: object) -> gpd.GeoDataFrame:
     minx, miny, maxx, maxy = bounds
     xs = np.arange(np.floor(minx / size_m) * size_m, maxx, size_m)
@@ -111,7 +122,9 @@ def _hex_grid(areas: gpd.GeoDataFrame, resolution: int) -> gpd.GeoDataFrame:
     if not isinstance(resolution, (int, np.integer)) or not 0 <= resolution <= 15:
         raise InputError("h3_resolution must be a whole number from 0 to 15", file="population_grid")
     edge_m = h3.average_hexagon_edge_length(int(resolution), unit="m")
-    cover = gpd.GeoSeries([areas.union_all().buffer(2 * edge_m)], crs=areas.crs).to_crs(4326).iloc[0]
+    union = areas.union_all().buffer(2 * edge_m)
+    _check_hexagons(h3, union.area / 1e6, int(resolution))
+    cover = gpd.GeoSeries([union], crs=areas.crs).to_crs(4326).iloc[0]
     cells = sorted(h3.geo_to_cells(cover.__geo_interface__, int(resolution)))
     polygons = [shapely.Polygon([(lon, lat) for lat, lon in h3.cell_to_boundary(c)]) for c in cells]
     return gpd.GeoDataFrame({"cell_id": cells}, geometry=polygons, crs=4326).to_crs(areas.crs)

@@ -95,3 +95,10 @@ def test_bad_h3_resolution():
     ds = make_city([0.0], [1], [0.0])
     with pytest.raises(no.InputError, match="h3_resolution"):
         population_grid(ds, h3_resolution=16)
+
+
+def test_h3_hexagons_too_many_for_one_go_are_refused_naming_the_resolution_that_fits():
+    """--h3 12 over Hefei is about 37 million hexagons: it ran for hours; now refused before any is made."""
+    with pytest.raises(no.InputError, match=r"H3 resolution 12 over [\d,]+ km² is about [\d,]+ cells, more than "
+                                            r"3,000,000 at once \(resolution 10 or coarser fits\)"):
+        population_grid(no.load_sample(), h3_resolution=12)
