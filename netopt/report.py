@@ -91,17 +91,19 @@ def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, p
     return written
 
 
-EXCEL_ROWS = 1_048_575  # the rows one Excel sheet holds below its header
+# the longest table a workbook sheet takes (Excel's own limit is 1,048,575): openpyxl wrote the 766,000 H3 cells of
+# analyze --h3 10 in 5 minutes, 147,000 in a minute; longer tables (a fine grid's cells) are notes naming their CSV
+WORKBOOK_ROWS = 100_000
 
 
 def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str, str] | None = None,
                    csv_files: dict[str, str] | None = None) -> None:
-    """One sheet per table (sheet names as the keys), bilingual headers (see `bilingual`). A table longer than a
-    sheet holds (a fine population grid's cells) is a note instead, naming its CSV file (`csv_files`) if there is
+    """One sheet per table (sheet names as the keys), bilingual headers (see `bilingual`). A table longer than
+    WORKBOOK_ROWS (a fine population grid's cells) is a note instead, naming its CSV file (`csv_files`) if there is
     one."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table in tables.items():
-            if len(table) > EXCEL_ROWS:
+            if len(table) > WORKBOOK_ROWS:
                 table = _too_long(len(table), (csv_files or {}).get(name))
             bilingual(table, labels).to_excel(writer, sheet_name=name, index=False)
 
@@ -109,7 +111,8 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str
 def _too_long(rows: int, csv_file: str | None) -> pd.DataFrame:
     where = (f"every row is in {csv_file}" if csv_file else
              "measure on a coarser grid (--grid-km) for this sheet, or read every row in netopt analyze's CSV tables")
-    return pd.DataFrame({"note": [f"{rows:,} rows, more than an Excel sheet holds ({EXCEL_ROWS:,}): {where}"]})
+    return pd.DataFrame({"note": [f"{rows:,} rows, more than a workbook sheet here takes ({WORKBOOK_ROWS:,}): "
+                                  f"{where}"]})
 
 
 def _html_table(frame: pd.DataFrame) -> str:

@@ -78,21 +78,22 @@ def test_reports_carry_the_recommended_types(coverage, tmp_path: Path):
     assert len(types) > 0 and set(types["type 建议类型"]) <= {"comprehensive", "community", "inclusive", "light"}
 
 
-def test_a_table_longer_than_an_excel_sheet_is_a_note_naming_its_csv(coverage, tmp_path: Path, monkeypatch):
-    """A fine grid's cells outgrow an Excel sheet (1,048,575 rows: a 0.1 km grid of the sample has 1.18 million); the
-    workbook then says where the rows are instead of failing, and the CSV keeps every row."""
-    monkeypatch.setattr(report, "EXCEL_ROWS", 100)
+def test_a_table_longer_than_a_workbook_sheet_takes_is_a_note_naming_its_csv(coverage, tmp_path: Path, monkeypatch):
+    """A fine grid's cells outgrow an Excel sheet (1,048,575 rows: a 0.1 km grid of the sample has 1.18 million) or
+    take minutes to write (766,000 H3 cells: 5 minutes); beyond WORKBOOK_ROWS the workbook says where the rows are,
+    and the CSV keeps every row."""
+    monkeypatch.setattr(report, "WORKBOOK_ROWS", 100)
     assert len(coverage.towns) > 100 > len(coverage.by_county)
     report.write_coverage_report(coverage, tmp_path)
     book = pd.read_excel(tmp_path / "coverage.xlsx", sheet_name=None, engine="openpyxl")
-    assert book["towns"]["note 说明"].tolist() == [f"{len(coverage.towns):,} rows, more than an Excel sheet holds "
-                                                 "(100): every row is in coverage_towns.csv"]
+    assert book["towns"]["note 说明"].tolist() == [f"{len(coverage.towns):,} rows, more than a workbook sheet here "
+                                                 "takes (100): every row is in coverage_towns.csv"]
     assert len(book["by_county"]) == len(coverage.by_county)
     assert len(pd.read_csv(tmp_path / "coverage_towns.csv")) == len(coverage.towns)
-    monkeypatch.setattr(report, "EXCEL_ROWS", 5)  # a county's page has no CSV beside it: it says what to do
+    monkeypatch.setattr(report, "WORKBOOK_ROWS", 5)  # a county's page has no CSV beside it: it says what to do
     report.county_report(coverage, "肥东县", tmp_path)
     towns = pd.read_excel(tmp_path / "county_340122_肥东县.xlsx", sheet_name="towns", engine="openpyxl")
-    assert towns["note 说明"].iloc[0].endswith("more than an Excel sheet holds (5): measure on a coarser grid "
+    assert towns["note 说明"].iloc[0].endswith("more than a workbook sheet here takes (5): measure on a coarser grid "
                                               "(--grid-km) for this sheet, or read every row in netopt analyze's "
                                               "CSV tables")
 
