@@ -16,9 +16,9 @@ from rich.table import Table
 from netopt._errors import InputError, NetoptError, Problem
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
-from netopt.models import capacitated
 from netopt.io import (Dataset, find_table, guess_kind, read_branches, read_counties, read_dataset, read_towns,
                        write_atomic)
+from netopt.models import capacitated
 
 app = typer.Typer(help="netopt: plan a bank's branch network (网点布局) — coverage, location models, branch types.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -413,7 +413,8 @@ def optimize(
                                                       "residents covered with no branch serving more)."),
     max_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                            help="cflp: no town served by a branch farther than this, km (needed "
-                                                f"beyond {capacitated.PAIRS_LIMIT:,} town-site pairs, e.g. a province)."),
+                                                f"beyond {capacitated.PAIRS_LIMIT:,} town-site pairs, e.g. a "
+                                                "province)."),
     county_min: Optional[int] = typer.Option(None, min=0, help="At least this many open branches in every "
                                              "county (e.g. 1: every county keeps a branch)."),
     county_max: Optional[int] = typer.Option(None, min=0, help="At most this many open branches in any county."),
@@ -468,9 +469,7 @@ def optimize(
             _check_model_options(model, count, rules, options)
             if relocate is None and keep_existing and model in P_MODELS:
                 _check_p_keeps_today(count, len(existing), bank)
-            _check_grid_pairs(model, ds, len(sites), grid_km)
-            demand, cells, source = _model_demand(ds, grid_km, model, source)
-            _check_grid_pairs(model, ds, len(sites), grid_km, len(demand))
+            demand, cells, source = _model_demand(ds, grid_km, model, source, len(sites))
             built = _build_model(model, ds, sites, count, radius_km, rules, options, roads, demand)
         with _working("Solving with HiGHS 求解中…", time_limit):
             result = built.solve(time_limit=time_limit, mip_gap=_mip_gap(gap_pct))
@@ -539,9 +538,7 @@ def curve(
         with _working("Solving 求解中…"):
             sites = candidate_sites(ds, bank)
             _say_banks_matched(ds, bank)
-            _check_grid_pairs(model, ds, len(sites), grid_km)
-            demand, _, source = _model_demand(ds, grid_km, model, source)
-            _check_grid_pairs(model, ds, len(sites), grid_km, len(demand))
+            demand, _, source = _model_demand(ds, grid_km, model, source, len(sites))
             existing, roads = existing_positions(sites), _roads(network)
             spacing = _spacing_rule(sites, min_spacing_km)
 
@@ -991,8 +988,8 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
     if "town_id" not in demand:  # a grid: its cells summed by town in the workbook, each cell in the CSV
         tables["assignment 分配"] = _assignment_by_town(assignment, demand)
-        notes.append(("assignment 分配", f"{len(assignment):,} grid cells summed by town and serving branch; each cell "
-                      f"in {model}_assignment.csv", ""))
+        notes.append(("assignment 分配", f"{len(assignment):,} grid cells summed by town and serving branch; "
+                      f"each cell in {model}_assignment.csv", ""))
     return [("plan 方案", f"{model.upper()} — {source}")] + summary + [note[:2] for note in notes], tables
 
 
@@ -1103,13 +1100,13 @@ GRID_STEPS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10)  #
 DENSE_MODELS = ("pmedian", "pcenter", "share")  # models of every cell-site distance (mclp, lscp: those in the radius)
 
 
-def _check_grid_pairs(model: str, ds: Dataset, sites: int, grid_km: Optional[float], cells: Optional[int] = None):
+def _check_grid_pairs(model: str, ds: Dataset, sites: int, grid_km: float, cells: Optional[int] = None) -> None:
     """A model of every distance between grid cells (`cells` once made, else as many as expected) and sites beyond
     distance.DENSE_PAIRS_LIMIT is refused, naming the finest --grid-km expected to fit."""
     from netopt import distance
     from netopt.grid import expected_cells, town_areas
 
-    if grid_km is None or model not in DENSE_MODELS:
+    if model not in DENSE_MODELS:
         return
     limit, areas = distance.DENSE_PAIRS_LIMIT, town_areas(ds)
     count = expected_cells(areas, grid_km) if cells is None else cells
@@ -1123,9 +1120,10 @@ def _check_grid_pairs(model: str, ds: Dataset, sites: int, grid_km: Optional[flo
                      "or --model mclp, which needs only the pairs within the radius", file="command line")
 
 
-def _model_demand(ds: Dataset, grid_km: Optional[float], model: str, source: str):
+def _model_demand(ds: Dataset, grid_km: Optional[float], model: str, source: str, sites: int):
     """The models' demand points — the towns, or with --grid-km population cells labelled by town and cell —, the
-    cells as population_grid makes them, for measuring coverage (None with towns), and the source's name."""
+    cells as population_grid makes them, for measuring coverage (None with towns), and the source's name. A grid
+    too fine for a model of every cell-site distance (with `sites` sites) is refused before and after it is made."""
     import geopandas as gpd
 
     from netopt.grid import population_grid
@@ -1136,7 +1134,9 @@ def _model_demand(ds: Dataset, grid_km: Optional[float], model: str, source: str
         raise InputError(f"--grid-km works with --model {', '.join(GRID_MODELS)}: {model} on a population grid has "
                          f"one variable per cell and site, too many to solve exactly here; it plans on town points",
                          file="command line")
+    _check_grid_pairs(model, ds, sites, grid_km)
     cells = population_grid(ds, cell_km=grid_km)
+    _check_grid_pairs(model, ds, sites, grid_km, len(cells))
     demand = gpd.GeoDataFrame({"id": (cells["town"].astype(str) + " cell " + cells["cell_id"]).to_numpy(),
                                "town": cells["town"].to_numpy(), "county": cells["county"].to_numpy(),
                                "population": cells["population"].to_numpy()}, geometry=cells.geometry.values,

@@ -118,5 +118,5 @@ def test_on_a_grid_the_towns_sheets_sum_the_cells(tmp_path: Path):
     report.county_report(cov, "肥东县", tmp_path)
     sheet = pd.read_excel(tmp_path / "county_340122_肥东县.xlsx", sheet_name="towns", engine="openpyxl")
     assert len(sheet) == (towns["county"] == "肥东县").sum() and "cells 网格数" in sheet.columns
-    assert sheet["population 常住人口(人)"].sum() == pytest.approx(cov.towns.loc[cov.towns["county"] == "肥东县",
-                                                                           "population"].sum(), rel=1e-6)
+    residents = cov.towns.loc[cov.towns["county"] == "肥东县", "population"].sum()
+    assert sheet["population 常住人口(人)"].sum() == pytest.approx(residents, rel=1e-6)
