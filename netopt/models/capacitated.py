@@ -122,16 +122,14 @@ class CFLP(LocationModel):
                               sites_opened_by_bound=int(opened.sum()), lagrangian_bound=outcome.bound)
         return result
 
-    def pairs(self) -> int:
-        """How many demand-site pairs may serve (finite costs): the size of the model."""
-        return int(np.isfinite(self.cost).sum())
-
     def _check_size(self) -> None:
-        """More than PAIRS_LIMIT pairs is refused before solving, saying how to cut them."""
-        if self.pairs() <= PAIRS_LIMIT:
+        """More than PAIRS_LIMIT pairs that may serve (finite costs) is refused before solving, saying how to cut
+        them."""
+        pairs = int(np.isfinite(self.cost).sum())
+        if pairs <= PAIRS_LIMIT:
             return
         n, m = self.cost.shape
-        raise InputError(f"capacitated location over {n:,} demand points x {m:,} sites is {self.pairs():,} pairs that "
+        raise InputError(f"capacitated location over {n:,} demand points x {m:,} sites is {pairs:,} pairs that "
                          f"may serve, too many to solve exactly on one machine (more than PAIRS_LIMIT {PAIRS_LIMIT:,}; "
                          "6.7 million took 13 GB and over 10 minutes): give the longest distance a demand point may "
                          "be served over, from_geodataframes(..., max_km=30), or np.inf in cost_per_unit where a site "
