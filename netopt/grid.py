@@ -5,7 +5,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import box
 
 from netopt._errors import InputError
 from netopt.io import Dataset
@@ -105,12 +104,15 @@ def _check_hexagons(h3, area_km2: float, resolution: int) -> None:
 
 
 def _square_grid(bounds: np.ndarray, size_m: float, crs: object) -> gpd.GeoDataFrame:
+    """Square cells of `size_m` over `bounds`, made together (column by column), named by their column and row."""
     minx, miny, maxx, maxy = bounds
     xs = np.arange(np.floor(minx / size_m) * size_m, maxx, size_m)
     ys = np.arange(np.floor(miny / size_m) * size_m, maxy, size_m)
-    cells = [box(x, y, x + size_m, y + size_m) for x in xs for y in ys]
-    ids = [f"{int(x // size_m)}_{int(y // size_m)}" for x in xs for y in ys]
-    return gpd.GeoDataFrame({"cell_id": ids}, geometry=cells, crs=crs)
+    x, y = (grid.ravel() for grid in np.meshgrid(xs, ys, indexing="ij"))
+    column, row = np.floor_divide(x, size_m).astype(np.int64), np.floor_divide(y, size_m).astype(np.int64)
+    ids = np.char.add(np.char.add(column.astype(str), "_"), row.astype(str))
+    return gpd.GeoDataFrame({"cell_id": ids.astype(object)}, geometry=shapely.box(x, y, x + size_m, y + size_m),
+                            crs=crs)
 
 
 def _hex_grid(areas: gpd.GeoDataFrame, resolution: int) -> gpd.GeoDataFrame:
