@@ -538,13 +538,14 @@ def curve(
         with _working("Solving 求解中…"):
             sites = candidate_sites(ds, bank)
             _say_banks_matched(ds, bank)
-            demand, _, source = _model_demand(ds, grid_km, model, source, len(sites))
             existing, roads = existing_positions(sites), _roads(network)
+            options = ModelOptions(capacity_wan, beta=beta, min_km=min_km, bank=bank)
+            _check_model_options(model, len(existing) + up_to, {}, options)  # before a grid is made
+            demand, _, source = _model_demand(ds, grid_km, model, source, len(sites))
             spacing = _spacing_rule(sites, min_spacing_km)
 
             def build(p: int, rules: dict):
-                return _build_model(model, ds, sites, p, radius_km, {**rules, **spacing},
-                                    ModelOptions(capacity_wan, beta=beta, min_km=min_km, bank=bank), roads, demand)
+                return _build_model(model, ds, sites, p, radius_km, {**rules, **spacing}, options, roads, demand)
             limits = {"time_limit": time_limit, "mip_gap": _mip_gap(gap_pct)}
             if moves:
                 table, key, kept = _moves_curve(build, sites, existing, up_to, limits, roads, keep_open, within_county)

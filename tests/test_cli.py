@@ -284,12 +284,15 @@ def test_optimize_on_a_population_grid(tmp_path: Path):
 ])
 def test_options_are_refused_before_the_grid_is_made(monkeypatch, tmp_path: Path, options, said):
     """A fine grid takes minutes and gigabytes (0.25 km over the sample: 196,090 cells, 22 s, 3.5 GB): what the
-    options lack is said first."""
+    options lack is said first (also for a curve)."""
     import netopt.grid
 
     monkeypatch.setattr(netopt.grid, "population_grid", lambda *args, **kwargs: pytest.fail("grid made"))
     result = runner.invoke(app, ["optimize", *options, "--grid-km", "0.25", "--out", str(tmp_path)])
     assert result.exit_code == 2 and said in _said(result.output), result.output
+    if "share" in options:
+        curve = runner.invoke(app, ["curve", "--model", "share", "--grid-km", "0.25", "--out", str(tmp_path)])
+        assert curve.exit_code == 2 and said in _said(curve.output), curve.output
 
 
 def test_a_grid_too_fine_for_every_distance_names_the_grid_that_fits(monkeypatch, tmp_path: Path):
