@@ -278,6 +278,7 @@ def _check_analyze_options(minutes: Optional[float], radii: tuple, grid_km: Opti
 
 def _diagnose_tiled(ds: Dataset, source: str, out: Path, radius_km, grid_km: Optional[float], tile_km: float,
                     workers: Optional[int], unsupported) -> None:
+    from netopt.report import bilingual, write_workbook
     from netopt.tiles import tiled_grid_coverage
 
     if grid_km is None or unsupported:
@@ -295,7 +296,9 @@ def _diagnose_tiled(ds: Dataset, source: str, out: Path, radius_km, grid_km: Opt
     console.print(table)
     sheets = {"by_county": tiled.by_county, "by_region": tiled.by_region}
     written = [write_atomic(out / f"coverage_tiled_{name}.csv",
-                            lambda p, t=t: t.to_csv(p, index=False, encoding="utf-8-sig")) for name, t in sheets.items()]
+                            lambda p, t=t: bilingual(t).to_csv(p, index=False, encoding="utf-8-sig"))
+               for name, t in sheets.items()]
+    written.append(write_atomic(out / "coverage_tiled.xlsx", lambda p: write_workbook(p, sheets)))
     console.print(f"Wrote {', '.join(p.name for p in written)} and {len(tiled.cell_files)} tile files in "
                   f"{out / 'cells'} (Parquet, one row per cell)")
 

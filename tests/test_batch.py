@@ -260,10 +260,12 @@ def test_tiles_refuse_a_tile_smaller_than_a_cell():
 def test_cli_analyze_in_tiles(grid_coverage, tmp_path):
     result = CliRunner().invoke(app, ["analyze", "--grid-km", "2", "--tile-km", "20", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    by_county = pd.read_csv(tmp_path / "coverage_tiled_by_county.csv", dtype={"county_id": str})
+    by_county = pd.read_csv(tmp_path / "coverage_tiled_by_county.csv", dtype={"county_id 区划代码": str})
     expected = grid_coverage[1]["covered_population"]
-    got = by_county.set_index("county_id")["covered_population"].loc[expected.index]
+    got = by_county.set_index("county_id 区划代码")["covered_population 覆盖人口(人)"].loc[expected.index]
     assert got.to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-9)
+    book = pd.read_excel(tmp_path / "coverage_tiled.xlsx", sheet_name=None, engine="openpyxl")
+    assert list(book) == ["by_county", "by_region"] and len(book["by_county"]) == len(by_county)
     assert len(list((tmp_path / "cells").glob("tile_*.parquet"))) > 1
     bad = CliRunner().invoke(app, ["analyze", "--tile-km", "20", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "--grid-km" in bad.output
