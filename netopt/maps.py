@@ -120,6 +120,8 @@ def _town_layer(ds: Dataset, coverage: Coverage | None) -> gpd.GeoDataFrame:
     towns["reason"] = towns["town_id"].map(unserved["reason"]).fillna("")
     towns["unserved_share"] = towns["town_id"].map(unserved["unserved_share_pct"]).fillna(0.0) / 100.0
     towns["covered"] = towns["unserved_share"] < 0.5
+    towns["mean_nearest_km"] = towns["town_id"].map(coverage.by_town().set_index("town_id")[
+        "mean_distance_to_branch_km"])
     return towns
 
 
@@ -134,6 +136,8 @@ def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, town_shares: pd.DataFr
         text = f"{html.escape(str(row.name))} ({html.escape(str(row.county))}): {row.population / 1e4:.1f}万人"
         if hasattr(row, "nearest_branch_km"):
             text += f"<br>最近网点 nearest branch {row.nearest_branch_km:.1f} km"
+        if np.isfinite(getattr(row, "mean_nearest_km", np.nan)):  # a grid: its residents' mean
+            text += f"<br>居民到最近网点平均 residents' mean distance to the nearest branch {row.mean_nearest_km:.1f} km"
         if town_shares is None:
             text += f"<br>未覆盖 unserved {share:.0%}"
         else:

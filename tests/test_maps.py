@@ -198,3 +198,18 @@ def test_static_type_map_has_a_legend_entry_per_type():
     assert len(used) >= 3
     plt.close(fig)
     assert "netopt 网点类型与覆盖 Branch types and coverage" in no.maps.network_map(ds, plan=plan).get_root().render()
+
+
+def test_on_a_grid_each_town_says_its_residents_mean_distance(tmp_path: Path):
+    """A grid's towns have no single nearest branch: the tooltip gives the residents-weighted mean of their cells
+    (Coverage.by_town), beside the unserved share."""
+    from netopt.grid import population_grid
+
+    ds = no.load_sample()
+    cov = no.analyze_coverage(ds, radius_km=3.5, demand=population_grid(ds, cell_km=2.0))
+    no.maps.network_map(ds, coverage=cov).save(str(tmp_path / "grid.html"))
+    html = (tmp_path / "grid.html").read_text(encoding="utf-8")
+    town = cov.by_town().iloc[0]
+    assert f"{town['name']} ({town['county']})" in html
+    assert f"residents' mean distance to the nearest branch {town['mean_distance_to_branch_km']:.1f} km" in html
+    assert html.count("residents' mean distance to the nearest branch") == len(ds.towns)
