@@ -805,10 +805,10 @@ def _percentage(value: Optional[float], flag: str) -> Optional[float]:
 
 def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: float, rules: dict,
                  options: ModelOptions = ModelOptions(), roads: dict | None = None, demand=None):
-    """The model `model` of the demand points (towns unless `demand`, see _model_demand) and the sites."""
+    """The model `model` of the demand points (towns unless `demand`, see _model_demand) and the sites; its
+    options were checked by _check_model_options before the demand was made."""
     from netopt.models import CFLP, LSCP, MCLP, CapacitatedMCLP, PCenter, PMedian
 
-    _check_model_options(model, p, rules, options)
     towns, rules = ds.towns if demand is None else demand, dict(rules, **(roads or {}))
     capacity_wan = options.capacity_wan
     if model == "cflp":
@@ -1112,10 +1112,12 @@ def _check_grid_pairs(model: str, ds: Dataset, sites: int, grid_km: float, cells
 
     if model not in DENSE_MODELS:
         return
-    limit, areas = distance.DENSE_PAIRS_LIMIT, town_areas(ds)
+    limit = distance.DENSE_PAIRS_LIMIT
+    areas = town_areas(ds) if cells is None else None  # a grid made: its count, the areas only for the advice
     count = expected_cells(areas, grid_km) if cells is None else cells
     if count * sites <= limit:
         return
+    areas = town_areas(ds) if areas is None else areas
     fits = [step for step in GRID_STEPS if step > grid_km and expected_cells(areas, step) * sites <= limit]
     ask = f"--grid-km {fits[0]:g}" if fits else f"a --grid-km above {GRID_STEPS[-1]:g}"
     about = "about " if cells is None else ""
