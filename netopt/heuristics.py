@@ -11,9 +11,47 @@ import scipy.sparse as sp
 CANNOT_SERVE = np.finfo(float).max / 1e6  # finite stand-in for an infinite distance: no inf - inf in the sums
 
 
+NEAREST_CHUNK_CELLS = 5e6  # demand points x sites read at a time by nearest_sites, _two_nearest (~40 MB a temporary)
+
+
 def assignment_cost(cost: np.ndarray, weights: np.ndarray, open_sites: np.ndarray) -> float:
     """Σ weight × distance to the nearest open site."""
-    return float(weights @ cost[:, open_sites].min(axis=1))
+    return float(weights @ nearest_sites(cost, open_sites)[1])
+
+
+def nearest_sites(cost: np.ndarray, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each demand point's nearest of `sites` (its position among them) and the distance to it (inf and -1 with
+    no sites), read in blocks of rows: a million grid cells x 500 open sites need no 4 GB temporary."""
+    sites = np.asarray(sites, int)
+    position, distance = np.full(cost.shape[0], -1), np.full(cost.shape[0], np.inf)
+    for rows, block in _site_blocks(cost, sites):
+        position[rows] = nearest = block.argmin(axis=1)
+        distance[rows] = block[np.arange(len(block)), nearest]
+    return position, distance
+
+
+def _two_nearest(cost: np.ndarray, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each demand point's nearest of `sites` (one or more; its position among them) and its nearest and
+    second-nearest distances, capped at CANNOT_SERVE (the second is that with one site), in blocks of rows."""
+    nearest, first, second = (np.empty(cost.shape[0], int), np.empty(cost.shape[0]),
+                              np.full(cost.shape[0], CANNOT_SERVE))
+    for rows, block in _site_blocks(cost, sites):
+        order = np.argpartition(block, min(1, len(sites) - 1), axis=1)[:, :2]
+        two = np.minimum(np.take_along_axis(block, order, axis=1), CANNOT_SERVE)
+        nearest[rows], first[rows] = order[:, 0], two[:, 0]
+        if len(sites) > 1:
+            second[rows] = two[:, 1]
+    return nearest, first, second
+
+
+def _site_blocks(cost: np.ndarray, sites: np.ndarray):
+    """(rows, cost[rows, sites]) for blocks of rows of about NEAREST_CHUNK_CELLS cells; none without sites."""
+    if len(sites) == 0:
+        return
+    step = max(1, int(NEAREST_CHUNK_CELLS // len(sites)))
+    for start in range(0, cost.shape[0], step):
+        rows = slice(start, start + step)
+        yield rows, cost[rows, sites]
 
 
 def greedy_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndarray | None = None,
@@ -23,7 +61,7 @@ def greedy_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndar
     n, m = cost.shape
     allowed = np.ones(m, bool) if allowed is None else allowed.copy()
     chosen = list(np.asarray(fixed if fixed is not None else [], int))
-    best = cost[:, chosen].min(axis=1) if chosen else np.full(n, np.inf)
+    best = nearest_sites(cost, chosen)[1]
     allowed[chosen] = False
     conflicts = sp.csr_matrix((m, m)) if conflicts is None else sp.csr_matrix(conflicts)
     allowed &= conflicts @ np.isin(np.arange(m), chosen).astype(float) == 0
@@ -38,11 +76,11 @@ def greedy_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndar
     return np.array(sorted(chosen), int)
 
 
-def _totals_with(cost: np.ndarray, weights: np.ndarray, base: np.ndarray, candidates: np.ndarray,
-                 chunk: int = 512) -> np.ndarray:
+def _totals_with(cost: np.ndarray, weights: np.ndarray, base: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     """Total weighted cost if each candidate were added to a solution whose per-client costs are `base`."""
     base = np.where(np.isfinite(base), base, CANNOT_SERVE)
     out = np.empty(len(candidates))
+    chunk = _columns_per_block(cost.shape[0])
     for start in range(0, len(candidates), chunk):
         block = candidates[start:start + chunk]
         out[start:start + chunk] = weights @ np.minimum(cost[:, block], base[:, None])
@@ -114,13 +152,10 @@ def _best_swap(cost: np.ndarray, weights: np.ndarray, current: np.ndarray, fixed
     movable = np.array([k for k, site in enumerate(current) if int(site) not in fixed], int)
     if len(closed) == 0 or len(movable) == 0:
         return None, np.inf
-    sub = np.minimum(cost[:, current], CANNOT_SERVE)
-    order = np.argsort(sub, axis=1)
-    d1 = np.take_along_axis(sub, order[:, :1], axis=1)[:, 0]
-    d2 = np.take_along_axis(sub, order[:, 1:2], axis=1)[:, 0] if len(current) > 1 else np.full(n, CANNOT_SERVE)
-    served_by = sp.csr_matrix((weights, (order[:, 0], np.arange(n))), shape=(len(current), n))
+    nearest, d1, d2 = _two_nearest(cost, current)
+    served_by = sp.csr_matrix((weights, (nearest, np.arange(n))), shape=(len(current), n))
     totals = np.empty((len(current), len(closed)))
-    chunk = max(16, min(512, int(SWAP_CHUNK_CELLS // max(n, 1))))
+    chunk = _columns_per_block(n)
     for first in range(0, len(closed), chunk):
         block = np.minimum(cost[:, closed[first:first + chunk]], CANNOT_SERVE)
         with_d1 = np.minimum(block, d1[:, None])
@@ -135,7 +170,12 @@ def _best_swap(cost: np.ndarray, weights: np.ndarray, current: np.ndarray, fixed
     return (int(current[movable[out_row]]), int(closed[in_column])), float(totals[out_row, in_column])
 
 
-SWAP_CHUNK_CELLS = 5e6  # demand points x candidate columns priced at a time by _best_swap (~40 MB a temporary)
+SWAP_CHUNK_CELLS = 5e6  # demand points x candidate columns priced at a time by _best_swap, _totals_with (~40 MB)
+
+
+def _columns_per_block(n: int) -> int:
+    """Candidate columns priced at a time over n demand points: 16 to 512, about SWAP_CHUNK_CELLS cells."""
+    return max(16, min(512, int(SWAP_CHUNK_CELLS // max(n, 1))))
 
 
 def swaps_meeting(rule_rows: RuleRows, current: np.ndarray, out_site: int, closed: np.ndarray) -> np.ndarray:
@@ -181,14 +221,14 @@ def pcenter_heuristic(cost: np.ndarray, start: np.ndarray, fixed: np.ndarray | N
     fixed = np.asarray(fixed if fixed is not None else [], int)
     allowed = np.ones(m, bool) if allowed is None else allowed
     best = center_interchange(cost, start, fixed, allowed)
-    best_score = _radius_score(cost[:, best].min(axis=1))
+    best_score = _radius_score(nearest_sites(cost, best)[1])
     free = np.flatnonzero(allowed & ~np.isin(np.arange(m), fixed))
     restarts = min(CENTER_MAX_RESTARTS, int(CENTER_RESTART_WORK // max(1, len(start) * n * m)))
     rng = np.random.default_rng(seed)
     for _ in range(restarts if len(free) >= len(start) - len(fixed) else 0):
         begin = np.concatenate([fixed, rng.choice(free, len(start) - len(fixed), replace=False)])
         sites = center_interchange(cost, begin, fixed, allowed)
-        score = _radius_score(cost[:, sites].min(axis=1))
+        score = _radius_score(nearest_sites(cost, sites)[1])
         if score < best_score:
             best, best_score = sites, score
     return best

@@ -133,7 +133,11 @@ def test_shaken_interchange_keeps_fixed_and_forbidden_sites_and_never_worsens(se
 @given(st.integers(0, 2**32 - 1), st.booleans())
 def test_every_swap_priced_at_once_matches_pricing_each_swapped_plan(seed, unreachable):
     """_best_swap prices all swaps in one pass (Whitaker); it must find the cheapest swapped plan that
-    pricing every one of them directly finds, fixed sites staying open."""
+    pricing every one of them directly finds, fixed sites staying open (the nearest open sites read a few rows
+    at a time)."""
+    from unittest import mock
+
+    from netopt import heuristics
     from netopt.heuristics import _best_swap, assignment_cost
 
     rng = np.random.default_rng(seed)
@@ -149,7 +153,8 @@ def test_every_swap_priced_at_once_matches_pricing_each_swapped_plan(seed, unrea
     swaps = {(int(r), int(s)): assignment_cost(cost, weights, np.union1d(np.setdiff1d(current, [r]), [s]))
              for r in current if int(r) not in fixed for s in np.flatnonzero(allowed) if s not in current}
     finite = {swap: value for swap, value in swaps.items() if np.isfinite(value)}
-    swap, value = _best_swap(cost, weights, current, fixed, allowed)
+    with mock.patch.object(heuristics, "NEAREST_CHUNK_CELLS", int(rng.integers(1, 40))):
+        swap, value = _best_swap(cost, weights, current, fixed, allowed)
     if not swaps:
         assert swap is None
     elif finite:
@@ -181,3 +186,33 @@ def test_shaken_interchange_stops_at_its_deadline():
     start = np.array([0, 1, 2, 3])
     sites, value = perturbed_interchange(cost, weights, start, deadline=time.perf_counter() - 1.0)
     assert sites.tolist() == [0, 1, 2, 3] and value == assignment_cost(cost, weights, start)  # no shake tried
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40))
+def test_nearest_sites_read_in_blocks_match_the_whole_matrix(seed, block_cells):
+    """nearest_sites and _two_nearest read the matrix a few rows at a time (a grid's million cells x 500 open
+    sites would be a 4 GB temporary): the same nearest site, nearest and second-nearest distances as one pass
+    over cost[:, sites], with ties, unreachable pairs and blocks of one row."""
+    from unittest import mock
+
+    from netopt import heuristics
+    from netopt.heuristics import CANNOT_SERVE, _two_nearest, nearest_sites
+
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(1, 30)), int(rng.integers(1, 10))
+    cost = rng.integers(1, 6, (n, m)).astype(float)
+    cost[rng.random((n, m)) < 0.2] = np.inf
+    sites = rng.choice(m, int(rng.integers(1, m + 1)), replace=False)
+    whole = cost[:, sites]
+    with mock.patch.object(heuristics, "NEAREST_CHUNK_CELLS", block_cells):
+        position, distance = nearest_sites(cost, sites)
+        nearest, first, second = _two_nearest(cost, sites)
+    assert np.array_equal(distance, whole.min(axis=1)) and np.array_equal(whole[np.arange(n), position], distance)
+    ranked = np.minimum(np.sort(whole, axis=1), CANNOT_SERVE)
+    assert np.array_equal(first, ranked[:, 0]) and np.array_equal(np.minimum(whole[np.arange(n), nearest],
+                                                                             CANNOT_SERVE), first)
+    assert np.array_equal(second, ranked[:, 1] if len(sites) > 1 else np.full(n, CANNOT_SERVE))
+    with mock.patch.object(heuristics, "NEAREST_CHUNK_CELLS", block_cells):
+        none = nearest_sites(cost, np.array([], int))
+    assert (none[0] == -1).all() and np.isinf(none[1]).all()

@@ -168,6 +168,28 @@ def test_pcenter_matches_brute_force(n, m, seed, data):
 
 @settings(max_examples=200, deadline=None)
 @given(st.integers(1, 8), st.integers(2, 7), st.integers(0, 2**32 - 1), st.data())
+def test_pcenter_with_unreachable_pairs_and_a_new_site_limit_matches_brute_force(n, m, seed, data):
+    """Bisection runs over the distances between the lower bound and a first plan's worst (a grid's full list
+    took gigabytes): still the optimum when pairs are missing and the first plan is a cover at the largest
+    distance (a new-site limit leaves the heuristic out)."""
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 30, (n, m)).astype(float)
+    cost[rng.random((n, m)) < 0.3] = np.inf
+    p = data.draw(st.integers(1, m))
+    rules = {}
+    if data.draw(st.booleans()):
+        existing = [int(j) for j in rng.choice(m, data.draw(st.integers(1, m - 1)), replace=False)]
+        rules = {"existing": existing, "closable": existing, "max_new": data.draw(st.integers(0, m - len(existing)))}
+    expected = brute.pcenter(cost, p, **rules)
+    result = PCenter.from_cost_matrix(cost, p, **rules).solve()
+    if expected is None:
+        assert result.status == "infeasible" and result.reason
+    else:
+        assert result.status == "optimal" and result.objective == pytest.approx(expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 8), st.integers(2, 7), st.integers(0, 2**32 - 1), st.data())
 def test_pcenter_with_fixed_and_forbidden_sites_matches_brute_force(n, m, seed, data):
     rng = np.random.default_rng(seed)
     cost = rng.integers(0, 30, (n, m)).astype(float)

@@ -423,3 +423,75 @@ def test_master_incumbents_that_lack_a_cut_are_cut_and_the_optimum_holds(monkeyp
         assert raw.status == compact.status == "optimal"
         assert raw.objective == pytest.approx(compact.objective)
     assert sum(recorded) > 0
+
+
+def test_a_model_keeps_its_own_read_only_cost_matrix_and_copies_it_once_at_most():
+    """A writeable matrix is copied (the analyst's later changes do not reach the model); a read-only one, like
+    a model's own, is used as it is — a grid's matrix is gigabytes, and it was copied twice."""
+    cost = np.arange(12.0).reshape(4, 3)
+    models = [PMedian.from_cost_matrix(cost, 1), no.PCenter.from_cost_matrix(cost, 1)]
+    cost[:] = 100.0
+    for model in models:
+        assert model.cost[0, 1] == 1.0 and not model.cost.flags.writeable
+        with pytest.raises(ValueError):
+            model.cost[0, 0] = 5.0
+    frozen = np.arange(12.0).reshape(4, 3)
+    frozen.flags.writeable = False
+    assert PMedian.from_cost_matrix(frozen, 1).cost is frozen and no.PCenter.from_cost_matrix(frozen, 1).cost is frozen
+    assert PMedian(models[0].cost, 2).cost is models[0].cost
+
+
+def test_the_lagrangian_stops_at_its_deadline_or_work_limit_with_a_valid_bound(monkeypatch):
+    """A population grid made each subgradient iteration cost 40,000 points x 126 sites: 3000 of them took 90 s
+    past a 60 s limit. They stop at the deadline, or when LAGRANGIAN_WORK (points x sites left open, summed) is
+    spent; the bound stays a lower bound and the closed sites are still unused by an optimal plan."""
+    import time
+
+    from netopt.heuristics import pmedian_heuristic
+    from netopt.models import median
+
+    cost, weights, _ = euclidean_pmedian(9, 40, 16)
+    start, upper = pmedian_heuristic(cost, weights, 4)
+    optimum = brute.pmedian(cost, weights, 4)
+    steps = []
+    choice = median._lagrangian_choice
+    monkeypatch.setattr(median, "_lagrangian_choice", lambda *args: steps.append(1) or choice(*args))
+    none = np.array([], int)
+
+    def run(**limit) -> tuple[float, np.ndarray]:
+        steps.clear()
+        lower, closed, _, _ = median.lagrangian_reduction(cost, weights, 4, upper, none, none, True, start, **limit)
+        assert lower <= optimum + 1e-9
+        assert brute.pmedian(cost[:, ~closed], weights, 4) == pytest.approx(optimum)
+        return len(steps)
+
+    unlimited = run()
+    assert run(deadline=time.perf_counter() - 1.0) == 1
+    monkeypatch.setattr(median, "LAGRANGIAN_WORK", 40 * 16 * 5)
+    assert run() <= 5 < unlimited
+
+
+def test_solve_gives_the_lagrangian_a_share_of_the_time_limit(monkeypatch):
+    import time
+
+    from netopt.models import median
+
+    cost, weights, _ = euclidean_pmedian(9, 40, 16)
+    deadlines = []
+    reduction = median.lagrangian_reduction
+    monkeypatch.setattr(median, "lagrangian_reduction",
+                        lambda *args, **kwargs: deadlines.append(kwargs.get("deadline")) or reduction(*args, **kwargs))
+    before = time.perf_counter()
+    limited = PMedian.from_cost_matrix(cost, 4, weights=weights).solve(time_limit=100)
+    first, after = deadlines[0], time.perf_counter()
+    deadlines.clear()
+    unlimited = PMedian.from_cost_matrix(cost, 4, weights=weights).solve()
+    assert before < first - median.LAGRANGIAN_SHARE * 100 < after and deadlines[0] is None
+    assert limited.objective == pytest.approx(brute.pmedian(cost, weights, 4)) == unlimited.objective
+
+
+def test_whole_number_data_is_told_from_fractions_and_unreachable_pairs_do_not_count():
+    cost = np.array([[1.0, np.inf, 3.0], [2.0, 5.0, np.inf]])
+    assert PMedian.from_cost_matrix(cost, 1)._integral()
+    assert not PMedian.from_cost_matrix(cost + 0.5, 1)._integral()
+    assert not PMedian.from_cost_matrix(cost, 1, weights=[1.0, 1.5])._integral()

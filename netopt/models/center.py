@@ -14,7 +14,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError
-from netopt.heuristics import pcenter_heuristic, pmedian_heuristic
+from netopt.heuristics import nearest_sites, pcenter_heuristic, pmedian_heuristic
 from netopt.models._base import KEEPING_SECONDS, LocationModel, SiteRules, checked_p, refuse_plan_limits, site_rules
 from netopt.models._milp import Result, check_solver_arguments
 from netopt.models.covering import LSCP
@@ -62,10 +62,11 @@ class PCenter(LocationModel):
         weights = frame_column(demand, weight, "demand").to_numpy(float) if weight else None
         given = rules_from_candidates(candidates, rules)
         cost = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
+        cost.flags.writeable = False  # made here: the model keeps it without a copy
         return cls.from_cost_matrix(cost, p, _ids(demand, None), _ids(candidates, None), weights, **given)
 
     def _objective(self, sites: np.ndarray) -> float:
-        return float(self.cost[:, sites].min(axis=1, initial=np.inf).max(initial=0.0))
+        return float(nearest_sites(self.cost, sites)[1].max(initial=0.0))
 
     def to_pulp(self):
         raise InputError("PCenter is solved as a sequence of set-covering models; extend LSCP.from_coverage "
@@ -80,12 +81,12 @@ class PCenter(LocationModel):
         reason = self._unplannable(nearest)
         if reason:
             return self._infeasible(reason, 0.0)
-        radii = np.unique(self.cost[np.isfinite(self.cost)])
-        low = int(np.searchsorted(radii, nearest.max()))
-        high, best = self._upper(radii, time_limit, solver, threads, start)
+        best = self._first_plan(time_limit, solver, threads)
         if best is None:
-            return self._infeasible(self._blocking_reason(radii[-1], time_limit, solver, threads, start),
-                                    time.perf_counter() - start)
+            return self._infeasible(self._blocking_reason(self._largest_distance(), time_limit, solver, threads,
+                                                          start), time.perf_counter() - start)
+        radii = self._distances_between(float(nearest.max()), self._objective(best))
+        low, high = 0, len(radii) - 1
         steps = 0
         while low < high:
             mid = (low + high) // 2
@@ -122,7 +123,7 @@ class PCenter(LocationModel):
         """Per demand point, the (weighted) distance to its nearest allowed site: inf where none can serve it.
         Its largest value bounds every plan from below."""
         allowed = self.rules.allowed
-        return self.cost[:, allowed].min(axis=1) if allowed.any() else np.full(self.cost.shape[0], np.inf)
+        return nearest_sites(self.cost, np.flatnonzero(allowed))[1]
 
     def _unplannable(self, nearest: np.ndarray) -> str:
         """Why no plan can exist, seen without solving: the site rules alone, or demand points no allowed site
@@ -137,20 +138,28 @@ class PCenter(LocationModel):
         """p-center swaps from the p-median heuristic's sites and from a few random starts (fixed and forbidden
         sites honoured)."""
         allowed = self.rules.allowed
-        finite = np.where(np.isfinite(self.cost), self.cost, 1e12)
+        finite = self.cost if np.isfinite(self.cost).all() else np.where(np.isfinite(self.cost), self.cost, 1e12)
         sites, _ = pmedian_heuristic(finite, np.ones(self.cost.shape[0]), self.p, self.rules.fixed, allowed)
         return pcenter_heuristic(finite, sites, self.rules.fixed, allowed)
 
-    def _upper(self, radii, time_limit, solver, threads, start) -> tuple[int, np.ndarray | None]:
-        """A first achievable radius: p-center swaps from a p-median heuristic's sites and from random starts when
-        the rules allow, else the largest radius."""
+    def _first_plan(self, time_limit, solver: str, threads) -> np.ndarray | None:
+        """A first plan: p-center swaps from a p-median heuristic's sites and from random starts when the rules
+        allow, else (or when that plan leaves a point unserved) any cover within the largest distance; None when
+        no p sites meeting the rules cover every point."""
         if not self.rules.limits_plans(self.p):
             sites = self._swap_plan()
-            worst = self.cost[:, sites].min(axis=1).max()
-            if np.isfinite(worst):
-                return int(np.searchsorted(radii, worst)), sites
-        top = len(radii) - 1
-        return top, self._cover(radii[top], time_limit, solver, threads)[0]
+            if np.isfinite(self._objective(sites)):
+                return sites
+        return self._cover(self._largest_distance(), time_limit, solver, threads)[0]
+
+    def _largest_distance(self) -> float:
+        return float(np.max(self.cost, where=np.isfinite(self.cost), initial=0.0))
+
+    def _distances_between(self, low: float, high: float) -> np.ndarray:
+        """The distinct (weighted) distances from `low` to `high`, sorted: the optimum is one of them when `low`
+        bounds every plan from below and a plan reaches `high`. Only those are listed: all of a grid's distances
+        (300,000 cells x 600 sites) would take gigabytes."""
+        return np.unique(self.cost[(self.cost >= low) & (self.cost <= high)])
 
     def _cover(self, radius: float, time_limit, solver, threads) -> tuple[np.ndarray | None, bool]:
         """Sites covering every demand point within `radius` using at most p sites (any such set will do), or
@@ -209,7 +218,7 @@ class PCenter(LocationModel):
 
     def _evaluated(self, sites: np.ndarray) -> Result:
         """The plan opening `sites`: each demand point's nearest open site and distance, the worst as objective."""
-        nearest = sites[np.argmin(self.distance[:, sites], axis=1)]
+        nearest = sites[nearest_sites(self.distance, sites)[0]]
         rows = np.arange(len(nearest))
         assignment = pd.DataFrame({"demand": self.demand_labels, "site": [self.site_labels[j] for j in nearest],
                                    "distance": self.distance[rows, nearest]})

@@ -21,7 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, Problem
-from netopt.heuristics import (assignment_cost, greedy_pmedian, interchange, perturbed_interchange,
+from netopt.heuristics import (assignment_cost, greedy_pmedian, interchange, nearest_sites, perturbed_interchange,
                                pmedian_heuristic)
 from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
@@ -35,14 +35,23 @@ def reach_requirement(cost: np.ndarray) -> str:
 
 
 def as_cost_matrix(cost, name: str = "cost") -> np.ndarray:
-    """A dense float demand x site matrix; missing entries of a sparse matrix mean 'cannot serve' (inf)."""
+    """A dense float demand x site matrix, read-only; missing entries of a sparse matrix mean 'cannot serve' (inf).
+    A writeable array is copied (later changes to it do not reach the model); a read-only one, e.g. a model's own,
+    is used as it is: one matrix of a million cells x 500 sites is 4 GB."""
     if sp.issparse(cost):
         coo = cost.tocoo()
         dense = np.full(coo.shape, np.inf)
         dense[coo.row, coo.col] = coo.data
-        return dense
+    else:
+        dense = _float_matrix(cost, name)
+    dense.flags.writeable = False
+    return dense
+
+
+def _float_matrix(cost, name: str) -> np.ndarray:
+    """`cost` as a checked float matrix: the same array when it is a read-only float one, else a new one."""
     try:
-        dense = np.array(cost, dtype=float)
+        dense = np.array(cost, dtype=float, copy=None if _read_only(cost) else True)
     except (TypeError, ValueError):
         raise InputError(f"{name} must be a numeric demand x site matrix", file="model") from None
     if dense.ndim != 2 or 0 in dense.shape:
@@ -50,6 +59,16 @@ def as_cost_matrix(cost, name: str = "cost") -> np.ndarray:
     if np.isnan(dense).any() or (dense < 0).any():
         raise InputError(f"{name} has NaN or negative entries", file="model")
     return dense
+
+
+def _whole(values: np.ndarray) -> bool:
+    """Whether every finite value is a whole number."""
+    finite = values[np.isfinite(values)]
+    return bool(np.all(finite == np.round(finite)))
+
+
+def _read_only(cost) -> bool:
+    return isinstance(cost, np.ndarray) and not cost.flags.writeable
 
 
 def as_weights(weights, n: int) -> np.ndarray:
@@ -95,6 +114,7 @@ class PMedian(LocationModel):
         weights = frame_column(demand, weight, "demand").to_numpy(float) if weight else None
         given = rules_from_candidates(candidates, rules)
         cost = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
+        cost.flags.writeable = False  # made here: the model keeps it without a copy
         return cls.from_cost_matrix(cost, p, weights, _ids(demand, demand_id), _ids(candidates, site_id), **given)
 
     # ------------------------------------------------------------------ formulation
@@ -181,15 +201,15 @@ class PMedian(LocationModel):
         else:
             cost = self._finite_cost()
             report_stage("Lagrangian bound 拉格朗日下界")
-            lower, closed, plan, multipliers = lagrangian_reduction(cost, self.weights, self.p, upper,
-                                                                    self.rules.fixed, self.rules.forbidden,
-                                                                    self._integral(), heuristic_sites)
+            lower, closed, plan, multipliers = lagrangian_reduction(
+                cost, self.weights, self.p, upper, self.rules.fixed, self.rules.forbidden, self._integral(),
+                heuristic_sites, deadline=None if time_limit is None else t0 + LAGRANGIAN_SHARE * time_limit)
             heuristic_sites, upper, closed = self._better_start(cost, plan, heuristic_sites, upper, closed)
             if lower < upper - 1e-9 * max(1.0, abs(upper)) and relative_gap(upper, lower) > mip_gap:
-                deadline = None if time_limit is None else t0 + SEARCH_SHARE * time_limit
                 report_stage("improving the first plan 改进初始方案")
-                heuristic_sites, upper, closed, lower = self._searched_start(cost, heuristic_sites, upper, closed,
-                                                                             lower, multipliers, deadline)
+                heuristic_sites, upper, closed, lower = self._searched_start(
+                    cost, heuristic_sites, upper, closed, lower, multipliers,
+                    None if time_limit is None else SEARCH_SHARE * time_limit)
             keep = np.flatnonzero(~closed)
         exact = lower >= upper - 1e-9 * max(1.0, abs(upper)) or len(keep) == len(heuristic_sites)
         if exact or relative_gap(upper, lower) <= mip_gap:  # the bound proves the plan (within mip_gap)
@@ -233,24 +253,24 @@ class PMedian(LocationModel):
         return better, value, closed
 
     def _searched_start(self, cost: np.ndarray, sites: np.ndarray, upper: float, closed: np.ndarray, lower: float,
-                        multipliers: np.ndarray, deadline: float | None) -> tuple[np.ndarray, float, np.ndarray, float]:
+                        multipliers: np.ndarray, seconds: float | None) -> tuple[np.ndarray, float, np.ndarray, float]:
         """When the Lagrangian leaves a gap: interchange from shaken plans over the sites it left open
         (`perturbed_interchange`, as many shakes as SEARCH_WORK allows); a cheaper plan lowers the cost to beat,
-        and the Lagrangian, resumed from its multipliers, closes more sites. Returns (sites, cost, closed, lower
-        bound)."""
+        and the Lagrangian, resumed from its multipliers, closes more sites. Each of the two stops after
+        `seconds` when given. Returns (sites, cost, closed, lower bound)."""
         keep = np.flatnonzero(~closed)
         stall = self._shakes(len(keep))
         if not stall or len(keep) <= len(sites):
             return sites, upper, closed, lower
         plan, value = perturbed_interchange(cost[:, keep], self.weights, np.searchsorted(keep, sites),
                                             np.searchsorted(keep, self.rules.fixed), self.rules.allowed[keep],
-                                            stall, deadline=deadline)
+                                            stall, deadline=_after(seconds))
         if value >= upper - 1e-9 * max(1.0, abs(upper)):
             return sites, upper, closed, lower
         sites = keep[plan]
         resumed, closed, _, _ = lagrangian_reduction(cost, self.weights, self.p, value, self.rules.fixed,
                                                      np.flatnonzero(closed), self._integral(), sites,
-                                                     RESUMED_ITERATIONS, multipliers, RESUMED_STEP)
+                                                     RESUMED_ITERATIONS, multipliers, RESUMED_STEP, _after(seconds))
         return sites, value, closed, max(lower, resumed)
 
     def _shakes(self, n_sites: int) -> int:
@@ -301,7 +321,7 @@ class PMedian(LocationModel):
         of demand points)."""
         fixed = self.rules.fixed
         free = np.setdiff1d(np.arange(self.cost.shape[1]), np.union1d(fixed, self.rules.forbidden))
-        nearest_fixed = self.cost[:, fixed].min(axis=1)
+        nearest_fixed = nearest_sites(self.cost, fixed)[1]
         helped = (self.cost[:, free] < nearest_fixed[:, None]).any(axis=1) | ~np.isfinite(nearest_fixed)
         constant = float(self.weights[~helped] @ nearest_fixed[~helped])
         if not helped.any() or len(fixed) == self.p:
@@ -313,8 +333,10 @@ class PMedian(LocationModel):
         return reduced, free, constant, int(helped.sum())
 
     def _integral(self) -> bool:
-        finite = self.cost[np.isfinite(self.cost)]
-        return bool(np.all(finite == np.round(finite)) and np.all(self.weights == np.round(self.weights)))
+        """Whether every distance and weight is a whole number (a better plan is then better by 1 at least);
+        read a few thousand rows at a time, stopping at the first block with a fraction."""
+        blocks = np.array_split(self.cost, max(1, self.cost.size // 5_000_000))
+        return bool(np.all(self.weights == np.round(self.weights)) and all(map(_whole, blocks)))
 
     def _known_solution(self, sites: np.ndarray, value: float, seconds: float, kept: int,
                         bound: float | None = None) -> Result:
@@ -364,7 +386,7 @@ class PMedian(LocationModel):
             sites, value = self._start_meeting_rules(cost)
         else:
             sites, value = pmedian_heuristic(cost, self.weights, self.p, self.rules.fixed, self.rules.allowed)
-        if sites is None or not np.isfinite(self.cost[:, sites].min(axis=1)).all():
+        if sites is None or not np.isfinite(nearest_sites(self.cost, sites)[1]).all():
             return None, None
         return self._vector(sites), value
 
@@ -398,13 +420,16 @@ class PMedian(LocationModel):
                            rule_rows=self.rules.row_matrix())[0]
 
     def _finite_cost(self) -> np.ndarray:
-        """Costs with 'cannot serve' replaced by a prohibitive finite number, for heuristics and bounds."""
+        """Costs with 'cannot serve' replaced by a prohibitive finite number, for heuristics and bounds (the
+        model's own matrix when every pair is finite)."""
         finite = np.isfinite(self.cost)
-        big = 1e6 * (1.0 + float(self.cost[finite].max(initial=0.0))) * max(1.0, float(self.weights.sum()))
+        if finite.all():
+            return self.cost
+        big = 1e6 * (1.0 + float(np.max(self.cost, where=finite, initial=0.0))) * max(1.0, float(self.weights.sum()))
         return np.where(finite, self.cost, big)
 
     def _objective(self, sites: np.ndarray) -> float:
-        served = self.cost[:, sites].min(axis=1, initial=np.inf)
+        served = nearest_sites(self.cost, sites)[1]
         with np.errstate(invalid="ignore"):
             return float(np.where(self.weights > 0, self.weights * served, 0.0).sum())
 
@@ -412,16 +437,15 @@ class PMedian(LocationModel):
         """The full variable vector (y and z) of a set of open sites."""
         y = np.zeros(self.cost.shape[1])
         y[sites] = 1.0
-        served = self.cost[:, sites].min(axis=1)
+        served = nearest_sites(self.cost, sites)[1]
         z = [(np.unique(row[np.isfinite(row)])[:-1] < d).astype(float) for row, d in zip(self.cost, served)]
         return np.concatenate([y] + z)
 
     def _result(self, raw: RawSolution) -> Result:
         m = self.cost.shape[1]
         open_sites = np.flatnonzero(raw.x[:m] > 0.5)
-        sub = self.cost[:, open_sites]
-        nearest = open_sites[np.argmin(sub, axis=1)]
-        distance = sub.min(axis=1)
+        position, distance = nearest_sites(self.cost, open_sites)
+        nearest = open_sites[position]
         assignment = pd.DataFrame({
             "demand": self.demand_labels, "site": [self.site_labels[j] for j in nearest], "distance": distance,
             "weight": self.weights, "weighted_distance": distance * self.weights,
@@ -492,7 +516,8 @@ def _ids(frame, column: str | None) -> list | None:
 
 # After the Lagrangian, when a gap is left: shakes of the plan (perturbed_interchange) while p x n x sites x shakes
 # stays under SEARCH_WORK, at most SEARCH_STALL in a row without gain (none when fewer than SEARCH_MIN_STALL fit),
-# within SEARCH_SHARE of a time limit; a cheaper plan lets RESUMED_ITERATIONS of the Lagrangian close more sites.
+# for SEARCH_SHARE of a time limit; a cheaper plan lets RESUMED_ITERATIONS of the Lagrangian close more sites (for
+# SEARCH_SHARE again).
 SEARCH_WORK = 2e9
 SEARCH_STALL = 20
 SEARCH_MIN_STALL = 3
@@ -501,40 +526,43 @@ RESUMED_ITERATIONS = 300
 RESUMED_STEP = 0.5
 
 
+LAGRANGIAN_SHARE = 0.25  # of a time limit: the subgradient stops there, leaving the rest to the search and exact model
+LAGRANGIAN_WORK = 1e9  # demand points x open sites summed over its iterations (OR-Library's n = 900: 3000 fit)
+
+
 def lagrangian_reduction(cost: np.ndarray, weights: np.ndarray, p: int, upper: float, fixed: np.ndarray,
                          forbidden: np.ndarray, integral: bool, protect: np.ndarray, iterations: int = 3000,
-                         multipliers: np.ndarray | None = None,
-                         step: float = 2.0) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+                         multipliers: np.ndarray | None = None, step: float = 2.0,
+                         deadline: float | None = None) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """Lagrangian lower bound of p-median (assignment constraints relaxed, subgradient) and the sites it closes.
 
     A site j is closed when even the best solution that opens it costs at least `upper` (bound + ρ_j − ρ_(p)),
     so no solution better than `upper` uses it. With integral data "better" means at most upper − 1.
     Sites in `protect` (those of the solution worth `upper`) are never closed.
     `multipliers` (one per demand point) and `step` resume an earlier run, e.g. to close more sites once a
-    cheaper plan lowers `upper`.
+    cheaper plan lowers `upper`. The iterations stop at `deadline` (time.perf_counter()) or when LAGRANGIAN_WORK
+    is spent; closed sites drop out of the sums, so each iteration costs demand points x sites left open.
     Returns (best lower bound, boolean mask of sites closed, the cheapest of the subproblem's plans at the
     iterations that raised the bound — a primal plan, often better than the heuristic's —, the multipliers at
     the best bound).
     """
     n, m = cost.shape
-    wd = weights[:, None] * cost
     slack = (1.0 - 1e-9) if integral else 1e-9 * max(1.0, abs(upper))
-    lam = np.sort(wd, axis=1)[:, min(1, m - 1)].copy() if multipliers is None else multipliers.copy()
-    best_lam = lam
     closed = np.zeros(m, bool)
     closed[forbidden] = True
     must = np.zeros(m, bool)
     must[fixed] = True
-    best, stall = -np.inf, 0
+    rows = _OpenSiteCosts(np.multiply(cost.T, weights, order="C"), closed)
+    lam = rows.second_smallest() if multipliers is None else multipliers.copy()
+    best_lam, best, stall, work = lam, -np.inf, 0, 0.0
     plan, plan_cost = np.asarray(protect, int), np.inf
     for _ in range(iterations):
-        reduced = np.minimum(0.0, wd - lam[:, None])
-        rho = reduced.sum(axis=0)
+        rho = rows.reduced_sums(lam, closed)
         chosen, pth = _lagrangian_choice(rho, p, closed, must)
         bound = float(lam.sum() + rho[chosen].sum()) if not closed[chosen].any() else np.inf
         if bound > best + 1e-9:
             best, best_lam, stall = bound, lam, 0
-            chosen_cost = assignment_cost(cost, weights, chosen)
+            chosen_cost = rows.plan_cost(chosen) if np.isfinite(bound) else np.inf
             if chosen_cost < plan_cost:
                 plan, plan_cost = np.sort(chosen), chosen_cost
         else:
@@ -545,14 +573,69 @@ def lagrangian_reduction(cost: np.ndarray, weights: np.ndarray, p: int, upper: f
         newly[chosen] = False
         newly[protect] = False
         closed |= newly
-        if step < 1e-4 or best > upper - slack:
+        work += n * len(rows.sites)
+        if step < 1e-4 or best > upper - slack or work >= LAGRANGIAN_WORK or _past(deadline):
             break
-        grad = 1.0 - (reduced[:, chosen] < 0).sum(axis=1)
+        grad = 1.0 - rows.served_below(chosen)
         norm = float(grad @ grad)
         if norm == 0:
             break
         lam = lam + step * (upper - bound) / norm * grad
     return best, closed, plan, best_lam
+
+
+def _after(seconds: float | None) -> float | None:
+    """The time.perf_counter() deadline `seconds` from now (None: no deadline)."""
+    return None if seconds is None else time.perf_counter() + seconds
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.perf_counter() > deadline
+
+
+class _OpenSiteCosts:
+    """The weighted distances of the sites not closed, one row per site, for lagrangian_reduction: rows of closed
+    sites are dropped as they close (they never open again), so the sums run over the sites left."""
+
+    def __init__(self, weighted: np.ndarray, closed: np.ndarray) -> None:
+        self.rows, self.sites, self.m = weighted, np.arange(len(closed)), len(closed)
+        self._keep(~closed)
+
+    def second_smallest(self) -> np.ndarray:
+        """Each demand point's second smallest weighted distance (its only one with one site): the first
+        multipliers."""
+        k = min(1, len(self.rows) - 1)
+        return np.partition(self.rows, k, axis=0)[k].copy()
+
+    def reduced_sums(self, lam: np.ndarray, closed: np.ndarray) -> np.ndarray:
+        """ρ_j = Σ_i min(0, w_i d_ij − λ_i) of every site left (0 for the closed), the reduced values kept for
+        served_below."""
+        self._drop(closed)
+        np.subtract(self.rows, lam, out=self.reduced)
+        np.minimum(self.reduced, 0.0, out=self.reduced)
+        rho = np.zeros(self.m)
+        rho[self.sites] = self.reduced.sum(axis=1)
+        return rho
+
+    def plan_cost(self, chosen: np.ndarray) -> float:
+        """Σ weight x distance to the nearest of the chosen sites (all open)."""
+        return float(self.rows[self.position[chosen]].min(axis=0).sum())
+
+    def served_below(self, chosen: np.ndarray) -> np.ndarray:
+        """Per demand point, how many of the chosen sites (all open) have a negative reduced value."""
+        return (self.reduced[self.position[chosen]] < 0).sum(axis=0)
+
+    def _drop(self, closed: np.ndarray) -> None:
+        left = ~closed[self.sites]
+        if not left.all():
+            self._keep(left)
+
+    def _keep(self, left: np.ndarray) -> None:
+        if not left.all():
+            self.rows, self.sites = self.rows[left], self.sites[left]
+        self.reduced = np.empty_like(self.rows)
+        self.position = np.full(self.m, -1)
+        self.position[self.sites] = np.arange(len(self.sites))
 
 
 def _lagrangian_choice(rho: np.ndarray, p: int, closed: np.ndarray, must: np.ndarray) -> tuple[np.ndarray, float]:
@@ -628,7 +711,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
                 proven = max(proven, float(highs.getInfo().mip_dual_bound))
             wrong = watch.take() if phase == "mip" else []
             for plan in wrong:  # plans the master priced too low: their cuts, and the cheapest as the incumbent
-                _add_benders_cuts(highs, highspy, cost, order, sorted_cost, plan, m)
+                _add_benders_cuts(highs, highspy, order, sorted_cost, plan, m)
                 start = _cheapest_plan(cost, weights, [start, _integral_plan(plan, m)])[0]
             if wrong and status == highspy.HighsModelStatus.kInterrupt:
                 continue
@@ -642,7 +725,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
                 # this plan and the master's value as a proven lower bound.
                 return _benders_stalled(highs, x, cost, weights, start, t0)
             previous = x
-            if not _add_benders_cuts(highs, highspy, cost, order, sorted_cost, x, m):
+            if not _add_benders_cuts(highs, highspy, order, sorted_cost, x, m):
                 break
     y = np.flatnonzero(x[:m] > 0.5)
     value = assignment_cost(cost, weights, y)
@@ -747,7 +830,7 @@ def _probe_closes(highs, highspy, cost: np.ndarray, order: np.ndarray, sorted_co
         if highs.getInfo().objective_function_value >= threshold:
             return True
         x = np.asarray(highs.getSolution().col_value, float)
-        if not _add_benders_cuts(highs, highspy, cost, order, sorted_cost, x, m):
+        if not _add_benders_cuts(highs, highspy, order, sorted_cost, x, m):
             return False
     return False
 
@@ -831,17 +914,9 @@ def _add_neighbour_cuts(highs, highspy, cost: np.ndarray, weights: np.ndarray, s
     levels = np.vstack([cost[:, start].min(axis=1), _best_neighbour_levels(cost, weights, start, solutions)])
     pairs = np.unique(np.column_stack([np.tile(np.arange(n), len(levels)), levels.ravel()]), axis=0)
     demand, level = pairs[:, 0].astype(int), pairs[:, 1]
-    closer = cost[demand] < level[:, None]
-    rows, sites = np.nonzero(closer)
-    counts = closer.sum(axis=1) + 1
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int32)
-    index = np.empty(int(counts.sum()), np.int32)
-    value = np.empty(len(index))
-    site_slot = starts[rows] + (np.arange(len(rows)) - np.concatenate([[0], np.cumsum(counts - 1)[:-1]])[rows])
-    index[site_slot], value[site_slot] = sites, level[rows] - cost[demand[rows], sites]
-    theta_slot = starts + counts - 1
-    index[theta_slot], value[theta_slot] = m + demand, 1.0
-    highs.addRows(len(pairs), level, np.full(len(pairs), highspy.kHighsInf), len(index), starts, index, value)
+    rows, sites = np.nonzero(cost[demand] < level[:, None])
+    _add_cut_rows(highs, highspy, level, np.r_[rows, np.arange(len(pairs))], np.r_[sites, m + demand],
+                  np.r_[level[rows] - cost[demand[rows], sites], np.ones(len(pairs))], m + n)
     return len(pairs)
 
 
@@ -858,16 +933,23 @@ def _best_neighbour_levels(cost: np.ndarray, weights: np.ndarray, start: np.ndar
     return np.minimum(without[:, drop], cost[:, outside[add]]).T
 
 
-def _add_benders_cuts(highs, highspy, cost: np.ndarray, order: np.ndarray, sorted_cost: np.ndarray, x: np.ndarray,
-                      m: int) -> int:
+def _add_benders_cuts(highs, highspy, order: np.ndarray, sorted_cost: np.ndarray, x: np.ndarray, m: int) -> int:
     """Add the violated Benders cuts of the solution x; returns how many were added."""
     violated, radius, closer = _violated_cuts(order, sorted_cost, x, m)
-    for i in violated:
-        sites = order[i][closer[i]]
-        highs.addRow(float(radius[i]), highspy.kHighsInf, len(sites) + 1,
-                     np.concatenate([sites, [m + i]]).astype(np.int32),
-                     np.concatenate([radius[i] - cost[i, sites], [1.0]]))
+    rows, ranks = np.nonzero(closer[violated])
+    points = violated[rows]
+    _add_cut_rows(highs, highspy, radius[violated], np.r_[rows, np.arange(len(violated))],
+                  np.r_[order[points, ranks], m + violated],
+                  np.r_[radius[points] - sorted_cost[points, ranks], np.ones(len(violated))], m + len(order))
     return len(violated)
+
+
+def _add_cut_rows(highs, highspy, level: np.ndarray, row: np.ndarray, column: np.ndarray, value: np.ndarray,
+                  columns: int) -> None:
+    """The rows level_r <= Σ value·x of the (row, column, value) entries, handed to HiGHS in one call."""
+    matrix = sp.csr_matrix((value, (row, column)), shape=(len(level), columns))
+    highs.addRows(len(level), level.astype(float), np.full(len(level), highspy.kHighsInf), matrix.nnz,
+                  matrix.indptr.astype(np.int32), matrix.indices.astype(np.int32), matrix.data)
 
 
 def _violated_cuts(order: np.ndarray, sorted_cost: np.ndarray, x: np.ndarray,
