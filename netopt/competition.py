@@ -103,7 +103,10 @@ def distance_decay(km: np.ndarray, decay: str, beta: float, min_km: float = MIN_
     for name, value in (("beta", beta), ("min_km", min_km)):
         if not np.isfinite(value) or value <= 0:
             raise InputError(f"{name} must be a positive number, got {value:g}", file=caller)
-    return np.maximum(km, min_km) ** -beta if decay == "power" else np.exp(-beta * km)
+    pull = np.array(km, dtype=float)  # one new array, worked on in place (a grid's pull matrix is gigabytes)
+    if decay == "power":
+        return np.power(np.maximum(pull, min_km, out=pull), -beta, out=pull)
+    return np.exp(np.multiply(pull, -beta, out=pull), out=pull)
 
 
 def huff_shares(ds: Dataset, attractiveness: np.ndarray | pd.Series | None = None, decay: str = "power",

@@ -456,33 +456,44 @@ def cost_matrix_km(demand, sites, distance: str = "euclidean", graph=None, mode:
     For models that need every pair (p-median, p-center, capacitated location); memory is n x m floats, refused
     beyond DENSE_PAIRS_LIMIT pairs.
     """
+    check_dense_pairs(len(demand), len(sites))
+    if distance == "euclidean":  # one block of every site: no second copy
+        return next(cost_blocks_km(demand, sites, max(len(sites), 1)))[1]
+    out = np.empty((len(demand), len(sites)))
+    for columns, km in cost_blocks_km(demand, sites, NETWORK_SITES_AT_A_TIME, distance, graph):
+        out[:, columns] = km
+    return out
+
+
+NETWORK_SITES_AT_A_TIME = 256  # sites whose shortest-path trees are grown in one scipy dijkstra call
+
+
+def cost_blocks_km(demand, sites, step: int, distance: str = "euclidean", graph=None):
+    """The km of cost_matrix_km `step` sites at a time, as (the sites' slice, demand x those sites): the points
+    projected (and snapped to the roads) once. For sums over many sites that need not hold the whole matrix,
+    e.g. the competitors' pull on every cell of a population grid."""
+    from scipy.spatial.distance import cdist
+
     from netopt.projection import metric_crs, xy_metres
 
     checked_model_inputs(demand, sites, distance, graph)
-    check_dense_pairs(len(demand), len(sites))
-    if distance == "euclidean":
-        from scipy.spatial.distance import cdist
-
-        crs = metric_crs(demand, sites)
-        return cdist(xy_metres(demand, crs), xy_metres(sites, crs)) / 1000.0
-    net = as_road_network(graph)
-    demand_xy, site_xy = xy_metres(demand, net.crs), xy_metres(sites, net.crs)
-    d_node, d_snap = net.snap(demand_xy)
-    s_node, s_snap = net.snap(site_xy)
-    out = np.empty((len(d_node), len(s_node)))
-    reverse = net.length_m.T.tocsr()
-    for start in range(0, len(s_node), 256):
-        block = slice(start, start + 256)
-        dist = dijkstra(reverse, indices=s_node[block])[:, d_node]
-        out[:, block] = (dist + s_snap[block, None]).T + d_snap[:, None]
-    off_demand, off_site = d_snap > DEFAULT_MAX_SNAP_M, s_snap > DEFAULT_MAX_SNAP_M
-    if off_demand.any() or off_site.any():  # outside the network: straight line x detour, as the diagnosis does
-        from scipy.spatial.distance import cdist
-
-        straight = cdist(demand_xy, site_xy) * TravelSettings().detour_factor
-        off = off_demand[:, None] | off_site[None, :]
-        out[off] = straight[off]
-    return out / 1000.0
+    net = None if distance == "euclidean" else as_road_network(graph)
+    crs = metric_crs(demand, sites) if net is None else net.crs
+    demand_xy, site_xy = xy_metres(demand, crs), xy_metres(sites, crs)
+    if net is not None:
+        d_node, d_snap = net.snap(demand_xy)
+        s_node, s_snap = net.snap(site_xy)
+        reverse = net.length_m.T.tocsr()
+    for start in range(0, len(sites), step):
+        columns = slice(start, start + step)
+        if net is None:
+            yield columns, cdist(demand_xy, site_xy[columns]) / 1000.0
+            continue
+        metres = (dijkstra(reverse, indices=s_node[columns])[:, d_node] + s_snap[columns, None]).T + d_snap[:, None]
+        off = (d_snap > DEFAULT_MAX_SNAP_M)[:, None] | (s_snap[columns] > DEFAULT_MAX_SNAP_M)[None, :]
+        if off.any():  # outside the network: straight line x detour, as the diagnosis does
+            metres[off] = (cdist(demand_xy, site_xy[columns]) * TravelSettings().detour_factor)[off]
+        yield columns, metres / 1000.0
 
 
 def as_road_network(graph) -> "RoadNetwork":

@@ -196,3 +196,26 @@ def test_analyze_coverage_on_a_road_network(oakland, oakland_graph):
     timed = no.analyze_coverage(ds, radius_min=1.0, distance="network", graph=OSM)
     assert "time_limit_min" in timed.towns and timed.towns["covered"].sum() >= 1
     assert timed.notes[0].startswith("Coverage by travel time 1 min (road network")
+
+
+def test_distances_by_blocks_of_sites_match_the_whole_matrix_by_road_and_straight_line():
+    """cost_blocks_km gives cost_matrix_km's km a few sites at a time (points projected and snapped once): the
+    same numbers by straight line and by road, off-network points by straight line x detour."""
+    import geopandas as gpd
+
+    from netopt.distance import cost_blocks_km, cost_matrix_km
+
+    net = line_network()
+    lon = 117.0 + np.arange(5) * 0.0105
+    demand = gpd.GeoDataFrame(geometry=gpd.points_from_xy(np.r_[lon, 117.02], np.r_[np.full(5, 31.8), 31.9]),
+                              crs=4326)  # the last one 11 km north of the road
+    sites = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon[[0, 2, 3, 4]], np.full(4, 31.8)), crs=4326)
+    for distance, graph in (("euclidean", None), ("network", net)):
+        whole = cost_matrix_km(demand, sites, distance, graph)
+        for step in (1, 3, 4):
+            blocks = list(cost_blocks_km(demand, sites, step, distance, graph))
+            assert [columns.start for columns, _ in blocks] == list(range(0, 4, step))
+            assert np.allclose(np.hstack([km for _, km in blocks]), whole)
+    road, straight = cost_matrix_km(demand, sites, "network", net), cost_matrix_km(demand, sites)
+    assert road[0, 2] == pytest.approx(3.0, rel=1e-3)  # node 0 to node 3 along the road
+    assert road[5] == pytest.approx(straight[5] * TravelSettings().detour_factor)
