@@ -21,12 +21,12 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, Problem
-from netopt.heuristics import (assignment_cost, greedy_pmedian, interchange, nearest_sites, perturbed_interchange,
-                               pmedian_heuristic)
+from netopt.heuristics import (assignment_cost, greedy_pmedian, interchange, nearest_sites, past,
+                               perturbed_interchange, pmedian_heuristic)
 from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
-                                 report_stage, run_highs_checked)
+                                 report_stage, run_highs_checked, share_deadline)
 
 
 def reach_requirement(cost: np.ndarray) -> str:
@@ -192,7 +192,7 @@ class PMedian(LocationModel):
         if len(self.rules.fixed) > 1:
             return self._solve_around_fixed(time_limit, mip_gap, solver, threads)
         t0 = time.perf_counter()
-        start, upper = self._heuristic()
+        start, upper = self._heuristic(share_deadline(time_limit, t0, HEURISTIC_SHARE))
         if start is None:
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         heuristic_sites = np.flatnonzero(start[: self.cost.shape[1]] > 0.5)
@@ -203,13 +203,13 @@ class PMedian(LocationModel):
             report_stage("Lagrangian bound 拉格朗日下界")
             lower, closed, plan, multipliers = lagrangian_reduction(
                 cost, self.weights, self.p, upper, self.rules.fixed, self.rules.forbidden, self._integral(),
-                heuristic_sites, deadline=None if time_limit is None else t0 + LAGRANGIAN_SHARE * time_limit)
-            heuristic_sites, upper, closed = self._better_start(cost, plan, heuristic_sites, upper, closed)
+                heuristic_sites, deadline=share_deadline(time_limit, t0, LAGRANGIAN_SHARE))
+            heuristic_sites, upper, closed = self._better_start(cost, plan, heuristic_sites, upper, closed,
+                                                                share_deadline(time_limit, t0, SEARCH_SHARE))
             if lower < upper - 1e-9 * max(1.0, abs(upper)) and relative_gap(upper, lower) > mip_gap:
                 report_stage("improving the first plan 改进初始方案")
-                heuristic_sites, upper, closed, lower = self._searched_start(
-                    cost, heuristic_sites, upper, closed, lower, multipliers,
-                    None if time_limit is None else SEARCH_SHARE * time_limit)
+                heuristic_sites, upper, closed, lower = self._searched_start(cost, heuristic_sites, upper, closed,
+                                                                             lower, multipliers, time_limit, t0)
             keep = np.flatnonzero(~closed)
         exact = lower >= upper - 1e-9 * max(1.0, abs(upper)) or len(keep) == len(heuristic_sites)
         if exact or relative_gap(upper, lower) <= mip_gap:  # the bound proves the plan (within mip_gap)
@@ -239,13 +239,14 @@ class PMedian(LocationModel):
         return result
 
     def _better_start(self, cost: np.ndarray, plan: np.ndarray, sites: np.ndarray, upper: float,
-                      closed: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
-        """The Lagrangian's primal plan improved by interchange (on `cost`, the finite costs), when it beats the
-        heuristic's plan worth `upper`: (its sites, its cost, the closed sites less any it uses); else the
-        heuristic's."""
+                      closed: np.ndarray, deadline: float | None = None) -> tuple[np.ndarray, float, np.ndarray]:
+        """The Lagrangian's primal plan improved by interchange (on `cost`, the finite costs; until `deadline`),
+        when it beats the heuristic's plan worth `upper`: (its sites, its cost, the closed sites less any it
+        uses); else the heuristic's."""
         if len(plan) != self.p or np.array_equal(plan, sites):
             return sites, upper, closed
-        better, value = interchange(cost, self.weights, plan, self.rules.fixed, self.rules.allowed)
+        better, value = interchange(cost, self.weights, plan, self.rules.fixed, self.rules.allowed,
+                                    deadline=deadline)
         if value >= upper:
             return sites, upper, closed
         closed = closed.copy()
@@ -253,24 +254,26 @@ class PMedian(LocationModel):
         return better, value, closed
 
     def _searched_start(self, cost: np.ndarray, sites: np.ndarray, upper: float, closed: np.ndarray, lower: float,
-                        multipliers: np.ndarray, seconds: float | None) -> tuple[np.ndarray, float, np.ndarray, float]:
+                        multipliers: np.ndarray, time_limit: float | None,
+                        t0: float = 0.0) -> tuple[np.ndarray, float, np.ndarray, float]:
         """When the Lagrangian leaves a gap: interchange from shaken plans over the sites it left open
         (`perturbed_interchange`, as many shakes as SEARCH_WORK allows); a cheaper plan lowers the cost to beat,
-        and the Lagrangian, resumed from its multipliers, closes more sites. Each of the two stops after
-        `seconds` when given. Returns (sites, cost, closed, lower bound)."""
+        and the Lagrangian, resumed from its multipliers, closes more sites. Each of the two may use SEARCH_SHARE
+        of what is left of `time_limit` (started at t0). Returns (sites, cost, closed, lower bound)."""
         keep = np.flatnonzero(~closed)
         stall = self._shakes(len(keep))
         if not stall or len(keep) <= len(sites):
             return sites, upper, closed, lower
         plan, value = perturbed_interchange(cost[:, keep], self.weights, np.searchsorted(keep, sites),
                                             np.searchsorted(keep, self.rules.fixed), self.rules.allowed[keep],
-                                            stall, deadline=_after(seconds))
+                                            stall, deadline=share_deadline(time_limit, t0, SEARCH_SHARE))
         if value >= upper - 1e-9 * max(1.0, abs(upper)):
             return sites, upper, closed, lower
         sites = keep[plan]
         resumed, closed, _, _ = lagrangian_reduction(cost, self.weights, self.p, value, self.rules.fixed,
                                                      np.flatnonzero(closed), self._integral(), sites,
-                                                     RESUMED_ITERATIONS, multipliers, RESUMED_STEP, _after(seconds))
+                                                     RESUMED_ITERATIONS, multipliers, RESUMED_STEP,
+                                                     share_deadline(time_limit, t0, SEARCH_SHARE))
         return sites, value, closed, max(lower, resumed)
 
     def _shakes(self, n_sites: int) -> int:
@@ -378,19 +381,22 @@ class PMedian(LocationModel):
                                               self.rules.fixed, self.rules.allowed, stall)
         return (self._vector(sites), shaken) if shaken < value else (start, value)
 
-    def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
+    def _heuristic(self, deadline: float | None = None) -> tuple[np.ndarray | None, float | None]:
+        """The first plan (greedy, then swaps until `deadline`) as a variable vector, and its cost."""
         cost = self._finite_cost()
         if self._start_sites is not None:
             return self._vector(self._start_sites), assignment_cost(cost, self.weights, self._start_sites)
         if self.rules.limits_plans(self.p):
-            sites, value = self._start_meeting_rules(cost)
+            sites, value = self._start_meeting_rules(cost, deadline)
         else:
-            sites, value = pmedian_heuristic(cost, self.weights, self.p, self.rules.fixed, self.rules.allowed)
+            sites, value = pmedian_heuristic(cost, self.weights, self.p, self.rules.fixed, self.rules.allowed,
+                                             deadline)
         if sites is None or not np.isfinite(nearest_sites(self.cost, sites)[1]).all():
             return None, None
         return self._vector(sites), value
 
-    def _start_meeting_rules(self, cost: np.ndarray) -> tuple[np.ndarray | None, float | None]:
+    def _start_meeting_rules(self, cost: np.ndarray,
+                             deadline: float | None = None) -> tuple[np.ndarray | None, float | None]:
         """Under budgets, new-site or county limits: today's sites (existing and fixed, the best others added up
         to p) improved by swaps that keep meeting the rules, as for a relocation 迁址; else the plain heuristic's
         plan when it meets them. (None, None) when neither does."""
@@ -399,8 +405,8 @@ class PMedian(LocationModel):
             start = greedy_pmedian(cost, self.weights, self.p, today, self.rules.allowed, self.rules.conflicts())
             if len(start) == self.p and self._meets_rules(start):
                 return interchange(cost, self.weights, start, self.rules.fixed, self.rules.allowed,
-                                   rule_rows=self.rules.row_matrix())
-        sites, value = pmedian_heuristic(cost, self.weights, self.p, self.rules.fixed, self.rules.allowed)
+                                   rule_rows=self.rules.row_matrix(), deadline=deadline)
+        sites, value = pmedian_heuristic(cost, self.weights, self.p, self.rules.fixed, self.rules.allowed, deadline)
         return (sites, value) if self._meets_rules(sites) else (None, None)
 
     def _spaced_start(self, relaxed: Result) -> np.ndarray | None:
@@ -516,8 +522,8 @@ def _ids(frame, column: str | None) -> list | None:
 
 # After the Lagrangian, when a gap is left: shakes of the plan (perturbed_interchange) while p x n x sites x shakes
 # stays under SEARCH_WORK, at most SEARCH_STALL in a row without gain (none when fewer than SEARCH_MIN_STALL fit),
-# for SEARCH_SHARE of a time limit; a cheaper plan lets RESUMED_ITERATIONS of the Lagrangian close more sites (for
-# SEARCH_SHARE again).
+# for SEARCH_SHARE of the time left; a cheaper plan lets RESUMED_ITERATIONS of the Lagrangian close more sites (for
+# SEARCH_SHARE of what is then left). The Lagrangian's plan is improved by interchange for SEARCH_SHARE too.
 SEARCH_WORK = 2e9
 SEARCH_STALL = 20
 SEARCH_MIN_STALL = 3
@@ -526,7 +532,8 @@ RESUMED_ITERATIONS = 300
 RESUMED_STEP = 0.5
 
 
-LAGRANGIAN_SHARE = 0.25  # of a time limit: the subgradient stops there, leaving the rest to the search and exact model
+HEURISTIC_SHARE = 0.2  # of the time left: the first plan's swaps stop there (greedy always ends)
+LAGRANGIAN_SHARE = 0.25  # of the time left: the subgradient stops there
 LAGRANGIAN_WORK = 1e9  # demand points x open sites summed over its iterations (OR-Library's n = 900: 3000 fit)
 
 
@@ -574,7 +581,7 @@ def lagrangian_reduction(cost: np.ndarray, weights: np.ndarray, p: int, upper: f
         newly[protect] = False
         closed |= newly
         work += n * len(rows.sites)
-        if step < 1e-4 or best > upper - slack or work >= LAGRANGIAN_WORK or _past(deadline):
+        if step < 1e-4 or best > upper - slack or work >= LAGRANGIAN_WORK or past(deadline):
             break
         grad = 1.0 - rows.served_below(chosen)
         norm = float(grad @ grad)
@@ -582,15 +589,6 @@ def lagrangian_reduction(cost: np.ndarray, weights: np.ndarray, p: int, upper: f
             break
         lam = lam + step * (upper - bound) / norm * grad
     return best, closed, plan, best_lam
-
-
-def _after(seconds: float | None) -> float | None:
-    """The time.perf_counter() deadline `seconds` from now (None: no deadline)."""
-    return None if seconds is None else time.perf_counter() + seconds
-
-
-def _past(deadline: float | None) -> bool:
-    return deadline is not None and time.perf_counter() > deadline
 
 
 class _OpenSiteCosts:
