@@ -216,3 +216,47 @@ def test_nearest_sites_read_in_blocks_match_the_whole_matrix(seed, block_cells):
     with mock.patch.object(heuristics, "NEAREST_CHUNK_CELLS", block_cells):
         none = nearest_sites(cost, np.array([], int))
     assert (none[0] == -1).all() and np.isinf(none[1]).all()
+
+
+def _plain_greedy(cost, weights, p, fixed, allowed):
+    """Greedy p-median pricing every allowed site at every step (the reference for the lazy one)."""
+    chosen, allowed = list(fixed), allowed.copy()
+    allowed[chosen] = False
+    while len(chosen) < p and allowed.any():
+        candidates = np.flatnonzero(allowed)
+        totals = [weights @ cost[:, chosen + [j]].min(axis=1) for j in candidates]
+        chosen.append(int(candidates[int(np.argmin(totals))]))
+        allowed[chosen[-1]] = False
+    return sorted(chosen)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 2), st.integers(1, 40))
+def test_lazy_greedy_opens_the_sites_plain_greedy_opens(seed, n_fixed, block_cells):
+    """greedy_pmedian prices only the sites whose earlier savings could still win (savings only fall as sites
+    open): the same sites as pricing every site at every step, with fixed and forbidden sites."""
+    from unittest import mock
+
+    from netopt import heuristics
+
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(2, 30)), int(rng.integers(2, 15))
+    cost, weights = rng.random((n, m)) * 50, rng.random(n) * 9  # distinct savings: no ties to break
+    p = int(rng.integers(1, m + 1))
+    fixed = rng.choice(m, min(n_fixed, p), replace=False)
+    allowed = rng.random(m) < 0.85
+    with mock.patch.object(heuristics, "SWAP_CHUNK_CELLS", block_cells):
+        lazy = heuristics.greedy_pmedian(cost, weights, p, fixed, allowed)
+    assert lazy.tolist() == _plain_greedy(cost, weights, p, [int(j) for j in fixed], allowed | np.isin(np.arange(m), fixed))
+
+
+def test_interchange_stops_at_its_deadline_with_the_plan_reached():
+    import time
+
+    from netopt.heuristics import assignment_cost, interchange
+
+    cost, weights, _ = euclidean_pmedian(9, 40, 16)
+    start = np.array([0, 1, 2, 3])
+    sites, value = interchange(cost, weights, start, deadline=time.perf_counter() - 1.0)
+    assert sites.tolist() == [0, 1, 2, 3] and value == assignment_cost(cost, weights, start)
+    assert interchange(cost, weights, start)[1] < value
