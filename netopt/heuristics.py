@@ -11,7 +11,7 @@ import scipy.sparse as sp
 CANNOT_SERVE = np.finfo(float).max / 1e6  # finite stand-in for an infinite distance: no inf - inf in the sums
 
 
-NEAREST_CHUNK_CELLS = 5e6  # demand points x sites read at a time by nearest_sites, _two_nearest (~40 MB a temporary)
+NEAREST_CHUNK_CELLS = 5e6  # demand points x sites read at a time by nearest_sites, two_nearest (~40 MB a temporary)
 
 
 def assignment_cost(cost: np.ndarray, weights: np.ndarray, open_sites: np.ndarray) -> float:
@@ -30,7 +30,7 @@ def nearest_sites(cost: np.ndarray, sites: np.ndarray) -> tuple[np.ndarray, np.n
     return position, distance
 
 
-def _two_nearest(cost: np.ndarray, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def two_nearest(cost: np.ndarray, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each demand point's nearest of `sites` (one or more; its position among them) and its nearest and
     second-nearest distances, capped at CANNOT_SERVE (the second is that with one site), in blocks of rows."""
     nearest, first, second = (np.empty(cost.shape[0], int), np.empty(cost.shape[0]),
@@ -164,7 +164,7 @@ def _best_swap(cost: np.ndarray, weights: np.ndarray, current: np.ndarray, fixed
     movable = np.array([k for k, site in enumerate(current) if int(site) not in fixed], int)
     if len(closed) == 0 or len(movable) == 0:
         return None, np.inf
-    nearest, d1, d2 = _two_nearest(cost, current)
+    nearest, d1, d2 = two_nearest(cost, current)
     served_by = sp.csr_matrix((weights, (nearest, np.arange(n))), shape=(len(current), n))
     totals = np.empty((len(current), len(closed)))
     chunk = _columns_per_block(n)

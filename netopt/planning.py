@@ -336,7 +336,7 @@ def closures_near_others(model, sites: gpd.GeoDataFrame, selected: list, distanc
             trial = is_open.copy()
             trial[[k, c]] = [False, True]
             if closure_km(trial) < current - 1e-9 and model.rules.admits(trial):
-                value = sign * model.objective_of(ids[trial])
+                value = sign * model.objective_of_swap(ids[is_open], ids[k], ids[c])
                 if value <= best + 1e-9 * max(1.0, abs(best)):
                     is_open, best = trial, min(best, value)
                     break

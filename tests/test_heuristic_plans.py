@@ -191,13 +191,13 @@ def test_shaken_interchange_stops_at_its_deadline():
 @settings(max_examples=80, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 40))
 def test_nearest_sites_read_in_blocks_match_the_whole_matrix(seed, block_cells):
-    """nearest_sites and _two_nearest read the matrix a few rows at a time (a grid's million cells x 500 open
+    """nearest_sites and two_nearest read the matrix a few rows at a time (a grid's million cells x 500 open
     sites would be a 4 GB temporary): the same nearest site, nearest and second-nearest distances as one pass
     over cost[:, sites], with ties, unreachable pairs and blocks of one row."""
     from unittest import mock
 
     from netopt import heuristics
-    from netopt.heuristics import CANNOT_SERVE, _two_nearest, nearest_sites
+    from netopt.heuristics import CANNOT_SERVE, nearest_sites, two_nearest
 
     rng = np.random.default_rng(seed)
     n, m = int(rng.integers(1, 30)), int(rng.integers(1, 10))
@@ -207,7 +207,7 @@ def test_nearest_sites_read_in_blocks_match_the_whole_matrix(seed, block_cells):
     whole = cost[:, sites]
     with mock.patch.object(heuristics, "NEAREST_CHUNK_CELLS", block_cells):
         position, distance = nearest_sites(cost, sites)
-        nearest, first, second = _two_nearest(cost, sites)
+        nearest, first, second = two_nearest(cost, sites)
     assert np.array_equal(distance, whole.min(axis=1)) and np.array_equal(whole[np.arange(n), position], distance)
     ranked = np.minimum(np.sort(whole, axis=1), CANNOT_SERVE)
     assert np.array_equal(first, ranked[:, 0]) and np.array_equal(np.minimum(whole[np.arange(n), nearest],

@@ -443,6 +443,17 @@ class LocationModel:
         unserved by a model that must serve it)."""
         return self._objective(self._positions_of(selected, "objective_of"))
 
+    def objective_of_swap(self, selected, closed, opened) -> float:
+        """objective_of the plan `selected` with the site `closed` swapped for `opened` (labels): what
+        planning.closures_near_others asks of each swap it tries; p-median prices it from the plan's nearest and
+        second-nearest sites, one pass over the demand points instead of one over points x open sites."""
+        sites = self._positions_of(selected, "objective_of_swap")
+        out, into = (int(self._positions_of([label], "objective_of_swap")[0]) for label in (closed, opened))
+        return self._swapped_objective(sites, out, into)
+
+    def _swapped_objective(self, sites: np.ndarray, out: int, into: int) -> float:
+        return self._objective(np.union1d(np.setdiff1d(sites, [out]), [into]))
+
     def evaluate(self, selected) -> Result:
         """The plan opening exactly the sites `selected` (labels) reported as solve() reports a plan — objective,
         assignment table, details — whatever the rules say; status "evaluated", bound and gap NaN. E.g. today's
