@@ -516,3 +516,20 @@ def test_a_swap_priced_from_the_plans_two_nearest_sites_is_the_swapped_plans_obj
                 swapped = [model.site_labels[j] for j in np.union1d(np.setdiff1d(plan, [out]), [into])]
                 assert model.objective_of_swap(labels, model.site_labels[out], model.site_labels[into]) == \
                     pytest.approx(model.objective_of(swapped))
+
+
+@pytest.mark.parametrize("seed", [9, 11])
+def test_neighbour_cuts_made_a_block_at_a_time_keep_the_optimum(monkeypatch, seed):
+    """The Benders cuts — at the first plan's neighbours, and those each master solution violates — are made a
+    few rows at a time (on a 0.25 km grid all at once took gigabytes): the optimum is still brute force's (these
+    two instances reach Benders)."""
+    from netopt.models import median
+
+    blocks = []
+    monkeypatch.setattr(median, "NEAREST_CHUNK_CELLS", 50)
+    add = median._add_cut_rows
+    monkeypatch.setattr(median, "_add_cut_rows", lambda *args: blocks.append(1) or add(*args))
+    cost, weights, _ = euclidean_pmedian(seed, 40, 16)
+    result = PMedian.from_cost_matrix(cost, 4, weights=weights).solve()
+    assert result.status == "optimal" and result.objective == pytest.approx(brute.pmedian(cost, weights, 4))
+    assert len(blocks) > 10

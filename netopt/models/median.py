@@ -21,8 +21,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, Problem
-from netopt.heuristics import (CANNOT_SERVE, assignment_cost, greedy_pmedian, interchange, nearest_sites, past,
-                               perturbed_interchange, pmedian_heuristic, two_nearest)
+from netopt.heuristics import (CANNOT_SERVE, NEAREST_CHUNK_CELLS, assignment_cost, greedy_pmedian, interchange,
+                               nearest_sites, past, perturbed_interchange, pmedian_heuristic, two_nearest)
 from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
@@ -924,10 +924,12 @@ def _add_neighbour_cuts(highs, highspy, cost: np.ndarray, weights: np.ndarray, s
     n, m = cost.shape
     levels = np.vstack([cost[:, start].min(axis=1), _best_neighbour_levels(cost, weights, start, solutions)])
     pairs = np.unique(np.column_stack([np.tile(np.arange(n), len(levels)), levels.ravel()]), axis=0)
-    demand, level = pairs[:, 0].astype(int), pairs[:, 1]
-    rows, sites = np.nonzero(cost[demand] < level[:, None])
-    _add_cut_rows(highs, highspy, level, np.r_[rows, np.arange(len(pairs))], np.r_[sites, m + demand],
-                  np.r_[level[rows] - cost[demand[rows], sites], np.ones(len(pairs))], m + n)
+    step = max(1, int(NEAREST_CHUNK_CELLS // m))  # cuts made a block at a time: 2M cuts x 618 sites is 10 GB
+    for start in range(0, len(pairs), step):
+        demand, level = pairs[start:start + step, 0].astype(int), pairs[start:start + step, 1]
+        rows, sites = np.nonzero(cost[demand] < level[:, None])
+        _add_cut_rows(highs, highspy, level, np.r_[rows, np.arange(len(level))], np.r_[sites, m + demand],
+                      np.r_[level[rows] - cost[demand[rows], sites], np.ones(len(level))], m + n)
     return len(pairs)
 
 
@@ -947,11 +949,11 @@ def _best_neighbour_levels(cost: np.ndarray, weights: np.ndarray, start: np.ndar
 def _add_benders_cuts(highs, highspy, order: np.ndarray, sorted_cost: np.ndarray, x: np.ndarray, m: int) -> int:
     """Add the violated Benders cuts of the solution x; returns how many were added."""
     violated, radius, closer = _violated_cuts(order, sorted_cost, x, m)
-    rows, ranks = np.nonzero(closer[violated])
+    rows, ranks = np.nonzero(closer)
     points = violated[rows]
-    _add_cut_rows(highs, highspy, radius[violated], np.r_[rows, np.arange(len(violated))],
+    _add_cut_rows(highs, highspy, radius, np.r_[rows, np.arange(len(violated))],
                   np.r_[order[points, ranks], m + violated],
-                  np.r_[radius[points] - sorted_cost[points, ranks], np.ones(len(violated))], m + len(order))
+                  np.r_[radius[rows] - sorted_cost[points, ranks], np.ones(len(violated))], m + len(order))
     return len(violated)
 
 
@@ -965,16 +967,25 @@ def _add_cut_rows(highs, highspy, level: np.ndarray, row: np.ndarray, column: np
 
 def _violated_cuts(order: np.ndarray, sorted_cost: np.ndarray, x: np.ndarray,
                    m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The demand points whose Benders cut at x is violated, with every point's level D (the distance at which
-    x first covers it completely) and which of its sorted sites lie closer than D."""
-    n = order.shape[0]
+    """The demand points whose Benders cut at x is violated, their levels D (the distance at which x first covers
+    them completely) and which of their sorted sites lie closer than D; a block of rows at a time (a grid's
+    200,000 points x 600 sites made several gigabytes of temporaries at once)."""
+    step = max(1, int(NEAREST_CHUNK_CELLS // m))
+    violated, radius, closer = zip(*(_violated_in(order[start:start + step], sorted_cost[start:start + step], x, m,
+                                                  start) for start in range(0, order.shape[0], step)))
+    return np.concatenate(violated), np.concatenate(radius), np.vstack(closer)
+
+
+def _violated_in(order: np.ndarray, sorted_cost: np.ndarray, x: np.ndarray, m: int,
+                 first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """_violated_cuts over the rows given (numbered from `first`)."""
     y_sorted = x[:m][order]
     level = np.argmax(np.cumsum(y_sorted, axis=1) >= 1 - 1e-6, axis=1)
-    radius = sorted_cost[np.arange(n), level]
+    radius = sorted_cost[np.arange(len(order)), level]
     closer = sorted_cost < radius[:, None]
     value = radius - ((radius[:, None] - sorted_cost) * closer * y_sorted).sum(axis=1)
-    violated = np.flatnonzero(value > x[m:] + 1e-6 * np.maximum(1.0, np.abs(value)))
-    return violated, radius, closer
+    violated = np.flatnonzero(value > x[m + first:m + first + len(order)] + 1e-6 * np.maximum(1.0, np.abs(value)))
+    return first + violated, radius[violated], closer[violated]
 
 
 def _benders_stalled(highs, x: np.ndarray, cost: np.ndarray, weights: np.ndarray, start: np.ndarray,
