@@ -11,7 +11,18 @@ import scipy.sparse as sp
 CANNOT_SERVE = np.finfo(float).max / 1e6  # finite stand-in for an infinite distance: no inf - inf in the sums
 
 
-NEAREST_CHUNK_CELLS = 5e6  # demand points x sites read at a time by nearest_sites, two_nearest (~40 MB a temporary)
+BLOCK_CELLS = 5e6  # cells of a demand x site matrix read or priced at a time (~40 MB a temporary of floats)
+
+
+def block_size(length: int) -> int:
+    """How many rows (or columns) `length` cells long make one block of about BLOCK_CELLS cells."""
+    return max(1, int(BLOCK_CELLS // max(length, 1)))
+
+
+def row_blocks(rows: int, width: int):
+    """Slices of the rows of a matrix `width` wide, about BLOCK_CELLS cells each."""
+    step = block_size(width)
+    return (slice(start, start + step) for start in range(0, rows, step))
 
 
 def assignment_cost(cost: np.ndarray, weights: np.ndarray, open_sites: np.ndarray) -> float:
@@ -45,12 +56,10 @@ def two_nearest(cost: np.ndarray, sites: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def _site_blocks(cost: np.ndarray, sites: np.ndarray):
-    """(rows, cost[rows, sites]) for blocks of rows of about NEAREST_CHUNK_CELLS cells; none without sites."""
+    """(rows, cost[rows, sites]) for blocks of rows of about BLOCK_CELLS cells; none without sites."""
     if len(sites) == 0:
         return
-    step = max(1, int(NEAREST_CHUNK_CELLS // len(sites)))
-    for start in range(0, cost.shape[0], step):
-        rows = slice(start, start + step)
+    for rows in row_blocks(cost.shape[0], len(sites)):
         yield rows, cost[rows, sites]
 
 
@@ -63,7 +72,7 @@ def greedy_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndar
     n, m = cost.shape
     allowed = np.ones(m, bool) if allowed is None else allowed.copy()
     chosen = list(np.asarray(fixed if fixed is not None else [], int))
-    best = np.minimum(nearest_sites(cost, chosen)[1], float(np.max(cost, where=np.isfinite(cost), initial=0.0)))
+    best = np.minimum(nearest_sites(cost, chosen)[1], largest_finite(cost))
     allowed[chosen] = False
     conflicts = sp.csr_matrix((m, m)) if conflicts is None else sp.csr_matrix(conflicts)
     allowed &= conflicts @ np.isin(np.arange(m), chosen).astype(float) == 0
@@ -182,12 +191,9 @@ def _best_swap(cost: np.ndarray, weights: np.ndarray, current: np.ndarray, fixed
     return (int(current[movable[out_row]]), int(closed[in_column])), float(totals[out_row, in_column])
 
 
-SWAP_CHUNK_CELLS = 5e6  # demand points x candidate columns priced at a time by _best_swap, greedy (~40 MB)
-
-
 def _columns_per_block(n: int) -> int:
-    """Candidate columns priced at a time over n demand points: 16 to 512, about SWAP_CHUNK_CELLS cells."""
-    return max(16, min(512, int(SWAP_CHUNK_CELLS // max(n, 1))))
+    """Candidate columns priced at a time over n demand points: 16 to 512, about BLOCK_CELLS cells."""
+    return max(16, min(512, block_size(n)))
 
 
 def swaps_meeting(rule_rows: RuleRows, current: np.ndarray, out_site: int, closed: np.ndarray) -> np.ndarray:
@@ -219,6 +225,11 @@ def pmedian_heuristic(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.n
     cost."""
     start = greedy_pmedian(cost, weights, p, fixed, allowed)
     return interchange(cost, weights, start, fixed, allowed, deadline=deadline)
+
+
+def largest_finite(values: np.ndarray) -> float:
+    """The largest finite entry (0 when there is none)."""
+    return float(np.max(values, where=np.isfinite(values), initial=0.0))
 
 
 def past(deadline: float | None) -> bool:

@@ -153,7 +153,7 @@ def test_every_swap_priced_at_once_matches_pricing_each_swapped_plan(seed, unrea
     swaps = {(int(r), int(s)): assignment_cost(cost, weights, np.union1d(np.setdiff1d(current, [r]), [s]))
              for r in current if int(r) not in fixed for s in np.flatnonzero(allowed) if s not in current}
     finite = {swap: value for swap, value in swaps.items() if np.isfinite(value)}
-    with mock.patch.object(heuristics, "NEAREST_CHUNK_CELLS", int(rng.integers(1, 40))):
+    with mock.patch.object(heuristics, "BLOCK_CELLS", int(rng.integers(1, 40))):
         swap, value = _best_swap(cost, weights, current, fixed, allowed)
     if not swaps:
         assert swap is None
@@ -205,7 +205,7 @@ def test_nearest_sites_read_in_blocks_match_the_whole_matrix(seed, block_cells):
     cost[rng.random((n, m)) < 0.2] = np.inf
     sites = rng.choice(m, int(rng.integers(1, m + 1)), replace=False)
     whole = cost[:, sites]
-    with mock.patch.object(heuristics, "NEAREST_CHUNK_CELLS", block_cells):
+    with mock.patch.object(heuristics, "BLOCK_CELLS", block_cells):
         position, distance = nearest_sites(cost, sites)
         nearest, first, second = two_nearest(cost, sites)
     assert np.array_equal(distance, whole.min(axis=1)) and np.array_equal(whole[np.arange(n), position], distance)
@@ -213,7 +213,7 @@ def test_nearest_sites_read_in_blocks_match_the_whole_matrix(seed, block_cells):
     assert np.array_equal(first, ranked[:, 0]) and np.array_equal(np.minimum(whole[np.arange(n), nearest],
                                                                              CANNOT_SERVE), first)
     assert np.array_equal(second, ranked[:, 1] if len(sites) > 1 else np.full(n, CANNOT_SERVE))
-    with mock.patch.object(heuristics, "NEAREST_CHUNK_CELLS", block_cells):
+    with mock.patch.object(heuristics, "BLOCK_CELLS", block_cells):
         none = nearest_sites(cost, np.array([], int))
     assert (none[0] == -1).all() and np.isinf(none[1]).all()
 
@@ -245,7 +245,7 @@ def test_lazy_greedy_opens_the_sites_plain_greedy_opens(seed, n_fixed, block_cel
     p = int(rng.integers(1, m + 1))
     fixed = rng.choice(m, min(n_fixed, p), replace=False)
     allowed = rng.random(m) < 0.85
-    with mock.patch.object(heuristics, "SWAP_CHUNK_CELLS", block_cells):
+    with mock.patch.object(heuristics, "BLOCK_CELLS", block_cells):
         lazy = heuristics.greedy_pmedian(cost, weights, p, fixed, allowed)
     assert lazy.tolist() == _plain_greedy(cost, weights, p, [int(j) for j in fixed], allowed | np.isin(np.arange(m), fixed))
 

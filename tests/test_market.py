@@ -373,6 +373,7 @@ def test_the_competitors_pull_summed_over_blocks_of_branches_matches_the_whole_m
     """rival_pull sums the other banks' pull a few branches at a time (a 0.25 km grid's cells x 392 branches
     took 2.5 GB whole): the same per-town totals as huff_attraction on the whole town x branch matrix, with
     attractiveness per branch and the cutoff."""
+    from netopt import heuristics
     from netopt.distance import cost_matrix_km
     from netopt.models import market
 
@@ -380,7 +381,7 @@ def test_the_competitors_pull_summed_over_blocks_of_branches_matches_the_whole_m
     rivals = ds.branches.iloc[::3]
     appeal = np.linspace(0.5, 2.0, len(rivals))
     whole = market.huff_attraction(cost_matrix_km(ds.towns, rivals), appeal, "power", 2.0, 10.0, 0.5).sum(axis=1)
-    monkeypatch.setattr(market, "SWAP_CHUNK_CELLS", 7 * len(ds.towns))  # blocks of 7 branches
+    monkeypatch.setattr(heuristics, "BLOCK_CELLS", 7 * len(ds.towns))  # blocks of 7 branches
     blocks = market.rival_pull(ds.towns, rivals, appeal, "power", 2.0, 10.0, 0.5, "euclidean", None)
     assert np.allclose(blocks, whole) and (whole > 0).any() and (whole == 0).any()
     assert (market.rival_pull(ds.towns, rivals.iloc[:0], appeal[:0], "power", 2.0, 10.0, 0.5, "euclidean",

@@ -523,10 +523,11 @@ def test_neighbour_cuts_made_a_block_at_a_time_keep_the_optimum(monkeypatch, see
     """The Benders cuts — at the first plan's neighbours, and those each master solution violates — are made a
     few rows at a time (on a 0.25 km grid all at once took gigabytes): the optimum is still brute force's (these
     two instances reach Benders)."""
+    from netopt import heuristics
     from netopt.models import median
 
     blocks = []
-    monkeypatch.setattr(median, "NEAREST_CHUNK_CELLS", 50)
+    monkeypatch.setattr(heuristics, "BLOCK_CELLS", 50)
     add = median._add_cut_rows
     monkeypatch.setattr(median, "_add_cut_rows", lambda *args: blocks.append(1) or add(*args))
     cost, weights, _ = euclidean_pmedian(seed, 40, 16)

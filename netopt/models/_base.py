@@ -447,9 +447,8 @@ class LocationModel:
         """objective_of the plan `selected` with the site `closed` swapped for `opened` (labels): what
         planning.closures_near_others asks of each swap it tries; p-median prices it from the plan's nearest and
         second-nearest sites, one pass over the demand points instead of one over points x open sites."""
-        sites = self._positions_of(selected, "objective_of_swap")
-        out, into = (int(self._positions_of([label], "objective_of_swap")[0]) for label in (closed, opened))
-        return self._swapped_objective(sites, out, into)
+        *plan, out, into = self._label_positions([*selected, closed, opened], "objective_of_swap")
+        return self._swapped_objective(np.unique(plan), int(out), int(into))
 
     def _swapped_objective(self, sites: np.ndarray, out: int, into: int) -> float:
         return self._objective(np.union1d(np.setdiff1d(sites, [out]), [into]))
@@ -465,12 +464,16 @@ class LocationModel:
 
     def _positions_of(self, selected, caller: str) -> np.ndarray:
         """The site positions of labels, sorted and unique; an InputError naming labels that are not sites."""
+        return np.unique(self._label_positions(selected, caller))
+
+    def _label_positions(self, labels, caller: str) -> np.ndarray:
+        """The site position of each label, in their order; an InputError naming labels that are not sites."""
         index = {label: j for j, label in enumerate(self.site_labels)}
-        unknown = [label for label in selected if label not in index]
+        unknown = [label for label in labels if label not in index]
         if unknown:
             raise InputError(f"{caller}: {len(unknown)} site(s) are not candidate sites of this model, e.g. "
                              f"{unknown[:3]}", file="model")
-        return np.unique(np.array([index[label] for label in selected], int))
+        return np.array([index[label] for label in labels], int)
 
     def _objective(self, sites: np.ndarray) -> float:
         raise InputError(f"objective_of and evaluate are for MCLP, PMedian and PCenter, not {type(self).__name__}",

@@ -14,7 +14,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError
-from netopt.heuristics import nearest_sites, pcenter_heuristic, pmedian_heuristic
+from netopt.heuristics import largest_finite, nearest_sites, pcenter_heuristic, pmedian_heuristic
 from netopt.models._base import KEEPING_SECONDS, LocationModel, SiteRules, checked_p, refuse_plan_limits, site_rules
 from netopt.models._milp import Result, check_solver_arguments
 from netopt.models.covering import LSCP
@@ -153,7 +153,7 @@ class PCenter(LocationModel):
         return self._cover(self._largest_distance(), time_limit, solver, threads)[0]
 
     def _largest_distance(self) -> float:
-        return float(np.max(self.cost, where=np.isfinite(self.cost), initial=0.0))
+        return largest_finite(self.cost)
 
     def _distances_between(self, low: float, high: float) -> np.ndarray:
         """The distinct (weighted) distances from `low` to `high`, sorted: the optimum is one of them when `low`

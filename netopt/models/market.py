@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.competition import MIN_DISTANCE_KM, distance_decay
-from netopt.heuristics import SWAP_CHUNK_CELLS, swaps_meeting
+from netopt.heuristics import block_size, swaps_meeting
 from netopt.models._base import (Curves, LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, report_stage,
@@ -42,7 +42,7 @@ def rival_pull(towns, competitors, attractiveness: np.ndarray, decay: str, beta:
     total = np.zeros(len(towns))
     if len(competitors) == 0:
         return total
-    step = max(1, int(SWAP_CHUNK_CELLS // max(len(towns), 1)))
+    step = block_size(len(towns))
     for columns, km in cost_blocks_km(towns, competitors, step, distance, graph):
         total += huff_attraction(km, attractiveness[columns], decay, beta, cutoff_km, min_km).sum(axis=1)
     return total
@@ -335,9 +335,9 @@ def share_interchange(model: MarketShare, y: np.ndarray, deadline: float | None 
 
 def _captured_with(model: MarketShare, pull: np.ndarray, sites: np.ndarray) -> np.ndarray:
     """Residents captured with each of `sites` added in turn to our total pull `pull` per town (as many towns x
-    sites at a time as the p-median swaps price, heuristics.SWAP_CHUNK_CELLS)."""
+    sites at a time as the p-median swaps price, heuristics.BLOCK_CELLS)."""
     won = np.empty(len(sites))
-    step = max(1, int(SWAP_CHUNK_CELLS // max(len(pull), 1)))
+    step = block_size(len(pull))
     for first in range(0, len(sites), step):
         block = sites[first:first + step]
         won[first:first + step] = model.weights @ huff_share(pull[:, None] + model.ours[:, block], model.rivals)

@@ -21,8 +21,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, Problem
-from netopt.heuristics import (CANNOT_SERVE, NEAREST_CHUNK_CELLS, assignment_cost, greedy_pmedian, interchange,
-                               nearest_sites, past, perturbed_interchange, pmedian_heuristic, two_nearest)
+from netopt.heuristics import (CANNOT_SERVE, assignment_cost, greedy_pmedian, interchange, nearest_sites, past,
+                               perturbed_interchange, pmedian_heuristic, row_blocks, two_nearest)
 from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
@@ -339,8 +339,8 @@ class PMedian(LocationModel):
     def _integral(self) -> bool:
         """Whether every distance and weight is a whole number (a better plan is then better by 1 at least);
         read a few thousand rows at a time, stopping at the first block with a fraction."""
-        blocks = np.array_split(self.cost, max(1, self.cost.size // 5_000_000))
-        return bool(np.all(self.weights == np.round(self.weights)) and all(map(_whole, blocks)))
+        return bool(np.all(self.weights == np.round(self.weights))
+                    and all(_whole(self.cost[rows]) for rows in row_blocks(*self.cost.shape)))
 
     def _known_solution(self, sites: np.ndarray, value: float, seconds: float, kept: int,
                         bound: float | None = None) -> Result:
@@ -436,7 +436,10 @@ class PMedian(LocationModel):
         return np.where(finite, self.cost, big)
 
     def _objective(self, sites: np.ndarray) -> float:
-        served = nearest_sites(self.cost, sites)[1]
+        return self._weighted_total(nearest_sites(self.cost, sites)[1])
+
+    def _weighted_total(self, served: np.ndarray) -> float:
+        """Σ weight x distance served (inf where a weighted point is unserved; a weight of 0 never counts)."""
         with np.errstate(invalid="ignore"):
             return float(np.where(self.weights > 0, self.weights * served, 0.0).sum())
 
@@ -449,8 +452,7 @@ class PMedian(LocationModel):
         _, nearest, first, second = self._swap_base
         served = np.minimum(np.where(nearest == out, second, first), self.cost[:, into])
         served[served >= CANNOT_SERVE] = np.inf
-        with np.errstate(invalid="ignore"):
-            return float(np.where(self.weights > 0, self.weights * served, 0.0).sum())
+        return self._weighted_total(served)
 
     def _vector(self, sites: np.ndarray) -> np.ndarray:
         """The full variable vector (y and z) of a set of open sites."""
@@ -924,9 +926,8 @@ def _add_neighbour_cuts(highs, highspy, cost: np.ndarray, weights: np.ndarray, s
     n, m = cost.shape
     levels = np.vstack([cost[:, start].min(axis=1), _best_neighbour_levels(cost, weights, start, solutions)])
     pairs = np.unique(np.column_stack([np.tile(np.arange(n), len(levels)), levels.ravel()]), axis=0)
-    step = max(1, int(NEAREST_CHUNK_CELLS // m))  # cuts made a block at a time: 2M cuts x 618 sites is 10 GB
-    for start in range(0, len(pairs), step):
-        demand, level = pairs[start:start + step, 0].astype(int), pairs[start:start + step, 1]
+    for block in row_blocks(len(pairs), m):  # cuts made a block at a time: 2M cuts x 618 sites is 10 GB
+        demand, level = pairs[block, 0].astype(int), pairs[block, 1]
         rows, sites = np.nonzero(cost[demand] < level[:, None])
         _add_cut_rows(highs, highspy, level, np.r_[rows, np.arange(len(level))], np.r_[sites, m + demand],
                       np.r_[level[rows] - cost[demand[rows], sites], np.ones(len(level))], m + n)
@@ -970,9 +971,8 @@ def _violated_cuts(order: np.ndarray, sorted_cost: np.ndarray, x: np.ndarray,
     """The demand points whose Benders cut at x is violated, their levels D (the distance at which x first covers
     them completely) and which of their sorted sites lie closer than D; a block of rows at a time (a grid's
     200,000 points x 600 sites made several gigabytes of temporaries at once)."""
-    step = max(1, int(NEAREST_CHUNK_CELLS // m))
-    violated, radius, closer = zip(*(_violated_in(order[start:start + step], sorted_cost[start:start + step], x, m,
-                                                  start) for start in range(0, order.shape[0], step)))
+    violated, radius, closer = zip(*(_violated_in(order[rows], sorted_cost[rows], x, m, rows.start)
+                                     for rows in row_blocks(order.shape[0], m)))
     return np.concatenate(violated), np.concatenate(radius), np.vstack(closer)
 
 
