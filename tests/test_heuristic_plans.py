@@ -241,7 +241,7 @@ def test_lazy_greedy_opens_the_sites_plain_greedy_opens(seed, n_fixed, block_cel
 
     rng = np.random.default_rng(seed)
     n, m = int(rng.integers(2, 30)), int(rng.integers(2, 15))
-    cost, weights = rng.random((n, m)) * 50, rng.random(n) * 9  # distinct savings: no ties to break
+    cost, weights = rng.random((n, m)) * 50, rng.random(n) * 9  # ties only where savings are 0 (lowest site wins)
     p = int(rng.integers(1, m + 1))
     fixed = rng.choice(m, min(n_fixed, p), replace=False)
     allowed = rng.random(m) < 0.85
