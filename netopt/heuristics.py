@@ -12,16 +12,17 @@ CANNOT_SERVE = np.finfo(float).max / 1e6  # finite stand-in for an infinite dist
 
 
 BLOCK_CELLS = 5e6  # cells of a demand x site matrix read or priced at a time (~40 MB a temporary of floats)
+CACHE_CELLS = 1e6  # cells of a block a loop passes over several times (~8 MB: stays in the processor's cache)
 
 
-def block_size(length: int) -> int:
-    """How many rows (or columns) `length` cells long make one block of about BLOCK_CELLS cells."""
-    return max(1, int(BLOCK_CELLS // max(length, 1)))
+def block_size(length: int, cells: float | None = None) -> int:
+    """How many rows (or columns) `length` cells long make one block of about `cells` (BLOCK_CELLS) cells."""
+    return max(1, int((BLOCK_CELLS if cells is None else cells) // max(length, 1)))
 
 
-def row_blocks(rows: int, width: int):
-    """Slices of the rows of a matrix `width` wide, about BLOCK_CELLS cells each."""
-    step = block_size(width)
+def row_blocks(rows: int, width: int, cells: float | None = None):
+    """Slices of the rows of a matrix `width` wide, about `cells` (BLOCK_CELLS) cells each."""
+    step = block_size(width, cells)
     return (slice(start, start + step) for start in range(0, rows, step))
 
 

@@ -534,3 +534,57 @@ def test_neighbour_cuts_made_a_block_at_a_time_keep_the_optimum(monkeypatch, see
     result = PMedian.from_cost_matrix(cost, 4, weights=weights).solve()
     assert result.status == "optimal" and result.objective == pytest.approx(brute.pmedian(cost, weights, 4))
     assert len(blocks) > 10
+
+
+@pytest.mark.parametrize("seed", [9, 11, 16])
+def test_the_lagrangian_read_a_few_rows_at_a_time_gives_the_same_bound_closures_and_plan(monkeypatch, seed):
+    """The subgradient's sums are made a few site rows at a time in one small buffer, and closed sites' rows are
+    moved up within the weighted matrix (on a 0.25 km grid, a reduced-value copy, a partition copy and the matrix
+    copied at each closure peaked at gigabytes): blocks of one or two rows give the very same run, and the rows
+    left open stay in the matrix it was given."""
+    from netopt import heuristics
+    from netopt.heuristics import pmedian_heuristic
+    from netopt.models import median
+
+    cost, weights, _ = euclidean_pmedian(seed, 40, 16)
+    start, upper = pmedian_heuristic(cost, weights, 4)
+    none = np.array([], int)
+    whole = median.lagrangian_reduction(cost, weights, 4, upper, none, none, True, start)
+    monkeypatch.setattr(median, "CACHE_CELLS", 40 * 1.5)
+    monkeypatch.setattr(heuristics, "BLOCK_CELLS", 16 * 3)
+    blocked = median.lagrangian_reduction(cost, weights, 4, upper, none, none, True, start)
+    assert whole[0] == blocked[0] and (whole[1] == blocked[1]).all() and whole[1].sum() > 1
+    assert (whole[2] == blocked[2]).all() and (whole[3] == blocked[3]).all()
+    assert brute.pmedian(cost[:, ~whole[1]], weights, 4) == pytest.approx(brute.pmedian(cost, weights, 4))
+    weighted = np.multiply(cost.T, weights, order="C")
+    closed = np.zeros(16, bool)
+    closed[[0, 5, 6]] = True
+    rows = median._OpenSiteCosts(weighted.copy(), closed)
+    given = rows.rows
+    closed[[9, 15]] = True
+    rho = rows.reduced_sums(np.full(40, 3.0), closed)
+    assert np.shares_memory(rows.rows, given) and len(rows.rows) == 11
+    assert rho == pytest.approx(np.where(closed, 0.0, np.minimum(weighted - 3.0, 0.0).sum(axis=1)))
+    chosen = np.array([1, 2, 7])
+    assert rows.plan_cost(chosen) == pytest.approx(weighted[chosen].min(axis=0).sum())
+    assert (rows.served_below(chosen, np.full(40, 3.0)) == (weighted[chosen] < 3.0).sum(axis=0)).all()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_warm_start_of_the_exact_model_is_its_heuristic_plan_and_nothing_else_builds_the_levels(seed):
+    """Only the radius formulation's MILP takes the heuristic plan with every point's level variables z (n x
+    distinct distances: a gigabyte and 10 s on a 0.25 km grid, for a start the Benders path never used); the
+    other paths read the sites alone. The full vector meets every row of the MILP at the plan's cost."""
+    cost, weights, rng = euclidean_pmedian(seed, 30, 12)
+    cost[rng.random(cost.shape) < 0.2] = np.inf
+    cost[:, 0] = 40.0  # one site reaches every point
+    model = PMedian.from_cost_matrix(cost, 3, weights=weights)
+    sites, value = model._heuristic()
+    assert len(sites) == 12 and sites.sum() == 3
+    full, same = model._warm_start()
+    milp = model.milp
+    assert same == value and (full[:12] == sites).all() and len(full) == len(milp.c)
+    rows = milp.A @ full
+    assert (rows >= milp.row_lo - 1e-9).all() and (rows <= milp.row_hi + 1e-9).all()
+    assert (full >= milp.col_lo).all() and (full <= milp.col_hi).all()
+    assert milp.c @ full + milp.offset == pytest.approx(value)

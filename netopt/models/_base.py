@@ -386,6 +386,10 @@ class LocationModel:
         """A feasible solution vector and its objective, for warm starts; (None, None) when there is none."""
         return None, None
 
+    def _warm_start(self) -> tuple[np.ndarray | None, float | None]:
+        """The MILP's warm start: the heuristic's solution as a full variable vector, and its objective."""
+        return self._heuristic()
+
     def _explain_infeasible(self) -> str:
         return "no solution satisfies all constraints"
 
@@ -412,7 +416,7 @@ class LocationModel:
         reason = self._explain_infeasible_rules()
         if reason:
             return self._infeasible(reason, 0.0)
-        start, start_value = self._heuristic() if warm_start else (None, None)
+        start, start_value = self._warm_start() if warm_start else (None, None)
         report_stage(f"integer program over {int(self.rules.allowed.sum()):,} candidate sites 整数规划")
         if getattr(self, "_pulp", None) is not None or solver.lower() != "highs":
             problem = self.to_pulp() if getattr(self, "_pulp", None) is not None else None

@@ -21,8 +21,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, Problem
-from netopt.heuristics import (CANNOT_SERVE, assignment_cost, greedy_pmedian, interchange, nearest_sites, past,
-                               perturbed_interchange, pmedian_heuristic, row_blocks, two_nearest)
+from netopt.heuristics import (CACHE_CELLS, CANNOT_SERVE, assignment_cost, block_size, greedy_pmedian, interchange,
+                               nearest_sites, past, perturbed_interchange, pmedian_heuristic, row_blocks, two_nearest)
 from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
@@ -216,7 +216,8 @@ class PMedian(LocationModel):
         if exact or relative_gap(upper, lower) <= mip_gap:  # the bound proves the plan (within mip_gap)
             return self._known_solution(heuristic_sites, upper, time.perf_counter() - t0, len(keep),
                                         upper if exact else lower)
-        reduced = PMedian(self.cost[:, keep], self.p, self.weights, self.rules.on_sites(keep), self.demand_labels,
+        kept_cost = self.cost if len(keep) == self.cost.shape[1] else self.cost[:, keep]  # a grid's: a gigabyte
+        reduced = PMedian(kept_cost, self.p, self.weights, self.rules.on_sites(keep), self.demand_labels,
                           [self.site_labels[j] for j in keep])
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
         if solver.lower() == "highs" and np.isfinite(self.cost).all():
@@ -455,10 +456,20 @@ class PMedian(LocationModel):
         return self._weighted_total(served)
 
     def _vector(self, sites: np.ndarray) -> np.ndarray:
-        """The full variable vector (y and z) of a set of open sites."""
+        """The site variables y of a set of open sites (what a plan's Result is read from; the radius
+        formulation's z follow from them: _with_levels)."""
         y = np.zeros(self.cost.shape[1])
         y[sites] = 1.0
-        served = nearest_sites(self.cost, sites)[1]
+        return y
+
+    def _warm_start(self) -> tuple[np.ndarray | None, float | None]:
+        """The heuristic's plan as the radius formulation's full vector (y, then each point's z), and its cost:
+        made only for the exact model (n x distinct distances values: a gigabyte on a 0.25 km grid)."""
+        start, value = self._heuristic()
+        return (None, None) if start is None else (self._with_levels(start), value)
+
+    def _with_levels(self, y: np.ndarray) -> np.ndarray:
+        served = nearest_sites(self.cost, np.flatnonzero(y > 0.5))[1]
         z = [(np.unique(row[np.isfinite(row)])[:-1] < d).astype(float) for row, d in zip(self.cost, served)]
         return np.concatenate([y] + z)
 
@@ -598,7 +609,7 @@ def lagrangian_reduction(cost: np.ndarray, weights: np.ndarray, p: int, upper: f
         work += n * len(rows.sites)
         if step < 1e-4 or best > upper - slack or work >= LAGRANGIAN_WORK or past(deadline):
             break
-        grad = 1.0 - rows.served_below(chosen)
+        grad = 1.0 - rows.served_below(chosen, lam)
         norm = float(grad @ grad)
         if norm == 0:
             break
@@ -608,35 +619,53 @@ def lagrangian_reduction(cost: np.ndarray, weights: np.ndarray, p: int, upper: f
 
 class _OpenSiteCosts:
     """The weighted distances of the sites not closed, one row per site, for lagrangian_reduction: rows of closed
-    sites are dropped as they close (they never open again), so the sums run over the sites left."""
+    sites are dropped as they close (they never open again), so the sums run over the sites left. Everything is
+    read a few rows at a time (CACHE_CELLS), so no second matrix of that size is ever made."""
 
     def __init__(self, weighted: np.ndarray, closed: np.ndarray) -> None:
         self.rows, self.sites, self.m = weighted, np.arange(len(closed)), len(closed)
+        self.buffer = np.empty((block_size(weighted.shape[1], CACHE_CELLS), weighted.shape[1]))
         self._keep(~closed)
 
     def second_smallest(self) -> np.ndarray:
         """Each demand point's second smallest weighted distance (its only one with one site): the first
         multipliers."""
-        k = min(1, len(self.rows) - 1)
-        return np.partition(self.rows, k, axis=0)[k].copy()
+        k, second = min(1, len(self.rows) - 1), np.empty(self.rows.shape[1])
+        for points in row_blocks(len(second), len(self.rows)):
+            second[points] = np.partition(self.rows[:, points], k, axis=0)[k]
+        return second
 
     def reduced_sums(self, lam: np.ndarray, closed: np.ndarray) -> np.ndarray:
-        """ρ_j = Σ_i min(0, w_i d_ij − λ_i) of every site left (0 for the closed), the reduced values kept for
-        served_below."""
+        """ρ_j = Σ_i min(0, w_i d_ij − λ_i) of every site left (0 for the closed)."""
         self._drop(closed)
-        np.subtract(self.rows, lam, out=self.reduced)
-        np.minimum(self.reduced, 0.0, out=self.reduced)
         rho = np.zeros(self.m)
-        rho[self.sites] = self.reduced.sum(axis=1)
+        for block in row_blocks(len(self.rows), self.rows.shape[1], CACHE_CELLS):
+            part = self.buffer[:len(self.sites[block])]
+            np.subtract(self.rows[block], lam, out=part)
+            np.minimum(part, 0.0, out=part)
+            rho[self.sites[block]] = part.sum(axis=1)
         return rho
 
     def plan_cost(self, chosen: np.ndarray) -> float:
         """Σ weight x distance to the nearest of the chosen sites (all open)."""
-        return float(self.rows[self.position[chosen]].min(axis=0).sum())
+        nearest = np.full(self.rows.shape[1], np.inf)
+        for part in self._blocks(self.position[chosen]):
+            np.minimum(nearest, part.min(axis=0), out=nearest)
+        return float(nearest.sum())
 
-    def served_below(self, chosen: np.ndarray) -> np.ndarray:
-        """Per demand point, how many of the chosen sites (all open) have a negative reduced value."""
-        return (self.reduced[self.position[chosen]] < 0).sum(axis=0)
+    def served_below(self, chosen: np.ndarray, lam: np.ndarray) -> np.ndarray:
+        """Per demand point, how many of the chosen sites (all open) have a negative reduced value w_i d_ij − λ_i."""
+        count = np.zeros(self.rows.shape[1], int)
+        for part in self._blocks(self.position[chosen]):
+            count += (part < lam).sum(axis=0)
+        return count
+
+    def _blocks(self, positions: np.ndarray):
+        """The rows at `positions` (all valid), copied into the buffer a few at a time."""
+        for block in row_blocks(len(positions), self.rows.shape[1], CACHE_CELLS):
+            part = self.buffer[:len(positions[block])]
+            np.take(self.rows, positions[block], axis=0, out=part, mode="clip")
+            yield part
 
     def _drop(self, closed: np.ndarray) -> None:
         left = ~closed[self.sites]
@@ -644,9 +673,11 @@ class _OpenSiteCosts:
             self._keep(left)
 
     def _keep(self, left: np.ndarray) -> None:
-        if not left.all():
-            self.rows, self.sites = self.rows[left], self.sites[left]
-        self.reduced = np.empty_like(self.rows)
+        """Keep the rows of the sites `left`, moved up within the same matrix (no copy of it)."""
+        for new, old in enumerate(np.flatnonzero(left)):
+            if new != old:
+                self.rows[new] = self.rows[old]
+        self.rows, self.sites = self.rows[:int(left.sum())], self.sites[left]
         self.position = np.full(self.m, -1)
         self.position[self.sites] = np.arange(len(self.sites))
 
@@ -681,8 +712,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
 
     t0 = time.perf_counter()
     n, m = cost.shape
-    order = np.argsort(cost, axis=1, kind="stable")
-    sorted_cost = np.take_along_axis(cost, order, axis=1)
+    order, sorted_cost = _sorted_rows(cost)
     highs = _quiet_highs(highspy)
     if threads is not None:
         highs.setOptionValue("threads", int(threads))
@@ -769,6 +799,16 @@ class _Probing:
             return self.queue.popleft()
         except IndexError:
             return None
+
+
+def _sorted_rows(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each demand point's sites from nearest (int32) and their distances in that order, made a block of rows at
+    a time (no whole-matrix temporaries)."""
+    order, sorted_cost = np.empty(cost.shape, np.int32), np.empty(cost.shape)
+    for rows in row_blocks(*cost.shape):
+        order[rows] = np.argsort(cost[rows], axis=1, kind="stable")
+        sorted_cost[rows] = np.take_along_axis(cost[rows], order[rows], axis=1)
+    return order, sorted_cost
 
 
 def _probe_sites(highs, highspy, cost: np.ndarray, order: np.ndarray, sorted_cost: np.ndarray, weights: np.ndarray,
