@@ -42,18 +42,59 @@ def nearest_sites(cost: np.ndarray, sites: np.ndarray) -> tuple[np.ndarray, np.n
     return position, distance
 
 
-def two_nearest(cost: np.ndarray, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each demand point's nearest of `sites` (one or more; its position among them) and its nearest and
-    second-nearest distances, capped at CANNOT_SERVE (the second is that with one site), in blocks of rows."""
-    nearest, first, second = (np.empty(cost.shape[0], int), np.empty(cost.shape[0]),
-                              np.full(cost.shape[0], CANNOT_SERVE))
-    for rows, block in _site_blocks(cost, sites):
+def two_nearest(cost: np.ndarray, sites: np.ndarray,
+                rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each demand point's (of `rows`; default all) nearest of `sites` (one or more: its position among them) and
+    nearest distance, then the same of its second nearest (position -1 with one site), distances capped at
+    CANNOT_SERVE, in blocks of rows."""
+    count = cost.shape[0] if rows is None else len(rows)
+    nearest, first = np.zeros(count, int), np.full(count, CANNOT_SERVE)
+    runner_up, second = np.full(count, -1), np.full(count, CANNOT_SERVE)
+    for part in row_blocks(count, len(sites)) if len(sites) else ():
+        block = cost[part, sites] if rows is None else cost[np.ix_(rows[part], sites)]
         order = np.argpartition(block, min(1, len(sites) - 1), axis=1)[:, :2]
         two = np.minimum(np.take_along_axis(block, order, axis=1), CANNOT_SERVE)
-        nearest[rows], first[rows] = order[:, 0], two[:, 0]
+        nearest[part], first[part] = order[:, 0], two[:, 0]
         if len(sites) > 1:
-            second[rows] = two[:, 1]
-    return nearest, first, second
+            runner_up[part], second[part] = order[:, 1], two[:, 1]
+    return nearest, first, runner_up, second
+
+
+class NearestTwo:
+    """A plan's nearest and second-nearest open site (column of `cost`; -1: none) and distance (capped at
+    CANNOT_SERVE) of every demand point, to price swaps from; moved to a plan one swap away by measuring again
+    only the points whose nearest or second nearest closed (p-center's closures on a 0.25 km grid accept a
+    swap after another: measured whole, 1.3 s each)."""
+
+    def __init__(self, cost: np.ndarray, sites: np.ndarray) -> None:
+        self.cost, self.sites = cost, np.asarray(sites, int)
+        self.nearest, self.first, self.runner_up, self.second = self._measure(None)
+
+    def served_after(self, out: int, into: int) -> np.ndarray:
+        """Each point's distance to the nearest open site with `out` closed and `into` opened (inf: none)."""
+        served = np.minimum(np.where(self.nearest == out, self.second, self.first), self.cost[:, into])
+        served[served >= CANNOT_SERVE] = np.inf
+        return served
+
+    def moved_to(self, sites: np.ndarray) -> "NearestTwo":
+        """The same for the plan `sites`: this one updated when `sites` is one swap away, else measured whole."""
+        out, into = np.setdiff1d(self.sites, sites), np.setdiff1d(sites, self.sites)
+        if len(out) != 1 or len(into) != 1:
+            return NearestTwo(self.cost, sites)
+        self.sites = np.asarray(sites, int)
+        lost = np.flatnonzero((self.nearest == out[0]) | (self.runner_up == out[0]))
+        distance = np.minimum(self.cost[:, into[0]], CANNOT_SERVE)
+        first, second = distance < self.first, (distance >= self.first) & (distance < self.second)
+        self.runner_up[first], self.second[first] = self.nearest[first], self.first[first]
+        self.nearest[first], self.first[first] = into[0], distance[first]
+        self.runner_up[second], self.second[second] = into[0], distance[second]
+        if len(lost):
+            self.nearest[lost], self.first[lost], self.runner_up[lost], self.second[lost] = self._measure(lost)
+        return self
+
+    def _measure(self, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        nearest, first, runner_up, second = two_nearest(self.cost, self.sites, rows)
+        return self.sites[nearest], first, np.where(runner_up >= 0, self.sites[runner_up], -1), second
 
 
 def _site_blocks(cost: np.ndarray, sites: np.ndarray):
@@ -176,7 +217,7 @@ def _best_swap(cost: np.ndarray, weights: np.ndarray, current: np.ndarray, fixed
     movable = np.array([k for k, site in enumerate(current) if int(site) not in fixed], int)
     if len(closed) == 0 or len(movable) == 0:
         return None, np.inf
-    nearest, d1, d2 = two_nearest(cost, current)
+    nearest, d1, _, d2 = two_nearest(cost, current)
     served_by = sp.csr_matrix((weights, (nearest, np.arange(n))), shape=(len(current), n))
     totals = np.empty((len(current), len(closed)))
     chunk = _columns_per_block(n)

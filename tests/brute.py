@@ -75,7 +75,8 @@ def pcenter(cost, p, weights=None, **rules):
     best = None
     for sites in feasible_sets(cost.shape[1], range(1, p + 1), **rules):
         nearest = cost[:, sites].min(axis=1)
-        value = float(nearest.max() if weights is None else (weights * nearest)[weights > 0].max(initial=0.0))
+        with np.errstate(invalid="ignore"):  # weight 0 x inf: a point that never matters
+            value = float(nearest.max() if weights is None else (weights * nearest)[weights > 0].max(initial=0.0))
         if np.isfinite(value):
             best = value if best is None or value < best else best
     return best

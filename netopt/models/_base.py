@@ -10,6 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, check_count, is_number
+from netopt.heuristics import NearestTwo
 from netopt.models._explain import SPACING_PREFIX, relaxed_rule_reasons
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
                                  report_stage, seconds_left, solve_highs, solve_pulp, to_pulp)
@@ -449,13 +450,25 @@ class LocationModel:
 
     def objective_of_swap(self, selected, closed, opened) -> float:
         """objective_of the plan `selected` with the site `closed` swapped for `opened` (labels): what
-        planning.closures_near_others asks of each swap it tries; p-median prices it from the plan's nearest and
-        second-nearest sites, one pass over the demand points instead of one over points x open sites."""
+        planning.closures_near_others asks of each swap it tries; p-median and p-center price it from the plan's
+        nearest and second-nearest sites (_served_after_swap)."""
         *plan, out, into = self._label_positions([*selected, closed, opened], "objective_of_swap")
         return self._swapped_objective(np.unique(plan), int(out), int(into))
 
     def _swapped_objective(self, sites: np.ndarray, out: int, into: int) -> float:
         return self._objective(np.union1d(np.setdiff1d(sites, [out]), [into]))
+
+    def _served_after_swap(self, sites: np.ndarray, out: int, into: int) -> np.ndarray:
+        """Each demand point's cost (self.cost) to the nearest of `sites` with `out` closed and `into` opened, inf
+        where none serves: from the plan's nearest and second-nearest sites (heuristics.NearestTwo, kept and
+        moved along as swaps are accepted) — one pass over the demand points, not one over points x open sites."""
+        base = getattr(self, "_swap_base", None)
+        if base is None:
+            base = NearestTwo(self.cost, sites)
+        elif not np.array_equal(base.sites, sites):
+            base = base.moved_to(sites)
+        self._swap_base = base
+        return base.served_after(out, into)
 
     def evaluate(self, selected) -> Result:
         """The plan opening exactly the sites `selected` (labels) reported as solve() reports a plan — objective,

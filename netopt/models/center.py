@@ -1,8 +1,9 @@
 """p-center: open p sites minimising the largest (optionally weighted) distance to the nearest open site.
 
-Exact by bisection over the sorted distinct values of w_i x d_ij: value r is achievable iff a set cover of
-{(i, j): w_i d_ij <= r} needs at most p sites (an LSCP solved to optimality with HiGHS). The first
-achievable value is optimal; the one below it was proven unachievable.
+Exact by relaxation (Chen & Chen 2009) and bisection: the p-center of a few demand points bounds the optimum from
+below; it is found by bisection over the sorted distinct values of w_i x d_ij of those points, value r being
+achievable iff a set cover of {(i, j): w_i d_ij <= r} needs at most p sites (an LSCP solved with HiGHS). The
+points its plan leaves beyond that value join the few, until none is left: the plan is then optimal.
 """
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError
-from netopt.heuristics import largest_finite, nearest_sites, pcenter_heuristic, pmedian_heuristic
+from netopt.heuristics import largest_finite, nearest_sites, past, pcenter_heuristic, pmedian_heuristic
 from netopt.models._base import KEEPING_SECONDS, LocationModel, SiteRules, checked_p, refuse_plan_limits, site_rules
-from netopt.models._milp import Result, check_solver_arguments
+from netopt.models._milp import Result, check_solver_arguments, seconds_left, share_deadline
 from netopt.models.covering import LSCP
 from netopt.models.median import _ids, as_cost_matrix, as_weights, labels, reach_requirement
 
 
 ANY_COVER_GAP = 0.99
+FIRST_ROWS = 1_000  # demand points of the first relaxation (all of them in a smaller model)
+ROWS_PER_ROUND = 250  # at most this many of the points a relaxation's plan leaves too far join the next one
+HEURISTIC_SHARE = 0.2  # of the time limit, at most, for the first plan's p-median swaps
 
 
 class PCenter(LocationModel):
@@ -35,8 +39,9 @@ class PCenter(LocationModel):
         self.distance = distance
         self.weights = None if weights is None else as_weights(weights, n)
         # the value bisected on: weight x distance (a weight of 0: that point never matters, even unreachable)
-        self.cost = distance if self.weights is None else np.where(self.weights[:, None] > 0,
-                                                                   distance * self.weights[:, None], 0.0)
+        with np.errstate(invalid="ignore"):  # 0 x inf: a point of weight 0 no site reaches
+            self.cost = distance if self.weights is None else np.where(self.weights[:, None] > 0,
+                                                                       distance * self.weights[:, None], 0.0)
         self.p = checked_p(p, m)
         self.rules = rules or SiteRules(m)
         self.demand_labels = labels(demand_labels, n, "d")
@@ -68,42 +73,43 @@ class PCenter(LocationModel):
     def _objective(self, sites: np.ndarray) -> float:
         return float(nearest_sites(self.cost, sites)[1].max(initial=0.0))
 
+    def _swapped_objective(self, sites: np.ndarray, out: int, into: int) -> float:
+        return float(self._served_after_swap(sites, out, into).max(initial=0.0))
+
     def to_pulp(self):
         raise InputError("PCenter is solved as a sequence of set-covering models; extend LSCP.from_coverage "
                          "for custom constraints", file="model")
 
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:
-        """Bisection on the radius; each step an exact LSCP with at most p sites (and the site rules)."""
+        """The p-center of a few demand points (bisection on the radius, each step an exact LSCP with at most p
+        sites and the site rules) bounds the optimum; the points its plan leaves farther join them, until none
+        does (a 0.25 km grid's 196,090 cells: a covering model of every cell took 8 GB at each step)."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
         start = time.perf_counter()
         nearest = self._nearest_allowed()
         reason = self._unplannable(nearest)
         if reason:
             return self._infeasible(reason, 0.0)
-        best = self._first_plan(time_limit, solver, threads)
+        best = self._first_plan(time_limit, solver, threads, start)
         if best is None:
             return self._infeasible(self._blocking_reason(self._largest_distance(), time_limit, solver, threads,
                                                           start), time.perf_counter() - start)
-        radii = self._distances_between(float(nearest.max()), self._objective(best))
-        low, high = 0, len(radii) - 1
-        steps = 0
-        while low < high:
-            mid = (low + high) // 2
-            remaining = None if time_limit is None else time_limit - (time.perf_counter() - start)
-            if remaining is not None and remaining <= 0:
-                return self._finish(best, radii[low], "feasible", start, steps)
-            sites, proven_none = self._cover(radii[mid], remaining, solver, threads)
-            steps += 1
-            if sites is not None:
-                high, best = mid, sites
-            elif proven_none:
-                low = mid + 1
-            else:  # the time limit ended this step without an answer: radii[low] is still the proven bound
-                return self._finish(best, radii[low], "feasible", start, steps)
-        remaining = None if time_limit is None else time_limit - (time.perf_counter() - start)
-        return self._finish(self._fewest_new(radii[high], best, remaining, solver, threads), radii[high],
-                            "optimal", start, steps)
+        rows, lower, steps = self._first_rows(best, nearest), float(nearest.max()), 0
+        while True:
+            plan, lower, proven, taken = self._relaxed_center(rows, lower, best, time_limit, start, solver, threads)
+            steps += taken
+            plan = self._complete(plan)
+            if self._objective(plan) < self._objective(best):
+                best = plan
+            if not proven:
+                return self._finish(best, lower, "feasible", start, steps)
+            far = self._beyond(plan, lower)
+            if not len(far):
+                break
+            rows = np.union1d(rows, far)
+        return self._finish(self._fewest_new(lower, plan, rows, seconds_left(time_limit, start), solver, threads),
+                            lower, "optimal", start, steps)
 
     def heuristic(self) -> Result:
         """A good plan fast, without proof, for instances too big for solve(): p-center swaps from the p-median
@@ -134,37 +140,78 @@ class PCenter(LocationModel):
         bad = [str(self.demand_labels[i]) for i in np.flatnonzero(~np.isfinite(nearest))[:5]]
         return f"no allowed candidate site can serve demand point(s) {', '.join(bad)}"
 
-    def _swap_plan(self) -> np.ndarray:
-        """p-center swaps from the p-median heuristic's sites and from a few random starts (fixed and forbidden
-        sites honoured)."""
+    def _swap_plan(self, deadline: float | None = None) -> np.ndarray:
+        """p-center swaps from the p-median heuristic's sites (its swaps until `deadline`) and from a few random
+        starts (fixed and forbidden sites honoured)."""
         allowed = self.rules.allowed
         finite = self.cost if np.isfinite(self.cost).all() else np.where(np.isfinite(self.cost), self.cost, 1e12)
-        sites, _ = pmedian_heuristic(finite, np.ones(self.cost.shape[0]), self.p, self.rules.fixed, allowed)
+        sites, _ = pmedian_heuristic(finite, np.ones(self.cost.shape[0]), self.p, self.rules.fixed, allowed,
+                                     deadline)
         return pcenter_heuristic(finite, sites, self.rules.fixed, allowed)
 
-    def _first_plan(self, time_limit, solver: str, threads) -> np.ndarray | None:
+    def _first_plan(self, time_limit, solver: str, threads, start: float) -> np.ndarray | None:
         """A first plan: p-center swaps from a p-median heuristic's sites and from random starts when the rules
         allow, else (or when that plan leaves a point unserved) any cover within the largest distance; None when
         no p sites meeting the rules cover every point."""
         if not self.rules.limits_plans(self.p):
-            sites = self._swap_plan()
+            sites = self._swap_plan(share_deadline(time_limit, start, HEURISTIC_SHARE))
             if np.isfinite(self._objective(sites)):
                 return sites
-        return self._cover(self._largest_distance(), time_limit, solver, threads)[0]
+        rows = np.unique(np.linspace(0, self.cost.shape[0] - 1, FIRST_ROWS).astype(int))
+        left = seconds_left(time_limit, start)
+        return self._cover_all(self._largest_distance(), rows, None, ANY_COVER_GAP,
+                               None if left is None else time.perf_counter() + left, solver, threads)
+
+    def _first_rows(self, plan: np.ndarray, nearest: np.ndarray) -> np.ndarray:
+        """The demand points of the first relaxation: all of them in a small model, else FIRST_ROWS spread evenly
+        over the points in falling distance from `plan`, and the point farthest from every allowed site (whose
+        distance bounds every plan)."""
+        n = self.cost.shape[0]
+        if n <= FIRST_ROWS:
+            return np.arange(n)
+        by_distance = np.argsort(-nearest_sites(self.cost, plan)[1], kind="stable")
+        return np.union1d(by_distance[np.linspace(0, n - 1, FIRST_ROWS).round().astype(int)], [np.argmax(nearest)])
+
+    def _relaxed_center(self, rows: np.ndarray, lower: float, best: np.ndarray, time_limit, start: float,
+                        solver: str, threads) -> tuple[np.ndarray, float, bool, int]:
+        """The p-center of the demand points `rows` by bisection over their distances from `lower` (a bound of
+        every plan) to the radius of `best` over them: (its plan, its radius, True, covering models solved); when
+        the time limit ends the search first, (the best plan found, the proven bound, False, models solved)."""
+        cost = self.cost[rows]
+        reach = float(nearest_sites(cost, best)[1].max())
+        radii = np.unique(cost[(cost >= lower) & (cost <= reach)])
+        low, high, plan, steps = 0, len(radii) - 1, best, 0
+        while low < high:
+            mid = (low + high) // 2
+            remaining = None if time_limit is None else time_limit - (time.perf_counter() - start)
+            if remaining is not None and remaining <= 0:
+                return plan, float(radii[low]), False, steps
+            sites, proven_none = self._cover(radii[mid], remaining, solver, threads, rows)
+            steps += 1
+            if sites is not None:
+                high, plan = mid, sites
+            elif proven_none:
+                low = mid + 1
+            else:  # the time limit ended this step without an answer: radii[low] is still the proven bound
+                return plan, float(radii[low]), False, steps
+        return plan, float(radii[high]), True, steps
+
+    def _beyond(self, sites: np.ndarray, radius: float) -> np.ndarray:
+        """The demand points farther than `radius` from `sites` (at most ROWS_PER_ROUND, spread evenly over them
+        from the farthest)."""
+        served = nearest_sites(self.cost, sites)[1]
+        far = np.flatnonzero(served > radius)
+        far = far[np.argsort(-served[far], kind="stable")]
+        return far if len(far) <= ROWS_PER_ROUND else far[np.linspace(0, len(far) - 1, ROWS_PER_ROUND).astype(int)]
 
     def _largest_distance(self) -> float:
         return largest_finite(self.cost)
 
-    def _distances_between(self, low: float, high: float) -> np.ndarray:
-        """The distinct (weighted) distances from `low` to `high`, sorted: the optimum is one of them when `low`
-        bounds every plan from below and a plan reaches `high`. Only those are listed: all of a grid's distances
-        (300,000 cells x 600 sites) would take gigabytes."""
-        return np.unique(self.cost[(self.cost >= low) & (self.cost <= high)])
-
-    def _cover(self, radius: float, time_limit, solver, threads) -> tuple[np.ndarray | None, bool]:
-        """Sites covering every demand point within `radius` using at most p sites (any such set will do), or
-        None and whether that is proven (False when the time limit ended the search)."""
-        model = self._covering_model(radius)
+    def _cover(self, radius: float, time_limit, solver, threads,
+               rows: np.ndarray | None = None) -> tuple[np.ndarray | None, bool]:
+        """Sites covering every demand point (of `rows`) within `radius` using at most p sites (any such set will
+        do), or None and whether that is proven (False when the time limit ended the search)."""
+        model = self._covering_model(radius, rows=rows)
         if model is None:
             return None, True
         model.diagnose_infeasible = False
@@ -174,17 +221,19 @@ class PCenter(LocationModel):
             return np.array(result.selected, int), False
         return None, result.status == "infeasible"
 
-    def _covering_model(self, radius: float, facility_cost: np.ndarray | None = None) -> LSCP | None:
-        """The LSCP asking for a cover within `radius` by at most p sites under the site rules (the cheapest by
-        `facility_cost`, else the fewest sites); None when some demand point has no site within `radius`."""
-        A = sp.csr_matrix(self.cost <= radius)
+    def _covering_model(self, radius: float, facility_cost: np.ndarray | None = None,
+                        rows: np.ndarray | None = None) -> LSCP | None:
+        """The LSCP asking for a cover of the demand points (`rows`; default all) within `radius` by at most p sites
+        under the site rules (the cheapest by `facility_cost`, else the fewest sites); None when some demand point
+        has no site within `radius`."""
+        A = sp.csr_matrix((self.cost if rows is None else self.cost[rows]) <= radius)
         if (np.diff(A.indptr) == 0).any():
             return None
         model = LSCP(A, facility_cost, self.rules, site_labels=list(range(A.shape[1])), max_sites=self.p)
         model.keeps_existing = False  # a step asks whether a cover exists; _fewest_new prices today's sites itself
         return model
 
-    def _fewest_new(self, radius: float, sites: np.ndarray, seconds: float | None, solver: str,
+    def _fewest_new(self, radius: float, sites: np.ndarray, rows: np.ndarray, seconds: float | None, solver: str,
                     threads: int | None) -> np.ndarray:
         """With closable existing sites, a cover within the optimal `radius` opening the fewest new sites (the
         plan is then filled up with existing ones, _complete): every plan that good ties, and none should
@@ -193,10 +242,31 @@ class PCenter(LocationModel):
             return sites
         new_site = np.ones(self.cost.shape[1])
         new_site[self.rules.existing] = 0.0
-        model = self._covering_model(radius, new_site)
         seconds = KEEPING_SECONDS if seconds is None else min(max(seconds, 1.0), KEEPING_SECONDS)
-        found = model.solve(time_limit=seconds, solver=solver, threads=threads)
-        return np.array(found.selected, int) if found.status in ("optimal", "feasible") and found.selected else sites
+        found = self._cover_all(radius, rows, new_site, 0.0, time.perf_counter() + seconds, solver, threads)
+        return sites if found is None else found
+
+    def _cover_all(self, radius: float, rows: np.ndarray, facility_cost: np.ndarray | None, gap: float,
+                   deadline: float | None, solver: str, threads) -> np.ndarray | None:
+        """A plan (filled up to p sites) within `radius` of every demand point: the cover of `rows` (the cheapest
+        by `facility_cost` within `gap`, else the fewest sites), the points it leaves out joining `rows` until
+        none is left; None when no cover is found (by `deadline`)."""
+        while True:
+            model = self._covering_model(radius, facility_cost, rows)
+            if model is None:
+                return None
+            model.diagnose_infeasible = False
+            left = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
+            found = model.solve(time_limit=left, mip_gap=gap, solver=solver, threads=threads)
+            if found.status not in ("optimal", "feasible") or not found.selected:
+                return None
+            plan = self._complete(np.array(found.selected, int))
+            far = self._beyond(plan, radius)
+            if not len(far):
+                return plan
+            if past(deadline):
+                return None
+            rows = np.union1d(rows, far)
 
     def _blocking_reason(self, radius: float, time_limit, solver: str, threads, start: float) -> str:
         """Why no p sites meet the site rules at any distance: the rules the covering model at the largest

@@ -21,8 +21,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, Problem
-from netopt.heuristics import (CACHE_CELLS, CANNOT_SERVE, assignment_cost, block_size, greedy_pmedian, interchange,
-                               nearest_sites, past, perturbed_interchange, pmedian_heuristic, row_blocks, two_nearest)
+from netopt.heuristics import (CACHE_CELLS, assignment_cost, block_size, greedy_pmedian, interchange, nearest_sites,
+                               past, perturbed_interchange, pmedian_heuristic, row_blocks)
 from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
@@ -96,7 +96,6 @@ class PMedian(LocationModel):
         self.site_labels = labels(site_labels, m, "s")
         self._milp = None
         self._start_sites: np.ndarray | None = None  # a warm start keeping the minimum spacing (solve())
-        self._swap_base: tuple | None = None  # a plan's sites, nearest site, nearest and second distances
 
     @classmethod
     def from_cost_matrix(cls, cost, p: int, weights=None, demand_labels=None, site_labels=None,
@@ -445,15 +444,7 @@ class PMedian(LocationModel):
             return float(np.where(self.weights > 0, self.weights * served, 0.0).sum())
 
     def _swapped_objective(self, sites: np.ndarray, out: int, into: int) -> float:
-        """The objective with `out` closed and `into` opened, from the plan's nearest and second-nearest open
-        sites (kept for the next swap of the same plan)."""
-        if self._swap_base is None or not np.array_equal(self._swap_base[0], sites):
-            position, first, second = two_nearest(self.cost, sites)
-            self._swap_base = (sites, sites[position], first, second)
-        _, nearest, first, second = self._swap_base
-        served = np.minimum(np.where(nearest == out, second, first), self.cost[:, into])
-        served[served >= CANNOT_SERVE] = np.inf
-        return self._weighted_total(served)
+        return self._weighted_total(self._served_after_swap(sites, out, into))
 
     def _vector(self, sites: np.ndarray) -> np.ndarray:
         """The site variables y of a set of open sites (what a plan's Result is read from; the radius
