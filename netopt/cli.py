@@ -483,6 +483,8 @@ def optimize(
             farther = f"; with --max-km {max_km:g}, a larger value lets towns be served from farther" if max_km else ""
             _fail(f"no plan exists: {result.reason}{_cover_hint(built, cells, cover_pct, radius_km)}"
                   f"{_capacity_hint(built, capacity_wan)}{farther}", 1)
+        if result.status != "optimal" and not result.selected:  # stopped at the time limit before any plan
+            _fail(f"no plan yet 尚无方案: {result.reason}; a longer --time-limit may find one", 1)
         moves = relocation_moves(sites, result.selected, same_county=within_county, **roads)
         summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise)
         summary.insert(1, ("command 命令", _command_line(ctx)))

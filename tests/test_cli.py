@@ -911,3 +911,20 @@ def test_a_bank_name_matching_several_banks_says_which(tmp_path: Path):
     assert "--bank 银行 matches 9 banks, planned as one 视为同一银行: 中国农业银行, 中国建设银行" in said
     one = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "1", "--out", str(tmp_path)])
     assert one.exit_code == 0 and "planned as one" not in one.output
+
+
+@pytest.mark.parametrize("model", ["pcenter", "mclp"])
+def test_a_model_with_no_plan_at_its_time_limit_is_said_plainly_and_writes_nothing(monkeypatch, tmp_path, model):
+    """A solve the time limit ends before any plan (p-center's first cover on a fine grid, or HiGHS stopping
+    without a solution) printed a table of nan km and every branch closed, then an unexpected KeyError."""
+    from netopt.models import MCLP, PCenter, Result
+
+    nothing = Result(status="feasible", objective=np.nan, bound=np.nan, gap=np.inf, seconds=1.0,
+                     reason="the solver stopped without a feasible solution (time limit reached)")
+    monkeypatch.setattr(PCenter if model == "pcenter" else MCLP, "solve", lambda self, **options: nothing)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["optimize", "--model", model, "--max-new", "3", "--time-limit", "5",
+                                 "--out", str(out)])
+    assert result.exit_code == 1 and "unexpected" not in result.output
+    assert "no plan yet 尚无方案: the solver stopped without a feasible solution" in result.output
+    assert "--time-limit" in result.output and not out.exists()

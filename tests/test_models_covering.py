@@ -789,3 +789,18 @@ def test_pcenter_over_a_few_points_at_a_time_reaches_the_optimum_of_every_point_
         whole = PCenter.from_cost_matrix(cost, 6).solve()
     assert result.status == whole.status == "optimal" and result.objective == whole.objective
     assert len(rounds) > 1 and rounds[0] <= 3 and rounds[-1] < 100
+
+
+def test_pcenter_that_finds_no_first_plan_in_its_time_limit_says_so_rather_than_infeasible(monkeypatch):
+    """Under a new-site limit the first plan is a cover at the largest distance, which a short time limit can end
+    before any is found (a 0.25 km grid): "feasible" with no plan and the time limit as the reason, not
+    "infeasible" with a reason made up by another covering model of every point."""
+    import time
+
+    from netopt.models import center
+
+    cost = np.arange(12.0).reshape(4, 3)
+    monkeypatch.setattr(center.PCenter, "_first_plan", lambda *args: time.sleep(0.05))
+    monkeypatch.setattr(center.PCenter, "_blocking_reason", lambda *args: pytest.fail("no reason is needed"))
+    result = PCenter.from_cost_matrix(cost, 2, existing=[0], closable=[0], max_new=1).solve(time_limit=0.01)
+    assert result.status == "feasible" and not result.selected and "time limit (0.01 s)" in result.reason
