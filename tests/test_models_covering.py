@@ -804,3 +804,25 @@ def test_pcenter_that_finds_no_first_plan_in_its_time_limit_says_so_rather_than_
     monkeypatch.setattr(center.PCenter, "_blocking_reason", lambda *args: pytest.fail("no reason is needed"))
     result = PCenter.from_cost_matrix(cost, 2, existing=[0], closable=[0], max_new=1).solve(time_limit=0.01)
     assert result.status == "feasible" and not result.selected and "time limit (0.01 s)" in result.reason
+
+
+def test_pcenter_with_a_mip_gap_stops_once_its_plan_is_proven_that_close():
+    """--gap-pct was ignored by p-center: now a relaxation round whose bound is within mip_gap of the best plan
+    ends the search, "optimal" with that gap (the bound at most the optimum); exact otherwise."""
+    from unittest import mock
+
+    from netopt.models import center
+
+    gaps = []
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        cost = rng.integers(1, 60, (14, 7)).astype(float)
+        optimum = brute.pcenter(cost, 3)
+        with mock.patch.object(center, "FIRST_ROWS", 2), mock.patch.object(center, "ROWS_PER_ROUND", 1):
+            loose = PCenter.from_cost_matrix(cost, 3).solve(mip_gap=0.5)
+            exact = PCenter.from_cost_matrix(cost, 3).solve()
+        assert loose.status == exact.status == "optimal" and exact.objective == optimum and exact.gap == 0
+        assert loose.bound <= optimum <= loose.objective and loose.gap <= 0.5
+        assert loose.gap == pytest.approx((loose.objective - loose.bound) / loose.objective)
+        gaps.append(loose.gap)
+    assert max(gaps) > 0  # some stopped short of the proof

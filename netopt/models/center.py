@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from netopt._errors import InputError
 from netopt.heuristics import largest_finite, nearest_sites, past, pcenter_heuristic, pmedian_heuristic
 from netopt.models._base import KEEPING_SECONDS, LocationModel, SiteRules, checked_p, refuse_plan_limits, site_rules
-from netopt.models._milp import Result, check_solver_arguments, seconds_left, share_deadline
+from netopt.models._milp import Result, check_solver_arguments, relative_gap, seconds_left, share_deadline
 from netopt.models.covering import LSCP
 from netopt.models.median import _ids, as_cost_matrix, as_weights, labels, reach_requirement
 
@@ -84,7 +84,8 @@ class PCenter(LocationModel):
               threads: int | None = None, warm_start: bool = True) -> Result:
         """The p-center of a few demand points (bisection on the radius, each step an exact LSCP with at most p
         sites and the site rules) bounds the optimum; the points its plan leaves farther join them, until none
-        does (a 0.25 km grid's 196,090 cells: a covering model of every cell took 8 GB at each step)."""
+        does (a 0.25 km grid's 196,090 cells: a covering model of every cell took 8 GB at each step), or until
+        the best plan is within `mip_gap` of that bound."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
         start = time.perf_counter()
         nearest = self._nearest_allowed()
@@ -107,6 +108,8 @@ class PCenter(LocationModel):
                 best = plan
             if not proven:
                 return self._finish(best, lower, "feasible", start, steps)
+            if mip_gap > 0 and relative_gap(self._objective(best), lower) <= mip_gap:  # close enough: proven within
+                return self._finish(best, lower, "optimal", start, steps)
             far = self._beyond(plan, lower)
             if not len(far):
                 break
@@ -285,7 +288,7 @@ class PCenter(LocationModel):
         worst = plan.objective
         if worst <= bound:  # the plan reaches the proven bound: optimal, even if the search had stopped
             status, bound = "optimal", worst
-        gap = 0.0 if status == "optimal" else (worst - bound) / max(worst, 1e-12)
+        gap = (worst - bound) / max(worst, 1e-12)  # an "optimal" plan short of its bound: within mip_gap
         return replace(plan, status=status, bound=float(bound), gap=gap, seconds=time.perf_counter() - start,
                        details={"covering_models_solved": steps})
 
