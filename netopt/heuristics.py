@@ -77,8 +77,11 @@ class NearestTwo:
         return served
 
     def moved_to(self, sites: np.ndarray) -> "NearestTwo":
-        """The same for the plan `sites`: this one updated when `sites` is one swap away, else measured whole."""
+        """The same for the plan `sites`: this one as it is for the same plan, updated when `sites` is one swap
+        away, else measured whole."""
         out, into = np.setdiff1d(self.sites, sites), np.setdiff1d(sites, self.sites)
+        if not len(out) and not len(into):
+            return self
         if len(out) != 1 or len(into) != 1:
             return NearestTwo(self.cost, sites)
         self.sites = np.asarray(sites, int)

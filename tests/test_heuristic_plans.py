@@ -290,6 +290,7 @@ def test_nearest_two_moved_along_accepted_swaps_prices_every_swap_as_measured_af
         out, into = rng.choice(plan), rng.choice(np.setdiff1d(np.arange(m), plan))
         plan = np.union1d(np.setdiff1d(plan, [out]), [into])
         moved = moved.moved_to(plan)
+        assert moved.moved_to(plan.copy()) is moved  # the same plan: kept as it is
         fresh = NearestTwo(cost, plan)
         assert np.array_equal(moved.first, fresh.first) and np.array_equal(moved.second, fresh.second)
         assert np.array_equal(np.minimum(cost[np.arange(n), moved.nearest], CANNOT_SERVE), moved.first)

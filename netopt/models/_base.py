@@ -463,12 +463,8 @@ class LocationModel:
         where none serves: from the plan's nearest and second-nearest sites (heuristics.NearestTwo, kept and
         moved along as swaps are accepted) — one pass over the demand points, not one over points x open sites."""
         base = getattr(self, "_swap_base", None)
-        if base is None:
-            base = NearestTwo(self.cost, sites)
-        elif not np.array_equal(base.sites, sites):
-            base = base.moved_to(sites)
-        self._swap_base = base
-        return base.served_after(out, into)
+        self._swap_base = NearestTwo(self.cost, sites) if base is None else base.moved_to(sites)
+        return self._swap_base.served_after(out, into)
 
     def evaluate(self, selected) -> Result:
         """The plan opening exactly the sites `selected` (labels) reported as solve() reports a plan — objective,

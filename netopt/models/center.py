@@ -99,18 +99,21 @@ class PCenter(LocationModel):
         if best is None:
             return self._infeasible(self._blocking_reason(self._largest_distance(), time_limit, solver, threads,
                                                           start), time.perf_counter() - start)
-        rows, lower, steps = self._first_rows(best, nearest), float(nearest.max()), 0
+        served = nearest_sites(self.cost, best)[1]
+        worst = float(served.max(initial=0.0))
+        rows, lower, steps = self._first_rows(served, nearest), float(nearest.max()), 0
         while True:
             plan, lower, proven, taken = self._relaxed_center(rows, lower, best, time_limit, start, solver, threads)
             steps += taken
             plan = self._complete(plan)
-            if self._objective(plan) < self._objective(best):
-                best = plan
+            served = nearest_sites(self.cost, plan)[1]
+            if served.max(initial=0.0) < worst:
+                best, worst = plan, float(served.max(initial=0.0))
             if not proven:
                 return self._finish(best, lower, "feasible", start, steps)
-            if mip_gap > 0 and relative_gap(self._objective(best), lower) <= mip_gap:  # close enough: proven within
+            if mip_gap > 0 and relative_gap(worst, lower) <= mip_gap:  # close enough: proven within mip_gap
                 return self._finish(best, lower, "optimal", start, steps)
-            far = self._beyond(plan, lower)
+            far = self._beyond(served, lower)
             if not len(far):
                 break
             rows = np.union1d(rows, far)
@@ -164,18 +167,17 @@ class PCenter(LocationModel):
             if np.isfinite(self._objective(sites)):
                 return sites
         rows = np.unique(np.linspace(0, self.cost.shape[0] - 1, FIRST_ROWS).astype(int))
-        left = seconds_left(time_limit, start)
         return self._cover_all(self._largest_distance(), rows, None, ANY_COVER_GAP,
-                               None if left is None else time.perf_counter() + left, solver, threads)
+                               None if time_limit is None else start + time_limit, solver, threads)
 
-    def _first_rows(self, plan: np.ndarray, nearest: np.ndarray) -> np.ndarray:
+    def _first_rows(self, served: np.ndarray, nearest: np.ndarray) -> np.ndarray:
         """The demand points of the first relaxation: all of them in a small model, else FIRST_ROWS spread evenly
-        over the points in falling distance from `plan`, and the point farthest from every allowed site (whose
-        distance bounds every plan)."""
+        over the points in falling distance `served` from a first plan, and the point farthest from every
+        allowed site (`nearest`: its distance bounds every plan)."""
         n = self.cost.shape[0]
         if n <= FIRST_ROWS:
             return np.arange(n)
-        by_distance = np.argsort(-nearest_sites(self.cost, plan)[1], kind="stable")
+        by_distance = np.argsort(-served, kind="stable")
         return np.union1d(by_distance[np.linspace(0, n - 1, FIRST_ROWS).round().astype(int)], [np.argmax(nearest)])
 
     def _relaxed_center(self, rows: np.ndarray, lower: float, best: np.ndarray, time_limit, start: float,
@@ -202,10 +204,10 @@ class PCenter(LocationModel):
                 return plan, float(radii[low]), False, steps
         return plan, float(radii[high]), True, steps
 
-    def _beyond(self, sites: np.ndarray, radius: float) -> np.ndarray:
-        """The demand points farther than `radius` from `sites` (at most ROWS_PER_ROUND, spread evenly over them
-        from the farthest)."""
-        served = nearest_sites(self.cost, sites)[1]
+    @staticmethod
+    def _beyond(served: np.ndarray, radius: float) -> np.ndarray:
+        """The demand points whose distance `served` (to a plan's sites) is beyond `radius` (at most
+        ROWS_PER_ROUND, spread evenly over them from the farthest)."""
         far = np.flatnonzero(served > radius)
         far = far[np.argsort(-served[far], kind="stable")]
         return far if len(far) <= ROWS_PER_ROUND else far[np.linspace(0, len(far) - 1, ROWS_PER_ROUND).astype(int)]
@@ -267,7 +269,7 @@ class PCenter(LocationModel):
             if found.status not in ("optimal", "feasible") or not found.selected:
                 return None
             plan = self._complete(np.array(found.selected, int))
-            far = self._beyond(plan, radius)
+            far = self._beyond(nearest_sites(self.cost, plan)[1], radius)
             if not len(far):
                 return plan
             if past(deadline):

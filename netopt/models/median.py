@@ -120,8 +120,7 @@ class PMedian(LocationModel):
     # ------------------------------------------------------------------ formulation
     def _build(self) -> MatrixMILP:
         n, m = self.cost.shape
-        order = np.argsort(self.cost, axis=1, kind="stable")
-        dist = np.take_along_axis(self.cost, order, axis=1)
+        order, dist = _sorted_rows(self.cost)
         finite = np.isfinite(dist)
         new_level = np.zeros_like(dist, dtype=bool)
         new_level[:, 1:] = (dist[:, 1:] != dist[:, :-1]) & finite[:, 1:]
@@ -147,7 +146,7 @@ class PMedian(LocationModel):
         distinct_steps = self._level_steps(dist, level, n_levels)
         c = np.concatenate([np.zeros(m), self.weights[zi] * distinct_steps])
         offset = float(self.weights[n_levels > 0] @ dist[n_levels > 0, 0])
-        A, row_lo, row_hi, names = self._add_site_rows(A, row_lo, np.full(total_z, INF), n_levels, finite, order)
+        A, row_lo, row_hi, names = self._add_site_rows(A, row_lo, np.full(total_z, INF), finite)
         y_lo, y_hi = self.rules.bounds()
         return MatrixMILP(
             c=c, A=A, row_lo=row_lo, row_hi=row_hi,
@@ -167,7 +166,7 @@ class PMedian(LocationModel):
             steps.append(np.diff(values))
         return np.concatenate(steps) if steps else np.zeros(0)
 
-    def _add_site_rows(self, A, row_lo, row_hi, n_levels, finite, order):
+    def _add_site_rows(self, A, row_lo, row_hi, finite):
         m = self.cost.shape[1]
         partial = ~finite.all(axis=1)  # demand points some sites cannot serve: at least one reachable site open
         reach = [(np.isfinite(self.cost[i]).astype(float), 1.0, INF, f"reach_{i}") for i in np.flatnonzero(partial)]
