@@ -1281,6 +1281,7 @@ def assign_types(
                           str(int(chosen["staff"].sum())))
         console.print(table)
         console.print(f"Conversion cost 改造费用: {plan['cost_wan'].sum():,.0f} 万元; status {plan.attrs['status']}")
+        _say_budget_counts_nothing(plan, budget_wan)
         if plan.attrs["missing_indicators"]:
             console.print(f"[yellow]Indicators missing from the data (left out of the scores): "
                           f"{', '.join(plan.attrs['missing_indicators'])}[/]")
@@ -1289,6 +1290,27 @@ def assign_types(
                    write_atomic(out / "branch_types.xlsx", lambda f: bilingual(plan).to_excel(f, index=False))]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _guard(run)
+
+
+def _say_budget_counts_nothing(plan: pd.DataFrame, budget_wan: Optional[float]) -> None:
+    """A conversion budget pays for changing a branch's type: say so when no branch's type today is known."""
+    if budget_wan is not None and plan["current_type"].isna().all():
+        console.print("[yellow]--budget-wan limits nothing here: it pays for changing a branch's type 改造, and no "
+                      "branch's type today is known (a type column in branches.*, e.g. 综合型), so every type is "
+                      "free to give[/]")
+
+
+def _mix_table(mix: pd.DataFrame) -> Table:
+    """The type mix before and after the plan (planning.compare_plan), shares in %."""
+    from netopt.models.types import TYPE_ZH
+
+    table = Table(title="Type mix 类型结构")
+    for col in ("type", "类型", "before 调整前", "after 调整后", "share 占比"):
+        table.add_column(col, justify="right")
+    for row in mix.itertuples(index=False):
+        table.add_row(row.type, TYPE_ZH.get(row.type, "未知"), str(row.before), str(row.after),
+                      f"{row.before_share:.0%} → {row.after_share:.0%}")
+    return table
 
 
 @app.command()
@@ -1328,7 +1350,8 @@ def plan(
                       f"({sheets['hubs'].attrs['total_days']:g} coaching days)")
         if "note" in sheets["hubs"].attrs:
             console.print(f"[yellow]Training hubs: {sheets['hubs'].attrs['note']} (e.g. --min-share community=0.4)[/]")
-        console.print(bilingual(sheets["mix"]).to_string(index=False))
+        _say_budget_counts_nothing(types, budget_wan)
+        console.print(_mix_table(sheets["mix"]))
         written = [write_atomic(out / f"plan_{name}.csv",
                                 lambda f, t=table: bilingual(t).to_csv(f, index=False, encoding="utf-8-sig"))
                    for name, table in sheets.items()]

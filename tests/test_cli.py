@@ -667,6 +667,7 @@ def test_assign_types_on_the_sample(tmp_path: Path):
     assert result.exit_code == 0, result.output
     plan = pd.read_csv(tmp_path / "branch_types.csv")
     assert len(plan) == 493 and (plan["type 建议类型"] == "community").mean() >= 0.4
+    assert "--budget-wan limits nothing here" in " ".join(result.output.split())  # the sample's types are unknown
     bad = runner.invoke(app, ["assign-types", "--min-share", "community", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "TYPE=SHARE" in bad.output
     percent = runner.invoke(app, ["assign-types", "--min-share", "community=40", "--out", str(tmp_path / "p")])
@@ -682,6 +683,7 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     sheets = pd.ExcelFile(tmp_path / "plan.xlsx").sheet_names
     assert sheets == ["types", "pilots", "batches", "hubs", "mix", "calendar"]
     assert len(pd.read_csv(tmp_path / "plan_pilots.csv")) == 6
+    assert "社区型" in result.output and "0% → 40%" in result.output and "budget" not in result.output
     default = runner.invoke(app, ["plan", "--out", str(tmp_path / "default")])  # no community branches chosen
     assert default.exit_code == 0 and "nobody to coach" in default.output, default.output
 

@@ -108,6 +108,17 @@ def test_fewest_sites_for_attendance_matches_brute_force(n, m, seed, target):
         assert result.status == "optimal" and result.objective == pytest.approx(expected)
 
 
+
+def test_fewest_sites_for_attendance_stopped_before_any_plan_is_not_infeasible(monkeypatch):
+    import netopt.models._milp as milp
+    from netopt.models.market import fewest_sites_for_attendance
+
+    stopped = milp.RawSolution("error", None, np.nan, np.nan, 0.01, "stopped at a limit (Time limit reached)")
+    monkeypatch.setattr(milp, "solve_highs", lambda model, time_limit=None: stopped)
+    result = fewest_sites_for_attendance(np.ones((3, 2)), 0.5, time_limit=0.01)
+    assert result.status == "feasible" and not result.selected
+    assert result.reason == "the solver stopped without a feasible solution (stopped at a limit (Time limit reached))"
+
 def test_map_shows_other_banks_in_their_own_layer(tmp_path):
     ds = no.load_sample()
     fmap = no.maps.network_map(ds, our_bank="招商银行")

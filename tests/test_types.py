@@ -209,7 +209,7 @@ def test_joint_plan_explains_impossible_settings():
     with pytest.raises(no.InfeasibleError) as blocked:  # 20 kept core branches may not be inclusive
         plan_network(ds, sites, p=25, budget_wan=5000, mix={"inclusive": (0.5, None)})
     assert str(blocked.value).split("; or ") == [
-        "no type plan: p=25 is too small: the other rules need at least 40 branches open",
+        "no network plan: p=25 is too small: the other rules need at least 40 branches open",
         "the mix needs at least 50% inclusive 普惠型 branches, which the other rules do not allow (inclusive "
         "branches may not open in the core)"]
     with pytest.raises(no.InfeasibleError, match="the budget 1,500万元 is too small: the other rules cost at least "
@@ -247,3 +247,18 @@ def test_a_blocking_budget_and_mix_are_both_named_with_their_numbers():
     assert str(caught.value) == (
         f"no type plan: the mix needs at least {needed} community 社区型 branches, but the other rules allow at "
         f"most 2; or the budget 100万元 is too small: the other rules cost at least {needed * 50:,}万元")
+
+
+def test_a_time_limit_before_any_plan_is_not_called_infeasible(monkeypatch):
+    from netopt.models import types
+    from netopt.models._milp import RawSolution
+    from netopt.planning import candidate_sites
+
+    stopped = RawSolution("error", None, np.nan, np.nan, 0.01, "stopped at a limit (Time limit reached)")
+    monkeypatch.setattr(types, "solve_highs", lambda milp, time_limit=None: stopped)
+    ds = no.load_sample()
+    with pytest.raises(no.SolverError, match="no type plan yet 尚无方案: the solver stopped at a limit \\(Time limit "
+                                             "reached\\) before finding one; a longer time limit may find one"):
+        assign_branch_types(ds, time_limit=0.01)
+    with pytest.raises(no.SolverError, match="no network plan yet 尚无方案"):
+        types.plan_network(ds, candidate_sites(ds, bank="招商银行"), p=40, time_limit=0.01)

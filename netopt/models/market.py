@@ -396,7 +396,10 @@ def fewest_sites_for_attendance(km: np.ndarray, target_share: float, weights=Non
                       col_lo=np.r_[y_lo, np.zeros(k)], col_hi=np.r_[y_hi, np.ones(k)],
                       integer=np.r_[np.ones(m, bool), np.zeros(k, bool)])
     raw = solve_highs(milp, time_limit=time_limit)
-    if raw.status in ("infeasible", "error"):
+    if raw.status == "error":
+        return Result("feasible", np.nan, np.nan, np.inf, raw.seconds,
+                      reason=f"the solver stopped without a feasible solution ({raw.message})")
+    if raw.status == "infeasible":
         best = float(w @ g.max(axis=1)) / w.sum()
         return Result("infeasible", np.nan, np.nan, np.inf, raw.seconds,
                       reason=f"even every site reaches {100 * best:.1f}% attendance, below {100 * target_share:.1f}%")

@@ -164,17 +164,27 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
         raise_infeasible(reason)
     milp = _build(suit, allowed, cost, type_rules, scores)
     raw = solve_highs(milp, time_limit=time_limit)
-    if raw.status in ("infeasible", "error"):
+    if raw.status == "error":
+        raise_no_plan_yet("type plan", raw.message)
+    if raw.status == "infeasible":
         raise_infeasible(blocking_reasons(milp, lambda name: not name.startswith("one_type_"), _type_reason)
                          or "the type rules cannot all be met together (mix bounds, budget, staff limit and "
                          "region rules); relax one of them")
     return _plan(ds, scores, suit, drivers, current, cost, raw, missing)
 
 
-def raise_infeasible(reason: str) -> None:
+def raise_infeasible(reason: str, what: str = "type plan") -> None:
     from netopt._errors import InfeasibleError
 
-    raise InfeasibleError(f"no type plan: {reason}")
+    raise InfeasibleError(f"no {what}: {reason}")
+
+
+def raise_no_plan_yet(what: str, stopped: str) -> None:
+    """The solver stopped at its time limit before any plan: not a sign that none exists."""
+    from netopt._errors import SolverError
+
+    raise SolverError(f"no {what} yet 尚无方案: the solver {stopped} before finding one; a longer time limit may "
+                      "find one")
 
 
 def _check_mix(mix: dict) -> dict:
@@ -318,6 +328,7 @@ def _plan(ds: Dataset, scores, suit, drivers, current, cost, raw, missing) -> pd
 TYPE_RADIUS_KM = {"comprehensive": 3.0, "community": 1.5, "inclusive": 5.0, "light": 2.0}
 TYPE_CAPACITY_WAN = {"comprehensive": 5.0, "community": 3.0, "inclusive": 4.0, "light": 2.0}
 TYPE_OPEN_COST_WAN = {"comprehensive": 300.0, "community": 150.0, "inclusive": 100.0, "light": 80.0}
+JOINT_PLAN = "network plan"  # the joint plan's name in its errors
 EXTENSIONS = {  # cheap partial coverage of a town: cost (万元) and the share of its residents served
     "vehicle": {"cost_wan": 30.0, "share": 0.3, "zh": "流动服务车"},
     "station": {"cost_wan": 10.0, "share": 0.2, "zh": "村级服务站"},
@@ -349,15 +360,17 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     pairs = [(i, j, t) for t, kind in enumerate(TYPES) for i, j in zip(*np.nonzero(km <= radius[kind]))]
     reason = _explain_joint(sites, p, mix or {})
     if reason:
-        raise_infeasible(reason)
+        raise_infeasible(reason, JOINT_PLAN)
     layout = _Layout(len(sites), len(towns), pairs, list(extensions))
     milp = _joint_model(layout, sites, towns, pop, capacity, cost, extensions, p, budget_wan, mix or {},
                         inclusive_outside_core)
     raw = solve_highs(milp, time_limit=time_limit)
-    if raw.status in ("infeasible", "error"):
+    if raw.status == "error":
+        raise_no_plan_yet(JOINT_PLAN, raw.message)
+    if raw.status == "infeasible":
         raise_infeasible(blocking_reasons(milp, lambda name: name in ("p", "budget") or name.startswith("mix_"),
                                           lambda b: _joint_reason(b, mix or {}, inclusive_outside_core))
-                         or "the network rules (p, budget, existing branches, type mix) cannot all be met")
+                         or "the network rules (p, budget, existing branches, type mix) cannot all be met", JOINT_PLAN)
     return _joint_tables(layout, raw, sites, towns, pop, extensions)
 
 
