@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from netopt._errors import InputError, NetoptError, Problem
+from netopt._errors import InputError, NetoptError, Problem, SolverError
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
 from netopt.io import (Dataset, find_table, guess_kind, read_branches, read_counties, read_dataset, read_towns,
@@ -88,6 +88,8 @@ def _guard(action: Callable[[], None]) -> None:
             _fail(str(err.problems[0]))
         _print_problems(err.problems)
         raise typer.Exit(2) from None
+    except SolverError as err:  # e.g. no plan found within the time limit: not the user's input
+        _fail(str(err), 1)
     except NetoptError as err:
         _fail(str(err))
     except KeyboardInterrupt:
@@ -488,7 +490,7 @@ def optimize(
         moves = relocation_moves(sites, result.selected, same_county=within_county, **roads)
         summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise)
         summary.insert(1, ("command 命令", _command_line(ctx)))
-        plan_coverage, compared = _before_after(ds, sites, result, radius_km, roads, cells)
+        plan_coverage, compared = _before_after(ds, sites, result.selected, radius_km, roads, cells)
         book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared})
         console.print(f"Wrote {book}")
         _plan_maps(ds, sites, result.selected, moves, plan_coverage, f"{model.upper()} 方案 plan — {source}",
@@ -911,7 +913,7 @@ def _market_share(ds: Dataset, sites, p: Optional[int], target_share: Optional[f
     return MarketShare.from_geodataframes(demand, sites, rivals, p=p, target_share=target_share, **huff, **rules)
 
 
-def _before_after(ds: Dataset, sites, result, radius_km: float, roads: dict | None = None,
+def _before_after(ds: Dataset, sites, selected: list, radius_km: float | dict, roads: dict | None = None,
                   cells=None) -> tuple[Coverage, pd.DataFrame]:
     """Prints coverage within the radius by region type (of the towns, or of the population grid `cells`),
     today's (the bank's) branches vs the plan's; returns the plan's coverage and the comparison by region."""
@@ -919,26 +921,29 @@ def _before_after(ds: Dataset, sites, result, radius_km: float, roads: dict | No
 
     today, plan = (analyze_coverage(Dataset(ds.counties, ds.towns, sites_as_branches(sites, chosen)),
                                     radius_km=radius_km, demand=cells, **(roads or {}))
-                   for chosen in (sites.loc[sites["kind"] == "existing", "site_id"].tolist(), result.selected))
+                   for chosen in (sites.loc[sites["kind"] == "existing", "site_id"].tolist(), selected))
     table = compare_coverage(today, plan)
     changes = ", ".join(f"{row.region_type} {row.coverage_rate_pct_before:.1f}% → {row.coverage_rate_pct_after:.1f}%"
                         for row in table.itertuples())
     by = (" by road" if roads else "") + (" on the population grid" if cells is not None else "")
-    console.print(f"Coverage within {radius_km:g} km{by}, today → plan 覆盖率变化: {changes}")
+    within = (", ".join(f"{kind} {km:g} km" for kind, km in radius_km.items()) if isinstance(radius_km, dict)
+              else f"{radius_km:g} km")
+    console.print(f"Coverage within {within}{by}, today → plan 覆盖率变化: {changes}")
     return plan, table.round(3)
 
 
 def _plan_maps(ds: Dataset, sites, selected: list, moves: pd.DataFrame, coverage: Coverage, title: str,
-               bank: Optional[str], stem: Path, town_shares: pd.DataFrame | None = None) -> None:
+               bank: Optional[str], stem: Path, town_shares: pd.DataFrame | None = None,
+               types: pd.DataFrame | None = None) -> None:
     """The plan on an offline HTML map (other banks in grey with --bank; towns shaded by our market share
-    with `town_shares`, else by coverage) and a PNG for slides."""
+    with `town_shares`, else by coverage; branches coloured by `types`, branch_id and type) and a PNG for slides."""
     from netopt.maps import network_map, static_map
 
-    fmap = network_map(ds, coverage=coverage, sites=sites, selected=selected, moves=moves, our_bank=bank,
-                       title=f"netopt {title}", town_shares=town_shares)
+    fmap = network_map(ds, coverage=coverage, plan=types, sites=sites, selected=selected, moves=moves,
+                       our_bank=bank, title=f"netopt {title}", town_shares=town_shares)
     written = [write_atomic(stem.with_suffix(".html"), lambda p: fmap.save(str(p))),
                static_map(Dataset(ds.counties, ds.towns, coverage.branches), stem.with_suffix(".png"),
-                          coverage=coverage, title=title, sites=sites, selected=selected, moves=moves,
+                          coverage=coverage, plan=types, title=title, sites=sites, selected=selected, moves=moves,
                           town_shares=town_shares)]
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
 
@@ -1313,51 +1318,256 @@ def _mix_table(mix: pd.DataFrame) -> Table:
     return table
 
 
+JOINT_HELP = ("Plan sites and types together 网点与类型联合规划: at most this many open branches — today's and new "
+              "ones at the town points —, each with its type, serving the most residents (each type's radius, "
+              "capacity and opening cost: --type-radius-km, --type-capacity-wan, --type-cost-wan); needs "
+              "--budget-wan, which then pays the openings and the service vehicles 流动服务车 and village stations "
+              "村级服务站.")
+TYPE_PLAN_ONLY = ("pilots_per_region", "batch", "hub_capacity")  # the rollout of today's branches' types
+
+
 @app.command()
 def plan(
+    ctx: typer.Context,
     data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
     out: Path = typer.Option(Path("out"), help="Folder for plan.xlsx and its CSVs."),
     min_share: list[str] = typer.Option([], help="Minimum share of a type, e.g. community=0.4 (repeatable)."),
-    budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more, help="Conversion budget, 万元."),
+    max_share: list[str] = typer.Option([], help="Maximum share of a type, e.g. comprehensive=0.5 (repeatable)."),
+    budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more,
+                                               help="Conversion budget, 万元 (with --p: openings and extensions)."),
     pilots_per_region: int = typer.Option(2, min=1, help="Pilot branches per region type (core, county, fringe)."),
     batch: list[int] = typer.Option([20, 16], help="Rollout batch sizes (repeatable), e.g. --batch 20 --batch 16."),
     hub_capacity: int = typer.Option(8, min=1, help="Community branches one central sub-branch can coach."),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
+                                               help="Stop after this many seconds with the best plan and its gap."),
+    p: Optional[int] = typer.Option(None, min=1, help=JOINT_HELP),
+    keep_existing: bool = typer.Option(True, help="With --p: today's branches stay open (--no-keep-existing: they "
+                                       "may close)."),
+    keep_open: list[str] = typer.Option([], help="With --p --no-keep-existing: a branch that stays open (its id, or "
+                                        "text of its name; repeatable)."),
+    type_radius_km: list[str] = typer.Option([], help="With --p: a type's service radius, km, e.g. community=1.5 "
+                                             "(repeatable; defaults in docs/types.md)."),
+    type_capacity_wan: list[str] = typer.Option([], help="With --p: residents one branch of a type can serve, 万人, "
+                                                "e.g. inclusive=4 (repeatable)."),
+    type_cost_wan: list[str] = typer.Option([], help="With --p: cost of opening a new branch of a type, 万元, e.g. "
+                                            "light=80 (repeatable)."),
 ) -> None:
-    """The network plan: branch types, pilots, rollout batches and training hubs, in one workbook."""
+    """The network plan: branch types, pilots, rollout batches and training hubs, in one workbook; with --p, where
+    to open, keep or close branches and the type of each, in one integer program."""
     def run() -> None:
-        from netopt.models.types import assign_branch_types, branch_scores
-        from netopt.planning import coaching_calendar, compare_plan, rollout_batches, select_pilots, training_hubs
-        from netopt.report import bilingual, write_workbook
-
+        lows, highs = _shares(min_share, "--min-share"), _shares(max_share, "--max-share")
+        mix = {k: (lows.get(k), highs.get(k)) for k in set(lows) | set(highs)}
+        figures = {"radius_km": _type_figures(type_radius_km, "--type-radius-km", above_zero=True),
+                   "capacity_wan": _type_figures(type_capacity_wan, "--type-capacity-wan", above_zero=True),
+                   "open_cost_wan": _type_figures(type_cost_wan, "--type-cost-wan", above_zero=False)}
+        _check_plan_options(ctx, p, keep_existing, keep_open)
         ds, source = _load(data, coords)
-        ds = _bank_only(ds, bank)
-        with _working("Planning 规划中…"):
-            types = assign_branch_types(ds, mix={k: (v, None) for k, v in _shares(min_share, "--min-share").items()},
-                                        budget_wan=budget_wan)
-            scores, _ = branch_scores(ds)
-            sheets = {"types": types, "pilots": select_pilots(types, scores, pilots_per_region),
-                      "batches": rollout_batches(types, tuple(batch)),
-                      "hubs": training_hubs(ds, types, capacity=hub_capacity),
-                      "mix": compare_plan(ds.branches["type"], types)}
-            sheets["calendar"] = coaching_calendar(sheets["hubs"])
-        if sheets["pilots"].attrs["pilot_gap"] > 0:
-            console.print(f"Pilots: the best representatives found in the time allowed, within "
-                          f"{100 * sheets['pilots'].attrs['pilot_gap']:.2f} % of the best possible")
-        console.print(f"Plan for {source}: {len(types)} branches, {len(sheets['pilots'])} pilots, "
-                      f"batches {', '.join(map(str, batch))}, {sheets['hubs']['hub_id'].nunique()} training hubs "
-                      f"({sheets['hubs'].attrs['total_days']:g} coaching days)")
-        if "note" in sheets["hubs"].attrs:
-            console.print(f"[yellow]Training hubs: {sheets['hubs'].attrs['note']} (e.g. --min-share community=0.4)[/]")
-        _say_budget_counts_nothing(types, budget_wan)
-        console.print(_mix_table(sheets["mix"]))
-        written = [write_atomic(out / f"plan_{name}.csv",
-                                lambda f, t=table: bilingual(t).to_csv(f, index=False, encoding="utf-8-sig"))
-                   for name, table in sheets.items()]
-        written.append(write_atomic(out / "plan.xlsx", lambda f: write_workbook(f, sheets)))
-        console.print(f"Wrote {len(written)} files to {out}")
+        if p is not None:
+            _joint_plan(ds, source, out, _command_line(ctx), JointAsk(bank, p, budget_wan, mix, keep_existing,
+                                                                      keep_open, figures, time_limit))
+            return
+        _type_rollout(_bank_only(ds, bank), source, out, mix, budget_wan, time_limit,
+                      (pilots_per_region, tuple(batch), hub_capacity))
     _guard(run)
+
+
+def _type_rollout(ds: Dataset, source: str, out: Path, mix: dict, budget_wan: Optional[float],
+                  time_limit: Optional[float], rollout: tuple[int, tuple, int]) -> None:
+    """plan without --p: today's branches' types, pilots, rollout batches and training hubs, printed and written."""
+    from netopt.models.types import assign_branch_types, branch_scores
+    from netopt.planning import coaching_calendar, compare_plan, rollout_batches, select_pilots, training_hubs
+    from netopt.report import bilingual, write_workbook
+
+    pilots_per_region, batch, hub_capacity = rollout
+    with _working("Planning 规划中…", time_limit):
+        types = assign_branch_types(ds, mix=mix, budget_wan=budget_wan, time_limit=time_limit)
+        scores, _ = branch_scores(ds)
+        sheets = {"types": types, "pilots": select_pilots(types, scores, pilots_per_region),
+                  "batches": rollout_batches(types, batch),
+                  "hubs": training_hubs(ds, types, capacity=hub_capacity),
+                  "mix": compare_plan(ds.branches["type"], types)}
+        sheets["calendar"] = coaching_calendar(sheets["hubs"])
+    if sheets["pilots"].attrs["pilot_gap"] > 0:
+        console.print(f"Pilots: the best representatives found in the time allowed, within "
+                      f"{100 * sheets['pilots'].attrs['pilot_gap']:.2f} % of the best possible")
+    console.print(f"Plan for {source}: {len(types)} branches, {len(sheets['pilots'])} pilots, "
+                  f"batches {', '.join(map(str, batch))}, {sheets['hubs']['hub_id'].nunique()} training hubs "
+                  f"({sheets['hubs'].attrs['total_days']:g} coaching days)")
+    if "note" in sheets["hubs"].attrs:
+        console.print(f"[yellow]Training hubs: {sheets['hubs'].attrs['note']} (e.g. --min-share community=0.4)[/]")
+    _say_budget_counts_nothing(types, budget_wan)
+    console.print(_mix_table(sheets["mix"]))
+    written = [write_atomic(out / f"plan_{name}.csv",
+                            lambda f, t=table: bilingual(t).to_csv(f, index=False, encoding="utf-8-sig"))
+               for name, table in sheets.items()]
+    written.append(write_atomic(out / "plan.xlsx", lambda f: write_workbook(f, sheets)))
+    console.print(f"Wrote {len(written)} files to {out}")
+
+
+def _check_plan_options(ctx: typer.Context, p: Optional[int], keep_existing: bool, keep_open: list[str]) -> None:
+    """Options of one kind of plan given to the other are refused: they would change nothing."""
+    given = {name for name in ctx.params  # typer may carry its own copy of click: its ParameterSource, by name
+             if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"}
+    joint_only = {"keep_existing", "keep_open", "type_radius_km", "type_capacity_wan", "type_cost_wan"}
+    if p is None and given & joint_only:
+        flags = ", ".join(_flag(ctx, name) for name in sorted(given & joint_only))
+        raise InputError(f"{flags}: for the joint plan of sites and types — add --p (the most open branches)",
+                         file="command line")
+    if p is not None and given & set(TYPE_PLAN_ONLY):
+        flags = ", ".join(_flag(ctx, name) for name in sorted(given & set(TYPE_PLAN_ONLY)))
+        raise InputError(f"{flags}: for the rollout of today's branches' types, not the joint plan of --p "
+                         "(run plan without --p for pilots, batches and hubs)", file="command line")
+    if keep_open and keep_existing:
+        raise InputError("--keep-open: today's branches stay open anyway; add --no-keep-existing to let the others "
+                         "close", file="command line")
+
+
+def _flag(ctx: typer.Context, name: str) -> str:
+    """The command-line flag of a parameter, as the user wrote it (--no-keep-existing for keep_existing=False)."""
+    param = next(q for q in ctx.command.params if q.name == name)
+    if isinstance(ctx.params[name], bool) and not ctx.params[name] and param.secondary_opts:
+        return param.secondary_opts[0]
+    return param.opts[0]
+
+
+def _type_figures(items: list[str], flag: str, above_zero: bool) -> dict[str, float]:
+    """TYPE=NUMBER options as {type: number} (the type in English or Chinese), each a number above 0 (or at least
+    0 for costs)."""
+    from netopt._schema import canonical_branch_type
+    from netopt.models.types import TYPES
+
+    figures = {}
+    for item in items:
+        kind, _, text = item.partition("=")
+        kind = canonical_branch_type(kind) or kind.strip()
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if kind not in TYPES or not np.isfinite(value) or value < 0 or (above_zero and value == 0):
+            least = "above 0" if above_zero else "at least 0"
+            raise InputError(f"{flag} takes TYPE=NUMBER, a type of {', '.join(TYPES)} (or 综合型/社区型/普惠型/轻型) "
+                             f"and a number {least} (got '{item}')", file="command line")
+        figures[kind] = value
+    return figures
+
+
+@dataclass
+class JointAsk:
+    """What plan --p asks for: the bank, the most open branches, the budget (万元), the type mix, whether today's
+    branches stay (and which stay anyway), the types' figures for plan_network, the time limit."""
+
+    bank: Optional[str]
+    p: int
+    budget_wan: Optional[float]
+    mix: dict
+    keep_existing: bool
+    keep_open: list[str]
+    figures: dict
+    time_limit: Optional[float]
+
+
+DIAGNOSIS_RADII = {"core": 1.2, "county": 3.5}  # the coverage a joint plan is compared by: the diagnosis's radii
+
+
+def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk) -> None:
+    """plan --p: which sites open, stay or close and the type of each (models.types.plan_network), printed beside
+    today's coverage, written as CSVs and a workbook, and mapped with each branch coloured by its type."""
+    from netopt.models.types import plan_network
+    from netopt.planning import relocation_moves
+    from netopt.report import bilingual
+
+    sites = _joint_sites(ds, ask)
+    with _working("Planning sites and types 联合规划中…", ask.time_limit):
+        chosen, towns, summary = plan_network(ds, sites, p=ask.p, budget_wan=ask.budget_wan, mix=ask.mix,
+                                              time_limit=ask.time_limit, **ask.figures)
+    chosen, towns = _joint_columns(chosen, towns, sites, ds)
+    selected = chosen.loc[chosen["decision"] != "close", "site_id"].tolist()
+    moves = relocation_moves(sites, selected)
+    record = [("command 命令", command)] + _say_joint_plan(summary, chosen, towns, ask, source)
+    plan_coverage, compared = _before_after(ds, sites, selected, DIAGNOSIS_RADII)
+    tables = {"sites": chosen, "towns": towns, "moves": moves}
+    written = [write_atomic(out / f"plan_{name}.csv",
+                            lambda f, t=table: bilingual(t).to_csv(f, index=False, encoding="utf-8-sig"))
+               for name, table in tables.items()]
+    written.append(_summary_workbook(out / "plan.xlsx", record, {"sites 网点": chosen, "towns 乡镇": towns,
+                                                                "moves 迁址": moves, "coverage 覆盖率变化": compared}))
+    console.print(f"Wrote {', '.join(str(w) for w in written)}")
+    typed = chosen[chosen["decision"] != "close"].rename(columns={"site_id": "branch_id"})
+    _plan_maps(ds, sites, selected, moves, plan_coverage, f"网点与类型 sites and types — {source}", ask.bank,
+               out / "plan_map", types=typed)
+
+
+def _joint_sites(ds: Dataset, ask: JointAsk):
+    """The candidate sites of plan --p: today's (the bank's) branches, closable with --no-keep-existing unless
+    --keep-open names them, and the town points; a --p below the branches that must stay is refused."""
+    from netopt.planning import candidate_sites, existing_positions
+
+    if ask.budget_wan is None:
+        raise InputError("--p plans sites and types together: give --budget-wan too (万元 for opening new branches and "
+                         "for service vehicles and village stations, which would otherwise be free)",
+                         file="command line")
+    sites = candidate_sites(ds, ask.bank)
+    _say_banks_matched(ds, ask.bank)
+    today = len(existing_positions(sites))
+    if ask.keep_existing and ask.p < today:
+        whose = f"{ask.bank}'s {today} branches" if ask.bank else f"all {today} branches of every bank (--bank picks one)"
+        raise InputError(f"--p {ask.p} counts every open branch, and today's branches stay open: {whose}. Ask for a "
+                         f"--p of at least {today}, or add --no-keep-existing to let today's branches close",
+                         file="command line")
+    if not ask.keep_existing:
+        sites["closable"] = sites["kind"] == "existing"
+        if ask.keep_open:
+            sites.loc[sites.index[_kept_open(sites, ask.keep_open)], "closable"] = False
+    return sites
+
+
+def _joint_columns(chosen: pd.DataFrame, towns: pd.DataFrame, sites, ds: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The joint plan's tables for the meeting: sites with their county and type in Chinese, towns with their
+    county and region type, shares and 万人 rounded."""
+    from netopt.models.types import TYPE_ZH
+
+    chosen = chosen.merge(sites[["site_id", "county"]], on="site_id", how="left")
+    chosen.insert(chosen.columns.get_loc("type") + 1, "type_zh", chosen["type"].map(TYPE_ZH).fillna(""))
+    chosen = chosen[["site_id", "name", "county", "kind", "decision", "type", "type_zh", "open_cost_wan",
+                     "served_wan"]].round(3)
+    towns = towns.merge(ds.towns[["town_id", "county", "region_type"]], on="town_id", how="left")
+    towns = towns[["town_id", "name", "county", "region_type", "population", "served_share", "vehicle",
+                   "station"]].round(3)
+    return chosen, towns
+
+
+def _say_joint_plan(summary: dict, chosen: pd.DataFrame, towns: pd.DataFrame, ask: JointAsk,
+                    source: str) -> list[tuple[str, object]]:
+    """Prints the joint plan: residents served, branches kept / new / closed by type, the budget spent; returns
+    the same as the summary sheet's (item, value) rows."""
+    from netopt.models.types import EXTENSIONS, TYPE_ZH, TYPES
+
+    table = Table(title=f"Sites and types 网点与类型联合规划 — {source}")
+    for col in ("type", "类型", "kept 保留", "new 新设", "open 合计", "served 服务 万人"):
+        table.add_column(col, justify="right")
+    for kind in TYPES:
+        mine = chosen[(chosen["type"] == kind) & (chosen["decision"] != "close")]
+        kept, new = int((mine["decision"] == "keep").sum()), int((mine["decision"] == "open").sum())
+        table.add_row(kind, TYPE_ZH[kind], str(kept), str(new), str(kept + new), f"{mine['served_wan'].sum():,.1f}")
+    extended = summary["objective"] / 1e4 - chosen["served_wan"].sum()
+    table.add_row("extensions", "延伸服务", "", "", "", f"{extended:,.1f}")
+    console.print(table)
+    counts = chosen["decision"].value_counts()
+    spent = [f"openings 开设 {chosen['open_cost_wan'].sum():,.0f}"] + [
+        f"{int(towns[name].sum())} {name}s {extension['zh']} {towns[name].sum() * extension['cost_wan']:,.0f}"
+        for name, extension in EXTENSIONS.items()]
+    rows = [("status 状态", summary["status"] + (f", within {100 * summary['gap']:.2f} % of the best possible"
+                                                 if summary["gap"] > 0 else "")),
+            ("residents served 服务人口", f"{summary['objective'] / 1e4:,.1f} 万人 ({summary['served_pct']:.1f} %)"),
+            ("branches 网点", f"{counts.get('keep', 0)} kept 保留, {counts.get('open', 0)} new 新设, "
+                             f"{counts.get('close', 0)} closed 撤并 (at most {ask.p})"),
+            ("spent 花费", f"{summary['spent_wan']:,.0f} of {ask.budget_wan:,.0f} 万元: {', '.join(spent)}")]
+    for item, value in rows:
+        console.print(f"{item}: {value}")
+    return rows
 
 
 @app.command()

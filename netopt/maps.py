@@ -254,7 +254,7 @@ def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFra
         if typed is not None and row.branch_id in typed.index:
             info = typed.loc[row.branch_id]
             colour = TYPE_COLOURS.get(info["type"], colour)
-            tip += f"<br>{info['type_zh']} {info['type']}, 人员 staff {info['staff']}"
+            tip += f"<br>{info['type_zh']} {info['type']}" + (f", 人员 staff {info['staff']}" if "staff" in info else "")
             if pd.notna(info.get("current_type")) and info.get("current_type") != info["type"]:
                 tip += f" (现为 now {info['current_type']})"
         folium.CircleMarker([row.geometry.y, row.geometry.x], radius=2.5 if typed is None else 3.5, color=colour,

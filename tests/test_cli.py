@@ -688,6 +688,65 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     assert default.exit_code == 0 and "nobody to coach" in default.output, default.output
 
 
+def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
+    result = runner.invoke(app, ["plan", "--p", "110", "--bank", "农业", "--budget-wan", "2000", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    said = _said(result.output)
+    sites = pd.read_csv(tmp_path / "plan_sites.csv")
+    open_ = sites[sites["decision 决策"] != "close"]
+    assert (sites["decision 决策"] == "keep").sum() == 101 and len(open_) <= 110  # today's 农业 branches all stay
+    assert set(open_["type 建议类型"]) <= {"comprehensive", "community", "inclusive", "light"}
+    new = sites[sites["decision 决策"] == "open"]
+    assert len(new) > 0 and (new["open_cost_wan 开设费用(万元)"] > 0).all()
+    spent = float(re.search(r"spent 花费: ([\d,]+) of 2,000 万元", said)[1].replace(",", ""))
+    assert spent <= 2000 and "residents served 服务人口" in said and "Coverage within core 1.2 km, county 3.5 km" in said
+    towns = pd.read_csv(tmp_path / "plan_towns.csv")
+    assert len(towns) == 125 and towns["served_share 服务比例"].between(0, 1).all()
+    book = pd.read_excel(tmp_path / "plan.xlsx", sheet_name=None)
+    assert list(book) == ["summary 汇总", "sites 网点", "towns 乡镇", "moves 迁址", "coverage 覆盖率变化"]
+    command = book["summary 汇总"].iloc[0, 1]
+    assert command.startswith("netopt plan") and {"--p 110", "--bank 农业", "--budget-wan 2000.0"} <= {
+        " ".join(pair) for pair in zip(command.split(), command.split()[1:])}
+    page = (tmp_path / "plan_map.html").read_text(encoding="utf-8")
+    assert "普惠型 inclusive" in page and "Other banks" in page and (tmp_path / "plan_map.png").exists()
+    closing = runner.invoke(app, ["plan", "--p", "60", "--bank", "农业", "--budget-wan", "1000", "--no-keep-existing",
+                                  "--keep-open", "营业部", "--out", str(tmp_path / "close")])
+    assert closing.exit_code == 0, closing.output
+    sites = pd.read_csv(tmp_path / "close" / "plan_sites.csv")
+    assert (sites["decision 决策"] != "close").sum() <= 60 and (sites["decision 决策"] == "close").sum() >= 41
+    assert (sites.loc[sites["name 名称"].str.contains("营业部"), "decision 决策"] == "keep").all()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--p", "90", "--bank", "农业", "--budget-wan", "2000"], "--p 90 counts every open branch, and today's branches "
+     "stay open: 农业's 101 branches. Ask for a --p of at least 101, or add --no-keep-existing"),
+    (["--p", "110", "--bank", "农业"], "--p plans sites and types together: give --budget-wan too"),
+    (["--no-keep-existing", "--type-cost-wan", "light=3"], "--no-keep-existing, --type-cost-wan: for the joint plan of "
+     "sites and types — add --p"),
+    (["--p", "110", "--budget-wan", "9", "--batch", "10"], "--batch: for the rollout of today's branches' types"),
+    (["--p", "500", "--budget-wan", "9", "--keep-open", "营业部"], "--keep-open: today's branches stay open anyway"),
+    (["--p", "500", "--budget-wan", "9", "--type-radius-km", "community=0"], "--type-radius-km takes TYPE=NUMBER"),
+    (["--p", "500", "--budget-wan", "9", "--type-capacity-wan", "shop=2"], "--type-capacity-wan takes TYPE=NUMBER"),
+    (["--p", "110", "--bank", "农业", "--budget-wan", "0", "--min-share", "inclusive=0.9"],
+     "no network plan: the mix needs at least 90% inclusive 普惠型 branches"),
+])
+def test_plan_with_p_refuses_what_it_cannot_do(tmp_path: Path, args: list[str], message: str):
+    result = runner.invoke(app, ["plan", *args, "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and message in _said(result.output), result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_plan_stopped_before_any_plan_says_so(tmp_path: Path, monkeypatch):
+    from netopt.models import types
+    from netopt.models._milp import RawSolution
+
+    stopped = RawSolution("error", None, np.nan, np.nan, 0.01, "stopped at a limit (Time limit reached)")
+    monkeypatch.setattr(types, "solve_highs", lambda milp, time_limit=None: stopped)
+    for args in (["--p", "110", "--bank", "农业", "--budget-wan", "100"], []):
+        result = runner.invoke(app, ["plan", *args, "--time-limit", "1", "--out", str(tmp_path / "x")])
+        assert result.exit_code == 1 and "plan yet 尚无方案" in _said(result.output), result.output
+        assert not (tmp_path / "x").exists()
+
 def test_one_banks_network_from_every_command(tmp_path: Path):
     """--bank on analyze, assign-types, plan, map and report: that bank's 101 branches of the sample's 493."""
     result = runner.invoke(app, ["analyze", "--bank", "农业", "--out", str(tmp_path)])

@@ -196,6 +196,13 @@ def test_joint_plan_on_the_sample():
     assert set(chosen.loc[chosen["kind"] == "existing", "decision"]) == {"keep"}  # not closable by default
     rural = towns.merge(ds.towns[["town_id", "region_type"]], on="town_id")
     assert not rural.loc[rural["region_type"] == "core", ["vehicle", "station"]].any().any()
+    from netopt.models.types import EXTENSIONS, TYPE_OPEN_COST_WAN
+    extended = sum(towns[name] * towns["population"] * e["share"] for name, e in EXTENSIONS.items()).sum()
+    assert chosen["served_wan"].sum() * 1e4 + extended == pytest.approx(summary["objective"])  # every resident counted once
+    opened = chosen[chosen["decision"] == "open"]
+    assert (opened["open_cost_wan"] == opened["type"].map(TYPE_OPEN_COST_WAN)).all()
+    spent = opened["open_cost_wan"].sum() + sum(towns[name].sum() * e["cost_wan"] for name, e in EXTENSIONS.items())
+    assert summary["spent_wan"] == pytest.approx(spent) and spent <= 2000
 
 
 def test_joint_plan_explains_impossible_settings():

@@ -347,8 +347,9 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     cost (万元; existing branches open at no cost). Maximises the residents served (a town's residents are
     split among the open branches within each type's radius, up to their capacities, plus the extension
     shares), subject to at most `p` branches, the budget (openings + extensions), type-mix bounds and
-    inclusive branches only outside the core. Returns (sites table with decision and type, towns table with
-    served share and extensions, summary dict with status, objective, bound, gap).
+    inclusive branches only outside the core. Returns (sites table with decision, type, opening cost
+    open_cost_wan and residents served served_wan, 万人; towns table with served share and extensions;
+    summary dict with status, objective, bound, gap, served_pct and spent_wan: openings and extensions).
     """
     radius = dict(TYPE_RADIUS_KM, **(radius_km or {}))
     capacity = dict(TYPE_CAPACITY_WAN, **(capacity_wan or {}))
@@ -371,7 +372,7 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
         raise_infeasible(blocking_reasons(milp, lambda name: name in ("p", "budget") or name.startswith("mix_"),
                                           lambda b: _joint_reason(b, mix or {}, inclusive_outside_core))
                          or "the network rules (p, budget, existing branches, type mix) cannot all be met", JOINT_PLAN)
-    return _joint_tables(layout, raw, sites, towns, pop, extensions)
+    return _joint_tables(layout, raw, sites, towns, pop, extensions, cost)
 
 
 def _explain_joint(sites, p: int | None, mix: dict) -> str:
@@ -504,18 +505,23 @@ def _core_sites(sites, towns) -> np.ndarray:
     return (towns["region_type"].astype(str).to_numpy()[nearest] == "core")
 
 
-def _joint_tables(L: _Layout, raw, sites, towns, pop, extensions):
+def _joint_tables(L: _Layout, raw, sites, towns, pop, extensions, cost):
     x = raw.x[:L.n_x].reshape(L.n_sites, len(TYPES)) > 0.5
     chosen = x.any(axis=1)
+    new = (sites["kind"] == "new").to_numpy()
+    kinds = [TYPES[int(np.argmax(row))] if row.any() else "" for row in x]
     site_table = pd.DataFrame({
         "site_id": sites["site_id"].values, "name": sites["name"].values, "kind": sites["kind"].values,
-        "decision": np.where(chosen, np.where(sites["kind"] == "existing", "keep", "open"),
-                             np.where(sites["kind"] == "existing", "close", "")),
-        "type": [TYPES[int(np.argmax(row))] if row.any() else "" for row in x],
+        "decision": np.where(chosen, np.where(new, "open", "keep"), np.where(new, "", "close")),
+        "type": kinds,
+        "open_cost_wan": [cost[kind] if is_new and kind else 0.0 for kind, is_new in zip(kinds, new)],
     })
     served = np.zeros(L.n_towns)
-    for k, (i, _, _) in enumerate(L.pairs):
+    site_served = np.zeros(L.n_sites)  # residents each site serves, 万人
+    for k, (i, j, _) in enumerate(L.pairs):
         served[i] += raw.x[L.u(k)]
+        site_served[j] += raw.x[L.u(k)] * pop[i] / 1e4
+    site_table["served_wan"] = site_served
     town_table = pd.DataFrame({"town_id": towns["town_id"].values, "name": towns["name"].values,
                                "population": pop})
     for e, name in enumerate(L.extension_names):
@@ -523,7 +529,9 @@ def _joint_tables(L: _Layout, raw, sites, towns, pop, extensions):
         town_table[name] = flags
         served += flags * extensions[name]["share"]
     town_table["served_share"] = np.minimum(served, 1.0)
+    extension_cost = sum(float(town_table[name].sum()) * extensions[name]["cost_wan"] for name in L.extension_names)
     summary = {"status": raw.status, "objective": raw.objective, "bound": raw.bound,
                "gap": 0.0 if raw.status == "optimal" else relative_gap(raw.objective, raw.bound),
-               "served_pct": 100.0 * float(raw.objective) / float(pop.sum())}
+               "served_pct": 100.0 * float(raw.objective) / float(pop.sum()),
+               "spent_wan": float(site_table["open_cost_wan"].sum()) + extension_cost}
     return site_table[site_table["decision"] != ""].reset_index(drop=True), town_table, summary
