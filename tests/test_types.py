@@ -205,6 +205,20 @@ def test_joint_plan_on_the_sample():
     assert summary["spent_wan"] == pytest.approx(spent) and spent <= 2000
 
 
+def test_joint_plan_changes_nothing_that_serves_no_one_more():
+    """Branches free to close, room for every site and money to spare: no branch closes (closing gains nothing)
+    and every new branch serves someone — not whichever equally good plan the solver stops at."""
+    from netopt.models.types import plan_network
+    from netopt.planning import candidate_sites
+
+    ds = no.load_sample()
+    sites = candidate_sites(ds, bank="农业")
+    sites["closable"] = sites["kind"] == "existing"
+    chosen, _, summary = plan_network(ds, sites, p=len(sites), budget_wan=100_000)
+    assert summary["status"] == "optimal" and summary["spent_wan"] < 100_000
+    assert (chosen["decision"] != "close").all() and (chosen["decision"] == "keep").sum() == 101
+    assert (chosen.loc[chosen["decision"] == "open", "served_wan"] > 0).all()
+
 def test_joint_plan_explains_impossible_settings():
     from netopt.models.types import plan_network
     from netopt.planning import candidate_sites

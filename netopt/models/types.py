@@ -487,12 +487,24 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, cost, extensions, p, b
     for e, share in enumerate(shares):
         for i in range(L.n_towns):
             c[L.ext(e, i)] = pop[i] * share
+    c += _fewest_changes(L, existing)
     integer = np.zeros(L.n_cols, bool)
     integer[:L.n_x] = True
     integer[L.n_x + len(L.pairs):] = True
     return MatrixMILP(c=c, A=A, row_lo=np.array([r[2] for r in rows]), row_hi=np.array([r[3] for r in rows]),
                       col_lo=np.zeros(L.n_cols), col_hi=col_hi, integer=integer, sense="max",
                       row_names=[r[4] for r in rows])
+
+
+def _fewest_changes(L: _Layout, existing: np.ndarray) -> np.ndarray:
+    """Objective weights that pick, among plans serving the same residents (to within half a resident in all),
+    the one changing least: today's branches kept, no new branch or extension serving nobody."""
+    tie = np.zeros(L.n_cols)
+    n_ext = len(L.extension_names) * L.n_towns
+    step = 0.5 / (L.n_sites + n_ext)
+    tie[:L.n_x] = np.repeat(np.where(existing, step, -step), len(TYPES))
+    tie[L.n_cols - n_ext:] = -step
+    return tie
 
 
 def _core_sites(sites, towns) -> np.ndarray:
@@ -530,8 +542,11 @@ def _joint_tables(L: _Layout, raw, sites, towns, pop, extensions, cost):
         served += flags * extensions[name]["share"]
     town_table["served_share"] = np.minimum(served, 1.0)
     extension_cost = sum(float(town_table[name].sum()) * extensions[name]["cost_wan"] for name in L.extension_names)
-    summary = {"status": raw.status, "objective": raw.objective, "bound": raw.bound,
-               "gap": 0.0 if raw.status == "optimal" else relative_gap(raw.objective, raw.bound),
-               "served_pct": 100.0 * float(raw.objective) / float(pop.sum()),
+    served_residents = float(np.minimum(served, 1.0) @ pop)
+    tie = _fewest_changes(L, (sites["kind"] == "existing").to_numpy())
+    bound = served_residents if raw.status == "optimal" else float(raw.bound) + float(np.maximum(-tie, 0).sum())
+    summary = {"status": raw.status, "objective": served_residents, "bound": bound,
+               "gap": relative_gap(served_residents, bound) if raw.status != "optimal" else 0.0,
+               "served_pct": 100.0 * served_residents / float(pop.sum()),
                "spent_wan": float(site_table["open_cost_wan"].sum()) + extension_cost}
     return site_table[site_table["decision"] != ""].reset_index(drop=True), town_table, summary
