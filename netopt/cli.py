@@ -1531,8 +1531,8 @@ def _joint_columns(chosen: pd.DataFrame, towns: pd.DataFrame, sites, ds: Dataset
 
     chosen = chosen.merge(sites[["site_id", "county"]], on="site_id", how="left")
     chosen.insert(chosen.columns.get_loc("type") + 1, "type_zh", chosen["type"].map(TYPE_ZH).fillna(""))
-    chosen = chosen[["site_id", "name", "county", "kind", "decision", "type", "type_zh", "open_cost_wan",
-                     "served_wan"]].round(3)
+    chosen = chosen[["site_id", "name", "county", "kind", "decision", "current_type", "type", "type_zh",
+                     "open_cost_wan", "conversion_cost_wan", "served_wan"]].round(3)
     towns = towns.merge(ds.towns[["town_id", "county", "region_type"]], on="town_id", how="left")
     towns = towns[["town_id", "name", "county", "region_type", "population", "served_share", "vehicle",
                    "station"]].round(3)
@@ -1556,7 +1556,10 @@ def _say_joint_plan(summary: dict, chosen: pd.DataFrame, towns: pd.DataFrame, as
     table.add_row("extensions", "延伸服务", "", "", "", f"{extended:,.1f}")
     console.print(table)
     counts = chosen["decision"].value_counts()
-    spent = [f"openings 开设 {chosen['open_cost_wan'].sum():,.0f}"] + [
+    changed = int((chosen["current_type"].notna() & (chosen["decision"] == "keep")
+                   & (chosen["current_type"] != chosen["type"])).sum())
+    spent = [f"openings 开设 {chosen['open_cost_wan'].sum():,.0f}",
+             f"{changed} type changes 改型 {chosen['conversion_cost_wan'].sum():,.0f}"] + [
         f"{int(towns[name].sum())} {name}s {extension['zh']} {towns[name].sum() * extension['cost_wan']:,.0f}"
         for name, extension in EXTENSIONS.items()]
     rows = [("status 状态", summary["status"] + (f", within {100 * summary['gap']:.2f} % of the best possible"

@@ -283,3 +283,21 @@ def test_a_time_limit_before_any_plan_is_not_called_infeasible(monkeypatch):
         assign_branch_types(ds, time_limit=0.01)
     with pytest.raises(no.SolverError, match="no network plan yet 尚无方案"):
         types.plan_network(ds, candidate_sites(ds, bank="招商银行"), p=40, time_limit=0.01)
+
+
+def test_joint_plan_counts_the_cost_of_changing_a_known_type():
+    from netopt.models.types import DEFAULT_CONVERSION_COST_WAN, plan_network
+    from netopt.planning import candidate_sites
+
+    ds = no.load_sample()
+    ours = ds.branches["bank"].astype(str).str.contains("农业")
+    ds.branches["type"] = np.where(ours, "community", None)  # community branches reach 1.5 km only
+    sites = candidate_sites(ds, bank="农业")
+    for budget in (0.0, 100.0):
+        chosen, _, summary = plan_network(ds, sites, p=101, budget_wan=budget, extensions={})
+        kept = chosen[chosen["decision"] == "keep"]
+        changed = kept["type"] != kept["current_type"]
+        assert (kept["current_type"] == "community").all() and len(kept) == 101
+        assert changed.sum() == budget // DEFAULT_CONVERSION_COST_WAN  # each change pays; the budget allows this many
+        assert (kept.loc[changed, "conversion_cost_wan"] == DEFAULT_CONVERSION_COST_WAN).all()
+        assert summary["spent_wan"] == pytest.approx(kept["conversion_cost_wan"].sum()) and summary["spent_wan"] <= budget

@@ -338,22 +338,26 @@ EXTENSIONS = {  # cheap partial coverage of a town: cost (万元) and the share 
 def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | None = None,
                  radius_km: dict | None = None, capacity_wan: dict | None = None, open_cost_wan: dict | None = None,
                  extensions: dict | None = EXTENSIONS, mix: dict | None = None, inclusive_outside_core: bool = True,
-                 time_limit: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+                 time_limit: float | None = None, conversion_cost_wan: float | dict = DEFAULT_CONVERSION_COST_WAN,
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """The joint plan: which candidate sites open, keep or close, the type of each open branch, and where a
     mobile service vehicle or a village service station extends inclusive coverage — one integer program.
 
     `sites`: candidate sites (planning.candidate_sites: kind "existing" | "new"; existing sites stay open
     unless `sites["closable"]` is True). Each type has its own service radius, capacity (万人) and opening
-    cost (万元; existing branches open at no cost). Maximises the residents served (a town's residents are
-    split among the open branches within each type's radius, up to their capacities, plus the extension
-    shares), subject to at most `p` branches, the budget (openings + extensions), type-mix bounds and
-    inclusive branches only outside the core. Returns (sites table with decision, type, opening cost
-    open_cost_wan and residents served served_wan, 万人; towns table with served share and extensions;
-    summary dict with status, objective, bound, gap, served_pct and spent_wan: openings and extensions).
+    cost (万元); an existing branch whose type today is known (ds.branches "type", by site_id) costs
+    `conversion_cost_wan` to give another type (flat, or {(from, to): 万元}), as in assign_branch_types.
+    Maximises the residents served (a town's residents are split among the open branches within each type's
+    radius, up to their capacities, plus the extension shares), subject to at most `p` branches, the budget
+    (openings + conversions + extensions), type-mix bounds and inclusive branches only outside the core.
+    Returns (sites table with decision, current_type, type, open_cost_wan, conversion_cost_wan and residents
+    served served_wan, 万人; towns table with served share and extensions; summary dict with status,
+    objective, bound, gap, served_pct and spent_wan: openings, conversions and extensions).
     """
     radius = dict(TYPE_RADIUS_KM, **(radius_km or {}))
     capacity = dict(TYPE_CAPACITY_WAN, **(capacity_wan or {}))
-    cost = dict(TYPE_OPEN_COST_WAN, **(open_cost_wan or {}))
+    current = _site_current_types(ds, sites)
+    cost = _site_costs(sites, current, dict(TYPE_OPEN_COST_WAN, **(open_cost_wan or {})), conversion_cost_wan)
     extensions = extensions or {}
     towns = ds.towns.reset_index(drop=True)
     pop = towns["population"].to_numpy(float)
@@ -364,7 +368,7 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
         raise_infeasible(reason, JOINT_PLAN)
     layout = _Layout(len(sites), len(towns), pairs, list(extensions))
     milp = _joint_model(layout, sites, towns, pop, capacity, cost, extensions, p, budget_wan, mix or {},
-                        inclusive_outside_core)
+                        inclusive_outside_core, current)
     raw = solve_highs(milp, time_limit=time_limit)
     if raw.status == "error":
         raise_no_plan_yet(JOINT_PLAN, raw.message)
@@ -372,7 +376,22 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
         raise_infeasible(blocking_reasons(milp, lambda name: name in ("p", "budget") or name.startswith("mix_"),
                                           lambda b: _joint_reason(b, mix or {}, inclusive_outside_core))
                          or "the network rules (p, budget, existing branches, type mix) cannot all be met", JOINT_PLAN)
-    return _joint_tables(layout, raw, sites, towns, pop, extensions, cost)
+    return _joint_tables(layout, raw, sites, towns, pop, extensions, cost, current)
+
+
+def _site_current_types(ds: Dataset, sites) -> np.ndarray:
+    """Each site's type today: an existing branch's from ds.branches (by site_id = branch_id), else None."""
+    known = ds.branches.set_index("branch_id")["type"] if "type" in ds.branches else pd.Series(dtype=object)
+    known = known[~known.index.duplicated()]
+    today = sites["site_id"].map(known).where(sites["kind"].eq("existing").to_numpy())
+    return today.astype(object).where(today.isin(TYPES), None).to_numpy()
+
+
+def _site_costs(sites, current: np.ndarray, open_cost: dict, conversion_cost: float | dict) -> np.ndarray:
+    """万元 for site j to be open as type t: a new site's opening cost, an existing branch's conversion cost."""
+    new = (sites["kind"] == "new").to_numpy()
+    return np.where(new[:, None], np.array([open_cost[kind] for kind in TYPES])[None, :],
+                    _conversion_costs(current, conversion_cost))
 
 
 def _explain_joint(sites, p: int | None, mix: dict) -> str:
@@ -434,7 +453,8 @@ class _Layout:
         return self.n_x + len(self.pairs) + len(self.extension_names) * self.n_towns
 
 
-def _joint_model(L: _Layout, sites, towns, pop, capacity, cost, extensions, p, budget, mix, inclusive_outside_core):
+def _joint_model(L: _Layout, sites, towns, pop, capacity, cost, extensions, p, budget, mix, inclusive_outside_core,
+                 current):
     rows: list[tuple[list[int], list[float], float, float, str]] = []  # columns, values, low, high, name
     existing = (sites["kind"] == "existing").to_numpy()
     closable = sites["closable"].to_numpy(bool) if "closable" in sites else np.zeros(len(sites), bool)
@@ -459,7 +479,7 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, cost, extensions, p, b
     if p is not None:
         rows.append((all_x, [1.0] * len(all_x), -INF, float(p), "p"))
     if budget is not None:
-        coef = [0.0 if existing[j] else cost[TYPES[t]] for j in range(L.n_sites) for t in range(len(TYPES))]
+        coef = cost.ravel().tolist()  # site-major, as the x columns
         ext_cols = [L.ext(e, i) for e in range(len(shares)) for i in range(L.n_towns)]
         ext_coef = [extensions[name]["cost_wan"] for name in L.extension_names for _ in range(L.n_towns)]
         rows.append((all_x + ext_cols, coef + ext_coef, -INF, float(budget), "budget"))
@@ -487,7 +507,7 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, cost, extensions, p, b
     for e, share in enumerate(shares):
         for i in range(L.n_towns):
             c[L.ext(e, i)] = pop[i] * share
-    c += _fewest_changes(L, existing)
+    c += _fewest_changes(L, existing, current)
     integer = np.zeros(L.n_cols, bool)
     integer[:L.n_x] = True
     integer[L.n_x + len(L.pairs):] = True
@@ -496,13 +516,15 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, cost, extensions, p, b
                       row_names=[r[4] for r in rows])
 
 
-def _fewest_changes(L: _Layout, existing: np.ndarray) -> np.ndarray:
+def _fewest_changes(L: _Layout, existing: np.ndarray, current: np.ndarray) -> np.ndarray:
     """Objective weights that pick, among plans serving the same residents (to within half a resident in all),
-    the one changing least: today's branches kept, no new branch or extension serving nobody."""
+    the one changing least: today's branches kept, with their type today where known; no new branch or
+    extension serving nobody."""
     tie = np.zeros(L.n_cols)
     n_ext = len(L.extension_names) * L.n_towns
     step = 0.5 / (L.n_sites + n_ext)
-    tie[:L.n_x] = np.repeat(np.where(existing, step, -step), len(TYPES))
+    same = np.array([[now is None or now == kind for kind in TYPES] for now in current], bool)
+    tie[:L.n_x] = np.where(existing[:, None], np.where(same, step, step / 2), -step).ravel()
     tie[L.n_cols - n_ext:] = -step
     return tie
 
@@ -517,16 +539,17 @@ def _core_sites(sites, towns) -> np.ndarray:
     return (towns["region_type"].astype(str).to_numpy()[nearest] == "core")
 
 
-def _joint_tables(L: _Layout, raw, sites, towns, pop, extensions, cost):
+def _joint_tables(L: _Layout, raw, sites, towns, pop, extensions, cost, current):
     x = raw.x[:L.n_x].reshape(L.n_sites, len(TYPES)) > 0.5
     chosen = x.any(axis=1)
     new = (sites["kind"] == "new").to_numpy()
-    kinds = [TYPES[int(np.argmax(row))] if row.any() else "" for row in x]
+    spent = (x * cost).sum(axis=1)
     site_table = pd.DataFrame({
         "site_id": sites["site_id"].values, "name": sites["name"].values, "kind": sites["kind"].values,
         "decision": np.where(chosen, np.where(new, "open", "keep"), np.where(new, "", "close")),
-        "type": kinds,
-        "open_cost_wan": [cost[kind] if is_new and kind else 0.0 for kind, is_new in zip(kinds, new)],
+        "current_type": current,
+        "type": [TYPES[int(np.argmax(row))] if row.any() else "" for row in x],
+        "open_cost_wan": np.where(new, spent, 0.0), "conversion_cost_wan": np.where(new, 0.0, spent),
     })
     served = np.zeros(L.n_towns)
     site_served = np.zeros(L.n_sites)  # residents each site serves, 万人
@@ -543,10 +566,10 @@ def _joint_tables(L: _Layout, raw, sites, towns, pop, extensions, cost):
     town_table["served_share"] = np.minimum(served, 1.0)
     extension_cost = sum(float(town_table[name].sum()) * extensions[name]["cost_wan"] for name in L.extension_names)
     served_residents = float(np.minimum(served, 1.0) @ pop)
-    tie = _fewest_changes(L, (sites["kind"] == "existing").to_numpy())
+    tie = _fewest_changes(L, (sites["kind"] == "existing").to_numpy(), current)
     bound = served_residents if raw.status == "optimal" else float(raw.bound) + float(np.maximum(-tie, 0).sum())
     summary = {"status": raw.status, "objective": served_residents, "bound": bound,
                "gap": relative_gap(served_residents, bound) if raw.status != "optimal" else 0.0,
                "served_pct": 100.0 * served_residents / float(pop.sum()),
-               "spent_wan": float(site_table["open_cost_wan"].sum()) + extension_cost}
+               "spent_wan": float(spent.sum()) + extension_cost}
     return site_table[site_table["decision"] != ""].reset_index(drop=True), town_table, summary
