@@ -118,8 +118,9 @@ def test_light_only_in_the_fringe_and_comprehensive_threshold_bind():
     assert (econ[strict["type"] == "comprehensive"] >= 0.99).all()
 
 
-def brute_joint(km, pop, existing, p, budget, radius, capacity, cost, ext_cost, ext_share, core_town):
-    """Enumerate every type choice per site and extension choice per town; an LP splits the residents."""
+def brute_joint(km, pop, existing, p, budget, radius, capacity, cost, ext_cost, ext_share, core_town, current):
+    """Enumerate every type choice per site and extension choice per town; an LP splits the residents. A site
+    whose `current` type is known costs 50万元 to give another."""
     from scipy.optimize import linprog
 
     n_sites, n_towns = km.shape[1], km.shape[0]
@@ -131,6 +132,7 @@ def brute_joint(km, pop, existing, p, budget, radius, capacity, cost, ext_cost, 
         if len(open_sites) > p:
             continue
         spend = sum(cost[TYPES[choice[j]]] for j in open_sites if not existing[j])
+        spend += 50.0 * sum(1 for j in open_sites if current[j] is not None and TYPES[choice[j]] != current[j])
         for ext in product([0, 1], repeat=n_towns):
             if any(ext[i] and core_town[i] for i in range(n_towns)):
                 continue
@@ -165,13 +167,15 @@ def test_joint_plan_matches_brute_force(seed):
     ds = make_city(list(town_km), list(rng.integers(5_000, 60_000, 3)), [0.0])
     site_km = list(rng.uniform(0, 25, 2).round(1))
     lon = [float(ds.towns.geometry.x.iloc[0]) + k / 94.6 for k in site_km]
-    sites = gpd.GeoDataFrame({"site_id": ["s0", "s1"], "name": ["a", "b"], "kind": ["existing", "new"]},
+    today = [None, *TYPES][int(rng.integers(0, len(TYPES) + 1))]
+    ds.branches["type"] = today  # the existing site's type today (by its branch_id, B0): a change costs 50万元
+    sites = gpd.GeoDataFrame({"site_id": ["B0", "s1"], "name": ["a", "b"], "kind": ["existing", "new"]},
                              geometry=gpd.points_from_xy(lon, [float(ds.towns.geometry.y.iloc[0])] * 2), crs=4326)
     radius = {"comprehensive": 3.0, "community": 1.5, "inclusive": 5.0, "light": 2.0}
     capacity = {"comprehensive": 5.0, "community": 3.0, "inclusive": 4.0, "light": 2.0}
     cost = {"comprehensive": 300.0, "community": 150.0, "inclusive": 100.0, "light": 80.0}
     extensions = {"vehicle": {"cost_wan": 30.0, "share": 0.3}}
-    p, budget = int(rng.integers(1, 3)), float(rng.choice([0.0, 120.0, 400.0]))
+    p, budget = int(rng.integers(1, 3)), float(rng.choice([0.0, 60.0, 120.0, 400.0]))
     _, _, summary = plan_network(ds, sites, p=p, budget_wan=budget, radius_km=radius, capacity_wan=capacity,
                                  open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False)
     from netopt.distance import cost_matrix_km
@@ -179,7 +183,7 @@ def test_joint_plan_matches_brute_force(seed):
     km = cost_matrix_km(ds.towns, sites)
     core = (ds.towns["region_type"].astype(str) == "core").to_numpy()
     expected = brute_joint(km, ds.towns["population"].to_numpy(float), [True, False], p, budget, radius, capacity,
-                           cost, 30.0, 0.3, core)
+                           cost, 30.0, 0.3, core, [today, None])
     assert summary["status"] == "optimal"
     assert summary["objective"] == pytest.approx(expected, rel=1e-6)
 
