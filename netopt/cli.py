@@ -608,6 +608,9 @@ CURVE_HEADERS = {("covered_weight", "covered_pct"): ("covered 覆盖人口（万
                  ("captured", "share_pct"): ("won 吸引客户（万人）", "market share 市场份额（%）")}
 
 
+NO_PLAN_YET = "no plan yet 尚无方案"  # a curve's point the time limit ended before any plan
+
+
 def _curve_table(table: pd.DataFrame, key: str, sites, kept: int) -> pd.DataFrame:
     """A curve's table in the user's units: per point, 万人 covered (or won from the other banks), share, gain,
     status, gap, and the new sites (with the branches moved away for a relocation curve)."""
@@ -618,7 +621,9 @@ def _curve_table(table: pd.DataFrame, key: str, sites, kept: int) -> pd.DataFram
                                                           in CURVE_HEADERS.items() if columns[0] in table)
     shown = pd.DataFrame({first: table[key] - kept, weight_header: table[weight] / 1e4,
                           share_header: table[share], "gain 边际增量（万人）": table["gain"] / 1e4,
-                          "status 状态": table["status"], "gap 差距": table["gap"],
+                          "status 状态": table["status"].where(table[weight].notna() | (table["status"] == "infeasible"),
+                                                             NO_PLAN_YET),
+                          "gap 差距": table["gap"],
                           "new sites 新增网点位置": [", ".join(str(names[s]) for s in chosen if s.startswith("new:"))
                                                for chosen in table["selected"]]})
     if key == "moves":
@@ -644,8 +649,14 @@ def _print_curve(shown: pd.DataFrame, source: str, radius_km: float, moves: bool
         table.add_column(col, justify="right")
     for row in shown.itertuples(index=False):
         gain = "" if pd.isna(row[3]) else f"+{row[3]:,.1f}"
-        table.add_row(str(row[0]), f"{row[1]:,.1f}", f"{row[2]:.1f}", gain, row[4])
+        planned = pd.notna(row[1])
+        table.add_row(str(row[0]), f"{row[1]:,.1f}" if planned else "—", f"{row[2]:.1f}" if planned else "—", gain,
+                      row[4])
     console.print(table)
+    unplanned = int((shown["status 状态"] == NO_PLAN_YET).sum())
+    if unplanned:
+        console.print(f"[yellow]{unplanned} of the {len(shown)} points found no plan within the time limit "
+                      f"(--time-limit): a longer one may find them[/]")
 
 
 def _close_crowded(result, built, sites, roads: dict):

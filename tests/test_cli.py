@@ -389,6 +389,26 @@ def test_relocation_curve_on_the_sample(tmp_path: Path):
         assert bad.exit_code == 2 and message in " ".join(bad.output.split()) and not (tmp_path / "none").exists()
 
 
+def test_curve_points_without_a_plan_in_time_say_so(tmp_path: Path, monkeypatch):
+    from netopt.models import MCLP
+    from netopt.models._milp import Result
+
+    solve = MCLP.solve
+
+    def stopped_after_two_moves(self, *args, **kwargs):
+        if (self.rules.max_new or 0) > 1:
+            return Result("feasible", np.nan, np.nan, np.inf, 0.01,
+                          reason="the solver stopped without a feasible solution (stopped at a limit)")
+        return solve(self, *args, **kwargs)
+    monkeypatch.setattr(MCLP, "solve", stopped_after_two_moves)
+    result = runner.invoke(app, ["curve", "--moves", "--up-to", "3", "--bank", "农业", "--time-limit", "30",
+                                 "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "relocation_curve.csv", keep_default_na=False)
+    assert table["status 状态"].tolist() == ["optimal", "optimal", "no plan yet 尚无方案", "no plan yet 尚无方案"]
+    assert "2 of the 4 points found no plan within the time limit" in _said(result.output)
+    assert "nan" not in result.output
+
 def test_capacitated_plan_on_the_sample(tmp_path: Path):
     base = ["optimize", "--model", "cflp", "--bank", "农业", "--capacity-wan", "12", "--out", str(tmp_path)]
     result = runner.invoke(app, [*base, "--budget-wan", "700", "--open-cost-wan", "300"])
