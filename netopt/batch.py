@@ -24,6 +24,8 @@ from netopt.io import (Dataset, far_outside, find_table, read_branch_table, read
                        require_pyarrow, write_atomic)
 from netopt.projection import metric_crs, xy_metres
 
+NO_PLAN_YET = "no plan yet 尚无方案"  # a model's status when the time limit ended before any plan
+MODEL_STATUSES = ("lscp_status", "mclp_status", "types_status")
 DONE_FILE = "done.json"
 FAILED_FILE = "failed.json"
 DEFAULT_RADIUS_KM = {"core": 1.2, "county": 3.5}
@@ -77,6 +79,16 @@ class UnitOutcome:
     def failed(self) -> bool:
         return self.row.get("status") == "failed"
 
+    @property
+    def unplanned(self) -> list[str]:
+        """The models the time limit ended before any plan (recomputed when the batch runs again)."""
+        return unplanned_models(self.row)
+
+
+def unplanned_models(row: dict) -> list[str]:
+    """The models of a unit's row whose status says the time limit ended before any plan: lscp, mclp, types."""
+    return [column[:-len("_status")] for column in MODEL_STATUSES if row.get(column) == NO_PLAN_YET]
+
 
 @dataclass
 class BatchSummary:
@@ -89,6 +101,7 @@ class BatchSummary:
     seconds: float
     outputs: list[Path]
     interrupted: bool = False
+    unplanned: list[str] = field(default_factory=list)  # computed, but a model found no plan in time
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -195,6 +208,11 @@ def run_unit(task: UnitTask, options: BatchOptions) -> UnitOutcome:
         if options.plan_types:
             row.update(_type_plan(task, options, files))
         row["status"], row["reason"] = "ok", _notes(task)
+        unplanned = unplanned_models(row)
+        if unplanned:
+            row["reason"] = "; ".join(filter(None, [
+                f"no plan within the time limit for {', '.join(unplanned)}: running the batch again with a longer "
+                "--time-limit recomputes this unit", row["reason"]]))
         if options.reports:
             files["summary.html"] = _unit_page(task, row).encode("utf-8")
     except NetoptError as err:
@@ -299,18 +317,32 @@ def _models(task: UnitTask, options: BatchOptions) -> dict:
     mclp = MCLP.from_coverage(A, p=p, weights=population).solve(time_limit=options.time_limit, threads=1)
     total = population.sum()
     return {
-        "lscp_branches": len(lscp.selected), "lscp_status": lscp.status,
+        "lscp_branches": len(lscp.selected) if _has_plan(lscp) else math.nan, "lscp_status": _status(lscp),
         "mclp_p": p, "mclp_covered_pct": round(float(100 * mclp.objective / total), 4) if total > 0 else math.nan,
-        "mclp_status": mclp.status,
+        "mclp_status": _status(mclp),
     }
+
+
+
+
+def _has_plan(result) -> bool:
+    return result.status == "optimal" or bool(result.selected)
+
+
+def _status(result) -> str:
+    return result.status if _has_plan(result) or result.status == "infeasible" else NO_PLAN_YET
 
 
 def _type_plan(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) -> dict:
     if not len(task.branches) or not len(task.towns):
         return {"types_status": "skipped: no branch locations for this unit"}
+    from netopt._errors import SolverError
     from netopt.models.types import assign_branch_types
 
-    plan = assign_branch_types(_dataset(task), time_limit=options.time_limit)
+    try:
+        plan = assign_branch_types(_dataset(task), time_limit=options.time_limit)
+    except SolverError:  # the time limit ended before any plan: the unit's other numbers stand
+        return {"types_status": NO_PLAN_YET}
     if options.reports:
         files["branch_types.csv"] = plan.drop(columns="geometry", errors="ignore").to_csv(index=False).encode("utf-8")
     counts = plan["type"].value_counts()
@@ -392,7 +424,7 @@ def save_outcome(out_dir: Path, outcome: UnitOutcome) -> None:
         write_atomic(folder / name, lambda p, data=data: p.write_bytes(data))
     record = {"row": outcome.row, "files": {name: len(data) for name, data in outcome.files.items()}}
     text = json.dumps(record, ensure_ascii=False, indent=1, default=_json_value)
-    if outcome.failed:
+    if outcome.failed or outcome.unplanned:  # saved for the national table, but not finished: a rerun redoes it
         write_atomic(folder / FAILED_FILE, lambda p: p.write_text(text, encoding="utf-8"))
         return
     (folder / FAILED_FILE).unlink(missing_ok=True)
@@ -492,6 +524,8 @@ def run_batch(tasks: list[UnitTask], out_dir: str | os.PathLike, options: BatchO
             summary.computed.append(outcome.unit_id)
             if outcome.failed:
                 summary.failed[outcome.unit_id] = outcome.row["reason"]
+            elif outcome.unplanned:
+                summary.unplanned.append(outcome.unit_id)
             if progress is not None:
                 progress(len(summary.computed), len(todo), outcome)
     except KeyboardInterrupt:

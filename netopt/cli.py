@@ -1717,6 +1717,10 @@ def _batch_summary(summary, out: Path) -> None:
                   f"finished (skipped), {len(summary.failed)} failed, {summary.seconds:.1f} s")
     for unit_id, reason in list(summary.failed.items())[:10]:
         errors.print(f"  failed {unit_id}: {reason}", highlight=False)
+    if summary.unplanned:
+        shown = ", ".join(summary.unplanned[:10]) + (" …" if len(summary.unplanned) > 10 else "")
+        console.print(f"[yellow]{len(summary.unplanned)} units found no plan within --time-limit for a model ({shown}): "
+                      f"their rows say which; running again with a longer --time-limit recomputes them[/]")
     console.print(f"National table 汇总表: {', '.join(str(p) for p in summary.outputs)}; per-unit files in "
                   f"{out / 'units'}")
 

@@ -6,6 +6,7 @@ import os
 import signal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -351,3 +352,26 @@ def test_fringe_districts_with_branches_are_measured(tmp_path):
     assert unit.unit["region_type"].iloc[0] == "fringe" and len(unit.branches) == 1
     row = run_unit(unit, BatchOptions(reports=False)).row
     assert row["status"] == "ok" and row["coverage_rate_pct"] >= 0, row["reason"]
+
+
+def test_a_model_without_a_plan_in_time_keeps_the_unit_and_reruns_it(sample_tasks, tmp_path, monkeypatch):
+    from netopt.models import LSCP, types
+    from netopt.models._milp import RawSolution, Result
+
+    def stopped(self, *args, **kwargs):
+        return Result("feasible", np.nan, np.nan, np.inf, 0.01, reason="the solver stopped without a feasible solution")
+    monkeypatch.setattr(LSCP, "solve", stopped)
+    monkeypatch.setattr(types, "solve_highs", lambda milp, time_limit=None: RawSolution(
+        "error", None, np.nan, np.nan, 0.01, "stopped at a limit (Time limit reached)"))
+    options = BatchOptions(radius_km=RADIUS, optimize=True, plan_types=True, time_limit=5)
+    summary = run_batch(sample_tasks[:2], tmp_path, options, scheduler="serial")
+    assert not summary.failed and summary.unplanned == [t.unit_id for t in sample_tasks[:2]]
+    row = national_table(tmp_path).iloc[0]
+    assert row["status"] == "ok" and row["coverage_rate_pct"] > 0  # the diagnosis stands
+    assert np.isnan(row["lscp_branches"]) and row["lscp_status"] == "no plan yet 尚无方案"  # not 0 branches
+    assert row["types_status"] == "no plan yet 尚无方案" and row["mclp_status"] == "optimal"
+    assert row["reason"].startswith("no plan within the time limit for lscp, types: running the batch again")
+    monkeypatch.undo()
+    again = run_batch(sample_tasks[:2], tmp_path, options, scheduler="serial")
+    assert sorted(again.computed) == sorted(t.unit_id for t in sample_tasks[:2]) and not again.unplanned
+    assert (national_table(tmp_path)["lscp_status"] == "optimal").all()
