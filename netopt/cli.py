@@ -1332,8 +1332,8 @@ def _mix_table(mix: pd.DataFrame) -> Table:
 JOINT_HELP = ("Plan sites and types together 网点与类型联合规划: at most this many open branches — today's and new "
               "ones at the town points —, each with its type, serving the most residents (each type's radius, "
               "capacity and opening cost: --type-radius-km, --type-capacity-wan, --type-cost-wan); needs "
-              "--budget-wan, which then pays the openings and the service vehicles 流动服务车 and village stations "
-              "村级服务站.")
+              "--budget-wan, which then pays the openings, changes of a known type today and the service vehicles "
+              "流动服务车 and village stations 村级服务站.")
 TYPE_PLAN_ONLY = ("pilots_per_region", "batch", "hub_capacity")  # the rollout of today's branches' types
 
 
@@ -1345,7 +1345,8 @@ def plan(
     min_share: list[str] = typer.Option([], help="Minimum share of a type, e.g. community=0.4 (repeatable)."),
     max_share: list[str] = typer.Option([], help="Maximum share of a type, e.g. comprehensive=0.5 (repeatable)."),
     budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more,
-                                               help="Conversion budget, 万元 (with --p: openings and extensions)."),
+                                               help="Conversion budget, 万元 (with --p: openings, type changes and "
+                                                    "extensions)."),
     pilots_per_region: int = typer.Option(2, min=1, help="Pilot branches per region type (core, county, fringe)."),
     batch: list[int] = typer.Option([20, 16], help="Rollout batch sizes (repeatable), e.g. --batch 20 --batch 16."),
     hub_capacity: int = typer.Option(8, min=1, help="Community branches one central sub-branch can coach."),
@@ -1541,7 +1542,7 @@ def _joint_columns(chosen: pd.DataFrame, towns: pd.DataFrame, sites, ds: Dataset
     from netopt.models.types import TYPE_ZH
 
     chosen = chosen.merge(sites[["site_id", "county"]], on="site_id", how="left")
-    chosen.insert(chosen.columns.get_loc("type") + 1, "type_zh", chosen["type"].map(TYPE_ZH).fillna(""))
+    chosen["type_zh"] = chosen["type"].map(TYPE_ZH).fillna("")
     chosen = chosen[["site_id", "name", "county", "kind", "decision", "current_type", "type", "type_zh",
                      "open_cost_wan", "conversion_cost_wan", "served_wan"]].round(3)
     towns = towns.merge(ds.towns[["town_id", "county", "region_type"]], on="town_id", how="left")
