@@ -362,7 +362,9 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     towns = ds.towns.reset_index(drop=True)
     pop = towns["population"].to_numpy(float)
     km = _site_town_km(towns, sites)
-    pairs = [(i, j, t) for t, kind in enumerate(TYPES) for i, j in zip(*np.nonzero(km <= radius[kind]))]
+    within = [np.nonzero(km <= radius[kind]) for kind in TYPES]
+    pairs = np.column_stack([np.concatenate([i for i, _ in within]), np.concatenate([j for _, j in within]),
+                             np.concatenate([np.full(len(i), t) for t, (i, _) in enumerate(within)])]).astype(np.int64)
     reason = _explain_joint(sites, p, mix or {})
     if reason:
         raise_infeasible(reason, JOINT_PLAN)
@@ -428,24 +430,25 @@ def _site_town_km(towns, sites) -> np.ndarray:
 
 @dataclass
 class _Layout:
-    """Column positions of the joint model: x (site, type), u (town, site, type) pairs, extension flags."""
+    """Column positions of the joint model: x (site, type), u (town, site, type) pairs, extension flags. The
+    positions take whole arrays of sites, types, pairs or towns as well as single ones."""
 
     n_sites: int
     n_towns: int
-    pairs: list
+    pairs: np.ndarray  # one row per (town i, site j, type t) within the type's radius
     extension_names: list
 
     @property
     def n_x(self) -> int:
         return self.n_sites * len(TYPES)
 
-    def x(self, j: int, t: int) -> int:
+    def x(self, j, t):
         return j * len(TYPES) + t
 
-    def u(self, k: int) -> int:
+    def u(self, k):
         return self.n_x + k
 
-    def ext(self, e: int, i: int) -> int:
+    def ext(self, e, i):
         return self.n_x + len(self.pairs) + e * self.n_towns + i
 
     @property
@@ -453,67 +456,82 @@ class _Layout:
         return self.n_x + len(self.pairs) + len(self.extension_names) * self.n_towns
 
 
+class _Rows:
+    """Constraint rows gathered as coordinate arrays, made into one sparse matrix at the end."""
+
+    def __init__(self, width: int) -> None:
+        self.width, self.count = width, 0
+        self.entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+        self.names: list[str] = []
+
+    def add(self, rows, cols, values, lo, hi, names: list[str]) -> None:
+        """Rows numbered 0 … len(names) - 1 within this block; values, lo and hi as arrays or single numbers."""
+        rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+        self.entries.append((rows + self.count, cols, np.broadcast_to(np.asarray(values, float), rows.shape)))
+        self.lo.append(np.broadcast_to(np.asarray(lo, float), len(names)))
+        self.hi.append(np.broadcast_to(np.asarray(hi, float), len(names)))
+        self.names += names
+        self.count += len(names)
+
+    def milp(self, **columns) -> MatrixMILP:
+        rows, cols, values = (np.concatenate(part) for part in zip(*self.entries))
+        A = sp.csr_matrix((values, (rows, cols)), shape=(self.count, self.width))  # repeated entries add up
+        return MatrixMILP(A=A, row_lo=np.concatenate(self.lo), row_hi=np.concatenate(self.hi), row_names=self.names,
+                          **columns)
+
+
 def _joint_model(L: _Layout, sites, towns, pop, capacity, cost, extensions, p, budget, mix, inclusive_outside_core,
                  current):
-    rows: list[tuple[list[int], list[float], float, float, str]] = []  # columns, values, low, high, name
+    T, S, n = len(TYPES), L.n_sites, L.n_towns
+    town, site, kind = L.pairs.T
+    k = np.arange(len(L.pairs))
+    all_x = np.arange(L.n_x)
     existing = (sites["kind"] == "existing").to_numpy()
-    closable = sites["closable"].to_numpy(bool) if "closable" in sites else np.zeros(len(sites), bool)
-    for j in range(L.n_sites):  # one type per open site; kept existing branches must open
-        lo = 1.0 if existing[j] and not closable[j] else 0.0
-        rows.append(([L.x(j, t) for t in range(len(TYPES))], [1.0] * len(TYPES), lo, 1.0, f"one_type_{j}"))
-    for k, (i, j, t) in enumerate(L.pairs):  # serve only from an open branch of that type
-        rows.append(([L.u(k), L.x(j, t)], [1.0, -1.0], -INF, 0.0, f"served_by_open_{k}"))
-    by_town: dict[int, list[int]] = {}
-    by_site_type: dict[tuple[int, int], list[int]] = {}
-    for k, (i, j, t) in enumerate(L.pairs):
-        by_town.setdefault(i, []).append(k)
-        by_site_type.setdefault((j, t), []).append(k)
-    shares = [extensions[name]["share"] for name in L.extension_names]
-    for i in range(L.n_towns):  # a town's served share is at most 1
-        cols = [L.u(k) for k in by_town.get(i, [])] + [L.ext(e, i) for e in range(len(shares))]
-        rows.append((cols, [1.0] * len(by_town.get(i, [])) + shares, -INF, 1.0, f"town_share_{i}"))
-    for (j, t), ks in by_site_type.items():  # capacity of each open branch, in residents
-        rows.append(([L.u(k) for k in ks] + [L.x(j, t)], [pop[L.pairs[k][0]] for k in ks]
-                     + [-capacity[TYPES[t]] * 1e4], -INF, 0.0, f"capacity_{j}_{t}"))
-    all_x = [L.x(j, t) for j in range(L.n_sites) for t in range(len(TYPES))]
+    closable = sites["closable"].to_numpy(bool) if "closable" in sites else np.zeros(S, bool)
+    shares = np.array([extensions[name]["share"] for name in L.extension_names])
+    ext_cols = np.concatenate([L.ext(e, np.arange(n)) for e in range(len(shares))] or [np.zeros(0, int)])
+    rows = _Rows(L.n_cols)
+    # one type per open site; kept existing branches must open
+    rows.add(all_x // T, all_x, 1.0, (existing & ~closable).astype(float), 1.0, [f"one_type_{j}" for j in range(S)])
+    # serve only from an open branch of that type
+    rows.add(np.r_[k, k], np.r_[L.u(k), L.x(site, kind)], np.r_[np.ones(len(k)), -np.ones(len(k))], -INF, 0.0,
+             [f"served_by_open_{i}" for i in k])
+    # a town's served share is at most 1
+    rows.add(np.r_[town, np.tile(np.arange(n), len(shares))], np.r_[L.u(k), ext_cols],
+             np.r_[np.ones(len(k)), np.repeat(shares, n)], -INF, 1.0, [f"town_share_{i}" for i in range(n)])
+    # capacity of each open branch, in residents
+    served_x, which = np.unique(L.x(site, kind), return_inverse=True)
+    rows.add(np.r_[which, np.arange(len(served_x))], np.r_[L.u(k), served_x],
+             np.r_[pop[town], -np.array([capacity[TYPES[t]] for t in served_x % T]) * 1e4], -INF, 0.0,
+             [f"capacity_{x // T}_{x % T}" for x in served_x])
     if p is not None:
-        rows.append((all_x, [1.0] * len(all_x), -INF, float(p), "p"))
+        rows.add(np.zeros(L.n_x), all_x, 1.0, -INF, float(p), ["p"])
     if budget is not None:
-        coef = cost.ravel().tolist()  # site-major, as the x columns
-        ext_cols = [L.ext(e, i) for e in range(len(shares)) for i in range(L.n_towns)]
-        ext_coef = [extensions[name]["cost_wan"] for name in L.extension_names for _ in range(L.n_towns)]
-        rows.append((all_x + ext_cols, coef + ext_coef, -INF, float(budget), "budget"))
-    for kind, (low, high) in _check_mix(mix).items():
-        t = TYPES.index(kind)
-        cols = [L.x(j, t) for j in range(L.n_sites)]
-        n_open = all_x  # shares of the open branches: low*Σx <= Σx_t <= high*Σx
-        if low:
-            rows.append((cols + n_open, [1.0] * len(cols) + [-low] * len(n_open), 0.0, INF, f"mix_min_{kind}"))
-        if high is not None:
-            rows.append((cols + n_open, [1.0] * len(cols) + [-high] * len(n_open), -INF, 0.0, f"mix_max_{kind}"))
-    A = sp.vstack([_row(np.asarray(c), np.asarray(v, float), L.n_cols) for c, v, _, _, _ in rows]).tocsr()
+        ext_cost = np.repeat([extensions[name]["cost_wan"] for name in L.extension_names], n)
+        rows.add(np.zeros(L.n_x + len(ext_cols)), np.r_[all_x, ext_cols], np.r_[cost.ravel(), ext_cost], -INF,
+                 float(budget), ["budget"])
+    for name, (low, high) in _check_mix(mix).items():  # shares of the open branches: low*Σx <= Σx_t <= high*Σx
+        of_type = L.x(np.arange(S), TYPES.index(name))
+        for share, lo, hi, label in ((low, 0.0, INF, "min"), (high, -INF, 0.0, "max")):
+            if share is not None and (share or label == "max"):
+                rows.add(np.zeros(S + L.n_x), np.r_[of_type, all_x], np.r_[np.ones(S), np.full(L.n_x, -share)],
+                         lo, hi, [f"mix_{label}_{name}"])
     col_hi = np.ones(L.n_cols)
     if inclusive_outside_core:
-        core = _core_sites(sites, towns)
-        for j in np.flatnonzero(core):
-            col_hi[L.x(j, TYPES.index("inclusive"))] = 0.0
+        col_hi[L.x(np.flatnonzero(_core_sites(sites, towns)), TYPES.index("inclusive"))] = 0.0
     core_towns = np.flatnonzero(towns["region_type"].astype(str).to_numpy() == "core")
     for e in range(len(shares)):  # service vehicles and village stations serve the counties, not the core
-        for i in core_towns:
-            col_hi[L.ext(e, i)] = 0.0
+        col_hi[L.ext(e, core_towns)] = 0.0
     c = np.zeros(L.n_cols)
-    for k, (i, _, _) in enumerate(L.pairs):
-        c[L.u(k)] = pop[i]
-    for e, share in enumerate(shares):
-        for i in range(L.n_towns):
-            c[L.ext(e, i)] = pop[i] * share
+    c[L.u(k)] = pop[town]
+    c[ext_cols] = np.tile(pop, len(shares)) * np.repeat(shares, n)
     c += _fewest_changes(L, existing, current)
     integer = np.zeros(L.n_cols, bool)
     integer[:L.n_x] = True
     integer[L.n_x + len(L.pairs):] = True
-    return MatrixMILP(c=c, A=A, row_lo=np.array([r[2] for r in rows]), row_hi=np.array([r[3] for r in rows]),
-                      col_lo=np.zeros(L.n_cols), col_hi=col_hi, integer=integer, sense="max",
-                      row_names=[r[4] for r in rows])
+    return rows.milp(c=c, col_lo=np.zeros(L.n_cols), col_hi=col_hi, integer=integer, sense="max")
 
 
 def _fewest_changes(L: _Layout, existing: np.ndarray, current: np.ndarray) -> np.ndarray:
@@ -551,16 +569,14 @@ def _joint_tables(L: _Layout, raw, sites, towns, pop, extensions, cost, current)
         "type": [TYPES[int(np.argmax(row))] if row.any() else "" for row in x],
         "open_cost_wan": np.where(new, spent, 0.0), "conversion_cost_wan": np.where(new, 0.0, spent),
     })
-    served = np.zeros(L.n_towns)
-    site_served = np.zeros(L.n_sites)  # residents each site serves, 万人
-    for k, (i, j, _) in enumerate(L.pairs):
-        served[i] += raw.x[L.u(k)]
-        site_served[j] += raw.x[L.u(k)] * pop[i] / 1e4
-    site_table["served_wan"] = site_served
+    town, site, _ = L.pairs.T
+    share = raw.x[L.u(np.arange(len(L.pairs)))]
+    served = np.bincount(town, share, minlength=L.n_towns).astype(float)  # int when no pair is within reach
+    site_table["served_wan"] = np.bincount(site, share * pop[town], minlength=L.n_sites) / 1e4
     town_table = pd.DataFrame({"town_id": towns["town_id"].values, "name": towns["name"].values,
                                "population": pop})
     for e, name in enumerate(L.extension_names):
-        flags = np.array([raw.x[L.ext(e, i)] > 0.5 for i in range(L.n_towns)])
+        flags = raw.x[L.ext(e, np.arange(L.n_towns))] > 0.5
         town_table[name] = flags
         served += flags * extensions[name]["share"]
     town_table["served_share"] = np.minimum(served, 1.0)
