@@ -1544,7 +1544,7 @@ def _joint_columns(chosen: pd.DataFrame, towns: pd.DataFrame, sites, ds: Dataset
     chosen = chosen.merge(sites[["site_id", "county"]], on="site_id", how="left")
     chosen["type_zh"] = chosen["type"].map(TYPE_ZH).fillna("")
     chosen = chosen[["site_id", "name", "county", "kind", "decision", "current_type", "type", "type_zh",
-                     "open_cost_wan", "conversion_cost_wan", "served_wan"]].round(3)
+                     "open_cost_wan", "conversion_cost_wan", "served_wan", "score", "reasons"]].round(3)
     towns = towns.merge(ds.towns[["town_id", "county", "region_type"]], on="town_id", how="left")
     towns = towns[["town_id", "name", "county", "region_type", "population", "served_share", "vehicle",
                    "station"]].round(3)

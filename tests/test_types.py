@@ -305,3 +305,21 @@ def test_joint_plan_counts_the_cost_of_changing_a_known_type():
         assert changed.sum() == budget // DEFAULT_CONVERSION_COST_WAN  # each change pays; the budget allows this many
         assert (kept.loc[changed, "conversion_cost_wan"] == DEFAULT_CONVERSION_COST_WAN).all()
         assert summary["spent_wan"] == pytest.approx(kept["conversion_cost_wan"].sum()) and summary["spent_wan"] <= budget
+
+
+def test_joint_plan_gives_each_branch_the_best_suited_type_among_equals(monkeypatch):
+    """Types the residents served do not decide follow the suitability of the area (assign_branch_types' scores):
+    the same residents served, each open branch within its type's capacity, types that suit better."""
+    from netopt.models import types
+    from netopt.planning import candidate_sites
+
+    ds = no.load_sample()
+    sites = candidate_sites(ds, bank="农业")
+    chosen, _, summary = types.plan_network(ds, sites, p=110, budget_wan=2000, mix={"inclusive": (None, 0.3)})
+    monkeypatch.setattr(types, "_suited_types", lambda L, x, *args: x)
+    as_solved, _, unsuited = types.plan_network(ds, sites, p=110, budget_wan=2000, mix={"inclusive": (None, 0.3)})
+    assert summary["objective"] == pytest.approx(unsuited["objective"]) and summary["spent_wan"] <= 2000
+    open_now, before = chosen[chosen["decision"] != "close"], as_solved[as_solved["decision"] != "close"]
+    assert open_now["score"].mean() > before["score"].mean() and (open_now["score"] >= 0).all()
+    assert (open_now["served_wan"] <= open_now["type"].map(types.TYPE_CAPACITY_WAN) + 1e-6).all()
+    assert (open_now["type"] == "inclusive").sum() <= 0.3 * len(open_now) + 1e-9

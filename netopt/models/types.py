@@ -3,6 +3,7 @@ types by an integer program with type-mix bounds, staff, conversion budget and r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -350,14 +351,17 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     Maximises the residents served (a town's residents are split among the open branches within each type's
     radius, up to their capacities, plus the extension shares), subject to at most `p` branches, the budget
     (openings + conversions + extensions), type-mix bounds and inclusive branches only outside the core.
-    Returns (sites table with decision, current_type, type, open_cost_wan, conversion_cost_wan and residents
-    served served_wan, 万人; towns table with served share and extensions; summary dict with status,
+    Among plans serving the same residents, it changes least and then gives each site the type that suits
+    its area best (the suitability of assign_branch_types). Returns (sites table with decision, current_type,
+    type, open_cost_wan, conversion_cost_wan, score and reasons of its type, residents served served_wan, 万人;
+    towns table with served share and extensions; summary dict with status,
     objective, bound, gap, served_pct and spent_wan: openings, conversions and extensions).
     """
     radius = dict(TYPE_RADIUS_KM, **(radius_km or {}))
     capacity = dict(TYPE_CAPACITY_WAN, **(capacity_wan or {}))
     current = _site_current_types(ds, sites)
-    cost = _site_costs(sites, current, dict(TYPE_OPEN_COST_WAN, **(open_cost_wan or {})), conversion_cost_wan)
+    facts = _SiteFacts(current, _site_costs(sites, current, dict(TYPE_OPEN_COST_WAN, **(open_cost_wan or {})),
+                                            conversion_cost_wan), *_site_suitability(ds, sites))
     extensions = extensions or {}
     towns = ds.towns.reset_index(drop=True)
     pop = towns["population"].to_numpy(float)
@@ -369,8 +373,8 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     if reason:
         raise_infeasible(reason, JOINT_PLAN)
     layout = _Layout(len(sites), len(towns), pairs, list(extensions))
-    milp = _joint_model(layout, sites, towns, pop, capacity, cost, extensions, p, budget_wan, mix or {},
-                        inclusive_outside_core, current)
+    milp = _joint_model(layout, sites, towns, pop, capacity, facts, extensions, p, budget_wan, mix or {},
+                        inclusive_outside_core)
     raw = solve_highs(milp, time_limit=time_limit)
     if raw.status == "error":
         raise_no_plan_yet(JOINT_PLAN, raw.message)
@@ -378,7 +382,30 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
         raise_infeasible(blocking_reasons(milp, lambda name: name in ("p", "budget") or name.startswith("mix_"),
                                           lambda b: _joint_reason(b, mix or {}, inclusive_outside_core))
                          or "the network rules (p, budget, existing branches, type mix) cannot all be met", JOINT_PLAN)
-    return _joint_tables(layout, raw, sites, towns, pop, extensions, cost, current)
+    raw.x = _suited_types(layout, raw.x, milp, facts, capacity, pop, _check_mix(mix or {}), budget_wan)
+    return _joint_tables(layout, raw, sites, towns, pop, extensions, facts)
+
+
+@dataclass
+class _SiteFacts:
+    """What the joint plan knows of each candidate site: its type today (or None), what each type costs there
+    (万元: opening, or changing a known type), how well each type suits its area (0..1) and why."""
+
+    current: np.ndarray
+    cost: np.ndarray
+    suit: np.ndarray
+    drivers: list[list[str]]
+
+
+def _site_suitability(ds: Dataset, sites) -> tuple[np.ndarray, list[list[str]]]:
+    """Each candidate site's suitability for each type: assign_branch_types' scores of its area, with every site
+    counted as an open branch (its county, region and the residents nearest to it)."""
+    import geopandas as gpd
+
+    branches = gpd.GeoDataFrame({"branch_id": sites["site_id"].values, "name": sites["name"].values, "bank": pd.NA,
+                                 "type": pd.NA, "address": pd.NA}, geometry=sites.geometry.values, crs=sites.crs)
+    scores, _ = branch_scores(Dataset(ds.counties, ds.towns, branches))
+    return suitability(scores)
 
 
 def _site_current_types(ds: Dataset, sites) -> np.ndarray:
@@ -482,8 +509,8 @@ class _Rows:
                           **columns)
 
 
-def _joint_model(L: _Layout, sites, towns, pop, capacity, cost, extensions, p, budget, mix, inclusive_outside_core,
-                 current):
+def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, extensions, p, budget, mix,
+                 inclusive_outside_core):
     T, S, n = len(TYPES), L.n_sites, L.n_towns
     town, site, kind = L.pairs.T
     k = np.arange(len(L.pairs))
@@ -510,7 +537,7 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, cost, extensions, p, b
         rows.add(np.zeros(L.n_x), all_x, 1.0, -INF, float(p), ["p"])
     if budget is not None:
         ext_cost = np.repeat([extensions[name]["cost_wan"] for name in L.extension_names], n)
-        rows.add(np.zeros(L.n_x + len(ext_cols)), np.r_[all_x, ext_cols], np.r_[cost.ravel(), ext_cost], -INF,
+        rows.add(np.zeros(L.n_x + len(ext_cols)), np.r_[all_x, ext_cols], np.r_[facts.cost.ravel(), ext_cost], -INF,
                  float(budget), ["budget"])
     for name, (low, high) in _check_mix(mix).items():  # shares of the open branches: low*Σx <= Σx_t <= high*Σx
         of_type = L.x(np.arange(S), TYPES.index(name))
@@ -527,21 +554,73 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, cost, extensions, p, b
     c = np.zeros(L.n_cols)
     c[L.u(k)] = pop[town]
     c[ext_cols] = np.tile(pop, len(shares)) * np.repeat(shares, n)
-    c += _fewest_changes(L, existing, current)
+    c += _tie_break(L, existing, facts)
     integer = np.zeros(L.n_cols, bool)
     integer[:L.n_x] = True
     integer[L.n_x + len(L.pairs):] = True
     return rows.milp(c=c, col_lo=np.zeros(L.n_cols), col_hi=col_hi, integer=integer, sense="max")
 
 
-def _fewest_changes(L: _Layout, existing: np.ndarray, current: np.ndarray) -> np.ndarray:
+def _suited_types(L: _Layout, x: np.ndarray, milp: MatrixMILP, facts: _SiteFacts, capacity: dict, pop: np.ndarray,
+                  mix: dict, budget: float | None) -> np.ndarray:
+    """The plan `x` with each open site whose type today is unknown given, among the types serving the same
+    residents within the rules (its radius reaching them, its capacity, the type mix, the budget, inclusive
+    outside the core), the one that suits its area best: same residents served, types that can be explained."""
+    x = x.copy()
+    T, S = len(TYPES), L.n_sites
+    chosen = x[:L.n_x].reshape(S, T) > 0.5
+    kind = chosen.argmax(axis=1)
+    allowed = milp.col_hi[:L.n_x].reshape(S, T) > 0
+    pairs_of = _pairs_by_site_type(L)
+    counts, n_open = np.bincount(kind[chosen.any(axis=1)], minlength=T), int(chosen.sum())
+    left = np.inf if budget is None else budget - float((milp.A[milp.row_names.index("budget")] @ x).sum())
+    gain = facts.suit.max(axis=1) - facts.suit[np.arange(S), kind]
+    for j in np.flatnonzero(chosen.any(axis=1) & (gain > 0) & np.array([now is None for now in facts.current])):
+        now = kind[j]
+        served = pairs_of(j, now)
+        served = served[x[L.u(served)] > 1e-9]
+        load = float(pop[L.pairs[served, 0]] @ x[L.u(served)])
+        for t in np.argsort(-facts.suit[j]):
+            if facts.suit[j, t] <= facts.suit[j, now]:
+                break
+            target = dict(zip(L.pairs[pairs_of(j, t), 0].tolist(), pairs_of(j, t).tolist()))
+            moved = [target.get(i) for i in L.pairs[served, 0].tolist()]
+            if (allowed[j, t] and None not in moved and load <= capacity[TYPES[t]] * 1e4 + 1e-6
+                    and _mix_allows(mix, counts, n_open, now, t) and facts.cost[j, t] - facts.cost[j, now] <= left + 1e-9):
+                x[L.u(np.array(moved, np.int64))], x[L.u(served)] = x[L.u(served)], 0.0
+                x[L.x(j, now)], x[L.x(j, t)] = 0.0, 1.0
+                left -= facts.cost[j, t] - facts.cost[j, now]
+                counts[now] -= 1
+                counts[t] += 1
+                break
+    return x
+
+
+def _pairs_by_site_type(L: _Layout) -> Callable[[int, int], np.ndarray]:
+    """A lookup of the pairs (positions in L.pairs) of site j as type t."""
+    key = L.x(L.pairs[:, 1], L.pairs[:, 2])
+    order = np.argsort(key, kind="stable")
+    bounds = np.searchsorted(key[order], np.arange(L.n_x + 1))
+    return lambda j, t: order[bounds[L.x(j, t)]:bounds[L.x(j, t) + 1]]
+
+
+def _mix_allows(mix: dict, counts: np.ndarray, n_open: int, old: int, new: int) -> bool:
+    """Whether the type mix still holds with one open branch moved from type `old` to `new`."""
+    after = counts.copy()
+    after[old] -= 1
+    after[new] += 1
+    return all((low is None or after[TYPES.index(kind)] >= low * n_open - 1e-9)
+               and (high is None or after[TYPES.index(kind)] <= high * n_open + 1e-9) for kind, (low, high) in mix.items())
+
+
+def _tie_break(L: _Layout, existing: np.ndarray, facts: _SiteFacts) -> np.ndarray:
     """Objective weights that pick, among plans serving the same residents (to within half a resident in all),
     the one changing least: today's branches kept, with their type today where known; no new branch or
     extension serving nobody."""
     tie = np.zeros(L.n_cols)
     n_ext = len(L.extension_names) * L.n_towns
     step = 0.5 / (L.n_sites + n_ext)
-    same = np.array([[now is None or now == kind for kind in TYPES] for now in current], bool)
+    same = np.array([[now is None or now == kind for kind in TYPES] for now in facts.current], bool)
     tie[:L.n_x] = np.where(existing[:, None], np.where(same, step, step / 2), -step).ravel()
     tie[L.n_cols - n_ext:] = -step
     return tie
@@ -557,17 +636,20 @@ def _core_sites(sites, towns) -> np.ndarray:
     return (towns["region_type"].astype(str).to_numpy()[nearest] == "core")
 
 
-def _joint_tables(L: _Layout, raw, sites, towns, pop, extensions, cost, current):
+def _joint_tables(L: _Layout, raw, sites, towns, pop, extensions, facts: _SiteFacts):
     x = raw.x[:L.n_x].reshape(L.n_sites, len(TYPES)) > 0.5
     chosen = x.any(axis=1)
     new = (sites["kind"] == "new").to_numpy()
-    spent = (x * cost).sum(axis=1)
+    spent = (x * facts.cost).sum(axis=1)
+    kind = x.argmax(axis=1)
     site_table = pd.DataFrame({
         "site_id": sites["site_id"].values, "name": sites["name"].values, "kind": sites["kind"].values,
         "decision": np.where(chosen, np.where(new, "open", "keep"), np.where(new, "", "close")),
-        "current_type": current,
-        "type": [TYPES[int(np.argmax(row))] if row.any() else "" for row in x],
+        "current_type": facts.current,
+        "type": np.where(chosen, np.array(TYPES)[kind], ""),
         "open_cost_wan": np.where(new, spent, 0.0), "conversion_cost_wan": np.where(new, 0.0, spent),
+        "score": np.where(chosen, facts.suit[np.arange(L.n_sites), kind].round(3), np.nan),
+        "reasons": [facts.drivers[j][kind[j]] if chosen[j] else "" for j in range(L.n_sites)],
     })
     town, site, _ = L.pairs.T
     share = raw.x[L.u(np.arange(len(L.pairs)))]
@@ -582,7 +664,7 @@ def _joint_tables(L: _Layout, raw, sites, towns, pop, extensions, cost, current)
     town_table["served_share"] = np.minimum(served, 1.0)
     extension_cost = sum(float(town_table[name].sum()) * extensions[name]["cost_wan"] for name in L.extension_names)
     served_residents = float(np.minimum(served, 1.0) @ pop)
-    tie = _fewest_changes(L, (sites["kind"] == "existing").to_numpy(), current)
+    tie = _tie_break(L, (sites["kind"] == "existing").to_numpy(), facts)
     bound = served_residents if raw.status == "optimal" else float(raw.bound) + float(np.maximum(-tie, 0).sum())
     summary = {"status": raw.status, "objective": served_residents, "bound": bound,
                "gap": relative_gap(served_residents, bound) if raw.status != "optimal" else 0.0,
