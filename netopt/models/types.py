@@ -400,11 +400,9 @@ class _SiteFacts:
 def _site_suitability(ds: Dataset, sites) -> tuple[np.ndarray, list[list[str]]]:
     """Each candidate site's suitability for each type: assign_branch_types' scores of its area, with every site
     counted as an open branch (its county, region and the residents nearest to it)."""
-    import geopandas as gpd
+    from netopt.planning import sites_as_branches
 
-    branches = gpd.GeoDataFrame({"branch_id": sites["site_id"].values, "name": sites["name"].values, "bank": pd.NA,
-                                 "type": pd.NA, "address": pd.NA}, geometry=sites.geometry.values, crs=sites.crs)
-    scores, _ = branch_scores(Dataset(ds.counties, ds.towns, branches))
+    scores, _ = branch_scores(Dataset(ds.counties, ds.towns, sites_as_branches(sites, sites["site_id"].tolist())))
     return suitability(scores)
 
 
