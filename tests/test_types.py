@@ -308,18 +308,32 @@ def test_joint_plan_counts_the_cost_of_changing_a_known_type():
 
 
 def test_joint_plan_gives_each_branch_the_best_suited_type_among_equals(monkeypatch):
-    """Types the residents served do not decide follow the suitability of the area (assign_branch_types' scores):
-    the same residents served, each open branch within its type's capacity, types that suit better."""
+    """After the solve, what serves no one more is undone and types the residents served do not decide follow the
+    suitability of the area: the same residents served, every rule of the model still met, better-suited types."""
     from netopt.models import types
     from netopt.planning import candidate_sites
 
     ds = no.load_sample()
     sites = candidate_sites(ds, bank="农业")
-    chosen, _, summary = types.plan_network(ds, sites, p=110, budget_wan=2000, mix={"inclusive": (None, 0.3)})
-    monkeypatch.setattr(types, "_suited_types", lambda L, x, *args: x)
-    as_solved, _, unsuited = types.plan_network(ds, sites, p=110, budget_wan=2000, mix={"inclusive": (None, 0.3)})
-    assert summary["objective"] == pytest.approx(unsuited["objective"]) and summary["spent_wan"] <= 2000
-    open_now, before = chosen[chosen["decision"] != "close"], as_solved[as_solved["decision"] != "close"]
-    assert open_now["score"].mean() > before["score"].mean() and (open_now["score"] >= 0).all()
+    sites["closable"] = sites["kind"] == "existing"
+    edited = []
+    changing_least = types._changing_least
+
+    def recorded(L, milp, x, *args):
+        after = changing_least(L, milp, x, *args)
+        edited.append((milp, x, after))
+        return after
+    monkeypatch.setattr(types, "_changing_least", recorded)
+    rules = dict(p=150, budget_wan=3000, mix={"inclusive": (None, 0.3), "community": (0.1, None)})
+    chosen, _, summary = types.plan_network(ds, sites, **rules)
+    (milp, before, after), = edited
+    assert milp.c @ after == pytest.approx(milp.c @ before, abs=1e-6) == summary["objective"]
+    activity, slack = milp.A @ after, 1e-6 * (1 + np.abs(milp.A @ before))
+    assert ((activity >= milp.row_lo - slack) & (activity <= milp.row_hi + slack)).all()
+    assert ((after >= milp.col_lo) & (after <= milp.col_hi)).all() and summary["spent_wan"] <= 3000
+    monkeypatch.setattr(types, "_changing_least", lambda L, milp, x, *args: x)
+    as_solved, _, _ = types.plan_network(ds, sites, **rules)
+    open_now, before_edits = chosen[chosen["decision"] != "close"], as_solved[as_solved["decision"] != "close"]
+    assert open_now["score"].mean() > before_edits["score"].mean()
+    assert (chosen["decision"] == "close").sum() <= (as_solved["decision"] == "close").sum()
     assert (open_now["served_wan"] <= open_now["type"].map(types.TYPE_CAPACITY_WAN) + 1e-6).all()
-    assert (open_now["type"] == "inclusive").sum() <= 0.3 * len(open_now) + 1e-9

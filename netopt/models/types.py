@@ -382,7 +382,7 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
         raise_infeasible(blocking_reasons(milp, lambda name: name in ("p", "budget") or name.startswith("mix_"),
                                           lambda b: _joint_reason(b, mix or {}, inclusive_outside_core))
                          or "the network rules (p, budget, existing branches, type mix) cannot all be met", JOINT_PLAN)
-    raw.x = _suited_types(layout, raw.x, milp, facts, capacity, pop, _check_mix(mix or {}), budget_wan)
+    raw.x = _changing_least(layout, milp, raw.x, facts, sites, pop, [extensions[n]["share"] for n in extensions])
     return _joint_tables(layout, raw, sites, towns, pop, extensions, facts)
 
 
@@ -552,46 +552,113 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, ext
     c = np.zeros(L.n_cols)
     c[L.u(k)] = pop[town]
     c[ext_cols] = np.tile(pop, len(shares)) * np.repeat(shares, n)
-    c += _tie_break(L, existing, facts)
     integer = np.zeros(L.n_cols, bool)
     integer[:L.n_x] = True
     integer[L.n_x + len(L.pairs):] = True
     return rows.milp(c=c, col_lo=np.zeros(L.n_cols), col_hi=col_hi, integer=integer, sense="max")
 
 
-def _suited_types(L: _Layout, x: np.ndarray, milp: MatrixMILP, facts: _SiteFacts, capacity: dict, pop: np.ndarray,
-                  mix: dict, budget: float | None) -> np.ndarray:
-    """The plan `x` with each open site whose type today is unknown given, among the types serving the same
-    residents within the rules (its radius reaching them, its capacity, the type mix, the budget, inclusive
-    outside the core), the one that suits its area best: same residents served, types that can be explained."""
-    x = x.copy()
+class _PlanEdits:
+    """A plan of a MatrixMILP changed a few columns at a time: a change is kept only when it loses nothing of the
+    objective and every row and column bound still holds (a row the plan already missed by a solver tolerance
+    may not be missed by more)."""
+
+    def __init__(self, milp: MatrixMILP, x: np.ndarray) -> None:
+        self.milp, self.x = milp, x.copy()
+        self.columns = milp.A.tocsc()
+        self.activity = milp.A @ self.x
+
+    def change(self, cols, values) -> bool:
+        cols, values = np.asarray(cols, np.int64), np.asarray(values, float)
+        m = self.milp
+        if (values < m.col_lo[cols] - 1e-9).any() or (values > m.col_hi[cols] + 1e-9).any():
+            return False
+        delta = values - self.x[cols]
+        if float(m.c[cols] @ delta) * (1 if m.sense == "max" else -1) < -1e-6:
+            return False
+        block = self.columns[:, cols]
+        rows = np.unique(block.indices)
+        before, after = self.activity[rows], self.activity[rows] + (block @ delta)[rows]
+        tolerance = 1e-7 * (1 + np.abs(before))
+        if (_missed(after, m.row_lo[rows], m.row_hi[rows]) > np.maximum(
+                _missed(before, m.row_lo[rows], m.row_hi[rows]), tolerance)).any():
+            return False
+        self.activity[rows], self.x[cols] = after, values
+        return True
+
+
+def _missed(activity: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    return np.maximum(np.maximum(lo - activity, activity - hi), 0.0)
+
+
+def _changing_least(L: _Layout, milp: MatrixMILP, x: np.ndarray, facts: _SiteFacts, sites, pop: np.ndarray,
+                    shares: list[float]) -> np.ndarray:
+    """The solved plan `x` with what serves no one more undone, each change kept only when the same residents stay
+    served within every rule: today's closable branches closed for no gain reopen (with their type today, or
+    the type suiting their area best); new branches serving nobody stay closed; service vehicles and village
+    stations whose residents open branches can serve instead are dropped; then each branch takes its type
+    today where known, else the type suiting its area best (assign_branch_types' suitability)."""
+    edits = _PlanEdits(milp, x)
     T, S = len(TYPES), L.n_sites
-    chosen = x[:L.n_x].reshape(S, T) > 0.5
-    kind = chosen.argmax(axis=1)
-    allowed = milp.col_hi[:L.n_x].reshape(S, T) > 0
+    existing = (sites["kind"] == "existing").to_numpy()
     pairs_of = _pairs_by_site_type(L)
-    counts, n_open = np.bincount(kind[chosen.any(axis=1)], minlength=T), int(chosen.sum())
-    left = np.inf if budget is None else budget - float((milp.A[milp.row_names.index("budget")] @ x).sum())
-    gain = facts.suit.max(axis=1) - facts.suit[np.arange(S), kind]
-    for j in np.flatnonzero(chosen.any(axis=1) & (gain > 0) & np.array([now is None for now in facts.current])):
-        now = kind[j]
-        served = pairs_of(j, now)
-        served = served[x[L.u(served)] > 1e-9]
-        load = float(pop[L.pairs[served, 0]] @ x[L.u(served)])
-        for t in np.argsort(-facts.suit[j]):
-            if facts.suit[j, t] <= facts.suit[j, now]:
+
+    def preferred(j: int) -> list[int]:
+        return [TYPES.index(facts.current[j])] if facts.current[j] is not None else list(np.argsort(-facts.suit[j]))
+
+    def open_as(j: int) -> int | None:
+        chosen = np.flatnonzero(edits.x[L.x(j, np.arange(T))] > 0.5)
+        return int(chosen[0]) if len(chosen) else None
+
+    for j in np.flatnonzero(existing):  # closed for no gain: reopen
+        if open_as(j) is None:
+            any(edits.change([L.x(j, t)], [1.0]) for t in preferred(j))
+    for j in np.flatnonzero(~existing):  # new branches serving nobody: stay closed
+        now = open_as(j)
+        if now is not None and not (edits.x[L.u(pairs_of(j, now))] > 1e-9).any():
+            edits.change([L.x(j, now)], [0.0])
+    _drop_idle_extensions(L, edits, pop, shares)
+    for j in range(S):  # the type today, else the best suited
+        now = open_as(j)
+        if now is None:
+            continue
+        for t in preferred(j):
+            if t == now or (facts.current[j] is None and facts.suit[j, t] <= facts.suit[j, now]):
                 break
-            target = dict(zip(L.pairs[pairs_of(j, t), 0].tolist(), pairs_of(j, t).tolist()))
-            moved = [target.get(i) for i in L.pairs[served, 0].tolist()]
-            if (allowed[j, t] and None not in moved and load <= capacity[TYPES[t]] * 1e4 + 1e-6
-                    and _mix_allows(mix, counts, n_open, now, t) and facts.cost[j, t] - facts.cost[j, now] <= left + 1e-9):
-                x[L.u(np.array(moved, np.int64))], x[L.u(served)] = x[L.u(served)], 0.0
-                x[L.x(j, now)], x[L.x(j, t)] = 0.0, 1.0
-                left -= facts.cost[j, t] - facts.cost[j, now]
-                counts[now] -= 1
-                counts[t] += 1
+            if _retype(L, edits, pairs_of, j, now, t):
                 break
-    return x
+    return edits.x
+
+
+def _retype(L: _Layout, edits: _PlanEdits, pairs_of, j: int, now: int, t: int) -> bool:
+    """Site j open as type `now` opened as type t instead, serving the same shares of the same towns."""
+    served = pairs_of(j, now)
+    served = served[edits.x[L.u(served)] > 1e-9]
+    target = dict(zip(L.pairs[pairs_of(j, t), 0].tolist(), pairs_of(j, t).tolist()))
+    moved = [target.get(i) for i in L.pairs[served, 0].tolist()]
+    if None in moved:
+        return False
+    shares = edits.x[L.u(served)]
+    return edits.change(np.r_[L.x(j, now), L.x(j, t), L.u(served), L.u(np.array(moved, np.int64))],
+                        np.r_[0.0, 1.0, np.zeros(len(served)), shares])
+
+
+def _drop_idle_extensions(L: _Layout, edits: _PlanEdits, pop: np.ndarray, shares: list[float]) -> None:
+    """Service vehicles and village stations (each serving its `shares` of a town) dropped where the open
+    branches in reach have the spare capacity to serve those residents instead."""
+    row_of = {name: r for r, name in enumerate(edits.milp.row_names)}
+    by_town = pd.Series(np.arange(len(L.pairs))).groupby(L.pairs[:, 0]).apply(np.asarray).to_dict()
+    for e, share in enumerate(shares):
+        for i in np.flatnonzero(edits.x[L.ext(e, np.arange(L.n_towns))] > 0.5):
+            ks = [k for k in by_town.get(i, []) if edits.x[L.x(*L.pairs[k, 1:])] > 0.5]
+            spare = [-edits.activity[row_of[f"capacity_{L.pairs[k, 1]}_{L.pairs[k, 2]}"]] / max(pop[i], 1e-9)
+                     for k in ks]
+            room = np.minimum(1.0 - edits.x[L.u(np.array(ks, np.int64))], np.maximum(spare, 0.0)) if ks else []
+            if not ks or room.sum() < share - 1e-9:
+                continue
+            add = np.minimum(room, np.maximum(share - (np.cumsum(room) - room), 0.0))
+            cols = L.u(np.array(ks, np.int64))
+            edits.change(np.r_[L.ext(e, i), cols], np.r_[0.0, edits.x[cols] + add])
 
 
 def _pairs_by_site_type(L: _Layout) -> Callable[[int, int], np.ndarray]:
@@ -600,28 +667,6 @@ def _pairs_by_site_type(L: _Layout) -> Callable[[int, int], np.ndarray]:
     order = np.argsort(key, kind="stable")
     bounds = np.searchsorted(key[order], np.arange(L.n_x + 1))
     return lambda j, t: order[bounds[L.x(j, t)]:bounds[L.x(j, t) + 1]]
-
-
-def _mix_allows(mix: dict, counts: np.ndarray, n_open: int, old: int, new: int) -> bool:
-    """Whether the type mix still holds with one open branch moved from type `old` to `new`."""
-    after = counts.copy()
-    after[old] -= 1
-    after[new] += 1
-    return all((low is None or after[TYPES.index(kind)] >= low * n_open - 1e-9)
-               and (high is None or after[TYPES.index(kind)] <= high * n_open + 1e-9) for kind, (low, high) in mix.items())
-
-
-def _tie_break(L: _Layout, existing: np.ndarray, facts: _SiteFacts) -> np.ndarray:
-    """Objective weights that pick, among plans serving the same residents (to within half a resident in all),
-    the one changing least: today's branches kept, with their type today where known; no new branch or
-    extension serving nobody."""
-    tie = np.zeros(L.n_cols)
-    n_ext = len(L.extension_names) * L.n_towns
-    step = 0.5 / (L.n_sites + n_ext)
-    same = np.array([[now is None or now == kind for kind in TYPES] for now in facts.current], bool)
-    tie[:L.n_x] = np.where(existing[:, None], np.where(same, step, step / 2), -step).ravel()
-    tie[L.n_cols - n_ext:] = -step
-    return tie
 
 
 def _core_sites(sites, towns) -> np.ndarray:
@@ -662,8 +707,7 @@ def _joint_tables(L: _Layout, raw, sites, towns, pop, extensions, facts: _SiteFa
     town_table["served_share"] = np.minimum(served, 1.0)
     extension_cost = sum(float(town_table[name].sum()) * extensions[name]["cost_wan"] for name in L.extension_names)
     served_residents = float(np.minimum(served, 1.0) @ pop)
-    tie = _tie_break(L, (sites["kind"] == "existing").to_numpy(), facts)
-    bound = served_residents if raw.status == "optimal" else float(raw.bound) + float(np.maximum(-tie, 0).sum())
+    bound = served_residents if raw.status == "optimal" else float(raw.bound)
     summary = {"status": raw.status, "objective": served_residents, "bound": bound,
                "gap": relative_gap(served_residents, bound) if raw.status != "optimal" else 0.0,
                "served_pct": 100.0 * served_residents / float(pop.sum()),
