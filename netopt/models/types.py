@@ -610,9 +610,10 @@ def _changing_least(L: _Layout, milp: MatrixMILP, x: np.ndarray, facts: _SiteFac
         chosen = np.flatnonzero(edits.x[L.x(j, np.arange(T))] > 0.5)
         return int(chosen[0]) if len(chosen) else None
 
-    for j in np.flatnonzero(existing):  # closed for no gain: reopen
-        if open_as(j) is None:
-            any(edits.change([L.x(j, t)], [1.0]) for t in preferred(j))
+    for j in np.flatnonzero(existing):  # closed for no gain: reopen, as the first type the rules allow
+        for t in (preferred(j) if open_as(j) is None else []):
+            if edits.change([L.x(j, t)], [1.0]):
+                break
     for j in np.flatnonzero(~existing):  # new branches serving nobody: stay closed
         now = open_as(j)
         if now is not None and not (edits.x[L.u(pairs_of(j, now))] > 1e-9).any():
