@@ -79,7 +79,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
         _add_service_circles(fmap, coverage)
     with_plan = sites is not None and selected is not None
     if with_plan:
-        _add_site_plan(fmap, sites, selected, moves)
+        _add_site_plan(fmap, sites, selected, moves, plan)
     keys = _type_legend(plan) + (PLAN_LEGEND if with_plan else "") + (RIVAL_LEGEND if our_bank is not None else "")
     _add_legend(fmap, coverage, keys, title or f"netopt {_default_title(plan)}", shares=town_shares is not None)
     folium.LayerControl(collapsed=False).add_to(fmap)
@@ -209,8 +209,12 @@ def _add_service_circles(fmap: folium.Map, coverage: Coverage) -> None:
     layer.add_to(fmap)
 
 
-def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, moves: pd.DataFrame | None) -> None:
-    """Sites a model opens (green), existing branches it closes (red, dashed) and its moves (orange lines)."""
+def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, moves: pd.DataFrame | None,
+                   plan: pd.DataFrame | None = None) -> None:
+    """Sites a model opens (green; filled with their type's colour and named by it when a type plan covers
+    them), existing branches it closes (red, dashed) and its moves (orange lines)."""
+    from netopt.models.types import TYPE_ZH
+
     layer = folium.FeatureGroup(name="方案 Plan: 新设 open / 撤并 close / 迁址 move")
     for start, end, text in _move_lines(sites, moves):
         folium.PolyLine([[start.y, start.x], [end.y, end.x]], color=MOVE_COLOUR, weight=3, dash_array="8 6",
@@ -218,9 +222,11 @@ def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, mo
     chosen = sites["site_id"].isin(selected)
     opened = sites[chosen & (sites["kind"] == "new")]
     closed = sites[~chosen & (sites["kind"] == "existing")]
-    for row in opened.itertuples():  # plain circle markers: Leaflet core only, so the page stays offline
-        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=8, color="#1a9850", weight=3, fill=True,
-                            fill_opacity=0.9, tooltip=f"新设 open: {html.escape(str(row.name))}").add_to(layer)
+    for row, kind in zip(opened.itertuples(), _planned_types(opened, plan)):  # Leaflet core markers: offline
+        named = f" · {TYPE_ZH[kind]} {kind}" if kind in TYPE_ZH else ""
+        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=8, color=NEW_COLOUR, weight=3, fill=True,
+                            fill_color=TYPE_COLOURS.get(kind, NEW_COLOUR), fill_opacity=0.9,
+                            tooltip=f"新设 open: {html.escape(str(row.name))}{named}").add_to(layer)
     for row in closed.itertuples():
         folium.CircleMarker([row.geometry.y, row.geometry.x], radius=8, color="#d73027", weight=3, fill=False,
                             dash_array="4 3", tooltip=f"撤并 close: {html.escape(str(row.name))}").add_to(layer)
@@ -228,6 +234,14 @@ def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, mo
 
 
 MOVE_COLOUR = "#f28e2b"
+NEW_COLOUR = "#1a9850"
+
+
+def _planned_types(opened: gpd.GeoDataFrame, plan: pd.DataFrame | None) -> list[str]:
+    """The type a type plan (branch_id = site_id, type) gives each opened site, "" where it gives none."""
+    if plan is None:
+        return [""] * len(opened)
+    return opened["site_id"].map(plan.set_index("branch_id")["type"]).fillna("").astype(str).tolist()
 
 
 def _move_lines(sites: gpd.GeoDataFrame, moves: pd.DataFrame | None) -> list[tuple]:
@@ -347,7 +361,7 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
         def draw(on, inset: bool = False) -> None:
             _draw_static(on, ds, coverage, plan, crs, chinese=font is not None, town_shares=town_shares, inset=inset)
             if sites is not None and selected is not None:
-                _draw_static_plan(on, sites, selected, moves, crs, chinese=font is not None)
+                _draw_static_plan(on, sites, selected, moves, crs, chinese=font is not None, plan=plan)
         draw(ax)
         _scale_bar(ax)
         ax.legend(loc="upper right", fontsize=9)
@@ -515,14 +529,16 @@ def _draw_static_shares(ax, towns: gpd.GeoDataFrame, size: np.ndarray, shares: n
 
 
 def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.DataFrame | None, crs,
-                      chinese: bool) -> None:
-    """A plan's new sites (green), closed branches (red, hollow) and moves (orange arrows) on a static map."""
+                      chinese: bool, plan: pd.DataFrame | None = None) -> None:
+    """A plan's new sites (green, or their type's colour ringed green with a type plan), closed branches (red,
+    hollow) and moves (orange arrows) on a static map."""
     projected = sites.to_crs(crs)
     chosen = projected["site_id"].isin(selected)
     opened = projected[chosen & (projected["kind"] == "new")]
     closed = projected[~chosen & (projected["kind"] == "existing")]
-    ax.scatter(opened.geometry.x, opened.geometry.y, s=60, c="#1a9850", edgecolors="k", linewidths=0.5,
-               zorder=4, label=_label("新设网点", "new branches", chinese))
+    fill = [TYPE_COLOURS.get(kind, NEW_COLOUR) for kind in _planned_types(opened, plan)]
+    ax.scatter(opened.geometry.x, opened.geometry.y, s=60, c=fill, edgecolors=NEW_COLOUR if plan is not None else "k",
+               linewidths=1.5 if plan is not None else 0.5, zorder=4, label=_label("新设网点", "new branches", chinese))
     ax.scatter(closed.geometry.x, closed.geometry.y, s=60, facecolors="none", edgecolors="#d73027",
                linewidths=1.5, zorder=4, label=_label("撤并网点", "closed branches", chinese))
     lines = _move_lines(projected, moves)

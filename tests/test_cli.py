@@ -729,6 +729,7 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
         " ".join(pair) for pair in zip(command.split(), command.split()[1:])}
     page = (tmp_path / "plan_map.html").read_text(encoding="utf-8")
     assert "普惠型 inclusive" in page and "Other banks" in page and (tmp_path / "plan_map.png").exists()
+    assert re.search(r"新设 open: [^<\"]+ · 普惠型 inclusive", page)  # a new branch is named by its type on the map
     closing = runner.invoke(app, ["plan", "--p", "60", "--bank", "农业", "--budget-wan", "1000", "--no-keep-existing",
                                   "--keep-open", "营业部", "--out", str(tmp_path / "close")])
     assert closing.exit_code == 0, closing.output
