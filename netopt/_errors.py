@@ -5,6 +5,7 @@ import numbers
 from dataclasses import dataclass
 
 MAX_LISTED_PROBLEMS = 20
+NO_PLAN_YET = "no plan yet 尚无方案"  # what a solve the time limit ended before any plan has, in users' words
 
 
 class NetoptError(Exception):

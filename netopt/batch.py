@@ -17,14 +17,13 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._cluster import dask_client, map_tasks
-from netopt._errors import InputError, NetoptError, Problem, check_count, is_number
+from netopt._errors import NO_PLAN_YET, InputError, NetoptError, Problem, check_count, is_number
 from netopt.coverage import analyze_coverage, data_notes
 from netopt.distance import nearest_site, pairs_within
 from netopt.io import (Dataset, far_outside, find_table, read_branch_table, read_counties, read_town_table,
                        require_pyarrow, write_atomic)
 from netopt.projection import metric_crs, xy_metres
 
-NO_PLAN_YET = "no plan yet 尚无方案"  # a model's status when the time limit ended before any plan
 MODEL_STATUSES = ("lscp_status", "mclp_status", "types_status")
 DONE_FILE = "done.json"
 FAILED_FILE = "failed.json"
@@ -317,7 +316,7 @@ def _models(task: UnitTask, options: BatchOptions) -> dict:
     mclp = MCLP.from_coverage(A, p=p, weights=population).solve(time_limit=options.time_limit, threads=1)
     total = population.sum()
     return {
-        "lscp_branches": len(lscp.selected) if _has_plan(lscp) else math.nan, "lscp_status": _status(lscp),
+        "lscp_branches": len(lscp.selected) if lscp.has_plan else math.nan, "lscp_status": _status(lscp),
         "mclp_p": p, "mclp_covered_pct": round(float(100 * mclp.objective / total), 4) if total > 0 else math.nan,
         "mclp_status": _status(mclp),
     }
@@ -325,12 +324,8 @@ def _models(task: UnitTask, options: BatchOptions) -> dict:
 
 
 
-def _has_plan(result) -> bool:
-    return result.status == "optimal" or bool(result.selected)
-
-
 def _status(result) -> str:
-    return result.status if _has_plan(result) or result.status == "infeasible" else NO_PLAN_YET
+    return result.status if result.has_plan or result.status == "infeasible" else NO_PLAN_YET
 
 
 def _type_plan(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) -> dict:

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from netopt._errors import InputError, NetoptError, Problem, SolverError
+from netopt._errors import NO_PLAN_YET, InputError, NetoptError, Problem, SolverError
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
 from netopt.io import (Dataset, find_table, guess_kind, read_branches, read_counties, read_dataset, read_towns,
@@ -485,8 +485,8 @@ def optimize(
             farther = f"; with --max-km {max_km:g}, a larger value lets towns be served from farther" if max_km else ""
             _fail(f"no plan exists: {result.reason}{_cover_hint(built, cells, cover_pct, radius_km)}"
                   f"{_capacity_hint(built, capacity_wan)}{farther}", 1)
-        if result.status != "optimal" and not result.selected:  # stopped at the time limit before any plan
-            _fail(f"no plan yet 尚无方案: {result.reason}; a longer --time-limit may find one", 1)
+        if not result.has_plan:  # stopped at the time limit before any plan
+            _fail(f"{NO_PLAN_YET}: {result.reason}; a longer --time-limit may find one", 1)
         moves = relocation_moves(sites, result.selected, same_county=within_county, **roads)
         summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise)
         summary.insert(1, ("command 命令", _command_line(ctx)))
@@ -606,9 +606,6 @@ CURVE_FILES = {"mclp": ("coverage_curve", "relocation_curve"), "share": ("share_
 # what a curve's table measures: (weight column, share column) -> headers of residents won and their share
 CURVE_HEADERS = {("covered_weight", "covered_pct"): ("covered 覆盖人口（万人）", "share 覆盖率（%）"),
                  ("captured", "share_pct"): ("won 吸引客户（万人）", "market share 市场份额（%）")}
-
-
-NO_PLAN_YET = "no plan yet 尚无方案"  # a curve's point the time limit ended before any plan
 
 
 def _curve_table(table: pd.DataFrame, key: str, sites, kept: int) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from netopt._errors import InputError, check_count, is_number
 from netopt.heuristics import NearestTwo
 from netopt.models._explain import SPACING_PREFIX, relaxed_rule_reasons
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
-                                 report_stage, seconds_left, solve_highs, solve_pulp, to_pulp)
+                                 report_stage, seconds_left, solve_highs, solve_pulp, stopped_without_plan, to_pulp)
 
 
 RuleRows = tuple  # (sp.csr_matrix rows x sites, lower bounds, upper bounds, names): SiteRules.rows()
@@ -436,8 +436,7 @@ class LocationModel:
         if raw.status == "infeasible":
             return self._infeasible(self._infeasible_reason(), raw.seconds)
         if raw.status == "error":
-            return self._infeasible(f"the solver stopped without a feasible solution ({raw.message})", raw.seconds,
-                                    status="feasible")
+            return stopped_without_plan(raw)
         result = self._result(raw)
         result.heuristic_objective = start_value
         return result

@@ -79,10 +79,22 @@ class Result:
     heuristic_objective: float | None = None
     details: dict = field(default_factory=dict)
 
+    @property
+    def has_plan(self) -> bool:
+        """A plan was found: proven optimal, or sites chosen before the solve stopped (not infeasible, not a time
+        limit that ended the search before any plan)."""
+        return self.status == "optimal" or bool(self.selected)
+
     def __repr__(self) -> str:
         text = (f"Result(status={self.status!r}, objective={self.objective:.6g}, bound={self.bound:.6g}, "
                 f"gap={self.gap:.3%}, {len(self.selected)} selected, {self.seconds:.2f} s")
         return text + (f", reason={self.reason!r})" if self.reason else ")")
+
+
+def stopped_without_plan(raw: RawSolution) -> Result:
+    """The Result of a solve its limit ended before any feasible solution: status "feasible", no plan, and why."""
+    return Result("feasible", np.nan, np.nan, np.inf, raw.seconds,
+                  reason=f"the solver stopped without a feasible solution ({raw.message})")
 
 
 def relative_gap(objective: float, bound: float) -> float:

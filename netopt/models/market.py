@@ -20,7 +20,7 @@ from netopt.heuristics import block_size, swaps_meeting
 from netopt.models._base import (Curves, LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, report_stage,
-                                 seconds_left, share_deadline)
+                                 seconds_left, share_deadline, stopped_without_plan)
 from netopt.models.median import as_weights, labels
 
 
@@ -397,8 +397,7 @@ def fewest_sites_for_attendance(km: np.ndarray, target_share: float, weights=Non
                       integer=np.r_[np.ones(m, bool), np.zeros(k, bool)])
     raw = solve_highs(milp, time_limit=time_limit)
     if raw.status == "error":
-        return Result("feasible", np.nan, np.nan, np.inf, raw.seconds,
-                      reason=f"the solver stopped without a feasible solution ({raw.message})")
+        return stopped_without_plan(raw)
     if raw.status == "infeasible":
         best = float(w @ g.max(axis=1)) / w.sum()
         return Result("infeasible", np.nan, np.nan, np.inf, raw.seconds,
