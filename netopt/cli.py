@@ -1244,22 +1244,37 @@ def _print_moves(moves: pd.DataFrame) -> None:
         console.print(f"… and {len(moves) - MOVES_SHOWN} more in the moves table")
 
 
+def _mix(min_share: list[str], max_share: list[str]) -> dict[str, tuple[Optional[float], Optional[float]]]:
+    """--min-share and --max-share as a type mix: {type: (least share or None, most share or None)}."""
+    lows, highs = _shares(min_share, "--min-share"), _shares(max_share, "--max-share")
+    return {k: (lows.get(k), highs.get(k)) for k in set(lows) | set(highs)}
+
+
+def _type_and_number(item: str) -> tuple[str, str, Optional[float]]:
+    """A TYPE=NUMBER option: the type as written, its name (English, where 综合型 or community names a type) and
+    the number (None when the text is not one)."""
+    from netopt._schema import canonical_branch_type
+
+    written, _, text = item.partition("=")
+    try:
+        value: Optional[float] = float(text)
+    except ValueError:
+        value = None
+    return written.strip(), canonical_branch_type(written) or written.strip(), value
+
+
 def _shares(items: list[str], flag: str) -> dict[str, float]:
     """TYPE=SHARE options as {type: share}: the type in English or Chinese (社区型=0.4), the share as a fraction —
     a percentage (community=40) is refused with the fraction it likely means."""
-    from netopt._schema import canonical_branch_type
-
     shares = {}
     for item in items:
-        kind, _, value = item.partition("=")
-        try:
-            share = float(value)
-        except ValueError:
-            raise InputError(f"{flag} takes TYPE=SHARE, e.g. community=0.4 (got '{item}')", file="command line") from None
+        written, kind, share = _type_and_number(item)
+        if share is None:
+            raise InputError(f"{flag} takes TYPE=SHARE, e.g. community=0.4 (got '{item}')", file="command line")
         if 1 < share <= 100:
-            raise InputError(f"{flag} takes a share from 0 to 1: did you mean {kind.strip()}={share / 100:g}? "
+            raise InputError(f"{flag} takes a share from 0 to 1: did you mean {written}={share / 100:g}? "
                              f"(got '{item}')", file="command line")
-        shares[canonical_branch_type(kind) or kind.strip()] = share
+        shares[kind] = share
     return shares
 
 
@@ -1279,8 +1294,7 @@ def assign_types(
         from netopt.models.types import TYPE_ZH, TYPES, assign_branch_types
         from netopt.report import bilingual
 
-        lows, highs = _shares(min_share, "--min-share"), _shares(max_share, "--max-share")
-        mix = {k: (lows.get(k), highs.get(k)) for k in set(lows) | set(highs)}
+        mix = _mix(min_share, max_share)
         ds, source = _load(data, coords)
         ds = _bank_only(ds, bank)
         with _working("Scoring branches and solving 求解中…"):
@@ -1366,8 +1380,7 @@ def plan(
     """The network plan: branch types, pilots, rollout batches and training hubs, in one workbook; with --p, where
     to open, keep or close branches and the type of each, in one integer program."""
     def run() -> None:
-        lows, highs = _shares(min_share, "--min-share"), _shares(max_share, "--max-share")
-        mix = {k: (lows.get(k), highs.get(k)) for k in set(lows) | set(highs)}
+        mix = _mix(min_share, max_share)
         figures = {"radius_km": _type_figures(type_radius_km, "--type-radius-km", above_zero=True),
                    "capacity_wan": _type_figures(type_capacity_wan, "--type-capacity-wan", above_zero=True),
                    "open_cost_wan": _type_figures(type_cost_wan, "--type-cost-wan", above_zero=False)}
@@ -1444,18 +1457,12 @@ def _flag(ctx: typer.Context, name: str) -> str:
 def _type_figures(items: list[str], flag: str, above_zero: bool) -> dict[str, float]:
     """TYPE=NUMBER options as {type: number} (the type in English or Chinese), each a number above 0 (or at least
     0 for costs)."""
-    from netopt._schema import canonical_branch_type
     from netopt.models.types import TYPES
 
     figures = {}
     for item in items:
-        kind, _, text = item.partition("=")
-        kind = canonical_branch_type(kind) or kind.strip()
-        try:
-            value = float(text)
-        except ValueError:
-            value = float("nan")
-        if kind not in TYPES or not np.isfinite(value) or value < 0 or (above_zero and value == 0):
+        _, kind, value = _type_and_number(item)
+        if kind not in TYPES or value is None or not np.isfinite(value) or value < 0 or (above_zero and value == 0):
             least = "above 0" if above_zero else "at least 0"
             raise InputError(f"{flag} takes TYPE=NUMBER, a type of {', '.join(TYPES)} (or 综合型/社区型/普惠型/轻型) "
                              f"and a number {least} (got '{item}')", file="command line")
