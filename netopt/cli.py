@@ -618,8 +618,8 @@ def _curve_table(table: pd.DataFrame, key: str, sites, kept: int) -> pd.DataFram
                                                           in CURVE_HEADERS.items() if columns[0] in table)
     shown = pd.DataFrame({first: table[key] - kept, weight_header: table[weight] / 1e4,
                           share_header: table[share], "gain 边际增量（万人）": table["gain"] / 1e4,
-                          "status 状态": table["status"].where(table[weight].notna() | (table["status"] == "infeasible"),
-                                                             NO_PLAN_YET),
+                          "status 状态": table["status"].where(
+                              table[weight].notna() | (table["status"] == "infeasible"), NO_PLAN_YET),
                           "gap 差距": table["gap"],
                           "new sites 新增网点位置": [", ".join(str(names[s]) for s in chosen if s.startswith("new:"))
                                                for chosen in table["selected"]]})
@@ -1529,7 +1529,8 @@ def _joint_sites(ds: Dataset, ask: JointAsk):
     _say_banks_matched(ds, ask.bank)
     today = len(existing_positions(sites))
     if ask.keep_existing and ask.p < today:
-        whose = f"{ask.bank}'s {today} branches" if ask.bank else f"all {today} branches of every bank (--bank picks one)"
+        whose = (f"{ask.bank}'s {today} branches" if ask.bank
+                 else f"all {today} branches of every bank (--bank picks one)")
         raise InputError(f"--p {ask.p} counts every open branch, and today's branches stay open: {whose}. Ask for a "
                          f"--p of at least {today}, or add --no-keep-existing to let today's branches close",
                          file="command line")
@@ -1724,8 +1725,8 @@ def _batch_summary(summary, out: Path) -> None:
         errors.print(f"  failed {unit_id}: {reason}", highlight=False)
     if summary.unplanned:
         shown = ", ".join(summary.unplanned[:10]) + (" …" if len(summary.unplanned) > 10 else "")
-        console.print(f"[yellow]{len(summary.unplanned)} units found no plan within --time-limit for a model ({shown}): "
-                      f"their rows say which; running again with a longer --time-limit recomputes them[/]")
+        console.print(f"[yellow]{len(summary.unplanned)} units found no plan within --time-limit for a model "
+                      f"({shown}): their rows say which; running again with a longer --time-limit recomputes them[/]")
     console.print(f"National table 汇总表: {', '.join(str(p) for p in summary.outputs)}; per-unit files in "
                   f"{out / 'units'}")
 

@@ -268,7 +268,8 @@ def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFra
         if typed is not None and row.branch_id in typed.index:
             info = typed.loc[row.branch_id]
             colour = TYPE_COLOURS.get(info["type"], colour)
-            tip += f"<br>{info['type_zh']} {info['type']}" + (f", 人员 staff {info['staff']}" if "staff" in info else "")
+            tip += f"<br>{info['type_zh']} {info['type']}"
+            tip += f", 人员 staff {info['staff']}" if "staff" in info else ""
             if pd.notna(info.get("current_type")) and info.get("current_type") != info["type"]:
                 tip += f" (现为 now {info['current_type']})"
         folium.CircleMarker([row.geometry.y, row.geometry.x], radius=2.5 if typed is None else 3.5, color=colour,
@@ -285,8 +286,8 @@ def _type_legend(plan: pd.DataFrame | None) -> str:
                              for kind, colour in TYPE_COLOURS.items())
 
 
-PLAN_LEGEND = ("<br><span style='color:#1a9850'>◉</span> 新设 open &nbsp;<span style='color:#d73027'>◌</span> 撤并 "
-               f"close &nbsp;<span style='color:{MOVE_COLOUR}'>╌</span> 迁址 move")
+PLAN_LEGEND = (f"<br><span style='color:{NEW_COLOUR}'>◉</span> 新设 open &nbsp;"
+               f"<span style='color:#d73027'>◌</span> 撤并 close &nbsp;<span style='color:{MOVE_COLOUR}'>╌</span> 迁址 move")
 
 
 RIVAL_LEGEND = "<br><span style='color:#999'>●</span> 他行网点 other banks"

@@ -94,8 +94,8 @@ class PCenter(LocationModel):
             return self._infeasible(reason, 0.0)
         best = self._first_plan(time_limit, solver, threads, start)
         if best is None and time_limit is not None and time.perf_counter() - start >= time_limit:
-            return self._infeasible(f"no plan meeting the site rules was found within the time limit ({time_limit:g} s)",
-                                    time.perf_counter() - start, status="feasible")
+            return self._infeasible(f"no plan meeting the site rules was found within the time limit "
+                                    f"({time_limit:g} s)", time.perf_counter() - start, status="feasible")
         if best is None:
             return self._infeasible(self._blocking_reason(self._largest_distance(), time_limit, solver, threads,
                                                           start), time.perf_counter() - start)
