@@ -50,8 +50,7 @@ def two_nearest(cost: np.ndarray, sites: np.ndarray,
     count = cost.shape[0] if rows is None else len(rows)
     nearest, first = np.zeros(count, int), np.full(count, CANNOT_SERVE)
     runner_up, second = np.full(count, -1), np.full(count, CANNOT_SERVE)
-    for part in row_blocks(count, len(sites)) if len(sites) else ():
-        block = cost[part, sites] if rows is None else cost[np.ix_(rows[part], sites)]
+    for part, block in _site_blocks(cost, sites, rows):
         order = np.argpartition(block, min(1, len(sites) - 1), axis=1)[:, :2]
         two = np.minimum(np.take_along_axis(block, order, axis=1), CANNOT_SERVE)
         nearest[part], first[part] = order[:, 0], two[:, 0]
@@ -100,12 +99,13 @@ class NearestTwo:
         return self.sites[nearest], first, np.where(runner_up >= 0, self.sites[runner_up], -1), second
 
 
-def _site_blocks(cost: np.ndarray, sites: np.ndarray):
-    """(rows, cost[rows, sites]) for blocks of rows of about BLOCK_CELLS cells; none without sites."""
+def _site_blocks(cost: np.ndarray, sites: np.ndarray, rows: np.ndarray | None = None):
+    """(part, cost[rows[part], sites]) for blocks `part` of `rows` (default: every row) of about BLOCK_CELLS
+    cells; none without sites."""
     if len(sites) == 0:
         return
-    for rows in row_blocks(cost.shape[0], len(sites)):
-        yield rows, cost[rows, sites]
+    for part in row_blocks(cost.shape[0] if rows is None else len(rows), len(sites)):
+        yield part, cost[part, sites] if rows is None else cost[np.ix_(rows[part], sites)]
 
 
 def greedy_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndarray | None = None,
