@@ -223,6 +223,37 @@ def test_joint_plan_changes_nothing_that_serves_no_one_more():
     assert (chosen["decision"] != "close").all() and (chosen["decision"] == "keep").sum() == 101
     assert (chosen.loc[chosen["decision"] == "open", "served_wan"] > 0).all()
 
+@pytest.mark.parametrize("capacity_wan, closes", [(5.0, True), (1.5, False)])
+def test_joint_plan_closes_a_new_branch_others_in_reach_can_stand_in_for(monkeypatch, capacity_wan, closes):
+    """A solved plan opening a new branch for a town today's branch in reach has the room to serve keeps the
+    residents served and the money: the new branch stays closed. Without that room it stays open."""
+    import geopandas as gpd
+
+    from netopt.models import types
+
+    ds = make_city([12.0, 13.0], [10_000, 10_000], [12.5])
+    lon = [float(ds.branches.geometry.x.iloc[0]), float(ds.towns.geometry.x.iloc[1])]
+    sites = gpd.GeoDataFrame({"site_id": ["B0", "s1"], "name": ["a", "b"], "kind": ["existing", "new"]},
+                             geometry=gpd.points_from_xy(lon, [float(ds.towns.geometry.y.iloc[0])] * 2), crs=4326)
+    changing_least = types._changing_least
+
+    def with_s1_serving_town_1(L, milp, x, *args):
+        x = x.copy()
+        for k in np.flatnonzero((L.pairs[:, 0] == 1) & (L.pairs[:, 1] == 0) & (x[L.u(np.arange(len(L.pairs)))] > 0)):
+            t = L.pairs[k, 2]
+            twin = np.flatnonzero((L.pairs[:, 0] == 1) & (L.pairs[:, 1] == 1) & (L.pairs[:, 2] == t))[0]
+            x[L.x(1, np.arange(len(TYPES)))], x[L.x(1, t)] = 0.0, 1.0
+            x[L.u(twin)], x[L.u(k)] = x[L.u(k)], 0.0
+        return changing_least(L, milp, x, *args)
+    monkeypatch.setattr(types, "_changing_least", with_s1_serving_town_1)
+    chosen, _, summary = types.plan_network(ds, sites, p=2, budget_wan=500, extensions={}, inclusive_outside_core=False,
+                                            capacity_wan=dict.fromkeys(TYPES, capacity_wan))
+    assert summary["served_pct"] == pytest.approx(100.0)
+    opened = chosen.loc[chosen["decision"] == "open", "site_id"].tolist()
+    assert opened == ([] if closes else ["s1"])
+    assert (summary["spent_wan"] == 0.0) == closes
+
+
 def test_joint_plan_explains_impossible_settings():
     from netopt.models.types import plan_network
     from netopt.planning import candidate_sites

@@ -595,9 +595,10 @@ def _changing_least(L: _Layout, milp: MatrixMILP, x: np.ndarray, facts: _SiteFac
                     shares: list[float]) -> np.ndarray:
     """The solved plan `x` with what serves no one more undone, each change kept only when the same residents stay
     served within every rule: today's closable branches closed for no gain reopen (with their type today, or
-    the type suiting their area best); new branches serving nobody stay closed; service vehicles and village
-    stations whose residents open branches can serve instead are dropped; then each branch takes its type
-    today where known, else the type suiting its area best (assign_branch_types' suitability)."""
+    the type suiting their area best); new branches whose residents other open branches in reach can serve
+    instead stay closed (those serving fewest first), and so do service vehicles and village stations; then each
+    branch takes its type today where known, else the type suiting its area best (assign_branch_types'
+    suitability)."""
     edits = _PlanEdits(milp, x)
     T, S = len(TYPES), L.n_sites
     existing = (sites["kind"] == "existing").to_numpy()
@@ -614,11 +615,13 @@ def _changing_least(L: _Layout, milp: MatrixMILP, x: np.ndarray, facts: _SiteFac
         for t in (preferred(j) if open_as(j) is None else []):
             if edits.change([L.x(j, t)], [1.0]):
                 break
-    for j in np.flatnonzero(~existing):  # new branches serving nobody: stay closed
+    spare = _SpareCapacity(L, edits, pop, existing)
+    for j in _by_residents_served(L, edits, np.flatnonzero(~existing), pop):  # new ones others can stand in for
         now = open_as(j)
-        if now is not None and not (edits.x[L.u(pairs_of(j, now))] > 1e-9).any():
-            edits.change([L.x(j, now)], [0.0])
-    _drop_idle_extensions(L, edits, pop, shares)
+        if now is not None:
+            served = pairs_of(j, now)
+            spare.move_away([L.x(j, now)], served[edits.x[L.u(served)] > 1e-9], j)
+    _drop_idle_extensions(L, edits, spare, shares)
     for j in range(S):  # the type today, else the best suited
         now = open_as(j)
         if now is None:
@@ -644,22 +647,70 @@ def _retype(L: _Layout, edits: _PlanEdits, pairs_of, j: int, now: int, t: int) -
                         np.r_[0.0, 1.0, np.zeros(len(served)), shares])
 
 
-def _drop_idle_extensions(L: _Layout, edits: _PlanEdits, pop: np.ndarray, shares: list[float]) -> None:
+class _SpareCapacity:
+    """Where the residents of a town can go in a plan being edited: the open (site, type) pairs in reach of it and
+    the residents each can still take (the slack of its capacity row)."""
+
+    def __init__(self, L: _Layout, edits: _PlanEdits, pop: np.ndarray, existing: np.ndarray) -> None:
+        self.L, self.edits, self.pop, self.existing = L, edits, pop, existing
+        names = edits.milp.row_names
+        self.first_row = next((r for r, name in enumerate(names) if name.startswith("capacity_")), len(names))
+        self.served_x = np.unique(L.x(L.pairs[:, 1], L.pairs[:, 2]))  # the capacity rows' order (_joint_model)
+        order = np.argsort(L.pairs[:, 0], kind="stable")
+        self.town_pairs, self.town_bounds = order, np.searchsorted(L.pairs[order, 0], np.arange(L.n_towns + 1))
+
+    def moves(self, i: int, share: float, away_from: int, claimed: dict[int, float]) -> tuple | None:
+        """Pairs of town i with open branches other than site `away_from` that can take `share` more of it, and
+        what each takes (the first ones filled first), beyond the residents already `claimed` of each (site, type)
+        column; None if they cannot take it all."""
+        L, x = self.L, self.edits.x
+        ks = self.town_pairs[self.town_bounds[i]:self.town_bounds[i + 1]]
+        x_cols = L.x(L.pairs[ks, 1], L.pairs[ks, 2])
+        usable = (L.pairs[ks, 1] != away_from) & (x[x_cols] > 0.5)
+        ks, x_cols = ks[usable], x_cols[usable]
+        order = np.argsort(~self.existing[L.pairs[ks, 1]], kind="stable")  # today's branches filled first
+        ks, x_cols = ks[order], x_cols[order]
+        spare = -self.edits.activity[self.first_row + np.searchsorted(self.served_x, x_cols)]
+        spare -= np.array([claimed.get(c, 0.0) for c in x_cols.tolist()])
+        room = np.maximum(np.minimum(1.0 - x[L.u(ks)], spare / max(self.pop[i], 1e-9)), 0.0)
+        if room.sum() < share - 1e-9:
+            return None
+        take = np.minimum(room, np.maximum(share - (np.cumsum(room) - room), 0.0))
+        for c, residents in zip(x_cols.tolist(), (take * self.pop[i]).tolist()):
+            claimed[c] = claimed.get(c, 0.0) + residents
+        return ks[take > 0], take[take > 0]
+
+    def move_away(self, cols: list, served: np.ndarray, away_from: int) -> bool:
+        """Columns `cols` set to 0 and the shares of towns their pairs `served` moved to other open branches in
+        reach, as one change of the plan; False (nothing changed) when they cannot all move."""
+        L, x = self.L, self.edits.x
+        moved_cols, moved_values, claimed = [], [], {}
+        for k in served.tolist():
+            moves = self.moves(int(L.pairs[k, 0]), float(x[L.u(k)]), away_from, claimed)
+            if moves is None:
+                return False
+            moved_cols.append(L.u(moves[0]))
+            moved_values.append(x[L.u(moves[0])] + moves[1])
+        return self.edits.change(np.r_[cols, L.u(served), np.concatenate(moved_cols or [np.zeros(0, np.int64)])],
+                                 np.r_[np.zeros(len(cols) + len(served)),
+                                       np.concatenate(moved_values or [np.zeros(0)])])
+
+
+def _by_residents_served(L: _Layout, edits: _PlanEdits, sites: np.ndarray, pop: np.ndarray) -> np.ndarray:
+    """The sites, those serving the fewest residents first."""
+    served = np.bincount(L.pairs[:, 1], edits.x[L.u(np.arange(len(L.pairs)))] * pop[L.pairs[:, 0]],
+                         minlength=L.n_sites)
+    return sites[np.argsort(served[sites], kind="stable")]
+
+
+def _drop_idle_extensions(L: _Layout, edits: _PlanEdits, spare: _SpareCapacity, shares: list[float]) -> None:
     """Service vehicles and village stations (each serving its `shares` of a town) dropped where the open
     branches in reach have the spare capacity to serve those residents instead."""
-    row_of = {name: r for r, name in enumerate(edits.milp.row_names)}
-    by_town = pd.Series(np.arange(len(L.pairs))).groupby(L.pairs[:, 0]).apply(np.asarray).to_dict()
     for e, share in enumerate(shares):
         for i in np.flatnonzero(edits.x[L.ext(e, np.arange(L.n_towns))] > 0.5):
-            ks = [k for k in by_town.get(i, []) if edits.x[L.x(*L.pairs[k, 1:])] > 0.5]
-            spare = [-edits.activity[row_of[f"capacity_{L.pairs[k, 1]}_{L.pairs[k, 2]}"]] / max(pop[i], 1e-9)
-                     for k in ks]
-            room = np.minimum(1.0 - edits.x[L.u(np.array(ks, np.int64))], np.maximum(spare, 0.0)) if ks else []
-            if not ks or room.sum() < share - 1e-9:
-                continue
-            add = np.minimum(room, np.maximum(share - (np.cumsum(room) - room), 0.0))
-            cols = L.u(np.array(ks, np.int64))
-            edits.change(np.r_[L.ext(e, i), cols], np.r_[0.0, edits.x[cols] + add])
+            moves = spare.moves(int(i), share, -1, {})
+            if moves is not None:
+                edits.change(np.r_[L.ext(e, i), L.u(moves[0])], np.r_[0.0, edits.x[L.u(moves[0])] + moves[1]])
 
 
 def _pairs_by_site_type(L: _Layout) -> Callable[[int, int], np.ndarray]:
