@@ -33,9 +33,9 @@ def feasible_sets(m: int, sizes, fixed=(), forbidden=(), county=None, county_min
             yield np.array(sorted(chosen), int)
 
 
-def pmedian(cost, weights, p, **rules):
+def pmedian(cost, weights, p, at_most=False, **rules):
     best = None
-    for sites in feasible_sets(cost.shape[1], [p], **rules):
+    for sites in feasible_sets(cost.shape[1], range(1, p + 1) if at_most else [p], **rules):
         value = float(weights @ cost[:, sites].min(axis=1))
         if np.isfinite(value) and (best is None or value < best - 1e-9):
             best = value
@@ -62,9 +62,9 @@ def partial_cover(A, cost, weights, share, **rules):
     return best
 
 
-def mclp(A, weights, p, backup_weight=0.0, **rules):
+def mclp(A, weights, p, backup_weight=0.0, at_most=False, **rules):
     best = None
-    for sites in feasible_sets(A.shape[1], [p], **rules):
+    for sites in feasible_sets(A.shape[1], range(p + 1) if at_most else [p], **rules):
         count = A[:, sites].sum(axis=1)
         value = float(weights @ (count >= 1)) + backup_weight * float(weights @ (count >= 2))
         best = value if best is None or value > best else best

@@ -151,6 +151,27 @@ def test_mclp_rules_match_brute_force(case, data):
         assert result.status == "optimal" and result.objective == pytest.approx(expected)
 
 
+@settings(max_examples=80, deadline=None)
+@given(weighted_coverage(), st.data())
+def test_mclp_with_at_most_p_sites_matches_brute_force_and_opens_nothing_idle(case, data):
+    """exactly_p=False: at most p sites, so a budget may pay for fewer, dearer and better ones (exactly p would
+    fill p with cheap ones, or find no plan); no new site of the plan may close without losing coverage."""
+    A, p, weights = case
+    m = A.shape[1]
+    existing = data.draw(st.lists(st.integers(0, m - 1), max_size=2, unique=True))
+    open_cost = np.array(data.draw(st.lists(st.sampled_from([1.0, 2.0, 4.0]), min_size=m, max_size=m)))
+    rules = dict(existing=existing, open_cost=open_cost, budget=data.draw(st.sampled_from([None, 2.0, 5.0])))
+    expected = brute.mclp(A, weights, p, at_most=True, **rules)
+    result = MCLP.from_coverage(A, p, weights=weights, site_labels=range(m), exactly_p=False, **rules).solve()
+    if expected is None:
+        assert result.status == "infeasible" and result.reason
+        return
+    assert result.status == "optimal" and result.objective == pytest.approx(expected)
+    chosen = np.array(result.selected, int)
+    for j in np.setdiff1d(chosen, existing):
+        assert float(weights @ A[:, np.setdiff1d(chosen, [j])].any(axis=1)) < result.objective - 1e-9
+
+
 @settings(max_examples=220, deadline=None)
 @given(st.integers(1, 8), st.integers(1, 6), st.integers(0, 2**32 - 1), st.data())
 def test_pcenter_matches_brute_force(n, m, seed, data):

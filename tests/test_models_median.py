@@ -104,6 +104,33 @@ def test_sites_kept_open_merged_match_brute_force(n, m, seed, data):
     assert np.allclose(result.assignment["distance"], cost[:, result.selected].min(axis=1))
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.integers(2, 8), st.integers(3, 7), st.integers(0, 2**32 - 1), st.data())
+def test_at_most_p_sites_match_brute_force(n, m, seed, data):
+    """exactly_p=False: at most p sites — under a budget, fewer dearer sites may serve better than p cheap
+    ones (exactly p: a worse plan, or none); today's sites kept (merged when two or more) or not; a new site
+    serving no one closer than the others is not opened."""
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 20, (n, m)).astype(float)
+    existing = sorted(data.draw(st.lists(st.integers(0, m - 1), max_size=3, unique=True)))
+    p = data.draw(st.integers(max(1, len(existing)), m))
+    rules = dict(existing=existing, open_cost=rng.choice([1.0, 2.0, 4.0], m),
+                 budget=data.draw(st.sampled_from([None, 2.0, 5.0])))
+    weights = rng.integers(1, 5, n).astype(float)
+    expected = brute.pmedian(cost, weights, p, at_most=True, **rules)
+    result = PMedian.from_cost_matrix(cost, p, weights=weights, site_labels=range(m), exactly_p=False,
+                                      **rules).solve()
+    if expected is None:  # not one site affordable
+        assert result.status == "infeasible" and result.reason
+        return
+    assert result.status == "optimal", result.reason
+    assert result.objective == pytest.approx(expected, abs=1e-6)
+    chosen = np.array(result.selected, int)
+    assert set(existing) <= set(chosen) and len(chosen) <= p
+    for j in np.setdiff1d(chosen, existing) if len(chosen) > 1 else []:
+        assert float(weights @ cost[:, np.setdiff1d(chosen, [j])].min(axis=1)) > result.objective + 1e-9
+
+
 def test_kept_sites_merged_on_a_grid_of_demand():
     """Many branches kept and a few added (a population grid under today's network): the merged model reports
     how much it dropped, and its plan equals the one solved without the merge (every branch closable but the

@@ -291,8 +291,20 @@ class SiteRules:
         sites can exceed does not count: e.g. keep today's 101 branches, open at most 5 new, p = 106."""
         kept_existing = len(np.intersect1d(self.fixed, self.existing))
         binding_max_new = self.max_new is not None and (p is None or self.max_new < p - kept_existing)
-        return (self.budget is not None or bool(self.county_min) or bool(self.county_max) or binding_max_new
+        return (self._budget_may_bind(p) or bool(self.county_min) or bool(self.county_max) or binding_max_new
                 or self.carried_rows is not None or len(self.too_close) > 0)
+
+    def _budget_may_bind(self, p: int | None) -> bool:
+        """Whether the budget may rule out a plan of at most p sites: not when, nothing closable, the sites
+        fixed open and the dearest p − fixed other new sites cost no more than it."""
+        if self.budget is None:
+            return False
+        if p is None or self.open_cost is None or len(self.closable):
+            return True
+        cost = np.where(np.isin(np.arange(self.n_sites), self.existing), 0.0, np.asarray(self.open_cost, float))
+        others = np.setdiff1d(np.flatnonzero(self.allowed), self.fixed)
+        dearest = np.sort(cost[others])[::-1][:max(p - len(self.fixed), 0)]
+        return float(cost[self.fixed].sum() + dearest.sum()) > self.budget + 1e-9
 
     def together(self, p: int | None = None, sites: str = "p") -> str:
         """For a plan no single rule blocks: the rules that together do, with their numbers (p named `sites`:
@@ -591,6 +603,25 @@ class LocationModel:
         bound = (max if self.maximise else min)(result.bound, plan.objective)
         return replace(plan, status="optimal", bound=bound, gap=relative_gap(plan.objective, bound),
                        seconds=time.perf_counter() - t0, heuristic_objective=result.heuristic_objective,
+                       details={**result.details, **plan.details})
+
+    def _without_idle_new_sites(self, result: Result) -> Result:
+        """With at most p sites (exactly_p False): `result` less the new sites its value does not need — each
+        new site (not existing, not fixed) whose closing loses nothing and keeps every rule closes, so no money
+        goes to a branch adding nothing (MCLP, PMedian, CapacitatedMCLP)."""
+        if getattr(self, "exactly_p", True) or result.status not in ("optimal", "feasible") or not result.selected:
+            return result
+        sites = self._positions_of(result.selected, "solve")
+        sense, slack = (1.0 if self.maximise else -1.0), 1e-9 * max(1.0, abs(result.objective))
+        for j in np.setdiff1d(sites, np.union1d(self.rules.fixed, self.rules.existing)):
+            trial = np.setdiff1d(sites, [j])
+            if self._meets_rules(trial) and sense * (self._objective(trial) - result.objective) >= -slack:
+                sites = trial
+        if len(sites) == len(result.selected):
+            return result
+        plan = self._evaluated(sites)
+        return replace(plan, status=result.status, bound=result.bound, gap=relative_gap(plan.objective, result.bound),
+                       seconds=result.seconds, heuristic_objective=result.heuristic_objective,
                        details={**result.details, **plan.details})
 
     def _as_good_plan(self, x: np.ndarray) -> Result:

@@ -310,24 +310,26 @@ class CapacitatedMCLP(Curves, _Covering):
 
     @classmethod
     def from_coverage(cls, A, p: int, capacity, weights=None, demand_labels=None, site_labels=None,
-                      single_source: bool = False, **rules) -> "CapacitatedMCLP":
-        """A: 0/1 demand x site; capacity: one number for every site, or one per site (in weight units)."""
+                      single_source: bool = False, exactly_p: bool = True, **rules) -> "CapacitatedMCLP":
+        """A: 0/1 demand x site; capacity: one number for every site, or one per site (in weight units);
+        exactly_p=False: at most p sites."""
         matrix = as_coverage(A)
         return cls(matrix, p, capacity, weights, site_rules(matrix.shape[1], **rules), demand_labels, site_labels,
-                   single_source)
+                   single_source, exactly_p)
 
     @classmethod
     def from_cost_matrix(cls, cost, radius: float, p: int, capacity, weights=None, demand_labels=None,
-                         site_labels=None, single_source: bool = False, **rules) -> "CapacitatedMCLP":
+                         site_labels=None, single_source: bool = False, exactly_p: bool = True,
+                         **rules) -> "CapacitatedMCLP":
         """cost: demand x site distances or minutes; a site covers a demand point within `radius`."""
         reach = reach_within(cost, radius)
-        return cls.from_coverage(reach, p, capacity, weights, demand_labels, site_labels, single_source,
+        return cls.from_coverage(reach, p, capacity, weights, demand_labels, site_labels, single_source, exactly_p,
                                  **rules)._with_distances(reach)
 
     @classmethod
     def from_geodataframes(cls, demand, candidates, radius_km: float, p: int, capacity,
                            weight: str | None = "population", distance: str = "euclidean", graph=None,
-                           single_source: bool = False, **rules) -> "CapacitatedMCLP":
+                           single_source: bool = False, exactly_p: bool = True, **rules) -> "CapacitatedMCLP":
         """Demand points and candidate sites as GeoDataFrames; capacity a number, one per site, or a column
         of `candidates` (e.g. residents a branch can serve); site rules as for MCLP.from_geodataframes."""
         weights = frame_column(demand, weight, "demand").to_numpy(float) if weight else None
@@ -336,7 +338,7 @@ class CapacitatedMCLP(Curves, _Covering):
         given = rules_from_candidates(candidates, rules)
         reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph)
         return cls.from_coverage(reach, p, capacity, weights, _ids(demand, None), _ids(candidates, None),
-                                 single_source, **given)._with_distances(reach)
+                                 single_source, exactly_p, **given)._with_distances(reach)
 
     def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """The covering pairs (distinct demand row, site), row by row."""
@@ -369,7 +371,7 @@ class CapacitatedMCLP(Curves, _Covering):
         full many plans tie."""
         t0 = time.perf_counter()
         result = super().solve(time_limit, mip_gap, solver, threads, warm_start)
-        return self._keeping_most_existing(result, time_limit, t0, solver, threads)
+        return self._without_idle_new_sites(self._keeping_most_existing(result, time_limit, t0, solver, threads))
 
     def _explain_infeasible_rules(self) -> str:
         return self._rules_reason(self.p, at_most=not self.exactly_p)

@@ -505,26 +505,28 @@ class MCLP(Curves, _Covering):
 
     @classmethod
     def from_coverage(cls, A, p: int, weights=None, demand_labels=None, site_labels=None, backup_weight: float = 0.0,
-                      cover_all: bool = False, **rules) -> "MCLP":
+                      cover_all: bool = False, exactly_p: bool = True, **rules) -> "MCLP":
         """A: 0/1 demand x site; backup_weight > 0 also rewards demand covered twice; cover_all=True requires
-        every demand point covered (with backup_weight, the LSCP-B of Hogan & ReVelle for a given p)."""
+        every demand point covered (with backup_weight, the LSCP-B of Hogan & ReVelle for a given p);
+        exactly_p=False: at most p sites (fewer where the rules, e.g. a budget, make fewer better)."""
         matrix = as_coverage(A)
         return cls(matrix, p, weights, site_rules(matrix.shape[1], **rules), demand_labels, site_labels,
-                   backup_weight, cover_all=cover_all)
+                   backup_weight, exactly_p, cover_all=cover_all)
 
     @classmethod
     def from_cost_matrix(cls, cost, radius: float, p: int, weights=None, demand_labels=None, site_labels=None,
-                         backup_weight: float = 0.0, cover_all: bool = False, **rules) -> "MCLP":
+                         backup_weight: float = 0.0, cover_all: bool = False, exactly_p: bool = True,
+                         **rules) -> "MCLP":
         """cost: demand x site distances or minutes (dense, or sparse: a missing entry never covers); a site
         covers a demand point within `radius` (same unit)."""
         reach = reach_within(cost, radius)
-        return cls.from_coverage(reach, p, weights, demand_labels, site_labels, backup_weight, cover_all,
+        return cls.from_coverage(reach, p, weights, demand_labels, site_labels, backup_weight, cover_all, exactly_p,
                                  **rules)._with_distances(reach)
 
     @classmethod
     def from_geodataframes(cls, demand, candidates, radius_km: float, p: int, weight: str | None = "population",
                            distance: str = "euclidean", graph=None, backup_weight: float = 0.0,
-                           **rules) -> "MCLP":
+                           exactly_p: bool = True, **rules) -> "MCLP":
         """Demand points and candidate sites as GeoDataFrames; site rules as row positions or values, or as a
         column name of `candidates` (see median.rules_from_candidates), e.g. existing="is_ours",
         county="county"."""
@@ -533,7 +535,8 @@ class MCLP(Curves, _Covering):
         weights = frame_column(demand, weight, "demand").to_numpy(float) if weight else None
         given = rules_from_candidates(candidates, rules)
         reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph)
-        model = cls.from_coverage(reach, p, weights, _ids(demand, None), _ids(candidates, None), backup_weight, **given)
+        model = cls.from_coverage(reach, p, weights, _ids(demand, None), _ids(candidates, None), backup_weight,
+                                  exactly_p=exactly_p, **given)
         return model._with_distances(reach)
 
     def _build(self) -> MatrixMILP:
@@ -582,7 +585,7 @@ class MCLP(Curves, _Covering):
             result = self._solve_stages(time_limit, mip_gap, solver, threads, warm_start)
         else:
             result = self._solve_spacing_first(time_limit, mip_gap, solver, threads, warm_start)
-        return self._keeping_most_existing(result, time_limit, t0, solver, threads)
+        return self._without_idle_new_sites(self._keeping_most_existing(result, time_limit, t0, solver, threads))
 
     def _solve_stages(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,
                       warm_start: bool) -> Result:

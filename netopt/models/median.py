@@ -86,7 +86,8 @@ class PMedian(LocationModel):
     """Choose p sites minimising Σ weight x distance to the nearest open site."""
 
     def __init__(self, cost: np.ndarray, p: int, weights: np.ndarray | None = None, rules: SiteRules | None = None,
-                 demand_labels: list | None = None, site_labels: list | None = None) -> None:
+                 demand_labels: list | None = None, site_labels: list | None = None, exactly_p: bool = True) -> None:
+        self.exactly_p = exactly_p  # False: at most p sites (fewer where the rules, e.g. a budget, allow no more)
         self.cost = as_cost_matrix(cost)
         n, m = self.cost.shape
         self.p = checked_p(p, m)
@@ -99,15 +100,16 @@ class PMedian(LocationModel):
 
     @classmethod
     def from_cost_matrix(cls, cost, p: int, weights=None, demand_labels=None, site_labels=None,
-                         **rules) -> "PMedian":
+                         exactly_p: bool = True, **rules) -> "PMedian":
         """cost: demand x site (dense, or scipy sparse where a missing entry means the site cannot serve)."""
         dense = as_cost_matrix(cost)
-        return cls(dense, p, weights, site_rules(dense.shape[1], **rules), demand_labels, site_labels)
+        return cls(dense, p, weights, site_rules(dense.shape[1], **rules), demand_labels, site_labels, exactly_p)
 
     @classmethod
     def from_geodataframes(cls, demand, candidates, p: int, weight: str | None = "population",
                            distance: str = "euclidean", graph=None, mode: str = "drive",
-                           demand_id: str | None = None, site_id: str | None = None, **rules) -> "PMedian":
+                           demand_id: str | None = None, site_id: str | None = None, exactly_p: bool = True,
+                           **rules) -> "PMedian":
         """Distances in km (straight line or road network) from demand points to candidate sites."""
         from netopt.distance import cost_matrix_km
 
@@ -115,7 +117,8 @@ class PMedian(LocationModel):
         given = rules_from_candidates(candidates, rules)
         cost = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
         cost.flags.writeable = False  # made here: the model keeps it without a copy
-        return cls.from_cost_matrix(cost, p, weights, _ids(demand, demand_id), _ids(candidates, site_id), **given)
+        return cls.from_cost_matrix(cost, p, weights, _ids(demand, demand_id), _ids(candidates, site_id), exactly_p,
+                                    **given)
 
     # ------------------------------------------------------------------ formulation
     def _build(self) -> MatrixMILP:
@@ -170,7 +173,8 @@ class PMedian(LocationModel):
         m = self.cost.shape[1]
         partial = ~finite.all(axis=1)  # demand points some sites cannot serve: at least one reachable site open
         reach = [(np.isfinite(self.cost[i]).astype(float), 1.0, INF, f"reach_{i}") for i in np.flatnonzero(partial)]
-        extra, lo, hi, names = self.rules.rows([(np.ones(m), self.p, self.p, "p"), *reach])
+        extra, lo, hi, names = self.rules.rows([(np.ones(m), self.p if self.exactly_p else -INF, self.p, "p"),
+                                                *reach])
         A = stack_rows(A, extra)
         return A, np.concatenate([row_lo, lo]), np.concatenate([row_hi, hi]), names
 
@@ -181,7 +185,24 @@ class PMedian(LocationModel):
         exact model over the remaining sites (HiGHS by default). A model extended through to_pulp() is
         solved whole."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
-        return self._solve_spacing_first(time_limit, mip_gap, solver, threads, warm_start)
+        model = self._as_many_as_affordable()
+        return model._without_idle_new_sites(model._solve_spacing_first(time_limit, mip_gap, solver, threads,
+                                                                        warm_start))
+
+    def _as_many_as_affordable(self) -> "PMedian":
+        """With at most p sites, a budget and one opening cost for every new site (nothing closable): this model
+        with p lowered to the sites fixed open and the new ones the budget pays for — one more site never adds
+        distance, so the best plan opens that many, and the budget then binds no plan (the fast stages apply)."""
+        rules = self.rules
+        if self.exactly_p or rules.budget is None or rules.open_cost is None or len(rules.closable):
+            return self
+        cost = np.asarray(rules.open_cost, float)
+        new = np.setdiff1d(np.flatnonzero(rules.allowed), np.union1d(rules.fixed, rules.existing))
+        left = rules.budget - cost[np.setdiff1d(rules.fixed, rules.existing)].sum()
+        if not len(new) or np.ptp(cost[new]) > 0 or cost[new[0]] <= 0 or left < 0:
+            return self
+        affordable = len(rules.fixed) + int(np.floor(left / cost[new[0]] + 1e-9))
+        return self._variant(p=affordable) if 1 <= affordable < self.p else self
 
     def _solve_stages(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,
                       warm_start: bool) -> Result:
@@ -190,6 +211,8 @@ class PMedian(LocationModel):
             return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         if len(self.rules.fixed) > 1:
             return self._solve_around_fixed(time_limit, mip_gap, solver, threads)
+        if self._fewer_than_p_allowed():
+            return super().solve(time_limit, mip_gap, solver, threads, warm_start)
         t0 = time.perf_counter()
         start, upper = self._heuristic(share_deadline(time_limit, t0, HEURISTIC_SHARE))
         if start is None:
@@ -216,12 +239,12 @@ class PMedian(LocationModel):
                                         upper if exact else lower)
         kept_cost = self.cost if len(keep) == self.cost.shape[1] else self.cost[:, keep]  # a grid's: a gigabyte
         reduced = PMedian(kept_cost, self.p, self.weights, self.rules.on_sites(keep), self.demand_labels,
-                          [self.site_labels[j] for j in keep])
+                          [self.site_labels[j] for j in keep], self.exactly_p)
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
         if solver.lower() == "highs" and np.isfinite(self.cost).all():
             raw = benders_pmedian(reduced.cost, self.weights, self.p, reduced.rules.fixed,
                                   np.searchsorted(keep, heuristic_sites), self._integral(), left, mip_gap, threads,
-                                  reduced.rules.row_matrix())
+                                  reduced.rules.row_matrix(), self.exactly_p)
             if not np.isfinite(raw.bound) or raw.bound < lower:
                 raw.bound = lower
             result = reduced._result(raw)
@@ -237,6 +260,12 @@ class PMedian(LocationModel):
             if result.gap <= 1e-9:  # the plan reaches the Lagrangian bound: proven
                 result.status = "optimal"
         return result
+
+    def _fewer_than_p_allowed(self) -> bool:
+        """With at most p sites, whether fewer than p may open: the stages below start from plans of p (where
+        the rules limit plans, e.g. a budget paying for fewer dearer sites, only Benders' master, whose p row
+        is then ≤ p, decides how many open)."""
+        return not self.exactly_p and int(self.rules.allowed.sum()) < self.p
 
     def _better_start(self, cost: np.ndarray, plan: np.ndarray, sites: np.ndarray, upper: float,
                       closed: np.ndarray, deadline: float | None = None) -> tuple[np.ndarray, float, np.ndarray]:
@@ -290,7 +319,7 @@ class PMedian(LocationModel):
         reduced, free, constant, kept_rows = self._around_fixed()
         whole = self.rules.limits_plans(self.p)
         if reduced is None:  # no demand point is served closer by a site not fixed open: any plan is optimal
-            open_sites = np.union1d(self.rules.fixed, free[: self.p - len(self.rules.fixed)])
+            open_sites = np.union1d(self.rules.fixed, free[: self.p - len(self.rules.fixed)] if self.exactly_p else free[:0])
             value = self._objective(open_sites)
             if not np.isfinite(value) or whole:  # a point no kept site serves, or rules to meet: the whole model
                 return LocationModel.solve(self, time_limit, mip_gap, solver, threads)
@@ -332,7 +361,8 @@ class PMedian(LocationModel):
         capped = np.minimum(self.cost[np.ix_(helped, free)], nearest_fixed[helped, None])
         reduced = PMedian(np.column_stack([nearest_fixed[helped], capped]), self.p - len(fixed) + 1,
                           self.weights[helped], self.rules.on_sites(free, merged=fixed),
-                          [label for label, kept in zip(self.demand_labels, helped) if kept], [-1] + free.tolist())
+                          [label for label, kept in zip(self.demand_labels, helped) if kept], [-1] + free.tolist(),
+                          self.exactly_p)
         return reduced, free, constant, int(helped.sum())
 
     def _integral(self) -> bool:
@@ -358,10 +388,10 @@ class PMedian(LocationModel):
         if unreachable.any():
             names = [str(self.demand_labels[i]) for i in np.flatnonzero(unreachable)[:5]]
             return f"no candidate site can serve demand point(s) {', '.join(names)}"
-        return self._rules_reason(self.p)
+        return self._rules_reason(self.p, at_most=not self.exactly_p)
 
     def _explain_infeasible(self) -> str:
-        return self._rules_reason(self.p) or self.rules.together(self.p) + (
+        return self._rules_reason(self.p, at_most=not self.exactly_p) or self.rules.together(self.p) + (
             ", with every demand point served by a site that can reach it" if reach_requirement(self.cost) else "")
 
     def heuristic(self) -> Result:
@@ -399,15 +429,22 @@ class PMedian(LocationModel):
                              deadline: float | None = None) -> tuple[np.ndarray | None, float | None]:
         """Under budgets, new-site or county limits: today's sites (existing and fixed, the best others added up
         to p) improved by swaps that keep meeting the rules, as for a relocation 迁址; else the plain heuristic's
-        plan when it meets them. (None, None) when neither does."""
+        plan when it meets them; with at most p sites, then the same from today's sites with fewer added (a
+        budget may pay for fewer). (None, None) when none does."""
         today = np.union1d(self.rules.fixed, self.rules.existing)
-        if len(today) <= self.p:
-            start = greedy_pmedian(cost, self.weights, self.p, today, self.rules.allowed, self.rules.conflicts())
-            if len(start) == self.p and self._meets_rules(start):
-                return interchange(cost, self.weights, start, self.rules.fixed, self.rules.allowed,
-                                   rule_rows=self.rules.row_matrix(), deadline=deadline)
-        sites, value = pmedian_heuristic(cost, self.weights, self.p, self.rules.fixed, self.rules.allowed, deadline)
-        return (sites, value) if self._meets_rules(sites) else (None, None)
+        fewer = [] if self.exactly_p else list(range(self.p - 1, len(today) - 1, -1))
+        for count in [self.p, *fewer]:
+            if len(today) <= count:
+                start = greedy_pmedian(cost, self.weights, count, today, self.rules.allowed, self.rules.conflicts())
+                if len(start) == count and self._meets_rules(start):
+                    return interchange(cost, self.weights, start, self.rules.fixed, self.rules.allowed,
+                                       rule_rows=self.rules.row_matrix(), deadline=deadline)
+            if count == self.p:
+                sites, value = pmedian_heuristic(cost, self.weights, self.p, self.rules.fixed, self.rules.allowed,
+                                                 deadline)
+                if self._meets_rules(sites):
+                    return sites, value
+        return None, None
 
     def _spaced_start(self, relaxed: Result) -> np.ndarray | None:
         """A plan keeping the minimum spacing made from the plan of the model without it: while two open sites
@@ -687,10 +724,11 @@ NEIGHBOUR_CUTS = 2_000_000  # at most this many (demand point, neighbour) cuts: 
 
 def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndarray, start: np.ndarray,
                     integral: bool, time_limit: float | None = None, mip_gap: float = 0.0,
-                    threads: int | None = None, rule_rows: tuple | None = None) -> RawSolution:
+                    threads: int | None = None, rule_rows: tuple | None = None,
+                    exactly_p: bool = True) -> RawSolution:
     """Exact p-median by Benders decomposition (Duran-Mateluna, Ales & Elloumi 2023), solved with HiGHS.
 
-    Master: min Σ w_i θ_i, Σ y = p, the `rule_rows` (SiteRules.row_matrix: budget, new-site and county
+    Master: min Σ w_i θ_i, Σ y = p (≤ p unless `exactly_p`: the cuts hold for any y), the `rule_rows` (SiteRules.row_matrix: budget, new-site and county
     limits), y binary, plus cuts θ_i ≥ D_i^k − Σ_{j: d_ij < D_i^k} (D_i^k − d_ij) y_j,
     where D_i^k is the distance at which the current y first covers i completely. Cuts are separated in
     numpy for all demand points at once, first on the LP relaxation, then on integer solutions, until none
@@ -712,7 +750,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
                   np.concatenate([np.ones(m), np.full(n, highspy.kHighsInf)]))
     master_cost = np.concatenate([np.zeros(m), weights])
     highs.changeColsCost(m + n, np.arange(m + n, dtype=np.int32), master_cost)
-    highs.addRow(p, p, m, np.arange(m, dtype=np.int32), np.ones(m))
+    highs.addRow(p if exactly_p else 0, p, m, np.arange(m, dtype=np.int32), np.ones(m))
     if rule_rows is not None:
         add_highs_rows(highs, highspy, rule_rows)
     x = previous = None
