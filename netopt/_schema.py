@@ -82,6 +82,20 @@ BRANCH_FIELDS: tuple[Field, ...] = (
 )
 BRANCH_REQUIRED = ("name",)
 
+# the analyst's own candidate sites (候选点位) for new branches, instead of the town points
+WAN_YUAN_UNITS = {"万元": 1.0, "万": 1.0, "元": 1e-4, "yuan": 1e-4, "亿元": 1e4, "亿": 1e4}
+CANDIDATE_FIELDS: tuple[Field, ...] = (
+    Field("site_id", ("site_id", "id", "编号", "点位编号", "候选点编号", "code")),
+    Field("name", ("name", "site_name", "名称", "点位名称", "候选点", "候选点名称", "候选点位", "网点名称")),
+    Field("address", ("address", "地址")),
+    Field("open_cost_wan", ("open_cost", "cost", "开设成本", "开业成本", "建设成本", "成本", "投入"), kind="number", units=WAN_YUAN_UNITS, default_unit="万元",
+          unit_aliases={"open_cost_wan": "万元", "cost_wan": "万元"},
+          description="the cost of opening a branch there, 万元 (a header with 元 or 亿元 is converted)"),
+    LON,
+    LAT,
+)
+CANDIDATE_REQUIRED = ("name",)
+
 BRANCH_TYPES = ("comprehensive", "community", "inclusive", "light")
 _BRANCH_TYPE_NAMES = {
     "comprehensive": "comprehensive", "综合型": "comprehensive", "综合": "comprehensive", "综合网点": "comprehensive",

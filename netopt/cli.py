@@ -5,7 +5,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
 import numpy as np
 import pandas as pd
@@ -16,9 +16,12 @@ from rich.table import Table
 from netopt._errors import NO_PLAN_YET, InputError, NetoptError, Problem, SolverError
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
-from netopt.io import (Dataset, find_table, guess_kind, read_branches, read_counties, read_dataset, read_towns,
-                       write_atomic)
+from netopt.io import (Dataset, find_table, guess_kind, read_branches, read_candidates, read_counties, read_dataset,
+                       read_towns, write_atomic)
 from netopt.models import capacitated
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 app = typer.Typer(help="netopt: plan a bank's branch network (网点布局) — coverage, location models, branch types.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -26,11 +29,14 @@ console = Console()
 errors = Console(stderr=True)
 
 READERS: dict[str, Callable] = {"counties": read_counties, "towns": read_towns, "branches": read_branches}
+CHECKED = {**READERS, "candidates": read_candidates}  # what validate reads: a city's tables, candidate sites
 DEMO_RADIUS_KM = {"core": 1.2, "county": 3.5}
 DEMO_GRID_KM = 1.0
 MAX_KM_STEPS = (10, 15, 20, 30, 50, 80, 120)  # the --max-km values a refusal of a large cflp may suggest
 FRINGE_HELP = ("Service radius in urban–rural fringe towns, km (default: their county's; in fringe districts, "
                "the county radius).")
+CANDIDATES_HELP = ("Your own candidate sites for new branches 候选点位 (CSV, Excel, GeoJSON …: name, lon/lat, "
+                   "optional id and opening cost 开设成本（万元）), instead of every town point.")
 BANK_ONLY_HELP = "Only this bank's branches (part of its name, e.g. 农业), when the data holds every bank's."
 
 
@@ -111,8 +117,10 @@ def _print_problems(problems: list[Problem]) -> None:
 @app.command()
 def validate(
     files: list[Path] = typer.Argument(..., help="Files to check (CSV, Excel, GeoJSON, GeoPackage, Shapefile), or a "
-                                       "--data folder (its counties, towns and branches tables)."),
-    kind: Optional[str] = typer.Option(None, help="counties, towns or branches (guessed from the file name if omitted)."),
+                                       "--data folder (its counties, towns and branches tables, and candidates.* "
+                                       "if there is one)."),
+    kind: Optional[str] = typer.Option(None, help="counties, towns, branches or candidates (candidate sites for "
+                                       "--candidates; guessed from the file name if omitted)."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 (Amap) or bd09 (Baidu)."),
 ) -> None:
     """Check input files and list every problem (file, row, column); with one table of each kind (or a folder), also
@@ -122,7 +130,7 @@ def validate(
         checked: dict[str, list[Path]] = {}
         for path, chosen in _validated_inputs(files, kind, problems):
             try:
-                frame = READERS[chosen](path, coords=coords)
+                frame = CHECKED[chosen](path, coords=coords)
                 console.print(f"[green]ok[/] {path} ({chosen}): {len(frame)} rows")
                 checked.setdefault(chosen, []).append(path)
             except InputError as err:
@@ -130,6 +138,8 @@ def validate(
         if not problems and all(len(checked.get(stem, [])) == 1 for stem in READERS):
             try:
                 ds = read_dataset(**{stem: checked[stem][0] for stem in READERS}, coords=coords)
+                for path in checked.get("candidates", []):
+                    read_candidates(path, coords=coords, city=ds)
                 console.print("[green]ok[/] together: every town in a county of the counties table, no place far "
                               "outside the city")
                 for note in data_notes(ds):
@@ -144,22 +154,24 @@ def validate(
 
 def _validated_inputs(paths: list[Path], kind: Optional[str], problems: list[Problem]) -> list[tuple[Path, str]]:
     """(file, kind) for each path: a folder gives its counties, towns and branches tables (found as --data finds
-    them); a file's kind is --kind or guessed from its name. What cannot be told goes into `problems`."""
+    them) and its candidate sites if it has them; a file's kind is --kind or guessed from its name. What cannot be
+    told goes into `problems`."""
     found: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir():
-            for stem in READERS:
+            for stem in CHECKED:
                 try:
-                    found.append((find_table(path, stem), stem))
+                    table = find_table(path, stem, required=stem in READERS)
+                    found += [(table, stem)] if table is not None else []
                 except InputError as err:
                     problems.extend(err.problems)
             continue
         chosen = kind or guess_kind(path)
-        if chosen in READERS:
+        if chosen in CHECKED:
             found.append((path, chosen))
         else:
-            problems.append(Problem(str(path), "cannot tell whether this is counties, towns or branches; "
-                                    "pass --kind counties|towns|branches"))
+            problems.append(Problem(str(path), "cannot tell whether this is counties, towns, branches or candidate "
+                                    "sites; pass --kind counties|towns|branches|candidates"))
     return found
 
 
@@ -388,9 +400,9 @@ def optimize(
                               "(least total travel with a capacity per branch: --capacity-wan, and --budget-wan "
                               "or --max-new) or share (most residents won from the other banks, Huff model: "
                               "needs --bank)."),
-    p: Optional[int] = typer.Option(None, min=1, help="Number of open branches, today's kept ones included "
+    p: Optional[int] = typer.Option(None, min=1, help="The most open branches, today's kept ones included "
                                     "(mclp, pmedian, pcenter, share; default with --max-new: today's branches and "
-                                    "the new ones)."),
+                                    "the new ones; fewer when a budget buys a better plan with fewer)."),
     radius_km: float = typer.Option(3.5, callback=_above_zero,
                                     help="Service radius, km (mclp, lscp; for every model, the radius of the "
                                          "coverage today → plan comparison)."),
@@ -443,8 +455,10 @@ def optimize(
     min_km: Optional[float] = typer.Option(None, callback=_above_zero, help=MIN_KM_HELP),
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero, help=GRID_KM_HELP + " All models but cflp."),
     min_spacing_km: Optional[float] = typer.Option(None, callback=_above_zero, help=SPACING_HELP),
+    candidates: Optional[Path] = typer.Option(None, help=CANDIDATES_HELP),
 ) -> None:
-    """Choose branch sites among today's branches and the town points with an exact integer program."""
+    """Choose branch sites among today's branches and the town points (or your own candidate sites) with an exact
+    integer program."""
     def run() -> None:
         from netopt.planning import candidate_sites, existing_positions, relocation_moves
 
@@ -453,10 +467,11 @@ def optimize(
         ds, source = _load(data, coords)
         with _working("Building the model 建模中…"):
             roads = _roads(network)
-            sites = candidate_sites(ds, bank)
+            sites = candidate_sites(ds, bank, _own_candidates(candidates, coords, ds, None if budget_wan is not None
+                                                           else "they count against a budget (--budget-wan)"))
             _say_banks_matched(ds, bank)
             existing = existing_positions(sites)
-            rules = _site_rules(len(sites), existing, keep_existing, max_new, budget_wan, open_cost_wan,
+            rules = _site_rules(sites, existing, keep_existing, max_new, budget_wan, open_cost_wan,
                                 closing_saving_wan, closes=not keep_existing or relocate is not None)
             if keep_open:
                 rules["fixed"] = _kept_open(sites, keep_open)
@@ -475,7 +490,8 @@ def optimize(
             if relocate is None and keep_existing and model in P_MODELS:
                 _check_p_keeps_today(count, len(existing), bank)
             demand, cells, source = _model_demand(ds, grid_km, model, source, len(sites))
-            built = _build_model(model, ds, sites, count, radius_km, rules, options, roads, demand)
+            built = _build_model(model, ds, sites, count, radius_km, rules, options, roads, demand,
+                                 at_most=relocate is None)  # a move 迁址 closes one branch and opens another
         with _working("Solving with HiGHS 求解中…", time_limit):
             result = built.solve(time_limit=time_limit, mip_gap=_mip_gap(gap_pct))
             if model in P_MODELS and built.p is not None and "closable" in rules and result.selected:
@@ -488,6 +504,7 @@ def optimize(
         if not result.has_plan:  # stopped at the time limit before any plan
             _fail(f"{NO_PLAN_YET}: {result.reason}; a longer --time-limit may find one", 1)
         moves = relocation_moves(sites, result.selected, same_county=within_county, **roads)
+        _say_fewer_than_p(result.selected, count, rules, sites)
         summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise)
         summary.insert(1, ("command 命令", _command_line(ctx)))
         plan_coverage, compared = _before_after(ds, sites, result.selected, radius_km, roads, cells)
@@ -529,6 +546,7 @@ def curve(
     capacity_wan: Optional[float] = typer.Option(None, callback=_above_zero,
                                                  help="mclp: residents one branch can serve, 万人 — the residents "
                                                       "served within the radius with no branch serving more."),
+    candidates: Optional[Path] = typer.Option(None, help=CANDIDATES_HELP),
 ) -> None:
     """Coverage curve 覆盖率曲线: residents within the radius for each number of new branches (an exact MCLP
     per point), and what each extra branch adds; with --moves, for each number of branches moved 迁址; with
@@ -543,7 +561,7 @@ def curve(
             raise InputError(f"--model for a curve is mclp or share, not '{model}'", file="command line")
         ds, source = _load(data, coords)
         with _working("Solving 求解中…"):
-            sites = candidate_sites(ds, bank)
+            sites = candidate_sites(ds, bank, _own_candidates(candidates, coords, ds, "a curve counts no costs"))
             _say_banks_matched(ds, bank)
             existing, roads = existing_positions(sites), _roads(network)
             options = ModelOptions(capacity_wan, beta=beta, min_km=min_km, bank=bank)
@@ -746,7 +764,42 @@ def _check_p_keeps_today(p: Optional[int], today: int, bank: Optional[str]) -> N
                      f"to let today's branches close", file="command line")
 
 
-def _site_rules(n_sites: int, existing: np.ndarray, keep_existing: bool, max_new: Optional[int],
+def _own_candidates(path: Optional[Path], coords: str, ds: Dataset, costs_unused: Optional[str]):
+    """The candidate sites of --candidates (io.read_candidates), said on the console; None without it. Their
+    opening costs, where given, are said to change nothing when `costs_unused` says why."""
+    if path is None:
+        return None
+    from netopt.io import read_candidates
+
+    own = read_candidates(path, coords=coords, city=ds)
+    costed = int(own["open_cost_wan"].notna().sum())
+    console.print(f"Candidate sites 候选点位: {len(own)} from {path.name}, instead of the {len(ds.towns)} town points"
+                  + (f" ({costed} with an opening cost)" if costed else ""))
+    if costed and costs_unused:
+        console.print(f"[yellow]The opening costs in {path.name} change nothing here: {costs_unused}[/]")
+    return own
+
+
+def _opening_costs(sites, open_cost_wan: Optional[float]) -> np.ndarray:
+    """万元 to open each site: a candidate's own cost (--candidates), else --open-cost-wan; refused when some new
+    site has neither, or when every new site has its own (then --open-cost-wan would change nothing)."""
+    new = (sites["kind"] == "new").to_numpy()
+    own = sites["open_cost_wan"].to_numpy(float) if "open_cost_wan" in sites else np.full(len(sites), np.nan)
+    if open_cost_wan is not None and new.any() and np.isfinite(own[new]).all():
+        raise InputError("--open-cost-wan: every candidate site has its own opening cost (--candidates), so it "
+                         "would change nothing; leave it out", file="command line")
+    costs = np.where(np.isfinite(own), own, np.nan if open_cost_wan is None else open_cost_wan)
+    missing = new & ~np.isfinite(costs)
+    if missing.any() and "open_cost_wan" not in sites:
+        raise InputError("--budget-wan needs --open-cost-wan (the cost of one new branch, 万元)", file="command line")
+    if missing.any():
+        without = "every new site" if missing.sum() == new.sum() else f"{missing.sum()} candidate sites"
+        raise InputError(f"--budget-wan needs the cost of opening {without}: give --open-cost-wan (万元 per new "
+                         "branch) or an opening cost 开设成本（万元） for each candidate", file="command line")
+    return np.where(new, costs, 0.0)
+
+
+def _site_rules(sites, existing: np.ndarray, keep_existing: bool, max_new: Optional[int],
                 budget_wan: Optional[float], open_cost_wan: Optional[float], closing_saving_wan: float,
                 closes: bool) -> dict:
     """The model rules the options ask for: existing branches kept or closable, new-branch limit, budget. Cost
@@ -761,12 +814,25 @@ def _site_rules(n_sites: int, existing: np.ndarray, keep_existing: bool, max_new
     if max_new is not None:
         rules["max_new"] = max_new
     if budget_wan is not None:
-        if open_cost_wan is None:
-            raise InputError("--budget-wan needs --open-cost-wan (the cost of one new branch, 万元)",
-                             file="command line")
-        rules.update(budget=budget_wan, open_cost=np.full(n_sites, open_cost_wan),
-                     closing_saving=np.full(n_sites, closing_saving_wan), cost_unit="万元")
+        rules.update(budget=budget_wan, open_cost=_opening_costs(sites, open_cost_wan),
+                     closing_saving=np.full(len(sites), closing_saving_wan), cost_unit="万元")
     return rules
+
+
+def _say_fewer_than_p(selected: list, p: Optional[int], rules: dict, sites) -> None:
+    """When a plan opens fewer branches than p allows, why: the budget left buys no other site, or more would add
+    nothing (or break another rule)."""
+    if p is None or len(selected) >= p:
+        return
+    why = "more would add nothing, or break another rule"
+    if "budget" in rules:
+        chosen = sites["site_id"].isin(selected).to_numpy()
+        closed_saving = rules["closing_saving"][(sites["kind"] == "existing").to_numpy() & ~chosen].sum()
+        left = rules["budget"] - rules["open_cost"][chosen].sum() + closed_saving
+        cheapest = rules["open_cost"][(sites["kind"] == "new").to_numpy() & ~chosen].min(initial=np.inf)
+        if left < cheapest:
+            why = f"the {left:,.0f}万元 of the budget left buys no other site (the cheapest costs {cheapest:,.0f}万元)"
+    console.print(f"[yellow]{len(selected)} branches open, fewer than the {p} allowed: {why}[/]")
 
 
 def _spacing_rule(sites, min_spacing_km: Optional[float]) -> dict:
@@ -816,9 +882,11 @@ def _percentage(value: Optional[float], flag: str) -> Optional[float]:
 
 
 def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: float, rules: dict,
-                 options: ModelOptions = ModelOptions(), roads: dict | None = None, demand=None):
+                 options: ModelOptions = ModelOptions(), roads: dict | None = None, demand=None,
+                 at_most: bool = False):
     """The model `model` of the demand points (towns unless `demand`, see _model_demand) and the sites; its
-    options were checked by _check_model_options before the demand was made."""
+    options were checked by _check_model_options before the demand was made. With `at_most`, p is the most
+    sites open (pcenter and share always take it so): a budget may pay for fewer, better ones."""
     from netopt.models import CFLP, LSCP, MCLP, CapacitatedMCLP, PCenter, PMedian
 
     towns, rules = ds.towns if demand is None else demand, dict(rules, **(roads or {}))
@@ -835,11 +903,12 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
         return _market_share(ds, sites, p, _percentage(options.target_share_pct, "--target-share-pct"), options,
                              rules, towns)
     if model == "mclp" and capacity_wan is not None:
-        return CapacitatedMCLP.from_geodataframes(towns, sites, radius_km, p, capacity_wan * 1e4, **rules)
+        return CapacitatedMCLP.from_geodataframes(towns, sites, radius_km, p, capacity_wan * 1e4,
+                                                  exactly_p=not at_most, **rules)
     if model == "mclp":
-        return MCLP.from_geodataframes(towns, sites, radius_km, p, **rules)
+        return MCLP.from_geodataframes(towns, sites, radius_km, p, exactly_p=not at_most, **rules)
     if model == "pmedian":
-        return PMedian.from_geodataframes(towns, sites, p, **rules)
+        return PMedian.from_geodataframes(towns, sites, p, exactly_p=not at_most, **rules)
     return PCenter.from_geodataframes(towns, sites, p, **rules)
 
 
@@ -1341,7 +1410,7 @@ def _mix_table(mix: pd.DataFrame) -> Table:
 
 
 JOINT_HELP = ("Plan sites and types together 网点与类型联合规划: at most this many open branches — today's and new "
-              "ones at the town points —, each with its type, serving the most residents (each type's radius, "
+              "ones at the town points (or --candidates) —, each with its type, serving the most residents (each type's radius, "
               "capacity and opening cost: --type-radius-km, --type-capacity-wan, --type-cost-wan); needs "
               "--budget-wan, which then pays the openings, changes of a known type today and the service vehicles "
               "流动服务车 and village stations 村级服务站.")
@@ -1376,6 +1445,7 @@ def plan(
                                                 "e.g. inclusive=4 (repeatable)."),
     type_cost_wan: list[str] = typer.Option([], help="With --p: cost of opening a new branch of a type, 万元, e.g. "
                                             "light=80 (repeatable)."),
+    candidates: Optional[Path] = typer.Option(None, help="With --p: " + CANDIDATES_HELP),
 ) -> None:
     """The network plan: branch types, pilots, rollout batches and training hubs, in one workbook; with --p, where
     to open, keep or close branches and the type of each, in one integer program."""
@@ -1387,8 +1457,9 @@ def plan(
         _check_plan_options(ctx, p, keep_existing, keep_open)
         ds, source = _load(data, coords)
         if p is not None:
+            own = _own_candidates(candidates, coords, ds, "plan --p costs a new branch by its type (--type-cost-wan)")
             _joint_plan(ds, source, out, _command_line(ctx), JointAsk(bank, p, budget_wan, mix, keep_existing,
-                                                                      keep_open, figures, time_limit))
+                                                                      keep_open, figures, time_limit, own))
             return
         _type_rollout(_bank_only(ds, bank), source, out, mix, budget_wan, time_limit,
                       (pilots_per_region, tuple(batch), hub_capacity))
@@ -1432,7 +1503,7 @@ def _check_plan_options(ctx: typer.Context, p: Optional[int], keep_existing: boo
     """Options of one kind of plan given to the other are refused: they would change nothing."""
     given = {name for name in ctx.params  # typer may carry its own copy of click: its ParameterSource, by name
              if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"}
-    joint_only = {"keep_existing", "keep_open", "type_radius_km", "type_capacity_wan", "type_cost_wan"}
+    joint_only = {"keep_existing", "keep_open", "type_radius_km", "type_capacity_wan", "type_cost_wan", "candidates"}
     if p is None and given & joint_only:
         flags = ", ".join(_flag(ctx, name) for name in sorted(given & joint_only))
         raise InputError(f"{flags}: for the joint plan of sites and types — add --p (the most open branches)",
@@ -1483,6 +1554,7 @@ class JointAsk:
     keep_open: list[str]
     figures: dict
     time_limit: Optional[float]
+    new_sites: Optional[gpd.GeoDataFrame] = None  # --candidates, instead of the town points
 
 
 DIAGNOSIS_RADII = {"core": 1.2, "county": 3.5}  # the coverage a joint plan is compared by: the diagnosis's radii
@@ -1525,7 +1597,7 @@ def _joint_sites(ds: Dataset, ask: JointAsk):
         raise InputError("--p plans sites and types together: give --budget-wan too (万元 for opening new branches and "
                          "for service vehicles and village stations, which would otherwise be free)",
                          file="command line")
-    sites = candidate_sites(ds, ask.bank)
+    sites = candidate_sites(ds, ask.bank, ask.new_sites)
     _say_banks_matched(ds, ask.bank)
     today = len(existing_positions(sites))
     if ask.keep_existing and ask.p < today:

@@ -122,13 +122,16 @@ def input_suffix(path: Path) -> str:
 
 # words in a file's name that say which table it holds (区县人口.xlsx, 乡镇.csv, 网点清单.xlsx; a batch's units.csv)
 KIND_HINTS = {"counties": ("count", "区县", "县", "unit"), "towns": ("town", "乡镇", "街道"),
-              "branches": ("branch", "网点", "bank")}
+              "branches": ("branch", "网点", "bank"), "candidates": ("candidate", "候选", "点位")}
 
 
 def guess_kind(path: Path) -> str | None:
-    """counties, towns or branches as the file's name says (one kind only), else None."""
+    """counties, towns, branches or candidates (候选网点.csv: candidate sites, though it says 网点) as the file's
+    name says (one kind only), else None."""
     name = path.name.lower()
     hits = [kind for kind, words in KIND_HINTS.items() if any(w in name for w in words)]
+    if "candidates" in hits:
+        return "candidates"
     return hits[0] if len(hits) == 1 else None
 
 
@@ -610,6 +613,35 @@ def read_branch_table(path: str | os.PathLike, coords: str = "wgs84",
     geometry = _geometry_from_frame(table, matches, coords, problems, need_points=True)
     if geometry is not None and not (geometry.geom_type == "Point").all():
         problems.append(table.problem("branches must be points", "geometry", geometry.geom_type != "Point"))
+    return _finish(table, cols, matches, geometry, problems)
+
+
+def read_candidates(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
+                    city: Dataset | None = None) -> gpd.GeoDataFrame:
+    """Read the analyst's candidate sites for new branches (候选点位): name, optional id, address and opening cost
+    (万元), WGS84/GCJ-02/BD-09 points. With `city`, sites far outside its counties are refused as well."""
+    frame, table = read_candidate_table(path, coords, layer)
+    problems = far_outside(city.counties, frame, table) if city is not None else []
+    if problems:
+        raise InputError(problems)
+    return frame
+
+
+def read_candidate_table(path: str | os.PathLike, coords: str = "wgs84",
+                         layer: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
+    """read_candidates, with the raw table its messages count rows in."""
+    table = _read_raw(path, layer)
+    problems: list[Problem] = []
+    matches = _resolve(table, sc.CANDIDATE_FIELDS, sc.CANDIDATE_REQUIRED, problems)
+    cols = {
+        "site_id": _ids(table, matches.get("site_id"), "S", problems),
+        "name": _required_text(table, matches["name"], problems),
+        "address": _optional_text(table, matches, "address"),
+        "open_cost_wan": _optional_number(table, matches, "open_cost_wan", problems, allow_zero=True),
+    }
+    geometry = _geometry_from_frame(table, matches, coords, problems, need_points=True)
+    if geometry is not None and not (geometry.geom_type == "Point").all():
+        problems.append(table.problem("candidate sites must be points", "geometry", geometry.geom_type != "Point"))
     return _finish(table, cols, matches, geometry, problems)
 
 

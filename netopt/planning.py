@@ -14,11 +14,14 @@ if TYPE_CHECKING:
     from netopt.coverage import Coverage
 
 
-def candidate_sites(ds: Dataset, bank: str | None = None) -> gpd.GeoDataFrame:
-    """Today's branches (of one bank, or all) marked existing, plus every town point as a new candidate site.
+def candidate_sites(ds: Dataset, bank: str | None = None, new_sites: gpd.GeoDataFrame | None = None
+                    ) -> gpd.GeoDataFrame:
+    """Today's branches (of one bank, or all) marked existing, plus the sites for new branches: every town point,
+    or `new_sites` — the analyst's own candidates (io.read_candidates: site_id, name, optional open_cost_wan).
 
-    Columns: site_id, name, kind ("existing" | "new"), county (a branch's: the boundary it lies in, as in the
-    coverage tables), geometry (WGS84).
+    Columns: site_id, name, kind ("existing" | "new"), county (a branch's or candidate's: the boundary it lies in,
+    as in the coverage tables; a town's own), geometry (WGS84); with `new_sites`, open_cost_wan (万元: a
+    candidate's own, NaN where it has none; 0 for today's branches), the column a model's open_cost may name.
     """
     from netopt.coverage import point_counties
 
@@ -27,12 +30,38 @@ def candidate_sites(ds: Dataset, bank: str | None = None) -> gpd.GeoDataFrame:
         "site_id": branches["branch_id"].astype(str).values, "name": branches["name"].values,
         "kind": "existing", "county": point_counties(ds, branches),
     }, geometry=branches.geometry.values, crs=ds.branches.crs)
-    towns = ds.towns
-    new = gpd.GeoDataFrame({
-        "site_id": ("new:" + towns["town_id"].astype(str)).values, "name": towns["name"].values, "kind": "new",
-        "county": towns["county"].values,
-    }, geometry=towns.geometry.representative_point().values, crs=ds.towns.crs)
+    if new_sites is None:
+        new = gpd.GeoDataFrame({
+            "site_id": ("new:" + ds.towns["town_id"].astype(str)).values, "name": ds.towns["name"].values,
+            "kind": "new", "county": ds.towns["county"].values,
+        }, geometry=ds.towns.geometry.representative_point().values, crs=ds.towns.crs)
+    else:
+        new = _own_candidates(ds, new_sites, set(existing["site_id"]))
+        existing["open_cost_wan"] = 0.0  # nothing to open
     return gpd.GeoDataFrame(pd.concat([existing, new], ignore_index=True), crs=ds.branches.crs)
+
+
+def _own_candidates(ds: Dataset, new_sites: gpd.GeoDataFrame, branch_ids: set[str]) -> gpd.GeoDataFrame:
+    """The analyst's candidate sites as new sites; an id that is also a branch's is refused (a plan names sites
+    by id)."""
+    from netopt.coverage import point_counties
+
+    missing = [c for c in ("site_id", "name") if c not in getattr(new_sites, "columns", ())]
+    if missing or not isinstance(new_sites, gpd.GeoDataFrame) or new_sites.crs is None:
+        raise InputError("new sites must be a GeoDataFrame of points with a coordinate system and the columns "
+                         "site_id and name (as from io.read_candidates); missing: "
+                         f"{', '.join(missing) or 'the coordinate system'}", file="candidates")
+    new_sites = new_sites.to_crs(ds.branches.crs)
+    ids = new_sites["site_id"].astype(str)
+    clash = ids[ids.isin(branch_ids) | ids.duplicated(keep=False)]
+    if len(clash):
+        raise InputError(f"candidate site ids used twice or also by a branch ({', '.join(clash.unique()[:3])}): "
+                         "give each candidate an id of its own", file="candidates")
+    costs = new_sites["open_cost_wan"] if "open_cost_wan" in new_sites else np.nan
+    return gpd.GeoDataFrame({
+        "site_id": ids.values, "name": new_sites["name"].values, "kind": "new",
+        "county": point_counties(ds, new_sites), "open_cost_wan": np.asarray(costs, float),
+    }, geometry=new_sites.geometry.values, crs=ds.branches.crs)
 
 
 def existing_positions(candidates: gpd.GeoDataFrame) -> np.ndarray:

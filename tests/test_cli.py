@@ -663,10 +663,14 @@ def test_optimize_explains_impossible_plans(tmp_path: Path):
     closable = runner.invoke(app, ["optimize", "--model", "pmedian", "--p", "100", "--bank", "农业",
                                    "--no-keep-existing", "--out", str(tmp_path)])
     assert closable.exit_code == 0, closable.output
-    poor = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "110", "--bank", "农业", "--budget-wan", "100",
-                               "--open-cost-wan", "300", "--out", str(tmp_path)])
-    assert poor.exit_code == 1 and ("the budget 100万元 is too small: meeting the other rules costs at least 2,700万元"
+    poor = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "120", "--bank", "农业", "--budget-wan", "100",
+                               "--open-cost-wan", "300", "--county-min", "10", "--out", str(tmp_path)])
+    assert poor.exit_code == 1 and ("the budget 100万元 is too small: meeting the other rules costs at least 900万元"
                                     in " ".join(poor.output.split()))
+    few = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "110", "--bank", "农业", "--budget-wan", "700",
+                              "--open-cost-wan", "300", "--out", str(tmp_path)])  # --p is the most open branches
+    assert few.exit_code == 0 and ("103 branches open, fewer than the 110 allowed: the 100万元 of the budget left buys "
+                                   "no other site (the cheapest costs 300万元)" in " ".join(few.output.split()))
     unknown = runner.invoke(app, ["optimize", "--bank", "不存在银行", "--p", "5", "--out", str(tmp_path)])
     assert unknown.exit_code == 2 and "no branch of bank" in unknown.output
 

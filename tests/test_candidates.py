@@ -1,0 +1,142 @@
+"""The analyst's own candidate sites (--candidates): read and checked, planned among, costed, validated."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import netopt as no
+from netopt.cli import app
+from netopt.io import read_candidates
+from netopt.planning import candidate_sites
+
+runner = CliRunner()
+
+
+def other_banks_sites(path: Path, count: int = 30, costs=None) -> pd.DataFrame:
+    """Candidate sites beside other banks' outlets of the sample (a bank may well look where its rivals are),
+    written with Chinese headers as an analyst's sheet would have them."""
+    branches = no.load_sample().branches
+    others = branches[~branches["bank"].astype(str).str.contains("农业")].iloc[::7].head(count)
+    frame = pd.DataFrame({"点位编号": [f"C{i + 1:03d}" for i in range(len(others))],
+                          "点位名称": (others["name"].astype(str) + "旁").to_numpy(),
+                          "经度": others.geometry.x.round(6).to_numpy(), "纬度": others.geometry.y.round(6).to_numpy()})
+    if costs is not None:
+        frame["开设成本（万元）"] = costs(len(frame))
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    return frame
+
+
+def test_read_candidates_with_chinese_headers_and_costs_in_yuan(tmp_path: Path):
+    path = tmp_path / "候选点位.csv"
+    pd.DataFrame({"名称": ["甲", "乙"], "经度": [117.2, 117.3], "纬度": [31.8, 31.9],
+                  "开设成本（元）": [2_500_000, None]}).to_csv(path, index=False)
+    sites = read_candidates(path)
+    assert sites["site_id"].tolist() == ["S0001", "S0002"] and sites["name"].tolist() == ["甲", "乙"]
+    assert sites["open_cost_wan"].iloc[0] == pytest.approx(250.0) and np.isnan(sites["open_cost_wan"].iloc[1])
+    assert sites.crs.to_epsg() == 4326 and sites.geometry.x.tolist() == [117.2, 117.3]
+
+
+def test_bad_candidate_files_name_file_row_and_column(tmp_path: Path):
+    path = tmp_path / "sites.csv"
+    pd.DataFrame({"点位名称": ["甲", "乙", "丙"], "经度": [117.2, "abc", 117.3], "纬度": [31.8, 31.8, 31.9],
+                  "开设成本": [100, 200, -5]}).to_csv(path, index=False)
+    with pytest.raises(no.InputError) as err:
+        read_candidates(path)
+    text = str(err.value)
+    assert "row 3, column '经度': non-numeric values (e.g. 'abc')" in text and "row 4, column '开设成本'" in text
+    pd.DataFrame({"经度": [117.2], "纬度": [31.8]}).to_csv(path, index=False)
+    with pytest.raises(no.InputError, match="missing required column 'name'"):
+        read_candidates(path)
+    pd.DataFrame({"名称": ["远处"], "经度": [100.0], "纬度": [31.8]}).to_csv(path, index=False)
+    with pytest.raises(no.InputError, match="more than 50 km outside every county boundary of the city"):
+        read_candidates(path, city=no.load_sample())
+
+
+def test_candidate_sites_replace_the_town_points(tmp_path: Path):
+    ds = no.load_sample()
+    other_banks_sites(tmp_path / "c.csv", 12)
+    own = read_candidates(tmp_path / "c.csv")
+    sites = candidate_sites(ds, "农业", own)
+    new = sites[sites["kind"] == "new"]
+    assert new["site_id"].tolist() == own["site_id"].tolist() and new["county"].notna().all()
+    assert (sites["kind"] == "existing").sum() == 101
+    clash = own.assign(site_id=sites["site_id"].iloc[0])
+    with pytest.raises(no.InputError, match="candidate site ids used twice or also by a branch"):
+        candidate_sites(ds, "农业", clash)
+
+
+def test_optimize_chooses_among_the_candidates_within_their_own_costs(tmp_path: Path):
+    path = tmp_path / "候选网点.csv"
+    frame = other_banks_sites(path, 30, costs=lambda n: np.resize([200.0, 300.0, 500.0], n))
+    args = ["optimize", "--model", "mclp", "--bank", "农业", "--max-new", "5", "--candidates", str(path),
+            "--out", str(tmp_path)]
+    free = runner.invoke(app, args)
+    assert free.exit_code == 0, free.output
+    said = " ".join(free.output.split())
+    assert "Candidate sites 候选点位: 30 from 候选网点.csv, instead of the 125 town points (30 with an opening cost)" in said
+    assert "change nothing here: they count against a budget (--budget-wan)" in said
+    opened = pd.read_csv(tmp_path / "mclp_sites.csv").query("kind == 'new'")
+    assert set(opened["site_id"]) <= set(frame["点位编号"]) and 0 < len(opened) <= 5
+    budgeted = runner.invoke(app, args + ["--budget-wan", "700"])
+    assert budgeted.exit_code == 0, budgeted.output
+    opened = pd.read_csv(tmp_path / "mclp_sites.csv").query("kind == 'new'")
+    costs = frame.set_index("点位编号")["开设成本（万元）"]
+    assert opened["open_cost_wan"].tolist() == costs[opened["site_id"]].tolist() and opened["open_cost_wan"].sum() <= 700
+    refused = runner.invoke(app, args + ["--budget-wan", "700", "--open-cost-wan", "300"])
+    assert refused.exit_code == 2 and "every candidate site has its own opening cost" in " ".join(refused.output.split())
+
+
+def test_a_budget_may_pay_for_fewer_new_branches_than_max_new(tmp_path: Path):
+    """--max-new 5 with money for 3: three new branches (exactly 5 found no plan, or filled 5 with cheap ones)."""
+    for model in ("mclp", "pmedian"):
+        result = runner.invoke(app, ["optimize", "--model", model, "--bank", "农业", "--max-new", "5", "--budget-wan",
+                                     "1000", "--open-cost-wan", "300", "--out", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+        sites = pd.read_csv(tmp_path / f"{model}_sites.csv")
+        assert (sites["kind"] == "new").sum() == 3 and (sites["kind"] == "existing").sum() == 101
+
+
+def test_candidates_missing_some_costs_need_a_default(tmp_path: Path):
+    path = tmp_path / "c.csv"
+    other_banks_sites(path, 10, costs=lambda n: [250.0] * (n - 2) + [None, None])
+    base = ["optimize", "--bank", "农业", "--max-new", "2", "--budget-wan", "500", "--candidates", str(path),
+            "--out", str(tmp_path)]
+    refused = runner.invoke(app, base)
+    assert refused.exit_code == 2
+    assert "--budget-wan needs the cost of opening 2 candidate sites" in " ".join(refused.output.split())
+    filled = runner.invoke(app, base + ["--open-cost-wan", "100"])
+    assert filled.exit_code == 0, filled.output
+
+
+def test_curve_and_joint_plan_take_candidates(tmp_path: Path):
+    path = tmp_path / "c.xlsx"
+    frame = other_banks_sites(tmp_path / "c.csv", 20)
+    frame.to_excel(path, index=False)
+    curve = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "3", "--candidates", str(path),
+                                "--out", str(tmp_path)])
+    assert curve.exit_code == 0, curve.output
+    named = pd.read_csv(tmp_path / "coverage_curve.csv").iloc[:, -1].dropna().astype(str)
+    assert named.str.contains("旁").all()  # every new site on the curve is a candidate of the file
+    cheap = [option for kind in ("light", "inclusive", "community") for option in ("--type-cost-wan", f"{kind}=5")]
+    joint = runner.invoke(app, ["plan", "--p", "105", "--bank", "农业", "--budget-wan", "1000", "--candidates",
+                                str(path), *cheap, "--out", str(tmp_path)])
+    assert joint.exit_code == 0, joint.output
+    decided = pd.read_csv(tmp_path / "plan_sites.csv").iloc[:, [0, 4]].set_axis(["site_id", "decision"], axis=1)
+    opened = decided.loc[decided["decision"] == "open", "site_id"]
+    assert set(opened) <= set(frame["点位编号"]) and len(opened) == 4  # branches cheaper than vehicles: 4 new
+    refused = runner.invoke(app, ["plan", "--candidates", str(path), "--out", str(tmp_path)])
+    assert refused.exit_code == 2 and "add --p" in refused.output
+
+
+def test_validate_knows_a_candidates_file_by_its_name(tmp_path: Path):
+    path = tmp_path / "候选网点.csv"
+    other_banks_sites(path, 5)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0 and "(candidates): 5 rows" in result.output, result.output
+    pd.DataFrame({"名称": ["远处"], "经度": ["x"], "纬度": [31.8]}).to_csv(path, index=False)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1 and "non-numeric" in result.output
