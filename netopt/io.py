@@ -599,20 +599,29 @@ def read_branches(path: str | os.PathLike, coords: str = "wgs84", layer: str | N
 def read_branch_table(path: str | os.PathLike, coords: str = "wgs84",
                       layer: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     """read_branches, with the raw table its messages count rows in (for checks across tables)."""
+    def columns(table: _Table, matches: dict[str, sc.ColumnMatch], problems: list[Problem]) -> dict[str, pd.Series]:
+        return {
+            "branch_id": _ids(table, matches.get("branch_id"), "B", problems),
+            "name": _required_text(table, matches["name"], problems),
+            "bank": _optional_text(table, matches, "bank"),
+            "type": _labels(table, matches.get("type"), sc.canonical_branch_type, sc.BRANCH_TYPES, problems),
+            "county": _optional_text(table, matches, "county"),
+            "address": _optional_text(table, matches, "address"),
+        }
+    return _read_points(path, coords, layer, (sc.BRANCH_FIELDS, sc.BRANCH_REQUIRED), columns, "branches")
+
+
+def _read_points(path: str | os.PathLike, coords: str, layer: str | None, fields: tuple, columns: Callable,
+                 what: str) -> tuple[gpd.GeoDataFrame, _Table]:
+    """A table of points (`what`: branches, candidate sites): its `fields` (all, required) resolved, its
+    `columns(table, matches, problems)` read, every row a point."""
     table = _read_raw(path, layer)
     problems: list[Problem] = []
-    matches = _resolve(table, sc.BRANCH_FIELDS, sc.BRANCH_REQUIRED, problems)
-    cols = {
-        "branch_id": _ids(table, matches.get("branch_id"), "B", problems),
-        "name": _required_text(table, matches["name"], problems),
-        "bank": _optional_text(table, matches, "bank"),
-        "type": _labels(table, matches.get("type"), sc.canonical_branch_type, sc.BRANCH_TYPES, problems),
-        "county": _optional_text(table, matches, "county"),
-        "address": _optional_text(table, matches, "address"),
-    }
+    matches = _resolve(table, *fields, problems)
+    cols = columns(table, matches, problems)
     geometry = _geometry_from_frame(table, matches, coords, problems, need_points=True)
     if geometry is not None and not (geometry.geom_type == "Point").all():
-        problems.append(table.problem("branches must be points", "geometry", geometry.geom_type != "Point"))
+        problems.append(table.problem(f"{what} must be points", "geometry", geometry.geom_type != "Point"))
     return _finish(table, cols, matches, geometry, problems)
 
 
@@ -630,19 +639,15 @@ def read_candidates(path: str | os.PathLike, coords: str = "wgs84", layer: str |
 def read_candidate_table(path: str | os.PathLike, coords: str = "wgs84",
                          layer: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     """read_candidates, with the raw table its messages count rows in."""
-    table = _read_raw(path, layer)
-    problems: list[Problem] = []
-    matches = _resolve(table, sc.CANDIDATE_FIELDS, sc.CANDIDATE_REQUIRED, problems)
-    cols = {
-        "site_id": _ids(table, matches.get("site_id"), "S", problems),
-        "name": _required_text(table, matches["name"], problems),
-        "address": _optional_text(table, matches, "address"),
-        "open_cost_wan": _optional_number(table, matches, "open_cost_wan", problems, allow_zero=True),
-    }
-    geometry = _geometry_from_frame(table, matches, coords, problems, need_points=True)
-    if geometry is not None and not (geometry.geom_type == "Point").all():
-        problems.append(table.problem("candidate sites must be points", "geometry", geometry.geom_type != "Point"))
-    return _finish(table, cols, matches, geometry, problems)
+    def columns(table: _Table, matches: dict[str, sc.ColumnMatch], problems: list[Problem]) -> dict[str, pd.Series]:
+        return {
+            "site_id": _ids(table, matches.get("site_id"), "S", problems),
+            "name": _required_text(table, matches["name"], problems),
+            "address": _optional_text(table, matches, "address"),
+            "open_cost_wan": _optional_number(table, matches, "open_cost_wan", problems, allow_zero=True),
+        }
+    return _read_points(path, coords, layer, (sc.CANDIDATE_FIELDS, sc.CANDIDATE_REQUIRED), columns,
+                        "candidate sites")
 
 
 def _common_columns(table: _Table, matches: dict[str, sc.ColumnMatch], prefix: str, id_name: str,
