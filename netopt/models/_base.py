@@ -292,19 +292,36 @@ class SiteRules:
         kept_existing = len(np.intersect1d(self.fixed, self.existing))
         binding_max_new = self.max_new is not None and (p is None or self.max_new < p - kept_existing)
         return (self._budget_may_bind(p) or bool(self.county_min) or bool(self.county_max) or binding_max_new
-                or self.carried_rows is not None or len(self.too_close) > 0)
+                or self._carried_may_bind(p) or len(self.too_close) > 0)
 
     def _budget_may_bind(self, p: int | None) -> bool:
-        """Whether the budget may rule out a plan of at most p sites: not when, nothing closable, the sites
-        fixed open and the dearest p − fixed other new sites cost no more than it."""
+        """Whether the budget may rule out a plan of at most p sites (not when, nothing closable, it pays for the
+        sites fixed open and the dearest p − fixed others)."""
         if self.budget is None:
             return False
-        if p is None or self.open_cost is None or len(self.closable):
+        if self.open_cost is None or len(self.closable):
             return True
         cost = np.where(np.isin(np.arange(self.n_sites), self.existing), 0.0, np.asarray(self.open_cost, float))
+        return self._row_may_bind(cost, -INF, float(self.budget), p)
+
+    def _carried_may_bind(self, p: int | None) -> bool:
+        """Whether a rule row carried from a larger model may rule out a plan of at most p sites (e.g. its
+        new-site limit, with the sites kept open merged, often cannot)."""
+        if self.carried_rows is None:
+            return False
+        matrix, lo, hi, _ = self.carried_rows
+        matrix = sp.csr_matrix(matrix)
+        return any(self._row_may_bind(matrix.getrow(r).toarray().ravel(), lo[r], hi[r], p) for r in range(len(lo)))
+
+    def _row_may_bind(self, coefficients: np.ndarray, lo: float, hi: float, p: int | None) -> bool:
+        """Whether the row lo <= coefficients · y <= hi may rule out a plan of at most p sites: not when it has
+        no lower limit, no negative coefficient, and the fixed sites with the p − fixed largest others stay
+        within hi."""
+        if p is None or lo > -INF or (coefficients < 0).any():
+            return True
         others = np.setdiff1d(np.flatnonzero(self.allowed), self.fixed)
-        dearest = np.sort(cost[others])[::-1][:max(p - len(self.fixed), 0)]
-        return float(cost[self.fixed].sum() + dearest.sum()) > self.budget + 1e-9
+        largest = np.sort(coefficients[others])[::-1][:max(p - len(self.fixed), 0)]
+        return float(coefficients[self.fixed].sum() + largest.sum()) > hi + 1e-9
 
     def together(self, p: int | None = None, sites: str = "p") -> str:
         """For a plan no single rule blocks: the rules that together do, with their numbers (p named `sites`:

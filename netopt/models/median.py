@@ -173,8 +173,8 @@ class PMedian(LocationModel):
         m = self.cost.shape[1]
         partial = ~finite.all(axis=1)  # demand points some sites cannot serve: at least one reachable site open
         reach = [(np.isfinite(self.cost[i]).astype(float), 1.0, INF, f"reach_{i}") for i in np.flatnonzero(partial)]
-        extra, lo, hi, names = self.rules.rows([(np.ones(m), self.p if self.exactly_p else -INF, self.p, "p"),
-                                                *reach])
+        extra, lo, hi, names = self.rules.rows([(np.ones(m), self.p if self.exactly_p else 1.0, self.p, "p"),
+                                                *reach])  # at most p: one at least, or no point is served
         A = stack_rows(A, extra)
         return A, np.concatenate([row_lo, lo]), np.concatenate([row_hi, hi]), names
 
@@ -750,7 +750,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
                   np.concatenate([np.ones(m), np.full(n, highspy.kHighsInf)]))
     master_cost = np.concatenate([np.zeros(m), weights])
     highs.changeColsCost(m + n, np.arange(m + n, dtype=np.int32), master_cost)
-    highs.addRow(p if exactly_p else 0, p, m, np.arange(m, dtype=np.int32), np.ones(m))
+    highs.addRow(p if exactly_p else 1, p, m, np.arange(m, dtype=np.int32), np.ones(m))
     if rule_rows is not None:
         add_highs_rows(highs, highspy, rule_rows)
     x = previous = None
