@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from netopt.models._covering_lp import lagrangian_site_tests, mclp_dual_highs, mclp_dual_values
-from netopt.models._milp import INF, MatrixMILP, loaded_highs
+from netopt.models._milp import INF, MatrixMILP, allow_seconds, loaded_highs
 
 ROUND_SHARE = 0.1  # a round of probes ends once this share of its undecided sites is decided; the LP is rebuilt
 MIN_ROUND_FIXES = 10
@@ -142,7 +142,7 @@ def _probe_sites(highs, basis, sites: list[int], incumbent: np.ndarray, threshol
         if _past(deadline) or found >= target or failed >= FAILED_IN_A_ROW:
             return
         if deadline is not None:
-            highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3))
+            allow_seconds(highs, deadline - time.perf_counter())
         probe = 0.0 if incumbent[a] else 1.0
         highs.changeColBounds(int(a), probe, probe)
         highs.run()

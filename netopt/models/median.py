@@ -25,8 +25,8 @@ from netopt.heuristics import (CACHE_CELLS, assignment_cost, block_size, greedy_
                                past, perturbed_interchange, pmedian_heuristic, row_blocks)
 from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
-from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
-                                 report_stage, run_highs_checked, share_deadline)
+from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, allow_seconds, check_solver_arguments,
+                                 relative_gap, report_stage, run_highs_checked, share_deadline)
 
 
 def reach_requirement(cost: np.ndarray) -> str:
@@ -772,7 +772,7 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
                 left = time_limit - (time.perf_counter() - t0)
                 if left <= 0:
                     return _benders_stopped(highs, highspy, x, phase, cost, weights, start, t0, proven)
-                highs.setOptionValue("time_limit", float(left))
+                allow_seconds(highs, left, mip=phase == "mip")
             if phase == "mip":  # the cheapest true plan known as the incumbent (the last master's plan, if cheaper)
                 start = _cheapest_plan(cost, weights, [start, _integral_plan(x, m)])[0]
                 _set_incumbent(highs, highspy, m, cost, start)
