@@ -15,5 +15,6 @@ __all__ = [
     "SiteRules",
     "Coverage", "Dataset", "InfeasibleError", "InputError", "NetoptError", "Problem", "SolverError",
     "analyze_coverage", "assign_branch_types", "competition", "gcj02_to_wgs84", "load_sample", "maps",
-    "planning", "read_branches", "read_candidates", "read_counties", "read_dataset", "read_towns", "to_wgs84", "wgs84_to_gcj02",
+    "planning", "read_branches", "read_candidates", "read_counties", "read_dataset", "read_towns", "to_wgs84",
+    "wgs84_to_gcj02",
 ]

@@ -467,8 +467,8 @@ def optimize(
         ds, source = _load(data, coords)
         with _working("Building the model 建模中…"):
             roads = _roads(network)
-            sites = candidate_sites(ds, bank, _own_candidates(candidates, coords, ds, None if budget_wan is not None
-                                                           else "they count against a budget (--budget-wan)"))
+            unused = None if budget_wan is not None else "they count against a budget (--budget-wan)"
+            sites = candidate_sites(ds, bank, _read_candidates_option(candidates, coords, ds, unused))
             _say_banks_matched(ds, bank)
             existing = existing_positions(sites)
             rules = _site_rules(sites, existing, keep_existing, max_new, budget_wan, open_cost_wan,
@@ -561,7 +561,8 @@ def curve(
             raise InputError(f"--model for a curve is mclp or share, not '{model}'", file="command line")
         ds, source = _load(data, coords)
         with _working("Solving 求解中…"):
-            sites = candidate_sites(ds, bank, _own_candidates(candidates, coords, ds, "a curve counts no costs"))
+            own = _read_candidates_option(candidates, coords, ds, "a curve counts no costs")
+            sites = candidate_sites(ds, bank, own)
             _say_banks_matched(ds, bank)
             existing, roads = existing_positions(sites), _roads(network)
             options = ModelOptions(capacity_wan, beta=beta, min_km=min_km, bank=bank)
@@ -753,18 +754,23 @@ def _say_banks_matched(ds: Dataset, bank: Optional[str]) -> None:
                       f"(give more of the name to pick one)[/]")
 
 
+def _whose(bank: Optional[str], today: int) -> str:
+    """Today's branches a --p must leave room for, in words: the bank's, or every bank's."""
+    return f"{bank}'s {today} branches" if bank else f"all {today} branches of every bank (--bank picks one bank)"
+
+
 def _check_p_keeps_today(p: Optional[int], today: int, bank: Optional[str]) -> None:
     """--p counts every open branch, today's kept ones too: a p below today's count is refused with what to ask."""
     if p is None or p >= today:
         return
-    whose = f"{bank}'s {today} branches" if bank else f"all {today} branches of every bank (--bank picks one bank)"
     ones = "one" if p == 1 else "ones"
-    raise InputError(f"--p {p} counts every open branch, and today's branches stay open: {whose}. Ask for --max-new "
+    raise InputError(f"--p {p} counts every open branch, and today's branches stay open: {_whose(bank, today)}. Ask "
+                     f"for --max-new "
                      f"{p} to open {p} new {ones} beside them, a --p of at least {today}, or add --no-keep-existing "
                      f"to let today's branches close", file="command line")
 
 
-def _own_candidates(path: Optional[Path], coords: str, ds: Dataset, costs_unused: Optional[str]):
+def _read_candidates_option(path: Optional[Path], coords: str, ds: Dataset, costs_unused: Optional[str]):
     """The candidate sites of --candidates (io.read_candidates), said on the console; None without it. Their
     opening costs, where given, are said to change nothing when `costs_unused` says why."""
     if path is None:
@@ -1410,9 +1416,9 @@ def _mix_table(mix: pd.DataFrame) -> Table:
 
 
 JOINT_HELP = ("Plan sites and types together 网点与类型联合规划: at most this many open branches — today's and new "
-              "ones at the town points (or --candidates) —, each with its type, serving the most residents (each type's radius, "
-              "capacity and opening cost: --type-radius-km, --type-capacity-wan, --type-cost-wan); needs "
-              "--budget-wan, which then pays the openings, changes of a known type today and the service vehicles "
+              "ones at the town points (or --candidates) —, each with its type, serving the most residents (each "
+              "type's radius, capacity and opening cost: --type-radius-km, --type-capacity-wan, --type-cost-wan); "
+              "needs --budget-wan, which then pays the openings, changes of a known type today and the service vehicles "
               "流动服务车 and village stations 村级服务站.")
 TYPE_PLAN_ONLY = ("pilots_per_region", "batch", "hub_capacity")  # the rollout of today's branches' types
 
@@ -1457,7 +1463,8 @@ def plan(
         _check_plan_options(ctx, p, keep_existing, keep_open)
         ds, source = _load(data, coords)
         if p is not None:
-            own = _own_candidates(candidates, coords, ds, "plan --p costs a new branch by its type (--type-cost-wan)")
+            own = _read_candidates_option(candidates, coords, ds,
+                                          "plan --p costs a new branch by its type (--type-cost-wan)")
             _joint_plan(ds, source, out, _command_line(ctx), JointAsk(bank, p, budget_wan, mix, keep_existing,
                                                                       keep_open, figures, time_limit, own))
             return
@@ -1503,7 +1510,8 @@ def _check_plan_options(ctx: typer.Context, p: Optional[int], keep_existing: boo
     """Options of one kind of plan given to the other are refused: they would change nothing."""
     given = {name for name in ctx.params  # typer may carry its own copy of click: its ParameterSource, by name
              if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"}
-    joint_only = {"keep_existing", "keep_open", "type_radius_km", "type_capacity_wan", "type_cost_wan", "candidates"}
+    joint_only = {"keep_existing", "keep_open", "type_radius_km", "type_capacity_wan", "type_cost_wan",
+                  "candidates"}
     if p is None and given & joint_only:
         flags = ", ".join(_flag(ctx, name) for name in sorted(given & joint_only))
         raise InputError(f"{flags}: for the joint plan of sites and types — add --p (the most open branches)",
@@ -1601,9 +1609,8 @@ def _joint_sites(ds: Dataset, ask: JointAsk):
     _say_banks_matched(ds, ask.bank)
     today = len(existing_positions(sites))
     if ask.keep_existing and ask.p < today:
-        whose = (f"{ask.bank}'s {today} branches" if ask.bank
-                 else f"all {today} branches of every bank (--bank picks one)")
-        raise InputError(f"--p {ask.p} counts every open branch, and today's branches stay open: {whose}. Ask for a "
+        raise InputError(f"--p {ask.p} counts every open branch, and today's branches stay open: "
+                         f"{_whose(ask.bank, today)}. Ask for a "
                          f"--p of at least {today}, or add --no-keep-existing to let today's branches close",
                          file="command line")
     if not ask.keep_existing:

@@ -287,7 +287,8 @@ def _type_legend(plan: pd.DataFrame | None) -> str:
 
 
 PLAN_LEGEND = (f"<br><span style='color:{NEW_COLOUR}'>◉</span> 新设 open &nbsp;"
-               f"<span style='color:#d73027'>◌</span> 撤并 close &nbsp;<span style='color:{MOVE_COLOUR}'>╌</span> 迁址 move")
+               f"<span style='color:#d73027'>◌</span> 撤并 close &nbsp;"
+               f"<span style='color:{MOVE_COLOUR}'>╌</span> 迁址 move")
 
 
 RIVAL_LEGEND = "<br><span style='color:#999'>●</span> 他行网点 other banks"

@@ -319,7 +319,8 @@ class PMedian(LocationModel):
         reduced, free, constant, kept_rows = self._around_fixed()
         whole = self.rules.limits_plans(self.p)
         if reduced is None:  # no demand point is served closer by a site not fixed open: any plan is optimal
-            open_sites = np.union1d(self.rules.fixed, free[: self.p - len(self.rules.fixed)] if self.exactly_p else free[:0])
+            filled = free[: self.p - len(self.rules.fixed)] if self.exactly_p else free[:0]  # at most p: none
+            open_sites = np.union1d(self.rules.fixed, filled)
             value = self._objective(open_sites)
             if not np.isfinite(value) or whole:  # a point no kept site serves, or rules to meet: the whole model
                 return LocationModel.solve(self, time_limit, mip_gap, solver, threads)
@@ -728,8 +729,9 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
                     exactly_p: bool = True) -> RawSolution:
     """Exact p-median by Benders decomposition (Duran-Mateluna, Ales & Elloumi 2023), solved with HiGHS.
 
-    Master: min Σ w_i θ_i, Σ y = p (≤ p unless `exactly_p`: the cuts hold for any y), the `rule_rows` (SiteRules.row_matrix: budget, new-site and county
-    limits), y binary, plus cuts θ_i ≥ D_i^k − Σ_{j: d_ij < D_i^k} (D_i^k − d_ij) y_j,
+    Master: min Σ w_i θ_i, Σ y = p (1 ≤ Σ y ≤ p unless `exactly_p`: the cuts hold for any y), the `rule_rows`
+    (SiteRules.row_matrix: budget, new-site and county limits), y binary, plus cuts
+    θ_i ≥ D_i^k − Σ_{j: d_ij < D_i^k} (D_i^k − d_ij) y_j,
     where D_i^k is the distance at which the current y first covers i completely. Cuts are separated in
     numpy for all demand points at once, first on the LP relaxation, then on integer solutions, until none
     is violated. All costs must be finite.
