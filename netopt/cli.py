@@ -1463,14 +1463,28 @@ def plan(
         _check_plan_options(ctx, p, keep_existing, keep_open)
         ds, source = _load(data, coords)
         if p is not None:
-            own = _read_candidates_option(candidates, coords, ds,
-                                          "plan --p costs a new branch by its type (--type-cost-wan)")
+            own = _read_candidates_option(candidates, coords, ds, None)
+            _say_site_costs_add_up(own, figures["open_cost_wan"])
             _joint_plan(ds, source, out, _command_line(ctx), JointAsk(bank, p, budget_wan, mix, keep_existing,
                                                                       keep_open, figures, time_limit, own))
             return
         _type_rollout(_bank_only(ds, bank), source, out, mix, budget_wan, time_limit,
                       (pilots_per_region, tuple(batch), hub_capacity))
     _guard(run)
+
+
+def _say_site_costs_add_up(own: Optional[gpd.GeoDataFrame], type_costs: dict[str, float]) -> None:
+    """plan --p with candidates' own opening costs: each is the site's cost, paid on top of its type's."""
+    if own is None or not own["open_cost_wan"].notna().any():
+        return
+    from netopt.models.types import TYPES
+
+    if all(type_costs.get(kind) == 0 for kind in TYPES):
+        console.print("A new branch at a candidate site costs the site's own opening cost (every type's cost is 0)")
+        return
+    console.print("A new branch at a candidate site costs the site's own opening cost 场地成本 plus its type's "
+                  "(--type-cost-wan; give each type 0, e.g. --type-cost-wan light=0, to count the site's cost "
+                  "alone)")
 
 
 def _type_rollout(ds: Dataset, source: str, out: Path, mix: dict, budget_wan: Optional[float],

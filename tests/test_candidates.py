@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 import netopt as no
 from netopt.cli import app
 from netopt.io import read_candidates
+from netopt.models.types import plan_network
 from netopt.planning import candidate_sites
 
 runner = CliRunner()
@@ -140,3 +141,32 @@ def test_validate_knows_a_candidates_file_by_its_name(tmp_path: Path):
     pd.DataFrame({"名称": ["远处"], "经度": ["x"], "纬度": [31.8]}).to_csv(path, index=False)
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 1 and "non-numeric" in result.output
+
+
+def test_joint_plan_pays_a_candidates_own_cost_on_top_of_its_type(tmp_path: Path):
+    ds = no.load_sample()
+    frame = other_banks_sites(tmp_path / "c.csv", 20, costs=lambda n: [5000.0] * 10 + [200.0] * 5 + [None] * 5)
+    sites = candidate_sites(ds, "农业", read_candidates(tmp_path / "c.csv", city=ds))
+    type_cost = {"comprehensive": 300.0, "community": 5.0, "inclusive": 5.0, "light": 5.0}
+    chosen, _, summary = plan_network(ds, sites, p=110, budget_wan=1000, open_cost_wan=type_cost)
+    opened = chosen[chosen["decision"] == "open"].merge(frame, left_on="site_id", right_on="点位编号")
+    assert len(opened) and not opened["site_id"].isin(frame["点位编号"].head(10)).any()  # 5000万 sites: too dear
+    own = opened["开设成本（万元）"].fillna(0.0)
+    assert np.allclose(opened["open_cost_wan"], own + opened["type"].map(type_cost))
+    assert summary["spent_wan"] <= 1000 + 1e-6
+    blind, _, _ = plan_network(ds, sites.drop(columns="open_cost_wan"), p=110, budget_wan=1000, open_cost_wan=type_cost)
+    assert blind.loc[blind["decision"] == "open", "site_id"].isin(frame["点位编号"].head(10)).any()
+
+
+def test_joint_plan_counts_candidates_costs_alone_when_types_cost_nothing(tmp_path: Path):
+    path = tmp_path / "c.csv"
+    other_banks_sites(path, 12, costs=lambda n: [40.0] * n)
+    free = [option for kind in ("comprehensive", "community", "inclusive", "light")
+            for option in ("--type-cost-wan", f"{kind}=0")]
+    result = runner.invoke(app, ["plan", "--p", "110", "--bank", "农业", "--budget-wan", "1000", "--candidates",
+                                 str(path), *free, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "costs the site's own opening cost (every type's cost is 0)" in " ".join(result.output.split())
+    decided = pd.read_csv(tmp_path / "plan_sites.csv").set_axis(range(13), axis=1)
+    opened = decided[decided[4] == "open"]
+    assert len(opened) == 9 and (opened[8] == 40.0).all()  # p 110 = 101 kept + 9 new, each at its own 40万元

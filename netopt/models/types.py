@@ -346,8 +346,9 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
 
     `sites`: candidate sites (planning.candidate_sites: kind "existing" | "new"; existing sites stay open
     unless `sites["closable"]` is True). Each type has its own service radius, capacity (万人) and opening
-    cost (万元); an existing branch whose type today is known (ds.branches "type", by site_id) costs
-    `conversion_cost_wan` to give another type (flat, or {(from, to): 万元}), as in assign_branch_types.
+    cost (万元), added to a new site's own cost where `sites["open_cost_wan"]` gives one (its premises); an
+    existing branch whose type today is known (ds.branches "type", by site_id) costs `conversion_cost_wan` to
+    give another type (flat, or {(from, to): 万元}), as in assign_branch_types.
     Maximises the residents served (a town's residents are split among the open branches within each type's
     radius, up to their capacities, plus the extension shares), subject to at most `p` branches, the budget
     (openings + conversions + extensions), type-mix bounds and inclusive branches only outside the core.
@@ -415,9 +416,11 @@ def _site_current_types(ds: Dataset, sites) -> np.ndarray:
 
 
 def _site_costs(sites, current: np.ndarray, open_cost: dict, conversion_cost: float | dict) -> np.ndarray:
-    """万元 for site j to be open as type t: a new site's opening cost, an existing branch's conversion cost."""
+    """万元 for site j to be open as type t: a new site's own cost (sites "open_cost_wan", the premises 场地; 0
+    where blank) plus its type's opening cost; an existing branch's conversion cost."""
     new = (sites["kind"] == "new").to_numpy()
-    return np.where(new[:, None], np.array([open_cost[kind] for kind in TYPES])[None, :],
+    own = np.nan_to_num(sites["open_cost_wan"].to_numpy(float)) if "open_cost_wan" in sites else np.zeros(len(sites))
+    return np.where(new[:, None], own[:, None] + np.array([open_cost[kind] for kind in TYPES])[None, :],
                     _conversion_costs(current, conversion_cost))
 
 
