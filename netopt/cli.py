@@ -1073,7 +1073,7 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
     if "load" in result.details:  # cflp, mclp with capacities
         chosen = chosen.assign(served_wan=(chosen["site_id"].map(result.details["load"]).fillna(0.0) / 1e4).round(2))
     plan = pd.DataFrame(chosen.drop(columns="geometry")).assign(lon=chosen.geometry.x, lat=chosen.geometry.y)
-    if closed:
+    if len(moves):  # where new branches open, which close, each move
         _print_moves(moves)
     tables = {"sites 网点": plan, "assignment 分配": assignment, "moves 调整": moves}
     written = [write_atomic(out / f"{model}_{name.split()[0]}.csv",

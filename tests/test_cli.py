@@ -248,6 +248,9 @@ def test_optimize_on_a_population_grid(tmp_path: Path):
     assert table["town"].tolist() == cells["town"].tolist() and table["county"].tolist() == cells["county"].tolist()
     assert sorted(pd.read_csv(tmp_path / "pmedian_sites.csv")["site_id"]) == sorted(expected.selected)
     assert f"{expected.objective / 1e4:,.1f} 万人·km" in result.output
+    opened = sites[sites["site_id"].isin(expected.selected) & (sites["kind"] == "new")]
+    assert "Changes to today's network" in result.output  # where the new branches open, said on the console
+    assert all(f"{row.name} ({row.county})" in result.output for row in opened.itertuples())
     book = pd.read_excel(tmp_path / "pmedian_plan.xlsx", sheet_name=None, engine="openpyxl")
     by_town = book["assignment 分配"]  # the cells summed by town and serving branch; every cell stays in the CSV
     sums = table.groupby(["town", "site"])[["weight", "weighted_distance"]].sum()
