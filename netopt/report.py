@@ -65,13 +65,18 @@ def coverage_tables(cov: Coverage) -> dict[str, pd.DataFrame]:
         "underserved_towns": _columns(cov.underserved_towns, UNDERSERVED_COLUMNS),
         **by_town,
         cov.demand_kind: _columns(cov.towns, TOWN_COLUMNS),
-        "branches": _columns(cov.branches, BRANCH_COLUMNS),
+        "branches": _branch_table(cov.branches),
         "notes": pd.DataFrame({"note": cov.notes}),
     }
 
 
 def _columns(frame: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
     return pd.DataFrame(frame[[c for c in wanted if c in frame.columns]]).round(3)
+
+
+def _branch_table(branches: pd.DataFrame) -> pd.DataFrame:
+    """The branches of a diagnosis as a table: their type is today's (现有类型), not a type plan's."""
+    return _columns(branches, BRANCH_COLUMNS).rename(columns={"type": "current_type"})
 
 
 def bilingual(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.DataFrame:
@@ -119,8 +124,16 @@ def _too_long(rows: int, csv_file: str | None) -> pd.DataFrame:
 
 
 def _html_table(frame: pd.DataFrame) -> str:
-    return bilingual(frame).to_html(index=False, border=0, classes="t", na_rep="",
-                                    float_format=lambda v: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}")
+    """A table for a report page: columns with no value at all left out (e.g. GDP or types nobody gave), blanks
+    for missing values, thousands separated in counts and residents (not in ids and codes)."""
+    shown = frame.loc[:, frame.notna().any() | frame.empty]
+    shown = shown.assign(**{c: shown[c].astype(object).where(shown[c].notna(), "") for c in shown.columns
+                            if not pd.api.types.is_numeric_dtype(shown[c])})
+    table = bilingual(shown)
+    counts = {label: "{:,}".format for c, label in zip(shown.columns, table.columns)
+              if pd.api.types.is_integer_dtype(shown[c]) and not str(c).endswith("_id")}
+    return table.to_html(index=False, border=0, classes="t", na_rep="", formatters=counts,
+                         float_format=lambda v: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}")
 
 
 PAGE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>
@@ -142,7 +155,7 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
         raise KeyError(f"county '{county}' is not in the diagnosis")
     towns = (cov.by_town().loc[lambda t: t["county"] == county].round(3) if cov.demand_kind == "cells" else
              _columns(cov.towns[cov.towns["county"] == county], TOWN_COLUMNS))  # a grid's cells: summed by town
-    branches = _columns(cov.branches[cov.branches["county"] == county], BRANCH_COLUMNS)
+    branches = _branch_table(cov.branches[cov.branches["county"] == county])
     advice = _columns(cov.underserved_towns[cov.underserved_towns["county"] == county], UNDERSERVED_COLUMNS)
     sheets = {"summary": summary, "towns": towns, "branches": branches, "recommendations": advice}
     stem = f"county_{summary['county_id'].iloc[0]}_{county}"

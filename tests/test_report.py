@@ -29,6 +29,12 @@ def test_one_report_per_county_and_a_city_summary(coverage, tmp_path: Path):
     assert len(advice) > 0 and "reason 原因" in advice.columns
     html = (tmp_path / "county_340122_肥东县.html").read_text(encoding="utf-8")
     assert "肥东县" in html and "Underserved towns" in html
+    branches = pd.read_excel(book, "branches")
+    assert "current_type 现有类型" in branches.columns  # the type a branch has today, not a plan's 建议类型
+    # the page for the meeting: no pandas <NA>, no column nobody filled (GDP, types), residents with separators
+    assert "&lt;NA&gt;" not in html and "<NA>" not in html and "地区生产总值" not in html and "现有类型" not in html
+    population = int(branches["assigned_population 服务人口(人)"].max())
+    assert f"<td>{population:,}</td>" in html and population >= 1000
 
 
 def test_a_county_report_notes_its_own_data_not_the_citys(coverage, tmp_path: Path):
