@@ -503,9 +503,14 @@ def optimize(
                   f"{_capacity_hint(built, capacity_wan)}{farther}", 1)
         if not result.has_plan:  # stopped at the time limit before any plan
             _fail(f"{NO_PLAN_YET}: {result.reason}; a longer --time-limit may find one", 1)
+        with _working("Measuring what each open branch adds 评估网点贡献…"):
+            worth = _worth_of_open_sites(built, result, model)
         moves = relocation_moves(sites, result.selected, same_county=within_county, **roads)
+        if worth is not None:
+            moves = _openings_by_worth(moves.assign(**{worth.name: moves["to_id"].map(worth)}), worth.name)
         _say_fewer_than_p(result.selected, count, rules, sites)
-        summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise)
+        summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise,
+                                       worth)
         summary.insert(1, ("command 命令", _command_line(ctx)))
         plan_coverage, compared = _before_after(ds, sites, result.selected, radius_km, roads, cells)
         book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared})
@@ -1031,6 +1036,34 @@ def _plan_maps(ds: Dataset, sites, selected: list, moves: pd.DataFrame, coverage
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
 
 
+# what an open branch adds to a plan — the plan's value with it beside the value without it — in the user's units:
+# (column, divisor from the model's units, header on the console)
+WORTH = {"mclp": ("adds_covered_wan", 1e4, "adds 万人"), "share": ("adds_won_wan", 1e4, "wins 万人"),
+         "pmedian": ("saves_travel_wan_km", 1e4, "saves 万人·km"),
+         "pcenter": ("shortens_farthest_km", 1.0, "shortens km")}
+
+
+def _worth_of_open_sites(built, result, model: str) -> Optional[pd.Series]:
+    """What each open site adds to the plan (LocationModel.objective_without_each): residents covered or won
+    only with it (万人), the travel it saves (万人·km), how much nearer it brings the farthest point (km);
+    indexed by site_id, named by its column (WORTH). None for models that do not score plans."""
+    if model not in WORTH or not result.selected:
+        return None
+    column, unit, _ = WORTH[model]
+    plan = built.objective_of(result.selected)
+    without = built.objective_without_each(result.selected)
+    with np.errstate(invalid="ignore"):
+        adds = (plan - without) if built.maximise else (without - plan)
+    return (adds / unit).round(3).rename(column)
+
+
+def _openings_by_worth(moves: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The moves table with its openings (after the moves and closures) ordered by what each adds, most first."""
+    opening = moves["action"] == "open"
+    ranked = moves[opening].sort_values(column, ascending=False, kind="stable")
+    return pd.concat([moves[~opening], ranked], ignore_index=True)
+
+
 # the objective of each model in the user's units: (column header, value as text)
 OBJECTIVE_SHOWN = {
     "mclp": ("covered 覆盖人口", lambda v: f"{v / 1e4:,.1f} 万人"),
@@ -1043,10 +1076,12 @@ OBJECTIVE_SHOWN = {
 
 
 def _report_plan(result, sites, model: str, source: str, out: Path, demand, moves: pd.DataFrame,
-                 today=None, maximised: bool = True) -> tuple[list[tuple[str, object]], dict[str, pd.DataFrame]]:
+                 today=None, maximised: bool = True, worth: Optional[pd.Series] = None,
+                 ) -> tuple[list[tuple[str, object]], dict[str, pd.DataFrame]]:
     """Prints the plan (beside `today`, today's network as model.evaluate reports it) and its moves
-    (planning.relocation_moves) and writes its sites, assignment (with each demand point's town and county)
-    and moves as CSV; returns the summary's (item, value) rows and those tables, for the workbook."""
+    (planning.relocation_moves) and writes its sites (with what each adds, `worth`), assignment (with each demand
+    point's town and county) and moves as CSV; returns the summary's (item, value) rows and those tables, for the
+    workbook."""
     population = float(demand["population"].sum())
     chosen = sites[sites["site_id"].isin(result.selected)]
     header, shown = OBJECTIVE_SHOWN["lscp" if model == "share" and not maximised else model]
@@ -1073,6 +1108,8 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
     if "load" in result.details:  # cflp, mclp with capacities
         chosen = chosen.assign(served_wan=(chosen["site_id"].map(result.details["load"]).fillna(0.0) / 1e4).round(2))
     plan = pd.DataFrame(chosen.drop(columns="geometry")).assign(lon=chosen.geometry.x, lat=chosen.geometry.y)
+    if worth is not None:
+        plan[worth.name] = plan["site_id"].map(worth)
     if len(moves):  # where new branches open, which close, each move
         _print_moves(moves)
     tables = {"sites 网点": plan, "assignment 分配": assignment, "moves 调整": moves}
@@ -1307,13 +1344,15 @@ ACTION_SHOWN = {"move": "move 迁址", "close": "close 撤并", "open": "open �
 def _print_moves(moves: pd.DataFrame) -> None:
     """The plan's moves (closed branch → new site, km), closures and openings; the first MOVES_SHOWN rows."""
     table = Table(title="Changes to today's network 网点调整")
-    for col in ("", "from 原网点", "to 新址", "km"):
-        table.add_column(col, justify="right" if col == "km" else "left")
-    for row in moves.head(MOVES_SHOWN).itertuples(index=False):
-        source = "" if pd.isna(row.from_id) else f"{row.from_name} ({row.from_county})"
-        target = "" if pd.isna(row.to_id) else f"{row.to_name} ({row.to_county})"
-        km = "" if pd.isna(row.distance_km) else f"{row.distance_km:.1f}"
-        table.add_row(ACTION_SHOWN[row.action], source, target, km)
+    worth = next(((column, header) for column, _, header in WORTH.values() if column in moves), None)
+    for col in ("", "from 原网点", "to 新址", "km") + ((worth[1],) if worth else ()):
+        table.add_column(col, justify="left" if col in ("from 原网点", "to 新址", "") else "right")
+    for row in moves.head(MOVES_SHOWN).to_dict("records"):
+        source = "" if pd.isna(row["from_id"]) else f"{row['from_name']} ({row['from_county']})"
+        target = "" if pd.isna(row["to_id"]) else f"{row['to_name']} ({row['to_county']})"
+        km = "" if pd.isna(row["distance_km"]) else f"{row['distance_km']:.1f}"
+        adds = [] if worth is None else ["" if pd.isna(row[worth[0]]) else f"{row[worth[0]]:,.2f}"]
+        table.add_row(ACTION_SHOWN[row["action"]], source, target, km, *adds)
     console.print(table)
     if len(moves) > MOVES_SHOWN:
         console.print(f"… and {len(moves) - MOVES_SHOWN} more in the moves table")

@@ -59,6 +59,15 @@ def two_nearest(cost: np.ndarray, sites: np.ndarray,
     return nearest, first, runner_up, second
 
 
+def nearest_and_next(cost: np.ndarray, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each demand point's nearest of `sites` (its column of `cost`), the distance to it and to the next nearest
+    of them (inf where there is none)."""
+    sites = np.asarray(sites, int)
+    nearest, first, _, second = two_nearest(cost, sites)
+    return sites[nearest], np.where(first >= CANNOT_SERVE, np.inf, first), np.where(second >= CANNOT_SERVE, np.inf,
+                                                                                    second)
+
+
 class NearestTwo:
     """A plan's nearest and second-nearest open site (column of `cost`; -1: none) and distance (capped at
     CANNOT_SERVE) of every demand point, to price swaps from; moved to a plan one swap away by measuring again

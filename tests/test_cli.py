@@ -242,7 +242,8 @@ def test_optimize_on_a_population_grid(tmp_path: Path):
     ds = no.load_sample()
     cells = population_grid(ds, cell_km=2.0)
     sites = candidate_sites(ds, "农业")
-    expected = no.PMedian.from_geodataframes(cells, sites, 103, existing=existing_positions(sites)).solve()
+    model = no.PMedian.from_geodataframes(cells, sites, 103, existing=existing_positions(sites))
+    expected = model.solve()
     table = pd.read_csv(tmp_path / "pmedian_assignment.csv")
     assert len(table) == len(cells) and table["weighted_distance"].sum() == pytest.approx(expected.objective)
     assert table["town"].tolist() == cells["town"].tolist() and table["county"].tolist() == cells["county"].tolist()
@@ -251,6 +252,11 @@ def test_optimize_on_a_population_grid(tmp_path: Path):
     opened = sites[sites["site_id"].isin(expected.selected) & (sites["kind"] == "new")]
     assert "Changes to today's network" in result.output  # where the new branches open, said on the console
     assert all(f"{row.name} ({row.county})" in result.output for row in opened.itertuples())
+    saves = (model.objective_without_each(expected.selected) - expected.objective) / 1e4  # each branch's worth
+    written = pd.read_csv(tmp_path / "pmedian_sites.csv").set_index("site_id")["saves_travel_wan_km"]
+    assert np.allclose(written.loc[saves.index], saves, atol=1e-3) and (written >= 0).all()
+    moves = pd.read_csv(tmp_path / "pmedian_moves.csv")
+    assert moves["saves_travel_wan_km"].is_monotonic_decreasing and len(moves) == len(opened) == 2
     book = pd.read_excel(tmp_path / "pmedian_plan.xlsx", sheet_name=None, engine="openpyxl")
     by_town = book["assignment 分配"]  # the cells summed by town and serving branch; every cell stays in the CSV
     sums = table.groupby(["town", "site"])[["weight", "weighted_distance"]].sum()

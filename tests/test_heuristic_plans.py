@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -297,3 +298,35 @@ def test_nearest_two_moved_along_accepted_swaps_prices_every_swap_as_measured_af
         for gone in plan:
             for new in np.setdiff1d(np.arange(m), plan):
                 assert np.array_equal(moved.served_after(gone, new), fresh.served_after(gone, new))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_objective_without_each_site_is_the_plan_measured_without_it(seed):
+    """objective_without_each prices closing each open site in one pass (p-median: its points move to their
+    next-nearest site; p-center: the farthest of the rest or of its own points moved): the same as measuring
+    the plan without that site, with ties, unreachable pairs, weights of 0 and plans of one site; market share
+    from the plan's pull on each town less the site's (towns no competitor reaches too); MCLP by the measure
+    itself."""
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(1, 15)), int(rng.integers(2, 8))
+    cost = rng.integers(1, 6, (n, m)).astype(float)
+    cost[rng.random((n, m)) < 0.2] = np.inf
+    weights = rng.integers(0, 4, n).astype(float)
+    plan = [f"s{j}" for j in np.sort(rng.choice(m, int(rng.integers(1, m + 1)), replace=False))]
+    labels = {"demand_labels": [f"d{i}" for i in range(n)], "site_labels": [f"s{j}" for j in range(m)]}
+    pull = np.where(np.isfinite(cost), 1.0 / cost**2, 0.0)
+    rivals = np.where(rng.random(n) < 0.3, 0.0, rng.random(n))  # some towns no competitor reaches
+    models = [no.PMedian(cost, 1, weights, **labels), no.PCenter(cost, 1, **labels),
+              no.MCLP.from_coverage(sp.csr_matrix(cost <= 3), 1, weights=weights, **labels),
+              no.MarketShare(pull, rivals, weights, p=1, **labels)]
+    for model in models:
+        without = model.objective_without_each(plan)
+        assert without.index.tolist() == plan
+        for site in plan:
+            assert without[site] == pytest.approx(model.objective_of([s for s in plan if s != site]), rel=1e-12)
+    assert models[0].objective_without_each(plan, among=plan[:1]).index.tolist() == plan[:1]
+    closed = next((f"s{j}" for j in range(m) if f"s{j}" not in plan), None)
+    if closed is not None:
+        with pytest.raises(no.InputError, match="not open in the plan"):
+            models[0].objective_without_each(plan, among=[closed])

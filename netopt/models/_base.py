@@ -476,6 +476,23 @@ class LocationModel:
         unserved by a model that must serve it)."""
         return self._objective(self._positions_of(selected, "objective_of"))
 
+    def objective_without_each(self, selected, among=None) -> pd.Series:
+        """The objective of the plan `selected` (labels) with each site of `among` (default: every site of the
+        plan) closed alone, indexed by its label: what each open site is worth to the plan (e.g. the residents
+        only it covers, beside objective_of(selected)); p-median and p-center price every site in one pass over
+        the plan's nearest and second-nearest sites."""
+        plan = self._positions_of(selected, "objective_without_each")
+        closing = plan if among is None else self._label_positions(list(among), "objective_without_each")
+        outside = np.setdiff1d(closing, plan)
+        if len(outside):
+            raise InputError(f"objective_without_each: {len(outside)} site(s) are not open in the plan, e.g. "
+                             f"{[self.site_labels[j] for j in outside[:3]]}", file="model")
+        values = self._objectives_without(plan, closing)
+        return pd.Series(values, index=[self.site_labels[j] for j in closing], name="objective_without", dtype=float)
+
+    def _objectives_without(self, plan: np.ndarray, closing: np.ndarray) -> np.ndarray:
+        return np.array([self._objective(np.setdiff1d(plan, [j])) for j in closing], float)
+
     def objective_of_swap(self, selected, closed, opened) -> float:
         """objective_of the plan `selected` with the site `closed` swapped for `opened` (labels): what
         planning.closures_near_others asks of each swap it tries; p-median and p-center price it from the plan's

@@ -15,7 +15,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError
-from netopt.heuristics import largest_finite, nearest_sites, past, pcenter_heuristic, pmedian_heuristic
+from netopt.heuristics import (largest_finite, nearest_and_next, nearest_sites, past, pcenter_heuristic,
+                               pmedian_heuristic)
 from netopt.models._base import KEEPING_SECONDS, LocationModel, SiteRules, checked_p, refuse_plan_limits, site_rules
 from netopt.models._milp import Result, check_solver_arguments, relative_gap, seconds_left, share_deadline
 from netopt.models.covering import LSCP
@@ -75,6 +76,14 @@ class PCenter(LocationModel):
 
     def _swapped_objective(self, sites: np.ndarray, out: int, into: int) -> float:
         return float(self._served_after_swap(sites, out, into).max(initial=0.0))
+
+    def _objectives_without(self, plan: np.ndarray, closing: np.ndarray) -> np.ndarray:
+        """In one pass: with a site closed, the farthest point is the plan's farthest or one of the site's own
+        points, now served from its next-nearest site (never nearer than before)."""
+        nearest, first, second = nearest_and_next(self.cost, plan)
+        moved = np.zeros(self.cost.shape[1])
+        np.maximum.at(moved, nearest, second)
+        return np.maximum(first.max(initial=0.0), moved[closing])
 
     def to_pulp(self):
         raise InputError("PCenter is solved as a sequence of set-covering models; extend LSCP.from_coverage "

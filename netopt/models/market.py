@@ -183,6 +183,21 @@ class MarketShare(Curves, LocationModel):
     def _objective(self, sites: np.ndarray) -> float:
         return self.captured(sites) if self.p is not None else float(len(sites))
 
+    def _objectives_without(self, plan: np.ndarray, closing: np.ndarray) -> np.ndarray:
+        """From the plan's pull on each town, once: each site's own pull taken away in turn (a town no
+        competitor reaches stays ours while another of our sites pulls it)."""
+        if self.p is None:
+            return super()._objectives_without(plan, closing)
+        pull, pulling = self.ours[:, plan].sum(axis=1), (self.ours[:, plan] > 0).sum(axis=1)
+        contested = self.rivals > 0
+        values = []
+        for j in closing:
+            rest = np.maximum(pull - self.ours[:, j], 0.0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(contested, rest / (self.rivals + rest), (pulling - (self.ours[:, j] > 0)) > 0)
+            values.append(float(self.weights @ share))
+        return np.array(values, float)
+
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:
         """With HiGHS: submodular cuts (models/_share_benders.py) over the site variables, from the greedy plan

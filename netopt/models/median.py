@@ -21,8 +21,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, Problem
-from netopt.heuristics import (CACHE_CELLS, assignment_cost, block_size, greedy_pmedian, interchange, nearest_sites,
-                               past, perturbed_interchange, pmedian_heuristic, row_blocks)
+from netopt.heuristics import (CACHE_CELLS, assignment_cost, block_size, greedy_pmedian, interchange, nearest_and_next,
+                               nearest_sites, past, perturbed_interchange, pmedian_heuristic, row_blocks)
 from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, allow_seconds, check_solver_arguments,
@@ -474,6 +474,16 @@ class PMedian(LocationModel):
 
     def _objective(self, sites: np.ndarray) -> float:
         return self._weighted_total(nearest_sites(self.cost, sites)[1])
+
+    def _objectives_without(self, plan: np.ndarray, closing: np.ndarray) -> np.ndarray:
+        """In one pass: when a site closes, the points it serves go to their next-nearest open site."""
+        nearest, first, second = nearest_and_next(self.cost, plan)
+        total = self._weighted_total(first)
+        if not np.isfinite(total):
+            return np.full(len(closing), np.inf)
+        with np.errstate(invalid="ignore"):
+            farther = np.where(self.weights > 0, self.weights * (second - first), 0.0)
+        return total + np.bincount(nearest, weights=farther, minlength=self.cost.shape[1])[closing]
 
     def _weighted_total(self, served: np.ndarray) -> float:
         """Σ weight x distance served (inf where a weighted point is unserved; a weight of 0 never counts)."""
