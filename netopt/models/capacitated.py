@@ -13,8 +13,8 @@ import scipy.sparse as sp
 from netopt._errors import InputError, is_number
 from netopt.models._base import Curves, LocationModel, SiteRules, checked_p, finish_result, site_rules, stack_rows
 from netopt.models._cflp_lagrange import LagrangianOutcome, SiteChoice, TransportPricer, cflp_lagrangian, site_tests
-from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
-                                report_stage, seconds_left, share_deadline)
+from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, loaded_highs,
+                                relative_gap, report_stage, seconds_left, share_deadline)
 from netopt.models.covering import _Covering, as_coverage, reach_from_geodataframes, reach_within
 from netopt.models.median import _ids, as_cost_matrix, frame_column, labels, rules_from_candidates
 
@@ -410,7 +410,42 @@ class CapacitatedMCLP(Curves, _Covering):
         return float(self.weights[reached].sum())
 
     def _objective(self, sites: np.ndarray) -> float:
-        return self._evaluated(sites).objective
+        return self._evaluated(sites).objective if len(sites) else 0.0  # no site serves no one
+
+    def _objectives_without(self, plan: np.ndarray, closing: np.ndarray) -> np.ndarray:
+        """One LP of the plan's sites alone (what they serve within their capacities), solved again with each
+        site's capacity set to 0 in turn from the last basis — not one model of every candidate site per site
+        (15 s for 104 sites on the sample's 0.5 km grid). Single-source plans: one integer program each."""
+        if self.single_source:
+            return super()._objectives_without(plan, closing)
+        import highspy
+
+        highs = loaded_highs(self._served_lp(plan))
+        row_of_site = {j: len(self.unique_weights) + k for k, j in enumerate(plan)}
+        values = []
+        for j in closing:
+            row = row_of_site[int(j)]
+            highs.changeRowBounds(row, -highspy.kHighsInf, 0.0)
+            highs.run()
+            values.append(highs.getInfo().objective_function_value)
+            highs.changeRowBounds(row, -highspy.kHighsInf, float(self.capacity[j]))
+        return np.array(values, float)
+
+    def _served_lp(self, plan: np.ndarray) -> MatrixMILP:
+        """The most weight the open sites `plan` serve: a share x of each distinct demand row per pair within
+        reach, at most 1 per row, at most each site's capacity (rows: demand rows, then the plan's sites)."""
+        k = len(self.unique_weights)
+        ii, jj = self._pairs()
+        mine = np.isin(jj, plan)
+        ii, jj = ii[mine], np.searchsorted(plan, jj[mine])
+        amount = self.unique_weights[ii]
+        pairs = np.arange(len(ii))
+        matrix = sp.csr_matrix((np.concatenate([np.ones(len(ii)), amount]),
+                                (np.concatenate([ii, k + jj]), np.concatenate([pairs, pairs]))),
+                               shape=(k + len(plan), len(ii)))
+        return MatrixMILP(c=amount, A=matrix, row_lo=np.full(k + len(plan), -INF),
+                          row_hi=np.concatenate([np.ones(k), self.capacity[plan]]), col_lo=np.zeros(len(ii)),
+                          col_hi=np.ones(len(ii)), integer=np.zeros(len(ii), bool), sense="max")
 
     def _evaluated(self, sites: np.ndarray) -> Result:
         """The plan opening exactly `sites`: the most weight they serve within their capacities (an LP)."""
