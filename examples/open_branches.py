@@ -1,6 +1,6 @@
 """Where should one bank open branches? MCLP on the Hefei sample: keep today's outlets, add 10 within a budget,
-at least 1 km from every other open outlet, and keep at least one branch in every county. Then: which 3 outlets to move 迁址, and where, with as many
-outlets as today, on a map for the meeting."""
+at least 1 km from every other open outlet, and keep at least one branch in every county; what each outlet is worth
+to the plan. Then: which 3 outlets to move 迁址, and where, with as many outlets as today, on a map for the meeting."""
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,10 @@ model = no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=len(existin
                                    min_spacing_km=1.0)  # no new outlet within 1 km of another open one
 plan = model.solve(time_limit=60)
 print(plan)
-print("new sites:", [s for s in plan.selected if s.startswith("new:")])
+new_sites = [s for s in plan.selected if s.startswith("new:")]
+worth = (plan.objective - model.objective_without_each(plan.selected)) / 1e4  # residents only each one covers
+print("new sites and the 万 residents only each covers:", worth[new_sites].sort_values(ascending=False).round(2))
+print("today's outlets the others stand in for (covering no one alone):", int((worth.drop(new_sites) == 0).sum()))
 print(compare_networks(ds, sites_as_branches(sites, plan.selected),
                        today=sites_as_branches(sites, sites.loc[existing, "site_id"].tolist()), radius_km=3.5))
 Path("out").mkdir(exist_ok=True)
