@@ -16,8 +16,8 @@ from rich.table import Table
 from netopt._errors import NO_PLAN_YET, InputError, NetoptError, Problem, SolverError
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
-from netopt.io import (Dataset, find_table, guess_kind, read_branches, read_candidates, read_counties, read_dataset,
-                       read_towns, write_atomic)
+from netopt.io import (Dataset, find_city_table, find_table, find_tables, guess_kind, kind_sheets, read_branches,
+                       read_candidates, read_counties, read_dataset, read_towns, write_atomic)
 from netopt.models import capacitated
 
 if TYPE_CHECKING:
@@ -28,6 +28,8 @@ app = typer.Typer(help="netopt: plan a bank's branch network (网点布局) — 
 console = Console()
 errors = Console(stderr=True)
 
+DATA_HELP = ("Folder with counties.*, towns.*, branches.*, or one workbook with sheets 区县, 乡镇, 网点 (default: the "
+             "bundled sample).")
 READERS: dict[str, Callable] = {"counties": read_counties, "towns": read_towns, "branches": read_branches}
 CHECKED = {**READERS, "candidates": read_candidates}  # what validate reads: a city's tables, candidate sites
 DEMO_RADIUS_KM = {"core": 1.2, "county": 3.5}
@@ -127,19 +129,21 @@ def validate(
     what the files say together: towns' counties, places far outside the city. Exit code 1 when any is found."""
     def run() -> None:
         problems: list[Problem] = []
-        checked: dict[str, list[Path]] = {}
-        for path, chosen in _validated_inputs(files, kind, problems):
+        checked: dict[str, list[tuple[Path, Optional[str]]]] = {}
+        for path, sheet, chosen in _validated_inputs(files, kind, problems):
             try:
-                frame = CHECKED[chosen](path, coords=coords)
-                console.print(f"[green]ok[/] {path} ({chosen}): {len(frame)} rows")
-                checked.setdefault(chosen, []).append(path)
+                frame = CHECKED[chosen](path, coords=coords, layer=sheet)
+                where = f"{path} / {sheet}" if sheet else str(path)
+                console.print(f"[green]ok[/] {where} ({chosen}): {len(frame)} rows")
+                checked.setdefault(chosen, []).append((path, sheet))
             except InputError as err:
                 problems.extend(err.problems)
         if not problems and all(len(checked.get(stem, [])) == 1 for stem in READERS):
             try:
-                ds = read_dataset(**{stem: checked[stem][0] for stem in READERS}, coords=coords)
-                for path in checked.get("candidates", []):
-                    read_candidates(path, coords=coords, city=ds)
+                ds = read_dataset(**{stem: checked[stem][0][0] for stem in READERS}, coords=coords,
+                                  sheets={stem: checked[stem][0][1] for stem in READERS})
+                for path, sheet in checked.get("candidates", []):
+                    read_candidates(path, coords=coords, layer=sheet, city=ds)
                 console.print("[green]ok[/] together: every town in a county of the counties table, no place far "
                               "outside the city")
                 for note in data_notes(ds):
@@ -152,27 +156,51 @@ def validate(
     _guard(run)
 
 
-def _validated_inputs(paths: list[Path], kind: Optional[str], problems: list[Problem]) -> list[tuple[Path, str]]:
-    """(file, kind) for each path: a folder gives its counties, towns and branches tables (found as --data finds
-    them) and its candidate sites if it has them; a file's kind is --kind or guessed from its name. What cannot be
-    told goes into `problems`."""
-    found: list[tuple[Path, str]] = []
+def _validated_inputs(paths: list[Path], kind: Optional[str],
+                      problems: list[Problem]) -> list[tuple[Path, Optional[str], str]]:
+    """(file, sheet or None, kind) for each table: a folder gives its counties, towns and branches tables (found
+    as --data finds them) and its candidate sites if it has them; a workbook whose sheets are named by what they
+    hold (区县, 乡镇, 网点) gives each of those sheets; another file's kind is --kind or guessed from its name (or
+    its one sheet named so). What cannot be told goes into `problems`."""
+    found: list[tuple[Path, Optional[str], str]] = []
     for path in paths:
-        if path.is_dir():
-            for stem in CHECKED:
-                try:
-                    table = find_table(path, stem, required=stem in READERS)
-                    found += [(table, stem)] if table is not None else []
-                except InputError as err:
-                    problems.extend(err.problems)
-            continue
-        chosen = kind or guess_kind(path)
-        if chosen in CHECKED:
-            found.append((path, chosen))
-        else:
-            problems.append(Problem(str(path), "cannot tell whether this is counties, towns, branches or candidate "
-                                    "sites; pass --kind counties|towns|branches|candidates"))
+        try:
+            found += _folder_tables(path) if path.is_dir() else _file_tables(path, kind)
+        except InputError as err:
+            problems.extend(err.problems)
     return found
+
+
+def _folder_tables(folder: Path) -> list[tuple[Path, Optional[str], str]]:
+    """A data folder's tables, as --data finds them, and its candidate sites if any; every missing table said."""
+    found, problems = [], []
+    for stem in CHECKED:
+        try:
+            if stem in READERS:
+                found.append((*find_city_table(folder, stem), stem))
+            elif (table := find_table(folder, stem, required=False)) is not None:
+                found.append((table, None, stem))
+        except InputError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise InputError(problems)
+    return found
+
+
+def _file_tables(path: Path, kind: Optional[str]) -> list[tuple[Path, Optional[str], str]]:
+    """One file's tables: its kind-named sheets when a workbook has two or more (unless --kind says), else the
+    file as --kind, its name or its one kind-named sheet says."""
+    sheets = {} if kind else kind_sheets(path) if path.exists() else {}
+    if len(sheets) >= 2:
+        return [(path, sheet, stem) for stem, sheet in sheets.items()]
+    chosen = kind or guess_kind(path)
+    if chosen is None and len(sheets) == 1:
+        (chosen, sheet), = sheets.items()
+        return [(path, sheet, chosen)]
+    if chosen not in CHECKED:
+        raise InputError("cannot tell whether this is counties, towns, branches or candidate sites; pass --kind "
+                         "counties|towns|branches|candidates", file=str(path))
+    return [(path, None, chosen)]
 
 
 def _load(data: Optional[Path], coords: str) -> tuple[Dataset, str]:
@@ -181,8 +209,9 @@ def _load(data: Optional[Path], coords: str) -> tuple[Dataset, str]:
     coords = normalize_coord_system(coords)  # a misspelt name is an error even for the sample (stored in WGS84)
     if data is None:
         return load_sample(), f"bundled sample {SAMPLE_CITY}"
-    paths = {stem: find_table(data, stem) for stem in READERS}
-    return read_dataset(**paths, coords=coords), str(data)
+    tables = find_tables(data)
+    return read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,
+                        sheets={kind: sheet for kind, (_, sheet) in tables.items()}), str(data)
 
 
 def _radius(radius_km: Optional[float], core_km: Optional[float], county_km: Optional[float],
@@ -235,7 +264,7 @@ def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.D
 
 @app.command()
 def analyze(
-    data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.* and branches.* (default: the bundled sample)."),
+    data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out"), help="Folder for the CSV, Excel and HTML outputs."),
     radius_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                               help="One service radius for every town, km."),
@@ -406,7 +435,7 @@ def optimize(
     radius_km: float = typer.Option(3.5, callback=_above_zero,
                                     help="Service radius, km (mclp, lscp; for every model, the radius of the "
                                          "coverage today → plan comparison)."),
-    data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
+    data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out"), help="Folder for the result tables."),
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches are the existing sites."),
     keep_existing: bool = typer.Option(True, help="Existing branches must stay open (--no-keep-existing: they may close)."),
@@ -527,7 +556,7 @@ def curve(
     radius_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius, km."),
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches stay open (default: every "
                                        "bank's branches)."),
-    data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
+    data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out"), help="Folder for coverage_curve.csv and .png (relocation_curve.* with "
                              "--moves; share_curve.*, share_relocation_curve.* with --model share)."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
@@ -1394,7 +1423,7 @@ def _shares(items: list[str], flag: str) -> dict[str, float]:
 
 @app.command("assign-types")
 def assign_types(
-    data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
+    data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out"), help="Folder for the plan (CSV and Excel)."),
     min_share: list[str] = typer.Option([], help="Minimum share of a type, e.g. community=0.4 (repeatable)."),
     max_share: list[str] = typer.Option([], help="Maximum share of a type, e.g. comprehensive=0.5 (repeatable)."),
@@ -1465,7 +1494,7 @@ TYPE_PLAN_ONLY = ("pilots_per_region", "batch", "hub_capacity")  # the rollout o
 @app.command()
 def plan(
     ctx: typer.Context,
-    data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
+    data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out"), help="Folder for plan.xlsx and its CSVs."),
     min_share: list[str] = typer.Option([], help="Minimum share of a type, e.g. community=0.4 (repeatable)."),
     max_share: list[str] = typer.Option([], help="Maximum share of a type, e.g. comprehensive=0.5 (repeatable)."),
@@ -1724,7 +1753,7 @@ def _say_joint_plan(summary: dict, chosen: pd.DataFrame, towns: pd.DataFrame, as
 
 @app.command()
 def report(
-    data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
+    data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out/reports"), help="Folder for the reports."),
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban districts, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius in counties, km."),
@@ -1770,7 +1799,7 @@ def report(
 
 @app.command("map")
 def map_command(
-    data: Optional[Path] = typer.Option(None, help="Folder with counties.*, towns.*, branches.* (default: the sample)."),
+    data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out"), help="Folder for network_map.html, .png and .pdf."),
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban districts, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius in counties, km."),

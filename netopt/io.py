@@ -104,9 +104,10 @@ def _read_raw(path: str | os.PathLike, layer: str | None = None) -> _Table:
     suffix = input_suffix(p)
     if suffix in (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz"):
         return _Table(_read_csv(p), file, "row", grid="csv")
-    if suffix in (".xlsx", ".xlsm", ".xls"):
+    if suffix in WORKBOOK_SUFFIXES:
         sheets = _read_excel(p, layer)
-        return _Table(next(iter(sheets.values())), file, "row", grid="excel", sheets=sheets)
+        named = file if layer is None else f"{file} (sheet '{layer}')"
+        return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets)
     if suffix in VECTOR_SUFFIXES:
         return _Table(_read_vector(p, layer), file, "feature")
     raise InputError(
@@ -155,6 +156,72 @@ def find_table(folder: Path, kind: str, required: bool = True) -> Path | None:
         return None
     raise InputError(f"no {kind} file found (expected {kind}.csv, .csv.gz, .xlsx, .xls, .geojson, .gpkg or .shp, "
                      f"or one file whose name has {'/'.join(KIND_HINTS[kind])})", file=str(folder))
+
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+CITY_TABLES = ("counties", "towns", "branches")  # what a city's data holds: read_dataset's three tables
+
+
+def kind_sheets(path: Path) -> dict[str, str]:
+    """The sheets of an Excel workbook whose names say which table they hold (区县, 乡镇人口, 网点, 候选点位 …), by
+    kind; none for other files."""
+    if input_suffix(path) not in WORKBOOK_SUFFIXES:
+        return {}
+    try:
+        names = pd.ExcelFile(path).sheet_names
+    except Exception as err:  # a damaged workbook: its reader says so when the table is read
+        raise InputError(f"cannot be read as an Excel workbook ({type(err).__name__}: {err})", file=str(path)) from None
+    found: dict[str, str] = {}
+    for name in names:
+        kind = guess_kind(Path(str(name)))
+        if kind is not None:
+            found.setdefault(kind, str(name))
+    return found
+
+
+def find_tables(data: Path) -> dict[str, tuple[Path, str | None]]:
+    """A city's three tables, each as (file, sheet or None): in a data folder as find_table finds them, a table
+    missing there taken from the sheet of that name in the folder's one workbook (区县 / 乡镇 / 网点 sheets); or
+    all three from the sheets of one workbook given instead of a folder."""
+    if data.is_file():
+        sheets = kind_sheets(data)
+        missing = [kind for kind in CITY_TABLES if kind not in sheets]
+        if input_suffix(data) not in WORKBOOK_SUFFIXES or missing:
+            raise InputError(_no_city_workbook(data, missing), file=str(data))
+        return {kind: (data, sheets[kind]) for kind in CITY_TABLES}
+    return {kind: find_city_table(data, kind) for kind in CITY_TABLES}
+
+
+def find_city_table(folder: Path, kind: str) -> tuple[Path, str | None]:
+    """One table of a data folder as (file, sheet or None): find_table's file (a workbook's sheet named for the
+    table, if it has one), else the sheet of that name in the folder's one workbook; find_table's error when
+    neither is there."""
+    path = find_table(folder, kind, required=False)
+    if path is not None:
+        return path, kind_sheets(path).get(kind)
+    return _sheet_in_folder(folder, kind) or (find_table(folder, kind), None)  # none: find_table's error
+
+
+def _no_city_workbook(data: Path, missing: list[str]) -> str:
+    if input_suffix(data) not in WORKBOOK_SUFFIXES:
+        return "--data takes a folder, or one Excel workbook with a sheet for each table (区县, 乡镇, 网点)"
+    return (f"no sheet for the {', '.join(missing)} table in this workbook: name its sheets by what they hold — "
+            "区县 (counties), 乡镇 (towns), 网点 (branches)")
+
+
+def _sheet_in_folder(folder: Path, kind: str) -> tuple[Path, str] | None:
+    """The `kind` table as a sheet of the folder's workbooks (exactly one of them may have it); None when none
+    has."""
+    books = sorted(path for path in folder.iterdir() if input_suffix(path) in WORKBOOK_SUFFIXES
+                   and not path.name.startswith(("~$", ".")))
+    holding = [(book, sheet) for book in books for k, sheet in kind_sheets(book).items() if k == kind]
+    if len(holding) == 1:
+        return holding[0]
+    if holding:
+        raise InputError(f"{len(holding)} workbook sheets could be the {kind} table "
+                         f"({', '.join(f'{book.name} / {sheet}' for book, sheet in holding)}): keep one",
+                         file=str(folder))
+    return None
 
 
 def decode_text(raw: bytes, file: str) -> str:
@@ -714,14 +781,17 @@ def _optional_number(table: _Table, matches: dict[str, sc.ColumnMatch], name: st
 # ----------------------------------------------------------------------------- whole dataset
 
 def read_dataset(counties: str | os.PathLike, towns: str | os.PathLike, branches: str | os.PathLike,
-                 coords: str = "wgs84") -> Dataset:
-    """Read and cross-check the three tables of a city; every problem in all files is reported at once."""
-    readers = ((read_county_table, counties), (read_town_table, towns), (read_branch_table, branches))
+                 coords: str = "wgs84", sheets: dict[str, str | None] | None = None) -> Dataset:
+    """Read and cross-check the three tables of a city; every problem in all files is reported at once. `sheets`:
+    the Excel sheet (or GeoPackage layer) of a table by kind, e.g. {"counties": "区县"} (all three may be one
+    workbook's sheets; see find_tables)."""
+    readers = (("counties", read_county_table, counties), ("towns", read_town_table, towns),
+               ("branches", read_branch_table, branches))
     read: list[tuple[gpd.GeoDataFrame, _Table]] = []
     problems: list[Problem] = []
-    for reader, path in readers:
+    for kind, reader, path in readers:
         try:
-            read.append(reader(path, coords=coords))
+            read.append(reader(path, coords=coords, layer=(sheets or {}).get(kind)))
         except InputError as err:
             problems.extend(err.problems)
     if problems:

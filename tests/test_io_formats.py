@@ -118,3 +118,57 @@ def test_towns_without_county_are_placed_by_boundary(tmp_path: Path, county_boxe
     branches = write(tmp_path / "branches.csv", BRANCHES_CSV)
     ds = no.read_dataset(tmp_path / "counties.geojson", towns, branches)
     assert list(ds.towns["county"]) == ["瑶海区", "长丰县"]
+
+
+def city_workbook(path: Path, city_files: dict[str, Path], sheets=("区县", "乡镇", "网点")) -> Path:
+    """The three tables of a city as sheets of one workbook, named as an analyst names them."""
+    with pd.ExcelWriter(path) as writer:
+        for sheet, kind in zip(sheets, ("counties", "towns", "branches")):
+            pd.read_csv(city_files[kind], dtype=str).to_excel(writer, sheet_name=sheet, index=False)
+    return path
+
+
+def test_one_workbook_with_a_sheet_per_table(tmp_path: Path, city_files):
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+    from netopt.io import find_tables
+
+    (tmp_path / "book").mkdir()
+    book = city_workbook(tmp_path / "book" / "合肥网点规划数据.xlsx", city_files)
+    tables = find_tables(book)
+    assert tables == {"counties": (book, "区县"), "towns": (book, "乡镇"), "branches": (book, "网点")}
+    assert find_tables(book.parent) == tables  # a folder whose one workbook holds the tables
+    ds = no.read_dataset(book, book, book, sheets={kind: sheet for kind, (_, sheet) in tables.items()})
+    expected = no.read_dataset(city_files["counties"], city_files["towns"], city_files["branches"])
+    assert ds.towns["name"].tolist() == expected.towns["name"].tolist()
+    assert ds.branches["name"].tolist() == expected.branches["name"].tolist()
+    runner = CliRunner()
+    for data in (book, book.parent):
+        result = runner.invoke(app, ["analyze", "--data", str(data), "--out", str(tmp_path / "out")])
+        assert result.exit_code == 0, result.output
+    checked = runner.invoke(app, ["validate", str(book)])
+    assert checked.exit_code == 0 and "/ 乡镇 (towns): 2 rows" in checked.output and "ok together" in checked.output
+
+
+def test_a_workbooks_problems_name_its_sheet_and_missing_sheets_are_said(tmp_path: Path, city_files):
+    from netopt.io import find_tables
+
+    towns = pd.read_csv(city_files["towns"], dtype=str)
+    longitude = next(c for c in towns.columns if "经度" in c or c.lower() in ("lon", "longitude"))
+    towns.loc[1, longitude] = "abc"
+    bad = tmp_path / "bad.csv"
+    towns.to_csv(bad, index=False)
+    book = city_workbook(tmp_path / "data.xlsx", {**city_files, "towns": bad})
+    with pytest.raises(no.InputError) as err:
+        no.read_dataset(book, book, book, sheets={"counties": "区县", "towns": "乡镇", "branches": "网点"})
+    assert f"data.xlsx (sheet '乡镇'), row 3, column '{longitude}': non-numeric values" in str(err.value)
+    partial = city_workbook(tmp_path / "two.xlsx", city_files, sheets=("区县", "乡镇", "Sheet3"))
+    with pytest.raises(no.InputError, match="no sheet for the branches table in this workbook"):
+        find_tables(partial)
+    folder = tmp_path / "twice"
+    folder.mkdir()
+    for name in ("a.xlsx", "b.xlsx"):
+        city_workbook(folder / name, city_files)
+    with pytest.raises(no.InputError, match=r"2 workbook sheets could be the counties table \(a.xlsx / 区县"):
+        find_tables(folder)
