@@ -811,7 +811,7 @@ def _read_candidates_option(path: Optional[Path], coords: str, ds: Dataset, cost
         return None
     from netopt.io import read_candidates
 
-    own = read_candidates(path, coords=coords, city=ds)
+    own = read_candidates(path, coords=coords, layer=kind_sheets(path).get("candidates"), city=ds)  # 候选点位 sheet
     costed = int(own["open_cost_wan"].notna().sum())
     console.print(f"Candidate sites 候选点位: {len(own)} from {path.name}, instead of the {len(ds.towns)} town points"
                   + (f" ({costed} with an opening cost)" if costed else ""))

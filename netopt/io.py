@@ -165,7 +165,7 @@ CITY_TABLES = ("counties", "towns", "branches")  # what a city's data holds: rea
 def kind_sheets(path: Path) -> dict[str, str]:
     """The sheets of an Excel workbook whose names say which table they hold (区县, 乡镇人口, 网点, 候选点位 …), by
     kind; none for other files."""
-    if input_suffix(path) not in WORKBOOK_SUFFIXES:
+    if input_suffix(path) not in WORKBOOK_SUFFIXES or not path.is_file():
         return {}
     try:
         names = pd.ExcelFile(path).sheet_names

@@ -170,3 +170,16 @@ def test_joint_plan_counts_candidates_costs_alone_when_types_cost_nothing(tmp_pa
     decided = pd.read_csv(tmp_path / "plan_sites.csv").set_axis(range(13), axis=1)
     opened = decided[decided[4] == "open"]
     assert len(opened) == 9 and (opened[8] == 40.0).all()  # p 110 = 101 kept + 9 new, each at its own 40万元
+
+
+def test_candidates_sheet_of_the_city_workbook(tmp_path: Path):
+    frame = other_banks_sites(tmp_path / "c.csv", 6)
+    branches = no.load_sample().branches.drop(columns="geometry").head(40)  # names and points too: a rival sheet
+    book = tmp_path / "规划数据.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        branches.assign(经度=0.0, 纬度=0.0, 地址="某路").to_excel(writer, sheet_name="网点", index=False)
+        frame.to_excel(writer, sheet_name="候选点位", index=False)
+    result = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "1", "--candidates", str(book),
+                                 "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "Candidate sites 候选点位: 6 from 规划数据.xlsx" in " ".join(result.output.split())
