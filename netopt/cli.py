@@ -1067,18 +1067,21 @@ def _plan_maps(ds: Dataset, sites, selected: list, moves: pd.DataFrame, coverage
 
 # what an open branch adds to a plan — the plan's value with it beside the value without it — in the user's units:
 # (column, divisor from the model's units, header on the console)
-WORTH = {"mclp": ("adds_covered_wan", 1e4, "adds 万人"), "share": ("adds_won_wan", 1e4, "wins 万人"),
+WORTH = {"mclp": ("adds_covered_wan", 1e4, "adds 万人"), "lscp": ("adds_covered_wan", 1e4, "adds 万人"),
+         "share": ("adds_won_wan", 1e4, "wins 万人"),
          "pmedian": ("saves_travel_wan_km", 1e4, "saves 万人·km"),
          "pcenter": ("shortens_farthest_km", 1.0, "shortens km")}
 
 
 def _worth_of_open_sites(built, result, model: str) -> Optional[pd.Series]:
-    """What each open site adds to the plan (LocationModel.objective_without_each): residents covered or won
-    only with it (万人), the travel it saves (万人·km), how much nearer it brings the farthest point (km);
-    indexed by site_id, named by its column (WORTH). None for models that do not score plans."""
+    """What each open site adds to the plan (LocationModel.objective_without_each; LSCP: covered_alone):
+    residents covered or won only with it (万人), the travel it saves (万人·km), how much nearer it brings the
+    farthest point (km); indexed by site_id, named by its column (WORTH). None for models that do not score plans."""
     if model not in WORTH or not result.selected:
         return None
     column, unit, _ = WORTH[model]
+    if model == "lscp":  # the fewest branches: each worth the residents it alone covers
+        return (built.covered_alone(result.selected) / unit).round(3).rename(column)
     plan = built.objective_of(result.selected)
     without = built.objective_without_each(result.selected)
     with np.errstate(invalid="ignore"):

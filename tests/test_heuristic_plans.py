@@ -330,6 +330,11 @@ def test_objective_without_each_site_is_the_plan_measured_without_it(seed):
         for site in plan:
             assert without[site] == pytest.approx(model.objective_of([s for s in plan if s != site]), rel=1e-12)
     assert models[0].objective_without_each(plan, among=plan[:1]).index.tolist() == plan[:1]
+    covering = models[2]  # what each site alone covers: the plan's coverage less the plan's without it
+    alone = covering.objective_of(plan) - covering.objective_without_each(plan)
+    assert np.allclose(covering.covered_alone(plan).loc[plan], alone)
+    lscp = no.LSCP.from_coverage(sp.csr_matrix(cost <= 3), weights=weights, cover_share=0.5, **labels)
+    assert np.allclose(lscp.covered_alone(plan).loc[plan], alone)
     closed = next((f"s{j}" for j in range(m) if f"s{j}" not in plan), None)
     if closed is not None:
         with pytest.raises(no.InputError, match="not open in the plan"):

@@ -185,6 +185,16 @@ class _Covering(LocationModel):
             self.distances = reach
         return self
 
+    def covered_alone(self, selected) -> pd.Series:
+        """The demand weight (residents) each site of the plan `selected` (labels) covers and no other of them
+        does — what closing it alone would leave uncovered —, by site label."""
+        plan = self._positions_of(selected, "covered_alone")
+        reach = sp.csr_matrix(self.unique[:, plan])
+        once = np.flatnonzero(np.asarray(reach.sum(axis=1)).ravel() == 1)
+        alone = reach[once].tocoo()
+        weight = np.bincount(alone.col, weights=self.unique_weights[once[alone.row]], minlength=len(plan))
+        return pd.Series(weight, index=[self.site_labels[j] for j in plan], name="covered_alone")
+
     def _columns_of(self, keep: np.ndarray, model: "_Covering") -> "_Covering":
         """`model`, built over this model's sites `keep`, with their distances."""
         return model._with_distances(self.distances[:, keep]) if self.distances is not None else model
