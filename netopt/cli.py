@@ -544,8 +544,9 @@ def optimize(
         plan_coverage, compared = _before_after(ds, sites, result.selected, radius_km, roads, cells)
         book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared})
         console.print(f"Wrote {book}")
-        _plan_maps(ds, sites, result.selected, moves, plan_coverage, f"{model.upper()} 方案 plan — {source}",
-                   bank, out / f"{model}_map", _town_shares(result, today, cells) if model == "share" else None)
+        _plan_maps(ds, _noted(sites, worth), result.selected, moves, plan_coverage,
+                   f"{model.upper()} 方案 plan — {source}", bank, out / f"{model}_map",
+                   _town_shares(result, today, cells) if model == "share" else None)
     _guard(run)
 
 
@@ -1087,6 +1088,20 @@ def _worth_of_open_sites(built, result, model: str) -> Optional[pd.Series]:
     with np.errstate(invalid="ignore"):
         adds = (plan - without) if built.maximise else (without - plan)
     return (adds / unit).round(3).rename(column)
+
+
+WORTH_NOTE = {"adds_covered_wan": "adds {:,.2f}万 residents covered 新增覆盖",
+              "adds_won_wan": "wins {:,.2f}万 residents 新增客户",
+              "saves_travel_wan_km": "saves {:,.2f}万人·km of travel 减少出行",
+              "shortens_farthest_km": "brings the farthest town {:,.2f} km nearer 缩短最远距离"}
+
+
+def _noted(sites, worth: Optional[pd.Series]):
+    """The candidate sites with each open one's worth as a map note (plan_note: in its tooltip)."""
+    if worth is None:
+        return sites
+    text = worth.map(WORTH_NOTE[worth.name].format)
+    return sites.assign(plan_note=sites["site_id"].map(text))
 
 
 def _openings_by_worth(moves: pd.DataFrame, column: str) -> pd.DataFrame:

@@ -257,6 +257,8 @@ def test_optimize_on_a_population_grid(tmp_path: Path):
     assert np.allclose(written.loc[saves.index], saves, atol=1e-3) and (written >= 0).all()
     moves = pd.read_csv(tmp_path / "pmedian_moves.csv")
     assert moves["saves_travel_wan_km"].is_monotonic_decreasing and len(moves) == len(opened) == 2
+    page = (tmp_path / "pmedian_map.html").read_text(encoding="utf-8")  # each new site's worth in its tooltip
+    assert all(f"{row.name} · saves {written[row.site_id]:,.2f}万人·km" in page for row in opened.itertuples())
     book = pd.read_excel(tmp_path / "pmedian_plan.xlsx", sheet_name=None, engine="openpyxl")
     by_town = book["assignment 分配"]  # the cells summed by town and serving branch; every cell stays in the CSV
     sums = table.groupby(["town", "site"])[["weight", "weighted_distance"]].sum()
