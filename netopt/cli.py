@@ -1439,6 +1439,10 @@ def _shares(items: list[str], flag: str) -> dict[str, float]:
     return shares
 
 
+PER_COUNTY_HELP = ("At least one comprehensive 综合型 branch in every county (its county sub-branch, and a training "
+                   "hub near its community branches).")
+
+
 @app.command("assign-types")
 def assign_types(
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
@@ -1447,6 +1451,7 @@ def assign_types(
     max_share: list[str] = typer.Option([], help="Maximum share of a type, e.g. comprehensive=0.5 (repeatable)."),
     budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more, help="Conversion budget, 万元 (e.g. 1200)."),
     staff_limit: Optional[int] = typer.Option(None, min=0, help="Total staff at each type's minimum staffing."),
+    comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
@@ -1459,7 +1464,8 @@ def assign_types(
         ds, source = _load(data, coords)
         ds = _bank_only(ds, bank)
         with _working("Scoring branches and solving 求解中…"):
-            plan = assign_branch_types(ds, mix=mix, budget_wan=budget_wan, staff_limit=staff_limit)
+            plan = assign_branch_types(ds, mix=mix, budget_wan=budget_wan, staff_limit=staff_limit,
+                                       comprehensive_per_county=comprehensive_per_county)
         table = Table(title=f"Branch types 网点功能定位 — {source}")
         for col in ("type", "类型", "branches 网点", "share 占比", "staff 人员"):
             table.add_column(col, justify="right")
@@ -1506,7 +1512,8 @@ JOINT_HELP = ("Plan sites and types together 网点与类型联合规划: at mos
               "type's radius, capacity and opening cost: --type-radius-km, --type-capacity-wan, --type-cost-wan); "
               "needs --budget-wan, which then pays the openings, changes of a known type today and the service vehicles "
               "流动服务车 and village stations 村级服务站.")
-TYPE_PLAN_ONLY = ("pilots_per_region", "batch", "hub_capacity")  # the rollout of today's branches' types
+# the options of the rollout of today's branches' types (plan without --p)
+TYPE_PLAN_ONLY = ("pilots_per_region", "batch", "hub_capacity", "comprehensive_per_county")
 
 
 @app.command()
@@ -1522,6 +1529,7 @@ def plan(
     pilots_per_region: int = typer.Option(2, min=1, help="Pilot branches per region type (core, county, fringe)."),
     batch: list[int] = typer.Option([20, 16], help="Rollout batch sizes (repeatable), e.g. --batch 20 --batch 16."),
     hub_capacity: int = typer.Option(8, min=1, help="Community branches one central sub-branch can coach."),
+    comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
@@ -1554,8 +1562,9 @@ def plan(
             _joint_plan(ds, source, out, _command_line(ctx), JointAsk(bank, p, budget_wan, mix, keep_existing,
                                                                       keep_open, figures, time_limit, own))
             return
-        _type_rollout(_bank_only(ds, bank), source, out, mix, budget_wan, time_limit,
-                      (pilots_per_region, tuple(batch), hub_capacity))
+        _type_rollout(_bank_only(ds, bank), source, out, {"mix": mix, "budget_wan": budget_wan,
+                                                          "comprehensive_per_county": comprehensive_per_county},
+                      time_limit, (pilots_per_region, tuple(batch), hub_capacity))
     _guard(run)
 
 
@@ -1573,16 +1582,17 @@ def _say_site_costs_add_up(own: Optional[gpd.GeoDataFrame], type_costs: dict[str
                   "alone)")
 
 
-def _type_rollout(ds: Dataset, source: str, out: Path, mix: dict, budget_wan: Optional[float],
-                  time_limit: Optional[float], rollout: tuple[int, tuple, int]) -> None:
-    """plan without --p: today's branches' types, pilots, rollout batches and training hubs, printed and written."""
+def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_limit: Optional[float],
+                  rollout: tuple[int, tuple, int]) -> None:
+    """plan without --p: today's branches' types (assign_branch_types with `type_rules`: mix, budget_wan, …),
+    pilots, rollout batches and training hubs, printed and written."""
     from netopt.models.types import assign_branch_types, branch_scores
     from netopt.planning import coaching_calendar, compare_plan, rollout_batches, select_pilots, training_hubs
     from netopt.report import bilingual, write_workbook
 
     pilots_per_region, batch, hub_capacity = rollout
     with _working("Planning 规划中…", time_limit):
-        types = assign_branch_types(ds, mix=mix, budget_wan=budget_wan, time_limit=time_limit)
+        types = assign_branch_types(ds, time_limit=time_limit, **type_rules)
         scores, _ = branch_scores(ds)
         sheets = {"types": types, "pilots": select_pilots(types, scores, pilots_per_region),
                   "batches": rollout_batches(types, batch),
@@ -1597,13 +1607,29 @@ def _type_rollout(ds: Dataset, source: str, out: Path, mix: dict, budget_wan: Op
                   f"({sheets['hubs'].attrs['total_days']:g} coaching days)")
     if "note" in sheets["hubs"].attrs:
         console.print(f"[yellow]Training hubs: {sheets['hubs'].attrs['note']} (e.g. --min-share community=0.4)[/]")
-    _say_budget_counts_nothing(types, budget_wan)
+    _say_longest_trips(sheets["hubs"])
+    _say_budget_counts_nothing(types, type_rules["budget_wan"])
     console.print(_mix_table(sheets["mix"]))
     written = [write_atomic(out / f"plan_{name}.csv",
                             lambda f, t=table: bilingual(t).to_csv(f, index=False, encoding="utf-8-sig"))
                for name, table in sheets.items()]
     written.append(write_atomic(out / "plan.xlsx", lambda f: write_workbook(f, sheets)))
     console.print(f"Wrote {len(written)} files to {out}")
+
+
+LONG_TRIP_MINUTES = 120  # a coaching trip longer than this is said: a day's travel there and back
+
+
+def _say_longest_trips(hubs: pd.DataFrame) -> None:
+    """The longest coaching trip from a community branch to its hub, and how many take over LONG_TRIP_MINUTES."""
+    if hubs.empty:
+        return
+    far = hubs.loc[hubs["minutes"].idxmax()]
+    over = int((hubs["minutes"] > LONG_TRIP_MINUTES).sum())
+    console.print(f"Longest coaching trip 最远辅导车程: {far['minutes']:.0f} min, {far['name']} ({far['county']}) → "
+                  f"hub {far['hub_name']} ({far['hub_county']})"
+                  + (f"; {over} trips over {LONG_TRIP_MINUTES // 60} hours — --comprehensive-per-county gives "
+                     "every county a comprehensive branch to coach from" if over else ""))
 
 
 def _check_plan_options(ctx: typer.Context, p: Optional[int], keep_existing: bool, keep_open: list[str]) -> None:

@@ -169,6 +169,7 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
     Adds the coaching days of the plan: 1 day per hub, half a day per community branch. A plan without
     community branches has nobody to coach: an empty table (attrs["note"] says so).
     """
+    from netopt.coverage import point_counties
     from netopt.distance import cost_matrix_km
     from netopt.models import CFLP
 
@@ -198,36 +199,62 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
     if result.status == "infeasible":
         raise InfeasibleError(f"no hub assignment: {result.reason} (raise capacity or max_minutes)")
     table = result.assignment.rename(columns={"demand": "branch_id", "site": "hub_id"})[["branch_id", "hub_id"]]
-    table["minutes"] = [minutes[members.index(b), hubs.index(h)] for b, h in zip(table["branch_id"], table["hub_id"])]
+    table["minutes"] = [round(float(minutes[members.index(b), hubs.index(h)]), 1)
+                        for b, h in zip(table["branch_id"], table["hub_id"])]
     table["coaching_days"] = COACHING_DAYS["community"]
+    found = pd.Series(point_counties(ds, branches), index=branches.index)  # where the data gives no county
+    located = branches.assign(county=branches["county"].fillna(found) if "county" in branches else found)
+    table = _named(_named(table, located, "branch_id", ""), located, "hub_id", "hub_")[HUB_COLUMNS]
     table.attrs["hub_days"] = COACHING_DAYS["hub"] * table["hub_id"].nunique()
     table.attrs["total_days"] = table.attrs["hub_days"] + table["coaching_days"].sum()
     return table
 
 
+HUB_COLUMNS = ["branch_id", "name", "county", "hub_id", "hub_name", "hub_county", "minutes", "coaching_days"]
+
+
+def _named(table: pd.DataFrame, branches: pd.DataFrame, column: str, prefix: str) -> pd.DataFrame:
+    """`table` with the name and county of the branch in `column` (branches indexed by branch_id, with a county
+    each), prefixed."""
+    known = branches.reindex(table[column])
+    return table.assign(**{f"{prefix}name": known["name"].to_numpy(), f"{prefix}county": known["county"].to_numpy()})
+
+
 def _no_coaching() -> pd.DataFrame:
     """The hubs table of a plan without community branches: empty, with its columns, days and a note."""
-    table = pd.DataFrame({"branch_id": [], "hub_id": [], "minutes": [], "coaching_days": []})
+    table = pd.DataFrame({column: [] for column in HUB_COLUMNS})
     table.attrs.update(hub_days=0.0, total_days=0.0, note="no community branches in the plan: nobody to coach")
     return table
 
 
 def coaching_calendar(hubs: pd.DataFrame, start: str | None = None) -> pd.DataFrame:
     """Head-office coaching dates on working days: each central sub-branch (1 day), then its community
-    branches (half a day each, two per day), hub by hub."""
+    branches (half a day each, two per day), hub by hub; each branch named where `hubs` names it
+    (training_hubs' name and hub_name)."""
     day = pd.Timestamp(start) if start else pd.Timestamp.today().normalize()
+    names = _branch_names(hubs)
     rows = []
     for hub, members in hubs.groupby("hub_id", sort=True)["branch_id"]:
         day = _working_day(day)
-        rows.append({"date": day, "session": "full day", "branch_id": hub, "role": "central sub-branch 中心支行"})
+        rows.append({"date": day, "session": "full day", "branch_id": hub, "name": names.get(hub),
+                     "role": "central sub-branch 中心支行"})
         day = _working_day(day + pd.Timedelta(days=1))
         for k, branch in enumerate(members):
             if k and k % 2 == 0:
                 day = _working_day(day + pd.Timedelta(days=1))
             rows.append({"date": day, "session": "morning" if k % 2 == 0 else "afternoon", "branch_id": branch,
-                         "role": "community branch 社区网点"})
+                         "name": names.get(branch), "role": "community branch 社区网点"})
         day = day + pd.Timedelta(days=1)
-    return pd.DataFrame(rows, columns=["date", "session", "branch_id", "role"])
+    return pd.DataFrame(rows, columns=["date", "session", "branch_id", "name", "role"])
+
+
+def _branch_names(hubs: pd.DataFrame) -> dict:
+    """Branch id → name of the branches and hubs of a hubs table (none where it has no names)."""
+    names = {}
+    for column, name in (("branch_id", "name"), ("hub_id", "hub_name")):
+        if name in hubs:
+            names.update(zip(hubs[column], hubs[name]))
+    return names
 
 
 def _working_day(day: pd.Timestamp) -> pd.Timestamp:

@@ -45,6 +45,7 @@ HEADERS_ZH = {
     "rival_only_population": "仅他行覆盖人口", "covering_sites": "可覆盖网点数", "gap": "差距", "error": "错误",
     "decision": "决策", "open_cost_wan": "开设费用(万元)", "conversion_cost_wan": "改型费用(万元)",
     "served_share": "服务比例", "vehicle": "流动服务车", "station": "村级服务站",
+    "hub_name": "中心支行名称", "hub_county": "中心支行区县",
     "adds_covered_wan": "贡献覆盖人口(万人)", "adds_won_wan": "贡献吸引客户(万人)",
     "saves_travel_wan_km": "减少出行里程(万人·km)", "shortens_farthest_km": "缩短最远距离(km)",
 }

@@ -723,6 +723,28 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     assert default.exit_code == 0 and "nobody to coach" in default.output, default.output
 
 
+def test_plan_gives_every_county_a_hub_when_asked(tmp_path: Path):
+    """Coaching trips of three hours (巢湖 to the core) are said; --comprehensive-per-county gives every county a
+    comprehensive branch to coach from, and the hubs table names each branch and hub with its county."""
+    base = ["plan", "--bank", "农业", "--min-share", "community=0.4"]
+    far = runner.invoke(app, base + ["--out", str(tmp_path / "far")])
+    assert far.exit_code == 0 and "trips over 2 hours — --comprehensive-per-county" in _said(far.output), far.output
+    near = runner.invoke(app, base + ["--comprehensive-per-county", "--out", str(tmp_path / "near")])
+    assert near.exit_code == 0, near.output
+    types = pd.read_csv(tmp_path / "near" / "plan_types.csv")
+    hubs = pd.read_csv(tmp_path / "near" / "plan_hubs.csv")
+    assert types.loc[types["type 建议类型"] == "comprehensive", "county 区县"].nunique() == 9
+    assert hubs["minutes 车程(分钟)"].max() < pd.read_csv(tmp_path / "far" / "plan_hubs.csv")["minutes 车程(分钟)"].max()
+    assert "trips over" not in _said(near.output) and hubs["hub_county 中心支行区县"].notna().all()
+    calendar = pd.read_csv(tmp_path / "near" / "plan_calendar.csv")
+    assert calendar["name 名称"].notna().all()
+    typed = runner.invoke(app, ["assign-types", "--bank", "农业", "--comprehensive-per-county", "--out",
+                                str(tmp_path / "types")])
+    assert typed.exit_code == 0, typed.output
+    plan = pd.read_csv(tmp_path / "types" / "branch_types.csv")
+    assert plan.loc[plan["type 建议类型"] == "comprehensive", "county 区县"].nunique() == 9
+
+
 def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     result = runner.invoke(app, ["plan", "--p", "110", "--bank", "农业", "--budget-wan", "2000", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -760,6 +782,8 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     (["--no-keep-existing", "--type-cost-wan", "light=3"], "--no-keep-existing, --type-cost-wan: for the joint plan of "
      "sites and types — add --p"),
     (["--p", "110", "--budget-wan", "9", "--batch", "10"], "--batch: for the rollout of today's branches' types"),
+    (["--p", "110", "--budget-wan", "9", "--comprehensive-per-county"],
+     "--comprehensive-per-county: for the rollout of today's branches' types"),
     (["--p", "500", "--budget-wan", "9", "--keep-open", "营业部"], "--keep-open: today's branches stay open anyway"),
     (["--p", "500", "--budget-wan", "9", "--type-radius-km", "community=0"], "--type-radius-km takes TYPE=NUMBER"),
     (["--p", "500", "--budget-wan", "9", "--type-capacity-wan", "shop=2"], "--type-capacity-wan takes TYPE=NUMBER"),

@@ -89,12 +89,19 @@ def test_only_changed_branches_are_batched():
 
 
 def test_training_hubs_respect_capacity_and_travel_time(sample):
+    from netopt.planning import coaching_calendar
+
     ds, plan = sample
     hubs = training_hubs(ds, plan, capacity=8, max_minutes=240)
     assert len(hubs) == (plan["type"] == "community").sum()
     assert hubs.groupby("hub_id").size().max() <= 8 and hubs["minutes"].max() <= 240
     assert set(hubs["hub_id"]) <= set(plan.loc[plan["type"] == "comprehensive", "branch_id"])
     assert hubs.attrs["total_days"] == pytest.approx(hubs.attrs["hub_days"] + 0.5 * len(hubs))
+    names = ds.branches.set_index("branch_id")["name"]  # named for the meeting, the hub too
+    assert hubs["name"].tolist() == names.loc[hubs["branch_id"]].tolist()
+    assert hubs["hub_name"].tolist() == names.loc[hubs["hub_id"]].tolist()
+    calendar = coaching_calendar(hubs, start="2027-01-04")
+    assert calendar["name"].tolist() == names.loc[calendar["branch_id"]].tolist()
 
 
 def test_impossible_hub_capacity_is_explained(sample):
@@ -112,7 +119,7 @@ def test_a_plan_without_community_branches_has_nobody_to_coach(sample):
     ds, plan = sample
     hubs = training_hubs(ds, plan.assign(type="light"))
     assert hubs.empty and hubs.attrs["total_days"] == 0 and "nobody to coach" in hubs.attrs["note"]
-    assert list(coaching_calendar(hubs).columns) == ["date", "session", "branch_id", "role"]
+    assert list(coaching_calendar(hubs).columns) == ["date", "session", "branch_id", "name", "role"]
 
 
 @pytest.mark.parametrize("call, message", [
