@@ -1075,7 +1075,8 @@ WORTH = {"mclp": ("adds_covered_wan", 1e4, "adds 万人"), "lscp": ("adds_covere
 
 
 def _worth_of_open_sites(built, result, model: str) -> Optional[pd.Series]:
-    """What each open site adds to the plan (LocationModel.objective_without_each; LSCP: covered_alone):
+    """What each open site adds to the plan (LocationModel.objective_without_each; LSCP: covered_alone; market
+    share: won_by_each):
     residents covered or won only with it (万人), the travel it saves (万人·km), how much nearer it brings the
     farthest point (km); indexed by site_id, named by its column (WORTH). None for models that do not score plans."""
     if model not in WORTH or not result.selected:
@@ -1083,6 +1084,8 @@ def _worth_of_open_sites(built, result, model: str) -> Optional[pd.Series]:
     column, unit, _ = WORTH[model]
     if model == "lscp":  # the fewest branches: each worth the residents it alone covers
         return (built.covered_alone(result.selected) / unit).round(3).rename(column)
+    if model == "share":  # also for the fewest branches winning a target share: residents won
+        return (built.won_by_each(result.selected) / unit).round(3).rename(column)
     plan = built.objective_of(result.selected)
     without = built.objective_without_each(result.selected)
     with np.errstate(invalid="ignore"):

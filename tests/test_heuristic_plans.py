@@ -335,6 +335,10 @@ def test_objective_without_each_site_is_the_plan_measured_without_it(seed):
     assert np.allclose(covering.covered_alone(plan).loc[plan], alone)
     lscp = no.LSCP.from_coverage(sp.csr_matrix(cost <= 3), weights=weights, cover_share=0.5, **labels)
     assert np.allclose(lscp.covered_alone(plan).loc[plan], alone)
+    share = models[3]
+    won = share.objective_of(plan) - share.objective_without_each(plan)
+    target = no.MarketShare(pull, rivals, weights, target_share=0.5, **labels)  # counts sites: still wins residents
+    assert np.allclose(share.won_by_each(plan).loc[plan], won) and np.allclose(target.won_by_each(plan).loc[plan], won)
     closed = next((f"s{j}" for j in range(m) if f"s{j}" not in plan), None)
     if closed is not None:
         with pytest.raises(no.InputError, match="not open in the plan"):

@@ -183,11 +183,22 @@ class MarketShare(Curves, LocationModel):
     def _objective(self, sites: np.ndarray) -> float:
         return self.captured(sites) if self.p is not None else float(len(sites))
 
+    def won_by_each(self, selected) -> pd.Series:
+        """The residents each site of the plan `selected` (labels) adds to those it captures — the plan's capture
+        less the plan's with that site closed alone —, by site label; also for a target-share model, whose
+        objective is its number of sites."""
+        plan = self._positions_of(selected, "won_by_each")
+        won = self.captured(plan) - self._captured_without(plan, plan)
+        return pd.Series(won, index=[self.site_labels[j] for j in plan], name="won", dtype=float)
+
     def _objectives_without(self, plan: np.ndarray, closing: np.ndarray) -> np.ndarray:
-        """From the plan's pull on each town, once: each site's own pull taken away in turn (a town no
-        competitor reaches stays ours while another of our sites pulls it)."""
         if self.p is None:
             return super()._objectives_without(plan, closing)
+        return self._captured_without(plan, closing)
+
+    def _captured_without(self, plan: np.ndarray, closing: np.ndarray) -> np.ndarray:
+        """From the plan's pull on each town, once: each site's own pull taken away in turn (a town no
+        competitor reaches stays ours while another of our sites pulls it)."""
         pull, pulling = self.ours[:, plan].sum(axis=1), (self.ours[:, plan] > 0).sum(axis=1)
         contested = self.rivals > 0
         values = []
