@@ -307,7 +307,8 @@ def test_objective_without_each_site_is_the_plan_measured_without_it(seed):
     next-nearest site; p-center: the farthest of the rest or of its own points moved): the same as measuring
     the plan without that site, with ties, unreachable pairs, weights of 0 and plans of one site; market share
     from the plan's pull on each town less the site's (towns no competitor reaches too); capacitated MCLP by
-    one LP re-solved with each site's capacity at 0 (single-source: measured); MCLP by the measure itself."""
+    one LP re-solved with each site's capacity at 0 (single-source: measured); MCLP as its coverage less what
+    the site alone covers (with backup coverage: measured)."""
     rng = np.random.default_rng(seed)
     n, m = int(rng.integers(1, 15)), int(rng.integers(2, 8))
     cost = rng.integers(1, 6, (n, m)).astype(float)
@@ -319,7 +320,8 @@ def test_objective_without_each_site_is_the_plan_measured_without_it(seed):
     rivals = np.where(rng.random(n) < 0.3, 0.0, rng.random(n))  # some towns no competitor reaches
     models = [no.PMedian(cost, 1, weights, **labels), no.PCenter(cost, 1, **labels),
               no.MCLP.from_coverage(sp.csr_matrix(cost <= 3), 1, weights=weights, **labels),
-              no.MarketShare(pull, rivals, weights, p=1, **labels)]
+              no.MarketShare(pull, rivals, weights, p=1, **labels),
+              no.MCLP.from_coverage(sp.csr_matrix(cost <= 3), 1, weights=weights, backup_weight=0.5, **labels)]
     capacity = rng.integers(0, 6, m).astype(float)  # full branches: closing one moves its people to spare room
     if seed % 3 == 0:  # each measure without a site is an integer program: a third of the examples
         models += [no.CapacitatedMCLP.from_coverage(sp.csr_matrix(cost <= 3), 1, capacity, weights=weights,

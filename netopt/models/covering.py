@@ -842,6 +842,13 @@ class MCLP(Curves, _Covering):
         y[sites] = 1.0
         return self._value(y)
 
+    def _objectives_without(self, plan: np.ndarray, closing: np.ndarray) -> np.ndarray:
+        """Without backup coverage, in one pass: the plan's coverage less what each site alone covers."""
+        if self.backup_weight:
+            return super()._objectives_without(plan, closing)
+        alone = self.covered_alone([self.site_labels[j] for j in plan]).to_numpy()
+        return self._objective(plan) - alone[np.searchsorted(plan, closing)]
+
     def _value(self, y: np.ndarray) -> float:
         count = np.asarray(self.unique @ y).ravel()
         value = float(self.unique_weights @ np.minimum(count, 1.0))
