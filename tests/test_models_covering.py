@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from netopt._errors import InputError
 from netopt.heuristics import pcenter_heuristic
-from netopt.models import CFLP, LSCP, MCLP, PCenter, PMedian
+from netopt.models import CFLP, LSCP, MCLP, CapacitatedMCLP, PCenter, PMedian
 from netopt.models.covering import merge_identical_rows
 from tests import brute
 
@@ -847,3 +847,29 @@ def test_pcenter_with_a_mip_gap_stops_once_its_plan_is_proven_that_close():
         assert loose.gap == pytest.approx((loose.objective - loose.bound) / loose.objective)
         gaps.append(loose.gap)
     assert max(gaps) > 0  # some stopped short of the proof
+
+
+def test_a_failing_highs_hands_the_program_to_cbc(monkeypatch):
+    """CBC is the fallback: where HiGHS ends in an error status (or highspy does not load), the same matrices go
+    to CBC through pulp in the time left, and the plan says which solver made it."""
+    from netopt._errors import SolverError
+    from netopt.models import _milp
+
+    rng = np.random.default_rng(7)
+    A = sp.csr_matrix(rng.random((40, 12)) < 0.2)
+    weights = rng.integers(1, 50, 40).astype(float)
+    def model():
+        return CapacitatedMCLP.from_coverage(A, 3, capacity=60.0, weights=weights)
+
+    expected = model().solve()
+
+    def failing(*args):
+        raise SolverError("HiGHS failed: Solve error")
+    monkeypatch.setattr(_milp, "_read_highs", failing)
+    stages = []
+    with _milp.watching_stages(stages.append):
+        fallback = model().solve(time_limit=60)
+    assert fallback.status == "optimal" and fallback.objective == pytest.approx(expected.objective)
+    assert any("HiGHS failed: Solve error: solving with CBC" in stage for stage in stages)
+    raw = _milp.solve_highs(model().milp)
+    assert raw.message.startswith("HiGHS failed: Solve error; solved with CBC instead")

@@ -105,7 +105,23 @@ def relative_gap(objective: float, bound: float) -> float:
 
 def solve_highs(model: MatrixMILP, time_limit: float | None = None, mip_gap: float = 0.0,
                 threads: int | None = None, warm_start: np.ndarray | None = None) -> RawSolution:
-    """Solve with HiGHS through highspy, passing the column-wise matrix straight in."""
+    """Solve with HiGHS through highspy, passing the column-wise matrix straight in; where HiGHS fails (an error
+    status, or no working highspy), with CBC through pulp in the time left, the stage and message saying so."""
+    start = time.perf_counter()
+    try:
+        return _solve_with_highs(model, time_limit, mip_gap, threads, warm_start)
+    except (SolverError, ImportError) as failed:
+        report_stage(f"{failed}: solving with CBC 改用CBC求解")
+        left = None if time_limit is None else max(time_limit - (time.perf_counter() - start), 1.0)
+        problem, variables = to_pulp(model)
+        raw = solve_pulp(problem, variables, "cbc", left, mip_gap, threads, warm_start)
+        raw.seconds = time.perf_counter() - start
+        raw.message = f"{failed}; solved with CBC instead" + (f" ({raw.message})" if raw.message else "")
+        return raw
+
+
+def _solve_with_highs(model: MatrixMILP, time_limit: float | None, mip_gap: float, threads: int | None,
+                      warm_start: np.ndarray | None) -> RawSolution:
     import highspy
 
     start = time.perf_counter()
@@ -129,8 +145,8 @@ def solve_highs(model: MatrixMILP, time_limit: float | None = None, mip_gap: flo
         # seen with HiGHS 1.16: presolve can call a feasible model infeasible (a coefficient near 3e-6 in a
         # market-share program). Confirm without presolve, in the time left, before saying so.
         left = None if time_limit is None else max(time_limit - raw.seconds, 1e-3)
-        again = solve_highs(replace(model, highs_options={**model.highs_options, "presolve": "off"}), left, mip_gap,
-                            threads, warm_start)
+        again = _solve_with_highs(replace(model, highs_options={**model.highs_options, "presolve": "off"}), left,
+                                  mip_gap, threads, warm_start)
         again.seconds += raw.seconds
         return again
     if raw.status == "optimal" and mip_gap == 0:
