@@ -80,6 +80,7 @@ def share_benders(ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, sha
     highs, n_sites = _master(highspy, cuts, p, target, rules, threads, mip_gap)
     cost = np.asarray(highs.getLp().col_cost_, float)
     _add_cuts(highs, highspy, cuts, lo, None)
+    _relaxed_rounds(highs, highspy, cuts, n_sites, threads, cost, t0, time_limit)
     best_y, best = None, np.nan  # the best plan known and its objective (residents won, or sites)
     if start is not None:
         _add_cuts(highs, highspy, cuts, start, None)
@@ -124,6 +125,41 @@ def share_benders(ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, sha
         if target is None and best_y is not None:
             _suggest(highs, highspy, best_y, cuts.captured(best_y))
     return _stopped(best_y, best, bound, t0, why)
+
+
+LP_ROUNDS = 60  # the most LP relaxations cut before the integer master …
+LP_STALL = 1e-5  # … which stop once a round moves the relaxation's value by less than this share
+
+
+def _relaxed_rounds(highs, highspy, cuts: ShareCuts, n_sites: int, threads, cost: np.ndarray, t0: float,
+                    time_limit: float | None) -> None:
+    """Cuts at the roundings of the master's LP relaxation, before any integer master: cheap LP solves that
+    tighten what the integer master starts from (cuts are valid at any plan, so at roundings too). Ends with
+    the solver cleared: a MIP run after LP runs of the same HiGHS 1.16 object ran twice its time limit."""
+    integer = np.full(n_sites, highspy.HighsVarType.kInteger)
+    columns = np.arange(n_sites, dtype=np.int32)
+    highs.changeColsIntegrality(n_sites, columns, np.full(n_sites, highspy.HighsVarType.kContinuous))
+    last = np.inf
+    try:
+        for _ in range(LP_ROUNDS):
+            if time_limit is not None and time.perf_counter() - t0 > 0.2 * time_limit:
+                break
+            run_highs_checked(highs, highspy, threads, cost)
+            value = highs.getInfo().objective_function_value
+            solved = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+            if not solved or abs(last - value) <= LP_STALL * abs(value):
+                break
+            last, x = value, np.asarray(highs.getSolution().col_value, float)
+            if not sum(_add_cuts(highs, highspy, cuts, plan, x[n_sites:]) for plan in _roundings(x[:n_sites])):
+                break
+    finally:
+        highs.changeColsIntegrality(n_sites, columns, integer)
+        highs.clearSolver()
+
+
+def _roundings(y: np.ndarray) -> list[np.ndarray]:
+    """Plans near a fractional y: its sites above one half, and every site it opens at all."""
+    return [(y > 0.5).astype(float), (y > 1e-6).astype(float)]
 
 
 def _master(highspy, cuts: ShareCuts, p: int | None, target: float | None, rules: SiteRules,
