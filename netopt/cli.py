@@ -1076,9 +1076,9 @@ WORTH = {"mclp": ("adds_covered_wan", 1e4, "adds 万人"), "lscp": ("adds_covere
 
 def _worth_of_open_sites(built, result, model: str) -> Optional[pd.Series]:
     """What each open site adds to the plan (LocationModel.objective_without_each; LSCP: covered_alone; market
-    share: won_by_each):
-    residents covered or won only with it (万人), the travel it saves (万人·km), how much nearer it brings the
-    farthest point (km); indexed by site_id, named by its column (WORTH). None for models that do not score plans."""
+    share: won_by_each): residents covered or won only with it (万人), the travel it saves (万人·km), how much
+    nearer it brings the farthest point (km); indexed by site_id, named by its column (WORTH). None for models
+    that do not score plans."""
     if model not in WORTH or not result.selected:
         return None
     column, unit, _ = WORTH[model]
