@@ -21,7 +21,7 @@ model = no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=len(existin
 plan = model.solve(time_limit=60)
 print(plan)
 new_sites = [s for s in plan.selected if s.startswith("new:")]
-worth = (plan.objective - model.objective_without_each(plan.selected)) / 1e4  # residents only each one covers
+worth = model.worth_of_each(plan.selected) / 1e4  # residents only each one covers
 print("new sites and the 万 residents only each covers:", worth[new_sites].sort_values(ascending=False).round(2))
 print("today's outlets the others stand in for (covering no one alone):", int((worth.drop(new_sites) == 0).sum()))
 print(compare_networks(ds, sites_as_branches(sites, plan.selected),

@@ -1075,22 +1075,13 @@ WORTH = {"mclp": ("adds_covered_wan", 1e4, "adds 万人"), "lscp": ("adds_covere
 
 
 def _worth_of_open_sites(built, result, model: str) -> Optional[pd.Series]:
-    """What each open site adds to the plan (LocationModel.objective_without_each; LSCP: covered_alone; market
-    share: won_by_each): residents covered or won only with it (万人), the travel it saves (万人·km), how much
-    nearer it brings the farthest point (km); indexed by site_id, named by its column (WORTH). None for models
-    that do not score plans."""
+    """What each open site adds to the plan (the model's worth_of_each): residents covered or won only with it
+    (万人), the travel it saves (万人·km), how much nearer it brings the farthest point (km); indexed by site_id,
+    named by its column (WORTH). None for models that do not score plans."""
     if model not in WORTH or not result.selected:
         return None
     column, unit, _ = WORTH[model]
-    if model == "lscp":  # the fewest branches: each worth the residents it alone covers
-        return (built.covered_alone(result.selected) / unit).round(3).rename(column)
-    if model == "share":  # also for the fewest branches winning a target share: residents won
-        return (built.won_by_each(result.selected) / unit).round(3).rename(column)
-    plan = built.objective_of(result.selected)
-    without = built.objective_without_each(result.selected)
-    with np.errstate(invalid="ignore"):
-        adds = (plan - without) if built.maximise else (without - plan)
-    return (adds / unit).round(3).rename(column)
+    return (built.worth_of_each(result.selected) / unit).round(3).rename(column)
 
 
 WORTH_NOTE = {"adds_covered_wan": "adds {:,.2f}万 residents covered 新增覆盖",

@@ -332,15 +332,20 @@ def test_objective_without_each_site_is_the_plan_measured_without_it(seed):
         for site in plan:
             assert without[site] == pytest.approx(model.objective_of([s for s in plan if s != site]), rel=1e-12)
     assert models[0].objective_without_each(plan, among=plan[:1]).index.tolist() == plan[:1]
+    median = models[0]  # minimised: worth is the travel added without the site
+    assert np.allclose(median.worth_of_each(plan), median.objective_without_each(plan) - median.objective_of(plan),
+                       equal_nan=True)
     covering = models[2]  # what each site alone covers: the plan's coverage less the plan's without it
     alone = covering.objective_of(plan) - covering.objective_without_each(plan)
     assert np.allclose(covering.covered_alone(plan).loc[plan], alone)
     lscp = no.LSCP.from_coverage(sp.csr_matrix(cost <= 3), weights=weights, cover_share=0.5, **labels)
     assert np.allclose(lscp.covered_alone(plan).loc[plan], alone)
+    assert np.allclose(lscp.worth_of_each(plan).loc[plan], alone) and np.allclose(covering.worth_of_each(plan), alone)
     share = models[3]
     won = share.objective_of(plan) - share.objective_without_each(plan)
     target = no.MarketShare(pull, rivals, weights, target_share=0.5, **labels)  # counts sites: still wins residents
-    assert np.allclose(share.won_by_each(plan).loc[plan], won) and np.allclose(target.won_by_each(plan).loc[plan], won)
+    assert np.allclose(share.worth_of_each(plan).loc[plan], won)
+    assert np.allclose(target.worth_of_each(plan).loc[plan], won)
     closed = next((f"s{j}" for j in range(m) if f"s{j}" not in plan), None)
     if closed is not None:
         with pytest.raises(no.InputError, match="not open in the plan"):

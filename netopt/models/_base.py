@@ -493,6 +493,16 @@ class LocationModel:
     def _objectives_without(self, plan: np.ndarray, closing: np.ndarray) -> np.ndarray:
         return np.array([self._objective(np.setdiff1d(plan, [j])) for j in closing], float)
 
+    def worth_of_each(self, selected) -> pd.Series:
+        """What each site of the plan `selected` (labels) adds to it, by site label: the plan's objective against
+        the plan's with that site closed alone, positive where the plan is worse without it — the residents only
+        it covers or wins, the travel it saves, how much nearer it brings the farthest point; 0 for a site the
+        others stand in for."""
+        plan = self._objective(self._positions_of(selected, "worth_of_each"))
+        without = self.objective_without_each(selected)
+        with np.errstate(invalid="ignore"):
+            return (plan - without if self.maximise else without - plan).rename("worth")
+
     def objective_of_swap(self, selected, closed, opened) -> float:
         """objective_of the plan `selected` with the site `closed` swapped for `opened` (labels): what
         planning.closures_near_others asks of each swap it tries; p-median and p-center price it from the plan's

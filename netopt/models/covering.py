@@ -189,11 +189,14 @@ class _Covering(LocationModel):
         """The demand weight (residents) each site of the plan `selected` (labels) covers and no other of them
         does — what closing it alone would leave uncovered —, by site label."""
         plan = self._positions_of(selected, "covered_alone")
+        return pd.Series(self._alone(plan), index=[self.site_labels[j] for j in plan], name="covered_alone")
+
+    def _alone(self, plan: np.ndarray) -> np.ndarray:
+        """covered_alone of the sites at positions `plan` (sorted), in their order."""
         reach = sp.csr_matrix(self.unique[:, plan])
         once = np.flatnonzero(np.asarray(reach.sum(axis=1)).ravel() == 1)
         alone = reach[once].tocoo()
-        weight = np.bincount(alone.col, weights=self.unique_weights[once[alone.row]], minlength=len(plan))
-        return pd.Series(weight, index=[self.site_labels[j] for j in plan], name="covered_alone")
+        return np.bincount(alone.col, weights=self.unique_weights[once[alone.row]], minlength=len(plan))
 
     def _columns_of(self, keep: np.ndarray, model: "_Covering") -> "_Covering":
         """`model`, built over this model's sites `keep`, with their distances."""
@@ -248,6 +251,11 @@ class LSCP(_Covering):
 
     requirement = "covering every demand point"  # what every plan must do, as an infeasibility reason words it
     max_sites_name = "max_sites"  # how a reason names the limit on open sites
+
+    def worth_of_each(self, selected) -> pd.Series:
+        """What each site of the plan `selected` adds, by site label: the residents it alone covers (the
+        objective counts sites)."""
+        return self.covered_alone(selected).rename("worth")
 
     def __init__(self, A, facility_cost=None, rules: SiteRules | None = None, demand_labels=None,
                  site_labels=None, max_sites: int | None = None,
@@ -846,8 +854,7 @@ class MCLP(Curves, _Covering):
         """Without backup coverage, in one pass: the plan's coverage less what each site alone covers."""
         if self.backup_weight:
             return super()._objectives_without(plan, closing)
-        alone = self.covered_alone([self.site_labels[j] for j in plan]).to_numpy()
-        return self._objective(plan) - alone[np.searchsorted(plan, closing)]
+        return self._objective(plan) - self._alone(plan)[np.searchsorted(plan, closing)]
 
     def _value(self, y: np.ndarray) -> float:
         count = np.asarray(self.unique @ y).ravel()

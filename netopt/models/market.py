@@ -183,13 +183,13 @@ class MarketShare(Curves, LocationModel):
     def _objective(self, sites: np.ndarray) -> float:
         return self.captured(sites) if self.p is not None else float(len(sites))
 
-    def won_by_each(self, selected) -> pd.Series:
+    def worth_of_each(self, selected) -> pd.Series:
         """The residents each site of the plan `selected` (labels) adds to those it captures — the plan's capture
         less the plan's with that site closed alone —, by site label; also for a target-share model, whose
         objective is its number of sites."""
-        plan = self._positions_of(selected, "won_by_each")
+        plan = self._positions_of(selected, "worth_of_each")
         won = self.captured(plan) - self._captured_without(plan, plan)
-        return pd.Series(won, index=[self.site_labels[j] for j in plan], name="won", dtype=float)
+        return pd.Series(won, index=[self.site_labels[j] for j in plan], name="worth", dtype=float)
 
     def _objectives_without(self, plan: np.ndarray, closing: np.ndarray) -> np.ndarray:
         if self.p is None:
