@@ -190,7 +190,7 @@ def _folder_tables(folder: Path) -> list[tuple[Path, Optional[str], str]]:
 def _file_tables(path: Path, kind: Optional[str]) -> list[tuple[Path, Optional[str], str]]:
     """One file's tables: its kind-named sheets when a workbook has two or more (unless --kind says), else the
     file as --kind, its name or its one kind-named sheet says."""
-    sheets = {} if kind else kind_sheets(path) if path.exists() else {}
+    sheets = {} if kind else kind_sheets(path)
     if len(sheets) >= 2:
         return [(path, sheet, stem) for stem, sheet in sheets.items()]
     chosen = kind or guess_kind(path)

@@ -168,7 +168,8 @@ def kind_sheets(path: Path) -> dict[str, str]:
     if input_suffix(path) not in WORKBOOK_SUFFIXES or not path.is_file():
         return {}
     try:
-        names = pd.ExcelFile(path).sheet_names
+        with pd.ExcelFile(path) as book:
+            names = book.sheet_names
     except Exception as err:  # a damaged workbook: its reader says so when the table is read
         raise InputError(f"cannot be read as an Excel workbook ({type(err).__name__}: {err})", file=str(path)) from None
     found: dict[str, str] = {}

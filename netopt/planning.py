@@ -202,8 +202,11 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
     table["minutes"] = [round(float(minutes[members.index(b), hubs.index(h)]), 1)
                         for b, h in zip(table["branch_id"], table["hub_id"])]
     table["coaching_days"] = COACHING_DAYS["community"]
-    found = pd.Series(point_counties(ds, branches), index=branches.index)  # where the data gives no county
-    located = branches.assign(county=branches["county"].fillna(found) if "county" in branches else found)
+    located = pd.concat([member_frame, hub_frame]).set_index("branch_id")
+    located["county"] = located["county"] if "county" in located else pd.NA
+    blank = located["county"].isna().to_numpy()
+    if blank.any():  # where the data gives no county: the boundary each branch lies in
+        located.loc[blank, "county"] = point_counties(ds, located[blank])
     table = _named(_named(table, located, "branch_id", ""), located, "hub_id", "hub_")[HUB_COLUMNS]
     table.attrs["hub_days"] = COACHING_DAYS["hub"] * table["hub_id"].nunique()
     table.attrs["total_days"] = table.attrs["hub_days"] + table["coaching_days"].sum()
