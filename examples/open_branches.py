@@ -37,3 +37,6 @@ today = sites.loc[existing, "site_id"]
 print(f"residents within 3.5 km: +{(relocation.objective_of(moved) - relocation.objective_of(today)) / 1e4:.1f} 万")
 no.maps.network_map(ds, sites=sites, selected=moved, moves=relocation_moves(sites, moved), our_bank="招商银行",
                     title="招商银行 迁址 relocation of 3 outlets").save("out/example_relocation_map.html")
+closed = [site for site in sites.loc[existing, "site_id"] if site not in moved]
+print("万 residents closing each moved branch leaves uncovered (0: the plan's other branches reach them):",
+      (relocation.worth_of_each(moved, among=closed) / 1e4).round(2).to_dict())

@@ -5,7 +5,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Optional
 
 import numpy as np
 import pandas as pd
@@ -533,10 +533,11 @@ def optimize(
         if not result.has_plan:  # stopped at the time limit before any plan
             _fail(f"{NO_PLAN_YET}: {result.reason}; a longer --time-limit may find one", 1)
         with _working("Measuring what each open branch adds 评估网点贡献…"):
-            worth = _worth_of_open_sites(built, result, model)
+            worth, closing = _worth_of_sites(built, result, sites, model)
         moves = relocation_moves(sites, result.selected, same_county=within_county, **roads)
         if worth is not None:
-            moves = _openings_by_worth(moves.assign(**{worth.name: moves["to_id"].map(worth)}), worth.name)
+            moves = _openings_by_worth(moves.assign(**{worth.name: moves["to_id"].map(worth),
+                                                       closing.name: moves["from_id"].map(closing)}), worth.name)
         _say_fewer_than_p(result.selected, count, rules, sites)
         summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise,
                                        worth)
@@ -544,7 +545,7 @@ def optimize(
         plan_coverage, compared = _before_after(ds, sites, result.selected, radius_km, roads, cells)
         book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared})
         console.print(f"Wrote {book}")
-        _plan_maps(ds, _noted(sites, worth), result.selected, moves, plan_coverage,
+        _plan_maps(ds, _noted(sites, worth, closing), result.selected, moves, plan_coverage,
                    f"{model.upper()} 方案 plan — {source}", bank, out / f"{model}_map",
                    _town_shares(result, today, cells) if model == "share" else None)
     _guard(run)
@@ -1066,35 +1067,57 @@ def _plan_maps(ds: Dataset, sites, selected: list, moves: pd.DataFrame, coverage
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
 
 
-# what an open branch adds to a plan — the plan's value with it beside the value without it — in the user's units:
-# (column, divisor from the model's units, header on the console)
-WORTH = {"mclp": ("adds_covered_wan", 1e4, "adds 万人"), "lscp": ("adds_covered_wan", 1e4, "adds 万人"),
-         "share": ("adds_won_wan", 1e4, "wins 万人"),
-         "pmedian": ("saves_travel_wan_km", 1e4, "saves 万人·km"),
-         "pcenter": ("shortens_farthest_km", 1.0, "shortens km")}
+class Worth(NamedTuple):
+    """What a branch is worth to a plan in the user's units: for an open one, the plan's value with it beside
+    the value without it; for one of today's branches the plan closes, what keeping it would add — what closing
+    it costs."""
+
+    column: str  # an open site's, in the sites and moves tables
+    unit: float  # divisor from the model's units
+    header: str  # its console column
+    closing_column: str  # a closed branch's, in the moves table
+    closing_header: str
 
 
-def _worth_of_open_sites(built, result, model: str) -> Optional[pd.Series]:
+WORTH = {"mclp": Worth("adds_covered_wan", 1e4, "adds 万人", "closing_uncovers_wan", "loses 万人"),
+         "lscp": Worth("adds_covered_wan", 1e4, "adds 万人", "closing_uncovers_wan", "loses 万人"),
+         "share": Worth("adds_won_wan", 1e4, "wins 万人", "closing_loses_won_wan", "loses 万人"),
+         "pmedian": Worth("saves_travel_wan_km", 1e4, "saves 万人·km", "closing_adds_travel_wan_km",
+                          "costs 万人·km"),
+         "pcenter": Worth("shortens_farthest_km", 1.0, "shortens km", "closing_lengthens_farthest_km",
+                          "costs km")}
+
+
+def _worth_of_sites(built, result, sites: gpd.GeoDataFrame,
+                    model: str) -> tuple[Optional[pd.Series], Optional[pd.Series]]:
     """What each open site adds to the plan (the model's worth_of_each): residents covered or won only with it
-    (万人), the travel it saves (万人·km), how much nearer it brings the farthest point (km); indexed by site_id,
-    named by its column (WORTH). None for models that do not score plans."""
+    (万人), the travel it saves (万人·km), how much nearer it brings the farthest point (km); and what closing
+    each of today's branches the plan closes costs (what keeping it besides would add). Each indexed by
+    site_id, named by its column (WORTH); None for models that do not score plans."""
     if model not in WORTH or not result.selected:
-        return None
-    column, unit, _ = WORTH[model]
-    return (built.worth_of_each(result.selected) / unit).round(3).rename(column)
+        return None, None
+    worth = WORTH[model]
+    closed = sites.loc[(sites["kind"] == "existing") & ~sites["site_id"].isin(result.selected), "site_id"].tolist()
+    value = (built.worth_of_each(result.selected, among=[*result.selected, *closed]) / worth.unit).round(3)
+    return value.loc[result.selected].rename(worth.column), value.loc[closed].rename(worth.closing_column)
 
 
 WORTH_NOTE = {"adds_covered_wan": "adds {:,.2f}万 residents covered 新增覆盖",
               "adds_won_wan": "wins {:,.2f}万 residents 新增客户",
               "saves_travel_wan_km": "saves {:,.2f}万人·km of travel 减少出行",
-              "shortens_farthest_km": "brings the farthest town {:,.2f} km nearer 缩短最远距离"}
+              "shortens_farthest_km": "brings the farthest town {:,.2f} km nearer 缩短最远距离",
+              "closing_uncovers_wan": "closing it leaves {:,.2f}万 residents uncovered 撤并后失去覆盖",
+              "closing_loses_won_wan": "closing it loses {:,.2f}万 residents won 撤并后流失客户",
+              "closing_adds_travel_wan_km": "closing it adds {:,.2f}万人·km of travel 撤并后增加出行",
+              "closing_lengthens_farthest_km": "closing it puts the farthest town {:,.2f} km farther 撤并后最远距离增加"}
 
 
-def _noted(sites, worth: Optional[pd.Series]):
-    """The candidate sites with each open one's worth as a map note (plan_note: in its tooltip)."""
-    if worth is None:
+def _noted(sites, *worths: Optional[pd.Series]):
+    """The candidate sites with each open or closed one's worth as a map note (plan_note: in its tooltip)."""
+    given = [worth for worth in worths if worth is not None]
+    if not given:
         return sites
-    text = worth.map(WORTH_NOTE[worth.name].format)
+    text = pd.concat([worth.map(WORTH_NOTE[worth.name].format) for worth in given])
     return sites.assign(plan_note=sites["site_id"].map(text))
 
 
@@ -1385,15 +1408,19 @@ ACTION_SHOWN = {"move": "move 迁址", "close": "close 撤并", "open": "open �
 def _print_moves(moves: pd.DataFrame) -> None:
     """The plan's moves (closed branch → new site, km), closures and openings; the first MOVES_SHOWN rows."""
     table = Table(title="Changes to today's network 网点调整")
-    worth = next(((column, header) for column, _, header in WORTH.values() if column in moves), None)
-    for col in ("", "from 原网点", "to 新址", "km") + ((worth[1],) if worth else ()):
-        table.add_column(col, justify="left" if col in ("from 原网点", "to 新址", "") else "right")
+    worth = next((worth for worth in WORTH.values() if worth.column in moves), None)
+    shown = [] if worth is None else [(column, header) for column, header in
+                                      ((worth.column, worth.header), (worth.closing_column, worth.closing_header))
+                                      if moves[column].notna().any()]
+    for col in ("", "from 原网点", "to 新址", "km", *(header for _, header in shown)):
+        named = col in ("from 原网点", "to 新址")  # names folded onto a second line, never cut short
+        table.add_column(col, justify="left" if named or not col else "right", overflow="fold" if named else "ellipsis")
     for row in moves.head(MOVES_SHOWN).to_dict("records"):
         source = "" if pd.isna(row["from_id"]) else f"{row['from_name']} ({row['from_county']})"
         target = "" if pd.isna(row["to_id"]) else f"{row['to_name']} ({row['to_county']})"
         km = "" if pd.isna(row["distance_km"]) else f"{row['distance_km']:.1f}"
-        adds = [] if worth is None else ["" if pd.isna(row[worth[0]]) else f"{row[worth[0]]:,.2f}"]
-        table.add_row(ACTION_SHOWN[row["action"]], source, target, km, *adds)
+        values = ["" if pd.isna(row[column]) else f"{row[column]:,.2f}" for column, _ in shown]
+        table.add_row(ACTION_SHOWN[row["action"]], source, target, km, *values)
     console.print(table)
     if len(moves) > MOVES_SHOWN:
         console.print(f"… and {len(moves) - MOVES_SHOWN} more in the moves table")

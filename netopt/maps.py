@@ -56,8 +56,9 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     """A folium map: county boundaries, towns sized by population and shaded by their unserved share,
     branches (coloured by type when a type plan from assign_branch_types is given), service-radius circles
     (a layer, off at first), and — with candidate `sites` and a model's `selected` — a plan layer of sites
-    opened and branches closed, with a line for each move 迁址 of `moves` (planning.relocation_moves); a new
-    site's `plan_note` (a column of `sites`, e.g. what it adds to the plan) is added to its tooltip.
+    opened and branches closed, with a line for each move 迁址 of `moves` (planning.relocation_moves); a site's
+    `plan_note` (a column of `sites`, e.g. what it adds to the plan or what closing it costs) is added to its
+    tooltip.
     With `our_bank`, the other banks' branches of ds get a layer of their own (grey); the branches drawn as
     ours are those of `coverage` (e.g. a plan's network) or else ds's. `title` heads the legend.
     `town_shares` (indexed by town_id: our market share %, column `plan`, and optionally `today`, e.g. from
@@ -223,17 +224,21 @@ def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, mo
     chosen = sites["site_id"].isin(selected)
     opened = sites[chosen & (sites["kind"] == "new")]
     closed = sites[~chosen & (sites["kind"] == "existing")]
-    notes = opened["plan_note"] if "plan_note" in opened else pd.Series("", index=opened.index)
-    for row, kind, note in zip(opened.itertuples(), _planned_types(opened, plan), notes.fillna("")):
+    for row, kind, noted in zip(opened.itertuples(), _planned_types(opened, plan), _tooltip_notes(opened)):
         named = f" · {TYPE_ZH[kind]} {kind}" if kind in TYPE_ZH else ""
-        noted = f" · {html.escape(str(note))}" if note else ""
         folium.CircleMarker([row.geometry.y, row.geometry.x], radius=8, color=NEW_COLOUR, weight=3, fill=True,
                             fill_color=TYPE_COLOURS.get(kind, NEW_COLOUR), fill_opacity=0.9,  # Leaflet core: offline
                             tooltip=f"新设 open: {html.escape(str(row.name))}{named}{noted}").add_to(layer)
-    for row in closed.itertuples():
+    for row, noted in zip(closed.itertuples(), _tooltip_notes(closed)):
         folium.CircleMarker([row.geometry.y, row.geometry.x], radius=8, color="#d73027", weight=3, fill=False,
-                            dash_array="4 3", tooltip=f"撤并 close: {html.escape(str(row.name))}").add_to(layer)
+                            dash_array="4 3", tooltip=f"撤并 close: {html.escape(str(row.name))}{noted}").add_to(layer)
     layer.add_to(fmap)
+
+
+def _tooltip_notes(sites: gpd.GeoDataFrame) -> list[str]:
+    """Each site's plan_note as a tooltip's tail (" · note", escaped), "" where it has none."""
+    notes = sites["plan_note"].fillna("") if "plan_note" in sites else pd.Series("", index=sites.index)
+    return [f" · {html.escape(str(note))}" if note else "" for note in notes]
 
 
 MOVE_COLOUR = "#f28e2b"

@@ -24,6 +24,22 @@ def _said(output: str) -> str:
     return " ".join(output.translate(str.maketrans("", "", "│╭╮╰╯─")).split())
 
 
+def _moves_shown(output: str) -> list[list[str]]:
+    """The rows of the changes table a command printed, each cell's text whole (a name folded onto more lines
+    joined again, without spaces)."""
+    lines = output.split("Changes to today's network")[1].splitlines()
+    rows: list[list[str]] = []
+    for line in lines[4:]:
+        if not line.startswith("│"):
+            break
+        cells = ["".join(cell.split()) for cell in line.strip("│").split("│")]
+        if cells[0]:
+            rows.append(cells)
+        else:
+            rows[-1] = [whole + more for whole, more in zip(rows[-1], cells)]
+    return rows
+
+
 @pytest.mark.parametrize("command, option, value, message", [
     ("analyze", "--radius-km", "0", "must be a number above 0, got 0"),
     ("analyze", "--core-km", "-1", "must be a number above 0, got -1"),
@@ -251,7 +267,8 @@ def test_optimize_on_a_population_grid(tmp_path: Path):
     assert f"{expected.objective / 1e4:,.1f} 万人·km" in result.output
     opened = sites[sites["site_id"].isin(expected.selected) & (sites["kind"] == "new")]
     assert "Changes to today's network" in result.output  # where the new branches open, said on the console
-    assert all(f"{row.name} ({row.county})" in result.output for row in opened.itertuples())
+    shown = [row[2] for row in _moves_shown(result.output)]
+    assert sorted(shown) == sorted(f"{row.name}({row.county})" for row in opened.itertuples())
     saves = (model.objective_without_each(expected.selected) - expected.objective) / 1e4  # each branch's worth
     written = pd.read_csv(tmp_path / "pmedian_sites.csv").set_index("site_id")["saves_travel_wan_km"]
     assert np.allclose(written.loc[saves.index], saves, atol=1e-3) and (written >= 0).all()
@@ -599,7 +616,9 @@ def test_optimize_relocates_branches(tmp_path: Path):
     assert (moves["action"] == "move").sum() == (sites["kind"] == "new").sum() == len(moves)
     assert set(moves["to_id"]) == set(sites.loc[sites["kind"] == "new", "site_id"])
     assert not set(moves["from_id"]) & set(sites["site_id"])  # a moved branch is not in the plan
-    assert "迁址" in result.output and moves["from_name"].iloc[0] in result.output
+    shown = _moves_shown(result.output)
+    assert [row[0] for row in shown] == ["move迁址"] * len(moves)
+    assert [row[1] for row in shown] == [f"{m.from_name}({m.from_county})" for m in moves.itertuples()]
     page = (tmp_path / "mclp_map.html").read_text(encoding="utf-8")
     assert all(f"迁址 move: {m.from_name} → {m.to_name}" in page for m in moves.itertuples())
     assert "他行网点 other banks" in page and (tmp_path / "mclp_map.png").read_bytes()[:4] == b"\x89PNG"
@@ -623,6 +642,14 @@ def test_optimize_relocates_branches(tmp_path: Path):
     changes = pd.read_csv(tmp_path / "pmedian_moves.csv")["action"].value_counts()
     new = (pd.read_csv(tmp_path / "pmedian_sites.csv")["kind"] == "new").sum()
     assert changes["close"] == 2 and changes.get("move", 0) == new and "open" not in changes  # 99 of today's 101
+    ours = no.planning.candidate_sites(no.load_sample(), "农业")  # what closing each moved branch loses:
+    model = no.MCLP.from_geodataframes(no.load_sample().towns, ours, 3.5, 101)  # the plan with it against without
+    plan = pd.read_csv(tmp_path / "mclp_sites.csv")["site_id"].tolist()
+    loses = [(model.objective_of(plan + [m.from_id]) - model.objective_of(plan)) / 1e4 for m in moves.itertuples()]
+    assert np.allclose(moves["closing_uncovers_wan"], loses, atol=1e-3)
+    assert all(f"撤并 close: {m.from_name} · closing it leaves {m.closing_uncovers_wan:,.2f}万 residents uncovered" in page
+               for m in moves.itertuples())
+    assert "loses 万人" in result.output
 
 
 def test_relocation_within_counties_and_county_quotas(tmp_path: Path):

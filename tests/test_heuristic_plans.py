@@ -300,15 +300,10 @@ def test_nearest_two_moved_along_accepted_swaps_prices_every_swap_as_measured_af
                 assert np.array_equal(moved.served_after(gone, new), fresh.served_after(gone, new))
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.integers(0, 2**32 - 1))
-def test_objective_without_each_site_is_the_plan_measured_without_it(seed):
-    """objective_without_each prices closing each open site in one pass (p-median: its points move to their
-    next-nearest site; p-center: the farthest of the rest or of its own points moved): the same as measuring
-    the plan without that site, with ties, unreachable pairs, weights of 0 and plans of one site; market share
-    from the plan's pull on each town less the site's (towns no competitor reaches too); capacitated MCLP by
-    one LP re-solved with each site's capacity at 0 (single-source: measured); MCLP as its coverage less what
-    the site alone covers (with backup coverage: measured)."""
+def _priced_models(seed: int) -> tuple[list, list, dict]:
+    """Random small models of every kind that prices plans (p-median, p-center, MCLP with and without backup
+    coverage, market share; capacitated MCLP, both kinds, in a third of the seeds), a plan over their sites and
+    what built them."""
     rng = np.random.default_rng(seed)
     n, m = int(rng.integers(1, 15)), int(rng.integers(2, 8))
     cost = rng.integers(1, 6, (n, m)).astype(float)
@@ -326,6 +321,20 @@ def test_objective_without_each_site_is_the_plan_measured_without_it(seed):
     if seed % 3 == 0:  # each measure without a site is an integer program: a third of the examples
         models += [no.CapacitatedMCLP.from_coverage(sp.csr_matrix(cost <= 3), 1, capacity, weights=weights,
                                                     single_source=single, **labels) for single in (False, True)]
+    return models, plan, {"cost": cost, "weights": weights, "labels": labels, "pull": pull, "rivals": rivals, "m": m}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_objective_without_each_site_is_the_plan_measured_without_it(seed):
+    """objective_without_each prices closing each open site in one pass (p-median: its points move to their
+    next-nearest site; p-center: the farthest of the rest or of its own points moved): the same as measuring
+    the plan without that site, with ties, unreachable pairs, weights of 0 and plans of one site; market share
+    from the plan's pull on each town less the site's (towns no competitor reaches too); capacitated MCLP by
+    one LP re-solved with each site's capacity at 0 (single-source: measured); MCLP as its coverage less what
+    the site alone covers (with backup coverage: measured)."""
+    models, plan, built = _priced_models(seed)
+    cost, weights, labels, pull, rivals, m = (built[k] for k in ("cost", "weights", "labels", "pull", "rivals", "m"))
     for model in models:
         without = model.objective_without_each(plan)
         assert without.index.tolist() == plan
@@ -350,3 +359,36 @@ def test_objective_without_each_site_is_the_plan_measured_without_it(seed):
     if closed is not None:
         with pytest.raises(no.InputError, match="not open in the plan"):
             models[0].objective_without_each(plan, among=[closed])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_objective_with_each_site_is_the_plan_measured_with_it(seed):
+    """objective_with_each prices opening each closed site besides the plan (p-median and p-center from the
+    plan's nearest sites, MCLP from what no plan site covers, market share from the plan's pull plus the site's,
+    capacitated MCLP by one LP with each site's capacity given in turn): the same as measuring the plan with it;
+    worth_of_each of every site, open or closed, is the plan with it against the plan without it, positive
+    where it helps (LSCP and target-share models: in residents)."""
+    models, plan, built = _priced_models(seed)
+    closed = [f"s{j}" for j in range(built["m"]) if f"s{j}" not in plan]
+    everything = [f"s{j}" for j in range(built["m"])]
+    for model in models:
+        opened = model.objective_with_each(plan, closed)
+        assert opened.index.tolist() == closed
+        for site in closed:
+            assert opened[site] == pytest.approx(model.objective_of(plan + [site]), rel=1e-12)
+        worth = model.worth_of_each(plan, among=everything)
+        for site in everything:
+            with_it = model.objective_of(sorted(set(plan) | {site}))
+            without = model.objective_of([s for s in plan if s != site]) if site in plan else model.objective_of(plan)
+            gain = with_it - without if model.maximise else without - with_it
+            assert worth[site] == pytest.approx(gain, rel=1e-9, abs=1e-9) or (np.isnan(gain) and np.isnan(worth[site]))
+    covering, share = models[2], models[3]
+    lscp = no.LSCP.from_coverage(sp.csr_matrix(built["cost"] <= 3), weights=built["weights"], cover_share=0.5,
+                                 **built["labels"])
+    assert np.allclose(lscp.worth_of_each(plan, among=everything), covering.worth_of_each(plan, among=everything))
+    target = no.MarketShare(built["pull"], built["rivals"], built["weights"], target_share=0.5, **built["labels"])
+    assert np.allclose(target.worth_of_each(plan, among=everything), share.worth_of_each(plan, among=everything))
+    if plan:
+        with pytest.raises(no.InputError, match="already open in the plan"):
+            models[0].objective_with_each(plan, plan[:1])

@@ -493,15 +493,41 @@ class LocationModel:
     def _objectives_without(self, plan: np.ndarray, closing: np.ndarray) -> np.ndarray:
         return np.array([self._objective(np.setdiff1d(plan, [j])) for j in closing], float)
 
-    def worth_of_each(self, selected) -> pd.Series:
-        """What each site of the plan `selected` (labels) adds to it, by site label: the plan's objective against
-        the plan's with that site closed alone, positive where the plan is worse without it — the residents only
-        it covers or wins, the travel it saves, how much nearer it brings the farthest point; 0 for a site the
-        others stand in for."""
-        plan = self._objective(self._positions_of(selected, "worth_of_each"))
-        without = self.objective_without_each(selected)
+    def objective_with_each(self, selected, among) -> pd.Series:
+        """The objective of the plan `selected` (labels) with each site of `among` (sites it leaves closed) opened
+        alone besides, indexed by its label: what reopening each closed branch would do to the plan; p-median,
+        p-center and MCLP price every site in one pass over the plan's nearest sites or coverage."""
+        plan = self._positions_of(selected, "objective_with_each")
+        opening = self._label_positions(list(among), "objective_with_each")
+        inside = np.intersect1d(opening, plan)
+        if len(inside):
+            raise InputError(f"objective_with_each: {len(inside)} site(s) are already open in the plan, e.g. "
+                             f"{[self.site_labels[j] for j in inside[:3]]}", file="model")
+        values = self._objectives_with(plan, opening)
+        return pd.Series(values, index=[self.site_labels[j] for j in opening], name="objective_with", dtype=float)
+
+    def _objectives_with(self, plan: np.ndarray, opening: np.ndarray) -> np.ndarray:
+        return np.array([self._objective(np.union1d(plan, [j])) for j in opening], float)
+
+    def worth_of_each(self, selected, among=None) -> pd.Series:
+        """What each site of `among` (default: every site of the plan `selected`, labels) is worth to the plan, by
+        site label, positive where the plan is better with it: for an open site, the plan against the plan with it
+        closed alone — the residents only it covers or wins, the travel it saves, how much nearer it brings the
+        farthest point; for a closed one, what opening it besides would add — what closing it costs (0 where the
+        others stand in for it)."""
+        plan = self._positions_of(selected, "worth_of_each")
+        sites = plan if among is None else self._label_positions(list(among), "worth_of_each")
+        return pd.Series(self._worth(plan, sites), index=[self.site_labels[j] for j in sites], name="worth",
+                         dtype=float)
+
+    def _worth(self, plan: np.ndarray, sites: np.ndarray) -> np.ndarray:
+        """worth_of_each of the sites at positions `sites` (in or out of the sorted plan), in their order."""
+        value, inside = self._objective(plan), np.isin(sites, plan)
+        better, worse = np.full(len(sites), value), np.full(len(sites), value)
+        worse[inside] = self._objectives_without(plan, sites[inside])
+        better[~inside] = self._objectives_with(plan, sites[~inside])
         with np.errstate(invalid="ignore"):
-            return (plan - without if self.maximise else without - plan).rename("worth")
+            return better - worse if self.maximise else worse - better
 
     def objective_of_swap(self, selected, closed, opened) -> float:
         """objective_of the plan `selected` with the site `closed` swapped for `opened` (labels): what

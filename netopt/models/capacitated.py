@@ -418,17 +418,34 @@ class CapacitatedMCLP(Curves, _Covering):
         (15 s for 104 sites on the sample's 0.5 km grid). Single-source plans: one integer program each."""
         if self.single_source:
             return super()._objectives_without(plan, closing)
+        return self._served_as_each_changes(plan, closing, opened=False)
+
+    def _objectives_with(self, plan: np.ndarray, opening: np.ndarray) -> np.ndarray:
+        """One LP of the plan's sites and `opening` at capacity 0, solved again with each of them given its
+        capacity in turn. Single-source plans: one integer program each."""
+        if self.single_source:
+            return super()._objectives_with(plan, opening)
+        return self._served_as_each_changes(plan, opening, opened=True)
+
+    def _served_as_each_changes(self, plan: np.ndarray, changing: np.ndarray, opened: bool) -> np.ndarray:
+        """The weight served by the plan with each site of `changing` in turn opened besides it (`opened`) or
+        closed: one LP over the plan and those sites, each site's capacity row moved between 0 and its capacity
+        and back."""
         import highspy
 
-        highs = loaded_highs(self._served_lp(plan))
-        row_of_site = {j: len(self.unique_weights) + k for k, j in enumerate(plan)}
+        sites = np.union1d(plan, changing)
+        lp = self._served_lp(sites)
+        rows = len(self.unique_weights) + np.searchsorted(sites, changing)
+        if opened:
+            lp.row_hi[rows] = 0.0
+        highs = loaded_highs(lp)
         values = []
-        for j in closing:
-            row = row_of_site[int(j)]
-            highs.changeRowBounds(row, -highspy.kHighsInf, 0.0)
+        for j, row in zip(changing, rows):
+            changed, usual = (float(self.capacity[j]), 0.0) if opened else (0.0, float(self.capacity[j]))
+            highs.changeRowBounds(int(row), -highspy.kHighsInf, changed)
             highs.run()
             values.append(highs.getInfo().objective_function_value)
-            highs.changeRowBounds(row, -highspy.kHighsInf, float(self.capacity[j]))
+            highs.changeRowBounds(int(row), -highspy.kHighsInf, usual)
         return np.array(values, float)
 
     def _served_lp(self, plan: np.ndarray) -> MatrixMILP:

@@ -85,6 +85,11 @@ class PCenter(LocationModel):
         np.maximum.at(moved, nearest, second)
         return np.maximum(first.max(initial=0.0), moved[closing])
 
+    def _objectives_with(self, plan: np.ndarray, opening: np.ndarray) -> np.ndarray:
+        """In one pass over the plan's nearest sites: with a site opened, each point goes to it where nearer."""
+        served = nearest_sites(self.cost, plan)[1]
+        return np.array([np.minimum(served, self.cost[:, j]).max(initial=0.0) for j in opening], float)
+
     def to_pulp(self):
         raise InputError("PCenter is solved as a sequence of set-covering models; extend LSCP.from_coverage "
                          "for custom constraints", file="model")

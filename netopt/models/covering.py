@@ -198,6 +198,20 @@ class _Covering(LocationModel):
         alone = reach[once].tocoo()
         return np.bincount(alone.col, weights=self.unique_weights[once[alone.row]], minlength=len(plan))
 
+    def _newly_covered(self, plan: np.ndarray, opening: np.ndarray) -> np.ndarray:
+        """The demand weight each site at positions `opening` covers and no site of `plan` does."""
+        bare = np.flatnonzero(np.asarray(self.unique[:, plan].sum(axis=1)).ravel() == 0)
+        return np.asarray(self.unique[bare][:, opening].T @ self.unique_weights[bare]).ravel()
+
+    def _coverage_worth(self, plan: np.ndarray, sites: np.ndarray) -> np.ndarray:
+        """The residents each site at positions `sites` covers with the plan's sites and no other does: what
+        closing an open one leaves uncovered, what opening a closed one brings in."""
+        inside = np.isin(sites, plan)
+        worth = np.empty(len(sites))
+        worth[inside] = self._alone(plan)[np.searchsorted(plan, sites[inside])]
+        worth[~inside] = self._newly_covered(plan, sites[~inside])
+        return worth
+
     def _columns_of(self, keep: np.ndarray, model: "_Covering") -> "_Covering":
         """`model`, built over this model's sites `keep`, with their distances."""
         return model._with_distances(self.distances[:, keep]) if self.distances is not None else model
@@ -252,10 +266,10 @@ class LSCP(_Covering):
     requirement = "covering every demand point"  # what every plan must do, as an infeasibility reason words it
     max_sites_name = "max_sites"  # how a reason names the limit on open sites
 
-    def worth_of_each(self, selected) -> pd.Series:
-        """What each site of the plan `selected` adds, by site label: the residents it alone covers (the
-        objective counts sites)."""
-        return self.covered_alone(selected).rename("worth")
+    def _worth(self, plan: np.ndarray, sites: np.ndarray) -> np.ndarray:
+        """In residents (the objective counts sites): what each open site alone covers, what each closed one
+        would bring in."""
+        return self._coverage_worth(plan, sites)
 
     def __init__(self, A, facility_cost=None, rules: SiteRules | None = None, demand_labels=None,
                  site_labels=None, max_sites: int | None = None,
@@ -855,6 +869,12 @@ class MCLP(Curves, _Covering):
         if self.backup_weight:
             return super()._objectives_without(plan, closing)
         return self._objective(plan) - self._alone(plan)[np.searchsorted(plan, closing)]
+
+    def _objectives_with(self, plan: np.ndarray, opening: np.ndarray) -> np.ndarray:
+        """Without backup coverage, in one pass: the plan's coverage and what each site would bring in."""
+        if self.backup_weight:
+            return super()._objectives_with(plan, opening)
+        return self._objective(plan) + self._newly_covered(plan, opening)
 
     def _value(self, y: np.ndarray) -> float:
         count = np.asarray(self.unique @ y).ravel()

@@ -183,29 +183,37 @@ class MarketShare(Curves, LocationModel):
     def _objective(self, sites: np.ndarray) -> float:
         return self.captured(sites) if self.p is not None else float(len(sites))
 
-    def worth_of_each(self, selected) -> pd.Series:
-        """The residents each site of the plan `selected` (labels) adds to those it captures — the plan's capture
-        less the plan's with that site closed alone —, by site label; also for a target-share model, whose
-        objective is its number of sites."""
-        plan = self._positions_of(selected, "worth_of_each")
-        won = self.captured(plan) - self._captured_without(plan, plan)
-        return pd.Series(won, index=[self.site_labels[j] for j in plan], name="worth", dtype=float)
+    def _worth(self, plan: np.ndarray, sites: np.ndarray) -> np.ndarray:
+        """In residents captured, also for a target-share model (whose objective counts sites): what the plan
+        captures against the plan without each open site, or with each closed one besides."""
+        inside = np.isin(sites, plan)
+        captured, worth = self.captured(plan), np.empty(len(sites))
+        worth[inside] = captured - self._captured_changed(plan, sites[inside], -1.0)
+        worth[~inside] = self._captured_changed(plan, sites[~inside], 1.0) - captured
+        return worth
 
     def _objectives_without(self, plan: np.ndarray, closing: np.ndarray) -> np.ndarray:
         if self.p is None:
             return super()._objectives_without(plan, closing)
-        return self._captured_without(plan, closing)
+        return self._captured_changed(plan, closing, -1.0)
 
-    def _captured_without(self, plan: np.ndarray, closing: np.ndarray) -> np.ndarray:
-        """From the plan's pull on each town, once: each site's own pull taken away in turn (a town no
-        competitor reaches stays ours while another of our sites pulls it)."""
+    def _objectives_with(self, plan: np.ndarray, opening: np.ndarray) -> np.ndarray:
+        if self.p is None:
+            return super()._objectives_with(plan, opening)
+        return self._captured_changed(plan, opening, 1.0)
+
+    def _captured_changed(self, plan: np.ndarray, sites: np.ndarray, sign: float) -> np.ndarray:
+        """From the plan's pull on each town, once: each site's own pull taken away (sign -1: a site of the plan
+        closed) or added (+1: a site opened besides) in turn (a town no competitor reaches is ours while one of
+        our sites pulls it)."""
         pull, pulling = self.ours[:, plan].sum(axis=1), (self.ours[:, plan] > 0).sum(axis=1)
         contested = self.rivals > 0
         values = []
-        for j in closing:
-            rest = np.maximum(pull - self.ours[:, j], 0.0)
+        for j in sites:
+            rest = np.maximum(pull + sign * self.ours[:, j], 0.0)
             with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(contested, rest / (self.rivals + rest), (pulling - (self.ours[:, j] > 0)) > 0)
+                share = np.where(contested, rest / (self.rivals + rest),
+                                 (pulling + sign * (self.ours[:, j] > 0)) > 0)
             values.append(float(self.weights @ share))
         return np.array(values, float)
 

@@ -485,6 +485,11 @@ class PMedian(LocationModel):
             farther = np.where(self.weights > 0, self.weights * (second - first), 0.0)
         return total + np.bincount(nearest, weights=farther, minlength=self.cost.shape[1])[closing]
 
+    def _objectives_with(self, plan: np.ndarray, opening: np.ndarray) -> np.ndarray:
+        """In one pass over the plan's nearest sites: with a site opened, each point goes to it where nearer."""
+        served = nearest_sites(self.cost, plan)[1]
+        return np.array([self._weighted_total(np.minimum(served, self.cost[:, j])) for j in opening], float)
+
     def _weighted_total(self, served: np.ndarray) -> float:
         """Σ weight x distance served (inf where a weighted point is unserved; a weight of 0 never counts)."""
         with np.errstate(invalid="ignore"):
