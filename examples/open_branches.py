@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 
 import netopt as no
+from netopt.io import points_table
 from netopt.planning import (candidate_sites, closures_near_others, compare_networks, existing_positions,
-                             relocation_moves, sites_as_branches)
+                             network_after, relocation_moves, sites_as_branches)
 
 ds = no.load_sample()
 sites = candidate_sites(ds, bank="招商银行")  # China Merchants Bank's 20 outlets + every town point
@@ -40,3 +41,6 @@ no.maps.network_map(ds, sites=sites, selected=moved, moves=relocation_moves(site
 closed = [site for site in sites.loc[existing, "site_id"] if site not in moved]
 print("万 residents closing each moved branch leaves uncovered (0: the plan's other branches reach them):",
       (relocation.worth_of_each(moved, among=closed) / 1e4).round(2).to_dict())
+after = network_after(ds, sites, moved, bank="招商银行")  # every bank's branches once the moves are made
+points_table(after, coords="wgs84").to_csv("out/example_branches_after.csv", index=False, encoding="utf-8-sig")
+print(after["plan"].value_counts().to_dict(), "→ out/example_branches_after.csv, a branches table for --data")

@@ -16,8 +16,8 @@ from rich.table import Table
 from netopt._errors import NO_PLAN_YET, InputError, NetoptError, Problem, SolverError
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
-from netopt.io import (Dataset, find_city_table, find_table, find_tables, guess_kind, kind_sheets, read_branches,
-                       read_candidates, read_counties, read_dataset, read_towns, write_atomic)
+from netopt.io import (Dataset, find_city_table, find_table, find_tables, guess_kind, kind_sheets, points_table,
+                       read_branches, read_candidates, read_counties, read_dataset, read_towns, write_atomic)
 from netopt.models import capacitated
 
 if TYPE_CHECKING:
@@ -540,7 +540,8 @@ def optimize(
                                                        closing.name: moves["from_id"].map(closing)}), worth.name)
         _say_fewer_than_p(result.selected, count, rules, sites)
         summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise,
-                                       worth)
+                                       worth, coords)
+        _write_network_after(ds, sites, result.selected, bank, coords, out / f"{model}_branches.csv")
         summary.insert(1, ("command 命令", _command_line(ctx)))
         plan_coverage, compared = _before_after(ds, sites, result.selected, radius_km, roads, cells)
         book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared})
@@ -1140,12 +1141,12 @@ OBJECTIVE_SHOWN = {
 
 
 def _report_plan(result, sites, model: str, source: str, out: Path, demand, moves: pd.DataFrame,
-                 today=None, maximised: bool = True, worth: Optional[pd.Series] = None,
+                 today=None, maximised: bool = True, worth: Optional[pd.Series] = None, coords: str = "wgs84",
                  ) -> tuple[list[tuple[str, object]], dict[str, pd.DataFrame]]:
     """Prints the plan (beside `today`, today's network as model.evaluate reports it) and its moves
-    (planning.relocation_moves) and writes its sites (with what each adds, `worth`), assignment (with each demand
-    point's town and county) and moves as CSV; returns the summary's (item, value) rows and those tables, for the
-    workbook."""
+    (planning.relocation_moves) and writes its sites (with what each adds, `worth`; lon/lat in the inputs'
+    `coords`), assignment (with each demand point's town and county) and moves as CSV; returns the summary's
+    (item, value) rows and those tables, for the workbook."""
     population = float(demand["population"].sum())
     chosen = sites[sites["site_id"].isin(result.selected)]
     header, shown = OBJECTIVE_SHOWN["lscp" if model == "share" and not maximised else model]
@@ -1171,7 +1172,7 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
         console.print(line)
     if "load" in result.details:  # cflp, mclp with capacities
         chosen = chosen.assign(served_wan=(chosen["site_id"].map(result.details["load"]).fillna(0.0) / 1e4).round(2))
-    plan = pd.DataFrame(chosen.drop(columns="geometry")).assign(lon=chosen.geometry.x, lat=chosen.geometry.y)
+    plan = points_table(chosen, coords)
     if worth is not None:
         plan[worth.name] = plan["site_id"].map(worth)
     if len(moves):  # where new branches open, which close, each move
@@ -1261,6 +1262,21 @@ def _farthest_note(assignment: pd.DataFrame, sites, on_grid: bool) -> tuple[str,
     value = f"{place} ({far['county']}), {far['distance']:,.2f} km from {branch}"
     item = "farthest cell in the plan 方案最远网格" if on_grid else "farthest town in the plan 方案最远乡镇"
     return item, value, f"{item[0].upper()}{item[1:]}: {value}"
+
+
+def _write_network_after(ds: Dataset, sites, selected: list, bank: Optional[str], coords: str, path: Path,
+                         types: Optional[pd.Series] = None) -> None:
+    """The city's branches once the plan is carried out (planning.network_after; with `types` by branch id, each
+    planned branch's type) as a branches file in the inputs' coordinates: put it in a data folder as branches.csv
+    to diagnose, report or type the planned network."""
+    from netopt.planning import network_after
+
+    network = network_after(ds, sites, selected, bank)
+    if types is not None:
+        network["type"] = network["branch_id"].map(types).fillna(network["type"])
+    table = points_table(network, coords)
+    write_atomic(path, lambda f: table.to_csv(f, index=False, encoding="utf-8-sig"))
+    console.print(f"Wrote {path}: the network after the plan 方案网点清单, a branches table for --data")
 
 
 def _summary_workbook(path: Path, summary: list[tuple[str, object]], tables: dict[str, pd.DataFrame]) -> Path:
@@ -1581,7 +1597,8 @@ def plan(
             own = _read_candidates_option(candidates, coords, ds, None)
             _say_site_costs_add_up(own, figures["open_cost_wan"])
             _joint_plan(ds, source, out, _command_line(ctx), JointAsk(bank, p, budget_wan, mix, keep_existing,
-                                                                      keep_open, figures, time_limit, own))
+                                                                      keep_open, figures, time_limit, own,
+                                                                      coords))
             return
         _type_rollout(_bank_only(ds, bank), source, out, {"mix": mix, "budget_wan": budget_wan,
                                                           "comprehensive_per_county": comprehensive_per_county},
@@ -1710,6 +1727,7 @@ class JointAsk:
     figures: dict
     time_limit: Optional[float]
     new_sites: Optional[gpd.GeoDataFrame] = None  # --candidates, instead of the town points
+    coords: str = "wgs84"  # the inputs' coordinate system, for the network written back
 
 
 DIAGNOSIS_RADII = {"core": 1.2, "county": 3.5}  # the coverage a joint plan is compared by: the diagnosis's radii
@@ -1739,6 +1757,8 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
                                                                 "moves 迁址": moves, "coverage 覆盖率变化": compared}))
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
     typed = chosen[chosen["decision"] != "close"].rename(columns={"site_id": "branch_id"})
+    _write_network_after(ds, sites, selected, ask.bank, ask.coords, out / "plan_branches.csv",
+                         typed.set_index("branch_id")["type"])
     _plan_maps(ds, sites, selected, moves, plan_coverage, f"网点与类型 sites and types — {source}", ask.bank,
                out / "plan_map", types=typed)
 

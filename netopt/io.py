@@ -19,7 +19,7 @@ from pyproj import CRS, Geod
 
 from netopt import _schema as sc
 from netopt._errors import InputError, NetoptError, Problem
-from netopt.coords import normalize_coord_system, to_wgs84
+from netopt.coords import from_wgs84, normalize_coord_system, to_wgs84
 from netopt.projection import metric_crs
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz", ".xlsx", ".xlsm", ".xls")
@@ -610,6 +610,14 @@ def _finish(table: _Table, columns: dict[str, pd.Series], matches: dict[str, sc.
     frame = pd.concat([frame, extra], axis=1).reset_index(drop=True)
     geo = geometry.reset_index(drop=True) if geometry is not None else gpd.GeoSeries([None] * len(frame), crs=WGS84)
     return gpd.GeoDataFrame(frame, geometry=geo, crs=WGS84), table
+
+
+def points_table(points: gpd.GeoDataFrame, coords: str = "wgs84") -> pd.DataFrame:
+    """A table of points as a file holds them: no geometry, lon and lat in `coords` (the system the inputs used,
+    so the file reads back with the same --coords), to 6 decimals (about 0.1 m)."""
+    wgs84 = points.geometry.to_crs(4326)
+    lon, lat = from_wgs84(wgs84.x.to_numpy(), wgs84.y.to_numpy(), coords)
+    return pd.DataFrame(points.drop(columns="geometry")).assign(lon=np.round(lon, 6), lat=np.round(lat, 6))
 
 
 def read_counties(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None) -> gpd.GeoDataFrame:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from netopt._errors import InfeasibleError, InputError, check_count
-from netopt.io import Dataset
+from netopt.io import Dataset, bank_mask
 
 if TYPE_CHECKING:
     from netopt.coverage import Coverage
@@ -291,6 +291,29 @@ def sites_as_branches(sites: gpd.GeoDataFrame, selected: list) -> gpd.GeoDataFra
         "branch_id": chosen["site_id"].values, "name": chosen["name"].values, "bank": pd.NA, "type": pd.NA,
         "county": pd.NA, "address": pd.NA,
     }, geometry=chosen.geometry.values, crs=sites.crs)
+
+
+PLAN_STATUS = {"kept": "kept 保留", "new": "new 新设", "other": "other bank 他行"}
+
+
+def network_after(ds: Dataset, sites: gpd.GeoDataFrame, selected: list, bank: str | None = None) -> gpd.GeoDataFrame:
+    """The city's branches once the plan `selected` (site ids of candidate_sites(ds, bank, ...)) is carried out, as
+    a branches table io.read_branches reads back: the other banks' branches as today, the bank's kept ones with
+    every column they had, then each new site as a branch — its site id and name, the bank's name (where the
+    planned branches name one bank), its county, a candidate's address. Column plan 方案: kept 保留, new 新设 or
+    other bank 他行 (PLAN_STATUS)."""
+    ours = np.ones(len(ds.branches), bool) if bank is None else bank_mask(ds.branches, bank)
+    kept = ours & ds.branches["branch_id"].astype(str).isin(set(selected)).to_numpy()
+    today = ds.branches[kept | ~ours].assign(plan=np.where(kept[kept | ~ours], PLAN_STATUS["kept"],
+                                                             PLAN_STATUS["other"]))
+    new = sites[(sites["kind"] == "new") & sites["site_id"].isin(set(selected))]
+    names = ds.branches.loc[ours, "bank"].dropna().astype(str).unique() if "bank" in ds.branches else []
+    opened = gpd.GeoDataFrame({
+        "branch_id": new["site_id"].to_numpy(), "name": new["name"].to_numpy(),
+        "bank": names[0] if len(names) == 1 else pd.NA, "county": new["county"].to_numpy(),
+        "address": new["address"].to_numpy() if "address" in new else pd.NA, "plan": PLAN_STATUS["new"],
+    }, geometry=new.geometry.to_crs(ds.branches.crs).to_numpy(), crs=ds.branches.crs)
+    return gpd.GeoDataFrame(pd.concat([today, opened], ignore_index=True), crs=ds.branches.crs)
 
 
 MOVE_COLUMNS = ["action", "from_id", "from_name", "from_county", "to_id", "to_name", "to_county", "distance_km",

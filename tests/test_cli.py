@@ -1076,3 +1076,50 @@ def test_a_model_with_no_plan_at_its_time_limit_is_said_plainly_and_writes_nothi
     assert result.exit_code == 1 and "unexpected" not in result.output
     assert "no plan yet 尚无方案: the solver stopped without a feasible solution" in result.output
     assert "--time-limit" in result.output and not out.exists()
+
+
+def test_optimize_writes_the_network_after_the_plan_in_the_inputs_coordinates(tmp_path: Path):
+    """<model>_branches.csv: the city's branches once the plan is carried out — the other banks' as today, ours
+    kept with their own columns, each new site added — with lon/lat in the inputs' --coords (GCJ-02 here), so
+    the file, read back with the same --coords, holds the plan's points; the sites table's lon/lat are in the
+    same system; and it serves as the branches table of a data folder."""
+    import geopandas as gpd
+    import shapely
+
+    from netopt.coords import wgs84_to_gcj02
+    from netopt.datasets import sample_dir
+
+    folder = tmp_path / "gcj"
+    folder.mkdir()
+    for name in ("towns.csv", "branches.csv"):
+        table = pd.read_csv(sample_dir() / name)
+        table["lon"], table["lat"] = wgs84_to_gcj02(table["lon"].to_numpy(), table["lat"].to_numpy())
+        table.to_csv(folder / name, index=False)
+    counties = gpd.read_file(sample_dir() / "counties.geojson")
+    counties.geometry = shapely.transform(counties.geometry, lambda xy: np.column_stack(wgs84_to_gcj02(*xy.T)))
+    counties.to_file(folder / "counties.geojson", driver="GeoJSON")
+    result = runner.invoke(app, ["optimize", "--data", str(folder), "--coords", "gcj02", "--relocate", "2", "--bank",
+                                 "农业", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "the network after the plan 方案网点清单" in _said(result.output)
+    ds = no.load_sample()
+    sites = no.planning.candidate_sites(ds, "农业").set_index("site_id")
+    plan = pd.read_csv(tmp_path / "out" / "mclp_sites.csv").set_index("site_id")
+    lon, lat = wgs84_to_gcj02(sites.loc[plan.index].geometry.x.to_numpy(), sites.loc[plan.index].geometry.y.to_numpy())
+    assert np.allclose(plan["lon"], lon, atol=2e-6) and np.allclose(plan["lat"], lat, atol=2e-6)
+    after = no.read_branches(tmp_path / "out" / "mclp_branches.csv", coords="gcj02").set_index("branch_id")
+    moves = pd.read_csv(tmp_path / "out" / "mclp_moves.csv")
+    ours = ds.branches["bank"].str.contains("农业").to_numpy()
+    assert len(after) == len(ds.branches) and set(after.index) == (set(ds.branches["branch_id"]) - set(moves["from_id"])
+                                                                  | set(moves["to_id"]))
+    assert after["plan"].value_counts().to_dict() == {"other bank 他行": int((~ours).sum()),
+                                                       "kept 保留": int(ours.sum()) - 2, "new 新设": 2}
+    new = after.loc[moves["to_id"]]
+    assert (new["bank"] == "中国农业银行").all() and new["county"].tolist() == moves["to_county"].tolist()
+    assert np.allclose(new.geometry.x, sites.loc[moves["to_id"]].geometry.x, atol=1e-5)  # back in WGS84
+    today = ds.branches.set_index("branch_id").loc[after.index.drop(moves["to_id"])]
+    assert (after.loc[today.index, "address"] == today["address"]).all()
+    assert np.allclose(after.loc[today.index].geometry.y, today.geometry.y, atol=1e-5)
+    (folder / "branches.csv").write_bytes((tmp_path / "out" / "mclp_branches.csv").read_bytes())
+    again = runner.invoke(app, ["analyze", "--data", str(folder), "--coords", "gcj02", "--out", str(tmp_path / "a")])
+    assert again.exit_code == 0, again.output

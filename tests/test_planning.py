@@ -344,3 +344,27 @@ def test_relocation_helpers_name_missing_site_columns():
         relocation_moves(sites, ["new:N0"])
     with pytest.raises(InputError, match="missing: the coordinate system"):
         closures_near_others(None, _sites([(0, 0)], [(1, 0)]).set_crs(None, allow_override=True), [])
+
+
+def test_network_after_a_plan_is_a_branches_table():
+    """network_after: today's branches the plan keeps (every column they had) or another bank's, then each new
+    site as a branch; with no bank named every branch is the plan's, and new ones name a bank only where all of
+    today's name the same one."""
+    from netopt.io import Dataset
+    from netopt.planning import candidate_sites, network_after
+
+    ds = no.load_sample()
+    sites = candidate_sites(ds)
+    today = sites.loc[sites["kind"] == "existing", "site_id"].tolist()
+    plan = today[5:] + ["new:340103100000", "new:340121200000"]
+    after = network_after(ds, sites, plan)
+    assert after["branch_id"].tolist() == plan and (after["plan"].iloc[:-2] == "kept 保留").all()
+    assert after["bank"].iloc[-2:].isna().all() and (after["plan"].iloc[-2:] == "new 新设").all()
+    assert after["name"].iloc[-2:].tolist() == ["大杨镇", "罗塘乡"] and after.crs == ds.branches.crs
+    kept = ds.branches.iloc[5:].reset_index(drop=True)
+    assert after.iloc[:-2].drop(columns="plan").equals(kept)
+    merchants = network_after(ds, candidate_sites(ds, "招商"), ["new:340103100000"], bank="招商")
+    assert merchants["plan"].value_counts().to_dict() == {"other bank 他行": len(ds.branches) - 20, "new 新设": 1}
+    assert merchants["bank"].iloc[-1] == "招商银行"
+    coverage = no.analyze_coverage(Dataset(ds.counties, ds.towns, after), radius_km=3.5)
+    assert len(coverage.branches) == len(after)
