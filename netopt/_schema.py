@@ -37,6 +37,10 @@ POPULATION = Field(
 )
 LON = Field("lon", ("lon", "lng", "long", "longitude", "x", "经度", "东经"), kind="number", description="longitude, degrees")
 LAT = Field("lat", ("lat", "latitude", "y", "纬度", "北纬"), kind="number", description="latitude, degrees")
+LONLAT = Field("lonlat", ("lonlat", "lnglat", "lon_lat", "lng_lat", "lon/lat", "lng/lat", "lon,lat", "lng,lat",
+                          "location", "coordinates", "经纬度", "坐标", "经纬度坐标", "位置坐标", "gps坐标", "经度/纬度",
+                          "经度,纬度"),
+               description="longitude and latitude in one cell, e.g. 117.2168,31.8258 (as Amap's geocoder gives)")
 REGION_TYPE = Field(
     "region_type", ("region_type", "region", "区域类型", "区域", "城乡类型", "片区类型"),
     description="core | county | fringe (核心城区 / 县域 / 城乡结合部)",
@@ -64,6 +68,7 @@ TOWN_FIELDS: tuple[Field, ...] = (
     POPULATION,
     Field("population_method", ("population_method", "人口来源", "人口口径")),
     REGION_TYPE,
+    LONLAT,  # before LON: a header such as 经度/纬度 names both, not a longitude with a unit
     LON,
     LAT,
 )
@@ -77,6 +82,7 @@ BRANCH_FIELDS: tuple[Field, ...] = (
           description="comprehensive | community | inclusive | light (综合型 / 社区型 / 普惠型 / 轻型)"),
     Field("county", ("county", "county_name", "区县", "所属区县")),
     Field("address", ("address", "地址", "网点地址")),
+    LONLAT,  # before LON: a header such as 经度/纬度 names both, not a longitude with a unit
     LON,
     LAT,
 )
@@ -92,6 +98,7 @@ CANDIDATE_FIELDS: tuple[Field, ...] = (
           units=WAN_YUAN_UNITS, default_unit="万元",
           unit_aliases={"open_cost_wan": "万元", "cost_wan": "万元"},
           description="the cost of opening a branch there, 万元 (a header with 元 or 亿元 is converted)"),
+    LONLAT,  # before LON: a header such as 经度/纬度 names both, not a longitude with a unit
     LON,
     LAT,
 )

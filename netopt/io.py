@@ -85,10 +85,13 @@ class _Table:
         return Problem(self.file, message, column, rows, self.row_word)
 
     def header(self, field: str) -> str:
-        """The file's header of a field once read (e.g. 区县代码 for county_id); lon/lat together, as 经度/纬度."""
+        """The file's header of a field once read (e.g. 区县代码 for county_id); lon/lat together, as 经度/纬度 (or the
+        one column holding both, such as 经纬度)."""
         sources = self.sources or {}
         if field == "lon/lat":
-            return f"{sources['lon']}/{sources['lat']}" if "lon" in sources and "lat" in sources else "geometry"
+            if "lon" in sources and "lat" in sources:
+                return f"{sources['lon']}/{sources['lat']}"
+            return sources.get("lonlat", "geometry")
         return sources.get(field, field)
 
 
@@ -496,12 +499,14 @@ def _geometry_from_frame(table: _Table, matches: dict[str, sc.ColumnMatch], coor
         return _vector_geometry(table, coords, problems)
     if "lon" in matches and "lat" in matches:
         return _points_from_columns(table, matches, coords, problems)
+    if "lonlat" in matches:
+        return _points_from_pairs(table, matches["lonlat"], coords, problems)
     if need_points:
         missing = [n for n in ("lon", "lat") if n not in matches]
         fld = sc.LON if "lon" in missing else sc.LAT
         problems.append(table.problem(
-            f"missing coordinate column(s) {', '.join(missing)}; accepted names: {sc.accepted_names(fld)}; "
-            f"columns found: {', '.join(map(str, frame.columns))}"))
+            f"missing coordinate column(s) {', '.join(missing)}; accepted names: {sc.accepted_names(fld)} — or one "
+            f"column with both, such as 经纬度 (117.2168,31.8258); columns found: {', '.join(map(str, frame.columns))}"))
     return None
 
 
@@ -510,8 +515,39 @@ def _points_from_columns(table: _Table, matches: dict[str, sc.ColumnMatch], coor
     start = len(problems)
     lon = _numbers(table, matches["lon"], problems, required=True).to_numpy()
     lat = _numbers(table, matches["lat"], problems, required=True).to_numpy()
+    return _checked_points(table, lon, lat, f"{matches['lon'].source}/{matches['lat'].source}", coords, problems,
+                           start)
+
+
+PAIR_SEPARATOR = r"\s*[,;，；]\s*|\s+"  # 117.2168,31.8258 / 117.2168, 31.8258 / 117.2168 31.8258 / 117.2168；31.8258
+
+
+def _points_from_pairs(table: _Table, match: sc.ColumnMatch, coords: str,
+                       problems: list[Problem]) -> gpd.GeoSeries | None:
+    """Points from one column holding "longitude,latitude" in each cell (as Amap's geocoder writes them)."""
+    start = len(problems)
+    cells = _text(table.frame[match.source]).str.strip()
+    parts = cells.str.split(PAIR_SEPARATOR, regex=True)
+    pair = parts.str.len() == 2
+    lon = pd.to_numeric(parts.str[0].where(pair), errors="coerce").to_numpy(float)
+    lat = pd.to_numeric(parts.str[1].where(pair), errors="coerce").to_numpy(float)
+    empty = cells == ""
+    if empty.any():
+        problems.append(table.problem("empty values in a required column", match.source, empty))
+    bad = ~empty & (np.isnan(lon) | np.isnan(lat))
+    if bad.any():
+        examples = ", ".join(repr(v) for v in cells[bad].unique()[:3])
+        problems.append(table.problem(f"not a longitude,latitude pair (e.g. {examples}); write each cell as "
+                                      "117.2168,31.8258", match.source, bad))
+    return _checked_points(table, lon, lat, match.source, coords, problems, start)
+
+
+def _checked_points(table: _Table, lon: np.ndarray, lat: np.ndarray, column: str, coords: str,
+                    problems: list[Problem], start: int) -> gpd.GeoSeries | None:
+    """The points of lon/lat read from `column`, once their extent is checked; None where reading them or the
+    check (problems past `start`) found a problem."""
     numbers = ~np.isnan(lon) & ~np.isnan(lat)  # the rows whose extent can be checked, whatever the others hold
-    _check_china_extent(table, lon, lat, numbers, problems, f"{matches['lon'].source}/{matches['lat'].source}")
+    _check_china_extent(table, lon, lat, numbers, problems, column)
     if len(problems) > start:
         return None
     wlon, wlat = to_wgs84(lon, lat, coords)

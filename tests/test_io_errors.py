@@ -58,6 +58,29 @@ def test_missing_coordinates_column(tmp_path: Path):
     assert "missing coordinate column(s) lat" in str(err)
 
 
+def test_longitude_and_latitude_in_one_column(tmp_path: Path):
+    """One column holding "longitude,latitude" (经纬度, 坐标, location … as Amap's geocoder writes them; comma,
+    full-width comma, semicolon or space between) reads as the two columns would; each bad cell is named by row:
+    not a pair, empty, swapped."""
+    good = write(tmp_path / "b.csv", "网点名称,经纬度\nA,\"117.2168,31.8258\"\nB,117.3 31.9\nC,117.1，31.7\nD,117.0; 31.6\n")
+    branches = no.read_branches(good)
+    assert branches.geometry.x.tolist() == [117.2168, 117.3, 117.1, 117.0]
+    assert branches.geometry.y.tolist() == [31.8258, 31.9, 31.7, 31.6]
+    shifted = no.read_branches(good, coords="gcj02")  # converted as separate columns are
+    assert shifted.geometry.x.iloc[0] == pytest.approx(no.read_branches(
+        write(tmp_path / "s.csv", "name,lon,lat\nA,117.2168,31.8258\n"), coords="gcj02").geometry.x.iloc[0])
+    both = write(tmp_path / "c.csv", "name,经度/纬度\nA,\"117.2,31.8\"\nB,117.2\nC,\nD,\"31.8,117.2\"\nE,东经117\n")
+    err = problems_of(no.read_branches, both)
+    found = {problem.message.split(" (")[0].split(";")[0]: (problem.rows, problem.column) for problem in err.problems}
+    assert found == {"not a longitude,latitude pair": ((3, 6), "经度/纬度"),
+                     "empty values in a required column": ((4,), "经度/纬度"),
+                     "latitude and longitude look swapped": ((5,), "经度/纬度")}
+    towns = no.read_towns(write(tmp_path / "t.csv", "name,population,location\nA,100,\"117.2,31.8\"\n"))
+    assert towns.geometry.iloc[0].x == 117.2
+    assert "or one column with both, such as 经纬度" in str(problems_of(
+        no.read_branches, write(tmp_path / "n.csv", "name,lon\nA,117\n")))
+
+
 def test_non_numeric_values_name_rows_and_column(tmp_path: Path):
     path = write(tmp_path / "t.csv", "name,county,population,lon,lat\nA,X,12abc,117.3,31.8\nB,X,5000,117.3,31.8\nC,X,n/a,117.3,31.8\n")
     err = problems_of(no.read_towns, path)
