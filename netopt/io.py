@@ -506,8 +506,14 @@ def _geometry_from_frame(table: _Table, matches: dict[str, sc.ColumnMatch], coor
         fld = sc.LON if "lon" in missing else sc.LAT
         problems.append(table.problem(
             f"missing coordinate column(s) {', '.join(missing)}; accepted names: {sc.accepted_names(fld)} — or one "
-            f"column with both, such as 经纬度 (117.2168,31.8258); columns found: {', '.join(map(str, frame.columns))}"))
+            f"column with both, such as 经纬度 (117.2168,31.8258); columns found: {', '.join(map(str, frame.columns))}"
+            f"{ADDRESSES_ONLY if 'address' in matches else ''}"))
     return None
+
+
+ADDRESSES_ONLY = ("; addresses alone cannot be placed here (netopt works offline, without a geocoder): add each "
+                  "point's coordinates, e.g. from Amap's batch geocoding 批量地理编码 of the address column, and say "
+                  "which system they are in with --coords (Amap: gcj02)")
 
 
 def _points_from_columns(table: _Table, matches: dict[str, sc.ColumnMatch], coords: str,
