@@ -25,7 +25,7 @@ class Problem:
     def location(self) -> str:
         parts = [self.file]
         if self.rows:
-            parts.append(_describe_rows(self.rows, self.row_word))
+            parts.append(describe_rows(self.rows, self.row_word))
         if self.column:
             parts.append(f"column '{self.column}'")
         return ", ".join(parts)
@@ -34,7 +34,8 @@ class Problem:
         return f"{self.location()}: {self.message}"
 
 
-def _describe_rows(rows: tuple[int, ...], word: str = "row", limit: int = 10) -> str:
+def describe_rows(rows: tuple[int, ...], word: str = "row", limit: int = 10) -> str:
+    """"rows 5, 12, 52 and 2 more" (the first `limit` of them), "row 5" for one."""
     shown = ", ".join(str(r) for r in rows[:limit])
     more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
     return f"{word if len(rows) == 1 else word + 's'} {shown}{more}"

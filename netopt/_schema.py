@@ -82,6 +82,8 @@ BRANCH_FIELDS: tuple[Field, ...] = (
           description="comprehensive | community | inclusive | light (综合型 / 社区型 / 普惠型 / 轻型)"),
     Field("county", ("county", "county_name", "区县", "所属区县")),
     Field("address", ("address", "地址", "网点地址")),
+    Field("status", ("status", "营业状态", "机构状态", "经营状态", "网点状态", "状态", "许可证状态"),
+          description="whether the branch is open today (正常营业 / 已撤销 / 筹建中 …): only open ones are read"),
     LONLAT,  # before LON: a header such as 经度/纬度 names both, not a longitude with a unit
     LON,
     LAT,
@@ -122,6 +124,20 @@ _REGION_TYPE_NAMES = {
 def canonical_branch_type(value: str) -> str | None:
     """The canonical branch type for a user's label, or None when it is not one."""
     return _BRANCH_TYPE_NAMES.get(str(value).strip().lower())
+
+
+# words of a status column (营业状态, a licence's 许可证状态) saying a branch is not open today; anything else is open
+NOT_YET_OPEN = ("筹建", "筹备", "拟设", "待开业", "未开业", "planned", "under construction")
+CLOSED = ("撤销", "撤并", "已撤", "注销", "停业", "暂停", "关闭", "退出", "失效", "无效", "终止", "歇业", "迁出", "closed",
+          "inactive", "revoked")
+
+
+def branch_status(value: object) -> str:
+    """"closed", "planned" (not yet open) or "open" for a status cell (blank: open)."""
+    text = str(value).strip().lower() if isinstance(value, str) else ""
+    if any(word in text for word in NOT_YET_OPEN):
+        return "planned"
+    return "closed" if any(word in text for word in CLOSED) else "open"
 
 
 def canonical_region_type(value: str) -> str | None:

@@ -135,6 +135,7 @@ def validate(
                 frame = CHECKED[chosen](path, coords=coords, layer=sheet)
                 where = f"{path} / {sheet}" if sheet else str(path)
                 console.print(f"[green]ok[/] {where} ({chosen}): {len(frame)} rows")
+                _say_left_out(frame)
                 checked.setdefault(chosen, []).append((path, sheet))
             except InputError as err:
                 problems.extend(err.problems)
@@ -210,8 +211,16 @@ def _load(data: Optional[Path], coords: str) -> tuple[Dataset, str]:
     if data is None:
         return load_sample(), f"bundled sample {SAMPLE_CITY}"
     tables = find_tables(data)
-    return read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,
-                        sheets={kind: sheet for kind, (_, sheet) in tables.items()}), str(data)
+    ds = read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,
+                      sheets={kind: sheet for kind, (_, sheet) in tables.items()})
+    _say_left_out(ds.branches)
+    return ds, str(data)
+
+
+def _say_left_out(branches) -> None:
+    """The branches a status column marked closed or not yet open, which reading left out (io._open_branches)."""
+    if "left_out" in branches.attrs:
+        console.print(f"[yellow]{branches.attrs['left_out']}[/]")
 
 
 def _radius(radius_km: Optional[float], core_km: Optional[float], county_km: Optional[float],

@@ -18,7 +18,7 @@ import shapely
 from pyproj import CRS, Geod
 
 from netopt import _schema as sc
-from netopt._errors import InputError, NetoptError, Problem
+from netopt._errors import InputError, NetoptError, Problem, describe_rows
 from netopt.coords import from_wgs84, normalize_coord_system, to_wgs84
 from netopt.projection import metric_crs
 
@@ -725,8 +725,32 @@ def read_branch_table(path: str | os.PathLike, coords: str = "wgs84",
             "type": _labels(table, matches.get("type"), sc.canonical_branch_type, sc.BRANCH_TYPES, problems),
             "county": _optional_text(table, matches, "county"),
             "address": _optional_text(table, matches, "address"),
+            "status": _optional_text(table, matches, "status"),
         }
-    return _read_points(path, coords, layer, (sc.BRANCH_FIELDS, sc.BRANCH_REQUIRED), columns, "branches")
+    return _open_branches(*_read_points(path, coords, layer, (sc.BRANCH_FIELDS, sc.BRANCH_REQUIRED), columns,
+                                        "branches"))
+
+
+def _open_branches(frame: gpd.GeoDataFrame, table: _Table) -> tuple[gpd.GeoDataFrame, _Table]:
+    """The branches open today: those a status column (营业状态) marks closed (已撤销, 停业 …) or not yet open
+    (筹建中) are left out of the frame and of the raw table's rows, attrs["left_out"] saying how many, why and
+    where; every branch so marked is an error."""
+    status = frame["status"].map(sc.branch_status).to_numpy()
+    frame = frame.drop(columns="status")
+    shut = status != "open"
+    if not shut.any():
+        return frame, table
+    column = table.header("status")
+    if shut.all():
+        raise InputError(table.problem(f"every branch is marked closed or not yet open in {column}: none to plan "
+                                       "with", column))
+    raw = table.frame[table.sources["status"]].astype(str).str.strip()
+    said = ", ".join(f"{count} {value}" for value, count in raw[shut].value_counts().items())
+    kept = frame[~shut].reset_index(drop=True)
+    kept.attrs["left_out"] = (f"{table.file}: left out {int(shut.sum())} branch(es) not open today by {column} "
+                              f"({said}; {describe_rows(table.rows(shut), table.row_word, limit=5)})")
+    table.frame = table.frame[~shut]
+    return kept, table
 
 
 def _read_points(path: str | os.PathLike, coords: str, layer: str | None, fields: tuple, columns: Callable,

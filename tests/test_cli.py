@@ -1123,3 +1123,22 @@ def test_optimize_writes_the_network_after_the_plan_in_the_inputs_coordinates(tm
     (folder / "branches.csv").write_bytes((tmp_path / "out" / "mclp_branches.csv").read_bytes())
     again = runner.invoke(app, ["analyze", "--data", str(folder), "--coords", "gcj02", "--out", str(tmp_path / "a")])
     assert again.exit_code == 0, again.output
+
+
+def test_branches_marked_closed_are_said_to_be_left_out(tmp_path: Path):
+    """validate and every command reading a data folder say which branches a status column left out."""
+    import shutil
+
+    from netopt.datasets import sample_dir
+
+    shutil.copytree(sample_dir(), tmp_path / "city")
+    branches = pd.read_csv(sample_dir() / "branches.csv")
+    branches["营业状态"] = ["已撤销" if i in (3, 10) else "正常营业" for i in range(len(branches))]
+    branches.to_csv(tmp_path / "city" / "branches.csv", index=False)
+    note = "left out 2 branch(es) not open today by 营业状态 (2 已撤销; rows 5, 12)"
+    checked = runner.invoke(app, ["validate", str(tmp_path / "city")])
+    assert checked.exit_code == 0 and note in _said(checked.output)
+    assert f"(branches): {len(branches) - 2} rows" in _said(checked.output)
+    mapped = runner.invoke(app, ["map", "--data", str(tmp_path / "city"), "--out", str(tmp_path / "map")])
+    assert mapped.exit_code == 0, mapped.output
+    assert note in _said(mapped.output)

@@ -341,6 +341,28 @@ def test_branch_far_outside_the_city_is_named_with_its_excel_row(tmp_path: Path,
     assert "km from 长丰县" in problem.message
 
 
+def test_branches_not_open_today_are_left_out_by_their_status(tmp_path: Path, county_boxes):
+    """A status column (营业状态, 机构状态, a licence's 许可证状态): branches marked closed (已撤销, 停业, 注销 …) or not
+    yet open (筹建中) are left out, attrs["left_out"] saying how many, which statuses and rows; blank or any other
+    status is open; later checks still name the right rows; every branch closed is an error."""
+    county_boxes.to_file(tmp_path / "counties.geojson", driver="GeoJSON")
+    towns = write(tmp_path / "towns.csv", "name,population,lon,lat\nA,10000,117.30,31.86\nB,20000,117.15,32.48\n")
+    branches = write(tmp_path / "branches.csv", "网点名称,营业状态,经度,纬度\n甲,正常营业,117.30,31.86\n乙,已撤销,100.0,31.9\n"
+                     "丙,,117.15,32.48\n丁,筹建中,117.31,31.87\n戊,暂停营业,117.32,31.86\n己,营业中,117.16,32.47\n")
+    read = no.read_branches(branches)
+    assert read["name"].tolist() == ["甲", "丙", "己"] and "status" not in read
+    assert read.attrs["left_out"] == (f"{branches}: left out 3 branch(es) not open today by 营业状态 (1 已撤销, 1 筹建中, "
+                                      "1 暂停营业; rows 3, 5, 6)")
+    ds = no.read_dataset(tmp_path / "counties.geojson", towns, branches)  # 乙, 1,600 km away, is closed: no error
+    assert len(ds.branches) == 3
+    far = write(tmp_path / "far.csv", "网点名称,机构状态,经度,纬度\n甲,已撤销,117.30,31.86\n乙,有效,100.0,31.9\n")
+    [problem] = problems_of(no.read_dataset, tmp_path / "counties.geojson", towns, far).problems
+    assert problem.rows == (3,) and "乙" in problem.message
+    closed = write(tmp_path / "closed.csv", "name,status,lon,lat\nA,closed,117.3,31.86\nB,已注销,117.3,31.86\n")
+    [problem] = problems_of(no.read_branches, closed).problems
+    assert problem.column == "status" and "every branch is marked closed or not yet open" in problem.message
+
+
 def test_branch_just_over_the_border_counts_in_the_nearest_county(tmp_path: Path, county_boxes):
     county_boxes.to_file(tmp_path / "counties.geojson", driver="GeoJSON")
     towns = write(tmp_path / "towns.csv", "name,population,lon,lat\nA,10000,117.30,31.86\nB,20000,117.15,32.48\n")
