@@ -481,14 +481,7 @@ class LocationModel:
         plan) closed alone, indexed by its label: what each open site is worth to the plan (e.g. the residents
         only it covers, beside objective_of(selected)); p-median and p-center price every site in one pass over
         the plan's nearest and second-nearest sites."""
-        plan = self._positions_of(selected, "objective_without_each")
-        closing = plan if among is None else self._label_positions(list(among), "objective_without_each")
-        outside = np.setdiff1d(closing, plan)
-        if len(outside):
-            raise InputError(f"objective_without_each: {len(outside)} site(s) are not open in the plan, e.g. "
-                             f"{[self.site_labels[j] for j in outside[:3]]}", file="model")
-        values = self._objectives_without(plan, closing)
-        return pd.Series(values, index=[self.site_labels[j] for j in closing], name="objective_without", dtype=float)
+        return self._each_site_changed(selected, among, open_in_plan=True)
 
     def _objectives_without(self, plan: np.ndarray, closing: np.ndarray) -> np.ndarray:
         return np.array([self._objective(np.setdiff1d(plan, [j])) for j in closing], float)
@@ -497,14 +490,21 @@ class LocationModel:
         """The objective of the plan `selected` (labels) with each site of `among` (sites it leaves closed) opened
         alone besides, indexed by its label: what reopening each closed branch would do to the plan; p-median,
         p-center and MCLP price every site in one pass over the plan's nearest sites or coverage."""
-        plan = self._positions_of(selected, "objective_with_each")
-        opening = self._label_positions(list(among), "objective_with_each")
-        inside = np.intersect1d(opening, plan)
-        if len(inside):
-            raise InputError(f"objective_with_each: {len(inside)} site(s) are already open in the plan, e.g. "
-                             f"{[self.site_labels[j] for j in inside[:3]]}", file="model")
-        values = self._objectives_with(plan, opening)
-        return pd.Series(values, index=[self.site_labels[j] for j in opening], name="objective_with", dtype=float)
+        return self._each_site_changed(selected, among, open_in_plan=False)
+
+    def _each_site_changed(self, selected, among, open_in_plan: bool) -> pd.Series:
+        """objective_without_each (`open_in_plan`: `among` are sites of the plan, default all of them) or
+        objective_with_each (sites the plan leaves closed): an InputError names sites on the wrong side."""
+        caller = "objective_without_each" if open_in_plan else "objective_with_each"
+        plan = self._positions_of(selected, caller)
+        sites = plan if among is None else self._label_positions(list(among), caller)
+        wrong = np.setdiff1d(sites, plan) if open_in_plan else np.intersect1d(sites, plan)
+        if len(wrong):
+            raise InputError(f"{caller}: {len(wrong)} site(s) are {'not' if open_in_plan else 'already'} open in the "
+                             f"plan, e.g. {[self.site_labels[j] for j in wrong[:3]]}", file="model")
+        values = self._objectives_without(plan, sites) if open_in_plan else self._objectives_with(plan, sites)
+        return pd.Series(values, index=[self.site_labels[j] for j in sites], dtype=float,
+                         name="objective_without" if open_in_plan else "objective_with")
 
     def _objectives_with(self, plan: np.ndarray, opening: np.ndarray) -> np.ndarray:
         return np.array([self._objective(np.union1d(plan, [j])) for j in opening], float)
