@@ -257,7 +257,9 @@ def _summarise(cov: Coverage, source: str) -> None:
     if len(top):
         console.print("Most underserved towns 服务不足乡镇:")
         for row in top.itertuples():
-            console.print(f"  {row.name} ({row.county}), {row.population / 1e4:.1f}万人: {row.reason}")
+            nearest = getattr(row, "nearest_branch_name", None)
+            named = f" (nearest 最近: {nearest}, {row.nearest_branch_km:.1f} km)" if isinstance(nearest, str) else ""
+            console.print(f"  {row.name} ({row.county}), {row.population / 1e4:.1f}万人: {row.reason}{named}")
 
 
 def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.DataFrame] | None = None,

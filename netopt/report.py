@@ -48,12 +48,16 @@ HEADERS_ZH = {
     "hub_name": "中心支行名称", "hub_county": "中心支行区县",
     "adds_covered_wan": "贡献覆盖人口(万人)", "adds_won_wan": "贡献吸引客户(万人)",
     "saves_travel_wan_km": "减少出行里程(万人·km)", "shortens_farthest_km": "缩短最远距离(km)",
+    "closing_uncovers_wan": "撤并失去覆盖(万人)", "closing_loses_won_wan": "撤并流失客户(万人)",
+    "closing_adds_travel_wan_km": "撤并增加出行(万人·km)", "closing_lengthens_farthest_km": "撤并增加最远距离(km)",
+    "nearest_branch_name": "最近网点名称", "plan": "方案",
 }
 TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km", "time_limit_min",
-                "nearest_branch_id", "nearest_branch_km", "nearest_branch_min", "covered", "branches_within_limit",
+                "nearest_branch_id", "nearest_branch_name", "nearest_branch_km", "nearest_branch_min", "covered",
+                "branches_within_limit",
                 "residents_per_reachable_branch_wan", "round_trip_h", "method", "reason"]
 UNDERSERVED_COLUMNS = ["town_id", "name", "county", "population", "unserved_population", "unserved_share_pct",
-                       "nearest_branch_km", "nearest_branch_min", "round_trip_h", "reason"]
+                       "nearest_branch_name", "nearest_branch_km", "nearest_branch_min", "round_trip_h", "reason"]
 BRANCH_COLUMNS = ["branch_id", "name", "bank", "type", "county", "assigned_towns", "assigned_population",
                   "service_radius_km", "mean_distance_km", "farthest_town_km"]
 

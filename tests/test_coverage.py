@@ -152,6 +152,11 @@ def test_sample_city_diagnosis_matches_an_independent_computation():
     covered = towns.loc[nearest <= 3.0, "population"].sum()
     assert cov.by_county["covered_population"].sum() == pytest.approx(covered)
     assert cov.towns["nearest_branch_km"].to_numpy() == pytest.approx(nearest, abs=0.01)
+    named = ds.branches.set_index("branch_id").loc[cov.towns["nearest_branch_id"]]  # named as well as numbered
+    assert cov.towns["nearest_branch_name"].tolist() == named["name"].tolist()
+    at = named.to_crs(32650).geometry  # the nearest (stacked branches tie)
+    assert np.hypot(at.x.to_numpy() - towns.geometry.x.to_numpy(), at.y.to_numpy() - towns.geometry.y.to_numpy()) \
+        / 1000.0 == pytest.approx(nearest, abs=0.01)
     core_branches = cov.by_region.set_index("region_type").loc["core", "branches"]
     inside_core = ds.branches.within(ds.counties[ds.counties.region_type == "core"].union_all()).sum()
     outside_all = (~ds.branches.within(ds.counties.union_all())).sum()  # these go to their nearest county
