@@ -1,6 +1,7 @@
 """The `netopt` command line: demo, validate, analyze, optimize, curve, assign-types, plan, map, report, batch."""
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -102,8 +103,30 @@ def _guard(action: Callable[[], None]) -> None:
         _fail(str(err))
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+    except OSError as err:  # writing the outputs: no permission, a file open in Excel, a full disk
+        _fail(_cannot_write(err), 1)
     except Exception as err:  # last resort: never show a traceback to an analyst
         _fail(f"unexpected {type(err).__name__}: {err} (please report this with the command you ran)", 3)
+
+
+def _cannot_write(err: OSError) -> str:
+    """What an operating-system error while writing means, in one line."""
+    where = f": {err.filename}" if err.filename else ""
+    held = " — is it open in Excel or another program? Close it and run again" if (
+        isinstance(err, PermissionError) and Path(str(err.filename)).exists()) else ""
+    return f"cannot write the outputs ({err.strerror or err}){where}{held}"
+
+
+def _out_folder(out: Path) -> Path:
+    """--out: a folder, or a path where one can be made and written in; checked before any work is done."""
+    if out.exists() and not out.is_dir():
+        raise typer.BadParameter(f"{out} is a file: give a folder for the outputs")
+    existing = next(p for p in (out, *out.parents) if p.exists())
+    if not existing.is_dir():
+        raise typer.BadParameter(f"{existing} is a file, so {out} cannot be made: give a folder for the outputs")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise typer.BadParameter(f"cannot write in {existing}: give a folder you may write in")
+    return out
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -276,7 +299,7 @@ def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.D
 @app.command()
 def analyze(
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
-    out: Path = typer.Option(Path("out"), help="Folder for the CSV, Excel and HTML outputs."),
+    out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the CSV, Excel and HTML outputs."),
     radius_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                               help="One service radius for every town, km."),
     core_km: Optional[float] = typer.Option(None, callback=_above_zero,
@@ -407,7 +430,7 @@ def _compare_with_every_bank(ours: Coverage, every_bank: Coverage, bank: str) ->
 
 
 @app.command()
-def demo(out: Path = typer.Option(Path("out"), help="Folder for the outputs.")) -> None:
+def demo(out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the outputs.")) -> None:
     """Run the coverage diagnosis on the bundled Hefei sample: CSV, Excel, an offline HTML map and county reports."""
     def run() -> None:
         from netopt.report import batch_reports
@@ -447,7 +470,7 @@ def optimize(
                                     help="Service radius, km (mclp, lscp; for every model, the radius of the "
                                          "coverage today → plan comparison)."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
-    out: Path = typer.Option(Path("out"), help="Folder for the result tables."),
+    out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the result tables."),
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches are the existing sites."),
     keep_existing: bool = typer.Option(True, help="Existing branches must stay open (--no-keep-existing: they may close)."),
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
@@ -571,7 +594,7 @@ def curve(
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches stay open (default: every "
                                        "bank's branches)."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
-    out: Path = typer.Option(Path("out"), help="Folder for coverage_curve.csv and .png (relocation_curve.* with "
+    out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for coverage_curve.csv and .png (relocation_curve.* with "
                              "--moves; share_curve.*, share_relocation_curve.* with --model share)."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
@@ -1494,7 +1517,7 @@ PER_COUNTY_HELP = ("At least one comprehensive 综合型 branch in every county 
 @app.command("assign-types")
 def assign_types(
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
-    out: Path = typer.Option(Path("out"), help="Folder for the plan (CSV and Excel)."),
+    out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the plan (CSV and Excel)."),
     min_share: list[str] = typer.Option([], help="Minimum share of a type, e.g. community=0.4 (repeatable)."),
     max_share: list[str] = typer.Option([], help="Maximum share of a type, e.g. comprehensive=0.5 (repeatable)."),
     budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more, help="Conversion budget, 万元 (e.g. 1200)."),
@@ -1568,7 +1591,7 @@ TYPE_PLAN_ONLY = ("pilots_per_region", "batch", "hub_capacity", "comprehensive_p
 def plan(
     ctx: typer.Context,
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
-    out: Path = typer.Option(Path("out"), help="Folder for plan.xlsx and its CSVs."),
+    out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for plan.xlsx and its CSVs."),
     min_share: list[str] = typer.Option([], help="Minimum share of a type, e.g. community=0.4 (repeatable)."),
     max_share: list[str] = typer.Option([], help="Maximum share of a type, e.g. comprehensive=0.5 (repeatable)."),
     budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more,
@@ -1850,7 +1873,7 @@ def _say_joint_plan(summary: dict, chosen: pd.DataFrame, towns: pd.DataFrame, as
 @app.command()
 def report(
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
-    out: Path = typer.Option(Path("out/reports"), help="Folder for the reports."),
+    out: Path = typer.Option(Path("out/reports"), callback=_out_folder, help="Folder for the reports."),
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban districts, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius in counties, km."),
     fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
@@ -1896,7 +1919,7 @@ def report(
 @app.command("map")
 def map_command(
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
-    out: Path = typer.Option(Path("out"), help="Folder for network_map.html, .png and .pdf."),
+    out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for network_map.html, .png and .pdf."),
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban districts, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius in counties, km."),
     fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
@@ -1926,7 +1949,7 @@ def batch(
                                "area_km2, region_type, boundary; e.g. data/units/units.csv (2,948 units of China)."),
     data: Path = typer.Option(..., help="Folder with the towns table (towns.csv, towns.csv.gz, 乡镇人口.xlsx …; each "
                               "town's county_id = its unit's adcode) and, if any, the branches table."),
-    out: Path = typer.Option(Path("out/batch"), help="Output folder: national.csv/.parquet/_summary.xlsx and "
+    out: Path = typer.Option(Path("out/batch"), callback=_out_folder, help="Output folder: national.csv/.parquet/_summary.xlsx and "
                              "units/<adcode>/. Rerun with the same folder to resume."),
     scheduler: Optional[str] = typer.Option(None, help="Address of a running dask scheduler (tcp://host:8786); "
                                             "default: a LocalCluster on this machine; 'serial': no dask."),

@@ -1142,3 +1142,27 @@ def test_branches_marked_closed_are_said_to_be_left_out(tmp_path: Path):
     mapped = runner.invoke(app, ["map", "--data", str(tmp_path / "city"), "--out", str(tmp_path / "map")])
     assert mapped.exit_code == 0, mapped.output
     assert note in _said(mapped.output)
+
+
+def test_outputs_that_cannot_be_written_are_said_plainly(tmp_path: Path, monkeypatch):
+    """--out naming a file (or a path under one) is refused before any work; a file the system will not replace
+    (open in Excel on Windows) or a full disk is one clear line, exit code 1, not an unexpected error."""
+    from netopt import cli
+
+    (tmp_path / "afile").write_text("x")
+    for out, said in ((tmp_path / "afile", "is a file: give a folder for the outputs"),
+                      (tmp_path / "afile" / "sub", "is a file, so")):
+        refused = runner.invoke(app, ["analyze", "--out", str(out)])
+        assert refused.exit_code == 2 and said in _said(refused.output) and "Coverage" not in refused.output
+    held = tmp_path / "out" / "coverage.xlsx"
+    held.parent.mkdir()
+    held.write_text("open in Excel")
+
+    def locked(path, write):
+        raise PermissionError(13, "Permission denied", str(held))
+
+    monkeypatch.setattr(cli, "write_atomic", locked)
+    monkeypatch.setattr("netopt.report.write_atomic", locked)
+    result = runner.invoke(app, ["analyze", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "unexpected" not in result.output
+    assert f"cannot write the outputs (Permission denied): {held} — is it open in Excel" in _said(result.output)
