@@ -110,10 +110,12 @@ def _guard(action: Callable[[], None]) -> None:
 
 
 def _cannot_write(err: OSError) -> str:
-    """What an operating-system error while writing means, in one line."""
-    where = f": {err.filename}" if err.filename else ""
+    """What an operating-system error while writing means, in one line (a rename's error names the target
+    second: the file that would be replaced)."""
+    target = err.filename2 or err.filename
+    where = f": {target}" if target else ""
     held = " — is it open in Excel or another program? Close it and run again" if (
-        isinstance(err, PermissionError) and Path(str(err.filename)).exists()) else ""
+        isinstance(err, PermissionError) and target and Path(str(target)).exists()) else ""
     return f"cannot write the outputs ({err.strerror or err}){where}{held}"
 
 

@@ -1159,7 +1159,7 @@ def test_outputs_that_cannot_be_written_are_said_plainly(tmp_path: Path, monkeyp
     held.write_text("open in Excel")
 
     def locked(path, write):
-        raise PermissionError(13, "Permission denied", str(held))
+        raise PermissionError(13, "Permission denied", str(held.parent / ".coverage.xlsx.tmp"), None, str(held))
 
     monkeypatch.setattr(cli, "write_atomic", locked)
     monkeypatch.setattr("netopt.report.write_atomic", locked)
