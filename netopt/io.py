@@ -678,8 +678,10 @@ def read_county_table(path: str | os.PathLike, coords: str = "wgs84",
     for name in ("gdp_yi", "area_km2"):
         cols[name] = _optional_number(table, matches, name, problems, allow_zero=name == "gdp_yi")
     if "gdp_yi" in matches and matches["gdp_yi"].factor == 1.0 and cols["gdp_yi"].median() > MOST_GDP_YI:
-        problems.append(table.problem(f"the GDP looks like 万元, not 亿元 (median {cols['gdp_yi'].median():,.0f}); "
-                                      "give the unit in the header, e.g. 地区生产总值（万元）", matches["gdp_yi"].source))
+        median = cols["gdp_yi"].median()
+        unit = "万元" if median / 1e4 <= MOST_GDP_YI else "元"  # the unit that brings it within reason
+        problems.append(table.problem(f"the GDP looks like {unit}, not 亿元 (median {median:,.0f}); give the unit in "
+                                      f"the header, e.g. 地区生产总值（{unit}）", matches["gdp_yi"].source))
     cols["name_pinyin"] = _optional_text(table, matches, "name_pinyin")
     geometry = _geometry_from_frame(table, matches, coords, problems, need_points=False)
     if geometry is not None and "area_km2" not in matches and not problems:

@@ -289,6 +289,11 @@ def test_gdp_in_wan_yuan_without_the_unit(tmp_path: Path):
     assert problem.column == "地区生产总值" and "looks like 万元" in problem.message
     fixed = no.read_counties(write(tmp_path / "c.csv", text.replace("地区生产总值", "地区生产总值（万元）")))
     assert fixed["gdp_yi"].tolist() == pytest.approx([812.3456, 1234.5678])
+    in_yuan = text.replace("8123456", "81234560000").replace("12345678", "123456780000")  # 元: that unit is named
+    [problem] = problems_of(no.read_counties, write(tmp_path / "c.csv", in_yuan)).problems
+    assert "looks like 元, not 亿元" in problem.message and "地区生产总值（元）" in problem.message
+    fixed = no.read_counties(write(tmp_path / "c.csv", in_yuan.replace("地区生产总值", "地区生产总值（元）")))
+    assert fixed["gdp_yi"].tolist() == pytest.approx([812.3456, 1234.5678])
 
 
 def test_town_county_id_that_names_another_county(city_files, tmp_path: Path):
