@@ -807,7 +807,7 @@ def _common_columns(table: _Table, matches: dict[str, sc.ColumnMatch], prefix: s
     if "population" in matches:
         pop = _numbers(table, matches["population"], problems, required=population_required)
         _checked_positive(table, pop, matches["population"], problems)
-        _check_persons(table, pop, matches["population"], PLAUSIBLE_MEDIAN_PERSONS[prefix], problems)
+        _check_persons(table, pop, matches["population"], prefix, problems)
         cols["population"] = pop
     else:
         cols["population"] = pd.Series(np.nan, index=table.frame.index)
@@ -818,17 +818,26 @@ def _common_columns(table: _Table, matches: dict[str, sc.ColumnMatch], prefix: s
 
 MOST_GDP_YI = 50_000.0  # a median county GDP above this many 亿元 (Pudong's is about 16,000) is in 万元 or 元
 # below these medians a population column in persons is really in 万人 (a county or town of a few hundred people)
-PLAUSIBLE_MEDIAN_PERSONS = {"C": 1_000.0, "T": 100.0}
+PLAUSIBLE_MEDIAN_PERSONS = {"C": 1_000.0, "T": 100.0}  # below: 万人 without the unit
+MOST_MEDIAN_PERSONS = {"C": 10_000_000.0, "T": 2_000_000.0}  # above (浦东新区: 578万): persons under a 万人 header
 
 
-def _check_persons(table: _Table, population: pd.Series, match: sc.ColumnMatch, least: float,
+def _check_persons(table: _Table, population: pd.Series, match: sc.ColumnMatch, prefix: str,
                    problems: list[Problem]) -> None:
-    """A population read as persons whose median is implausibly small: most likely 万人 without the unit."""
+    """A population whose median is implausibly small read as persons (most likely 万人 without the unit), or
+    implausibly large (persons under a header saying 万人)."""
     median = float(population[population > 0].median()) if (population > 0).any() else np.nan
-    if match.factor == 1.0 and median < least:
+    if match.factor == 1.0 and median < PLAUSIBLE_MEDIAN_PERSONS[prefix]:
         problems.append(table.problem(
             f"the populations look like 万人, not persons (median {median:,.4g}); give the unit in the header, "
             "e.g. 常住人口（万人） or population_wan", match.source))
+    elif median > MOST_MEDIAN_PERSONS[prefix]:
+        under_wan = match.factor > 1.0
+        said = f"the header says 万人, so the median is {median / 1e4:,.0f}万 people" if under_wan else \
+            f"a median of {median / 1e4:,.0f}万 people"
+        hint = "persons under a 万人 header? Drop the unit from the header" if under_wan else "check the column"
+        problems.append(table.problem(f"the populations are too large to be residents ({said}): {hint}",
+                                      match.source))
 
 
 def _required_text(table: _Table, match: sc.ColumnMatch, problems: list[Problem]) -> pd.Series:

@@ -283,6 +283,18 @@ def test_populations_in_wan_without_the_unit(tmp_path: Path, reader, text: str):
     assert fixed["population"].min() > 30_000
 
 
+def test_persons_under_a_wan_header_are_too_many(tmp_path: Path):
+    """Persons under a header saying 万人 (a county of 82亿 people) are named, as 万人 under a persons header are."""
+    text = "区县,常住人口（万人）\n瑶海区,862000\n长丰县,784000\n"
+    [problem] = problems_of(no.read_counties, write(tmp_path / "c.csv", text)).problems
+    assert problem.column == "常住人口（万人）" and "too large to be residents" in problem.message
+    assert "Drop the unit from the header" in problem.message
+    assert no.read_counties(write(tmp_path / "c.csv", text.replace("（万人）", "")))["population"].max() == 862000
+    towns = "name,county,population_wan,lon,lat\nA,X,30000,117.3,31.8\nB,X,121000,117.3,31.8\n"
+    [problem] = problems_of(no.read_towns, write(tmp_path / "t.csv", towns)).problems
+    assert "the median is 75,500万 people" in problem.message
+
+
 def test_gdp_in_wan_yuan_without_the_unit(tmp_path: Path):
     text = "name,常住人口（万人）,地区生产总值\n瑶海区,90.2,8123456\n蜀山区,112.9,12345678\n"
     [problem] = problems_of(no.read_counties, write(tmp_path / "c.csv", text)).problems
