@@ -682,6 +682,7 @@ def read_county_table(path: str | os.PathLike, coords: str = "wgs84",
         unit = "万元" if median / 1e4 <= MOST_GDP_YI else "元"  # the unit that brings it within reason
         problems.append(table.problem(f"the GDP looks like {unit}, not 亿元 (median {median:,.0f}); give the unit in "
                                       f"the header, e.g. 地区生产总值（{unit}）", matches["gdp_yi"].source))
+    _check_area(table, cols["area_km2"], matches.get("area_km2"), problems)
     cols["name_pinyin"] = _optional_text(table, matches, "name_pinyin")
     geometry = _geometry_from_frame(table, matches, coords, problems, need_points=False)
     if geometry is not None and "area_km2" not in matches and not problems:
@@ -814,6 +815,19 @@ def _common_columns(table: _Table, matches: dict[str, sc.ColumnMatch], prefix: s
     cols["region_type"] = _labels(table, matches.get("region_type"), sc.canonical_region_type,
                                   sc.REGION_TYPES, problems)
     return cols
+
+
+MOST_AREA_KM2 = 300_000.0  # a median county area above this many km² (若羌县, the largest: 202,298) is in m² or 公顷
+
+
+def _check_area(table: _Table, area: pd.Series, match: sc.ColumnMatch | None, problems: list[Problem]) -> None:
+    """County areas read as km² whose median no county reaches: given in m² (or 公顷) without the unit."""
+    median = area.median()
+    if match is None or match.factor != 1.0 or not median > MOST_AREA_KM2:
+        return
+    said = "look like m²" if median / 1e6 <= MOST_AREA_KM2 else "are too large for km²"
+    problems.append(table.problem(f"the areas {said}, not km² (median {median:,.0f}); give the unit in the header, "
+                                  "e.g. 面积（平方米） or 面积（公顷）", match.source))
 
 
 MOST_GDP_YI = 50_000.0  # a median county GDP above this many 亿元 (Pudong's is about 16,000) is in 万元 or 元

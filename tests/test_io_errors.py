@@ -295,6 +295,14 @@ def test_persons_under_a_wan_header_are_too_many(tmp_path: Path):
     assert "the median is 75,500万 people" in problem.message
 
 
+def test_areas_in_square_metres_without_the_unit(tmp_path: Path):
+    text = "区县,常住人口（万人）,面积\n瑶海区,86.2,223100000\n长丰县,78.4,1835600000\n"
+    [problem] = problems_of(no.read_counties, write(tmp_path / "c.csv", text)).problems
+    assert problem.column == "面积" and "the areas look like m², not km²" in problem.message
+    fixed = no.read_counties(write(tmp_path / "c.csv", text.replace("面积", "面积（平方米）")))
+    assert fixed["area_km2"].tolist() == pytest.approx([223.1, 1835.6])
+
+
 def test_gdp_in_wan_yuan_without_the_unit(tmp_path: Path):
     text = "name,常住人口（万人）,地区生产总值\n瑶海区,90.2,8123456\n蜀山区,112.9,12345678\n"
     [problem] = problems_of(no.read_counties, write(tmp_path / "c.csv", text)).problems
