@@ -1512,6 +1512,41 @@ def _shares(items: list[str], flag: str) -> dict[str, float]:
     return shares
 
 
+WEIGHT_HELP = ("Weigh an indicator in a type's suitability, TYPE:INDICATOR=WEIGHT (repeatable): e.g. "
+               "comprehensive:存款余额=1 for a numeric column of your branches table, inclusive:density=-2 to change a "
+               "default, 0 to drop one; docs/types.md lists the indicators.")
+
+
+def _weights(items: list[str]) -> dict[str, dict[str, float]]:
+    """--weight TYPE:INDICATOR=WEIGHT options as {type: {indicator: weight}} (the type in English or Chinese)."""
+    from netopt._schema import canonical_branch_type
+
+    weights: dict[str, dict[str, float]] = {}
+    for item in items:
+        written, _, rest = item.partition(":")
+        indicator, _, number = rest.rpartition("=")
+        try:
+            weight = float(number)
+        except ValueError:
+            weight = float("nan")
+        kind = canonical_branch_type(written)
+        if kind is None or not indicator.strip() or not np.isfinite(weight):
+            raise InputError(f"--weight takes TYPE:INDICATOR=WEIGHT, e.g. comprehensive:存款余额=1, with a type of "
+                             f"综合型/社区型/普惠型/轻型 (got '{item}')", file="command line")
+        weights.setdefault(kind, {})[indicator.strip()] = weight
+    return weights
+
+
+def _say_unweighed(ds: Dataset, weights: dict) -> None:
+    """The branches table's own numeric columns (deposits, staff …) that no type's suitability weighs."""
+    from netopt.models.types import analyst_indicators
+
+    unused = [c for c in analyst_indicators(ds) if not any(c in terms for terms in weights.values())]
+    if unused:
+        console.print(f"Your branches' own figures {', '.join(unused)} are not in the suitability scores: weigh one "
+                      f"with e.g. --weight comprehensive:{unused[0]}=1")
+
+
 PER_COUNTY_HELP = ("At least one comprehensive 综合型 branch in every county (its county sub-branch, and a training "
                    "hub near its community branches).")
 
@@ -1525,20 +1560,22 @@ def assign_types(
     budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more, help="Conversion budget, 万元 (e.g. 1200)."),
     staff_limit: Optional[int] = typer.Option(None, min=0, help="Total staff at each type's minimum staffing."),
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
+    weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """Give every branch one of the four types (综合型/社区型/普惠型/轻型) by an integer program."""
     def run() -> None:
-        from netopt.models.types import TYPE_ZH, TYPES, assign_branch_types
+        from netopt.models.types import TYPE_ZH, TYPES, assign_branch_types, with_weights
         from netopt.report import bilingual
 
-        mix = _mix(min_share, max_share)
+        mix, weights = _mix(min_share, max_share), with_weights(_weights(weight))
         ds, source = _load(data, coords)
         ds = _bank_only(ds, bank)
         with _working("Scoring branches and solving 求解中…"):
             plan = assign_branch_types(ds, mix=mix, budget_wan=budget_wan, staff_limit=staff_limit,
-                                       comprehensive_per_county=comprehensive_per_county)
+                                       comprehensive_per_county=comprehensive_per_county, weights=weights)
+        _say_unweighed(ds, weights)
         table = Table(title=f"Branch types 网点功能定位 — {source}")
         for col in ("type", "类型", "branches 网点", "share 占比", "staff 人员"):
             table.add_column(col, justify="right")
@@ -1586,7 +1623,7 @@ JOINT_HELP = ("Plan sites and types together 网点与类型联合规划: at mos
               "needs --budget-wan, which then pays the openings, changes of a known type today and the service vehicles "
               "流动服务车 and village stations 村级服务站.")
 # the options of the rollout of today's branches' types (plan without --p)
-TYPE_PLAN_ONLY = ("pilots_per_region", "batch", "hub_capacity", "comprehensive_per_county")
+TYPE_PLAN_ONLY = ("pilots_per_region", "batch", "hub_capacity", "comprehensive_per_county", "weight")
 
 
 @app.command()
@@ -1603,6 +1640,7 @@ def plan(
     batch: list[int] = typer.Option([20, 16], help="Rollout batch sizes (repeatable), e.g. --batch 20 --batch 16."),
     hub_capacity: int = typer.Option(8, min=1, help="Community branches one central sub-branch can coach."),
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
+    weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
@@ -1636,8 +1674,11 @@ def plan(
                                                                       keep_open, figures, time_limit, own,
                                                                       coords))
             return
+        from netopt.models.types import with_weights
+
         _type_rollout(_bank_only(ds, bank), source, out, {"mix": mix, "budget_wan": budget_wan,
-                                                          "comprehensive_per_county": comprehensive_per_county},
+                                                          "comprehensive_per_county": comprehensive_per_county,
+                                                          "weights": with_weights(_weights(weight))},
                       time_limit, (pilots_per_region, tuple(batch), hub_capacity))
     _guard(run)
 
@@ -1682,6 +1723,7 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     if "note" in sheets["hubs"].attrs:
         console.print(f"[yellow]Training hubs: {sheets['hubs'].attrs['note']} (e.g. --min-share community=0.4)[/]")
     _say_longest_trips(sheets["hubs"])
+    _say_unweighed(ds, type_rules["weights"])
     _say_budget_counts_nothing(types, type_rules["budget_wan"])
     console.print(_mix_table(sheets["mix"]))
     written = [write_atomic(out / f"plan_{name}.csv",

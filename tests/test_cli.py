@@ -1166,3 +1166,39 @@ def test_outputs_that_cannot_be_written_are_said_plainly(tmp_path: Path, monkeyp
     result = runner.invoke(app, ["analyze", "--out", str(tmp_path / "out")])
     assert result.exit_code == 1 and "unexpected" not in result.output
     assert f"cannot write the outputs (Permission denied): {held} — is it open in Excel" in _said(result.output)
+
+
+def test_the_branches_own_figures_weigh_in_the_types(tmp_path: Path):
+    """--weight TYPE:INDICATOR=WEIGHT: a numeric column of the user's branches file (text in the CSV, thousands
+    separators and all) weighs in a type's suitability; the command names the columns no type weighs; a weight
+    naming no indicator, or written wrongly, is refused; plan takes it too, not with --p."""
+    import shutil
+
+    from netopt.datasets import sample_dir
+
+    shutil.copytree(sample_dir(), tmp_path / "city")
+    branches = pd.read_csv(sample_dir() / "branches.csv")
+    branches["存款余额（亿元）"] = ["1,000.5" if i == 0 else str(1 + i % 3) for i in range(len(branches))]
+    branches.to_csv(tmp_path / "city" / "branches.csv", index=False)
+    city = ["--data", str(tmp_path / "city"), "--bank", "农业"]
+    plain = runner.invoke(app, ["assign-types", *city, "--out", str(tmp_path / "plain")])
+    assert plain.exit_code == 0, plain.output
+    assert "own figures 存款余额（亿元） are not in the suitability scores" in _said(plain.output)
+    weighed = runner.invoke(app, ["assign-types", *city, "--weight", "综合型:存款余额（亿元）=20", "--out",
+                                  str(tmp_path / "weighed")])
+    assert weighed.exit_code == 0, weighed.output
+    assert "own figures" not in weighed.output
+    before, after = (pd.read_csv(tmp_path / name / "branch_types.csv").iloc[0] for name in ("plain", "weighed"))
+    assert before["type 建议类型"] == "inclusive" and after["type 建议类型"] == "comprehensive"
+    assert "high 存款余额（亿元）" in after["reasons 依据"]
+    misspelt = runner.invoke(app, ["assign-types", *city, "--weight", "comprehensive:存款=1", "--out", str(tmp_path)])
+    assert misspelt.exit_code == 2 and "weights name '存款', which no indicator is" in _said(misspelt.output)
+    wrong = runner.invoke(app, ["assign-types", *city, "--weight", "comprehensive=1", "--out", str(tmp_path)])
+    assert wrong.exit_code == 2 and "--weight takes TYPE:INDICATOR=WEIGHT" in _said(wrong.output)
+    rollout = runner.invoke(app, ["plan", *city, "--weight", "comprehensive:存款余额（亿元）=20", "--hub-capacity", "20",
+                                  "--out", str(tmp_path / "plan")])
+    assert rollout.exit_code == 0, rollout.output
+    assert pd.read_csv(tmp_path / "plan" / "plan_types.csv")["type 建议类型"].iloc[0] == "comprehensive"
+    joint = runner.invoke(app, ["plan", *city, "--p", "105", "--budget-wan", "100", "--weight", "综合型:density=1",
+                                "--out", str(tmp_path)])
+    assert joint.exit_code == 2 and "--weight: for the rollout of today's branches' types" in _said(joint.output)

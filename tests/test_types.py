@@ -288,6 +288,26 @@ def test_analyst_indicators_can_drive_the_scores():
     assert plan.loc[0, "type"] == "comprehensive" and "high deposits yi" in plan.loc[0, "reasons"]
 
 
+def test_weights_name_known_indicators_and_add_to_the_defaults():
+    """with_weights adds a type's terms to the defaults (0 drops one); a weight naming no indicator is an error
+    listing them (a misspelt name would weigh nothing); a column read from a file as text counts as an indicator
+    when every filled cell is a number."""
+    from netopt.models.types import DEFAULT_SUITABILITY, analyst_indicators, with_weights
+
+    merged = with_weights({"comprehensive": {"deposits_yi": 2.0}, "inclusive": {"density": 0.0}})
+    assert merged["comprehensive"] == {**DEFAULT_SUITABILITY["comprehensive"], "deposits_yi": 2.0}
+    assert "density" not in merged["inclusive"] and DEFAULT_SUITABILITY["inclusive"]["density"] == -1.0
+    with pytest.raises(no.InputError, match="unknown type 'big'"):
+        with_weights({"big": {"density": 1.0}})
+    ds = tiny_city([0.0, 3.0, 12.0, 18.0])
+    ds.branches["存款余额"] = ["1,050", "1", "", "2"]  # as a CSV gives it: text, a thousands separator, a blank
+    ds.branches["备注"] = ["a", "1", "", ""]
+    assert analyst_indicators(ds) == ["存款余额"]
+    assert branch_scores(ds)[0]["存款余额"].tolist()[:2] == [1.0, 0.0]
+    with pytest.raises(no.InputError, match="weights name 'deposit', which no indicator is; indicators: .*存款余额"):
+        assign_branch_types(ds, weights=with_weights({"comprehensive": {"deposit": 1.0}}))
+
+
 def test_an_exact_share_is_the_nearest_whole_number_of_branches():
     ds = no.load_sample()
     plan = assign_branch_types(ds, mix={"community": 0.4})  # 0.4 x 493 = 197.2 branches

@@ -76,8 +76,8 @@ def branch_scores(ds: Dataset, coverage=None) -> tuple[pd.DataFrame, list[str]]:
     raw["served_population"] = branches["assigned_population"].astype(float)
     uncovered = cov.towns[~cov.towns["covered"]].groupby("nearest_branch_id")["population"].sum()
     raw["unserved_population"] = branches["branch_id"].map(uncovered).fillna(0.0).astype(float)
-    for column in _analyst_indicators(ds):  # e.g. deposits, loans, fee income, digital users given per branch
-        raw[column] = pd.to_numeric(ds.branches[column], errors="coerce").to_numpy(float)
+    for column in analyst_indicators(ds):  # e.g. deposits, loans, fee income, digital users given per branch
+        raw[column] = _as_numbers(ds.branches[column]).to_numpy(float)
     missing = [name for name in raw if raw[name].isna().all()]
     scaled = raw.drop(columns=missing).apply(_minmax)
     region = _branch_region(ds, branches, county.map(counties["region_type"]))
@@ -102,10 +102,21 @@ def _branch_region(ds: Dataset, branches, county_region: pd.Series) -> pd.Series
     return town_region.fillna(county_region).fillna("county").astype(str)
 
 
-def _analyst_indicators(ds: Dataset) -> list[str]:
-    """Numeric columns the analyst added to the branches table (deposits, loans, ...): usable in weights=."""
-    known = {"branch_id", "name", "bank", "type", "county", "address", "lon", "lat", "geometry"}
-    return [c for c in ds.branches.columns if c not in known and pd.api.types.is_numeric_dtype(ds.branches[c])]
+def analyst_indicators(ds: Dataset) -> list[str]:
+    """Numeric columns the analyst added to the branches table (deposits, loans, ...): usable in weights=. A
+    column read from a file counts when every filled cell is a number (thousands separators allowed)."""
+    known = {"branch_id", "name", "bank", "type", "county", "address", "lon", "lat", "geometry", "plan"}
+    return [c for c in ds.branches.columns if c not in known and _as_numbers(ds.branches[c]) is not None]
+
+
+def _as_numbers(values: pd.Series) -> pd.Series | None:
+    """The column as numbers (NaN where blank), or None unless it holds some and nothing else."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype(float) if values.notna().any() else None
+    text = values.astype("string").str.replace(",", "", regex=False).str.strip()
+    filled = text.notna() & (text != "")
+    numbers = pd.to_numeric(text.where(filled), errors="coerce").astype(float)
+    return numbers if filled.any() and numbers[filled].notna().all() else None
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -117,6 +128,30 @@ def _minmax(values: pd.Series) -> pd.Series:
     if not np.isfinite(low) or high == low:
         return pd.Series(0.5, index=values.index).where(values.notna())
     return (values - low) / (high - low)
+
+
+def with_weights(extra: dict[str, dict[str, float]], base: dict = DEFAULT_SUITABILITY) -> dict:
+    """The suitability weights `base` with the terms of `extra` ({type: {indicator: weight}}) added, or replacing
+    the same indicator's weight; a weight of 0 drops the indicator from that type."""
+    merged = {kind: dict(terms) for kind, terms in base.items()}
+    for kind, terms in extra.items():
+        if kind not in TYPES:
+            raise InputError(f"weights name unknown type '{kind}'; types are {', '.join(TYPES)}", file="weights")
+        merged.setdefault(kind, {}).update(terms)
+        merged[kind] = {name: w for name, w in merged[kind].items() if w != 0}
+    return merged
+
+
+def _check_weights(weights: dict, scores: pd.DataFrame, missing: list[str]) -> None:
+    """Every indicator the weights name is one the scores know (or one the data lacks, reported as missing): a
+    misspelt name would otherwise weigh nothing, silently."""
+    known = set(scores.columns) | set(missing)
+    unknown = sorted({name for terms in weights.values() for name in terms if name not in known})
+    if unknown:
+        offered = [c for c in scores.columns if c not in ("branch_id", "county", "region_type")]
+        raise InputError(f"weights name {', '.join(map(repr, unknown))}, which no indicator is; indicators: "
+                         f"{', '.join(offered + missing)} (a numeric column of the branches table is one by its header)",
+                         file="weights")
 
 
 def suitability(scores: pd.DataFrame, weights: dict = DEFAULT_SUITABILITY) -> tuple[np.ndarray, list[list[str]]]:
@@ -155,6 +190,7 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
     objective and the indicators the data lacked are in `plan.attrs`.
     """
     scores, missing = branch_scores(ds, coverage)
+    _check_weights(weights or {}, scores, missing)
     suit, drivers = suitability(scores, weights or DEFAULT_SUITABILITY)
     type_rules = TypeRules(mix=_check_mix(mix or {}), budget_wan=budget_wan, **rules)
     current = _current_types(ds, current_types)
