@@ -306,6 +306,8 @@ def test_weights_name_known_indicators_and_add_to_the_defaults():
     assert branch_scores(ds)[0]["存款余额"].tolist()[:2] == [1.0, 0.0]
     with pytest.raises(no.InputError, match="weights name 'deposit', which no indicator is; indicators: .*存款余额"):
         assign_branch_types(ds, weights=with_weights({"comprehensive": {"deposit": 1.0}}))
+    with pytest.raises(no.InputError, match="weights name 'county', which no indicator is"):  # a label, not one
+        assign_branch_types(ds, weights=with_weights({"comprehensive": {"county": 1.0}}))
 
 
 def test_an_exact_share_is_the_nearest_whole_number_of_branches():

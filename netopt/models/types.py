@@ -145,10 +145,9 @@ def with_weights(extra: dict[str, dict[str, float]], base: dict = DEFAULT_SUITAB
 def _check_weights(weights: dict, scores: pd.DataFrame, missing: list[str]) -> None:
     """Every indicator the weights name is one the scores know (or one the data lacks, reported as missing): a
     misspelt name would otherwise weigh nothing, silently."""
-    known = set(scores.columns) | set(missing)
-    unknown = sorted({name for terms in weights.values() for name in terms if name not in known})
+    offered = [c for c in scores.columns if c not in ("branch_id", "county", "region_type")]
+    unknown = sorted({name for terms in weights.values() for name in terms if name not in {*offered, *missing}})
     if unknown:
-        offered = [c for c in scores.columns if c not in ("branch_id", "county", "region_type")]
         raise InputError(f"weights name {', '.join(map(repr, unknown))}, which no indicator is; indicators: "
                          f"{', '.join(offered + missing)} (a numeric column of the branches table is one by its header)",
                          file="weights")
