@@ -295,25 +295,20 @@ def test_persons_under_a_wan_header_are_too_many(tmp_path: Path):
     assert "the median is 75,500万 people" in problem.message
 
 
-def test_areas_in_square_metres_without_the_unit(tmp_path: Path):
-    text = "区县,常住人口（万人）,面积\n瑶海区,86.2,223100000\n长丰县,78.4,1835600000\n"
+@pytest.mark.parametrize("text, column, said, header, field, expected", [
+    ("区县,常住人口（万人）,面积\n瑶海区,86.2,223100000\n长丰县,78.4,1835600000\n", "面积", "the areas look like m², not km²",
+     "面积（平方米）", "area_km2", [223.1, 1835.6]),
+    ("name,常住人口（万人）,地区生产总值\n瑶海区,90.2,8123456\n蜀山区,112.9,12345678\n", "地区生产总值",
+     "looks like 万元, not 亿元", "地区生产总值（万元）", "gdp_yi", [812.3456, 1234.5678]),
+    ("name,常住人口（万人）,地区生产总值\n瑶海区,90.2,81234560000\n蜀山区,112.9,123456780000\n", "地区生产总值",
+     "looks like 元, not 亿元", "地区生产总值（元）", "gdp_yi", [812.3456, 1234.5678]),  # the unit named is 元
+])
+def test_county_figures_in_another_unit_without_the_unit(tmp_path: Path, text, column, said, header, field, expected):
+    """Areas in m², GDP in 万元 or 元 under a header without the unit: named, with the header that reads them right."""
     [problem] = problems_of(no.read_counties, write(tmp_path / "c.csv", text)).problems
-    assert problem.column == "面积" and "the areas look like m², not km²" in problem.message
-    fixed = no.read_counties(write(tmp_path / "c.csv", text.replace("面积", "面积（平方米）")))
-    assert fixed["area_km2"].tolist() == pytest.approx([223.1, 1835.6])
-
-
-def test_gdp_in_wan_yuan_without_the_unit(tmp_path: Path):
-    text = "name,常住人口（万人）,地区生产总值\n瑶海区,90.2,8123456\n蜀山区,112.9,12345678\n"
-    [problem] = problems_of(no.read_counties, write(tmp_path / "c.csv", text)).problems
-    assert problem.column == "地区生产总值" and "looks like 万元" in problem.message
-    fixed = no.read_counties(write(tmp_path / "c.csv", text.replace("地区生产总值", "地区生产总值（万元）")))
-    assert fixed["gdp_yi"].tolist() == pytest.approx([812.3456, 1234.5678])
-    in_yuan = text.replace("8123456", "81234560000").replace("12345678", "123456780000")  # 元: that unit is named
-    [problem] = problems_of(no.read_counties, write(tmp_path / "c.csv", in_yuan)).problems
-    assert "looks like 元, not 亿元" in problem.message and "地区生产总值（元）" in problem.message
-    fixed = no.read_counties(write(tmp_path / "c.csv", in_yuan.replace("地区生产总值", "地区生产总值（元）")))
-    assert fixed["gdp_yi"].tolist() == pytest.approx([812.3456, 1234.5678])
+    assert problem.column == column and said in problem.message and header in problem.message
+    fixed = no.read_counties(write(tmp_path / "c.csv", text.replace(column, header)))
+    assert fixed[field].tolist() == pytest.approx(expected)
 
 
 def test_town_county_id_that_names_another_county(city_files, tmp_path: Path):
