@@ -1697,12 +1697,24 @@ def _say_site_costs_add_up(own: Optional[gpd.GeoDataFrame], type_costs: dict[str
                   "alone)")
 
 
+def _hubs(ds: Dataset, types: pd.DataFrame, capacity: int) -> pd.DataFrame:
+    """planning.training_hubs, its "no hub assignment" naming the options that would give one."""
+    from netopt._errors import InfeasibleError
+    from netopt.planning import training_hubs
+
+    try:
+        return training_hubs(ds, types, capacity=capacity)
+    except InfeasibleError as err:
+        raise InfeasibleError(f"{err} (--hub-capacity; --min-share comprehensive=… or --comprehensive-per-county "
+                              "for more comprehensive branches)") from None
+
+
 def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_limit: Optional[float],
                   rollout: tuple[int, tuple, int]) -> None:
     """plan without --p: today's branches' types (assign_branch_types with `type_rules`: mix, budget_wan, …),
     pilots, rollout batches and training hubs, printed and written."""
     from netopt.models.types import assign_branch_types, branch_scores
-    from netopt.planning import coaching_calendar, compare_plan, rollout_batches, select_pilots, training_hubs
+    from netopt.planning import coaching_calendar, compare_plan, rollout_batches, select_pilots
     from netopt.report import bilingual, write_workbook
 
     pilots_per_region, batch, hub_capacity = rollout
@@ -1711,7 +1723,7 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
         scores, _ = branch_scores(ds)
         sheets = {"types": types, "pilots": select_pilots(types, scores, pilots_per_region),
                   "batches": rollout_batches(types, batch),
-                  "hubs": training_hubs(ds, types, capacity=hub_capacity),
+                  "hubs": _hubs(ds, types, hub_capacity),
                   "mix": compare_plan(ds.branches["type"], types)}
         sheets["calendar"] = coaching_calendar(sheets["hubs"])
     if sheets["pilots"].attrs["pilot_gap"] > 0:

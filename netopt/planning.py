@@ -184,7 +184,8 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
     if len(members) > capacity * len(hubs):
         raise InfeasibleError(f"no hub assignment: {len(members)} community branches need coaching but "
                               f"{len(hubs)} hubs x {capacity} coach at most {capacity * len(hubs)}; a capacity of "
-                              f"{-(-len(members) // len(hubs))} or more fits")
+                              f"{-(-len(members) // len(hubs))} or more fits, or more comprehensive branches to "
+                              "coach from")
     hub_frame = branches.loc[hubs].reset_index()
     member_frame = branches.loc[members].reset_index()
     if graph is None:

@@ -1199,6 +1199,10 @@ def test_the_branches_own_figures_weigh_in_the_types(tmp_path: Path):
                                   "--out", str(tmp_path / "plan")])
     assert rollout.exit_code == 0, rollout.output
     assert pd.read_csv(tmp_path / "plan" / "plan_types.csv")["type 建议类型"].iloc[0] == "comprehensive"
+    few_hubs = runner.invoke(app, ["plan", *city, "--weight", "comprehensive:存款余额（亿元）=20", "--out",
+                                   str(tmp_path / "plan")])  # one comprehensive branch left to coach 13
+    assert few_hubs.exit_code == 2 and "1 hubs x 8 coach at most 8" in _said(few_hubs.output)
+    assert "(--hub-capacity; --min-share comprehensive=… or --comprehensive-per-county" in _said(few_hubs.output)
     joint = runner.invoke(app, ["plan", *city, "--p", "105", "--budget-wan", "100", "--weight", "综合型:density=1",
                                 "--out", str(tmp_path)])
     assert joint.exit_code == 2 and "--weight: for the rollout of today's branches' types" in _said(joint.output)
