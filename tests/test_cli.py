@@ -1123,6 +1123,10 @@ def test_optimize_writes_the_network_after_the_plan_in_the_inputs_coordinates(tm
     (folder / "branches.csv").write_bytes((tmp_path / "out" / "mclp_branches.csv").read_bytes())
     again = runner.invoke(app, ["analyze", "--data", str(folder), "--coords", "gcj02", "--out", str(tmp_path / "a")])
     assert again.exit_code == 0, again.output
+    measured = pd.read_csv(tmp_path / "a" / "coverage_branches.csv").set_index("branch_id 网点编号")
+    assert measured.loc[moves["to_id"], "plan 方案"].eq("new 新设").all()  # the diagnosis says which are new
+    page = (tmp_path / "a" / "coverage_map.html").read_text(encoding="utf-8")
+    assert page.count("方案 plan: new 新设") == 2 and page.count("方案 plan: kept 保留") == int(ours.sum()) - 2
 
 
 def test_branches_marked_closed_are_said_to_be_left_out(tmp_path: Path):
