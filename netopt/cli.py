@@ -578,6 +578,8 @@ def optimize(
         summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise,
                                        worth, coords)
         _write_network_after(ds, sites, result.selected, bank, coords, out / f"{model}_branches.csv")
+        if candidates is not None and worth is not None:
+            tables["candidates 候选点位"] = _candidates_worth(built, result, sites, model, out)
         summary.insert(1, ("command 命令", _command_line(ctx)))
         plan_coverage, compared = _before_after(ds, sites, result.selected, radius_km, roads, cells)
         book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared})
@@ -1137,6 +1139,30 @@ def _worth_of_sites(built, result, sites: gpd.GeoDataFrame,
     closed = sites.loc[(sites["kind"] == "existing") & ~sites["site_id"].isin(result.selected), "site_id"].tolist()
     value = (built.worth_of_each(result.selected, among=[*result.selected, *closed]) / worth.unit).round(3)
     return value.loc[result.selected].rename(worth.column), value.loc[closed].rename(worth.closing_column)
+
+
+CANDIDATES_SHOWN = 5
+
+
+def _candidates_worth(built, result, sites: gpd.GeoDataFrame, model: str, out: Path) -> pd.DataFrame:
+    """--candidates: each candidate site with what it adds to the plan (opened) or would add opened besides it
+    (left closed), most first; written as <model>_candidates.csv; the best of those left closed printed."""
+    worth = WORTH[model]
+    new = sites[sites["kind"] == "new"]
+    value = (built.worth_of_each(result.selected, among=new["site_id"].tolist()) / worth.unit).round(3)
+    table = pd.DataFrame({"site_id": new["site_id"].to_numpy(), "name": new["name"].to_numpy(),
+                          "county": new["county"].to_numpy(), "open_cost_wan": new["open_cost_wan"].to_numpy(),
+                          "opened": new["site_id"].isin(result.selected).to_numpy(),
+                          worth.column: value.to_numpy()}).sort_values(worth.column, ascending=False, kind="stable")
+    path = write_atomic(out / f"{model}_candidates.csv",
+                        lambda f: table.to_csv(f, index=False, encoding="utf-8-sig"))
+    closed = table[~table["opened"]].head(CANDIDATES_SHOWN)
+    if len(closed):
+        said = ", ".join(f"{row.name} {getattr(row, worth.column):,.2f}" for row in closed.itertuples())
+        console.print(f"Candidates left closed 未选候选点 — what each would add opened besides the plan "
+                      f"({worth.header}): {said}")
+    console.print(f"Wrote {path}")
+    return table.reset_index(drop=True)
 
 
 WORTH_NOTE = {"adds_covered_wan": "adds {:,.2f}万 residents covered 新增覆盖",

@@ -50,7 +50,7 @@ HEADERS_ZH = {
     "saves_travel_wan_km": "减少出行里程(万人·km)", "shortens_farthest_km": "缩短最远距离(km)",
     "closing_uncovers_wan": "撤并失去覆盖(万人)", "closing_loses_won_wan": "撤并流失客户(万人)",
     "closing_adds_travel_wan_km": "撤并增加出行(万人·km)", "closing_lengthens_farthest_km": "撤并增加最远距离(km)",
-    "nearest_branch_name": "最近网点名称", "plan": "方案",
+    "nearest_branch_name": "最近网点名称", "plan": "方案", "opened": "是否开设",
 }
 TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km", "time_limit_min",
                 "nearest_branch_id", "nearest_branch_name", "nearest_branch_km", "nearest_branch_min", "covered",

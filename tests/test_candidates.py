@@ -87,6 +87,17 @@ def test_optimize_chooses_among_the_candidates_within_their_own_costs(tmp_path: 
     opened = pd.read_csv(tmp_path / "mclp_sites.csv").query("kind == 'new'")
     costs = frame.set_index("点位编号")["开设成本（万元）"]
     assert opened["open_cost_wan"].tolist() == costs[opened["site_id"]].tolist() and opened["open_cost_wan"].sum() <= 700
+    worth = pd.read_csv(tmp_path / "mclp_candidates.csv").set_index("site_id")  # every candidate, most first
+    assert len(worth) == 30 and worth["adds_covered_wan"].is_monotonic_decreasing
+    assert set(worth.index[worth["opened"]]) == set(opened["site_id"])
+    ds = no.load_sample()  # what a candidate left closed would add: the plan with it against the plan
+    sites = no.planning.candidate_sites(ds, "农业", no.read_candidates(path))
+    model = no.MCLP.from_geodataframes(ds.towns, sites, 3.5, 106)
+    plan = pd.read_csv(tmp_path / "mclp_sites.csv")["site_id"].tolist()
+    best = worth.index[~worth["opened"]][0]
+    adds = (model.objective_of(plan + [best]) - model.objective_of(plan)) / 1e4
+    assert worth.loc[best, "adds_covered_wan"] == pytest.approx(adds, abs=1e-3)
+    assert "Candidates left closed 未选候选点" in " ".join(budgeted.output.split())
     refused = runner.invoke(app, args + ["--budget-wan", "700", "--open-cost-wan", "300"])
     assert refused.exit_code == 2 and "every candidate site has its own opening cost" in " ".join(refused.output.split())
 
