@@ -228,7 +228,8 @@ def grid_coverage():
     return ds, cov.by_county.set_index("county_id")
 
 
-@pytest.mark.parametrize("tile_km", [7.0, 30.0])
+@pytest.mark.parametrize("tile_km", [pytest.param(7.0, marks=pytest.mark.slow),  # many tiles: also on a cluster below
+                                     30.0])
 def test_tiled_grid_coverage_equals_the_whole_grid(grid_coverage, tile_km, tmp_path):
     from netopt.tiles import tiled_grid_coverage
 

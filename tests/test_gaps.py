@@ -66,6 +66,7 @@ def test_cbc_within_a_gap_bounds_the_optimum(case, mip_gap):
     assert_bounds_the_optimum(result, brute.pmedian(cost, weights, 1), mip_gap, maximise=False)
 
 
+@pytest.mark.slow  # 14 s; test_cli's test_a_plan_asked_within_a_gap_says_how_close_it_is asks the same plan by --gap-pct
 def test_sample_plan_stopped_within_a_gap_says_how_far_it_may_be():
     """The sample's capacitated plan where 农业's branches may close (saving 50万元 each) to fund new ones (300万元,
     within 600万元): within 5 % the first plan is taken, 3.9 % above the optimum — it used to be reported with a
