@@ -309,11 +309,9 @@ def network_after(ds: Dataset, sites: gpd.GeoDataFrame, selected: list, bank: st
                                                              PLAN_STATUS["other"]))
     new = sites[(sites["kind"] == "new") & sites["site_id"].isin(set(selected))]
     names = ds.branches.loc[ours, "bank"].dropna().astype(str).unique() if "bank" in ds.branches else []
-    opened = gpd.GeoDataFrame({
-        "branch_id": new["site_id"].to_numpy(), "name": new["name"].to_numpy(),
-        "bank": names[0] if len(names) == 1 else pd.NA, "county": new["county"].to_numpy(),
-        "address": new["address"].to_numpy() if "address" in new else pd.NA, "plan": PLAN_STATUS["new"],
-    }, geometry=new.geometry.to_crs(ds.branches.crs).to_numpy(), crs=ds.branches.crs)
+    opened = sites_as_branches(new, new["site_id"].tolist()).to_crs(ds.branches.crs).assign(
+        bank=names[0] if len(names) == 1 else pd.NA, county=new["county"].to_numpy(),
+        address=new["address"].to_numpy() if "address" in new else pd.NA, plan=PLAN_STATUS["new"])
     return gpd.GeoDataFrame(pd.concat([today, opened], ignore_index=True), crs=ds.branches.crs)
 
 
