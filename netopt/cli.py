@@ -569,7 +569,7 @@ def optimize(
         if not result.has_plan:  # stopped at the time limit before any plan
             _fail(f"{NO_PLAN_YET}: {result.reason}; a longer --time-limit may find one", 1)
         with _working("Measuring what each open branch adds 评估网点贡献…"):
-            worth, closing = _worth_of_sites(built, result, sites, model)
+            worth, closing, candidates_worth = _worth_of_sites(built, result, sites, model, candidates is not None)
         moves = relocation_moves(sites, result.selected, same_county=within_county, **roads)
         if worth is not None:
             moves = _openings_by_worth(moves.assign(**{worth.name: moves["to_id"].map(worth),
@@ -578,8 +578,8 @@ def optimize(
         summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise,
                                        worth, coords)
         _write_network_after(ds, sites, result.selected, bank, coords, out / f"{model}_branches.csv")
-        if candidates is not None and worth is not None:
-            tables["candidates 候选点位"] = _candidates_worth(built, result, sites, model, out)
+        if candidates_worth is not None:
+            tables["candidates 候选点位"] = _candidates_table(candidates_worth, result, sites, model, out)
         summary.insert(1, ("command 命令", _command_line(ctx)))
         plan_coverage, compared = _before_after(ds, sites, result.selected, radius_km, roads, cells)
         book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared})
@@ -1127,33 +1127,38 @@ WORTH = {"mclp": Worth("adds_covered_wan", 1e4, "adds 万人", "closing_uncovers
                           "costs km")}
 
 
-def _worth_of_sites(built, result, sites: gpd.GeoDataFrame,
-                    model: str) -> tuple[Optional[pd.Series], Optional[pd.Series]]:
-    """What each open site adds to the plan (the model's worth_of_each): residents covered or won only with it
-    (万人), the travel it saves (万人·km), how much nearer it brings the farthest point (km); and what closing
-    each of today's branches the plan closes costs (what keeping it besides would add). Each indexed by
-    site_id, named by its column (WORTH); None for models that do not score plans."""
+def _worth_of_sites(built, result, sites: gpd.GeoDataFrame, model: str, candidates: bool = False
+                    ) -> tuple[Optional[pd.Series], Optional[pd.Series], Optional[pd.Series]]:
+    """What each open site adds to the plan (the model's worth_of_each, in one pass): residents covered or won
+    only with it (万人), the travel it saves (万人·km), how much nearer it brings the farthest point (km); what
+    closing each of today's branches the plan closes costs (what keeping it besides would add); and, with
+    `candidates`, what each new site adds or would add opened besides the plan. Each indexed by site_id, named by
+    its column (WORTH); None for models that do not score plans (and the last without `candidates`)."""
     if model not in WORTH or not result.selected:
-        return None, None
+        return None, None, None
     worth = WORTH[model]
     closed = sites.loc[(sites["kind"] == "existing") & ~sites["site_id"].isin(result.selected), "site_id"].tolist()
-    value = (built.worth_of_each(result.selected, among=[*result.selected, *closed]) / worth.unit).round(3)
-    return value.loc[result.selected].rename(worth.column), value.loc[closed].rename(worth.closing_column)
+    new = sites.loc[sites["kind"] == "new", "site_id"].tolist() if candidates else []
+    priced = list(dict.fromkeys([*result.selected, *closed, *new]))
+    value = (built.worth_of_each(result.selected, among=priced) / worth.unit).round(3).rename(worth.column)
+    return (value.loc[result.selected], value.loc[closed].rename(worth.closing_column),
+            value.loc[new] if candidates else None)
 
 
 CANDIDATES_SHOWN = 5
 
 
-def _candidates_worth(built, result, sites: gpd.GeoDataFrame, model: str, out: Path) -> pd.DataFrame:
+def _candidates_table(value: pd.Series, result, sites: gpd.GeoDataFrame, model: str, out: Path) -> pd.DataFrame:
     """--candidates: each candidate site with what it adds to the plan (opened) or would add opened besides it
-    (left closed), most first; written as <model>_candidates.csv; the best of those left closed printed."""
+    (left closed; `value`, by site_id), most first; written as <model>_candidates.csv; the best of those left
+    closed printed."""
     worth = WORTH[model]
     new = sites[sites["kind"] == "new"]
-    value = (built.worth_of_each(result.selected, among=new["site_id"].tolist()) / worth.unit).round(3)
     table = pd.DataFrame({"site_id": new["site_id"].to_numpy(), "name": new["name"].to_numpy(),
                           "county": new["county"].to_numpy(), "open_cost_wan": new["open_cost_wan"].to_numpy(),
                           "opened": new["site_id"].isin(result.selected).to_numpy(),
-                          worth.column: value.to_numpy()}).sort_values(worth.column, ascending=False, kind="stable")
+                          worth.column: value.loc[new["site_id"]].to_numpy()}
+                         ).sort_values(worth.column, ascending=False, kind="stable")
     path = write_atomic(out / f"{model}_candidates.csv",
                         lambda f: table.to_csv(f, index=False, encoding="utf-8-sig"))
     closed = table[~table["opened"]].head(CANDIDATES_SHOWN)
