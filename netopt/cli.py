@@ -1554,14 +1554,10 @@ def _weights(items: list[str]) -> dict[str, dict[str, float]]:
 
     weights: dict[str, dict[str, float]] = {}
     for item in items:
-        written, _, rest = item.partition(":")
-        indicator, _, number = rest.rpartition("=")
-        try:
-            weight = float(number)
-        except ValueError:
-            weight = float("nan")
-        kind = canonical_branch_type(written)
-        if kind is None or not indicator.strip() or not np.isfinite(weight):
+        written, _, weight = _type_and_number(item)
+        named, _, indicator = written.partition(":")
+        kind = canonical_branch_type(named)
+        if kind is None or not indicator.strip() or weight is None or not np.isfinite(weight):
             raise InputError(f"--weight takes TYPE:INDICATOR=WEIGHT, e.g. comprehensive:存款余额=1, with a type of "
                              f"综合型/社区型/普惠型/轻型 (got '{item}')", file="command line")
         weights.setdefault(kind, {})[indicator.strip()] = weight

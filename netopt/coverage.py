@@ -274,8 +274,9 @@ def _measure_units(units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, unit_xy:
     limits = units[_limit_column(s)].to_numpy(float)
     reach = measure_reach(unit_xy, branch_xy, limits, s.unit, s.travel, network)
     has = reach.nearest >= 0
-    units["nearest_branch_id"] = np.where(has, branches["branch_id"].to_numpy()[np.maximum(reach.nearest, 0)], None)
-    units["nearest_branch_name"] = np.where(has, branches["name"].to_numpy()[np.maximum(reach.nearest, 0)], None)
+    nearest = np.maximum(reach.nearest, 0)
+    units["nearest_branch_id"] = np.where(has, branches["branch_id"].to_numpy()[nearest], None)
+    units["nearest_branch_name"] = np.where(has, branches["name"].to_numpy()[nearest], None)
     units["nearest_branch_km"] = reach.nearest_km
     units["nearest_branch_min"] = reach.nearest_min
     units["covered"] = (reach.nearest_km if s.unit == "km" else reach.nearest_min) <= limits
