@@ -1,6 +1,7 @@
 """The `netopt` command line: demo, validate, analyze, optimize, curve, assign-types, plan, map, report, batch."""
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from contextlib import contextmanager
@@ -2092,6 +2093,16 @@ def _batch_summary(summary, out: Path) -> None:
                       f"({shown}): their rows say which; running again with a longer --time-limit recomputes them[/]")
     console.print(f"National table 汇总表: {', '.join(str(p) for p in summary.outputs)}; per-unit files in "
                   f"{out / 'units'}")
+
+
+def _unwrap_command_helps() -> None:
+    """Join each command docstring's wrapped lines, so --help wraps them to the terminal, not at the source's breaks."""
+    for command in app.registered_commands:
+        paragraphs = inspect.getdoc(command.callback).split("\n\n")
+        command.help = "\n\n".join(" ".join(paragraph.split("\n")) for paragraph in paragraphs)
+
+
+_unwrap_command_helps()
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """The command line: help, demo, validate and analyze, with clear one-line failures and no tracebacks."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -83,6 +84,12 @@ def test_help_lists_the_commands():
     result = subprocess.run([sys.executable, "-m", "netopt", "--help"], capture_output=True, text=True, check=True)
     for command in ("demo", "validate", "analyze"):
         assert command in result.stdout
+
+
+def test_help_wraps_each_command_to_the_terminal():
+    wide = subprocess.run([sys.executable, "-m", "netopt", "--help"], capture_output=True, text=True, check=True,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert "(or your own candidate sites) with an exact integer program." in wide.stdout
 
 
 def test_demo_writes_csv_excel_and_map(tmp_path: Path):
