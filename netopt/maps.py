@@ -84,7 +84,10 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     if with_plan:
         _add_site_plan(fmap, sites, selected, moves, plan)
     keys = _type_legend(plan) + (PLAN_LEGEND if with_plan else "") + (RIVAL_LEGEND if our_bank is not None else "")
-    _add_legend(fmap, coverage, keys, title or f"netopt {_default_title(plan)}", shares=town_shares is not None)
+    planned = _planned_new(branches).any()
+    keys += PLANNED_LEGEND if planned else ""
+    _add_legend(fmap, coverage, keys, title or f"netopt {_default_title(plan, planned)}",
+                shares=town_shares is not None)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
 
@@ -276,7 +279,8 @@ def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFra
         planned = getattr(row, "plan", None)  # a network after a plan (planning.network_after): kept, new …
         if isinstance(planned, str):
             tip += f"<br>方案 plan: {html.escape(planned)}"
-        colour = NEW_COLOUR if planned == PLAN_STATUS["new"] else "#222"
+        new = planned == PLAN_STATUS["new"]
+        colour = NEW_COLOUR if new else "#222"
         if typed is not None and row.branch_id in typed.index:
             info = typed.loc[row.branch_id]
             colour = TYPE_COLOURS.get(info["type"], colour)
@@ -284,8 +288,9 @@ def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFra
             tip += f", 人员 staff {info['staff']}" if "staff" in info else ""
             if pd.notna(info.get("current_type")) and info.get("current_type") != info["type"]:
                 tip += f" (现为 now {info['current_type']})"
-        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=2.5 if typed is None else 3.5, color=colour,
-                            weight=1, fill=True, fill_opacity=0.9, tooltip=tip).add_to(layer)
+        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=5 if new else 2.5 if typed is None else 3.5,
+                            color=NEW_COLOUR if new else colour, fill_color=colour, weight=2 if new else 1,
+                            fill=True, fill_opacity=0.9, tooltip=tip).add_to(layer)
     layer.add_to(fmap)
 
 
@@ -304,6 +309,7 @@ PLAN_LEGEND = (f"<br><span style='color:{NEW_COLOUR}'>◉</span> 新设 open &nb
 
 
 RIVAL_LEGEND = "<br><span style='color:#999'>●</span> 他行网点 other banks"
+PLANNED_LEGEND = f"<br><span style='color:{NEW_COLOUR}'>◉</span> 方案新设网点 new in the plan"
 SHARE_LEGEND = ("乡镇 towns: 我行份额 our market share " + " ".join(
     f"<span style='color:{share_colour(p)}'>●</span> {p}%" for p in (0, 25, 50, 75, 100)) + "<br>")
 
@@ -380,7 +386,7 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
         _scale_bar(ax)
         ax.legend(loc="upper right", fontsize=9)
         _core_inset(ax, ds, crs, draw, chinese=font is not None)
-        title = title or _default_title(plan)
+        title = title or _default_title(plan, _planned_new(ds.branches).any())
         ax.set_title(title if font else _without_chinese(title), fontsize=14)
         target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight",
                                                           format=Path(path).suffix.lstrip(".") or "png"))
@@ -471,6 +477,18 @@ def _draw_static_branches(ax, branches: gpd.GeoDataFrame, plan: pd.DataFrame | N
         label = _label(f"{TYPE_ZH[kind]}网点", f"{kind} branches", chinese) if kind else \
             _label("网点", "branches", chinese)
         ax.scatter(mine.geometry.x, mine.geometry.y, s=6, c=TYPE_COLOURS.get(kind, "#222"), label=label)
+    new = _planned_new(branches)
+    if new.any():
+        ax.scatter(branches.geometry.x[new], branches.geometry.y[new], s=40, zorder=4, linewidths=1.5,
+                   c=[TYPE_COLOURS.get(kind, NEW_COLOUR) for kind in kinds[new]], edgecolors=NEW_COLOUR,
+                   label=_label("方案新设网点", "new in the plan", chinese))
+
+
+def _planned_new(branches: gpd.GeoDataFrame) -> pd.Series:
+    """Which branches a network after a plan (planning.network_after, read back) marks as new 新设."""
+    if "plan" not in branches:
+        return pd.Series(False, index=branches.index)
+    return (branches["plan"] == PLAN_STATUS["new"]).fillna(False).astype(bool)
 
 
 def _scale_bar(ax) -> None:
@@ -563,9 +581,11 @@ def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.Dat
         ax.plot([], [], color=MOVE_COLOUR, linewidth=1.5, label=_label("迁址", "moves", chinese))
 
 
-def _default_title(plan: pd.DataFrame | None) -> str:
-    """A map's title when none is given: coverage, and the branch types when a type plan colours them."""
-    return "网点类型与覆盖 Branch types and coverage" if plan is not None else "网点覆盖 Branch coverage"
+def _default_title(plan: pd.DataFrame | None, planned: bool = False) -> str:
+    """A map's title when none is given: coverage, and the branch types when a type plan colours them; of the
+    network after a plan when its branches include planned new ones."""
+    title = "网点类型与覆盖 Branch types and coverage" if plan is not None else "网点覆盖 Branch coverage"
+    return title.replace("网点", "方案网点", 1) + " after the plan" if planned else title
 
 
 def _without_chinese(text: str) -> str:

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import netopt as no
@@ -198,6 +199,33 @@ def test_static_type_map_has_a_legend_entry_per_type():
     assert len(used) >= 3
     plt.close(fig)
     assert "netopt 网点类型与覆盖 Branch types and coverage" in no.maps.network_map(ds, plan=plan).get_root().render()
+
+
+def test_a_network_after_a_plan_marks_its_new_branches_on_both_maps():
+    """Read back (planning.network_after as a branches table), the plan's new branches are drawn ringed green,
+    with a legend entry and a title saying the map is of the network after the plan; today's network has
+    neither."""
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    ds = no.load_sample()
+    sites = no.planning.candidate_sites(ds, "农业")
+    today = sites.loc[sites["kind"] == "existing", "site_id"].tolist()
+    opened = sites.loc[sites["kind"] == "new", "site_id"].iloc[[3, 40]].tolist()
+    after = dataclasses.replace(ds, branches=no.planning.network_after(ds, sites, today + opened, "农业"))
+    fig, ax, crs = _static_axes(after)
+    handles, labels = ax.get_legend_handles_labels()
+    marked = np.asarray(handles[labels.index("new in the plan")].get_offsets())
+    plt.close(fig)
+    new = after.branches.set_index("branch_id").loc[opened].to_crs(crs)
+    assert np.allclose(marked, np.column_stack([new.geometry.x, new.geometry.y]))
+    page = no.maps.network_map(after, our_bank="农业").get_root().render()
+    assert "方案新设网点 new in the plan" in page and "方案网点覆盖 Branch coverage after the plan" in page
+    fig, ax, _ = _static_axes(ds)
+    assert "new in the plan" not in ax.get_legend_handles_labels()[1]
+    plt.close(fig)
+    assert "new in the plan" not in no.maps.network_map(ds).get_root().render()
 
 
 def test_on_a_grid_each_town_says_its_residents_mean_distance(tmp_path: Path):
