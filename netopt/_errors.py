@@ -70,6 +70,10 @@ class SolverError(NetoptError):
     """The solver failed or is not available."""
 
 
+class LeftOutWarning(UserWarning):
+    """Rows a reader left out on purpose (e.g. branches marked closed), said to a script as a warning."""
+
+
 def is_number(value) -> bool:
     """A real number (not a bool, not text)."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)

@@ -6,6 +6,7 @@ import math
 import os
 import tempfile
 import time
+import warnings
 from html import escape
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._cluster import dask_client, map_tasks
-from netopt._errors import NO_PLAN_YET, InputError, NetoptError, Problem, check_count, is_number
+from netopt._errors import NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, check_count, is_number
 from netopt.coverage import analyze_coverage, data_notes
 from netopt.distance import nearest_site, pairs_within
 from netopt.io import (Dataset, far_outside, find_table, read_branch_table, read_counties, read_town_table,
@@ -112,7 +113,8 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
     `data_dir` holds the towns table (with each town's `county_id`, the unit's adcode) and optionally the branches
     table, found by `io.find_table` (towns.csv, towns.csv.gz, 乡镇人口.xlsx …). `only`: adcodes or adcode
     prefixes (e.g. ["34"] for 安徽省) to keep. Branches are placed among all the units of the table first, so a
-    branch of a unit left out by `only` is not given to a kept neighbour.
+    branch of a unit left out by `only` is not given to a kept neighbour. Branches a status column marks closed
+    or not yet open are left out, with a LeftOutWarning saying how many and where.
     """
     units = read_counties(units_file)
     _check_unit_ids(units, str(units_file))
@@ -165,6 +167,8 @@ def _read_branches(data_dir: Path, units: gpd.GeoDataFrame, towns: gpd.GeoDataFr
                                  geometry=[], crs="EPSG:4326")
         return empty
     branches, table = read_branch_table(path)
+    if "left_out" in branches.attrs:
+        warnings.warn(branches.attrs["left_out"], LeftOutWarning, stacklevel=3)
     problems = far_outside(units, branches, table, "the units table")
     if problems:
         raise InputError(problems)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from netopt._errors import NO_PLAN_YET, InputError, NetoptError, Problem, SolverError
+from netopt._errors import NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, SolverError
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
 from netopt.io import (Dataset, find_city_table, find_table, find_tables, guess_kind, kind_sheets, points_table,
@@ -2053,8 +2054,14 @@ def batch(
     def run() -> None:
         from netopt.batch import BatchInterrupted, BatchOptions, read_batch, run_batch
 
-        with _working("Reading the units 读取数据…"):
+        with _working("Reading the units 读取数据…"), warnings.catch_warnings(record=True) as heard:
+            warnings.simplefilter("always", LeftOutWarning)
             tasks = read_batch(units, data, only=only or None)
+        for note in heard:
+            if issubclass(note.category, LeftOutWarning):
+                console.print(f"[yellow]{note.message}[/]")
+            else:
+                warnings.showwarning(note.message, note.category, note.filename, note.lineno)
         options = BatchOptions(radius_km=_region_radii(core_km, county_km, fringe_km), optimize=optimize,
                                plan_types=plan_types, time_limit=time_limit)
         try:

@@ -305,6 +305,25 @@ def test_a_branch_of_a_unit_left_out_by_only_is_not_given_to_a_kept_neighbour(tm
     assert kept["branch_id"].tolist() == ["B2"]
 
 
+def test_branches_marked_closed_are_left_out_and_said_so(tmp_path):
+    """A status column's closed branches are left out of every unit: a script hears it as a LeftOutWarning,
+    the command prints it."""
+    from netopt._errors import LeftOutWarning
+
+    folder = _folder_with_branches(tmp_path, sample_dir() / "towns.csv", [])
+    (folder / "branches.csv").write_text("branch_id,name,bank,lon,lat,营业状态\n"
+                                         "B1,瑶海支行,农行,117.35,31.88,正常营业\nB2,瑶海二支行,农行,117.36,31.88,已撤销\n",
+                                         encoding="utf-8")
+    with pytest.warns(LeftOutWarning, match=r"left out 1 branch\(es\) not open today by 营业状态 \(1 已撤销; row 3\)"):
+        tasks = read_batch(sample_dir() / "counties.geojson", folder)
+    assert pd.concat([task.branches for task in tasks])["branch_id"].tolist() == ["B1"]
+    result = CliRunner().invoke(app, ["batch", "--units", str(sample_dir() / "counties.geojson"), "--data",
+                                      str(folder), "--out", str(tmp_path / "out"), "--scheduler", "serial",
+                                      "--only", "340102"])
+    assert result.exit_code == 0, result.output
+    assert "left out 1 branch(es) not open today by 营业状态 (1 已撤销; row 3)" in result.output.replace("\n", "")
+
+
 def test_a_branch_far_outside_every_unit_is_an_error_naming_its_row(tmp_path):
     folder = _folder_with_branches(tmp_path, sample_dir() / "towns.csv", [
         "B1,瑶海支行,农行,117.35,31.88", "B2,远方支行,农行,100.0,30.0"])
