@@ -133,8 +133,11 @@ def test_site_rules_match_brute_force(case, data):
     ours, rivals, weights = case
     m = ours.shape[1]
     existing = data.draw(st.lists(st.integers(0, m - 1), max_size=2, unique=True))
-    rules = dict(existing=existing, closable=[j for j in existing if data.draw(st.booleans())],
-                 max_new=data.draw(st.sampled_from([None, 0, 1, 2])), county=[j % 2 for j in range(m)],
+    closable = [j for j in existing if data.draw(st.booleans())]
+    rules = dict(existing=existing, closable=closable, max_new=data.draw(st.sampled_from([None, 0, 1, 2])),
+                 forbidden=data.draw(st.lists(st.sampled_from(closable + [m - 1]), max_size=2, unique=True))
+                 if m - 1 not in set(existing) - set(closable) else [],
+                 county=[j % 2 for j in range(m)],
                  county_min={1: 1} if m > 1 and data.draw(st.booleans()) else None,
                  county_max={0: data.draw(st.integers(0, 2))} if data.draw(st.booleans()) else None)
     target = data.draw(st.sampled_from([None, 0.2, 0.5]))

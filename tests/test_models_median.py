@@ -69,8 +69,8 @@ def test_rules_match_brute_force(instance, data):
 @given(st.integers(2, 9), st.integers(3, 8), st.integers(0, 2**32 - 1), st.data())
 def test_sites_kept_open_merged_match_brute_force(n, m, seed, data):
     """Existing sites kept open (two or more are merged into one by solve()) or closable as in a relocation,
-    new-branch limits that bind or not, county limits, a budget with closing savings, forbidden sites and
-    pairs that cannot serve: the optimum, the bound and the plan's own distances."""
+    new-branch limits that bind or not, county limits, a budget with closing savings, forbidden sites (new, or
+    existing ones that must close) and pairs that cannot serve: the optimum, the bound and the plan's own distances."""
     rng = np.random.default_rng(seed)
     cost = rng.uniform(0, 10, (n, m)).round(2)
     if data.draw(st.booleans()):
@@ -79,7 +79,7 @@ def test_sites_kept_open_merged_match_brute_force(n, m, seed, data):
     closable = data.draw(st.lists(st.sampled_from(existing), max_size=len(existing), unique=True))
     p = data.draw(st.integers(max(1, len(existing) - len(closable)), m))
     others = [j for j in range(m) if j not in existing]
-    forbidden = data.draw(st.lists(st.sampled_from(others), max_size=1, unique=True))
+    forbidden = data.draw(st.lists(st.sampled_from(others + closable), max_size=2, unique=True))  # a closable: must close
     county = [j % 2 for j in range(m)]
     rules = dict(existing=existing, closable=closable, forbidden=forbidden, county=county,
                  max_new=data.draw(st.one_of(st.none(), st.integers(0, m))),

@@ -285,6 +285,11 @@ class SiteRules:
         mask[self.forbidden] = False
         return mask
 
+    def today(self) -> np.ndarray:
+        """The sites a plan meeting the rules may start from: today's (existing) and the fixed ones, less the
+        forbidden (an existing branch that must close)."""
+        return np.setdiff1d(np.union1d(self.fixed, self.existing), self.forbidden)
+
     def limits_plans(self, p: int | None = None) -> bool:
         """Whether a budget, county limits or a new-branch limit apply (rules heuristics and the reductions
         that only know fixed and forbidden sites cannot honour). With p, a max_new that no plan of at most p
@@ -347,10 +352,14 @@ class SiteRules:
         return "no single rule blocks every plan, but these together do: " + "; ".join(parts)
 
     def admits(self, is_open: np.ndarray) -> bool:
-        """Whether a plan (a mask of open sites) meets every rule row: the budget, the new-site limit, the
-        county minimums and maximums and the minimum spacing (rows(), as the models hold them)."""
+        """Whether a plan (a mask of open sites) opens every fixed site and no forbidden one and meets every rule
+        row: the budget, the new-site limit, the county minimums and maximums and the minimum spacing (rows(), as
+        the models hold them)."""
+        is_open = np.asarray(is_open, float)
+        if not (np.all(is_open[self.fixed] > 0.5) and np.all(is_open[self.forbidden] < 0.5)):
+            return False
         matrix, lo, hi = self.row_matrix()
-        value = matrix @ np.asarray(is_open, float)
+        value = matrix @ is_open
         slack_lo = 1e-9 * np.maximum(1.0, np.abs(np.where(np.isfinite(lo), lo, 0.0)))
         slack_hi = 1e-9 * np.maximum(1.0, np.abs(np.where(np.isfinite(hi), hi, 0.0)))
         return bool(np.all(value >= lo - slack_lo) and np.all(value <= hi + slack_hi))

@@ -292,7 +292,7 @@ class MarketShare(Curves, LocationModel):
         greedy from scratch opens more new sites than allowed): today's sites (existing and fixed, topped up
         greedily to p) improved by swaps that keep meeting the rules until `deadline` (perf_counter), when
         today's sites meet them; else greedy. (None, None) when no plan is found."""
-        today = np.union1d(self.rules.fixed, self.rules.existing)
+        today = self.rules.today()
         if self.p is None or not self.rules.limits_plans(self.p) or len(today) > self.p:
             return self._heuristic()
         y = self._greedy(today)

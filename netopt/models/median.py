@@ -432,7 +432,7 @@ class PMedian(LocationModel):
         to p) improved by swaps that keep meeting the rules, as for a relocation 迁址; else the plain heuristic's
         plan when it meets them; with at most p sites, then the same from today's sites with fewer added (a
         budget may pay for fewer). (None, None) when none does."""
-        today = np.union1d(self.rules.fixed, self.rules.existing)
+        today = self.rules.today()
         fewer = [] if self.exactly_p else list(range(self.p - 1, len(today) - 1, -1))
         for count in [self.p, *fewer]:
             if len(today) <= count:
