@@ -516,6 +516,9 @@ def optimize(
     keep_open: list[str] = typer.Option([], help="A branch that stays open when others may close (--relocate, "
                                         "--no-keep-existing): its id, or text of its name such as 营业部 "
                                         "(repeatable)."),
+    close: list[str] = typer.Option([], help="A branch of today's network that closes 撤并 whatever the plan: its "
+                                    "id, or text of its name (repeatable). The plan says what closing it costs and, "
+                                    "with --max-new or --relocate, where new branches best make up for it."),
     target_share_pct: Optional[float] = typer.Option(None, help="share: the fewest branches winning at least this % "
                                                      "of all residents (e.g. 25), instead of --p."),
     beta: Optional[float] = typer.Option(None, callback=_above_zero, help=BETA_HELP),
@@ -542,20 +545,28 @@ def optimize(
                                 closing_saving_wan, closes=not keep_existing or relocate is not None)
             if keep_open:
                 rules["fixed"] = _kept_open(sites, keep_open)
+            if close:
+                rules = _closing(sites, close, rules)
+            staying = len(existing) - len(rules.get("forbidden", []))  # today's branches that may stay open
             count = p
             if relocate is not None:
                 rules = _relocation(model, relocate, rules, existing, max_new)
                 count = len(existing) if p is None else p
+                _check_relocation_replaces(len(existing) - staying, relocate, p)
             elif p is None and max_new is not None and keep_existing and model in P_MODELS:
-                count = len(existing) + max_new  # today's branches and the new ones
-                console.print(f"p = {count} branches 网点总数: today's {len(existing)} kept and at most {max_new} new "
+                count = staying + max_new  # today's branches and the new ones
+                console.print(f"p = {count} branches 网点总数: today's {staying} kept and at most {max_new} new "
                               f"(--max-new {max_new})")
+            elif p is None and close and keep_existing and model in P_MODELS:
+                count = staying
+                console.print(f"p = {count} branches 网点总数: today's less the {len(existing) - staying} closed "
+                              "(--max-new N: where N new branches best make up for them)")
             rules.update(_county_rules(sites, county_min, county_max, within_county, relocate))
             rules.update(_spacing_rule(sites, min_spacing_km))
             options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank, max_km)
             _check_model_options(model, count, rules, options)
             if relocate is None and keep_existing and model in P_MODELS:
-                _check_p_keeps_today(count, len(existing), bank)
+                _check_p_keeps_today(count, staying, bank)
             demand, cells, source = _model_demand(ds, grid_km, model, source, len(sites))
             built = _build_model(model, ds, sites, count, radius_km, rules, options, roads, demand,
                                  at_most=relocate is None)  # a move 迁址 closes one branch and opens another
@@ -613,6 +624,9 @@ def curve(
                                "branches, as many branches as today."),
     keep_open: list[str] = typer.Option([], help="With --moves: a branch that stays where it is (its id, or text "
                                         "of its name; repeatable)."),
+    close: list[str] = typer.Option([], help="Without --moves: a branch of today's network that closes 撤并 at every "
+                                    "point (its id, or text of its name; repeatable): how many new branches make "
+                                    "up for it."),
     within_county: bool = typer.Option(False, help="With --moves: moves stay within their county."),
     model: str = typer.Option("mclp", help="mclp (residents within the radius) or share (residents won from the "
                               "other banks, Huff model: needs --bank)."),
@@ -634,6 +648,9 @@ def curve(
 
         if (keep_open or within_county) and not moves:
             raise InputError("--keep-open and --within-county are for --moves here", file="command line")
+        if close and moves:
+            raise InputError("--close is for the new-branches curve (without --moves): a relocation curve chooses "
+                             "which branches move", file="command line")
         if model not in CURVE_FILES:
             raise InputError(f"--model for a curve is mclp or share, not '{model}'", file="command line")
         ds, source = _load(data, coords)
@@ -653,10 +670,13 @@ def curve(
             if moves:
                 table, key, kept = _moves_curve(build, sites, existing, up_to, limits, roads, keep_open, within_county)
             else:
-                table, key, kept = _new_branches_curve(build, sites, existing, up_to, limits)
+                closed = _closing(sites, close, {})["forbidden"] if close else np.zeros(0, int)
+                table, key, kept = _new_branches_curve(build, sites, existing, up_to, limits, closed)
         shown = _curve_table(table, key, sites, kept)
         stem = CURVE_FILES[model][moves]
         _print_curve(shown, source, radius_km, moves, won=model == "share", capacity_wan=capacity_wan)
+        if close:
+            _say_made_up(shown, build(len(existing), {"existing": existing}), sites, existing)
         summary = [("curve 曲线", f"{stem} — {source}"), ("command 命令", _command_line(ctx))]
         written = [write_atomic(out / f"{stem}.csv", lambda f: shown.to_csv(f, index=False, encoding="utf-8-sig")),
                    _summary_workbook(out / f"{stem}.xlsx", summary, {"curve 曲线": shown}),
@@ -665,15 +685,16 @@ def curve(
     _guard(run)
 
 
-def _new_branches_curve(build: Callable, sites, existing: np.ndarray, up_to: int,
-                        limits: dict) -> tuple[pd.DataFrame, str, int]:
-    """model.curve for today's branches kept and 0 … up_to new ones, the model from build(p, rules), each point
-    solved within `limits` (time_limit, mip_gap): (table, its key column, branches kept)."""
-    kept = len(existing)
-    if kept + up_to > len(sites):
-        raise InputError(f"--up-to {up_to}: there are {len(sites) - kept} candidate sites for new branches "
+def _new_branches_curve(build: Callable, sites, existing: np.ndarray, up_to: int, limits: dict,
+                        closed: np.ndarray) -> tuple[pd.DataFrame, str, int]:
+    """model.curve for today's branches kept (but the `closed` positions) and 0 … up_to new ones, the model from
+    build(p, rules), each point solved within `limits` (time_limit, mip_gap): (table, its key column, branches
+    kept)."""
+    kept = len(existing) - len(closed)
+    if len(existing) + up_to > len(sites):
+        raise InputError(f"--up-to {up_to}: there are {len(sites) - len(existing)} candidate sites for new branches "
                          f"(and {kept} kept)", file="command line")
-    model = build(max(kept, 1), {"existing": existing})
+    model = build(max(kept, 1), {"existing": existing, "closable": closed, "forbidden": closed})
     return model.curve(range(max(kept, 1), kept + up_to + 1), **limits), "p", kept
 
 
@@ -752,6 +773,16 @@ def _print_curve(shown: pd.DataFrame, source: str, radius_km: float, moves: bool
                       f"(--time-limit): a longer one may find them[/]")
 
 
+def _say_made_up(shown: pd.DataFrame, today_model, sites, existing: np.ndarray) -> None:
+    """After a curve with branches closed (--close): today's network's value, and the fewest new branches that
+    bring the plan back to it (or that none of the curve does)."""
+    today = today_model.evaluate(sites["site_id"].iloc[existing]).objective / 1e4
+    back = shown[shown.iloc[:, 1] >= today * (1 - 1e-9) - 1e-6]
+    said = (f"{back.iloc[0, 0]} new branch(es) make up for the closed" if len(back) else
+            f"the {shown.iloc[-1, 0]} new branches of the curve do not make up for the closed (a larger --up-to may)")
+    console.print(f"Today's {len(existing)} branches 现有网点: {today:,.1f} 万人; {said}")
+
+
 def _close_crowded(result, built, sites, roads: dict):
     """The plan with its closures moved to branches whose customers have another open site nearer, at the same
     objective (planning.closures_near_others); its tables from model.evaluate, its status, bound and gap from
@@ -771,17 +802,44 @@ def _close_crowded(result, built, sites, roads: dict):
 
 def _kept_open(sites, patterns: list[str]) -> np.ndarray:
     """Positions of today's branches that --keep-open names (by id, or by text of the name)."""
+    return _named_branches(sites, patterns, "--keep-open", "stay open 保留")
+
+
+def _named_branches(sites, patterns: list[str], option: str, what: str) -> np.ndarray:
+    """Positions of today's branches an option names (by id, or by text of the name), said on the console with
+    what happens to them; a pattern naming none is refused."""
     existing = (sites["kind"] == "existing").to_numpy()
-    kept = np.zeros(len(sites), bool)
+    named = np.zeros(len(sites), bool)
     for pattern in patterns:
-        named = existing & ((sites["site_id"] == pattern) | sites["name"].astype(str).str.contains(pattern, regex=False))
-        if not named.any():
-            raise InputError(f"--keep-open '{pattern}' names no branch of today's network (an id such as "
+        these = existing & ((sites["site_id"] == pattern) | sites["name"].astype(str).str.contains(pattern, regex=False))
+        if not these.any():
+            raise InputError(f"{option} '{pattern}' names no branch of today's network (an id such as "
                              f"{sites.loc[existing, 'site_id'].iloc[0]}, or text of a name)", file="command line")
-        kept |= named.to_numpy()
-    shown = ", ".join(sites.loc[kept, "name"].astype(str).head(3)) + (" …" if kept.sum() > 3 else "")
-    console.print(f"--keep-open: {int(kept.sum())} of today's {int(existing.sum())} branches stay open 保留 ({shown})")
-    return np.flatnonzero(kept)
+        named |= these.to_numpy()
+    shown = ", ".join(sites.loc[named, "name"].astype(str).head(3)) + (" …" if named.sum() > 3 else "")
+    console.print(f"{option}: {int(named.sum())} of today's {int(existing.sum())} branches {what} ({shown})")
+    return np.flatnonzero(named)
+
+
+def _closing(sites, patterns: list[str], rules: dict) -> dict:
+    """The rules with the branches --close names closed 撤并 whatever the plan (closable and forbidden); one that
+    --keep-open keeps is refused."""
+    closed = _named_branches(sites, patterns, "--close", "close 撤并 whatever the plan")
+    both = np.intersect1d(closed, rules.get("fixed", []))
+    if len(both):
+        raise InputError(f"--keep-open and --close both name {', '.join(sites['name'].iloc[both].astype(str))}: a "
+                         "branch cannot both stay open and close", file="command line")
+    closable = np.union1d(rules.get("closable", np.zeros(0, int)), closed)
+    return dict(rules, closable=closable, forbidden=closed)
+
+
+def _check_relocation_replaces(closed: int, relocate: int, p: Optional[int]) -> None:
+    """A relocation keeps as many branches as today (without --p): the branches --close closes take new sites of
+    the --relocate moves, so more closed than moves is refused with what to ask."""
+    if p is None and closed > relocate:
+        raise InputError(f"--close closes {closed} branches and --relocate {relocate} opens at most {relocate} new "
+                         f"one(s) in their place: a relocation keeps as many branches as today, so ask for --relocate "
+                         f"{closed} or more, or give --p for fewer branches", file="command line")
 
 
 def _relocation(model: str, relocate: int, rules: dict, existing: np.ndarray, max_new: Optional[int]) -> dict:

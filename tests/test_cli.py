@@ -419,6 +419,7 @@ def test_relocation_curve_on_the_sample(tmp_path: Path):
     assert set(pd.read_csv(tmp_path / "four" / "mclp_moves.csv")["from_name"]) == set(
         table["moved away 迁出网点"].iloc[4].split(", "))
     for extra, message in ((["--within-county"], "are for --moves here"),
+                           (["--close", "杨庙", "--moves"], "--close is for the new-branches curve"),
                            (["--moves", "--up-to", "500", "--bank", "农业"], "there are 101 branches today to move")):
         bad = runner.invoke(app, ["curve", *extra, "--out", str(tmp_path / "none")])
         assert bad.exit_code == 2 and message in " ".join(bad.output.split()) and not (tmp_path / "none").exists()
@@ -659,6 +660,44 @@ def test_optimize_relocates_branches(tmp_path: Path):
     assert "loses 万人" in result.output
 
 
+def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
+    """--close: the named branches close whatever the plan; alone, the plan is today's network less them, what
+    each costs in the changes table; with --max-new, the new branch goes where it best makes up for them."""
+    alone = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014",
+                                "--out", str(tmp_path / "alone")])
+    assert alone.exit_code == 0, alone.output
+    said = _said(alone.output)
+    assert "--close: 2 of today's 101 branches close 撤并 whatever the plan (长丰杨庙营业所, 肥西三河支行)" in said
+    assert "p = 99 branches 网点总数: today's less the 2 closed" in said
+    ds = no.load_sample()
+    sites = no.planning.candidate_sites(ds, "农业")
+    model = no.MCLP.from_geodataframes(ds.towns, sites, 3.5, 101)
+    today = sites.loc[sites["kind"] == "existing", "site_id"].tolist()
+    kept = [s for s in today if s not in ("HF0001", "HF0014")]
+    plan = pd.read_csv(tmp_path / "alone" / "mclp_sites.csv")["site_id"].tolist()
+    assert sorted(plan) == sorted(kept)
+    moves = pd.read_csv(tmp_path / "alone" / "mclp_moves.csv").set_index("from_id")
+    for closed in ("HF0001", "HF0014"):
+        assert moves.loc[closed, "closing_uncovers_wan"] == pytest.approx(
+            (model.objective_of(kept + [closed]) - model.objective_of(kept)) / 1e4, abs=1e-3)
+    made_up = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014",
+                                  "--max-new", "1", "--out", str(tmp_path / "new")])
+    assert made_up.exit_code == 0, made_up.output
+    new = pd.read_csv(tmp_path / "new" / "mclp_sites.csv").query("kind == 'new'")["site_id"].tolist()
+    best = max(sites.loc[sites["kind"] == "new", "site_id"], key=lambda s: model.objective_of(kept + [s]))
+    assert len(new) == 1 and model.objective_of(kept + new) == pytest.approx(model.objective_of(kept + [best]))
+    assert {"HF0001", "HF0014"}.isdisjoint(pd.read_csv(tmp_path / "new" / "mclp_sites.csv")["site_id"])
+    curve = runner.invoke(app, ["curve", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014", "--up-to", "2",
+                                "--out", str(tmp_path / "curve")])
+    assert curve.exit_code == 0, curve.output
+    points = pd.read_csv(tmp_path / "curve" / "coverage_curve.csv").iloc[:, 1] * 1e4
+    assert points.tolist() == pytest.approx([model.objective_of(kept), model.objective_of(kept + [best]),
+                                             points.iloc[2]])
+    back = next(k for k, value in enumerate(points) if value >= model.objective_of(today) - 1e-6)
+    assert f"Today's 101 branches 现有网点: {model.objective_of(today) / 1e4:,.1f} 万人; {back} new branch(es) make " \
+        "up for the closed" in _said(curve.output)
+
+
 def test_relocation_within_counties_and_county_quotas(tmp_path: Path):
     within = runner.invoke(app, ["optimize", "--relocate", "5", "--within-county", "--bank", "农业",
                                  "--out", str(tmp_path)])
@@ -691,6 +730,11 @@ def test_relocation_within_counties_and_county_quotas(tmp_path: Path):
     (["--relocate", "2", "--max-new", "3"], "leave out --max-new"),
     (["--relocate", "0"], "'--relocate': Input should be greater than or equal to 1"),
     (["--relocate", "2", "--keep-open", "不存在"], "--keep-open '不存在' names no branch of today's network"),
+    (["--max-new", "1", "--close", "不存在"], "--close '不存在' names no branch of today's network"),
+    (["--relocate", "1", "--close", "杨庙", "--close", "三河"], "--close closes 2 branches and --relocate 1 opens at "
+                                                             "most 1 new one(s) in their place"),
+    (["--no-keep-existing", "--p", "90", "--keep-open", "杨庙", "--close", "HF0001"],
+     "--keep-open and --close both name 长丰杨庙营业所: a branch cannot both stay open and close"),
 ])
 def test_optimize_relocation_options_are_checked(tmp_path: Path, extra, message):
     result = runner.invoke(app, ["optimize", "--bank", "农业", *extra, "--out", str(tmp_path / "out")])
