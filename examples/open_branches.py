@@ -1,14 +1,16 @@
 """Where should one bank open branches? MCLP on the Hefei sample: keep today's outlets, add 10 within a budget,
 at least 1 km from every other open outlet, and keep at least one branch in every county; what each outlet is worth
-to the plan. Then: which 3 outlets to move 迁址, and where, with as many outlets as today, on a map for the meeting."""
+to the plan. Then: which 3 outlets to move 迁址, and where, with as many outlets as today, on a map for the meeting;
+and what closing two outlets 撤并 costs, where one new outlet best makes up for them, which towns lose coverage."""
 from pathlib import Path
 
 import numpy as np
 
 import netopt as no
 from netopt.io import points_table
+from netopt.io import Dataset
 from netopt.planning import (candidate_sites, closures_near_others, compare_networks, existing_positions,
-                             network_after, relocation_moves, sites_as_branches)
+                             network_after, relocation_moves, sites_as_branches, towns_changed)
 
 ds = no.load_sample()
 sites = candidate_sites(ds, bank="招商银行")  # China Merchants Bank's 20 outlets + every town point
@@ -44,3 +46,11 @@ print("万 residents closing each moved branch leaves uncovered (0: the plan's o
 after = network_after(ds, sites, moved, bank="招商银行")  # every bank's branches once the moves are made
 points_table(after, coords="wgs84").to_csv("out/example_branches_after.csv", index=False, encoding="utf-8-sig")
 print(after["plan"].value_counts().to_dict(), "→ out/example_branches_after.csv, a branches table for --data")
+
+closing = existing[:2]  # two outlets the bank has decided to close, whatever the plan
+made_up = no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=len(existing) - 1, existing=existing,
+                                     closable=closing, forbidden=closing, max_new=1).solve()
+print("closing", sites["name"].iloc[closing].tolist(), "→ opening", [s for s in made_up.selected if s.startswith("new:")])
+before, after = (no.analyze_coverage(Dataset(ds.counties, ds.towns, sites_as_branches(sites, chosen)), radius_km=3.5)
+                 for chosen in (today.tolist(), made_up.selected))
+print(towns_changed(before, after)[["name", "county", "change_wan"]])  # towns losing coverage first

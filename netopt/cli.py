@@ -594,8 +594,10 @@ def optimize(
         if candidates_worth is not None:
             tables["candidates 候选点位"] = _candidates_table(candidates_worth, result, sites, model, out)
         summary.insert(1, ("command 命令", _command_line(ctx)))
-        plan_coverage, compared = _before_after(ds, sites, result.selected, radius_km, roads, cells)
-        book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared})
+        plan_coverage, compared, changed = _before_after(ds, sites, result.selected, radius_km, roads, cells)
+        console.print(f"Wrote {_write_csv(changed, out / f'{model}_towns_changed.csv')}")
+        book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared,
+                                                                        "towns changed 覆盖变化乡镇": changed})
         console.print(f"Wrote {book}")
         _plan_maps(ds, _noted(sites, worth, closing), result.selected, moves, plan_coverage,
                    f"{model.upper()} 方案 plan — {source}", bank, out / f"{model}_map",
@@ -1132,10 +1134,11 @@ def _market_share(ds: Dataset, sites, p: Optional[int], target_share: Optional[f
 
 
 def _before_after(ds: Dataset, sites, selected: list, radius_km: float | dict, roads: dict | None = None,
-                  cells=None) -> tuple[Coverage, pd.DataFrame]:
+                  cells=None) -> tuple[Coverage, pd.DataFrame, pd.DataFrame]:
     """Prints coverage within the radius by region type (of the towns, or of the population grid `cells`),
-    today's (the bank's) branches vs the plan's; returns the plan's coverage and the comparison by region."""
-    from netopt.planning import compare_coverage, sites_as_branches
+    today's (the bank's) branches vs the plan's, and the towns losing or gaining coverage; returns the plan's
+    coverage, the comparison by region and the towns whose coverage changes (planning.towns_changed)."""
+    from netopt.planning import compare_coverage, sites_as_branches, towns_changed
 
     today, plan = (analyze_coverage(Dataset(ds.counties, ds.towns, sites_as_branches(sites, chosen)),
                                     radius_km=radius_km, demand=cells, **(roads or {}))
@@ -1147,7 +1150,23 @@ def _before_after(ds: Dataset, sites, selected: list, radius_km: float | dict, r
     within = (", ".join(f"{kind} {km:g} km" for kind, km in radius_km.items()) if isinstance(radius_km, dict)
               else f"{radius_km:g} km")
     console.print(f"Coverage within {within}{by}, today → plan 覆盖率变化: {changes}")
-    return plan, table.round(3)
+    changed = towns_changed(today, plan)
+    _say_towns_changed(changed)
+    return plan, table.round(3), changed.round(4)
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> Path:
+    """The table as a UTF-8 CSV with a byte-order mark (Excel then reads its Chinese), written atomically."""
+    return write_atomic(path, lambda f: table.to_csv(f, index=False, encoding="utf-8-sig"))
+
+
+def _say_towns_changed(changed: pd.DataFrame, shown: int = 5) -> None:
+    """The towns losing coverage, then those gaining it: how many, and the first few with the 万人 they change."""
+    for losing, words in ((True, "losing coverage 失去覆盖"), (False, "gaining coverage 新增覆盖")):
+        towns = changed[(changed["change_wan"] < 0) == losing]
+        if len(towns):
+            listed = ", ".join(f"{row.name} ({row.county}) {row.change_wan:+,.2f}万" for row in towns.head(shown).itertuples())
+            console.print(f"Towns {words} ({len(towns)}): {listed}{' …' if len(towns) > shown else ''}")
 
 
 def _plan_maps(ds: Dataset, sites, selected: list, moves: pd.DataFrame, coverage: Coverage, title: str,
@@ -1219,8 +1238,7 @@ def _candidates_table(value: pd.Series, result, sites: gpd.GeoDataFrame, model: 
                           "opened": new["site_id"].isin(result.selected).to_numpy(),
                           worth.column: value.loc[new["site_id"]].to_numpy()}
                          ).sort_values(worth.column, ascending=False, kind="stable")
-    path = write_atomic(out / f"{model}_candidates.csv",
-                        lambda f: table.to_csv(f, index=False, encoding="utf-8-sig"))
+    path = _write_csv(table, out / f"{model}_candidates.csv")
     closed = table[~table["opened"]].head(CANDIDATES_SHOWN)
     if len(closed):
         said = ", ".join(f"{row.name} {getattr(row, worth.column):,.2f}" for row in closed.itertuples())
@@ -1401,8 +1419,7 @@ def _write_network_after(ds: Dataset, sites, selected: list, bank: Optional[str]
     network = network_after(ds, sites, selected, bank)
     if types is not None:
         network["type"] = network["branch_id"].map(types).fillna(network["type"])
-    table = points_table(network, coords)
-    write_atomic(path, lambda f: table.to_csv(f, index=False, encoding="utf-8-sig"))
+    _write_csv(points_table(network, coords), path)
     console.print(f"Wrote {path}: the network after the plan 方案网点清单, a branches table for --data")
 
 
@@ -1925,13 +1942,14 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     selected = chosen.loc[chosen["decision"] != "close", "site_id"].tolist()
     moves = relocation_moves(sites, selected)
     record = [("command 命令", command)] + _say_joint_plan(summary, chosen, towns, ask, source)
-    plan_coverage, compared = _before_after(ds, sites, selected, DIAGNOSIS_RADII)
-    tables = {"sites": chosen, "towns": towns, "moves": moves}
+    plan_coverage, compared, changed = _before_after(ds, sites, selected, DIAGNOSIS_RADII)
+    tables = {"sites": chosen, "towns": towns, "moves": moves, "towns_changed": changed}
     written = [write_atomic(out / f"plan_{name}.csv",
                             lambda f, t=table: bilingual(t).to_csv(f, index=False, encoding="utf-8-sig"))
                for name, table in tables.items()]
     written.append(_summary_workbook(out / "plan.xlsx", record, {"sites 网点": chosen, "towns 乡镇": towns,
-                                                                "moves 迁址": moves, "coverage 覆盖率变化": compared}))
+                                                                "moves 迁址": moves, "coverage 覆盖率变化": compared,
+                                                                "towns changed 覆盖变化乡镇": changed}))
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
     typed = chosen[chosen["decision"] != "close"].rename(columns={"site_id": "branch_id"})
     _write_network_after(ds, sites, selected, ask.bank, ask.coords, out / "plan_branches.csv",

@@ -51,6 +51,9 @@ HEADERS_ZH = {
     "closing_uncovers_wan": "撤并失去覆盖(万人)", "closing_loses_won_wan": "撤并流失客户(万人)",
     "closing_adds_travel_wan_km": "撤并增加出行(万人·km)", "closing_lengthens_farthest_km": "撤并增加最远距离(km)",
     "nearest_branch_name": "最近网点名称", "plan": "方案", "opened": "是否开设",
+    "residents_wan": "常住人口(万人)", "covered_wan_before": "调整前覆盖人口(万人)",
+    "covered_wan_after": "调整后覆盖人口(万人)", "change_wan": "覆盖变化(万人)",
+    "distance_km_before": "调整前到网点距离(km)", "distance_km_after": "调整后到网点距离(km)",
 }
 TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km", "time_limit_min",
                 "nearest_branch_id", "nearest_branch_name", "nearest_branch_km", "nearest_branch_min", "covered",

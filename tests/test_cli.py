@@ -219,7 +219,8 @@ def test_optimize_on_the_sample(tmp_path: Path):
     assert len(sites) == 110 and (sites["kind"] == "existing").sum() == 101  # ABC's 101 outlets are kept
     assert "万人" in result.output and "Residents covered 覆盖人口" in result.output
     book = pd.read_excel(tmp_path / "mclp_plan.xlsx", sheet_name=None, engine="openpyxl")
-    assert list(book) == ["summary 汇总", "sites 网点", "assignment 分配", "moves 调整", "coverage 覆盖率变化"]
+    assert list(book) == ["summary 汇总", "sites 网点", "assignment 分配", "moves 调整", "coverage 覆盖率变化",
+                          "towns changed 覆盖变化乡镇"]
     summary = dict(book["summary 汇总"].to_numpy())
     assert summary["command 命令"] == f"netopt optimize --model mclp --p 110 --radius-km 3.5 --out {tmp_path} --bank 农业"
     assert summary["status 状态"] == "optimal" and summary["new 新设"] == 9 and summary["closed 撤并"] == 0
@@ -680,6 +681,13 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
     for closed in ("HF0001", "HF0014"):
         assert moves.loc[closed, "closing_uncovers_wan"] == pytest.approx(
             (model.objective_of(kept + [closed]) - model.objective_of(kept)) / 1e4, abs=1e-3)
+    lost = pd.read_csv(tmp_path / "alone" / "mclp_towns_changed.csv")  # which towns lose coverage, and how much
+    assert (lost["change_wan"] < 0).all() and lost["change_wan"].sum() == pytest.approx(
+        (model.objective_of(kept) - model.objective_of(today)) / 1e4, abs=1e-3)
+    first = lost.iloc[0]
+    assert f"Towns losing coverage 失去覆盖 ({len(lost)}): {first['name']} ({first['county']}) " \
+        f"{first['change_wan']:+,.2f}万" in said and "gaining coverage" not in said
+    assert "towns changed 覆盖变化乡镇" in pd.ExcelFile(tmp_path / "alone" / "mclp_plan.xlsx").sheet_names
     made_up = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014",
                                   "--max-new", "1", "--out", str(tmp_path / "new")])
     assert made_up.exit_code == 0, made_up.output
@@ -838,7 +846,8 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     towns = pd.read_csv(tmp_path / "plan_towns.csv")
     assert len(towns) == 125 and towns["served_share 服务比例"].between(0, 1).all()
     book = pd.read_excel(tmp_path / "plan.xlsx", sheet_name=None)
-    assert list(book) == ["summary 汇总", "sites 网点", "towns 乡镇", "moves 迁址", "coverage 覆盖率变化"]
+    assert list(book) == ["summary 汇总", "sites 网点", "towns 乡镇", "moves 迁址", "coverage 覆盖率变化",
+                          "towns changed 覆盖变化乡镇"]
     command = book["summary 汇总"].iloc[0, 1]
     assert command.startswith("netopt plan") and {"--p 110", "--bank 农业", "--budget-wan 2000.0"} <= {
         " ".join(pair) for pair in zip(command.split(), command.split()[1:])}

@@ -368,3 +368,32 @@ def test_network_after_a_plan_is_a_branches_table():
     assert merchants["bank"].iloc[-1] == "招商银行"
     coverage = no.analyze_coverage(Dataset(ds.counties, ds.towns, after), radius_km=3.5)
     assert len(coverage.branches) == len(after)
+
+
+@pytest.mark.parametrize("grid_km", [None, 2.0])
+def test_towns_changed_are_every_town_whose_coverage_changes(grid_km):
+    """towns_changed: exactly the towns whose residents within reach change (on town points or a grid), their
+    changes adding up to the city's, losses first and then gains, each the largest first."""
+    from netopt.grid import population_grid
+    from netopt.io import Dataset
+    from netopt.planning import candidate_sites, sites_as_branches, towns_changed
+
+    ds = no.load_sample()
+    sites = candidate_sites(ds, "农业")
+    today = sites.loc[sites["kind"] == "existing", "site_id"].tolist()
+    plan = [s for s in today if s not in ("HF0001", "HF0014")] + ["new:340103100000", "new:340121200000"]
+    cells = None if grid_km is None else population_grid(ds, cell_km=grid_km)
+    before, after = (no.analyze_coverage(Dataset(ds.counties, ds.towns, sites_as_branches(sites, chosen)),
+                                         radius_km=3.5, demand=cells) for chosen in (today, plan))
+    changed = towns_changed(before, after)
+    towns = before.by_town().set_index("town_id")["covered_population"].to_frame("before").join(
+        after.by_town().set_index("town_id")["covered_population"].rename("after"))
+    moved = towns[(towns["after"] - towns["before"]).abs() > 0.5]
+    assert set(changed["town_id"]) == set(moved.index) and len(changed) >= 3
+    assert changed["change_wan"].sum() * 1e4 == pytest.approx((moved["after"] - moved["before"]).sum())
+    losses = (changed["change_wan"] < 0).to_numpy()
+    assert losses.any() and (~losses).any() and not (np.diff(losses.astype(int)) > 0).any()  # losses come first
+    for part in (changed[losses], changed[~losses]):
+        assert part["change_wan"].abs().is_monotonic_decreasing
+    assert (changed["covered_wan_after"] - changed["covered_wan_before"]).round(6).equals(
+        changed["change_wan"].round(6))
