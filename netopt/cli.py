@@ -583,7 +583,7 @@ def optimize(
             _fail(f"{NO_PLAN_YET}: {result.reason}; a longer --time-limit may find one", 1)
         with _working("Measuring what each open branch adds 评估网点贡献…"):
             worth, closing, candidates_worth = _worth_of_sites(built, result, sites, model, candidates is not None)
-        moves = relocation_moves(sites, result.selected, same_county=within_county, **roads)
+        moves = relocation_moves(sites, result.selected, same_county=within_county or bool(close), **roads)
         if worth is not None:
             moves = _openings_by_worth(moves.assign(**{worth.name: moves["to_id"].map(worth),
                                                        closing.name: moves["from_id"].map(closing)}), worth.name)

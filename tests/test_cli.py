@@ -695,6 +695,9 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
     best = max(sites.loc[sites["kind"] == "new", "site_id"], key=lambda s: model.objective_of(kept + [s]))
     assert len(new) == 1 and model.objective_of(kept + new) == pytest.approx(model.objective_of(kept + [best]))
     assert {"HF0001", "HF0014"}.isdisjoint(pd.read_csv(tmp_path / "new" / "mclp_sites.csv")["site_id"])
+    changes = pd.read_csv(tmp_path / "new" / "mclp_moves.csv")
+    assert (changes.loc[changes["action"] == "move", "from_county"] ==
+            changes.loc[changes["action"] == "move", "to_county"]).all()  # a move only within one county
     curve = runner.invoke(app, ["curve", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014", "--up-to", "2",
                                 "--out", str(tmp_path / "curve")])
     assert curve.exit_code == 0, curve.output
