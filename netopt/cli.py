@@ -601,7 +601,7 @@ def optimize(
         console.print(f"Wrote {book}")
         _plan_maps(ds, _noted(sites, worth, closing), result.selected, moves, plan_coverage,
                    f"{model.upper()} 方案 plan — {source}", bank, out / f"{model}_map",
-                   _town_shares(result, today, cells) if model == "share" else None)
+                   _town_shares(result, today, cells) if model == "share" else None, town_changes=changed)
     _guard(run)
 
 
@@ -1171,17 +1171,18 @@ def _say_towns_changed(changed: pd.DataFrame, shown: int = 5) -> None:
 
 def _plan_maps(ds: Dataset, sites, selected: list, moves: pd.DataFrame, coverage: Coverage, title: str,
                bank: Optional[str], stem: Path, town_shares: pd.DataFrame | None = None,
-               types: pd.DataFrame | None = None) -> None:
+               types: pd.DataFrame | None = None, town_changes: pd.DataFrame | None = None) -> None:
     """The plan on an offline HTML map (other banks in grey with --bank; towns shaded by our market share
-    with `town_shares`, else by coverage; branches coloured by `types`, branch_id and type) and a PNG for slides."""
+    with `town_shares`, else by coverage, those losing coverage in `town_changes` ringed; branches coloured by
+    `types`, branch_id and type) and a PNG for slides."""
     from netopt.maps import network_map, static_map
 
     fmap = network_map(ds, coverage=coverage, plan=types, sites=sites, selected=selected, moves=moves,
-                       our_bank=bank, title=f"netopt {title}", town_shares=town_shares)
+                       our_bank=bank, title=f"netopt {title}", town_shares=town_shares, town_changes=town_changes)
     written = [write_atomic(stem.with_suffix(".html"), lambda p: fmap.save(str(p))),
                static_map(Dataset(ds.counties, ds.towns, coverage.branches), stem.with_suffix(".png"),
                           coverage=coverage, plan=types, title=title, sites=sites, selected=selected, moves=moves,
-                          town_shares=town_shares)]
+                          town_shares=town_shares, town_changes=town_changes)]
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
 
 
@@ -1955,7 +1956,7 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     _write_network_after(ds, sites, selected, ask.bank, ask.coords, out / "plan_branches.csv",
                          typed.set_index("branch_id")["type"])
     _plan_maps(ds, sites, selected, moves, plan_coverage, f"网点与类型 sites and types — {source}", ask.bank,
-               out / "plan_map", types=typed)
+               out / "plan_map", types=typed, town_changes=changed)
 
 
 def _joint_sites(ds: Dataset, ask: JointAsk):

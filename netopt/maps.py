@@ -53,7 +53,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
                 tiles: str | None = None, sites: gpd.GeoDataFrame | None = None,
                 selected: list | None = None, our_bank: str | None = None,
                 moves: pd.DataFrame | None = None, title: str | None = None,
-                town_shares: pd.DataFrame | None = None) -> folium.Map:
+                town_shares: pd.DataFrame | None = None, town_changes: pd.DataFrame | None = None) -> folium.Map:
     """A folium map: county boundaries, towns sized by population and shaded by their unserved share,
     branches (coloured by type when a type plan from assign_branch_types is given), service-radius circles
     (a layer, off at first), and — with candidate `sites` and a model's `selected` — a plan layer of sites
@@ -64,6 +64,8 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     ours are those of `coverage` (e.g. a plan's network) or else ds's. `title` heads the legend.
     `town_shares` (indexed by town_id: our market share %, column `plan`, and optionally `today`, e.g. from
     MarketShare results' assignments) shades the towns by our share instead of coverage.
+    `town_changes` (planning.towns_changed: today → plan) adds each changed town's coverage before and after to
+    its tooltip and rings the towns losing coverage.
 
     Tiles are off by default because planning rooms are often offline; pass tiles="OpenStreetMap" to add them.
     """
@@ -71,7 +73,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     centre = shapes.union_all().centroid
     fmap = offline_map(location=[centre.y, centre.x], zoom_start=9, tiles=tiles, control_scale=True)
     _add_counties(fmap, ds, coverage)
-    _add_towns(fmap, _town_layer(ds, coverage), town_shares)
+    _add_towns(fmap, _town_layer(ds, coverage), town_shares, town_changes)
     branches = coverage.branches if coverage is not None else ds.branches
     if our_bank is not None:
         rivals = ds.branches[~ds.branches["bank"].astype(str).str.contains(our_bank, regex=False, na=False)]
@@ -86,6 +88,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     keys = _type_legend(plan) + (PLAN_LEGEND if with_plan else "") + (RIVAL_LEGEND if our_bank is not None else "")
     planned = _planned_new(branches).any()
     keys += PLANNED_LEGEND if planned else ""
+    keys += LOSING_LEGEND if len(_losing(town_changes)) else ""
     _add_legend(fmap, coverage, keys, title or f"netopt {_default_title(plan, planned)}",
                 shares=town_shares is not None)
     folium.LayerControl(collapsed=False).add_to(fmap)
@@ -131,14 +134,17 @@ def _town_layer(ds: Dataset, coverage: Coverage | None) -> gpd.GeoDataFrame:
     return towns
 
 
-def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, town_shares: pd.DataFrame | None = None) -> None:
+def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, town_shares: pd.DataFrame | None = None,
+               town_changes: pd.DataFrame | None = None) -> None:
     layer = folium.FeatureGroup(name="乡镇 Towns")
+    changes = _change_notes(towns, town_changes)
     points = towns.geometry.representative_point()
     pop = towns["population"].fillna(0).to_numpy(float)
     radii = 3 + 12 * np.sqrt(pop / max(pop.max(), 1.0))
     unserved = _unserved_share(towns)
     ours = _our_shares(towns, town_shares)
-    for point, row, radius, share, (plan, today) in zip(points, towns.itertuples(), radii, unserved, ours):
+    for point, row, radius, share, (plan, today), (change, lost) in zip(points, towns.itertuples(), radii, unserved,
+                                                                      ours, changes):
         text = f"{html.escape(str(row.name))} ({html.escape(str(row.county))}): {row.population / 1e4:.1f}万人"
         if hasattr(row, "nearest_branch_km"):
             text += f"<br>最近网点 nearest branch {row.nearest_branch_km:.1f} km"
@@ -152,9 +158,33 @@ def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, town_shares: pd.DataFr
         if getattr(row, "reason", ""):
             text += f"<br>{html.escape(row.reason)}"
         colour = _shade(share) if town_shares is None else share_colour(plan)
-        folium.CircleMarker([point.y, point.x], radius=float(radius), weight=1, fill=True, fill_opacity=0.6,
-                            color=colour, tooltip=text).add_to(layer)
+        folium.CircleMarker([point.y, point.x], radius=float(radius), weight=3 if lost else 1, fill=True,
+                            fill_opacity=0.6, color=LOSING_COLOUR if lost else colour, fill_color=colour,
+                            tooltip=text + change).add_to(layer)
     layer.add_to(fmap)
+
+
+def _change_notes(towns: gpd.GeoDataFrame, town_changes: pd.DataFrame | None) -> list[tuple[str, bool]]:
+    """Per town: its tooltip's line on coverage today → plan ('' where it does not change) and whether it loses."""
+    if town_changes is None:
+        return [("", False)] * len(towns)
+    changed = town_changes.set_index("town_id")
+    notes = []
+    for town in towns["town_id"]:
+        if town not in changed.index:
+            notes.append(("", False))
+            continue
+        row = changed.loc[town]
+        notes.append((f"<br>覆盖变化 covered today → plan {row['covered_wan_before']:.2f}万 → "
+                      f"{row['covered_wan_after']:.2f}万 ({row['change_wan']:+.2f}万)", row["change_wan"] < 0))
+    return notes
+
+
+def _losing(town_changes: pd.DataFrame | None) -> np.ndarray:
+    """The town ids of a towns_changed table that lose coverage (none without one)."""
+    if town_changes is None:
+        return np.array([], dtype=object)
+    return town_changes.loc[town_changes["change_wan"] < 0, "town_id"].to_numpy()
 
 
 def _unserved_share(towns: gpd.GeoDataFrame) -> np.ndarray:
@@ -310,6 +340,8 @@ PLAN_LEGEND = (f"<br><span style='color:{NEW_COLOUR}'>◉</span> 新设 open &nb
 
 RIVAL_LEGEND = "<br><span style='color:#999'>●</span> 他行网点 other banks"
 PLANNED_LEGEND = f"<br><span style='color:{NEW_COLOUR}'>◉</span> 方案新设网点 new in the plan"
+LOSING_COLOUR = "#e7298a"
+LOSING_LEGEND = f"<br><span style='color:{LOSING_COLOUR}'>◯</span> 失去覆盖乡镇 towns losing coverage"
 SHARE_LEGEND = ("乡镇 towns: 我行份额 our market share " + " ".join(
     f"<span style='color:{share_colour(p)}'>●</span> {p}%" for p in (0, 25, 50, 75, 100)) + "<br>")
 
@@ -359,10 +391,12 @@ def cjk_font() -> str | None:
 
 def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.DataFrame | None = None,
                title: str | None = None, sites: gpd.GeoDataFrame | None = None, selected: list | None = None,
-               moves: pd.DataFrame | None = None, town_shares: pd.DataFrame | None = None) -> Path:
+               moves: pd.DataFrame | None = None, town_shares: pd.DataFrame | None = None,
+               town_changes: pd.DataFrame | None = None) -> Path:
     """The same view as network_map as a PNG or PDF (by the file suffix) for slides and printed reports;
     with `sites` and `selected` (and `moves`), the plan's openings, closures and moves 迁址 drawn on top;
-    with `town_shares` (as for network_map), towns coloured by our market share under the plan.
+    with `town_shares` (as for network_map), towns coloured by our market share under the plan; with
+    `town_changes` (planning.towns_changed), the towns losing coverage ringed.
 
     Chinese labels need a CJK font; where none is installed the labels fall back to pinyin/English."""
     import matplotlib
@@ -379,7 +413,8 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
         fig, ax = plt.subplots(figsize=(10, 10))
 
         def draw(on, inset: bool = False) -> None:
-            _draw_static(on, ds, coverage, plan, crs, chinese=font is not None, town_shares=town_shares, inset=inset)
+            _draw_static(on, ds, coverage, plan, crs, chinese=font is not None, town_shares=town_shares, inset=inset,
+                         losing=_losing(town_changes))
             if sites is not None and selected is not None:
                 _draw_static_plan(on, sites, selected, moves, crs, chinese=font is not None, plan=plan)
         draw(ax)
@@ -439,9 +474,9 @@ def curve_chart(table: pd.DataFrame, path, radius_km: float, kept: int = 0) -> P
 
 
 def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame | None, crs, chinese: bool,
-                 town_shares: pd.DataFrame | None = None, inset: bool = False) -> None:
-    """Counties, towns (by coverage, or by market share) and branches (by type) on a static map; an inset
-    leaves out the market-share colour bar the main map has."""
+                 town_shares: pd.DataFrame | None = None, inset: bool = False, losing=()) -> None:
+    """Counties, towns (by coverage, or by market share; the `losing` town ids ringed) and branches (by type) on
+    a static map; an inset leaves out the market-share colour bar the main map has."""
     counties = ds.counties[ds.counties.geometry.notna()].to_crs(crs)
     if len(counties):
         counties.boundary.plot(ax=ax, color="#555", linewidth=0.8)
@@ -460,6 +495,11 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
                                      (~covered, "#c0392b", "未覆盖乡镇", "uncovered towns")):
             ax.scatter(towns.geometry.x[mask], towns.geometry.y[mask], s=size[mask], c=colour, alpha=0.5,
                        label=_label(zh, en, chinese))
+    lost = towns["town_id"].isin(losing).to_numpy()
+    if lost.any():
+        ax.scatter(towns.geometry.x[lost], towns.geometry.y[lost], s=size[lost] + 40, facecolors="none",
+                   edgecolors=LOSING_COLOUR, linewidths=2, zorder=3, label=_label("失去覆盖乡镇", "towns losing coverage",
+                                                                                chinese))
     _draw_static_branches(ax, ds.branches.to_crs(crs), plan, chinese)
     ax.set_axis_off()
     ax.set_aspect("equal")

@@ -228,6 +228,38 @@ def test_a_network_after_a_plan_marks_its_new_branches_on_both_maps():
     assert "new in the plan" not in no.maps.network_map(ds).get_root().render()
 
 
+def test_towns_losing_coverage_are_ringed_and_each_change_told():
+    """With a towns_changed table, each changed town's tooltip gives its coverage today → plan, and the towns
+    losing coverage are ringed on both maps (a legend entry each); without one, neither."""
+    import matplotlib.pyplot as plt
+
+    from netopt.io import Dataset
+    from netopt.planning import sites_as_branches, towns_changed
+
+    ds = no.load_sample()
+    sites = no.planning.candidate_sites(ds, "农业")
+    today = sites.loc[sites["kind"] == "existing", "site_id"].tolist()
+    plan = [s for s in today if s not in ("HF0001", "HF0014")] + ["new:340103100000"]
+    before, after = (no.analyze_coverage(Dataset(ds.counties, ds.towns, sites_as_branches(sites, chosen)),
+                                         radius_km=3.5) for chosen in (today, plan))
+    changed = towns_changed(before, after)
+    page = no.maps.network_map(ds, coverage=after, town_changes=changed).get_root().render()
+    for row in changed.itertuples():
+        assert (f"覆盖变化 covered today → plan {row.covered_wan_before:.2f}万 → {row.covered_wan_after:.2f}万 "
+                f"({row.change_wan:+.2f}万)") in page
+    assert "失去覆盖乡镇 towns losing coverage" in page and page.count(no.maps.LOSING_COLOUR) >= 3
+    fig, ax, crs = _static_axes(ds)
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    no.maps._draw_static(ax, ds, after, None, crs, chinese=False, losing=no.maps._losing(changed))
+    handles, labels = ax.get_legend_handles_labels()
+    ringed = np.asarray(handles[labels.index("towns losing coverage")].get_offsets())
+    plt.close(fig)
+    lost = ds.towns.set_index("town_id").loc[changed.loc[changed["change_wan"] < 0, "town_id"]].to_crs(crs)
+    assert len(ringed) == len(lost) >= 2 and np.allclose(np.sort(ringed[:, 0]), np.sort(lost.geometry.x))
+    assert "towns losing coverage" not in no.maps.network_map(ds, coverage=after).get_root().render()
+
+
 def test_on_a_grid_each_town_says_its_residents_mean_distance(tmp_path: Path):
     """A grid's towns have no single nearest branch: the tooltip gives the residents-weighted mean of their cells
     (Coverage.by_town), beside the unserved share."""
