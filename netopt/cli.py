@@ -6,7 +6,7 @@ import os
 import sys
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Optional
 
@@ -1755,6 +1755,8 @@ def plan(
                                        "may close)."),
     keep_open: list[str] = typer.Option([], help="With --p --no-keep-existing: a branch that stays open (its id, or "
                                         "text of its name; repeatable)."),
+    close: list[str] = typer.Option([], help="With --p: a branch of today's network that closes 撤并 whatever the "
+                                    "plan (its id, or text of its name; repeatable)."),
     type_radius_km: list[str] = typer.Option([], help="With --p: a type's service radius, km, e.g. community=1.5 "
                                              "(repeatable; defaults in docs/types.md)."),
     type_capacity_wan: list[str] = typer.Option([], help="With --p: residents one branch of a type can serve, 万人, "
@@ -1777,7 +1779,7 @@ def plan(
             _say_site_costs_add_up(own, figures["open_cost_wan"])
             _joint_plan(ds, source, out, _command_line(ctx), JointAsk(bank, p, budget_wan, mix, keep_existing,
                                                                       keep_open, figures, time_limit, own,
-                                                                      coords))
+                                                                      coords, close))
             return
         from netopt.models.types import with_weights
 
@@ -1869,7 +1871,7 @@ def _check_plan_options(ctx: typer.Context, p: Optional[int], keep_existing: boo
     """Options of one kind of plan given to the other are refused: they would change nothing."""
     given = {name for name in ctx.params  # typer may carry its own copy of click: its ParameterSource, by name
              if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"}
-    joint_only = {"keep_existing", "keep_open", "type_radius_km", "type_capacity_wan", "type_cost_wan",
+    joint_only = {"keep_existing", "keep_open", "close", "type_radius_km", "type_capacity_wan", "type_cost_wan",
                   "candidates"}
     if p is None and given & joint_only:
         flags = ", ".join(_flag(ctx, name) for name in sorted(given & joint_only))
@@ -1923,6 +1925,7 @@ class JointAsk:
     time_limit: Optional[float]
     new_sites: Optional[gpd.GeoDataFrame] = None  # --candidates, instead of the town points
     coords: str = "wgs84"  # the inputs' coordinate system, for the network written back
+    close: list[str] = field(default_factory=list)  # --close: today's branches that close whatever the plan
 
 
 DIAGNOSIS_RADII = {"core": 1.2, "county": 3.5}  # the coverage a joint plan is compared by: the diagnosis's radii
@@ -1961,7 +1964,8 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
 
 def _joint_sites(ds: Dataset, ask: JointAsk):
     """The candidate sites of plan --p: today's (the bank's) branches, closable with --no-keep-existing unless
-    --keep-open names them, and the town points; a --p below the branches that must stay is refused."""
+    --keep-open names them, closing whatever the plan where --close names them, and the town points; a --p below
+    the branches that must stay is refused."""
     from netopt.planning import candidate_sites, existing_positions
 
     if ask.budget_wan is None:
@@ -1970,16 +1974,18 @@ def _joint_sites(ds: Dataset, ask: JointAsk):
                          file="command line")
     sites = candidate_sites(ds, ask.bank, ask.new_sites)
     _say_banks_matched(ds, ask.bank)
-    today = len(existing_positions(sites))
+    kept = _kept_open(sites, ask.keep_open) if ask.keep_open else np.zeros(0, int)
+    closing = _closing(sites, ask.close, {"fixed": kept})["forbidden"] if ask.close else np.zeros(0, int)
+    today = len(existing_positions(sites)) - len(closing)
     if ask.keep_existing and ask.p < today:
         raise InputError(f"--p {ask.p} counts every open branch, and today's branches stay open: "
                          f"{_whose(ask.bank, today)}. Ask for a "
                          f"--p of at least {today}, or add --no-keep-existing to let today's branches close",
                          file="command line")
-    if not ask.keep_existing:
-        sites["closable"] = sites["kind"] == "existing"
-        if ask.keep_open:
-            sites.loc[sites.index[_kept_open(sites, ask.keep_open)], "closable"] = False
+    sites["closable"] = (sites["kind"] == "existing") & (not ask.keep_existing)
+    sites["closes"] = False
+    sites.loc[sites.index[kept], "closable"] = False
+    sites.loc[sites.index[closing], "closes"] = True
     return sites
 
 

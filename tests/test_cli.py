@@ -863,6 +863,13 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     sites = pd.read_csv(tmp_path / "close" / "plan_sites.csv")
     assert (sites["decision 决策"] != "close").sum() <= 60 and (sites["decision 决策"] == "close").sum() >= 41
     assert (sites.loc[sites["name 名称"].str.contains("营业部"), "decision 决策"] == "keep").all()
+    forced = runner.invoke(app, ["plan", "--p", "101", "--bank", "农业", "--budget-wan", "500", "--close", "长丰杨庙",
+                                 "--close", "HF0014", "--out", str(tmp_path / "forced")])
+    assert forced.exit_code == 0, forced.output
+    assert "--close: 2 of today's 101 branches close 撤并 whatever the plan" in _said(forced.output)
+    decided = pd.read_csv(tmp_path / "forced" / "plan_sites.csv").set_index("site_id 网点/站点编号")["decision 决策"]
+    assert decided[["HF0001", "HF0014"]].eq("close").all() and (decided == "keep").sum() == 99
+    assert "99 kept 保留, 0 new 新设, 2 closed 撤并 (at most 101)" in _said(forced.output)  # the budget buys outreach
 
 
 @pytest.mark.parametrize("args, message", [
@@ -875,6 +882,7 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     (["--p", "110", "--budget-wan", "9", "--comprehensive-per-county"],
      "--comprehensive-per-county: for the rollout of today's branches' types"),
     (["--p", "500", "--budget-wan", "9", "--keep-open", "营业部"], "--keep-open: today's branches stay open anyway"),
+    (["--close", "营业部"], "--close: for the joint plan of sites and types — add --p"),
     (["--p", "500", "--budget-wan", "9", "--type-radius-km", "community=0"], "--type-radius-km takes TYPE=NUMBER"),
     (["--p", "500", "--budget-wan", "9", "--type-capacity-wan", "shop=2"], "--type-capacity-wan takes TYPE=NUMBER"),
     (["--p", "110", "--bank", "农业", "--budget-wan", "0", "--min-share", "inclusive=0.9"],

@@ -186,6 +186,13 @@ def test_joint_plan_matches_brute_force(seed):
                            cost, 30.0, 0.3, core, [today, None])
     assert summary["status"] == "optimal"
     assert summary["objective"] == pytest.approx(expected, rel=1e-6)
+    closing = sites.assign(closes=[True, False])  # the existing branch closes whatever the plan: as if it were gone
+    chosen, _, summary = plan_network(ds, closing, p=p, budget_wan=budget, radius_km=radius, capacity_wan=capacity,
+                                      open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False)
+    without = brute_joint(km[:, 1:], ds.towns["population"].to_numpy(float), [False], p, budget, radius, capacity,
+                          cost, 30.0, 0.3, core, [None])
+    assert summary["status"] == "optimal" and chosen["decision"].iloc[0] == "close"
+    assert summary["objective"] == pytest.approx(without, rel=1e-6)
 
 
 def test_joint_plan_on_the_sample():

@@ -380,10 +380,11 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     mobile service vehicle or a village service station extends inclusive coverage — one integer program.
 
     `sites`: candidate sites (planning.candidate_sites: kind "existing" | "new"; existing sites stay open
-    unless `sites["closable"]` is True). Each type has its own service radius, capacity (万人) and opening
-    cost (万元), added to a new site's own cost where `sites["open_cost_wan"]` gives one (its premises); an
-    existing branch whose type today is known (ds.branches "type", by site_id) costs `conversion_cost_wan` to
-    give another type (flat, or {(from, to): 万元}), as in assign_branch_types.
+    unless `sites["closable"]` is True; those where `sites["closes"]` is True close whatever the plan). Each
+    type has its own service radius, capacity (万人) and opening cost (万元), added to a new site's own cost
+    where `sites["open_cost_wan"]` gives one (its premises); an existing branch whose type today is known
+    (ds.branches "type", by site_id) costs `conversion_cost_wan` to give another type (flat, or {(from, to):
+    万元}), as in assign_branch_types.
     Maximises the residents served (a town's residents are split among the open branches within each type's
     radius, up to their capacities, plus the extension shares), subject to at most `p` branches, the budget
     (openings + conversions + extensions), type-mix bounds and inclusive branches only outside the core.
@@ -459,10 +460,14 @@ def _site_costs(sites, current: np.ndarray, open_cost: dict, conversion_cost: fl
                     _conversion_costs(current, conversion_cost))
 
 
+def _site_flag(sites, column: str) -> np.ndarray:
+    """A True/False column of the sites (closable, closes) as a mask; all False where the column is absent."""
+    return sites[column].to_numpy(bool) if column in sites else np.zeros(len(sites), bool)
+
+
 def _explain_joint(sites, p: int | None, mix: dict) -> str:
     existing = (sites["kind"] == "existing").to_numpy()
-    closable = sites["closable"].to_numpy(bool) if "closable" in sites else np.zeros(len(sites), bool)
-    kept = int((existing & ~closable).sum())
+    kept = int((existing & ~_site_flag(sites, "closable") & ~_site_flag(sites, "closes")).sum())
     if p is not None and kept > p:
         return f"{kept} existing branches must stay open but p={p}: {kept - p} too many (mark some closable)"
     lows = sum((low or 0.0) for low, _ in _check_mix(mix).values())
@@ -552,12 +557,13 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, ext
     k = np.arange(len(L.pairs))
     all_x = np.arange(L.n_x)
     existing = (sites["kind"] == "existing").to_numpy()
-    closable = sites["closable"].to_numpy(bool) if "closable" in sites else np.zeros(S, bool)
+    stays = existing & ~_site_flag(sites, "closable") & ~_site_flag(sites, "closes")
     shares = np.array([extensions[name]["share"] for name in L.extension_names])
     ext_cols = np.concatenate([L.ext(e, np.arange(n)) for e in range(len(shares))] or [np.zeros(0, int)])
     rows = _Rows(L.n_cols)
-    # one type per open site; kept existing branches must open
-    rows.add(all_x // T, all_x, 1.0, (existing & ~closable).astype(float), 1.0, [f"one_type_{j}" for j in range(S)])
+    # one type per open site; kept existing branches must open, those that close may not
+    rows.add(all_x // T, all_x, 1.0, stays.astype(float), (~_site_flag(sites, "closes")).astype(float),
+             [f"one_type_{j}" for j in range(S)])
     # serve only from an open branch of that type
     rows.add(np.r_[k, k], np.r_[L.u(k), L.x(site, kind)], np.r_[np.ones(len(k)), -np.ones(len(k))], -INF, 0.0,
              [f"served_by_open_{i}" for i in k])
