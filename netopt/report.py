@@ -134,9 +134,10 @@ def _too_long(rows: int, csv_file: str | None) -> pd.DataFrame:
 
 
 def _html_table(frame: pd.DataFrame) -> str:
-    """A table for a report page: columns with no value at all left out (e.g. GDP or types nobody gave), blanks
-    for missing values, thousands separated in counts and residents (not in ids and codes)."""
-    shown = frame.loc[:, frame.notna().any() | frame.empty]
+    """A table for a report page: columns with no value at all left out (e.g. GDP or types nobody gave, and so
+    GDP tiers all "unknown"), blanks for missing values, thousands separated in counts and residents (not in ids
+    and codes)."""
+    shown = frame.loc[:, (frame.notna() & frame.ne("unknown")).any() | frame.empty]
     shown = shown.assign(**{c: shown[c].astype(object).where(shown[c].notna(), "") for c in shown.columns
                             if not pd.api.types.is_numeric_dtype(shown[c])})
     table = bilingual(shown)

@@ -33,6 +33,8 @@ def test_one_report_per_county_and_a_city_summary(coverage, tmp_path: Path):
     assert "current_type 现有类型" in branches.columns  # the type a branch has today, not a plan's 建议类型
     # the page for the meeting: no pandas <NA>, no column nobody filled (GDP, types), residents with separators
     assert "&lt;NA&gt;" not in html and "<NA>" not in html and "地区生产总值" not in html and "现有类型" not in html
+    summary = (tmp_path / "city_summary.html").read_text(encoding="utf-8")
+    assert "GDP档次" not in summary and ">unknown<" not in summary  # no GDP given: no column of "unknown" tiers
     population = int(branches["assigned_population 服务人口(人)"].max())
     assert f"<td>{population:,}</td>" in html and population >= 1000
 
