@@ -808,19 +808,45 @@ def _kept_open(sites, patterns: list[str]) -> np.ndarray:
 
 
 def _named_branches(sites, patterns: list[str], option: str, what: str) -> np.ndarray:
-    """Positions of today's branches an option names (by id, or by text of the name), said on the console with
-    what happens to them; a pattern naming none is refused."""
+    """Positions of today's branches an option names (by id, or by text of the name; a list file, by each row's id
+    or whole name), said on the console with what happens to them; a pattern or row naming none is refused."""
     existing = (sites["kind"] == "existing").to_numpy()
     named = np.zeros(len(sites), bool)
     for pattern in patterns:
+        if _is_list_file(pattern):
+            named |= existing & _listed_branches(sites[existing], pattern, option).reindex(sites.index,
+                                                                                             fill_value=False)
+            continue
         these = existing & ((sites["site_id"] == pattern) | sites["name"].astype(str).str.contains(pattern, regex=False))
         if not these.any():
             raise InputError(f"{option} '{pattern}' names no branch of today's network (an id such as "
-                             f"{sites.loc[existing, 'site_id'].iloc[0]}, or text of a name)", file="command line")
+                             f"{sites.loc[existing, 'site_id'].iloc[0]}, or text of a name, or a list file such as "
+                             f"撤并清单.xlsx)", file="command line")
         named |= these.to_numpy()
     shown = ", ".join(sites.loc[named, "name"].astype(str).head(3)) + (" …" if named.sum() > 3 else "")
     console.print(f"{option}: {int(named.sum())} of today's {int(existing.sum())} branches {what} ({shown})")
     return np.flatnonzero(named)
+
+
+def _is_list_file(pattern: str) -> bool:
+    """Whether an option's value names a table file (a list of branches) rather than a branch."""
+    from netopt.io import TABLE_SUFFIXES
+
+    return pattern.lower().endswith(TABLE_SUFFIXES) and Path(pattern).is_file()
+
+
+def _listed_branches(branches, path: str, option: str) -> pd.Series:
+    """Which of today's `branches` (sites rows) a list file names, row by row by id or whole name; rows naming
+    none are refused with their row numbers."""
+    from netopt.io import read_branch_list
+
+    listed, table = read_branch_list(path)
+    ids, names = branches["site_id"].astype(str), branches["name"].astype(str)
+    found = listed["branch_id"].isin(set(ids)) | listed["name"].isin(set(names))
+    if not found.all():
+        column = table.header("branch_id" if listed["branch_id"].notna().any() else "name")
+        raise InputError(table.problem(f"{option}: names no branch of today's network", column, ~found.to_numpy()))
+    return ids.isin(set(listed["branch_id"].dropna())) | names.isin(set(listed["name"].dropna()))
 
 
 def _closing(sites, patterns: list[str], rules: dict) -> dict:

@@ -795,6 +795,20 @@ def read_candidate_table(path: str | os.PathLike, coords: str = "wgs84",
                         "candidate sites")
 
 
+def read_branch_list(path: str | os.PathLike, layer: str | None = None) -> tuple[pd.DataFrame, _Table]:
+    """A list of branches (e.g. 撤并清单.xlsx): each row's branch id (网点编号) and name (网点名称), either may be
+    blank but not both; the raw table names the rows and columns in messages."""
+    table = _read_raw(path, layer)
+    problems: list[Problem] = []
+    matches = _resolve(table, sc.BRANCH_FIELDS[:2], (), problems)
+    if not matches:
+        raise InputError(table.problem("needs a column of branch ids (网点编号) or names (网点名称); columns found: "
+                                       f"{', '.join(map(str, table.frame.columns))}"))
+    listed = pd.DataFrame({name: _optional_text(table, matches, name) for name in ("branch_id", "name")})
+    table.sources = {name: match.source for name, match in matches.items()}
+    return listed[listed.notna().any(axis=1)], table
+
+
 def _common_columns(table: _Table, matches: dict[str, sc.ColumnMatch], prefix: str, id_name: str,
                     problems: list[Problem], population_required: bool = True) -> dict[str, pd.Series]:
     cols: dict[str, pd.Series] = {

@@ -664,8 +664,10 @@ def test_optimize_relocates_branches(tmp_path: Path):
 def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
     """--close: the named branches close whatever the plan; alone, the plan is today's network less them, what
     each costs in the changes table; with --max-new, the new branch goes where it best makes up for them."""
-    alone = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014",
-                                "--out", str(tmp_path / "alone")])
+    listed = tmp_path / "撤并清单.xlsx"  # a list file: each row's id or whole name
+    pd.DataFrame({"网点编号": ["HF0001", None], "网点名称": [None, "肥西三河支行"], "原因": ["低效", "合并"]}).to_excel(
+        listed, index=False)
+    alone = runner.invoke(app, ["optimize", "--bank", "农业", "--close", str(listed), "--out", str(tmp_path / "alone")])
     assert alone.exit_code == 0, alone.output
     said = _said(alone.output)
     assert "--close: 2 of today's 101 branches close 撤并 whatever the plan (长丰杨庙营业所, 肥西三河支行)" in said
@@ -742,6 +744,8 @@ def test_relocation_within_counties_and_county_quotas(tmp_path: Path):
     (["--relocate", "0"], "'--relocate': Input should be greater than or equal to 1"),
     (["--relocate", "2", "--keep-open", "不存在"], "--keep-open '不存在' names no branch of today's network"),
     (["--max-new", "1", "--close", "不存在"], "--close '不存在' names no branch of today's network"),
+    (["--close", str(Path(__file__).parent / "data" / "closing_list.csv")],
+     "closing_list.csv, row 3, column '网点名称': --close: names no branch of today's network"),
     (["--relocate", "1", "--close", "杨庙", "--close", "三河"], "--close closes 2 branches and --relocate 1 opens at "
                                                              "most 1 new one(s) in their place"),
     (["--no-keep-existing", "--p", "90", "--keep-open", "杨庙", "--close", "HF0001"],

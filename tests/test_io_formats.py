@@ -172,3 +172,19 @@ def test_a_workbooks_problems_name_its_sheet_and_missing_sheets_are_said(tmp_pat
         city_workbook(folder / name, city_files)
     with pytest.raises(no.InputError, match=r"2 workbook sheets could be the counties table \(a.xlsx / 区县"):
         find_tables(folder)
+
+
+def test_a_branch_list_reads_ids_or_names_under_a_title(tmp_path: Path):
+    """read_branch_list (撤并清单): ids or names by their usual headers, a title row above skipped, rows naming
+    neither dropped; a file with neither column is an error naming what it found."""
+    from netopt._errors import InputError
+    from netopt.io import read_branch_list
+
+    path = tmp_path / "list.csv"
+    path.write_text("拟撤并网点清单\n机构号,网点名称,备注\n1001,,\n,长丰杨庙营业所,\n,,空行\n", encoding="utf-8")
+    listed, table = read_branch_list(path)
+    assert listed["branch_id"].tolist()[0] == "1001" and listed["name"].tolist()[1] == "长丰杨庙营业所"
+    assert len(listed) == 2 and table.header("branch_id") == "机构号"
+    path.write_text("地址,备注\n合肥,x\n", encoding="utf-8")
+    with pytest.raises(InputError, match="needs a column of branch ids .* columns found: 地址, 备注"):
+        read_branch_list(path)

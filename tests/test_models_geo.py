@@ -119,3 +119,26 @@ def test_a_dense_model_beyond_the_pairs_one_machine_holds_is_refused_before_any_
         no.PCenter.from_geodataframes(ds.towns, sites, 5)
     monkeypatch.setattr(distance, "DENSE_PAIRS_LIMIT", len(ds.towns) * len(sites))
     assert cost_matrix_km(ds.towns, sites).shape == (len(ds.towns), len(sites))
+
+
+def test_model_inputs_may_be_a_column_a_number_or_one_value_per_row(city):
+    """Capacities, costs and weights of from_geodataframes: a column of the table, a number or one per row build
+    the same model; a wrong count is an InputError naming the input, not a raw numpy error."""
+    from netopt._errors import InputError
+
+    ds, sites = city
+    m, n = len(sites), len(ds.towns)
+    given = sites.assign(capacity=12e4)
+    built = [no.CFLP.from_geodataframes(ds.towns, frame, capacity=capacity, max_km=30).capacity
+             for frame, capacity in ((given, "capacity"), (sites, 12e4), (sites, np.full(m, 12e4)))]
+    assert all(np.array_equal(built[0], other) for other in built[1:])
+    weights = [no.PMedian.from_geodataframes(frame, sites, p=3, weight=weight).weights
+               for frame, weight in ((ds.towns.assign(w=2.0), "w"), (ds.towns, 2.0), (ds.towns, np.full(n, 2.0)))]
+    assert all(np.array_equal(weights[0], other) for other in weights[1:])
+    for build, said in ((lambda: no.CFLP.from_geodataframes(ds.towns, sites, capacity=np.ones(3)), "capacity must be"),
+                        (lambda: no.MCLP.from_geodataframes(ds.towns, sites, 3.5, p=3, weight=[1, 2]), "weights must"),
+                        (lambda: no.LSCP.from_geodataframes(ds.towns, sites, 3.5, facility_cost=np.ones(2)), "cost"),
+                        (lambda: no.MarketShare.from_geodataframes(ds.towns, sites, ds.branches, p=3,
+                                                                   attractiveness=np.ones(m)), "names a column")):
+        with pytest.raises(InputError, match=said):
+            build()

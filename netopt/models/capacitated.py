@@ -16,7 +16,8 @@ from netopt.models._cflp_lagrange import LagrangianOutcome, SiteChoice, Transpor
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, loaded_highs,
                                 relative_gap, report_stage, seconds_left, share_deadline)
 from netopt.models.covering import _Covering, as_coverage, reach_from_geodataframes, reach_within
-from netopt.models.median import _ids, as_cost_matrix, frame_column, labels, rules_from_candidates
+from netopt.models.median import (_ids, as_cost_matrix, column_or_values, frame_column, labels,
+                                  rules_from_candidates)
 
 LAGRANGIAN_SECONDS = 30.0  # at most, for the Lagrangian bound and its plans (or LAGRANGIAN_SHARE of a time limit)
 LAGRANGIAN_SHARE = 0.2
@@ -66,18 +67,18 @@ class CFLP(LocationModel):
         return cls.from_cost_matrix(per_unit, d, capacity, fixed_cost, **kwargs)
 
     @classmethod
-    def from_geodataframes(cls, demand, candidates, demand_column: str = "population", capacity: str | None = None,
-                           fixed_cost: str | None = None, cost_per_km: float = 1.0, distance: str = "euclidean",
+    def from_geodataframes(cls, demand, candidates, demand_column: str = "population", capacity=None,
+                           fixed_cost=None, cost_per_km: float = 1.0, distance: str = "euclidean",
                            graph=None, max_km: float | None = None, **kwargs) -> "CFLP":
-        """Cost per unit of demand = distance (km) x cost_per_km. `max_km`: no demand is served from a site
-        farther than this (a city-wide or provincial model then has a few hundred pairs per town, not all)."""
+        """Cost per unit of demand = distance (km) x cost_per_km; `capacity` and `fixed_cost` a column of
+        `candidates`, a number, or one per site. `max_km`: no demand is served from a site farther than this (a city-wide or provincial model then has a few hundred pairs per town, not all)."""
         from netopt.distance import cost_matrix_km
 
         if max_km is not None and not (is_number(max_km) and 0 < max_km < np.inf):
             raise InputError(f"max_km must be a positive number of kilometres, got {max_km!r}", file="model")
         amounts = frame_column(demand, demand_column, "demand").to_numpy(float)
-        caps = frame_column(candidates, capacity, "candidates").to_numpy(float) if capacity else None
-        fixed = frame_column(candidates, fixed_cost, "candidates").to_numpy(float) if fixed_cost else None
+        caps = column_or_values(candidates, capacity, "candidates")
+        fixed = column_or_values(candidates, fixed_cost, "candidates")
         given = rules_from_candidates(candidates, kwargs)
         km = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
         if max_km is not None:
@@ -332,9 +333,8 @@ class CapacitatedMCLP(Curves, _Covering):
                            single_source: bool = False, exactly_p: bool = True, **rules) -> "CapacitatedMCLP":
         """Demand points and candidate sites as GeoDataFrames; capacity a number, one per site, or a column
         of `candidates` (e.g. residents a branch can serve); site rules as for MCLP.from_geodataframes."""
-        weights = frame_column(demand, weight, "demand").to_numpy(float) if weight else None
-        if isinstance(capacity, str):
-            capacity = frame_column(candidates, capacity, "candidates").to_numpy(float)
+        weights = column_or_values(demand, weight, "demand")
+        capacity = column_or_values(candidates, capacity, "candidates")
         given = rules_from_candidates(candidates, rules)
         reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph)
         return cls.from_coverage(reach, p, capacity, weights, _ids(demand, None), _ids(candidates, None),

@@ -63,9 +63,9 @@ class PCenter(LocationModel):
         """Demand points and candidate sites as GeoDataFrames; km (or minutes on a road graph); `weight`: a
         column of `demand` with each point's priority (default none: the plain largest distance)."""
         from netopt.distance import cost_matrix_km
-        from netopt.models.median import frame_column, rules_from_candidates
+        from netopt.models.median import column_or_values, rules_from_candidates
 
-        weights = frame_column(demand, weight, "demand").to_numpy(float) if weight else None
+        weights = column_or_values(demand, weight, "demand")
         given = rules_from_candidates(candidates, rules)
         cost = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
         cost.flags.writeable = False  # made here: the model keeps it without a copy

@@ -15,7 +15,7 @@ from netopt.models._base import (Curves, LocationModel, SiteRules, checked_p, fi
                                  stack_rows)
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
                                  report_stage, seconds_left, share_deadline)
-from netopt.models.median import as_weights, frame_column, labels, rules_from_candidates
+from netopt.models.median import as_weights, column_or_values, labels, rules_from_candidates
 
 
 # With at most k sites (p-center's steps) HiGHS's presolve costs more than the whole solve without it (OR-Library
@@ -313,8 +313,8 @@ class LSCP(_Covering):
         """With cover_share, the share is of the `weight` column's total (residents by default)."""
         from netopt.models.median import _ids
 
-        cost = frame_column(candidates, facility_cost, "candidates").to_numpy(float) if facility_cost else None
-        weights = frame_column(demand, weight, "demand").to_numpy(float) if weight and cover_share is not None else None
+        cost = column_or_values(candidates, facility_cost, "candidates")
+        weights = column_or_values(demand, weight, "demand") if cover_share is not None else None
         given = rules_from_candidates(candidates, rules)
         reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph)
         return cls.from_coverage(reach, cost, _ids(demand, None), _ids(candidates, None), cover_share, weights,
@@ -564,7 +564,7 @@ class MCLP(Curves, _Covering):
         county="county"."""
         from netopt.models.median import _ids
 
-        weights = frame_column(demand, weight, "demand").to_numpy(float) if weight else None
+        weights = column_or_values(demand, weight, "demand")
         given = rules_from_candidates(candidates, rules)
         reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph)
         model = cls.from_coverage(reach, p, weights, _ids(demand, None), _ids(candidates, None), backup_weight,

@@ -102,10 +102,12 @@ class MarketShare(Curves, LocationModel):
         from netopt.distance import as_road_network, cost_matrix_km
         from netopt.models.median import _ids, frame_column, rules_from_candidates
 
-        a_ours = (frame_column(candidates, attractiveness, "candidates").to_numpy(float) if attractiveness
-                  else np.ones(len(candidates)))
-        a_them = (frame_column(competitors, attractiveness, "competitors").to_numpy(float) if attractiveness
-                  else np.ones(len(competitors)))
+        if attractiveness is not None and not isinstance(attractiveness, str):
+            raise InputError(f"attractiveness names a column of both the candidates and the competitors, got "
+                             f"{type(attractiveness).__name__}", file="model")
+        a_ours, a_them = (np.ones(len(frame)) if attractiveness is None else
+                          frame_column(frame, attractiveness, role).to_numpy(float)
+                          for frame, role in ((candidates, "candidates"), (competitors, "competitors")))
         weights = frame_column(towns, weight, "towns").to_numpy(float)
         graph = as_road_network(graph) if distance == "network" and graph is not None else graph
         km = cost_matrix_km(towns, candidates, distance, graph)

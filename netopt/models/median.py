@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError, Problem
+from netopt._errors import InputError, Problem, is_number
 from netopt.heuristics import (CACHE_CELLS, assignment_cost, block_size, greedy_pmedian, interchange, nearest_and_next,
                                nearest_sites, past, perturbed_interchange, pmedian_heuristic, row_blocks)
 from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
@@ -113,7 +113,7 @@ class PMedian(LocationModel):
         """Distances in km (straight line or road network) from demand points to candidate sites."""
         from netopt.distance import cost_matrix_km
 
-        weights = frame_column(demand, weight, "demand").to_numpy(float) if weight else None
+        weights = column_or_values(demand, weight, "demand")
         given = rules_from_candidates(candidates, rules)
         cost = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
         cost.flags.writeable = False  # made here: the model keeps it without a copy
@@ -543,6 +543,16 @@ def frame_column(frame, column: str, role: str, numeric: bool = True) -> pd.Seri
     if len(bad):
         raise InputError(Problem(role, "needs a number in every row", column=column, rows=tuple(int(i) for i in bad)))
     return values
+
+
+def column_or_values(frame, value, role: str):
+    """A model input given as a column name of `frame` (its numbers), a number (the same for every row), or one
+    value per row (passed on: the model checks them); None stays None."""
+    if isinstance(value, str):
+        return frame_column(frame, value, role).to_numpy(float)
+    if is_number(value):
+        return np.full(len(frame), float(value))
+    return value
 
 
 POSITION_RULES = ("fixed", "existing", "closable", "forbidden")  # a rule naming a True/False column: its True rows
