@@ -514,11 +514,12 @@ def optimize(
                                            "says otherwise; each closed branch is paired with a new site in "
                                            "<model>_moves.csv."),
     keep_open: list[str] = typer.Option([], help="A branch that stays open when others may close (--relocate, "
-                                        "--no-keep-existing): its id, or text of its name such as 营业部 "
-                                        "(repeatable)."),
+                                        "--no-keep-existing): its id, text of its name such as 营业部, or a list "
+                                        "file (repeatable)."),
     close: list[str] = typer.Option([], help="A branch of today's network that closes 撤并 whatever the plan: its "
-                                    "id, or text of its name (repeatable). The plan says what closing it costs and, "
-                                    "with --max-new or --relocate, where new branches best make up for it."),
+                                    "id, text of its name, or a list file such as 撤并清单.xlsx (repeatable). The plan "
+                                    "says what closing it costs and, with --max-new or --relocate, where new "
+                                    "branches best make up for it."),
     target_share_pct: Optional[float] = typer.Option(None, help="share: the fewest branches winning at least this % "
                                                      "of all residents (e.g. 25), instead of --p."),
     beta: Optional[float] = typer.Option(None, callback=_above_zero, help=BETA_HELP),
@@ -627,8 +628,8 @@ def curve(
     keep_open: list[str] = typer.Option([], help="With --moves: a branch that stays where it is (its id, or text "
                                         "of its name; repeatable)."),
     close: list[str] = typer.Option([], help="Without --moves: a branch of today's network that closes 撤并 at every "
-                                    "point (its id, or text of its name; repeatable): how many new branches make "
-                                    "up for it."),
+                                    "point (its id, text of its name, or a list file; repeatable): how many new "
+                                    "branches make up for it."),
     within_county: bool = typer.Option(False, help="With --moves: moves stay within their county."),
     model: str = typer.Option("mclp", help="mclp (residents within the radius) or share (residents won from the "
                               "other banks, Huff model: needs --bank)."),
@@ -814,8 +815,8 @@ def _named_branches(sites, patterns: list[str], option: str, what: str) -> np.nd
     named = np.zeros(len(sites), bool)
     for pattern in patterns:
         if _is_list_file(pattern):
-            named |= existing & _listed_branches(sites[existing], pattern, option).reindex(sites.index,
-                                                                                             fill_value=False)
+            listed = _listed_branches(sites[existing], pattern, option)
+            named |= listed.reindex(sites.index, fill_value=False).to_numpy(bool)
             continue
         these = existing & ((sites["site_id"] == pattern) | sites["name"].astype(str).str.contains(pattern, regex=False))
         if not these.any():
@@ -1191,7 +1192,8 @@ def _say_towns_changed(changed: pd.DataFrame, shown: int = 5) -> None:
     for losing, words in ((True, "losing coverage 失去覆盖"), (False, "gaining coverage 新增覆盖")):
         towns = changed[(changed["change_wan"] < 0) == losing]
         if len(towns):
-            listed = ", ".join(f"{row.name} ({row.county}) {row.change_wan:+,.2f}万" for row in towns.head(shown).itertuples())
+            listed = ", ".join(f"{row.name} ({row.county}) {row.change_wan:+,.2f}万"
+                               for row in towns.head(shown).itertuples())
             console.print(f"Towns {words} ({len(towns)}): {listed}{' …' if len(towns) > shown else ''}")
 
 
@@ -1782,7 +1784,7 @@ def plan(
     keep_open: list[str] = typer.Option([], help="With --p --no-keep-existing: a branch that stays open (its id, or "
                                         "text of its name; repeatable)."),
     close: list[str] = typer.Option([], help="With --p: a branch of today's network that closes 撤并 whatever the "
-                                    "plan (its id, or text of its name; repeatable)."),
+                                    "plan (its id, text of its name, or a list file; repeatable)."),
     type_radius_km: list[str] = typer.Option([], help="With --p: a type's service radius, km, e.g. community=1.5 "
                                              "(repeatable; defaults in docs/types.md)."),
     type_capacity_wan: list[str] = typer.Option([], help="With --p: residents one branch of a type can serve, 万人, "
