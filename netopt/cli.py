@@ -679,7 +679,7 @@ def curve(
         stem = CURVE_FILES[model][moves]
         _print_curve(shown, source, radius_km, moves, won=model == "share", capacity_wan=capacity_wan)
         if close:
-            _say_made_up(shown, build(len(existing), {"existing": existing}), sites, existing)
+            _say_made_up(shown, build(len(existing), {"existing": existing}), sites, existing, won=model == "share")
         summary = [("curve 曲线", f"{stem} — {source}"), ("command 命令", _command_line(ctx))]
         written = [write_atomic(out / f"{stem}.csv", lambda f: shown.to_csv(f, index=False, encoding="utf-8-sig")),
                    _summary_workbook(out / f"{stem}.xlsx", summary, {"curve 曲线": shown}),
@@ -776,14 +776,15 @@ def _print_curve(shown: pd.DataFrame, source: str, radius_km: float, moves: bool
                       f"(--time-limit): a longer one may find them[/]")
 
 
-def _say_made_up(shown: pd.DataFrame, today_model, sites, existing: np.ndarray) -> None:
-    """After a curve with branches closed (--close): today's network's value, and the fewest new branches that
-    bring the plan back to it (or that none of the curve does)."""
+def _say_made_up(shown: pd.DataFrame, today_model, sites, existing: np.ndarray, won: bool = False) -> None:
+    """After a curve with branches closed (--close): today's network's value (residents covered, or won from the
+    other banks), and the fewest new branches that bring the plan back to it (or that none of the curve does)."""
     today = today_model.evaluate(sites["site_id"].iloc[existing]).objective / 1e4
     back = shown[shown.iloc[:, 1] >= today * (1 - 1e-9) - 1e-6]
     said = (f"{back.iloc[0, 0]} new branch(es) make up for the closed" if len(back) else
             f"the {shown.iloc[-1, 0]} new branches of the curve do not make up for the closed (a larger --up-to may)")
-    console.print(f"Today's {len(existing)} branches 现有网点: {today:,.1f} 万人; {said}")
+    measured = "won 吸引" if won else "covered 覆盖"
+    console.print(f"Today's {len(existing)} branches 现有网点: {today:,.1f} 万人 {measured}; {said}")
 
 
 def _close_crowded(result, built, sites, roads: dict):

@@ -707,8 +707,8 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
     assert points.tolist() == pytest.approx([model.objective_of(kept), model.objective_of(kept + [best]),
                                              points.iloc[2]])
     back = next(k for k, value in enumerate(points) if value >= model.objective_of(today) - 1e-6)
-    assert f"Today's 101 branches 现有网点: {model.objective_of(today) / 1e4:,.1f} 万人; {back} new branch(es) make " \
-        "up for the closed" in _said(curve.output)
+    assert f"Today's 101 branches 现有网点: {model.objective_of(today) / 1e4:,.1f} 万人 covered 覆盖; {back} new " \
+        "branch(es) make up for the closed" in _said(curve.output)
 
 
 def test_relocation_within_counties_and_county_quotas(tmp_path: Path):
