@@ -520,6 +520,9 @@ def optimize(
                                     "id, text of its name, or a list file such as 撤并清单.xlsx (repeatable). The plan "
                                     "says what closing it costs and, with --max-new or --relocate, where new "
                                     "branches best make up for it."),
+    keep_covered: bool = typer.Option(False, help="With branches closing (--close, --relocate, --no-keep-existing): "
+                                      "every town within --radius-km of one of today's branches keeps a branch "
+                                      "within it (不新增服务空白乡镇)."),
     target_share_pct: Optional[float] = typer.Option(None, help="share: the fewest branches winning at least this % "
                                                      "of all residents (e.g. 25), instead of --p."),
     beta: Optional[float] = typer.Option(None, callback=_above_zero, help=BETA_HELP),
@@ -564,6 +567,8 @@ def optimize(
                               "(--max-new N: where N new branches best make up for them)")
             rules.update(_county_rules(sites, county_min, county_max, within_county, relocate))
             rules.update(_spacing_rule(sites, min_spacing_km))
+            if keep_covered:
+                rules["must_reach"] = _covered_today(ds, sites, existing, radius_km, roads, "closable" in rules)
             options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank, max_km)
             _check_model_options(model, count, rules, options)
             if relocate is None and keep_existing and model in P_MODELS:
@@ -578,8 +583,10 @@ def optimize(
         today = built.evaluate(sites.loc[existing, "site_id"]) if model in P_MODELS and len(existing) else None
         if result.status == "infeasible":
             farther = f"; with --max-km {max_km:g}, a larger value lets towns be served from farther" if max_km else ""
+            kept = ("; --keep-covered: the towns covered today each need a branch within reach — allow more new "
+                    "branches or close fewer") if keep_covered else ""
             _fail(f"no plan exists: {result.reason}{_cover_hint(built, cells, cover_pct, radius_km)}"
-                  f"{_capacity_hint(built, capacity_wan)}{farther}", 1)
+                  f"{_capacity_hint(built, capacity_wan)}{farther}{kept}", 1)
         if not result.has_plan:  # stopped at the time limit before any plan
             _fail(f"{NO_PLAN_YET}: {result.reason}; a longer --time-limit may find one", 1)
         with _working("Measuring what each open branch adds 评估网点贡献…"):
@@ -861,6 +868,27 @@ def _closing(sites, patterns: list[str], rules: dict) -> dict:
                          "branch cannot both stay open and close", file="command line")
     closable = np.union1d(rules.get("closable", np.zeros(0, int)), closed)
     return dict(rules, closable=closable, forbidden=closed)
+
+
+def _covered_today(ds: Dataset, sites, existing: np.ndarray, radius_km: float, roads: dict, closes: bool):
+    """The must_reach rows of --keep-covered: for each town (with residents) within radius_km of one of today's
+    branches, the sites within its reach; refused when no branch may close (it would change nothing)."""
+    import scipy.sparse as sp
+
+    from netopt.models.covering import reach_from_geodataframes
+
+    if not closes:
+        raise InputError("--keep-covered keeps towns covered when branches close: add --close, --relocate N or "
+                         "--no-keep-existing (today's branches all stay open, so no town can lose its branch)",
+                         file="command line")
+    km = reach_from_geodataframes(ds.towns, sites, radius_km, **roads)
+    reach = sp.csr_matrix((np.ones(km.nnz), km.indices, km.indptr), shape=km.shape)  # a stored 0 km pair reaches too
+    today = np.zeros(len(sites))
+    today[existing] = 1.0
+    covered = (reach @ today > 0) & (ds.towns["population"].to_numpy(float) > 0)
+    console.print(f"--keep-covered: the {int(covered.sum())} towns within {radius_km:g} km of today's branches keep a "
+                  f"branch within it 不新增服务空白乡镇")
+    return reach[np.flatnonzero(covered)]
 
 
 def _check_relocation_replaces(closed: int, relocate: int, p: Optional[int]) -> None:

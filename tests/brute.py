@@ -7,9 +7,10 @@ import numpy as np
 
 
 def feasible_sets(m: int, sizes, fixed=(), forbidden=(), county=None, county_min=None, open_cost=None,
-                  budget=None, existing=(), closable=(), saving=None, max_new=None, county_max=None, too_close=()):
+                  budget=None, existing=(), closable=(), saving=None, max_new=None, county_max=None, too_close=(),
+                  must_reach=None):
     """Every set of open sites of the given sizes that honours the site rules (too_close: pairs that may not
-    both be open unless both are existing sites)."""
+    both be open unless both are existing sites; must_reach: 0/1 rows each needing an open site)."""
     must = set(fixed) | (set(existing) - set(closable))
     apart = [(a, b) for a, b in (too_close if too_close is not None else ()) if a != b and not {a, b} <= set(existing)]
     for k in sizes:
@@ -20,6 +21,8 @@ def feasible_sets(m: int, sizes, fixed=(), forbidden=(), county=None, county_min
             if max_new is not None and len(chosen - set(existing)) > max_new:
                 continue
             if any(a in chosen and b in chosen for a, b in apart):
+                continue
+            if must_reach is not None and (np.asarray(must_reach)[:, sorted(chosen)].sum(axis=1) < 1).any():
                 continue
             if county_min and any(sum(1 for j in chosen if county[j] == c) < v for c, v in county_min.items()):
                 continue

@@ -700,6 +700,17 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
     changes = pd.read_csv(tmp_path / "new" / "mclp_moves.csv")
     assert (changes.loc[changes["action"] == "move", "from_county"] ==
             changes.loc[changes["action"] == "move", "to_county"]).all()  # a move only within one county
+    for new_ones, code in (("1", 1), ("2", 0)):  # --keep-covered: no town covered today left without a branch
+        guarded = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014",
+                                      "--max-new", new_ones, "--keep-covered", "--out", str(tmp_path / f"kept{new_ones}")])
+        assert guarded.exit_code == code, guarded.output
+    stranded = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "HF0001", "--max-new", "0", "--keep-covered",
+                                   "--out", str(tmp_path / "none")])  # 杨庙镇's only branch, and none to replace it
+    assert stranded.exit_code == 1 and "--keep-covered: the towns covered today each need a branch within reach" in \
+        _said(stranded.output)
+    assert "Towns losing coverage" not in _said(guarded.output)
+    lost = pd.read_csv(tmp_path / "kept2" / "mclp_towns_changed.csv")
+    assert (lost["change_wan"] >= 0).all() and len(pd.read_csv(tmp_path / "kept2" / "mclp_moves.csv")) == 2
     curve = runner.invoke(app, ["curve", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014", "--up-to", "2",
                                 "--out", str(tmp_path / "curve")])
     assert curve.exit_code == 0, curve.output
@@ -744,6 +755,7 @@ def test_relocation_within_counties_and_county_quotas(tmp_path: Path):
     (["--relocate", "0"], "'--relocate': Input should be greater than or equal to 1"),
     (["--relocate", "2", "--keep-open", "不存在"], "--keep-open '不存在' names no branch of today's network"),
     (["--max-new", "1", "--close", "不存在"], "--close '不存在' names no branch of today's network"),
+    (["--max-new", "1", "--keep-covered"], "--keep-covered keeps towns covered when branches close: add --close"),
     (["--close", str(Path(__file__).parent / "data" / "closing_list.csv")],
      "closing_list.csv, row 3, column '网点名称': --close: names no branch of today's network"),
     (["--relocate", "1", "--close", "杨庙", "--close", "三河"], "--close closes 2 branches and --relocate 1 opens at "

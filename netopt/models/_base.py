@@ -33,6 +33,9 @@ class SiteRules:
       `county_max` ({county: k}): at most k (e.g. a licence quota, or today's count to keep moves within a county).
     - `too_close`: pairs of sites (k x 2 positions) that may not both be open, e.g. those closer than a minimum
       spacing 网点间距 (`spacing_pairs`); pairs of two existing sites are left as they are today.
+    - `must_reach`: a 0/1 matrix (k x sites, dense or sparse) whose every row needs at least one open site, e.g.
+      for each town covered today the sites within its reach, so that no town is left without a branch
+      (不新增服务空白乡镇).
     - `cost_unit`: how infeasibility reasons name the unit of costs and budget (e.g. "万元"; '' for none).
     - `carried_rows`: rule rows of a larger model carried over by on_sites (coefficients, lower, upper, names).
     """
@@ -50,6 +53,7 @@ class SiteRules:
     county_min: dict | None = None
     county_max: dict | None = None
     too_close: np.ndarray | None = None
+    must_reach: object = None
     cost_unit: str = ""
     carried_rows: tuple | None = None
 
@@ -68,6 +72,22 @@ class SiteRules:
                              "and forbidden", file="model")
         self.fixed = np.union1d(self.fixed, staying)
         self.too_close = self._pairs()
+        self.must_reach = self._reach_rows()
+
+    def _reach_rows(self) -> sp.csr_matrix | None:
+        """must_reach as a sparse 0/1 matrix over the sites; an InputError for anything else."""
+        if self.must_reach is None:
+            return None
+        try:
+            matrix = sp.csr_matrix(self.must_reach, dtype=float)
+        except (TypeError, ValueError):
+            matrix = None
+        if matrix is None or matrix.ndim != 2 or matrix.shape[1] != self.n_sites or \
+                not np.isin(matrix.data, (0.0, 1.0)).all():
+            raise InputError(f"must_reach must be a 0/1 matrix with one column per site ({self.n_sites})",
+                             file="model")
+        matrix.eliminate_zeros()
+        return matrix
 
     def _pairs(self) -> np.ndarray:
         """too_close as sorted unique (k, 2) site positions without pairs of two existing sites; an InputError
@@ -152,6 +172,10 @@ class SiteRules:
             matrix, carried_lo, carried_hi, carried_names = self.carried_rows
             blocks.append(sp.csr_matrix(matrix)); lo += list(carried_lo); hi += list(carried_hi)
             names += list(carried_names)
+        if self.must_reach is not None:
+            k = self.must_reach.shape[0]
+            blocks.append(self.must_reach); lo += [1.0] * k; hi += [INF] * k
+            names += [f"must_reach_{r}" for r in range(k)]
         k = len(self.too_close)
         blocks.append(sp.csr_matrix((np.ones(2 * k), (np.repeat(np.arange(k), 2), self.too_close.ravel())),
                                     shape=(k, self.n_sites)))
@@ -246,7 +270,16 @@ class SiteRules:
                 return f"county '{county}' needs {minimum} open sites but has only {allowed} allowed candidates"
         if p is not None and self.county_min and sum(self.county_min.values()) > p:
             return f"the county minimums add up to {sum(self.county_min.values())} sites, more than p={p}"
-        return self._explain_county_max(p, at_most) or self._explain_budget()
+        return self._explain_county_max(p, at_most) or self._explain_budget() or self._explain_reach()
+
+    def _explain_reach(self) -> str:
+        """A must_reach row none of whose sites may open."""
+        if self.must_reach is None:
+            return ""
+        reachable = self.must_reach @ self.allowed.astype(float)
+        empty = np.flatnonzero(reachable < 0.5)
+        return (f"must_reach row {empty[0]} needs an open site but none of its sites may open ({len(empty)} such "
+                f"row{'s' if len(empty) > 1 else ''})") if len(empty) else ""
 
     def _explain_county_max(self, p: int | None, at_most: bool) -> str:
         """A county maximum below the county's fixed sites or its minimum, or maximums leaving fewer than p."""
@@ -297,7 +330,15 @@ class SiteRules:
         kept_existing = len(np.intersect1d(self.fixed, self.existing))
         binding_max_new = self.max_new is not None and (p is None or self.max_new < p - kept_existing)
         return (self._budget_may_bind(p) or bool(self.county_min) or bool(self.county_max) or binding_max_new
-                or self._carried_may_bind(p) or len(self.too_close) > 0)
+                or self._carried_may_bind(p) or len(self.too_close) > 0 or self._reach_may_bind())
+
+    def _reach_may_bind(self) -> bool:
+        """Whether some must_reach row has no site fixed open (so a plan may break it)."""
+        if self.must_reach is None:
+            return False
+        is_fixed = np.zeros(self.n_sites)
+        is_fixed[self.fixed] = 1.0
+        return bool((self.must_reach @ is_fixed < 0.5).any())
 
     def _budget_may_bind(self, p: int | None) -> bool:
         """Whether the budget may rule out a plan of at most p sites (not when, nothing closable, it pays for the
@@ -349,6 +390,8 @@ class SiteRules:
             parts.append("the county maximums " + ", ".join(f"{k}: {v}" for k, v in self.county_max.items()))
         if len(self.too_close):
             parts.append(f"the minimum spacing ({len(self.too_close)} pairs of sites too close to both open)")
+        if self.must_reach is not None:
+            parts.append(f"{self.must_reach.shape[0]} groups of sites each needing one open (must_reach)")
         return "no single rule blocks every plan, but these together do: " + "; ".join(parts)
 
     def admits(self, is_open: np.ndarray) -> bool:
@@ -382,7 +425,7 @@ def finite_numbers(values, count: int) -> bool:
 
 
 RULE_NAMES = ("fixed", "existing", "closable", "forbidden", "open_cost", "closing_saving", "budget", "max_new",
-              "county", "county_min", "county_max", "too_close", "cost_unit")
+              "county", "county_min", "county_max", "too_close", "must_reach", "cost_unit")
 
 
 def site_rules(n_sites: int, **rules) -> SiteRules:
