@@ -638,6 +638,8 @@ def curve(
                                     "point (its id, text of its name, or a list file; repeatable): how many new "
                                     "branches make up for it."),
     within_county: bool = typer.Option(False, help="With --moves: moves stay within their county."),
+    keep_covered: bool = typer.Option(False, help="With --moves or --close: every town within --radius-km of one of "
+                                      "today's branches keeps a branch within it (不新增服务空白乡镇)."),
     model: str = typer.Option("mclp", help="mclp (residents within the radius) or share (residents won from the "
                               "other banks, Huff model: needs --bank)."),
     beta: Optional[float] = typer.Option(None, callback=_above_zero, help=BETA_HELP),
@@ -677,11 +679,14 @@ def curve(
             def build(p: int, rules: dict):
                 return _build_model(model, ds, sites, p, radius_km, {**rules, **spacing}, options, roads, demand)
             limits = {"time_limit": time_limit, "mip_gap": _mip_gap(gap_pct)}
+            covered = (_covered_today(ds, sites, existing, radius_km, roads, moves or bool(close)) if keep_covered
+                       else None)
             if moves:
-                table, key, kept = _moves_curve(build, sites, existing, up_to, limits, roads, keep_open, within_county)
+                table, key, kept = _moves_curve(build, sites, existing, up_to, limits, roads, keep_open, within_county,
+                                                covered)
             else:
                 closed = _closing(sites, close, {})["forbidden"] if close else np.zeros(0, int)
-                table, key, kept = _new_branches_curve(build, sites, existing, up_to, limits, closed)
+                table, key, kept = _new_branches_curve(build, sites, existing, up_to, limits, closed, covered)
         shown = _curve_table(table, key, sites, kept)
         stem = CURVE_FILES[model][moves]
         _print_curve(shown, source, radius_km, moves, won=model == "share", capacity_wan=capacity_wan)
@@ -696,22 +701,24 @@ def curve(
 
 
 def _new_branches_curve(build: Callable, sites, existing: np.ndarray, up_to: int, limits: dict,
-                        closed: np.ndarray) -> tuple[pd.DataFrame, str, int]:
+                        closed: np.ndarray, covered=None) -> tuple[pd.DataFrame, str, int]:
     """model.curve for today's branches kept (but the `closed` positions) and 0 … up_to new ones, the model from
-    build(p, rules), each point solved within `limits` (time_limit, mip_gap): (table, its key column, branches
-    kept)."""
+    build(p, rules), each point solved within `limits` (time_limit, mip_gap), with `covered` as its must_reach
+    rows (--keep-covered): (table, its key column, branches kept)."""
     kept = len(existing) - len(closed)
     if len(existing) + up_to > len(sites):
         raise InputError(f"--up-to {up_to}: there are {len(sites) - len(existing)} candidate sites for new branches "
                          f"(and {kept} kept)", file="command line")
-    model = build(max(kept, 1), {"existing": existing, "closable": closed, "forbidden": closed})
+    rules = {"existing": existing, "closable": closed, "forbidden": closed}
+    model = build(max(kept, 1), rules if covered is None else dict(rules, must_reach=covered))
     return model.curve(range(max(kept, 1), kept + up_to + 1), **limits), "p", kept
 
 
 def _moves_curve(build: Callable, sites, existing: np.ndarray, up_to: int, limits: dict,
-                 roads: dict, keep_open: list[str], within_county: bool) -> tuple[pd.DataFrame, str, int]:
+                 roads: dict, keep_open: list[str], within_county: bool,
+                 covered=None) -> tuple[pd.DataFrame, str, int]:
     """model.moves_curve for 0 … up_to moves of today's branches (closures as optimize --relocate places them),
-    the model from build(p, rules)."""
+    the model from build(p, rules), with `covered` as its must_reach rows (--keep-covered)."""
     from netopt.planning import closures_near_others
 
     if up_to > len(existing):
@@ -721,6 +728,8 @@ def _moves_curve(build: Callable, sites, existing: np.ndarray, up_to: int, limit
     if keep_open:
         rules["fixed"] = _kept_open(sites, keep_open)
     rules.update(_county_rules(sites, None, None, within_county, up_to))
+    if covered is not None:
+        rules["must_reach"] = covered
     model = build(len(existing), rules)
     table = model.moves_curve(range(up_to + 1), **limits)
     table["selected"] = [closures_near_others(model, sites, chosen, **roads) if chosen else chosen

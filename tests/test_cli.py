@@ -722,6 +722,18 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
         "branch(es) make up for the closed" in _said(curve.output)
 
 
+def test_a_curve_keeping_every_covered_town_covered_needs_a_branch_per_stranded_town(tmp_path: Path):
+    """curve --close --keep-covered: with 长丰杨庙 and 三河 closed, no plan keeps every town covered today until
+    two new branches stand in for them (each was some town's only branch within 3.5 km)."""
+    result = runner.invoke(app, ["curve", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014", "--up-to", "2",
+                                 "--keep-covered", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "coverage_curve.csv")
+    assert table["status 状态"].tolist() == ["infeasible", "infeasible", "optimal"]
+    assert "--keep-covered: the 81 towns within 3.5 km of today's branches keep a branch within it" in \
+        _said(result.output) and "2 new branch(es) make up for the closed" in _said(result.output)
+
+
 def test_relocation_within_counties_and_county_quotas(tmp_path: Path):
     within = runner.invoke(app, ["optimize", "--relocate", "5", "--within-county", "--bank", "农业",
                                  "--out", str(tmp_path)])
