@@ -679,8 +679,8 @@ def curve(
             def build(p: int, rules: dict):
                 return _build_model(model, ds, sites, p, radius_km, {**rules, **spacing}, options, roads, demand)
             limits = {"time_limit": time_limit, "mip_gap": _mip_gap(gap_pct)}
-            covered = (_covered_today(ds, sites, existing, radius_km, roads, moves or bool(close)) if keep_covered
-                       else None)
+            covered = (_covered_today(ds, sites, existing, radius_km, roads, moves or bool(close), "--close or --moves")
+                       if keep_covered else None)
             if moves:
                 table, key, kept = _moves_curve(build, sites, existing, up_to, limits, roads, keep_open, within_county,
                                                 covered)
@@ -879,17 +879,18 @@ def _closing(sites, patterns: list[str], rules: dict) -> dict:
     return dict(rules, closable=closable, forbidden=closed)
 
 
-def _covered_today(ds: Dataset, sites, existing: np.ndarray, radius_km: float, roads: dict, closes: bool):
+def _covered_today(ds: Dataset, sites, existing: np.ndarray, radius_km: float, roads: dict, closes: bool,
+                   closing_options: str = "--close, --relocate N or --no-keep-existing"):
     """The must_reach rows of --keep-covered: for each town (with residents) within radius_km of one of today's
-    branches, the sites within its reach; refused when no branch may close (it would change nothing)."""
+    branches, the sites within its reach; refused, naming the `closing_options`, when no branch may close (it
+    would change nothing)."""
     import scipy.sparse as sp
 
     from netopt.models.covering import reach_from_geodataframes
 
     if not closes:
-        raise InputError("--keep-covered keeps towns covered when branches close: add --close, --relocate N or "
-                         "--no-keep-existing (today's branches all stay open, so no town can lose its branch)",
-                         file="command line")
+        raise InputError(f"--keep-covered keeps towns covered when branches close: add {closing_options} (today's "
+                         "branches all stay open, so no town can lose its branch)", file="command line")
     km = reach_from_geodataframes(ds.towns, sites, radius_km, **roads)
     reach = sp.csr_matrix((np.ones(km.nnz), km.indices, km.indptr), shape=km.shape)  # a stored 0 km pair reaches too
     today = np.zeros(len(sites))

@@ -421,6 +421,8 @@ def test_relocation_curve_on_the_sample(tmp_path: Path):
         table["moved away 迁出网点"].iloc[4].split(", "))
     for extra, message in ((["--within-county"], "are for --moves here"),
                            (["--close", "杨庙", "--moves"], "--close is for the new-branches curve"),
+                           (["--keep-covered"], "--keep-covered keeps towns covered when branches close: add --close "
+                                                "or --moves"),
                            (["--moves", "--up-to", "500", "--bank", "农业"], "there are 101 branches today to move")):
         bad = runner.invoke(app, ["curve", *extra, "--out", str(tmp_path / "none")])
         assert bad.exit_code == 2 and message in " ".join(bad.output.split()) and not (tmp_path / "none").exists()
