@@ -1,7 +1,8 @@
 """Where should one bank open branches? MCLP on the Hefei sample: keep today's outlets, add 10 within a budget,
 at least 1 km from every other open outlet, and keep at least one branch in every county; what each outlet is worth
 to the plan. Then: which 3 outlets to move 迁址, and where, with as many outlets as today, on a map for the meeting;
-and what closing two outlets 撤并 costs, where one new outlet best makes up for them, which towns lose coverage."""
+and what closing two outlets 撤并 costs, where one new outlet best makes up for them, which towns lose coverage, and
+where new outlets must go so that no town covered today is left without one."""
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +10,8 @@ import numpy as np
 import netopt as no
 from netopt.io import points_table
 from netopt.io import Dataset
-from netopt.planning import (candidate_sites, closures_near_others, compare_networks, existing_positions,
-                             network_after, relocation_moves, sites_as_branches, towns_changed)
+from netopt.planning import (candidate_sites, closures_near_others, compare_networks, covered_towns_rows,
+                             existing_positions, network_after, relocation_moves, sites_as_branches, towns_changed)
 
 ds = no.load_sample()
 sites = candidate_sites(ds, bank="招商银行")  # China Merchants Bank's 20 outlets + every town point
@@ -54,3 +55,7 @@ print("closing", sites["name"].iloc[closing].tolist(), "→ opening", [s for s i
 before, after = (no.analyze_coverage(Dataset(ds.counties, ds.towns, sites_as_branches(sites, chosen)), radius_km=3.5)
                  for chosen in (today.tolist(), made_up.selected))
 print(towns_changed(before, after)[["name", "county", "change_wan"]])  # towns losing coverage first
+rows, _ = covered_towns_rows(ds, sites, radius_km=3.5)  # no town covered today left without a branch 不新增服务空白乡镇
+guarded = no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=len(existing), existing=existing,
+                                     closable=closing, forbidden=closing, max_new=2, must_reach=rows).solve()
+print("keeping every covered town covered:", guarded.status, [s for s in guarded.selected if s.startswith("new:")])

@@ -568,7 +568,7 @@ def optimize(
             rules.update(_county_rules(sites, county_min, county_max, within_county, relocate))
             rules.update(_spacing_rule(sites, min_spacing_km))
             if keep_covered:
-                rules["must_reach"] = _covered_today(ds, sites, existing, radius_km, roads, "closable" in rules)
+                rules["must_reach"] = _covered_today(ds, sites, radius_km, roads, "closable" in rules)
             options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank, max_km)
             _check_model_options(model, count, rules, options)
             if relocate is None and keep_existing and model in P_MODELS:
@@ -679,7 +679,7 @@ def curve(
             def build(p: int, rules: dict):
                 return _build_model(model, ds, sites, p, radius_km, {**rules, **spacing}, options, roads, demand)
             limits = {"time_limit": time_limit, "mip_gap": _mip_gap(gap_pct)}
-            covered = (_covered_today(ds, sites, existing, radius_km, roads, moves or bool(close), "--close or --moves")
+            covered = (_covered_today(ds, sites, radius_km, roads, moves or bool(close), "--close or --moves")
                        if keep_covered else None)
             if moves:
                 table, key, kept = _moves_curve(build, sites, existing, up_to, limits, roads, keep_open, within_county,
@@ -879,26 +879,19 @@ def _closing(sites, patterns: list[str], rules: dict) -> dict:
     return dict(rules, closable=closable, forbidden=closed)
 
 
-def _covered_today(ds: Dataset, sites, existing: np.ndarray, radius_km: float, roads: dict, closes: bool,
+def _covered_today(ds: Dataset, sites, radius_km: float, roads: dict, closes: bool,
                    closing_options: str = "--close, --relocate N or --no-keep-existing"):
-    """The must_reach rows of --keep-covered: for each town (with residents) within radius_km of one of today's
-    branches, the sites within its reach; refused, naming the `closing_options`, when no branch may close (it
-    would change nothing)."""
-    import scipy.sparse as sp
-
-    from netopt.models.covering import reach_from_geodataframes
+    """The must_reach rows of --keep-covered (planning.covered_towns_rows), said on the console; refused, naming
+    the `closing_options`, when no branch may close (it would change nothing)."""
+    from netopt.planning import covered_towns_rows
 
     if not closes:
         raise InputError(f"--keep-covered keeps towns covered when branches close: add {closing_options} (today's "
                          "branches all stay open, so no town can lose its branch)", file="command line")
-    km = reach_from_geodataframes(ds.towns, sites, radius_km, **roads)
-    reach = sp.csr_matrix((np.ones(km.nnz), km.indices, km.indptr), shape=km.shape)  # a stored 0 km pair reaches too
-    today = np.zeros(len(sites))
-    today[existing] = 1.0
-    covered = (reach @ today > 0) & (ds.towns["population"].to_numpy(float) > 0)
-    console.print(f"--keep-covered: the {int(covered.sum())} towns within {radius_km:g} km of today's branches keep a "
+    rows, towns = covered_towns_rows(ds, sites, radius_km, **roads)
+    console.print(f"--keep-covered: the {len(towns)} towns within {radius_km:g} km of today's branches keep a "
                   f"branch within it 不新增服务空白乡镇")
-    return reach[np.flatnonzero(covered)]
+    return rows
 
 
 def _check_relocation_replaces(closed: int, relocate: int, p: Optional[int]) -> None:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from netopt._errors import InfeasibleError, InputError, check_count
 from netopt.io import Dataset, bank_mask
@@ -469,6 +470,21 @@ def compare_networks(ds: Dataset, new_branches: gpd.GeoDataFrame, today: gpd.Geo
                               **coverage_options)
     after = analyze_coverage(Dataset(ds.counties, ds.towns, new_branches), **coverage_options)
     return compare_coverage(before, after)
+
+
+def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float, distance: str = "euclidean",
+                       graph=None) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The must_reach rule that leaves no town covered today without a branch (不新增服务空白乡镇): for each town
+    with residents within radius_km of one of today's sites (sites kind "existing"), a 0/1 row of the sites
+    within its reach; and those towns' positions in ds.towns. Pass the rows as a model's must_reach=."""
+    from netopt.models.covering import reach_from_geodataframes
+
+    km = reach_from_geodataframes(ds.towns, sites, radius_km, distance, graph)
+    reach = sp.csr_matrix((np.ones(km.nnz), km.indices, km.indptr), shape=km.shape)  # a stored 0 km pair reaches
+    covered = (reach @ (sites["kind"] == "existing").to_numpy(float) > 0) & \
+        (ds.towns["population"].to_numpy(float) > 0)
+    towns = np.flatnonzero(covered)
+    return reach[towns], towns
 
 
 def towns_changed(before: Coverage, after: Coverage) -> pd.DataFrame:

@@ -397,3 +397,23 @@ def test_towns_changed_are_every_town_whose_coverage_changes(grid_km):
         assert part["change_wan"].abs().is_monotonic_decreasing
     assert (changed["covered_wan_after"] - changed["covered_wan_before"]).round(6).equals(
         changed["change_wan"].round(6))
+
+
+def test_covered_towns_rows_keep_every_town_covered_today_covered():
+    """covered_towns_rows: one row per town with residents within the radius of today's sites (a site on the
+    town's own point, 0 km, reaches it too); as must_reach, an MCLP relocation then leaves none uncovered."""
+    from netopt.distance import cost_matrix_km
+    from netopt.planning import candidate_sites, covered_towns_rows, existing_positions
+
+    ds = no.load_sample()
+    sites = candidate_sites(ds, "农业")
+    rows, towns = covered_towns_rows(ds, sites, 3.5)
+    km = cost_matrix_km(ds.towns, sites)
+    today = (km[:, existing_positions(sites)] <= 3.5).any(axis=1) & (ds.towns["population"].to_numpy() > 0)
+    assert towns.tolist() == np.flatnonzero(today).tolist() and rows.shape == (len(towns), len(sites))
+    assert np.array_equal(rows.toarray() > 0, km[towns] <= 3.5)
+    existing = existing_positions(sites)
+    plan = no.MCLP.from_geodataframes(ds.towns, sites, 3.5, p=len(existing), existing=existing, closable=existing,
+                                      max_new=3, must_reach=rows).solve()
+    chosen = sites["site_id"].isin(plan.selected).to_numpy()
+    assert plan.status == "optimal" and (km[towns][:, chosen] <= 3.5).any(axis=1).all()
