@@ -19,8 +19,9 @@ from rich.table import Table
 from netopt._errors import NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, SolverError
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
-from netopt.io import (Dataset, find_city_table, find_table, find_tables, guess_kind, kind_sheets, points_table,
-                       read_branches, read_candidates, read_counties, read_dataset, read_towns, write_atomic)
+from netopt.io import (TABLE_SUFFIXES, Dataset, find_city_table, find_table, find_tables, guess_kind, kind_sheets,
+                       points_table, read_branch_list, read_branches, read_candidates, read_counties, read_dataset,
+                       read_towns, write_atomic)
 from netopt.models import capacitated
 
 if TYPE_CHECKING:
@@ -682,18 +683,18 @@ def curve(
             covered = (_covered_today(ds, sites, radius_km, roads, moves or bool(close), "--close or --moves")
                        if keep_covered else None)
             if moves:
-                table, key, kept = _moves_curve(build, sites, existing, up_to, limits, roads, keep_open, within_county,
-                                                covered)
+                table, key, kept, built = _moves_curve(build, sites, existing, up_to, limits, roads, keep_open,
+                                                       within_county, covered)
             else:
                 closed = _closing(sites, close, {})["forbidden"] if close else np.zeros(0, int)
-                table, key, kept = _new_branches_curve(build, sites, existing, up_to, limits, closed, covered)
+                table, key, kept, built = _new_branches_curve(build, sites, existing, up_to, limits, closed, covered)
         shown = _curve_table(table, key, sites, kept)
         stem = CURVE_FILES[model][moves]
         _print_curve(shown, source, radius_km, moves, won=model == "share", capacity_wan=capacity_wan)
         if close:
-            _say_made_up(shown, build(len(existing), {"existing": existing}), sites, existing, won=model == "share")
+            _say_made_up(shown, built, sites, existing, won=model == "share")
         summary = [("curve 曲线", f"{stem} — {source}"), ("command 命令", _command_line(ctx))]
-        written = [write_atomic(out / f"{stem}.csv", lambda f: shown.to_csv(f, index=False, encoding="utf-8-sig")),
+        written = [_write_csv(shown, out / f"{stem}.csv"),
                    _summary_workbook(out / f"{stem}.xlsx", summary, {"curve 曲线": shown}),
                    curve_chart(table, out / f"{stem}.png", radius_km, kept)]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
@@ -701,24 +702,25 @@ def curve(
 
 
 def _new_branches_curve(build: Callable, sites, existing: np.ndarray, up_to: int, limits: dict,
-                        closed: np.ndarray, covered=None) -> tuple[pd.DataFrame, str, int]:
+                        closed: np.ndarray, covered=None) -> tuple[pd.DataFrame, str, int, object]:
     """model.curve for today's branches kept (but the `closed` positions) and 0 … up_to new ones, the model from
     build(p, rules), each point solved within `limits` (time_limit, mip_gap), with `covered` as its must_reach
-    rows (--keep-covered): (table, its key column, branches kept)."""
+    rows (--keep-covered): (table, its key column, branches kept, the model)."""
     kept = len(existing) - len(closed)
     if len(existing) + up_to > len(sites):
         raise InputError(f"--up-to {up_to}: there are {len(sites) - len(existing)} candidate sites for new branches "
                          f"(and {kept} kept)", file="command line")
     rules = {"existing": existing, "closable": closed, "forbidden": closed}
     model = build(max(kept, 1), rules if covered is None else dict(rules, must_reach=covered))
-    return model.curve(range(max(kept, 1), kept + up_to + 1), **limits), "p", kept
+    return model.curve(range(max(kept, 1), kept + up_to + 1), **limits), "p", kept, model
 
 
 def _moves_curve(build: Callable, sites, existing: np.ndarray, up_to: int, limits: dict,
                  roads: dict, keep_open: list[str], within_county: bool,
-                 covered=None) -> tuple[pd.DataFrame, str, int]:
+                 covered=None) -> tuple[pd.DataFrame, str, int, object]:
     """model.moves_curve for 0 … up_to moves of today's branches (closures as optimize --relocate places them),
-    the model from build(p, rules), with `covered` as its must_reach rows (--keep-covered)."""
+    the model from build(p, rules), with `covered` as its must_reach rows (--keep-covered): (table, its key
+    column, 0 branches kept, the model)."""
     from netopt.planning import closures_near_others
 
     if up_to > len(existing):
@@ -734,7 +736,7 @@ def _moves_curve(build: Callable, sites, existing: np.ndarray, up_to: int, limit
     table = model.moves_curve(range(up_to + 1), **limits)
     table["selected"] = [closures_near_others(model, sites, chosen, **roads) if chosen else chosen
                          for chosen in table["selected"]]
-    return table, "moves", 0
+    return table, "moves", 0, model
 
 
 # the files of `netopt curve` for each model: (new branches, moves)
@@ -792,10 +794,11 @@ def _print_curve(shown: pd.DataFrame, source: str, radius_km: float, moves: bool
                       f"(--time-limit): a longer one may find them[/]")
 
 
-def _say_made_up(shown: pd.DataFrame, today_model, sites, existing: np.ndarray, won: bool = False) -> None:
+def _say_made_up(shown: pd.DataFrame, model, sites, existing: np.ndarray, won: bool = False) -> None:
     """After a curve with branches closed (--close): today's network's value (residents covered, or won from the
-    other banks), and the fewest new branches that bring the plan back to it (or that none of the curve does)."""
-    today = today_model.evaluate(sites["site_id"].iloc[existing]).objective / 1e4
+    other banks: the curve's model evaluates any plan, whatever its rules), and the fewest new branches that bring
+    the plan back to it (or that none of the curve does)."""
+    today = model.evaluate(sites["site_id"].iloc[existing]).objective / 1e4
     back = shown[shown.iloc[:, 1] >= today * (1 - 1e-9) - 1e-6]
     said = (f"{back.iloc[0, 0]} new branch(es) make up for the closed" if len(back) else
             f"the {shown.iloc[-1, 0]} new branches of the curve do not make up for the closed (a larger --up-to may)")
@@ -821,7 +824,7 @@ def _close_crowded(result, built, sites, roads: dict):
 
 
 def _kept_open(sites, patterns: list[str]) -> np.ndarray:
-    """Positions of today's branches that --keep-open names (by id, or by text of the name)."""
+    """Positions of today's branches that --keep-open names (by id, text of the name, or a list file)."""
     return _named_branches(sites, patterns, "--keep-open", "stay open 保留")
 
 
@@ -848,16 +851,12 @@ def _named_branches(sites, patterns: list[str], option: str, what: str) -> np.nd
 
 def _is_list_file(pattern: str) -> bool:
     """Whether an option's value names a table file (a list of branches) rather than a branch."""
-    from netopt.io import TABLE_SUFFIXES
-
     return pattern.lower().endswith(TABLE_SUFFIXES) and Path(pattern).is_file()
 
 
 def _listed_branches(branches, path: str, option: str) -> pd.Series:
     """Which of today's `branches` (sites rows) a list file names, row by row by id or whole name; rows naming
     none are refused with their row numbers."""
-    from netopt.io import read_branch_list
-
     listed, table = read_branch_list(path)
     ids, names = branches["site_id"].astype(str), branches["name"].astype(str)
     found = listed["branch_id"].isin(set(ids)) | listed["name"].isin(set(names))
@@ -1384,9 +1383,7 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
     if len(moves):  # where new branches open, which close, each move
         _print_moves(moves)
     tables = {"sites 网点": plan, "assignment 分配": assignment, "moves 调整": moves}
-    written = [write_atomic(out / f"{model}_{name.split()[0]}.csv",
-                            lambda f, t=frame: t.to_csv(f, index=False, encoding="utf-8-sig"))
-               for name, frame in tables.items()]
+    written = [_write_csv(frame, out / f"{model}_{name.split()[0]}.csv") for name, frame in tables.items()]
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
     if "town_id" not in demand:  # a grid: its cells summed by town in the workbook, each cell in the CSV
         tables["assignment 分配"] = _assignment_by_town(assignment, demand)
@@ -1754,8 +1751,7 @@ def assign_types(
         if plan.attrs["missing_indicators"]:
             console.print(f"[yellow]Indicators missing from the data (left out of the scores): "
                           f"{', '.join(plan.attrs['missing_indicators'])}[/]")
-        written = [write_atomic(out / "branch_types.csv",
-                                lambda f: bilingual(plan).to_csv(f, index=False, encoding="utf-8-sig")),
+        written = [_write_csv(bilingual(plan), out / "branch_types.csv"),
                    write_atomic(out / "branch_types.xlsx", lambda f: bilingual(plan).to_excel(f, index=False))]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _guard(run)
@@ -1905,9 +1901,7 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     _say_unweighed(ds, type_rules["weights"])
     _say_budget_counts_nothing(types, type_rules["budget_wan"])
     console.print(_mix_table(sheets["mix"]))
-    written = [write_atomic(out / f"plan_{name}.csv",
-                            lambda f, t=table: bilingual(t).to_csv(f, index=False, encoding="utf-8-sig"))
-               for name, table in sheets.items()]
+    written = [_write_csv(bilingual(table), out / f"plan_{name}.csv") for name, table in sheets.items()]
     written.append(write_atomic(out / "plan.xlsx", lambda f: write_workbook(f, sheets)))
     console.print(f"Wrote {len(written)} files to {out}")
 
@@ -2008,9 +2002,7 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     record = [("command 命令", command)] + _say_joint_plan(summary, chosen, towns, ask, source)
     plan_coverage, compared, changed = _before_after(ds, sites, selected, DIAGNOSIS_RADII)
     tables = {"sites": chosen, "towns": towns, "moves": moves, "towns_changed": changed}
-    written = [write_atomic(out / f"plan_{name}.csv",
-                            lambda f, t=table: bilingual(t).to_csv(f, index=False, encoding="utf-8-sig"))
-               for name, table in tables.items()]
+    written = [_write_csv(bilingual(table), out / f"plan_{name}.csv") for name, table in tables.items()]
     written.append(_summary_workbook(out / "plan.xlsx", record, {"sites 网点": chosen, "towns 乡镇": towns,
                                                                 "moves 迁址": moves, "coverage 覆盖率变化": compared,
                                                                 "towns changed 覆盖变化乡镇": changed}))

@@ -477,10 +477,9 @@ def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float, d
     """The must_reach rule that leaves no town covered today without a branch (不新增服务空白乡镇): for each town
     with residents within radius_km of one of today's sites (sites kind "existing"), a 0/1 row of the sites
     within its reach; and those towns' positions in ds.towns. Pass the rows as a model's must_reach=."""
-    from netopt.models.covering import reach_from_geodataframes
+    from netopt.models.covering import as_coverage, reach_from_geodataframes
 
-    km = reach_from_geodataframes(ds.towns, sites, radius_km, distance, graph)
-    reach = sp.csr_matrix((np.ones(km.nnz), km.indices, km.indptr), shape=km.shape)  # a stored 0 km pair reaches
+    reach = as_coverage(reach_from_geodataframes(ds.towns, sites, radius_km, distance, graph))  # 0 km reaches too
     covered = (reach @ (sites["kind"] == "existing").to_numpy(float) > 0) & \
         (ds.towns["population"].to_numpy(float) > 0)
     towns = np.flatnonzero(covered)

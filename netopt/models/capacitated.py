@@ -71,7 +71,8 @@ class CFLP(LocationModel):
                            fixed_cost=None, cost_per_km: float = 1.0, distance: str = "euclidean",
                            graph=None, max_km: float | None = None, **kwargs) -> "CFLP":
         """Cost per unit of demand = distance (km) x cost_per_km; `capacity` and `fixed_cost` a column of
-        `candidates`, a number, or one per site. `max_km`: no demand is served from a site farther than this (a city-wide or provincial model then has a few hundred pairs per town, not all)."""
+        `candidates`, a number, or one per site. `max_km`: no demand is served from a site farther than this (a
+        city-wide or provincial model then has a few hundred pairs per town, not all)."""
         from netopt.distance import cost_matrix_km
 
         if max_km is not None and not (is_number(max_km) and 0 < max_km < np.inf):
