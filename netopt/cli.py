@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from netopt._errors import NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, SolverError
+from netopt._errors import NO_PLAN_YET, InfeasibleError, InputError, LeftOutWarning, NetoptError, Problem, SolverError
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
 from netopt.io import (TABLE_SUFFIXES, Dataset, find_city_table, find_table, find_tables, guess_kind, kind_sheets,
@@ -584,8 +584,7 @@ def optimize(
         today = built.evaluate(sites.loc[existing, "site_id"]) if model in P_MODELS and len(existing) else None
         if result.status == "infeasible":
             farther = f"; with --max-km {max_km:g}, a larger value lets towns be served from farther" if max_km else ""
-            kept = ("; --keep-covered: the towns covered today each need a branch within reach — allow more new "
-                    "branches or close fewer") if keep_covered else ""
+            kept = KEEP_COVERED_HINT if keep_covered else ""
             _fail(f"no plan exists: {result.reason}{_cover_hint(built, cells, cover_pct, radius_km)}"
                   f"{_capacity_hint(built, capacity_wan)}{farther}{kept}", 1)
         if not result.has_plan:  # stopped at the time limit before any plan
@@ -878,7 +877,11 @@ def _closing(sites, patterns: list[str], rules: dict) -> dict:
     return dict(rules, closable=closable, forbidden=closed)
 
 
-def _covered_today(ds: Dataset, sites, radius_km: float, roads: dict, closes: bool,
+KEEP_COVERED_HINT = ("; --keep-covered: the towns covered today each need a branch within reach — allow more "
+                     "branches or close fewer")
+
+
+def _covered_today(ds: Dataset, sites, radius_km: float | dict, roads: dict, closes: bool,
                    closing_options: str = "--close, --relocate N or --no-keep-existing"):
     """The must_reach rows of --keep-covered (planning.covered_towns_rows), said on the console; refused, naming
     the `closing_options`, when no branch may close (it would change nothing)."""
@@ -888,8 +891,8 @@ def _covered_today(ds: Dataset, sites, radius_km: float, roads: dict, closes: bo
         raise InputError(f"--keep-covered keeps towns covered when branches close: add {closing_options} (today's "
                          "branches all stay open, so no town can lose its branch)", file="command line")
     rows, towns = covered_towns_rows(ds, sites, radius_km, **roads)
-    console.print(f"--keep-covered: the {len(towns)} towns within {radius_km:g} km of today's branches keep a "
-                  f"branch within it 不新增服务空白乡镇")
+    console.print(f"--keep-covered: the {len(towns)} towns within {_radius_words(radius_km)} of today's branches "
+                  "keep a branch within it 不新增服务空白乡镇")
     return rows
 
 
@@ -1205,12 +1208,17 @@ def _before_after(ds: Dataset, sites, selected: list, radius_km: float | dict, r
     changes = ", ".join(f"{row.region_type} {row.coverage_rate_pct_before:.1f}% → {row.coverage_rate_pct_after:.1f}%"
                         for row in table.itertuples())
     by = (" by road" if roads else "") + (" on the population grid" if cells is not None else "")
-    within = (", ".join(f"{kind} {km:g} km" for kind, km in radius_km.items()) if isinstance(radius_km, dict)
-              else f"{radius_km:g} km")
-    console.print(f"Coverage within {within}{by}, today → plan 覆盖率变化: {changes}")
+    console.print(f"Coverage within {_radius_words(radius_km)}{by}, today → plan 覆盖率变化: {changes}")
     changed = towns_changed(today, plan)
     _say_towns_changed(changed)
     return plan, table.round(3), changed.round(4)
+
+
+def _radius_words(radius_km: float | dict) -> str:
+    """A radius as said to the user: "3.5 km", or one per region type, "core 1.2 km, county 3.5 km"."""
+    if isinstance(radius_km, dict):
+        return ", ".join(f"{kind} {km:g} km" for kind, km in radius_km.items())
+    return f"{radius_km:g} km"
 
 
 def _write_csv(table: pd.DataFrame, path: Path) -> Path:
@@ -1820,6 +1828,9 @@ def plan(
     type_cost_wan: list[str] = typer.Option([], help="With --p: cost of opening a new branch of a type, 万元, e.g. "
                                             "light=80 (repeatable)."),
     candidates: Optional[Path] = typer.Option(None, help="With --p: " + CANDIDATES_HELP),
+    keep_covered: bool = typer.Option(False, help="With --p and branches closing (--close or --no-keep-existing): "
+                                      "every town covered today (core 1.2 km, counties 3.5 km) keeps a branch "
+                                      "within that radius 不新增服务空白乡镇."),
 ) -> None:
     """The network plan: branch types, pilots, rollout batches and training hubs, in one workbook; with --p, where
     to open, keep or close branches and the type of each, in one integer program."""
@@ -1835,7 +1846,7 @@ def plan(
             _say_site_costs_add_up(own, figures["open_cost_wan"])
             _joint_plan(ds, source, out, _command_line(ctx), JointAsk(bank, p, budget_wan, mix, keep_existing,
                                                                       keep_open, figures, time_limit, own,
-                                                                      coords, close))
+                                                                      coords, close, keep_covered))
             return
         from netopt.models.types import with_weights
 
@@ -1862,7 +1873,6 @@ def _say_site_costs_add_up(own: Optional[gpd.GeoDataFrame], type_costs: dict[str
 
 def _hubs(ds: Dataset, types: pd.DataFrame, capacity: int) -> pd.DataFrame:
     """planning.training_hubs, its "no hub assignment" naming the options that would give one."""
-    from netopt._errors import InfeasibleError
     from netopt.planning import training_hubs
 
     try:
@@ -1926,7 +1936,7 @@ def _check_plan_options(ctx: typer.Context, p: Optional[int], keep_existing: boo
     given = {name for name in ctx.params  # typer may carry its own copy of click: its ParameterSource, by name
              if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"}
     joint_only = {"keep_existing", "keep_open", "close", "type_radius_km", "type_capacity_wan", "type_cost_wan",
-                  "candidates"}
+                  "candidates", "keep_covered"}
     if p is None and given & joint_only:
         flags = ", ".join(_flag(ctx, name) for name in sorted(given & joint_only))
         raise InputError(f"{flags}: for the joint plan of sites and types — add --p (the most open branches)",
@@ -1980,6 +1990,7 @@ class JointAsk:
     new_sites: Optional[gpd.GeoDataFrame] = None  # --candidates, instead of the town points
     coords: str = "wgs84"  # the inputs' coordinate system, for the network written back
     close: list[str] = field(default_factory=list)  # --close: today's branches that close whatever the plan
+    keep_covered: bool = False  # --keep-covered: no town covered today left without a branch within the radius
 
 
 DIAGNOSIS_RADII = {"core": 1.2, "county": 3.5}  # the coverage a joint plan is compared by: the diagnosis's radii
@@ -1993,9 +2004,14 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     from netopt.report import bilingual
 
     sites = _joint_sites(ds, ask)
+    must_reach = (_covered_today(ds, sites, DIAGNOSIS_RADII, {}, bool(ask.close) or not ask.keep_existing,
+                                 "--close or --no-keep-existing") if ask.keep_covered else None)
     with _working("Planning sites and types 联合规划中…", ask.time_limit):
-        chosen, towns, summary = plan_network(ds, sites, p=ask.p, budget_wan=ask.budget_wan, mix=ask.mix,
-                                              time_limit=ask.time_limit, **ask.figures)
+        try:
+            chosen, towns, summary = plan_network(ds, sites, p=ask.p, budget_wan=ask.budget_wan, mix=ask.mix,
+                                                  time_limit=ask.time_limit, must_reach=must_reach, **ask.figures)
+        except InfeasibleError as err:
+            raise InfeasibleError(f"{err}{KEEP_COVERED_HINT if ask.keep_covered else ''}") from None
     chosen, towns = _joint_columns(chosen, towns, sites, ds)
     selected = chosen.loc[chosen["decision"] != "close", "site_id"].tolist()
     moves = relocation_moves(sites, selected)

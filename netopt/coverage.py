@@ -221,6 +221,12 @@ def point_counties(ds: Dataset, points: gpd.GeoDataFrame, units: gpd.GeoDataFram
     return joined["county_found"].to_numpy()
 
 
+def town_radius_km(ds: Dataset, radius_km: Limit) -> np.ndarray:
+    """The radius (km) each town of ds.towns is measured by: one number, or one per region type as
+    analyze_coverage takes it (a town whose own type has none uses its county's)."""
+    return _unit_limits(_demand_units(ds, None), radius_km, "km").to_numpy(float)
+
+
 def _unit_limits(units: gpd.GeoDataFrame, limit: Limit, unit: str) -> pd.Series:
     if not isinstance(limit, dict):
         _check_positive_limit({"all": limit}, unit)

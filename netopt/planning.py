@@ -472,14 +472,19 @@ def compare_networks(ds: Dataset, new_branches: gpd.GeoDataFrame, today: gpd.Geo
     return compare_coverage(before, after)
 
 
-def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float, distance: str = "euclidean",
+def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict, distance: str = "euclidean",
                        graph=None) -> tuple[sp.csr_matrix, np.ndarray]:
     """The must_reach rule that leaves no town covered today without a branch (不新增服务空白乡镇): for each town
     with residents within radius_km of one of today's sites (sites kind "existing"), a 0/1 row of the sites
-    within its reach; and those towns' positions in ds.towns. Pass the rows as a model's must_reach=."""
-    from netopt.models.covering import as_coverage, reach_from_geodataframes
+    within its reach; and those towns' positions in ds.towns. `radius_km`: one number, or one per region type
+    as analyze_coverage takes it, e.g. {"core": 1.2, "county": 3.5}. Pass the rows as a model's must_reach=."""
+    from netopt.coverage import town_radius_km
+    from netopt.models.covering import reach_from_geodataframes
 
-    reach = as_coverage(reach_from_geodataframes(ds.towns, sites, radius_km, distance, graph))  # 0 km reaches too
+    limits = town_radius_km(ds, radius_km)
+    pairs = reach_from_geodataframes(ds.towns, sites, float(limits.max()), distance, graph).tocoo()
+    inside = pairs.data <= limits[pairs.row] + 1e-9  # a stored entry (even 0 km) is a pair within the reach
+    reach = sp.csr_matrix((np.ones(int(inside.sum())), (pairs.row[inside], pairs.col[inside])), shape=pairs.shape)
     covered = (reach @ (sites["kind"] == "existing").to_numpy(float) > 0) & \
         (ds.towns["population"].to_numpy(float) > 0)
     towns = np.flatnonzero(covered)

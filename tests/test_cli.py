@@ -902,6 +902,25 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     assert "99 kept 保留, 0 new 新设, 2 closed 撤并 (at most 101)" in _said(forced.output)  # the budget buys outreach
 
 
+def test_plan_with_p_keep_covered_leaves_no_town_covered_today_without_a_branch(tmp_path: Path):
+    """plan --p --keep-covered: closing 41 of 农业's branches loses 23 towns' coverage; kept covered, none, and a
+    --p too small for it names the rule."""
+    args = ["plan", "--p", "60", "--bank", "农业", "--budget-wan", "1000", "--no-keep-existing"]
+    kept = runner.invoke(app, [*args, "--keep-covered", "--out", str(tmp_path / "kept")])
+    assert kept.exit_code == 0, kept.output
+    said = _said(kept.output)
+    assert "--keep-covered: the 65 towns within core 1.2 km, county 3.5 km of today's branches keep a branch" in said
+    assert "Towns losing coverage" not in said and "41 closed 撤并" in said
+    changed = pd.read_csv(tmp_path / "kept" / "plan_towns_changed.csv")
+    assert not (changed["change_wan 覆盖变化(万人)"] < 0).any()
+    free = runner.invoke(app, [*args, "--out", str(tmp_path / "free")])
+    assert free.exit_code == 0 and "Towns losing coverage 失去覆盖 (23)" in _said(free.output)
+    too_few = runner.invoke(app, [*args[:2], "40", *args[3:], "--keep-covered", "--out", str(tmp_path / "few")])
+    assert too_few.exit_code == 2 and "p=40 is too small: the other rules need at least 52 branches open; " \
+        "--keep-covered: the towns covered today each need a branch within reach" in _said(too_few.output)
+    assert not (tmp_path / "few").exists()
+
+
 @pytest.mark.parametrize("args, message", [
     (["--p", "90", "--bank", "农业", "--budget-wan", "2000"], "--p 90 counts every open branch, and today's branches "
      "stay open: 农业's 101 branches. Ask for a --p of at least 101, or add --no-keep-existing"),
@@ -913,6 +932,9 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
      "--comprehensive-per-county: for the rollout of today's branches' types"),
     (["--p", "500", "--budget-wan", "9", "--keep-open", "营业部"], "--keep-open: today's branches stay open anyway"),
     (["--close", "营业部"], "--close: for the joint plan of sites and types — add --p"),
+    (["--keep-covered"], "--keep-covered: for the joint plan of sites and types — add --p"),
+    (["--p", "110", "--bank", "农业", "--budget-wan", "9", "--keep-covered"], "--keep-covered keeps towns covered "
+     "when branches close: add --close or --no-keep-existing"),
     (["--p", "500", "--budget-wan", "9", "--type-radius-km", "community=0"], "--type-radius-km takes TYPE=NUMBER"),
     (["--p", "500", "--budget-wan", "9", "--type-capacity-wan", "shop=2"], "--type-capacity-wan takes TYPE=NUMBER"),
     (["--p", "110", "--bank", "农业", "--budget-wan", "0", "--min-share", "inclusive=0.9"],

@@ -417,3 +417,25 @@ def test_covered_towns_rows_keep_every_town_covered_today_covered():
                                       max_new=3, must_reach=rows).solve()
     chosen = sites["site_id"].isin(plan.selected).to_numpy()
     assert plan.status == "optimal" and (km[towns][:, chosen] <= 3.5).any(axis=1).all()
+
+
+def test_covered_towns_rows_take_a_radius_per_region_type():
+    """With one radius per region type, each town's rows reach the sites within its own type's radius (a fringe
+    town without an entry its county's), as analyze_coverage measures it."""
+    from netopt.coverage import town_radius_km
+    from netopt.distance import cost_matrix_km
+    from netopt.planning import candidate_sites, covered_towns_rows, existing_positions
+
+    ds = no.load_sample()
+    sites = candidate_sites(ds, "农业")
+    radius = {"core": 1.2, "county": 3.5}
+    rows, towns = covered_towns_rows(ds, sites, radius)
+    limits = town_radius_km(ds, radius)
+    assert set(np.round(limits, 6)) == {1.2, 3.5} and np.isfinite(limits).all()
+    km = cost_matrix_km(ds.towns, sites)
+    within = km <= limits[:, None]
+    today = within[:, existing_positions(sites)].any(axis=1) & (ds.towns["population"].to_numpy() > 0)
+    assert towns.tolist() == np.flatnonzero(today).tolist()
+    assert np.array_equal(rows.toarray() > 0, within[towns])
+    single, _ = covered_towns_rows(ds, sites, 3.5)
+    assert len(towns) < single.shape[0]  # core towns need a branch nearer than 3.5 km

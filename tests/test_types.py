@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import netopt as no
+from netopt._errors import InfeasibleError
 from netopt.models.types import (STAFF_RANGE, TYPES, TypeRules, _allowed, assign_branch_types, branch_scores,
                                  suitability)
 from tests.test_coverage import make_city
@@ -118,15 +119,19 @@ def test_light_only_in_the_fringe_and_comprehensive_threshold_bind():
     assert (econ[strict["type"] == "comprehensive"] >= 0.99).all()
 
 
-def brute_joint(km, pop, existing, p, budget, radius, capacity, cost, ext_cost, ext_share, core_town, current):
+def brute_joint(km, pop, existing, p, budget, radius, capacity, cost, ext_cost, ext_share, core_town, current,
+                stays=None, must_reach=()):
     """Enumerate every type choice per site and extension choice per town; an LP splits the residents. A site
-    whose `current` type is known costs 50万元 to give another."""
+    whose `current` type is known costs 50万元 to give another; existing sites open free and stay open unless
+    `stays` says which do; each list of sites in `must_reach` needs one open. None when no plan keeps the rules."""
     from scipy.optimize import linprog
 
     n_sites, n_towns = km.shape[1], km.shape[0]
     best = None
     for choice in product(range(len(TYPES) + 1), repeat=n_sites):  # len(TYPES) = closed
-        if any(existing[j] and choice[j] == len(TYPES) for j in range(n_sites)):
+        if any((existing if stays is None else stays)[j] and choice[j] == len(TYPES) for j in range(n_sites)):
+            continue
+        if not all(any(choice[j] < len(TYPES) for j in row) for row in must_reach):
             continue
         open_sites = [j for j in range(n_sites) if choice[j] < len(TYPES)]
         if len(open_sites) > p:
@@ -193,6 +198,22 @@ def test_joint_plan_matches_brute_force(seed):
                           cost, 30.0, 0.3, core, [None])
     assert summary["status"] == "optimal" and chosen["decision"].iloc[0] == "close"
     assert summary["objective"] == pytest.approx(without, rel=1e-6)
+    reach = [[0], [1], [0, 1]][int(rng.integers(0, 3))]  # the existing branch may close, a row needs a site open
+    rule = np.isin(np.arange(2), reach).astype(float)[None, :]
+    kept = brute_joint(km, ds.towns["population"].to_numpy(float), [True, False], p, budget, radius, capacity,
+                       cost, 30.0, 0.3, core, [today, None], stays=[False, False], must_reach=[reach])
+    closable = sites.assign(closable=[True, False])
+    if kept is None:
+        with pytest.raises(InfeasibleError):
+            plan_network(ds, closable, p=p, budget_wan=budget, radius_km=radius, capacity_wan=capacity,
+                         open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False, must_reach=rule)
+        return
+    chosen, _, summary = plan_network(ds, closable, p=p, budget_wan=budget, radius_km=radius, capacity_wan=capacity,
+                                      open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False,
+                                      must_reach=rule)
+    assert summary["status"] == "optimal" and summary["objective"] == pytest.approx(kept, rel=1e-6)
+    opened = chosen.loc[chosen["decision"] != "close", "site_id"]
+    assert opened.isin(sites["site_id"].iloc[reach]).any()
 
 
 def test_joint_plan_on_the_sample():

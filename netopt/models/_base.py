@@ -20,6 +20,21 @@ RuleRows = tuple  # (sp.csr_matrix rows x sites, lower bounds, upper bounds, nam
 KEEPING_SECONDS = 30.0  # at most, for the plan keeping the most existing sites among equally good ones
 
 
+def reach_rows(must_reach, n_sites: int) -> sp.csr_matrix | None:
+    """must_reach (k x sites, each row needing an open site) as a sparse 0/1 matrix; an InputError for anything
+    else."""
+    if must_reach is None:
+        return None
+    try:
+        matrix = sp.csr_matrix(must_reach, dtype=float)
+    except (TypeError, ValueError):
+        matrix = None
+    if matrix is None or matrix.ndim != 2 or matrix.shape[1] != n_sites or not np.isin(matrix.data, (0.0, 1.0)).all():
+        raise InputError(f"must_reach must be a 0/1 matrix with one column per site ({n_sites})", file="model")
+    matrix.eliminate_zeros()
+    return matrix
+
+
 @dataclass
 class SiteRules:
     """Rules on which sites may open: the same for every model.
@@ -72,22 +87,7 @@ class SiteRules:
                              "and forbidden", file="model")
         self.fixed = np.union1d(self.fixed, staying)
         self.too_close = self._pairs()
-        self.must_reach = self._reach_rows()
-
-    def _reach_rows(self) -> sp.csr_matrix | None:
-        """must_reach as a sparse 0/1 matrix over the sites; an InputError for anything else."""
-        if self.must_reach is None:
-            return None
-        try:
-            matrix = sp.csr_matrix(self.must_reach, dtype=float)
-        except (TypeError, ValueError):
-            matrix = None
-        if matrix is None or matrix.ndim != 2 or matrix.shape[1] != self.n_sites or \
-                not np.isin(matrix.data, (0.0, 1.0)).all():
-            raise InputError(f"must_reach must be a 0/1 matrix with one column per site ({self.n_sites})",
-                             file="model")
-        matrix.eliminate_zeros()
-        return matrix
+        self.must_reach = reach_rows(self.must_reach, self.n_sites)
 
     def _pairs(self) -> np.ndarray:
         """too_close as sorted unique (k, 2) site positions without pairs of two existing sites; an InputError

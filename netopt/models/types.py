@@ -11,6 +11,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError
 from netopt.io import Dataset
+from netopt.models._base import reach_rows
 from netopt.models._explain import Blocking, blocking_reasons
 from netopt.models._milp import INF, MatrixMILP, relative_gap, solve_highs
 
@@ -375,7 +376,7 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
                  radius_km: dict | None = None, capacity_wan: dict | None = None, open_cost_wan: dict | None = None,
                  extensions: dict | None = EXTENSIONS, mix: dict | None = None, inclusive_outside_core: bool = True,
                  time_limit: float | None = None, conversion_cost_wan: float | dict = DEFAULT_CONVERSION_COST_WAN,
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+                 must_reach=None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """The joint plan: which candidate sites open, keep or close, the type of each open branch, and where a
     mobile service vehicle or a village service station extends inclusive coverage — one integer program.
 
@@ -384,7 +385,8 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     type has its own service radius, capacity (万人) and opening cost (万元), added to a new site's own cost
     where `sites["open_cost_wan"]` gives one (its premises); an existing branch whose type today is known
     (ds.branches "type", by site_id) costs `conversion_cost_wan` to give another type (flat, or {(from, to):
-    万元}), as in assign_branch_types.
+    万元}), as in assign_branch_types. `must_reach`: a 0/1 matrix (k x sites) whose every row needs an open
+    branch of any type, e.g. planning.covered_towns_rows (no town covered today left without a branch).
     Maximises the residents served (a town's residents are split among the open branches within each type's
     radius, up to their capacities, plus the extension shares), subject to at most `p` branches, the budget
     (openings + conversions + extensions), type-mix bounds and inclusive branches only outside the core.
@@ -395,6 +397,7 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     objective, bound, gap, served_pct and spent_wan: openings, conversions and extensions).
     """
     radius = dict(TYPE_RADIUS_KM, **(radius_km or {}))
+    must_reach = reach_rows(must_reach, len(sites))
     capacity = dict(TYPE_CAPACITY_WAN, **(capacity_wan or {}))
     current = _site_current_types(ds, sites)
     facts = _SiteFacts(current, _site_costs(sites, current, dict(TYPE_OPEN_COST_WAN, **(open_cost_wan or {})),
@@ -406,19 +409,21 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     within = [np.nonzero(km <= radius[kind]) for kind in TYPES]
     pairs = np.column_stack([np.concatenate([i for i, _ in within]), np.concatenate([j for _, j in within]),
                              np.concatenate([np.full(len(i), t) for t, (i, _) in enumerate(within)])]).astype(np.int64)
-    reason = _explain_joint(sites, p, mix or {})
+    reason = _explain_joint(sites, p, mix or {}, must_reach)
     if reason:
         raise_infeasible(reason, JOINT_PLAN)
     layout = _Layout(len(sites), len(towns), pairs, list(extensions))
     milp = _joint_model(layout, sites, towns, pop, capacity, facts, extensions, p, budget_wan, mix or {},
-                        inclusive_outside_core)
+                        inclusive_outside_core, must_reach)
     raw = solve_highs(milp, time_limit=time_limit)
     if raw.status == "error":
         raise_no_plan_yet(JOINT_PLAN, raw.message)
     if raw.status == "infeasible":
         raise_infeasible(blocking_reasons(milp, lambda name: name in ("p", "budget") or name.startswith("mix_"),
                                           lambda b: _joint_reason(b, mix or {}, inclusive_outside_core))
-                         or "the network rules (p, budget, existing branches, type mix) cannot all be met", JOINT_PLAN)
+                         or "the network rules (p, budget, existing branches, type mix"
+                         + (", towns kept covered" if must_reach is not None else "") + ") cannot all be met",
+                         JOINT_PLAN)
     raw.x = _changing_least(layout, milp, raw.x, facts, sites, pop, [extensions[n]["share"] for n in extensions])
     return _joint_tables(layout, raw, sites, towns, pop, extensions, facts)
 
@@ -465,7 +470,7 @@ def _site_flag(sites, column: str) -> np.ndarray:
     return sites[column].to_numpy(bool) if column in sites else np.zeros(len(sites), bool)
 
 
-def _explain_joint(sites, p: int | None, mix: dict) -> str:
+def _explain_joint(sites, p: int | None, mix: dict, must_reach: sp.csr_matrix | None) -> str:
     existing = (sites["kind"] == "existing").to_numpy()
     kept = int((existing & ~_site_flag(sites, "closable") & ~_site_flag(sites, "closes")).sum())
     if p is not None and kept > p:
@@ -473,6 +478,8 @@ def _explain_joint(sites, p: int | None, mix: dict) -> str:
     lows = sum((low or 0.0) for low, _ in _check_mix(mix).values())
     if lows > 1 + 1e-9:
         return f"the minimum type shares add up to {lows:.0%}, more than all branches"
+    if must_reach is not None and (must_reach @ (~_site_flag(sites, "closes")).astype(float) < 0.5).any():
+        return "a town kept covered (must_reach) has no site within reach but branches that close"
     return ""
 
 
@@ -551,7 +558,7 @@ class _Rows:
 
 
 def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, extensions, p, budget, mix,
-                 inclusive_outside_core):
+                 inclusive_outside_core, must_reach: sp.csr_matrix | None = None):
     T, S, n = len(TYPES), L.n_sites, L.n_towns
     town, site, kind = L.pairs.T
     k = np.arange(len(L.pairs))
@@ -577,6 +584,10 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, ext
              [f"capacity_{x // T}_{x % T}" for x in served_x])
     if p is not None:
         rows.add(np.zeros(L.n_x), all_x, 1.0, -INF, float(p), ["p"])
+    if must_reach is not None:  # each row needs an open branch, of any type, among its sites
+        reach = must_reach.tocoo()
+        rows.add(np.repeat(reach.row, T), L.x(np.repeat(reach.col, T), np.tile(np.arange(T), reach.nnz)), 1.0, 1.0,
+                 INF, [f"must_reach_{r}" for r in range(reach.shape[0])])
     if budget is not None:
         ext_cost = np.repeat([extensions[name]["cost_wan"] for name in L.extension_names], n)
         rows.add(np.zeros(L.n_x + len(ext_cols)), np.r_[all_x, ext_cols], np.r_[facts.cost.ravel(), ext_cost], -INF,
