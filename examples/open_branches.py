@@ -2,7 +2,7 @@
 at least 1 km from every other open outlet, and keep at least one branch in every county; what each outlet is worth
 to the plan. Then: which 3 outlets to move 迁址, and where, with as many outlets as today, on a map for the meeting;
 and what closing two outlets 撤并 costs, where one new outlet best makes up for them, which towns lose coverage, and
-where new outlets must go so that no town covered today is left without one."""
+where new outlets must go so that no town covered today is left without one; the two plans side by side 方案比选."""
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +10,7 @@ import numpy as np
 import netopt as no
 from netopt.io import points_table
 from netopt.io import Dataset
-from netopt.planning import (candidate_sites, closures_near_others, compare_networks, covered_towns_rows,
+from netopt.planning import (candidate_sites, closures_near_others, compare_networks, compare_plans, covered_towns_rows,
                              existing_positions, network_after, relocation_moves, sites_as_branches, towns_changed)
 
 ds = no.load_sample()
@@ -59,3 +59,9 @@ rows, _ = covered_towns_rows(ds, sites, radius_km=3.5)  # no town covered today 
 guarded = no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=len(existing), existing=existing,
                                      closable=closing, forbidden=closing, max_new=2, must_reach=rows).solve()
 print("keeping every covered town covered:", guarded.status, [s for s in guarded.selected if s.startswith("new:")])
+
+scenarios, differing = compare_plans(ds, {"迁址3": network_after(ds, sites, moved, bank="招商银行"),
+                                          "撤并2+2": network_after(ds, sites, guarded.selected, bank="招商银行")},
+                                     bank="招商银行", radius_km=3.5)
+print(scenarios[["scenario", "branches", "new", "closed", "covered_wan", "towns_uncovered"]])  # plans side by side
+print(differing.head())  # the towns where they differ most

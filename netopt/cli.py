@@ -6,7 +6,7 @@ import os
 import sys
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Optional
 
@@ -1502,8 +1502,8 @@ ALWAYS_RECORDED = ("model", "radius_km")  # in a plan's record even when left at
 
 
 def _command_line(context: typer.Context) -> str:
-    """The command as run, with the options given (those different from their defaults) and always the model and
-    radius, for the record."""
+    """The command as run, with its arguments, the options given (those different from their defaults) and always
+    the model and radius, for the record."""
     words = ["netopt", context.info_name or ""]
     for param in context.command.params:
         value = context.params.get(param.name)
@@ -1513,7 +1513,8 @@ def _command_line(context: typer.Context) -> str:
         if isinstance(value, bool):
             words.append(param.opts[0] if value else (param.secondary_opts or param.opts)[0])
             continue
-        words += [f"{param.opts[0]} {item}" for item in (value if isinstance(value, (list, tuple)) else [value])]
+        flag = "" if param.param_type_name == "argument" else f"{param.opts[0]} "
+        words += [f"{flag}{item}" for item in (value if isinstance(value, (list, tuple)) else [value])]
     return " ".join(words)
 
 
@@ -2104,6 +2105,125 @@ def _say_joint_plan(summary: dict, chosen: pd.DataFrame, towns: pd.DataFrame, as
     for item, value in rows:
         console.print(f"{item}: {value}")
     return rows
+
+
+@app.command()
+def compare(
+    ctx: typer.Context,
+    plans: list[Path] = typer.Argument(..., metavar="PLAN", help="Planned networks 方案网点清单: a plan's <model>_branches.csv or "
+                                       "plan_branches.csv (any branches table will do), or the folder holding one."),
+    name: list[str] = typer.Option([], help="A name for each plan, in order (default: its folder and file, e.g. "
+                                   "close2/mclp)."),
+    data: Optional[Path] = typer.Option(None, help=DATA_HELP + " Its branches are today's network."),
+    out: Path = typer.Option(Path("out/compare"), callback=_out_folder, help="Folder for compare.xlsx and its CSVs."),
+    bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP + " New branches a plan marks 新设 count as its."),
+    radius_km: Optional[float] = typer.Option(None, callback=_above_zero,
+                                              help="One service radius for every town, km."),
+    core_km: Optional[float] = typer.Option(None, callback=_above_zero,
+                                            help="Service radius in core urban districts, km (default 1.2)."),
+    county_km: Optional[float] = typer.Option(None, callback=_above_zero,
+                                              help="Service radius in counties, km (default 3.5)."),
+    fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
+    network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
+    grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
+                                            help="Measure on a population grid of this cell size (km) instead of "
+                                                 "town points."),
+    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs and the plans: wgs84, gcj02 or bd09."),
+) -> None:
+    """Plans side by side 方案比选: today's network and each planned network measured alike — branches, new and
+    closed, residents covered and coverage by region, mean km to a branch, towns left without one — and the
+    towns where the plans differ."""
+    def run() -> None:
+        from netopt.grid import population_grid
+        from netopt.planning import compare_plans
+
+        radius = _radius(radius_km, core_km, county_km, fringe_km)
+        networks = _read_plans(plans, name, coords, bank)
+        ds, source = _load(data, coords)
+        with _working("Measuring the plans 方案比选中…"):
+            cells = population_grid(ds, cell_km=grid_km) if grid_km else None
+            scenarios, towns = compare_plans(ds, networks, bank, cells, radius_km=radius, **_roads(network))
+        _say_comparison(scenarios, towns, f"{source}, {bank} 我行" if bank else source, radius)
+        labels = {column: "覆盖人口(万人)" for column in towns.columns if column.startswith("covered_wan ")}
+        from netopt.report import bilingual
+
+        written = [_write_csv(bilingual(scenarios.round(3)), out / "compare_scenarios.csv"),
+                   _write_csv(bilingual(towns.round(4), labels), out / "compare_towns.csv"),
+                   _summary_workbook(out / "compare.xlsx", [("command 命令", _command_line(ctx)),
+                                                            ("data 数据", source),
+                                                            ("radius 服务半径", _radius_words(radius))],
+                                     {"scenarios 方案比选": scenarios.round(3),
+                                      "towns differing 差异乡镇": bilingual(towns.round(4), labels)})]
+        console.print(f"Wrote {', '.join(str(w) for w in written)}")
+    _guard(run)
+
+
+def _read_plans(paths: list[Path], names: list[str], coords: str, bank: Optional[str]) -> dict:
+    """compare's planned networks by name: each a branches table (a folder: the one *_branches.csv in it), with
+    --bank's branches checked to be there; names from --name or from the folder and file."""
+    from netopt.io import bank_mask
+
+    if names and len(names) != len(paths):
+        raise InputError(f"--name gives {len(names)} name(s) for {len(paths)} plan(s): give one per plan, in order",
+                         file="command line")
+    files = [_plan_file(path) for path in paths]
+    names = names or [f"{file.parent.name}/{file.stem.removesuffix('_branches')}" for file in files]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InputError(f"two plans are both named {', '.join(repeated)}: give each a --name", file="command line")
+    networks = {}
+    for label, file in zip(names, files):
+        branches = read_branches(file, coords)
+        if bank is not None:
+            try:
+                bank_mask(branches, bank)
+            except InputError as err:
+                raise InputError([replace(p, file=str(file)) for p in err.problems]) from None
+        networks[label] = branches
+    return networks
+
+
+def _plan_file(path: Path) -> Path:
+    """A plan given to compare: the file itself, or the one network after a plan (*_branches.csv) in a folder."""
+    if not path.is_dir():
+        if not path.exists():
+            raise InputError("no such file or folder", file=str(path))
+        return path
+    found = sorted(path.glob("*_branches.csv"))
+    if len(found) != 1:
+        what = (f"holds {len(found)} planned networks ({', '.join(f.name for f in found)}): give one of the files"
+                if found else "holds no planned network (a plan's <model>_branches.csv): give the file")
+        raise InputError(what, file=str(path))
+    return found[0]
+
+
+REGION_ZH = {"core": "核心城区", "county": "县域", "fringe": "城郊"}
+
+
+def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str, radius: float | dict) -> None:
+    """The plans side by side on the console, then the towns where they differ most."""
+    regions = [c.removeprefix("coverage_pct_") for c in scenarios.columns if c.startswith("coverage_pct_")]
+    table = Table(title=f"Plans compared 方案比选 — {source}, within {_radius_words(radius)}")
+    table.add_column("")
+    for plan in scenarios["scenario"]:
+        table.add_column(plan, justify="right")
+    measures = [("branches 网点", "branches", "{:d}"), ("new 新设", "new", "{:d}"), ("closed 撤并", "closed", "{:d}"),
+                ("covered 覆盖 万人", "covered_wan", "{:,.1f}"), ("coverage 覆盖率", "coverage_pct", "{:.1f}%"),
+                *[(f"  {region} {REGION_ZH.get(region, '')}", f"coverage_pct_{region}", "{:.1f}%") for region in regions],
+                ("mean km to a branch 平均距离", "mean_km", "{:.2f}"),
+                ("towns uncovered 服务空白乡镇", "towns_uncovered", "{:d}")]
+    for label, column, form in measures:
+        table.add_row(label, *[form.format(value) for value in scenarios[column]])
+    console.print(table)
+    if towns.empty:
+        console.print("The plans cover the same residents in every town")
+        return
+    plans = [c.removeprefix("covered_wan ") for c in towns.columns if c.startswith("covered_wan ")]
+    console.print(f"Towns where the plans differ most 方案差异最大的乡镇 ({len(towns)}), covered 万人 "
+                  f"({' / '.join(plans)}):")
+    for row in towns.head(5).to_dict("records"):
+        values = " / ".join(f"{row[f'covered_wan {plan}']:.2f}" for plan in plans)
+        console.print(f"  {row['name']} ({row['county']}) of {row['residents_wan']:.2f}: {values}")
 
 
 @app.command()

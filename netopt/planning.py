@@ -521,3 +521,65 @@ def compare_coverage(before: Coverage, after: Coverage) -> pd.DataFrame:
              for c in (before, after)]
     table.attrs["by_gdp_tier"] = tiers[0].merge(tiers[1], on="gdp_tier", suffixes=("_before", "_after"))
     return table
+
+
+def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str | None = None,
+                  demand: gpd.GeoDataFrame | None = None, **coverage_options) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Plans side by side 方案比选: today's network (ds.branches) and each planned network — a branches table by
+    name, such as a plan's <model>_branches.csv read with io.read_branches — measured alike (analyze_coverage
+    with `demand` and `coverage_options`, e.g. radius_km={"core": 1.2, "county": 3.5}); with `bank`, each
+    network's branches of that bank (and those a plan marks new 新设) alone.
+
+    Returns (scenarios: one row per network, today first — branches, new and closed against today by branch id,
+    residents covered (万人) and the coverage rate (%) overall and by region type, the residents' mean km to
+    their nearest branch and the towns with residents none of whom is covered 服务空白乡镇; towns: the towns whose
+    residents covered differ between the networks, the largest difference first — residents and residents
+    covered under each network, 万人)."""
+    from netopt.coverage import analyze_coverage
+
+    today = _bank_branches(ds.branches, bank)
+    named = {TODAY_SCENARIO: today, **{name: _bank_branches(branches, bank) for name, branches in networks.items()}}
+    measured = {name: analyze_coverage(Dataset(ds.counties, ds.towns, branches), demand=demand, **coverage_options)
+                for name, branches in named.items()}
+    today_ids = set(today["branch_id"].astype(str))
+    rows = [_scenario_row(name, named[name], cov, today_ids) for name, cov in measured.items()]
+    return pd.DataFrame(rows), _towns_differing(measured)
+
+
+TODAY_SCENARIO = "today 现状"
+
+
+def _bank_branches(branches: gpd.GeoDataFrame, bank: str | None) -> gpd.GeoDataFrame:
+    """The branches of `bank` (all without one), with those a plan marks new 新设 counted as the bank's."""
+    if bank is None:
+        return branches
+    new = branches["plan"].eq(PLAN_STATUS["new"]).to_numpy() if "plan" in branches else False
+    return branches[bank_mask(branches, bank) | new]
+
+
+def _scenario_row(name: str, branches: gpd.GeoDataFrame, cov: Coverage, today_ids: set) -> dict:
+    """One network's line of compare_plans' scenarios table."""
+    towns = cov.by_town()
+    ids = set(branches["branch_id"].astype(str))
+    row = {"scenario": name, "branches": len(branches), "new": len(ids - today_ids), "closed": len(today_ids - ids),
+           "covered_wan": towns["covered_population"].sum() / 1e4,
+           "coverage_pct": 100.0 * towns["covered_population"].sum() / towns["population"].sum()}
+    row.update({f"coverage_pct_{r.region_type}": r.coverage_rate_pct for r in cov.by_region.itertuples()})
+    people = towns["population"].where(towns["population"] > 0)
+    row["mean_km"] = float((towns["mean_distance_to_branch_km"] * people).sum() / people.sum())
+    row["towns_uncovered"] = int(((towns["population"] > 0) & (towns["covered_population"] == 0)).sum())
+    return row
+
+
+def _towns_differing(measured: dict[str, Coverage]) -> pd.DataFrame:
+    """The towns whose residents covered differ between the networks (by more than half a resident), the largest
+    spread first: residents and residents covered under each network, 万人."""
+    towns = next(iter(measured.values())).by_town()[["town_id", "name", "county", "population"]]
+    table = towns.rename(columns={"population": "residents_wan"}).assign(residents_wan=towns["population"] / 1e4)
+    for name, cov in measured.items():
+        covered = cov.by_town().set_index("town_id")["covered_population"]
+        table[f"covered_wan {name}"] = table["town_id"].map(covered) / 1e4
+    covered = table.filter(like="covered_wan ")
+    spread = covered.max(axis=1) - covered.min(axis=1)
+    return table[spread > 0.5e-4].assign(spread_wan=spread).sort_values("spread_wan", ascending=False,
+                                                                        kind="stable").reset_index(drop=True)

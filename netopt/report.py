@@ -54,6 +54,9 @@ HEADERS_ZH = {
     "residents_wan": "常住人口(万人)", "covered_wan_before": "调整前覆盖人口(万人)",
     "covered_wan_after": "调整后覆盖人口(万人)", "change_wan": "覆盖变化(万人)",
     "distance_km_before": "调整前到网点距离(km)", "distance_km_after": "调整后到网点距离(km)",
+    "scenario": "方案", "new": "新设", "closed": "撤并", "covered_wan": "覆盖人口(万人)", "coverage_pct": "覆盖率(%)",
+    "coverage_pct_core": "核心城区覆盖率(%)", "coverage_pct_county": "县域覆盖率(%)", "coverage_pct_fringe": "城郊覆盖率(%)",
+    "mean_km": "平均到网点距离(km)", "towns_uncovered": "服务空白乡镇", "spread_wan": "方案差异(万人)",
 }
 TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km", "time_limit_min",
                 "nearest_branch_id", "nearest_branch_name", "nearest_branch_km", "nearest_branch_min", "covered",

@@ -946,6 +946,51 @@ def test_plan_with_p_refuses_what_it_cannot_do(tmp_path: Path, args: list[str], 
     assert not (tmp_path / "x").exists()
 
 
+def test_compare_puts_plans_beside_today(tmp_path: Path):
+    """compare: a plan's folder and a branches file beside today's network — branches, new, closed, coverage —,
+    the towns where they differ, written as CSVs and a workbook recording the command."""
+    made = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--max-new", "1", "--out",
+                               str(tmp_path / "close1")])
+    assert made.exit_code == 0, made.output
+    network = pd.read_csv(tmp_path / "close1" / "mclp_branches.csv")
+    network[network["branch_id"] != "HF0014"].to_csv(tmp_path / "fewer.csv", index=False)  # 肥西三河支行 closes too
+    result = runner.invoke(app, ["compare", str(tmp_path / "close1"), str(tmp_path / "fewer.csv"), "--bank", "农业",
+                                 "--name", "撤杨庙", "--name", "再撤三河", "--out", str(tmp_path / "cmp")])
+    assert result.exit_code == 0, result.output
+    said = _said(result.output)
+    assert "Plans compared 方案比选" in said and "within core 1.2 km, county 3.5 km" in said
+    scenarios = pd.read_csv(tmp_path / "cmp" / "compare_scenarios.csv").set_index("scenario 方案")
+    assert scenarios.index.tolist() == ["today 现状", "撤杨庙", "再撤三河"]
+    assert scenarios[["branches 网点数", "new 新设", "closed 撤并"]].values.tolist() == [[101, 0, 0], [101, 1, 1],
+                                                                                       [100, 1, 2]]
+    towns = pd.read_csv(tmp_path / "cmp" / "compare_towns.csv")
+    yangmiao = towns.set_index("name 名称").loc["杨庙镇"]
+    assert yangmiao["covered_wan today 现状 覆盖人口(万人)"] > 0 and yangmiao["covered_wan 撤杨庙 覆盖人口(万人)"] == 0
+    assert "杨庙镇 (长丰县)" in said
+    book = pd.read_excel(tmp_path / "cmp" / "compare.xlsx", sheet_name=None)
+    assert list(book) == ["summary 汇总", "scenarios 方案比选", "towns differing 差异乡镇"]
+    assert book["summary 汇总"].iloc[0, 1].startswith(f"netopt compare {tmp_path / 'close1'} {tmp_path / 'fewer.csv'}")
+
+
+@pytest.mark.parametrize("plans, args, message", [
+    (["empty"], [], "empty: holds no planned network (a plan's <model>_branches.csv): give the file"),
+    (["two"], [], "two: holds 2 planned networks (a_branches.csv, b_branches.csv): give one of the files"),
+    (["missing.csv"], [], "missing.csv: no such file or folder"),
+    (["two/a_branches.csv", "two/b_branches.csv"], ["--name", "x"], "--name gives 1 name(s) for 2 plan(s)"),
+    (["two/a_branches.csv", "two/a_branches.csv"], [], "two plans are both named two/a: give each a --name"),
+    (["two/a_branches.csv"], ["--bank", "农业"], "a_branches.csv, column 'bank': no branch names its bank"),
+])
+def test_compare_refuses_what_it_cannot_read(tmp_path: Path, plans: list[str], args: list[str], message: str):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "two").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "two" / f"{name}_branches.csv").write_text("name,lon,lat\nx,117.2,31.8\n", encoding="utf-8")
+    result = runner.invoke(app, ["compare", *[str(tmp_path / plan) for plan in plans], *args, "--out",
+                                 str(tmp_path / "x")])
+    assert result.exit_code == 2 and message in _said(result.output), result.output
+    assert not (tmp_path / "x").exists()
+
+
 def test_plan_stopped_before_any_plan_says_so(tmp_path: Path, monkeypatch):
     from netopt.models import types
     from netopt.models._milp import RawSolution

@@ -439,3 +439,34 @@ def test_covered_towns_rows_take_a_radius_per_region_type():
     assert np.array_equal(rows.toarray() > 0, within[towns])
     single, _ = covered_towns_rows(ds, sites, 3.5)
     assert len(towns) < single.shape[0]  # core towns need a branch nearer than 3.5 km
+
+
+def test_compare_plans_measures_each_network_as_the_diagnosis_does():
+    """compare_plans: today first; each plan's new and closed branches by id, residents covered as
+    analyze_coverage measures the same branches; the towns whose coverage differs, largest first."""
+    from netopt.planning import PLAN_STATUS, TODAY_SCENARIO, compare_plans
+
+    ds = no.load_sample()
+    radius = {"core": 1.2, "county": 3.5}
+    ours = ds.branches[ds.branches["bank"].str.contains("农业")]
+    fewer = ds.branches.drop(index=ours.index[:3])
+    moved = ours.iloc[:1].assign(branch_id="N1", bank=None, plan=PLAN_STATUS["new"])
+    moved["geometry"] = ds.towns.geometry.iloc[[50]].to_numpy()
+    more = pd.concat([fewer, moved], ignore_index=True)
+    scenarios, towns = compare_plans(ds, {"same": ds.branches, "fewer": fewer, "more": more}, bank="农业",
+                                     radius_km=radius)
+    assert scenarios["scenario"].tolist() == [TODAY_SCENARIO, "same", "fewer", "more"]
+    assert scenarios[["branches", "new", "closed"]].values.tolist() == [[101, 0, 0], [101, 0, 0], [98, 0, 3],
+                                                                        [99, 1, 3]]
+    kept = ours.iloc[3:]
+    for mine, row in zip((ours, ours, kept, pd.concat([kept, moved])), scenarios.itertuples()):
+        cov = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, mine), radius_km=radius)
+        by_town = cov.by_town()
+        assert row.covered_wan == pytest.approx(by_town["covered_population"].sum() / 1e4)
+        assert row.coverage_pct_core == pytest.approx(cov.by_region.set_index("region_type").loc["core",
+                                                                                           "coverage_rate_pct"])
+        assert row.towns_uncovered == ((by_town["population"] > 0) & (by_town["covered_population"] == 0)).sum()
+    today, same = (towns[f"covered_wan {name}"] for name in (TODAY_SCENARIO, "same"))
+    assert (today == same).all() and len(towns) > 0 and towns["spread_wan"].is_monotonic_decreasing
+    columns = towns.filter(like="covered_wan ")
+    assert ((columns.max(axis=1) - columns.min(axis=1)) == towns["spread_wan"]).all()
