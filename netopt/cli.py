@@ -2135,6 +2135,7 @@ def compare(
     towns where the plans differ."""
     def run() -> None:
         from netopt.grid import population_grid
+        from netopt.maps import compare_chart
         from netopt.planning import compare_plans
 
         radius = _radius(radius_km, core_km, county_km, fringe_km)
@@ -2153,7 +2154,8 @@ def compare(
                                                             ("data 数据", source),
                                                             ("radius 服务半径", _radius_words(radius))],
                                      {"scenarios 方案比选": scenarios.round(3),
-                                      "towns differing 差异乡镇": bilingual(towns.round(4), labels)})]
+                                      "towns differing 差异乡镇": bilingual(towns.round(4), labels)}),
+                   compare_chart(scenarios, out / "compare.png", _radius_words(radius))]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _guard(run)
 
@@ -2197,11 +2199,10 @@ def _plan_file(path: Path) -> Path:
     return found[0]
 
 
-REGION_ZH = {"core": "核心城区", "county": "县域", "fringe": "城郊"}
-
-
 def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str, radius: float | dict) -> None:
     """The plans side by side on the console, then the towns where they differ most."""
+    from netopt.maps import REGION_ZH
+
     regions = [c.removeprefix("coverage_pct_") for c in scenarios.columns if c.startswith("coverage_pct_")]
     table = Table(title=f"Plans compared 方案比选 — {source}, within {_radius_words(radius)}")
     table.add_column("")

@@ -473,6 +473,50 @@ def curve_chart(table: pd.DataFrame, path, radius_km: float, kept: int = 0) -> P
     return target
 
 
+def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
+    """Plans side by side (planning.compare_plans' scenarios table) as a PNG or PDF for the meeting: coverage (%)
+    overall and by region type, bars grouped by plan, and the towns left uncovered 服务空白乡镇 by each plan."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from netopt.io import write_atomic
+
+    font = cjk_font()
+    chinese = font is not None
+    names = [name if chinese or _without_chinese(name) == name else ("today" if i == 0 else f"plan {i}")
+             for i, name in enumerate(scenarios["scenario"])]  # today first, as compare_plans gives it
+    measures = [("coverage_pct", _label("全市", "all", chinese))] + [
+        (column, _label(REGION_ZH.get(column.removeprefix("coverage_pct_"), ""), column.removeprefix("coverage_pct_"),
+                        chinese))
+        for column in scenarios.columns if column.startswith("coverage_pct_")]
+    with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
+        fig, (rates, blank) = plt.subplots(1, 2, figsize=(12, 5), gridspec_kw={"width_ratios": [3, 1]})
+        width = 0.8 / len(scenarios)
+        for i, name in enumerate(names):
+            spots = np.arange(len(measures)) + (i - (len(scenarios) - 1) / 2) * width
+            bars = rates.bar(spots, [scenarios[column].iloc[i] for column, _ in measures], width, label=name)
+            rates.bar_label(bars, fmt="%.1f", fontsize=8)
+        rates.set_xticks(np.arange(len(measures)), [label for _, label in measures])
+        rates.set_ylabel(_label(f"覆盖率（%，{radius}）", f"residents covered (%, {radius})", chinese))
+        rates.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=min(len(names), 4))
+        rates.set_ylim(0, 105)
+        rates.grid(axis="y", alpha=0.3)
+        bars = blank.bar(np.arange(len(names)), scenarios["towns_uncovered"], color="#c0392b", alpha=0.7)
+        blank.bar_label(bars, fontsize=9)
+        blank.set_xticks(np.arange(len(names)), names, rotation=30, ha="right")
+        blank.set_title(_label("服务空白乡镇", "towns uncovered", chinese), fontsize=11)
+        fig.suptitle(_label("方案比选", "Plans compared", chinese), fontsize=13)
+        target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight",
+                                                          format=Path(path).suffix.lstrip(".") or "png"))
+        plt.close(fig)
+    return target
+
+
+REGION_ZH = {"core": "核心城区", "county": "县域", "fringe": "城郊"}
+
+
 def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame | None, crs, chinese: bool,
                  town_shares: pd.DataFrame | None = None, inset: bool = False, losing=()) -> None:
     """Counties, towns (by coverage, or by market share; the `losing` town ids ringed) and branches (by type) on

@@ -969,6 +969,7 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     assert "杨庙镇 (长丰县)" in said
     book = pd.read_excel(tmp_path / "cmp" / "compare.xlsx", sheet_name=None)
     assert list(book) == ["summary 汇总", "scenarios 方案比选", "towns differing 差异乡镇"]
+    assert (tmp_path / "cmp" / "compare.png").read_bytes().startswith(b"\x89PNG")
     assert book["summary 汇总"].iloc[0, 1].startswith(f"netopt compare {tmp_path / 'close1'} {tmp_path / 'fewer.csv'}")
 
 
