@@ -2216,6 +2216,11 @@ def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str, r
     for label, column, form in measures:
         table.add_row(label, *[form.format(value) for value in scenarios[column]])
     console.print(table)
+    today = scenarios["branches"].iloc[0]
+    for row in scenarios.iloc[1:].itertuples():
+        if today and row.closed == today:
+            console.print(f"[yellow]{row.scenario} keeps none of today's {today} branches (by branch id): is it a plan "
+                          "of this data and bank?[/]")
     if towns.empty:
         console.print("The plans cover the same residents in every town")
         return

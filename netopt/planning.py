@@ -581,5 +581,5 @@ def _towns_differing(measured: dict[str, Coverage]) -> pd.DataFrame:
         table[f"covered_wan {name}"] = table["town_id"].map(covered) / 1e4
     covered = table.filter(like="covered_wan ")
     spread = covered.max(axis=1) - covered.min(axis=1)
-    return table[spread > 0.5e-4].assign(spread_wan=spread).sort_values("spread_wan", ascending=False,
+    return table.assign(spread_wan=spread)[spread > 0.5e-4].sort_values("spread_wan", ascending=False,
                                                                         kind="stable").reset_index(drop=True)

@@ -970,6 +970,10 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     book = pd.read_excel(tmp_path / "cmp" / "compare.xlsx", sheet_name=None)
     assert list(book) == ["summary 汇总", "scenarios 方案比选", "towns differing 差异乡镇"]
     assert (tmp_path / "cmp" / "compare.png").read_bytes().startswith(b"\x89PNG")
+    network.assign(branch_id="X" + network["branch_id"]).to_csv(tmp_path / "renamed.csv", index=False)
+    renamed = runner.invoke(app, ["compare", str(tmp_path / "renamed.csv"), "--bank", "农业", "--out",
+                                  str(tmp_path / "renamed")])
+    assert renamed.exit_code == 0 and "keeps none of today's 101 branches (by branch id)" in _said(renamed.output)
     assert book["summary 汇总"].iloc[0, 1].startswith(f"netopt compare {tmp_path / 'close1'} {tmp_path / 'fewer.csv'}")
 
 

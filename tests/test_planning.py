@@ -470,3 +470,5 @@ def test_compare_plans_measures_each_network_as_the_diagnosis_does():
     assert (today == same).all() and len(towns) > 0 and towns["spread_wan"].is_monotonic_decreasing
     columns = towns.filter(like="covered_wan ")
     assert ((columns.max(axis=1) - columns.min(axis=1)) == towns["spread_wan"]).all()
+    _, alike = compare_plans(ds, {"same": ds.branches}, bank="农业", radius_km=radius)
+    assert alike.empty and "spread_wan" in alike  # no town differs: no row
