@@ -2242,6 +2242,9 @@ def report(
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="Measure on a population grid of this cell size (km)."),
     types: bool = typer.Option(False, help="Add the recommended branch types (assign-types, default rules)."),
+    new_per_county: int = typer.Option(0, min=0, help="Also suggest up to N new branches per county 建议新设网点: "
+                                       "the county's town points that, beside today's branches, bring the most of "
+                                       "its residents within the radius (an exact MCLP per county)."),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
@@ -2258,8 +2261,10 @@ def report(
         every_bank, source = _load(data, coords)
         ds = _bank_only(every_bank, bank)
         demand = population_grid(ds, cell_km=grid_km) if grid_km else None
-        measure = partial(analyze_coverage, radius_km=_region_radii(core_km, county_km, fringe_km), demand=demand)
+        radius = _region_radii(core_km, county_km, fringe_km)
+        measure = partial(analyze_coverage, radius_km=radius, demand=demand)
         cov = measure(ds)
+        new_sites = _suggested_sites(ds, radius, new_per_county)
         rivals = None if bank is None else rival_coverage(cov, measure(every_bank))
         plan = None
         if types:
@@ -2269,13 +2274,31 @@ def report(
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("County reports 区县报告", total=len(cov.by_county))
             written, failures = batch_reports(cov, out, progress=lambda: progress.advance(task), plan=plan,
-                                              rivals=rivals)
+                                              rivals=rivals, new_sites=new_sites)
         console.print(f"Wrote {len(written)} files to {out} for {source}")
         for county, reason in failures.items():
             errors.print(f"[yellow]county {county} failed:[/] {reason}")
         if failures:
             raise typer.Exit(1)
     _guard(run)
+
+
+def _suggested_sites(ds: Dataset, radius: dict, per_county: int) -> Optional[pd.DataFrame]:
+    """report --new-per-county: planning.suggest_new_sites, with what they bring city-wide said (None for 0)."""
+    if not per_county:
+        return None
+    from netopt.planning import suggest_new_sites
+
+    with _working("Suggesting new branches by county 建议新设网点…"):
+        sites = suggest_new_sites(ds, radius, per_county)
+    counties = sites.drop_duplicates("county")
+    gained = (counties["covered_wan_after"] - counties["covered_wan_today"]).sum()
+    console.print(f"Suggested new branches 建议新设网点: {len(sites)} in {len(counties)} counties, bringing "
+                  f"{gained:,.1f} 万 more "
+                  f"residents within reach (town points); the best: "
+                  + ", ".join(f"{row.name} ({row.county}) +{row.adds_covered_wan:.1f}万"
+                              for row in sites.nlargest(3, "adds_covered_wan").itertuples()))
+    return sites
 
 
 @app.command("map")

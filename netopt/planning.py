@@ -472,23 +472,83 @@ def compare_networks(ds: Dataset, new_branches: gpd.GeoDataFrame, today: gpd.Geo
     return compare_coverage(before, after)
 
 
-def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict, distance: str = "euclidean",
-                       graph=None) -> tuple[sp.csr_matrix, np.ndarray]:
-    """The must_reach rule that leaves no town covered today without a branch (不新增服务空白乡镇): for each town
-    with residents within radius_km of one of today's sites (sites kind "existing"), a 0/1 row of the sites
-    within its reach; and those towns' positions in ds.towns. `radius_km`: one number, or one per region type
-    as analyze_coverage takes it, e.g. {"core": 1.2, "county": 3.5}. Pass the rows as a model's must_reach=."""
+def town_reach(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict, distance: str = "euclidean",
+               graph=None) -> sp.csr_matrix:
+    """0/1 towns x sites: the sites within each town's radius — one number, or one per region type as
+    analyze_coverage takes it, e.g. {"core": 1.2, "county": 3.5} —, straight line or by road."""
     from netopt.coverage import town_radius_km
     from netopt.models.covering import reach_from_geodataframes
 
     limits = town_radius_km(ds, radius_km)
     pairs = reach_from_geodataframes(ds.towns, sites, float(limits.max()), distance, graph).tocoo()
     inside = pairs.data <= limits[pairs.row] + 1e-9  # a stored entry (even 0 km) is a pair within the reach
-    reach = sp.csr_matrix((np.ones(int(inside.sum())), (pairs.row[inside], pairs.col[inside])), shape=pairs.shape)
+    return sp.csr_matrix((np.ones(int(inside.sum())), (pairs.row[inside], pairs.col[inside])), shape=pairs.shape)
+
+
+def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict, distance: str = "euclidean",
+                       graph=None) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The must_reach rule that leaves no town covered today without a branch (不新增服务空白乡镇): for each town
+    with residents within radius_km of one of today's sites (sites kind "existing"), a 0/1 row of the sites
+    within its reach; and those towns' positions in ds.towns. `radius_km`: one number, or one per region type
+    as analyze_coverage takes it, e.g. {"core": 1.2, "county": 3.5}. Pass the rows as a model's must_reach=."""
+    reach = town_reach(ds, sites, radius_km, distance, graph)
     covered = (reach @ (sites["kind"] == "existing").to_numpy(float) > 0) & \
         (ds.towns["population"].to_numpy(float) > 0)
     towns = np.flatnonzero(covered)
     return reach[towns], towns
+
+
+def suggest_new_sites(ds: Dataset, radius_km: float | dict, per_county: int, distance: str = "euclidean",
+                      graph=None, time_limit: float | None = None) -> pd.DataFrame:
+    """Where new branches would cover most, county by county 建议新设网点: for each county, at most `per_county` of
+    its town points which, opened beside every one of today's branches (ds.branches), bring the most of the
+    county's residents within the radius (town points; one number or one per region type) — an exact MCLP per
+    county, no site kept that adds nothing. Columns: county, rank (by adds_covered_wan, the residents only that
+    site brings within reach, 万人), town_id, name, adds_covered_wan, and the county's residents covered today and
+    with all its suggested sites, covered_wan_today / covered_wan_after (万人); a county with nothing to gain has
+    no row."""
+    from netopt.models.covering import MCLP
+
+    check_count(per_county, "per_county", "suggest_new_sites")
+    sites = candidate_sites(ds)
+    reach, pop = town_reach(ds, sites, radius_km, distance, graph), ds.towns["population"].to_numpy(float)
+    existing = (sites["kind"] == "existing").to_numpy()
+    tables = []
+    for county in ds.towns["county"].dropna().unique():
+        towns = np.flatnonzero((ds.towns["county"] == county).to_numpy() & (pop > 0))
+        block = reach[towns]
+        near = existing & (block.getnnz(axis=0) > 0)
+        columns = np.flatnonzero(near | (~existing & (sites["county"] == county).to_numpy()))
+        kept = np.flatnonzero(near[columns])
+        model = MCLP.from_coverage(block[:, columns], p=min(len(kept) + per_county, len(columns)), weights=pop[towns],
+                                   site_labels=sites["site_id"].to_numpy()[columns], existing=kept,
+                                   max_new=per_county, exactly_p=False)
+        tables.append(_county_suggestions(model, model.solve(time_limit=time_limit).selected, sites, county))
+    town_of = dict(zip(sites.loc[~existing, "site_id"], ds.towns["town_id"]))  # candidate_sites: the towns in order
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["site_id", *SUGGESTION_COLUMNS])
+    return table.assign(town_id=table.pop("site_id").map(town_of))[SUGGESTION_COLUMNS]
+
+
+SUGGESTION_COLUMNS = ["county", "rank", "town_id", "name", "adds_covered_wan", "covered_wan_today", "covered_wan_after"]
+
+
+def _county_suggestions(model, selected: list, sites: gpd.GeoDataFrame, county: str) -> pd.DataFrame:
+    """One county's suggested new sites: the solved plan's new sites less those adding nothing (fewest first),
+    ranked by what each alone brings within reach."""
+    today = [label for label in selected if label in set(sites.loc[sites["kind"] == "existing", "site_id"])]
+    plan = list(selected)
+    value = model.objective_of(plan)
+    worth = model.worth_of_each(plan, among=[label for label in plan if label not in today])
+    for label in worth.sort_values(kind="stable").index:  # a site the others stand in for adds nothing: drop it
+        if model.objective_of([s for s in plan if s != label]) >= value - 1e-6:
+            plan.remove(label)
+    worth = model.worth_of_each(plan, among=[label for label in plan if label not in today])
+    worth = worth.sort_values(ascending=False, kind="stable")
+    new = sites.set_index("site_id").loc[worth.index]
+    return pd.DataFrame({"county": county, "rank": np.arange(1, len(worth) + 1), "site_id": worth.index.to_numpy(),
+                         "name": new["name"].to_numpy(), "adds_covered_wan": worth.to_numpy() / 1e4,
+                         "covered_wan_today": model.objective_of(today) / 1e4,
+                         "covered_wan_after": model.objective_of(plan) / 1e4})
 
 
 def towns_changed(before: Coverage, after: Coverage) -> pd.DataFrame:

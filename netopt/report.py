@@ -57,6 +57,7 @@ HEADERS_ZH = {
     "scenario": "方案", "new": "新设", "closed": "撤并", "covered_wan": "覆盖人口(万人)", "coverage_pct": "覆盖率(%)",
     "coverage_pct_core": "核心城区覆盖率(%)", "coverage_pct_county": "县域覆盖率(%)", "coverage_pct_fringe": "城郊覆盖率(%)",
     "mean_km": "平均到网点距离(km)", "towns_uncovered": "服务空白乡镇", "spread_wan": "方案差异(万人)",
+    "rank": "排序", "covered_wan_today": "现状覆盖人口(万人)",
 }
 TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km", "time_limit_min",
                 "nearest_branch_id", "nearest_branch_name", "nearest_branch_km", "nearest_branch_min", "covered",
@@ -158,11 +159,12 @@ h2{{font-size:17px;margin-top:1.6em}} .note{{color:#666;font-size:12px}}</style>
 
 
 def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.DataFrame | None = None,
-                  rivals: RivalCoverage | None = None) -> list[Path]:
-    """One county's report: HTML and an Excel workbook (summary, towns, branches, recommendations, the
-    recommended branch types when a type plan is given, with `rivals` — competition.rival_coverage of our bank's
-    coverage `cov` — our coverage beside every bank's and the towns only a rival reaches, and the notes on how
-    coverage was measured and what this county's data asks to check)."""
+                  rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None) -> list[Path]:
+    """One county's report: HTML and an Excel workbook (summary, towns, branches, recommendations, with
+    `new_sites` — planning.suggest_new_sites — where new branches would cover most, the recommended branch types
+    when a type plan is given, with `rivals` — competition.rival_coverage of our bank's coverage `cov` — our
+    coverage beside every bank's and the towns only a rival reaches, and the notes on how coverage was measured
+    and what this county's data asks to check)."""
     out = Path(out_dir)
     summary = cov.by_county[cov.by_county["county"] == county].round(3)
     if summary.empty:
@@ -174,8 +176,12 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     sheets = {"summary": summary, "towns": towns, "branches": branches, "recommendations": advice}
     stem = f"county_{summary['county_id'].iloc[0]}_{county}"
     body = (f"<h2>概况 Summary</h2>{_html_table(summary)}"
-            f"<h2>服务不足乡镇 Underserved towns ({len(advice)})</h2>{_html_table(advice.head(30))}"
-            f"<h2>网点 Branches ({len(branches)})</h2>{_html_table(branches)}")
+            f"<h2>服务不足乡镇 Underserved towns ({len(advice)})</h2>{_html_table(advice.head(30))}")
+    if new_sites is not None:
+        mine = new_sites[new_sites["county"] == county]
+        sheets["new_sites"] = mine
+        body += _new_sites_section(mine)
+    body += f"<h2>网点 Branches ({len(branches)})</h2>{_html_table(branches)}"
     if plan is not None:
         types = plan[plan["branch_id"].isin(cov.branches.loc[cov.branches["county"] == county, "branch_id"])]
         types = types[["branch_id", "name", "current_type", "type", "type_zh", "staff", "cost_wan", "reasons"]]
@@ -194,10 +200,23 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
             write_atomic(out / f"{stem}.xlsx", lambda p: write_workbook(p, sheets))]
 
 
+def _new_sites_section(new_sites: pd.DataFrame) -> str:
+    """A county page's suggested new branches: how many residents they bring within reach, then each."""
+    title = f"<h2>建议新设网点 Where new branches would cover most ({len(new_sites)})</h2>"
+    if new_sites.empty:
+        return title + "<p>No new branch at a town point brings more of the county's residents within reach.</p>"
+    first = new_sites.iloc[0]
+    said = (f"<p>With them, {first['covered_wan_today']:,.1f} → {first['covered_wan_after']:,.1f} 万人 of the "
+            "county's residents are within reach of a branch (town points, today's branches kept); each adds the "
+            "residents only it brings within reach 新增覆盖.</p>")
+    return title + said + _html_table(new_sites[["rank", "town_id", "name", "adds_covered_wan"]].round(2))
+
+
 def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
-                rivals: RivalCoverage | None = None) -> list[Path]:
-    """The city-wide summary: by region and by county, the most underserved towns, any failed county, and with
-    `rivals` our coverage beside every bank's by region and the towns only a rival reaches."""
+                rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None) -> list[Path]:
+    """The city-wide summary: by region and by county, the most underserved towns, with `new_sites` each county's
+    suggested new branches, any failed county, and with `rivals` our coverage beside every bank's by region and
+    the towns only a rival reaches."""
     out = Path(out_dir)
     failed = pd.DataFrame({"county": list(failures), "error": list(failures.values())})
     body = (f"<h2>区域 By region</h2>{_html_table(cov.by_region.round(3))}"
@@ -208,6 +227,10 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
             + (f"<h2>未完成 Failed counties</h2>{failed.to_html(index=False)}" if failures else ""))
     sheets = {"by_region": cov.by_region.round(3), "by_county": cov.by_county.round(3),
               "underserved_towns": _columns(cov.underserved_towns, UNDERSERVED_COLUMNS), "failed": failed}
+    if new_sites is not None:
+        sheets["new_sites"] = new_sites.round(4)
+        body += (f"<h2>建议新设网点 Where new branches would cover most</h2>"
+                 f"{_html_table(new_sites[['county', 'rank', 'name', 'adds_covered_wan']].round(2))}")
     if rivals is not None:
         sheets.update(rivals_by_region=rivals.by_region.round(3), rival_only_towns=rivals.rival_only)
         body += (f"<h2>我行与全部银行 Ours against every bank</h2>{_html_table(rivals.by_region.round(3))}"
@@ -218,17 +241,19 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
 
 
 def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.DataFrame | None = None,
-                  rivals: RivalCoverage | None = None) -> tuple[list[Path], dict[str, str]]:
+                  rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None
+                  ) -> tuple[list[Path], dict[str, str]]:
     """A report per county plus the city summary; a county that fails is recorded and the others go on. With
-    `rivals` (competition.rival_coverage of our bank's `cov` and every bank's) each report compares them."""
+    `rivals` (competition.rival_coverage of our bank's `cov` and every bank's) each report compares them; with
+    `new_sites` (planning.suggest_new_sites) each lists its county's."""
     written: list[Path] = []
     failures: dict[str, str] = {}
     for county in cov.by_county["county"]:
         try:
-            written += county_report(cov, county, out_dir, plan, rivals)
+            written += county_report(cov, county, out_dir, plan, rivals, new_sites)
         except Exception as err:  # one bad county must not stop the batch; its reason goes in the summary
             failures[county] = f"{type(err).__name__}: {err}"
         if progress is not None:
             progress()
-    written += city_report(cov, out_dir, failures, rivals)
+    written += city_report(cov, out_dir, failures, rivals, new_sites)
     return written, failures

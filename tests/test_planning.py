@@ -472,3 +472,39 @@ def test_compare_plans_measures_each_network_as_the_diagnosis_does():
     assert ((columns.max(axis=1) - columns.min(axis=1)) == towns["spread_wan"]).all()
     _, alike = compare_plans(ds, {"same": ds.branches}, bank="农业", radius_km=radius)
     assert alike.empty and "spread_wan" in alike  # no town differs: no row
+
+
+def test_suggest_new_sites_match_brute_force_per_county():
+    """suggest_new_sites: in every county, the suggested town points bring as many of its residents within reach
+    as the best pair found by trying every pair; each adds what closing it alone loses (never 0), and today's
+    coverage is the diagnosis's."""
+    from itertools import combinations
+
+    from netopt.planning import candidate_sites, suggest_new_sites, town_reach
+
+    ds = no.load_sample().of_bank("招商银行")
+    radius = {"core": 1.2, "county": 3.5}
+    table = suggest_new_sites(ds, radius, 2)
+    sites = candidate_sites(ds)
+    reach = town_reach(ds, sites, radius).toarray() > 0
+    pop = ds.towns["population"].to_numpy(float)
+    today = reach[:, (sites["kind"] == "existing").to_numpy()].any(axis=1)
+    diagnosis = no.analyze_coverage(ds, radius_km=radius).by_county.set_index("county")["covered_population"]
+    for county, towns in ds.towns.groupby("county"):
+        rows = towns.index.to_numpy()
+        new = np.flatnonzero((sites["kind"] == "new").to_numpy() & (sites["county"] == county).to_numpy())
+
+        def covered(chosen) -> float:
+            return float(pop[rows][today[rows] | reach[rows][:, list(chosen)].any(axis=1)].sum())
+        best = max(covered(pair) for pair in combinations(new, 2))
+        mine = table[table["county"] == county]
+        assert covered([]) == pytest.approx(diagnosis[county])
+        if best == covered([]):
+            assert mine.empty
+            continue
+        assert mine["covered_wan_today"].iloc[0] * 1e4 == pytest.approx(covered([]))
+        assert mine["covered_wan_after"].iloc[0] * 1e4 == pytest.approx(best)
+        chosen = [int(np.flatnonzero(sites["site_id"] == f"new:{town}")[0]) for town in mine["town_id"]]
+        assert covered(chosen) == pytest.approx(best) and mine["rank"].tolist() == list(range(1, len(mine) + 1))
+        for j, adds in zip(chosen, mine["adds_covered_wan"]):
+            assert adds > 0 and adds * 1e4 == pytest.approx(best - covered([k for k in chosen if k != j]))

@@ -54,10 +54,10 @@ def test_a_county_report_notes_its_own_data_not_the_citys(coverage, tmp_path: Pa
 def test_a_failing_county_is_recorded_and_the_rest_complete(coverage, tmp_path: Path, monkeypatch):
     real = report.county_report
 
-    def flaky(cov, county, out_dir, plan=None, rivals=None):
+    def flaky(cov, county, out_dir, plan=None, rivals=None, new_sites=None):
         if county == "庐江县":
             raise ValueError("broken input for this county")
-        return real(cov, county, out_dir, plan, rivals)
+        return real(cov, county, out_dir, plan, rivals, new_sites)
 
     monkeypatch.setattr(report, "county_report", flaky)
     written, failures = report.batch_reports(coverage, tmp_path)
@@ -77,6 +77,23 @@ def test_report_command(tmp_path: Path):
     result = CliRunner().invoke(app, ["report", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "city_summary.html").exists()
+
+
+def test_report_suggests_new_branches_by_county(tmp_path: Path):
+    """report --new-per-county 2: each county's page lists its suggested new branches with what each brings within
+    reach and the county's residents within reach before and after; the city summary has them all."""
+    result = CliRunner().invoke(app, ["report", "--bank", "农业", "--new-per-county", "2", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "Suggested new branches 建议新设网点: 18 in 9 counties" in said and "小庙镇 (蜀山区) +22.4万" in said
+    page = (tmp_path / "county_340121_长丰县.html").read_text(encoding="utf-8")
+    assert "Where new branches would cover most (2)" in page and "51.6 → 64.1 万人" in page
+    section = page[page.index("建议新设网点"):page.index("网点 Branches")]
+    assert "罗塘乡" in section and "<td>7.07</td>" in section
+    sheet = pd.read_excel(tmp_path / "county_340121_长丰县.xlsx", "new_sites", engine="openpyxl")
+    assert sheet["name 名称"].tolist() == ["罗塘乡", "吴山镇"]
+    city = pd.read_excel(tmp_path / "city_summary.xlsx", "new_sites", engine="openpyxl")
+    assert len(city) == 18 and city["county 区县"].nunique() == 9
 
 
 def test_reports_carry_the_recommended_types(coverage, tmp_path: Path):
