@@ -35,7 +35,8 @@ MAX_UNITS_PER_TASK = 50
 
 @dataclass(frozen=True)
 class BatchOptions:
-    """What each unit's task does: always the diagnosis; optionally LSCP + MCLP and a branch-type plan."""
+    """What each unit's task does: always the diagnosis; optionally LSCP + MCLP, a branch-type plan and, where the
+    unit has branches, up to `new_per_county` suggested new branches (planning.suggest_new_sites)."""
 
     radius_km: dict[str, float] | float = field(default_factory=lambda: dict(DEFAULT_RADIUS_KM))
     residents_per_branch_wan: float = 3.5
@@ -43,8 +44,10 @@ class BatchOptions:
     plan_types: bool = False
     time_limit: float = 60.0
     reports: bool = True
+    new_per_county: int = 0
 
     def __post_init__(self) -> None:
+        check_count(self.new_per_county, "new_per_county", "batch options", least=0)
         radii = list(self.radius_km.values()) if isinstance(self.radius_km, dict) else [self.radius_km]
         for name, values, unit in (("radius_km", radii, "km"), ("time_limit", [self.time_limit], "seconds"),
                                    ("residents_per_branch_wan", [self.residents_per_branch_wan], "万人")):
@@ -274,18 +277,33 @@ def _dataset(task: UnitTask) -> Dataset:
 def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) -> dict:
     from netopt.report import county_report
 
-    cov = analyze_coverage(_dataset(task), radius_km=options.radius_km,
+    ds = _dataset(task)
+    cov = analyze_coverage(ds, radius_km=options.radius_km,
                            residents_per_branch_limit_wan=options.residents_per_branch_wan)
     county = cov.by_county.iloc[0]
+    new_sites = _new_sites(ds, options)
     if options.reports:
-        files.update(_capture(lambda out: county_report(cov, str(county["county"]), out)))
-    return {
+        files.update(_capture(lambda out: county_report(cov, str(county["county"]), out, new_sites=new_sites)))
+    suggested = {} if new_sites is None else {
+        "new_sites": len(new_sites),
+        "new_sites_adds_wan": round(float((new_sites["covered_wan_after"] - new_sites["covered_wan_today"]).max()), 4)
+        if len(new_sites) else 0.0}
+    return suggested | {
         "coverage_rate_pct": round(float(county["coverage_rate_pct"]), 4),
         "uncovered_population_wan": round(float(county["population"] - county["covered_population"]) / 1e4, 4),
         "residents_per_branch_wan": round(float(county["residents_per_branch_wan"]), 4),
         "branches_per_100km2": round(float(county["branches_per_100km2"]), 4),
         "underserved_towns": len(cov.underserved_towns),
     }
+
+
+def _new_sites(ds: Dataset, options: BatchOptions) -> pd.DataFrame | None:
+    """The unit's suggested new branches (planning.suggest_new_sites), None when none are asked for."""
+    if not options.new_per_county:
+        return None
+    from netopt.planning import suggest_new_sites
+
+    return suggest_new_sites(ds, options.radius_km, options.new_per_county, time_limit=options.time_limit, threads=1)
 
 
 def _capture(write: Callable[[Path], list[Path]]) -> dict[str, bytes]:
@@ -470,7 +488,7 @@ UNIT_HEADERS_ZH = {
     "mclp_p": "MCLP网点数", "mclp_covered_pct": "MCLP覆盖率(%)", "mclp_status": "MCLP求解状态",
     "types_status": "类型规划状态", "types_comprehensive": "综合型", "types_community": "社区型",
     "types_inclusive": "普惠型", "types_light": "轻型", "status": "状态", "seconds": "耗时(秒)",
-    "median_coverage_rate_pct": "覆盖率中位数(%)",
+    "median_coverage_rate_pct": "覆盖率中位数(%)", "new_sites": "建议新设网点数", "new_sites_adds_wan": "新设网点新增覆盖(万人)",
 }
 
 
@@ -480,8 +498,8 @@ def _write_summary(path: Path, table: pd.DataFrame) -> None:
 
     by = "province" if "province" in table else "status"
     ok = table[table["status"] == "ok"]
-    numeric = [c for c in ("population_wan", "area_km2", "branches", "branches_at_benchmark", "lscp_branches")
-               if c in ok]
+    numeric = [c for c in ("population_wan", "area_km2", "branches", "branches_at_benchmark", "lscp_branches",
+                           "new_sites", "new_sites_adds_wan") if c in ok]
     summary = ok.groupby(by)[numeric].sum(min_count=1)
     summary.insert(0, "units", ok.groupby(by).size())
     if "coverage_rate_pct" in ok:

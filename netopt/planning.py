@@ -499,7 +499,7 @@ def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | 
 
 
 def suggest_new_sites(ds: Dataset, radius_km: float | dict, per_county: int, distance: str = "euclidean",
-                      graph=None, time_limit: float | None = None) -> pd.DataFrame:
+                      graph=None, time_limit: float | None = None, threads: int | None = None) -> pd.DataFrame:
     """Where new branches would cover most, county by county 建议新设网点: for each county, at most `per_county` of
     its town points which, opened beside every one of today's branches (ds.branches), bring the most of the
     county's residents within the radius (town points; one number or one per region type) — an exact MCLP per
@@ -523,7 +523,9 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict, per_county: int, dis
         model = MCLP.from_coverage(block[:, columns], p=min(len(kept) + per_county, len(columns)), weights=pop[towns],
                                    site_labels=sites["site_id"].to_numpy()[columns], existing=kept,
                                    max_new=per_county, exactly_p=False)
-        tables.append(_county_suggestions(model, model.solve(time_limit=time_limit).selected, sites, county))
+        result = model.solve(time_limit=time_limit, threads=threads)
+        today = [model.site_labels[j] for j in kept]
+        tables.append(_county_suggestions(model, result.selected if result.has_plan else today, today, sites, county))
     town_of = dict(zip(sites.loc[~existing, "site_id"], ds.towns["town_id"]))  # candidate_sites: the towns in order
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["site_id", *SUGGESTION_COLUMNS])
     return table.assign(town_id=table.pop("site_id").map(town_of))[SUGGESTION_COLUMNS]
@@ -532,10 +534,9 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict, per_county: int, dis
 SUGGESTION_COLUMNS = ["county", "rank", "town_id", "name", "adds_covered_wan", "covered_wan_today", "covered_wan_after"]
 
 
-def _county_suggestions(model, selected: list, sites: gpd.GeoDataFrame, county: str) -> pd.DataFrame:
-    """One county's suggested new sites: the solved plan's new sites less those adding nothing (fewest first),
-    ranked by what each alone brings within reach."""
-    today = [label for label in selected if label in set(sites.loc[sites["kind"] == "existing", "site_id"])]
+def _county_suggestions(model, selected: list, today: list, sites: gpd.GeoDataFrame, county: str) -> pd.DataFrame:
+    """One county's suggested new sites: those of the solved plan `selected` beside `today`'s, less those adding
+    nothing (fewest first), ranked by what each alone brings within reach."""
     plan = list(selected)
     value = model.objective_of(plan)
     worth = model.worth_of_each(plan, among=[label for label in plan if label not in today])

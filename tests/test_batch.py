@@ -102,6 +102,7 @@ def test_a_unit_listed_twice_is_refused(sample_tasks, tmp_path):
     (dict(radius_km={"core": -1.0, "county": 3.5}), {}, "radius_km must be a positive number of km, got -1.0"),
     (dict(time_limit=0), {}, "time_limit must be a positive number of seconds"),
     (dict(residents_per_branch_wan=float("nan")), {}, "residents_per_branch_wan must be a positive number of 万人"),
+    (dict(new_per_county=-1), {}, "new_per_county must be a whole number of at least 0"),
     ({}, dict(workers=0), "workers must be a whole number of at least 1"),
     ({}, dict(units_per_task=0), "units_per_task must be a whole number of at least 1"),
 ])
@@ -109,6 +110,24 @@ def test_bad_batch_options_are_refused_before_any_work(sample_tasks, tmp_path, o
     with pytest.raises(no.InputError, match=message):
         run_batch(sample_tasks, tmp_path / "out", BatchOptions(**options), scheduler="serial", **run)
     assert not (tmp_path / "out").exists()
+
+
+def test_units_with_branches_get_suggested_new_branches(sample_tasks, tmp_path):
+    """new_per_county: each unit's row counts its suggested new branches and what they bring within reach, as
+    planning.suggest_new_sites gives them for the unit alone, and its county page lists them."""
+    from netopt.batch import _dataset
+    from netopt.planning import suggest_new_sites
+
+    run_batch(sample_tasks[:2], tmp_path, BatchOptions(radius_km=RADIUS, new_per_county=2), scheduler="serial")
+    table = national_table(tmp_path).set_index("adcode")
+    for task in sample_tasks[:2]:
+        alone = suggest_new_sites(_dataset(task), RADIUS, 2)
+        row = table.loc[task.unit_id]
+        assert row["new_sites"] == len(alone) > 0
+        assert row["new_sites_adds_wan"] == pytest.approx(
+            (alone["covered_wan_after"] - alone["covered_wan_today"]).iloc[0], abs=1e-4)
+        page = next((tmp_path / "units" / task.unit_id).glob("county_*.html")).read_text(encoding="utf-8")
+        assert f"Where new branches would cover most ({len(alone)})" in page and alone["name"].iloc[0] in page
 
 
 def test_outputs_national_csv_parquet_and_excel(sample_tasks, tmp_path):
