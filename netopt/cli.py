@@ -2213,8 +2213,11 @@ def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str, r
                 *[(f"  {region} {REGION_ZH.get(region, '')}", f"coverage_pct_{region}", "{:.1f}%") for region in regions],
                 ("mean km to a branch 平均距离", "mean_km", "{:.2f}"),
                 ("towns uncovered 服务空白乡镇", "towns_uncovered", "{:d}")]
+    from netopt.models.types import TYPE_ZH
+
+    measures += [(f"{kind} {TYPE_ZH[kind]}", f"type_{kind}", "{:.0f}") for kind in TYPE_ZH if f"type_{kind}" in scenarios]
     for label, column, form in measures:
-        table.add_row(label, *[form.format(value) for value in scenarios[column]])
+        table.add_row(label, *["" if pd.isna(value) else form.format(value) for value in scenarios[column]])
     console.print(table)
     today = scenarios["branches"].iloc[0]
     for row in scenarios.iloc[1:].itertuples():

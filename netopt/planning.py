@@ -593,7 +593,8 @@ def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str 
 
     Returns (scenarios: one row per network, today first — branches, new and closed against today by branch id,
     residents covered (万人) and the coverage rate (%) overall and by region type, the residents' mean km to
-    their nearest branch and the towns with residents none of whom is covered 服务空白乡镇; towns: the towns whose
+    their nearest branch and the towns with residents none of whom is covered 服务空白乡镇, and where a network's
+    branches give their types (e.g. plan --p's plan_branches.csv), how many of each, type_<type>; towns: the towns whose
     residents covered differ between the networks, the largest difference first — residents and residents
     covered under each network, 万人)."""
     from netopt.coverage import analyze_coverage
@@ -629,7 +630,15 @@ def _scenario_row(name: str, branches: gpd.GeoDataFrame, cov: Coverage, today_id
     people = towns["population"].where(towns["population"] > 0)
     row["mean_km"] = float((towns["mean_distance_to_branch_km"] * people).sum() / people.sum())
     row["towns_uncovered"] = int(((towns["population"] > 0) & (towns["covered_population"] == 0)).sum())
-    return row
+    return row | _type_counts(branches)
+
+
+def _type_counts(branches: gpd.GeoDataFrame) -> dict:
+    """How many branches of each type 综合型/社区型/普惠型/轻型 a network has, where its branches give types."""
+    from netopt.models.types import TYPES
+
+    kinds = branches["type"].value_counts() if "type" in branches else pd.Series(dtype=int)
+    return {f"type_{kind}": int(kinds.get(kind, 0)) for kind in TYPES} if kinds.index.isin(TYPES).any() else {}
 
 
 def _towns_differing(measured: dict[str, Coverage]) -> pd.DataFrame:

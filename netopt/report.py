@@ -57,7 +57,8 @@ HEADERS_ZH = {
     "scenario": "方案", "new": "新设", "closed": "撤并", "covered_wan": "覆盖人口(万人)", "coverage_pct": "覆盖率(%)",
     "coverage_pct_core": "核心城区覆盖率(%)", "coverage_pct_county": "县域覆盖率(%)", "coverage_pct_fringe": "城郊覆盖率(%)",
     "mean_km": "平均到网点距离(km)", "towns_uncovered": "服务空白乡镇", "spread_wan": "方案差异(万人)",
-    "rank": "排序", "covered_wan_today": "现状覆盖人口(万人)",
+    "rank": "排序", "covered_wan_today": "现状覆盖人口(万人)", "type_comprehensive": "综合型", "type_community": "社区型",
+    "type_inclusive": "普惠型", "type_light": "轻型",
 }
 TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km", "time_limit_min",
                 "nearest_branch_id", "nearest_branch_name", "nearest_branch_km", "nearest_branch_min", "covered",

@@ -470,8 +470,12 @@ def test_compare_plans_measures_each_network_as_the_diagnosis_does():
     assert (today == same).all() and len(towns) > 0 and towns["spread_wan"].is_monotonic_decreasing
     columns = towns.filter(like="covered_wan ")
     assert ((columns.max(axis=1) - columns.min(axis=1)) == towns["spread_wan"]).all()
-    _, alike = compare_plans(ds, {"same": ds.branches}, bank="农业", radius_km=radius)
+    typed = ds.branches.assign(type=np.where(np.arange(len(ds.branches)) % 3, "community", "comprehensive"))
+    counted, alike = compare_plans(ds, {"typed": typed}, bank="农业", radius_km=radius)
     assert alike.empty and "spread_wan" in alike  # no town differs: no row
+    expected = typed.loc[ours.index, "type"].value_counts()
+    assert counted.loc[1, ["type_comprehensive", "type_community", "type_inclusive", "type_light"]].tolist() == [
+        expected["comprehensive"], expected["community"], 0, 0] and counted.loc[0, ["type_light"]].isna().all()
 
 
 def test_suggest_new_sites_match_brute_force_per_county():
