@@ -2135,8 +2135,8 @@ def compare(
     towns where the plans differ."""
     def run() -> None:
         from netopt.grid import population_grid
-        from netopt.maps import compare_chart
-        from netopt.planning import compare_plans
+        from netopt.maps import compare_chart, compare_map
+        from netopt.planning import bank_branches, compare_plans
 
         radius = _radius(radius_km, core_km, county_km, fringe_km)
         networks = _read_plans(plans, name, coords, bank)
@@ -2156,6 +2156,10 @@ def compare(
                                      {"scenarios 方案比选": scenarios.round(3),
                                       "towns differing 差异乡镇": bilingual(towns.round(4), labels)}),
                    compare_chart(scenarios, out / "compare.png", _radius_words(radius))]
+        fmap = compare_map(ds, bank_branches(ds.branches, bank),
+                           {label: bank_branches(branches, bank) for label, branches in networks.items()}, towns,
+                           f"方案比选 Plans compared — {source}" + (f", {bank}" if bank else ""))
+        written.append(write_atomic(out / "compare_map.html", lambda p: fmap.save(str(p))))
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _guard(run)
 

@@ -346,6 +346,73 @@ SHARE_LEGEND = ("乡镇 towns: 我行份额 our market share " + " ".join(
     f"<span style='color:{share_colour(p)}'>●</span> {p}%" for p in (0, 25, 50, 75, 100)) + "<br>")
 
 
+def compare_map(ds: Dataset, today: gpd.GeoDataFrame, networks: dict[str, gpd.GeoDataFrame],
+                towns_differing: pd.DataFrame, title: str = "方案比选 Plans compared") -> folium.Map:
+    """Plans side by side on one offline map: today's branches, then one layer per planned network (the first
+    shown, the others a click away) with its new branches (green) and the branches it closes (red), by branch id
+    against `today`; the towns where the plans differ (planning.compare_plans' towns table) ringed, each
+    tooltip giving its residents covered under each network."""
+    shapes = ds.counties if ds.counties.geometry.notna().all() else ds.towns
+    centre = shapes.union_all().centroid
+    fmap = offline_map(location=[centre.y, centre.x], zoom_start=9, tiles=None, control_scale=True)
+    _add_counties(fmap, ds, None)
+    _add_differing_towns(fmap, ds.towns, towns_differing)
+    layer = folium.FeatureGroup(name=f"现状网点 Today's branches ({len(today)})")
+    for row in today.itertuples():
+        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=2.5, color="#222", weight=1, fill=True,
+                            fill_opacity=0.9, tooltip=html.escape(str(row.name))).add_to(layer)
+    layer.add_to(fmap)
+    ids = set(today["branch_id"].astype(str))
+    for i, (name, branches) in enumerate(networks.items()):
+        new = branches[~branches["branch_id"].astype(str).isin(ids)]
+        closed = today[~today["branch_id"].astype(str).isin(set(branches["branch_id"].astype(str)))]
+        layer = folium.FeatureGroup(name=f"{html.escape(name)}: 新设 {len(new)} open / 撤并 {len(closed)} close",
+                                    show=i == 0)
+        for row in new.itertuples():
+            folium.CircleMarker([row.geometry.y, row.geometry.x], radius=8, color=NEW_COLOUR, weight=3, fill=True,
+                                fill_opacity=0.9, tooltip=f"{html.escape(name)} 新设 open: "
+                                                          f"{html.escape(str(row.name))}").add_to(layer)
+        for row in closed.itertuples():
+            folium.CircleMarker([row.geometry.y, row.geometry.x], radius=8, color="#d73027", weight=3, fill=False,
+                                dash_array="4 3", tooltip=f"{html.escape(name)} 撤并 close: "
+                                                          f"{html.escape(str(row.name))}").add_to(layer)
+        layer.add_to(fmap)
+    keys = (f"<span style='color:#222'>●</span> 现状网点 today's branches<br>"
+            f"<span style='color:{NEW_COLOUR}'>◉</span> 新设 open &nbsp;<span style='color:#d73027'>◌</span> 撤并 "
+            f"close (one layer per plan)<br><span style='color:{LOSING_COLOUR}'>◯</span> 方案间覆盖不同的乡镇 towns "
+            "where the plans differ")
+    fmap.get_root().html.add_child(folium.Element(_legend_box(title, keys)))
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap
+
+
+def _add_differing_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, differing: pd.DataFrame) -> None:
+    """Towns as grey dots, those where the plans differ ringed and sized by residents, with each network's
+    residents covered (万人) in the tooltip."""
+    layer = folium.FeatureGroup(name="乡镇 Towns")
+    covered = differing.set_index("town_id").filter(like="covered_wan ")
+    points = towns.geometry.representative_point()
+    for point, row in zip(points, towns.itertuples()):
+        text = f"{html.escape(str(row.name))} ({html.escape(str(row.county))}): {row.population / 1e4:.1f}万人"
+        if row.town_id not in covered.index:
+            folium.CircleMarker([point.y, point.x], radius=3, color="#aaa", weight=1, fill=True, fill_opacity=0.5,
+                                tooltip=text).add_to(layer)
+            continue
+        text += "".join(f"<br>{html.escape(column.removeprefix('covered_wan '))}: {value:.2f}万 covered 覆盖"
+                        for column, value in covered.loc[row.town_id].items())
+        folium.CircleMarker([point.y, point.x], radius=float(4 + 10 * np.sqrt(row.population / 2e5)),
+                            color=LOSING_COLOUR, weight=3, fill=False, tooltip=text).add_to(layer)
+    layer.add_to(fmap)
+
+
+def _legend_box(title: str, body: str) -> str:
+    """The legend's fixed box (bottom left): a bold title, the keys (HTML) and the data's attribution."""
+    return ("<div style='position: fixed; bottom: 60px; left: 20px; z-index: 9999; background: white; "
+            "padding: 8px; border: 1px solid #999; font-size: 12px; max-width: 460px'>"
+            f"<b>{html.escape(title)}</b><br>{body}"
+            f"<br><span style='color:#777; font-size: 10px'>{html.escape(ATTRIBUTION)}</span></div>")
+
+
 def _add_legend(fmap: folium.Map, coverage: Coverage | None, keys: str = "", title: str | None = None,
                 shares: bool = False) -> None:
     """The legend box: title, town and branch symbols (towns by coverage, or by our market share with
@@ -354,15 +421,10 @@ def _add_legend(fmap: folium.Map, coverage: Coverage | None, keys: str = "", tit
     uncovered = "未覆盖乡镇 uncovered town"
     if coverage is not None and coverage.demand_kind == "cells":
         uncovered = "多数居民未覆盖 most residents beyond the limit"
-    legend = (
-        "<div style='position: fixed; bottom: 60px; left: 20px; z-index: 9999; background: white; "
-        "padding: 8px; border: 1px solid #999; font-size: 12px; max-width: 460px'>"
-        f"<b>{html.escape(title or 'netopt ' + _default_title(None))}</b><br>"
-        + (SHARE_LEGEND if shares else "<span style='color:#2c7fb8'>●</span> 已覆盖 covered &nbsp;"
-           f"<span style='color:#c0392b'>●</span> {uncovered}<br>") +
-        "<span style='color:#222'>●</span> 银行网点 bank branch" + keys + radius +
-        f"<br><span style='color:#777; font-size: 10px'>{html.escape(ATTRIBUTION)}</span></div>"
-    )
+    towns = SHARE_LEGEND if shares else (f"<span style='color:#2c7fb8'>●</span> 已覆盖 covered &nbsp;"
+                                         f"<span style='color:#c0392b'>●</span> {uncovered}<br>")
+    legend = _legend_box(title or "netopt " + _default_title(None),
+                         towns + "<span style='color:#222'>●</span> 银行网点 bank branch" + keys + radius)
     fmap.get_root().html.add_child(folium.Element(legend))
 
 

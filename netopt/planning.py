@@ -599,8 +599,8 @@ def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str 
     covered under each network, 万人)."""
     from netopt.coverage import analyze_coverage
 
-    today = _bank_branches(ds.branches, bank)
-    named = {TODAY_SCENARIO: today, **{name: _bank_branches(branches, bank) for name, branches in networks.items()}}
+    today = bank_branches(ds.branches, bank)
+    named = {TODAY_SCENARIO: today, **{name: bank_branches(branches, bank) for name, branches in networks.items()}}
     measured = {name: analyze_coverage(Dataset(ds.counties, ds.towns, branches), demand=demand, **coverage_options)
                 for name, branches in named.items()}
     today_ids = set(today["branch_id"].astype(str))
@@ -611,7 +611,7 @@ def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str 
 TODAY_SCENARIO = "today 现状"
 
 
-def _bank_branches(branches: gpd.GeoDataFrame, bank: str | None) -> gpd.GeoDataFrame:
+def bank_branches(branches: gpd.GeoDataFrame, bank: str | None) -> gpd.GeoDataFrame:
     """The branches of `bank` (all without one), with those a plan marks new 新设 counted as the bank's."""
     if bank is None:
         return branches

@@ -1,6 +1,7 @@
 """The command line: help, demo, validate and analyze, with clear one-line failures and no tracebacks."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -970,6 +971,9 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     book = pd.read_excel(tmp_path / "cmp" / "compare.xlsx", sheet_name=None)
     assert list(book) == ["summary 汇总", "scenarios 方案比选", "towns differing 差异乡镇"]
     assert (tmp_path / "cmp" / "compare.png").read_bytes().startswith(b"\x89PNG")
+    page = (tmp_path / "cmp" / "compare_map.html").read_text(encoding="utf-8")
+    assert all(json.dumps(layer)[1:-1] in page for layer in ("撤杨庙: 新设 1 open / 撤并 1 close",
+                                                            "再撤三河: 新设 1 open / 撤并 2 close"))
     network.assign(branch_id="X" + network["branch_id"]).to_csv(tmp_path / "renamed.csv", index=False)
     renamed = runner.invoke(app, ["compare", str(tmp_path / "renamed.csv"), "--bank", "农业", "--out",
                                   str(tmp_path / "renamed")])

@@ -273,3 +273,32 @@ def test_on_a_grid_each_town_says_its_residents_mean_distance(tmp_path: Path):
     assert f"{town['name']} ({town['county']})" in html
     assert f"residents' mean distance to the nearest branch {town['mean_distance_to_branch_km']:.1f} km" in html
     assert html.count("residents' mean distance to the nearest branch") == len(ds.towns)
+
+
+def test_compare_map_has_a_layer_per_plan_and_rings_the_towns_that_differ(tmp_path: Path):
+    """maps.compare_map: today's branches, then one layer per plan (the first shown) with its new and closed
+    branches by id; the towns where the plans differ ringed with each network's coverage; offline."""
+    import folium
+    import pandas as pd
+
+    from netopt.planning import compare_plans
+
+    ds = no.load_sample().of_bank("农业")
+    fewer = ds.branches.iloc[2:]
+    moved = ds.branches.iloc[:1].assign(branch_id="N1", name="新网点")
+    moved["geometry"] = ds.towns.geometry.iloc[[50]].to_numpy()
+    networks = {"fewer": fewer, "moved": pd.concat([fewer, moved])}
+    _, towns = compare_plans(ds, networks, radius_km=3.5)
+    fmap = no.maps.compare_map(ds, ds.branches, networks, towns)
+    groups = [child for child in fmap._children.values() if isinstance(child, folium.FeatureGroup)]
+    assert [(g.layer_name, g.show) for g in groups] == [
+        ("乡镇 Towns", True), ("现状网点 Today's branches (101)", True),
+        ("fewer: 新设 0 open / 撤并 2 close", True), ("moved: 新设 1 open / 撤并 2 close", False)]
+    markers = [m for m in groups[3]._children.values()]
+    assert sorted(m.options.get("color") for m in markers) == ["#1a9850", "#d73027", "#d73027"]
+    ringed = [m for m in groups[0]._children.values() if m.options.get("color") == no.maps.LOSING_COLOUR]
+    assert len(ringed) == len(towns) > 0
+    path = tmp_path / "compare.html"
+    fmap.save(str(path))
+    page = path.read_text(encoding="utf-8")
+    assert re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:[^"]+)"', page) == []
