@@ -83,6 +83,13 @@ _zero_or_more = _option_check(lambda value: value >= 0, "must be a number of at 
 _gap_percent = _option_check(lambda value: 0 < value < 100,
                              "must be a percentage above 0 and below 100, e.g. 0.5; got {:g}")
 
+# the diagnosis's radii, as analyze and compare take them: one for every town, or one per region type
+ONE_RADIUS_OPTION = typer.Option(None, callback=_above_zero, help="One service radius for every town, km.")
+CORE_KM_OPTION = typer.Option(None, callback=_above_zero, help="Service radius in core urban districts, km (default "
+                              "1.2).")
+COUNTY_KM_OPTION = typer.Option(None, callback=_above_zero, help="Service radius in counties, km (default 3.5).")
+FRINGE_KM_OPTION = typer.Option(None, callback=_above_zero, help=FRINGE_HELP)
+
 
 def _mip_gap(gap_pct: Optional[float]) -> float:
     """solve()'s mip_gap from --gap-pct: 0 (proven optimal) when not given."""
@@ -305,14 +312,10 @@ def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.D
 def analyze(
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the CSV, Excel and HTML outputs."),
-    radius_km: Optional[float] = typer.Option(None, callback=_above_zero,
-                                              help="One service radius for every town, km."),
-    core_km: Optional[float] = typer.Option(None, callback=_above_zero,
-                                            help="Service radius in core urban districts, km (default 1.2)."),
-    county_km: Optional[float] = typer.Option(None, callback=_above_zero,
-                                              help="Service radius in counties, km (default 3.5)."),
-    fringe_km: Optional[float] = typer.Option(None, callback=_above_zero,
-                                              help=FRINGE_HELP),
+    radius_km: Optional[float] = ONE_RADIUS_OPTION,
+    core_km: Optional[float] = CORE_KM_OPTION,
+    county_km: Optional[float] = COUNTY_KM_OPTION,
+    fringe_km: Optional[float] = FRINGE_KM_OPTION,
     minutes: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="A travel-time limit in minutes instead of a radius."),
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML) for road distances and times."),
@@ -2117,13 +2120,10 @@ def compare(
     data: Optional[Path] = typer.Option(None, help=DATA_HELP + " Its branches are today's network."),
     out: Path = typer.Option(Path("out/compare"), callback=_out_folder, help="Folder for compare.xlsx and its CSVs."),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP + " New branches a plan marks 新设 count as its."),
-    radius_km: Optional[float] = typer.Option(None, callback=_above_zero,
-                                              help="One service radius for every town, km."),
-    core_km: Optional[float] = typer.Option(None, callback=_above_zero,
-                                            help="Service radius in core urban districts, km (default 1.2)."),
-    county_km: Optional[float] = typer.Option(None, callback=_above_zero,
-                                              help="Service radius in counties, km (default 3.5)."),
-    fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
+    radius_km: Optional[float] = ONE_RADIUS_OPTION,
+    core_km: Optional[float] = CORE_KM_OPTION,
+    county_km: Optional[float] = COUNTY_KM_OPTION,
+    fringe_km: Optional[float] = FRINGE_KM_OPTION,
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="Measure on a population grid of this cell size (km) instead of "
