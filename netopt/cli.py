@@ -89,6 +89,10 @@ CORE_KM_OPTION = typer.Option(None, callback=_above_zero, help="Service radius i
                               "1.2).")
 COUNTY_KM_OPTION = typer.Option(None, callback=_above_zero, help="Service radius in counties, km (default 3.5).")
 FRINGE_KM_OPTION = typer.Option(None, callback=_above_zero, help=FRINGE_HELP)
+MODEL_CORE_KM_OPTION = typer.Option(None, callback=_above_zero, help="Instead of one --radius-km: the service radius "
+                                    "in core urban districts, km (the diagnosis's 1.2; other towns --county-km).")
+MODEL_COUNTY_KM_OPTION = typer.Option(None, callback=_above_zero, help="Instead of one --radius-km: the service "
+                                      "radius in counties, km (the diagnosis's 3.5; core towns --core-km).")
 
 
 def _mip_gap(gap_pct: Optional[float]) -> float:
@@ -477,6 +481,9 @@ def optimize(
     radius_km: float = typer.Option(3.5, callback=_above_zero,
                                     help="Service radius, km (mclp, lscp; for every model, the radius of the "
                                          "coverage today → plan comparison)."),
+    core_km: Optional[float] = MODEL_CORE_KM_OPTION,
+    county_km: Optional[float] = MODEL_COUNTY_KM_OPTION,
+    fringe_km: Optional[float] = FRINGE_KM_OPTION,
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the result tables."),
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches are the existing sites."),
@@ -542,6 +549,7 @@ def optimize(
 
         if model not in MODELS:
             raise InputError(f"unknown model '{model}'; use one of {', '.join(MODELS)}", file="command line")
+        radius = _model_radius(ctx, radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords)
         with _working("Building the model 建模中…"):
             roads = _roads(network)
@@ -572,13 +580,13 @@ def optimize(
             rules.update(_county_rules(sites, county_min, county_max, within_county, relocate))
             rules.update(_spacing_rule(sites, min_spacing_km))
             if keep_covered:
-                rules["must_reach"] = _covered_today(ds, sites, radius_km, roads, "closable" in rules)
+                rules["must_reach"] = _covered_today(ds, sites, radius, roads, "closable" in rules)
             options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank, max_km)
             _check_model_options(model, count, rules, options)
             if relocate is None and keep_existing and model in P_MODELS:
                 _check_p_keeps_today(count, staying, bank)
             demand, cells, source = _model_demand(ds, grid_km, model, source, len(sites))
-            built = _build_model(model, ds, sites, count, radius_km, rules, options, roads, demand,
+            built = _build_model(model, ds, sites, count, radius, rules, options, roads, demand,
                                  at_most=relocate is None)  # a move 迁址 closes one branch and opens another
         with _working("Solving with HiGHS 求解中…", time_limit):
             result = built.solve(time_limit=time_limit, mip_gap=_mip_gap(gap_pct))
@@ -588,7 +596,7 @@ def optimize(
         if result.status == "infeasible":
             farther = f"; with --max-km {max_km:g}, a larger value lets towns be served from farther" if max_km else ""
             kept = KEEP_COVERED_HINT if keep_covered else ""
-            _fail(f"no plan exists: {result.reason}{_cover_hint(built, cells, cover_pct, radius_km)}"
+            _fail(f"no plan exists: {result.reason}{_cover_hint(built, cells, cover_pct, radius)}"
                   f"{_capacity_hint(built, capacity_wan)}{farther}{kept}", 1)
         if not result.has_plan:  # stopped at the time limit before any plan
             _fail(f"{NO_PLAN_YET}: {result.reason}; a longer --time-limit may find one", 1)
@@ -605,7 +613,7 @@ def optimize(
         if candidates_worth is not None:
             tables["candidates 候选点位"] = _candidates_table(candidates_worth, result, sites, model, out)
         summary.insert(1, ("command 命令", _command_line(ctx)))
-        plan_coverage, compared, changed = _before_after(ds, sites, result.selected, radius_km, roads, cells)
+        plan_coverage, compared, changed = _before_after(ds, sites, result.selected, radius, roads, cells)
         console.print(f"Wrote {_write_csv(changed, out / f'{model}_towns_changed.csv')}")
         book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared,
                                                                         "towns changed 覆盖变化乡镇": changed})
@@ -621,6 +629,9 @@ def curve(
     ctx: typer.Context,
     up_to: int = typer.Option(20, min=1, help="Solve for 0, 1, … up to this many new branches (moves with --moves)."),
     radius_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius, km."),
+    core_km: Optional[float] = MODEL_CORE_KM_OPTION,
+    county_km: Optional[float] = MODEL_COUNTY_KM_OPTION,
+    fringe_km: Optional[float] = FRINGE_KM_OPTION,
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches stay open (default: every "
                                        "bank's branches)."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
@@ -668,6 +679,7 @@ def curve(
                              "which branches move", file="command line")
         if model not in CURVE_FILES:
             raise InputError(f"--model for a curve is mclp or share, not '{model}'", file="command line")
+        radius = _model_radius(ctx, radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords)
         with _working("Solving 求解中…"):
             own = _read_candidates_option(candidates, coords, ds, "a curve counts no costs")
@@ -680,9 +692,9 @@ def curve(
             spacing = _spacing_rule(sites, min_spacing_km)
 
             def build(p: int, rules: dict):
-                return _build_model(model, ds, sites, p, radius_km, {**rules, **spacing}, options, roads, demand)
+                return _build_model(model, ds, sites, p, radius, {**rules, **spacing}, options, roads, demand)
             limits = {"time_limit": time_limit, "mip_gap": _mip_gap(gap_pct)}
-            covered = (_covered_today(ds, sites, radius_km, roads, moves or bool(close), "--close or --moves")
+            covered = (_covered_today(ds, sites, radius, roads, moves or bool(close), "--close or --moves")
                        if keep_covered else None)
             if moves:
                 table, key, kept, built = _moves_curve(build, sites, existing, up_to, limits, roads, keep_open,
@@ -692,13 +704,13 @@ def curve(
                 table, key, kept, built = _new_branches_curve(build, sites, existing, up_to, limits, closed, covered)
         shown = _curve_table(table, key, sites, kept)
         stem = CURVE_FILES[model][moves]
-        _print_curve(shown, source, radius_km, moves, won=model == "share", capacity_wan=capacity_wan)
+        _print_curve(shown, source, radius, moves, won=model == "share", capacity_wan=capacity_wan)
         if close:
             _say_made_up(shown, built, sites, existing, won=model == "share")
         summary = [("curve 曲线", f"{stem} — {source}"), ("command 命令", _command_line(ctx))]
         written = [_write_csv(shown, out / f"{stem}.csv"),
                    _summary_workbook(out / f"{stem}.xlsx", summary, {"curve 曲线": shown}),
-                   curve_chart(table, out / f"{stem}.png", radius_km, kept)]
+                   curve_chart(table, out / f"{stem}.png", _radius_words(radius), kept)]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _guard(run)
 
@@ -769,7 +781,7 @@ def _curve_table(table: pd.DataFrame, key: str, sites, kept: int) -> pd.DataFram
     return shown
 
 
-def _print_curve(shown: pd.DataFrame, source: str, radius_km: float, moves: bool = False, won: bool = False,
+def _print_curve(shown: pd.DataFrame, source: str, radius_km: float | dict, moves: bool = False, won: bool = False,
                  capacity_wan: Optional[float] = None) -> None:
     """The curve as a table: residents covered within the radius (served, at most capacity_wan 万 a branch),
     or won from the other banks (won=True)."""
@@ -777,7 +789,7 @@ def _print_curve(shown: pd.DataFrame, source: str, radius_km: float, moves: bool
         title = "Relocation curve 迁址曲线, market share 市场份额" if moves else "Market share curve 市场份额曲线"
         title += " against the other banks"
     else:
-        title = ("Relocation curve 迁址曲线" if moves else "Coverage curve 覆盖率曲线") + f" within {radius_km:g} km"
+        title = ("Relocation curve 迁址曲线" if moves else "Coverage curve 覆盖率曲线") + f" within {_radius_words(radius_km)}"
         if capacity_wan is not None:
             title += f", at most {capacity_wan:g}万 served per branch 每网点服务上限"
     table = Table(title=f"{title} — {source}")
@@ -1088,15 +1100,19 @@ def _percentage(value: Optional[float], flag: str) -> Optional[float]:
     return value / 100
 
 
-def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: float, rules: dict,
+def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: float | dict, rules: dict,
                  options: ModelOptions = ModelOptions(), roads: dict | None = None, demand=None,
                  at_most: bool = False):
     """The model `model` of the demand points (towns unless `demand`, see _model_demand) and the sites; its
     options were checked by _check_model_options before the demand was made. With `at_most`, p is the most
-    sites open (pcenter and share always take it so): a budget may pay for fewer, better ones."""
+    sites open (pcenter and share always take it so): a budget may pay for fewer, better ones. A radius per region
+    type (--core-km, --county-km) is each demand point's own (coverage.demand_radius_km)."""
+    from netopt.coverage import demand_radius_km
     from netopt.models import CFLP, LSCP, MCLP, CapacitatedMCLP, PCenter, PMedian
 
     towns, rules = ds.towns if demand is None else demand, dict(rules, **(roads or {}))
+    if isinstance(radius_km, dict):
+        radius_km = demand_radius_km(ds, radius_km, towns)
     capacity_wan = options.capacity_wan
     if model == "cflp":
         built = CFLP.from_geodataframes(towns, sites.assign(capacity=capacity_wan * 1e4), "population",
@@ -1215,6 +1231,18 @@ def _before_after(ds: Dataset, sites, selected: list, radius_km: float | dict, r
     changed = towns_changed(today, plan)
     _say_towns_changed(changed)
     return plan, table.round(3), changed.round(4)
+
+
+def _model_radius(ctx: typer.Context, radius_km: float, core_km: Optional[float], county_km: Optional[float],
+                  fringe_km: Optional[float]) -> float | dict:
+    """A model's radius: --radius-km for every town, or with --core-km / --county-km / --fringe-km one per region
+    type (the diagnosis's 1.2 / 3.5 km where one is not given); both kinds at once are refused."""
+    if all(km is None for km in (core_km, county_km, fringe_km)):
+        return radius_km
+    if getattr(ctx.get_parameter_source("radius_km"), "name", "") == "COMMANDLINE":
+        raise InputError("give either --radius-km or per-region radii (--core-km/--county-km/--fringe-km), not both",
+                         file="command line")
+    return _region_radii(core_km, county_km, fringe_km)
 
 
 def _radius_words(radius_km: float | dict) -> str:
@@ -1506,11 +1534,13 @@ ALWAYS_RECORDED = ("model", "radius_km")  # in a plan's record even when left at
 
 def _command_line(context: typer.Context) -> str:
     """The command as run, with its arguments, the options given (those different from their defaults) and always
-    the model and radius, for the record."""
+    the model and radius (unless radii per region type are given), for the record."""
     words = ["netopt", context.info_name or ""]
+    regional = any(context.params.get(name) is not None for name in ("core_km", "county_km", "fringe_km"))
+    always = [name for name in ALWAYS_RECORDED if not (regional and name == "radius_km")]  # radii per region instead
     for param in context.command.params:
         value = context.params.get(param.name)
-        at_default = value == param.default and param.name not in ALWAYS_RECORDED
+        at_default = value == param.default and param.name not in always
         if value is None or at_default or value in ([], ()) or not param.opts:
             continue
         if isinstance(value, bool):
@@ -1604,7 +1634,7 @@ def _capacity_hint(built, capacity_wan: Optional[float]) -> str:
             f"--capacity-wan {need:g} or more, or a larger --max-new")
 
 
-def _cover_hint(built, cells, cover_pct: Optional[float], radius_km: float) -> str:
+def _cover_hint(built, cells, cover_pct: Optional[float], radius_km: float | dict) -> str:
     """For a set covering that fails because no plan reaches every cell of a grid, or the --cover-pct asked: the
     share of residents that can be covered, as the --cover-pct to ask instead ('' for other failures)."""
     from netopt.models import LSCP
@@ -1616,7 +1646,7 @@ def _cover_hint(built, cells, cover_pct: Optional[float], radius_km: float) -> s
     most = 100.0 * float(residents[reached].sum()) / max(float(residents.sum()), 1e-12)
     if cover_pct is not None:
         return f"; ask for at most --cover-pct {max(int(most), 1)}" if cover_pct > most else ""
-    return (f". On a population grid, many cells lie farther than {radius_km:g} km from every candidate site (today's "
+    return (f". On a population grid, many cells lie farther than {_radius_words(radius_km)} from every candidate site (today's "
             f"branches and the town points): at most {most:.1f}% of residents can be covered; ask for a share, e.g. "
             f"--cover-pct {max(int(most), 1)}")
 

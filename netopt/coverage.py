@@ -221,10 +221,11 @@ def point_counties(ds: Dataset, points: gpd.GeoDataFrame, units: gpd.GeoDataFram
     return joined["county_found"].to_numpy()
 
 
-def town_radius_km(ds: Dataset, radius_km: Limit) -> np.ndarray:
-    """The radius (km) each town of ds.towns is measured by: one number, or one per region type as
-    analyze_coverage takes it (a town whose own type has none uses its county's)."""
-    return _unit_limits(_demand_units(ds, None), radius_km, "km").to_numpy(float)
+def demand_radius_km(ds: Dataset, radius_km: Limit, demand: gpd.GeoDataFrame | None = None) -> np.ndarray:
+    """The radius (km) each town of ds.towns (or each demand unit, e.g. a population grid's cells) is measured
+    by: one number, or one per region type as analyze_coverage takes it (a unit whose own type has none uses its
+    county's); a model's radius_km per demand point."""
+    return _unit_limits(_demand_units(ds, demand), radius_km, "km").to_numpy(float)
 
 
 def _unit_limits(units: gpd.GeoDataFrame, limit: Limit, unit: str) -> pd.Series:

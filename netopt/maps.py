@@ -491,8 +491,9 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     return target
 
 
-def curve_chart(table: pd.DataFrame, path, radius_km: float, kept: int = 0) -> Path:
-    """The coverage curve (MCLP.curve's table) as a PNG or PDF: residents covered (%) against new branches
+def curve_chart(table: pd.DataFrame, path, radius: str, kept: int = 0) -> Path:
+    """The coverage curve (MCLP.curve's table) as a PNG or PDF: residents covered (%) within `radius` (words, e.g.
+    "3.5 km" or "core 1.2 km, county 3.5 km") against new branches
     (p minus the `kept` branches), with each step's gain in 万人 as bars; for a moves_curve table, against the
     number of branches moved 迁址; for MarketShare's tables, the market share won instead of coverage."""
     import matplotlib
@@ -523,7 +524,7 @@ def curve_chart(table: pd.DataFrame, path, radius_km: float, kept: int = 0) -> P
         share.patch.set_visible(False)
         share.set_xlabel(_label(*x_label, font is not None))
         share.set_ylabel(_label(*(("市场份额（%）", "residents won from the other banks (%)") if won else
-                                  (f"{radius_km:g} km 内覆盖率（%）", f"residents within {radius_km:g} km (%)")),
+                                  (f"{radius} 内覆盖率（%）", f"residents within {radius} (%)")),
                                 font is not None))
         gain.set_ylabel(_label("边际增量（万人）", "gain per step (10k residents)", font is not None))
         share.set_title(_label(*title, font is not None), fontsize=13)

@@ -476,13 +476,10 @@ def town_reach(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict, di
                graph=None) -> sp.csr_matrix:
     """0/1 towns x sites: the sites within each town's radius — one number, or one per region type as
     analyze_coverage takes it, e.g. {"core": 1.2, "county": 3.5} —, straight line or by road."""
-    from netopt.coverage import town_radius_km
-    from netopt.models.covering import reach_from_geodataframes
+    from netopt.coverage import demand_radius_km
+    from netopt.models.covering import as_coverage, reach_from_geodataframes
 
-    limits = town_radius_km(ds, radius_km)
-    pairs = reach_from_geodataframes(ds.towns, sites, float(limits.max()), distance, graph).tocoo()
-    inside = pairs.data <= limits[pairs.row] + 1e-9  # a stored entry (even 0 km) is a pair within the reach
-    return sp.csr_matrix((np.ones(int(inside.sum())), (pairs.row[inside], pairs.col[inside])), shape=pairs.shape)
+    return as_coverage(reach_from_geodataframes(ds.towns, sites, demand_radius_km(ds, radius_km), distance, graph))
 
 
 def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict, distance: str = "euclidean",

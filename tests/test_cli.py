@@ -777,6 +777,7 @@ def test_relocation_within_counties_and_county_quotas(tmp_path: Path):
                                                              "most 1 new one(s) in their place"),
     (["--no-keep-existing", "--p", "90", "--keep-open", "杨庙", "--close", "HF0001"],
      "--keep-open and --close both name 长丰杨庙营业所: a branch cannot both stay open and close"),
+    (["--max-new", "1", "--radius-km", "3", "--core-km", "1"], "give either --radius-km or per-region radii"),
 ])
 def test_optimize_relocation_options_are_checked(tmp_path: Path, extra, message):
     result = runner.invoke(app, ["optimize", "--bank", "农业", *extra, "--out", str(tmp_path / "out")])
@@ -945,6 +946,24 @@ def test_plan_with_p_refuses_what_it_cannot_do(tmp_path: Path, args: list[str], 
     result = runner.invoke(app, ["plan", *args, "--out", str(tmp_path / "x")])
     assert result.exit_code == 2 and message in _said(result.output), result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_optimize_and_curve_plan_at_the_diagnosis_radii(tmp_path: Path):
+    """--core-km 1.2 --county-km 3.5: each town is covered within its own region type's radius, so today's value is
+    the diagnosis's 492.8万 residents covered, and the plan and the curve say which radii they used."""
+    planned = runner.invoke(app, ["optimize", "--bank", "农业", "--max-new", "2", "--core-km", "1.2", "--county-km",
+                                  "3.5", "--out", str(tmp_path / "plan")])
+    assert planned.exit_code == 0, planned.output
+    said = _said(planned.output)
+    assert "today's branches 现有网点 492.8 万人 → plan 方案 529.5 万人" in said
+    assert "Coverage within core 1.2 km, county 3.5 km, today → plan" in said
+    command = pd.read_excel(tmp_path / "plan" / "mclp_plan.xlsx", sheet_name="summary 汇总").iloc[1, 1]
+    assert "--core-km 1.2 --county-km 3.5" in command and "--radius-km" not in command
+    curve = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "2", "--core-km", "1.2", "--out",
+                                str(tmp_path / "curve")])
+    assert curve.exit_code == 0, curve.output
+    assert "Coverage curve 覆盖率曲线 within core 1.2 km, county 3.5 km" in _said(curve.output)
+    assert pd.read_csv(tmp_path / "curve" / "coverage_curve.csv").iloc[2, 1] == pytest.approx(529.5, abs=0.05)
 
 
 def test_compare_puts_plans_beside_today(tmp_path: Path):

@@ -30,6 +30,28 @@ def test_mclp_from_geodataframes_matches_the_matrix_model(city):
     assert np.allclose(geo.assignment["distance"].fillna(np.inf), nearest_km)
 
 
+def test_covering_models_take_a_radius_per_demand_point(city):
+    """A radius per town (the diagnosis's: core 1.2 km, county 3.5 km) covers each town from the sites within
+    its own radius: MCLP and LSCP agree with the models built from that 0/1 matrix, and MCLP's value of today's
+    network is the diagnosis's residents covered."""
+    from netopt.coverage import demand_radius_km
+
+    ds, sites = city
+    radius = {"core": 1.2, "county": 3.5}
+    limits = demand_radius_km(ds, radius)
+    existing = existing_positions(sites)
+    km = cost_matrix_km(ds.towns, sites)
+    geo = no.MCLP.from_geodataframes(ds.towns, sites, limits, p=len(existing) + 3, existing=existing)
+    matrix = no.MCLP.from_coverage(km <= limits[:, None], len(existing) + 3, weights=ds.towns["population"],
+                                   existing=existing)
+    assert geo.solve().objective == pytest.approx(matrix.solve().objective)
+    today = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, ds.of_bank("招商银行").branches), radius_km=radius)
+    assert geo.objective_of(sites["site_id"].iloc[existing]) == pytest.approx(
+        today.by_region["covered_population"].sum())
+    cover = no.LSCP.from_geodataframes(ds.towns, sites, limits).solve()
+    assert cover.objective == pytest.approx(no.LSCP.from_coverage(km <= limits[:, None]).solve().objective)
+
+
 def test_pmedian_from_geodataframes_is_optimal_and_keeps_existing(city):
     ds, sites = city
     existing = existing_positions(sites)
@@ -91,6 +113,9 @@ def _bad_inputs(ds, sites):
          "demand: has no coordinate system"),
         (lambda: no.MCLP.from_geodataframes(no_point, sites, 3.5, 10), "demand, row 3, column 'geometry'"),
         (lambda: no.MCLP.from_geodataframes(ds.towns, sites, -1, 10), "radius_km must be a positive"),
+        (lambda: no.MCLP.from_geodataframes(ds.towns, sites, [1.0, 2.0], 10), "or one per demand point (125)"),
+        (lambda: no.LSCP.from_geodataframes(ds.towns, sites, np.r_[np.nan, np.ones(124)]),
+         "demand point 0 has nan"),
         (lambda: no.PCenter.from_geodataframes(ds.towns, sites, 5, distance="network"), "needs graph="),
         (lambda: no.PMedian.from_geodataframes(ds.towns.drop(columns="geometry"), sites, 5), "GeoDataFrame"),
         (lambda: no.MarketShare.from_geodataframes(ds.towns, sites, ds.branches, p=5, attractiveness="size"),

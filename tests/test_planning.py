@@ -422,7 +422,7 @@ def test_covered_towns_rows_keep_every_town_covered_today_covered():
 def test_covered_towns_rows_take_a_radius_per_region_type():
     """With one radius per region type, each town's rows reach the sites within its own type's radius (a fringe
     town without an entry its county's), as analyze_coverage measures it."""
-    from netopt.coverage import town_radius_km
+    from netopt.coverage import demand_radius_km
     from netopt.distance import cost_matrix_km
     from netopt.planning import candidate_sites, covered_towns_rows, existing_positions
 
@@ -430,7 +430,7 @@ def test_covered_towns_rows_take_a_radius_per_region_type():
     sites = candidate_sites(ds, "农业")
     radius = {"core": 1.2, "county": 3.5}
     rows, towns = covered_towns_rows(ds, sites, radius)
-    limits = town_radius_km(ds, radius)
+    limits = demand_radius_km(ds, radius)
     assert set(np.round(limits, 6)) == {1.2, 3.5} and np.isfinite(limits).all()
     km = cost_matrix_km(ds.towns, sites)
     within = km <= limits[:, None]

@@ -129,17 +129,46 @@ def dominated_rows(A: sp.csr_matrix, max_pairs: float = 2e7) -> np.ndarray:
     return redundant
 
 
-def reach_from_geodataframes(demand, candidates, radius_km: float, distance: str = "euclidean",
+def reach_from_geodataframes(demand, candidates, radius_km, distance: str = "euclidean",
                              graph=None) -> sp.csr_matrix:
     """Sparse demand x site km of the pairs within `radius_km` (straight line or road network), never dense;
-    a stored entry (even 0 km) is a pair that covers."""
-    from netopt.distance import (DEFAULT_MAX_SNAP_M, TravelSettings, as_road_network, checked_model_inputs,
-                                 network_pairs_within, pairs_within)
-    from netopt.projection import metric_crs, xy_metres
+    a stored entry (even 0 km) is a pair that covers. `radius_km`: one number, or one per demand row (e.g.
+    coverage.demand_radius_km: the diagnosis's radius by region type, core 1.2 km, county 3.5 km)."""
+    from netopt.distance import checked_model_inputs
 
     checked_model_inputs(demand, candidates, distance, graph)
-    if not (is_number(radius_km) and np.isfinite(radius_km) and radius_km > 0):
-        raise InputError(f"radius_km must be a positive number of km, got {radius_km!r}", file="model")
+    if is_number(radius_km):
+        if not (np.isfinite(radius_km) and radius_km > 0):
+            raise InputError(f"radius_km must be a positive number of km, got {radius_km!r}", file="model")
+        return _pairs_within_km(demand, candidates, float(radius_km), distance, graph)
+    limits = _per_row_radii(radius_km, len(demand))
+    pairs = _pairs_within_km(demand, candidates, float(limits.max(initial=0.0)) or 1.0, distance, graph).tocoo()
+    inside = pairs.data <= limits[pairs.row] + 1e-9
+    reach = sp.csr_matrix((pairs.data[inside], (pairs.row[inside], pairs.col[inside])), shape=pairs.shape)
+    reach.sort_indices()
+    return reach
+
+
+def _per_row_radii(radius_km, rows: int) -> np.ndarray:
+    """One radius per demand row, km, each a positive number; an InputError naming the first that is not."""
+    try:
+        limits = np.asarray(radius_km, dtype=float)
+    except (TypeError, ValueError):
+        limits = None
+    if limits is None or limits.shape != (rows,):
+        raise InputError(f"radius_km must be a positive number of km, or one per demand point ({rows}), got "
+                         f"{radius_km!r}"[:200], file="model")
+    bad = np.flatnonzero(~(np.isfinite(limits) & (limits > 0)))
+    if len(bad):
+        raise InputError(f"radius_km must be a positive number of km for every demand point: demand point "
+                         f"{bad[0]} has {float(limits[bad[0]])!r}", file="model")
+    return limits
+
+
+def _pairs_within_km(demand, candidates, radius_km: float, distance: str, graph) -> sp.csr_matrix:
+    """reach_from_geodataframes for one radius: the pairs within it, km (a stored 0 is a pair that covers)."""
+    from netopt.distance import DEFAULT_MAX_SNAP_M, TravelSettings, as_road_network, network_pairs_within, pairs_within
+    from netopt.projection import metric_crs, xy_metres
 
     if distance == "euclidean":
         crs = metric_crs(demand, candidates)
