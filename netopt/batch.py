@@ -15,12 +15,11 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from netopt._cluster import dask_client, map_tasks
 from netopt._errors import NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, check_count, is_number
 from netopt.coverage import analyze_coverage, data_notes
-from netopt.distance import nearest_site, pairs_within
+from netopt.distance import nearest_site
 from netopt.io import (Dataset, far_outside, find_table, read_branch_table, read_counties, read_town_table,
                        require_pyarrow, write_atomic)
 from netopt.projection import metric_crs, xy_metres
@@ -312,26 +311,16 @@ def _capture(write: Callable[[Path], list[Path]]) -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in write(Path(tmp))}
 
 
-def _town_radius_m(towns: gpd.GeoDataFrame, unit: pd.Series, radius_km: dict[str, float] | float) -> np.ndarray:
-    if not isinstance(radius_km, dict):
-        return np.full(len(towns), float(radius_km) * 1000.0)
-    own = towns["region_type"].map(radius_km) if "region_type" in towns else pd.Series(np.nan, index=towns.index)
-    fallback = radius_km.get(str(unit.get("region_type") or "county"), radius_km.get("county", 3.0))
-    return own.fillna(fallback).to_numpy(float) * 1000.0
-
-
 def _models(task: UnitTask, options: BatchOptions) -> dict:
     """Greenfield questions on the unit's own towns: fewest branches reaching every town (LSCP), and the
     residents p = branches_at_benchmark branches can reach (MCLP); candidate sites are the town points."""
     from netopt.models import LSCP, MCLP
 
+    from netopt.coverage import demand_radius_km
+    from netopt.models.covering import as_coverage, reach_from_geodataframes
+
     towns = task.towns
-    radius = _town_radius_m(towns, task.unit.iloc[0], options.radius_km)
-    crs = metric_crs(towns)
-    xy = xy_metres(towns, crs)
-    within = pairs_within(xy, xy, float(radius.max())).tocoo()
-    keep = within.data <= radius[within.row]
-    A = sp.csr_matrix((np.ones(int(keep.sum())), (within.row[keep], within.col[keep])), shape=(len(towns),) * 2)
+    A = as_coverage(reach_from_geodataframes(towns, towns, demand_radius_km(_dataset(task), options.radius_km)))
     lscp = LSCP.from_coverage(A).solve(time_limit=options.time_limit, threads=1)
     population = towns["population"].fillna(0).to_numpy(float)
     p = min(max(1, math.ceil(population.sum() / (options.residents_per_branch_wan * 1e4))), len(towns))
