@@ -516,6 +516,8 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict, per_county: int, dis
         block = reach[towns]
         near = existing & (block.getnnz(axis=0) > 0)
         columns = np.flatnonzero(near | (~existing & (sites["county"] == county).to_numpy()))
+        if not len(towns) or not len(columns):  # no residents, or nowhere to open: nothing to suggest
+            continue
         kept = np.flatnonzero(near[columns])
         model = MCLP.from_coverage(block[:, columns], p=min(len(kept) + per_county, len(columns)), weights=pop[towns],
                                    site_labels=sites["site_id"].to_numpy()[columns], existing=kept,

@@ -512,3 +512,13 @@ def test_suggest_new_sites_match_brute_force_per_county():
         assert covered(chosen) == pytest.approx(best) and mine["rank"].tolist() == list(range(1, len(mine) + 1))
         for j, adds in zip(chosen, mine["adds_covered_wan"]):
             assert adds > 0 and adds * 1e4 == pytest.approx(best - covered([k for k in chosen if k != j]))
+
+
+def test_suggest_new_sites_skips_a_county_without_residents():
+    """A county whose towns have no residents gets no suggestion (and no error); the others still do."""
+    from netopt.planning import suggest_new_sites
+
+    ds = no.load_sample().of_bank("农业")
+    towns = ds.towns.assign(population=ds.towns["population"].where(ds.towns["county"] != "瑶海区", 0))
+    table = suggest_new_sites(no.Dataset(ds.counties, towns, ds.branches), 3.5, 1)
+    assert "瑶海区" not in set(table["county"]) and table["county"].nunique() == 8
