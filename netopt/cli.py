@@ -2251,7 +2251,8 @@ def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str, r
 
     measures += [(f"{kind} {TYPE_ZH[kind]}", f"type_{kind}", "{:.0f}") for kind in TYPE_ZH if f"type_{kind}" in scenarios]
     for label, column, form in measures:
-        table.add_row(label, *["" if pd.isna(value) else form.format(value) for value in scenarios[column]])
+        table.add_row(label, *["" if pd.isna(value) else "—" if np.isinf(value) else form.format(value)
+                               for value in scenarios[column]])
     console.print(table)
     today = scenarios["branches"].iloc[0]
     for row in scenarios.iloc[1:].itertuples():

@@ -281,9 +281,10 @@ def _measure_units(units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, unit_xy:
     limits = units[_limit_column(s)].to_numpy(float)
     reach = measure_reach(unit_xy, branch_xy, limits, s.unit, s.travel, network)
     has = reach.nearest >= 0
-    nearest = np.maximum(reach.nearest, 0)
-    units["nearest_branch_id"] = np.where(has, branches["branch_id"].to_numpy()[nearest], None)
-    units["nearest_branch_name"] = np.where(has, branches["name"].to_numpy()[nearest], None)
+    for column in ("branch_id", "name"):  # None where no branch is reachable (or there is none at all)
+        values = np.full(len(units), None, dtype=object)
+        values[has] = branches[column].to_numpy()[reach.nearest[has]]
+        units[f"nearest_branch_{'id' if column == 'branch_id' else column}"] = values
     units["nearest_branch_km"] = reach.nearest_km
     units["nearest_branch_min"] = reach.nearest_min
     units["covered"] = (reach.nearest_km if s.unit == "km" else reach.nearest_min) <= limits
@@ -392,10 +393,15 @@ def _measure_branches(branches: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gp
     """Per branch: the population of the units whose nearest branch it is, and its service radius."""
     served = units[units["nearest_branch_id"].notna()]
     stats = served.groupby("nearest_branch_id").apply(_radius_stats, include_groups=False)
+    if served.empty:  # no branch, or none any unit reaches: every branch serves no one
+        stats = pd.DataFrame(columns=BRANCH_STATS, dtype=float)
     out = branches.merge(stats, left_on="branch_id", right_index=True, how="left")
     out["assigned_population"] = out["assigned_population"].fillna(0).astype(int)
     out["assigned_towns"] = out["assigned_towns"].fillna(0).astype(int)
     return out
+
+
+BRANCH_STATS = ["assigned_towns", "assigned_population", "service_radius_km", "mean_distance_km", "farthest_town_km"]
 
 
 def _radius_stats(group: pd.DataFrame) -> pd.Series:

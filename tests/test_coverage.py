@@ -183,3 +183,12 @@ def test_branches_stacked_on_one_point_are_named_in_the_notes():
     assert note.startswith("55 branches share 13 points") and "11 in 庐江县" in note
     spread = ds.branches.drop_duplicates(subset="geometry")
     assert not any("very same" in n for n in no.analyze_coverage(no.Dataset(ds.counties, ds.towns, spread)).notes)
+
+
+def test_a_network_without_branches_covers_no_one():
+    """No branch at all (e.g. a plan closing every branch): every town uncovered, no nearest branch, no error."""
+    ds = no.load_sample()
+    cov = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, ds.branches.iloc[:0]), radius_km=3.5)
+    assert (cov.by_region["coverage_rate_pct"] == 0).all() and not cov.towns["covered"].any()
+    assert cov.towns["nearest_branch_id"].isna().all() and len(cov.underserved_towns) == len(ds.towns)
+    assert cov.branches.empty and "assigned_population" in cov.branches
