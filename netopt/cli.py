@@ -2283,6 +2283,7 @@ def report(
     new_per_county: int = typer.Option(0, min=0, help="Also suggest up to N new branches per county 建议新设网点: "
                                        "the county's town points that, beside today's branches, bring the most of "
                                        "its residents within the radius (an exact MCLP per county)."),
+    candidates: Optional[Path] = typer.Option(None, help="With --new-per-county: " + CANDIDATES_HELP),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
@@ -2302,7 +2303,11 @@ def report(
         radius = _region_radii(core_km, county_km, fringe_km)
         measure = partial(analyze_coverage, radius_km=radius, demand=demand)
         cov = measure(ds)
-        new_sites = _suggested_sites(ds, radius, new_per_county)
+        if candidates is not None and not new_per_county:
+            raise InputError("--candidates: the sites new branches are suggested among — add --new-per-county N",
+                             file="command line")
+        own = _read_candidates_option(candidates, coords, ds, "suggested new branches count no costs")
+        new_sites = _suggested_sites(ds, radius, new_per_county, own)
         rivals = None if bank is None else rival_coverage(cov, measure(every_bank))
         plan = None
         if types:
@@ -2321,14 +2326,16 @@ def report(
     _guard(run)
 
 
-def _suggested_sites(ds: Dataset, radius: dict, per_county: int) -> Optional[pd.DataFrame]:
-    """report --new-per-county: planning.suggest_new_sites, with what they bring city-wide said (None for 0)."""
+def _suggested_sites(ds: Dataset, radius: dict, per_county: int,
+                     own: Optional[gpd.GeoDataFrame] = None) -> Optional[pd.DataFrame]:
+    """report --new-per-county: planning.suggest_new_sites (among the --candidates `own`, else the town points),
+    with what they bring city-wide said (None for 0)."""
     if not per_county:
         return None
     from netopt.planning import suggest_new_sites
 
     with _working("Suggesting new branches by county 建议新设网点…"):
-        sites = suggest_new_sites(ds, radius, per_county)
+        sites = suggest_new_sites(ds, radius, per_county, new_sites=own)
     counties = sites.drop_duplicates("county")
     gained = (counties["covered_wan_after"] - counties["covered_wan_today"]).sum()
     console.print(f"Suggested new branches 建议新设网点: {len(sites)} in {len(counties)} counties, bringing "

@@ -496,41 +496,53 @@ def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | 
 
 
 def suggest_new_sites(ds: Dataset, radius_km: float | dict, per_county: int, distance: str = "euclidean",
-                      graph=None, time_limit: float | None = None, threads: int | None = None) -> pd.DataFrame:
+                      graph=None, time_limit: float | None = None, threads: int | None = None,
+                      new_sites: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
     """Where new branches would cover most, county by county 建议新设网点: for each county, at most `per_county` of
-    its town points which, opened beside every one of today's branches (ds.branches), bring the most of the
-    county's residents within the radius (town points; one number or one per region type) — an exact MCLP per
-    county, no site kept that adds nothing. Columns: county, rank (by adds_covered_wan, the residents only that
-    site brings within reach, 万人), town_id, name, adds_covered_wan, and the county's residents covered today and
-    with all its suggested sites, covered_wan_today / covered_wan_after (万人); a county with nothing to gain has
-    no row."""
-    from netopt.models.covering import MCLP
-
+    its town points (or of `new_sites`, the analyst's candidates as candidate_sites takes them) which, opened
+    beside every one of today's branches (ds.branches), bring the most of the county's residents within the
+    radius (town points as demand; one radius or one per region type) — an exact MCLP per county, no site kept
+    that adds nothing. Columns: county, rank (by adds_covered_wan, the residents only that site brings within
+    reach, 万人), site_id (the town's code, or the candidate's id), name, adds_covered_wan, and the county's
+    residents covered today and with all its suggested sites, covered_wan_today / covered_wan_after (万人); a
+    county with nothing to gain has no row."""
     check_count(per_county, "per_county", "suggest_new_sites")
-    sites = candidate_sites(ds)
+    sites = candidate_sites(ds, new_sites=new_sites)
     reach, pop = town_reach(ds, sites, radius_km, distance, graph), ds.towns["population"].to_numpy(float)
-    existing = (sites["kind"] == "existing").to_numpy()
     tables = []
     for county in ds.towns["county"].dropna().unique():
         towns = np.flatnonzero((ds.towns["county"] == county).to_numpy() & (pop > 0))
-        block = reach[towns]
-        near = existing & (block.getnnz(axis=0) > 0)
-        columns = np.flatnonzero(near | (~existing & (sites["county"] == county).to_numpy()))
-        if not len(towns) or not len(columns):  # no residents, or nowhere to open: nothing to suggest
-            continue
-        kept = np.flatnonzero(near[columns])
-        model = MCLP.from_coverage(block[:, columns], p=min(len(kept) + per_county, len(columns)), weights=pop[towns],
-                                   site_labels=sites["site_id"].to_numpy()[columns], existing=kept,
-                                   max_new=per_county, exactly_p=False)
-        result = model.solve(time_limit=time_limit, threads=threads)
-        today = [model.site_labels[j] for j in kept]
-        tables.append(_county_suggestions(model, result.selected if result.has_plan else today, today, sites, county))
-    town_of = dict(zip(sites.loc[~existing, "site_id"], ds.towns["town_id"]))  # candidate_sites: the towns in order
-    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["site_id", *SUGGESTION_COLUMNS])
-    return table.assign(town_id=table.pop("site_id").map(town_of))[SUGGESTION_COLUMNS]
+        built = _county_model(reach[towns], pop[towns], sites, county, per_county)
+        if built is not None:
+            model, today = built
+            result = model.solve(time_limit=time_limit, threads=threads)
+            tables.append(_county_suggestions(model, result.selected if result.has_plan else today, today, sites,
+                                              county))
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=SUGGESTION_COLUMNS)
+    if new_sites is None:  # town points: their town's code (candidate_sites lists the towns in order)
+        town_of = dict(zip(sites.loc[sites["kind"] == "new", "site_id"], ds.towns["town_id"]))
+        table["site_id"] = table["site_id"].map(town_of)
+    return table[SUGGESTION_COLUMNS]
 
 
-SUGGESTION_COLUMNS = ["county", "rank", "town_id", "name", "adds_covered_wan", "covered_wan_today", "covered_wan_after"]
+SUGGESTION_COLUMNS = ["county", "rank", "site_id", "name", "adds_covered_wan", "covered_wan_today", "covered_wan_after"]
+
+
+def _county_model(block: sp.csr_matrix, pop: np.ndarray, sites: gpd.GeoDataFrame, county: str, per_county: int):
+    """One county's MCLP of suggest_new_sites — its towns' reach `block` over today's branches reaching them and
+    the county's new sites — and today's branches' labels; None when it has no residents or no site."""
+    from netopt.models.covering import MCLP
+
+    existing = (sites["kind"] == "existing").to_numpy()
+    near = existing & (block.getnnz(axis=0) > 0)
+    columns = np.flatnonzero(near | (~existing & (sites["county"] == county).to_numpy()))
+    if not block.shape[0] or not len(columns):
+        return None
+    kept = np.flatnonzero(near[columns])
+    labels = sites["site_id"].to_numpy()[columns]
+    model = MCLP.from_coverage(block[:, columns], p=min(len(kept) + per_county, len(columns)), weights=pop,
+                               site_labels=labels, existing=kept, max_new=per_county, exactly_p=False)
+    return model, list(labels[kept])
 
 
 def _county_suggestions(model, selected: list, today: list, sites: gpd.GeoDataFrame, county: str) -> pd.DataFrame:

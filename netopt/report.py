@@ -210,7 +210,7 @@ def _new_sites_section(new_sites: pd.DataFrame) -> str:
     said = (f"<p>With them, {first['covered_wan_today']:,.1f} → {first['covered_wan_after']:,.1f} 万人 of the "
             "county's residents are within reach of a branch (town points, today's branches kept); each adds the "
             "residents only it brings within reach 新增覆盖.</p>")
-    return title + said + _html_table(new_sites[["rank", "town_id", "name", "adds_covered_wan"]].round(2))
+    return title + said + _html_table(new_sites[["rank", "site_id", "name", "adds_covered_wan"]].round(2))
 
 
 def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],

@@ -194,3 +194,25 @@ def test_candidates_sheet_of_the_city_workbook(tmp_path: Path):
                                  "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "Candidate sites 候选点位: 6 from 规划数据.xlsx" in " ".join(result.output.split())
+
+
+def test_report_suggests_new_branches_among_own_candidates(tmp_path: Path):
+    """report --new-per-county --candidates: each county's suggestions are candidates of that county (by their
+    own ids), matching suggest_new_sites among them; --candidates alone is refused."""
+    from netopt.planning import suggest_new_sites
+
+    frame = other_banks_sites(tmp_path / "候选点位.csv")
+    result = runner.invoke(app, ["report", "--bank", "农业", "--new-per-county", "2", "--candidates",
+                                 str(tmp_path / "候选点位.csv"), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert "Candidate sites 候选点位: 30 from 候选点位.csv" in " ".join(result.output.split())
+    city = pd.read_excel(tmp_path / "r" / "city_summary.xlsx", "new_sites", engine="openpyxl")
+    assert len(city) > 0 and set(city["site_id 网点/站点编号"]) <= set(frame["点位编号"])
+    ds = no.load_sample().of_bank("农业")
+    expected = suggest_new_sites(ds, {"core": 1.2, "county": 3.5}, 2, new_sites=read_candidates(
+        tmp_path / "候选点位.csv", city=ds))
+    assert city["site_id 网点/站点编号"].tolist() == expected["site_id"].tolist()
+    refused = runner.invoke(app, ["report", "--candidates", str(tmp_path / "候选点位.csv"), "--out",
+                                  str(tmp_path / "x")])
+    assert refused.exit_code == 2 and "add --new-per-county N" in " ".join(refused.output.split())
+    assert not (tmp_path / "x").exists()

@@ -508,7 +508,7 @@ def test_suggest_new_sites_match_brute_force_per_county():
             continue
         assert mine["covered_wan_today"].iloc[0] * 1e4 == pytest.approx(covered([]))
         assert mine["covered_wan_after"].iloc[0] * 1e4 == pytest.approx(best)
-        chosen = [int(np.flatnonzero(sites["site_id"] == f"new:{town}")[0]) for town in mine["town_id"]]
+        chosen = [int(np.flatnonzero(sites["site_id"] == f"new:{town}")[0]) for town in mine["site_id"]]
         assert covered(chosen) == pytest.approx(best) and mine["rank"].tolist() == list(range(1, len(mine) + 1))
         for j, adds in zip(chosen, mine["adds_covered_wan"]):
             assert adds > 0 and adds * 1e4 == pytest.approx(best - covered([k for k in chosen if k != j]))
