@@ -2246,7 +2246,8 @@ def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str, r
                 ("covered 覆盖 万人", "covered_wan", "{:,.1f}"), ("coverage 覆盖率", "coverage_pct", "{:.1f}%"),
                 *[(f"  {region} {REGION_ZH.get(region, '')}", f"coverage_pct_{region}", "{:.1f}%") for region in regions],
                 ("mean km to a branch 平均距离", "mean_km", "{:.2f}"),
-                ("towns uncovered 服务空白乡镇", "towns_uncovered", "{:d}")]
+                ("towns uncovered 服务空白乡镇", "towns_uncovered", "{:d}"),
+                ("  of them covered today 新增空白", "towns_losing_all", "{:d}")]
     from netopt.models.types import TYPE_ZH
 
     measures += [(f"{kind} {TYPE_ZH[kind]}", f"type_{kind}", "{:.0f}") for kind in TYPE_ZH if f"type_{kind}" in scenarios]

@@ -604,7 +604,8 @@ def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str 
 
     Returns (scenarios: one row per network, today first — branches, new and closed against today by branch id,
     residents covered (万人) and the coverage rate (%) overall and by region type, the residents' mean km to
-    their nearest branch and the towns with residents none of whom is covered 服务空白乡镇, and where a network's
+    their nearest branch, the towns with residents none of whom is covered 服务空白乡镇 and of those the towns with
+    residents covered today (towns_losing_all: 新增服务空白乡镇, what closures may not add), and where a network's
     branches give their types (e.g. plan --p's plan_branches.csv), how many of each, type_<type>; towns: the towns whose
     residents covered differ between the networks, the largest difference first — residents and residents
     covered under each network, 万人)."""
@@ -615,7 +616,8 @@ def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str 
     measured = {name: analyze_coverage(Dataset(ds.counties, ds.towns, branches), demand=demand, **coverage_options)
                 for name, branches in named.items()}
     today_ids = set(today["branch_id"].astype(str))
-    rows = [_scenario_row(name, named[name], cov, today_ids) for name, cov in measured.items()]
+    before = measured[TODAY_SCENARIO].by_town()["covered_population"].to_numpy()
+    rows = [_scenario_row(name, named[name], cov, today_ids, before) for name, cov in measured.items()]
     return pd.DataFrame(rows), _towns_differing(measured)
 
 
@@ -630,8 +632,8 @@ def bank_branches(branches: gpd.GeoDataFrame, bank: str | None) -> gpd.GeoDataFr
     return branches[bank_mask(branches, bank) | new]
 
 
-def _scenario_row(name: str, branches: gpd.GeoDataFrame, cov: Coverage, today_ids: set) -> dict:
-    """One network's line of compare_plans' scenarios table."""
+def _scenario_row(name: str, branches: gpd.GeoDataFrame, cov: Coverage, today_ids: set, before: np.ndarray) -> dict:
+    """One network's line of compare_plans' scenarios table (`before`: each town's residents covered today)."""
     towns = cov.by_town()
     ids = set(branches["branch_id"].astype(str))
     row = {"scenario": name, "branches": len(branches), "new": len(ids - today_ids), "closed": len(today_ids - ids),
@@ -641,6 +643,7 @@ def _scenario_row(name: str, branches: gpd.GeoDataFrame, cov: Coverage, today_id
     people = towns["population"].where(towns["population"] > 0)
     row["mean_km"] = float((towns["mean_distance_to_branch_km"] * people).sum() / people.sum())
     row["towns_uncovered"] = int(((towns["population"] > 0) & (towns["covered_population"] == 0)).sum())
+    row["towns_losing_all"] = int(((before > 0) & (towns["covered_population"].to_numpy() == 0)).sum())
     return row | _type_counts(branches)
 
 

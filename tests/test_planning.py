@@ -459,6 +459,8 @@ def test_compare_plans_measures_each_network_as_the_diagnosis_does():
     assert scenarios[["branches", "new", "closed"]].values.tolist() == [[101, 0, 0], [101, 0, 0], [98, 0, 3],
                                                                         [99, 1, 3]]
     kept = ours.iloc[3:]
+    covered_today = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, ours), radius_km=radius).by_town()[
+        "covered_population"]
     for mine, row in zip((ours, ours, kept, pd.concat([kept, moved])), scenarios.itertuples()):
         cov = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, mine), radius_km=radius)
         by_town = cov.by_town()
@@ -466,6 +468,8 @@ def test_compare_plans_measures_each_network_as_the_diagnosis_does():
         assert row.coverage_pct_core == pytest.approx(cov.by_region.set_index("region_type").loc["core",
                                                                                            "coverage_rate_pct"])
         assert row.towns_uncovered == ((by_town["population"] > 0) & (by_town["covered_population"] == 0)).sum()
+        assert row.towns_losing_all == ((covered_today > 0) & (by_town["covered_population"] == 0)).sum()
+    assert scenarios["towns_losing_all"].tolist()[:1] == [0] and scenarios["towns_losing_all"].iloc[2] > 0
     today, same = (towns[f"covered_wan {name}"] for name in (TODAY_SCENARIO, "same"))
     assert (today == same).all() and len(towns) > 0 and towns["spread_wan"].is_monotonic_decreasing
     columns = towns.filter(like="covered_wan ")
