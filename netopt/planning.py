@@ -298,6 +298,15 @@ def sites_as_branches(sites: gpd.GeoDataFrame, selected: list) -> gpd.GeoDataFra
 PLAN_STATUS = {"kept": "kept 保留", "new": "new 新设", "other": "other bank 他行"}
 
 
+def planned_new(branches: gpd.GeoDataFrame) -> np.ndarray:
+    """Which branches a network after a plan marks new: its plan column says new 新设 (as network_after writes it,
+    or as an analyst edits it: 新设, new, New)."""
+    if "plan" not in branches:
+        return np.zeros(len(branches), bool)
+    words = branches["plan"].astype("string").str.strip().str.lower()
+    return words.isin([PLAN_STATUS["new"], "新设", "new"]).fillna(False).to_numpy(bool)
+
+
 def network_after(ds: Dataset, sites: gpd.GeoDataFrame, selected: list, bank: str | None = None) -> gpd.GeoDataFrame:
     """The city's branches once the plan `selected` (site ids of candidate_sites(ds, bank, ...)) is carried out, as
     a branches table io.read_branches reads back: the other banks' branches as today, the bank's kept ones with
@@ -628,8 +637,7 @@ def bank_branches(branches: gpd.GeoDataFrame, bank: str | None) -> gpd.GeoDataFr
     """The branches of `bank` (all without one), with those a plan marks new 新设 counted as the bank's."""
     if bank is None:
         return branches
-    new = branches["plan"].eq(PLAN_STATUS["new"]).to_numpy() if "plan" in branches else False
-    return branches[bank_mask(branches, bank) | new]
+    return branches[bank_mask(branches, bank) | planned_new(branches)]
 
 
 def _scenario_row(name: str, branches: gpd.GeoDataFrame, cov: Coverage, today_ids: set, before: np.ndarray) -> dict:

@@ -526,3 +526,15 @@ def test_suggest_new_sites_skips_a_county_without_residents():
     towns = ds.towns.assign(population=ds.towns["population"].where(ds.towns["county"] != "瑶海区", 0))
     table = suggest_new_sites(no.Dataset(ds.counties, towns, ds.branches), 3.5, 1)
     assert "瑶海区" not in set(table["county"]) and table["county"].nunique() == 8
+
+
+def test_planned_new_reads_the_plan_column_as_an_analyst_edits_it():
+    """planned_new: network_after's "new 新设", and 新设 / new / New typed by hand; kept, other bank and blanks are not."""
+    import geopandas as gpd
+
+    from netopt.planning import planned_new
+
+    plan = ["new 新设", "新设", " New ", "kept 保留", "other bank 他行", None, "renew"]
+    branches = gpd.GeoDataFrame({"plan": plan}, geometry=gpd.points_from_xy([117.2] * 7, [31.8] * 7), crs=4326)
+    assert planned_new(branches).tolist() == [True, True, True, False, False, False, False]
+    assert not planned_new(branches.drop(columns="plan")).any()
