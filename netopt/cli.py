@@ -450,7 +450,7 @@ def demo(out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folde
         ds = load_sample()
         console.print(f"Loaded {SAMPLE_CITY}: {ds}")
         _diagnose(ds, f"{SAMPLE_CITY}, 1 km grid", out, radius_km=_region_radii(), grid_km=DEMO_GRID_KM)
-        written, _ = batch_reports(analyze_coverage(ds, radius_km=_region_radii()), out / "reports")
+        written, _ = batch_reports(analyze_coverage(ds, radius_km=_region_radii()), out / "reports", city=ds)
         console.print(f"County reports and the city summary ({len(written)} files): {out / 'reports'}")
     _guard(run)
 
@@ -2318,7 +2318,7 @@ def report(
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("County reports 区县报告", total=len(cov.by_county))
             written, failures = batch_reports(cov, out, progress=lambda: progress.advance(task), plan=plan,
-                                              rivals=rivals, new_sites=new_sites)
+                                              rivals=rivals, new_sites=new_sites, city=ds)
         console.print(f"Wrote {len(written)} files to {out} for {source}")
         for county, reason in failures.items():
             errors.print(f"[yellow]county {county} failed:[/] {reason}")

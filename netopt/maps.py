@@ -599,6 +599,8 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     else:
         for mask, colour, zh, en in ((covered, "#2c7fb8", "已覆盖乡镇", "covered towns"),
                                      (~covered, "#c0392b", "未覆盖乡镇", "uncovered towns")):
+            if not mask.any():  # no legend entry for towns there are none of
+                continue
             ax.scatter(towns.geometry.x[mask], towns.geometry.y[mask], s=size[mask], c=colour, alpha=0.5,
                        label=_label(zh, en, chinese))
     lost = towns["town_id"].isin(losing).to_numpy()
@@ -715,8 +717,9 @@ def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.Dat
     fill = [TYPE_COLOURS.get(kind, NEW_COLOUR) for kind in _planned_types(opened, plan)]
     ax.scatter(opened.geometry.x, opened.geometry.y, s=60, c=fill, edgecolors=NEW_COLOUR if plan is not None else "k",
                linewidths=1.5 if plan is not None else 0.5, zorder=4, label=_label("新设网点", "new branches", chinese))
-    ax.scatter(closed.geometry.x, closed.geometry.y, s=60, facecolors="none", edgecolors="#d73027",
-               linewidths=1.5, zorder=4, label=_label("撤并网点", "closed branches", chinese))
+    if len(closed):  # no legend entry for closures a plan does not make
+        ax.scatter(closed.geometry.x, closed.geometry.y, s=60, facecolors="none", edgecolors="#d73027",
+                   linewidths=1.5, zorder=4, label=_label("撤并网点", "closed branches", chinese))
     lines = _move_lines(projected, moves)
     for start, end, _ in lines:
         ax.annotate("", xy=(end.x, end.y), xytext=(start.x, start.y), zorder=3,

@@ -513,8 +513,8 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict, per_county: int, dis
     radius (town points as demand; one radius or one per region type) — an exact MCLP per county, no site kept
     that adds nothing. Columns: county, rank (by adds_covered_wan, the residents only that site brings within
     reach, 万人), site_id (the town's code, or the candidate's id), name, adds_covered_wan, and the county's
-    residents covered today and with all its suggested sites, covered_wan_today / covered_wan_after (万人); a
-    county with nothing to gain has no row."""
+    residents covered today and with all its suggested sites, covered_wan_today / covered_wan_after (万人), and
+    the site's point (a GeoDataFrame); a county with nothing to gain has no row."""
     check_count(per_county, "per_county", "suggest_new_sites")
     sites = candidate_sites(ds, new_sites=new_sites)
     reach, pop = town_reach(ds, sites, radius_km, distance, graph), ds.towns["population"].to_numpy(float)
@@ -527,11 +527,12 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict, per_county: int, dis
             result = model.solve(time_limit=time_limit, threads=threads)
             tables.append(_county_suggestions(model, result.selected if result.has_plan else today, today, sites,
                                               county))
-    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=SUGGESTION_COLUMNS)
+    table = (pd.concat(tables, ignore_index=True) if tables else
+             gpd.GeoDataFrame(columns=SUGGESTION_COLUMNS, geometry=[], crs=sites.crs))
     if new_sites is None:  # town points: their town's code (candidate_sites lists the towns in order)
         town_of = dict(zip(sites.loc[sites["kind"] == "new", "site_id"], ds.towns["town_id"]))
         table["site_id"] = table["site_id"].map(town_of)
-    return table[SUGGESTION_COLUMNS]
+    return gpd.GeoDataFrame(table[[*SUGGESTION_COLUMNS, "geometry"]], crs=sites.crs)
 
 
 SUGGESTION_COLUMNS = ["county", "rank", "site_id", "name", "adds_covered_wan", "covered_wan_today", "covered_wan_after"]
@@ -566,10 +567,12 @@ def _county_suggestions(model, selected: list, today: list, sites: gpd.GeoDataFr
     worth = model.worth_of_each(plan, among=[label for label in plan if label not in today])
     worth = worth.sort_values(ascending=False, kind="stable")
     new = sites.set_index("site_id").loc[worth.index]
-    return pd.DataFrame({"county": county, "rank": np.arange(1, len(worth) + 1), "site_id": worth.index.to_numpy(),
-                         "name": new["name"].to_numpy(), "adds_covered_wan": worth.to_numpy() / 1e4,
-                         "covered_wan_today": model.objective_of(today) / 1e4,
-                         "covered_wan_after": model.objective_of(plan) / 1e4})
+    return gpd.GeoDataFrame({"county": county, "rank": np.arange(1, len(worth) + 1),
+                             "site_id": worth.index.to_numpy(), "name": new["name"].to_numpy(),
+                             "adds_covered_wan": worth.to_numpy() / 1e4,
+                             "covered_wan_today": model.objective_of(today) / 1e4,
+                             "covered_wan_after": model.objective_of(plan) / 1e4},
+                            geometry=new.geometry.to_numpy(), crs=sites.crs)
 
 
 def towns_changed(before: Coverage, after: Coverage) -> pd.DataFrame:

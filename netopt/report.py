@@ -7,7 +7,7 @@ import pandas as pd
 
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
-from netopt.io import write_atomic
+from netopt.io import Dataset, write_atomic
 
 HEADERS_ZH = {
     "county": "区县", "county_id": "区划代码", "region_type": "区域类型", "area_km2": "面积(km²)",
@@ -160,12 +160,14 @@ h2{{font-size:17px;margin-top:1.6em}} .note{{color:#666;font-size:12px}}</style>
 
 
 def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.DataFrame | None = None,
-                  rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None) -> list[Path]:
+                  rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None,
+                  city: Dataset | None = None) -> list[Path]:
     """One county's report: HTML and an Excel workbook (summary, towns, branches, recommendations, with
     `new_sites` — planning.suggest_new_sites — where new branches would cover most, the recommended branch types
     when a type plan is given, with `rivals` — competition.rival_coverage of our bank's coverage `cov` — our
     coverage beside every bank's and the towns only a rival reaches, and the notes on how coverage was measured
-    and what this county's data asks to check)."""
+    and what this county's data asks to check). With `city` (the Dataset `cov` measured), the page opens with a
+    map of the county: its towns by coverage, its branches and the suggested new ones."""
     out = Path(out_dir)
     summary = cov.by_county[cov.by_county["county"] == county].round(3)
     if summary.empty:
@@ -176,11 +178,12 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     advice = _columns(cov.underserved_towns[cov.underserved_towns["county"] == county], UNDERSERVED_COLUMNS)
     sheets = {"summary": summary, "towns": towns, "branches": branches, "recommendations": advice}
     stem = f"county_{summary['county_id'].iloc[0]}_{county}"
+    mine = None if new_sites is None else new_sites[new_sites["county"] == county]
     body = (f"<h2>概况 Summary</h2>{_html_table(summary)}"
-            f"<h2>服务不足乡镇 Underserved towns ({len(advice)})</h2>{_html_table(advice.head(30))}")
-    if new_sites is not None:
-        mine = new_sites[new_sites["county"] == county]
-        sheets["new_sites"] = mine
+            + ("" if city is None else _county_map(cov, county, city, mine))
+            + f"<h2>服务不足乡镇 Underserved towns ({len(advice)})</h2>{_html_table(advice.head(30))}")
+    if mine is not None:
+        sheets["new_sites"] = pd.DataFrame(mine.drop(columns="geometry", errors="ignore"))
         body += _new_sites_section(mine)
     body += f"<h2>网点 Branches ({len(branches)})</h2>{_html_table(branches)}"
     if plan is not None:
@@ -199,6 +202,28 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     page = PAGE.format(title=f"{county} 网点覆盖诊断 Branch coverage report", body=body, note=" ".join(notes))
     return [write_atomic(out / f"{stem}.html", lambda p: p.write_text(page, encoding="utf-8")),
             write_atomic(out / f"{stem}.xlsx", lambda p: write_workbook(p, sheets))]
+
+
+def _county_map(cov: Coverage, county: str, city: Dataset, new_sites: pd.DataFrame | None) -> str:
+    """The county on a static map (maps.static_map: towns by coverage, branches, suggested new branches green) as
+    an <img> holding the PNG, so the page stays one file that opens offline."""
+    import base64
+    import tempfile
+    from dataclasses import replace
+
+    from netopt.maps import static_map
+
+    ours = (city.counties["name"] == county).to_numpy()
+    area = Dataset(city.counties[ours], city.towns[city.towns["county"] == county],
+                   cov.branches[cov.branches["county"] == county])
+    measured = replace(cov, towns=cov.towns[cov.towns["county"] == county], branches=area.branches)
+    suggested = None if new_sites is None or new_sites.empty else new_sites.assign(kind="new")
+    pinyin = area.counties.get("name_pinyin", pd.Series(dtype=object)).dropna().astype(str).head(1).str.cat()
+    with tempfile.TemporaryDirectory() as folder:
+        path = static_map(area, Path(folder) / "county.png", coverage=measured, title=f"{county} {pinyin} 网点覆盖 coverage",
+                          sites=suggested, selected=None if suggested is None else list(suggested["site_id"]))
+        picture = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<p><img alt="{county}" style="max-width:100%" src="data:image/png;base64,{picture}"></p>'
 
 
 def _new_sites_section(new_sites: pd.DataFrame) -> str:
@@ -229,7 +254,7 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
     sheets = {"by_region": cov.by_region.round(3), "by_county": cov.by_county.round(3),
               "underserved_towns": _columns(cov.underserved_towns, UNDERSERVED_COLUMNS), "failed": failed}
     if new_sites is not None:
-        sheets["new_sites"] = new_sites.round(4)
+        sheets["new_sites"] = pd.DataFrame(new_sites.drop(columns="geometry", errors="ignore")).round(4)
         body += (f"<h2>建议新设网点 Where new branches would cover most</h2>"
                  f"{_html_table(new_sites[['county', 'rank', 'name', 'adds_covered_wan']].round(2))}")
     if rivals is not None:
@@ -242,16 +267,17 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
 
 
 def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.DataFrame | None = None,
-                  rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None
-                  ) -> tuple[list[Path], dict[str, str]]:
+                  rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None,
+                  city: Dataset | None = None) -> tuple[list[Path], dict[str, str]]:
     """A report per county plus the city summary; a county that fails is recorded and the others go on. With
     `rivals` (competition.rival_coverage of our bank's `cov` and every bank's) each report compares them; with
-    `new_sites` (planning.suggest_new_sites) each lists its county's."""
+    `new_sites` (planning.suggest_new_sites) each lists its county's; with `city` (the Dataset measured) each
+    opens with a map of its county."""
     written: list[Path] = []
     failures: dict[str, str] = {}
     for county in cov.by_county["county"]:
         try:
-            written += county_report(cov, county, out_dir, plan, rivals, new_sites)
+            written += county_report(cov, county, out_dir, plan, rivals, new_sites, city)
         except Exception as err:  # one bad county must not stop the batch; its reason goes in the summary
             failures[county] = f"{type(err).__name__}: {err}"
         if progress is not None:

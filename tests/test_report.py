@@ -54,10 +54,10 @@ def test_a_county_report_notes_its_own_data_not_the_citys(coverage, tmp_path: Pa
 def test_a_failing_county_is_recorded_and_the_rest_complete(coverage, tmp_path: Path, monkeypatch):
     real = report.county_report
 
-    def flaky(cov, county, out_dir, plan=None, rivals=None, new_sites=None):
+    def flaky(cov, county, *rest):
         if county == "庐江县":
             raise ValueError("broken input for this county")
-        return real(cov, county, out_dir, plan, rivals, new_sites)
+        return real(cov, county, *rest)
 
     monkeypatch.setattr(report, "county_report", flaky)
     written, failures = report.batch_reports(coverage, tmp_path)
@@ -77,6 +77,21 @@ def test_report_command(tmp_path: Path):
     result = CliRunner().invoke(app, ["report", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "city_summary.html").exists()
+
+
+def test_county_pages_open_with_a_map_of_the_county(coverage, tmp_path: Path):
+    """With the city's data, each county page holds a PNG map of its county inline (one file, offline); without
+    it, none."""
+    import base64
+    import re
+
+    report.county_report(coverage, "长丰县", tmp_path / "with", city=no.load_sample())
+    page = (tmp_path / "with" / "county_340121_长丰县.html").read_text(encoding="utf-8")
+    picture = base64.b64decode(re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page).group(1))
+    assert picture.startswith(b"\x89PNG") and len(picture) > 10_000
+    assert page.index("base64") < page.index("Underserved towns")
+    report.county_report(coverage, "长丰县", tmp_path / "without")
+    assert "base64" not in (tmp_path / "without" / "county_340121_长丰县.html").read_text(encoding="utf-8")
 
 
 def test_report_suggests_new_branches_by_county(tmp_path: Path):
