@@ -43,6 +43,8 @@ FRINGE_HELP = ("Service radius in urban–rural fringe towns, km (default: their
                "the county radius).")
 CANDIDATES_HELP = ("Your own candidate sites for new branches 候选点位 (CSV, Excel, GeoJSON …: name, lon/lat, "
                    "optional id and opening cost 开设成本（万元）), instead of every town point.")
+BRANCHES_HELP = ("A branches table instead of the data's own, e.g. a plan's network after it (out/mclp_branches.csv): "
+                 "the planned network diagnosed, reported or mapped.")
 BANK_ONLY_HELP = "Only this bank's branches (part of its name, e.g. 农业), when the data holds every bank's."
 
 
@@ -243,17 +245,24 @@ def _file_tables(path: Path, kind: Optional[str]) -> list[tuple[Path, Optional[s
     return [(path, None, chosen)]
 
 
-def _load(data: Optional[Path], coords: str) -> tuple[Dataset, str]:
+def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None) -> tuple[Dataset, str]:
+    """The city of --data (the bundled sample without it), with the --branches table instead of its own when
+    given (e.g. a plan's network after it), and its name for the console."""
     from netopt.coords import normalize_coord_system
+    from netopt.io import with_branches
 
     coords = normalize_coord_system(coords)  # a misspelt name is an error even for the sample (stored in WGS84)
     if data is None:
-        return load_sample(), f"bundled sample {SAMPLE_CITY}"
-    tables = find_tables(data)
-    ds = read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,
-                      sheets={kind: sheet for kind, (_, sheet) in tables.items()})
+        ds, source = load_sample(), f"bundled sample {SAMPLE_CITY}"
+    else:
+        tables = find_tables(data)
+        ds, source = read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,
+                                  sheets={kind: sheet for kind, (_, sheet) in tables.items()}), str(data)
+    if branches is not None:
+        ds = with_branches(ds, branches, coords, kind_sheets(branches).get("branches"))
+        source += f", branches of {branches.name}"
     _say_left_out(ds.branches)
-    return ds, str(data)
+    return ds, source
 
 
 def _say_left_out(branches) -> None:
@@ -337,13 +346,14 @@ def analyze(
                                           help="With --tile-km: measure the tiles on a dask LocalCluster of N "
                                                "worker processes (default: in this process)."),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP + " Also compared with every bank's."),
+    branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """Coverage diagnosis: coverage, density, residents per branch and underserved towns, by county and region."""
     def run() -> None:
         _check_analyze_options(minutes, (radius_km, core_km, county_km, fringe_km), grid_km, h3, tile_km, workers)
         radius = None if minutes is not None else _radius(radius_km, core_km, county_km, fringe_km)
-        ds, source = _load(data, coords)
+        ds, source = _load(data, coords, branches)
         if tile_km is not None:
             _diagnose_tiled(ds, source, out, radius, grid_km, tile_km, workers, network or minutes or h3 or bank)
             return
@@ -2286,6 +2296,7 @@ def report(
                                        "its residents within the radius (an exact MCLP per county)."),
     candidates: Optional[Path] = typer.Option(None, help="With --new-per-county: " + CANDIDATES_HELP),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
+    branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """Batch reports on underserved towns: one HTML + Excel per county and a city summary."""
@@ -2298,7 +2309,7 @@ def report(
         from netopt.grid import population_grid
         from netopt.report import batch_reports
 
-        every_bank, source = _load(data, coords)
+        every_bank, source = _load(data, coords, branches)
         ds = _bank_only(every_bank, bank)
         demand = population_grid(ds, cell_km=grid_km) if grid_km else None
         radius = _region_radii(core_km, county_km, fringe_km)
@@ -2356,6 +2367,7 @@ def map_command(
     fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
     types: bool = typer.Option(False, help="Colour branches by the type plan of assign-types (default rules)."),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
+    branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """The meeting map: an offline HTML map and the same view as PNG and PDF."""
@@ -2363,7 +2375,7 @@ def map_command(
         from netopt.maps import network_map, static_map
         from netopt.models.types import assign_branch_types
 
-        every_bank, source = _load(data, coords)
+        every_bank, source = _load(data, coords, branches)
         ds = _bank_only(every_bank, bank)
         cov = analyze_coverage(ds, radius_km=_region_radii(core_km, county_km, fringe_km))
         plan = assign_branch_types(ds, coverage=cov) if types else None

@@ -921,6 +921,16 @@ def read_dataset(counties: str | os.PathLike, towns: str | os.PathLike, branches
     return dataset
 
 
+def with_branches(ds: Dataset, path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None) -> Dataset:
+    """The city `ds` with the branches of another table instead (e.g. a plan's network after it,
+    <model>_branches.csv), checked to lie in the city."""
+    branches, table = read_branch_table(path, coords=coords, layer=layer)
+    problems = far_outside(ds.counties, branches, table)
+    if problems:
+        raise InputError(problems)
+    return Dataset(ds.counties, ds.towns, branches)
+
+
 def _same_named_counties(counties: gpd.GeoDataFrame, table: _Table) -> list[Problem]:
     """A city's counties are matched and reported by name: two of the same name (鼓楼区 of two cities) would merge."""
     same = counties["name"].duplicated(keep=False)

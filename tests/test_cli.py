@@ -966,6 +966,29 @@ def test_optimize_and_curve_plan_at_the_diagnosis_radii(tmp_path: Path):
     assert pd.read_csv(tmp_path / "curve" / "coverage_curve.csv").iloc[2, 1] == pytest.approx(529.5, abs=0.05)
 
 
+def test_branches_option_diagnoses_reports_and_maps_a_planned_network(tmp_path: Path):
+    """--branches FILE: analyze, report and map the network after a plan without making a data folder; a table
+    with a branch in another city is refused naming its file and row."""
+    made = runner.invoke(app, ["optimize", "--bank", "农业", "--max-new", "1", "--out", str(tmp_path / "plan")])
+    assert made.exit_code == 0, made.output
+    planned = tmp_path / "plan" / "mclp_branches.csv"
+    diagnosed = runner.invoke(app, ["analyze", "--branches", str(planned), "--bank", "农业", "--out",
+                                    str(tmp_path / "an")])
+    assert diagnosed.exit_code == 0, diagnosed.output
+    assert "branches of mclp_branches.csv" in _said(diagnosed.output)
+    rows = pd.read_csv(tmp_path / "an" / "coverage_branches.csv")
+    assert (rows["plan 方案"] == "new 新设").sum() == 1 and len(rows) == 102
+    reported = runner.invoke(app, ["report", "--branches", str(planned), "--out", str(tmp_path / "rep")])
+    mapped = runner.invoke(app, ["map", "--branches", str(planned), "--out", str(tmp_path / "map")])
+    assert reported.exit_code == 0 and mapped.exit_code == 0, reported.output + mapped.output
+    assert "方案新设网点" in (tmp_path / "map" / "network_map.html").read_text(encoding="utf-8")
+    far = pd.read_csv(planned)
+    far.loc[3, "lon"] = 100.0
+    far.to_csv(tmp_path / "far.csv", index=False)
+    refused = runner.invoke(app, ["analyze", "--branches", str(tmp_path / "far.csv"), "--out", str(tmp_path / "x")])
+    assert refused.exit_code == 2 and "far.csv, row 5" in _said(refused.output) and not (tmp_path / "x").exists()
+
+
 def test_compare_puts_plans_beside_today(tmp_path: Path):
     """compare: a plan's folder and a branches file beside today's network — branches, new, closed, coverage —,
     the towns where they differ, written as CSVs and a workbook recording the command."""
