@@ -1,15 +1,20 @@
-"""The planning-meeting pack: the offline map (HTML, PNG, PDF) and the county reports with recommended types."""
+"""The planning-meeting pack: the offline map (HTML, PNG, PDF) and the county reports with recommended types, a
+map of each county and its 3 best sites for new branches 建议新设网点."""
 from pathlib import Path
 
 import netopt as no
+from netopt.planning import suggest_new_sites
 from netopt.report import batch_reports
 
 ds = no.load_sample()
-cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})
+radius = {"core": 1.2, "county": 3.5}
+cov = no.analyze_coverage(ds, radius_km=radius)
 plan = no.assign_branch_types(ds, coverage=cov, mix={"community": (0.40, None)})
 out = Path("out")
 out.mkdir(exist_ok=True)
 no.maps.network_map(ds, coverage=cov, plan=plan).save(str(out / "meeting_map.html"))
 no.maps.static_map(ds, out / "meeting_map.png", coverage=cov, plan=plan)
-written, failures = batch_reports(cov, out / "reports", plan=plan)
+new_sites = suggest_new_sites(ds, radius, per_county=3)  # each county's town points bringing most residents in reach
+print(new_sites[["county", "rank", "name", "adds_covered_wan"]].head(6))
+written, failures = batch_reports(cov, out / "reports", plan=plan, new_sites=new_sites, city=ds)
 print(f"{len(written)} report files; failed counties: {failures or 'none'}")
