@@ -2175,7 +2175,7 @@ def compare(
     towns where the plans differ."""
     def run() -> None:
         from netopt.grid import population_grid
-        from netopt.maps import compare_chart, compare_map
+        from netopt.maps import compare_map
         from netopt.planning import bank_branches, compare_plans
 
         radius = _radius(radius_km, core_km, county_km, fringe_km)
@@ -2185,23 +2185,30 @@ def compare(
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
             scenarios, towns = compare_plans(ds, networks, bank, cells, radius_km=radius, **_roads(network))
         _say_comparison(scenarios, towns, f"{source}, {bank} 我行" if bank else source, radius)
-        labels = {column: "覆盖人口(万人)" for column in towns.columns if column.startswith("covered_wan ")}
-        from netopt.report import bilingual
-
-        written = [_write_csv(bilingual(scenarios.round(3)), out / "compare_scenarios.csv"),
-                   _write_csv(bilingual(towns.round(4), labels), out / "compare_towns.csv"),
-                   _summary_workbook(out / "compare.xlsx", [("command 命令", _command_line(ctx)),
-                                                            ("data 数据", source),
-                                                            ("radius 服务半径", _radius_words(radius))],
-                                     {"scenarios 方案比选": scenarios.round(3),
-                                      "towns differing 差异乡镇": bilingual(towns.round(4), labels)}),
-                   compare_chart(scenarios, out / "compare.png", _radius_words(radius))]
+        record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
+        written = _write_comparison(out, scenarios, towns, record, _radius_words(radius))
         fmap = compare_map(ds, bank_branches(ds.branches, bank),
                            {label: bank_branches(branches, bank) for label, branches in networks.items()}, towns,
                            f"方案比选 Plans compared — {source}" + (f", {bank}" if bank else ""))
         written.append(write_atomic(out / "compare_map.html", lambda p: fmap.save(str(p))))
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _guard(run)
+
+
+def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, record: list,
+                      radius: str) -> list[Path]:
+    """compare's tables as CSVs, a workbook after the summary `record` (item, value) and the chart (coverage
+    within `radius`, in words)."""
+    from netopt.maps import compare_chart
+    from netopt.report import bilingual
+
+    labels = {column: "覆盖人口(万人)" for column in towns.columns if column.startswith("covered_wan ")}
+    return [_write_csv(bilingual(scenarios.round(3)), out / "compare_scenarios.csv"),
+            _write_csv(bilingual(towns.round(4), labels), out / "compare_towns.csv"),
+            _summary_workbook(out / "compare.xlsx", record, {"scenarios 方案比选": scenarios.round(3),
+                                                             "towns differing 差异乡镇": bilingual(towns.round(4),
+                                                                                                   labels)}),
+            compare_chart(scenarios, out / "compare.png", radius)]
 
 
 def _read_plans(paths: list[Path], names: list[str], coords: str, bank: Optional[str]) -> dict:
