@@ -1656,7 +1656,8 @@ def _cover_hint(built, cells, cover_pct: Optional[float], radius_km: float | dic
     most = 100.0 * float(residents[reached].sum()) / max(float(residents.sum()), 1e-12)
     if cover_pct is not None:
         return f"; ask for at most --cover-pct {max(int(most), 1)}" if cover_pct > most else ""
-    return (f". On a population grid, many cells lie farther than {_radius_words(radius_km)} from every candidate site (today's "
+    return (f". On a population grid, many cells lie farther than {_radius_words(radius_km)} from every candidate "
+            "site (today's "
             f"branches and the town points): at most {most:.1f}% of residents can be covered; ask for a share, e.g. "
             f"--cover-pct {max(int(most), 1)}")
 
@@ -2153,7 +2154,8 @@ def _say_joint_plan(summary: dict, chosen: pd.DataFrame, towns: pd.DataFrame, as
 @app.command()
 def compare(
     ctx: typer.Context,
-    plans: list[Path] = typer.Argument(..., metavar="PLAN", help="Planned networks 方案网点清单: a plan's <model>_branches.csv or "
+    plans: list[Path] = typer.Argument(..., metavar="PLAN", help="Planned networks 方案网点清单: a plan's "
+                                       "<model>_branches.csv or "
                                        "plan_branches.csv (any branches table will do), or the folder holding one."),
     name: list[str] = typer.Option([], help="A name for each plan, in order (default: its folder and file, e.g. "
                                    "close2/mclp)."),
@@ -2261,13 +2263,15 @@ def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str, r
         table.add_column(plan, justify="right")
     measures = [("branches 网点", "branches", "{:d}"), ("new 新设", "new", "{:d}"), ("closed 撤并", "closed", "{:d}"),
                 ("covered 覆盖 万人", "covered_wan", "{:,.1f}"), ("coverage 覆盖率", "coverage_pct", "{:.1f}%"),
-                *[(f"  {region} {REGION_ZH.get(region, '')}", f"coverage_pct_{region}", "{:.1f}%") for region in regions],
+                *[(f"  {region} {REGION_ZH.get(region, '')}", f"coverage_pct_{region}", "{:.1f}%")
+                  for region in regions],
                 ("mean km to a branch 平均距离", "mean_km", "{:.2f}"),
                 ("towns uncovered 服务空白乡镇", "towns_uncovered", "{:d}"),
                 ("  of them covered today 新增空白", "towns_losing_all", "{:d}")]
     from netopt.models.types import TYPE_ZH
 
-    measures += [(f"{kind} {TYPE_ZH[kind]}", f"type_{kind}", "{:.0f}") for kind in TYPE_ZH if f"type_{kind}" in scenarios]
+    measures += [(f"{kind} {TYPE_ZH[kind]}", f"type_{kind}", "{:.0f}") for kind in TYPE_ZH
+                 if f"type_{kind}" in scenarios]
     for label, column, form in measures:
         table.add_row(label, *["" if pd.isna(value) else "—" if np.isinf(value) else form.format(value)
                                for value in scenarios[column]])

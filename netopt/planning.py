@@ -618,11 +618,14 @@ def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str 
     residents covered (万人) and the coverage rate (%) overall and by region type, the residents' mean km to
     their nearest branch, the towns with residents none of whom is covered 服务空白乡镇 and of those the towns with
     residents covered today (towns_losing_all: 新增服务空白乡镇, what closures may not add), and where a network's
-    branches give their types (e.g. plan --p's plan_branches.csv), how many of each, type_<type>; towns: the towns whose
-    residents covered differ between the networks, the largest difference first — residents and residents
-    covered under each network, 万人)."""
+    branches give their types (e.g. plan --p's plan_branches.csv), how many of each, type_<type>; towns: the
+    towns whose residents covered differ between the networks, the largest difference first — residents and
+    residents covered under each network, 万人)."""
     from netopt.coverage import analyze_coverage
 
+    if TODAY_SCENARIO in networks:
+        raise InputError(f"a plan may not be named '{TODAY_SCENARIO}': that is today's network's name here",
+                         file="compare_plans")
     today = bank_branches(ds.branches, bank)
     named = {TODAY_SCENARIO: today, **{name: bank_branches(branches, bank) for name, branches in networks.items()}}
     measured = {name: analyze_coverage(Dataset(ds.counties, ds.towns, branches), demand=demand, **coverage_options)

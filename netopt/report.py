@@ -220,8 +220,9 @@ def _county_map(cov: Coverage, county: str, city: Dataset, new_sites: pd.DataFra
     suggested = None if new_sites is None or new_sites.empty else new_sites.assign(kind="new")
     pinyin = area.counties.get("name_pinyin", pd.Series(dtype=object)).dropna().astype(str).head(1).str.cat()
     with tempfile.TemporaryDirectory() as folder:
-        path = static_map(area, Path(folder) / "county.png", coverage=measured, title=f"{county} {pinyin} 网点覆盖 coverage",
-                          sites=suggested, selected=None if suggested is None else list(suggested["site_id"]))
+        path = static_map(area, Path(folder) / "county.png", coverage=measured,
+                          title=f"{county} {pinyin} 网点覆盖 coverage", sites=suggested,
+                          selected=None if suggested is None else list(suggested["site_id"]))
         picture = base64.b64encode(path.read_bytes()).decode("ascii")
     return f'<p><img alt="{county}" style="max-width:100%" src="data:image/png;base64,{picture}"></p>'
 
