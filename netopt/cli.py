@@ -1527,7 +1527,8 @@ def _write_network_after(ds: Dataset, sites, selected: list, bank: Optional[str]
     if types is not None:
         network["type"] = network["branch_id"].map(types).fillna(network["type"])
     _write_csv(points_table(network, coords), path)
-    console.print(f"Wrote {path}: the network after the plan 方案网点清单, a branches table for --data")
+    console.print(f"Wrote {path}: the network after the plan 方案网点清单, a branches table for --branches "
+                  "(analyze, report, map, compare) or a data folder")
 
 
 def _summary_workbook(path: Path, summary: list[tuple[str, object]], tables: dict[str, pd.DataFrame]) -> Path:
@@ -2331,6 +2332,9 @@ def report(
                              file="command line")
         own = _read_candidates_option(candidates, coords, ds, "suggested new branches count no costs")
         new_sites = _suggested_sites(ds, radius, new_per_county, own)
+        if new_sites is not None:  # the network with them opened: for compare, or analyze --branches
+            _write_network_after(every_bank, new_sites.assign(kind="new"), [*ds.branches["branch_id"].astype(str),
+                                 *new_sites["site_id"].astype(str)], bank, coords, out / "new_sites_branches.csv")
         rivals = None if bank is None else rival_coverage(cov, measure(every_bank))
         plan = None
         if types:
