@@ -44,7 +44,7 @@ FRINGE_HELP = ("Service radius in urban–rural fringe towns, km (default: their
 CANDIDATES_HELP = ("Your own candidate sites for new branches 候选点位 (CSV, Excel, GeoJSON …: name, lon/lat, "
                    "optional id and opening cost 开设成本（万元）), instead of every town point.")
 BRANCHES_HELP = ("A branches table instead of the data's own, e.g. a plan's network after it (out/mclp_branches.csv): "
-                 "the planned network diagnosed, reported or mapped.")
+                 "the planned network diagnosed, reported, mapped or typed.")
 BANK_ONLY_HELP = "Only this bank's branches (part of its name, e.g. 农业), when the data holds every bank's."
 
 
@@ -1778,6 +1778,7 @@ def assign_types(
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
+    branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
     """Give every branch one of the four types (综合型/社区型/普惠型/轻型) by an integer program."""
@@ -1786,7 +1787,7 @@ def assign_types(
         from netopt.report import bilingual
 
         mix, weights = _mix(min_share, max_share), with_weights(_weights(weight))
-        ds, source = _load(data, coords)
+        ds, source = _load(data, coords, branches)
         ds = _bank_only(ds, bank)
         with _working("Scoring branches and solving 求解中…"):
             plan = assign_branch_types(ds, mix=mix, budget_wan=budget_wan, staff_limit=staff_limit,
@@ -1857,6 +1858,7 @@ def plan(
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
+    branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
                                                help="Stop after this many seconds with the best plan and its gap."),
@@ -1886,7 +1888,7 @@ def plan(
                    "capacity_wan": _type_figures(type_capacity_wan, "--type-capacity-wan", above_zero=True),
                    "open_cost_wan": _type_figures(type_cost_wan, "--type-cost-wan", above_zero=False)}
         _check_plan_options(ctx, p, keep_existing, keep_open)
-        ds, source = _load(data, coords)
+        ds, source = _load(data, coords, branches)
         if p is not None:
             own = _read_candidates_option(candidates, coords, ds, None)
             _say_site_costs_add_up(own, figures["open_cost_wan"])

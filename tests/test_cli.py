@@ -982,6 +982,11 @@ def test_branches_option_diagnoses_reports_and_maps_a_planned_network(tmp_path: 
     mapped = runner.invoke(app, ["map", "--branches", str(planned), "--out", str(tmp_path / "map")])
     assert reported.exit_code == 0 and mapped.exit_code == 0, reported.output + mapped.output
     assert "方案新设网点" in (tmp_path / "map" / "network_map.html").read_text(encoding="utf-8")
+    typed = runner.invoke(app, ["assign-types", "--branches", str(planned), "--bank", "农业", "--out",
+                                str(tmp_path / "types")])
+    assert typed.exit_code == 0, typed.output
+    new_id = rows.loc[rows["plan 方案"] == "new 新设", "branch_id 网点编号"].iloc[0]
+    assert new_id in set(pd.read_csv(tmp_path / "types" / "branch_types.csv")["branch_id 网点编号"])
     far = pd.read_csv(planned)
     far.loc[3, "lon"] = 100.0
     far.to_csv(tmp_path / "far.csv", index=False)
