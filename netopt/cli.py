@@ -542,8 +542,8 @@ def optimize(
                                     "says what closing it costs and, with --max-new or --relocate, where new "
                                     "branches best make up for it."),
     keep_covered: bool = typer.Option(False, help="With branches closing (--close, --relocate, --no-keep-existing): "
-                                      "every town within --radius-km of one of today's branches keeps a branch "
-                                      "within it (不新增服务空白乡镇)."),
+                                      "every town within --radius-km (or --core-km/--county-km: the diagnosis's "
+                                      "radii) of one of today's branches keeps a branch within it (不新增服务空白乡镇)."),
     target_share_pct: Optional[float] = typer.Option(None, help="share: the fewest branches winning at least this % "
                                                      "of all residents (e.g. 25), instead of --p."),
     beta: Optional[float] = typer.Option(None, callback=_above_zero, help=BETA_HELP),
