@@ -2313,7 +2313,8 @@ def report(
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
 ) -> None:
-    """Batch reports on underserved towns: one HTML + Excel per county and a city summary."""
+    """Batch reports on underserved towns: one HTML + Excel per county, with a map of it (and with
+    --new-per-county its best sites for new branches 建议新设网点), and a city summary."""
     def run() -> None:
         from functools import partial
 
