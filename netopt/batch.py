@@ -35,7 +35,8 @@ MAX_UNITS_PER_TASK = 50
 @dataclass(frozen=True)
 class BatchOptions:
     """What each unit's task does: always the diagnosis; optionally LSCP + MCLP, a branch-type plan and, where the
-    unit has branches, up to `new_per_county` suggested new branches (planning.suggest_new_sites)."""
+    unit has branches, up to `new_per_county` suggested new branches (planning.suggest_new_sites) and a map of
+    the unit on its county report (`maps`)."""
 
     radius_km: dict[str, float] | float = field(default_factory=lambda: dict(DEFAULT_RADIUS_KM))
     residents_per_branch_wan: float = 3.5
@@ -44,6 +45,7 @@ class BatchOptions:
     time_limit: float = 60.0
     reports: bool = True
     new_per_county: int = 0
+    maps: bool = False  # each county report opens with a map of its unit (about half a second a unit)
 
     def __post_init__(self) -> None:
         check_count(self.new_per_county, "new_per_county", "batch options", least=0)
@@ -282,7 +284,8 @@ def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) ->
     county = cov.by_county.iloc[0]
     new_sites = _new_sites(ds, options)
     if options.reports:
-        files.update(_capture(lambda out: county_report(cov, str(county["county"]), out, new_sites=new_sites)))
+        files.update(_capture(lambda out: county_report(cov, str(county["county"]), out, new_sites=new_sites,
+                                                        city=ds if options.maps else None)))
     suggested = {} if new_sites is None else {
         "new_sites": len(new_sites),
         "new_sites_adds_wan": round(float((new_sites["covered_wan_after"] - new_sites["covered_wan_today"]).max()), 4)

@@ -2420,6 +2420,8 @@ def batch(
     plan_types: bool = typer.Option(False, help="Also plan branch types where the unit has branches."),
     new_per_county: int = typer.Option(0, min=0, help="Where a unit has branches, also suggest up to N new ones "
                                        "建议新设网点 (its town points bringing the most residents within the radius)."),
+    maps: bool = typer.Option(False, help="Open each unit's county report with a map of the unit (about half a "
+                              "second a unit)."),
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban towns, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius elsewhere, km."),
     fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
@@ -2441,7 +2443,8 @@ def batch(
             else:
                 warnings.showwarning(note.message, note.category, note.filename, note.lineno)
         options = BatchOptions(radius_km=_region_radii(core_km, county_km, fringe_km), optimize=optimize,
-                               plan_types=plan_types, time_limit=time_limit, new_per_county=new_per_county)
+                               plan_types=plan_types, time_limit=time_limit, new_per_county=new_per_county,
+                               maps=maps)
         try:
             summary = _run_with_progress(lambda progress: run_batch(
                 tasks, out, options, scheduler=scheduler, workers=workers, progress=progress,

@@ -114,11 +114,12 @@ def test_bad_batch_options_are_refused_before_any_work(sample_tasks, tmp_path, o
 
 def test_units_with_branches_get_suggested_new_branches(sample_tasks, tmp_path):
     """new_per_county: each unit's row counts its suggested new branches and what they bring within reach, as
-    planning.suggest_new_sites gives them for the unit alone, and its county page lists them."""
+    planning.suggest_new_sites gives them for the unit alone, and its county page lists them (under its map)."""
     from netopt.batch import _dataset
     from netopt.planning import suggest_new_sites
 
-    run_batch(sample_tasks[:2], tmp_path, BatchOptions(radius_km=RADIUS, new_per_county=2), scheduler="serial")
+    run_batch(sample_tasks[:2], tmp_path, BatchOptions(radius_km=RADIUS, new_per_county=2, maps=True),
+              scheduler="serial")
     table = national_table(tmp_path).set_index("adcode")
     for task in sample_tasks[:2]:
         alone = suggest_new_sites(_dataset(task), RADIUS, 2)
@@ -128,6 +129,7 @@ def test_units_with_branches_get_suggested_new_branches(sample_tasks, tmp_path):
             (alone["covered_wan_after"] - alone["covered_wan_today"]).iloc[0], abs=1e-4)
         page = next((tmp_path / "units" / task.unit_id).glob("county_*.html")).read_text(encoding="utf-8")
         assert f"Where new branches would cover most ({len(alone)})" in page and alone["name"].iloc[0] in page
+        assert 'src="data:image/png;base64,' in page  # maps=True: the unit's map opens its page
 
 
 def test_outputs_national_csv_parquet_and_excel(sample_tasks, tmp_path):
