@@ -708,8 +708,9 @@ def _draw_static_shares(ax, towns: gpd.GeoDataFrame, size: np.ndarray, shares: n
 
 def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.DataFrame | None, crs,
                       chinese: bool, plan: pd.DataFrame | None = None) -> None:
-    """A plan's new sites (green, or their type's colour ringed green with a type plan), closed branches (red,
-    hollow) and moves (orange arrows) on a static map."""
+    """A plan's new sites (green, or their type's colour ringed green with a type plan; numbered by their `rank`
+    where the sites have one, e.g. suggested sites), closed branches (red, hollow) and moves (orange arrows) on a
+    static map."""
     projected = sites.to_crs(crs)
     chosen = projected["site_id"].isin(selected)
     opened = projected[chosen & (projected["kind"] == "new")]
@@ -717,6 +718,9 @@ def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.Dat
     fill = [TYPE_COLOURS.get(kind, NEW_COLOUR) for kind in _planned_types(opened, plan)]
     ax.scatter(opened.geometry.x, opened.geometry.y, s=60, c=fill, edgecolors=NEW_COLOUR if plan is not None else "k",
                linewidths=1.5 if plan is not None else 0.5, zorder=4, label=_label("新设网点", "new branches", chinese))
+    for row in opened.itertuples() if "rank" in opened else []:  # suggested sites: numbered as in their table
+        ax.annotate(str(row.rank), (row.geometry.x, row.geometry.y), xytext=(6, 6), textcoords="offset points",
+                    fontsize=10, fontweight="bold", color=NEW_COLOUR, zorder=5)
     if len(closed):  # no legend entry for closures a plan does not make
         ax.scatter(closed.geometry.x, closed.geometry.y, s=60, facecolors="none", edgecolors="#d73027",
                    linewidths=1.5, zorder=4, label=_label("撤并网点", "closed branches", chinese))
