@@ -2334,7 +2334,7 @@ def report(
             raise InputError("--candidates: the sites new branches are suggested among — add --new-per-county N",
                              file="command line")
         own = _read_candidates_option(candidates, coords, ds, "suggested new branches count no costs")
-        new_sites = _suggested_sites(ds, radius, new_per_county, own)
+        new_sites = _suggested_sites(ds, radius, new_per_county, own, demand)
         if new_sites is not None:  # the network with them opened: for compare, or analyze --branches
             _write_network_after(every_bank, new_sites.assign(kind="new"), [*ds.branches["branch_id"].astype(str),
                                  *new_sites["site_id"].astype(str)], bank, coords, out / "new_sites_branches.csv")
@@ -2356,21 +2356,21 @@ def report(
     _guard(run)
 
 
-def _suggested_sites(ds: Dataset, radius: dict, per_county: int,
-                     own: Optional[gpd.GeoDataFrame] = None) -> Optional[pd.DataFrame]:
-    """report --new-per-county: planning.suggest_new_sites (among the --candidates `own`, else the town points),
-    with what they bring city-wide said (None for 0)."""
+def _suggested_sites(ds: Dataset, radius: dict, per_county: int, own: Optional[gpd.GeoDataFrame] = None,
+                     cells: Optional[gpd.GeoDataFrame] = None) -> Optional[pd.DataFrame]:
+    """report --new-per-county: planning.suggest_new_sites (among the --candidates `own`, else the town points;
+    residents on the diagnosis's grid `cells` where it has one), with what they bring city-wide said (None for
+    0)."""
     if not per_county:
         return None
     from netopt.planning import suggest_new_sites
 
     with _working("Suggesting new branches by county 建议新设网点…"):
-        sites = suggest_new_sites(ds, radius, per_county, new_sites=own)
+        sites = suggest_new_sites(ds, radius, per_county, new_sites=own, demand=cells)
     counties = sites.drop_duplicates("county")
     gained = (counties["covered_wan_after"] - counties["covered_wan_today"]).sum()
     console.print(f"Suggested new branches 建议新设网点: {len(sites)} in {len(counties)} counties, bringing "
-                  f"{gained:,.1f} 万 more "
-                  f"residents within reach (town points); the best: "
+                  f"{gained:,.1f} 万 more residents within reach; the best: "
                   + ", ".join(f"{row.name} ({row.county}) +{row.adds_covered_wan:.1f}万"
                               for row in sites.nlargest(3, "adds_covered_wan").itertuples()))
     return sites

@@ -506,21 +506,27 @@ def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | 
 
 def suggest_new_sites(ds: Dataset, radius_km: float | dict, per_county: int, distance: str = "euclidean",
                       graph=None, time_limit: float | None = None, threads: int | None = None,
-                      new_sites: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+                      new_sites: gpd.GeoDataFrame | None = None, demand: gpd.GeoDataFrame | None = None
+                      ) -> pd.DataFrame:
     """Where new branches would cover most, county by county 建议新设网点: for each county, at most `per_county` of
     its town points (or of `new_sites`, the analyst's candidates as candidate_sites takes them) which, opened
     beside every one of today's branches (ds.branches), bring the most of the county's residents within the
-    radius (town points as demand; one radius or one per region type) — an exact MCLP per county, no site kept
-    that adds nothing. Columns: county, rank (by adds_covered_wan, the residents only that site brings within
+    radius (one radius or one per region type; residents at the town points, or at `demand`'s points, e.g. the
+    diagnosis's population grid) — an exact MCLP per county, no site kept that adds nothing. Columns: county, rank (by adds_covered_wan, the residents only that site brings within
     reach, 万人), site_id (the town's code, or the candidate's id), name, adds_covered_wan, and the county's
     residents covered today and with all its suggested sites, covered_wan_today / covered_wan_after (万人), and
     the site's point (a GeoDataFrame); a county with nothing to gain has no row."""
     check_count(per_county, "per_county", "suggest_new_sites")
-    sites = candidate_sites(ds, new_sites=new_sites)
-    reach, pop = town_reach(ds, sites, radius_km, distance, graph), ds.towns["population"].to_numpy(float)
+    from netopt.coverage import demand_radius_km
+    from netopt.models.covering import as_coverage, reach_from_geodataframes
+
+    sites, points = candidate_sites(ds, new_sites=new_sites), ds.towns if demand is None else demand
+    reach = as_coverage(reach_from_geodataframes(points, sites, demand_radius_km(ds, radius_km, demand), distance,
+                                                 graph))
+    pop = points["population"].to_numpy(float)
     tables = []
-    for county in ds.towns["county"].dropna().unique():
-        towns = np.flatnonzero((ds.towns["county"] == county).to_numpy() & (pop > 0))
+    for county in points["county"].dropna().unique():
+        towns = np.flatnonzero((points["county"] == county).to_numpy() & (pop > 0))
         built = _county_model(reach[towns], pop[towns], sites, county, per_county)
         if built is not None:
             model, today = built

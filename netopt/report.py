@@ -231,11 +231,11 @@ def _new_sites_section(new_sites: pd.DataFrame) -> str:
     """A county page's suggested new branches: how many residents they bring within reach, then each."""
     title = f"<h2>建议新设网点 Where new branches would cover most ({len(new_sites)})</h2>"
     if new_sites.empty:
-        return title + "<p>No new branch at a town point brings more of the county's residents within reach.</p>"
+        return title + "<p>No new branch brings more of the county's residents within reach.</p>"
     first = new_sites.iloc[0]
     said = (f"<p>With them, {first['covered_wan_today']:,.1f} → {first['covered_wan_after']:,.1f} 万人 of the "
-            "county's residents are within reach of a branch (town points, today's branches kept); each adds the "
-            "residents only it brings within reach 新增覆盖.</p>")
+            "county's residents are within reach of a branch (as the diagnosis counts them, today's branches kept); "
+            "each adds the residents only it brings within reach 新增覆盖.</p>")
     return title + said + _html_table(new_sites[["rank", "site_id", "name", "adds_covered_wan"]].round(2))
 
 

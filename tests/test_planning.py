@@ -538,3 +538,29 @@ def test_planned_new_reads_the_plan_column_as_an_analyst_edits_it():
     branches = gpd.GeoDataFrame({"plan": plan}, geometry=gpd.points_from_xy([117.2] * 7, [31.8] * 7), crs=4326)
     assert planned_new(branches).tolist() == [True, True, True, False, False, False, False]
     assert not planned_new(branches.drop(columns="plan")).any()
+
+
+def test_suggest_new_sites_on_the_population_grid():
+    """With the diagnosis's grid as demand, each county's covered today is the grid diagnosis's and its one
+    suggested site is the best single town point for the county's cells (every one tried)."""
+    from netopt.coverage import demand_radius_km
+    from netopt.grid import population_grid
+    from netopt.models.covering import as_coverage, reach_from_geodataframes
+    from netopt.planning import candidate_sites, suggest_new_sites
+
+    ds = no.load_sample().of_bank("招商银行")
+    radius = {"core": 1.2, "county": 3.5}
+    cells = population_grid(ds, cell_km=2.0)
+    table = suggest_new_sites(ds, radius, 1, demand=cells).set_index("county")
+    diagnosis = no.analyze_coverage(ds, radius_km=radius, demand=cells).by_county.set_index("county")
+    sites = candidate_sites(ds)
+    reach = as_coverage(reach_from_geodataframes(cells, sites, demand_radius_km(ds, radius, cells))).toarray() > 0
+    pop = cells["population"].to_numpy(float)
+    today = reach[:, (sites["kind"] == "existing").to_numpy()].any(axis=1)
+    for county in ("长丰县", "瑶海区"):
+        rows = (cells["county"] == county).to_numpy()
+        new = np.flatnonzero((sites["kind"] == "new").to_numpy() & (sites["county"] == county).to_numpy())
+        best = max(pop[rows & (today | reach[:, j])].sum() for j in new)
+        assert table.loc[county, "covered_wan_today"] * 1e4 == pytest.approx(
+            diagnosis.loc[county, "covered_population"])
+        assert table.loc[county, "covered_wan_after"] * 1e4 == pytest.approx(best)
