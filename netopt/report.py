@@ -205,26 +205,31 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
 
 
 def _county_map(cov: Coverage, county: str, city: Dataset, new_sites: pd.DataFrame | None) -> str:
-    """The county on a static map (maps.static_map: towns by coverage, branches, suggested new branches green) as
-    an <img> holding the PNG, so the page stays one file that opens offline."""
-    import base64
-    import tempfile
+    """The county on a static map (towns by coverage, branches, suggested new branches green and numbered) as an
+    inline picture."""
     from dataclasses import replace
-
-    from netopt.maps import static_map
 
     ours = (city.counties["name"] == county).to_numpy()
     area = Dataset(city.counties[ours], city.towns[city.towns["county"] == county],
                    cov.branches[cov.branches["county"] == county])
     measured = replace(cov, towns=cov.towns[cov.towns["county"] == county], branches=area.branches)
-    suggested = None if new_sites is None or new_sites.empty else new_sites.assign(kind="new")
     pinyin = area.counties.get("name_pinyin", pd.Series(dtype=object)).dropna().astype(str).head(1).str.cat()
+    return _inline_map(area, measured, f"{county} {pinyin} 网点覆盖 coverage", new_sites)
+
+
+def _inline_map(area: Dataset, measured: Coverage, title: str, new_sites: pd.DataFrame | None) -> str:
+    """maps.static_map of `area` as an <img> holding the PNG, so the page stays one file that opens offline."""
+    import base64
+    import tempfile
+
+    from netopt.maps import static_map
+
+    suggested = None if new_sites is None or new_sites.empty else new_sites.assign(kind="new")
     with tempfile.TemporaryDirectory() as folder:
-        path = static_map(area, Path(folder) / "county.png", coverage=measured,
-                          title=f"{county} {pinyin} 网点覆盖 coverage", sites=suggested,
+        path = static_map(area, Path(folder) / "map.png", coverage=measured, title=title, sites=suggested,
                           selected=None if suggested is None else list(suggested["site_id"]))
         picture = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<p><img alt="{county}" style="max-width:100%" src="data:image/png;base64,{picture}"></p>'
+    return f'<p><img alt="{title}" style="max-width:100%" src="data:image/png;base64,{picture}"></p>'
 
 
 def _new_sites_section(new_sites: pd.DataFrame) -> str:
@@ -240,13 +245,16 @@ def _new_sites_section(new_sites: pd.DataFrame) -> str:
 
 
 def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
-                rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None) -> list[Path]:
-    """The city-wide summary: by region and by county, the most underserved towns, with `new_sites` each county's
-    suggested new branches, any failed county, and with `rivals` our coverage beside every bank's by region and
-    the towns only a rival reaches."""
+                rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None,
+                city: Dataset | None = None) -> list[Path]:
+    """The city-wide summary: with `city` (the Dataset measured) a map of the city, by region and by county, the
+    most underserved towns, with `new_sites` each county's suggested new branches, any failed county, and with
+    `rivals` our coverage beside every bank's by region and the towns only a rival reaches."""
     out = Path(out_dir)
     failed = pd.DataFrame({"county": list(failures), "error": list(failures.values())})
-    body = (f"<h2>区域 By region</h2>{_html_table(cov.by_region.round(3))}"
+    unnumbered = None if new_sites is None else new_sites.drop(columns="rank")  # ranks repeat across counties
+    body = ("" if city is None else _inline_map(city, cov, "城市 City 网点覆盖 coverage", unnumbered))
+    body += (f"<h2>区域 By region</h2>{_html_table(cov.by_region.round(3))}"
             f"<p>核心城区与县域覆盖率差 core − county coverage gap: {cov.core_county_gap_pp:+.1f} pp</p>"
             f"<h2>区县 By county</h2>{_html_table(cov.by_county.round(3))}"
             f"<h2>服务不足乡镇 Most underserved towns</h2>"
@@ -283,5 +291,5 @@ def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.Da
             failures[county] = f"{type(err).__name__}: {err}"
         if progress is not None:
             progress()
-    written += city_report(cov, out_dir, failures, rivals, new_sites)
+    written += city_report(cov, out_dir, failures, rivals, new_sites, city)
     return written, failures

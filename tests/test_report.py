@@ -109,6 +109,8 @@ def test_report_suggests_new_branches_by_county(tmp_path: Path):
     assert sheet["name 名称"].tolist() == ["罗塘乡", "吴山镇"]
     city = pd.read_excel(tmp_path / "city_summary.xlsx", "new_sites", engine="openpyxl")
     assert len(city) == 18 and city["county 区县"].nunique() == 9
+    summary = (tmp_path / "city_summary.html").read_text(encoding="utf-8")
+    assert 'src="data:image/png;base64,' in summary  # the city's map, every suggested site on it
     network = no.read_branches(tmp_path / "new_sites_branches.csv")  # the network with them opened, for compare
     assert (network["plan"] == "new 新设").sum() == 18 and (network["plan"] == "kept 保留").sum() == 101
     assert set(network.loc[network["plan"] == "new 新设", "name"]) == set(city["name 名称"])
