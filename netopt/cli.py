@@ -2158,8 +2158,8 @@ def _say_joint_plan(summary: dict, chosen: pd.DataFrame, towns: pd.DataFrame, as
 def compare(
     ctx: typer.Context,
     plans: list[Path] = typer.Argument(..., metavar="PLAN", help="Planned networks 方案网点清单: a plan's "
-                                       "<model>_branches.csv or "
-                                       "plan_branches.csv (any branches table will do), or the folder holding one."),
+                                       "<model>_branches.csv or plan_branches.csv (any branches table will do), or "
+                                       "the folder holding one."),
     name: list[str] = typer.Option([], help="A name for each plan, in order (default: its folder and file, e.g. "
                                    "close2/mclp)."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP + " Its branches are today's network."),
