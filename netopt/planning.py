@@ -524,6 +524,7 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict, per_county: int, dis
     reach = as_coverage(reach_from_geodataframes(points, sites, demand_radius_km(ds, radius_km, demand), distance,
                                                  graph))
     pop = points["population"].to_numpy(float)
+    places = (points["town"] if demand is not None and "town" in points else points["name"]).astype(str).to_numpy()
     tables = []
     for county in points["county"].dropna().unique():
         towns = np.flatnonzero((points["county"] == county).to_numpy() & (pop > 0))
@@ -532,7 +533,7 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict, per_county: int, dis
             model, today = built
             result = model.solve(time_limit=time_limit, threads=threads)
             tables.append(_county_suggestions(model, result.selected if result.has_plan else today, today, sites,
-                                              county))
+                                              county, places[towns]))
     table = (pd.concat(tables, ignore_index=True) if tables else
              gpd.GeoDataFrame(columns=SUGGESTION_COLUMNS, geometry=[], crs=sites.crs))
     if new_sites is None:  # town points: their town's code (candidate_sites lists the towns in order)
@@ -541,7 +542,8 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict, per_county: int, dis
     return gpd.GeoDataFrame(table[[*SUGGESTION_COLUMNS, "geometry"]], crs=sites.crs)
 
 
-SUGGESTION_COLUMNS = ["county", "rank", "site_id", "name", "adds_covered_wan", "covered_wan_today", "covered_wan_after"]
+SUGGESTION_COLUMNS = ["county", "rank", "site_id", "name", "adds_covered_wan", "reaches", "covered_wan_today",
+                      "covered_wan_after"]
 
 
 def _county_model(block: sp.csr_matrix, pop: np.ndarray, sites: gpd.GeoDataFrame, county: str, per_county: int):
@@ -561,9 +563,11 @@ def _county_model(block: sp.csr_matrix, pop: np.ndarray, sites: gpd.GeoDataFrame
     return model, list(labels[kept])
 
 
-def _county_suggestions(model, selected: list, today: list, sites: gpd.GeoDataFrame, county: str) -> pd.DataFrame:
+def _county_suggestions(model, selected: list, today: list, sites: gpd.GeoDataFrame, county: str,
+                        places: np.ndarray) -> pd.DataFrame:
     """One county's suggested new sites: those of the solved plan `selected` beside `today`'s, less those adding
-    nothing (fewest first), ranked by what each alone brings within reach."""
+    nothing (fewest first), ranked by what each alone brings within reach, with the towns it alone reaches (of
+    `places`, the town of each of the model's demand points)."""
     plan = list(selected)
     value = model.objective_of(plan)
     worth = model.worth_of_each(plan, among=[label for label in plan if label not in today])
@@ -576,9 +580,18 @@ def _county_suggestions(model, selected: list, today: list, sites: gpd.GeoDataFr
     return gpd.GeoDataFrame({"county": county, "rank": np.arange(1, len(worth) + 1),
                              "site_id": worth.index.to_numpy(), "name": new["name"].to_numpy(),
                              "adds_covered_wan": worth.to_numpy() / 1e4,
+                             "reaches": [_reached_alone(model, plan, label, places) for label in worth.index],
                              "covered_wan_today": model.objective_of(today) / 1e4,
                              "covered_wan_after": model.objective_of(plan) / 1e4},
                             geometry=new.geometry.to_numpy(), crs=sites.crs)
+
+
+def _reached_alone(model, plan: list, label: str, places: np.ndarray) -> str:
+    """The towns (of `places`, by demand point) with residents only the plan's site `label` reaches, "、"-joined."""
+    position = {site: j for j, site in enumerate(model.site_labels)}
+    others = [position[site] for site in plan if site != label]
+    alone = (model.A[:, position[label]].toarray().ravel() > 0) & ~(model.A[:, others].getnnz(axis=1) > 0)
+    return "、".join(pd.unique(places[alone & (model.weights > 0)]))
 
 
 def towns_changed(before: Coverage, after: Coverage) -> pd.DataFrame:

@@ -57,7 +57,7 @@ HEADERS_ZH = {
     "scenario": "方案", "new": "新设", "closed": "撤并", "covered_wan": "覆盖人口(万人)", "coverage_pct": "覆盖率(%)",
     "coverage_pct_core": "核心城区覆盖率(%)", "coverage_pct_county": "县域覆盖率(%)", "coverage_pct_fringe": "城郊覆盖率(%)",
     "mean_km": "平均到网点距离(km)", "towns_uncovered": "服务空白乡镇", "towns_losing_all": "新增服务空白乡镇", "spread_wan": "方案差异(万人)",
-    "rank": "排序", "covered_wan_today": "现状覆盖人口(万人)", "type_comprehensive": "综合型", "type_community": "社区型",
+    "rank": "排序", "covered_wan_today": "现状覆盖人口(万人)", "reaches": "新增覆盖乡镇", "type_comprehensive": "综合型", "type_community": "社区型",
     "type_inclusive": "普惠型", "type_light": "轻型",
 }
 TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km", "time_limit_min",
@@ -241,7 +241,7 @@ def _new_sites_section(new_sites: pd.DataFrame) -> str:
     said = (f"<p>With them, {first['covered_wan_today']:,.1f} → {first['covered_wan_after']:,.1f} 万人 of the "
             "county's residents are within reach of a branch (as the diagnosis counts them, today's branches kept); "
             "each adds the residents only it brings within reach 新增覆盖.</p>")
-    return title + said + _html_table(new_sites[["rank", "site_id", "name", "adds_covered_wan"]].round(2))
+    return title + said + _html_table(new_sites[["rank", "site_id", "name", "adds_covered_wan", "reaches"]].round(2))
 
 
 def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],

@@ -514,8 +514,11 @@ def test_suggest_new_sites_match_brute_force_per_county():
         assert mine["covered_wan_after"].iloc[0] * 1e4 == pytest.approx(best)
         chosen = [int(np.flatnonzero(sites["site_id"] == f"new:{town}")[0]) for town in mine["site_id"]]
         assert covered(chosen) == pytest.approx(best) and mine["rank"].tolist() == list(range(1, len(mine) + 1))
-        for j, adds in zip(chosen, mine["adds_covered_wan"]):
+        for j, adds, reaches in zip(chosen, mine["adds_covered_wan"], mine["reaches"]):
             assert adds > 0 and adds * 1e4 == pytest.approx(best - covered([k for k in chosen if k != j]))
+            others = today[rows] | reach[rows][:, [k for k in chosen if k != j]].any(axis=1)
+            alone = reach[rows, j] & ~others & (pop[rows] > 0)  # the towns only this site brings within reach
+            assert reaches.split("、") == towns["name"].to_numpy()[alone].tolist()
 
 
 def test_suggest_new_sites_skips_a_county_without_residents():
