@@ -2186,6 +2186,7 @@ def compare(
         radius = _radius(radius_km, core_km, county_km, fringe_km)
         networks = _read_plans(plans, name, coords, bank)
         ds, source = _load(data, coords)
+        _say_banks_matched(ds, bank)
         with _working("Measuring the plans 方案比选中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
             scenarios, towns = compare_plans(ds, networks, bank, cells, radius_km=radius, **_roads(network))

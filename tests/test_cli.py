@@ -1025,6 +1025,9 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     renamed = runner.invoke(app, ["compare", str(tmp_path / "renamed.csv"), "--bank", "农业", "--out",
                                   str(tmp_path / "renamed")])
     assert renamed.exit_code == 0 and "keeps none of today's 101 branches (by branch id)" in _said(renamed.output)
+    several = runner.invoke(app, ["compare", str(tmp_path / "fewer.csv"), "--bank", "银行", "--out",
+                                  str(tmp_path / "several")])
+    assert several.exit_code == 0 and "--bank 银行 matches 9 banks" in _said(several.output)
     assert book["summary 汇总"].iloc[0, 1].startswith(f"netopt compare {tmp_path / 'close1'} {tmp_path / 'fewer.csv'}")
 
 
