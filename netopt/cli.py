@@ -1275,6 +1275,11 @@ def _say_towns_changed(changed: pd.DataFrame, shown: int = 5) -> None:
             listed = ", ".join(f"{row.name} ({row.county}) {row.change_wan:+,.2f}万"
                                for row in towns.head(shown).itertuples())
             console.print(f"Towns {words} ({len(towns)}): {listed}{' …' if len(towns) > shown else ''}")
+    emptied = changed[(changed["covered_wan_before"] > 0) & (changed["covered_wan_after"] <= 0.5e-4)]
+    if len(emptied):  # what closures may not add: a town whose residents all lose their branch within reach
+        console.print(f"[yellow]Of them, {len(emptied)} left with no resident within reach 新增服务空白乡镇: "
+                      f"{', '.join(emptied['name'].astype(str).head(shown))}{' …' if len(emptied) > shown else ''}"
+                      " (--keep-covered keeps every town covered today covered)[/]")
 
 
 def _plan_maps(ds: Dataset, sites, selected: list, moves: pd.DataFrame, coverage: Coverage, title: str,

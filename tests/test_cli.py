@@ -692,6 +692,9 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
     first = lost.iloc[0]
     assert f"Towns losing coverage 失去覆盖 ({len(lost)}): {first['name']} ({first['county']}) " \
         f"{first['change_wan']:+,.2f}万" in said and "gaining coverage" not in said
+    emptied = lost[lost["covered_wan_after"] == 0]  # towns whose residents all lose their branch within reach
+    assert len(emptied) and f"Of them, {len(emptied)} left with no resident within reach 新增服务空白乡镇: " \
+        f"{emptied['name'].iloc[0]}" in said
     assert "towns changed 覆盖变化乡镇" in pd.ExcelFile(tmp_path / "alone" / "mclp_plan.xlsx").sheet_names
     made_up = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014",
                                   "--max-new", "1", "--out", str(tmp_path / "new")])
