@@ -318,12 +318,10 @@ def _models(task: UnitTask, options: BatchOptions) -> dict:
     """Greenfield questions on the unit's own towns: fewest branches reaching every town (LSCP), and the
     residents p = branches_at_benchmark branches can reach (MCLP); candidate sites are the town points."""
     from netopt.models import LSCP, MCLP
-
-    from netopt.coverage import demand_radius_km
-    from netopt.models.covering import as_coverage, reach_from_geodataframes
+    from netopt.planning import town_reach
 
     towns = task.towns
-    A = as_coverage(reach_from_geodataframes(towns, towns, demand_radius_km(_dataset(task), options.radius_km)))
+    A = town_reach(_dataset(task), towns, options.radius_km)  # town points are the candidate sites
     lscp = LSCP.from_coverage(A).solve(time_limit=options.time_limit, threads=1)
     population = towns["population"].fillna(0).to_numpy(float)
     p = min(max(1, math.ceil(population.sum() / (options.residents_per_branch_wan * 1e4))), len(towns))
@@ -480,7 +478,8 @@ UNIT_HEADERS_ZH = {
     "mclp_p": "MCLP网点数", "mclp_covered_pct": "MCLP覆盖率(%)", "mclp_status": "MCLP求解状态",
     "types_status": "类型规划状态", "types_comprehensive": "综合型", "types_community": "社区型",
     "types_inclusive": "普惠型", "types_light": "轻型", "status": "状态", "seconds": "耗时(秒)",
-    "median_coverage_rate_pct": "覆盖率中位数(%)", "new_sites": "建议新设网点数", "new_sites_adds_wan": "新设网点新增覆盖(万人)",
+    "median_coverage_rate_pct": "覆盖率中位数(%)", "new_sites": "建议新设网点数",
+    "new_sites_adds_wan": "新设网点新增覆盖(万人)",
 }
 
 

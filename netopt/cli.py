@@ -662,8 +662,9 @@ def curve(
                                     "point (its id, text of its name, or a list file; repeatable): how many new "
                                     "branches make up for it."),
     within_county: bool = typer.Option(False, help="With --moves: moves stay within their county."),
-    keep_covered: bool = typer.Option(False, help="With --moves or --close: every town within --radius-km of one of "
-                                      "today's branches keeps a branch within it (不新增服务空白乡镇)."),
+    keep_covered: bool = typer.Option(False, help="With --moves or --close: every town within --radius-km (or "
+                                      "--core-km/--county-km: the diagnosis's radii) of one of today's branches "
+                                      "keeps a branch within it (不新增服务空白乡镇)."),
     model: str = typer.Option("mclp", help="mclp (residents within the radius) or share (residents won from the "
                               "other banks, Huff model: needs --bank)."),
     beta: Optional[float] = typer.Option(None, callback=_above_zero, help=BETA_HELP),
@@ -1249,10 +1250,8 @@ def _model_radius(ctx: typer.Context, radius_km: float, core_km: Optional[float]
     type (the diagnosis's 1.2 / 3.5 km where one is not given); both kinds at once are refused."""
     if all(km is None for km in (core_km, county_km, fringe_km)):
         return radius_km
-    if getattr(ctx.get_parameter_source("radius_km"), "name", "") == "COMMANDLINE":
-        raise InputError("give either --radius-km or per-region radii (--core-km/--county-km/--fringe-km), not both",
-                         file="command line")
-    return _region_radii(core_km, county_km, fringe_km)
+    given = getattr(ctx.get_parameter_source("radius_km"), "name", "") == "COMMANDLINE"  # not only its default
+    return _radius(radius_km if given else None, core_km, county_km, fringe_km)
 
 
 def _radius_words(radius_km: float | dict) -> str:
@@ -2264,6 +2263,7 @@ def _plan_file(path: Path) -> Path:
 def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str, radius: float | dict) -> None:
     """The plans side by side on the console, then the towns where they differ most."""
     from netopt.maps import REGION_ZH
+    from netopt.models.types import TYPE_ZH
 
     regions = [c.removeprefix("coverage_pct_") for c in scenarios.columns if c.startswith("coverage_pct_")]
     table = Table(title=f"Plans compared 方案比选 — {source}, within {_radius_words(radius)}")
@@ -2277,8 +2277,6 @@ def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str, r
                 ("mean km to a branch 平均距离", "mean_km", "{:.2f}"),
                 ("towns uncovered 服务空白乡镇", "towns_uncovered", "{:d}"),
                 ("  of them covered today 新增空白", "towns_losing_all", "{:d}")]
-    from netopt.models.types import TYPE_ZH
-
     measures += [(f"{kind} {TYPE_ZH[kind]}", f"type_{kind}", "{:.0f}") for kind in TYPE_ZH
                  if f"type_{kind}" in scenarios]
     for label, column, form in measures:

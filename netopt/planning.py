@@ -482,13 +482,16 @@ def compare_networks(ds: Dataset, new_branches: gpd.GeoDataFrame, today: gpd.Geo
 
 
 def town_reach(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict, distance: str = "euclidean",
-               graph=None) -> sp.csr_matrix:
-    """0/1 towns x sites: the sites within each town's radius — one number, or one per region type as
-    analyze_coverage takes it, e.g. {"core": 1.2, "county": 3.5} —, straight line or by road."""
+               graph=None, demand: gpd.GeoDataFrame | None = None) -> sp.csr_matrix:
+    """0/1 towns (or `demand`'s points, e.g. a population grid's cells) x sites: the sites within each one's
+    radius — one number, or one per region type as analyze_coverage takes it, e.g. {"core": 1.2, "county": 3.5}
+    —, straight line or by road."""
     from netopt.coverage import demand_radius_km
     from netopt.models.covering import as_coverage, reach_from_geodataframes
 
-    return as_coverage(reach_from_geodataframes(ds.towns, sites, demand_radius_km(ds, radius_km), distance, graph))
+    points = ds.towns if demand is None else demand
+    return as_coverage(reach_from_geodataframes(points, sites, demand_radius_km(ds, radius_km, demand), distance,
+                                                graph))
 
 
 def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict, distance: str = "euclidean",
@@ -512,17 +515,14 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict, per_county: int, dis
     its town points (or of `new_sites`, the analyst's candidates as candidate_sites takes them) which, opened
     beside every one of today's branches (ds.branches), bring the most of the county's residents within the
     radius (one radius or one per region type; residents at the town points, or at `demand`'s points, e.g. the
-    diagnosis's population grid) — an exact MCLP per county, no site kept that adds nothing. Columns: county, rank (by adds_covered_wan, the residents only that site brings within
-    reach, 万人), site_id (the town's code, or the candidate's id), name, adds_covered_wan, and the county's
-    residents covered today and with all its suggested sites, covered_wan_today / covered_wan_after (万人), and
-    the site's point (a GeoDataFrame); a county with nothing to gain has no row."""
+    diagnosis's population grid) — an exact MCLP per county, no site kept that adds nothing. Columns: county,
+    rank (by adds_covered_wan, the residents only that site brings within reach, 万人), site_id (the town's code,
+    or the candidate's id), name, adds_covered_wan, reaches (the towns whose residents only it brings within
+    reach), the county's residents covered today and with all its suggested sites, covered_wan_today /
+    covered_wan_after (万人), and the site's point (a GeoDataFrame); a county with nothing to gain has no row."""
     check_count(per_county, "per_county", "suggest_new_sites")
-    from netopt.coverage import demand_radius_km
-    from netopt.models.covering import as_coverage, reach_from_geodataframes
-
     sites, points = candidate_sites(ds, new_sites=new_sites), ds.towns if demand is None else demand
-    reach = as_coverage(reach_from_geodataframes(points, sites, demand_radius_km(ds, radius_km, demand), distance,
-                                                 graph))
+    reach = town_reach(ds, sites, radius_km, distance, graph, demand)
     pop = points["population"].to_numpy(float)
     places = (points["town"] if demand is not None and "town" in points else points["name"]).astype(str).to_numpy()
     tables = []

@@ -563,14 +563,13 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, ext
     town, site, kind = L.pairs.T
     k = np.arange(len(L.pairs))
     all_x = np.arange(L.n_x)
-    existing = (sites["kind"] == "existing").to_numpy()
-    stays = existing & ~_site_flag(sites, "closable") & ~_site_flag(sites, "closes")
+    existing, closes = (sites["kind"] == "existing").to_numpy(), _site_flag(sites, "closes")
+    stays = existing & ~_site_flag(sites, "closable") & ~closes
     shares = np.array([extensions[name]["share"] for name in L.extension_names])
     ext_cols = np.concatenate([L.ext(e, np.arange(n)) for e in range(len(shares))] or [np.zeros(0, int)])
     rows = _Rows(L.n_cols)
     # one type per open site; kept existing branches must open, those that close may not
-    rows.add(all_x // T, all_x, 1.0, stays.astype(float), (~_site_flag(sites, "closes")).astype(float),
-             [f"one_type_{j}" for j in range(S)])
+    rows.add(all_x // T, all_x, 1.0, stays.astype(float), (~closes).astype(float), [f"one_type_{j}" for j in range(S)])
     # serve only from an open branch of that type
     rows.add(np.r_[k, k], np.r_[L.u(k), L.x(site, kind)], np.r_[np.ones(len(k)), -np.ones(len(k))], -INF, 0.0,
              [f"served_by_open_{i}" for i in k])
