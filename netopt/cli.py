@@ -46,6 +46,9 @@ CANDIDATES_HELP = ("Your own candidate sites for new branches 候选点位 (CSV,
 BRANCHES_HELP = ("A branches table instead of the data's own, e.g. a plan's network after it (out/mclp_branches.csv): "
                  "the planned network diagnosed, reported, mapped or typed.")
 BANK_ONLY_HELP = "Only this bank's branches (part of its name, e.g. 农业), when the data holds every bank's."
+POPULATION_OPTION = typer.Option(None, help="Count the residents by another column of the towns table instead of "
+                                 "their population, e.g. a projection 2035年规划人口（万人）: its header, with or without "
+                                 "the unit (人 or 万人, read from the header).")
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -165,6 +168,7 @@ def validate(
     kind: Optional[str] = typer.Option(None, help="counties, towns, branches or candidates (candidate sites for "
                                        "--candidates; guessed from the file name if omitted)."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 (Amap) or bd09 (Baidu)."),
+    population: Optional[str] = POPULATION_OPTION,
 ) -> None:
     """Check input files and list every problem (file, row, column); with one table of each kind (or a folder), also
     what the files say together: towns' counties, places far outside the city. Exit code 1 when any is found."""
@@ -173,7 +177,8 @@ def validate(
         checked: dict[str, list[tuple[Path, Optional[str]]]] = {}
         for path, sheet, chosen in _validated_inputs(files, kind, problems):
             try:
-                frame = CHECKED[chosen](path, coords=coords, layer=sheet)
+                residents = {"population": population} if chosen == "towns" and population else {}
+                frame = CHECKED[chosen](path, coords=coords, layer=sheet, **residents)
                 where = f"{path} / {sheet}" if sheet else str(path)
                 console.print(f"[green]ok[/] {where} ({chosen}): {len(frame)} rows")
                 _say_left_out(frame)
@@ -183,7 +188,7 @@ def validate(
         if not problems and all(len(checked.get(stem, [])) == 1 for stem in READERS):
             try:
                 ds = read_dataset(**{stem: checked[stem][0][0] for stem in READERS}, coords=coords,
-                                  sheets={stem: checked[stem][0][1] for stem in READERS})
+                                  sheets={stem: checked[stem][0][1] for stem in READERS}, population=population)
                 for path, sheet in checked.get("candidates", []):
                     read_candidates(path, coords=coords, layer=sheet, city=ds)
                 console.print("[green]ok[/] together: every town in a county of the counties table, no place far "
@@ -245,19 +250,24 @@ def _file_tables(path: Path, kind: Optional[str]) -> list[tuple[Path, Optional[s
     return [(path, None, chosen)]
 
 
-def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None) -> tuple[Dataset, str]:
+def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None,
+          population: Optional[str] = None) -> tuple[Dataset, str]:
     """The city of --data (the bundled sample without it), with the --branches table instead of its own when
-    given (e.g. a plan's network after it), and its name for the console."""
+    given (e.g. a plan's network after it) and its residents counted by the --population column, and its name for
+    the console."""
     from netopt.coords import normalize_coord_system
     from netopt.io import with_branches
 
     coords = normalize_coord_system(coords)  # a misspelt name is an error even for the sample (stored in WGS84)
     if data is None:
-        ds, source = load_sample(), f"bundled sample {SAMPLE_CITY}"
+        ds, source = load_sample(population), f"bundled sample {SAMPLE_CITY}"
     else:
         tables = find_tables(data)
         ds, source = read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,
-                                  sheets={kind: sheet for kind, (_, sheet) in tables.items()}), str(data)
+                                  sheets={kind: sheet for kind, (_, sheet) in tables.items()},
+                                  population=population), str(data)
+    if population is not None:
+        source += f", residents 常住人口 by {ds.towns.attrs['population_column']}"
     if branches is not None:
         ds = with_branches(ds, branches, coords, kind_sheets(branches).get("branches"))
         source += f", branches of {branches.name}"
@@ -348,12 +358,13 @@ def analyze(
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP + " Also compared with every bank's."),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    population: Optional[str] = POPULATION_OPTION,
 ) -> None:
     """Coverage diagnosis: coverage, density, residents per branch and underserved towns, by county and region."""
     def run() -> None:
         _check_analyze_options(minutes, (radius_km, core_km, county_km, fringe_km), grid_km, h3, tile_km, workers)
         radius = None if minutes is not None else _radius(radius_km, core_km, county_km, fringe_km)
-        ds, source = _load(data, coords, branches)
+        ds, source = _load(data, coords, branches, population)
         if tile_km is not None:
             _diagnose_tiled(ds, source, out, radius, grid_km, tile_km, workers, network or minutes or h3 or bank)
             return
@@ -504,6 +515,7 @@ def optimize(
                                             help="Stop once the plan is proven within this % of the best possible "
                                                  "(e.g. 0.5; default: proven optimal); the gap says how close."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    population: Optional[str] = POPULATION_OPTION,
     max_new: Optional[int] = typer.Option(None, min=0, help="Open at most this many new branches."),
     budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more,
                                                help="Budget for new branches, 万元 (with --open-cost-wan; "
@@ -560,7 +572,7 @@ def optimize(
         if model not in MODELS:
             raise InputError(f"unknown model '{model}'; use one of {', '.join(MODELS)}", file="command line")
         radius = _model_radius(ctx, radius_km, core_km, county_km, fringe_km)
-        ds, source = _load(data, coords)
+        ds, source = _load(data, coords, population=population)
         with _working("Building the model 建模中…"):
             roads = _roads(network)
             unused = None if budget_wan is not None else "they count against a budget (--budget-wan)"
@@ -648,6 +660,7 @@ def curve(
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for coverage_curve.csv and .png (relocation_curve.* with "
                              "--moves; share_curve.*, share_relocation_curve.* with --model share)."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    population: Optional[str] = POPULATION_OPTION,
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
                                                help="Seconds for each point of the curve (its gap is shown)."),
     gap_pct: Optional[float] = typer.Option(None, callback=_gap_percent,
@@ -691,7 +704,7 @@ def curve(
         if model not in CURVE_FILES:
             raise InputError(f"--model for a curve is mclp or share, not '{model}'", file="command line")
         radius = _model_radius(ctx, radius_km, core_km, county_km, fringe_km)
-        ds, source = _load(data, coords)
+        ds, source = _load(data, coords, population=population)
         with _working("Solving 求解中…"):
             own = _read_candidates_option(candidates, coords, ds, "a curve counts no costs")
             sites = candidate_sites(ds, bank, own)
@@ -1784,6 +1797,7 @@ def assign_types(
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    population: Optional[str] = POPULATION_OPTION,
 ) -> None:
     """Give every branch one of the four types (综合型/社区型/普惠型/轻型) by an integer program."""
     def run() -> None:
@@ -1791,7 +1805,7 @@ def assign_types(
         from netopt.report import bilingual
 
         mix, weights = _mix(min_share, max_share), with_weights(_weights(weight))
-        ds, source = _load(data, coords, branches)
+        ds, source = _load(data, coords, branches, population)
         ds = _bank_only(ds, bank)
         with _working("Scoring branches and solving 求解中…"):
             plan = assign_branch_types(ds, mix=mix, budget_wan=budget_wan, staff_limit=staff_limit,
@@ -1864,6 +1878,7 @@ def plan(
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    population: Optional[str] = POPULATION_OPTION,
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
                                                help="Stop after this many seconds with the best plan and its gap."),
     p: Optional[int] = typer.Option(None, min=1, help=JOINT_HELP),
@@ -1892,7 +1907,7 @@ def plan(
                    "capacity_wan": _type_figures(type_capacity_wan, "--type-capacity-wan", above_zero=True),
                    "open_cost_wan": _type_figures(type_cost_wan, "--type-cost-wan", above_zero=False)}
         _check_plan_options(ctx, p, keep_existing, keep_open)
-        ds, source = _load(data, coords, branches)
+        ds, source = _load(data, coords, branches, population)
         if p is not None:
             own = _read_candidates_option(candidates, coords, ds, None)
             _say_site_costs_add_up(own, figures["open_cost_wan"])
@@ -2178,6 +2193,7 @@ def compare(
                                             help="Measure on a population grid of this cell size (km) instead of "
                                                  "town points."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs and the plans: wgs84, gcj02 or bd09."),
+    population: Optional[str] = POPULATION_OPTION,
 ) -> None:
     """Plans side by side 方案比选: today's network and each planned network measured alike — branches, new and
     closed, residents covered and coverage by region, mean km to a branch, towns left without one — and the
@@ -2189,7 +2205,7 @@ def compare(
 
         radius = _radius(radius_km, core_km, county_km, fringe_km)
         networks = _read_plans(plans, name, coords, bank)
-        ds, source = _load(data, coords)
+        ds, source = _load(data, coords, population=population)
         _say_banks_matched(ds, bank)
         with _working("Measuring the plans 方案比选中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
@@ -2316,6 +2332,7 @@ def report(
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    population: Optional[str] = POPULATION_OPTION,
 ) -> None:
     """Batch reports on underserved towns: one HTML + Excel per county, with a map of it (and with
     --new-per-county its best sites for new branches 建议新设网点), and a city summary."""
@@ -2328,7 +2345,7 @@ def report(
         from netopt.grid import population_grid
         from netopt.report import batch_reports
 
-        every_bank, source = _load(data, coords, branches)
+        every_bank, source = _load(data, coords, branches, population)
         ds = _bank_only(every_bank, bank)
         demand = population_grid(ds, cell_km=grid_km) if grid_km else None
         radius = _region_radii(core_km, county_km, fringe_km)
@@ -2391,13 +2408,14 @@ def map_command(
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    population: Optional[str] = POPULATION_OPTION,
 ) -> None:
     """The meeting map: an offline HTML map and the same view as PNG and PDF."""
     def run() -> None:
         from netopt.maps import network_map, static_map
         from netopt.models.types import assign_branch_types
 
-        every_bank, source = _load(data, coords, branches)
+        every_bank, source = _load(data, coords, branches, population)
         ds = _bank_only(every_bank, bank)
         cov = analyze_coverage(ds, radius_km=_region_radii(core_km, county_km, fringe_km))
         plan = assign_branch_types(ds, coverage=cov) if types else None

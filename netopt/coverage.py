@@ -127,9 +127,10 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     units[_limit_column(settings)] = _unit_limits(units, settings.limit, settings.unit)
     settings = _limits_in_use(settings, units)
     method = _measure_units(units, branches, unit_xy, branch_xy, settings, network) + _demand_note(ds, demand)
-    notes = method + _data_notes(ds.counties, units, branches)
+    projected = "population_column" in ds.towns.attrs  # no census total to check its towns against
+    notes = method + _data_notes(ds.counties, units, branches, projected)
     county_notes = {name: method + _data_notes(ds.counties[ds.counties["name"] == name], units,
-                                               branches[branches["county"] == name])
+                                               branches[branches["county"] == name], projected)
                     for name in ds.counties["name"]}
     branch_table = _measure_branches(branches, units)
     by_county = _county_table(ds.counties, units, branches, settings)
@@ -141,12 +142,25 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
 
 
 def _demand_note(ds: Dataset, demand: gpd.GeoDataFrame | None) -> list[str]:
+    residents = _residents_note(ds.towns)
     if demand is None:
-        return []
+        return residents
     if "population_method" not in demand or demand["population_method"].isna().all():
         return [f"Demand: {len(demand):,} demand units given instead of the {len(ds.towns)} towns."]
-    return [f"Demand: {len(demand):,} population cells from {len(ds.towns)} towns "
-            f"({demand['population_method'].dropna().iloc[0]})."]
+    return residents + [f"Demand: {len(demand):,} population cells from {len(ds.towns)} towns "
+                        f"({demand['population_method'].dropna().iloc[0]})."]
+
+
+def _residents_note(towns: gpd.GeoDataFrame) -> list[str]:
+    """Which column the residents were counted by when it is not the towns' population (read_towns'
+    `population`), beside what the population column holds."""
+    column = towns.attrs.get("population_column")
+    if column is None:
+        return []
+    usual = towns.attrs.get("usual_population")
+    beside = f"; their population column: {usual / 1e4:,.1f}万" if usual else ""
+    return [f"Residents 常住人口: the towns' column '{column}', {towns['population'].sum() / 1e4:,.1f}万 in all"
+            f"{beside}."]
 
 
 def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, mode: str,
@@ -319,12 +333,17 @@ def _town_total_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> li
 def data_notes(ds: Dataset) -> list[str]:
     """What the data itself asks to check (as analyze_coverage's notes say it): counties whose towns hold far fewer
     or more residents than the counties table gives them, and branches stacked on one point."""
-    return _data_notes(ds.counties, ds.towns, _branches_with_county(ds, ds.towns))
+    projected = "population_column" in ds.towns.attrs
+    return _data_notes(ds.counties, ds.towns, _branches_with_county(ds, ds.towns), projected)
 
 
-def _data_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame) -> list[str]:
-    """data_notes over demand units (towns or cells) and branches that already carry their county."""
-    return _town_total_notes(counties, units) + _stacked_branch_notes(branches)
+def _data_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame,
+                projected: bool = False) -> list[str]:
+    """data_notes over demand units (towns or cells) and branches that already carry their county; with residents
+    counted by another column than the towns' population (`projected`), no check of them against the counties
+    table's."""
+    totals = [] if projected else _town_total_notes(counties, units)
+    return totals + _stacked_branch_notes(branches)
 
 
 STACKED_BRANCHES = 3  # this many branches at the very same point are most likely geocoded to a town or district

@@ -17,10 +17,12 @@ def sample_dir() -> Path:
     raise FileNotFoundError("the bundled sample data is missing: reinstall netopt")
 
 
-def load_sample() -> Dataset:
-    """Load the Hefei sample as validated WGS84 GeoDataFrames (see data/README.md for sources and methods)."""
+def load_sample(population: str | None = None) -> Dataset:
+    """Load the Hefei sample as validated WGS84 GeoDataFrames (see data/README.md for sources and methods);
+    `population`: a towns column to count the residents by instead (read_dataset)."""
     folder = sample_dir()
-    return read_dataset(folder / "counties.geojson", folder / "towns.csv", folder / "branches.csv")
+    return read_dataset(folder / "counties.geojson", folder / "towns.csv", folder / "branches.csv",
+                        population=population)
 
 
 def sample_summary() -> dict:

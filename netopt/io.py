@@ -8,6 +8,7 @@ import os
 import tempfile
 import warnings
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -691,25 +692,58 @@ def read_county_table(path: str | os.PathLike, coords: str = "wgs84",
 
 
 def read_towns(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
-               population_required: bool = True) -> gpd.GeoDataFrame:
+               population_required: bool = True, population: str | None = None) -> gpd.GeoDataFrame:
     """Read towns (乡镇/街道): name, county, population (persons; every analysis needs it, so by default a missing
-    column or an empty cell is a problem), point or polygon."""
-    return read_town_table(path, coords, layer, population_required)[0]
+    column or an empty cell is a problem), point or polygon. `population`: the header of another column to count
+    the residents by instead, e.g. a projection 2035年规划人口（万人） (its unit read from the header as for the
+    population column; given with or without it)."""
+    return read_town_table(path, coords, layer, population_required, population)[0]
 
 
 def read_town_table(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
-                    population_required: bool = True) -> tuple[gpd.GeoDataFrame, _Table]:
+                    population_required: bool = True,
+                    population: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     """read_towns, with the raw table its messages count rows in (for checks across tables)."""
     table = _read_raw(path, layer)
     problems: list[Problem] = []
-    required = sc.TOWN_REQUIRED + (("population",) if population_required else ())
+    required = sc.TOWN_REQUIRED + (("population",) if population_required and population is None else ())
     matches = _resolve(table, sc.TOWN_FIELDS, required, problems)
-    cols = _common_columns(table, matches, "T", "town_id", problems, population_required=population_required)
+    usual = _residents_instead(table, matches, population) if population is not None else None
+    cols = _common_columns(table, matches, "T", "town_id", problems,
+                           population_required=population_required or population is not None)
     cols["county"] = _optional_text(table, matches, "county")
     cols["county_id"] = _optional_text(table, matches, "county_id")
     cols["population_method"] = _optional_text(table, matches, "population_method")
     geometry = _geometry_from_frame(table, matches, coords, problems, need_points=True)
-    return _finish(table, cols, matches, geometry, problems)
+    towns, table = _finish(table, cols, matches, geometry, problems)
+    if population is not None:
+        towns.attrs["population_column"] = matches["population"].source
+        towns.attrs["usual_population"] = usual
+    return towns, table
+
+
+def _residents_instead(table: _Table, matches: dict[str, sc.ColumnMatch], header: str) -> float | None:
+    """Make the column `header` names (as written, or without its unit) the towns' residents, its unit read from
+    the header; the residents the usual population column holds in all (None without one). A header no column
+    has, or several, is an InputError listing the columns."""
+    wanted = sc.normalize_header(header)
+    headers = [c for c in table.frame.columns if c != "geometry"]
+    found = [c for c in headers if wanted in (sc.normalize_header(c), sc.split_unit(sc.normalize_header(c))[0])]
+    if len(found) != 1:
+        how = "no column" if not found else f"{len(found)} columns ({', '.join(map(str, found))})"
+        raise InputError(table.problem(f"{how} named '{header}' to count the residents by (--population); columns "
+                                       f"found: {', '.join(map(str, headers))}"))
+    unit = sc.split_unit(sc.normalize_header(found[0]))[1]
+    factor = sc.PERSON_UNITS.get(unit.lower()) if unit else 1.0
+    if factor is None:
+        raise InputError(table.problem(f"unknown unit '{unit}' in the header: residents are counted in 人 or 万人",
+                                       found[0]))
+    usual = matches.get("population")
+    total = None
+    if usual is not None and usual.source != found[0]:
+        total = float(_numbers(table, usual, [], required=False).sum())
+    matches["population"] = sc.ColumnMatch(sc.POPULATION, found[0], factor)
+    return total
 
 
 def read_branches(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None) -> gpd.GeoDataFrame:
@@ -895,11 +929,14 @@ def _optional_number(table: _Table, matches: dict[str, sc.ColumnMatch], name: st
 # ----------------------------------------------------------------------------- whole dataset
 
 def read_dataset(counties: str | os.PathLike, towns: str | os.PathLike, branches: str | os.PathLike,
-                 coords: str = "wgs84", sheets: dict[str, str | None] | None = None) -> Dataset:
+                 coords: str = "wgs84", sheets: dict[str, str | None] | None = None,
+                 population: str | None = None) -> Dataset:
     """Read and cross-check the three tables of a city; every problem in all files is reported at once. `sheets`:
     the Excel sheet (or GeoPackage layer) of a table by kind, e.g. {"counties": "区县"} (all three may be one
-    workbook's sheets; see find_tables)."""
-    readers = (("counties", read_county_table, counties), ("towns", read_town_table, towns),
+    workbook's sheets; see find_tables). `population`: a towns column to count the residents by instead of their
+    population, e.g. a projection 2035年规划人口（万人） (see read_towns)."""
+    town_reader = partial(read_town_table, population=population)
+    readers = (("counties", read_county_table, counties), ("towns", town_reader, towns),
                ("branches", read_branch_table, branches))
     read: list[tuple[gpd.GeoDataFrame, _Table]] = []
     problems: list[Problem] = []

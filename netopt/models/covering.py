@@ -156,8 +156,10 @@ def _per_row_radii(radius_km, rows: int) -> np.ndarray:
     except (TypeError, ValueError):
         limits = None
     if limits is None or limits.shape != (rows,):
+        hint = (": a radius by region type becomes one per demand point with netopt.coverage.demand_radius_km(ds, "
+                "radius_km, demand)" if isinstance(radius_km, dict) else "")
         raise InputError(f"radius_km must be a positive number of km, or one per demand point ({rows}), got "
-                         f"{radius_km!r}"[:200], file="model")
+                         f"{radius_km!r}"[:200] + hint, file="model")
     bad = np.flatnonzero(~(np.isfinite(limits) & (limits > 0)))
     if len(bad):
         raise InputError(f"radius_km must be a positive number of km for every demand point: demand point "
