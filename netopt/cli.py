@@ -563,6 +563,9 @@ def optimize(
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero, help=GRID_KM_HELP + " All models but cflp."),
     min_spacing_km: Optional[float] = typer.Option(None, callback=_above_zero, help=SPACING_HELP),
     candidates: Optional[Path] = typer.Option(None, help=CANDIDATES_HELP),
+    phase: list[int] = typer.Option([], min=1, help="Open the plan's new branches in phases 分期建设 of this many "
+                                    "(repeatable: --phase 3 --phase 3; the last phase takes those left), each phase "
+                                    "the best next branches given those before (mclp, pmedian, pcenter, share)."),
 ) -> None:
     """Choose branch sites among today's branches and the town points (or your own candidate sites) with an exact
     integer program."""
@@ -605,6 +608,7 @@ def optimize(
                 rules["must_reach"] = _covered_today(ds, sites, radius, roads, "closable" in rules)
             options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank, max_km)
             _check_model_options(model, count, rules, options)
+            _check_phases(phase, model, relocate, keep_existing, target_share_pct)
             if relocate is None and keep_existing and model in P_MODELS:
                 _check_p_keeps_today(count, staying, bank)
             demand, cells, source = _model_demand(ds, grid_km, model, source, len(sites))
@@ -622,6 +626,9 @@ def optimize(
                   f"{_capacity_hint(built, capacity_wan)}{farther}{kept}", 1)
         if not result.has_plan:  # stopped at the time limit before any plan
             _fail(f"{NO_PLAN_YET}: {result.reason}; a longer --time-limit may find one", 1)
+        if phase:
+            with _working("Phasing the new branches 分期建设…", time_limit):
+                phases = built.phases(phase, plan=result, time_limit=time_limit, mip_gap=_mip_gap(gap_pct))
         with _working("Measuring what each open branch adds 评估网点贡献…"):
             worth, closing, candidates_worth = _worth_of_sites(built, result, sites, model, candidates is not None)
         moves = relocation_moves(sites, result.selected, same_county=within_county or bool(close), **roads)
@@ -634,13 +641,16 @@ def optimize(
         _write_network_after(ds, sites, result.selected, bank, coords, out / f"{model}_branches.csv")
         if candidates_worth is not None:
             tables["candidates 候选点位"] = _candidates_table(candidates_worth, result, sites, model, out)
+        if phase:
+            tables["phases 分期建设"] = _say_phases(phases, sites, model, out)
         summary.insert(1, ("command 命令", _command_line(ctx)))
         plan_coverage, compared, changed = _before_after(ds, sites, result.selected, radius, roads, cells)
         console.print(f"Wrote {_write_csv(changed, out / f'{model}_towns_changed.csv')}")
         book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared,
                                                                         "towns changed 覆盖变化乡镇": changed})
         console.print(f"Wrote {book}")
-        _plan_maps(ds, _noted(sites, worth, closing), result.selected, moves, plan_coverage,
+        noted = _noted(sites, worth, closing)
+        _plan_maps(ds, _phase_noted(noted, phases) if phase else noted, result.selected, moves, plan_coverage,
                    f"{model.upper()} 方案 plan — {source}", bank, out / f"{model}_map",
                    _town_shares(result, today, cells) if model == "share" else None, town_changes=changed)
     _guard(run)
@@ -1382,6 +1392,70 @@ WORTH_NOTE = {"adds_covered_wan": "adds {:,.2f}万 residents covered 新增覆�
               "closing_loses_won_wan": "closing it loses {:,.2f}万 residents won 撤并后流失客户",
               "closing_adds_travel_wan_km": "closing it adds {:,.2f}万人·km of travel 撤并后增加出行",
               "closing_lengthens_farthest_km": "closing it puts the farthest town {:,.2f} km farther 撤并后最远距离增加"}
+
+
+def _check_phases(phase: list[int], model: str, relocate: Optional[int], keep_existing: bool,
+                  target_share_pct: Optional[float]) -> None:
+    """--phase refused where it cannot apply, before anything is built: models without p, plans that move or may
+    close branches."""
+    if not phase:
+        return
+    if model not in P_MODELS or target_share_pct is not None:
+        raise InputError(f"--phase is for --model {', '.join(P_MODELS)} with a number of branches (--p or "
+                         "--max-new)", file="command line")
+    if relocate is not None or not keep_existing:
+        raise InputError("--phase opens new branches beside today's, which stay (or close whatever the plan: "
+                         "--close): with --relocate or --no-keep-existing, plan the moves first, then phase the "
+                         "openings of the network after them (--data with its <model>_branches.csv)",
+                         file="command line")
+
+
+# a model's objective in a phases table: (scale to the user's unit, the unit)
+PHASE_UNITS = {"mclp": (1e4, "万人"), "share": (1e4, "万人"), "pmedian": (1e4, "万人·km"), "pcenter": (1.0, "km")}
+
+
+def _say_phases(phases: pd.DataFrame, sites, model: str, out: Path) -> pd.DataFrame:
+    """model.phases in the user's units, printed (each phase's new branches, the network's value, its gain and how
+    far it is from the best of as many new branches at once) and written as <model>_phases.csv; the table."""
+    names = dict(zip(sites["site_id"], sites["name"].astype(str) + " (" + sites["county"].astype(str) + ")"))
+    scale, unit = PHASE_UNITS[model]
+    header = OBJECTIVE_SHOWN[model][0]
+    table = pd.DataFrame({"phase 期次": phases["phase"], "new 新设": phases["new"],
+                          "new so far 累计新设": phases["new_so_far"],
+                          f"{header}（{unit}）": phases["objective"] / scale, f"gain 增量（{unit}）": phases["gain"] / scale,
+                          f"best at once 一次建成最优（{unit}）": phases["best_at_once"] / scale,
+                          f"behind best 差距（{unit}）": phases["behind_best"] / scale, "status 状态": phases["status"],
+                          "new branches 新设网点": [", ".join(names[s] for s in chosen) for chosen in phases["sites"]],
+                          "site_ids 网点编号": [", ".join(chosen) for chosen in phases["sites"]]})
+    behind = phases[phases["behind_best"] > 0]
+    shown = Table(title=f"Phases 分期建设 — {header}, {unit}")
+    columns = ("phase 期次", "new branches 新设网点", header, "gain 增量") + (("best at once 一次建成",) if len(behind) else ())
+    for column in columns:
+        shown.add_column(column, justify="left" if "网点" in column else "right")
+    for row in table.itertuples(index=False):
+        cells = ("today 现状" if row[0] == 0 else f"{row[0]} 第{row[0]}期", row[8] or "—", f"{row[3]:,.2f}",
+                 "" if pd.isna(row[4]) else f"{row[4]:+,.2f}", f"{row[5]:,.2f}")
+        shown.add_row(*cells[:len(columns)])
+    console.print(shown)
+    if len(behind):
+        worst = behind.loc[behind["behind_best"].idxmax()]
+        console.print(f"Building toward the full plan costs phase {worst['phase']} {worst['behind_best'] / scale:,.2f} "
+                      f"{unit} against the best {worst['new_so_far']} new branches opened at once")
+    else:
+        console.print("Each phase's network is as good as the best of as many new branches opened at once: building "
+                      "in phases loses nothing")
+    console.print(f"Wrote {_write_csv(table, out / f'{model}_phases.csv')}")
+    return table
+
+
+def _phase_noted(sites, phases: pd.DataFrame):
+    """The candidate sites with each new branch's phase added to its map note."""
+    phase_of = {site: k for k, chosen in zip(phases["phase"], phases["sites"]) for site in chosen}
+    words = sites["site_id"].map(lambda s: f"phase {phase_of[s]} 第{phase_of[s]}期" if s in phase_of else None)
+    notes = sites["plan_note"] if "plan_note" in sites else pd.Series(None, index=sites.index, dtype=object)
+    joined = [" · ".join(str(part) for part in (note, word) if isinstance(part, str)) or None
+              for note, word in zip(notes, words)]
+    return sites.assign(plan_note=joined)
 
 
 def _noted(sites, *worths: Optional[pd.Series]):

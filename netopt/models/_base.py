@@ -522,6 +522,23 @@ class LocationModel:
         result.heuristic_objective = start_value
         return result
 
+    def phases(self, counts, plan: Result | None = None, time_limit: float | None = None,
+               **solve_options) -> pd.DataFrame:
+        """A phased opening 分期建设 of `plan` (default: this model solved): its new sites opened in phases of
+        `counts` sites each (a number or a list; the last phase takes those left), each phase the best it can be
+        given the phases before — the counts[k] of the plan's new sites not yet open that serve best beside
+        today's sites and the earlier phases', an exact solve of this model (every rule kept but the county
+        minimums, which bind the whole plan only) — so the plan is built in full at the end. One row per phase,
+        today's network first (phase 0): new (sites the phase opens), new_so_far, objective, gain (over the
+        phase before; positive where better, as more covered or less travel), best_at_once (the model's best
+        with as many new sites opened at once) and behind_best (how far the phased network is from it), status
+        and the sites (labels). For p models (MCLP, PMedian, PCenter, MarketShare, CapacitatedMCLP) whose
+        existing sites stay (or close whatever the plan: closable and forbidden, as for closures decided
+        beforehand; phase 0 is then today's network less them)."""
+        from netopt.models._phases import phased_plan
+
+        return phased_plan(self, counts, plan, time_limit, **solve_options)
+
     def objective_of(self, selected) -> float:
         """The objective of the plan opening exactly the sites `selected` (labels, as in Result.selected),
         whatever the rules say: e.g. today's network scored by this model (inf where a demand point is left
