@@ -305,10 +305,14 @@ def _summarise(cov: Coverage, source: str) -> None:
         table.add_column(col, justify="right")
     for row in cov.by_region.itertuples():
         table.add_row(row.region_type, str(row.counties), f"{row.population_wan:,.1f}", str(row.branches),
-                      f"{row.residents_per_branch_wan:.2f}", f"{row.branches_per_100km2:.2f}",
-                      f"{row.coverage_rate_pct:.1f}%", f"{row.mean_service_radius_km:.2f}")
+                      *(f"{value:{form}}{unit}" if np.isfinite(value) else "—" for value, form, unit in (
+                          (row.residents_per_branch_wan, ".2f", ""), (row.branches_per_100km2, ".2f", ""),
+                          (row.coverage_rate_pct, ".1f", "%"), (row.mean_service_radius_km, ".2f", ""))))
     console.print(table)
-    console.print(f"core − county coverage gap 城乡覆盖差: [bold]{cov.core_county_gap_pp:+.1f}[/] percentage points")
+    gap = cov.core_county_gap_pp
+    console.print(f"core − county coverage gap 城乡覆盖差: [bold]{gap:+.1f}[/] percentage points" if np.isfinite(gap) else
+                  "core − county coverage gap 城乡覆盖差: none to measure (the counties table gives no core and "
+                  "county region types 区域类型)")
     for note in cov.notes:
         console.print(f"[dim]{note}[/]")
     top = cov.underserved_towns.head(5)

@@ -372,8 +372,10 @@ def _method_notes(units: gpd.GeoDataFrame, s: CoverageSettings) -> list[str]:
     stand_in = _on_county_limit(units, s.limit)
     if stand_in.any():
         kinds = ", ".join(sorted(set(units.loc[stand_in, "county_region_type"].dropna().astype(str))))
-        notes.append(f"{int(stand_in.sum())} demand points in counties of region type {kinds}, which has no limit of "
-                     f"its own, are measured by the county limit ({s.limit['county']:g} {s.unit}).")
+        which = (f"in counties of region type {kinds}, which has no limit of its own," if kinds else
+                 "in counties without a region type (区域类型 core/county/fringe in the counties table)")
+        notes.append(f"{int(stand_in.sum())} demand points {which} are measured by the county limit "
+                     f"({s.limit['county']:g} {s.unit}).")
     fallback = units["method"].astype(str).str.contains("outside the road network")
     if fallback.any():
         notes.append(f"{int(fallback.sum())} of {len(units)} demand points lie more than {s.travel.max_snap_m:g} m "
@@ -460,7 +462,7 @@ def _add_rates(table: pd.DataFrame, s: CoverageSettings) -> pd.DataFrame:
     table["coverage_rate_pct"] = 100.0 * table["covered_population"] / table["population"].replace(0, np.nan)
     table["residents_per_branch_wan"] = table["population_wan"] / table["branches"].replace(0, np.nan)
     table["vs_benchmark_wan"] = table["residents_per_branch_wan"] - s.residents_per_branch_limit_wan
-    table["branches_per_100km2"] = 100.0 * table["branches"] / table["area_km2"]
+    table["branches_per_100km2"] = 100.0 * table["branches"] / table["area_km2"].replace(0, np.nan)
     if "gdp_yi" in table:
         table["gdp_tier"] = gdp_tier(table["gdp_yi"], s.gdp_cuts_yi)
     return table
@@ -474,15 +476,20 @@ def gdp_tier(gdp_yi: pd.Series, cuts: tuple[float, float] = DEFAULT_GDP_CUTS_YI)
     return pd.Series(labels, index=gdp_yi.index)
 
 
+NO_REGION_TYPE = "unknown"  # by_region's row for counties the counties table gives no region type (区域类型)
+
+
 def _region_table(by_county: pd.DataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame,
                   s: CoverageSettings) -> pd.DataFrame:
-    sums = by_county.groupby("region_type")[["population", "covered_population", "branches", "area_km2"]].sum()
+    by_county = by_county.assign(region_type=by_county["region_type"].fillna(NO_REGION_TYPE))
+    sums = by_county.groupby("region_type")[["population", "covered_population", "branches"]].sum()
+    sums["area_km2"] = by_county.groupby("region_type")["area_km2"].agg(lambda a: a.sum(min_count=len(a)))
     sums["counties"] = by_county.groupby("region_type").size()
     table = _add_rates(sums, s).drop(columns=["gdp_tier"], errors="ignore")
-    weighted = units.groupby("county_region_type").apply(
-        lambda t: np.average(t["nearest_branch_km"], weights=t["population"]) if t["population"].sum() > 0 else np.nan,
-        include_groups=False)
-    table["mean_distance_to_branch_km"] = weighted
+    region = units["county_region_type"].fillna(NO_REGION_TYPE)
+    people = units["population"].astype(float)
+    travelled = (units["nearest_branch_km"] * people).groupby(region).sum()
+    table["mean_distance_to_branch_km"] = travelled / people.groupby(region).sum().replace(0, np.nan)
     branch_region = branches["county"].map(by_county.set_index("county")["region_type"])
     table["mean_service_radius_km"] = branches.groupby(branch_region)["service_radius_km"].mean()
     return table.reset_index()
@@ -492,7 +499,7 @@ def density_by_gdp_tier(cov: Coverage) -> pd.DataFrame:
     """Branches per 100 km² and residents per branch for each GDP tier of counties."""
     table = cov.by_county.groupby("gdp_tier")[["population", "branches", "area_km2"]].sum()
     table["counties"] = cov.by_county.groupby("gdp_tier").size()
-    table["branches_per_100km2"] = 100.0 * table["branches"] / table["area_km2"]
+    table["branches_per_100km2"] = 100.0 * table["branches"] / table["area_km2"].replace(0, np.nan)
     table["residents_per_branch_wan"] = table["population"] / 1e4 / table["branches"].replace(0, np.nan)
     return table.reset_index()
 

@@ -336,12 +336,21 @@ def _resolve(table: _Table, fields: tuple[sc.Field, ...], required: tuple[str, .
         problems.append(table.problem(
             f"missing required column '{name}' ({by_name[name].description or name}); "
             f"accepted names: {sc.accepted_names(by_name[name])}; columns found: {', '.join(map(str, headers))}"
+            + (_residents_hint(headers, matches) if name == "population" else "")
         ))
     if missing:
         raise InputError(problems)
     if table.frame.empty:
         raise InputError("the file has a header but no data rows", file=table.file)
     return matches
+
+
+def _residents_hint(headers: list, matches: dict[str, sc.ColumnMatch]) -> str:
+    """For a table without a population column but with another residents column (2035年规划人口, pop_2030):
+    how to count the residents by it."""
+    used = {match.source for match in matches.values()}
+    alike = [str(h) for h in headers if h not in used and ("人口" in str(h) or "pop" in str(h).lower())]
+    return f"; to count the residents by {alike[0]}: --population {alike[0]} (population= in a script)" if alike else ""
 
 
 HEADER_SEARCH_ROWS = 10  # a title or notes above the header (as in statistical tables) are skipped within these

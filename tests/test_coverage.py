@@ -192,3 +192,29 @@ def test_a_network_without_branches_covers_no_one():
     assert (cov.by_region["coverage_rate_pct"] == 0).all() and not cov.towns["covered"].any()
     assert cov.towns["nearest_branch_id"].isna().all() and len(cov.underserved_towns) == len(ds.towns)
     assert cov.branches.empty and "assigned_population" in cov.branches
+
+
+def test_counties_without_region_types_or_areas_are_diagnosed_under_unknown(tmp_path):
+    """A counties table with names and residents only: every town is measured by the county radius, the
+    diagnosis by region has one row, unknown, holding them all, and no density where no area is known."""
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+    from tests.conftest import write
+
+    write(tmp_path / "counties.csv", "区县,常住人口（万人）\n瑶海区,3.5\n长丰县,15\n")
+    write(tmp_path / "towns.csv", "乡镇名称,所属区县,常住人口,经度,纬度\n明光路街道,瑶海区,35000,117.3016,31.8585\n"
+          "水湖镇,长丰县,150000,117.1549,32.4838\n")
+    write(tmp_path / "branches.csv", "网点名称,经度,纬度\nA,117.30,31.86\n")
+    ds = no.read_dataset(tmp_path / "counties.csv", tmp_path / "towns.csv", tmp_path / "branches.csv")
+    cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})
+    row = cov.by_region.set_index("region_type").loc["unknown"]
+    assert len(cov.by_region) == 1 and row["population"] == 185000 and row["covered_population"] == 35000
+    assert row["mean_distance_to_branch_km"] == pytest.approx(
+        (35000 * cov.towns["nearest_branch_km"].iloc[0] + 150000 * cov.towns["nearest_branch_km"].iloc[1]) / 185000)
+    assert np.isnan(row["branches_per_100km2"]) and np.isnan(cov.core_county_gap_pp)
+    assert any("2 demand points in counties without a region type" in note for note in cov.notes)
+    result = CliRunner().invoke(app, ["analyze", "--data", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "gap 城乡覆盖差: none to measure" in said and "│ unknown │ 2 │ 18.5 │ 1 │ 18.50 │ — │" in said

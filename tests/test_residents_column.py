@@ -130,3 +130,19 @@ def test_validate_and_the_sample_say_which_column_is_missing(projected_city: Pat
     sample = runner.invoke(app, ["analyze", "--population", "2035年规划人口", "--out", str(projected_city / "o")])
     assert sample.exit_code == 2 and "no column named '2035年规划人口'" in _said(sample.output)
     assert "Traceback" not in sample.output and not (projected_city / "o").exists()
+
+
+def test_towns_with_only_a_projection_are_told_how_to_count_by_it(tmp_path: Path):
+    towns = write(tmp_path / "towns.csv", "乡镇名称,所属区县,人口来源,2035年规划人口（万人）,经度,纬度\n"
+                  "明光路街道,瑶海区,规划,3.5,117.3016,31.8585\n水湖镇,长丰县,规划,15,117.1549,32.4838\n")
+    with pytest.raises(no.InputError) as err:
+        read_towns(towns)
+    assert ("to count the residents by 2035年规划人口（万人）: --population 2035年规划人口（万人） (population= in a "
+            "script)") in str(err.value)
+    read = read_towns(towns, population="2035年规划人口")
+    assert read["population"].tolist() == [35000.0, 150000.0] and read.attrs["usual_population"] is None
+    cities = no.read_dataset(tmp_path / "c.csv" if False else write(tmp_path / "counties.csv", (
+        "区县,常住人口（万人）\n瑶海区,86.2\n长丰县,78.4\n")), towns, write(tmp_path / "b.csv", "网点名称,经度,纬度\nA,117.30,31.86\n"),
+        population="2035年规划人口")
+    note = [n for n in no.analyze_coverage(cities).notes if n.startswith("Residents")]
+    assert note == ["Residents 常住人口: the towns' column '2035年规划人口（万人）', 18.5万 in all."]
