@@ -299,20 +299,24 @@ def _region_radii(core_km: Optional[float] = None, county_km: Optional[float] = 
     return {**DEMO_RADIUS_KM, **{kind: km for kind, km in radii.items() if km is not None}}
 
 
+def _shown(value: float, form: str, unit: str = "") -> str:
+    """A number for a console table, "—" where there is none (e.g. coverage of a region without residents)."""
+    return f"{value:{form}}{unit}" if np.isfinite(value) else "—"
+
+
 def _summarise(cov: Coverage, source: str) -> None:
     table = Table(title=f"Coverage 覆盖诊断 — {source}")
     for col in ("区域 region", "区县", "万人", "网点", "万人/网点", "网点/100km²", "覆盖率", "半径 km"):
         table.add_column(col, justify="right")
     for row in cov.by_region.itertuples():
         table.add_row(row.region_type, str(row.counties), f"{row.population_wan:,.1f}", str(row.branches),
-                      *(f"{value:{form}}{unit}" if np.isfinite(value) else "—" for value, form, unit in (
-                          (row.residents_per_branch_wan, ".2f", ""), (row.branches_per_100km2, ".2f", ""),
-                          (row.coverage_rate_pct, ".1f", "%"), (row.mean_service_radius_km, ".2f", ""))))
+                      _shown(row.residents_per_branch_wan, ".2f"), _shown(row.branches_per_100km2, ".2f"),
+                      _shown(row.coverage_rate_pct, ".1f", "%"), _shown(row.mean_service_radius_km, ".2f"))
     console.print(table)
     gap = cov.core_county_gap_pp
     console.print(f"core − county coverage gap 城乡覆盖差: [bold]{gap:+.1f}[/] percentage points" if np.isfinite(gap) else
-                  "core − county coverage gap 城乡覆盖差: none to measure (the counties table gives no core and "
-                  "county region types 区域类型)")
+                  "core − county coverage gap 城乡覆盖差: none to measure (it needs residents in core and in county "
+                  "regions: region types 区域类型 in the counties table)")
     for note in cov.notes:
         console.print(f"[dim]{note}[/]")
     top = cov.underserved_towns.head(5)
@@ -454,8 +458,9 @@ def _compare_with_every_bank(ours: Coverage, every_bank: Coverage, bank: str) ->
     for col in ("区域 region", "我行网点", "全部网点", "我行覆盖率", "全部覆盖率", "behind 落后 pp"):
         table.add_column(col, justify="right")
     for row in rivals.by_region.itertuples():
-        table.add_row(row.region_type, str(row.branches_ours), str(row.branches_all), f"{row.coverage_ours_pct:.1f}%",
-                      f"{row.coverage_all_pct:.1f}%", f"{row.behind_pp:.1f}")
+        table.add_row(row.region_type, str(row.branches_ours), str(row.branches_all),
+                      _shown(row.coverage_ours_pct, ".1f", "%"), _shown(row.coverage_all_pct, ".1f", "%"),
+                      _shown(row.behind_pp, ".1f"))
     console.print(table)
     top = rivals.rival_only.head(5)
     if len(top) and "name" in top:
@@ -1263,7 +1268,7 @@ def _before_after(ds: Dataset, sites, selected: list, radius_km: float | dict, r
                    for chosen in (sites.loc[sites["kind"] == "existing", "site_id"].tolist(), selected))
     table = compare_coverage(today, plan)
     changes = ", ".join(f"{row.region_type} {row.coverage_rate_pct_before:.1f}% → {row.coverage_rate_pct_after:.1f}%"
-                        for row in table.itertuples())
+                        for row in table.itertuples() if np.isfinite(row.coverage_rate_pct_before))  # residents
     by = (" by road" if roads else "") + (" on the population grid" if cells is not None else "")
     console.print(f"Coverage within {_radius_words(radius_km)}{by}, today → plan 覆盖率变化: {changes}")
     changed = towns_changed(today, plan)
@@ -2051,7 +2056,7 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
                   f"batches {', '.join(map(str, batch))}, {sheets['hubs']['hub_id'].nunique()} training hubs "
                   f"({sheets['hubs'].attrs['total_days']:g} coaching days)")
     if "note" in sheets["hubs"].attrs:
-        console.print(f"[yellow]Training hubs: {sheets['hubs'].attrs['note']} (e.g. --min-share community=0.4)[/]")
+        console.print(f"[yellow]Training hubs: {sheets['hubs'].attrs['note']}[/]")
     _say_longest_trips(sheets["hubs"])
     _say_unweighed(ds, type_rules["weights"])
     _say_budget_counts_nothing(types, type_rules["budget_wan"])

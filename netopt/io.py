@@ -484,7 +484,9 @@ def _checked_positive(table: _Table, values: pd.Series, match: sc.ColumnMatch, p
     bad = values < 0 if allow_zero else values <= 0
     if bad.any():
         what = "negative" if allow_zero else "zero or negative"
-        problems.append(table.problem(f"{what} values", match.source, bad.fillna(False)))
+        hint = (" (a place without residents is no demand: leave its row out)"
+                if match.field.name == "population" and not (values < 0).any() else "")
+        problems.append(table.problem(f"{what} values{hint}", match.source, bad.fillna(False)))
 
 
 def _labels(table: _Table, match: sc.ColumnMatch | None, canon: Callable[[str], str | None],

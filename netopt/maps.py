@@ -469,7 +469,7 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     from netopt.projection import metric_crs
 
     font = cjk_font()
-    crs = metric_crs(ds.counties if ds.counties.geometry.notna().all() else ds.towns)
+    crs = metric_crs(ds.counties if ds.counties.geometry.notna().all() else ds.towns, ds.branches)
     with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
         fig, ax = plt.subplots(figsize=(10, 10))
 

@@ -168,7 +168,8 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
     travel minutes; each hub coaches at most `capacity` community branches, and no trip may exceed
     `max_minutes` (no limit by default) (road distance when a road `graph` is given, else straight line x detour, at `speed_kmh`).
     Adds the coaching days of the plan: 1 day per hub, half a day per community branch. A plan without
-    community branches has nobody to coach: an empty table (attrs["note"] says so).
+    community branches has nobody to coach, one without comprehensive branches nobody to coach them: an empty
+    table (attrs["note"] says why).
     """
     from netopt.coverage import point_counties
     from netopt.distance import cost_matrix_km
@@ -179,9 +180,12 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
     hubs = plan.loc[plan["type"] == "comprehensive", "branch_id"].tolist()
     members = plan.loc[plan["type"] == "community", "branch_id"].tolist()
     if not members:
-        return _no_coaching()
+        return _no_coaching("no community branches in the plan: nobody to coach (e.g. --min-share community=0.4)")
     if not hubs:
-        raise InputError("training hubs need comprehensive branches (hubs) for the community branches", file="plan")
+        return _no_coaching(f"no comprehensive branch in the plan to coach its {len(members)} community branches: "
+                            "ask the type plan for some — mix={'comprehensive': (0.2, None)} or "
+                            "comprehensive_per_county=True (CLI: --min-share comprehensive=0.2 or "
+                            "--comprehensive-per-county)")
     if len(members) > capacity * len(hubs):
         raise InfeasibleError(f"no hub assignment: {len(members)} community branches need coaching but "
                               f"{len(hubs)} hubs x {capacity} coach at most {capacity * len(hubs)}; a capacity of "
@@ -225,10 +229,11 @@ def _named(table: pd.DataFrame, branches: pd.DataFrame, column: str, prefix: str
     return table.assign(**{f"{prefix}name": known["name"].to_numpy(), f"{prefix}county": known["county"].to_numpy()})
 
 
-def _no_coaching() -> pd.DataFrame:
-    """The hubs table of a plan without community branches: empty, with its columns, days and a note."""
+def _no_coaching(note: str) -> pd.DataFrame:
+    """The hubs table of a plan without community branches or without hubs: empty, with its columns, days and a
+    note saying why."""
     table = pd.DataFrame({column: [] for column in HUB_COLUMNS})
-    table.attrs.update(hub_days=0.0, total_days=0.0, note="no community branches in the plan: nobody to coach")
+    table.attrs.update(hub_days=0.0, total_days=0.0, note=note)
     return table
 
 

@@ -5,6 +5,8 @@ import geopandas as gpd
 import numpy as np
 from pyproj import CRS, Transformer
 
+from netopt._errors import InputError
+
 
 def utm_crs(lon: float, lat: float) -> CRS:
     """The WGS84 UTM zone CRS containing (lon, lat)."""
@@ -15,6 +17,9 @@ def utm_crs(lon: float, lat: float) -> CRS:
 def metric_crs(*frames: gpd.GeoDataFrame) -> CRS:
     """A metric CRS suited to the frames' joint extent: the UTM zone of its centre."""
     bounds = np.array([f.to_crs(4326).total_bounds for f in frames if f.geometry.notna().any()])
+    if not len(bounds):
+        raise InputError("no place to measure or draw: no county boundary, town or branch has a location",
+                         file="data")
     minx, miny = bounds[:, 0].min(), bounds[:, 1].min()
     maxx, maxy = bounds[:, 2].max(), bounds[:, 3].max()
     return utm_crs((minx + maxx) / 2.0, (miny + maxy) / 2.0)

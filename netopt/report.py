@@ -213,6 +213,8 @@ def _county_map(cov: Coverage, county: str, city: Dataset, new_sites: pd.DataFra
     ours = (city.counties["name"] == county).to_numpy()
     area = Dataset(city.counties[ours], city.towns[city.towns["county"] == county],
                    cov.branches[cov.branches["county"] == county])
+    if not (area.counties.geometry.notna().any() or len(area.towns) or len(area.branches)):
+        return f"<p>No map: {county} has no boundary in the counties table, and no towns or branches.</p>"
     measured = replace(cov, towns=cov.towns[cov.towns["county"] == county], branches=area.branches)
     pinyin = area.counties.get("name_pinyin", pd.Series(dtype=object)).dropna().astype(str).head(1).str.cat()
     return _inline_map(area, measured, f"{county} {pinyin} 网点覆盖 coverage", new_sites)
