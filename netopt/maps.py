@@ -591,6 +591,7 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
             label = row.name if chinese else (getattr(row, "name_pinyin", None) or row.county_id)
             ax.annotate(str(label), (point.x, point.y), ha="center", fontsize=9, color="#333")
     towns = _town_layer(ds, coverage).to_crs(crs)
+    towns = towns.set_geometry(towns.geometry.representative_point())  # a dot per town, its area given or not
     pop = towns["population"].fillna(0).to_numpy(float)
     covered = towns["covered"].to_numpy() if "covered" in towns else np.ones(len(towns), bool)
     size = 10 + 200 * pop / max(pop.max(), 1.0)

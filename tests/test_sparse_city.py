@@ -54,3 +54,29 @@ def test_a_type_plan_without_hubs_says_how_to_get_some(sparse_city: Path, tmp_pa
     assert result.exit_code == 0 and "Training hubs: no comprehensive branch in the plan to coach its 1 community" in said
     assert "--min-share comprehensive=0.2 or --comprehensive-per-county" in said and "0 training hubs" in said
     assert (tmp_path / "plan_types.csv").exists() and (tmp_path / "plan.xlsx").exists()
+
+
+@pytest.fixture(scope="module")
+def polygon_towns_city(tmp_path_factory) -> Path:
+    """长丰县 of the sample with its towns given as areas (GeoJSON polygons), not points."""
+    import netopt as no
+
+    folder = tmp_path_factory.mktemp("polygons")
+    ds = no.load_sample()
+    county = ds.counties[ds.counties["name"] == "长丰县"]
+    towns = ds.towns[ds.towns["county"] == "长丰县"]
+    areas = towns.assign(geometry=towns.to_crs(32650).buffer(2000).to_crs(4326))
+    branches = ds.branches[ds.branches.within(county.geometry.iloc[0])]
+    county.to_file(folder / "counties.geojson", driver="GeoJSON")
+    areas[["town_id", "name", "county", "population", "geometry"]].to_file(folder / "towns.geojson", driver="GeoJSON")
+    branches.to_file(folder / "branches.geojson", driver="GeoJSON")
+    return folder
+
+
+@pytest.mark.parametrize("command", [["map", "--types"], ["optimize", "--model", "pmedian", "--max-new", "1"],
+                                     ["report", "--new-per-county", "1"]])
+def test_towns_given_as_areas_are_drawn_at_a_point_of_each(polygon_towns_city: Path, tmp_path: Path, command: list):
+    result = runner.invoke(app, command + ["--data", str(polygon_towns_city), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert any(tmp_path.rglob("*.png")) or any("<img" in page.read_text(encoding="utf-8")
+                                               for page in tmp_path.glob("county_*.html"))
