@@ -1,4 +1,5 @@
-"""The `netopt` command line: demo, validate, analyze, optimize, curve, assign-types, plan, map, report, batch."""
+"""The `netopt` command line: demo, validate, analyze, optimize, curve, assign-types, plan, compare, evaluate-sites,
+report, map, batch."""
 from __future__ import annotations
 
 import inspect
@@ -2302,6 +2303,120 @@ def compare(
         written.append(write_atomic(out / "compare_map.html", lambda p: fmap.save(str(p))))
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _guard(run)
+
+
+@app.command("evaluate-sites")
+def evaluate_sites_command(
+    ctx: typer.Context,
+    files: list[Path] = typer.Argument(None, metavar="[CANDIDATES]...", help="Candidate sites 候选点位 (CSV, Excel, "
+                                       "GeoJSON …: name, lon/lat, optional id), e.g. premises on offer."),
+    site: list[str] = typer.Option([], help="A candidate site written out, name=lon,lat (in --coords), e.g. "
+                                   "候选A=117.2501,31.8402 (repeatable)."),
+    bank: Optional[str] = typer.Option(None, help="Whose network the sites would join (part of a bank's name, e.g. "
+                                       "农业): its branches are today's, the other banks' the rivals."),
+    data: Optional[Path] = typer.Option(None, help=DATA_HELP),
+    out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for site_evaluation.csv/.xlsx and maps."),
+    radius_km: Optional[float] = ONE_RADIUS_OPTION,
+    core_km: Optional[float] = CORE_KM_OPTION,
+    county_km: Optional[float] = COUNTY_KM_OPTION,
+    fringe_km: Optional[float] = FRINGE_KM_OPTION,
+    grid_km: Optional[float] = typer.Option(None, callback=_above_zero, help="Residents on a population grid of "
+                                            "this cell size (km) instead of at the town points (e.g. 1: finer for "
+                                            "sites in the core, where radii are short)."),
+    network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
+    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs and the sites: wgs84, gcj02 or bd09."),
+    population: Optional[str] = POPULATION_OPTION,
+) -> None:
+    """Site evaluation 选址评估: each candidate site opened alone beside today's network — residents within its
+    reach, those it adds and those it shares with today's branches (重叠), today's and rival branches near it, the
+    residents it wins from the other banks — ranked, on a map."""
+    def run() -> None:
+        from netopt.grid import population_grid
+        from netopt.siting import evaluate_sites
+
+        if not files and not site:
+            raise InputError("give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat", file="command line")
+        radius = _radius(radius_km, core_km, county_km, fringe_km)
+        ds, source = _load(data, coords, population=population)
+        _say_banks_matched(ds, bank)
+        candidates = _candidate_sites(files, site, coords, ds)
+        with _working("Evaluating the sites 选址评估中…"):
+            cells = population_grid(ds, cell_km=grid_km) if grid_km else None
+            table = evaluate_sites(ds, candidates, bank, radius, demand=cells, **_roads(network))
+        _say_sites(table, f"{source}, {bank} 我行" if bank else source, radius, cells is not None)
+        _write_site_evaluation(ctx, ds, table, bank, radius, cells, network, out, source)
+    _guard(run)
+
+
+def _candidate_sites(files: list[Path], site: list[str], coords: str, ds: Dataset) -> gpd.GeoDataFrame:
+    """The candidate sites of the files and of --site together, with ids unique across them."""
+    import geopandas as gpd
+
+    from netopt.io import candidates_from_text
+
+    frames = [read_candidates(path, coords=coords, city=ds) for path in files or []]
+    if site:
+        frames.append(candidates_from_text(site, coords, ds))
+    sites = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    if len(frames) > 1 and sites["site_id"].duplicated().any():  # ids generated per file (S0001 …) would clash
+        sites["site_id"] = [f"S{k:04d}" for k in range(1, len(sites) + 1)]
+    return sites
+
+
+EVALUATION_HEADERS = {"rank": "rank 排名", "site_id": "site_id 点位编号", "name": "name 名称", "county": "county 区县",
+                      "town": "town 最近乡镇", "radius_km": "radius_km 服务半径(km)",
+                      "residents_within_wan": "residents_within_wan 覆盖范围人口(万人)",
+                      "adds_covered_wan": "adds_covered_wan 新增覆盖(万人)", "overlap_wan": "overlap_wan 重叠覆盖(万人)",
+                      "overlap_pct": "overlap_pct 重叠比例(%)", "nearest_branch_km": "nearest_branch_km 最近网点距离(km)",
+                      "nearest_branch_name": "nearest_branch_name 最近网点", "branches_within": "branches_within 半径内我行网点",
+                      "rival_branches_within": "rival_branches_within 半径内他行网点",
+                      "won_wan": "won_wan 吸引他行客户(万人)"}
+
+
+def _say_sites(table: gpd.GeoDataFrame, source: str, radius: float | dict, on_grid: bool) -> None:
+    """The evaluation on the console: a row per site, best first (its town and every column in the CSV), and which
+    sites reach no resident."""
+    rivals = "won_wan" in table
+    shown = Table(title=f"Site evaluation 选址评估 — {source}, within {_radius_words(radius)}")
+    headers = ["#", "site\n点位", "within 万人\n覆盖范围", "adds 万人\n新增覆盖", "overlap\n重叠", "nearest\n最近 km",
+               "ours/rival\n我行/他行" if rivals else "branches\n网点"] + (["wins 万人\n争取客户"] if rivals else [])
+    for header in headers:
+        shown.add_column(header, justify="left" if header.startswith("site") else "right")
+    for row in table.itertuples():
+        near = f"{row.branches_within}/{row.rival_branches_within}" if rivals else str(row.branches_within)
+        cells = [str(row.rank), str(row.name), _shown(row.residents_within_wan, ".2f"),
+                 _shown(row.adds_covered_wan, ".2f"), _shown(row.overlap_pct, ".0f", "%"),
+                 _shown(row.nearest_branch_km, ".2f"), near]
+        shown.add_row(*cells, *([_shown(row.won_wan, ".2f")] if rivals else []))
+    console.print(shown)
+    nobody = table[table["residents_within_wan"] == 0]
+    if len(nobody) and not on_grid:
+        console.print(f"{', '.join(nobody['name'].astype(str))}: no town point within the radius — on town points a "
+                      "town's residents count where its point is; --grid-km 1 spreads them over the town's area")
+
+
+def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFrame, bank: Optional[str],
+                           radius: float | dict, cells, network: Optional[Path], out: Path, source: str) -> None:
+    """site_evaluation.csv and .xlsx (a summary sheet with the command), and the sites on an HTML map and a PNG,
+    numbered by rank over today's coverage."""
+    from netopt.maps import network_map, static_map
+
+    shown = points_table(table).rename(columns=EVALUATION_HEADERS)
+    record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
+    written = [_write_csv(shown, out / "site_evaluation.csv"),
+               _summary_workbook(out / "site_evaluation.xlsx", record, {"sites 选址评估": shown})]
+    today = analyze_coverage(ds if bank is None else ds.of_bank(bank), radius_km=radius, demand=cells,
+                             **_roads(network))
+    notes = [f"#{row.rank} adds {row.adds_covered_wan:,.2f}万 residents within reach 新增覆盖, overlap "
+             f"{_shown(row.overlap_pct, '.0f', '%')} 重叠" for row in table.itertuples()]
+    sites = table.assign(kind="new", plan_note=notes)
+    title = f"选址评估 Site evaluation — {source}" + (f", {bank}" if bank else "")
+    fmap = network_map(ds, coverage=today, sites=sites, selected=list(sites["site_id"]), our_bank=bank,
+                       title=f"netopt {title}")
+    written.append(write_atomic(out / "site_evaluation_map.html", lambda p: fmap.save(str(p))))
+    written.append(static_map(Dataset(ds.counties, ds.towns, today.branches), out / "site_evaluation_map.png",
+                              coverage=today, title=title, sites=sites, selected=list(sites["site_id"])))
+    console.print(f"Wrote {', '.join(str(w) for w in written)}")
 
 
 def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, record: list,

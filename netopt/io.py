@@ -805,7 +805,12 @@ def _read_points(path: str | os.PathLike, coords: str, layer: str | None, fields
                  what: str) -> tuple[gpd.GeoDataFrame, _Table]:
     """A table of points (`what`: branches, candidate sites): its `fields` (all, required) resolved, its
     `columns(table, matches, problems)` read, every row a point."""
-    table = _read_raw(path, layer)
+    return _points_of_table(_read_raw(path, layer), coords, fields, columns, what)
+
+
+def _points_of_table(table: _Table, coords: str, fields: tuple, columns: Callable,
+                     what: str) -> tuple[gpd.GeoDataFrame, _Table]:
+    """_read_points of a raw table already read."""
     problems: list[Problem] = []
     matches = _resolve(table, *fields, problems)
     cols = columns(table, matches, problems)
@@ -829,15 +834,37 @@ def read_candidates(path: str | os.PathLike, coords: str = "wgs84", layer: str |
 def read_candidate_table(path: str | os.PathLike, coords: str = "wgs84",
                          layer: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     """read_candidates, with the raw table its messages count rows in."""
-    def columns(table: _Table, matches: dict[str, sc.ColumnMatch], problems: list[Problem]) -> dict[str, pd.Series]:
-        return {
-            "site_id": _ids(table, matches.get("site_id"), "S", problems),
-            "name": _required_text(table, matches["name"], problems),
-            "address": _optional_text(table, matches, "address"),
-            "open_cost_wan": _optional_number(table, matches, "open_cost_wan", problems, allow_zero=True),
-        }
-    return _read_points(path, coords, layer, (sc.CANDIDATE_FIELDS, sc.CANDIDATE_REQUIRED), columns,
+    return _read_points(path, coords, layer, (sc.CANDIDATE_FIELDS, sc.CANDIDATE_REQUIRED), _candidate_columns,
                         "candidate sites")
+
+
+def _candidate_columns(table: _Table, matches: dict[str, sc.ColumnMatch],
+                       problems: list[Problem]) -> dict[str, pd.Series]:
+    return {
+        "site_id": _ids(table, matches.get("site_id"), "S", problems),
+        "name": _required_text(table, matches["name"], problems),
+        "address": _optional_text(table, matches, "address"),
+        "open_cost_wan": _optional_number(table, matches, "open_cost_wan", problems, allow_zero=True),
+    }
+
+
+def candidates_from_text(values: list[str], coords: str = "wgs84", city: Dataset | None = None,
+                         option: str = "--site") -> gpd.GeoDataFrame:
+    """Candidate sites written out, each "name=lon,lat" (e.g. 候选A=117.2501,31.8402, as `option` takes them),
+    read and checked as read_candidates reads a file; messages name the option and the value's position."""
+    table = _Table(pd.DataFrame({"name": [v.partition("=")[0].strip() for v in values],
+                                 "经纬度": [v.partition("=")[2].strip() for v in values]},
+                                index=range(1, len(values) + 1)), option, "value")
+    unnamed = np.array(["=" not in v for v in values])
+    if unnamed.any():
+        raise InputError(table.problem(f"write each site as name=lon,lat, e.g. 候选A=117.2501,31.8402; got "
+                                       f"{values[int(np.argmax(unnamed))]!r}", None, unnamed))
+    frame, table = _points_of_table(table, coords, (sc.CANDIDATE_FIELDS, sc.CANDIDATE_REQUIRED),
+                                    _candidate_columns, "candidate sites")
+    problems = far_outside(city.counties, frame, table) if city is not None else []
+    if problems:
+        raise InputError(problems)
+    return frame
 
 
 def read_branch_list(path: str | os.PathLike, layer: str | None = None) -> tuple[pd.DataFrame, _Table]:

@@ -718,7 +718,9 @@ def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.Dat
     closed = projected[~chosen & (projected["kind"] == "existing")]
     fill = [TYPE_COLOURS.get(kind, NEW_COLOUR) for kind in _planned_types(opened, plan)]
     ax.scatter(opened.geometry.x, opened.geometry.y, s=60, c=fill, edgecolors=NEW_COLOUR if plan is not None else "k",
-               linewidths=1.5 if plan is not None else 0.5, zorder=4, label=_label("新设网点", "new branches", chinese))
+               linewidths=1.5 if plan is not None else 0.5, zorder=4,
+               label=_label(*(("候选网点", "candidate sites") if "rank" in opened else ("新设网点", "new branches")),
+                            chinese))
     for row in opened.itertuples() if "rank" in opened else []:  # suggested sites: numbered as in their table
         ax.annotate(str(row.rank), (row.geometry.x, row.geometry.y), xytext=(6, 6), textcoords="offset points",
                     fontsize=10, fontweight="bold", color=NEW_COLOUR, zorder=5)

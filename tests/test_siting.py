@@ -1,0 +1,112 @@
+"""Site evaluation 选址评估 (siting.evaluate_sites, netopt evaluate-sites): each candidate opened alone beside today's
+network, its numbers checked against the models and distances computed another way."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import netopt as no
+from netopt.cli import app
+from netopt.coverage import demand_radius_km
+from netopt.distance import cost_matrix_km
+from netopt.io import bank_mask, candidates_from_text
+from netopt.planning import candidate_sites, existing_positions
+from netopt.siting import evaluate_sites
+from tests.conftest import write
+
+runner = CliRunner()
+RADIUS = {"core": 1.2, "county": 3.5}
+SITES = ["滨湖=117.28,31.74", "长丰=117.17,32.48", "市中心=117.283,31.866", "小庙=117.10,31.80"]
+
+
+def _said(output: str) -> str:
+    return " ".join(output.translate(str.maketrans("", "", "│╭╮╰╯─")).split())
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return no.load_sample()
+
+
+def test_each_site_adds_what_the_covering_model_says_and_shares_the_rest(sample):
+    candidates = candidates_from_text(SITES, city=sample)
+    table = evaluate_sites(sample, candidates, "农业", RADIUS).set_index("name")
+    sites = candidate_sites(sample, "农业", candidates)
+    existing = existing_positions(sites)
+    model = no.MCLP.from_geodataframes(sample.towns, sites, radius_km=demand_radius_km(sample, RADIUS),
+                                       p=len(existing) + 1, existing=existing)
+    today = sites.loc[existing, "site_id"].tolist()
+    km = cost_matrix_km(sample.towns, candidates)
+    town_radius = demand_radius_km(sample, RADIUS)
+    people = sample.towns["population"].to_numpy(float)
+    ours = sample.branches[bank_mask(sample.branches, "农业")]
+    for k, name in enumerate(candidates["name"]):
+        site = candidates["site_id"].iloc[k]
+        gain = model.objective_of(today + [site]) - model.objective_of(today)
+        assert table.loc[name, "adds_covered_wan"] == pytest.approx(gain / 1e4)
+        within = people[km[:, k] <= town_radius].sum()
+        assert table.loc[name, "residents_within_wan"] == pytest.approx(within / 1e4)
+        assert table.loc[name, "overlap_wan"] == pytest.approx((within - gain) / 1e4)
+        to_ours = cost_matrix_km(candidates.iloc[[k]], ours)[0]
+        assert table.loc[name, "nearest_branch_km"] == pytest.approx(to_ours.min())
+        assert table.loc[name, "branches_within"] == (to_ours <= table.loc[name, "radius_km"]).sum()
+    assert table.loc["滨湖", "radius_km"] == 1.2 and table.loc["长丰", "radius_km"] == 3.5  # 包河区 core, 长丰县 county
+    assert table["rank"].tolist() == [1, 2, 3, 4] and table["adds_covered_wan"].is_monotonic_decreasing
+    assert table.loc["滨湖", "overlap_pct"] == pytest.approx(100 * table.loc["滨湖", "overlap_wan"]
+                                                            / table.loc["滨湖", "residents_within_wan"])
+    assert np.isnan(table.loc["小庙", "overlap_pct"])  # no town point within its 1.2 km: nothing shared
+
+
+def test_each_site_wins_what_the_huff_model_gives_it_beside_todays_branches(sample):
+    candidates = candidates_from_text(SITES[:2], city=sample)
+    table = evaluate_sites(sample, candidates, "农业", 3.5).set_index("site_id")
+    sites = candidate_sites(sample, "农业", candidates)
+    rivals = sample.branches[~bank_mask(sample.branches, "农业")]
+    share = no.MarketShare.from_geodataframes(sample.towns, sites, rivals, p=len(sites))
+    today = sites.loc[sites["kind"] == "existing", "site_id"].tolist()
+    for site in candidates["site_id"]:
+        won = share.objective_of(today + [site]) - share.objective_of(today)
+        assert table.loc[site, "won_wan"] == pytest.approx(won / 1e4) and won > 0
+    km = cost_matrix_km(candidates, rivals)
+    assert table["rival_branches_within"].tolist() == (km <= 3.5).sum(axis=1).tolist()
+    alone = evaluate_sites(sample, candidates, radius_km=3.5)  # every bank's network: no rivals to win from
+    assert "won_wan" not in alone and "rival_branches_within" not in alone
+
+
+def test_evaluate_sites_ranks_files_and_written_out_sites_together(tmp_path: Path):
+    offers = write(tmp_path / "候选点位.csv", "名称,经度,纬度\n滨湖物业,117.28,31.74\n长丰物业,117.17,32.48\n")
+    result = runner.invoke(app, ["evaluate-sites", str(offers), "--site", "小庙=117.10,31.80", "--bank", "农业",
+                                 "--grid-km", "1", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "out" / "site_evaluation.csv")
+    assert sorted(table["name 名称"]) == ["小庙", "滨湖物业", "长丰物业"] and table["site_id 点位编号"].is_unique
+    assert table["rank 排名"].tolist() == [1, 2, 3]
+    assert table["adds_covered_wan 新增覆盖(万人)"].is_monotonic_decreasing
+    assert "Site evaluation 选址评估" in _said(result.output) and "on the population grid" not in result.output
+    for name in ("site_evaluation.xlsx", "site_evaluation_map.html", "site_evaluation_map.png"):
+        assert (tmp_path / "out" / name).exists()
+    page = (tmp_path / "out" / "site_evaluation_map.html").read_text(encoding="utf-8")
+    assert "#1 adds" in page
+
+
+@pytest.mark.parametrize("options, message", [
+    ([], "give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat"),
+    (["--site", "117.25,31.84"], "--site, value 1: write each site as name=lon,lat"),
+    (["--site", "A=117.25,31.84", "--site", "B=100.0,31.8"], "--site, value 2, column '经纬度': more than 50 km outside"),
+])
+def test_evaluate_sites_refuses_sites_it_cannot_place(tmp_path: Path, options: list, message: str):
+    result = runner.invoke(app, ["evaluate-sites", *options, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and message in _said(result.output), result.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_sites_written_in_gcj02_are_placed_in_wgs84(sample):
+    from netopt.coords import to_wgs84
+
+    site = candidates_from_text(["滨湖=117.28,31.74"], coords="gcj02", city=sample).geometry.iloc[0]
+    lon, lat = to_wgs84(np.array([117.28]), np.array([31.74]), "gcj02")
+    assert (site.x, site.y) == pytest.approx((lon[0], lat[0])) and abs(site.x - 117.28) > 1e-3
