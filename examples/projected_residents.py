@@ -24,6 +24,7 @@ growth = np.where(towns["county"].isin(["包河区", "蜀山区"]), 1.4, 1.0)  #
 towns[COLUMN] = (towns["population"].astype(float) * growth / 1e4).round(4)
 towns.to_csv(folder / "towns.csv", index=False)  # the analyst's towns table with the column added
 
+rows = []
 for label, population in (("census 2020", None), ("projection 2035", "2035年规划人口")):
     ds = no.read_dataset(folder / "counties.geojson", folder / "towns.csv", folder / "branches.csv",
                          population=population).of_bank("农业")
@@ -38,4 +39,7 @@ for label, population in (("census 2020", None), ("projection 2035", "2035年规
     new = sites[sites["site_id"].isin(plan.selected) & (sites["kind"] == "new")]
     print(f"  3 new branches: {', '.join(f'{n} ({c})' for n, c in zip(new['name'], new['county']))}; "
           f"{plan.objective / 1e4:,.1f}万 residents within reach\n")
+    rows.append({"residents": label, "new_branches": "、".join(new["name"]), "covered_wan": plan.objective / 1e4})
 shutil.rmtree(folder.parent)
+Path("out").mkdir(exist_ok=True)
+pd.DataFrame(rows).to_csv("out/example_projected_residents.csv", index=False, encoding="utf-8-sig")
