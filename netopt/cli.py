@@ -2312,6 +2312,8 @@ def evaluate_sites_command(
                                        "GeoJSON …: name, lon/lat, optional id), e.g. premises on offer."),
     site: list[str] = typer.Option([], help="A candidate site written out, name=lon,lat (in --coords), e.g. "
                                    "候选A=117.2501,31.8402 (repeatable)."),
+    candidates: list[Path] = typer.Option([], help="Candidate sites from a file, as optimize --candidates takes them "
+                                          "(repeatable; the same as giving the file without the option)."),
     bank: Optional[str] = typer.Option(None, help="Whose network the sites would join (part of a bank's name, e.g. "
                                        "农业): its branches are today's, the other banks' the rivals."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
@@ -2334,15 +2336,16 @@ def evaluate_sites_command(
         from netopt.grid import population_grid
         from netopt.siting import evaluate_sites
 
-        if not files and not site:
+        tables = [*(files or []), *candidates]
+        if not tables and not site:
             raise InputError("give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat", file="command line")
         radius = _radius(radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, population=population)
         _say_banks_matched(ds, bank)
-        candidates = _candidate_sites(files, site, coords, ds)
+        offered = _candidate_sites(tables, site, coords, ds)
         with _working("Evaluating the sites 选址评估中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
-            table = evaluate_sites(ds, candidates, bank, radius, demand=cells, **_roads(network))
+            table = evaluate_sites(ds, offered, bank, radius, demand=cells, **_roads(network))
         _say_sites(table, f"{source}, {bank} 我行" if bank else source, radius, cells is not None)
         _write_site_evaluation(ctx, ds, table, bank, radius, cells, network, out, source)
     _guard(run)
@@ -2407,7 +2410,7 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
                _summary_workbook(out / "site_evaluation.xlsx", record, {"sites 选址评估": shown})]
     today = analyze_coverage(ds if bank is None else ds.of_bank(bank), radius_km=radius, demand=cells,
                              **_roads(network))
-    notes = [f"#{row.rank} adds {row.adds_covered_wan:,.2f}万 residents within reach 新增覆盖, overlap "
+    notes = [f"adds {row.adds_covered_wan:,.2f}万 residents within reach 新增覆盖, overlap "
              f"{_shown(row.overlap_pct, '.0f', '%')} 重叠" for row in table.itertuples()]
     sites = table.assign(kind="new", plan_note=notes)
     title = f"选址评估 Site evaluation — {source}" + (f", {bank}" if bank else "")

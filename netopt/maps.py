@@ -85,7 +85,9 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     with_plan = sites is not None and selected is not None
     if with_plan:
         _add_site_plan(fmap, sites, selected, moves, plan)
-    keys = _type_legend(plan) + (PLAN_LEGEND if with_plan else "") + (RIVAL_LEGEND if our_bank is not None else "")
+    ranked = with_plan and "rank" in sites  # candidate or suggested sites, numbered: not a plan's openings
+    keys = _type_legend(plan) + ((CANDIDATE_LEGEND if ranked else PLAN_LEGEND) if with_plan else "")
+    keys += RIVAL_LEGEND if our_bank is not None else ""
     planned = _planned_new(branches).any()
     keys += PLANNED_LEGEND if planned else ""
     keys += LOSING_LEGEND if len(_losing(town_changes)) else ""
@@ -251,7 +253,9 @@ def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, mo
     them), existing branches it closes (red, dashed) and its moves (orange lines)."""
     from netopt.models.types import TYPE_ZH
 
-    layer = folium.FeatureGroup(name="方案 Plan: 新设 open / 撤并 close / 迁址 move")
+    ranked = "rank" in sites  # candidate or suggested sites, each named by its rank
+    layer = folium.FeatureGroup(name="候选网点 Candidate sites" if ranked else
+                                "方案 Plan: 新设 open / 撤并 close / 迁址 move")
     for start, end, text in _move_lines(sites, moves):
         folium.PolyLine([[start.y, start.x], [end.y, end.x]], color=MOVE_COLOUR, weight=3, dash_array="8 6",
                         tooltip=html.escape(text)).add_to(layer)
@@ -260,9 +264,10 @@ def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, mo
     closed = sites[~chosen & (sites["kind"] == "existing")]
     for row, kind, noted in zip(opened.itertuples(), _planned_types(opened, plan), _tooltip_notes(opened)):
         named = f" · {TYPE_ZH[kind]} {kind}" if kind in TYPE_ZH else ""
+        what = f"候选 candidate #{row.rank}" if ranked else "新设 open"
         folium.CircleMarker([row.geometry.y, row.geometry.x], radius=8, color=NEW_COLOUR, weight=3, fill=True,
                             fill_color=TYPE_COLOURS.get(kind, NEW_COLOUR), fill_opacity=0.9,  # Leaflet core: offline
-                            tooltip=f"新设 open: {html.escape(str(row.name))}{named}{noted}").add_to(layer)
+                            tooltip=f"{what}: {html.escape(str(row.name))}{named}{noted}").add_to(layer)
     for row, noted in zip(closed.itertuples(), _tooltip_notes(closed)):
         folium.CircleMarker([row.geometry.y, row.geometry.x], radius=8, color="#d73027", weight=3, fill=False,
                             dash_array="4 3", tooltip=f"撤并 close: {html.escape(str(row.name))}{noted}").add_to(layer)
@@ -337,6 +342,7 @@ PLAN_LEGEND = (f"<br><span style='color:{NEW_COLOUR}'>◉</span> 新设 open &nb
                f"<span style='color:{MOVE_COLOUR}'>╌</span> 迁址 move")
 
 
+CANDIDATE_LEGEND = f"<br><span style='color:{NEW_COLOUR}'>◉</span> 候选网点 candidate sites (# rank)"
 RIVAL_LEGEND = "<br><span style='color:#999'>●</span> 他行网点 other banks"
 PLANNED_LEGEND = f"<br><span style='color:{NEW_COLOUR}'>◉</span> 方案新设网点 new in the plan"
 LOSING_COLOUR = "#e7298a"

@@ -79,8 +79,8 @@ def test_each_site_wins_what_the_huff_model_gives_it_beside_todays_branches(samp
 
 def test_evaluate_sites_ranks_files_and_written_out_sites_together(tmp_path: Path):
     offers = write(tmp_path / "候选点位.csv", "名称,经度,纬度\n滨湖物业,117.28,31.74\n长丰物业,117.17,32.48\n")
-    result = runner.invoke(app, ["evaluate-sites", str(offers), "--site", "小庙=117.10,31.80", "--bank", "农业",
-                                 "--grid-km", "1", "--out", str(tmp_path / "out")])
+    result = runner.invoke(app, ["evaluate-sites", "--candidates", str(offers), "--site", "小庙=117.10,31.80",
+                                 "--bank", "农业", "--grid-km", "1", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "out" / "site_evaluation.csv")
     assert sorted(table["name 名称"]) == ["小庙", "滨湖物业", "长丰物业"] and table["site_id 点位编号"].is_unique
@@ -90,7 +90,7 @@ def test_evaluate_sites_ranks_files_and_written_out_sites_together(tmp_path: Pat
     for name in ("site_evaluation.xlsx", "site_evaluation_map.html", "site_evaluation_map.png"):
         assert (tmp_path / "out" / name).exists()
     page = (tmp_path / "out" / "site_evaluation_map.html").read_text(encoding="utf-8")
-    assert "#1 adds" in page
+    assert "候选 candidate #1: " in page and "候选网点 candidate sites (# rank)" in page and "新设 open" not in page
 
 
 @pytest.mark.parametrize("options, message", [
