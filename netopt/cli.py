@@ -652,7 +652,7 @@ def optimize(
         if candidates_worth is not None:
             tables["candidates 候选点位"] = _candidates_table(candidates_worth, result, sites, model, out)
         if phase:
-            tables["phases 分期建设"] = _say_phases(phases, sites, model, out)
+            tables["phases 分期建设"] = _say_phases(phases, sites, model, out, closed=len(existing) - staying)
         summary.insert(1, ("command 命令", _command_line(ctx)))
         plan_coverage, compared, changed = _before_after(ds, sites, result.selected, radius, roads, cells)
         console.print(f"Wrote {_write_csv(changed, out / f'{model}_towns_changed.csv')}")
@@ -1424,9 +1424,10 @@ def _check_phases(phase: list[int], model: str, relocate: Optional[int], keep_ex
 PHASE_UNITS = {"mclp": (1e4, "万人"), "share": (1e4, "万人"), "pmedian": (1e4, "万人·km"), "pcenter": (1.0, "km")}
 
 
-def _say_phases(phases: pd.DataFrame, sites, model: str, out: Path) -> pd.DataFrame:
+def _say_phases(phases: pd.DataFrame, sites, model: str, out: Path, closed: int = 0) -> pd.DataFrame:
     """model.phases in the user's units, printed (each phase's new branches, the network's value, its gain and how
-    far it is from the best of as many new branches at once) and written as <model>_phases.csv; the table."""
+    far it is from the best of as many new branches at once; phase 0 today's network, less the `closed` branches
+    --close names) and written as <model>_phases.csv; the table."""
     names = dict(zip(sites["site_id"], sites["name"].astype(str) + " (" + sites["county"].astype(str) + ")"))
     scale, unit = PHASE_UNITS[model]
     header = OBJECTIVE_SHOWN[model][0]
@@ -1443,7 +1444,8 @@ def _say_phases(phases: pd.DataFrame, sites, model: str, out: Path) -> pd.DataFr
     for column in columns:
         shown.add_column(column, justify="left" if "网点" in column else "right")
     for row in table.itertuples(index=False):
-        cells = ("today 现状" if row[0] == 0 else f"{row[0]} 第{row[0]}期", row[8] or "—", f"{row[3]:,.2f}",
+        start = f"today less {closed} closed 撤并后" if closed else "today 现状"
+        cells = (start if row[0] == 0 else f"{row[0]} 第{row[0]}期", row[8] or "—", f"{row[3]:,.2f}",
                  "" if pd.isna(row[4]) else f"{row[4]:+,.2f}", f"{row[5]:,.2f}")
         shown.add_row(*cells[:len(columns)])
     console.print(shown)

@@ -137,3 +137,13 @@ def test_optimize_refuses_phases_it_cannot_give(tmp_path: Path, options: list, m
     result = runner.invoke(app, base + options)
     assert result.exit_code == 2 and message in _said(result.output), result.output
     assert not any((tmp_path / "o").glob("*")) and "Traceback" not in result.output
+
+
+def test_phases_after_closures_start_from_todays_network_less_them(tmp_path: Path):
+    result = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--max-new", "2", "--phase", "1",
+                                 "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "today less 1 closed" in _said(result.output)  # phase 0: the network once 长丰杨庙 closes
+    table = pd.read_csv(tmp_path / "mclp_phases.csv")
+    today = pd.read_csv(tmp_path / "mclp_sites.csv")
+    assert table["new 新设"].tolist() == [0, 1, 1] and len(today) == 100 + 2  # 101 less the closed, 2 new
