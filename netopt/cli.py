@@ -2348,7 +2348,8 @@ def evaluate_sites_command(
         with _working("Evaluating the sites 选址评估中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
             table = evaluate_sites(ds, offered, bank, radius, demand=cells, **_roads(network))
-        _say_sites(table, f"{source}, {bank} 我行" if bank else source, radius, cells is not None)
+        _say_sites(table, f"{source}, {bank} 我行" if bank else source,
+                   _radius_words(radius) + (" by road" if network else ""), cells is not None)
         _write_site_evaluation(ctx, ds, table, bank, radius, cells, network, out, source)
     _guard(run)
 
@@ -2378,11 +2379,11 @@ EVALUATION_HEADERS = {"rank": "rank 排名", "site_id": "site_id 点位编号", 
                       "won_wan": "won_wan 吸引他行客户(万人)"}
 
 
-def _say_sites(table: gpd.GeoDataFrame, source: str, radius: float | dict, on_grid: bool) -> None:
+def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool) -> None:
     """The evaluation on the console: a row per site, best first (its town and every column in the CSV), and which
     sites reach no resident."""
     rivals = "won_wan" in table
-    shown = Table(title=f"Site evaluation 选址评估 — {source}, within {_radius_words(radius)}")
+    shown = Table(title=f"Site evaluation 选址评估 — {source}, within {within}")
     headers = ["#", "site\n点位", "within 万人\n覆盖范围", "adds 万人\n新增覆盖", "overlap\n重叠", "nearest\n最近 km",
                "ours/rival\n我行/他行" if rivals else "branches\n网点"] + (["wins 万人\n争取客户"] if rivals else [])
     for header in headers:
