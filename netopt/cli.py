@@ -1456,6 +1456,7 @@ def _say_phases(phases: pd.DataFrame, sites, model: str, out: Path, closed: int 
     else:
         console.print("Each phase's network is as good as the best of as many new branches opened at once: building "
                       "in phases loses nothing")
+    table = table.round(3)
     console.print(f"Wrote {_write_csv(table, out / f'{model}_phases.csv')}")
     return table
 
@@ -2407,8 +2408,11 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
     numbered by rank over today's coverage."""
     from netopt.maps import network_map, static_map
 
-    shown = points_table(table).rename(columns=EVALUATION_HEADERS)
-    record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
+    figures = [c for c in table.columns if c.endswith(("_wan", "_km", "_pct"))]
+    shown = points_table(table.round({c: 3 for c in figures})).rename(columns=EVALUATION_HEADERS)
+    record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("bank 我行", bank or "every bank 全部银行"),
+              ("radius 服务半径", _radius_words(radius) + (" by road" if network else "")),
+              ("residents 人口", "population grid 网格" if cells is not None else "town points 乡镇点")]
     written = [_write_csv(shown, out / "site_evaluation.csv"),
                _summary_workbook(out / "site_evaluation.xlsx", record, {"sites 选址评估": shown})]
     today = analyze_coverage(ds if bank is None else ds.of_bank(bank), radius_km=radius, demand=cells,
