@@ -1944,7 +1944,7 @@ JOINT_HELP = ("Plan sites and types together 网点与类型联合规划: at mos
               "needs --budget-wan, which then pays the openings, changes of a known type today and the service vehicles "
               "流动服务车 and village stations 村级服务站.")
 # the options of the rollout of today's branches' types (plan without --p)
-TYPE_PLAN_ONLY = ("pilots_per_region", "batch", "hub_capacity", "comprehensive_per_county", "weight")
+TYPE_PLAN_ONLY = ("pilots_per_region", "batch", "hub_capacity", "comprehensive_per_county")
 
 
 @app.command()
@@ -1989,6 +1989,8 @@ def plan(
     """The network plan: branch types, pilots, rollout batches and training hubs, in one workbook; with --p, where
     to open, keep or close branches and the type of each, in one integer program."""
     def run() -> None:
+        from netopt.models.types import with_weights
+
         mix = _mix(min_share, max_share)
         figures = {"radius_km": _type_figures(type_radius_km, "--type-radius-km", above_zero=True),
                    "capacity_wan": _type_figures(type_capacity_wan, "--type-capacity-wan", above_zero=True),
@@ -2000,10 +2002,9 @@ def plan(
             _say_site_costs_add_up(own, figures["open_cost_wan"])
             _joint_plan(ds, source, out, _command_line(ctx), JointAsk(bank, p, budget_wan, mix, keep_existing,
                                                                       keep_open, figures, time_limit, own,
-                                                                      coords, close, keep_covered))
+                                                                      coords, close, keep_covered,
+                                                                      with_weights(_weights(weight))))
             return
-        from netopt.models.types import with_weights
-
         _type_rollout(_bank_only(ds, bank), source, out, {"mix": mix, "budget_wan": budget_wan,
                                                           "comprehensive_per_county": comprehensive_per_county,
                                                           "weights": with_weights(_weights(weight))},
@@ -2145,6 +2146,7 @@ class JointAsk:
     coords: str = "wgs84"  # the inputs' coordinate system, for the network written back
     close: list[str] = field(default_factory=list)  # --close: today's branches that close whatever the plan
     keep_covered: bool = False  # --keep-covered: no town covered today left without a branch within the radius
+    weights: dict | None = None  # --weight: the types' suitability weights (with_weights)
 
 
 DIAGNOSIS_RADII = {"core": 1.2, "county": 3.5}  # the coverage a joint plan is compared by: the diagnosis's radii
@@ -2163,7 +2165,8 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     with _working("Planning sites and types 联合规划中…", ask.time_limit):
         try:
             chosen, towns, summary = plan_network(ds, sites, p=ask.p, budget_wan=ask.budget_wan, mix=ask.mix,
-                                                  time_limit=ask.time_limit, must_reach=must_reach, **ask.figures)
+                                                  time_limit=ask.time_limit, must_reach=must_reach,
+                                                  weights=ask.weights, **ask.figures)
         except InfeasibleError as err:
             raise InfeasibleError(f"{err}{KEEP_COVERED_HINT if ask.keep_covered else ''}") from None
     chosen, towns = _joint_columns(chosen, towns, sites, ds)

@@ -1405,7 +1405,7 @@ def test_outputs_that_cannot_be_written_are_said_plainly(tmp_path: Path, monkeyp
 def test_the_branches_own_figures_weigh_in_the_types(tmp_path: Path):
     """--weight TYPE:INDICATOR=WEIGHT: a numeric column of the user's branches file (text in the CSV, thousands
     separators and all) weighs in a type's suitability; the command names the columns no type weighs; a weight
-    naming no indicator, or written wrongly, is refused; plan takes it too, not with --p."""
+    naming no indicator, or written wrongly, is refused; plan takes it too, with --p as well."""
     import shutil
 
     from netopt.datasets import sample_dir
@@ -1437,6 +1437,8 @@ def test_the_branches_own_figures_weigh_in_the_types(tmp_path: Path):
                                    str(tmp_path / "plan")])  # one comprehensive branch left to coach 13
     assert few_hubs.exit_code == 2 and "1 hubs x 8 coach at most 8" in _said(few_hubs.output)
     assert "(--hub-capacity; --min-share comprehensive=… or --comprehensive-per-county" in _said(few_hubs.output)
-    joint = runner.invoke(app, ["plan", *city, "--p", "105", "--budget-wan", "100", "--weight", "综合型:density=1",
-                                "--out", str(tmp_path)])
-    assert joint.exit_code == 2 and "--weight: for the rollout of today's branches' types" in _said(joint.output)
+    joint = runner.invoke(app, ["plan", *city, "--p", "105", "--budget-wan", "100", "--weight", "综合型:density=20",
+                                "--out", str(tmp_path / "joint")])  # the joint plan weighs its types alike
+    assert joint.exit_code == 0, joint.output
+    sites = pd.read_csv(tmp_path / "joint" / "plan_sites.csv")
+    assert sites.loc[sites["type 建议类型"] == "comprehensive", "reasons 依据"].str.contains("density").mean() > 0.5

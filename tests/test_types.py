@@ -237,6 +237,24 @@ def test_joint_plan_on_the_sample():
     assert summary["spent_wan"] == pytest.approx(spent) and spent <= 2000
 
 
+def test_joint_plan_weighs_the_types_by_the_weights_given():
+    """weights= as assign_branch_types takes them: the residents served stay the best possible, the types'
+    suitability (score, reasons) follows the weights, and a weight naming no indicator is refused."""
+    from netopt.models.types import plan_network, with_weights
+    from netopt.planning import candidate_sites
+
+    ds = no.load_sample()
+    sites = candidate_sites(ds, bank="招商银行")
+    plain, _, served = plan_network(ds, sites, p=25, budget_wan=500)
+    dense = with_weights({"comprehensive": {"density": 20.0}})
+    weighed, _, served_weighed = plan_network(ds, sites, p=25, budget_wan=500, weights=dense)
+    assert served_weighed["objective"] == pytest.approx(served["objective"])
+    assert not plain["reasons"].str.contains("density").any()
+    assert weighed.loc[weighed["type"] == "comprehensive", "reasons"].str.contains("density").mean() > 0.5
+    with pytest.raises(no.InputError, match="weights name '存款', which no indicator is"):
+        plan_network(ds, sites, p=25, budget_wan=500, weights=with_weights({"comprehensive": {"存款": 1.0}}))
+
+
 def test_joint_plan_changes_nothing_that_serves_no_one_more():
     """Branches free to close, room for every site and money to spare: no branch closes (closing gains nothing)
     and every new branch serves someone — not whichever equally good plan the solver stops at."""

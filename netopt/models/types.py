@@ -376,7 +376,7 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
                  radius_km: dict | None = None, capacity_wan: dict | None = None, open_cost_wan: dict | None = None,
                  extensions: dict | None = EXTENSIONS, mix: dict | None = None, inclusive_outside_core: bool = True,
                  time_limit: float | None = None, conversion_cost_wan: float | dict = DEFAULT_CONVERSION_COST_WAN,
-                 must_reach=None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+                 must_reach=None, weights: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """The joint plan: which candidate sites open, keep or close, the type of each open branch, and where a
     mobile service vehicle or a village service station extends inclusive coverage — one integer program.
 
@@ -391,7 +391,8 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     radius, up to their capacities, plus the extension shares), subject to at most `p` branches, the budget
     (openings + conversions + extensions), type-mix bounds and inclusive branches only outside the core.
     Among plans serving the same residents, it changes least and then gives each site the type that suits
-    its area best (the suitability of assign_branch_types). Returns (sites table with decision, current_type,
+    its area best (the suitability of assign_branch_types, by `weights` as there: with_weights' terms on the
+    area's indicators). Returns (sites table with decision, current_type,
     type, open_cost_wan, conversion_cost_wan, score and reasons of its type, residents served served_wan, 万人;
     towns table with served share and extensions; summary dict with status,
     objective, bound, gap, served_pct and spent_wan: openings, conversions and extensions).
@@ -401,7 +402,7 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     capacity = dict(TYPE_CAPACITY_WAN, **(capacity_wan or {}))
     current = _site_current_types(ds, sites)
     facts = _SiteFacts(current, _site_costs(sites, current, dict(TYPE_OPEN_COST_WAN, **(open_cost_wan or {})),
-                                            conversion_cost_wan), *_site_suitability(ds, sites))
+                                            conversion_cost_wan), *_site_suitability(ds, sites, weights))
     extensions = extensions or {}
     towns = ds.towns.reset_index(drop=True)
     pop = towns["population"].to_numpy(float)
@@ -439,13 +440,14 @@ class _SiteFacts:
     drivers: list[list[str]]
 
 
-def _site_suitability(ds: Dataset, sites) -> tuple[np.ndarray, list[list[str]]]:
+def _site_suitability(ds: Dataset, sites, weights: dict | None = None) -> tuple[np.ndarray, list[list[str]]]:
     """Each candidate site's suitability for each type: assign_branch_types' scores of its area, with every site
-    counted as an open branch (its county, region and the residents nearest to it)."""
+    counted as an open branch (its county, region and the residents nearest to it), weighed by `weights`."""
     from netopt.planning import sites_as_branches
 
-    scores, _ = branch_scores(Dataset(ds.counties, ds.towns, sites_as_branches(sites, sites["site_id"].tolist())))
-    return suitability(scores)
+    scores, missing = branch_scores(Dataset(ds.counties, ds.towns, sites_as_branches(sites, sites["site_id"].tolist())))
+    _check_weights(weights or {}, scores, missing)
+    return suitability(scores, weights or DEFAULT_SUITABILITY)
 
 
 def _site_current_types(ds: Dataset, sites) -> np.ndarray:
