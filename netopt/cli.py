@@ -1889,7 +1889,7 @@ def assign_types(
     """Give every branch one of the four types (综合型/社区型/普惠型/轻型) by an integer program."""
     def run() -> None:
         from netopt.models.types import TYPE_ZH, TYPES, assign_branch_types, with_weights
-        from netopt.report import bilingual
+        from netopt.report import bilingual, write_workbook
 
         mix, weights = _mix(min_share, max_share), with_weights(_weights(weight))
         ds, source = _load(data, coords, branches, population)
@@ -1912,7 +1912,7 @@ def assign_types(
             console.print(f"[yellow]Indicators missing from the data (left out of the scores): "
                           f"{', '.join(plan.attrs['missing_indicators'])}[/]")
         written = [_write_csv(bilingual(plan), out / "branch_types.csv"),
-                   write_atomic(out / "branch_types.xlsx", lambda f: bilingual(plan).to_excel(f, index=False))]
+                   write_atomic(out / "branch_types.xlsx", lambda f: write_workbook(f, {"branch types 网点类型": plan}))]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _guard(run)
 

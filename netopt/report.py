@@ -129,7 +129,39 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str
         for name, table in tables.items():
             if len(table) > WORKBOOK_ROWS:
                 table = _too_long(len(table), (csv_files or {}).get(name))
-            bilingual(table, labels).to_excel(writer, sheet_name=name, index=False)
+            shown = bilingual(table, labels)
+            shown.to_excel(writer, sheet_name=name, index=False)
+            _lay_out(writer.sheets[name], shown)
+
+
+FORMATTED_ROWS = 5_000  # sheets up to this long get number formats cell by cell (longer ones: widths only)
+PLACE_WORDS = ("lon", "lat", "经度", "纬度")  # columns of coordinates keep every decimal
+
+
+def _lay_out(sheet, table: pd.DataFrame) -> None:
+    """A sheet ready for the meeting: the header frozen and filterable, each column as wide as its widest cell
+    (of the first rows; Chinese characters count double, at most 60), numbers with thousands separated and two
+    decimals (coordinates as given)."""
+    from openpyxl.utils import get_column_letter
+
+    if table.empty or len(table.columns) == 0:
+        return
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    for k, column in enumerate(table.columns, 1):
+        cells = [str(column)] + [str(value) for value in table[column].head(200)]
+        sheet.column_dimensions[get_column_letter(k)].width = min(max(map(_display_width, cells)) + 2, 60)
+        if len(table) <= FORMATTED_ROWS and pd.api.types.is_float_dtype(table[column]) and \
+                not str(column).lower().startswith(PLACE_WORDS):
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=k, max_col=k):
+                cell.number_format = "#,##0.00"
+
+
+def _display_width(text: str) -> int:
+    """How many columns text takes on screen: wide (Chinese) characters count two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _too_long(rows: int, csv_file: str | None) -> pd.DataFrame:

@@ -165,3 +165,21 @@ def test_on_a_grid_the_towns_sheets_sum_the_cells(tmp_path: Path):
     assert len(sheet) == (towns["county"] == "肥东县").sum() and "cells 网格数" in sheet.columns
     residents = cov.towns.loc[cov.towns["county"] == "肥东县", "population"].sum()
     assert sheet["population 常住人口(人)"].sum() == pytest.approx(residents, rel=1e-6)
+
+
+def test_workbook_sheets_are_laid_out_for_the_meeting(tmp_path):
+    """Every sheet netopt writes: header frozen and filterable, columns as wide as their text (Chinese counting
+    double), figures with thousands separated and two decimals, coordinates as given."""
+    import openpyxl
+
+    from netopt.report import write_workbook
+
+    table = pd.DataFrame({"name": ["明光路街道支行营业室", "A"], "population": [12345.678, 2.0], "lon": [117.301623, 117.2],
+                          "branches": [3, 4]})
+    write_workbook(tmp_path / "t.xlsx", {"sheet 表": table})
+    sheet = openpyxl.load_workbook(tmp_path / "t.xlsx")["sheet 表"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:D3"
+    assert sheet["A1"].value.startswith("name") and sheet.column_dimensions["A"].width == 2 * 10 + 2
+    assert sheet["B2"].number_format == "#,##0.00" and sheet["B2"].value == pytest.approx(12345.678)
+    assert sheet["C2"].number_format == "General" and sheet["D2"].number_format == "General"
+    assert pd.read_excel(tmp_path / "t.xlsx", engine="openpyxl").iloc[0, 2] == pytest.approx(117.301623)
