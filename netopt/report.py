@@ -141,7 +141,7 @@ PLACE_WORDS = ("lon", "lat", "经度", "纬度")  # columns of coordinates keep 
 def _lay_out(sheet, table: pd.DataFrame) -> None:
     """A sheet ready for the meeting: the header frozen and filterable, each column as wide as its widest cell
     (of the first rows; Chinese characters count double, at most 60), numbers with thousands separated and two
-    decimals (coordinates as given)."""
+    to four decimals (coordinates as given)."""
     from openpyxl.utils import get_column_letter
 
     if table.empty or len(table.columns) == 0:
@@ -154,7 +154,7 @@ def _lay_out(sheet, table: pd.DataFrame) -> None:
         if len(table) <= FORMATTED_ROWS and pd.api.types.is_float_dtype(table[column]) and \
                 not str(column).lower().startswith(PLACE_WORDS):
             for (cell,) in sheet.iter_rows(min_row=2, min_col=k, max_col=k):
-                cell.number_format = "#,##0.00"
+                cell.number_format = "#,##0.00##"
 
 
 def _display_width(text: str) -> int:

@@ -180,6 +180,6 @@ def test_workbook_sheets_are_laid_out_for_the_meeting(tmp_path):
     sheet = openpyxl.load_workbook(tmp_path / "t.xlsx")["sheet 表"]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:D3"
     assert sheet["A1"].value.startswith("name") and sheet.column_dimensions["A"].width == 2 * 10 + 2
-    assert sheet["B2"].number_format == "#,##0.00" and sheet["B2"].value == pytest.approx(12345.678)
+    assert sheet["B2"].number_format == "#,##0.00##" and sheet["B2"].value == pytest.approx(12345.678)
     assert sheet["C2"].number_format == "General" and sheet["D2"].number_format == "General"
     assert pd.read_excel(tmp_path / "t.xlsx", engine="openpyxl").iloc[0, 2] == pytest.approx(117.301623)
