@@ -95,6 +95,9 @@ def test_phases_refuse_what_they_cannot_phase():
     model = no.MCLP.from_coverage(A, 3, existing=[0])
     with pytest.raises(no.InputError, match=r"phases of 2 \+ 1 = 3 new sites, but the plan opens 2"):
         model.phases([2, 1])
+    idle = no.MCLP.from_coverage(np.column_stack([A, np.zeros(4, bool)]), 5, existing=[0, 1, 2, 3], exactly_p=False)
+    with pytest.raises(no.InputError, match=r"a phase of 1 new sites, but the plan opens none .*nothing to phase"):
+        idle.phases(1)
     with pytest.raises(no.InputError, match="a phase's number of new sites must be a whole number of at least 1"):
         model.phases([0])
     moving = no.MCLP.from_coverage(A, 3, existing=[0, 1], closable=[1])

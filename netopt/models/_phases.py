@@ -59,8 +59,10 @@ def phase_sizes(counts, total: int) -> list[int]:
     for count in counts:
         check_count(count, "phases: a phase's number of new sites", "model", least=1)
     if sum(counts) > total:
-        raise InputError(f"phases of {' + '.join(map(str, counts))} = {sum(counts)} new sites, but the plan opens "
-                         f"{total}", file="model")
+        asked = f"phases of {' + '.join(map(str, counts))} = {sum(counts)}" if len(counts) > 1 else \
+            f"a phase of {counts[0]}"
+        opens = f"opens {total}" if total else "opens none (no new site adds to it): nothing to phase"
+        raise InputError(f"{asked} new sites, but the plan {opens}", file="model")
     rest = total - sum(counts)
     return [int(c) for c in counts] + ([rest] if rest else [])
 
