@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from netopt._errors import InputError
+from netopt._schema import REGION_TYPES
 from netopt.distance import NEEDS_GRAPH, RoadNetwork, TravelSettings, as_road_network, measure_reach, nearest_site
 from netopt.io import Dataset
 from netopt.projection import metric_crs, xy_metres
@@ -477,6 +478,30 @@ def gdp_tier(gdp_yi: pd.Series, cuts: tuple[float, float] = DEFAULT_GDP_CUTS_YI)
 
 
 NO_REGION_TYPE = "unknown"  # by_region's row for counties the counties table gives no region type (区域类型)
+RADIUS_STEPS_KM = (0.5, 1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 8.0, 10.0)  # coverage_by_radius's rows
+
+
+def coverage_by_radius(cov: Coverage, radii_km=RADIUS_STEPS_KM) -> pd.DataFrame:
+    """How coverage would read under another service-radius standard (覆盖率-半径): for each radius (km), the
+    share of residents whose nearest branch is within it, by region type (of their county, as by_region counts)
+    and overall, and the residents covered (万人). Distances as the diagnosis measured them (straight line, or by
+    road); the diagnosis's own radii are one point each of its curves (core at 1.2 km, county at 3.5 km)."""
+    units = cov.towns
+    km = units["nearest_branch_km"].to_numpy(float)
+    people = units["population"].to_numpy(float)
+    region = units["county_region_type"].fillna(NO_REGION_TYPE).to_numpy(object)
+    kinds = [kind for kind in (*REGION_TYPES, NO_REGION_TYPE) if (region == kind).any()]
+    rows = []
+    for radius in sorted(float(r) for r in radii_km):
+        covered = np.where(km <= radius, people, 0.0)
+        row = {"radius_km": radius, "covered_wan": covered.sum() / 1e4,
+               "coverage_pct": 100.0 * covered.sum() / people.sum() if people.sum() > 0 else np.nan}
+        for kind in kinds:
+            inside = region == kind
+            total = people[inside].sum()
+            row[f"coverage_pct_{kind}"] = 100.0 * covered[inside].sum() / total if total > 0 else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _region_table(by_county: pd.DataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame,

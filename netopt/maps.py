@@ -541,6 +541,49 @@ def curve_chart(table: pd.DataFrame, path, radius: str, kept: int = 0) -> Path:
     return target
 
 
+REGION_LINES = {"core": ("核心城区", "core", "#08519c"), "county": ("县域", "county", "#238b45"),
+                "fringe": ("城乡结合部", "fringe", "#d95f0e"), "unknown": ("未分类", "unknown", "#969696")}
+
+
+def radius_chart(table: pd.DataFrame, path, radii: dict | None = None) -> Path:
+    """Coverage against the service radius (coverage.coverage_by_radius's table) as a PNG or PDF: one line per
+    region type and one for the city, the diagnosis's own radii (`radii`, e.g. {"core": 1.2, "county": 3.5})
+    marked on their region's line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from netopt.io import write_atomic
+
+    font = cjk_font()
+    with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
+        fig, ax = plt.subplots(figsize=(9, 5))
+        ax.plot(table["radius_km"], table["coverage_pct"], color="#333", linewidth=2.5,
+                label=_label("全市", "city", font is not None))
+        for kind, (zh, en, colour) in REGION_LINES.items():
+            if f"coverage_pct_{kind}" not in table:
+                continue
+            ax.plot(table["radius_km"], table[f"coverage_pct_{kind}"], color=colour, marker="o", markersize=3,
+                    label=_label(zh, en, font is not None))
+            at = (radii or {}).get(kind)
+            if at is not None and (table["radius_km"] == at).any():
+                value = float(table.loc[table["radius_km"] == at, f"coverage_pct_{kind}"].iloc[0])
+                ax.scatter([at], [value], s=90, facecolors="none", edgecolors=colour, linewidths=2, zorder=3)
+                ax.annotate(f"{at:g} km: {value:.1f}%", (at, value), xytext=(8, -14), textcoords="offset points",
+                            color=colour, fontsize=9)
+        ax.set_xlabel(_label("服务半径（km）", "service radius (km)", font is not None))
+        ax.set_ylabel(_label("覆盖率（%）", "residents within the radius (%)", font is not None))
+        ax.set_title(_label("覆盖率-半径曲线", "Coverage by service radius", font is not None), fontsize=13)
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right")
+        target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight",
+                                                          format=Path(path).suffix.lstrip(".") or "png"))
+        plt.close(fig)
+    return target
+
+
 def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
     """Plans side by side (planning.compare_plans' scenarios table) as a PNG or PDF for the meeting: coverage (%)
     overall and by region type, bars grouped by plan, and the towns left uncovered 服务空白乡镇 by each plan."""

@@ -74,10 +74,13 @@ BRANCH_COLUMNS = ["branch_id", "name", "bank", "type", "plan", "county", "assign
 def coverage_tables(cov: Coverage) -> dict[str, pd.DataFrame]:
     """The coverage result as plain tables, one per sheet/CSV, rounded for reading (on a grid: its cells summed by
     town, then the cells)."""
+    from netopt.coverage import coverage_by_radius
+
     by_town = {"towns": cov.by_town().round(3)} if cov.demand_kind == "cells" else {}
     return {
         "by_region": cov.by_region.round(3),
         "by_county": cov.by_county.round(3),
+        "by_radius": coverage_by_radius(cov).round(3),
         "underserved_towns": _columns(cov.underserved_towns, UNDERSERVED_COLUMNS),
         **by_town,
         cov.demand_kind: _columns(cov.towns, TOWN_COLUMNS),

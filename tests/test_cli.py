@@ -97,12 +97,19 @@ def test_demo_writes_csv_excel_and_map(tmp_path: Path):
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     names = {p.name for p in tmp_path.iterdir()}
-    assert {"coverage_by_county.csv", "coverage.xlsx", "coverage_map.html", "reports"} <= names
+    assert {"coverage_by_county.csv", "coverage.xlsx", "coverage_map.html", "reports", "coverage_by_radius.csv",
+            "coverage_by_radius.png"} <= names
     assert (tmp_path / "reports" / "city_summary.html").exists()
     assert not [n for n in names if n.startswith(".")]  # no temporary files left behind
     by_county = pd.read_csv(tmp_path / "coverage_by_county.csv")
     assert len(by_county) == 9 and "覆盖率" in " ".join(by_county.columns)
-    assert set(pd.ExcelFile(tmp_path / "coverage.xlsx").sheet_names) >= {"by_county", "by_region", "underserved_towns"}
+    assert set(pd.ExcelFile(tmp_path / "coverage.xlsx").sheet_names) >= {"by_county", "by_region", "underserved_towns",
+                                                                          "by_radius"}
+    by_radius = pd.read_csv(tmp_path / "coverage_by_radius.csv").set_index("radius_km 服务半径(km)")
+    by_region = pd.read_csv(tmp_path / "coverage_by_region.csv").set_index("region_type 区域类型")
+    rate = by_region.filter(like="coverage_rate_pct").iloc[:, 0]
+    assert by_radius.loc[1.2, "coverage_pct_core 核心城区覆盖率(%)"] == pytest.approx(rate["core"], abs=1e-3)
+    assert by_radius.loc[3.5, "coverage_pct_county 县域覆盖率(%)"] == pytest.approx(rate["county"], abs=1e-3)
     html = (tmp_path / "coverage_map.html").read_text(encoding="utf-8")
     assert "瑶海区" in html and "most residents beyond the limit" in html
 

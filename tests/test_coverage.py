@@ -218,3 +218,18 @@ def test_counties_without_region_types_or_areas_are_diagnosed_under_unknown(tmp_
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert "gap 城乡覆盖差: none to measure" in said and "│ unknown │ 2 │ 18.5 │ 1 │ 18.50 │ — │" in said
+
+
+def test_coverage_by_radius_reads_the_diagnosis_at_its_radii_and_never_falls():
+    from netopt.coverage import coverage_by_radius
+
+    ds = no.load_sample()
+    cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})
+    table = coverage_by_radius(cov, radii_km=[3.5, 1.2, 0.5, 10]).set_index("radius_km")
+    rate = cov.by_region.set_index("region_type")["coverage_rate_pct"]
+    assert table.index.tolist() == [0.5, 1.2, 3.5, 10.0]
+    assert table.loc[1.2, "coverage_pct_core"] == pytest.approx(rate["core"])
+    assert table.loc[3.5, "coverage_pct_county"] == pytest.approx(rate["county"])
+    within = cov.towns["nearest_branch_km"] <= 10
+    assert table.loc[10.0, "covered_wan"] == pytest.approx(cov.towns.loc[within, "population"].sum() / 1e4)
+    assert (table.diff().dropna() >= 0).all().all()  # a wider radius never covers fewer
