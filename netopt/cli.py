@@ -331,16 +331,14 @@ def _summarise(cov: Coverage, source: str) -> None:
 
 def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.DataFrame] | None = None,
                    bank: Optional[str] = None) -> None:
-    from netopt.coverage import coverage_by_radius
+    from netopt.coverage import coverage_by_radius, diagnosis_radii_km
     from netopt.maps import network_map, radius_chart
     from netopt.report import write_coverage_report
 
     written = write_coverage_report(cov, out, extra=rivals)
     fmap = network_map(ds, coverage=cov, our_bank=bank)
     written.append(write_atomic(out / "coverage_map.html", lambda p: fmap.save(str(p))))
-    limit = cov.settings.limit if cov.settings.unit == "km" else None
-    written.append(radius_chart(coverage_by_radius(cov), out / "coverage_by_radius.png",
-                                limit if isinstance(limit, dict) else None))
+    written.append(radius_chart(coverage_by_radius(cov), out / "coverage_by_radius.png", diagnosis_radii_km(cov)))
     console.print(f"Wrote {len(written)} files to [bold]{out}[/]: " + ", ".join(p.name for p in written))
 
 

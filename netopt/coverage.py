@@ -481,11 +481,22 @@ NO_REGION_TYPE = "unknown"  # by_region's row for counties the counties table gi
 RADIUS_STEPS_KM = (0.5, 1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 8.0, 10.0)  # coverage_by_radius's rows
 
 
-def coverage_by_radius(cov: Coverage, radii_km=RADIUS_STEPS_KM) -> pd.DataFrame:
-    """How coverage would read under another service-radius standard (覆盖率-半径): for each radius (km), the
-    share of residents whose nearest branch is within it, by region type (of their county, as by_region counts)
-    and overall, and the residents covered (万人). Distances as the diagnosis measured them (straight line, or by
-    road); the diagnosis's own radii are one point each of its curves (core at 1.2 km, county at 3.5 km)."""
+def diagnosis_radii_km(cov: Coverage) -> dict[str, float]:
+    """The radius (km) the diagnosis measured each region type by ({} for a travel-time limit)."""
+    limit = cov.settings.limit
+    if cov.settings.unit != "km":
+        return {}
+    return dict(limit) if isinstance(limit, dict) else dict.fromkeys((*REGION_TYPES, NO_REGION_TYPE), float(limit))
+
+
+def coverage_by_radius(cov: Coverage, radii_km=None) -> pd.DataFrame:
+    """How coverage would read under another service-radius standard (覆盖率-半径): for each radius (km; default
+    RADIUS_STEPS_KM and the diagnosis's own radii), the share of residents whose nearest branch is within it, by
+    region type (of their county, as by_region counts) and overall, and the residents covered (万人). Distances as
+    the diagnosis measured them (straight line, or by road); the diagnosis's own radii are one point each of its
+    curves (core at 1.2 km, county at 3.5 km)."""
+    if radii_km is None:
+        radii_km = {*RADIUS_STEPS_KM, *diagnosis_radii_km(cov).values()}
     units = cov.towns
     km = units["nearest_branch_km"].to_numpy(float)
     people = units["population"].to_numpy(float)
