@@ -1445,10 +1445,10 @@ def _say_phases(phases: pd.DataFrame, sites, model: str, out: Path, closed: int 
     columns = ("phase 期次", "new branches 新设网点", header, "gain 增量") + (("best at once 一次建成",) if len(behind) else ())
     for column in columns:
         shown.add_column(column, justify="left" if "网点" in column else "right")
-    for row in table.itertuples(index=False):
-        start = f"today less {closed} closed 撤并后" if closed else "today 现状"
-        cells = (start if row[0] == 0 else f"{row[0]} 第{row[0]}期", row[8] or "—", f"{row[3]:,.2f}",
-                 "" if pd.isna(row[4]) else f"{row[4]:+,.2f}", f"{row[5]:,.2f}")
+    start = f"today less {closed} closed 撤并后" if closed else "today 现状"
+    for row, opened in zip(phases.itertuples(), table["new branches 新设网点"]):
+        cells = (f"{row.phase} 第{row.phase}期" if row.phase else start, opened or "—", f"{row.objective / scale:,.2f}",
+                 "" if pd.isna(row.gain) else f"{row.gain / scale:+,.2f}", f"{row.best_at_once / scale:,.2f}")
         shown.add_row(*cells[:len(columns)])
     console.print(shown)
     if len(behind):
