@@ -2375,14 +2375,11 @@ def _candidate_sites(files: list[Path], site: list[str], coords: str, ds: Datase
     return sites
 
 
-EVALUATION_HEADERS = {"rank": "rank 排名", "site_id": "site_id 点位编号", "name": "name 名称", "county": "county 区县",
-                      "town": "town 最近乡镇", "radius_km": "radius_km 服务半径(km)",
-                      "residents_within_wan": "residents_within_wan 覆盖范围人口(万人)",
-                      "adds_covered_wan": "adds_covered_wan 新增覆盖(万人)", "overlap_wan": "overlap_wan 重叠覆盖(万人)",
-                      "overlap_pct": "overlap_pct 重叠比例(%)", "nearest_branch_km": "nearest_branch_km 最近网点距离(km)",
-                      "nearest_branch_name": "nearest_branch_name 最近网点", "branches_within": "branches_within 半径内我行网点",
-                      "rival_branches_within": "rival_branches_within 半径内他行网点",
-                      "won_wan": "won_wan 吸引他行客户(万人)"}
+EVALUATION_ZH = {"rank": "排名", "site_id": "点位编号", "town": "最近乡镇", "residents_within_wan": "覆盖范围人口(万人)",
+                 "adds_covered_wan": "新增覆盖(万人)", "overlap_wan": "重叠覆盖(万人)", "overlap_pct": "重叠比例(%)",
+                 "nearest_branch_km": "最近网点距离(km)", "nearest_branch_name": "最近网点",
+                 "branches_within": "半径内我行网点", "rival_branches_within": "半径内他行网点",
+                 "won_wan": "吸引他行客户(万人)"}  # site_evaluation's headers beside report.HEADERS_ZH
 
 
 def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool) -> None:
@@ -2412,9 +2409,10 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
     """site_evaluation.csv and .xlsx (a summary sheet with the command), and the sites on an HTML map and a PNG,
     numbered by rank over today's coverage."""
     from netopt.maps import network_map, static_map
+    from netopt.report import bilingual
 
     figures = [c for c in table.columns if c.endswith(("_wan", "_km", "_pct"))]
-    shown = points_table(table.round({c: 3 for c in figures})).rename(columns=EVALUATION_HEADERS)
+    shown = bilingual(points_table(table.round({c: 3 for c in figures})), EVALUATION_ZH)
     record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("bank 我行", bank or "every bank 全部银行"),
               ("radius 服务半径", _radius_words(radius) + (" by road" if network else "")),
               ("residents 人口", "population grid 网格" if cells is not None else "town points 乡镇点")]
