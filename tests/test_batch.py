@@ -200,6 +200,7 @@ def test_a_half_written_unit_counts_as_unfinished(sample_tasks, tmp_path):
     assert again.computed == [sample_tasks[0].unit_id] and finished(tmp_path, sample_tasks[0].unit_id)
 
 
+@pytest.mark.slow  # 17 s of a LocalCluster losing a worker; the default run checks serial = cluster numbers
 def test_killing_a_worker_mid_batch_loses_no_unit(sample_tasks, national_tasks, tmp_path):
     tasks = sample_tasks + national_tasks
     options = BatchOptions(radius_km=RADIUS, optimize=True)

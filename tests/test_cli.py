@@ -356,7 +356,14 @@ def test_a_grid_too_fine_for_every_distance_names_the_grid_that_fits(monkeypatch
     assert result.exit_code == 2 and "pmedian on the 1 km grid is about" in said, result.output
     step = float(re.search(r"ask for --grid-km ([\d.]+), or --model mclp", said)[1])
     assert step == 10 and not (tmp_path / "no").exists()  # 533 cells at 10 km (expected: 737), 1,182 at 5 km
-    ok = runner.invoke(app, ["optimize", "--model", "pmedian", "--max-new", "2", "--grid-km", str(step),
+
+
+@pytest.mark.slow  # 19 s: two whole plans; the refusal above is the default run's check
+def test_the_grid_a_refusal_names_fits_and_mclp_needs_no_dense_pairs(monkeypatch, tmp_path: Path):
+    from netopt import distance
+
+    monkeypatch.setattr(distance, "DENSE_PAIRS_LIMIT", 500_000)
+    ok = runner.invoke(app, ["optimize", "--model", "pmedian", "--max-new", "2", "--grid-km", "10",
                              "--out", str(tmp_path / "yes")])
     assert ok.exit_code == 0, ok.output
     mclp = runner.invoke(app, ["optimize", "--model", "mclp", "--max-new", "2", "--grid-km", "1", "--out",
