@@ -2316,7 +2316,7 @@ def compare(
 @app.command("evaluate-sites")
 def evaluate_sites_command(
     ctx: typer.Context,
-    files: list[Path] = typer.Argument(None, metavar="[CANDIDATES]...", help="Candidate sites 候选点位 (CSV, Excel, "
+    files: list[Path] = typer.Argument(None, metavar="CANDIDATES", help="Candidate sites 候选点位 (CSV, Excel, "
                                        "GeoJSON …: name, lon/lat, optional id), e.g. premises on offer."),
     site: list[str] = typer.Option([], help="A candidate site written out, name=lon,lat (in --coords), e.g. "
                                    "候选A=117.2501,31.8402 (repeatable)."),
