@@ -2361,18 +2361,19 @@ def evaluate_sites_command(
 
 
 def _candidate_sites(files: list[Path], site: list[str], coords: str, ds: Dataset) -> gpd.GeoDataFrame:
-    """The candidate sites of the files and of --site together, with ids unique across them."""
+    """The candidate sites of the files and of --site together; where ids repeat across them (each file's own, or
+    S0001 … where a file gives none), each is prefixed by its file's name (or "site:")."""
     import geopandas as gpd
 
     from netopt.io import candidates_from_text
 
-    frames = [read_candidates(path, coords=coords, city=ds) for path in files or []]
+    frames = {Path(path).stem: read_candidates(path, coords=coords, city=ds) for path in files or []}
     if site:
-        frames.append(candidates_from_text(site, coords, ds))
-    sites = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
-    if len(frames) > 1 and sites["site_id"].duplicated().any():  # ids generated per file (S0001 …) would clash
-        sites["site_id"] = [f"S{k:04d}" for k in range(1, len(sites) + 1)]
-    return sites
+        frames["site"] = candidates_from_text(site, coords, ds)
+    if len(frames) > 1 and pd.concat(frames.values())["site_id"].duplicated().any():  # ids (S0001 …) per source
+        frames = {label: frame.assign(site_id=label + ":" + frame["site_id"].astype(str))
+                  for label, frame in frames.items()}
+    return gpd.GeoDataFrame(pd.concat(frames.values(), ignore_index=True), crs=next(iter(frames.values())).crs)
 
 
 EVALUATION_ZH = {"rank": "排名", "site_id": "点位编号", "town": "最近乡镇", "residents_within_wan": "覆盖范围人口(万人)",

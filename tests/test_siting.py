@@ -83,7 +83,8 @@ def test_evaluate_sites_ranks_files_and_written_out_sites_together(tmp_path: Pat
                                  "--bank", "农业", "--grid-km", "1", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "out" / "site_evaluation.csv")
-    assert sorted(table["name 名称"]) == ["小庙", "滨湖物业", "长丰物业"] and table["site_id 点位编号"].is_unique
+    assert sorted(table["name 名称"]) == ["小庙", "滨湖物业", "长丰物业"]
+    assert sorted(table["site_id 点位编号"]) == ["site:S0001", "候选点位:S0001", "候选点位:S0002"]  # named by source
     assert table["rank 排名"].tolist() == [1, 2, 3]
     assert table["adds_covered_wan 新增覆盖(万人)"].is_monotonic_decreasing
     assert "Site evaluation 选址评估" in _said(result.output) and "on the population grid" not in result.output
