@@ -305,6 +305,24 @@ def _shown(value: float, form: str, unit: str = "") -> str:
     return f"{value:{form}}{unit}" if np.isfinite(value) else "—"
 
 
+def _say_other_radii(cov: Coverage) -> None:
+    """Coverage of each region type a step or two either side of its own radius (coverage_by_radius), so a change
+    of the radius standard can be read off at once."""
+    from netopt.coverage import coverage_by_radius, diagnosis_radii_km
+
+    table = coverage_by_radius(cov).set_index("radius_km")
+    parts = []
+    for kind, radius in diagnosis_radii_km(cov).items():
+        column = f"coverage_pct_{kind}"
+        if column not in table or radius not in table.index:
+            continue
+        at = table.index.get_loc(radius)
+        near = table.iloc[max(at - 1, 0):at + 3][column]
+        parts.append(f"{kind} " + " · ".join(f"{km:g} km {pct:.1f}%" for km, pct in near.items()))
+    if parts:
+        console.print(f"Coverage at other radii 覆盖率-半径: {'; '.join(parts)} (coverage_by_radius.csv)")
+
+
 def _summarise(cov: Coverage, source: str) -> None:
     table = Table(title=f"Coverage 覆盖诊断 — {source}")
     for col in ("区域 region", "区县", "万人", "网点", "万人/网点", "网点/100km²", "覆盖率", "半径 km"):
@@ -320,6 +338,7 @@ def _summarise(cov: Coverage, source: str) -> None:
                   "regions: region types 区域类型 in the counties table)")
     for note in cov.notes:
         console.print(f"[dim]{note}[/]")
+    _say_other_radii(cov)
     top = cov.underserved_towns.head(5)
     if len(top):
         console.print("Most underserved towns 服务不足乡镇:")

@@ -105,6 +105,8 @@ def test_demo_writes_csv_excel_and_map(tmp_path: Path):
     assert len(by_county) == 9 and "覆盖率" in " ".join(by_county.columns)
     assert set(pd.ExcelFile(tmp_path / "coverage.xlsx").sheet_names) >= {"by_county", "by_region", "underserved_towns",
                                                                           "by_radius"}
+    assert "Coverage at other radii 覆盖率-半径: core 1 km" in _said(result.output)  # either side of 1.2 and 3.5
+    assert "county 3 km" in _said(result.output) and "3.5 km 36.4% · 4 km" in _said(result.output)
     by_radius = pd.read_csv(tmp_path / "coverage_by_radius.csv").set_index("radius_km 服务半径(km)")
     by_region = pd.read_csv(tmp_path / "coverage_by_region.csv").set_index("region_type 区域类型")
     rate = by_region.filter(like="coverage_rate_pct").iloc[:, 0]
