@@ -202,10 +202,17 @@ def _demand_units(ds: Dataset, demand: gpd.GeoDataFrame | None) -> gpd.GeoDataFr
         missing = units.loc[units["population"].isna(), "name" if "name" in units else "county"].head(5)
         raise InputError(f"demand without population cannot be measured (e.g. {', '.join(map(str, missing))}); "
                          "add a population column or drop those rows", file="towns")
-    if "region_type" not in units:
-        units["region_type"] = pd.NA
-    units["county_region_type"] = units["county"].map(ds.counties.set_index("name")["region_type"])
-    return units
+    return _with_region_types(ds, units)
+
+
+def _with_region_types(ds: Dataset, points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The points (each with its county) with their own region type (NA where they give none) and their
+    county's: what a limit by region type measures them by."""
+    points = points.copy()
+    if "region_type" not in points:
+        points["region_type"] = pd.NA
+    points["county_region_type"] = points["county"].map(ds.counties.set_index("name")["region_type"])
+    return points
 
 
 def _branches_with_county(ds: Dataset, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -241,6 +248,12 @@ def demand_radius_km(ds: Dataset, radius_km: Limit, demand: gpd.GeoDataFrame | N
     by: one number, or one per region type as analyze_coverage takes it (a unit whose own type has none uses its
     county's); a model's radius_km per demand point."""
     return _unit_limits(_demand_units(ds, demand), radius_km, "km").to_numpy(float)
+
+
+def place_radius_km(ds: Dataset, places: gpd.GeoDataFrame, radius_km: Limit) -> np.ndarray:
+    """The radius (km) where each of `places` (points with a county, e.g. candidate sites) stands, as
+    demand_radius_km measures a town there: by its own region type if it gives one, else its county's."""
+    return _unit_limits(_with_region_types(ds, places), radius_km, "km").to_numpy(float)
 
 
 def _unit_limits(units: gpd.GeoDataFrame, limit: Limit, unit: str) -> pd.Series:

@@ -25,6 +25,7 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
       within its radius; with `bank`, rival_branches_within: the other banks' (竞争网点) and won_wan: the
       residents it wins from them in the Huff model (as optimize --model share counts, default decay).
     Straight-line km, or by road with distance="network" and `graph`."""
+    from netopt.coverage import place_radius_km
     from netopt.planning import candidate_sites, town_reach
 
     if candidates is None or len(candidates) == 0:
@@ -40,7 +41,7 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
     adds = reach[:, new].T @ np.where(reached_today, 0.0, people)
     table = sites.iloc[new][["site_id", "name", "county", "geometry"]].reset_index(drop=True)
     table.insert(3, "town", _nearest_town(ds, table))
-    table["radius_km"] = _site_radius_km(ds, table, radius_km)
+    table["radius_km"] = place_radius_km(ds, table, radius_km)
     table["residents_within_wan"] = within / 1e4
     table["adds_covered_wan"] = adds / 1e4
     table["overlap_wan"] = (within - adds) / 1e4
@@ -60,14 +61,6 @@ def _nearest_town(ds: Dataset, sites: gpd.GeoDataFrame) -> np.ndarray:
 
     km = cost_matrix_km(sites, ds.towns.assign(geometry=ds.towns.geometry.representative_point()))
     return ds.towns["name"].to_numpy()[km.argmin(axis=1)]
-
-
-def _site_radius_km(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict) -> np.ndarray:
-    """The radius where each site stands: the one radius, or its county's region type's (county's otherwise)."""
-    if not isinstance(radius_km, dict):
-        return np.full(len(sites), float(radius_km))
-    region = sites["county"].map(ds.counties.set_index("name")["region_type"])
-    return region.map(radius_km).fillna(radius_km.get("county", np.nan)).to_numpy(float)
 
 
 def _nearest_branches(table: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, distance: str, graph) -> None:
