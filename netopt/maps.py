@@ -456,6 +456,18 @@ def cjk_font() -> str | None:
     return known()
 
 
+def _saved(fig, path) -> Path:
+    """A matplotlib figure written atomically as PNG or PDF (by the file suffix), then closed; its path."""
+    import matplotlib.pyplot as plt
+
+    from netopt.io import write_atomic
+
+    target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight",
+                                                      format=Path(path).suffix.lstrip(".") or "png"))
+    plt.close(fig)
+    return target
+
+
 def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.DataFrame | None = None,
                title: str | None = None, sites: gpd.GeoDataFrame | None = None, selected: list | None = None,
                moves: pd.DataFrame | None = None, town_shares: pd.DataFrame | None = None,
@@ -471,7 +483,6 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from netopt.io import write_atomic
     from netopt.projection import metric_crs
 
     font = cjk_font()
@@ -490,10 +501,7 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
         _core_inset(ax, ds, crs, draw, chinese=font is not None)
         title = title or _default_title(plan, _planned_new(ds.branches).any())
         ax.set_title(title if font else _without_chinese(title), fontsize=14)
-        target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight",
-                                                          format=Path(path).suffix.lstrip(".") or "png"))
-        plt.close(fig)
-    return target
+        return _saved(fig, path)
 
 
 def curve_chart(table: pd.DataFrame, path, radius: str, kept: int = 0) -> Path:
@@ -505,8 +513,6 @@ def curve_chart(table: pd.DataFrame, path, radius: str, kept: int = 0) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from netopt.io import write_atomic
 
     font = cjk_font()
     solved = table[table["status"] != "infeasible"]
@@ -535,10 +541,7 @@ def curve_chart(table: pd.DataFrame, path, radius: str, kept: int = 0) -> Path:
         share.set_title(_label(*title, font is not None), fontsize=13)
         share.grid(alpha=0.3)
         share.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight",
-                                                          format=Path(path).suffix.lstrip(".") or "png"))
-        plt.close(fig)
-    return target
+        return _saved(fig, path)
 
 
 REGION_LINES = {"core": ("核心城区", "core", "#08519c"), "county": ("县域", "county", "#238b45"),
@@ -553,8 +556,6 @@ def radius_chart(table: pd.DataFrame, path, radii: dict | None = None) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from netopt.io import write_atomic
 
     font = cjk_font()
     with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
@@ -578,10 +579,7 @@ def radius_chart(table: pd.DataFrame, path, radii: dict | None = None) -> Path:
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right")
-        target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight",
-                                                          format=Path(path).suffix.lstrip(".") or "png"))
-        plt.close(fig)
-    return target
+        return _saved(fig, path)
 
 
 def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
@@ -591,8 +589,6 @@ def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from netopt.io import write_atomic
 
     font = cjk_font()
     chinese = font is not None
@@ -619,10 +615,7 @@ def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
         blank.set_xticks(np.arange(len(names)), names, rotation=30, ha="right")
         blank.set_title(_label("服务空白乡镇", "towns uncovered", chinese), fontsize=11)
         fig.suptitle(_label("方案比选", "Plans compared", chinese), fontsize=13)
-        target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight",
-                                                          format=Path(path).suffix.lstrip(".") or "png"))
-        plt.close(fig)
-    return target
+        return _saved(fig, path)
 
 
 REGION_ZH = {"core": "核心城区", "county": "县域", "fringe": "城郊"}
