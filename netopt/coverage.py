@@ -147,7 +147,7 @@ def _demand_note(ds: Dataset, demand: gpd.GeoDataFrame | None) -> list[str]:
     if demand is None:
         return residents
     if "population_method" not in demand or demand["population_method"].isna().all():
-        return [f"Demand: {len(demand):,} demand units given instead of the {len(ds.towns)} towns."]
+        return residents + [f"Demand: {len(demand):,} demand units given instead of the {len(ds.towns)} towns."]
     return residents + [f"Demand: {len(demand):,} population cells from {len(ds.towns)} towns "
                         f"({demand['population_method'].dropna().iloc[0]})."]
 

@@ -72,6 +72,8 @@ def test_every_diagnosis_counts_the_projected_residents(projected_city: Path):
     cells = population_grid(ds, cell_km=2.0)
     assert cells["population"].sum() == pytest.approx(ds.towns["population"].sum(), rel=1e-6)
     assert any("Residents 常住人口" in note for note in no.analyze_coverage(ds, demand=cells).notes)
+    given = cells.drop(columns="population_method")  # demand units of the analyst's own
+    assert any("Residents 常住人口" in note for note in no.analyze_coverage(ds, demand=given).notes)
 
 
 @pytest.mark.parametrize("header, message", [
