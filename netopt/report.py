@@ -118,46 +118,56 @@ def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, p
     return written
 
 
-# the longest table a workbook sheet takes (Excel's own limit is 1,048,575): openpyxl wrote the 766,000 H3 cells of
-# analyze --h3 10 in 5 minutes, 147,000 in a minute; longer tables (a fine grid's cells) are notes naming their CSV
+# the longest table a workbook sheet takes (Excel's own limit is 1,048,575); longer tables (a fine grid's cells) are
+# notes naming their CSV file
 WORKBOOK_ROWS = 100_000
+PLACE_WORDS = ("lon", "lat", "经度", "纬度")  # columns of coordinates keep every decimal
 
 
 def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str, str] | None = None,
                    csv_files: dict[str, str] | None = None) -> None:
-    """One sheet per table (sheet names as the keys), bilingual headers (see `bilingual`). A table longer than
-    WORKBOOK_ROWS (a fine population grid's cells) is a note instead, naming its CSV file (`csv_files`) if there is
-    one."""
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, table in tables.items():
-            if len(table) > WORKBOOK_ROWS:
-                table = _too_long(len(table), (csv_files or {}).get(name))
-            shown = bilingual(table, labels)
-            shown.to_excel(writer, sheet_name=name, index=False)
-            _lay_out(writer.sheets[name], shown)
+    """One sheet per table (sheet names as the keys), bilingual headers (see `bilingual`), laid out for the meeting
+    (see `_write_sheet`). A table longer than WORKBOOK_ROWS (a fine population grid's cells) is a note instead,
+    naming its CSV file (`csv_files`) if there is one."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    styles = {"header": book.add_format({"bold": True, "border": 1, "align": "center"}),
+              "figure": book.add_format({"num_format": "#,##0.00##"})}
+    for name, table in tables.items():
+        if len(table) > WORKBOOK_ROWS:
+            table = _too_long(len(table), (csv_files or {}).get(name))
+        _write_sheet(book.add_worksheet(name), bilingual(table, labels), styles)
+    book.close()
 
 
-FORMATTED_ROWS = 5_000  # sheets up to this long get number formats cell by cell (longer ones: widths only)
-PLACE_WORDS = ("lon", "lat", "经度", "纬度")  # columns of coordinates keep every decimal
-
-
-def _lay_out(sheet, table: pd.DataFrame) -> None:
+def _write_sheet(sheet, table: pd.DataFrame, styles: dict) -> None:
     """A sheet ready for the meeting: the header frozen and filterable, each column as wide as its widest cell
-    (of the first rows; Chinese characters count double, at most 60), numbers with thousands separated and two
-    to four decimals (coordinates as given)."""
-    from openpyxl.utils import get_column_letter
+    (of the first rows; Chinese characters count double, at most 60), figures with thousands separated and two
+    to four decimals (coordinates as given), blanks for missing values."""
+    for k, column in enumerate(table.columns):
+        sheet.write(0, k, str(column), styles["header"])
+        values = table.iloc[:, k]
+        figures = pd.api.types.is_float_dtype(values) and not str(column).lower().startswith(PLACE_WORDS)
+        sheet.write_column(1, k, _cell_values(values), styles["figure"] if figures else None)
+        cells = [str(column)] + [str(value) for value in values.head(200)]
+        sheet.set_column(k, k, min(max(map(_display_width, cells)) + 2, 60))
+    if not table.empty and len(table.columns):
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, len(table), len(table.columns) - 1)
 
-    if table.empty or len(table.columns) == 0:
-        return
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    for k, column in enumerate(table.columns, 1):
-        cells = [str(column)] + [str(value) for value in table[column].head(200)]
-        sheet.column_dimensions[get_column_letter(k)].width = min(max(map(_display_width, cells)) + 2, 60)
-        if len(table) <= FORMATTED_ROWS and pd.api.types.is_float_dtype(table[column]) and \
-                not str(column).lower().startswith(PLACE_WORDS):
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=k, max_col=k):
-                cell.number_format = "#,##0.00##"
+
+def _cell_values(column: pd.Series) -> list:
+    """A column's values as Excel takes them: Python numbers, booleans and text, None (a blank) for missing
+    values, "inf" for infinite ones (as pandas writes them), dates and other objects as text."""
+    def cell(value):
+        if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+            return None
+        if isinstance(value, float) and value in (float("inf"), float("-inf")):
+            return "inf" if value > 0 else "-inf"
+        return value if isinstance(value, (bool, int, float, str)) else str(value)
+
+    return [cell(value) for value in column.tolist()]
 
 
 def _display_width(text: str) -> int:
