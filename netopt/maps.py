@@ -138,7 +138,7 @@ def _town_layer(ds: Dataset, coverage: Coverage | None) -> gpd.GeoDataFrame:
 
 def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, town_shares: pd.DataFrame | None = None,
                town_changes: pd.DataFrame | None = None) -> None:
-    layer = folium.FeatureGroup(name="乡镇 Towns")
+    features = []
     changes = _change_notes(towns, town_changes)
     points = towns.geometry.representative_point()
     pop = towns["population"].fillna(0).to_numpy(float)
@@ -160,10 +160,9 @@ def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, town_shares: pd.DataFr
         if getattr(row, "reason", ""):
             text += f"<br>{html.escape(row.reason)}"
         colour = _shade(share) if town_shares is None else share_colour(plan)
-        folium.CircleMarker([point.y, point.x], radius=float(radius), weight=3 if lost else 1, fill=True,
-                            fill_opacity=0.6, color=LOSING_COLOUR if lost else colour, fill_color=colour,
-                            tooltip=text + change).add_to(layer)
-    layer.add_to(fmap)
+        features.append(_point(point, text + change, radius=float(radius), weight=3 if lost else 1,
+                               fillOpacity=0.6, color=LOSING_COLOUR if lost else colour, fillColor=colour))
+    _point_layer("乡镇 Towns", features).add_to(fmap)
 
 
 def _change_notes(towns: gpd.GeoDataFrame, town_changes: pd.DataFrame | None) -> list[tuple[str, bool]]:
@@ -227,24 +226,18 @@ def _blend(low: np.ndarray, high: np.ndarray, fraction: float) -> str:
 
 
 def _add_rivals(fmap: folium.Map, rivals: gpd.GeoDataFrame) -> None:
-    layer = folium.FeatureGroup(name="他行网点 Other banks")
-    for row in rivals.itertuples():
-        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=2.5, color="#999", weight=1, fill=True,
-                            fill_opacity=0.6, tooltip=f"{html.escape(str(row.bank))}: {html.escape(str(row.name))}"
-                            ).add_to(layer)
-    layer.add_to(fmap)
+    features = [_point(row.geometry, f"{html.escape(str(row.bank))}: {html.escape(str(row.name))}", radius=2.5,
+                       color="#999", fillColor="#999", weight=1, fillOpacity=0.6) for row in rivals.itertuples()]
+    _point_layer("他行网点 Other banks", features).add_to(fmap)
 
 
 def _add_service_circles(fmap: folium.Map, coverage: Coverage) -> None:
     """Each branch's service radius (80% of its assigned residents), as circles in a layer shown on demand."""
-    layer = folium.FeatureGroup(name="服务半径 Service radius", show=False)
-    for row in coverage.branches.itertuples():
-        radius_km = getattr(row, "service_radius_km", np.nan)
-        if np.isfinite(radius_km) and radius_km > 0:
-            folium.Circle([row.geometry.y, row.geometry.x], radius=float(radius_km) * 1000.0, weight=1,
-                          color="#444", fill=False, tooltip=f"{html.escape(str(row.name))}: {radius_km:.2f} km"
-                          ).add_to(layer)
-    layer.add_to(fmap)
+    features = [_point(row.geometry, f"{html.escape(str(row.name))}: {row.service_radius_km:.2f} km",
+                       radius=float(row.service_radius_km) * 1000.0, weight=1, color="#444", fill=False)
+                for row in coverage.branches.itertuples()
+                if np.isfinite(getattr(row, "service_radius_km", np.nan)) and row.service_radius_km > 0]
+    _point_layer("服务半径 Service radius", features, metres=True, show=False).add_to(fmap)
 
 
 def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, moves: pd.DataFrame | None,
@@ -262,16 +255,15 @@ def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, mo
     chosen = sites["site_id"].isin(selected)
     opened = sites[chosen & (sites["kind"] == "new")]
     closed = sites[~chosen & (sites["kind"] == "existing")]
+    features = []
     for row, kind, noted in zip(opened.itertuples(), _planned_types(opened, plan), _tooltip_notes(opened)):
         named = f" · {TYPE_ZH[kind]} {kind}" if kind in TYPE_ZH else ""
         what = f"候选 candidate #{row.rank}" if ranked else "新设 open"
-        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=8, color=NEW_COLOUR, weight=3, fill=True,
-                            fill_color=TYPE_COLOURS.get(kind, NEW_COLOUR), fill_opacity=0.9,  # Leaflet core: offline
-                            tooltip=f"{what}: {html.escape(str(row.name))}{named}{noted}").add_to(layer)
-    for row, noted in zip(closed.itertuples(), _tooltip_notes(closed)):
-        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=8, color="#d73027", weight=3, fill=False,
-                            dash_array="4 3", tooltip=f"撤并 close: {html.escape(str(row.name))}{noted}").add_to(layer)
-    layer.add_to(fmap)
+        features.append(_point(row.geometry, f"{what}: {html.escape(str(row.name))}{named}{noted}",
+                               **{**OPEN_STYLE, "fillColor": TYPE_COLOURS.get(kind, NEW_COLOUR)}))
+    features += [_point(row.geometry, f"撤并 close: {html.escape(str(row.name))}{noted}", **CLOSE_STYLE)
+                 for row, noted in zip(closed.itertuples(), _tooltip_notes(closed))]
+    _point_layer(layer, features).add_to(fmap)
 
 
 def _tooltip_notes(sites: gpd.GeoDataFrame) -> list[str]:
@@ -282,6 +274,30 @@ def _tooltip_notes(sites: gpd.GeoDataFrame) -> list[str]:
 
 MOVE_COLOUR = "#f28e2b"
 NEW_COLOUR = "#1a9850"
+OPEN_STYLE = {"radius": 8, "color": NEW_COLOUR, "weight": 3, "fillColor": NEW_COLOUR, "fillOpacity": 0.9}
+CLOSE_STYLE = {"radius": 8, "color": "#d73027", "weight": 3, "fill": False, "dashArray": "4 3"}
+
+
+def _point(where, tip: str, **style) -> dict:
+    """A GeoJSON point feature (`where` a shapely point, lon/lat) with its tooltip (HTML) and Leaflet path
+    style (radius, color, weight, fillColor, fillOpacity, fill, dashArray)."""
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(where.x), float(where.y)]},
+            "properties": {"tip": tip, "style": {"fill": True, **style}}}
+
+
+def _point_layer(layer: str | folium.FeatureGroup, features: list[dict], metres: bool = False,
+                 show: bool = True) -> folium.FeatureGroup:
+    """A layer (a new one named `layer`, or the one given) of points drawn as circles sized in pixels (in metres
+    with `metres`), each styled and with its tooltip as `_point` made it: one GeoJSON element for the whole
+    layer, where a folium marker per point costs a template each when the page is written."""
+    group = folium.FeatureGroup(name=layer, show=show) if isinstance(layer, str) else layer
+    if features:  # the styler (not Leaflet's setStyle, which leaves an L.Circle's radius) sizes each circle
+        numbered = [{**feature, "id": str(k)} for k, feature in enumerate(features)]
+        folium.GeoJson({"type": "FeatureCollection", "features": numbered}, control=False,
+                       marker=folium.Circle() if metres else folium.CircleMarker(),
+                       style_function=lambda feature: feature["properties"]["style"],
+                       tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(group)
+    return group
 
 
 def _planned_types(opened: gpd.GeoDataFrame, plan: pd.DataFrame | None) -> list[str]:
@@ -303,7 +319,7 @@ def _move_lines(sites: gpd.GeoDataFrame, moves: pd.DataFrame | None) -> list[tup
 
 
 def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFrame | None) -> None:
-    layer = folium.FeatureGroup(name="网点 Branches")
+    features = []
     typed = plan.set_index("branch_id") if plan is not None else None
     for row, new in zip(branches.itertuples(), planned_new(branches)):
         tip = f"{html.escape(str(row.name))}<br>{html.escape('' if pd.isna(row.bank) else str(row.bank))}"
@@ -322,10 +338,10 @@ def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFra
             tip += f", 人员 staff {info['staff']}" if "staff" in info else ""
             if pd.notna(info.get("current_type")) and info.get("current_type") != info["type"]:
                 tip += f" (现为 now {info['current_type']})"
-        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=5 if new else 2.5 if typed is None else 3.5,
-                            color=NEW_COLOUR if new else colour, fill_color=colour, weight=2 if new else 1,
-                            fill=True, fill_opacity=0.9, tooltip=tip).add_to(layer)
-    layer.add_to(fmap)
+        features.append(_point(row.geometry, tip, radius=5 if new else 2.5 if typed is None else 3.5,
+                               color=NEW_COLOUR if new else colour, fillColor=colour, weight=2 if new else 1,
+                               fillOpacity=0.9))
+    _point_layer("网点 Branches", features).add_to(fmap)
 
 
 def _type_legend(plan: pd.DataFrame | None) -> str:
@@ -362,26 +378,19 @@ def compare_map(ds: Dataset, today: gpd.GeoDataFrame, networks: dict[str, gpd.Ge
     fmap = offline_map(location=[centre.y, centre.x], zoom_start=9, tiles=None, control_scale=True)
     _add_counties(fmap, ds, None)
     _add_differing_towns(fmap, ds.towns, towns_differing)
-    layer = folium.FeatureGroup(name=f"现状网点 Today's branches ({len(today)})")
-    for row in today.itertuples():
-        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=2.5, color="#222", weight=1, fill=True,
-                            fill_opacity=0.9, tooltip=html.escape(str(row.name))).add_to(layer)
-    layer.add_to(fmap)
+    _point_layer(f"现状网点 Today's branches ({len(today)})",
+                 [_point(row.geometry, html.escape(str(row.name)), radius=2.5, color="#222", fillColor="#222",
+                         weight=1, fillOpacity=0.9) for row in today.itertuples()]).add_to(fmap)
     ids = set(today["branch_id"].astype(str))
     for i, (name, branches) in enumerate(networks.items()):
         new = branches[~branches["branch_id"].astype(str).isin(ids)]
         closed = today[~today["branch_id"].astype(str).isin(set(branches["branch_id"].astype(str)))]
-        layer = folium.FeatureGroup(name=f"{html.escape(name)}: 新设 {len(new)} open / 撤并 {len(closed)} close",
-                                    show=i == 0)
-        for row in new.itertuples():
-            folium.CircleMarker([row.geometry.y, row.geometry.x], radius=8, color=NEW_COLOUR, weight=3, fill=True,
-                                fill_opacity=0.9, tooltip=f"{html.escape(name)} 新设 open: "
-                                                          f"{html.escape(str(row.name))}").add_to(layer)
-        for row in closed.itertuples():
-            folium.CircleMarker([row.geometry.y, row.geometry.x], radius=8, color="#d73027", weight=3, fill=False,
-                                dash_array="4 3", tooltip=f"{html.escape(name)} 撤并 close: "
-                                                          f"{html.escape(str(row.name))}").add_to(layer)
-        layer.add_to(fmap)
+        features = [_point(row.geometry, f"{html.escape(name)} 新设 open: {html.escape(str(row.name))}", **OPEN_STYLE)
+                    for row in new.itertuples()]
+        features += [_point(row.geometry, f"{html.escape(name)} 撤并 close: {html.escape(str(row.name))}",
+                            **CLOSE_STYLE) for row in closed.itertuples()]
+        _point_layer(f"{html.escape(name)}: 新设 {len(new)} open / 撤并 {len(closed)} close", features,
+                     show=i == 0).add_to(fmap)
     keys = (f"<span style='color:#222'>●</span> 现状网点 today's branches<br>"
             f"<span style='color:{NEW_COLOUR}'>◉</span> 新设 open &nbsp;<span style='color:#d73027'>◌</span> 撤并 "
             f"close (one layer per plan)<br><span style='color:{LOSING_COLOUR}'>◯</span> 方案间覆盖不同的乡镇 towns "
@@ -394,20 +403,18 @@ def compare_map(ds: Dataset, today: gpd.GeoDataFrame, networks: dict[str, gpd.Ge
 def _add_differing_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, differing: pd.DataFrame) -> None:
     """Towns as grey dots, those where the plans differ ringed and sized by residents, with each network's
     residents covered (万人) in the tooltip."""
-    layer = folium.FeatureGroup(name="乡镇 Towns")
     covered = differing.set_index("town_id").filter(like="covered_wan ")
-    points = towns.geometry.representative_point()
-    for point, row in zip(points, towns.itertuples()):
+    features = []
+    for point, row in zip(towns.geometry.representative_point(), towns.itertuples()):
         text = f"{html.escape(str(row.name))} ({html.escape(str(row.county))}): {row.population / 1e4:.1f}万人"
         if row.town_id not in covered.index:
-            folium.CircleMarker([point.y, point.x], radius=3, color="#aaa", weight=1, fill=True, fill_opacity=0.5,
-                                tooltip=text).add_to(layer)
+            features.append(_point(point, text, radius=3, color="#aaa", fillColor="#aaa", weight=1, fillOpacity=0.5))
             continue
         text += "".join(f"<br>{html.escape(column.removeprefix('covered_wan '))}: {value:.2f}万 covered 覆盖"
                         for column, value in covered.loc[row.town_id].items())
-        folium.CircleMarker([point.y, point.x], radius=float(4 + 10 * np.sqrt(row.population / 2e5)),
-                            color=LOSING_COLOUR, weight=3, fill=False, tooltip=text).add_to(layer)
-    layer.add_to(fmap)
+        features.append(_point(point, text, radius=float(4 + 10 * np.sqrt(row.population / 2e5)),
+                               color=LOSING_COLOUR, weight=3, fill=False))
+    _point_layer("乡镇 Towns", features).add_to(fmap)
 
 
 def _legend_box(title: str, body: str) -> str:

@@ -1,7 +1,6 @@
 """The command line: help, demo, validate and analyze, with clear one-line failures and no tracebacks."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -17,6 +16,7 @@ from typer.testing import CliRunner
 
 from netopt.cli import app
 from tests.conftest import write
+from tests.pages import map_text
 
 runner = CliRunner()
 
@@ -112,7 +112,7 @@ def test_demo_writes_csv_excel_and_map(tmp_path: Path):
     rate = by_region.filter(like="coverage_rate_pct").iloc[:, 0]
     assert by_radius.loc[1.2, "coverage_pct_core 核心城区覆盖率(%)"] == pytest.approx(rate["core"], abs=1e-3)
     assert by_radius.loc[3.5, "coverage_pct_county 县域覆盖率(%)"] == pytest.approx(rate["county"], abs=1e-3)
-    html = (tmp_path / "coverage_map.html").read_text(encoding="utf-8")
+    html = map_text(tmp_path / "coverage_map.html")
     assert "瑶海区" in html and "most residents beyond the limit" in html
 
 
@@ -297,7 +297,7 @@ def test_optimize_on_a_population_grid(tmp_path: Path):
     assert np.allclose(written.loc[saves.index], saves, atol=1e-3) and (written >= 0).all()
     moves = pd.read_csv(tmp_path / "pmedian_moves.csv")
     assert moves["saves_travel_wan_km"].is_monotonic_decreasing and len(moves) == len(opened) == 2
-    page = (tmp_path / "pmedian_map.html").read_text(encoding="utf-8")  # each new site's worth in its tooltip
+    page = map_text(tmp_path / "pmedian_map.html")  # each new site's worth in its tooltip
     assert all(f"{row.name} · saves {written[row.site_id]:,.2f}万人·km" in page for row in opened.itertuples())
     book = pd.read_excel(tmp_path / "pmedian_plan.xlsx", sheet_name=None, engine="openpyxl")
     by_town = book["assignment 分配"]  # the cells summed by town and serving branch; every cell stays in the CSV
@@ -323,7 +323,7 @@ def test_optimize_on_a_population_grid(tmp_path: Path):
     table = pd.read_csv(tmp_path / "share_assignment.csv")
     assert len(table) == len(cells) and table["captured"].sum() == pytest.approx(won.objective)
     town = table.groupby("town")[["captured", "weight"]].sum().iloc[0]  # the map shades towns by summed cells
-    page = (tmp_path / "share_map.html").read_text(encoding="utf-8")
+    page = map_text(tmp_path / "share_map.html")
     assert f"our market share {100 * town['captured'] / town['weight']:.1f}%" in page
 
 
@@ -652,7 +652,7 @@ def test_optimize_relocates_branches(tmp_path: Path):
     shown = _moves_shown(result.output)
     assert [row[0] for row in shown] == ["move迁址"] * len(moves)
     assert [row[1] for row in shown] == [f"{m.from_name}({m.from_county})" for m in moves.itertuples()]
-    page = (tmp_path / "mclp_map.html").read_text(encoding="utf-8")
+    page = map_text(tmp_path / "mclp_map.html")
     assert all(f"迁址 move: {m.from_name} → {m.to_name}" in page for m in moves.itertuples())
     assert "他行网点 other banks" in page and (tmp_path / "mclp_map.png").read_bytes()[:4] == b"\x89PNG"
     today_wan, plan_wan = (float(v) for v in re.findall(r"现有网点 ([\d.,]+) 万人 → plan 方案 ([\d.,]+) 万人",
@@ -910,7 +910,7 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     command = book["summary 汇总"].iloc[0, 1]
     assert command.startswith("netopt plan") and {"--p 110", "--bank 农业", "--budget-wan 2000.0"} <= {
         " ".join(pair) for pair in zip(command.split(), command.split()[1:])}
-    page = (tmp_path / "plan_map.html").read_text(encoding="utf-8")
+    page = map_text(tmp_path / "plan_map.html")
     assert "普惠型 inclusive" in page and "Other banks" in page and (tmp_path / "plan_map.png").exists()
     assert re.search(r"新设 open: [^<\"]+ · 普惠型 inclusive", page)  # a new branch is named by its type on the map
     closing = runner.invoke(app, ["plan", "--p", "60", "--bank", "农业", "--budget-wan", "1000", "--no-keep-existing",
@@ -1008,7 +1008,7 @@ def test_branches_option_diagnoses_reports_and_maps_a_planned_network(tmp_path: 
     reported = runner.invoke(app, ["report", "--branches", str(planned), "--out", str(tmp_path / "rep")])
     mapped = runner.invoke(app, ["map", "--branches", str(planned), "--out", str(tmp_path / "map")])
     assert reported.exit_code == 0 and mapped.exit_code == 0, reported.output + mapped.output
-    assert "方案新设网点" in (tmp_path / "map" / "network_map.html").read_text(encoding="utf-8")
+    assert "方案新设网点" in map_text(tmp_path / "map" / "network_map.html")
     typed = runner.invoke(app, ["assign-types", "--branches", str(planned), "--bank", "农业", "--out",
                                 str(tmp_path / "types")])
     assert typed.exit_code == 0, typed.output
@@ -1045,8 +1045,8 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     book = pd.read_excel(tmp_path / "cmp" / "compare.xlsx", sheet_name=None)
     assert list(book) == ["summary 汇总", "scenarios 方案比选", "towns differing 差异乡镇"]
     assert (tmp_path / "cmp" / "compare.png").read_bytes().startswith(b"\x89PNG")
-    page = (tmp_path / "cmp" / "compare_map.html").read_text(encoding="utf-8")
-    assert all(json.dumps(layer)[1:-1] in page for layer in ("撤杨庙: 新设 1 open / 撤并 1 close",
+    page = map_text(tmp_path / "cmp" / "compare_map.html")
+    assert all(layer in page for layer in ("撤杨庙: 新设 1 open / 撤并 1 close",
                                                             "再撤三河: 新设 1 open / 撤并 2 close"))
     network.assign(branch_id="X" + network["branch_id"]).to_csv(tmp_path / "renamed.csv", index=False)
     renamed = runner.invoke(app, ["compare", str(tmp_path / "renamed.csv"), "--bank", "农业", "--out",
@@ -1100,13 +1100,13 @@ def test_one_banks_network_from_every_command(tmp_path: Path):
     assert region["branches_ours 我行网点数"].sum() == 101 and region["branches_all 全部银行网点数"].sum() == 493
     assert (region["behind_pp 落后(百分点)"] >= 0).all()
     assert "rival_only_towns" in pd.ExcelFile(tmp_path / "coverage.xlsx").sheet_names
-    assert "Other banks" in (tmp_path / "coverage_map.html").read_text(encoding="utf-8")  # their own grey layer
+    assert "Other banks" in map_text(tmp_path / "coverage_map.html")  # their own grey layer
     types = runner.invoke(app, ["assign-types", "--bank", "农业", "--min-share", "community=0.4", "--out", str(tmp_path)])
     assert types.exit_code == 0 and len(pd.read_csv(tmp_path / "branch_types.csv")) == 101, types.output
     plan = runner.invoke(app, ["plan", "--bank", "农业", "--min-share", "community=0.4", "--out", str(tmp_path)])
     assert plan.exit_code == 0 and len(pd.read_csv(tmp_path / "plan_types.csv")) == 101, plan.output
     drawn = runner.invoke(app, ["map", "--bank", "农业", "--out", str(tmp_path / "map")])
-    assert drawn.exit_code == 0 and "Other banks" in (tmp_path / "map" / "network_map.html").read_text(encoding="utf-8")
+    assert drawn.exit_code == 0 and "Other banks" in map_text(tmp_path / "map" / "network_map.html")
     reports = runner.invoke(app, ["report", "--bank", "农业", "--out", str(tmp_path / "reports")])
     assert reports.exit_code == 0 and (tmp_path / "reports" / "city_summary.html").exists(), reports.output
     county = pd.read_excel(tmp_path / "reports" / "county_340104_蜀山区.xlsx", sheet_name=None)
@@ -1136,7 +1136,7 @@ def test_market_share_plans_against_the_other_banks(tmp_path: Path):
     assert 100 * model.captured(chosen) / model.weights.sum() == pytest.approx(plan, abs=0.05)
     table = pd.read_csv(tmp_path / "share_assignment.csv")
     assert table["captured"].sum() / table["weight"].sum() * 100 == pytest.approx(plan, abs=0.05)
-    page = (tmp_path / "share_map.html").read_text(encoding="utf-8")  # towns shaded by our share, not coverage
+    page = map_text(tmp_path / "share_map.html")  # towns shaded by our share, not coverage
     assert "我行份额 our market share" in page and "未覆盖 unserved" not in page
     best = table.loc[table["our_share_pct"].idxmax()]
     assert f"{best['town']} ({best['county']}): " in page and f"our market share {best['our_share_pct']:.1f}%" in page
@@ -1379,7 +1379,7 @@ def test_optimize_writes_the_network_after_the_plan_in_the_inputs_coordinates(tm
     assert again.exit_code == 0, again.output
     measured = pd.read_csv(tmp_path / "a" / "coverage_branches.csv").set_index("branch_id 网点编号")
     assert measured.loc[moves["to_id"], "plan 方案"].eq("new 新设").all()  # the diagnosis says which are new
-    page = (tmp_path / "a" / "coverage_map.html").read_text(encoding="utf-8")
+    page = map_text(tmp_path / "a" / "coverage_map.html")
     assert page.count("方案 plan: new 新设") == 2 and page.count("方案 plan: kept 保留") == int(ours.sum()) - 2
 
 

@@ -1,6 +1,7 @@
 """Maps open offline: Leaflet embedded, no CDN links; rendered by headless Chromium where it is installed."""
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 import netopt as no
+from tests.pages import layer_features, map_text
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -25,7 +27,7 @@ def saved_map(tmp_path_factory) -> Path:
 
 
 def test_no_external_scripts_or_styles(saved_map: Path):
-    html = saved_map.read_text(encoding="utf-8")
+    html = map_text(saved_map)
     external = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:[^"]+)"', html)
     assert external == []
     assert "L.map(" in html or "L.map (" in html
@@ -49,6 +51,42 @@ def test_renders_offline_in_headless_chromium(saved_map: Path, tmp_path: Path):
     subprocess.run([CHROMIUM, *flags, "--window-size=1200,900", f"--screenshot={shot}", saved_map.as_uri()],
                    capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 20_000
+
+
+# run in the page once Leaflet has drawn it: every layer shown, then per layer with a tooltip its points' count,
+# its circles' radii in metres (L.Circle) and its first tooltip's text, as JSON in a <pre id="probe">
+PROBE = """<script>window.addEventListener('load', () => setTimeout(() => {
+  Object.values(%(control)s.overlays).forEach(layer => layer.addTo(%(map)s));
+  const layers = [];
+  %(map)s.eachLayer(group => { if (!(group.getTooltip && group.getTooltip() && group.getLayers)) return;
+    group.openTooltip(); const tip = group.getTooltip().getElement(); group.closeTooltip();
+    layers.push({n: group.getLayers().length, tip: tip ? tip.textContent.trim() : null,
+                 metres: group.getLayers().filter(l => l instanceof L.Circle).map(l => l.getRadius())}); });
+  const out = document.createElement('pre'); out.id = 'probe'; out.textContent = JSON.stringify(layers);
+  document.body.appendChild(out); }, 300));</script>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_each_layer_draws_its_points_with_their_tooltips_in_headless_chromium(saved_map: Path, tmp_path: Path):
+    """In the browser: every town and branch drawn, each layer's tooltip shown, service circles sized in metres."""
+    import json
+
+    page = saved_map.read_text(encoding="utf-8")
+    names = {"map": re.search(r"var (map_\w+) = L\.map", page)[1],
+             "control": re.search(r"var (layer_control_\w+_layers) =", page)[1]}
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.replace("</body>", PROBE % names + "</body>", 1), encoding="utf-8")
+    run = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'p'}",
+                          "--virtual-time-budget=8000", "--dump-dom", probed.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    layers = json.loads(html.unescape(re.search(r'<pre id="probe">(.*?)</pre>', run.stdout, re.S)[1]))
+    ds = no.load_sample()
+    cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})
+    counts = [layer["n"] for layer in layers]
+    assert len(ds.towns) in counts and len(ds.branches) in counts and all(layer["tip"] for layer in layers)
+    circles = next(layer for layer in layers if layer["metres"])
+    radii = cov.branches["service_radius_km"].loc[lambda r: r > 0] * 1000.0
+    assert sorted(circles["metres"]) == pytest.approx(sorted(radii))
 
 
 def test_static_map_png_and_pdf(tmp_path: Path, monkeypatch):
@@ -80,9 +118,12 @@ def test_plan_layer_and_service_circles(tmp_path: Path):
                                       closable=existing_positions(sites)).solve()
     fmap = no.maps.network_map(ds, coverage=cov, sites=sites, selected=plan.selected)
     fmap.save(str(tmp_path / "plan.html"))
-    html = (tmp_path / "plan.html").read_text(encoding="utf-8")
+    html = map_text(tmp_path / "plan.html")
     assert "新设 open:" in html  # tooltips of the sites the plan opens
-    assert html.count("L.circle(") >= 20
+    circles = layer_features(fmap, "服务半径 Service radius")
+    radii_m = sorted(c["properties"]["style"]["radius"] for c in circles)
+    assert len(circles) >= 20 and radii_m == pytest.approx(sorted(  # in metres, one per branch with residents
+        cov.branches["service_radius_km"].loc[lambda r: r > 0] * 1000.0))
     assert re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:[^"]+)"', html) == []  # still offline
 
 
@@ -99,9 +140,10 @@ def test_towns_shaded_by_market_share(tmp_path: Path, monkeypatch):
                           index=towns)
     fmap = no.maps.network_map(ds, town_shares=shares)
     fmap.save(str(tmp_path / "shares.html"))
-    page = (tmp_path / "shares.html").read_text(encoding="utf-8")
+    page = map_text(tmp_path / "shares.html")
     assert "our market share 100.0% (现有 today 20.0%)" in page and "已覆盖 covered" not in page
-    assert page.count(f'"color": "{share_colour(100.0)}"') == 1 and share_colour(0.0) != share_colour(100.0)
+    coloured = [t["properties"]["style"]["color"] for t in layer_features(fmap, "乡镇 Towns")]
+    assert coloured.count(share_colour(100.0)) == 1 and share_colour(0.0) != share_colour(100.0)
     assert share_colour(float("nan")) == "#999999"
     monkeypatch.setattr(no.maps, "cjk_font", lambda: None)
     png = no.maps.static_map(ds, tmp_path / "shares.png", town_shares=shares)
@@ -121,7 +163,7 @@ def test_relocation_moves_drawn_on_both_maps(tmp_path: Path, monkeypatch):
     fmap = no.maps.network_map(ds, sites=sites, selected=plan.selected, moves=moves, our_bank="招商银行",
                                title="招商银行 relocation 迁址")
     fmap.save(str(tmp_path / "moves.html"))
-    html = (tmp_path / "moves.html").read_text(encoding="utf-8")
+    html = map_text(tmp_path / "moves.html")
     assert html.count("L.polyline(") == 3
     for move in moves.itertuples():
         assert f"迁址 move: {move.from_name} → {move.to_name}, {move.distance_km:.1f} km" in html
@@ -198,7 +240,7 @@ def test_static_type_map_has_a_legend_entry_per_type():
     assert [label for label in labels if label.endswith("branches")] == [f"{kind} branches" for kind in used]
     assert len(used) >= 3
     plt.close(fig)
-    assert "netopt 网点类型与覆盖 Branch types and coverage" in no.maps.network_map(ds, plan=plan).get_root().render()
+    assert "netopt 网点类型与覆盖 Branch types and coverage" in map_text(no.maps.network_map(ds, plan=plan))
 
 
 def test_a_network_after_a_plan_marks_its_new_branches_on_both_maps():
@@ -220,12 +262,12 @@ def test_a_network_after_a_plan_marks_its_new_branches_on_both_maps():
     plt.close(fig)
     new = after.branches.set_index("branch_id").loc[opened].to_crs(crs)
     assert np.allclose(marked, np.column_stack([new.geometry.x, new.geometry.y]))
-    page = no.maps.network_map(after, our_bank="农业").get_root().render()
+    page = map_text(no.maps.network_map(after, our_bank="农业"))
     assert "方案新设网点 new in the plan" in page and "方案网点覆盖 Branch coverage after the plan" in page
     fig, ax, _ = _static_axes(ds)
     assert "new in the plan" not in ax.get_legend_handles_labels()[1]
     plt.close(fig)
-    assert "new in the plan" not in no.maps.network_map(ds).get_root().render()
+    assert "new in the plan" not in map_text(no.maps.network_map(ds))
 
 
 def test_towns_losing_coverage_are_ringed_and_each_change_told():
@@ -243,7 +285,7 @@ def test_towns_losing_coverage_are_ringed_and_each_change_told():
     before, after = (no.analyze_coverage(Dataset(ds.counties, ds.towns, sites_as_branches(sites, chosen)),
                                          radius_km=3.5) for chosen in (today, plan))
     changed = towns_changed(before, after)
-    page = no.maps.network_map(ds, coverage=after, town_changes=changed).get_root().render()
+    page = map_text(no.maps.network_map(ds, coverage=after, town_changes=changed))
     for row in changed.itertuples():
         assert (f"覆盖变化 covered today → plan {row.covered_wan_before:.2f}万 → {row.covered_wan_after:.2f}万 "
                 f"({row.change_wan:+.2f}万)") in page
@@ -257,7 +299,7 @@ def test_towns_losing_coverage_are_ringed_and_each_change_told():
     plt.close(fig)
     lost = ds.towns.set_index("town_id").loc[changed.loc[changed["change_wan"] < 0, "town_id"]].to_crs(crs)
     assert len(ringed) == len(lost) >= 2 and np.allclose(np.sort(ringed[:, 0]), np.sort(lost.geometry.x))
-    assert "towns losing coverage" not in no.maps.network_map(ds, coverage=after).get_root().render()
+    assert "towns losing coverage" not in map_text(no.maps.network_map(ds, coverage=after))
 
 
 def test_on_a_grid_each_town_says_its_residents_mean_distance(tmp_path: Path):
@@ -268,7 +310,7 @@ def test_on_a_grid_each_town_says_its_residents_mean_distance(tmp_path: Path):
     ds = no.load_sample()
     cov = no.analyze_coverage(ds, radius_km=3.5, demand=population_grid(ds, cell_km=2.0))
     no.maps.network_map(ds, coverage=cov).save(str(tmp_path / "grid.html"))
-    html = (tmp_path / "grid.html").read_text(encoding="utf-8")
+    html = map_text(tmp_path / "grid.html")
     town = cov.by_town().iloc[0]
     assert f"{town['name']} ({town['county']})" in html
     assert f"residents' mean distance to the nearest branch {town['mean_distance_to_branch_km']:.1f} km" in html
@@ -294,9 +336,10 @@ def test_compare_map_has_a_layer_per_plan_and_rings_the_towns_that_differ(tmp_pa
     assert [(g.layer_name, g.show) for g in groups] == [
         ("乡镇 Towns", True), ("现状网点 Today's branches (101)", True),
         ("fewer: 新设 0 open / 撤并 2 close", True), ("moved: 新设 1 open / 撤并 2 close", False)]
-    markers = [m for m in groups[3]._children.values()]
-    assert sorted(m.options.get("color") for m in markers) == ["#1a9850", "#d73027", "#d73027"]
-    ringed = [m for m in groups[0]._children.values() if m.options.get("color") == no.maps.LOSING_COLOUR]
+    markers = [m["properties"]["style"] for m in layer_features(fmap, groups[3].layer_name)]
+    assert sorted(m["color"] for m in markers) == ["#1a9850", "#d73027", "#d73027"]
+    ringed = [m for m in layer_features(fmap, "乡镇 Towns")
+              if m["properties"]["style"]["color"] == no.maps.LOSING_COLOUR]
     assert len(ringed) == len(towns) > 0
     path = tmp_path / "compare.html"
     fmap.save(str(path))

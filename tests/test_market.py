@@ -13,6 +13,7 @@ import netopt as no
 from netopt.models._base import site_rules
 from netopt.models.market import MarketShare
 from tests import brute
+from tests.pages import map_text
 
 
 @st.composite
@@ -123,7 +124,7 @@ def test_map_shows_other_banks_in_their_own_layer(tmp_path):
     ds = no.load_sample()
     fmap = no.maps.network_map(ds, our_bank="招商银行")
     fmap.save(str(tmp_path / "m.html"))
-    html = (tmp_path / "m.html").read_text(encoding="utf-8")
+    html = map_text(tmp_path / "m.html")
     assert "中国农业银行: " in html  # a rival's tooltip
 
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 import netopt as no
 from netopt.cli import app
+from tests.pages import map_text
 
 runner = CliRunner()
 
@@ -124,7 +125,7 @@ def test_optimize_opens_the_plan_in_phases(tmp_path: Path):
     assert table["farthest town 最远乡镇（km）"].iloc[-1] == pytest.approx(table["best at once 一次建成最优（km）"].iloc[-1])
     book = pd.read_excel(tmp_path / "pcenter_plan.xlsx", sheet_name=None, engine="openpyxl")
     assert "phases 分期建设" in book
-    page = (tmp_path / "pcenter_map.html").read_text(encoding="utf-8")
+    page = map_text(tmp_path / "pcenter_map.html")
     assert "phase 1 第1期" in page and "phase 4 第4期" in page
 
 

@@ -16,6 +16,7 @@ from netopt._errors import InputError
 from netopt.models.types import branch_scores
 from netopt.planning import (closures_near_others, compare_plan, relocation_moves, rollout_batches, select_pilots,
                              training_hubs, visit_schedule)
+from tests.pages import map_text
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +178,7 @@ def test_map_colours_branches_by_type(sample, tmp_path):
     ds, plan = sample
     fmap = no.maps.network_map(ds, plan=plan)
     fmap.save(str(tmp_path / "types.html"))
-    html = (tmp_path / "types.html").read_text(encoding="utf-8")
+    html = map_text(tmp_path / "types.html")
     assert "社区型 community" in html and "#008837" in html
 
 

@@ -17,6 +17,7 @@ from netopt.io import bank_mask, candidates_from_text
 from netopt.planning import candidate_sites, existing_positions
 from netopt.siting import evaluate_sites
 from tests.conftest import write
+from tests.pages import map_text
 
 runner = CliRunner()
 RADIUS = {"core": 1.2, "county": 3.5}
@@ -90,7 +91,7 @@ def test_evaluate_sites_ranks_files_and_written_out_sites_together(tmp_path: Pat
     assert "Site evaluation 选址评估" in _said(result.output) and "on the population grid" not in result.output
     for name in ("site_evaluation.xlsx", "site_evaluation_map.html", "site_evaluation_map.png"):
         assert (tmp_path / "out" / name).exists()
-    page = (tmp_path / "out" / "site_evaluation_map.html").read_text(encoding="utf-8")
+    page = map_text(tmp_path / "out" / "site_evaluation_map.html")
     assert "候选 candidate #1: " in page and "候选网点 candidate sites (# rank)" in page and "新设 open" not in page
 
 
