@@ -426,10 +426,7 @@ def _texts(failed: pd.Series, values: pd.Series, say) -> pd.Series:
 
 def _measure_branches(branches: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Per branch: the population of the units whose nearest branch it is, and its service radius."""
-    served = units[units["nearest_branch_id"].notna()]
-    stats = served.groupby("nearest_branch_id").apply(_radius_stats, include_groups=False)
-    if served.empty:  # no branch, or none any unit reaches: every branch serves no one
-        stats = pd.DataFrame(columns=BRANCH_STATS, dtype=float)
+    stats = _radius_stats(units[units["nearest_branch_id"].notna()])
     out = branches.merge(stats, left_on="branch_id", right_index=True, how="left")
     out["assigned_population"] = out["assigned_population"].fillna(0).astype(int)
     out["assigned_towns"] = out["assigned_towns"].fillna(0).astype(int)
@@ -439,19 +436,24 @@ def _measure_branches(branches: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gp
 BRANCH_STATS = ["assigned_towns", "assigned_population", "service_radius_km", "mean_distance_km", "farthest_town_km"]
 
 
-def _radius_stats(group: pd.DataFrame) -> pd.Series:
-    """Service radius by three definitions: 80% of assigned population, mean distance, farthest unit."""
-    order = group.sort_values("nearest_branch_km")
-    people = order["population"].to_numpy(float)
-    km = order["nearest_branch_km"].to_numpy(float)
-    share = np.cumsum(people) / people.sum() if people.sum() > 0 else np.ones(len(people))
-    return pd.Series({
-        "assigned_towns": len(group),
-        "assigned_population": people.sum(),
-        "service_radius_km": km[min(np.searchsorted(share, SERVICE_RADIUS_SHARE - 1e-12), len(km) - 1)],
-        "mean_distance_km": np.average(km, weights=people) if people.sum() > 0 else km.mean(),
-        "farthest_town_km": km.max(),
-    })
+def _radius_stats(served: pd.DataFrame) -> pd.DataFrame:
+    """Per branch (indexed by its id) of the units it serves: their count and residents, and its service radius by
+    three definitions — the km within which 80 % of them live, their mean km (weighted by residents; plain where
+    it serves no one), its farthest unit's km."""
+    order = served.sort_values(["nearest_branch_id", "nearest_branch_km"])
+    branch, km = order["nearest_branch_id"], order["nearest_branch_km"].astype(float)
+    people = order["population"].astype(float)
+    by = people.groupby(branch)
+    total = by.transform("sum")
+    share = (by.cumsum() / total).where(total > 0, 1.0)
+    reached = share >= SERVICE_RADIUS_SHARE - 1e-12
+    stats = pd.DataFrame({"assigned_towns": by.size(), "assigned_population": by.sum(),
+                          "farthest_town_km": km.groupby(branch).max()}, dtype=float)
+    stats["service_radius_km"] = km[reached].groupby(branch[reached]).first().reindex(stats.index).fillna(
+        stats["farthest_town_km"])
+    mean_km = (km * people).groupby(branch).sum() / stats["assigned_population"]
+    stats["mean_distance_km"] = mean_km.where(stats["assigned_population"] > 0, km.groupby(branch).mean())
+    return stats[BRANCH_STATS]
 
 
 def _county_table(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame,
