@@ -122,6 +122,15 @@ def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, p
 # notes naming their CSV file
 WORKBOOK_ROWS = 100_000
 PLACE_WORDS = ("lon", "lat", "经度", "纬度")  # columns of coordinates keep every decimal
+CODE_WORDS = ("code", "代码", "编号", "year", "年份")  # whole numbers that name something rather than count it
+
+
+def _is_code(column) -> bool:
+    """Whether a column of whole numbers holds ids, codes or years (written without thousands separators), by its
+    name: "town_id", "区划代码", "year" …"""
+    label = str(column).lower()
+    english = label.split(" ")[0]
+    return english == "id" or english.endswith("_id") or any(word in label for word in CODE_WORDS)
 
 
 def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str, str] | None = None,
@@ -133,7 +142,7 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str
 
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     styles = {"header": book.add_format({"bold": True, "border": 1, "align": "center"}),
-              "figure": book.add_format({"num_format": "#,##0.00##"})}
+              "figure": book.add_format({"num_format": "#,##0.00##"}), "count": book.add_format({"num_format": "#,##0"})}
     for name, table in tables.items():
         if len(table) > WORKBOOK_ROWS:
             table = _too_long(len(table), (csv_files or {}).get(name))
@@ -143,18 +152,27 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str
 
 def _write_sheet(sheet, table: pd.DataFrame, styles: dict) -> None:
     """A sheet ready for the meeting: the header frozen and filterable, each column as wide as its widest cell
-    (of the first rows; Chinese characters count double, at most 60), figures with thousands separated and two
-    to four decimals (coordinates as given), blanks for missing values."""
+    (of the first rows; Chinese characters count double, at most 60), figures with thousands separated — two to
+    four decimals, whole numbers none; coordinates, ids and codes as given —, blanks for missing values."""
     for k, column in enumerate(table.columns):
         sheet.write(0, k, str(column), styles["header"])
         values = table.iloc[:, k]
-        figures = pd.api.types.is_float_dtype(values) and not str(column).lower().startswith(PLACE_WORDS)
-        sheet.write_column(1, k, _cell_values(values), styles["figure"] if figures else None)
+        sheet.write_column(1, k, _cell_values(values), _number_style(column, values, styles))
         cells = [str(column)] + [str(value) for value in values.head(200)]
         sheet.set_column(k, k, min(max(map(_display_width, cells)) + 2, 60))
     if not table.empty and len(table.columns):
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, len(table), len(table.columns) - 1)
+
+
+def _number_style(column, values: pd.Series, styles: dict):
+    """The cell style of a column's numbers: "figure" for decimals, "count" for whole numbers, None (as given) for
+    coordinates, ids, codes and text."""
+    if str(column).lower().startswith(PLACE_WORDS):
+        return None
+    if pd.api.types.is_float_dtype(values):
+        return styles["figure"]
+    return styles["count"] if pd.api.types.is_integer_dtype(values) and not _is_code(column) else None
 
 
 def _cell_values(column: pd.Series) -> list:
@@ -193,7 +211,7 @@ def _html_table(frame: pd.DataFrame) -> str:
                             if not pd.api.types.is_numeric_dtype(shown[c])})
     table = bilingual(shown)
     counts = {label: "{:,}".format for c, label in zip(shown.columns, table.columns)
-              if pd.api.types.is_integer_dtype(shown[c]) and not str(c).endswith("_id")}
+              if pd.api.types.is_integer_dtype(shown[c]) and not _is_code(c)}
     return table.to_html(index=False, border=0, classes="t", na_rep="", formatters=counts,
                          float_format=lambda v: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}")
 
