@@ -20,9 +20,9 @@ from rich.table import Table
 from netopt._errors import NO_PLAN_YET, InfeasibleError, InputError, LeftOutWarning, NetoptError, Problem, SolverError
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
-from netopt.io import (TABLE_SUFFIXES, Dataset, find_city_table, find_table, find_tables, guess_kind, kind_sheets,
-                       points_table, read_branch_list, read_branches, read_candidates, read_counties, read_dataset,
-                       read_towns, write_atomic)
+from netopt.io import (TABLE_SUFFIXES, Dataset, find_city_table, find_table, find_tables, guess_kind,
+                       guess_kind_by_headers, kind_sheets, points_table, read_branch_list, read_branches,
+                       read_candidates, read_counties, read_dataset, read_towns, write_atomic)
 from netopt.models import capacitated
 
 if TYPE_CHECKING:
@@ -245,6 +245,7 @@ def _file_tables(path: Path, kind: Optional[str]) -> list[tuple[Path, Optional[s
     if chosen is None and len(sheets) == 1:
         (chosen, sheet), = sheets.items()
         return [(path, sheet, chosen)]
+    chosen = chosen or guess_kind_by_headers(path)
     if chosen not in CHECKED:
         raise InputError("cannot tell whether this is counties, towns, branches or candidate sites; pass --kind "
                          "counties|towns|branches|candidates", file=str(path))

@@ -140,6 +140,36 @@ def guess_kind(path: Path) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
+# headers only one kind of table has (as written, units aside): what a file's kind is guessed by when its name does
+# not say; a counties header counts only where no other kind's does (a towns table may give its area too)
+KIND_HEADERS = {
+    "candidates": ("site_id", "site_name", "点位编号", "候选点编号", "点位名称", "候选点", "候选点名称", "候选点位",
+                   "open_cost", "open_cost_wan", "开设成本", "开业成本"),
+    "branches": ("branch_id", "branch_name", "网点编号", "网点代码", "网点名称", "机构号", "机构代码", "机构名称", "bank",
+                 "bank_name", "银行", "所属银行", "银行名称", "网点类型", "branch_type"),
+    "towns": ("town_id", "town_code", "town", "town_name", "乡镇代码", "乡镇", "乡镇名称", "乡镇街道", "街道"),
+    "counties": ("gdp_yi", "gdp", "地区生产总值", "生产总值", "area_km2", "面积", "土地面积", "行政区域面积", "区县名称"),
+}
+
+
+def guess_kind_by_headers(path: Path) -> str | None:
+    """counties, towns, branches or candidates as the file's header says — in its first rows, a header only one
+    kind of table has (候选点位 or 开设成本: candidate sites, before branches; 网点编号 or 银行: branches; 乡镇名称:
+    towns; 地区生产总值 or 面积 alone: counties) —, else None (unreadable, or no kind or two kinds said)."""
+    try:
+        table = _read_raw(path)
+    except InputError:
+        return None
+    grids = (table.sheets or {"": table.frame}).values() if table.grid else [table.frame.columns.to_frame().T]
+    said = {sc.split_unit(sc.normalize_header(cell))[0] for grid in grids
+            for row in grid.head(HEADER_SEARCH_ROWS).to_numpy() for cell in row if str(cell).strip()}
+    hits = [kind for kind, headers in KIND_HEADERS.items() if said & set(headers)]
+    if "candidates" in hits:
+        return "candidates"
+    hits = [kind for kind in hits if kind != "counties"] or hits
+    return hits[0] if len(hits) == 1 else None
+
+
 def find_table(folder: Path, kind: str, required: bool = True) -> Path | None:
     """The `kind` table of a data folder: kind.csv (.csv.gz, .xlsx, .geojson …), else the one file whose name says
     its kind (e.g. 乡镇人口.xlsx, 网点.csv); None when there is none and it is not `required`."""
@@ -441,7 +471,9 @@ def _clean_cell(value: object) -> str:
 
 def _numbers(table: _Table, match: sc.ColumnMatch, problems: list[Problem], required: bool) -> pd.Series:
     raw = _text(table.frame[match.source])
-    cleaned = raw.str.replace(",", "", regex=False).str.replace("，", "", regex=False).str.strip()
+    cleaned = raw.str.normalize("NFKC").str.replace(",", "", regex=False).str.strip()  # full-width digits too
+    if match.field.name in ("lon", "lat"):
+        cleaned = cleaned.str.removesuffix("°")
     values = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce").astype(float)
     bad = (cleaned != "") & values.isna()
     if bad.any():

@@ -147,10 +147,27 @@ def test_validate_reports_problems_with_exit_code_1(tmp_path: Path):
     assert "swapped" in result.output and "Traceback" not in result.output
 
 
-def test_validate_needs_a_kind_when_the_name_does_not_say(tmp_path: Path):
+def test_validate_needs_a_kind_when_neither_name_nor_header_says(tmp_path: Path):
     path = write(tmp_path / "data.csv", "name,lon,lat\nA,117.3,31.8\n")
-    assert runner.invoke(app, ["validate", str(path)]).exit_code == 1
+    refused = runner.invoke(app, ["validate", str(path)])
+    assert refused.exit_code == 1 and "pass --kind" in _said(refused.output)
     assert runner.invoke(app, ["validate", "--kind", "branches", str(path)]).exit_code == 0
+    both = write(tmp_path / "export.csv", "网点名称,乡镇名称,经度,纬度\nA,明光路街道,117.3,31.8\n")  # a branch or a town?
+    assert "pass --kind" in _said(runner.invoke(app, ["validate", str(both)]).output)
+
+
+@pytest.mark.parametrize("name, text, kind", [
+    ("导出1.csv", "某银行网点清单\n机构号,网点名称,经度,纬度\nB1,明光路支行,117.3,31.8\n", "branches"),  # a title above
+    ("export.csv", "乡镇代码,乡镇名称,所属区县,常住人口,经度,纬度,面积\n1,明光路街道,瑶海区,30000,117.3,31.8,5\n", "towns"),
+    ("table3.csv", "区县,常住人口（万人）,地区生产总值（亿元）\n瑶海区,86.2,1000\n", "counties"),
+    ("sheet9.csv", "网点名称,经度,纬度,开设成本（万元）\n甲,117.3,31.8,300\n", "candidates"),
+])
+def test_validate_tells_a_table_by_its_header_when_its_name_does_not_say(tmp_path: Path, name, text, kind):
+    """A header only one kind of table has (机构号: branches; 乡镇名称: towns, even with an area; 地区生产总值:
+    counties; 开设成本: candidate sites, though they say 网点) tells the kind; the output says which it took."""
+    result = runner.invoke(app, ["validate", str(write(tmp_path / name, text))])
+    assert result.exit_code == 0, result.output
+    assert f"({kind}): 1 rows" in _said(result.output)
 
 
 def test_analyze_a_folder(city_files, tmp_path: Path):

@@ -43,6 +43,13 @@ def test_thousands_separators_and_extra_columns_survive(tmp_path: Path):
     assert towns.iloc[0]["population"] == 12345 and towns.iloc[0]["note"] == "kept"
 
 
+def test_full_width_digits_and_degree_signs_are_read_as_numbers(tmp_path: Path):
+    """Cells typed with a Chinese input method (１２，３４５, １１７．３) and coordinates with a degree sign."""
+    path = write(tmp_path / "t.csv", "name,county,population,lon,lat\nA,X,\"１２，３４５\",１１７．３,31.8°\n")
+    town = no.read_towns(path).iloc[0]
+    assert town["population"] == 12345 and (town.geometry.x, town.geometry.y) == pytest.approx((117.3, 31.8))
+
+
 def test_branch_types_in_chinese_and_english(city_files):
     branches = no.read_branches(city_files["branches"])
     assert list(branches["type"]) == ["comprehensive", "inclusive"]
