@@ -234,7 +234,8 @@ def find_city_table(folder: Path, kind: str) -> tuple[Path, str | None]:
     path = find_table(folder, kind, required=False)
     if path is not None:
         return path, kind_sheets(path).get(kind)
-    return _sheet_in_folder(folder, kind) or (find_table(folder, kind), None)  # none: find_table's error
+    # none: find_table's error
+    return _sheet_in_folder(folder, kind) or _headed_in_folder(folder, kind) or (find_table(folder, kind), None)
 
 
 def _no_city_workbook(data: Path, missing: list[str]) -> str:
@@ -242,6 +243,21 @@ def _no_city_workbook(data: Path, missing: list[str]) -> str:
         return "--data takes a folder, or one Excel workbook with a sheet for each table (区县, 乡镇, 网点)"
     return (f"no sheet for the {', '.join(missing)} table in this workbook: name its sheets by what they hold — "
             "区县 (counties), 乡镇 (towns), 网点 (branches)")
+
+
+def _headed_in_folder(folder: Path, kind: str) -> tuple[Path, None] | None:
+    """The `kind` table as the one file of the folder whose name says no kind but whose header does (导出1.csv
+    headed 机构号, 网点名称: branches; guess_kind_by_headers); None when none does."""
+    unnamed = sorted(path for path in folder.iterdir() if input_suffix(path) in INPUT_SUFFIXES
+                     and not path.name.startswith(("~$", ".")) and guess_kind(path) is None)
+    headed = [path for path in unnamed if guess_kind_by_headers(path) == kind]
+    if len(headed) == 1:
+        return headed[0], None
+    if headed:
+        raise InputError(f"{len(headed)} files could be the {kind} table by their headers "
+                         f"({', '.join(path.name for path in headed)}): name the one to use {kind}.csv (or .xlsx …)",
+                         file=str(folder))
+    return None
 
 
 def _sheet_in_folder(folder: Path, kind: str) -> tuple[Path, str] | None:

@@ -1323,6 +1323,28 @@ def test_a_gzipped_table_and_a_units_table_are_found_in_a_folder(tmp_path: Path)
     assert result.exit_code == 0, result.output
 
 
+def test_files_named_by_a_system_export_are_found_in_a_folder_by_their_headers(tmp_path: Path):
+    """导出1.csv / 导出2.csv: their headers say towns and branches; a third file headed as branches is one too many."""
+    import shutil
+
+    from netopt.datasets import sample_dir
+
+    folder = tmp_path / "city"
+    folder.mkdir()
+    for source, name in (("counties.geojson", "boundaries.geojson"), ("towns.csv", "导出1.csv"),
+                         ("branches.csv", "导出2.csv")):
+        shutil.copy(sample_dir() / source, folder / name)
+    checked = runner.invoke(app, ["validate", str(folder)])
+    assert checked.exit_code == 0, checked.output
+    unwrapped = "".join(checked.output.split())
+    assert all(f"{name}({kind}):{rows}rows" in unwrapped for name, kind, rows in
+               (("boundaries.geojson", "counties", 9), ("导出1.csv", "towns", 125), ("导出2.csv", "branches", 493)))
+    shutil.copy(sample_dir() / "branches.csv", folder / "导出3.csv")
+    twice = runner.invoke(app, ["validate", str(folder)])
+    assert twice.exit_code == 1 and "2 files could be the branches table by their headers (导出2.csv, 导出3.csv)" in \
+        _said(twice.output)
+
+
 def test_a_bank_name_matching_several_banks_says_which(tmp_path: Path):
     result = runner.invoke(app, ["curve", "--bank", "银行", "--up-to", "1", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
