@@ -229,13 +229,13 @@ def find_tables(data: Path) -> dict[str, tuple[Path, str | None]]:
 
 def find_city_table(folder: Path, kind: str) -> tuple[Path, str | None]:
     """One table of a data folder as (file, sheet or None): find_table's file (a workbook's sheet named for the
-    table, if it has one), else the sheet of that name in the folder's one workbook; find_table's error when
-    neither is there."""
+    table, if it has one), else the sheet of that name in the folder's one workbook, else the one file whose
+    header says it holds the table; find_table's error when none is there."""
     path = find_table(folder, kind, required=False)
     if path is not None:
         return path, kind_sheets(path).get(kind)
-    # none: find_table's error
-    return _sheet_in_folder(folder, kind) or _headed_in_folder(folder, kind) or (find_table(folder, kind), None)
+    found = _sheet_in_folder(folder, kind) or _headed_in_folder(folder, kind)
+    return found or (find_table(folder, kind), None)  # none there: find_table's error
 
 
 def _no_city_workbook(data: Path, missing: list[str]) -> str:
