@@ -10,6 +10,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from jinja2 import Template
 
 from netopt._errors import NetoptError
 from netopt.coverage import Coverage
@@ -93,6 +94,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     keys += LOSING_LEGEND if len(_losing(town_changes)) else ""
     _add_legend(fmap, coverage, keys, title or f"netopt {_default_title(plan, planned)}",
                 shares=town_shares is not None)
+    FindBox(fmap).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
 
@@ -160,7 +162,8 @@ def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, town_shares: pd.DataFr
         if getattr(row, "reason", ""):
             text += f"<br>{html.escape(row.reason)}"
         colour = _shade(share) if town_shares is None else share_colour(plan)
-        features.append(_point(point, text + change, radius=float(radius), weight=3 if lost else 1,
+        features.append(_point(point, text + change, f"{row.name} ({row.county})", radius=float(radius),
+                               weight=3 if lost else 1,
                                fillOpacity=0.6, color=LOSING_COLOUR if lost else colour, fillColor=colour))
     _point_layer("乡镇 Towns", features).add_to(fmap)
 
@@ -226,8 +229,9 @@ def _blend(low: np.ndarray, high: np.ndarray, fraction: float) -> str:
 
 
 def _add_rivals(fmap: folium.Map, rivals: gpd.GeoDataFrame) -> None:
-    features = [_point(row.geometry, f"{html.escape(str(row.bank))}: {html.escape(str(row.name))}", radius=2.5,
-                       color="#999", fillColor="#999", weight=1, fillOpacity=0.6) for row in rivals.itertuples()]
+    features = [_point(row.geometry, f"{html.escape(str(row.bank))}: {html.escape(str(row.name))}",
+                       f"{row.name} ({row.bank})", radius=2.5, color="#999", fillColor="#999", weight=1,
+                       fillOpacity=0.6) for row in rivals.itertuples()]
     _point_layer("他行网点 Other banks", features).add_to(fmap)
 
 
@@ -259,11 +263,47 @@ def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, mo
     for row, kind, noted in zip(opened.itertuples(), _planned_types(opened, plan), _tooltip_notes(opened)):
         named = f" · {TYPE_ZH[kind]} {kind}" if kind in TYPE_ZH else ""
         what = f"候选 candidate #{row.rank}" if ranked else "新设 open"
-        features.append(_point(row.geometry, f"{what}: {html.escape(str(row.name))}{named}{noted}",
+        features.append(_point(row.geometry, f"{what}: {html.escape(str(row.name))}{named}{noted}", f"{row.name}",
                                **{**OPEN_STYLE, "fillColor": TYPE_COLOURS.get(kind, NEW_COLOUR)}))
     features += [_point(row.geometry, f"撤并 close: {html.escape(str(row.name))}{noted}", **CLOSE_STYLE)
                  for row, noted in zip(closed.itertuples(), _tooltip_notes(closed))]
     _point_layer(layer, features).add_to(fmap)
+
+
+class FindBox(folium.MacroElement):
+    """A box on the map to find a town or branch by name 查找 — typing offers the names of the points drawn (those
+    `_point` named), choosing one centres the map on it and opens its tooltip. A few lines of script rather than a search
+    plugin, whose files folium would fetch from a CDN: the map works offline."""
+
+    _template = Template("""
+        {% macro html(this, kwargs) %}
+        <div id="{{ this.get_name() }}" style="position: fixed; top: 10px; left: 54px; z-index: 9999;
+             background: white; padding: 4px; border: 1px solid #999; font-size: 12px">
+          <input list="{{ this.get_name() }}_names" placeholder="查找乡镇/网点 Find a town or branch" size="28">
+          <datalist id="{{ this.get_name() }}_names">{{ this.options }}</datalist>
+        </div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        document.querySelector("#{{ this.get_name() }} input").addEventListener("change", function (event) {
+            var map = {{ this.map_name }}, wanted = event.target.value;
+            map.eachLayer(function (layer) {
+                if (layer.feature && layer.feature.properties.name === wanted && layer.getLatLng) {
+                    map.setView(layer.getLatLng(), Math.max(map.getZoom(), 13), {animate: false});
+                    layer.fire("mouseover", {latlng: layer.getLatLng()}, true);  // its layer's tooltip opens
+                }
+            });
+        });
+        {% endmacro %}
+    """)
+
+    def __init__(self, fmap: folium.Map):
+        super().__init__()
+        self._name = "FindBox"
+        self.map_name = fmap.get_name()
+        names = sorted({feature["properties"]["name"] for layer in fmap._children.values()
+                        if isinstance(layer, folium.FeatureGroup) for child in layer._children.values()
+                        if isinstance(child, folium.GeoJson) for feature in child.data["features"]} - {""})
+        self.options = "".join(f'<option value="{html.escape(name)}">' for name in names)
 
 
 def _tooltip_notes(sites: gpd.GeoDataFrame) -> list[str]:
@@ -278,11 +318,12 @@ OPEN_STYLE = {"radius": 8, "color": NEW_COLOUR, "weight": 3, "fillColor": NEW_CO
 CLOSE_STYLE = {"radius": 8, "color": "#d73027", "weight": 3, "fill": False, "dashArray": "4 3"}
 
 
-def _point(where, tip: str, **style) -> dict:
-    """A GeoJSON point feature (`where` a shapely point, lon/lat) with its tooltip (HTML) and Leaflet path
-    style (radius, color, weight, fillColor, fillOpacity, fill, dashArray)."""
+def _point(where, tip: str, name: str = "", **style) -> dict:
+    """A GeoJSON point feature (`where` a shapely point, lon/lat) with its tooltip (HTML), the `name` the map's
+    find box knows it by (none: not found there) and its Leaflet path style (radius, color, weight, fillColor,
+    fillOpacity, fill, dashArray)."""
     return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(where.x), float(where.y)]},
-            "properties": {"tip": tip, "style": {"fill": True, **style}}}
+            "properties": {"tip": tip, "name": name, "style": {"fill": True, **style}}}
 
 
 def _point_layer(layer: str | folium.FeatureGroup, features: list[dict], metres: bool = False,
@@ -338,7 +379,8 @@ def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFra
             tip += f", 人员 staff {info['staff']}" if "staff" in info else ""
             if pd.notna(info.get("current_type")) and info.get("current_type") != info["type"]:
                 tip += f" (现为 now {info['current_type']})"
-        features.append(_point(row.geometry, tip, radius=5 if new else 2.5 if typed is None else 3.5,
+        features.append(_point(row.geometry, tip, f"{row.name} ({'' if pd.isna(row.bank) else row.bank})",
+                               radius=5 if new else 2.5 if typed is None else 3.5,
                                color=NEW_COLOUR if new else colour, fillColor=colour, weight=2 if new else 1,
                                fillOpacity=0.9))
     _point_layer("网点 Branches", features).add_to(fmap)
@@ -379,8 +421,8 @@ def compare_map(ds: Dataset, today: gpd.GeoDataFrame, networks: dict[str, gpd.Ge
     _add_counties(fmap, ds, None)
     _add_differing_towns(fmap, ds.towns, towns_differing)
     _point_layer(f"现状网点 Today's branches ({len(today)})",
-                 [_point(row.geometry, html.escape(str(row.name)), radius=2.5, color="#222", fillColor="#222",
-                         weight=1, fillOpacity=0.9) for row in today.itertuples()]).add_to(fmap)
+                 [_point(row.geometry, html.escape(str(row.name)), str(row.name), radius=2.5, color="#222",
+                         fillColor="#222", weight=1, fillOpacity=0.9) for row in today.itertuples()]).add_to(fmap)
     ids = set(today["branch_id"].astype(str))
     for i, (name, branches) in enumerate(networks.items()):
         new = branches[~branches["branch_id"].astype(str).isin(ids)]
@@ -396,6 +438,7 @@ def compare_map(ds: Dataset, today: gpd.GeoDataFrame, networks: dict[str, gpd.Ge
             f"close (one layer per plan)<br><span style='color:{LOSING_COLOUR}'>◯</span> 方案间覆盖不同的乡镇 towns "
             "where the plans differ")
     fmap.get_root().html.add_child(folium.Element(_legend_box(title, keys)))
+    FindBox(fmap).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
 
@@ -407,12 +450,13 @@ def _add_differing_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, differing: p
     features = []
     for point, row in zip(towns.geometry.representative_point(), towns.itertuples()):
         text = f"{html.escape(str(row.name))} ({html.escape(str(row.county))}): {row.population / 1e4:.1f}万人"
+        name = f"{row.name} ({row.county})"
         if row.town_id not in covered.index:
-            features.append(_point(point, text, radius=3, color="#aaa", fillColor="#aaa", weight=1, fillOpacity=0.5))
+            features.append(_point(point, text, name, radius=3, color="#aaa", fillColor="#aaa", weight=1, fillOpacity=0.5))
             continue
         text += "".join(f"<br>{html.escape(column.removeprefix('covered_wan '))}: {value:.2f}万 covered 覆盖"
                         for column, value in covered.loc[row.town_id].items())
-        features.append(_point(point, text, radius=float(4 + 10 * np.sqrt(row.population / 2e5)),
+        features.append(_point(point, text, name, radius=float(4 + 10 * np.sqrt(row.population / 2e5)),
                                color=LOSING_COLOUR, weight=3, fill=False))
     _point_layer("乡镇 Towns", features).add_to(fmap)
 

@@ -54,32 +54,45 @@ def test_renders_offline_in_headless_chromium(saved_map: Path, tmp_path: Path):
 
 
 # run in the page once Leaflet has drawn it: every layer shown, then per layer with a tooltip its points' count,
-# its circles' radii in metres (L.Circle) and its first tooltip's text, as JSON in a <pre id="probe">
-PROBE = """<script>window.addEventListener('load', () => setTimeout(() => {
-  Object.values(%(control)s.overlays).forEach(layer => layer.addTo(%(map)s));
-  const layers = [];
+# its circles' radii in metres (L.Circle) and its first tooltip's text
+LAYERS_PROBE = """Object.values(%(control)s.overlays).forEach(layer => layer.addTo(%(map)s));
+  const found = [];
   %(map)s.eachLayer(group => { if (!(group.getTooltip && group.getTooltip() && group.getLayers)) return;
     group.openTooltip(); const tip = group.getTooltip().getElement(); group.closeTooltip();
-    layers.push({n: group.getLayers().length, tip: tip ? tip.textContent.trim() : null,
-                 metres: group.getLayers().filter(l => l instanceof L.Circle).map(l => l.getRadius())}); });
-  const out = document.createElement('pre'); out.id = 'probe'; out.textContent = JSON.stringify(layers);
-  document.body.appendChild(out); }, 300));</script>"""
+    found.push({n: group.getLayers().length, tip: tip ? tip.textContent.trim() : null,
+                metres: group.getLayers().filter(l => l instanceof L.Circle).map(l => l.getRadius())}); });
+  return found;"""
+# a town chosen in the find box 查找: where the map is centred, its zoom and the tooltip open
+FIND_PROBE = """const box = document.querySelector("input[list]");
+  box.value = "大杨镇 (庐阳区)"; box.dispatchEvent(new Event("change"));
+  const tip = document.querySelector(".leaflet-tooltip");
+  return {centre: [%(map)s.getCenter().lat, %(map)s.getCenter().lng], zoom: %(map)s.getZoom(),
+          tip: tip ? tip.textContent.trim() : null};"""
+
+
+def _probed(page_file: Path, probe: str, tmp_path: Path):
+    """What `probe` (a function body: the page's map and layer control by name) returns once Leaflet has drawn
+    the page in headless Chromium, as JSON."""
+    import json
+
+    page = page_file.read_text(encoding="utf-8")
+    names = {"map": re.search(r"var (map_\w+) = L\.map", page)[1],
+             "control": re.search(r"var (layer_control_\w+_layers) =", page)[1]}
+    script = ("<script>window.addEventListener('load', () => setTimeout(() => { const result = (() => { "
+              + probe % names + " })(); const out = document.createElement('pre'); out.id = 'probe'; "
+              "out.textContent = JSON.stringify(result); document.body.appendChild(out); }, 300));</script>")
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.replace("</body>", script + "</body>", 1), encoding="utf-8")
+    run = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'p'}",
+                          "--virtual-time-budget=8000", "--dump-dom", probed.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    return json.loads(html.unescape(re.search(r'<pre id="probe">(.*?)</pre>', run.stdout, re.S)[1]))
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
 def test_each_layer_draws_its_points_with_their_tooltips_in_headless_chromium(saved_map: Path, tmp_path: Path):
     """In the browser: every town and branch drawn, each layer's tooltip shown, service circles sized in metres."""
-    import json
-
-    page = saved_map.read_text(encoding="utf-8")
-    names = {"map": re.search(r"var (map_\w+) = L\.map", page)[1],
-             "control": re.search(r"var (layer_control_\w+_layers) =", page)[1]}
-    probed = tmp_path / "probed.html"
-    probed.write_text(page.replace("</body>", PROBE % names + "</body>", 1), encoding="utf-8")
-    run = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'p'}",
-                          "--virtual-time-budget=8000", "--dump-dom", probed.as_uri()],
-                         capture_output=True, text=True, timeout=120)
-    layers = json.loads(html.unescape(re.search(r'<pre id="probe">(.*?)</pre>', run.stdout, re.S)[1]))
+    layers = _probed(saved_map, LAYERS_PROBE, tmp_path)
     ds = no.load_sample()
     cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})
     counts = [layer["n"] for layer in layers]
@@ -87,6 +100,26 @@ def test_each_layer_draws_its_points_with_their_tooltips_in_headless_chromium(sa
     circles = next(layer for layer in layers if layer["metres"])
     radii = cov.branches["service_radius_km"].loc[lambda r: r > 0] * 1000.0
     assert sorted(circles["metres"]) == pytest.approx(sorted(radii))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_the_find_box_centres_the_map_on_a_town_and_opens_its_tooltip(saved_map: Path, tmp_path: Path):
+    found = _probed(saved_map, FIND_PROBE, tmp_path)
+    town = no.load_sample().towns.set_index("name").loc["大杨镇"].geometry
+    assert found["centre"] == pytest.approx([town.y, town.x]) and found["zoom"] >= 13
+    assert found["tip"].startswith("大杨镇 (庐阳区): 14.1万人")
+
+
+def test_the_find_box_offers_every_town_and_branch_drawn(saved_map: Path):
+    """查找: a town as "name (county)", a branch as "name (bank)", each once; none of the service circles."""
+    import pandas as pd
+
+    ds = no.load_sample()
+    offered = re.findall(r'<option value="([^"]*)">', saved_map.read_text(encoding="utf-8"))
+    towns = (ds.towns["name"] + " (" + ds.towns["county"] + ")").tolist()
+    branches = (ds.branches["name"] + " (" + ds.branches["bank"].fillna("") + ")").tolist()
+    assert sorted(offered) == sorted(set(towns + branches)) and len(offered) == len(set(offered))
+    assert not any(name.endswith(" km") for name in offered) and pd.Series(offered).str.len().min() > 3
 
 
 def test_static_map_png_and_pdf(tmp_path: Path, monkeypatch):
