@@ -683,6 +683,8 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
             point = row.geometry.representative_point()
             label = row.name if chinese else (getattr(row, "name_pinyin", None) or row.county_id)
             ax.annotate(str(label), (point.x, point.y), ha="center", fontsize=9, color="#333")
+    if coverage is not None and coverage.demand_kind == "cells" and town_shares is None:
+        _draw_static_cells(ax, coverage.towns, crs, chinese)
     towns = _town_layer(ds, coverage).to_crs(crs)
     towns = towns.set_geometry(towns.geometry.representative_point())  # a dot per town, its area given or not
     pop = towns["population"].fillna(0).to_numpy(float)
@@ -705,6 +707,22 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     _draw_static_branches(ax, ds.branches.to_crs(crs), plan, chinese)
     ax.set_axis_off()
     ax.set_aspect("equal")
+
+
+def _draw_static_cells(ax, cells: gpd.GeoDataFrame, crs, chinese: bool) -> None:
+    """A population grid's cells with residents none of whom a branch reaches, shaded under the towns by how
+    many live there (pale to deep orange): where within each town the gaps lie (rasterised, so a PDF of thousands
+    of cells stays light)."""
+    import matplotlib.pyplot as plt
+
+    beyond = cells[~cells["covered"].astype(bool) & (cells["population"] > 0) & cells.geometry.notna()]
+    if beyond.empty:
+        return
+    most = float(beyond["population"].quantile(0.95))
+    beyond.to_crs(crs).plot(ax=ax, column="population", cmap="Oranges", vmin=0.0, vmax=max(most, 1.0), alpha=0.6,
+                            linewidth=0, rasterized=True, zorder=0)
+    ax.fill([], [], color=plt.get_cmap("Oranges")(0.6), alpha=0.6, linewidth=0,  # its legend entry
+            label=_label("未覆盖网格(越深人越多)", "cells beyond reach (darker: more people)", chinese))
 
 
 def _draw_static_branches(ax, branches: gpd.GeoDataFrame, plan: pd.DataFrame | None, chinese: bool) -> None:

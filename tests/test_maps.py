@@ -131,6 +131,34 @@ def test_static_map_png_and_pdf(tmp_path: Path, monkeypatch):
     assert pdf.read_bytes()[:4] == b"%PDF"
 
 
+def test_static_maps_of_a_grid_shade_the_cells_beyond_reach_by_their_residents(tmp_path: Path, monkeypatch):
+    """On a population grid's coverage, the cells with residents and no branch within reach are drawn under the
+    towns (one shape each, coloured by residents), with a legend entry; cells within reach are not."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from netopt.grid import population_grid
+    from netopt.projection import metric_crs
+
+    ds = no.load_sample()
+    cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5}, demand=population_grid(ds, cell_km=3))
+    beyond = cov.towns[~cov.towns["covered"] & (cov.towns["population"] > 0)]
+    fig, ax = plt.subplots()
+    no.maps._draw_static_cells(ax, cov.towns, metric_crs(ds.counties), chinese=False)
+    shaded = ax.collections[0]
+    assert 0 < len(beyond) < len(cov.towns) and len(shaded.get_paths()) == len(beyond)
+    assert np.allclose(shaded.get_array(), beyond["population"])
+    assert [h.get_label() for h in ax.get_legend_handles_labels()[0]] == ["cells beyond reach (darker: more people)"]
+    plt.close(fig)
+    drawn = []  # static_map shades them on a grid's coverage (map and inset), not on the towns'
+    monkeypatch.setattr(no.maps, "_draw_static_cells", lambda ax, cells, crs, chinese: drawn.append(len(cells)))
+    no.maps.static_map(ds, tmp_path / "grid.png", coverage=cov)
+    no.maps.static_map(ds, tmp_path / "towns.png", coverage=no.analyze_coverage(ds, radius_km=3.5))
+    assert drawn == [len(cov.towns)] * 2
+
+
 def test_map_command(tmp_path: Path):
     from typer.testing import CliRunner
 
