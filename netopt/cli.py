@@ -33,6 +33,20 @@ app = typer.Typer(help="netopt: plan a bank's branch network (网点布局) — 
 console = Console()
 errors = Console(stderr=True)
 
+
+def _show_version(asked: bool) -> None:
+    if asked:
+        from netopt import __version__
+
+        console.print(f"netopt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                          help="Print netopt's version and exit.")) -> None:
+    """The options taken before any command (--version)."""
+
 DATA_HELP = ("Folder with counties.*, towns.*, branches.*, or one workbook with sheets 区县, 乡镇, 网点 (default: the "
              "bundled sample).")
 READERS: dict[str, Callable] = {"counties": read_counties, "towns": read_towns, "branches": read_branches}

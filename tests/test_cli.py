@@ -116,6 +116,14 @@ def test_demo_writes_csv_excel_and_map(tmp_path: Path):
     assert "瑶海区" in html and "most residents beyond the limit" in html
 
 
+def test_version_is_the_packages():
+    import netopt
+
+    declared = re.search(r'^version = "([^"]+)"', (Path(__file__).parents[1] / "pyproject.toml").read_text(), re.M)[1]
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"netopt {netopt.__version__}" == f"netopt {declared}"
+
+
 def test_validate_good_files(city_files):
     result = runner.invoke(app, ["validate", *map(str, city_files.values())])
     assert result.exit_code == 0, result.output
