@@ -1,6 +1,7 @@
 """Reports: coverage tables as CSV and Excel, and batch HTML + Excel reports per county, atomically, bilingual."""
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -142,7 +143,8 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str
 
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     styles = {"header": book.add_format({"bold": True, "border": 1, "align": "center"}),
-              "figure": book.add_format({"num_format": "#,##0.00##"}), "count": book.add_format({"num_format": "#,##0"})}
+              "figure": book.add_format({"num_format": "#,##0.00##"}), "count": book.add_format({"num_format": "#,##0"}),
+              "date": book.add_format({"num_format": "yyyy-mm-dd"})}
     for name, table in tables.items():
         if len(table) > WORKBOOK_ROWS:
             table = _too_long(len(table), (csv_files or {}).get(name))
@@ -166,8 +168,10 @@ def _write_sheet(sheet, table: pd.DataFrame, styles: dict) -> None:
 
 
 def _number_style(column, values: pd.Series, styles: dict):
-    """The cell style of a column's numbers: "figure" for decimals, "count" for whole numbers, None (as given) for
-    coordinates, ids, codes and text."""
+    """The cell style of a column's numbers: "figure" for decimals, "count" for whole numbers, "date" for dates,
+    None (as given) for coordinates, ids, codes and text."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return styles["date"]
     if str(column).lower().startswith(PLACE_WORDS):
         return None
     if pd.api.types.is_float_dtype(values):
@@ -176,14 +180,14 @@ def _number_style(column, values: pd.Series, styles: dict):
 
 
 def _cell_values(column: pd.Series) -> list:
-    """A column's values as Excel takes them: Python numbers, booleans and text, None (a blank) for missing
-    values, "inf" for infinite ones (as pandas writes them), dates and other objects as text."""
+    """A column's values as Excel takes them: Python numbers, booleans, text and dates, None (a blank) for missing
+    values, "inf" for infinite ones (as pandas writes them), other objects as text."""
     def cell(value):
         if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
             return None
         if isinstance(value, float) and value in (float("inf"), float("-inf")):
             return "inf" if value > 0 else "-inf"
-        return value if isinstance(value, (bool, int, float, str)) else str(value)
+        return value if isinstance(value, (bool, int, float, str, datetime.datetime)) else str(value)
 
     return [cell(value) for value in column.tolist()]
 
