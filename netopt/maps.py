@@ -302,7 +302,7 @@ def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, mo
     for row, kind, noted in zip(opened.itertuples(), _planned_types(opened, plan), _tooltip_notes(opened)):
         named = f" · {TYPE_ZH[kind]} {kind}" if kind in TYPE_ZH else ""
         what = f"候选 candidate #{row.rank}" if ranked else "新设 open"
-        features.append(_point(row.geometry, f"{what}: {html.escape(str(row.name))}{named}{noted}", f"{row.name}",
+        features.append(_point(row.geometry, f"{what}: {html.escape(str(row.name))}{named}{noted}", str(row.name),
                                **{**OPEN_STYLE, "fillColor": TYPE_COLOURS.get(kind, NEW_COLOUR)}))
     features += [_point(row.geometry, f"撤并 close: {html.escape(str(row.name))}{noted}", **CLOSE_STYLE)
                  for row, noted in zip(closed.itertuples(), _tooltip_notes(closed))]
@@ -311,8 +311,8 @@ def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, mo
 
 class FindBox(folium.MacroElement):
     """A box on the map to find a town or branch by name 查找 — typing offers the names of the points drawn (those
-    `_point` named), choosing one centres the map on it and opens its tooltip. A few lines of script rather than a search
-    plugin, whose files folium would fetch from a CDN: the map works offline."""
+    `_point` named), choosing one centres the map on it and opens its tooltip. A few lines of script rather than
+    a search plugin, whose files folium would fetch from a CDN: the map works offline."""
 
     _template = Template("""
         {% macro html(this, kwargs) %}
@@ -492,7 +492,8 @@ def _add_differing_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, differing: p
         text = f"{html.escape(str(row.name))} ({html.escape(str(row.county))}): {row.population / 1e4:.1f}万人"
         name = f"{row.name} ({row.county})"
         if row.town_id not in covered.index:
-            features.append(_point(point, text, name, radius=3, color="#aaa", fillColor="#aaa", weight=1, fillOpacity=0.5))
+            features.append(_point(point, text, name, radius=3, color="#aaa", fillColor="#aaa", weight=1,
+                                   fillOpacity=0.5))
             continue
         text += "".join(f"<br>{html.escape(column.removeprefix('covered_wan '))}: {value:.2f}万 covered 覆盖"
                         for column, value in covered.loc[row.town_id].items())

@@ -143,8 +143,8 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str
 
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     styles = {"header": book.add_format({"bold": True, "border": 1, "align": "center"}),
-              "figure": book.add_format({"num_format": "#,##0.00##"}), "count": book.add_format({"num_format": "#,##0"}),
-              "date": book.add_format({"num_format": "yyyy-mm-dd"})}
+              "figure": book.add_format({"num_format": "#,##0.00##"}),
+              "count": book.add_format({"num_format": "#,##0"}), "date": book.add_format({"num_format": "yyyy-mm-dd"})}
     for name, table in tables.items():
         if len(table) > WORKBOOK_ROWS:
             table = _too_long(len(table), (csv_files or {}).get(name))
