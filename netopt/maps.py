@@ -711,6 +711,9 @@ def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
 
 
 REGION_ZH = {"core": "核心城区", "county": "县域", "fringe": "城郊"}
+TOWN_LABELS = (("已覆盖乡镇", "covered towns"), ("未覆盖乡镇", "uncovered towns"))
+GRID_TOWN_LABELS = (("多数居民已覆盖乡镇", "towns, most residents within reach"),  # on a grid: by most of its residents
+                    ("多数居民未覆盖乡镇", "towns, most residents beyond reach"))
 
 
 def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame | None, crs, chinese: bool,
@@ -734,8 +737,8 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     if town_shares is not None:
         _draw_static_shares(ax, towns, size, _our_shares(towns, town_shares)[:, 0], chinese, colour_bar=not inset)
     else:
-        for mask, colour, zh, en in ((covered, "#2c7fb8", "已覆盖乡镇", "covered towns"),
-                                     (~covered, "#c0392b", "未覆盖乡镇", "uncovered towns")):
+        labels = GRID_TOWN_LABELS if coverage is not None and coverage.demand_kind == "cells" else TOWN_LABELS
+        for (mask, colour), (zh, en) in zip(((covered, "#2c7fb8"), (~covered, "#c0392b")), labels):
             if not mask.any():  # no legend entry for towns there are none of
                 continue
             ax.scatter(towns.geometry.x[mask], towns.geometry.y[mask], s=size[mask], c=colour, alpha=0.5,

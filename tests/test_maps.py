@@ -152,6 +152,12 @@ def test_static_maps_of_a_grid_shade_the_cells_beyond_reach_by_their_residents(t
     assert np.allclose(shaded.get_array(), parts["population"])
     assert [h.get_label() for h in ax.get_legend_handles_labels()[0]] == ["cells beyond reach (darker: more people)"]
     plt.close(fig)
+    fig, ax = plt.subplots()  # the whole map: towns told by most of their residents
+    no.maps._draw_static(ax, ds, cov, None, metric_crs(ds.counties), chinese=False)
+    assert ax.get_legend_handles_labels()[1][:3] == ["cells beyond reach (darker: more people)",
+                                                     "towns, most residents within reach",
+                                                     "towns, most residents beyond reach"]
+    plt.close(fig)
     drawn = []  # static_map shades them on a grid's coverage (map and inset), not on the towns'
     monkeypatch.setattr(no.maps, "_draw_static_cells", lambda ax, cells, crs, chinese: drawn.append(len(cells)))
     no.maps.static_map(ds, tmp_path / "grid.png", coverage=cov)
