@@ -267,9 +267,15 @@ def _blend(low: np.ndarray, high: np.ndarray, fraction: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
+def _branch_label(row) -> str:
+    """A branch as the find box offers it: "name (bank) · id", so typing either its name or its id finds it."""
+    bank = "" if pd.isna(row.bank) else row.bank
+    return f"{row.name} ({bank}) · {row.branch_id}"
+
+
 def _add_rivals(fmap: folium.Map, rivals: gpd.GeoDataFrame) -> None:
     features = [_point(row.geometry, f"{html.escape(str(row.bank))}: {html.escape(str(row.name))}",
-                       f"{row.name} ({row.bank})", radius=2.5, color="#999", fillColor="#999", weight=1,
+                       _branch_label(row), radius=2.5, color="#999", fillColor="#999", weight=1,
                        fillOpacity=0.6) for row in rivals.itertuples()]
     _point_layer("他行网点 Other banks", features).add_to(fmap)
 
@@ -418,7 +424,7 @@ def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFra
             tip += f", 人员 staff {info['staff']}" if "staff" in info else ""
             if pd.notna(info.get("current_type")) and info.get("current_type") != info["type"]:
                 tip += f" (现为 now {info['current_type']})"
-        features.append(_point(row.geometry, tip, f"{row.name} ({'' if pd.isna(row.bank) else row.bank})",
+        features.append(_point(row.geometry, tip, _branch_label(row),
                                radius=5 if new else 2.5 if typed is None else 3.5,
                                color=NEW_COLOUR if new else colour, fillColor=colour, weight=2 if new else 1,
                                fillOpacity=0.9))

@@ -111,13 +111,14 @@ def test_the_find_box_centres_the_map_on_a_town_and_opens_its_tooltip(saved_map:
 
 
 def test_the_find_box_offers_every_town_and_branch_drawn(saved_map: Path):
-    """查找: a town as "name (county)", a branch as "name (bank)", each once; none of the service circles."""
+    """查找: a town as "name (county)", a branch as "name (bank) · id" (found by either), each once; none of the
+    service circles."""
     import pandas as pd
 
     ds = no.load_sample()
     offered = re.findall(r'<option value="([^"]*)">', saved_map.read_text(encoding="utf-8"))
     towns = (ds.towns["name"] + " (" + ds.towns["county"] + ")").tolist()
-    branches = (ds.branches["name"] + " (" + ds.branches["bank"].fillna("") + ")").tolist()
+    branches = (ds.branches["name"] + " (" + ds.branches["bank"].fillna("") + ") · " + ds.branches["branch_id"]).tolist()
     assert sorted(offered) == sorted(set(towns + branches)) and len(offered) == len(set(offered))
     assert not any(name.endswith(" km") for name in offered) and pd.Series(offered).str.len().min() > 3
 
