@@ -118,7 +118,8 @@ def test_the_find_box_offers_every_town_and_branch_drawn(saved_map: Path):
     ds = no.load_sample()
     offered = re.findall(r'<option value="([^"]*)">', saved_map.read_text(encoding="utf-8"))
     towns = (ds.towns["name"] + " (" + ds.towns["county"] + ")").tolist()
-    branches = (ds.branches["name"] + " (" + ds.branches["bank"].fillna("") + ") · " + ds.branches["branch_id"]).tolist()
+    branches = ds.branches["name"] + " (" + ds.branches["bank"].fillna("") + ") · " + ds.branches["branch_id"]
+    branches = branches.tolist()
     assert sorted(offered) == sorted(set(towns + branches)) and len(offered) == len(set(offered))
     assert not any(name.endswith(" km") for name in offered) and pd.Series(offered).str.len().min() > 3
 
