@@ -408,7 +408,8 @@ def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFra
     features = []
     typed = plan.set_index("branch_id") if plan is not None else None
     for row, new in zip(branches.itertuples(), planned_new(branches)):
-        tip = f"{html.escape(str(row.name))}<br>{html.escape('' if pd.isna(row.bank) else str(row.bank))}"
+        tip = (f"{html.escape(str(row.name))} · {html.escape(str(row.branch_id))}<br>"
+               f"{html.escape('' if pd.isna(row.bank) else str(row.bank))}")
         if hasattr(row, "assigned_population"):
             tip += f"<br>服务人口 residents served {row.assigned_population / 1e4:.1f}万"
             if np.isfinite(getattr(row, "service_radius_km", np.nan)):

@@ -122,6 +122,7 @@ def test_the_find_box_offers_every_town_and_branch_drawn(saved_map: Path):
     branches = branches.tolist()
     assert sorted(offered) == sorted(set(towns + branches)) and len(offered) == len(set(offered))
     assert not any(name.endswith(" km") for name in offered) and pd.Series(offered).str.len().min() > 3
+    assert "长丰杨庙营业所 · HF0001<br>中国农业银行" in map_text(saved_map)  # the tooltip names the id too
 
 
 def test_static_map_png_and_pdf(tmp_path: Path, monkeypatch):
