@@ -74,8 +74,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     centre = shapes.union_all().centroid
     fmap = offline_map(location=[centre.y, centre.x], zoom_start=9, tiles=tiles, control_scale=True)
     _add_counties(fmap, ds, coverage)
-    gaps = coverage is not None and coverage.demand_kind == "cells" and town_shares is None and \
-        _add_cells(fmap, coverage.towns)
+    gaps = _on_grid(coverage) and town_shares is None and _add_cells(fmap, coverage.towns)
     _add_towns(fmap, _town_layer(ds, coverage), town_shares, town_changes)
     branches = coverage.branches if coverage is not None else ds.branches
     if our_bank is not None:
@@ -123,6 +122,12 @@ def _add_counties(fmap: folium.Map, ds: Dataset, coverage: Coverage | None) -> N
                                   "weight": 2, "fillOpacity": 0.08},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[aliases[f] for f in fields]),
     ).add_to(fmap)
+
+
+def _on_grid(coverage: Coverage | None) -> bool:
+    """Whether a coverage was measured on a population grid's cells (its towns then told by most residents, its
+    cells beyond reach shaded on the maps)."""
+    return coverage is not None and coverage.demand_kind == "cells"
 
 
 def _add_cells(fmap: folium.Map, cells: gpd.GeoDataFrame) -> bool:
@@ -523,7 +528,7 @@ def _add_legend(fmap: folium.Map, coverage: Coverage | None, keys: str = "", tit
     `shares`), the map's further `keys` (HTML), radius, attribution."""
     radius = "" if coverage is None else f"<br>服务范围 {html.escape(coverage.settings.describe())}"
     uncovered = "未覆盖乡镇 uncovered town"
-    if coverage is not None and coverage.demand_kind == "cells":
+    if _on_grid(coverage):
         uncovered = "多数居民未覆盖 most residents beyond the limit"
     towns = SHARE_LEGEND if shares else (f"<span style='color:#2c7fb8'>●</span> 已覆盖 covered &nbsp;"
                                          f"<span style='color:#c0392b'>●</span> {uncovered}<br>")
@@ -734,7 +739,7 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
             point = row.geometry.representative_point()
             label = row.name if chinese else (getattr(row, "name_pinyin", None) or row.county_id)
             ax.annotate(str(label), (point.x, point.y), ha="center", fontsize=9, color="#333")
-    if coverage is not None and coverage.demand_kind == "cells" and town_shares is None:
+    if _on_grid(coverage) and town_shares is None:
         _draw_static_cells(ax, coverage.towns, crs, chinese)
     towns = _town_layer(ds, coverage).to_crs(crs)
     towns = towns.set_geometry(towns.geometry.representative_point())  # a dot per town, its area given or not
@@ -744,7 +749,7 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     if town_shares is not None:
         _draw_static_shares(ax, towns, size, _our_shares(towns, town_shares)[:, 0], chinese, colour_bar=not inset)
     else:
-        labels = GRID_TOWN_LABELS if coverage is not None and coverage.demand_kind == "cells" else TOWN_LABELS
+        labels = GRID_TOWN_LABELS if _on_grid(coverage) else TOWN_LABELS
         for (mask, colour), (zh, en) in zip(((covered, "#2c7fb8"), (~covered, "#c0392b")), labels):
             if not mask.any():  # no legend entry for towns there are none of
                 continue
