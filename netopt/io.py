@@ -8,7 +8,7 @@ import os
 import tempfile
 import warnings
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable
 
@@ -155,9 +155,20 @@ KIND_HEADERS = {
 def guess_kind_by_headers(path: Path) -> str | None:
     """counties, towns, branches or candidates as the file's header says — in its first rows, a header only one
     kind of table has (候选点位 or 开设成本: candidate sites, before branches; 网点编号 or 银行: branches; 乡镇名称:
-    towns; 地区生产总值 or 面积 alone: counties) —, else None (unreadable, or no kind or two kinds said)."""
+    towns; 地区生产总值 or 面积 alone: counties) —, else None (unreadable, or no kind or two kinds said). A file
+    unchanged since is read once however many tables a folder looks for."""
     try:
-        table = _read_raw(path)
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return _kind_by_headers(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _kind_by_headers(file: str, modified_ns: int, size: int) -> str | None:
+    """guess_kind_by_headers of the file as it was at `modified_ns` with `size` bytes (the cache's key)."""
+    try:
+        table = _read_raw(file)
     except InputError:
         return None
     grids = (table.sheets or {"": table.frame}).values() if table.grid else [table.frame.columns.to_frame().T]
