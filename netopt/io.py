@@ -1132,16 +1132,18 @@ def far_outside(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame, table: _Ta
         return []
     crs = metric_crs(counties)
     at = gpd.GeoDataFrame(geometry=points.geometry.representative_point().to_crs(crs).values, crs=crs)
-    near = gpd.sjoin_nearest(at, counties[["name", "geometry"]].to_crs(crs), how="left", distance_col="metres")
-    near = near[~near.index.duplicated()].sort_index()
-    km = near["metres"].to_numpy() / 1000.0
-    far = km > OUTSIDE_LIMIT_KM
+    areas = counties[["name", "geometry"]].to_crs(crs)
+    far = np.ones(len(at), bool)
+    far[areas.sindex.query(at.geometry, predicate="dwithin", distance=OUTSIDE_LIMIT_KM * 1000.0)[0]] = False
     if not far.any():
         return []
-    worst = int(np.argmax(km))
+    near = gpd.sjoin_nearest(at[far], areas, how="left", distance_col="metres")
+    near = near[~near.index.duplicated()].sort_index()
+    worst = int(near["metres"].idxmax())
     return [table.problem(f"more than {OUTSIDE_LIMIT_KM:.0f} km outside every county boundary of {of} (e.g. "
-                          f"{points['name'].iloc[worst]}, {km[worst]:,.0f} km from {near['name'].iloc[worst]}): "
-                          "check the coordinates, or drop the rows", table.header("lon/lat"), far)]
+                          f"{points['name'].iloc[worst]}, {near['metres'][worst] / 1000.0:,.0f} km from "
+                          f"{near['name'][worst]}): check the coordinates, or drop the rows", table.header("lon/lat"),
+                          far)]
 
 
 def _locate_unlinked_towns(counties: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) -> None:

@@ -734,7 +734,7 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     a static map; an inset leaves out the market-share colour bar the main map has."""
     counties = ds.counties[ds.counties.geometry.notna()].to_crs(crs)
     if len(counties):
-        counties.boundary.plot(ax=ax, color="#555", linewidth=0.8)
+        _draw_outlines(ax, counties.geometry)
         for row in counties.itertuples():
             point = row.geometry.representative_point()
             label = row.name if chinese else (getattr(row, "name_pinyin", None) or row.county_id)
@@ -763,6 +763,17 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     _draw_static_branches(ax, ds.branches.to_crs(crs), plan, chinese)
     ax.set_axis_off()
     ax.set_aspect("equal")
+
+
+def _draw_outlines(ax, areas: gpd.GeoSeries) -> None:
+    """The areas' boundaries as one line collection (geopandas' plot redraws the whole figure each call)."""
+    import shapely
+    from matplotlib.collections import LineCollection
+
+    points, line = shapely.get_coordinates(areas.boundary.explode(index_parts=False).values, return_index=True)
+    ax.add_collection(LineCollection(np.split(points, np.flatnonzero(np.diff(line)) + 1), colors="#555",
+                                     linewidths=0.8))
+    ax.autoscale_view()
 
 
 def _cell_colours():
