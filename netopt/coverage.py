@@ -136,6 +136,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     branch_table = _measure_branches(branches, units)
     by_county = _county_table(ds.counties, units, branches, settings)
     by_region = _region_table(by_county, units, branch_table, settings)
+    notes += _area_notes(by_county)
     gaps = units[~units["covered"]].sort_values("population", ascending=False).reset_index(drop=True)
     underserved = _underserved(units) if demand is None else _underserved_from_cells(units, ds.towns, settings)
     kind = "towns" if demand is None else "cells"
@@ -334,14 +335,26 @@ def _town_total_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> li
     if "population" not in counties:
         return []
     held = units.groupby("county")["population"].sum()
-    notes = []
+    fewer, more = [], []
     for name, total in zip(counties["name"], counties["population"]):
         have = float(held.get(name, 0.0))
         if total > 0 and not TOWN_TOTAL_RANGE[0] * total <= have <= TOWN_TOTAL_RANGE[1] * total:
-            why = "towns missing from the towns file?" if have < total else "towns counted twice?"
-            notes.append(f"{name}: its towns hold {have / 1e4:,.1f}万 residents, the counties table gives it "
-                         f"{total / 1e4:,.1f}万 — {why} Its coverage and residents per branch count its towns only.")
-    return notes
+            (fewer if have < total else more).append((name, have, total))
+    return _town_total_note(fewer, "fewer", "towns missing from the towns file?") + \
+        _town_total_note(more, "more", "towns counted twice?")
+
+
+TOWN_TOTAL_EACH_UP_TO = 3  # more counties alike than this are named in one note
+
+
+def _town_total_note(found: list[tuple[str, float, float]], than: str, why: str) -> list[str]:
+    """A note per county (name, residents its towns hold, the counties table's) — or, for many, one naming them."""
+    if len(found) > TOWN_TOTAL_EACH_UP_TO:
+        listed = "; ".join(f"{name} {have / 1e4:,.1f}万 of {total / 1e4:,.1f}万" for name, have, total in found)
+        return [f"{len(found)} counties' towns hold far {than} residents than the counties table gives them — {why} "
+                f"({listed}). Their coverage and residents per branch count their towns only."]
+    return [f"{name}: its towns hold {have / 1e4:,.1f}万 residents, the counties table gives it {total / 1e4:,.1f}万 — "
+            f"{why} Its coverage and residents per branch count its towns only." for name, have, total in found]
 
 
 def data_notes(ds: Dataset) -> list[str]:
@@ -534,9 +547,10 @@ def _region_table(by_county: pd.DataFrame, units: gpd.GeoDataFrame, branches: gp
                   s: CoverageSettings) -> pd.DataFrame:
     by_county = by_county.assign(region_type=by_county["region_type"].fillna(NO_REGION_TYPE))
     sums = by_county.groupby("region_type")[["population", "covered_population", "branches"]].sum()
-    sums["area_km2"] = by_county.groupby("region_type")["area_km2"].agg(lambda a: a.sum(min_count=len(a)))
+    sums["area_km2"] = np.nan
     sums["counties"] = by_county.groupby("region_type").size()
     table = _add_rates(sums, s).drop(columns=["gdp_tier"], errors="ignore")
+    table[["area_km2", "branches_per_100km2"]] = _density_where_known(by_county, "region_type").reindex(table.index)
     region = units["county_region_type"].fillna(NO_REGION_TYPE)
     people = units["population"].astype(float)
     travelled = (units["nearest_branch_km"] * people).groupby(region).sum()
@@ -546,11 +560,31 @@ def _region_table(by_county: pd.DataFrame, units: gpd.GeoDataFrame, branches: gp
     return table.reset_index()
 
 
+def _density_where_known(by_county: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Per group of counties (by `key`): the area (km²) of those with an area and their branches per 100 km²
+    (missing where none has one): counties without an area count in neither."""
+    sums = by_county[by_county["area_km2"].notna()].groupby(key)[["area_km2", "branches"]].sum()
+    return pd.DataFrame({"area_km2": sums["area_km2"],
+                         "branches_per_100km2": 100.0 * sums["branches"] / sums["area_km2"].replace(0, np.nan)})
+
+
+def _area_notes(by_county: pd.DataFrame) -> list[str]:
+    """Which counties the density 网点密度 leaves out for want of an area, when some have one."""
+    missing = by_county["area_km2"].isna()
+    if not missing.any() or missing.all():
+        return []
+    names = by_county.loc[missing, "county"].tolist()
+    listed = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    return [f"Branches per 100 km² 网点密度 count only the counties with an area (面积): {len(names)} of "
+            f"{len(by_county)} have none ({listed}) and are left out of it."]
+
+
 def density_by_gdp_tier(cov: Coverage) -> pd.DataFrame:
     """Branches per 100 km² and residents per branch for each GDP tier of counties."""
-    table = cov.by_county.groupby("gdp_tier")[["population", "branches", "area_km2"]].sum()
+    table = cov.by_county.groupby("gdp_tier")[["population", "branches"]].sum()
+    density = _density_where_known(cov.by_county, "gdp_tier")
+    table[["area_km2", "branches_per_100km2"]] = density.reindex(table.index)
     table["counties"] = cov.by_county.groupby("gdp_tier").size()
-    table["branches_per_100km2"] = 100.0 * table["branches"] / table["area_km2"].replace(0, np.nan)
     table["residents_per_branch_wan"] = table["population"] / 1e4 / table["branches"].replace(0, np.nan)
     return table.reset_index()
 

@@ -177,6 +177,36 @@ def test_a_county_whose_towns_are_missing_is_named_in_the_notes():
     assert not any("its towns hold" in n for n in per_county.notes_for("巢湖市"))
 
 
+def test_many_counties_missing_their_towns_are_named_in_one_note():
+    ds = no.load_sample()
+    gone = ["庐江县", "巢湖市", "长丰县", "肥东县"]
+    without = no.Dataset(ds.counties, ds.towns[~ds.towns["county"].isin(gone)].reset_index(drop=True), ds.branches)
+    cov = no.analyze_coverage(without, radius_km=3.5)
+    [note] = [n for n in cov.notes if "towns hold" in n]
+    assert note.startswith("4 counties' towns hold far fewer residents than the counties table gives them")
+    assert all(f"{name} 0.0万 of" in note for name in gone) and "towns missing from the towns file?" in note
+    assert any(n.startswith("庐江县: its towns hold 0.0万") for n in cov.notes_for("庐江县"))  # its own page: its own
+    three = no.Dataset(ds.counties, ds.towns[~ds.towns["county"].isin(gone[:3])].reset_index(drop=True), ds.branches)
+    assert sum(n.endswith("count its towns only.") for n in no.analyze_coverage(three).notes) == 3
+
+
+def test_density_counts_the_counties_with_an_area_and_says_which_have_none():
+    ds = make_city([0.0, 2.0, 12.0, 16.0], [30_000, 10_000, 50_000, 20_000], [0.0, 1.0, 13.0])
+    ds.counties["area_km2"] = [np.nan, 400.0]
+    cov = no.analyze_coverage(ds)
+    region = cov.by_region.set_index("region_type")
+    assert np.isnan(region.loc["core", "branches_per_100km2"]) and region.loc["county", "branches_per_100km2"] == 0.25
+    [note] = [n for n in cov.notes if "网点密度" in n]  # core's one county has none: its density is unknown
+    assert "1 of 2 have none (城区)" in note
+    ds.counties["region_type"] = "county"
+    cov = no.analyze_coverage(ds)
+    assert cov.by_region.set_index("region_type").loc["county", "branches_per_100km2"] == pytest.approx(0.25)
+    tiers = no.coverage.density_by_gdp_tier(cov).set_index("gdp_tier")["branches_per_100km2"]
+    assert np.isnan(tiers.loc[">500亿"]) and tiers.loc["<200亿"] == pytest.approx(0.25)  # 城区 600亿, 某县 150亿
+    ds.counties["area_km2"] = 400.0
+    assert not any("网点密度" in n for n in no.analyze_coverage(ds).notes)
+
+
 def test_branches_stacked_on_one_point_are_named_in_the_notes():
     ds = no.load_sample()
     [note] = [n for n in no.analyze_coverage(ds, radius_km=3.5).notes if "the very same coordinates" in n]

@@ -156,6 +156,8 @@ def test_one_workbook_with_a_sheet_per_table(tmp_path: Path, city_files):
         assert result.exit_code == 0, result.output
     checked = runner.invoke(app, ["validate", str(book)])
     assert checked.exit_code == 0 and "/ 乡镇 (towns): 2 rows" in checked.output and "ok together" in checked.output
+    assert "places far outside the city not checked (the counties table has no boundaries)" in \
+        " ".join(checked.output.split())  # a workbook holds no county outlines
 
 
 def test_a_workbooks_problems_name_its_sheet_and_missing_sheets_are_said(tmp_path: Path, city_files):
