@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from netopt.competition import RivalCoverage
@@ -220,10 +221,30 @@ def _html_table(frame: pd.DataFrame) -> str:
                          float_format=lambda v: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}")
 
 
+def _html_fields(row: pd.DataFrame) -> str:
+    """A one-row table (a county's summary) down the page as its fields and values, so that every field fits the
+    page's width; fields without a value left out, figures written as _html_table writes them."""
+    shown = row.loc[:, (row.notna() & row.ne("unknown")).any()]
+    values = [_figure_text(column, shown[column].iloc[0]) for column in shown.columns]
+    return pd.DataFrame({"指标 field": bilingual(shown).columns, "值 value": values}).to_html(
+        index=False, border=0, classes="t fields")
+
+
+def _figure_text(column: str, value) -> str:
+    """A value as a report page shows it: counts with thousands separated (ids and codes as given), other figures
+    to two decimals (whole ones without)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and not _is_code(column):
+        return f"{value:,}"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return str(value)
+
+
 PAGE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}} table.t{{border-collapse:collapse;font-size:13px}}
 table.t td,table.t th{{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}} h1{{font-size:22px}}
-h2{{font-size:17px;margin-top:1.6em}} .note{{color:#666;font-size:12px}}</style></head><body>
+h2{{font-size:17px;margin-top:1.6em}} .note{{color:#666;font-size:12px}}
+table.fields td:first-child,table.fields th:first-child{{text-align:left}}</style></head><body>
 <h1>{title}</h1>{body}<p class="note">{note}</p></body></html>"""
 
 
@@ -247,7 +268,7 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     sheets = {"summary": summary, "towns": towns, "branches": branches, "recommendations": advice}
     stem = f"county_{summary['county_id'].iloc[0]}_{county}"
     mine = None if new_sites is None else new_sites[new_sites["county"] == county]
-    body = (f"<h2>概况 Summary</h2>{_html_table(summary)}"
+    body = (f"<h2>概况 Summary</h2>{_html_fields(summary)}"
             + ("" if city is None else _county_map(cov, county, city, mine))
             + f"<h2>服务不足乡镇 Underserved towns ({len(advice)})</h2>{_html_table(advice.head(30))}")
     if mine is not None:

@@ -1,6 +1,7 @@
 """Batch reports: one HTML + Excel per county and a city summary; a failing county does not stop the batch."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +38,9 @@ def test_one_report_per_county_and_a_city_summary(coverage, tmp_path: Path):
     assert "GDP档次" not in summary and ">unknown<" not in summary  # no GDP given: no column of "unknown" tiers
     population = int(branches["assigned_population 服务人口(人)"].max())
     assert f"<td>{population:,}</td>" in html and population >= 1000
+    fields = re.findall(r"<td>([^<]+)</td>\s*<td>([^<]+)</td>", html.split("<h2>", 2)[1])  # the summary, down the page
+    residents = int(coverage.by_county.set_index("county").loc["肥东县", "population"])
+    assert ("population 常住人口(人)", f"{residents:,}") in fields and ("county_id 区划代码", "340122") in fields
 
 
 def test_a_county_report_notes_its_own_data_not_the_citys(coverage, tmp_path: Path):
