@@ -305,7 +305,9 @@ def _county_map(cov: Coverage, county: str, city: Dataset, new_sites: pd.DataFra
         return f"<p>No map: {county} has no boundary in the counties table, and no towns or branches.</p>"
     measured = replace(cov, towns=cov.towns[cov.towns["county"] == county], branches=area.branches)
     pinyin = area.counties.get("name_pinyin", pd.Series(dtype=object)).dropna().astype(str).head(1).str.cat()
-    return _inline_map(area, measured, f"{county} {pinyin} 网点覆盖 coverage", new_sites)
+    # what the title keeps where no CJK font is installed: the pinyin, else the county's code
+    latin = pinyin or str(cov.by_county.loc[cov.by_county["county"] == county, "county_id"].iloc[0])
+    return _inline_map(area, measured, f"{county} {latin} 网点覆盖 coverage", new_sites)
 
 
 def _inline_map(area: Dataset, measured: Coverage, title: str, new_sites: pd.DataFrame | None) -> str:

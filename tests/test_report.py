@@ -195,3 +195,13 @@ def test_workbook_sheets_are_laid_out_for_the_meeting(tmp_path):
     assert sheet["G2"].is_date and sheet["G2"].number_format == "yyyy-mm-dd" and sheet["G4"].value is None
     assert sheet["A4"].value == "=1+1" and sheet["A4"].data_type == "s" and sheet["B4"].value is None
     assert pd.read_excel(tmp_path / "t.xlsx", engine="openpyxl").iloc[0, 2] == pytest.approx(117.301623)
+
+
+def test_a_county_maps_title_keeps_a_latin_name_for_machines_without_chinese_fonts(coverage, monkeypatch, tmp_path):
+    titles = []
+    monkeypatch.setattr(report, "_inline_map", lambda area, measured, title, new_sites: titles.append(title) or "")
+    ds = no.load_sample()
+    report.county_report(coverage, "肥东县", tmp_path, city=ds)
+    bare = no.Dataset(ds.counties.drop(columns="name_pinyin"), ds.towns, ds.branches)  # e.g. the national units
+    report.county_report(coverage, "肥东县", tmp_path, city=bare)
+    assert titles == ["肥东县 Feidong Xian 网点覆盖 coverage", "肥东县 340122 网点覆盖 coverage"]
