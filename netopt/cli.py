@@ -74,14 +74,15 @@ def _fail(message: str, code: int = 2) -> None:
 @contextmanager
 def _working(message: str, time_limit: Optional[float] = None) -> Iterator[None]:
     """A spinner with the task, the stage its solves have reached (models._milp.report_stage) and the time taken
-    so far (and the time limit it was given), cleared when done: solves can take minutes."""
+    so far (and the time limit it was given), cleared when done: solves can take minutes. Not shown where the
+    output is not a terminal (a log file would keep a blank line per spinner)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from netopt.models._milp import watching_stages
 
     limit = "" if time_limit is None else f" (time limit 时限 {time_limit:g} s)"
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), TextColumn(limit),
-                  console=console, transient=True) as progress:
+                  console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task(message, total=None)
         with watching_stages(lambda stage: progress.update(task, description=f"{message} · {stage}")):
             yield
@@ -1125,8 +1126,10 @@ def _say_fewer_than_p(selected: list, p: Optional[int], rules: dict, sites) -> N
     if p is None or len(selected) >= p:
         return
     why = "more would add nothing, or break another rule"
+    chosen = sites["site_id"].isin(selected).to_numpy()
+    if "too_close" in rules and not _spaced_out_sites(rules["too_close"], chosen, sites).any():
+        why = "every other site lies within the minimum spacing (--min-spacing-km) of a branch the plan keeps or opens"
     if "budget" in rules:
-        chosen = sites["site_id"].isin(selected).to_numpy()
         closed_saving = rules["closing_saving"][(sites["kind"] == "existing").to_numpy() & ~chosen].sum()
         left = rules["budget"] - rules["open_cost"][chosen].sum() + closed_saving
         cheapest = rules["open_cost"][(sites["kind"] == "new").to_numpy() & ~chosen].min(initial=np.inf)
@@ -1147,6 +1150,14 @@ def _spacing_rule(sites, min_spacing_km: Optional[float]) -> dict:
     console.print(f"Minimum spacing 网点间距 {min_spacing_km:g} km: {ruled} pairs of candidate sites closer than that "
                   f"may not both be open (today's branches may stay closer to each other)")
     return {"too_close": pairs}
+
+
+def _spaced_out_sites(too_close: np.ndarray, chosen: np.ndarray, sites) -> np.ndarray:
+    """Which new sites the plan leaves closed that no open site is too close to (a pair of the spacing rule)."""
+    near_open = np.zeros(len(chosen), bool)
+    near_open[too_close[chosen[too_close[:, 0]], 1]] = True
+    near_open[too_close[chosen[too_close[:, 1]], 0]] = True
+    return (sites["kind"] == "new").to_numpy() & ~chosen & ~near_open
 
 
 def _roads(network: Optional[Path]) -> dict:
@@ -2612,7 +2623,7 @@ def report(
             from netopt.models.types import assign_branch_types
 
             plan = assign_branch_types(ds)
-        with Progress(console=console, transient=True) as progress:
+        with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
             task = progress.add_task("County reports 区县报告", total=len(cov.by_county))
             written, failures = batch_reports(cov, out, progress=lambda: progress.advance(task), plan=plan,
                                               rivals=rivals, new_sites=new_sites, city=ds)

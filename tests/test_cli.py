@@ -1244,6 +1244,11 @@ def test_minimum_spacing_keeps_new_branches_apart(tmp_path: Path):
     one = runner.invoke(app, ["optimize", "--max-new", "2", "--bank", "农业", "--min-spacing-km", "5", "--out",
                               str(tmp_path / "two")])
     assert one.exit_code == 0 and f"{covered[-1]:.1f} 万人" in one.output
+    assert "\n\n" not in one.output  # no blank line left by the spinner where the output is not a terminal
+    apart = runner.invoke(app, ["optimize", "--max-new", "2", "--bank", "农业", "--min-spacing-km", "100", "--out",
+                                str(tmp_path / "apart")])  # the sample spans less than 100 km: no new branch fits
+    assert apart.exit_code == 0 and "101 branches open, fewer than the 103 allowed: every other site lies within " \
+        "the minimum spacing (--min-spacing-km) of a branch the plan keeps or opens" in _said(apart.output)
 
 
 def test_a_spacing_no_plan_can_keep_is_explained(tmp_path: Path):
