@@ -20,8 +20,8 @@ from netopt._cluster import dask_client, map_tasks
 from netopt._errors import NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, check_count, is_number
 from netopt.coverage import analyze_coverage, data_notes
 from netopt.distance import nearest_site
-from netopt.io import (Dataset, far_outside, find_table, read_branch_table, read_counties, read_town_table,
-                       require_pyarrow, write_atomic)
+from netopt.io import (Dataset, far_outside, find_table, folder_attribution, read_branch_table, read_counties,
+                       read_town_table, require_pyarrow, write_atomic)
 from netopt.projection import metric_crs, xy_metres
 
 MODEL_STATUSES = ("lscp_status", "mclp_status", "types_status")
@@ -69,6 +69,7 @@ class UnitTask:
     unit: gpd.GeoDataFrame
     towns: gpd.GeoDataFrame
     branches: gpd.GeoDataFrame
+    attribution: str = ""  # where the data comes from (the data folder's ATTRIBUTION.txt), credited on its pages
 
 
 @dataclass
@@ -130,9 +131,11 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
             raise InputError(f"no unit's adcode starts with {', '.join(only)}", file=str(units_file))
     town_groups = dict(tuple(towns.groupby("county_id", sort=False)))
     branch_groups = dict(tuple(branches.groupby("unit_id", sort=False)))
+    attribution = folder_attribution(data_dir)
     return [UnitTask(str(uid), units.iloc[[i]].reset_index(drop=True),
                      town_groups.get(str(uid), towns.iloc[:0]).reset_index(drop=True),
-                     branch_groups.get(str(uid), branches.iloc[:0]).drop(columns="unit_id").reset_index(drop=True))
+                     branch_groups.get(str(uid), branches.iloc[:0]).drop(columns="unit_id").reset_index(drop=True),
+                     attribution)
             for i, uid in enumerate(units["county_id"])]
 
 
@@ -272,6 +275,7 @@ def _dataset(task: UnitTask) -> Dataset:
     unit = task.unit.copy()
     if "region_type" not in unit or unit["region_type"].isna().all():
         unit["region_type"] = "county"
+    unit.attrs["attribution"] = task.attribution
     return Dataset(unit, task.towns.copy(), task.branches.copy())
 
 
@@ -371,7 +375,8 @@ def _unit_page(task: UnitTask, row: dict) -> str:
     body = (f"<h2>概况 Summary</h2>{_html_rows(['indicator 指标', 'value 数值'], indicators)}"
             f"<h2>乡镇 Towns ({len(towns)})</h2>"
             f"{_html_rows(['name 名称', 'region_type 区域类型', 'population 常住人口'], town_rows)}")
-    note = "Town populations are estimated where the towns file says so (population_method). " + (row["reason"] or "")
+    note = " ".join(["Town populations are estimated where the towns file says so (population_method).",
+                     row["reason"] or "", task.attribution])
     return PAGE.format(title=f"{row.get('name', task.unit_id)} {task.unit_id} 单位诊断 Unit summary", body=body,
                        note=escape(note))
 
@@ -582,6 +587,7 @@ class UnitChunk:
     units: gpd.GeoDataFrame
     towns: gpd.GeoDataFrame
     branches: gpd.GeoDataFrame
+    attributions: list[str]  # each unit's data attribution, in the order of unit_ids
 
 
 def pack(tasks: list[UnitTask]) -> UnitChunk:
@@ -591,14 +597,15 @@ def pack(tasks: list[UnitTask]) -> UnitChunk:
         return pd.concat(frames, keys=ids)  # the outer index level says whose row it is
 
     return UnitChunk(ids, stack([t.unit for t in tasks]), stack([t.towns for t in tasks]),
-                     stack([t.branches for t in tasks]))
+                     stack([t.branches for t in tasks]), [t.attribution for t in tasks])
 
 
 def unpack(chunk: UnitChunk) -> list[UnitTask]:
     frames = (chunk.units, chunk.towns, chunk.branches)
     parts = [{uid: g.reset_index(drop=True) for uid, g in frame.groupby(level=0, sort=False)} for frame in frames]
     empty = [frame.iloc[:0].reset_index(drop=True) for frame in frames]
-    return [UnitTask(uid, *(part.get(uid, blank) for part, blank in zip(parts, empty))) for uid in chunk.unit_ids]
+    return [UnitTask(uid, *(part.get(uid, blank) for part, blank in zip(parts, empty)), credit)
+            for uid, credit in zip(chunk.unit_ids, chunk.attributions)]
 
 
 def run_units(chunk: UnitChunk, options: BatchOptions) -> list[UnitOutcome]:

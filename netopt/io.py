@@ -190,8 +190,7 @@ def find_table(folder: Path, kind: str, required: bool = True) -> Path | None:
         candidate = folder / f"{kind}{suffix}"
         if candidate.exists():
             return candidate
-    named = sorted(path for path in folder.iterdir() if input_suffix(path) in INPUT_SUFFIXES
-                   and not path.name.startswith(("~$", ".")) and guess_kind(path) == kind)
+    named = [path for path in _folder_files(folder) if guess_kind(path) == kind]
     if len(named) == 1:
         return named[0]
     if named:
@@ -225,6 +224,27 @@ def kind_sheets(path: Path) -> dict[str, str]:
     return found
 
 
+ATTRIBUTION_FILE = "ATTRIBUTION.txt"  # a data folder's credit to its sources (数据来源): on its maps and report pages
+
+
+def folder_attribution(folder: str | os.PathLike) -> str:
+    """What a data folder's ATTRIBUTION.txt says its data comes from (its lines joined), else ''."""
+    file = Path(folder) / ATTRIBUTION_FILE
+    try:
+        return " ".join(file.read_text(encoding="utf-8-sig").split()) if file.is_file() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read it as UTF-8 text ({_first_line(exc)})", file=str(file)) from None
+
+
+def credited(ds: Dataset, folder: str | os.PathLike) -> Dataset:
+    """The city with its folder's attribution (folder_attribution) kept as counties.attrs["attribution"], which
+    its maps, coverage and report pages credit."""
+    attribution = folder_attribution(folder)
+    if attribution:
+        ds.counties.attrs["attribution"] = attribution
+    return ds
+
+
 def find_tables(data: Path) -> dict[str, tuple[Path, str | None]]:
     """A city's three tables, each as (file, sheet or None): in a data folder as find_table finds them, a table
     missing there taken from the sheet of that name in the folder's one workbook (区县 / 乡镇 / 网点 sheets); or
@@ -256,11 +276,17 @@ def _no_city_workbook(data: Path, missing: list[str]) -> str:
             "区县 (counties), 乡镇 (towns), 网点 (branches)")
 
 
+def _folder_files(folder: Path, suffixes=INPUT_SUFFIXES) -> list[Path]:
+    """A data folder's files that may hold a table: of those suffixes, leaving out Excel's lock files (~$…),
+    hidden files and the folder's ATTRIBUTION.txt."""
+    return sorted(path for path in folder.iterdir() if input_suffix(path) in suffixes
+                  and not path.name.startswith(("~$", ".")) and path.name != ATTRIBUTION_FILE)
+
+
 def _headed_in_folder(folder: Path, kind: str) -> tuple[Path, None] | None:
     """The `kind` table as the one file of the folder whose name says no kind but whose header does (导出1.csv
     headed 机构号, 网点名称: branches; guess_kind_by_headers); None when none does."""
-    unnamed = sorted(path for path in folder.iterdir() if input_suffix(path) in INPUT_SUFFIXES
-                     and not path.name.startswith(("~$", ".")) and guess_kind(path) is None)
+    unnamed = [path for path in _folder_files(folder) if guess_kind(path) is None]
     headed = [path for path in unnamed if guess_kind_by_headers(path) == kind]
     if len(headed) == 1:
         return headed[0], None
@@ -274,8 +300,7 @@ def _headed_in_folder(folder: Path, kind: str) -> tuple[Path, None] | None:
 def _sheet_in_folder(folder: Path, kind: str) -> tuple[Path, str] | None:
     """The `kind` table as a sheet of the folder's workbooks (exactly one of them may have it); None when none
     has."""
-    books = sorted(path for path in folder.iterdir() if input_suffix(path) in WORKBOOK_SUFFIXES
-                   and not path.name.startswith(("~$", ".")))
+    books = _folder_files(folder, WORKBOOK_SUFFIXES)
     holding = [(book, sheet) for book in books for k, sheet in kind_sheets(book).items() if k == kind]
     if len(holding) == 1:
         return holding[0]

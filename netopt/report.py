@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -288,7 +289,8 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
                  f"<h2>仅他行覆盖的乡镇 Towns only another bank reaches ({len(only)})</h2>{_html_table(only.head(30))}")
     notes = cov.notes_for(county)
     sheets["notes"] = pd.DataFrame({"note": notes})
-    page = PAGE.format(title=f"{county} 网点覆盖诊断 Branch coverage report", body=body, note=" ".join(notes))
+    page = PAGE.format(title=escape(f"{county} 网点覆盖诊断 Branch coverage report"), body=body,
+                       note=escape(" ".join([*notes, cov.attribution])))
     return [write_atomic(out / f"{stem}.html", lambda p: p.write_text(page, encoding="utf-8")),
             write_atomic(out / f"{stem}.xlsx", lambda p: write_workbook(p, sheets))]
 
@@ -302,7 +304,7 @@ def _county_map(cov: Coverage, county: str, city: Dataset, new_sites: pd.DataFra
     area = Dataset(city.counties[ours], city.towns[city.towns["county"] == county],
                    cov.branches[cov.branches["county"] == county])
     if not (area.counties.geometry.notna().any() or len(area.towns) or len(area.branches)):
-        return f"<p>No map: {county} has no boundary in the counties table, and no towns or branches.</p>"
+        return f"<p>No map: {escape(county)} has no boundary in the counties table, and no towns or branches.</p>"
     measured = replace(cov, towns=cov.towns[cov.towns["county"] == county], branches=area.branches)
     pinyin = area.counties.get("name_pinyin", pd.Series(dtype=object)).dropna().astype(str).head(1).str.cat()
     # what the title keeps where no CJK font is installed: the pinyin, else the county's code
@@ -322,7 +324,7 @@ def _inline_map(area: Dataset, measured: Coverage, title: str, new_sites: pd.Dat
         path = static_map(area, Path(folder) / "map.png", coverage=measured, title=title, sites=suggested,
                           selected=None if suggested is None else list(suggested["site_id"]))
         picture = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<p><img alt="{title}" style="max-width:100%" src="data:image/png;base64,{picture}"></p>'
+    return f'<p><img alt="{escape(title)}" style="max-width:100%" src="data:image/png;base64,{picture}"></p>'
 
 
 def _new_sites_section(new_sites: pd.DataFrame) -> str:
@@ -363,7 +365,7 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
         sheets.update(rivals_by_region=rivals.by_region.round(3), rival_only_towns=rivals.rival_only)
         body += (f"<h2>我行与全部银行 Ours against every bank</h2>{_html_table(rivals.by_region.round(3))}"
                  f"<h2>仅他行覆盖的乡镇 Towns only another bank reaches</h2>{_html_table(rivals.rival_only.head(20))}")
-    page = PAGE.format(title="城市汇总 City summary", body=body, note=" ".join(cov.notes))
+    page = PAGE.format(title="城市汇总 City summary", body=body, note=escape(" ".join([*cov.notes, cov.attribution])))
     return [write_atomic(out / "city_summary.html", lambda p: p.write_text(page, encoding="utf-8")),
             write_atomic(out / "city_summary.xlsx", lambda p: write_workbook(p, sheets))]
 

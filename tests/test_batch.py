@@ -90,6 +90,9 @@ def test_serial_local_cluster_and_scheduler_give_the_same_numbers(national_tasks
         assert len(plan) == 54
     serial_plan = (tmp_path / "serial" / "units" / "340102" / "branch_types.csv").read_bytes()
     assert serial_plan == (tmp_path / "scheduler" / "units" / "340102" / "branch_types.csv").read_bytes()
+    for out, unit in (("scheduler", "340202"), ("local", "340102")):  # data/units' and the sample's sources
+        page = (tmp_path / out / "units" / unit / "summary.html").read_text(encoding="utf-8")
+        assert ("Vonng/adcode (CC BY 4.0)" in page) and (("liusaint" in page) == (unit == "340102"))
 
 
 def test_a_unit_listed_twice_is_refused(sample_tasks, tmp_path):

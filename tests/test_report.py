@@ -205,3 +205,28 @@ def test_a_county_maps_title_keeps_a_latin_name_for_machines_without_chinese_fon
     bare = no.Dataset(ds.counties.drop(columns="name_pinyin"), ds.towns, ds.branches)  # e.g. the national units
     report.county_report(coverage, "肥东县", tmp_path, city=bare)
     assert titles == ["肥东县 Feidong Xian 网点覆盖 coverage", "肥东县 340122 网点覆盖 coverage"]
+
+
+def test_a_data_folders_attribution_is_credited_on_its_maps_and_pages(tmp_path):
+    """ATTRIBUTION.txt beside the tables (数据来源) is credited on the map's legend and every report page — not read
+    as a table, even where a table is found by its header; a folder without one credits nothing."""
+    import shutil
+
+    from netopt.cli import app
+    from tests.pages import map_text
+
+    folder = tmp_path / "city"
+    shutil.copytree(no.datasets.sample_dir(), folder)
+    (folder / "towns.csv").rename(folder / "导出1.csv")  # found by its header 乡镇名称
+    (folder / "ATTRIBUTION.txt").write_text("数据来源：某银行战略部 2026\n内部资料\n", encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(app, ["map", "--data", str(folder), "--out", str(tmp_path / "map")]).exit_code == 0
+    assert "数据来源：某银行战略部 2026 内部资料" in map_text(tmp_path / "map" / "network_map.html")
+    reported = runner.invoke(app, ["report", "--data", str(folder), "--out", str(tmp_path / "reports")])
+    assert reported.exit_code == 0, reported.output
+    for page in ("city_summary.html", "county_340102_瑶海区.html"):
+        assert "数据来源：某银行战略部 2026 内部资料" in (tmp_path / "reports" / page).read_text(encoding="utf-8")
+    (folder / "ATTRIBUTION.txt").unlink()
+    assert runner.invoke(app, ["map", "--data", str(folder), "--out", str(tmp_path / "bare")]).exit_code == 0
+    page = map_text(tmp_path / "bare" / "network_map.html")
+    assert "数据来源" not in page and "Sample data" not in page
