@@ -372,7 +372,7 @@ def _data_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches: g
     counted by another column than the towns' population (`projected`), no check of them against the counties
     table's."""
     totals = [] if projected else _town_total_notes(counties, units)
-    return totals + _stacked_branch_notes(branches)
+    return totals + _stacked_branch_notes(branches) + _far_branch_notes(counties, units, branches)
 
 
 STACKED_BRANCHES = 3  # this many branches at the very same point are most likely geocoded to a town or district
@@ -394,6 +394,25 @@ def _stacked_branch_notes(branches: gpd.GeoDataFrame) -> list[str]:
             f"more at the very same coordinates (e.g. {len(biggest)} in {biggest['county'].iloc[0]}, such as "
             f"{biggest['name'].iloc[0]}): located by their town or district rather than their address? Their "
             "service radii and the coverage around them are rough."]
+
+
+def _far_branch_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame) -> list[str]:
+    """Without county boundaries (which reading checks places against), branches farther than OUTSIDE_LIMIT_KM
+    from every town: wrong coordinates, most likely, counted in the county of their nearest town."""
+    from netopt.io import OUTSIDE_LIMIT_KM
+
+    if counties.geometry.notna().all() or len(units) == 0 or len(branches) == 0:
+        return []
+    crs = metric_crs(units, branches)
+    metres, nearest = nearest_site(xy_metres(branches, crs), xy_metres(units, crs))
+    far = metres > OUTSIDE_LIMIT_KM * 1000.0
+    if not far.any():
+        return []
+    worst = int(np.argmax(metres))
+    return [f"{int(far.sum())} branch{'es lie' if far.sum() > 1 else ' lies'} more than {OUTSIDE_LIMIT_KM:.0f} km "
+            f"from every town (e.g. {branches['name'].iloc[worst]}, {metres[worst] / 1000.0:,.0f} km from "
+            f"{units['name'].iloc[nearest[worst]]}): wrong coordinates? Without county boundaries each counts in "
+            "the county of its nearest town."]
 
 
 def _method_notes(units: gpd.GeoDataFrame, s: CoverageSettings) -> list[str]:

@@ -207,6 +207,16 @@ def test_density_counts_the_counties_with_an_area_and_says_which_have_none():
     assert not any("网点密度" in n for n in no.analyze_coverage(ds).notes)
 
 
+def test_branches_far_from_every_town_are_named_when_no_boundary_could_catch_them():
+    ds = make_city([0.0, 2.0, 12.0, 16.0], [30_000, 10_000, 50_000, 20_000], [0.0, 13.0, 80.0, 300.0])
+    assert not any("from every town" in n for n in no.analyze_coverage(ds).notes)  # the boundaries are checked
+    bare = no.Dataset(ds.counties.set_geometry([None, None], crs=4326), ds.towns, ds.branches)
+    cov = no.analyze_coverage(bare)
+    [note] = [n for n in cov.notes if "from every town" in n]
+    assert note.startswith("2 branches lie more than 50 km from every town (e.g. 网点3, 284 km from 镇3)")
+    assert any("from every town" in n for n in cov.notes_for("某县"))  # counted in 镇3's county, and said there
+
+
 def test_branches_stacked_on_one_point_are_named_in_the_notes():
     ds = no.load_sample()
     [note] = [n for n in no.analyze_coverage(ds, radius_km=3.5).notes if "the very same coordinates" in n]
