@@ -609,9 +609,7 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
             if sites is not None and selected is not None:
                 _draw_static_plan(on, sites, selected, moves, crs, chinese=font is not None, plan=plan)
         draw(ax)
-        _scale_bar(ax)
-        ax.legend(loc="upper right", fontsize=9)
-        _core_inset(ax, ds, crs, draw, chinese=font is not None)
+        _lay_out_corners(ax, ds, crs, draw, chinese=font is not None)
         title = title or _default_title(plan, _planned_new(ds.branches).any())
         ax.set_title(title if font else _without_chinese(title), fontsize=14)
         return _saved(fig, path)
@@ -841,30 +839,84 @@ def _planned_new(branches: gpd.GeoDataFrame) -> pd.Series:
     return pd.Series(planned_new(branches), index=branches.index)
 
 
-def _scale_bar(ax) -> None:
-    """A scale bar of a round number of km, about a sixth of the map's width, at its lower left."""
-    x0, x1 = ax.get_xlim()
-    y0, _ = ax.get_ylim()
+CORNERS = ("upper right", "upper left", "lower left", "lower right")  # the legend's choice on a tie first
+
+
+def _lay_out_corners(ax, ds: Dataset, crs, draw: Callable, chinese: bool) -> None:
+    """The legend in the map's corner over the least of the city, the core districts' inset in the emptiest
+    corner left, the scale bar in a free lower corner (else any free one); the map's extent kept."""
+    limits = ax.get_xlim(), ax.get_ylim()
+    ax.apply_aspect()  # the axes' final shape: boxes in axes fractions measured as they will be drawn
+    land = _land(ds, crs)
+    legend = ax.legend(loc="upper right", fontsize=9)
+    extent = legend.get_window_extent(ax.figure.canvas.get_renderer()).transformed(ax.transAxes.inverted())
+    corner = _emptiest(ax, land, extent.width, extent.height, CORNERS)
+    legend.set_loc(corner)
+    inset = _core_inset(ax, ds, crs, draw, chinese, land, [c for c in CORNERS if c != corner])
+    free = [c for c in ("lower left", "lower right", "upper left", "upper right") if c not in (corner, inset)]
+    _scale_bar(ax, free[0])
+    ax.set_xlim(*limits[0])
+    ax.set_ylim(*limits[1])
+
+
+def _land(ds: Dataset, crs):
+    """What the map shows of the city, for finding its emptiest corners: the counties, else the towns' hull."""
+    counties = ds.counties[ds.counties.geometry.notna()]
+    if len(counties):
+        return counties.to_crs(crs).geometry.union_all()
+    return ds.towns[ds.towns.geometry.notna()].to_crs(crs).geometry.union_all().convex_hull
+
+
+def _corner_box(corner: str, width: float, height: float, edge: float = 0.01) -> list[float]:
+    """A box of that width and height (axes fractions) in that corner of the map, `edge` in from its sides."""
+    return [1 - width - edge if "right" in corner else edge, 1 - height - edge if "upper" in corner else edge,
+            width, height]
+
+
+def _emptiest(ax, land, width: float, height: float, corners) -> str:
+    """Of the `corners`, the one where a box of that width and height (axes fractions) covers least of `land`
+    (the first of them on a tie)."""
+    from shapely.geometry import box
+
+    (left, right), (bottom, top) = ax.get_xlim(), ax.get_ylim()
+
+    def covered(corner: str) -> float:
+        fx, fy, fw, fh = _corner_box(corner, width, height)
+        return land.intersection(box(left + fx * (right - left), bottom + fy * (top - bottom),
+                                     left + (fx + fw) * (right - left), bottom + (fy + fh) * (top - bottom))).area
+    return min(corners, key=covered)
+
+
+def _scale_bar(ax, corner: str = "lower left") -> None:
+    """A scale bar of a round number of km, about a sixth of the map's width, in that corner of it."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     km = max([k for k in SCALE_BAR_KM if k * 1000 <= (x1 - x0) / 6] or SCALE_BAR_KM[:1])
-    ax.plot([x0, x0 + km * 1000], [y0, y0], color="k", linewidth=2)
-    ax.annotate(f"{km:g} km", (x0, y0), xytext=(0, 4), textcoords="offset points", fontsize=8)
+    start = x1 - 0.02 * (x1 - x0) - km * 1000 if "right" in corner else x0 + 0.02 * (x1 - x0)
+    level = y1 - 0.05 * (y1 - y0) if "upper" in corner else y0 + 0.02 * (y1 - y0)
+    ax.plot([start, start + km * 1000], [level, level], color="k", linewidth=2)
+    ax.annotate(f"{km:g} km", (start, level), xytext=(0, 4), textcoords="offset points", fontsize=8)
 
 
-def _core_inset(ax, ds: Dataset, crs, draw: Callable, chinese: bool) -> None:
-    """The core districts' towns 主城区, where most branches stand, enlarged in an inset in the corner of the map
-    its counties cover least (not the legend's), framed on the map — when they span less than INSET_BELOW of
-    the map's width and height, too small to tell closed branches apart."""
+def _core_inset(ax, ds: Dataset, crs, draw: Callable, chinese: bool, land, corners) -> str | None:
+    """The core districts' towns 主城区, where most branches stand, enlarged in an inset in the one of `corners`
+    whose box covers least of `land`, framed on the map — when they span less than INSET_BELOW of the map's
+    width and height, too small to tell closed branches apart; its corner, or None."""
     towns = ds.towns[(ds.towns["region_type"] == "core") & ds.towns.geometry.notna()] \
         if "region_type" in ds.towns else ds.towns.iloc[:0]
     if len(towns) < 2:
-        return
+        return None
     x0, y0, x1, y1 = towns.to_crs(crs).total_bounds
     pad = 0.1 * max(x1 - x0, y1 - y0) + 1000.0
     width, height = x1 - x0 + 2 * pad, y1 - y0 + 2 * pad
     (left, right), (bottom, top) = ax.get_xlim(), ax.get_ylim()
     if width > INSET_BELOW * (right - left) or height > INSET_BELOW * (top - bottom):
-        return
-    inset = ax.inset_axes(_emptiest_corner(ax, ds.counties.to_crs(crs), width / height))
+        return None
+    # the map's axes show as many metres per inch across as up: a box w x h (fractions) has the extent's aspect
+    # when h = w x (map width / map height) / aspect; the longer of the two is INSET_SIDE
+    w, h = INSET_SIDE, INSET_SIDE * (right - left) / (top - bottom) / (width / height)
+    w, h = w * min(1.0, INSET_SIDE / h), min(h, INSET_SIDE)
+    corner = _emptiest(ax, land, w, h, corners)
+    inset = ax.inset_axes(_corner_box(corner, w, h))
     draw(inset, inset=True)
     inset.set_xlim(x0 - pad, x0 - pad + width)
     inset.set_ylim(y0 - pad, y0 - pad + height)
@@ -875,27 +927,7 @@ def _core_inset(ax, ds: Dataset, crs, draw: Callable, chinese: bool) -> None:
     ax.indicate_inset_zoom(inset, edgecolor="#777")
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)
-
-
-def _emptiest_corner(ax, counties: gpd.GeoDataFrame, aspect: float) -> list[float]:
-    """Of the map's lower-left, lower-right and upper-left corners (the legend holds the upper right), the
-    inset box (axes fractions, its longer side INSET_SIDE, width / height = `aspect` on the map) over the
-    least county area."""
-    from shapely.geometry import box
-
-    (left, right), (bottom, top) = ax.get_xlim(), ax.get_ylim()
-    land = counties.geometry.union_all() if len(counties) else box(0, 0, 0, 0)
-    # the map's axes show as many metres per inch across as up: a box w x h (fractions) has the extent's aspect
-    # when h = w x (map width / map height) / aspect; the longer of the two is INSET_SIDE
-    w, h = INSET_SIDE, INSET_SIDE * (right - left) / (top - bottom) / aspect
-    w, h, edge = w * min(1.0, INSET_SIDE / h), min(h, INSET_SIDE), 0.01
-    corners = [[edge, edge, w, h], [1 - w - edge, edge, w, h], [edge, 1 - h - edge, w, h]]
-
-    def covered(frac: list[float]) -> float:
-        fx, fy, fw, fh = frac
-        return land.intersection(box(left + fx * (right - left), bottom + fy * (top - bottom),
-                                     left + (fx + fw) * (right - left), bottom + (fy + fh) * (top - bottom))).area
-    return min(corners, key=covered)
+    return corner
 
 
 def _draw_static_shares(ax, towns: gpd.GeoDataFrame, size: np.ndarray, shares: np.ndarray, chinese: bool,

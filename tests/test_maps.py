@@ -346,7 +346,7 @@ def _static_axes(ds, plan=None):
     def draw(on, inset: bool = False) -> None:
         no.maps._draw_static(on, ds, None, plan, crs, chinese=False, inset=inset)
     draw(ax)
-    no.maps._core_inset(ax, ds, crs, draw, chinese=False)
+    no.maps._lay_out_corners(ax, ds, crs, draw, chinese=False)
     return fig, ax, crs
 
 
@@ -364,12 +364,37 @@ def test_core_districts_get_an_inset_at_the_same_scale_in_both_directions():
     box = inset.get_window_extent()
     assert abs((box.width / box.height) / ((x1 - x0) / (y1 - y0)) - 1) < 0.02  # km the same both ways
     assert inset.get_title() == "core districts" and inset.get_xlabel() == ""
-    outer = ax.get_window_extent()  # a lower or left corner: the legend keeps the upper right
-    assert box.x0 - outer.x0 < 0.05 * outer.width or box.y0 - outer.y0 < 0.05 * outer.height
+    outer, legend = ax.get_window_extent(), ax.get_legend().get_window_extent()
+    assert not box.overlaps(legend)  # the legend, the inset and the scale bar each in a corner of their own
+    [bar] = [line for line in ax.get_lines() if line.get_linewidth() == 2]
+    ends = ax.transData.transform(np.column_stack(bar.get_data()))
+    assert not any(box.contains(*end) or legend.contains(*end) for end in ends) and outer.contains(*ends[0])
     plt.close(fig)
     spread = ds.towns.assign(region_type="core")  # core towns all over the map: nothing to enlarge
     fig, ax, _ = _static_axes(no.io.Dataset(ds.counties, spread, ds.branches))
     assert ax.child_axes == []
+    plt.close(fig)
+
+
+def test_the_legend_takes_the_corner_over_the_least_of_the_city():
+    """A city missing its upper-left quarter (an L of two counties): the legend goes there, not over its land."""
+    import geopandas as gpd
+    import matplotlib.pyplot as plt
+    from shapely.geometry import box
+
+    counties = gpd.GeoDataFrame({"county_id": ["1", "2"], "name": ["南区", "东北区"], "population": [2, 1],
+                                 "region_type": ["county", "county"]},
+                                geometry=[box(117.0, 31.0, 118.0, 31.5), box(117.5, 31.5, 118.0, 32.0)], crs=4326)
+    lon, lat = [117.2, 117.5, 117.8, 117.7], [31.2, 31.3, 31.2, 31.8]
+    towns = gpd.GeoDataFrame({"town_id": list("abcd"), "name": list("甲乙丙丁"), "county": ["南区"] * 3 + ["东北区"],
+                              "county_id": ["1"] * 3 + ["2"], "population": [1e4] * 4, "region_type": "county"},
+                             geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    branches = gpd.GeoDataFrame({"branch_id": ["B1"], "name": ["网点"], "bank": ["x"], "type": [None]},
+                                geometry=gpd.points_from_xy([117.8], [31.8]), crs=4326)
+    fig, ax, _ = _static_axes(no.io.Dataset(counties, towns, branches))
+    fig.canvas.draw()
+    legend, outer = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.x0 < outer.x0 + 0.1 * outer.width and legend.y1 > outer.y1 - 0.1 * outer.height  # upper left
     plt.close(fig)
 
 
