@@ -21,6 +21,7 @@ class Problem:
     column: str | None = None
     rows: tuple[int, ...] = ()
     row_word: str = "row"
+    unlocated: bool = False  # a branch's coordinates only: skip_unlocated (--skip-unlocated) would leave it out
 
     def location(self) -> str:
         parts = [self.file]

@@ -9,7 +9,7 @@ import time
 import warnings
 from html import escape
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,7 +21,7 @@ from netopt._errors import NO_PLAN_YET, InputError, LeftOutWarning, NetoptError,
 from netopt.coverage import analyze_coverage, data_notes
 from netopt.distance import nearest_site
 from netopt.io import (Dataset, far_outside, find_table, folder_attribution, read_branch_table, read_counties,
-                       read_town_table, require_pyarrow, write_atomic)
+                       read_town_table, require_pyarrow, without_far_branches, write_atomic)
 from netopt.projection import metric_crs, xy_metres
 
 MODEL_STATUSES = ("lscp_status", "mclp_status", "types_status")
@@ -112,19 +112,20 @@ class BatchSummary:
 # ----------------------------------------------------------------------------- inputs
 
 def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
-               only: list[str] | None = None) -> list[UnitTask]:
+               only: list[str] | None = None, skip_unlocated: bool = False) -> list[UnitTask]:
     """Read the units table and the towns (and branches, if present) of `data_dir`; one task per unit.
 
     `data_dir` holds the towns table (with each town's `county_id`, the unit's adcode) and optionally the branches
     table, found by `io.find_table` (towns.csv, towns.csv.gz, 乡镇人口.xlsx …). `only`: adcodes or adcode
     prefixes (e.g. ["34"] for 安徽省) to keep. Branches are placed among all the units of the table first, so a
     branch of a unit left out by `only` is not given to a kept neighbour. Branches a status column marks closed
-    or not yet open are left out, with a LeftOutWarning saying how many and where.
+    or not yet open are left out, with a LeftOutWarning saying how many and where; with `skip_unlocated`, so are
+    the branches whose coordinates are missing or wrong (io.read_dataset).
     """
     units = read_counties(units_file)
     _check_unit_ids(units, str(units_file))
     towns = _read_towns(Path(data_dir), units)
-    branches = _read_branches(Path(data_dir), units, towns)
+    branches = _read_branches(Path(data_dir), units, towns, skip_unlocated)
     if only:
         units = units[units["county_id"].astype(str).str.startswith(tuple(only))]
         if units.empty:
@@ -166,19 +167,23 @@ def _read_towns(data_dir: Path, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return towns
 
 
-def _read_branches(data_dir: Path, units: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Branches of the data folder, each given the unit it lies in (by boundary, else by its nearest town)."""
+def _read_branches(data_dir: Path, units: gpd.GeoDataFrame, towns: gpd.GeoDataFrame,
+                   skip_unlocated: bool = False) -> gpd.GeoDataFrame:
+    """Branches of the data folder, each given the unit it lies in (by boundary, else by its nearest town); with
+    `skip_unlocated`, those that cannot be placed left out (io.read_dataset)."""
     path = find_table(data_dir, "branches", required=False)
     if path is None:
         empty = gpd.GeoDataFrame({"branch_id": [], "name": [], "bank": [], "type": [], "county": [], "unit_id": []},
                                  geometry=[], crs="EPSG:4326")
         return empty
-    branches, table = read_branch_table(path)
-    if "left_out" in branches.attrs:
-        warnings.warn(branches.attrs["left_out"], LeftOutWarning, stacklevel=3)
-    problems = far_outside(units, branches, table, "the units table")
+    branches, table = read_branch_table(path, skip_unlocated=skip_unlocated)
+    if skip_unlocated:
+        branches = without_far_branches(Dataset(units, towns, branches), table).branches
+    problems = [replace(problem, unlocated=True) for problem in far_outside(units, branches, table, "the units table")]
     if problems:
         raise InputError(problems)
+    if "left_out" in branches.attrs:
+        warnings.warn(branches.attrs["left_out"], LeftOutWarning, stacklevel=3)
     branches["unit_id"] = _unit_of_points(branches, units, towns)
     branches = branches[branches["unit_id"].notna()].copy()
     branches["county"] = branches["unit_id"].map(dict(zip(units["county_id"].astype(str), units["name"])))

@@ -64,6 +64,9 @@ BANK_ONLY_HELP = "Only this bank's branches (part of its name, e.g. 农业), whe
 POPULATION_OPTION = typer.Option(None, help="Count the residents by another column of the towns table instead of "
                                  "their population, e.g. a projection 2035年规划人口（万人）: its header, with or without "
                                  "the unit (人 or 万人, read from the header).")
+SKIP_UNLOCATED_OPTION = typer.Option(False, "--skip-unlocated", help="Leave out the branches whose coordinates are "
+                                     "missing or wrong (empty, not numbers, outside China, far outside every county) "
+                                     "instead of stopping; the console names them (fix them with validate's list).")
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -129,7 +132,7 @@ def _guard(action: Callable[[], None]) -> None:
         raise
     except InputError as err:
         if len(err.problems) == 1:
-            _fail(str(err.problems[0]))
+            _fail(str(err.problems[0]) + _skip_hint(err.problems))
         _print_problems(err.problems)
         raise typer.Exit(2) from None
     except SolverError as err:  # e.g. no plan found within the time limit: not the user's input
@@ -174,6 +177,17 @@ def _print_problems(problems: list[Problem]) -> None:
         rows = ", ".join(map(str, p.rows[:10])) + (f" (+{len(p.rows) - 10})" if len(p.rows) > 10 else "")
         table.add_row(Path(p.file).name, f"{p.row_word} {rows}" if rows else "", p.column or "", p.message)
     errors.print(table)
+    if _skip_hint(problems):
+        errors.print(_skip_hint(problems).strip(" ()"), soft_wrap=True)
+
+
+def _skip_hint(problems: list[Problem]) -> str:
+    """When every problem is a branch that cannot be placed: that --skip-unlocated would go on without them."""
+    if not all(problem.unlocated for problem in problems):
+        return ""
+    count = len({(problem.file, row) for problem in problems for row in problem.rows})
+    which = "this branch" if count == 1 else f"these {count} branches"
+    return f" (--skip-unlocated, on every command reading --data and on batch, leaves {which} out and goes on)"
 
 
 @app.command()
@@ -269,10 +283,10 @@ def _file_tables(path: Path, kind: Optional[str]) -> list[tuple[Path, Optional[s
 
 
 def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None,
-          population: Optional[str] = None) -> tuple[Dataset, str]:
+          population: Optional[str] = None, skip_unlocated: bool = False) -> tuple[Dataset, str]:
     """The city of --data (the bundled sample without it), with the --branches table instead of its own when
-    given (e.g. a plan's network after it) and its residents counted by the --population column, and its name for
-    the console."""
+    given (e.g. a plan's network after it), its residents counted by the --population column and, with
+    --skip-unlocated, the branches that cannot be placed left out; and its name for the console."""
     from netopt.coords import normalize_coord_system
     from netopt.io import with_branches
 
@@ -282,19 +296,21 @@ def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None,
     else:
         tables = find_tables(data)
         ds = read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,
-                          sheets={kind: sheet for kind, (_, sheet) in tables.items()}, population=population)
+                          sheets={kind: sheet for kind, (_, sheet) in tables.items()}, population=population,
+                          skip_unlocated=skip_unlocated)
         ds, source = credited(ds, data if data.is_dir() else data.parent), str(data)
     if population is not None:
         source += f", residents 常住人口 by {ds.towns.attrs['population_column']}"
     if branches is not None:
-        ds = with_branches(ds, branches, coords, kind_sheets(branches).get("branches"))
+        ds = with_branches(ds, branches, coords, kind_sheets(branches).get("branches"), skip_unlocated)
         source += f", branches of {branches.name}"
     _say_left_out(ds.branches)
     return ds, source
 
 
 def _say_left_out(branches) -> None:
-    """The branches a status column marked closed or not yet open, which reading left out (io._open_branches)."""
+    """The branches reading left out: marked closed or not yet open by a status column (io._open_branches), or
+    with --skip-unlocated, without usable coordinates."""
     if "left_out" in branches.attrs:
         console.print(f"[yellow]{branches.attrs['left_out']}[/]")
 
@@ -406,12 +422,13 @@ def analyze(
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
     population: Optional[str] = POPULATION_OPTION,
+    skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
     """Coverage diagnosis: coverage, density, residents per branch and underserved towns, by county and region."""
     def run() -> None:
         _check_analyze_options(minutes, (radius_km, core_km, county_km, fringe_km), grid_km, h3, tile_km, workers)
         radius = None if minutes is not None else _radius(radius_km, core_km, county_km, fringe_km)
-        ds, source = _load(data, coords, branches, population)
+        ds, source = _load(data, coords, branches, population, skip_unlocated)
         if tile_km is not None:
             _diagnose_tiled(ds, source, out, radius, grid_km, tile_km, workers, network or minutes or h3 or bank)
             return
@@ -564,6 +581,7 @@ def optimize(
                                                  "(e.g. 0.5; default: proven optimal); the gap says how close."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
     population: Optional[str] = POPULATION_OPTION,
+    skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     max_new: Optional[int] = typer.Option(None, min=0, help="Open at most this many new branches."),
     budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more,
                                                help="Budget for new branches, 万元 (with --open-cost-wan; "
@@ -623,7 +641,7 @@ def optimize(
         if model not in MODELS:
             raise InputError(f"unknown model '{model}'; use one of {', '.join(MODELS)}", file="command line")
         radius = _model_radius(ctx, radius_km, core_km, county_km, fringe_km)
-        ds, source = _load(data, coords, population=population)
+        ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         with _working("Building the model 建模中…"):
             roads = _roads(network)
             unused = None if budget_wan is not None else "they count against a budget (--budget-wan)"
@@ -719,6 +737,7 @@ def curve(
                              "--moves; share_curve.*, share_relocation_curve.* with --model share)."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
     population: Optional[str] = POPULATION_OPTION,
+    skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
                                                help="Seconds for each point of the curve (its gap is shown)."),
     gap_pct: Optional[float] = typer.Option(None, callback=_gap_percent,
@@ -762,7 +781,7 @@ def curve(
         if model not in CURVE_FILES:
             raise InputError(f"--model for a curve is mclp or share, not '{model}'", file="command line")
         radius = _model_radius(ctx, radius_km, core_km, county_km, fringe_km)
-        ds, source = _load(data, coords, population=population)
+        ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         with _working("Solving 求解中…"):
             own = _read_candidates_option(candidates, coords, ds, "a curve counts no costs")
             sites = candidate_sites(ds, bank, own)
@@ -1933,6 +1952,7 @@ def assign_types(
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
     population: Optional[str] = POPULATION_OPTION,
+    skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
     """Give every branch one of the four types (综合型/社区型/普惠型/轻型) by an integer program."""
     def run() -> None:
@@ -1940,7 +1960,7 @@ def assign_types(
         from netopt.report import bilingual, write_workbook
 
         mix, weights = _mix(min_share, max_share), with_weights(_weights(weight))
-        ds, source = _load(data, coords, branches, population)
+        ds, source = _load(data, coords, branches, population, skip_unlocated)
         ds = _bank_only(ds, bank)
         with _working("Scoring branches and solving 求解中…"):
             plan = assign_branch_types(ds, mix=mix, budget_wan=budget_wan, staff_limit=staff_limit,
@@ -2014,6 +2034,7 @@ def plan(
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
     population: Optional[str] = POPULATION_OPTION,
+    skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
                                                help="Stop after this many seconds with the best plan and its gap."),
     p: Optional[int] = typer.Option(None, min=1, help=JOINT_HELP),
@@ -2044,7 +2065,7 @@ def plan(
                    "capacity_wan": _type_figures(type_capacity_wan, "--type-capacity-wan", above_zero=True),
                    "open_cost_wan": _type_figures(type_cost_wan, "--type-cost-wan", above_zero=False)}
         _check_plan_options(ctx, p, keep_existing, keep_open)
-        ds, source = _load(data, coords, branches, population)
+        ds, source = _load(data, coords, branches, population, skip_unlocated)
         if p is not None:
             own = _read_candidates_option(candidates, coords, ds, None)
             _say_site_costs_add_up(own, figures["open_cost_wan"])
@@ -2332,6 +2353,7 @@ def compare(
                                                  "town points."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs and the plans: wgs84, gcj02 or bd09."),
     population: Optional[str] = POPULATION_OPTION,
+    skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
     """Plans side by side 方案比选: today's network and each planned network measured alike — branches, new and
     closed, residents covered and coverage by region, mean km to a branch, towns left without one — and the
@@ -2343,7 +2365,7 @@ def compare(
 
         radius = _radius(radius_km, core_km, county_km, fringe_km)
         networks = _read_plans(plans, name, coords, bank)
-        ds, source = _load(data, coords, population=population)
+        ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         _say_banks_matched(ds, bank)
         with _working("Measuring the plans 方案比选中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
@@ -2382,6 +2404,7 @@ def evaluate_sites_command(
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs and the sites: wgs84, gcj02 or bd09."),
     population: Optional[str] = POPULATION_OPTION,
+    skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
     """Site evaluation 选址评估: each candidate site opened alone beside today's network — residents within its
     reach, those it adds and those it shares with today's branches (重叠), today's and rival branches near it, the
@@ -2394,7 +2417,7 @@ def evaluate_sites_command(
         if not tables and not site:
             raise InputError("give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat", file="command line")
         radius = _radius(radius_km, core_km, county_km, fringe_km)
-        ds, source = _load(data, coords, population=population)
+        ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         _say_banks_matched(ds, bank)
         offered = _candidate_sites(tables, site, coords, ds)
         with _working("Evaluating the sites 选址评估中…"):
@@ -2591,6 +2614,7 @@ def report(
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
     population: Optional[str] = POPULATION_OPTION,
+    skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
     """Batch reports on underserved towns: one HTML + Excel per county, with a map of it (and with
     --new-per-county its best sites for new branches 建议新设网点), and a city summary."""
@@ -2603,7 +2627,7 @@ def report(
         from netopt.grid import population_grid
         from netopt.report import batch_reports
 
-        every_bank, source = _load(data, coords, branches, population)
+        every_bank, source = _load(data, coords, branches, population, skip_unlocated)
         ds = _bank_only(every_bank, bank)
         demand = population_grid(ds, cell_km=grid_km) if grid_km else None
         radius = _region_radii(core_km, county_km, fringe_km)
@@ -2667,13 +2691,14 @@ def map_command(
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
     population: Optional[str] = POPULATION_OPTION,
+    skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
     """The meeting map: an offline HTML map and the same view as PNG and PDF."""
     def run() -> None:
         from netopt.maps import network_map, static_map
         from netopt.models.types import assign_branch_types
 
-        every_bank, source = _load(data, coords, branches, population)
+        every_bank, source = _load(data, coords, branches, population, skip_unlocated)
         ds = _bank_only(every_bank, bank)
         cov = analyze_coverage(ds, radius_km=_region_radii(core_km, county_km, fringe_km))
         plan = assign_branch_types(ds, coverage=cov) if types else None
@@ -2709,6 +2734,7 @@ def batch(
     units_per_task: Optional[int] = typer.Option(None, min=1,
                                                  help="Units sent to a worker at a time (default: about eight "
                                                       "tasks per worker, at most 50 units each)."),
+    skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
     """Run the diagnosis (and optionally models and type plans) for every unit on dask; resumable."""
     def run() -> None:
@@ -2716,7 +2742,7 @@ def batch(
 
         with _working("Reading the units 读取数据…"), warnings.catch_warnings(record=True) as heard:
             warnings.simplefilter("always", LeftOutWarning)
-            tasks = read_batch(units, data, only=only or None)
+            tasks = read_batch(units, data, only=only or None, skip_unlocated=skip_unlocated)
         for note in heard:
             if issubclass(note.category, LeftOutWarning):
                 console.print(f"[yellow]{note.message}[/]")

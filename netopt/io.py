@@ -7,7 +7,7 @@ import io as _stdio
 import os
 import tempfile
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable
@@ -846,9 +846,11 @@ def read_branches(path: str | os.PathLike, coords: str = "wgs84", layer: str | N
     return read_branch_table(path, coords, layer)[0]
 
 
-def read_branch_table(path: str | os.PathLike, coords: str = "wgs84",
-                      layer: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
-    """read_branches, with the raw table its messages count rows in (for checks across tables)."""
+def read_branch_table(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
+                      skip_unlocated: bool = False) -> tuple[gpd.GeoDataFrame, _Table]:
+    """read_branches, with the raw table its messages count rows in (for checks across tables). With
+    `skip_unlocated`, rows whose only problems are their coordinates (empty, not numbers, outside China) are left
+    out instead, attrs["left_out"] naming them."""
     def columns(table: _Table, matches: dict[str, sc.ColumnMatch], problems: list[Problem]) -> dict[str, pd.Series]:
         return {
             "branch_id": _ids(table, matches.get("branch_id"), "B", problems),
@@ -860,7 +862,7 @@ def read_branch_table(path: str | os.PathLike, coords: str = "wgs84",
             "status": _optional_text(table, matches, "status"),
         }
     return _open_branches(*_read_points(path, coords, layer, (sc.BRANCH_FIELDS, sc.BRANCH_REQUIRED), columns,
-                                        "branches"))
+                                        "branches", skip_unlocated))
 
 
 def _open_branches(frame: gpd.GeoDataFrame, table: _Table) -> tuple[gpd.GeoDataFrame, _Table]:
@@ -879,29 +881,70 @@ def _open_branches(frame: gpd.GeoDataFrame, table: _Table) -> tuple[gpd.GeoDataF
     raw = table.frame[table.sources["status"]].astype(str).str.strip()
     said = ", ".join(f"{count} {value}" for value, count in raw[shut].value_counts().items())
     kept = frame[~shut].reset_index(drop=True)
-    kept.attrs["left_out"] = (f"{table.file}: left out {int(shut.sum())} branch(es) not open today by {column} "
-                              f"({said}; {describe_rows(table.rows(shut), table.row_word, limit=5)})")
+    _say_left_out(kept, frame, f"{table.file}: left out {int(shut.sum())} branch(es) not open today by {column} "
+                            f"({said}; {describe_rows(table.rows(shut), table.row_word, limit=5)})")
     table.frame = table.frame[~shut]
     return kept, table
 
 
+def _branches(count: int) -> str:
+    return f"{count} branch" if count == 1 else f"{count} branches"
+
+
+def _say_left_out(kept: gpd.GeoDataFrame, read: gpd.GeoDataFrame, why: str) -> None:
+    """Adds to what the rows `kept` of `read` left out (attrs["left_out"]: each reason, in the order found)."""
+    kept.attrs["left_out"] = "; ".join(filter(None, [read.attrs.get("left_out"), why]))
+
+
 def _read_points(path: str | os.PathLike, coords: str, layer: str | None, fields: tuple, columns: Callable,
-                 what: str) -> tuple[gpd.GeoDataFrame, _Table]:
+                 what: str, skip_unlocated: bool = False) -> tuple[gpd.GeoDataFrame, _Table]:
     """A table of points (`what`: branches, candidate sites): its `fields` (all, required) resolved, its
-    `columns(table, matches, problems)` read, every row a point."""
-    return _points_of_table(_read_raw(path, layer), coords, fields, columns, what)
+    `columns(table, matches, problems)` read, every row a point; with `skip_unlocated`, the rows whose only
+    problems are their coordinates left out (attrs["left_out"])."""
+    return _points_of_table(_read_raw(path, layer), coords, fields, columns, what, skip_unlocated)
 
 
-def _points_of_table(table: _Table, coords: str, fields: tuple, columns: Callable,
-                     what: str) -> tuple[gpd.GeoDataFrame, _Table]:
+def _points_of_table(table: _Table, coords: str, fields: tuple, columns: Callable, what: str,
+                     skip_unlocated: bool = False) -> tuple[gpd.GeoDataFrame, _Table]:
     """_read_points of a raw table already read."""
     problems: list[Problem] = []
     matches = _resolve(table, *fields, problems)
     cols = columns(table, matches, problems)
+    read_so_far = len(problems)
     geometry = _geometry_from_frame(table, matches, coords, problems, need_points=True)
+    unlocated = _unlocated_rows(problems[read_so_far:]) if what == "branches" else ()
+    if unlocated and not _rows_of(problems[:read_so_far]) - set(unlocated):  # nothing else wrong elsewhere
+        if skip_unlocated:
+            return _without_unlocated(table, unlocated, problems[read_so_far:], coords, fields, columns, what)
+        problems[:] = [replace(problem, unlocated=True) if problem.rows else problem for problem in problems]
     if geometry is not None and not (geometry.geom_type == "Point").all():
         problems.append(table.problem(f"{what} must be points", "geometry", geometry.geom_type != "Point"))
     return _finish(table, cols, matches, geometry, problems)
+
+
+def _unlocated_rows(found: list[Problem]) -> tuple[int, ...]:
+    """The rows the problems reading coordinates name, when each of them names rows (a missing coordinate column
+    is no row's to skip), else ()."""
+    return tuple(sorted(_rows_of(found))) if found and all(problem.rows for problem in found) else ()
+
+
+def _rows_of(problems: list[Problem]) -> set[int]:
+    return {row for problem in problems for row in problem.rows}
+
+
+def _without_unlocated(table: _Table, rows: tuple[int, ...], found: list[Problem], coords: str, fields: tuple,
+                       columns: Callable, what: str) -> tuple[gpd.GeoDataFrame, _Table]:
+    """The table read again without the rows whose coordinates could not be read, attrs["left_out"] saying
+    which and why."""
+    table.frame = table.frame.drop(index=list(rows))
+    if table.frame.empty:
+        raise InputError(found)
+    frame, table = _points_of_table(table, coords, fields, columns, what)
+    why = "; ".join(dict.fromkeys(f"{problem.column}: {problem.message}" if problem.column else problem.message
+                                  for problem in found))
+    _say_left_out(frame, frame, f"{table.file}: left out {_branches(len(rows))} without usable coordinates ({why}; "
+                                f"{describe_rows(rows, table.row_word, limit=5)})")
+    return frame, table
 
 
 def read_candidates(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
@@ -1052,14 +1095,17 @@ def _optional_number(table: _Table, matches: dict[str, sc.ColumnMatch], name: st
 
 def read_dataset(counties: str | os.PathLike, towns: str | os.PathLike, branches: str | os.PathLike,
                  coords: str = "wgs84", sheets: dict[str, str | None] | None = None,
-                 population: str | None = None) -> Dataset:
+                 population: str | None = None, skip_unlocated: bool = False) -> Dataset:
     """Read and cross-check the three tables of a city; every problem in all files is reported at once. `sheets`:
     the Excel sheet (or GeoPackage layer) of a table by kind, e.g. {"counties": "区县"} (all three may be one
     workbook's sheets; see find_tables). `population`: a towns column to count the residents by instead of their
-    population, e.g. a projection 2035年规划人口（万人） (see read_towns)."""
+    population, e.g. a projection 2035年规划人口（万人） (see read_towns). `skip_unlocated`: branches whose
+    coordinates are missing or wrong (empty, not numbers, outside China, far outside every county) are left out
+    instead of refused, `branches.attrs["left_out"]` saying which."""
     town_reader = partial(read_town_table, population=population)
+    branch_reader = partial(read_branch_table, skip_unlocated=skip_unlocated)
     readers = (("counties", read_county_table, counties), ("towns", town_reader, towns),
-               ("branches", read_branch_table, branches))
+               ("branches", branch_reader, branches))
     read: list[tuple[gpd.GeoDataFrame, _Table]] = []
     problems: list[Problem] = []
     for kind, reader, path in readers:
@@ -1074,20 +1120,26 @@ def read_dataset(counties: str | os.PathLike, towns: str | os.PathLike, branches
     problems = _same_named_counties(dataset.counties, county_table)
     problems += _link_towns_to_counties(dataset, town_table)
     problems += far_outside(dataset.counties, dataset.towns, town_table)
-    problems += far_outside(dataset.counties, dataset.branches, branch_table)
+    if not skip_unlocated:
+        problems += [replace(problem, unlocated=True)
+                     for problem in far_outside(dataset.counties, dataset.branches, branch_table)]
     if problems:
         raise InputError(problems)
-    return dataset
+    return without_far_branches(dataset, branch_table) if skip_unlocated else dataset
 
 
-def with_branches(ds: Dataset, path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None) -> Dataset:
+def with_branches(ds: Dataset, path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
+                  skip_unlocated: bool = False) -> Dataset:
     """The city `ds` with the branches of another table instead (e.g. a plan's network after it,
-    <model>_branches.csv), checked to lie in the city."""
-    branches, table = read_branch_table(path, coords=coords, layer=layer)
-    problems = far_outside(ds.counties, branches, table)
+    <model>_branches.csv), checked to lie in the city (`skip_unlocated` as read_dataset takes it)."""
+    branches, table = read_branch_table(path, coords=coords, layer=layer, skip_unlocated=skip_unlocated)
+    city = Dataset(ds.counties, ds.towns, branches)
+    if skip_unlocated:
+        return without_far_branches(city, table)
+    problems = [replace(problem, unlocated=True) for problem in far_outside(ds.counties, branches, table)]
     if problems:
         raise InputError(problems)
-    return Dataset(ds.counties, ds.towns, branches)
+    return city
 
 
 def _same_named_counties(counties: gpd.GeoDataFrame, table: _Table) -> list[Problem]:
@@ -1153,22 +1205,46 @@ def far_outside(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame, table: _Ta
     """Places lying more than OUTSIDE_LIMIT_KM outside every county of `counties` (`of` names them) — a geocoder's
     fallback or another city's place, which would count in the nearest county. Nothing is checked without county
     boundaries."""
-    if len(points) == 0 or counties.geometry.isna().any():
+    far = _far_outside_mask(counties, points)
+    if not far.any():
         return []
     crs = metric_crs(counties)
     at = gpd.GeoDataFrame(geometry=points.geometry.representative_point().to_crs(crs).values, crs=crs)
-    areas = counties[["name", "geometry"]].to_crs(crs)
-    far = np.ones(len(at), bool)
-    far[areas.sindex.query(at.geometry, predicate="dwithin", distance=OUTSIDE_LIMIT_KM * 1000.0)[0]] = False
-    if not far.any():
-        return []
-    near = gpd.sjoin_nearest(at[far], areas, how="left", distance_col="metres")
+    near = gpd.sjoin_nearest(at[far], counties[["name", "geometry"]].to_crs(crs), how="left", distance_col="metres")
     near = near[~near.index.duplicated()].sort_index()
     worst = int(near["metres"].idxmax())
     return [table.problem(f"more than {OUTSIDE_LIMIT_KM:.0f} km outside every county boundary of {of} (e.g. "
                           f"{points['name'].iloc[worst]}, {near['metres'][worst] / 1000.0:,.0f} km from "
                           f"{near['name'][worst]}): check the coordinates, or drop the rows", table.header("lon/lat"),
                           far)]
+
+
+def _far_outside_mask(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> np.ndarray:
+    """Which points lie more than OUTSIDE_LIMIT_KM outside every county (none without county boundaries)."""
+    far = np.zeros(len(points), bool)
+    if len(points) == 0 or counties.geometry.isna().any():
+        return far
+    crs = metric_crs(counties)
+    at = points.geometry.representative_point().to_crs(crs)
+    far[:] = True
+    far[counties.to_crs(crs).sindex.query(at, predicate="dwithin", distance=OUTSIDE_LIMIT_KM * 1000.0)[0]] = False
+    return far
+
+
+def without_far_branches(dataset: Dataset, table: _Table) -> Dataset:
+    """The city without the branches (read from `table`) far outside every county, attrs["left_out"] naming them
+    (skip_unlocated); all of them so is an error."""
+    far = _far_outside_mask(dataset.counties, dataset.branches)
+    if not far.any():
+        return dataset
+    if far.all():
+        raise InputError(far_outside(dataset.counties, dataset.branches, table))
+    kept = dataset.branches[~far].reset_index(drop=True)
+    _say_left_out(kept, dataset.branches, f"{table.file}: left out {_branches(int(far.sum()))} more than "
+                                          f"{OUTSIDE_LIMIT_KM:.0f} km outside every county boundary "
+                                          f"({describe_rows(table.rows(far), table.row_word, limit=5)})")
+    table.frame = table.frame[~far]
+    return Dataset(dataset.counties, dataset.towns, kept)
 
 
 def _locate_unlinked_towns(counties: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) -> None:

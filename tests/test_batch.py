@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import netopt as no
+from netopt._errors import LeftOutWarning
 from netopt.batch import (BatchInterrupted, BatchOptions, UnitTask, finished, national_table, read_batch, run_batch,
                           run_unit)
 from netopt.cli import app
@@ -333,8 +334,6 @@ def test_a_branch_of_a_unit_left_out_by_only_is_not_given_to_a_kept_neighbour(tm
 def test_branches_marked_closed_are_left_out_and_said_so(tmp_path):
     """A status column's closed branches are left out of every unit: a script hears it as a LeftOutWarning,
     the command prints it."""
-    from netopt._errors import LeftOutWarning
-
     folder = _folder_with_branches(tmp_path, sample_dir() / "towns.csv", [])
     (folder / "branches.csv").write_text("branch_id,name,bank,lon,lat,营业状态\n"
                                          "B1,瑶海支行,农行,117.35,31.88,正常营业\nB2,瑶海二支行,农行,117.36,31.88,已撤销\n",
@@ -420,3 +419,19 @@ def test_a_model_without_a_plan_in_time_keeps_the_unit_and_reruns_it(sample_task
     again = run_batch(sample_tasks[:2], tmp_path, options, scheduler="serial")
     assert sorted(again.computed) == sorted(t.unit_id for t in sample_tasks[:2]) and not again.unplanned
     assert (national_table(tmp_path)["lscp_status"] == "optimal").all()
+
+
+def test_a_batch_leaves_out_branches_that_cannot_be_placed_when_asked(tmp_path):
+    import shutil
+
+    folder = tmp_path / "city"
+    shutil.copytree(sample_dir(), folder)
+    branches = pd.read_csv(folder / "branches.csv", dtype=str, keep_default_na=False)
+    branches.loc[[3, 10], "lat"] = "待定"
+    branches.to_csv(folder / "branches.csv", index=False)
+    with pytest.raises(no.InputError) as refused:
+        read_batch(folder / "counties.geojson", folder)
+    assert [problem.unlocated for problem in refused.value.problems] == [True]
+    with pytest.warns(LeftOutWarning, match=r"left out 2 branches without usable coordinates \(lat: non-numeric"):
+        tasks = read_batch(folder / "counties.geojson", folder, skip_unlocated=True)
+    assert sum(len(task.branches) for task in tasks) == len(branches) - 2

@@ -131,6 +131,29 @@ def test_validate_good_files(city_files):
         "far outside the city not checked (the counties table has no boundaries)" in " ".join(result.output.split())
 
 
+def test_branches_that_cannot_be_placed_are_skipped_when_asked(tmp_path: Path):
+    """A bank's export with branches not yet geocoded: refused with the list and a pointer to --skip-unlocated,
+    which every command reading --data takes; with it, those branches are left out and named."""
+    import shutil
+
+    folder = tmp_path / "city"
+    shutil.copytree(no.datasets.sample_dir(), folder)
+    branches = pd.read_csv(folder / "branches.csv", dtype=str, keep_default_na=False)
+    branches.loc[[3, 10], "lon"] = ""  # rows 5 and 12 of the file
+    branches.to_csv(folder / "branches.csv", index=False)
+    refused = runner.invoke(app, ["analyze", "--data", str(folder), "--out", str(tmp_path / "no")])
+    assert refused.exit_code == 2 and "rows 5, 12, column 'lon': empty values in a required column (--skip-unlocated, " \
+        "on every command reading --data and on batch, leaves these 2 branches out and goes on)" in _said(refused.output)
+    skipped = runner.invoke(app, ["analyze", "--data", str(folder), "--skip-unlocated", "--out", str(tmp_path / "ok")])
+    assert skipped.exit_code == 0, skipped.output
+    assert "left out 2 branches without usable coordinates (lon: empty values in a required column; rows 5, 12)" \
+        in _said(skipped.output)
+    assert len(pd.read_csv(tmp_path / "ok" / "coverage_branches.csv")) == len(branches) - 2
+    for command in ("analyze", "optimize", "curve", "assign-types", "plan", "compare", "evaluate-sites", "report",
+                    "map", "batch"):
+        assert "--skip-unlocated" in runner.invoke(app, [command, "--help"]).output, command
+
+
 def test_validate_a_folder_checks_its_files_together(tmp_path: Path):
     import shutil
 

@@ -361,6 +361,36 @@ def test_branch_far_outside_the_city_is_named_with_its_excel_row(tmp_path: Path,
     assert "km from 长丰县" in problem.message
 
 
+def test_branches_that_cannot_be_placed_are_left_out_when_asked(tmp_path: Path, county_boxes):
+    """skip_unlocated: branches whose coordinates are empty, not numbers, outside China or far outside every county
+    are left out, attrs["left_out"] naming file, reasons and rows; the others are read as usual. Without it each is
+    a problem marked `unlocated`; a problem of another kind is refused either way."""
+    county_boxes.to_file(tmp_path / "counties.geojson", driver="GeoJSON")
+    towns = write(tmp_path / "towns.csv", "name,population,lon,lat\nA,10000,117.30,31.86\nB,20000,117.15,32.48\n")
+    branches = write(tmp_path / "branches.csv", "网点名称,营业状态,经度,纬度\n甲,正常,117.30,31.86\n乙,,,31.9\n"
+                     "丙,,117.15,未知\n丁,已撤销,117.31,31.87\n戊,,10.0,31.86\n己,,100.0,31.9\n庚,,117.16,32.47\n")
+    read = no.read_dataset(tmp_path / "counties.geojson", towns, branches, skip_unlocated=True)
+    assert read.branches["name"].tolist() == ["甲", "庚"]
+    said = read.branches.attrs["left_out"]
+    assert f"{branches}: left out 1 branch(es) not open today by 营业状态 (1 已撤销; row 5)" in said
+    assert "left out 3 branches without usable coordinates (经度: empty values in a required column; 纬度: " \
+        "non-numeric values (e.g. '未知'); 经度/纬度: coordinates outside China's extent" in said
+    assert "rows 3, 4, 6)" in said and "left out 1 branch more than 50 km outside every county boundary (row 7)" \
+        in said  # 己, 1,600 km away, counted by its row in the file
+    err = problems_of(no.read_dataset, tmp_path / "counties.geojson", towns, branches)
+    assert all(problem.unlocated for problem in err.problems) and len(err.problems) == 3
+    far = problems_of(no.read_dataset, tmp_path / "counties.geojson", towns,
+                      write(tmp_path / "far.csv", "网点名称,经度,纬度\n甲,117.30,31.86\n己,100.0,31.9\n"))
+    assert [problem.unlocated for problem in far.problems] == [True]
+    named = write(tmp_path / "named.csv", "网点名称,经度,纬度\n甲,117.30,31.86\n,117.31,31.87\n乙,,31.9\n")
+    err = problems_of(no.read_dataset, tmp_path / "counties.geojson", towns, named, skip_unlocated=True)
+    assert [problem.column for problem in err.problems] == ["网点名称", "经度"]  # a nameless branch: not skipped
+    assert not any(problem.unlocated for problem in err.problems)
+    nowhere = write(tmp_path / "nowhere.csv", "网点名称,经度,纬度\n甲,,31.86\n乙,,31.9\n")
+    assert "empty values" in str(problems_of(no.read_dataset, tmp_path / "counties.geojson", towns, nowhere,
+                                             skip_unlocated=True))
+
+
 def test_branches_not_open_today_are_left_out_by_their_status(tmp_path: Path, county_boxes):
     """A status column (营业状态, 机构状态, a licence's 许可证状态): branches marked closed (已撤销, 停业, 注销 …) or not
     yet open (筹建中) are left out, attrs["left_out"] saying how many, which statuses and rows; blank or any other
