@@ -128,11 +128,13 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     branches = _branches_with_county(ds, units)
     units[_limit_column(settings)] = _unit_limits(units, settings.limit, settings.unit)
     settings = _limits_in_use(settings, units)
-    method = _measure_units(units, branches, unit_xy, branch_xy, settings, network) + _demand_note(ds, demand)
+    demand_note = _demand_note(ds, demand)
+    method = _measure_units(units, branches, unit_xy, branch_xy, settings, network) + demand_note
     projected = "population_column" in ds.towns.attrs  # no census total to check its towns against
     notes = method + _data_notes(ds.counties, units, branches, projected)
-    county_notes = {name: method + _data_notes(ds.counties[ds.counties["name"] == name], units,
-                                               branches[branches["county"] == name], projected)
+    county_notes = {name: _method_notes(units[units["county"] == name], settings) + demand_note +  # its own units
+                    _data_notes(ds.counties[ds.counties["name"] == name], units, branches[branches["county"] == name],
+                                projected)
                     for name in ds.counties["name"]}
     branch_table = _measure_branches(branches, units)
     by_county = _county_table(ds.counties, units, branches, settings)

@@ -217,6 +217,18 @@ def test_branches_far_from_every_town_are_named_when_no_boundary_could_catch_the
     assert any("from every town" in n for n in cov.notes_for("某县"))  # counted in 镇3's county, and said there
 
 
+def test_a_countys_notes_count_its_own_demand_points_measured_by_the_county_limit():
+    ds = no.load_sample()
+    ds.counties.loc[ds.counties["name"] == "肥东县", "region_type"] = "fringe"  # no fringe radius given
+    ds.towns.loc[ds.towns["county"] == "肥东县", "region_type"] = "fringe"
+    cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})
+    towns = int((ds.towns["county"] == "肥东县").sum())
+    said = f"{towns} demand points in counties of region type fringe, which has no limit of its own, are measured"
+    assert any(n.startswith(said) for n in cov.notes) and any(n.startswith(said) for n in cov.notes_for("肥东县"))
+    assert not any("county limit" in n for n in cov.notes_for("瑶海区"))  # none of its towns is
+    assert cov.notes_for("瑶海区")[0].startswith("Coverage by service radius core 1.2 km, county 3.5 km")
+
+
 def test_branches_stacked_on_one_point_are_named_in_the_notes():
     ds = no.load_sample()
     [note] = [n for n in no.analyze_coverage(ds, radius_km=3.5).notes if "the very same coordinates" in n]
