@@ -772,13 +772,19 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     ax.set_aspect("equal")
 
 
+def _vertices(lines) -> list[np.ndarray]:
+    """Each line or ring of an array of them as its (x, y) vertices: what matplotlib's collections draw."""
+    import shapely
+
+    points, line = shapely.get_coordinates(lines, return_index=True)
+    return np.split(points, np.flatnonzero(np.diff(line)) + 1)
+
+
 def _draw_outlines(ax, areas: gpd.GeoSeries) -> None:
     """The areas' boundaries as one line collection (geopandas' plot redraws the whole figure each call)."""
-    import shapely
     from matplotlib.collections import LineCollection
 
-    points, line = shapely.get_coordinates(areas.boundary.explode(index_parts=False).values, return_index=True)
-    ax.add_collection(LineCollection(np.split(points, np.flatnonzero(np.diff(line)) + 1), colors="#555",
+    ax.add_collection(LineCollection(_vertices(areas.boundary.explode(index_parts=False).values), colors="#555",
                                      linewidths=0.8))
     ax.autoscale_view()
 
@@ -803,9 +809,8 @@ def _draw_static_cells(ax, cells: gpd.GeoDataFrame, crs, chinese: bool) -> None:
     if beyond.empty:
         return
     parts = beyond[["population", "geometry"]].to_crs(crs).explode(index_parts=False)  # multipolygons in parts
-    corners, ring = shapely.get_coordinates(shapely.get_exterior_ring(parts.geometry.values), return_index=True)
     colours = _cell_colours()
-    shaded = PolyCollection(np.split(corners, np.flatnonzero(np.diff(ring)) + 1), cmap=colours,
+    shaded = PolyCollection(_vertices(shapely.get_exterior_ring(parts.geometry.values)), cmap=colours,
                             array=parts["population"].to_numpy(float), linewidths=0, antialiaseds=False,
                             rasterized=True, zorder=0)  # opaque, not antialiased: no seam between two cells
     shaded.set_clim(0.0, max(float(beyond["population"].quantile(0.95)), 1.0))
