@@ -9,7 +9,7 @@ import time
 import warnings
 from html import escape
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,9 +20,10 @@ from netopt._cluster import dask_client, map_tasks
 from netopt._errors import NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, check_count, is_number
 from netopt.coverage import analyze_coverage, data_notes
 from netopt.distance import nearest_site
-from netopt.io import (Dataset, far_outside, find_table, folder_attribution, read_branch_table, read_counties,
-                       read_town_table, require_pyarrow, without_far_branches, write_atomic)
+from netopt.io import (Dataset, far_outside, find_table, folder_attribution, placed_branches, read_branch_table,
+                       read_counties, read_town_table, require_pyarrow, write_atomic)
 from netopt.projection import metric_crs, xy_metres
+from netopt.report import decimal_text
 
 MODEL_STATUSES = ("lscp_status", "mclp_status", "types_status")
 DONE_FILE = "done.json"
@@ -177,11 +178,7 @@ def _read_branches(data_dir: Path, units: gpd.GeoDataFrame, towns: gpd.GeoDataFr
                                  geometry=[], crs="EPSG:4326")
         return empty
     branches, table = read_branch_table(path, skip_unlocated=skip_unlocated)
-    if skip_unlocated:
-        branches = without_far_branches(Dataset(units, towns, branches), table).branches
-    problems = [replace(problem, unlocated=True) for problem in far_outside(units, branches, table, "the units table")]
-    if problems:
-        raise InputError(problems)
+    branches = placed_branches(Dataset(units, towns, branches), table, skip_unlocated, "the units table").branches
     if "left_out" in branches.attrs:
         warnings.warn(branches.attrs["left_out"], LeftOutWarning, stacklevel=3)
     branches["unit_id"] = _unit_of_points(branches, units, towns)
@@ -395,9 +392,7 @@ def _html_rows(header: list[str], rows: list[tuple]) -> str:
 def _cell(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if isinstance(value, (float, np.floating)):
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-    return str(value)
+    return decimal_text(value) if isinstance(value, (float, np.floating)) else str(value)
 
 
 def _notes(task: UnitTask) -> str:

@@ -177,8 +177,9 @@ def _print_problems(problems: list[Problem]) -> None:
         rows = ", ".join(map(str, p.rows[:10])) + (f" (+{len(p.rows) - 10})" if len(p.rows) > 10 else "")
         table.add_row(Path(p.file).name, f"{p.row_word} {rows}" if rows else "", p.column or "", p.message)
     errors.print(table)
-    if _skip_hint(problems):
-        errors.print(_skip_hint(problems).strip(" ()"), soft_wrap=True)
+    hint = _skip_hint(problems)
+    if hint:
+        errors.print(hint.strip(" ()"), soft_wrap=True)
 
 
 def _skip_hint(problems: list[Problem]) -> str:

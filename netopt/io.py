@@ -1120,12 +1120,11 @@ def read_dataset(counties: str | os.PathLike, towns: str | os.PathLike, branches
     problems = _same_named_counties(dataset.counties, county_table)
     problems += _link_towns_to_counties(dataset, town_table)
     problems += far_outside(dataset.counties, dataset.towns, town_table)
-    if not skip_unlocated:
-        problems += [replace(problem, unlocated=True)
-                     for problem in far_outside(dataset.counties, dataset.branches, branch_table)]
+    if not skip_unlocated:  # refused with the others, all at once
+        problems += _far_branches(dataset.counties, dataset.branches, branch_table)
     if problems:
         raise InputError(problems)
-    return without_far_branches(dataset, branch_table) if skip_unlocated else dataset
+    return placed_branches(dataset, branch_table, skip_unlocated)
 
 
 def with_branches(ds: Dataset, path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
@@ -1133,13 +1132,7 @@ def with_branches(ds: Dataset, path: str | os.PathLike, coords: str = "wgs84", l
     """The city `ds` with the branches of another table instead (e.g. a plan's network after it,
     <model>_branches.csv), checked to lie in the city (`skip_unlocated` as read_dataset takes it)."""
     branches, table = read_branch_table(path, coords=coords, layer=layer, skip_unlocated=skip_unlocated)
-    city = Dataset(ds.counties, ds.towns, branches)
-    if skip_unlocated:
-        return without_far_branches(city, table)
-    problems = [replace(problem, unlocated=True) for problem in far_outside(ds.counties, branches, table)]
-    if problems:
-        raise InputError(problems)
-    return city
+    return placed_branches(Dataset(ds.counties, ds.towns, branches), table, skip_unlocated)
 
 
 def _same_named_counties(counties: gpd.GeoDataFrame, table: _Table) -> list[Problem]:
@@ -1219,6 +1212,12 @@ def far_outside(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame, table: _Ta
                           far)]
 
 
+def _far_branches(counties: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, table: _Table,
+                  of: str = "the city") -> list[Problem]:
+    """far_outside of branches, each problem marked `unlocated` (skip_unlocated would leave them out)."""
+    return [replace(problem, unlocated=True) for problem in far_outside(counties, branches, table, of)]
+
+
 def _far_outside_mask(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> np.ndarray:
     """Which points lie more than OUTSIDE_LIMIT_KM outside every county (none without county boundaries)."""
     far = np.zeros(len(points), bool)
@@ -1231,14 +1230,15 @@ def _far_outside_mask(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> n
     return far
 
 
-def without_far_branches(dataset: Dataset, table: _Table) -> Dataset:
-    """The city without the branches (read from `table`) far outside every county, attrs["left_out"] naming them
-    (skip_unlocated); all of them so is an error."""
+def placed_branches(dataset: Dataset, table: _Table, skip_unlocated: bool = False, of: str = "the city") -> Dataset:
+    """The city once its branches (read from `table`) are checked to lie within OUTSIDE_LIMIT_KM of its counties
+    (`of` names them): those farther refused (each problem `unlocated`) or, with `skip_unlocated`, left out,
+    attrs["left_out"] naming them; all of them so is an error either way."""
     far = _far_outside_mask(dataset.counties, dataset.branches)
     if not far.any():
         return dataset
-    if far.all():
-        raise InputError(far_outside(dataset.counties, dataset.branches, table))
+    if far.all() or not skip_unlocated:
+        raise InputError(_far_branches(dataset.counties, dataset.branches, table, of))
     kept = dataset.branches[~far].reset_index(drop=True)
     _say_left_out(kept, dataset.branches, f"{table.file}: left out {_branches(int(far.sum()))} more than "
                                           f"{OUTSIDE_LIMIT_KM:.0f} km outside every county boundary "

@@ -219,7 +219,7 @@ def _html_table(frame: pd.DataFrame) -> str:
     counts = {label: "{:,}".format for c, label in zip(shown.columns, table.columns)
               if pd.api.types.is_integer_dtype(shown[c]) and not _is_code(c)}
     return table.to_html(index=False, border=0, classes="t", na_rep="", formatters=counts,
-                         float_format=lambda v: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}")
+                         float_format=decimal_text)
 
 
 def _html_fields(row: pd.DataFrame) -> str:
@@ -236,9 +236,12 @@ def _figure_text(column: str, value) -> str:
     to two decimals (whole ones without)."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and not _is_code(column):
         return f"{value:,}"
-    if isinstance(value, (float, np.floating)):
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-    return str(value)
+    return decimal_text(value) if isinstance(value, (float, np.floating)) else str(value)
+
+
+def decimal_text(value: float) -> str:
+    """A figure as report pages write it: thousands separated, two decimals (a whole number none)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 PAGE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>
