@@ -1321,16 +1321,20 @@ def test_solves_report_the_stages_they_reach():
     assert "p = 2 (2 of 2) 第2/2点" in heard and "Lagrangian bound 拉格朗日下界" not in heard
 
 
+def _sample_named(folder: Path, counties: str, towns: str, branches: str) -> Path:
+    """A data folder holding the sample's three tables under the names given."""
+    import shutil
+
+    folder.mkdir()
+    for source, name in (("counties.geojson", counties), ("towns.csv", towns), ("branches.csv", branches)):
+        shutil.copy(no.datasets.sample_dir() / source, folder / name)
+    return folder
+
+
 def test_a_data_folder_may_name_its_files_in_chinese(tmp_path: Path):
     import shutil
 
-    from netopt.datasets import sample_dir
-
-    folder = tmp_path / "合肥"
-    folder.mkdir()
-    for source, name in (("towns.csv", "乡镇人口.csv"), ("counties.geojson", "区县边界.geojson"),
-                         ("branches.csv", "网点.csv")):
-        shutil.copy(sample_dir() / source, folder / name)
+    folder = _sample_named(tmp_path / "合肥", "区县边界.geojson", "乡镇人口.csv", "网点.csv")
     result = runner.invoke(app, ["analyze", "--data", str(folder), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert len(pd.read_csv(tmp_path / "out" / "coverage_by_county.csv")) == 9
@@ -1364,19 +1368,13 @@ def test_files_named_by_a_system_export_are_found_in_a_folder_by_their_headers(t
     """导出1.csv / 导出2.csv: their headers say towns and branches; a third file headed as branches is one too many."""
     import shutil
 
-    from netopt.datasets import sample_dir
-
-    folder = tmp_path / "city"
-    folder.mkdir()
-    for source, name in (("counties.geojson", "boundaries.geojson"), ("towns.csv", "导出1.csv"),
-                         ("branches.csv", "导出2.csv")):
-        shutil.copy(sample_dir() / source, folder / name)
+    folder = _sample_named(tmp_path / "city", "boundaries.geojson", "导出1.csv", "导出2.csv")
     checked = runner.invoke(app, ["validate", str(folder)])
     assert checked.exit_code == 0, checked.output
     unwrapped = "".join(checked.output.split())
     assert all(f"{name}({kind}):{rows}rows" in unwrapped for name, kind, rows in
                (("boundaries.geojson", "counties", 9), ("导出1.csv", "towns", 125), ("导出2.csv", "branches", 493)))
-    shutil.copy(sample_dir() / "branches.csv", folder / "导出3.csv")
+    shutil.copy(folder / "导出2.csv", folder / "导出3.csv")
     twice = runner.invoke(app, ["validate", str(folder)])
     assert twice.exit_code == 1 and "2 files could be the branches table by their headers (导出2.csv, 导出3.csv)" in \
         _said(twice.output)
