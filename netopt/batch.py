@@ -109,6 +109,14 @@ class BatchSummary:
     interrupted: bool = False
     unplanned: list[str] = field(default_factory=list)  # computed, but a model found no plan in time
 
+    def __repr__(self) -> str:
+        unplanned = f", {len(self.unplanned):,} without a plan in time" if self.unplanned else ""
+        stopped = ", interrupted" if self.interrupted else ""
+        succeeded = sum(unit not in self.failed for unit in self.computed)
+        return (f"BatchSummary({self.total:,} units: {succeeded:,} computed{unplanned}, {len(self.failed):,} failed, "
+                f"{len(self.skipped):,} skipped (done before); {self.seconds:.1f} s, "
+                f"{len(self.outputs):,} files{stopped})")
+
 
 # ----------------------------------------------------------------------------- inputs
 

@@ -71,6 +71,27 @@ class Coverage:
     county_notes: dict[str, list[str]] = field(default_factory=dict)  # a county report's notes, by county name
     attribution: str = ""  # where the data comes from (its folder's ATTRIBUTION.txt), credited on report pages
 
+    def summary(self) -> str:
+        """One line on what was measured and found: the limit, demand units, residents, branches, coverage overall
+        and by region type, and how many towns are underserved (what repr() and a notebook show first)."""
+        people = float(self.by_region["population"].sum())
+        covered = float(self.by_region["covered_population"].sum())
+        rate = f"{100 * covered / people:.1f}%" if people > 0 else "—"
+        regions = ", ".join(f"{row.region_type} {row.coverage_rate_pct:.1f}%" for row in self.by_region.itertuples()
+                            if pd.notna(row.coverage_rate_pct))
+        units = f"{len(self.towns):,} {'population cells' if self.demand_kind == 'cells' else 'towns'}"
+        return (f"{self.settings.describe()}: {units}, {people / 1e4:,.1f}万人, {len(self.branches):,} branches; "
+                f"covered {rate}" + (f" — {regions}" if regions else "")
+                + f"; {len(self.underserved_towns):,} underserved towns")
+
+    def __repr__(self) -> str:
+        return f"Coverage({self.summary()})"
+
+    def _repr_html_(self) -> str:
+        from netopt.report import coverage_html
+
+        return coverage_html(self)
+
     def notes_for(self, county: str) -> list[str]:
         """What a county's own report says: how coverage was measured and what that county's data asks to check
         (`notes` says it for the whole city, naming other counties)."""

@@ -102,6 +102,10 @@ class RoadNetwork:
     def n_nodes(self) -> int:
         return len(self.node_ids)
 
+    def __repr__(self) -> str:
+        origin = "" if self.source == "road network" else f", from {self.source}"
+        return f"RoadNetwork({self.n_nodes:,} nodes, {self.length_m.nnz:,} road links{origin})"
+
     def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nearest node index and straight-line distance (metres) to it, for points in the network's CRS."""
         dist, idx = cKDTree(self.node_xy).query(xy)

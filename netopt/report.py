@@ -73,6 +73,10 @@ UNDERSERVED_COLUMNS = ["town_id", "name", "county", "population", "unserved_popu
 BRANCH_COLUMNS = ["branch_id", "name", "bank", "type", "plan", "county", "assigned_towns", "assigned_population",
                   "service_radius_km", "mean_distance_km", "farthest_town_km"]
 
+GLANCE_REGION_COLUMNS = ["region_type", "counties", "population_wan", "branches", "residents_per_branch_wan",
+                         "branches_per_100km2", "coverage_rate_pct", "mean_service_radius_km"]
+GLANCE_TOWN_COLUMNS = ["town_id", "name", "county", "population", "nearest_branch_name", "nearest_branch_km", "reason"]
+
 
 def coverage_tables(cov: Coverage) -> dict[str, pd.DataFrame]:
     """The coverage result as plain tables, one per sheet/CSV, rounded for reading (on a grid: its cells summed by
@@ -90,6 +94,18 @@ def coverage_tables(cov: Coverage) -> dict[str, pd.DataFrame]:
         "branches": _branch_table(cov.branches),
         "notes": pd.DataFrame({"note": cov.notes}),
     }
+
+
+def coverage_html(cov: Coverage, towns_shown: int = 5) -> str:
+    """A coverage result as a notebook shows it: its summary line, the table by region type, the most underserved
+    towns and the notes."""
+    regions = _columns(cov.by_region, GLANCE_REGION_COLUMNS)
+    underserved = _columns(cov.underserved_towns, GLANCE_TOWN_COLUMNS).head(towns_shown)
+    notes = "".join(f"<li>{escape(note)}</li>" for note in cov.notes)
+    return (f"<p><b>Coverage 覆盖诊断</b> — {escape(cov.summary())}</p>{_html_table(regions)}"
+            + (f"<p>服务不足乡镇 Most underserved towns ({len(underserved)} of {len(cov.underserved_towns):,}: "
+               f"every one in <code>.underserved_towns</code>)</p>{_html_table(underserved)}" if len(underserved) else "")
+            + (f"<ul class=\"note\">{notes}</ul>" if notes else ""))
 
 
 def _columns(frame: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:

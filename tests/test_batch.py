@@ -162,8 +162,10 @@ def test_a_failing_unit_is_recorded_and_the_batch_goes_on(sample_tasks, tmp_path
     assert table.loc[bad.unit_id, "status"] == "failed"
     assert (table.drop(index=bad.unit_id)["status"] == "ok").all()
     assert not finished(tmp_path, bad.unit_id) and finished(tmp_path, sample_tasks[2].unit_id)
+    assert repr(summary).startswith("BatchSummary(3 units: 2 computed, 1 failed, 0 skipped (done before); ")
     again = run_batch(sample_tasks[:3], tmp_path, BatchOptions(radius_km=RADIUS), scheduler="serial")
     assert again.computed == [bad.unit_id] and not again.failed  # fixed data: only the failed unit reruns
+    assert repr(again).startswith("BatchSummary(3 units: 1 computed, 0 failed, 2 skipped (done before); ")
 
 
 def test_run_unit_never_raises_on_unexpected_errors(sample_tasks):

@@ -163,6 +163,25 @@ def test_sample_city_diagnosis_matches_an_independent_computation():
     assert inside_core <= core_branches <= inside_core + outside_all
 
 
+def test_a_diagnosis_shows_itself_in_one_line_and_as_a_notebook_table():
+    """repr: the limit, towns, residents, branches, coverage overall and by region, underserved towns; a notebook
+    (_repr_html_): that line, the regions' table, the first underserved towns and the notes, escaped."""
+    ds = no.load_sample()
+    cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})
+    towns = cov.towns
+    overall = 100 * towns.loc[towns["covered"], "population"].sum() / towns["population"].sum()
+    rates = cov.by_region.set_index("region_type")["coverage_rate_pct"]
+    assert repr(cov) == (f"Coverage(service radius core 1.2 km, county 3.5 km (straight line, drive): 125 towns, "
+                         f"807.6万人, 493 branches; covered {overall:.1f}% — core {rates['core']:.1f}%, county "
+                         f"{rates['county']:.1f}%; {len(cov.underserved_towns)} underserved towns)")
+    cov.notes.append("a <note> & more")
+    page = cov._repr_html_()
+    first = cov.underserved_towns.iloc[0]
+    assert f"{first['population']:,.0f}" in page and first["name"] in page and "coverage_rate_pct 覆盖率(%)" in page
+    assert f"(5 of {len(cov.underserved_towns)}: every one in <code>.underserved_towns</code>)" in page
+    assert "<li>a &lt;note&gt; &amp; more</li>" in page and cov.underserved_towns.iloc[5]["name"] not in page
+
+
 def test_a_county_whose_towns_are_missing_is_named_in_the_notes():
     ds = no.load_sample()
     without = no.Dataset(ds.counties, ds.towns[ds.towns["county"] != "庐江县"].reset_index(drop=True), ds.branches)

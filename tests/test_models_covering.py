@@ -873,3 +873,19 @@ def test_a_failing_highs_hands_the_program_to_cbc(monkeypatch):
     assert any("HiGHS failed: Solve error: solving with CBC" in stage for stage in stages)
     raw = _milp.solve_highs(model().milp)
     assert raw.message.startswith("HiGHS failed: Solve error; solved with CBC instead")
+
+
+def test_a_model_shows_its_size_and_the_rules_set():
+    """repr: the model, its demand points and sites, what it is asked (p, a share, single source) and each rule
+    set, none of those left at their default."""
+    A = sp.csr_matrix(np.eye(6, 4))
+    assert repr(MCLP.from_coverage(A, 2)) == "MCLP(6 demand points × 4 sites, p=2)"
+    rules = dict(existing=[0, 1], closable=[1], forbidden=[3], open_cost=np.ones(4), budget=2.5, max_new=1,
+                 county=np.array(["a", "a", "b", "b"]), county_min={"b": 1}, too_close=np.array([[0, 2]]),
+                 cost_unit="万元")
+    assert repr(MCLP.from_coverage(A, 2, **rules)) == (
+        "MCLP(6 demand points × 4 sites, p=2, 2 existing, 1 fixed, 1 closable, 1 forbidden, at most 1 new, "
+        "budget 2.5 万元, county minimums in 1 county, 1 pair too close)")
+    assert repr(LSCP.from_coverage(A, cover_share=0.5)) == "LSCP(6 demand points × 4 sites, cover_share=0.5)"
+    assert repr(CFLP.from_cost_matrix(np.ones((6, 4)), demand=np.ones(6), capacity=np.full(4, 3.0),
+                                      single_source=True)) == "CFLP(6 demand points × 4 sites, single source)"

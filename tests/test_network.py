@@ -39,6 +39,8 @@ def _nx_lengths(graph: nx.MultiDiGraph, target) -> dict:
 
 def test_loads_offline(oakland):
     assert oakland.n_nodes > 50 and oakland.length_m.nnz > 100
+    assert repr(oakland) == (f"RoadNetwork({oakland.n_nodes} nodes, {oakland.length_m.nnz} road links, from "
+                             f"{oakland.source})") and oakland.source.endswith("West-Oakland.osm.bz2")
 
 
 def test_nearest_matches_networkx(oakland, oakland_graph):

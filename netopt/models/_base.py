@@ -311,6 +311,22 @@ class SiteRules:
                     f" plus the savings of closing every closable site ({saving:g}{unit})" if saving else "")
         return ""
 
+    def describe(self) -> list[str]:
+        """The rules set, each in a few words (those left at their default unsaid), e.g. ["101 existing",
+        "at most 2 new", "budget 600 万元"]."""
+        unit = f" {self.cost_unit}" if self.cost_unit else ""
+        counts = [(len(self.existing), "existing"), (len(self.fixed), "fixed"), (len(self.closable), "closable"),
+                  (len(self.forbidden), "forbidden")]
+        said = [f"{count:,} {what}" for count, what in counts if count]
+        said += [f"at most {self.max_new:,} new"] if self.max_new is not None else []
+        said += [f"budget {self.budget:,.10g}{unit}"] if self.budget is not None else []
+        said += [f"county minimums in {_counties(self.county_min)}"] if self.county_min else []
+        said += [f"county maximums in {_counties(self.county_max)}"] if self.county_max else []
+        pairs = 0 if self.too_close is None else len(self.too_close)
+        said += [f"{pairs:,} pair{'s' if pairs > 1 else ''} too close"] if pairs else []
+        said += [f"{self.must_reach.shape[0]:,} places each to reach"] if self.must_reach is not None else []
+        return said
+
     @property
     def allowed(self) -> np.ndarray:
         """A mask of the sites that may open (all but the forbidden ones)."""
@@ -454,6 +470,10 @@ def stack_rows(base: sp.csr_matrix, extra: sp.csr_matrix) -> sp.csr_matrix:
     return sp.vstack([base, block.tocsr()]).tocsr()
 
 
+def _counties(quotas: dict) -> str:
+    return f"{len(quotas):,} count{'y' if len(quotas) == 1 else 'ies'}"
+
+
 class LocationModel:
     """Base class: subclasses build a MatrixMILP and read a Result back from the solution vector."""
 
@@ -463,6 +483,15 @@ class LocationModel:
 
     def _build(self) -> MatrixMILP:
         raise NotImplementedError
+
+    def __repr__(self) -> str:
+        demand = getattr(self, "demand_labels", None)
+        size = f"{self.rules.n_sites:,} sites" if demand is None else \
+            f"{len(demand):,} demand points × {self.rules.n_sites:,} sites"
+        asked = [f"{name}={getattr(self, name)}" for name in ("p", "target_share", "cover_share")
+                 if getattr(self, name, None) is not None]
+        asked += ["single source"] if getattr(self, "single_source", False) else []
+        return f"{type(self).__name__}({', '.join([size, *asked, *self.rules.describe()])})"
 
     def _heuristic(self) -> tuple[np.ndarray | None, float | None]:
         """A feasible solution vector and its objective, for warm starts; (None, None) when there is none."""
