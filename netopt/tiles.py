@@ -47,6 +47,13 @@ class TiledCoverage:
     tiles: int
     cell_files: list[Path] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        people = float(self.by_region["population"].sum())
+        rate = f"{100 * float(self.by_region['covered_population'].sum()) / people:.1f}%" if people > 0 else "—"
+        written = f"; cells written to {len(self.cell_files):,} files" if self.cell_files else ""
+        return (f"TiledCoverage({self.cells:,} population cells in {self.tiles:,} tiles, {people / 1e4:,.1f}万人; "
+                f"covered {rate}{written})")
+
 
 def tiled_grid_coverage(ds: Dataset, radius_km: dict[str, float] | float, cell_km: float = 1.0,
                         tile_km: float = 20.0, scheduler: str | None = "serial", workers: int | None = None,

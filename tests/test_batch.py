@@ -269,6 +269,10 @@ def test_tiled_grid_coverage_equals_the_whole_grid(grid_coverage, tile_km, tmp_p
     cells = pd.concat(pd.read_parquet(p) for p in tiled.cell_files)
     assert len(cells) == tiled.cells and cells["population"].sum() == pytest.approx(whole["population"].sum())
     assert tiled.tiles > 1 or tile_km == 30.0
+    rate = 100 * whole["covered_population"].sum() / whole["population"].sum()
+    assert repr(tiled) == (f"TiledCoverage({len(cells):,} population cells in {tiled.tiles} tiles, "
+                           f"{whole['population'].sum() / 1e4:,.1f}万人; covered {rate:.1f}%; cells written to "
+                           f"{len(tiled.cell_files)} files)")
 
 
 def test_tiled_grid_coverage_on_a_cluster_matches_serial(grid_coverage, cluster):
