@@ -11,7 +11,7 @@ import pandas as pd
 from netopt._errors import InputError
 from netopt._schema import REGION_TYPES
 from netopt.distance import NEEDS_GRAPH, RoadNetwork, TravelSettings, as_road_network, measure_reach, nearest_site
-from netopt.io import Dataset
+from netopt.io import Dataset, in_wgs84
 from netopt.projection import metric_crs, xy_metres
 
 NATIONAL_COUNTY_RESIDENTS_PER_BRANCH_WAN = 3.5
@@ -220,7 +220,7 @@ def _limit_column(settings: CoverageSettings) -> str:
 
 
 def _demand_units(ds: Dataset, demand: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
-    units = (ds.towns if demand is None else demand).copy()
+    units = (ds.towns if demand is None else in_wgs84(demand)).copy()
     for column in ("population", "county"):
         if column not in units:
             raise InputError(f"demand units need a '{column}' column", file="demand")

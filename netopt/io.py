@@ -41,6 +41,9 @@ class Dataset:
     towns: gpd.GeoDataFrame
     branches: gpd.GeoDataFrame
 
+    def __post_init__(self) -> None:
+        self.counties, self.towns, self.branches = map(in_wgs84, (self.counties, self.towns, self.branches))
+
     def __repr__(self) -> str:
         pop = self.towns["population"].sum() if "population" in self.towns else float("nan")
         return (f"Dataset({len(self.counties)} counties, {len(self.towns)} towns "
@@ -50,6 +53,14 @@ class Dataset:
         """The same city with only the branches of `bank` (its name, or part of it such as 农业): the network a
         bank plans types, pilots and hubs for when the data holds every bank's outlets."""
         return Dataset(self.counties, self.towns, self.branches[bank_mask(self.branches, bank)])
+
+
+def in_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The frame in WGS84 lon/lat, as netopt measures and draws: a frame in another coordinate system (e.g. one
+    in metres) reprojected, one without taken as lon/lat."""
+    if frame.crs is None or frame.crs.equals(CRS.from_epsg(4326)):
+        return frame
+    return frame.to_crs(4326)
 
 
 def bank_mask(branches, bank: str) -> np.ndarray:

@@ -32,7 +32,9 @@ def to_metres(lon: np.ndarray, lat: np.ndarray, crs: CRS) -> tuple[np.ndarray, n
 
 
 def xy_metres(frame: gpd.GeoDataFrame, crs: CRS) -> np.ndarray:
-    """An (n, 2) array of the frame's representative points in metres."""
+    """An (n, 2) array of the frame's representative points in metres in `crs` (from the frame's own coordinate
+    system: WGS84 lon/lat where it has none)."""
     points = frame.geometry.representative_point()
-    x, y = to_metres(points.x.to_numpy(), points.y.to_numpy(), crs)
+    transformer = Transformer.from_crs(frame.crs or 4326, crs, always_xy=True)
+    x, y = transformer.transform(points.x.to_numpy(), points.y.to_numpy())
     return np.column_stack([x, y])

@@ -163,6 +163,28 @@ def test_sample_city_diagnosis_matches_an_independent_computation():
     assert inside_core <= core_branches <= inside_core + outside_all
 
 
+def test_frames_in_metres_are_measured_and_drawn_as_in_lon_lat():
+    """A Dataset (or a demand grid, or a model's points) given in another coordinate system, e.g. web mercator
+    metres, is measured as the same places in WGS84: the same coverage, the same plan, a map in lon/lat."""
+    from netopt.grid import population_grid
+    from netopt.planning import candidate_sites
+
+    ds = no.load_sample()
+    metres = no.Dataset(*(frame.to_crs(3857) for frame in (ds.counties, ds.towns, ds.branches)))
+    assert metres.towns.crs.equals("EPSG:4326") and metres.branches.geometry.x.between(114, 120).all()
+    limit = {"core": 1.2, "county": 3.5}
+    ours, theirs = no.analyze_coverage(ds, radius_km=limit), no.analyze_coverage(metres, radius_km=limit)
+    assert theirs.towns["nearest_branch_km"].to_numpy() == pytest.approx(ours.towns["nearest_branch_km"], abs=1e-6)
+    cells = population_grid(ds, cell_km=4)
+    on_grid = no.analyze_coverage(ds, radius_km=limit, demand=cells.to_crs(3857))
+    assert on_grid.towns.crs.equals("EPSG:4326") and on_grid.summary() == no.analyze_coverage(
+        ds, radius_km=limit, demand=cells).summary()
+    sites = candidate_sites(ds, "农业")
+    plans = [no.MCLP.from_geodataframes(towns, places, radius_km=3.5, p=5).solve().objective
+             for towns, places in ((ds.towns, sites), (ds.towns.to_crs(3857), sites), (ds.towns, sites.to_crs(32650)))]
+    assert plans[0] == plans[1] == plans[2]
+
+
 def test_a_diagnosis_shows_itself_in_one_line_and_as_a_notebook_table():
     """repr: the limit, towns, residents, branches, coverage overall and by region, underserved towns; a notebook
     (_repr_html_): that line, the regions' table, the first underserved towns and the notes, escaped."""
