@@ -99,6 +99,58 @@ def test_impossible_rules_are_explained():
         assign_branch_types(ds, mix={"comprehensive": (0.1, 0.0)})
 
 
+@pytest.mark.parametrize("options, message", [
+    ({"budget_wan": -5}, "budget_wan must be a number of 万元, 0 or more; got -5"),
+    ({"budget_wan": float("nan")}, "budget_wan must be a number of 万元, 0 or more; got nan"),
+    ({"budget_wan": "100"}, "budget_wan must be a number of 万元, 0 or more; got '100'"),
+    ({"staff_limit": -3}, "staff_limit (total staff) must be a whole number of at least 1, got -3"),
+    ({"comprehensive_min_score": 5}, "comprehensive_min_score is an economic-activity score between 0 and 1, got 5"),
+    ({"conversion_cost_wan": -1}, "conversion_cost_wan must be a number of 万元, 0 or more; got -1"),
+    ({"conversion_cost_wan": {("light", "big"): 5}}, "conversion_cost_wan keys are (from type, to type) pairs"),
+    ({"budgets_wan": 5}, "unknown option(s) budgets_wan; the type rules are mix, budget_wan, "),
+    ({"mix": {"community": (40, None)}}, "mix shares are between 0 and 1 (got 40 for community)"),
+    ({"weights": {"comunity": {"density": 1.0}}}, "weights names unknown type(s) 'comunity'; types are "),
+    ({"time_limit": "3"}, "time_limit must be a positive number of seconds, got '3'"),
+])
+def test_type_plan_options_out_of_range_are_refused_by_name(options, message):
+    """Each option of assign_branch_types checked before any work: a negative or text budget used to read as
+    "too small" or be taken, a misspelt weights type gave every branch a score of 0, an unknown option raised
+    Python's TypeError from inside."""
+    with pytest.raises(no.InputError) as refused:
+        assign_branch_types(tiny_city([0.0, 3.0]), **options)
+    assert message in str(refused.value)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"p": 0}, "p (branches in the plan) must be a whole number of at least 1, got 0"),
+    ({"p": 2.5}, "p (branches in the plan) must be a whole number of at least 1, got 2.5"),
+    ({"budget_wan": "5"}, "budget_wan must be a number of 万元, 0 or more; got '5'"),
+    ({"radius_km": {"comunity": 2}}, "radius_km names unknown type(s) 'comunity'"),
+    ({"radius_km": {"community": -2}}, "radius_km for community must be a number of km, above 0; got -2"),
+    ({"capacity_wan": {"light": "2"}}, "capacity_wan for light must be a number of 万人, above 0; got '2'"),
+    ({"open_cost_wan": {"light": -80}}, "open_cost_wan for light must be a number of 万元, 0 or more; got -80"),
+    ({"mix": {"light": (0.5, 0.2)}}, "mix for light 轻型: the minimum share 0.5 is above the maximum 0.2"),
+    ({"extensions": {"bus": {"cost_wan": 5}}}, "extension 'bus' needs cost_wan (万元) and share"),
+    ({"extensions": {"bus": {"cost_wan": 5, "share": 30}}}, "extension 'bus' share is a fraction above 0 and at "
+     "most 1, got 30"),
+    ({"weights": {"big": {"density": 1.0}}}, "plan_network: weights names unknown type(s) 'big'"),
+])
+def test_joint_plan_options_out_of_range_are_refused_by_name(options, message):
+    from netopt.models.types import plan_network
+    from netopt.planning import candidate_sites
+
+    ds = tiny_city([0.0, 3.0])
+    with pytest.raises(no.InputError) as refused:
+        plan_network(ds, candidate_sites(ds), **{"p": 3, **options})
+    assert message in str(refused.value)
+
+
+def test_a_network_without_branches_gets_no_type_plan():
+    ds = tiny_city([0.0])
+    with pytest.raises(no.InputError, match="no branches to give a type to"):
+        assign_branch_types(no.Dataset(ds.counties, ds.towns, ds.branches.iloc[:0]))
+
+
 def test_sample_plan_reports_missing_indicators_and_reasons():
     plan = assign_branch_types(no.load_sample(), mix={"community": (0.40, None)}, budget_wan=1200)
     assert plan.attrs["missing_indicators"] == ["gdp_per_capita"]  # the sample has no GDP: reported, not zero

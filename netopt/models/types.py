@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError
+from netopt._errors import InputError, check_count, is_number
 from netopt.io import Dataset
 from netopt.models._base import reach_rows
 from netopt.models._explain import Blocking, blocking_reasons
-from netopt.models._milp import INF, MatrixMILP, relative_gap, solve_highs
+from netopt.models._milp import INF, MatrixMILP, check_solver_arguments, relative_gap, solve_highs
 
 TYPES = ("comprehensive", "community", "inclusive", "light")
 COMPREHENSIVE_IN = "comprehensive_in_"
@@ -143,9 +143,10 @@ def with_weights(extra: dict[str, dict[str, float]], base: dict = DEFAULT_SUITAB
     return merged
 
 
-def _check_weights(weights: dict, scores: pd.DataFrame, missing: list[str]) -> None:
-    """Every indicator the weights name is one the scores know (or one the data lacks, reported as missing): a
-    misspelt name would otherwise weigh nothing, silently."""
+def _check_weights(weights: dict, scores: pd.DataFrame, missing: list[str], what: str) -> None:
+    """Every type and indicator the weights name is one the scores know (or one the data lacks, reported as
+    missing): a misspelt name would otherwise weigh nothing, silently."""
+    _by_type(weights, "weights", what)
     offered = [c for c in scores.columns if c not in ("branch_id", "county", "region_type")]
     unknown = sorted({name for terms in weights.values() for name in terms if name not in {*offered, *missing}})
     if unknown:
@@ -189,10 +190,14 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
     county, region_type, current_type, type, type_zh, staff, cost_wan, score, reasons. The plan's status,
     objective and the indicators the data lacked are in `plan.attrs`.
     """
+    what = "assign_branch_types"
+    if len(ds.branches) == 0:
+        raise InputError("no branches to give a type to", file=what)
+    type_rules = _type_rules(dict(rules, mix=_check_mix(mix or {}, what), budget_wan=budget_wan), what)
+    check_solver_arguments(time_limit, 0.0)
     scores, missing = branch_scores(ds, coverage)
-    _check_weights(weights or {}, scores, missing)
+    _check_weights(weights or {}, scores, missing, what)
     suit, drivers = suitability(scores, weights or DEFAULT_SUITABILITY)
-    type_rules = TypeRules(mix=_check_mix(mix or {}), budget_wan=budget_wan, **rules)
     current = _current_types(ds, current_types)
     cost = _conversion_costs(current, type_rules.conversion_cost_wan)
     allowed = _allowed(scores, suit, type_rules)
@@ -224,20 +229,73 @@ def raise_no_plan_yet(what: str, stopped: str) -> None:
                       "find one")
 
 
-def _check_mix(mix: dict) -> dict:
+def _check_mix(mix: dict, what: str) -> dict:
     out = {}
-    for kind, bounds in mix.items():
-        if kind not in TYPES:
-            raise InputError(f"mix names unknown type '{kind}'; types are {', '.join(TYPES)}", file="assign_branch_types")
+    for kind, bounds in _by_type(mix, "mix", what).items():
         low, high = bounds if isinstance(bounds, (tuple, list)) else (bounds, bounds)
         for value in (low, high):
-            if value is not None and not 0 <= value <= 1:
-                raise InputError(f"mix shares are between 0 and 1 (got {value} for {kind})", file="assign_branch_types")
+            if value is not None and not (is_number(value) and 0 <= value <= 1):
+                raise InputError(f"mix shares are between 0 and 1 (got {value!r} for {kind})", file=what)
         if low is not None and high is not None and low > high:
             raise InputError(f"mix for {kind} {TYPE_ZH[kind]}: the minimum share {low:g} is above the maximum "
-                             f"{high:g}", file="assign_branch_types")
+                             f"{high:g}", file=what)
         out[kind] = (low, high)
     return out
+
+
+def _by_type(values: dict, name: str, what: str) -> dict:
+    """`values` ({type: ...}), or an InputError naming a key that is not one of the four types."""
+    if not isinstance(values, dict):
+        raise InputError(f"{name} is a dict by type, e.g. {{'community': ...}}, got {values!r}", file=what)
+    unknown = [str(kind) for kind in values if kind not in TYPES]
+    if unknown:
+        raise InputError(f"{name} names unknown type(s) {', '.join(map(repr, unknown))}; types are "
+                         f"{', '.join(TYPES)}", file=what)
+    return values
+
+
+def _check_amount(value, name: str, what: str, unit: str, positive: bool = False) -> None:
+    """An InputError unless `value` is None or a finite number at least 0 (above 0 with `positive`)."""
+    if value is None:
+        return
+    if not (is_number(value) and np.isfinite(value) and (value > 0 if positive else value >= 0)):
+        least = "above 0" if positive else "0 or more"
+        raise InputError(f"{name} must be a number of {unit}, {least}; got {value!r}", file=what)
+
+
+def _check_amounts_by_type(values: dict | None, name: str, what: str, unit: str, positive: bool = True) -> None:
+    for kind, value in _by_type(values or {}, name, what).items():
+        _check_amount(value, f"{name} for {kind}", what, unit, positive)
+
+
+def _check_conversion_costs(costs, what: str) -> None:
+    """A flat cost (万元) or {(from type, to type): 万元}, none below 0."""
+    if not isinstance(costs, dict):
+        _check_amount(costs, "conversion_cost_wan", what, "万元")
+        return
+    for pair, value in costs.items():
+        if not (isinstance(pair, tuple) and len(pair) == 2 and all(kind in TYPES for kind in pair)):
+            raise InputError(f"conversion_cost_wan keys are (from type, to type) pairs of {', '.join(TYPES)}; got "
+                             f"{pair!r}", file=what)
+        _check_amount(value, f"conversion_cost_wan for {pair[0]} → {pair[1]}", what, "万元")
+
+
+def _type_rules(rules: dict, what: str) -> TypeRules:
+    """TypeRules from keyword options, each checked: an unknown option, a staff limit or a score out of range is
+    an InputError naming it."""
+    known = list(TypeRules.__dataclass_fields__)
+    unknown = [name for name in rules if name not in known]
+    if unknown:
+        raise InputError(f"unknown option(s) {', '.join(unknown)}; the type rules are {', '.join(known)}", file=what)
+    _check_amount(rules.get("budget_wan"), "budget_wan", what, "万元")
+    _check_conversion_costs(rules.get("conversion_cost_wan", DEFAULT_CONVERSION_COST_WAN), what)
+    if rules.get("staff_limit") is not None:
+        check_count(rules["staff_limit"], "staff_limit (total staff)", what)
+    score = rules.get("comprehensive_min_score")
+    if score is not None and not (is_number(score) and 0 <= score <= 1):
+        raise InputError(f"comprehensive_min_score is an economic-activity score between 0 and 1, got {score!r}",
+                         file=what)
+    return TypeRules(**rules)
 
 
 def _current_types(ds: Dataset, given: pd.Series | None) -> np.ndarray:
@@ -366,6 +424,7 @@ TYPE_RADIUS_KM = {"comprehensive": 3.0, "community": 1.5, "inclusive": 5.0, "lig
 TYPE_CAPACITY_WAN = {"comprehensive": 5.0, "community": 3.0, "inclusive": 4.0, "light": 2.0}
 TYPE_OPEN_COST_WAN = {"comprehensive": 300.0, "community": 150.0, "inclusive": 100.0, "light": 80.0}
 JOINT_PLAN = "network plan"  # the joint plan's name in its errors
+JOINT_PLAN_FUNCTION = "plan_network"  # and the function's, in errors naming an option
 EXTENSIONS = {  # cheap partial coverage of a town: cost (万元) and the share of its residents served
     "vehicle": {"cost_wan": 30.0, "share": 0.3, "zh": "流动服务车"},
     "station": {"cost_wan": 10.0, "share": 0.2, "zh": "村级服务站"},
@@ -397,6 +456,8 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     towns table with served share and extensions; summary dict with status,
     objective, bound, gap, served_pct and spent_wan: openings, conversions and extensions).
     """
+    _check_joint_options(p, budget_wan, radius_km, capacity_wan, open_cost_wan, extensions, mix,
+                         conversion_cost_wan, time_limit)
     radius = dict(TYPE_RADIUS_KM, **(radius_km or {}))
     must_reach = reach_rows(must_reach, len(sites))
     capacity = dict(TYPE_CAPACITY_WAN, **(capacity_wan or {}))
@@ -429,6 +490,29 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     return _joint_tables(layout, raw, sites, towns, pop, extensions, facts)
 
 
+def _check_joint_options(p, budget_wan, radius_km, capacity_wan, open_cost_wan, extensions, mix,
+                         conversion_cost_wan, time_limit) -> None:
+    """plan_network's options, each checked before any work: an InputError naming the first that is wrong."""
+    what = JOINT_PLAN_FUNCTION
+    if p is not None:
+        check_count(p, "p (branches in the plan)", what)
+    _check_amount(budget_wan, "budget_wan", what, "万元")
+    _check_amounts_by_type(radius_km, "radius_km", what, "km")
+    _check_amounts_by_type(capacity_wan, "capacity_wan", what, "万人")
+    _check_amounts_by_type(open_cost_wan, "open_cost_wan", what, "万元", positive=False)
+    _check_mix(mix or {}, what)
+    _check_conversion_costs(conversion_cost_wan, what)
+    for name, terms in (extensions or {}).items():
+        if not isinstance(terms, dict) or not {"cost_wan", "share"} <= set(terms):
+            raise InputError(f"extension '{name}' needs cost_wan (万元) and share (of a town's residents served), "
+                             f"e.g. {EXTENSIONS['vehicle']}", file=what)
+        _check_amount(terms["cost_wan"], f"extension '{name}' cost_wan", what, "万元")
+        if not (is_number(terms["share"]) and 0 < terms["share"] <= 1):
+            raise InputError(f"extension '{name}' share is a fraction above 0 and at most 1, got "
+                             f"{terms['share']!r}", file=what)
+    check_solver_arguments(time_limit, 0.0)
+
+
 @dataclass
 class _SiteFacts:
     """What the joint plan knows of each candidate site: its type today (or None), what each type costs there
@@ -446,7 +530,7 @@ def _site_suitability(ds: Dataset, sites, weights: dict | None = None) -> tuple[
     from netopt.planning import sites_as_branches
 
     scores, missing = branch_scores(Dataset(ds.counties, ds.towns, sites_as_branches(sites, sites["site_id"].tolist())))
-    _check_weights(weights or {}, scores, missing)
+    _check_weights(weights or {}, scores, missing, JOINT_PLAN_FUNCTION)
     return suitability(scores, weights or DEFAULT_SUITABILITY)
 
 
@@ -477,7 +561,7 @@ def _explain_joint(sites, p: int | None, mix: dict, must_reach: sp.csr_matrix | 
     kept = int((existing & ~_site_flag(sites, "closable") & ~_site_flag(sites, "closes")).sum())
     if p is not None and kept > p:
         return f"{kept} existing branches must stay open but p={p}: {kept - p} too many (mark some closable)"
-    lows = sum((low or 0.0) for low, _ in _check_mix(mix).values())
+    lows = sum((low or 0.0) for low, _ in _check_mix(mix, JOINT_PLAN_FUNCTION).values())
     if lows > 1 + 1e-9:
         return f"the minimum type shares add up to {lows:.0%}, more than all branches"
     if must_reach is not None and (must_reach @ (~_site_flag(sites, "closes")).astype(float) < 0.5).any():
@@ -492,7 +576,7 @@ def _joint_reason(b: Blocking, mix: dict, inclusive_outside_core: bool) -> str:
     if b.name == "budget":
         return _budget_reason(b)
     bound, kind = b.name[len("mix_"):].split("_", 1)
-    low, high = _check_mix(mix)[kind]
+    low, high = _check_mix(mix, JOINT_PLAN_FUNCTION)[kind]
     share, word = (low, "at least") if bound == "min" else (high, "at most")
     return (f"the mix needs {word} {share:.0%} {kind} {TYPE_ZH[kind]} branches, which the other rules do not allow"
             + (" (inclusive branches may not open in the core)" if kind == "inclusive" and inclusive_outside_core
@@ -593,7 +677,7 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, ext
         ext_cost = np.repeat([extensions[name]["cost_wan"] for name in L.extension_names], n)
         rows.add(np.zeros(L.n_x + len(ext_cols)), np.r_[all_x, ext_cols], np.r_[facts.cost.ravel(), ext_cost], -INF,
                  float(budget), ["budget"])
-    for name, (low, high) in _check_mix(mix).items():  # shares of the open branches: low*Σx <= Σx_t <= high*Σx
+    for name, (low, high) in _check_mix(mix, JOINT_PLAN_FUNCTION).items():  # shares of the open branches: low*Σx <= Σx_t <= high*Σx
         of_type = L.x(np.arange(S), TYPES.index(name))
         for share, lo, hi, label in ((low, 0.0, INF, "min"), (high, -INF, 0.0, "max")):
             if share is not None and (share or label == "max"):
