@@ -5,6 +5,7 @@ import csv
 import gzip
 import io as _stdio
 import os
+import re
 import tempfile
 import warnings
 from dataclasses import dataclass, replace
@@ -535,19 +536,41 @@ def _clean_cell(value: object) -> str:
 def _numbers(table: _Table, match: sc.ColumnMatch, problems: list[Problem], required: bool) -> pd.Series:
     raw = _text(table.frame[match.source])
     cleaned = raw.str.normalize("NFKC").str.replace(",", "", regex=False).str.strip()  # full-width digits too
-    if match.field.name in ("lon", "lat"):
-        cleaned = cleaned.str.removesuffix("°")
     values = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce").astype(float)
+    if match.field.name in ("lon", "lat"):
+        values = values.fillna(_degrees(cleaned))
     bad = (cleaned != "") & values.isna()
     if bad.any():
         examples = ", ".join(repr(v) for v in raw[bad].unique()[:3])
-        problems.append(table.problem(f"non-numeric values (e.g. {examples}){_unit_hint(raw[bad], match)}",
-                                      match.source, bad))
+        hint = COORDINATE_HINT if match.field.name in ("lon", "lat") else _unit_hint(raw[bad], match)
+        problems.append(table.problem(f"non-numeric values (e.g. {examples}){hint}", match.source, bad))
     if required:
         empty = cleaned == ""
         if empty.any():
             problems.append(table.problem("empty values in a required column", match.source, empty))
     return values * match.factor
+
+
+# a coordinate as people write it: 117.3°, 117°18′30″, 117度18分30秒, 东经117°18', E117.308, 117.308E (NFKC-normalised:
+# ″ reads as ′′); degrees, then optional minutes and seconds, with an optional side (E/N/东经/北纬 or W/S/西经/南纬)
+DEGREES = re.compile(r"^(?P<side1>[NSEW]|东经|北纬|西经|南纬)?\s*(?P<deg>\d+(?:\.\d+)?)\s*(?:[°度]\s*"
+                     r"(?:(?P<min>\d+(?:\.\d+)?)\s*['′分]\s*(?:(?P<sec>\d+(?:\.\d+)?)\s*(?:\"|''|′′|秒)\s*)?)?)?"
+                     r"(?P<side2>[NSEW])?$", re.IGNORECASE)
+
+
+COORDINATE_HINT = (": write decimal degrees (117.3084) or degrees, minutes and seconds (117°18′30″, minutes and "
+                   "seconds below 60)")
+
+
+def _degrees(cells: pd.Series) -> pd.Series:
+    """Decimal degrees of cells written in degrees, minutes and seconds or with a side (NaN for any other text):
+    minutes and seconds below 60; west and south negative."""
+    parts = cells.str.extract(DEGREES)
+    minutes, seconds = (parts[k].astype(float).fillna(0.0) for k in ("min", "sec"))
+    value = parts["deg"].astype(float) + minutes / 60.0 + seconds / 3600.0
+    side = parts["side1"].fillna(parts["side2"]).fillna("").str.upper()
+    value = value.where(~side.isin(["W", "S", "西经", "南纬"]), -value)
+    return value.where((minutes < 60) & (seconds < 60))
 
 
 def _unit_hint(cells: pd.Series, match: sc.ColumnMatch) -> str:

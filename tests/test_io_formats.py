@@ -50,6 +50,33 @@ def test_full_width_digits_and_degree_signs_are_read_as_numbers(tmp_path: Path):
     assert town["population"] == 12345 and (town.geometry.x, town.geometry.y) == pytest.approx((117.3, 31.8))
 
 
+@pytest.mark.parametrize("lon, lat", [
+    ("117°18′30″", "31°51′36″"), ("117°18'30\"", "31°51'36\""), ("117度18分30秒", "31度51分36秒"),
+    ("东经117°18'30\"", "北纬31°51.6'"), ("E117.308333", "N31.86"), ("117.308333E", "31.86N"),
+    ("１１７°１８′３０″", "３１°５１．６′"),
+])
+def test_coordinates_in_degrees_minutes_and_seconds_are_read(tmp_path: Path, lon: str, lat: str):
+    """Coordinates as a government list or a survey writes them (东经117°18′30″): degrees, minutes and seconds,
+    Chinese units, a side before or after, full-width digits."""
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"name": ["A"], "county": ["X"], "population": [12345], "lon": [lon], "lat": [lat]}).to_csv(
+        path, index=False)
+    town = no.read_towns(path).iloc[0]
+    assert (town.geometry.x, town.geometry.y) == pytest.approx((117 + 18 / 60 + 30 / 3600, 31.86), abs=1e-6)
+
+
+def test_minutes_or_seconds_of_60_or_more_are_not_coordinates(tmp_path: Path):
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"name": ["A", "B"], "county": ["X", "X"], "population": [12345, 23456], "lon": ["117°75'", "117°18'"],
+                  "lat": ["31°51'", "31°51'60\""]}).to_csv(path, index=False)
+    with pytest.raises(no.InputError) as refused:
+        no.read_towns(path)
+    said = str(refused.value).splitlines()
+    assert "row 2, column 'lon': non-numeric values (e.g. \"117°75'\"): write decimal degrees (117.3084) or " \
+           "degrees, minutes and seconds (117°18′30″, minutes and seconds below 60)" in said[1]
+    assert "row 3, column 'lat'" in said[2] and "31°51" in said[2]
+
+
 def test_branch_types_in_chinese_and_english(city_files):
     branches = no.read_branches(city_files["branches"])
     assert list(branches["type"]) == ["comprehensive", "inclusive"]
