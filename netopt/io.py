@@ -582,6 +582,22 @@ def _unit_hint(cells: pd.Series, match: sc.ColumnMatch) -> str:
     return f": write the number alone and the unit once in the header, e.g. {match.source}（{unit}）"
 
 
+SCIENTIFIC = r"\d(?:\.\d+)?[eE]\+?\d+"  # 3.40102E+11: a code a spreadsheet wrote as a number, its last digits lost
+
+
+def _shortened_codes(table: _Table, codes: pd.Series, column: str, problems: list[Problem]) -> pd.Series:
+    """Which codes (ids, 区划代码) a spreadsheet wrote in scientific notation, each a problem saying how to keep
+    them whole."""
+    shortened = codes.str.fullmatch(SCIENTIFIC)
+    if shortened.any():
+        examples = ", ".join(codes[shortened].unique()[:3])
+        problems.append(table.problem(
+            f"codes in scientific notation ({examples}): a spreadsheet shortened them and their last digits may be "
+            "lost; format the column as text in Excel (or read the CSV with the column as text) and save again",
+            column, shortened))
+    return shortened
+
+
 def _ids(table: _Table, match: sc.ColumnMatch | None, prefix: str, problems: list[Problem]) -> pd.Series:
     n = len(table.frame)
     if match is None:
@@ -590,7 +606,8 @@ def _ids(table: _Table, match: sc.ColumnMatch | None, prefix: str, problems: lis
     empty = ids == ""
     if empty.any():
         problems.append(table.problem("empty ids", match.source, empty))
-    dup = ids.duplicated(keep=False) & ~empty
+    shortened = _shortened_codes(table, ids, match.source, problems)
+    dup = ids.duplicated(keep=False) & ~empty & ~shortened
     if dup.any():
         examples = ", ".join(ids[dup].unique()[:3])
         problems.append(table.problem(f"duplicate ids ({examples})", match.source, dup))
@@ -842,6 +859,8 @@ def read_town_table(path: str | os.PathLike, coords: str = "wgs84", layer: str |
                            population_required=population_required or population is not None)
     cols["county"] = _optional_text(table, matches, "county")
     cols["county_id"] = _optional_text(table, matches, "county_id")
+    if "county_id" in matches:
+        _shortened_codes(table, cols["county_id"].fillna(""), matches["county_id"].source, problems)
     cols["population_method"] = _optional_text(table, matches, "population_method")
     geometry = _geometry_from_frame(table, matches, coords, problems, need_points=True)
     towns, table = _finish(table, cols, matches, geometry, problems)

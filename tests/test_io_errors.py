@@ -91,6 +91,18 @@ def test_non_numeric_values_name_rows_and_column(tmp_path: Path):
     assert "t.csv, rows 2, 4, column 'population'" in str(err)
 
 
+def test_codes_a_spreadsheet_wrote_in_scientific_notation_are_named(tmp_path: Path):
+    """Twelve-digit town codes saved by Excel as 3.40102E+11 (their last digits lost): said as such, not as
+    duplicates; a town's county code likewise."""
+    path = write(tmp_path / "t.csv", "town_id,name,county_id,population,lon,lat\n3.40102E+11,A,340102,12345,117.3,31.8\n"
+                 "3.40102E+11,B,3.40102E+5,23456,117.3,31.8\n340103001000,C,340103,34567,117.3,31.8\n")
+    err = problems_of(no.read_towns, path)
+    found = {(problem.rows, problem.column): problem.message for problem in err.problems}
+    assert set(found) == {((2, 3), "town_id"), ((3,), "county_id")}
+    assert found[((2, 3), "town_id")].startswith("codes in scientific notation (3.40102E+11): a spreadsheet shortened")
+    assert "format the column as text in Excel" in found[((3,), "county_id")]
+
+
 def test_empty_coordinates(tmp_path: Path):
     err = problems_of(no.read_branches, write(tmp_path / "b.csv", "name,lon,lat\nA,,31.8\nB,117.3,31.8\n"))
     assert err.problems[0].rows == (2,) and err.problems[0].column == "lon"
