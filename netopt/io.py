@@ -1212,14 +1212,40 @@ def _link_towns_to_counties(dataset: Dataset, town_table: _Table) -> list[Proble
     _locate_unlinked_towns(counties, towns)
     unknown = towns["county"].notna() & ~towns["county"].isin(counties["name"])
     if unknown.any():
-        examples = ", ".join(towns.loc[unknown, "county"].astype(str).unique()[:3])
-        problems.append(town_table.problem(f"county not found in the counties table ({examples})",
+        names = towns.loc[unknown, "county"].astype(str).unique()
+        problems.append(town_table.problem(f"county not found in the counties table ({', '.join(names[:3])})"
+                                           f"{_meant_counties(names, counties['name'])}",
                                            town_table.header("county"), unknown))
     missing = towns["county"].isna()
     if missing.any():
         problems.append(town_table.problem("town has no county and does not lie inside any county boundary",
                                            town_table.header("county"), missing))
     return problems
+
+
+ADMIN_SUFFIXES = ("自治县", "自治旗", "林区", "特区", "县", "区", "市", "旗")  # what a county's name ends with
+
+
+def _meant_counties(unknown: np.ndarray, known: pd.Series) -> str:
+    """For county names the counties table does not hold, the one it does that each most likely means — the same
+    name with or without its 县/区/市, or with its city before it (合肥市肥东县) — as ': the counties table says …',
+    or ''."""
+    known_names = known.astype(str).tolist()
+    meant = {}
+    for name in unknown:
+        alike = [k for k in known_names if _bare_county(k) == _bare_county(name) or name.endswith(k)]
+        if len(alike) == 1:
+            meant[name] = alike[0]
+    if not meant:
+        return ""
+    pairs = ", ".join(f"{county} (for {name})" for name, county in list(meant.items())[:3])
+    return f": the counties table says {pairs}; name each county as it does"
+
+
+def _bare_county(name: str) -> str:
+    """A county's name without its 县/区/市 (肥东县 → 肥东); one of two characters is kept whole (a name of its own)."""
+    suffix = next((s for s in ADMIN_SUFFIXES if name.endswith(s)), "")
+    return name[: len(name) - len(suffix)] if suffix and len(name) - len(suffix) >= 2 else name
 
 
 def _county_id_conflicts(towns: gpd.GeoDataFrame, by_id: dict[str, str], town_table: _Table) -> list[Problem]:

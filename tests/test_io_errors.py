@@ -204,6 +204,16 @@ def test_town_with_unknown_county(city_files, tmp_path: Path):
     assert "county not found" in str(err) and "不存在县" in str(err)
 
 
+def test_a_county_named_without_its_suffix_or_with_its_city_is_pointed_to_the_table_s_name(city_files, tmp_path):
+    """Towns naming 长丰 or 合肥市瑶海区 where the counties table says 长丰县 and 瑶海区: refused (a guess could join
+    the wrong county), the names the table uses given beside each."""
+    towns = write(tmp_path / "towns2.csv", "name,county,population,lon,lat\nA,长丰,10000,117.3,31.8\n"
+                  "B,合肥市瑶海区,10000,117.3,31.8\nC,不存在,10000,117.3,31.8\n")
+    err = problems_of(no.read_dataset, city_files["counties"], towns, city_files["branches"])
+    assert "county not found in the counties table (长丰, 合肥市瑶海区, 不存在): the counties table says 长丰县 (for " \
+           "长丰), 瑶海区 (for 合肥市瑶海区); name each county as it does" in str(err)
+
+
 def test_long_problem_lists_are_capped(tmp_path: Path):
     rows = "".join(f"n{i},{i},x,31\n" for i in range(30))
     path = write(tmp_path / "b.csv", "name,id,lon,lat\n" + rows)
