@@ -714,7 +714,14 @@ def _check_china_extent(table: _Table, lon: np.ndarray, lat: np.ndarray, checked
     if swapped.any():
         problems.append(table.problem("latitude and longitude look swapped (longitude is in the latitude range)",
                                       column, swapped))
-    outside = ~inside & ~swapped
+    metres = ~inside & ~swapped & ((np.abs(lon) > 1000) | (np.abs(lat) > 1000))  # no degree is a thousand
+    if metres.any():
+        first = np.flatnonzero(metres)[0]
+        problems.append(table.problem(
+            f"coordinates in metres, not degrees (e.g. {lon[first]:,.0f}, {lat[first]:,.0f}: a projected system such "
+            "as web mercator or Baidu's BD-09 mercator); give longitude and latitude in degrees (Baidu's bd09ll: "
+            "coords bd09), or a GIS file that carries its coordinate system", column, metres))
+    outside = ~inside & ~swapped & ~metres
     if outside.any():
         problems.append(table.problem(
             f"coordinates outside China's extent (lon {CHINA_LON[0]}–{CHINA_LON[1]}, lat {CHINA_LAT[0]}–{CHINA_LAT[1]})",
@@ -894,9 +901,11 @@ def _residents_instead(table: _Table, matches: dict[str, sc.ColumnMatch], header
     return total
 
 
-def read_branches(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read bank branches (网点): id, name, bank, type, WGS84/GCJ-02/BD-09 coordinates."""
-    return read_branch_table(path, coords, layer)[0]
+def read_branches(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
+                  skip_unlocated: bool = False) -> gpd.GeoDataFrame:
+    """Read bank branches (网点): id, name, bank, type, WGS84/GCJ-02/BD-09 coordinates; with `skip_unlocated`, the
+    branches whose coordinates cannot be used left out (attrs["left_out"] says which), as read_dataset does."""
+    return read_branch_table(path, coords, layer, skip_unlocated)[0]
 
 
 def read_branch_table(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
@@ -966,6 +975,8 @@ def _points_of_table(table: _Table, coords: str, fields: tuple, columns: Callabl
     read_so_far = len(problems)
     geometry = _geometry_from_frame(table, matches, coords, problems, need_points=True)
     unlocated = _unlocated_rows(problems[read_so_far:]) if what == "branches" else ()
+    if len(unlocated) == len(table.frame):  # not a few branches to leave out: the whole table needs mending
+        unlocated = ()
     if unlocated and not _rows_of(problems[:read_so_far]) - set(unlocated):  # nothing else wrong elsewhere
         if skip_unlocated:
             return _without_unlocated(table, unlocated, problems[read_so_far:], coords, fields, columns, what)

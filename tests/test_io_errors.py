@@ -126,6 +126,23 @@ def test_coordinates_outside_china(tmp_path: Path):
     assert "outside China" in str(err)
 
 
+def test_coordinates_in_metres_are_told_apart_and_a_whole_table_of_them_is_not_left_out(tmp_path: Path):
+    """Baidu's mercator metres (13,059,812, 3,728,370) named as metres, with how to give degrees; when every branch
+    is so, leaving them out would leave none: the problem is not one --skip-unlocated may pass over."""
+    every = problems_of(no.read_branches, write(tmp_path / "b.csv", "name,lon,lat\nA,13059812.34,3728370.12\n"
+                                                "B,13061234.5,3729999.1\n"))
+    [problem] = every.problems
+    assert problem.rows == (2, 3) and problem.message.startswith(
+        "coordinates in metres, not degrees (e.g. 13,059,812, 3,728,370: a projected system such as web mercator")
+    assert not problem.unlocated
+    with pytest.raises(InputError):
+        no.read_branches(tmp_path / "b.csv", skip_unlocated=True)
+    one = problems_of(no.read_branches, write(tmp_path / "c.csv", "name,lon,lat\nA,13059812.34,3728370.12\n"
+                                              "B,117.3,31.8\n"))
+    assert [problem.unlocated for problem in one.problems] == [True]
+    assert no.read_branches(tmp_path / "c.csv", skip_unlocated=True)["name"].tolist() == ["B"]
+
+
 def test_duplicate_ids(tmp_path: Path):
     path = write(tmp_path / "b.csv", "id,name,lon,lat\nA,x,117.3,31.8\nA,y,117.3,31.8\nB,z,117.3,31.8\n")
     err = problems_of(no.read_branches, path)
