@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 from netopt.io import Dataset, credited, read_dataset
@@ -19,10 +20,22 @@ def sample_dir() -> Path:
 
 def load_sample(population: str | None = None) -> Dataset:
     """Load the Hefei sample as validated WGS84 GeoDataFrames (see data/README.md for sources and methods);
-    `population`: a towns column to count the residents by instead (read_dataset)."""
+    `population`: a towns column to count the residents by instead (read_dataset). Read and checked once per
+    process (again when its files change); each call gets its own copy to change at will."""
     folder = sample_dir()
-    return credited(read_dataset(folder / "counties.geojson", folder / "towns.csv", folder / "branches.csv",
-                                 population=population), folder)  # its sources, credited wherever it is shown
+    files = tuple(folder / name for name in SAMPLE_FILES)
+    read = _read_sample(files, tuple((path.stat().st_mtime_ns, path.stat().st_size) for path in files), population)
+    return Dataset(*(frame.copy() for frame in (read.counties, read.towns, read.branches)))
+
+
+SAMPLE_FILES = ("counties.geojson", "towns.csv", "branches.csv")
+
+
+@lru_cache(maxsize=4)
+def _read_sample(files: tuple[Path, ...], stamps: tuple[tuple[int, int], ...], population: str | None) -> Dataset:
+    """The sample's tables as read_dataset reads them, its sources credited wherever it is shown (the cache's key:
+    the files, when they were last changed and their sizes, and the population column)."""
+    return credited(read_dataset(*files, population=population), files[0].parent)
 
 
 def sample_summary() -> dict:

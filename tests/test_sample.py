@@ -79,3 +79,24 @@ def test_counties_are_in_wgs84_not_gcj02(ds):
 def test_the_sample_files_are_the_ones_the_build_script_writes():
     assert sample_dir().name in ("sample", "_sample")
     assert json.loads((sample_dir() / "summary.json").read_text(encoding="utf-8"))["counties"] == 9
+
+
+def test_the_sample_is_read_once_and_each_caller_gets_its_own_copy(tmp_path: Path, monkeypatch):
+    """load_sample reads and checks the files once per process (the CLI loads it on every command): each call
+    returns frames of its own, and a file changed since is read again."""
+    import shutil
+
+    from netopt import datasets
+
+    folder = tmp_path / "sample"
+    shutil.copytree(sample_dir(), folder)
+    monkeypatch.setattr(datasets, "sample_dir", lambda: folder)
+    first = no.load_sample()
+    first.towns.loc[0, "population"] = 1.0
+    first.counties.attrs["attribution"] = "changed"
+    second = no.load_sample()
+    assert second.towns.loc[0, "population"] > 1 and "Amap" in second.counties.attrs["attribution"]
+    towns = pd.read_csv(folder / "towns.csv", dtype=str)
+    towns.loc[0, "population"] = "12345"
+    towns.to_csv(folder / "towns.csv", index=False)
+    assert no.load_sample().towns.loc[0, "population"] == 12345
