@@ -153,10 +153,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     method = _measure_units(units, branches, unit_xy, branch_xy, settings, network) + demand_note
     projected = "population_column" in ds.towns.attrs  # no census total to check its towns against
     notes = method + _data_notes(ds.counties, units, branches, projected)
-    county_notes = {name: _method_notes(units[units["county"] == name], settings) + demand_note +  # its own units
-                    _data_notes(ds.counties[ds.counties["name"] == name], units, branches[branches["county"] == name],
-                                projected)
-                    for name in ds.counties["name"]}
+    county_notes = _county_notes(ds.counties, units, branches, settings, projected, demand_note)
     branch_table = _measure_branches(branches, units)
     by_county = _county_table(ds.counties, units, branches, settings)
     by_region = _region_table(by_county, units, branch_table, settings)
@@ -354,12 +351,12 @@ def _measure_units(units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, unit_xy:
 TOWN_TOTAL_RANGE = (0.5, 1.5)  # a county whose towns hold a share of its counties-table residents outside it is named
 
 
-def _town_total_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> list[str]:
-    """Counties whose towns hold far fewer (or more) residents than the counties table gives them: towns missing
-    from the towns file (or counted twice) make the county's coverage and residents per branch misleading."""
+def _town_total_notes(counties: gpd.GeoDataFrame, held: pd.Series) -> list[str]:
+    """Counties whose towns hold far fewer (or more) residents than the counties table gives them (`held`: the
+    residents of the demand units by county): towns missing from the towns file (or counted twice) make the
+    county's coverage and residents per branch misleading."""
     if "population" not in counties:
         return []
-    held = units.groupby("county")["population"].sum()
     fewer, more = [], []
     for name, total in zip(counties["name"], counties["population"]):
         have = float(held.get(name, 0.0))
@@ -394,9 +391,28 @@ def _data_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches: g
     """data_notes over demand units (towns or cells) and branches that already carry their county; with residents
     counted by another column than the towns' population (`projected`), no check of them against the counties
     table's."""
-    totals = [] if projected else _town_total_notes(counties, units)
-    return totals + _stacked_branch_notes(branches) + _far_branch_notes(counties, units, branches)
+    totals = [] if projected else _town_total_notes(counties, units.groupby("county")["population"].sum())
+    return totals + _stacked_branch_notes(branches) + _far_branch_notes(
+        counties, units, branches, _branch_town_metres(counties, units, branches))
 
+
+def _county_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame,
+                  s: CoverageSettings, projected: bool, demand_note: list[str]) -> dict[str, list[str]]:
+    """Each county's report notes: how its own demand points were measured, and what its own data asks to check
+    (its towns' residents against the counties table, its branches stacked on one point or far from every town) —
+    each measure taken once for the city, then read by county."""
+    held = units.groupby("county")["population"].sum()
+    reach = _branch_town_metres(counties, units, branches)
+    own_units = {name: group for name, group in units.groupby("county", sort=False)}
+    branch_county = branches["county"].to_numpy()
+    notes = {}
+    for at, name in enumerate(counties["name"]):
+        county, own = counties.iloc[[at]], branch_county == name
+        totals = [] if projected else _town_total_notes(county, held)
+        far = None if reach is None else (reach[0][own], reach[1][own])
+        notes[name] = (_method_notes(own_units.get(name, units.iloc[:0]), s) + demand_note + totals
+                       + _stacked_branch_notes(branches[own]) + _far_branch_notes(county, units, branches[own], far))
+    return notes
 
 STACKED_BRANCHES = 3  # this many branches at the very same point are most likely geocoded to a town or district
 
@@ -419,15 +435,26 @@ def _stacked_branch_notes(branches: gpd.GeoDataFrame) -> list[str]:
             "service radii and the coverage around them are rough."]
 
 
-def _far_branch_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame) -> list[str]:
-    """Without county boundaries (which reading checks places against), branches farther than OUTSIDE_LIMIT_KM
-    from every town: wrong coordinates, most likely, counted in the county of their nearest town."""
+def _branch_town_metres(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame
+                        ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where some county has no boundary: each branch's metres to its nearest demand unit, and which unit; else
+    None (reading checks places against the boundaries)."""
+    if counties.geometry.notna().all() or len(units) == 0 or len(branches) == 0:
+        return None
+    crs = metric_crs(units, branches)
+    return nearest_site(xy_metres(branches, crs), xy_metres(units, crs))
+
+
+def _far_branch_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame,
+                      reach: tuple[np.ndarray, np.ndarray] | None) -> list[str]:
+    """Without county boundaries, branches farther than OUTSIDE_LIMIT_KM from every town (`reach`: each branch's
+    metres to its nearest unit, and which): wrong coordinates, most likely, counted in the county of their nearest
+    town."""
     from netopt.io import OUTSIDE_LIMIT_KM
 
-    if counties.geometry.notna().all() or len(units) == 0 or len(branches) == 0:
+    if reach is None or counties.geometry.notna().all() or len(branches) == 0:
         return []
-    crs = metric_crs(units, branches)
-    metres, nearest = nearest_site(xy_metres(branches, crs), xy_metres(units, crs))
+    metres, nearest = reach
     far = metres > OUTSIDE_LIMIT_KM * 1000.0
     if not far.any():
         return []
