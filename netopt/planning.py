@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InfeasibleError, InputError, check_count
+from netopt._errors import InfeasibleError, InputError, check_count, is_number
 from netopt.io import Dataset, bank_mask
 
 if TYPE_CHECKING:
@@ -145,6 +145,8 @@ def rollout_batches(plan: pd.DataFrame, sizes: tuple[int, ...] = (20, 16), gain:
 
     `gain` (default: the plan's score) orders the changes; branches that keep their type are not batched;
     changes beyond the total of `sizes` are listed with batch 0 (not scheduled)."""
+    if not len(sizes):
+        raise InputError("give at least one rollout batch size, e.g. sizes=(20, 16)", file="plan")
     for size in sizes:
         check_count(size, "a rollout batch size", "plan")
     changes = plan[plan["current_type"].notna() & (plan["current_type"] != plan["type"])].copy() \
@@ -176,6 +178,9 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
     from netopt.models import CFLP
 
     check_count(capacity, "the hub capacity (community branches one hub coaches)", "plan")
+    _check_positive(max_minutes, "max_minutes (the longest trip to a hub)", "minutes")
+    _check_positive(speed_kmh, "speed_kmh", "km/h")
+    _check_positive(detour_factor, "detour_factor (road km per straight-line km)", "")
     branches = ds.branches.set_index("branch_id")
     hubs = plan.loc[plan["type"] == "comprehensive", "branch_id"].tolist()
     members = plan.loc[plan["type"] == "community", "branch_id"].tolist()
@@ -237,11 +242,27 @@ def _no_coaching(note: str) -> pd.DataFrame:
     return table
 
 
+def _check_positive(value, name: str, unit: str) -> None:
+    """An InputError unless `value` is None or a finite number above 0."""
+    if value is not None and not (is_number(value) and np.isfinite(value) and value > 0):
+        raise InputError(f"{name} must be a number{' of ' + unit if unit else ''} above 0, got {value!r}", file="plan")
+
+
+def _first_day(start) -> pd.Timestamp:
+    """The date a schedule starts (today without `start`), or an InputError naming what was given."""
+    if not start:
+        return pd.Timestamp.today().normalize()
+    try:
+        return pd.Timestamp(start)
+    except (ValueError, TypeError) as err:
+        raise InputError(f"start must be a date such as 2027-03-01, got {start!r} ({err})", file="plan") from None
+
+
 def coaching_calendar(hubs: pd.DataFrame, start: str | None = None) -> pd.DataFrame:
     """Head-office coaching dates on working days: each central sub-branch (1 day), then its community
     branches (half a day each, two per day), hub by hub; each branch named where `hubs` names it
     (training_hubs' name and hub_name)."""
-    day = pd.Timestamp(start) if start else pd.Timestamp.today().normalize()
+    day = _first_day(start)
     names = _branch_names(hubs)
     rows = []
     for hub, members in hubs.groupby("hub_id", sort=True)["branch_id"]:
@@ -275,7 +296,9 @@ def _working_day(day: pd.Timestamp) -> pd.Timestamp:
 
 def visit_schedule(targets: list, per_batch: int = 10, days_apart: int = 30, start: str | None = None) -> pd.DataFrame:
     """Visits to `targets` in batches of `per_batch`, `days_apart` days apart (e.g. 30 targets: 3 batches)."""
-    first = pd.Timestamp(start) if start else pd.Timestamp.today().normalize()
+    check_count(per_batch, "visits per batch", "plan")
+    check_count(days_apart, "days between batches", "plan")
+    first = _first_day(start)
     batch = np.arange(len(targets)) // per_batch
     return pd.DataFrame({"target": targets, "batch": batch + 1,
                          "date": [first + pd.Timedelta(days=int(b) * days_apart) for b in batch]})

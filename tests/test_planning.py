@@ -14,8 +14,8 @@ from scipy.spatial.distance import cdist
 import netopt as no
 from netopt._errors import InputError
 from netopt.models.types import branch_scores
-from netopt.planning import (closures_near_others, compare_plan, relocation_moves, rollout_batches, select_pilots,
-                             training_hubs, visit_schedule)
+from netopt.planning import (closures_near_others, coaching_calendar, compare_plan, relocation_moves, rollout_batches,
+                             select_pilots, training_hubs, visit_schedule)
 from tests.pages import map_text
 
 
@@ -90,8 +90,6 @@ def test_only_changed_branches_are_batched():
 
 
 def test_training_hubs_respect_capacity_and_travel_time(sample):
-    from netopt.planning import coaching_calendar
-
     ds, plan = sample
     hubs = training_hubs(ds, plan, capacity=8, max_minutes=240)
     assert len(hubs) == (plan["type"] == "community").sum()
@@ -127,11 +125,31 @@ def test_a_plan_without_community_branches_has_nobody_to_coach(sample):
     (lambda ds, plan: training_hubs(ds, plan, capacity=0), r"hub capacity \(community branches one hub coaches\)"),
     (lambda ds, plan: rollout_batches(plan, (20, 0)), "a rollout batch size"),
     (lambda ds, plan: select_pilots(plan, per_region=0), "pilots per region type"),
+    (lambda ds, plan: visit_schedule(["a", "b"], per_batch=0), "visits per batch"),
+    (lambda ds, plan: visit_schedule(["a", "b"], days_apart=0), "days between batches"),
 ])
 def test_planning_counts_must_be_whole_numbers_of_at_least_one(sample, call, message):
     ds, plan = sample
     with pytest.raises(no.InputError, match=f"{message} must be a whole number of at least 1"):
         call(ds, plan)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda ds, plan: rollout_batches(plan, ()), "give at least one rollout batch size, e.g. sizes=(20, 16)"),
+    (lambda ds, plan: training_hubs(ds, plan, max_minutes=-5), "max_minutes (the longest trip to a hub) must be a "
+     "number of minutes above 0, got -5"),
+    (lambda ds, plan: training_hubs(ds, plan, speed_kmh=0), "speed_kmh must be a number of km/h above 0, got 0"),
+    (lambda ds, plan: coaching_calendar(training_hubs(ds, plan, capacity=20), start="2026-13-01"),
+     "start must be a date such as 2027-03-01, got '2026-13-01'"),
+    (lambda ds, plan: visit_schedule(["a"], start="next spring"), "start must be a date such as 2027-03-01"),
+])
+def test_planning_options_out_of_range_are_refused_by_name(sample, call, message):
+    """A negative trip limit, a speed of 0, no batch sizes or a start that is no date: each an InputError naming
+    it (a negative limit read as no possible trip, a bad date raised pandas' own error)."""
+    ds, plan = sample
+    with pytest.raises(no.InputError) as refused:
+        call(ds, plan)
+    assert message in str(refused.value)
 
 
 def test_visit_schedule_batches_of_ten_thirty_days_apart():
