@@ -1,6 +1,7 @@
 """Errors raised by netopt: one base class, one subclass per kind of failure."""
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 
@@ -78,6 +79,17 @@ class LeftOutWarning(UserWarning):
 def is_number(value) -> bool:
     """A real number (not a bool, not text)."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_amount(value, what: str, file: str, unit: str = "", positive: bool = True) -> None:
+    """An InputError unless `value` is None or a finite number above 0 (0 or more where not `positive`), named as
+    `what` in `unit`."""
+    if value is None:
+        return
+    if not (is_number(value) and math.isfinite(value) and (value > 0 if positive else value >= 0)):
+        unit_text = f" of {unit}" if unit else ""
+        raise InputError(f"{what} must be a number{unit_text}, {'above 0' if positive else '0 or more'}; got "
+                         f"{value!r}", file=file)
 
 
 def check_count(value, what: str, file: str, least: int = 1) -> None:

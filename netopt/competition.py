@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError
+from netopt._errors import InputError, check_amount
 from netopt.coverage import Coverage
 from netopt.distance import pairs_within
 from netopt.io import Dataset, bank_mask
@@ -20,6 +20,7 @@ MIN_DISTANCE_KM = 1.0  # a town's point stands for its area: a branch nearer cou
 def bank_shares(ds: Dataset, our_bank: str, radius_km: float = 3.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per county: branches of all banks and ours, our share, 万人 per branch (all vs ours); and the towns
     where a rival branch lies within `radius_km` but none of ours does (largest population first)."""
+    check_amount(radius_km, "radius_km", "bank_shares", "km")
     ours = bank_mask(ds.branches, our_bank)
     crs = metric_crs(ds.towns, ds.branches)
     town_xy, branch_xy = xy_metres(ds.towns, crs), xy_metres(ds.branches, crs)
@@ -100,9 +101,8 @@ def distance_decay(km: np.ndarray, decay: str, beta: float, min_km: float = MIN_
     exp(-beta d) (decay="exponential")."""
     if decay not in ("power", "exponential"):
         raise InputError(f"decay must be 'power' or 'exponential', not '{decay}'", file=caller)
-    for name, value in (("beta", beta), ("min_km", min_km)):
-        if not np.isfinite(value) or value <= 0:
-            raise InputError(f"{name} must be a positive number, got {value:g}", file=caller)
+    check_amount(beta, "beta", caller)
+    check_amount(min_km, "min_km", caller, "km")
     pull = np.array(km, dtype=float)  # one new array, worked on in place (a grid's pull matrix is gigabytes)
     if decay == "power":
         return np.power(np.maximum(pull, min_km, out=pull), -beta, out=pull)

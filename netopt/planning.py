@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InfeasibleError, InputError, check_count, is_number
+from netopt._errors import InfeasibleError, InputError, check_amount, check_count
 from netopt.io import Dataset, bank_mask
 
 if TYPE_CHECKING:
@@ -178,9 +178,9 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
     from netopt.models import CFLP
 
     check_count(capacity, "the hub capacity (community branches one hub coaches)", "plan")
-    _check_positive(max_minutes, "max_minutes (the longest trip to a hub)", "minutes")
-    _check_positive(speed_kmh, "speed_kmh", "km/h")
-    _check_positive(detour_factor, "detour_factor (road km per straight-line km)", "")
+    check_amount(max_minutes, "max_minutes (the longest trip to a hub)", "plan", "minutes")
+    check_amount(speed_kmh, "speed_kmh", "plan", "km/h")
+    check_amount(detour_factor, "detour_factor (road km per straight-line km)", "plan")
     branches = ds.branches.set_index("branch_id")
     hubs = plan.loc[plan["type"] == "comprehensive", "branch_id"].tolist()
     members = plan.loc[plan["type"] == "community", "branch_id"].tolist()
@@ -240,12 +240,6 @@ def _no_coaching(note: str) -> pd.DataFrame:
     table = pd.DataFrame({column: [] for column in HUB_COLUMNS})
     table.attrs.update(hub_days=0.0, total_days=0.0, note=note)
     return table
-
-
-def _check_positive(value, name: str, unit: str) -> None:
-    """An InputError unless `value` is None or a finite number above 0."""
-    if value is not None and not (is_number(value) and np.isfinite(value) and value > 0):
-        raise InputError(f"{name} must be a number{' of ' + unit if unit else ''} above 0, got {value!r}", file="plan")
 
 
 def _first_day(start) -> pd.Timestamp:

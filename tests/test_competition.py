@@ -54,6 +54,18 @@ def test_unknown_bank_is_explained():
         bank_shares(two_bank_city(), "不存在银行")
 
 
+@pytest.mark.parametrize("call, message", [
+    (lambda ds: bank_shares(ds, "我行", radius_km=0), "bank_shares: radius_km must be a number of km, above 0; got 0"),
+    (lambda ds: huff_shares(ds, beta="2"), "huff_shares: beta must be a number, above 0; got '2'"),
+    (lambda ds: huff_shares(ds, min_km=-1), "huff_shares: min_km must be a number of km, above 0; got -1"),
+])
+def test_competition_options_out_of_range_are_refused_by_name(call, message):
+    """A radius of 0 reached no town, silently; a beta given as text raised numpy's TypeError."""
+    with pytest.raises(no.InputError) as refused:
+        call(two_bank_city())
+    assert message in str(refused.value)
+
+
 def test_rival_coverage_by_hand():
     ds = two_bank_city()  # towns at 0 and 12 km (10,000 and 30,000 residents); our branch at 1 km, rivals' at 2 and 13
     ours = ds.of_bank("我行")

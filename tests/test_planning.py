@@ -137,8 +137,8 @@ def test_planning_counts_must_be_whole_numbers_of_at_least_one(sample, call, mes
 @pytest.mark.parametrize("call, message", [
     (lambda ds, plan: rollout_batches(plan, ()), "give at least one rollout batch size, e.g. sizes=(20, 16)"),
     (lambda ds, plan: training_hubs(ds, plan, max_minutes=-5), "max_minutes (the longest trip to a hub) must be a "
-     "number of minutes above 0, got -5"),
-    (lambda ds, plan: training_hubs(ds, plan, speed_kmh=0), "speed_kmh must be a number of km/h above 0, got 0"),
+     "number of minutes, above 0; got -5"),
+    (lambda ds, plan: training_hubs(ds, plan, speed_kmh=0), "speed_kmh must be a number of km/h, above 0; got 0"),
     (lambda ds, plan: coaching_calendar(training_hubs(ds, plan, capacity=20), start="2026-13-01"),
      "start must be a date such as 2027-03-01, got '2026-13-01'"),
     (lambda ds, plan: visit_schedule(["a"], start="next spring"), "start must be a date such as 2027-03-01"),

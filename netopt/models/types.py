@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError, check_count, is_number
+from netopt._errors import InputError, check_amount, check_count, is_number
 from netopt.io import Dataset
 from netopt.models._base import reach_rows
 from netopt.models._explain import Blocking, blocking_reasons
@@ -254,30 +254,21 @@ def _by_type(values: dict, name: str, what: str) -> dict:
     return values
 
 
-def _check_amount(value, name: str, what: str, unit: str, positive: bool = False) -> None:
-    """An InputError unless `value` is None or a finite number at least 0 (above 0 with `positive`)."""
-    if value is None:
-        return
-    if not (is_number(value) and np.isfinite(value) and (value > 0 if positive else value >= 0)):
-        least = "above 0" if positive else "0 or more"
-        raise InputError(f"{name} must be a number of {unit}, {least}; got {value!r}", file=what)
-
-
 def _check_amounts_by_type(values: dict | None, name: str, what: str, unit: str, positive: bool = True) -> None:
     for kind, value in _by_type(values or {}, name, what).items():
-        _check_amount(value, f"{name} for {kind}", what, unit, positive)
+        check_amount(value, f"{name} for {kind}", what, unit, positive)
 
 
 def _check_conversion_costs(costs, what: str) -> None:
     """A flat cost (万元) or {(from type, to type): 万元}, none below 0."""
     if not isinstance(costs, dict):
-        _check_amount(costs, "conversion_cost_wan", what, "万元")
+        check_amount(costs, "conversion_cost_wan", what, "万元", positive=False)
         return
     for pair, value in costs.items():
         if not (isinstance(pair, tuple) and len(pair) == 2 and all(kind in TYPES for kind in pair)):
             raise InputError(f"conversion_cost_wan keys are (from type, to type) pairs of {', '.join(TYPES)}; got "
                              f"{pair!r}", file=what)
-        _check_amount(value, f"conversion_cost_wan for {pair[0]} → {pair[1]}", what, "万元")
+        check_amount(value, f"conversion_cost_wan for {pair[0]} → {pair[1]}", what, "万元", positive=False)
 
 
 def _type_rules(rules: dict, what: str) -> TypeRules:
@@ -287,7 +278,7 @@ def _type_rules(rules: dict, what: str) -> TypeRules:
     unknown = [name for name in rules if name not in known]
     if unknown:
         raise InputError(f"unknown option(s) {', '.join(unknown)}; the type rules are {', '.join(known)}", file=what)
-    _check_amount(rules.get("budget_wan"), "budget_wan", what, "万元")
+    check_amount(rules.get("budget_wan"), "budget_wan", what, "万元", positive=False)
     _check_conversion_costs(rules.get("conversion_cost_wan", DEFAULT_CONVERSION_COST_WAN), what)
     if rules.get("staff_limit") is not None:
         check_count(rules["staff_limit"], "staff_limit (total staff)", what)
@@ -496,7 +487,7 @@ def _check_joint_options(p, budget_wan, radius_km, capacity_wan, open_cost_wan, 
     what = JOINT_PLAN_FUNCTION
     if p is not None:
         check_count(p, "p (branches in the plan)", what)
-    _check_amount(budget_wan, "budget_wan", what, "万元")
+    check_amount(budget_wan, "budget_wan", what, "万元", positive=False)
     _check_amounts_by_type(radius_km, "radius_km", what, "km")
     _check_amounts_by_type(capacity_wan, "capacity_wan", what, "万人")
     _check_amounts_by_type(open_cost_wan, "open_cost_wan", what, "万元", positive=False)
@@ -506,7 +497,7 @@ def _check_joint_options(p, budget_wan, radius_km, capacity_wan, open_cost_wan, 
         if not isinstance(terms, dict) or not {"cost_wan", "share"} <= set(terms):
             raise InputError(f"extension '{name}' needs cost_wan (万元) and share (of a town's residents served), "
                              f"e.g. {EXTENSIONS['vehicle']}", file=what)
-        _check_amount(terms["cost_wan"], f"extension '{name}' cost_wan", what, "万元")
+        check_amount(terms["cost_wan"], f"extension '{name}' cost_wan", what, "万元", positive=False)
         if not (is_number(terms["share"]) and 0 < terms["share"] <= 1):
             raise InputError(f"extension '{name}' share is a fraction above 0 and at most 1, got "
                              f"{terms['share']!r}", file=what)
