@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from jinja2 import Template
 
-from netopt._errors import NetoptError
+from netopt._errors import InputError, NetoptError
 from netopt.coverage import Coverage
 from netopt.io import WGS84, Dataset
 from netopt.planning import planned_new
@@ -67,6 +67,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
 
     Tiles are off by default because planning rooms are often offline; pass tiles="OpenStreetMap" to add them.
     """
+    _check_plan(plan)
     fmap = _city_map(ds, tiles)
     _add_counties(fmap, ds, coverage)
     gaps = _on_grid(coverage) and town_shares is None and _add_cells(fmap, coverage.towns)
@@ -569,14 +570,29 @@ def cjk_font() -> str | None:
     return known()
 
 
+def _check_plan(plan: pd.DataFrame | None) -> None:
+    """A type plan to colour branches by: a table with branch_id and type (assign_branch_types'), or None."""
+    missing = [] if plan is None else [c for c in ("branch_id", "type") if c not in getattr(plan, "columns", ())]
+    if missing:
+        raise InputError(f"plan needs the columns branch_id and type, as assign_branch_types gives (missing: "
+                         f"{', '.join(missing)})", file="map")
+
+
+FIGURE_FORMATS = ("png", "pdf", "svg")
+
+
 def _saved(fig, path) -> Path:
-    """A matplotlib figure written atomically as PNG or PDF (by the file suffix), then closed; its path."""
+    """A matplotlib figure written atomically as PNG, PDF or SVG (by the file suffix; PNG without one), then
+    closed; its path."""
     import matplotlib.pyplot as plt
 
     from netopt.io import write_atomic
 
-    target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight",
-                                                      format=Path(path).suffix.lstrip(".") or "png"))
+    kind = Path(path).suffix.lstrip(".").lower() or "png"
+    if kind not in FIGURE_FORMATS:
+        plt.close(fig)
+        raise InputError(f"a map or chart is written as .png, .pdf or .svg, not .{kind}", file=str(path))
+    target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight", format=kind))
     plt.close(fig)
     return target
 
@@ -585,7 +601,7 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
                title: str | None = None, sites: gpd.GeoDataFrame | None = None, selected: list | None = None,
                moves: pd.DataFrame | None = None, town_shares: pd.DataFrame | None = None,
                town_changes: pd.DataFrame | None = None) -> Path:
-    """The same view as network_map as a PNG or PDF (by the file suffix) for slides and printed reports;
+    """The same view as network_map as a PNG, PDF or SVG (by the file suffix) for slides and printed reports;
     with `sites` and `selected` (and `moves`), the plan's openings, closures and moves 迁址 drawn on top;
     with `town_shares` (as for network_map), towns coloured by our market share under the plan; with
     `town_changes` (planning.towns_changed), the towns losing coverage ringed.
@@ -598,6 +614,7 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
 
     from netopt.projection import metric_crs
 
+    _check_plan(plan)
     font = cjk_font()
     crs = metric_crs(ds.counties if ds.counties.geometry.notna().all() else ds.towns, ds.branches)
     with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):

@@ -167,6 +167,23 @@ def test_static_map_png_and_pdf(tmp_path: Path, monkeypatch):
     assert pdf.read_bytes()[:4] == b"%PDF"
 
 
+def test_a_map_asked_in_another_format_or_with_a_table_that_is_no_type_plan_is_refused(tmp_path: Path):
+    """A .txt path (matplotlib's ValueError) or a plan without branch_id and type (pandas' KeyError): each an
+    InputError saying what is wanted, nothing written."""
+    import pandas as pd
+
+    ds = no.load_sample()
+    with pytest.raises(no.InputError, match=r"a map or chart is written as \.png, \.pdf or \.svg, not \.txt"):
+        no.maps.static_map(ds, tmp_path / "map.txt")
+    assert not list(tmp_path.iterdir())
+    assert no.maps.static_map(ds, tmp_path / "map.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    for draw in (lambda plan: no.maps.network_map(ds, plan=plan),
+                 lambda plan: no.maps.static_map(ds, tmp_path / "p.png", plan=plan)):
+        with pytest.raises(no.InputError, match="plan needs the columns branch_id and type, as assign_branch_types "
+                                                "gives \\(missing: type\\)"):
+            draw(pd.DataFrame({"branch_id": ["HF0001"]}))
+
+
 def test_static_maps_of_a_grid_shade_the_cells_beyond_reach_by_their_residents(tmp_path: Path, monkeypatch):
     """On a population grid's coverage, the cells with residents and no branch within reach are drawn under the
     towns (a shape each, coloured by residents), with a legend entry; cells within reach are not."""
