@@ -3,7 +3,6 @@ report, map, batch."""
 from __future__ import annotations
 
 import inspect
-import os
 import sys
 import warnings
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
 from netopt.io import (TABLE_SUFFIXES, Dataset, credited, find_city_table, find_table, find_tables, guess_kind,
                        guess_kind_by_headers, kind_sheets, points_table, read_branch_list, read_branches,
-                       read_candidates, read_counties, read_dataset, read_towns, write_atomic)
+                       read_candidates, read_counties, read_dataset, read_towns, unwritable_folder, write_atomic)
 from netopt.models import capacitated
 
 if TYPE_CHECKING:
@@ -159,13 +158,9 @@ def _cannot_write(err: OSError) -> str:
 
 def _out_folder(out: Path) -> Path:
     """--out: a folder, or a path where one can be made and written in; checked before any work is done."""
-    if out.exists() and not out.is_dir():
-        raise typer.BadParameter(f"{out} is a file: give a folder for the outputs")
-    existing = next(p for p in (out, *out.parents) if p.exists())
-    if not existing.is_dir():
-        raise typer.BadParameter(f"{existing} is a file, so {out} cannot be made: give a folder for the outputs")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise typer.BadParameter(f"cannot write in {existing}: give a folder you may write in")
+    why = unwritable_folder(out)
+    if why:
+        raise typer.BadParameter(why)
     return out
 
 

@@ -1241,16 +1241,18 @@ def _meant_counties(unknown: np.ndarray, known: pd.Series) -> str:
     """For county names the counties table does not hold, the one it does that each most likely means — the same
     name with or without its 县/区/市, or with its city before it (合肥市肥东县) — as ': the counties table says …',
     or ''."""
-    known_names = known.astype(str).tolist()
-    meant = {}
-    for name in unknown:
-        alike = [k for k in known_names if _bare_county(k) == _bare_county(name) or name.endswith(k)]
-        if len(alike) == 1:
-            meant[name] = alike[0]
+    meant = {name: alike for name in unknown if (alike := alike_county(name, known))}
     if not meant:
         return ""
     pairs = ", ".join(f"{county} (for {name})" for name, county in list(meant.items())[:3])
     return f": the counties table says {pairs}; name each county as it does"
+
+
+def alike_county(name: str, known: pd.Series) -> str | None:
+    """The one county of `known` that `name` most likely means — the same name with or without its 县/区/市, or
+    with its city before it (合肥市肥东县) —, or None when none or several are alike."""
+    alike = [k for k in known.astype(str) if _bare_county(k) == _bare_county(name) or name.endswith(k)]
+    return alike[0] if len(alike) == 1 else None
 
 
 def _bare_county(name: str) -> str:
@@ -1359,10 +1361,26 @@ def require_pyarrow(what: str) -> None:
         raise NetoptError(f"{what} is written as Parquet, which needs pyarrow: pip install 'netopt[batch]'") from None
 
 
+def unwritable_folder(folder: Path) -> str:
+    """Why outputs cannot go to `folder` (a file, under a file, or a folder one may not write in), or ''."""
+    if folder.exists() and not folder.is_dir():
+        return f"{folder} is a file: give a folder for the outputs"
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        return f"{existing} is a file, so {folder} cannot be made: give a folder for the outputs"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"cannot write in {existing}: give a folder you may write in"
+    return ""
+
+
 def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
-    """Write via a temporary file in the same folder, then rename: never leaves a half-written file."""
+    """Write via a temporary file in the same folder, then rename: never leaves a half-written file. A folder that
+    cannot hold it is an InputError saying why."""
     target = Path(path)
     if not target.parent.is_dir():
+        why = unwritable_folder(target.parent)
+        if why:
+            raise InputError(why, file="outputs")
         target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
     os.close(fd)

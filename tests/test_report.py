@@ -83,6 +83,19 @@ def test_report_command(tmp_path: Path):
     assert (tmp_path / "city_summary.html").exists()
 
 
+def test_a_county_not_in_the_diagnosis_or_a_file_for_a_folder_is_refused_by_name(coverage, tmp_path: Path):
+    """county_report of 肥东 (the diagnosis says 肥东县) or of a county it lacks; reports into a path that is a file:
+    an InputError saying what is wrong, not a KeyError or FileExistsError."""
+    with pytest.raises(no.InputError, match="county '肥东' is not in the diagnosis: did you mean 肥东县\\?"):
+        report.county_report(coverage, "肥东", tmp_path)
+    with pytest.raises(no.InputError, match="county '不存在县' is not in the diagnosis; its counties: 瑶海区, 庐阳区"):
+        report.county_report(coverage, "不存在县", tmp_path)
+    (tmp_path / "taken").write_text("x")
+    for out in (tmp_path / "taken", tmp_path / "taken" / "reports"):
+        with pytest.raises(no.InputError, match=f"{tmp_path / 'taken'} is a file"):
+            report.batch_reports(coverage, out)
+
+
 def test_county_pages_open_with_a_map_of_the_county(coverage, tmp_path: Path):
     """With the city's data, each county page holds a PNG map of its county inline (one file, offline); without
     it, none."""
