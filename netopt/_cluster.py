@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from netopt._errors import NetoptError
+from netopt._errors import InputError, NetoptError
 
 
 @contextmanager
@@ -23,6 +23,9 @@ def dask_client(scheduler: str | None, workers: int | None, client=None) -> Iter
         raise NetoptError("runs on a cluster need dask.distributed: pip install 'netopt[batch]' "
                           "(or use scheduler='serial')") from None
     if scheduler:
+        if not isinstance(scheduler, str) or ":" not in scheduler:
+            raise InputError(f"scheduler is 'serial', None (a local cluster) or a running dask scheduler's address "
+                             f"such as tcp://10.0.0.5:8786; got {scheduler!r}", file="scheduler")
         with Client(scheduler) as remote:
             yield remote
         return

@@ -72,6 +72,10 @@ class UnitTask:
     branches: gpd.GeoDataFrame
     attribution: str = ""  # where the data comes from (the data folder's ATTRIBUTION.txt), credited on its pages
 
+    def __repr__(self) -> str:
+        name = self.unit["name"].iloc[0] if len(self.unit) and "name" in self.unit else ""
+        return f"UnitTask({self.unit_id} {name}: {len(self.towns):,} towns, {len(self.branches):,} branches)"
+
 
 @dataclass
 class UnitOutcome:
@@ -121,7 +125,7 @@ class BatchSummary:
 # ----------------------------------------------------------------------------- inputs
 
 def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
-               only: list[str] | None = None, skip_unlocated: bool = False) -> list[UnitTask]:
+               only: list[str] | str | None = None, skip_unlocated: bool = False) -> list[UnitTask]:
     """Read the units table and the towns (and branches, if present) of `data_dir`; one task per unit.
 
     `data_dir` holds the towns table (with each town's `county_id`, the unit's adcode) and optionally the branches
@@ -136,6 +140,7 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
     towns = _read_towns(Path(data_dir), units)
     branches = _read_branches(Path(data_dir), units, towns, skip_unlocated)
     if only:
+        only = [str(code) for code in ([only] if isinstance(only, (str, int)) else only)]  # 34 or "34", one or many
         units = units[units["county_id"].astype(str).str.startswith(tuple(only))]
         if units.empty:
             raise InputError(f"no unit's adcode starts with {', '.join(only)}", file=str(units_file))

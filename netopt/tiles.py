@@ -13,7 +13,7 @@ import pandas as pd
 from shapely.geometry import box
 
 from netopt._cluster import dask_client, map_tasks
-from netopt._errors import InputError, check_count
+from netopt._errors import InputError, check_amount, check_count
 from netopt.distance import count_within, nearest_site
 from netopt.grid import GRID_METHOD, MAX_GRID_CELLS, MAX_TILED_CELLS, _square_grid, check_grid_size, town_areas
 from netopt.io import Dataset, require_pyarrow, write_atomic
@@ -95,8 +95,10 @@ def _rates(table: pd.DataFrame) -> pd.DataFrame:
 
 def tile_tasks(ds: Dataset, radius_km: dict[str, float] | float, cell_km: float, tile_km: float) -> list[TileTask]:
     """Square tiles of a whole number of cells, aligned with population_grid's cells; one task per tile with towns."""
-    if not (np.isfinite(cell_km) and cell_km > 0 and np.isfinite(tile_km) and tile_km >= cell_km):
-        raise InputError("cell_km must be positive and tile_km at least cell_km", file="tiled_grid_coverage")
+    check_amount(cell_km, "cell_km", "tiled_grid_coverage", "km")
+    check_amount(tile_km, "tile_km", "tiled_grid_coverage", "km")
+    if tile_km < cell_km:
+        raise InputError(f"tile_km ({tile_km:g}) must be at least cell_km ({cell_km:g})", file="tiled_grid_coverage")
     areas = town_areas(ds)
     areas = areas[areas.area > 0].copy()
     areas["town_area"] = areas.area

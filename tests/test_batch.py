@@ -287,8 +287,32 @@ def test_tiled_grid_coverage_on_a_cluster_matches_serial(grid_coverage, cluster)
 def test_tiles_refuse_a_tile_smaller_than_a_cell():
     from netopt.tiles import tiled_grid_coverage
 
-    with pytest.raises(no.InputError, match="tile_km"):
+    with pytest.raises(no.InputError, match=r"tile_km \(1\) must be at least cell_km \(2\)"):
         tiled_grid_coverage(no.load_sample(), RADIUS, cell_km=2.0, tile_km=1.0)
+    with pytest.raises(no.InputError, match="tile_km must be a number of km, above 0; got '20'"):
+        tiled_grid_coverage(no.load_sample(), RADIUS, cell_km=2.0, tile_km="20")  # numpy's TypeError before
+
+
+def test_a_scheduler_that_is_no_address_is_refused_before_any_work(sample_tasks, tmp_path):
+    """scheduler="serail" (a typo of "serial") reached dask as an address: "missing port number"."""
+    from netopt.tiles import tiled_grid_coverage
+
+    for run in (lambda: run_batch(sample_tasks[:1], tmp_path, BatchOptions(radius_km=RADIUS), scheduler="serail"),
+                lambda: tiled_grid_coverage(no.load_sample(), RADIUS, cell_km=4.0, scheduler="serail")):
+        with pytest.raises(no.InputError, match="scheduler is 'serial', None \\(a local cluster\\) or a running "
+                                                "dask scheduler's address such as tcp://10.0.0.5:8786; got 'serail'"):
+            run()
+    assert not list(tmp_path.iterdir())
+
+
+def test_units_are_kept_by_adcodes_given_as_numbers_or_text_and_shown_in_a_line(sample_tasks):
+    """only=340102 or [340102, "340103"] (numbers raised a TypeError); each task shown as one line."""
+    one = read_batch(sample_dir() / "counties.geojson", sample_dir(), only=340102)
+    two = read_batch(sample_dir() / "counties.geojson", sample_dir(), only=[340102, "340103"])
+    assert [task.unit_id for task in one] == ["340102"] and [task.unit_id for task in two] == ["340102", "340103"]
+    task = one[0]
+    assert repr(task) == f"UnitTask(340102 瑶海区: {len(task.towns)} towns, {len(task.branches)} branches)"
+    assert len(task.towns) > 0 and len(task.branches) > 0
 
 
 def test_cli_analyze_in_tiles(grid_coverage, tmp_path):
