@@ -1577,7 +1577,7 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
         header = "farthest cell 最远网格"
     table = Table(title=f"{model.upper()} plan 网点方案 — {source}")
     closed = int(((sites["kind"] == "existing") & ~sites["site_id"].isin(result.selected)).sum())
-    values = [result.status, shown(result.objective), f"{result.gap:.2%}", int((chosen["kind"] == "existing").sum()),
+    values = [result.status, shown(result.objective), _gap_text(result.gap), int((chosen["kind"] == "existing").sum()),
               int((chosen["kind"] == "new").sum()), closed, round(result.seconds, 1)]
     for col in ("status", header, "gap", "branches kept 保留", "new 新设", "closed 撤并", "seconds"):
         table.add_column(col, justify="right")
@@ -1633,10 +1633,20 @@ def _assignment_by_town(assignment: pd.DataFrame, cells) -> pd.DataFrame:
     return table[["town", "county"] + [c for c in table.columns if c not in ("town", "county")]].round(3)
 
 
+def _gap_text(gap: float) -> str:
+    """A plan's gap to the best possible, as tables show it: a percentage, or unknown where no bound was found."""
+    return f"{gap:.2%}" if np.isfinite(gap) else "unknown 未知"
+
+
 def _plan_notes(result, today, model: str, header: str, shown: Callable, population: float) -> list[tuple]:
     """What is said under the plan's table, each also a row of the workbook's summary: (item, value, line) —
     how close an unproven plan is, today's value, market share, coverage, mean travel."""
-    gap, notes = f"{result.gap:.2%}", []
+    gap, notes = _gap_text(result.gap), []
+    if result.status == "feasible" and result.selected and not np.isfinite(result.gap):  # no bound in time
+        notes.append(("stopped before any bound: how far the best possible plan may be is unknown "
+                      "已达时限，与最优方案差距未知", gap,
+                      "Stopped before the solver found any bound 已达时限: how much better the best possible plan may "
+                      "be is unknown 与最优方案差距未知 — a longer --time-limit bounds it"))
     if result.status == "optimal" and result.gap > 1e-9:  # stopped within --gap-pct
         notes.append(("proven within, of the best possible plan 与最优方案差距不超过", gap,
                       f"Proven within {gap} of the best possible plan 与最优方案差距不超过 {gap}"))
@@ -2317,7 +2327,7 @@ def _say_joint_plan(summary: dict, chosen: pd.DataFrame, towns: pd.DataFrame, as
              f"{changed} type changes 改型 {chosen['conversion_cost_wan'].sum():,.0f}"] + [
         f"{int(towns[name].sum())} {name}s {extension['zh']} {towns[name].sum() * extension['cost_wan']:,.0f}"
         for name, extension in EXTENSIONS.items()]
-    rows = [("status 状态", summary["status"] + (f", within {100 * summary['gap']:.2f} % of the best possible"
+    rows = [("status 状态", summary["status"] + (f", within {_gap_text(summary['gap'])} of the best possible"
                                                  if summary["gap"] > 0 else "")),
             ("residents served 服务人口", f"{summary['objective'] / 1e4:,.1f} 万人 ({summary['served_pct']:.1f} %)"),
             ("branches 网点", f"{counts.get('keep', 0)} kept 保留, {counts.get('open', 0)} new 新设, "

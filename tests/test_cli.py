@@ -572,12 +572,24 @@ def test_a_plan_asked_within_a_gap_says_how_close_it_is(tmp_path: Path):
     assert summary["proven within, of the best possible plan 与最优方案差距不超过"] == gap
     assert f"Proven within {gap} of the best possible plan 与最优方案差距不超过 {gap}" in _said(result.output)
     assert "--gap-pct 5.0" in summary["command 命令"]
-    stopped = runner.invoke(app, [*closable, "--time-limit", "1"])
-    assert stopped.exit_code == 0, stopped.output  # the proof takes about 100 s; the warm start is a plan at once
+    stopped = runner.invoke(app, [*closable, "--time-limit", "4"])
+    assert stopped.exit_code == 0, stopped.output  # the proof takes about 100 s
     summary = dict(pd.read_excel(tmp_path / "cflp_plan.xlsx", engine="openpyxl").to_numpy())
     gap = summary["gap 差距"]
     assert summary["status 状态"] == "feasible" and float(gap.rstrip("%")) > 0
     assert f"the best possible plan may be better by up to {gap}" in _said(stopped.output)
+
+
+def test_a_plan_stopped_before_any_bound_says_its_gap_is_unknown():
+    """A time limit so short that the solver found a plan (the warm start) but no bound: the gap is unknown 未知,
+    said so with what to do — it read "inf%", with no word under the table."""
+    from netopt.cli import _gap_text, _plan_notes
+
+    stopped = no.Result("feasible", 5.0e7, -np.inf, np.inf, 0.3, selected=["s1"], reason="time limit reached")
+    [(item, value, line)] = _plan_notes(stopped, None, "cflp", "total travel", str, 1.0)[:1]
+    assert _gap_text(np.inf) == value == "unknown 未知" and _gap_text(0.0123) == "1.23%"
+    assert line.startswith("Stopped before the solver found any bound 已达时限: how much better the best possible "
+                           "plan may be is unknown 与最优方案差距未知 — a longer --time-limit bounds it")
 
 
 @pytest.mark.parametrize("extra, message", [
