@@ -562,6 +562,13 @@ COORDINATE_HINT = (": write decimal degrees (117.3084) or degrees, minutes and s
                    "seconds below 60)")
 
 
+def _coordinate_values(cells: pd.Series) -> pd.Series:
+    """Decimal degrees of cells holding one coordinate each — a number, or degrees, minutes and seconds (NaN for
+    anything else)."""
+    text = cells.astype(object).where(cells.notna(), "").astype(str).str.normalize("NFKC").str.strip()
+    return pd.to_numeric(text.where(text != ""), errors="coerce").astype(float).fillna(_degrees(text))
+
+
 def _degrees(cells: pd.Series) -> pd.Series:
     """Decimal degrees of cells written in degrees, minutes and seconds or with a side (NaN for any other text):
     minutes and seconds below 60; west and south negative."""
@@ -682,8 +689,7 @@ def _points_from_pairs(table: _Table, match: sc.ColumnMatch, coords: str,
     cells = _text(table.frame[match.source]).str.strip()
     parts = cells.str.split(PAIR_SEPARATOR, regex=True)
     pair = parts.str.len() == 2
-    lon = pd.to_numeric(parts.str[0].where(pair), errors="coerce").to_numpy(float)
-    lat = pd.to_numeric(parts.str[1].where(pair), errors="coerce").to_numpy(float)
+    lon, lat = (_coordinate_values(parts.str[k].where(pair)).to_numpy(float) for k in (0, 1))
     empty = cells == ""
     if empty.any():
         problems.append(table.problem("empty values in a required column", match.source, empty))

@@ -65,6 +65,15 @@ def test_coordinates_in_degrees_minutes_and_seconds_are_read(tmp_path: Path, lon
     assert (town.geometry.x, town.geometry.y) == pytest.approx((117 + 18 / 60 + 30 / 3600, 31.86), abs=1e-6)
 
 
+def test_a_column_of_coordinate_pairs_in_degrees_minutes_and_seconds_is_read(tmp_path: Path):
+    path = tmp_path / "b.csv"
+    path.write_text('name,经纬度\nA,"117°18′30″,31°51′36″"\nB,"117.3,31.8"\nC,"东经117°18\',北纬31°51\'"\n',
+                    encoding="utf-8")
+    branches = no.read_branches(path)
+    assert branches.geometry.x.tolist() == pytest.approx([117 + 18 / 60 + 30 / 3600, 117.3, 117.3])
+    assert branches.geometry.y.tolist() == pytest.approx([31.86, 31.8, 31.85])
+
+
 def test_minutes_or_seconds_of_60_or_more_are_not_coordinates(tmp_path: Path):
     path = tmp_path / "t.csv"
     pd.DataFrame({"name": ["A", "B"], "county": ["X", "X"], "population": [12345, 23456], "lon": ["117°75'", "117°18'"],
