@@ -76,7 +76,8 @@ BRANCH_COLUMNS = ["branch_id", "name", "bank", "type", "plan", "county", "assign
 
 GLANCE_REGION_COLUMNS = ["region_type", "counties", "population_wan", "branches", "residents_per_branch_wan",
                          "branches_per_100km2", "coverage_rate_pct", "mean_service_radius_km"]
-GLANCE_TOWN_COLUMNS = ["town_id", "name", "county", "population", "nearest_branch_name", "nearest_branch_km", "reason"]
+GLANCE_TOWN_COLUMNS = ["town_id", "name", "county", "population", "unserved_population", "nearest_branch_name",
+                       "nearest_branch_km", "reason"]
 
 
 def coverage_tables(cov: Coverage) -> dict[str, pd.DataFrame]:
