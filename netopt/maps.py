@@ -14,7 +14,7 @@ from jinja2 import Template
 
 from netopt._errors import InputError, NetoptError
 from netopt.coverage import Coverage
-from netopt.io import WGS84, Dataset
+from netopt.io import WGS84, Dataset, bank_mask
 from netopt.planning import planned_new
 
 _REGION_COLOURS = {"core": "#d95f02", "county": "#1b9e77", "fringe": "#7570b3"}
@@ -74,7 +74,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     _add_towns(fmap, _town_layer(ds, coverage), town_shares, town_changes)
     branches = coverage.branches if coverage is not None else ds.branches
     if our_bank is not None:
-        rivals = ds.branches[~ds.branches["bank"].astype(str).str.contains(our_bank, regex=False, na=False)]
+        rivals = ds.branches[~bank_mask(ds.branches, our_bank)]  # a bank the data lacks: refused, the banks listed
         _add_rivals(fmap, rivals)
         branches = branches[~branches["branch_id"].isin(rivals["branch_id"])]
     _add_branches(fmap, branches, plan)

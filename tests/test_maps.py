@@ -182,6 +182,8 @@ def test_a_map_asked_in_another_format_or_with_a_table_that_is_no_type_plan_is_r
         with pytest.raises(no.InputError, match="plan needs the columns branch_id and type, as assign_branch_types "
                                                 "gives \\(missing: type\\)"):
             draw(pd.DataFrame({"branch_id": ["HF0001"]}))
+    with pytest.raises(no.InputError, match="no branch of bank '花旗'; banks in the data: 中国农业银行"):
+        no.maps.network_map(ds, our_bank="花旗")  # drew every branch as a rival's, silently
 
 
 def test_static_maps_of_a_grid_shade_the_cells_beyond_reach_by_their_residents(tmp_path: Path, monkeypatch):
