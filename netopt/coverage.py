@@ -8,7 +8,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from netopt._errors import InputError
+from netopt._errors import InputError, check_amount, is_number
 from netopt._schema import REGION_TYPES
 from netopt.distance import NEEDS_GRAPH, RoadNetwork, TravelSettings, as_road_network, measure_reach, nearest_site
 from netopt.io import Dataset, in_wgs84
@@ -199,11 +199,29 @@ def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, 
         raise InputError(f"unknown travel mode '{mode}'; use 'drive' or 'walk'", file="analyze_coverage")
     if distance not in ("euclidean", "network"):
         raise InputError(f"distance must be 'euclidean' or 'network', not '{distance}'", file="analyze_coverage")
+    _check_options(options)
     travel = TravelSettings(distance=distance, mode=mode, **{k: options[k] for k in travel_keys & set(options)})
     rest = {k: v for k, v in options.items() if k not in travel_keys}
     if radius_km is None and radius_min is None:
         radius_km = DEFAULT_RADIUS_KM
     return CoverageSettings(radius_km=radius_km, radius_min=radius_min, travel=travel, **rest)
+
+
+OPTION_UNITS = {"speed_kmh": "km/h", "detour_factor": "", "residents_per_branch_limit_wan": "万人",
+                "round_trip_limit_h": "hours"}
+
+
+def _check_options(options: dict) -> None:
+    """analyze_coverage's numeric options, each a number of the right sign (an InputError naming it): a negative
+    speed made negative travel times; GDP cuts are two increasing 亿元 figures."""
+    for name, unit in OPTION_UNITS.items():
+        check_amount(options.get(name), name, "analyze_coverage", unit)
+    check_amount(options.get("max_snap_m"), "max_snap_m", "analyze_coverage", "metres", positive=False)
+    cuts = options.get("gdp_cuts_yi")
+    if cuts is not None and not (isinstance(cuts, (tuple, list)) and len(cuts) == 2 and all(map(is_number, cuts))
+                                 and 0 <= cuts[0] < cuts[1]):
+        raise InputError(f"gdp_cuts_yi is two increasing GDP figures (亿元), e.g. (200, 500); got {cuts!r}",
+                         file="analyze_coverage")
 
 
 def _network(graph: RoadNetwork | nx.MultiDiGraph | str | None) -> RoadNetwork:

@@ -109,6 +109,22 @@ def test_bad_radius_is_an_input_error(radius, message):
         no.analyze_coverage(ds, radius_km=radius)
 
 
+@pytest.mark.parametrize("option, message", [
+    ({"speed_kmh": -3}, "speed_kmh must be a number of km/h, above 0; got -3"),
+    ({"detour_factor": 0}, "detour_factor must be a number, above 0; got 0"),
+    ({"max_snap_m": "500"}, "max_snap_m must be a number of metres, 0 or more; got '500'"),
+    ({"residents_per_branch_limit_wan": 0}, "residents_per_branch_limit_wan must be a number of 万人, above 0; got 0"),
+    ({"round_trip_limit_h": -1}, "round_trip_limit_h must be a number of hours, above 0; got -1"),
+    ({"gdp_cuts_yi": (500, 200)}, r"gdp_cuts_yi is two increasing GDP figures \(亿元\), e.g. \(200, 500\); got"),
+    ({"gdp_cuts_yi": 5}, "gdp_cuts_yi is two increasing GDP figures"),
+])
+def test_bad_options_are_input_errors_naming_them(option, message):
+    """A negative speed gave negative travel times, a GDP cut of one number raised Python's TypeError."""
+    ds = make_city([0.0, 12.0], [1, 1], [0.0])
+    with pytest.raises(no.InputError, match=message):
+        no.analyze_coverage(ds, **option)
+
+
 def test_network_distance_is_not_silently_replaced():
     ds = make_city([0.0], [1], [0.0])
     with pytest.raises(no.InputError, match="needs graph="):
