@@ -94,8 +94,22 @@ class Coverage:
 
     def notes_for(self, county: str) -> list[str]:
         """What a county's own report says: how coverage was measured and what that county's data asks to check
-        (`notes` says it for the whole city, naming other counties)."""
+        (`notes` says it for the whole city, naming other counties). A county the diagnosis lacks is refused,
+        naming the one it most likely means."""
+        self.check_county(county)
         return self.county_notes.get(county, self.notes)
+
+    def check_county(self, county: str) -> None:
+        """An InputError unless the diagnosis measured `county`, naming the county it most likely means (肥东 for
+        肥东县) or else listing them."""
+        from netopt.io import alike_county
+
+        names = self.by_county["county"].astype(str)
+        if county in set(names):
+            return
+        alike = alike_county(county, names)
+        raise InputError(f"county '{county}' is not in the diagnosis" + (f": did you mean {alike}?" if alike else
+                         f"; its counties: {', '.join(names)}"), file="coverage")
 
     def by_town(self) -> pd.DataFrame:
         """Per town: its demand units (one, or its grid cells), residents, residents covered and their share (%),

@@ -10,8 +10,7 @@ import pandas as pd
 
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
-from netopt._errors import InputError
-from netopt.io import Dataset, alike_county, write_atomic
+from netopt.io import Dataset, write_atomic
 
 HEADERS_ZH = {
     "county": "区县", "county_id": "区划代码", "region_type": "区域类型", "area_km2": "面积(km²)",
@@ -279,12 +278,9 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     coverage beside every bank's and the towns only a rival reaches, and the notes on how coverage was measured
     and what this county's data asks to check). With `city` (the Dataset `cov` measured), the page opens with a
     map of the county: its towns by coverage, its branches and the suggested new ones."""
+    cov.check_county(county)
     out = Path(out_dir)
     summary = cov.by_county[cov.by_county["county"] == county].round(3)
-    if summary.empty:
-        alike = alike_county(county, cov.by_county["county"])
-        raise InputError(f"county '{county}' is not in the diagnosis" + (f": did you mean {alike}?" if alike else
-                         f"; its counties: {', '.join(cov.by_county['county'].astype(str))}"), file="county_report")
     towns = (cov.by_town().loc[lambda t: t["county"] == county].round(3) if cov.demand_kind == "cells" else
              _columns(cov.towns[cov.towns["county"] == county], TOWN_COLUMNS))  # a grid's cells: summed by town
     branches = _branch_table(cov.branches[cov.branches["county"] == county])

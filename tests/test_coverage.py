@@ -284,6 +284,8 @@ def test_a_countys_notes_count_its_own_demand_points_measured_by_the_county_limi
     assert any(n.startswith(said) for n in cov.notes) and any(n.startswith(said) for n in cov.notes_for("肥东县"))
     assert not any("county limit" in n for n in cov.notes_for("瑶海区"))  # none of its towns is
     assert cov.notes_for("瑶海区")[0].startswith("Coverage by service radius core 1.2 km, county 3.5 km")
+    with pytest.raises(no.InputError, match="county '肥东' is not in the diagnosis: did you mean 肥东县"):
+        cov.notes_for("肥东")  # gave the city's notes, silently
 
 
 def test_branches_stacked_on_one_point_are_named_in_the_notes():
