@@ -15,13 +15,11 @@ branches.to_csv(folder / "branches.csv", index=False)
 (folder / "ATTRIBUTION.txt").write_text("数据来源：某银行战略部 2026（内部资料）; sample data © its sources\n",
                                         encoding="utf-8")
 
-tables = no.io.find_tables(folder)
-paths = {kind: path for kind, (path, _) in tables.items()}
 try:
-    no.read_dataset(**paths)
+    no.read_folder(folder)  # as netopt's --data reads it: the three tables found, checked, the source credited
 except no.InputError as err:  # every problem, by file, row and column
     print(err)
-ds = no.io.credited(no.read_dataset(**paths, skip_unlocated=True), folder)  # go on without them, and credit it
+ds = no.read_folder(folder, skip_unlocated=True)  # go on without them
 print(ds.branches.attrs["left_out"])
 cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})
 print(cov.by_region[["region_type", "branches", "coverage_rate_pct"]].round(1))

@@ -4,7 +4,8 @@ from netopt._errors import InfeasibleError, InputError, NetoptError, Problem, So
 from netopt.coords import gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
 from netopt.coverage import Coverage, analyze_coverage
 from netopt.datasets import load_sample
-from netopt.io import Dataset, read_branches, read_candidates, read_counties, read_dataset, read_towns
+from netopt.io import (Dataset, read_branches, read_candidates, read_counties, read_dataset, read_folder,
+                       read_towns)
 from netopt.models import (CFLP, LSCP, MCLP, CapacitatedMCLP, MarketShare, PCenter, PDispersion, PMedian, Result,
                            SiteRules)
 from netopt.models.types import assign_branch_types
@@ -15,6 +16,6 @@ __all__ = [
     "SiteRules",
     "Coverage", "Dataset", "InfeasibleError", "InputError", "NetoptError", "Problem", "SolverError",
     "analyze_coverage", "assign_branch_types", "competition", "gcj02_to_wgs84", "load_sample", "maps",
-    "planning", "read_branches", "read_candidates", "read_counties", "read_dataset", "read_towns", "to_wgs84",
-    "wgs84_to_gcj02",
+    "planning", "read_branches", "read_candidates", "read_counties", "read_dataset", "read_folder", "read_towns",
+    "to_wgs84", "wgs84_to_gcj02",
 ]

@@ -19,9 +19,9 @@ from rich.table import Table
 from netopt._errors import NO_PLAN_YET, InfeasibleError, InputError, LeftOutWarning, NetoptError, Problem, SolverError
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
-from netopt.io import (TABLE_SUFFIXES, Dataset, credited, find_city_table, find_table, find_tables, guess_kind,
-                       guess_kind_by_headers, kind_sheets, points_table, read_branch_list, read_branches,
-                       read_candidates, read_counties, read_dataset, read_towns, unwritable_folder, write_atomic)
+from netopt.io import (TABLE_SUFFIXES, Dataset, find_city_table, find_table, guess_kind, guess_kind_by_headers,
+                       kind_sheets, points_table, read_branch_list, read_branches, read_candidates, read_counties,
+                       read_dataset, read_folder, read_towns, unwritable_folder, write_atomic)
 from netopt.models import capacitated
 
 if TYPE_CHECKING:
@@ -290,11 +290,7 @@ def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None,
     if data is None:
         ds, source = load_sample(population), f"bundled sample {SAMPLE_CITY}"
     else:
-        tables = find_tables(data)
-        ds = read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,
-                          sheets={kind: sheet for kind, (_, sheet) in tables.items()}, population=population,
-                          skip_unlocated=skip_unlocated)
-        ds, source = credited(ds, data if data.is_dir() else data.parent), str(data)
+        ds, source = read_folder(data, coords, population, skip_unlocated), str(data)
     if population is not None:
         source += f", residents 常住人口 by {ds.towns.attrs['population_column']}"
     if branches is not None:

@@ -1163,6 +1163,19 @@ def _optional_number(table: _Table, matches: dict[str, sc.ColumnMatch], name: st
 
 # ----------------------------------------------------------------------------- whole dataset
 
+def read_folder(data: str | os.PathLike, coords: str = "wgs84", population: str | None = None,
+                skip_unlocated: bool = False) -> Dataset:
+    """A city's data as the command line's --data reads it: a folder (or one workbook with 区县 / 乡镇 / 网点
+    sheets), its three tables found by find_tables, read and cross-checked by read_dataset (with `coords`,
+    `population` and `skip_unlocated` as there), and its ATTRIBUTION.txt credited on maps and reports."""
+    data = Path(data)
+    tables = find_tables(data)
+    ds = read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,
+                      sheets={kind: sheet for kind, (_, sheet) in tables.items()}, population=population,
+                      skip_unlocated=skip_unlocated)
+    return credited(ds, data if data.is_dir() else data.parent)
+
+
 def read_dataset(counties: str | os.PathLike, towns: str | os.PathLike, branches: str | os.PathLike,
                  coords: str = "wgs84", sheets: dict[str, str | None] | None = None,
                  population: str | None = None, skip_unlocated: bool = False) -> Dataset:

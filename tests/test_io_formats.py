@@ -186,6 +186,11 @@ def test_one_workbook_with_a_sheet_per_table(tmp_path: Path, city_files):
     expected = no.read_dataset(city_files["counties"], city_files["towns"], city_files["branches"])
     assert ds.towns["name"].tolist() == expected.towns["name"].tolist()
     assert ds.branches["name"].tolist() == expected.branches["name"].tolist()
+    (book.parent / "ATTRIBUTION.txt").write_text("数据来源：测试\n", encoding="utf-8")
+    for data in (book, book.parent):  # read_folder: as --data reads it, the folder's source credited
+        read = no.read_folder(data)
+        assert read.branches["name"].tolist() == expected.branches["name"].tolist()
+        assert read.counties.attrs["attribution"] == "数据来源：测试"
     runner = CliRunner()
     for data in (book, book.parent):
         result = runner.invoke(app, ["analyze", "--data", str(data), "--out", str(tmp_path / "out")])
