@@ -103,9 +103,9 @@ def coverage_html(cov: Coverage, towns_shown: int = 5) -> str:
     regions = _columns(cov.by_region, GLANCE_REGION_COLUMNS)
     underserved = _columns(cov.underserved_towns, GLANCE_TOWN_COLUMNS).head(towns_shown)
     notes = "".join(f"<li>{escape(note)}</li>" for note in cov.notes)
-    return (f"<p><b>Coverage 覆盖诊断</b> — {escape(cov.summary())}</p>{_html_table(regions)}"
-            + (f"<p>服务不足乡镇 Most underserved towns ({len(underserved)} of {len(cov.underserved_towns):,}: "
-               f"every one in <code>.underserved_towns</code>)</p>{_html_table(underserved)}" if len(underserved) else "")
+    towns = (f"<p>服务不足乡镇 Most underserved towns ({len(underserved)} of {len(cov.underserved_towns):,}: every one "
+             f"in <code>.underserved_towns</code>)</p>{_html_table(underserved)}" if len(underserved) else "")
+    return (f"<p><b>Coverage 覆盖诊断</b> — {escape(cov.summary())}</p>{_html_table(regions)}{towns}"
             + (f"<ul class=\"note\">{notes}</ul>" if notes else ""))
 
 

@@ -94,8 +94,9 @@ def test_non_numeric_values_name_rows_and_column(tmp_path: Path):
 def test_codes_a_spreadsheet_wrote_in_scientific_notation_are_named(tmp_path: Path):
     """Twelve-digit town codes saved by Excel as 3.40102E+11 (their last digits lost): said as such, not as
     duplicates; a town's county code likewise."""
-    path = write(tmp_path / "t.csv", "town_id,name,county_id,population,lon,lat\n3.40102E+11,A,340102,12345,117.3,31.8\n"
-                 "3.40102E+11,B,3.40102E+5,23456,117.3,31.8\n340103001000,C,340103,34567,117.3,31.8\n")
+    path = write(tmp_path / "t.csv", "town_id,name,county_id,population,lon,lat\n"
+                 "3.40102E+11,A,340102,12345,117.3,31.8\n3.40102E+11,B,3.40102E+5,23456,117.3,31.8\n"
+                 "340103001000,C,340103,34567,117.3,31.8\n")
     err = problems_of(no.read_towns, path)
     found = {(problem.rows, problem.column): problem.message for problem in err.problems}
     assert set(found) == {((2, 3), "town_id"), ((3,), "county_id")}

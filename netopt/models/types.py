@@ -668,7 +668,8 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, ext
         ext_cost = np.repeat([extensions[name]["cost_wan"] for name in L.extension_names], n)
         rows.add(np.zeros(L.n_x + len(ext_cols)), np.r_[all_x, ext_cols], np.r_[facts.cost.ravel(), ext_cost], -INF,
                  float(budget), ["budget"])
-    for name, (low, high) in _check_mix(mix, JOINT_PLAN_FUNCTION).items():  # shares of the open branches: low*Σx <= Σx_t <= high*Σx
+    # shares of the open branches: low*Σx <= Σx_t <= high*Σx
+    for name, (low, high) in _check_mix(mix, JOINT_PLAN_FUNCTION).items():
         of_type = L.x(np.arange(S), TYPES.index(name))
         for share, lo, hi, label in ((low, 0.0, INF, "min"), (high, -INF, 0.0, "max")):
             if share is not None and (share or label == "max"):
