@@ -538,7 +538,7 @@ def _numbers(table: _Table, match: sc.ColumnMatch, problems: list[Problem], requ
     cleaned = raw.str.normalize("NFKC").str.replace(",", "", regex=False).str.strip()  # full-width digits too
     values = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce").astype(float)
     if match.field.name in ("lon", "lat"):
-        values = values.fillna(_degrees(cleaned))
+        values = _or_degrees(values, cleaned)
     bad = (cleaned != "") & values.isna()
     if bad.any():
         examples = ", ".join(repr(v) for v in raw[bad].unique()[:3])
@@ -566,7 +566,17 @@ def _coordinate_values(cells: pd.Series) -> pd.Series:
     """Decimal degrees of cells holding one coordinate each — a number, or degrees, minutes and seconds (NaN for
     anything else)."""
     text = cells.astype(object).where(cells.notna(), "").astype(str).str.normalize("NFKC").str.strip()
-    return pd.to_numeric(text.where(text != ""), errors="coerce").astype(float).fillna(_degrees(text))
+    return _or_degrees(pd.to_numeric(text.where(text != ""), errors="coerce").astype(float), text)
+
+
+def _or_degrees(values: pd.Series, text: pd.Series) -> pd.Series:
+    """`values` (numbers read from `text`) with the cells no number was read from read as degrees, minutes and
+    seconds where they are so written (only those cells are parsed: a table of decimal degrees costs nothing)."""
+    unread = values.isna() & (text != "")
+    if unread.any():
+        values = values.copy()
+        values[unread] = _degrees(text[unread])
+    return values
 
 
 def _degrees(cells: pd.Series) -> pd.Series:
