@@ -11,7 +11,7 @@ import pandas as pd
 from netopt._errors import InputError, check_amount, is_number
 from netopt._schema import REGION_TYPES
 from netopt.distance import NEEDS_GRAPH, RoadNetwork, TravelSettings, as_road_network, measure_reach, nearest_site
-from netopt.io import Dataset, in_wgs84
+from netopt.io import Dataset, alike_county, in_wgs84
 from netopt.projection import metric_crs, xy_metres
 
 NATIONAL_COUNTY_RESIDENTS_PER_BRANCH_WAN = 3.5
@@ -102,8 +102,6 @@ class Coverage:
     def check_county(self, county: str) -> None:
         """An InputError unless the diagnosis measured `county`, naming the county it most likely means (肥东 for
         肥东县) or else listing them."""
-        from netopt.io import alike_county
-
         names = self.by_county["county"].astype(str)
         if county in set(names):
             return
