@@ -865,7 +865,7 @@ def _curve_table(table: pd.DataFrame, key: str, sites, kept: int) -> pd.DataFram
                           share_header: table[share], "gain 边际增量（万人）": table["gain"] / 1e4,
                           "status 状态": table["status"].where(
                               table[weight].notna() | (table["status"] == "infeasible"), NO_PLAN_YET),
-                          "gap 差距": table["gap"],
+                          "gap 差距（%）": 100 * table["gap"],
                           "new sites 新增网点位置": [", ".join(str(names[s]) for s in chosen if s.startswith("new:"))
                                                for chosen in table["selected"]]})
     if key == "moves":

@@ -459,6 +459,7 @@ def test_coverage_curve_on_the_sample(tmp_path: Path):
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "coverage_curve.csv")
     assert table["new 新增网点"].tolist() == list(range(7)) and (table["status 状态"] == "optimal").all()
+    assert (table["gap 差距（%）"] == 0).all()  # a percentage, as share 覆盖率（%） beside it
     covered = table["covered 覆盖人口（万人）"].to_numpy()
     assert (np.diff(covered) >= 0).all() and np.allclose(table["gain 边际增量（万人）"].iloc[1:], np.diff(covered))
     assert table["new sites 新增网点位置"].fillna("").str.count(",").add(1).iloc[1:].tolist() == list(range(1, 7))
