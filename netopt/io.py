@@ -180,10 +180,9 @@ def guess_kind_by_headers(path: Path) -> str | None:
 def _kind_by_headers(file: str, modified_ns: int, size: int) -> str | None:
     """guess_kind_by_headers of the file as it was at `modified_ns` with `size` bytes (the cache's key)."""
     try:
-        table = _read_raw(file)
+        grids = _head_grids(Path(file))
     except InputError:
         return None
-    grids = (table.sheets or {"": table.frame}).values() if table.grid else [table.frame.columns.to_frame().T]
     said = {sc.split_unit(sc.normalize_header(cell))[0] for grid in grids
             for row in grid.head(HEADER_SEARCH_ROWS).to_numpy() for cell in row if str(cell).strip()}
     hits = [kind for kind, headers in KIND_HEADERS.items() if said & set(headers)]
@@ -191,6 +190,18 @@ def _kind_by_headers(file: str, modified_ns: int, size: int) -> str | None:
         return "candidates"
     hits = [kind for kind in hits if kind != "counties"] or hits
     return hits[0] if len(hits) == 1 else None
+
+
+def _head_grids(path: Path) -> list[pd.DataFrame]:
+    """The grids a file's header is looked for in: a CSV's first records (the whole file where they cannot be
+    parsed alone, e.g. a quoted cell spanning the cut), each sheet of a workbook, a GIS file's column names."""
+    if input_suffix(path) in (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz"):
+        try:
+            return [_csv_head(path)]
+        except InputError:
+            return [_read_raw(path).frame]
+    table = _read_raw(path)
+    return list((table.sheets or {"": table.frame}).values()) if table.grid else [table.frame.columns.to_frame().T]
 
 
 def find_table(folder: Path, kind: str, required: bool = True) -> Path | None:
@@ -336,7 +347,27 @@ def decode_text(raw: bytes, file: str) -> str:
 def _read_csv(p: Path) -> pd.DataFrame:
     """The file's records as a grid of text cells, blank records included (so that row numbers are the ones a
     spreadsheet shows), short records padded."""
-    text = decode_text(_file_bytes(p), str(p))
+    return _parse_csv(decode_text(_file_bytes(p), str(p)), p)
+
+
+HEAD_BYTES = 1 << 16  # what a CSV's header is looked for in: its first 64 KiB, however long the table
+
+
+def _csv_head(p: Path) -> pd.DataFrame:
+    """The first records of a CSV — those in its first HEAD_BYTES, to the last whole line — as _read_csv reads
+    them: enough to see what its header says without reading a large table whole."""
+    try:
+        with (gzip.open if p.suffix.lower() == ".gz" else open)(p, "rb") as stream:
+            raw = stream.read(HEAD_BYTES)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"cannot be read ({_first_line(exc)})", file=str(p)) from None
+    if len(raw) == HEAD_BYTES and b"\n" in raw:
+        raw = raw[: raw.rfind(b"\n") + 1]
+    return _parse_csv(decode_text(raw, str(p)), p)
+
+
+def _parse_csv(text: str, p: Path) -> pd.DataFrame:
+    """CSV text as _read_csv gives it."""
     if not text.strip():
         raise InputError("the file is empty", file=str(p))
     sep = "\t" if p.name.lower().endswith((".tsv", ".tsv.gz")) else _separator(text)

@@ -171,6 +171,25 @@ def city_workbook(path: Path, city_files: dict[str, Path], sheets=("区县", "�
     return path
 
 
+def test_a_long_csv_is_told_by_its_first_records_and_a_cut_inside_a_quoted_cell_reads_it_whole(tmp_path: Path):
+    """A table's kind is guessed from its header within the first 64 KiB (a million-row export was read whole:
+    5 s); where the cut falls inside a quoted cell spanning lines, the whole file is read as before."""
+    from netopt.io import HEAD_BYTES, _csv_head, guess_kind_by_headers
+
+    rows = "".join(f"B{i},网点{i},117.3,31.8\n" for i in range(HEAD_BYTES // 10))
+    long = tmp_path / "导出2.csv"
+    long.write_text("机构号,网点名称,经度,纬度\n" + rows + "B,not read for the guess,117.3,31.8", encoding="utf-8")
+    head = _csv_head(long)
+    assert head.iloc[0].tolist() == ["机构号", "网点名称", "经度", "纬度"] and 1 < len(head) < HEAD_BYTES // 10
+    assert guess_kind_by_headers(long) == "branches"
+    quoted = tmp_path / "导出3.csv"
+    quoted.write_text("机构号,网点名称,备注,经度,纬度\nB1,甲,\"" + "很长的备注\n" * (HEAD_BYTES // 10) + "\",117.3,31.8\n",
+                      encoding="utf-8")
+    with pytest.raises(no.InputError, match="not a readable CSV table"):
+        _csv_head(quoted)  # the cut leaves a quote open
+    assert guess_kind_by_headers(quoted) == "branches"
+
+
 def test_one_workbook_with_a_sheet_per_table(tmp_path: Path, city_files):
     from typer.testing import CliRunner
 
