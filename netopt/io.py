@@ -194,12 +194,15 @@ def _kind_by_headers(file: str, modified_ns: int, size: int) -> str | None:
 
 def _head_grids(path: Path) -> list[pd.DataFrame]:
     """The grids a file's header is looked for in: a CSV's first records (the whole file where they cannot be
-    parsed alone, e.g. a quoted cell spanning the cut), each sheet of a workbook, a GIS file's column names."""
+    parsed alone, e.g. a quoted cell spanning the cut), the first rows of each sheet of a workbook, a GIS file's
+    column names."""
     if input_suffix(path) in (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz"):
         try:
             return [_csv_head(path)]
         except InputError:
             return [_read_raw(path).frame]
+    if input_suffix(path) in WORKBOOK_SUFFIXES:
+        return list(_read_excel(path, None, nrows=HEADER_SEARCH_ROWS + 1).values())
     table = _read_raw(path)
     return list((table.sheets or {"": table.frame}).values()) if table.grid else [table.frame.columns.to_frame().T]
 
@@ -404,15 +407,15 @@ def _file_bytes(p: Path) -> bytes:
         raise InputError(f"not a readable gzip file ({_first_line(exc)})", file=str(p)) from None
 
 
-def _read_excel(p: Path, sheet: str | None) -> dict[str, pd.DataFrame]:
+def _read_excel(p: Path, sheet: str | None, nrows: int | None = None) -> dict[str, pd.DataFrame]:
     """The sheets that hold anything (or only the one named), each as a grid of text cells from its row 1
-    (blank rows included)."""
+    (blank rows included); with `nrows`, only their first rows (what a header is looked for in)."""
     if p.stat().st_size == 0:
         raise InputError("the file is empty", file=str(p))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            frames = pd.read_excel(p, dtype=str, keep_default_na=False, header=None, sheet_name=None,
+            frames = pd.read_excel(p, dtype=str, keep_default_na=False, header=None, sheet_name=None, nrows=nrows,
                                    engine="calamine" if p.suffix.lower() == ".xls" else "openpyxl")
     except Exception as exc:  # openpyxl and calamine raise many types for corrupt files
         raise InputError(f"not a readable {p.suffix.lower()} workbook ({_first_line(exc)})", file=str(p)) from None
