@@ -1947,7 +1947,7 @@ def assign_types(
     min_share: list[str] = typer.Option([], help="Minimum share of a type, e.g. community=0.4 (repeatable)."),
     max_share: list[str] = typer.Option([], help="Maximum share of a type, e.g. comprehensive=0.5 (repeatable)."),
     budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more, help="Conversion budget, 万元 (e.g. 1200)."),
-    staff_limit: Optional[int] = typer.Option(None, min=0, help="Total staff at each type's minimum staffing."),
+    staff_limit: Optional[int] = typer.Option(None, min=1, help="Total staff at each type's minimum staffing."),
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
