@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from html import escape
 from pathlib import Path
 
@@ -256,6 +257,12 @@ def _figure_text(column: str, value) -> str:
     return decimal_text(value) if isinstance(value, (float, np.floating)) else str(value)
 
 
+def file_stem(text: str) -> str:
+    """`text` as a file name on any system: the characters a path or Windows forbids (/ \\ : * ? " < > |) as _,
+    so that a county named 瑶海区/龙岗开发区 gets one file, not a folder."""
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", text).strip(" .") or "_"
+
+
 def decimal_text(value: float) -> str:
     """A figure as report pages write it: thousands separated, two decimals (a whole number none)."""
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
@@ -286,7 +293,7 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     branches = _branch_table(cov.branches[cov.branches["county"] == county])
     advice = _columns(cov.underserved_towns[cov.underserved_towns["county"] == county], UNDERSERVED_COLUMNS)
     sheets = {"summary": summary, "towns": towns, "branches": branches, "recommendations": advice}
-    stem = f"county_{summary['county_id'].iloc[0]}_{county}"
+    stem = file_stem(f"county_{summary['county_id'].iloc[0]}_{county}")
     mine = None if new_sites is None else new_sites[new_sites["county"] == county]
     body = (f"<h2>概况 Summary</h2>{_html_fields(summary)}"
             + ("" if city is None else _county_map(cov, county, city, mine))

@@ -96,6 +96,18 @@ def test_a_county_not_in_the_diagnosis_or_a_file_for_a_folder_is_refused_by_name
             report.batch_reports(coverage, out)
 
 
+def test_a_county_whose_name_has_a_slash_gets_one_file_not_a_folder(tmp_path: Path):
+    """瑶海区/龙岗开发区 (as an analyst may name a merged area): county_340102_瑶海区_龙岗开发区.html, not a folder
+    county_340102_瑶海区 holding 龙岗开发区.html."""
+    ds = no.load_sample()
+    renamed = {"瑶海区": "瑶海区/龙岗开发区"}
+    ds = no.Dataset(ds.counties.assign(name=ds.counties["name"].replace(renamed)),
+                    ds.towns.assign(county=ds.towns["county"].replace(renamed)), ds.branches)
+    written = report.county_report(no.analyze_coverage(ds), "瑶海区/龙岗开发区", tmp_path)
+    assert sorted(p.name for p in written) == ["county_340102_瑶海区_龙岗开发区.html", "county_340102_瑶海区_龙岗开发区.xlsx"]
+    assert all(p.parent == tmp_path for p in written) and report.file_stem('a<b>:"c"|?*. ') == "a_b___c____"
+
+
 def test_county_pages_open_with_a_map_of_the_county(coverage, tmp_path: Path):
     """With the city's data, each county page holds a PNG map of its county inline (one file, offline); without
     it, none."""
