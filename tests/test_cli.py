@@ -60,7 +60,7 @@ def _moves_shown(output: str) -> list[list[str]]:
     ("curve", "--time-limit", "inf", "must be a number above 0, got inf"),
     ("curve", "--up-to", "0", "Input should be greater than or equal to 1"),
     ("assign-types", "--budget-wan", "-1", "must be a number of at least 0 (万元), got -1"),
-    ("assign-types", "--staff-limit", "-1", "Input should be greater than or equal to 0"),
+    ("assign-types", "--staff-limit", "0", "Input should be greater than or equal to 1"),
     ("plan", "--hub-capacity", "0", "Input should be greater than or equal to 1"),
     ("report", "--county-km", "0", "must be a number above 0, got 0"),
     ("map", "--core-km", "-1", "must be a number above 0, got -1"),
