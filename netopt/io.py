@@ -1054,8 +1054,9 @@ def _without_unlocated(table: _Table, rows: tuple[int, ...], found: list[Problem
     if table.frame.empty:
         raise InputError(found)
     frame, table = _points_of_table(table, coords, fields, columns, what)
-    why = "; ".join(dict.fromkeys(f"{problem.column}: {problem.message}" if problem.column else problem.message
-                                  for problem in found))
+    said = [problem.message.replace(COORDINATE_HINT, "") for problem in found]  # left out, not to be mended now
+    why = "; ".join(dict.fromkeys(f"{problem.column}: {message}" if problem.column else message
+                                  for problem, message in zip(found, said)))
     _say_left_out(frame, frame, f"{table.file}: left out {_branches(len(rows))} without usable coordinates ({why}; "
                                 f"{describe_rows(rows, table.row_word, limit=5)})")
     return frame, table

@@ -414,8 +414,7 @@ def test_branches_that_cannot_be_placed_are_left_out_when_asked(tmp_path: Path, 
     said = read.branches.attrs["left_out"]
     assert f"{branches}: left out 1 branch(es) not open today by 营业状态 (1 已撤销; row 5)" in said
     assert "left out 3 branches without usable coordinates (经度: empty values in a required column; 纬度: " \
-        "non-numeric values (e.g. '未知'): write decimal degrees (117.3084) or degrees, minutes and seconds " \
-        "(117°18′30″, minutes and seconds below 60); 经度/纬度: coordinates outside China's extent" in said
+        "non-numeric values (e.g. '未知'); 经度/纬度: coordinates outside China's extent" in said
     assert "rows 3, 4, 6)" in said and "left out 1 branch more than 50 km outside every county boundary (row 7)" \
         in said  # 己, 1,600 km away, counted by its row in the file
     err = problems_of(no.read_dataset, tmp_path / "counties.geojson", towns, branches)
