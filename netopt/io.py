@@ -59,7 +59,8 @@ class Dataset:
 def in_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The frame in WGS84 lon/lat, as netopt measures and draws: a frame in another coordinate system (e.g. one
     in metres) reprojected, one without taken as lon/lat."""
-    if frame.crs is None or frame.crs.equals(CRS.from_epsg(4326)):
+    crs = getattr(frame, "crs", None)  # a plain table (no geometry) is left as it is
+    if crs is None or crs.equals(CRS.from_epsg(4326)):
         return frame
     return frame.to_crs(4326)
 
