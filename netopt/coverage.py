@@ -154,6 +154,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
       speed_kmh (30), detour_factor (1.3), max_snap_m (500).
     """
     settings = _settings(radius_km, radius_min, distance, mode, options)
+    _check_branches(ds.branches)
     network = _network(graph) if distance == "network" else None
     units = _demand_units(ds, demand)
     crs = network.crs if network is not None else metric_crs(ds.counties, units, ds.branches)
@@ -217,6 +218,16 @@ def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, 
     if radius_km is None and radius_min is None:
         radius_km = DEFAULT_RADIUS_KM
     return CoverageSettings(radius_km=radius_km, radius_min=radius_min, travel=travel, **rest)
+
+
+def _check_branches(branches) -> None:
+    """The branches measured: a GeoDataFrame of points with branch_id and name (as read_branches and
+    planning.network_after give), or an InputError saying what they lack."""
+    lacking = [] if isinstance(branches, gpd.GeoDataFrame) else ["a geometry (a GeoDataFrame of points)"]
+    lacking += [f"column {c}" for c in ("branch_id", "name") if c not in getattr(branches, "columns", ())]
+    if lacking:
+        raise InputError(f"the branches need {' and '.join(lacking)}, as read_branches or planning.network_after "
+                         "give them", file="branches")
 
 
 OPTION_UNITS = {"speed_kmh": "km/h", "detour_factor": "", "residents_per_branch_limit_wan": "万人",

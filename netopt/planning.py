@@ -310,7 +310,7 @@ def compare_plan(before: pd.Series, plan: pd.DataFrame) -> pd.DataFrame:
 
 def sites_as_branches(sites: gpd.GeoDataFrame, selected: list) -> gpd.GeoDataFrame:
     """The chosen candidate sites as a branches table (existing ones keep their id; new ones are 'new:<town>')."""
-    chosen = sites[sites["site_id"].isin(selected)]
+    chosen = sites[_chosen(sites, selected)]
     return gpd.GeoDataFrame({
         "branch_id": chosen["site_id"].values, "name": chosen["name"].values, "bank": pd.NA, "type": pd.NA,
         "county": pd.NA, "address": pd.NA,
@@ -318,6 +318,17 @@ def sites_as_branches(sites: gpd.GeoDataFrame, selected: list) -> gpd.GeoDataFra
 
 
 PLAN_STATUS = {"kept": "kept 保留", "new": "new 新设", "other": "other bank 他行"}
+
+
+def _chosen(sites: gpd.GeoDataFrame, selected: list, also: set[str] = frozenset()) -> pd.Series:
+    """Which of `sites` a plan opens (`selected`: site ids, as a model's result gives them); an InputError naming
+    any id that is no site's (nor one of `also`): a plan of other candidate sites, or labels of another model."""
+    chosen = sites["site_id"].isin(set(selected))
+    strays = sorted(set(map(str, selected)) - set(sites["site_id"].astype(str)) - also)
+    if strays:
+        raise InputError(f"the plan names {len(strays)} site(s) that are not among the candidate sites (e.g. "
+                         f"{', '.join(strays[:3])}): give the sites the model was built from", file="plan")
+    return chosen
 
 
 def planned_new(branches: gpd.GeoDataFrame) -> np.ndarray:
@@ -336,6 +347,7 @@ def network_after(ds: Dataset, sites: gpd.GeoDataFrame, selected: list, bank: st
     planned branches name one bank), its county, a candidate's address. Column plan 方案: kept 保留, new 新设 or
     other bank 他行 (PLAN_STATUS)."""
     ours = np.ones(len(ds.branches), bool) if bank is None else bank_mask(ds.branches, bank)
+    _chosen(sites, selected, also=set(ds.branches["branch_id"].astype(str)))  # today's branches are kept by id
     kept = ours & ds.branches["branch_id"].astype(str).isin(set(selected)).to_numpy()
     today = ds.branches[kept | ~ours].assign(plan=np.where(kept[kept | ~ours], PLAN_STATUS["kept"],
                                                              PLAN_STATUS["other"]))
@@ -366,7 +378,7 @@ def relocation_moves(sites: gpd.GeoDataFrame, selected: list, same_county: bool 
     from netopt.projection import metric_crs
 
     _check_sites(sites)
-    is_open = sites["site_id"].isin(selected)
+    is_open = _chosen(sites, selected)
     closed = sites[(sites["kind"] == "existing") & ~is_open]
     opened = sites[(sites["kind"] == "new") & is_open]
     crs, roads = metric_crs(sites), {"distance": distance, "graph": graph}

@@ -152,6 +152,25 @@ def test_planning_options_out_of_range_are_refused_by_name(sample, call, message
     assert message in str(refused.value)
 
 
+def test_a_plan_naming_sites_it_was_not_built_from_or_a_network_that_is_no_branches_table_is_refused(sample):
+    """network_after / sites_as_branches / relocation_moves with ids no candidate site has (they were dropped:
+    every branch read as closed), compare_networks with a plain table (pandas' AttributeError, KeyError)."""
+    from netopt.planning import candidate_sites, compare_networks, network_after, sites_as_branches
+
+    ds, _ = sample
+    sites = candidate_sites(ds, "农业")
+    for call in (lambda: network_after(ds, sites, ["zzz"], "农业"), lambda: sites_as_branches(sites, ["zzz"]),
+                 lambda: relocation_moves(sites, ["zzz", "HF0001"])):
+        with pytest.raises(no.InputError, match="the plan names 1 site\\(s\\) that are not among the candidate sites "
+                                                "\\(e.g. zzz\\)"):
+            call()
+    with pytest.raises(no.InputError, match="the branches need a geometry \\(a GeoDataFrame of points\\) and "
+                                            "column branch_id and column name"):
+        compare_networks(ds, pd.DataFrame({"x": [1]}))
+    with pytest.raises(no.InputError, match="the branches need column branch_id, as read_branches"):
+        compare_networks(ds, ds.branches.drop(columns="branch_id"))
+
+
 def test_visit_schedule_batches_of_ten_thirty_days_apart():
     schedule = visit_schedule([f"t{i}" for i in range(30)], per_batch=10, days_apart=30, start="2027-01-04")
     assert schedule.groupby("batch").size().tolist() == [10, 10, 10]
