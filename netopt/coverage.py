@@ -165,8 +165,9 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     demand_note = _demand_note(ds, demand)
     method = _measure_units(units, branches, unit_xy, branch_xy, settings, network) + demand_note
     projected = "population_column" in ds.towns.attrs  # no census total to check its towns against
-    notes = method + _data_notes(ds.counties, units, branches, projected)
-    county_notes = _county_notes(ds.counties, units, branches, settings, projected, demand_note)
+    reach = _branch_town_metres(ds.counties, units, branches)  # for the notes on far branches, city's and counties'
+    notes = method + _data_notes(ds.counties, units, branches, reach, projected)
+    county_notes = _county_notes(ds.counties, units, branches, reach, settings, projected, demand_note)
     branch_table = _measure_branches(branches, units)
     by_county = _county_table(ds.counties, units, branches, settings)
     by_region = _region_table(by_county, units, branch_table, settings)
@@ -424,26 +425,26 @@ def data_notes(ds: Dataset) -> list[str]:
     """What the data itself asks to check (as analyze_coverage's notes say it): counties whose towns hold far fewer
     or more residents than the counties table gives them, and branches stacked on one point."""
     projected = "population_column" in ds.towns.attrs
-    return _data_notes(ds.counties, ds.towns, _branches_with_county(ds, ds.towns), projected)
+    branches = _branches_with_county(ds, ds.towns)
+    return _data_notes(ds.counties, ds.towns, branches, _branch_town_metres(ds.counties, ds.towns, branches), projected)
 
 
 def _data_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame,
-                projected: bool = False) -> list[str]:
-    """data_notes over demand units (towns or cells) and branches that already carry their county; with residents
-    counted by another column than the towns' population (`projected`), no check of them against the counties
-    table's."""
+                reach: tuple[np.ndarray, np.ndarray] | None, projected: bool = False) -> list[str]:
+    """data_notes over demand units (towns or cells) and branches that already carry their county (`reach`: each
+    branch's metres to its nearest unit, and which, _branch_town_metres); with residents counted by another column
+    than the towns' population (`projected`), no check of them against the counties table's."""
     totals = [] if projected else _town_total_notes(counties, units.groupby("county")["population"].sum())
-    return totals + _stacked_branch_notes(branches) + _far_branch_notes(
-        counties, units, branches, _branch_town_metres(counties, units, branches))
+    return totals + _stacked_branch_notes(branches) + _far_branch_notes(counties, units, branches, reach)
 
 
 def _county_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame,
-                  s: CoverageSettings, projected: bool, demand_note: list[str]) -> dict[str, list[str]]:
+                  reach: tuple[np.ndarray, np.ndarray] | None, s: CoverageSettings, projected: bool,
+                  demand_note: list[str]) -> dict[str, list[str]]:
     """Each county's report notes: how its own demand points were measured, and what its own data asks to check
     (its towns' residents against the counties table, its branches stacked on one point or far from every town) —
     each measure taken once for the city, then read by county."""
     held = units.groupby("county")["population"].sum()
-    reach = _branch_town_metres(counties, units, branches)
     own_units = {name: group for name, group in units.groupby("county", sort=False)}
     branch_county = branches["county"].to_numpy()
     notes = {}
