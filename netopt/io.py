@@ -24,7 +24,9 @@ from netopt._errors import InputError, NetoptError, Problem, describe_rows
 from netopt.coords import from_wgs84, normalize_coord_system, to_wgs84
 from netopt.projection import metric_crs
 
-TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz", ".xlsx", ".xlsm", ".xls")
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz")  # read as CSV text
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+TABLE_SUFFIXES = TEXT_SUFFIXES + WORKBOOK_SUFFIXES
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
 INPUT_SUFFIXES = TABLE_SUFFIXES + VECTOR_SUFFIXES
 # China's extent (incl. the South China Sea islands), degrees: used to catch swapped or foreign points.
@@ -119,7 +121,7 @@ def _read_raw(path: str | os.PathLike, layer: str | None = None) -> _Table:
     if p.is_dir():
         raise InputError("is a folder, not a file", file=file)
     suffix = input_suffix(p)
-    if suffix in (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz"):
+    if suffix in TEXT_SUFFIXES:
         return _Table(_read_csv(p), file, "row", grid="csv")
     if suffix in WORKBOOK_SUFFIXES:
         sheets = _read_excel(p, layer)
@@ -197,7 +199,7 @@ def _head_grids(path: Path) -> list[pd.DataFrame]:
     """The grids a file's header is looked for in: a CSV's first records (the whole file where they cannot be
     parsed alone, e.g. a quoted cell spanning the cut), the first rows of each sheet of a workbook, a GIS file's
     column names."""
-    if input_suffix(path) in (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz"):
+    if input_suffix(path) in TEXT_SUFFIXES:
         try:
             return [_csv_head(path)]
         except InputError:
@@ -229,7 +231,6 @@ def find_table(folder: Path, kind: str, required: bool = True) -> Path | None:
                      f"or one file whose name has {'/'.join(KIND_HINTS[kind])})", file=str(folder))
 
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 CITY_TABLES = ("counties", "towns", "branches")  # what a city's data holds: read_dataset's three tables
 
 
@@ -1051,9 +1052,7 @@ def _without_unlocated(table: _Table, rows: tuple[int, ...], found: list[Problem
                        columns: Callable, what: str) -> tuple[gpd.GeoDataFrame, _Table]:
     """The table read again without the rows whose coordinates could not be read, attrs["left_out"] saying
     which and why."""
-    table.frame = table.frame.drop(index=list(rows))
-    if table.frame.empty:
-        raise InputError(found)
+    table.frame = table.frame.drop(index=list(rows))  # some remain: a table all unlocated is not left out
     frame, table = _points_of_table(table, coords, fields, columns, what)
     said = [problem.message.replace(COORDINATE_HINT, "") for problem in found]  # left out, not to be mended now
     why = "; ".join(dict.fromkeys(f"{problem.column}: {message}" if problem.column else message
@@ -1253,7 +1252,7 @@ def read_dataset(counties: str | os.PathLike, towns: str | os.PathLike, branches
         problems += _far_branches(dataset.counties, dataset.branches, branch_table)
     if problems:
         raise InputError(problems)
-    return placed_branches(dataset, branch_table, skip_unlocated)
+    return placed_branches(dataset, branch_table, skip_unlocated) if skip_unlocated else dataset  # checked above
 
 
 def with_branches(ds: Dataset, path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
