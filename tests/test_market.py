@@ -51,6 +51,22 @@ def test_target_market_share_matches_brute_force(case, target):
         assert result.status == "optimal" and result.objective == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("seed, target", [(0, 0.5), (2, 0.6), (9, 0.6), (29, 0.5), (32, 0.5), (58, 0.6)])
+def test_target_share_proven_by_the_bound_reaching_the_greedy_plan(seed, target):
+    # larger than `instance`: the master's first plan falls short of the target while its bound already equals
+    # the greedy plan's count, which solve() then returns as proven
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(10, 40)), int(rng.integers(6, 11))
+    ours = rng.uniform(0, 2, (n, m)) * (rng.random((n, m)) < 0.5)
+    rivals = rng.uniform(0, 3, n) * (rng.random(n) < 0.8)
+    weights = rng.integers(1, 100, n).astype(float)
+    model = MarketShare(ours, rivals, weights, target_share=target)
+    result = model.solve()
+    assert result.status == "optimal" and result.objective == brute.share_fewest(model, target)
+    assert result.bound == result.objective
+    assert model.captured(np.flatnonzero(np.isin(model.site_labels, result.selected))) >= target * weights.sum()
+
+
 def test_sample_city_against_the_other_banks():
     from netopt.planning import candidate_sites, existing_positions
 

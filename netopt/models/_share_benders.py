@@ -71,7 +71,8 @@ def share_benders(ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, sha
     """Most residents captured with p sites (or, with `target` residents, the fewest sites capturing them) under
     `rules`, by the cuts of ShareCuts: a master MIP over y and one θ per town (or per `group` of towns), cut at
     the fixed sites alone and at the warm start `start` (0/1 per site), re-solved with the cuts each new plan
-    violates until it violates none. The result's x is the plan's y; bound the master's."""
+    violates until it violates none; with a target, the warm start is the answer once the master's bound reaches
+    its count. The result's x is the plan's y; bound the master's."""
     import highspy
 
     t0 = time.perf_counter()
@@ -82,10 +83,11 @@ def share_benders(ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, sha
     _add_cuts(highs, highspy, cuts, lo, None)
     _relaxed_rounds(highs, highspy, cuts, n_sites, threads, cost, t0, time_limit)
     best_y, best = None, np.nan  # the best plan known and its objective (residents won, or sites)
+    reach = None if target is None else target - 1e-9 * max(1.0, target)  # a plan capturing this meets the target
     if start is not None:
         _add_cuts(highs, highspy, cuts, start, None)
         won = cuts.captured(start)
-        if target is None or won.sum() >= target - 1e-9 * max(1.0, target):
+        if target is None or won.sum() >= reach:
             best_y, best = start, float(won.sum()) if target is None else float(start.sum())
             _suggest(highs, highspy, start, won)
     bound = np.inf if target is None else -np.inf
@@ -115,11 +117,14 @@ def share_benders(ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, sha
             if bound - best <= max(mip_gap * abs(best), TOLERANCE * max(1.0, abs(bound))):  # the gap relative_gap says
                 return RawSolution("optimal", best_y, best, best if mip_gap == 0 else max(best, bound),
                                    time.perf_counter() - t0)
-        elif won.sum() >= target - 1e-9 * max(1.0, target):  # the fewest sites the master allows (within mip_gap)
+        elif won.sum() >= reach:  # the fewest sites the master allows (within mip_gap)
             fewest = float(y.sum()) if mip_gap == 0 else min(float(y.sum()), np.ceil(max(bound, master) - 1e-6))
             return RawSolution("optimal", y, float(y.sum()), fewest, time.perf_counter() - t0)
         else:
             bound = max(bound, master)
+            if best_y is not None and best - np.ceil(bound - 1e-6) <= mip_gap * best:  # no plan of fewer sites
+                return RawSolution("optimal", best_y, best, min(best, np.ceil(bound - 1e-6)),
+                                   time.perf_counter() - t0)
         if not _add_cuts(highs, highspy, cuts, y, x[n_sites:]):  # the master overrates a plan it cannot cut
             return _stopped(best_y, best, bound, t0, "the cut loop stalled")
         if target is None and best_y is not None:
