@@ -324,6 +324,25 @@ def _straight_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limits: np.ndarr
     return Reach(idx, dist * detour / 1000.0, dist * to_min, counts, np.full(len(demand_xy), label, dtype=object))
 
 
+ELSEWHERE_KM = 10.0  # every point farther than this from the roads: the network is of another place
+
+
+def snap_both(net: RoadNetwork, demand_xy: np.ndarray, site_xy: np.ndarray,
+              max_snap_m: float = DEFAULT_MAX_SNAP_M) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each demand point's and site's nearest road node and its distance (metres) to it; an InputError when every
+    demand point or every site lies more than ELSEWHERE_KM from the roads: a network of another place."""
+    d_node, d_snap = net.snap(demand_xy)
+    s_node, s_snap = net.snap(site_xy)
+    far_m = max(max_snap_m, ELSEWHERE_KM * 1000.0)
+    for what, snap in (("demand points (towns)", d_snap), ("sites (branches)", s_snap)):
+        if len(snap) and snap.min() > far_m:
+            raise InputError(f"none of the {len(snap):,} {what} lies within {far_m / 1000.0:g} km of its roads (the "
+                             f"nearest {snap.min() / 1000.0:,.1f} km away): a road network of another place? Nothing "
+                             "would be measured by road; give the study area's network, or straight-line distances",
+                             file=net.source)
+    return d_node, d_snap, s_node, s_snap
+
+
 def _network_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limits: np.ndarray, unit: str,
                    travel: TravelSettings, net: RoadNetwork) -> Reach:
     """Road costs where both ends lie on the network; straight line x detour for any pair that does not.
@@ -331,8 +350,7 @@ def _network_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limits: np.ndarra
     nearest_km is the road distance to the closest site, nearest_min the travel time to the quickest one
     (each from one multi-source Dijkstra); `nearest` follows the unit of the limit.
     """
-    d_node, d_snap = net.snap(demand_xy)
-    s_node, s_snap = net.snap(site_xy)
+    d_node, d_snap, s_node, s_snap = snap_both(net, demand_xy, site_xy, travel.max_snap_m)
     d_in, s_in = d_snap <= travel.max_snap_m, s_snap <= travel.max_snap_m
     to_s = 3.6 / travel.access_speed_kmh()  # seconds per metre of access leg
     reach = _straight_reach(demand_xy, site_xy, limits, unit, travel, detour=travel.detour_factor)
@@ -485,8 +503,7 @@ def cost_blocks_km(demand, sites, step: int, distance: str = "euclidean", graph=
     crs = metric_crs(demand, sites) if net is None else net.crs
     demand_xy, site_xy = xy_metres(demand, crs), xy_metres(sites, crs)
     if net is not None:
-        d_node, d_snap = net.snap(demand_xy)
-        s_node, s_snap = net.snap(site_xy)
+        d_node, d_snap, s_node, s_snap = snap_both(net, demand_xy, site_xy)
         reverse = net.length_m.T.tocsr()
     for start in range(0, len(sites), step):
         columns = slice(start, start + step)

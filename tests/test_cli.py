@@ -274,6 +274,10 @@ def test_analyze_with_grid_minutes_and_network(tmp_path: Path):
     bad = runner.invoke(app, ["analyze", "--network", str(tmp_path / "none.osm"), "--out", str(tmp_path / "o2")])
     assert bad.exit_code == 2 and "road network file does not exist" in bad.output
     assert not (tmp_path / "o2").exists()
+    oakland = Path(__file__).parent / "data" / "West-Oakland.osm.bz2"
+    elsewhere = runner.invoke(app, ["analyze", "--network", str(oakland), "--out", str(tmp_path / "o3")])
+    assert elsewhere.exit_code == 2 and "a road network of another place?" in _said(elsewhere.output)
+    assert not (tmp_path / "o3").exists()
 
 
 def test_optimize_on_the_sample(tmp_path: Path):

@@ -1,6 +1,7 @@
 """Road-network distances: sparse Dijkstra against networkx on a real OSM extract, access legs, fallbacks."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -124,11 +125,35 @@ def test_walking_uses_walking_speed():
 
 def test_points_off_the_network_fall_back_and_say_so():
     net = line_network()
-    far = net.node_xy[[0]] + [0.0, 5000.0]
+    far = net.node_xy[[0, 1]] + [[0.0, 5000.0], [0.0, 0.0]]
     travel = TravelSettings(distance="network", detour_factor=1.3)
     reach = measure_reach(far, net.node_xy[[0, 4]], limits=10.0, unit="km", travel=travel, network=net)
     assert reach.nearest_km[0] == pytest.approx(5.0 * 1.3, rel=1e-6)
-    assert "outside the road network" in reach.method[0]
+    assert "outside the road network" in reach.method[0] and reach.method[1] == "road network"
+
+
+def test_a_road_network_of_another_place_is_refused(oakland, oakland_graph):
+    """Oakland's roads for Hefei: every town would be measured by straight line under a 'road network' heading."""
+    import geopandas as gpd
+
+    import netopt as no
+    from netopt.distance import cost_matrix_km
+    from netopt.planning import candidate_sites
+
+    ds = no.load_sample()
+    said = "none of the 125 demand points (towns) lies within 10 km of its roads (the nearest 11,70"
+    with pytest.raises(InputError, match=r"West-Oakland.osm.bz2: " + re.escape(said)):
+        no.analyze_coverage(ds, radius_km=3.5, distance="network", graph=OSM)
+    sites = candidate_sites(ds).head(20)
+    with pytest.raises(InputError, match="a road network of another place"):
+        no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=2, distance="network", graph=oakland)
+    with pytest.raises(InputError, match="a road network of another place"):
+        no.PMedian.from_geodataframes(ds.towns, sites, p=2, distance="network", graph=oakland)
+    nodes = [oakland_graph.nodes[n] for n in oakland.node_ids[:5]]
+    in_oakland = gpd.GeoDataFrame(geometry=gpd.points_from_xy([n["x"] for n in nodes], [n["y"] for n in nodes]),
+                                  crs=4326)
+    with pytest.raises(InputError, match=r"none of the 20 sites \(branches\) lies within 10 km"):
+        cost_matrix_km(in_oakland, sites, "network", oakland)
 
 
 def test_network_never_shorter_than_straight_line(oakland):

@@ -169,7 +169,8 @@ def _per_row_radii(radius_km, rows: int) -> np.ndarray:
 
 def _pairs_within_km(demand, candidates, radius_km: float, distance: str, graph) -> sp.csr_matrix:
     """reach_from_geodataframes for one radius: the pairs within it, km (a stored 0 is a pair that covers)."""
-    from netopt.distance import DEFAULT_MAX_SNAP_M, TravelSettings, as_road_network, network_pairs_within, pairs_within
+    from netopt.distance import (DEFAULT_MAX_SNAP_M, TravelSettings, as_road_network, network_pairs_within, pairs_within,
+                                 snap_both)
     from netopt.projection import metric_crs, xy_metres
 
     if distance == "euclidean":
@@ -177,8 +178,7 @@ def _pairs_within_km(demand, candidates, radius_km: float, distance: str, graph)
         return pairs_within(xy_metres(demand, crs), xy_metres(candidates, crs), radius_km * 1000.0) / 1000.0
     net, limit = as_road_network(graph), radius_km * 1000.0
     demand_xy, site_xy = xy_metres(demand, net.crs), xy_metres(candidates, net.crs)
-    d_node, d_snap = net.snap(demand_xy)
-    s_node, s_snap = net.snap(site_xy)
+    d_node, d_snap, s_node, s_snap = snap_both(net, demand_xy, site_xy)
     on_demand, on_site = d_snap <= DEFAULT_MAX_SNAP_M, s_snap <= DEFAULT_MAX_SNAP_M
     road = network_pairs_within(net.length_m, d_node, s_node, limit, site_legs=s_snap).tocoo()
     metres = road.data + d_snap[road.row]
