@@ -632,6 +632,8 @@ def optimize(
 
         if model not in MODELS:
             raise InputError(f"unknown model '{model}'; use one of {', '.join(MODELS)}", file="command line")
+        options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank, max_km)
+        _check_model_flags(model, options)
         radius = _model_radius(ctx, radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         with _working("Building the model 建模中…"):
@@ -664,7 +666,6 @@ def optimize(
             rules.update(_spacing_rule(sites, min_spacing_km))
             if keep_covered:
                 rules["must_reach"] = _covered_today(ds, sites, radius, roads, "closable" in rules)
-            options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank, max_km)
             _check_model_options(model, count, rules, options)
             _check_phases(phase, model, relocate, keep_existing, target_share_pct)
             if relocate is None and keep_existing and model in P_MODELS:
@@ -772,6 +773,8 @@ def curve(
                              "which branches move", file="command line")
         if model not in CURVE_FILES:
             raise InputError(f"--model for a curve is mclp or share, not '{model}'", file="command line")
+        options = ModelOptions(capacity_wan, beta=beta, min_km=min_km, bank=bank)
+        _check_model_flags(model, options)
         radius = _model_radius(ctx, radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         with _working("Solving 求解中…"):
@@ -779,7 +782,6 @@ def curve(
             sites = candidate_sites(ds, bank, own)
             _say_banks_matched(ds, bank)
             existing, roads = existing_positions(sites), _roads(network)
-            options = ModelOptions(capacity_wan, beta=beta, min_km=min_km, bank=bank)
             _check_model_options(model, len(existing) + up_to, {}, options)  # before a grid is made
             demand, _, source = _model_demand(ds, grid_km, model, source, len(sites))
             spacing = _spacing_rule(sites, min_spacing_km)
@@ -1238,8 +1240,8 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: fl
     return PCenter.from_geodataframes(towns, sites, p, **rules)
 
 
-def _check_model_options(model: str, p: Optional[int], rules: dict, options: ModelOptions) -> None:
-    """Options the model does not take, or lacks, refused before anything is built (a fine grid takes minutes)."""
+def _check_model_flags(model: str, options: ModelOptions) -> None:
+    """Options the model does not take, or lacks whatever the data, refused before the data are read."""
     for value, flag, owner, purpose in ((options.cover_pct, "--cover-pct", "lscp", "covering that % of residents"),
                                         (options.target_share_pct, "--target-share-pct", "share",
                                          "winning that % of residents")):
@@ -1248,7 +1250,6 @@ def _check_model_options(model: str, p: Optional[int], rules: dict, options: Mod
     for value, flag in ((options.beta, "--beta"), (options.min_km, "--min-km")):
         if value is not None and model != "share":
             raise InputError(f"{flag} is for --model share (the Huff model of market shares)", file="command line")
-    _check_p_applies(model, p)
     if options.max_km is not None and model != "cflp":
         raise InputError("--max-km is for --model cflp (no town served by a branch farther than that)",
                          file="command line")
@@ -1258,18 +1259,23 @@ def _check_model_options(model: str, p: Optional[int], rules: dict, options: Mod
     if capacity_wan is not None and model not in ("cflp", "mclp"):
         raise InputError("--capacity-wan is for --model cflp (the least travel within branch capacities) and mclp "
                          "(the most residents covered, no branch serving more than that)", file="command line")
-    if model == "cflp":
-        if capacity_wan is None:
-            raise InputError("--capacity-wan (residents one branch can serve, 万人) is needed for cflp",
-                             file="command line")
-        if "budget" not in rules and "max_new" not in rules:
-            raise InputError("cflp needs --budget-wan with --open-cost-wan, or --max-new: otherwise every town "
-                             "would get its own branch", file="command line")
-    if p is None and model in ("mclp", "pmedian", "pcenter"):
-        raise InputError(f"--p (the number of branches) is needed for {model}", file="command line")
+    if model == "cflp" and capacity_wan is None:
+        raise InputError("--capacity-wan (residents one branch can serve, 万人) is needed for cflp",
+                         file="command line")
     if model == "share" and options.bank is None:
         raise InputError("--model share needs --bank: our bank's branches are the existing sites, the other banks' "
                          "the competitors", file="command line")
+
+
+def _check_model_options(model: str, p: Optional[int], rules: dict, options: ModelOptions) -> None:
+    """With the number of branches and the site rules known: what the model lacks, refused before anything is
+    built (a fine grid takes minutes)."""
+    _check_p_applies(model, p)
+    if model == "cflp" and "budget" not in rules and "max_new" not in rules:
+        raise InputError("cflp needs --budget-wan with --open-cost-wan, or --max-new: otherwise every town "
+                         "would get its own branch", file="command line")
+    if p is None and model in ("mclp", "pmedian", "pcenter"):
+        raise InputError(f"--p (the number of branches) is needed for {model}", file="command line")
     if model == "share" and (p is None) == (options.target_share_pct is None):
         raise InputError("--model share needs --p (most residents won with p branches) or --target-share-pct "
                          "(the fewest branches winning that % of residents), not both", file="command line")

@@ -1241,6 +1241,14 @@ def test_options_a_model_cannot_use_are_refused(tmp_path: Path, extra, message):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("command", [["optimize", "--model", "share", "--bank", "农业", "--p", "110", "--max-km", "30"],
+                                     ["optimize", "--model", "pmedian", "--p", "110", "--capacity-wan", "3"],
+                                     ["curve", "--model", "share", "--capacity-wan", "3"]])
+def test_options_a_model_cannot_use_are_refused_before_the_data_are_read(tmp_path: Path, command):
+    result = runner.invoke(app, [*command, "--data", str(tmp_path / "no such folder"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and " is for --model " in _said(result.output), result.output
+
+
 def test_market_share_curve_points_equal_optimize(tmp_path: Path):
     result = runner.invoke(app, ["curve", "--model", "share", "--bank", "农业", "--up-to", "2", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
