@@ -1229,6 +1229,8 @@ def test_market_share_plans_against_the_other_banks(tmp_path: Path):
     (["--bank", "农业", "--p", "110", "--target-share-pct", "30"], "--target-share-pct is for --model share"),
     (["--bank", "农业", "--p", "110", "--beta", "1.5"], "--beta is for --model share"),
     (["--model", "lscp", "--p", "110"], "--p is not for lscp: it opens the fewest branches"),
+    (["--model", "pmedian", "--bank", "农业", "--max-new", "1", "--no-keep-existing"],
+     "is needed for pmedian: today's branches may close (--no-keep-existing), so --max-new alone does not say"),
     (["--model", "cflp", "--p", "110", "--capacity-wan", "12", "--max-new", "5"], "--p is not for cflp"),
     (["--bank", "农业", "--max-new", "5", "--open-cost-wan", "300"], "count against a budget: give --budget-wan"),
     (["--bank", "农业", "--max-new", "5", "--budget-wan", "600", "--open-cost-wan", "300", "--closing-saving-wan",
