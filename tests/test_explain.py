@@ -163,6 +163,39 @@ def test_constraints_added_through_pulp_are_named():
     assert "to_pulp()" in model.solve().reason
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.booleans())
+def test_county_minimum_reasons_hold_by_brute_force(seed, at_most):
+    """A plan the county minimums block — more new sites than max_new allows in counties short of today's, or
+    more open sites than p beside those that must stay open — is refused before solving, and none exists."""
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(2, 8))
+    p, max_new = int(rng.integers(1, m + 1)), int(rng.integers(0, 3))
+    existing = np.flatnonzero(rng.random(m) < 0.5)
+    closable = existing[rng.random(len(existing)) < 0.5]
+    county = rng.choice(np.array(["甲", "乙", "丙"]), m)
+    county_min = {c: int(rng.integers(1, 3)) for c in sorted(set(county.tolist())) if rng.random() < 0.7}
+    rules = dict(existing=existing, closable=closable, county=county, county_min=county_min, max_new=max_new)
+    model = MCLP.from_coverage(sp.csr_matrix(np.ones((1, m))), p, **rules)
+    reason = model.solve().reason if at_most else model.rules.explain(p, labels=model.site_labels)
+    if "the county minimums call for" in reason or "the county minimums, with the" in reason:
+        sizes = range(p + 1) if at_most else [p]
+        assert not list(brute.feasible_sets(m, sizes, **rules)), reason
+
+
+def test_county_minimums_beyond_the_new_sites_allowed_name_the_counties():
+    county = np.array(["甲", "甲", "乙", "丙", "丙"])
+    few_new = PMedian.from_cost_matrix(np.ones((2, 5)), 3, existing=[0, 1], county=county,
+                                       county_min={"甲": 1, "乙": 1, "丙": 1}, max_new=1).solve()
+    assert few_new.status == "infeasible" and few_new.reason == (
+        "the county minimums call for 2 new sites in the counties with too few of today's (乙, 丙), more than the 1 "
+        "new allowed")
+    kept = PMedian.from_cost_matrix(np.ones((2, 5)), 3, existing=[0, 1], county=county,
+                                    county_min={"乙": 1, "丙": 1}).solve()
+    assert kept.status == "infeasible" and kept.reason == (
+        "the county minimums, with the 2 sites that must stay open, take 4 open sites, more than p=3")
+
+
 def test_county_maximum_reasons_name_the_county():
     A, county = sp.csr_matrix(np.eye(4)), ["甲", "甲", "乙", "乙"]
     assert MCLP.from_coverage(A, 2, fixed=[0, 1], county=county, county_max={"甲": 1}).solve().reason == (

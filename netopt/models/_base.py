@@ -270,7 +270,31 @@ class SiteRules:
                 return f"county '{county}' needs {minimum} open sites but has only {allowed} allowed candidates"
         if p is not None and self.county_min and sum(self.county_min.values()) > p:
             return f"the county minimums add up to {sum(self.county_min.values())} sites, more than p={p}"
-        return self._explain_county_max(p, at_most) or self._explain_budget() or self._explain_reach()
+        return (self._explain_county_min(p) or self._explain_county_max(p, at_most) or self._explain_budget()
+                or self._explain_reach())
+
+    def _explain_county_min(self, p: int | None) -> str:
+        """County minimums needing more new sites than max_new allows (counties short of today's sites), or more
+        open sites than p beside the sites that must stay open elsewhere."""
+        if not self.county_min:
+            return ""
+        labels = np.asarray(self.county)
+        today = np.zeros(self.n_sites, bool)
+        today[self.existing] = True
+        short = {county: minimum - int(np.sum(today & self.allowed & (labels == county)))
+                 for county, minimum in self.county_min.items()}
+        short = {county: missing for county, missing in short.items() if missing > 0}
+        if self.max_new is not None and sum(short.values()) > self.max_new:
+            named = ", ".join(list(map(str, short))[:5]) + (" …" if len(short) > 5 else "")
+            return (f"the county minimums call for {sum(short.values())} new sites in the counties with too few of "
+                    f"today's ({named}), more than the {self.max_new} new allowed")
+        fixed_in = pd.Series(labels[self.fixed]).value_counts()
+        need = int(sum(max(minimum, int(fixed_in.get(county, 0))) for county, minimum in self.county_min.items())
+                   + fixed_in.drop(list(self.county_min), errors="ignore").sum())
+        if p is not None and need > p:
+            kept = "the site" if len(self.fixed) == 1 else f"the {len(self.fixed)} sites"
+            return f"the county minimums, with {kept} that must stay open, take {need} open sites, more than p={p}"
+        return ""
 
     def _explain_reach(self) -> str:
         """A must_reach row none of whose sites may open."""
