@@ -634,6 +634,11 @@ def optimize(
             raise InputError(f"unknown model '{model}'; use one of {', '.join(MODELS)}", file="command line")
         options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank, max_km)
         _check_model_flags(model, options)
+        if within_county and relocate is None:
+            raise InputError("--within-county is for --relocate (moves that stay within their county)",
+                             file="command line")
+        _check_keep_covered(keep_covered, bool(close) or not keep_existing or relocate is not None,
+                            "--close, --relocate N or --no-keep-existing")
         radius = _model_radius(ctx, radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         with _working("Building the model 建模中…"):
@@ -665,7 +670,7 @@ def optimize(
             rules.update(_county_rules(sites, county_min, county_max, within_county, relocate))
             rules.update(_spacing_rule(sites, min_spacing_km))
             if keep_covered:
-                rules["must_reach"] = _covered_today(ds, sites, radius, roads, "closable" in rules)
+                rules["must_reach"] = _covered_today(ds, sites, radius, roads)
             _check_model_options(model, count, rules, options)
             _check_phases(phase, model, relocate, keep_existing, target_share_pct)
             if relocate is None and keep_existing and model in P_MODELS:
@@ -775,6 +780,7 @@ def curve(
             raise InputError(f"--model for a curve is mclp or share, not '{model}'", file="command line")
         options = ModelOptions(capacity_wan, beta=beta, min_km=min_km, bank=bank)
         _check_model_flags(model, options)
+        _check_keep_covered(keep_covered, moves or bool(close), "--close or --moves")
         radius = _model_radius(ctx, radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         with _working("Solving 求解中…"):
@@ -789,8 +795,7 @@ def curve(
             def build(p: int, rules: dict):
                 return _build_model(model, ds, sites, p, radius, {**rules, **spacing}, options, roads, demand)
             limits = {"time_limit": time_limit, "mip_gap": _mip_gap(gap_pct)}
-            covered = (_covered_today(ds, sites, radius, roads, moves or bool(close), "--close or --moves")
-                       if keep_covered else None)
+            covered = _covered_today(ds, sites, radius, roads) if keep_covered else None
             if moves:
                 table, key, kept, built = _moves_curve(build, sites, existing, up_to, limits, roads, keep_open,
                                                        within_county, covered)
@@ -991,15 +996,18 @@ KEEP_COVERED_HINT = ("; --keep-covered: the towns covered today each need a bran
                      "branches or close fewer")
 
 
-def _covered_today(ds: Dataset, sites, radius_km: float | dict, roads: dict, closes: bool,
-                   closing_options: str = "--close, --relocate N or --no-keep-existing"):
-    """The must_reach rows of --keep-covered (planning.covered_towns_rows), said on the console; refused, naming
-    the `closing_options`, when no branch may close (it would change nothing)."""
-    from netopt.planning import covered_towns_rows
-
-    if not closes:
+def _check_keep_covered(keep_covered: bool, closes: bool, closing_options: str) -> None:
+    """--keep-covered refused, naming the `closing_options`, when no branch may close (it would change nothing):
+    before the data are read."""
+    if keep_covered and not closes:
         raise InputError(f"--keep-covered keeps towns covered when branches close: add {closing_options} (today's "
                          "branches all stay open, so no town can lose its branch)", file="command line")
+
+
+def _covered_today(ds: Dataset, sites, radius_km: float | dict, roads: dict):
+    """The must_reach rows of --keep-covered (planning.covered_towns_rows), said on the console."""
+    from netopt.planning import covered_towns_rows
+
     rows, towns = covered_towns_rows(ds, sites, radius_km, **roads)
     console.print(f"--keep-covered: the {len(towns)} towns within {_radius_words(radius_km)} of today's branches "
                   "keep a branch within it 不新增服务空白乡镇")
@@ -1033,8 +1041,6 @@ def _county_rules(sites, county_min: Optional[int], county_max: Optional[int], w
                   relocate: Optional[int]) -> dict:
     """The county limits the options ask for: --county-min and --county-max in every county, and with
     --within-county at most today's branches in each county."""
-    if within_county and relocate is None:
-        raise InputError("--within-county is for --relocate (moves that stay within their county)", file="command line")
     counties = [str(c) for c in sites["county"].dropna().unique()]
     rules = {}
     if county_min is not None:
@@ -2075,6 +2081,7 @@ def plan(
                    "capacity_wan": _type_figures(type_capacity_wan, "--type-capacity-wan", above_zero=True),
                    "open_cost_wan": _type_figures(type_cost_wan, "--type-cost-wan", above_zero=False)}
         _check_plan_options(ctx, p, keep_existing, keep_open)
+        _check_keep_covered(keep_covered, bool(close) or not keep_existing, "--close or --no-keep-existing")
         ds, source = _load(data, coords, branches, population, skip_unlocated)
         if p is not None:
             own = _read_candidates_option(candidates, coords, ds, None)
@@ -2239,8 +2246,7 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     from netopt.report import bilingual
 
     sites = _joint_sites(ds, ask)
-    must_reach = (_covered_today(ds, sites, DIAGNOSIS_RADII, {}, bool(ask.close) or not ask.keep_existing,
-                                 "--close or --no-keep-existing") if ask.keep_covered else None)
+    must_reach = _covered_today(ds, sites, DIAGNOSIS_RADII, {}) if ask.keep_covered else None
     with _working("Planning sites and types 联合规划中…", ask.time_limit):
         try:
             chosen, towns, summary = plan_network(ds, sites, p=ask.p, budget_wan=ask.budget_wan, mix=ask.mix,

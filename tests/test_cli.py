@@ -701,9 +701,9 @@ def test_optimize_keeps_a_branch_in_every_county(tmp_path: Path):
     assert set(pd.read_csv(tmp_path / "mclp_sites.csv")["county"]) == counties  # CMB has branches in 4 of 9
     tight = runner.invoke(app, ["optimize", "--model", "pmedian", "--p", "25", "--bank", "招商", "--county-min", "2",
                                 "--max-new", "5", "--out", str(tmp_path / "o2")])
-    assert tight.exit_code == 1 and ("no single rule blocks every plan, but these together do: p=25; 20 sites kept "
-                                     "open; at most 5 new sites; at least 2 open sites in each of 9 counties"
-                                     in " ".join(tight.output.split()))
+    assert tight.exit_code == 1 and ("no plan exists: the county minimums call for 10 new sites in the counties with "
+                                     "too few of today's (长丰县, 肥东县, 肥西县, 庐江县, 巢湖市), more than the 5 new "
+                                     "allowed" in " ".join(tight.output.split()))
 
 
 def test_optimize_relocates_branches(tmp_path: Path):
@@ -1243,12 +1243,17 @@ def test_options_a_model_cannot_use_are_refused(tmp_path: Path, extra, message):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("command", [["optimize", "--model", "share", "--bank", "农业", "--p", "110", "--max-km", "30"],
-                                     ["optimize", "--model", "pmedian", "--p", "110", "--capacity-wan", "3"],
-                                     ["curve", "--model", "share", "--capacity-wan", "3"]])
-def test_options_a_model_cannot_use_are_refused_before_the_data_are_read(tmp_path: Path, command):
+@pytest.mark.parametrize("command, message", [
+    (["optimize", "--model", "share", "--bank", "农业", "--p", "110", "--max-km", "30"], "--max-km is for --model"),
+    (["optimize", "--model", "pmedian", "--p", "110", "--capacity-wan", "3"], "--capacity-wan is for --model"),
+    (["curve", "--model", "share", "--capacity-wan", "3"], "--capacity-wan is for --model"),
+    (["optimize", "--bank", "农业", "--max-new", "1", "--within-county"], "--within-county is for --relocate"),
+    (["optimize", "--bank", "农业", "--max-new", "1", "--keep-covered"], "add --close, --relocate N or --no-keep"),
+    (["curve", "--bank", "农业", "--keep-covered"], "add --close or --moves"),
+    (["plan", "--p", "110", "--budget-wan", "100", "--keep-covered"], "add --close or --no-keep-existing")])
+def test_options_that_cannot_apply_are_refused_before_the_data_are_read(tmp_path: Path, command, message):
     result = runner.invoke(app, [*command, "--data", str(tmp_path / "no such folder"), "--out", str(tmp_path / "out")])
-    assert result.exit_code == 2 and " is for --model " in _said(result.output), result.output
+    assert result.exit_code == 2 and message in _said(result.output), result.output
 
 
 def test_market_share_curve_points_equal_optimize(tmp_path: Path):
