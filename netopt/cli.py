@@ -2054,6 +2054,8 @@ def plan(
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
                                                help="Stop after this many seconds with the best plan and its gap."),
     p: Optional[int] = typer.Option(None, min=1, help=JOINT_HELP),
+    max_new: Optional[int] = typer.Option(None, min=0, help="Instead of --p: the joint plan with today's branches "
+                                          "kept and at most this many new (--p = today's + N)."),
     keep_existing: bool = typer.Option(True, help="With --p: today's branches stay open (--no-keep-existing: they "
                                        "may close)."),
     keep_open: list[str] = typer.Option([], help="With --p --no-keep-existing: a branch that stays open (its id, or "
@@ -2080,16 +2082,17 @@ def plan(
         figures = {"radius_km": _type_figures(type_radius_km, "--type-radius-km", above_zero=True),
                    "capacity_wan": _type_figures(type_capacity_wan, "--type-capacity-wan", above_zero=True),
                    "open_cost_wan": _type_figures(type_cost_wan, "--type-cost-wan", above_zero=False)}
-        _check_plan_options(ctx, p, keep_existing, keep_open)
+        _check_max_new(p, max_new, keep_existing)
+        _check_plan_options(ctx, p is not None or max_new is not None, keep_existing, keep_open)
         _check_keep_covered(keep_covered, bool(close) or not keep_existing, "--close or --no-keep-existing")
         ds, source = _load(data, coords, branches, population, skip_unlocated)
-        if p is not None:
+        if p is not None or max_new is not None:
             own = _read_candidates_option(candidates, coords, ds, None)
             _say_site_costs_add_up(own, figures["open_cost_wan"])
             _joint_plan(ds, source, out, _command_line(ctx), JointAsk(bank, p, budget_wan, mix, keep_existing,
                                                                       keep_open, figures, time_limit, own,
                                                                       coords, close, keep_covered,
-                                                                      with_weights(_weights(weight))))
+                                                                      with_weights(_weights(weight)), max_new))
             return
         _type_rollout(_bank_only(ds, bank), source, out, {"mix": mix, "budget_wan": budget_wan,
                                                           "comprehensive_per_county": comprehensive_per_county,
@@ -2172,17 +2175,30 @@ def _say_longest_trips(hubs: pd.DataFrame) -> None:
                      "every county a comprehensive branch to coach from" if over else ""))
 
 
-def _check_plan_options(ctx: typer.Context, p: Optional[int], keep_existing: bool, keep_open: list[str]) -> None:
-    """Options of one kind of plan given to the other are refused: they would change nothing."""
+def _check_max_new(p: Optional[int], max_new: Optional[int], keep_existing: bool) -> None:
+    """plan --max-new: today's branches kept and N new, so neither with --p nor with --no-keep-existing."""
+    if max_new is None:
+        return
+    if p is not None:
+        raise InputError("--p and --max-new both give the plan's size (--p: the most open branches; --max-new: "
+                         "today's kept and at most N new): give one", file="command line")
+    if not keep_existing:
+        raise InputError("--max-new with --no-keep-existing: give --p (today's branches may close, so --max-new alone "
+                         "does not say how many branches the plan has)", file="command line")
+
+
+def _check_plan_options(ctx: typer.Context, joint: bool, keep_existing: bool, keep_open: list[str]) -> None:
+    """Options of one kind of plan given to the other (`joint`: --p or --max-new) are refused: they would change
+    nothing."""
     given = {name for name in ctx.params  # typer may carry its own copy of click: its ParameterSource, by name
              if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"}
     joint_only = {"keep_existing", "keep_open", "close", "type_radius_km", "type_capacity_wan", "type_cost_wan",
                   "candidates", "keep_covered"}
-    if p is None and given & joint_only:
+    if not joint and given & joint_only:
         flags = ", ".join(_flag(ctx, name) for name in sorted(given & joint_only))
-        raise InputError(f"{flags}: for the joint plan of sites and types — add --p (the most open branches)",
-                         file="command line")
-    if p is not None and given & set(TYPE_PLAN_ONLY):
+        raise InputError(f"{flags}: for the joint plan of sites and types — add --p (the most open branches) or "
+                         "--max-new", file="command line")
+    if joint and given & set(TYPE_PLAN_ONLY):
         flags = ", ".join(_flag(ctx, name) for name in sorted(given & set(TYPE_PLAN_ONLY)))
         raise InputError(f"{flags}: for the rollout of today's branches' types, not the joint plan of --p "
                          "(run plan without --p for pilots, batches and hubs)", file="command line")
@@ -2221,7 +2237,7 @@ class JointAsk:
     branches stay (and which stay anyway), the types' figures for plan_network, the time limit."""
 
     bank: Optional[str]
-    p: int
+    p: Optional[int]  # None with max_new: today's kept branches and max_new
     budget_wan: Optional[float]
     mix: dict
     keep_existing: bool
@@ -2233,6 +2249,7 @@ class JointAsk:
     close: list[str] = field(default_factory=list)  # --close: today's branches that close whatever the plan
     keep_covered: bool = False  # --keep-covered: no town covered today left without a branch within the radius
     weights: dict | None = None  # --weight: the types' suitability weights (with_weights)
+    max_new: Optional[int] = None  # --max-new: instead of p, today's kept branches and at most this many new
 
 
 DIAGNOSIS_RADII = {"core": 1.2, "county": 3.5}  # the coverage a joint plan is compared by: the diagnosis's radii
@@ -2245,7 +2262,7 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     from netopt.planning import relocation_moves
     from netopt.report import bilingual
 
-    sites = _joint_sites(ds, ask)
+    sites, ask = _joint_sites(ds, ask)
     must_reach = _covered_today(ds, sites, DIAGNOSIS_RADII, {}) if ask.keep_covered else None
     with _working("Planning sites and types 联合规划中…", ask.time_limit):
         try:
@@ -2272,21 +2289,26 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
                out / "plan_map", types=typed, town_changes=changed)
 
 
-def _joint_sites(ds: Dataset, ask: JointAsk):
+def _joint_sites(ds: Dataset, ask: JointAsk) -> tuple[gpd.GeoDataFrame, JointAsk]:
     """The candidate sites of plan --p: today's (the bank's) branches, closable with --no-keep-existing unless
     --keep-open names them, closing whatever the plan where --close names them, and the town points; a --p below
-    the branches that must stay is refused."""
+    the branches that must stay is refused. With the ask, its p worked out from --max-new."""
     from netopt.planning import candidate_sites, existing_positions
 
     if ask.budget_wan is None:
-        raise InputError("--p plans sites and types together: give --budget-wan too (万元 for opening new branches and "
-                         "for service vehicles and village stations, which would otherwise be free)",
+        raise InputError(f"{'--p' if ask.max_new is None else '--max-new'} plans sites and types together: give "
+                         "--budget-wan too (万元 for opening new branches and for service vehicles and village "
+                         "stations, which would otherwise be free)",
                          file="command line")
     sites = candidate_sites(ds, ask.bank, ask.new_sites)
     _say_banks_matched(ds, ask.bank)
     kept = _kept_open(sites, ask.keep_open) if ask.keep_open else np.zeros(0, int)
     closing = _closing(sites, ask.close, {"fixed": kept})["forbidden"] if ask.close else np.zeros(0, int)
     today = len(existing_positions(sites)) - len(closing)
+    if ask.p is None:
+        ask = replace(ask, p=today + ask.max_new)
+        console.print(f"p = {ask.p} branches 网点总数: today's {today} kept and at most {ask.max_new} new "
+                      f"(--max-new {ask.max_new})")
     if ask.keep_existing and ask.p < today:
         raise InputError(f"--p {ask.p} counts every open branch, and today's branches stay open: "
                          f"{_whose(ask.bank, today)}. Ask for a "
@@ -2296,7 +2318,7 @@ def _joint_sites(ds: Dataset, ask: JointAsk):
     sites["closes"] = False
     sites.loc[sites.index[kept], "closable"] = False
     sites.loc[sites.index[closing], "closes"] = True
-    return sites
+    return sites, ask
 
 
 def _joint_columns(chosen: pd.DataFrame, towns: pd.DataFrame, sites, ds: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:

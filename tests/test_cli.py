@@ -956,6 +956,17 @@ def test_plan_gives_every_county_a_hub_when_asked(tmp_path: Path):
     assert plan.loc[plan["type 建议类型"] == "comprehensive", "county 区县"].nunique() == 9
 
 
+def test_plan_with_max_new_is_the_plan_with_today_kept_and_as_many_new(tmp_path: Path):
+    by_new = runner.invoke(app, ["plan", "--max-new", "3", "--bank", "农业", "--budget-wan", "1000", "--out",
+                                 str(tmp_path / "new")])
+    assert by_new.exit_code == 0 and "p = 104 branches 网点总数: today's 101 kept and at most 3 new" in by_new.output
+    by_p = runner.invoke(app, ["plan", "--p", "104", "--bank", "农业", "--budget-wan", "1000", "--out",
+                               str(tmp_path / "p")])
+    assert by_p.exit_code == 0, by_p.output
+    tables = [pd.read_csv(tmp_path / run / "plan_sites.csv") for run in ("new", "p")]
+    assert tables[0].equals(tables[1]) and (tables[0]["decision 决策"] == "open").sum() <= 3
+
+
 def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     result = runner.invoke(app, ["plan", "--p", "110", "--bank", "农业", "--budget-wan", "2000", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -1026,7 +1037,11 @@ def test_plan_with_p_keep_covered_leaves_no_town_covered_today_without_a_branch(
     (["--p", "110", "--budget-wan", "9", "--comprehensive-per-county"],
      "--comprehensive-per-county: for the rollout of today's branches' types"),
     (["--p", "500", "--budget-wan", "9", "--keep-open", "营业部"], "--keep-open: today's branches stay open anyway"),
-    (["--close", "营业部"], "--close: for the joint plan of sites and types — add --p"),
+    (["--close", "营业部"], "--close: for the joint plan of sites and types — add --p (the most open branches) or "
+     "--max-new"),
+    (["--max-new", "3", "--bank", "农业"], "--max-new plans sites and types together: give --budget-wan too"),
+    (["--max-new", "3", "--p", "110", "--budget-wan", "9"], "--p and --max-new both give the plan's size"),
+    (["--max-new", "3", "--no-keep-existing", "--budget-wan", "9"], "--max-new with --no-keep-existing: give --p"),
     (["--keep-covered"], "--keep-covered: for the joint plan of sites and types — add --p"),
     (["--p", "110", "--bank", "农业", "--budget-wan", "9", "--keep-covered"], "--keep-covered keeps towns covered "
      "when branches close: add --close or --no-keep-existing"),
