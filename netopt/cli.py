@@ -1281,9 +1281,9 @@ def _check_model_options(model: str, p: Optional[int], rules: dict, options: Mod
         raise InputError("cflp needs --budget-wan with --open-cost-wan, or --max-new: otherwise every town "
                          "would get its own branch", file="command line")
     if p is None and model in ("mclp", "pmedian", "pcenter"):
-        closing = ("closable" in rules and "max_new" in rules and ": today's branches may close (--no-keep-existing), "
-                   "so --max-new alone does not say how many branches the plan has")
-        raise InputError(f"--p (the number of branches) is needed for {model}{closing or ''}", file="command line")
+        why = (": today's branches may close (--no-keep-existing), so --max-new alone does not say how many branches "
+               "the plan has" if "closable" in rules and "max_new" in rules else "")
+        raise InputError(f"--p (the number of branches) is needed for {model}{why}", file="command line")
     if model == "share" and (p is None) == (options.target_share_pct is None):
         raise InputError("--model share needs --p (most residents won with p branches) or --target-share-pct "
                          "(the fewest branches winning that % of residents), not both", file="command line")
