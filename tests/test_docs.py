@@ -29,11 +29,15 @@ def _script(tmp_path: Path, code: str) -> Path:
     return script
 
 
+SNIPPETS = snippets()
+NAMES = [name for name, _ in SNIPPETS]
+
+
 def test_the_docs_have_snippets():
-    assert len(snippets()) >= 5 and set(NEEDS_OWN_FILES) <= {name for name, _ in snippets()}
+    assert len(SNIPPETS) >= 5 and set(NEEDS_OWN_FILES) <= set(NAMES)
 
 
-@pytest.mark.parametrize("name, code", snippets(), ids=[name for name, _ in snippets()])
+@pytest.mark.parametrize("name, code", SNIPPETS, ids=NAMES)
 def test_snippet_names_are_defined(name: str, code: str, tmp_path: Path):
     checked = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--select", "F821,E9",
                               "--output-format", "concise", str(_script(tmp_path, code))],
@@ -42,7 +46,7 @@ def test_snippet_names_are_defined(name: str, code: str, tmp_path: Path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, code", snippets(), ids=[name for name, _ in snippets()])
+@pytest.mark.parametrize("name, code", SNIPPETS, ids=NAMES)
 def test_snippet_runs(name: str, code: str, tmp_path: Path):
     if name in NEEDS_OWN_FILES:
         pytest.skip(f"needs {NEEDS_OWN_FILES[name]}")
