@@ -8,7 +8,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from netopt._errors import InputError, check_amount, is_number
+from netopt._errors import InputError, Problem, check_amount, is_number
 from netopt._schema import REGION_TYPES
 from netopt.distance import NEEDS_GRAPH, RoadNetwork, TravelSettings, as_road_network, measure_reach, nearest_site
 from netopt.io import Dataset, alike_county, in_wgs84
@@ -267,7 +267,19 @@ def _demand_units(ds: Dataset, demand: gpd.GeoDataFrame | None) -> gpd.GeoDataFr
         missing = units.loc[units["population"].isna(), "name" if "name" in units else "county"].head(5)
         raise InputError(f"demand without population cannot be measured (e.g. {', '.join(map(str, missing))}); "
                          "add a population column or drop those rows", file="towns")
+    _check_population_numbers(units)
     return _with_region_types(ds, units)
+
+
+def _check_population_numbers(units: gpd.GeoDataFrame) -> None:
+    """An InputError naming the rows whose population is not a number of at least 0 (in a table built in code,
+    which read_towns has not checked)."""
+    numbers = pd.to_numeric(units["population"], errors="coerce").to_numpy(float)
+    rows = np.flatnonzero(np.isnan(numbers) | (numbers < 0))
+    if len(rows):
+        shown = ", ".join(repr(value) for value in units["population"].iloc[rows[:3]])
+        raise InputError(Problem("towns", f"population must be a number of residents, 0 or more (got {shown})",
+                                 column="population", rows=tuple(int(r) for r in rows)))
 
 
 def _with_region_types(ds: Dataset, points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -326,12 +338,22 @@ def _unit_limits(units: gpd.GeoDataFrame, limit: Limit, unit: str) -> pd.Series:
         _check_positive_limit({"all": limit}, unit)
         return pd.Series(float(limit), index=units.index)
     _check_positive_limit(limit, unit)
+    _check_limit_keys(units, limit, unit)
     values = _limit_kind(units, limit).map(limit).astype(float)
     if values.isna().any():
         kinds = sorted(set(units.loc[values.isna(), "county_region_type"].dropna().astype(str)))
         raise InputError(f"the {unit} limit has no entry for region type(s) {', '.join(kinds) or 'unknown'}; "
                          f"given: {', '.join(limit)}", file="analyze_coverage")
     return values
+
+
+def _check_limit_keys(units: gpd.GeoDataFrame, limit: dict, unit: str) -> None:
+    """An InputError for a key of a per-region limit that is no region type (a misspelt "fringe" was ignored)."""
+    found = {*units["region_type"].dropna().astype(str), *units["county_region_type"].dropna().astype(str)}
+    unknown = [repr(key) for key in limit if key not in {*REGION_TYPES, *found}]
+    if unknown:
+        raise InputError(f"radius_{unit} has an entry for {', '.join(unknown)}, which is not a region type: the "
+                         f"region types are {', '.join(REGION_TYPES)}", file="analyze_coverage")
 
 
 def _limit_kind(units: gpd.GeoDataFrame, limit: dict) -> pd.Series:

@@ -102,11 +102,24 @@ def test_a_fringe_district_without_a_fringe_radius_is_measured_by_the_county_rad
     (float("nan"), "radius_km must be a positive number of kilometres, got nan"),
     ({"core": 1.0, "county": -2.0}, r"radius_km must be a positive number of kilometres for county \(-2.0\)"),
     ({"core": 1.0}, "no entry for region type"),
+    ({"core": 1.0, "county": 3.5, "frige": 2.0}, "radius_km has an entry for 'frige', which is not a region type: "
+                                                  "the region types are core, county, fringe"),  # was ignored
 ])
 def test_bad_radius_is_an_input_error(radius, message):
     ds = make_city([0.0, 12.0], [1, 1], [0.0])
     with pytest.raises(no.InputError, match=message):
         no.analyze_coverage(ds, radius_km=radius)
+
+
+@pytest.mark.parametrize("population, shown", [(-1, "-1"), ("many", "'many'")])
+def test_population_built_in_code_is_checked(population, shown):
+    """A towns table built in code (not read by read_towns) with a negative population was measured as given."""
+    ds = make_city([0.0, 12.0], [1, 1], [0.0])
+    towns = ds.towns.astype({"population": object})
+    towns.loc[towns.index[1], "population"] = population
+    with pytest.raises(no.InputError, match=rf"towns, row 1, column 'population': population must be a number of "
+                                            rf"residents, 0 or more \(got {shown}\)"):
+        no.analyze_coverage(no.Dataset(ds.counties, towns, ds.branches))
 
 
 @pytest.mark.parametrize("option, message", [

@@ -185,10 +185,14 @@ def test_fixed_sites_beyond_p_are_explained():
 def test_bad_arguments():
     with pytest.raises(no.InputError, match="p must be"):
         PMedian.from_cost_matrix(np.ones((2, 2)), 3)
+    with pytest.raises(no.InputError, match="got '2'"):  # text, not the number 2
+        PMedian.from_cost_matrix(np.ones((2, 2)), "2")
     with pytest.raises(no.InputError, match="NaN or negative"):
         PMedian.from_cost_matrix(np.array([[1.0, -1.0]]), 1)
     with pytest.raises(no.InputError, match="weights"):
         PMedian.from_cost_matrix(np.ones((2, 2)), 1, weights=[1.0])
+    with pytest.raises(no.InputError, match="weights must be 2 non-negative numbers"):
+        no.MCLP.from_cost_matrix(np.ones((2, 2)), 1.0, 1, weights=["x", "y"])
     with pytest.raises(no.InputError, match="mip_gap"):
         PMedian.from_cost_matrix(np.ones((2, 2)), 1).solve(mip_gap=2)
 

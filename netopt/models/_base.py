@@ -480,7 +480,8 @@ def site_rules(n_sites: int, **rules) -> SiteRules:
 def checked_p(p, n_sites: int) -> int:
     """p as an int, or an InputError when it is not a whole number between 1 and the number of sites."""
     if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or not 1 <= p <= n_sites:
-        raise InputError(f"p must be a whole number between 1 and the number of sites ({n_sites}), got {p}",
+        shown = repr(p) if isinstance(p, str) else p  # '3' as text, not the number 3
+        raise InputError(f"p must be a whole number between 1 and the number of sites ({n_sites}), got {shown}",
                          file="model")
     return int(p)
 

@@ -72,9 +72,13 @@ def _read_only(cost) -> bool:
 
 
 def as_weights(weights, n: int) -> np.ndarray:
-    w = np.ones(n) if weights is None else np.asarray(weights, float)
+    problem = InputError(f"weights must be {n} non-negative numbers, one per demand point", file="model")
+    try:
+        w = np.ones(n) if weights is None else np.asarray(weights, float)
+    except (TypeError, ValueError):
+        raise problem from None
     if w.shape != (n,) or np.isnan(w).any() or (w < 0).any():
-        raise InputError(f"weights must be {n} non-negative numbers, one per demand point", file="model")
+        raise problem
     return w
 
 
