@@ -1354,7 +1354,7 @@ def far_outside(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame, table: _Ta
     """Places lying more than OUTSIDE_LIMIT_KM outside every county of `counties` (`of` names them) — a geocoder's
     fallback or another city's place, which would count in the nearest county. Nothing is checked without county
     boundaries."""
-    far = _far_outside_mask(counties, points)
+    far = far_outside_mask(counties, points)
     if not far.any():
         return []
     crs = metric_crs(counties)
@@ -1374,7 +1374,7 @@ def _far_branches(counties: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, table:
     return [replace(problem, unlocated=True) for problem in far_outside(counties, branches, table, of)]
 
 
-def _far_outside_mask(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> np.ndarray:
+def far_outside_mask(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> np.ndarray:
     """Which points lie more than OUTSIDE_LIMIT_KM outside every county (none without county boundaries)."""
     far = np.zeros(len(points), bool)
     if len(points) == 0 or counties.geometry.isna().any():
@@ -1390,7 +1390,7 @@ def placed_branches(dataset: Dataset, table: _Table, skip_unlocated: bool = Fals
     """The city once its branches (read from `table`) are checked to lie within OUTSIDE_LIMIT_KM of its counties
     (`of` names them): those farther refused (each problem `unlocated`) or, with `skip_unlocated`, left out,
     attrs["left_out"] naming them; all of them so is an error either way."""
-    far = _far_outside_mask(dataset.counties, dataset.branches)
+    far = far_outside_mask(dataset.counties, dataset.branches)
     if not far.any():
         return dataset
     if far.all() or not skip_unlocated:

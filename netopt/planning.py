@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InfeasibleError, InputError, check_amount, check_count
+from netopt._errors import InfeasibleError, InputError, Problem, check_amount, check_count
 from netopt.io import Dataset, bank_mask
 
 if TYPE_CHECKING:
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 def candidate_sites(ds: Dataset, bank: str | None = None, new_sites: gpd.GeoDataFrame | None = None
                     ) -> gpd.GeoDataFrame:
     """Today's branches (of one bank, or all) marked existing, plus the sites for new branches: every town point,
-    or `new_sites` — the analyst's own candidates (io.read_candidates: site_id, name, optional open_cost_wan).
+    or `new_sites` — the analyst's own candidates (io.read_candidates: name, points, optional site_id and
+    open_cost_wan).
 
     Columns: site_id, name, kind ("existing" | "new"), county (a branch's or candidate's: the boundary it lies in,
     as in the coverage tables; a town's own), geometry (WGS84); with `new_sites`, open_cost_wan (万元: a
@@ -44,16 +45,18 @@ def candidate_sites(ds: Dataset, bank: str | None = None, new_sites: gpd.GeoData
 
 def _own_candidates(ds: Dataset, new_sites: gpd.GeoDataFrame, branch_ids: set[str]) -> gpd.GeoDataFrame:
     """The analyst's candidate sites as new sites; an id that is also a branch's is refused (a plan names sites
-    by id)."""
+    by id). Sites without a site_id column are numbered S0001, S0002, … as io.read_candidates numbers them."""
     from netopt.coverage import point_counties
 
-    missing = [c for c in ("site_id", "name") if c not in getattr(new_sites, "columns", ())]
+    missing = [c for c in ("name",) if c not in getattr(new_sites, "columns", ())]
     if missing or not isinstance(new_sites, gpd.GeoDataFrame) or new_sites.crs is None:
-        raise InputError("new sites must be a GeoDataFrame of points with a coordinate system and the columns "
-                         "site_id and name (as from io.read_candidates); missing: "
+        raise InputError("new sites must be a GeoDataFrame of points with a coordinate system and a name column "
+                         "(and optionally site_id, as from io.read_candidates); missing: "
                          f"{', '.join(missing) or 'the coordinate system'}", file="candidates")
     new_sites = new_sites.to_crs(ds.branches.crs)
-    ids = new_sites["site_id"].astype(str)
+    _check_near_city(ds, new_sites)
+    numbered = pd.Series([f"S{i + 1:04d}" for i in range(len(new_sites))], index=new_sites.index)
+    ids = new_sites["site_id"].astype(str) if "site_id" in new_sites else numbered
     clash = ids[ids.isin(branch_ids) | ids.duplicated(keep=False)]
     if len(clash):
         raise InputError(f"candidate site ids used twice or also by a branch ({', '.join(clash.unique()[:3])}): "
@@ -63,6 +66,19 @@ def _own_candidates(ds: Dataset, new_sites: gpd.GeoDataFrame, branch_ids: set[st
         "site_id": ids.values, "name": new_sites["name"].values, "kind": "new",
         "county": point_counties(ds, new_sites), "open_cost_wan": np.asarray(costs, float),
     }, geometry=new_sites.geometry.values, crs=ds.branches.crs)
+
+
+def _check_near_city(ds: Dataset, new_sites: gpd.GeoDataFrame) -> None:
+    """An InputError naming the candidate sites more than OUTSIDE_LIMIT_KM outside every county of the city (they
+    were measured in the nearest county), as io.read_candidates refuses them."""
+    from netopt.io import OUTSIDE_LIMIT_KM, far_outside_mask
+
+    far = np.flatnonzero(far_outside_mask(ds.counties, new_sites))
+    if len(far):
+        names = ", ".join(map(str, new_sites["name"].iloc[far[:3]]))
+        raise InputError(Problem("candidates", f"more than {OUTSIDE_LIMIT_KM:.0f} km outside every county boundary "
+                                 f"of the city (e.g. {names}): check the coordinates, or drop the rows",
+                                 rows=tuple(int(i) for i in far)))
 
 
 def existing_positions(candidates: gpd.GeoDataFrame) -> np.ndarray:

@@ -112,3 +112,20 @@ def test_sites_written_in_gcj02_are_placed_in_wgs84(sample):
     site = candidates_from_text(["滨湖=117.28,31.74"], coords="gcj02", city=sample).geometry.iloc[0]
     lon, lat = to_wgs84(np.array([117.28]), np.array([31.74]), "gcj02")
     assert (site.x, site.y) == pytest.approx((lon[0], lat[0])) and abs(site.x - 117.28) > 1e-3
+
+
+def test_sites_built_in_code_are_numbered_and_checked_like_a_file(sample):
+    """A GeoDataFrame of named points (no site_id) was refused for its missing id; a site 1,750 km away was
+    evaluated in the nearest county."""
+    import geopandas as gpd
+
+    ours = sample.of_bank("农业")
+    near = gpd.GeoDataFrame({"name": ["滨湖", "小庙"]}, geometry=gpd.points_from_xy([117.28, 117.10], [31.74, 31.80]),
+                            crs=4326)
+    table = evaluate_sites(ours, near, radius_km=RADIUS)
+    assert sorted(table["site_id"]) == ["S0001", "S0002"] and set(table["name"]) == {"滨湖", "小庙"}
+    far = pd.concat([near, gpd.GeoDataFrame({"name": ["远"]}, geometry=gpd.points_from_xy([100.0], [40.0]), crs=4326)],
+                    ignore_index=True)
+    with pytest.raises(no.InputError, match=r"candidates, row 2: more than 50 km outside every county boundary of "
+                                            r"the city \(e.g. 远\)"):
+        evaluate_sites(ours, far, radius_km=RADIUS)
