@@ -96,3 +96,12 @@ def check_count(value, what: str, file: str, least: int = 1) -> None:
     """An InputError unless `value` is a whole number (not a bool) of at least `least`."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
         raise InputError(f"{what} must be a whole number of at least {least}, got {value!r}", file=file)
+
+
+def check_columns(table, columns: tuple[str, ...], file: str, what: str, made_by: str) -> None:
+    """An InputError when `table` (`what`, e.g. "plan") is not a table with `columns`, as `made_by` gives it."""
+    missing = [c for c in columns if c not in getattr(table, "columns", ())]
+    if missing:
+        named = ", ".join(columns[:-1]) + f" and {columns[-1]}" if len(columns) > 1 else columns[0]
+        raise InputError(f"{what} needs the columns {named}, as {made_by} gives (missing: {', '.join(missing)})",
+                         file=file)

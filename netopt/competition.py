@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError, check_amount
+from netopt._errors import InputError, check_amount, check_columns
 from netopt.coverage import Coverage
 from netopt.distance import pairs_within
 from netopt.io import Dataset, bank_mask
@@ -135,6 +135,8 @@ def huff_shares(ds: Dataset, attractiveness: np.ndarray | pd.Series | None = Non
 
 def bank_market_shares(table: pd.DataFrame, total_population: float) -> pd.DataFrame:
     """Expected residents and market share (%) per bank from a huff_shares table."""
+    check_columns(table, ("bank", "expected_residents"), "bank_market_shares", "the table", "huff_shares")
+    check_amount(total_population, "total_population", "bank_market_shares", "residents")
     by_bank = table.groupby("bank")["expected_residents"].sum().sort_values(ascending=False)
     return pd.DataFrame({"expected_residents": by_bank,
                          "share_pct": 100.0 * by_bank / total_population}).rename_axis("bank").reset_index()

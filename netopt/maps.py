@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 from jinja2 import Template
 
-from netopt._errors import InputError, NetoptError
+from netopt._errors import InputError, NetoptError, check_columns
 from netopt.coverage import Coverage
 from netopt.io import WGS84, Dataset, bank_mask
-from netopt.planning import planned_new
+from netopt.planning import check_plan_columns, planned_new
 
 _REGION_COLOURS = {"core": "#d95f02", "county": "#1b9e77", "fringe": "#7570b3"}
 
@@ -572,10 +572,8 @@ def cjk_font() -> str | None:
 
 def _check_plan(plan: pd.DataFrame | None) -> None:
     """A type plan to colour branches by: a table with branch_id and type (assign_branch_types'), or None."""
-    missing = [] if plan is None else [c for c in ("branch_id", "type") if c not in getattr(plan, "columns", ())]
-    if missing:
-        raise InputError(f"plan needs the columns branch_id and type, as assign_branch_types gives (missing: "
-                         f"{', '.join(missing)})", file="map")
+    if plan is not None:
+        check_plan_columns(plan, ("branch_id", "type"), file="map")
 
 
 FIGURE_FORMATS = ("png", "pdf", "svg")
@@ -642,6 +640,9 @@ def curve_chart(table: pd.DataFrame, path, radius: str, kept: int = 0) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    check_columns(table, ("status", "gain", "moves" if "moves" in table else "p",
+                          "share_pct" if "share_pct" in table else "covered_pct"), "curve_chart", "the curve table",
+                  "a model's curve or moves_curve")
     font = cjk_font()
     solved = table[table["status"] != "infeasible"]
     moves, won = "moves" in solved, "share_pct" in solved

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InfeasibleError, InputError, Problem, check_amount, check_count
+from netopt._errors import InfeasibleError, InputError, Problem, check_amount, check_columns, check_count
 from netopt.io import Dataset, bank_mask
 
 if TYPE_CHECKING:
@@ -90,6 +90,11 @@ REGION_TYPES = ("core", "county", "fringe")
 COACHING_DAYS = {"hub": 1.0, "community": 0.5}
 
 
+def check_plan_columns(plan, columns: tuple[str, ...], file: str = "plan") -> None:
+    """An InputError when `plan` is not a table with `columns`, as assign_branch_types gives."""
+    check_columns(plan, columns, file, "plan", "assign_branch_types")
+
+
 def select_pilots(plan: pd.DataFrame, scores: pd.DataFrame | None = None, per_region: int = 2) -> pd.DataFrame:
     """Pilot branches: `per_region` in each region type (core, county, fringe), chosen to represent their group.
 
@@ -101,6 +106,8 @@ def select_pilots(plan: pd.DataFrame, scores: pd.DataFrame | None = None, per_re
     score and region columns.
     """
     check_count(per_region, "pilots per region type", "plan")
+    check_plan_columns(plan, ("branch_id", "region_type") if scores is not None else ("branch_id", "region_type",
+                                                                                      "score"))
     features = _pilot_features(plan, scores)
     picks, gap = [], 0.0
     for region in REGION_TYPES:
@@ -161,13 +168,16 @@ def rollout_batches(plan: pd.DataFrame, sizes: tuple[int, ...] = (20, 16), gain:
 
     `gain` (default: the plan's score) orders the changes; branches that keep their type are not batched;
     changes beyond the total of `sizes` are listed with batch 0 (not scheduled)."""
-    if not len(sizes):
-        raise InputError("give at least one rollout batch size, e.g. sizes=(20, 16)", file="plan")
+    if not isinstance(sizes, (tuple, list, np.ndarray, pd.Series)) or not len(sizes):
+        raise InputError(f"give at least one rollout batch size, e.g. sizes=(20, 16); got {sizes!r}", file="plan")
     for size in sizes:
         check_count(size, "a rollout batch size", "plan")
+    check_plan_columns(plan, ("branch_id", "type", "current_type") + (("score",) if gain is None else ()))
     changes = plan[plan["current_type"].notna() & (plan["current_type"] != plan["type"])].copy() \
         if plan["current_type"].notna().any() else plan.copy()
     changes["gain"] = (gain if gain is not None else plan["score"]).reindex(changes.index).to_numpy()
+    if gain is not None and pd.to_numeric(changes["gain"], errors="coerce").isna().any():
+        raise InputError("gain needs a number for every branch of the plan, indexed as the plan is", file="plan")
     changes = changes.sort_values("gain", ascending=False).reset_index(drop=True)
     batch = np.zeros(len(changes), int)
     start = 0
@@ -197,6 +207,7 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
     check_amount(max_minutes, "max_minutes (the longest trip to a hub)", "plan", "minutes")
     check_amount(speed_kmh, "speed_kmh", "plan", "km/h")
     check_amount(detour_factor, "detour_factor (road km per straight-line km)", "plan")
+    check_plan_columns(plan, ("branch_id", "type"))
     branches = ds.branches.set_index("branch_id")
     hubs = plan.loc[plan["type"] == "comprehensive", "branch_id"].tolist()
     members = plan.loc[plan["type"] == "community", "branch_id"].tolist()

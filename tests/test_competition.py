@@ -58,6 +58,10 @@ def test_unknown_bank_is_explained():
     (lambda ds: bank_shares(ds, "我行", radius_km=0), "bank_shares: radius_km must be a number of km, above 0; got 0"),
     (lambda ds: huff_shares(ds, beta="2"), "huff_shares: beta must be a number, above 0; got '2'"),
     (lambda ds: huff_shares(ds, min_km=-1), "huff_shares: min_km must be a number of km, above 0; got -1"),
+    (lambda ds: bank_market_shares(huff_shares(ds)[0], 0), "bank_market_shares: total_population must be a number "
+     "of residents, above 0; got 0"),  # shares of inf %
+    (lambda ds: bank_market_shares(huff_shares(ds)[1], 4e4), "bank_market_shares: the table needs the columns bank "
+     "and expected_residents, as huff_shares gives"),  # the probability matrix given: pandas' error
 ])
 def test_competition_options_out_of_range_are_refused_by_name(call, message):
     """A radius of 0 reached no town, silently; a beta given as text raised numpy's TypeError."""

@@ -184,6 +184,10 @@ def test_a_map_asked_in_another_format_or_with_a_table_that_is_no_type_plan_is_r
             draw(pd.DataFrame({"branch_id": ["HF0001"]}))
     with pytest.raises(no.InputError, match="no branch of bank '花旗'; banks in the data: 中国农业银行"):
         no.maps.network_map(ds, our_bank="花旗")  # drew every branch as a rival's, silently
+    with pytest.raises(no.InputError, match=r"curve_chart: the curve table needs the columns status, gain, p and "
+                                            r"covered_pct, as a model's curve or moves_curve gives \(missing: gain\)"):
+        no.maps.curve_chart(pd.DataFrame({"p": [1], "status": ["optimal"], "covered_pct": [50.0]}), tmp_path / "c.png",
+                            "3 km")  # pandas' KeyError
 
 
 def test_static_maps_of_a_grid_shade_the_cells_beyond_reach_by_their_residents(tmp_path: Path, monkeypatch):

@@ -142,10 +142,15 @@ def test_planning_counts_must_be_whole_numbers_of_at_least_one(sample, call, mes
     (lambda ds, plan: coaching_calendar(training_hubs(ds, plan, capacity=20), start="2026-13-01"),
      "start must be a date such as 2027-03-01, got '2026-13-01'"),
     (lambda ds, plan: visit_schedule(["a"], start="next spring"), "start must be a date such as 2027-03-01"),
+    (lambda ds, plan: rollout_batches(plan, 20), "give at least one rollout batch size, e.g. sizes=(20, 16); got 20"),
+    (lambda ds, plan: rollout_batches(plan, gain=pd.Series([1.0, 2.0])), "gain needs a number for every branch"),
+    (lambda ds, plan: select_pilots(plan.drop(columns="score")), "plan needs the columns branch_id, region_type and "
+     "score, as assign_branch_types gives (missing: score)"),  # pandas' KeyError
+    (lambda ds, plan: training_hubs(ds, plan[["branch_id"]]), "plan needs the columns branch_id and type"),
 ])
 def test_planning_options_out_of_range_are_refused_by_name(sample, call, message):
-    """A negative trip limit, a speed of 0, no batch sizes or a start that is no date: each an InputError naming
-    it (a negative limit read as no possible trip, a bad date raised pandas' own error)."""
+    """A negative trip limit, a speed of 0, no batch sizes, a start that is no date, a plan without its columns:
+    each an InputError naming it (a negative limit read as no possible trip, a bad date raised pandas' own error)."""
     ds, plan = sample
     with pytest.raises(no.InputError) as refused:
         call(ds, plan)
