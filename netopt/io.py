@@ -571,20 +571,40 @@ def _clean_cell(value: object) -> str:
 
 def _numbers(table: _Table, match: sc.ColumnMatch, problems: list[Problem], required: bool) -> pd.Series:
     raw = _text(table.frame[match.source])
-    cleaned = raw.str.normalize("NFKC").str.replace(",", "", regex=False).str.strip()  # full-width digits too
+    cleaned = without_thousands_commas(raw.str.normalize("NFKC").str.strip())  # full-width digits too
     values = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce").astype(float)
     if match.field.name in ("lon", "lat"):
         values = _or_degrees(values, cleaned)
     bad = (cleaned != "") & values.isna()
     if bad.any():
         examples = ", ".join(repr(v) for v in raw[bad].unique()[:3])
-        hint = COORDINATE_HINT if match.field.name in ("lon", "lat") else _unit_hint(raw[bad], match)
+        hint = (_decimal_comma_hint(cleaned[bad]) or
+                (COORDINATE_HINT if match.field.name in ("lon", "lat") else _unit_hint(raw[bad], match)))
         problems.append(table.problem(f"non-numeric values (e.g. {examples}){hint}", match.source, bad))
     if required:
         empty = cleaned == ""
         if empty.any():
             problems.append(table.problem("empty values in a required column", match.source, empty))
     return values * match.factor
+
+
+THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 1,234,567.5: commas between groups of three digits
+DECIMAL_COMMA = r"[+-]?\d+,\d+"  # 117,30162: a decimal comma (a European spreadsheet's), not thousands
+
+
+def without_thousands_commas(cells: pd.Series) -> pd.Series:
+    """The cells with the commas of thousands separators (1,234,567) taken out; other commas are left to be
+    refused (117,30162 read as 11,730,162 was taken for metres)."""
+    grouped = cells.str.fullmatch(THOUSANDS)
+    return cells.where(~grouped, cells.str.replace(",", "", regex=False))
+
+
+def _decimal_comma_hint(cells: pd.Series) -> str:
+    """For cells such as '117,30162': the decimal point the comma stands for ("" when none is so written)."""
+    commas = cells[cells.str.fullmatch(DECIMAL_COMMA)]
+    if commas.empty:
+        return ""
+    return f": a comma where the decimal point goes? write {commas.iloc[0].replace(',', '.')}, not {commas.iloc[0]}"
 
 
 # a coordinate as people write it: 117.3°, 117°18′30″, 117度18分30秒, 东经117°18', E117.308, 117.308E (NFKC-normalised:

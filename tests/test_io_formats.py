@@ -43,6 +43,18 @@ def test_thousands_separators_and_extra_columns_survive(tmp_path: Path):
     assert towns.iloc[0]["population"] == 12345 and towns.iloc[0]["note"] == "kept"
 
 
+def test_a_decimal_comma_is_refused_not_read_as_thousands(tmp_path: Path):
+    """117,30162 (a European spreadsheet's decimal comma) was read as 11,730,162 and taken for metres."""
+    path = write(tmp_path / "t.csv", 'name;county;population;lon;lat\nA;X;"1,234,567";"117,30162";"31,8584"\n')
+    with pytest.raises(no.InputError) as refused:
+        no.read_towns(path)
+    assert [p.column for p in refused.value.problems] == ["lon", "lat"]
+    assert "non-numeric values (e.g. '117,30162'): a comma where the decimal point goes? write 117.30162, not " \
+           "117,30162" in str(refused.value)
+    ok = write(tmp_path / "ok.csv", 'name;county;population;lon;lat\nA;X;"1,234,567";117.30162;31.8584\n')
+    assert no.read_towns(ok).iloc[0]["population"] == 1_234_567
+
+
 def test_full_width_digits_and_degree_signs_are_read_as_numbers(tmp_path: Path):
     """Cells typed with a Chinese input method (１２，３４５, １１７．３) and coordinates with a degree sign."""
     path = write(tmp_path / "t.csv", "name,county,population,lon,lat\nA,X,\"１２，３４５\",１１７．３,31.8°\n")

@@ -10,7 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, check_amount, check_count, is_number
-from netopt.io import Dataset
+from netopt.io import Dataset, without_thousands_commas
 from netopt.models._base import reach_rows
 from netopt.models._explain import Blocking, blocking_reasons
 from netopt.models._milp import INF, MatrixMILP, check_solver_arguments, relative_gap, solve_highs
@@ -114,7 +114,7 @@ def _as_numbers(values: pd.Series) -> pd.Series | None:
     """The column as numbers (NaN where blank), or None unless it holds some and nothing else."""
     if pd.api.types.is_numeric_dtype(values):
         return values.astype(float) if values.notna().any() else None
-    text = values.astype("string").str.replace(",", "", regex=False).str.strip()
+    text = without_thousands_commas(values.astype("string").str.strip())
     filled = text.notna() & (text != "")
     numbers = pd.to_numeric(text.where(filled), errors="coerce").astype(float)
     return numbers if filled.any() and numbers[filled].notna().all() else None
