@@ -41,6 +41,11 @@ LONLAT = Field("lonlat", ("lonlat", "lnglat", "lon_lat", "lng_lat", "lon/lat", "
                           "location", "coordinates", "经纬度", "坐标", "经纬度坐标", "位置坐标", "gps坐标", "经度/纬度",
                           "经度,纬度"),
                description="longitude and latitude in one cell, e.g. 117.2168,31.8258 (as Amap's geocoder gives)")
+COORD_SYSTEM = Field(
+    "coord_system", ("coord_system", "coordinate_system", "crs", "坐标系", "坐标系统", "坐标类型", "坐标体系"),
+    description="each row's coordinate system: wgs84, gcj02 (Amap/Tencent 高德/腾讯) or bd09 (Baidu 百度); "
+                "blank: --coords",
+)
 REGION_TYPE = Field(
     "region_type", ("region_type", "region", "区域类型", "区域", "城乡类型", "片区类型"),
     description="core | county | fringe (核心城区 / 县域 / 城乡结合部)",
@@ -71,6 +76,7 @@ TOWN_FIELDS: tuple[Field, ...] = (
     LONLAT,  # before LON: a header such as 经度/纬度 names both, not a longitude with a unit
     LON,
     LAT,
+    COORD_SYSTEM,
 )
 TOWN_REQUIRED = ("name",)
 
@@ -87,6 +93,7 @@ BRANCH_FIELDS: tuple[Field, ...] = (
     LONLAT,  # before LON: a header such as 经度/纬度 names both, not a longitude with a unit
     LON,
     LAT,
+    COORD_SYSTEM,
 )
 BRANCH_REQUIRED = ("name",)
 
@@ -103,6 +110,7 @@ CANDIDATE_FIELDS: tuple[Field, ...] = (
     LONLAT,  # before LON: a header such as 经度/纬度 names both, not a longitude with a unit
     LON,
     LAT,
+    COORD_SYSTEM,
 )
 CANDIDATE_REQUIRED = ("name",)
 

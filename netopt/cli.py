@@ -59,6 +59,8 @@ CANDIDATES_HELP = ("Your own candidate sites for new branches 候选点位 (CSV,
                    "optional id and opening cost 开设成本（万元）), instead of every town point.")
 BRANCHES_HELP = ("A branches table instead of the data's own, e.g. a plan's network after it (out/mclp_branches.csv): "
                  "the planned network diagnosed, reported, mapped or typed.")
+COORDS_HELP = ("Coordinate system of the inputs: wgs84, gcj02 (Amap/Tencent) or bd09 (Baidu); a table's 坐标系 "
+               "column, where it has one, gives each row's own.")
 BANK_ONLY_HELP = "Only this bank's branches (part of its name, e.g. 农业), when the data holds every bank's."
 POPULATION_OPTION = typer.Option(None, help="Count the residents by another column of the towns table instead of "
                                  "their population, e.g. a projection 2035年规划人口（万人）: its header, with or without "
@@ -193,7 +195,7 @@ def validate(
                                        "if there is one)."),
     kind: Optional[str] = typer.Option(None, help="counties, towns, branches or candidates (candidate sites for "
                                        "--candidates; guessed from the file name if omitted)."),
-    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 (Amap) or bd09 (Baidu)."),
+    coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
 ) -> None:
     """Check input files and list every problem (file, row, column); with one table of each kind (or a folder), also
@@ -412,7 +414,7 @@ def analyze(
                                                "worker processes (default: in this process)."),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP + " Also compared with every bank's."),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
-    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
@@ -571,7 +573,7 @@ def optimize(
     gap_pct: Optional[float] = typer.Option(None, callback=_gap_percent,
                                             help="Stop once the plan is proven within this % of the best possible "
                                                  "(e.g. 0.5; default: proven optimal); the gap says how close."),
-    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     max_new: Optional[int] = typer.Option(None, min=0, help="Open at most this many new branches."),
@@ -733,7 +735,7 @@ def curve(
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for coverage_curve.csv and .png (relocation_curve.* with "
                              "--moves; share_curve.*, share_relocation_curve.* with --model share)."),
-    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
@@ -1966,7 +1968,7 @@ def assign_types(
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
-    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
@@ -2048,7 +2050,7 @@ def plan(
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
-    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
@@ -2389,7 +2391,7 @@ def compare(
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="Measure on a population grid of this cell size (km) instead of "
                                                  "town points."),
-    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs and the plans: wgs84, gcj02 or bd09."),
+    coords: str = typer.Option("wgs84", help=COORDS_HELP.replace("the inputs", "the inputs and the plans")),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
@@ -2440,7 +2442,7 @@ def evaluate_sites_command(
                                             "this cell size (km) instead of at the town points (e.g. 1: finer for "
                                             "sites in the core, where radii are short)."),
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
-    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs and the sites: wgs84, gcj02 or bd09."),
+    coords: str = typer.Option("wgs84", help=COORDS_HELP.replace("the inputs", "the inputs and the sites")),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
@@ -2650,7 +2652,7 @@ def report(
     candidates: Optional[Path] = typer.Option(None, help="With --new-per-county: " + CANDIDATES_HELP),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
-    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
@@ -2727,7 +2729,7 @@ def map_command(
     types: bool = typer.Option(False, help="Colour branches by the type plan of assign-types (default rules)."),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
-    coords: str = typer.Option("wgs84", help="Coordinate system of the inputs: wgs84, gcj02 or bd09."),
+    coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:

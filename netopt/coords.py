@@ -110,7 +110,14 @@ _ALIASES = {
     "gcj02": "gcj02", "gcj-02": "gcj02", "gcj": "gcj02", "amap": "gcj02", "gaode": "gcj02",
     "高德": "gcj02", "tencent": "gcj02", "火星坐标": "gcj02",
     "bd09": "bd09", "bd-09": "bd09", "bd09ll": "bd09", "baidu": "bd09", "百度": "bd09",
+    "腾讯": "gcj02", "高德坐标": "gcj02", "火星坐标系": "gcj02", "国测局坐标": "gcj02", "百度坐标": "bd09",
+    "百度坐标系": "bd09", "gps坐标": "wgs84", "cgcs2000": "wgs84", "cgcs-2000": "wgs84",  # CGCS2000: WGS84 within cm
 }
+
+
+def coord_system_or_none(name: str) -> str | None:
+    """normalize_coord_system, or None for a name it does not know."""
+    return _ALIASES.get(str(name).strip().lower())
 
 
 def normalize_coord_system(name: str) -> str:

@@ -21,7 +21,7 @@ from pyproj import CRS, Geod
 
 from netopt import _schema as sc
 from netopt._errors import InputError, NetoptError, Problem, describe_rows
-from netopt.coords import from_wgs84, normalize_coord_system, to_wgs84
+from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
 from netopt.projection import metric_crs
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz")  # read as CSV text
@@ -715,12 +715,13 @@ def _labels(table: _Table, match: sc.ColumnMatch | None, canon: Callable[[str], 
 def _geometry_from_frame(table: _Table, matches: dict[str, sc.ColumnMatch], coords: str,
                          problems: list[Problem], need_points: bool) -> gpd.GeoSeries | None:
     frame = table.frame
+    systems = _row_systems(table, matches.get("coord_system"), coords, problems)
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
-        return _vector_geometry(table, coords, problems)
+        return _vector_geometry(table, systems, problems)
     if "lon" in matches and "lat" in matches:
-        return _points_from_columns(table, matches, coords, problems)
+        return _points_from_columns(table, matches, systems, problems)
     if "lonlat" in matches:
-        return _points_from_pairs(table, matches["lonlat"], coords, problems)
+        return _points_from_pairs(table, matches["lonlat"], systems, problems)
     if need_points:
         missing = [n for n in ("lon", "lat") if n not in matches]
         fld = sc.LON if "lon" in missing else sc.LAT
@@ -731,12 +732,43 @@ def _geometry_from_frame(table: _Table, matches: dict[str, sc.ColumnMatch], coor
     return None
 
 
+Systems = str | np.ndarray  # one coordinate system for the table, or one per row (a 坐标系 column)
+
+
+def _row_systems(table: _Table, match: sc.ColumnMatch | None, coords: str, problems: list[Problem]) -> Systems:
+    """`coords` for every row, or with a coordinate-system column (坐标系: wgs84 / gcj02 / bd09, 高德, 百度 …) each
+    row's own, `coords` where it is blank; a name it does not know is a problem naming the rows."""
+    if match is None:
+        return coords
+    cells = _text(table.frame[match.source]).str.strip()
+    default = normalize_coord_system(coords)
+    systems = cells.map(lambda cell: default if cell == "" else coord_system_or_none(cell))
+    unknown = systems.isna()
+    if unknown.any():
+        examples = ", ".join(repr(v) for v in cells[unknown].unique()[:3])
+        problems.append(table.problem(f"unknown coordinate system (e.g. {examples}): write wgs84, gcj02 (Amap/Tencent "
+                                      "高德/腾讯) or bd09 (Baidu 百度), or leave the cell blank for --coords",
+                                      match.source, unknown))
+    return systems.fillna(default).to_numpy(object)
+
+
+def _rows_to_wgs84(lon: np.ndarray, lat: np.ndarray, systems: Systems) -> tuple[np.ndarray, np.ndarray]:
+    """lon/lat converted to WGS84 from their coordinate system (one, or one per row)."""
+    if isinstance(systems, str):
+        return to_wgs84(lon, lat, systems)
+    wlon, wlat = np.array(lon, float), np.array(lat, float)
+    for system in set(systems):
+        rows = systems == system
+        wlon[rows], wlat[rows] = to_wgs84(wlon[rows], wlat[rows], system)
+    return wlon, wlat
+
+
 ADDRESSES_ONLY = ("; addresses alone cannot be placed here (netopt works offline, without a geocoder): add each "
                   "point's coordinates, e.g. from Amap's batch geocoding 批量地理编码 of the address column, and say "
                   "which system they are in with --coords (Amap: gcj02)")
 
 
-def _points_from_columns(table: _Table, matches: dict[str, sc.ColumnMatch], coords: str,
+def _points_from_columns(table: _Table, matches: dict[str, sc.ColumnMatch], coords: Systems,
                          problems: list[Problem]) -> gpd.GeoSeries | None:
     start = len(problems)
     lon = _numbers(table, matches["lon"], problems, required=True).to_numpy()
@@ -748,7 +780,7 @@ def _points_from_columns(table: _Table, matches: dict[str, sc.ColumnMatch], coor
 PAIR_SEPARATOR = r"\s*[,;，；]\s*|\s+"  # 117.2168,31.8258 / 117.2168, 31.8258 / 117.2168 31.8258 / 117.2168；31.8258
 
 
-def _points_from_pairs(table: _Table, match: sc.ColumnMatch, coords: str,
+def _points_from_pairs(table: _Table, match: sc.ColumnMatch, coords: Systems,
                        problems: list[Problem]) -> gpd.GeoSeries | None:
     """Points from one column holding "longitude,latitude" in each cell (as Amap's geocoder writes them)."""
     start = len(problems)
@@ -767,7 +799,7 @@ def _points_from_pairs(table: _Table, match: sc.ColumnMatch, coords: str,
     return _checked_points(table, lon, lat, match.source, coords, problems, start)
 
 
-def _checked_points(table: _Table, lon: np.ndarray, lat: np.ndarray, column: str, coords: str,
+def _checked_points(table: _Table, lon: np.ndarray, lat: np.ndarray, column: str, coords: Systems,
                     problems: list[Problem], start: int) -> gpd.GeoSeries | None:
     """The points of lon/lat read from `column`, once their extent is checked; None where reading them or the
     check (problems past `start`) found a problem."""
@@ -775,7 +807,7 @@ def _checked_points(table: _Table, lon: np.ndarray, lat: np.ndarray, column: str
     _check_china_extent(table, lon, lat, numbers, problems, column)
     if len(problems) > start:
         return None
-    wlon, wlat = to_wgs84(lon, lat, coords)
+    wlon, wlat = _rows_to_wgs84(lon, lat, coords)
     return gpd.GeoSeries(gpd.points_from_xy(wlon, wlat), index=table.frame.index, crs=WGS84)
 
 
@@ -804,7 +836,7 @@ def _in_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return (lon >= CHINA_LON[0]) & (lon <= CHINA_LON[1]) & (lat >= CHINA_LAT[0]) & (lat <= CHINA_LAT[1])
 
 
-def _vector_geometry(table: _Table, coords: str, problems: list[Problem]) -> gpd.GeoSeries | None:
+def _vector_geometry(table: _Table, coords: Systems, problems: list[Problem]) -> gpd.GeoSeries | None:
     geom = table.frame.geometry
     start = len(problems)
     empty = geom.isna() | geom.is_empty
@@ -822,11 +854,14 @@ def _vector_geometry(table: _Table, coords: str, problems: list[Problem]) -> gpd
     centre = geom.representative_point()
     _check_china_extent(table, centre.x.to_numpy(), centre.y.to_numpy(), np.ones(len(centre), bool), problems,
                         "geometry")
-    if normalize_coord_system(coords) != "wgs84":
-        geom = geom.set_crs(None, allow_override=True)
-        geom = gpd.GeoSeries(shapely.transform(geom.values, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], coords))),
-                             index=geom.index, crs=WGS84)
-    return geom
+    if isinstance(coords, str) and normalize_coord_system(coords) == "wgs84":
+        return geom
+    systems = np.full(len(geom), coords, object) if isinstance(coords, str) else coords
+    moved = np.array(geom.values)
+    for system in set(systems) - {"wgs84"}:
+        rows = systems == system
+        moved[rows] = shapely.transform(moved[rows], lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], system)))
+    return gpd.GeoSeries(moved, index=geom.index, crs=WGS84)
 
 
 def _to_wgs84_crs(table: _Table, geom: gpd.GeoSeries, problems: list[Problem]) -> gpd.GeoSeries | None:

@@ -144,6 +144,29 @@ def test_coordinates_are_converted_to_wgs84(tmp_path: Path, system: str):
     assert point.x == pytest.approx(117.3, abs=1e-6) and point.y == pytest.approx(31.86, abs=1e-6)
 
 
+def test_a_coordinate_system_column_converts_each_row_from_its_own(tmp_path: Path):
+    """Lists merged from Amap and Baidu: a 坐标系 column names each row's system (blank: coords=); it was dropped
+    and every row read in one system (Baidu's points ~900 m off)."""
+    places = {"wgs84": "wgs84", "高德": "gcj02", "bd09": "bd09", "百度": "bd09", "": "gcj02"}  # blank: coords
+    rows = [f"P{k},{system},{float(x):.9f},{float(y):.9f}"
+            for k, (system, canonical) in enumerate(places.items())
+            for x, y in [from_wgs84(117.3 + k / 100, 31.86, canonical)]]
+    path = write(tmp_path / "b.csv", "网点名称,坐标系,经度,纬度\n" + "\n".join(rows) + "\n")
+    branches = no.read_branches(path, coords="gcj02")
+    assert branches.geometry.x.tolist() == pytest.approx([117.3 + k / 100 for k in range(5)], abs=1e-6)
+    assert branches.geometry.y.tolist() == pytest.approx([31.86] * 5, abs=1e-6) and "坐标系" not in branches
+    points = gpd.GeoDataFrame({"name": ["A", "B"], "crs": ["bd09", ""]},
+                              geometry=gpd.points_from_xy(*from_wgs84([117.3, 117.4], [31.86, 31.86], "bd09")),
+                              crs=4326)
+    points.to_file(tmp_path / "b.geojson", driver="GeoJSON")  # a GIS file's points, the column named crs
+    moved = no.read_branches(tmp_path / "b.geojson").geometry
+    assert moved.x.iloc[0] == pytest.approx(117.3, abs=1e-6) and abs(moved.x.iloc[1] - 117.4) > 1e-3
+    bad = write(tmp_path / "bad.csv", "网点名称,坐标系,经度,纬度\nA,CGCS2000,117.3,31.86\nB,西安80,117.3,31.86\n")
+    with pytest.raises(no.InputError, match=r"bad.csv, row 3, column '坐标系': unknown coordinate system \(e.g. "
+                                            r"'西安80'\): write wgs84, gcj02"):
+        no.read_branches(bad)
+
+
 def test_gcj02_polygons_are_converted(tmp_path: Path, county_boxes):
     import shapely
     import numpy as np
