@@ -503,6 +503,9 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
     grid, at = sheets[sheet], headers[sheet][0]
     filled = _filled(grid)
     names = _header_names(grid.loc[at])
+    below = _sub_header_row(grid, filled, at, fields)
+    if below is not None:  # a header of two rows (人口 over 合计 / 男 / 女, 坐标 over 经度 / 纬度)
+        names, at = _header_names(_joined_header(grid.loc[at], grid.loc[below])), below
     body, kept = grid.loc[at + 1:], filled[at:]
     table.frame = body.set_axis(names, axis=1)[kept.any(axis=1) & ~_footnotes(body, kept)]
     blank = [name.startswith("Unnamed:") and (table.frame[name].str.strip() == "").all() for name in names]
@@ -523,6 +526,43 @@ def _header_row(grid: pd.DataFrame, fields: tuple[sc.Field, ...]) -> tuple[int |
         return None, -1
     best = int(np.argmax(named))
     return int(rows[best]), named[best]
+
+
+SUB_TOTALS = ("合计", "小计", "总计", "总数", "total", "sum", "all")  # under 人口: the column of the whole population
+
+
+def _sub_header_row(grid: pd.DataFrame, filled: np.ndarray, at: int, fields: tuple[sc.Field, ...]) -> int | None:
+    """The row under the header row `at` when it is the header's second row: text only (no number), a name under
+    a blank header cell (where a merged cell spans columns), and the two rows together naming more of `fields`
+    than the header alone, or as many with a total (合计) among the lower names. (A first data row of text under
+    an unnamed column is not taken for one.)"""
+    rows = grid.index[filled.any(axis=1) & (grid.index > at)]
+    if not len(rows):
+        return None
+    top, below = grid.loc[at].str.strip(), grid.loc[rows[0]].str.strip()
+    numbers = pd.to_numeric(without_thousands_commas(below.str.normalize("NFKC")), errors="coerce")
+    if numbers.notna().any() or not ((top == "") & (below != "")).any():
+        return None
+    named = len(sc.match_columns(_header_names(top), fields)[0])
+    joined = len(sc.match_columns(_header_names(_joined_header(top, below)), fields)[0])
+    totals = below.str.lower().isin(SUB_TOTALS).any()
+    return int(rows[0]) if joined > named or (joined == named and totals) else None
+
+
+def _joined_header(top: pd.Series, below: pd.Series) -> pd.Series:
+    """One header of two rows: the lower name where it gives one (with the unit of the name above it, e.g.
+    常住人口 under 人口（万人）), else the upper one; a total (合计) under a name is that name. An upper cell spans the
+    blank cells right of it that have a name below (a merged cell)."""
+    top, below = top.str.strip().tolist(), below.str.strip().tolist()
+    names = []
+    for k, name in enumerate(below):
+        parent = next((top[j] for j in range(k, -1, -1) if top[j] != "" or below[j] == ""), "") if name else top[k]
+        if not name or name.lower() in SUB_TOTALS:
+            names.append(parent or name)
+            continue
+        unit = sc.split_unit(sc.normalize_header(parent))[1]
+        names.append(f"{name}（{unit}）" if unit and sc.split_unit(sc.normalize_header(name))[1] is None else name)
+    return pd.Series(names, index=range(len(names)))
 
 
 def _filled(grid: pd.DataFrame) -> np.ndarray:
@@ -652,6 +692,8 @@ def _unit_hint(cells: pd.Series, match: sc.ColumnMatch) -> str:
     unit = "万人" if units is sc.PERSON_UNITS else "亿元" if units is sc.YUAN_UNITS else None
     if unit is None or not cells.str.contains("[万亿]").any():
         return ""
+    if sc.split_unit(sc.normalize_header(match.source))[1] is not None:
+        return f": write the number alone (the header {match.source} gives the unit)"
     return f": write the number alone and the unit once in the header, e.g. {match.source}（{unit}）"
 
 

@@ -265,6 +265,39 @@ def test_excel_title_above_the_header_and_a_table_not_in_a1(tmp_path: Path):
     assert no.read_branches(path)["name"].tolist() == ["甲", "乙"]
 
 
+def test_a_header_of_two_rows_as_statistical_yearbooks_merge_it(tmp_path: Path):
+    """人口（万人） merged over 合计 / 男 / 女 and 坐标 over 经度 / 纬度 (a yearbook's header): the row under was read as
+    the first town, '合计' refused as a population."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["合肥市各乡镇人口（2020年）"])
+    sheet.append([])
+    sheet.append(["乡镇", "所属区县", "户数", "人口（万人）", None, None, "坐标", None])
+    sheet.append([None, None, None, "合计", "男", "女", "经度", "纬度"])
+    for cells in ("A3:A4", "B3:B4", "C3:C4", "D3:F3", "G3:H3"):
+        sheet.merge_cells(cells)
+    sheet.append(["明光路街道", "瑶海区", 10000, 3.0, 1.5, 1.5, 117.30162, 31.858453])
+    sheet.append(["胜利路街道", "瑶海区", 20000, "7万", 3.5, 3.5, 117.29589, 31.864832])
+    sheet.append(["注：人口为常住人口"])
+    path = tmp_path / "towns.xlsx"
+    book.save(path)
+    [problem] = problems_of(no.read_towns, path).problems  # rows still counted as the spreadsheet shows them
+    assert problem.rows == (6,) and problem.column == "人口（万人）"
+    assert problem.message.endswith("write the number alone (the header 人口（万人） gives the unit)")  # not 人口（万人）（万人）
+    sheet["D6"] = 7.0
+    book.save(path)
+    towns = no.read_towns(path)
+    assert towns["population"].tolist() == [30_000, 70_000] and towns["男（万人）"].astype(float).tolist() == [1.5, 3.5]
+    assert towns.geometry.x.tolist() == pytest.approx([117.30162, 117.29589])
+
+
+def test_a_first_row_of_text_under_an_unnamed_column_stays_a_row(tmp_path: Path):
+    path = write(tmp_path / "b.csv", "网点名称,,经纬度\n甲,备注,\"117.3,31.8\"\n乙,,\"117.4,31.9\"\n")
+    assert no.read_branches(path)["name"].tolist() == ["甲", "乙"]
+
+
 def test_csv_record_longer_than_its_header(tmp_path: Path):
     path = write(tmp_path / "b.csv", "name,lon,lat\nA,117.3,31.8\nB,合肥,支行,117.3,31.8\n")
     found = {(problem.rows, problem.column): problem.message for problem in problems_of(no.read_branches, path).problems}
