@@ -615,6 +615,8 @@ def _numbers(table: _Table, match: sc.ColumnMatch, problems: list[Problem], requ
     values = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce").astype(float)
     if match.field.name in ("lon", "lat"):
         values = _or_degrees(values, cleaned)
+    elif match.field.units:
+        values = _or_own_units(values, cleaned, match)
     bad = (cleaned != "") & values.isna()
     if bad.any():
         examples = ", ".join(repr(v) for v in raw[bad].unique()[:3])
@@ -628,7 +630,7 @@ def _numbers(table: _Table, match: sc.ColumnMatch, problems: list[Problem], requ
     return values * match.factor
 
 
-THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 1,234,567.5: commas between groups of three digits
+THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\s*[^\d\s.,+-][^,]*)?"  # 1,234,567.5 (人): groups of three
 DECIMAL_COMMA = r"[+-]?\d+,\d+"  # 117,30162: a decimal comma (a European spreadsheet's), not thousands
 
 
@@ -686,15 +688,32 @@ def _degrees(cells: pd.Series) -> pd.Series:
     return value.where((minutes < 60) & (seconds < 60))
 
 
+CELL_UNIT = re.compile(r"^(?P<number>[+-]?\d+(?:\.\d+)?)\s*(?P<unit>[^\d\s.+-][^\d]*)$")  # 3.2万, 120亿元, 5 公顷
+
+
+def _or_own_units(values: pd.Series, cells: pd.Series, match: sc.ColumnMatch) -> pd.Series:
+    """`values` with the cells that carry a unit of the field's own (3.2万 or 3.2万人 in a population column, 120亿
+    in a GDP one) read by it rather than the header's; a unit the field has not (3.2亿 in a population column) is
+    left NaN, to be refused."""
+    unread = values.isna() & (cells != "")
+    if not unread.any():
+        return values
+    parts = cells[unread].str.extract(CELL_UNIT)
+    factor = parts["unit"].str.strip().str.lower().map(match.field.units).astype(float)
+    values = values.copy()
+    values[unread] = parts["number"].astype(float) * factor / match.factor  # the column's factor is applied after
+    return values
+
+
 def _unit_hint(cells: pd.Series, match: sc.ColumnMatch) -> str:
-    """For cells such as '3.2万' in a population or GDP column: where the unit goes instead."""
-    units = match.field.units
-    unit = "万人" if units is sc.PERSON_UNITS else "亿元" if units is sc.YUAN_UNITS else None
-    if unit is None or not cells.str.contains("[万亿]").any():
+    """For cells such as '3.2亿' in a population column, a number with a unit the field is not counted in: the
+    units it may carry ('3.2万' is read)."""
+    units = [str(unit) for unit in cells.str.extract(CELL_UNIT)["unit"].dropna().str.strip().unique()]
+    if not units or not match.field.units:
         return ""
-    if sc.split_unit(sc.normalize_header(match.source))[1] is not None:
-        return f": write the number alone (the header {match.source} gives the unit)"
-    return f": write the number alone and the unit once in the header, e.g. {match.source}（{unit}）"
+    accepted = ", ".join(unit for unit in match.field.units if re.search("[\u4e00-\u9fff]", unit))
+    return (f": {match.field.name} is not counted in {', '.join(units[:3])}; write the number alone (in the "
+            f"header's unit) or with one of {accepted}")
 
 
 SCIENTIFIC = r"\d(?:\.\d+)?[eE]\+?\d+"  # 3.40102E+11: a code a spreadsheet wrote as a number, its last digits lost

@@ -279,14 +279,13 @@ def test_a_header_of_two_rows_as_statistical_yearbooks_merge_it(tmp_path: Path):
     for cells in ("A3:A4", "B3:B4", "C3:C4", "D3:F3", "G3:H3"):
         sheet.merge_cells(cells)
     sheet.append(["明光路街道", "瑶海区", 10000, 3.0, 1.5, 1.5, 117.30162, 31.858453])
-    sheet.append(["胜利路街道", "瑶海区", 20000, "7万", 3.5, 3.5, 117.29589, 31.864832])
+    sheet.append(["胜利路街道", "瑶海区", 20000, "约7", 3.5, 3.5, 117.29589, 31.864832])
     sheet.append(["注：人口为常住人口"])
     path = tmp_path / "towns.xlsx"
     book.save(path)
     [problem] = problems_of(no.read_towns, path).problems  # rows still counted as the spreadsheet shows them
-    assert problem.rows == (6,) and problem.column == "人口（万人）"
-    assert problem.message.endswith("write the number alone (the header 人口（万人） gives the unit)")  # not 人口（万人）（万人）
-    sheet["D6"] = 7.0
+    assert problem.rows == (6,) and problem.column == "人口（万人）" and "'约7'" in problem.message
+    sheet["D6"] = "7万"  # a unit of its own
     book.save(path)
     towns = no.read_towns(path)
     assert towns["population"].tolist() == [30_000, 70_000] and towns["男（万人）"].astype(float).tolist() == [1.5, 3.5]
@@ -504,6 +503,15 @@ def test_towns_without_population(city_files, tmp_path: Path):
 
 
 def test_units_written_in_the_cells(tmp_path: Path):
-    towns = write(tmp_path / "t.csv", "乡镇名称,常住人口,经度,纬度\nA,3.2万,117.3,31.8\n")
-    text = str(problems_of(no.read_towns, towns))
-    assert "'3.2万'" in text and "unit once in the header, e.g. 常住人口（万人）" in text
+    """3.2万 in a population column is 32,000 (it was refused with where the unit goes), whatever the header's unit;
+    a unit the column is not counted in is refused naming the ones it may carry."""
+    towns = write(tmp_path / "t.csv", "乡镇名称,常住人口,经度,纬度\nA,3.2万,117.3,31.8\nB,\"12,000人\",117.3,31.8\n"
+                                      "C,5000,117.3,31.8\n")
+    assert no.read_towns(towns)["population"].tolist() == [32_000, 12_000, 5_000]
+    in_wan = write(tmp_path / "w.csv", "乡镇名称,常住人口（万人）,经度,纬度\nA,3.2万,117.3,31.8\nB,2.5,117.3,31.8\n")
+    assert no.read_towns(in_wan)["population"].tolist() == [32_000, 25_000]
+    counties = write(tmp_path / "c.csv", "区县,常住人口,GDP（亿元）,面积\n甲,100000,120,5公顷\n乙,200000,5000万元,30\n")
+    assert no.read_counties(counties)[["gdp_yi", "area_km2"]].to_numpy().tolist() == [[120, 0.05], [0.5, 30]]
+    wrong = write(tmp_path / "x.csv", "乡镇名称,常住人口,经度,纬度\nA,1.2亿,117.3,31.8\n")
+    assert "non-numeric values (e.g. '1.2亿'): population is not counted in 亿; write the number alone (in the " \
+           "header's unit) or with one of 万人, 万, 人" in str(problems_of(no.read_towns, wrong))
