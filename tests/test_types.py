@@ -406,6 +406,8 @@ def test_weights_name_known_indicators_and_add_to_the_defaults():
         assign_branch_types(ds, weights=with_weights({"comprehensive": {"deposit": 1.0}}))
     with pytest.raises(no.InputError, match="weights name 'county', which no indicator is"):  # a label, not one
         assign_branch_types(ds, weights=with_weights({"comprehensive": {"county": 1.0}}))
+    with pytest.raises(no.InputError, match=r"the branches' column 备注 holds a cell that is no number \('a'\)"):
+        assign_branch_types(ds, weights=with_weights({"comprehensive": {"备注": 1.0}}))  # why it is none
 
 
 def test_an_exact_share_is_the_nearest_whole_number_of_branches():

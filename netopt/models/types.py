@@ -143,16 +143,31 @@ def with_weights(extra: dict[str, dict[str, float]], base: dict = DEFAULT_SUITAB
     return merged
 
 
-def _check_weights(weights: dict, scores: pd.DataFrame, missing: list[str], what: str) -> None:
+def _check_weights(weights: dict, scores: pd.DataFrame, missing: list[str], what: str,
+                   branches: pd.DataFrame | None = None) -> None:
     """Every type and indicator the weights name is one the scores know (or one the data lacks, reported as
-    missing): a misspelt name would otherwise weigh nothing, silently."""
+    missing): a misspelt name would otherwise weigh nothing, silently. A column of `branches` that is not all
+    numbers is named with a cell that is not one."""
     _by_type(weights, "weights", what)
     offered = [c for c in scores.columns if c not in ("branch_id", "county", "region_type")]
     unknown = sorted({name for terms in weights.values() for name in terms if name not in {*offered, *missing}})
     if unknown:
         raise InputError(f"weights name {', '.join(map(repr, unknown))}, which no indicator is; indicators: "
-                         f"{', '.join(offered + missing)} (a numeric column of the branches table is one by its header)",
-                         file="weights")
+                         f"{', '.join(offered + missing)} (a numeric column of the branches table is one by its header)"
+                         + _not_numbers(branches, unknown), file="weights")
+
+
+def _not_numbers(branches: pd.DataFrame | None, names: list[str]) -> str:
+    """For weights naming a column of the branches table that is not all numbers: a cell of it that is not one."""
+    said = ""
+    for name in names:
+        if branches is None or name not in branches.columns:
+            continue
+        text = without_thousands_commas(branches[name].astype("string").str.strip())
+        cells = text[text.notna() & (text != "") & pd.to_numeric(text, errors="coerce").isna()]
+        if len(cells):
+            said += f"; the branches' column {name} holds a cell that is no number ({cells.iloc[0]!r})"
+    return said
 
 
 def suitability(scores: pd.DataFrame, weights: dict = DEFAULT_SUITABILITY) -> tuple[np.ndarray, list[list[str]]]:
@@ -196,7 +211,7 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
     type_rules = _type_rules(dict(rules, mix=_check_mix(mix or {}, what), budget_wan=budget_wan), what)
     check_solver_arguments(time_limit, 0.0)
     scores, missing = branch_scores(ds, coverage)
-    _check_weights(weights or {}, scores, missing, what)
+    _check_weights(weights or {}, scores, missing, what, ds.branches)
     suit, drivers = suitability(scores, weights or DEFAULT_SUITABILITY)
     current = _current_types(ds, current_types)
     cost = _conversion_costs(current, type_rules.conversion_cost_wan)
