@@ -1,6 +1,7 @@
 """Read and validate counties, towns and branches from CSV, Excel, GeoJSON, GeoPackage or Shapefile."""
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io as _stdio
@@ -340,13 +341,19 @@ def _sheet_in_folder(folder: Path, kind: str) -> tuple[Path, str] | None:
 
 
 def decode_text(raw: bytes, file: str) -> str:
-    """Decode bytes as UTF-8 (with or without BOM), else GB18030 (a superset of GBK/GB2312)."""
+    """Decode bytes as UTF-16 where they start with its byte-order mark (Excel's "Unicode text" 文本文件), else
+    UTF-8 (with or without BOM), else GB18030 (a superset of GBK/GB2312)."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InputError("cannot be decoded as UTF-8 or GBK/GB18030 text; save it as UTF-8 CSV", file=file)
+    raise InputError("cannot be decoded as UTF-8, GBK/GB18030 or UTF-16 text; save it as UTF-8 CSV", file=file)
 
 
 def _read_csv(p: Path) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from netopt.coords import from_wgs84
 from tests.conftest import BRANCHES_CSV, TOWNS_CSV, write
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])  # utf-16: Excel's Unicode text
 def test_csv_encodings(tmp_path: Path, encoding: str):
     path = write(tmp_path / "towns.csv", TOWNS_CSV, encoding)
     towns = no.read_towns(path)
