@@ -609,10 +609,13 @@ def _text(series: pd.Series) -> pd.Series:
     return out.map(lambda v: _clean_cell(v)).astype(object)
 
 
+EXCEL_TEXT = re.compile(r'^="(.*)"$')  # ="340102": how exports keep a code's leading zeros from Excel
+
+
 def _clean_cell(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    text = str(value).strip()
+    text = EXCEL_TEXT.sub(r"\1", str(value).strip()).strip()
     return "" if text.lower() in ("nan", "none", "null", "<na>") else text
 
 

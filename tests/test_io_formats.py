@@ -179,6 +179,12 @@ def test_gcj02_polygons_are_converted(tmp_path: Path, county_boxes):
     assert counties.total_bounds == pytest.approx(county_boxes.total_bounds, abs=1e-6)
 
 
+def test_codes_an_export_kept_as_excel_text_lose_the_wrapper(tmp_path: Path):
+    """="0001" (an export's way to keep leading zeros from Excel) was kept as the id, quotes and all."""
+    path = write(tmp_path / "b.csv", 'branch_id,name,lon,lat\n"=""0001""",A,117.3,31.8\n')
+    assert no.read_branches(path)["branch_id"].tolist() == ["0001"]
+
+
 def test_ids_are_generated_when_absent(tmp_path: Path):
     path = write(tmp_path / "b.csv", "name,lon,lat\nA,117.3,31.8\nB,117.4,31.9\n")
     assert list(no.read_branches(path)["branch_id"]) == ["B0001", "B0002"]
