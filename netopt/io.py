@@ -540,20 +540,32 @@ SUB_TOTALS = ("合计", "小计", "总计", "总数", "total", "sum", "all")  # 
 
 def _sub_header_row(grid: pd.DataFrame, filled: np.ndarray, at: int, fields: tuple[sc.Field, ...]) -> int | None:
     """The row under the header row `at` when it is the header's second row: text only (no number), a name under
-    a blank header cell (where a merged cell spans columns), and the two rows together naming more of `fields`
-    than the header alone, or as many with a total (合计) among the lower names. (A first data row of text under
-    an unnamed column is not taken for one.)"""
+    a blank header cell (where a merged cell spans columns) or units alone ((万人), (亿元)), and the two rows together
+    naming more of `fields` than the header alone, or as many with a total (合计) or a unit among the lower names.
+    (A first data row of text under an unnamed column is not taken for one.)"""
     rows = grid.index[filled.any(axis=1) & (grid.index > at)]
     if not len(rows):
         return None
     top, below = grid.loc[at].str.strip(), grid.loc[rows[0]].str.strip()
     numbers = pd.to_numeric(without_thousands_commas(below.str.normalize("NFKC")), errors="coerce")
-    if numbers.notna().any() or not ((top == "") & (below != "")).any():
+    units_only = below[below != ""].map(_unit_only).notna().all()  # 常住人口 over (万人), GDP over (亿元)
+    if numbers.notna().any() or not (((top == "") & (below != "")).any() or units_only):
         return None
     named = len(sc.match_columns(_header_names(top), fields)[0])
     joined = len(sc.match_columns(_header_names(_joined_header(top, below)), fields)[0])
-    totals = below.str.lower().isin(SUB_TOTALS).any()
-    return int(rows[0]) if joined > named or (joined == named and totals) else None
+    marks = below.str.lower().isin(SUB_TOTALS) | below.map(lambda cell: _unit_only(cell) is not None)
+    return int(rows[0]) if joined > named or (joined == named and marks.any()) else None
+
+
+KNOWN_UNITS = {unit for units in (sc.PERSON_UNITS, sc.YUAN_UNITS, sc.AREA_UNITS, sc.WAN_YUAN_UNITS) for unit in units}
+
+
+def _unit_only(cell: str) -> str | None:
+    """The unit a header cell holds alone — (万人), （亿元）, km² — else None."""
+    text = sc.normalize_header(cell)
+    inner = re.fullmatch(r"[(\[]\s*(.+?)\s*[)\]]", text)
+    unit = inner.group(1) if inner else text
+    return unit if unit in KNOWN_UNITS else None
 
 
 def _joined_header(top: pd.Series, below: pd.Series) -> pd.Series:
@@ -566,6 +578,9 @@ def _joined_header(top: pd.Series, below: pd.Series) -> pd.Series:
         parent = next((top[j] for j in range(k, -1, -1) if top[j] != "" or below[j] == ""), "") if name else top[k]
         if not name or name.lower() in SUB_TOTALS:
             names.append(parent or name)
+            continue
+        if _unit_only(name) is not None:  # 地区生产总值 over (亿元)
+            names.append(f"{parent}（{_unit_only(name)}）" if parent else name)
             continue
         unit = sc.split_unit(sc.normalize_header(parent))[1]
         names.append(f"{name}（{unit}）" if unit and sc.split_unit(sc.normalize_header(name))[1] is None else name)

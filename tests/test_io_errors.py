@@ -292,6 +292,13 @@ def test_a_header_of_two_rows_as_statistical_yearbooks_merge_it(tmp_path: Path):
     assert towns.geometry.x.tolist() == pytest.approx([117.30162, 117.29589])
 
 
+def test_a_row_of_units_under_the_header_gives_each_column_its_unit(tmp_path: Path):
+    """常住人口 over (万人), 地区生产总值 over （亿元）, 面积 over 公顷: the units row was read as a county."""
+    path = write(tmp_path / "c.csv", "区县,常住人口,地区生产总值,面积\n,(万人),（亿元）,公顷\n甲,10,120,500\n乙,20,5000万元,30\n")
+    counties = no.read_counties(path)
+    assert counties[["population", "gdp_yi", "area_km2"]].to_numpy().tolist() == [[1e5, 120, 5], [2e5, 0.5, 0.3]]
+
+
 def test_a_first_row_of_text_under_an_unnamed_column_stays_a_row(tmp_path: Path):
     path = write(tmp_path / "b.csv", "网点名称,,经纬度\n甲,备注,\"117.3,31.8\"\n乙,,\"117.4,31.9\"\n")
     assert no.read_branches(path)["name"].tolist() == ["甲", "乙"]
