@@ -579,6 +579,27 @@ def _check_plan(plan: pd.DataFrame | None) -> None:
 FIGURE_FORMATS = ("png", "pdf", "svg")
 
 
+def _figure_format(path) -> str:
+    """The format a figure is written in by the file suffix (PNG without one), or an InputError for one matplotlib
+    is not asked to write."""
+    kind = Path(path).suffix.lstrip(".").lower() or "png"
+    if kind not in FIGURE_FORMATS:
+        raise InputError(f"a map or chart is written as .png, .pdf or .svg, not .{kind}", file=str(path))
+    return kind
+
+
+def _pyplot(path):
+    """matplotlib's pyplot, drawing off screen, once `path` names a format a figure is written in (an InputError
+    before anything is drawn: a map takes seconds)."""
+    _figure_format(path)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _saved(fig, path) -> Path:
     """A matplotlib figure written atomically as PNG, PDF or SVG (by the file suffix; PNG without one), then
     closed; its path."""
@@ -586,10 +607,7 @@ def _saved(fig, path) -> Path:
 
     from netopt.io import write_atomic
 
-    kind = Path(path).suffix.lstrip(".").lower() or "png"
-    if kind not in FIGURE_FORMATS:
-        plt.close(fig)
-        raise InputError(f"a map or chart is written as .png, .pdf or .svg, not .{kind}", file=str(path))
+    kind = _figure_format(path)
     target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight", format=kind))
     plt.close(fig)
     return target
@@ -605,10 +623,7 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     `town_changes` (planning.towns_changed), the towns losing coverage ringed.
 
     Chinese labels need a CJK font; where none is installed the labels fall back to pinyin/English."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot(path)
 
     from netopt.projection import metric_crs
 
@@ -635,10 +650,9 @@ def curve_chart(table: pd.DataFrame, path, radius: str, kept: int = 0) -> Path:
     "3.5 km" or "core 1.2 km, county 3.5 km") against new branches
     (p minus the `kept` branches), with each step's gain in 万人 as bars; for a moves_curve table, against the
     number of branches moved 迁址; for MarketShare's tables, the market share won instead of coverage."""
-    import matplotlib
+    from matplotlib.ticker import MaxNLocator
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot(path)
 
     check_columns(table, ("status", "gain", "moves" if "moves" in table else "p",
                           "share_pct" if "share_pct" in table else "covered_pct"), "curve_chart", "the curve table",
@@ -669,7 +683,7 @@ def curve_chart(table: pd.DataFrame, path, radius: str, kept: int = 0) -> Path:
         gain.set_ylabel(_label("边际增量（万人）", "gain per step (10k residents)", font is not None))
         share.set_title(_label(*title, font is not None), fontsize=13)
         share.grid(alpha=0.3)
-        share.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        share.xaxis.set_major_locator(MaxNLocator(integer=True))
         return _saved(fig, path)
 
 
@@ -681,10 +695,7 @@ def radius_chart(table: pd.DataFrame, path, radii: dict | None = None) -> Path:
     """Coverage against the service radius (coverage.coverage_by_radius's table) as a PNG or PDF: one line per
     region type and one for the city, the diagnosis's own radii (`radii`, e.g. {"core": 1.2, "county": 3.5})
     marked on their region's line."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot(path)
 
     font = cjk_font()
     with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
@@ -714,10 +725,7 @@ def radius_chart(table: pd.DataFrame, path, radii: dict | None = None) -> Path:
 def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
     """Plans side by side (planning.compare_plans' scenarios table) as a PNG or PDF for the meeting: coverage (%)
     overall and by region type, bars grouped by plan, and the towns left uncovered 服务空白乡镇 by each plan."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot(path)
 
     font = cjk_font()
     chinese = font is not None

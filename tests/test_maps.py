@@ -173,8 +173,10 @@ def test_a_map_asked_in_another_format_or_with_a_table_that_is_no_type_plan_is_r
     import pandas as pd
 
     ds = no.load_sample()
-    with pytest.raises(no.InputError, match=r"a map or chart is written as \.png, \.pdf or \.svg, not \.txt"):
-        no.maps.static_map(ds, tmp_path / "map.txt")
+    with pytest.MonkeyPatch.context() as patch:  # refused before the map is drawn (it was after: seconds)
+        patch.setattr(no.maps, "_draw_static", lambda *args, **kwargs: pytest.fail("drawn before the format check"))
+        with pytest.raises(no.InputError, match=r"a map or chart is written as \.png, \.pdf or \.svg, not \.txt"):
+            no.maps.static_map(ds, tmp_path / "map.txt")
     assert not list(tmp_path.iterdir())
     assert no.maps.static_map(ds, tmp_path / "map.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
     for draw in (lambda plan: no.maps.network_map(ds, plan=plan),
