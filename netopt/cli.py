@@ -641,6 +641,7 @@ def optimize(
                              file="command line")
         _check_keep_covered(keep_covered, bool(close) or not keep_existing or relocate is not None,
                             "--close, --relocate N or --no-keep-existing")
+        _check_p_given(model, p, relocate, keep_existing, max_new, close)
         radius = _model_radius(ctx, radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         with _working("Building the model 建模中…"):
@@ -1275,6 +1276,18 @@ def _check_model_flags(model: str, options: ModelOptions) -> None:
                          "the competitors", file="command line")
 
 
+def _check_p_given(model: str, p: Optional[int], relocate: Optional[int], keep_existing: bool,
+                   max_new: Optional[int], close: list) -> None:
+    """A model of p branches without --p, where no other option says how many (--relocate: today's; --max-new or
+    --close with today's kept: today's and the new, or less the closed), refused before the data are read."""
+    said = relocate is not None or (keep_existing and (max_new is not None or bool(close)))
+    if p is not None or said or model not in ("mclp", "pmedian", "pcenter"):
+        return
+    why = (": today's branches may close (--no-keep-existing), so --max-new alone does not say how many branches "
+           "the plan has" if max_new is not None else "")
+    raise InputError(f"--p (the number of branches) is needed for {model}{why}", file="command line")
+
+
 def _check_model_options(model: str, p: Optional[int], rules: dict, options: ModelOptions) -> None:
     """With the number of branches and the site rules known: what the model lacks, refused before anything is
     built (a fine grid takes minutes)."""
@@ -1282,10 +1295,6 @@ def _check_model_options(model: str, p: Optional[int], rules: dict, options: Mod
     if model == "cflp" and "budget" not in rules and "max_new" not in rules:
         raise InputError("cflp needs --budget-wan with --open-cost-wan, or --max-new: otherwise every town "
                          "would get its own branch", file="command line")
-    if p is None and model in ("mclp", "pmedian", "pcenter"):
-        why = (": today's branches may close (--no-keep-existing), so --max-new alone does not say how many branches "
-               "the plan has" if "closable" in rules and "max_new" in rules else "")
-        raise InputError(f"--p (the number of branches) is needed for {model}{why}", file="command line")
     if model == "share" and (p is None) == (options.target_share_pct is None):
         raise InputError("--model share needs --p (most residents won with p branches) or --target-share-pct "
                          "(the fewest branches winning that % of residents), not both", file="command line")

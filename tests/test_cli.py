@@ -1265,7 +1265,10 @@ def test_options_a_model_cannot_use_are_refused(tmp_path: Path, extra, message):
     (["optimize", "--bank", "农业", "--max-new", "1", "--within-county"], "--within-county is for --relocate"),
     (["optimize", "--bank", "农业", "--max-new", "1", "--keep-covered"], "add --close, --relocate N or --no-keep"),
     (["curve", "--bank", "农业", "--keep-covered"], "add --close or --moves"),
-    (["plan", "--p", "110", "--budget-wan", "100", "--keep-covered"], "add --close or --no-keep-existing")])
+    (["plan", "--p", "110", "--budget-wan", "100", "--keep-covered"], "add --close or --no-keep-existing"),
+    (["optimize", "--model", "mclp", "--close", "杨庙", "--no-keep-existing"], "--p (the number of branches) is "
+     "needed for mclp"),  # said after what --close matched
+    (["optimize", "--model", "pcenter", "--max-new", "1", "--no-keep-existing"], "is needed for pcenter: today's")])
 def test_options_that_cannot_apply_are_refused_before_the_data_are_read(tmp_path: Path, command, message):
     result = runner.invoke(app, [*command, "--data", str(tmp_path / "no such folder"), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and message in _said(result.output), result.output
