@@ -2065,8 +2065,8 @@ def plan(
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
                                                help="Stop after this many seconds with the best plan and its gap."),
     p: Optional[int] = typer.Option(None, min=1, help=JOINT_HELP),
-    max_new: Optional[int] = typer.Option(None, min=0, help="Instead of --p: the joint plan with today's branches "
-                                          "kept and at most this many new (--p = today's + N)."),
+    max_new: Optional[int] = typer.Option(None, min=0, help="Open at most this many new branches in the joint plan; "
+                                          "without --p, today's branches kept (--p = today's + N)."),
     keep_existing: bool = typer.Option(True, help="With --p: today's branches stay open (--no-keep-existing: they "
                                        "may close)."),
     keep_open: list[str] = typer.Option([], help="With --p --no-keep-existing: a branch that stays open (its id, or "
@@ -2187,13 +2187,8 @@ def _say_longest_trips(hubs: pd.DataFrame) -> None:
 
 
 def _check_max_new(p: Optional[int], max_new: Optional[int], keep_existing: bool) -> None:
-    """plan --max-new: today's branches kept and N new, so neither with --p nor with --no-keep-existing."""
-    if max_new is None:
-        return
-    if p is not None:
-        raise InputError("--p and --max-new both give the plan's size (--p: the most open branches; --max-new: "
-                         "today's kept and at most N new): give one", file="command line")
-    if not keep_existing:
+    """plan --max-new without --p: today's branches kept and N new, so not with --no-keep-existing."""
+    if max_new is not None and p is None and not keep_existing:
         raise InputError("--max-new with --no-keep-existing: give --p (today's branches may close, so --max-new alone "
                          "does not say how many branches the plan has)", file="command line")
 
@@ -2260,7 +2255,7 @@ class JointAsk:
     close: list[str] = field(default_factory=list)  # --close: today's branches that close whatever the plan
     keep_covered: bool = False  # --keep-covered: no town covered today left without a branch within the radius
     weights: dict | None = None  # --weight: the types' suitability weights (with_weights)
-    max_new: Optional[int] = None  # --max-new: instead of p, today's kept branches and at most this many new
+    max_new: Optional[int] = None  # --max-new: at most this many new (without p: p is today's kept and these)
 
 
 DIAGNOSIS_RADII = {"core": 1.2, "county": 3.5}  # the coverage a joint plan is compared by: the diagnosis's radii
@@ -2279,7 +2274,7 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
         try:
             chosen, towns, summary = plan_network(ds, sites, p=ask.p, budget_wan=ask.budget_wan, mix=ask.mix,
                                                   time_limit=ask.time_limit, must_reach=must_reach,
-                                                  weights=ask.weights, **ask.figures)
+                                                  weights=ask.weights, max_new=ask.max_new, **ask.figures)
         except InfeasibleError as err:
             raise InfeasibleError(f"{err}{KEEP_COVERED_HINT if ask.keep_covered else ''}") from None
     chosen, towns = _joint_columns(chosen, towns, sites, ds)

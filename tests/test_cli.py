@@ -967,6 +967,16 @@ def test_plan_with_max_new_is_the_plan_with_today_kept_and_as_many_new(tmp_path:
     assert tables[0].equals(tables[1]) and (tables[0]["decision 决策"] == "open").sum() <= 3
 
 
+def test_plan_with_p_and_max_new_opens_no_more_new_branches(tmp_path: Path):
+    """--max-new with --p (today's may close): it was refused (--max-new only stood for --p = today's + N); without
+    the limit this plan moves six branches."""
+    result = runner.invoke(app, ["plan", "--p", "101", "--no-keep-existing", "--max-new", "1", "--bank", "农业",
+                                 "--budget-wan", "2000", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    decisions = pd.read_csv(tmp_path / "plan_sites.csv")["decision 决策"]
+    assert (decisions == "open").sum() == 1 and (decisions != "close").sum() <= 101
+
+
 def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     result = runner.invoke(app, ["plan", "--p", "110", "--bank", "农业", "--budget-wan", "2000", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

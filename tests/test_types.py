@@ -243,6 +243,11 @@ def test_joint_plan_matches_brute_force(seed):
                            cost, 30.0, 0.3, core, [today, None])
     assert summary["status"] == "optimal"
     assert summary["objective"] == pytest.approx(expected, rel=1e-6)
+    _, _, no_new = plan_network(ds, sites, p=p, budget_wan=budget, radius_km=radius, capacity_wan=capacity,
+                                open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False, max_new=0)
+    only_today = brute_joint(km[:, :1], ds.towns["population"].to_numpy(float), [True], p, budget, radius, capacity,
+                             cost, 30.0, 0.3, core, [today])
+    assert no_new["objective"] == pytest.approx(only_today, rel=1e-6)  # max_new=0: the new site may not open
     closing = sites.assign(closes=[True, False])  # the existing branch closes whatever the plan: as if it were gone
     chosen, _, summary = plan_network(ds, closing, p=p, budget_wan=budget, radius_km=radius, capacity_wan=capacity,
                                       open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False)

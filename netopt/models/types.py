@@ -441,7 +441,8 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
                  radius_km: dict | None = None, capacity_wan: dict | None = None, open_cost_wan: dict | None = None,
                  extensions: dict | None = EXTENSIONS, mix: dict | None = None, inclusive_outside_core: bool = True,
                  time_limit: float | None = None, conversion_cost_wan: float | dict = DEFAULT_CONVERSION_COST_WAN,
-                 must_reach=None, weights: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+                 must_reach=None, weights: dict | None = None,
+                 max_new: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """The joint plan: which candidate sites open, keep or close, the type of each open branch, and where a
     mobile service vehicle or a village service station extends inclusive coverage — one integer program.
 
@@ -453,7 +454,8 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     万元}), as in assign_branch_types. `must_reach`: a 0/1 matrix (k x sites) whose every row needs an open
     branch of any type, e.g. planning.covered_towns_rows (no town covered today left without a branch).
     Maximises the residents served (a town's residents are split among the open branches within each type's
-    radius, up to their capacities, plus the extension shares), subject to at most `p` branches, the budget
+    radius, up to their capacities, plus the extension shares), subject to at most `p` branches (and at most
+    `max_new` of the new sites), the budget
     (openings + conversions + extensions), type-mix bounds and inclusive branches only outside the core.
     Among plans serving the same residents, it changes least and then gives each site the type that suits
     its area best (the suitability of assign_branch_types, by `weights` as there: with_weights' terms on the
@@ -464,6 +466,8 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     """
     _check_joint_options(p, budget_wan, radius_km, capacity_wan, open_cost_wan, extensions, mix,
                          conversion_cost_wan, time_limit)
+    if max_new is not None:
+        check_count(max_new, "max_new (new branches at most)", JOINT_PLAN_FUNCTION, least=0)
     radius = dict(TYPE_RADIUS_KM, **(radius_km or {}))
     must_reach = reach_rows(must_reach, len(sites))
     capacity = dict(TYPE_CAPACITY_WAN, **(capacity_wan or {}))
@@ -481,13 +485,14 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     if reason:
         raise_infeasible(reason, JOINT_PLAN)
     layout = _Layout(len(sites), len(towns), pairs, list(extensions))
-    milp = _joint_model(layout, sites, towns, pop, capacity, facts, extensions, p, budget_wan, mix or {},
+    milp = _joint_model(layout, sites, towns, pop, capacity, facts, extensions, (p, max_new), budget_wan, mix or {},
                         inclusive_outside_core, must_reach)
     raw = solve_highs(milp, time_limit=time_limit)
     if raw.status == "error":
         raise_no_plan_yet(JOINT_PLAN, raw.message)
     if raw.status == "infeasible":
-        raise_infeasible(blocking_reasons(milp, lambda name: name in ("p", "budget") or name.startswith("mix_"),
+        raise_infeasible(blocking_reasons(milp, lambda name: name in ("p", "max_new", "budget")
+                                          or name.startswith("mix_"),
                                           lambda b: _joint_reason(b, mix or {}, inclusive_outside_core))
                          or "the network rules (p, budget, existing branches, type mix"
                          + (", towns kept covered" if must_reach is not None else "") + ") cannot all be met",
@@ -579,6 +584,8 @@ def _joint_reason(b: Blocking, mix: dict, inclusive_outside_core: bool) -> str:
     """A blocking rule of the joint plan in words: p, the budget (万元) or a type share."""
     if b.name == "p":
         return f"p={b.limit:g} is too small: the other rules need at least {b.value:g} branches open"
+    if b.name == "max_new":
+        return f"max_new={b.limit:g} is too small: the other rules need at least {b.value:g} new branches"
     if b.name == "budget":
         return _budget_reason(b)
     bound, kind = b.name[len("mix_"):].split("_", 1)
@@ -649,7 +656,7 @@ class _Rows:
                           **columns)
 
 
-def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, extensions, p, budget, mix,
+def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, extensions, size: tuple, budget, mix,
                  inclusive_outside_core, must_reach: sp.csr_matrix | None = None):
     T, S, n = len(TYPES), L.n_sites, L.n_towns
     town, site, kind = L.pairs.T
@@ -673,8 +680,13 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, ext
     rows.add(np.r_[which, np.arange(len(served_x))], np.r_[L.u(k), served_x],
              np.r_[pop[town], -np.array([capacity[TYPES[t]] for t in served_x % T]) * 1e4], -INF, 0.0,
              [f"capacity_{x // T}_{x % T}" for x in served_x])
+    p, max_new = size  # the most open branches, the most new ones (None: no such limit)
     if p is not None:
         rows.add(np.zeros(L.n_x), all_x, 1.0, -INF, float(p), ["p"])
+    if max_new is not None:
+        new = np.flatnonzero(~existing)
+        new_x = L.x(np.repeat(new, T), np.tile(np.arange(T), len(new)))
+        rows.add(np.zeros(len(new_x)), new_x, 1.0, -INF, float(max_new), ["max_new"])
     if must_reach is not None:  # each row needs an open branch, of any type, among its sites
         reach = must_reach.tocoo()
         rows.add(np.repeat(reach.row, T), L.x(np.repeat(reach.col, T), np.tile(np.arange(T), reach.nnz)), 1.0, 1.0,
