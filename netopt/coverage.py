@@ -652,6 +652,18 @@ def diagnosis_radii_km(cov: Coverage) -> dict[str, float]:
     return dict(limit) if isinstance(limit, dict) else dict.fromkeys((*REGION_TYPES, NO_REGION_TYPE), float(limit))
 
 
+def _checked_radii(radii_km) -> list[float]:
+    """The radii of coverage_by_radius as a list of km (one number taken as one radius), or an InputError."""
+    values = [radii_km] if is_number(radii_km) else radii_km
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        values = None
+    values = list(values) if values is not None else []
+    if not values or not all(is_number(r) and np.isfinite(r) and r > 0 for r in values):
+        raise InputError(f"radii_km are positive numbers of km, e.g. [1, 2, 3.5]; got {radii_km!r}"[:200],
+                         file="coverage_by_radius")
+    return [float(r) for r in values]
+
+
 def coverage_by_radius(cov: Coverage, radii_km=None) -> pd.DataFrame:
     """How coverage would read under another service-radius standard (覆盖率-半径): for each radius (km; default
     RADIUS_STEPS_KM and the diagnosis's own radii), the share of residents whose nearest branch is within it, by
@@ -660,6 +672,7 @@ def coverage_by_radius(cov: Coverage, radii_km=None) -> pd.DataFrame:
     curves (core at 1.2 km, county at 3.5 km)."""
     if radii_km is None:
         radii_km = {*RADIUS_STEPS_KM, *diagnosis_radii_km(cov).values()}
+    radii_km = _checked_radii(radii_km)
     units = cov.towns
     km = units["nearest_branch_km"].to_numpy(float)
     people = units["population"].to_numpy(float)

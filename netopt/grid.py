@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from netopt._errors import InputError
+from netopt._errors import InputError, is_number
 from netopt.io import Dataset
 from netopt.projection import metric_crs
 
@@ -59,7 +59,7 @@ def population_grid(ds: Dataset, cell_km: float = 1.0, crs: object = None,
     than to any other town of that county); every cell carries town_id, county and region type of the town
     part it comes from, so county totals are kept exactly. Returns WGS84 polygons.
     """
-    if h3_resolution is None and (not np.isfinite(cell_km) or cell_km <= 0):
+    if h3_resolution is None and not (is_number(cell_km) and np.isfinite(cell_km) and cell_km > 0):
         raise InputError("cell_km must be a positive number of kilometres", file="population_grid")
     areas = town_areas(ds, crs)
     areas = areas[areas.area > 0].copy()

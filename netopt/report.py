@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from netopt._errors import check_count
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.io import Dataset, write_atomic
@@ -101,6 +102,7 @@ def coverage_tables(cov: Coverage) -> dict[str, pd.DataFrame]:
 def coverage_html(cov: Coverage, towns_shown: int = 5) -> str:
     """A coverage result as a notebook shows it: its summary line, the table by region type, the most underserved
     towns and the notes."""
+    check_count(towns_shown, "towns_shown", "coverage_html", least=0)
     regions = _columns(cov.by_region, GLANCE_REGION_COLUMNS)
     underserved = _columns(cov.underserved_towns, GLANCE_TOWN_COLUMNS).head(towns_shown)
     notes = "".join(f"<li>{escape(note)}</li>" for note in cov.notes)
@@ -168,8 +170,22 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str
     for name, table in tables.items():
         if len(table) > WORKBOOK_ROWS:
             table = _too_long(len(table), (csv_files or {}).get(name))
-        _write_sheet(book.add_worksheet(name), bilingual(table, labels), styles)
+        _write_sheet(book.add_worksheet(_sheet_name(name, book.sheetnames)), bilingual(table, labels), styles)
     book.close()
+
+
+SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet name
+
+
+def _sheet_name(name: str, taken) -> str:
+    """`name` as Excel takes a sheet name: without [ ] : * ? / or backslash, at most 31 characters, one of its own
+    (~2, ~3 … where the cut makes two alike), e.g. a county 高新区/经开区 → 高新区_经开区."""
+    base = SHEET_FORBIDDEN.sub("_", str(name)).strip("'")[:31] or "sheet"
+    candidate, number = base, 1
+    while candidate.lower() in {str(t).lower() for t in taken}:
+        number += 1
+        candidate = f"{base[:31 - len(str(number)) - 1]}~{number}"
+    return candidate
 
 
 def _write_sheet(sheet, table: pd.DataFrame, styles: dict) -> None:

@@ -47,8 +47,9 @@ def test_grid_coverage_is_finer_than_town_points():
 
 def test_bad_cell_size():
     ds = make_city([0.0], [1], [0.0])
-    with pytest.raises(no.InputError, match="cell_km"):
-        population_grid(ds, cell_km=0)
+    for cell_km in (0, "1"):  # "1": numpy's TypeError
+        with pytest.raises(no.InputError, match="cell_km must be a positive number of kilometres"):
+            population_grid(ds, cell_km=cell_km)
 
 
 def test_grids_too_fine_to_make_are_refused_before_any_work(tmp_path):

@@ -222,6 +222,27 @@ def test_workbook_sheets_are_laid_out_for_the_meeting(tmp_path):
     assert pd.read_excel(tmp_path / "t.xlsx", engine="openpyxl").iloc[0, 2] == pytest.approx(117.301623)
 
 
+def test_sheet_names_excel_refuses_are_made_ones_it_takes(tmp_path):
+    """A name with / or longer than 31 characters (xlsxwriter's own error) becomes one Excel takes, each its own."""
+    from netopt.report import write_workbook
+
+    write_workbook(tmp_path / "t.xlsx", {"高新区/经开区": pd.DataFrame({"x": [1]}), "a" * 40: pd.DataFrame({"x": [2]}),
+                                         "a" * 41: pd.DataFrame({"x": [3]})})
+    assert list(pd.read_excel(tmp_path / "t.xlsx", sheet_name=None, engine="openpyxl")) == ["高新区_经开区", "a" * 31,
+                                                                                            "a" * 29 + "~2"]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda cov: no.coverage.coverage_by_radius(cov, [-1, 2]), "radii_km are positive numbers of km"),
+    (lambda cov: no.coverage.coverage_by_radius(cov, "35"), "got '35'"),  # read as 3 and 5 km
+    (lambda cov: no.report.coverage_html(cov, towns_shown="5"), "towns_shown must be a whole number of at least 0"),
+])
+def test_bad_arguments_of_the_table_helpers_are_named(coverage, call, message):
+    with pytest.raises(no.InputError, match=message):
+        call(coverage)
+    assert no.coverage.coverage_by_radius(coverage, 3.5)["radius_km"].tolist() == [3.5]  # one number: one radius
+
+
 def test_a_county_maps_title_keeps_a_latin_name_for_machines_without_chinese_fonts(coverage, monkeypatch, tmp_path):
     titles = []
     monkeypatch.setattr(report, "_inline_map", lambda area, measured, title, new_sites: titles.append(title) or "")
