@@ -1050,7 +1050,8 @@ def test_plan_with_p_keep_covered_leaves_no_town_covered_today_without_a_branch(
     (["--close", "营业部"], "--close: for the joint plan of sites and types — add --p (the most open branches) or "
      "--max-new"),
     (["--max-new", "3", "--bank", "农业"], "--max-new plans sites and types together: give --budget-wan too"),
-    (["--max-new", "3", "--p", "110", "--budget-wan", "9"], "--p and --max-new both give the plan's size"),
+    (["--close", "杨庙", "--keep-covered", "--max-new", "0", "--bank", "农业", "--budget-wan", "500"],
+     "the network rules (p, max_new, budget, existing branches, type mix, towns kept covered) cannot all be met"),
     (["--max-new", "3", "--no-keep-existing", "--budget-wan", "9"], "--max-new with --no-keep-existing: give --p"),
     (["--keep-covered"], "--keep-covered: for the joint plan of sites and types — add --p"),
     (["--p", "110", "--bank", "农业", "--budget-wan", "9", "--keep-covered"], "--keep-covered keeps towns covered "

@@ -494,7 +494,8 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
         raise_infeasible(blocking_reasons(milp, lambda name: name in ("p", "max_new", "budget")
                                           or name.startswith("mix_"),
                                           lambda b: _joint_reason(b, mix or {}, inclusive_outside_core))
-                         or "the network rules (p, budget, existing branches, type mix"
+                         or "the network rules (p, " + ("max_new, " if max_new is not None else "")
+                         + "budget, existing branches, type mix"
                          + (", towns kept covered" if must_reach is not None else "") + ") cannot all be met",
                          JOINT_PLAN)
     raw.x = _changing_least(layout, milp, raw.x, facts, sites, pop, [extensions[n]["share"] for n in extensions])
