@@ -2053,7 +2053,8 @@ def plan(
                                                help="Conversion budget, 万元 (with --p: openings, type changes and "
                                                     "extensions)."),
     pilots_per_region: int = typer.Option(2, min=1, help="Pilot branches per region type (core, county, fringe)."),
-    batch: list[int] = typer.Option([20, 16], help="Rollout batch sizes (repeatable), e.g. --batch 20 --batch 16."),
+    batch: list[int] = typer.Option([20, 16], min=1, help="Rollout batch sizes (repeatable), e.g. --batch 20 "
+                                    "--batch 16."),
     hub_capacity: int = typer.Option(8, min=1, help="Community branches one central sub-branch can coach."),
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),

@@ -62,6 +62,7 @@ def _moves_shown(output: str) -> list[list[str]]:
     ("assign-types", "--budget-wan", "-1", "must be a number of at least 0 (万元), got -1"),
     ("assign-types", "--staff-limit", "0", "Input should be greater than or equal to 1"),
     ("plan", "--hub-capacity", "0", "Input should be greater than or equal to 1"),
+    ("plan", "--batch", "0", "Input should be greater than or equal to 1"),  # was said once the data were read
     ("report", "--county-km", "0", "must be a number above 0, got 0"),
     ("map", "--core-km", "-1", "must be a number above 0, got -1"),
 ])
