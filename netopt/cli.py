@@ -209,6 +209,9 @@ def validate(
                 frame = CHECKED[chosen](path, coords=coords, layer=sheet, **residents)
                 where = f"{path} / {sheet}" if sheet else str(path)
                 console.print(f"[green]ok[/] {where} ({chosen}): {len(frame)} rows")
+                if "coord_systems" in frame.attrs:
+                    counts = ", ".join(f"{n} {system}" for system, n in frame.attrs["coord_systems"].items())
+                    console.print(f"  each row from its own coordinate system 坐标系 ({counts}) to WGS84")
                 _say_left_out(frame)
                 checked.setdefault(chosen, []).append((path, sheet))
             except InputError as err:

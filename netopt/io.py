@@ -93,6 +93,7 @@ class _Table:
     grid: str = ""  # "csv" or "excel" while the header row is not yet picked
     sheets: dict[str, pd.DataFrame] | None = None  # an Excel file's sheets as grids, the first one in `frame`
     sources: dict[str, str] | None = None  # once read: the header each field came from, e.g. lon: 经度
+    coord_systems: dict[str, int] | None = None  # rows by their own coordinate system (a 坐标系 column)
 
     def rows(self, mask: np.ndarray | pd.Series) -> tuple[int, ...]:
         return tuple(int(n) for n in self.frame.index[np.asarray(mask, dtype=bool)])
@@ -835,7 +836,9 @@ def _row_systems(table: _Table, match: sc.ColumnMatch | None, coords: str, probl
         problems.append(table.problem(f"unknown coordinate system (e.g. {examples}): write wgs84, gcj02 (Amap/Tencent "
                                       "高德/腾讯) or bd09 (Baidu 百度), or leave the cell blank for --coords",
                                       match.source, unknown))
-    return systems.fillna(default).to_numpy(object)
+    systems = systems.fillna(default)
+    table.coord_systems = systems.value_counts().to_dict()
+    return systems.to_numpy(object)
 
 
 def _rows_to_wgs84(lon: np.ndarray, lat: np.ndarray, systems: Systems) -> tuple[np.ndarray, np.ndarray]:
@@ -998,7 +1001,10 @@ def _finish(table: _Table, columns: dict[str, pd.Series], matches: dict[str, sc.
     extra = extra[[c for c in extra.columns if c not in frame.columns]]
     frame = pd.concat([frame, extra], axis=1).reset_index(drop=True)
     geo = geometry.reset_index(drop=True) if geometry is not None else gpd.GeoSeries([None] * len(frame), crs=WGS84)
-    return gpd.GeoDataFrame(frame, geometry=geo, crs=WGS84), table
+    read = gpd.GeoDataFrame(frame, geometry=geo, crs=WGS84)
+    if table.coord_systems:
+        read.attrs["coord_systems"] = table.coord_systems
+    return read, table
 
 
 def points_table(points: gpd.GeoDataFrame, coords: str = "wgs84") -> pd.DataFrame:

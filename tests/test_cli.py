@@ -132,6 +132,14 @@ def test_validate_good_files(city_files):
         "far outside the city not checked (the counties table has no boundaries)" in " ".join(result.output.split())
 
 
+def test_validate_says_how_many_rows_each_coordinate_system_column_names(tmp_path: Path):
+    path = tmp_path / "branches.csv"
+    path.write_text("网点名称,坐标系,经度,纬度\nA,百度,117.31,31.87\nB,,117.30,31.86\nC,bd09,117.2,31.8\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(path), "--coords", "gcj02"])
+    assert result.exit_code == 0 and "each row from its own coordinate system 坐标系 (2 bd09, 1 gcj02) to WGS84" \
+        in _said(result.output), result.output
+
+
 def test_branches_that_cannot_be_placed_are_skipped_when_asked(tmp_path: Path):
     """A bank's export with branches not yet geocoded: refused with the list and a pointer to --skip-unlocated,
     which every command reading --data takes; with it, those branches are left out and named."""
