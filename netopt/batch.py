@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from netopt._cluster import dask_client, map_tasks
-from netopt._errors import NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, check_count, is_number
+from netopt._errors import NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, check_amount, check_count
 from netopt.coverage import analyze_coverage, data_notes
 from netopt.distance import nearest_site
 from netopt.io import (Dataset, far_outside, find_table, folder_attribution, placed_branches, read_branch_table,
@@ -51,15 +51,13 @@ class BatchOptions:
     def __post_init__(self) -> None:
         check_count(self.new_per_county, "new_per_county", "batch options", least=0)
         radii = list(self.radius_km.values()) if isinstance(self.radius_km, dict) else [self.radius_km]
-        for name, values, unit in (("radius_km", radii, "km"), ("time_limit", [self.time_limit], "seconds"),
+        check_amount(self.time_limit, "time_limit", "batch options", "seconds")  # None: no limit
+        for name, values, unit in (("radius_km", radii, "km"),
                                    ("residents_per_branch_wan", [self.residents_per_branch_wan], "万人")):
-            bad = [v for v in values if not _positive(v)]
-            if bad:
-                raise InputError(f"{name} must be a positive number of {unit}, got {bad[0]!r}", file="batch options")
-
-
-def _positive(value) -> bool:
-    return is_number(value) and bool(np.isfinite(value)) and value > 0
+            for value in values:
+                if value is None:
+                    raise InputError(f"{name} is needed, a number of {unit}", file="batch options")
+                check_amount(value, name, "batch options", unit)
 
 
 @dataclass

@@ -103,9 +103,10 @@ def test_a_unit_listed_twice_is_refused(sample_tasks, tmp_path):
 
 
 @pytest.mark.parametrize("options, run, message", [
-    (dict(radius_km={"core": -1.0, "county": 3.5}), {}, "radius_km must be a positive number of km, got -1.0"),
-    (dict(time_limit=0), {}, "time_limit must be a positive number of seconds"),
-    (dict(residents_per_branch_wan=float("nan")), {}, "residents_per_branch_wan must be a positive number of 万人"),
+    (dict(radius_km={"core": -1.0, "county": 3.5}), {}, "radius_km must be a number of km, above 0; got -1.0"),
+    (dict(radius_km=None), {}, "radius_km is needed, a number of km"),
+    (dict(time_limit=0), {}, "time_limit must be a number of seconds, above 0; got 0"),
+    (dict(residents_per_branch_wan=float("nan")), {}, "residents_per_branch_wan must be a number of 万人, above 0"),
     (dict(new_per_county=-1), {}, "new_per_county must be a whole number of at least 0"),
     ({}, dict(workers=0), "workers must be a whole number of at least 1"),
     ({}, dict(units_per_task=0), "units_per_task must be a whole number of at least 1"),
