@@ -30,13 +30,15 @@ class Field:
 
 POPULATION = Field(
     "population",
-    ("population", "pop", "pop_2020", "常住人口", "人口", "人口数", "总人口", "常住人口数", "人口数_合计", "resident_population"),
+    ("population", "pop", "pop_2020", "常住人口", "人口", "人口数", "总人口", "常住人口数", "人口数_合计", "resident_population",
+     "年末常住人口", "常住人口数量"),
     kind="number", units=PERSON_UNITS, default_unit="人",
     unit_aliases={"population_wan": "万人", "pop_wan": "万人", "常住人口万人": "万人"},
     description="resident population, persons (a header with 万人 is multiplied by 10,000)",
 )
-LON = Field("lon", ("lon", "lng", "long", "longitude", "x", "经度", "东经"), kind="number", description="longitude, degrees")
-LAT = Field("lat", ("lat", "latitude", "y", "纬度", "北纬"), kind="number", description="latitude, degrees")
+LON = Field("lon", ("lon", "lng", "long", "longitude", "x", "经度", "东经", "x坐标"), kind="number",
+            description="longitude, degrees")
+LAT = Field("lat", ("lat", "latitude", "y", "纬度", "北纬", "y坐标"), kind="number", description="latitude, degrees")
 LONLAT = Field("lonlat", ("lonlat", "lnglat", "lon_lat", "lng_lat", "lon/lat", "lng/lat", "lon,lat", "lng,lat",
                           "location", "coordinates", "经纬度", "坐标", "经纬度坐标", "位置坐标", "gps坐标", "经度/纬度",
                           "经度,纬度"),
@@ -53,13 +55,15 @@ REGION_TYPE = Field(
 
 COUNTY_FIELDS: tuple[Field, ...] = (
     Field("county_id", ("county_id", "adcode", "区划代码", "行政区划代码", "county_code", "代码", "county_adcode", "code"), kind="id"),
-    Field("name", ("name", "name_zh", "county", "county_name", "区县", "县区", "区县名称", "名称", "地区", "行政区"),
+    Field("name", ("name", "name_zh", "county", "county_name", "区县", "县区", "区县名称", "名称", "地区", "行政区",
+                   "县(市、区)", "地区名称", "行政区划名称", "区划名称"),
           description="county name as given (Chinese)"),
     Field("name_pinyin", ("name_pinyin", "pinyin", "name_en", "拼音", "英文名")),
     POPULATION,
     Field("gdp_yi", ("gdp_yi", "gdp", "地区生产总值", "生产总值", "gdp_100m_yuan"), kind="number",
           units=YUAN_UNITS, default_unit="亿元", description="GDP, 亿元 (万元 and 元 headers are converted)"),
-    Field("area_km2", ("area_km2", "area", "面积", "土地面积", "行政区域面积", "辖区面积", "area_km2_computed"),
+    Field("area_km2", ("area_km2", "area", "面积", "土地面积", "行政区域面积", "辖区面积", "area_km2_computed",
+                       "行政区域土地面积"),
           kind="number", units=AREA_UNITS, default_unit="km2", description="area, km² (公顷 and m² converted)"),
     REGION_TYPE,
 )
@@ -67,8 +71,10 @@ COUNTY_REQUIRED = ("name", "population")
 
 TOWN_FIELDS: tuple[Field, ...] = (
     Field("town_id", ("town_id", "town_code", "乡镇代码", "区划代码", "code", "id", "编号"), kind="id"),
-    Field("name", ("name", "name_zh", "town", "town_name", "乡镇", "乡镇名称", "乡镇街道", "街道", "名称")),
-    Field("county", ("county", "county_name", "county_name_zh", "区县", "所属区县", "县区", "区县名称")),
+    Field("name", ("name", "name_zh", "town", "town_name", "乡镇", "乡镇名称", "乡镇街道", "街道", "名称",
+                   "乡镇(街道)名称", "乡镇街道名称", "镇街", "镇街名称")),
+    Field("county", ("county", "county_name", "county_name_zh", "区县", "所属区县", "县区", "区县名称", "所在区县",
+                     "县(市、区)", "所属县(市、区)")),
     Field("county_id", ("county_id", "county_adcode", "county_code", "区县代码", "所属区县代码"), kind="id"),
     POPULATION,
     Field("population_method", ("population_method", "人口来源", "人口口径")),
@@ -81,13 +87,14 @@ TOWN_FIELDS: tuple[Field, ...] = (
 TOWN_REQUIRED = ("name",)
 
 BRANCH_FIELDS: tuple[Field, ...] = (
-    Field("branch_id", ("branch_id", "id", "网点编号", "网点代码", "机构号", "机构代码", "编号", "code")),
-    Field("name", ("name", "branch_name", "网点名称", "名称", "机构名称", "网点")),
+    Field("branch_id", ("branch_id", "id", "网点编号", "网点代码", "机构号", "机构代码", "编号", "code", "机构编码",
+                        "网点号", "联行号")),
+    Field("name", ("name", "branch_name", "网点名称", "名称", "机构名称", "网点", "营业网点名称", "网点全称", "机构全称")),
     Field("bank", ("bank", "bank_zh", "bank_name", "银行", "所属银行", "银行名称")),
     Field("type", ("type", "branch_type", "网点类型", "类型", "功能定位"),
           description="comprehensive | community | inclusive | light (综合型 / 社区型 / 普惠型 / 轻型)"),
-    Field("county", ("county", "county_name", "区县", "所属区县")),
-    Field("address", ("address", "地址", "网点地址")),
+    Field("county", ("county", "county_name", "区县", "所属区县", "所在区县", "县(市、区)", "所属县(市、区)")),
+    Field("address", ("address", "地址", "网点地址", "详细地址", "营业地址")),
     Field("status", ("status", "营业状态", "机构状态", "经营状态", "网点状态", "状态", "许可证状态"),
           description="whether the branch is open today (正常营业 / 已撤销 / 筹建中 …): only open ones are read"),
     LONLAT,  # before LON: a header such as 经度/纬度 names both, not a longitude with a unit

@@ -37,6 +37,21 @@ def test_english_headers_and_other_units(tmp_path: Path):
     assert row["area_km2"] == pytest.approx(500.0)
 
 
+def test_headers_as_statistical_tables_and_bank_exports_write_them(tmp_path: Path):
+    """乡镇（街道）名称, 县（市、区）, 年末常住人口（万人）; 机构编码, 营业网点名称, 所在区县, 详细地址: each was an unknown
+    column (a missing required column, or a county or address left out)."""
+    towns = no.read_towns(write(tmp_path / "t.csv", "乡镇（街道）名称,县（市、区）,年末常住人口（万人）,经度,纬度\n"
+                                                    "明光路街道,瑶海区,3.2,117.30,31.86\n"))
+    assert towns[["name", "county", "population"]].iloc[0].tolist() == ["明光路街道", "瑶海区", 32_000]
+    branches = no.read_branches(write(tmp_path / "b.csv", "机构编码,营业网点名称,所在区县,详细地址,经度,纬度\n"
+                                                          "0301,明光路支行,瑶海区,明光路1号,117.30,31.86\n"))
+    assert branches[["branch_id", "name", "county", "address"]].iloc[0].tolist() == ["0301", "明光路支行", "瑶海区",
+                                                                                    "明光路1号"]
+    counties = no.read_counties(write(tmp_path / "c.csv", "县（市、区）,年末常住人口（万人）,行政区域土地面积（平方公里）\n"
+                                                          "瑶海区,86.2,223.1\n"))
+    assert counties[["name", "population", "area_km2"]].iloc[0].tolist() == ["瑶海区", 862_000, 223.1]
+
+
 def test_thousands_separators_and_extra_columns_survive(tmp_path: Path):
     path = write(tmp_path / "t.csv", 'name,county,population,lon,lat,note\nA,X,"12,345",117.3,31.8,kept\n')
     towns = no.read_towns(path)
