@@ -1426,6 +1426,7 @@ def _link_towns_to_counties(dataset: Dataset, town_table: _Table) -> list[Proble
     counties, towns = dataset.counties, dataset.towns
     by_id = dict(zip(counties["county_id"].astype(str), counties["name"]))
     id_by_name = dict(zip(counties["name"], counties["county_id"].astype(str)))
+    _county_codes_as_names(towns, counties, by_id)
     problems = _county_id_conflicts(towns, by_id, town_table)
     known_id = towns["county_id"].notna()
     towns.loc[known_id & towns["county"].isna(), "county"] = towns.loc[known_id, "county_id"].astype(str).map(by_id)
@@ -1443,6 +1444,17 @@ def _link_towns_to_counties(dataset: Dataset, town_table: _Table) -> list[Proble
         problems.append(town_table.problem("town has no county and does not lie inside any county boundary",
                                            town_table.header("county"), missing))
     return problems
+
+
+def _county_codes_as_names(towns: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, by_id: dict[str, str]) -> None:
+    """Towns whose county column holds a county's code (340102, as 区划代码) rather than its name: the county of that
+    code (its name, and its id where the town gives none)."""
+    text = towns["county"].astype("string")
+    coded = (towns["county"].notna() & ~towns["county"].isin(counties["name"]) & text.isin(list(by_id))).to_numpy()
+    if coded.any():
+        codes = text[coded].astype(str)
+        towns.loc[coded & towns["county_id"].isna().to_numpy(), "county_id"] = codes
+        towns.loc[coded, "county"] = codes.map(by_id)
 
 
 ADMIN_SUFFIXES = ("自治县", "自治旗", "林区", "特区", "县", "区", "市", "旗")  # what a county's name ends with

@@ -232,6 +232,17 @@ def test_a_county_named_without_its_suffix_or_with_its_city_is_pointed_to_the_ta
            "长丰), 瑶海区 (for 合肥市瑶海区); name each county as it does" in str(err)
 
 
+def test_a_county_column_holding_the_counties_codes_links_by_them(city_files, tmp_path):
+    """所属区县 filled with 区划代码 (340102) was 'county not found'; a code the table lacks still is."""
+    towns = write(tmp_path / "towns2.csv", "乡镇名称,所属区县,常住人口,经度,纬度\n明光路街道,340102,30000,117.3016,31.8585\n"
+                  "水湖镇,长丰县,120000,117.1549,32.4838\n")
+    ds = no.read_dataset(city_files["counties"], towns, city_files["branches"])
+    assert ds.towns[["county", "county_id"]].to_numpy().tolist() == [["瑶海区", "340102"], ["长丰县", "340121"]]
+    unknown = write(tmp_path / "towns3.csv", "乡镇名称,所属区县,常住人口,经度,纬度\n明光路街道,340199,30000,117.3016,31.8585\n")
+    assert "county not found in the counties table (340199)" in str(problems_of(no.read_dataset, city_files["counties"],
+                                                                               unknown, city_files["branches"]))
+
+
 def test_long_problem_lists_are_capped(tmp_path: Path):
     rows = "".join(f"n{i},{i},x,31\n" for i in range(30))
     path = write(tmp_path / "b.csv", "name,id,lon,lat\n" + rows)
