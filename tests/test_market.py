@@ -197,6 +197,20 @@ def test_cuts_agree_with_the_linearised_program(case, data):
     assert cuts.objective == pytest.approx(model.captured(np.flatnonzero(chosen)), rel=1e-12)
 
 
+def test_cbc_started_from_the_best_plan_of_a_maximisation_keeps_it():
+    """CBC 2.10 took the MIP start of a maximisation with its cost's sign turned and stopped at a worse plan (s1,
+    13.14) it called optimal; hypothesis found this case. CBC is given no start when it maximises."""
+    from netopt.models._base import LocationModel
+
+    ours = np.array([[0.97421063, 1.59296732, 0.76588546, 1.43940357, 0.0],
+                     [1.83217565, 0.0, 0.0, 0.0, 0.71878471],
+                     [1.2746198, 0.0, 0.8693036, 1.89152917, 0.0]])
+    model = MarketShare(ours, np.array([2.40739947, 2.9004913, 1.51391834]), np.array([33.0, 1.0, 26.0]), p=1)
+    whole = LocationModel.solve(model, solver="cbc")
+    assert whole.status == "optimal" and whole.selected == ["s3"]
+    assert whole.objective == pytest.approx(model.solve().objective, rel=1e-6) == pytest.approx(26.7895, rel=1e-4)
+
+
 def test_cuts_stopped_early_return_a_plan_and_its_bound():
     """A time limit too short for any master solve: the greedy plan, status feasible (or optimal when the bound
     meets it), objective its true capture, and a bound no lower."""

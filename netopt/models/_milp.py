@@ -322,7 +322,7 @@ def solve_pulp(problem, variables: list, solver: str, time_limit: float | None, 
     options = {"msg": False, "timeLimit": time_limit, "gapRel": mip_gap}
     if threads is not None:
         options["threads"] = threads
-    if warm_start is not None:
+    if warm_start is not None and not _cbc_maximising(pulp, problem, solver):
         for var, value in zip(variables, warm_start):
             var.setInitialValue(float(value))
         options["warmStart"] = True
@@ -344,6 +344,13 @@ def solve_pulp(problem, variables: list, solver: str, time_limit: float | None, 
     margin = mip_gap * abs(objective) * (1 if problem.sense == pulp.LpMaximize else -1)
     bound = objective + margin if optimal else np.nan
     return RawSolution("optimal" if optimal else "feasible", x, objective, bound, seconds)
+
+
+def _cbc_maximising(pulp, problem, solver: str) -> bool:
+    """Whether CBC is to maximise: CBC 2.10 takes a MIP start of a maximisation with its cost's sign turned and may
+    stop at a worse plan it calls optimal (a market-share case: 13.14 for the 26.79 it was started from), so it is
+    given none."""
+    return problem.sense == pulp.LpMaximize and pulp_solver_name(solver) in ("COIN_CMD", "PULP_CBC_CMD")
 
 
 def _objective_value(pulp, problem) -> float:
