@@ -654,10 +654,12 @@ def diagnosis_radii_km(cov: Coverage) -> dict[str, float]:
 
 def _checked_radii(radii_km) -> list[float]:
     """The radii of coverage_by_radius as a list of km (one number taken as one radius), or an InputError."""
-    values = [radii_km] if is_number(radii_km) else radii_km
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        values = None
-    values = list(values) if values is not None else []
+    if is_number(radii_km):
+        values = [radii_km]
+    elif isinstance(radii_km, (str, bytes)) or not hasattr(radii_km, "__iter__"):
+        values = []
+    else:
+        values = list(radii_km)
     if not values or not all(is_number(r) and np.isfinite(r) and r > 0 for r in values):
         raise InputError(f"radii_km are positive numbers of km, e.g. [1, 2, 3.5]; got {radii_km!r}"[:200],
                          file="coverage_by_radius")

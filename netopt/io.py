@@ -549,12 +549,13 @@ def _sub_header_row(grid: pd.DataFrame, filled: np.ndarray, at: int, fields: tup
         return None
     top, below = grid.loc[at].str.strip(), grid.loc[rows[0]].str.strip()
     numbers = pd.to_numeric(without_thousands_commas(below.str.normalize("NFKC")), errors="coerce")
-    units_only = below[below != ""].map(_unit_only).notna().all()  # 常住人口 over (万人), GDP over (亿元)
+    units = below.map(_unit_only).notna()
+    units_only = units[below != ""].all()  # 常住人口 over (万人), GDP over (亿元)
     if numbers.notna().any() or not (((top == "") & (below != "")).any() or units_only):
         return None
     named = len(sc.match_columns(_header_names(top), fields)[0])
     joined = len(sc.match_columns(_header_names(_joined_header(top, below)), fields)[0])
-    marks = below.str.lower().isin(SUB_TOTALS) | below.map(lambda cell: _unit_only(cell) is not None)
+    marks = below.str.lower().isin(SUB_TOTALS) | units
     return int(rows[0]) if joined > named or (joined == named and marks.any()) else None
 
 
@@ -580,8 +581,9 @@ def _joined_header(top: pd.Series, below: pd.Series) -> pd.Series:
         if not name or name.lower() in SUB_TOTALS:
             names.append(parent or name)
             continue
-        if _unit_only(name) is not None:  # 地区生产总值 over (亿元)
-            names.append(f"{parent}（{_unit_only(name)}）" if parent else name)
+        own_unit = _unit_only(name)
+        if own_unit is not None:  # 地区生产总值 over (亿元)
+            names.append(f"{parent}（{own_unit}）" if parent else name)
             continue
         unit = sc.split_unit(sc.normalize_header(parent))[1]
         names.append(f"{name}（{unit}）" if unit and sc.split_unit(sc.normalize_header(name))[1] is None else name)

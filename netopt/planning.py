@@ -48,15 +48,15 @@ def _own_candidates(ds: Dataset, new_sites: gpd.GeoDataFrame, branch_ids: set[st
     by id). Sites without a site_id column are numbered S0001, S0002, … as io.read_candidates numbers them."""
     from netopt.coverage import point_counties
 
-    missing = [c for c in ("name",) if c not in getattr(new_sites, "columns", ())]
+    missing = [] if "name" in getattr(new_sites, "columns", ()) else ["name"]
     if missing or not isinstance(new_sites, gpd.GeoDataFrame) or new_sites.crs is None:
         raise InputError("new sites must be a GeoDataFrame of points with a coordinate system and a name column "
                          "(and optionally site_id, as from io.read_candidates); missing: "
                          f"{', '.join(missing) or 'the coordinate system'}", file="candidates")
     new_sites = new_sites.to_crs(ds.branches.crs)
     _check_near_city(ds, new_sites)
-    numbered = pd.Series([f"S{i + 1:04d}" for i in range(len(new_sites))], index=new_sites.index)
-    ids = new_sites["site_id"].astype(str) if "site_id" in new_sites else numbered
+    ids = (new_sites["site_id"].astype(str) if "site_id" in new_sites else
+           pd.Series([f"S{i + 1:04d}" for i in range(len(new_sites))], index=new_sites.index))
     clash = ids[ids.isin(branch_ids) | ids.duplicated(keep=False)]
     if len(clash):
         raise InputError(f"candidate site ids used twice or also by a branch ({', '.join(clash.unique()[:3])}): "

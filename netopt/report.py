@@ -181,8 +181,9 @@ def _sheet_name(name: str, taken) -> str:
     """`name` as Excel takes a sheet name: without [ ] : * ? / or backslash, at most 31 characters, one of its own
     (~2, ~3 … where the cut makes two alike), e.g. a county 高新区/经开区 → 高新区_经开区."""
     base = SHEET_FORBIDDEN.sub("_", str(name)).strip("'")[:31] or "sheet"
+    used = {str(t).lower() for t in taken}
     candidate, number = base, 1
-    while candidate.lower() in {str(t).lower() for t in taken}:
+    while candidate.lower() in used:
         number += 1
         candidate = f"{base[:31 - len(str(number)) - 1]}~{number}"
     return candidate

@@ -122,9 +122,9 @@ def share_benders(ours: np.ndarray, rivals: np.ndarray, weights: np.ndarray, sha
             return RawSolution("optimal", y, float(y.sum()), fewest, time.perf_counter() - t0)
         else:
             bound = max(bound, master)
-            if best_y is not None and best - np.ceil(bound - 1e-6) <= mip_gap * best:  # no plan of fewer sites
-                return RawSolution("optimal", best_y, best, min(best, np.ceil(bound - 1e-6)),
-                                   time.perf_counter() - t0)
+            fewest_possible = np.ceil(bound - 1e-6)  # the fewest sites any plan meeting the target can have
+            if best_y is not None and best - fewest_possible <= mip_gap * best:  # no plan of fewer sites
+                return RawSolution("optimal", best_y, best, min(best, fewest_possible), time.perf_counter() - t0)
         if not _add_cuts(highs, highspy, cuts, y, x[n_sites:]):  # the master overrates a plan it cannot cut
             return _stopped(best_y, best, bound, t0, "the cut loop stalled")
         if target is None and best_y is not None:
