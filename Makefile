@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-browser bench bench-coverage bench-models bench-batch bench-mclp-scale bench-mclp-uniform bench-orlib bench-sample-plans bench-spacing bench-pmedian-family sample units clean
+.PHONY: demo test test-slow test-fuzz test-browser bench bench-coverage bench-models bench-batch bench-mclp-scale bench-mclp-uniform bench-orlib bench-sample-plans bench-spacing bench-pmedian-family sample units clean
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BIN)/python:
@@ -30,6 +30,14 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+# the property tests (hypothesis against brute force) with new random cases in each of ROUNDS rounds; a failure
+# prints the case and a @reproduce_failure line to rerun it
+ROUNDS ?= 3
+test-fuzz: $(STAMP)
+	for round in $$(seq $(ROUNDS)); do \
+		NETOPT_HYPOTHESIS=fuzz $(BIN)/python -m pytest -q -n auto -p no:cacheprovider -m "hypothesis and not slow" || exit 1; \
+	done
 
 # the maps' browser test needs Debian's Chromium (installed here as root); without it that test is skipped
 test-browser: $(STAMP)

@@ -1,11 +1,19 @@
 """Shared fixtures: small real-looking input files written in a temporary folder."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
 from shapely.geometry import box
+
+# the property tests draw the same random cases on every run of `make test` (a failure there is a change's
+# doing and reruns the same way); `make test-fuzz` draws new cases each round to look for bugs no fixed draw hits
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("fuzz", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("NETOPT_HYPOTHESIS", "repeatable"))
 
 # the tests read netopt's .xlsx outputs with openpyxl, the engine netopt writes them with (pandas 3 warns that
 # its default changes to calamine, which netopt installs for old .xls inputs)
