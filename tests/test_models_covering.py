@@ -678,6 +678,28 @@ def test_coverage_curve_is_each_p_solved_exactly(case, data):
     assert np.allclose(table["gain"].iloc[1:], np.diff(table["covered_weight"]), equal_nan=True)
 
 
+def test_a_curves_point_without_choice_is_measured_not_solved(monkeypatch):
+    """Today's network (every branch kept, no new one) is the only plan of the first point of either curve: it
+    reads optimal whatever the time limit, as brute force counts it, without a solve that a limit could stop."""
+    rng = np.random.default_rng(7)
+    A = (rng.random((30, 8)) < 0.3).astype(int)
+    weights = rng.integers(1, 9, 30).astype(float)
+    solved = []
+    solve = MCLP.solve
+    monkeypatch.setattr(MCLP, "solve", lambda self, *args, **kwargs: solved.append(self.p) or solve(self, *args,
+                                                                                                      **kwargs))
+    kept = MCLP.from_coverage(A, 3, weights=weights, existing=[0, 4, 6])
+    moving = MCLP.from_coverage(A, 3, weights=weights, existing=[0, 4, 6], closable=[0, 4, 6])
+    for table, first in ((kept.curve([3, 4], time_limit=1e-6), "p"), (moving.moves_curve([0, 1]), "moves")):
+        row = table.iloc[0]
+        assert row[first] == (3 if first == "p" else 0) and row["status"] == "optimal" and row["gap"] == 0.0
+        assert row["covered_weight"] == pytest.approx(brute.mclp(A, weights, 3, fixed=[0, 4, 6]))
+        assert sorted(row["selected"]) == ["s0", "s4", "s6"]
+    assert solved == [4, 3]  # only the points with a choice were solved
+    infeasible = MCLP.from_coverage(A, 3, weights=weights, existing=[0, 4, 6], must_reach=[[0, 1, 0, 0, 0, 0, 0, 0]])
+    assert infeasible.curve([3])["status"].tolist() == ["infeasible"]  # a forced plan breaking a rule is solved
+
+
 @settings(max_examples=40, deadline=None)
 @given(coverage(), st.data())
 def test_moves_curve_is_each_number_of_moves_solved_exactly(case, data):

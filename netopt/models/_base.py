@@ -872,13 +872,34 @@ class Curves:
         rows = []
         for k, (value, model) in enumerate(variants, 1):
             report_stage(f"{key} = {value} ({k} of {len(variants)}) 第{k}/{len(variants)}点")
-            result = model.solve(time_limit=time_limit, **solve_options)
+            result = model._forced_plan() or model.solve(time_limit=time_limit, **solve_options)
             rows.append({key: value, "status": result.status, won: result.details.get(won, np.nan),
                          share: result.details.get(share, np.nan), "gap": result.gap,
                          "seconds": result.seconds, "selected": result.selected, "reason": result.reason})
         table = pd.DataFrame(rows)
         table.insert(4, "gain", table[won].diff())
         return table
+
+    def _forced_plan(self) -> Result | None:
+        """The plan when the rules leave no choice — p sites fixed open, or p of today's sites and no new one
+        allowed (a curve's first point: today's network) — measured rather than searched: optimal, whatever
+        the time limit; None when there is a choice, the forced plan breaks a rule (solve() says which) or its
+        measure is itself an integer program (single-source capacities: solve() keeps its time limit)."""
+        p, rules = getattr(self, "p", None), self.rules
+        if getattr(self, "single_source", False):
+            return None
+        if len(rules.fixed) == p:
+            sites = rules.fixed
+        elif rules.max_new == 0 and len(rules.today()) == p:
+            sites = rules.today()
+        else:
+            return None
+        if not self._meets_rules(sites):
+            return None
+        started = time.perf_counter()
+        result = self._evaluated(sites)
+        return replace(result, status="optimal", bound=result.objective, gap=0.0, reason="",
+                       seconds=time.perf_counter() - started)
 
 
 def refuse_plan_limits(rules: SiteRules, p: int | None = None) -> None:
