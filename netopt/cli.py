@@ -114,6 +114,11 @@ CORE_KM_OPTION = typer.Option(None, callback=_above_zero, help="Service radius i
                               "1.2).")
 COUNTY_KM_OPTION = typer.Option(None, callback=_above_zero, help="Service radius in counties, km (default 3.5).")
 FRINGE_KM_OPTION = typer.Option(None, callback=_above_zero, help=FRINGE_HELP)
+MINUTES_OPTION = typer.Option(None, callback=_above_zero,
+                              help="mclp, lscp: a travel-time limit in minutes instead of a radius, e.g. 15 for the "
+                                   "15-minute service circle 15分钟金融服务圈 (by road with --network, else straight "
+                                   "line x 1.3 at 30 km/h driving, 4.5 km/h walking, as analyze --minutes).")
+MODE_OPTION = typer.Option("drive", help="With --minutes: drive or walk.")
 MODEL_CORE_KM_OPTION = typer.Option(None, callback=_above_zero, help="Instead of one --radius-km: the service radius "
                                     "in core urban districts, km (the diagnosis's 1.2; other towns --county-km).")
 MODEL_COUNTY_KM_OPTION = typer.Option(None, callback=_above_zero, help="Instead of one --radius-km: the service "
@@ -567,6 +572,8 @@ def optimize(
     core_km: Optional[float] = MODEL_CORE_KM_OPTION,
     county_km: Optional[float] = MODEL_COUNTY_KM_OPTION,
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
+    minutes: Optional[float] = MINUTES_OPTION,
+    mode: str = MODE_OPTION,
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the result tables."),
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches are the existing sites."),
@@ -645,7 +652,7 @@ def optimize(
         _check_keep_covered(keep_covered, bool(close) or not keep_existing or relocate is not None,
                             "--close, --relocate N or --no-keep-existing")
         _check_p_given(model, p, relocate, keep_existing, max_new, close)
-        radius = _model_radius(ctx, radius_km, core_km, county_km, fringe_km)
+        radius = _model_limit(ctx, model, (radius_km, core_km, county_km, fringe_km), minutes, mode)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         with _working("Building the model 建模中…"):
             roads = _roads(network)
@@ -734,6 +741,8 @@ def curve(
     core_km: Optional[float] = MODEL_CORE_KM_OPTION,
     county_km: Optional[float] = MODEL_COUNTY_KM_OPTION,
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
+    minutes: Optional[float] = MINUTES_OPTION,
+    mode: str = MODE_OPTION,
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches stay open (default: every "
                                        "bank's branches)."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
@@ -787,7 +796,7 @@ def curve(
         options = ModelOptions(capacity_wan, beta=beta, min_km=min_km, bank=bank)
         _check_model_flags(model, options)
         _check_keep_covered(keep_covered, moves or bool(close), "--close or --moves")
-        radius = _model_radius(ctx, radius_km, core_km, county_km, fringe_km)
+        radius = _model_limit(ctx, model, (radius_km, core_km, county_km, fringe_km), minutes, mode)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         with _working("Solving 求解中…"):
             own = _read_candidates_option(candidates, coords, ds, "a curve counts no costs")
@@ -1010,12 +1019,12 @@ def _check_keep_covered(keep_covered: bool, closes: bool, closing_options: str) 
                          "branches all stay open, so no town can lose its branch)", file="command line")
 
 
-def _covered_today(ds: Dataset, sites, radius_km: float | dict, roads: dict):
+def _covered_today(ds: Dataset, sites, limit: float | dict | TravelTime, roads: dict):
     """The must_reach rows of --keep-covered (planning.covered_towns_rows), said on the console."""
     from netopt.planning import covered_towns_rows
 
-    rows, towns = covered_towns_rows(ds, sites, radius_km, **roads)
-    console.print(f"--keep-covered: the {len(towns)} towns within {_radius_words(radius_km)} of today's branches "
+    rows, towns = covered_towns_rows(ds, sites, **_limit_keywords(limit), **roads)
+    console.print(f"--keep-covered: the {len(towns)} towns within {_radius_words(limit)} of today's branches "
                   "keep a branch within it 不新增服务空白乡镇")
     return rows
 
@@ -1217,36 +1226,38 @@ def _percentage(value: Optional[float], flag: str) -> Optional[float]:
     return value / 100
 
 
-def _build_model(model: str, ds: Dataset, sites, p: Optional[int], radius_km: float | dict, rules: dict,
+def _build_model(model: str, ds: Dataset, sites, p: Optional[int], limit: float | dict | TravelTime, rules: dict,
                  options: ModelOptions = ModelOptions(), roads: dict | None = None, demand=None,
                  at_most: bool = False):
     """The model `model` of the demand points (towns unless `demand`, see _model_demand) and the sites; its
     options were checked by _check_model_options before the demand was made. With `at_most`, p is the most
     sites open (pcenter and share always take it so): a budget may pay for fewer, better ones. A radius per region
-    type (--core-km, --county-km) is each demand point's own (coverage.demand_radius_km)."""
+    type (--core-km, --county-km) is each demand point's own (coverage.demand_radius_km); a TravelTime (--minutes)
+    is the travel time of mclp and lscp."""
     from netopt.coverage import demand_radius_km
     from netopt.models import CFLP, LSCP, MCLP, CapacitatedMCLP, PCenter, PMedian
 
     towns, rules = ds.towns if demand is None else demand, dict(rules, **(roads or {}))
-    if isinstance(radius_km, dict):
-        radius_km = demand_radius_km(ds, radius_km, towns)
+    if isinstance(limit, dict):
+        limit = demand_radius_km(ds, limit, towns)
     capacity_wan = options.capacity_wan
     if model == "cflp":
         built = CFLP.from_geodataframes(towns, sites.assign(capacity=capacity_wan * 1e4), "population",
                                         capacity="capacity", max_km=options.max_km, **rules)
         _check_cflp_size(built.cost, options.max_km)
         return built
+    keywords = _limit_keywords(limit)
     if model == "lscp":
-        return LSCP.from_geodataframes(towns, sites, radius_km, cover_share=_percentage(options.cover_pct,
-                                                                                         "--cover-pct"), **rules)
+        return LSCP.from_geodataframes(towns, sites, cover_share=_percentage(options.cover_pct, "--cover-pct"),
+                                       **keywords, **rules)
     if model == "share":
         return _market_share(ds, sites, p, _percentage(options.target_share_pct, "--target-share-pct"), options,
                              rules, towns)
     if model == "mclp" and capacity_wan is not None:
-        return CapacitatedMCLP.from_geodataframes(towns, sites, radius_km, p, capacity_wan * 1e4,
-                                                  exactly_p=not at_most, **rules)
+        return CapacitatedMCLP.from_geodataframes(towns, sites, p=p, capacity=capacity_wan * 1e4,
+                                                  exactly_p=not at_most, **keywords, **rules)
     if model == "mclp":
-        return MCLP.from_geodataframes(towns, sites, radius_km, p, exactly_p=not at_most, **rules)
+        return MCLP.from_geodataframes(towns, sites, p=p, exactly_p=not at_most, **keywords, **rules)
     if model == "pmedian":
         return PMedian.from_geodataframes(towns, sites, p, exactly_p=not at_most, **rules)
     return PCenter.from_geodataframes(towns, sites, p, **rules)
@@ -1344,7 +1355,7 @@ def _market_share(ds: Dataset, sites, p: Optional[int], target_share: Optional[f
     return MarketShare.from_geodataframes(demand, sites, rivals, p=p, target_share=target_share, **huff, **rules)
 
 
-def _before_after(ds: Dataset, sites, selected: list, radius_km: float | dict, roads: dict | None = None,
+def _before_after(ds: Dataset, sites, selected: list, limit: float | dict | TravelTime, roads: dict | None = None,
                   cells=None) -> tuple[Coverage, pd.DataFrame, pd.DataFrame]:
     """Prints coverage within the radius by region type (of the towns, or of the population grid `cells`),
     today's (the bank's) branches vs the plan's, and the towns losing or gaining coverage; returns the plan's
@@ -1352,13 +1363,13 @@ def _before_after(ds: Dataset, sites, selected: list, radius_km: float | dict, r
     from netopt.planning import compare_coverage, sites_as_branches, towns_changed
 
     today, plan = (analyze_coverage(Dataset(ds.counties, ds.towns, sites_as_branches(sites, chosen)),
-                                    radius_km=radius_km, demand=cells, **(roads or {}))
+                                    demand=cells, **_limit_keywords(limit), **(roads or {}))
                    for chosen in (sites.loc[sites["kind"] == "existing", "site_id"].tolist(), selected))
     table = compare_coverage(today, plan)
     changes = ", ".join(f"{row.region_type} {row.coverage_rate_pct_before:.1f}% → {row.coverage_rate_pct_after:.1f}%"
                         for row in table.itertuples() if np.isfinite(row.coverage_rate_pct_before))  # residents
     by = (" by road" if roads else "") + (" on the population grid" if cells is not None else "")
-    console.print(f"Coverage within {_radius_words(radius_km)}{by}, today → plan 覆盖率变化: {changes}")
+    console.print(f"Coverage within {_radius_words(limit)}{by}, today → plan 覆盖率变化: {changes}")
     changed = towns_changed(today, plan)
     _say_towns_changed(changed)
     return plan, table.round(3), changed.round(4)
@@ -1374,11 +1385,54 @@ def _model_radius(ctx: typer.Context, radius_km: float, core_km: Optional[float]
     return _radius(radius_km if given else None, core_km, county_km, fringe_km)
 
 
-def _radius_words(radius_km: float | dict) -> str:
-    """A radius as said to the user: "3.5 km", or one per region type, "core 1.2 km, county 3.5 km"."""
-    if isinstance(radius_km, dict):
-        return ", ".join(f"{kind} {km:g} km" for kind, km in radius_km.items())
-    return f"{radius_km:g} km"
+@dataclass(frozen=True)
+class TravelTime:
+    """--minutes with --mode: a model's travel-time limit instead of a radius in km."""
+    minutes: float
+    mode: str = "drive"
+
+
+TIMED_MODELS = {"optimize": ("mclp", "lscp"), "curve": ("mclp",)}  # the models --minutes applies to, by command
+
+
+def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional[float],
+                 mode: str) -> float | dict | TravelTime:
+    """_model_radius, or with --minutes the travel time (--mode drive or walk) of the models that take it;
+    --minutes beside a radius, for another model, or --mode without it, refused before the data are read."""
+    if mode not in ("drive", "walk"):
+        raise InputError(f"--mode is drive or walk, not '{mode}'", file="command line")
+    if minutes is None:
+        if mode != "drive":
+            raise InputError("--mode is for --minutes (a travel-time limit)", file="command line")
+        return _model_radius(ctx, *radii)
+    given = [f"--{name.replace('_', '-')}" for name in ("radius_km", "core_km", "county_km", "fringe_km")
+             if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"]
+    if given:
+        raise InputError(f"give --minutes (a travel time) or a radius in km ({', '.join(given)}), not both",
+                         file="command line")
+    timed = TIMED_MODELS[ctx.info_name or "optimize"]
+    if model not in timed:
+        raise InputError(f"--minutes is for --model {' or '.join(timed)} (residents within a travel time); {model} "
+                         "measures km", file="command line")
+    return TravelTime(minutes, mode)
+
+
+def _limit_keywords(limit: float | dict | TravelTime) -> dict:
+    """The keywords of a limit for analyze_coverage, the covering models and planning's reach: radius_km, or
+    radius_min and mode."""
+    if isinstance(limit, TravelTime):
+        return {"radius_min": limit.minutes, "mode": limit.mode}
+    return {"radius_km": limit}
+
+
+def _radius_words(limit: float | dict | TravelTime) -> str:
+    """A radius as said to the user (and on charts without a Chinese font): "3.5 km", or one per region type,
+    "core 1.2 km, county 3.5 km"; a travel time "15 min drive" or "15 min walk"."""
+    if isinstance(limit, TravelTime):
+        return f"{limit.minutes:g} min {limit.mode}"
+    if isinstance(limit, dict):
+        return ", ".join(f"{kind} {km:g} km" for kind, km in limit.items())
+    return f"{limit:g} km"
 
 
 def _write_csv(table: pd.DataFrame, path: Path) -> Path:
@@ -1748,7 +1802,7 @@ def _command_line(context: typer.Context) -> str:
     """The command as run, with its arguments, the options given (those different from their defaults) and always
     the model and radius (unless radii per region type are given), for the record."""
     words = ["netopt", context.info_name or ""]
-    regional = any(context.params.get(name) is not None for name in ("core_km", "county_km", "fringe_km"))
+    regional = any(context.params.get(name) is not None for name in ("core_km", "county_km", "fringe_km", "minutes"))
     always = [name for name in ALWAYS_RECORDED if not (regional and name == "radius_km")]  # radii per region instead
     for param in context.command.params:
         value = context.params.get(param.name)

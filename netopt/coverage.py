@@ -327,6 +327,14 @@ def demand_radius_km(ds: Dataset, radius_km: Limit, demand: gpd.GeoDataFrame | N
     return _unit_limits(_demand_units(ds, demand), radius_km, "km").to_numpy(float)
 
 
+def demand_limits(ds: Dataset, limit: Limit, demand: gpd.GeoDataFrame | None = None, unit: str = "km") -> np.ndarray:
+    """demand_radius_km for a limit in `unit` "km" or "min" (a travel time per town or demand unit); a limit
+    that is one number stays one number."""
+    if not isinstance(limit, dict):
+        return limit
+    return _unit_limits(_demand_units(ds, demand), limit, unit).to_numpy(float)
+
+
 def place_radius_km(ds: Dataset, places: gpd.GeoDataFrame, radius_km: Limit) -> np.ndarray:
     """The radius (km) where each of `places` (points with a county, e.g. candidate sites) stands, as
     demand_radius_km measures a town there: by its own region type if it gives one, else its county's."""

@@ -542,26 +542,31 @@ def compare_networks(ds: Dataset, new_branches: gpd.GeoDataFrame, today: gpd.Geo
     return compare_coverage(before, after)
 
 
-def town_reach(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict, distance: str = "euclidean",
-               graph=None, demand: gpd.GeoDataFrame | None = None) -> sp.csr_matrix:
+def town_reach(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict | None = None,
+               distance: str = "euclidean", graph=None, demand: gpd.GeoDataFrame | None = None,
+               radius_min: float | dict | None = None, mode: str = "drive") -> sp.csr_matrix:
     """0/1 towns (or `demand`'s points, e.g. a population grid's cells) x sites: the sites within each one's
     radius — one number, or one per region type as analyze_coverage takes it, e.g. {"core": 1.2, "county": 3.5}
-    —, straight line or by road."""
-    from netopt.coverage import demand_radius_km
+    —, straight line or by road; or, with `radius_min` (and `mode`) instead, within that travel time."""
+    from netopt.coverage import demand_limits
     from netopt.models.covering import as_coverage, reach_from_geodataframes
 
     points = ds.towns if demand is None else demand
-    return as_coverage(reach_from_geodataframes(points, sites, demand_radius_km(ds, radius_km, demand), distance,
-                                                graph))
+    per_point = {key: None if limit is None else demand_limits(ds, limit, demand, unit)
+                 for key, limit, unit in (("radius_km", radius_km, "km"), ("radius_min", radius_min, "min"))}
+    return as_coverage(reach_from_geodataframes(points, sites, distance=distance, graph=graph, mode=mode,
+                                                **per_point))
 
 
-def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict, distance: str = "euclidean",
-                       graph=None) -> tuple[sp.csr_matrix, np.ndarray]:
+def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict | None = None,
+                       distance: str = "euclidean", graph=None, radius_min: float | dict | None = None,
+                       mode: str = "drive") -> tuple[sp.csr_matrix, np.ndarray]:
     """The must_reach rule that leaves no town covered today without a branch (不新增服务空白乡镇): for each town
     with residents within radius_km of one of today's sites (sites kind "existing"), a 0/1 row of the sites
     within its reach; and those towns' positions in ds.towns. `radius_km`: one number, or one per region type
-    as analyze_coverage takes it, e.g. {"core": 1.2, "county": 3.5}. Pass the rows as a model's must_reach=."""
-    reach = town_reach(ds, sites, radius_km, distance, graph)
+    as analyze_coverage takes it, e.g. {"core": 1.2, "county": 3.5}; or `radius_min` (and `mode`), a travel
+    time. Pass the rows as a model's must_reach=."""
+    reach = town_reach(ds, sites, radius_km, distance, graph, radius_min=radius_min, mode=mode)
     covered = (reach @ (sites["kind"] == "existing").to_numpy(float) > 0) & \
         (ds.towns["population"].to_numpy(float) > 0)
     towns = np.flatnonzero(covered)

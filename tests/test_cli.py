@@ -289,6 +289,43 @@ def test_analyze_with_grid_minutes_and_network(tmp_path: Path):
     assert not (tmp_path / "o3").exists()
 
 
+def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
+    """--minutes 15 (the 15-minute service circle): mclp and lscp cover the towns within 15 minutes' drive (or walk
+    with --mode walk) as analyze --minutes measures them — today's value is the diagnosis's residents covered —,
+    the assignment gives minutes, the record names --minutes; other models, a radius beside it and --mode alone
+    are refused before the data are read."""
+    ds = no.load_sample()
+    today = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, ds.of_bank("中国建设银行").branches), radius_min=15)
+    result = runner.invoke(app, ["optimize", "--bank", "建设", "--max-new", "3", "--minutes", "15",
+                                 "--out", str(tmp_path)])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    wan = today.by_region["covered_population"].sum() / 1e4
+    assert f"today's branches 现有网点 {wan:.1f} 万人" in text and "Coverage within 15 min drive" in text
+    assignment = pd.read_csv(tmp_path / "mclp_assignment.csv")
+    assert "minutes" in assignment and "distance" not in assignment and assignment["minutes"].max() <= 15.0
+    summary = dict(pd.read_excel(tmp_path / "mclp_plan.xlsx", sheet_name="summary 汇总").to_numpy())
+    assert summary["command 命令"] == (f"netopt optimize --model mclp --minutes 15.0 --out {tmp_path} --bank 建设 "
+                                     "--max-new 3")
+    walk = runner.invoke(app, ["optimize", "--model", "lscp", "--cover-pct", "60", "--minutes", "20", "--mode", "walk",
+                               "--out", str(tmp_path)])
+    assert walk.exit_code == 0 and "Coverage within 20 min walk" in " ".join(walk.output.split()), walk.output
+    curve = runner.invoke(app, ["curve", "--bank", "建设", "--up-to", "2", "--minutes", "15", "--out", str(tmp_path)])
+    assert curve.exit_code == 0 and "within 15 min drive" in " ".join(curve.output.split()), curve.output
+    points = pd.read_csv(tmp_path / "coverage_curve.csv")
+    assert points.iloc[0, 1] == pytest.approx(wan, abs=0.05)  # point 0: today's network
+    for command, words in ((["optimize", "--model", "pmedian", "--p", "140"], "--minutes is for --model mclp or lscp"),
+                           (["curve", "--model", "share"], "--minutes is for --model mclp "),
+                           (["optimize", "--p", "140", "--radius-km", "3"], "a radius in km (--radius-km), not both"),
+                           (["curve", "--county-km", "3"], "or a radius in km (--county-km), not both")):
+        refused = runner.invoke(app, [*command, "--bank", "建设", "--minutes", "15", "--data", str(tmp_path / "none"),
+                                      "--out", str(tmp_path / "x")])
+        assert refused.exit_code == 2 and words in " ".join(refused.output.split()), refused.output
+    alone = runner.invoke(app, ["optimize", "--p", "140", "--mode", "walk", "--out", str(tmp_path / "x")])
+    assert alone.exit_code == 2 and "--mode is for --minutes" in alone.output
+    assert not (tmp_path / "x").exists()
+
+
 def test_optimize_on_the_sample(tmp_path: Path):
     result = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "110", "--bank", "农业", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

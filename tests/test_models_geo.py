@@ -52,6 +52,47 @@ def test_covering_models_take_a_radius_per_demand_point(city):
     assert cover.objective == pytest.approx(no.LSCP.from_coverage(km <= limits[:, None]).solve().objective)
 
 
+@pytest.mark.parametrize("mode, speed_kmh", [("drive", 30.0), ("walk", 4.5)])
+def test_covering_models_take_a_travel_time(city, mode, speed_kmh):
+    """radius_min: straight-line minutes are km x 1.3 at the mode's speed, as the diagnosis counts them — the pairs
+    within 15 minutes are those within the km they allow, each stored in minutes; MCLP's value of today's network
+    is the diagnosis's residents covered within 15 minutes (also by region type); the assignment gives minutes."""
+    ds, sites = city
+    existing = existing_positions(sites)
+    km = cost_matrix_km(ds.towns, sites)
+    minutes = km * 1.3 / speed_kmh * 60.0
+    timed = no.MCLP.from_geodataframes(ds.towns, sites, p=len(existing) + 3, radius_min=15, mode=mode,
+                                       existing=existing)
+    assert (timed.A.toarray() > 0).sum() == (minutes <= 15).sum()
+    result = timed.solve()
+    matrix = no.MCLP.from_coverage(minutes <= 15, len(existing) + 3, weights=ds.towns["population"],
+                                   existing=existing).solve()
+    assert result.objective == pytest.approx(matrix.objective)
+    chosen = np.flatnonzero(sites["site_id"].isin(result.selected))
+    nearest = np.where(minutes[:, chosen] <= 15, minutes[:, chosen], np.inf).min(axis=1)
+    assert "distance" not in result.assignment
+    assert np.allclose(result.assignment["minutes"].fillna(np.inf), nearest)
+    branches = no.Dataset(ds.counties, ds.towns, ds.of_bank("招商银行").branches)
+    for limit in (15, {"core": 10, "county": 20}):
+        today = no.analyze_coverage(branches, radius_min=limit, mode=mode)
+        model = timed if limit == 15 else no.LSCP.from_geodataframes(
+            ds.towns, sites, radius_min=no.coverage.demand_limits(ds, limit, unit="min"), mode=mode)
+        covered = model.A[:, existing].sum(axis=1).A1 > 0
+        assert float(ds.towns["population"].to_numpy()[covered].sum()) == pytest.approx(
+            today.by_region["covered_population"].sum())
+
+
+def test_a_travel_time_limit_is_checked(city):
+    ds, sites = city
+    for limits, words in ((dict(), "give a service radius in km .radius_km. or a travel time in minutes"),
+                          (dict(radius_km=3, radius_min=15), "not both"),
+                          (dict(radius_min=0), "radius_min must be a positive number of minutes, got 0"),
+                          (dict(radius_min=[15, 20]), "radius_min must be a positive number of minutes, or one per"),
+                          (dict(radius_min=15, mode="bike"), "unknown travel mode 'bike'")):
+        with pytest.raises(no.InputError, match=words):
+            no.MCLP.from_geodataframes(ds.towns, sites, p=3, **limits)
+
+
 def test_pmedian_from_geodataframes_is_optimal_and_keeps_existing(city):
     ds, sites = city
     existing = existing_positions(sites)

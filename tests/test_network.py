@@ -225,6 +225,47 @@ def test_analyze_coverage_on_a_road_network(oakland, oakland_graph):
     assert timed.notes[0].startswith("Coverage by travel time 1 min (road network")
 
 
+@pytest.mark.parametrize("mode", ["drive", "walk"])
+def test_covering_models_by_road_travel_time_are_the_diagnosis_own(oakland, oakland_graph, mode):
+    """MCLP.from_geodataframes(radius_min=…) by road: each town's quickest covering branch is the diagnosis's
+    nearest_branch_min, the towns it covers are the diagnosis's covered towns (a town 800 m off the roads included:
+    straight line x 1.3), and its value of the branches is the diagnosis's residents covered."""
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import box
+
+    import netopt as no
+
+    lon = np.array([oakland_graph.nodes[n]["x"] for n in oakland.node_ids])
+    lat = np.array([oakland_graph.nodes[n]["y"] for n in oakland.node_ids])
+    town_nodes, branch_nodes = np.arange(0, oakland.n_nodes, 3), np.array([5, 40, 77])
+    east = int(np.argmax(lon))  # a town ~700 m east of the easternmost road node: off the network
+    town_lon, town_lat = np.r_[lon[town_nodes], lon[east] + 0.008], np.r_[lat[town_nodes], lat[east]]
+    counties = gpd.GeoDataFrame({"county_id": ["1"], "name": ["A"], "population": [1.0], "gdp_yi": [np.nan],
+                                 "area_km2": [1.0], "region_type": ["core"]},
+                                geometry=[box(lon.min() - 0.02, lat.min() - 0.02, lon.max() + 0.02, lat.max() + 0.02)],
+                                crs=4326)
+    towns = gpd.GeoDataFrame({"town_id": [f"T{i}" for i in range(len(town_lon))], "name": "t", "county": "A",
+                              "county_id": "1", "population": 100.0 + np.arange(len(town_lon)), "region_type": pd.NA},
+                             geometry=gpd.points_from_xy(town_lon, town_lat), crs=4326)
+    branches = gpd.GeoDataFrame({"branch_id": [f"B{n}" for n in branch_nodes], "name": "b", "bank": "x",
+                                 "type": pd.NA}, geometry=gpd.points_from_xy(lon[branch_nodes], lat[branch_nodes]),
+                                crs=4326)
+    limit = 2.0 if mode == "drive" else 6.0
+    cov = no.analyze_coverage(no.Dataset(counties, towns, branches), radius_min=limit, distance="network",
+                              graph=oakland, mode=mode)
+    sites = branches.rename(columns={"branch_id": "site_id"})
+    model = no.MCLP.from_geodataframes(towns, sites, p=1, radius_min=limit, mode=mode, distance="network",
+                                       graph=oakland)
+    covered = model.A.sum(axis=1).A1 > 0
+    assert 0 < covered.sum() < len(towns) and (covered == cov.towns["covered"].to_numpy()).all()
+    quickest = model.evaluate(list(sites["site_id"])).assignment["minutes"].to_numpy()
+    assert quickest[covered] == pytest.approx(cov.towns["nearest_branch_min"].to_numpy()[covered], rel=1e-9)
+    assert model.objective_of(list(sites["site_id"])) == pytest.approx(
+        cov.by_region["covered_population"].sum())
+    assert "outside the road network" in cov.towns["method"].iloc[-1]
+
+
 def test_distances_by_blocks_of_sites_match_the_whole_matrix_by_road_and_straight_line():
     """cost_blocks_km gives cost_matrix_km's km a few sites at a time (points projected and snapped once): the
     same numbers by straight line and by road, off-network points by straight line x detour."""

@@ -15,7 +15,7 @@ from netopt.models._base import Curves, LocationModel, SiteRules, checked_p, fin
 from netopt.models._cflp_lagrange import LagrangianOutcome, SiteChoice, TransportPricer, cflp_lagrangian, site_tests
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, loaded_highs,
                                 relative_gap, report_stage, seconds_left, share_deadline)
-from netopt.models.covering import _Covering, as_coverage, reach_from_geodataframes, reach_within
+from netopt.models.covering import _Covering, as_coverage, cost_column, reach_from_geodataframes, reach_within
 from netopt.models.median import (_ids, as_cost_matrix, column_or_values, frame_column, labels,
                                   rules_from_candidates)
 
@@ -329,17 +329,19 @@ class CapacitatedMCLP(Curves, _Covering):
                                  **rules)._with_distances(reach)
 
     @classmethod
-    def from_geodataframes(cls, demand, candidates, radius_km: float, p: int, capacity,
-                           weight: str | None = "population", distance: str = "euclidean", graph=None,
-                           single_source: bool = False, exactly_p: bool = True, **rules) -> "CapacitatedMCLP":
+    def from_geodataframes(cls, demand, candidates, radius_km: float | None = None, p: int | None = None,
+                           capacity=None, weight: str | None = "population", distance: str = "euclidean", graph=None,
+                           single_source: bool = False, exactly_p: bool = True, radius_min: float | None = None,
+                           mode: str = "drive", **rules) -> "CapacitatedMCLP":
         """Demand points and candidate sites as GeoDataFrames; capacity a number, one per site, or a column
-        of `candidates` (e.g. residents a branch can serve); site rules as for MCLP.from_geodataframes."""
+        of `candidates` (e.g. residents a branch can serve); site rules, and `radius_min` with `mode` instead of
+        radius_km, as for MCLP.from_geodataframes."""
         weights = column_or_values(demand, weight, "demand")
         capacity = column_or_values(candidates, capacity, "candidates")
         given = rules_from_candidates(candidates, rules)
-        reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph)
+        reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph, radius_min, mode)
         return cls.from_coverage(reach, p, capacity, weights, _ids(demand, None), _ids(candidates, None),
-                                 single_source, exactly_p, **given)._with_distances(reach)
+                                 single_source, exactly_p, **given)._with_distances(reach, cost_column(radius_min))
 
     def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """The covering pairs (distinct demand row, site), row by row."""
@@ -402,7 +404,7 @@ class CapacitatedMCLP(Curves, _Covering):
                                "site": [self.site_labels[j] for j in site], "share": table["share"].to_numpy(),
                                "amount": table["share"].to_numpy() * self.weights[point]})
         if self.distances is not None:
-            served["distance"] = np.asarray(self.distances[point, site]).ravel()
+            served[self.distance_column] = np.asarray(self.distances[point, site]).ravel()
         return served.reset_index(drop=True)
 
     def _within_reach(self, open_sites: np.ndarray) -> float:
@@ -472,7 +474,7 @@ class CapacitatedMCLP(Curves, _Covering):
                                 SiteRules(m, fixed=sites, forbidden=np.setdiff1d(np.arange(m), sites)),
                                 self.demand_labels, self.site_labels, self.single_source,
                                 merged=(self.unique, self.row_of))
-        fixed.distances = self.distances
+        fixed.distances, fixed.distance_column = self.distances, self.distance_column
         result = LocationModel.solve(fixed)
         return replace(result, status="evaluated", bound=np.nan, gap=np.nan)
 

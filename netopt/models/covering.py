@@ -129,64 +129,95 @@ def dominated_rows(A: sp.csr_matrix, max_pairs: float = 2e7) -> np.ndarray:
     return redundant
 
 
-def reach_from_geodataframes(demand, candidates, radius_km, distance: str = "euclidean",
-                             graph=None) -> sp.csr_matrix:
+def reach_from_geodataframes(demand, candidates, radius_km=None, distance: str = "euclidean", graph=None,
+                             radius_min=None, mode: str = "drive") -> sp.csr_matrix:
     """Sparse demand x site km of the pairs within `radius_km` (straight line or road network), never dense;
     a stored entry (even 0 km) is a pair that covers. `radius_km`: one number, or one per demand row (e.g.
-    coverage.demand_radius_km: the diagnosis's radius by region type, core 1.2 km, county 3.5 km)."""
+    coverage.demand_radius_km: the diagnosis's radius by region type, core 1.2 km, county 3.5 km). With
+    `radius_min` instead: the minutes of the pairs within that travel time, `mode` "drive" or "walk", measured
+    as analyze_coverage(radius_min=...) measures them (road time plus access legs; straight line x 1.3 at 30 km/h
+    driving or 4.5 km/h walking where a pair has no road)."""
     from netopt.distance import checked_model_inputs
 
     checked_model_inputs(demand, candidates, distance, graph)
-    if is_number(radius_km):
-        if not (np.isfinite(radius_km) and radius_km > 0):
-            raise InputError(f"radius_km must be a positive number of km, got {radius_km!r}", file="model")
-        return _pairs_within_km(demand, candidates, float(radius_km), distance, graph)
-    limits = _per_row_radii(radius_km, len(demand))
-    pairs = _pairs_within_km(demand, candidates, float(limits.max(initial=0.0)) or 1.0, distance, graph).tocoo()
+    unit, given = _one_limit(radius_km, radius_min)
+    name, words = ("radius_km", "km") if unit == "km" else ("radius_min", "minutes")
+    if is_number(given):
+        if not (np.isfinite(given) and given > 0):
+            raise InputError(f"{name} must be a positive number of {words}, got {given!r}", file="model")
+        return _pairs_within(demand, candidates, float(given), unit, distance, graph, mode)
+    limits = _per_row_radii(given, len(demand), name, words)
+    pairs = _pairs_within(demand, candidates, float(limits.max(initial=0.0)) or 1.0, unit, distance, graph,
+                          mode).tocoo()
     inside = pairs.data <= limits[pairs.row] + 1e-9
     reach = sp.csr_matrix((pairs.data[inside], (pairs.row[inside], pairs.col[inside])), shape=pairs.shape)
     reach.sort_indices()
     return reach
 
 
-def _per_row_radii(radius_km, rows: int) -> np.ndarray:
-    """One radius per demand row, km, each a positive number; an InputError naming the first that is not."""
+def cost_column(radius_min) -> str:
+    """The assignment column of a covering model's pair costs: "minutes" for a travel-time limit, else "distance"
+    (km)."""
+    return "distance" if radius_min is None else "minutes"
+
+
+def _one_limit(radius_km, radius_min) -> tuple[str, object]:
+    """("km", radius_km) or ("min", radius_min): an InputError unless exactly one of them is given."""
+    if (radius_km is None) == (radius_min is None):
+        raise InputError("give a service radius in km (radius_km) or a travel time in minutes (radius_min)"
+                         + (", not both" if radius_km is not None else ""), file="model")
+    return ("km", radius_km) if radius_min is None else ("min", radius_min)
+
+
+def _per_row_radii(radius, rows: int, name: str = "radius_km", words: str = "km") -> np.ndarray:
+    """One limit per demand row (km, or minutes), each a positive number; an InputError naming the first that is
+    not."""
     try:
-        limits = np.asarray(radius_km, dtype=float)
+        limits = np.asarray(radius, dtype=float)
     except (TypeError, ValueError):
         limits = None
     if limits is None or limits.shape != (rows,):
-        hint = (": a radius by region type becomes one per demand point with netopt.coverage.demand_radius_km(ds, "
-                "radius_km, demand)" if isinstance(radius_km, dict) else "")
-        raise InputError(f"radius_km must be a positive number of km, or one per demand point ({rows}), got "
-                         f"{radius_km!r}"[:200] + hint, file="model")
+        hint = (f": a {words} limit by region type becomes one per demand point with "
+                f"netopt.coverage.demand_radius_km(ds, limits, demand)" if isinstance(radius, dict) else "")
+        raise InputError(f"{name} must be a positive number of {words}, or one per demand point ({rows}), got "
+                         f"{radius!r}"[:200] + hint, file="model")
     bad = np.flatnonzero(~(np.isfinite(limits) & (limits > 0)))
     if len(bad):
-        raise InputError(f"radius_km must be a positive number of km for every demand point: demand point "
+        raise InputError(f"{name} must be a positive number of {words} for every demand point: demand point "
                          f"{bad[0]} has {float(limits[bad[0]])!r}", file="model")
     return limits
 
 
-def _pairs_within_km(demand, candidates, radius_km: float, distance: str, graph) -> sp.csr_matrix:
-    """reach_from_geodataframes for one radius: the pairs within it, km (a stored 0 is a pair that covers)."""
+def _pairs_within(demand, candidates, limit: float, unit: str, distance: str, graph, mode: str) -> sp.csr_matrix:
+    """reach_from_geodataframes for one limit: the pairs within it, in km or minutes (`unit` "km" or "min"; a
+    stored 0 is a pair that covers). By road, a pair with an end off the network is measured by straight line x
+    the detour factor."""
     from netopt.distance import (DEFAULT_MAX_SNAP_M, TravelSettings, as_road_network, network_pairs_within, pairs_within,
                                  snap_both)
     from netopt.projection import metric_crs, xy_metres
 
+    travel = TravelSettings(distance=distance, mode=mode)
+    if mode not in ("drive", "walk"):
+        raise InputError(f"unknown travel mode '{mode}'; use 'drive' or 'walk'", file="model")
+    per_unit = 1000.0 if unit == "km" else 60.0  # metres per km, seconds per minute
+    leg = 1.0 if unit == "km" else 3.6 / travel.access_speed_kmh()  # cost per metre off the road: m, or s
+    straight_cost = leg * (travel.detour_factor if unit == "min" or distance != "euclidean" else 1.0)
+    bound = limit * per_unit
     if distance == "euclidean":
         crs = metric_crs(demand, candidates)
-        return pairs_within(xy_metres(demand, crs), xy_metres(candidates, crs), radius_km * 1000.0) / 1000.0
-    net, limit = as_road_network(graph), radius_km * 1000.0
+        return pairs_within(xy_metres(demand, crs), xy_metres(candidates, crs), bound / straight_cost) \
+            * (straight_cost / per_unit)
+    net = as_road_network(graph)
     demand_xy, site_xy = xy_metres(demand, net.crs), xy_metres(candidates, net.crs)
     d_node, d_snap, s_node, s_snap = snap_both(net, demand_xy, site_xy)
     on_demand, on_site = d_snap <= DEFAULT_MAX_SNAP_M, s_snap <= DEFAULT_MAX_SNAP_M
-    road = network_pairs_within(net.length_m, d_node, s_node, limit, site_legs=s_snap).tocoo()
-    metres = road.data + d_snap[road.row]
-    by_road = (metres <= limit) & on_demand[road.row] & on_site[road.col]
-    detour = TravelSettings().detour_factor  # a pair with an end off the network: straight line x detour
-    straight = pairs_within(demand_xy, site_xy, limit / detour).tocoo()
+    weights = net.length_m if unit == "km" else net.weights(mode)
+    road = network_pairs_within(weights, d_node, s_node, bound, site_legs=s_snap * leg).tocoo()
+    cost = road.data + d_snap[road.row] * leg
+    by_road = (cost <= bound) & on_demand[road.row] & on_site[road.col]
+    straight = pairs_within(demand_xy, site_xy, bound / straight_cost).tocoo()
     off = ~(on_demand[straight.row] & on_site[straight.col])
-    reach = sp.csr_matrix((np.concatenate([metres[by_road], straight.data[off] * detour]) / 1000.0,
+    reach = sp.csr_matrix((np.concatenate([cost[by_road], straight.data[off] * straight_cost]) / per_unit,
                            (np.concatenate([road.row[by_road], straight.row[off]]),
                             np.concatenate([road.col[by_road], straight.col[off]]))), shape=road.shape)
     reach.sort_indices()
@@ -205,15 +236,17 @@ class _Covering(LocationModel):
         self.weights = as_weights(weights, n)
         self.unique_weights = np.bincount(self.row_of, weights=self.weights, minlength=self.unique.shape[0])
         self.distances: sp.csr_matrix | None = None  # cost of each covering pair (A's pattern), when known
+        self.distance_column = "distance"  # the assignment's column of those costs: "distance" (km) or "minutes"
         self._milp = None
 
-    def _with_distances(self, reach: sp.csr_matrix) -> "_Covering":
+    def _with_distances(self, reach: sp.csr_matrix, column: str = "distance") -> "_Covering":
         """This model, knowing the cost of each covering pair (reach: A's pattern): the assignment then names
-        each demand point's nearest open covering site and its distance."""
+        each demand point's nearest open covering site and its distance (`column` "distance", km) or travel time
+        ("minutes")."""
         reach = sp.csr_matrix(reach)
         reach.sort_indices()
         if reach.shape == self.A.shape and reach.nnz == self.A.nnz and np.array_equal(reach.indices, self.A.indices):
-            self.distances = reach
+            self.distances, self.distance_column = reach, column
         return self
 
     def covered_alone(self, selected) -> pd.Series:
@@ -245,7 +278,8 @@ class _Covering(LocationModel):
 
     def _columns_of(self, keep: np.ndarray, model: "_Covering") -> "_Covering":
         """`model`, built over this model's sites `keep`, with their distances."""
-        return model._with_distances(self.distances[:, keep]) if self.distances is not None else model
+        return (model._with_distances(self.distances[:, keep], self.distance_column) if self.distances is not None
+                else model)
 
     def _merged_columns(self, keep: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
         """Distinct rows and row map of the matrix restricted to the sites `keep`, from this model's distinct
@@ -279,7 +313,7 @@ class _Covering(LocationModel):
         if self.distances is not None:
             distance = np.full(self.A.shape[0], np.nan)
             distance[rows[firsts]] = cost[firsts]
-            table["distance"] = distance
+            table[self.distance_column] = distance
         return table
 
     def _covered(self, assignment: pd.DataFrame) -> dict:
@@ -338,18 +372,21 @@ class LSCP(_Covering):
                                  **rules)._with_distances(reach)
 
     @classmethod
-    def from_geodataframes(cls, demand, candidates, radius_km: float, distance: str = "euclidean", graph=None,
-                           facility_cost: str | None = None, cover_share: float | None = None,
-                           weight: str | None = "population", **rules) -> "LSCP":
-        """With cover_share, the share is of the `weight` column's total (residents by default)."""
+    def from_geodataframes(cls, demand, candidates, radius_km: float | None = None, distance: str = "euclidean",
+                           graph=None, facility_cost: str | None = None, cover_share: float | None = None,
+                           weight: str | None = "population", radius_min: float | None = None, mode: str = "drive",
+                           **rules) -> "LSCP":
+        """With cover_share, the share is of the `weight` column's total (residents by default). `radius_min`
+        (minutes, `mode` "drive" or "walk") instead of radius_km: every demand point within that travel time
+        (reach_from_geodataframes); the assignment's `minutes` column then replaces its km `distance`."""
         from netopt.models.median import _ids
 
         cost = column_or_values(candidates, facility_cost, "candidates")
         weights = column_or_values(demand, weight, "demand") if cover_share is not None else None
         given = rules_from_candidates(candidates, rules)
-        reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph)
+        reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph, radius_min, mode)
         return cls.from_coverage(reach, cost, _ids(demand, None), _ids(candidates, None), cover_share, weights,
-                                 **given)._with_distances(reach)
+                                 **given)._with_distances(reach, cost_column(radius_min))
 
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:
@@ -587,20 +624,23 @@ class MCLP(Curves, _Covering):
                                  **rules)._with_distances(reach)
 
     @classmethod
-    def from_geodataframes(cls, demand, candidates, radius_km: float, p: int, weight: str | None = "population",
-                           distance: str = "euclidean", graph=None, backup_weight: float = 0.0,
-                           exactly_p: bool = True, **rules) -> "MCLP":
+    def from_geodataframes(cls, demand, candidates, radius_km: float | None = None, p: int | None = None,
+                           weight: str | None = "population", distance: str = "euclidean", graph=None,
+                           backup_weight: float = 0.0, exactly_p: bool = True, radius_min: float | None = None,
+                           mode: str = "drive", **rules) -> "MCLP":
         """Demand points and candidate sites as GeoDataFrames; site rules as row positions or values, or as a
         column name of `candidates` (see median.rules_from_candidates), e.g. existing="is_ours",
-        county="county"."""
+        county="county". `radius_min` (minutes, `mode` "drive" or "walk") instead of radius_km: the demand within
+        that travel time, e.g. MCLP.from_geodataframes(towns, sites, p=10, radius_min=15) — the 15-minute
+        service circle 15分钟金融服务圈; the assignment's `minutes` column then replaces its km `distance`."""
         from netopt.models.median import _ids
 
         weights = column_or_values(demand, weight, "demand")
         given = rules_from_candidates(candidates, rules)
-        reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph)
+        reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph, radius_min, mode)
         model = cls.from_coverage(reach, p, weights, _ids(demand, None), _ids(candidates, None), backup_weight,
                                   exactly_p=exactly_p, **given)
-        return model._with_distances(reach)
+        return model._with_distances(reach, cost_column(radius_min))
 
     def _build(self) -> MatrixMILP:
         k, m = self.unique.shape
