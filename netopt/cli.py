@@ -1399,21 +1399,30 @@ def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional
                  mode: str) -> float | dict | TravelTime:
     """_model_radius, or with --minutes the travel time (--mode drive or walk) of the models that take it;
     --minutes beside a radius, for another model, or --mode without it, refused before the data are read."""
+    given = [name for name in ("radius_km", "core_km", "county_km", "fringe_km")
+             if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"]
+    timed = _travel_time(minutes, mode, given)
+    if timed is None:
+        return _model_radius(ctx, *radii)
+    models = TIMED_MODELS[ctx.info_name or "optimize"]
+    if model not in models:
+        raise InputError(f"--minutes is for --model {' or '.join(models)} (residents within a travel time); {model} "
+                         "measures km", file="command line")
+    return timed
+
+
+def _travel_time(minutes: Optional[float], mode: str, radii_given: list[str]) -> TravelTime | None:
+    """--minutes and --mode as a TravelTime (None without --minutes); --mode other than drive or without --minutes,
+    and --minutes beside the radius options `radii_given` (parameter names), refused."""
     if mode not in ("drive", "walk"):
         raise InputError(f"--mode is drive or walk, not '{mode}'", file="command line")
     if minutes is None:
         if mode != "drive":
             raise InputError("--mode is for --minutes (a travel-time limit)", file="command line")
-        return _model_radius(ctx, *radii)
-    given = [f"--{name.replace('_', '-')}" for name in ("radius_km", "core_km", "county_km", "fringe_km")
-             if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"]
-    if given:
-        raise InputError(f"give --minutes (a travel time) or a radius in km ({', '.join(given)}), not both",
-                         file="command line")
-    timed = TIMED_MODELS[ctx.info_name or "optimize"]
-    if model not in timed:
-        raise InputError(f"--minutes is for --model {' or '.join(timed)} (residents within a travel time); {model} "
-                         "measures km", file="command line")
+        return None
+    if radii_given:
+        flags = ", ".join(f"--{name.replace('_', '-')}" for name in radii_given)
+        raise InputError(f"give --minutes (a travel time) or a radius in km ({flags}), not both", file="command line")
     return TravelTime(minutes, mode)
 
 
@@ -2449,6 +2458,10 @@ def compare(
     core_km: Optional[float] = CORE_KM_OPTION,
     county_km: Optional[float] = COUNTY_KM_OPTION,
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
+    minutes: Optional[float] = typer.Option(None, callback=_above_zero,
+                                            help="A travel-time limit in minutes instead of a radius, e.g. 15 for "
+                                                 "the 15-minute service circle (--mode drive or walk)."),
+    mode: str = MODE_OPTION,
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="Measure on a population grid of this cell size (km) instead of "
@@ -2465,13 +2478,15 @@ def compare(
         from netopt.maps import compare_map
         from netopt.planning import bank_branches, compare_plans
 
-        radius = _radius(radius_km, core_km, county_km, fringe_km)
+        radii = {"radius_km": radius_km, "core_km": core_km, "county_km": county_km, "fringe_km": fringe_km}
+        radius = (_travel_time(minutes, mode, [key for key, km in radii.items() if km is not None])
+                  or _radius(radius_km, core_km, county_km, fringe_km))
         networks = _read_plans(plans, name, coords, bank)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         _say_banks_matched(ds, bank)
         with _working("Measuring the plans 方案比选中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
-            scenarios, towns = compare_plans(ds, networks, bank, cells, radius_km=radius, **_roads(network))
+            scenarios, towns = compare_plans(ds, networks, bank, cells, **_limit_keywords(radius), **_roads(network))
         _say_comparison(scenarios, towns, f"{source}, {bank} 我行" if bank else source, radius)
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
         written = _write_comparison(out, scenarios, towns, record, _radius_words(radius))
@@ -2659,7 +2674,8 @@ def _plan_file(path: Path) -> Path:
     return found[0]
 
 
-def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str, radius: float | dict) -> None:
+def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str,
+                    radius: float | dict | TravelTime) -> None:
     """The plans side by side on the console, then the towns where they differ most."""
     from netopt.maps import REGION_ZH
     from netopt.models.types import TYPE_ZH

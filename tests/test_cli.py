@@ -310,6 +310,12 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     walk = runner.invoke(app, ["optimize", "--model", "lscp", "--cover-pct", "60", "--minutes", "20", "--mode", "walk",
                                "--out", str(tmp_path)])
     assert walk.exit_code == 0 and "Coverage within 20 min walk" in " ".join(walk.output.split()), walk.output
+    compared = runner.invoke(app, ["compare", str(tmp_path / "mclp_branches.csv"), "--bank", "建设", "--minutes", "15",
+                                   "--out", str(tmp_path / "compare")])
+    assert compared.exit_code == 0 and "within 15 min drive" in " ".join(compared.output.split()), compared.output
+    scenarios = pd.read_csv(tmp_path / "compare" / "compare_scenarios.csv")
+    assert scenarios.iloc[0, 4] == pytest.approx(wan, abs=0.01)  # covered_wan 覆盖人口(万人): today, as analyze counts
+    assert scenarios.iloc[1, 4] == pytest.approx(float(summary["covered 覆盖人口"].split()[0]), abs=0.06)
     curve = runner.invoke(app, ["curve", "--bank", "建设", "--up-to", "2", "--minutes", "15", "--out", str(tmp_path)])
     assert curve.exit_code == 0 and "within 15 min drive" in " ".join(curve.output.split()), curve.output
     points = pd.read_csv(tmp_path / "coverage_curve.csv")
@@ -317,7 +323,8 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     for command, words in ((["optimize", "--model", "pmedian", "--p", "140"], "--minutes is for --model mclp or lscp"),
                            (["curve", "--model", "share"], "--minutes is for --model mclp "),
                            (["optimize", "--p", "140", "--radius-km", "3"], "a radius in km (--radius-km), not both"),
-                           (["curve", "--county-km", "3"], "or a radius in km (--county-km), not both")):
+                           (["curve", "--county-km", "3"], "or a radius in km (--county-km), not both"),
+                           (["compare", str(tmp_path), "--radius-km", "3"], "a radius in km (--radius-km), not both")):
         refused = runner.invoke(app, [*command, "--bank", "建设", "--minutes", "15", "--data", str(tmp_path / "none"),
                                       "--out", str(tmp_path / "x")])
         assert refused.exit_code == 2 and words in " ".join(refused.output.split()), refused.output
