@@ -119,6 +119,9 @@ MINUTES_OPTION = typer.Option(None, callback=_above_zero,
                                    "15-minute service circle 15分钟金融服务圈 (by road with --network, else straight "
                                    "line x 1.3 at 30 km/h driving, 4.5 km/h walking, as analyze --minutes).")
 MODE_OPTION = typer.Option("drive", help="With --minutes: drive or walk.")
+MINUTES_ANY_OPTION = typer.Option(None, callback=_above_zero,
+                                  help="A travel-time limit in minutes instead of a radius, e.g. 15 for the 15-minute "
+                                       "service circle 15分钟金融服务圈 (--mode drive or walk).")
 MODEL_CORE_KM_OPTION = typer.Option(None, callback=_above_zero, help="Instead of one --radius-km: the service radius "
                                     "in core urban districts, km (the diagnosis's 1.2; other towns --county-km).")
 MODEL_COUNTY_KM_OPTION = typer.Option(None, callback=_above_zero, help="Instead of one --radius-km: the service "
@@ -1426,6 +1429,14 @@ def _travel_time(minutes: Optional[float], mode: str, radii_given: list[str]) ->
     return TravelTime(minutes, mode)
 
 
+def _limit_or_radius(minutes: Optional[float], mode: str, radius_km: Optional[float], core_km: Optional[float],
+                     county_km: Optional[float], fringe_km: Optional[float]) -> float | dict | TravelTime:
+    """--minutes (with --mode) as a TravelTime, else the radius of the options given (_radius); both refused."""
+    radii = {"radius_km": radius_km, "core_km": core_km, "county_km": county_km, "fringe_km": fringe_km}
+    timed = _travel_time(minutes, mode, [name for name, km in radii.items() if km is not None])
+    return timed or _radius(radius_km, core_km, county_km, fringe_km)
+
+
 def _limit_keywords(limit: float | dict | TravelTime) -> dict:
     """The keywords of a limit for analyze_coverage, the covering models and planning's reach: radius_km, or
     radius_min and mode."""
@@ -2458,9 +2469,7 @@ def compare(
     core_km: Optional[float] = CORE_KM_OPTION,
     county_km: Optional[float] = COUNTY_KM_OPTION,
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
-    minutes: Optional[float] = typer.Option(None, callback=_above_zero,
-                                            help="A travel-time limit in minutes instead of a radius, e.g. 15 for "
-                                                 "the 15-minute service circle (--mode drive or walk)."),
+    minutes: Optional[float] = MINUTES_ANY_OPTION,
     mode: str = MODE_OPTION,
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
@@ -2478,9 +2487,7 @@ def compare(
         from netopt.maps import compare_map
         from netopt.planning import bank_branches, compare_plans
 
-        radii = {"radius_km": radius_km, "core_km": core_km, "county_km": county_km, "fringe_km": fringe_km}
-        radius = (_travel_time(minutes, mode, [key for key, km in radii.items() if km is not None])
-                  or _radius(radius_km, core_km, county_km, fringe_km))
+        radius = _limit_or_radius(minutes, mode, radius_km, core_km, county_km, fringe_km)
         networks = _read_plans(plans, name, coords, bank)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         _say_banks_matched(ds, bank)
@@ -2515,6 +2522,8 @@ def evaluate_sites_command(
     core_km: Optional[float] = CORE_KM_OPTION,
     county_km: Optional[float] = COUNTY_KM_OPTION,
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
+    minutes: Optional[float] = MINUTES_ANY_OPTION,
+    mode: str = MODE_OPTION,
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero, help="Residents on a population grid of "
                                             "this cell size (km) instead of at the town points (e.g. 1: finer for "
                                             "sites in the core, where radii are short)."),
@@ -2533,13 +2542,13 @@ def evaluate_sites_command(
         tables = [*(files or []), *candidates]
         if not tables and not site:
             raise InputError("give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat", file="command line")
-        radius = _radius(radius_km, core_km, county_km, fringe_km)
+        radius = _limit_or_radius(minutes, mode, radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         _say_banks_matched(ds, bank)
         offered = _candidate_sites(tables, site, coords, ds)
         with _working("Evaluating the sites 选址评估中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
-            table = evaluate_sites(ds, offered, bank, radius, demand=cells, **_roads(network))
+            table = evaluate_sites(ds, offered, bank, demand=cells, **_limit_keywords(radius), **_roads(network))
         _say_sites(table, f"{source}, {bank} 我行" if bank else source,
                    _radius_words(radius) + (" by road" if network else ""), cells is not None)
         _write_site_evaluation(ctx, ds, table, bank, radius, cells, network, out, source)
@@ -2592,7 +2601,8 @@ def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool)
 
 
 def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFrame, bank: Optional[str],
-                           radius: float | dict, cells, network: Optional[Path], out: Path, source: str) -> None:
+                           radius: float | dict | TravelTime, cells, network: Optional[Path], out: Path,
+                           source: str) -> None:
     """site_evaluation.csv and .xlsx (a summary sheet with the command), and the sites on an HTML map and a PNG,
     numbered by rank over today's coverage."""
     from netopt.maps import network_map, static_map
@@ -2605,7 +2615,7 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
               ("residents 人口", "population grid 网格" if cells is not None else "town points 乡镇点")]
     written = [_write_csv(shown, out / "site_evaluation.csv"),
                _summary_workbook(out / "site_evaluation.xlsx", record, {"sites 选址评估": shown})]
-    today = analyze_coverage(ds if bank is None else ds.of_bank(bank), radius_km=radius, demand=cells,
+    today = analyze_coverage(ds if bank is None else ds.of_bank(bank), demand=cells, **_limit_keywords(radius),
                              **_roads(network))
     notes = [f"adds {row.adds_covered_wan:,.2f}万 residents within reach 新增覆盖, overlap "
              f"{_shown(row.overlap_pct, '.0f', '%')} 重叠" for row in table.itertuples()]

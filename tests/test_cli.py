@@ -316,6 +316,10 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     scenarios = pd.read_csv(tmp_path / "compare" / "compare_scenarios.csv")
     assert scenarios.iloc[0, 4] == pytest.approx(wan, abs=0.01)  # covered_wan 覆盖人口(万人): today, as analyze counts
     assert scenarios.iloc[1, 4] == pytest.approx(float(summary["covered 覆盖人口"].split()[0]), abs=0.06)
+    sites = runner.invoke(app, ["evaluate-sites", "--site", "候选A=117.2501,31.8402", "--bank", "建设", "--minutes",
+                                "15", "--out", str(tmp_path / "sites")])
+    assert sites.exit_code == 0 and "within 15 min drive" in " ".join(sites.output.split()), sites.output
+    assert pd.read_csv(tmp_path / "sites" / "site_evaluation.csv").iloc[0, 5] == 15  # time_limit_min 时间限制(分钟)
     curve = runner.invoke(app, ["curve", "--bank", "建设", "--up-to", "2", "--minutes", "15", "--out", str(tmp_path)])
     assert curve.exit_code == 0 and "within 15 min drive" in " ".join(curve.output.split()), curve.output
     points = pd.read_csv(tmp_path / "coverage_curve.csv")
@@ -324,7 +328,8 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
                            (["curve", "--model", "share"], "--minutes is for --model mclp "),
                            (["optimize", "--p", "140", "--radius-km", "3"], "a radius in km (--radius-km), not both"),
                            (["curve", "--county-km", "3"], "or a radius in km (--county-km), not both"),
-                           (["compare", str(tmp_path), "--radius-km", "3"], "a radius in km (--radius-km), not both")):
+                           (["compare", str(tmp_path), "--radius-km", "3"], "a radius in km (--radius-km), not both"),
+                           (["evaluate-sites", "--site", "A=117.25,31.84", "--core-km", "2"], "(--core-km), not both")):
         refused = runner.invoke(app, [*command, "--bank", "建设", "--minutes", "15", "--data", str(tmp_path / "none"),
                                       "--out", str(tmp_path / "x")])
         assert refused.exit_code == 2 and words in " ".join(refused.output.split()), refused.output
