@@ -712,6 +712,40 @@ def test_optimize_by_road(tmp_path: Path):
     assert missing.exit_code == 2 and "road network file does not exist" in missing.output
 
 
+def test_optimize_within_a_travel_time_by_road(tmp_path: Path):
+    """--minutes with --network: today's branches cover the residents the diagnosis counts within 10 minutes by
+    road (primary roads at 40 km/h joining every town and branch to its 4 nearest), not the straight-line estimate
+    (x 1.3 at 30 km/h)."""
+    import networkx as nx
+    import osmnx as ox
+    from scipy.spatial import cKDTree
+
+    ds = no.load_sample()
+    points = pd.concat([ds.towns.geometry, ds.of_bank("农业").branches.geometry]).to_crs(32650)
+    xy = np.c_[points.x, points.y]
+    lonlat = points.to_crs(4326)
+    graph = nx.MultiDiGraph(crs="epsg:4326")
+    for i, point in enumerate(lonlat):
+        graph.add_node(i, x=point.x, y=point.y)
+    metres, near = cKDTree(xy).query(xy, k=5)
+    for i in range(len(xy)):
+        for m, j in zip(metres[i, 1:], near[i, 1:]):
+            graph.add_edge(i, int(j), length=1.2 * m, highway="primary")
+            graph.add_edge(int(j), i, length=1.2 * m, highway="primary")
+    roads = tmp_path / "roads.graphml"
+    ox.save_graphml(graph, roads)
+    ours = no.Dataset(ds.counties, ds.towns, ds.of_bank("农业").branches)
+    by_road = no.analyze_coverage(ours, radius_min=10, distance="network", graph=str(roads))
+    straight = no.analyze_coverage(ours, radius_min=10)
+    wan = [cov.by_region["covered_population"].sum() / 1e4 for cov in (by_road, straight)]
+    assert abs(wan[0] - wan[1]) > 1.0
+    result = runner.invoke(app, ["optimize", "--bank", "农业", "--max-new", "2", "--minutes", "10", "--network",
+                                 str(roads), "--out", str(tmp_path / "road")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert f"today's branches 现有网点 {wan[0]:.1f} 万人" in text and "within 10 min drive by road" in text
+
+
 def test_relocation_by_road_measures_moves_by_road(tmp_path: Path):
     from netopt.distance import cost_matrix_km, load_road_network
     from netopt.planning import candidate_sites
