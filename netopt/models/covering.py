@@ -177,8 +177,10 @@ def _per_row_radii(radius, rows: int, name: str = "radius_km", words: str = "km"
     except (TypeError, ValueError):
         limits = None
     if limits is None or limits.shape != (rows,):
-        hint = (f": a {words} limit by region type becomes one per demand point with "
-                f"netopt.coverage.demand_radius_km(ds, limits, demand)" if isinstance(radius, dict) else "")
+        helper = "demand_radius_km(ds, radius_km, demand)" if words == "km" else \
+            'demand_limits(ds, radius_min, demand, unit="min")'
+        hint = (f": a limit by region type becomes one per demand point with netopt.coverage.{helper}"
+                if isinstance(radius, dict) else "")
         raise InputError(f"{name} must be a positive number of {words}, or one per demand point ({rows}), got "
                          f"{radius!r}"[:200] + hint, file="model")
     bad = np.flatnonzero(~(np.isfinite(limits) & (limits > 0)))
@@ -196,9 +198,9 @@ def _pairs_within(demand, candidates, limit: float, unit: str, distance: str, gr
                                  snap_both)
     from netopt.projection import metric_crs, xy_metres
 
-    travel = TravelSettings(distance=distance, mode=mode)
     if mode not in ("drive", "walk"):
         raise InputError(f"unknown travel mode '{mode}'; use 'drive' or 'walk'", file="model")
+    travel = TravelSettings(distance=distance, mode=mode)
     per_unit = 1000.0 if unit == "km" else 60.0  # metres per km, seconds per minute
     leg = 1.0 if unit == "km" else 3.6 / travel.access_speed_kmh()  # cost per metre off the road: m, or s
     straight_cost = leg * (travel.detour_factor if unit == "min" or distance != "euclidean" else 1.0)
