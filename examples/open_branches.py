@@ -72,4 +72,4 @@ print(differing.head())  # the towns where they differ most
 timed = no.MCLP.from_geodataframes(ds.towns, sites, radius_min=15, mode="drive", p=len(existing) + 10,
                                    existing=existing).solve()
 print(f"within 15 min drive: {timed.objective / 1e4:.1f} 万 residents;",
-      f"farthest covered town {timed.assignment['minutes'].max():.1f} min from its outlet")
+      f"farthest covered town {timed.assignment['travel_minutes'].max():.1f} min from its outlet")

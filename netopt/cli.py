@@ -344,21 +344,25 @@ def _shown(value: float, form: str, unit: str = "") -> str:
 
 
 def _say_other_radii(cov: Coverage) -> None:
-    """Coverage of each region type a step or two either side of its own radius (coverage_by_radius), so a change
-    of the radius standard can be read off at once."""
-    from netopt.coverage import coverage_by_radius, diagnosis_radii_km
+    """Coverage of each region type a step or two either side of its own radius (coverage_by_radius) — or travel
+    time (coverage_by_minutes) —, so a change of the standard can be read off at once."""
+    from netopt.coverage import coverage_by_minutes, coverage_by_radius, diagnosis_minutes, diagnosis_radii_km
 
-    table = coverage_by_radius(cov).set_index("radius_km")
+    timed = cov.settings.unit == "min"
+    table = (coverage_by_minutes(cov).set_index("travel_minutes") if timed else
+             coverage_by_radius(cov).set_index("radius_km"))
+    unit, words, name = ("min", "other travel times 覆盖率-时间", "coverage_by_minutes") if timed else \
+        ("km", "other radii 覆盖率-半径", "coverage_by_radius")
     parts = []
-    for kind, radius in diagnosis_radii_km(cov).items():
+    for kind, limit in (diagnosis_minutes(cov) if timed else diagnosis_radii_km(cov)).items():
         column = f"coverage_pct_{kind}"
-        if column not in table or radius not in table.index:
+        if column not in table or limit not in table.index:
             continue
-        at = table.index.get_loc(radius)
+        at = table.index.get_loc(limit)
         near = table.iloc[max(at - 1, 0):at + 3][column]
-        parts.append(f"{kind} " + " · ".join(f"{km:g} km {pct:.1f}%" for km, pct in near.items()))
+        parts.append(f"{kind} " + " · ".join(f"{value:g} {unit} {pct:.1f}%" for value, pct in near.items()))
     if parts:
-        console.print(f"Coverage at other radii 覆盖率-半径: {'; '.join(parts)} (coverage_by_radius.csv)")
+        console.print(f"Coverage at {words}: {'; '.join(parts)} ({name}.csv)")
 
 
 def _summarise(cov: Coverage, source: str) -> None:
@@ -388,13 +392,15 @@ def _summarise(cov: Coverage, source: str) -> None:
 
 def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.DataFrame] | None = None,
                    bank: Optional[str] = None) -> None:
-    from netopt.coverage import coverage_by_radius, diagnosis_radii_km
+    from netopt.coverage import coverage_by_minutes, coverage_by_radius, diagnosis_minutes, diagnosis_radii_km
     from netopt.maps import network_map, radius_chart
     from netopt.report import write_coverage_report
 
     written = write_coverage_report(cov, out, extra=rivals)
     fmap = network_map(ds, coverage=cov, our_bank=bank)
     written.append(write_atomic(out / "coverage_map.html", lambda p: fmap.save(str(p))))
+    if cov.settings.unit == "min":
+        written.append(radius_chart(coverage_by_minutes(cov), out / "coverage_by_minutes.png", diagnosis_minutes(cov)))
     written.append(radius_chart(coverage_by_radius(cov), out / "coverage_by_radius.png", diagnosis_radii_km(cov)))
     console.print(f"Wrote {len(written)} files to [bold]{out}[/]: " + ", ".join(p.name for p in written))
 

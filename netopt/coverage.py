@@ -651,28 +651,38 @@ def gdp_tier(gdp_yi: pd.Series, cuts: tuple[float, float] = DEFAULT_GDP_CUTS_YI)
 
 NO_REGION_TYPE = "unknown"  # by_region's row for counties the counties table gives no region type (区域类型)
 RADIUS_STEPS_KM = (0.5, 1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 8.0, 10.0)  # coverage_by_radius's rows
+MINUTES_STEPS = (5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 45.0, 60.0)  # coverage_by_minutes's rows
 
 
 def diagnosis_radii_km(cov: Coverage) -> dict[str, float]:
     """The radius (km) the diagnosis measured each region type by ({} for a travel-time limit)."""
+    return _diagnosis_limits(cov, "km")
+
+
+def diagnosis_minutes(cov: Coverage) -> dict[str, float]:
+    """The travel time (minutes) the diagnosis measured each region type by ({} for a radius in km)."""
+    return _diagnosis_limits(cov, "min")
+
+
+def _diagnosis_limits(cov: Coverage, unit: str) -> dict[str, float]:
     limit = cov.settings.limit
-    if cov.settings.unit != "km":
+    if cov.settings.unit != unit:
         return {}
     return dict(limit) if isinstance(limit, dict) else dict.fromkeys((*REGION_TYPES, NO_REGION_TYPE), float(limit))
 
 
-def _checked_radii(radii_km) -> list[float]:
-    """The radii of coverage_by_radius as a list of km (one number taken as one radius), or an InputError."""
-    if is_number(radii_km):
-        values = [radii_km]
-    elif isinstance(radii_km, (str, bytes)) or not hasattr(radii_km, "__iter__"):
-        values = []
+def _checked_limits(values, name: str, unit: str, example: str, caller: str) -> list[float]:
+    """The limits of coverage_by_radius or coverage_by_minutes as a list (one number taken as one limit), or an
+    InputError."""
+    if is_number(values):
+        listed = [values]
+    elif isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        listed = []
     else:
-        values = list(radii_km)
-    if not values or not all(is_number(r) and np.isfinite(r) and r > 0 for r in values):
-        raise InputError(f"radii_km are positive numbers of km, e.g. [1, 2, 3.5]; got {radii_km!r}"[:200],
-                         file="coverage_by_radius")
-    return [float(r) for r in values]
+        listed = list(values)
+    if not listed or not all(is_number(r) and np.isfinite(r) and r > 0 for r in listed):
+        raise InputError(f"{name} are positive numbers of {unit}, e.g. {example}; got {values!r}"[:200], file=caller)
+    return [float(r) for r in listed]
 
 
 def coverage_by_radius(cov: Coverage, radii_km=None) -> pd.DataFrame:
@@ -683,16 +693,35 @@ def coverage_by_radius(cov: Coverage, radii_km=None) -> pd.DataFrame:
     curves (core at 1.2 km, county at 3.5 km)."""
     if radii_km is None:
         radii_km = {*RADIUS_STEPS_KM, *diagnosis_radii_km(cov).values()}
-    radii_km = _checked_radii(radii_km)
+    radii = _checked_limits(radii_km, "radii_km", "km", "[1, 2, 3.5]", "coverage_by_radius")
+    return _coverage_by_limit(cov, "nearest_branch_km", "radius_km", radii)
+
+
+def coverage_by_minutes(cov: Coverage, minutes=None) -> pd.DataFrame:
+    """How coverage would read under another travel-time standard (覆盖率-时间: the 15-minute service circle
+    15分钟金融服务圈 beside 10 or 20 minutes): for each limit (minutes; default MINUTES_STEPS and the diagnosis's own
+    travel time), the share of residents whose quickest branch is within it, by region type and overall, and the
+    residents covered (万人) — coverage_by_radius in minutes, column travel_minutes. Travel times as the diagnosis
+    measured them (by road, or straight line x the detour factor at its speed), so a diagnosis of 15 minutes reads
+    its own coverage at 15."""
+    if minutes is None:
+        minutes = {*MINUTES_STEPS, *diagnosis_minutes(cov).values()}
+    limits = _checked_limits(minutes, "minutes", "minutes", "[5, 10, 15]", "coverage_by_minutes")
+    return _coverage_by_limit(cov, "nearest_branch_min", "travel_minutes", limits)
+
+
+def _coverage_by_limit(cov: Coverage, column: str, key: str, limits: list[float]) -> pd.DataFrame:
+    """coverage_by_radius or coverage_by_minutes: per limit (`key`), the residents whose `column` (km or minutes to
+    their nearest branch) is within it, overall and by region type."""
     units = cov.towns
-    km = units["nearest_branch_km"].to_numpy(float)
+    cost = units[column].to_numpy(float)
     people = units["population"].to_numpy(float)
     region = units["county_region_type"].fillna(NO_REGION_TYPE).to_numpy(object)
     kinds = [kind for kind in (*REGION_TYPES, NO_REGION_TYPE) if (region == kind).any()]
     rows = []
-    for radius in sorted(float(r) for r in radii_km):
-        covered = np.where(km <= radius, people, 0.0)
-        row = {"radius_km": radius, "covered_wan": covered.sum() / 1e4,
+    for limit in sorted(limits):
+        covered = np.where(cost <= limit, people, 0.0)
+        row = {key: limit, "covered_wan": covered.sum() / 1e4,
                "coverage_pct": 100.0 * covered.sum() / people.sum() if people.sum() > 0 else np.nan}
         for kind in kinds:
             inside = region == kind

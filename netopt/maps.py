@@ -692,30 +692,35 @@ REGION_LINES = {"core": ("核心城区", "core", "#08519c"), "county": ("县域"
 
 
 def radius_chart(table: pd.DataFrame, path, radii: dict | None = None) -> Path:
-    """Coverage against the service radius (coverage.coverage_by_radius's table) as a PNG or PDF: one line per
-    region type and one for the city, the diagnosis's own radii (`radii`, e.g. {"core": 1.2, "county": 3.5})
-    marked on their region's line."""
+    """Coverage against the service radius (coverage.coverage_by_radius's table) — or against the travel time
+    (coverage_by_minutes's, its `travel_minutes` column) — as a PNG or PDF: one line per region type and one for the
+    city, the diagnosis's own radii or minutes (`radii`, e.g. {"core": 1.2, "county": 3.5}) marked on their
+    region's line."""
     plt = _pyplot(path)
 
+    key, unit, x_label, title = (("travel_minutes", "min", ("通行时间（分钟）", "travel time (min)"),
+                                  ("覆盖率-时间曲线", "Coverage by travel time")) if "travel_minutes" in table else
+                                 ("radius_km", "km", ("服务半径（km）", "service radius (km)"),
+                                  ("覆盖率-半径曲线", "Coverage by service radius")))
     font = cjk_font()
     with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
         fig, ax = plt.subplots(figsize=(9, 5))
-        ax.plot(table["radius_km"], table["coverage_pct"], color="#333", linewidth=2.5,
+        ax.plot(table[key], table["coverage_pct"], color="#333", linewidth=2.5,
                 label=_label("全市", "city", font is not None))
         for kind, (zh, en, colour) in REGION_LINES.items():
             if f"coverage_pct_{kind}" not in table:
                 continue
-            ax.plot(table["radius_km"], table[f"coverage_pct_{kind}"], color=colour, marker="o", markersize=3,
+            ax.plot(table[key], table[f"coverage_pct_{kind}"], color=colour, marker="o", markersize=3,
                     label=_label(zh, en, font is not None))
             at = (radii or {}).get(kind)
-            if at is not None and (table["radius_km"] == at).any():
-                value = float(table.loc[table["radius_km"] == at, f"coverage_pct_{kind}"].iloc[0])
+            if at is not None and (table[key] == at).any():
+                value = float(table.loc[table[key] == at, f"coverage_pct_{kind}"].iloc[0])
                 ax.scatter([at], [value], s=90, facecolors="none", edgecolors=colour, linewidths=2, zorder=3)
-                ax.annotate(f"{at:g} km: {value:.1f}%", (at, value), xytext=(8, -14), textcoords="offset points",
+                ax.annotate(f"{at:g} {unit}: {value:.1f}%", (at, value), xytext=(8, -14), textcoords="offset points",
                             color=colour, fontsize=9)
-        ax.set_xlabel(_label("服务半径（km）", "service radius (km)", font is not None))
-        ax.set_ylabel(_label("覆盖率（%）", "residents within the radius (%)", font is not None))
-        ax.set_title(_label("覆盖率-半径曲线", "Coverage by service radius", font is not None), fontsize=13)
+        ax.set_xlabel(_label(*x_label, font is not None))
+        ax.set_ylabel(_label("覆盖率（%）", "residents within reach (%)", font is not None))
+        ax.set_title(_label(*title, font is not None), fontsize=13)
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right")

@@ -31,6 +31,7 @@ HEADERS_ZH = {
     "current_type": "现有类型", "type": "建议类型", "type_zh": "类型", "staff": "人员", "staff_range": "人员区间",
     "cost_wan": "改造费用(万元)", "score": "适配度", "reasons": "依据", "pilot_region": "试点片区",
     "represents": "代表网点数", "gain": "收益", "batch": "批次", "hub_id": "中心支行", "minutes": "车程(分钟)",
+    "travel_minutes": "通行时间(分钟)",
     "coaching_days": "辅导天数", "before": "调整前", "after": "调整后", "before_share": "调整前占比",
     "after_share": "调整后占比", "date": "日期", "session": "时段", "role": "角色",
     "site_id": "网点/站点编号", "kind": "现有/新设", "served_wan": "服务人口(万人)", "lon": "经度", "lat": "纬度",
@@ -84,12 +85,14 @@ GLANCE_TOWN_COLUMNS = ["town_id", "name", "county", "population", "unserved_popu
 def coverage_tables(cov: Coverage) -> dict[str, pd.DataFrame]:
     """The coverage result as plain tables, one per sheet/CSV, rounded for reading (on a grid: its cells summed by
     town, then the cells)."""
-    from netopt.coverage import coverage_by_radius
+    from netopt.coverage import coverage_by_minutes, coverage_by_radius
 
     by_town = {"towns": cov.by_town().round(3)} if cov.demand_kind == "cells" else {}
+    by_minutes = {"by_minutes": coverage_by_minutes(cov).round(3)} if cov.settings.unit == "min" else {}
     return {
         "by_region": cov.by_region.round(3),
         "by_county": cov.by_county.round(3),
+        **by_minutes,
         "by_radius": coverage_by_radius(cov).round(3),
         "underserved_towns": _columns(cov.underserved_towns, UNDERSERVED_COLUMNS),
         **by_town,

@@ -280,6 +280,12 @@ def test_analyze_with_grid_minutes_and_network(tmp_path: Path):
     result = runner.invoke(app, ["analyze", "--grid-km", "2", "--minutes", "10", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "coverage_cells.csv").exists() and "travel time 10 min" in result.output
+    said = " ".join(result.output.split())
+    assert "Coverage at other travel times 覆盖率-时间: core 5 min" in said and "(coverage_by_minutes.csv)" in said
+    by_minutes = pd.read_csv(out / "coverage_by_minutes.csv").set_index("travel_minutes 通行时间(分钟)")
+    rate = pd.read_csv(out / "coverage_by_region.csv").set_index("region_type 区域类型")["coverage_rate_pct 覆盖率(%)"]
+    assert by_minutes.loc[10.0, "coverage_pct_core 核心城区覆盖率(%)"] == pytest.approx(rate["core"], abs=1e-3)
+    assert (out / "coverage_by_minutes.png").stat().st_size > 0 and (out / "coverage_by_radius.csv").exists()
     bad = runner.invoke(app, ["analyze", "--network", str(tmp_path / "none.osm"), "--out", str(tmp_path / "o2")])
     assert bad.exit_code == 2 and "road network file does not exist" in bad.output
     assert not (tmp_path / "o2").exists()
@@ -303,7 +309,7 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     wan = today.by_region["covered_population"].sum() / 1e4
     assert f"today's branches 现有网点 {wan:.1f} 万人" in text and "Coverage within 15 min drive" in text
     assignment = pd.read_csv(tmp_path / "mclp_assignment.csv")
-    assert "minutes" in assignment and "distance" not in assignment and assignment["minutes"].max() <= 15.0
+    assert "distance" not in assignment and assignment["travel_minutes"].max() <= 15.0
     summary = dict(pd.read_excel(tmp_path / "mclp_plan.xlsx", sheet_name="summary 汇总").to_numpy())
     assert summary["command 命令"] == (f"netopt optimize --model mclp --minutes 15.0 --out {tmp_path} --bank 建设 "
                                      "--max-new 3")

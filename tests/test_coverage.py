@@ -344,6 +344,27 @@ def test_counties_without_region_types_or_areas_are_diagnosed_under_unknown(tmp_
     assert "gap 城乡覆盖差: none to measure" in said and "│ unknown │ 2 │ 18.5 │ 1 │ 18.50 │ — │" in said
 
 
+def test_coverage_by_minutes_reads_the_diagnosis_at_its_travel_time_and_never_falls():
+    """coverage_by_minutes: the 15-minute diagnosis's own coverage at 15, per region type and overall; by straight
+    line each row is coverage_by_radius at the km those minutes allow (x 1.3 at 30 km/h); a wider limit never covers
+    fewer; limits that are not positive numbers are refused."""
+    from netopt.coverage import coverage_by_minutes, coverage_by_radius
+
+    ds = no.load_sample()
+    cov = no.analyze_coverage(ds, radius_min={"core": 10, "county": 15})
+    table = coverage_by_minutes(cov).set_index("travel_minutes")
+    rate = cov.by_region.set_index("region_type")["coverage_rate_pct"]
+    assert {5.0, 10.0, 15.0, 60.0} <= set(table.index)
+    assert table.loc[10.0, "coverage_pct_core"] == pytest.approx(rate["core"])
+    assert table.loc[15.0, "coverage_pct_county"] == pytest.approx(rate["county"])
+    assert (table.diff().dropna() >= 0).all().all()
+    minutes = [7.0, 15.0, 40.0]
+    by_km = coverage_by_radius(cov, [m / 60 * 30 / 1.3 for m in minutes]).drop(columns="radius_km")
+    pd.testing.assert_frame_equal(coverage_by_minutes(cov, minutes).drop(columns="travel_minutes"), by_km)
+    with pytest.raises(no.InputError, match="minutes are positive numbers of minutes, e.g. .5, 10, 15.; got '15'"):
+        coverage_by_minutes(cov, "15")
+
+
 def test_coverage_by_radius_reads_the_diagnosis_at_its_radii_and_never_falls():
     from netopt.coverage import coverage_by_radius
 

@@ -71,7 +71,7 @@ def test_covering_models_take_a_travel_time(city, mode, speed_kmh):
     chosen = np.flatnonzero(sites["site_id"].isin(result.selected))
     nearest = np.where(minutes[:, chosen] <= 15, minutes[:, chosen], np.inf).min(axis=1)
     assert "distance" not in result.assignment
-    assert np.allclose(result.assignment["minutes"].fillna(np.inf), nearest)
+    assert np.allclose(result.assignment["travel_minutes"].fillna(np.inf), nearest)
     branches = no.Dataset(ds.counties, ds.towns, ds.of_bank("招商银行").branches)
     for limit in (15, {"core": 10, "county": 20}):
         today = no.analyze_coverage(branches, radius_min=limit, mode=mode)

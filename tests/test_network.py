@@ -259,7 +259,7 @@ def test_covering_models_by_road_travel_time_are_the_diagnosis_own(oakland, oakl
                                        graph=oakland)
     covered = model.A.sum(axis=1).A1 > 0
     assert 0 < covered.sum() < len(towns) and (covered == cov.towns["covered"].to_numpy()).all()
-    quickest = model.evaluate(list(sites["site_id"])).assignment["minutes"].to_numpy()
+    quickest = model.evaluate(list(sites["site_id"])).assignment["travel_minutes"].to_numpy()
     assert quickest[covered] == pytest.approx(cov.towns["nearest_branch_min"].to_numpy()[covered], rel=1e-9)
     assert model.objective_of(list(sites["site_id"])) == pytest.approx(
         cov.by_region["covered_population"].sum())

@@ -156,9 +156,9 @@ def reach_from_geodataframes(demand, candidates, radius_km=None, distance: str =
 
 
 def cost_column(radius_min) -> str:
-    """The assignment column of a covering model's pair costs: "minutes" for a travel-time limit, else "distance"
-    (km)."""
-    return "distance" if radius_min is None else "minutes"
+    """The assignment column of a covering model's pair costs: "travel_minutes" for a travel-time limit, else
+    "distance" (km)."""
+    return "distance" if radius_min is None else "travel_minutes"
 
 
 def _one_limit(radius_km, radius_min) -> tuple[str, object]:
@@ -238,13 +238,13 @@ class _Covering(LocationModel):
         self.weights = as_weights(weights, n)
         self.unique_weights = np.bincount(self.row_of, weights=self.weights, minlength=self.unique.shape[0])
         self.distances: sp.csr_matrix | None = None  # cost of each covering pair (A's pattern), when known
-        self.distance_column = "distance"  # the assignment's column of those costs: "distance" (km) or "minutes"
+        self.distance_column = "distance"  # the assignment's column of those costs: "distance" (km), "travel_minutes"
         self._milp = None
 
     def _with_distances(self, reach: sp.csr_matrix, column: str = "distance") -> "_Covering":
         """This model, knowing the cost of each covering pair (reach: A's pattern): the assignment then names
         each demand point's nearest open covering site and its distance (`column` "distance", km) or travel time
-        ("minutes")."""
+        ("travel_minutes")."""
         reach = sp.csr_matrix(reach)
         reach.sort_indices()
         if reach.shape == self.A.shape and reach.nnz == self.A.nnz and np.array_equal(reach.indices, self.A.indices):
@@ -380,7 +380,7 @@ class LSCP(_Covering):
                            **rules) -> "LSCP":
         """With cover_share, the share is of the `weight` column's total (residents by default). `radius_min`
         (minutes, `mode` "drive" or "walk") instead of radius_km: every demand point within that travel time
-        (reach_from_geodataframes); the assignment's `minutes` column then replaces its km `distance`."""
+        (reach_from_geodataframes); the assignment's `travel_minutes` column then replaces its km `distance`."""
         from netopt.models.median import _ids
 
         cost = column_or_values(candidates, facility_cost, "candidates")
@@ -634,7 +634,7 @@ class MCLP(Curves, _Covering):
         column name of `candidates` (see median.rules_from_candidates), e.g. existing="is_ours",
         county="county". `radius_min` (minutes, `mode` "drive" or "walk") instead of radius_km: the demand within
         that travel time, e.g. MCLP.from_geodataframes(towns, sites, p=10, radius_min=15) — the 15-minute
-        service circle 15分钟金融服务圈; the assignment's `minutes` column then replaces its km `distance`."""
+        service circle 15分钟金融服务圈; the assignment's `travel_minutes` column then replaces its km `distance`."""
         from netopt.models.median import _ids
 
         weights = column_or_values(demand, weight, "demand")
