@@ -1443,6 +1443,15 @@ def _limit_or_radius(minutes: Optional[float], mode: str, radius_km: Optional[fl
     return timed or _radius(radius_km, core_km, county_km, fringe_km)
 
 
+def _region_limit(ctx: typer.Context, minutes: Optional[float], mode: str, core_km: float, county_km: float,
+                  fringe_km: Optional[float]) -> dict | TravelTime:
+    """report's and map's limit: --minutes (with --mode) as a TravelTime, else the radii by region type; --minutes
+    beside a radius given on the command line refused."""
+    given = [name for name in ("core_km", "county_km", "fringe_km")
+             if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"]
+    return _travel_time(minutes, mode, given) or _region_radii(core_km, county_km, fringe_km)
+
+
 def _limit_keywords(limit: float | dict | TravelTime) -> dict:
     """The keywords of a limit for analyze_coverage, the covering models and planning's reach: radius_km, or
     radius_min and mode."""
@@ -2732,11 +2741,14 @@ def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str,
 
 @app.command()
 def report(
+    ctx: typer.Context,
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out/reports"), callback=_out_folder, help="Folder for the reports."),
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban districts, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius in counties, km."),
     fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
+    minutes: Optional[float] = MINUTES_ANY_OPTION,
+    mode: str = MODE_OPTION,
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="Measure on a population grid of this cell size (km)."),
     types: bool = typer.Option(False, help="Add the recommended branch types (assign-types, default rules)."),
@@ -2764,8 +2776,8 @@ def report(
         every_bank, source = _load(data, coords, branches, population, skip_unlocated)
         ds = _bank_only(every_bank, bank)
         demand = population_grid(ds, cell_km=grid_km) if grid_km else None
-        radius = _region_radii(core_km, county_km, fringe_km)
-        measure = partial(analyze_coverage, radius_km=radius, demand=demand)
+        radius = _region_limit(ctx, minutes, mode, core_km, county_km, fringe_km)
+        measure = partial(analyze_coverage, demand=demand, **_limit_keywords(radius))
         cov = measure(ds)
         if candidates is not None and not new_per_county:
             raise InputError("--candidates: the sites new branches are suggested among — add --new-per-county N",
@@ -2793,7 +2805,7 @@ def report(
     _guard(run)
 
 
-def _suggested_sites(ds: Dataset, radius: dict, per_county: int, own: Optional[gpd.GeoDataFrame] = None,
+def _suggested_sites(ds: Dataset, radius: dict | TravelTime, per_county: int, own: Optional[gpd.GeoDataFrame] = None,
                      cells: Optional[gpd.GeoDataFrame] = None) -> Optional[pd.DataFrame]:
     """report --new-per-county: planning.suggest_new_sites (among the --candidates `own`, else the town points;
     residents on the diagnosis's grid `cells` where it has one), with what they bring city-wide said (None for
@@ -2803,7 +2815,7 @@ def _suggested_sites(ds: Dataset, radius: dict, per_county: int, own: Optional[g
     from netopt.planning import suggest_new_sites
 
     with _working("Suggesting new branches by county 建议新设网点…"):
-        sites = suggest_new_sites(ds, radius, per_county, new_sites=own, demand=cells)
+        sites = suggest_new_sites(ds, per_county=per_county, new_sites=own, demand=cells, **_limit_keywords(radius))
     counties = sites.drop_duplicates("county")
     gained = (counties["covered_wan_after"] - counties["covered_wan_today"]).sum()
     console.print(f"Suggested new branches 建议新设网点: {len(sites)} in {len(counties)} counties, bringing "
@@ -2815,11 +2827,14 @@ def _suggested_sites(ds: Dataset, radius: dict, per_county: int, own: Optional[g
 
 @app.command("map")
 def map_command(
+    ctx: typer.Context,
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for network_map.html, .png and .pdf."),
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban districts, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius in counties, km."),
     fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
+    minutes: Optional[float] = MINUTES_ANY_OPTION,
+    mode: str = MODE_OPTION,
     types: bool = typer.Option(False, help="Colour branches by the type plan of assign-types (default rules)."),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
@@ -2834,7 +2849,7 @@ def map_command(
 
         every_bank, source = _load(data, coords, branches, population, skip_unlocated)
         ds = _bank_only(every_bank, bank)
-        cov = analyze_coverage(ds, radius_km=_region_radii(core_km, county_km, fringe_km))
+        cov = analyze_coverage(ds, **_limit_keywords(_region_limit(ctx, minutes, mode, core_km, county_km, fringe_km)))
         plan = assign_branch_types(ds, coverage=cov) if types else None
         fmap = network_map(every_bank, coverage=cov, plan=plan, our_bank=bank)
         written = [write_atomic(out / "network_map.html", lambda p: fmap.save(str(p)))]

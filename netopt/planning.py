@@ -573,10 +573,11 @@ def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | 
     return reach[towns], towns
 
 
-def suggest_new_sites(ds: Dataset, radius_km: float | dict, per_county: int, distance: str = "euclidean",
-                      graph=None, time_limit: float | None = None, threads: int | None = None,
-                      new_sites: gpd.GeoDataFrame | None = None, demand: gpd.GeoDataFrame | None = None
-                      ) -> pd.DataFrame:
+def suggest_new_sites(ds: Dataset, radius_km: float | dict | None = None, per_county: int | None = None,
+                      distance: str = "euclidean", graph=None, time_limit: float | None = None,
+                      threads: int | None = None, new_sites: gpd.GeoDataFrame | None = None,
+                      demand: gpd.GeoDataFrame | None = None, radius_min: float | dict | None = None,
+                      mode: str = "drive") -> pd.DataFrame:
     """Where new branches would cover most, county by county 建议新设网点: for each county, at most `per_county` of
     its town points (or of `new_sites`, the analyst's candidates as candidate_sites takes them) which, opened
     beside every one of today's branches (ds.branches), bring the most of the county's residents within the
@@ -585,10 +586,11 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict, per_county: int, dis
     rank (by adds_covered_wan, the residents only that site brings within reach, 万人), site_id (the town's code,
     or the candidate's id), name, adds_covered_wan, reaches (the towns whose residents only it brings within
     reach), the county's residents covered today and with all its suggested sites, covered_wan_today /
-    covered_wan_after (万人), and the site's point (a GeoDataFrame); a county with nothing to gain has no row."""
+    covered_wan_after (万人), and the site's point (a GeoDataFrame); a county with nothing to gain has no row.
+    With `radius_min` (and `mode`) instead of radius_km: the residents within that travel time."""
     check_count(per_county, "per_county", "suggest_new_sites")
     sites, points = candidate_sites(ds, new_sites=new_sites), ds.towns if demand is None else demand
-    reach = town_reach(ds, sites, radius_km, distance, graph, demand)
+    reach = town_reach(ds, sites, radius_km, distance, graph, demand, radius_min=radius_min, mode=mode)
     pop = points["population"].to_numpy(float)
     places = (points["town"] if demand is not None and "town" in points else points["name"]).astype(str).to_numpy()
     tables = []

@@ -145,6 +145,30 @@ def test_report_suggests_new_branches_by_county(tmp_path: Path):
     assert set(network.loc[network["plan"] == "new 新设", "name"]) == set(city["name 名称"])
 
 
+def test_reports_and_maps_within_a_travel_time(tmp_path: Path):
+    """report --minutes 15: the county pages are the 15-minute diagnosis's (an underserved town has no branch
+    within 15 min) and its suggested new branches those suggest_new_sites finds within 15 minutes — by straight
+    line, those within the km 15 minutes allow; map --minutes; a radius beside it refused."""
+    from netopt.planning import suggest_new_sites
+
+    ds = no.load_sample().of_bank("农业")
+    result = CliRunner().invoke(app, ["report", "--bank", "农业", "--minutes", "15", "--new-per-county", "1",
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    town = no.analyze_coverage(ds, radius_min=15).underserved_towns.iloc[0]
+    page = (tmp_path / f"county_{town['county_id']}_{town['county']}.html").read_text(encoding="utf-8")
+    assert town["name"] in page and "no branch within 15 min" in page
+    timed = suggest_new_sites(ds, per_county=1, radius_min=15)
+    pd.testing.assert_frame_equal(pd.DataFrame(timed.drop(columns="geometry")),
+                                  pd.DataFrame(suggest_new_sites(ds, 15 / 60 * 30 / 1.3, 1).drop(columns="geometry")))
+    city = pd.read_excel(tmp_path / "city_summary.xlsx", "new_sites", engine="openpyxl")
+    assert city["name 名称"].tolist() == timed["name"].tolist()
+    walked = CliRunner().invoke(app, ["map", "--minutes", "10", "--mode", "walk", "--out", str(tmp_path / "map")])
+    assert walked.exit_code == 0 and (tmp_path / "map" / "network_map.html").exists(), walked.output
+    both = CliRunner().invoke(app, ["report", "--minutes", "15", "--county-km", "3", "--out", str(tmp_path / "x")])
+    assert both.exit_code == 2 and "(--county-km), not both" in both.output and not (tmp_path / "x").exists()
+
+
 def test_reports_carry_the_recommended_types(coverage, tmp_path: Path):
     plan = no.assign_branch_types(no.load_sample(), coverage=coverage)
     report.batch_reports(coverage, tmp_path, plan=plan)
