@@ -40,6 +40,8 @@ class BatchOptions:
     the unit on its county report (`maps`)."""
 
     radius_km: dict[str, float] | float = field(default_factory=lambda: dict(DEFAULT_RADIUS_KM))
+    radius_min: dict[str, float] | float | None = None  # a travel time instead of the radius (e.g. 15 minutes)
+    mode: str = "drive"  # the travel mode of radius_min: drive or walk
     residents_per_branch_wan: float = 3.5
     optimize: bool = False
     plan_types: bool = False
@@ -50,14 +52,25 @@ class BatchOptions:
 
     def __post_init__(self) -> None:
         check_count(self.new_per_county, "new_per_county", "batch options", least=0)
-        radii = list(self.radius_km.values()) if isinstance(self.radius_km, dict) else [self.radius_km]
         check_amount(self.time_limit, "time_limit", "batch options", "seconds")  # None: no limit
-        for name, values, unit in (("radius_km", radii, "km"),
+        if self.mode not in ("drive", "walk"):
+            raise InputError(f"mode is drive or walk, not {self.mode!r}", file="batch options")
+        name, limit, unit = (("radius_km", self.radius_km, "km") if self.radius_min is None else
+                             ("radius_min", self.radius_min, "minutes"))
+        for name, values, unit in ((name, list(limit.values()) if isinstance(limit, dict) else [limit], unit),
                                    ("residents_per_branch_wan", [self.residents_per_branch_wan], "万人")):
             for value in values:
                 if value is None:
                     raise InputError(f"{name} is needed, a number of {unit}", file="batch options")
                 check_amount(value, name, "batch options", unit)
+
+
+    def limit(self) -> dict:
+        """The keywords of the units' limit for analyze_coverage, suggest_new_sites and town_reach: radius_km, or
+        radius_min and mode."""
+        if self.radius_min is None:
+            return {"radius_km": self.radius_km}
+        return {"radius_min": self.radius_min, "mode": self.mode}
 
 
 @dataclass
@@ -296,8 +309,7 @@ def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) ->
     from netopt.report import county_report
 
     ds = _dataset(task)
-    cov = analyze_coverage(ds, radius_km=options.radius_km,
-                           residents_per_branch_limit_wan=options.residents_per_branch_wan)
+    cov = analyze_coverage(ds, **options.limit(), residents_per_branch_limit_wan=options.residents_per_branch_wan)
     county = cov.by_county.iloc[0]
     new_sites = _new_sites(ds, options)
     if options.reports:
@@ -322,7 +334,8 @@ def _new_sites(ds: Dataset, options: BatchOptions) -> pd.DataFrame | None:
         return None
     from netopt.planning import suggest_new_sites
 
-    return suggest_new_sites(ds, options.radius_km, options.new_per_county, time_limit=options.time_limit, threads=1)
+    return suggest_new_sites(ds, per_county=options.new_per_county, time_limit=options.time_limit, threads=1,
+                             **options.limit())
 
 
 def _capture(write: Callable[[Path], list[Path]]) -> dict[str, bytes]:
@@ -338,7 +351,7 @@ def _models(task: UnitTask, options: BatchOptions) -> dict:
     from netopt.planning import town_reach
 
     towns = task.towns
-    A = town_reach(_dataset(task), towns, options.radius_km)  # town points are the candidate sites
+    A = town_reach(_dataset(task), towns, **options.limit())  # town points are the candidate sites
     lscp = LSCP.from_coverage(A).solve(time_limit=options.time_limit, threads=1)
     population = towns["population"].fillna(0).to_numpy(float)
     p = min(max(1, math.ceil(population.sum() / (options.residents_per_branch_wan * 1e4))), len(towns))

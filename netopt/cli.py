@@ -2860,6 +2860,7 @@ def map_command(
 
 @app.command()
 def batch(
+    ctx: typer.Context,
     units: Path = typer.Option(..., help="Units table (CSV, Excel, GeoJSON...): adcode, name, population, optional "
                                "area_km2, region_type, boundary; e.g. data/units/units.csv (2,948 units of China)."),
     data: Path = typer.Option(..., help="Folder with the towns table (towns.csv, towns.csv.gz, 乡镇人口.xlsx …; each "
@@ -2879,6 +2880,8 @@ def batch(
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban towns, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius elsewhere, km."),
     fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
+    minutes: Optional[float] = MINUTES_ANY_OPTION,
+    mode: str = MODE_OPTION,
     time_limit: float = typer.Option(60.0, callback=_above_zero, help="Solver time limit per model and unit, seconds."),
     units_per_task: Optional[int] = typer.Option(None, min=1,
                                                  help="Units sent to a worker at a time (default: about eight "
@@ -2889,6 +2892,7 @@ def batch(
     def run() -> None:
         from netopt.batch import BatchInterrupted, BatchOptions, read_batch, run_batch
 
+        limit = _region_limit(ctx, minutes, mode, core_km, county_km, fringe_km)
         with _working("Reading the units 读取数据…"), warnings.catch_warnings(record=True) as heard:
             warnings.simplefilter("always", LeftOutWarning)
             tasks = read_batch(units, data, only=only or None, skip_unlocated=skip_unlocated)
@@ -2897,7 +2901,9 @@ def batch(
                 console.print(f"[yellow]{note.message}[/]")
             else:
                 warnings.showwarning(note.message, note.category, note.filename, note.lineno)
-        options = BatchOptions(radius_km=_region_radii(core_km, county_km, fringe_km), optimize=optimize,
+        timed = isinstance(limit, TravelTime)
+        options = BatchOptions(radius_km=_region_radii(core_km, county_km, fringe_km),
+                               radius_min=limit.minutes if timed else None, mode=mode, optimize=optimize,
                                plan_types=plan_types, time_limit=time_limit, new_per_county=new_per_county,
                                maps=maps)
         try:

@@ -59,6 +59,28 @@ def test_sample_units_match_the_city_wide_diagnosis(sample_tasks, tmp_path):
     assert "瑶海区" in page and "coverage_rate_pct" in page and "明光路街道" in page
 
 
+def test_units_within_a_travel_time_match_the_city_wide_diagnosis(sample_tasks, tmp_path):
+    """radius_min: every unit measured within 15 minutes' walk, as the city-wide diagnosis measures it; the
+    models and suggested new branches by the same travel time (by straight line: the km it allows)."""
+    from netopt.batch import _dataset, _models
+    from netopt.planning import suggest_new_sites
+
+    options = BatchOptions(radius_min=15, mode="walk", optimize=True, new_per_county=1)
+    run_batch(sample_tasks[:3], tmp_path, options, scheduler="serial")
+    table = national_table(tmp_path).set_index("adcode")
+    city = no.analyze_coverage(no.load_sample(), radius_min=15, mode="walk").by_county.set_index("county_id")
+    assert table["coverage_rate_pct"].to_numpy() == pytest.approx(city.loc[table.index, "coverage_rate_pct"], abs=1e-4)
+    km = 15 / 60 * 4.5 / 1.3
+    for task in sample_tasks[:3]:
+        alone = suggest_new_sites(_dataset(task), km, 1)
+        assert table.loc[task.unit_id, "new_sites"] == len(alone)
+        assert _models(task, options) == _models(task, BatchOptions(radius_km=km, optimize=True))
+    with pytest.raises(no.InputError, match="radius_min must be a number of minutes, above 0"):
+        BatchOptions(radius_min={"core": 0, "county": 15})
+    with pytest.raises(no.InputError, match="mode is drive or walk"):
+        BatchOptions(radius_min=15, mode="bike")
+
+
 def test_national_units_table_is_real_and_complete():
     units = pd.read_csv(UNITS / "units.csv", dtype={"adcode": str})
     assert len(units) == units["adcode"].nunique() > 2850
@@ -246,6 +268,15 @@ def test_cli_batch_runs_resumes_and_reports_bad_input(tmp_path):
     assert missing.exit_code == 2 and "no towns file" in missing.output and "Traceback" not in missing.output
     none = runner.invoke(app, args[:-1] + ["99"])
     assert none.exit_code == 2 and "no unit's adcode starts with 99" in none.output
+    source = ["batch", "--units", str(sample_dir() / "counties.geojson"), "--data", str(sample_dir()), "--scheduler",
+              "serial"]
+    timed = runner.invoke(app, [*source, "--out", str(tmp_path / "timed"), "--only", "340102", "--minutes", "15"])
+    assert timed.exit_code == 0, timed.output
+    city = no.analyze_coverage(no.load_sample(), radius_min=15).by_county.set_index("county_id")
+    rate = national_table(tmp_path / "timed")["coverage_rate_pct"].iloc[0]
+    assert rate == pytest.approx(city.loc["340102", "coverage_rate_pct"], abs=1e-4)
+    both = runner.invoke(app, [*source, "--out", str(tmp_path / "both"), "--minutes", "15", "--core-km", "2"])
+    assert both.exit_code == 2 and "(--core-km), not both" in both.output and not (tmp_path / "both").exists()
 
 
 @pytest.fixture(scope="module")
