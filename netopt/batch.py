@@ -55,15 +55,15 @@ class BatchOptions:
         check_amount(self.time_limit, "time_limit", "batch options", "seconds")  # None: no limit
         if self.mode not in ("drive", "walk"):
             raise InputError(f"mode is drive or walk, not {self.mode!r}", file="batch options")
-        name, limit, unit = (("radius_km", self.radius_km, "km") if self.radius_min is None else
-                             ("radius_min", self.radius_min, "minutes"))
-        for name, values, unit in ((name, list(limit.values()) if isinstance(limit, dict) else [limit], unit),
+        limit_name, limit, limit_unit = (("radius_km", self.radius_km, "km") if self.radius_min is None else
+                                         ("radius_min", self.radius_min, "minutes"))
+        limits = list(limit.values()) if isinstance(limit, dict) else [limit]
+        for name, values, unit in ((limit_name, limits, limit_unit),
                                    ("residents_per_branch_wan", [self.residents_per_branch_wan], "万人")):
             for value in values:
                 if value is None:
                     raise InputError(f"{name} is needed, a number of {unit}", file="batch options")
                 check_amount(value, name, "batch options", unit)
-
 
     def limit(self) -> dict:
         """The keywords of the units' limit for analyze_coverage, suggest_new_sites and town_reach: radius_km, or

@@ -335,11 +335,11 @@ def demand_limits(ds: Dataset, limit: Limit, demand: gpd.GeoDataFrame | None = N
     return _unit_limits(_demand_units(ds, demand), limit, unit).to_numpy(float)
 
 
-def place_radius_km(ds: Dataset, places: gpd.GeoDataFrame, radius_km: Limit, unit: str = "km") -> np.ndarray:
-    """The radius (km) where each of `places` (points with a county, e.g. candidate sites) stands, as
-    demand_radius_km measures a town there: by its own region type if it gives one, else its county's; with
-    `unit` "min", a travel-time limit's minutes."""
-    return _unit_limits(_with_region_types(ds, places), radius_km, unit).to_numpy(float)
+def place_limits(ds: Dataset, places: gpd.GeoDataFrame, limit: Limit, unit: str = "km") -> np.ndarray:
+    """The radius (km; or with `unit` "min" the travel time, minutes) where each of `places` (points with a
+    county, e.g. candidate sites) stands, as demand_radius_km measures a town there: by its own region type if it
+    gives one, else its county's."""
+    return _unit_limits(_with_region_types(ds, places), limit, unit).to_numpy(float)
 
 
 def _unit_limits(units: gpd.GeoDataFrame, limit: Limit, unit: str) -> pd.Series:

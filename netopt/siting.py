@@ -28,7 +28,7 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
       within its radius (or travel time); with `bank`, rival_branches_within: the other banks' (竞争网点) and
       won_wan: the residents it wins from them in the Huff model (as optimize --model share counts, default decay).
     Straight-line km, or by road with distance="network" and `graph`."""
-    from netopt.coverage import place_radius_km
+    from netopt.coverage import place_limits
     from netopt.planning import candidate_sites, town_reach
 
     if candidates is None or len(candidates) == 0:
@@ -47,7 +47,7 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
     table.insert(3, "town", _nearest_town(ds, table))
     column, unit, given = ("radius_km", "km", limit["radius_km"]) if radius_min is None else \
         ("time_limit_min", "min", radius_min)
-    table[column] = place_radius_km(ds, table, given, unit)
+    table[column] = place_limits(ds, table, given, unit)
     table["residents_within_wan"] = within / 1e4
     table["adds_covered_wan"] = adds / 1e4
     table["overlap_wan"] = (within - adds) / 1e4
