@@ -1390,8 +1390,14 @@ def _model_radius(ctx: typer.Context, radius_km: float, core_km: Optional[float]
     type (the diagnosis's 1.2 / 3.5 km where one is not given); both kinds at once are refused."""
     if all(km is None for km in (core_km, county_km, fringe_km)):
         return radius_km
-    given = getattr(ctx.get_parameter_source("radius_km"), "name", "") == "COMMANDLINE"  # not only its default
+    given = bool(_on_command_line(ctx, ["radius_km"]))  # not only its default
     return _radius(radius_km if given else None, core_km, county_km, fringe_km)
+
+
+def _on_command_line(ctx: typer.Context, names) -> list[str]:
+    """Those of the parameters `names` given on the command line, not left at their defaults (typer may carry its
+    own copy of click: its ParameterSource, by name)."""
+    return [name for name in names if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"]
 
 
 @dataclass(frozen=True)
@@ -1408,9 +1414,7 @@ def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional
                  mode: str) -> float | dict | TravelTime:
     """_model_radius, or with --minutes the travel time (--mode drive or walk) of the models that take it;
     --minutes beside a radius, for another model, or --mode without it, refused before the data are read."""
-    given = [name for name in ("radius_km", "core_km", "county_km", "fringe_km")
-             if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"]
-    timed = _travel_time(minutes, mode, given)
+    timed = _travel_time(minutes, mode, _on_command_line(ctx, ("radius_km", "core_km", "county_km", "fringe_km")))
     if timed is None:
         return _model_radius(ctx, *radii)
     models = TIMED_MODELS[ctx.info_name or "optimize"]
@@ -1447,8 +1451,7 @@ def _region_limit(ctx: typer.Context, minutes: Optional[float], mode: str, core_
                   fringe_km: Optional[float]) -> dict | TravelTime:
     """report's and map's limit: --minutes (with --mode) as a TravelTime, else the radii by region type; --minutes
     beside a radius given on the command line refused."""
-    given = [name for name in ("core_km", "county_km", "fringe_km")
-             if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"]
+    given = _on_command_line(ctx, ("core_km", "county_km", "fringe_km"))
     return _travel_time(minutes, mode, given) or _region_radii(core_km, county_km, fringe_km)
 
 
@@ -2289,8 +2292,7 @@ def _check_max_new(p: Optional[int], max_new: Optional[int], keep_existing: bool
 def _check_plan_options(ctx: typer.Context, joint: bool, keep_existing: bool, keep_open: list[str]) -> None:
     """Options of one kind of plan given to the other (`joint`: --p or --max-new) are refused: they would change
     nothing."""
-    given = {name for name in ctx.params  # typer may carry its own copy of click: its ParameterSource, by name
-             if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"}
+    given = set(_on_command_line(ctx, ctx.params))
     joint_only = {"keep_existing", "keep_open", "close", "type_radius_km", "type_capacity_wan", "type_cost_wan",
                   "candidates", "keep_covered"}
     if not joint and given & joint_only:
