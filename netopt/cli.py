@@ -1414,7 +1414,7 @@ def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional
                  mode: str) -> float | dict | TravelTime:
     """_model_radius, or with --minutes the travel time (--mode drive or walk) of the models that take it;
     --minutes beside a radius, for another model, or --mode without it, refused before the data are read."""
-    timed = _travel_time(minutes, mode, _on_command_line(ctx, ("radius_km", "core_km", "county_km", "fringe_km")))
+    timed = _travel_time(ctx, minutes, mode)
     if timed is None:
         return _model_radius(ctx, *radii)
     models = TIMED_MODELS[ctx.info_name or "optimize"]
@@ -1424,35 +1424,23 @@ def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional
     return timed
 
 
-def _travel_time(minutes: Optional[float], mode: str, radii_given: list[str]) -> TravelTime | None:
+RADIUS_OPTIONS = ("radius_km", "core_km", "county_km", "fringe_km")  # the options of a radius in km
+
+
+def _travel_time(ctx: typer.Context, minutes: Optional[float], mode: str) -> TravelTime | None:
     """--minutes and --mode as a TravelTime (None without --minutes); --mode other than drive or without --minutes,
-    and --minutes beside the radius options `radii_given` (parameter names), refused."""
+    and --minutes beside a radius option given on the command line (RADIUS_OPTIONS), refused."""
     if mode not in ("drive", "walk"):
         raise InputError(f"--mode is drive or walk, not '{mode}'", file="command line")
     if minutes is None:
         if mode != "drive":
             raise InputError("--mode is for --minutes (a travel-time limit)", file="command line")
         return None
+    radii_given = _on_command_line(ctx, RADIUS_OPTIONS)
     if radii_given:
         flags = ", ".join(f"--{name.replace('_', '-')}" for name in radii_given)
         raise InputError(f"give --minutes (a travel time) or a radius in km ({flags}), not both", file="command line")
     return TravelTime(minutes, mode)
-
-
-def _limit_or_radius(minutes: Optional[float], mode: str, radius_km: Optional[float], core_km: Optional[float],
-                     county_km: Optional[float], fringe_km: Optional[float]) -> float | dict | TravelTime:
-    """--minutes (with --mode) as a TravelTime, else the radius of the options given (_radius); both refused."""
-    radii = {"radius_km": radius_km, "core_km": core_km, "county_km": county_km, "fringe_km": fringe_km}
-    timed = _travel_time(minutes, mode, [name for name, km in radii.items() if km is not None])
-    return timed or _radius(radius_km, core_km, county_km, fringe_km)
-
-
-def _region_limit(ctx: typer.Context, minutes: Optional[float], mode: str, core_km: float, county_km: float,
-                  fringe_km: Optional[float]) -> dict | TravelTime:
-    """report's and map's limit: --minutes (with --mode) as a TravelTime, else the radii by region type; --minutes
-    beside a radius given on the command line refused."""
-    given = _on_command_line(ctx, ("core_km", "county_km", "fringe_km"))
-    return _travel_time(minutes, mode, given) or _region_radii(core_km, county_km, fringe_km)
 
 
 def _limit_keywords(limit: float | dict | TravelTime) -> dict:
@@ -2504,7 +2492,7 @@ def compare(
         from netopt.maps import compare_map
         from netopt.planning import bank_branches, compare_plans
 
-        radius = _limit_or_radius(minutes, mode, radius_km, core_km, county_km, fringe_km)
+        radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         networks = _read_plans(plans, name, coords, bank)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         _say_banks_matched(ds, bank)
@@ -2559,7 +2547,7 @@ def evaluate_sites_command(
         tables = [*(files or []), *candidates]
         if not tables and not site:
             raise InputError("give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat", file="command line")
-        radius = _limit_or_radius(minutes, mode, radius_km, core_km, county_km, fringe_km)
+        radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         _say_banks_matched(ds, bank)
         offered = _candidate_sites(tables, site, coords, ds)
@@ -2778,7 +2766,7 @@ def report(
         every_bank, source = _load(data, coords, branches, population, skip_unlocated)
         ds = _bank_only(every_bank, bank)
         demand = population_grid(ds, cell_km=grid_km) if grid_km else None
-        radius = _region_limit(ctx, minutes, mode, core_km, county_km, fringe_km)
+        radius = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
         measure = partial(analyze_coverage, demand=demand, **_limit_keywords(radius))
         cov = measure(ds)
         if candidates is not None and not new_per_county:
@@ -2851,7 +2839,8 @@ def map_command(
 
         every_bank, source = _load(data, coords, branches, population, skip_unlocated)
         ds = _bank_only(every_bank, bank)
-        cov = analyze_coverage(ds, **_limit_keywords(_region_limit(ctx, minutes, mode, core_km, county_km, fringe_km)))
+        limit = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
+        cov = analyze_coverage(ds, **_limit_keywords(limit))
         plan = assign_branch_types(ds, coverage=cov) if types else None
         fmap = network_map(every_bank, coverage=cov, plan=plan, our_bank=bank)
         written = [write_atomic(out / "network_map.html", lambda p: fmap.save(str(p)))]
@@ -2894,7 +2883,7 @@ def batch(
     def run() -> None:
         from netopt.batch import BatchInterrupted, BatchOptions, read_batch, run_batch
 
-        limit = _region_limit(ctx, minutes, mode, core_km, county_km, fringe_km)
+        timed = _travel_time(ctx, minutes, mode)
         with _working("Reading the units 读取数据…"), warnings.catch_warnings(record=True) as heard:
             warnings.simplefilter("always", LeftOutWarning)
             tasks = read_batch(units, data, only=only or None, skip_unlocated=skip_unlocated)
@@ -2903,9 +2892,8 @@ def batch(
                 console.print(f"[yellow]{note.message}[/]")
             else:
                 warnings.showwarning(note.message, note.category, note.filename, note.lineno)
-        timed = isinstance(limit, TravelTime)
         options = BatchOptions(radius_km=_region_radii(core_km, county_km, fringe_km),
-                               radius_min=limit.minutes if timed else None, mode=mode, optimize=optimize,
+                               radius_min=timed.minutes if timed else None, mode=mode, optimize=optimize,
                                plan_types=plan_types, time_limit=time_limit, new_per_county=new_per_county,
                                maps=maps)
         try:
