@@ -112,11 +112,12 @@ class RoadNetwork:
         return np.asarray(idx, int), np.asarray(dist, float)
 
     def weights(self, mode: str) -> sp.csr_matrix:
-        """Edge costs in seconds for a travel mode: "drive" (road speeds) or "walk" (walking speed on lengths)."""
+        """Edge costs in seconds for a travel mode: "drive" (road speeds, one-way streets one way) or "walk"
+        (walking speed on lengths, every street both ways)."""
         if mode == "drive":
             return self.drive_s
         if mode == "walk":
-            return self.length_m * (3.6 / WALKING_SPEED_KMH)
+            return _both_ways(self.length_m) * (3.6 / WALKING_SPEED_KMH)
         raise InputError(f"unknown travel mode '{mode}'; use 'drive' or 'walk'", file="road network")
 
 
@@ -182,6 +183,13 @@ def _edge_speed_kmh(data: dict, speeds: dict[str, float], fallback: float) -> fl
     kinds = highway if isinstance(highway, list) else [highway]
     known = [speeds[k] for k in kinds if k in speeds]
     return float(np.mean(known)) if known else fallback
+
+
+def _both_ways(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """A directed edge matrix with each edge also the other way (the shorter where both exist): on foot."""
+    edges = matrix.tocoo()
+    return _min_matrix(np.r_[edges.row, edges.col], np.r_[edges.col, edges.row], np.r_[edges.data, edges.data],
+                       matrix.shape)
 
 
 def _min_matrix(rows: list[int], cols: list[int], values: list[float], shape: tuple[int, int]) -> sp.csr_matrix:
@@ -472,49 +480,70 @@ def check_dense_pairs(n_demand: int, n_sites: int) -> None:
                      "netopt.distance.DENSE_PAIRS_LIMIT to try anyway", file="model")
 
 
-def cost_matrix_km(demand, sites, distance: str = "euclidean", graph=None, mode: str = "drive") -> np.ndarray:
+def cost_matrix_km(demand, sites, distance: str = "euclidean", graph=None) -> np.ndarray:
     """Dense demand x site distances in km between two GeoDataFrames (straight line or road network).
 
     For models that need every pair (p-median, p-center, capacitated location); memory is n x m floats, refused
     beyond DENSE_PAIRS_LIMIT pairs.
     """
+    return _cost_matrix(demand, sites, distance, graph, "km", "drive")
+
+
+def cost_matrix_minutes(demand, sites, distance: str = "euclidean", graph=None, mode: str = "drive") -> np.ndarray:
+    """Dense demand x site travel times in minutes, `mode` "drive" or "walk", measured as
+    analyze_coverage(radius_min=...) measures them (see cost_blocks); refused beyond DENSE_PAIRS_LIMIT pairs."""
+    return _cost_matrix(demand, sites, distance, graph, "min", mode)
+
+
+def _cost_matrix(demand, sites, distance: str, graph, unit: str, mode: str) -> np.ndarray:
     check_dense_pairs(len(demand), len(sites))
     if distance == "euclidean":  # one block of every site: no second copy
-        return next(cost_blocks_km(demand, sites, max(len(sites), 1)))[1]
+        return next(cost_blocks(demand, sites, max(len(sites), 1), unit=unit, mode=mode))[1]
     out = np.empty((len(demand), len(sites)))
-    for columns, km in cost_blocks_km(demand, sites, NETWORK_SITES_AT_A_TIME, distance, graph):
-        out[:, columns] = km
+    for columns, cost in cost_blocks(demand, sites, NETWORK_SITES_AT_A_TIME, distance, graph, unit, mode):
+        out[:, columns] = cost
     return out
 
 
 NETWORK_SITES_AT_A_TIME = 256  # sites whose shortest-path trees are grown in one scipy dijkstra call
 
 
-def cost_blocks_km(demand, sites, step: int, distance: str = "euclidean", graph=None):
-    """The km of cost_matrix_km `step` sites at a time, as (the sites' slice, demand x those sites): the points
-    projected (and snapped to the roads) once. For sums over many sites that need not hold the whole matrix,
-    e.g. the competitors' pull on every cell of a population grid."""
+def cost_blocks(demand, sites, step: int, distance: str = "euclidean", graph=None, unit: str = "km",
+                mode: str = "drive"):
+    """Demand x site costs `step` sites at a time, as (the sites' slice, demand x those sites), the points
+    projected (and snapped to the roads) once: km (`unit` "km"), or travel minutes ("min", `mode` "drive" or
+    "walk") as the diagnosis measures them — road time at the roads' speeds plus the legs to and from the road at
+    the mode's speed (30 km/h driving, 4.5 km/h walking), straight line x 1.3 at that speed where a pair has no
+    road. For sums over many sites that need not hold the whole matrix, e.g. the competitors' pull on every cell
+    of a population grid."""
     from scipy.spatial.distance import cdist
 
     from netopt.projection import metric_crs, xy_metres
 
     checked_model_inputs(demand, sites, distance, graph)
+    if mode not in ("drive", "walk"):
+        raise InputError(f"unknown travel mode '{mode}'; use 'drive' or 'walk'", file="model")
+    travel = TravelSettings(distance=distance, mode=mode)
+    per_metre = 1e-3 if unit == "km" else _minutes_per_metre(travel, 1.0)  # off the roads: km or minutes a metre
+    straight = per_metre * (travel.detour_factor if unit == "min" or distance != "euclidean" else 1.0)
     net = None if distance == "euclidean" else as_road_network(graph)
     crs = metric_crs(demand, sites) if net is None else net.crs
     demand_xy, site_xy = xy_metres(demand, crs), xy_metres(sites, crs)
     if net is not None:
         d_node, d_snap, s_node, s_snap = snap_both(net, demand_xy, site_xy)
-        reverse = net.length_m.T.tocsr()
+        on_road = 1e-3 if unit == "km" else 1.0 / 60.0  # metres to km, seconds to minutes
+        reverse = (net.length_m if unit == "km" else net.weights(mode)).T.tocsr()
     for start in range(0, len(sites), step):
         columns = slice(start, start + step)
         if net is None:
-            yield columns, cdist(demand_xy, site_xy[columns]) / 1000.0
+            yield columns, cdist(demand_xy, site_xy[columns]) * straight
             continue
-        metres = (dijkstra(reverse, indices=s_node[columns])[:, d_node] + s_snap[columns, None]).T + d_snap[:, None]
+        cost = (dijkstra(reverse, indices=s_node[columns])[:, d_node] * on_road
+                + s_snap[columns, None] * per_metre).T + d_snap[:, None] * per_metre
         off = (d_snap > DEFAULT_MAX_SNAP_M)[:, None] | (s_snap[columns] > DEFAULT_MAX_SNAP_M)[None, :]
         if off.any():  # outside the network: straight line x detour, as the diagnosis does
-            metres[off] = (cdist(demand_xy, site_xy[columns]) * TravelSettings().detour_factor)[off]
-        yield columns, metres / 1000.0
+            cost[off] = (cdist(demand_xy, site_xy[columns]) * straight)[off]
+        yield columns, cost
 
 
 def as_road_network(graph) -> "RoadNetwork":

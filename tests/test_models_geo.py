@@ -104,6 +104,35 @@ def test_pmedian_from_geodataframes_is_optimal_and_keeps_existing(city):
     assert result.objective == pytest.approx(float(ds.towns["population"] @ km[:, chosen].min(axis=1)))
 
 
+@pytest.mark.parametrize("mode, speed_kmh", [("drive", 30.0), ("walk", 4.5)])
+def test_pmedian_and_pcenter_in_travel_minutes(city, mode, speed_kmh):
+    """unit="min": straight-line minutes are km x 1.3 at the mode's speed, as the diagnosis measures them — today's
+    branches give each town the diagnosis's nearest_branch_min, and the plans are those of the same models on that
+    minutes matrix (the assignment's columns travel_minutes, weighted_travel_minutes); a unit or mode misspelt is
+    named."""
+    ds, sites = city
+    existing = existing_positions(sites)
+    minutes = cost_matrix_km(ds.towns, sites) * 1.3 / speed_kmh * 60.0
+    timed = dict(unit="min", mode=mode, existing=existing)
+    median = no.PMedian.from_geodataframes(ds.towns, sites, p=len(existing) + 4, **timed)
+    today = median.evaluate(list(sites["site_id"].iloc[existing]))
+    diagnosis = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, ds.of_bank("招商银行").branches), radius_min=15,
+                                    mode=mode)
+    assert np.allclose(today.assignment["travel_minutes"], diagnosis.towns["nearest_branch_min"])
+    result = median.solve()
+    matrix = no.PMedian.from_cost_matrix(minutes, len(existing) + 4, ds.towns["population"], existing=existing)
+    assert result.objective == pytest.approx(matrix.solve().objective, rel=1e-9)
+    assert result.assignment["weighted_travel_minutes"].sum() == pytest.approx(result.objective, rel=1e-9)
+    center = no.PCenter.from_geodataframes(ds.towns, sites, p=len(existing) + 4, **timed).solve()
+    assert center.objective == pytest.approx(
+        no.PCenter.from_cost_matrix(minutes, len(existing) + 4, existing=existing).solve().objective, rel=1e-9)
+    assert center.assignment["travel_minutes"].max() == pytest.approx(center.objective, rel=1e-9)
+    for words, keywords in (("unit must be 'km' .distances. or 'min'", dict(unit="minutes")),
+                            ("unknown travel mode 'bike'", dict(unit="min", mode="bike"))):
+        with pytest.raises(no.InputError, match=words):
+            no.PCenter.from_geodataframes(ds.towns, sites, p=3, **keywords)
+
+
 def test_pcenter_and_lscp_on_the_sample(city):
     ds, sites = city
     center = no.PCenter.from_geodataframes(ds.towns, sites, p=25).solve()

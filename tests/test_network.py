@@ -123,6 +123,22 @@ def test_walking_uses_walking_speed():
     assert reach.nearest_min[0] == pytest.approx(2.0 / 4.5 * 60, abs=1e-3)
 
 
+def test_walking_goes_both_ways_along_one_way_streets():
+    """A one-way street is driven one way and walked both: from the last node to the first, walking takes the
+    street back (4 km at 4.5 km/h); driving has no way (the diagnosis's nearest then lies beyond reach)."""
+    graph = nx.MultiDiGraph(crs="epsg:4326")
+    for i in range(5):
+        graph.add_node(i, x=117.0 + i * 0.0105, y=31.8)
+        if i:
+            graph.add_edge(i - 1, i, length=1000.0, highway="residential", oneway=True)
+    net = road_network_from_graph(graph)
+    back = {mode: measure_reach(net.node_xy[[4]], net.node_xy[[0]], limits=60.0, unit="min",
+                                travel=TravelSettings(distance="network", mode=mode), network=net)
+            for mode in ("walk", "drive")}
+    assert back["walk"].nearest_min[0] == pytest.approx(4.0 / 4.5 * 60, abs=1e-3)
+    assert back["walk"].count_within[0] == 1 and back["drive"].count_within[0] == 0
+
+
 def test_points_off_the_network_fall_back_and_say_so():
     net = line_network()
     far = net.node_xy[[0, 1]] + [[0.0, 5000.0], [0.0, 0.0]]
@@ -225,21 +241,17 @@ def test_analyze_coverage_on_a_road_network(oakland, oakland_graph):
     assert timed.notes[0].startswith("Coverage by travel time 1 min (road network")
 
 
-@pytest.mark.parametrize("mode", ["drive", "walk"])
-def test_covering_models_by_road_travel_time_are_the_diagnosis_own(oakland, oakland_graph, mode):
-    """MCLP.from_geodataframes(radius_min=…) by road: each town's quickest covering branch is the diagnosis's
-    nearest_branch_min, the towns it covers are the diagnosis's covered towns (a town 800 m off the roads included:
-    straight line x 1.3), and its value of the branches is the diagnosis's residents covered."""
+def oakland_places(oakland: RoadNetwork, oakland_graph: nx.MultiDiGraph):
+    """Counties, towns and branches on the Oakland extract: a town at every third road node and one ~700 m east of
+    the easternmost node (off the network), three branches on road nodes."""
     import geopandas as gpd
     import pandas as pd
     from shapely.geometry import box
 
-    import netopt as no
-
     lon = np.array([oakland_graph.nodes[n]["x"] for n in oakland.node_ids])
     lat = np.array([oakland_graph.nodes[n]["y"] for n in oakland.node_ids])
     town_nodes, branch_nodes = np.arange(0, oakland.n_nodes, 3), np.array([5, 40, 77])
-    east = int(np.argmax(lon))  # a town ~700 m east of the easternmost road node: off the network
+    east = int(np.argmax(lon))
     town_lon, town_lat = np.r_[lon[town_nodes], lon[east] + 0.008], np.r_[lat[town_nodes], lat[east]]
     counties = gpd.GeoDataFrame({"county_id": ["1"], "name": ["A"], "population": [1.0], "gdp_yi": [np.nan],
                                  "area_km2": [1.0], "region_type": ["core"]},
@@ -251,6 +263,17 @@ def test_covering_models_by_road_travel_time_are_the_diagnosis_own(oakland, oakl
     branches = gpd.GeoDataFrame({"branch_id": [f"B{n}" for n in branch_nodes], "name": "b", "bank": "x",
                                  "type": pd.NA}, geometry=gpd.points_from_xy(lon[branch_nodes], lat[branch_nodes]),
                                 crs=4326)
+    return counties, towns, branches
+
+
+@pytest.mark.parametrize("mode", ["drive", "walk"])
+def test_covering_models_by_road_travel_time_are_the_diagnosis_own(oakland, oakland_graph, mode):
+    """MCLP.from_geodataframes(radius_min=…) by road: each town's quickest covering branch is the diagnosis's
+    nearest_branch_min, the towns it covers are the diagnosis's covered towns (a town 800 m off the roads included:
+    straight line x 1.3), and its value of the branches is the diagnosis's residents covered."""
+    import netopt as no
+
+    counties, towns, branches = oakland_places(oakland, oakland_graph)
     limit = 2.0 if mode == "drive" else 6.0
     cov = no.analyze_coverage(no.Dataset(counties, towns, branches), radius_min=limit, distance="network",
                               graph=oakland, mode=mode)
@@ -267,11 +290,11 @@ def test_covering_models_by_road_travel_time_are_the_diagnosis_own(oakland, oakl
 
 
 def test_distances_by_blocks_of_sites_match_the_whole_matrix_by_road_and_straight_line():
-    """cost_blocks_km gives cost_matrix_km's km a few sites at a time (points projected and snapped once): the
+    """cost_blocks gives cost_matrix_km's km a few sites at a time (points projected and snapped once): the
     same numbers by straight line and by road, off-network points by straight line x detour."""
     import geopandas as gpd
 
-    from netopt.distance import cost_blocks_km, cost_matrix_km
+    from netopt.distance import cost_blocks, cost_matrix_km
 
     net = line_network()
     lon = 117.0 + np.arange(5) * 0.0105
@@ -281,9 +304,49 @@ def test_distances_by_blocks_of_sites_match_the_whole_matrix_by_road_and_straigh
     for distance, graph in (("euclidean", None), ("network", net)):
         whole = cost_matrix_km(demand, sites, distance, graph)
         for step in (1, 3, 4):
-            blocks = list(cost_blocks_km(demand, sites, step, distance, graph))
+            blocks = list(cost_blocks(demand, sites, step, distance, graph))
             assert [columns.start for columns, _ in blocks] == list(range(0, 4, step))
             assert np.allclose(np.hstack([km for _, km in blocks]), whole)
     road, straight = cost_matrix_km(demand, sites, "network", net), cost_matrix_km(demand, sites)
     assert road[0, 2] == pytest.approx(3.0, rel=1e-3)  # node 0 to node 3 along the road
     assert road[5] == pytest.approx(straight[5] * TravelSettings().detour_factor)
+
+
+@pytest.mark.parametrize("mode", ["drive", "walk"])
+def test_pmedian_and_pcenter_in_travel_minutes_by_road(oakland, oakland_graph, mode):
+    """PMedian/PCenter.from_geodataframes(unit="min") by road: a plan's minutes are the diagnosis's
+    nearest_branch_min town by town (the town off the roads too), and the solved plans are the brute-force best on
+    those minutes; driving minutes are not road km x one speed (roads of different speeds), walking ones are at
+    most the road km at walking speed."""
+    import pandas as pd
+
+    import netopt as no
+    from netopt.distance import cost_matrix_km, cost_matrix_minutes
+    from tests import brute
+
+    counties, towns, branches = oakland_places(oakland, oakland_graph)
+    roads = {"distance": "network", "graph": oakland, "mode": mode, "unit": "min"}
+    cov = no.analyze_coverage(no.Dataset(counties, towns, branches), radius_min=5.0, distance="network",
+                              graph=oakland, mode=mode)
+    today = branches.rename(columns={"branch_id": "site_id"})
+    for model in (no.PMedian.from_geodataframes(towns, today, 1, **roads),
+                  no.PCenter.from_geodataframes(towns, today, 1, **roads)):
+        minutes = model.evaluate(list(today["site_id"])).assignment["travel_minutes"].to_numpy()
+        assert minutes == pytest.approx(cov.towns["nearest_branch_min"].to_numpy(), rel=1e-9)
+    sites = pd.concat([today, towns.iloc[::2].rename(columns={"town_id": "site_id"})[["site_id", "geometry"]]],
+                      ignore_index=True)
+    cost = cost_matrix_minutes(towns, sites, "network", oakland, mode)
+    weights = towns["population"].to_numpy(float)
+    for p in (1, 2, 3):
+        median = no.PMedian.from_geodataframes(towns, sites, p, **roads).solve()
+        assert median.objective == pytest.approx(brute.pmedian(cost, weights, p), rel=1e-9)
+        assert median.assignment["weighted_travel_minutes"].sum() == pytest.approx(median.objective, rel=1e-9)
+        center = no.PCenter.from_geodataframes(towns, sites, p, **roads).solve()
+        assert center.objective == pytest.approx(brute.pcenter(cost, p), rel=1e-9)
+    km = cost_matrix_km(towns, sites, "network", oakland)
+    finite = np.isfinite(km) & (km > 0)
+    if mode == "drive":
+        ratio = cost[finite] / km[finite]
+        assert ratio.std() > 0.01 * ratio.mean()
+    else:  # walking: the km at 4.5 km/h, or less where a one-way street is walked the other way
+        assert (cost[finite] <= km[finite] / 4.5 * 60 * (1 + 1e-9)).all()

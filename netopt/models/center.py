@@ -33,6 +33,8 @@ class PCenter(LocationModel):
     """Choose p sites minimising the maximum distance from any demand point to its nearest open site; with
     `weights`, the maximum of weight x distance (the vertex-weighted p-center: e.g. 2 for priority towns)."""
 
+    distance_column = "distance"  # the assignment's column of the distances: "distance" (km), "travel_minutes"
+
     def __init__(self, cost, p: int, rules: SiteRules | None = None, demand_labels=None, site_labels=None,
                  weights=None) -> None:
         distance = as_cost_matrix(cost)
@@ -59,17 +61,19 @@ class PCenter(LocationModel):
 
     @classmethod
     def from_geodataframes(cls, demand, candidates, p: int, distance: str = "euclidean", graph=None,
-                           weight: str | None = None, **rules) -> "PCenter":
-        """Demand points and candidate sites as GeoDataFrames; km (or minutes on a road graph); `weight`: a
-        column of `demand` with each point's priority (default none: the plain largest distance)."""
-        from netopt.distance import cost_matrix_km
-        from netopt.models.median import column_or_values, rules_from_candidates
+                           weight: str | None = None, unit: str = "km", mode: str = "drive", **rules) -> "PCenter":
+        """Demand points and candidate sites as GeoDataFrames; distances in km (straight line or road network), or
+        with unit="min" travel times in minutes (`mode` "drive" or "walk", as analyze_coverage(radius_min=...)
+        measures them; the assignment's column travel_minutes); `weight`: a column of `demand` with each point's
+        priority (default none: the plain largest distance)."""
+        from netopt.models.median import column_or_values, geo_costs, rules_from_candidates
 
         weights = column_or_values(demand, weight, "demand")
         given = rules_from_candidates(candidates, rules)
-        cost = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
-        cost.flags.writeable = False  # made here: the model keeps it without a copy
-        return cls.from_cost_matrix(cost, p, _ids(demand, None), _ids(candidates, None), weights, **given)
+        cost, column = geo_costs(demand, candidates, distance, graph, unit, mode)
+        model = cls.from_cost_matrix(cost, p, _ids(demand, None), _ids(candidates, None), weights, **given)
+        model.distance_column = column
+        return model
 
     def _objective(self, sites: np.ndarray) -> float:
         return float(nearest_sites(self.cost, sites)[1].max(initial=0.0))
@@ -312,11 +316,12 @@ class PCenter(LocationModel):
         """The plan opening `sites`: each demand point's nearest open site and distance, the worst as objective."""
         nearest = sites[nearest_sites(self.distance, sites)[0]]
         rows = np.arange(len(nearest))
+        column = self.distance_column
         assignment = pd.DataFrame({"demand": self.demand_labels, "site": [self.site_labels[j] for j in nearest],
-                                   "distance": self.distance[rows, nearest]})
+                                   column: self.distance[rows, nearest]})
         if self.weights is not None:
             assignment["weight"] = self.weights
-            assignment["weighted_distance"] = self.cost[rows, nearest]
+            assignment[f"weighted_{column}"] = self.cost[rows, nearest]
         return Result("evaluated", float(self.cost[rows, nearest].max()), np.nan, np.nan, 0.0,
                       [self.site_labels[j] for j in sites], assignment)
 

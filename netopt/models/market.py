@@ -38,13 +38,13 @@ def rival_pull(towns, competitors, attractiveness: np.ndarray, decay: str, beta:
                min_km: float, distance: str, graph) -> np.ndarray:
     """Each town's total pull of the competitors, Σ_k A_k f(d_ik), summed over blocks of competitors: a
     population grid's cells x every other bank's branches is never held whole (0.25 km: 196,090 x 392)."""
-    from netopt.distance import cost_blocks_km
+    from netopt.distance import cost_blocks
 
     total = np.zeros(len(towns))
     if len(competitors) == 0:
         return total
     step = block_size(len(towns))
-    for columns, km in cost_blocks_km(towns, competitors, step, distance, graph):
+    for columns, km in cost_blocks(towns, competitors, step, distance, graph):
         total += huff_attraction(km, attractiveness[columns], decay, beta, cutoff_km, min_km).sum(axis=1)
     return total
 

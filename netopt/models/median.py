@@ -89,6 +89,8 @@ def labels(given, n: int, prefix: str) -> list:
 class PMedian(LocationModel):
     """Choose p sites minimising Σ weight x distance to the nearest open site."""
 
+    distance_column = "distance"  # the assignment's column of the costs: "distance" (km), "travel_minutes"
+
     def __init__(self, cost: np.ndarray, p: int, weights: np.ndarray | None = None, rules: SiteRules | None = None,
                  demand_labels: list | None = None, site_labels: list | None = None, exactly_p: bool = True) -> None:
         self.exactly_p = exactly_p  # False: at most p sites (fewer where the rules, e.g. a budget, allow no more)
@@ -113,16 +115,18 @@ class PMedian(LocationModel):
     def from_geodataframes(cls, demand, candidates, p: int, weight: str | None = "population",
                            distance: str = "euclidean", graph=None, mode: str = "drive",
                            demand_id: str | None = None, site_id: str | None = None, exactly_p: bool = True,
-                           **rules) -> "PMedian":
-        """Distances in km (straight line or road network) from demand points to candidate sites."""
-        from netopt.distance import cost_matrix_km
-
+                           unit: str = "km", **rules) -> "PMedian":
+        """Distances in km (straight line or road network) from demand points to candidate sites; with
+        unit="min", travel times in minutes (`mode` "drive" or "walk", as analyze_coverage(radius_min=...) measures
+        them): the least total weight x minutes, the assignment's columns then travel_minutes and
+        weighted_travel_minutes."""
         weights = column_or_values(demand, weight, "demand")
         given = rules_from_candidates(candidates, rules)
-        cost = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
-        cost.flags.writeable = False  # made here: the model keeps it without a copy
-        return cls.from_cost_matrix(cost, p, weights, _ids(demand, demand_id), _ids(candidates, site_id), exactly_p,
-                                    **given)
+        cost, column = geo_costs(demand, candidates, distance, graph, unit, mode)
+        model = cls.from_cost_matrix(cost, p, weights, _ids(demand, demand_id), _ids(candidates, site_id), exactly_p,
+                                     **given)
+        model.distance_column = column
+        return model
 
     # ------------------------------------------------------------------ formulation
     def _build(self) -> MatrixMILP:
@@ -242,8 +246,8 @@ class PMedian(LocationModel):
             return self._known_solution(heuristic_sites, upper, time.perf_counter() - t0, len(keep),
                                         upper if exact else lower)
         kept_cost = self.cost if len(keep) == self.cost.shape[1] else self.cost[:, keep]  # a grid's: a gigabyte
-        reduced = PMedian(kept_cost, self.p, self.weights, self.rules.on_sites(keep), self.demand_labels,
-                          [self.site_labels[j] for j in keep], self.exactly_p)
+        reduced = self._smaller(kept_cost, self.p, self.weights, self.rules.on_sites(keep), self.demand_labels,
+                                [self.site_labels[j] for j in keep])
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
         if solver.lower() == "highs" and np.isfinite(self.cost).all():
             raw = benders_pmedian(reduced.cost, self.weights, self.p, reduced.rules.fixed,
@@ -364,11 +368,18 @@ class PMedian(LocationModel):
         if not helped.any() or len(fixed) == self.p:
             return None, free, constant, 0
         capped = np.minimum(self.cost[np.ix_(helped, free)], nearest_fixed[helped, None])
-        reduced = PMedian(np.column_stack([nearest_fixed[helped], capped]), self.p - len(fixed) + 1,
-                          self.weights[helped], self.rules.on_sites(free, merged=fixed),
-                          [label for label, kept in zip(self.demand_labels, helped) if kept], [-1] + free.tolist(),
-                          self.exactly_p)
+        reduced = self._smaller(np.column_stack([nearest_fixed[helped], capped]), self.p - len(fixed) + 1,
+                                self.weights[helped], self.rules.on_sites(free, merged=fixed),
+                                [label for label, kept in zip(self.demand_labels, helped) if kept],
+                                [-1] + free.tolist())
         return reduced, free, constant, int(helped.sum())
+
+    def _smaller(self, cost: np.ndarray, p: int, weights: np.ndarray, rules: SiteRules, demand_labels: list,
+                 site_labels: list) -> "PMedian":
+        """A p-median on part of this one's demand or sites, with its exactly_p and its assignment's column."""
+        model = PMedian(cost, p, weights, rules, demand_labels, site_labels, self.exactly_p)
+        model.distance_column = self.distance_column
+        return model
 
     def _integral(self) -> bool:
         """Whether every distance and weight is a whole number (a better plan is then better by 1 at least);
@@ -525,12 +536,13 @@ class PMedian(LocationModel):
         open_sites = np.flatnonzero(raw.x[:m] > 0.5)
         position, distance = nearest_sites(self.cost, open_sites)
         nearest = open_sites[position]
+        column = self.distance_column
         assignment = pd.DataFrame({
-            "demand": self.demand_labels, "site": [self.site_labels[j] for j in nearest], "distance": distance,
-            "weight": self.weights, "weighted_distance": distance * self.weights,
+            "demand": self.demand_labels, "site": [self.site_labels[j] for j in nearest], column: distance,
+            "weight": self.weights, f"weighted_{column}": distance * self.weights,
         })
         result = finish_result(raw, [self.site_labels[j] for j in open_sites], assignment)
-        result.details["mean_distance"] = float(assignment["weighted_distance"].sum() / max(self.weights.sum(), 1e-12))
+        result.details["mean_distance"] = float(assignment[f"weighted_{column}"].sum() / max(self.weights.sum(), 1e-12))
         return result
 
 
@@ -561,6 +573,19 @@ def column_or_values(frame, value, role: str):
 
 POSITION_RULES = ("fixed", "existing", "closable", "forbidden")  # a rule naming a True/False column: its True rows
 NUMBER_RULES = ("open_cost", "closing_saving")  # a rule naming a number column: its values, one per site
+
+
+def geo_costs(demand, candidates, distance: str, graph, unit: str, mode: str) -> tuple[np.ndarray, str]:
+    """The read-only demand x site matrix of a model built from GeoDataFrames — km (`unit` "km") or travel minutes
+    ("min", `mode` "drive" or "walk") — and the assignment's column of its values ("distance", "travel_minutes")."""
+    from netopt.distance import cost_matrix_km, cost_matrix_minutes
+
+    if unit not in ("km", "min"):
+        raise InputError(f"unit must be 'km' (distances) or 'min' (travel minutes), not {unit!r}", file="model")
+    cost = (cost_matrix_km(demand, candidates, distance, graph) if unit == "km" else
+            cost_matrix_minutes(demand, candidates, distance, graph, mode))
+    cost.flags.writeable = False  # made here: the model keeps it without a copy
+    return cost, "distance" if unit == "km" else "travel_minutes"
 
 
 def rules_from_candidates(candidates, rules: dict) -> dict:
