@@ -114,10 +114,14 @@ CORE_KM_OPTION = typer.Option(None, callback=_above_zero, help="Service radius i
                               "1.2).")
 COUNTY_KM_OPTION = typer.Option(None, callback=_above_zero, help="Service radius in counties, km (default 3.5).")
 FRINGE_KM_OPTION = typer.Option(None, callback=_above_zero, help=FRINGE_HELP)
+TIMED_HELP = ("a travel-time limit in minutes instead of a radius, e.g. 15 for the 15-minute service circle "
+              "15分钟金融服务圈 (by road with --network, else straight line x 1.3 at 30 km/h driving, 4.5 km/h walking, "
+              "as analyze --minutes)")
 MINUTES_OPTION = typer.Option(None, callback=_above_zero,
-                              help="mclp, lscp: a travel-time limit in minutes instead of a radius, e.g. 15 for the "
-                                   "15-minute service circle 15分钟金融服务圈 (by road with --network, else straight "
-                                   "line x 1.3 at 30 km/h driving, 4.5 km/h walking, as analyze --minutes).")
+                              help=f"mclp, lscp: {TIMED_HELP}; pmedian, pcenter: travel measured in minutes (least "
+                                   "total or longest travel time), this the limit of the coverage today → plan "
+                                   "comparison.")
+CURVE_MINUTES_OPTION = typer.Option(None, callback=_above_zero, help=f"mclp: {TIMED_HELP}.")
 MODE_OPTION = typer.Option("drive", help="With --minutes: drive or walk.")
 MINUTES_ANY_OPTION = typer.Option(None, callback=_above_zero,
                                   help="A travel-time limit in minutes instead of a radius, e.g. 15 for the 15-minute "
@@ -662,6 +666,7 @@ def optimize(
                             "--close, --relocate N or --no-keep-existing")
         _check_p_given(model, p, relocate, keep_existing, max_new, close)
         radius = _model_limit(ctx, model, (radius_km, core_km, county_km, fringe_km), minutes, mode)
+        timed = isinstance(radius, TravelTime)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         with _working("Building the model 建模中…"):
             roads = _roads(network)
@@ -716,19 +721,21 @@ def optimize(
             with _working("Phasing the new branches 分期建设…", time_limit):
                 phases = built.phases(phase, plan=result, time_limit=time_limit, mip_gap=_mip_gap(gap_pct))
         with _working("Measuring what each open branch adds 评估网点贡献…"):
-            worth, closing, candidates_worth = _worth_of_sites(built, result, sites, model, candidates is not None)
+            worth, closing, candidates_worth = _worth_of_sites(built, result, sites, model, candidates is not None,
+                                                               timed)
         moves = relocation_moves(sites, result.selected, same_county=within_county or bool(close), **roads)
         if worth is not None:
             moves = _openings_by_worth(moves.assign(**{worth.name: moves["to_id"].map(worth),
                                                        closing.name: moves["from_id"].map(closing)}), worth.name)
         _say_fewer_than_p(result.selected, count, rules, sites)
         summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise,
-                                       worth, coords)
+                                       worth, coords, timed)
         _write_network_after(ds, sites, result.selected, bank, coords, out / f"{model}_branches.csv")
         if candidates_worth is not None:
-            tables["candidates 候选点位"] = _candidates_table(candidates_worth, result, sites, model, out)
+            tables["candidates 候选点位"] = _candidates_table(candidates_worth, result, sites, model, out, timed)
         if phase:
-            tables["phases 分期建设"] = _say_phases(phases, sites, model, out, closed=len(existing) - staying)
+            tables["phases 分期建设"] = _say_phases(phases, sites, model, out, closed=len(existing) - staying,
+                                                timed=timed)
         summary.insert(1, ("command 命令", _command_line(ctx)))
         plan_coverage, compared, changed = _before_after(ds, sites, result.selected, radius, roads, cells)
         console.print(f"Wrote {_write_csv(changed, out / f'{model}_towns_changed.csv')}")
@@ -750,7 +757,7 @@ def curve(
     core_km: Optional[float] = MODEL_CORE_KM_OPTION,
     county_km: Optional[float] = MODEL_COUNTY_KM_OPTION,
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
-    minutes: Optional[float] = MINUTES_OPTION,
+    minutes: Optional[float] = CURVE_MINUTES_OPTION,
     mode: str = MODE_OPTION,
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches stay open (default: every "
                                        "bank's branches)."),
@@ -1242,7 +1249,7 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], limit: float 
     options were checked by _check_model_options before the demand was made. With `at_most`, p is the most
     sites open (pcenter and share always take it so): a budget may pay for fewer, better ones. A radius per region
     type (--core-km, --county-km) is each demand point's own (coverage.demand_radius_km); a TravelTime (--minutes)
-    is the travel time of mclp and lscp."""
+    is the travel time of mclp and lscp, and makes pmedian and pcenter measure travel in minutes."""
     from netopt.coverage import demand_radius_km
     from netopt.models import CFLP, LSCP, MCLP, CapacitatedMCLP, PCenter, PMedian
 
@@ -1267,9 +1274,10 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], limit: float 
                                                   exactly_p=not at_most, **keywords, **rules)
     if model == "mclp":
         return MCLP.from_geodataframes(towns, sites, p=p, exactly_p=not at_most, **keywords, **rules)
+    timed = {"unit": "min", "mode": limit.mode} if isinstance(limit, TravelTime) else {}
     if model == "pmedian":
-        return PMedian.from_geodataframes(towns, sites, p, exactly_p=not at_most, **rules)
-    return PCenter.from_geodataframes(towns, sites, p, **rules)
+        return PMedian.from_geodataframes(towns, sites, p, exactly_p=not at_most, **timed, **rules)
+    return PCenter.from_geodataframes(towns, sites, p, **timed, **rules)
 
 
 def _check_model_flags(model: str, options: ModelOptions) -> None:
@@ -1407,7 +1415,8 @@ class TravelTime:
     mode: str = "drive"
 
 
-TIMED_MODELS = {"optimize": ("mclp", "lscp"), "curve": ("mclp",)}  # the models --minutes applies to, by command
+# the models --minutes applies to, by command (mclp, lscp: residents within it; pmedian, pcenter: travel in minutes)
+TIMED_MODELS = {"optimize": ("mclp", "lscp", "pmedian", "pcenter"), "curve": ("mclp",)}
 
 
 def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional[float],
@@ -1419,8 +1428,8 @@ def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional
         return _model_radius(ctx, *radii)
     models = TIMED_MODELS[ctx.info_name or "optimize"]
     if model not in models:
-        raise InputError(f"--minutes is for --model {' or '.join(models)} (residents within a travel time); {model} "
-                         "measures km", file="command line")
+        raise InputError(f"--minutes is for --model {', '.join(models[:-1])}{' or ' if len(models) > 1 else ''}"
+                         f"{models[-1]} (travel measured in minutes); {model} measures km", file="command line")
     return timed
 
 
@@ -1517,18 +1526,29 @@ WORTH = {"mclp": Worth("adds_covered_wan", 1e4, "adds 万人", "closing_uncovers
                           "costs 万人·km"),
          "pcenter": Worth("shortens_farthest_km", 1.0, "shortens km", "closing_lengthens_farthest_km",
                           "costs km")}
+WORTH_IN_MINUTES = {"pmedian": Worth("saves_travel_wan_min", 1e4, "saves 万人·分钟", "closing_adds_travel_wan_min",
+                                     "costs 万人·分钟"),
+                    "pcenter": Worth("shortens_farthest_min", 1.0, "shortens min", "closing_lengthens_farthest_min",
+                                     "costs min")}
 
 
-def _worth_of_sites(built, result, sites: gpd.GeoDataFrame, model: str, candidates: bool = False
+def _worth(model: str, timed: bool) -> Worth:
+    """What an open site adds under `model`, in the user's units: minutes for a travel-time p-median or
+    p-center (`timed`, --minutes)."""
+    return WORTH_IN_MINUTES[model] if timed and model in WORTH_IN_MINUTES else WORTH[model]
+
+
+def _worth_of_sites(built, result, sites: gpd.GeoDataFrame, model: str, candidates: bool = False, timed: bool = False
                     ) -> tuple[Optional[pd.Series], Optional[pd.Series], Optional[pd.Series]]:
     """What each open site adds to the plan (the model's worth_of_each, in one pass): residents covered or won
-    only with it (万人), the travel it saves (万人·km), how much nearer it brings the farthest point (km); what
+    only with it (万人), the travel it saves (万人·km; 万人·分钟 `timed`), how much nearer it brings the farthest
+    point (km; minutes); what
     closing each of today's branches the plan closes costs (what keeping it besides would add); and, with
     `candidates`, what each new site adds or would add opened besides the plan. Each indexed by site_id, named by
     its column (WORTH); None for models that do not score plans (and the last without `candidates`)."""
     if model not in WORTH or not result.selected:
         return None, None, None
-    worth = WORTH[model]
+    worth = _worth(model, timed)
     closed = sites.loc[(sites["kind"] == "existing") & ~sites["site_id"].isin(result.selected), "site_id"].tolist()
     new = sites.loc[sites["kind"] == "new", "site_id"].tolist() if candidates else []
     priced = list(dict.fromkeys([*result.selected, *closed, *new]))
@@ -1540,11 +1560,12 @@ def _worth_of_sites(built, result, sites: gpd.GeoDataFrame, model: str, candidat
 CANDIDATES_SHOWN = 5
 
 
-def _candidates_table(value: pd.Series, result, sites: gpd.GeoDataFrame, model: str, out: Path) -> pd.DataFrame:
+def _candidates_table(value: pd.Series, result, sites: gpd.GeoDataFrame, model: str, out: Path,
+                      timed: bool = False) -> pd.DataFrame:
     """--candidates: each candidate site with what it adds to the plan (opened) or would add opened besides it
     (left closed; `value`, by site_id), most first; written as <model>_candidates.csv; the best of those left
     closed printed."""
-    worth = WORTH[model]
+    worth = _worth(model, timed)
     new = sites[sites["kind"] == "new"]
     table = pd.DataFrame({"site_id": new["site_id"].to_numpy(), "name": new["name"].to_numpy(),
                           "county": new["county"].to_numpy(), "open_cost_wan": new["open_cost_wan"].to_numpy(),
@@ -1565,10 +1586,15 @@ WORTH_NOTE = {"adds_covered_wan": "adds {:,.2f}万 residents covered 新增覆�
               "adds_won_wan": "wins {:,.2f}万 residents 新增客户",
               "saves_travel_wan_km": "saves {:,.2f}万人·km of travel 减少出行",
               "shortens_farthest_km": "brings the farthest town {:,.2f} km nearer 缩短最远距离",
+              "saves_travel_wan_min": "saves {:,.2f}万人·分钟 of travel time 减少出行时间",
+              "shortens_farthest_min": "brings the longest travel time {:,.2f} min down 缩短最长通行时间",
               "closing_uncovers_wan": "closing it leaves {:,.2f}万 residents uncovered 撤并后失去覆盖",
               "closing_loses_won_wan": "closing it loses {:,.2f}万 residents won 撤并后流失客户",
               "closing_adds_travel_wan_km": "closing it adds {:,.2f}万人·km of travel 撤并后增加出行",
-              "closing_lengthens_farthest_km": "closing it puts the farthest town {:,.2f} km farther 撤并后最远距离增加"}
+              "closing_lengthens_farthest_km": "closing it puts the farthest town {:,.2f} km farther 撤并后最远距离增加",
+              "closing_adds_travel_wan_min": "closing it adds {:,.2f}万人·分钟 of travel time 撤并后增加出行时间",
+              "closing_lengthens_farthest_min": "closing it makes the longest travel time {:,.2f} min longer "
+                                                "撤并后最长通行时间增加"}
 
 
 def _check_phases(phase: list[int], model: str, relocate: Optional[int], keep_existing: bool,
@@ -1589,15 +1615,17 @@ def _check_phases(phase: list[int], model: str, relocate: Optional[int], keep_ex
 
 # a model's objective in a phases table: (scale to the user's unit, the unit)
 PHASE_UNITS = {"mclp": (1e4, "万人"), "share": (1e4, "万人"), "pmedian": (1e4, "万人·km"), "pcenter": (1.0, "km")}
+PHASE_UNITS_IN_MINUTES = {"pmedian": (1e4, "万人·分钟"), "pcenter": (1.0, "min")}
 
 
-def _say_phases(phases: pd.DataFrame, sites, model: str, out: Path, closed: int = 0) -> pd.DataFrame:
+def _say_phases(phases: pd.DataFrame, sites, model: str, out: Path, closed: int = 0, timed: bool = False
+                ) -> pd.DataFrame:
     """model.phases in the user's units, printed (each phase's new branches, the network's value, its gain and how
     far it is from the best of as many new branches at once; phase 0 today's network, less the `closed` branches
-    --close names) and written as <model>_phases.csv; the table."""
+    --close names; `timed`: a travel-time p-median or p-center) and written as <model>_phases.csv; the table."""
     names = dict(zip(sites["site_id"], sites["name"].astype(str) + " (" + sites["county"].astype(str) + ")"))
-    scale, unit = PHASE_UNITS[model]
-    header = OBJECTIVE_SHOWN[model][0]
+    scale, unit = (PHASE_UNITS_IN_MINUTES if timed and model in PHASE_UNITS_IN_MINUTES else PHASE_UNITS)[model]
+    header = _objective_shown(model, timed)[0]
     table = pd.DataFrame({"phase 期次": phases["phase"], "new 新设": phases["new"],
                           "new so far 累计新设": phases["new_so_far"],
                           f"{header}（{unit}）": phases["objective"] / scale, f"gain 增量（{unit}）": phases["gain"] / scale,
@@ -1663,21 +1691,31 @@ OBJECTIVE_SHOWN = {
     "cflp": ("total travel 出行总里程", lambda v: f"{v / 1e4:,.1f} 万人·km"),
     "share": ("residents won 吸引客户", lambda v: f"{v / 1e4:,.1f} 万人"),
 }
+OBJECTIVE_SHOWN_IN_MINUTES = {
+    "pmedian": ("total travel time 出行总时间", lambda v: f"{v / 1e4:,.1f} 万人·分钟"),
+    "pcenter": ("longest travel time 最长通行时间", lambda v: f"{v:,.1f} min"),
+}
+
+
+def _objective_shown(model: str, timed: bool) -> tuple[str, Callable]:
+    """The objective's header and its value as text in the user's units (minutes for a travel-time p-median or
+    p-center, `timed`)."""
+    return (OBJECTIVE_SHOWN_IN_MINUTES if timed and model in OBJECTIVE_SHOWN_IN_MINUTES else OBJECTIVE_SHOWN)[model]
 
 
 def _report_plan(result, sites, model: str, source: str, out: Path, demand, moves: pd.DataFrame,
                  today=None, maximised: bool = True, worth: Optional[pd.Series] = None, coords: str = "wgs84",
-                 ) -> tuple[list[tuple[str, object]], dict[str, pd.DataFrame]]:
+                 timed: bool = False) -> tuple[list[tuple[str, object]], dict[str, pd.DataFrame]]:
     """Prints the plan (beside `today`, today's network as model.evaluate reports it) and its moves
     (planning.relocation_moves) and writes its sites (with what each adds, `worth`; lon/lat in the inputs'
     `coords`), assignment (with each demand point's town and county) and moves as CSV; returns the summary's
-    (item, value) rows and those tables, for the workbook."""
+    (item, value) rows and those tables, for the workbook. `timed`: travel in minutes (--minutes)."""
     population = float(demand["population"].sum())
     chosen = sites[sites["site_id"].isin(result.selected)]
-    header, shown = OBJECTIVE_SHOWN["lscp" if model == "share" and not maximised else model]
+    header, shown = _objective_shown("lscp" if model == "share" and not maximised else model, timed)
     if "within_reach_weight" in result.details:  # mclp with capacities: residents served, not merely within reach
         header = "served 服务人口"
-    if model == "pcenter" and "town_id" not in demand:
+    if model == "pcenter" and "town_id" not in demand and not timed:
         header = "farthest cell 最远网格"
     table = Table(title=f"{model.upper()} plan 网点方案 — {source}")
     closed = int(((sites["kind"] == "existing") & ~sites["site_id"].isin(result.selected)).sum())
@@ -1689,7 +1727,7 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
     console.print(table)
     summary = list(zip(("status 状态", header, "gap 差距", "branches kept 保留", "new 新设", "closed 撤并", "seconds 用时"),
                        values))
-    notes = _plan_notes(result, today, model, header, shown, population)
+    notes = _plan_notes(result, today, model, header, shown, population, timed)
     assignment = _with_places(result.assignment, demand)
     if model == "pcenter":
         notes.append(_farthest_note(assignment, sites, on_grid="town_id" not in demand))
@@ -1714,7 +1752,8 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
 
 def _assignment_by_town(assignment: pd.DataFrame, cells) -> pd.DataFrame:
     """A grid plan's cell assignment summed per town and serving site: cells, residents (a capacitated plan: those
-    the site serves), residents covered (covering models) or won (share), mean and farthest distance (km)."""
+    the site serves), residents covered (covering models) or won (share), mean and farthest distance (km; minutes
+    where the assignment gives travel_minutes)."""
     people = (assignment["amount"] if "amount" in assignment else
               assignment["demand"].map(pd.Series(cells["population"].to_numpy(float), index=cells["id"].to_numpy())))
     frame = pd.DataFrame({"town": assignment["town"], "county": assignment["county"], "site": assignment["site"],
@@ -1723,17 +1762,19 @@ def _assignment_by_town(assignment: pd.DataFrame, cells) -> pd.DataFrame:
         frame["covered_population"] = np.where(assignment["covered"].to_numpy(bool), frame["residents"], 0.0)
     if "captured" in assignment:
         frame["captured"] = assignment["captured"].to_numpy(float)
-    if "distance" in assignment:
-        frame["resident_km"] = assignment["distance"].to_numpy(float) * frame["residents"]
-        frame["farthest_cell_km"] = assignment["distance"].to_numpy(float)
-    sums = {column: "sum" for column in frame.columns[3:]} | {"farthest_cell_km": "max"}
+    cost, unit = ("travel_minutes", "minutes") if "travel_minutes" in assignment else ("distance", "km")
+    if cost in assignment:
+        frame[f"resident_{unit}"] = assignment[cost].to_numpy(float) * frame["residents"]
+        frame[f"farthest_cell_{unit}"] = assignment[cost].to_numpy(float)
+    sums = {column: "sum" for column in frame.columns[3:]} | {f"farthest_cell_{unit}": "max"}
     table = frame.groupby(["county", "town", "site"], dropna=False, sort=True).agg(
         {column: how for column, how in sums.items() if column in frame}).reset_index()
     if "captured" in table:
         table["our_share_pct"] = 100.0 * table["captured"] / table["residents"].where(table["residents"] > 0)
-    if "resident_km" in table:
-        table.insert(table.columns.get_loc("resident_km"), "mean_distance_km",
-                     table.pop("resident_km") / table["residents"].where(table["residents"] > 0))
+    if f"resident_{unit}" in table:
+        mean = "mean_distance_km" if unit == "km" else "mean_travel_minutes"
+        table.insert(table.columns.get_loc(f"resident_{unit}"), mean,
+                     table.pop(f"resident_{unit}") / table["residents"].where(table["residents"] > 0))
     return table[["town", "county"] + [c for c in table.columns if c not in ("town", "county")]].round(3)
 
 
@@ -1742,7 +1783,8 @@ def _gap_text(gap: float) -> str:
     return f"{gap:.2%}" if np.isfinite(gap) else "unknown 未知"
 
 
-def _plan_notes(result, today, model: str, header: str, shown: Callable, population: float) -> list[tuple]:
+def _plan_notes(result, today, model: str, header: str, shown: Callable, population: float,
+                timed: bool = False) -> list[tuple]:
     """What is said under the plan's table, each also a row of the workbook's summary: (item, value, line) —
     how close an unproven plan is, today's value, market share, coverage, mean travel."""
     gap, notes = _gap_text(result.gap), []
@@ -1780,20 +1822,27 @@ def _plan_notes(result, today, model: str, header: str, shown: Callable, populat
         notes.append(("residents within the radius of an open branch 半径内人口", value,
                       f"Residents within the radius of an open branch 半径内人口: {value} 超出网点服务能力"))
     if model in ("pmedian", "cflp") and population > 0:
-        value = f"{result.objective / population:,.2f} km"
-        notes.append(("mean travel per resident 人均出行距离", value, f"Mean travel per resident 人均出行距离: {value}"))
+        item, value = (("mean travel time per resident 人均通行时间", f"{result.objective / population:,.1f} min")
+                       if timed else ("mean travel per resident 人均出行距离", f"{result.objective / population:,.2f} km"))
+        notes.append((item, value, f"{item[0].upper()}{item[1:]}: {value}"))
     return notes
 
 
 def _farthest_note(assignment: pd.DataFrame, sites, on_grid: bool) -> tuple[str, str, str]:
-    """A p-center plan's farthest town (or grid cell, named by its town) with its county, km and the branch
-    it is nearest: where the plan's value is measured, as a summary note (item, value, line)."""
-    far = assignment.loc[assignment["distance"].idxmax()]
+    """A p-center plan's farthest town (or grid cell, named by its town) with its county, km (or minutes, by the
+    assignment's travel_minutes) and the branch it is nearest: where the plan's value is measured, as a summary
+    note (item, value, line)."""
+    timed = "travel_minutes" in assignment
+    cost = assignment["travel_minutes" if timed else "distance"]
+    far = assignment.loc[cost.idxmax()]
     names = sites.loc[sites["site_id"] == far["site"], "name"]
     branch = f"{far['site']} {names.iloc[0]}" if len(names) and names.iloc[0] != far["site"] else far["site"]
     place = f"a cell of {far['town']}" if on_grid else far["town"]
-    value = f"{place} ({far['county']}), {far['distance']:,.2f} km from {branch}"
-    item = "farthest cell in the plan 方案最远网格" if on_grid else "farthest town in the plan 方案最远乡镇"
+    value = f"{place} ({far['county']}), " + (f"{cost[far.name]:,.1f} min to {branch}" if timed else
+                                               f"{cost[far.name]:,.2f} km from {branch}")
+    what = "cell" if on_grid else "town"
+    item = (f"longest travel time in the plan, {what} 方案通行时间最长{'网格' if on_grid else '乡镇'}" if timed else
+            f"farthest {what} in the plan 方案最远{'网格' if on_grid else '乡镇'}")
     return item, value, f"{item[0].upper()}{item[1:]}: {value}"
 
 
@@ -1961,7 +2010,7 @@ ACTION_SHOWN = {"move": "move 迁址", "close": "close 撤并", "open": "open �
 def _print_moves(moves: pd.DataFrame) -> None:
     """The plan's moves (closed branch → new site, km), closures and openings; the first MOVES_SHOWN rows."""
     table = Table(title="Changes to today's network 网点调整")
-    worth = next((worth for worth in WORTH.values() if worth.column in moves), None)
+    worth = next((worth for worth in [*WORTH.values(), *WORTH_IN_MINUTES.values()] if worth.column in moves), None)
     shown = [] if worth is None else [(column, header) for column, header in
                                       ((worth.column, worth.header), (worth.closing_column, worth.closing_header))
                                       if moves[column].notna().any()]

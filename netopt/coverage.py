@@ -111,7 +111,8 @@ class Coverage:
 
     def by_town(self) -> pd.DataFrame:
         """Per town: its demand units (one, or its grid cells), residents, residents covered and their share (%),
-        the residents-weighted mean and the farthest distance of its units to their nearest branch (km)."""
+        the residents-weighted mean and the farthest distance of its units to their nearest branch (km), and in a
+        diagnosis by travel time the residents-weighted mean minutes to their quickest branch."""
         units = self.towns
         people = units["population"].astype(float)
         km = units["nearest_branch_km"].astype(float)
@@ -120,12 +121,17 @@ class Coverage:
             "county": units["county"], "region_type": units["region_type"], "cells": 1, "population": people,
             "covered_population": people.where(units["covered"].astype(bool), 0.0), "resident_km": people * km,
             "farthest_cell_km": km})
+        timed = self.settings.unit == "min"
+        if timed:
+            frame["resident_minutes"] = people * units["nearest_branch_min"].astype(float)
         table = frame.groupby(["town_id", "name", "county", "region_type"], sort=False, dropna=False).agg(
             {"cells": "sum", "population": "sum", "covered_population": "sum", "resident_km": "sum",
-             "farthest_cell_km": "max"}).reset_index()
+             "farthest_cell_km": "max", **({"resident_minutes": "sum"} if timed else {})}).reset_index()
         residents = table["population"].where(table["population"] > 0)
         table.insert(7, "coverage_rate_pct", 100.0 * table["covered_population"] / residents)
         table.insert(8, "mean_distance_to_branch_km", table.pop("resident_km") / residents)
+        if timed:
+            table.insert(9, "mean_minutes_to_branch", table.pop("resident_minutes") / residents)
         return table
 
     @property

@@ -665,15 +665,19 @@ def _reached_alone(model, plan: list, label: str, places: np.ndarray) -> str:
 def towns_changed(before: Coverage, after: Coverage) -> pd.DataFrame:
     """The towns whose residents within reach change from one diagnosis to the other (e.g. today's network, then
     a plan's): residents, residents covered before and after and the change (万人), and the residents' mean
-    distance to their nearest branch before and after (km; a town point's own); losses first (the largest
-    first), then gains (the largest first)."""
-    before_towns, after_towns = before.by_town(), after.by_town()
+    distance to their nearest branch before and after (km; a town point's own) — and their mean minutes to the
+    quickest one when both diagnoses are by travel time; losses first (the largest first), then gains (the largest
+    first)."""
+    before_towns, after_towns = before.by_town(), after.by_town().set_index("town_id")
     table = before_towns[["town_id", "name", "county"]].assign(
         residents_wan=before_towns["population"] / 1e4,
         covered_wan_before=before_towns["covered_population"] / 1e4,
-        covered_wan_after=before_towns["town_id"].map(after_towns.set_index("town_id")["covered_population"]) / 1e4,
+        covered_wan_after=before_towns["town_id"].map(after_towns["covered_population"]) / 1e4,
         distance_km_before=before_towns["mean_distance_to_branch_km"],
-        distance_km_after=before_towns["town_id"].map(after_towns.set_index("town_id")["mean_distance_to_branch_km"]))
+        distance_km_after=before_towns["town_id"].map(after_towns["mean_distance_to_branch_km"]))
+    if "mean_minutes_to_branch" in before_towns and "mean_minutes_to_branch" in after_towns:
+        table["minutes_before"] = before_towns["mean_minutes_to_branch"]
+        table["minutes_after"] = before_towns["town_id"].map(after_towns["mean_minutes_to_branch"])
     table.insert(6, "change_wan", table["covered_wan_after"] - table["covered_wan_before"])
     changed = table[table["change_wan"].abs() > 0.5e-4]  # half a resident
     order = np.lexsort((-changed["change_wan"].abs().to_numpy(), changed["change_wan"].to_numpy() > 0))

@@ -330,7 +330,8 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     assert curve.exit_code == 0 and "within 15 min drive" in " ".join(curve.output.split()), curve.output
     points = pd.read_csv(tmp_path / "coverage_curve.csv")
     assert points.iloc[0, 1] == pytest.approx(wan, abs=0.05)  # point 0: today's network
-    for command, words in ((["optimize", "--model", "pmedian", "--p", "140"], "--minutes is for --model mclp or lscp"),
+    for command, words in ((["optimize", "--model", "share", "--p", "140"],
+                            "--minutes is for --model mclp, lscp, pmedian or pcenter (travel measured in minutes)"),
                            (["curve", "--model", "share"], "--minutes is for --model mclp "),
                            (["optimize", "--p", "140", "--radius-km", "3"], "a radius in km (--radius-km), not both"),
                            (["curve", "--county-km", "3"], "or a radius in km (--county-km), not both"),
@@ -342,6 +343,41 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     alone = runner.invoke(app, ["optimize", "--p", "140", "--mode", "walk", "--out", str(tmp_path / "x")])
     assert alone.exit_code == 2 and "--mode is for --minutes" in alone.output
     assert not (tmp_path / "x").exists()
+
+
+def test_pmedian_and_pcenter_in_travel_minutes(tmp_path: Path):
+    """--minutes with pmedian and pcenter: travel measured in minutes as analyze --minutes measures it — today's total
+    is the diagnosis's residents x minutes to their quickest branch —, the plan's tables, worth and summary in
+    minutes (万人·分钟, min), the towns changed with their minutes before and after; on a grid with --mode walk the
+    longest walk names its cell and the workbook sums the cells by town in minutes."""
+    ds = no.load_sample()
+    today = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, ds.of_bank("中国建设银行").branches), radius_min=15)
+    resident_minutes = float(today.towns["population"] @ today.towns["nearest_branch_min"])
+    result = runner.invoke(app, ["optimize", "--model", "pmedian", "--bank", "建设", "--max-new", "3", "--minutes", "15",
+                                 "--out", str(tmp_path)])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert f"total travel time 出行总时间: today's branches 现有网点 {resident_minutes / 1e4:,.1f} 万人·分钟" in text
+    assignment = pd.read_csv(tmp_path / "pmedian_assignment.csv")
+    assert "distance" not in assignment and "Mean travel time per resident 人均通行时间" in text
+    total = assignment["weighted_travel_minutes"].sum()
+    assert f"plan 方案 {total / 1e4:,.1f} 万人·分钟" in text and total < resident_minutes
+    assert "saves_travel_wan_min" in pd.read_csv(tmp_path / "pmedian_sites.csv")
+    changed = pd.read_csv(tmp_path / "pmedian_towns_changed.csv")
+    assert (changed["minutes_after"] <= changed["minutes_before"] + 1e-9).all() and len(changed)
+    summary = dict(pd.read_excel(tmp_path / "pmedian_plan.xlsx", sheet_name="summary 汇总").to_numpy())
+    assert summary["total travel time 出行总时间"] == f"{total / 1e4:,.1f} 万人·分钟"
+    walk = runner.invoke(app, ["optimize", "--model", "pcenter", "--bank", "建设", "--max-new", "2", "--minutes", "30",
+                               "--mode", "walk", "--grid-km", "4", "--out", str(tmp_path / "walk")])
+    text = " ".join(walk.output.split())
+    assert walk.exit_code == 0, walk.output
+    cells = pd.read_csv(tmp_path / "walk" / "pcenter_assignment.csv")
+    longest = cells["travel_minutes"].max()
+    assert "Longest travel time in the plan, cell 方案通行时间最长网格: a cell of" in text
+    assert f"{longest:,.1f} min to" in text and "Coverage within 30 min walk on the population grid" in text
+    by_town = pd.read_excel(tmp_path / "walk" / "pcenter_plan.xlsx", sheet_name="assignment 分配")
+    assert by_town["farthest_cell_minutes 最远网格通行时间(分钟)"].max() == pytest.approx(longest, abs=1e-3)
+    assert "mean_travel_minutes 平均通行时间(分钟)" in by_town
 
 
 def test_optimize_on_the_sample(tmp_path: Path):
