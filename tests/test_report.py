@@ -212,6 +212,10 @@ def test_on_a_grid_the_towns_sheets_sum_the_cells(tmp_path: Path):
     assert towns["mean_distance_to_branch_km"].iloc[0] == pytest.approx(
         (first["population"] * first["nearest_branch_km"]).sum() / people)
     assert towns["farthest_cell_km"].iloc[0] == pytest.approx(first["nearest_branch_km"].max())
+    assert "mean_minutes_to_branch" not in towns  # a diagnosis by radius; by travel time, the residents' minutes:
+    timed = no.analyze_coverage(ds, radius_min=10.0, demand=population_grid(ds, cell_km=2.0)).by_town()
+    assert timed["mean_minutes_to_branch"].iloc[0] == pytest.approx(
+        (first["population"] * first["nearest_branch_min"]).sum() / people)
     sheets = list(report.coverage_tables(cov))
     assert sheets.index("cells") == sheets.index("towns") + 1  # the towns just before their cells
     report.county_report(cov, "肥东县", tmp_path)
