@@ -2754,6 +2754,7 @@ def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str,
                 *[(f"  {region} {REGION_ZH.get(region, '')}", f"coverage_pct_{region}", "{:.1f}%")
                   for region in regions],
                 ("mean km to a branch 平均距离", "mean_km", "{:.2f}"),
+                *[("mean minutes to a branch 平均通行时间", "mean_minutes", "{:.1f}")] * ("mean_minutes" in scenarios),
                 ("towns uncovered 服务空白乡镇", "towns_uncovered", "{:d}"),
                 ("  of them covered today 新增空白", "towns_losing_all", "{:d}")]
     measures += [(f"{kind} {TYPE_ZH[kind]}", f"type_{kind}", "{:.0f}") for kind in TYPE_ZH

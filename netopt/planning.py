@@ -747,6 +747,8 @@ def _scenario_row(name: str, branches: gpd.GeoDataFrame, cov: Coverage, today_id
     row.update({f"coverage_pct_{r.region_type}": r.coverage_rate_pct for r in cov.by_region.itertuples()})
     people = towns["population"].where(towns["population"] > 0)
     row["mean_km"] = float((towns["mean_distance_to_branch_km"] * people).sum() / people.sum())
+    if "mean_minutes_to_branch" in towns:  # a comparison within a travel time
+        row["mean_minutes"] = float((towns["mean_minutes_to_branch"] * people).sum() / people.sum())
     row["towns_uncovered"] = int(((towns["population"] > 0) & (towns["covered_population"] == 0)).sum())
     row["towns_losing_all"] = int(((before > 0) & (towns["covered_population"].to_numpy() == 0)).sum())
     return row | _type_counts(branches)

@@ -348,8 +348,9 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
 def test_pmedian_and_pcenter_in_travel_minutes(tmp_path: Path):
     """--minutes with pmedian and pcenter: travel measured in minutes as analyze --minutes measures it — today's total
     is the diagnosis's residents x minutes to their quickest branch —, the plan's tables, worth and summary in
-    minutes (万人·分钟, min), the towns changed with their minutes before and after; on a grid with --mode walk the
-    longest walk names its cell and the workbook sums the cells by town in minutes."""
+    minutes (万人·分钟, min), the towns changed with their minutes before and after, and compare --minutes gives the
+    residents' mean minutes today and under the plan; on a grid with --mode walk the longest walk names its cell and
+    the workbook sums the cells by town in minutes."""
     ds = no.load_sample()
     today = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, ds.of_bank("中国建设银行").branches), radius_min=15)
     resident_minutes = float(today.towns["population"] @ today.towns["nearest_branch_min"])
@@ -367,6 +368,13 @@ def test_pmedian_and_pcenter_in_travel_minutes(tmp_path: Path):
     assert (changed["minutes_after"] <= changed["minutes_before"] + 1e-9).all() and len(changed)
     summary = dict(pd.read_excel(tmp_path / "pmedian_plan.xlsx", sheet_name="summary 汇总").to_numpy())
     assert summary["total travel time 出行总时间"] == f"{total / 1e4:,.1f} 万人·分钟"
+    compared = runner.invoke(app, ["compare", str(tmp_path / "pmedian_branches.csv"), "--bank", "建设", "--minutes",
+                                   "15", "--out", str(tmp_path / "compare")])
+    assert compared.exit_code == 0, compared.output
+    scenarios = pd.read_csv(tmp_path / "compare" / "compare_scenarios.csv")
+    mean_minutes = scenarios["mean_minutes 平均通行时间(分钟)"]
+    assert mean_minutes.to_numpy() == pytest.approx(np.array([resident_minutes, total]) / ds.towns["population"].sum(),
+                                                    abs=1e-3)  # rounded to 3 places in the CSV
     walk = runner.invoke(app, ["optimize", "--model", "pcenter", "--bank", "建设", "--max-new", "2", "--minutes", "30",
                                "--mode", "walk", "--grid-km", "4", "--out", str(tmp_path / "walk")])
     text = " ".join(walk.output.split())
