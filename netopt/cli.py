@@ -2628,6 +2628,7 @@ def _candidate_sites(files: list[Path], site: list[str], coords: str, ds: Datase
 EVALUATION_ZH = {"rank": "排名", "site_id": "点位编号", "town": "最近乡镇", "residents_within_wan": "覆盖范围人口(万人)",
                  "adds_covered_wan": "新增覆盖(万人)", "overlap_wan": "重叠覆盖(万人)", "overlap_pct": "重叠比例(%)",
                  "nearest_branch_km": "最近网点距离(km)", "nearest_branch_name": "最近网点",
+                 "nearest_branch_min": "最快网点时间(分钟)",
                  "branches_within": "半径内我行网点", "rival_branches_within": "半径内他行网点",
                  "won_wan": "吸引他行客户(万人)"}  # site_evaluation's headers beside report.HEADERS_ZH
 
@@ -2635,9 +2636,10 @@ EVALUATION_ZH = {"rank": "排名", "site_id": "点位编号", "town": "最近乡
 def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool) -> None:
     """The evaluation on the console: a row per site, best first (its town and every column in the CSV), and which
     sites reach no resident."""
-    rivals = "won_wan" in table
+    rivals, timed = "won_wan" in table, "nearest_branch_min" in table
     shown = Table(title=f"Site evaluation 选址评估 — {source}, within {within}")
-    headers = ["#", "site\n点位", "within 万人\n覆盖范围", "adds 万人\n新增覆盖", "overlap\n重叠", "nearest\n最近 km",
+    headers = ["#", "site\n点位", "within 万人\n覆盖范围", "adds 万人\n新增覆盖", "overlap\n重叠",
+               "quickest\n最快 min" if timed else "nearest\n最近 km",
                "ours/rival\n我行/他行" if rivals else "branches\n网点"] + (["wins 万人\n争取客户"] if rivals else [])
     for header in headers:
         shown.add_column(header, justify="left" if header.startswith("site") else "right")
@@ -2645,7 +2647,7 @@ def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool)
         near = f"{row.branches_within}/{row.rival_branches_within}" if rivals else str(row.branches_within)
         cells = [str(row.rank), str(row.name), _shown(row.residents_within_wan, ".2f"),
                  _shown(row.adds_covered_wan, ".2f"), _shown(row.overlap_pct, ".0f", "%"),
-                 _shown(row.nearest_branch_km, ".2f"), near]
+                 _shown(row.nearest_branch_min, ".1f") if timed else _shown(row.nearest_branch_km, ".2f"), near]
         shown.add_row(*cells, *([_shown(row.won_wan, ".2f")] if rivals else []))
     console.print(shown)
     nobody = table[table["residents_within_wan"] == 0]
@@ -2662,7 +2664,7 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
     from netopt.maps import network_map, static_map
     from netopt.report import bilingual
 
-    figures = [c for c in table.columns if c.endswith(("_wan", "_km", "_pct"))]
+    figures = [c for c in table.columns if c.endswith(("_wan", "_km", "_min", "_pct"))]
     shown = bilingual(points_table(table.round({c: 3 for c in figures})), EVALUATION_ZH)
     record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("bank 我行", bank or "every bank 全部银行"),
               ("radius 服务半径", _radius_words(radius) + (" by road" if network else "")),

@@ -24,8 +24,9 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
       analyze_coverage measures (town points, or `demand`'s cells);
     - adds_covered_wan: those of them no branch of today reaches — what opening it adds; overlap_wan and
       overlap_pct: those today's branches reach already (重叠覆盖);
-    - nearest_branch_km / nearest_branch_name: today's branch nearest it; branches_within: today's branches
-      within its radius (or travel time); with `bank`, rival_branches_within: the other banks' (竞争网点) and
+    - nearest_branch_km / nearest_branch_name: today's branch nearest it (with `radius_min`, the quickest to
+      reach, nearest_branch_min its minutes); branches_within: today's branches within its radius (or travel
+      time); with `bank`, rival_branches_within: the other banks' (竞争网点) and
       won_wan: the residents it wins from them in the Huff model (as optimize --model share counts, default decay).
     Straight-line km, or by road with distance="network" and `graph`."""
     from netopt.coverage import place_limits
@@ -64,12 +65,21 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
     return gpd.GeoDataFrame(table, geometry="geometry", crs=sites.crs)
 
 
-def _within_counts(table: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, roads: dict, own_limits: dict) -> np.ndarray:
-    """How many of `branches` stand within each site's own limit (`own_limits`: radius_km, or radius_min and mode,
-    one per site)."""
-    from netopt.models.covering import as_coverage, reach_from_geodataframes
+def _site_costs(table: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, roads: dict, own_limits: dict
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Sites x branches km, or minutes with a travel time (`own_limits`: radius_km, or radius_min and mode, one
+    per site), measured as the diagnosis measures them; and each site's limit."""
+    from netopt.distance import cost_matrix_km, cost_matrix_minutes
 
-    return as_coverage(reach_from_geodataframes(table, branches, **roads, **own_limits)).getnnz(axis=1)
+    if "radius_min" in own_limits:
+        return cost_matrix_minutes(table, branches, mode=own_limits["mode"], **roads), own_limits["radius_min"]
+    return cost_matrix_km(table, branches, **roads), own_limits["radius_km"]
+
+
+def _within_counts(table: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, roads: dict, own_limits: dict) -> np.ndarray:
+    """How many of `branches` stand within each site's own limit (see _site_costs)."""
+    cost, limits = _site_costs(table, branches, roads, own_limits)
+    return (cost <= np.asarray(limits, float)[:, None]).sum(axis=1)
 
 
 def _nearest_town(ds: Dataset, sites: gpd.GeoDataFrame) -> np.ndarray:
@@ -81,17 +91,24 @@ def _nearest_town(ds: Dataset, sites: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _nearest_branches(table: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, roads: dict, own_limits: dict) -> None:
-    """Today's branch nearest each site (km, name) and how many of today's stand within its radius (or travel
-    time)."""
+    """Today's branch nearest each site (km, name; with a travel time the quickest, its minutes and km) and how
+    many of today's stand within its radius (or travel time)."""
     from netopt.distance import cost_matrix_km
 
+    timed = "radius_min" in own_limits
     if len(branches) == 0:
-        table["nearest_branch_km"], table["nearest_branch_name"], table["branches_within"] = np.nan, None, 0
+        none = {"nearest_branch_min": np.nan} if timed else {}
+        for column, value in {**none, "nearest_branch_km": np.nan, "nearest_branch_name": None,
+                              "branches_within": 0}.items():
+            table[column] = value
         return
-    km = cost_matrix_km(table, branches, **roads)
-    table["nearest_branch_km"] = km.min(axis=1)
-    table["nearest_branch_name"] = branches["name"].to_numpy()[km.argmin(axis=1)]
-    table["branches_within"] = _within_counts(table, branches, roads, own_limits)
+    cost, limits = _site_costs(table, branches, roads, own_limits)
+    nearest, rows = cost.argmin(axis=1), np.arange(len(table))
+    if timed:
+        table["nearest_branch_min"] = cost[rows, nearest]
+    table["nearest_branch_km"] = (cost_matrix_km(table, branches, **roads) if timed else cost)[rows, nearest]
+    table["nearest_branch_name"] = branches["name"].to_numpy()[nearest]
+    table["branches_within"] = (cost <= np.asarray(limits, float)[:, None]).sum(axis=1)
 
 
 def _against_rivals(ds: Dataset, table: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, bank: str,

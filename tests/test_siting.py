@@ -36,13 +36,15 @@ def sample():
 @pytest.mark.parametrize("mode, speed_kmh", [("drive", 30.0), ("walk", 4.5)])
 def test_sites_within_a_travel_time_are_the_sites_within_the_km_it_allows(sample, mode, speed_kmh):
     """radius_min: by straight line, 15 minutes are 15/60 x speed / 1.3 km — every number of the evaluation as
-    within that radius (reach, what it adds, today's and rival branches within it), the limit in time_limit_min;
-    per region type too. A radius and a travel time together are refused."""
+    within that radius (reach, what it adds, today's and rival branches within it), the limit in time_limit_min,
+    the minutes to today's quickest branch its km x 1.3 at that speed; per region type too. A radius and a travel
+    time together are refused."""
     candidates = candidates_from_text(SITES, city=sample)
     km = 15 / 60 * speed_kmh / 1.3
     timed = evaluate_sites(sample, candidates, "农业", radius_min=15, mode=mode)
     by_km = evaluate_sites(sample, candidates, "农业", radius_km=km)
     assert (timed["time_limit_min"] == 15).all() and "radius_km" not in timed
+    assert np.allclose(timed.pop("nearest_branch_min"), timed["nearest_branch_km"] * 1.3 / speed_kmh * 60)
     pd.testing.assert_frame_equal(pd.DataFrame(timed.drop(columns=["time_limit_min", "geometry"])),
                                   pd.DataFrame(by_km.drop(columns=["radius_km", "geometry"])), rtol=1e-6)
     regional = evaluate_sites(sample, candidates, radius_min={"core": 10, "county": 30}, mode=mode).set_index("name")
