@@ -114,18 +114,64 @@ CORE_KM_OPTION = typer.Option(None, callback=_above_zero, help="Service radius i
                               "1.2).")
 COUNTY_KM_OPTION = typer.Option(None, callback=_above_zero, help="Service radius in counties, km (default 3.5).")
 FRINGE_KM_OPTION = typer.Option(None, callback=_above_zero, help=FRINGE_HELP)
+
+# a travel time instead, as --minutes takes it: one number, or one per region type
+PER_REGION_MINUTES = "or one per region type, core=15,county=30 (核心城区=15,县域=30; fringe=… too)"
+REGION_NAMES = {"core": "core", "county": "county", "fringe": "fringe", "核心城区": "core", "县域": "county",
+                "城郊": "fringe"}  # the region types --minutes may name
+
+
+def _minutes_given(text: Optional[str]) -> float | dict[str, float] | None:
+    """--minutes as given: one number of minutes for every town ("15"), or one per region type ("core=15,county=30",
+    also 核心城区=15,县域=30; core and county both, fringe as well if wanted: a fringe town otherwise takes its
+    county's type), each above 0; anything else refused naming the part that is wrong."""
+    if text is None:
+        return None
+    one = _positive_number(text)
+    if one is not None:
+        return one
+    limits = {}
+    for part in text.replace("，", ",").split(","):
+        name, _, value = part.partition("=")
+        kind, minutes = REGION_NAMES.get(name.strip()), _positive_number(value)
+        if kind is None or minutes is None:
+            raise typer.BadParameter(f"takes a number of minutes above 0 (15) {PER_REGION_MINUTES}; '{part.strip()}' "
+                                     "is not one", param_hint="'--minutes'")
+        limits[kind] = minutes
+    missing = [kind for kind in ("core", "county") if kind not in limits]
+    if missing:
+        raise typer.BadParameter(f"give {' and '.join(missing)} a travel time too, e.g. core=15,county=30 (got "
+                                 f"{text})", param_hint="'--minutes'")
+    return limits
+
+
+def _minutes_check(value: Optional[str]) -> Optional[str]:
+    """The typer callback of --minutes: refused before anything is read unless _minutes_given reads it."""
+    _minutes_given(value)
+    return value
+
+
+def _positive_number(text: str) -> Optional[float]:
+    """The number `text` spells if it is finite and above 0, else None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) and value > 0 else None
+
+
 TIMED_HELP = ("a travel-time limit in minutes instead of a radius, e.g. 15 for the 15-minute service circle "
-              "15分钟金融服务圈 (by road with --network, else straight line x 1.3 at 30 km/h driving, 4.5 km/h walking, "
-              "as analyze --minutes)")
-MINUTES_OPTION = typer.Option(None, callback=_above_zero,
+              f"15分钟金融服务圈, {PER_REGION_MINUTES} (by road with --network, else straight line x 1.3 at 30 km/h "
+              "driving, 4.5 km/h walking, as analyze --minutes)")
+MINUTES_OPTION = typer.Option(None, callback=_minutes_check,
                               help=f"mclp, lscp: {TIMED_HELP}; pmedian, pcenter: travel measured in minutes (least "
                                    "total or longest travel time), this the limit of the coverage today → plan "
                                    "comparison.")
-CURVE_MINUTES_OPTION = typer.Option(None, callback=_above_zero, help=f"mclp: {TIMED_HELP}.")
+CURVE_MINUTES_OPTION = typer.Option(None, callback=_minutes_check, help=f"mclp: {TIMED_HELP}.")
 MODE_OPTION = typer.Option("drive", help="With --minutes: drive or walk.")
-MINUTES_ANY_OPTION = typer.Option(None, callback=_above_zero,
+MINUTES_ANY_OPTION = typer.Option(None, callback=_minutes_check,
                                   help="A travel-time limit in minutes instead of a radius, e.g. 15 for the 15-minute "
-                                       "service circle 15分钟金融服务圈 (--mode drive or walk).")
+                                       f"service circle 15分钟金融服务圈, {PER_REGION_MINUTES} (--mode drive or walk).")
 MODEL_CORE_KM_OPTION = typer.Option(None, callback=_above_zero, help="Instead of one --radius-km: the service radius "
                                     "in core urban districts, km (the diagnosis's 1.2; other towns --county-km).")
 MODEL_COUNTY_KM_OPTION = typer.Option(None, callback=_above_zero, help="Instead of one --radius-km: the service "
@@ -417,8 +463,9 @@ def analyze(
     core_km: Optional[float] = CORE_KM_OPTION,
     county_km: Optional[float] = COUNTY_KM_OPTION,
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
-    minutes: Optional[float] = typer.Option(None, callback=_above_zero,
-                                            help="A travel-time limit in minutes instead of a radius."),
+    minutes: Optional[str] = typer.Option(None, callback=_minutes_check,
+                                          help="A travel-time limit in minutes instead of a radius, e.g. 15, "
+                                                     f"{PER_REGION_MINUTES}."),
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML) for road distances and times."),
     mode: str = typer.Option("drive", help="Travel mode: drive or walk."),
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
@@ -443,16 +490,17 @@ def analyze(
     def run() -> None:
         _check_analyze_options(minutes, (radius_km, core_km, county_km, fringe_km), grid_km, h3, tile_km, workers)
         radius = None if minutes is not None else _radius(radius_km, core_km, county_km, fringe_km)
+        limit_min = _minutes_given(minutes)
         ds, source = _load(data, coords, branches, population, skip_unlocated)
         if tile_km is not None:
             _diagnose_tiled(ds, source, out, radius, grid_km, tile_km, workers, network or minutes or h3 or bank)
             return
-        _diagnose(ds, source, out, radius_km=radius, radius_min=minutes, network=network, mode=mode, grid_km=grid_km,
-                  h3=h3, bank=bank)
+        _diagnose(ds, source, out, radius_km=radius, radius_min=limit_min, network=network, mode=mode,
+                  grid_km=grid_km, h3=h3, bank=bank)
     _guard(run)
 
 
-def _check_analyze_options(minutes: Optional[float], radii: tuple, grid_km: Optional[float], h3: Optional[int],
+def _check_analyze_options(minutes: Optional[str], radii: tuple, grid_km: Optional[float], h3: Optional[int],
                            tile_km: Optional[float], workers: Optional[int]) -> None:
     """Options that exclude each other, or need another, are refused rather than one of them silently ignored."""
     if minutes is not None and any(r is not None for r in radii):
@@ -492,7 +540,8 @@ def _diagnose_tiled(ds: Dataset, source: str, out: Path, radius_km, grid_km: Opt
                   f"{out / 'cells'} (Parquet, one row per cell)")
 
 
-def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | None, radius_min: float | None = None,
+def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | None,
+              radius_min: float | dict | None = None,
               network: Optional[Path] = None, mode: str = "drive", grid_km: Optional[float] = None,
               h3: Optional[int] = None, bank: Optional[str] = None) -> None:
     """The diagnosis of every bank's branches, or with `bank` of that bank's alone beside every bank's."""
@@ -585,7 +634,7 @@ def optimize(
     core_km: Optional[float] = MODEL_CORE_KM_OPTION,
     county_km: Optional[float] = MODEL_COUNTY_KM_OPTION,
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
-    minutes: Optional[float] = MINUTES_OPTION,
+    minutes: Optional[str] = MINUTES_OPTION,
     mode: str = MODE_OPTION,
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the result tables."),
@@ -757,7 +806,7 @@ def curve(
     core_km: Optional[float] = MODEL_CORE_KM_OPTION,
     county_km: Optional[float] = MODEL_COUNTY_KM_OPTION,
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
-    minutes: Optional[float] = CURVE_MINUTES_OPTION,
+    minutes: Optional[str] = CURVE_MINUTES_OPTION,
     mode: str = MODE_OPTION,
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches stay open (default: every "
                                        "bank's branches)."),
@@ -1250,12 +1299,14 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], limit: float 
     sites open (pcenter and share always take it so): a budget may pay for fewer, better ones. A radius per region
     type (--core-km, --county-km) is each demand point's own (coverage.demand_radius_km); a TravelTime (--minutes)
     is the travel time of mclp and lscp, and makes pmedian and pcenter measure travel in minutes."""
-    from netopt.coverage import demand_radius_km
+    from netopt.coverage import demand_limits, demand_radius_km
     from netopt.models import CFLP, LSCP, MCLP, CapacitatedMCLP, PCenter, PMedian
 
     towns, rules = ds.towns if demand is None else demand, dict(rules, **(roads or {}))
     if isinstance(limit, dict):
         limit = demand_radius_km(ds, limit, towns)
+    if isinstance(limit, TravelTime) and isinstance(limit.minutes, dict):  # each town's (or cell's) own
+        limit = TravelTime(demand_limits(ds, limit.minutes, towns, unit="min"), limit.mode)
     capacity_wan = options.capacity_wan
     if model == "cflp":
         built = CFLP.from_geodataframes(towns, sites.assign(capacity=capacity_wan * 1e4), "population",
@@ -1410,8 +1461,8 @@ def _on_command_line(ctx: typer.Context, names) -> list[str]:
 
 @dataclass(frozen=True)
 class TravelTime:
-    """--minutes with --mode: a model's travel-time limit instead of a radius in km."""
-    minutes: float
+    """--minutes with --mode: a model's travel-time limit instead of a radius in km, one or one per region type."""
+    minutes: float | dict[str, float]
     mode: str = "drive"
 
 
@@ -1419,7 +1470,7 @@ class TravelTime:
 TIMED_MODELS = {"optimize": ("mclp", "lscp", "pmedian", "pcenter"), "curve": ("mclp",)}
 
 
-def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional[float],
+def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional[str],
                  mode: str) -> float | dict | TravelTime:
     """_model_radius, or with --minutes the travel time (--mode drive or walk) of the models that take it;
     --minutes beside a radius, for another model, or --mode without it, refused before the data are read."""
@@ -1436,9 +1487,9 @@ def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional
 RADIUS_OPTIONS = ("radius_km", "core_km", "county_km", "fringe_km")  # the options of a radius in km
 
 
-def _travel_time(ctx: typer.Context, minutes: Optional[float], mode: str) -> TravelTime | None:
-    """--minutes and --mode as a TravelTime (None without --minutes); --mode other than drive or without --minutes,
-    and --minutes beside a radius option given on the command line (RADIUS_OPTIONS), refused."""
+def _travel_time(ctx: typer.Context, minutes: Optional[str], mode: str) -> TravelTime | None:
+    """--minutes and --mode as a TravelTime (None without --minutes; see _minutes_given); --mode other than drive or
+    without --minutes, and --minutes beside a radius option given on the command line (RADIUS_OPTIONS), refused."""
     if mode not in ("drive", "walk"):
         raise InputError(f"--mode is drive or walk, not '{mode}'", file="command line")
     if minutes is None:
@@ -1449,7 +1500,7 @@ def _travel_time(ctx: typer.Context, minutes: Optional[float], mode: str) -> Tra
     if radii_given:
         flags = ", ".join(f"--{name.replace('_', '-')}" for name in radii_given)
         raise InputError(f"give --minutes (a travel time) or a radius in km ({flags}), not both", file="command line")
-    return TravelTime(minutes, mode)
+    return TravelTime(_minutes_given(minutes), mode)
 
 
 def _limit_keywords(limit: float | dict | TravelTime) -> dict:
@@ -1463,6 +1514,8 @@ def _limit_keywords(limit: float | dict | TravelTime) -> dict:
 def _radius_words(limit: float | dict | TravelTime) -> str:
     """A radius as said to the user (and on charts without a Chinese font): "3.5 km", or one per region type,
     "core 1.2 km, county 3.5 km"; a travel time "15 min drive" or "15 min walk"."""
+    if isinstance(limit, TravelTime) and isinstance(limit.minutes, dict):
+        return ", ".join(f"{kind} {minutes:g} min" for kind, minutes in limit.minutes.items()) + f" {limit.mode}"
     if isinstance(limit, TravelTime):
         return f"{limit.minutes:g} min {limit.mode}"
     if isinstance(limit, dict):
@@ -2523,7 +2576,7 @@ def compare(
     core_km: Optional[float] = CORE_KM_OPTION,
     county_km: Optional[float] = COUNTY_KM_OPTION,
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
-    minutes: Optional[float] = MINUTES_ANY_OPTION,
+    minutes: Optional[str] = MINUTES_ANY_OPTION,
     mode: str = MODE_OPTION,
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
@@ -2576,7 +2629,7 @@ def evaluate_sites_command(
     core_km: Optional[float] = CORE_KM_OPTION,
     county_km: Optional[float] = COUNTY_KM_OPTION,
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
-    minutes: Optional[float] = MINUTES_ANY_OPTION,
+    minutes: Optional[str] = MINUTES_ANY_OPTION,
     mode: str = MODE_OPTION,
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero, help="Residents on a population grid of "
                                             "this cell size (km) instead of at the town points (e.g. 1: finer for "
@@ -2789,7 +2842,7 @@ def report(
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban districts, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius in counties, km."),
     fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
-    minutes: Optional[float] = MINUTES_ANY_OPTION,
+    minutes: Optional[str] = MINUTES_ANY_OPTION,
     mode: str = MODE_OPTION,
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="Measure on a population grid of this cell size (km)."),
@@ -2875,7 +2928,7 @@ def map_command(
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban districts, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius in counties, km."),
     fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
-    minutes: Optional[float] = MINUTES_ANY_OPTION,
+    minutes: Optional[str] = MINUTES_ANY_OPTION,
     mode: str = MODE_OPTION,
     types: bool = typer.Option(False, help="Colour branches by the type plan of assign-types (default rules)."),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
@@ -2923,7 +2976,7 @@ def batch(
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban towns, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius elsewhere, km."),
     fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
-    minutes: Optional[float] = MINUTES_ANY_OPTION,
+    minutes: Optional[str] = MINUTES_ANY_OPTION,
     mode: str = MODE_OPTION,
     time_limit: float = typer.Option(60.0, callback=_above_zero, help="Solver time limit per model and unit, seconds."),
     units_per_task: Optional[int] = typer.Option(None, min=1,

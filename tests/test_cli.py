@@ -45,7 +45,10 @@ def _moves_shown(output: str) -> list[list[str]]:
 @pytest.mark.parametrize("command, option, value, message", [
     ("analyze", "--radius-km", "0", "must be a number above 0, got 0"),
     ("analyze", "--core-km", "-1", "must be a number above 0, got -1"),
-    ("analyze", "--minutes", "nan", "must be a number above 0, got nan"),
+    ("analyze", "--minutes", "nan", "takes a number of minutes above 0 (15) or one per region type"),
+    ("optimize", "--minutes", "core=15", "give county a travel time too, e.g. core=15,county=30 (got core=15)"),
+    ("report", "--minutes", "core=15,town=20", "takes a number of minutes above 0 (15) or one per region type, "
+     "core=15,county=30 (核心城区=15,县域=30; fringe=… too); 'town=20' is not one"),
     ("analyze", "--grid-km", "0", "must be a number above 0, got 0"),  # was taken as "no grid"
     ("analyze", "--h3", "16", "Input should be less than or equal to 15"),
     ("optimize", "--time-limit", "0", "must be a number above 0, got 0"),
@@ -311,7 +314,7 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     assignment = pd.read_csv(tmp_path / "mclp_assignment.csv")
     assert "distance" not in assignment and assignment["travel_minutes"].max() <= 15.0
     summary = dict(pd.read_excel(tmp_path / "mclp_plan.xlsx", sheet_name="summary 汇总").to_numpy())
-    assert summary["command 命令"] == (f"netopt optimize --model mclp --minutes 15.0 --out {tmp_path} --bank 建设 "
+    assert summary["command 命令"] == (f"netopt optimize --model mclp --minutes 15 --out {tmp_path} --bank 建设 "
                                      "--max-new 3")
     walk = runner.invoke(app, ["optimize", "--model", "lscp", "--cover-pct", "60", "--minutes", "20", "--mode", "walk",
                                "--out", str(tmp_path)])
@@ -343,6 +346,29 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     alone = runner.invoke(app, ["optimize", "--p", "140", "--mode", "walk", "--out", str(tmp_path / "x")])
     assert alone.exit_code == 2 and "--mode is for --minutes" in alone.output
     assert not (tmp_path / "x").exists()
+
+
+def test_a_travel_time_per_region_type(tmp_path: Path):
+    """--minutes core=10,county=20 (or 核心城区=10,县域=20): each town within its own region type's travel time, as
+    analyze_coverage(radius_min={"core": 10, "county": 20}) measures it — optimize's today's value, analyze's
+    coverage —, said as "core 10 min, county 20 min drive" and recorded as given."""
+    ds = no.load_sample()
+    limits = {"core": 10.0, "county": 20.0}
+    today = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, ds.of_bank("中国建设银行").branches),
+                                radius_min=limits)
+    wan = today.by_region["covered_population"].sum() / 1e4
+    result = runner.invoke(app, ["optimize", "--bank", "建设", "--max-new", "2", "--minutes", "core=10,county=20",
+                                 "--out", str(tmp_path)])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert f"today's branches 现有网点 {wan:.1f} 万人" in text and "within core 10 min, county 20 min drive" in text
+    summary = dict(pd.read_excel(tmp_path / "mclp_plan.xlsx", sheet_name="summary 汇总").to_numpy())
+    assert "--minutes core=10,county=20" in summary["command 命令"]
+    analyzed = runner.invoke(app, ["analyze", "--minutes", "核心城区=10，县域=20", "--out", str(tmp_path / "a")])
+    assert analyzed.exit_code == 0, analyzed.output
+    every = no.analyze_coverage(ds, radius_min=limits).by_region.set_index("region_type")["coverage_rate_pct"]
+    by_region = pd.read_csv(tmp_path / "a" / "coverage_by_region.csv").set_index("region_type 区域类型")
+    assert by_region["coverage_rate_pct 覆盖率(%)"].to_dict() == pytest.approx(every.round(3).to_dict(), abs=1e-3)
 
 
 def test_pmedian_and_pcenter_in_travel_minutes(tmp_path: Path):
