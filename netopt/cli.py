@@ -465,7 +465,7 @@ def analyze(
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
     minutes: Optional[str] = typer.Option(None, callback=_minutes_check,
                                           help="A travel-time limit in minutes instead of a radius, e.g. 15, "
-                                                     f"{PER_REGION_MINUTES}."),
+                                               f"{PER_REGION_MINUTES}."),
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML) for road distances and times."),
     mode: str = typer.Option("drive", help="Travel mode: drive or walk."),
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
@@ -1585,23 +1585,23 @@ WORTH_IN_MINUTES = {"pmedian": Worth("saves_travel_wan_min", 1e4, "saves 万人�
                                      "costs min")}
 
 
-def _worth(model: str, timed: bool) -> Worth:
-    """What an open site adds under `model`, in the user's units: minutes for a travel-time p-median or
-    p-center (`timed`, --minutes)."""
-    return WORTH_IN_MINUTES[model] if timed and model in WORTH_IN_MINUTES else WORTH[model]
+def _in_users_units(by_model: dict, in_minutes: dict, model: str, timed: bool):
+    """A model's entry of a table in the user's units (by_model), or of its twin in minutes (in_minutes) for a
+    travel-time p-median or p-center (`timed`, --minutes)."""
+    return in_minutes[model] if timed and model in in_minutes else by_model[model]
 
 
 def _worth_of_sites(built, result, sites: gpd.GeoDataFrame, model: str, candidates: bool = False, timed: bool = False
                     ) -> tuple[Optional[pd.Series], Optional[pd.Series], Optional[pd.Series]]:
     """What each open site adds to the plan (the model's worth_of_each, in one pass): residents covered or won
     only with it (万人), the travel it saves (万人·km; 万人·分钟 `timed`), how much nearer it brings the farthest
-    point (km; minutes); what
-    closing each of today's branches the plan closes costs (what keeping it besides would add); and, with
+    point (km; minutes); what closing each of today's branches the plan closes costs (what keeping it besides
+    would add); and, with
     `candidates`, what each new site adds or would add opened besides the plan. Each indexed by site_id, named by
     its column (WORTH); None for models that do not score plans (and the last without `candidates`)."""
     if model not in WORTH or not result.selected:
         return None, None, None
-    worth = _worth(model, timed)
+    worth = _in_users_units(WORTH, WORTH_IN_MINUTES, model, timed)
     closed = sites.loc[(sites["kind"] == "existing") & ~sites["site_id"].isin(result.selected), "site_id"].tolist()
     new = sites.loc[sites["kind"] == "new", "site_id"].tolist() if candidates else []
     priced = list(dict.fromkeys([*result.selected, *closed, *new]))
@@ -1618,7 +1618,7 @@ def _candidates_table(value: pd.Series, result, sites: gpd.GeoDataFrame, model: 
     """--candidates: each candidate site with what it adds to the plan (opened) or would add opened besides it
     (left closed; `value`, by site_id), most first; written as <model>_candidates.csv; the best of those left
     closed printed."""
-    worth = _worth(model, timed)
+    worth = _in_users_units(WORTH, WORTH_IN_MINUTES, model, timed)
     new = sites[sites["kind"] == "new"]
     table = pd.DataFrame({"site_id": new["site_id"].to_numpy(), "name": new["name"].to_numpy(),
                           "county": new["county"].to_numpy(), "open_cost_wan": new["open_cost_wan"].to_numpy(),
@@ -1677,8 +1677,8 @@ def _say_phases(phases: pd.DataFrame, sites, model: str, out: Path, closed: int 
     far it is from the best of as many new branches at once; phase 0 today's network, less the `closed` branches
     --close names; `timed`: a travel-time p-median or p-center) and written as <model>_phases.csv; the table."""
     names = dict(zip(sites["site_id"], sites["name"].astype(str) + " (" + sites["county"].astype(str) + ")"))
-    scale, unit = (PHASE_UNITS_IN_MINUTES if timed and model in PHASE_UNITS_IN_MINUTES else PHASE_UNITS)[model]
-    header = _objective_shown(model, timed)[0]
+    scale, unit = _in_users_units(PHASE_UNITS, PHASE_UNITS_IN_MINUTES, model, timed)
+    header = _in_users_units(OBJECTIVE_SHOWN, OBJECTIVE_SHOWN_IN_MINUTES, model, timed)[0]
     table = pd.DataFrame({"phase 期次": phases["phase"], "new 新设": phases["new"],
                           "new so far 累计新设": phases["new_so_far"],
                           f"{header}（{unit}）": phases["objective"] / scale, f"gain 增量（{unit}）": phases["gain"] / scale,
@@ -1750,12 +1750,6 @@ OBJECTIVE_SHOWN_IN_MINUTES = {
 }
 
 
-def _objective_shown(model: str, timed: bool) -> tuple[str, Callable]:
-    """The objective's header and its value as text in the user's units (minutes for a travel-time p-median or
-    p-center, `timed`)."""
-    return (OBJECTIVE_SHOWN_IN_MINUTES if timed and model in OBJECTIVE_SHOWN_IN_MINUTES else OBJECTIVE_SHOWN)[model]
-
-
 def _report_plan(result, sites, model: str, source: str, out: Path, demand, moves: pd.DataFrame,
                  today=None, maximised: bool = True, worth: Optional[pd.Series] = None, coords: str = "wgs84",
                  timed: bool = False) -> tuple[list[tuple[str, object]], dict[str, pd.DataFrame]]:
@@ -1765,7 +1759,8 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
     (item, value) rows and those tables, for the workbook. `timed`: travel in minutes (--minutes)."""
     population = float(demand["population"].sum())
     chosen = sites[sites["site_id"].isin(result.selected)]
-    header, shown = _objective_shown("lscp" if model == "share" and not maximised else model, timed)
+    header, shown = _in_users_units(OBJECTIVE_SHOWN, OBJECTIVE_SHOWN_IN_MINUTES,
+                                    "lscp" if model == "share" and not maximised else model, timed)
     if "within_reach_weight" in result.details:  # mclp with capacities: residents served, not merely within reach
         header = "served 服务人口"
     if model == "pcenter" and "town_id" not in demand and not timed:
