@@ -19,7 +19,7 @@ import pandas as pd
 from netopt._cluster import dask_client, map_tasks
 from netopt._errors import NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, check_amount, check_count
 from netopt.coverage import analyze_coverage, data_notes
-from netopt.distance import nearest_site
+from netopt.distance import TRAVEL_MODES, nearest_site
 from netopt.io import (Dataset, far_outside, find_table, folder_attribution, placed_branches, read_branch_table,
                        read_counties, read_town_table, require_pyarrow, write_atomic)
 from netopt.projection import metric_crs, xy_metres
@@ -41,7 +41,7 @@ class BatchOptions:
 
     radius_km: dict[str, float] | float = field(default_factory=lambda: dict(DEFAULT_RADIUS_KM))
     radius_min: dict[str, float] | float | None = None  # a travel time instead of the radius (e.g. 15 minutes)
-    mode: str = "drive"  # the travel mode of radius_min: drive or walk
+    mode: str | dict[str, str] = "drive"  # the travel mode of radius_min: drive or walk, or one per region type
     residents_per_branch_wan: float = 3.5
     optimize: bool = False
     plan_types: bool = False
@@ -53,8 +53,10 @@ class BatchOptions:
     def __post_init__(self) -> None:
         check_count(self.new_per_county, "new_per_county", "batch options", least=0)
         check_amount(self.time_limit, "time_limit", "batch options", "seconds")  # None: no limit
-        if self.mode not in ("drive", "walk"):
-            raise InputError(f"mode is drive or walk, not {self.mode!r}", file="batch options")
+        modes = list(self.mode.values()) if isinstance(self.mode, dict) else [self.mode]
+        if not all(isinstance(mode, str) and mode in TRAVEL_MODES for mode in modes):
+            raise InputError(f"mode is drive or walk (or one per region type), not {self.mode!r}",
+                             file="batch options")
         limit_name, limit, limit_unit = (("radius_km", self.radius_km, "km") if self.radius_min is None else
                                          ("radius_min", self.radius_min, "minutes"))
         limits = list(limit.values()) if isinstance(limit, dict) else [limit]

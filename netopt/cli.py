@@ -128,27 +128,51 @@ def _minutes_given(text: Optional[str]) -> float | dict[str, float] | None:
     if text is None:
         return None
     one = _positive_number(text)
-    if one is not None:
-        return one
-    limits = {}
-    for part in text.replace("，", ",").split(","):
-        name, _, value = part.partition("=")
-        kind, minutes = REGION_NAMES.get(name.strip()), _positive_number(value)
-        if kind is None or minutes is None:
-            raise typer.BadParameter(f"takes a number of minutes above 0 (15) {PER_REGION_MINUTES}; '{part.strip()}' "
-                                     "is not one", param_hint="'--minutes'")
-        limits[kind] = minutes
-    missing = [kind for kind in ("core", "county") if kind not in limits]
-    if missing:
-        raise typer.BadParameter(f"give {' and '.join(missing)} a travel time too, e.g. core=15,county=30 (got "
-                                 f"{text})", param_hint="'--minutes'")
-    return limits
+    return one if one is not None else _per_region(text, _positive_number, "--minutes",
+                                                   f"a number of minutes above 0 (15) {PER_REGION_MINUTES}")
 
 
 def _minutes_check(value: Optional[str]) -> Optional[str]:
     """The typer callback of --minutes: refused before anything is read unless _minutes_given reads it."""
     _minutes_given(value)
     return value
+
+
+MODE_NAMES = {"drive": "drive", "walk": "walk", "驾车": "drive", "车程": "drive", "步行": "walk"}
+PER_REGION_MODES = "or one per region type, core=walk,county=drive (核心城区=步行,县域=驾车)"
+
+
+def _mode_given(text: str) -> str | dict[str, str]:
+    """--mode as given: drive or walk for every town, or one per region type ("core=walk,county=drive"; 步行, 驾车
+    too), as --minutes takes a travel time per region type; anything else refused naming the part that is wrong."""
+    one = MODE_NAMES.get(text.strip())
+    return one if one is not None else _per_region(text, lambda value: MODE_NAMES.get(value.strip()), "--mode",
+                                                   f"drive or walk {PER_REGION_MODES}")
+
+
+def _mode_check(value: str) -> str:
+    """The typer callback of --mode: refused before anything is read unless _mode_given reads it."""
+    _mode_given(value)
+    return value
+
+
+def _per_region(text: str, read: Callable[[str], object], option: str, takes: str) -> dict:
+    """"core=…,county=…" (region types as REGION_NAMES names them, 核心城区 too; core and county both) as a dict of
+    each region type's value, read by `read` (None: not a value); a typer refusal of `option` naming the part that
+    is wrong."""
+    values = {}
+    for part in text.replace("，", ",").split(","):
+        name, _, value = part.partition("=")
+        kind, read_value = REGION_NAMES.get(name.strip()), read(value)
+        if kind is None or read_value is None:
+            raise typer.BadParameter(f"takes {takes}; '{part.strip()}' is not one", param_hint=f"'{option}'")
+        values[kind] = read_value
+    missing = [kind for kind in ("core", "county") if kind not in values]
+    if missing:
+        example = "core=15,county=30" if option == "--minutes" else "core=walk,county=drive"
+        raise typer.BadParameter(f"give {' and '.join(missing)} one too, e.g. {example} (got {text})",
+                                 param_hint=f"'{option}'")
+    return values
 
 
 def _positive_number(text: str) -> Optional[float]:
@@ -168,7 +192,7 @@ MINUTES_OPTION = typer.Option(None, callback=_minutes_check,
                                    "total or longest travel time), this the limit of the coverage today → plan "
                                    "comparison.")
 CURVE_MINUTES_OPTION = typer.Option(None, callback=_minutes_check, help=f"mclp: {TIMED_HELP}.")
-MODE_OPTION = typer.Option("drive", help="With --minutes: drive or walk.")
+MODE_OPTION = typer.Option("drive", callback=_mode_check, help=f"With --minutes: drive or walk, {PER_REGION_MODES}.")
 MINUTES_ANY_OPTION = typer.Option(None, callback=_minutes_check,
                                   help="A travel-time limit in minutes instead of a radius, e.g. 15 for the 15-minute "
                                        f"service circle 15分钟金融服务圈, {PER_REGION_MINUTES} (--mode drive or walk).")
@@ -467,7 +491,7 @@ def analyze(
                                           help="A travel-time limit in minutes instead of a radius, e.g. 15, "
                                                f"{PER_REGION_MINUTES}."),
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML) for road distances and times."),
-    mode: str = typer.Option("drive", help="Travel mode: drive or walk."),
+    mode: str = typer.Option("drive", callback=_mode_check, help=f"Travel mode: drive or walk, {PER_REGION_MODES}."),
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="Measure on a population grid of this cell size (km) instead of "
                                                  "town points."),
@@ -495,7 +519,7 @@ def analyze(
         if tile_km is not None:
             _diagnose_tiled(ds, source, out, radius, grid_km, tile_km, workers, network or minutes or h3 or bank)
             return
-        _diagnose(ds, source, out, radius_km=radius, radius_min=limit_min, network=network, mode=mode,
+        _diagnose(ds, source, out, radius_km=radius, radius_min=limit_min, network=network, mode=_mode_given(mode),
                   grid_km=grid_km, h3=h3, bank=bank)
     _guard(run)
 
@@ -542,7 +566,7 @@ def _diagnose_tiled(ds: Dataset, source: str, out: Path, radius_km, grid_km: Opt
 
 def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | None,
               radius_min: float | dict | None = None,
-              network: Optional[Path] = None, mode: str = "drive", grid_km: Optional[float] = None,
+              network: Optional[Path] = None, mode: str | dict = "drive", grid_km: Optional[float] = None,
               h3: Optional[int] = None, bank: Optional[str] = None) -> None:
     """The diagnosis of every bank's branches, or with `bank` of that bank's alone beside every bank's."""
     from functools import partial
@@ -1299,14 +1323,14 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], limit: float 
     sites open (pcenter and share always take it so): a budget may pay for fewer, better ones. A radius per region
     type (--core-km, --county-km) is each demand point's own (coverage.demand_radius_km); a TravelTime (--minutes)
     is the travel time of mclp and lscp, and makes pmedian and pcenter measure travel in minutes."""
-    from netopt.coverage import demand_limits, demand_radius_km
+    from netopt.coverage import demand_limits, demand_modes, demand_radius_km
     from netopt.models import CFLP, LSCP, MCLP, CapacitatedMCLP, PCenter, PMedian
 
     towns, rules = ds.towns if demand is None else demand, dict(rules, **(roads or {}))
     if isinstance(limit, dict):
         limit = demand_radius_km(ds, limit, towns)
-    if isinstance(limit, TravelTime) and isinstance(limit.minutes, dict):  # each town's (or cell's) own
-        limit = TravelTime(demand_limits(ds, limit.minutes, towns, unit="min"), limit.mode)
+    if isinstance(limit, TravelTime):  # each town's (or cell's) own, where given per region type
+        limit = TravelTime(demand_limits(ds, limit.minutes, towns, unit="min"), demand_modes(ds, limit.mode, towns))
     capacity_wan = options.capacity_wan
     if model == "cflp":
         built = CFLP.from_geodataframes(towns, sites.assign(capacity=capacity_wan * 1e4), "population",
@@ -1463,7 +1487,7 @@ def _on_command_line(ctx: typer.Context, names) -> list[str]:
 class TravelTime:
     """--minutes with --mode: a model's travel-time limit instead of a radius in km, one or one per region type."""
     minutes: float | dict[str, float]
-    mode: str = "drive"
+    mode: str | dict[str, str] = "drive"
 
 
 # the models --minutes applies to, by command (mclp, lscp: residents within it; pmedian, pcenter: travel in minutes)
@@ -1490,17 +1514,15 @@ RADIUS_OPTIONS = ("radius_km", "core_km", "county_km", "fringe_km")  # the optio
 def _travel_time(ctx: typer.Context, minutes: Optional[str], mode: str) -> TravelTime | None:
     """--minutes and --mode as a TravelTime (None without --minutes; see _minutes_given); --mode other than drive or
     without --minutes, and --minutes beside a radius option given on the command line (RADIUS_OPTIONS), refused."""
-    if mode not in ("drive", "walk"):
-        raise InputError(f"--mode is drive or walk, not '{mode}'", file="command line")
     if minutes is None:
-        if mode != "drive":
+        if _mode_given(mode) != "drive":
             raise InputError("--mode is for --minutes (a travel-time limit)", file="command line")
         return None
     radii_given = _on_command_line(ctx, RADIUS_OPTIONS)
     if radii_given:
         flags = ", ".join(f"--{name.replace('_', '-')}" for name in radii_given)
         raise InputError(f"give --minutes (a travel time) or a radius in km ({flags}), not both", file="command line")
-    return TravelTime(_minutes_given(minutes), mode)
+    return TravelTime(_minutes_given(minutes), _mode_given(mode))
 
 
 def _limit_keywords(limit: float | dict | TravelTime) -> dict:
@@ -1514,13 +1536,25 @@ def _limit_keywords(limit: float | dict | TravelTime) -> dict:
 def _radius_words(limit: float | dict | TravelTime) -> str:
     """A radius as said to the user (and on charts without a Chinese font): "3.5 km", or one per region type,
     "core 1.2 km, county 3.5 km"; a travel time "15 min drive" or "15 min walk"."""
-    if isinstance(limit, TravelTime) and isinstance(limit.minutes, dict):
-        return ", ".join(f"{kind} {minutes:g} min" for kind, minutes in limit.minutes.items()) + f" {limit.mode}"
     if isinstance(limit, TravelTime):
-        return f"{limit.minutes:g} min {limit.mode}"
+        return _travel_time_words(limit)
     if isinstance(limit, dict):
         return ", ".join(f"{kind} {km:g} km" for kind, km in limit.items())
     return f"{limit:g} km"
+
+
+def _travel_time_words(limit: TravelTime) -> str:
+    """A travel time as said: "15 min drive", "core 15 min, county 30 min drive", or with a mode per region type
+    "core 15 min walk, county 30 min drive"."""
+    if not isinstance(limit.mode, dict):
+        minutes = limit.minutes if isinstance(limit.minutes, dict) else {"all": limit.minutes}
+        return ", ".join(f"{'' if kind == 'all' else kind + ' '}{value:g} min" for kind, value in minutes.items()) \
+            + f" {limit.mode}"
+    kinds = list(dict.fromkeys([*limit.minutes, *limit.mode])) if isinstance(limit.minutes, dict) else \
+        list(limit.mode)
+    minutes = {kind: limit.minutes for kind in kinds} if not isinstance(limit.minutes, dict) else limit.minutes
+    return ", ".join(" ".join([kind] + ([f"{minutes[kind]:g} min"] if kind in minutes else [])
+                              + ([limit.mode[kind]] if kind in limit.mode else [])) for kind in kinds)
 
 
 def _write_csv(table: pd.DataFrame, path: Path) -> Path:
@@ -2993,7 +3027,8 @@ def batch(
             else:
                 warnings.showwarning(note.message, note.category, note.filename, note.lineno)
         options = BatchOptions(radius_km=_region_radii(core_km, county_km, fringe_km),
-                               radius_min=timed.minutes if timed else None, mode=mode, optimize=optimize,
+                               radius_min=timed.minutes if timed else None, mode=_mode_given(mode),
+                               optimize=optimize,
                                plan_types=plan_types, time_limit=time_limit, new_per_county=new_per_county,
                                maps=maps)
         try:

@@ -10,7 +10,8 @@ import pandas as pd
 
 from netopt._errors import InputError, Problem, check_amount, is_number
 from netopt._schema import REGION_TYPES
-from netopt.distance import NEEDS_GRAPH, RoadNetwork, TravelSettings, as_road_network, measure_reach, nearest_site
+from netopt.distance import (NEEDS_GRAPH, WALKING_SPEED_KMH, RoadNetwork, TravelSettings, as_road_network,
+                             checked_modes, measure_reach_by_mode, nearest_site)
 from netopt.io import Dataset, alike_county, in_wgs84
 from netopt.projection import metric_crs, xy_metres
 
@@ -33,6 +34,7 @@ class CoverageSettings:
     round_trip_limit_h: float = DEFAULT_ROUND_TRIP_LIMIT_H
     gdp_cuts_yi: tuple[float, float] = DEFAULT_GDP_CUTS_YI
     travel: TravelSettings = field(default_factory=TravelSettings)
+    mode_by_region: dict[str, str] | None = None  # a travel mode per region type (travel.mode is then not used)
 
     @property
     def unit(self) -> str:
@@ -49,7 +51,13 @@ class CoverageSettings:
             limit = ", ".join(f"{kind} {value:g} {self.unit}" for kind, value in self.limit.items())
         else:
             limit = f"{self.limit:g} {self.unit}"
-        return f"{what} {limit} ({how}, {self.travel.mode})"
+        return f"{what} {limit} ({how}, {self.mode_words()})"
+
+    def mode_words(self) -> str:
+        """The travel mode as said: "drive", or one per region type, "core walk, county drive"."""
+        if self.mode_by_region is None:
+            return self.travel.mode
+        return ", ".join(f"{kind} {mode}" for kind, mode in self.mode_by_region.items())
 
 
 @dataclass
@@ -145,7 +153,8 @@ class Coverage:
 
 def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str = "euclidean",
                      graph: RoadNetwork | nx.MultiDiGraph | str | None = None, radius_min: Limit | None = None,
-                     mode: str = "drive", demand: gpd.GeoDataFrame | None = None, **options: float) -> Coverage:
+                     mode: str | dict[str, str] = "drive", demand: gpd.GeoDataFrame | None = None,
+                     **options: float) -> Coverage:
     """Measure how well the branches serve the population within a service radius or travel time.
 
     - `radius_km`: one number or one per region type, e.g. {"core": 1.2, "county": 3.5}; a town whose own
@@ -154,7 +163,8 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     - `distance`: "euclidean" (straight line) or "network" with `graph` (a RoadNetwork, an osmnx graph, or
       the path of an OSM XML / GraphML file); points farther than `max_snap_m` from the roads fall back to
       straight line x `detour_factor`, and the result says so (`method` column, `notes`).
-    - `mode`: "drive" or "walk". `demand`: towns by default, or any GeoDataFrame of demand units with
+    - `mode`: "drive" or "walk", or one per region type, e.g. {"core": "walk", "county": "drive"} (a town takes
+      its mode as it takes its limit). `demand`: towns by default, or any GeoDataFrame of demand units with
       `population` and `county` (e.g. `population_grid(ds, cell_km=1)`).
     - Options: residents_per_branch_limit_wan (3.5), round_trip_limit_h (1.5), gdp_cuts_yi ((200, 500)),
       speed_kmh (30), detour_factor (1.3), max_snap_m (500).
@@ -167,9 +177,10 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     unit_xy, branch_xy = xy_metres(units, crs), xy_metres(ds.branches, crs)
     branches = _branches_with_county(ds, units)
     units[_limit_column(settings)] = _unit_limits(units, settings.limit, settings.unit)
+    modes = _unit_modes(units, settings.mode_by_region or settings.travel.mode)
     settings = _limits_in_use(settings, units)
     demand_note = _demand_note(ds, demand)
-    method = _measure_units(units, branches, unit_xy, branch_xy, settings, network) + demand_note
+    method = _measure_units(units, branches, unit_xy, branch_xy, settings, network, modes) + demand_note
     projected = "population_column" in ds.towns.attrs  # no census total to check its towns against
     reach = _branch_town_metres(ds.counties, units, branches)  # for the notes on far branches, city's and counties'
     notes = method + _data_notes(ds.counties, units, branches, reach, projected)
@@ -207,7 +218,7 @@ def _residents_note(towns: gpd.GeoDataFrame) -> list[str]:
             f"{beside}."]
 
 
-def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, mode: str,
+def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, mode: str | dict,
               options: dict) -> CoverageSettings:
     if radius_km is not None and radius_min is not None:
         raise InputError("give either radius_km or radius_min, not both", file="analyze_coverage")
@@ -215,16 +226,19 @@ def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, 
     unknown = set(options) - travel_keys - {"residents_per_branch_limit_wan", "round_trip_limit_h", "gdp_cuts_yi"}
     if unknown:
         raise InputError(f"unknown option(s) {', '.join(sorted(unknown))}", file="analyze_coverage")
-    if mode not in ("drive", "walk"):
-        raise InputError(f"unknown travel mode '{mode}'; use 'drive' or 'walk'", file="analyze_coverage")
+    by_region = dict(mode) if isinstance(mode, dict) else None
+    checked_modes(list(by_region.values()) if by_region else mode, len(by_region) if by_region else 1,
+                  file="analyze_coverage")
     if distance not in ("euclidean", "network"):
         raise InputError(f"distance must be 'euclidean' or 'network', not '{distance}'", file="analyze_coverage")
     _check_options(options)
-    travel = TravelSettings(distance=distance, mode=mode, **{k: options[k] for k in travel_keys & set(options)})
+    travel = TravelSettings(distance=distance, mode="drive" if by_region else mode,
+                            **{k: options[k] for k in travel_keys & set(options)})
     rest = {k: v for k, v in options.items() if k not in travel_keys}
     if radius_km is None and radius_min is None:
         radius_km = DEFAULT_RADIUS_KM
-    return CoverageSettings(radius_km=radius_km, radius_min=radius_min, travel=travel, **rest)
+    return CoverageSettings(radius_km=radius_km, radius_min=radius_min, travel=travel, mode_by_region=by_region,
+                            **rest)
 
 
 def _check_branches(branches) -> None:
@@ -341,6 +355,34 @@ def demand_limits(ds: Dataset, limit: Limit, demand: gpd.GeoDataFrame | None = N
     return _unit_limits(_demand_units(ds, demand), limit, unit).to_numpy(float)
 
 
+def demand_modes(ds: Dataset, mode: str | dict[str, str], demand: gpd.GeoDataFrame | None = None
+                 ) -> str | np.ndarray:
+    """The travel mode each town of ds.towns (or demand unit) is measured by, as analyze_coverage(mode=...) takes
+    it: one mode stays one; one per region type, e.g. {"core": "walk", "county": "drive"}, becomes one per unit (a
+    model's mode per demand point)."""
+    if not isinstance(mode, dict):
+        return mode
+    return _unit_modes(_demand_units(ds, demand), mode)
+
+
+def place_modes(ds: Dataset, places: gpd.GeoDataFrame, mode: str | dict[str, str]) -> str | np.ndarray:
+    """demand_modes for points with a county, e.g. candidate sites: the mode where each stands."""
+    return mode if not isinstance(mode, dict) else _unit_modes(_with_region_types(ds, places), mode)
+
+
+def _unit_modes(units: gpd.GeoDataFrame, mode: str | dict[str, str]) -> np.ndarray:
+    """Each unit's travel mode: `mode` for all, or its region type's (as _unit_limits takes a limit)."""
+    if not isinstance(mode, dict):
+        return checked_modes(mode, len(units), file="analyze_coverage")
+    _check_limit_keys(units, mode, "mode")
+    modes = _limit_kind(units, mode).map(mode)
+    if modes.isna().any():
+        kinds = sorted(set(units.loc[modes.isna(), "county_region_type"].dropna().astype(str)))
+        raise InputError(f"mode has no entry for region type(s) {', '.join(kinds) or 'unknown'}; given: "
+                         f"{', '.join(mode)}", file="analyze_coverage")
+    return checked_modes(modes.to_numpy(object), len(units), file="analyze_coverage")
+
+
 def place_limits(ds: Dataset, places: gpd.GeoDataFrame, limit: Limit, unit: str = "km") -> np.ndarray:
     """The radius (km; or with `unit` "min" the travel time, minutes) where each of `places` (points with a
     county, e.g. candidate sites) stands, as demand_radius_km measures a town there: by its own region type if it
@@ -353,7 +395,7 @@ def _unit_limits(units: gpd.GeoDataFrame, limit: Limit, unit: str) -> pd.Series:
         _check_positive_limit({"all": limit}, unit)
         return pd.Series(float(limit), index=units.index)
     _check_positive_limit(limit, unit)
-    _check_limit_keys(units, limit, unit)
+    _check_limit_keys(units, limit, f"radius_{unit}")
     values = _limit_kind(units, limit).map(limit).astype(float)
     if values.isna().any():
         kinds = sorted(set(units.loc[values.isna(), "county_region_type"].dropna().astype(str)))
@@ -362,12 +404,13 @@ def _unit_limits(units: gpd.GeoDataFrame, limit: Limit, unit: str) -> pd.Series:
     return values
 
 
-def _check_limit_keys(units: gpd.GeoDataFrame, limit: dict, unit: str) -> None:
-    """An InputError for a key of a per-region limit that is no region type (a misspelt "fringe" was ignored)."""
+def _check_limit_keys(units: gpd.GeoDataFrame, limit: dict, name: str) -> None:
+    """An InputError for a key of a per-region limit (or mode; `name` the argument's) that is no region type (a
+    misspelt "fringe" was ignored)."""
     found = {*units["region_type"].dropna().astype(str), *units["county_region_type"].dropna().astype(str)}
     unknown = [repr(key) for key in limit if key not in {*REGION_TYPES, *found}]
     if unknown:
-        raise InputError(f"radius_{unit} has an entry for {', '.join(unknown)}, which is not a region type: the "
+        raise InputError(f"{name} has an entry for {', '.join(unknown)}, which is not a region type: the "
                          f"region types are {', '.join(REGION_TYPES)}", file="analyze_coverage")
 
 
@@ -388,7 +431,10 @@ def _on_county_limit(units: gpd.GeoDataFrame, limit: Limit) -> pd.Series:
 
 def _limits_in_use(s: CoverageSettings, units: gpd.GeoDataFrame) -> CoverageSettings:
     """The settings with only the region types some demand unit was measured by: what the notes name (a fringe
-    radius given for a city without fringe towns is not reported)."""
+    radius given for a city without fringe towns is not reported); so for a mode per region type."""
+    if s.mode_by_region is not None:
+        used = set(_limit_kind(units, s.mode_by_region).dropna())
+        s = replace(s, mode_by_region={k: v for k, v in s.mode_by_region.items() if k in used} or s.mode_by_region)
     if not isinstance(s.limit, dict):
         return s
     used = set(_limit_kind(units, s.limit).dropna())
@@ -407,9 +453,9 @@ def _check_positive_limit(limit: dict, unit: str) -> None:
 
 
 def _measure_units(units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, unit_xy: np.ndarray, branch_xy: np.ndarray,
-                   s: CoverageSettings, network: RoadNetwork | None) -> list[str]:
+                   s: CoverageSettings, network: RoadNetwork | None, modes: np.ndarray) -> list[str]:
     limits = units[_limit_column(s)].to_numpy(float)
-    reach = measure_reach(unit_xy, branch_xy, limits, s.unit, s.travel, network)
+    reach = measure_reach_by_mode(unit_xy, branch_xy, limits, s.unit, s.travel, network, modes)
     has = reach.nearest >= 0
     for column in ("branch_id", "name"):  # None where no branch is reachable (or there is none at all)
         values = np.full(len(units), None, dtype=object)
@@ -558,9 +604,17 @@ def _method_notes(units: gpd.GeoDataFrame, s: CoverageSettings) -> list[str]:
         notes.append(f"{int(fallback.sum())} of {len(units)} demand points lie more than {s.travel.max_snap_m:g} m "
                      f"from the road network: their distances are straight line x {s.travel.detour_factor:g}.")
     if s.travel.distance == "euclidean":
-        notes.append(f"Travel times are straight-line km x {s.travel.detour_factor:g} at "
-                     f"{s.travel.access_speed_kmh():g} km/h ({s.travel.mode}).")
+        notes.append(f"Travel times are straight-line km x {s.travel.detour_factor:g} at {_speeds_words(s)}.")
     return notes
+
+
+def _speeds_words(s: CoverageSettings) -> str:
+    """The straight-line speed of the travel mode, "30 km/h (drive)", or of each region type's, "4.5 km/h (walk) in
+    core, 30 km/h (drive) in county"."""
+    speed = {"drive": s.travel.speed_kmh, "walk": WALKING_SPEED_KMH}
+    if s.mode_by_region is None:
+        return f"{speed[s.travel.mode]:g} km/h ({s.travel.mode})"
+    return ", ".join(f"{speed[mode]:g} km/h ({mode}) in {kind}" for kind, mode in s.mode_by_region.items())
 
 
 def _reasons(units: gpd.GeoDataFrame, s: CoverageSettings) -> pd.Series:

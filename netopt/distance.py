@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import networkx as nx
@@ -288,6 +288,47 @@ STRAIGHT = "straight line"
 ROAD = "road network"
 
 
+TRAVEL_MODES = ("drive", "walk")
+
+
+def checked_modes(mode, rows: int, file: str = "model") -> np.ndarray:
+    """The travel mode of each of `rows` demand points: `mode` one for all ("drive" or "walk") or one per point
+    (e.g. walking in the core, driving in the counties: coverage.demand_modes); an InputError naming a mode that is
+    neither."""
+    modes = np.full(rows, mode, dtype=object) if isinstance(mode, str) else np.asarray(mode, dtype=object)
+    if modes.shape != (rows,):
+        hint = (": a mode per region type becomes one per demand point with netopt.coverage.demand_modes(ds, mode, "
+                "demand)" if isinstance(mode, dict) else "")
+        raise InputError(f"mode must be 'drive' or 'walk', or one per demand point ({rows}), got {mode!r}"[:200] + hint,
+                         file=file)
+    unknown = sorted({str(m) for m in modes} - set(TRAVEL_MODES))
+    if unknown:
+        raise InputError(f"unknown travel mode {', '.join(map(repr, unknown))}; use 'drive' or 'walk'", file=file)
+    return modes
+
+
+def rows_by_mode(modes: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """The demand points of each travel mode: (mode, their positions), drive first."""
+    return [(mode, np.flatnonzero(modes == mode)) for mode in TRAVEL_MODES if (modes == mode).any()]
+
+
+def measure_reach_by_mode(demand_xy: np.ndarray, site_xy: np.ndarray, limits: np.ndarray, unit: str,
+                          travel: TravelSettings, network: RoadNetwork | None, modes: np.ndarray) -> Reach:
+    """measure_reach with each demand point's own travel mode (`modes`, checked_modes): the points of each mode
+    measured together, the results put back in order."""
+    groups = rows_by_mode(modes)
+    if len(groups) == 1:
+        return measure_reach(demand_xy, site_xy, limits, unit, replace(travel, mode=groups[0][0]), network)
+    n = len(demand_xy)
+    whole = Reach(np.full(n, -1), np.full(n, np.inf), np.full(n, np.inf), np.zeros(n, int),
+                  np.full(n, "", dtype=object))
+    for mode, rows in groups:
+        part = measure_reach(demand_xy[rows], site_xy, limits[rows], unit, replace(travel, mode=mode), network)
+        for name in ("nearest", "nearest_km", "nearest_min", "count_within", "method"):
+            getattr(whole, name)[rows] = getattr(part, name)
+    return whole
+
+
 def measure_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limits: np.ndarray | float, unit: str,
                   travel: TravelSettings, network: RoadNetwork | None = None) -> Reach:
     """Nearest site and the number of sites within each demand point's limit (`unit` "km" or "min").
@@ -489,10 +530,16 @@ def cost_matrix_km(demand, sites, distance: str = "euclidean", graph=None) -> np
     return _cost_matrix(demand, sites, distance, graph, "km", "drive")
 
 
-def cost_matrix_minutes(demand, sites, distance: str = "euclidean", graph=None, mode: str = "drive") -> np.ndarray:
-    """Dense demand x site travel times in minutes, `mode` "drive" or "walk", measured as
+def cost_matrix_minutes(demand, sites, distance: str = "euclidean", graph=None, mode="drive") -> np.ndarray:
+    """Dense demand x site travel times in minutes, `mode` "drive" or "walk" (or one per demand point), measured as
     analyze_coverage(radius_min=...) measures them (see cost_blocks); refused beyond DENSE_PAIRS_LIMIT pairs."""
-    return _cost_matrix(demand, sites, distance, graph, "min", mode)
+    groups = rows_by_mode(checked_modes(mode, len(demand)))
+    if len(groups) <= 1:
+        return _cost_matrix(demand, sites, distance, graph, "min", groups[0][0] if groups else "drive")
+    out = np.empty((len(demand), len(sites)))
+    for each, rows in groups:
+        out[rows] = _cost_matrix(demand.iloc[rows], sites, distance, graph, "min", each)
+    return out
 
 
 def _cost_matrix(demand, sites, distance: str, graph, unit: str, mode: str) -> np.ndarray:
@@ -521,8 +568,7 @@ def cost_blocks(demand, sites, step: int, distance: str = "euclidean", graph=Non
     from netopt.projection import metric_crs, xy_metres
 
     checked_model_inputs(demand, sites, distance, graph)
-    if mode not in ("drive", "walk"):
-        raise InputError(f"unknown travel mode '{mode}'; use 'drive' or 'walk'", file="model")
+    checked_modes(mode, 1)
     travel = TravelSettings(distance=distance, mode=mode)
     per_metre = 1e-3 if unit == "km" else _minutes_per_metre(travel, 1.0)  # off the roads: km or minutes a metre
     straight = per_metre * (travel.detour_factor if unit == "min" or distance != "euclidean" else 1.0)

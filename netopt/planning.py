@@ -544,23 +544,24 @@ def compare_networks(ds: Dataset, new_branches: gpd.GeoDataFrame, today: gpd.Geo
 
 def town_reach(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict | None = None,
                distance: str = "euclidean", graph=None, demand: gpd.GeoDataFrame | None = None,
-               radius_min: float | dict | None = None, mode: str = "drive") -> sp.csr_matrix:
+               radius_min: float | dict | None = None, mode: str | dict = "drive") -> sp.csr_matrix:
     """0/1 towns (or `demand`'s points, e.g. a population grid's cells) x sites: the sites within each one's
     radius — one number, or one per region type as analyze_coverage takes it, e.g. {"core": 1.2, "county": 3.5}
-    —, straight line or by road; or, with `radius_min` (and `mode`) instead, within that travel time."""
-    from netopt.coverage import demand_limits
+    —, straight line or by road; or, with `radius_min` (and `mode`, one or one per region type) instead, within
+    that travel time."""
+    from netopt.coverage import demand_limits, demand_modes
     from netopt.models.covering import as_coverage, reach_from_geodataframes
 
     points = ds.towns if demand is None else demand
     per_point = {key: None if limit is None else demand_limits(ds, limit, demand, unit)
                  for key, limit, unit in (("radius_km", radius_km, "km"), ("radius_min", radius_min, "min"))}
-    return as_coverage(reach_from_geodataframes(points, sites, distance=distance, graph=graph, mode=mode,
-                                                **per_point))
+    return as_coverage(reach_from_geodataframes(points, sites, distance=distance, graph=graph,
+                                                mode=demand_modes(ds, mode, demand), **per_point))
 
 
 def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict | None = None,
                        distance: str = "euclidean", graph=None, radius_min: float | dict | None = None,
-                       mode: str = "drive") -> tuple[sp.csr_matrix, np.ndarray]:
+                       mode: str | dict = "drive") -> tuple[sp.csr_matrix, np.ndarray]:
     """The must_reach rule that leaves no town covered today without a branch (不新增服务空白乡镇): for each town
     with residents within radius_km of one of today's sites (sites kind "existing"), a 0/1 row of the sites
     within its reach; and those towns' positions in ds.towns. `radius_km`: one number, or one per region type
@@ -577,7 +578,7 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict | None = None, per_co
                       distance: str = "euclidean", graph=None, time_limit: float | None = None,
                       threads: int | None = None, new_sites: gpd.GeoDataFrame | None = None,
                       demand: gpd.GeoDataFrame | None = None, radius_min: float | dict | None = None,
-                      mode: str = "drive") -> pd.DataFrame:
+                      mode: str | dict = "drive") -> pd.DataFrame:
     """Where new branches would cover most, county by county 建议新设网点: for each county, at most `per_county` of
     its town points (or of `new_sites`, the analyst's candidates as candidate_sites takes them) which, opened
     beside every one of today's branches (ds.branches), bring the most of the county's residents within the

@@ -12,14 +12,14 @@ from netopt.io import Dataset, bank_mask
 def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None = None,
                    radius_km: float | dict | None = None, distance: str = "euclidean", graph=None,
                    demand: gpd.GeoDataFrame | None = None, radius_min: float | dict | None = None,
-                   mode: str = "drive") -> gpd.GeoDataFrame:
+                   mode: str | dict = "drive") -> gpd.GeoDataFrame:
     """Each candidate site (io.read_candidates: site_id, name, points) opened alone beside today's branches (of
     `bank`, or every bank's), one row each, the most it adds first:
 
     - town, county: the town whose point is nearest it, and the county it lies in;
     - radius_km: the service radius where it stands (one number, or its county's region type's; default 3.5);
-      with `radius_min` (and `mode` drive or walk) instead, time_limit_min: the travel time, as
-      analyze_coverage(radius_min=...) measures it;
+      with `radius_min` (and `mode` drive or walk, or one per region type) instead, time_limit_min: the travel
+      time, as analyze_coverage(radius_min=...) measures it;
     - residents_within_wan: residents (万人) within its reach, each within the radius of their own region type as
       analyze_coverage measures (town points, or `demand`'s cells);
     - adds_covered_wan: those of them no branch of today reaches — what opening it adds; overlap_wan and
@@ -29,7 +29,7 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
       time); with `bank`, rival_branches_within: the other banks' (竞争网点) and
       won_wan: the residents it wins from them in the Huff model (as optimize --model share counts, default decay).
     Straight-line km, or by road with distance="network" and `graph`."""
-    from netopt.coverage import place_limits
+    from netopt.coverage import place_limits, place_modes
     from netopt.planning import candidate_sites, town_reach
 
     if candidates is None or len(candidates) == 0:
@@ -55,7 +55,7 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
     table["overlap_pct"] = 100.0 * (within - adds) / np.where(within > 0, within, np.nan)
     roads = {"distance": distance, "graph": graph}
     own_limits = {"radius_km": table[column].to_numpy()} if unit == "km" else \
-        {"radius_min": table[column].to_numpy(), "mode": mode}
+        {"radius_min": table[column].to_numpy(), "mode": place_modes(ds, table, mode)}
     _nearest_branches(table, sites.iloc[existing], roads, own_limits)
     if bank is not None:
         _against_rivals(ds, table, sites, bank, points, roads, own_limits)

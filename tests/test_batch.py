@@ -77,8 +77,11 @@ def test_units_within_a_travel_time_match_the_city_wide_diagnosis(sample_tasks, 
         assert _models(task, options) == _models(task, BatchOptions(radius_km=km, optimize=True))
     with pytest.raises(no.InputError, match="radius_min must be a number of minutes, above 0"):
         BatchOptions(radius_min={"core": 0, "county": 15})
-    with pytest.raises(no.InputError, match="mode is drive or walk"):
-        BatchOptions(radius_min=15, mode="bike")
+    for mode in ("bike", {"core": "walk", "county": "bike"}):
+        with pytest.raises(no.InputError, match="mode is drive or walk"):
+            BatchOptions(radius_min=15, mode=mode)
+    mixed = BatchOptions(radius_min=15, mode={"core": "walk", "county": "drive"})
+    assert mixed.limit() == {"radius_min": 15, "mode": {"core": "walk", "county": "drive"}}
 
 
 def test_national_units_table_is_real_and_complete():

@@ -46,7 +46,9 @@ def _moves_shown(output: str) -> list[list[str]]:
     ("analyze", "--radius-km", "0", "must be a number above 0, got 0"),
     ("analyze", "--core-km", "-1", "must be a number above 0, got -1"),
     ("analyze", "--minutes", "nan", "takes a number of minutes above 0 (15) or one per region type"),
-    ("optimize", "--minutes", "core=15", "give county a travel time too, e.g. core=15,county=30 (got core=15)"),
+    ("optimize", "--minutes", "core=15", "give county one too, e.g. core=15,county=30 (got core=15)"),
+    ("map", "--mode", "core=walk,county=bike", "takes drive or walk or one per region type, core=walk,county=drive "
+     "(核心城区=步行,县域=驾车); 'county=bike' is not one"),
     ("report", "--minutes", "core=15,town=20", "takes a number of minutes above 0 (15) or one per region type, "
      "core=15,county=30 (核心城区=15,县域=30; fringe=… too); 'town=20' is not one"),
     ("analyze", "--grid-km", "0", "must be a number above 0, got 0"),  # was taken as "no grid"
@@ -351,7 +353,8 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
 def test_a_travel_time_per_region_type(tmp_path: Path):
     """--minutes core=10,county=20 (or 核心城区=10,县域=20): each town within its own region type's travel time, as
     analyze_coverage(radius_min={"core": 10, "county": 20}) measures it — optimize's today's value, analyze's
-    coverage —, said as "core 10 min, county 20 min drive" and recorded as given."""
+    coverage —, said as "core 10 min, county 20 min drive" and recorded as given; --mode core=walk,county=drive
+    (核心城区=步行,县域=驾车) likewise a travel mode per region type."""
     ds = no.load_sample()
     limits = {"core": 10.0, "county": 20.0}
     today = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, ds.of_bank("中国建设银行").branches),
@@ -364,6 +367,14 @@ def test_a_travel_time_per_region_type(tmp_path: Path):
     assert f"today's branches 现有网点 {wan:.1f} 万人" in text and "within core 10 min, county 20 min drive" in text
     summary = dict(pd.read_excel(tmp_path / "mclp_plan.xlsx", sheet_name="summary 汇总").to_numpy())
     assert "--minutes core=10,county=20" in summary["command 命令"]
+    walking = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, ds.of_bank("中国建设银行").branches),
+                                  radius_min=limits, mode={"core": "walk", "county": "drive"})
+    mixed = runner.invoke(app, ["optimize", "--bank", "建设", "--max-new", "2", "--minutes", "core=10,county=20",
+                                "--mode", "核心城区=步行,县域=驾车", "--out", str(tmp_path / "walk")])
+    text = " ".join(mixed.output.split())
+    assert mixed.exit_code == 0, mixed.output
+    wan = walking.by_region["covered_population"].sum() / 1e4
+    assert f"today's branches 现有网点 {wan:.1f} 万人" in text and "within core 10 min walk, county 20 min drive" in text
     analyzed = runner.invoke(app, ["analyze", "--minutes", "核心城区=10，县域=20", "--out", str(tmp_path / "a")])
     assert analyzed.exit_code == 0, analyzed.output
     every = no.analyze_coverage(ds, radius_min=limits).by_region.set_index("region_type")["coverage_rate_pct"]

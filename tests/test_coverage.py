@@ -344,6 +344,29 @@ def test_counties_without_region_types_or_areas_are_diagnosed_under_unknown(tmp_
     assert "gap 城乡覆盖差: none to measure" in said and "│ unknown │ 2 │ 18.5 │ 1 │ 18.50 │ — │" in said
 
 
+def test_a_travel_mode_per_region_type():
+    """mode={"core": "walk", "county": "drive"}: core towns measured walking, county towns driving — each as the
+    diagnosis of that one mode measures it — and said so; demand_modes gives each town's; a mode missing a region
+    type, of no region type or neither drive nor walk is refused naming it."""
+    ds = no.load_sample()
+    limits, modes = {"core": 15, "county": 30}, {"core": "walk", "county": "drive"}
+    mixed = no.analyze_coverage(ds, radius_min=limits, mode=modes)
+    walk, drive = (no.analyze_coverage(ds, radius_min=limits, mode=mode).towns for mode in ("walk", "drive"))
+    core = (mixed.towns["county_region_type"] == "core").to_numpy()
+    assert mixed.towns["nearest_branch_min"].to_numpy() == pytest.approx(
+        np.where(core, walk["nearest_branch_min"], drive["nearest_branch_min"]))
+    assert (mixed.towns["covered"].to_numpy() == np.where(core, walk["covered"], drive["covered"])).all()
+    assert "core walk, county drive" in mixed.summary()
+    assert "at 4.5 km/h (walk) in core, 30 km/h (drive) in county" in " ".join(mixed.notes)
+    assert list(no.coverage.demand_modes(ds, modes)) == ["walk" if c else "drive" for c in core]
+    assert no.coverage.demand_modes(ds, "walk") == "walk"
+    for bad, words in (({"core": "walk"}, "mode has no entry for region type.s. county"),
+                       ({"core": "walk", "rural": "drive"}, "mode has an entry for 'rural', which is not a region"),
+                       ({"core": "bike", "county": "drive"}, "unknown travel mode 'bike'")):
+        with pytest.raises(no.InputError, match=words):
+            no.analyze_coverage(ds, radius_min=15, mode=bad)
+
+
 def test_coverage_by_minutes_reads_the_diagnosis_at_its_travel_time_and_never_falls():
     """coverage_by_minutes: the 15-minute diagnosis's own coverage at 15, per region type and overall; by straight
     line each row is coverage_by_radius at the km those minutes allow (x 1.3 at 30 km/h); a wider limit never covers

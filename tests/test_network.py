@@ -350,3 +350,32 @@ def test_pmedian_and_pcenter_in_travel_minutes_by_road(oakland, oakland_graph, m
         assert ratio.std() > 0.01 * ratio.mean()
     else:  # walking: the km at 4.5 km/h, or less where a one-way street is walked the other way
         assert (cost[finite] <= km[finite] / 4.5 * 60 * (1 + 1e-9)).all()
+
+
+def test_a_travel_mode_per_region_type_by_road(oakland, oakland_graph):
+    """mode={"core": "walk", "county": "drive"} by road: each town measured as the diagnosis of its own region
+    type's mode measures it (covered, quickest branch minutes, the town off the roads too); the covering model and
+    the p-median take the same per town (coverage.demand_modes) and agree with it."""
+    import netopt as no
+
+    counties, towns, branches = oakland_places(oakland, oakland_graph)
+    towns["region_type"] = np.where(np.arange(len(towns)) % 2, "core", "county")
+    ds = no.Dataset(counties, towns, branches)
+    limits, modes = {"core": 6.0, "county": 2.0}, {"core": "walk", "county": "drive"}
+    roads = {"distance": "network", "graph": oakland}
+    mixed = no.analyze_coverage(ds, radius_min=limits, mode=modes, **roads)
+    alone = {mode: no.analyze_coverage(ds, radius_min=limits, mode=mode, **roads) for mode in ("walk", "drive")}
+    walking = (towns["region_type"] == "core").to_numpy()
+    for column in ("covered", "nearest_branch_min", "branches_within_limit"):
+        expected = np.where(walking, alone["walk"].towns[column], alone["drive"].towns[column])
+        assert mixed.towns[column].to_numpy() == pytest.approx(expected.astype(float), rel=1e-9)
+    assert 0 < mixed.towns["covered"].sum() < len(towns)
+    assert "core walk, county drive" in mixed.notes[0]
+    sites = branches.rename(columns={"branch_id": "site_id"})
+    per_town = {"radius_min": no.coverage.demand_limits(ds, limits, unit="min"),
+                "mode": no.coverage.demand_modes(ds, modes)}
+    covering = no.MCLP.from_geodataframes(towns, sites, p=1, **per_town, **roads)
+    assert ((covering.A.sum(axis=1).A1 > 0) == mixed.towns["covered"].to_numpy()).all()
+    median = no.PMedian.from_geodataframes(towns, sites, 1, unit="min", mode=per_town["mode"], **roads)
+    quickest = median.evaluate(list(sites["site_id"])).assignment["travel_minutes"].to_numpy()
+    assert quickest == pytest.approx(mixed.towns["nearest_branch_min"].to_numpy(), rel=1e-9)

@@ -332,7 +332,7 @@ class CapacitatedMCLP(Curves, _Covering):
     def from_geodataframes(cls, demand, candidates, radius_km: float | None = None, p: int | None = None,
                            capacity=None, weight: str | None = "population", distance: str = "euclidean", graph=None,
                            single_source: bool = False, exactly_p: bool = True, radius_min: float | None = None,
-                           mode: str = "drive", **rules) -> "CapacitatedMCLP":
+                           mode: str | np.ndarray = "drive", **rules) -> "CapacitatedMCLP":
         """Demand points and candidate sites as GeoDataFrames; capacity a number, one per site, or a column
         of `candidates` (e.g. residents a branch can serve); site rules, and `radius_min` with `mode` instead of
         radius_km, as for MCLP.from_geodataframes."""

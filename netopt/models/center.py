@@ -61,7 +61,8 @@ class PCenter(LocationModel):
 
     @classmethod
     def from_geodataframes(cls, demand, candidates, p: int, distance: str = "euclidean", graph=None,
-                           weight: str | None = None, unit: str = "km", mode: str = "drive", **rules) -> "PCenter":
+                           weight: str | None = None, unit: str = "km", mode: str | np.ndarray = "drive",
+                           **rules) -> "PCenter":
         """Demand points and candidate sites as GeoDataFrames; distances in km (straight line or road network), or
         with unit="min" travel times in minutes (`mode` "drive" or "walk", as analyze_coverage(radius_min=...)
         measures them; the assignment's column travel_minutes); `weight`: a column of `demand` with each point's

@@ -130,29 +130,46 @@ def dominated_rows(A: sp.csr_matrix, max_pairs: float = 2e7) -> np.ndarray:
 
 
 def reach_from_geodataframes(demand, candidates, radius_km=None, distance: str = "euclidean", graph=None,
-                             radius_min=None, mode: str = "drive") -> sp.csr_matrix:
+                             radius_min=None, mode="drive") -> sp.csr_matrix:
     """Sparse demand x site km of the pairs within `radius_km` (straight line or road network), never dense;
     a stored entry (even 0 km) is a pair that covers. `radius_km`: one number, or one per demand row (e.g.
     coverage.demand_radius_km: the diagnosis's radius by region type, core 1.2 km, county 3.5 km). With
-    `radius_min` instead: the minutes of the pairs within that travel time, `mode` "drive" or "walk", measured
-    as analyze_coverage(radius_min=...) measures them (road time plus access legs; straight line x 1.3 at 30 km/h
+    `radius_min` instead: the minutes of the pairs within that travel time, `mode` "drive" or "walk" (or one per
+    demand row, e.g. coverage.demand_modes: walking in the core, driving in the counties), measured as
+    analyze_coverage(radius_min=...) measures them (road time plus access legs; straight line x 1.3 at 30 km/h
     driving or 4.5 km/h walking where a pair has no road)."""
-    from netopt.distance import checked_model_inputs
+    from netopt.distance import checked_model_inputs, checked_modes, rows_by_mode
 
     checked_model_inputs(demand, candidates, distance, graph)
     unit, given = _one_limit(radius_km, radius_min)
     name, words = ("radius_km", "km") if unit == "km" else ("radius_min", "minutes")
-    if is_number(given):
-        if not (np.isfinite(given) and given > 0):
-            raise InputError(f"{name} must be a positive number of {words}, got {given!r}", file="model")
-        return _pairs_within(demand, candidates, float(given), unit, distance, graph, mode)
-    limits = _per_row_radii(given, len(demand), name, words)
+    if is_number(given) and not (np.isfinite(given) and given > 0):
+        raise InputError(f"{name} must be a positive number of {words}, got {given!r}", file="model")
+    limits = float(given) if is_number(given) else _per_row_radii(given, len(demand), name, words)
+    groups = rows_by_mode(checked_modes(mode, len(demand))) if unit == "min" else [("drive", None)]
+    if len(groups) > 1:  # the rows of each travel mode measured together
+        return _stacked_rows([(rows, reach_from_geodataframes(demand.iloc[rows], candidates, None, distance, graph,
+                                                              limits if is_number(limits) else limits[rows], each))
+                              for each, rows in groups], len(demand))
+    mode = groups[0][0] if groups else "drive"
+    if is_number(limits):
+        return _pairs_within(demand, candidates, limits, unit, distance, graph, mode)
     pairs = _pairs_within(demand, candidates, float(limits.max(initial=0.0)) or 1.0, unit, distance, graph,
                           mode).tocoo()
     inside = pairs.data <= limits[pairs.row] + 1e-9
     reach = sp.csr_matrix((pairs.data[inside], (pairs.row[inside], pairs.col[inside])), shape=pairs.shape)
     reach.sort_indices()
     return reach
+
+
+def _stacked_rows(parts: list[tuple[np.ndarray, sp.csr_matrix]], rows: int) -> sp.csr_matrix:
+    """One sparse matrix of `rows` rows from parts of it, each (its rows' positions, their rows)."""
+    coo = [(rows_of[part.tocoo().row], part.tocoo()) for rows_of, part in parts]
+    whole = sp.csr_matrix((np.concatenate([c.data for _, c in coo]),
+                           (np.concatenate([r for r, _ in coo]), np.concatenate([c.col for _, c in coo]))),
+                          shape=(rows, parts[0][1].shape[1]))
+    whole.sort_indices()
+    return whole
 
 
 def cost_column(radius_min) -> str:
@@ -198,8 +215,6 @@ def _pairs_within(demand, candidates, limit: float, unit: str, distance: str, gr
                                  snap_both)
     from netopt.projection import metric_crs, xy_metres
 
-    if mode not in ("drive", "walk"):
-        raise InputError(f"unknown travel mode '{mode}'; use 'drive' or 'walk'", file="model")
     travel = TravelSettings(distance=distance, mode=mode)
     per_unit = 1000.0 if unit == "km" else 60.0  # metres per km, seconds per minute
     leg = 1.0 if unit == "km" else 3.6 / travel.access_speed_kmh()  # cost per metre off the road: m, or s
@@ -376,8 +391,8 @@ class LSCP(_Covering):
     @classmethod
     def from_geodataframes(cls, demand, candidates, radius_km: float | None = None, distance: str = "euclidean",
                            graph=None, facility_cost: str | None = None, cover_share: float | None = None,
-                           weight: str | None = "population", radius_min: float | None = None, mode: str = "drive",
-                           **rules) -> "LSCP":
+                           weight: str | None = "population", radius_min: float | None = None,
+                           mode: str | np.ndarray = "drive", **rules) -> "LSCP":
         """With cover_share, the share is of the `weight` column's total (residents by default). `radius_min`
         (minutes, `mode` "drive" or "walk") instead of radius_km: every demand point within that travel time
         (reach_from_geodataframes); the assignment's `travel_minutes` column then replaces its km `distance`."""
@@ -629,7 +644,7 @@ class MCLP(Curves, _Covering):
     def from_geodataframes(cls, demand, candidates, radius_km: float | None = None, p: int | None = None,
                            weight: str | None = "population", distance: str = "euclidean", graph=None,
                            backup_weight: float = 0.0, exactly_p: bool = True, radius_min: float | None = None,
-                           mode: str = "drive", **rules) -> "MCLP":
+                           mode: str | np.ndarray = "drive", **rules) -> "MCLP":
         """Demand points and candidate sites as GeoDataFrames; site rules as row positions or values, or as a
         column name of `candidates` (see median.rules_from_candidates), e.g. existing="is_ours",
         county="county". `radius_min` (minutes, `mode` "drive" or "walk") instead of radius_km: the demand within

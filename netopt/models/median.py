@@ -113,7 +113,7 @@ class PMedian(LocationModel):
 
     @classmethod
     def from_geodataframes(cls, demand, candidates, p: int, weight: str | None = "population",
-                           distance: str = "euclidean", graph=None, mode: str = "drive",
+                           distance: str = "euclidean", graph=None, mode: str | np.ndarray = "drive",
                            demand_id: str | None = None, site_id: str | None = None, exactly_p: bool = True,
                            unit: str = "km", **rules) -> "PMedian":
         """Distances in km (straight line or road network) from demand points to candidate sites; with
@@ -575,7 +575,7 @@ POSITION_RULES = ("fixed", "existing", "closable", "forbidden")  # a rule naming
 NUMBER_RULES = ("open_cost", "closing_saving")  # a rule naming a number column: its values, one per site
 
 
-def geo_costs(demand, candidates, distance: str, graph, unit: str, mode: str) -> tuple[np.ndarray, str]:
+def geo_costs(demand, candidates, distance: str, graph, unit: str, mode) -> tuple[np.ndarray, str]:
     """The read-only demand x site matrix of a model built from GeoDataFrames — km (`unit` "km") or travel minutes
     ("min", `mode` "drive" or "walk") — and the assignment's column of its values ("distance", "travel_minutes")."""
     from netopt.distance import cost_matrix_km, cost_matrix_minutes
