@@ -10,8 +10,8 @@ import pandas as pd
 
 from netopt._errors import InputError, Problem, check_amount, is_number
 from netopt._schema import REGION_TYPES
-from netopt.distance import (NEEDS_GRAPH, WALKING_SPEED_KMH, RoadNetwork, TravelSettings, as_road_network,
-                             checked_modes, measure_reach_by_mode, nearest_site)
+from netopt.distance import (NEEDS_GRAPH, RoadNetwork, TravelSettings, as_road_network, checked_modes,
+                             measure_reach_by_mode, nearest_site)
 from netopt.io import Dataset, alike_county, in_wgs84
 from netopt.projection import metric_crs, xy_metres
 
@@ -611,10 +611,10 @@ def _method_notes(units: gpd.GeoDataFrame, s: CoverageSettings) -> list[str]:
 def _speeds_words(s: CoverageSettings) -> str:
     """The straight-line speed of the travel mode, "30 km/h (drive)", or of each region type's, "4.5 km/h (walk) in
     core, 30 km/h (drive) in county"."""
-    speed = {"drive": s.travel.speed_kmh, "walk": WALKING_SPEED_KMH}
     if s.mode_by_region is None:
-        return f"{speed[s.travel.mode]:g} km/h ({s.travel.mode})"
-    return ", ".join(f"{speed[mode]:g} km/h ({mode}) in {kind}" for kind, mode in s.mode_by_region.items())
+        return f"{s.travel.access_speed_kmh():g} km/h ({s.travel.mode})"
+    return ", ".join(f"{replace(s.travel, mode=mode).access_speed_kmh():g} km/h ({mode}) in {kind}"
+                     for kind, mode in s.mode_by_region.items())
 
 
 def _reasons(units: gpd.GeoDataFrame, s: CoverageSettings) -> pd.Series:
