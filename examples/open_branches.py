@@ -73,3 +73,14 @@ timed = no.MCLP.from_geodataframes(ds.towns, sites, radius_min=15, mode="drive",
                                    existing=existing).solve()
 print(f"within 15 min drive: {timed.objective / 1e4:.1f} 万 residents;",
       f"farthest covered town {timed.assignment['travel_minutes'].max():.1f} min from its outlet")
+
+# a standard per region type — 15 minutes on foot in the core, 30 minutes by car in the counties — and the least
+# total travel time 出行总时间 for the same 10 new outlets (a p-median in resident-minutes)
+limits, modes = {"core": 15, "county": 30}, {"core": "walk", "county": "drive"}
+per_town = {"radius_min": no.coverage.demand_limits(ds, limits, unit="min"),
+            "mode": no.coverage.demand_modes(ds, modes)}
+walk_drive = no.MCLP.from_geodataframes(ds.towns, sites, p=len(existing) + 10, existing=existing, **per_town).solve()
+quickest = no.PMedian.from_geodataframes(ds.towns, sites, len(existing) + 10, existing=existing, unit="min",
+                                         mode=per_town["mode"]).solve()
+print(f"core 15 min walk, county 30 min drive: {walk_drive.objective / 1e4:.1f} 万 residents;",
+      f"least travel time: {quickest.objective / ds.towns['population'].sum():.1f} min per resident on average")
