@@ -129,7 +129,8 @@ def _minutes_given(text: Optional[str]) -> float | dict[str, float] | None:
         return None
     one = _positive_number(text)
     return one if one is not None else _per_region(text, _positive_number, "--minutes",
-                                                   f"a number of minutes above 0 (15) {PER_REGION_MINUTES}")
+                                                   f"a number of minutes above 0 (15) {PER_REGION_MINUTES}",
+                                                   "core=15,county=30")
 
 
 def _minutes_check(value: Optional[str]) -> Optional[str]:
@@ -147,7 +148,7 @@ def _mode_given(text: str) -> str | dict[str, str]:
     too), as --minutes takes a travel time per region type; anything else refused naming the part that is wrong."""
     one = MODE_NAMES.get(text.strip())
     return one if one is not None else _per_region(text, lambda value: MODE_NAMES.get(value.strip()), "--mode",
-                                                   f"drive or walk {PER_REGION_MODES}")
+                                                   f"drive or walk {PER_REGION_MODES}", "core=walk,county=drive")
 
 
 def _mode_check(value: str) -> str:
@@ -156,10 +157,10 @@ def _mode_check(value: str) -> str:
     return value
 
 
-def _per_region(text: str, read: Callable[[str], object], option: str, takes: str) -> dict:
+def _per_region(text: str, read: Callable[[str], object], option: str, takes: str, example: str) -> dict:
     """"core=…,county=…" (region types as REGION_NAMES names them, 核心城区 too; core and county both) as a dict of
     each region type's value, read by `read` (None: not a value); a typer refusal of `option` naming the part that
-    is wrong."""
+    is wrong (what it `takes`, or an `example` of both region types)."""
     values = {}
     for part in text.replace("，", ",").split(","):
         name, _, value = part.partition("=")
@@ -169,7 +170,6 @@ def _per_region(text: str, read: Callable[[str], object], option: str, takes: st
         values[kind] = read_value
     missing = [kind for kind in ("core", "county") if kind not in values]
     if missing:
-        example = "core=15,county=30" if option == "--minutes" else "core=walk,county=drive"
         raise typer.BadParameter(f"give {' and '.join(missing)} one too, e.g. {example} (got {text})",
                                  param_hint=f"'{option}'")
     return values
