@@ -122,15 +122,23 @@ REGION_NAMES = {"core": "core", "county": "county", "fringe": "fringe", "核心�
 
 
 def _minutes_given(text: Optional[str]) -> float | dict[str, float] | None:
-    """--minutes as given: one number of minutes for every town ("15"), or one per region type ("core=15,county=30",
-    also 核心城区=15,县域=30; core and county both, fringe as well if wanted: a fringe town otherwise takes its
-    county's type), each above 0; anything else refused naming the part that is wrong."""
+    """--minutes as given: one number of minutes for every town ("15", "15分钟"), or one per region type
+    ("core=15,county=30", also 核心城区=15,县域=30; core and county both, fringe as well if wanted: a fringe town
+    otherwise takes its county's type), each above 0; anything else refused naming the part that is wrong."""
     if text is None:
         return None
-    one = _positive_number(text)
-    return one if one is not None else _per_region(text, _positive_number, "--minutes",
+    one = _minutes_number(text)
+    return one if one is not None else _per_region(text, _minutes_number, "--minutes",
                                                    f"a number of minutes above 0 (15) {PER_REGION_MINUTES}",
                                                    "core=15,county=30")
+
+
+def _minutes_number(text: str) -> Optional[float]:
+    """_positive_number of a number of minutes, with its unit or without: 15, 15min, 15 分钟."""
+    number = text.strip()
+    for unit in ("分钟", "mins", "min", "分"):
+        number = number.removesuffix(unit)
+    return _positive_number(number)
 
 
 def _minutes_check(value: Optional[str]) -> Optional[str]:

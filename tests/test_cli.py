@@ -375,7 +375,7 @@ def test_a_travel_time_per_region_type(tmp_path: Path):
     assert mixed.exit_code == 0, mixed.output
     wan = walking.by_region["covered_population"].sum() / 1e4
     assert f"today's branches 现有网点 {wan:.1f} 万人" in text and "within core 10 min walk, county 20 min drive" in text
-    analyzed = runner.invoke(app, ["analyze", "--minutes", "核心城区=10，县域=20", "--out", str(tmp_path / "a")])
+    analyzed = runner.invoke(app, ["analyze", "--minutes", "核心城区=10分钟，县域=20 min", "--out", str(tmp_path / "a")])
     assert analyzed.exit_code == 0, analyzed.output
     every = no.analyze_coverage(ds, radius_min=limits).by_region.set_index("region_type")["coverage_rate_pct"]
     by_region = pd.read_csv(tmp_path / "a" / "coverage_by_region.csv").set_index("region_type 区域类型")
