@@ -347,6 +347,16 @@ def measure_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limits: np.ndarray
     return _network_reach(demand_xy, site_xy, limits, unit, travel, network)
 
 
+def cost_factors(travel: TravelSettings, unit: str) -> tuple[float, float, float]:
+    """How a cost in `unit` ("km" or "min") is counted, in the road weights' units (metres, or seconds of
+    travel.mode): those units per km or per minute; per metre of access leg (at the mode's speed); per metre of
+    straight line where a pair has no road (x the detour factor, but for km by straight line)."""
+    per_unit = 1000.0 if unit == "km" else 60.0
+    leg = 1.0 if unit == "km" else 3.6 / travel.access_speed_kmh()
+    straight = leg * (travel.detour_factor if unit == "min" or travel.distance != "euclidean" else 1.0)
+    return per_unit, leg, straight
+
+
 def _minutes_per_metre(travel: TravelSettings, detour: float) -> float:
     return detour / travel.access_speed_kmh() * 60.0 / 1000.0
 
@@ -569,22 +579,20 @@ def cost_blocks(demand, sites, step: int, distance: str = "euclidean", graph=Non
 
     checked_model_inputs(demand, sites, distance, graph)
     checked_modes(mode, 1)
-    travel = TravelSettings(distance=distance, mode=mode)
-    per_metre = 1e-3 if unit == "km" else _minutes_per_metre(travel, 1.0)  # off the roads: km or minutes a metre
-    straight = per_metre * (travel.detour_factor if unit == "min" or distance != "euclidean" else 1.0)
+    per_unit, leg, straight = cost_factors(TravelSettings(distance=distance, mode=mode), unit)
+    per_metre, straight = leg / per_unit, straight / per_unit  # off the roads: km or minutes a metre
     net = None if distance == "euclidean" else as_road_network(graph)
     crs = metric_crs(demand, sites) if net is None else net.crs
     demand_xy, site_xy = xy_metres(demand, crs), xy_metres(sites, crs)
     if net is not None:
         d_node, d_snap, s_node, s_snap = snap_both(net, demand_xy, site_xy)
-        on_road = 1e-3 if unit == "km" else 1.0 / 60.0  # metres to km, seconds to minutes
         reverse = (net.length_m if unit == "km" else net.weights(mode)).T.tocsr()
     for start in range(0, len(sites), step):
         columns = slice(start, start + step)
         if net is None:
             yield columns, cdist(demand_xy, site_xy[columns]) * straight
             continue
-        cost = (dijkstra(reverse, indices=s_node[columns])[:, d_node] * on_road
+        cost = (dijkstra(reverse, indices=s_node[columns])[:, d_node] / per_unit
                 + s_snap[columns, None] * per_metre).T + d_snap[:, None] * per_metre
         off = (d_snap > DEFAULT_MAX_SNAP_M)[:, None] | (s_snap[columns] > DEFAULT_MAX_SNAP_M)[None, :]
         if off.any():  # outside the network: straight line x detour, as the diagnosis does

@@ -211,14 +211,11 @@ def _pairs_within(demand, candidates, limit: float, unit: str, distance: str, gr
     """reach_from_geodataframes for one limit: the pairs within it, in km or minutes (`unit` "km" or "min"; a
     stored 0 is a pair that covers). By road, a pair with an end off the network is measured by straight line x
     the detour factor."""
-    from netopt.distance import (DEFAULT_MAX_SNAP_M, TravelSettings, as_road_network, network_pairs_within, pairs_within,
-                                 snap_both)
+    from netopt.distance import (DEFAULT_MAX_SNAP_M, TravelSettings, as_road_network, cost_factors,
+                                 network_pairs_within, pairs_within, snap_both)
     from netopt.projection import metric_crs, xy_metres
 
-    travel = TravelSettings(distance=distance, mode=mode)
-    per_unit = 1000.0 if unit == "km" else 60.0  # metres per km, seconds per minute
-    leg = 1.0 if unit == "km" else 3.6 / travel.access_speed_kmh()  # cost per metre off the road: m, or s
-    straight_cost = leg * (travel.detour_factor if unit == "min" or distance != "euclidean" else 1.0)
+    per_unit, leg, straight_cost = cost_factors(TravelSettings(distance=distance, mode=mode), unit)
     bound = limit * per_unit
     if distance == "euclidean":
         crs = metric_crs(demand, candidates)
