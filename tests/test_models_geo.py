@@ -88,7 +88,8 @@ def test_a_travel_time_limit_is_checked(city):
                           (dict(radius_km=3, radius_min=15), "not both"),
                           (dict(radius_min=0), "radius_min must be a positive number of minutes, got 0"),
                           (dict(radius_min=[15, 20]), "radius_min must be a positive number of minutes, or one per"),
-                          (dict(radius_min=15, mode="bike"), "unknown travel mode 'bike'")):
+                          (dict(radius_min=15, mode="bike"), "unknown travel mode 'bike'"),
+                          (dict(radius_km=3, mode="bike"), "unknown travel mode 'bike'")):
         with pytest.raises(no.InputError, match=words):
             no.MCLP.from_geodataframes(ds.towns, sites, p=3, **limits)
 

@@ -146,7 +146,8 @@ def reach_from_geodataframes(demand, candidates, radius_km=None, distance: str =
     if is_number(given) and not (np.isfinite(given) and given > 0):
         raise InputError(f"{name} must be a positive number of {words}, got {given!r}", file="model")
     limits = float(given) if is_number(given) else _per_row_radii(given, len(demand), name, words)
-    groups = rows_by_mode(checked_modes(mode, len(demand))) if unit == "min" else [("drive", None)]
+    modes = checked_modes(mode, len(demand))  # a mode neither drive nor walk is refused, km or minutes
+    groups = rows_by_mode(modes) if unit == "min" else [("drive", None)]  # km: the same for every mode
     if len(groups) > 1:  # the rows of each travel mode measured together
         return _stacked_rows([(rows, reach_from_geodataframes(demand.iloc[rows], candidates, None, distance, graph,
                                                               limits if is_number(limits) else limits[rows], each))
