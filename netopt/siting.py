@@ -76,9 +76,8 @@ def _site_costs(table: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, roads: dict
     return cost_matrix_km(table, branches, **roads), own_limits["radius_km"]
 
 
-def _within_counts(table: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, roads: dict, own_limits: dict) -> np.ndarray:
-    """How many of `branches` stand within each site's own limit (see _site_costs)."""
-    cost, limits = _site_costs(table, branches, roads, own_limits)
+def _within_counts(cost: np.ndarray, limits) -> np.ndarray:
+    """How many branches stand within each site's own limit, from _site_costs' costs and limits."""
     return (cost <= np.asarray(limits, float)[:, None]).sum(axis=1)
 
 
@@ -108,7 +107,7 @@ def _nearest_branches(table: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, roads
         table["nearest_branch_min"] = cost[rows, nearest]
     table["nearest_branch_km"] = (cost_matrix_km(table, branches, **roads) if timed else cost)[rows, nearest]
     table["nearest_branch_name"] = branches["name"].to_numpy()[nearest]
-    table["branches_within"] = (cost <= np.asarray(limits, float)[:, None]).sum(axis=1)
+    table["branches_within"] = _within_counts(cost, limits)
 
 
 def _against_rivals(ds: Dataset, table: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, bank: str,
@@ -121,7 +120,7 @@ def _against_rivals(ds: Dataset, table: gpd.GeoDataFrame, sites: gpd.GeoDataFram
     if len(rivals) == 0:
         table["rival_branches_within"], table["won_wan"] = 0, np.nan
         return
-    table["rival_branches_within"] = _within_counts(table, rivals, roads, own_limits)
+    table["rival_branches_within"] = _within_counts(*_site_costs(table, rivals, roads, own_limits))
     today = sites.loc[sites["kind"] == "existing", "site_id"].tolist()
     share = MarketShare.from_geodataframes(points, sites, rivals, p=max(len(today), 1), **roads)
     before = share.objective_of(today) if today else 0.0
