@@ -374,12 +374,7 @@ def _unit_modes(units: gpd.GeoDataFrame, mode: str | dict[str, str]) -> np.ndarr
     """Each unit's travel mode: `mode` for all, or its region type's (as _unit_limits takes a limit)."""
     if not isinstance(mode, dict):
         return checked_modes(mode, len(units), file="analyze_coverage")
-    _check_limit_keys(units, mode, "mode")
-    modes = _limit_kind(units, mode).map(mode)
-    if modes.isna().any():
-        kinds = sorted(set(units.loc[modes.isna(), "county_region_type"].dropna().astype(str)))
-        raise InputError(f"mode has no entry for region type(s) {', '.join(kinds) or 'unknown'}; given: "
-                         f"{', '.join(mode)}", file="analyze_coverage")
+    modes = _by_region_type(units, mode, "mode", "mode")
     return checked_modes(modes.to_numpy(object), len(units), file="analyze_coverage")
 
 
@@ -395,13 +390,19 @@ def _unit_limits(units: gpd.GeoDataFrame, limit: Limit, unit: str) -> pd.Series:
         _check_positive_limit({"all": limit}, unit)
         return pd.Series(float(limit), index=units.index)
     _check_positive_limit(limit, unit)
-    _check_limit_keys(units, limit, f"radius_{unit}")
-    values = _limit_kind(units, limit).map(limit).astype(float)
-    if values.isna().any():
-        kinds = sorted(set(units.loc[values.isna(), "county_region_type"].dropna().astype(str)))
-        raise InputError(f"the {unit} limit has no entry for region type(s) {', '.join(kinds) or 'unknown'}; "
-                         f"given: {', '.join(limit)}", file="analyze_coverage")
-    return values
+    return _by_region_type(units, limit, f"radius_{unit}", f"the {unit} limit").astype(float)
+
+
+def _by_region_type(units: gpd.GeoDataFrame, values: dict, name: str, what: str) -> pd.Series:
+    """Each unit's value of a setting given per region type (a limit, a travel mode; `name` its argument, `what`
+    as said), by _limit_kind; an InputError for a key that is no region type or a unit no key applies to."""
+    _check_limit_keys(units, values, name)
+    found = _limit_kind(units, values).map(values)
+    if found.isna().any():
+        kinds = sorted(set(units.loc[found.isna(), "county_region_type"].dropna().astype(str)))
+        raise InputError(f"{what} has no entry for region type(s) {', '.join(kinds) or 'unknown'}; "
+                         f"given: {', '.join(values)}", file="analyze_coverage")
+    return found
 
 
 def _check_limit_keys(units: gpd.GeoDataFrame, limit: dict, name: str) -> None:
