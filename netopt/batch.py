@@ -19,7 +19,7 @@ import pandas as pd
 from netopt._cluster import dask_client, map_tasks
 from netopt._errors import NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, check_amount, check_count
 from netopt.coverage import analyze_coverage, data_notes
-from netopt.distance import TRAVEL_MODES, nearest_site
+from netopt.distance import TRAVEL_MODES, check_speeds, nearest_site
 from netopt.io import (Dataset, far_outside, find_table, folder_attribution, placed_branches, read_branch_table,
                        read_counties, read_town_table, require_pyarrow, write_atomic)
 from netopt.projection import metric_crs, xy_metres
@@ -42,6 +42,9 @@ class BatchOptions:
     radius_km: dict[str, float] | float = field(default_factory=lambda: dict(DEFAULT_RADIUS_KM))
     radius_min: dict[str, float] | float | None = None  # a travel time instead of the radius (e.g. 15 minutes)
     mode: str | dict[str, str] = "drive"  # the travel mode of radius_min: drive or walk, or one per region type
+    speed_kmh: float | dict[str, float] = 30.0  # driving off the roads (and by straight line), or per region type
+    walk_speed_kmh: float = 4.5
+    detour_factor: float = 1.3  # road km per straight-line km
     residents_per_branch_wan: float = 3.5
     optimize: bool = False
     plan_types: bool = False
@@ -57,6 +60,9 @@ class BatchOptions:
         if not all(isinstance(mode, str) and mode in TRAVEL_MODES for mode in modes):
             raise InputError(f"mode is drive or walk (or one per region type), not {self.mode!r}",
                              file="batch options")
+        speeds = self.speed_kmh.values() if isinstance(self.speed_kmh, dict) else [self.speed_kmh]
+        for speed in speeds:
+            check_speeds(speed, self.walk_speed_kmh, self.detour_factor, 1, "batch options")
         limit_name, limit, limit_unit = (("radius_km", self.radius_km, "km") if self.radius_min is None else
                                          ("radius_min", self.radius_min, "minutes"))
         limits = list(limit.values()) if isinstance(limit, dict) else [limit]
@@ -69,10 +75,12 @@ class BatchOptions:
 
     def limit(self) -> dict:
         """The keywords of the units' limit for analyze_coverage, suggest_new_sites and town_reach: radius_km, or
-        radius_min and mode."""
+        radius_min and mode; and the speeds."""
+        speeds = {"speed_kmh": self.speed_kmh, "walk_speed_kmh": self.walk_speed_kmh,
+                  "detour_factor": self.detour_factor}
         if self.radius_min is None:
-            return {"radius_km": self.radius_km}
-        return {"radius_min": self.radius_min, "mode": self.mode}
+            return {"radius_km": self.radius_km, **speeds}
+        return {"radius_min": self.radius_min, "mode": self.mode, **speeds}
 
 
 @dataclass

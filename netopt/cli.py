@@ -105,6 +105,8 @@ def _option_check(is_valid: Callable[[float], bool], refusal: str) -> Callable:
 # km, minutes, seconds, 万人 and the like above 0; budgets, costs and savings (万元) at least 0; gaps in percent
 _above_zero = _option_check(lambda value: value > 0, "must be a number above 0, got {:g}")
 _zero_or_more = _option_check(lambda value: value >= 0, "must be a number of at least 0 (万元), got {:g}")
+_road_detour = _option_check(lambda value: value >= 1,
+                             "must be a number of at least 1 (road km per straight-line km), got {:g}")
 _gap_percent = _option_check(lambda value: 0 < value < 100,
                              "must be a percentage above 0 and below 100, e.g. 0.5; got {:g}")
 
@@ -165,6 +167,45 @@ def _mode_check(value: str) -> str:
     return value
 
 
+PER_REGION_SPEEDS = "or one per region type, core=20,county=40 (核心城区=20,县域=40)"
+
+
+def _speed_given(text: Optional[str]) -> float | dict[str, float] | None:
+    """--speed-kmh as given: one driving speed for every town ("25", "25km/h", "25公里/小时"), or one per region type
+    ("core=20,county=40", 核心城区=20,县域=40), each above 0; anything else refused naming the part that is wrong."""
+    if text is None:
+        return None
+    one = _speed_number(text)
+    return one if one is not None else _per_region(text, _speed_number, "--speed-kmh",
+                                                   f"a speed in km/h above 0 (25) {PER_REGION_SPEEDS}",
+                                                   "core=20,county=40")
+
+
+def _speed_number(text: str) -> Optional[float]:
+    """_positive_number of a speed, with its unit or without: 25, 25km/h, 25 公里/小时."""
+    number = text.strip()
+    for unit in ("km/h", "kmh", "公里/小时", "千米/小时", "公里每小时"):
+        number = number.removesuffix(unit)
+    return _positive_number(number)
+
+
+def _speed_check(value: Optional[str]) -> Optional[str]:
+    """The typer callback of --speed-kmh: refused before anything is read unless _speed_given reads it."""
+    _speed_given(value)
+    return value
+
+
+SPEED_FLAGS = {"speed_kmh": "--speed-kmh", "walk_speed_kmh": "--walk-speed-kmh", "detour_factor": "--detour-factor"}
+
+
+def _speeds_given(params: dict) -> dict:
+    """The speeds given on the command line (a command's parameters: --speed-kmh, --walk-speed-kmh,
+    --detour-factor) as analyze_coverage's keywords; none given, {}."""
+    given = {"speed_kmh": _speed_given(params.get("speed_kmh")), "walk_speed_kmh": params.get("walk_speed_kmh"),
+             "detour_factor": params.get("detour_factor")}
+    return {name: value for name, value in given.items() if value is not None}
+
+
 def _per_region(text: str, read: Callable[[str], object], option: str, takes: str, example: str) -> dict:
     """"core=…,county=…" (region types as REGION_NAMES names them, 核心城区 too; core and county both) as a dict of
     each region type's value, read by `read` (None: not a value); a typer refusal of `option` naming the part that
@@ -201,6 +242,14 @@ MINUTES_OPTION = typer.Option(None, callback=_minutes_check,
                                    "comparison.")
 CURVE_MINUTES_OPTION = typer.Option(None, callback=_minutes_check, help=f"mclp: {TIMED_HELP}.")
 MODE_OPTION = typer.Option("drive", callback=_mode_check, help=f"With --minutes: drive or walk, {PER_REGION_MODES}.")
+SPEEDS_HELP = "the travel times off the roads: straight line x --detour-factor, and the legs to and from a road"
+SPEED_OPTION = typer.Option(None, "--speed-kmh", callback=_speed_check,
+                            help=f"Driving speed, km/h (default 30), e.g. 25, {PER_REGION_SPEEDS}: {SPEEDS_HELP} "
+                                 "(with --network, driving on the roads takes each road's speed).")
+WALK_SPEED_OPTION = typer.Option(None, callback=_above_zero, help="Walking speed, km/h (default 4.5), on the roads and "
+                                                                  "off them.")
+DETOUR_OPTION = typer.Option(None, callback=_road_detour, help="Road km per straight-line km where no road is measured "
+                                                               "(default 1.3).")
 MINUTES_ANY_OPTION = typer.Option(None, callback=_minutes_check,
                                   help="A travel-time limit in minutes instead of a radius, e.g. 15 for the 15-minute "
                                        f"service circle 15分钟金融服务圈, {PER_REGION_MINUTES} (--mode drive or walk).")
@@ -500,6 +549,9 @@ def analyze(
                                                f"{PER_REGION_MINUTES}."),
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML) for road distances and times."),
     mode: str = typer.Option("drive", callback=_mode_check, help=f"Travel mode: drive or walk, {PER_REGION_MODES}."),
+    speed_kmh: Optional[str] = SPEED_OPTION,
+    walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
+    detour_factor: Optional[float] = DETOUR_OPTION,
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="Measure on a population grid of this cell size (km) instead of "
                                                  "town points."),
@@ -523,12 +575,15 @@ def analyze(
         _check_analyze_options(minutes, (radius_km, core_km, county_km, fringe_km), grid_km, h3, tile_km, workers)
         radius = None if minutes is not None else _radius(radius_km, core_km, county_km, fringe_km)
         limit_min = _minutes_given(minutes)
+        travel = {"mode": _mode_given(mode), **_speeds_given({"speed_kmh": speed_kmh, "walk_speed_kmh": walk_speed_kmh,
+                                                              "detour_factor": detour_factor})}
         ds, source = _load(data, coords, branches, population, skip_unlocated)
         if tile_km is not None:
-            _diagnose_tiled(ds, source, out, radius, grid_km, tile_km, workers, network or minutes or h3 or bank)
+            _diagnose_tiled(ds, source, out, radius, grid_km, tile_km, workers,
+                            network or minutes or h3 or bank or travel != {"mode": "drive"})
             return
-        _diagnose(ds, source, out, radius_km=radius, radius_min=limit_min, network=network, mode=_mode_given(mode),
-                  grid_km=grid_km, h3=h3, bank=bank)
+        _diagnose(ds, source, out, radius_km=radius, radius_min=limit_min, network=network, grid_km=grid_km, h3=h3,
+                  bank=bank, travel=travel)
     _guard(run)
 
 
@@ -551,8 +606,8 @@ def _diagnose_tiled(ds: Dataset, source: str, out: Path, radius_km, grid_km: Opt
     from netopt.tiles import tiled_grid_coverage
 
     if grid_km is None or unsupported:
-        raise InputError("--tile-km works with --grid-km and straight-line radii for every bank's branches (not "
-                         "--minutes, --network, --h3 or --bank)", file="command line")
+        raise InputError("--tile-km works with --grid-km and straight-line radii for every bank's branches, driving at "
+                         "30 km/h (not --minutes, --network, --h3, --bank, --mode or the speeds)", file="command line")
     with _working(f"Measuring {grid_km:g} km cells in {tile_km:g} km tiles 分块计算…"):
         tiled = tiled_grid_coverage(ds, radius_km, cell_km=grid_km, tile_km=tile_km,
                                     scheduler="serial" if workers is None else None, workers=workers,
@@ -573,17 +628,17 @@ def _diagnose_tiled(ds: Dataset, source: str, out: Path, radius_km, grid_km: Opt
 
 
 def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | None,
-              radius_min: float | dict | None = None,
-              network: Optional[Path] = None, mode: str | dict = "drive", grid_km: Optional[float] = None,
-              h3: Optional[int] = None, bank: Optional[str] = None) -> None:
-    """The diagnosis of every bank's branches, or with `bank` of that bank's alone beside every bank's."""
+              radius_min: float | dict | None = None, network: Optional[Path] = None, grid_km: Optional[float] = None,
+              h3: Optional[int] = None, bank: Optional[str] = None, travel: dict | None = None) -> None:
+    """The diagnosis of every bank's branches, or with `bank` of that bank's alone beside every bank's; `travel`:
+    the mode and speeds, as analyze_coverage takes them (default driving at 30 km/h)."""
     from functools import partial
 
     from netopt.grid import population_grid
 
     demand = population_grid(ds, cell_km=grid_km or 1.0, h3_resolution=h3) if (grid_km or h3 is not None) else None
-    measure = partial(analyze_coverage, radius_km=radius_km, radius_min=radius_min, mode=mode, demand=demand,
-                      distance="network" if network else "euclidean", graph=network)
+    measure = partial(analyze_coverage, radius_km=radius_km, radius_min=radius_min, demand=demand,
+                      distance="network" if network else "euclidean", graph=network, **(travel or {}))
     cov = measure(_bank_only(ds, bank))
     _summarise(cov, source if bank is None else f"{source}, {bank} 我行")
     rivals = None if bank is None else _compare_with_every_bank(cov, measure(ds), bank)
@@ -668,6 +723,9 @@ def optimize(
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
     minutes: Optional[str] = MINUTES_OPTION,
     mode: str = MODE_OPTION,
+    speed_kmh: Optional[str] = SPEED_OPTION,
+    walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
+    detour_factor: Optional[float] = DETOUR_OPTION,
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the result tables."),
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches are the existing sites."),
@@ -840,6 +898,9 @@ def curve(
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
     minutes: Optional[str] = CURVE_MINUTES_OPTION,
     mode: str = MODE_OPTION,
+    speed_kmh: Optional[str] = SPEED_OPTION,
+    walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
+    detour_factor: Optional[float] = DETOUR_OPTION,
     bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches stay open (default: every "
                                        "bank's branches)."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
@@ -1331,14 +1392,15 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], limit: float 
     sites open (pcenter and share always take it so): a budget may pay for fewer, better ones. A radius per region
     type (--core-km, --county-km) is each demand point's own (coverage.demand_radius_km); a TravelTime (--minutes)
     is the travel time of mclp and lscp, and makes pmedian and pcenter measure travel in minutes."""
-    from netopt.coverage import demand_limits, demand_modes, demand_radius_km
+    from netopt.coverage import demand_limits, demand_modes, demand_radius_km, speeds_per_point
     from netopt.models import CFLP, LSCP, MCLP, CapacitatedMCLP, PCenter, PMedian
 
     towns, rules = ds.towns if demand is None else demand, dict(rules, **(roads or {}))
     if isinstance(limit, dict):
         limit = demand_radius_km(ds, limit, towns)
     if isinstance(limit, TravelTime):  # each town's (or cell's) own, where given per region type
-        limit = TravelTime(demand_limits(ds, limit.minutes, towns, unit="min"), demand_modes(ds, limit.mode, towns))
+        limit = TravelTime(demand_limits(ds, limit.minutes, towns, unit="min"), demand_modes(ds, limit.mode, towns),
+                           speeds_per_point(ds, limit.speeds, towns))
     capacity_wan = options.capacity_wan
     if model == "cflp":
         built = CFLP.from_geodataframes(towns, sites.assign(capacity=capacity_wan * 1e4), "population",
@@ -1357,7 +1419,7 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], limit: float 
                                                   exactly_p=not at_most, **keywords, **rules)
     if model == "mclp":
         return MCLP.from_geodataframes(towns, sites, p=p, exactly_p=not at_most, **keywords, **rules)
-    timed = {"unit": "min", "mode": limit.mode} if isinstance(limit, TravelTime) else {}
+    timed = {"unit": "min", "mode": limit.mode, **limit.speeds} if isinstance(limit, TravelTime) else {}
     if model == "pmedian":
         return PMedian.from_geodataframes(towns, sites, p, exactly_p=not at_most, **timed, **rules)
     return PCenter.from_geodataframes(towns, sites, p, **timed, **rules)
@@ -1493,9 +1555,11 @@ def _on_command_line(ctx: typer.Context, names) -> list[str]:
 
 @dataclass(frozen=True)
 class TravelTime:
-    """--minutes with --mode: a model's travel-time limit instead of a radius in km, one or one per region type."""
+    """--minutes with --mode and the speeds: a model's travel-time limit instead of a radius in km, one or one per
+    region type."""
     minutes: float | dict[str, float]
     mode: str | dict[str, str] = "drive"
+    speeds: dict = field(default_factory=dict)  # _speeds_given: those given on the command line
 
 
 # the models --minutes applies to, by command (mclp, lscp: residents within it; pmedian, pcenter: travel in minutes)
@@ -1520,24 +1584,30 @@ RADIUS_OPTIONS = ("radius_km", "core_km", "county_km", "fringe_km")  # the optio
 
 
 def _travel_time(ctx: typer.Context, minutes: Optional[str], mode: str) -> TravelTime | None:
-    """--minutes and --mode as a TravelTime (None without --minutes; see _minutes_given); --mode other than drive or
-    without --minutes, and --minutes beside a radius option given on the command line (RADIUS_OPTIONS), refused."""
+    """--minutes, --mode and the speeds (the command's --speed-kmh, --walk-speed-kmh, --detour-factor) as a
+    TravelTime (None without --minutes; see _minutes_given); --mode other than drive or a speed without --minutes,
+    and --minutes beside a radius option given on the command line (RADIUS_OPTIONS), refused."""
+    speeds = _speeds_given(ctx.params)
     if minutes is None:
         if _mode_given(mode) != "drive":
             raise InputError("--mode is for --minutes (a travel-time limit)", file="command line")
+        if speeds:
+            flags = " and ".join(SPEED_FLAGS[name] for name in speeds)
+            raise InputError(f"{flags} {'are' if len(speeds) > 1 else 'is'} for --minutes (travel times; a radius in "
+                             "km is measured without them)", file="command line")
         return None
     radii_given = _on_command_line(ctx, RADIUS_OPTIONS)
     if radii_given:
         flags = ", ".join(f"--{name.replace('_', '-')}" for name in radii_given)
         raise InputError(f"give --minutes (a travel time) or a radius in km ({flags}), not both", file="command line")
-    return TravelTime(_minutes_given(minutes), _mode_given(mode))
+    return TravelTime(_minutes_given(minutes), _mode_given(mode), speeds)
 
 
 def _limit_keywords(limit: float | dict | TravelTime) -> dict:
     """The keywords of a limit for analyze_coverage, the covering models and planning's reach: radius_km, or
-    radius_min and mode."""
+    radius_min, mode and the speeds given."""
     if isinstance(limit, TravelTime):
-        return {"radius_min": limit.minutes, "mode": limit.mode}
+        return {"radius_min": limit.minutes, "mode": limit.mode, **limit.speeds}
     return {"radius_km": limit}
 
 
@@ -1552,17 +1622,30 @@ def _radius_words(limit: float | dict | TravelTime) -> str:
 
 
 def _travel_time_words(limit: TravelTime) -> str:
-    """A travel time as said: "15 min drive", "core 15 min, county 30 min drive", or with a mode per region type
-    "core 15 min walk, county 30 min drive"."""
-    if not isinstance(limit.mode, dict):
+    """A travel time as said: "15 min drive", "core 15 min, county 30 min drive", or with a mode (or a driving
+    speed) per region type "core 15 min walk, county 30 min drive"; a speed given other than the default after its
+    mode, "15 min drive at 25 km/h", "core 15 min walk at 4 km/h, county 30 min drive at 40 km/h"."""
+    speed = limit.speeds.get("speed_kmh")
+    if not isinstance(limit.mode, dict) and not isinstance(speed, dict):
         minutes = limit.minutes if isinstance(limit.minutes, dict) else {"all": limit.minutes}
         return ", ".join(f"{'' if kind == 'all' else kind + ' '}{value:g} min" for kind, value in minutes.items()) \
-            + f" {limit.mode}"
-    kinds = list(dict.fromkeys([*limit.minutes, *limit.mode])) if isinstance(limit.minutes, dict) else \
-        list(limit.mode)
-    minutes = {kind: limit.minutes for kind in kinds} if not isinstance(limit.minutes, dict) else limit.minutes
+            + f" {limit.mode}{_speed_words(limit.mode, speed, limit.speeds)}"
+    given = [value for value in (limit.minutes, limit.mode, speed) if isinstance(value, dict)]
+    kinds = list(dict.fromkeys(kind for value in given for kind in value))
+    minutes, modes, speeds = ({kind: value for kind in kinds} if not isinstance(value, dict) else value
+                              for value in (limit.minutes, limit.mode, speed))
     return ", ".join(" ".join([kind] + ([f"{minutes[kind]:g} min"] if kind in minutes else [])
-                              + ([limit.mode[kind]] if kind in limit.mode else [])) for kind in kinds)
+                              + ([modes[kind]] if kind in modes else []))
+                     + _speed_words(modes.get(kind, "drive"), speeds.get(kind), limit.speeds) for kind in kinds)
+
+
+def _speed_words(mode: str, speed_kmh: Optional[float], speeds: dict) -> str:
+    """coverage.speed_words of a mode at its speed given (`speed_kmh` driving, speeds' walk_speed_kmh walking)."""
+    from netopt.coverage import speed_words
+    from netopt.distance import TravelSettings
+
+    return speed_words(TravelSettings(mode=mode, speed_kmh=speed_kmh or 30.0,
+                                      walk_speed_kmh=speeds.get("walk_speed_kmh", 4.5)))
 
 
 def _write_csv(table: pd.DataFrame, path: Path) -> Path:
@@ -2615,6 +2698,9 @@ def compare(
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
     minutes: Optional[str] = MINUTES_ANY_OPTION,
     mode: str = MODE_OPTION,
+    speed_kmh: Optional[str] = SPEED_OPTION,
+    walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
+    detour_factor: Optional[float] = DETOUR_OPTION,
     network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="Measure on a population grid of this cell size (km) instead of "
@@ -2668,6 +2754,9 @@ def evaluate_sites_command(
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
     minutes: Optional[str] = MINUTES_ANY_OPTION,
     mode: str = MODE_OPTION,
+    speed_kmh: Optional[str] = SPEED_OPTION,
+    walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
+    detour_factor: Optional[float] = DETOUR_OPTION,
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero, help="Residents on a population grid of "
                                             "this cell size (km) instead of at the town points (e.g. 1: finer for "
                                             "sites in the core, where radii are short)."),
@@ -2881,6 +2970,9 @@ def report(
     fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
     minutes: Optional[str] = MINUTES_ANY_OPTION,
     mode: str = MODE_OPTION,
+    speed_kmh: Optional[str] = SPEED_OPTION,
+    walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
+    detour_factor: Optional[float] = DETOUR_OPTION,
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="Measure on a population grid of this cell size (km)."),
     types: bool = typer.Option(False, help="Add the recommended branch types (assign-types, default rules)."),
@@ -2967,6 +3059,9 @@ def map_command(
     fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
     minutes: Optional[str] = MINUTES_ANY_OPTION,
     mode: str = MODE_OPTION,
+    speed_kmh: Optional[str] = SPEED_OPTION,
+    walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
+    detour_factor: Optional[float] = DETOUR_OPTION,
     types: bool = typer.Option(False, help="Colour branches by the type plan of assign-types (default rules)."),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
@@ -3015,6 +3110,9 @@ def batch(
     fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
     minutes: Optional[str] = MINUTES_ANY_OPTION,
     mode: str = MODE_OPTION,
+    speed_kmh: Optional[str] = SPEED_OPTION,
+    walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
+    detour_factor: Optional[float] = DETOUR_OPTION,
     time_limit: float = typer.Option(60.0, callback=_above_zero, help="Solver time limit per model and unit, seconds."),
     units_per_task: Optional[int] = typer.Option(None, min=1,
                                                  help="Units sent to a worker at a time (default: about eight "
@@ -3036,7 +3134,7 @@ def batch(
                 warnings.showwarning(note.message, note.category, note.filename, note.lineno)
         options = BatchOptions(radius_km=_region_radii(core_km, county_km, fringe_km),
                                radius_min=timed.minutes if timed else None, mode=_mode_given(mode),
-                               optimize=optimize,
+                               **(timed.speeds if timed else {}), optimize=optimize,
                                plan_types=plan_types, time_limit=time_limit, new_per_county=new_per_county,
                                maps=maps)
         try:

@@ -10,8 +10,8 @@ import pandas as pd
 
 from netopt._errors import InputError, Problem, check_amount, is_number
 from netopt._schema import REGION_TYPES
-from netopt.distance import (NEEDS_GRAPH, RoadNetwork, TravelSettings, as_road_network, checked_modes,
-                             measure_reach_by_mode, nearest_site)
+from netopt.distance import (NEEDS_GRAPH, RoadNetwork, TravelSettings, as_road_network, check_speeds, checked_modes,
+                             measure_reach_by_travel, nearest_site, travel_groups)
 from netopt.io import Dataset, alike_county, in_wgs84
 from netopt.projection import metric_crs, xy_metres
 
@@ -35,6 +35,7 @@ class CoverageSettings:
     gdp_cuts_yi: tuple[float, float] = DEFAULT_GDP_CUTS_YI
     travel: TravelSettings = field(default_factory=TravelSettings)
     mode_by_region: dict[str, str] | None = None  # a travel mode per region type (travel.mode is then not used)
+    speed_by_region: dict[str, float] | None = None  # a driving speed per region type (travel.speed_kmh not used)
 
     @property
     def unit(self) -> str:
@@ -54,10 +55,26 @@ class CoverageSettings:
         return f"{what} {limit} ({how}, {self.mode_words()})"
 
     def mode_words(self) -> str:
-        """The travel mode as said: "drive", or one per region type, "core walk, county drive"."""
-        if self.mode_by_region is None:
-            return self.travel.mode
-        return ", ".join(f"{kind} {mode}" for kind, mode in self.mode_by_region.items())
+        """The travel mode as said: "drive", or one per region type, "core walk, county drive"; with a speed other
+        than the default, "drive at 20 km/h", "core walk at 4 km/h, county drive at 40 km/h"."""
+        kinds = list(dict.fromkeys([*(self.mode_by_region or {}), *(self.speed_by_region or {})]))
+        if not kinds:
+            return self.travel.mode + speed_words(self.travel)
+        travels = [self.travel_in(kind) for kind in kinds]
+        return ", ".join(f"{kind} {travel.mode}{speed_words(travel)}" for kind, travel in zip(kinds, travels))
+
+    def travel_in(self, kind: str) -> TravelSettings:
+        """How the demand units of region type `kind` travel: their mode and driving speed where given per region
+        type, else the one for all."""
+        return replace(self.travel, mode=(self.mode_by_region or {}).get(kind, self.travel.mode),
+                       speed_kmh=(self.speed_by_region or {}).get(kind, self.travel.speed_kmh))
+
+
+def speed_words(travel: TravelSettings) -> str:
+    """" at 20 km/h" after a travel mode whose speed was given other than its default (30 km/h driving, 4.5
+    walking), else ""."""
+    default = TravelSettings(mode=travel.mode).access_speed_kmh()
+    return "" if travel.access_speed_kmh() == default else f" at {travel.access_speed_kmh():g} km/h"
 
 
 @dataclass
@@ -167,7 +184,10 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
       its mode as it takes its limit). `demand`: towns by default, or any GeoDataFrame of demand units with
       `population` and `county` (e.g. `population_grid(ds, cell_km=1)`).
     - Options: residents_per_branch_limit_wan (3.5), round_trip_limit_h (1.5), gdp_cuts_yi ((200, 500)),
-      speed_kmh (30), detour_factor (1.3), max_snap_m (500).
+      speed_kmh (30; driving, one or per region type, e.g. {"core": 20, "county": 40}), walk_speed_kmh (4.5),
+      detour_factor (1.3, road km per straight-line km), max_snap_m (500). The speeds make the travel times off
+      the roads (straight line x detour_factor, and the legs to and from a road); by road, driving takes each
+      road's own speed (load_road_network's highway_speeds_kmh) and walking the walking speed.
     """
     settings = _settings(radius_km, radius_min, distance, mode, options)
     _check_branches(ds.branches)
@@ -177,10 +197,11 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     unit_xy, branch_xy = xy_metres(units, crs), xy_metres(ds.branches, crs)
     branches = _branches_with_county(ds, units)
     units[_limit_column(settings)] = _unit_limits(units, settings.limit, settings.unit)
-    modes = _unit_modes(units, settings.mode_by_region or settings.travel.mode)
+    travel = travel_groups(settings.travel, _unit_modes(units, settings.mode_by_region or settings.travel.mode),
+                           _unit_speeds(units, settings.speed_by_region))
     settings = _limits_in_use(settings, units)
     demand_note = _demand_note(ds, demand)
-    method = _measure_units(units, branches, unit_xy, branch_xy, settings, network, modes) + demand_note
+    method = _measure_units(units, branches, unit_xy, branch_xy, settings, network, travel) + demand_note
     projected = "population_column" in ds.towns.attrs  # no census total to check its towns against
     reach = _branch_town_metres(ds.counties, units, branches)  # for the notes on far branches, city's and counties'
     notes = method + _data_notes(ds.counties, units, branches, reach, projected)
@@ -222,7 +243,7 @@ def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, 
               options: dict) -> CoverageSettings:
     if radius_km is not None and radius_min is not None:
         raise InputError("give either radius_km or radius_min, not both", file="analyze_coverage")
-    travel_keys = {"speed_kmh", "detour_factor", "max_snap_m"}
+    travel_keys = {"speed_kmh", "walk_speed_kmh", "detour_factor", "max_snap_m"}
     unknown = set(options) - travel_keys - {"residents_per_branch_limit_wan", "round_trip_limit_h", "gdp_cuts_yi"}
     if unknown:
         raise InputError(f"unknown option(s) {', '.join(sorted(unknown))}", file="analyze_coverage")
@@ -232,13 +253,14 @@ def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, 
     if distance not in ("euclidean", "network"):
         raise InputError(f"distance must be 'euclidean' or 'network', not '{distance}'", file="analyze_coverage")
     _check_options(options)
-    travel = TravelSettings(distance=distance, mode="drive" if by_region else mode,
-                            **{k: options[k] for k in travel_keys & set(options)})
+    speed_by_region = dict(options["speed_kmh"]) if isinstance(options.get("speed_kmh"), dict) else None
+    given = {k: options[k] for k in travel_keys & set(options) if not (k == "speed_kmh" and speed_by_region)}
+    travel = TravelSettings(distance=distance, mode="drive" if by_region else mode, **given)
     rest = {k: v for k, v in options.items() if k not in travel_keys}
     if radius_km is None and radius_min is None:
         radius_km = DEFAULT_RADIUS_KM
     return CoverageSettings(radius_km=radius_km, radius_min=radius_min, travel=travel, mode_by_region=by_region,
-                            **rest)
+                            speed_by_region=speed_by_region, **rest)
 
 
 def _check_branches(branches) -> None:
@@ -251,13 +273,16 @@ def _check_branches(branches) -> None:
                          "give them", file="branches")
 
 
-OPTION_UNITS = {"speed_kmh": "km/h", "detour_factor": "", "residents_per_branch_limit_wan": "万人",
-                "round_trip_limit_h": "hours"}
+OPTION_UNITS = {"residents_per_branch_limit_wan": "万人", "round_trip_limit_h": "hours"}
 
 
 def _check_options(options: dict) -> None:
     """analyze_coverage's numeric options, each a number of the right sign (an InputError naming it): a negative
     speed made negative travel times; GDP cuts are two increasing 亿元 figures."""
+    speeds = options.get("speed_kmh", 30.0)
+    for speed in speeds.values() if isinstance(speeds, dict) else [speeds]:
+        check_speeds(speed, options.get("walk_speed_kmh", 4.5), options.get("detour_factor", 1.3), 1,
+                     "analyze_coverage")
     for name, unit in OPTION_UNITS.items():
         check_amount(options.get(name), name, "analyze_coverage", unit)
     check_amount(options.get("max_snap_m"), "max_snap_m", "analyze_coverage", "metres", positive=False)
@@ -370,6 +395,47 @@ def place_modes(ds: Dataset, places: gpd.GeoDataFrame, mode: str | dict[str, str
     return mode if not isinstance(mode, dict) else _unit_modes(_with_region_types(ds, places), mode)
 
 
+def demand_speeds(ds: Dataset, speed_kmh: float | dict[str, float], demand: gpd.GeoDataFrame | None = None
+                  ) -> float | np.ndarray:
+    """The driving speed (km/h) each town of ds.towns (or demand unit) is measured at, as analyze_coverage(
+    speed_kmh=...) takes it: one number stays one; one per region type, e.g. {"core": 20, "county": 40}, becomes
+    one per unit (a model's speed_kmh per demand point)."""
+    return speed_kmh if not isinstance(speed_kmh, dict) else _unit_speeds(_demand_units(ds, demand), speed_kmh)
+
+
+def place_speeds(ds: Dataset, places: gpd.GeoDataFrame, speed_kmh: float | dict[str, float]) -> float | np.ndarray:
+    """demand_speeds for points with a county, e.g. candidate sites: the driving speed where each stands."""
+    if not isinstance(speed_kmh, dict):
+        return speed_kmh
+    return _unit_speeds(_with_region_types(ds, places), speed_kmh)
+
+
+SPEED_OPTIONS = ("speed_kmh", "walk_speed_kmh", "detour_factor")  # how fast, and how far round, off the roads
+
+
+def speeds_per_point(ds: Dataset, speeds: dict, demand: gpd.GeoDataFrame | None = None,
+                     places: gpd.GeoDataFrame | None = None, file: str = "model") -> dict:
+    """A model's speed keywords from `speeds` as analyze_coverage takes them (speed_kmh one or one per region
+    type, walk_speed_kmh, detour_factor): a driving speed per region type becomes one per town (or `demand` unit,
+    or each of `places`, points with a county); an InputError naming any other keyword."""
+    unknown = sorted(set(speeds) - set(SPEED_OPTIONS))
+    if unknown:
+        raise InputError(f"unknown keyword(s) {', '.join(unknown)}; the speeds are {', '.join(SPEED_OPTIONS)}",
+                         file=file)
+    if not isinstance(speeds.get("speed_kmh"), dict):
+        return dict(speeds)
+    by_point = (demand_speeds(ds, speeds["speed_kmh"], demand) if places is None else
+                place_speeds(ds, places, speeds["speed_kmh"]))
+    return {**speeds, "speed_kmh": by_point}
+
+
+def _unit_speeds(units: gpd.GeoDataFrame, speed_by_region: dict[str, float] | None) -> np.ndarray | None:
+    """Each unit's driving speed given one per region type (as _unit_limits takes a limit); None without."""
+    if speed_by_region is None:
+        return None
+    return _by_region_type(units, speed_by_region, "speed_kmh", "speed_kmh").to_numpy(float)
+
+
 def _unit_modes(units: gpd.GeoDataFrame, mode: str | dict[str, str]) -> np.ndarray:
     """Each unit's travel mode: `mode` for all, or its region type's (as _unit_limits takes a limit)."""
     if not isinstance(mode, dict):
@@ -433,9 +499,11 @@ def _on_county_limit(units: gpd.GeoDataFrame, limit: Limit) -> pd.Series:
 def _limits_in_use(s: CoverageSettings, units: gpd.GeoDataFrame) -> CoverageSettings:
     """The settings with only the region types some demand unit was measured by: what the notes name (a fringe
     radius given for a city without fringe towns is not reported); so for a mode per region type."""
-    if s.mode_by_region is not None:
-        used = set(_limit_kind(units, s.mode_by_region).dropna())
-        s = replace(s, mode_by_region={k: v for k, v in s.mode_by_region.items() if k in used} or s.mode_by_region)
+    for name in ("mode_by_region", "speed_by_region"):
+        by_region = getattr(s, name)
+        if by_region is not None:
+            used = set(_limit_kind(units, by_region).dropna())
+            s = replace(s, **{name: {k: v for k, v in by_region.items() if k in used} or by_region})
     if not isinstance(s.limit, dict):
         return s
     used = set(_limit_kind(units, s.limit).dropna())
@@ -454,9 +522,10 @@ def _check_positive_limit(limit: dict, unit: str) -> None:
 
 
 def _measure_units(units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, unit_xy: np.ndarray, branch_xy: np.ndarray,
-                   s: CoverageSettings, network: RoadNetwork | None, modes: np.ndarray) -> list[str]:
+                   s: CoverageSettings, network: RoadNetwork | None,
+                   travel: list[tuple[TravelSettings, np.ndarray]]) -> list[str]:
     limits = units[_limit_column(s)].to_numpy(float)
-    reach = measure_reach_by_mode(unit_xy, branch_xy, limits, s.unit, s.travel, network, modes)
+    reach = measure_reach_by_travel(unit_xy, branch_xy, limits, s.unit, travel, network)
     has = reach.nearest >= 0
     for column in ("branch_id", "name"):  # None where no branch is reachable (or there is none at all)
         values = np.full(len(units), None, dtype=object)
@@ -606,16 +675,24 @@ def _method_notes(units: gpd.GeoDataFrame, s: CoverageSettings) -> list[str]:
                      f"from the road network: their distances are straight line x {s.travel.detour_factor:g}.")
     if s.travel.distance == "euclidean":
         notes.append(f"Travel times are straight-line km x {s.travel.detour_factor:g} at {_speeds_words(s)}.")
+    else:
+        modes = set((s.mode_by_region or {"all": s.travel.mode}).values())
+        said = {"drive": "driving takes each road's speed (by road class)",
+                "walk": f"walking is {s.travel.walk_speed_kmh:g} km/h"}
+        on_roads = [words for mode, words in said.items() if mode in modes]
+        notes.append(f"By road, {' and '.join(on_roads)}; off the roads (to and from them, and where they do not "
+                     f"reach) straight line x {s.travel.detour_factor:g} at {_speeds_words(s)}.")
     return notes
 
 
 def _speeds_words(s: CoverageSettings) -> str:
-    """The straight-line speed of the travel mode, "30 km/h (drive)", or of each region type's, "4.5 km/h (walk) in
-    core, 30 km/h (drive) in county"."""
-    if s.mode_by_region is None:
+    """The straight-line speed of the travel mode, "30 km/h (drive)", or of each region type's where the mode or
+    the driving speed is given per region type, "4.5 km/h (walk) in core, 40 km/h (drive) in county"."""
+    kinds = list(dict.fromkeys([*(s.mode_by_region or {}), *(s.speed_by_region or {})]))
+    if not kinds:
         return f"{s.travel.access_speed_kmh():g} km/h ({s.travel.mode})"
-    return ", ".join(f"{replace(s.travel, mode=mode).access_speed_kmh():g} km/h ({mode}) in {kind}"
-                     for kind, mode in s.mode_by_region.items())
+    return ", ".join(f"{s.travel_in(kind).access_speed_kmh():g} km/h ({s.travel_in(kind).mode}) in {kind}"
+                     for kind in kinds)
 
 
 def _reasons(units: gpd.GeoDataFrame, s: CoverageSettings) -> pd.Series:

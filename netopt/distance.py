@@ -111,13 +111,13 @@ class RoadNetwork:
         dist, idx = cKDTree(self.node_xy).query(xy)
         return np.asarray(idx, int), np.asarray(dist, float)
 
-    def weights(self, mode: str) -> sp.csr_matrix:
+    def weights(self, mode: str, walk_speed_kmh: float = WALKING_SPEED_KMH) -> sp.csr_matrix:
         """Edge costs in seconds for a travel mode: "drive" (road speeds, one-way streets one way) or "walk"
-        (walking speed on lengths, every street both ways)."""
+        (`walk_speed_kmh` on lengths, every street both ways)."""
         if mode == "drive":
             return self.drive_s
         if mode == "walk":
-            return _both_ways(self.length_m) * (3.6 / WALKING_SPEED_KMH)
+            return _both_ways(self.length_m) * (3.6 / walk_speed_kmh)
         raise InputError(f"unknown travel mode '{mode}'; use 'drive' or 'walk'", file="road network")
 
 
@@ -268,9 +268,14 @@ class TravelSettings:
     speed_kmh: float = 30.0  # straight-line travel time estimates and road access legs when driving
     detour_factor: float = 1.3  # road distance / straight-line distance where no road network applies
     max_snap_m: float = DEFAULT_MAX_SNAP_M  # farther than this from any road node = outside the network
+    walk_speed_kmh: float = WALKING_SPEED_KMH  # walking, on the roads and off them
 
     def access_speed_kmh(self) -> float:
-        return WALKING_SPEED_KMH if self.mode == "walk" else self.speed_kmh
+        return self.walk_speed_kmh if self.mode == "walk" else self.speed_kmh
+
+    def road_weights(self, net: RoadNetwork) -> sp.csr_matrix:
+        """The network's edge seconds for this travel mode (walking at this walking speed)."""
+        return net.weights(self.mode, self.walk_speed_kmh)
 
 
 @dataclass
@@ -307,23 +312,58 @@ def checked_modes(mode, rows: int, file: str = "model") -> np.ndarray:
     return modes
 
 
-def rows_by_mode(modes: np.ndarray) -> list[tuple[str, np.ndarray]]:
-    """The demand points of each travel mode: (mode, their positions), drive first."""
-    return [(mode, np.flatnonzero(modes == mode)) for mode in TRAVEL_MODES if (modes == mode).any()]
+def travel_groups(travel: TravelSettings, modes: np.ndarray, speed_kmh=None) -> list[tuple[TravelSettings, np.ndarray]]:
+    """The demand points that travel alike, as (their TravelSettings, their positions): the drivers of each driving
+    speed (`speed_kmh` one per point, e.g. one per region type; travel.speed_kmh for all where None), then the
+    walkers."""
+    drive = np.broadcast_to(np.asarray(travel.speed_kmh if speed_kmh is None else speed_kmh, float), modes.shape)
+    driving = modes == "drive"
+    groups = [(replace(travel, mode="drive", speed_kmh=float(speed)), np.flatnonzero(driving & (drive == speed)))
+              for speed in np.unique(drive[driving])]
+    walkers = np.flatnonzero(modes == "walk")
+    return groups + ([(replace(travel, mode="walk"), walkers)] if len(walkers) else [])
 
 
-def measure_reach_by_mode(demand_xy: np.ndarray, site_xy: np.ndarray, limits: np.ndarray, unit: str,
-                          travel: TravelSettings, network: RoadNetwork | None, modes: np.ndarray) -> Reach:
-    """measure_reach with each demand point's own travel mode (`modes`, checked_modes): the points of each mode
+def demand_travel(distance: str, mode, rows: int, speed_kmh=30.0, walk_speed_kmh: float = WALKING_SPEED_KMH,
+                  detour_factor: float = 1.3, file: str = "model") -> list[tuple[TravelSettings, np.ndarray]]:
+    """travel_groups of `rows` demand points from a model's keywords: `mode` and the driving `speed_kmh` each one or
+    one per point, the walking speed and the detour factor one each; an InputError naming any that is wrong."""
+    modes = checked_modes(mode, rows, file)
+    check_speeds(speed_kmh, walk_speed_kmh, detour_factor, rows, file)
+    travel = TravelSettings(distance=distance, detour_factor=float(detour_factor), walk_speed_kmh=float(walk_speed_kmh))
+    return travel_groups(travel, modes, speed_kmh)
+
+
+def check_speeds(speed_kmh, walk_speed_kmh, detour_factor, rows: int, file: str) -> None:
+    """An InputError unless the driving speed is a number of km/h above 0 (or `rows` of them, one per demand point),
+    the walking speed one such number and the detour factor (road km per straight-line km) a number of at least 1."""
+    from netopt._errors import check_amount, is_number
+
+    if not is_number(speed_kmh):
+        speeds = np.asarray(speed_kmh, dtype=object)
+        if speeds.shape != (rows,):
+            raise InputError(f"speed_kmh must be a number of km/h, or one per demand point ({rows}); got "
+                             f"{speed_kmh!r}"[:200], file=file)
+        for speed in speeds:
+            check_amount(speed, "speed_kmh", file, "km/h")
+    check_amount(speed_kmh if is_number(speed_kmh) else None, "speed_kmh", file, "km/h")
+    check_amount(walk_speed_kmh, "walk_speed_kmh", file, "km/h")
+    if not (is_number(detour_factor) and np.isfinite(detour_factor) and detour_factor >= 1):
+        raise InputError(f"detour_factor (road km per straight-line km) must be a number of at least 1, got "
+                         f"{detour_factor!r}", file=file)
+
+
+def measure_reach_by_travel(demand_xy: np.ndarray, site_xy: np.ndarray, limits: np.ndarray, unit: str,
+                            groups: list[tuple[TravelSettings, np.ndarray]], network: RoadNetwork | None) -> Reach:
+    """measure_reach with each demand point's own travel (`groups`, travel_groups): the points that travel alike
     measured together, the results put back in order."""
-    groups = rows_by_mode(modes)
     if len(groups) == 1:
-        return measure_reach(demand_xy, site_xy, limits, unit, replace(travel, mode=groups[0][0]), network)
+        return measure_reach(demand_xy, site_xy, limits, unit, groups[0][0], network)
     n = len(demand_xy)
     whole = Reach(np.full(n, -1), np.full(n, np.inf), np.full(n, np.inf), np.zeros(n, int),
                   np.full(n, "", dtype=object))
-    for mode, rows in groups:
-        part = measure_reach(demand_xy[rows], site_xy, limits[rows], unit, replace(travel, mode=mode), network)
+    for travel, rows in groups:
+        part = measure_reach(demand_xy[rows], site_xy, limits[rows], unit, travel, network)
         for name in ("nearest", "nearest_km", "nearest_min", "count_within", "method"):
             getattr(whole, name)[rows] = getattr(part, name)
     return whole
@@ -415,7 +455,7 @@ def _network_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limits: np.ndarra
     reach = _straight_reach(demand_xy, site_xy, limits, unit, travel, detour=travel.detour_factor)
     inside = np.flatnonzero(d_in)
     for weights, leg, per_unit, target, kind in ((net.length_m, 1.0, 1000.0, reach.nearest_km, "km"),
-                                                  (net.weights(travel.mode), to_s, 60.0, reach.nearest_min, "min")):
+                                                  (travel.road_weights(net), to_s, 60.0, reach.nearest_min, "min")):
         cost, site = _network_nearest_part(weights, d_node[d_in], s_node[s_in], d_snap[d_in] * leg,
                                            s_snap[s_in] * leg, s_in)
         off_cost, off_site = _off_network_nearest(demand_xy[d_in], site_xy, ~s_in, travel, kind)
@@ -424,7 +464,7 @@ def _network_reach(demand_xy: np.ndarray, site_xy: np.ndarray, limits: np.ndarra
         if kind == unit:
             reach.nearest[inside] = np.where(use_road, site, off_site)
     reach.method = np.where(d_in, ROAD, reach.method).astype(object)
-    weights, leg, per_unit = (net.length_m, 1.0, 1000.0) if unit == "km" else (net.weights(travel.mode), to_s, 60.0)
+    weights, leg, per_unit = (net.length_m, 1.0, 1000.0) if unit == "km" else (travel.road_weights(net), to_s, 60.0)
     road = network_count_within(weights, d_node[d_in], s_node[s_in], limits[d_in] * per_unit - d_snap[d_in] * leg,
                                 site_legs=s_snap[s_in] * leg)
     off_sites = count_within(demand_xy[d_in], site_xy[~s_in],
@@ -531,33 +571,37 @@ def check_dense_pairs(n_demand: int, n_sites: int) -> None:
                      "netopt.distance.DENSE_PAIRS_LIMIT to try anyway", file="model")
 
 
-def cost_matrix_km(demand, sites, distance: str = "euclidean", graph=None) -> np.ndarray:
-    """Dense demand x site distances in km between two GeoDataFrames (straight line or road network).
+def cost_matrix_km(demand, sites, distance: str = "euclidean", graph=None, detour_factor: float = 1.3) -> np.ndarray:
+    """Dense demand x site distances in km between two GeoDataFrames (straight line or road network; straight line
+    x `detour_factor` for a pair off the roads).
 
     For models that need every pair (p-median, p-center, capacitated location); memory is n x m floats, refused
     beyond DENSE_PAIRS_LIMIT pairs.
     """
-    return _cost_matrix(demand, sites, distance, graph, "km", "drive")
+    travel = demand_travel(distance, "drive", 1, detour_factor=detour_factor)[0][0]
+    return _cost_matrix(demand, sites, graph, "km", travel)
 
 
-def cost_matrix_minutes(demand, sites, distance: str = "euclidean", graph=None, mode="drive") -> np.ndarray:
-    """Dense demand x site travel times in minutes, `mode` "drive" or "walk" (or one per demand point), measured as
-    analyze_coverage(radius_min=...) measures them (see cost_blocks); refused beyond DENSE_PAIRS_LIMIT pairs."""
-    groups = rows_by_mode(checked_modes(mode, len(demand)))
+def cost_matrix_minutes(demand, sites, distance: str = "euclidean", graph=None, mode="drive", speed_kmh=30.0,
+                        walk_speed_kmh: float = WALKING_SPEED_KMH, detour_factor: float = 1.3) -> np.ndarray:
+    """Dense demand x site travel times in minutes, `mode` "drive" or "walk" and the driving `speed_kmh` each one
+    or one per demand point, measured as analyze_coverage(radius_min=...) measures them (see cost_blocks); refused
+    beyond DENSE_PAIRS_LIMIT pairs."""
+    groups = demand_travel(distance, mode, len(demand), speed_kmh, walk_speed_kmh, detour_factor)
     if len(groups) <= 1:
-        return _cost_matrix(demand, sites, distance, graph, "min", groups[0][0] if groups else "drive")
+        return _cost_matrix(demand, sites, graph, "min", groups[0][0] if groups else TravelSettings(distance))
     out = np.empty((len(demand), len(sites)))
-    for each, rows in groups:
-        out[rows] = _cost_matrix(demand.iloc[rows], sites, distance, graph, "min", each)
+    for travel, rows in groups:
+        out[rows] = _cost_matrix(demand.iloc[rows], sites, graph, "min", travel)
     return out
 
 
-def _cost_matrix(demand, sites, distance: str, graph, unit: str, mode: str) -> np.ndarray:
+def _cost_matrix(demand, sites, graph, unit: str, travel: TravelSettings) -> np.ndarray:
     check_dense_pairs(len(demand), len(sites))
-    if distance == "euclidean":  # one block of every site: no second copy
-        return next(cost_blocks(demand, sites, max(len(sites), 1), unit=unit, mode=mode))[1]
+    if travel.distance == "euclidean":  # one block of every site: no second copy
+        return next(_cost_blocks(demand, sites, max(len(sites), 1), graph, unit, travel))[1]
     out = np.empty((len(demand), len(sites)))
-    for columns, cost in cost_blocks(demand, sites, NETWORK_SITES_AT_A_TIME, distance, graph, unit, mode):
+    for columns, cost in _cost_blocks(demand, sites, NETWORK_SITES_AT_A_TIME, graph, unit, travel):
         out[:, columns] = cost
     return out
 
@@ -566,27 +610,33 @@ NETWORK_SITES_AT_A_TIME = 256  # sites whose shortest-path trees are grown in on
 
 
 def cost_blocks(demand, sites, step: int, distance: str = "euclidean", graph=None, unit: str = "km",
-                mode: str = "drive"):
+                mode: str = "drive", speed_kmh: float = 30.0, walk_speed_kmh: float = WALKING_SPEED_KMH,
+                detour_factor: float = 1.3):
     """Demand x site costs `step` sites at a time, as (the sites' slice, demand x those sites), the points
     projected (and snapped to the roads) once: km (`unit` "km"), or travel minutes ("min", `mode` "drive" or
     "walk") as the diagnosis measures them — road time at the roads' speeds plus the legs to and from the road at
-    the mode's speed (30 km/h driving, 4.5 km/h walking), straight line x 1.3 at that speed where a pair has no
-    road. For sums over many sites that need not hold the whole matrix, e.g. the competitors' pull on every cell
-    of a population grid."""
+    the mode's speed (`speed_kmh` driving, `walk_speed_kmh` walking), straight line x `detour_factor` at that speed
+    where a pair has no road. For sums over many sites that need not hold the whole matrix, e.g. the competitors'
+    pull on every cell of a population grid."""
+    travel = demand_travel(distance, mode, 1, speed_kmh, walk_speed_kmh, detour_factor)[0][0]
+    return _cost_blocks(demand, sites, step, graph, unit, travel)
+
+
+def _cost_blocks(demand, sites, step: int, graph, unit: str, travel: TravelSettings):
+    """cost_blocks for one TravelSettings."""
     from scipy.spatial.distance import cdist
 
     from netopt.projection import metric_crs, xy_metres
 
-    checked_model_inputs(demand, sites, distance, graph)
-    checked_modes(mode, 1)
-    per_unit, leg, straight = cost_factors(TravelSettings(distance=distance, mode=mode), unit)
+    checked_model_inputs(demand, sites, travel.distance, graph)
+    per_unit, leg, straight = cost_factors(travel, unit)
     per_metre, straight = leg / per_unit, straight / per_unit  # off the roads: km or minutes a metre
-    net = None if distance == "euclidean" else as_road_network(graph)
+    net = None if travel.distance == "euclidean" else as_road_network(graph)
     crs = metric_crs(demand, sites) if net is None else net.crs
     demand_xy, site_xy = xy_metres(demand, crs), xy_metres(sites, crs)
     if net is not None:
         d_node, d_snap, s_node, s_snap = snap_both(net, demand_xy, site_xy)
-        reverse = (net.length_m if unit == "km" else net.weights(mode)).T.tocsr()
+        reverse = (net.length_m if unit == "km" else travel.road_weights(net)).T.tocsr()
     for start in range(0, len(sites), step):
         columns = slice(start, start + step)
         if net is None:

@@ -544,30 +544,32 @@ def compare_networks(ds: Dataset, new_branches: gpd.GeoDataFrame, today: gpd.Geo
 
 def town_reach(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict | None = None,
                distance: str = "euclidean", graph=None, demand: gpd.GeoDataFrame | None = None,
-               radius_min: float | dict | None = None, mode: str | dict = "drive") -> sp.csr_matrix:
+               radius_min: float | dict | None = None, mode: str | dict = "drive", **speeds) -> sp.csr_matrix:
     """0/1 towns (or `demand`'s points, e.g. a population grid's cells) x sites: the sites within each one's
     radius — one number, or one per region type as analyze_coverage takes it, e.g. {"core": 1.2, "county": 3.5}
     —, straight line or by road; or, with `radius_min` (and `mode`, one or one per region type) instead, within
-    that travel time."""
-    from netopt.coverage import demand_limits, demand_modes
+    that travel time. `speeds`: speed_kmh (one or per region type), walk_speed_kmh, detour_factor, as
+    analyze_coverage takes them."""
+    from netopt.coverage import demand_limits, demand_modes, speeds_per_point
     from netopt.models.covering import as_coverage, reach_from_geodataframes
 
     points = ds.towns if demand is None else demand
     per_point = {key: None if limit is None else demand_limits(ds, limit, demand, unit)
                  for key, limit, unit in (("radius_km", radius_km, "km"), ("radius_min", radius_min, "min"))}
     return as_coverage(reach_from_geodataframes(points, sites, distance=distance, graph=graph,
-                                                mode=demand_modes(ds, mode, demand), **per_point))
+                                                mode=demand_modes(ds, mode, demand), **per_point,
+                                                **speeds_per_point(ds, speeds, demand)))
 
 
 def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict | None = None,
                        distance: str = "euclidean", graph=None, radius_min: float | dict | None = None,
-                       mode: str | dict = "drive") -> tuple[sp.csr_matrix, np.ndarray]:
+                       mode: str | dict = "drive", **speeds) -> tuple[sp.csr_matrix, np.ndarray]:
     """The must_reach rule that leaves no town covered today without a branch (不新增服务空白乡镇): for each town
     with residents within radius_km of one of today's sites (sites kind "existing"), a 0/1 row of the sites
     within its reach; and those towns' positions in ds.towns. `radius_km`: one number, or one per region type
-    as analyze_coverage takes it, e.g. {"core": 1.2, "county": 3.5}; or `radius_min` (and `mode`), a travel
-    time. Pass the rows as a model's must_reach=."""
-    reach = town_reach(ds, sites, radius_km, distance, graph, radius_min=radius_min, mode=mode)
+    as analyze_coverage takes it, e.g. {"core": 1.2, "county": 3.5}; or `radius_min` (and `mode`, `speeds`, as
+    town_reach takes them), a travel time. Pass the rows as a model's must_reach=."""
+    reach = town_reach(ds, sites, radius_km, distance, graph, radius_min=radius_min, mode=mode, **speeds)
     covered = (reach @ (sites["kind"] == "existing").to_numpy(float) > 0) & \
         (ds.towns["population"].to_numpy(float) > 0)
     towns = np.flatnonzero(covered)
@@ -578,7 +580,7 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict | None = None, per_co
                       distance: str = "euclidean", graph=None, time_limit: float | None = None,
                       threads: int | None = None, new_sites: gpd.GeoDataFrame | None = None,
                       demand: gpd.GeoDataFrame | None = None, radius_min: float | dict | None = None,
-                      mode: str | dict = "drive") -> pd.DataFrame:
+                      mode: str | dict = "drive", **speeds) -> pd.DataFrame:
     """Where new branches would cover most, county by county 建议新设网点: for each county, at most `per_county` of
     its town points (or of `new_sites`, the analyst's candidates as candidate_sites takes them) which, opened
     beside every one of today's branches (ds.branches), bring the most of the county's residents within the
@@ -588,10 +590,11 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict | None = None, per_co
     or the candidate's id), name, adds_covered_wan, reaches (the towns whose residents only it brings within
     reach), the county's residents covered today and with all its suggested sites, covered_wan_today /
     covered_wan_after (万人), and the site's point (a GeoDataFrame); a county with nothing to gain has no row.
-    With `radius_min` (and `mode`) instead of radius_km: the residents within that travel time."""
+    With `radius_min` (and `mode`, `speeds`, as town_reach takes them) instead of radius_km: the residents within
+    that travel time."""
     check_count(per_county, "per_county", "suggest_new_sites")
     sites, points = candidate_sites(ds, new_sites=new_sites), ds.towns if demand is None else demand
-    reach = town_reach(ds, sites, radius_km, distance, graph, demand, radius_min=radius_min, mode=mode)
+    reach = town_reach(ds, sites, radius_km, distance, graph, demand, radius_min=radius_min, mode=mode, **speeds)
     pop = points["population"].to_numpy(float)
     places = (points["town"] if demand is not None and "town" in points else points["name"]).astype(str).to_numpy()
     tables = []

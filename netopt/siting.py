@@ -12,7 +12,7 @@ from netopt.io import Dataset, bank_mask
 def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None = None,
                    radius_km: float | dict | None = None, distance: str = "euclidean", graph=None,
                    demand: gpd.GeoDataFrame | None = None, radius_min: float | dict | None = None,
-                   mode: str | dict = "drive") -> gpd.GeoDataFrame:
+                   mode: str | dict = "drive", **speeds) -> gpd.GeoDataFrame:
     """Each candidate site (io.read_candidates: site_id, name, points) opened alone beside today's branches (of
     `bank`, or every bank's), one row each, the most it adds first:
 
@@ -28,8 +28,9 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
       reach, nearest_branch_min its minutes); branches_within: today's branches within its radius (or travel
       time); with `bank`, rival_branches_within: the other banks' (竞争网点) and
       won_wan: the residents it wins from them in the Huff model (as optimize --model share counts, default decay).
-    Straight-line km, or by road with distance="network" and `graph`."""
-    from netopt.coverage import place_limits, place_modes
+    Straight-line km, or by road with distance="network" and `graph`; `speeds` (speed_kmh, one or per region
+    type, walk_speed_kmh, detour_factor) as analyze_coverage takes them."""
+    from netopt.coverage import place_limits, place_modes, speeds_per_point
     from netopt.planning import candidate_sites, town_reach
 
     if candidates is None or len(candidates) == 0:
@@ -39,7 +40,7 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
     existing = np.flatnonzero(sites["kind"].to_numpy() == "existing")
     new = np.flatnonzero(sites["kind"].to_numpy() == "new")
     points = ds.towns if demand is None else demand
-    reach = town_reach(ds, sites, distance=distance, graph=graph, demand=demand, mode=mode, **limit).tocsc()
+    reach = town_reach(ds, sites, distance=distance, graph=graph, demand=demand, mode=mode, **limit, **speeds).tocsc()
     people = points["population"].to_numpy(float)
     reached_today = np.asarray(reach[:, existing].sum(axis=1)).ravel() > 0
     within = reach[:, new].T @ people
@@ -55,7 +56,8 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
     table["overlap_pct"] = 100.0 * (within - adds) / np.where(within > 0, within, np.nan)
     roads = {"distance": distance, "graph": graph}
     own_limits = {"radius_km": table[column].to_numpy()} if unit == "km" else \
-        {"radius_min": table[column].to_numpy(), "mode": place_modes(ds, table, mode)}
+        {"radius_min": table[column].to_numpy(), "mode": place_modes(ds, table, mode),
+         **speeds_per_point(ds, speeds, places=table)}
     _nearest_branches(table, sites.iloc[existing], roads, own_limits)
     if bank is not None:
         _against_rivals(ds, table, sites, bank, points, roads, own_limits)
@@ -67,12 +69,13 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
 
 def _site_costs(table: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, roads: dict, own_limits: dict
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sites x branches km, or minutes with a travel time (`own_limits`: radius_km, or radius_min and mode, one
-    per site), measured as the diagnosis measures them; and each site's limit."""
+    """Sites x branches km, or minutes with a travel time (`own_limits`: radius_km, or radius_min, mode and the
+    speeds, one per site), measured as the diagnosis measures them; and each site's limit."""
     from netopt.distance import cost_matrix_km, cost_matrix_minutes
 
     if "radius_min" in own_limits:
-        return cost_matrix_minutes(table, branches, mode=own_limits["mode"], **roads), own_limits["radius_min"]
+        travel = {k: v for k, v in own_limits.items() if k != "radius_min"}
+        return cost_matrix_minutes(table, branches, **travel, **roads), own_limits["radius_min"]
     return cost_matrix_km(table, branches, **roads), own_limits["radius_km"]
 
 

@@ -81,7 +81,26 @@ def test_units_within_a_travel_time_match_the_city_wide_diagnosis(sample_tasks, 
         with pytest.raises(no.InputError, match="mode is drive or walk"):
             BatchOptions(radius_min=15, mode=mode)
     mixed = BatchOptions(radius_min=15, mode={"core": "walk", "county": "drive"})
-    assert mixed.limit() == {"radius_min": 15, "mode": {"core": "walk", "county": "drive"}}
+    assert mixed.limit() == {"radius_min": 15, "mode": {"core": "walk", "county": "drive"}, "speed_kmh": 30.0,
+                             "walk_speed_kmh": 4.5, "detour_factor": 1.3}
+
+
+def test_units_at_given_speeds_match_the_city_wide_diagnosis(sample_tasks, tmp_path):
+    """A driving speed per region type, a walking speed and a detour factor: each unit measured at them as the
+    city-wide diagnosis measures it; a speed that is no speed refused before anything runs."""
+    speeds = {"speed_kmh": {"core": 20, "county": 40}, "walk_speed_kmh": 4.0, "detour_factor": 1.4}
+    mode = {"core": "walk", "county": "drive"}
+    run_batch(sample_tasks[:4], tmp_path, BatchOptions(radius_min=15, mode=mode, **speeds), scheduler="serial")
+    table = national_table(tmp_path).set_index("adcode")
+    city = no.analyze_coverage(no.load_sample(), radius_min=15, mode=mode, **speeds).by_county.set_index("county_id")
+    assert table["coverage_rate_pct"].to_numpy() == pytest.approx(city.loc[table.index, "coverage_rate_pct"], abs=1e-4)
+    default = no.analyze_coverage(no.load_sample(), radius_min=15, mode=mode).by_county.set_index("county_id")
+    assert not np.allclose(default.loc[table.index, "coverage_rate_pct"], table["coverage_rate_pct"])
+    for bad, message in (({"speed_kmh": {"core": 0, "county": 30}}, "speed_kmh must be a number of km/h, above 0"),
+                         ({"walk_speed_kmh": -4}, "walk_speed_kmh must be"),
+                         ({"detour_factor": 0.5}, "detour_factor .* at least 1")):
+        with pytest.raises(no.InputError, match=message):
+            BatchOptions(radius_min=15, **bad)
 
 
 def test_national_units_table_is_real_and_complete():

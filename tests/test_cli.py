@@ -1776,3 +1776,49 @@ def test_the_branches_own_figures_weigh_in_the_types(tmp_path: Path):
                                    str(tmp_path / "plan")])  # one comprehensive branch left to coach 13
     assert few_hubs.exit_code == 2 and "1 hubs x 8 coach at most 8" in _said(few_hubs.output)
     assert "(--hub-capacity; --min-share comprehensive=… or --comprehensive-per-county" in _said(few_hubs.output)
+
+
+def test_speeds_given_on_the_command_line(tmp_path: Path):
+    """--speed-kmh core=20,county=40 (a driving speed per region type; 25公里/小时 for all), --walk-speed-kmh and
+    --detour-factor: optimize's today's value is analyze_coverage's at those speeds, said as "core 15 min drive at
+    20 km/h, …"; analyze and evaluate-sites measure at them; a speed that is no speed, or speeds without --minutes
+    (a radius in km is measured without them), refused before the data are read."""
+    ds = no.load_sample()
+    speeds = {"core": 20.0, "county": 40.0}
+    ours = no.Dataset(ds.counties, ds.towns, ds.of_bank("中国建设银行").branches)
+    today = no.analyze_coverage(ours, radius_min=15, speed_kmh=speeds, detour_factor=1.4)
+    wan = today.by_region["covered_population"].sum() / 1e4
+    result = runner.invoke(app, ["optimize", "--bank", "建设", "--max-new", "2", "--minutes", "15", "--speed-kmh",
+                                 "核心城区=20,县域=40", "--detour-factor", "1.4", "--out", str(tmp_path)])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert f"today's branches 现有网点 {wan:.1f} 万人" in text
+    assert "within core 15 min drive at 20 km/h, county 15 min drive at 40 km/h" in text
+    analyzed = runner.invoke(app, ["analyze", "--minutes", "20", "--mode", "walk", "--walk-speed-kmh", "4",
+                                   "--out", str(tmp_path / "a")])
+    assert analyzed.exit_code == 0, analyzed.output
+    walking = no.analyze_coverage(ds, radius_min=20, mode="walk", walk_speed_kmh=4)
+    by_region = pd.read_csv(tmp_path / "a" / "coverage_by_region.csv").set_index("region_type 区域类型")
+    assert by_region["coverage_rate_pct 覆盖率(%)"].to_dict() == pytest.approx(
+        walking.by_region.set_index("region_type")["coverage_rate_pct"].round(3).to_dict(), abs=1e-3)
+    assert "walk at 4 km/h" in " ".join(analyzed.output.split())
+    sites = runner.invoke(app, ["evaluate-sites", "--site", "候选A=117.2501,31.8402", "--bank", "建设", "--minutes",
+                                "15", "--speed-kmh", "25公里/小时", "--out", str(tmp_path / "sites")])
+    assert sites.exit_code == 0 and "within 15 min drive at 25 km/h" in " ".join(sites.output.split()), sites.output
+    table = pd.read_csv(tmp_path / "sites" / "site_evaluation.csv")
+    km, minutes = (table.filter(like=name).iloc[0, 0] for name in ("nearest_branch_km", "nearest_branch_min"))
+    assert minutes == pytest.approx(km * 1.3 / 25 * 60, abs=1e-2)
+    for options, words in ((["--speed-kmh", "core=20"], "give county one too, e.g. core=20,county=40"),
+                           (["--speed-kmh", "fast"], "takes a speed in km/h above 0 (25)"),
+                           (["--walk-speed-kmh", "0"], "must be a number above 0"),
+                           (["--detour-factor", "0.8"], "must be a number of at least 1")):
+        refused = runner.invoke(app, ["optimize", "--minutes", "15", *options, "--data", str(tmp_path / "none"),
+                                      "--out", str(tmp_path / "x")])
+        assert refused.exit_code == 2 and words in " ".join(refused.output.split()), refused.output
+    alone = runner.invoke(app, ["compare", str(tmp_path), "--speed-kmh", "25", "--detour-factor", "1.4",
+                                "--out", str(tmp_path / "x")])
+    assert alone.exit_code == 2 and "--speed-kmh and --detour-factor are for --minutes" in alone.output
+    tiled = runner.invoke(app, ["analyze", "--grid-km", "2", "--tile-km", "20", "--speed-kmh", "25",
+                                "--out", str(tmp_path / "x")])
+    assert tiled.exit_code == 2 and "--mode or the speeds" in " ".join(tiled.output.split())
+    assert not (tmp_path / "x").exists()

@@ -124,7 +124,12 @@ def test_population_built_in_code_is_checked(population, shown):
 
 @pytest.mark.parametrize("option, message", [
     ({"speed_kmh": -3}, "speed_kmh must be a number of km/h, above 0; got -3"),
-    ({"detour_factor": 0}, "detour_factor must be a number, above 0; got 0"),
+    ({"detour_factor": 0}, r"detour_factor \(road km per straight-line km\) must be a number of at least 1, got 0"),
+    ({"detour_factor": 0.8}, "detour_factor .* at least 1, got 0.8"),
+    ({"walk_speed_kmh": "4"}, "walk_speed_kmh must be a number of km/h, above 0; got '4'"),
+    ({"speed_kmh": {"core": 20, "county": 0}}, "speed_kmh must be a number of km/h, above 0; got 0"),
+    ({"speed_kmh": {"core": 20}, "radius_min": 15}, "speed_kmh has no entry for region type"),
+    ({"speed_kmh": {"core": 20, "countyy": 30}, "radius_min": 15}, "speed_kmh has an entry for 'countyy'"),
     ({"max_snap_m": "500"}, "max_snap_m must be a number of metres, 0 or more; got '500'"),
     ({"residents_per_branch_limit_wan": 0}, "residents_per_branch_limit_wan must be a number of 万人, above 0; got 0"),
     ({"round_trip_limit_h": -1}, "round_trip_limit_h must be a number of hours, above 0; got -1"),
@@ -401,3 +406,28 @@ def test_coverage_by_radius_reads_the_diagnosis_at_its_radii_and_never_falls():
     within = cov.towns["nearest_branch_km"] <= 10
     assert table.loc[10.0, "covered_wan"] == pytest.approx(cov.towns.loc[within, "population"].sum() / 1e4)
     assert (table.diff().dropna() >= 0).all().all()  # a wider radius never covers fewer
+
+
+def test_a_driving_speed_per_region_type_by_straight_line():
+    """speed_kmh per region type with detour_factor 1.4: a town's minutes are its straight-line km x 1.4 at its own
+    region type's speed, so coverage within 15 minutes is coverage within the km those speeds allow; said in the
+    summary and notes; walking keeps its own speed (walk_speed_kmh)."""
+    ds = no.load_sample()
+    speeds = {"core": 20.0, "county": 40.0}
+    timed = no.analyze_coverage(ds, radius_min=15, speed_kmh=speeds, detour_factor=1.4)
+    radii = {kind: 15 / 60 * speed / 1.4 for kind, speed in speeds.items()}
+    by_km = no.analyze_coverage(ds, radius_km=radii)
+    assert (timed.towns["covered"] == by_km.towns["covered"]).all()
+    speed = np.where(timed.towns["county_region_type"] == "core", 20.0, 40.0)
+    assert timed.towns["nearest_branch_min"].to_numpy() == pytest.approx(
+        by_km.towns["nearest_branch_km"].to_numpy() * 1.4 / speed * 60, rel=1e-9)
+    assert "core drive at 20 km/h, county drive at 40 km/h" in timed.summary()
+    assert "Travel times are straight-line km x 1.4 at 20 km/h (drive) in core, 40 km/h (drive) in county." in \
+        timed.notes
+    walking = no.analyze_coverage(ds, radius_min=15, mode={"core": "walk", "county": "drive"}, speed_kmh=speeds,
+                                  walk_speed_kmh=4.0)
+    assert "core walk at 4 km/h, county drive at 40 km/h" in walking.summary()
+    core = (walking.towns["county_region_type"] == "core").to_numpy()
+    assert walking.towns["nearest_branch_min"].to_numpy()[core] == pytest.approx(
+        by_km.towns["nearest_branch_km"].to_numpy()[core] * 1.3 / 4.0 * 60, rel=1e-9)
+    assert "at" not in no.analyze_coverage(ds, radius_min=15).settings.mode_words()  # the defaults go unsaid

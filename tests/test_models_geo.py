@@ -238,3 +238,36 @@ def test_model_inputs_may_be_a_column_a_number_or_one_value_per_row(city):
                                                                    attractiveness=np.ones(m)), "names a column")):
         with pytest.raises(InputError, match=said):
             build()
+
+
+def test_models_in_minutes_at_speeds_given_per_demand_point(city):
+    """speed_kmh one per demand point and detour_factor 1.4: p-median and p-center minutes are straight-line km x
+    1.4 at each point's own speed, their optima the brute-force ones on those minutes; the covering model's towns
+    within 15 minutes are those within the km each speed allows; a speed or detour that is no number of its kind is
+    refused naming it."""
+    from tests import brute
+
+    ds, candidates = city
+    demand, sites = ds.towns.iloc[::10].reset_index(drop=True), candidates.iloc[::25].reset_index(drop=True)
+    assert len(demand) == 13 and len(sites) >= 6
+    speed = np.where(np.arange(13) % 2, 20.0, 45.0)
+    minutes = cost_matrix_km(demand, sites) * 1.4 / speed[:, None] * 60
+    travel = {"unit": "min", "speed_kmh": speed, "detour_factor": 1.4}
+    for p in (1, 2, 3):
+        median = no.PMedian.from_geodataframes(demand, sites, p, **travel)
+        assert median.cost == pytest.approx(minutes, rel=1e-9)
+        assert median.solve().objective == pytest.approx(
+            brute.pmedian(minutes, demand["population"].to_numpy(), p), rel=1e-9)
+        center = no.PCenter.from_geodataframes(demand, sites, p, **travel).solve()
+        assert center.objective == pytest.approx(brute.pcenter(minutes, p), rel=1e-9)
+    within = no.MCLP.from_geodataframes(demand, sites, p=2, radius_min=15, speed_kmh=speed, detour_factor=1.4)
+    by_km = no.MCLP.from_geodataframes(demand, sites, p=2, radius_km=15 / 60 * speed / 1.4)
+    assert (within.A != by_km.A).nnz == 0
+    for bad, message in (({"speed_kmh": speed[:3]}, r"one per demand point \(13\)"),
+                         ({"speed_kmh": -5}, "speed_kmh must be a number of km/h, above 0; got -5"),
+                         ({"walk_speed_kmh": 0}, "walk_speed_kmh must be a number of km/h, above 0"),
+                         ({"detour_factor": 0.9}, "detour_factor .* at least 1, got 0.9")):
+        with pytest.raises(no.InputError, match=message):
+            no.PMedian.from_geodataframes(demand, sites, 1, unit="min", **bad)
+        with pytest.raises(no.InputError, match=message):
+            no.LSCP.from_geodataframes(demand, sites, radius_min=15, **bad)

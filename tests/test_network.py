@@ -379,3 +379,41 @@ def test_a_travel_mode_per_region_type_by_road(oakland, oakland_graph):
     median = no.PMedian.from_geodataframes(towns, sites, 1, unit="min", mode=per_town["mode"], **roads)
     quickest = median.evaluate(list(sites["site_id"])).assignment["travel_minutes"].to_numpy()
     assert quickest == pytest.approx(mixed.towns["nearest_branch_min"].to_numpy(), rel=1e-9)
+
+
+def test_speeds_per_region_type_and_walking_speed_by_road(oakland, oakland_graph):
+    """speed_kmh={"core": 12, "county": 45} by road (detour 1.5): each town measured as the diagnosis at its own
+    region type's speed measures it (the speed sets the legs to and from the roads and the town off them; the roads
+    keep their own speeds); the covering model and the p-median at those speeds per town (coverage.demand_speeds)
+    agree with it. Walking at 3.6 km/h takes 4.5/3.6 times as long as at 4.5, on the roads and off them."""
+    import netopt as no
+    from netopt.distance import cost_matrix_minutes
+
+    counties, towns, branches = oakland_places(oakland, oakland_graph)
+    towns["region_type"] = np.where(np.arange(len(towns)) % 2, "core", "county")
+    ds = no.Dataset(counties, towns, branches)
+    roads = {"distance": "network", "graph": oakland, "detour_factor": 1.5}
+    speeds = {"core": 12.0, "county": 45.0}
+    mixed = no.analyze_coverage(ds, radius_min=2.0, speed_kmh=speeds, **roads)
+    alone = {kind: no.analyze_coverage(ds, radius_min=2.0, speed_kmh=speed, **roads) for kind, speed in speeds.items()}
+    core = (towns["region_type"] == "core").to_numpy()
+    for column in ("covered", "nearest_branch_min", "branches_within_limit"):
+        expected = np.where(core, alone["core"].towns[column], alone["county"].towns[column])
+        assert mixed.towns[column].to_numpy() == pytest.approx(expected.astype(float), rel=1e-9)
+    assert not np.allclose(alone["core"].towns["nearest_branch_min"], alone["county"].towns["nearest_branch_min"])
+    assert "core drive at 12 km/h, county drive at 45 km/h" in mixed.notes[0]
+    assert any("straight line x 1.5 at 12 km/h (drive) in core, 45 km/h (drive) in county" in n for n in mixed.notes)
+    sites = branches.rename(columns={"branch_id": "site_id"})
+    per_town = {"speed_kmh": no.coverage.demand_speeds(ds, speeds), **roads}
+    covering = no.MCLP.from_geodataframes(towns, sites, p=1, radius_min=2.0, **per_town)
+    assert ((covering.A.sum(axis=1).A1 > 0) == mixed.towns["covered"].to_numpy()).all()
+    median = no.PMedian.from_geodataframes(towns, sites, 1, unit="min", **per_town)
+    quickest = median.evaluate(list(sites["site_id"])).assignment["travel_minutes"].to_numpy()
+    assert quickest == pytest.approx(mixed.towns["nearest_branch_min"].to_numpy(), rel=1e-9)
+    slow, usual = (no.analyze_coverage(ds, radius_min=6.0, mode="walk", **roads, **speed)
+                   for speed in ({"walk_speed_kmh": 3.6}, {}))
+    assert slow.towns["nearest_branch_min"].to_numpy() == pytest.approx(
+        usual.towns["nearest_branch_min"].to_numpy() * 4.5 / 3.6, rel=1e-9)
+    assert slow.towns["covered"].sum() < usual.towns["covered"].sum()
+    assert cost_matrix_minutes(towns, sites, mode="walk", walk_speed_kmh=3.6, **roads) == pytest.approx(
+        cost_matrix_minutes(towns, sites, mode="walk", **roads) * 4.5 / 3.6, rel=1e-9)

@@ -332,14 +332,17 @@ class CapacitatedMCLP(Curves, _Covering):
     def from_geodataframes(cls, demand, candidates, radius_km: float | None = None, p: int | None = None,
                            capacity=None, weight: str | None = "population", distance: str = "euclidean", graph=None,
                            single_source: bool = False, exactly_p: bool = True, radius_min: float | None = None,
-                           mode: str | np.ndarray = "drive", **rules) -> "CapacitatedMCLP":
+                           mode: str | np.ndarray = "drive", speed_kmh=30.0, walk_speed_kmh: float = 4.5,
+                           detour_factor: float = 1.3, **rules) -> "CapacitatedMCLP":
         """Demand points and candidate sites as GeoDataFrames; capacity a number, one per site, or a column
         of `candidates` (e.g. residents a branch can serve); site rules, and `radius_min` with `mode` instead of
-        radius_km, as for MCLP.from_geodataframes."""
+        radius_km, with the speeds (speed_kmh, walk_speed_kmh, detour_factor), as for MCLP.from_geodataframes."""
         weights = column_or_values(demand, weight, "demand")
         capacity = column_or_values(candidates, capacity, "candidates")
         given = rules_from_candidates(candidates, rules)
-        reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph, radius_min, mode)
+        reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph, radius_min, mode,
+                                         speed_kmh=speed_kmh, walk_speed_kmh=walk_speed_kmh,
+                                         detour_factor=detour_factor)
         return cls.from_coverage(reach, p, capacity, weights, _ids(demand, None), _ids(candidates, None),
                                  single_source, exactly_p, **given)._with_distances(reach, cost_column(radius_min))
 

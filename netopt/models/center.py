@@ -62,16 +62,20 @@ class PCenter(LocationModel):
     @classmethod
     def from_geodataframes(cls, demand, candidates, p: int, distance: str = "euclidean", graph=None,
                            weight: str | None = None, unit: str = "km", mode: str | np.ndarray = "drive",
-                           **rules) -> "PCenter":
+                           speed_kmh=30.0, walk_speed_kmh: float = 4.5,
+                           detour_factor: float = 1.3, **rules) -> "PCenter":
         """Demand points and candidate sites as GeoDataFrames; distances in km (straight line or road network), or
         with unit="min" travel times in minutes (`mode` "drive" or "walk", as analyze_coverage(radius_min=...)
         measures them; the assignment's column travel_minutes); `weight`: a column of `demand` with each point's
-        priority (default none: the plain largest distance)."""
+        priority (default none: the plain largest distance). `speed_kmh` (driving: one, or one per demand point,
+        coverage.demand_speeds), `walk_speed_kmh` and `detour_factor` set the travel times off the roads, as
+        analyze_coverage takes them."""
         from netopt.models.median import column_or_values, geo_costs, rules_from_candidates
 
         weights = column_or_values(demand, weight, "demand")
         given = rules_from_candidates(candidates, rules)
-        cost, column = geo_costs(demand, candidates, distance, graph, unit, mode)
+        cost, column = geo_costs(demand, candidates, distance, graph, unit, mode, speed_kmh=speed_kmh,
+                                 walk_speed_kmh=walk_speed_kmh, detour_factor=detour_factor)
         model = cls.from_cost_matrix(cost, p, _ids(demand, None), _ids(candidates, None), weights, **given)
         model.distance_column = column
         return model

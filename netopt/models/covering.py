@@ -130,15 +130,17 @@ def dominated_rows(A: sp.csr_matrix, max_pairs: float = 2e7) -> np.ndarray:
 
 
 def reach_from_geodataframes(demand, candidates, radius_km=None, distance: str = "euclidean", graph=None,
-                             radius_min=None, mode="drive") -> sp.csr_matrix:
+                             radius_min=None, mode="drive", speed_kmh=30.0, walk_speed_kmh: float = 4.5,
+                             detour_factor: float = 1.3) -> sp.csr_matrix:
     """Sparse demand x site km of the pairs within `radius_km` (straight line or road network), never dense;
     a stored entry (even 0 km) is a pair that covers. `radius_km`: one number, or one per demand row (e.g.
     coverage.demand_radius_km: the diagnosis's radius by region type, core 1.2 km, county 3.5 km). With
     `radius_min` instead: the minutes of the pairs within that travel time, `mode` "drive" or "walk" (or one per
     demand row, e.g. coverage.demand_modes: walking in the core, driving in the counties), measured as
-    analyze_coverage(radius_min=...) measures them (road time plus access legs; straight line x 1.3 at 30 km/h
-    driving or 4.5 km/h walking where a pair has no road)."""
-    from netopt.distance import checked_model_inputs, checked_modes, rows_by_mode
+    analyze_coverage(radius_min=...) measures them (road time plus access legs; straight line x `detour_factor`
+    at `speed_kmh` driving — one, or one per demand row, e.g. coverage.demand_speeds — or `walk_speed_kmh` walking
+    where a pair has no road)."""
+    from netopt.distance import checked_model_inputs, demand_travel
 
     checked_model_inputs(demand, candidates, distance, graph)
     unit, given = _one_limit(radius_km, radius_min)
@@ -146,17 +148,21 @@ def reach_from_geodataframes(demand, candidates, radius_km=None, distance: str =
     if is_number(given) and not (np.isfinite(given) and given > 0):
         raise InputError(f"{name} must be a positive number of {words}, got {given!r}", file="model")
     limits = float(given) if is_number(given) else _per_row_radii(given, len(demand), name, words)
-    modes = checked_modes(mode, len(demand))  # a mode neither drive nor walk is refused, km or minutes
-    groups = rows_by_mode(modes) if unit == "min" else [("drive", None)]  # km: the same for every mode
-    if len(groups) > 1:  # the rows of each travel mode measured together
-        return _stacked_rows([(rows, reach_from_geodataframes(demand.iloc[rows], candidates, None, distance, graph,
-                                                              limits if is_number(limits) else limits[rows], each))
-                              for each, rows in groups], len(demand))
-    mode = groups[0][0] if groups else "drive"
+    # a mode or speed that is wrong is refused, km or minutes
+    groups = demand_travel(distance, mode, len(demand), speed_kmh, walk_speed_kmh, detour_factor)
+    if unit == "km" or len(groups) == 1:  # km: the same for every mode and speed
+        return _reach_within(demand, candidates, limits, unit, graph, groups[0][0])
+    return _stacked_rows([(rows, _reach_within(demand.iloc[rows], candidates,
+                                               limits if is_number(limits) else limits[rows], unit, graph, travel))
+                          for travel, rows in groups], len(demand))  # the rows that travel alike measured together
+
+
+def _reach_within(demand, candidates, limits, unit: str, graph, travel) -> sp.csr_matrix:
+    """reach_from_geodataframes for demand that travels alike (one TravelSettings): the pairs within each demand
+    point's limit (one number, or one per point)."""
     if is_number(limits):
-        return _pairs_within(demand, candidates, limits, unit, distance, graph, mode)
-    pairs = _pairs_within(demand, candidates, float(limits.max(initial=0.0)) or 1.0, unit, distance, graph,
-                          mode).tocoo()
+        return _pairs_within(demand, candidates, limits, unit, graph, travel)
+    pairs = _pairs_within(demand, candidates, float(limits.max(initial=0.0)) or 1.0, unit, graph, travel).tocoo()
     inside = pairs.data <= limits[pairs.row] + 1e-9
     reach = sp.csr_matrix((pairs.data[inside], (pairs.row[inside], pairs.col[inside])), shape=pairs.shape)
     reach.sort_indices()
@@ -208,17 +214,17 @@ def _per_row_radii(radius, rows: int, name: str = "radius_km", words: str = "km"
     return limits
 
 
-def _pairs_within(demand, candidates, limit: float, unit: str, distance: str, graph, mode: str) -> sp.csr_matrix:
+def _pairs_within(demand, candidates, limit: float, unit: str, graph, travel) -> sp.csr_matrix:
     """reach_from_geodataframes for one limit: the pairs within it, in km or minutes (`unit` "km" or "min"; a
     stored 0 is a pair that covers). By road, a pair with an end off the network is measured by straight line x
     the detour factor."""
-    from netopt.distance import (DEFAULT_MAX_SNAP_M, TravelSettings, as_road_network, cost_factors,
-                                 network_pairs_within, pairs_within, snap_both)
+    from netopt.distance import (DEFAULT_MAX_SNAP_M, as_road_network, cost_factors, network_pairs_within,
+                                 pairs_within, snap_both)
     from netopt.projection import metric_crs, xy_metres
 
-    per_unit, leg, straight_cost = cost_factors(TravelSettings(distance=distance, mode=mode), unit)
+    per_unit, leg, straight_cost = cost_factors(travel, unit)
     bound = limit * per_unit
-    if distance == "euclidean":
+    if travel.distance == "euclidean":
         crs = metric_crs(demand, candidates)
         return pairs_within(xy_metres(demand, crs), xy_metres(candidates, crs), bound / straight_cost) \
             * (straight_cost / per_unit)
@@ -226,7 +232,7 @@ def _pairs_within(demand, candidates, limit: float, unit: str, distance: str, gr
     demand_xy, site_xy = xy_metres(demand, net.crs), xy_metres(candidates, net.crs)
     d_node, d_snap, s_node, s_snap = snap_both(net, demand_xy, site_xy)
     on_demand, on_site = d_snap <= DEFAULT_MAX_SNAP_M, s_snap <= DEFAULT_MAX_SNAP_M
-    weights = net.length_m if unit == "km" else net.weights(mode)
+    weights = net.length_m if unit == "km" else travel.road_weights(net)
     road = network_pairs_within(weights, d_node, s_node, bound, site_legs=s_snap * leg).tocoo()
     cost = road.data + d_snap[road.row] * leg
     by_road = (cost <= bound) & on_demand[road.row] & on_site[road.col]
@@ -390,16 +396,22 @@ class LSCP(_Covering):
     def from_geodataframes(cls, demand, candidates, radius_km: float | None = None, distance: str = "euclidean",
                            graph=None, facility_cost: str | None = None, cover_share: float | None = None,
                            weight: str | None = "population", radius_min: float | None = None,
-                           mode: str | np.ndarray = "drive", **rules) -> "LSCP":
+                           mode: str | np.ndarray = "drive", speed_kmh=30.0, walk_speed_kmh: float = 4.5,
+                           detour_factor: float = 1.3, **rules) -> "LSCP":
         """With cover_share, the share is of the `weight` column's total (residents by default). `radius_min`
         (minutes, `mode` "drive" or "walk") instead of radius_km: every demand point within that travel time
-        (reach_from_geodataframes); the assignment's `travel_minutes` column then replaces its km `distance`."""
+        (reach_from_geodataframes); the assignment's `travel_minutes` column then replaces its km `distance`.
+        `speed_kmh` (driving: one, or one per demand point,
+        coverage.demand_speeds), `walk_speed_kmh` and `detour_factor` set the travel times off the roads, as
+        analyze_coverage takes them."""
         from netopt.models.median import _ids
 
         cost = column_or_values(candidates, facility_cost, "candidates")
         weights = column_or_values(demand, weight, "demand") if cover_share is not None else None
         given = rules_from_candidates(candidates, rules)
-        reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph, radius_min, mode)
+        reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph, radius_min, mode,
+                                         speed_kmh=speed_kmh, walk_speed_kmh=walk_speed_kmh,
+                                         detour_factor=detour_factor)
         return cls.from_coverage(reach, cost, _ids(demand, None), _ids(candidates, None), cover_share, weights,
                                  **given)._with_distances(reach, cost_column(radius_min))
 
@@ -642,17 +654,23 @@ class MCLP(Curves, _Covering):
     def from_geodataframes(cls, demand, candidates, radius_km: float | None = None, p: int | None = None,
                            weight: str | None = "population", distance: str = "euclidean", graph=None,
                            backup_weight: float = 0.0, exactly_p: bool = True, radius_min: float | None = None,
-                           mode: str | np.ndarray = "drive", **rules) -> "MCLP":
+                           mode: str | np.ndarray = "drive", speed_kmh=30.0, walk_speed_kmh: float = 4.5,
+                           detour_factor: float = 1.3, **rules) -> "MCLP":
         """Demand points and candidate sites as GeoDataFrames; site rules as row positions or values, or as a
         column name of `candidates` (see median.rules_from_candidates), e.g. existing="is_ours",
         county="county". `radius_min` (minutes, `mode` "drive" or "walk") instead of radius_km: the demand within
         that travel time, e.g. MCLP.from_geodataframes(towns, sites, p=10, radius_min=15) — the 15-minute
-        service circle 15分钟金融服务圈; the assignment's `travel_minutes` column then replaces its km `distance`."""
+        service circle 15分钟金融服务圈; the assignment's `travel_minutes` column then replaces its km `distance`.
+        `speed_kmh` (driving: one, or one per demand point,
+        coverage.demand_speeds), `walk_speed_kmh` and `detour_factor` set the travel times off the roads, as
+        analyze_coverage takes them."""
         from netopt.models.median import _ids
 
         weights = column_or_values(demand, weight, "demand")
         given = rules_from_candidates(candidates, rules)
-        reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph, radius_min, mode)
+        reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph, radius_min, mode,
+                                         speed_kmh=speed_kmh, walk_speed_kmh=walk_speed_kmh,
+                                         detour_factor=detour_factor)
         model = cls.from_coverage(reach, p, weights, _ids(demand, None), _ids(candidates, None), backup_weight,
                                   exactly_p=exactly_p, **given)
         return model._with_distances(reach, cost_column(radius_min))

@@ -115,14 +115,18 @@ class PMedian(LocationModel):
     def from_geodataframes(cls, demand, candidates, p: int, weight: str | None = "population",
                            distance: str = "euclidean", graph=None, mode: str | np.ndarray = "drive",
                            demand_id: str | None = None, site_id: str | None = None, exactly_p: bool = True,
-                           unit: str = "km", **rules) -> "PMedian":
+                           unit: str = "km", speed_kmh=30.0, walk_speed_kmh: float = 4.5,
+                           detour_factor: float = 1.3, **rules) -> "PMedian":
         """Distances in km (straight line or road network) from demand points to candidate sites; with
         unit="min", travel times in minutes (`mode` "drive" or "walk", as analyze_coverage(radius_min=...) measures
         them): the least total weight x minutes, the assignment's columns then travel_minutes and
-        weighted_travel_minutes."""
+        weighted_travel_minutes. `speed_kmh` (driving: one, or one per demand point,
+        coverage.demand_speeds), `walk_speed_kmh` and `detour_factor` set the travel times off the roads, as
+        analyze_coverage takes them."""
         weights = column_or_values(demand, weight, "demand")
         given = rules_from_candidates(candidates, rules)
-        cost, column = geo_costs(demand, candidates, distance, graph, unit, mode)
+        cost, column = geo_costs(demand, candidates, distance, graph, unit, mode, speed_kmh=speed_kmh,
+                                 walk_speed_kmh=walk_speed_kmh, detour_factor=detour_factor)
         model = cls.from_cost_matrix(cost, p, weights, _ids(demand, demand_id), _ids(candidates, site_id), exactly_p,
                                      **given)
         model.distance_column = column
@@ -575,15 +579,19 @@ POSITION_RULES = ("fixed", "existing", "closable", "forbidden")  # a rule naming
 NUMBER_RULES = ("open_cost", "closing_saving")  # a rule naming a number column: its values, one per site
 
 
-def geo_costs(demand, candidates, distance: str, graph, unit: str, mode) -> tuple[np.ndarray, str]:
+def geo_costs(demand, candidates, distance: str, graph, unit: str, mode, **speeds) -> tuple[np.ndarray, str]:
     """The read-only demand x site matrix of a model built from GeoDataFrames — km (`unit` "km") or travel minutes
-    ("min", `mode` "drive" or "walk") — and the assignment's column of its values ("distance", "travel_minutes")."""
-    from netopt.distance import cost_matrix_km, cost_matrix_minutes
+    ("min", `mode` "drive" or "walk"; `speeds` speed_kmh, walk_speed_kmh, detour_factor as cost_matrix_minutes
+    takes them) — and the assignment's column of its values ("distance", "travel_minutes")."""
+    from netopt.distance import cost_matrix_km, cost_matrix_minutes, demand_travel
 
     if unit not in ("km", "min"):
         raise InputError(f"unit must be 'km' (distances) or 'min' (travel minutes), not {unit!r}", file="model")
-    cost = (cost_matrix_km(demand, candidates, distance, graph) if unit == "km" else
-            cost_matrix_minutes(demand, candidates, distance, graph, mode))
+    if unit == "km":  # km take the detour factor only; the mode and speeds are checked all the same
+        cost = cost_matrix_km(demand, candidates, distance, graph, speeds.get("detour_factor", 1.3))
+        demand_travel(distance, mode, len(demand), **speeds)
+    else:
+        cost = cost_matrix_minutes(demand, candidates, distance, graph, mode, **speeds)
     cost.flags.writeable = False  # made here: the model keeps it without a copy
     return cost, "distance" if unit == "km" else "travel_minutes"
 
