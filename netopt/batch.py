@@ -9,7 +9,7 @@ import time
 import warnings
 from html import escape
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -81,6 +81,11 @@ class BatchOptions:
         if self.radius_min is None:
             return {"radius_km": self.radius_km, **speeds}
         return {"radius_min": self.radius_min, "mode": self.mode, **speeds}
+
+    def record(self) -> dict:
+        """These options as a unit's done.json keeps them (JSON's types): a unit done under other options is done
+        again."""
+        return json.loads(json.dumps(asdict(self), ensure_ascii=False))
 
 
 @dataclass
@@ -448,8 +453,9 @@ def unit_dir(out_dir: Path, unit_id: str) -> Path:
     return out_dir / "units" / unit_id
 
 
-def finished(out_dir: Path, unit_id: str) -> bool:
-    """A unit is finished when its done.json exists and every file it lists is present with its size."""
+def finished(out_dir: Path, unit_id: str, options: BatchOptions | None = None) -> bool:
+    """A unit is finished when its done.json exists and every file it lists is present with its size — and, given
+    `options`, it was done under them (a rerun with another radius, travel time or speed does it again)."""
     done = unit_dir(out_dir, unit_id) / DONE_FILE
     if not done.exists():
         return False
@@ -457,18 +463,22 @@ def finished(out_dir: Path, unit_id: str) -> bool:
         record = json.loads(done.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return False
+    if options is not None and record.get("options") != options.record():
+        return False
     folder = done.parent
     return all((folder / name).exists() and (folder / name).stat().st_size == size
                for name, size in record.get("files", {}).items())
 
 
-def save_outcome(out_dir: Path, outcome: UnitOutcome) -> None:
-    """Write a unit's files atomically, then its done.json (or failed.json) last: a crash leaves it unfinished."""
+def save_outcome(out_dir: Path, outcome: UnitOutcome, options: BatchOptions | None = None) -> None:
+    """Write a unit's files atomically, then its done.json (or failed.json) last: a crash leaves it unfinished; the
+    options it was done under kept beside its row."""
     folder = unit_dir(out_dir, outcome.unit_id)
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in outcome.files.items():
         write_atomic(folder / name, lambda p, data=data: p.write_bytes(data))
-    record = {"row": outcome.row, "files": {name: len(data) for name, data in outcome.files.items()}}
+    record = {"row": outcome.row, "files": {name: len(data) for name, data in outcome.files.items()},
+              **({"options": options.record()} if options is not None else {})}
     text = json.dumps(record, ensure_ascii=False, indent=1, default=_json_value)
     if outcome.failed or outcome.unplanned:  # saved for the national table, but not finished: a rerun redoes it
         write_atomic(folder / FAILED_FILE, lambda p: p.write_text(text, encoding="utf-8"))
@@ -563,11 +573,12 @@ def run_batch(tasks: list[UnitTask], out_dir: str | os.PathLike, options: BatchO
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    todo = [t for t in tasks if not finished(out, t.unit_id)]
-    summary = BatchSummary(len(tasks), [], [t.unit_id for t in tasks if finished(out, t.unit_id)], {}, 0.0, [])
+    done = {t.unit_id for t in tasks if finished(out, t.unit_id, options)}
+    todo = [t for t in tasks if t.unit_id not in done]
+    summary = BatchSummary(len(tasks), [], [t.unit_id for t in tasks if t.unit_id in done], {}, 0.0, [])
     try:
         for outcome in _outcomes(todo, options, scheduler, workers, client, units_per_task):
-            save_outcome(out, outcome)
+            save_outcome(out, outcome, options)
             summary.computed.append(outcome.unit_id)
             if outcome.failed:
                 summary.failed[outcome.unit_id] = outcome.row["reason"]
@@ -577,7 +588,7 @@ def run_batch(tasks: list[UnitTask], out_dir: str | os.PathLike, options: BatchO
                 progress(len(summary.computed), len(todo), outcome)
     except KeyboardInterrupt:
         summary.interrupted = True
-        saved = {t.unit_id for t in todo if finished(out, t.unit_id) or _failed_on_disk(out, t.unit_id)}
+        saved = {t.unit_id for t in todo if finished(out, t.unit_id, options) or _failed_on_disk(out, t.unit_id)}
         summary.computed += sorted(saved - set(summary.computed))  # saved just before the interrupt arrived
     _, summary.outputs = write_tables(out, [t.unit_id for t in tasks])
     summary.seconds = time.perf_counter() - started

@@ -251,6 +251,22 @@ def test_a_half_written_unit_counts_as_unfinished(sample_tasks, tmp_path):
     assert again.computed == [sample_tasks[0].unit_id] and finished(tmp_path, sample_tasks[0].unit_id)
 
 
+def test_a_rerun_under_other_options_does_the_units_again(sample_tasks, tmp_path):
+    """Units done within 15 minutes are skipped by the same run again, and done again within 30 minutes or at another
+    speed: the national table then holds the new figures, never a mix of the old and the new."""
+    tasks = sample_tasks[:2]
+    first = run_batch(tasks, tmp_path, BatchOptions(radius_min=15), scheduler="serial")
+    assert sorted(first.computed) == sorted(t.unit_id for t in tasks)
+    assert run_batch(tasks, tmp_path, BatchOptions(radius_min=15), scheduler="serial").computed == []
+    for n, options in enumerate((BatchOptions(radius_min=30),
+                                 BatchOptions(radius_min=30, speed_kmh={"core": 20, "county": 40}))):
+        again = run_batch(tasks, tmp_path, options, scheduler="serial")
+        assert sorted(again.computed) == sorted(t.unit_id for t in tasks) and again.skipped == []
+        assert all(finished(tmp_path, t.unit_id, options) for t in tasks)
+        run_batch(tasks, tmp_path / f"alone{n}", options, scheduler="serial")
+        pd.testing.assert_frame_equal(_table(tmp_path), _table(tmp_path / f"alone{n}"))
+
+
 @pytest.mark.slow  # 17 s of a LocalCluster losing a worker; the default run checks serial = cluster numbers
 def test_killing_a_worker_mid_batch_loses_no_unit(sample_tasks, national_tasks, tmp_path):
     tasks = sample_tasks + national_tasks
