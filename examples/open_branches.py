@@ -84,3 +84,10 @@ quickest = no.PMedian.from_geodataframes(ds.towns, sites, len(existing) + 10, ex
                                          mode=per_town["mode"]).solve()
 print(f"core 15 min walk, county 30 min drive: {walk_drive.objective / 1e4:.1f} 万 residents;",
       f"least travel time: {quickest.objective / ds.towns['population'].sum():.1f} min per resident on average")
+
+# at the city's own speeds: walking 4 km/h (the elderly-friendly standard), driving 40 km/h on county roads, the
+# same travel-time standard (the diagnosis takes the same keywords: analyze_coverage(..., walk_speed_kmh=4, ...))
+speeds = {"walk_speed_kmh": 4.0, "speed_kmh": no.coverage.demand_speeds(ds, {"core": 20, "county": 40})}
+slower = no.MCLP.from_geodataframes(ds.towns, sites, p=len(existing) + 10, existing=existing, **per_town,
+                                    **speeds).solve()
+print(f"… walking 4 km/h, driving 40 km/h in the counties: {slower.objective / 1e4:.1f} 万 residents")
