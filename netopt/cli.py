@@ -235,7 +235,7 @@ def _positive_number(text: str) -> Optional[float]:
 
 TIMED_HELP = ("a travel-time limit in minutes instead of a radius, e.g. 15 for the 15-minute service circle "
               f"15分钟金融服务圈, {PER_REGION_MINUTES} (by road with --network, else straight line x 1.3 at 30 km/h "
-              "driving, 4.5 km/h walking, as analyze --minutes)")
+              "driving, 4.5 km/h walking — --speed-kmh, --walk-speed-kmh, --detour-factor —, as analyze --minutes)")
 MINUTES_OPTION = typer.Option(None, callback=_minutes_check,
                               help=f"mclp, lscp: {TIMED_HELP}; pmedian, pcenter: travel measured in minutes (least "
                                    "total or longest travel time), this the limit of the coverage today → plan "

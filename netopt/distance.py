@@ -339,14 +339,22 @@ def check_speeds(speed_kmh, walk_speed_kmh, detour_factor, rows: int, file: str)
     the walking speed one such number and the detour factor (road km per straight-line km) a number of at least 1."""
     from netopt._errors import check_amount, is_number
 
-    if not is_number(speed_kmh):
-        speeds = np.asarray(speed_kmh, dtype=object)
-        if speeds.shape != (rows,):
+    if is_number(speed_kmh) or isinstance(speed_kmh, str):
+        check_amount(speed_kmh, "speed_kmh", file, "km/h")
+    else:
+        try:
+            speeds = np.asarray(speed_kmh, dtype=float)
+        except (TypeError, ValueError):
+            speeds = None
+        if speeds is None or speeds.shape != (rows,):
+            hint = (": a speed per region type becomes one per demand point with netopt.coverage.demand_speeds(ds, "
+                    "speed_kmh, demand)" if isinstance(speed_kmh, dict) else "")
             raise InputError(f"speed_kmh must be a number of km/h, or one per demand point ({rows}); got "
-                             f"{speed_kmh!r}"[:200], file=file)
-        for speed in speeds:
-            check_amount(speed, "speed_kmh", file, "km/h")
-    check_amount(speed_kmh if is_number(speed_kmh) else None, "speed_kmh", file, "km/h")
+                             f"{speed_kmh!r}"[:200] + hint, file=file)
+        bad = np.flatnonzero(~(np.isfinite(speeds) & (speeds > 0)))
+        if len(bad):
+            raise InputError(f"speed_kmh must be a number of km/h above 0 for every demand point: demand point "
+                             f"{bad[0]} has {float(speeds[bad[0]])!r}", file=file)
     check_amount(walk_speed_kmh, "walk_speed_kmh", file, "km/h")
     if not (is_number(detour_factor) and np.isfinite(detour_factor) and detour_factor >= 1):
         raise InputError(f"detour_factor (road km per straight-line km) must be a number of at least 1, got "
