@@ -244,12 +244,13 @@ CURVE_MINUTES_OPTION = typer.Option(None, callback=_minutes_check, help=f"mclp: 
 MODE_OPTION = typer.Option("drive", callback=_mode_check, help=f"With --minutes: drive or walk, {PER_REGION_MODES}.")
 SPEEDS_HELP = "the travel times off the roads: straight line x --detour-factor, and the legs to and from a road"
 SPEED_OPTION = typer.Option(None, "--speed-kmh", callback=_speed_check,
-                            help=f"Driving speed, km/h (default 30), e.g. 25, {PER_REGION_SPEEDS}: {SPEEDS_HELP} "
+                            help=f"Driving speed of the travel times (--minutes), km/h (default 30), e.g. 25, "
+                                 f"{PER_REGION_SPEEDS}: {SPEEDS_HELP} "
                                  "(with --network, driving on the roads takes each road's speed).")
-WALK_SPEED_OPTION = typer.Option(None, callback=_above_zero, help="Walking speed, km/h (default 4.5), on the roads and "
-                                                                  "off them.")
-DETOUR_OPTION = typer.Option(None, callback=_road_detour, help="Road km per straight-line km where no road is measured "
-                                                               "(default 1.3).")
+WALK_SPEED_OPTION = typer.Option(None, callback=_above_zero, help="Walking speed of the travel times, km/h (default "
+                                                                  "4.5), on the roads and off them.")
+DETOUR_OPTION = typer.Option(None, callback=_road_detour, help="Road km per straight-line km of the travel times where "
+                                                               "no road is measured (default 1.3).")
 MINUTES_ANY_OPTION = typer.Option(None, callback=_minutes_check,
                                   help="A travel-time limit in minutes instead of a radius, e.g. 15 for the 15-minute "
                                        f"service circle 15分钟金融服务圈, {PER_REGION_MINUTES} (--mode drive or walk).")
