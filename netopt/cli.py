@@ -580,8 +580,8 @@ def analyze(
                                                               "detour_factor": detour_factor})}
         ds, source = _load(data, coords, branches, population, skip_unlocated)
         if tile_km is not None:
-            _diagnose_tiled(ds, source, out, radius, grid_km, tile_km, workers,
-                            network or minutes or h3 or bank or travel != {"mode": "drive"})
+            _diagnose_tiled(ds, source, out, {"radius_km": radius, "radius_min": limit_min, **travel}, grid_km,
+                            tile_km, workers, network or h3 or bank)
             return
         _diagnose(ds, source, out, radius_km=radius, radius_min=limit_min, network=network, grid_km=grid_km, h3=h3,
                   bank=bank, travel=travel)
@@ -601,19 +601,23 @@ def _check_analyze_options(minutes: Optional[str], radii: tuple, grid_km: Option
                          file="command line")
 
 
-def _diagnose_tiled(ds: Dataset, source: str, out: Path, radius_km, grid_km: Optional[float], tile_km: float,
+def _diagnose_tiled(ds: Dataset, source: str, out: Path, limit: dict, grid_km: Optional[float], tile_km: float,
                     workers: Optional[int], unsupported) -> None:
+    """analyze --tile-km: the population grid measured tile by tile (tiles.tiled_grid_coverage) within `limit` (a
+    radius, or a travel time with its mode and speeds, as analyze_coverage takes them), by straight line."""
     from netopt.report import bilingual, write_workbook
     from netopt.tiles import tiled_grid_coverage
 
     if grid_km is None or unsupported:
-        raise InputError("--tile-km works with --grid-km and straight-line radii for every bank's branches, driving at "
-                         "30 km/h (not --minutes, --network, --h3, --bank, --mode or the speeds)", file="command line")
+        raise InputError("--tile-km works with --grid-km and straight-line radii or travel times for every bank's "
+                         "branches (not --network, --h3 or --bank)", file="command line")
     with _working(f"Measuring {grid_km:g} km cells in {tile_km:g} km tiles 分块计算…"):
-        tiled = tiled_grid_coverage(ds, radius_km, cell_km=grid_km, tile_km=tile_km,
-                                    scheduler="serial" if workers is None else None, workers=workers,
-                                    cells_dir=out / "cells")
-    table = Table(title=f"Coverage by town region type 覆盖诊断 — {source}, {tiled.cells:,} cells in {tiled.tiles} tiles")
+        tiled = tiled_grid_coverage(ds, cell_km=grid_km, tile_km=tile_km, scheduler="serial" if workers is None else None,
+                                    workers=workers, cells_dir=out / "cells", **limit)
+    within = _radius_words(limit["radius_km"]) if limit["radius_min"] is None else _travel_time_words(
+        TravelTime(limit["radius_min"], limit["mode"], {k: v for k, v in limit.items() if k in SPEED_FLAGS}))
+    table = Table(title=f"Coverage by town region type 覆盖诊断 — {source}, {tiled.cells:,} cells in {tiled.tiles} tiles, "
+                        f"within {within}")
     for col in ("区域 region", "万人", "覆盖率"):
         table.add_column(col, justify="right")
     for row in tiled.by_region.itertuples():

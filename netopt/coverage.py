@@ -413,6 +413,26 @@ def place_speeds(ds: Dataset, places: gpd.GeoDataFrame, speed_kmh: float | dict[
 SPEED_OPTIONS = ("speed_kmh", "walk_speed_kmh", "detour_factor")  # how fast, and how far round, off the roads
 
 
+def straight_line_reach(kinds: pd.DataFrame, radius_km: Limit | None = None, radius_min: Limit | None = None,
+                        mode: str | dict[str, str] = "drive", **speeds) -> pd.DataFrame:
+    """For demand units of each kind in `kinds` (columns region_type and county_region_type, one row a kind): the
+    straight-line km their limit allows — a radius as it is; a travel time at their travel mode's speed, straight
+    line x the detour factor — and their minutes per straight-line km, as analyze_coverage by straight line
+    measures them (a limit, mode or driving speed per region type read as it reads them); for code that measures
+    km alone, such as tiled grids. `speeds`: speed_kmh (one or per region type), walk_speed_kmh, detour_factor."""
+    settings = _settings(radius_km, radius_min, "euclidean", mode, dict(speeds))
+    kinds = kinds.reset_index(drop=True)
+    modes = _unit_modes(kinds, settings.mode_by_region or settings.travel.mode)
+    drive = _unit_speeds(kinds, settings.speed_by_region)
+    speed = np.where(modes == "walk", settings.travel.walk_speed_kmh,
+                     settings.travel.speed_kmh if drive is None else drive)
+    minutes_per_km = settings.travel.detour_factor / speed * 60.0
+    limits = _unit_limits(kinds, settings.limit, settings.unit).to_numpy(float)
+    allowed = limits if settings.unit == "km" else limits / minutes_per_km
+    return kinds.assign(radius_km=allowed, minutes_per_km=minutes_per_km,
+                        **({"time_limit_min": limits} if settings.unit == "min" else {}))
+
+
 def speeds_per_point(ds: Dataset, speeds: dict, demand: gpd.GeoDataFrame | None = None,
                      places: gpd.GeoDataFrame | None = None, file: str = "model") -> dict:
     """A model's speed keywords from `speeds` as analyze_coverage takes them (speed_kmh one or one per region

@@ -19,7 +19,8 @@ from netopt.grid import GRID_METHOD, MAX_GRID_CELLS, MAX_TILED_CELLS, _square_gr
 from netopt.io import Dataset, require_pyarrow, write_atomic
 from netopt.projection import metric_crs, xy_metres
 
-AREA_COLUMNS = ["town_id", "name", "county", "county_id", "region_type", "population", "town_area", "geometry"]
+AREA_COLUMNS = ["town_id", "name", "county", "county_id", "region_type", "county_region_type", "population",
+                "town_area", "geometry"]
 GROUP_COLUMNS = ["county_id", "county", "region_type"]
 
 
@@ -33,8 +34,8 @@ class TileTask:
     cell_m: float
     branch_xy: np.ndarray
     measure_crs: object
-    radius_km: dict[str, float]
-    county_types: dict[str, str]
+    reach: dict[str, tuple[float, float]]  # _kinds of a town's and its county's region type: km allowed, min per km
+    timed: bool  # the limit a travel time: the cells also say their minutes
 
 
 @dataclass
@@ -55,22 +56,27 @@ class TiledCoverage:
                 f"covered {rate}{written})")
 
 
-def tiled_grid_coverage(ds: Dataset, radius_km: dict[str, float] | float, cell_km: float = 1.0,
+def tiled_grid_coverage(ds: Dataset, radius_km: dict[str, float] | float | None = None, cell_km: float = 1.0,
                         tile_km: float = 20.0, scheduler: str | None = "serial", workers: int | None = None,
-                        client=None, cells_dir: str | os.PathLike | None = None) -> TiledCoverage:
-    """Coverage of `population_grid(ds, cell_km)` within `radius_km` of the branches, computed per square tile.
+                        client=None, cells_dir: str | os.PathLike | None = None,
+                        radius_min: dict[str, float] | float | None = None, mode: str | dict[str, str] = "drive",
+                        **speeds) -> TiledCoverage:
+    """Coverage of `population_grid(ds, cell_km)` within `radius_km` of the branches (straight line), computed per
+    square tile; or within a travel time, `radius_min` with `mode` and the speeds (speed_kmh, walk_speed_kmh,
+    detour_factor), each one or per region type, as analyze_coverage takes them.
 
     Gives the same populations and covered populations as analyze_coverage(ds, radius_km,
-    demand=population_grid(ds, cell_km)), but never holds more than one tile's cells per task: for cities of
-    millions of cells. scheduler: "serial" (default), None for a dask LocalCluster of `workers`, or a scheduler
-    address; or pass a dask `client`. cells_dir: also write each tile's cells (Parquet, lon/lat of each cell's
-    representative point, population, nearest branch km, covered) there.
+    demand=population_grid(ds, cell_km)) (or its radius_min=…), but never holds more than one tile's cells per
+    task: for cities of millions of cells. scheduler: "serial" (default), None for a dask LocalCluster of
+    `workers`, or a scheduler address; or pass a dask `client`. cells_dir: also write each tile's cells (Parquet,
+    lon/lat of each cell's representative point, population, the straight-line km its limit allows and to its
+    nearest branch — and with a travel time its limit and minutes —, branches within its limit, covered) there.
     """
     if cells_dir is not None:
         require_pyarrow("each tile's cells")
     if workers is not None:
         check_count(workers, "workers", "tiled_grid_coverage")
-    tasks = tile_tasks(ds, radius_km, cell_km, tile_km)
+    tasks = tile_tasks(ds, radius_km, cell_km, tile_km, radius_min, mode, **speeds)
     parts, files = [], []
     for key, cells in _tile_results(tasks, scheduler, workers, client):
         parts.append(cells.groupby(GROUP_COLUMNS, dropna=False).agg(
@@ -93,8 +99,11 @@ def _rates(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def tile_tasks(ds: Dataset, radius_km: dict[str, float] | float, cell_km: float, tile_km: float) -> list[TileTask]:
-    """Square tiles of a whole number of cells, aligned with population_grid's cells; one task per tile with towns."""
+def tile_tasks(ds: Dataset, radius_km: dict[str, float] | float | None, cell_km: float, tile_km: float,
+               radius_min: dict[str, float] | float | None = None, mode: str | dict[str, str] = "drive",
+               **speeds) -> list[TileTask]:
+    """Square tiles of a whole number of cells, aligned with population_grid's cells; one task per tile with towns,
+    each knowing the straight-line km every kind of town's limit allows (_reach_by_kind)."""
     check_amount(cell_km, "cell_km", "tiled_grid_coverage", "km")
     check_amount(tile_km, "tile_km", "tiled_grid_coverage", "km")
     if tile_km < cell_km:
@@ -102,6 +111,7 @@ def tile_tasks(ds: Dataset, radius_km: dict[str, float] | float, cell_km: float,
     areas = town_areas(ds)
     areas = areas[areas.area > 0].copy()
     areas["town_area"] = areas.area
+    areas["county_region_type"] = areas["county"].map(dict(zip(ds.counties["name"], ds.counties["region_type"])))
     areas = areas[AREA_COLUMNS]
     cell_m = cell_km * 1000.0
     tile_m = max(1, round(tile_km / cell_km)) * cell_m
@@ -109,9 +119,7 @@ def tile_tasks(ds: Dataset, radius_km: dict[str, float] | float, cell_km: float,
     check_grid_size(areas.total_bounds, cell_km, MAX_TILED_CELLS, "in all, even tile by tile; use a larger cell")
     check_grid_size((0.0, 0.0, tile_m, tile_m), cell_km, MAX_GRID_CELLS, "in one tile; use smaller tiles")
     crs = metric_crs(ds.counties, ds.branches)
-    limits = radius_km if isinstance(radius_km, dict) else {"core": radius_km, "fringe": radius_km,
-                                                             "county": radius_km}
-    county_types = dict(zip(ds.counties["name"], ds.counties["region_type"]))
+    reach = _reach_by_kind(areas, radius_km, radius_min, mode, speeds)
     branch_xy = xy_metres(ds.branches, crs)
     tasks = []
     for tx in np.arange(math.floor(minx / tile_m) * tile_m, maxx, tile_m):
@@ -120,8 +128,26 @@ def tile_tasks(ds: Dataset, radius_km: dict[str, float] | float, cell_km: float,
             touching = areas.iloc[areas.sindex.query(box(*bounds), predicate="intersects")]
             if len(touching):
                 key = f"{int(tx // tile_m)}_{int(ty // tile_m)}"
-                tasks.append(TileTask(key, bounds, touching, cell_m, branch_xy, crs, limits, county_types))
+                tasks.append(TileTask(key, bounds, touching, cell_m, branch_xy, crs, reach, radius_min is not None))
     return tasks
+
+
+def _reach_by_kind(areas: gpd.GeoDataFrame, radius_km, radius_min, mode, speeds: dict) -> dict[str, tuple]:
+    """For each kind of town (_kinds: its own and its county's region type): the straight-line km its limit allows
+    and its minutes per km (coverage.straight_line_reach: the diagnosis's own reading of a limit, mode or speed
+    per region type)."""
+    from netopt.coverage import straight_line_reach
+
+    kinds = areas[["region_type", "county_region_type"]].astype(object).drop_duplicates()
+    found = straight_line_reach(kinds, radius_km, radius_min, mode, **speeds)
+    return dict(zip(_kinds(found), zip(found["radius_km"], found["minutes_per_km"])))
+
+
+def _kinds(frame: pd.DataFrame) -> pd.Series:
+    """Each row's own and county's region type as one key, "core/county" ("" where one is missing)."""
+    own, county = (frame[c].astype(object).where(frame[c].notna(), "").astype(str)
+                   for c in ("region_type", "county_region_type"))
+    return (own + "/" + county).reset_index(drop=True)
 
 
 def measure_tile(task: TileTask) -> pd.DataFrame:
@@ -132,18 +158,21 @@ def measure_tile(task: TileTask) -> pd.DataFrame:
     pieces = pieces[pieces["population"] > 0].to_crs(4326)
     if pieces.empty:
         return pd.DataFrame(columns=[*GROUP_COLUMNS, "population", "covered_population"])
-    limit = pieces["region_type"].map(task.radius_km).fillna(pieces["county"].map(task.county_types)
-                                                             .map(task.radius_km)).to_numpy(float)
+    kinds = _kinds(pieces)
+    limit = kinds.map({kind: km for kind, (km, _) in task.reach.items()}).to_numpy(float)
+    per_km = kinds.map({kind: per for kind, (_, per) in task.reach.items()}).to_numpy(float)
     xy = xy_metres(pieces, task.measure_crs)
     distance_m, _ = nearest_site(xy, task.branch_xy)
     covered = distance_m / 1000.0 <= limit
     points = pieces.geometry.representative_point()
+    minutes = {"time_limit_min": limit * per_km, "nearest_branch_min": distance_m / 1000.0 * per_km} \
+        if task.timed else {}
     return pd.DataFrame({
         "cell_id": pieces["cell_id"].to_numpy(), "town_id": pieces["town_id"].to_numpy(),
         **{c: pieces[c].to_numpy() for c in GROUP_COLUMNS},
         "lon": points.x.to_numpy(), "lat": points.y.to_numpy(), "population": pieces["population"].to_numpy(),
-        "radius_km": limit, "nearest_branch_km": distance_m / 1000.0,
-        "branches_within_radius": count_within(xy, task.branch_xy, limit * 1000.0),
+        "radius_km": limit, "nearest_branch_km": distance_m / 1000.0, **minutes,
+        "branches_within_limit": count_within(xy, task.branch_xy, limit * 1000.0),
         "covered": covered, "covered_population": np.where(covered, pieces["population"].to_numpy(), 0.0),
         "population_method": GRID_METHOD.format(area="its Voronoi cell within its county",
                                                 grid=f"a {task.cell_m / 1000:g} km grid"),

@@ -345,6 +345,33 @@ def test_tiled_grid_coverage_equals_the_whole_grid(grid_coverage, tile_km, tmp_p
                            f"{len(tiled.cell_files)} files)")
 
 
+def test_tiled_grid_coverage_within_a_travel_time_equals_the_whole_grid(grid_coverage, tmp_path):
+    """radius_min with a travel mode and a driving speed per region type, a walking speed and a detour factor: each
+    tile's cells covered as analyze_coverage measures the whole grid by straight line — by the library and by
+    analyze --tile-km --minutes —, the cells' minutes being their km x detour at their mode's speed."""
+    from netopt.grid import population_grid
+    from netopt.tiles import tiled_grid_coverage
+
+    ds = grid_coverage[0]
+    travel = {"radius_min": {"core": 15, "county": 30}, "mode": {"core": "walk", "county": "drive"},
+              "speed_kmh": {"core": 20, "county": 40}, "walk_speed_kmh": 4.0, "detour_factor": 1.4}
+    whole = no.analyze_coverage(ds, demand=population_grid(ds, cell_km=2.0), **travel).by_county.set_index("county_id")
+    tiled = tiled_grid_coverage(ds, cell_km=2.0, tile_km=30.0, cells_dir=tmp_path / "lib", **travel)
+    got = tiled.by_county.set_index("county_id").loc[whole.index]
+    assert got["covered_population"].to_numpy() == pytest.approx(whole["covered_population"].to_numpy(), rel=1e-9)
+    cells = pd.concat(pd.read_parquet(p) for p in tiled.cell_files)
+    walking = np.isclose(cells["nearest_branch_min"], cells["nearest_branch_km"] * 1.4 / 4.0 * 60, rtol=1e-12)
+    assert walking.any() and (cells["covered"] == (cells["nearest_branch_min"] <= cells["time_limit_min"])).all()
+    result = CliRunner().invoke(app, ["analyze", "--grid-km", "2", "--tile-km", "30", "--minutes", "core=15,county=30",
+                                      "--mode", "core=walk,county=drive", "--speed-kmh", "core=20,county=40",
+                                      "--walk-speed-kmh", "4", "--detour-factor", "1.4", "--out", str(tmp_path / "cli")])
+    assert result.exit_code == 0, result.output
+    assert "within core 15 min walk at 4 km/h, county 30 min drive at 40 km/h" in " ".join(result.output.split())
+    by_county = pd.read_csv(tmp_path / "cli" / "coverage_tiled_by_county.csv", dtype={"county_id 区划代码": str})
+    covered = by_county.set_index("county_id 区划代码")["covered_population 覆盖人口(人)"].loc[whole.index]
+    assert covered.to_numpy() == pytest.approx(whole["covered_population"].to_numpy(), rel=1e-9)
+
+
 def test_tiled_grid_coverage_on_a_cluster_matches_serial(grid_coverage, cluster):
     from netopt.tiles import tiled_grid_coverage
 

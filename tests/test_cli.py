@@ -1818,7 +1818,4 @@ def test_speeds_given_on_the_command_line(tmp_path: Path):
     alone = runner.invoke(app, ["compare", str(tmp_path), "--speed-kmh", "25", "--detour-factor", "1.4",
                                 "--out", str(tmp_path / "x")])
     assert alone.exit_code == 2 and "--speed-kmh and --detour-factor are for --minutes" in alone.output
-    tiled = runner.invoke(app, ["analyze", "--grid-km", "2", "--tile-km", "20", "--speed-kmh", "25",
-                                "--out", str(tmp_path / "x")])
-    assert tiled.exit_code == 2 and "--mode or the speeds" in " ".join(tiled.output.split())
     assert not (tmp_path / "x").exists()
