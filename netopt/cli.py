@@ -127,20 +127,26 @@ def _minutes_given(text: Optional[str]) -> float | dict[str, float] | None:
     """--minutes as given: one number of minutes for every town ("15", "15分钟"), or one per region type
     ("core=15,county=30", also 核心城区=15,县域=30; core and county both, fringe as well if wanted: a fringe town
     otherwise takes its county's type), each above 0; anything else refused naming the part that is wrong."""
+    return _amount_given(text, ("分钟", "mins", "min", "分"), "--minutes",
+                         f"a number of minutes above 0 (15) {PER_REGION_MINUTES}", "core=15,county=30")
+
+
+def _amount_given(text: Optional[str], units: tuple[str, ...], option: str, takes: str, example: str
+                  ) -> float | dict[str, float] | None:
+    """An option's amount as given (None when not): one number above 0 for every town, with one of its `units`
+    after it or none (15, 15min, 15 分钟), or one per region type (_per_region, which says what `option` `takes`
+    and gives an `example`)."""
     if text is None:
         return None
-    one = _minutes_number(text)
-    return one if one is not None else _per_region(text, _minutes_number, "--minutes",
-                                                   f"a number of minutes above 0 (15) {PER_REGION_MINUTES}",
-                                                   "core=15,county=30")
 
+    def number(value: str) -> Optional[float]:
+        value = value.strip()
+        for unit in units:
+            value = value.removesuffix(unit)
+        return _positive_number(value)
 
-def _minutes_number(text: str) -> Optional[float]:
-    """_positive_number of a number of minutes, with its unit or without: 15, 15min, 15 分钟."""
-    number = text.strip()
-    for unit in ("分钟", "mins", "min", "分"):
-        number = number.removesuffix(unit)
-    return _positive_number(number)
+    one = number(text)
+    return one if one is not None else _per_region(text, number, option, takes, example)
 
 
 def _minutes_check(value: Optional[str]) -> Optional[str]:
@@ -173,20 +179,8 @@ PER_REGION_SPEEDS = "or one per region type, core=20,county=40 (核心城区=20,
 def _speed_given(text: Optional[str]) -> float | dict[str, float] | None:
     """--speed-kmh as given: one driving speed for every town ("25", "25km/h", "25公里/小时"), or one per region type
     ("core=20,county=40", 核心城区=20,县域=40), each above 0; anything else refused naming the part that is wrong."""
-    if text is None:
-        return None
-    one = _speed_number(text)
-    return one if one is not None else _per_region(text, _speed_number, "--speed-kmh",
-                                                   f"a speed in km/h above 0 (25) {PER_REGION_SPEEDS}",
-                                                   "core=20,county=40")
-
-
-def _speed_number(text: str) -> Optional[float]:
-    """_positive_number of a speed, with its unit or without: 25, 25km/h, 25 公里/小时."""
-    number = text.strip()
-    for unit in ("km/h", "kmh", "公里/小时", "千米/小时", "公里每小时"):
-        number = number.removesuffix(unit)
-    return _positive_number(number)
+    return _amount_given(text, ("km/h", "kmh", "公里/小时", "千米/小时", "公里每小时"), "--speed-kmh",
+                         f"a speed in km/h above 0 (25) {PER_REGION_SPEEDS}", "core=20,county=40")
 
 
 def _speed_check(value: Optional[str]) -> Optional[str]:
