@@ -231,9 +231,9 @@ TIMED_HELP = ("a travel-time limit in minutes instead of a radius, e.g. 15 for t
               f"15分钟金融服务圈, {PER_REGION_MINUTES} (by road with --network, else straight line x 1.3 at 30 km/h "
               "driving, 4.5 km/h walking — --speed-kmh, --walk-speed-kmh, --detour-factor —, as analyze --minutes)")
 MINUTES_OPTION = typer.Option(None, callback=_minutes_check,
-                              help=f"mclp, lscp: {TIMED_HELP}; pmedian, pcenter: travel measured in minutes (least "
-                                   "total or longest travel time), this the limit of the coverage today → plan "
-                                   "comparison.")
+                              help=f"mclp, lscp: {TIMED_HELP}; pmedian, pcenter, cflp: travel measured in minutes "
+                                   "(least total or longest travel time; cflp's --max-km stays km), this the limit of "
+                                   "the coverage today → plan comparison.")
 CURVE_MINUTES_OPTION = typer.Option(None, callback=_minutes_check, help=f"mclp: {TIMED_HELP}.")
 MODE_OPTION = typer.Option("drive", callback=_mode_check, help=f"With --minutes: drive or walk, {PER_REGION_MODES}.")
 SPEEDS_HELP = "the travel times off the roads: straight line x --detour-factor, and the legs to and from a road"
@@ -1401,9 +1401,10 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], limit: float 
         limit = TravelTime(demand_limits(ds, limit.minutes, towns, unit="min"), demand_modes(ds, limit.mode, towns),
                            speeds_per_point(ds, limit.speeds, towns))
     capacity_wan = options.capacity_wan
+    timed = {"unit": "min", "mode": limit.mode, **limit.speeds} if isinstance(limit, TravelTime) else {}
     if model == "cflp":
         built = CFLP.from_geodataframes(towns, sites.assign(capacity=capacity_wan * 1e4), "population",
-                                        capacity="capacity", max_km=options.max_km, **rules)
+                                        capacity="capacity", max_km=options.max_km, **timed, **rules)
         _check_cflp_size(built.cost, options.max_km)
         return built
     keywords = _limit_keywords(limit)
@@ -1418,7 +1419,6 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], limit: float 
                                                   exactly_p=not at_most, **keywords, **rules)
     if model == "mclp":
         return MCLP.from_geodataframes(towns, sites, p=p, exactly_p=not at_most, **keywords, **rules)
-    timed = {"unit": "min", "mode": limit.mode, **limit.speeds} if isinstance(limit, TravelTime) else {}
     if model == "pmedian":
         return PMedian.from_geodataframes(towns, sites, p, exactly_p=not at_most, **timed, **rules)
     return PCenter.from_geodataframes(towns, sites, p, **timed, **rules)
@@ -1561,8 +1561,8 @@ class TravelTime:
     speeds: dict = field(default_factory=dict)  # _speeds_given: those given on the command line
 
 
-# the models --minutes applies to, by command (mclp, lscp: residents within it; pmedian, pcenter: travel in minutes)
-TIMED_MODELS = {"optimize": ("mclp", "lscp", "pmedian", "pcenter"), "curve": ("mclp",)}
+# the models --minutes applies to, by command (mclp, lscp: residents within it; pmedian, pcenter, cflp: travel in minutes)
+TIMED_MODELS = {"optimize": ("mclp", "lscp", "pmedian", "pcenter", "cflp"), "curve": ("mclp",)}
 
 
 def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional[str],
@@ -1871,6 +1871,7 @@ OBJECTIVE_SHOWN = {
 OBJECTIVE_SHOWN_IN_MINUTES = {
     "pmedian": ("total travel time 出行总时间", lambda v: f"{v / 1e4:,.1f} 万人·分钟"),
     "pcenter": ("longest travel time 最长通行时间", lambda v: f"{v:,.1f} min"),
+    "cflp": ("total travel time 出行总时间", lambda v: f"{v / 1e4:,.1f} 万人·分钟"),
 }
 
 

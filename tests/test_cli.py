@@ -336,7 +336,7 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     points = pd.read_csv(tmp_path / "coverage_curve.csv")
     assert points.iloc[0, 1] == pytest.approx(wan, abs=0.05)  # point 0: today's network
     for command, words in ((["optimize", "--model", "share", "--p", "140"],
-                            "--minutes is for --model mclp, lscp, pmedian or pcenter (travel measured in minutes)"),
+                            "--minutes is for --model mclp, lscp, pmedian, pcenter or cflp (travel measured in minutes)"),
                            (["curve", "--model", "share"], "--minutes is for --model mclp "),
                            (["optimize", "--p", "140", "--radius-km", "3"], "a radius in km (--radius-km), not both"),
                            (["curve", "--county-km", "3"], "or a radius in km (--county-km), not both"),
@@ -1819,3 +1819,25 @@ def test_speeds_given_on_the_command_line(tmp_path: Path):
                                 "--out", str(tmp_path / "x")])
     assert alone.exit_code == 2 and "--speed-kmh and --detour-factor are for --minutes" in alone.output
     assert not (tmp_path / "x").exists()
+
+
+def test_cflp_in_travel_minutes(tmp_path: Path):
+    """optimize --model cflp --minutes 15: the least total travel time within the capacities, as CFLP.from_geodataframes(
+    unit="min") at the speeds given counts it (万人·分钟, and the mean per resident), --max-km still a cutoff in km."""
+    from netopt.planning import candidate_sites
+
+    ds = no.load_sample()
+    sites = candidate_sites(ds, bank="招商银行").assign(capacity=40e4)
+    existing = np.flatnonzero(sites["kind"] == "existing")
+    speed = no.coverage.demand_speeds(ds, {"core": 20, "county": 40})
+    model = no.CFLP.from_geodataframes(ds.towns, sites, capacity="capacity", max_km=80, unit="min", speed_kmh=speed,
+                                       existing=existing, max_new=2)
+    total = model.solve().objective
+    result = runner.invoke(app, ["optimize", "--model", "cflp", "--bank", "招商", "--capacity-wan", "40", "--max-new",
+                                 "2", "--max-km", "80", "--minutes", "15", "--speed-kmh", "core=20,county=40",
+                                 "--out", str(tmp_path)])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert f"Mean travel time per resident 人均通行时间: {total / ds.towns['population'].sum():.1f} min" in text
+    summary = dict(pd.read_excel(tmp_path / "cflp_plan.xlsx", sheet_name="summary 汇总").to_numpy())
+    assert summary["total travel time 出行总时间"] == f"{total / 1e4:,.1f} 万人·分钟"

@@ -271,3 +271,27 @@ def test_models_in_minutes_at_speeds_given_per_demand_point(city):
             no.PMedian.from_geodataframes(demand, sites, 1, unit="min", **bad)
         with pytest.raises(no.InputError, match=message):
             no.LSCP.from_geodataframes(demand, sites, radius_min=15, **bad)
+
+
+def test_cflp_in_travel_minutes(city):
+    """CFLP unit="min": the cost of each pair is its travel minutes as the diagnosis measures them (straight line x
+    the detour at each town's speed), pairs beyond max_km (still km) left out; the plan is the matrix model's on
+    those minutes, and at one speed the km model's (minutes are km times one factor)."""
+    ds, sites = city
+    sites = sites.assign(capacity=40e4)
+    existing = existing_positions(sites)
+    speed = no.coverage.demand_speeds(ds, {"core": 15, "county": 45})
+    km = cost_matrix_km(ds.towns, sites)
+    minutes = np.where(km > 80, np.inf, km * 1.4 / speed[:, None] * 60)
+    rules = dict(existing=existing, max_new=2)
+    timed = no.CFLP.from_geodataframes(ds.towns, sites, capacity="capacity", max_km=80, unit="min", speed_kmh=speed,
+                                       detour_factor=1.4, **rules)
+    assert timed.cost == pytest.approx(minutes, rel=1e-12)
+    result = timed.solve()
+    matrix = no.CFLP.from_cost_matrix(minutes, ds.towns["population"], sites["capacity"], **rules).solve()
+    assert result.status == "optimal" and result.objective == pytest.approx(matrix.objective, rel=1e-9)
+    by_km = no.CFLP.from_geodataframes(ds.towns, sites, capacity="capacity", max_km=80, **rules).solve()
+    one_speed = no.CFLP.from_geodataframes(ds.towns, sites, capacity="capacity", max_km=80, unit="min",
+                                           **rules).solve()
+    assert one_speed.objective == pytest.approx(by_km.objective * 1.3 / 30 * 60, rel=1e-9)
+    assert sorted(one_speed.selected) == sorted(by_km.selected)

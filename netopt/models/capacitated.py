@@ -69,11 +69,17 @@ class CFLP(LocationModel):
     @classmethod
     def from_geodataframes(cls, demand, candidates, demand_column: str = "population", capacity=None,
                            fixed_cost=None, cost_per_km: float = 1.0, distance: str = "euclidean",
-                           graph=None, max_km: float | None = None, **kwargs) -> "CFLP":
+                           graph=None, max_km: float | None = None, unit: str = "km", mode="drive",
+                           speed_kmh=30.0, walk_speed_kmh: float = 4.5, detour_factor: float = 1.3,
+                           **kwargs) -> "CFLP":
         """Cost per unit of demand = distance (km) x cost_per_km; `capacity` and `fixed_cost` a column of
         `candidates`, a number, or one per site. `max_km`: no demand is served from a site farther than this (a
-        city-wide or provincial model then has a few hundred pairs per town, not all)."""
+        city-wide or provincial model then has a few hundred pairs per town, not all). With unit="min", travel
+        minutes in place of km — the least total travel time, resident-minutes, within the capacities —, each pair
+        as analyze_coverage(radius_min=…) measures it (`mode`, `speed_kmh`, `walk_speed_kmh`, `detour_factor` as
+        PMedian takes them; cost_per_km then a cost per minute; `max_km` still km)."""
         from netopt.distance import cost_matrix_km
+        from netopt.models.median import geo_costs
 
         if max_km is not None and not (is_number(max_km) and 0 < max_km < np.inf):
             raise InputError(f"max_km must be a positive number of kilometres, got {max_km!r}", file="model")
@@ -81,10 +87,14 @@ class CFLP(LocationModel):
         caps = column_or_values(candidates, capacity, "candidates")
         fixed = column_or_values(candidates, fixed_cost, "candidates")
         given = rules_from_candidates(candidates, kwargs)
-        km = cost_matrix_km(demand, candidates, distance=distance, graph=graph)
+        cost, _ = geo_costs(demand, candidates, distance, graph, unit, mode, speed_kmh=speed_kmh,
+                            walk_speed_kmh=walk_speed_kmh, detour_factor=detour_factor)
         if max_km is not None:
-            km[km > max_km] = np.inf
-        return cls.from_cost_matrix(km * cost_per_km, amounts, caps, fixed, demand_labels=_ids(demand, None),
+            km = cost_matrix_km(demand, candidates, distance, graph, detour_factor) if unit == "min" else cost
+            cost = np.where(km > max_km, np.inf, cost * cost_per_km)
+        else:
+            cost = cost * cost_per_km
+        return cls.from_cost_matrix(cost, amounts, caps, fixed, demand_labels=_ids(demand, None),
                                     site_labels=_ids(candidates, None), **given)
 
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
