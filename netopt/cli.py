@@ -606,12 +606,12 @@ def _diagnose_tiled(ds: Dataset, source: str, out: Path, limit: dict, grid_km: O
         raise InputError("--tile-km works with --grid-km and straight-line radii or travel times for every bank's "
                          "branches (not --network, --h3 or --bank)", file="command line")
     with _working(f"Measuring {grid_km:g} km cells in {tile_km:g} km tiles 分块计算…"):
-        tiled = tiled_grid_coverage(ds, cell_km=grid_km, tile_km=tile_km, scheduler="serial" if workers is None else None,
-                                    workers=workers, cells_dir=out / "cells", **limit)
+        tiled = tiled_grid_coverage(ds, cell_km=grid_km, tile_km=tile_km, workers=workers, cells_dir=out / "cells",
+                                    scheduler="serial" if workers is None else None, **limit)
     within = _radius_words(limit["radius_km"]) if limit["radius_min"] is None else _travel_time_words(
         TravelTime(limit["radius_min"], limit["mode"], {k: v for k, v in limit.items() if k in SPEED_FLAGS}))
-    table = Table(title=f"Coverage by town region type 覆盖诊断 — {source}, {tiled.cells:,} cells in {tiled.tiles} tiles, "
-                        f"within {within}")
+    table = Table(title=f"Coverage by town region type 覆盖诊断 — {source}, {tiled.cells:,} cells in {tiled.tiles} "
+                        f"tiles, within {within}")
     for col in ("区域 region", "万人", "覆盖率"):
         table.add_column(col, justify="right")
     for row in tiled.by_region.itertuples():
@@ -1561,7 +1561,8 @@ class TravelTime:
     speeds: dict = field(default_factory=dict)  # _speeds_given: those given on the command line
 
 
-# the models --minutes applies to, by command (mclp, lscp: residents within it; pmedian, pcenter, cflp: travel in minutes)
+# the models --minutes applies to, by command (mclp, lscp: residents within it; pmedian, pcenter, cflp: travel in
+# minutes)
 TIMED_MODELS = {"optimize": ("mclp", "lscp", "pmedian", "pcenter", "cflp"), "curve": ("mclp",)}
 
 

@@ -57,11 +57,15 @@ class CoverageSettings:
     def mode_words(self) -> str:
         """The travel mode as said: "drive", or one per region type, "core walk, county drive"; with a speed other
         than the default, "drive at 20 km/h", "core walk at 4 km/h, county drive at 40 km/h"."""
-        kinds = list(dict.fromkeys([*(self.mode_by_region or {}), *(self.speed_by_region or {})]))
+        kinds = self.travel_kinds()
         if not kinds:
             return self.travel.mode + speed_words(self.travel)
         travels = [self.travel_in(kind) for kind in kinds]
         return ", ".join(f"{kind} {travel.mode}{speed_words(travel)}" for kind, travel in zip(kinds, travels))
+
+    def travel_kinds(self) -> list[str]:
+        """The region types given a travel mode or a driving speed of their own, in the order given ([] for none)."""
+        return list(dict.fromkeys([*(self.mode_by_region or {}), *(self.speed_by_region or {})]))
 
     def travel_in(self, kind: str) -> TravelSettings:
         """How the demand units of region type `kind` travel: their mode and driving speed where given per region
@@ -708,7 +712,7 @@ def _method_notes(units: gpd.GeoDataFrame, s: CoverageSettings) -> list[str]:
 def _speeds_words(s: CoverageSettings) -> str:
     """The straight-line speed of the travel mode, "30 km/h (drive)", or of each region type's where the mode or
     the driving speed is given per region type, "4.5 km/h (walk) in core, 40 km/h (drive) in county"."""
-    kinds = list(dict.fromkeys([*(s.mode_by_region or {}), *(s.speed_by_region or {})]))
+    kinds = s.travel_kinds()
     if not kinds:
         return f"{s.travel.access_speed_kmh():g} km/h ({s.travel.mode})"
     return ", ".join(f"{s.travel_in(kind).access_speed_kmh():g} km/h ({s.travel_in(kind).mode}) in {kind}"

@@ -364,7 +364,8 @@ def test_tiled_grid_coverage_within_a_travel_time_equals_the_whole_grid(grid_cov
     assert walking.any() and (cells["covered"] == (cells["nearest_branch_min"] <= cells["time_limit_min"])).all()
     result = CliRunner().invoke(app, ["analyze", "--grid-km", "2", "--tile-km", "30", "--minutes", "core=15,county=30",
                                       "--mode", "core=walk,county=drive", "--speed-kmh", "core=20,county=40",
-                                      "--walk-speed-kmh", "4", "--detour-factor", "1.4", "--out", str(tmp_path / "cli")])
+                                      "--walk-speed-kmh", "4", "--detour-factor", "1.4",
+                                      "--out", str(tmp_path / "cli")])
     assert result.exit_code == 0, result.output
     assert "within core 15 min walk at 4 km/h, county 30 min drive at 40 km/h" in " ".join(result.output.split())
     by_county = pd.read_csv(tmp_path / "cli" / "coverage_tiled_by_county.csv", dtype={"county_id 区划代码": str})

@@ -336,7 +336,8 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     points = pd.read_csv(tmp_path / "coverage_curve.csv")
     assert points.iloc[0, 1] == pytest.approx(wan, abs=0.05)  # point 0: today's network
     for command, words in ((["optimize", "--model", "share", "--p", "140"],
-                            "--minutes is for --model mclp, lscp, pmedian, pcenter or cflp (travel measured in minutes)"),
+                            "--minutes is for --model mclp, lscp, pmedian, pcenter or cflp (travel measured in "
+                            "minutes)"),
                            (["curve", "--model", "share"], "--minutes is for --model mclp "),
                            (["optimize", "--p", "140", "--radius-km", "3"], "a radius in km (--radius-km), not both"),
                            (["curve", "--county-km", "3"], "or a radius in km (--county-km), not both"),
@@ -1822,8 +1823,9 @@ def test_speeds_given_on_the_command_line(tmp_path: Path):
 
 
 def test_cflp_in_travel_minutes(tmp_path: Path):
-    """optimize --model cflp --minutes 15: the least total travel time within the capacities, as CFLP.from_geodataframes(
-    unit="min") at the speeds given counts it (万人·分钟, and the mean per resident), --max-km still a cutoff in km."""
+    """optimize --model cflp --minutes 15: the least total travel time within the capacities, as
+    CFLP.from_geodataframes(unit="min") at the speeds given counts it (万人·分钟, and the mean per resident),
+    --max-km still a cutoff in km."""
     from netopt.planning import candidate_sites
 
     ds = no.load_sample()
