@@ -134,6 +134,8 @@ def test_pilot_branches_spread_over_the_sample_city():
     assert km[np.triu_indices(6, k=1)].min() == pytest.approx(result.objective)
     assert result.objective > 25  # six of 农业's 101 outlets, each over 25 km from the others
     assert set(result.assignment["site"]) == set(result.selected)
+    timed = PDispersion.from_geodataframes(ours, 6, unit="min", speed_kmh=25, detour_factor=1.4).solve()
+    assert timed.objective == pytest.approx(result.objective * 1.4 / 25 * 60, rel=1e-9)  # minutes: km x one factor
 
 
 def test_bad_models_are_refused():

@@ -54,16 +54,18 @@ class PDispersion(LocationModel):
         return cls(dense, p, site_rules(dense.shape[1], **rules), site_labels)
 
     @classmethod
-    def from_geodataframes(cls, candidates, p: int, distance: str = "euclidean", graph=None,
+    def from_geodataframes(cls, candidates, p: int, distance: str = "euclidean", graph=None, unit: str = "km",
+                           mode="drive", speed_kmh=30.0, walk_speed_kmh: float = 4.5, detour_factor: float = 1.3,
                            **rules) -> "PDispersion":
-        """Candidate sites as a GeoDataFrame; km between them (or minutes on a road graph); rules as for the other
-        models, by column name or positions."""
-        from netopt.distance import cost_matrix_km
-        from netopt.models.median import rules_from_candidates
+        """Candidate sites as a GeoDataFrame; km between them (straight line, or by road with distance="network"
+        and `graph`), or with unit="min" travel minutes as PMedian measures them (`mode` and `speed_kmh` one or
+        one per site, from the site that is left); rules as for the other models, by column name or positions."""
+        from netopt.models.median import geo_costs, rules_from_candidates
 
         given = rules_from_candidates(candidates, rules)
-        km = cost_matrix_km(candidates, candidates, distance=distance, graph=graph)
-        return cls.from_cost_matrix(km, p, _ids(candidates, None), **given)
+        cost, _ = geo_costs(candidates, candidates, distance, graph, unit, mode, speed_kmh=speed_kmh,
+                            walk_speed_kmh=walk_speed_kmh, detour_factor=detour_factor)
+        return cls.from_cost_matrix(cost, p, _ids(candidates, None), **given)
 
     def to_pulp(self):
         raise InputError("PDispersion is solved as a sequence of independent-set models; there is no single "
