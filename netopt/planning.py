@@ -193,20 +193,21 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
     """Assign every community branch to a central sub-branch (a comprehensive branch) for head-office coaching.
 
     An exact single-source capacitated assignment (CFLP with every hub open, no fixed cost) minimising total
-    travel minutes; each hub coaches at most `capacity` community branches, and no trip may exceed
-    `max_minutes` (no limit by default) (road distance when a road `graph` is given, else straight line x detour, at `speed_kmh`).
+    travel minutes, driving, as analyze_coverage(radius_min=...) measures them (by road when a road `graph` is
+    given: the roads' speeds, the legs to and from them at `speed_kmh`; else straight line x `detour_factor` at
+    `speed_kmh`); each hub coaches at most `capacity` community branches, and no trip may exceed `max_minutes` (no
+    limit by default).
     Adds the coaching days of the plan: 1 day per hub, half a day per community branch. A plan without
     community branches has nobody to coach, one without comprehensive branches nobody to coach them: an empty
     table (attrs["note"] says why).
     """
     from netopt.coverage import point_counties
-    from netopt.distance import cost_matrix_km
+    from netopt.distance import check_speeds, cost_matrix_minutes
     from netopt.models import CFLP
 
     check_count(capacity, "the hub capacity (community branches one hub coaches)", "plan")
     check_amount(max_minutes, "max_minutes (the longest trip to a hub)", "plan", "minutes")
-    check_amount(speed_kmh, "speed_kmh", "plan", "km/h")
-    check_amount(detour_factor, "detour_factor (road km per straight-line km)", "plan")
+    check_speeds(speed_kmh, 4.5, detour_factor, 1, "plan")
     check_plan_columns(plan, ("branch_id", "type"))
     branches = ds.branches.set_index("branch_id")
     hubs = plan.loc[plan["type"] == "comprehensive", "branch_id"].tolist()
@@ -225,10 +226,8 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
                               "coach from")
     hub_frame = branches.loc[hubs].reset_index()
     member_frame = branches.loc[members].reset_index()
-    if graph is None:
-        minutes = cost_matrix_km(member_frame, hub_frame) * detour_factor / speed_kmh * 60.0
-    else:
-        minutes = cost_matrix_km(member_frame, hub_frame, distance="network", graph=graph) / speed_kmh * 60.0
+    minutes = cost_matrix_minutes(member_frame, hub_frame, "euclidean" if graph is None else "network", graph,
+                                  speed_kmh=speed_kmh, detour_factor=detour_factor)
     if max_minutes is not None:
         minutes = np.where(minutes <= max_minutes, minutes, np.inf)
     result = CFLP.from_cost_matrix(minutes, np.ones(len(members)), np.full(len(hubs), capacity),

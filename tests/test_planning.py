@@ -240,7 +240,30 @@ def test_training_hubs_by_road_network():
         for u, v in ((hub, k), (k, hub)):
             graph.add_edge(u, v, length=20_000.0, highway="primary")
     hubs = training_hubs(ds, plan, capacity=200, max_minutes=None, graph=road_network_from_graph(graph))
-    assert hubs["minutes"].min() >= 20.0 / 30.0 * 60.0 - 1e-6  # at least one 20 km leg at 30 km/h
+    assert hubs["minutes"].min() >= 20.0 / 40.0 * 60.0 - 1e-6  # at least one 20 km primary road at its 40 km/h
+    from netopt.distance import cost_matrix_minutes  # the diagnosis's travel minutes by road, legs included
+
+    branches = ds.branches.set_index("branch_id")
+    members, hubs_of = (branches.loc[hubs[column]].reset_index() for column in ("branch_id", "hub_id"))
+    expected = cost_matrix_minutes(members, hubs_of, "network", road_network_from_graph(graph))
+    assert hubs["minutes"].to_numpy() == pytest.approx(np.diag(expected), abs=0.051)  # rounded to 0.1 min
+
+
+def test_training_hubs_at_the_speed_given():
+    """Straight-line trips: km x detour at the speed given, as the diagnosis counts travel minutes; a speed of 0 or
+    a detour below 1 refused."""
+    from netopt.distance import cost_matrix_km
+
+    ds = no.load_sample()
+    plan = no.assign_branch_types(ds, mix={"community": (0.40, None)})
+    hubs = training_hubs(ds, plan, capacity=200, speed_kmh=20, detour_factor=1.5)
+    branches = ds.branches.set_index("branch_id")
+    km = cost_matrix_km(branches.loc[hubs["branch_id"]].reset_index(), branches.loc[hubs["hub_id"]].reset_index())
+    assert hubs["minutes"].to_numpy() == pytest.approx(np.diag(km) * 1.5 / 20 * 60, abs=0.051)
+    for bad, message in (({"speed_kmh": 0}, "speed_kmh must be a number of km/h, above 0"),
+                         ({"detour_factor": 0.5}, "detour_factor .* at least 1")):
+        with pytest.raises(no.InputError, match=message):
+            training_hubs(ds, plan, **bad)
 
 
 def test_compare_networks_reports_density_by_gdp_tier():
