@@ -1576,7 +1576,10 @@ def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional
     models = TIMED_MODELS[ctx.info_name or "optimize"]
     if model not in models:
         raise InputError(f"--minutes is for --model {', '.join(models[:-1])}{' or ' if len(models) > 1 else ''}"
-                         f"{models[-1]} (travel measured in minutes); {model} measures km", file="command line")
+                         f"{models[-1]} (travel measured in minutes); {model} measures km"
+                         + (" (its Huff shares by straight line would be the same in minutes: the power decay keeps "
+                            "each town's shares when all its distances scale alike)" if model == "share" else ""),
+                         file="command line")
     return timed
 
 
