@@ -8,7 +8,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Optional
 
 import numpy as np
 import pandas as pd
@@ -529,6 +529,25 @@ def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.D
         written.append(radius_chart(coverage_by_minutes(cov), out / "coverage_by_minutes.png", diagnosis_minutes(cov)))
     written.append(radius_chart(coverage_by_radius(cov), out / "coverage_by_radius.png", diagnosis_radii_km(cov)))
     console.print(f"Wrote {len(written)} files to [bold]{out}[/]: " + ", ".join(p.name for p in written))
+    _remove_left_over(out, ANALYZE_OUTPUTS, written)
+
+
+# what analyze may write, with one option or another: those an earlier run left and this one did not write go
+ANALYZE_OUTPUTS = (*(f"coverage_{name}.csv" for name in ("by_minutes", "cells", "rivals_by_region",
+                                                          "rivals_by_county", "rival_only_towns")),
+                   "coverage_by_minutes.png")
+
+
+def _remove_left_over(out: Path, owned: Iterable[str], written: Iterable[Path]) -> None:
+    """Removes the files of `owned` (names a command writes with some option) that an earlier run left in `out` and
+    this one did not write, saying so: beside this run's they would describe another (a diagnosis in minutes, a
+    plan's phases)."""
+    kept = {Path(path).name for path in written}
+    left = [name for name in owned if name not in kept and (out / name).is_file()]
+    for name in left:
+        (out / name).unlink()
+    if left:
+        console.print(f"Removed {', '.join(left)}, left in {out} by an earlier run: this run has none of them")
 
 
 @app.command()
@@ -880,6 +899,9 @@ def optimize(
         book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared,
                                                                         "towns changed 覆盖变化乡镇": changed})
         console.print(f"Wrote {book}")
+        _remove_left_over(out, (f"{model}_candidates.csv", f"{model}_phases.csv"),
+                          [out / f"{model}_candidates.csv"] * (candidates_worth is not None)
+                          + [out / f"{model}_phases.csv"] * bool(phase))
         noted = _noted(sites, worth, closing)
         _plan_maps(ds, _phase_noted(noted, phases) if phase else noted, result.selected, moves, plan_coverage,
                    f"{model.upper()} 方案 plan — {source}", bank, out / f"{model}_map",

@@ -1843,3 +1843,21 @@ def test_cflp_in_travel_minutes(tmp_path: Path):
     assert f"Mean travel time per resident 人均通行时间: {total / ds.towns['population'].sum():.1f} min" in text
     summary = dict(pd.read_excel(tmp_path / "cflp_plan.xlsx", sheet_name="summary 汇总").to_numpy())
     assert summary["total travel time 出行总时间"] == f"{total / 1e4:,.1f} 万人·分钟"
+
+
+def test_a_rerun_removes_what_an_earlier_run_left_and_this_one_does_not_write(tmp_path: Path):
+    """analyze --minutes then analyze by radius into one folder: the minutes' table and chart of the first run go
+    (they described another diagnosis), said on the console; optimize --phase then without: its phases go. Files
+    netopt does not write stay."""
+    (tmp_path / "mine.txt").write_text("the analyst's own")
+    first = runner.invoke(app, ["analyze", "--minutes", "15", "--out", str(tmp_path)])
+    assert first.exit_code == 0 and (tmp_path / "coverage_by_minutes.csv").exists(), first.output
+    again = runner.invoke(app, ["analyze", "--out", str(tmp_path)])
+    text = " ".join(again.output.split())
+    assert again.exit_code == 0 and "Removed coverage_by_minutes.csv, coverage_by_minutes.png" in text, again.output
+    assert not (tmp_path / "coverage_by_minutes.png").exists() and (tmp_path / "mine.txt").exists()
+    phased = runner.invoke(app, ["optimize", "--bank", "农业", "--max-new", "2", "--phase", "1", "--out", str(tmp_path)])
+    assert phased.exit_code == 0 and (tmp_path / "mclp_phases.csv").exists(), phased.output
+    plain = runner.invoke(app, ["optimize", "--bank", "农业", "--max-new", "2", "--out", str(tmp_path)])
+    assert plain.exit_code == 0 and "Removed mclp_phases.csv" in " ".join(plain.output.split()), plain.output
+    assert not (tmp_path / "mclp_phases.csv").exists() and (tmp_path / "coverage_by_radius.csv").exists()
