@@ -2501,6 +2501,13 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     written = [_write_csv(bilingual(table), out / f"plan_{name}.csv") for name, table in sheets.items()]
     written.append(write_atomic(out / "plan.xlsx", lambda f: write_workbook(f, sheets)))
     console.print(f"Wrote {len(written)} files to {out}")
+    _remove_left_over(out, PLAN_OUTPUTS, written)
+
+
+# what plan writes, the type plan (without --p) or the joint plan (with it): one's files go when the other runs
+PLAN_OUTPUTS = (*(f"plan_{name}.csv" for name in ("types", "pilots", "batches", "hubs", "mix", "calendar", "sites",
+                                                  "towns", "moves", "towns_changed", "branches")),
+                "plan_map.html", "plan_map.png")
 
 
 LONG_TRIP_MINUTES = 120  # a coaching trip longer than this is said: a day's travel there and back
@@ -2624,6 +2631,8 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
                          typed.set_index("branch_id")["type"])
     _plan_maps(ds, sites, selected, moves, plan_coverage, f"网点与类型 sites and types — {source}", ask.bank,
                out / "plan_map", types=typed, town_changes=changed)
+    _remove_left_over(out, PLAN_OUTPUTS, [*written, out / "plan_branches.csv", out / "plan_map.html",
+                                          out / "plan_map.png"])
 
 
 def _joint_sites(ds: Dataset, ask: JointAsk) -> tuple[gpd.GeoDataFrame, JointAsk]:
@@ -3037,6 +3046,7 @@ def report(
         if new_sites is not None:  # the network with them opened: for compare, or analyze --branches
             _write_network_after(every_bank, new_sites.assign(kind="new"), [*ds.branches["branch_id"].astype(str),
                                  *new_sites["site_id"].astype(str)], bank, coords, out / "new_sites_branches.csv")
+        _remove_left_over(out, ("new_sites_branches.csv",), [out / "new_sites_branches.csv"] * (new_sites is not None))
         rivals = None if bank is None else rival_coverage(cov, measure(every_bank))
         plan = None
         if types:

@@ -1847,8 +1847,8 @@ def test_cflp_in_travel_minutes(tmp_path: Path):
 
 def test_a_rerun_removes_what_an_earlier_run_left_and_this_one_does_not_write(tmp_path: Path):
     """analyze --minutes then analyze by radius into one folder: the minutes' table and chart of the first run go
-    (they described another diagnosis), said on the console; optimize --phase then without: its phases go. Files
-    netopt does not write stay."""
+    (they described another diagnosis), said on the console; optimize --phase then without: its phases go; plan
+    with --p after the type plan: the type plan's tables go. Files netopt does not write stay."""
     (tmp_path / "mine.txt").write_text("the analyst's own")
     first = runner.invoke(app, ["analyze", "--minutes", "15", "--out", str(tmp_path)])
     assert first.exit_code == 0 and (tmp_path / "coverage_by_minutes.csv").exists(), first.output
@@ -1861,3 +1861,9 @@ def test_a_rerun_removes_what_an_earlier_run_left_and_this_one_does_not_write(tm
     plain = runner.invoke(app, ["optimize", "--bank", "农业", "--max-new", "2", "--out", str(tmp_path)])
     assert plain.exit_code == 0 and "Removed mclp_phases.csv" in " ".join(plain.output.split()), plain.output
     assert not (tmp_path / "mclp_phases.csv").exists() and (tmp_path / "coverage_by_radius.csv").exists()
+    types = runner.invoke(app, ["plan", "--bank", "农业", "--out", str(tmp_path / "plan")])
+    assert types.exit_code == 0 and (tmp_path / "plan" / "plan_pilots.csv").exists(), types.output
+    joint = runner.invoke(app, ["plan", "--bank", "农业", "--p", "101", "--budget-wan", "500",
+                                "--out", str(tmp_path / "plan")])
+    assert joint.exit_code == 0 and "Removed plan_types.csv, plan_pilots.csv" in " ".join(joint.output.split())
+    assert not (tmp_path / "plan" / "plan_pilots.csv").exists() and (tmp_path / "plan" / "plan_sites.csv").exists()
