@@ -236,6 +236,7 @@ MINUTES_OPTION = typer.Option(None, callback=_minutes_check,
                                    "the coverage today → plan comparison.")
 CURVE_MINUTES_OPTION = typer.Option(None, callback=_minutes_check, help=f"mclp: {TIMED_HELP}.")
 MODE_OPTION = typer.Option("drive", callback=_mode_check, help=f"With --minutes: drive or walk, {PER_REGION_MODES}.")
+# the speed options: a command declares them and _travel_time reads them from its parameters (ctx.params)
 SPEEDS_HELP = "the travel times off the roads: straight line x --detour-factor, and the legs to and from a road"
 SPEED_OPTION = typer.Option(None, "--speed-kmh", callback=_speed_check,
                             help=f"Driving speed of the travel times (--minutes), km/h (default 30), e.g. 25, "
