@@ -35,7 +35,7 @@ class TileTask:
     branch_xy: np.ndarray
     measure_crs: object
     reach: dict[str, tuple[float, float]]  # _kinds of a town's and its county's region type: km allowed, min per km
-    timed: bool  # the limit a travel time: the cells also say their minutes
+    timed: bool  # the limit a travel time: the cells also say their time limit
 
 
 @dataclass
@@ -69,8 +69,9 @@ def tiled_grid_coverage(ds: Dataset, radius_km: dict[str, float] | float | None 
     demand=population_grid(ds, cell_km)) (or its radius_min=…), but never holds more than one tile's cells per
     task: for cities of millions of cells. scheduler: "serial" (default), None for a dask LocalCluster of
     `workers`, or a scheduler address; or pass a dask `client`. cells_dir: also write each tile's cells (Parquet,
-    lon/lat of each cell's representative point, population, the straight-line km its limit allows and to its
-    nearest branch — and with a travel time its limit and minutes —, branches within its limit, covered) there.
+    lon/lat of each cell's representative point, population, the straight-line km its limit allows (with a travel
+    time, the limit too) and to its nearest branch, and the minutes to it at the cell's mode's speed, branches
+    within its limit, covered) there.
     """
     if cells_dir is not None:
         require_pyarrow("each tile's cells")
@@ -165,8 +166,8 @@ def measure_tile(task: TileTask) -> pd.DataFrame:
     distance_m, _ = nearest_site(xy, task.branch_xy)
     covered = distance_m / 1000.0 <= limit
     points = pieces.geometry.representative_point()
-    minutes = {"time_limit_min": limit * per_km, "nearest_branch_min": distance_m / 1000.0 * per_km} \
-        if task.timed else {}
+    minutes = {"time_limit_min": limit * per_km} if task.timed else {}
+    minutes["nearest_branch_min"] = distance_m / 1000.0 * per_km  # at the cell's mode's speed, as analyze gives it
     return pd.DataFrame({
         "cell_id": pieces["cell_id"].to_numpy(), "town_id": pieces["town_id"].to_numpy(),
         **{c: pieces[c].to_numpy() for c in GROUP_COLUMNS},

@@ -338,6 +338,7 @@ def test_tiled_grid_coverage_equals_the_whole_grid(grid_coverage, tile_km, tmp_p
     assert got["covered_population"].to_numpy() == pytest.approx(whole["covered_population"].to_numpy(), rel=1e-9)
     cells = pd.concat(pd.read_parquet(p) for p in tiled.cell_files)
     assert len(cells) == tiled.cells and cells["population"].sum() == pytest.approx(whole["population"].sum())
+    assert cells["nearest_branch_min"].to_numpy() == pytest.approx(cells["nearest_branch_km"] * 1.3 / 30 * 60)
     assert tiled.tiles > 1 or tile_km == 30.0
     rate = 100 * whole["covered_population"].sum() / whole["population"].sum()
     assert repr(tiled) == (f"TiledCoverage({len(cells):,} population cells in {tiled.tiles} tiles, "
