@@ -62,7 +62,7 @@ class BatchOptions:
                              file="batch options")
         speeds = self.speed_kmh.values() if isinstance(self.speed_kmh, dict) else [self.speed_kmh]
         for speed in speeds:
-            check_speeds(speed, self.walk_speed_kmh, self.detour_factor, 1, "batch options")
+            check_speeds(speed, self.walk_speed_kmh, self.detour_factor, None, "batch options")
         limit_name, limit, limit_unit = (("radius_km", self.radius_km, "km") if self.radius_min is None else
                                          ("radius_min", self.radius_min, "minutes"))
         limits = list(limit.values()) if isinstance(limit, dict) else [limit]

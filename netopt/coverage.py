@@ -285,7 +285,7 @@ def _check_options(options: dict) -> None:
     speed made negative travel times; GDP cuts are two increasing 亿元 figures."""
     speeds = options.get("speed_kmh", 30.0)
     for speed in speeds.values() if isinstance(speeds, dict) else [speeds]:
-        check_speeds(speed, options.get("walk_speed_kmh", 4.5), options.get("detour_factor", 1.3), 1,
+        check_speeds(speed, options.get("walk_speed_kmh", 4.5), options.get("detour_factor", 1.3), None,
                      "analyze_coverage")
     for name, unit in OPTION_UNITS.items():
         check_amount(options.get(name), name, "analyze_coverage", unit)

@@ -334,13 +334,14 @@ def demand_travel(distance: str, mode, rows: int, speed_kmh=30.0, walk_speed_kmh
     return travel_groups(travel, modes, speed_kmh)
 
 
-def check_speeds(speed_kmh, walk_speed_kmh, detour_factor, rows: int, file: str) -> None:
-    """An InputError unless the driving speed is a number of km/h above 0 (or `rows` of them, one per demand point),
-    the walking speed one such number and the detour factor (road km per straight-line km) a number of at least 1."""
-    from netopt._errors import check_amount, is_number
+def check_speeds(speed_kmh, walk_speed_kmh, detour_factor, rows: int | None, file: str) -> None:
+    """An InputError unless the driving speed is a number of km/h above 0 (or, `rows` given, `rows` of them, one per
+    demand point), the walking speed one such number and the detour factor (road km per straight-line km) a number
+    of at least 1."""
+    from netopt._errors import is_number
 
-    if is_number(speed_kmh) or isinstance(speed_kmh, str):
-        check_amount(speed_kmh, "speed_kmh", file, "km/h")
+    if rows is None or is_number(speed_kmh) or speed_kmh is None or isinstance(speed_kmh, (str, bool)):
+        _check_speed(speed_kmh, "speed_kmh", file)
     else:
         try:
             speeds = np.asarray(speed_kmh, dtype=float)
@@ -355,10 +356,19 @@ def check_speeds(speed_kmh, walk_speed_kmh, detour_factor, rows: int, file: str)
         if len(bad):
             raise InputError(f"speed_kmh must be a number of km/h above 0 for every demand point: demand point "
                              f"{bad[0]} has {float(speeds[bad[0]])!r}", file=file)
-    check_amount(walk_speed_kmh, "walk_speed_kmh", file, "km/h")
+    _check_speed(walk_speed_kmh, "walk_speed_kmh", file)
     if not (is_number(detour_factor) and np.isfinite(detour_factor) and detour_factor >= 1):
         raise InputError(f"detour_factor (road km per straight-line km) must be a number of at least 1, got "
                          f"{detour_factor!r}", file=file)
+
+
+def _check_speed(value, name: str, file: str) -> None:
+    """An InputError unless `value` is a number of km/h above 0 (None is no speed)."""
+    from netopt._errors import check_amount
+
+    if value is None:
+        raise InputError(f"{name} must be a number of km/h, above 0; got None", file=file)
+    check_amount(value, name, file, "km/h")
 
 
 def measure_reach_by_travel(demand_xy: np.ndarray, site_xy: np.ndarray, limits: np.ndarray, unit: str,

@@ -207,7 +207,7 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
 
     check_count(capacity, "the hub capacity (community branches one hub coaches)", "plan")
     check_amount(max_minutes, "max_minutes (the longest trip to a hub)", "plan", "minutes")
-    check_speeds(speed_kmh, 4.5, detour_factor, 1, "plan")
+    check_speeds(speed_kmh, 4.5, detour_factor, None, "plan")
     check_plan_columns(plan, ("branch_id", "type"))
     branches = ds.branches.set_index("branch_id")
     hubs = plan.loc[plan["type"] == "comprehensive", "branch_id"].tolist()

@@ -431,3 +431,15 @@ def test_a_driving_speed_per_region_type_by_straight_line():
     assert walking.towns["nearest_branch_min"].to_numpy()[core] == pytest.approx(
         by_km.towns["nearest_branch_km"].to_numpy()[core] * 1.3 / 4.0 * 60, rel=1e-9)
     assert "at" not in no.analyze_coverage(ds, radius_min=15).settings.mode_words()  # the defaults go unsaid
+
+
+@pytest.mark.parametrize("option", [{"walk_speed_kmh": None}, {"speed_kmh": None}, {"speed_kmh": True},
+                                    {"speed_kmh": {"core": None, "county": 30}}])
+def test_a_speed_that_is_none_or_no_number_is_named(option):
+    """walk_speed_kmh=None reached the travel times as Python's TypeError."""
+    ds, name = no.load_sample(), next(iter(option))
+    with pytest.raises(no.InputError, match=f"{name} must be a number of km/h, above 0; got (None|True)"):
+        no.analyze_coverage(ds, radius_min=15, **option)
+    model_option = {name: None} if isinstance(option[name], dict) else option  # a model takes no dict
+    with pytest.raises(no.InputError, match=f"{name} must be a number of km/h, above 0"):
+        no.PMedian.from_geodataframes(ds.towns, ds.towns.iloc[:3], 1, unit="min", **model_option)
