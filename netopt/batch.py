@@ -60,9 +60,7 @@ class BatchOptions:
         if not all(isinstance(mode, str) and mode in TRAVEL_MODES for mode in modes):
             raise InputError(f"mode is drive or walk (or one per region type), not {self.mode!r}",
                              file="batch options")
-        speeds = self.speed_kmh.values() if isinstance(self.speed_kmh, dict) else [self.speed_kmh]
-        for speed in speeds:
-            check_speeds(speed, self.walk_speed_kmh, self.detour_factor, None, "batch options")
+        check_speeds(self.speed_kmh, self.walk_speed_kmh, self.detour_factor, None, "batch options")
         limit_name, limit, limit_unit = (("radius_km", self.radius_km, "km") if self.radius_min is None else
                                          ("radius_min", self.radius_min, "minutes"))
         limits = list(limit.values()) if isinstance(limit, dict) else [limit]

@@ -283,10 +283,8 @@ OPTION_UNITS = {"residents_per_branch_limit_wan": "万人", "round_trip_limit_h"
 def _check_options(options: dict) -> None:
     """analyze_coverage's numeric options, each a number of the right sign (an InputError naming it): a negative
     speed made negative travel times; GDP cuts are two increasing 亿元 figures."""
-    speeds = options.get("speed_kmh", 30.0)
-    for speed in speeds.values() if isinstance(speeds, dict) else [speeds]:
-        check_speeds(speed, options.get("walk_speed_kmh", 4.5), options.get("detour_factor", 1.3), None,
-                     "analyze_coverage")
+    check_speeds(options.get("speed_kmh", 30.0), options.get("walk_speed_kmh", 4.5), options.get("detour_factor", 1.3),
+                 None, "analyze_coverage")
     for name, unit in OPTION_UNITS.items():
         check_amount(options.get(name), name, "analyze_coverage", unit)
     check_amount(options.get("max_snap_m"), "max_snap_m", "analyze_coverage", "metres", positive=False)

@@ -335,12 +335,15 @@ def demand_travel(distance: str, mode, rows: int, speed_kmh=30.0, walk_speed_kmh
 
 
 def check_speeds(speed_kmh, walk_speed_kmh, detour_factor, rows: int | None, file: str) -> None:
-    """An InputError unless the driving speed is a number of km/h above 0 (or, `rows` given, `rows` of them, one per
-    demand point), the walking speed one such number and the detour factor (road km per straight-line km) a number
-    of at least 1."""
+    """An InputError unless the driving speed is a number of km/h above 0 (without `rows`, one or one per region
+    type, {"core": 20, "county": 40}; with `rows`, one or `rows` of them, one per demand point), the walking speed
+    one such number and the detour factor (road km per straight-line km) a number of at least 1."""
     from netopt._errors import is_number
 
-    if rows is None or is_number(speed_kmh) or speed_kmh is None or isinstance(speed_kmh, (str, bool)):
+    if rows is None and isinstance(speed_kmh, dict):
+        for speed in speed_kmh.values():
+            _check_speed(speed, "speed_kmh", file)
+    elif rows is None or is_number(speed_kmh) or speed_kmh is None or isinstance(speed_kmh, (str, bool)):
         _check_speed(speed_kmh, "speed_kmh", file)
     else:
         try:
