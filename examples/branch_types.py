@@ -11,7 +11,9 @@ print(plan["type_zh"].value_counts(), plan.attrs["missing_indicators"])
 scores, _ = branch_scores(ds)
 print(select_pilots(plan, scores)[["branch_id", "name", "region_type", "type_zh", "represents"]])
 print(rollout_batches(plan, sizes=(20, 16))["batch"].value_counts().sort_index())
-hubs = training_hubs(ds, plan, capacity=8)
-print(f"{hubs['hub_id'].nunique()} training hubs, {hubs.attrs['total_days']:g} coaching days")
+# coaching trips at 20 km/h in the core districts, 40 km/h in the counties; none longer than 3 hours
+hubs = training_hubs(ds, plan, capacity=8, speed_kmh={"core": 20, "county": 40}, max_minutes=180)
+print(f"{hubs['hub_id'].nunique()} training hubs, {hubs.attrs['total_days']:g} coaching days, longest trip "
+      f"{hubs['minutes'].max():.0f} min ({hubs.attrs['travel']})")
 Path("out").mkdir(exist_ok=True)
 no.maps.network_map(ds, plan=plan).save("out/example_types_map.html")

@@ -2371,7 +2371,8 @@ JOINT_HELP = ("Plan sites and types together 网点与类型联合规划: at mos
               "needs --budget-wan, which then pays the openings, changes of a known type today and the service vehicles "
               "流动服务车 and village stations 村级服务站.")
 # the options of the rollout of today's branches' types (plan without --p)
-TYPE_PLAN_ONLY = ("pilots_per_region", "batch", "hub_capacity", "comprehensive_per_county")
+TYPE_PLAN_ONLY = ("pilots_per_region", "batch", "hub_capacity", "hub_max_minutes", "speed_kmh", "detour_factor",
+                  "network", "comprehensive_per_county")
 
 
 @app.command()
@@ -2388,6 +2389,19 @@ def plan(
     batch: list[int] = typer.Option([20, 16], min=1, help="Rollout batch sizes (repeatable), e.g. --batch 20 "
                                     "--batch 16."),
     hub_capacity: int = typer.Option(8, min=1, help="Community branches one central sub-branch can coach."),
+    hub_max_minutes: Optional[float] = typer.Option(None, callback=_above_zero,
+                                                    help="The longest coaching trip from a community branch to its "
+                                                         "training hub, minutes (default: no limit)."),
+    speed_kmh: Optional[str] = typer.Option(None, "--speed-kmh", callback=_speed_check,
+                                            help="Driving speed of the coaching trips to the training hubs, km/h "
+                                                 f"(default 30), e.g. 25, {PER_REGION_SPEEDS}, where the community "
+                                                 "branch stands (with --network: to and from the road; on it, each "
+                                                 "road's speed)."),
+    detour_factor: Optional[float] = typer.Option(None, callback=_road_detour,
+                                                  help="Road km per straight-line km of the coaching trips where no "
+                                                       "road is measured (default 1.3)."),
+    network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): the coaching trips by "
+                                                      "road."),
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
@@ -2441,8 +2455,19 @@ def plan(
         _type_rollout(_bank_only(ds, bank), source, out, {"mix": mix, "budget_wan": budget_wan,
                                                           "comprehensive_per_county": comprehensive_per_county,
                                                           "weights": with_weights(_weights(weight))},
-                      time_limit, (pilots_per_region, tuple(batch), hub_capacity))
+                      time_limit, (pilots_per_region, tuple(batch),
+                                   _hub_options(hub_capacity, hub_max_minutes, ctx.params, network)))
     _guard(run)
+
+
+def _hub_options(capacity: int, max_minutes: Optional[float], params: dict, network: Optional[Path]) -> dict:
+    """planning.training_hubs' keywords from plan's --hub-capacity, --hub-max-minutes, --speed-kmh,
+    --detour-factor and --network (the road network read here)."""
+    from netopt.distance import load_road_network
+
+    speeds = _speeds_given(params)
+    return {"capacity": capacity, "max_minutes": max_minutes, **speeds,
+            "graph": None if network is None else load_road_network(network)}
 
 
 def _say_site_costs_add_up(own: Optional[gpd.GeoDataFrame], type_costs: dict[str, float]) -> None:
@@ -2459,32 +2484,33 @@ def _say_site_costs_add_up(own: Optional[gpd.GeoDataFrame], type_costs: dict[str
                   "alone)")
 
 
-def _hubs(ds: Dataset, types: pd.DataFrame, capacity: int) -> pd.DataFrame:
-    """planning.training_hubs, its "no hub assignment" naming the options that would give one."""
+def _hubs(ds: Dataset, types: pd.DataFrame, options: dict) -> pd.DataFrame:
+    """planning.training_hubs with `options` (its keywords), its "no hub assignment" naming the options that would
+    give one."""
     from netopt.planning import training_hubs
 
     try:
-        return training_hubs(ds, types, capacity=capacity)
+        return training_hubs(ds, types, **options)
     except InfeasibleError as err:
-        raise InfeasibleError(f"{err} (--hub-capacity; --min-share comprehensive=… or --comprehensive-per-county "
-                              "for more comprehensive branches)") from None
+        raise InfeasibleError(f"{err} (--hub-capacity, --hub-max-minutes; --min-share comprehensive=… or "
+                              "--comprehensive-per-county for more comprehensive branches)") from None
 
 
 def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_limit: Optional[float],
-                  rollout: tuple[int, tuple, int]) -> None:
+                  rollout: tuple[int, tuple, dict]) -> None:
     """plan without --p: today's branches' types (assign_branch_types with `type_rules`: mix, budget_wan, …),
     pilots, rollout batches and training hubs, printed and written."""
     from netopt.models.types import assign_branch_types, branch_scores
     from netopt.planning import coaching_calendar, compare_plan, rollout_batches, select_pilots
     from netopt.report import bilingual, write_workbook
 
-    pilots_per_region, batch, hub_capacity = rollout
+    pilots_per_region, batch, hub_options = rollout
     with _working("Planning 规划中…", time_limit):
         types = assign_branch_types(ds, time_limit=time_limit, **type_rules)
         scores, _ = branch_scores(ds)
         sheets = {"types": types, "pilots": select_pilots(types, scores, pilots_per_region),
                   "batches": rollout_batches(types, batch),
-                  "hubs": _hubs(ds, types, hub_capacity),
+                  "hubs": _hubs(ds, types, hub_options),
                   "mix": compare_plan(ds.branches["type"], types)}
         sheets["calendar"] = coaching_calendar(sheets["hubs"])
     if sheets["pilots"].attrs["pilot_gap"] > 0:
@@ -2521,7 +2547,7 @@ def _say_longest_trips(hubs: pd.DataFrame) -> None:
     far = hubs.loc[hubs["minutes"].idxmax()]
     over = int((hubs["minutes"] > LONG_TRIP_MINUTES).sum())
     console.print(f"Longest coaching trip 最远辅导车程: {far['minutes']:.0f} min, {far['name']} ({far['county']}) → "
-                  f"hub {far['hub_name']} ({far['hub_county']})"
+                  f"hub {far['hub_name']} ({far['hub_county']}), {hubs.attrs['travel']}"
                   + (f"; {over} trips over {LONG_TRIP_MINUTES // 60} hours — --comprehensive-per-county gives "
                      "every county a comprehensive branch to coach from" if over else ""))
 

@@ -189,19 +189,21 @@ def rollout_batches(plan: pd.DataFrame, sizes: tuple[int, ...] = (20, 16), gain:
 
 
 def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minutes: float | None = None,
-                  speed_kmh: float = 30.0, detour_factor: float = 1.3, graph=None) -> pd.DataFrame:
+                  speed_kmh: float | dict[str, float] = 30.0, detour_factor: float = 1.3, graph=None
+                  ) -> pd.DataFrame:
     """Assign every community branch to a central sub-branch (a comprehensive branch) for head-office coaching.
 
     An exact single-source capacitated assignment (CFLP with every hub open, no fixed cost) minimising total
     travel minutes, driving, as analyze_coverage(radius_min=...) measures them (by road when a road `graph` is
     given: the roads' speeds, the legs to and from them at `speed_kmh`; else straight line x `detour_factor` at
-    `speed_kmh`); each hub coaches at most `capacity` community branches, and no trip may exceed `max_minutes` (no
-    limit by default).
+    `speed_kmh`, one or one per region type, {"core": 20, "county": 40}, where the community branch stands); each
+    hub coaches at most `capacity` community branches, and no trip may exceed `max_minutes` (no limit by default).
+    attrs["travel"] says how the trips were measured.
     Adds the coaching days of the plan: 1 day per hub, half a day per community branch. A plan without
     community branches has nobody to coach, one without comprehensive branches nobody to coach them: an empty
     table (attrs["note"] says why).
     """
-    from netopt.coverage import point_counties
+    from netopt.coverage import place_speeds
     from netopt.distance import check_speeds, cost_matrix_minutes
     from netopt.models import CFLP
 
@@ -224,11 +226,11 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
                               f"{len(hubs)} hubs x {capacity} coach at most {capacity * len(hubs)}; a capacity of "
                               f"{-(-len(members) // len(hubs))} or more fits, or more comprehensive branches to "
                               "coach from")
-    hub_frame = branches.loc[hubs].reset_index()
-    member_frame = branches.loc[members].reset_index()
+    hub_frame, member_frame = (_with_counties(ds, branches.loc[ids].reset_index()) for ids in (hubs, members))
     minutes = cost_matrix_minutes(member_frame, hub_frame, "euclidean" if graph is None else "network", graph,
-                                  speed_kmh=speed_kmh, detour_factor=detour_factor)
+                                  speed_kmh=place_speeds(ds, member_frame, speed_kmh), detour_factor=detour_factor)
     if max_minutes is not None:
+        _check_trips_within(minutes, max_minutes, member_frame)
         minutes = np.where(minutes <= max_minutes, minutes, np.inf)
     result = CFLP.from_cost_matrix(minutes, np.ones(len(members)), np.full(len(hubs), capacity),
                                    np.zeros(len(hubs)), single_source=True, demand_labels=members,
@@ -240,14 +242,45 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
                         for b, h in zip(table["branch_id"], table["hub_id"])]
     table["coaching_days"] = COACHING_DAYS["community"]
     located = pd.concat([member_frame, hub_frame]).set_index("branch_id")
-    located["county"] = located["county"] if "county" in located else pd.NA
-    blank = located["county"].isna().to_numpy()
-    if blank.any():  # where the data gives no county: the boundary each branch lies in
-        located.loc[blank, "county"] = point_counties(ds, located[blank])
     table = _named(_named(table, located, "branch_id", ""), located, "hub_id", "hub_")[HUB_COLUMNS]
     table.attrs["hub_days"] = COACHING_DAYS["hub"] * table["hub_id"].nunique()
     table.attrs["total_days"] = table.attrs["hub_days"] + table["coaching_days"].sum()
+    table.attrs["travel"] = _trip_words(speed_kmh, detour_factor, graph is not None)
     return table
+
+
+def _with_counties(ds: Dataset, branches: pd.DataFrame) -> pd.DataFrame:
+    """The branches each with a county: the data's, else (where it gives none) the boundary each lies in."""
+    from netopt.coverage import point_counties
+
+    branches = branches.assign(county=branches["county"] if "county" in branches else pd.NA)
+    blank = branches["county"].isna().to_numpy()
+    if blank.any():
+        branches.loc[blank, "county"] = point_counties(ds, branches[blank])
+    return branches
+
+
+def _check_trips_within(minutes: np.ndarray, max_minutes: float, members: pd.DataFrame) -> None:
+    """An InfeasibleError naming the community branch farthest from every hub (`members`' row of it: branch_id,
+    name, county) when some branch has no hub within `max_minutes`."""
+    nearest = minutes.min(axis=1)
+    if (nearest <= max_minutes).all():
+        return
+    far = members.iloc[int(np.argmax(nearest))]
+    count = int((nearest > max_minutes).sum())
+    raise InfeasibleError(f"no hub assignment: {count} community branch(es) have no comprehensive branch within "
+                          f"{max_minutes:g} minutes, the farthest {far['name']} ({far['branch_id']}, {far['county']}) "
+                          f"{nearest.max():.0f} min from its nearest hub; a longest trip of "
+                          f"{np.ceil(nearest.max()):.0f} minutes or more reaches every one")
+
+
+def _trip_words(speed_kmh: float | dict[str, float], detour_factor: float, by_road: bool) -> str:
+    """How the coaching trips were measured, for the plan's console and notes."""
+    speeds = (", ".join(f"{kind} {speed:g}" for kind, speed in speed_kmh.items())
+              if isinstance(speed_kmh, dict) else f"{speed_kmh:g}")
+    if by_road:
+        return f"driven by road at the roads' speeds, {speeds} km/h to and from the road"
+    return f"driven at {speeds} km/h, straight line x {detour_factor:g}"
 
 
 HUB_COLUMNS = ["branch_id", "name", "county", "hub_id", "hub_name", "hub_county", "minutes", "coaching_days"]

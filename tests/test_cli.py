@@ -68,6 +68,9 @@ def _moves_shown(output: str) -> list[list[str]]:
     ("assign-types", "--staff-limit", "0", "Input should be greater than or equal to 1"),
     ("plan", "--hub-capacity", "0", "Input should be greater than or equal to 1"),
     ("plan", "--batch", "0", "Input should be greater than or equal to 1"),  # was said once the data were read
+    ("plan", "--hub-max-minutes", "0", "must be a number above 0, got 0"),
+    ("plan", "--speed-kmh", "core=20", "give county one too"),
+    ("plan", "--detour-factor", "0.9", "must be a number of at least 1 (road km per straight-line km), got 0.9"),
     ("report", "--county-km", "0", "must be a number above 0, got 0"),
     ("map", "--core-km", "-1", "must be a number above 0, got -1"),
 ])
@@ -1136,6 +1139,54 @@ def test_plan_gives_every_county_a_hub_when_asked(tmp_path: Path):
     assert plan.loc[plan["type 建议类型"] == "comprehensive", "county 区县"].nunique() == 9
 
 
+def test_plan_coaching_trips_at_the_analysts_speeds_and_longest_trip(tmp_path: Path):
+    """plan's --speed-kmh (one or per region type) and --detour-factor measure the coaching trips, said on the
+    console; --hub-max-minutes bounds them, a limit no hub meets named with the farthest branch; refused with
+    --p."""
+    base = ["plan", "--bank", "农业", "--min-share", "community=0.4", "--comprehensive-per-county"]
+
+    def trips(name: str, *options: str) -> tuple[pd.Series, str]:
+        result = runner.invoke(app, [*base, *options, "--out", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        return pd.read_csv(tmp_path / name / "plan_hubs.csv")["minutes 车程(分钟)"], _said(result.output)
+
+    default, said = trips("default")
+    assert "driven at 30 km/h, straight line x 1.3" in said
+    faster, said = trips("faster", "--speed-kmh", "60", "--detour-factor", "1.1")
+    assert faster.to_numpy() == pytest.approx(default.to_numpy() * 30 / 60 * 1.1 / 1.3, abs=0.11)
+    assert "driven at 60 km/h, straight line x 1.1" in said
+    by_region, said = trips("by_region", "--speed-kmh", "core=30,county=60")
+    assert "driven at core 30, county 60 km/h" in said
+    assert by_region.sum() < default.sum() - 1  # faster in the counties, as fast in the core
+    within, _ = trips("within", "--hub-max-minutes", str(float(default.max())))
+    assert within.max() <= default.max()
+    by_road, said = trips("road", "--network", str(_star_roads_between_the_branches(tmp_path / "star.graphml")))
+    assert "driven by road at the roads' speeds, 30 km/h to and from the road" in said
+    assert by_road.min() >= 2 * 20 / 40 * 60 - 0.05 > default.min()  # two 20 km primary roads at 40 km/h each
+    tight = runner.invoke(app, [*base, "--hub-max-minutes", "5", "--out", str(tmp_path / "tight")])
+    assert tight.exit_code == 2 and "have no comprehensive branch within 5 minutes, the farthest" in _said(tight.output)
+    assert "(--hub-capacity, --hub-max-minutes;" in _said(tight.output)
+    joint = runner.invoke(app, ["plan", "--p", "120", "--speed-kmh", "40", "--out", str(tmp_path / "joint")])
+    assert joint.exit_code == 2 and "--speed-kmh: for the rollout of today's branches' types" in _said(joint.output)
+
+
+def _star_roads_between_the_branches(path: Path) -> Path:
+    """A road node at every branch of the sample, each joined by a 20 km primary road to a centre node amid them:
+    every trip between two branches drives two of them (saved as GraphML)."""
+    import networkx as nx
+    import osmnx as ox
+
+    branches = no.load_sample().branches.geometry
+    graph = nx.MultiDiGraph(crs="epsg:4326")
+    graph.add_node(-1, x=float(branches.x.mean()), y=float(branches.y.mean()))
+    for k, point in enumerate(branches):
+        graph.add_node(k, x=point.x, y=point.y)
+        graph.add_edge(-1, k, length=20_000.0, highway="primary")
+        graph.add_edge(k, -1, length=20_000.0, highway="primary")
+    ox.save_graphml(graph, path)
+    return path
+
+
 def test_plan_with_max_new_is_the_plan_with_today_kept_and_as_many_new(tmp_path: Path):
     by_new = runner.invoke(app, ["plan", "--max-new", "3", "--bank", "农业", "--budget-wan", "1000", "--out",
                                  str(tmp_path / "new")])
@@ -1776,7 +1827,8 @@ def test_the_branches_own_figures_weigh_in_the_types(tmp_path: Path):
     few_hubs = runner.invoke(app, ["plan", *city, "--weight", "comprehensive:存款余额（亿元）=20", "--out",
                                    str(tmp_path / "plan")])  # one comprehensive branch left to coach 13
     assert few_hubs.exit_code == 2 and "1 hubs x 8 coach at most 8" in _said(few_hubs.output)
-    assert "(--hub-capacity; --min-share comprehensive=… or --comprehensive-per-county" in _said(few_hubs.output)
+    assert ("(--hub-capacity, --hub-max-minutes; --min-share comprehensive=… or --comprehensive-per-county"
+            in _said(few_hubs.output))
 
 
 def test_speeds_given_on_the_command_line(tmp_path: Path):

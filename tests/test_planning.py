@@ -266,6 +266,31 @@ def test_training_hubs_at_the_speed_given():
             training_hubs(ds, plan, **bad)
 
 
+def test_training_hubs_at_a_speed_per_region_type_and_within_a_longest_trip():
+    """A speed per region type: each trip at the speed where its community branch stands (a county's 40 km/h, the
+    core's 20); max_minutes no hub meets names the farthest branch and the limit that reaches every one."""
+    from netopt.coverage import place_speeds
+    from netopt.distance import cost_matrix_km
+
+    ds = no.load_sample()
+    plan = no.assign_branch_types(ds, mix={"community": (0.40, None)})
+    speeds = {"core": 20.0, "county": 40.0}
+    hubs = training_hubs(ds, plan, capacity=200, speed_kmh=speeds)
+    branches = ds.branches.set_index("branch_id")
+    members = branches.loc[hubs["branch_id"]].reset_index().assign(county=hubs["county"].to_numpy())
+    each = place_speeds(ds, members, speeds)
+    assert set(np.unique(each)) == {20.0, 40.0}
+    km = np.diag(cost_matrix_km(members, branches.loc[hubs["hub_id"]].reset_index()))
+    assert hubs["minutes"].to_numpy() == pytest.approx(km * 1.3 / each * 60, abs=0.051)
+    assert hubs.attrs["travel"] == "driven at core 20, county 40 km/h, straight line x 1.3"
+    farthest = float(hubs["minutes"].max())  # every branch has its own hub within the longest trip of the plan
+    assert training_hubs(ds, plan, capacity=200, speed_kmh=speeds, max_minutes=farthest)["minutes"].max() <= farthest
+    with pytest.raises(no.InfeasibleError, match=r"community branch\(es\) have no comprehensive branch within 1 "
+                                                 r"minutes, the farthest .* min from its nearest hub; a longest trip "
+                                                 r"of \d+ minutes or more reaches every one"):
+        training_hubs(ds, plan, capacity=200, speed_kmh=speeds, max_minutes=1)
+
+
 def test_compare_networks_reports_density_by_gdp_tier():
     from netopt.planning import compare_networks
 
