@@ -2737,7 +2737,13 @@ def _say_joint_plan(summary: dict, chosen: pd.DataFrame, towns: pd.DataFrame, as
             ("residents served 服务人口", f"{summary['objective'] / 1e4:,.1f} 万人 ({summary['served_pct']:.1f} %)"),
             ("branches 网点", f"{counts.get('keep', 0)} kept 保留, {counts.get('open', 0)} new 新设, "
                              f"{counts.get('close', 0)} closed 撤并 (at most {ask.p})"),
-            ("spent 花费", f"{summary['spent_wan']:,.0f} of {ask.budget_wan:,.0f} 万元: {', '.join(spent)}")]
+            ("changes 调整", f"{summary['changes']} to today's network (openings, closures, type changes, vehicles, "
+                            "stations)"),
+            ("spent 花费", f"{summary['spent_wan']:,.0f} of {ask.budget_wan:,.0f} 万元: {', '.join(spent)}"),
+            ("among equals 同等服务下", "the least spent, then the fewest changes, of the plans serving every town "
+                                     "as well 花费最少、调整最少" if summary["least_spent_proven"] else
+                                     "the least spent, then the fewest changes, found in the search allowed (a "
+                                     "cheaper plan serving every town as well may exist)")]
     for item, value in rows:
         console.print(f"{item}: {value}")
     return rows

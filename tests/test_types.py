@@ -171,15 +171,28 @@ def test_light_only_in_the_fringe_and_comprehensive_threshold_bind():
     assert (econ[strict["type"] == "comprehensive"] >= 0.99).all()
 
 
-def brute_joint(km, pop, existing, p, budget, radius, capacity, cost, ext_cost, ext_share, core_town, current,
-                stays=None, must_reach=()):
+def brute_joint(*args, **rules):
+    """The most residents any plan serves (brute_joint_plans); None when no plan keeps the rules."""
+    return max((value for value, _, _ in brute_joint_plans(*args, **rules)), default=None)
+
+
+def brute_cheapest(*args, served_shares, **rules):
+    """(万元 spent, changes) of the plan serving every town at least its share of `served_shares` (brute_joint_plans,
+    to within a ten-millionth) that spends least, then changes least."""
+    return min((spent, changes) for _, spent, changes in brute_joint_plans(*args, floors=served_shares - 1e-7,
+                                                                           **rules))
+
+
+def brute_joint_plans(km, pop, existing, p, budget, radius, capacity, cost, ext_cost, ext_share, core_town, current,
+                      stays=None, must_reach=(), floors=None):
     """Enumerate every type choice per site and extension choice per town; an LP splits the residents. A site
     whose `current` type is known costs 50万元 to give another; existing sites open free and stay open unless
-    `stays` says which do; each list of sites in `must_reach` needs one open. None when no plan keeps the rules."""
+    `stays` says which do; each list of sites in `must_reach` needs one open; with `floors`, each town needs
+    at least that share of its residents served. Yields each plan keeping the rules as (residents served, 万元
+    spent, changes: new sites open, existing ones closed or given another known type, extensions)."""
     from scipy.optimize import linprog
 
     n_sites, n_towns = km.shape[1], km.shape[0]
-    best = None
     for choice in product(range(len(TYPES) + 1), repeat=n_sites):  # len(TYPES) = closed
         if any((existing if stays is None else stays)[j] and choice[j] == len(TYPES) for j in range(n_sites)):
             continue
@@ -189,7 +202,9 @@ def brute_joint(km, pop, existing, p, budget, radius, capacity, cost, ext_cost, 
         if len(open_sites) > p:
             continue
         spend = sum(cost[TYPES[choice[j]]] for j in open_sites if not existing[j])
-        spend += 50.0 * sum(1 for j in open_sites if current[j] is not None and TYPES[choice[j]] != current[j])
+        retyped = sum(1 for j in open_sites if current[j] is not None and TYPES[choice[j]] != current[j])
+        spend += 50.0 * retyped
+        changed = retyped + sum(1 for j in range(n_sites) if existing[j] != (j in open_sites))
         for ext in product([0, 1], repeat=n_towns):
             if any(ext[i] and core_town[i] for i in range(n_towns)):
                 continue
@@ -203,13 +218,19 @@ def brute_joint(km, pop, existing, p, budget, radius, capacity, cost, ext_cost, 
                 a_ub, b_ub = [], []
                 for i in range(n_towns):
                     a_ub.append([1.0 if pi == i else 0.0 for pi, _ in pairs]); b_ub.append(1 - ext_share * ext[i])
+                    if floors is not None:  # at least the floor: the pairs' shares and the extension's
+                        a_ub.append([-1.0 if pi == i else 0.0 for pi, _ in pairs])
+                        b_ub.append(ext_share * ext[i] - floors[i])
                 for j in open_sites:
                     a_ub.append([pop[pi] if pj == j else 0.0 for pi, pj in pairs])
                     b_ub.append(capacity[TYPES[choice[j]]] * 1e4)
                 res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=(0, 1))
+                if res.status != 0:
+                    continue
                 value += -res.fun
-            best = value if best is None or value > best else best
-    return best
+            elif floors is not None and any(ext_share * ext[i] < floors[i] for i in range(n_towns)):
+                continue
+            yield value, total, changed + sum(ext)
 
 
 @settings(max_examples=25, deadline=None)
@@ -233,16 +254,19 @@ def test_joint_plan_matches_brute_force(seed):
     cost = {"comprehensive": 300.0, "community": 150.0, "inclusive": 100.0, "light": 80.0}
     extensions = {"vehicle": {"cost_wan": 30.0, "share": 0.3}}
     p, budget = int(rng.integers(1, 3)), float(rng.choice([0.0, 60.0, 120.0, 400.0]))
-    _, _, summary = plan_network(ds, sites, p=p, budget_wan=budget, radius_km=radius, capacity_wan=capacity,
-                                 open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False)
+    _, towns, summary = plan_network(ds, sites, p=p, budget_wan=budget, radius_km=radius, capacity_wan=capacity,
+                                     open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False)
     from netopt.distance import cost_matrix_km
 
     km = cost_matrix_km(ds.towns, sites)
     core = (ds.towns["region_type"].astype(str) == "core").to_numpy()
-    expected = brute_joint(km, ds.towns["population"].to_numpy(float), [True, False], p, budget, radius, capacity,
-                           cost, 30.0, 0.3, core, [today, None])
+    instance = (km, ds.towns["population"].to_numpy(float), [True, False], p, budget, radius, capacity, cost, 30.0,
+                0.3, core, [today, None])
     assert summary["status"] == "optimal"
-    assert summary["objective"] == pytest.approx(expected, rel=1e-6)
+    assert summary["objective"] == pytest.approx(brute_joint(*instance), rel=1e-6)
+    assert summary["least_spent_proven"]  # the least spent, then fewest changes, serving every town as well
+    assert (summary["spent_wan"], summary["changes"]) == brute_cheapest(*instance,
+                                                                        served_shares=towns["served_share"].to_numpy())
     _, _, no_new = plan_network(ds, sites, p=p, budget_wan=budget, radius_km=radius, capacity_wan=capacity,
                                 open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False, max_new=0)
     only_today = brute_joint(km[:, :1], ds.towns["population"].to_numpy(float), [True], p, budget, radius, capacity,
@@ -265,10 +289,12 @@ def test_joint_plan_matches_brute_force(seed):
             plan_network(ds, closable, p=p, budget_wan=budget, radius_km=radius, capacity_wan=capacity,
                          open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False, must_reach=rule)
         return
-    chosen, _, summary = plan_network(ds, closable, p=p, budget_wan=budget, radius_km=radius, capacity_wan=capacity,
-                                      open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False,
-                                      must_reach=rule)
+    chosen, towns, summary = plan_network(ds, closable, p=p, budget_wan=budget, radius_km=radius,
+                                          capacity_wan=capacity, open_cost_wan=cost, extensions=extensions,
+                                          inclusive_outside_core=False, must_reach=rule)
     assert summary["status"] == "optimal" and summary["objective"] == pytest.approx(kept, rel=1e-6)
+    assert (summary["spent_wan"], summary["changes"]) == brute_cheapest(
+        *instance, stays=[False, False], must_reach=[reach], served_shares=towns["served_share"].to_numpy())
     opened = chosen.loc[chosen["decision"] != "close", "site_id"]
     assert opened.isin(sites["site_id"].iloc[reach]).any()
 
@@ -314,7 +340,9 @@ def test_joint_plan_weighs_the_types_by_the_weights_given():
 
 def test_joint_plan_changes_nothing_that_serves_no_one_more():
     """Branches free to close, room for every site and money to spare: no branch closes (closing gains nothing)
-    and every new branch serves someone — not whichever equally good plan the solver stops at."""
+    and every new branch serves someone — not whichever equally good plan the solver stops at; the second
+    program spends far less than the greedy edits alone for the same residents."""
+    from netopt.models import types
     from netopt.models.types import plan_network
     from netopt.planning import candidate_sites
 
@@ -325,6 +353,11 @@ def test_joint_plan_changes_nothing_that_serves_no_one_more():
     assert summary["status"] == "optimal" and summary["spent_wan"] < 100_000
     assert (chosen["decision"] != "close").all() and (chosen["decision"] == "keep").sum() == 101
     assert (chosen.loc[chosen["decision"] == "open", "served_wan"] > 0).all()
+    with pytest.MonkeyPatch.context() as patch:  # the greedy edits alone: as many served, more spent
+        patch.setattr(types, "_least_spent", lambda milp, x, costs, town_shares, time_limit: (x, False))
+        _, _, greedy = plan_network(ds, sites, p=len(sites), budget_wan=100_000)
+    assert greedy["objective"] == pytest.approx(summary["objective"], rel=1e-9)
+    assert summary["spent_wan"] < 0.8 * greedy["spent_wan"] and not greedy["least_spent_proven"]
 
 @pytest.mark.parametrize("capacity_wan, closes", [(5.0, True), (1.5, False)])
 def test_joint_plan_closes_a_new_branch_others_in_reach_can_stand_in_for(monkeypatch, capacity_wan, closes):
@@ -338,7 +371,7 @@ def test_joint_plan_closes_a_new_branch_others_in_reach_can_stand_in_for(monkeyp
     lon = [float(ds.branches.geometry.x.iloc[0]), float(ds.towns.geometry.x.iloc[1])]
     sites = gpd.GeoDataFrame({"site_id": ["B0", "s1"], "name": ["a", "b"], "kind": ["existing", "new"]},
                              geometry=gpd.points_from_xy(lon, [float(ds.towns.geometry.y.iloc[0])] * 2), crs=4326)
-    changing_least = types._changing_least
+    changing_least = types._cheapest_among_equals
 
     def with_s1_serving_town_1(L, milp, x, *args):
         x = x.copy()
@@ -348,13 +381,45 @@ def test_joint_plan_closes_a_new_branch_others_in_reach_can_stand_in_for(monkeyp
             x[L.x(1, np.arange(len(TYPES)))], x[L.x(1, t)] = 0.0, 1.0
             x[L.u(twin)], x[L.u(k)] = x[L.u(k)], 0.0
         return changing_least(L, milp, x, *args)
-    monkeypatch.setattr(types, "_changing_least", with_s1_serving_town_1)
+    monkeypatch.setattr(types, "_cheapest_among_equals", with_s1_serving_town_1)
     chosen, _, summary = types.plan_network(ds, sites, p=2, budget_wan=500, extensions={}, inclusive_outside_core=False,
                                             capacity_wan=dict.fromkeys(TYPES, capacity_wan))
     assert summary["served_pct"] == pytest.approx(100.0)
     opened = chosen.loc[chosen["decision"] == "open", "site_id"].tolist()
     assert opened == ([] if closes else ["s1"])
     assert (summary["spent_wan"] == 0.0) == closes
+
+
+def test_joint_plan_spends_least_among_plans_serving_every_town_as_well(monkeypatch):
+    """A plan solved with a new comprehensive branch (300万) where a light one (80万, 2 km, 2万 residents) serves its
+    two towns as fully: the second program opens the light one, every town served as before; without it a
+    costlier type stays (the best suited of those costing no more than 300万)."""
+    import geopandas as gpd
+
+    from netopt.models import types
+
+    ds = make_city([30.0, 31.0], [10_000, 10_000], [0.0])
+    lon = [float(ds.branches.geometry.x.iloc[0]), (float(ds.towns.geometry.x.iloc[0]) +
+                                                   float(ds.towns.geometry.x.iloc[1])) / 2]
+    sites = gpd.GeoDataFrame({"site_id": ["B0", "s1"], "name": ["a", "b"], "kind": ["existing", "new"]},
+                             geometry=gpd.points_from_xy(lon, [float(ds.towns.geometry.y.iloc[0])] * 2), crs=4326)
+    cheapest_among_equals = types._cheapest_among_equals
+    comprehensive = TYPES.index("comprehensive")
+
+    def solved_as_comprehensive(L, milp, x, *args):
+        x = x.copy()
+        x[L.x(1, np.arange(len(TYPES)))], x[L.x(1, comprehensive)] = 0.0, 1.0
+        x[L.u(np.arange(len(L.pairs)))] = ((L.pairs[:, 1] == 1) & (L.pairs[:, 2] == comprehensive)).astype(float)
+        return cheapest_among_equals(L, milp, x, *args)
+    monkeypatch.setattr(types, "_cheapest_among_equals", solved_as_comprehensive)
+    rules = dict(p=2, budget_wan=1000, extensions={}, inclusive_outside_core=False)
+    chosen, towns, summary = types.plan_network(ds, sites, **rules)
+    assert towns["served_share"].tolist() == pytest.approx([1.0, 1.0]) and summary["least_spent_proven"]
+    assert chosen.set_index("site_id").loc["s1", "type"] == "light" and summary["spent_wan"] == 80.0
+    assert summary["changes"] == 1  # the one new branch
+    monkeypatch.setattr(types, "_least_spent", lambda milp, x, costs, town_shares, time_limit: (x, False))
+    chosen, _, summary = types.plan_network(ds, sites, **rules)
+    assert chosen.set_index("site_id").loc["s1", "type"] != "light" and summary["spent_wan"] > 80.0
 
 
 def test_joint_plan_explains_impossible_settings():
@@ -475,13 +540,13 @@ def test_joint_plan_gives_each_branch_the_best_suited_type_among_equals(monkeypa
     sites = candidate_sites(ds, bank="农业")
     sites["closable"] = sites["kind"] == "existing"
     edited = []
-    changing_least = types._changing_least
+    changing_least = types._cheapest_among_equals
 
     def recorded(L, milp, x, *args):
-        after = changing_least(L, milp, x, *args)
+        after, proven = changing_least(L, milp, x, *args)
         edited.append((milp, x, after))
-        return after
-    monkeypatch.setattr(types, "_changing_least", recorded)
+        return after, proven
+    monkeypatch.setattr(types, "_cheapest_among_equals", recorded)
     rules = dict(p=150, budget_wan=3000, mix={"inclusive": (None, 0.3), "community": (0.1, None)})
     chosen, _, summary = types.plan_network(ds, sites, **rules)
     (milp, before, after), = edited
@@ -489,7 +554,7 @@ def test_joint_plan_gives_each_branch_the_best_suited_type_among_equals(monkeypa
     activity, slack = milp.A @ after, 1e-6 * (1 + np.abs(milp.A @ before))
     assert ((activity >= milp.row_lo - slack) & (activity <= milp.row_hi + slack)).all()
     assert ((after >= milp.col_lo) & (after <= milp.col_hi)).all() and summary["spent_wan"] <= 3000
-    monkeypatch.setattr(types, "_changing_least", lambda L, milp, x, *args: x)
+    monkeypatch.setattr(types, "_cheapest_among_equals", lambda L, milp, x, *args: (x, False))
     as_solved, _, _ = types.plan_network(ds, sites, **rules)
     open_now, before_edits = chosen[chosen["decision"] != "close"], as_solved[as_solved["decision"] != "close"]
     assert open_now["score"].mean() > before_edits["score"].mean()

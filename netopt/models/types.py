@@ -2,7 +2,8 @@
 types by an integer program with type-mix bounds, staff, conversion budget and region rules."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -13,7 +14,7 @@ from netopt._errors import InputError, check_amount, check_count, is_number
 from netopt.io import Dataset, without_thousands_commas
 from netopt.models._base import reach_rows
 from netopt.models._explain import Blocking, blocking_reasons
-from netopt.models._milp import INF, MatrixMILP, check_solver_arguments, relative_gap, solve_highs
+from netopt.models._milp import INF, MatrixMILP, check_solver_arguments, relative_gap, seconds_left, solve_highs
 
 TYPES = ("comprehensive", "community", "inclusive", "light")
 COMPREHENSIVE_IN = "comprehensive_in_"
@@ -457,13 +458,15 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     radius, up to their capacities, plus the extension shares), subject to at most `p` branches (and at most
     `max_new` of the new sites), the budget
     (openings + conversions + extensions), type-mix bounds and inclusive branches only outside the core.
-    Among plans serving the same residents, it changes least and then gives each site the type that suits
-    its area best (the suitability of assign_branch_types, by `weights` as there: with_weights' terms on the
-    area's indicators). Returns (sites table with decision, current_type,
-    type, open_cost_wan, conversion_cost_wan, score and reasons of its type, residents served served_wan, 万人;
-    towns table with served share and extensions; summary dict with status,
-    objective, bound, gap, served_pct and spent_wan: openings, conversions and extensions).
+    Among plans serving every town at least as well, it spends least, then changes least (a second integer
+    program from the first plan, LEAST_SPENT_NODES nodes at most in the time left), and then gives each site the
+    type that suits its area best, costing no more there (the suitability of assign_branch_types, by `weights` as there:
+    with_weights' terms on the area's indicators). Returns (sites table with decision, current_type, type,
+    open_cost_wan, conversion_cost_wan, score and reasons of its type, residents served served_wan, 万人;
+    towns table with served share and extensions; summary dict with status, objective, bound, gap, served_pct,
+    spent_wan: openings, conversions and extensions, changes to today's network and least_spent_proven).
     """
+    started = time.perf_counter()
     _check_joint_options(p, budget_wan, radius_km, capacity_wan, open_cost_wan, extensions, mix,
                          conversion_cost_wan, time_limit)
     if max_new is not None:
@@ -498,8 +501,12 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
                          + "budget, existing branches, type mix"
                          + (", towns kept covered" if must_reach is not None else "") + ") cannot all be met",
                          JOINT_PLAN)
-    raw.x = _changing_least(layout, milp, raw.x, facts, sites, pop, [extensions[n]["share"] for n in extensions])
-    return _joint_tables(layout, raw, sites, towns, pop, extensions, facts)
+    raw.x, proven = _cheapest_among_equals(layout, milp, raw.x, facts, sites, pop, extensions,
+                                    seconds_left(time_limit, started))
+    chosen, town_table, summary = _joint_tables(layout, raw, sites, towns, pop, extensions, facts)
+    changes, offset = _change_costs(layout, facts, sites)
+    summary.update(changes=int(round(changes @ raw.x + offset)), least_spent_proven=proven)
+    return chosen, town_table, summary
 
 
 def _check_joint_options(p, budget_wan, radius_km, capacity_wan, open_cost_wan, extensions, mix,
@@ -751,14 +758,16 @@ def _missed(activity: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.maximum(np.maximum(lo - activity, activity - hi), 0.0)
 
 
-def _changing_least(L: _Layout, milp: MatrixMILP, x: np.ndarray, facts: _SiteFacts, sites, pop: np.ndarray,
-                    shares: list[float]) -> np.ndarray:
+def _cheapest_among_equals(L: _Layout, milp: MatrixMILP, x: np.ndarray, facts: _SiteFacts, sites,
+                           pop: np.ndarray, extensions: dict, time_limit: float | None) -> tuple[np.ndarray, bool]:
     """The solved plan `x` with what serves no one more undone, each change kept only when the same residents stay
     served within every rule: today's closable branches closed for no gain reopen (with their type today, or
     the type suiting their area best); new branches whose residents other open branches in reach can serve
-    instead stay closed (those serving fewest first), and so do service vehicles and village stations; then each
-    branch takes its type today where known, else the type suiting its area best (assign_branch_types'
-    suitability)."""
+    instead stay closed (those serving fewest first), and so do service vehicles and village stations; from
+    there, the least spent, then the fewest changes, of the plans serving every town at least as well
+    (_least_spent, within `time_limit` seconds); then each branch takes its type today where known, else the
+    type suiting its area best (assign_branch_types' suitability) among those costing no more there. Returns
+    the plan and whether it is proven the least spent (then fewest changes) of those plans."""
     edits = _PlanEdits(milp, x)
     T, S = len(TYPES), L.n_sites
     existing = (sites["kind"] == "existing").to_numpy()
@@ -781,17 +790,82 @@ def _changing_least(L: _Layout, milp: MatrixMILP, x: np.ndarray, facts: _SiteFac
         if now is not None:
             served = pairs_of(j, now)
             spare.move_away([L.x(j, now)], served[edits.x[L.u(served)] > 1e-9], j)
+    shares = [extensions[name]["share"] for name in L.extension_names]
     _drop_idle_extensions(L, edits, spare, shares)
-    for j in range(S):  # the type today, else the best suited
+    cheaper, proven = _least_spent(milp, edits.x, _spend_then_changes(L, facts, sites, extensions),
+                                   _town_shares(L, shares), time_limit)
+    edits = _PlanEdits(milp, cheaper)
+    for j in range(S):  # the type today, else the best suited, costing no more
         now = open_as(j)
         if now is None:
             continue
         for t in preferred(j):
             if t == now or (facts.current[j] is None and facts.suit[j, t] <= facts.suit[j, now]):
                 break
-            if _retype(L, edits, pairs_of, j, now, t):
+            if facts.cost[j, t] <= facts.cost[j, now] and _retype(L, edits, pairs_of, j, now, t):
                 break
-    return edits.x
+    return edits.x, proven
+
+
+LEAST_SPENT_NODES = 500  # branch-and-bound nodes of the least-spent search: the same plan on any machine
+
+
+def _change_costs(L: _Layout, facts: _SiteFacts, sites) -> tuple[np.ndarray, float]:
+    """The joint model's columns as a count of changes to today's network (costs·x + offset): each new branch,
+    each of today's branches closed or (its type known) given another type, each service vehicle and village
+    station."""
+    T = len(TYPES)
+    existing = (sites["kind"] == "existing").to_numpy()
+    known = np.array([kind is not None for kind in facts.current], bool)
+    costs = np.zeros(L.n_cols)
+    for chosen, value in ((~existing, 1.0), (existing & ~known, -1.0)):
+        where = np.flatnonzero(chosen)
+        costs[L.x(np.repeat(where, T), np.tile(np.arange(T), len(where)))] = value
+    kept = np.flatnonzero(existing & known)
+    costs[L.x(kept, np.array([TYPES.index(facts.current[j]) for j in kept], np.int64))] = -1.0
+    costs[L.n_x + len(L.pairs):] = 1.0
+    return costs, float(existing.sum())
+
+
+def _spend_then_changes(L: _Layout, facts: _SiteFacts, sites, extensions: dict) -> np.ndarray:
+    """What a plan of the joint model costs among those serving as many residents: the 万元 it spends (openings,
+    type changes, service vehicles and village stations, as the budget counts them), then its changes
+    (_change_costs), worth less than 1万元 all together."""
+    changes, _ = _change_costs(L, facts, sites)
+    spend = np.zeros(L.n_cols)
+    spend[:L.n_x] = facts.cost.ravel()
+    spend[L.n_x + len(L.pairs):] = np.repeat([extensions[name]["cost_wan"] for name in L.extension_names], L.n_towns)
+    return spend + changes / (np.abs(changes).sum() + 1.0)
+
+
+def _town_shares(L: _Layout, shares: list[float]) -> sp.csr_matrix:
+    """Each town's served share as a row over the joint model's columns: its pairs' shares plus its extensions'
+    (`shares`, one per extension)."""
+    k, towns, kinds = np.arange(len(L.pairs)), np.arange(L.n_towns), np.arange(len(shares))
+    rows = np.r_[L.pairs[:, 0], np.tile(towns, len(shares))]
+    cols = np.r_[L.u(k), L.ext(np.repeat(kinds, L.n_towns), np.tile(towns, len(shares)))]
+    values = np.r_[np.ones(len(k)), np.repeat(np.asarray(shares, float), L.n_towns)]
+    return sp.csr_matrix((values, (rows, cols)), shape=(L.n_towns, L.n_cols))
+
+
+def _least_spent(milp: MatrixMILP, x: np.ndarray, costs: np.ndarray, town_shares: sp.csr_matrix,
+                 time_limit: float | None) -> tuple[np.ndarray, bool]:
+    """Among the plans of `milp` within every rule serving every town at least the share plan `x` serves it
+    (`town_shares`' rows; so as many residents), one costing least (costs·x): a second integer program started
+    from `x`, searching at most LEAST_SPENT_NODES nodes and `time_limit` seconds. Returns that plan (`x` when
+    it finds none) and whether it is proven the least."""
+    if time_limit is not None and time_limit <= 1e-3:  # no time left (seconds_left's least)
+        return x, False
+    floors = town_shares @ x - 1e-9
+    model = replace(milp, c=costs, offset=0.0, sense="min", A=sp.vstack([milp.A, town_shares]).tocsr(),
+                    row_lo=np.r_[milp.row_lo, floors], row_hi=np.r_[milp.row_hi, np.full(len(floors), INF)],
+                    row_names=None if milp.row_names is None else
+                    [*milp.row_names, *(f"town_served_{i}" for i in range(len(floors)))],
+                    highs_options={**milp.highs_options, "mip_max_nodes": LEAST_SPENT_NODES})
+    raw = solve_highs(model, time_limit=time_limit, warm_start=x)
+    start = float(costs @ x)
+    found = raw.x is not None and float(costs @ raw.x) <= start + 1e-9 * max(abs(start), 1.0)
+    return (raw.x if found else x), raw.status == "optimal"
 
 
 def _retype(L: _Layout, edits: _PlanEdits, pairs_of, j: int, now: int, t: int) -> bool:
