@@ -57,6 +57,28 @@ def test_bad_candidate_files_name_file_row_and_column(tmp_path: Path):
         read_candidates(path, city=no.load_sample())
 
 
+def test_optimize_opens_the_cheaper_of_two_candidates_covering_as_much(tmp_path: Path):
+    """Candidates in pairs 10 m apart, one premises at 200万 and the other at 120万: the plan opens the 120万 ones,
+    covering as many residents as the plan that may pay either."""
+    path = tmp_path / "候选点位.csv"
+    frame = other_banks_sites(path, 12)
+    cost = "开设成本（万元）"
+    pairs = pd.concat([frame.assign(点位编号=frame["点位编号"] + "甲", **{cost: 200.0}),
+                       frame.assign(点位编号=frame["点位编号"] + "乙", 经度=frame["经度"] + 0.0001, **{cost: 120.0})])
+    pairs.to_csv(path, index=False, encoding="utf-8-sig")
+    result = runner.invoke(app, ["optimize", "--model", "mclp", "--bank", "农业", "--max-new", "3", "--budget-wan",
+                                 "1500", "--candidates", str(path), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    opened = pd.read_csv(tmp_path / "mclp_sites.csv").query("kind == 'new'")
+    assert 0 < len(opened) <= 3 and opened["site_id"].str.endswith("乙").all() and (opened["open_cost_wan"] == 120).all()
+    ds = no.load_sample()
+    sites = candidate_sites(ds, "农业", read_candidates(path))
+    dearer = no.MCLP.from_geodataframes(ds.towns, sites, 3.5, 104, exactly_p=False,
+                                        existing=np.flatnonzero(sites["kind"] == "existing"))
+    covered = dearer.objective_of(pd.read_csv(tmp_path / "mclp_sites.csv")["site_id"].tolist())
+    assert covered == pytest.approx(dearer.solve().objective)  # as many residents as the best plan at any cost
+
+
 def test_candidate_sites_replace_the_town_points(tmp_path: Path):
     ds = no.load_sample()
     other_banks_sites(tmp_path / "c.csv", 12)

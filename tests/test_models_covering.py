@@ -133,6 +133,24 @@ def test_mclp_keeps_the_most_existing_sites_among_the_best_plans(case, data):
 
 @settings(max_examples=60, deadline=None)
 @given(weighted_coverage(), st.data())
+def test_mclp_opens_the_cheapest_of_the_best_plans(case, data):
+    """Sites of different opening costs under a budget that does not bind, at most p open: among the plans
+    covering as much, one spending least — no dearer site where a cheaper one covers as much."""
+    A, p, weights = case
+    m = A.shape[1]
+    cost = np.array(data.draw(st.lists(st.sampled_from([1.0, 2.0, 3.0]), min_size=m, max_size=m)))
+    result = MCLP.from_coverage(A, p, weights=weights, exactly_p=False, open_cost=cost, budget=float(cost.sum())
+                                ).solve()
+    values = {tuple(sites): float(weights @ A[:, sites].any(axis=1))
+              for sites in brute.feasible_sets(m, range(0, p + 1))}  # none open: nothing within reach
+    best = max(values.values())
+    cheapest = min(cost[list(sites)].sum() for sites, value in values.items() if value >= best - 1e-9)
+    assert result.status == "optimal" and result.objective == pytest.approx(best)
+    assert cost[[int(label[1:]) for label in result.selected]].sum() == pytest.approx(cheapest)
+
+
+@settings(max_examples=60, deadline=None)
+@given(weighted_coverage(), st.data())
 def test_mclp_rules_match_brute_force(case, data):
     A, p, weights = case
     m = A.shape[1]

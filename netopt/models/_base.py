@@ -17,7 +17,7 @@ from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_sol
 
 
 RuleRows = tuple  # (sp.csr_matrix rows x sites, lower bounds, upper bounds, names): SiteRules.rows()
-KEEPING_SECONDS = 30.0  # at most, for the plan keeping the most existing sites among equally good ones
+KEEPING_SECONDS = 30.0  # at most, for the plan keeping the most existing sites (then cheapest) among equally good
 
 
 def reach_rows(must_reach, n_sites: int) -> sp.csr_matrix | None:
@@ -503,7 +503,7 @@ class LocationModel:
     """Base class: subclasses build a MatrixMILP and read a Result back from the solution vector."""
 
     diagnose_infeasible = True  # find which rule blocks an infeasible model (off for the steps of a bisection)
-    keeps_existing = True  # _keeping_most_existing may run (off for solves inside another that runs it itself)
+    keeps_existing = True  # _keeping_most_then_cheapest may run (off for solves inside another that runs it itself)
     maximise = False  # the objective is maximised (covered or captured residents), not minimised
 
     def _build(self) -> MatrixMILP:
@@ -770,33 +770,54 @@ class LocationModel:
         gap = relative_gap(result.objective, tighter)
         return replace(result, bound=tighter, gap=gap, status="optimal" if gap <= 1e-9 else result.status)
 
-    def _keeping_most_existing(self, result: Result, time_limit: float | None, t0: float, solver: str,
+    def _keeping_most_then_cheapest(self, result: Result, time_limit: float | None, t0: float, solver: str,
                                threads: int | None) -> Result:
-        """`result`, or when closable existing sites tie with others, the plan as good as it (its objective
-        kept as a row) with the most existing sites open: a second HiGHS solve maximising them, within
-        KEEPING_SECONDS or what is left of `time_limit` counted from t0 (perf_counter), so no branch moves for
-        nothing. Only for optimal results of HiGHS on the model's own matrix, and when `keeps_existing`."""
-        if result.status != "optimal" or not len(self.rules.closable) or solver.lower() != "highs" \
+        """`result`, or when closable existing sites or sites of different costs tie with others, the plan as
+        good as it (its objective kept as a row) with the most existing sites open, then spending least: a
+        second HiGHS solve (_keeping_then_cheapest), within KEEPING_SECONDS or what is left of `time_limit`
+        counted from t0 (perf_counter), so no branch moves for nothing and no dearer site opens where a cheaper
+        one does as well. Only for optimal results of HiGHS on the model's own matrix, and when
+        `keeps_existing`."""
+        keeping = self._keeping_then_cheapest()
+        if result.status != "optimal" or keeping is None or solver.lower() != "highs" \
                 or getattr(self, "_pulp", None) is not None or not self.keeps_existing:
             return result
         seconds = seconds_left(time_limit, t0)
-        milp, existing = self.milp, self.rules.existing
-        keeping = np.zeros(len(milp.c))
-        keeping[existing] = 1.0
+        milp = self.milp
         sense = 1.0 if milp.sense == "max" else -1.0
         floor = sense * result.objective - 1e-9 * abs(result.objective) - 1e-6
         second = replace(milp, c=keeping, sense="max", A=sp.vstack([milp.A, sp.csr_matrix(sense * milp.c)]).tocsr(),
                          row_lo=np.append(milp.row_lo, floor - sense * milp.offset), row_hi=np.append(milp.row_hi, INF),
                          row_names=(milp.row_names or []) + ["as_good"])
         raw = solve_highs(second, KEEPING_SECONDS if seconds is None else min(seconds, KEEPING_SECONDS), 0.0, threads)
-        kept_before = np.isin(existing, self._positions_of(result.selected, "solve")).sum()
-        if raw.x is None or raw.status not in ("optimal", "feasible") or keeping @ raw.x <= kept_before + 0.5:
+        before = np.zeros(len(milp.c))
+        before[self._positions_of(result.selected, "solve")] = 1.0
+        if raw.x is None or raw.status not in ("optimal", "feasible") or keeping @ raw.x <= keeping @ before + 1e-9:
             return result
         plan = self._as_good_plan(raw.x)
         bound = (max if self.maximise else min)(result.bound, plan.objective)
         return replace(plan, status="optimal", bound=bound, gap=relative_gap(plan.objective, bound),
                        seconds=time.perf_counter() - t0, heuristic_objective=result.heuristic_objective,
                        details={**result.details, **plan.details})
+
+    def _keeping_then_cheapest(self) -> np.ndarray | None:
+        """The objective the second solve maximises over the matrix's columns: each existing site kept open 1
+        (where some may close), less what the plan spends (new sites' opening costs, closable sites' savings
+        forgone), worth less than 1 all together; None when no plan as good can keep more or spend less (no
+        closable site, no costs that differ between sites)."""
+        rules, objective = self.rules, np.zeros(len(self.milp.c))
+        if len(rules.closable):
+            objective[rules.existing] = 1.0
+        spend = np.zeros(rules.n_sites)
+        if rules.open_cost is not None:
+            spend += np.where(np.isin(np.arange(rules.n_sites), rules.existing), 0.0,
+                              np.asarray(rules.open_cost, float))
+        if rules.closing_saving is not None:
+            spend[rules.closable] += np.asarray(rules.closing_saving, float)[rules.closable]
+        free = np.setdiff1d(np.arange(rules.n_sites), rules.fixed)
+        if len(free) and np.ptp(spend[free]) > 0:
+            objective[:rules.n_sites] -= spend / (np.abs(spend).sum() + 1.0)
+        return objective if objective.any() else None
 
     def _without_idle_new_sites(self, result: Result) -> Result:
         """With at most p sites (exactly_p False): `result` less the new sites its value does not need — each

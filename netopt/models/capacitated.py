@@ -382,12 +382,12 @@ class CapacitatedMCLP(Curves, _Covering):
 
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:
-        """The most demand served within the capacities; with closable existing sites, among the plans serving
-        as much, one keeping the most of them open (LocationModel._keeping_most_existing): once branches are
-        full many plans tie."""
+        """The most demand served within the capacities; among the plans serving as much, one keeping the most
+        closable existing sites open, then spending least where opening costs differ
+        (LocationModel._keeping_most_then_cheapest): once branches are full many plans tie."""
         t0 = time.perf_counter()
         result = super().solve(time_limit, mip_gap, solver, threads, warm_start)
-        return self._without_idle_new_sites(self._keeping_most_existing(result, time_limit, t0, solver, threads))
+        return self._without_idle_new_sites(self._keeping_most_then_cheapest(result, time_limit, t0, solver, threads))
 
     def _explain_infeasible_rules(self) -> str:
         return self._rules_reason(self.p, at_most=not self.exactly_p)

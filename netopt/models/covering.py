@@ -419,12 +419,12 @@ class LSCP(_Covering):
               threads: int | None = None, warm_start: bool = True) -> Result:
         """Sites another covers at no higher cost and towns whose coverage another town's implies are dropped
         first (unless budgets, county minimums, new-branch limits, negative costs or pulp extensions apply);
-        then the exact model. With closable existing sites, among the covers as cheap, one keeping the most of
-        them open."""
+        then the exact model. Among the covers as cheap, one keeping the most closable existing sites open, then
+        spending least where opening costs differ (LocationModel._keeping_most_then_cheapest)."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
         t0 = time.perf_counter()
         result = self._solve_reduced(time_limit, mip_gap, solver, threads, warm_start)
-        return self._keeping_most_existing(result, time_limit, t0, solver, threads)
+        return self._keeping_most_then_cheapest(result, time_limit, t0, solver, threads)
 
     def _solve_reduced(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,
                        warm_start: bool) -> Result:
@@ -713,15 +713,16 @@ class MCLP(Curves, _Covering):
         the sites no better plan uses and open those every better plan needs; the exact model over the rest.
         Models with budgets, county minimums, cover_all or pulp extensions are solved whole. With a minimum
         spacing (and no other such rule) the model is first solved without it: that plan is the answer when
-        it keeps the spacing; else the whole model starts from it repaired, and its bound caps the gap. With
-        closable existing sites, among the plans covering as much, one keeping the most of them open."""
+        it keeps the spacing; else the whole model starts from it repaired, and its bound caps the gap. Among the
+        plans covering as much, one keeping the most closable existing sites open, then spending least where
+        opening costs differ."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
         t0 = time.perf_counter()
         if self.cover_all:
             result = self._solve_stages(time_limit, mip_gap, solver, threads, warm_start)
         else:
             result = self._solve_spacing_first(time_limit, mip_gap, solver, threads, warm_start)
-        return self._without_idle_new_sites(self._keeping_most_existing(result, time_limit, t0, solver, threads))
+        return self._without_idle_new_sites(self._keeping_most_then_cheapest(result, time_limit, t0, solver, threads))
 
     def _solve_stages(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,
                       warm_start: bool) -> Result:
