@@ -635,3 +635,28 @@ def test_the_warm_start_of_the_exact_model_is_its_heuristic_plan_and_nothing_els
     assert (rows >= milp.row_lo - 1e-9).all() and (rows <= milp.row_hi + 1e-9).all()
     assert (full >= milp.col_lo).all() and (full <= milp.col_hi).all()
     assert milp.c @ full + milp.offset == pytest.approx(value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_no_dearer_site_opens_where_its_cheaper_twin_does_as_well(seed):
+    """Every candidate site twice (the same distances), each at its own opening cost: p-median and p-center plans
+    reach the brute-force optimum and never leave the cheaper twin of an open site closed."""
+    from netopt.models import PCenter
+    from tests import brute
+
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(3, 7)), int(rng.integers(2, 4))
+    base = rng.integers(1, 20, (n, m)).astype(float)
+    cost = np.hstack([base, base])
+    open_cost = np.r_[rng.choice([2.0, 3.0], m), rng.choice([1.0, 2.0, 3.0], m)]
+    p = int(rng.integers(1, m + 1))
+    rules = dict(open_cost=open_cost, budget=float(open_cost.sum()))
+    for model, best in ((PMedian.from_cost_matrix(cost, p, **rules), brute.pmedian(cost, np.ones(n), p, **rules)),
+                        (PCenter.from_cost_matrix(cost, p, **rules), brute.pcenter(cost, p, **rules))):
+        result = model.solve()
+        assert result.status == "optimal" and result.objective == pytest.approx(best)
+        chosen = {int(label[1:]) for label in result.selected}
+        for j in chosen:
+            twin = (j + m) % (2 * m)
+            assert twin in chosen or open_cost[twin] >= open_cost[j], (j, twin, open_cost)

@@ -17,6 +17,7 @@ from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_sol
 
 
 RuleRows = tuple  # (sp.csr_matrix rows x sites, lower bounds, upper bounds, names): SiteRules.rows()
+CHEAPER_SWAP_WORK = 200_000_000  # demand points priced, at most, swapping new sites for cheaper ones
 KEEPING_SECONDS = 30.0  # at most, for the plan keeping the most existing sites (then cheapest) among equally good
 
 
@@ -818,6 +819,46 @@ class LocationModel:
         if len(free) and np.ptp(spend[free]) > 0:
             objective[:rules.n_sites] -= spend / (np.abs(spend).sum() + 1.0)
         return objective if objective.any() else None
+
+    def _with_cheaper_sites(self, result: Result) -> Result:
+        """`result` with each new site swapped for the cheapest closed new site of a lower opening cost that keeps
+        the plan's value and every rule (_cheaper_sites), so no dearer premises open where cheaper ones serve as
+        well: p-median, p-center and market share, which have no second solve for it."""
+        if result.status not in ("optimal", "feasible") or not result.selected:
+            return result
+        sites = self._positions_of(result.selected, "solve")
+        cheaper = self._cheaper_sites(sites, result.objective)
+        if np.array_equal(cheaper, sites):
+            return result
+        plan = self._evaluated(cheaper)
+        return replace(plan, status=result.status, bound=result.bound, gap=result.gap, seconds=result.seconds,
+                       heuristic_objective=result.heuristic_objective, details={**result.details, **plan.details})
+
+    def _cheaper_sites(self, sites: np.ndarray, value: float) -> np.ndarray:
+        """The plan `sites` (positions, worth `value`) with each new site, dearest first, swapped for the cheapest
+        closed new site of a lower opening cost whose swap keeps the value and the rules; at most
+        CHEAPER_SWAP_WORK demand-point evaluations in all (the same plan on any machine)."""
+        rules = self.rules
+        if rules.open_cost is None:
+            return sites
+        cost = np.asarray(rules.open_cost, float)
+        new = ~np.isin(np.arange(rules.n_sites), np.union1d(rules.existing, rules.forbidden))
+        if not new.any() or np.ptp(cost[new]) == 0:
+            return sites
+        sense, slack = (1.0 if self.maximise else -1.0), 1e-9 * max(1.0, abs(value))
+        work = 0
+        for j in sorted(np.setdiff1d(sites[new[sites]], rules.fixed), key=lambda s: -cost[s]):
+            cheaper = new & (cost < cost[j])
+            cheaper[sites] = False
+            for k in np.flatnonzero(cheaper)[np.argsort(cost[cheaper], kind="stable")]:
+                work += len(self.demand_labels)
+                if work > CHEAPER_SWAP_WORK:
+                    return sites
+                trial = np.union1d(np.setdiff1d(sites, [j]), [k])
+                if self._meets_rules(trial) and sense * (self._swapped_objective(sites, j, k) - value) >= -slack:
+                    sites = trial
+                    break
+        return sites
 
     def _without_idle_new_sites(self, result: Result) -> Result:
         """With at most p sites (exactly_p False): `result` less the new sites its value does not need — each

@@ -314,8 +314,9 @@ class PCenter(LocationModel):
         if worst <= bound:  # the plan reaches the proven bound: optimal, even if the search had stopped
             status, bound = "optimal", worst
         gap = (worst - bound) / max(worst, 1e-12)  # an "optimal" plan short of its bound: within mip_gap
-        return replace(plan, status=status, bound=float(bound), gap=gap, seconds=time.perf_counter() - start,
-                       details={"covering_models_solved": steps})
+        return self._with_cheaper_sites(replace(plan, status=status, bound=float(bound), gap=gap,
+                                                seconds=time.perf_counter() - start,
+                                                details={"covering_models_solved": steps}))
 
     def _evaluated(self, sites: np.ndarray) -> Result:
         """The plan opening `sites`: each demand point's nearest open site and distance, the worst as objective."""

@@ -231,7 +231,7 @@ class MarketShare(Curves, LocationModel):
         check_solver_arguments(time_limit, mip_gap, solver, threads)
         reason = self._explain_infeasible_rules()
         if solver.lower() != "highs" or getattr(self, "_pulp", None) is not None or reason:
-            return super().solve(time_limit, mip_gap, solver, threads, warm_start)
+            return self._with_cheaper_sites(super().solve(time_limit, mip_gap, solver, threads, warm_start))
         t0 = time.perf_counter()
         swaps_until = min(t0 + INTERCHANGE_SECONDS, share_deadline(time_limit, t0, INTERCHANGE_SHARE) or np.inf)
         start, value = self._start_meeting_rules(swaps_until) if warm_start else (None, None)
@@ -242,7 +242,7 @@ class MarketShare(Curves, LocationModel):
                             None if start is None else start[:m], seconds_left(time_limit, t0), mip_gap, threads,
                             self._cut_groups())
         raw.seconds = time.perf_counter() - t0
-        return self._read_back(raw, value)
+        return self._with_cheaper_sites(self._read_back(raw, value))
 
     def _cut_groups(self) -> np.ndarray | None:
         """With more than GROUPED_ABOVE towns (population grids): each town's group for the cuts, the candidate

@@ -198,8 +198,8 @@ class PMedian(LocationModel):
         solved whole."""
         check_solver_arguments(time_limit, mip_gap, solver, threads)
         model = self._as_many_as_affordable()
-        return model._without_idle_new_sites(model._solve_spacing_first(time_limit, mip_gap, solver, threads,
-                                                                        warm_start))
+        return model._with_cheaper_sites(model._without_idle_new_sites(
+            model._solve_spacing_first(time_limit, mip_gap, solver, threads, warm_start)))
 
     def _as_many_as_affordable(self) -> "PMedian":
         """With at most p sites, a budget and one opening cost for every new site (nothing closable): this model
