@@ -772,7 +772,7 @@ class LocationModel:
         return replace(result, bound=tighter, gap=gap, status="optimal" if gap <= 1e-9 else result.status)
 
     def _keeping_most_then_cheapest(self, result: Result, time_limit: float | None, t0: float, solver: str,
-                               threads: int | None) -> Result:
+                                    threads: int | None) -> Result:
         """`result`, or when closable existing sites or sites of different costs tie with others, the plan as
         good as it (its objective kept as a row) with the most existing sites open, then spending least: a
         second HiGHS solve (_keeping_then_cheapest), within KEEPING_SECONDS or what is left of `time_limit`

@@ -502,7 +502,7 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
                          + (", towns kept covered" if must_reach is not None else "") + ") cannot all be met",
                          JOINT_PLAN)
     raw.x, proven = _cheapest_among_equals(layout, milp, raw.x, facts, sites, pop, extensions,
-                                    seconds_left(time_limit, started))
+                                           seconds_left(time_limit, started))
     chosen, town_table, summary = _joint_tables(layout, raw, sites, towns, pop, extensions, facts)
     changes, offset = _change_costs(layout, facts, sites)
     summary.update(changes=int(round(changes @ raw.x + offset)), least_spent_proven=proven)
@@ -828,8 +828,8 @@ def _change_costs(L: _Layout, facts: _SiteFacts, sites) -> tuple[np.ndarray, flo
 
 
 def _spend_then_changes(L: _Layout, facts: _SiteFacts, sites, extensions: dict) -> np.ndarray:
-    """What a plan of the joint model costs among those serving as many residents: the 万元 it spends (openings,
-    type changes, service vehicles and village stations, as the budget counts them), then its changes
+    """What a plan of the joint model costs among those serving every town as well: the 万元 it spends
+    (openings, type changes, service vehicles and village stations, as the budget counts them), then its changes
     (_change_costs), worth less than 1万元 all together."""
     changes, _ = _change_costs(L, facts, sites)
     spend = np.zeros(L.n_cols)
