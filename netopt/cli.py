@@ -1444,7 +1444,7 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], limit: float 
         return MCLP.from_geodataframes(towns, sites, p=p, exactly_p=not at_most, **keywords, **rules)
     if model == "pmedian":
         return PMedian.from_geodataframes(towns, sites, p, exactly_p=not at_most, **timed, **rules)
-    return PCenter.from_geodataframes(towns, sites, p, **timed, **rules)
+    return PCenter.from_geodataframes(towns, sites, p, exactly_p=not at_most, **timed, **rules)
 
 
 def _check_model_flags(model: str, options: ModelOptions) -> None:

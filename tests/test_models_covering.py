@@ -245,6 +245,23 @@ def test_pcenter_with_fixed_and_forbidden_sites_matches_brute_force(n, m, seed, 
     assert set(fixed) <= chosen and not chosen & set(forbidden)
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 8), st.integers(2, 7), st.integers(0, 2**32 - 1), st.data())
+def test_pcenter_at_most_p_opens_no_new_site_the_largest_distance_does_not_need(n, m, seed, data):
+    """Today's sites kept and at most p open (exactly_p=False, as `optimize --max-new`): the brute-force optimum,
+    today's sites open, and every new site needed — closing any one makes the largest distance longer."""
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 30, (n, m)).astype(float)
+    existing = [int(j) for j in rng.choice(m, data.draw(st.integers(1, m - 1)), replace=False)]
+    p = data.draw(st.integers(len(existing), m))
+    result = PCenter.from_cost_matrix(cost, p, exactly_p=False, existing=existing).solve()
+    assert result.status == "optimal" and result.objective == pytest.approx(brute.pcenter(cost, p, existing=existing))
+    chosen = sorted(int(s[1:]) for s in result.selected)
+    assert set(existing) <= set(chosen) and len(chosen) <= p
+    for j in set(chosen) - set(existing):
+        assert cost[:, [k for k in chosen if k != j]].min(axis=1).max() > result.objective
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.integers(1, 8), st.integers(2, 7), st.integers(0, 2**32 - 1), st.data())
 def test_pcenter_keeps_the_most_existing_sites_among_the_best_plans(n, m, seed, data):

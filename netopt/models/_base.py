@@ -863,7 +863,7 @@ class LocationModel:
     def _without_idle_new_sites(self, result: Result) -> Result:
         """With at most p sites (exactly_p False): `result` less the new sites its value does not need — each
         new site (not existing, not fixed) whose closing loses nothing and keeps every rule closes, so no money
-        goes to a branch adding nothing (MCLP, PMedian, CapacitatedMCLP)."""
+        goes to a branch adding nothing (MCLP, PMedian, CapacitatedMCLP, PCenter)."""
         if getattr(self, "exactly_p", True) or result.status not in ("optimal", "feasible") or not result.selected:
             return result
         sites = self._positions_of(result.selected, "solve")

@@ -36,7 +36,7 @@ class PCenter(LocationModel):
     distance_column = "distance"  # the assignment's column of the distances: "distance" (km), "travel_minutes"
 
     def __init__(self, cost, p: int, rules: SiteRules | None = None, demand_labels=None, site_labels=None,
-                 weights=None) -> None:
+                 weights=None, exactly_p: bool = True) -> None:
         distance = as_cost_matrix(cost)
         n, m = distance.shape
         self.distance = distance
@@ -49,21 +49,23 @@ class PCenter(LocationModel):
         self.rules = rules or SiteRules(m)
         self.demand_labels = labels(demand_labels, n, "d")
         self.site_labels = labels(site_labels, m, "s")
+        self.exactly_p = exactly_p  # False: at most p, no new site the largest distance does not need
         self._milp = None
 
     @classmethod
     def from_cost_matrix(cls, cost, p: int, demand_labels=None, site_labels=None, weights=None,
-                         **rules) -> "PCenter":
+                         exactly_p: bool = True, **rules) -> "PCenter":
         """cost: demand x site distances (dense, or sparse: a missing entry cannot serve); weights: optional
-        priority per demand point (the objective is then the largest weight x distance)."""
+        priority per demand point (the objective is then the largest weight x distance); exactly_p=False: at
+        most p sites, opening no new site the largest distance does not need (today's stay open)."""
         dense = as_cost_matrix(cost)
-        return cls(dense, p, site_rules(dense.shape[1], **rules), demand_labels, site_labels, weights)
+        return cls(dense, p, site_rules(dense.shape[1], **rules), demand_labels, site_labels, weights, exactly_p)
 
     @classmethod
     def from_geodataframes(cls, demand, candidates, p: int, distance: str = "euclidean", graph=None,
                            weight: str | None = None, unit: str = "km", mode: str | np.ndarray = "drive",
                            speed_kmh=30.0, walk_speed_kmh: float = 4.5,
-                           detour_factor: float = 1.3, **rules) -> "PCenter":
+                           detour_factor: float = 1.3, exactly_p: bool = True, **rules) -> "PCenter":
         """Demand points and candidate sites as GeoDataFrames; distances in km (straight line or road network), or
         with unit="min" travel times in minutes (`mode` "drive" or "walk", as analyze_coverage(radius_min=...)
         measures them; the assignment's column travel_minutes); `weight`: a column of `demand` with each point's
@@ -76,7 +78,8 @@ class PCenter(LocationModel):
         given = rules_from_candidates(candidates, rules)
         cost, column = geo_costs(demand, candidates, distance, graph, unit, mode, speed_kmh=speed_kmh,
                                  walk_speed_kmh=walk_speed_kmh, detour_factor=detour_factor)
-        model = cls.from_cost_matrix(cost, p, _ids(demand, None), _ids(candidates, None), weights, **given)
+        model = cls.from_cost_matrix(cost, p, _ids(demand, None), _ids(candidates, None), weights, exactly_p,
+                                     **given)
         model.distance_column = column
         return model
 
@@ -314,9 +317,9 @@ class PCenter(LocationModel):
         if worst <= bound:  # the plan reaches the proven bound: optimal, even if the search had stopped
             status, bound = "optimal", worst
         gap = (worst - bound) / max(worst, 1e-12)  # an "optimal" plan short of its bound: within mip_gap
-        return self._with_cheaper_sites(replace(plan, status=status, bound=float(bound), gap=gap,
-                                                seconds=time.perf_counter() - start,
-                                                details={"covering_models_solved": steps}))
+        return self._with_cheaper_sites(self._without_idle_new_sites(replace(
+            plan, status=status, bound=float(bound), gap=gap, seconds=time.perf_counter() - start,
+            details={"covering_models_solved": steps})))
 
     def _evaluated(self, sites: np.ndarray) -> Result:
         """The plan opening `sites`: each demand point's nearest open site and distance, the worst as objective."""
@@ -333,8 +336,8 @@ class PCenter(LocationModel):
 
     def _complete(self, sites: np.ndarray) -> np.ndarray:
         """Fill up to exactly p open sites (extra sites never raise the maximum distance): closed existing
-        sites first (a plan does not close a branch it does not need to), then others, while the rule rows
-        (new-site limit, budget) allow."""
+        sites first (a plan does not close a branch it does not need to), then others (exactly_p only: at most p
+        opens no new site for nothing), while the rule rows (new-site limit, budget) allow."""
         is_open = np.zeros(self.cost.shape[1], bool)
         is_open[sites] = True
         closable = np.zeros_like(is_open)
@@ -343,7 +346,7 @@ class PCenter(LocationModel):
         for j in np.lexsort((self.cost.min(axis=0), ~closable)):
             if is_open.sum() >= self.p:
                 break
-            if not is_open[j] and allowed[j]:
+            if not is_open[j] and allowed[j] and (self.exactly_p or closable[j]):
                 is_open[j] = True
                 is_open[j] = self.rules.admits(is_open)
         return np.flatnonzero(is_open)
