@@ -8,7 +8,9 @@ ds = no.load_sample()
 sites = no.planning.candidate_sites(ds, bank="农业")  # its 101 branches stay; every town point may open
 chosen, towns, summary = plan_network(ds, sites, p=110, budget_wan=2000,
                                       open_cost_wan={"light": 60.0})  # the bank's own figure for a light branch
-print(summary["status"], f"{summary['served_pct']:.1f} % of residents served, {summary['spent_wan']:,.0f} 万元 spent")
+print(summary["status"], f"{summary['served_pct']:.1f} % of residents served, {summary['spent_wan']:,.0f} 万元 spent, "
+      f"{summary['changes']} changes to today's network",
+      "(the least spent of the plans serving every town as well)" if summary["least_spent_proven"] else "")
 print(chosen[chosen["decision"] == "open"][["site_id", "name", "type", "open_cost_wan", "served_wan"]])
 print(towns[towns["vehicle"] | towns["station"]].head())
 open_now = chosen[chosen["decision"] != "close"].rename(columns={"site_id": "branch_id"})
