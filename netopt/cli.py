@@ -2463,11 +2463,8 @@ def plan(
 def _hub_options(capacity: int, max_minutes: Optional[float], params: dict, network: Optional[Path]) -> dict:
     """planning.training_hubs' keywords from plan's --hub-capacity, --hub-max-minutes, --speed-kmh,
     --detour-factor and --network (the road network read here)."""
-    from netopt.distance import load_road_network
-
-    speeds = _speeds_given(params)
-    return {"capacity": capacity, "max_minutes": max_minutes, **speeds,
-            "graph": None if network is None else load_road_network(network)}
+    return {"capacity": capacity, "max_minutes": max_minutes, **_speeds_given(params),
+            "graph": _roads(network).get("graph")}
 
 
 def _say_site_costs_add_up(own: Optional[gpd.GeoDataFrame], type_costs: dict[str, float]) -> None:

@@ -184,20 +184,25 @@ class SiteRules:
         names += [f"{SPACING_PREFIX}{a}_{b}" for a, b in self.too_close]
         return sp.vstack(blocks).tocsr(), np.asarray(lo, float), np.asarray(hi, float), names
 
+    def spend_per_site(self) -> np.ndarray:
+        """What opening each site weighs in the budget row: a new site its opening cost, a closable existing one
+        the saving its closing would bring (0 elsewhere, or without costs)."""
+        coef = np.zeros(self.n_sites)
+        if self.open_cost is not None:
+            is_new = ~np.isin(np.arange(self.n_sites), self.existing)
+            coef[is_new] = np.asarray(self.open_cost, float)[is_new]
+        if self.closing_saving is not None:
+            coef[self.closable] += np.asarray(self.closing_saving, float)[self.closable]
+        return coef
+
     def _limit_rows(self) -> tuple[list[np.ndarray], list[float], list[float], list[str]]:
         """The dense rows of the budget, the new-site limit and the county limits."""
         rows, lo, hi, names = [], [], [], []
         is_new = np.ones(self.n_sites, bool)
         is_new[self.existing] = False
         if self.budget is not None:
-            coef = np.zeros(self.n_sites)
-            if self.open_cost is not None:
-                coef[is_new] = np.asarray(self.open_cost, float)[is_new]
-            saving = 0.0
-            if self.closing_saving is not None and len(self.closable):
-                s = np.asarray(self.closing_saving, float)[self.closable]
-                coef[self.closable] += s  # cost - s*(1 - y) <= budget  <=>  ... + s*y <= budget + s
-                saving = float(s.sum())
+            coef = self.spend_per_site()  # cost - s*(1 - y) <= budget  <=>  ... + s*y <= budget + s
+            saving = float(coef[self.closable].sum()) if self.closing_saving is not None else 0.0
             rows.append(coef); lo.append(-INF); hi.append(float(self.budget) + saving); names.append("budget")
         if self.max_new is not None:
             rows.append(is_new.astype(float)); lo.append(-INF); hi.append(float(self.max_new)); names.append("max_new")
@@ -388,8 +393,7 @@ class SiteRules:
             return False
         if self.open_cost is None or len(self.closable):
             return True
-        cost = np.where(np.isin(np.arange(self.n_sites), self.existing), 0.0, np.asarray(self.open_cost, float))
-        return self._row_may_bind(cost, -INF, float(self.budget), p)
+        return self._row_may_bind(self.spend_per_site(), -INF, float(self.budget), p)
 
     def _carried_may_bind(self, p: int | None) -> bool:
         """Whether a rule row carried from a larger model may rule out a plan of at most p sites (e.g. its
@@ -809,12 +813,7 @@ class LocationModel:
         rules, objective = self.rules, np.zeros(len(self.milp.c))
         if len(rules.closable):
             objective[rules.existing] = 1.0
-        spend = np.zeros(rules.n_sites)
-        if rules.open_cost is not None:
-            spend += np.where(np.isin(np.arange(rules.n_sites), rules.existing), 0.0,
-                              np.asarray(rules.open_cost, float))
-        if rules.closing_saving is not None:
-            spend[rules.closable] += np.asarray(rules.closing_saving, float)[rules.closable]
+        spend = rules.spend_per_site()
         free = np.setdiff1d(np.arange(rules.n_sites), rules.fixed)
         if len(free) and np.ptp(spend[free]) > 0:
             objective[:rules.n_sites] -= spend / (np.abs(spend).sum() + 1.0)
@@ -828,20 +827,14 @@ class LocationModel:
             return result
         sites = self._positions_of(result.selected, "solve")
         cheaper = self._cheaper_sites(sites, result.objective)
-        if np.array_equal(cheaper, sites):
-            return result
-        plan = self._evaluated(cheaper)
-        return replace(plan, status=result.status, bound=result.bound, gap=result.gap, seconds=result.seconds,
-                       heuristic_objective=result.heuristic_objective, details={**result.details, **plan.details})
+        return result if np.array_equal(cheaper, sites) else self._replanned(result, cheaper)
 
     def _cheaper_sites(self, sites: np.ndarray, value: float) -> np.ndarray:
         """The plan `sites` (positions, worth `value`) with each new site, dearest first, swapped for the cheapest
         closed new site of a lower opening cost whose swap keeps the value and the rules; at most
         CHEAPER_SWAP_WORK demand-point evaluations in all (the same plan on any machine)."""
         rules = self.rules
-        if rules.open_cost is None:
-            return sites
-        cost = np.asarray(rules.open_cost, float)
+        cost = rules.spend_per_site()
         new = ~np.isin(np.arange(rules.n_sites), np.union1d(rules.existing, rules.forbidden))
         if not new.any() or np.ptp(cost[new]) == 0:
             return sites
@@ -872,8 +865,11 @@ class LocationModel:
             trial = np.setdiff1d(sites, [j])
             if self._meets_rules(trial) and sense * (self._objective(trial) - result.objective) >= -slack:
                 sites = trial
-        if len(sites) == len(result.selected):
-            return result
+        return result if len(sites) == len(result.selected) else self._replanned(result, sites)
+
+    def _replanned(self, result: Result, sites: np.ndarray) -> Result:
+        """The plan opening `sites` (positions) in place of `result`'s, found as good by a tidying step: `result`'s
+        status, bound, seconds and details kept, the gap measured from the new plan's value."""
         plan = self._evaluated(sites)
         return replace(plan, status=result.status, bound=result.bound, gap=relative_gap(plan.objective, result.bound),
                        seconds=result.seconds, heuristic_objective=result.heuristic_objective,

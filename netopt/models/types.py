@@ -700,9 +700,9 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, ext
         rows.add(np.repeat(reach.row, T), L.x(np.repeat(reach.col, T), np.tile(np.arange(T), reach.nnz)), 1.0, 1.0,
                  INF, [f"must_reach_{r}" for r in range(reach.shape[0])])
     if budget is not None:
-        ext_cost = np.repeat([extensions[name]["cost_wan"] for name in L.extension_names], n)
-        rows.add(np.zeros(L.n_x + len(ext_cols)), np.r_[all_x, ext_cols], np.r_[facts.cost.ravel(), ext_cost], -INF,
-                 float(budget), ["budget"])
+        paid = np.r_[all_x, ext_cols]
+        rows.add(np.zeros(len(paid)), paid, _spend_per_column(L, facts, extensions)[paid], -INF, float(budget),
+                 ["budget"])
     # shares of the open branches: low*Σx <= Σx_t <= high*Σx
     for name, (low, high) in _check_mix(mix, JOINT_PLAN_FUNCTION).items():
         of_type = L.x(np.arange(S), TYPES.index(name))
@@ -832,10 +832,16 @@ def _spend_then_changes(L: _Layout, facts: _SiteFacts, sites, extensions: dict) 
     (openings, type changes, service vehicles and village stations, as the budget counts them), then its changes
     (_change_costs), worth less than 1万元 all together."""
     changes, _ = _change_costs(L, facts, sites)
+    return _spend_per_column(L, facts, extensions) + changes / (np.abs(changes).sum() + 1.0)
+
+
+def _spend_per_column(L: _Layout, facts: _SiteFacts, extensions: dict) -> np.ndarray:
+    """The 万元 each column of the joint model spends, as the budget row counts them: a site opened as a type
+    (opening, or changing a known type), a service vehicle or village station in a town."""
     spend = np.zeros(L.n_cols)
     spend[:L.n_x] = facts.cost.ravel()
     spend[L.n_x + len(L.pairs):] = np.repeat([extensions[name]["cost_wan"] for name in L.extension_names], L.n_towns)
-    return spend + changes / (np.abs(changes).sum() + 1.0)
+    return spend
 
 
 def _town_shares(L: _Layout, shares: list[float]) -> sp.csr_matrix:
