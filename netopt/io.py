@@ -115,7 +115,13 @@ class _Table:
 
 # ----------------------------------------------------------------------------- reading files
 
-def _read_raw(path: str | os.PathLike, layer: str | None = None) -> _Table:
+def _read_raw(path: str | os.PathLike | pd.DataFrame, layer: str | None = None, kind: str = "table") -> _Table:
+    """The raw `kind` table (counties, towns, …) of a file, or of a pandas DataFrame given in its place."""
+    if isinstance(path, pd.DataFrame):
+        return _frame_table(path, layer, kind)
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError(f"the {kind} are given as a file path or a pandas DataFrame, not {type(path).__name__} "
+                         f"({path!r:.60})", file=kind)
     file = str(path)
     p = Path(file)
     if not p.exists():
@@ -134,6 +140,23 @@ def _read_raw(path: str | os.PathLike, layer: str | None = None) -> _Table:
     raise InputError(
         f"unsupported file type '{suffix}'; use one of {', '.join(INPUT_SUFFIXES)}", file=file
     )
+
+
+def _frame_table(frame: pd.DataFrame, layer: str | None, kind: str) -> _Table:
+    """A DataFrame (or GeoDataFrame) read as a file with its header would be, a copy: a named index read as a
+    column (e.g. 网点编号 set as the index); rows named by their index labels when these are distinct whole numbers,
+    else by their positions from 0."""
+    file = f"the {kind} DataFrame"
+    if layer is not None:
+        raise InputError(f"a sheet or layer ({layer!r}) names part of a file; a DataFrame has none", file=file)
+    if len(frame) == 0:
+        raise InputError("the DataFrame has no rows", file=file)
+    named = any(name is not None and name not in frame.columns for name in frame.index.names)
+    table = frame.reset_index() if named else frame.copy()
+    labelled = not named and pd.api.types.is_integer_dtype(frame.index) and frame.index.is_unique
+    table.index = frame.index if labelled else pd.RangeIndex(len(frame))
+    table = table.rename(columns=lambda c: str(c).strip())
+    return _Table(table, file, "index" if labelled else "position")
 
 
 def input_suffix(path: Path) -> str:
@@ -828,7 +851,7 @@ def _row_systems(table: _Table, match: sc.ColumnMatch | None, coords: str, probl
     """`coords` for every row, or with a coordinate-system column (坐标系: wgs84 / gcj02 / bd09, 高德, 百度 …) each
     row's own, `coords` where it is blank; a name it does not know is a problem naming the rows."""
     if match is None:
-        return coords
+        return normalize_coord_system(coords)
     cells = _text(table.frame[match.source]).str.strip()
     default = normalize_coord_system(coords)
     systems = cells.map(lambda cell: default if cell == "" else coord_system_or_none(cell))
@@ -1026,7 +1049,7 @@ def read_counties(path: str | os.PathLike, coords: str = "wgs84", layer: str | N
 def read_county_table(path: str | os.PathLike, coords: str = "wgs84",
                       layer: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     """read_counties, with the raw table its messages count rows in (for checks across tables)."""
-    table = _read_raw(path, layer)
+    table = _read_raw(path, layer, "counties")
     problems: list[Problem] = []
     matches = _resolve(table, sc.COUNTY_FIELDS, sc.COUNTY_REQUIRED, problems)
     cols = _common_columns(table, matches, "C", "county_id", problems)
@@ -1058,7 +1081,7 @@ def read_town_table(path: str | os.PathLike, coords: str = "wgs84", layer: str |
                     population_required: bool = True,
                     population: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     """read_towns, with the raw table its messages count rows in (for checks across tables)."""
-    table = _read_raw(path, layer)
+    table = _read_raw(path, layer, "towns")
     problems: list[Problem] = []
     required = sc.TOWN_REQUIRED + (("population",) if population_required and population is None else ())
     matches = _resolve(table, sc.TOWN_FIELDS, required, problems)
@@ -1164,7 +1187,7 @@ def _read_points(path: str | os.PathLike, coords: str, layer: str | None, fields
     """A table of points (`what`: branches, candidate sites): its `fields` (all, required) resolved, its
     `columns(table, matches, problems)` read, every row a point; with `skip_unlocated`, the rows whose only
     problems are their coordinates left out (attrs["left_out"])."""
-    return _points_of_table(_read_raw(path, layer), coords, fields, columns, what, skip_unlocated)
+    return _points_of_table(_read_raw(path, layer, what), coords, fields, columns, what, skip_unlocated)
 
 
 def _points_of_table(table: _Table, coords: str, fields: tuple, columns: Callable, what: str,
@@ -1261,7 +1284,7 @@ def candidates_from_text(values: list[str], coords: str = "wgs84", city: Dataset
 def read_branch_list(path: str | os.PathLike, layer: str | None = None) -> tuple[pd.DataFrame, _Table]:
     """A list of branches (e.g. 撤并清单.xlsx): each row's branch id (网点编号) and name (网点名称), either may be
     blank but not both; the raw table names the rows and columns in messages."""
-    table = _read_raw(path, layer)
+    table = _read_raw(path, layer, "branches listed")
     problems: list[Problem] = []
     matches = _resolve(table, sc.BRANCH_FIELDS[:2], (), problems)
     if not matches:
@@ -1362,6 +1385,9 @@ def read_folder(data: str | os.PathLike, coords: str = "wgs84", population: str 
     """A city's data as the command line's --data reads it: a folder (or one workbook with 区县 / 乡镇 / 网点
     sheets), its three tables found by find_tables, read and cross-checked by read_dataset (with `coords`,
     `population` and `skip_unlocated` as there), and its ATTRIBUTION.txt credited on maps and reports."""
+    if not isinstance(data, (str, os.PathLike)):
+        raise InputError(f"the data are a folder or workbook path, not {type(data).__name__} ({data!r:.60}); "
+                         "tables already in pandas go to read_dataset", file="read_folder")
     data = Path(data)
     tables = find_tables(data)
     ds = read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,
@@ -1379,6 +1405,7 @@ def read_dataset(counties: str | os.PathLike, towns: str | os.PathLike, branches
     population, e.g. a projection 2035年规划人口（万人） (see read_towns). `skip_unlocated`: branches whose
     coordinates are missing or wrong (empty, not numbers, outside China, far outside every county) are left out
     instead of refused, `branches.attrs["left_out"]` saying which."""
+    normalize_coord_system(coords)  # named once, not for each table
     town_reader = partial(read_town_table, population=population)
     branch_reader = partial(read_branch_table, skip_unlocated=skip_unlocated)
     readers = (("counties", read_county_table, counties), ("towns", town_reader, towns),
