@@ -81,10 +81,10 @@ def is_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def check_amount(value, what: str, file: str, unit: str = "", positive: bool = True) -> None:
-    """An InputError unless `value` is None or a finite number above 0 (0 or more where not `positive`), named as
-    `what` in `unit`."""
-    if value is None:
+def check_amount(value, what: str, file: str, unit: str = "", positive: bool = True, required: bool = False) -> None:
+    """An InputError unless `value` is a finite number above 0 (0 or more where not `positive`), or None where
+    not `required`, named as `what` in `unit`."""
+    if value is None and not required:
         return
     if not (is_number(value) and math.isfinite(value) and (value > 0 if positive else value >= 0)):
         unit_text = f" of {unit}" if unit else ""

@@ -20,7 +20,7 @@ MIN_DISTANCE_KM = 1.0  # a town's point stands for its area: a branch nearer cou
 def bank_shares(ds: Dataset, our_bank: str, radius_km: float = 3.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per county: branches of all banks and ours, our share, 万人 per branch (all vs ours); and the towns
     where a rival branch lies within `radius_km` but none of ours does (largest population first)."""
-    check_amount(radius_km, "radius_km", "bank_shares", "km")
+    check_amount(radius_km, "radius_km", "bank_shares", "km", required=True)
     ours = bank_mask(ds.branches, our_bank)
     crs = metric_crs(ds.towns, ds.branches)
     town_xy, branch_xy = xy_metres(ds.towns, crs), xy_metres(ds.branches, crs)
@@ -99,10 +99,10 @@ def distance_decay(km: np.ndarray, decay: str, beta: float, min_km: float = MIN_
                    caller: str = "model") -> np.ndarray:
     """The Huff model's pull f(d) of a branch d km away: d^-beta with d at least `min_km` (decay="power"), or
     exp(-beta d) (decay="exponential")."""
-    if decay not in ("power", "exponential"):
+    if not isinstance(decay, str) or decay not in ("power", "exponential"):
         raise InputError(f"decay must be 'power' or 'exponential', not '{decay}'", file=caller)
-    check_amount(beta, "beta", caller)
-    check_amount(min_km, "min_km", caller, "km")
+    check_amount(beta, "beta", caller, required=True)
+    check_amount(min_km, "min_km", caller, "km", required=True)
     pull = np.array(km, dtype=float)  # one new array, worked on in place (a grid's pull matrix is gigabytes)
     if decay == "power":
         return np.power(np.maximum(pull, min_km, out=pull), -beta, out=pull)
@@ -118,9 +118,14 @@ def huff_shares(ds: Dataset, attractiveness: np.ndarray | pd.Series | None = Non
     in km; only branches within `cutoff_km` attract. Returns (per-branch table with expected residents, the sparse
     town x branch probability matrix). Towns with no branch within the cutoff are served by nobody.
     """
-    weight = np.ones(len(ds.branches)) if attractiveness is None else np.asarray(attractiveness, float)
-    if weight.shape != (len(ds.branches),) or (weight < 0).any():
-        raise InputError("attractiveness must be one non-negative number per branch", file="huff_shares")
+    problem = InputError("attractiveness must be one finite non-negative number per branch", file="huff_shares")
+    try:
+        weight = np.ones(len(ds.branches)) if attractiveness is None else np.asarray(attractiveness, float)
+    except (TypeError, ValueError):
+        raise problem from None
+    if weight.shape != (len(ds.branches),) or not np.isfinite(weight).all() or (weight < 0).any():
+        raise problem
+    check_amount(cutoff_km, "cutoff_km", "huff_shares", "km", required=True)
     crs = metric_crs(ds.towns, ds.branches)
     pairs = pairs_within(xy_metres(ds.towns, crs), xy_metres(ds.branches, crs), cutoff_km * 1000.0).tocoo()
     km = pairs.data / 1000.0

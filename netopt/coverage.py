@@ -132,6 +132,8 @@ class Coverage:
         """An InputError unless the diagnosis measured `county`, naming the county it most likely means (肥东 for
         肥东县) or else listing them."""
         names = self.by_county["county"].astype(str)
+        if not isinstance(county, str):
+            raise InputError(f"county is a county's name, e.g. '{names.iloc[0]}', not {county!r:.60}", file="coverage")
         if county in set(names):
             return
         alike = alike_county(county, names)
@@ -254,7 +256,7 @@ def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, 
     by_region = dict(mode) if isinstance(mode, dict) else None
     checked_modes(list(by_region.values()) if by_region else mode, len(by_region) if by_region else 1,
                   file="analyze_coverage")
-    if distance not in ("euclidean", "network"):
+    if not isinstance(distance, str) or distance not in ("euclidean", "network"):
         raise InputError(f"distance must be 'euclidean' or 'network', not '{distance}'", file="analyze_coverage")
     _check_options(options)
     speed_by_region = dict(options["speed_kmh"]) if isinstance(options.get("speed_kmh"), dict) else None
@@ -535,7 +537,7 @@ def _limits_in_use(s: CoverageSettings, units: gpd.GeoDataFrame) -> CoverageSett
 
 def _check_positive_limit(limit: dict, unit: str) -> None:
     """An InputError naming the argument (radius_km or radius_min) and each region type whose limit is not above 0."""
-    bad = [k for k, v in limit.items() if not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0]
+    bad = [k for k, v in limit.items() if not is_number(v) or not np.isfinite(v) or v <= 0]
     if bad:
         word = "kilometres" if unit == "km" else "minutes"
         which = "" if list(limit) == ["all"] else " for " + ", ".join(f"{k} ({limit[k]!r})" for k in bad)

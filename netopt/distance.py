@@ -555,7 +555,7 @@ def checked_model_inputs(demand, sites, distance: str, graph) -> None:
     """InputErrors, in the user's terms, for GeoDataFrames and distance settings a model cannot use."""
     for role, frame in (("demand", demand), ("candidates", sites)):
         checked_points(frame, role)
-    if distance not in ("euclidean", "network"):
+    if not isinstance(distance, str) or distance not in ("euclidean", "network"):
         raise InputError(f"distance must be 'euclidean' or 'network', not '{distance}'", file="model")
     if distance == "network" and graph is None:
         raise InputError(NEEDS_GRAPH, file="model")

@@ -70,6 +70,8 @@ def in_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def bank_mask(branches, bank: str) -> np.ndarray:
     """Which branches belong to `bank` (its name, or part of it); an InputError listing the banks if none."""
+    if not isinstance(bank, str) or not bank.strip():
+        raise InputError(f"bank is a bank's name or part of it, e.g. '农业', not {bank!r:.60}", file="bank")
     if "bank" not in branches or branches["bank"].isna().all():
         raise InputError(Problem("branches", f"no branch names its bank, so none can be picked as '{bank}': give "
                                  "each branch its bank (column bank / 银行), or leave the bank out when every branch "

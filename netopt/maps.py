@@ -68,6 +68,10 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     Tiles are off by default because planning rooms are often offline; pass tiles="OpenStreetMap" to add them.
     """
     _check_plan(plan)
+    if coverage is not None and not isinstance(coverage, Coverage):
+        raise InputError(f"coverage is a diagnosis from analyze_coverage, not {type(coverage).__name__}", file="map")
+    if tiles is not None and not isinstance(tiles, str):
+        raise InputError(f"tiles is the name of a tile layer, e.g. 'OpenStreetMap', not {tiles!r:.60}", file="map")
     fmap = _city_map(ds, tiles)
     _add_counties(fmap, ds, coverage)
     gaps = _on_grid(coverage) and town_shares is None and _add_cells(fmap, coverage.towns)
@@ -101,8 +105,13 @@ def _city_map(ds: Dataset, tiles: str | None) -> folium.Map:
     """An offline map framed on the city: its counties (its towns where boundaries are missing) fill the view."""
     shapes = ds.counties if ds.counties.geometry.notna().all() else ds.towns
     west, south, east, north = shapes.total_bounds
-    fmap = offline_map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=tiles,
-                       control_scale=True)
+    try:
+        fmap = offline_map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=tiles,
+                           control_scale=True)
+    except ValueError as err:  # folium: a tile name it does not know is a URL template needing an attribution
+        raise InputError(f"tiles {tiles!r}: {err} — give a name folium knows, e.g. 'OpenStreetMap' or 'CartoDB "
+                         "positron', or add your own layer to the map returned: folium.TileLayer(url, attr=...)"
+                         ".add_to(m)", file="map") from None
     fmap.fit_bounds([[south, west], [north, east]])
     return fmap
 

@@ -1,6 +1,7 @@
 """Planning: candidate sites for the models, pilots, rollout batches, training hubs and plan comparisons."""
 from __future__ import annotations
 
+import numbers
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -303,12 +304,15 @@ def _no_coaching(note: str) -> pd.DataFrame:
 
 def _first_day(start) -> pd.Timestamp:
     """The date a schedule starts (today without `start`), or an InputError naming what was given."""
-    if not start:
+    if start is None or (isinstance(start, str) and not start.strip()):
         return pd.Timestamp.today().normalize()
     try:
-        return pd.Timestamp(start)
-    except (ValueError, TypeError) as err:
-        raise InputError(f"start must be a date such as 2027-03-01, got {start!r} ({err})", file="plan") from None
+        day = None if isinstance(start, numbers.Number) else pd.Timestamp(start)  # not 0 as 1970-01-01
+    except (ValueError, TypeError):
+        day = None
+    if day is None or pd.isna(day):
+        raise InputError(f"start must be a date such as 2027-03-01, got {start!r}", file="plan")
+    return day
 
 
 def coaching_calendar(hubs: pd.DataFrame, start: str | None = None) -> pd.DataFrame:

@@ -33,7 +33,10 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
     from netopt.coverage import place_limits, place_modes, speeds_per_point
     from netopt.planning import candidate_sites, town_reach
 
-    if candidates is None or len(candidates) == 0:
+    if not isinstance(candidates, gpd.GeoDataFrame):
+        raise InputError("candidates are a GeoDataFrame of points (io.read_candidates reads a file or a DataFrame), "
+                         f"not {type(candidates).__name__}", file="candidates")
+    if len(candidates) == 0:
         raise InputError("no candidate sites to evaluate", file="candidates")
     limit = {"radius_km": 3.5 if radius_km is None and radius_min is None else radius_km, "radius_min": radius_min}
     sites = candidate_sites(ds, bank, candidates)

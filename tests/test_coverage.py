@@ -100,6 +100,7 @@ def test_a_fringe_district_without_a_fringe_radius_is_measured_by_the_county_rad
     (0, "radius_km must be a positive number of kilometres, got 0"),
     (-1, "radius_km must be a positive number of kilometres, got -1"),
     (float("nan"), "radius_km must be a positive number of kilometres, got nan"),
+    (True, "radius_km must be a positive number of kilometres, got True"),  # was read as 1 km
     ({"core": 1.0, "county": -2.0}, r"radius_km must be a positive number of kilometres for county \(-2.0\)"),
     ({"core": 1.0}, "no entry for region type"),
     ({"core": 1.0, "county": 3.5, "frige": 2.0}, "radius_km has an entry for 'frige', which is not a region type: "

@@ -191,8 +191,10 @@ def test_bad_arguments():
         PMedian.from_cost_matrix(np.array([[1.0, -1.0]]), 1)
     with pytest.raises(no.InputError, match="weights"):
         PMedian.from_cost_matrix(np.ones((2, 2)), 1, weights=[1.0])
-    with pytest.raises(no.InputError, match="weights must be 2 non-negative numbers"):
+    with pytest.raises(no.InputError, match="weights must be 2 finite non-negative numbers"):
         no.MCLP.from_cost_matrix(np.ones((2, 2)), 1.0, 1, weights=["x", "y"])
+    with pytest.raises(no.InputError, match="weights must be 2 finite"):  # reached HiGHS, then CBC, as a crash
+        no.MCLP.from_cost_matrix(np.ones((2, 2)), 1.0, 1, weights=[1.0, np.inf]).solve()
     with pytest.raises(no.InputError, match="mip_gap"):
         PMedian.from_cost_matrix(np.ones((2, 2)), 1).solve(mip_gap=2)
 

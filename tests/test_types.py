@@ -109,6 +109,9 @@ def test_impossible_rules_are_explained():
     ({"conversion_cost_wan": {("light", "big"): 5}}, "conversion_cost_wan keys are (from type, to type) pairs"),
     ({"budgets_wan": 5}, "unknown option(s) budgets_wan; the type rules are mix, budget_wan, "),
     ({"mix": {"community": (40, None)}}, "mix shares are between 0 and 1 (got 40 for community)"),
+    ({"mix": 0}, "mix is a dict by type, e.g. {'community': ...}, got 0"),  # a falsy mix was read as none
+    ({"mix": pd.NA}, "mix is a dict by type"),  # was Python's TypeError from `mix or {}`
+    ({"weights": []}, "weights is a dict by type"),
     ({"weights": {"comunity": {"density": 1.0}}}, "weights names unknown type(s) 'comunity'; types are "),
     ({"time_limit": "3"}, "time_limit must be a positive number of seconds, got '3'"),
 ])
@@ -131,6 +134,7 @@ def test_type_plan_options_out_of_range_are_refused_by_name(options, message):
     ({"open_cost_wan": {"light": -80}}, "open_cost_wan for light must be a number of 万元, 0 or more; got -80"),
     ({"mix": {"light": (0.5, 0.2)}}, "mix for light 轻型: the minimum share 0.5 is above the maximum 0.2"),
     ({"extensions": {"bus": {"cost_wan": 5}}}, "extension 'bus' needs cost_wan (万元) and share"),
+    ({"extensions": ["bus"]}, "extensions is a dict by name, e.g. {'vehicle': "),
     ({"extensions": {"bus": {"cost_wan": 5, "share": 30}}}, "extension 'bus' share is a fraction above 0 and at "
      "most 1, got 30"),
     ({"weights": {"big": {"density": 1.0}}}, "plan_network: weights names unknown type(s) 'big'"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -139,6 +140,9 @@ class SiteRules:
         if self.county is not None and len(np.asarray(self.county).ravel()) != self.n_sites:
             raise InputError(f"county must give one label per site ({self.n_sites})", file="model")
         for name in ("county_min", "county_max"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), dict):
+                raise InputError(f"{name} is a dict by county, e.g. {{'肥东县': 1}}, not {getattr(self, name)!r:.60}",
+                                 file="model")
             if getattr(self, name) and self.county is None:
                 raise InputError(f"{name} needs county (one county label per site)", file="model")
             labels = pd.unique(pd.Series(np.asarray(self.county).ravel())) if getattr(self, name) else []
@@ -553,7 +557,7 @@ class LocationModel:
               threads: int | None = None, warm_start: bool = True) -> Result:
         """Solve to optimality (or to `mip_gap`, or until `time_limit` seconds). HiGHS by default; CBC or any
         pulp solver by name. A model extended through to_pulp() is solved through pulp."""
-        check_solver_arguments(time_limit, mip_gap, solver, threads)
+        check_solver_arguments(time_limit, mip_gap, solver, threads, warm_start)
         reason = self._explain_infeasible_rules()
         if reason:
             return self._infeasible(reason, 0.0)
@@ -690,6 +694,9 @@ class LocationModel:
 
     def _label_positions(self, labels, caller: str) -> np.ndarray:
         """The site position of each label, in their order; an InputError naming labels that are not sites."""
+        if isinstance(labels, str) or not isinstance(labels, Iterable):
+            raise InputError(f"{caller}: sites are a list of this model's site labels, e.g. "
+                             f"{list(self.site_labels[:2])}, not {labels!r:.60}", file="model")
         index = {label: j for j, label in enumerate(self.site_labels)}
         unknown = [label for label in labels if label not in index]
         if unknown:
@@ -896,6 +903,16 @@ class LocationModel:
         return Result(status=status, objective=np.nan, bound=np.nan, gap=np.inf, seconds=seconds, reason=reason)
 
 
+def _curve_counts(values, name: str) -> list:
+    """A curve's counts as a list: one or more, e.g. range(0, 11), or an InputError naming `name`."""
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise InputError(f"{name} are the counts to solve for, e.g. range(0, 11), not {values!r:.60}", file="model")
+    values = list(values)
+    if not values:
+        raise InputError(f"{name} is empty: give at least one count to solve for", file="model")
+    return values
+
+
 class Curves:
     """curve() and moves_curve() for a LocationModel with p sites whose result details hold the weight it wins
     and its share (`curve_columns`)."""
@@ -907,14 +924,14 @@ class Curves:
         `time_limit`, with the other solve() options), one row per p: status, the weight won and its share
         (`curve_columns`), the gain over the previous p of the table, gap, seconds, the open sites and, when
         infeasible, why."""
-        counts = sorted({checked_p(p, self.rules.n_sites) for p in p_values})
+        counts = sorted({checked_p(p, self.rules.n_sites) for p in _curve_counts(p_values, "p_values")})
         return self._curve("p", [(p, self._variant(p=p)) for p in counts], time_limit, solve_options)
 
     def moves_curve(self, move_counts, time_limit: float | None = None, **solve_options) -> pd.DataFrame:
         """The objective against the number of moves 迁址: this model — its existing sites closable, p typically
         today's count — solved with at most k new sites for each k of `move_counts` (each within `time_limit`);
         one row per k ("moves"), with the columns of curve()."""
-        move_counts = list(move_counts)
+        move_counts = _curve_counts(move_counts, "move_counts")
         for k in move_counts:
             check_count(k, "moves_curve: a number of moves", "model", least=0)
         counts = sorted({int(k) for k in move_counts})

@@ -376,9 +376,9 @@ def pulp_solver_name(solver: str) -> str:
 
 
 def check_solver_arguments(time_limit: float | None, mip_gap: float, solver: str = "highs",
-                           threads: int | None = None) -> None:
-    """An InputError for a bad time limit, gap or thread count, a SolverError for a solver pulp does not have
-    here."""
+                           threads: int | None = None, warm_start: bool = True) -> None:
+    """An InputError for a bad time limit, gap, thread count or warm_start, a SolverError for a solver pulp does
+    not have here."""
     if not isinstance(solver, str):
         raise InputError(f"solver must be a name such as 'highs' or 'cbc', got {solver!r}", file="solve")
     if solver.lower() != "highs":
@@ -395,6 +395,8 @@ def check_solver_arguments(time_limit: float | None, mip_gap: float, solver: str
         raise InputError(f"mip_gap must be between 0 and 1 (e.g. 0.01 for 1%), got {mip_gap!r}", file="solve")
     if threads is not None:
         check_count(threads, "threads", "solve")
+    if not isinstance(warm_start, (bool, np.bool_)):
+        raise InputError(f"warm_start must be True or False, got {warm_start!r:.60}", file="solve")
 
 
 def share_deadline(time_limit: float | None, t0: float, share: float) -> float | None:

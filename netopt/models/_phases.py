@@ -1,6 +1,7 @@
 """Phased opening 分期建设: a plan's new sites opened in phases, each phase the best given the phases before."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 import numpy as np
@@ -55,7 +56,7 @@ def _check_phased(model) -> None:
 def phase_sizes(counts, total: int) -> list[int]:
     """The number of new sites each phase opens: `counts` (each a whole number ≥ 1, together at most `total`),
     then the rest of the `total` as a last phase."""
-    counts = [counts] if isinstance(counts, (int, np.integer)) else list(counts)
+    counts = list(counts) if isinstance(counts, Iterable) and not isinstance(counts, str) else [counts]
     for count in counts:
         check_count(count, "phases: a phase's number of new sites", "model", least=1)
     if sum(counts) > total:

@@ -104,7 +104,7 @@ class CFLP(LocationModel):
         bound favours improves it; the bound then closes the sites no cheaper plan opens and opens those every
         cheaper plan needs, and the exact model over the rest, warm-started, follows. Single-source models
         and those extended through to_pulp() are solved whole."""
-        check_solver_arguments(time_limit, mip_gap, solver, threads)
+        check_solver_arguments(time_limit, mip_gap, solver, threads, warm_start)
         self._check_size()
         if self.single_source or not warm_start or getattr(self, "_pulp", None) is not None \
                 or self._explain_infeasible_rules():

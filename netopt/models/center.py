@@ -112,7 +112,7 @@ class PCenter(LocationModel):
         sites and the site rules) bounds the optimum; the points its plan leaves farther join them, until none
         does (a 0.25 km grid's 196,090 cells: a covering model of every cell took 8 GB at each step), or until
         the best plan is within `mip_gap` of that bound."""
-        check_solver_arguments(time_limit, mip_gap, solver, threads)
+        check_solver_arguments(time_limit, mip_gap, solver, threads, warm_start)
         start = time.perf_counter()
         nearest = self._nearest_allowed()
         reason = self._unplannable(nearest)

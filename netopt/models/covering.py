@@ -421,7 +421,7 @@ class LSCP(_Covering):
         first (unless budgets, county minimums, new-branch limits, negative costs or pulp extensions apply);
         then the exact model. Among the covers as cheap, one keeping the most closable existing sites open, then
         spending least where opening costs differ (LocationModel._keeping_most_then_cheapest)."""
-        check_solver_arguments(time_limit, mip_gap, solver, threads)
+        check_solver_arguments(time_limit, mip_gap, solver, threads, warm_start)
         t0 = time.perf_counter()
         result = self._solve_reduced(time_limit, mip_gap, solver, threads, warm_start)
         return self._keeping_most_then_cheapest(result, time_limit, t0, solver, threads)
@@ -716,7 +716,7 @@ class MCLP(Curves, _Covering):
         it keeps the spacing; else the whole model starts from it repaired, and its bound caps the gap. Among the
         plans covering as much, one keeping the most closable existing sites open, then spending least where
         opening costs differ."""
-        check_solver_arguments(time_limit, mip_gap, solver, threads)
+        check_solver_arguments(time_limit, mip_gap, solver, threads, warm_start)
         t0 = time.perf_counter()
         if self.cover_all:
             result = self._solve_stages(time_limit, mip_gap, solver, threads, warm_start)

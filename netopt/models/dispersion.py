@@ -75,7 +75,7 @@ class PDispersion(LocationModel):
               threads: int | None = None, warm_start: bool = True) -> Result:
         """Bisection on the distance from the starting plan's (greedy farthest site, then swaps); each step an
         exact independent-set model. Within `mip_gap` of the proven bound, or at `time_limit`, the best plan."""
-        check_solver_arguments(time_limit, mip_gap, solver, threads)
+        check_solver_arguments(time_limit, mip_gap, solver, threads, warm_start)
         start = time.perf_counter()
         reason = self._rules_reason(self.p)
         if reason:

@@ -228,7 +228,7 @@ class MarketShare(Curves, LocationModel):
         module docstring."""
         from netopt.models._share_benders import share_benders
 
-        check_solver_arguments(time_limit, mip_gap, solver, threads)
+        check_solver_arguments(time_limit, mip_gap, solver, threads, warm_start)
         reason = self._explain_infeasible_rules()
         if solver.lower() != "highs" or getattr(self, "_pulp", None) is not None or reason:
             return self._with_cheaper_sites(super().solve(time_limit, mip_gap, solver, threads, warm_start))

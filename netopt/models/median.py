@@ -72,12 +72,12 @@ def _read_only(cost) -> bool:
 
 
 def as_weights(weights, n: int) -> np.ndarray:
-    problem = InputError(f"weights must be {n} non-negative numbers, one per demand point", file="model")
+    problem = InputError(f"weights must be {n} finite non-negative numbers, one per demand point", file="model")
     try:
         w = np.ones(n) if weights is None else np.asarray(weights, float)
     except (TypeError, ValueError):
         raise problem from None
-    if w.shape != (n,) or np.isnan(w).any() or (w < 0).any():
+    if w.shape != (n,) or not np.isfinite(w).all() or (w < 0).any():
         raise problem
     return w
 
@@ -196,7 +196,7 @@ class PMedian(LocationModel):
         """Heuristic upper bound, Lagrangian lower bound closing sites no better solution can use, then the
         exact model over the remaining sites (HiGHS by default). A model extended through to_pulp() is
         solved whole."""
-        check_solver_arguments(time_limit, mip_gap, solver, threads)
+        check_solver_arguments(time_limit, mip_gap, solver, threads, warm_start)
         model = self._as_many_as_affordable()
         return model._with_cheaper_sites(model._without_idle_new_sites(
             model._solve_spacing_first(time_limit, mip_gap, solver, threads, warm_start)))
@@ -553,6 +553,8 @@ class PMedian(LocationModel):
 def frame_column(frame, column: str, role: str, numeric: bool = True) -> pd.Series:
     """A column of a model's input table (numbers unless numeric=False), or an InputError naming the table, the
     column and the rows at fault."""
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"must be a GeoDataFrame of points, got {type(frame).__name__}", file=role)
     if column not in frame.columns:
         shown = ", ".join(str(c) for c in frame.columns if c != "geometry")
         raise InputError(Problem(role, f"no column '{column}' (its columns: {shown})"))

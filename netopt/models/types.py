@@ -144,12 +144,12 @@ def with_weights(extra: dict[str, dict[str, float]], base: dict = DEFAULT_SUITAB
     return merged
 
 
-def _check_weights(weights: dict, scores: pd.DataFrame, missing: list[str], what: str,
+def _check_weights(weights: dict | None, scores: pd.DataFrame, missing: list[str], what: str,
                    branches: pd.DataFrame | None = None) -> None:
     """Every type and indicator the weights name is one the scores know (or one the data lacks, reported as
     missing): a misspelt name would otherwise weigh nothing, silently. A column of `branches` that is not all
     numbers is named with a cell that is not one."""
-    _by_type(weights, "weights", what)
+    weights = _by_type({} if weights is None else weights, "weights", what)
     offered = [c for c in scores.columns if c not in ("branch_id", "county", "region_type")]
     unknown = sorted({name for terms in weights.values() for name in terms if name not in {*offered, *missing}})
     if unknown:
@@ -209,10 +209,10 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
     what = "assign_branch_types"
     if len(ds.branches) == 0:
         raise InputError("no branches to give a type to", file=what)
-    type_rules = _type_rules(dict(rules, mix=_check_mix(mix or {}, what), budget_wan=budget_wan), what)
+    type_rules = _type_rules(dict(rules, mix=_check_mix(mix, what), budget_wan=budget_wan), what)
     check_solver_arguments(time_limit, 0.0)
     scores, missing = branch_scores(ds, coverage)
-    _check_weights(weights or {}, scores, missing, what, ds.branches)
+    _check_weights(weights, scores, missing, what, ds.branches)
     suit, drivers = suitability(scores, weights or DEFAULT_SUITABILITY)
     current = _current_types(ds, current_types)
     cost = _conversion_costs(current, type_rules.conversion_cost_wan)
@@ -245,9 +245,9 @@ def raise_no_plan_yet(what: str, stopped: str) -> None:
                       "find one")
 
 
-def _check_mix(mix: dict, what: str) -> dict:
+def _check_mix(mix: dict | None, what: str) -> dict:
     out = {}
-    for kind, bounds in _by_type(mix, "mix", what).items():
+    for kind, bounds in _by_type({} if mix is None else mix, "mix", what).items():
         low, high = bounds if isinstance(bounds, (tuple, list)) else (bounds, bounds)
         for value in (low, high):
             if value is not None and not (is_number(value) and 0 <= value <= 1):
@@ -519,8 +519,11 @@ def _check_joint_options(p, budget_wan, radius_km, capacity_wan, open_cost_wan, 
     _check_amounts_by_type(radius_km, "radius_km", what, "km")
     _check_amounts_by_type(capacity_wan, "capacity_wan", what, "万人")
     _check_amounts_by_type(open_cost_wan, "open_cost_wan", what, "万元", positive=False)
-    _check_mix(mix or {}, what)
+    _check_mix(mix, what)
     _check_conversion_costs(conversion_cost_wan, what)
+    if extensions is not None and not isinstance(extensions, dict):
+        raise InputError(f"extensions is a dict by name, e.g. {{'vehicle': {EXTENSIONS['vehicle']}}}, got "
+                         f"{extensions!r}", file=what)
     for name, terms in (extensions or {}).items():
         if not isinstance(terms, dict) or not {"cost_wan", "share"} <= set(terms):
             raise InputError(f"extension '{name}' needs cost_wan (万元) and share (of a town's residents served), "
@@ -549,7 +552,7 @@ def _site_suitability(ds: Dataset, sites, weights: dict | None = None) -> tuple[
     from netopt.planning import sites_as_branches
 
     scores, missing = branch_scores(Dataset(ds.counties, ds.towns, sites_as_branches(sites, sites["site_id"].tolist())))
-    _check_weights(weights or {}, scores, missing, JOINT_PLAN_FUNCTION)
+    _check_weights(weights, scores, missing, JOINT_PLAN_FUNCTION)
     return suitability(scores, weights or DEFAULT_SUITABILITY)
 
 

@@ -1,0 +1,88 @@
+"""Arguments of the wrong kind given to the library's functions in a script are InputErrors naming the argument,
+not Python's or pandas' errors from deep inside (each case below raised TypeError, AttributeError, OSError or
+folium's ValueError, or was silently read as something else)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import netopt as no
+from netopt import competition, maps, planning, siting
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return no.load_sample()
+
+
+CASES = [
+    ("bank=104", lambda ds: planning.candidate_sites(ds, bank=104), "bank is a bank's name or part of it"),
+    ("bank={}", lambda ds: competition.bank_shares(ds, {}), "bank is a bank's name or part of it, e.g. '农业'"),
+    ("bank=''", lambda ds: ds.of_bank("  "), "bank is a bank's name"),  # matched every branch
+    ("radius_km=None", lambda ds: competition.bank_shares(ds, "农业", radius_km=None),
+     "radius_km must be a number of km, above 0; got None"),
+    ("attractiveness dict", lambda ds: competition.huff_shares(ds, attractiveness={"a": 1}),
+     "attractiveness must be one finite non-negative number per branch"),
+    ("attractiveness inf", lambda ds: competition.huff_shares(ds, attractiveness=np.full(len(ds.branches), np.inf)),
+     "attractiveness must be one finite"),
+    ("cutoff_km=None", lambda ds: competition.huff_shares(ds, cutoff_km=None), "cutoff_km must be a number of km"),
+    ("beta=None", lambda ds: competition.huff_shares(ds, beta=None), "beta must be a number, above 0; got None"),
+    ("decay=NA", lambda ds: competition.huff_shares(ds, decay=pd.NA), "decay must be 'power' or 'exponential'"),
+    ("distance=NA", lambda ds: no.analyze_coverage(ds, distance=pd.NA), "distance must be 'euclidean' or 'network'"),
+    ("candidates=list", lambda ds: siting.evaluate_sites(ds, [(117.2, 31.8)]),
+     r"candidates are a GeoDataFrame of points \(io.read_candidates"),
+    ("coverage=dict", lambda ds: maps.network_map(ds, coverage={}), "coverage is a diagnosis from analyze_coverage"),
+    ("tiles=True", lambda ds: maps.network_map(ds, tiles=True), "tiles is the name of a tile layer"),
+    ("tiles=url", lambda ds: maps.network_map(ds, tiles="https://tiles.example/{z}/{x}/{y}.png"),
+     r"folium.TileLayer\(url, attr=...\)"),
+    ("start=0", lambda ds: planning.visit_schedule(["a"], start=0), "start must be a date such as 2027-03-01, got 0"),
+    ("start=NA", lambda ds: planning.visit_schedule(["a"], start=pd.NA), "start must be a date"),
+    ("coords=None", lambda ds: no.read_dataset(ds.counties, ds.towns, ds.branches, coords=None),
+     "unknown coordinate system 'None'"),
+]
+
+
+@pytest.mark.parametrize("name, call, message", CASES, ids=[case[0] for case in CASES])
+def test_wrong_arguments_are_named(ds, name, call, message):
+    with pytest.raises(no.InputError, match=message):
+        call(ds)
+
+
+def test_a_county_that_is_no_name_is_named(ds, tmp_path):
+    from netopt.report import county_report
+
+    with pytest.raises(no.InputError, match="county is a county's name, e.g. '"):
+        county_report(no.analyze_coverage(ds), {"肥东县": 1}, tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.fixture(scope="module")
+def mclp(ds):
+    sites = planning.candidate_sites(ds, bank="招商银行")
+    return no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=5)
+
+
+MODEL_CASES = [
+    ("curve(10)", lambda m: m.curve(10), r"p_values are the counts to solve for, e.g. range\(0, 11\), not 10"),
+    ("curve([])", lambda m: m.curve([]), "p_values is empty"),  # was KeyError 'covered_weight'
+    ("moves_curve(None)", lambda m: m.moves_curve(None), "move_counts are the counts to solve for"),
+    ("phases(2.5)", lambda m: m.phases(2.5), "a phase's number of new sites must be a whole number"),
+    ("objective_of(None)", lambda m: m.objective_of(None), "sites are a list of this model's site labels"),
+    ("worth_of_each('HF0001')", lambda m: m.worth_of_each("HF0001"), "sites are a list of this model's site labels"),
+    ("warm_start=NA", lambda m: m.solve(warm_start=pd.NA), "warm_start must be True or False"),
+]
+
+
+@pytest.mark.parametrize("name, call, message", MODEL_CASES, ids=[case[0] for case in MODEL_CASES])
+def test_wrong_model_arguments_are_named(mclp, name, call, message):
+    with pytest.raises(no.InputError, match=message):
+        call(mclp)
+
+
+def test_a_model_of_no_frame_or_a_county_minimum_of_no_dict_is_named(ds):
+    sites = planning.candidate_sites(ds, bank="招商银行")
+    with pytest.raises(no.InputError, match="demand: must be a GeoDataFrame of points, got list"):
+        no.MCLP.from_geodataframes([], sites, radius_km=3.5, p=3)
+    with pytest.raises(no.InputError, match=r"county_min is a dict by county, e.g. \{'肥东县': 1\}"):
+        no.PMedian.from_geodataframes(ds.towns, sites, p=3, county_min=np.ones(3, bool))
