@@ -92,6 +92,13 @@ def check_amount(value, what: str, file: str, unit: str = "", positive: bool = T
                          f"{value!r}", file=file)
 
 
+def check_kind(value, kind: type | tuple[type, ...], said: str, file: str) -> None:
+    """An InputError unless `value` is a `kind`; `said` tells what it is, e.g. "coverage is a diagnosis from
+    analyze_coverage"."""
+    if not isinstance(value, kind):
+        raise InputError(f"{said}, not {type(value).__name__} ({value!r:.60})", file=file)
+
+
 def check_count(value, what: str, file: str, least: int = 1) -> None:
     """An InputError unless `value` is a whole number (not a bool) of at least `least`."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:

@@ -17,7 +17,16 @@ Pair = tuple[NDArray[np.float64], NDArray[np.float64]]
 
 
 def _as_arrays(lon: ArrayLike, lat: ArrayLike) -> Pair:
-    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    """lon and lat as float arrays, or an InputError saying which is not numbers."""
+    from netopt._errors import InputError
+
+    arrays = []
+    for name, values in (("lon", lon), ("lat", lat)):
+        try:
+            arrays.append(np.asarray(values, dtype=float))
+        except (TypeError, ValueError):
+            raise InputError(f"{name} must be numbers (degrees), got {values!r:.60}", file="coords") from None
+    return arrays[0], arrays[1]
 
 
 def _outside_china(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.bool_]:

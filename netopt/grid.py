@@ -5,6 +5,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 from netopt._errors import InputError, is_number
 from netopt.io import Dataset
@@ -27,13 +29,25 @@ def town_areas(ds: Dataset, crs: object = None) -> gpd.GeoDataFrame:
     """Each town as a polygon in a metric CRS: its own polygon, or its Voronoi cell within its county."""
     if ds.counties.geometry.isna().any():
         raise InputError("a population grid needs county boundaries (the counties table has none)", file="counties")
-    crs = crs or metric_crs(ds.counties)
+    crs = metric_crs(ds.counties) if crs is None else _metres_crs(crs)
     towns = ds.towns.to_crs(crs)
     counties = ds.counties.to_crs(crs).set_index("name")
     if towns.geom_type.isin(["Polygon", "MultiPolygon"]).all():
         return towns
     pieces = [_voronoi_in_county(group, counties.geometry[county]) for county, group in towns.groupby("county")]
     return gpd.GeoDataFrame(pd.concat(pieces), crs=crs)
+
+
+def _metres_crs(crs: object) -> CRS:
+    """`crs` as a pyproj CRS, or an InputError unless it is a projected system in metres (cells are km)."""
+    try:
+        given = CRS.from_user_input(crs)
+    except (CRSError, TypeError, ValueError):
+        given = None
+    if given is None or not given.is_projected or given.axis_info[0].unit_name not in ("metre", "meter"):
+        raise InputError(f"crs must be a projected coordinate system in metres, e.g. EPSG:32650 (UTM 50N), got "
+                         f"{crs!r:.60}", file="population_grid")
+    return given
 
 
 def _voronoi_in_county(towns: gpd.GeoDataFrame, county: shapely.Geometry) -> gpd.GeoDataFrame:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from jinja2 import Template
 
-from netopt._errors import InputError, NetoptError, check_columns
+from netopt._errors import InputError, NetoptError, check_columns, check_kind
 from netopt.coverage import Coverage
 from netopt.io import WGS84, Dataset, bank_mask
 from netopt.planning import check_plan_columns, planned_new
@@ -68,10 +68,8 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     Tiles are off by default because planning rooms are often offline; pass tiles="OpenStreetMap" to add them.
     """
     _check_plan(plan)
-    if coverage is not None and not isinstance(coverage, Coverage):
-        raise InputError(f"coverage is a diagnosis from analyze_coverage, not {type(coverage).__name__}", file="map")
-    if tiles is not None and not isinstance(tiles, str):
-        raise InputError(f"tiles is the name of a tile layer, e.g. 'OpenStreetMap', not {tiles!r:.60}", file="map")
+    check_kind(coverage, (Coverage, type(None)), "coverage is a diagnosis from analyze_coverage", "map")
+    check_kind(tiles, (str, type(None)), "tiles is the name of a tile layer, e.g. 'OpenStreetMap'", "map")
     fmap = _city_map(ds, tiles)
     _add_counties(fmap, ds, coverage)
     gaps = _on_grid(coverage) and town_shares is None and _add_cells(fmap, coverage.towns)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InfeasibleError, InputError, Problem, check_amount, check_columns, check_count
+from netopt._errors import InfeasibleError, InputError, Problem, check_amount, check_columns, check_count, check_kind
 from netopt.io import Dataset, bank_mask
 
 if TYPE_CHECKING:
@@ -386,6 +386,8 @@ PLAN_STATUS = {"kept": "kept 保留", "new": "new 新设", "other": "other bank 
 def _chosen(sites: gpd.GeoDataFrame, selected: list, also: set[str] = frozenset()) -> pd.Series:
     """Which of `sites` a plan opens (`selected`: site ids, as a model's result gives them); an InputError naming
     any id that is no site's (nor one of `also`): a plan of other candidate sites, or labels of another model."""
+    check_kind(selected, (list, tuple, set, np.ndarray, pd.Index, pd.Series), "a plan's sites are a list of site "
+               "ids, as a model's result.selected gives them", "plan")
     chosen = sites["site_id"].isin(set(selected))
     strays = sorted(set(map(str, selected)) - set(sites["site_id"].astype(str)) - also)
     if strays:
@@ -702,12 +704,20 @@ def _reached_alone(model, plan: list, label: str, places: np.ndarray) -> str:
     return "、".join(pd.unique(places[alone & (model.weights > 0)]))
 
 
+def _check_diagnoses(before: Coverage, after: Coverage) -> None:
+    from netopt.coverage import Coverage
+
+    for name, given in (("before", before), ("after", after)):
+        check_kind(given, Coverage, f"{name} is a diagnosis from analyze_coverage", "compare")
+
+
 def towns_changed(before: Coverage, after: Coverage) -> pd.DataFrame:
     """The towns whose residents within reach change from one diagnosis to the other (e.g. today's network, then
     a plan's): residents, residents covered before and after and the change (万人), and the residents' mean
     distance to their nearest branch before and after (km; a town point's own) — and their mean minutes to the
     quickest one when both diagnoses are by travel time; losses first (the largest first), then gains (the largest
     first)."""
+    _check_diagnoses(before, after)
     before_towns, after_towns = before.by_town(), after.by_town().set_index("town_id")
     table = before_towns[["town_id", "name", "county"]].assign(
         residents_wan=before_towns["population"] / 1e4,
@@ -728,6 +738,7 @@ def compare_coverage(before: Coverage, after: Coverage) -> pd.DataFrame:
     """compare_networks' table from two coverage diagnoses (analyze_coverage) already measured."""
     from netopt.coverage import density_by_gdp_tier
 
+    _check_diagnoses(before, after)
     columns = ["coverage_rate_pct", "branches", "residents_per_branch_wan", "branches_per_100km2"]
     keep = ["region_type"] + columns
     table = before.by_region[keep].merge(after.by_region[keep], on="region_type", suffixes=("_before", "_after"))
@@ -754,6 +765,8 @@ def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str 
     residents covered under each network, 万人)."""
     from netopt.coverage import analyze_coverage
 
+    check_kind(networks, dict, "networks are a dict of plans' branches by name, e.g. {'撤并2': branches}",
+               "compare_plans")
     if TODAY_SCENARIO in networks:
         raise InputError(f"a plan may not be named '{TODAY_SCENARIO}': that is today's network's name here",
                          file="compare_plans")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from html import escape
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from netopt._errors import check_count
+from netopt._errors import check_count, check_kind
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.io import Dataset, write_atomic
@@ -83,6 +84,8 @@ UNDERSERVED_COLUMNS = ["town_id", "name", "county", "population", "unserved_popu
 BRANCH_COLUMNS = ["branch_id", "name", "bank", "type", "plan", "county", "assigned_towns", "assigned_population",
                   "service_radius_km", "mean_distance_km", "farthest_town_km"]
 
+PLAN_COLUMNS = ("branch_id", "name", "current_type", "type", "type_zh", "staff", "cost_wan", "reasons")  # types listed
+
 GLANCE_REGION_COLUMNS = ["region_type", "counties", "population_wan", "branches", "residents_per_branch_wan",
                          "branches_per_100km2", "coverage_rate_pct", "mean_service_radius_km"]
 GLANCE_TOWN_COLUMNS = ["town_id", "name", "county", "population", "unserved_population", "nearest_branch_name",
@@ -137,11 +140,25 @@ def bilingual(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.D
     return frame.rename(columns=lambda c: f"{c} {known[c]}" if c in known else c)
 
 
+def _check_type_plan(plan: pd.DataFrame | None) -> None:
+    """A type plan with the columns a county's page lists (assign_branch_types'), or None."""
+    from netopt.planning import check_plan_columns
+
+    if plan is not None:
+        check_plan_columns(plan, PLAN_COLUMNS, file="report")
+
+
+def _out_folder(out_dir: str | Path) -> Path:
+    check_kind(out_dir, (str, os.PathLike), "out_dir is the folder to write to", "report")
+    return Path(out_dir)
+
+
 def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, pd.DataFrame] | None = None) -> list[Path]:
     """Write one CSV per table (UTF-8 with BOM, so Excel shows Chinese) and coverage.xlsx, with the `extra`
     tables (e.g. the comparison with other banks) after the coverage ones, rounded as they are; returns the
     paths."""
-    out = Path(out_dir)
+    out = _out_folder(out_dir)
+    check_kind(extra, (dict, type(None)), "extra is a dict of tables by name", "report")
     tables = {**coverage_tables(cov), **{name: table.round(3) for name, table in (extra or {}).items()}}
     csv_files = {name: f"coverage_{name}.csv" for name in tables}
     written = [write_atomic(out / csv_files[name],
@@ -313,7 +330,8 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     and what this county's data asks to check). With `city` (the Dataset `cov` measured), the page opens with a
     map of the county: its towns by coverage, its branches and the suggested new ones."""
     cov.check_county(county)
-    out = Path(out_dir)
+    out = _out_folder(out_dir)
+    _check_type_plan(plan)
     summary = cov.by_county[cov.by_county["county"] == county].round(3)
     towns = (cov.by_town().loc[lambda t: t["county"] == county].round(3) if cov.demand_kind == "cells" else
              _columns(cov.towns[cov.towns["county"] == county], TOWN_COLUMNS))  # a grid's cells: summed by town
@@ -331,7 +349,7 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     body += f"<h2>网点 Branches ({len(branches)})</h2>{_html_table(branches)}"
     if plan is not None:
         types = plan[plan["branch_id"].isin(cov.branches.loc[cov.branches["county"] == county, "branch_id"])]
-        types = types[["branch_id", "name", "current_type", "type", "type_zh", "staff", "cost_wan", "reasons"]]
+        types = types[list(PLAN_COLUMNS)]
         sheets["branch_types"] = types
         body += f"<h2>网点功能定位建议 Recommended branch types</h2>{_html_table(types)}"
     if rivals is not None:
@@ -398,7 +416,7 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
     """The city-wide summary: with `city` (the Dataset measured) a map of the city, by region and by county, the
     most underserved towns, with `new_sites` each county's suggested new branches, any failed county, and with
     `rivals` our coverage beside every bank's by region and the towns only a rival reaches."""
-    out = Path(out_dir)
+    out = _out_folder(out_dir)
     failed = pd.DataFrame({"county": list(failures), "error": list(failures.values())})
     unnumbered = None if new_sites is None else new_sites.drop(columns="rank")  # ranks repeat across counties
     body = ("" if city is None else _inline_map(city, cov, "城市 City 网点覆盖 coverage", unnumbered))
@@ -430,6 +448,8 @@ def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.Da
     `rivals` (competition.rival_coverage of our bank's `cov` and every bank's) each report compares them; with
     `new_sites` (planning.suggest_new_sites) each lists its county's; with `city` (the Dataset measured) each
     opens with a map of its county."""
+    _out_folder(out_dir)
+    _check_type_plan(plan)
     written: list[Path] = []
     failures: dict[str, str] = {}
     for county in cov.by_county["county"]:

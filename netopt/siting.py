@@ -5,7 +5,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from netopt._errors import InputError
+from netopt._errors import InputError, check_kind
 from netopt.io import Dataset, bank_mask
 
 
@@ -33,9 +33,8 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
     from netopt.coverage import place_limits, place_modes, speeds_per_point
     from netopt.planning import candidate_sites, town_reach
 
-    if not isinstance(candidates, gpd.GeoDataFrame):
-        raise InputError("candidates are a GeoDataFrame of points (io.read_candidates reads a file or a DataFrame), "
-                         f"not {type(candidates).__name__}", file="candidates")
+    check_kind(candidates, gpd.GeoDataFrame, "candidates are a GeoDataFrame of points (io.read_candidates reads a "
+               "file or a DataFrame)", "candidates")
     if len(candidates) == 0:
         raise InputError("no candidate sites to evaluate", file="candidates")
     limit = {"radius_km": 3.5 if radius_km is None and radius_min is None else radius_km, "radius_min": radius_min}

@@ -9,6 +9,7 @@ import pytest
 
 import netopt as no
 from netopt import competition, maps, planning, siting
+from netopt.grid import population_grid
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +41,17 @@ CASES = [
     ("start=NA", lambda ds: planning.visit_schedule(["a"], start=pd.NA), "start must be a date"),
     ("coords=None", lambda ds: no.read_dataset(ds.counties, ds.towns, ds.branches, coords=None),
      "unknown coordinate system 'None'"),
+    ("lon='abc'", lambda ds: no.to_wgs84("abc", 31.8, "gcj02"), r"lon must be numbers \(degrees\), got 'abc'"),
+    ("grid crs=4326", lambda ds: population_grid(ds, crs=4326),  # had made 125 cells of 1,000 degrees
+     "crs must be a projected coordinate system in metres, e.g. EPSG:32650"),
+    ("grid crs='abc'", lambda ds: population_grid(ds, crs="abc"), "crs must be a projected coordinate system"),
+    ("type plan coverage=True", lambda ds: no.assign_branch_types(ds, coverage=True),
+     "coverage is a diagnosis from analyze_coverage, not bool"),
+    ("selected=True", lambda ds: planning.network_after(ds, planning.candidate_sites(ds), True),
+     "a plan's sites are a list of site ids"),
+    ("towns_changed list", lambda ds: planning.towns_changed(no.analyze_coverage(ds), []),
+     "after is a diagnosis from analyze_coverage, not list"),
+    ("compare_plans list", lambda ds: planning.compare_plans(ds, [ds.branches]), "networks are a dict of plans"),
 ]
 
 
@@ -49,11 +61,18 @@ def test_wrong_arguments_are_named(ds, name, call, message):
         call(ds)
 
 
-def test_a_county_that_is_no_name_is_named(ds, tmp_path):
-    from netopt.report import county_report
+def test_report_arguments_are_named(ds, tmp_path):
+    from netopt.report import batch_reports, county_report, write_coverage_report
 
+    cov = no.analyze_coverage(ds)
     with pytest.raises(no.InputError, match="county is a county's name, e.g. '"):
-        county_report(no.analyze_coverage(ds), {"肥东县": 1}, tmp_path)
+        county_report(cov, {"肥东县": 1}, tmp_path)
+    with pytest.raises(no.InputError, match="out_dir is the folder to write to, not list"):
+        write_coverage_report(cov, [tmp_path])
+    with pytest.raises(no.InputError, match="extra is a dict of tables by name"):
+        write_coverage_report(cov, tmp_path, extra=[cov.by_county])
+    with pytest.raises(no.InputError, match="plan needs the columns branch_id, name, current_type"):
+        batch_reports(cov, tmp_path, plan=ds.branches)  # was a failure recorded for every county
     assert not any(tmp_path.iterdir())
 
 

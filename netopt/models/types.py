@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError, check_amount, check_count, is_number
+from netopt._errors import InputError, check_amount, check_count, check_kind, is_number
 from netopt.io import Dataset, without_thousands_commas
 from netopt.models._base import reach_rows
 from netopt.models._explain import Blocking, blocking_reasons
@@ -62,9 +62,10 @@ class TypeRules:
 
 def branch_scores(ds: Dataset, coverage=None) -> tuple[pd.DataFrame, list[str]]:
     """Indicator values (0..1) per branch and the list of indicators the data lacks (reported, never zero)."""
-    from netopt.coverage import analyze_coverage
+    from netopt.coverage import Coverage, analyze_coverage
 
-    cov = coverage or analyze_coverage(ds)
+    check_kind(coverage, (Coverage, type(None)), "coverage is a diagnosis from analyze_coverage", "type plan")
+    cov = coverage if coverage is not None else analyze_coverage(ds)
     branches = cov.branches
     counties = ds.counties.set_index("name")
     county = branches["county"]
