@@ -25,6 +25,7 @@ class Problem:
     unlocated: bool = False  # a branch's coordinates only: skip_unlocated (--skip-unlocated) would leave it out
 
     def location(self) -> str:
+        """Where the problem is: "towns.csv, row 5, column '人口'"."""
         parts = [self.file]
         if self.rows:
             parts.append(describe_rows(self.rows, self.row_word))

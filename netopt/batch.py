@@ -448,6 +448,7 @@ def _notes(task: UnitTask) -> str:
 # ----------------------------------------------------------------------------- outputs on disk
 
 def unit_dir(out_dir: Path, unit_id: str) -> Path:
+    """The folder a unit's outputs go to: OUT/units/<unit id>."""
     return out_dir / "units" / unit_id
 
 
@@ -496,6 +497,7 @@ def _failed_on_disk(out_dir: Path, unit_id: str) -> bool:
 
 
 def saved_row(out_dir: Path, unit_id: str) -> dict | None:
+    """The national table's row a unit's done or failed record keeps, or None when it has neither."""
     folder = unit_dir(out_dir, unit_id)
     for name in (DONE_FILE, FAILED_FILE):
         if (folder / name).exists():
@@ -634,6 +636,7 @@ class UnitChunk:
 
 
 def pack(tasks: list[UnitTask]) -> UnitChunk:
+    """Units' tables stacked into one chunk (three frames keyed by unit id), sent to a worker at once."""
     ids = [t.unit_id for t in tasks]
 
     def stack(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -644,6 +647,7 @@ def pack(tasks: list[UnitTask]) -> UnitChunk:
 
 
 def unpack(chunk: UnitChunk) -> list[UnitTask]:
+    """The units of a chunk made by pack, each with its own tables (empty ones where it has no rows)."""
     frames = (chunk.units, chunk.towns, chunk.branches)
     parts = [{uid: g.reset_index(drop=True) for uid, g in frame.groupby(level=0, sort=False)} for frame in frames]
     empty = [frame.iloc[:0].reset_index(drop=True) for frame in frames]

@@ -46,6 +46,7 @@ class CoverageSettings:
         return self.radius_min if self.radius_min is not None else self.radius_km
 
     def describe(self) -> str:
+        """How coverage is measured, in words: "service radius core 1.2 km, county 3.5 km (straight line, drive)"."""
         how = "road network" if self.travel.distance == "network" else "straight line"
         what = "travel time" if self.unit == "min" else "service radius"
         if isinstance(self.limit, dict):

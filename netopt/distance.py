@@ -271,6 +271,7 @@ class TravelSettings:
     walk_speed_kmh: float = WALKING_SPEED_KMH  # walking, on the roads and off them
 
     def access_speed_kmh(self) -> float:
+        """The speed of the legs to and from the road (walking or driving, as the mode), km/h."""
         return self.walk_speed_kmh if self.mode == "walk" else self.speed_kmh
 
     def road_weights(self, net: RoadNetwork) -> sp.csr_matrix:

@@ -160,6 +160,7 @@ class SiteRules:
                              f"{known})", file="model")
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each site's lower and upper bound as a 0/1 variable: 1 where fixed open, 0 where forbidden."""
         lo, hi = np.zeros(self.n_sites), np.ones(self.n_sites)
         lo[self.fixed] = 1.0
         hi[self.forbidden] = 0.0
