@@ -97,7 +97,9 @@ def check_kind(value, kind: type | tuple[type, ...], said: str, file: str) -> No
     """An InputError unless `value` is a `kind`; `said` tells what it is, e.g. "coverage is a diagnosis from
     analyze_coverage"."""
     if not isinstance(value, kind):
-        raise InputError(f"{said}, not {type(value).__name__} ({value!r:.60})", file=file)
+        shown = repr(value)
+        shown = f" ({shown})" if len(shown) <= 60 and "\n" not in shown else ""  # not a whole table's
+        raise InputError(f"{said}, not {type(value).__name__}{shown}", file=file)
 
 
 def check_count(value, what: str, file: str, least: int = 1) -> None:

@@ -49,8 +49,10 @@ def _own_candidates(ds: Dataset, new_sites: gpd.GeoDataFrame, branch_ids: set[st
     by id). Sites without a site_id column are numbered S0001, S0002, … as io.read_candidates numbers them."""
     from netopt.coverage import point_counties
 
-    missing = [] if "name" in getattr(new_sites, "columns", ()) else ["name"]
-    if missing or not isinstance(new_sites, gpd.GeoDataFrame) or new_sites.crs is None:
+    check_kind(new_sites, gpd.GeoDataFrame, "new sites are a GeoDataFrame of named points: no.read_candidates(table) "
+               "reads a file or a DataFrame with lon/lat (经度/纬度) columns into one", "candidates")
+    missing = [] if "name" in new_sites.columns else ["name"]
+    if missing or new_sites.crs is None:
         raise InputError("new sites must be a GeoDataFrame of points with a coordinate system and a name column "
                          "(and optionally site_id, as from io.read_candidates); missing: "
                          f"{', '.join(missing) or 'the coordinate system'}", file="candidates")

@@ -52,6 +52,9 @@ CASES = [
     ("towns_changed list", lambda ds: planning.towns_changed(no.analyze_coverage(ds), []),
      "after is a diagnosis from analyze_coverage, not list"),
     ("compare_plans list", lambda ds: planning.compare_plans(ds, [ds.branches]), "networks are a dict of plans"),
+    ("new_sites DataFrame", lambda ds: planning.candidate_sites(ds, new_sites=pd.DataFrame({"name": ["甲"],
+     "lon": [117.25], "lat": [31.85]})), r"no.read_candidates\(table\) reads a file or a DataFrame with lon/lat "
+     r"\(经度/纬度\) columns into one, not DataFrame$"),  # had said "missing: the coordinate system"
 ]
 
 
