@@ -12,7 +12,7 @@ from netopt._errors import InputError, Problem, check_amount, is_number
 from netopt._schema import REGION_TYPES
 from netopt.distance import (NEEDS_GRAPH, RoadNetwork, TravelSettings, as_road_network, check_speeds, checked_modes,
                              measure_reach_by_travel, nearest_site, travel_groups)
-from netopt.io import Dataset, alike_county, in_wgs84
+from netopt.io import Dataset, alike_county, check_read, in_wgs84
 from netopt.projection import metric_crs, xy_metres
 
 NATIONAL_COUNTY_RESIDENTS_PER_BRANCH_WAN = 3.5
@@ -197,7 +197,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
       road's own speed (load_road_network's highway_speeds_kmh) and walking the walking speed.
     """
     settings = _settings(radius_km, radius_min, distance, mode, options)
-    _check_branches(ds.branches)
+    check_read(ds.branches, "branches")  # replaced after the Dataset was made
     network = _network(graph) if distance == "network" else None
     units = _demand_units(ds, demand)
     crs = network.crs if network is not None else metric_crs(ds.counties, units, ds.branches)
@@ -268,16 +268,6 @@ def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, 
         radius_km = DEFAULT_RADIUS_KM
     return CoverageSettings(radius_km=radius_km, radius_min=radius_min, travel=travel, mode_by_region=by_region,
                             speed_by_region=speed_by_region, **rest)
-
-
-def _check_branches(branches) -> None:
-    """The branches measured: a GeoDataFrame of points with branch_id and name (as read_branches and
-    planning.network_after give), or an InputError saying what they lack."""
-    lacking = [] if isinstance(branches, gpd.GeoDataFrame) else ["a geometry (a GeoDataFrame of points)"]
-    lacking += [f"column {c}" for c in ("branch_id", "name") if c not in getattr(branches, "columns", ())]
-    if lacking:
-        raise InputError(f"the branches need {' and '.join(lacking)}, as read_branches or planning.network_after "
-                         "give them", file="branches")
 
 
 OPTION_UNITS = {"residents_per_branch_limit_wan": "万人", "round_trip_limit_h": "hours"}

@@ -46,6 +46,8 @@ class Dataset:
     branches: gpd.GeoDataFrame
 
     def __post_init__(self) -> None:
+        for kind in ("counties", "towns", "branches"):
+            check_read(getattr(self, kind), kind)
         self.counties, self.towns, self.branches = map(in_wgs84, (self.counties, self.towns, self.branches))
 
     def __repr__(self) -> str:
@@ -57,6 +59,21 @@ class Dataset:
         """The same city with only the branches of `bank` (its name, or part of it such as 农业): the network a
         bank plans types, pilots and hubs for when the data holds every bank's outlets."""
         return Dataset(self.counties, self.towns, self.branches[bank_mask(self.branches, bank)])
+
+
+READ_COLUMNS = {"counties": ("name",), "towns": ("name", "county", "population"), "branches": ("branch_id", "name")}
+
+
+def check_read(table, kind: str) -> None:
+    """An InputError unless `table` is a GeoDataFrame with the columns netopt's readers give the `kind`: a table
+    of the analyst's own headers is read by read_dataset first."""
+    lacking = [] if isinstance(table, gpd.GeoDataFrame) else ["a geometry (a GeoDataFrame)"]
+    lacking += [f"column {c}" for c in READ_COLUMNS[kind] if c not in getattr(table, "columns", ())]
+    if lacking:
+        made = " or planning.network_after (a plan's network)" if kind == "branches" else ""
+        raise InputError(f"the {kind} need {' and '.join(lacking)}, as read_dataset{made} gives them: pass your own "
+                         "tables (files or DataFrames, your headers) to no.read_dataset(counties, towns, branches), "
+                         "which checks them", file=kind)
 
 
 def in_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -87,3 +87,11 @@ def test_a_sheet_for_a_frame_is_refused(ds):
 def test_a_folder_that_is_no_path_is_named():
     with pytest.raises(InputError, match="tables already in pandas go to read_dataset"):
         no.read_folder(True)
+
+
+def test_a_dataset_of_tables_not_yet_read_points_to_read_dataset(ds):
+    """no.Dataset(...) of the analyst's own table had failed later as "demand units need a 'population' column"."""
+    with pytest.raises(InputError, match=r"towns: the towns need a geometry \(a GeoDataFrame\) and column name and "
+                                         r"column county and column population, as read_dataset gives them: pass "
+                                         r"your own tables .* to no.read_dataset\(counties, towns, branches\)"):
+        no.Dataset(ds.counties, _towns_frame(ds), ds.branches)

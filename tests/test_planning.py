@@ -169,10 +169,11 @@ def test_a_plan_naming_sites_it_was_not_built_from_or_a_network_that_is_no_branc
         with pytest.raises(no.InputError, match="the plan names 1 site\\(s\\) that are not among the candidate sites "
                                                 "\\(e.g. zzz\\)"):
             call()
-    with pytest.raises(no.InputError, match="the branches need a geometry \\(a GeoDataFrame of points\\) and "
+    with pytest.raises(no.InputError, match="the branches need a geometry \\(a GeoDataFrame\\) and "
                                             "column branch_id and column name"):
         compare_networks(ds, pd.DataFrame({"x": [1]}))
-    with pytest.raises(no.InputError, match="the branches need column branch_id, as read_branches"):
+    with pytest.raises(no.InputError, match="the branches need column branch_id, as read_dataset or "
+                                            "planning.network_after \\(a plan's network\\) gives them"):
         compare_networks(ds, ds.branches.drop(columns="branch_id"))
 
 
