@@ -261,6 +261,33 @@ def test_custom_constraints_through_pulp():
     assert isinstance(problem, pulp.LpProblem)
 
 
+@pytest.mark.parametrize("build", [
+    lambda cost: PMedian.from_cost_matrix(cost, 2, site_labels=["A", "B", "C"]),
+    lambda cost: no.MCLP.from_cost_matrix(cost, 6.0, 2, site_labels=["A", "B", "C"]),
+    lambda cost: no.LSCP.from_cost_matrix(cost, 6.0, site_labels=["A", "B", "C"]),
+    lambda cost: no.CFLP.from_cost_matrix(cost, demand=np.ones(3), capacity=np.full(3, 3.0), fixed_cost=np.ones(3),
+                                          site_labels=["A", "B", "C"]),
+    lambda cost: no.MarketShare(1.0 / (1.0 + cost) ** 2, np.full(3, 0.5), np.ones(3), p=2, site_labels=["A", "B", "C"]),
+])
+def test_site_variables_are_each_sites_open_variable_by_label(build):
+    """A rule written on site_variables() by label is kept by the next solve (here: C must not open)."""
+    cost = np.array([[0.0, 5.0, 9.0], [5.0, 0.0, 9.0], [9.0, 9.0, 0.0]])
+    model = build(cost)
+    y = model.site_variables()
+    assert list(y.index) == ["A", "B", "C"] and [v.name for v in y] == ["y_0", "y_1", "y_2"]
+    assert "C" in build(cost).solve().selected  # C serves the third point alone: every model opens it
+    model.to_pulp().addConstraint(y["C"] == 0, "analyst_rule_no_C")
+    assert "C" not in model.solve().selected
+
+
+def test_a_solve_through_pulp_prints_no_highs_banner(capfd):
+    """pulp's HiGHS printed "Running HiGHS 1.x …" to the terminal on every solve with a rule of the analyst's."""
+    model = PMedian.from_cost_matrix(np.array([[0.0, 5.0], [5.0, 0.0]]), 1)
+    model.to_pulp().addConstraint(model.site_variables().iloc[0] == 1)
+    assert model.solve().selected == ["s0"]
+    assert "HiGHS" not in capfd.readouterr().out
+
+
 def read_pmed(path: Path) -> tuple[np.ndarray, int]:
     from benchmarks.orlib import read_pmed as reader
 

@@ -554,6 +554,13 @@ class LocationModel:
             self._pulp, self._pulp_vars = to_pulp(self.milp, type(self).__name__)
         return self._pulp
 
+    def site_variables(self) -> pd.Series:
+        """The open/closed 0/1 variable of each site in to_pulp()'s problem, by site label, for constraints of
+        your own: y = model.site_variables(); model.to_pulp() += pulp.lpSum(y[feidong_new]) <= 1."""
+        self.to_pulp()
+        count = self.rules.n_sites
+        return pd.Series(self._pulp_vars[:count], index=pd.Index(self.site_labels, name="site"), name="open")
+
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:
         """Solve to optimality (or to `mip_gap`, or until `time_limit` seconds). HiGHS by default; CBC or any

@@ -1,6 +1,8 @@
 """One matrix form for every model: built with numpy/scipy, solved by HiGHS directly or through pulp."""
 from __future__ import annotations
 
+import os
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -215,20 +217,25 @@ def add_highs_rows(highs, highspy, rule_rows: tuple) -> None:
                   matrix.indptr[:-1].astype(np.int32), matrix.indices.astype(np.int32), matrix.data.astype(float))
 
 
-def _quiet_highs(highspy):
-    """A Highs instance without the banner it prints to the terminal when created."""
-    import os
-    import sys
-
+@contextmanager
+def _no_banner():
+    """The process's standard output sent nowhere for a while: HiGHS prints its banner there when created (also
+    when pulp creates it), whatever its output options say."""
     sys.stdout.flush()
     saved = os.dup(1)
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 1)
-            highs = highspy.Highs()
+            yield
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def _quiet_highs(highspy):
+    """A Highs instance without the banner it prints to the terminal when created."""
+    with _no_banner():
+        highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     return highs
 
@@ -329,7 +336,8 @@ def solve_pulp(problem, variables: list, solver: str, time_limit: float | None, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # PULP_CBC_CMD, where COIN_CMD is missing
         engine = pulp.getSolver(pulp_solver_name(solver), **{k: v for k, v in options.items() if v is not None})
-    problem.solve(engine)
+    with _no_banner():
+        problem.solve(engine)
     seconds = time.perf_counter() - start
     status = pulp.LpStatus[problem.status]
     if status == "Infeasible":

@@ -157,7 +157,8 @@ class MarketShare(Curves, LocationModel):
         y_lo, y_hi = self.rules.bounds()
         return MatrixMILP(c=c, A=A, row_lo=row_lo, row_hi=row_hi,
                           col_lo=np.r_[y_lo, np.zeros(n_cols - m)], col_hi=np.r_[y_hi, np.ones(n_cols - m)],
-                          integer=np.r_[np.ones(m, bool), np.zeros(n_cols - m, bool)], sense=sense)
+                          integer=np.r_[np.ones(m, bool), np.zeros(n_cols - m, bool)], sense=sense,
+                          col_names=[f"y_{j}" for j in range(m)] + [f"share_{c}" for c in range(n_cols - m)])
 
     def _vector(self, y: np.ndarray) -> np.ndarray:
         """The full solution vector of the plan y (for warm starts): every share as the Huff model gives it."""
