@@ -171,11 +171,22 @@ def _frame_table(frame: pd.DataFrame, layer: str | None, kind: str) -> _Table:
     if len(frame) == 0:
         raise InputError("the DataFrame has no rows", file=file)
     named = any(name is not None and name not in frame.columns for name in frame.index.names)
-    table = frame.reset_index() if named else frame.copy()
+    table = _one_geometry(frame.reset_index() if named else frame.copy())
     labelled = not named and pd.api.types.is_integer_dtype(frame.index) and frame.index.is_unique
     table.index = frame.index if labelled else pd.RangeIndex(len(frame))
     table = table.rename(columns=lambda c: str(c).strip())
     return _Table(table, file, "index" if labelled else "position")
+
+
+def _one_geometry(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame's geometry as a file's is read: the active geometry as column `geometry` (PostGIS names it geom),
+    a GeoDataFrame without one as a plain table (its lon/lat columns then place it)."""
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return frame
+    active = frame.active_geometry_name
+    if active is None:
+        return pd.DataFrame(frame)
+    return frame if active == "geometry" or "geometry" in frame.columns else frame.rename_geometry("geometry")
 
 
 def input_suffix(path: Path) -> str:

@@ -2,6 +2,7 @@
 a DataFrame or GeoDataFrame in place of a path, checked the same way, rows named by index label or position."""
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -95,3 +96,15 @@ def test_a_dataset_of_tables_not_yet_read_points_to_read_dataset(ds):
                                          r"column county and column population, as read_dataset gives them: pass "
                                          r"your own tables .* to no.read_dataset\(counties, towns, branches\)"):
         no.Dataset(ds.counties, _towns_frame(ds), ds.branches)
+
+
+def test_a_geometry_named_geom_is_the_geometry(ds):
+    """gpd.read_postgis names it geom: it was kept beside the geometry read as an extra column of shapes."""
+    read = no.read_towns(ds.towns.rename_geometry("geom"))
+    assert "geom" not in read.columns and read.geometry.equals(ds.towns.geometry)
+
+
+def test_a_geodataframe_without_a_geometry_is_placed_by_its_lon_lat(ds):
+    """It had raised geopandas' AttributeError (no active geometry column)."""
+    frame = gpd.GeoDataFrame(_towns_frame(ds))
+    assert no.read_towns(frame).geometry.equals(ds.towns.geometry)
