@@ -889,7 +889,7 @@ def _row_systems(table: _Table, match: sc.ColumnMatch | None, coords: str, probl
     if unknown.any():
         examples = ", ".join(repr(v) for v in cells[unknown].unique()[:3])
         problems.append(table.problem(f"unknown coordinate system (e.g. {examples}): write wgs84, gcj02 (Amap/Tencent "
-                                      "高德/腾讯) or bd09 (Baidu 百度), or leave the cell blank for --coords",
+                                      "高德/腾讯) or bd09 (Baidu 百度), or leave the cell blank for --coords (coords= in a script)",
                                       match.source, unknown))
     systems = systems.fillna(default)
     table.coord_systems = systems.value_counts().to_dict()
@@ -909,7 +909,7 @@ def _rows_to_wgs84(lon: np.ndarray, lat: np.ndarray, systems: Systems) -> tuple[
 
 ADDRESSES_ONLY = ("; addresses alone cannot be placed here (netopt works offline, without a geocoder): add each "
                   "point's coordinates, e.g. from Amap's batch geocoding 批量地理编码 of the address column, and say "
-                  "which system they are in with --coords (Amap: gcj02)")
+                  "which system they are in with --coords (coords= in a script; Amap: gcj02)")
 
 
 def _points_from_columns(table: _Table, matches: dict[str, sc.ColumnMatch], coords: Systems,
