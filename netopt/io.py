@@ -21,7 +21,7 @@ import shapely
 from pyproj import CRS, Geod
 
 from netopt import _schema as sc
-from netopt._errors import InputError, NetoptError, Problem, describe_rows
+from netopt._errors import InputError, NetoptError, Problem, check_kind, describe_rows
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
 from netopt.projection import metric_crs
 
@@ -34,6 +34,7 @@ INPUT_SUFFIXES = TABLE_SUFFIXES + VECTOR_SUFFIXES
 CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
 WGS84 = "EPSG:4326"
+Source = str | os.PathLike | pd.DataFrame  # a table's file, or a DataFrame read as one
 _GEOD = Geod(ellps="WGS84")
 
 
@@ -134,13 +135,11 @@ class _Table:
 
 # ----------------------------------------------------------------------------- reading files
 
-def _read_raw(path: str | os.PathLike | pd.DataFrame, layer: str | None = None, kind: str = "table") -> _Table:
+def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _Table:
     """The raw `kind` table (counties, towns, …) of a file, or of a pandas DataFrame given in its place."""
     if isinstance(path, pd.DataFrame):
         return _frame_table(path, layer, kind)
-    if not isinstance(path, (str, os.PathLike)):
-        raise InputError(f"the {kind} are given as a file path or a pandas DataFrame, not {type(path).__name__} "
-                         f"({path!r:.60})", file=kind)
+    check_kind(path, (str, os.PathLike), f"the {kind} are given as a file path or a pandas DataFrame", kind)
     file = str(path)
     p = Path(file)
     if not p.exists():
@@ -889,7 +888,8 @@ def _row_systems(table: _Table, match: sc.ColumnMatch | None, coords: str, probl
     if unknown.any():
         examples = ", ".join(repr(v) for v in cells[unknown].unique()[:3])
         problems.append(table.problem(f"unknown coordinate system (e.g. {examples}): write wgs84, gcj02 (Amap/Tencent "
-                                      "高德/腾讯) or bd09 (Baidu 百度), or leave the cell blank for --coords (coords= in a script)",
+                                      "高德/腾讯) or bd09 (Baidu 百度), or leave the cell blank for --coords (coords= in a "
+                                      "script)",
                                       match.source, unknown))
     systems = systems.fillna(default)
     table.coord_systems = systems.value_counts().to_dict()
@@ -1070,13 +1070,13 @@ def points_table(points: gpd.GeoDataFrame, coords: str = "wgs84") -> pd.DataFram
     return pd.DataFrame(points.drop(columns="geometry")).assign(lon=np.round(lon, 6), lat=np.round(lat, 6))
 
 
-def read_counties(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None) -> gpd.GeoDataFrame:
+def read_counties(path: Source, coords: str = "wgs84", layer: str | None = None) -> gpd.GeoDataFrame:
     """Read counties (区县): name, population, optional adcode, GDP (亿元), area (km²), region type, boundary.
     `layer`: a GeoPackage layer or an Excel sheet (default: the sheet whose header names the most columns)."""
     return read_county_table(path, coords, layer)[0]
 
 
-def read_county_table(path: str | os.PathLike, coords: str = "wgs84",
+def read_county_table(path: Source, coords: str = "wgs84",
                       layer: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     """read_counties, with the raw table its messages count rows in (for checks across tables)."""
     table = _read_raw(path, layer, "counties")
@@ -1098,7 +1098,7 @@ def read_county_table(path: str | os.PathLike, coords: str = "wgs84",
     return _finish(table, cols, matches, geometry, problems)
 
 
-def read_towns(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
+def read_towns(path: Source, coords: str = "wgs84", layer: str | None = None,
                population_required: bool = True, population: str | None = None) -> gpd.GeoDataFrame:
     """Read towns (乡镇/街道): name, county, population (persons; every analysis needs it, so by default a missing
     column or an empty cell is a problem), point or polygon. `population`: the header of another column to count
@@ -1107,7 +1107,7 @@ def read_towns(path: str | os.PathLike, coords: str = "wgs84", layer: str | None
     return read_town_table(path, coords, layer, population_required, population)[0]
 
 
-def read_town_table(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
+def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = None,
                     population_required: bool = True,
                     population: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     """read_towns, with the raw table its messages count rows in (for checks across tables)."""
@@ -1155,14 +1155,14 @@ def _residents_instead(table: _Table, matches: dict[str, sc.ColumnMatch], header
     return total
 
 
-def read_branches(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
+def read_branches(path: Source, coords: str = "wgs84", layer: str | None = None,
                   skip_unlocated: bool = False) -> gpd.GeoDataFrame:
     """Read bank branches (网点): id, name, bank, type, WGS84/GCJ-02/BD-09 coordinates; with `skip_unlocated`, the
     branches whose coordinates cannot be used left out (attrs["left_out"] says which), as read_dataset does."""
     return read_branch_table(path, coords, layer, skip_unlocated)[0]
 
 
-def read_branch_table(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
+def read_branch_table(path: Source, coords: str = "wgs84", layer: str | None = None,
                       skip_unlocated: bool = False) -> tuple[gpd.GeoDataFrame, _Table]:
     """read_branches, with the raw table its messages count rows in (for checks across tables). With
     `skip_unlocated`, rows whose only problems are their coordinates (empty, not numbers, outside China) are left
@@ -1212,7 +1212,7 @@ def _say_left_out(kept: gpd.GeoDataFrame, read: gpd.GeoDataFrame, why: str) -> N
     kept.attrs["left_out"] = "; ".join(filter(None, [read.attrs.get("left_out"), why]))
 
 
-def _read_points(path: str | os.PathLike, coords: str, layer: str | None, fields: tuple, columns: Callable,
+def _read_points(path: Source, coords: str, layer: str | None, fields: tuple, columns: Callable,
                  what: str, skip_unlocated: bool = False) -> tuple[gpd.GeoDataFrame, _Table]:
     """A table of points (`what`: branches, candidate sites): its `fields` (all, required) resolved, its
     `columns(table, matches, problems)` read, every row a point; with `skip_unlocated`, the rows whose only
@@ -1264,7 +1264,7 @@ def _without_unlocated(table: _Table, rows: tuple[int, ...], found: list[Problem
     return frame, table
 
 
-def read_candidates(path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
+def read_candidates(path: Source, coords: str = "wgs84", layer: str | None = None,
                     city: Dataset | None = None) -> gpd.GeoDataFrame:
     """Read the analyst's candidate sites for new branches (候选点位): name, optional id, address and opening cost
     (万元), WGS84/GCJ-02/BD-09 points. With `city`, sites far outside its counties are refused as well."""
@@ -1275,7 +1275,7 @@ def read_candidates(path: str | os.PathLike, coords: str = "wgs84", layer: str |
     return frame
 
 
-def read_candidate_table(path: str | os.PathLike, coords: str = "wgs84",
+def read_candidate_table(path: Source, coords: str = "wgs84",
                          layer: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     """read_candidates, with the raw table its messages count rows in."""
     return _read_points(path, coords, layer, (sc.CANDIDATE_FIELDS, sc.CANDIDATE_REQUIRED), _candidate_columns,
@@ -1311,7 +1311,7 @@ def candidates_from_text(values: list[str], coords: str = "wgs84", city: Dataset
     return frame
 
 
-def read_branch_list(path: str | os.PathLike, layer: str | None = None) -> tuple[pd.DataFrame, _Table]:
+def read_branch_list(path: Source, layer: str | None = None) -> tuple[pd.DataFrame, _Table]:
     """A list of branches (e.g. 撤并清单.xlsx): each row's branch id (网点编号) and name (网点名称), either may be
     blank but not both; the raw table names the rows and columns in messages."""
     table = _read_raw(path, layer, "branches listed")
@@ -1426,10 +1426,11 @@ def read_folder(data: str | os.PathLike, coords: str = "wgs84", population: str 
     return credited(ds, data if data.is_dir() else data.parent)
 
 
-def read_dataset(counties: str | os.PathLike, towns: str | os.PathLike, branches: str | os.PathLike,
+def read_dataset(counties: Source, towns: Source, branches: Source,
                  coords: str = "wgs84", sheets: dict[str, str | None] | None = None,
                  population: str | None = None, skip_unlocated: bool = False) -> Dataset:
-    """Read and cross-check the three tables of a city; every problem in all files is reported at once. `sheets`:
+    """Read and cross-check the three tables of a city — files, or DataFrames read as files are; every problem in
+    all of them is reported at once. `sheets`:
     the Excel sheet (or GeoPackage layer) of a table by kind, e.g. {"counties": "区县"} (all three may be one
     workbook's sheets; see find_tables). `population`: a towns column to count the residents by instead of their
     population, e.g. a projection 2035年规划人口（万人） (see read_towns). `skip_unlocated`: branches whose
@@ -1461,7 +1462,7 @@ def read_dataset(counties: str | os.PathLike, towns: str | os.PathLike, branches
     return placed_branches(dataset, branch_table, skip_unlocated) if skip_unlocated else dataset  # checked above
 
 
-def with_branches(ds: Dataset, path: str | os.PathLike, coords: str = "wgs84", layer: str | None = None,
+def with_branches(ds: Dataset, path: Source, coords: str = "wgs84", layer: str | None = None,
                   skip_unlocated: bool = False) -> Dataset:
     """The city `ds` with the branches of another table instead (e.g. a plan's network after it,
     <model>_branches.csv), checked to lie in the city (`skip_unlocated` as read_dataset takes it)."""

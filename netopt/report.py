@@ -149,6 +149,7 @@ def _check_type_plan(plan: pd.DataFrame | None) -> None:
 
 
 def _out_folder(out_dir: str | Path) -> Path:
+    """The folder reports are written to, or an InputError when `out_dir` names none."""
     check_kind(out_dir, (str, os.PathLike), "out_dir is the folder to write to", "report")
     return Path(out_dir)
 

@@ -80,7 +80,8 @@ def test_longitude_and_latitude_in_one_column(tmp_path: Path):
     assert "or one column with both, such as 经纬度" in str(problems_of(
         no.read_branches, write(tmp_path / "n.csv", "name,lon\nA,117\n")))
     addressed = str(problems_of(no.read_branches, write(tmp_path / "a.csv", "网点名称,网点地址\nA,合肥市长江中路1号\n")))
-    assert "addresses alone cannot be placed here" in addressed and "--coords (coords= in a script; Amap: gcj02)" in addressed
+    assert "addresses alone cannot be placed here" in addressed
+    assert "--coords (coords= in a script; Amap: gcj02)" in addressed
 
 
 def test_non_numeric_values_name_rows_and_column(tmp_path: Path):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError, check_count, is_number
+from netopt._errors import InputError, check_count, check_kind, is_number
 from netopt.heuristics import NearestTwo
 from netopt.models._explain import SPACING_PREFIX, relaxed_rule_reasons
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
@@ -140,9 +140,8 @@ class SiteRules:
         if self.county is not None and len(np.asarray(self.county).ravel()) != self.n_sites:
             raise InputError(f"county must give one label per site ({self.n_sites})", file="model")
         for name in ("county_min", "county_max"):
-            if getattr(self, name) is not None and not isinstance(getattr(self, name), dict):
-                raise InputError(f"{name} is a dict by county, e.g. {{'肥东县': 1}}, not {getattr(self, name)!r:.60}",
-                                 file="model")
+            check_kind(getattr(self, name), (dict, type(None)), f"{name} is a dict by county, e.g. {{'肥东县': 1}}",
+                       "model")
             if getattr(self, name) and self.county is None:
                 raise InputError(f"{name} needs county (one county label per site)", file="model")
             labels = pd.unique(pd.Series(np.asarray(self.county).ravel())) if getattr(self, name) else []
@@ -556,7 +555,7 @@ class LocationModel:
 
     def site_variables(self) -> pd.Series:
         """The open/closed 0/1 variable of each site in to_pulp()'s problem, by site label, for constraints of
-        your own: y = model.site_variables(); model.to_pulp() += pulp.lpSum(y[feidong_new]) <= 1."""
+        your own: y = model.site_variables(); model.to_pulp().addConstraint(pulp.lpSum(y[feidong_new]) <= 1)."""
         self.to_pulp()
         count = self.rules.n_sites
         return pd.Series(self._pulp_vars[:count], index=pd.Index(self.site_labels, name="site"), name="open")

@@ -522,9 +522,8 @@ def _check_joint_options(p, budget_wan, radius_km, capacity_wan, open_cost_wan, 
     _check_amounts_by_type(open_cost_wan, "open_cost_wan", what, "万元", positive=False)
     _check_mix(mix, what)
     _check_conversion_costs(conversion_cost_wan, what)
-    if extensions is not None and not isinstance(extensions, dict):
-        raise InputError(f"extensions is a dict by name, e.g. {{'vehicle': {EXTENSIONS['vehicle']}}}, got "
-                         f"{extensions!r}", file=what)
+    check_kind(extensions, (dict, type(None)), f"extensions is a dict by name, e.g. {{'vehicle': "
+               f"{EXTENSIONS['vehicle']}}}", what)
     for name, terms in (extensions or {}).items():
         if not isinstance(terms, dict) or not {"cost_wan", "share"} <= set(terms):
             raise InputError(f"extension '{name}' needs cost_wan (万元) and share (of a town's residents served), "
