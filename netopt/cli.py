@@ -238,6 +238,21 @@ CURVE_MINUTES_OPTION = typer.Option(None, callback=_minutes_check, help=f"mclp: 
 MODE_OPTION = typer.Option("drive", callback=_mode_check, help=f"With --minutes: drive or walk, {PER_REGION_MODES}.")
 # the speed options: a command declares them and _travel_time reads them from its parameters (ctx.params)
 SPEEDS_HELP = "the travel times off the roads: straight line x --detour-factor, and the legs to and from a road"
+
+
+def _network_coords_check(value: Optional[str]) -> Optional[str]:
+    """The typer callback of --network-coords: a coordinate system's name, refused before anything is read."""
+    from netopt.coords import coord_system_or_none
+
+    if value is not None and coord_system_or_none(value) is None:
+        raise typer.BadParameter(f"must be wgs84, gcj02 (Amap/Tencent) or bd09 (Baidu), got {value!r}")
+    return value
+
+
+NETWORK_KINDS = "OSM XML, GraphML, or road lines: .shp, .gpkg, .geojson"
+NETWORK_COORDS_OPTION = typer.Option(None, "--network-coords", callback=_network_coords_check,
+                                     help="Coordinate system of a --network layer of road lines: wgs84 (default), "
+                                          "gcj02 (roads from Amap) or bd09; OSM and GraphML extracts are wgs84.")
 SPEED_OPTION = typer.Option(None, "--speed-kmh", callback=_speed_check,
                             help=f"Driving speed of the travel times (--minutes), km/h (default 30), e.g. 25, "
                                  f"{PER_REGION_SPEEDS}: {SPEEDS_HELP} "
@@ -562,7 +577,8 @@ def analyze(
     minutes: Optional[str] = typer.Option(None, callback=_minutes_check,
                                           help="A travel-time limit in minutes instead of a radius, e.g. 15, "
                                                f"{PER_REGION_MINUTES}."),
-    network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML) for road distances and times."),
+    network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}) for road distances and times."),
+    network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     mode: str = typer.Option("drive", callback=_mode_check, help=f"Travel mode: drive or walk, {PER_REGION_MODES}."),
     speed_kmh: Optional[str] = SPEED_OPTION,
     walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
@@ -597,8 +613,8 @@ def analyze(
             _diagnose_tiled(ds, source, out, {"radius_km": radius, "radius_min": limit_min, **travel}, grid_km,
                             tile_km, workers, network or h3 or bank)
             return
-        _diagnose(ds, source, out, radius_km=radius, radius_min=limit_min, network=network, grid_km=grid_km, h3=h3,
-                  bank=bank, travel=travel)
+        _diagnose(ds, source, out, radius_km=radius, radius_min=limit_min, roads=_roads(network, network_coords),
+                  grid_km=grid_km, h3=h3, bank=bank, travel=travel)
     _guard(run)
 
 
@@ -647,17 +663,18 @@ def _diagnose_tiled(ds: Dataset, source: str, out: Path, limit: dict, grid_km: O
 
 
 def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | None,
-              radius_min: float | dict | None = None, network: Optional[Path] = None, grid_km: Optional[float] = None,
+              radius_min: float | dict | None = None, roads: dict | None = None, grid_km: Optional[float] = None,
               h3: Optional[int] = None, bank: Optional[str] = None, travel: dict | None = None) -> None:
-    """The diagnosis of every bank's branches, or with `bank` of that bank's alone beside every bank's; `travel`:
-    the mode and speeds, as analyze_coverage takes them (default driving at 30 km/h)."""
+    """The diagnosis of every bank's branches, or with `bank` of that bank's alone beside every bank's; `roads`:
+    _roads' distance options; `travel`: the mode and speeds, as analyze_coverage takes them (default driving at
+    30 km/h)."""
     from functools import partial
 
     from netopt.grid import population_grid
 
     demand = population_grid(ds, cell_km=grid_km or 1.0, h3_resolution=h3) if (grid_km or h3 is not None) else None
     measure = partial(analyze_coverage, radius_km=radius_km, radius_min=radius_min, demand=demand,
-                      distance="network" if network else "euclidean", graph=network, **(travel or {}))
+                      **(roads or {"distance": "euclidean"}), **(travel or {}))
     cov = measure(_bank_only(ds, bank))
     _summarise(cov, source if bank is None else f"{source}, {bank} 我行")
     rivals = None if bank is None else _compare_with_every_bank(cov, measure(ds), bank)
@@ -779,8 +796,9 @@ def optimize(
     within_county: bool = typer.Option(False, help="With --relocate: moves stay within their county (no county "
                                        "ends with more branches than today; each move pairs branches of one "
                                        "county)."),
-    network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km instead of "
+    network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km instead of "
                                            "straight-line km, for the model and the coverage comparison."),
+    network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     cover_pct: Optional[float] = typer.Option(None, help="lscp: the fewest branches bringing at least this % of "
                                               "residents within the radius (e.g. 90), instead of every town."),
     relocate: Optional[int] = typer.Option(None, min=1, help="Move at most this many of today's branches 迁址 "
@@ -827,7 +845,7 @@ def optimize(
         timed = isinstance(radius, TravelTime)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         with _working("Building the model 建模中…"):
-            roads = _roads(network)
+            roads = _roads(network, network_coords)
             unused = None if budget_wan is not None else "they count against a budget (--budget-wan)"
             sites = candidate_sites(ds, bank, _read_candidates_option(candidates, coords, ds, unused))
             _say_banks_matched(ds, bank)
@@ -936,7 +954,8 @@ def curve(
     gap_pct: Optional[float] = typer.Option(None, callback=_gap_percent,
                                             help="Stop each point once proven within this % of its best possible "
                                                  "plan (e.g. 0.5; default: proven optimal)."),
-    network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
+    network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km."),
+    network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     moves: bool = typer.Option(False, help="The relocation curve 迁址曲线: 0, 1, … --up-to moves of today's "
                                "branches, as many branches as today."),
     keep_open: list[str] = typer.Option([], help="With --moves: a branch that stays where it is (its id, or text "
@@ -982,7 +1001,7 @@ def curve(
             own = _read_candidates_option(candidates, coords, ds, "a curve counts no costs")
             sites = candidate_sites(ds, bank, own)
             _say_banks_matched(ds, bank)
-            existing, roads = existing_positions(sites), _roads(network)
+            existing, roads = existing_positions(sites), _roads(network, network_coords)
             _check_model_options(model, len(existing) + up_to, {}, options)  # before a grid is made
             demand, _, source = _model_demand(ds, grid_km, model, source, len(sites))
             spacing = _spacing_rule(sites, min_spacing_km)
@@ -1374,13 +1393,14 @@ def _spaced_out_sites(too_close: np.ndarray, chosen: np.ndarray, sites) -> np.nd
     return (sites["kind"] == "new").to_numpy() & ~chosen & ~near_open
 
 
-def _roads(network: Optional[Path]) -> dict:
-    """The distance options of the models and the coverage comparison: by road when a network file is given."""
+def _roads(network: Optional[Path], coords: Optional[str]) -> dict:
+    """The distance options of the models and the coverage comparison: by road when a network file is given (a
+    layer of road lines in `coords`, --network-coords)."""
     if network is None:
         return {}
     from netopt.distance import load_road_network
 
-    return {"distance": "network", "graph": load_road_network(network)}
+    return {"distance": "network", "graph": load_road_network(network, coords=coords or "wgs84")}
 
 
 @dataclass(frozen=True)
@@ -2400,8 +2420,9 @@ def plan(
     detour_factor: Optional[float] = typer.Option(None, callback=_road_detour,
                                                   help="Road km per straight-line km of the coaching trips where no "
                                                        "road is measured (default 1.3)."),
-    network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): the coaching trips by "
+    network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): the coaching trips by "
                                                       "road."),
+    network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
@@ -2464,7 +2485,7 @@ def _hub_options(capacity: int, max_minutes: Optional[float], params: dict, netw
     """planning.training_hubs' keywords from plan's --hub-capacity, --hub-max-minutes, --speed-kmh,
     --detour-factor and --network (the road network read here)."""
     return {"capacity": capacity, "max_minutes": max_minutes, **_speeds_given(params),
-            "graph": _roads(network).get("graph")}
+            "graph": _roads(network, params.get("network_coords")).get("graph")}
 
 
 def _say_site_costs_add_up(own: Optional[gpd.GeoDataFrame], type_costs: dict[str, float]) -> None:
@@ -2766,7 +2787,8 @@ def compare(
     speed_kmh: Optional[str] = SPEED_OPTION,
     walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
     detour_factor: Optional[float] = DETOUR_OPTION,
-    network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
+    network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km."),
+    network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="Measure on a population grid of this cell size (km) instead of "
                                                  "town points."),
@@ -2788,7 +2810,8 @@ def compare(
         _say_banks_matched(ds, bank)
         with _working("Measuring the plans 方案比选中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
-            scenarios, towns = compare_plans(ds, networks, bank, cells, **_limit_keywords(radius), **_roads(network))
+            scenarios, towns = compare_plans(ds, networks, bank, cells, **_limit_keywords(radius),
+                                          **_roads(network, network_coords))
         _say_comparison(scenarios, towns, f"{source}, {bank} 我行" if bank else source, radius)
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
         written = _write_comparison(out, scenarios, towns, record, _radius_words(radius))
@@ -2825,7 +2848,8 @@ def evaluate_sites_command(
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero, help="Residents on a population grid of "
                                             "this cell size (km) instead of at the town points (e.g. 1: finer for "
                                             "sites in the core, where radii are short)."),
-    network: Optional[Path] = typer.Option(None, help="Road network (OSM XML or GraphML): road km."),
+    network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km."),
+    network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     coords: str = typer.Option("wgs84", help=COORDS_HELP.replace("the inputs", "the inputs and the sites")),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
@@ -2846,10 +2870,11 @@ def evaluate_sites_command(
         offered = _candidate_sites(tables, site, coords, ds)
         with _working("Evaluating the sites 选址评估中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
-            table = evaluate_sites(ds, offered, bank, demand=cells, **_limit_keywords(radius), **_roads(network))
+            roads = _roads(network, network_coords)
+            table = evaluate_sites(ds, offered, bank, demand=cells, **_limit_keywords(radius), **roads)
         _say_sites(table, f"{source}, {bank} 我行" if bank else source,
-                   _radius_words(radius) + (" by road" if network else ""), cells is not None)
-        _write_site_evaluation(ctx, ds, table, bank, radius, cells, network, out, source)
+                   _radius_words(radius) + (" by road" if roads else ""), cells is not None)
+        _write_site_evaluation(ctx, ds, table, bank, radius, cells, roads, out, source)
     _guard(run)
 
 
@@ -2901,22 +2926,22 @@ def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool)
 
 
 def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFrame, bank: Optional[str],
-                           radius: float | dict | TravelTime, cells, network: Optional[Path], out: Path,
+                           radius: float | dict | TravelTime, cells, roads: dict, out: Path,
                            source: str) -> None:
     """site_evaluation.csv and .xlsx (a summary sheet with the command), and the sites on an HTML map and a PNG,
-    numbered by rank over today's coverage."""
+    numbered by rank over today's coverage (`roads`: _roads' distance options)."""
     from netopt.maps import network_map, static_map
     from netopt.report import bilingual
 
     figures = [c for c in table.columns if c.endswith(("_wan", "_km", "_min", "_pct"))]
     shown = bilingual(points_table(table.round({c: 3 for c in figures})), EVALUATION_ZH)
     record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("bank 我行", bank or "every bank 全部银行"),
-              ("radius 服务半径", _radius_words(radius) + (" by road" if network else "")),
+              ("radius 服务半径", _radius_words(radius) + (" by road" if roads else "")),
               ("residents 人口", "population grid 网格" if cells is not None else "town points 乡镇点")]
     written = [_write_csv(shown, out / "site_evaluation.csv"),
                _summary_workbook(out / "site_evaluation.xlsx", record, {"sites 选址评估": shown})]
     today = analyze_coverage(ds if bank is None else ds.of_bank(bank), demand=cells, **_limit_keywords(radius),
-                             **_roads(network))
+                             **roads)
     notes = [f"adds {row.adds_covered_wan:,.2f}万 residents within reach 新增覆盖, overlap "
              f"{_shown(row.overlap_pct, '.0f', '%')} 重叠" for row in table.itertuples()]
     sites = table.assign(kind="new", plan_note=notes)

@@ -13,6 +13,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from netopt._errors import InputError, Problem
+from netopt.coords import normalize_coord_system
 
 EARTH_RADIUS_M = 6_371_008.8
 # Assumed free-flow driving speeds (km/h) by OSM highway class in Chinese cities and counties;
@@ -23,10 +24,12 @@ DEFAULT_HIGHWAY_SPEEDS_KMH = {
     "residential": 20, "living_street": 10, "service": 15, "road": 25,
 }
 DEFAULT_FALLBACK_SPEED_KMH = 25.0
+ROAD_LINE_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".zip")  # a layer of road lines
 WALKING_SPEED_KMH = 4.5
 DEFAULT_MAX_SNAP_M = 500.0
-NEEDS_GRAPH = ("distance='network' needs graph=: a RoadNetwork, a networkx graph or the path of an OSM XML / "
-               "GraphML road extract (netopt.distance.load_road_network); distance='euclidean' is straight line")
+NEEDS_GRAPH = ("distance='network' needs graph=: a RoadNetwork, a networkx graph, a GeoDataFrame of road lines or "
+               "the path of an OSM XML / GraphML road extract or of a layer of road lines "
+               "(netopt.distance.load_road_network); distance='euclidean' is straight line")
 
 
 # ----------------------------------------------------------------------------- straight line
@@ -123,8 +126,18 @@ class RoadNetwork:
 
 def load_road_network(path: str | os.PathLike, crs: object = None,
                       highway_speeds_kmh: dict[str, float] | None = None,
-                      fallback_speed_kmh: float = DEFAULT_FALLBACK_SPEED_KMH) -> RoadNetwork:
-    """Load an OSM XML (.osm, .osm.bz2) or GraphML file offline and turn it into a RoadNetwork."""
+                      fallback_speed_kmh: float = DEFAULT_FALLBACK_SPEED_KMH, coords: str = "wgs84") -> RoadNetwork:
+    """Load an OSM XML (.osm, .osm.bz2) or GraphML file offline and turn it into a RoadNetwork — or a layer of
+    road lines (Shapefile, GeoPackage, GeoJSON; roads.road_network_from_lines), in `coords` (gcj02 for roads
+    from Amap; OSM and GraphML extracts are wgs84)."""
+    if Path(path).name.lower().endswith(ROAD_LINE_SUFFIXES):
+        from netopt.roads import read_road_lines
+
+        return read_road_lines(path, crs=crs, highway_speeds_kmh=highway_speeds_kmh,
+                               fallback_speed_kmh=fallback_speed_kmh, coords=coords)
+    if normalize_coord_system(coords) != "wgs84":
+        raise InputError(f"an OSM or GraphML extract is in wgs84, not {coords}: a coordinate system is given for a "
+                         "layer of road lines (.shp, .gpkg, .geojson)", file=str(path))
     graph = _read_graph(Path(path))
     return road_network_from_graph(graph, crs=crs, highway_speeds_kmh=highway_speeds_kmh,
                                    fallback_speed_kmh=fallback_speed_kmh, source=str(path))
@@ -146,8 +159,8 @@ def _read_graph(path: Path) -> nx.MultiDiGraph:
     except Exception as exc:  # osmnx/xml parse errors of many kinds
         raise InputError(f"cannot read the road network ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})",
                          file=str(path)) from None
-    raise InputError("unsupported road network file; use OSM XML (.osm, .osm.bz2) or GraphML (.graphml)",
-                     file=str(path))
+    raise InputError("unsupported road network file; use OSM XML (.osm, .osm.bz2), GraphML (.graphml) or a layer "
+                     f"of road lines ({', '.join(ROAD_LINE_SUFFIXES)})", file=str(path))
 
 
 def road_network_from_graph(graph: nx.MultiDiGraph, crs: object = None,
@@ -174,7 +187,7 @@ def road_network_from_graph(graph: nx.MultiDiGraph, crs: object = None,
         lengths.append(length)
         seconds.append(length / (_edge_speed_kmh(data, speeds, fallback_speed_kmh) / 3.6))
     shape = (len(node_ids), len(node_ids))
-    return RoadNetwork(_min_matrix(rows, cols, lengths, shape), _min_matrix(rows, cols, seconds, shape),
+    return RoadNetwork(min_matrix(rows, cols, lengths, shape), min_matrix(rows, cols, seconds, shape),
                        node_ids, np.column_stack([x, y]), crs, source)
 
 
@@ -188,11 +201,11 @@ def _edge_speed_kmh(data: dict, speeds: dict[str, float], fallback: float) -> fl
 def _both_ways(matrix: sp.csr_matrix) -> sp.csr_matrix:
     """A directed edge matrix with each edge also the other way (the shorter where both exist): on foot."""
     edges = matrix.tocoo()
-    return _min_matrix(np.r_[edges.row, edges.col], np.r_[edges.col, edges.row], np.r_[edges.data, edges.data],
+    return min_matrix(np.r_[edges.row, edges.col], np.r_[edges.col, edges.row], np.r_[edges.data, edges.data],
                        matrix.shape)
 
 
-def _min_matrix(rows: list[int], cols: list[int], values: list[float], shape: tuple[int, int]) -> sp.csr_matrix:
+def min_matrix(rows: list[int], cols: list[int], values: list[float], shape: tuple[int, int]) -> sp.csr_matrix:
     """Sparse matrix keeping the smallest value of parallel edges (csr would add them up)."""
     r, c, v = np.asarray(rows), np.asarray(cols), np.asarray(values, float)
     order = np.lexsort((v, c, r))
@@ -673,7 +686,14 @@ def _cost_blocks(demand, sites, step: int, graph, unit: str, travel: TravelSetti
 
 
 def as_road_network(graph) -> "RoadNetwork":
-    """A RoadNetwork from what a user gave: a RoadNetwork, an osmnx/networkx graph or a file path."""
+    """A RoadNetwork from what a user gave: a RoadNetwork, an osmnx/networkx graph, a GeoDataFrame of road lines
+    or a file path."""
+    import geopandas as gpd
+
     if isinstance(graph, RoadNetwork):
         return graph
+    if isinstance(graph, gpd.GeoDataFrame):
+        from netopt.roads import road_network_from_lines
+
+        return road_network_from_lines(graph)
     return road_network_from_graph(graph) if isinstance(graph, nx.Graph) else load_road_network(graph)

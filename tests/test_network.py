@@ -188,9 +188,15 @@ def test_bad_road_files(tmp_path: Path):
     (tmp_path / "bad.osm").write_text("<osm><oops")
     with pytest.raises(InputError, match="cannot read the road network"):
         load_road_network(tmp_path / "bad.osm")
+    (tmp_path / "x.csv").write_text("")
+    with pytest.raises(InputError, match=r"unsupported road network file; use OSM XML \(.osm, .osm.bz2\), GraphML "
+                                         r"\(.graphml\) or a layer of road lines \(.shp, .gpkg"):
+        load_road_network(tmp_path / "x.csv")
     (tmp_path / "x.shp").write_text("")
-    with pytest.raises(InputError, match="unsupported road network file"):
+    with pytest.raises(InputError, match="x.shp: not a readable GIS file"):  # read as a layer of road lines now
         load_road_network(tmp_path / "x.shp")
+    with pytest.raises(InputError, match="an OSM or GraphML extract is in wgs84, not gcj02"):
+        load_road_network(OSM, coords="gcj02")
 
 
 def test_haversine_pairs_agree_with_brute_force():

@@ -1,0 +1,171 @@
+"""Road networks from line layers (Shapefile, GeoPackage, GeoJSON or a GeoDataFrame of roads), e.g. a city's own."""
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from netopt._errors import InputError, Problem, check_amount
+from netopt.distance import DEFAULT_FALLBACK_SPEED_KMH, DEFAULT_HIGHWAY_SPEEDS_KMH, RoadNetwork, min_matrix
+
+# road classes as Chinese data names them (国标 道路等级 and common city classes), km/h as driven in a city region
+CHINESE_ROAD_SPEEDS_KMH = {
+    "高速公路": 80, "高速": 80, "城市快速路": 60, "快速路": 60, "国道": 50, "省道": 45, "县道": 35, "乡道": 25,
+    "村道": 15, "主干路": 40, "主干道": 40, "次干路": 30, "次干道": 30, "支路": 20, "街巷": 10, "其他道路": 15,
+}
+SPEED_COLUMNS = ("maxspeed", "speed", "speed_kmh", "限速", "速度", "设计速度", "车速")
+CLASS_COLUMNS = ("highway", "fclass", "class", "kind", "type", "道路等级", "等级", "道路类型", "类型", "路段等级")
+ONEWAY_COLUMNS = ("oneway", "one_way", "单行", "单向", "是否单行")
+FORWARD = {"yes", "true", "1", "f", "ft", "是", "单行", "正向"}  # drawn direction only
+BACKWARD = {"-1", "t", "tf", "reverse", "逆向", "反向"}  # against the drawn direction only (Geofabrik's T)
+SNAP_M = 0.5  # line ends closer than this are one junction
+
+
+def road_network_from_lines(lines, crs: object = None, highway_speeds_kmh: dict[str, float] | None = None,
+                            fallback_speed_kmh: float = DEFAULT_FALLBACK_SPEED_KMH, coords: str = "wgs84",
+                            source: str = "road lines") -> RoadNetwork:
+    """A RoadNetwork from a GeoDataFrame of road lines: each line a chain of links between its vertices, lines
+    joined where their vertices meet (within SNAP_M; lines that cross without a shared vertex — a bridge over a
+    road — do not join). Driving speed per line: a speed column (maxspeed, 限速 …, km/h), else its road class
+    (highway/fclass as OpenStreetMap names them, or 道路等级: 高速公路, 国道, 主干路 …; `highway_speeds_kmh`
+    overrides), else `fallback_speed_kmh`. A oneway column (yes/F: the drawn direction, -1/T: against it;
+    单行 是) makes driving one way; walking goes both ways. `coords`: the system of lon/lat lines (gcj02 for
+    roads from Amap)."""
+    from netopt.coords import normalize_coord_system
+    from netopt.projection import utm_crs
+
+    lines = _checked_lines(lines, source)
+    class_speeds = {**DEFAULT_HIGHWAY_SPEEDS_KMH, **CHINESE_ROAD_SPEEDS_KMH, **(highway_speeds_kmh or {})}
+    for name, kmh in {**class_speeds, "fallback_speed_kmh": fallback_speed_kmh}.items():
+        check_amount(kmh, f"the speed of {name}", source, "km/h", required=True)
+    wgs84 = _in_wgs84(lines.geometry, normalize_coord_system(coords))
+    west, south, east, north = wgs84.total_bounds
+    crs = crs or utm_crs((west + east) / 2.0, (south + north) / 2.0)
+    u, v, metres, line, node_xy = _links(wgs84.to_crs(crs))
+    kmh = _line_speeds(lines, class_speeds, fallback_speed_kmh)[line]
+    forward, backward = _directions(lines)
+    ahead, back = forward[line], backward[line]
+    rows, cols = np.r_[u[ahead], v[back]], np.r_[v[ahead], u[back]]
+    length = np.r_[metres[ahead], metres[back]]
+    seconds = length / (np.r_[kmh[ahead], kmh[back]] / 3.6)
+    shape = (len(node_xy), len(node_xy))
+    return RoadNetwork(min_matrix(rows, cols, length, shape), min_matrix(rows, cols, seconds, shape),
+                       np.arange(len(node_xy)), node_xy, crs, source)
+
+
+def _links(lines: gpd.GeoSeries) -> tuple[np.ndarray, ...]:
+    """The links between consecutive vertices of metric lines: their junctions u and v (vertices within SNAP_M
+    are one), length (m), the row of `lines` each lies on, and each junction's x/y."""
+    parts = lines.explode(index_parts=False)
+    xy, part = shapely.get_coordinates(parts.values, return_index=True)
+    _, first, node = np.unique(np.round(xy / SNAP_M).astype(np.int64), axis=0, return_index=True,
+                               return_inverse=True)
+    node = node.ravel()
+    link = (part[1:] == part[:-1]) & (node[1:] != node[:-1])  # consecutive vertices of one part, apart
+    metres = np.hypot(*(xy[1:] - xy[:-1])[link].T)
+    return node[:-1][link], node[1:][link], metres, parts.index.to_numpy()[part[:-1][link]], xy[first]
+
+
+def _checked_lines(lines, source: str) -> gpd.GeoDataFrame:
+    """`lines` with positional rows, or an InputError: not a GeoDataFrame, no rows, features that are not lines."""
+    if not isinstance(lines, gpd.GeoDataFrame) or lines.active_geometry_name is None:
+        raise InputError(f"road lines are a GeoDataFrame of LineStrings (a Shapefile, GeoPackage or GeoJSON of "
+                         f"roads), not {type(lines).__name__}", file=source)
+    if len(lines) == 0:
+        raise InputError("the road layer has no features", file=source)
+    kinds = lines.geometry.geom_type.to_numpy()
+    bad = ~np.isin(kinds, ["LineString", "MultiLineString"]) | lines.geometry.is_empty.to_numpy()
+    if bad.any():
+        shown = ", ".join(sorted({str(k) for k in kinds[bad]}))
+        raise InputError(Problem(source, f"road features must be lines, not {shown} (or empty)", "geometry",
+                                 tuple(int(i) + 1 for i in np.flatnonzero(bad)), "feature"))
+    lines = lines.reset_index(drop=True)
+    if lines.crs is None:
+        west, south, east, north = lines.total_bounds
+        if not (-180 <= west and east <= 180 and -90 <= south and north <= 90):
+            raise InputError("the road layer has no coordinate system (CRS) and its coordinates are not "
+                             "longitude/latitude; save it with its CRS", file=source)
+        lines = lines.set_crs(4326)
+    return lines
+
+
+def _in_wgs84(geometry: gpd.GeoSeries, system: str) -> gpd.GeoSeries:
+    """The lines in WGS84: reprojected by their CRS, then moved from GCJ-02 or BD-09 where `system` says so."""
+    from netopt.coords import to_wgs84
+
+    wgs84 = geometry.to_crs(4326)
+    if system == "wgs84":
+        return wgs84
+    moved = shapely.transform(wgs84.values, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], system)))
+    return gpd.GeoSeries(moved, index=wgs84.index, crs=4326)
+
+
+def _column(lines: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    """The first column of `lines` named one of `names` (case and spaces aside)."""
+    by_name = {str(c).strip().lower(): c for c in lines.columns if c != lines.geometry.name}
+    return next((by_name[n] for n in names if n in by_name), None)
+
+
+def _line_speeds(lines: pd.DataFrame, class_speeds: dict[str, float], fallback: float) -> np.ndarray:
+    """km/h per line: its speed column where above 0, else its road class's speed, else `fallback`."""
+    kmh = np.full(len(lines), float(fallback))
+    by_class = _column(lines, CLASS_COLUMNS)
+    if by_class is not None:
+        known = {k.lower(): v for k, v in class_speeds.items()}
+        kmh = np.array([_class_speed(value, known, fallback) for value in lines[by_class]], float)
+    by_speed = _column(lines, SPEED_COLUMNS)
+    if by_speed is not None:
+        given = pd.to_numeric(lines[by_speed].astype(str).str.extract(r"(\d+(?:\.\d+)?)")[0], errors="coerce")
+        given = given.to_numpy(float) * np.where(lines[by_speed].astype(str).str.contains("mph"), 1.609, 1.0)
+        kmh = np.where(given > 0, given, kmh)
+    return kmh
+
+
+def _class_speed(value, known: dict[str, float], fallback: float) -> float:
+    """The mean speed of the road classes a cell names (one, or a list such as ['primary', 'secondary'])."""
+    words = re.findall(r"[a-z_]+|[\u4e00-\u9fff]+", str(value).lower())
+    speeds = [known[w] for w in words if w in known]
+    return float(np.mean(speeds)) if speeds else float(fallback)
+
+
+def _directions(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per line, whether cars go the drawn direction and whether against it (both, unless a oneway column says
+    one of them)."""
+    both = np.ones(len(lines), bool)
+    column = _column(lines, ONEWAY_COLUMNS)
+    if column is None:
+        return both, both.copy()
+    said = lines[column].map(lambda v: str(v).strip().lower() if not isinstance(v, bool) else str(v).lower())
+    return (~said.isin(BACKWARD)).to_numpy(), (~said.isin(FORWARD)).to_numpy()
+
+
+def read_road_lines(path, layer: str | None = None, **options) -> RoadNetwork:
+    """road_network_from_lines of a file of road lines (Shapefile, GeoPackage, GeoJSON; `layer` of a
+    GeoPackage, by default its first layer of lines — the edges of osmnx's save_graph_geopackage), read offline;
+    `options` as road_network_from_lines takes them."""
+    import warnings
+    from pathlib import Path
+
+    file = str(path)
+    if not Path(file).exists():
+        raise InputError("road network file does not exist", file=file)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lines = gpd.read_file(file, layer=layer or _line_layer(file))
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise InputError(f"not a readable GIS file ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})",
+                         file=file) from None
+    return road_network_from_lines(lines, source=file, **options)
+
+
+def _line_layer(file: str) -> str | None:
+    """The first layer of lines in a file of several (a GeoPackage of nodes and edges), else None (its only one)."""
+    import pyogrio
+
+    layers = pyogrio.list_layers(file)
+    lines = [str(name) for name, kind in layers if kind and "LineString" in str(kind)]
+    return lines[0] if len(layers) > 1 and lines else None

@@ -1,0 +1,173 @@
+"""Road networks from line layers: the Oakland extract as lines gives the OSM graph's distances and times and the
+same diagnosis; junctions, one-way streets, speeds by column or class, GCJ-02 layers, files and bad layers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import scipy.sparse.csgraph as csgraph
+from scipy.spatial import cKDTree
+from shapely.geometry import LineString, Point
+
+import netopt as no
+from netopt import InputError
+from netopt.distance import load_road_network
+from netopt.roads import read_road_lines, road_network_from_lines
+
+OSM = Path(__file__).parent / "data" / "West-Oakland.osm.bz2"
+
+
+@pytest.fixture(scope="module")
+def oakland_graph():
+    import osmnx as ox
+
+    return ox.graph_from_xml(OSM, retain_all=True)
+
+
+@pytest.fixture(scope="module")
+def oakland_lines(oakland_graph) -> gpd.GeoDataFrame:
+    """The extract's roads as a layer of lines (osmnx's edges: one row per direction driven, class, oneway)."""
+    import osmnx as ox
+
+    return ox.graph_to_gdfs(oakland_graph, nodes=False).reset_index()[["highway", "oneway", "geometry"]]
+
+
+def test_lines_give_the_graphs_road_km_and_driving_seconds(oakland_graph, oakland_lines):
+    graph = load_road_network(OSM)
+    lines = road_network_from_lines(oakland_lines, crs=graph.crs)
+    offset, same = cKDTree(lines.node_xy).query(graph.node_xy)
+    joined = np.flatnonzero(offset < 0.01)  # the graph's nodes on a road (the extract has a few without any)
+    assert len(joined) > 60 and {oakland_graph.degree(n) for n in graph.node_ids[offset >= 0.01]} <= {0}
+    for matrix in ("length_m", "drive_s"):
+        by_graph = csgraph.dijkstra(getattr(graph, matrix), indices=joined)[:, joined]
+        by_lines = csgraph.dijkstra(getattr(lines, matrix), indices=same[joined])[:, same[joined]]
+        reached = np.isfinite(by_graph)
+        assert (np.isfinite(by_lines) == reached).all() and 0 < reached.mean() < 1  # one-way streets kept
+        assert by_lines[reached] == pytest.approx(by_graph[reached], rel=3e-3, abs=0.5)  # projected vs geodesic m
+
+
+def test_the_diagnosis_by_road_lines_is_the_diagnosis_by_the_osm_file(oakland_graph, oakland_lines, tmp_path):
+    from tests.test_network import oakland_places
+
+    counties, towns, branches = oakland_places(load_road_network(OSM), oakland_graph)
+    ds = no.Dataset(counties, towns, branches)
+    oakland_lines.assign(oneway=oakland_lines.oneway.astype(str)).to_file(tmp_path / "roads.gpkg", layer="edges")
+    gpd.GeoDataFrame(geometry=[Point(-122.3, 37.8)], crs=4326).to_file(tmp_path / "roads.gpkg", layer="nodes")
+    by_osm = no.analyze_coverage(ds, radius_min=2.0, distance="network", graph=OSM)
+    minutes = by_osm.towns["nearest_branch_min"].to_numpy()
+    reached = np.isfinite(minutes)  # within reach at all (a few stand on graph nodes without a road)
+    assert reached.sum() > 10
+    for graph in (oakland_lines, tmp_path / "roads.gpkg"):  # a GeoDataFrame, or a GeoPackage's layer of lines
+        by_lines = no.analyze_coverage(ds, radius_min=2.0, distance="network", graph=graph)
+        assert (by_lines.towns["covered"] == by_osm.towns["covered"])[reached].all()
+        assert by_lines.towns["nearest_branch_min"].to_numpy()[reached] == pytest.approx(minutes[reached], rel=3e-3)
+        assert np.isfinite(by_lines.towns["nearest_branch_min"]).sum() > reached.sum()  # from the road nearest
+
+
+def _roads(lines: list, crs: object = 32650, **columns) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(columns, geometry=[LineString(line) for line in lines], crs=crs)
+
+
+def _metres(net, a: tuple, b: tuple, matrix: str = "length_m") -> float:
+    start, end = (int(cKDTree(net.node_xy).query(np.array(p, float))[1]) for p in (a, b))
+    return float(csgraph.dijkstra(getattr(net, matrix), indices=start)[end])
+
+
+def test_lines_join_where_their_vertices_meet_not_where_they_cross():
+    # a bridge: the west-east road crosses the north-south one without a shared vertex; a third road ends on it
+    roads = _roads([[(0, 500), (1000, 500)], [(500, 0), (500, 1000)], [(1000, 500), (1000, 900)]])
+    net = road_network_from_lines(roads, crs=32650)
+    assert _metres(net, (0, 500), (1000, 900)) == pytest.approx(1400)
+    assert np.isinf(_metres(net, (0, 500), (500, 1000)))
+
+
+def test_one_way_lines_speeds_by_column_then_class():
+    roads = _roads([[(0, 0), (1000, 0)], [(0, 100), (1000, 100)], [(0, 200), (1000, 200)], [(0, 300), (1000, 300)]],
+                   oneway=["F", "T", "no", "是"], 道路等级=["主干路", "高速公路", "unknown", "支路"],
+                   限速=[None, "60", "0", None])
+    net = road_network_from_lines(roads, crs=32650, fallback_speed_kmh=10)
+    assert _metres(net, (0, 0), (1000, 0), "drive_s") == pytest.approx(90)  # 主干路 40 km/h, the drawn way
+    assert np.isinf(_metres(net, (1000, 0), (0, 0), "drive_s"))
+    assert np.isinf(_metres(net, (0, 100), (1000, 100), "drive_s"))  # T: against the drawn direction only
+    assert _metres(net, (1000, 100), (0, 100), "drive_s") == pytest.approx(60)  # 限速 60 beats 高速公路
+    assert _metres(net, (1000, 200), (0, 200), "drive_s") == pytest.approx(360)  # 0 and unknown: the fallback
+    assert _metres(net, (0, 300), (1000, 300), "drive_s") == pytest.approx(180)  # 单行 是; 支路 20 km/h
+    walking = net.weights("walk", walk_speed_kmh=3.6)
+    assert csgraph.dijkstra(walking, indices=int(cKDTree(net.node_xy).query([1000, 0])[1])).min() == 0  # both ways
+
+
+def test_a_gcj02_layer_is_moved_to_wgs84():
+    lon, lat = np.array([117.20, 117.21]), np.array([31.80, 31.80])
+    from netopt.coords import wgs84_to_gcj02
+
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    plain = road_network_from_lines(_roads([list(zip(lon, lat))], crs=4326))
+    moved = road_network_from_lines(_roads([list(zip(glon, glat))], crs=4326), crs=plain.crs, coords="gcj02")
+    assert np.abs(moved.node_xy - plain.node_xy).max() < 1.0  # metres: the ~500 m GCJ-02 offset undone
+
+
+@pytest.mark.parametrize("layer, message", [
+    (gpd.GeoDataFrame(geometry=[Point(0, 0), LineString([(0, 0), (1, 1)])], crs=32650),
+     "roads, feature 1, column 'geometry': road features must be lines, not Point"),
+    (gpd.GeoDataFrame(geometry=[LineString([(500000, 0), (500100, 0)])]),
+     "roads: the road layer has no coordinate system"),
+    ([(0, 0), (1, 1)], "road lines are a GeoDataFrame of LineStrings"),
+])
+def test_bad_layers_are_named(layer, message):
+    with pytest.raises(InputError, match=message):
+        road_network_from_lines(layer, source="roads")
+
+
+def test_files_of_road_lines(tmp_path):
+    _roads([[(117.2, 31.8), (117.21, 31.8)]], crs=4326).to_file(tmp_path / "roads.geojson")
+    assert load_road_network(tmp_path / "roads.geojson").n_nodes == 2
+    with pytest.raises(InputError, match="road network file does not exist"):
+        read_road_lines(tmp_path / "none.shp")
+    (tmp_path / "bad.shp").write_text("not a shapefile")
+    with pytest.raises(InputError, match="bad.shp: not a readable GIS file"):
+        load_road_network(tmp_path / "bad.shp")
+
+
+def _hefei_grid_of_roads(step: float = 0.02) -> gpd.GeoDataFrame:
+    """Roads every ~2 km over the sample city, west-east and south-north, meeting at shared vertices, in GCJ-02
+    as a layer exported from Amap would be."""
+    from netopt.coords import wgs84_to_gcj02
+
+    lon, lat = np.arange(116.7, 117.95, step), np.arange(30.9, 32.6, step)
+    rows = [np.column_stack([lon, np.full(len(lon), y)]) for y in lat]
+    cols = [np.column_stack([np.full(len(lat), x), lat]) for x in lon]
+    lines = [LineString(np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))) for xy in rows + cols]
+    return gpd.GeoDataFrame({"道路等级": ["主干路"] * len(rows) + ["次干路"] * len(cols)}, geometry=lines, crs=4326)
+
+
+def test_the_command_line_reads_a_gcj02_layer_of_road_lines(tmp_path):
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+    from tests.test_cli import _said
+
+    roads = _hefei_grid_of_roads()
+    roads.to_file(tmp_path / "roads.gpkg")
+    expected = no.analyze_coverage(no.load_sample(), radius_min=10, distance="network",
+                                   graph=road_network_from_lines(roads, coords="gcj02"))
+    run = CliRunner().invoke(app, ["analyze", "--minutes", "10", "--network", str(tmp_path / "roads.gpkg"),
+                                   "--network-coords", "gcj02", "--out", str(tmp_path / "out")])
+    assert run.exit_code == 0, run.output
+    rates = {region: f"{rate:.1f}%" for region, rate in expected.by_region.set_index("region_type")[
+        "coverage_rate_pct"].items()}
+    said = " ".join(run.output.split())
+    assert all(rate in said for rate in rates.values()) and "road network" in said
+    for option, message in ((["--network-coords", "mars"], "must be wgs84, gcj02 (Amap/Tencent) or bd09"),
+                            (["--network", str(OSM), "--network-coords", "gcj02"], "is in wgs84, not gcj02")):
+        refused = CliRunner().invoke(app, ["analyze", "--minutes", "10", *option, "--out", str(tmp_path / "o2")])
+        assert refused.exit_code == 2 and message in _said(refused.output), refused.output
+
+
+def test_speeds_of_zero_are_refused():
+    roads = _roads([[(0, 0), (1000, 0)]])
+    with pytest.raises(InputError, match="the speed of fallback_speed_kmh must be a number of km/h, above 0; got 0"):
+        road_network_from_lines(roads, fallback_speed_kmh=0)
+    with pytest.raises(InputError, match="the speed of 支路 must be a number of km/h, above 0; got -5"):
+        road_network_from_lines(roads, highway_speeds_kmh={"支路": -5})
