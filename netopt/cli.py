@@ -3070,6 +3070,8 @@ def report(
                                        "the county's town points that, beside today's branches, bring the most of "
                                        "its residents within the radius (an exact MCLP per county)."),
     candidates: Optional[Path] = typer.Option(None, help="With --new-per-county: " + CANDIDATES_HELP),
+    network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km and times."),
+    network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
@@ -3091,13 +3093,14 @@ def report(
         ds = _bank_only(every_bank, bank)
         demand = population_grid(ds, cell_km=grid_km) if grid_km else None
         radius = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
-        measure = partial(analyze_coverage, demand=demand, **_limit_keywords(radius))
+        roads = _roads(network, network_coords)
+        measure = partial(analyze_coverage, demand=demand, **_limit_keywords(radius), **roads)
         cov = measure(ds)
         if candidates is not None and not new_per_county:
             raise InputError("--candidates: the sites new branches are suggested among — add --new-per-county N",
                              file="command line")
         own = _read_candidates_option(candidates, coords, ds, "suggested new branches count no costs")
-        new_sites = _suggested_sites(ds, radius, new_per_county, own, demand)
+        new_sites = _suggested_sites(ds, radius, new_per_county, own, demand, roads)
         if new_sites is not None:  # the network with them opened: for compare, or analyze --branches
             _write_network_after(every_bank, new_sites.assign(kind="new"), [*ds.branches["branch_id"].astype(str),
                                  *new_sites["site_id"].astype(str)], bank, coords, out / "new_sites_branches.csv")
@@ -3121,16 +3124,17 @@ def report(
 
 
 def _suggested_sites(ds: Dataset, radius: dict | TravelTime, per_county: int, own: Optional[gpd.GeoDataFrame] = None,
-                     cells: Optional[gpd.GeoDataFrame] = None) -> Optional[pd.DataFrame]:
+                     cells: Optional[gpd.GeoDataFrame] = None, roads: dict | None = None) -> Optional[pd.DataFrame]:
     """report --new-per-county: planning.suggest_new_sites (among the --candidates `own`, else the town points;
-    residents on the diagnosis's grid `cells` where it has one), with what they bring city-wide said (None for
-    0)."""
+    residents on the diagnosis's grid `cells` where it has one; by road with _roads' `roads`), with what they
+    bring city-wide said (None for 0)."""
     if not per_county:
         return None
     from netopt.planning import suggest_new_sites
 
     with _working("Suggesting new branches by county 建议新设网点…"):
-        sites = suggest_new_sites(ds, per_county=per_county, new_sites=own, demand=cells, **_limit_keywords(radius))
+        sites = suggest_new_sites(ds, per_county=per_county, new_sites=own, demand=cells, **_limit_keywords(radius),
+                                  **(roads or {}))
     counties = sites.drop_duplicates("county")
     gained = (counties["covered_wan_after"] - counties["covered_wan_today"]).sum()
     console.print(f"Suggested new branches 建议新设网点: {len(sites)} in {len(counties)} counties, bringing "
@@ -3154,6 +3158,8 @@ def map_command(
     walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
     detour_factor: Optional[float] = DETOUR_OPTION,
     types: bool = typer.Option(False, help="Colour branches by the type plan of assign-types (default rules)."),
+    network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): coverage by road."),
+    network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
@@ -3168,7 +3174,7 @@ def map_command(
         every_bank, source = _load(data, coords, branches, population, skip_unlocated)
         ds = _bank_only(every_bank, bank)
         limit = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
-        cov = analyze_coverage(ds, **_limit_keywords(limit))
+        cov = analyze_coverage(ds, **_limit_keywords(limit), **_roads(network, network_coords))
         plan = assign_branch_types(ds, coverage=cov) if types else None
         fmap = network_map(every_bank, coverage=cov, plan=plan, our_bank=bank)
         written = [write_atomic(out / "network_map.html", lambda p: fmap.save(str(p)))]
