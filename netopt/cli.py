@@ -253,6 +253,9 @@ NETWORK_KINDS = "OSM XML, GraphML, or road lines: .shp, .gpkg, .geojson"
 NETWORK_COORDS_OPTION = typer.Option(None, "--network-coords", callback=_network_coords_check,
                                      help="Coordinate system of a --network layer of road lines: wgs84 (default), "
                                           "gcj02 (roads from Amap) or bd09; OSM and GraphML extracts are wgs84.")
+NETWORK_SPLIT_OPTION = typer.Option(False, "--network-split",
+                                    help="Join a --network layer of road lines wherever its lines cross, for a layer "
+                                         "drawn without a vertex at its junctions (bridges then join too).")
 SPEED_OPTION = typer.Option(None, "--speed-kmh", callback=_speed_check,
                             help=f"Driving speed of the travel times (--minutes), km/h (default 30), e.g. 25, "
                                  f"{PER_REGION_SPEEDS}: {SPEEDS_HELP} "
@@ -579,6 +582,7 @@ def analyze(
                                                f"{PER_REGION_MINUTES}."),
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}) for road distances and times."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
+    network_split: bool = NETWORK_SPLIT_OPTION,
     mode: str = typer.Option("drive", callback=_mode_check, help=f"Travel mode: drive or walk, {PER_REGION_MODES}."),
     speed_kmh: Optional[str] = SPEED_OPTION,
     walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
@@ -613,7 +617,7 @@ def analyze(
             _diagnose_tiled(ds, source, out, {"radius_km": radius, "radius_min": limit_min, **travel}, grid_km,
                             tile_km, workers, network or h3 or bank)
             return
-        _diagnose(ds, source, out, radius_km=radius, radius_min=limit_min, roads=_roads(network, network_coords),
+        _diagnose(ds, source, out, radius_km=radius, radius_min=limit_min, roads=_roads(network, network_coords, network_split),
                   grid_km=grid_km, h3=h3, bank=bank, travel=travel)
     _guard(run)
 
@@ -799,6 +803,7 @@ def optimize(
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km instead of "
                                            "straight-line km, for the model and the coverage comparison."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
+    network_split: bool = NETWORK_SPLIT_OPTION,
     cover_pct: Optional[float] = typer.Option(None, help="lscp: the fewest branches bringing at least this % of "
                                               "residents within the radius (e.g. 90), instead of every town."),
     relocate: Optional[int] = typer.Option(None, min=1, help="Move at most this many of today's branches 迁址 "
@@ -845,7 +850,7 @@ def optimize(
         timed = isinstance(radius, TravelTime)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         with _working("Building the model 建模中…"):
-            roads = _roads(network, network_coords)
+            roads = _roads(network, network_coords, network_split)
             unused = None if budget_wan is not None else "they count against a budget (--budget-wan)"
             sites = candidate_sites(ds, bank, _read_candidates_option(candidates, coords, ds, unused))
             _say_banks_matched(ds, bank)
@@ -956,6 +961,7 @@ def curve(
                                                  "plan (e.g. 0.5; default: proven optimal)."),
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
+    network_split: bool = NETWORK_SPLIT_OPTION,
     moves: bool = typer.Option(False, help="The relocation curve 迁址曲线: 0, 1, … --up-to moves of today's "
                                "branches, as many branches as today."),
     keep_open: list[str] = typer.Option([], help="With --moves: a branch that stays where it is (its id, or text "
@@ -1001,7 +1007,7 @@ def curve(
             own = _read_candidates_option(candidates, coords, ds, "a curve counts no costs")
             sites = candidate_sites(ds, bank, own)
             _say_banks_matched(ds, bank)
-            existing, roads = existing_positions(sites), _roads(network, network_coords)
+            existing, roads = existing_positions(sites), _roads(network, network_coords, network_split)
             _check_model_options(model, len(existing) + up_to, {}, options)  # before a grid is made
             demand, _, source = _model_demand(ds, grid_km, model, source, len(sites))
             spacing = _spacing_rule(sites, min_spacing_km)
@@ -1393,14 +1399,18 @@ def _spaced_out_sites(too_close: np.ndarray, chosen: np.ndarray, sites) -> np.nd
     return (sites["kind"] == "new").to_numpy() & ~chosen & ~near_open
 
 
-def _roads(network: Optional[Path], coords: Optional[str]) -> dict:
+def _roads(network: Optional[Path], coords: Optional[str], split: bool) -> dict:
     """The distance options of the models and the coverage comparison: by road when a network file is given (a
-    layer of road lines in `coords`, --network-coords)."""
+    layer of road lines in `coords`, --network-coords, joined where they cross with `split`, --network-split)."""
     if network is None:
+        if coords is not None or split:
+            raise InputError("--network-coords and --network-split describe a --network layer of road lines: give "
+                             "--network too", file="command line")
         return {}
     from netopt.distance import load_road_network
 
-    return {"distance": "network", "graph": load_road_network(network, coords=coords or "wgs84")}
+    return {"distance": "network", "graph": load_road_network(network, coords=coords or "wgs84",
+                                                              split_at_crossings=split)}
 
 
 @dataclass(frozen=True)
@@ -2423,6 +2433,7 @@ def plan(
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): the coaching trips by "
                                                       "road."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
+    network_split: bool = NETWORK_SPLIT_OPTION,
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
@@ -2485,7 +2496,7 @@ def _hub_options(capacity: int, max_minutes: Optional[float], params: dict, netw
     """planning.training_hubs' keywords from plan's --hub-capacity, --hub-max-minutes, --speed-kmh,
     --detour-factor and --network (the road network read here)."""
     return {"capacity": capacity, "max_minutes": max_minutes, **_speeds_given(params),
-            "graph": _roads(network, params.get("network_coords")).get("graph")}
+            "graph": _roads(network, params.get("network_coords"), params.get("network_split", False)).get("graph")}
 
 
 def _say_site_costs_add_up(own: Optional[gpd.GeoDataFrame], type_costs: dict[str, float]) -> None:
@@ -2789,6 +2800,7 @@ def compare(
     detour_factor: Optional[float] = DETOUR_OPTION,
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
+    network_split: bool = NETWORK_SPLIT_OPTION,
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="Measure on a population grid of this cell size (km) instead of "
                                                  "town points."),
@@ -2811,7 +2823,7 @@ def compare(
         with _working("Measuring the plans 方案比选中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
             scenarios, towns = compare_plans(ds, networks, bank, cells, **_limit_keywords(radius),
-                                          **_roads(network, network_coords))
+                                          **_roads(network, network_coords, network_split))
         _say_comparison(scenarios, towns, f"{source}, {bank} 我行" if bank else source, radius)
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
         written = _write_comparison(out, scenarios, towns, record, _radius_words(radius))
@@ -2850,6 +2862,7 @@ def evaluate_sites_command(
                                             "sites in the core, where radii are short)."),
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
+    network_split: bool = NETWORK_SPLIT_OPTION,
     coords: str = typer.Option("wgs84", help=COORDS_HELP.replace("the inputs", "the inputs and the sites")),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
@@ -2870,7 +2883,7 @@ def evaluate_sites_command(
         offered = _candidate_sites(tables, site, coords, ds)
         with _working("Evaluating the sites 选址评估中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
-            roads = _roads(network, network_coords)
+            roads = _roads(network, network_coords, network_split)
             table = evaluate_sites(ds, offered, bank, demand=cells, **_limit_keywords(radius), **roads)
         _say_sites(table, f"{source}, {bank} 我行" if bank else source,
                    _radius_words(radius) + (" by road" if roads else ""), cells is not None)
@@ -3072,6 +3085,7 @@ def report(
     candidates: Optional[Path] = typer.Option(None, help="With --new-per-county: " + CANDIDATES_HELP),
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km and times."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
+    network_split: bool = NETWORK_SPLIT_OPTION,
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
@@ -3093,7 +3107,7 @@ def report(
         ds = _bank_only(every_bank, bank)
         demand = population_grid(ds, cell_km=grid_km) if grid_km else None
         radius = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
-        roads = _roads(network, network_coords)
+        roads = _roads(network, network_coords, network_split)
         measure = partial(analyze_coverage, demand=demand, **_limit_keywords(radius), **roads)
         cov = measure(ds)
         if candidates is not None and not new_per_county:
@@ -3160,6 +3174,7 @@ def map_command(
     types: bool = typer.Option(False, help="Colour branches by the type plan of assign-types (default rules)."),
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): coverage by road."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
+    network_split: bool = NETWORK_SPLIT_OPTION,
     bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
@@ -3174,7 +3189,7 @@ def map_command(
         every_bank, source = _load(data, coords, branches, population, skip_unlocated)
         ds = _bank_only(every_bank, bank)
         limit = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
-        cov = analyze_coverage(ds, **_limit_keywords(limit), **_roads(network, network_coords))
+        cov = analyze_coverage(ds, **_limit_keywords(limit), **_roads(network, network_coords, network_split))
         plan = assign_branch_types(ds, coverage=cov) if types else None
         fmap = network_map(every_bank, coverage=cov, plan=plan, our_bank=bank)
         written = [write_atomic(out / "network_map.html", lambda p: fmap.save(str(p)))]

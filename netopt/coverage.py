@@ -207,7 +207,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     travel = travel_groups(settings.travel, _unit_modes(units, settings.mode_by_region or settings.travel.mode),
                            _unit_speeds(units, settings.speed_by_region))
     settings = _limits_in_use(settings, units)
-    demand_note = _demand_note(ds, demand)
+    demand_note = _demand_note(ds, demand) + (list(network.notes) if network is not None else [])
     method = _measure_units(units, branches, unit_xy, branch_xy, settings, network, travel) + demand_note
     projected = "population_column" in ds.towns.attrs  # no census total to check its towns against
     reach = _branch_town_metres(ds.counties, units, branches)  # for the notes on far branches, city's and counties'

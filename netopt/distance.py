@@ -100,6 +100,7 @@ class RoadNetwork:
     node_xy: np.ndarray  # metres, in `crs`
     crs: object
     source: str = "road network"
+    notes: tuple[str, ...] = ()  # what its source asks to check, e.g. a road layer in unconnected pieces
 
     @property
     def n_nodes(self) -> int:
@@ -126,18 +127,21 @@ class RoadNetwork:
 
 def load_road_network(path: str | os.PathLike, crs: object = None,
                       highway_speeds_kmh: dict[str, float] | None = None,
-                      fallback_speed_kmh: float = DEFAULT_FALLBACK_SPEED_KMH, coords: str = "wgs84") -> RoadNetwork:
+                      fallback_speed_kmh: float = DEFAULT_FALLBACK_SPEED_KMH, coords: str = "wgs84",
+                      split_at_crossings: bool = False) -> RoadNetwork:
     """Load an OSM XML (.osm, .osm.bz2) or GraphML file offline and turn it into a RoadNetwork — or a layer of
     road lines (Shapefile, GeoPackage, GeoJSON; roads.road_network_from_lines), in `coords` (gcj02 for roads
-    from Amap; OSM and GraphML extracts are wgs84)."""
+    from Amap; OSM and GraphML extracts are wgs84), joined where they cross with `split_at_crossings`."""
     if Path(path).name.lower().endswith(ROAD_LINE_SUFFIXES):
         from netopt.roads import read_road_lines
 
         return read_road_lines(path, crs=crs, highway_speeds_kmh=highway_speeds_kmh,
-                               fallback_speed_kmh=fallback_speed_kmh, coords=coords)
-    if normalize_coord_system(coords) != "wgs84":
-        raise InputError(f"an OSM or GraphML extract is in wgs84, not {coords}: a coordinate system is given for a "
-                         "layer of road lines (.shp, .gpkg, .geojson)", file=str(path))
+                               fallback_speed_kmh=fallback_speed_kmh, coords=coords,
+                               split_at_crossings=split_at_crossings)
+    if normalize_coord_system(coords) != "wgs84" or split_at_crossings:
+        said = f"in wgs84, not {coords}" if normalize_coord_system(coords) != "wgs84" else "a graph, split already"
+        raise InputError(f"an OSM or GraphML extract is {said}: a coordinate system and split_at_crossings are for "
+                         "a layer of road lines (.shp, .gpkg, .geojson)", file=str(path))
     graph = _read_graph(Path(path))
     return road_network_from_graph(graph, crs=crs, highway_speeds_kmh=highway_speeds_kmh,
                                    fallback_speed_kmh=fallback_speed_kmh, source=str(path))

@@ -493,16 +493,43 @@ def _read_excel(p: Path, sheet: str | None, nrows: int | None = None) -> dict[st
 def _read_vector(p: Path, layer: str | None) -> gpd.GeoDataFrame:
     if p.stat().st_size == 0:
         raise InputError("the file is empty", file=str(p))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            frame = gpd.read_file(p, layer=layer) if layer else gpd.read_file(p)
-    except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise InputError(f"not a readable GIS file ({_first_line(exc)})", file=str(p)) from None
+    frame = read_gis_file(p, layer)
     if len(frame) == 0:
         raise InputError("the file has no features", file=str(p))
     frame.index = np.arange(1, len(frame) + 1)  # feature numbers, from 1
     return frame.rename(columns=lambda c: str(c).strip())
+
+
+def read_gis_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
+    """A GIS file (its `layer`) read offline, or an InputError; a Shapefile without its .cpg, whose Chinese the
+    default Latin-1 garbles (µÀÂ·µÈ¼¶ for 道路等级), read again as UTF-8, else GBK (GB18030)."""
+    try:
+        frame = _gis_frame(path, layer)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise InputError(f"not a readable GIS file ({_first_line(exc)})", file=str(path)) from None
+    if input_suffix(Path(path)) not in (".shp", ".zip") or not _garbled(frame):
+        return frame
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            again = _gis_frame(path, layer, encoding=encoding)
+        except Exception:  # not that encoding: the next
+            continue
+        if not _garbled(again):
+            return again
+    return frame
+
+
+def _gis_frame(path: Path, layer: str | None, **options) -> gpd.GeoDataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return gpd.read_file(path, layer=layer, **options) if layer else gpd.read_file(path, **options)
+
+
+def _garbled(frame: pd.DataFrame) -> bool:
+    """Whether a frame's headers and first text cells hold Latin-1 letters and no Chinese: Chinese misread."""
+    text = " ".join(map(str, frame.columns)) + " ".join(
+        str(v) for c in frame.columns if frame[c].dtype == object for v in frame[c].head(100))
+    return bool(re.search("[\u0080-\u00ff]", text)) and not re.search("[\u4e00-\u9fff]", text)
 
 
 def _first_line(exc: BaseException) -> str:

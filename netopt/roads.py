@@ -26,14 +26,17 @@ SNAP_M = 0.5  # line ends closer than this are one junction
 
 def road_network_from_lines(lines, crs: object = None, highway_speeds_kmh: dict[str, float] | None = None,
                             fallback_speed_kmh: float = DEFAULT_FALLBACK_SPEED_KMH, coords: str = "wgs84",
-                            source: str = "road lines") -> RoadNetwork:
+                            split_at_crossings: bool = False, source: str = "road lines") -> RoadNetwork:
     """A RoadNetwork from a GeoDataFrame of road lines: each line a chain of links between its vertices, lines
     joined where their vertices meet (within SNAP_M; lines that cross without a shared vertex — a bridge over a
     road — do not join). Driving speed per line: a speed column (maxspeed, 限速 …, km/h), else its road class
     (highway/fclass as OpenStreetMap names them, or 道路等级: 高速公路, 国道, 主干路 …; `highway_speeds_kmh`
     overrides), else `fallback_speed_kmh`. A oneway column (yes/F: the drawn direction, -1/T: against it;
     单行 是) makes driving one way; walking goes both ways. `coords`: the system of lon/lat lines (gcj02 for
-    roads from Amap)."""
+    roads from Amap). `split_at_crossings`: lines are also joined wherever they cross (for a layer whose lines
+    were drawn across each other without a vertex at the junction; bridges then join what they cross). A
+    network in unconnected pieces, the largest holding under 90 % of the road length, says so in `notes` (the
+    diagnosis's notes too)."""
     from netopt.coords import normalize_coord_system
     from netopt.projection import utm_crs
 
@@ -44,7 +47,10 @@ def road_network_from_lines(lines, crs: object = None, highway_speeds_kmh: dict[
     wgs84 = _in_wgs84(lines.geometry, normalize_coord_system(coords))
     west, south, east, north = wgs84.total_bounds
     crs = crs or utm_crs((west + east) / 2.0, (south + north) / 2.0)
-    u, v, metres, line, node_xy = _links(wgs84.to_crs(crs))
+    metric = wgs84.to_crs(crs)
+    if split_at_crossings:
+        metric = _split_at_crossings(metric)
+    u, v, metres, line, node_xy = _links(metric)
     kmh = _line_speeds(lines, class_speeds, fallback_speed_kmh)[line]
     forward, backward = _directions(lines)
     ahead, back = forward[line], backward[line]
@@ -52,8 +58,32 @@ def road_network_from_lines(lines, crs: object = None, highway_speeds_kmh: dict[
     length = np.r_[metres[ahead], metres[back]]
     seconds = length / (np.r_[kmh[ahead], kmh[back]] / 3.6)
     shape = (len(node_xy), len(node_xy))
-    return RoadNetwork(min_matrix(rows, cols, length, shape), min_matrix(rows, cols, seconds, shape),
-                       np.arange(len(node_xy)), node_xy, crs, source)
+    length_m = min_matrix(rows, cols, length, shape)
+    return RoadNetwork(length_m, min_matrix(rows, cols, seconds, shape), np.arange(len(node_xy)), node_xy, crs,
+                       source, _pieces_note(length_m, split_at_crossings))
+
+
+def _split_at_crossings(lines: gpd.GeoSeries) -> gpd.GeoSeries:
+    """The lines cut wherever any two cross or touch, each piece indexed by the row of the line it lies on."""
+    noded = shapely.get_parts(shapely.node(shapely.union_all(lines.values)))
+    middles = shapely.line_interpolate_point(noded, 0.5, normalized=True)
+    owner = lines.sindex.nearest(middles, return_all=False)[1]
+    return gpd.GeoSeries(noded, index=lines.index.to_numpy()[owner], crs=lines.crs)
+
+
+def _pieces_note(length_m, split: bool) -> tuple[str, ...]:
+    """A note when the roads fall apart: how many pieces, and the largest one's share of the road length."""
+    from scipy.sparse.csgraph import connected_components
+
+    count, piece = connected_components(length_m, directed=False)
+    metres = np.bincount(piece[length_m.tocoo().row], weights=length_m.tocoo().data, minlength=count)
+    share = metres.max() / metres.sum() if metres.sum() > 0 else 1.0
+    if share >= 0.9:
+        return ()
+    advice = "" if split else (" — are its lines cut where roads meet? split_at_crossings=True (--network-split) "
+                               "joins them wherever they cross")
+    return (f"The road network falls into {count:,} unconnected pieces, the largest holding {share:.0%} of the road "
+            f"length: places on different pieces reach each other only off the roads{advice}.",)
 
 
 def _links(lines: gpd.GeoSeries) -> tuple[np.ndarray, ...]:
@@ -146,26 +176,24 @@ def read_road_lines(path, layer: str | None = None, **options) -> RoadNetwork:
     """road_network_from_lines of a file of road lines (Shapefile, GeoPackage, GeoJSON; `layer` of a
     GeoPackage, by default its first layer of lines — the edges of osmnx's save_graph_geopackage), read offline;
     `options` as road_network_from_lines takes them."""
-    import warnings
     from pathlib import Path
+
+    from netopt.io import read_gis_file
 
     file = str(path)
     if not Path(file).exists():
         raise InputError("road network file does not exist", file=file)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            lines = gpd.read_file(file, layer=layer or _line_layer(file))
-    except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise InputError(f"not a readable GIS file ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})",
-                         file=file) from None
-    return road_network_from_lines(lines, source=file, **options)
+    return road_network_from_lines(read_gis_file(Path(file), layer or _line_layer(file)), source=file, **options)
 
 
 def _line_layer(file: str) -> str | None:
-    """The first layer of lines in a file of several (a GeoPackage of nodes and edges), else None (its only one)."""
+    """The first layer of lines in a file of several (a GeoPackage of nodes and edges), else None (its only one or
+    one GDAL cannot list: read_gis_file says why)."""
     import pyogrio
 
-    layers = pyogrio.list_layers(file)
+    try:
+        layers = pyogrio.list_layers(file)
+    except Exception:  # pyogrio's DataSourceError and friends
+        return None
     lines = [str(name) for name, kind in layers if kind and "LineString" in str(kind)]
     return lines[0] if len(layers) > 1 and lines else None

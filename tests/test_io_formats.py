@@ -138,6 +138,14 @@ def test_vector_formats(tmp_path: Path, county_boxes, suffix: str, driver: str):
     assert counties.crs.to_epsg() == 4326
 
 
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8"])
+def test_a_shapefile_without_its_cpg_keeps_its_chinese(tmp_path: Path, county_boxes, encoding: str):
+    """GDAL reads a .dbf without a .cpg as Latin-1: 瑶海区 had come back as çæµ·åº (and a header as µÀÂ·)."""
+    county_boxes.rename(columns={"name": "区县"}).to_file(tmp_path / "counties.shp", encoding=encoding)
+    (tmp_path / "counties.cpg").unlink()
+    assert list(no.read_counties(tmp_path / "counties.shp")["name"]) == ["瑶海区", "长丰县"]
+
+
 def test_projected_vector_file_is_reprojected(tmp_path: Path, county_boxes):
     path = tmp_path / "counties.gpkg"
     county_boxes.to_crs(32650).to_file(path)

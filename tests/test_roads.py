@@ -177,3 +177,43 @@ def test_speeds_of_zero_are_refused():
         road_network_from_lines(roads, fallback_speed_kmh=0)
     with pytest.raises(InputError, match="the speed of 支路 must be a number of km/h, above 0; got -5"):
         road_network_from_lines(roads, highway_speeds_kmh={"支路": -5})
+
+
+def _crossing_grid() -> gpd.GeoDataFrame:
+    """Six west-east 主干路 and six south-north 支路 every 500 m near Hefei (UTM 50N), drawn across each other
+    without a vertex where they cross, as layers traced by hand often are."""
+    x0, y0 = 500000.0, 3520000.0
+    rows = [LineString([(x0, y0 + y), (x0 + 2500, y0 + y)]) for y in range(0, 2501, 500)]
+    cols = [LineString([(x0 + x, y0), (x0 + x, y0 + 2500)]) for x in range(0, 2501, 500)]
+    return gpd.GeoDataFrame({"道路等级": ["主干路"] * 6 + ["支路"] * 6}, geometry=rows + cols, crs=32650)
+
+
+def test_a_layer_in_pieces_says_so_and_split_at_crossings_joins_it():
+    apart = road_network_from_lines(_crossing_grid())
+    assert len(apart.notes) == 1 and "falls into" in apart.notes[0] and "split_at_crossings=True" in apart.notes[0]
+    joined = road_network_from_lines(_crossing_grid(), split_at_crossings=True)
+    assert joined.notes == () and joined.n_nodes == 36
+    corner, far = (500000, 3520000), (502500, 3522500)
+    assert _metres(joined, corner, far) == pytest.approx(5000)
+    assert _metres(joined, corner, far, "drive_s") == pytest.approx(2500 / 40 * 3.6 + 2500 / 20 * 3.6)  # classes kept
+    assert road_network_from_lines(_roads([[(0, 0), (1000, 0)], [(1000, 0), (1000, 900)]])).notes == ()
+
+
+def test_the_diagnosis_carries_the_road_networks_note(tmp_path):
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+    from tests.test_cli import _said
+
+    ds = no.load_sample()
+    cov = no.analyze_coverage(ds, radius_min=10, distance="network", graph=_crossing_grid())
+    assert any("The road network falls into" in note for note in cov.notes)
+    _crossing_grid().to_file(tmp_path / "roads.shp", encoding="gbk")
+    (tmp_path / "roads.cpg").unlink()  # a GBK Shapefile without its .cpg, as older Chinese GIS data often is
+    assert read_road_lines(tmp_path / "roads.shp").drive_s.data.max() == pytest.approx(2500 / 20 * 3.6)  # 支路
+    split = CliRunner().invoke(app, ["analyze", "--minutes", "10", "--network", str(tmp_path / "roads.shp"),
+                                     "--network-split", "--out", str(tmp_path / "out")])
+    assert split.exit_code == 0 and "falls into" not in split.output, split.output
+    alone = CliRunner().invoke(app, ["analyze", "--network-split", "--out", str(tmp_path / "o2")])
+    assert alone.exit_code == 2 and "describe a --network layer of road lines: give --network too" in _said(
+        alone.output)
