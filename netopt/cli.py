@@ -346,8 +346,9 @@ def validate(
     files: list[Path] = typer.Argument(..., help="Files to check (CSV, Excel, GeoJSON, GeoPackage, Shapefile), or a "
                                        "--data folder (its counties, towns and branches tables, and candidates.* "
                                        "if there is one)."),
-    kind: Optional[str] = typer.Option(None, help="counties, towns, branches or candidates (candidate sites for "
-                                       "--candidates; guessed from the file name if omitted)."),
+    kind: Optional[str] = typer.Option(None, help="counties, towns, branches, candidates (candidate sites for "
+                                       "--candidates) or roads (a --network file: OSM, GraphML or road lines); "
+                                       "guessed from the file name if omitted."),
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
 ) -> None:
@@ -358,6 +359,9 @@ def validate(
         checked: dict[str, list[tuple[Path, Optional[str]]]] = {}
         for path, sheet, chosen in _validated_inputs(files, kind, problems):
             try:
+                if chosen == "roads":
+                    _validate_roads(path, coords)
+                    continue
                 residents = {"population": population} if chosen == "towns" and population else {}
                 frame = CHECKED[chosen](path, coords=coords, layer=sheet, **residents)
                 where = f"{path} / {sheet}" if sheet else str(path)
@@ -429,11 +433,33 @@ def _file_tables(path: Path, kind: Optional[str]) -> list[tuple[Path, Optional[s
     if chosen is None and len(sheets) == 1:
         (chosen, sheet), = sheets.items()
         return [(path, sheet, chosen)]
-    chosen = chosen or guess_kind_by_headers(path)
-    if chosen not in CHECKED:
-        raise InputError("cannot tell whether this is counties, towns, branches or candidate sites; pass --kind "
-                         "counties|towns|branches|candidates", file=str(path))
+    chosen = chosen or _road_file(path) or guess_kind_by_headers(path)
+    if chosen not in (*CHECKED, "roads"):
+        raise InputError("cannot tell whether this is counties, towns, branches, candidate sites or roads; pass "
+                         "--kind counties|towns|branches|candidates|roads", file=str(path))
     return [(path, None, chosen)]
+
+
+def _road_file(path: Path) -> Optional[str]:
+    """"roads" for a road network file: an OSM or GraphML extract, or a GIS file its name calls roads (道路.shp)."""
+    from netopt.distance import ROAD_LINE_SUFFIXES
+
+    name = path.name.lower()
+    extract = name.endswith((".osm", ".osm.bz2", ".osm.xml", ".graphml"))
+    named = name.endswith(ROAD_LINE_SUFFIXES) and any(word in name for word in ("道路", "路网", "road"))
+    return "roads" if extract or named else None
+
+
+def _validate_roads(path: Path, coords: str) -> None:
+    """validate of a road network file: its junctions and links, and what it asks to check (pieces, speeds)."""
+    from netopt.distance import ROAD_LINE_SUFFIXES, load_road_network
+
+    lines = path.name.lower().endswith(ROAD_LINE_SUFFIXES)
+    net = load_road_network(path, coords=coords if lines else "wgs84")
+    console.print(f"[green]ok[/] {path} (roads): {net.n_nodes:,} junctions, {net.length_m.nnz:,} road links"
+                  + (f" (lines in {coords})" if lines else ""))
+    for note in net.notes:
+        console.print(f"[yellow]check[/] {note}")
 
 
 def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None,

@@ -51,7 +51,8 @@ def road_network_from_lines(lines, crs: object = None, highway_speeds_kmh: dict[
     if split_at_crossings:
         metric = _split_at_crossings(metric)
     u, v, metres, line, node_xy = _links(metric)
-    kmh = _line_speeds(lines, class_speeds, fallback_speed_kmh)[line]
+    line_kmh = _line_speeds(lines, class_speeds)
+    kmh = np.where(np.isnan(line_kmh), fallback_speed_kmh, line_kmh)[line]
     forward, backward = _directions(lines)
     ahead, back = forward[line], backward[line]
     rows, cols = np.r_[u[ahead], v[back]], np.r_[v[ahead], u[back]]
@@ -60,7 +61,8 @@ def road_network_from_lines(lines, crs: object = None, highway_speeds_kmh: dict[
     shape = (len(node_xy), len(node_xy))
     length_m = min_matrix(rows, cols, length, shape)
     return RoadNetwork(length_m, min_matrix(rows, cols, seconds, shape), np.arange(len(node_xy)), node_xy, crs,
-                       source, _pieces_note(length_m, split_at_crossings))
+                       source, _pieces_note(length_m, split_at_crossings)
+                       + _speeds_note(lines, line_kmh, fallback_speed_kmh))
 
 
 def _split_at_crossings(lines: gpd.GeoSeries) -> gpd.GeoSeries:
@@ -139,13 +141,13 @@ def _column(lines: pd.DataFrame, names: tuple[str, ...]) -> str | None:
     return next((by_name[n] for n in names if n in by_name), None)
 
 
-def _line_speeds(lines: pd.DataFrame, class_speeds: dict[str, float], fallback: float) -> np.ndarray:
-    """km/h per line: its speed column where above 0, else its road class's speed, else `fallback`."""
-    kmh = np.full(len(lines), float(fallback))
+def _line_speeds(lines: pd.DataFrame, class_speeds: dict[str, float]) -> np.ndarray:
+    """km/h per line: its speed column where above 0, else its road class's speed, else NaN (not known)."""
+    kmh = np.full(len(lines), np.nan)
     by_class = _column(lines, CLASS_COLUMNS)
     if by_class is not None:
         known = {k.lower(): v for k, v in class_speeds.items()}
-        kmh = np.array([_class_speed(value, known, fallback) for value in lines[by_class]], float)
+        kmh = np.array([_class_speed(value, known) for value in lines[by_class]], float)
     by_speed = _column(lines, SPEED_COLUMNS)
     if by_speed is not None:
         given = pd.to_numeric(lines[by_speed].astype(str).str.extract(r"(\d+(?:\.\d+)?)")[0], errors="coerce")
@@ -154,11 +156,27 @@ def _line_speeds(lines: pd.DataFrame, class_speeds: dict[str, float], fallback: 
     return kmh
 
 
-def _class_speed(value, known: dict[str, float], fallback: float) -> float:
-    """The mean speed of the road classes a cell names (one, or a list such as ['primary', 'secondary'])."""
+def _speeds_note(lines: pd.DataFrame, kmh: np.ndarray, fallback: float) -> tuple[str, ...]:
+    """A note on the lines no speed column or known class gives a speed: how many, their classes, the speed."""
+    unknown = np.isnan(kmh)
+    if not unknown.any():
+        return ()
+    by_class = _column(lines, CLASS_COLUMNS)
+    if by_class is None:
+        said = "the layer has no speed or road class column (e.g. 限速 or 道路等级)"
+    else:
+        counts = lines.loc[unknown, by_class].astype(str).value_counts()
+        said = f"{by_class} not known: " + ", ".join(f"{name} ({count:,})" for name, count in counts.head(5).items())
+    return (f"{int(unknown.sum()):,} of {len(lines):,} road lines are driven at the fallback {fallback:g} km/h — "
+            f"{said}; give their speeds with highway_speeds_kmh={{class: km/h}} or a speed column.",)
+
+
+def _class_speed(value, known: dict[str, float]) -> float:
+    """The mean speed of the road classes a cell names (one, or a list such as ['primary', 'secondary']), NaN
+    when it names none known."""
     words = re.findall(r"[a-z_]+|[\u4e00-\u9fff]+", str(value).lower())
     speeds = [known[w] for w in words if w in known]
-    return float(np.mean(speeds)) if speeds else float(fallback)
+    return float(np.mean(speeds)) if speeds else np.nan
 
 
 def _directions(lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -93,6 +93,10 @@ def test_one_way_lines_speeds_by_column_then_class():
     assert np.isinf(_metres(net, (0, 100), (1000, 100), "drive_s"))  # T: against the drawn direction only
     assert _metres(net, (1000, 100), (0, 100), "drive_s") == pytest.approx(60)  # 限速 60 beats 高速公路
     assert _metres(net, (1000, 200), (0, 200), "drive_s") == pytest.approx(360)  # 0 and unknown: the fallback
+    assert net.notes[-1] == ("1 of 4 road lines are driven at the fallback 10 km/h — 道路等级 not known: unknown (1); "
+                             "give their speeds with highway_speeds_kmh={class: km/h} or a speed column.")
+    bare = road_network_from_lines(roads[["geometry"]], crs=32650)
+    assert "4 of 4 road lines are driven at the fallback 25 km/h — the layer has no speed or road class" in bare.notes[-1]
     assert _metres(net, (0, 300), (1000, 300), "drive_s") == pytest.approx(180)  # 单行 是; 支路 20 km/h
     walking = net.weights("walk", walk_speed_kmh=3.6)
     assert csgraph.dijkstra(walking, indices=int(cKDTree(net.node_xy).query([1000, 0])[1])).min() == 0  # both ways
@@ -196,7 +200,8 @@ def test_a_layer_in_pieces_says_so_and_split_at_crossings_joins_it():
     corner, far = (500000, 3520000), (502500, 3522500)
     assert _metres(joined, corner, far) == pytest.approx(5000)
     assert _metres(joined, corner, far, "drive_s") == pytest.approx(2500 / 40 * 3.6 + 2500 / 20 * 3.6)  # classes kept
-    assert road_network_from_lines(_roads([[(0, 0), (1000, 0)], [(1000, 0), (1000, 900)]])).notes == ()
+    joined_at_an_end = road_network_from_lines(_roads([[(0, 0), (1000, 0)], [(1000, 0), (1000, 900)]]))
+    assert not any("falls into" in note for note in joined_at_an_end.notes)
 
 
 def test_the_diagnosis_carries_the_road_networks_note(tmp_path):
@@ -217,3 +222,22 @@ def test_the_diagnosis_carries_the_road_networks_note(tmp_path):
     alone = CliRunner().invoke(app, ["analyze", "--network-split", "--out", str(tmp_path / "o2")])
     assert alone.exit_code == 2 and "describe a --network layer of road lines: give --network too" in _said(
         alone.output)
+
+
+def test_validate_reads_road_files(tmp_path):
+    """netopt validate 道路.shp (a road layer by its name, or --kind roads) or an OSM extract: its junctions and
+    links, and what it asks to check."""
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+    from tests.test_cli import _said
+
+    _crossing_grid().to_file(tmp_path / "道路.gpkg")
+    _crossing_grid().to_file(tmp_path / "layer.gpkg")
+    for args in ([str(tmp_path / "道路.gpkg")], [str(tmp_path / "layer.gpkg"), "--kind", "roads"]):
+        run = CliRunner().invoke(app, ["validate", *args])
+        said = _said(run.output)
+        assert run.exit_code == 0 and "(roads): 20 junctions, 24 road links (lines in wgs84)" in said, run.output
+        assert "check The road network falls into 9 unconnected pieces" in said
+    osm = CliRunner().invoke(app, ["validate", str(OSM)])
+    assert osm.exit_code == 0 and "West-Oakland.osm.bz2 (roads): 84 junctions" in _said(osm.output)
