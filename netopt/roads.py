@@ -52,17 +52,20 @@ def road_network_from_lines(lines, crs: object = None, highway_speeds_kmh: dict[
         metric = _split_at_crossings(metric)
     u, v, metres, line, node_xy = _links(metric)
     line_kmh = _line_speeds(lines, class_speeds)
-    kmh = np.where(np.isnan(line_kmh), fallback_speed_kmh, line_kmh)[line]
-    forward, backward = _directions(lines)
-    ahead, back = forward[line], backward[line]
+    kmh = np.where(np.isnan(line_kmh), fallback_speed_kmh, line_kmh)
+    length_m, drive_s = _driven(u, v, metres, kmh[line], *(way[line] for way in _directions(lines)), len(node_xy))
+    return RoadNetwork(length_m, drive_s, np.arange(len(node_xy)), node_xy, crs, source,
+                       _pieces_note(length_m, split_at_crossings) + _speeds_note(lines, line_kmh, fallback_speed_kmh))
+
+
+def _driven(u: np.ndarray, v: np.ndarray, metres: np.ndarray, kmh: np.ndarray, ahead: np.ndarray, back: np.ndarray,
+            nodes: int) -> tuple:
+    """The metres and driving seconds of each link the ways it may be driven: u to v where `ahead`, v to u where
+    `back` (the shortest of parallel links)."""
     rows, cols = np.r_[u[ahead], v[back]], np.r_[v[ahead], u[back]]
     length = np.r_[metres[ahead], metres[back]]
     seconds = length / (np.r_[kmh[ahead], kmh[back]] / 3.6)
-    shape = (len(node_xy), len(node_xy))
-    length_m = min_matrix(rows, cols, length, shape)
-    return RoadNetwork(length_m, min_matrix(rows, cols, seconds, shape), np.arange(len(node_xy)), node_xy, crs,
-                       source, _pieces_note(length_m, split_at_crossings)
-                       + _speeds_note(lines, line_kmh, fallback_speed_kmh))
+    return min_matrix(rows, cols, length, (nodes, nodes)), min_matrix(rows, cols, seconds, (nodes, nodes))
 
 
 def _split_at_crossings(lines: gpd.GeoSeries) -> gpd.GeoSeries:
