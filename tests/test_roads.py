@@ -96,7 +96,7 @@ def test_one_way_lines_speeds_by_column_then_class():
     assert net.notes[-1] == ("1 of 4 road lines are driven at the fallback 10 km/h — 道路等级 not known: unknown (1); "
                              "give their speeds with highway_speeds_kmh={class: km/h} or a speed column.")
     bare = road_network_from_lines(roads[["geometry"]], crs=32650)
-    assert "4 of 4 road lines are driven at the fallback 25 km/h — the layer has no speed or road class" in bare.notes[-1]
+    assert "4 of 4 road lines are driven at the fallback 25 km/h — the layer has no speed or road" in bare.notes[-1]
     assert _metres(net, (0, 300), (1000, 300), "drive_s") == pytest.approx(180)  # 单行 是; 支路 20 km/h
     walking = net.weights("walk", walk_speed_kmh=3.6)
     assert csgraph.dijkstra(walking, indices=int(cKDTree(net.node_xy).query([1000, 0])[1])).min() == 0  # both ways
