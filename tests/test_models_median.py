@@ -280,6 +280,15 @@ def test_site_variables_are_each_sites_open_variable_by_label(build):
     assert "C" not in model.solve().selected
 
 
+def test_a_result_shows_itself_in_a_notebook():
+    """Result._repr_html_: status, value, gap, the sites chosen and the model's figures; the reason without plan."""
+    solved = PMedian.from_cost_matrix(np.array([[0.0, 5.0], [5.0, 0.0]]), 1, site_labels=["甲", "乙"]).solve()
+    shown = solved._repr_html_()
+    assert "<td>optimal</td>" in shown and "<td>1 site: 甲</td>" in shown and "mean_distance" in shown
+    blocked = PMedian.from_cost_matrix(np.array([[np.inf, np.inf], [1.0, 2.0]]), 1).solve()._repr_html_()
+    assert "<td>infeasible</td>" in blocked and "no candidate site can serve demand point(s) d0" in blocked
+
+
 def test_a_solve_through_pulp_prints_no_highs_banner(capfd):
     """pulp's HiGHS printed "Running HiGHS 1.x …" to the terminal on every solve with a rule of the analyst's."""
     model = PMedian.from_cost_matrix(np.array([[0.0, 5.0], [5.0, 0.0]]), 1)

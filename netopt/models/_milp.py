@@ -87,6 +87,25 @@ class Result:
         limit that ended the search before any plan)."""
         return self.status == "optimal" or bool(self.selected)
 
+    def _repr_html_(self) -> str:
+        """The result as a notebook shows it: status, value, bound, gap, time, the sites chosen (the first 10),
+        the model's figures in `details`, and why, when there is no plan."""
+        from html import escape
+
+        shown = ", ".join(map(str, self.selected[:10])) + (" …" if len(self.selected) > 10 else "")
+        rows = [("status", self.status), ("objective", f"{self.objective:,.6g}"), ("bound", f"{self.bound:,.6g}"),
+                ("gap", f"{self.gap:.3%}"), ("seconds", f"{self.seconds:,.2f}"),
+                ("selected", f"{len(self.selected):,} site{'' if len(self.selected) == 1 else 's'}"
+                 + (f": {shown}" if shown else ""))]
+        if self.heuristic_objective is not None:
+            rows.append(("heuristic objective", f"{self.heuristic_objective:,.6g}"))
+        rows += [(name, f"{value:,.6g}" if is_number(value) else value) for name, value in self.details.items()
+                 if is_number(value) or isinstance(value, (bool, str))]
+        rows += [("reason", self.reason)] if self.reason else []
+        cells = "".join(f"<tr><th style=\"text-align:left\">{escape(name)}</th><td>{escape(str(value))}</td></tr>"
+                        for name, value in rows)
+        return f"<table><caption>Result 求解结果</caption>{cells}</table>"
+
     def __repr__(self) -> str:
         text = (f"Result(status={self.status!r}, objective={self.objective:.6g}, bound={self.bound:.6g}, "
                 f"gap={self.gap:.3%}, {len(self.selected)} selected, {self.seconds:.2f} s")
