@@ -191,8 +191,24 @@ def road_network_from_graph(graph: nx.MultiDiGraph, crs: object = None,
         lengths.append(length)
         seconds.append(length / (_edge_speed_kmh(data, speeds, fallback_speed_kmh) / 3.6))
     shape = (len(node_ids), len(node_ids))
-    return RoadNetwork(min_matrix(rows, cols, lengths, shape), min_matrix(rows, cols, seconds, shape),
-                       node_ids, np.column_stack([x, y]), crs, source)
+    length_m = min_matrix(rows, cols, lengths, shape)
+    return RoadNetwork(length_m, min_matrix(rows, cols, seconds, shape), node_ids, np.column_stack([x, y]), crs,
+                       source, pieces_note(length_m))
+
+
+def pieces_note(length_m: sp.csr_matrix, advice: str = "") -> tuple[str, ...]:
+    """A note when a road network falls apart — how many pieces, the largest one's share of the road length, and
+    `advice` — when that share is under 90 %; else none."""
+    from scipy.sparse.csgraph import connected_components
+
+    count, piece = connected_components(length_m, directed=False)
+    links = length_m.tocoo()
+    metres = np.bincount(piece[links.row], weights=links.data, minlength=count)
+    share = metres.max() / metres.sum() if metres.sum() > 0 else 1.0
+    if share >= 0.9:
+        return ()
+    return (f"The road network falls into {count:,} unconnected pieces, the largest holding {share:.0%} of the road "
+            f"length: places on different pieces reach each other only off the roads{advice}.",)
 
 
 def _edge_speed_kmh(data: dict, speeds: dict[str, float], fallback: float) -> float:

@@ -9,7 +9,8 @@ import pandas as pd
 import shapely
 
 from netopt._errors import InputError, Problem, check_amount
-from netopt.distance import DEFAULT_FALLBACK_SPEED_KMH, DEFAULT_HIGHWAY_SPEEDS_KMH, RoadNetwork, min_matrix
+from netopt.distance import (DEFAULT_FALLBACK_SPEED_KMH, DEFAULT_HIGHWAY_SPEEDS_KMH, RoadNetwork, min_matrix,
+                             pieces_note)
 
 # road classes as Chinese data names them (国标 道路等级 and common city classes), km/h as driven in a city region
 CHINESE_ROAD_SPEEDS_KMH = {
@@ -22,6 +23,8 @@ ONEWAY_COLUMNS = ("oneway", "one_way", "单行", "单向", "是否单行")
 FORWARD = {"yes", "true", "1", "f", "ft", "是", "单行", "正向"}  # drawn direction only
 BACKWARD = {"-1", "t", "tf", "reverse", "逆向", "反向"}  # against the drawn direction only (Geofabrik's T)
 SNAP_M = 0.5  # line ends closer than this are one junction
+SPLIT_ADVICE = (" — are its lines cut where roads meet? split_at_crossings=True (--network-split) joins them wherever "
+                "they cross")
 
 
 def road_network_from_lines(lines, crs: object = None, highway_speeds_kmh: dict[str, float] | None = None,
@@ -55,7 +58,8 @@ def road_network_from_lines(lines, crs: object = None, highway_speeds_kmh: dict[
     kmh = np.where(np.isnan(line_kmh), fallback_speed_kmh, line_kmh)
     length_m, drive_s = _driven(u, v, metres, kmh[line], *(way[line] for way in _directions(lines)), len(node_xy))
     return RoadNetwork(length_m, drive_s, np.arange(len(node_xy)), node_xy, crs, source,
-                       _pieces_note(length_m, split_at_crossings) + _speeds_note(lines, line_kmh, fallback_speed_kmh))
+                       pieces_note(length_m, "" if split_at_crossings else SPLIT_ADVICE)
+                       + _speeds_note(lines, line_kmh, fallback_speed_kmh))
 
 
 def _driven(u: np.ndarray, v: np.ndarray, metres: np.ndarray, kmh: np.ndarray, ahead: np.ndarray, back: np.ndarray,
@@ -74,21 +78,6 @@ def _split_at_crossings(lines: gpd.GeoSeries) -> gpd.GeoSeries:
     middles = shapely.line_interpolate_point(noded, 0.5, normalized=True)
     owner = lines.sindex.nearest(middles, return_all=False)[1]
     return gpd.GeoSeries(noded, index=lines.index.to_numpy()[owner], crs=lines.crs)
-
-
-def _pieces_note(length_m, split: bool) -> tuple[str, ...]:
-    """A note when the roads fall apart: how many pieces, and the largest one's share of the road length."""
-    from scipy.sparse.csgraph import connected_components
-
-    count, piece = connected_components(length_m, directed=False)
-    metres = np.bincount(piece[length_m.tocoo().row], weights=length_m.tocoo().data, minlength=count)
-    share = metres.max() / metres.sum() if metres.sum() > 0 else 1.0
-    if share >= 0.9:
-        return ()
-    advice = "" if split else (" — are its lines cut where roads meet? split_at_crossings=True (--network-split) "
-                               "joins them wherever they cross")
-    return (f"The road network falls into {count:,} unconnected pieces, the largest holding {share:.0%} of the road "
-            f"length: places on different pieces reach each other only off the roads{advice}.",)
 
 
 def _links(lines: gpd.GeoSeries) -> tuple[np.ndarray, ...]:

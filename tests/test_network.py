@@ -423,3 +423,10 @@ def test_speeds_per_region_type_and_walking_speed_by_road(oakland, oakland_graph
     assert slow.towns["covered"].sum() < usual.towns["covered"].sum()
     assert cost_matrix_minutes(towns, sites, mode="walk", walk_speed_kmh=3.6, **roads) == pytest.approx(
         cost_matrix_minutes(towns, sites, mode="walk", **roads) * 4.5 / 3.6, rel=1e-9)
+
+
+def test_an_extract_in_pieces_says_so(oakland):
+    """The West Oakland extract is clipped from a city: its roads fall into pieces, which the diagnosis's notes
+    carry (no advice to split: a graph's edges meet at its nodes already)."""
+    assert len(oakland.notes) == 1 and oakland.notes[0].startswith("The road network falls into 20 unconnected pieces")
+    assert "split_at_crossings" not in oakland.notes[0]
