@@ -644,7 +644,8 @@ def analyze(
                             tile_km, workers, network or h3 or bank)
             return
         _diagnose(ds, source, out, radius_km=radius, radius_min=limit_min,
-                  roads=_roads(network, network_coords, network_split), grid_km=grid_km, h3=h3, bank=bank, travel=travel)
+                  roads=_roads(network, network_coords, network_split), grid_km=grid_km, h3=h3, bank=bank,
+                  travel=travel)
     _guard(run)
 
 
