@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from netopt._cluster import dask_client, map_tasks
-from netopt._errors import NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, check_amount, check_count
+from netopt._errors import (NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, check_amount, check_count,
+                            check_kind)
 from netopt.coverage import analyze_coverage, data_notes
 from netopt.distance import TRAVEL_MODES, check_speeds, nearest_site
 from netopt.io import (Dataset, far_outside, find_table, folder_attribution, placed_branches, read_branch_table,
@@ -159,6 +160,8 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
     or not yet open are left out, with a LeftOutWarning saying how many and where; with `skip_unlocated`, so are
     the branches whose coordinates are missing or wrong (io.read_dataset).
     """
+    check_kind(only, (str, int, list, tuple, type(None)), "only is an adcode prefix or a list of them, e.g. ['34']",
+               "read_batch")
     units = read_counties(units_file)
     _check_unit_ids(units, str(units_file))
     towns = _read_towns(Path(data_dir), units)
@@ -689,6 +692,7 @@ def _on_client(client, tasks: list[UnitTask], options: BatchOptions,
 
 def national_table(out_dir: str | os.PathLike) -> pd.DataFrame:
     """The national table of a finished (or partly finished) batch."""
+    check_kind(out_dir, (str, os.PathLike), "out_dir is the batch's output folder", "national_table")
     path = Path(out_dir) / f"{TABLE_NAME}.parquet"
     if not path.exists():
         raise InputError("no national table here yet: run the batch first", file=str(path))

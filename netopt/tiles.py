@@ -13,7 +13,7 @@ import pandas as pd
 from shapely.geometry import box
 
 from netopt._cluster import dask_client, map_tasks
-from netopt._errors import InputError, check_amount, check_count
+from netopt._errors import InputError, check_amount, check_count, check_kind
 from netopt.distance import count_within, nearest_site
 from netopt.grid import GRID_METHOD, MAX_GRID_CELLS, MAX_TILED_CELLS, _square_grid, check_grid_size, town_areas
 from netopt.io import Dataset, require_pyarrow, write_atomic
@@ -77,6 +77,8 @@ def tiled_grid_coverage(ds: Dataset, radius_km: dict[str, float] | float | None 
         require_pyarrow("each tile's cells")
     if workers is not None:
         check_count(workers, "workers", "tiled_grid_coverage")
+    check_kind(scheduler, (str, type(None)), "scheduler is 'serial', None (a dask LocalCluster) or a scheduler's "
+               "address", "tiled_grid_coverage")
     tasks = tile_tasks(ds, radius_km, cell_km, tile_km, radius_min, mode, **speeds)
     parts, files = [], []
     for key, cells in _tile_results(tasks, scheduler, workers, client):
@@ -105,8 +107,8 @@ def tile_tasks(ds: Dataset, radius_km: dict[str, float] | float | None, cell_km:
                **speeds) -> list[TileTask]:
     """Square tiles of a whole number of cells, aligned with population_grid's cells; one task per tile with towns,
     each knowing the straight-line km every kind of town's limit allows (_reach_by_kind)."""
-    check_amount(cell_km, "cell_km", "tiled_grid_coverage", "km")
-    check_amount(tile_km, "tile_km", "tiled_grid_coverage", "km")
+    check_amount(cell_km, "cell_km", "tiled_grid_coverage", "km", required=True)
+    check_amount(tile_km, "tile_km", "tiled_grid_coverage", "km", required=True)
     if tile_km < cell_km:
         raise InputError(f"tile_km ({tile_km:g}) must be at least cell_km ({cell_km:g})", file="tiled_grid_coverage")
     areas = town_areas(ds)

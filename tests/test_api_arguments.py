@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import netopt as no
-from netopt import competition, maps, planning, siting
+from netopt import batch, competition, maps, planning, siting, tiles
 from netopt.grid import population_grid
 
 
@@ -52,6 +52,14 @@ CASES = [
     ("towns_changed list", lambda ds: planning.towns_changed(no.analyze_coverage(ds), []),
      "after is a diagnosis from analyze_coverage, not list"),
     ("compare_plans list", lambda ds: planning.compare_plans(ds, [ds.branches]), "networks are a dict of plans"),
+    ("national_table None", lambda ds: batch.national_table(None),
+     "out_dir is the batch's output folder, not NoneType"),
+    ("read_batch only=nan", lambda ds: batch.read_batch("units.csv", ".", only=np.nan),
+     "only is an adcode prefix or a list of them"),
+    ("tiles cell_km=None", lambda ds: tiles.tiled_grid_coverage(ds, cell_km=None),
+     "cell_km must be a number of km, above 0; got None"),
+    ("tiles scheduler=0", lambda ds: tiles.tiled_grid_coverage(ds, scheduler=0),
+     "scheduler is 'serial', None"),
     ("new_sites DataFrame", lambda ds: planning.candidate_sites(ds, new_sites=pd.DataFrame({"name": ["甲"],
      "lon": [117.25], "lat": [31.85]})), r"no.read_candidates\(table\) reads a file or a DataFrame with lon/lat "
      r"\(经度/纬度\) columns into one, not DataFrame$"),  # had said "missing: the coordinate system"
