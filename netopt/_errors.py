@@ -102,6 +102,19 @@ def check_kind(value, kind: type | tuple[type, ...], said: str, file: str) -> No
         raise InputError(f"{said}, not {type(value).__name__}{shown}", file=file)
 
 
+def non_negative_numbers(values, count: int, problem: InputError):
+    """`values` as a float array of `count` finite numbers of 0 or more (all 1 for None), else `problem` raised."""
+    import numpy as np
+
+    try:
+        array = np.ones(count) if values is None else np.asarray(values, float)
+    except (TypeError, ValueError):
+        raise problem from None
+    if array.shape != (count,) or not np.isfinite(array).all() or (array < 0).any():
+        raise problem
+    return array
+
+
 def check_count(value, what: str, file: str, least: int = 1) -> None:
     """An InputError unless `value` is a whole number (not a bool) of at least `least`."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:

@@ -442,10 +442,10 @@ def _file_tables(path: Path, kind: Optional[str]) -> list[tuple[Path, Optional[s
 
 def _road_file(path: Path) -> Optional[str]:
     """"roads" for a road network file: an OSM or GraphML extract, or a GIS file its name calls roads (道路.shp)."""
-    from netopt.distance import ROAD_LINE_SUFFIXES
+    from netopt.distance import OSM_SUFFIXES, ROAD_LINE_SUFFIXES
 
     name = path.name.lower()
-    extract = name.endswith((".osm", ".osm.bz2", ".osm.xml", ".graphml"))
+    extract = name.endswith((*OSM_SUFFIXES, ".graphml"))
     named = name.endswith(ROAD_LINE_SUFFIXES) and any(word in name for word in ("道路", "路网", "road"))
     return "roads" if extract or named else None
 
@@ -705,7 +705,7 @@ def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | Non
 
     demand = population_grid(ds, cell_km=grid_km or 1.0, h3_resolution=h3) if (grid_km or h3 is not None) else None
     measure = partial(analyze_coverage, radius_km=radius_km, radius_min=radius_min, demand=demand,
-                      **(roads or {"distance": "euclidean"}), **(travel or {}))
+                      **(roads or {}), **(travel or {}))
     cov = measure(_bank_only(ds, bank))
     _summarise(cov, source if bank is None else f"{source}, {bank} 我行")
     rivals = None if bank is None else _compare_with_every_bank(cov, measure(ds), bank)

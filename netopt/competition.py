@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError, check_amount, check_columns
+from netopt._errors import InputError, check_amount, check_columns, non_negative_numbers
 from netopt.coverage import Coverage
 from netopt.distance import pairs_within
 from netopt.io import Dataset, bank_mask
@@ -118,13 +118,8 @@ def huff_shares(ds: Dataset, attractiveness: np.ndarray | pd.Series | None = Non
     in km; only branches within `cutoff_km` attract. Returns (per-branch table with expected residents, the sparse
     town x branch probability matrix). Towns with no branch within the cutoff are served by nobody.
     """
-    problem = InputError("attractiveness must be one finite non-negative number per branch", file="huff_shares")
-    try:
-        weight = np.ones(len(ds.branches)) if attractiveness is None else np.asarray(attractiveness, float)
-    except (TypeError, ValueError):
-        raise problem from None
-    if weight.shape != (len(ds.branches),) or not np.isfinite(weight).all() or (weight < 0).any():
-        raise problem
+    weight = non_negative_numbers(attractiveness, len(ds.branches), InputError(
+        "attractiveness must be one finite non-negative number per branch", file="huff_shares"))
     check_amount(cutoff_km, "cutoff_km", "huff_shares", "km", required=True)
     crs = metric_crs(ds.towns, ds.branches)
     pairs = pairs_within(xy_metres(ds.towns, crs), xy_metres(ds.branches, crs), cutoff_km * 1000.0).tocoo()

@@ -10,8 +10,8 @@ import pandas as pd
 
 from netopt._errors import InputError, Problem, check_amount, is_number
 from netopt._schema import REGION_TYPES
-from netopt.distance import (NEEDS_GRAPH, RoadNetwork, TravelSettings, as_road_network, check_speeds, checked_modes,
-                             measure_reach_by_travel, nearest_site, travel_groups)
+from netopt.distance import (NEEDS_GRAPH, RoadNetwork, TravelSettings, as_road_network, check_distance, check_speeds,
+                             checked_modes, measure_reach_by_travel, nearest_site, travel_groups)
 from netopt.io import Dataset, alike_county, check_read, in_wgs84
 from netopt.projection import metric_crs, xy_metres
 
@@ -257,8 +257,7 @@ def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, 
     by_region = dict(mode) if isinstance(mode, dict) else None
     checked_modes(list(by_region.values()) if by_region else mode, len(by_region) if by_region else 1,
                   file="analyze_coverage")
-    if not isinstance(distance, str) or distance not in ("euclidean", "network"):
-        raise InputError(f"distance must be 'euclidean' or 'network', not '{distance}'", file="analyze_coverage")
+    check_distance(distance, "analyze_coverage")
     _check_options(options)
     speed_by_region = dict(options["speed_kmh"]) if isinstance(options.get("speed_kmh"), dict) else None
     given = {k: options[k] for k in travel_keys & set(options) if not (k == "speed_kmh" and speed_by_region)}

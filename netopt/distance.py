@@ -25,6 +25,7 @@ DEFAULT_HIGHWAY_SPEEDS_KMH = {
 }
 DEFAULT_FALLBACK_SPEED_KMH = 25.0
 ROAD_LINE_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".zip")  # a layer of road lines
+OSM_SUFFIXES = (".osm", ".osm.bz2", ".xml", ".osm.xml")  # an OSM XML extract (GraphML: .graphml)
 WALKING_SPEED_KMH = 4.5
 DEFAULT_MAX_SNAP_M = 500.0
 NEEDS_GRAPH = ("distance='network' needs graph=: a RoadNetwork, a networkx graph, a GeoDataFrame of road lines or "
@@ -138,8 +139,9 @@ def load_road_network(path: str | os.PathLike, crs: object = None,
         return read_road_lines(path, crs=crs, highway_speeds_kmh=highway_speeds_kmh,
                                fallback_speed_kmh=fallback_speed_kmh, coords=coords,
                                split_at_crossings=split_at_crossings)
-    if normalize_coord_system(coords) != "wgs84" or split_at_crossings:
-        said = f"in wgs84, not {coords}" if normalize_coord_system(coords) != "wgs84" else "a graph, split already"
+    moved = normalize_coord_system(coords) != "wgs84"
+    if moved or split_at_crossings:
+        said = f"in wgs84, not {coords}" if moved else "a graph, split already"
         raise InputError(f"an OSM or GraphML extract is {said}: a coordinate system and split_at_crossings are for "
                          "a layer of road lines (.shp, .gpkg, .geojson)", file=str(path))
     graph = _read_graph(Path(path))
@@ -158,7 +160,7 @@ def _read_graph(path: Path) -> nx.MultiDiGraph:
             warnings.simplefilter("ignore")
             if name.endswith(".graphml"):
                 return ox.load_graphml(path)
-            if name.endswith((".osm", ".osm.bz2", ".xml", ".osm.xml")):
+            if name.endswith(OSM_SUFFIXES):
                 return ox.graph_from_xml(path, retain_all=True)
     except Exception as exc:  # osmnx/xml parse errors of many kinds
         raise InputError(f"cannot read the road network ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})",
@@ -585,12 +587,17 @@ def checked_points(frame, role: str) -> None:
         raise InputError(Problem(role, "has no point", column="geometry", rows=tuple(int(i) for i in empty)))
 
 
+def check_distance(distance: str, file: str) -> None:
+    """An InputError unless `distance` is "euclidean" (straight line) or "network" (by road)."""
+    if not isinstance(distance, str) or distance not in ("euclidean", "network"):
+        raise InputError(f"distance must be 'euclidean' or 'network', not '{distance}'", file=file)
+
+
 def checked_model_inputs(demand, sites, distance: str, graph) -> None:
     """InputErrors, in the user's terms, for GeoDataFrames and distance settings a model cannot use."""
     for role, frame in (("demand", demand), ("candidates", sites)):
         checked_points(frame, role)
-    if not isinstance(distance, str) or distance not in ("euclidean", "network"):
-        raise InputError(f"distance must be 'euclidean' or 'network', not '{distance}'", file="model")
+    check_distance(distance, "model")
     if distance == "network" and graph is None:
         raise InputError(NEEDS_GRAPH, file="model")
 

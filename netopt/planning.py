@@ -707,6 +707,7 @@ def _reached_alone(model, plan: list, label: str, places: np.ndarray) -> str:
 
 
 def _check_diagnoses(before: Coverage, after: Coverage) -> None:
+    """An InputError unless both are diagnoses (analyze_coverage's), the two a comparison reads."""
     from netopt.coverage import Coverage
 
     for name, given in (("before", before), ("after", after)):

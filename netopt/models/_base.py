@@ -14,7 +14,8 @@ from netopt._errors import InputError, check_count, check_kind, is_number
 from netopt.heuristics import NearestTwo
 from netopt.models._explain import SPACING_PREFIX, relaxed_rule_reasons
 from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_solver_arguments, relative_gap,
-                                 report_stage, seconds_left, solve_highs, solve_pulp, stopped_without_plan, to_pulp)
+                                 report_stage, seconds_left, solve_highs, solve_pulp, stopped_without_plan, tie_broken,
+                                 to_pulp)
 
 
 RuleRows = tuple  # (sp.csr_matrix rows x sites, lower bounds, upper bounds, names): SiteRules.rows()
@@ -188,12 +189,18 @@ class SiteRules:
         names += [f"{SPACING_PREFIX}{a}_{b}" for a, b in self.too_close]
         return sp.vstack(blocks).tocsr(), np.asarray(lo, float), np.asarray(hi, float), names
 
+    def is_new(self) -> np.ndarray:
+        """Which sites are new (not today's existing branches), a mask over the sites."""
+        new = np.ones(self.n_sites, bool)
+        new[self.existing] = False
+        return new
+
     def spend_per_site(self) -> np.ndarray:
         """What opening each site weighs in the budget row: a new site its opening cost, a closable existing one
         the saving its closing would bring (0 elsewhere, or without costs)."""
         coef = np.zeros(self.n_sites)
         if self.open_cost is not None:
-            is_new = ~np.isin(np.arange(self.n_sites), self.existing)
+            is_new = self.is_new()
             coef[is_new] = np.asarray(self.open_cost, float)[is_new]
         if self.closing_saving is not None:
             coef[self.closable] += np.asarray(self.closing_saving, float)[self.closable]
@@ -202,8 +209,7 @@ class SiteRules:
     def _limit_rows(self) -> tuple[list[np.ndarray], list[float], list[float], list[str]]:
         """The dense rows of the budget, the new-site limit and the county limits."""
         rows, lo, hi, names = [], [], [], []
-        is_new = np.ones(self.n_sites, bool)
-        is_new[self.existing] = False
+        is_new = self.is_new()
         if self.budget is not None:
             coef = self.spend_per_site()  # cost - s*(1 - y) <= budget  <=>  ... + s*y <= budget + s
             saving = float(coef[self.closable].sum()) if self.closing_saving is not None else 0.0
@@ -830,7 +836,7 @@ class LocationModel:
         spend = rules.spend_per_site()
         free = np.setdiff1d(np.arange(rules.n_sites), rules.fixed)
         if len(free) and np.ptp(spend[free]) > 0:
-            objective[:rules.n_sites] -= spend / (np.abs(spend).sum() + 1.0)
+            objective[:rules.n_sites] = tie_broken(objective[:rules.n_sites], -spend)
         return objective if objective.any() else None
 
     def _with_cheaper_sites(self, result: Result) -> Result:
@@ -849,7 +855,8 @@ class LocationModel:
         CHEAPER_SWAP_WORK demand-point evaluations in all (the same plan on any machine)."""
         rules = self.rules
         cost = rules.spend_per_site()
-        new = ~np.isin(np.arange(rules.n_sites), np.union1d(rules.existing, rules.forbidden))
+        new = rules.is_new()
+        new[rules.forbidden] = False
         if not new.any() or np.ptp(cost[new]) == 0:
             return sites
         sense, slack = (1.0 if self.maximise else -1.0), 1e-9 * max(1.0, abs(value))

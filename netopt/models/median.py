@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError, Problem, is_number
+from netopt._errors import InputError, Problem, is_number, non_negative_numbers
 from netopt.heuristics import (CACHE_CELLS, assignment_cost, block_size, greedy_pmedian, interchange, nearest_and_next,
                                nearest_sites, past, perturbed_interchange, pmedian_heuristic, row_blocks)
 from netopt.models._base import (LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
@@ -72,14 +72,8 @@ def _read_only(cost) -> bool:
 
 
 def as_weights(weights, n: int) -> np.ndarray:
-    problem = InputError(f"weights must be {n} finite non-negative numbers, one per demand point", file="model")
-    try:
-        w = np.ones(n) if weights is None else np.asarray(weights, float)
-    except (TypeError, ValueError):
-        raise problem from None
-    if w.shape != (n,) or not np.isfinite(w).all() or (w < 0).any():
-        raise problem
-    return w
+    return non_negative_numbers(weights, n, InputError(f"weights must be {n} finite non-negative numbers, one per "
+                                                       "demand point", file="model"))
 
 
 def labels(given, n: int, prefix: str) -> list:

@@ -14,7 +14,8 @@ from netopt._errors import InputError, check_amount, check_count, check_kind, is
 from netopt.io import Dataset, without_thousands_commas
 from netopt.models._base import reach_rows
 from netopt.models._explain import Blocking, blocking_reasons
-from netopt.models._milp import INF, MatrixMILP, check_solver_arguments, relative_gap, seconds_left, solve_highs
+from netopt.models._milp import (INF, MatrixMILP, check_solver_arguments, relative_gap, seconds_left, solve_highs,
+                                 tie_broken)
 
 TYPES = ("comprehensive", "community", "inclusive", "light")
 COMPREHENSIVE_IN = "comprehensive_in_"
@@ -835,7 +836,7 @@ def _spend_then_changes(L: _Layout, facts: _SiteFacts, sites, extensions: dict) 
     (openings, type changes, service vehicles and village stations, as the budget counts them), then its changes
     (_change_costs), worth less than 1万元 all together."""
     changes, _ = _change_costs(L, facts, sites)
-    return _spend_per_column(L, facts, extensions) + changes / (np.abs(changes).sum() + 1.0)
+    return tie_broken(_spend_per_column(L, facts, extensions), changes)
 
 
 def _spend_per_column(L: _Layout, facts: _SiteFacts, extensions: dict) -> np.ndarray:
