@@ -5,7 +5,7 @@ from netopt.coords import gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
 from netopt.coverage import Coverage, analyze_coverage
 from netopt.datasets import load_sample
 from netopt.io import (Dataset, read_branches, read_candidates, read_counties, read_dataset, read_folder,
-                       read_towns)
+                       read_towns, write_geopackage)
 from netopt.models import (CFLP, LSCP, MCLP, CapacitatedMCLP, MarketShare, PCenter, PDispersion, PMedian, Result,
                            SiteRules)
 from netopt.models.types import assign_branch_types
@@ -17,5 +17,5 @@ __all__ = [
     "Coverage", "Dataset", "InfeasibleError", "InputError", "NetoptError", "Problem", "SolverError",
     "analyze_coverage", "assign_branch_types", "competition", "gcj02_to_wgs84", "load_sample", "maps",
     "planning", "read_branches", "read_candidates", "read_counties", "read_dataset", "read_folder", "read_towns",
-    "to_wgs84", "wgs84_to_gcj02",
+    "to_wgs84", "wgs84_to_gcj02", "write_geopackage",
 ]

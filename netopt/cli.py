@@ -21,7 +21,7 @@ from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
 from netopt.io import (TABLE_SUFFIXES, Dataset, find_city_table, find_table, guess_kind, guess_kind_by_headers,
                        kind_sheets, points_table, read_branch_list, read_branches, read_candidates, read_counties,
-                       read_dataset, read_folder, read_towns, unwritable_folder, write_atomic)
+                       read_dataset, read_folder, read_towns, unwritable_folder, write_atomic, write_geopackage)
 from netopt.models import capacitated
 
 if TYPE_CHECKING:
@@ -562,12 +562,12 @@ def _summarise(cov: Coverage, source: str) -> None:
 
 
 def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.DataFrame] | None = None,
-                   bank: Optional[str] = None) -> None:
+                   bank: Optional[str] = None, coords: str = "wgs84") -> None:
     from netopt.coverage import coverage_by_minutes, coverage_by_radius, diagnosis_minutes, diagnosis_radii_km
     from netopt.maps import network_map, radius_chart
     from netopt.report import write_coverage_report
 
-    written = write_coverage_report(cov, out, extra=rivals)
+    written = write_coverage_report(cov, out, extra=rivals, coords=coords)
     fmap = network_map(ds, coverage=cov, our_bank=bank)
     written.append(write_atomic(out / "coverage_map.html", lambda p: fmap.save(str(p))))
     if cov.settings.unit == "min":
@@ -645,7 +645,7 @@ def analyze(
             return
         _diagnose(ds, source, out, radius_km=radius, radius_min=limit_min,
                   roads=_roads(network, network_coords, network_split), grid_km=grid_km, h3=h3, bank=bank,
-                  travel=travel)
+                  travel=travel, coords=coords)
     _guard(run)
 
 
@@ -695,10 +695,11 @@ def _diagnose_tiled(ds: Dataset, source: str, out: Path, limit: dict, grid_km: O
 
 def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | None,
               radius_min: float | dict | None = None, roads: dict | None = None, grid_km: Optional[float] = None,
-              h3: Optional[int] = None, bank: Optional[str] = None, travel: dict | None = None) -> None:
+              h3: Optional[int] = None, bank: Optional[str] = None, travel: dict | None = None,
+              coords: str = "wgs84") -> None:
     """The diagnosis of every bank's branches, or with `bank` of that bank's alone beside every bank's; `roads`:
     _roads' distance options; `travel`: the mode and speeds, as analyze_coverage takes them (default driving at
-    30 km/h)."""
+    30 km/h); map layers in `coords`, the inputs' system."""
     from functools import partial
 
     from netopt.grid import population_grid
@@ -709,7 +710,7 @@ def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | Non
     cov = measure(_bank_only(ds, bank))
     _summarise(cov, source if bank is None else f"{source}, {bank} 我行")
     rivals = None if bank is None else _compare_with_every_bank(cov, measure(ds), bank)
-    _write_outputs(ds, cov, out, rivals, bank)
+    _write_outputs(ds, cov, out, rivals, bank, coords)
 
 
 def _bank_only(ds: Dataset, bank: Optional[str]) -> Dataset:
@@ -957,6 +958,8 @@ def optimize(
         _plan_maps(ds, _phase_noted(noted, phases) if phase else noted, result.selected, moves, plan_coverage,
                    f"{model.upper()} 方案 plan — {source}", bank, out / f"{model}_map",
                    _town_shares(result, today, cells) if model == "share" else None, town_changes=changed)
+        _write_plan_layers(out / f"{model}_plan.gpkg", ds, _with_worth(sites, result, worth, closing), result,
+                           (demand, moves, changed), coords)
     _guard(run)
 
 
@@ -1936,6 +1939,26 @@ def _noted(sites, *worths: Optional[pd.Series]):
     return sites.assign(plan_note=sites["site_id"].map(text))
 
 
+def _with_worth(sites, result, *worths: Optional[pd.Series]):
+    """The candidate sites with what each open one adds and each closed one's closing costs (`worths`, by site id;
+    None where not measured) and, for a plan within capacities, the residents each serves (万人)."""
+    figures = {worth.name: sites["site_id"].map(worth) for worth in worths if worth is not None}
+    if "load" in result.details:  # cflp, mclp with capacities
+        figures["served_wan"] = (sites["site_id"].map(result.details["load"]) / 1e4).round(2)
+    return sites.assign(**figures)
+
+
+def _write_plan_layers(path: Path, ds: Dataset, sites, result, tables: tuple, coords: str) -> None:
+    """A plan's map layers for a GIS (planning.plan_layers; `tables`: the model's demand, the moves and the towns
+    whose coverage changes) as a GeoPackage, lon/lat in the inputs' `coords`."""
+    from netopt.planning import plan_layers, point_layer
+
+    demand, moves, changed = tables
+    layers = plan_layers(sites, result.selected, _with_places(result.assignment, demand), demand, moves)
+    towns = ds.towns.drop_duplicates("town_id").set_index("town_id").geometry
+    _write_layers(path, {**layers, "towns_changed": point_layer(changed, towns, "town_id")}, coords)
+
+
 def _openings_by_worth(moves: pd.DataFrame, column: str) -> pd.DataFrame:
     """The moves table with its openings (after the moves and closures) ordered by what each adds, most first."""
     opening = moves["action"] == "open"
@@ -2398,6 +2421,7 @@ def assign_types(
         written = [_write_csv(bilingual(plan), out / "branch_types.csv"),
                    write_atomic(out / "branch_types.xlsx", lambda f: write_workbook(f, {"branch types 网点类型": plan}))]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
+        _write_layers(out / "branch_types.gpkg", {"types": _at_branches(plan, ds)}, coords)
     _guard(run)
 
 
@@ -2515,7 +2539,7 @@ def plan(
                                                           "comprehensive_per_county": comprehensive_per_county,
                                                           "weights": with_weights(_weights(weight))},
                       time_limit, (pilots_per_region, tuple(batch),
-                                   _hub_options(hub_capacity, hub_max_minutes, ctx.params, network)))
+                                   _hub_options(hub_capacity, hub_max_minutes, ctx.params, network)), coords)
     _guard(run)
 
 
@@ -2553,9 +2577,9 @@ def _hubs(ds: Dataset, types: pd.DataFrame, options: dict) -> pd.DataFrame:
 
 
 def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_limit: Optional[float],
-                  rollout: tuple[int, tuple, dict]) -> None:
+                  rollout: tuple[int, tuple, dict], coords: str = "wgs84") -> None:
     """plan without --p: today's branches' types (assign_branch_types with `type_rules`: mix, budget_wan, …),
-    pilots, rollout batches and training hubs, printed and written."""
+    pilots, rollout batches and training hubs, printed and written (map layers in the inputs' `coords`)."""
     from netopt.models.types import assign_branch_types, branch_scores
     from netopt.planning import coaching_calendar, compare_plan, rollout_batches, select_pilots
     from netopt.report import bilingual, write_workbook
@@ -2584,13 +2608,61 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     written = [_write_csv(bilingual(table), out / f"plan_{name}.csv") for name, table in sheets.items()]
     written.append(write_atomic(out / "plan.xlsx", lambda f: write_workbook(f, sheets)))
     console.print(f"Wrote {len(written)} files to {out}")
+    written.append(_write_layers(out / "plan.gpkg", _rollout_layers(sheets, ds), coords))
     _remove_left_over(out, PLAN_OUTPUTS, written)
+
+
+def _rollout_layers(sheets: dict[str, pd.DataFrame], ds: Dataset) -> dict:
+    """The type plan's map layers: each branch with its type, batch and (for a pilot) its pilot region; a line
+    from each community branch to its training hub."""
+    from netopt.planning import line_layer
+
+    pilots = sheets["pilots"].set_index("branch_id")
+    types = sheets["batches"].assign(pilot_region=lambda t: t["branch_id"].map(pilots["pilot_region"]),
+                                     represents=lambda t: t["branch_id"].map(pilots["represents"]))
+    places = _branch_places(ds)
+    return {"types": _at_branches(types, ds), "hubs": line_layer(sheets["hubs"], places, "branch_id", places, "hub_id")}
+
+
+def _branch_places(ds: Dataset):
+    """Each branch's point by its branch_id."""
+    return ds.branches.drop_duplicates("branch_id").set_index("branch_id").geometry
+
+
+def _at_branches(table: pd.DataFrame, ds: Dataset):
+    """A table of branches (branch_id) as a map layer at their points."""
+    from netopt.planning import point_layer
+
+    return point_layer(table, _branch_places(ds), "branch_id")
+
+
+# map layers beside the tables, as each one's description names it
+MAP_LAYERS = {"sites": "网点方案 the plan's sites: today's branches kept or closed, the new ones",
+              "assignment": "分配 each town (or grid cell) to the branch serving it",
+              "moves": "迁址 each closed branch to the new site replacing it",
+              "towns_changed": "覆盖变化乡镇 towns whose residents within reach change, losses first",
+              "towns": "乡镇 each town's share served, service vehicles 流动服务车 and village stations 村级服务站",
+              "types": "网点类型 each branch's type 综合型/社区型/普惠型/轻型",
+              "hubs": "培训中心 each community branch to its training hub",
+              "sites_evaluated": "选址评估 each candidate site: residents it adds within reach, its overlap, its rank"}
+LINE_LAYERS = ("assignment", "moves", "hubs")
+
+
+def _write_layers(path: Path, layers: dict, coords: str, labels: dict[str, str] | None = None) -> Path:
+    """Map layers (io.write_geopackage, MAP_LAYERS' descriptions, HEADERS_ZH's labels, `labels` first) for QGIS or
+    ArcGIS, lon/lat in the inputs' `coords`; says so."""
+    from netopt.report import HEADERS_ZH
+
+    kinds = {name: "LineString" if name in LINE_LAYERS else "Point" for name in layers}
+    written = write_geopackage(path, layers, coords, {**HEADERS_ZH, **(labels or {})}, MAP_LAYERS, kinds)
+    console.print(f"Wrote {written}: map layers for QGIS or ArcGIS 地图图层 ({', '.join(layers)})")
+    return written
 
 
 # what plan writes, the type plan (without --p) or the joint plan (with it): one's files go when the other runs
 PLAN_OUTPUTS = (*(f"plan_{name}.csv" for name in ("types", "pilots", "batches", "hubs", "mix", "calendar", "sites",
                                                   "towns", "moves", "towns_changed", "branches")),
-                "plan_map.html", "plan_map.png")
+                "plan_map.html", "plan_map.png", "plan.gpkg")
 
 
 LONG_TRIP_MINUTES = 120  # a coaching trip longer than this is said: a day's travel there and back
@@ -2714,8 +2786,23 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
                          typed.set_index("branch_id")["type"])
     _plan_maps(ds, sites, selected, moves, plan_coverage, f"网点与类型 sites and types — {source}", ask.bank,
                out / "plan_map", types=typed, town_changes=changed)
+    written.append(_write_layers(out / "plan.gpkg", _joint_layers(tables, sites, ds), ask.coords))
     _remove_left_over(out, PLAN_OUTPUTS, [*written, out / "plan_branches.csv", out / "plan_map.html",
                                           out / "plan_map.png"])
+
+
+def _joint_layers(tables: dict[str, pd.DataFrame], sites, ds: Dataset) -> dict:
+    """The joint plan's map layers: its sites with decision and type, the towns with their share served, vehicles
+    and stations, the moves and the towns whose coverage changes."""
+    from netopt.planning import DECISION_ZH, line_layer, point_layer
+
+    places = sites.drop_duplicates("site_id").set_index("site_id").geometry
+    towns = ds.towns.drop_duplicates("town_id").set_index("town_id").geometry
+    chosen = tables["sites"].assign(decision_zh=lambda t: t["decision"].map(DECISION_ZH))
+    moves = tables["moves"]
+    return {"sites": point_layer(chosen, places, "site_id"), "towns": point_layer(tables["towns"], towns, "town_id"),
+            "moves": line_layer(moves[moves["action"] == "move"], places, "from_id", places, "to_id"),
+            "towns_changed": point_layer(tables["towns_changed"], towns, "town_id")}
 
 
 def _joint_sites(ds: Dataset, ask: JointAsk) -> tuple[gpd.GeoDataFrame, JointAsk]:
@@ -2914,7 +3001,7 @@ def evaluate_sites_command(
             table = evaluate_sites(ds, offered, bank, demand=cells, **_limit_keywords(radius), **roads)
         _say_sites(table, f"{source}, {bank} 我行" if bank else source,
                    _radius_words(radius) + (" by road" if roads else ""), cells is not None)
-        _write_site_evaluation(ctx, ds, table, bank, radius, cells, roads, out, source)
+        _write_site_evaluation(ctx, ds, table, bank, radius, cells, roads, out, source, coords)
     _guard(run)
 
 
@@ -2967,14 +3054,15 @@ def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool)
 
 def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFrame, bank: Optional[str],
                            radius: float | dict | TravelTime, cells, roads: dict, out: Path,
-                           source: str) -> None:
-    """site_evaluation.csv and .xlsx (a summary sheet with the command), and the sites on an HTML map and a PNG,
-    numbered by rank over today's coverage (`roads`: _roads' distance options)."""
+                           source: str, coords: str = "wgs84") -> None:
+    """site_evaluation.csv and .xlsx (a summary sheet with the command; lon/lat in the inputs' `coords`), the sites
+    on an HTML map and a PNG, numbered by rank over today's coverage (`roads`: _roads' distance options), and as a
+    map layer (site_evaluation.gpkg)."""
     from netopt.maps import network_map, static_map
     from netopt.report import bilingual
 
     figures = [c for c in table.columns if c.endswith(("_wan", "_km", "_min", "_pct"))]
-    shown = bilingual(points_table(table.round({c: 3 for c in figures})), EVALUATION_ZH)
+    shown = bilingual(points_table(table.round({c: 3 for c in figures}), coords), EVALUATION_ZH)
     record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("bank 我行", bank or "every bank 全部银行"),
               ("radius 服务半径", _radius_words(radius) + (" by road" if roads else "")),
               ("residents 人口", "population grid 网格" if cells is not None else "town points 乡镇点")]
@@ -2992,6 +3080,8 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
     written.append(static_map(Dataset(ds.counties, ds.towns, today.branches), out / "site_evaluation_map.png",
                               coverage=today, title=title, sites=sites, selected=list(sites["site_id"])))
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
+    _write_layers(out / "site_evaluation.gpkg", {"sites_evaluated": table.round({c: 3 for c in figures})}, coords,
+                  EVALUATION_ZH)
 
 
 def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, record: list,

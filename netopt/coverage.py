@@ -100,6 +100,7 @@ class Coverage:
     demand_kind: str = "towns"  # "towns", or "cells" when the demand was a population grid
     county_notes: dict[str, list[str]] = field(default_factory=dict)  # a county report's notes, by county name
     attribution: str = ""  # where the data comes from (its folder's ATTRIBUTION.txt), credited on report pages
+    county_boundaries: gpd.GeoSeries | None = None  # the boundary of each row of by_county, for map layers
 
     def summary(self) -> str:
         """One line on what was measured and found: the limit, demand units, residents, branches, coverage overall
@@ -221,7 +222,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     underserved = _underserved(units) if demand is None else _underserved_from_cells(units, ds.towns, settings)
     kind = "towns" if demand is None else "cells"
     return Coverage(units, branch_table, by_county, by_region, gaps, underserved, settings, notes, kind, county_notes,
-                    str(ds.counties.attrs.get("attribution", "")))
+                    str(ds.counties.attrs.get("attribution", "")), ds.counties.geometry.reset_index(drop=True))
 
 
 def _demand_note(ds: Dataset, demand: gpd.GeoDataFrame | None) -> list[str]:

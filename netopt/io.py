@@ -1661,6 +1661,138 @@ def _locate_unlinked_towns(counties: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) 
     towns.loc[missing, "county_id"] = joined["county_id"].astype(object).values
 
 
+# ----------------------------------------------------------------------------- map layers for a GIS
+
+# GeoPackage's schema extension (OGC 12-128r18, 2.3.2): a column's human-readable name, which GDAL, and so QGIS,
+# read as the field's alias
+DATA_COLUMNS_DDL = ("CREATE TABLE IF NOT EXISTS gpkg_data_columns (table_name TEXT NOT NULL, column_name TEXT NOT "
+                    "NULL, name TEXT, title TEXT, description TEXT, mime_type TEXT, constraint_name TEXT, "
+                    "CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name), CONSTRAINT gdc_tn UNIQUE (table_name, "
+                    "name))")
+EXTENSIONS_DDL = ("CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name "
+                  "TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE "
+                  "(table_name, column_name, extension_name))")
+SCHEMA_EXTENSION = ("gpkg_data_columns", None, "gpkg_schema", "http://www.geopackage.org/spec121/#extension_schema",
+                    "read-write")
+
+
+def write_geopackage(path: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame], coords: str = "wgs84",
+                     labels: dict[str, str] | None = None, descriptions: dict[str, str] | None = None,
+                     geometry_types: dict[str, str] | None = None) -> Path:
+    """Map layers as one GeoPackage for QGIS or ArcGIS Pro, one layer per entry, written whole or not at all.
+    Coordinates in `coords`, the system the inputs used (GCJ-02 or BD-09 tagged EPSG:4326, as GIS tools take such
+    data; each layer's description says which); a column's Chinese label (`labels`, by column name) is its alias;
+    `descriptions` by layer; an empty layer takes its `geometry_types` entry ("Point", "LineString" …)."""
+    _check_layers(path, layers)
+    system = normalize_coord_system(coords)
+    where = f"coordinates 坐标: {COORD_NAMES[system]}" + ("" if system == "wgs84" else " (as the inputs 同输入)")
+
+    def write(tmp: Path) -> None:
+        import pyogrio
+
+        tmp.unlink()  # GDAL makes the GeoPackage itself
+        for name, frame in layers.items():
+            about = "; ".join(filter(None, [(descriptions or {}).get(name, ""), where]))
+            kind = (geometry_types or {}).get(name, "Unknown") if frame.empty else None
+            pyogrio.write_dataframe(_gis_layer(frame, system), tmp, layer=name, driver="GPKG", geometry_type=kind,
+                                    layer_options={"DESCRIPTION": about})
+        _write_aliases(tmp, {name: list(frame.columns.drop(frame.geometry.name)) for name, frame in layers.items()},
+                       labels or {})
+
+    return write_atomic(path, write)
+
+
+COORD_NAMES = {"wgs84": "WGS84", "gcj02": "GCJ-02", "bd09": "BD-09"}
+
+
+def _check_layers(path: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """An InputError unless `path` names a .gpkg file (not a folder) and `layers` are GeoDataFrames with a
+    coordinate system under names of their own (a GeoPackage's are the same whatever their case)."""
+    check_kind(path, (str, os.PathLike), "a GeoPackage is written to a file path ending in .gpkg", "write_geopackage")
+    if Path(path).suffix.lower() != ".gpkg" or Path(path).is_dir():
+        raise InputError(f"a GeoPackage is written to a file ending in .gpkg, not {str(path)!r}",
+                         file="write_geopackage")
+    check_kind(layers, dict, "layers are a dict of GeoDataFrames by layer name", "write_geopackage")
+    names = [str(name).lower() for name in layers]
+    if not layers or len(set(names)) < len(names):
+        raise InputError("layers need at least one layer, each under a name of its own (GeoPackage names are the "
+                         "same whatever their case)", file="write_geopackage")
+    for name, frame in layers.items():
+        if not isinstance(name, str) or not name.strip():
+            raise InputError(f"a layer's name is text, not {name!r}", file="write_geopackage")
+        if not isinstance(frame, gpd.GeoDataFrame) or _crs_or_none(frame) is None:
+            raise InputError(f"layer {name!r} is a GeoDataFrame with a coordinate system (crs), not "
+                             f"{type(frame).__name__}" + (" without one" if isinstance(frame, gpd.GeoDataFrame)
+                                                          else ""), file="write_geopackage")
+        _check_column_names(name, frame)
+
+
+def _check_column_names(layer: str, frame: gpd.GeoDataFrame) -> None:
+    """An InputError for columns a GeoPackage cannot hold as they are: two alike whatever their case, or a fid
+    (its feature id) of anything but distinct whole numbers."""
+    seen: dict[str, str] = {}
+    for column in map(str, frame.columns.drop(frame.geometry.name)):
+        if column.lower() in seen:
+            raise InputError(f"layer {layer!r}: columns {seen[column.lower()]!r} and {column!r} are one name to a "
+                             "GeoPackage (whatever their case): rename one", file="write_geopackage")
+        seen[column.lower()] = column
+    fid = next((column for column in frame.columns if str(column).lower() == "fid"), None)
+    if fid is not None and not (pd.api.types.is_integer_dtype(frame[fid]) and frame[fid].is_unique):
+        raise InputError(f"layer {layer!r}: column {fid!r} is a GeoPackage's feature id, distinct whole numbers: "
+                         "rename it", file="write_geopackage")
+
+
+def _crs_or_none(frame: gpd.GeoDataFrame):
+    """A GeoDataFrame's coordinate system, None without one or without an active geometry column."""
+    try:
+        return frame.crs
+    except AttributeError:
+        return None
+
+
+def _gis_layer(frame: gpd.GeoDataFrame, system: str) -> gpd.GeoDataFrame:
+    """A layer as written: lon/lat in `system`, text for columns of anything but numbers, truth values, dates."""
+    layer = gpd.GeoDataFrame(frame).to_crs(4326)
+    if system != "wgs84":
+        moved = shapely.transform(layer.geometry.values,
+                                  lambda xy: np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], system)))
+        layer = layer.set_geometry(gpd.GeoSeries(moved, index=layer.index, crs=4326))
+    for column in layer.columns.drop(layer.geometry.name):
+        values = layer[column]
+        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+                or pd.api.types.is_datetime64_any_dtype(values)):
+            layer[column] = values.map(lambda v: None if _is_missing(v) else str(v)).astype(object)
+    return layer
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (np.ndim(value) == 0 and bool(pd.isna(value)))
+
+
+def _write_aliases(path: Path, columns: dict[str, list[str]], labels: dict[str, str]) -> None:
+    """Each column's label as its name and title in gpkg_data_columns (one label once per layer), the schema
+    extension registered."""
+    import sqlite3
+
+    rows = []
+    for layer, names in columns.items():
+        seen: set[str] = set()
+        for column in names:
+            label = labels.get(column)
+            if label and label not in seen:
+                seen.add(label)
+                rows.append((layer, column, label, label))
+    if not rows:
+        return
+    with sqlite3.connect(path) as db:
+        db.execute(EXTENSIONS_DDL)
+        db.execute(DATA_COLUMNS_DDL)
+        db.executemany("INSERT INTO gpkg_data_columns (table_name, column_name, name, title) VALUES (?, ?, ?, ?)",
+                       rows)
+        db.execute("INSERT OR IGNORE INTO gpkg_extensions VALUES (?, ?, ?, ?, ?)", SCHEMA_EXTENSION)
+    db.close()
+
+
 # ----------------------------------------------------------------------------- safe writing
 
 def require_pyarrow(what: str) -> None:

@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import shapely
 
 from netopt._errors import InfeasibleError, InputError, Problem, check_amount, check_columns, check_count, check_kind
 from netopt.io import Dataset, bank_mask
@@ -536,6 +537,65 @@ def closures_near_others(model, sites: gpd.GeoDataFrame, selected: list, distanc
 
 
 SITE_COLUMNS = ("site_id", "name", "kind", "county")
+
+
+def plan_layers(sites: gpd.GeoDataFrame, selected: list, assignment: pd.DataFrame | None = None,
+                demand: gpd.GeoDataFrame | None = None, moves: pd.DataFrame | None = None
+                ) -> dict[str, gpd.GeoDataFrame]:
+    """A plan as map layers (WGS84; io.write_geopackage writes them for a GIS): "sites", today's branches and the
+    plan's new ones with their columns and decision (keep, open, close; decision_zh 保留, 新设, 撤并); with a
+    model's `assignment` and the `demand` it was built from, "assignment", a line from each demand point (a town,
+    a grid cell's centre) to the site serving it, with the assignment's columns; with `moves`
+    (relocation_moves), "moves", a line from each closed branch to the new site replacing it."""
+    _check_sites(sites)
+    is_open = _chosen(sites, selected)
+    shown = sites[(sites["kind"] == "existing") | is_open].to_crs(4326)
+    decision = np.where(shown["kind"] != "existing", "open", np.where(is_open[shown.index], "keep", "close"))
+    layers = {"sites": shown.assign(decision=decision, decision_zh=pd.Series(decision).map(DECISION_ZH).to_numpy())}
+    points = sites.to_crs(4326).drop_duplicates("site_id").set_index("site_id").geometry
+    if assignment is not None and demand is not None:
+        layers["assignment"] = line_layer(assignment, _demand_points(demand), "demand", points, "site")
+    if moves is not None:
+        layers["moves"] = line_layer(moves[moves["action"] == "move"], points, "from_id", points, "to_id")
+    return layers
+
+
+DECISION_ZH = {"keep": "保留", "open": "新设", "close": "撤并"}
+
+
+def _demand_points(demand: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """A model's demand points (towns, or a point within each grid cell), WGS84, by the labels the model gave
+    them (models.median._ids: town_id, else id …)."""
+    from netopt.models.median import _ids
+
+    labels = _ids(demand, None)
+    if labels is None:
+        raise InputError("demand has none of the columns a model labels its demand points by (town_id, id, name)",
+                         file="plan_layers")
+    points = demand.geometry.to_crs(4326).representative_point()
+    return gpd.GeoSeries(points.to_numpy(), index=pd.Index(labels), crs=4326).groupby(level=0).first()
+
+
+def point_layer(table: pd.DataFrame, places: gpd.GeoSeries, column: str) -> gpd.GeoDataFrame:
+    """`table` as a map layer: each row at the place (`places`, points by id) its `column` names (none where it
+    names no place)."""
+    return gpd.GeoDataFrame(table.reset_index(drop=True), geometry=places.reindex(table[column].to_numpy()).to_numpy(),
+                            crs=places.crs)
+
+
+def line_layer(table: pd.DataFrame, starts: gpd.GeoSeries, start: str, ends: gpd.GeoSeries, end: str
+               ) -> gpd.GeoDataFrame:
+    """`table` as a map layer (WGS84): a line from each row's `start` place to its `end` place (`starts`, `ends`:
+    points by id; none where a row names a place unknown)."""
+    starts, ends = starts.to_crs(4326), ends.to_crs(4326)
+    a = starts.reindex(table[start].to_numpy()).to_numpy()
+    b = ends.reindex(table[end].to_numpy()).to_numpy()
+    known = ~(shapely.is_missing(a) | shapely.is_missing(b))
+    lines = np.full(len(table), None, dtype=object)
+    lines[known] = shapely.linestrings(np.stack([np.column_stack([shapely.get_x(a[known]), shapely.get_y(a[known])]),
+                                                 np.column_stack([shapely.get_x(b[known]), shapely.get_y(b[known])])],
+                                                axis=1))
+    return gpd.GeoDataFrame(table.reset_index(drop=True), geometry=lines, crs=4326)
 
 
 def _check_sites(sites) -> None:

@@ -7,13 +7,14 @@ import re
 from html import escape
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from netopt._errors import check_count, check_kind
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
-from netopt.io import Dataset, write_atomic
+from netopt.io import Dataset, write_atomic, write_geopackage
 
 HEADERS_ZH = {
     "county": "区县", "county_id": "区划代码", "region_type": "区域类型", "area_km2": "面积(km²)",
@@ -74,6 +75,7 @@ HEADERS_ZH = {
     "towns_losing_all": "新增服务空白乡镇", "spread_wan": "方案差异(万人)", "rank": "排序",
     "covered_wan_today": "现状覆盖人口(万人)", "reaches": "新增覆盖乡镇", "type_comprehensive": "综合型",
     "type_community": "社区型", "type_inclusive": "普惠型", "type_light": "轻型",
+    "decision_zh": "决策(中文)",
 }
 TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km", "time_limit_min",
                 "nearest_branch_id", "nearest_branch_name", "nearest_branch_km", "nearest_branch_min", "covered",
@@ -154,9 +156,11 @@ def _out_folder(out_dir: str | Path) -> Path:
     return Path(out_dir)
 
 
-def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, pd.DataFrame] | None = None) -> list[Path]:
-    """Write one CSV per table (UTF-8 with BOM, so Excel shows Chinese) and coverage.xlsx, with the `extra`
-    tables (e.g. the comparison with other banks) after the coverage ones, rounded as they are; returns the
+def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, pd.DataFrame] | None = None,
+                          coords: str = "wgs84") -> list[Path]:
+    """Write one CSV per table (UTF-8 with BOM, so Excel shows Chinese), coverage.xlsx, with the `extra`
+    tables (e.g. the comparison with other banks) after the coverage ones, rounded as they are, and coverage.gpkg,
+    the diagnosis's map layers for a GIS (coverage_layers; lon/lat in `coords`, the inputs' system); returns the
     paths."""
     out = _out_folder(out_dir)
     check_kind(extra, (dict, type(None)), "extra is a dict of tables by name", "report")
@@ -166,7 +170,33 @@ def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, p
                             lambda p, t=table: bilingual(t).to_csv(p, index=False, encoding="utf-8-sig"))
                for name, table in tables.items()]
     written.append(write_atomic(out / "coverage.xlsx", lambda p: write_workbook(p, tables, csv_files=csv_files)))
+    written.append(write_geopackage(out / "coverage.gpkg", coverage_layers(cov), coords, HEADERS_ZH,
+                                    COVERAGE_LAYERS, {"underserved_towns": "Point"}))
     return written
+
+
+# the diagnosis's map layers, as each one's description names it
+COVERAGE_LAYERS = {"counties": "区县 counties: coverage, branches, residents per branch",
+                   "towns": "乡镇 towns: covered or not, the nearest branch", "cells": "人口网格 population cells: "
+                   "covered or not, the nearest branch", "underserved_towns": "服务不足乡镇 underserved towns, the most "
+                   "residents beyond reach first", "branches": "网点 branches: the towns and residents each serves"}
+
+
+def coverage_layers(cov: Coverage) -> dict[str, gpd.GeoDataFrame]:
+    """The diagnosis as map layers (WGS84) with the columns of its tables: counties with by_county's figures,
+    the towns (or grid cells), the underserved towns and the branches."""
+    boundaries = cov.county_boundaries
+    counties = ({"counties": gpd.GeoDataFrame(cov.by_county.round(3), geometry=boundaries.to_numpy(),
+                                              crs=boundaries.crs)} if boundaries is not None else {})
+    return {**counties, cov.demand_kind: _with_places(_columns(cov.towns, TOWN_COLUMNS), cov.towns),
+            "underserved_towns": _with_places(_columns(cov.underserved_towns, UNDERSERVED_COLUMNS),
+                                              cov.underserved_towns),
+            "branches": _with_places(_branch_table(cov.branches), cov.branches)}
+
+
+def _with_places(table: pd.DataFrame, places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """`table`, a row per row of `places`, with their geometry."""
+    return gpd.GeoDataFrame(table, geometry=places.geometry.to_numpy(), crs=places.crs)
 
 
 # the longest table a workbook sheet takes (Excel's own limit is 1,048,575); longer tables (a fine grid's cells) are
