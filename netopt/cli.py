@@ -1951,12 +1951,11 @@ def _with_worth(sites, result, *worths: Optional[pd.Series]):
 def _write_plan_layers(path: Path, ds: Dataset, sites, result, tables: tuple, coords: str) -> None:
     """A plan's map layers for a GIS (planning.plan_layers; `tables`: the model's demand, the moves and the towns
     whose coverage changes) as a GeoPackage, lon/lat in the inputs' `coords`."""
-    from netopt.planning import plan_layers, point_layer
+    from netopt.planning import plan_layers
 
     demand, moves, changed = tables
     layers = plan_layers(sites, result.selected, _with_places(result.assignment, demand), demand, moves)
-    towns = ds.towns.drop_duplicates("town_id").set_index("town_id").geometry
-    _write_layers(path, {**layers, "towns_changed": point_layer(changed, towns, "town_id")}, coords)
+    _write_layers(path, {**layers, "towns_changed": _at_towns(changed, ds)}, coords)
 
 
 def _openings_by_worth(moves: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -2615,25 +2614,27 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
 def _rollout_layers(sheets: dict[str, pd.DataFrame], ds: Dataset) -> dict:
     """The type plan's map layers: each branch with its type, batch and (for a pilot) its pilot region; a line
     from each community branch to its training hub."""
-    from netopt.planning import line_layer
+    from netopt.planning import line_layer, places_by
 
     pilots = sheets["pilots"].set_index("branch_id")
     types = sheets["batches"].assign(pilot_region=lambda t: t["branch_id"].map(pilots["pilot_region"]),
                                      represents=lambda t: t["branch_id"].map(pilots["represents"]))
-    places = _branch_places(ds)
+    places = places_by(ds.branches, "branch_id")
     return {"types": _at_branches(types, ds), "hubs": line_layer(sheets["hubs"], places, "branch_id", places, "hub_id")}
-
-
-def _branch_places(ds: Dataset):
-    """Each branch's point by its branch_id."""
-    return ds.branches.drop_duplicates("branch_id").set_index("branch_id").geometry
 
 
 def _at_branches(table: pd.DataFrame, ds: Dataset):
     """A table of branches (branch_id) as a map layer at their points."""
-    from netopt.planning import point_layer
+    from netopt.planning import places_by, point_layer
 
-    return point_layer(table, _branch_places(ds), "branch_id")
+    return point_layer(table, places_by(ds.branches, "branch_id"), "branch_id")
+
+
+def _at_towns(table: pd.DataFrame, ds: Dataset):
+    """A table of towns (town_id) as a map layer at their points."""
+    from netopt.planning import places_by, point_layer
+
+    return point_layer(table, places_by(ds.towns, "town_id"), "town_id")
 
 
 # map layers beside the tables, as each one's description names it
@@ -2644,6 +2645,8 @@ MAP_LAYERS = {"sites": "网点方案 the plan's sites: today's branches kept or 
               "towns": "乡镇 each town's share served, service vehicles 流动服务车 and village stations 村级服务站",
               "types": "网点类型 each branch's type 综合型/社区型/普惠型/轻型",
               "hubs": "培训中心 each community branch to its training hub",
+              "towns_differing": "差异乡镇 towns whose residents covered differ between the plans, the largest "
+                                 "spread first",
               "sites_evaluated": "选址评估 each candidate site: residents it adds within reach, its overlap, its rank"}
 LINE_LAYERS = ("assignment", "moves", "hubs")
 
@@ -2794,15 +2797,14 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
 def _joint_layers(tables: dict[str, pd.DataFrame], sites, ds: Dataset) -> dict:
     """The joint plan's map layers: its sites with decision and type, the towns with their share served, vehicles
     and stations, the moves and the towns whose coverage changes."""
-    from netopt.planning import DECISION_ZH, line_layer, point_layer
+    from netopt.planning import DECISION_ZH, line_layer, places_by, point_layer
 
-    places = sites.drop_duplicates("site_id").set_index("site_id").geometry
-    towns = ds.towns.drop_duplicates("town_id").set_index("town_id").geometry
+    places = places_by(sites, "site_id")
     chosen = tables["sites"].assign(decision_zh=lambda t: t["decision"].map(DECISION_ZH))
     moves = tables["moves"]
-    return {"sites": point_layer(chosen, places, "site_id"), "towns": point_layer(tables["towns"], towns, "town_id"),
+    return {"sites": point_layer(chosen, places, "site_id"), "towns": _at_towns(tables["towns"], ds),
             "moves": line_layer(moves[moves["action"] == "move"], places, "from_id", places, "to_id"),
-            "towns_changed": point_layer(tables["towns_changed"], towns, "town_id")}
+            "towns_changed": _at_towns(tables["towns_changed"], ds)}
 
 
 def _joint_sites(ds: Dataset, ask: JointAsk) -> tuple[gpd.GeoDataFrame, JointAsk]:
@@ -2941,11 +2943,14 @@ def compare(
         _say_comparison(scenarios, towns, f"{source}, {bank} 我行" if bank else source, radius)
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
         written = _write_comparison(out, scenarios, towns, record, _radius_words(radius))
+        per_plan = {column: f"覆盖人口(万人) {column.removeprefix('covered_wan ')}" for column in towns.columns
+                    if column.startswith("covered_wan ")}  # each plan's column its own alias
         fmap = compare_map(ds, bank_branches(ds.branches, bank),
                            {label: bank_branches(branches, bank) for label, branches in networks.items()}, towns,
                            f"方案比选 Plans compared — {source}" + (f", {bank}" if bank else ""))
         written.append(write_atomic(out / "compare_map.html", lambda p: fmap.save(str(p))))
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
+        _write_layers(out / "compare.gpkg", {"towns_differing": _at_towns(towns, ds)}, coords, per_plan)
     _guard(run)
 
 

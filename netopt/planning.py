@@ -552,7 +552,7 @@ def plan_layers(sites: gpd.GeoDataFrame, selected: list, assignment: pd.DataFram
     shown = sites[(sites["kind"] == "existing") | is_open].to_crs(4326)
     decision = np.where(shown["kind"] != "existing", "open", np.where(is_open[shown.index], "keep", "close"))
     layers = {"sites": shown.assign(decision=decision, decision_zh=pd.Series(decision).map(DECISION_ZH).to_numpy())}
-    points = sites.to_crs(4326).drop_duplicates("site_id").set_index("site_id").geometry
+    points = places_by(sites.to_crs(4326), "site_id")
     if assignment is not None and demand is not None:
         layers["assignment"] = line_layer(assignment, _demand_points(demand), "demand", points, "site")
     if moves is not None:
@@ -574,6 +574,12 @@ def _demand_points(demand: gpd.GeoDataFrame) -> gpd.GeoSeries:
                          file="plan_layers")
     points = demand.geometry.to_crs(4326).representative_point()
     return gpd.GeoSeries(points.to_numpy(), index=pd.Index(labels), crs=4326).groupby(level=0).first()
+
+
+def places_by(frame: gpd.GeoDataFrame, column: str) -> gpd.GeoSeries:
+    """Each row's geometry by its `column` (an id; the first row's where ids repeat), for point_layer and
+    line_layer."""
+    return frame.drop_duplicates(column).set_index(column).geometry
 
 
 def point_layer(table: pd.DataFrame, places: gpd.GeoSeries, column: str) -> gpd.GeoDataFrame:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -1367,6 +1368,9 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     yangmiao = towns.set_index("name 名称").loc["杨庙镇"]
     assert yangmiao["covered_wan today 现状 覆盖人口(万人)"] > 0 and yangmiao["covered_wan 撤杨庙 覆盖人口(万人)"] == 0
     assert "杨庙镇 (长丰县)" in said
+    layer = gpd.read_file(tmp_path / "cmp" / "compare.gpkg", layer="towns_differing")  # the same towns on a map
+    assert layer["name"].tolist() == towns["name 名称"].tolist() and layer.geometry.notna().all()
+    assert layer.set_index("name").loc["杨庙镇", "covered_wan 撤杨庙"] == 0
     book = pd.read_excel(tmp_path / "cmp" / "compare.xlsx", sheet_name=None)
     assert list(book) == ["summary 汇总", "scenarios 方案比选", "towns differing 差异乡镇"]
     assert (tmp_path / "cmp" / "compare.png").read_bytes().startswith(b"\x89PNG")
