@@ -1696,8 +1696,8 @@ def write_geopackage(path: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame
             kind = (geometry_types or {}).get(name, "Unknown") if frame.empty else None
             pyogrio.write_dataframe(_gis_layer(frame, system), tmp, layer=name, driver="GPKG", geometry_type=kind,
                                     layer_options={"DESCRIPTION": about})
-        _write_aliases(tmp, {name: list(frame.columns.drop(frame.geometry.name)) for name, frame in layers.items()},
-                       labels or {})
+        _write_aliases(tmp, {name: [str(c) for c in frame.columns.drop(frame.geometry.name)]
+                             for name, frame in layers.items()}, labels or {})
 
     return write_atomic(path, write)
 
@@ -1751,18 +1751,38 @@ def _crs_or_none(frame: gpd.GeoDataFrame):
 
 
 def _gis_layer(frame: gpd.GeoDataFrame, system: str) -> gpd.GeoDataFrame:
-    """A layer as written: lon/lat in `system`, text for columns of anything but numbers, truth values, dates."""
+    """A layer as written: lon/lat in `system`, column names as text, each column as a GeoPackage holds it
+    (_gis_column)."""
     layer = gpd.GeoDataFrame(frame).to_crs(4326)
     if system != "wgs84":
         moved = shapely.transform(layer.geometry.values,
                                   lambda xy: np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], system)))
         layer = layer.set_geometry(gpd.GeoSeries(moved, index=layer.index, crs=4326))
-    for column in layer.columns.drop(layer.geometry.name):
-        values = layer[column]
-        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
-                or pd.api.types.is_datetime64_any_dtype(values)):
-            layer[column] = values.map(lambda v: None if _is_missing(v) else str(v)).astype(object)
-    return layer
+    geometry = layer.geometry.name
+    columns = {column: _gis_column(layer[column]) for column in layer.columns.drop(geometry)}
+    return gpd.GeoDataFrame({str(column): values for column, values in columns.items()},
+                            geometry=layer.geometry.to_numpy(), crs=4326, index=layer.index)
+
+
+INT64_MAX = np.iinfo(np.int64).max
+
+
+def _gis_column(values: pd.Series) -> pd.Series:
+    """A column as a GeoPackage holds it: numbers (float16 widened; unsigned whole numbers beyond int64 as text),
+    truth values and dates as they are, anything else (complex numbers, categories, objects) as text."""
+    if values.dtype == np.float16:
+        return values.astype(np.float64)
+    if pd.api.types.is_unsigned_integer_dtype(values) and values.max(skipna=True) > INT64_MAX:
+        return _as_text(values)
+    if pd.api.types.is_complex_dtype(values) or not (
+            pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+            or pd.api.types.is_datetime64_any_dtype(values)):
+        return _as_text(values)
+    return values
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: None if _is_missing(v) else str(v)).astype(object)
 
 
 def _is_missing(value: object) -> bool:

@@ -87,6 +87,23 @@ def test_an_empty_layer_keeps_its_columns_and_geometry_type(sample, tmp_path: Pa
     assert "name" in pyogrio.read_info(path, layer="none")["fields"]
 
 
+def test_columns_of_any_kind_are_written_as_a_geopackage_holds_them(tmp_path: Path):
+    frame = gpd.GeoDataFrame({
+        5: [1, 2], "half": np.array([1.5, 2.5], dtype=np.float16), "huge": np.array([2**64 - 1, 1], dtype=np.uint64),
+        "complex": [1 + 2j, 0j], "category": pd.Categorical(["a", None]), "listed": [[1, 2], None],
+        "maybe": pd.array([True, None], dtype="boolean"), "count": pd.array([3, None], dtype="Int64"),
+        "day": pd.to_datetime(["2024-05-01", None])}, geometry=[shapely.Point(117, 31), None], crs=32650)
+    path = no.write_geopackage(tmp_path / "kinds.gpkg", {"kinds": frame}, labels={"5": "五"})
+    back = gpd.read_file(path)
+    assert back.columns.tolist() == ["5", "half", "huge", "complex", "category", "listed", "maybe", "count", "day",
+                                     "geometry"]
+    assert back["half"].tolist() == [1.5, 2.5] and back["huge"].tolist() == [str(2**64 - 1), "1"]
+    assert back["complex"].tolist() == ["(1+2j)", "0j"] and back["listed"].iloc[0] == "[1, 2]"
+    assert back["category"].iloc[0] == "a" and back["category"].isna().iloc[1] and back["count"].iloc[0] == 3
+    assert back.geometry.iloc[1] is None and back.geometry.iloc[0].x == pytest.approx(frame.to_crs(4326).geometry.x[0])
+    assert _aliases(path, "kinds") == {"5": "五"}
+
+
 def test_bad_layers_are_named_and_nothing_is_left_half_written(sample, tmp_path: Path, monkeypatch):
     target = tmp_path / "x.gpkg"
     cases = [("x.shp", {"t": sample.towns}, "a file ending in .gpkg"),
