@@ -567,7 +567,8 @@ def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.D
     from netopt.maps import network_map, radius_chart
     from netopt.report import write_coverage_report
 
-    written = write_coverage_report(cov, out, extra=rivals, coords=coords)
+    rival_only = {"rival_only_towns": _at_towns(rivals["rival_only_towns"], ds)} if rivals else None
+    written = write_coverage_report(cov, out, extra=rivals, coords=coords, extra_layers=rival_only)
     fmap = network_map(ds, coverage=cov, our_bank=bank)
     written.append(write_atomic(out / "coverage_map.html", lambda p: fmap.save(str(p))))
     if cov.settings.unit == "min":

@@ -157,21 +157,24 @@ def _out_folder(out_dir: str | Path) -> Path:
 
 
 def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, pd.DataFrame] | None = None,
-                          coords: str = "wgs84") -> list[Path]:
+                          coords: str = "wgs84", extra_layers: dict[str, gpd.GeoDataFrame] | None = None
+                          ) -> list[Path]:
     """Write one CSV per table (UTF-8 with BOM, so Excel shows Chinese), coverage.xlsx, with the `extra`
     tables (e.g. the comparison with other banks) after the coverage ones, rounded as they are, and coverage.gpkg,
-    the diagnosis's map layers for a GIS (coverage_layers; lon/lat in `coords`, the inputs' system); returns the
-    paths."""
+    the diagnosis's map layers for a GIS (coverage_layers, then `extra_layers`; lon/lat in `coords`, the inputs'
+    system); returns the paths."""
     out = _out_folder(out_dir)
     check_kind(extra, (dict, type(None)), "extra is a dict of tables by name", "report")
+    check_kind(extra_layers, (dict, type(None)), "extra_layers is a dict of GeoDataFrames by name", "report")
     tables = {**coverage_tables(cov), **{name: table.round(3) for name, table in (extra or {}).items()}}
     csv_files = {name: f"coverage_{name}.csv" for name in tables}
     written = [write_atomic(out / csv_files[name],
                             lambda p, t=table: bilingual(t).to_csv(p, index=False, encoding="utf-8-sig"))
                for name, table in tables.items()]
     written.append(write_atomic(out / "coverage.xlsx", lambda p: write_workbook(p, tables, csv_files=csv_files)))
-    written.append(write_geopackage(out / "coverage.gpkg", coverage_layers(cov), coords, HEADERS_ZH,
-                                    COVERAGE_LAYERS, {"underserved_towns": "Point"}))
+    layers = {**coverage_layers(cov), **(extra_layers or {})}
+    written.append(write_geopackage(out / "coverage.gpkg", layers, coords, HEADERS_ZH, COVERAGE_LAYERS,
+                                    {name: "Point" for name in layers}))
     return written
 
 
@@ -179,7 +182,9 @@ def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, p
 COVERAGE_LAYERS = {"counties": "区县 counties: coverage, branches, residents per branch",
                    "towns": "乡镇 towns: covered or not, the nearest branch", "cells": "人口网格 population cells: "
                    "covered or not, the nearest branch", "underserved_towns": "服务不足乡镇 underserved towns, the most "
-                   "residents beyond reach first", "branches": "网点 branches: the towns and residents each serves"}
+                   "residents beyond reach first", "branches": "网点 branches: the towns and residents each serves",
+                   "rival_only_towns": "仅他行覆盖乡镇 towns another bank reaches and ours does not, the most residents "
+                   "first"}
 
 
 def coverage_layers(cov: Coverage) -> dict[str, gpd.GeoDataFrame]:

@@ -206,6 +206,11 @@ def test_analyze_writes_the_diagnosis_as_a_geopackage(tmp_path: Path):
     table = pd.read_csv(tmp_path / "coverage_towns.csv")
     assert towns["town_id"].astype(str).tolist() == table["town_id 乡镇代码"].astype(str).tolist()
     assert _aliases(path, "counties")["coverage_rate_pct"] == "覆盖率(%)"
+    ours = runner.invoke(app, ["analyze", "--bank", "农业", "--out", str(tmp_path / "ours")])
+    assert ours.exit_code == 0, ours.output
+    rivals = gpd.read_file(tmp_path / "ours" / "coverage.gpkg", layer="rival_only_towns")  # only another bank reaches
+    table = pd.read_csv(tmp_path / "ours" / "coverage_rival_only_towns.csv")
+    assert rivals["name"].tolist() == table["name 名称"].tolist() and rivals.geometry.notna().all() and len(rivals)
 
 
 def test_optimize_writes_the_plan_as_a_geopackage(tmp_path: Path):
