@@ -331,6 +331,7 @@ def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) ->
     if options.reports:
         files.update(_capture(lambda out: county_report(cov, str(county["county"]), out, new_sites=new_sites,
                                                         city=ds if options.maps else None)))
+    files[UNDERSERVED_FILE] = _located_table(cov.underserved_towns).to_csv(index=False).encode("utf-8")
     suggested = {} if new_sites is None else {
         "new_sites": len(new_sites),
         "new_sites_adds_wan": round(float((new_sites["covered_wan_after"] - new_sites["covered_wan_today"]).max()), 4)
@@ -342,6 +343,18 @@ def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) ->
         "branches_per_100km2": round(float(county["branches_per_100km2"]), 4),
         "underserved_towns": len(cov.underserved_towns),
     }
+
+
+UNDERSERVED_FILE = "underserved_towns.csv"  # a unit's underserved towns with lon/lat (WGS84), for national.gpkg
+
+
+def _located_table(towns: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Underserved towns as the report lists them, with their lon/lat (WGS84)."""
+    from netopt.io import points_table
+    from netopt.report import UNDERSERVED_COLUMNS
+
+    kept = [column for column in UNDERSERVED_COLUMNS if column in towns]
+    return points_table(gpd.GeoDataFrame(towns[kept].round(4), geometry=towns.geometry.to_numpy(), crs=towns.crs))
 
 
 def _new_sites(ds: Dataset, options: BatchOptions) -> pd.DataFrame | None:
@@ -508,8 +521,11 @@ def saved_row(out_dir: Path, unit_id: str) -> dict | None:
     return None
 
 
-def write_tables(out_dir: Path, unit_ids: list[str]) -> tuple[pd.DataFrame, list[Path]]:
-    """Gather every unit's saved row into the national table: CSV, Parquet and an Excel summary."""
+def write_tables(out_dir: Path, unit_ids: list[str], units: gpd.GeoDataFrame | None = None
+                 ) -> tuple[pd.DataFrame, list[Path]]:
+    """Gather every unit's saved row into the national table: CSV, Parquet and an Excel summary; and national.gpkg,
+    map layers for a GIS — every unit's underserved towns and, where `units` (the units table: adcode, boundary)
+    has boundaries, the units with their rows."""
     rows = [row for uid in unit_ids if (row := saved_row(out_dir, uid)) is not None]
     table = pd.DataFrame(rows)
     if table.empty:
@@ -517,7 +533,52 @@ def write_tables(out_dir: Path, unit_ids: list[str]) -> tuple[pd.DataFrame, list
     paths = [write_atomic(out_dir / f"{TABLE_NAME}.csv", lambda p: table.to_csv(p, index=False, encoding="utf-8-sig")),
              write_atomic(out_dir / f"{TABLE_NAME}.parquet", lambda p: table.to_parquet(p, index=False)),
              write_atomic(out_dir / f"{TABLE_NAME}_summary.xlsx", lambda p: _write_summary(p, table))]
+    paths.append(_write_layers(out_dir, table, units))
     return table, paths
+
+
+def _write_layers(out_dir: Path, table: pd.DataFrame, units: gpd.GeoDataFrame | None) -> Path:
+    """national.gpkg: "units" (each unit's boundary with its row of the national table, where the units table has
+    boundaries) and "underserved_towns" (every unit's, with its adcode and name)."""
+    from netopt.io import write_geopackage
+    from netopt.report import HEADERS_ZH
+
+    layers = {}
+    if units is not None and units.geometry.notna().any():
+        shapes = units.assign(county_id=units["county_id"].astype(str)).drop_duplicates("county_id")
+        where = shapes.set_index("county_id").geometry.reindex(table["adcode"].astype(str)).to_numpy()
+        layers["units"] = gpd.GeoDataFrame(table, geometry=where, crs=units.crs)
+    layers["underserved_towns"], missing = _national_towns(out_dir, table)
+    lacking = (f" ({missing} unit(s) finished before netopt kept their towns' places lack theirs: delete those units' "
+               f"{DONE_FILE} and run the batch again)") if missing else ""
+    about = {**NATIONAL_LAYERS, "underserved_towns": NATIONAL_LAYERS["underserved_towns"] + lacking}
+    return write_geopackage(out_dir / f"{TABLE_NAME}.gpkg", layers, labels={**HEADERS_ZH, **UNIT_HEADERS_ZH},
+                            descriptions=about, geometry_types={"underserved_towns": "Point"})
+
+
+NATIONAL_LAYERS = {"units": "各单位 each unit with its row of the national table",
+                   "underserved_towns": "服务不足乡镇 every unit's underserved towns, the most residents beyond reach "
+                   "first within each unit"}
+
+
+def _national_towns(out_dir: Path, table: pd.DataFrame) -> tuple[gpd.GeoDataFrame, int]:
+    """The underserved towns each unit saved (UNDERSERVED_FILE), with the unit's adcode and name, as points; and
+    how many units with underserved towns have no such file (finished by an earlier netopt)."""
+    frames, missing = [], 0
+    for row in table.itertuples():
+        path = unit_dir(out_dir, str(row.adcode)) / UNDERSERVED_FILE
+        if path.exists():
+            towns = pd.read_csv(path, dtype={"town_id": str})
+            frames.append(towns.assign(adcode=str(row.adcode), unit=getattr(row, "name", None)))
+        else:
+            count = getattr(row, "underserved_towns", 0)
+            missing += bool(pd.notna(count) and count > 0)
+    towns = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        {"adcode": [], "unit": [], "lon": [], "lat": []})
+    first = ["adcode", "unit"]
+    towns = towns[first + [c for c in towns.columns if c not in first]]
+    located = gpd.points_from_xy(towns["lon"], towns["lat"])
+    return gpd.GeoDataFrame(towns.drop(columns=["lon", "lat"]), geometry=located, crs=4326), missing
 
 
 # Chinese labels of the national table's columns (their English names stay in national.csv and .parquet)
@@ -593,7 +654,8 @@ def run_batch(tasks: list[UnitTask], out_dir: str | os.PathLike, options: BatchO
         summary.interrupted = True
         saved = {t.unit_id for t in todo if finished(out, t.unit_id, options) or _failed_on_disk(out, t.unit_id)}
         summary.computed += sorted(saved - set(summary.computed))  # saved just before the interrupt arrived
-    _, summary.outputs = write_tables(out, [t.unit_id for t in tasks])
+    units = pd.concat([t.unit for t in tasks], ignore_index=True) if tasks else None
+    _, summary.outputs = write_tables(out, [t.unit_id for t in tasks], units)
     summary.seconds = time.perf_counter() - started
     if summary.interrupted:
         raise BatchInterrupted(summary)

@@ -6,6 +6,7 @@ import os
 import signal
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -183,9 +184,17 @@ def test_units_with_branches_get_suggested_new_branches(sample_tasks, tmp_path):
 
 def test_outputs_national_csv_parquet_and_excel(sample_tasks, tmp_path):
     summary = run_batch(sample_tasks[:2], tmp_path, BatchOptions(radius_km=RADIUS), scheduler="serial")
-    assert sorted(p.name for p in summary.outputs) == ["national.csv", "national.parquet", "national_summary.xlsx"]
+    assert sorted(p.name for p in summary.outputs) == ["national.csv", "national.gpkg", "national.parquet",
+                                                        "national_summary.xlsx"]
     csv = pd.read_csv(tmp_path / "national.csv", dtype={"adcode": str})
     assert csv["adcode"].tolist() == ["340102", "340103"]
+    units = gpd.read_file(tmp_path / "national.gpkg", layer="units")  # each unit's boundary with its row
+    assert units["adcode"].tolist() == ["340102", "340103"] and units.geometry.notna().all()
+    assert units.geometry.iloc[0].equals(sample_tasks[0].unit.geometry.iloc[0])
+    towns = gpd.read_file(tmp_path / "national.gpkg", layer="underserved_towns")  # every unit's, at their points
+    assert len(towns) == csv["underserved_towns"].sum() and set(towns["adcode"]) == {"340102", "340103"}
+    points = pd.concat([task.towns for task in sample_tasks[:2]]).set_index("town_id").geometry
+    assert all(point.distance(points[town]) < 1e-5 for town, point in zip(towns["town_id"], towns.geometry))
     sheets = pd.read_excel(tmp_path / "national_summary.xlsx", sheet_name=None)
     assert list(sheets) == ["summary 汇总", "units 各单位", "failed 失败"]
     headers = list(sheets["units 各单位"].columns)
