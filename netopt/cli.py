@@ -2798,14 +2798,12 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
 def _joint_layers(tables: dict[str, pd.DataFrame], sites, ds: Dataset) -> dict:
     """The joint plan's map layers: its sites with decision and type, the towns with their share served, vehicles
     and stations, the moves and the towns whose coverage changes."""
-    from netopt.planning import DECISION_ZH, line_layer, places_by, point_layer
+    from netopt.planning import DECISION_ZH, move_layer, places_by, point_layer
 
     places = places_by(sites, "site_id")
     chosen = tables["sites"].assign(decision_zh=lambda t: t["decision"].map(DECISION_ZH))
-    moves = tables["moves"]
     return {"sites": point_layer(chosen, places, "site_id"), "towns": _at_towns(tables["towns"], ds),
-            "moves": line_layer(moves[moves["action"] == "move"], places, "from_id", places, "to_id"),
-            "towns_changed": _at_towns(tables["towns_changed"], ds)}
+            "moves": move_layer(tables["moves"], places), "towns_changed": _at_towns(tables["towns_changed"], ds)}
 
 
 def _joint_sites(ds: Dataset, ask: JointAsk) -> tuple[gpd.GeoDataFrame, JointAsk]:

@@ -556,8 +556,14 @@ def plan_layers(sites: gpd.GeoDataFrame, selected: list, assignment: pd.DataFram
     if assignment is not None and demand is not None:
         layers["assignment"] = line_layer(assignment, _demand_points(demand), "demand", points, "site")
     if moves is not None:
-        layers["moves"] = line_layer(moves[moves["action"] == "move"], points, "from_id", points, "to_id")
+        layers["moves"] = move_layer(moves, points)
     return layers
+
+
+def move_layer(moves: pd.DataFrame, places: gpd.GeoSeries) -> gpd.GeoDataFrame:
+    """The moves of relocation_moves as a map layer: a line from each closed branch to the new site replacing it
+    (`places`: the sites' points by site id)."""
+    return line_layer(moves[moves["action"] == "move"], places, "from_id", places, "to_id")
 
 
 DECISION_ZH = {"keep": "保留", "open": "新设", "close": "撤并"}
@@ -592,8 +598,8 @@ def point_layer(table: pd.DataFrame, places: gpd.GeoSeries, column: str) -> gpd.
 def line_layer(table: pd.DataFrame, starts: gpd.GeoSeries, start: str, ends: gpd.GeoSeries, end: str
                ) -> gpd.GeoDataFrame:
     """`table` as a map layer (WGS84): a line from each row's `start` place to its `end` place (`starts`, `ends`:
-    points by id; none where a row names a place unknown)."""
-    starts, ends = starts.to_crs(4326), ends.to_crs(4326)
+    places by id, a point within each area; none where a row names a place unknown)."""
+    starts, ends = starts.to_crs(4326).representative_point(), ends.to_crs(4326).representative_point()
     a = starts.reindex(table[start].to_numpy()).to_numpy()
     b = ends.reindex(table[end].to_numpy()).to_numpy()
     known = ~(shapely.is_missing(a) | shapely.is_missing(b))

@@ -17,7 +17,7 @@ import netopt.io as nio
 from netopt.cli import app
 from netopt.coords import from_wgs84
 from netopt.grid import population_grid
-from netopt.planning import candidate_sites, existing_positions, plan_layers, relocation_moves
+from netopt.planning import candidate_sites, existing_positions, line_layer, plan_layers, relocation_moves
 from netopt.report import coverage_layers
 from tests.test_cli import _said
 
@@ -188,6 +188,10 @@ def test_plan_layers_decide_each_site_and_draw_assignment_and_moves(sample, relo
     for row in lines[drawn].sample(20, random_state=1).itertuples():
         start, end = shapely.get_point(row.geometry, 0), shapely.get_point(row.geometry, 1)
         assert start.equals(town_points[row.demand]) and end.equals(site_points[row.site])
+    areas = gpd.GeoSeries(sample.counties.geometry.to_numpy(), index=sample.counties["name"], crs=4326)
+    spokes = line_layer(pd.DataFrame({"county": ["瑶海区"], "site": [result.selected[0]]}), areas, "county",
+                        site_points, "site")  # an area's line starts at a point within it
+    assert areas["瑶海区"].contains(shapely.get_point(spokes.geometry.iloc[0], 0))
     moved = layers["moves"]
     assert len(moved) == (moves["action"] == "move").sum()
     for row in moved.itertuples():
@@ -255,3 +259,18 @@ def test_types_and_their_rollout_are_map_layers(tmp_path: Path):
     points = types.set_index("branch_id").geometry
     row = hubs.iloc[0]
     assert shapely.get_point(row.geometry, 1).equals_exact(points[row["hub_id"]], 1e-9)
+
+
+def test_the_joint_plan_is_map_layers_too(tmp_path: Path):
+    result = runner.invoke(app, ["plan", "--bank", "农业", "--p", "100", "--no-keep-existing", "--budget-wan", "1200",
+                                 "--min-share", "community=0.4", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "plan.gpkg"
+    assert _layers(path) == {"sites": "Point", "towns": "Point", "moves": "LineString", "towns_changed": "Point"}
+    sites = gpd.read_file(path, layer="sites")
+    table = pd.read_csv(tmp_path / "plan_sites.csv")
+    assert sites["site_id"].tolist() == table["site_id 网点/站点编号"].tolist()
+    assert sites["decision"].tolist() == table["decision 决策"].tolist() and sites.geometry.notna().all()
+    assert set(sites["decision_zh"]) <= {"保留", "新设", "撤并"} and (sites["decision"] == "close").any()
+    towns = gpd.read_file(path, layer="towns")
+    assert len(towns) == len(pd.read_csv(tmp_path / "plan_towns.csv")) and towns["served_share"].notna().all()
