@@ -959,8 +959,10 @@ def optimize(
         _plan_maps(ds, _phase_noted(noted, phases) if phase else noted, result.selected, moves, plan_coverage,
                    f"{model.upper()} 方案 plan — {source}", bank, out / f"{model}_map",
                    _town_shares(result, today, cells) if model == "share" else None, town_changes=changed)
-        _write_plan_layers(out / f"{model}_plan.gpkg", ds, _with_worth(sites, result, worth, closing), result,
-                           (demand, moves, changed), coords)
+        decided = _with_worth(sites, result, worth, closing)
+        if phase:  # each new branch's phase 期次, to draw the build-out 分期建设 phase by phase
+            decided = decided.assign(phase=decided["site_id"].map(_phase_of(phases)).astype("Int64"))
+        _write_plan_layers(out / f"{model}_plan.gpkg", ds, decided, result, (demand, moves, changed), coords)
     _guard(run)
 
 
@@ -1921,9 +1923,14 @@ def _say_phases(phases: pd.DataFrame, sites, model: str, out: Path, closed: int 
     return table
 
 
+def _phase_of(phases: pd.DataFrame) -> dict:
+    """Each new branch's phase (model.phases), by site id."""
+    return {site: k for k, chosen in zip(phases["phase"], phases["sites"]) for site in chosen}
+
+
 def _phase_noted(sites, phases: pd.DataFrame):
     """The candidate sites with each new branch's phase added to its map note."""
-    phase_of = {site: k for k, chosen in zip(phases["phase"], phases["sites"]) for site in chosen}
+    phase_of = _phase_of(phases)
     words = sites["site_id"].map(lambda s: f"phase {phase_of[s]} 第{phase_of[s]}期" if s in phase_of else None)
     notes = sites["plan_note"] if "plan_note" in sites else pd.Series(None, index=sites.index, dtype=object)
     joined = [" · ".join(str(part) for part in (note, word) if isinstance(part, str)) or None

@@ -218,8 +218,8 @@ def test_analyze_writes_the_diagnosis_as_a_geopackage(tmp_path: Path):
 
 
 def test_optimize_writes_the_plan_as_a_geopackage(tmp_path: Path):
-    result = runner.invoke(app, ["optimize", "--model", "mclp", "--max-new", "2", "--bank", "农业", "--out",
-                                 str(tmp_path)])
+    result = runner.invoke(app, ["optimize", "--model", "mclp", "--max-new", "2", "--phase", "1", "--bank", "农业",
+                                 "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     path = tmp_path / "mclp_plan.gpkg"
     assert _layers(path) == {"sites": "Point", "assignment": "LineString", "moves": "LineString",
@@ -229,6 +229,8 @@ def test_optimize_writes_the_plan_as_a_geopackage(tmp_path: Path):
     opened = set(sites.loc[sites["decision"] != "close", "site_id"])
     assert opened == set(table["site_id"]) and (sites["decision"] == "open").sum() == 2
     assert sites["adds_covered_wan"].notna().all()  # what each open branch adds, as in mclp_sites.csv
+    phases = pd.read_csv(tmp_path / "mclp_phases.csv")  # each new branch's phase, to draw the build-out
+    assert sorted(sites.loc[sites["decision"] == "open", "phase"]) == [1, 2] and len(phases) == 3
     changed = gpd.read_file(path, layer="towns_changed")
     assert len(changed) == len(pd.read_csv(tmp_path / "mclp_towns_changed.csv")) and changed.geometry.notna().all()
 
