@@ -29,6 +29,7 @@ TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz")  # read as CSV te
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 TABLE_SUFFIXES = TEXT_SUFFIXES + WORKBOOK_SUFFIXES
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
+LAYERED_SUFFIXES = WORKBOOK_SUFFIXES + (".gpkg",)  # files holding several tables: sheets, GeoPackage layers
 INPUT_SUFFIXES = TABLE_SUFFIXES + VECTOR_SUFFIXES
 # China's extent (incl. the South China Sea islands), degrees: used to catch swapped or foreign points.
 CHINA_LON = (73.0, 136.0)
@@ -289,21 +290,34 @@ CITY_TABLES = ("counties", "towns", "branches")  # what a city's data holds: rea
 
 
 def kind_sheets(path: Path) -> dict[str, str]:
-    """The sheets of an Excel workbook whose names say which table they hold (区县, 乡镇人口, 网点, 候选点位 …), by
-    kind; none for other files."""
-    if input_suffix(path) not in WORKBOOK_SUFFIXES or not path.is_file():
+    """The sheets of an Excel workbook, or the layers of a GeoPackage, whose names say which table they hold (区县,
+    乡镇人口, 网点, 候选点位, towns …), by kind; none for other files."""
+    if input_suffix(path) not in LAYERED_SUFFIXES or not path.is_file():
         return {}
-    try:
-        with pd.ExcelFile(path) as book:
-            names = book.sheet_names
-    except Exception as err:  # a damaged workbook: its reader says so when the table is read
-        raise InputError(f"cannot be read as an Excel workbook ({type(err).__name__}: {err})", file=str(path)) from None
+    names = _sheet_names(path) if input_suffix(path) in WORKBOOK_SUFFIXES else _layer_names(path)
     found: dict[str, str] = {}
     for name in names:
         kind = guess_kind(Path(str(name)))
         if kind is not None:
             found.setdefault(kind, str(name))
     return found
+
+
+def _sheet_names(path: Path) -> list[str]:
+    try:
+        with pd.ExcelFile(path) as book:
+            return book.sheet_names
+    except Exception as err:  # a damaged workbook: its reader says so when the table is read
+        raise InputError(f"cannot be read as an Excel workbook ({type(err).__name__}: {err})", file=str(path)) from None
+
+
+def _layer_names(path: Path) -> list[str]:
+    import pyogrio
+
+    try:
+        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except Exception:  # GDAL's words ("not recognized as being in a supported file format") say no more
+        raise InputError("cannot be read as a GeoPackage: not one, or damaged", file=str(path)) from None
 
 
 ATTRIBUTION_FILE = "ATTRIBUTION.txt"  # a data folder's credit to its sources (数据来源): on its maps and report pages
@@ -330,11 +344,11 @@ def credited(ds: Dataset, folder: str | os.PathLike) -> Dataset:
 def find_tables(data: Path) -> dict[str, tuple[Path, str | None]]:
     """A city's three tables, each as (file, sheet or None): in a data folder as find_table finds them, a table
     missing there taken from the sheet of that name in the folder's one workbook (区县 / 乡镇 / 网点 sheets); or
-    all three from the sheets of one workbook given instead of a folder."""
+    all three from the sheets of one workbook (or the layers of one GeoPackage) given instead of a folder."""
     if data.is_file():
         sheets = kind_sheets(data)
         missing = [kind for kind in CITY_TABLES if kind not in sheets]
-        if input_suffix(data) not in WORKBOOK_SUFFIXES or missing:
+        if input_suffix(data) not in LAYERED_SUFFIXES or missing:
             raise InputError(_no_city_workbook(data, missing), file=str(data))
         return {kind: (data, sheets[kind]) for kind in CITY_TABLES}
     return {kind: find_city_table(data, kind) for kind in CITY_TABLES}
@@ -352,9 +366,11 @@ def find_city_table(folder: Path, kind: str) -> tuple[Path, str | None]:
 
 
 def _no_city_workbook(data: Path, missing: list[str]) -> str:
-    if input_suffix(data) not in WORKBOOK_SUFFIXES:
-        return "--data takes a folder, or one Excel workbook with a sheet for each table (区县, 乡镇, 网点)"
-    return (f"no sheet for the {', '.join(missing)} table in this workbook: name its sheets by what they hold — "
+    if input_suffix(data) not in LAYERED_SUFFIXES:
+        return ("--data takes a folder, or one Excel workbook with a sheet for each table (区县, 乡镇, 网点), or one "
+                "GeoPackage with a layer for each")
+    part, whole = ("sheet", "workbook") if input_suffix(data) in WORKBOOK_SUFFIXES else ("layer", "GeoPackage")
+    return (f"no {part} for the {', '.join(missing)} table in this {whole}: name its {part}s by what they hold — "
             "区县 (counties), 乡镇 (towns), 网点 (branches)")
 
 
@@ -380,14 +396,14 @@ def _headed_in_folder(folder: Path, kind: str) -> tuple[Path, None] | None:
 
 
 def _sheet_in_folder(folder: Path, kind: str) -> tuple[Path, str] | None:
-    """The `kind` table as a sheet of the folder's workbooks (exactly one of them may have it); None when none
-    has."""
-    books = _folder_files(folder, WORKBOOK_SUFFIXES)
+    """The `kind` table as a sheet of the folder's workbooks or a layer of its GeoPackages (exactly one of them may
+    have it); None when none has."""
+    books = _folder_files(folder, LAYERED_SUFFIXES)
     holding = [(book, sheet) for book in books for k, sheet in kind_sheets(book).items() if k == kind]
     if len(holding) == 1:
         return holding[0]
     if holding:
-        raise InputError(f"{len(holding)} workbook sheets could be the {kind} table "
+        raise InputError(f"{len(holding)} workbook sheets or GeoPackage layers could be the {kind} table "
                          f"({', '.join(f'{book.name} / {sheet}' for book, sheet in holding)}): keep one",
                          file=str(folder))
     return None

@@ -316,8 +316,44 @@ def test_a_workbooks_problems_name_its_sheet_and_missing_sheets_are_said(tmp_pat
     folder.mkdir()
     for name in ("a.xlsx", "b.xlsx"):
         city_workbook(folder / name, city_files)
-    with pytest.raises(no.InputError, match=r"2 workbook sheets could be the counties table \(a.xlsx / 区县"):
+    with pytest.raises(no.InputError, match=r"2 workbook sheets or GeoPackage layers could be the counties table "
+                                            r"\(a.xlsx / 区县"):
         find_tables(folder)
+
+
+def test_one_geopackage_with_a_layer_per_table(tmp_path: Path):
+    """A GIS user's city in one GeoPackage, a layer per table (区县, 乡镇, 网点 or counties, towns, branches): --data,
+    validate and a folder holding it read it as a workbook's sheets are read."""
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+    from netopt.io import find_tables
+
+    sample = no.load_sample()
+    (tmp_path / "gis").mkdir()
+    city = no.write_geopackage(tmp_path / "gis" / "合肥.gpkg", {"区县": sample.counties, "乡镇人口": sample.towns,
+                                                               "网点": sample.branches}, coords="gcj02")
+    tables = find_tables(city)
+    assert tables == {"counties": (city, "区县"), "towns": (city, "乡镇人口"), "branches": (city, "网点")}
+    assert find_tables(city.parent) == tables
+    for data in (city, city.parent):
+        read = no.read_folder(data, coords="gcj02")
+        assert read.towns["town_id"].tolist() == sample.towns["town_id"].tolist()
+        moved = (read.branches.geometry.x - sample.branches.geometry.x).abs().max(), \
+            (read.branches.geometry.y - sample.branches.geometry.y).abs().max()
+        assert max(moved) < 1e-6  # back to WGS84
+    runner = CliRunner()
+    result = runner.invoke(app, ["analyze", "--data", str(city), "--coords", "gcj02", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    checked = runner.invoke(app, ["validate", str(city), "--coords", "gcj02"])
+    assert checked.exit_code == 0 and "/ 网点 (branches): 493 rows" in " ".join(checked.output.split())
+    partial = no.write_geopackage(tmp_path / "two.gpkg", {"counties": sample.counties, "towns": sample.towns})
+    with pytest.raises(no.InputError, match="no layer for the branches table in this GeoPackage"):
+        find_tables(partial)
+    (tmp_path / "bad.gpkg").write_text("not a GeoPackage", encoding="utf-8")
+    refused = runner.invoke(app, ["analyze", "--data", str(tmp_path / "bad.gpkg"), "--out", str(tmp_path / "x")])
+    said = " ".join(refused.output.split())
+    assert refused.exit_code == 2 and "bad.gpkg: cannot be read as a GeoPackage: not one, or damaged" in said
 
 
 def test_a_branch_list_reads_ids_or_names_under_a_title(tmp_path: Path):
