@@ -1959,10 +1959,19 @@ def _with_worth(sites, result, *worths: Optional[pd.Series]):
 def _write_plan_layers(path: Path, ds: Dataset, sites, result, tables: tuple, coords: str) -> None:
     """A plan's map layers for a GIS (planning.plan_layers; `tables`: the model's demand, the moves and the towns
     whose coverage changes) as a GeoPackage, lon/lat in the inputs' `coords`."""
-    from netopt.planning import plan_layers
+    from netopt.planning import line_layer, places_by, plan_layers
+    from netopt.report import WORKBOOK_ROWS
 
     demand, moves, changed = tables
-    layers = plan_layers(sites, result.selected, _with_places(result.assignment, demand), demand, moves)
+    assignment = _with_places(result.assignment, demand)
+    if len(assignment) <= WORKBOOK_ROWS:
+        layers = plan_layers(sites, result.selected, assignment, demand, moves)
+    else:  # a fine grid's million lines: each town's cells summed by serving branch, as in the workbook
+        layers = plan_layers(sites, result.selected, moves=moves)
+        towns = places_by(ds.towns.assign(place=ds.towns["county"] + " " + ds.towns["name"]), "place")
+        by_town = _assignment_by_town(assignment, demand)
+        layers["assignment"] = line_layer(by_town.assign(place=by_town["county"] + " " + by_town["town"]), towns,
+                                          "place", places_by(sites, "site_id"), "site").drop(columns="place")
     _write_layers(path, {**layers, "towns_changed": _at_towns(changed, ds)}, coords)
 
 
@@ -2647,7 +2656,8 @@ def _at_towns(table: pd.DataFrame, ds: Dataset):
 
 # map layers beside the tables, as each one's description names it
 MAP_LAYERS = {"sites": "网点方案 the plan's sites: today's branches kept or closed, the new ones",
-              "assignment": "分配 each town (or grid cell) to the branch serving it",
+              "assignment": "分配 each town (or grid cell; on a grid of over 100,000 cells each town's cells summed by "
+                            "the branch serving them) to the branch serving it",
               "moves": "迁址 each closed branch to the new site replacing it",
               "towns_changed": "覆盖变化乡镇 towns whose residents within reach change, losses first",
               "towns": "乡镇 each town's share served, service vehicles 流动服务车 and village stations 村级服务站",

@@ -235,6 +235,17 @@ def test_optimize_writes_the_plan_as_a_geopackage(tmp_path: Path):
     assert len(changed) == len(pd.read_csv(tmp_path / "mclp_towns_changed.csv")) and changed.geometry.notna().all()
 
 
+def test_a_fine_grids_assignment_is_drawn_town_by_town(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr("netopt.report.WORKBOOK_ROWS", 50)  # as a grid of millions of cells: lines by town
+    result = runner.invoke(app, ["optimize", "--model", "pmedian", "--max-new", "1", "--grid-km", "5", "--bank", "农业",
+                                 "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    lines = gpd.read_file(tmp_path / "pmedian_plan.gpkg", layer="assignment")
+    cells = pd.read_csv(tmp_path / "pmedian_assignment.csv")
+    assert len(lines) < len(cells) and lines["cells"].sum() == len(cells) and lines.geometry.notna().all()
+    assert lines["residents"].sum() == pytest.approx(cells["weight"].sum(), rel=1e-6)
+
+
 def test_site_evaluation_is_written_in_the_coordinates_the_sites_were_given_in(tmp_path: Path):
     result = runner.invoke(app, ["evaluate-sites", "--site", "候选A=117.2501,31.8402", "--coords", "gcj02",
                                  "--bank", "农业", "--out", str(tmp_path)])
