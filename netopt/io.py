@@ -1798,6 +1798,9 @@ def _gis_column(values: pd.Series) -> pd.Series:
 
 
 def _as_text(values: pd.Series) -> pd.Series:
+    """Text as it is (missing values None); anything else as its str."""
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # a million names: no Python loop
+        return values if isinstance(values.dtype, pd.StringDtype) else values.astype(object).where(values.notna())
     return values.map(lambda v: None if _is_missing(v) else str(v)).astype(object)
 
 
