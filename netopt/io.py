@@ -155,7 +155,7 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
         named = file if layer is None else f"{file} (sheet '{layer}')"
         return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets)
     if suffix in VECTOR_SUFFIXES:
-        return _Table(_read_vector(p, layer), file, "feature")
+        return _Table(_read_vector(p, layer), file if layer is None else f"{file} (layer '{layer}')", "feature")
     raise InputError(
         f"unsupported file type '{suffix}'; use one of {', '.join(INPUT_SUFFIXES)}", file=file
     )
@@ -511,7 +511,8 @@ def _read_vector(p: Path, layer: str | None) -> gpd.GeoDataFrame:
         raise InputError("the file is empty", file=str(p))
     frame = read_gis_file(p, layer)
     if len(frame) == 0:
-        raise InputError("the file has no features", file=str(p))
+        raise InputError("the file has no features" if layer is None else f"layer '{layer}' has no features",
+                         file=str(p))
     frame.index = np.arange(1, len(frame) + 1)  # feature numbers, from 1
     return frame.rename(columns=lambda c: str(c).strip())
 

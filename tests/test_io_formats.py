@@ -347,6 +347,15 @@ def test_one_geopackage_with_a_layer_per_table(tmp_path: Path):
     assert result.exit_code == 0, result.output
     checked = runner.invoke(app, ["validate", str(city), "--coords", "gcj02"])
     assert checked.exit_code == 0 and "/ 网点 (branches): 493 rows" in " ".join(checked.output.split())
+    towns = sample.towns.assign(population=sample.towns["population"].astype(object))
+    towns.loc[towns.index[3], "population"] = "abc"
+    bad_row = no.write_geopackage(tmp_path / "row.gpkg", {"区县": sample.counties, "乡镇": towns, "网点": sample.branches})
+    with pytest.raises(no.InputError, match=r"row.gpkg \(layer '乡镇'\), feature 4, column 'population'"):
+        no.read_folder(bad_row)
+    empty = no.write_geopackage(tmp_path / "empty.gpkg", {"区县": sample.counties, "乡镇": sample.towns,
+                                                          "网点": sample.branches.iloc[:0]})
+    with pytest.raises(no.InputError, match="empty.gpkg: layer '网点' has no features"):
+        no.read_folder(empty)
     partial = no.write_geopackage(tmp_path / "two.gpkg", {"counties": sample.counties, "towns": sample.towns})
     with pytest.raises(no.InputError, match="no layer for the branches table in this GeoPackage"):
         find_tables(partial)
