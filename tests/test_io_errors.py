@@ -534,3 +534,21 @@ def test_units_written_in_the_cells(tmp_path: Path):
     wrong = write(tmp_path / "x.csv", "乡镇名称,常住人口,经度,纬度\nA,1.2亿,117.3,31.8\n")
     assert "non-numeric values (e.g. '1.2亿'): population is not counted in 亿; write the number alone (in the " \
            "header's unit) or with one of 万人, 万, 人" in str(problems_of(no.read_towns, wrong))
+
+
+def test_lines_given_for_towns_or_counties_are_refused(tmp_path: Path):
+    """Towns are points or areas, counties boundaries or points: a layer of lines (roads taken for them) is refused
+    by its features, not read as places of no area."""
+    sample = no.load_sample()
+    towns = sample.towns.head(3).assign(geometry=lambda t: t.geometry.to_crs(32650).buffer(500).boundary.to_crs(4326))
+    towns.to_file(tmp_path / "towns.geojson")
+    with pytest.raises(InputError, match=r"features 1, 2, 3, column 'geometry': towns are points or their areas "
+                                         r"\(polygons\), not LineString: is this another layer \(roads\?\)"):
+        no.read_towns(tmp_path / "towns.geojson")
+    counties = sample.counties.head(2).assign(geometry=lambda c: c.geometry.boundary)
+    counties.to_file(tmp_path / "counties.geojson")
+    with pytest.raises(InputError, match="counties are their boundaries \\(polygons\\) or points, not"):
+        no.read_counties(tmp_path / "counties.geojson")
+    areas = sample.towns.head(3).assign(geometry=lambda t: t.geometry.to_crs(32650).buffer(500).to_crs(4326))
+    areas.to_file(tmp_path / "areas.geojson")
+    assert len(no.read_towns(tmp_path / "areas.geojson")) == 3
