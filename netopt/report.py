@@ -14,7 +14,7 @@ import pandas as pd
 from netopt._errors import check_count, check_kind
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
-from netopt.io import Dataset, write_atomic, write_geopackage
+from netopt.io import Dataset, points_table, write_atomic, write_geopackage
 
 HEADERS_ZH = {
     "county": "区县", "county_id": "区划代码", "region_type": "区域类型", "area_km2": "面积(km²)",
@@ -94,9 +94,10 @@ GLANCE_TOWN_COLUMNS = ["town_id", "name", "county", "population", "unserved_popu
                        "nearest_branch_km", "reason"]
 
 
-def coverage_tables(cov: Coverage) -> dict[str, pd.DataFrame]:
+def coverage_tables(cov: Coverage, coords: str = "wgs84") -> dict[str, pd.DataFrame]:
     """The coverage result as plain tables, one per sheet/CSV, rounded for reading (on a grid: its cells summed by
-    town, then the cells)."""
+    town, then the cells); the towns (or cells: a point within each), underserved towns and branches with their
+    lon/lat in `coords`, the inputs' system."""
     from netopt.coverage import coverage_by_minutes, coverage_by_radius
 
     by_town = {"towns": cov.by_town().round(3)} if cov.demand_kind == "cells" else {}
@@ -106,10 +107,11 @@ def coverage_tables(cov: Coverage) -> dict[str, pd.DataFrame]:
         "by_county": cov.by_county.round(3),
         **by_minutes,
         "by_radius": coverage_by_radius(cov).round(3),
-        "underserved_towns": _columns(cov.underserved_towns, UNDERSERVED_COLUMNS),
+        "underserved_towns": _located(_columns(cov.underserved_towns, UNDERSERVED_COLUMNS), cov.underserved_towns,
+                                      coords),
         **by_town,
-        cov.demand_kind: _columns(cov.towns, TOWN_COLUMNS),
-        "branches": _branch_table(cov.branches),
+        cov.demand_kind: _located(_columns(cov.towns, TOWN_COLUMNS), cov.towns, coords),
+        "branches": _located(_branch_table(cov.branches), cov.branches, coords),
         "notes": pd.DataFrame({"note": cov.notes}),
     }
 
@@ -125,6 +127,12 @@ def coverage_html(cov: Coverage, towns_shown: int = 5) -> str:
              f"in <code>.underserved_towns</code>)</p>{_html_table(underserved)}" if len(underserved) else "")
     return (f"<p><b>Coverage 覆盖诊断</b> — {escape(cov.summary())}</p>{_html_table(regions)}{towns}"
             + (f"<ul class=\"note\">{notes}</ul>" if notes else ""))
+
+
+def _located(table: pd.DataFrame, places: gpd.GeoDataFrame, coords: str) -> pd.DataFrame:
+    """`table` (a row per row of `places`) with each place's lon/lat in `coords` (a point within an area)."""
+    points = places.geometry.representative_point().to_numpy()
+    return points_table(gpd.GeoDataFrame(table, geometry=points, crs=places.crs), coords)
 
 
 def _columns(frame: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
@@ -166,7 +174,7 @@ def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, p
     out = _out_folder(out_dir)
     check_kind(extra, (dict, type(None)), "extra is a dict of tables by name", "report")
     check_kind(extra_layers, (dict, type(None)), "extra_layers is a dict of GeoDataFrames by name", "report")
-    tables = {**coverage_tables(cov), **{name: table.round(3) for name, table in (extra or {}).items()}}
+    tables = {**coverage_tables(cov, coords), **{name: table.round(3) for name, table in (extra or {}).items()}}
     csv_files = {name: f"coverage_{name}.csv" for name in tables}
     written = [write_atomic(out / csv_files[name],
                             lambda p, t=table: bilingual(t).to_csv(p, index=False, encoding="utf-8-sig"))

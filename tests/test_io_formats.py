@@ -345,6 +345,13 @@ def test_one_geopackage_with_a_layer_per_table(tmp_path: Path):
     runner = CliRunner()
     result = runner.invoke(app, ["analyze", "--data", str(city), "--coords", "gcj02", "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "o" / "coverage_branches.csv")  # the places in the inputs' GCJ-02, as given
+    given = gpd.read_file(city, layer="网点")
+    assert (table["lon 经度"] - given.geometry.x).abs().max() < 1e-6
+    assert (table["lat 纬度"] - given.geometry.y).abs().max() < 1e-6
+    towns = pd.read_csv(tmp_path / "o" / "coverage_underserved_towns.csv", dtype={"town_id 乡镇代码": str})
+    at = gpd.read_file(city, layer="乡镇人口").set_index("town_id").geometry[towns["town_id 乡镇代码"]]
+    assert abs(towns["lon 经度"].to_numpy() - at.x.to_numpy()).max() < 1e-6
     checked = runner.invoke(app, ["validate", str(city), "--coords", "gcj02"])
     assert checked.exit_code == 0 and "/ 网点 (branches): 493 rows" in " ".join(checked.output.split())
     towns = sample.towns.assign(population=sample.towns["population"].astype(object))
