@@ -2792,6 +2792,7 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
         except InfeasibleError as err:
             raise InfeasibleError(f"{err}{KEEP_COVERED_HINT if ask.keep_covered else ''}") from None
     chosen, towns = _joint_columns(chosen, towns, sites, ds)
+    chosen = chosen.merge(points_table(sites[["site_id", "geometry"]], ask.coords), on="site_id", how="left")
     selected = chosen.loc[chosen["decision"] != "close", "site_id"].tolist()
     moves = relocation_moves(sites, selected)
     record = [("command 命令", command)] + _say_joint_plan(summary, chosen, towns, ask, source)

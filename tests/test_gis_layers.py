@@ -284,6 +284,7 @@ def test_the_joint_plan_is_map_layers_too(tmp_path: Path):
     table = pd.read_csv(tmp_path / "plan_sites.csv")
     assert sites["site_id"].tolist() == table["site_id 网点/站点编号"].tolist()
     assert sites["decision"].tolist() == table["decision 决策"].tolist() and sites.geometry.notna().all()
+    assert (table["lon 经度"] - sites.geometry.x).abs().max() < 1e-6  # the CSV places each site too
     assert set(sites["decision_zh"]) <= {"保留", "新设", "撤并"} and (sites["decision"] == "close").any()
     towns = gpd.read_file(path, layer="towns")
     assert len(towns) == len(pd.read_csv(tmp_path / "plan_towns.csv")) and towns["served_share"].notna().all()
