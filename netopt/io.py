@@ -1717,6 +1717,8 @@ def write_geopackage(path: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame
     data; each layer's description says which); a column's Chinese label (`labels`, by column name) is its alias;
     `descriptions` by layer; an empty layer takes its `geometry_types` entry ("Point", "LineString" …)."""
     _check_layers(path, layers)
+    for given, what in ((labels, "labels"), (descriptions, "descriptions"), (geometry_types, "geometry_types")):
+        check_kind(given, (dict, type(None)), f"{what} are a dict by column or layer name", "write_geopackage")
     system = normalize_coord_system(coords)
     where = f"coordinates 坐标: {COORD_NAMES[system]}" + ("" if system == "wgs84" else " (as the inputs 同输入)")
 

@@ -391,8 +391,9 @@ def _chosen(sites: gpd.GeoDataFrame, selected: list, also: set[str] = frozenset(
     any id that is no site's (nor one of `also`): a plan of other candidate sites, or labels of another model."""
     check_kind(selected, (list, tuple, set, np.ndarray, pd.Index, pd.Series), "a plan's sites are a list of site "
                "ids, as a model's result.selected gives them", "plan")
-    chosen = sites["site_id"].isin(set(selected))
-    strays = sorted(set(map(str, selected)) - set(sites["site_id"].astype(str)) - also)
+    ids = set(map(str, selected))
+    chosen = sites["site_id"].astype(str).isin(ids)
+    strays = sorted(ids - set(sites["site_id"].astype(str)) - also)
     if strays:
         raise InputError(f"the plan names {len(strays)} site(s) that are not among the candidate sites (e.g. "
                          f"{', '.join(strays[:3])}): give the sites the model was built from", file="plan")
@@ -549,6 +550,12 @@ def plan_layers(sites: gpd.GeoDataFrame, selected: list, assignment: pd.DataFram
     (relocation_moves), "moves", a line from each closed branch to the new site replacing it."""
     _check_sites(sites)
     is_open = _chosen(sites, selected)
+    if (assignment is None) != (demand is None):
+        raise InputError("an assignment is drawn from the demand the model was built from: give both or neither",
+                         file="plan_layers")
+    if assignment is not None:
+        check_columns(assignment, ("demand", "site"), "plan_layers", "the assignment", "a model's result.assignment")
+        check_kind(demand, gpd.GeoDataFrame, "demand is the GeoDataFrame the model was built from", "plan_layers")
     shown = sites[(sites["kind"] == "existing") | is_open].to_crs(4326)
     decision = np.where(shown["kind"] != "existing", "open", np.where(is_open[shown.index], "keep", "close"))
     layers = {"sites": shown.assign(decision=decision, decision_zh=pd.Series(decision).map(DECISION_ZH).to_numpy())}
@@ -563,6 +570,7 @@ def plan_layers(sites: gpd.GeoDataFrame, selected: list, assignment: pd.DataFram
 def move_layer(moves: pd.DataFrame, places: gpd.GeoSeries) -> gpd.GeoDataFrame:
     """The moves of relocation_moves as a map layer: a line from each closed branch to the new site replacing it
     (`places`: the sites' points by site id)."""
+    check_columns(moves, ("action", "from_id", "to_id"), "move_layer", "moves", "relocation_moves")
     return line_layer(moves[moves["action"] == "move"], places, "from_id", places, "to_id")
 
 
@@ -585,12 +593,29 @@ def _demand_points(demand: gpd.GeoDataFrame) -> gpd.GeoSeries:
 def places_by(frame: gpd.GeoDataFrame, column: str) -> gpd.GeoSeries:
     """Each row's geometry by its `column` (an id; the first row's where ids repeat), for point_layer and
     line_layer."""
+    check_kind(frame, gpd.GeoDataFrame, "places are a GeoDataFrame (towns, branches, candidate sites …)", "places_by")
+    _check_column_name(frame, column, "places_by")
     return frame.drop_duplicates(column).set_index(column).geometry
+
+
+def _check_column_name(table, column, caller: str) -> None:
+    """An InputError unless `column` is the name of a column of `table`."""
+    check_kind(column, str, "a column is named by its header", caller)
+    check_columns(table, (column,), caller, "the table", "the table you give")
+
+
+def _check_places(places, caller: str) -> None:
+    """An InputError unless `places` is a GeoSeries with a coordinate system (places_by's)."""
+    if not isinstance(places, gpd.GeoSeries) or places.crs is None:
+        raise InputError("places are a GeoSeries by id with a coordinate system, as planning.places_by gives them",
+                         file=caller)
 
 
 def point_layer(table: pd.DataFrame, places: gpd.GeoSeries, column: str) -> gpd.GeoDataFrame:
     """`table` as a map layer: each row at the place (`places`, points by id) its `column` names (none where it
     names no place)."""
+    _check_column_name(table, column, "point_layer")
+    _check_places(places, "point_layer")
     return gpd.GeoDataFrame(table.reset_index(drop=True), geometry=places.reindex(table[column].to_numpy()).to_numpy(),
                             crs=places.crs)
 
@@ -599,6 +624,10 @@ def line_layer(table: pd.DataFrame, starts: gpd.GeoSeries, start: str, ends: gpd
                ) -> gpd.GeoDataFrame:
     """`table` as a map layer (WGS84): a line from each row's `start` place to its `end` place (`starts`, `ends`:
     places by id, a point within each area; none where a row names a place unknown)."""
+    for column in (start, end):
+        _check_column_name(table, column, "line_layer")
+    for places in (starts, ends):
+        _check_places(places, "line_layer")
     starts, ends = starts.to_crs(4326).representative_point(), ends.to_crs(4326).representative_point()
     a = starts.reindex(table[start].to_numpy()).to_numpy()
     b = ends.reindex(table[end].to_numpy()).to_numpy()

@@ -198,6 +198,7 @@ COVERAGE_LAYERS = {"counties": "区县 counties: coverage, branches, residents p
 def coverage_layers(cov: Coverage) -> dict[str, gpd.GeoDataFrame]:
     """The diagnosis as map layers (WGS84) with the columns of its tables: counties with by_county's figures,
     the towns (or grid cells), the underserved towns and the branches."""
+    check_kind(cov, Coverage, "cov is a diagnosis from analyze_coverage", "coverage_layers")
     boundaries = cov.county_boundaries
     counties = ({"counties": gpd.GeoDataFrame(cov.by_county.round(3), geometry=boundaries.to_numpy(),
                                               crs=boundaries.crs)} if boundaries is not None else {})

@@ -63,6 +63,21 @@ CASES = [
     ("new_sites DataFrame", lambda ds: planning.candidate_sites(ds, new_sites=pd.DataFrame({"name": ["甲"],
      "lon": [117.25], "lat": [31.85]})), r"no.read_candidates\(table\) reads a file or a DataFrame with lon/lat "
      r"\(经度/纬度\) columns into one, not DataFrame$"),  # had said "missing: the coordinate system"
+    # the map layers' helpers (each had raised AttributeError, KeyError or TypeError)
+    ("coverage_layers dict", lambda ds: no.report.coverage_layers({}), "cov is a diagnosis from analyze_coverage"),
+    ("plan_layers assignment alone", lambda ds: planning.plan_layers(planning.candidate_sites(ds), [],
+                                                                     pd.DataFrame()), "give both or neither"),
+    ("plan_layers assignment", lambda ds: planning.plan_layers(planning.candidate_sites(ds), [], pd.DataFrame(),
+                                                               ds.towns), "the assignment needs the columns demand"),
+    ("point_layer column", lambda ds: planning.point_layer(ds.towns, planning.places_by(ds.towns, "town_id"), True),
+     "a column is named by its header, not bool"),
+    ("point_layer places", lambda ds: planning.point_layer(ds.towns, {}, "town_id"),
+     "places are a GeoSeries by id with a coordinate system"),
+    ("places_by missing", lambda ds: planning.places_by(ds.towns, "site_id"), r"missing: site_id"),
+    ("move_layer list", lambda ds: planning.move_layer([], planning.places_by(ds.towns, "town_id")),
+     "moves needs the columns action, from_id and to_id"),
+    ("write_geopackage labels", lambda ds: no.write_geopackage("x.gpkg", {"t": ds.towns}, labels=True),
+     "labels are a dict by column or layer name, not bool"),
 ]
 
 
