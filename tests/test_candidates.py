@@ -200,9 +200,12 @@ def test_joint_plan_counts_candidates_costs_alone_when_types_cost_nothing(tmp_pa
                                  str(path), *free, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "costs the site's own opening cost (every type's cost is 0)" in " ".join(result.output.split())
-    decided = pd.read_csv(tmp_path / "plan_sites.csv").set_axis(range(13), axis=1)
-    opened = decided[decided[4] == "open"]
-    assert len(opened) == 9 and (opened[8] == 40.0).all()  # p 110 = 101 kept + 9 new, each at its own 40万元
+    decided = pd.read_csv(tmp_path / "plan_sites.csv")
+    opened = decided[decided["decision 决策"] == "open"]
+    assert len(opened) == 9 and (opened["open_cost_wan 开设费用(万元)"] == 40.0).all()  # 101 kept + 9 new at 40万元 each
+    candidates = pd.read_csv(path)  # each new site where the candidates file puts it
+    assert set(zip(opened["lon 经度"].round(6), opened["lat 纬度"].round(6))) <= set(
+        zip(candidates.iloc[:, 2].round(6), candidates.iloc[:, 3].round(6)))
 
 
 def test_candidates_sheet_of_the_city_workbook(tmp_path: Path):
