@@ -1138,8 +1138,8 @@ def read_county_table(path: Source, coords: str = "wgs84",
     cols["name_pinyin"] = _optional_text(table, matches, "name_pinyin")
     geometry = _geometry_from_frame(table, matches, coords, problems, need_points=False)
     if geometry is not None:
-        _check_places(table, geometry, ("Polygon", "MultiPolygon", "Point"), "counties are their boundaries "
-                      "(polygons) or points", problems)
+        _check_geometry_kinds(table, geometry, ("Polygon", "MultiPolygon", "Point"),
+                              "counties are their boundaries (polygons) or points", problems)
     if geometry is not None and "area_km2" not in matches and not problems:
         cols["area_km2"] = geodesic_area_km2(geometry)
     return _finish(table, cols, matches, geometry, problems)
@@ -1172,8 +1172,8 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
     cols["population_method"] = _optional_text(table, matches, "population_method")
     geometry = _geometry_from_frame(table, matches, coords, problems, need_points=True)
     if geometry is not None:
-        _check_places(table, geometry, ("Point", "Polygon", "MultiPolygon"), "towns are points or their areas "
-                      "(polygons)", problems)
+        _check_geometry_kinds(table, geometry, ("Point", "Polygon", "MultiPolygon"),
+                              "towns are points or their areas (polygons)", problems)
     towns, table = _finish(table, cols, matches, geometry, problems)
     if population is not None:
         towns.attrs["population_column"] = matches["population"].source
@@ -1181,8 +1181,8 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
     return towns, table
 
 
-def _check_places(table: _Table, geometry: gpd.GeoSeries, kinds: tuple[str, ...], said: str,
-                  problems: list[Problem]) -> None:
+def _check_geometry_kinds(table: _Table, geometry: gpd.GeoSeries, kinds: tuple[str, ...], said: str,
+                          problems: list[Problem]) -> None:
     """A problem naming the rows whose geometry is none of `kinds` (lines for towns: a road layer taken for them?)."""
     other = geometry.notna() & ~geometry.geom_type.isin(kinds)
     if other.any():
