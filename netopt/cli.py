@@ -567,7 +567,10 @@ def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.D
     from netopt.maps import network_map, radius_chart
     from netopt.report import write_coverage_report
 
-    rival_only = {"rival_only_towns": _at_towns(rivals["rival_only_towns"], ds)} if rivals else None
+    rival_only = None
+    if rivals and "town_id" in rivals["rival_only_towns"]:  # the towns only another bank reaches, placed
+        rival_only = {"rival_only_towns": _at_towns(rivals["rival_only_towns"], ds)}
+        rivals = {**rivals, "rival_only_towns": _located_by(rivals["rival_only_towns"], ds.towns, "town_id", coords)}
     written = write_coverage_report(cov, out, extra=rivals, coords=coords, extra_layers=rival_only)
     fmap = network_map(ds, coverage=cov, our_bank=bank)
     written.append(write_atomic(out / "coverage_map.html", lambda p: fmap.save(str(p))))
@@ -948,6 +951,7 @@ def optimize(
                                                 timed=timed)
         summary.insert(1, ("command 命令", _command_line(ctx)))
         plan_coverage, compared, changed = _before_after(ds, sites, result.selected, radius, roads, cells)
+        changed = _located_by(changed, ds.towns, "town_id", coords)
         console.print(f"Wrote {_write_csv(changed, out / f'{model}_towns_changed.csv')}")
         book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared,
                                                                         "towns changed 覆盖变化乡镇": changed})
@@ -2434,8 +2438,9 @@ def assign_types(
         if plan.attrs["missing_indicators"]:
             console.print(f"[yellow]Indicators missing from the data (left out of the scores): "
                           f"{', '.join(plan.attrs['missing_indicators'])}[/]")
-        written = [_write_csv(bilingual(plan), out / "branch_types.csv"),
-                   write_atomic(out / "branch_types.xlsx", lambda f: write_workbook(f, {"branch types 网点类型": plan}))]
+        located = _located_by(plan, ds.branches, "branch_id", coords)
+        written = [_write_csv(bilingual(located), out / "branch_types.csv"),
+                   write_atomic(out / "branch_types.xlsx", lambda f: write_workbook(f, {"branch types 网点类型": located}))]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
         _write_layers(out / "branch_types.gpkg", {"types": _at_branches(plan, ds)}, coords)
     _guard(run)
@@ -2621,11 +2626,23 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     _say_unweighed(ds, type_rules["weights"])
     _say_budget_counts_nothing(types, type_rules["budget_wan"])
     console.print(_mix_table(sheets["mix"]))
-    written = [_write_csv(bilingual(table), out / f"plan_{name}.csv") for name, table in sheets.items()]
-    written.append(write_atomic(out / "plan.xlsx", lambda f: write_workbook(f, sheets)))
+    shown = {name: _located_by(table, ds.branches, "branch_id", coords) if name in BRANCH_SHEETS else table
+             for name, table in sheets.items()}
+    written = [_write_csv(bilingual(table), out / f"plan_{name}.csv") for name, table in shown.items()]
+    written.append(write_atomic(out / "plan.xlsx", lambda f: write_workbook(f, shown)))
     console.print(f"Wrote {len(written)} files to {out}")
     written.append(_write_layers(out / "plan.gpkg", _rollout_layers(sheets, ds), coords))
     _remove_left_over(out, PLAN_OUTPUTS, written)
+
+
+BRANCH_SHEETS = ("types", "pilots", "batches")  # the type plan's tables of branches, written with their lon/lat
+
+
+def _located_by(table: pd.DataFrame, frame, column: str, coords: str) -> pd.DataFrame:
+    """`table` with the lon/lat (in `coords`, the inputs' system) of the place of `frame` its `column` names."""
+    from netopt.planning import places_by, point_layer
+
+    return points_table(point_layer(table, places_by(frame, column), column), coords)
 
 
 def _rollout_layers(sheets: dict[str, pd.DataFrame], ds: Dataset) -> dict:
@@ -2797,6 +2814,7 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     moves = relocation_moves(sites, selected)
     record = [("command 命令", command)] + _say_joint_plan(summary, chosen, towns, ask, source)
     plan_coverage, compared, changed = _before_after(ds, sites, selected, DIAGNOSIS_RADII)
+    towns, changed = (_located_by(table, ds.towns, "town_id", ask.coords) for table in (towns, changed))
     tables = {"sites": chosen, "towns": towns, "moves": moves, "towns_changed": changed}
     written = [_write_csv(bilingual(table), out / f"plan_{name}.csv") for name, table in tables.items()]
     written.append(_summary_workbook(out / "plan.xlsx", record, {"sites 网点": chosen, "towns 乡镇": towns,
@@ -2959,7 +2977,8 @@ def compare(
                                           **_roads(network, network_coords, network_split))
         _say_comparison(scenarios, towns, f"{source}, {bank} 我行" if bank else source, radius)
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
-        written = _write_comparison(out, scenarios, towns, record, _radius_words(radius))
+        written = _write_comparison(out, scenarios, _located_by(towns, ds.towns, "town_id", coords), record,
+                                    _radius_words(radius))
         per_plan = {column: f"覆盖人口(万人) {column.removeprefix('covered_wan ')}" for column in towns.columns
                     if column.startswith("covered_wan ")}  # each plan's column its own alias
         fmap = compare_map(ds, bank_branches(ds.branches, bank),
@@ -3111,14 +3130,14 @@ def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, r
     """compare's tables as CSVs, a workbook after the summary `record` (item, value) and the chart (coverage
     within `radius`, in words)."""
     from netopt.maps import compare_chart
-    from netopt.report import bilingual
+    from netopt.report import bilingual, rounded
 
     labels = {column: "覆盖人口(万人)" for column in towns.columns if column.startswith("covered_wan ")}
+    shown = bilingual(rounded(towns, 4), labels)  # lon/lat to 6 decimals
     return [_write_csv(bilingual(scenarios.round(3)), out / "compare_scenarios.csv"),
-            _write_csv(bilingual(towns.round(4), labels), out / "compare_towns.csv"),
+            _write_csv(shown, out / "compare_towns.csv"),
             _summary_workbook(out / "compare.xlsx", record, {"scenarios 方案比选": scenarios.round(3),
-                                                             "towns differing 差异乡镇": bilingual(towns.round(4),
-                                                                                                   labels)}),
+                                                             "towns differing 差异乡镇": shown}),
             compare_chart(scenarios, out / "compare.png", radius)]
 
 

@@ -129,6 +129,11 @@ def coverage_html(cov: Coverage, towns_shown: int = 5) -> str:
             + (f"<ul class=\"note\">{notes}</ul>" if notes else ""))
 
 
+def rounded(table: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
+    """A table's figures to `decimals` for reading, its lon/lat as given (6 decimals: 0.1 m)."""
+    return table.round({column: decimals for column in table.columns if column not in ("lon", "lat")})
+
+
 def _located(table: pd.DataFrame, places: gpd.GeoDataFrame, coords: str) -> pd.DataFrame:
     """`table` (a row per row of `places`) with each place's lon/lat in `coords` (a point within an area)."""
     points = places.geometry.representative_point().to_numpy()
@@ -174,7 +179,7 @@ def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, p
     out = _out_folder(out_dir)
     check_kind(extra, (dict, type(None)), "extra is a dict of tables by name", "report")
     check_kind(extra_layers, (dict, type(None)), "extra_layers is a dict of GeoDataFrames by name", "report")
-    tables = {**coverage_tables(cov, coords), **{name: table.round(3) for name, table in (extra or {}).items()}}
+    tables = {**coverage_tables(cov, coords), **{name: rounded(table) for name, table in (extra or {}).items()}}
     csv_files = {name: f"coverage_{name}.csv" for name in tables}
     written = [write_atomic(out / csv_files[name],
                             lambda p, t=table: bilingual(t).to_csv(p, index=False, encoding="utf-8-sig"))

@@ -1367,6 +1367,8 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     towns = pd.read_csv(tmp_path / "cmp" / "compare_towns.csv")
     yangmiao = towns.set_index("name 名称").loc["杨庙镇"]
     assert yangmiao["covered_wan today 现状 覆盖人口(万人)"] > 0 and yangmiao["covered_wan 撤杨庙 覆盖人口(万人)"] == 0
+    place = no.load_sample().towns.set_index("name").geometry["杨庙镇"]  # lon/lat kept to 6 decimals
+    assert abs(yangmiao["lon 经度"] - place.x) < 1e-6 and abs(yangmiao["lat 纬度"] - place.y) < 1e-6
     assert "杨庙镇 (长丰县)" in said
     layer = gpd.read_file(tmp_path / "cmp" / "compare.gpkg", layer="towns_differing")  # the same towns on a map
     assert layer["name"].tolist() == towns["name 名称"].tolist() and layer.geometry.notna().all()

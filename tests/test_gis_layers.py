@@ -215,6 +215,7 @@ def test_analyze_writes_the_diagnosis_as_a_geopackage(tmp_path: Path):
     rivals = gpd.read_file(tmp_path / "ours" / "coverage.gpkg", layer="rival_only_towns")  # only another bank reaches
     table = pd.read_csv(tmp_path / "ours" / "coverage_rival_only_towns.csv")
     assert rivals["name"].tolist() == table["name 名称"].tolist() and rivals.geometry.notna().all() and len(rivals)
+    assert (table["lat 纬度"] - rivals.geometry.y).abs().max() < 1e-6
 
 
 def test_optimize_writes_the_plan_as_a_geopackage(tmp_path: Path):
@@ -232,7 +233,9 @@ def test_optimize_writes_the_plan_as_a_geopackage(tmp_path: Path):
     phases = pd.read_csv(tmp_path / "mclp_phases.csv")  # each new branch's phase, to draw the build-out
     assert sorted(sites.loc[sites["decision"] == "open", "phase"]) == [1, 2] and len(phases) == 3
     changed = gpd.read_file(path, layer="towns_changed")
-    assert len(changed) == len(pd.read_csv(tmp_path / "mclp_towns_changed.csv")) and changed.geometry.notna().all()
+    table = pd.read_csv(tmp_path / "mclp_towns_changed.csv")
+    assert len(changed) == len(table) and changed.geometry.notna().all()
+    assert (table["lon"] - changed.geometry.x).abs().max() < 1e-6
 
 
 def test_a_fine_grids_assignment_is_drawn_town_by_town(tmp_path: Path, monkeypatch):
@@ -262,12 +265,14 @@ def test_types_and_their_rollout_are_map_layers(tmp_path: Path):
     types = gpd.read_file(tmp_path / "t" / "branch_types.gpkg", layer="types")
     table = pd.read_csv(tmp_path / "t" / "branch_types.csv")
     assert types["type"].tolist() == table["type 建议类型"].tolist() and types.geometry.notna().all()
+    assert (table["lon 经度"] - types.geometry.x).abs().max() < 1e-6  # the table places each branch too
     planned = runner.invoke(app, ["plan", "--min-share", "community=0.4", "--out", str(tmp_path / "p")])
     assert planned.exit_code == 0, planned.output
     path = tmp_path / "p" / "plan.gpkg"
     assert _layers(path) == {"types": "Point", "hubs": "LineString"}
     types, hubs = gpd.read_file(path, layer="types"), gpd.read_file(path, layer="hubs")
-    assert types["pilot_region"].notna().sum() == len(pd.read_csv(tmp_path / "p" / "plan_pilots.csv"))
+    pilots = pd.read_csv(tmp_path / "p" / "plan_pilots.csv")
+    assert types["pilot_region"].notna().sum() == len(pilots) and pilots["lat 纬度"].notna().all()
     assert len(hubs) == len(pd.read_csv(tmp_path / "p" / "plan_hubs.csv")) > 0
     points = types.set_index("branch_id").geometry
     row = hubs.iloc[0]
