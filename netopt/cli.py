@@ -2628,6 +2628,9 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     console.print(_mix_table(sheets["mix"]))
     shown = {name: _located_by(table, ds.branches, "branch_id", coords) if name in BRANCH_SHEETS else table
              for name, table in sheets.items()}
+    at_hub = _located_by(sheets["hubs"], ds.branches.rename(columns={"branch_id": "hub_id"}), "hub_id", coords)
+    shown["hubs"] = _located_by(at_hub.rename(columns={"lon": "hub_lon", "lat": "hub_lat"}), ds.branches,
+                                "branch_id", coords)  # each community branch's place and its hub's
     written = [_write_csv(bilingual(table), out / f"plan_{name}.csv") for name, table in shown.items()]
     written.append(write_atomic(out / "plan.xlsx", lambda f: write_workbook(f, shown)))
     console.print(f"Wrote {len(written)} files to {out}")

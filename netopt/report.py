@@ -75,7 +75,7 @@ HEADERS_ZH = {
     "towns_losing_all": "新增服务空白乡镇", "spread_wan": "方案差异(万人)", "rank": "排序",
     "covered_wan_today": "现状覆盖人口(万人)", "reaches": "新增覆盖乡镇", "type_comprehensive": "综合型",
     "type_community": "社区型", "type_inclusive": "普惠型", "type_light": "轻型",
-    "decision_zh": "决策(中文)", "phase": "期次",
+    "decision_zh": "决策(中文)", "phase": "期次", "hub_lon": "中心支行经度", "hub_lat": "中心支行纬度",
 }
 TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km", "time_limit_min",
                 "nearest_branch_id", "nearest_branch_name", "nearest_branch_km", "nearest_branch_min", "covered",

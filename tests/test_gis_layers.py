@@ -277,6 +277,9 @@ def test_types_and_their_rollout_are_map_layers(tmp_path: Path):
     points = types.set_index("branch_id").geometry
     row = hubs.iloc[0]
     assert shapely.get_point(row.geometry, 1).equals_exact(points[row["hub_id"]], 1e-9)
+    table = pd.read_csv(tmp_path / "p" / "plan_hubs.csv").iloc[0]  # the table places both ends too
+    assert abs(table["hub_lon 中心支行经度"] - points[row["hub_id"]].x) < 1e-6
+    assert abs(table["lat 纬度"] - points[row["branch_id"]].y) < 1e-6
 
 
 def test_the_joint_plan_is_map_layers_too(tmp_path: Path):
