@@ -322,7 +322,7 @@ def _dataset(task: UnitTask) -> Dataset:
 
 
 def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) -> dict:
-    from netopt.report import county_report
+    from netopt.report import UNDERSERVED_COLUMNS, county_report, located
 
     ds = _dataset(task)
     cov = analyze_coverage(ds, **options.limit(), residents_per_branch_limit_wan=options.residents_per_branch_wan)
@@ -331,7 +331,9 @@ def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) ->
     if options.reports:
         files.update(_capture(lambda out: county_report(cov, str(county["county"]), out, new_sites=new_sites,
                                                         city=ds if options.maps else None)))
-    files[UNDERSERVED_FILE] = _located_table(cov.underserved_towns).to_csv(index=False).encode("utf-8")
+    towns = cov.underserved_towns
+    kept = towns[[column for column in UNDERSERVED_COLUMNS if column in towns]].round(4)
+    files[UNDERSERVED_FILE] = located(kept, towns).to_csv(index=False).encode("utf-8")  # lon/lat in WGS84
     suggested = {} if new_sites is None else {
         "new_sites": len(new_sites),
         "new_sites_adds_wan": round(float((new_sites["covered_wan_after"] - new_sites["covered_wan_today"]).max()), 4)
@@ -346,15 +348,6 @@ def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) ->
 
 
 UNDERSERVED_FILE = "underserved_towns.csv"  # a unit's underserved towns with lon/lat (WGS84), for national.gpkg
-
-
-def _located_table(towns: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Underserved towns as the report lists them, with their lon/lat (WGS84)."""
-    from netopt.io import points_table
-    from netopt.report import UNDERSERVED_COLUMNS
-
-    kept = [column for column in UNDERSERVED_COLUMNS if column in towns]
-    return points_table(gpd.GeoDataFrame(towns[kept].round(4), geometry=towns.geometry.to_numpy(), crs=towns.crs))
 
 
 def _new_sites(ds: Dataset, options: BatchOptions) -> pd.DataFrame | None:

@@ -107,11 +107,11 @@ def coverage_tables(cov: Coverage, coords: str = "wgs84") -> dict[str, pd.DataFr
         "by_county": cov.by_county.round(3),
         **by_minutes,
         "by_radius": coverage_by_radius(cov).round(3),
-        "underserved_towns": _located(_columns(cov.underserved_towns, UNDERSERVED_COLUMNS), cov.underserved_towns,
-                                      coords),
+        "underserved_towns": located(_columns(cov.underserved_towns, UNDERSERVED_COLUMNS), cov.underserved_towns,
+                                     coords),
         **by_town,
-        cov.demand_kind: _located(_columns(cov.towns, TOWN_COLUMNS), cov.towns, coords),
-        "branches": _located(_branch_table(cov.branches), cov.branches, coords),
+        cov.demand_kind: located(_columns(cov.towns, TOWN_COLUMNS), cov.towns, coords),
+        "branches": located(_branch_table(cov.branches), cov.branches, coords),
         "notes": pd.DataFrame({"note": cov.notes}),
     }
 
@@ -134,7 +134,7 @@ def rounded(table: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
     return table.round({column: decimals for column in table.columns if column not in ("lon", "lat")})
 
 
-def _located(table: pd.DataFrame, places: gpd.GeoDataFrame, coords: str) -> pd.DataFrame:
+def located(table: pd.DataFrame, places: gpd.GeoDataFrame, coords: str = "wgs84") -> pd.DataFrame:
     """`table` (a row per row of `places`) with each place's lon/lat in `coords` (a point within an area)."""
     points = places.geometry.representative_point().to_numpy()
     return points_table(gpd.GeoDataFrame(table, geometry=points, crs=places.crs), coords)
