@@ -569,8 +569,9 @@ def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.D
 
     rival_only = None
     if rivals and "town_id" in rivals["rival_only_towns"]:  # the towns only another bank reaches, placed
-        rival_only = {"rival_only_towns": _at_towns(rivals["rival_only_towns"], ds)}
-        rivals = {**rivals, "rival_only_towns": _located_by(rivals["rival_only_towns"], ds.towns, "town_id", coords)}
+        placed = _at_towns(rivals["rival_only_towns"], ds)
+        rival_only = {"rival_only_towns": placed}
+        rivals = {**rivals, "rival_only_towns": points_table(placed, coords)}
     written = write_coverage_report(cov, out, extra=rivals, coords=coords, extra_layers=rival_only)
     fmap = network_map(ds, coverage=cov, our_bank=bank)
     written.append(write_atomic(out / "coverage_map.html", lambda p: fmap.save(str(p))))
@@ -2641,11 +2642,16 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
 BRANCH_SHEETS = ("types", "pilots", "batches")  # the type plan's tables of branches, written with their lon/lat
 
 
-def _located_by(table: pd.DataFrame, frame, column: str, coords: str) -> pd.DataFrame:
-    """`table` with the lon/lat (in `coords`, the inputs' system) of the place of `frame` its `column` names."""
+def _placed(table: pd.DataFrame, frame, column: str):
+    """`table` as a map layer, each row at the place of `frame` (towns, branches, sites) its `column` names."""
     from netopt.planning import places_by, point_layer
 
-    return points_table(point_layer(table, places_by(frame, column), column), coords)
+    return point_layer(table, places_by(frame, column), column)
+
+
+def _located_by(table: pd.DataFrame, frame, column: str, coords: str) -> pd.DataFrame:
+    """`table` with the lon/lat (in `coords`, the inputs' system) of the place of `frame` its `column` names."""
+    return points_table(_placed(table, frame, column), coords)
 
 
 def _rollout_layers(sheets: dict[str, pd.DataFrame], ds: Dataset) -> dict:
@@ -2662,16 +2668,12 @@ def _rollout_layers(sheets: dict[str, pd.DataFrame], ds: Dataset) -> dict:
 
 def _at_branches(table: pd.DataFrame, ds: Dataset):
     """A table of branches (branch_id) as a map layer at their points."""
-    from netopt.planning import places_by, point_layer
-
-    return point_layer(table, places_by(ds.branches, "branch_id"), "branch_id")
+    return _placed(table, ds.branches, "branch_id")
 
 
 def _at_towns(table: pd.DataFrame, ds: Dataset):
     """A table of towns (town_id) as a map layer at their points."""
-    from netopt.planning import places_by, point_layer
-
-    return point_layer(table, places_by(ds.towns, "town_id"), "town_id")
+    return _placed(table, ds.towns, "town_id")
 
 
 # map layers beside the tables, as each one's description names it
