@@ -6,6 +6,7 @@ from netopt.coverage import Coverage, analyze_coverage
 from netopt.datasets import load_sample
 from netopt.io import (Dataset, read_branches, read_candidates, read_counties, read_dataset, read_folder,
                        read_towns, write_geopackage)
+from netopt.kml import write_kml
 from netopt.models import (CFLP, LSCP, MCLP, CapacitatedMCLP, MarketShare, PCenter, PDispersion, PMedian, Result,
                            SiteRules)
 from netopt.models.types import assign_branch_types
@@ -18,5 +19,5 @@ __all__ = [
     "analyze_coverage", "assign_branch_types", "competition", "gcj02_to_wgs84", "load_sample", "maps",
     "planning", "read_branches", "read_candidates", "read_counties", "read_dataset", "read_folder", "read_towns",
     "report",
-    "to_wgs84", "wgs84_to_gcj02", "write_geopackage",
+    "to_wgs84", "wgs84_to_gcj02", "write_geopackage", "write_kml",
 ]

@@ -526,14 +526,15 @@ def write_tables(out_dir: Path, unit_ids: list[str], units: gpd.GeoDataFrame | N
     paths = [write_atomic(out_dir / f"{TABLE_NAME}.csv", lambda p: table.to_csv(p, index=False, encoding="utf-8-sig")),
              write_atomic(out_dir / f"{TABLE_NAME}.parquet", lambda p: table.to_parquet(p, index=False)),
              write_atomic(out_dir / f"{TABLE_NAME}_summary.xlsx", lambda p: _write_summary(p, table))]
-    paths.append(_write_layers(out_dir, table, units))
+    paths.extend(_write_layers(out_dir, table, units))
     return table, paths
 
 
-def _write_layers(out_dir: Path, table: pd.DataFrame, units: gpd.GeoDataFrame | None) -> Path:
+def _write_layers(out_dir: Path, table: pd.DataFrame, units: gpd.GeoDataFrame | None) -> list[Path]:
     """national.gpkg: "units" (each unit's boundary with its row of the national table, where the units table has
-    boundaries) and "underserved_towns" (every unit's, with its adcode and name)."""
-    from netopt.io import write_geopackage
+    boundaries) and "underserved_towns" (every unit's, with its adcode and name); national.kmz, the same for
+    Google Earth and 奥维 (kml.write_map_files)."""
+    from netopt.kml import write_map_files
     from netopt.report import HEADERS_ZH
 
     layers = {}
@@ -545,8 +546,9 @@ def _write_layers(out_dir: Path, table: pd.DataFrame, units: gpd.GeoDataFrame | 
     lacking = (f" ({missing} unit(s) finished before netopt kept their towns' places lack theirs: delete those units' "
                f"{DONE_FILE} and run the batch again)") if missing else ""
     about = {**NATIONAL_LAYERS, "underserved_towns": NATIONAL_LAYERS["underserved_towns"] + lacking}
-    return write_geopackage(out_dir / f"{TABLE_NAME}.gpkg", layers, labels={**HEADERS_ZH, **UNIT_HEADERS_ZH},
-                            descriptions=about, geometry_types={"underserved_towns": "Point"})
+    written, _ = write_map_files(out_dir / f"{TABLE_NAME}.gpkg", layers, "wgs84", {**HEADERS_ZH, **UNIT_HEADERS_ZH},
+                                 about, {"underserved_towns": "Point"})
+    return written
 
 
 NATIONAL_LAYERS = {"units": "各单位 each unit with its row of the national table",

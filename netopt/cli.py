@@ -21,7 +21,7 @@ from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
 from netopt.io import (TABLE_SUFFIXES, Dataset, find_city_table, find_table, guess_kind, guess_kind_by_headers,
                        kind_sheets, points_table, read_branch_list, read_branches, read_candidates, read_counties,
-                       read_dataset, read_folder, read_towns, unwritable_folder, write_atomic, write_geopackage)
+                       read_dataset, read_folder, read_towns, unwritable_folder, write_atomic)
 from netopt.models import capacitated
 
 if TYPE_CHECKING:
@@ -579,7 +579,19 @@ def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.D
         written.append(radius_chart(coverage_by_minutes(cov), out / "coverage_by_minutes.png", diagnosis_minutes(cov)))
     written.append(radius_chart(coverage_by_radius(cov), out / "coverage_by_radius.png", diagnosis_radii_km(cov)))
     console.print(f"Wrote {len(written)} files to [bold]{out}[/]: " + ", ".join(p.name for p in written))
+    _say_kmz_left_out(cov)
     _remove_left_over(out, ANALYZE_OUTPUTS, written)
+
+
+def _say_kmz_left_out(cov: Coverage) -> None:
+    """Which of the diagnosis's layers coverage.kmz left out (too many places for a phone), if any."""
+    from netopt.kml import KML_MAX_PLACES
+
+    sizes = {cov.demand_kind: len(cov.towns), "underserved_towns": len(cov.underserved_towns),
+             "branches": len(cov.branches)}
+    left_out = {name: count for name, count in sizes.items() if count > KML_MAX_PLACES}
+    if left_out:
+        console.print("coverage.kmz, for Google Earth or 奥维" + _left_out(left_out) + ": coverage.gpkg has them")
 
 
 # what analyze may write, with one option or another: those an earlier run left and this one did not write go
@@ -2635,7 +2647,7 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     written = [_write_csv(bilingual(table), out / f"plan_{name}.csv") for name, table in shown.items()]
     written.append(write_atomic(out / "plan.xlsx", lambda f: write_workbook(f, shown)))
     console.print(f"Wrote {len(written)} files to {out}")
-    written.append(_write_layers(out / "plan.gpkg", _rollout_layers(sheets, ds), coords))
+    written.extend(_write_layers(out / "plan.gpkg", _rollout_layers(sheets, ds), coords))
     _remove_left_over(out, PLAN_OUTPUTS, written)
 
 
@@ -2691,21 +2703,31 @@ MAP_LAYERS = {"sites": "网点方案 the plan's sites: today's branches kept or 
 LINE_LAYERS = ("assignment", "moves", "hubs")
 
 
-def _write_layers(path: Path, layers: dict, coords: str, labels: dict[str, str] | None = None) -> Path:
-    """Map layers (io.write_geopackage, MAP_LAYERS' descriptions, HEADERS_ZH's labels, `labels` first) for QGIS or
-    ArcGIS, lon/lat in the inputs' `coords`; says so."""
+def _write_layers(path: Path, layers: dict, coords: str, labels: dict[str, str] | None = None) -> list[Path]:
+    """Map layers (MAP_LAYERS' descriptions, HEADERS_ZH's labels, `labels` first) as a GeoPackage for QGIS or
+    ArcGIS, lon/lat in the inputs' `coords`, and a KMZ for Google Earth and 奥维 (kml.write_map_files); says so."""
+    from netopt.kml import write_map_files
     from netopt.report import HEADERS_ZH
 
     kinds = {name: "LineString" if name in LINE_LAYERS else "Point" for name in layers}
-    written = write_geopackage(path, layers, coords, {**HEADERS_ZH, **(labels or {})}, MAP_LAYERS, kinds)
-    console.print(f"Wrote {written}: map layers for QGIS or ArcGIS 地图图层 ({', '.join(layers)})")
+    written, left_out = write_map_files(path, layers, coords, {**HEADERS_ZH, **(labels or {})}, MAP_LAYERS, kinds)
+    console.print(f"Wrote {written[0]}: map layers for QGIS or ArcGIS 地图图层 ({', '.join(layers)}); "
+                  f"{written[1].name}: the same for Google Earth or 奥维 on a field visit 外业核查" + _left_out(left_out))
     return written
+
+
+def _left_out(left_out: dict[str, int]) -> str:
+    """What a KMZ left out, said after its name (nothing when it holds every layer)."""
+    from netopt.kml import KML_MAX_PLACES
+
+    return "".join(f" (without {name}: {count:,} places, over the {KML_MAX_PLACES:,} a phone's map takes well)"
+                   for name, count in left_out.items())
 
 
 # what plan writes, the type plan (without --p) or the joint plan (with it): one's files go when the other runs
 PLAN_OUTPUTS = (*(f"plan_{name}.csv" for name in ("types", "pilots", "batches", "hubs", "mix", "calendar", "sites",
                                                   "towns", "moves", "towns_changed", "branches")),
-                "plan_map.html", "plan_map.png", "plan.gpkg")
+                "plan_map.html", "plan_map.png", "plan.gpkg", "plan.kmz")
 
 
 LONG_TRIP_MINUTES = 120  # a coaching trip longer than this is said: a day's travel there and back
@@ -2831,7 +2853,7 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
                          typed.set_index("branch_id")["type"])
     _plan_maps(ds, sites, selected, moves, plan_coverage, f"网点与类型 sites and types — {source}", ask.bank,
                out / "plan_map", types=typed, town_changes=changed)
-    written.append(_write_layers(out / "plan.gpkg", _joint_layers(tables, sites, ds), ask.coords))
+    written.extend(_write_layers(out / "plan.gpkg", _joint_layers(tables, sites, ds), ask.coords))
     _remove_left_over(out, PLAN_OUTPUTS, [*written, out / "plan_branches.csv", out / "plan_map.html",
                                           out / "plan_map.png"])
 

@@ -1716,7 +1716,9 @@ def write_geopackage(path: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame
     Coordinates in `coords`, the system the inputs used (GCJ-02 or BD-09 tagged EPSG:4326, as GIS tools take such
     data; each layer's description says which); a column's Chinese label (`labels`, by column name) is its alias;
     `descriptions` by layer; an empty layer takes its `geometry_types` entry ("Point", "LineString" …)."""
-    _check_layers(path, layers)
+    check_layers(path, layers, "write_geopackage", (".gpkg",))
+    for name, frame in layers.items():
+        _check_column_names(name, frame)
     for given, what in ((labels, "labels"), (descriptions, "descriptions"), (geometry_types, "geometry_types")):
         check_kind(given, (dict, type(None)), f"{what} are a dict by column or layer name", "write_geopackage")
     system = normalize_coord_system(coords)
@@ -1740,26 +1742,27 @@ def write_geopackage(path: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame
 COORD_NAMES = {"wgs84": "WGS84", "gcj02": "GCJ-02", "bd09": "BD-09"}
 
 
-def _check_layers(path: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    """An InputError unless `path` names a .gpkg file (not a folder) and `layers` are GeoDataFrames with a
-    coordinate system under names of their own (a GeoPackage's are the same whatever their case)."""
-    check_kind(path, (str, os.PathLike), "a GeoPackage is written to a file path ending in .gpkg", "write_geopackage")
-    if Path(path).suffix.lower() != ".gpkg" or Path(path).is_dir():
-        raise InputError(f"a GeoPackage is written to a file ending in .gpkg, not {str(path)!r}",
-                         file="write_geopackage")
-    check_kind(layers, dict, "layers are a dict of GeoDataFrames by layer name", "write_geopackage")
+def check_layers(path: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame], writer: str,
+                 suffixes: tuple[str, ...]) -> None:
+    """An InputError (from `writer`) unless `path` names a file (not a folder) ending in one of `suffixes` and
+    `layers` are GeoDataFrames with a coordinate system under names of their own (whatever their case, as a
+    GeoPackage's are)."""
+    ending = " or ".join(suffixes)
+    check_kind(path, (str, os.PathLike), f"map layers are written to a file path ending in {ending}", writer)
+    if Path(path).suffix.lower() not in suffixes or Path(path).is_dir():
+        raise InputError(f"{writer} writes a file ending in {ending}, not {str(path)!r}", file=writer)
+    check_kind(layers, dict, "layers are a dict of GeoDataFrames by layer name", writer)
     names = [str(name).lower() for name in layers]
     if not layers or len(set(names)) < len(names):
-        raise InputError("layers need at least one layer, each under a name of its own (GeoPackage names are the "
-                         "same whatever their case)", file="write_geopackage")
+        raise InputError("layers need at least one layer, each under a name of its own (whatever its case: "
+                         "GeoPackage names are the same)", file=writer)
     for name, frame in layers.items():
         if not isinstance(name, str) or not name.strip():
-            raise InputError(f"a layer's name is text, not {name!r}", file="write_geopackage")
+            raise InputError(f"a layer's name is text, not {name!r}", file=writer)
         if not isinstance(frame, gpd.GeoDataFrame) or _crs_or_none(frame) is None:
             raise InputError(f"layer {name!r} is a GeoDataFrame with a coordinate system (crs), not "
                              f"{type(frame).__name__}" + (" without one" if isinstance(frame, gpd.GeoDataFrame)
-                                                          else ""), file="write_geopackage")
-        _check_column_names(name, frame)
+                                                          else ""), file=writer)
 
 
 def _check_column_names(layer: str, frame: gpd.GeoDataFrame) -> None:

@@ -14,7 +14,8 @@ import pandas as pd
 from netopt._errors import check_count, check_kind
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
-from netopt.io import Dataset, points_table, write_atomic, write_geopackage
+from netopt.io import Dataset, points_table, write_atomic
+from netopt.kml import write_map_files
 
 HEADERS_ZH = {
     "county": "区县", "county_id": "区划代码", "region_type": "区域类型", "area_km2": "面积(km²)",
@@ -173,9 +174,10 @@ def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, p
                           coords: str = "wgs84", extra_layers: dict[str, gpd.GeoDataFrame] | None = None
                           ) -> list[Path]:
     """Write one CSV per table (UTF-8 with BOM, so Excel shows Chinese), coverage.xlsx, with the `extra`
-    tables (e.g. the comparison with other banks) after the coverage ones, rounded as they are, and coverage.gpkg,
+    tables (e.g. the comparison with other banks) after the coverage ones, rounded as they are, coverage.gpkg,
     the diagnosis's map layers for a GIS (coverage_layers, then `extra_layers`; lon/lat in `coords`, the inputs'
-    system); returns the paths."""
+    system), and coverage.kmz, the same for Google Earth and 奥维 on a field visit (WGS84; a layer of over
+    kml.KML_MAX_PLACES places, such as a fine grid's cells, left out); returns the paths."""
     out = _out_folder(out_dir)
     check_kind(extra, (dict, type(None)), "extra is a dict of tables by name", "report")
     check_kind(extra_layers, (dict, type(None)), "extra_layers is a dict of GeoDataFrames by name", "report")
@@ -186,9 +188,9 @@ def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, p
                for name, table in tables.items()]
     written.append(write_atomic(out / "coverage.xlsx", lambda p: write_workbook(p, tables, csv_files=csv_files)))
     layers = {**coverage_layers(cov), **(extra_layers or {})}
-    written.append(write_geopackage(out / "coverage.gpkg", layers, coords, HEADERS_ZH, COVERAGE_LAYERS,
-                                    {name: "Point" for name in layers}))
-    return written
+    maps, _ = write_map_files(out / "coverage.gpkg", layers, coords, HEADERS_ZH, COVERAGE_LAYERS,
+                              {name: "Point" for name in layers})
+    return written + maps
 
 
 # the diagnosis's map layers, as each one's description names it

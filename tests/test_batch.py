@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 from typer.testing import CliRunner
 
@@ -184,8 +185,8 @@ def test_units_with_branches_get_suggested_new_branches(sample_tasks, tmp_path):
 
 def test_outputs_national_csv_parquet_and_excel(sample_tasks, tmp_path):
     summary = run_batch(sample_tasks[:2], tmp_path, BatchOptions(radius_km=RADIUS), scheduler="serial")
-    assert sorted(p.name for p in summary.outputs) == ["national.csv", "national.gpkg", "national.parquet",
-                                                        "national_summary.xlsx"]
+    assert sorted(p.name for p in summary.outputs) == ["national.csv", "national.gpkg", "national.kmz",
+                                                        "national.parquet", "national_summary.xlsx"]
     csv = pd.read_csv(tmp_path / "national.csv", dtype={"adcode": str})
     assert csv["adcode"].tolist() == ["340102", "340103"]
     units = gpd.read_file(tmp_path / "national.gpkg", layer="units")  # each unit's boundary with its row
@@ -195,6 +196,9 @@ def test_outputs_national_csv_parquet_and_excel(sample_tasks, tmp_path):
     assert len(towns) == csv["underserved_towns"].sum() and set(towns["adcode"]) == {"340102", "340103"}
     points = pd.concat([task.towns for task in sample_tasks[:2]]).set_index("town_id").geometry
     assert all(point.distance(points[town]) < 1e-5 for town, point in zip(towns["town_id"], towns.geometry))
+    field = pyogrio.list_layers(tmp_path / "national.kmz")  # the same for Google Earth and 奥维, by folder
+    assert [name for name, _ in field] == ["各单位 units", "服务不足乡镇 underserved towns"]
+    assert len(gpd.read_file(tmp_path / "national.kmz", layer="服务不足乡镇 underserved towns")) == len(towns)
     sheets = pd.read_excel(tmp_path / "national_summary.xlsx", sheet_name=None)
     assert list(sheets) == ["summary 汇总", "units 各单位", "failed 失败"]
     headers = list(sheets["units 各单位"].columns)

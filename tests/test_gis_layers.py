@@ -106,7 +106,7 @@ def test_columns_of_any_kind_are_written_as_a_geopackage_holds_them(tmp_path: Pa
 
 def test_bad_layers_are_named_and_nothing_is_left_half_written(sample, tmp_path: Path, monkeypatch):
     target = tmp_path / "x.gpkg"
-    cases = [("x.shp", {"t": sample.towns}, "a file ending in .gpkg"),
+    cases = [("x.shp", {"t": sample.towns}, "writes a file ending in .gpkg"),
              ("x.gpkg", [sample.towns], "layers are a dict of GeoDataFrames"),
              ("x.gpkg", {}, "at least one layer"),
              ("x.gpkg", {"a": sample.towns, "A": sample.towns}, "a name of its own"),

@@ -1,0 +1,214 @@
+"""Map layers as KML/KMZ for Google Earth and 奥维: valid against the OGC schema, WGS84, read back whole."""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import fastkml
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+from PIL import Image
+from typer.testing import CliRunner
+
+import netopt as no
+from netopt.cli import app
+from netopt.kml import KML_MAX_PLACES, write_field_kmz
+from netopt.maps import NEW_COLOUR, TYPE_COLOURS
+from netopt.planning import line_layer, places_by
+from netopt.report import COVERAGE_LAYERS, HEADERS_ZH, coverage_layers
+from tests.test_cli import _said
+
+runner = CliRunner()
+KML = "{http://www.opengis.net/kml/2.2}"
+SCHEMA = etree.XMLSchema(etree.parse(str(Path(fastkml.__file__).parent / "schema" / "ogckml22.xsd")))
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return no.load_sample()
+
+
+def _document(path: Path) -> etree._ElementTree:
+    """A .kml file's or a .kmz's doc.kml, parsed, after checking it against the OGC KML 2.2 schema."""
+    if path.suffix == ".kmz":
+        with zipfile.ZipFile(path) as kmz:
+            tree = etree.parse(io.BytesIO(kmz.read("doc.kml")))
+    else:
+        tree = etree.parse(str(path))
+    assert SCHEMA.validate(tree), SCHEMA.error_log
+    return tree
+
+
+def _colour(tree: etree._ElementTree, placemark: etree._Element) -> str:
+    """The icon colour (KML's aabbggrr) of a place's shared style."""
+    style = placemark.findtext(f"{KML}styleUrl")[1:]
+    return tree.find(f".//{KML}Style[@id='{style}']/{KML}IconStyle/{KML}color").text
+
+
+def _kml_colour(colour: str) -> str:
+    return f"ff{colour[5:7]}{colour[3:5]}{colour[1:3]}"
+
+
+def test_layers_read_back_as_folders_with_their_places_names_and_columns(sample, tmp_path: Path):
+    towns = sample.towns.head(4)
+    places = places_by(sample.branches, "branch_id")
+    hubs = line_layer(pd.DataFrame({"branch_id": sample.branches["branch_id"][:2], "name": ["甲", "乙"],
+                                    "hub_id": sample.branches["branch_id"][2:4].to_numpy(), "hub_name": ["丙", "丁"]}),
+                      places, "branch_id", places, "hub_id")
+    layers = {"towns": towns, "counties": sample.counties, "hubs": hubs}
+    path = no.write_kml(tmp_path / "visit.kml", layers, labels={"population": "常住人口(人)"},
+                        descriptions={"towns": "乡镇 towns to visit"}, title="外业 field visit")
+    tree = _document(path)
+    assert tree.findtext(f"{KML}Document/{KML}name") == "外业 field visit"
+    folders = [folder.findtext(f"{KML}name") for folder in tree.iter(f"{KML}Folder")]
+    assert folders == ["乡镇 towns", "counties", "hubs"]  # the description's Chinese word, then the layer's name
+    assert [name for name, _ in pyogrio.list_layers(path)] == folders
+    back = gpd.read_file(path, layer="乡镇 towns")
+    assert back["Name"].tolist() == towns["name"].tolist()
+    assert back["population"].astype(float).tolist() == pytest.approx(towns["population"].tolist())
+    assert np.allclose(back.geometry.x, towns.geometry.x, atol=1e-6) and np.allclose(back.geometry.y,
+                                                                                      towns.geometry.y, atol=1e-6)
+    lines = tree.findall(f"{KML}Document/{KML}Folder")[2].iter(f"{KML}Placemark")
+    assert [line.findtext(f"{KML}name") for line in lines] == ["甲 → 丙", "乙 → 丁"]  # a line named by its ends
+    area = gpd.read_file(path, layer="counties").geometry.iloc[0]
+    assert area.hausdorff_distance(sample.counties.geometry.iloc[0]) < 1e-6  # to 6 decimals, 0.1 m
+    balloon = tree.find(f".//{KML}Placemark").findtext(f"{KML}description")
+    assert "常住人口(人) population" in balloon and f"WGS84: {towns.geometry.x.iloc[0]:.6f}" in balloon
+    assert [p.name for p in tmp_path.iterdir()] == ["visit.kml"]  # no temporary file left
+
+
+def test_places_are_always_written_in_wgs84_whatever_the_layers_system(sample, tmp_path: Path):
+    metres = sample.towns.head(3).to_crs(32650)
+    path = no.write_kml(tmp_path / "utm.kml", {"towns": metres})
+    back = gpd.read_file(path)
+    assert back.crs.to_epsg() == 4326
+    assert np.allclose(back.geometry.x, sample.towns.head(3).geometry.x, atol=1e-6)
+
+
+def test_a_kmz_carries_its_icon_and_the_document_google_earth_reads_first(sample, tmp_path: Path):
+    path = no.write_kml(tmp_path / "visit.kmz", {"towns": sample.towns.head(3)})
+    with zipfile.ZipFile(path) as kmz:
+        assert kmz.namelist() == ["doc.kml", "files/dot.png"]
+        icon = Image.open(io.BytesIO(kmz.read("files/dot.png")))
+        assert icon.size == (64, 64) and icon.getpixel((32, 32)) == (255, 255, 255, 255)  # white: tinted per style
+        assert icon.getpixel((0, 0))[3] == 0  # transparent around the dot
+    tree = _document(path)
+    assert {href.text for href in tree.iter(f"{KML}href")} == {"files/dot.png"}
+    assert len(gpd.read_file(path)) == 3
+
+
+def test_places_are_coloured_by_decision_type_or_coverage(sample, tmp_path: Path):
+    sites = sample.branches.head(3).assign(decision=["keep", "open", "close"])
+    types = sample.branches.head(2).assign(type=["comprehensive", "light"])
+    towns = sample.towns.head(2).assign(covered=[True, False])
+    tree = _document(no.write_kml(tmp_path / "c.kml", {"sites": sites, "types": types, "towns": towns}))
+    placemarks = list(tree.iter(f"{KML}Placemark"))
+    colours = [_colour(tree, placemark) for placemark in placemarks]
+    expected = ["#2c7fb8", NEW_COLOUR, "#d73027", TYPE_COLOURS["comprehensive"], TYPE_COLOURS["light"], "#2c7fb8",
+                "#c0392b"]
+    assert colours == [_kml_colour(colour) for colour in expected]
+    scales = [tree.find(f".//{KML}Style[@id='{p.findtext(f'{KML}styleUrl')[1:]}']/{KML}IconStyle/{KML}scale").text
+              for p in placemarks[:3]]
+    assert scales == ["0.6", "1.3", "1.3"]  # openings and closures stand out of today's branches
+
+
+def test_values_are_shown_as_a_reader_expects_and_missing_ones_left_out(tmp_path: Path):
+    frame = gpd.GeoDataFrame({
+        "name": ["甲", None], "code": np.array([340111001000, 2]), "share": [0.1 + 0.2, np.nan],
+        "open": [True, False], "day": pd.to_datetime(["2026-12-04", None]), "count": pd.array([3, None], "Int64")},
+        geometry=[shapely.Point(117.2, 31.8), None], crs=4326)
+    tree = _document(no.write_kml(tmp_path / "v.kml", {"places": frame}, labels={"open": "营业"}))
+    first, second = tree.iter(f"{KML}Placemark")
+    data = {d.get("name"): d.findtext(f"{KML}value") for d in first.iter(f"{KML}Data")}
+    assert data == {"name": "甲", "code": "340111001000", "share": "0.3", "open": "是 yes", "day": "2026-12-04",
+                    "count": "3"}
+    assert first.find(f".//{KML}Data[@name='open']").findtext(f"{KML}displayName") == "营业"
+    assert {d.get("name") for d in second.iter(f"{KML}Data")} == {"code", "open"}
+    assert second.findtext(f"{KML}name") == "places 2" and second.find(f"{KML}Point") is None
+
+
+def test_text_xml_cannot_hold_is_dropped_and_markup_escaped(tmp_path: Path):
+    odd = pd.Series(['"引号" \'x\' ]]> \ud800'], dtype=object)  # a lone surrogate: only an object column holds it
+    frame = gpd.GeoDataFrame({"name": ["<b>A&B</b>\x01\x1f"], "note": odd},
+                             geometry=[shapely.Point(117, 31)], crs=4326)
+    tree = _document(no.write_kml(tmp_path / "t.kml", {"odd": frame}))
+    placemark = next(tree.iter(f"{KML}Placemark"))
+    assert placemark.findtext(f"{KML}name") == "<b>A&B</b>"
+    assert placemark.find(f".//{KML}Data[@name='note']").findtext(f"{KML}value") == '"引号" \'x\' ]]> '
+    assert "&lt;b&gt;A&amp;B" in placemark.findtext(f"{KML}description")  # shown as text, not as markup
+
+
+def test_bad_layers_are_named_and_nothing_is_left_half_written(sample, tmp_path: Path, monkeypatch):
+    degrees_in_metres = sample.towns.head(3).to_crs(32650).set_crs(4326, allow_override=True)
+    cases = [("x.gpkg", {"t": sample.towns}, "writes a file ending in .kml or .kmz"),
+             ("x.kml", [sample.towns], "layers are a dict"), ("x.kml", {}, "at least one layer"),
+             ("x.kml", {"t": pd.DataFrame(sample.towns)}, "layer 't' is a GeoDataFrame"),
+             ("x.kml", {"t": degrees_in_metres}, r"layer 't', row 0: its place \(POINT \(\d+"),
+             ("x.kml", {"t": gpd.GeoDataFrame(geometry=[shapely.Point(np.nan, 1)], crs=4326)}, "row 0")]
+    for name, layers, said in cases:
+        with pytest.raises(no.InputError, match=said):
+            no.write_kml(tmp_path / name, layers)
+    for keyword, value, said in [("labels", ["a"], "labels are a dict"), ("hidden", "towns", "hidden is a list"),
+                                 ("descriptions", 3, "descriptions are a dict"), ("title", 5, "title is text")]:
+        with pytest.raises(no.InputError, match=said):
+            no.write_kml(tmp_path / "x.kml", {"t": sample.towns}, **{keyword: value})
+    target = tmp_path / "x.kmz"
+    no.write_kml(target, {"t": sample.towns.head(2)})
+    before = target.read_bytes()
+    monkeypatch.setattr("netopt.kml._dot_png", lambda: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        no.write_kml(target, {"t": sample.towns})
+    assert target.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["x.kmz"]
+
+
+def test_a_commands_kmz_leaves_out_layers_too_big_for_a_phone_and_says_so(sample, tmp_path: Path):
+    cov = no.analyze_coverage(sample, radius_km={"core": 1.2, "county": 3.5})
+    layers = {**coverage_layers(cov), "assignment": line_layer(
+        pd.DataFrame({"a": ["HF0001"], "b": ["HF0002"]}), places_by(sample.branches, "branch_id"), "a",
+        places_by(sample.branches, "branch_id"), "b")}
+    layers["underserved_towns"] = layers["underserved_towns"].assign(lon=1.0, lat=2.0)
+    path, left_out = write_field_kmz(tmp_path / "c.kmz", layers, HEADERS_ZH, COVERAGE_LAYERS, limit=100)
+    assert left_out == {"towns": len(cov.towns), "branches": len(cov.branches)}
+    tree = _document(path)
+    folders = {f.findtext(f"{KML}name"): f for f in tree.iter(f"{KML}Folder")}
+    towns = folders["乡镇 towns"]
+    assert towns.find(f"{KML}Placemark") is None and f"{len(cov.towns):,} places left out" in towns.findtext(
+        f"{KML}description")
+    underserved = folders["服务不足乡镇 underserved towns"]
+    assert len(underserved.findall(f"{KML}Placemark")) == len(cov.underserved_towns)
+    assert underserved.find(f".//{KML}Data[@name='lon']") is None  # each place's own lon/lat are WGS84
+    assert folders["assignment"].findtext(f"{KML}visibility") == "0" and towns.findtext(f"{KML}visibility") == "1"
+
+
+def test_every_command_writing_a_geopackage_writes_a_kmz_beside_it(sample, tmp_path: Path):
+    result = runner.invoke(app, ["analyze", "--out", str(tmp_path / "a"), "--grid-km", "1"])
+    assert result.exit_code == 0, result.output
+    assert "coverage.kmz" in _said(result.output) and f"without cells: {14_668:,} places" in _said(result.output)
+    tree = _document(tmp_path / "a" / "coverage.kmz")
+    assert len(list(tree.iter(f"{KML}Placemark"))) > len(sample.branches)
+    result = runner.invoke(app, ["optimize", "--model", "mclp", "--max-new", "2", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "mclp_plan.kmz: the same for Google Earth or 奥维" in _said(result.output)
+    sites = gpd.read_file(tmp_path / "o" / "mclp_plan.kmz", layer="网点方案 sites")
+    assert (sites["decision"] == "open").sum() == 2 and len(sites) == len(sample.branches) + 2
+    assert KML_MAX_PLACES == 5_000
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.text(max_size=12), min_size=1, max_size=4),
+       values=st.lists(st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63 - 1),
+                                 st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8)),
+                       min_size=4, max_size=4))
+def test_any_text_and_values_make_a_valid_document(tmp_path: Path, names: list[str], values: list):
+    frame = gpd.GeoDataFrame({"name": (names * 4)[:4], "value": pd.Series(values, dtype=object)},
+                             geometry=shapely.points(np.full((4, 2), [117.0, 31.0])), crs=4326)
+    tree = _document(no.write_kml(tmp_path / "f.kml", {names[0] or "layer": frame}, title=names[-1] or None))
+    assert len(list(tree.iter(f"{KML}Placemark"))) == 4
