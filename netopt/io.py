@@ -1885,7 +1885,11 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
         if why:
             raise InputError(why, file="outputs")
         target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+    except OSError as error:
+        raise InputError(f"cannot write in {target.parent} ({error.strerror or error}): give a folder you may write "
+                         "in", file="outputs") from None
     os.close(fd)
     tmp = Path(tmp_name)
     umask = os.umask(0)

@@ -56,7 +56,7 @@ def write_kml(path: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame], labe
     check_kind(labels, (dict, type(None)), "labels are a dict by column name", "write_kml")
     check_kind(descriptions, (dict, type(None)), "descriptions are a dict by layer name", "write_kml")
     check_kind(title, (str, type(None)), "title is text", "write_kml")
-    hidden = set(_names(hidden))
+    hidden = set(_names(hidden, layers))
     packed = Path(path).suffix.lower() == ".kmz"
     places = {name: _in_lon_lat(name, frame) for name, frame in layers.items()}
     labels = {str(column): str(label) for column, label in (labels or {}).items()}
@@ -78,11 +78,16 @@ def write_kml(path: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame], labe
     return write_atomic(path, write)
 
 
-def _names(hidden: Iterable[str]) -> list[str]:
-    """The names of the layers to start hidden, checked."""
+def _names(hidden: Iterable[str], layers: dict[str, gpd.GeoDataFrame]) -> list[str]:
+    """The names of the layers to start hidden, each one of `layers`'."""
     if isinstance(hidden, str) or not isinstance(hidden, Iterable):
         raise InputError(f"hidden is a list of layer names, not {hidden!r}", file="write_kml")
-    return [str(name) for name in hidden]
+    names = list(hidden)
+    unknown = [name for name in names if name not in layers]
+    if unknown:
+        raise InputError(f"hidden names no layer given: {', '.join(map(repr, unknown))} (the layers: "
+                         f"{', '.join(map(repr, layers))})", file="write_kml")
+    return names
 
 
 def _write_text(binary: IO[bytes], chunks: Iterable[str]) -> None:
@@ -141,7 +146,7 @@ def _colours_and_scales(name: str, frame: gpd.GeoDataFrame) -> tuple[list[str], 
     column = next((c for c in VALUE_COLOURS if c in frame.columns), None)
     if column is None:
         return [colour] * len(frame), [scale] * len(frame)
-    values = frame[column]
+    values = _column(frame, column)
     colours = [VALUE_COLOURS[column].get(_key(value), colour) for value in values]
     return colours, [ICON_SCALES.get(_key(value), scale) for value in values]
 
@@ -174,11 +179,12 @@ def _folder(name: str, frame: gpd.GeoDataFrame, styles: list[str], labels: dict[
     """A layer as a folder of places."""
     yield (f"<Folder><name>{_text(_folder_name(name, description))}</name><visibility>{0 if hidden else 1}"
            f"</visibility><description>{_text(description)}</description>\n")
-    columns = [c for c in frame.columns if c != frame.geometry.name]
-    shown = {str(c): [_shown(value) for value in frame[c]] for c in columns}
+    data = frame.drop(columns=frame.geometry.name)
+    shown = [(str(column), [_shown(value) for value in data.iloc[:, position]])
+             for position, column in enumerate(data.columns)]  # by position: two columns of one name both shown
     names = _place_names(name, frame)
     for row, geometry in enumerate(frame.geometry.to_numpy()):
-        values = {column: values[row] for column, values in shown.items() if values[row] is not None}
+        values = [(column, values[row]) for column, values in shown if values[row] is not None]
         balloon = _text(_balloon(values, labels, geometry))
         yield (f"<Placemark><name>{_text(names[row])}</name><description>{balloon}</description><styleUrl>"
                f"#{styles[row]}</styleUrl>{_extended_data(values, labels)}{_geometry(geometry)}</Placemark>\n")
@@ -197,10 +203,17 @@ def _place_names(layer: str, frame: gpd.GeoDataFrame) -> list[str]:
     else the layer's name and the row's number."""
     pair = next(((a, b) for a, b in NAME_PAIRS if a in frame.columns and b in frame.columns), None)
     if pair is not None:
-        return [f"{_shown(a) or '?'} → {_shown(b) or '?'}" for a, b in zip(frame[pair[0]], frame[pair[1]])]
+        return [f"{_shown(a) or '?'} → {_shown(b) or '?'}" for a, b in zip(_column(frame, pair[0]),
+                                                                          _column(frame, pair[1]))]
     column = next((c for c in NAME_COLUMNS if c in frame.columns), None)
-    values = frame[column] if column is not None else [None] * len(frame)
+    values = _column(frame, column) if column is not None else [None] * len(frame)
     return [_shown(value) or f"{layer} {row + 1}" for row, value in enumerate(values)]
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column by name (the first of two of that name)."""
+    values = frame[name]
+    return values.iloc[:, 0] if isinstance(values, pd.DataFrame) else values
 
 
 def _shown(value: object) -> str | None:
@@ -229,10 +242,10 @@ def _decimal(value: float) -> str:
     return "0" if text == "-0" else text
 
 
-def _balloon(values: dict[str, str], labels: dict[str, str], geometry) -> str:
+def _balloon(values: list[tuple[str, str]], labels: dict[str, str], geometry) -> str:
     """What tapping a place shows: its columns with their Chinese labels, and where it is."""
     rows = "".join(f"<tr><td>{_label(column, labels)}</td><td>{escape(value)}</td></tr>"
-                   for column, value in values.items())
+                   for column, value in values)
     where = ""
     if geometry is not None and geometry.geom_type == "Point" and not geometry.is_empty:
         where = f"<p>WGS84: {geometry.x:.6f}, {geometry.y:.6f}</p>"
@@ -245,11 +258,11 @@ def _label(column: str, labels: dict[str, str]) -> str:
     return escape(f"{label} {column}" if label and label != column else column)
 
 
-def _extended_data(values: dict[str, str], labels: dict[str, str]) -> str:
+def _extended_data(values: list[tuple[str, str]], labels: dict[str, str]) -> str:
     """The place's columns as KML data (GIS tools read them back as columns; displayName: the Chinese label)."""
     data = "".join(f"<Data name={quoteattr(_clean(column))}>"
                    + (f"<displayName>{_text(labels[column])}</displayName>" if labels.get(column) else "")
-                   + f"<value>{_text(value)}</value></Data>" for column, value in values.items())
+                   + f"<value>{_text(value)}</value></Data>" for column, value in values)
     return f"<ExtendedData>{data}</ExtendedData>" if data else ""
 
 

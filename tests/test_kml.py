@@ -133,6 +133,10 @@ def test_values_are_shown_as_a_reader_expects_and_missing_ones_left_out(tmp_path
     assert first.find(f".//{KML}Data[@name='open']").findtext(f"{KML}displayName") == "营业"
     assert {d.get("name") for d in second.iter(f"{KML}Data")} == {"code", "open"}
     assert second.findtext(f"{KML}name") == "places 2" and second.find(f"{KML}Point") is None
+    twice = gpd.GeoDataFrame(pd.DataFrame([[1, 2]], columns=["decision", "decision"]), geometry=[shapely.Point(117, 31)],
+                             crs=4326)
+    tree = _document(no.write_kml(tmp_path / "d.kml", {"twice": twice}))
+    assert [d.findtext(f"{KML}value") for d in tree.iter(f"{KML}Data")] == ["1", "2"]  # both columns, by position
 
 
 def test_text_xml_cannot_hold_is_dropped_and_markup_escaped(tmp_path: Path):
@@ -157,7 +161,8 @@ def test_bad_layers_are_named_and_nothing_is_left_half_written(sample, tmp_path:
         with pytest.raises(no.InputError, match=said):
             no.write_kml(tmp_path / name, layers)
     for keyword, value, said in [("labels", ["a"], "labels are a dict"), ("hidden", "towns", "hidden is a list"),
-                                 ("descriptions", 3, "descriptions are a dict"), ("title", 5, "title is text")]:
+                                 ("descriptions", 3, "descriptions are a dict"), ("title", 5, "title is text"),
+                                 ("hidden", ["x"], "hidden names no layer given: 'x' \\(the layers: 't'\\)")]:
         with pytest.raises(no.InputError, match=said):
             no.write_kml(tmp_path / "x.kml", {"t": sample.towns}, **{keyword: value})
     target = tmp_path / "x.kmz"
@@ -167,6 +172,9 @@ def test_bad_layers_are_named_and_nothing_is_left_half_written(sample, tmp_path:
     with pytest.raises(OSError):
         no.write_kml(target, {"t": sample.towns})
     assert target.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["x.kmz"]
+    monkeypatch.setattr("tempfile.mkstemp", lambda **_: (_ for _ in ()).throw(OSError(30, "Read-only file system")))
+    with pytest.raises(no.InputError, match=f"cannot write in {tmp_path} \\(Read-only file system\\)"):
+        no.write_kml(target, {"t": sample.towns})
 
 
 def test_a_commands_kmz_leaves_out_layers_too_big_for_a_phone_and_says_so(sample, tmp_path: Path):
