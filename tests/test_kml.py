@@ -133,8 +133,8 @@ def test_values_are_shown_as_a_reader_expects_and_missing_ones_left_out(tmp_path
     assert first.find(f".//{KML}Data[@name='open']").findtext(f"{KML}displayName") == "营业"
     assert {d.get("name") for d in second.iter(f"{KML}Data")} == {"code", "open"}
     assert second.findtext(f"{KML}name") == "places 2" and second.find(f"{KML}Point") is None
-    twice = gpd.GeoDataFrame(pd.DataFrame([[1, 2]], columns=["decision", "decision"]), geometry=[shapely.Point(117, 31)],
-                             crs=4326)
+    twice = gpd.GeoDataFrame(pd.DataFrame([[1, 2]], columns=["decision", "decision"]),
+                             geometry=[shapely.Point(117, 31)], crs=4326)
     tree = _document(no.write_kml(tmp_path / "d.kml", {"twice": twice}))
     assert [d.findtext(f"{KML}value") for d in tree.iter(f"{KML}Data")] == ["1", "2"]  # both columns, by position
 
