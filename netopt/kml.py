@@ -8,6 +8,7 @@ import re
 import time
 import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import IO
@@ -45,26 +46,27 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def write_kml(path: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame], labels: dict[str, str] | None = None,
-              descriptions: dict[str, str] | None = None, hidden: Iterable[str] = (), title: str | None = None
-              ) -> Path:
+              descriptions: dict[str, str] | None = None, hidden: Iterable[str] = (), title: str | None = None,
+              group_by: dict[str, str] | None = None) -> Path:
     """Map layers as one KML (.kml) or zipped KML (.kmz, with its own icon: smaller, for WeChat or e-mail) file
     for Google Earth and 奥维互动地图, written whole or not at all. Always WGS84, as KML is (apps showing GCJ-02
     maps shift it themselves). Each layer is a folder (named by its description's first word, its Chinese name,
-    and the layer's name; the ones `hidden` start unticked); each row a place named by its name column, coloured
-    by its decision, type or coverage, its columns listed with their Chinese `labels` when tapped."""
+    and the layer's name; the ones `hidden` start unticked; `group_by` a layer's column, e.g. {"branches":
+    "county"}: a folder within it per value); each row a place named by its name column, coloured by its
+    decision, type or coverage, its columns listed with their Chinese `labels` when tapped."""
     check_layers(path, layers, "write_kml", KML_SUFFIXES)
     check_kind(labels, (dict, type(None)), "labels are a dict by column name", "write_kml")
     check_kind(descriptions, (dict, type(None)), "descriptions are a dict by layer name", "write_kml")
     check_kind(title, (str, type(None)), "title is text", "write_kml")
-    hidden = set(_names(hidden, layers))
-    packed = Path(path).suffix.lower() == ".kmz"
     places = {name: _in_lon_lat(name, frame) for name, frame in layers.items()}
-    labels = {str(column): str(label) for column, label in (labels or {}).items()}
-    about = {str(name): str(text) for name, text in (descriptions or {}).items()}
-    chunks = _document(title or Path(path).stem, places, labels, about, hidden, packed)
+    options = _Options(labels={str(column): str(label) for column, label in (labels or {}).items()},
+                       descriptions={str(name): str(text) for name, text in (descriptions or {}).items()},
+                       hidden=set(_names(hidden, layers)), groups=_groups(group_by, layers),
+                       packed=Path(path).suffix.lower() == ".kmz")
+    chunks = _document(title or Path(path).stem, places, options)
 
     def write(tmp: Path) -> None:
-        if not packed:
+        if not options.packed:
             with open(tmp, "w", encoding="utf-8") as out:
                 out.writelines(chunks)
             return
@@ -76,6 +78,29 @@ def write_kml(path: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame], labe
             kmz.writestr(DOT_ICON, _dot_png())
 
     return write_atomic(path, write)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How write_kml lays its layers out."""
+
+    labels: dict[str, str]  # each column's Chinese label
+    descriptions: dict[str, str]  # each layer's
+    hidden: set[str]  # the layers whose folders start unticked
+    groups: dict[str, str]  # a layer's column whose values each get a folder within the layer's
+    packed: bool  # a KMZ, carrying its icon
+
+
+def _groups(group_by: dict[str, str] | None, layers: dict[str, gpd.GeoDataFrame]) -> dict[str, str]:
+    """`group_by` checked: a column of the layer it names, by layer."""
+    check_kind(group_by, (dict, type(None)), "group_by is a dict: the column to group each layer's places by",
+               "write_kml")
+    for layer, column in (group_by or {}).items():
+        if layer not in layers:
+            raise InputError(f"group_by names no layer given: {layer!r}", file="write_kml")
+        if column not in layers[layer].columns:
+            raise InputError(f"group_by: layer {layer!r} has no column {column!r}", file="write_kml")
+    return dict(group_by or {})
 
 
 def _names(hidden: Iterable[str], layers: dict[str, gpd.GeoDataFrame]) -> list[str]:
@@ -112,17 +137,15 @@ def _in_lon_lat(name: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return layer
 
 
-def _document(title: str, layers: dict[str, gpd.GeoDataFrame], labels: dict[str, str],
-              descriptions: dict[str, str], hidden: set[str], packed: bool) -> Iterator[str]:
+def _document(title: str, layers: dict[str, gpd.GeoDataFrame], options: _Options) -> Iterator[str]:
     """The KML document, piece by piece: its styles, then a folder per layer."""
     styles = {name: _style_keys(name, frame) for name, frame in layers.items()}
     ids = {key: f"s{number}" for number, key in enumerate(dict.fromkeys(k for keys in styles.values() for k in keys))}
     yield (f'<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2">\n<Document>'
            f"<name>{_text(title)}</name><description>{_text(WGS84_NOTE)}</description>\n")
-    yield from (_style(ids[key], key, packed) for key in ids)
+    yield from (_style(ids[key], key, options.packed) for key in ids)
     for name, frame in layers.items():
-        yield from _folder(name, frame, [ids[key] for key in styles[name]], labels, descriptions.get(name, ""),
-                           name in hidden)
+        yield from _folder(name, frame, [ids[key] for key in styles[name]], options)
     yield "</Document>\n</kml>\n"
 
 
@@ -174,21 +197,41 @@ def _kml_colour(colour: str, alpha: str = "ff") -> str:
     return f"{alpha}{blue}{green}{red}".lower()
 
 
-def _folder(name: str, frame: gpd.GeoDataFrame, styles: list[str], labels: dict[str, str], description: str,
-            hidden: bool) -> Iterator[str]:
-    """A layer as a folder of places."""
-    yield (f"<Folder><name>{_text(_folder_name(name, description))}</name><visibility>{0 if hidden else 1}"
-           f"</visibility><description>{_text(description)}</description>\n")
+def _folder(name: str, frame: gpd.GeoDataFrame, styles: list[str], options: _Options) -> Iterator[str]:
+    """A layer as a folder of places (in a folder per value of its group column, if it has one)."""
+    description = options.descriptions.get(name, "")
+    yield (f"<Folder><name>{_text(_folder_name(name, description))}</name><visibility>"
+           f"{0 if name in options.hidden else 1}</visibility><description>{_text(description)}</description>\n")
     data = frame.drop(columns=frame.geometry.name)
     shown = [(str(column), [_shown(value) for value in data.iloc[:, position]])
              for position, column in enumerate(data.columns)]  # by position: two columns of one name both shown
     names = _place_names(name, frame)
-    for row, geometry in enumerate(frame.geometry.to_numpy()):
+    geometries = frame.geometry.to_numpy()
+
+    def placemark(row: int) -> str:
         values = [(column, values[row]) for column, values in shown if values[row] is not None]
-        balloon = _text(_balloon(values, labels, geometry))
-        yield (f"<Placemark><name>{_text(names[row])}</name><description>{balloon}</description><styleUrl>"
-               f"#{styles[row]}</styleUrl>{_extended_data(values, labels)}{_geometry(geometry)}</Placemark>\n")
+        balloon = _text(_balloon(values, options.labels, geometries[row]))
+        return (f"<Placemark><name>{_text(names[row])}</name><description>{balloon}</description><styleUrl>"
+                f"#{styles[row]}</styleUrl>{_extended_data(values, options.labels)}{_geometry(geometries[row])}"
+                "</Placemark>\n")
+
+    for group, rows in _rows_by_group(frame, options.groups.get(name)):
+        yield "" if group is None else f"<Folder><name>{_text(group)} ({len(rows):,})</name>\n"
+        yield from map(placemark, rows)
+        yield "" if group is None else "</Folder>\n"
     yield "</Folder>\n"
+
+
+def _rows_by_group(frame: gpd.GeoDataFrame, column: str | None) -> list[tuple[str | None, list[int]]]:
+    """The rows of each value of `column`, the value with most rows first (ties in their first row's order; a
+    missing value as 未知 unknown), or every row under None without a column."""
+    if column is None:
+        return [(None, list(range(len(frame))))]
+    values = [_shown(value) or "未知 unknown" for value in _column(frame, column)]
+    rows: dict[str, list[int]] = {}
+    for row, value in enumerate(values):
+        rows.setdefault(value, []).append(row)
+    return sorted(rows.items(), key=lambda group: -len(group[1]))
 
 
 def _folder_name(name: str, description: str) -> str:
@@ -324,11 +367,22 @@ def write_field_kmz(path: Path, layers: dict[str, gpd.GeoDataFrame], labels: dic
     notes = {**descriptions, **{name: f"{descriptions.get(name, name)} — {count:,} places left out (a phone's map "
                                       f"slows beyond {limit:,}): see the GeoPackage beside this file"
                                 for name, count in left_out.items()}}
-    return write_kml(path, field, labels, notes, hidden=[n for n in HIDDEN_LAYERS if n in field]), left_out
+    by_county = {name: "county" for name, frame in field.items() if _by_county(frame)}
+    return write_kml(path, field, labels, notes, hidden=[n for n in HIDDEN_LAYERS if n in field],
+                     group_by=by_county), left_out
+
+
+def _by_county(frame: gpd.GeoDataFrame) -> bool:
+    """Whether a layer's places are best foldered by county: more than GROUPED_PLACES of them, in at least two
+    counties and at least two to a county on average (not the counties themselves)."""
+    if "county" not in frame.columns or len(frame) <= GROUPED_PLACES:
+        return False
+    return 2 <= _column(frame, "county").nunique() <= len(frame) / 2
 
 
 LON_LAT_COLUMNS = ("lon", "lat", "hub_lon", "hub_lat")
 HIDDEN_LAYERS = ("assignment",)  # a line from every town to its branch: shown on request
+GROUPED_PLACES = 20  # a command's layer of more places than this, in several counties, has a folder per county
 
 
 def write_map_files(path: Path, layers: dict[str, gpd.GeoDataFrame], coords: str, labels: dict[str, str],

@@ -161,6 +161,9 @@ def test_bad_layers_are_named_and_nothing_is_left_half_written(sample, tmp_path:
         with pytest.raises(no.InputError, match=said):
             no.write_kml(tmp_path / name, layers)
     for keyword, value, said in [("labels", ["a"], "labels are a dict"), ("hidden", "towns", "hidden is a list"),
+                                 ("group_by", {"x": "county"}, "group_by names no layer given: 'x'"),
+                                 ("group_by", {"t": "省"}, "group_by: layer 't' has no column '省'"),
+                                 ("group_by", "county", "group_by is a dict"),
                                  ("descriptions", 3, "descriptions are a dict"), ("title", 5, "title is text"),
                                  ("hidden", ["x"], "hidden names no layer given: 'x' \\(the layers: 't'\\)")]:
         with pytest.raises(no.InputError, match=said):
@@ -186,12 +189,18 @@ def test_a_commands_kmz_leaves_out_layers_too_big_for_a_phone_and_says_so(sample
     path, left_out = write_field_kmz(tmp_path / "c.kmz", layers, HEADERS_ZH, COVERAGE_LAYERS, limit=100)
     assert left_out == {"towns": len(cov.towns), "branches": len(cov.branches)}
     tree = _document(path)
-    folders = {f.findtext(f"{KML}name"): f for f in tree.iter(f"{KML}Folder")}
+    folders = {f.findtext(f"{KML}name"): f for f in tree.findall(f"{KML}Document/{KML}Folder")}
     towns = folders["乡镇 towns"]
     assert towns.find(f"{KML}Placemark") is None and f"{len(cov.towns):,} places left out" in towns.findtext(
         f"{KML}description")
     underserved = folders["服务不足乡镇 underserved towns"]
-    assert len(underserved.findall(f"{KML}Placemark")) == len(cov.underserved_towns)
+    by_county = cov.underserved_towns["county"].value_counts(sort=False)
+    counties = [(f.findtext(f"{KML}name"), len(f.findall(f"{KML}Placemark")))
+                for f in underserved.findall(f"{KML}Folder")]
+    assert counties == sorted([(f"{county} ({count})", count) for county, count in by_county.items()],
+                              key=lambda folder: -folder[1])  # a folder per county, the most places first
+    assert sum(count for _, count in counties) == len(cov.underserved_towns) > 20
+    assert folders["区县 counties"].find(f"{KML}Folder") is None  # a place to a county: not foldered
     assert underserved.find(f".//{KML}Data[@name='lon']") is None  # each place's own lon/lat are WGS84
     assert folders["assignment"].findtext(f"{KML}visibility") == "0" and towns.findtext(f"{KML}visibility") == "1"
 
@@ -205,8 +214,11 @@ def test_every_command_writing_a_geopackage_writes_a_kmz_beside_it(sample, tmp_p
     result = runner.invoke(app, ["optimize", "--model", "mclp", "--max-new", "2", "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     assert "mclp_plan.kmz: the same for Google Earth or 奥维" in _said(result.output)
-    sites = gpd.read_file(tmp_path / "o" / "mclp_plan.kmz", layer="网点方案 sites")
-    assert (sites["decision"] == "open").sum() == 2 and len(sites) == len(sample.branches) + 2
+    tree = _document(tmp_path / "o" / "mclp_plan.kmz")
+    sites = next(f for f in tree.findall(f"{KML}Document/{KML}Folder") if f.findtext(f"{KML}name") == "网点方案 sites")
+    decisions = [d.findtext(f"{KML}value") for d in sites.iterfind(f".//{KML}Data[@name='decision']")]
+    assert decisions.count("open") == 2 and len(decisions) == len(sample.branches) + 2
+    assert len(sites.findall(f"{KML}Folder")) == len(sample.counties)  # a folder per county
     assert KML_MAX_PLACES == 5_000
 
 
