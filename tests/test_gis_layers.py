@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 import netopt as no
 import netopt.io as nio
 from netopt.cli import app
-from netopt.coords import from_wgs84
+from netopt.coords import from_wgs84, gcj02_to_wgs84
 from netopt.grid import population_grid
 from netopt.planning import candidate_sites, existing_positions, line_layer, plan_layers, relocation_moves
 from netopt.report import coverage_layers
@@ -257,6 +257,11 @@ def test_site_evaluation_is_written_in_the_coordinates_the_sites_were_given_in(t
     assert table["lon 经度"].iloc[0] == pytest.approx(117.2501) and table["lat 纬度"].iloc[0] == pytest.approx(31.8402)
     layer = gpd.read_file(tmp_path / "site_evaluation.gpkg", layer="sites_evaluated")
     assert layer.geometry.x.iloc[0] == pytest.approx(117.2501) and layer.geometry.y.iloc[0] == pytest.approx(31.8402)
+    field = gpd.read_file(tmp_path / "site_evaluation.kmz")  # KML is WGS84 whatever the inputs: 奥维 shifts it back
+    lon, lat = gcj02_to_wgs84(117.2501, 31.8402)
+    assert field.geometry.x.iloc[0] == pytest.approx(lon, abs=1e-6) and field.geometry.y.iloc[0] == pytest.approx(
+        lat, abs=1e-6)
+    assert abs(field.geometry.x.iloc[0] - 117.2501) > 1e-3  # some hundred metres from the GCJ-02 point
 
 
 def test_types_and_their_rollout_are_map_layers(tmp_path: Path):
