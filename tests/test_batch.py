@@ -59,6 +59,8 @@ def test_sample_units_match_the_city_wide_diagnosis(sample_tasks, tmp_path):
     assert sorted(p.suffix for p in reports) == [".html", ".xlsx"]
     page = (tmp_path / "units" / "340102" / "summary.html").read_text(encoding="utf-8")
     assert "瑶海区" in page and "coverage_rate_pct" in page and "明光路街道" in page
+    field = gpd.read_file(tmp_path / "units" / "340102" / "coverage.kmz", layer="服务不足乡镇 underserved towns")
+    assert len(field) == table.loc["340102", "underserved_towns"] > 0  # the unit's towns to visit, for 奥维
 
 
 def test_units_within_a_travel_time_match_the_city_wide_diagnosis(sample_tasks, tmp_path):
