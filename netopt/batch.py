@@ -19,7 +19,7 @@ import pandas as pd
 from netopt._cluster import dask_client, map_tasks
 from netopt._errors import (NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, check_amount, check_count,
                             check_kind)
-from netopt.coverage import Coverage, analyze_coverage, data_notes
+from netopt.coverage import analyze_coverage, data_notes
 from netopt.distance import TRAVEL_MODES, check_speeds, nearest_site
 from netopt.io import (Dataset, far_outside, find_table, folder_attribution, placed_branches, read_branch_table,
                        read_counties, read_town_table, require_pyarrow, write_atomic)
@@ -331,7 +331,6 @@ def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) ->
     if options.reports:
         files.update(_capture(lambda out: county_report(cov, str(county["county"]), out, new_sites=new_sites,
                                                         city=ds if options.maps else None)))
-        files.update(_capture(lambda out: [_field_kmz(cov, out)]))
     towns = cov.underserved_towns
     kept = towns[[column for column in UNDERSERVED_COLUMNS if column in towns]].round(4)
     files[UNDERSERVED_FILE] = located(kept, towns).to_csv(index=False).encode("utf-8")  # lon/lat in WGS84
@@ -359,14 +358,6 @@ def _new_sites(ds: Dataset, options: BatchOptions) -> pd.DataFrame | None:
 
     return suggest_new_sites(ds, per_county=options.new_per_county, time_limit=options.time_limit, threads=1,
                              **options.limit())
-
-
-def _field_kmz(cov: Coverage, out: Path) -> Path:
-    """The unit's diagnosis as coverage.kmz for Google Earth or 奥维 on a visit (kml.write_field_kmz)."""
-    from netopt.kml import write_field_kmz
-    from netopt.report import COVERAGE_LAYERS, HEADERS_ZH, coverage_layers
-
-    return write_field_kmz(out / "coverage.kmz", coverage_layers(cov), HEADERS_ZH, COVERAGE_LAYERS)[0]
 
 
 def _capture(write: Callable[[Path], list[Path]]) -> dict[str, bytes]:

@@ -31,12 +31,12 @@ LABELLED_PLACES = 200  # a layer with at most this many places shows their names
 LAYER_COLOURS = {"counties": "#555555", "units": "#555555", "towns": "#2c7fb8", "cells": "#fd8d3c",
                  "underserved_towns": "#c0392b", "branches": "#222222", "rival_only_towns": "#7570b3",
                  "assignment": "#888888", "moves": MOVE_COLOUR, "hubs": "#7b3294", "towns_changed": LOSING_COLOUR,
-                 "towns_differing": LOSING_COLOUR, "sites_evaluated": NEW_COLOUR}
+                 "towns_differing": LOSING_COLOUR, "sites_evaluated": NEW_COLOUR, "new_sites": NEW_COLOUR}
 DEFAULT_COLOUR = "#2c7fb8"
 VALUE_COLOURS = {"decision": {"keep": "#2c7fb8", "open": NEW_COLOUR, "close": "#d73027"}, "type": TYPE_COLOURS,
                  "covered": {True: "#2c7fb8", False: "#c0392b"}}
 # icons larger than 1 (a plan's openings and closures) or smaller (today's branches, the background of a plan)
-ICON_SCALES = {"open": 1.3, "close": 1.3, "keep": 0.6, "branches": 0.6}
+ICON_SCALES = {"open": 1.3, "close": 1.3, "keep": 0.6, "branches": 0.6, "new_sites": 1.3}
 OUTLINED_LAYERS = ("counties", "units")  # areas drawn as outlines; other areas are filled, half transparent
 # a place's name: two columns joined by an arrow (a line's ends), else the first of NAME_COLUMNS it has
 NAME_PAIRS = (("from_name", "to_name"), ("name", "hub_name"), ("town", "site"), ("demand", "site"))

@@ -15,7 +15,7 @@ from netopt._errors import check_count, check_kind
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.io import Dataset, points_table, write_atomic
-from netopt.kml import write_map_files
+from netopt.kml import write_field_kmz, write_map_files
 
 HEADERS_ZH = {
     "county": "区县", "county_id": "区划代码", "region_type": "区域类型", "area_km2": "面积(km²)",
@@ -202,17 +202,23 @@ COVERAGE_LAYERS = {"counties": "区县 counties: coverage, branches, residents p
                    "first"}
 
 
-def coverage_layers(cov: Coverage) -> dict[str, gpd.GeoDataFrame]:
+def coverage_layers(cov: Coverage, county: str | None = None) -> dict[str, gpd.GeoDataFrame]:
     """The diagnosis as map layers (WGS84) with the columns of its tables: counties with by_county's figures,
-    the towns (or grid cells), the underserved towns and the branches."""
+    the towns (or grid cells), the underserved towns and the branches; with `county`, that county's alone."""
     check_kind(cov, Coverage, "cov is a diagnosis from analyze_coverage", "coverage_layers")
+    if county is not None:
+        cov.check_county(county)
     boundaries = cov.county_boundaries
-    counties = ({"counties": gpd.GeoDataFrame(cov.by_county.round(3), geometry=boundaries.to_numpy(),
-                                              crs=boundaries.crs)} if boundaries is not None else {})
-    return {**counties, cov.demand_kind: _with_places(_columns(cov.towns, TOWN_COLUMNS), cov.towns),
-            "underserved_towns": _with_places(_columns(cov.underserved_towns, UNDERSERVED_COLUMNS),
-                                              cov.underserved_towns),
-            "branches": _with_places(_branch_table(cov.branches), cov.branches)}
+
+    def ours(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame if county is None else frame[(frame["county"] == county).to_numpy()]
+
+    counties = ({"counties": ours(gpd.GeoDataFrame(cov.by_county.round(3), geometry=boundaries.to_numpy(),
+                                                   crs=boundaries.crs))} if boundaries is not None else {})
+    towns, underserved, branches = ours(cov.towns), ours(cov.underserved_towns), ours(cov.branches)
+    return {**counties, cov.demand_kind: _with_places(_columns(towns, TOWN_COLUMNS), towns),
+            "underserved_towns": _with_places(_columns(underserved, UNDERSERVED_COLUMNS), underserved),
+            "branches": _with_places(_branch_table(branches), branches)}
 
 
 def _with_places(table: pd.DataFrame, places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -379,8 +385,9 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     `new_sites` — planning.suggest_new_sites — where new branches would cover most, the recommended branch types
     when a type plan is given, with `rivals` — competition.rival_coverage of our bank's coverage `cov` — our
     coverage beside every bank's and the towns only a rival reaches, and the notes on how coverage was measured
-    and what this county's data asks to check). With `city` (the Dataset `cov` measured), the page opens with a
-    map of the county: its towns by coverage, its branches and the suggested new ones."""
+    and what this county's data asks to check); and a KMZ of the county's places and `new_sites` for Google
+    Earth or 奥维 on a visit. With `city` (the Dataset `cov` measured), the page opens with a map of the county:
+    its towns by coverage, its branches and the suggested new ones."""
     cov.check_county(county)
     out = _out_folder(out_dir)
     _check_type_plan(plan)
@@ -415,7 +422,18 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     page = PAGE.format(title=escape(f"{county} 网点覆盖诊断 Branch coverage report"), body=body,
                        note=escape(" ".join([*notes, cov.attribution])))
     return [write_atomic(out / f"{stem}.html", lambda p: p.write_text(page, encoding="utf-8")),
-            write_atomic(out / f"{stem}.xlsx", lambda p: write_workbook(p, sheets))]
+            write_atomic(out / f"{stem}.xlsx", lambda p: write_workbook(p, sheets)),
+            _county_kmz(cov, county, out / f"{stem}.kmz", mine)]
+
+
+def _county_kmz(cov: Coverage, county: str, path: Path, new_sites: pd.DataFrame | None) -> Path:
+    """The county's diagnosis for Google Earth or 奥维 on a visit: its layers (coverage_layers) and the suggested
+    new branches, where there are any."""
+    layers = coverage_layers(cov, county)
+    if new_sites is not None and len(new_sites):
+        layers["new_sites"] = gpd.GeoDataFrame(new_sites)
+    descriptions = {**COVERAGE_LAYERS, "new_sites": "建议新设网点 where new branches would cover most, the most first"}
+    return write_field_kmz(path, layers, HEADERS_ZH, descriptions)[0]
 
 
 def _county_map(cov: Coverage, county: str, city: Dataset, new_sites: pd.DataFrame | None) -> str:

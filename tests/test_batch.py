@@ -56,10 +56,11 @@ def test_sample_units_match_the_city_wide_diagnosis(sample_tasks, tmp_path):
     assert table["coverage_rate_pct"].to_numpy() == pytest.approx(city.loc[table.index, "coverage_rate_pct"], abs=1e-4)
     assert (table["status"] == "ok").all()
     reports = list((tmp_path / "units" / "340102").glob("county_340102_*"))
-    assert sorted(p.suffix for p in reports) == [".html", ".xlsx"]
+    assert sorted(p.suffix for p in reports) == [".html", ".kmz", ".xlsx"]
     page = (tmp_path / "units" / "340102" / "summary.html").read_text(encoding="utf-8")
     assert "瑶海区" in page and "coverage_rate_pct" in page and "明光路街道" in page
-    field = gpd.read_file(tmp_path / "units" / "340102" / "coverage.kmz", layer="服务不足乡镇 underserved towns")
+    field = gpd.read_file(next((tmp_path / "units" / "340102").glob("county_340102_*.kmz")),
+                          layer="服务不足乡镇 underserved towns")
     assert len(field) == table.loc["340102", "underserved_towns"] > 0  # the unit's towns to visit, for 奥维
 
 

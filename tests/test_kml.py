@@ -22,8 +22,8 @@ import netopt as no
 from netopt.cli import app
 from netopt.kml import KML_MAX_PLACES, write_field_kmz
 from netopt.maps import NEW_COLOUR, TYPE_COLOURS
-from netopt.planning import line_layer, places_by
-from netopt.report import COVERAGE_LAYERS, HEADERS_ZH, coverage_layers
+from netopt.planning import line_layer, places_by, suggest_new_sites
+from netopt.report import COVERAGE_LAYERS, HEADERS_ZH, county_report, coverage_layers
 from tests.test_cli import _said
 
 runner = CliRunner()
@@ -203,6 +203,22 @@ def test_a_commands_kmz_leaves_out_layers_too_big_for_a_phone_and_says_so(sample
     assert folders["区县 counties"].find(f"{KML}Folder") is None  # a place to a county: not foldered
     assert underserved.find(f".//{KML}Data[@name='lon']") is None  # each place's own lon/lat are WGS84
     assert folders["assignment"].findtext(f"{KML}visibility") == "0" and towns.findtext(f"{KML}visibility") == "1"
+
+
+def test_a_county_report_carries_the_countys_places_and_its_suggested_new_branches(sample, tmp_path: Path):
+    radii = {"core": 1.2, "county": 3.5}
+    cov = no.analyze_coverage(sample, radius_km=radii)
+    suggested = suggest_new_sites(sample, radius_km=radii, per_county=2)
+    written = county_report(cov, "肥东县", tmp_path, new_sites=suggested)
+    tree = _document(next(path for path in written if path.suffix == ".kmz"))
+    places = {folder.findtext(f"{KML}name"): [p.findtext(f"{KML}name") for p in folder.iter(f"{KML}Placemark")]
+              for folder in tree.findall(f"{KML}Document/{KML}Folder")}
+    towns = cov.towns[cov.towns["county"] == "肥东县"]
+    assert places["区县 counties"] == ["肥东县"] and places["乡镇 towns"] == towns["name"].tolist()
+    assert places["网点 branches"] == cov.branches.loc[cov.branches["county"] == "肥东县", "name"].tolist()
+    assert places["建议新设网点 new sites"] == suggested.loc[suggested["county"] == "肥东县", "name"].tolist() != []
+    assert set(cov.underserved_towns.loc[cov.underserved_towns["county"] == "肥东县", "name"]) == set(
+        places["服务不足乡镇 underserved towns"])
 
 
 def test_every_command_writing_a_geopackage_writes_a_kmz_beside_it(sample, tmp_path: Path):
