@@ -28,7 +28,8 @@ from netopt.projection import metric_crs
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz")  # read as CSV text
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 TABLE_SUFFIXES = TEXT_SUFFIXES + WORKBOOK_SUFFIXES
-VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
+KML_INPUT_SUFFIXES = (".kml", ".kmz")  # places marked in Google Earth or 奥维 (WGS84, KML's own)
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", *KML_INPUT_SUFFIXES)
 LAYERED_SUFFIXES = WORKBOOK_SUFFIXES + (".gpkg",)  # files holding several tables: sheets, GeoPackage layers
 INPUT_SUFFIXES = TABLE_SUFFIXES + VECTOR_SUFFIXES
 # China's extent (incl. the South China Sea islands), degrees: used to catch swapped or foreign points.
@@ -156,6 +157,9 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
         return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets)
     if suffix in VECTOR_SUFFIXES:
         return _Table(_read_vector(p, layer), file if layer is None else f"{file} (layer '{layer}')", "feature")
+    if suffix in (".ovkml", ".ovkmz"):
+        raise InputError(f"奥维's own export ('{suffix}', GCJ-02) is not read: export the objects from 奥维 as a "
+                         "Shapefile (.shp, WGS84) and give that", file=file)
     raise InputError(
         f"unsupported file type '{suffix}'; use one of {', '.join(INPUT_SUFFIXES)}", file=file
     )
@@ -521,7 +525,7 @@ def read_gis_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
     """A GIS file (its `layer`) read offline, or an InputError; a Shapefile without its .cpg, whose Chinese the
     default Latin-1 garbles (µÀÂ·µÈ¼¶ for 道路等级), read again as UTF-8, else GBK (GB18030)."""
     try:
-        frame = _gis_frame(path, layer)
+        frame = _kml_places(path, layer) if input_suffix(Path(path)) in KML_INPUT_SUFFIXES else _gis_frame(path, layer)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise InputError(f"not a readable GIS file ({_first_line(exc)})", file=str(path)) from None
     if input_suffix(Path(path)) not in (".shp", ".zip") or not _garbled(frame):
@@ -534,6 +538,31 @@ def read_gis_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
         if not _garbled(again):
             return again
     return frame
+
+
+def _kml_places(path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    """The places of a KML or KMZ file (Google Earth's, 奥维's): those of its folder `layer`, else of every
+    folder in the file's order, a `folder` column naming each one's where there are several; the placemark's
+    name as `name`, its ExtendedData as columns, KML's own display fields (visibility, drawOrder …) dropped, the
+    altitude too."""
+    import pyogrio
+
+    folders = [str(name) for name, _ in pyogrio.list_layers(path)] if layer is None else [layer]
+    if not folders:  # a document without a placemark
+        return gpd.GeoDataFrame(geometry=[], crs=WGS84)
+    frames = {folder: _gis_frame(path, folder) for folder in folders}
+    frames = {folder: frame for folder, frame in frames.items() if len(frame)} or frames
+    places = pd.concat([frame.assign(folder=folder) for folder, frame in frames.items()], ignore_index=True)
+    if len(frames) == 1 or places.empty:
+        places = places.drop(columns="folder")
+    shown = [c for c in KML_DISPLAY_FIELDS if c in places.columns and (c != "id" or places[c].isna().all())]
+    places = places.drop(columns=shown).rename(columns={"Name": "name"} if "name" not in places.columns else {})
+    return gpd.GeoDataFrame(places, geometry=shapely.force_2d(places.geometry.to_numpy()), crs=places.crs)
+
+
+# the fields GDAL reads from every placemark for its display, not its data (a placemark's id only when some has one)
+KML_DISPLAY_FIELDS = ("id", "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude", "visibility",
+                      "drawOrder", "icon", "snippet")
 
 
 def _gis_frame(path: Path, layer: str | None, **options) -> gpd.GeoDataFrame:

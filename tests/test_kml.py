@@ -1,4 +1,5 @@
-"""Map layers as KML/KMZ for Google Earth and 奥维: valid against the OGC schema, WGS84, read back whole."""
+"""Map layers as KML/KMZ for Google Earth and 奥维: valid against the OGC schema, WGS84, read back whole; and places
+marked in those apps read as inputs."""
 from __future__ import annotations
 
 import io
@@ -248,3 +249,67 @@ def test_any_text_and_values_make_a_valid_document(tmp_path: Path, names: list[s
                              geometry=shapely.points(np.full((4, 2), [117.0, 31.0])), crs=4326)
     tree = _document(no.write_kml(tmp_path / "f.kml", {names[0] or "layer": frame}, title=names[-1] or None))
     assert len(list(tree.iter(f"{KML}Placemark"))) == 4
+
+
+MARKED = """<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>候选点位</name>
+<Folder><name>我的地点</name>
+<Placemark><name>长江路商铺</name><description>月租 3 万</description>
+<Point><coordinates>117.2501,31.8402,0</coordinates></Point></Placemark>
+<Placemark><name>三孝口门面</name><Point><coordinates>117.2801,31.8702,0</coordinates></Point></Placemark>
+<Folder><name>备选</name><Placemark><name>备选一</name><Point><coordinates>117.30,31.85</coordinates></Point>
+</Placemark></Folder></Folder>
+<Placemark><name>顶层点</name><Point><coordinates>117.31,31.86</coordinates></Point></Placemark>
+</Document></kml>"""  # places marked in Google Earth: folders within folders, altitudes
+
+
+def test_places_marked_in_google_earth_or_ovital_are_read_as_candidate_sites(tmp_path: Path):
+    marked = tmp_path / "候选点位.kml"
+    marked.write_text(MARKED, encoding="utf-8")
+    packed = tmp_path / "候选点位.kmz"
+    with zipfile.ZipFile(packed, "w") as kmz:
+        kmz.writestr("doc.kml", MARKED)
+    for path in (marked, packed):
+        sites = no.read_candidates(path)
+        assert sorted(sites["name"]) == sorted(["长江路商铺", "三孝口门面", "备选一", "顶层点"])
+        assert set(sites["folder"]) == {"候选点位", "我的地点", "备选"} and not sites.geometry.has_z.any()
+        where = sites.set_index("name").geometry
+        assert (where["长江路商铺"].x, where["长江路商铺"].y) == pytest.approx((117.2501, 31.8402))
+        assert not {"visibility", "drawOrder", "tessellate"} & set(sites.columns)  # KML's display fields dropped
+    one = no.read_candidates(packed, layer="我的地点")
+    assert one["name"].tolist() == ["长江路商铺", "三孝口门面"] and "folder" not in one.columns
+    gcj = no.read_candidates(marked, coords="gcj02").set_index("name").geometry["长江路商铺"]
+    assert abs(gcj.x - 117.2501) > 1e-3  # said to be GCJ-02 (as some apps write KML): moved to WGS84
+
+
+def test_a_plans_kmz_is_read_back_as_candidate_sites_for_an_evaluation(tmp_path: Path):
+    marked = tmp_path / "候选点位.kmz"
+    with zipfile.ZipFile(marked, "w") as kmz:
+        kmz.writestr("doc.kml", MARKED)
+    result = runner.invoke(app, ["evaluate-sites", str(marked), "--out", str(tmp_path / "e")])
+    assert result.exit_code == 0, result.output
+    again = runner.invoke(app, ["evaluate-sites", str(tmp_path / "e" / "site_evaluation.kmz"), "--out",
+                                str(tmp_path / "again")])
+    assert again.exit_code == 0, again.output
+    first, second = (pd.read_csv(tmp_path / out / "site_evaluation.csv") for out in ("e", "again"))
+    assert second["name 名称"].tolist() == first["name 名称"].tolist()  # the same sites, ranked alike
+
+
+def test_unusable_kml_is_named_by_file_and_feature(tmp_path: Path):
+    cases = {"line.kml": ("<Placemark><name>路</name><LineString><coordinates>117.25,31.84 117.26,31.85"
+                          "</coordinates></LineString></Placemark>", "feature 2.*must be points"),
+             "none.kml": ("", "the file has no features")}
+    for name, (extra, said) in cases.items():
+        path = tmp_path / name
+        path.write_text('<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+                        + ("<Placemark><name>甲</name><Point><coordinates>117.25,31.84</coordinates></Point>"
+                           "</Placemark>" if extra else "") + extra + "</Document></kml>", encoding="utf-8")
+        with pytest.raises(no.InputError, match=said) as raised:
+            no.read_candidates(path)
+        assert name in str(raised.value)
+    (tmp_path / "标签.ovkmz").write_bytes(b"PK")
+    with pytest.raises(no.InputError, match="奥维's own export.*as a Shapefile"):
+        no.read_candidates(tmp_path / "标签.ovkmz")
+    (tmp_path / "junk.kmz").write_bytes(b"not a zip")
+    with pytest.raises(no.InputError, match="junk.kmz.*not a readable GIS file"):
+        no.read_candidates(tmp_path / "junk.kmz")
