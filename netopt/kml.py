@@ -154,11 +154,13 @@ WGS84_NOTE = ("坐标 coordinates: WGS84 (KML's own; Google Earth shows it as it
 
 
 def _style_keys(name: str, frame: gpd.GeoDataFrame) -> list[tuple[str, bool, float, float]]:
-    """Each place's style: its colour, whether an area is filled, its icon's scale and its label's."""
+    """Each place's style: its colour, whether an area is filled, its icon's scale and its label's (named on the
+    map in a layer of at most LABELLED_PLACES places, and wherever its icon is enlarged: a plan's openings and
+    closures among today's branches)."""
     colours, scales = _colours_and_scales(name, frame)
     filled = name not in OUTLINED_LAYERS
-    label = 0.8 if len(frame) <= LABELLED_PLACES else 0.0
-    return [(colour, filled, scale, label) for colour, scale in zip(colours, scales)]
+    few = len(frame) <= LABELLED_PLACES
+    return [(colour, filled, scale, 0.8 if few or scale > 1 else 0.0) for colour, scale in zip(colours, scales)]
 
 
 def _colours_and_scales(name: str, frame: gpd.GeoDataFrame) -> tuple[list[str], list[float]]:

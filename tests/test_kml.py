@@ -236,6 +236,13 @@ def test_every_command_writing_a_geopackage_writes_a_kmz_beside_it(sample, tmp_p
     decisions = [d.findtext(f"{KML}value") for d in sites.iterfind(f".//{KML}Data[@name='decision']")]
     assert decisions.count("open") == 2 and len(decisions) == len(sample.branches) + 2
     assert len(sites.findall(f"{KML}Folder")) == len(sample.counties)  # a folder per county
+    labels: dict[str, set[str]] = {}
+    for place in sites.iter(f"{KML}Placemark"):
+        style = place.findtext(f"{KML}styleUrl")[1:]
+        decision = place.find(f".//{KML}Data[@name='decision']/{KML}value").text
+        scale = tree.find(f".//{KML}Style[@id='{style}']/{KML}LabelStyle/{KML}scale").text
+        labels.setdefault(decision, set()).add(scale)
+    assert labels == {"keep": {"0"}, "open": {"0.8"}}  # of 495 sites, the new ones named on the map
     assert KML_MAX_PLACES == 5_000
 
 
