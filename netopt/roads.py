@@ -6,7 +6,9 @@ import re
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import shapely
+from scipy.sparse.csgraph import connected_components
 
 from netopt._errors import InputError, Problem, check_amount
 from netopt.distance import (DEFAULT_FALLBACK_SPEED_KMH, DEFAULT_HIGHWAY_SPEEDS_KMH, RoadNetwork, min_matrix,
@@ -23,6 +25,7 @@ ONEWAY_COLUMNS = ("oneway", "one_way", "单行", "单向", "是否单行")
 FORWARD = {"yes", "true", "1", "f", "ft", "是", "单行", "正向"}  # drawn direction only
 BACKWARD = {"-1", "t", "tf", "reverse", "逆向", "反向"}  # against the drawn direction only (Geofabrik's T)
 SNAP_M = 0.5  # line ends closer than this are one junction
+KEEP_EVERY_M = 100.0  # a road's pass-through vertices kept about this far apart, so places find the road near them
 SPLIT_ADVICE = (" — are its lines cut where roads meet? split_at_crossings=True (--network-split) joins them wherever "
                 "they cross")
 
@@ -57,6 +60,7 @@ def road_network_from_lines(lines, crs: object = None, highway_speeds_kmh: dict[
     line_kmh = _line_speeds(lines, class_speeds)
     kmh = np.where(np.isnan(line_kmh), fallback_speed_kmh, line_kmh)
     length_m, drive_s = _driven(u, v, metres, kmh[line], *(way[line] for way in _directions(lines)), len(node_xy))
+    length_m, drive_s, node_xy = contract_chains(length_m, drive_s, node_xy)
     return RoadNetwork(length_m, drive_s, np.arange(len(node_xy)), node_xy, crs, source,
                        pieces_note(length_m, "" if split_at_crossings else SPLIT_ADVICE)
                        + _speeds_note(lines, line_kmh, fallback_speed_kmh))
@@ -70,6 +74,89 @@ def _driven(u: np.ndarray, v: np.ndarray, metres: np.ndarray, kmh: np.ndarray, a
     length = np.r_[metres[ahead], metres[back]]
     seconds = length / (np.r_[kmh[ahead], kmh[back]] / 3.6)
     return min_matrix(rows, cols, length, (nodes, nodes)), min_matrix(rows, cols, seconds, (nodes, nodes))
+
+
+def contract_chains(length_m: sp.csr_matrix, drive_s: sp.csr_matrix, node_xy: np.ndarray,
+                    keep_every_m: float = KEEP_EVERY_M) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+    """The road graph with most of its pass-through vertices taken out (a surveyed layer has one every few
+    metres): each chain of vertices with two neighbours — driven both ways alike, or one way through — keeps
+    one vertex in each `keep_every_m` square it passes (a place beside the road still finds it near), and the
+    links between kept vertices become one, its metres and seconds summed, so every shortest path between kept
+    vertices stays what it was; a chain looping back to the junction it left goes (no shortest path takes it), a
+    closed ring without a junction stays. Routing then visits a fraction of the vertices."""
+    undirected = ((length_m + length_m.T) > 0).astype(np.int8).tocsr()
+    through = _pass_through(length_m, drive_s, undirected)
+    through[_first_in_each_square(undirected, through, node_xy, keep_every_m)] = False
+    chain = np.full(len(node_xy), -1)
+    chain[through] = _chain_labels(undirected, through)
+    links = length_m.tocoo()
+    seconds = np.asarray(drive_s[links.row, links.col]).ravel()  # each link's, in the same order
+    rows, cols, metres, times, rings = _merged_links(links.row, links.col, links.data, seconds, chain)
+    keep = (chain < 0) | rings
+    number = np.cumsum(keep) - 1
+    shape = (int(keep.sum()),) * 2
+    return (min_matrix(number[rows], number[cols], metres, shape), min_matrix(number[rows], number[cols], times, shape),
+            node_xy[keep])
+
+
+def _first_in_each_square(undirected: sp.csr_matrix, through: np.ndarray, node_xy: np.ndarray,
+                          size_m: float) -> np.ndarray:
+    """The first pass-through vertex of each chain in each `size_m` square, to keep."""
+    squares = np.floor(node_xy[through] / size_m).astype(np.int64)
+    _, first = np.unique(np.column_stack([_chain_labels(undirected, through), squares]), axis=0, return_index=True)
+    return np.flatnonzero(through)[first]
+
+
+def _chain_labels(undirected: sp.csr_matrix, through: np.ndarray) -> np.ndarray:
+    """The chain (connected run of `through` vertices) each `through` vertex belongs to, numbered from 0."""
+    return connected_components(undirected[through][:, through], directed=False)[1]
+
+
+def _merged_links(row: np.ndarray, col: np.ndarray, metres: np.ndarray, seconds: np.ndarray, chain: np.ndarray
+                  ) -> tuple[np.ndarray, ...]:
+    """The links once each chain (`chain`: its number by vertex, -1 off every chain) is one link between its ends
+    (both ways for a two-way chain: half the metres and seconds of all its links each way), with the links off
+    every chain and those of closed rings as they were; and the vertices of those rings, which stay."""
+    count = int(chain.max()) + 1
+    on = np.maximum(chain[row], chain[col])  # the chain a link belongs to, -1 for none
+    ends = _chain_ends(row, col, chain, count)
+    rings = np.isin(chain, np.flatnonzero(ends[:, 0] < 0))
+    two_way = np.bincount(on[on >= 0], minlength=count) >= 2 * (np.bincount(chain[chain >= 0], minlength=count) + 1)
+    share = np.where(two_way, 0.5, 1.0)  # both directions were summed
+    length = np.bincount(on[on >= 0], weights=metres[on >= 0], minlength=count) * share
+    time = np.bincount(on[on >= 0], weights=seconds[on >= 0], minlength=count) * share
+    old = (on < 0) | rings[row] | rings[col]
+    merged = np.flatnonzero((ends[:, 0] >= 0) & (ends[:, 0] != ends[:, 1]))  # not a loop back to its junction
+    back = merged[two_way[merged]]
+    return (np.r_[row[old], ends[merged, 0], ends[back, 1]], np.r_[col[old], ends[merged, 1], ends[back, 0]],
+            np.r_[metres[old], length[merged], length[back]], np.r_[seconds[old], time[merged], time[back]], rings)
+
+
+def _chain_ends(row: np.ndarray, col: np.ndarray, chain: np.ndarray, count: int) -> np.ndarray:
+    """Each chain's two end vertices, the junctions or dead ends its links reach outside it: a one-way chain's
+    from, then to; a two-way chain's (entered from both) the lower numbered first; -1 for a closed ring."""
+    entering = (chain[row] < 0) & (chain[col] >= 0)
+    leaving = (chain[row] >= 0) & (chain[col] < 0)
+    first, last = np.full(count, np.iinfo(np.int64).max), np.full(count, -1)
+    np.minimum.at(first, chain[col[entering]], row[entering])
+    np.maximum.at(last, chain[col[entering]], row[entering])
+    ends = np.column_stack([np.where(last >= 0, first, -1), np.full(count, -1)])
+    ends[chain[row[leaving]], 1] = col[leaving]
+    entered_twice = (last >= 0) & (first != last)
+    ends[entered_twice, 1] = last[entered_twice]
+    return ends
+
+
+def _pass_through(length_m: sp.csr_matrix, drive_s: sp.csr_matrix, undirected: sp.csr_matrix) -> np.ndarray:
+    """The vertices with exactly two neighbours that a route only passes through: driven both ways to both alike
+    (the same metres and seconds each way), or in from one and out to the other."""
+    out_degree, in_degree = np.diff(length_m.tocsr().indptr), np.diff(length_m.T.tocsr().indptr)
+    neighbours = np.diff(undirected.indptr) - undirected.diagonal().astype(int)
+    differing = ((abs(length_m - length_m.T) > 1e-9) + (abs(drive_s - drive_s.T) > 1e-9)).tocsr()
+    alike = np.diff(differing.indptr) == 0  # no link of the vertex differs from its reverse
+    both_ways = (neighbours == 2) & (out_degree == 2) & (in_degree == 2) & alike
+    one_way = (neighbours == 2) & (out_degree == 1) & (in_degree == 1)
+    return both_ways | one_way
 
 
 def _split_at_crossings(lines: gpd.GeoSeries) -> gpd.GeoSeries:

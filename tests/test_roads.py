@@ -8,13 +8,16 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import scipy.sparse.csgraph as csgraph
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString, Point
 
 import netopt as no
 from netopt import InputError
-from netopt.distance import load_road_network
-from netopt.roads import read_road_lines, road_network_from_lines
+from netopt.distance import _both_ways, load_road_network, min_matrix
+from netopt.roads import contract_chains, read_road_lines, road_network_from_lines
 
 OSM = Path(__file__).parent / "data" / "West-Oakland.osm.bz2"
 
@@ -241,3 +244,63 @@ def test_validate_reads_road_files(tmp_path):
         assert "check The road network falls into 9 unconnected pieces" in said
     osm = CliRunner().invoke(app, ["validate", str(OSM)])
     assert osm.exit_code == 0 and "West-Oakland.osm.bz2 (roads): 84 junctions" in _said(osm.output)
+
+
+@st.composite
+def _chained_graphs(draw) -> tuple:
+    """A road graph as a surveyed layer makes it: junctions joined by chains of pass-through vertices, each chain
+    driven both ways or one way, its links of their own lengths and speeds; loops back to a junction, closed
+    rings without one."""
+    junctions = draw(st.integers(1, 5))
+    rows, cols, metres, seconds, count = [], [], [], [], junctions
+    for _ in range(draw(st.integers(1, 7))):
+        a, b = draw(st.integers(0, junctions - 1)), draw(st.integers(0, junctions - 1))
+        inner = draw(st.integers(0 if a != b else 1, 4))
+        both = draw(st.booleans())
+        chain = [a, *range(count, count + inner), b]
+        count += inner
+        for start, end in zip(chain[:-1], chain[1:]):
+            m, kmh = draw(st.integers(1, 60)), draw(st.sampled_from([20, 40, 60]))
+            pairs = [(start, end), (end, start)] if both else [(start, end)]
+            for u, v in pairs:
+                rows.append(u), cols.append(v), metres.append(float(m)), seconds.append(m / (kmh / 3.6))
+    if draw(st.booleans()):  # a ring with no junction
+        ring = list(range(count, count + 3))
+        count += 3
+        for u, v in zip(ring, ring[1:] + ring[:1]):
+            rows += [u, v]
+            cols += [v, u]
+            metres += [10.0, 10.0]
+            seconds += [1.8, 1.8]
+    return rows, cols, metres, seconds, count
+
+
+@settings(max_examples=300, deadline=None)
+@given(graph=_chained_graphs(), spacing=st.sampled_from([1e-6, 0.3, 100.0]))
+def test_merging_pass_through_vertices_keeps_every_road_distance(graph, spacing):
+    rows, cols, metres, seconds, count = graph
+    length_m, drive_s = (min_matrix(rows, cols, values, (count, count)) for values in (metres, seconds))
+    xy = np.random.default_rng(len(rows)).random((count, 2))
+    merged_m, merged_s, kept_xy = contract_chains(length_m, drive_s, xy, keep_every_m=spacing)
+    kept = [int(np.flatnonzero((xy == point).all(axis=1))[0]) for point in kept_xy]
+    for before, after in ((length_m, merged_m), (drive_s, merged_s), (_both_ways(length_m), _both_ways(merged_m))):
+        assert np.array_equal(np.isinf(csgraph.dijkstra(before)[np.ix_(kept, kept)]), np.isinf(csgraph.dijkstra(after)))
+        assert np.nan_to_num(csgraph.dijkstra(after), posinf=-1) == pytest.approx(
+            np.nan_to_num(csgraph.dijkstra(before)[np.ix_(kept, kept)], posinf=-1))
+    if spacing < 1e-3:  # a square per vertex: each one kept
+        assert len(kept) == count
+
+
+def test_a_surveyed_layer_keeps_its_junctions_and_a_vertex_every_100_m():
+    x0, y0 = 500000.0, 3520000.0
+    lines = [LineString([(x0, y0 + y), (x0 + 2000, y0 + y)]) for y in range(0, 2001, 500)]
+    lines += [LineString([(x0 + x, y0), (x0 + x, y0 + 2000)]) for x in range(0, 2001, 500)]
+    dense = gpd.GeoDataFrame({"道路等级": ["主干路"] * 10}, geometry=shapely.segmentize(np.array(lines), 5), crs=32650)
+    net = road_network_from_lines(dense, split_at_crossings=True)
+    vertices = shapely.get_coordinates(dense.geometry.values)
+    assert net.n_nodes < len(np.unique(vertices, axis=0)) / 10  # 4,000 m of road every 5 m: most merged
+    gaps, _ = cKDTree(net.node_xy).query(vertices)
+    assert gaps.max() <= 100 * np.sqrt(2)  # every point of a road near a vertex kept
+    junction, far = (x0 + 500, y0 + 500), (x0 + 2000, y0 + 1500)
+    assert _metres(net, junction, far) == pytest.approx(2500)
+    assert _metres(net, junction, far, "drive_s") == pytest.approx(2500 / 40 * 3.6)
