@@ -116,12 +116,16 @@ class _Table:
     sheets: dict[str, pd.DataFrame] | None = None  # an Excel file's sheets as grids, the first one in `frame`
     sources: dict[str, str] | None = None  # once read: the header each field came from, e.g. lon: 经度
     coord_systems: dict[str, int] | None = None  # rows by their own coordinate system (a 坐标系 column)
+    folders: pd.Series | None = None  # a KML file's folder of each feature, where it has several
 
     def rows(self, mask: np.ndarray | pd.Series) -> tuple[int, ...]:
         return tuple(int(n) for n in self.frame.index[np.asarray(mask, dtype=bool)])
 
     def problem(self, message: str, column: str | None = None, mask: object = None) -> Problem:
         rows = self.rows(mask) if mask is not None else ()
+        if rows and self.folders is not None:  # where to look in Google Earth's list of places
+            named = list(dict.fromkeys(self.folders.loc[list(rows)].astype(str)))
+            message += f" (folder {', '.join(named[:3])}{' …' if len(named) > 3 else ''})"
         return Problem(self.file, message, column, rows, self.row_word)
 
     def header(self, field: str) -> str:
@@ -156,7 +160,9 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
         named = file if layer is None else f"{file} (sheet '{layer}')"
         return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets)
     if suffix in VECTOR_SUFFIXES:
-        return _Table(_read_vector(p, layer), file if layer is None else f"{file} (layer '{layer}')", "feature")
+        frame = _read_vector(p, layer)
+        folders = frame["folder"] if suffix in KML_INPUT_SUFFIXES and "folder" in frame else None
+        return _Table(frame, file if layer is None else f"{file} (layer '{layer}')", "feature", folders=folders)
     if suffix in (".ovkml", ".ovkmz"):
         raise InputError(f"奥维's own export ('{suffix}', GCJ-02) is not read: export the objects from 奥维 as a "
                          "Shapefile (.shp, WGS84) and give that", file=file)

@@ -314,6 +314,12 @@ def test_unusable_kml_is_named_by_file_and_feature(tmp_path: Path):
         with pytest.raises(no.InputError, match=said) as raised:
             no.read_candidates(path)
         assert name in str(raised.value)
+    foldered = tmp_path / "foldered.kml"
+    foldered.write_text(MARKED.replace("</Document>", "<Folder><name>道路</name><Placemark><name>路</name><LineString>"
+                                       "<coordinates>117.25,31.84 117.26,31.85</coordinates></LineString></Placemark>"
+                                       "</Folder></Document>"), encoding="utf-8")
+    with pytest.raises(no.InputError, match=r"feature 5.*must be points \(folder 道路\)"):
+        no.read_candidates(foldered)  # where to look in the app's list of places
     (tmp_path / "标签.ovkmz").write_bytes(b"PK")
     with pytest.raises(no.InputError, match="奥维's own export.*as a Shapefile"):
         no.read_candidates(tmp_path / "标签.ovkmz")
