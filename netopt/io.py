@@ -4,11 +4,13 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import html
 import io as _stdio
 import os
 import re
 import tempfile
 import warnings
+import zipfile
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
@@ -553,10 +555,12 @@ def _kml_places(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     altitude too."""
     import pyogrio
 
-    folders = [str(name) for name, _ in pyogrio.list_layers(path)] if layer is None else [layer]
-    if not folders:  # a document without a placemark
-        return gpd.GeoDataFrame(geometry=[], crs=WGS84)
-    frames = {folder: _gis_frame(path, folder) for folder in folders}
+    with tempfile.TemporaryDirectory() as folder:
+        readable, own_names = _kml_gdal_reads(path, Path(folder))
+        folders = [str(name) for name, _ in pyogrio.list_layers(readable)] if layer is None else [layer]
+        if not folders:  # a document without a placemark
+            return gpd.GeoDataFrame(geometry=[], crs=WGS84)
+        frames = {folder: _gis_frame(readable, folder).rename(columns=own_names) for folder in folders}
     frames = {folder: frame for folder, frame in frames.items() if len(frame)} or frames
     places = pd.concat([frame.assign(folder=folder) for folder, frame in frames.items()], ignore_index=True)
     if len(frames) == 1 or places.empty:
@@ -564,6 +568,47 @@ def _kml_places(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     shown = [c for c in KML_DISPLAY_FIELDS if c in places.columns and (c != "id" or places[c].isna().all())]
     places = places.drop(columns=shown).rename(columns={"Name": "name"} if "name" not in places.columns else {})
     return gpd.GeoDataFrame(places, geometry=shapely.force_2d(places.geometry.to_numpy()), crs=places.crs)
+
+
+def _kml_gdal_reads(path: Path, folder: Path) -> tuple[Path, dict[str, str]]:
+    """A KML (a KMZ's main one) as GDAL reads it whole: where its ExtendedData names fields in other than ASCII
+    letters and digits (开设成本, which GDAL turns into underscores, two such names into one field) or its text
+    is not UTF-8 (GBK), a UTF-8 copy in `folder` with those names as tokens; and the names of the tokens."""
+    text = _kml_text(path)
+    if text is None:
+        return path, {}
+    names = list(dict.fromkeys(match[1] for match in _KML_DATA_NAME.findall(text)))
+    tokens = {name: f"netopt_field_{number}" for number, name in enumerate(names) if not _PLAIN_NAME.match(name)}
+    declared = _KML_ENCODING.search(text[:200])
+    if not tokens and (declared is None or declared[1].lower().replace("-", "") == "utf8"):
+        return path, {}
+    text = _KML_DATA_NAME.sub(lambda m: m[0] if m[2] not in tokens else m[0].replace(m[2], tokens[m[2]]), text)
+    copy = folder / f"{path.stem}.kml"
+    copy.write_text(_KML_ENCODING.sub('encoding="UTF-8"', text, count=1), encoding="utf-8")
+    return copy, {token: html.unescape(name) for name, token in tokens.items()}
+
+
+def _kml_text(path: Path) -> str | None:
+    """A KML file's text (a KMZ's doc.kml, else its first .kml), decoded as its declaration says; None where it
+    cannot be (GDAL then says what is wrong)."""
+    try:
+        if input_suffix(path) == ".kmz":
+            with zipfile.ZipFile(path) as kmz:
+                inner = [name for name in kmz.namelist() if name.lower().endswith(".kml")]
+                raw = kmz.read("doc.kml" if "doc.kml" in inner else inner[0]) if inner else None
+        else:
+            raw = path.read_bytes()
+        if raw is None:
+            return None
+        declared = _KML_ENCODING.search(raw[:200].decode("ascii", errors="ignore"))
+        return raw.decode(declared[1] if declared else "utf-8").lstrip("\ufeff")
+    except (OSError, zipfile.BadZipFile, LookupError, UnicodeDecodeError):
+        return None
+
+
+_KML_DATA_NAME = re.compile(r"""<(?:\w+:)?Data\b[^>]*?\bname\s*=\s*(["'])(.*?)\1""")  # the name: group 2
+_KML_ENCODING = re.compile(r"""encoding\s*=\s*["']([A-Za-z0-9_.:-]+)["']""")
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 # the fields GDAL reads from every placemark for its display, not its data (a placemark's id only when some has one)

@@ -326,3 +326,20 @@ def test_unusable_kml_is_named_by_file_and_feature(tmp_path: Path):
     (tmp_path / "junk.kmz").write_bytes(b"not a zip")
     with pytest.raises(no.InputError, match="junk.kmz.*not a readable GIS file"):
         no.read_candidates(tmp_path / "junk.kmz")
+
+
+def test_fields_named_in_chinese_and_kml_in_gbk_are_read_as_written(tmp_path: Path):
+    """GDAL turns an ExtendedData name such as 开设成本 into underscores (开设 and 成本 into one field): netopt
+    reads them as named, and a KML declared GBK too."""
+    data = ('<ExtendedData><Data name="开设成本（万元）"><value>30</value></Data><Data name="开设"><value>是</value>'
+            '</Data><Data name="成本"><value>x</value></Data></ExtendedData>')
+    text = MARKED.replace("<description>月租 3 万</description>", "<description>月租 3 万</description>" + data)
+    packed = tmp_path / "候选点位.kmz"
+    with zipfile.ZipFile(packed, "w") as kmz:
+        kmz.writestr("doc.kml", text)
+    sites = no.read_candidates(packed).set_index("name")
+    assert sites.loc["长江路商铺", "open_cost_wan"] == 30 and np.isnan(sites.loc["顶层点", "open_cost_wan"])
+    assert sites.loc["长江路商铺", "开设"] == "是" and sites.loc["长江路商铺", "成本"] == "x"
+    gbk = tmp_path / "gbk.kml"
+    gbk.write_bytes(MARKED.replace('encoding="UTF-8"', 'encoding="GBK"').encode("gbk"))
+    assert sorted(no.read_candidates(gbk)["name"]) == sorted(["长江路商铺", "三孝口门面", "备选一", "顶层点"])
