@@ -1,10 +1,12 @@
 """A field visit 外业核查 on a phone: the most underserved towns, each with its visit week, and a plan's new sites
-as one KMZ that 奥维互动地图 or Google Earth opens (today's branches in a folder of their own, unticked)."""
+as one KMZ that 奥维互动地图 or Google Earth opens (today's branches in a folder of their own, unticked); then the
+premises marked on the visit, read back from the app's KMZ and ranked (选址评估)."""
 from pathlib import Path
 
 import netopt as no
 from netopt.planning import candidate_sites, existing_positions, plan_layers, visit_schedule
 from netopt.report import HEADERS_ZH, coverage_layers
+from netopt.siting import evaluate_sites
 
 ds = no.load_sample()
 cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})
@@ -28,3 +30,12 @@ path = no.write_kml(out / "field_visit.kmz", {"visit_towns": towns, "sites": new
                     hidden=["branches"], title="外业核查 field visit 2027-01")
 print(f"{path}: {len(towns)} towns to visit from {weeks['date'].min():%Y-%m-%d}, the plan's {len(new_sites)} new "
       f"sites ({', '.join(new_sites['name'])}) — send it by WeChat and open it in 奥维 or Google Earth")
+
+# back from the visit: premises on offer marked in the app beside the first three towns (here written as the app
+# would export them), read as candidate sites and ranked by the residents each adds within reach
+marked = towns.head(3)[["name", "geometry"]].assign(name=lambda t: t["name"] + "临街商铺")
+marked = marked.set_geometry(marked.geometry.translate(0.002, 0.001))
+no.write_kml(out / "marked_on_visit.kmz", {"我的标注": marked})
+ranked = evaluate_sites(ds, no.read_candidates(out / "marked_on_visit.kmz"), bank="农业",
+                        radius_km={"core": 1.2, "county": 3.5})
+print(ranked[["name", "town", "adds_covered_wan", "residents_within_wan"]].to_string(index=False))
