@@ -55,8 +55,9 @@ DEMO_GRID_KM = 1.0
 MAX_KM_STEPS = (10, 15, 20, 30, 50, 80, 120)  # the --max-km values a refusal of a large cflp may suggest
 FRINGE_HELP = ("Service radius in urban–rural fringe towns, km (default: their county's; in fringe districts, "
                "the county radius).")
-CANDIDATES_HELP = ("Your own candidate sites for new branches 候选点位 (CSV, Excel, GeoJSON …: name, lon/lat, "
-                   "optional id and opening cost 开设成本（万元）), instead of every town point.")
+CANDIDATES_HELP = ("Your own candidate sites for new branches 候选点位 (CSV, Excel, GeoJSON, a KMZ of places marked in "
+                   "奥维 or Google Earth …: name, lon/lat, optional id and opening cost 开设成本（万元）), instead of "
+                   "every town point.")
 BRANCHES_HELP = ("A branches table instead of the data's own, e.g. a plan's network after it (out/mclp_branches.csv): "
                  "the planned network diagnosed, reported, mapped or typed.")
 COORDS_HELP = ("Coordinate system of the inputs: wgs84, gcj02 (Amap/Tencent) or bd09 (Baidu); a table's 坐标系 "
@@ -343,7 +344,7 @@ def _skip_hint(problems: list[Problem]) -> str:
 
 @app.command()
 def validate(
-    files: list[Path] = typer.Argument(..., help="Files to check (CSV, Excel, GeoJSON, GeoPackage, Shapefile), or a "
+    files: list[Path] = typer.Argument(..., help="Files to check (CSV, Excel, GeoJSON, GeoPackage, Shapefile, KML/KMZ), or a "
                                        "--data folder (its counties, towns and branches tables, and candidates.* "
                                        "if there is one)."),
     kind: Optional[str] = typer.Option(None, help="counties, towns, branches, candidates (candidate sites for "
@@ -3021,7 +3022,8 @@ def compare(
 def evaluate_sites_command(
     ctx: typer.Context,
     files: list[Path] = typer.Argument(None, metavar="CANDIDATES", help="Candidate sites 候选点位 (CSV, Excel, "
-                                       "GeoJSON …: name, lon/lat, optional id), e.g. premises on offer."),
+                                       "GeoJSON, a KMZ of places marked in 奥维 or Google Earth …: name, lon/lat, "
+                                       "optional id), e.g. premises on offer."),
     site: list[str] = typer.Option([], help="A candidate site written out, name=lon,lat (in --coords), e.g. "
                                    "候选A=117.2501,31.8402 (repeatable)."),
     candidates: list[Path] = typer.Option([], help="Candidate sites from a file, as optimize --candidates takes them "
