@@ -361,10 +361,11 @@ def write_field_kmz(path: Path, layers: dict[str, gpd.GeoDataFrame], labels: dic
                     descriptions: dict[str, str], limit: int = KML_MAX_PLACES) -> tuple[Path, dict[str, int]]:
     """A command's KMZ beside its GeoPackage, for field visits: its layers, the lon/lat columns dropped (each
     place's own are WGS84, the tables' the inputs'); a layer of more than `limit` places an empty folder saying
-    so; the assignment lines unticked. Also the places left out, by layer."""
+    so; areas and lines with more than KML_MAX_VERTICES points (a country's county boundaries) simplified until
+    they have fewer; the assignment lines unticked. Also the places left out, by layer."""
     left_out = {name: len(frame) for name, frame in layers.items() if len(frame) > limit}
-    field = {name: frame.iloc[:0] if name in left_out else frame.drop(columns=[c for c in frame.columns
-                                                                                if c in LON_LAT_COLUMNS])
+    field = {name: frame.iloc[:0] if name in left_out else _lighter(frame.drop(columns=[c for c in frame.columns
+                                                                                         if c in LON_LAT_COLUMNS]))
              for name, frame in layers.items()}
     notes = {**descriptions, **{name: f"{descriptions.get(name, name)} — {count:,} places left out (a phone's map "
                                       f"slows beyond {limit:,}): see the GeoPackage beside this file"
@@ -372,6 +373,20 @@ def write_field_kmz(path: Path, layers: dict[str, gpd.GeoDataFrame], labels: dic
     by_county = {name: "county" for name, frame in field.items() if _by_county(frame)}
     return write_kml(path, field, labels, notes, hidden=[n for n in HIDDEN_LAYERS if n in field],
                      group_by=by_county), left_out
+
+
+def _lighter(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A layer in WGS84 whose areas and lines hold at most KML_MAX_VERTICES points: simplified by the first of
+    SIMPLIFY_DEGREES that is enough (shapes kept valid), as it is where it holds fewer already."""
+    layer = gpd.GeoDataFrame(frame).to_crs(4326)
+    shapes = layer.geometry.to_numpy()
+    if shapely.get_num_coordinates(shapes).sum() <= KML_MAX_VERTICES:
+        return layer
+    for tolerance in SIMPLIFY_DEGREES:
+        simpler = shapely.simplify(shapes, tolerance, preserve_topology=True)
+        if shapely.get_num_coordinates(simpler).sum() <= KML_MAX_VERTICES:
+            break
+    return layer.set_geometry(gpd.GeoSeries(simpler, index=layer.index, crs=4326))
 
 
 def _by_county(frame: gpd.GeoDataFrame) -> bool:
@@ -385,6 +400,8 @@ def _by_county(frame: gpd.GeoDataFrame) -> bool:
 LON_LAT_COLUMNS = ("lon", "lat", "hub_lon", "hub_lat")
 HIDDEN_LAYERS = ("assignment",)  # a line from every town to its branch: shown on request
 GROUPED_PLACES = 20  # a command's layer of more places than this, in several counties, has a folder per county
+KML_MAX_VERTICES = 500_000  # a command's KMZ layer's points at most (boundaries simplified): ~15 MB of KML text
+SIMPLIFY_DEGREES = (1e-4, 5e-4, 2e-3, 1e-2)  # tolerances tried in turn: about 10 m, 50 m, 200 m, 1 km
 
 
 def write_map_files(path: Path, layers: dict[str, gpd.GeoDataFrame], coords: str, labels: dict[str, str],

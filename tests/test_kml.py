@@ -343,3 +343,17 @@ def test_fields_named_in_chinese_and_kml_in_gbk_are_read_as_written(tmp_path: Pa
     gbk = tmp_path / "gbk.kml"
     gbk.write_bytes(MARKED.replace('encoding="UTF-8"', 'encoding="GBK"').encode("gbk"))
     assert sorted(no.read_candidates(gbk)["name"]) == sorted(["长江路商铺", "三孝口门面", "备选一", "顶层点"])
+
+
+def test_a_commands_kmz_simplifies_boundaries_too_detailed_for_a_phone(sample, tmp_path: Path, monkeypatch):
+    monkeypatch.setattr("netopt.kml.KML_MAX_VERTICES", 5_000)  # as a country's boundaries exceed 500,000
+    turn = np.linspace(0, 2 * np.pi, 20_000)
+    detailed = shapely.Polygon(np.c_[117 + 0.5 * np.cos(turn) + 0.001 * np.sin(500 * turn), 31.8 + 0.4 * np.sin(turn)])
+    layers = {"counties": gpd.GeoDataFrame({"county": ["甲"]}, geometry=[detailed], crs=4326),
+              "towns": sample.towns.head(3)}
+    path, _ = write_field_kmz(tmp_path / "c.kmz", layers, {}, {})
+    outline = gpd.read_file(path, layer="counties").geometry.iloc[0]
+    assert shapely.get_num_coordinates(outline) <= 5_000 < shapely.get_num_coordinates(detailed) and outline.is_valid
+    assert outline.hausdorff_distance(detailed) <= 1e-4 + 1e-9  # the first tolerance, about 10 m, was enough
+    towns = gpd.read_file(path, layer="towns")
+    assert np.allclose(towns.geometry.x, sample.towns.head(3).geometry.x, atol=1e-6)  # points as they were
