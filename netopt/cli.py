@@ -345,8 +345,8 @@ def _skip_hint(problems: list[Problem]) -> str:
 @app.command()
 def validate(
     files: list[Path] = typer.Argument(..., help="Files to check (CSV, Excel, GeoJSON, GeoPackage, Shapefile, "
-                                       "KML/KMZ), or a --data folder (its counties, towns and branches tables, and candidates.* "
-                                       "if there is one)."),
+                                       "KML/KMZ), or a --data folder (its counties, towns and branches tables, and "
+                                       "candidates.* if there is one)."),
     kind: Optional[str] = typer.Option(None, help="counties, towns, branches, candidates (candidate sites for "
                                        "--candidates) or roads (a --network file: OSM, GraphML or road lines); "
                                        "guessed from the file name if omitted."),
