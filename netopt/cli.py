@@ -1517,7 +1517,7 @@ def _build_model(model: str, ds: Dataset, sites, p: Optional[int], limit: float 
                                        **keywords, **rules)
     if model == "share":
         return _market_share(ds, sites, p, _percentage(options.target_share_pct, "--target-share-pct"), options,
-                             rules, towns)
+                             {**rules, **timed}, towns)
     if model == "mclp" and capacity_wan is not None:
         return CapacitatedMCLP.from_geodataframes(towns, sites, p=p, capacity=capacity_wan * 1e4,
                                                   exactly_p=not at_most, **keywords, **rules)
@@ -1667,7 +1667,7 @@ class TravelTime:
 
 # the models --minutes applies to, by command (mclp, lscp: residents within it; pmedian, pcenter, cflp: travel in
 # minutes)
-TIMED_MODELS = {"optimize": ("mclp", "lscp", "pmedian", "pcenter", "cflp"), "curve": ("mclp",)}
+TIMED_MODELS = {"optimize": ("mclp", "lscp", "pmedian", "pcenter", "cflp", "share"), "curve": ("mclp",)}
 
 
 def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional[str],
@@ -1680,10 +1680,12 @@ def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional
     models = TIMED_MODELS[ctx.info_name or "optimize"]
     if model not in models:
         raise InputError(f"--minutes is for --model {', '.join(models[:-1])}{' or ' if len(models) > 1 else ''}"
-                         f"{models[-1]} (travel measured in minutes); {model} measures km"
-                         + (" (its Huff shares by straight line would be the same in minutes: the power decay keeps "
-                            "each town's shares when all its distances scale alike)" if model == "share" else ""),
-                         file="command line")
+                         f"{models[-1]} (travel measured in minutes); {model} measures km", file="command line")
+    if model == "share" and ctx.params.get("min_km") is not None:
+        from netopt.models.market import MIN_MINUTES
+
+        raise InputError(f"--min-km measures km; with --minutes the Huff pull decays with travel minutes and a branch "
+                         f"nearer a town than {MIN_MINUTES:g} minutes counts as that far", file="command line")
     return timed
 
 
@@ -2124,7 +2126,8 @@ def _plan_notes(result, today, model: str, header: str, shown: Callable, populat
     if "share_pct" in result.details:
         before = f"today's branches 现有网点 {today.details['share_pct']:.1f}% → " if today is not None else ""
         value = f"{before}plan 方案 {result.details['share_pct']:.1f}%"
-        notes.append(("market share 市场份额", value, f"Market share 市场份额 (Huff, against the other banks): {value}"))
+        by = " by travel time 按通行时间" if "travel_minutes" in result.assignment.columns else ""
+        notes.append(("market share 市场份额", value, f"Market share 市场份额 (Huff{by}, against the other banks): {value}"))
     capped = "within_reach_weight" in result.details  # mclp with capacities: served within them
     if "covered_pct" in result.details:
         value = f"{result.details['covered_pct']:.1f}%"

@@ -684,6 +684,16 @@ def cost_blocks(demand, sites, step: int, distance: str = "euclidean", graph=Non
     return _cost_blocks(demand, sites, step, graph, unit, travel)
 
 
+def minute_blocks(demand, sites, step: int, distance: str = "euclidean", graph=None, mode="drive", speed_kmh=30.0,
+                  walk_speed_kmh: float = WALKING_SPEED_KMH, detour_factor: float = 1.3):
+    """cost_blocks in travel minutes with `mode` and the driving `speed_kmh` each one or one per demand point (one
+    per region type's points): the points that travel alike measured together, as (their rows, the sites' slice,
+    those rows x those sites)."""
+    for travel, rows in demand_travel(distance, mode, len(demand), speed_kmh, walk_speed_kmh, detour_factor):
+        for columns, minutes in _cost_blocks(demand.iloc[rows], sites, step, graph, "min", travel):
+            yield rows, columns, minutes
+
+
 def _cost_blocks(demand, sites, step: int, graph, unit: str, travel: TravelSettings):
     """cost_blocks for one TravelSettings."""
     from scipy.spatial.distance import cdist

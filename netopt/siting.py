@@ -61,8 +61,10 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
         {"radius_min": table[column].to_numpy(), "mode": place_modes(ds, table, mode),
          **speeds_per_point(ds, speeds, places=table)}
     _nearest_branches(table, sites.iloc[existing], roads, own_limits)
-    if bank is not None:
-        _against_rivals(ds, table, sites, bank, points, roads, own_limits)
+    if bank is not None:  # residents won measured as reach is: in km, or in travel minutes
+        huff = {} if unit == "km" else {"unit": "min", "mode": place_modes(ds, points, mode),
+                                        **speeds_per_point(ds, speeds, places=points)}
+        _against_rivals(ds, table, sites, bank, points, roads, own_limits, huff)
     order = ["adds_covered_wan", "won_wan"] if "won_wan" in table else ["adds_covered_wan"]
     table = table.sort_values(order, ascending=False, kind="stable").reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
@@ -116,9 +118,9 @@ def _nearest_branches(table: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, roads
 
 
 def _against_rivals(ds: Dataset, table: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, bank: str,
-                    points: gpd.GeoDataFrame, roads: dict, own_limits: dict) -> None:
+                    points: gpd.GeoDataFrame, roads: dict, own_limits: dict, huff: dict) -> None:
     """The other banks' branches within each site's radius (or travel time), and the residents it wins from them
-    (Huff)."""
+    (Huff; `huff`: MarketShare's keywords of travel minutes, or none for km)."""
     from netopt.models import MarketShare
 
     rivals = ds.branches[~bank_mask(ds.branches, bank)]
@@ -127,7 +129,7 @@ def _against_rivals(ds: Dataset, table: gpd.GeoDataFrame, sites: gpd.GeoDataFram
         return
     table["rival_branches_within"] = _within_counts(*_site_costs(table, rivals, roads, own_limits))
     today = sites.loc[sites["kind"] == "existing", "site_id"].tolist()
-    share = MarketShare.from_geodataframes(points, sites, rivals, p=max(len(today), 1), **roads)
+    share = MarketShare.from_geodataframes(points, sites, rivals, p=max(len(today), 1), **roads, **huff)
     before = share.objective_of(today) if today else 0.0
     after = share.objective_with_each(today, table["site_id"]) if today else pd.Series(
         [share.objective_of([site]) for site in table["site_id"]], index=table["site_id"])

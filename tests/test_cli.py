@@ -339,9 +339,8 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     assert curve.exit_code == 0 and "within 15 min drive" in " ".join(curve.output.split()), curve.output
     points = pd.read_csv(tmp_path / "coverage_curve.csv")
     assert points.iloc[0, 1] == pytest.approx(wan, abs=0.05)  # point 0: today's network
-    for command, words in ((["optimize", "--model", "share", "--p", "140"],
-                            "--minutes is for --model mclp, lscp, pmedian, pcenter or cflp (travel measured in "
-                            "minutes)"),
+    for command, words in ((["optimize", "--model", "share", "--p", "140", "--min-km", "2"],
+                            "--min-km measures km; with --minutes the Huff pull decays with travel minutes"),
                            (["curve", "--model", "share"], "--minutes is for --model mclp "),
                            (["optimize", "--p", "140", "--radius-km", "3"], "a radius in km (--radius-km), not both"),
                            (["curve", "--county-km", "3"], "or a radius in km (--county-km), not both"),
@@ -353,6 +352,10 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     alone = runner.invoke(app, ["optimize", "--p", "140", "--mode", "walk", "--out", str(tmp_path / "x")])
     assert alone.exit_code == 2 and "--mode is for --minutes" in alone.output
     assert not (tmp_path / "x").exists()
+    share = runner.invoke(app, ["optimize", "--model", "share", "--bank", "建设", "--max-new", "2", "--minutes", "15",
+                                "--out", str(tmp_path / "share")])
+    assert share.exit_code == 0 and "(Huff by travel time 按通行时间, against the other banks)" in _said(share.output)
+    assert "travel_minutes" in pd.read_csv(tmp_path / "share" / "share_assignment.csv").columns
 
 
 def test_a_travel_time_per_region_type(tmp_path: Path):

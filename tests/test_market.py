@@ -431,3 +431,45 @@ def test_the_competitors_pull_summed_over_blocks_of_branches_matches_the_whole_m
     assert np.allclose(blocks, whole) and (whole > 0).any() and (whole == 0).any()
     assert (market.rival_pull(ds.towns, rivals.iloc[:0], appeal[:0], "power", 2.0, 10.0, 0.5, "euclidean",
                               None) == 0).all()
+
+
+def test_shares_by_straight_line_are_the_same_in_minutes():
+    """unit="min": the pull decays with travel minutes; by straight line minutes are km x 1.3 / 30 km/h, so with
+    the floor and cutoff scaled alike every town's shares — and the best plan — are those in km."""
+    ds = no.load_sample()
+    ours = ds.branches["bank"].str.contains("农业").to_numpy()
+    sites, rivals = ds.branches[ours].head(40), ds.branches[~ours]
+    per_km = 1.3 / 30 * 60
+    in_km = MarketShare.from_geodataframes(ds.towns, sites, rivals, p=20, cutoff_km=8.0, min_km=1.0)
+    in_minutes = MarketShare.from_geodataframes(ds.towns, sites, rivals, p=20, unit="min", cutoff_min=8.0 * per_km,
+                                                min_minutes=per_km)
+    plan = np.arange(20)
+    assert np.allclose(in_minutes.share(plan), in_km.share(plan)) and in_minutes.captured(plan) > 0
+    assert in_minutes.solve().objective == pytest.approx(in_km.solve().objective, rel=1e-9)
+    table = in_minutes.solve().assignment
+    assert "travel_minutes" in table and "distance" not in table and table["travel_minutes"].max() > 0
+
+
+def test_shares_by_road_minutes_pull_with_each_roads_speed():
+    """By road, minutes weigh each road by its speed: our sites' and the competitors' pull are those of the
+    travel-time matrix (summed in blocks, per travel group), not a rescaling of road km."""
+    import osmnx as ox
+
+    from netopt.distance import cost_matrix_km, cost_matrix_minutes, load_road_network
+    from netopt.models.market import huff_attraction
+    from tests.test_network import OSM, oakland_places
+
+    counties, towns, branches = oakland_places(load_road_network(OSM), ox.graph_from_xml(OSM, retain_all=True))
+    sites, rivals = branches.iloc[:2], branches.iloc[2:]
+    road = {"distance": "network", "graph": OSM}
+    model = MarketShare.from_geodataframes(towns, sites, rivals, p=1, unit="min", cutoff_min=30, min_minutes=0.5,
+                                           speed_kmh=20.0, **road)
+    minutes = cost_matrix_minutes(towns, sites, speed_kmh=20.0, **road)
+    assert np.allclose(model.ours, huff_attraction(minutes, np.ones(2), "power", 2.0, 30, 0.5))
+    rival_minutes = cost_matrix_minutes(towns, rivals, speed_kmh=20.0, **road)
+    assert np.allclose(model.rivals, huff_attraction(rival_minutes, np.ones(1), "power", 2.0, 30, 0.5).sum(axis=1))
+    km = cost_matrix_km(towns, sites, **road)
+    ratio = minutes[np.isfinite(minutes) & (km > 0.5)] / km[np.isfinite(minutes) & (km > 0.5)]
+    assert ratio.max() > 1.05 * ratio.min()  # roads of different speeds: minutes are not km rescaled
+    with pytest.raises(no.InputError, match="cutoff_min"):
+        MarketShare.from_geodataframes(towns, sites, rivals, p=1, unit="min", cutoff_min=0, **road)

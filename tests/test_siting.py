@@ -37,16 +37,17 @@ def sample():
 def test_sites_within_a_travel_time_are_the_sites_within_the_km_it_allows(sample, mode, speed_kmh):
     """radius_min: by straight line, 15 minutes are 15/60 x speed / 1.3 km — every number of the evaluation as
     within that radius (reach, what it adds, today's and rival branches within it), the limit in time_limit_min,
-    the minutes to today's quickest branch its km x 1.3 at that speed; per region type too. A radius and a travel
-    time together are refused."""
+    the minutes to today's quickest branch its km x 1.3 at that speed; per region type too (residents won are
+    counted by travel time then: the next test). A radius and a travel time together are refused."""
     candidates = candidates_from_text(SITES, city=sample)
     km = 15 / 60 * speed_kmh / 1.3
     timed = evaluate_sites(sample, candidates, "农业", radius_min=15, mode=mode)
     by_km = evaluate_sites(sample, candidates, "农业", radius_km=km)
     assert (timed["time_limit_min"] == 15).all() and "radius_km" not in timed
     assert np.allclose(timed.pop("nearest_branch_min"), timed["nearest_branch_km"] * 1.3 / speed_kmh * 60)
-    pd.testing.assert_frame_equal(pd.DataFrame(timed.drop(columns=["time_limit_min", "geometry"])),
-                                  pd.DataFrame(by_km.drop(columns=["radius_km", "geometry"])), rtol=1e-6)
+    same = [c for c in by_km.columns if c not in ("radius_km", "geometry", "rank", "won_wan")]
+    pd.testing.assert_frame_equal(timed.sort_values("site_id")[same].reset_index(drop=True),
+                                  by_km.sort_values("site_id")[same].reset_index(drop=True), rtol=1e-6)
     regional = evaluate_sites(sample, candidates, radius_min={"core": 10, "county": 30}, mode=mode).set_index("name")
     assert regional.loc["市中心", "time_limit_min"] == 10 and regional.loc["长丰", "time_limit_min"] == 30
     with pytest.raises(no.InputError, match="not both"):
@@ -96,6 +97,11 @@ def test_each_site_wins_what_the_huff_model_gives_it_beside_todays_branches(samp
     assert table["rival_branches_within"].tolist() == (km <= 3.5).sum(axis=1).tolist()
     alone = evaluate_sites(sample, candidates, radius_km=3.5)  # every bank's network: no rivals to win from
     assert "won_wan" not in alone and "rival_branches_within" not in alone
+    timed = evaluate_sites(sample, candidates, "农业", radius_min=15, speed_kmh=20.0).set_index("site_id")
+    by_time = no.MarketShare.from_geodataframes(sample.towns, sites, rivals, p=len(sites), unit="min", speed_kmh=20.0)
+    for site in candidates["site_id"]:  # within a travel time, residents won are counted by travel time too
+        won = by_time.objective_of(today + [site]) - by_time.objective_of(today)
+        assert timed.loc[site, "won_wan"] == pytest.approx(won / 1e4) and won > 0
 
 
 def test_evaluate_sites_ranks_files_and_written_out_sites_together(tmp_path: Path):

@@ -25,6 +25,19 @@ from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_sol
 from netopt.models.median import as_weights, labels
 
 
+MIN_MINUTES = 2.5  # in minutes, as MIN_DISTANCE_KM in km: a branch nearer a town counts as this far (~1 km driven)
+CUTOFF_MINUTES = 50.0  # in minutes, as the 20 km cutoff: branches farther pull nothing (~20 km at 30 km/h x 1.3)
+
+
+def _minute_limits(cutoff_min: float, min_minutes: float) -> tuple[float, float]:
+    """The cutoff and the floor of a pull measured in minutes, checked."""
+    from netopt._errors import check_amount
+
+    check_amount(cutoff_min, "cutoff_min", "model", "minutes", required=True)
+    check_amount(min_minutes, "min_minutes", "model", "minutes", required=True)
+    return float(cutoff_min), float(min_minutes)
+
+
 def huff_attraction(km: np.ndarray, attractiveness: np.ndarray, decay: str, beta: float, cutoff_km: float,
                     min_km: float = MIN_DISTANCE_KM) -> np.ndarray:
     """A_j f(d_ij) for every town x branch, 0 beyond the cutoff (competition.distance_decay); one new matrix."""
@@ -35,17 +48,21 @@ def huff_attraction(km: np.ndarray, attractiveness: np.ndarray, decay: str, beta
 
 
 def rival_pull(towns, competitors, attractiveness: np.ndarray, decay: str, beta: float, cutoff_km: float,
-               min_km: float, distance: str, graph) -> np.ndarray:
+               min_km: float, distance: str, graph, timed: dict | None = None) -> np.ndarray:
     """Each town's total pull of the competitors, Σ_k A_k f(d_ik), summed over blocks of competitors: a
-    population grid's cells x every other bank's branches is never held whole (0.25 km: 196,090 x 392)."""
-    from netopt.distance import cost_blocks
+    population grid's cells x every other bank's branches is never held whole (0.25 km: 196,090 x 392). d in km,
+    or with `timed` (mode and speeds, as distance.minute_blocks takes them) in travel minutes, the cutoff and the
+    floor then in minutes too."""
+    from netopt.distance import cost_blocks, minute_blocks
 
     total = np.zeros(len(towns))
     if len(competitors) == 0:
         return total
     step = block_size(len(towns))
-    for columns, km in cost_blocks(towns, competitors, step, distance, graph):
-        total += huff_attraction(km, attractiveness[columns], decay, beta, cutoff_km, min_km).sum(axis=1)
+    blocks = (((slice(None), columns, km) for columns, km in cost_blocks(towns, competitors, step, distance, graph))
+              if timed is None else minute_blocks(towns, competitors, step, distance, graph, **timed))
+    for rows, columns, cost in blocks:
+        total[rows] += huff_attraction(cost, attractiveness[columns], decay, beta, cutoff_km, min_km).sum(axis=1)
     return total
 
 
@@ -86,7 +103,8 @@ class MarketShare(Curves, LocationModel):
         self.rules = rules or SiteRules(m)
         self.demand_labels = labels(demand_labels, n, "d")
         self.site_labels = labels(site_labels, m, "s")
-        self.km = km  # town x site km when known (from_geodataframes): the assignment's distances
+        self.km = km  # town x site km (or minutes) when known (from_geodataframes): the assignment's distances
+        self.cost_column = "distance"  # the assignment's column of them: "travel_minutes" for minutes
         self._milp = None
 
     @classmethod
@@ -94,13 +112,18 @@ class MarketShare(Curves, LocationModel):
                            target_share: float | None = None, weight: str = "population", decay: str = "power",
                            beta: float = 2.0, cutoff_km: float = 20.0, min_km: float = MIN_DISTANCE_KM,
                            attractiveness: str | None = None, distance: str = "euclidean", graph=None,
-                           **rules) -> "MarketShare":
+                           unit: str = "km", mode="drive", cutoff_min: float = CUTOFF_MINUTES,
+                           min_minutes: float = MIN_MINUTES, speed_kmh=30.0, walk_speed_kmh: float = 4.5,
+                           detour_factor: float = 1.3, **rules) -> "MarketShare":
         """`candidates`: our sites (e.g. planning.candidate_sites for our bank); `competitors`: other banks'
         branches. km by straight line, or by road with distance="network" and `graph`; `attractiveness`
         names a column present in both tables (default 1); distances below `min_km` count as `min_km` (a
-        town's point stands for its area)."""
-        from netopt.distance import as_road_network, cost_matrix_km
-        from netopt.models.median import _ids, frame_column, rules_from_candidates
+        town's point stands for its area). unit="min": the pull decays with travel minutes instead (`mode`
+        "drive" or "walk" and the speeds as analyze_coverage(radius_min=...) measures them: by road, each road
+        at its own speed), `cutoff_min` and `min_minutes` in place of the km ones; the assignment's
+        `travel_minutes` column replaces its km `distance`."""
+        from netopt.distance import as_road_network
+        from netopt.models.median import _ids, frame_column, geo_costs, rules_from_candidates
 
         if attractiveness is not None and not isinstance(attractiveness, str):
             raise InputError(f"attractiveness names a column of both the candidates and the competitors, got "
@@ -110,12 +133,17 @@ class MarketShare(Curves, LocationModel):
                           for frame, role in ((candidates, "candidates"), (competitors, "competitors")))
         weights = frame_column(towns, weight, "towns").to_numpy(float)
         graph = as_road_network(graph) if distance == "network" and graph is not None else graph
-        km = cost_matrix_km(towns, candidates, distance, graph)
-        ours = huff_attraction(km, a_ours, decay, beta, cutoff_km, min_km)
-        rivals = rival_pull(towns, competitors, a_them, decay, beta, cutoff_km, min_km, distance, graph)
-        return cls(ours, rivals, weights, p, target_share,
-                   site_rules(len(candidates), **rules_from_candidates(candidates, rules)), _ids(towns, None),
-                   _ids(candidates, None), km=km)
+        speeds = {"speed_kmh": speed_kmh, "walk_speed_kmh": walk_speed_kmh, "detour_factor": detour_factor}
+        cost, column = geo_costs(towns, candidates, distance, graph, unit, mode, **speeds)
+        cutoff, floor = (cutoff_km, min_km) if unit == "km" else _minute_limits(cutoff_min, min_minutes)
+        ours = huff_attraction(cost, a_ours, decay, beta, cutoff, floor)
+        timed = None if unit == "km" else {"mode": mode, **speeds}
+        rivals = rival_pull(towns, competitors, a_them, decay, beta, cutoff, floor, distance, graph, timed)
+        model = cls(ours, rivals, weights, p, target_share,
+                    site_rules(len(candidates), **rules_from_candidates(candidates, rules)), _ids(towns, None),
+                    _ids(candidates, None), km=cost)
+        model.cost_column = column
+        return model
 
     def _build(self) -> MatrixMILP:
         """Columns y (m) | x_q, our share of town i from site j, per contested pair q (k) | x_i0, the
@@ -340,7 +368,7 @@ class MarketShare(Curves, LocationModel):
             distance = np.full(len(share), np.nan)
             if len(sites):
                 distance[reached] = self.km[np.arange(len(share)), sites[main]][reached]
-            table.insert(2, "distance", distance)
+            table.insert(2, self.cost_column, distance)
         return table
 
 
