@@ -1158,7 +1158,7 @@ def _print_curve(shown: pd.DataFrame, source: str, radius_km: float | dict, move
     or won from the other banks (won=True)."""
     if won:
         title = "Relocation curve 迁址曲线, market share 市场份额" if moves else "Market share curve 市场份额曲线"
-        title += " against the other banks"
+        title += " against the other banks" + (" by travel time 按通行时间" if isinstance(radius_km, TravelTime) else "")
     else:
         title = ("Relocation curve 迁址曲线" if moves else "Coverage curve 覆盖率曲线") + f" within {_radius_words(radius_km)}"
         if capacity_wan is not None:
@@ -1667,7 +1667,7 @@ class TravelTime:
 
 # the models --minutes applies to, by command (mclp, lscp: residents within it; pmedian, pcenter, cflp: travel in
 # minutes)
-TIMED_MODELS = {"optimize": ("mclp", "lscp", "pmedian", "pcenter", "cflp", "share"), "curve": ("mclp",)}
+TIMED_MODELS = {"optimize": ("mclp", "lscp", "pmedian", "pcenter", "cflp", "share"), "curve": ("mclp", "share")}
 
 
 def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional[str],

@@ -341,7 +341,8 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     assert points.iloc[0, 1] == pytest.approx(wan, abs=0.05)  # point 0: today's network
     for command, words in ((["optimize", "--model", "share", "--p", "140", "--min-km", "2"],
                             "--min-km measures km; with --minutes the Huff pull decays with travel minutes"),
-                           (["curve", "--model", "share"], "--minutes is for --model mclp "),
+                           (["curve", "--model", "share", "--min-km", "2"], "--min-km measures km"),
+                           (["curve", "--model", "lscp"], "--model for a curve is mclp or share"),
                            (["optimize", "--p", "140", "--radius-km", "3"], "a radius in km (--radius-km), not both"),
                            (["curve", "--county-km", "3"], "or a radius in km (--county-km), not both"),
                            (["compare", str(tmp_path), "--radius-km", "3"], "a radius in km (--radius-km), not both"),
@@ -356,6 +357,13 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
                                 "--out", str(tmp_path / "share")])
     assert share.exit_code == 0 and "(Huff by travel time 按通行时间, against the other banks)" in _said(share.output)
     assert "travel_minutes" in pd.read_csv(tmp_path / "share" / "share_assignment.csv").columns
+    won = re.search(r"residents won 吸引客户: today's branches 现有网点 ([\d.]+) 万人 → plan 方案 ([\d.]+) 万人",
+                    _said(share.output))
+    curve = runner.invoke(app, ["curve", "--model", "share", "--bank", "建设", "--up-to", "2", "--minutes", "15",
+                                "--out", str(tmp_path / "share")])
+    assert curve.exit_code == 0 and "against the other banks by travel time" in _said(curve.output), curve.output
+    points = pd.read_csv(tmp_path / "share" / "share_curve.csv")
+    assert points.iloc[[0, -1], 1].tolist() == pytest.approx([float(won[1]), float(won[2])], abs=0.05)
 
 
 def test_a_travel_time_per_region_type(tmp_path: Path):
