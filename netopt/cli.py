@@ -580,17 +580,17 @@ def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.D
         written.append(radius_chart(coverage_by_minutes(cov), out / "coverage_by_minutes.png", diagnosis_minutes(cov)))
     written.append(radius_chart(coverage_by_radius(cov), out / "coverage_by_radius.png", diagnosis_radii_km(cov)))
     console.print(f"Wrote {len(written)} files to [bold]{out}[/]: " + ", ".join(p.name for p in written))
-    _say_kmz_left_out(cov)
+    _say_kmz_left_out(cov, rival_only or {})
     _remove_left_over(out, ANALYZE_OUTPUTS, written)
 
 
-def _say_kmz_left_out(cov: Coverage) -> None:
-    """Which of the diagnosis's layers coverage.kmz left out (too many places for a phone), if any."""
-    from netopt.kml import KML_MAX_PLACES
+def _say_kmz_left_out(cov: Coverage, extra_layers: dict) -> None:
+    """Which of the diagnosis's layers (and `extra_layers`) coverage.kmz left out (too many places for a phone),
+    if any."""
+    from netopt.kml import too_many_places
 
-    sizes = {cov.demand_kind: len(cov.towns), "underserved_towns": len(cov.underserved_towns),
-             "branches": len(cov.branches)}
-    left_out = {name: count for name, count in sizes.items() if count > KML_MAX_PLACES}
+    left_out = too_many_places({cov.demand_kind: cov.towns, "underserved_towns": cov.underserved_towns,
+                                "branches": cov.branches, **extra_layers})
     if left_out:
         console.print("coverage.kmz, for Google Earth or 奥维" + _left_out(left_out) + ": coverage.gpkg has them")
 

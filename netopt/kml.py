@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from netopt._errors import InputError, check_kind
-from netopt.io import check_layers, write_atomic
+from netopt.io import check_layers, write_atomic, write_geopackage
 from netopt.maps import LOSING_COLOUR, MOVE_COLOUR, NEW_COLOUR, TYPE_COLOURS
 
 KML_SUFFIXES = (".kml", ".kmz")
@@ -363,7 +363,7 @@ def write_field_kmz(path: Path, layers: dict[str, gpd.GeoDataFrame], labels: dic
     place's own are WGS84, the tables' the inputs'); a layer of more than `limit` places an empty folder saying
     so; areas and lines with more than KML_MAX_VERTICES points (a country's county boundaries) simplified until
     they have fewer; the assignment lines unticked. Also the places left out, by layer."""
-    left_out = {name: len(frame) for name, frame in layers.items() if len(frame) > limit}
+    left_out = too_many_places(layers, limit)
     field = {name: frame.iloc[:0] if name in left_out else _lighter(frame.drop(columns=[c for c in frame.columns
                                                                                          if c in LON_LAT_COLUMNS]))
              for name, frame in layers.items()}
@@ -373,6 +373,11 @@ def write_field_kmz(path: Path, layers: dict[str, gpd.GeoDataFrame], labels: dic
     by_county = {name: "county" for name, frame in field.items() if _by_county(frame)}
     return write_kml(path, field, labels, notes, hidden=[n for n in HIDDEN_LAYERS if n in field],
                      group_by=by_county), left_out
+
+
+def too_many_places(layers: dict[str, pd.DataFrame], limit: int = KML_MAX_PLACES) -> dict[str, int]:
+    """The layers a command's KMZ leaves out, those of more than `limit` places, and how many places each has."""
+    return {name: len(frame) for name, frame in layers.items() if len(frame) > limit}
 
 
 def _lighter(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -409,8 +414,6 @@ def write_map_files(path: Path, layers: dict[str, gpd.GeoDataFrame], coords: str
                     ) -> tuple[list[Path], dict[str, int]]:
     """A command's map layers twice: `path`, a GeoPackage for QGIS or ArcGIS (lon/lat in the inputs' `coords`),
     and beside it a KMZ for Google Earth and 奥维 (write_field_kmz). The paths, and the places the KMZ left out."""
-    from netopt.io import write_geopackage
-
     written = write_geopackage(path, layers, coords, labels, descriptions, geometry_types)
     kmz, left_out = write_field_kmz(path.with_suffix(".kmz"), layers, labels, descriptions)
     return [written, kmz], left_out

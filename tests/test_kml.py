@@ -270,12 +270,17 @@ MARKED = """<?xml version="1.0" encoding="UTF-8"?>
 </Document></kml>"""  # places marked in Google Earth: folders within folders, altitudes
 
 
+def _kmz(path: Path, text: str = MARKED) -> Path:
+    """`text` as a KMZ's doc.kml, as an app saves it."""
+    with zipfile.ZipFile(path, "w") as kmz:
+        kmz.writestr("doc.kml", text)
+    return path
+
+
 def test_places_marked_in_google_earth_or_ovital_are_read_as_candidate_sites(tmp_path: Path):
     marked = tmp_path / "候选点位.kml"
     marked.write_text(MARKED, encoding="utf-8")
-    packed = tmp_path / "候选点位.kmz"
-    with zipfile.ZipFile(packed, "w") as kmz:
-        kmz.writestr("doc.kml", MARKED)
+    packed = _kmz(tmp_path / "候选点位.kmz")
     for path in (marked, packed):
         sites = no.read_candidates(path)
         assert sorted(sites["name"]) == sorted(["长江路商铺", "三孝口门面", "备选一", "顶层点"])
@@ -290,9 +295,7 @@ def test_places_marked_in_google_earth_or_ovital_are_read_as_candidate_sites(tmp
 
 
 def test_a_plans_kmz_is_read_back_as_candidate_sites_for_an_evaluation(tmp_path: Path):
-    marked = tmp_path / "候选点位.kmz"
-    with zipfile.ZipFile(marked, "w") as kmz:
-        kmz.writestr("doc.kml", MARKED)
+    marked = _kmz(tmp_path / "候选点位.kmz")
     result = runner.invoke(app, ["evaluate-sites", str(marked), "--out", str(tmp_path / "e")])
     assert result.exit_code == 0, result.output
     again = runner.invoke(app, ["evaluate-sites", str(tmp_path / "e" / "site_evaluation.kmz"), "--out",
@@ -334,10 +337,7 @@ def test_fields_named_in_chinese_and_kml_in_gbk_are_read_as_written(tmp_path: Pa
     data = ('<ExtendedData><Data name="开设成本（万元）"><value>30</value></Data><Data name="开设"><value>是</value>'
             '</Data><Data name="成本"><value>x</value></Data></ExtendedData>')
     text = MARKED.replace("<description>月租 3 万</description>", "<description>月租 3 万</description>" + data)
-    packed = tmp_path / "候选点位.kmz"
-    with zipfile.ZipFile(packed, "w") as kmz:
-        kmz.writestr("doc.kml", text)
-    sites = no.read_candidates(packed).set_index("name")
+    sites = no.read_candidates(_kmz(tmp_path / "候选点位.kmz", text)).set_index("name")
     assert sites.loc["长江路商铺", "open_cost_wan"] == 30 and np.isnan(sites.loc["顶层点", "open_cost_wan"])
     assert sites.loc["长江路商铺", "开设"] == "是" and sites.loc["长江路商铺", "成本"] == "x"
     gbk = tmp_path / "gbk.kml"

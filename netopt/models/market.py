@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError
+from netopt._errors import InputError, check_amount
 from netopt.competition import MIN_DISTANCE_KM, distance_decay
 from netopt.heuristics import block_size, swaps_meeting
 from netopt.models._base import (Curves, LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
@@ -31,8 +31,6 @@ CUTOFF_MINUTES = 50.0  # in minutes, as the 20 km cutoff: branches farther pull 
 
 def _minute_limits(cutoff_min: float, min_minutes: float) -> tuple[float, float]:
     """The cutoff and the floor of a pull measured in minutes, checked."""
-    from netopt._errors import check_amount
-
     check_amount(cutoff_min, "cutoff_min", "model", "minutes", required=True)
     check_amount(min_minutes, "min_minutes", "model", "minutes", required=True)
     return float(cutoff_min), float(min_minutes)
