@@ -4,7 +4,7 @@ premises marked on the visit, read back from the app's KMZ and ranked (选址评
 from pathlib import Path
 
 import netopt as no
-from netopt.planning import candidate_sites, existing_positions, plan_layers, visit_schedule
+from netopt.planning import candidate_sites, existing_positions, plan_layers, todays_branches_among, visit_schedule
 from netopt.report import HEADERS_ZH, coverage_layers
 from netopt.siting import evaluate_sites
 
@@ -39,3 +39,9 @@ no.write_kml(out / "marked_on_visit.kmz", {"我的标注": marked})
 ranked = evaluate_sites(ds, no.read_candidates(out / "marked_on_visit.kmz"), bank="农业",
                         radius_km={"core": 1.2, "county": 3.5})
 print(ranked[["name", "town", "adds_covered_wan", "residents_within_wan"]].to_string(index=False))
+
+# the visit's own file reads back too: its folder of new sites (dragged onto the premises found, or not) by a part
+# of its name, sub-folders included; today's branches among a plan's sites are found by id and place
+again = no.read_candidates(path, layer="拟新设网点")
+todays = todays_branches_among(again, ds.branches)
+print(f"{len(again)} sites read back from {path.name} (folder 拟新设网点), {int(todays.sum())} of them today's branches")

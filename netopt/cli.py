@@ -58,6 +58,10 @@ FRINGE_HELP = ("Service radius in urban–rural fringe towns, km (default: their
 CANDIDATES_HELP = ("Your own candidate sites for new branches 候选点位 (CSV, Excel, GeoJSON, a KMZ of places marked in "
                    "奥维 or Google Earth …: name, lon/lat, optional id and opening cost 开设成本（万元）), instead of "
                    "every town point.")
+CANDIDATES_FOLDER_OPTION = typer.Option(
+    None, "--candidates-folder", help="The folder of a KML/KMZ candidates file to read, by its name or a part of it "
+    "(e.g. 网点方案 for a plan's sites; its sub-folders too). Default: every folder holding places; folders of lines "
+    "or areas (a plan's assignment) are left out.")
 BRANCHES_HELP = ("A branches table instead of the data's own, e.g. a plan's network after it (out/mclp_branches.csv): "
                  "the planned network diagnosed, reported, mapped or typed.")
 COORDS_HELP = ("Coordinate system of the inputs: wgs84, gcj02 (Amap/Tencent) or bd09 (Baidu); a table's 坐标系 "
@@ -873,6 +877,7 @@ def optimize(
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero, help=GRID_KM_HELP + " All models but cflp."),
     min_spacing_km: Optional[float] = typer.Option(None, callback=_above_zero, help=SPACING_HELP),
     candidates: Optional[Path] = typer.Option(None, help=CANDIDATES_HELP),
+    candidates_folder: Optional[str] = CANDIDATES_FOLDER_OPTION,
     phase: list[int] = typer.Option([], min=1, help="Open the plan's new branches in phases 分期建设 of this many "
                                     "(repeatable: --phase 3 --phase 3; the last phase takes those left), each phase "
                                     "the best next branches given those before (mclp, pmedian, pcenter, share)."),
@@ -898,7 +903,8 @@ def optimize(
         with _working("Building the model 建模中…"):
             roads = _roads(network, network_coords, network_split)
             unused = None if budget_wan is not None else "they count against a budget (--budget-wan)"
-            sites = candidate_sites(ds, bank, _read_candidates_option(candidates, coords, ds, unused))
+            own = _read_candidates_option(candidates, candidates_folder, coords, ds, unused, bank)
+            sites = candidate_sites(ds, bank, own)
             _say_banks_matched(ds, bank)
             existing = existing_positions(sites)
             rules = _site_rules(sites, existing, keep_existing, max_new, budget_wan, open_cost_wan,
@@ -1034,6 +1040,7 @@ def curve(
                                                  help="mclp: residents one branch can serve, 万人 — the residents "
                                                       "served within the radius with no branch serving more."),
     candidates: Optional[Path] = typer.Option(None, help=CANDIDATES_HELP),
+    candidates_folder: Optional[str] = CANDIDATES_FOLDER_OPTION,
 ) -> None:
     """Coverage curve 覆盖率曲线: residents within the radius for each number of new branches (an exact MCLP
     per point), and what each extra branch adds; with --moves, for each number of branches moved 迁址; with
@@ -1055,7 +1062,8 @@ def curve(
         radius = _model_limit(ctx, model, (radius_km, core_km, county_km, fringe_km), minutes, mode)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         with _working("Solving 求解中…"):
-            own = _read_candidates_option(candidates, coords, ds, "a curve counts no costs")
+            own = _read_candidates_option(candidates, candidates_folder, coords, ds, "a curve counts no costs",
+                                          bank)
             sites = candidate_sites(ds, bank, own)
             _say_banks_matched(ds, bank)
             existing, roads = existing_positions(sites), _roads(network, network_coords, network_split)
@@ -1355,20 +1363,62 @@ def _check_p_keeps_today(p: Optional[int], today: int, bank: Optional[str]) -> N
                      f"to let today's branches close", file="command line")
 
 
-def _read_candidates_option(path: Optional[Path], coords: str, ds: Dataset, costs_unused: Optional[str]):
-    """The candidate sites of --candidates (io.read_candidates), said on the console; None without it. Their
-    opening costs, where given, are said to change nothing when `costs_unused` says why."""
+def _read_candidates_option(path: Optional[Path], folder: Optional[str], coords: str, ds: Dataset,
+                            costs_unused: Optional[str], bank: Optional[str] = None):
+    """The candidate sites of --candidates (of a KML's --candidates-folder), said on the console; None without it.
+    Their opening costs, where given, are said to change nothing when `costs_unused` says why."""
     if path is None:
+        if folder is not None:
+            raise InputError("--candidates-folder picks the folder of a KML or KMZ file given as --candidates",
+                             file="command line")
         return None
-    from netopt.io import read_candidates
-
-    own = read_candidates(path, coords=coords, layer=kind_sheets(path).get("candidates"), city=ds)  # 候选点位 sheet
+    own = _read_candidate_file(path, folder, coords, ds, bank)
     costed = int(own["open_cost_wan"].notna().sum())
-    console.print(f"Candidate sites 候选点位: {len(own)} from {path.name}, instead of the {len(ds.towns)} town points"
-                  + (f" ({costed} with an opening cost)" if costed else ""))
+    console.print(f"Candidate sites 候选点位: {len(own)} from {path.name}{_folders_read(own)}, instead of the "
+                  f"{len(ds.towns)} town points" + (f" ({costed} with an opening cost)" if costed else ""))
     if costed and costs_unused:
         console.print(f"[yellow]The opening costs in {path.name} change nothing here: {costs_unused}[/]")
     return own
+
+
+def _read_candidate_file(path: Path, folder: Optional[str], coords: str, ds: Dataset, bank: Optional[str],
+                         say: bool = False) -> gpd.GeoDataFrame:
+    """A file's candidate sites (io.read_candidates: a workbook's 候选点位 sheet, a KML's `folder`) but those that
+    are today's branches (of `bank`: a plan's map read back), what it left out said on the console; with `say`, how
+    many sites it gave and from which folders too."""
+    from netopt.io import KML_INPUT_SUFFIXES, input_suffix
+    from netopt.planning import SAME_BRANCH_M, todays_branches_among
+
+    kml = input_suffix(path) in KML_INPUT_SUFFIXES
+    if folder is not None and not kml:
+        raise InputError(f"--candidates-folder picks a folder of a KML or KMZ file; {path.name} is not one",
+                         file="command line")
+    own = read_candidates(path, coords=coords, layer=folder if kml else kind_sheets(path).get("candidates"), city=ds)
+    _say_left_out(own)
+    todays = todays_branches_among(own, ds.branches if bank is None else ds.of_bank(bank).branches)
+    if todays.all():
+        raise InputError(f"every site is one of today's branches{_of_bank(bank)} (its id, within "
+                         f"{SAME_BRANCH_M:.0f} m of it): no candidate for a new branch", file=str(path))
+    if todays.any():
+        console.print(f"[yellow]{path.name}: left out {int(todays.sum())} of today's branches{_of_bank(bank)} "
+                      f"(their ids, within {SAME_BRANCH_M:.0f} m of them: a plan's kept or closed ones)[/]")
+        own = own[~todays]
+    if say:
+        console.print(f"Candidate sites 候选点位: {len(own)} from {path.name}{_folders_read(own)}")
+    return own
+
+
+def _of_bank(bank: Optional[str]) -> str:
+    return f" of {bank}" if bank else ""
+
+
+def _folders_read(own: gpd.GeoDataFrame) -> str:
+    """" (folders 网点方案 sites 106, 覆盖变化乡镇 towns changed 5)": the places each outermost KML folder gave,
+    where there are several; "" otherwise."""
+    if "folder" not in own:
+        return ""
+    counts = own["folder"].astype(str).str.split(" / ").str[0].value_counts(sort=False)
+    return "" if len(counts) < 2 else " (folders " + ", ".join(f"{name} {n}" for name, n in counts.items()) + ")"
 
 
 def _opening_costs(sites, open_cost_wan: Optional[float]) -> np.ndarray:
@@ -2548,6 +2598,7 @@ def plan(
     type_cost_wan: list[str] = typer.Option([], help="With --p: cost of opening a new branch of a type, 万元, e.g. "
                                             "light=80 (repeatable)."),
     candidates: Optional[Path] = typer.Option(None, help="With --p: " + CANDIDATES_HELP),
+    candidates_folder: Optional[str] = CANDIDATES_FOLDER_OPTION,
     keep_covered: bool = typer.Option(False, help="With --p and branches closing (--close or --no-keep-existing): "
                                       "every town covered today (core 1.2 km, counties 3.5 km) keeps a branch "
                                       "within that radius 不新增服务空白乡镇."),
@@ -2566,7 +2617,7 @@ def plan(
         _check_keep_covered(keep_covered, bool(close) or not keep_existing, "--close or --no-keep-existing")
         ds, source = _load(data, coords, branches, population, skip_unlocated)
         if p is not None or max_new is not None:
-            own = _read_candidates_option(candidates, coords, ds, None)
+            own = _read_candidates_option(candidates, candidates_folder, coords, ds, None, bank)
             _say_site_costs_add_up(own, figures["open_cost_wan"])
             _joint_plan(ds, source, out, _command_line(ctx), JointAsk(bank, p, budget_wan, mix, keep_existing,
                                                                       keep_open, figures, time_limit, own,
@@ -3031,6 +3082,7 @@ def evaluate_sites_command(
                                    "候选A=117.2501,31.8402 (repeatable)."),
     candidates: list[Path] = typer.Option([], help="Candidate sites from a file, as optimize --candidates takes them "
                                           "(repeatable; the same as giving the file without the option)."),
+    candidates_folder: Optional[str] = CANDIDATES_FOLDER_OPTION,
     bank: Optional[str] = typer.Option(None, help="Whose network the sites would join (part of a bank's name, e.g. "
                                        "农业): its branches are today's, the other banks' the rivals."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
@@ -3067,7 +3119,7 @@ def evaluate_sites_command(
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
         _say_banks_matched(ds, bank)
-        offered = _candidate_sites(tables, site, coords, ds)
+        offered = _candidate_sites(tables, candidates_folder, site, coords, ds, bank)
         with _working("Evaluating the sites 选址评估中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
             roads = _roads(network, network_coords, network_split)
@@ -3078,14 +3130,18 @@ def evaluate_sites_command(
     _guard(run)
 
 
-def _candidate_sites(files: list[Path], site: list[str], coords: str, ds: Dataset) -> gpd.GeoDataFrame:
-    """The candidate sites of the files and of --site together; where ids repeat across them (each file's own, or
-    S0001 … where a file gives none), each is prefixed by its file's name (or "site:")."""
+def _candidate_sites(files: list[Path], folder: Optional[str], site: list[str], coords: str, ds: Dataset,
+                     bank: Optional[str]) -> gpd.GeoDataFrame:
+    """The candidate sites of the files (of a KML's `folder`) and of --site together; where ids repeat across them
+    (each file's own, or S0001 … where a file gives none), each is prefixed by its file's name (or "site:")."""
     import geopandas as gpd
 
     from netopt.io import candidates_from_text
 
-    frames = {Path(path).stem: read_candidates(path, coords=coords, city=ds) for path in files or []}
+    if folder is not None and not files:
+        raise InputError("--candidates-folder picks the folder of a KML or KMZ file of candidate sites: give one",
+                         file="command line")
+    frames = {Path(path).stem: _read_candidate_file(path, folder, coords, ds, bank, say=True) for path in files}
     if site:
         frames["site"] = candidates_from_text(site, coords, ds)
     if len(frames) > 1 and pd.concat(frames.values())["site_id"].duplicated().any():  # ids (S0001 …) per source
@@ -3273,6 +3329,7 @@ def report(
                                        "the county's town points that, beside today's branches, bring the most of "
                                        "its residents within the radius (an exact MCLP per county)."),
     candidates: Optional[Path] = typer.Option(None, help="With --new-per-county: " + CANDIDATES_HELP),
+    candidates_folder: Optional[str] = CANDIDATES_FOLDER_OPTION,
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km and times."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
@@ -3303,7 +3360,8 @@ def report(
         if candidates is not None and not new_per_county:
             raise InputError("--candidates: the sites new branches are suggested among — add --new-per-county N",
                              file="command line")
-        own = _read_candidates_option(candidates, coords, ds, "suggested new branches count no costs")
+        own = _read_candidates_option(candidates, candidates_folder, coords, ds,
+                                      "suggested new branches count no costs")
         new_sites = _suggested_sites(ds, radius, new_per_county, own, demand, roads)
         if new_sites is not None:  # the network with them opened: for compare, or analyze --branches
             _write_network_after(every_bank, new_sites.assign(kind="new"), [*ds.branches["branch_id"].astype(str),

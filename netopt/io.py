@@ -163,8 +163,10 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
         return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets)
     if suffix in VECTOR_SUFFIXES:
         frame = _read_vector(p, layer)
-        folders = frame["folder"] if suffix in KML_INPUT_SUFFIXES and "folder" in frame else None
-        return _Table(frame, file if layer is None else f"{file} (layer '{layer}')", "feature", folders=folders)
+        kml = suffix in KML_INPUT_SUFFIXES
+        folders = frame["folder"] if kml and "folder" in frame else None
+        part = "folder" if kml else "layer"
+        return _Table(frame, file if layer is None else f"{file} ({part} '{layer}')", "feature", folders=folders)
     if suffix in (".ovkml", ".ovkmz"):
         raise InputError(f"奥维's own export ('{suffix}', GCJ-02) is not read: export the objects from 奥维 as a "
                          "Shapefile (.shp, WGS84) and give that", file=file)
@@ -534,6 +536,8 @@ def read_gis_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
     default Latin-1 garbles (µÀÂ·µÈ¼¶ for 道路等级), read again as UTF-8, else GBK (GB18030)."""
     try:
         frame = _kml_places(path, layer) if input_suffix(Path(path)) in KML_INPUT_SUFFIXES else _gis_frame(path, layer)
+    except InputError:
+        raise
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise InputError(f"not a readable GIS file ({_first_line(exc)})", file=str(path)) from None
     if input_suffix(Path(path)) not in (".shp", ".zip") or not _garbled(frame):
@@ -549,18 +553,20 @@ def read_gis_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
 
 
 def _kml_places(path: Path, layer: str | None) -> gpd.GeoDataFrame:
-    """The places of a KML or KMZ file (Google Earth's, 奥维's): those of its folder `layer`, else of every
-    folder in the file's order, a `folder` column naming each one's where there are several; the placemark's
-    name as `name`, its ExtendedData as columns, KML's own display fields (visibility, drawOrder …) dropped, the
-    altitude too."""
+    """The places of a KML or KMZ file (Google Earth's, 奥维's): those of its folder `layer` (kml_folders_named)
+    and its sub-folders, else of every folder in the file's order, a `folder` column giving each one's path (网点方案
+    sites / 肥东县) where there are several; the placemark's name as `name`, its ExtendedData as columns, KML's own
+    display fields (visibility, drawOrder …) dropped, the altitude too."""
     import pyogrio
 
+    text = _kml_text(path)
     with tempfile.TemporaryDirectory() as folder:
-        readable, own_names = _kml_gdal_reads(path, Path(folder))
-        folders = [str(name) for name, _ in pyogrio.list_layers(readable)] if layer is None else [layer]
+        readable, own_names = _kml_gdal_reads(text, path, Path(folder))
+        paths = kml_folder_paths(text, [str(name) for name, _ in pyogrio.list_layers(readable)])
+        folders = list(paths) if layer is None else kml_folders_named(layer, paths, str(path))
         if not folders:  # a document without a placemark
             return gpd.GeoDataFrame(geometry=[], crs=WGS84)
-        frames = {folder: _gis_frame(readable, folder).rename(columns=own_names) for folder in folders}
+        frames = {paths[folder]: _gis_frame(readable, folder).rename(columns=own_names) for folder in folders}
     frames = {folder: frame for folder, frame in frames.items() if len(frame)} or frames
     places = pd.concat([frame.assign(folder=folder) for folder, frame in frames.items()], ignore_index=True)
     if len(frames) == 1 or places.empty:
@@ -570,11 +576,11 @@ def _kml_places(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(places, geometry=shapely.force_2d(places.geometry.to_numpy()), crs=places.crs)
 
 
-def _kml_gdal_reads(path: Path, folder: Path) -> tuple[Path, dict[str, str]]:
-    """A KML (a KMZ's main one) as GDAL reads it whole: where its ExtendedData names fields in other than ASCII
-    letters and digits (开设成本, which GDAL turns into underscores, two such names into one field) or its text
-    is not UTF-8 (GBK), a UTF-8 copy in `folder` with those names as tokens; and the names of the tokens."""
-    text = _kml_text(path)
+def _kml_gdal_reads(text: str | None, path: Path, folder: Path) -> tuple[Path, dict[str, str]]:
+    """A KML (a KMZ's main one, whose `text` is given) as GDAL reads it whole: where its ExtendedData names
+    fields in other than ASCII letters and digits (开设成本, which GDAL turns into underscores, two such names into
+    one field) or its text is not UTF-8 (GBK), a UTF-8 copy in `folder` with those names as tokens; and the names
+    of the tokens."""
     if text is None:
         return path, {}
     names = list(dict.fromkeys(match[1] for match in _KML_DATA_NAME.findall(text)))
@@ -604,6 +610,73 @@ def _kml_text(path: Path) -> str | None:
         return raw.decode(declared[1] if declared else "utf-8").lstrip("\ufeff")
     except (OSError, zipfile.BadZipFile, LookupError, UnicodeDecodeError):
         return None
+
+
+def kml_folder_paths(text: str | None, layers: list[str]) -> dict[str, str]:
+    """GDAL's layers of a KML file (its folders, and documents holding places, in the file's order; a repeated
+    name numbered "肥东县 (#2)") to their paths in the file's tree of folders, "网点方案 sites / 肥东县 (8)" (the
+    outermost document left out); each layer's own name where the tree cannot be read or does not match."""
+    own = {name: name for name in layers}
+    containers = _kml_containers(text) if text is not None else None
+    if not containers:
+        return own
+    paths, position = {}, 0
+    for name in layers:
+        base = re.sub(r" \(#\d+\)\Z", "", name)
+        while position < len(containers) and containers[position][0] != base:
+            position += 1
+        if position == len(containers):
+            return own
+        paths[name] = containers[position][1]
+        position += 1
+    return paths
+
+
+def _kml_containers(text: str) -> list[tuple[str, str]] | None:
+    """(name, path) of each Folder and Document of a KML text in the file's order; None where it is not XML."""
+    from xml.etree.ElementTree import ParseError, iterparse
+
+    found: list[list[str]] = []  # name, path of each container met
+    open_containers: list[tuple[int, int]] = []  # (element depth, index in found) of the containers around
+    depth = 0
+    utf8 = _KML_ENCODING.sub('encoding="UTF-8"', text, count=1).encode("utf-8")  # decoded already
+    try:
+        for event, element in iterparse(_stdio.BytesIO(utf8), events=("start", "end")):
+            tag = element.tag.rsplit("}", 1)[-1]
+            if event == "start":
+                depth += 1
+                if tag in ("Folder", "Document"):
+                    open_containers.append((depth, len(found)))
+                    found.append(["", ""])
+                continue
+            if tag == "name" and open_containers and open_containers[-1][0] == depth - 1:
+                found[open_containers[-1][1]][0] = (element.text or "").strip()
+            elif tag in ("Folder", "Document"):
+                _, index = open_containers.pop()
+                names = [found[i][0] for _, i in open_containers[1:]] + [found[index][0]]
+                found[index][1] = " / ".join(names)
+            elif tag == "Placemark":
+                element.clear()
+            depth -= 1
+    except ParseError:
+        return None
+    return [(name, path) for name, path in found]
+
+
+def kml_folders_named(wanted: str, paths: dict[str, str], file: str) -> list[str]:
+    """The layers of the KML folders `wanted` names (kml_folder_paths' `paths`) and of their sub-folders: a folder
+    named so, or at that path, else every folder whose path holds it (网点方案 for 网点方案 sites); an InputError
+    listing the folders where none does."""
+    key = wanted.strip().casefold()
+    named = [layer for layer, path in paths.items()
+             if key in (layer.casefold(), path.casefold(), path.rsplit(" / ", 1)[-1].casefold())]
+    named = named or [layer for layer, path in paths.items() if key and key in path.casefold()]
+    if not named:
+        listed = ", ".join(path for path in paths.values() if " / " not in path) or "none"
+        raise InputError(f"no folder {wanted!r} in the file; its folders: {listed}", file=file)
+    roots = [paths[layer] for layer in named]
+    return [layer for layer, path in paths.items() if any(path == root or path.startswith(root + " / ")
+                                                          for root in roots)]
 
 
 _KML_DATA_NAME = re.compile(r"""<(?:\w+:)?Data\b[^>]*?\bname\s*=\s*(["'])(.*?)\1""")  # the name: group 2
@@ -937,11 +1010,15 @@ def _shortened_codes(table: _Table, codes: pd.Series, column: str, problems: lis
 
 
 def _ids(table: _Table, match: sc.ColumnMatch | None, prefix: str, problems: list[Problem]) -> pd.Series:
-    n = len(table.frame)
+    numbered = pd.Series([f"{prefix}{i + 1:04d}" for i in range(len(table.frame))], index=table.frame.index,
+                         dtype=object)
     if match is None:
-        return pd.Series([f"{prefix}{i + 1:04d}" for i in range(n)], index=table.frame.index, dtype=object)
+        return numbered
     ids = _text(table.frame[match.source])
     empty = ids == ""
+    if table.folders is not None:  # a KML folder without ids (the column is another folder's): numbered
+        unnumbered = empty.groupby(table.folders.to_numpy(), sort=False).transform("all")
+        ids, empty = ids.where(~unnumbered, numbered), empty & ~unnumbered
     if empty.any():
         problems.append(table.problem("empty ids", match.source, empty))
     shortened = _shortened_codes(table, ids, match.source, problems)
@@ -1357,7 +1434,41 @@ def _read_points(path: Source, coords: str, layer: str | None, fields: tuple, co
     """A table of points (`what`: branches, candidate sites): its `fields` (all, required) resolved, its
     `columns(table, matches, problems)` read, every row a point; with `skip_unlocated`, the rows whose only
     problems are their coordinates left out (attrs["left_out"])."""
-    return _points_of_table(_read_raw(path, layer, what), coords, fields, columns, what, skip_unlocated)
+    table = _read_raw(path, layer, what)
+    not_places = _without_folders_of_shapes(table)
+    frame, table = _points_of_table(table, coords, fields, columns, what, skip_unlocated)
+    if not_places:
+        _say_left_out(frame, frame, f"{table.file}: left out {not_places}: folders of lines or areas, not places")
+    return frame, table
+
+
+def _without_folders_of_shapes(table: _Table) -> str:
+    """A KML table's folders holding lines or areas and no point (a plan's assignment lines) taken out of it,
+    where other folders remain; which, said as "分配 assignment (231 lines)" (a folder's sub-folders as one)."""
+    if table.folders is None or "geometry" not in table.frame:
+        return ""
+    kinds = pd.Series(table.frame.geometry.geom_type, index=table.frame.index)
+    marks = pd.DataFrame({"folder": table.folders, "point": kinds == "Point",
+                          "shape": kinds.notna() & (kinds != "Point")})
+    by_folder = marks.groupby("folder", sort=False)[["point", "shape"]].sum()
+    shapes_only = by_folder.index[(by_folder["point"] == 0) & (by_folder["shape"] > 0)]
+    if len(shapes_only) in (0, len(by_folder)):  # none, or all: what is wrong is said as problems
+        return ""
+    out = marks["folder"].isin(shapes_only)
+    tops = marks["folder"].str.split(" / ").str[0]
+    whole_tops = set(tops[out]) - set(tops[~out])
+    named = marks["folder"].where(~tops.isin(whole_tops), tops)[out]
+    said = [f"{name} ({_count_shapes(kinds[out][named == name])})" for name in dict.fromkeys(named)]
+    table.frame, table.folders = table.frame[~out], table.folders[~out]
+    return ", ".join(said)
+
+
+def _count_shapes(kinds: pd.Series) -> str:
+    """How many lines and areas (and placemarks without either): "86 lines, 39 without a location"."""
+    words = {"LineString": "lines", "MultiLineString": "lines", "LinearRing": "lines", "Polygon": "areas",
+             "MultiPolygon": "areas", "GeometryCollection": "shapes"}
+    counts = kinds.map(words).fillna("without a location").value_counts()
+    return ", ".join(f"{n} {word if n != 1 else word.removesuffix('s')}" for word, n in counts.items())
 
 
 def _points_of_table(table: _Table, coords: str, fields: tuple, columns: Callable, what: str,

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import shapely
+from pyproj import Geod
 
 from netopt._errors import InfeasibleError, InputError, Problem, check_amount, check_columns, check_count, check_kind
 from netopt.io import Dataset, bank_mask
@@ -64,12 +65,35 @@ def _own_candidates(ds: Dataset, new_sites: gpd.GeoDataFrame, branch_ids: set[st
     clash = ids[ids.isin(branch_ids) | ids.duplicated(keep=False)]
     if len(clash):
         raise InputError(f"candidate site ids used twice or also by a branch ({', '.join(clash.unique()[:3])}): "
-                         "give each candidate an id of its own", file="candidates")
+                         "give each candidate an id of its own, and leave out those that are today's branches "
+                         "(planning.todays_branches_among finds them)", file="candidates")
     costs = new_sites["open_cost_wan"] if "open_cost_wan" in new_sites else np.nan
     return gpd.GeoDataFrame({
         "site_id": ids.values, "name": new_sites["name"].values, "kind": "new",
         "county": point_counties(ds, new_sites), "open_cost_wan": np.asarray(costs, float),
     }, geometry=new_sites.geometry.values, crs=ds.branches.crs)
+
+
+SAME_BRANCH_M = 100.0  # a candidate site with a branch's id this near it is that branch
+
+
+def todays_branches_among(candidates: gpd.GeoDataFrame, branches: gpd.GeoDataFrame) -> np.ndarray:
+    """Which candidate sites are today's branches: with a branch's id (site_id = branch_id) and within
+    SAME_BRANCH_M of it — a plan's kept and closed branches, its map (KMZ) read back as candidate sites."""
+    same = np.zeros(len(candidates), dtype=bool)
+    if "site_id" not in candidates or candidates.empty or branches.empty:
+        return same
+    branch_at = pd.Series(np.arange(len(branches)), index=branches["branch_id"].astype(str).to_numpy())
+    branch_at = branch_at[~branch_at.index.duplicated()]
+    ids = candidates["site_id"].astype(str)
+    named = np.flatnonzero(ids.isin(branch_at.index).to_numpy())
+    if len(named):
+        ours = candidates.geometry.iloc[named].to_crs(4326)
+        theirs = branches.geometry.iloc[branch_at[ids.iloc[named]].to_numpy()].to_crs(4326)
+        metres = Geod(ellps="WGS84").inv(ours.x.to_numpy(), ours.y.to_numpy(), theirs.x.to_numpy(),
+                                         theirs.y.to_numpy())[2]
+        same[named] = metres <= SAME_BRANCH_M
+    return same
 
 
 def _check_near_city(ds: Dataset, new_sites: gpd.GeoDataFrame) -> None:

@@ -284,12 +284,12 @@ def test_places_marked_in_google_earth_or_ovital_are_read_as_candidate_sites(tmp
     for path in (marked, packed):
         sites = no.read_candidates(path)
         assert sorted(sites["name"]) == sorted(["长江路商铺", "三孝口门面", "备选一", "顶层点"])
-        assert set(sites["folder"]) == {"候选点位", "我的地点", "备选"} and not sites.geometry.has_z.any()
+        assert set(sites["folder"]) == {"候选点位", "我的地点", "我的地点 / 备选"} and not sites.geometry.has_z.any()
         where = sites.set_index("name").geometry
         assert (where["长江路商铺"].x, where["长江路商铺"].y) == pytest.approx((117.2501, 31.8402))
         assert not {"visibility", "drawOrder", "tessellate"} & set(sites.columns)  # KML's display fields dropped
-    one = no.read_candidates(packed, layer="我的地点")
-    assert one["name"].tolist() == ["长江路商铺", "三孝口门面"] and "folder" not in one.columns
+    one = no.read_candidates(packed, layer="备选")
+    assert one["name"].tolist() == ["备选一"] and "folder" not in one.columns
     gcj = no.read_candidates(marked, coords="gcj02").set_index("name").geometry["长江路商铺"]
     assert abs(gcj.x - 117.2501) > 1e-3  # said to be GCJ-02 (as some apps write KML): moved to WGS84
 
@@ -305,6 +305,87 @@ def test_a_plans_kmz_is_read_back_as_candidate_sites_for_an_evaluation(tmp_path:
     assert second["name 名称"].tolist() == first["name 名称"].tolist()  # the same sites, ranked alike
 
 
+def test_a_folder_is_picked_by_its_name_path_or_part_with_its_sub_folders(tmp_path: Path):
+    weeks = MARKED.replace("<Folder><name>我的地点</name>", "<Folder><name>第一周</name><Folder><name>肥东县</name>"
+                           "<Placemark><name>店埠</name><Point><coordinates>117.47,31.89</coordinates></Point>"
+                           "</Placemark></Folder></Folder><Folder><name>我的地点</name>"
+                           ).replace("<Folder><name>备选</name>", "<Folder><name>肥东县</name>")
+    path = _kmz(tmp_path / "走访.kmz", weeks)
+    read = {layer: sorted(no.read_candidates(path, layer=layer)["name"]) for layer in
+            ("我的地点", "我的地点 / 肥东县", "肥东县", "第一", "肥东县 (#2)")}
+    assert read == {"我的地点": ["三孝口门面", "备选一", "长江路商铺"], "我的地点 / 肥东县": ["备选一"],
+                    "肥东县": ["备选一", "店埠"], "第一": ["店埠"], "肥东县 (#2)": ["备选一"]}  # GDAL's name too
+    everything = no.read_candidates(path)
+    assert everything.set_index("name")["folder"].to_dict() == {
+        "店埠": "第一周 / 肥东县", "长江路商铺": "我的地点", "三孝口门面": "我的地点", "备选一": "我的地点 / 肥东县",
+        "顶层点": "候选点位"}  # two folders named 肥东县 told apart by their paths
+
+
+def test_folders_of_lines_are_left_out_of_places_and_folders_without_ids_numbered(tmp_path: Path):
+    text = MARKED.replace("</Document>", "<Folder><name>道路</name><Placemark><name>路</name><LineString>"
+                          "<coordinates>117.25,31.84 117.26,31.85</coordinates></LineString></Placemark>"
+                          "<Placemark><name>无位置</name></Placemark></Folder></Document>")
+    text = text.replace("<description>月租 3 万</description>", "<ExtendedData><Data name=\"编号\"><value>A1</value>"
+                        "</Data></ExtendedData>").replace("<name>三孝口门面</name>", "<name>三孝口门面</name><ExtendedData>"
+                                                          "<Data name=\"编号\"><value>A2</value></Data></ExtendedData>")
+    sites = no.read_candidates(_kmz(tmp_path / "带道路.kmz", text))
+    assert sorted(sites["name"]) == sorted(["长江路商铺", "三孝口门面", "备选一", "顶层点"])
+    assert sites.attrs["left_out"].endswith("带道路.kmz: left out 道路 (1 line, 1 without a location): folders of "
+                                            "lines or areas, not places")
+    ids = sites.set_index("name")["site_id"]
+    assert ids[["长江路商铺", "三孝口门面"]].tolist() == ["A1", "A2"]  # the folder's own ids, the others' numbered
+    assert ids[["备选一", "顶层点"]].str.match(r"S\d{4}\Z").all() and ids.is_unique
+    with pytest.raises(no.InputError, match=r"feature 3.*empty ids \(folder 我的地点\)"):  # one of a folder's missing
+        no.read_candidates(_kmz(tmp_path / "缺编号.kmz", text.replace("<value>A2</value>", "<value></value>")))
+
+
+def test_a_plans_whole_kmz_gives_its_new_sites_to_evaluate(sample, tmp_path: Path):
+    """A plan's map taken on a field visit and given back as candidate sites: its assignment lines, its kept and
+    closed branches (today's, by id and place) and, with --candidates-folder, its towns are left out."""
+    closed = sample.of_bank("农业").branches["branch_id"].iloc[0]
+    planned = runner.invoke(app, ["optimize", "--model", "mclp", "--max-new", "3", "--bank", "农业", "--close",
+                                  closed, "--out", str(tmp_path / "o")])
+    assert planned.exit_code == 0, planned.output
+    plan = pd.read_csv(tmp_path / "o" / "mclp_sites.csv")
+    new_names = sorted(plan.loc[plan["kind"] == "new", "name"])
+    kmz = tmp_path / "o" / "mclp_plan.kmz"
+    for folder, extra in ((["--candidates-folder", "网点方案"], []), ([], ["覆盖变化乡镇 towns changed"])):
+        result = runner.invoke(app, ["evaluate-sites", str(kmz), "--bank", "农业", "--out", str(tmp_path / "e"),
+                                     *folder])
+        assert result.exit_code == 0, result.output
+        said = _said(result.output)
+        kept_or_closed = int((plan["kind"] == "existing").sum()) + 1  # and the one closed
+        assert f"left out {kept_or_closed} of today's branches of 农业 (their ids, within 100 m" in said
+        assert ("left out 分配 assignment" in said) == (not folder)
+        evaluated = pd.read_csv(tmp_path / "e" / "site_evaluation.csv")
+        if folder:
+            assert sorted(evaluated["name 名称"]) == new_names
+        else:
+            assert set(evaluated["name 名称"]) >= set(new_names) and "(folders 网点方案 sites 3, 覆盖变化乡镇" in said
+    for args, said in ((["evaluate-sites", "--site", "甲=117.25,31.84", "--candidates-folder", "x"], "give one"),
+                       (["optimize", "--model", "mclp", "--max-new", "1", "--candidates-folder", "x"],
+                        "given as --candidates"),
+                       (["evaluate-sites", str(tmp_path / "o" / "mclp_sites.csv"), "--candidates-folder", "x"],
+                        "mclp_sites.csv is not one")):
+        result = runner.invoke(app, [*args, "--out", str(tmp_path / "x")])
+        assert result.exit_code == 2 and "--candidates-folder picks" in _said(result.output) and said in \
+            _said(result.output), result.output
+
+
+def test_todays_branches_among_candidates_are_those_with_their_id_near_them(sample):
+    from netopt.planning import candidate_sites, todays_branches_among
+
+    first = sample.branches.iloc[:3]
+    metric = first.geometry.to_crs(3857)  # ~0.85 m on the ground per unit at 32°N
+    moved = gpd.GeoSeries([shapely.affinity.translate(point, xoff=east) for point, east in zip(metric, (0, 50, 500))],
+                          crs=3857).to_crs(4326)
+    sites = gpd.GeoDataFrame({"site_id": first["branch_id"].tolist() + ["新1"], "name": ["a", "b", "c", "d"]},
+                             geometry=list(moved) + [first.geometry.iloc[0]], crs=4326)
+    assert todays_branches_among(sites, sample.branches).tolist() == [True, True, False, False]
+    with pytest.raises(no.InputError, match="leave out those that are today's branches"):
+        candidate_sites(sample, None, sites)
+
+
 def test_unusable_kml_is_named_by_file_and_feature(tmp_path: Path):
     cases = {"line.kml": ("<Placemark><name>路</name><LineString><coordinates>117.25,31.84 117.26,31.85"
                           "</coordinates></LineString></Placemark>", "feature 2.*must be points"),
@@ -318,11 +399,13 @@ def test_unusable_kml_is_named_by_file_and_feature(tmp_path: Path):
             no.read_candidates(path)
         assert name in str(raised.value)
     foldered = tmp_path / "foldered.kml"
-    foldered.write_text(MARKED.replace("</Document>", "<Folder><name>道路</name><Placemark><name>路</name><LineString>"
-                                       "<coordinates>117.25,31.84 117.26,31.85</coordinates></LineString></Placemark>"
-                                       "</Folder></Document>"), encoding="utf-8")
-    with pytest.raises(no.InputError, match=r"feature 5.*must be points \(folder 道路\)"):
+    foldered.write_text(MARKED.replace("<Folder><name>备选</name>", "<Folder><name>备选</name><Placemark><name>路</name>"
+                                       "<LineString><coordinates>117.25,31.84 117.26,31.85</coordinates></LineString>"
+                                       "</Placemark>"), encoding="utf-8")
+    with pytest.raises(no.InputError, match=r"feature 4.*must be points \(folder 我的地点 / 备选\)"):
         no.read_candidates(foldered)  # where to look in the app's list of places
+    with pytest.raises(no.InputError, match="foldered.kml: no folder '道路' in the file; its folders: 候选点位, 我的地点"):
+        no.read_candidates(foldered, layer="道路")
     (tmp_path / "标签.ovkmz").write_bytes(b"PK")
     with pytest.raises(no.InputError, match="奥维's own export.*as a Shapefile"):
         no.read_candidates(tmp_path / "标签.ovkmz")
