@@ -93,7 +93,8 @@ BRANCH_FIELDS: tuple[Field, ...] = (
     Field("bank", ("bank", "bank_zh", "bank_name", "银行", "所属银行", "银行名称")),
     Field("type", ("type", "branch_type", "网点类型", "类型", "功能定位"),
           description="comprehensive | community | inclusive | light (综合型 / 社区型 / 普惠型 / 轻型)"),
-    Field("county", ("county", "county_name", "区县", "所属区县", "所在区县", "县(市、区)", "所属县(市、区)")),
+    Field("county", ("county", "county_name", "区县", "所属区县", "所在区县", "县(市、区)", "所属县(市、区)", "区县名称",
+                     "所属区县名称")),
     Field("address", ("address", "地址", "网点地址", "详细地址", "营业地址")),
     Field("status", ("status", "营业状态", "机构状态", "经营状态", "网点状态", "状态", "许可证状态"),
           description="whether the branch is open today (正常营业 / 已撤销 / 筹建中 …): only open ones are read"),
@@ -218,6 +219,20 @@ def _find_header(normalized: dict[str, str], alias: str, fld: Field,
         if unit is not None and base == alias:
             return source, unit
     return None
+
+
+def fields_of_cut_headers(headers: list[str], fields: tuple[Field, ...]) -> dict[str, Field]:
+    """Headers cut short (a Shapefile's field names end at 10 bytes: 网点名称 as 网点名, 开设成本（万元） as 开设成本（)
+    by the one field whose accepted name each begins (an unclosed bracket dropped); at least two characters, and
+    a header beginning names of several fields is none's."""
+    found = {}
+    for header in headers:
+        start = re.sub(r"\s*[(\[][^)\]]*$", "", normalize_header(header))
+        owners = [fld for fld in fields if len(start) >= 2 and any(
+            normalize_header(alias).startswith(start) for alias in fld.aliases + tuple(fld.unit_aliases))]
+        if len(owners) == 1:
+            found[header] = owners[0]
+    return found
 
 
 def _unit_factor(fld: Field, alias: str, unit: str | None) -> float | None:

@@ -119,6 +119,7 @@ class _Table:
     sources: dict[str, str] | None = None  # once read: the header each field came from, e.g. lon: 经度
     coord_systems: dict[str, int] | None = None  # rows by their own coordinate system (a 坐标系 column)
     folders: pd.Series | None = None  # a KML file's folder of each feature, where it has several
+    shapefile: bool = False  # a Shapefile's: field names of at most 10 bytes, perhaps cut
 
     def rows(self, mask: np.ndarray | pd.Series) -> tuple[int, ...]:
         return tuple(int(n) for n in self.frame.index[np.asarray(mask, dtype=bool)])
@@ -166,7 +167,8 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
         kml = suffix in KML_INPUT_SUFFIXES
         folders = frame["folder"] if kml and "folder" in frame else None
         part = "folder" if kml else "layer"
-        return _Table(frame, file if layer is None else f"{file} ({part} '{layer}')", "feature", folders=folders)
+        return _Table(frame, file if layer is None else f"{file} ({part} '{layer}')", "feature", folders=folders,
+                      shapefile=suffix in SHAPEFILE_SUFFIXES)
     if suffix in (".ovkml", ".ovkmz"):
         raise InputError(f"奥维's own export ('{suffix}', GCJ-02) is not read: export the objects from 奥维 as a "
                          "Shapefile (.shp, WGS84) and give that", file=file)
@@ -538,6 +540,10 @@ def read_gis_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
         frame = _kml_places(path, layer) if input_suffix(Path(path)) in KML_INPUT_SUFFIXES else _gis_frame(path, layer)
     except InputError:
         raise
+    except UnicodeDecodeError as exc:  # a field name GDAL cannot decode: cut in the middle of a character?
+        frame = _shapefile_cut_names(path, layer)
+        if frame is None:
+            raise InputError(f"not a readable GIS file ({_first_line(exc)})", file=str(path)) from None
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise InputError(f"not a readable GIS file ({_first_line(exc)})", file=str(path)) from None
     if input_suffix(Path(path)) not in (".shp", ".zip") or not _garbled(frame):
@@ -549,7 +555,65 @@ def read_gis_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
             continue
         if not _garbled(again):
             return again
-    return frame
+    again = _shapefile_cut_names(path, layer)  # names GDAL cannot decode as UTF-8 or GBK: cut mid-character
+    return again if again is not None and not _garbled(again) else frame
+
+
+SHAPEFILE_NAME_BYTES = 10  # a Shapefile's (dBASE) field names hold at most this many bytes
+SHAPEFILE_SUFFIXES = (".shp", ".zip")
+
+
+def _shapefile_cut_names(path: Path, layer: str | None) -> gpd.GeoDataFrame | None:
+    """A Shapefile whose field names GDAL cannot decode — Chinese names in UTF-8 cut at the format's 10 bytes in
+    the middle of a character (网点名称 as 网点名 and a stray byte, as GDAL and QGIS write them) — read byte for
+    byte and decoded here, in the encoding its .cpg names, else UTF-8, else GBK: each name without its stray bytes
+    (a name cut alike numbered: 所属区, 所属区2); None where no encoding reads it."""
+    if input_suffix(Path(path)) not in SHAPEFILE_SUFFIXES:
+        return None
+    try:
+        frame = _gis_frame(path, layer, encoding="latin1")  # latin1 keeps every byte as one character
+    except Exception:  # unreadable this way too: the first error stands
+        return None
+    cpg = Path(path).with_suffix(".cpg")
+    declared = cpg.read_text(errors="ignore").strip() if cpg.is_file() else ""
+    for encoding in dict.fromkeys(filter(None, (_codec(declared), "utf-8", "gb18030"))):
+        names = [_cut_name(str(name).encode("latin1"), encoding) for name in frame.columns[:-1]]
+        texts = {c: _decoded(frame[c], encoding) for c in frame.columns[:-1] if _texts(frame[c])}
+        if None not in names and all(values is not None for values in texts.values()):
+            frame = frame.assign(**{c: values for c, values in texts.items()})
+            return frame.set_axis(_numbered_alike([*names, frame.columns[-1]]), axis=1)
+    return None
+
+
+def _codec(name: str) -> str | None:
+    try:
+        return codecs.lookup(name).name if name else None
+    except LookupError:
+        return None
+
+
+def _cut_name(raw: bytes, encoding: str) -> str | None:
+    """A field name's bytes decoded, a cut character's stray bytes dropped (at the end, or before the _1 GDAL
+    writes over the end of a name cut alike); None if more than one character's do not decode."""
+    name = raw.decode(encoding, errors="ignore")
+    return name if len(raw) - len(name.encode(encoding)) <= 3 else None
+
+
+def _decoded(values: pd.Series, encoding: str) -> pd.Series | None:
+    try:
+        return values.map(lambda v: v.encode("latin1").decode(encoding) if isinstance(v, str) else v)
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        return None
+
+
+def _numbered_alike(names: list[str]) -> list[str]:
+    """Names made unique: a repeated one numbered from 2 (所属区, 所属区2)."""
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name}{seen[name]}")
+    return unique
 
 
 def _kml_places(path: Path, layer: str | None) -> gpd.GeoDataFrame:
@@ -698,8 +762,13 @@ def _gis_frame(path: Path, layer: str | None, **options) -> gpd.GeoDataFrame:
 def _garbled(frame: pd.DataFrame) -> bool:
     """Whether a frame's headers and first text cells hold Latin-1 letters and no Chinese: Chinese misread."""
     text = " ".join(map(str, frame.columns)) + " ".join(
-        str(v) for c in frame.columns if frame[c].dtype == object for v in frame[c].head(100))
+        str(v) for c in frame.columns if _texts(frame[c]) for v in frame[c].head(100))
     return bool(re.search("[\u0080-\u00ff]", text)) and not re.search("[\u4e00-\u9fff]", text)
+
+
+def _texts(values: pd.Series) -> bool:
+    """Whether a column holds text (object or pandas' string dtype), not a geometry."""
+    return not isinstance(values, gpd.GeoSeries) and (values.dtype == object or pd.api.types.is_string_dtype(values))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -717,6 +786,7 @@ def _resolve(table: _Table, fields: tuple[sc.Field, ...], required: tuple[str, .
     matches, bad_units = sc.match_columns(headers, fields)
     for source, unit in bad_units.items():
         problems.append(table.problem(f"unknown unit '{unit}' in the header", source))
+    _match_cut_names(table, headers, fields, matches, problems)
     by_name = {f.name: f for f in fields}
     missing = [name for name in required if name not in matches]
     for name in missing:
@@ -724,12 +794,44 @@ def _resolve(table: _Table, fields: tuple[sc.Field, ...], required: tuple[str, .
             f"missing required column '{name}' ({by_name[name].description or name}); "
             f"accepted names: {sc.accepted_names(by_name[name])}; columns found: {', '.join(map(str, headers))}"
             + (_residents_hint(headers, matches) if name == "population" else "")
+            + (CUT_NAMES_HINT if _cut_names(table, headers) else "")
         ))
     if missing:
         raise InputError(problems)
     if table.frame.empty:
         raise InputError("the file has a header but no data rows", file=table.file)
     return matches
+
+
+CUT_NAMES_HINT = ("; a Shapefile's field names end at 10 bytes (3 Chinese characters in UTF-8, 5 in GBK): name the "
+                  "fields in English (name, lon, lat, population …) or save the layer as a GeoPackage (.gpkg)")
+
+
+def _cut_names(table: _Table, headers: list) -> list[str]:
+    """A Shapefile's field names that may have been cut at its 10 bytes (in UTF-8 or in GBK)."""
+    if not table.shapefile:
+        return []
+    return [str(h) for h in headers if len(str(h).encode("utf-8")) >= SHAPEFILE_NAME_BYTES - 2
+            or len(str(h).encode("gb18030")) >= SHAPEFILE_NAME_BYTES - 1]
+
+
+def _match_cut_names(table: _Table, headers: list, fields: tuple[sc.Field, ...],
+                     matches: dict[str, sc.ColumnMatch], problems: list[Problem]) -> None:
+    """A Shapefile's field names cut at its 10 bytes (网点名 for 网点名称) matched to the fields they begin, where
+    no other header names those; one of a field in units (population, GDP, costs) is refused: its unit is cut."""
+    used = {match.source for match in matches.values()}
+    left = tuple(fld for fld in fields if fld.name not in matches)
+    cut = [h for h in _cut_names(table, headers) if h not in used]
+    for source, fld in sc.fields_of_cut_headers(cut, left).items():
+        if fld.name in matches:
+            continue  # two cut names begin this field's: the first is taken
+        if fld.units:
+            problems.append(table.problem(
+                f"'{source}' looks like {fld.name} ({fld.description or fld.name}) cut short, its unit with it: "
+                f"a Shapefile's field names end at 10 bytes — name it {fld.name} (in {fld.default_unit}) or save "
+                "the layer as a GeoPackage (.gpkg)", source))
+            continue
+        matches[fld.name] = sc.ColumnMatch(fld, source)
 
 
 def _residents_hint(headers: list, matches: dict[str, sc.ColumnMatch]) -> str:

@@ -146,6 +146,44 @@ def test_a_shapefile_without_its_cpg_keeps_its_chinese(tmp_path: Path, county_bo
     assert list(no.read_counties(tmp_path / "counties.shp")["name"]) == ["瑶海区", "长丰县"]
 
 
+def _branches_shapefile(path: Path, encoding: str = "utf-8", **more) -> Path:
+    """Two branches as a Shapefile with Chinese field names longer than its 10 bytes, cut as GDAL (and QGIS) cut
+    them: 网点名称 as 网点名 and a stray byte in UTF-8; 所属区县名称 and 所属区县代码 alike, the second's end
+    overwritten by _1."""
+    frame = gpd.GeoDataFrame({"网点名称": ["明光路支行", "水湖支行"], "所属区县名称": ["瑶海区", "长丰县"],
+                              "所属区县代码": ["340102", "340121"], **more},
+                             geometry=gpd.points_from_xy([117.302, 117.25], [31.86, 32.47]), crs=4326)
+    with pytest.warns(RuntimeWarning, match="laundered field name"):
+        frame.to_file(path, encoding=encoding)
+    return path
+
+
+def test_a_shapefiles_chinese_field_names_cut_at_10_bytes_are_read(tmp_path: Path):
+    path = _branches_shapefile(tmp_path / "branches.shp")
+    branches = no.read_branches(path)
+    assert branches["name"].tolist() == ["明光路支行", "水湖支行"] and branches["county"].tolist() == ["瑶海区", "长丰县"]
+    assert "所属_1" in branches.columns  # the cut name left as GDAL wrote it, its stray byte dropped
+    (tmp_path / "branches.cpg").unlink()  # no .cpg: UTF-8 found all the same
+    assert no.read_branches(path)["name"].tolist() == ["明光路支行", "水湖支行"]
+    gbk = _branches_shapefile(tmp_path / "gbk.shp", encoding="gbk")  # 5 characters fit: 所属区县名
+    (tmp_path / "gbk.cpg").write_text("UTF-8")  # a .cpg that says otherwise: GBK values read as GBK
+    assert no.read_branches(gbk)[["name", "county"]].to_numpy().tolist() == [["明光路支行", "瑶海区"], ["水湖支行", "长丰县"]]
+
+
+def test_a_shapefiles_field_name_cut_with_its_unit_is_refused_with_what_to_do(tmp_path: Path):
+    path = _branches_shapefile(tmp_path / "sites.shp", **{"开设成本（万元）": [30.0, 40.0]})
+    with pytest.raises(no.InputError, match=r"column '开设成'.*looks like open_cost_wan .*cut short, its unit with it: "
+                                            r"a Shapefile's field names end at 10 bytes — name it open_cost_wan \(in "
+                                            r"万元\) or save the layer as a GeoPackage"):
+        no.read_candidates(path)
+    frame = gpd.GeoDataFrame({"门店名称标签": ["甲"]}, geometry=gpd.points_from_xy([117.302], [31.86]), crs=4326)
+    with pytest.warns(RuntimeWarning, match="laundered field name"):
+        frame.to_file(tmp_path / "shops.shp", encoding="utf-8")
+    with pytest.raises(no.InputError, match="columns found: 门店名; a Shapefile's field names end at 10 bytes .*name "
+                                            r"the fields in English \(name, lon, lat"):
+        no.read_candidates(tmp_path / "shops.shp")
+
+
 def test_projected_vector_file_is_reprojected(tmp_path: Path, county_boxes):
     path = tmp_path / "counties.gpkg"
     county_boxes.to_crs(32650).to_file(path)
