@@ -2557,7 +2557,8 @@ def plan(
     pilots_per_region: int = typer.Option(2, min=1, help="Pilot branches per region type (core, county, fringe)."),
     batch: list[int] = typer.Option([20, 16], min=1, help="Rollout batch sizes (repeatable), e.g. --batch 20 "
                                     "--batch 16."),
-    hub_capacity: int = typer.Option(8, min=1, help="Community branches one central sub-branch can coach."),
+    hub_capacity: Optional[int] = typer.Option(None, min=1, help="Community branches one central sub-branch can "
+                                               "coach (default 8, or the least that coaches them all)."),
     hub_max_minutes: Optional[float] = typer.Option(None, callback=_above_zero,
                                                     help="The longest coaching trip from a community branch to its "
                                                          "training hub, minutes (default: no limit)."),
@@ -2632,7 +2633,7 @@ def plan(
     _guard(run)
 
 
-def _hub_options(capacity: int, max_minutes: Optional[float], params: dict, network: Optional[Path]) -> dict:
+def _hub_options(capacity: Optional[int], max_minutes: Optional[float], params: dict, network: Optional[Path]) -> dict:
     """planning.training_hubs' keywords from plan's --hub-capacity, --hub-max-minutes, --speed-kmh,
     --detour-factor and --network (the road network read here)."""
     return {"capacity": capacity, "max_minutes": max_minutes, **_speeds_given(params),
@@ -2654,10 +2655,17 @@ def _say_site_costs_add_up(own: Optional[gpd.GeoDataFrame], type_costs: dict[str
 
 
 def _hubs(ds: Dataset, types: pd.DataFrame, options: dict) -> pd.DataFrame:
-    """planning.training_hubs with `options` (its keywords), its "no hub assignment" naming the options that would
-    give one."""
-    from netopt.planning import training_hubs
+    """planning.training_hubs with `options` (its keywords; capacity None: HUB_CAPACITY, or the least that coaches
+    every community branch, said), its "no hub assignment" naming the options that would give one."""
+    from netopt.planning import HUB_CAPACITY, hub_capacity_needed, training_hubs
 
+    if options["capacity"] is None:
+        options = {**options, "capacity": hub_capacity_needed(types)}
+        if options["capacity"] > HUB_CAPACITY:
+            hubs, members = ((types["type"] == kind).sum() for kind in ("comprehensive", "community"))
+            console.print(f"[yellow]Training hubs 中心支行: {members:,} community branches, {hubs:,} comprehensive ones "
+                          f"to coach them: each coaches up to {options['capacity']} (the default {HUB_CAPACITY} "
+                          "would leave some without; --hub-capacity sets it)[/]")
     try:
         return training_hubs(ds, types, **options)
     except InfeasibleError as err:

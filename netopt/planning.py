@@ -216,12 +216,22 @@ def rollout_batches(plan: pd.DataFrame, sizes: tuple[int, ...] = (20, 16), gain:
     return changes
 
 
-def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minutes: float | None = None,
+HUB_CAPACITY = 8  # community branches one hub coaches, by default
+
+
+def hub_capacity_needed(plan: pd.DataFrame, capacity: int = HUB_CAPACITY) -> int:
+    """`capacity`, or the least per hub that coaches every community branch of the plan from its comprehensive
+    ones, where that is more."""
+    hubs, members = ((plan["type"] == kind).sum() for kind in ("comprehensive", "community"))
+    return max(capacity, -(-int(members) // int(hubs))) if hubs else capacity
+
+
+def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = HUB_CAPACITY, max_minutes: float | None = None,
                   speed_kmh: float | dict[str, float] = 30.0, detour_factor: float = 1.3, graph=None
                   ) -> pd.DataFrame:
     """Assign every community branch to a central sub-branch (a comprehensive branch) for head-office coaching.
 
-    An exact single-source capacitated assignment (CFLP with every hub open, no fixed cost) minimising total
+    An exact capacitated assignment (a transportation problem: each community branch to one hub) minimising total
     travel minutes, driving, as analyze_coverage(radius_min=...) measures them (by road when a road `graph` is
     given: the roads' speeds, the legs to and from them at `speed_kmh`; else straight line x `detour_factor` at
     `speed_kmh`, one or one per region type, {"core": 20, "county": 40}, where the community branch stands); each
@@ -233,7 +243,7 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
     """
     from netopt.coverage import place_speeds
     from netopt.distance import check_speeds, cost_matrix_minutes
-    from netopt.models import CFLP
+    from netopt.models._transport import assign_within_capacity
 
     check_count(capacity, "the hub capacity (community branches one hub coaches)", "plan")
     check_amount(max_minutes, "max_minutes (the longest trip to a hub)", "plan", "minutes")
@@ -260,14 +270,13 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = 8, max_minute
     if max_minutes is not None:
         _check_trips_within(minutes, max_minutes, member_frame)
         minutes = np.where(minutes <= max_minutes, minutes, np.inf)
-    result = CFLP.from_cost_matrix(minutes, np.ones(len(members)), np.full(len(hubs), capacity),
-                                   np.zeros(len(hubs)), single_source=True, demand_labels=members,
-                                   site_labels=hubs).solve()
-    if result.status == "infeasible":
-        raise InfeasibleError(f"no hub assignment: {result.reason} (raise capacity or max_minutes)")
-    table = result.assignment.rename(columns={"demand": "branch_id", "site": "hub_id"})[["branch_id", "hub_id"]]
-    table["minutes"] = [round(float(minutes[members.index(b), hubs.index(h)]), 1)
-                        for b, h in zip(table["branch_id"], table["hub_id"])]
+    hub_of = assign_within_capacity(minutes, np.full(len(hubs), capacity))
+    if hub_of is None:
+        within = f"within {max_minutes:g} minutes" if max_minutes is not None else "by road"
+        raise InfeasibleError(f"no hub assignment: {len(members)} community branches cannot each reach a hub with "
+                              f"room {within}, {capacity} per hub (raise capacity or max_minutes)")
+    table = pd.DataFrame({"branch_id": members, "hub_id": np.asarray(hubs, dtype=object)[hub_of],
+                          "minutes": minutes[np.arange(len(members)), hub_of].round(1)})
     table["coaching_days"] = COACHING_DAYS["community"]
     located = pd.concat([member_frame, hub_frame]).set_index("branch_id")
     table = _named(_named(table, located, "branch_id", ""), located, "hub_id", "hub_")[HUB_COLUMNS]

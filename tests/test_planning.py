@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from itertools import combinations, permutations
+from unittest.mock import patch
 
 import geopandas as gpd
 import numpy as np
@@ -110,6 +111,27 @@ def test_impossible_hub_capacity_is_explained(sample):
                                                  f"x 1 coach at most {hubs}; a capacity of "
                                                  f"{-(-community // hubs)} or more fits"):
         training_hubs(ds, plan, capacity=1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 4), st.integers(0, 2**32 - 1))
+def test_each_branch_to_a_hub_within_capacity_at_the_least_total_minutes_as_brute_force_finds(n: int, m: int,
+                                                                                               seed: int):
+    from netopt.models._transport import assign_within_capacity
+
+    rng = np.random.default_rng(seed)
+    minutes = rng.integers(1, 60, (n, m)).astype(float)
+    minutes[rng.random((n, m)) < 0.25] = np.inf  # beyond the longest trip
+    capacity = rng.integers(0, 4, m)
+    best = min((sum(minutes[i, j] for i, j in enumerate(plan)) for plan in np.ndindex(*(m,) * n)
+                if (np.bincount(plan, minlength=m) <= capacity).all()), default=np.inf)
+    with patch("netopt.models._transport.NEAREST_FIRST", 1):  # the rest found by pricing
+        hub_of = assign_within_capacity(minutes, capacity)
+    if not np.isfinite(best):
+        assert hub_of is None
+        return
+    assert hub_of is not None and (np.bincount(hub_of, minlength=m) <= capacity).all()
+    assert minutes[np.arange(n), hub_of].sum() == best
 
 
 def test_a_plan_without_community_branches_has_nobody_to_coach(sample):
