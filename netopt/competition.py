@@ -15,6 +15,8 @@ from netopt.projection import metric_crs, xy_metres
 
 DEFAULT_HUFF_CUTOFF_KM = 20.0  # branches farther than this attract nobody
 MIN_DISTANCE_KM = 1.0  # a town's point stands for its area: a branch nearer counts as 1 km away (d^-β is infinite at 0)
+MIN_MINUTES = 2.5  # in minutes, as MIN_DISTANCE_KM in km: a branch nearer a town counts as this far (~1 km driven)
+CUTOFF_MINUTES = 50.0  # in minutes, as the 20 km cutoff: branches farther pull nothing (~20 km at 30 km/h x 1.3)
 
 
 def bank_shares(ds: Dataset, our_bank: str, radius_km: float = 3.0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -110,27 +112,74 @@ def distance_decay(km: np.ndarray, decay: str, beta: float, min_km: float = MIN_
 
 
 def huff_shares(ds: Dataset, attractiveness: np.ndarray | pd.Series | None = None, decay: str = "power",
-                beta: float = 2.0, cutoff_km: float = DEFAULT_HUFF_CUTOFF_KM,
-                min_km: float = MIN_DISTANCE_KM) -> tuple[pd.DataFrame, sp.csr_matrix]:
+                beta: float = 2.0, cutoff_km: float = DEFAULT_HUFF_CUTOFF_KM, min_km: float = MIN_DISTANCE_KM,
+                distance: str = "euclidean", graph=None, unit: str = "km", mode: str = "drive",
+                cutoff_min: float = CUTOFF_MINUTES, min_minutes: float = MIN_MINUTES,
+                speed_kmh: float | dict[str, float] = 30.0, walk_speed_kmh: float = 4.5,
+                detour_factor: float = 1.3) -> tuple[pd.DataFrame, sp.csr_matrix]:
     """Huff gravity model: town i's residents choose branch j with probability A_j f(d_ij) / Σ_k A_k f(d_ik).
 
     f is distance_decay: d^-beta (decay="power", d at least `min_km`) or exp(-beta d) (decay="exponential"), d
-    in km; only branches within `cutoff_km` attract. Returns (per-branch table with expected residents, the sparse
-    town x branch probability matrix). Towns with no branch within the cutoff are served by nobody.
+    in km — by straight line, or by road with distance="network" and a road `graph`; only branches within
+    `cutoff_km` attract. unit="min": d in travel minutes instead, as MarketShare.from_geodataframes(unit="min")
+    and the diagnosis measure them (`mode` "drive" or "walk"; `speed_kmh` one or one per region type,
+    {"core": 20, "county": 40}; by road each road at its own speed), `cutoff_min` and `min_minutes` in place of
+    the km ones. Returns (per-branch table with expected residents, the sparse town x branch probability matrix).
+    Towns with no branch within the cutoff are served by nobody.
     """
     weight = non_negative_numbers(attractiveness, len(ds.branches), InputError(
         "attractiveness must be one finite non-negative number per branch", file="huff_shares"))
     check_amount(cutoff_km, "cutoff_km", "huff_shares", "km", required=True)
-    crs = metric_crs(ds.towns, ds.branches)
-    pairs = pairs_within(xy_metres(ds.towns, crs), xy_metres(ds.branches, crs), cutoff_km * 1000.0).tocoo()
-    km = pairs.data / 1000.0
-    pull = weight[pairs.col] * distance_decay(km, decay, beta, min_km, "huff_shares")
-    total = np.bincount(pairs.row, weights=pull, minlength=len(ds.towns))
-    prob = sp.csr_matrix((pull / total[pairs.row], (pairs.row, pairs.col)), shape=(len(ds.towns), len(ds.branches)))
+    if unit not in ("km", "min"):
+        raise InputError(f"unit must be 'km' or 'min', not {unit!r}", file="huff_shares")
+    if distance == "euclidean" and unit == "km":
+        crs = metric_crs(ds.towns, ds.branches)
+        pairs = pairs_within(xy_metres(ds.towns, crs), xy_metres(ds.branches, crs), cutoff_km * 1000.0).tocoo()
+        rows, cols = pairs.row, pairs.col
+        pull = weight[cols] * distance_decay(pairs.data / 1000.0, decay, beta, min_km, "huff_shares")
+    else:
+        speeds = {"speed_kmh": speed_kmh, "walk_speed_kmh": walk_speed_kmh, "detour_factor": detour_factor}
+        rows, cols, pull = _pull_pairs(ds, weight, decay, beta, (cutoff_km, min_km) if unit == "km" else
+                                       (cutoff_min, min_minutes), distance, graph, None if unit == "km" else
+                                       {"mode": mode, **speeds})
+    total = np.bincount(rows, weights=pull, minlength=len(ds.towns))
+    prob = sp.csr_matrix((pull / total[rows], (rows, cols)), shape=(len(ds.towns), len(ds.branches)))
     people = np.asarray(prob.T @ ds.towns["population"].to_numpy(float)).ravel()
     table = pd.DataFrame({"branch_id": ds.branches["branch_id"].values, "bank": ds.branches["bank"].values,
                           "expected_residents": people})
     return table, prob
+
+
+def _pull_pairs(ds: Dataset, weight: np.ndarray, decay: str, beta: float, limits: tuple[float, float],
+                distance: str, graph, timed: dict | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The town-branch pairs that pull (rows, columns, A_j f(d_ij)), d by road in km, or in travel minutes with
+    `timed` (mode and speeds: distance.minute_blocks'; a speed per region type becomes each town's), within the
+    `limits` (cutoff, floor), measured a block of branches at a time."""
+    from netopt.coverage import place_speeds
+    from netopt.distance import as_road_network, cost_blocks, minute_blocks
+    from netopt.heuristics import block_size
+    from netopt.models.market import huff_attraction
+
+    cutoff, floor = limits
+    check_amount(cutoff, "the cutoff", "huff_shares", required=True)
+    check_amount(floor, "the floor (min_km or min_minutes)", "huff_shares", required=True)
+    distance_decay(np.zeros(0), decay, beta, floor, "huff_shares")  # checks decay and beta
+    graph = as_road_network(graph) if distance == "network" and graph is not None else graph
+    step = block_size(len(ds.towns))
+    if timed is None:
+        blocks = ((slice(None), columns, km) for columns, km in cost_blocks(ds.towns, ds.branches, step, distance,
+                                                                             graph))
+    else:
+        timed = {**timed, "speed_kmh": place_speeds(ds, ds.towns, timed["speed_kmh"])}
+        blocks = minute_blocks(ds.towns, ds.branches, step, distance, graph, **timed)
+    found = []
+    for block_rows, columns, cost in blocks:
+        pull = huff_attraction(cost, weight[columns], decay, beta, cutoff, floor)
+        at, col = np.nonzero(pull)
+        found.append((np.arange(len(ds.towns))[block_rows][at], col + columns.start, pull[at, col]))
+    if not found:
+        return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+    return tuple(np.concatenate(part) for part in zip(*found))
 
 
 def bank_market_shares(table: pd.DataFrame, total_population: float) -> pd.DataFrame:

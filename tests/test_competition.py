@@ -93,3 +93,41 @@ def test_rival_coverage_needs_the_same_measure():
     ds.branches["bank"] = None  # a bank's own file often names no bank
     with pytest.raises(no.InputError, match="column 'bank': no branch names its bank"):
         ds.of_bank("我行")
+
+
+def test_huff_shares_in_straight_line_minutes_are_the_km_shares_with_limits_scaled():
+    """At one speed, straight-line minutes are km x detour / speed: power-decay shares are the km ones once the
+    cutoff and the floor are scaled alike; a speed per region type moves them."""
+    ds = no.load_sample()
+    km_table, by_km = huff_shares(ds, cutoff_km=20.0, min_km=1.0)
+    per_km = 1.3 / 30.0 * 60.0  # minutes a straight-line km at 30 km/h, x 1.3
+    minute_table, by_minutes = huff_shares(ds, unit="min", cutoff_min=20.0 * per_km, min_minutes=per_km)
+    assert abs(by_km - by_minutes).max() < 1e-12
+    assert minute_table["expected_residents"].to_numpy() == pytest.approx(km_table["expected_residents"].to_numpy())
+    regional, _ = huff_shares(ds, unit="min", speed_kmh={"core": 20, "county": 40})
+    assert not np.allclose(regional["expected_residents"], minute_table["expected_residents"])
+    with pytest.raises(no.InputError, match="unit must be 'km' or 'min'"):
+        huff_shares(ds, unit="hours")
+    with pytest.raises(no.InputError, match="cutoff"):
+        huff_shares(ds, unit="min", cutoff_min=-1)
+
+
+def test_huff_shares_by_road_are_those_of_the_road_matrices():
+    import osmnx as ox
+
+    from netopt.distance import cost_matrix_km, cost_matrix_minutes, load_road_network
+    from netopt.models.market import huff_attraction
+    from tests.test_network import OSM, oakland_places
+
+    counties, towns, branches = oakland_places(load_road_network(OSM), ox.graph_from_xml(OSM, retain_all=True))
+    ds = no.Dataset(counties, towns, branches)
+    road = {"distance": "network", "graph": OSM}
+    for unit, cost, limits in (("km", cost_matrix_km(towns, branches, **road), {"cutoff_km": 3.0, "min_km": 0.2}),
+                               ("min", cost_matrix_minutes(towns, branches, speed_kmh=20.0, **road),
+                                {"cutoff_min": 8.0, "min_minutes": 0.5})):
+        pull = huff_attraction(cost, np.ones(len(branches)), "power", 2.0, *limits.values())
+        total = pull.sum(axis=1, keepdims=True)
+        expected = np.divide(pull, total, out=np.zeros_like(pull), where=total > 0)
+        _, prob = huff_shares(ds, unit=unit, speed_kmh=20.0, **road, **limits)
+        assert prob.toarray() == pytest.approx(expected), unit
+        assert 0 < (total > 0).sum() < len(towns)  # the cutoff leaves some towns to nobody

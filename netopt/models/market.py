@@ -16,7 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, check_amount
-from netopt.competition import MIN_DISTANCE_KM, distance_decay
+from netopt.competition import CUTOFF_MINUTES, MIN_DISTANCE_KM, MIN_MINUTES, distance_decay
 from netopt.heuristics import block_size, swaps_meeting
 from netopt.models._base import (Curves, LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
@@ -25,8 +25,6 @@ from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_sol
 from netopt.models.median import as_weights, labels
 
 
-MIN_MINUTES = 2.5  # in minutes, as MIN_DISTANCE_KM in km: a branch nearer a town counts as this far (~1 km driven)
-CUTOFF_MINUTES = 50.0  # in minutes, as the 20 km cutoff: branches farther pull nothing (~20 km at 30 km/h x 1.3)
 
 
 def _minute_limits(cutoff_min: float, min_minutes: float) -> tuple[float, float]:
