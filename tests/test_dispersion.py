@@ -1,6 +1,8 @@
 """p-dispersion: the largest smallest distance between p open sites, against brute force and on the sample."""
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -68,6 +70,37 @@ def test_pdispersion_matches_brute_force(distance, data):
     assert result.status == "optimal" and result.objective == expected and result.gap == 0
     assert len(result.selected) == p and result.assignment["distance"].min() == expected
     assert model.objective_of(result.selected) == expected
+
+
+@settings(max_examples=220, deadline=None)
+@given(site_distances(), st.data())
+def test_over_groups_of_sites_the_optimum_is_brute_forces(distance, data):
+    """Many sites are grouped first (decremental clustering): forced here on a few, with forbidden sites and
+    road-like distances (not symmetric, no route, ties), the optimum and its proof are brute force's."""
+    m = distance.shape[0]
+    p = data.draw(st.integers(2, m))
+    forbidden = data.draw(st.lists(st.integers(0, m - 1), max_size=2, unique=True))
+    expected = brute.pdispersion(distance, p, forbidden=forbidden)
+    first_sites = lambda self: np.flatnonzero(self.rules.allowed)[:self.p]  # a poor start: the rounds must improve
+    grouped = {"CLUSTERED_FROM": 2, "FIRST_GROUPS": 1, "GROUPS_PER_OPENING": 0}  # one group of all, then halves
+    with patch.multiple("netopt.models.dispersion", **grouped), patch.object(PDispersion, "_start_plan", first_sites):
+        result = PDispersion.from_cost_matrix(distance, p, forbidden=forbidden).solve()
+    if expected is None:
+        assert result.status == "infeasible"
+        return
+    assert result.status == "optimal" and result.objective == expected and result.bound == expected
+    if len(forbidden) < m - p:  # the greedy start found a plan: grouped, in rounds
+        assert result.details["group_rounds"] >= 1
+
+
+def test_many_sites_are_grouped_and_proven_as_by_bisection_alone():
+    distance = random_points(600, seed=3)
+    grouped = PDispersion.from_cost_matrix(distance, 8).solve()
+    assert grouped.details["group_rounds"] >= 1 and grouped.details["groups"] < 600
+    with patch("netopt.models.dispersion.CLUSTERED_FROM", 10_000):
+        alone = PDispersion.from_cost_matrix(distance, 8).solve()
+    assert "group_rounds" not in alone.details
+    assert grouped.status == alone.status == "optimal" and grouped.objective == alone.objective
 
 
 @settings(max_examples=40, deadline=None)

@@ -4,6 +4,11 @@ Exact by bisection over the sorted distinct distances between allowed sites: a d
 sites meeting the site rules exist with no two closer than d — an independent set of p sites in the graph of the
 pairs closer than d, found by a small integer program (open the most sites, at most p; HiGHS). The largest
 achievable distance is optimal; the next one was proven unachievable.
+
+Many sites (CLUSTERED_FROM and more, rules no more than forbidden sites) are first grouped (Contardo's
+decremental clustering, 2020): over groups each narrower than the best plan's smallest distance, with a pair of
+groups as far apart as their farthest sites, the best p groups bound every plan from above, and the best plan
+among their sites is one; the groups chosen are split until the two meet.
 """
 from __future__ import annotations
 
@@ -20,6 +25,9 @@ from netopt.models._milp import MatrixMILP, RawSolution, Result, check_solver_ar
 from netopt.models.median import _ids, as_cost_matrix, labels
 
 SWAP_ROUNDS = 200  # at most this many improving swaps in the starting plan
+CLUSTERED_FROM = 400  # allowed sites from which the plan is sought over groups of sites first
+FIRST_GROUPS = 100  # groups to start with, or GROUPS_PER_OPENING x p where more
+GROUPS_PER_OPENING = 10
 
 
 class PDispersion(LocationModel):
@@ -74,8 +82,14 @@ class PDispersion(LocationModel):
     def solve(self, time_limit: float | None = None, mip_gap: float = 0.0, solver: str = "highs",
               threads: int | None = None, warm_start: bool = True) -> Result:
         """Bisection on the distance from the starting plan's (greedy farthest site, then swaps); each step an
-        exact independent-set model. Within `mip_gap` of the proven bound, or at `time_limit`, the best plan."""
+        exact independent-set model; many sites grouped first (_solve_by_groups). Within `mip_gap` of the proven
+        bound, or at `time_limit`, the best plan."""
         check_solver_arguments(time_limit, mip_gap, solver, threads, warm_start)
+        return self._solve(time_limit, mip_gap, solver, threads, warm_start, grouped=True)
+
+    def _solve(self, time_limit: float | None, mip_gap: float, solver: str, threads: int | None,
+               warm_start: bool, grouped: bool) -> Result:
+        """solve(), with groups of sites first where `grouped` and _groupable allow."""
         start = time.perf_counter()
         reason = self._rules_reason(self.p)
         if reason:
@@ -83,6 +97,8 @@ class PDispersion(LocationModel):
         pairs, values = self._allowed_pairs()
         cuts = np.unique(values)  # the distances a plan can reach; inf for pairs with no route
         best = self._start_plan() if warm_start else None
+        if best is not None and grouped and self._groupable():
+            return self._solve_by_groups(best, time_limit, mip_gap, solver, threads, start)
         if best is None:  # rules the greedy start does not know: any plan, from the step without pairs
             best, proven_none = self._spread(pairs[:0], time_limit, solver, threads)
             if best is None:
@@ -103,6 +119,70 @@ class PDispersion(LocationModel):
                 break
         proven = low + 1 >= high or self._close_enough(best, cuts, high, mip_gap)
         return self._finish(best, cuts[high - 1], "optimal" if proven else "feasible", start, steps)
+
+    def _groupable(self) -> bool:
+        """Whether the plan is sought over groups of sites first: many allowed sites, none fixed, no rule but
+        forbidden sites."""
+        return (int(self.rules.allowed.sum()) >= CLUSTERED_FROM and not len(self.rules.fixed)
+                and not self.rules.limits_plans(self.p))
+
+    def _solve_by_groups(self, best: np.ndarray, time_limit: float | None, mip_gap: float, solver: str,
+                         threads: int | None, start: float) -> Result:
+        """Decremental clustering: over groups narrower than the best plan's value, a pair of groups as far apart
+        as their farthest sites, the best p groups bound every plan from above (the first round solves them);
+        then each round asks for p groups pairwise farther apart than the best plan: none proves it optimal, and
+        p such groups hold a better plan among their sites or are split."""
+        sites = np.flatnonzero(self.rules.allowed)
+        distance = self.counted[np.ix_(sites, sites)]
+        best = np.searchsorted(sites, best)
+        lower = _smallest_distance(best, distance)
+        groups = _first_groups(distance, max(FIRST_GROUPS, GROUPS_PER_OPENING * self.p))
+        upper, rounds = np.inf, 0
+        while not (lower >= upper or (mip_gap > 0 and relative_gap(lower, upper) <= mip_gap)):
+            groups = _narrower_than(distance, groups, lower)
+            left = None if time_limit is None else time_limit - (time.perf_counter() - start)
+            if left is not None and left <= 0:
+                break
+            apart = _farthest_apart(distance, groups)
+            rounds += 1
+            if not np.isfinite(upper):
+                relaxed = PDispersion(apart, self.p)._solve_sites(left, solver, threads)
+                upper = relaxed.bound
+                if relaxed.status != "optimal" or relaxed.objective <= lower:
+                    continue
+                witness = relaxed.selected
+            else:
+                witness, proven = self._groups_apart(apart, lower, left, solver, threads)
+                if witness is None:
+                    upper = lower if proven else upper
+                    break
+            pool = np.concatenate([groups[g] for g in witness])
+            plan = pool[PDispersion(distance[np.ix_(pool, pool)], self.p)._solve_sites(left, solver, threads)
+                        .selected] if len(pool) > self.p else pool
+            if _smallest_distance(plan, distance) > lower:
+                best, lower = plan, _smallest_distance(plan, distance)
+            else:
+                groups = _split(distance, groups, set(witness))
+        proven = lower >= upper or (mip_gap > 0 and relative_gap(lower, upper) <= mip_gap)
+        result = self._finish(sites[best], max(upper, lower), "optimal" if proven else "feasible", start, 0)
+        return replace(result, details={"group_rounds": rounds, "groups": len(groups)})
+
+    def _groups_apart(self, apart: np.ndarray, value: float, time_limit: float | None, solver: str,
+                      threads: int | None) -> tuple[list[int] | None, bool]:
+        """p groups pairwise farther apart than `value` (their positions), or None and whether none is proven."""
+        a, b = np.triu_indices(len(apart), k=1)
+        near = apart[a, b] <= value
+        step = _SpreadStep(self.p, SiteRules(len(apart)), np.column_stack([a[near], b[near]]))
+        step.diagnose_infeasible = False
+        found = step.solve(time_limit=time_limit, solver=solver, threads=threads)
+        if found.status in ("optimal", "feasible") and len(found.selected) >= self.p:
+            return [int(g) for g in found.selected], False
+        return None, found.status in ("optimal", "infeasible")
+
+    def _solve_sites(self, time_limit: float | None, solver: str, threads: int | None) -> Result:
+        """solve() by bisection alone (no groups): a plan's positions as `selected`."""
+        result = self._solve(time_limit, 0.0, solver, threads, True, grouped=False)
+        return replace(result, selected=[self.site_labels.index(label) for label in result.selected])
 
     def heuristic(self) -> Result:
         """A good plan fast, without proof: the farthest site added greedily, then swaps out of the closest pair.
@@ -261,6 +341,65 @@ def _smallest_distance(sites: np.ndarray, distance: np.ndarray) -> float:
         return np.inf
     inner = distance[np.ix_(sites, sites)]
     return float(inner[np.triu_indices(len(sites), k=1)].min())
+
+
+def _first_groups(distance: np.ndarray, count: int) -> list[np.ndarray]:
+    """`count` groups of sites: centres taken farthest first, each site with its nearest centre."""
+    finite = np.where(np.isfinite(distance), distance, np.finfo(float).max)
+    np.fill_diagonal(finite, 0.0)
+    centres = [0]
+    nearest = finite[0].copy()
+    while len(centres) < min(count, len(finite)):
+        centres.append(int(np.argmax(nearest)))
+        nearest = np.minimum(nearest, finite[centres[-1]])
+    owner = np.argmin(finite[:, centres], axis=1)
+    return [members for members in (np.flatnonzero(owner == k) for k in range(len(centres))) if len(members)]
+
+
+def _width(distance: np.ndarray, members: np.ndarray) -> float:
+    """The largest distance between two sites of a group (0 for one site)."""
+    if len(members) < 2:
+        return 0.0
+    inner = distance[np.ix_(members, members)]
+    return float(inner[np.triu_indices(len(members), k=1)].max())
+
+
+def _halves(distance: np.ndarray, members: np.ndarray) -> list[np.ndarray]:
+    """A group in two: each site with the nearer of its two farthest-apart sites."""
+    inner = np.where(np.isfinite(distance[np.ix_(members, members)]), distance[np.ix_(members, members)],
+                     np.finfo(float).max)
+    np.fill_diagonal(inner, -1.0)
+    a, b = np.unravel_index(int(np.argmax(inner)), inner.shape)
+    np.fill_diagonal(inner, 0.0)
+    to_b = inner[:, b] < inner[:, a]
+    return [members[~to_b], members[to_b]]
+
+
+def _narrower_than(distance: np.ndarray, groups: list[np.ndarray], value: float) -> list[np.ndarray]:
+    """The groups split until each is narrower than `value` (two sites of one group are then never both in a
+    plan as good)."""
+    done, todo = [], list(groups)
+    while todo:
+        members = todo.pop()
+        if len(members) > 1 and _width(distance, members) >= value:
+            todo.extend(_halves(distance, members))
+        else:
+            done.append(members)
+    return done
+
+
+def _split(distance: np.ndarray, groups: list[np.ndarray], chosen: set[int]) -> list[np.ndarray]:
+    """The groups with each chosen one of several sites halved."""
+    return [part for k, members in enumerate(groups)
+            for part in (_halves(distance, members) if k in chosen and len(members) > 1 else [members])]
+
+
+def _farthest_apart(distance: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+    """Group x group: the largest distance between a site of one and a site of the other."""
+    order = np.concatenate(groups)
+    starts = np.r_[0, np.cumsum([len(members) for members in groups])[:-1]]
+    rows = np.maximum.reduceat(distance[order][:, order], starts, axis=0)
+    return np.maximum.reduceat(rows, starts, axis=1)
 
 
 def _farthest(distance: np.ndarray, plan, allowed: np.ndarray) -> int:
