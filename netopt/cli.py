@@ -2657,12 +2657,12 @@ def _say_site_costs_add_up(own: Optional[gpd.GeoDataFrame], type_costs: dict[str
 def _hubs(ds: Dataset, types: pd.DataFrame, options: dict) -> pd.DataFrame:
     """planning.training_hubs with `options` (its keywords; capacity None: HUB_CAPACITY, or the least that coaches
     every community branch, said), its "no hub assignment" naming the options that would give one."""
-    from netopt.planning import HUB_CAPACITY, hub_capacity_needed, training_hubs
+    from netopt.planning import HUB_CAPACITY, coaching_counts, hub_capacity_needed, training_hubs
 
     if options["capacity"] is None:
         options = {**options, "capacity": hub_capacity_needed(types)}
         if options["capacity"] > HUB_CAPACITY:
-            hubs, members = ((types["type"] == kind).sum() for kind in ("comprehensive", "community"))
+            hubs, members = coaching_counts(types)
             console.print(f"[yellow]Training hubs 中心支行: {members:,} community branches, {hubs:,} comprehensive ones "
                           f"to coach them: each coaches up to {options['capacity']} (the default {HUB_CAPACITY} "
                           "would leave some without; --hub-capacity sets it)[/]")

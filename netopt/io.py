@@ -546,7 +546,7 @@ def read_gis_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
             raise InputError(f"not a readable GIS file ({_first_line(exc)})", file=str(path)) from None
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise InputError(f"not a readable GIS file ({_first_line(exc)})", file=str(path)) from None
-    if input_suffix(Path(path)) not in (".shp", ".zip") or not _garbled(frame):
+    if input_suffix(Path(path)) not in SHAPEFILE_SUFFIXES or not _garbled(frame):
         return frame
     for encoding in ("utf-8", "gb18030"):
         try:
@@ -576,12 +576,13 @@ def _shapefile_cut_names(path: Path, layer: str | None) -> gpd.GeoDataFrame | No
         return None
     cpg = Path(path).with_suffix(".cpg")
     declared = cpg.read_text(errors="ignore").strip() if cpg.is_file() else ""
+    fields = [c for c in frame.columns if c != frame.geometry.name]
     for encoding in dict.fromkeys(filter(None, (_codec(declared), "utf-8", "gb18030"))):
-        names = [_cut_name(str(name).encode("latin1"), encoding) for name in frame.columns[:-1]]
-        texts = {c: _decoded(frame[c], encoding) for c in frame.columns[:-1] if _texts(frame[c])}
+        names = [_cut_name(str(name).encode("latin1"), encoding) for name in fields]
+        texts = {c: _decoded(frame[c], encoding) for c in fields if _texts(frame[c])}
         if None not in names and all(values is not None for values in texts.values()):
-            frame = frame.assign(**{c: values for c, values in texts.items()})
-            return frame.set_axis(_numbered_alike([*names, frame.columns[-1]]), axis=1)
+            decoded = frame.assign(**texts)[[*fields, frame.geometry.name]]
+            return decoded.set_axis(_numbered_alike([*names, frame.geometry.name]), axis=1)
     return None
 
 
@@ -1568,8 +1569,9 @@ def _without_folders_of_shapes(table: _Table) -> str:
 def _count_shapes(kinds: pd.Series) -> str:
     """How many lines and areas (and placemarks without either): "86 lines, 39 without a location"."""
     words = {"LineString": "lines", "MultiLineString": "lines", "LinearRing": "lines", "Polygon": "areas",
-             "MultiPolygon": "areas", "GeometryCollection": "shapes"}
-    counts = kinds.map(words).fillna("without a location").value_counts()
+             "MultiPolygon": "areas"}
+    said = kinds.map(words).where(kinds.isna() | kinds.isin(list(words)), "shapes")
+    counts = said.fillna("without a location").value_counts()
     return ", ".join(f"{n} {word if n != 1 else word.removesuffix('s')}" for word, n in counts.items())
 
 

@@ -219,11 +219,16 @@ def rollout_batches(plan: pd.DataFrame, sizes: tuple[int, ...] = (20, 16), gain:
 HUB_CAPACITY = 8  # community branches one hub coaches, by default
 
 
+def coaching_counts(plan: pd.DataFrame) -> tuple[int, int]:
+    """How many hubs (comprehensive branches) and community branches to coach a type plan has."""
+    return tuple(int((plan["type"] == kind).sum()) for kind in ("comprehensive", "community"))
+
+
 def hub_capacity_needed(plan: pd.DataFrame, capacity: int = HUB_CAPACITY) -> int:
     """`capacity`, or the least per hub that coaches every community branch of the plan from its comprehensive
     ones, where that is more."""
-    hubs, members = ((plan["type"] == kind).sum() for kind in ("comprehensive", "community"))
-    return max(capacity, -(-int(members) // int(hubs))) if hubs else capacity
+    hubs, members = coaching_counts(plan)
+    return max(capacity, -(-members // hubs)) if hubs else capacity
 
 
 def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = HUB_CAPACITY, max_minutes: float | None = None,
