@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from netopt.heuristics import row_blocks
 
@@ -14,8 +15,8 @@ def assign_within_capacity(cost: np.ndarray, capacity: np.ndarray) -> np.ndarray
     capacity, a point never sent where its cost is inf; None where no such assignment exists.
 
     With one unit of demand per point this transportation problem's LP has integral vertices, so HiGHS's simplex
-    solves it exactly: over each point's nearest sites first, then with the pairs the duals price below zero
-    added until none is. Each point may also stay unassigned at a cost above any assignment's, which keeps
+    solves it exactly: over each point's nearest sites and a greedy assignment's pairs first (so the first LP
+    already serves every point it can), then with the pairs the duals price below zero added until none is. Each point may also stay unassigned at a cost above any assignment's, which keeps
     every LP feasible and, still used at the end, proves that no assignment exists."""
     import highspy
 
@@ -34,6 +35,10 @@ def assign_within_capacity(cost: np.ndarray, capacity: np.ndarray) -> np.ndarray
     pairs = [np.empty(0, int), np.empty(0, int)]
     taken = np.zeros((n, m), bool)
     rows, cols = _nearest_pairs(cost, finite)
+    greedy = _greedy_pairs(cost, capacity)
+    rows, cols = np.r_[rows, greedy[0]], np.r_[cols, greedy[1]]
+    keep = ~pd.Series(rows * m + cols).duplicated().to_numpy()
+    rows, cols = rows[keep], cols[keep]
     while len(rows):
         taken[rows, cols] = True
         _add_pairs(highs, rows, cols, cost[rows, cols], n)
@@ -70,6 +75,24 @@ def _nearest_pairs(cost: np.ndarray, finite: np.ndarray) -> tuple[np.ndarray, np
     cols = nearest.ravel()
     keep = finite[rows, cols]
     return rows[keep], cols[keep]
+
+
+def _greedy_pairs(cost: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each point, nearest-first, with the nearest site that still has room within a finite cost (a point with
+    none is left out)."""
+    room = capacity.astype(int).copy()
+    order = np.argsort(cost, axis=1, kind="stable")
+    rows, cols = [], []
+    for point in np.argsort(cost.min(axis=1), kind="stable"):
+        for site in order[point]:
+            if not np.isfinite(cost[point, site]):
+                break
+            if room[site] > 0:
+                room[site] -= 1
+                rows.append(point)
+                cols.append(site)
+                break
+    return np.asarray(rows, int), np.asarray(cols, int)
 
 
 def _priced_pairs(cost: np.ndarray, open_pairs: np.ndarray, point_dual: np.ndarray,
