@@ -370,7 +370,7 @@ def validate(
                 residents = {"population": population} if chosen == "towns" and population else {}
                 frame = CHECKED[chosen](path, coords=coords, layer=sheet, **residents)
                 where = f"{path} / {sheet}" if sheet else str(path)
-                console.print(f"[green]ok[/] {where} ({chosen}): {len(frame)} rows")
+                console.print(f"[green]ok[/] {where} ({chosen}): {len(frame):,} rows")
                 if "coord_systems" in frame.attrs:
                     counts = ", ".join(f"{n} {system}" for system, n in frame.attrs["coord_systems"].items())
                     console.print(f"  each row from its own coordinate system 坐标系 ({counts}) to WGS84")
@@ -741,7 +741,7 @@ def _bank_only(ds: Dataset, bank: Optional[str]) -> Dataset:
         return ds
     _say_banks_matched(ds, bank)
     ours = ds.of_bank(bank)
-    console.print(f"{bank} 我行: {len(ours.branches)} of the {len(ds.branches)} branches in the data are this bank's; "
+    console.print(f"{bank} 我行: {len(ours.branches):,} of the {len(ds.branches):,} branches in the data are this bank's; "
                   f"what follows is about these")
     return ours
 
@@ -1374,8 +1374,8 @@ def _read_candidates_option(path: Optional[Path], folder: Optional[str], coords:
         return None
     own = _read_candidate_file(path, folder, coords, ds, bank)
     costed = int(own["open_cost_wan"].notna().sum())
-    console.print(f"Candidate sites 候选点位: {len(own)} from {path.name}{_folders_read(own)}, instead of the "
-                  f"{len(ds.towns)} town points" + (f" ({costed} with an opening cost)" if costed else ""))
+    console.print(f"Candidate sites 候选点位: {len(own):,} from {path.name}{_folders_read(own)}, instead of the "
+                  f"{len(ds.towns):,} town points" + (f" ({costed} with an opening cost)" if costed else ""))
     if costed and costs_unused:
         console.print(f"[yellow]The opening costs in {path.name} change nothing here: {costs_unused}[/]")
     return own
@@ -1404,7 +1404,7 @@ def _read_candidate_file(path: Path, folder: Optional[str], coords: str, ds: Dat
                       f"(their ids, within {SAME_BRANCH_M:.0f} m of them: a plan's kept or closed ones)[/]")
         own = own[~todays]
     if say:
-        console.print(f"Candidate sites 候选点位: {len(own)} from {path.name}{_folders_read(own)}")
+        console.print(f"Candidate sites 候选点位: {len(own):,} from {path.name}{_folders_read(own)}")
     return own
 
 
@@ -2693,7 +2693,7 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     if sheets["pilots"].attrs["pilot_gap"] > 0:
         console.print(f"Pilots: the best representatives found in the time allowed, within "
                       f"{100 * sheets['pilots'].attrs['pilot_gap']:.2f} % of the best possible")
-    console.print(f"Plan for {source}: {len(types)} branches, {len(sheets['pilots'])} pilots, "
+    console.print(f"Plan for {source}: {len(types):,} branches, {len(sheets['pilots'])} pilots, "
                   f"batches {', '.join(map(str, batch))}, {sheets['hubs']['hub_id'].nunique()} training hubs "
                   f"({sheets['hubs'].attrs['total_days']:g} coaching days)")
     if "note" in sheets["hubs"].attrs:
