@@ -741,8 +741,8 @@ def _bank_only(ds: Dataset, bank: Optional[str]) -> Dataset:
         return ds
     _say_banks_matched(ds, bank)
     ours = ds.of_bank(bank)
-    console.print(f"{bank} 我行: {len(ours.branches):,} of the {len(ds.branches):,} branches in the data are this bank's; "
-                  f"what follows is about these")
+    console.print(f"{bank} 我行: {len(ours.branches):,} of the {len(ds.branches):,} branches in the data are this "
+                  "bank's; what follows is about these")
     return ours
 
 
