@@ -19,9 +19,10 @@ from rich.table import Table
 from netopt._errors import NO_PLAN_YET, InfeasibleError, InputError, LeftOutWarning, NetoptError, Problem, SolverError
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
-from netopt.io import (TABLE_SUFFIXES, Dataset, find_city_table, find_table, guess_kind, guess_kind_by_headers,
-                       kind_sheets, points_table, read_branch_list, read_branches, read_candidates, read_counties,
-                       read_dataset, read_folder, read_towns, unwritable_folder, write_atomic)
+from netopt.io import (KML_INPUT_SUFFIXES, TABLE_SUFFIXES, Dataset, find_city_table, find_table, guess_kind,
+                       guess_kind_by_headers, input_suffix, kind_sheets, points_table, read_branch_list, read_branches,
+                       read_candidates, read_counties, read_dataset, read_folder, read_towns, unwritable_folder,
+                       write_atomic)
 from netopt.models import capacitated
 
 if TYPE_CHECKING:
@@ -1386,7 +1387,6 @@ def _read_candidate_file(path: Path, folder: Optional[str], coords: str, ds: Dat
     """A file's candidate sites (io.read_candidates: a workbook's 候选点位 sheet, a KML's `folder`) but those that
     are today's branches (of `bank`: a plan's map read back), what it left out said on the console; with `say`, how
     many sites it gave and from which folders too."""
-    from netopt.io import KML_INPUT_SUFFIXES, input_suffix
     from netopt.planning import SAME_BRANCH_M, todays_branches_among
 
     kml = input_suffix(path) in KML_INPUT_SUFFIXES

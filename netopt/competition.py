@@ -156,7 +156,7 @@ def _pull_pairs(ds: Dataset, weight: np.ndarray, decay: str, beta: float, limits
     `timed` (mode and speeds: distance.minute_blocks'; a speed per region type becomes each town's), within the
     `limits` (cutoff, floor), measured a block of branches at a time."""
     from netopt.coverage import place_speeds
-    from netopt.distance import as_road_network, cost_blocks, minute_blocks
+    from netopt.distance import as_road_network, travel_blocks
     from netopt.heuristics import block_size
     from netopt.models.market import huff_attraction
 
@@ -165,15 +165,11 @@ def _pull_pairs(ds: Dataset, weight: np.ndarray, decay: str, beta: float, limits
     check_amount(floor, "the floor (min_km or min_minutes)", "huff_shares", required=True)
     distance_decay(np.zeros(0), decay, beta, floor, "huff_shares")  # checks decay and beta
     graph = as_road_network(graph) if distance == "network" and graph is not None else graph
-    step = block_size(len(ds.towns))
-    if timed is None:
-        blocks = ((slice(None), columns, km) for columns, km in cost_blocks(ds.towns, ds.branches, step, distance,
-                                                                             graph))
-    else:
+    if timed is not None:
         timed = {**timed, "speed_kmh": place_speeds(ds, ds.towns, timed["speed_kmh"])}
-        blocks = minute_blocks(ds.towns, ds.branches, step, distance, graph, **timed)
     found = []
-    for block_rows, columns, cost in blocks:
+    for block_rows, columns, cost in travel_blocks(ds.towns, ds.branches, block_size(len(ds.towns)), distance, graph,
+                                                   timed):
         pull = huff_attraction(cost, weight[columns], decay, beta, cutoff, floor)
         at, col = np.nonzero(pull)
         found.append((np.arange(len(ds.towns))[block_rows][at], col + columns.start, pull[at, col]))

@@ -694,6 +694,16 @@ def minute_blocks(demand, sites, step: int, distance: str = "euclidean", graph=N
             yield rows, columns, minutes
 
 
+def travel_blocks(demand, sites, step: int, distance: str = "euclidean", graph=None, timed: dict | None = None):
+    """(demand rows, the sites' slice, those rows x those sites): km by cost_blocks, every row at once; or with
+    `timed` (minute_blocks' mode and speeds) travel minutes by minute_blocks."""
+    if timed is not None:
+        yield from minute_blocks(demand, sites, step, distance, graph, **timed)
+        return
+    for columns, km in cost_blocks(demand, sites, step, distance, graph):
+        yield slice(None), columns, km
+
+
 def _cost_blocks(demand, sites, step: int, graph, unit: str, travel: TravelSettings):
     """cost_blocks for one TravelSettings."""
     from scipy.spatial.distance import cdist

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import shapely
-from pyproj import Geod
 
 from netopt._errors import InfeasibleError, InputError, Problem, check_amount, check_columns, check_count, check_kind
+from netopt.distance import haversine_m
 from netopt.io import Dataset, bank_mask
 
 if TYPE_CHECKING:
@@ -90,9 +90,8 @@ def todays_branches_among(candidates: gpd.GeoDataFrame, branches: gpd.GeoDataFra
     if len(named):
         ours = candidates.geometry.iloc[named].to_crs(4326)
         theirs = branches.geometry.iloc[branch_at[ids.iloc[named]].to_numpy()].to_crs(4326)
-        metres = Geod(ellps="WGS84").inv(ours.x.to_numpy(), ours.y.to_numpy(), theirs.x.to_numpy(),
-                                         theirs.y.to_numpy())[2]
-        same[named] = metres <= SAME_BRANCH_M
+        same[named] = haversine_m(ours.x.to_numpy(), ours.y.to_numpy(), theirs.x.to_numpy(),
+                                  theirs.y.to_numpy()) <= SAME_BRANCH_M
     return same
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from netopt.heuristics import row_blocks
 
@@ -36,9 +35,7 @@ def assign_within_capacity(cost: np.ndarray, capacity: np.ndarray) -> np.ndarray
     taken = np.zeros((n, m), bool)
     rows, cols = _nearest_pairs(cost, finite)
     greedy = _greedy_pairs(cost, capacity)
-    rows, cols = np.r_[rows, greedy[0]], np.r_[cols, greedy[1]]
-    keep = ~pd.Series(rows * m + cols).duplicated().to_numpy()
-    rows, cols = rows[keep], cols[keep]
+    rows, cols = np.divmod(np.unique(np.r_[rows * m + cols, greedy[0] * m + greedy[1]]), m)
     while len(rows):
         taken[rows, cols] = True
         _add_pairs(highs, rows, cols, cost[rows, cols], n)

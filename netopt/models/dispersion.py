@@ -159,8 +159,9 @@ class PDispersion(LocationModel):
             pool = np.concatenate([groups[g] for g in witness])
             plan = pool[PDispersion(distance[np.ix_(pool, pool)], self.p)._solve_sites(left, solver, threads)
                         .selected] if len(pool) > self.p else pool
-            if _smallest_distance(plan, distance) > lower:
-                best, lower = plan, _smallest_distance(plan, distance)
+            value = _smallest_distance(plan, distance)
+            if value > lower:
+                best, lower = plan, value
             else:
                 groups = _split(distance, groups, set(witness))
         proven = lower >= upper or (mip_gap > 0 and relative_gap(lower, upper) <= mip_gap)

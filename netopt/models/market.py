@@ -25,8 +25,6 @@ from netopt.models._milp import (INF, MatrixMILP, RawSolution, Result, check_sol
 from netopt.models.median import as_weights, labels
 
 
-
-
 def _minute_limits(cutoff_min: float, min_minutes: float) -> tuple[float, float]:
     """The cutoff and the floor of a pull measured in minutes, checked."""
     check_amount(cutoff_min, "cutoff_min", "model", "minutes", required=True)
@@ -49,15 +47,12 @@ def rival_pull(towns, competitors, attractiveness: np.ndarray, decay: str, beta:
     population grid's cells x every other bank's branches is never held whole (0.25 km: 196,090 x 392). d in km,
     or with `timed` (mode and speeds, as distance.minute_blocks takes them) in travel minutes, the cutoff and the
     floor then in minutes too."""
-    from netopt.distance import cost_blocks, minute_blocks
+    from netopt.distance import travel_blocks
 
     total = np.zeros(len(towns))
     if len(competitors) == 0:
         return total
-    step = block_size(len(towns))
-    blocks = (((slice(None), columns, km) for columns, km in cost_blocks(towns, competitors, step, distance, graph))
-              if timed is None else minute_blocks(towns, competitors, step, distance, graph, **timed))
-    for rows, columns, cost in blocks:
+    for rows, columns, cost in travel_blocks(towns, competitors, block_size(len(towns)), distance, graph, timed):
         total[rows] += huff_attraction(cost, attractiveness[columns], decay, beta, cutoff_km, min_km).sum(axis=1)
     return total
 
