@@ -4,6 +4,7 @@ from netopt._errors import InfeasibleError, InputError, NetoptError, Problem, So
 from netopt.coords import gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
 from netopt.coverage import Coverage, analyze_coverage
 from netopt.datasets import load_sample
+from netopt.fonts import use_font
 from netopt.io import (Dataset, read_branches, read_candidates, read_counties, read_dataset, read_folder,
                        read_towns, write_geopackage)
 from netopt.kml import write_kml
@@ -19,5 +20,5 @@ __all__ = [
     "analyze_coverage", "assign_branch_types", "competition", "gcj02_to_wgs84", "load_sample", "maps",
     "planning", "read_branches", "read_candidates", "read_counties", "read_dataset", "read_folder", "read_towns",
     "report",
-    "to_wgs84", "wgs84_to_gcj02", "write_geopackage", "write_kml",
+    "to_wgs84", "use_font", "wgs84_to_gcj02", "write_geopackage", "write_kml",
 ]

@@ -19,6 +19,7 @@ from rich.table import Table
 from netopt._errors import NO_PLAN_YET, InfeasibleError, InputError, LeftOutWarning, NetoptError, Problem, SolverError
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
+from netopt.fonts import FALLBACK_HINT, ChineseFontWarning, drew_without_chinese
 from netopt.io import (KML_INPUT_SUFFIXES, TABLE_SUFFIXES, Dataset, find_city_table, find_table, guess_kind,
                        guess_kind_by_headers, input_suffix, kind_sheets, points_table, read_branch_list, read_branches,
                        read_candidates, read_counties, read_dataset, read_folder, read_towns, unwritable_folder,
@@ -287,7 +288,10 @@ def _mip_gap(gap_pct: Optional[float]) -> float:
 def _guard(action: Callable[[], None]) -> None:
     """Run a command; turn netopt errors and unexpected failures into one clear line and an exit code."""
     try:
-        action()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ChineseFontWarning)  # said once, in the analyst's words, below
+            action()
+        _say_font_fallback()
     except typer.Exit:
         raise
     except InputError as err:
@@ -305,6 +309,12 @@ def _guard(action: Callable[[], None]) -> None:
         _fail(_cannot_write(err), 1)
     except Exception as err:  # last resort: never show a traceback to an analyst
         _fail(f"unexpected {type(err).__name__}: {err} (please report this with the command you ran)", 3)
+
+
+def _say_font_fallback() -> None:
+    """Where a map or chart was drawn without a Chinese font: how to get Chinese labels."""
+    if drew_without_chinese():
+        console.print(f"[yellow]{FALLBACK_HINT}.[/]")
 
 
 def _cannot_write(err: OSError) -> str:

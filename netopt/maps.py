@@ -14,6 +14,7 @@ from jinja2 import Template
 
 from netopt._errors import InputError, NetoptError, check_columns, check_kind
 from netopt.coverage import Coverage
+from netopt.fonts import figure_font, font_families
 from netopt.io import WGS84, Dataset, bank_mask
 from netopt.planning import check_plan_columns, planned_new
 
@@ -557,26 +558,6 @@ def _add_legend(fmap: folium.Map, coverage: Coverage | None, keys: str = "", tit
 SCALE_BAR_KM = (1, 2, 5, 10, 20, 50, 100)  # lengths a scale bar may have
 INSET_SIDE = 0.36  # the core inset's side, as a share of the map's
 INSET_BELOW = 0.3  # an inset when the core towns span less than this share of the map's width and height
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC",
-             "SimHei", "WenQuanYi Zen Hei", "Heiti SC", "Arial Unicode MS")
-
-
-def cjk_font() -> str | None:
-    """The first installed font that has Chinese glyphs (analysts' Windows/macOS machines have one), or None."""
-    from matplotlib import font_manager
-
-    def known() -> str | None:
-        installed = {f.name for f in font_manager.fontManager.ttflist}
-        return next((name for name in CJK_FONTS if name in installed), None)
-
-    if known() is None:  # matplotlib's font cache may predate the fonts: register CJK files it has not seen
-        hints = ("cjk", "wqy", "msyh", "simhei", "pingfang", "sourcehan")
-        for file in font_manager.findSystemFonts():
-            if any(h in Path(file).name.lower() for h in hints):
-                font_manager.fontManager.addfont(file)
-    return known()
-
-
 def _check_plan(plan: pd.DataFrame | None) -> None:
     """A type plan to colour branches by: a table with branch_id and type (assign_branch_types'), or None."""
     if plan is not None:
@@ -629,15 +610,16 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     with `town_shares` (as for network_map), towns coloured by our market share under the plan; with
     `town_changes` (planning.towns_changed), the towns losing coverage ringed.
 
-    Chinese labels need a CJK font; where none is installed the labels fall back to pinyin/English."""
+    Chinese labels need a Chinese font (netopt.fonts: an installed one, or no.use_font(path)); without one the
+    labels fall back to pinyin and English, and a ChineseFontWarning says so."""
     plt = _pyplot(path)
 
     from netopt.projection import metric_crs
 
     _check_plan(plan)
-    font = cjk_font()
+    font = figure_font()
     crs = metric_crs(ds.counties if ds.counties.geometry.notna().all() else ds.towns, ds.branches)
-    with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
+    with plt.rc_context({"font.family": font_families(font)}):
         fig, ax = plt.subplots(figsize=(10, 10))
 
         def draw(on, inset: bool = False) -> None:
@@ -664,7 +646,7 @@ def curve_chart(table: pd.DataFrame, path, radius: str, kept: int = 0) -> Path:
     check_columns(table, ("status", "gain", "moves" if "moves" in table else "p",
                           "share_pct" if "share_pct" in table else "covered_pct"), "curve_chart", "the curve table",
                   "a model's curve or moves_curve")
-    font = cjk_font()
+    font = figure_font()
     solved = table[table["status"] != "infeasible"]
     moves, won = "moves" in solved, "share_pct" in solved
     share_pct = "share_pct" if won else "covered_pct"
@@ -673,7 +655,7 @@ def curve_chart(table: pd.DataFrame, path, radius: str, kept: int = 0) -> Path:
     title = {(False, False): ("覆盖率曲线", "Coverage curve"), (True, False): ("迁址曲线", "Relocation curve"),
              (False, True): ("市场份额曲线", "Market share curve"),
              (True, True): ("市场份额迁址曲线", "Relocation curve, market share")}[(moves, won)]
-    with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
+    with plt.rc_context({"font.family": font_families(font)}):
         fig, share = plt.subplots(figsize=(9, 5))
         gain = share.twinx()
         gain.bar(new, solved["gain"].fillna(0.0) / 1e4, color="#9ecae1", width=0.6,
@@ -709,8 +691,8 @@ def radius_chart(table: pd.DataFrame, path, radii: dict | None = None) -> Path:
                                   ("覆盖率-时间曲线", "Coverage by travel time")) if "travel_minutes" in table else
                                  ("radius_km", "km", ("服务半径（km）", "service radius (km)"),
                                   ("覆盖率-半径曲线", "Coverage by service radius")))
-    font = cjk_font()
-    with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
+    font = figure_font()
+    with plt.rc_context({"font.family": font_families(font)}):
         fig, ax = plt.subplots(figsize=(9, 5))
         ax.plot(table[key], table["coverage_pct"], color="#333", linewidth=2.5,
                 label=_label("全市", "city", font is not None))
@@ -739,7 +721,7 @@ def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
     overall and by region type, bars grouped by plan, and the towns left uncovered 服务空白乡镇 by each plan."""
     plt = _pyplot(path)
 
-    font = cjk_font()
+    font = figure_font()
     chinese = font is not None
     names = [name if chinese or _without_chinese(name) == name else ("today" if i == 0 else f"plan {i}")
              for i, name in enumerate(scenarios["scenario"])]  # today first, as compare_plans gives it
@@ -747,7 +729,7 @@ def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
         (column, _label(REGION_ZH.get(column.removeprefix("coverage_pct_"), ""), column.removeprefix("coverage_pct_"),
                         chinese))
         for column in scenarios.columns if column.startswith("coverage_pct_")]
-    with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
+    with plt.rc_context({"font.family": font_families(font)}):
         fig, (rates, blank) = plt.subplots(1, 2, figsize=(12, 5), gridspec_kw={"width_ratios": [3, 1]})
         width = 0.8 / len(scenarios)
         for i, name in enumerate(names):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import netopt as no
+from netopt import fonts
 from tests.pages import layer_features, map_text
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -162,7 +163,7 @@ def test_static_map_png_and_pdf(tmp_path: Path, monkeypatch):
     ds = no.load_sample()
     png = no.maps.static_map(ds, tmp_path / "map.png")
     assert png.read_bytes()[:4] == b"\x89PNG"
-    monkeypatch.setattr(no.maps, "cjk_font", lambda: None)  # a machine without Chinese fonts: pinyin labels
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)  # a machine without Chinese fonts: pinyin labels
     pdf = no.maps.static_map(ds, tmp_path / "map.pdf")
     assert pdf.read_bytes()[:4] == b"%PDF"
 
@@ -314,7 +315,7 @@ def test_towns_shaded_by_market_share(tmp_path: Path, monkeypatch):
     coloured = [t["properties"]["style"]["color"] for t in layer_features(fmap, "乡镇 Towns")]
     assert coloured.count(share_colour(100.0)) == 1 and share_colour(0.0) != share_colour(100.0)
     assert share_colour(float("nan")) == "#999999"
-    monkeypatch.setattr(no.maps, "cjk_font", lambda: None)
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
     png = no.maps.static_map(ds, tmp_path / "shares.png", town_shares=shares)
     assert png.stat().st_size > 20_000
 
@@ -339,7 +340,7 @@ def test_relocation_moves_drawn_on_both_maps(tmp_path: Path, monkeypatch):
     assert "<b>招商银行 relocation 迁址</b>" in html and "他行网点 other banks" in html and "撤并 close" in html
     rivals = ds.branches[~ds.branches["bank"].str.contains("招商银行")]
     assert f"{rivals['bank'].iloc[0]}: {rivals['name'].iloc[0]}" in html  # the other banks' layer
-    monkeypatch.setattr(no.maps, "cjk_font", lambda: None)  # no Chinese font: the title keeps its English
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)  # no Chinese font: the title keeps its English
     png = no.maps.static_map(ds, tmp_path / "moves.png", title="招商银行 relocation 迁址", sites=sites,
                              selected=plan.selected, moves=moves)
     assert png.read_bytes()[:4] == b"\x89PNG"
