@@ -1,9 +1,12 @@
 """Chinese fonts for the PNG/PDF maps and charts: one installed on the machine, or the file NETOPT_FONT names."""
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from netopt._errors import InputError
@@ -57,9 +60,20 @@ def drew_without_chinese() -> bool:
     return _drawn_without_chinese
 
 
-def font_families(font: str | None) -> list[str]:
-    """matplotlib's font.family for a figure: the Chinese font, DejaVu Sans for what it lacks."""
-    return [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
+@contextlib.contextmanager
+def drawing_in(font: str | None) -> Iterator[None]:
+    """matplotlib set to draw a figure in `font` (DejaVu Sans for what it lacks, or alone without one), its notes
+    on a weight the font lacks hushed: a font file of one weight (NETOPT_FONT's msyh.ttc) draws bold as regular."""
+    import matplotlib
+
+    notes = logging.getLogger("matplotlib.font_manager")
+    level = notes.level
+    notes.setLevel(logging.ERROR)
+    try:
+        with matplotlib.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
+            yield
+    finally:
+        notes.setLevel(level)
 
 
 @functools.lru_cache(maxsize=None)

@@ -14,7 +14,7 @@ from jinja2 import Template
 
 from netopt._errors import InputError, NetoptError, check_columns, check_kind
 from netopt.coverage import Coverage
-from netopt.fonts import figure_font, font_families
+from netopt.fonts import drawing_in, figure_font
 from netopt.io import WGS84, Dataset, bank_mask
 from netopt.planning import check_plan_columns, planned_new
 
@@ -611,7 +611,8 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     `town_changes` (planning.towns_changed), the towns losing coverage ringed.
 
     Chinese labels need a Chinese font (netopt.fonts: an installed one, or no.use_font(path)); without one the
-    labels fall back to pinyin and English, and a ChineseFontWarning says so."""
+    labels fall back to pinyin and English, and a ChineseFontWarning says so. With one, towns are named beside
+    their dots: every town on a map of TOWN_NAMES_UP_TO or fewer (a county's), else the uncovered ones."""
     plt = _pyplot(path)
 
     from netopt.projection import metric_crs
@@ -619,7 +620,7 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     _check_plan(plan)
     font = figure_font()
     crs = metric_crs(ds.counties if ds.counties.geometry.notna().all() else ds.towns, ds.branches)
-    with plt.rc_context({"font.family": font_families(font)}):
+    with drawing_in(font):
         fig, ax = plt.subplots(figsize=(10, 10))
 
         def draw(on, inset: bool = False) -> None:
@@ -655,7 +656,7 @@ def curve_chart(table: pd.DataFrame, path, radius: str, kept: int = 0) -> Path:
     title = {(False, False): ("覆盖率曲线", "Coverage curve"), (True, False): ("迁址曲线", "Relocation curve"),
              (False, True): ("市场份额曲线", "Market share curve"),
              (True, True): ("市场份额迁址曲线", "Relocation curve, market share")}[(moves, won)]
-    with plt.rc_context({"font.family": font_families(font)}):
+    with drawing_in(font):
         fig, share = plt.subplots(figsize=(9, 5))
         gain = share.twinx()
         gain.bar(new, solved["gain"].fillna(0.0) / 1e4, color="#9ecae1", width=0.6,
@@ -692,7 +693,7 @@ def radius_chart(table: pd.DataFrame, path, radii: dict | None = None) -> Path:
                                  ("radius_km", "km", ("服务半径（km）", "service radius (km)"),
                                   ("覆盖率-半径曲线", "Coverage by service radius")))
     font = figure_font()
-    with plt.rc_context({"font.family": font_families(font)}):
+    with drawing_in(font):
         fig, ax = plt.subplots(figsize=(9, 5))
         ax.plot(table[key], table["coverage_pct"], color="#333", linewidth=2.5,
                 label=_label("全市", "city", font is not None))
@@ -729,7 +730,7 @@ def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
         (column, _label(REGION_ZH.get(column.removeprefix("coverage_pct_"), ""), column.removeprefix("coverage_pct_"),
                         chinese))
         for column in scenarios.columns if column.startswith("coverage_pct_")]
-    with plt.rc_context({"font.family": font_families(font)}):
+    with drawing_in(font):
         fig, (rates, blank) = plt.subplots(1, 2, figsize=(12, 5), gridspec_kw={"width_ratios": [3, 1]})
         width = 0.8 / len(scenarios)
         for i, name in enumerate(names):
@@ -790,6 +791,45 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     _draw_static_branches(ax, ds.branches.to_crs(crs), plan, chinese)
     ax.set_axis_off()
     ax.set_aspect("equal")
+    if chinese:  # town names are Chinese only
+        _draw_town_names(ax, towns, size, covered if town_shares is None else None)
+
+
+TOWN_NAMES_UP_TO = 40  # a static map names every town when it shows this many or fewer (a county's), else the
+# uncovered ones when they are this few
+NAME_SIDES = ((1, 0, "left", "center"), (-1, 0, "right", "center"), (0, 1, "center", "bottom"),
+              (0, -1, "center", "top"))  # where a town's name may stand beside its dot, in this order
+
+
+def _draw_town_names(ax, towns: gpd.GeoDataFrame, size: np.ndarray, covered: np.ndarray | None) -> None:
+    """Town names beside their dots, the most populous first, each on the first side of its dot where it stays
+    within the map and overlaps no name placed before (else left out): every town's on a map of TOWN_NAMES_UP_TO
+    towns or fewer, else the uncovered ones' when as few (red, as their dots)."""
+    from matplotlib import patheffects
+
+    uncovered = np.zeros(len(towns), bool) if covered is None else ~covered
+    named = np.ones(len(towns), bool) if len(towns) <= TOWN_NAMES_UP_TO else uncovered
+    if not named.any() or named.sum() > TOWN_NAMES_UP_TO:
+        return
+    ax.autoscale_view()
+    ax.apply_aspect()
+    renderer = ax.figure.canvas.get_renderer()
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # readable over dots and boundaries
+    frame = ax.get_window_extent(renderer)
+    placed = [text.get_window_extent(renderer) for text in ax.texts]  # the county names
+    population = towns["population"].fillna(0).to_numpy(float)
+    for i in np.flatnonzero(named)[np.argsort(-population[named], kind="stable")]:
+        gap = np.sqrt(size[i]) / 2 + 2  # points from the dot's centre: past its edge
+        for dx, dy, ha, va in NAME_SIDES:
+            name = ax.annotate(str(towns["name"].iloc[i]), (towns.geometry.x.iloc[i], towns.geometry.y.iloc[i]),
+                               xytext=(dx * gap, dy * gap), textcoords="offset points", ha=ha, va=va, fontsize=7,
+                               color="#a93226" if uncovered[i] else "#333", path_effects=halo)
+            box = name.get_window_extent(renderer)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(other) for other in placed):
+                placed.append(box)
+                break
+            name.remove()
 
 
 def _vertices(lines) -> list[np.ndarray]:
@@ -942,9 +982,9 @@ def _core_inset(ax, ds: Dataset, crs, draw: Callable, chinese: bool, land, corne
     w, h = w * min(1.0, INSET_SIDE / h), min(h, INSET_SIDE)
     corner = _emptiest(ax, land, w, h, corners)
     inset = ax.inset_axes(_corner_box(corner, w, h))
+    inset.set_xlim(x0 - pad, x0 - pad + width)  # framed before drawing, so its town names are placed in the frame
+    inset.set_ylim(y0 - pad, y0 - pad + height)  # they are seen in (and its drawing keeps the frame)
     draw(inset, inset=True)
-    inset.set_xlim(x0 - pad, x0 - pad + width)
-    inset.set_ylim(y0 - pad, y0 - pad + height)
     inset.set_axis_on()
     inset.set(xticks=[], yticks=[], xlabel="", ylabel="")
     inset.set_title(_label("主城区", "core districts", chinese), fontsize=9)

@@ -9,6 +9,8 @@ import pytest
 from hypothesis import settings
 from shapely.geometry import box
 
+from netopt import fonts
+
 # the property tests draw the same random cases on every run of `make test` (a failure there is a change's
 # doing and reruns the same way); `make test-fuzz` draws new cases each round to look for bugs no fixed draw hits
 settings.register_profile("repeatable", derandomize=True)
@@ -57,3 +59,43 @@ def county_boxes():
         {"adcode": ["340102", "340121"], "name": ["瑶海区", "长丰县"], "population": [862043, 783982]},
         geometry=[box(117.25, 31.80, 117.40, 31.95), box(116.90, 32.20, 117.40, 32.70)], crs="EPSG:4326",
     )
+
+
+FONT_FAMILY = "Netopt Test Hei"  # a family no list of known Chinese fonts holds: found by its glyphs alone
+CHINESE = [*range(0x3000, 0x3040), *range(0x4E00, 0xA000), *range(0xFF00, 0xFFF0)]  # punctuation, ideographs, （）
+
+
+def chinese_font(path: Path, family: str = FONT_FAMILY, characters=CHINESE) -> Path:
+    """A TrueType font whose every character of `characters` (Chinese ones) is one box."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    pen = TTGlyphPen(None)
+    for x, y in ((100, 0), (100, 800), (900, 800), (900, 0)):
+        (pen.moveTo if x == 100 and y == 0 else pen.lineTo)((x, y))
+    pen.closePath()
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder([".notdef", "box"])
+    builder.setupCharacterMap({code: "box" for code in characters})
+    builder.setupGlyf({".notdef": TTGlyphPen(None).glyph(), "box": pen.glyph()})
+    builder.setupHorizontalMetrics({".notdef": (500, 0), "box": (1000, 100)})
+    builder.setupHorizontalHeader(ascent=880, descent=-120)
+    builder.setupNameTable({"familyName": family, "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=880, usWinAscent=880, usWinDescent=120)
+    builder.setupPost()
+    builder.save(str(path))
+    return path
+
+
+@pytest.fixture
+def own_fonts(monkeypatch):
+    """matplotlib's fonts as this machine has them, the fonts a test registers dropped after it; no NETOPT_FONT;
+    nothing drawn yet."""
+    from matplotlib import font_manager
+
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", list(font_manager.fontManager.ttflist))
+    monkeypatch.setenv(fonts.FONT_ENV, "")  # empty: none named; whatever a test sets is undone after it
+    monkeypatch.setattr(fonts, "_drawn_without_chinese", False)
+    fonts._installed_cjk_font.cache_clear()
+    yield
+    fonts._installed_cjk_font.cache_clear()

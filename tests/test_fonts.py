@@ -1,5 +1,5 @@
 """Chinese labels on the PNG/PDF maps and charts: a font found on the machine by its glyphs, or named by NETOPT_FONT
-(no.use_font); without one, pinyin and English labels, said once. The fonts are made here with fontTools."""
+(no.use_font); without one, pinyin and English labels, said once. Fonts made with fontTools (conftest.chinese_font)."""
 from __future__ import annotations
 
 import re
@@ -13,50 +13,11 @@ from typer.testing import CliRunner
 import netopt as no
 from netopt import fonts
 from netopt.cli import app
+from tests.conftest import FONT_FAMILY, chinese_font
 from tests.test_cli import _said
 
-FAMILY = "Netopt Test Hei"  # a family no list of known Chinese fonts holds: found by its glyphs alone
 CHART = pd.DataFrame({"radius_km": [1.0, 2.0, 3.0], "coverage_pct": [20.0, 40.0, 60.0],
                       "coverage_pct_core": [30.0, 50.0, 70.0]})
-
-
-CHINESE = [*range(0x3000, 0x3040), *range(0x4E00, 0xA000), *range(0xFF00, 0xFFF0)]  # punctuation, ideographs, （）
-
-
-def chinese_font(path: Path, family: str = FAMILY, characters=CHINESE) -> Path:
-    """A TrueType font whose every character of `characters` (Chinese ones) is one box."""
-    from fontTools.fontBuilder import FontBuilder
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
-
-    pen = TTGlyphPen(None)
-    for x, y in ((100, 0), (100, 800), (900, 800), (900, 0)):
-        (pen.moveTo if x == 100 and y == 0 else pen.lineTo)((x, y))
-    pen.closePath()
-    builder = FontBuilder(1000, isTTF=True)
-    builder.setupGlyphOrder([".notdef", "box"])
-    builder.setupCharacterMap({code: "box" for code in characters})
-    builder.setupGlyf({".notdef": TTGlyphPen(None).glyph(), "box": pen.glyph()})
-    builder.setupHorizontalMetrics({".notdef": (500, 0), "box": (1000, 100)})
-    builder.setupHorizontalHeader(ascent=880, descent=-120)
-    builder.setupNameTable({"familyName": family, "styleName": "Regular"})
-    builder.setupOS2(sTypoAscender=880, usWinAscent=880, usWinDescent=120)
-    builder.setupPost()
-    builder.save(str(path))
-    return path
-
-
-@pytest.fixture
-def own_fonts(monkeypatch):
-    """matplotlib's fonts as this machine has them, the fonts a test registers dropped after it; no NETOPT_FONT;
-    nothing drawn yet."""
-    from matplotlib import font_manager
-
-    monkeypatch.setattr(font_manager.fontManager, "ttflist", list(font_manager.fontManager.ttflist))
-    monkeypatch.delenv(fonts.FONT_ENV, raising=False)
-    monkeypatch.setattr(fonts, "_drawn_without_chinese", False)
-    fonts._installed_cjk_font.cache_clear()
-    yield
-    fonts._installed_cjk_font.cache_clear()
 
 
 def chart_text(path: Path) -> str:
@@ -73,18 +34,18 @@ def svg_chart(path: Path) -> Path:
 
 def test_the_font_netopt_font_names_writes_the_chinese_labels(own_fonts, tmp_path: Path, monkeypatch):
     monkeypatch.setenv(fonts.FONT_ENV, str(chinese_font(tmp_path / "hei.ttf")))
-    assert fonts.cjk_font() == FAMILY
+    assert fonts.cjk_font() == FONT_FAMILY
     with warnings.catch_warnings():
         warnings.simplefilter("error", fonts.ChineseFontWarning)
         svg = svg_chart(tmp_path / "chart.svg")
-    assert "覆盖率-半径曲线 Coverage by service radius" in chart_text(svg) and FAMILY in svg.read_text(encoding="utf-8")
+    assert "覆盖率-半径曲线 Coverage by service radius" in chart_text(svg) and FONT_FAMILY in svg.read_text(encoding="utf-8")
     assert not fonts.drew_without_chinese()
 
 
 def test_use_font_sets_it_for_this_process_and_those_it_starts(own_fonts, tmp_path: Path):
     font = chinese_font(tmp_path / "hei.ttf")
-    assert no.use_font(font) == FAMILY
-    assert fonts.cjk_font() == FAMILY and Path(fonts.os.environ[fonts.FONT_ENV]) == font
+    assert no.use_font(font) == FONT_FAMILY
+    assert fonts.cjk_font() == FONT_FAMILY and Path(fonts.os.environ[fonts.FONT_ENV]) == font
 
 
 def test_an_installed_font_is_found_by_its_chinese_glyphs_whatever_its_name(own_fonts, tmp_path: Path, monkeypatch):
@@ -93,7 +54,7 @@ def test_an_installed_font_is_found_by_its_chinese_glyphs_whatever_its_name(own_
     font = chinese_font(tmp_path / "hei.ttf")
     latin = chinese_font(tmp_path / "latin.ttf", "Netopt Test Latin", range(0x41, 0x5B))
     monkeypatch.setattr(font_manager, "findSystemFonts", lambda: [str(latin), str(font)])
-    assert fonts.cjk_font() == FAMILY
+    assert fonts.cjk_font() == FONT_FAMILY
     assert not fonts.has_chinese(latin) and fonts.has_chinese(font)
 
 
@@ -147,3 +108,18 @@ def test_the_cli_says_how_to_get_chinese_labels_once_and_no_python_warning(own_f
                                env={fonts.FONT_ENV: str(font)})
     assert named.exit_code == 0, named.output
     assert "No Chinese font" not in _said(named.output)
+
+
+def test_a_font_of_one_weight_draws_bold_as_regular_without_matplotlib_notes(own_fonts, tmp_path: Path, caplog):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    no.use_font(chinese_font(tmp_path / "hei.ttf"))
+    with fonts.drawing_in(fonts.cjk_font()):
+        fig, ax = plt.subplots()
+        ax.set_title("网点 branches", fontweight="bold")
+        fig.savefig(tmp_path / "bold.png")
+        plt.close(fig)
+    assert not [note for note in caplog.records if note.name == "matplotlib.font_manager"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 import netopt as no
 from netopt import fonts
 from tests.pages import layer_features, map_text
+from tests.conftest import chinese_font
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -358,7 +360,7 @@ def test_titles_without_chinese_for_machines_without_a_cjk_font():
         "MCLP plan — bundled sample Hefei 2020"
 
 
-def _static_axes(ds, plan=None):
+def _static_axes(ds, plan=None, coverage=None, chinese: bool = False):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -370,10 +372,51 @@ def _static_axes(ds, plan=None):
     crs = metric_crs(ds.counties)
 
     def draw(on, inset: bool = False) -> None:
-        no.maps._draw_static(on, ds, None, plan, crs, chinese=False, inset=inset)
+        no.maps._draw_static(on, ds, coverage, plan, crs, chinese=chinese, inset=inset)
     draw(ax)
-    no.maps._lay_out_corners(ax, ds, crs, draw, chinese=False)
+    no.maps._lay_out_corners(ax, ds, crs, draw, chinese=chinese)
     return fig, ax, crs
+
+
+def _town_names(ax, towns) -> list:
+    """The town names written on a static map's axes, as matplotlib texts."""
+    return [text for text in ax.texts if text.get_text() in set(towns["name"])]
+
+
+def _apart_and_inside(ax, texts) -> bool:
+    """Whether no two of the texts overlap and each lies within its axes."""
+    ax.figure.canvas.draw()
+    frame, boxes = ax.get_window_extent(), [text.get_window_extent() for text in texts]
+    inside = all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1 for b in boxes)
+    return inside and not any(a.overlaps(b) for k, a in enumerate(boxes) for b in boxes[k + 1:])
+
+
+def test_a_county_map_names_its_towns_and_a_city_map_its_uncovered_ones(own_fonts, tmp_path: Path):
+    """Names in a Chinese font only, beside their dots, none over another or off the map (the core inset's too)."""
+    import matplotlib.pyplot as plt
+
+    no.use_font(chinese_font(tmp_path / "hei.ttf"))
+    ds = no.load_sample()
+    cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})
+    county = ds.counties[ds.counties["name"] == "庐江县"]
+    area = no.io.Dataset(county, ds.towns[ds.towns["county"] == "庐江县"],
+                         ds.branches[ds.branches.within(county.geometry.iloc[0])])
+    measured = replace(cov, towns=cov.towns[cov.towns["county"] == "庐江县"], branches=area.branches)  # as a report
+    with fonts.drawing_in(fonts.cjk_font()):
+        fig, ax, _ = _static_axes(area, coverage=measured, chinese=True)
+        named = _town_names(ax, area.towns)
+        assert len(named) >= len(area.towns) - 1 and _apart_and_inside(ax, named)
+        plt.close(fig)
+        fig, ax, _ = _static_axes(ds, coverage=cov, chinese=True)
+        towns = no.maps._town_layer(ds, cov)
+        uncovered = set(towns.loc[~towns["covered"].astype(bool), "name"])
+        for axes in (ax, *ax.child_axes):
+            named = _town_names(axes, ds.towns)
+            assert named and {text.get_text() for text in named} <= uncovered and _apart_and_inside(axes, named)
+        plt.close(fig)
+        fig, ax, _ = _static_axes(area, coverage=measured)  # no Chinese: no names (towns have no pinyin)
+        assert _town_names(ax, area.towns) == []
+        plt.close(fig)
 
 
 def test_core_districts_get_an_inset_at_the_same_scale_in_both_directions():
