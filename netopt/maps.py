@@ -802,34 +802,38 @@ NAME_SIDES = ((1, 0, "left", "center"), (-1, 0, "right", "center"), (0, 1, "cent
 
 
 def _draw_town_names(ax, towns: gpd.GeoDataFrame, size: np.ndarray, covered: np.ndarray | None) -> None:
-    """Town names beside their dots, the most populous first, each on the first side of its dot where it stays
-    within the map and overlaps no name placed before (else left out): every town's on a map of TOWN_NAMES_UP_TO
-    towns or fewer, else the uncovered ones' when as few (red, as their dots)."""
-    from matplotlib import patheffects
-
+    """Town names beside their dots (_draw_names), the most populous first: every town's on a map of
+    TOWN_NAMES_UP_TO towns or fewer, else the uncovered ones' when as few (red, as their dots)."""
     uncovered = np.zeros(len(towns), bool) if covered is None else ~covered
     named = np.ones(len(towns), bool) if len(towns) <= TOWN_NAMES_UP_TO else uncovered
     if not named.any() or named.sum() > TOWN_NAMES_UP_TO:
         return
+    order = np.flatnonzero(named)[np.argsort(-towns["population"].fillna(0).to_numpy(float)[named], kind="stable")]
+    _draw_names(ax, towns.iloc[order], np.sqrt(size[order]) / 2,
+                np.where(uncovered[order], "#a93226", "#333"))
+
+
+def _draw_names(ax, places: gpd.GeoDataFrame, radius: np.ndarray, colours) -> None:
+    """Places' names (`name`) beside their dots of `radius` points, in their order, each on the first side of its
+    dot where it stays within the map and overlaps no text written before (else left out), with a white halo."""
+    from matplotlib import patheffects
+
     ax.autoscale_view()
     ax.apply_aspect()
     renderer = ax.figure.canvas.get_renderer()
     halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # readable over dots and boundaries
     frame = ax.get_window_extent(renderer)
-    placed = [text.get_window_extent(renderer) for text in ax.texts]  # the county names
-    population = towns["population"].fillna(0).to_numpy(float)
-    for i in np.flatnonzero(named)[np.argsort(-population[named], kind="stable")]:
-        gap = np.sqrt(size[i]) / 2 + 2  # points from the dot's centre: past its edge
+    placed = [text.get_window_extent(renderer) for text in ax.texts if text.get_text()]  # not the move arrows
+    for name, point, gap, colour in zip(places["name"].astype(str), places.geometry, radius + 2, colours):
         for dx, dy, ha, va in NAME_SIDES:
-            name = ax.annotate(str(towns["name"].iloc[i]), (towns.geometry.x.iloc[i], towns.geometry.y.iloc[i]),
-                               xytext=(dx * gap, dy * gap), textcoords="offset points", ha=ha, va=va, fontsize=7,
-                               color="#a93226" if uncovered[i] else "#333", path_effects=halo)
-            box = name.get_window_extent(renderer)
+            text = ax.annotate(name, (point.x, point.y), xytext=(dx * gap, dy * gap), textcoords="offset points",
+                               ha=ha, va=va, fontsize=7, color=colour, path_effects=halo)
+            box = text.get_window_extent(renderer)
             inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
             if inside and not any(box.overlaps(other) for other in placed):
                 placed.append(box)
                 break
-            name.remove()
+            text.remove()
 
 
 def _vertices(lines) -> list[np.ndarray]:
@@ -1011,7 +1015,7 @@ def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.Dat
                       chinese: bool, plan: pd.DataFrame | None = None) -> None:
     """A plan's new sites (green, or their type's colour ringed green with a type plan; numbered by their `rank`
     where the sites have one, e.g. suggested sites), closed branches (red, hollow) and moves (orange arrows) on a
-    static map."""
+    static map; in Chinese, the new sites and closed branches named (_draw_plan_names)."""
     projected = sites.to_crs(crs)
     chosen = projected["site_id"].isin(selected)
     opened = projected[chosen & (projected["kind"] == "new")]
@@ -1033,6 +1037,18 @@ def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.Dat
                     arrowprops={"arrowstyle": "->", "color": MOVE_COLOUR, "linewidth": 1.5})
     if lines:
         ax.plot([], [], color=MOVE_COLOUR, linewidth=1.5, label=_label("迁址", "moves", chinese))
+    if chinese and "rank" not in opened:  # suggested sites are numbered, at towns named already
+        _draw_plan_names(ax, opened, closed)
+
+
+def _draw_plan_names(ax, opened: gpd.GeoDataFrame, closed: gpd.GeoDataFrame) -> None:
+    """The names of a plan's new sites (green) and closed branches (red) beside them (_draw_names), when they are
+    TOWN_NAMES_UP_TO or fewer; a name the map writes already (a new site at a named town) not twice."""
+    written = {text.get_text() for text in ax.texts}
+    places = pd.concat([opened.assign(colour=NEW_COLOUR), closed.assign(colour="#d73027")])
+    places = places[places["name"].notna() & ~places["name"].astype(str).isin(written)]
+    if 0 < len(places) <= TOWN_NAMES_UP_TO:
+        _draw_names(ax, places, np.full(len(places), np.sqrt(60) / 2), places["colour"])
 
 
 def _default_title(plan: pd.DataFrame | None, planned: bool = False) -> str:

@@ -355,6 +355,40 @@ def test_relocation_moves_drawn_on_both_maps(tmp_path: Path, monkeypatch):
     plt.close(fig)
 
 
+def test_a_plan_map_names_its_new_and_closed_branches_once(own_fonts, tmp_path: Path):
+    """With a Chinese font: each move's two ends named in their colours (a name the map writes already not again);
+    suggested sites, numbered at named towns, are not named."""
+    import matplotlib.pyplot as plt
+
+    from netopt.planning import candidate_sites, existing_positions, relocation_moves
+
+    no.use_font(chinese_font(tmp_path / "hei.ttf"))
+    ds = no.load_sample()
+    sites = candidate_sites(ds, bank="招商银行")
+    existing = existing_positions(sites)
+    plan = no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=len(existing), existing=existing,
+                                      closable=existing, max_new=3).solve()
+    moves = relocation_moves(sites, plan.selected)
+    with fonts.drawing_in(fonts.cjk_font()):
+        fig, ax, crs = _static_axes(ds, chinese=True)
+        before = len(ax.texts)
+        no.maps._draw_static_plan(ax, sites, plan.selected, moves, crs, chinese=True)
+        colour = {text.get_text(): text.get_color() for text in ax.texts[before:] if text.get_text()}
+        assert {name: colour.get(name) for name in moves["to_name"]} == dict.fromkeys(moves["to_name"], "#1a9850")
+        assert {name: colour.get(name) for name in moves["from_name"]} == dict.fromkeys(moves["from_name"], "#d73027")
+        gone = ax.texts[-1].get_text()
+        ax.texts[-1].remove()
+        again = len(ax.texts)
+        no.maps._draw_static_plan(ax, sites, plan.selected, moves, crs, chinese=True)
+        assert [text.get_text() for text in ax.texts[again:] if text.get_text()] == [gone]
+        plt.close(fig)
+        fig, ax, crs = _static_axes(ds, chinese=True)
+        before = len(ax.texts)
+        no.maps._draw_static_plan(ax, sites.assign(rank=1), plan.selected, None, crs, chinese=True)
+        assert {text.get_text() for text in ax.texts[before:]} == {"1"}
+        plt.close(fig)
+
+
 def test_titles_without_chinese_for_machines_without_a_cjk_font():
     assert no.maps._without_chinese("MCLP 方案 plan — bundled sample 合肥市 Hefei（2020）") == \
         "MCLP plan — bundled sample Hefei 2020"
