@@ -666,11 +666,11 @@ def curve_chart(table: pd.DataFrame, path, radius: str, kept: int = 0) -> Path:
                                 font is not None))
         share.set_zorder(gain.get_zorder() + 1)
         share.patch.set_visible(False)
-        share.set_xlabel(_label(*x_label, font is not None))
-        share.set_ylabel(_label(*(("市场份额（%）", "residents won from the other banks (%)") if won else
-                                  (f"{radius} 内覆盖率（%）", f"residents within {radius} (%)")),
-                                font is not None))
-        gain.set_ylabel(_label("边际增量（万人）", "gain per step (10k residents)", font is not None))
+        share.set_xlabel(_axis_label(*x_label, font is not None))
+        share.set_ylabel(_axis_label(*(("市场份额（%）", "residents won from the other banks (%)") if won else
+                                       (f"{radius} 内覆盖率（%）", f"residents within {radius} (%)")),
+                                     font is not None))
+        gain.set_ylabel(_axis_label("边际增量（万人）", "gain per step (10k residents)", font is not None))
         share.set_title(_label(*title, font is not None), fontsize=13)
         share.grid(alpha=0.3)
         share.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -708,8 +708,8 @@ def radius_chart(table: pd.DataFrame, path, radii: dict | None = None) -> Path:
                 ax.scatter([at], [value], s=90, facecolors="none", edgecolors=colour, linewidths=2, zorder=3)
                 ax.annotate(f"{at:g} {unit}: {value:.1f}%", (at, value), xytext=(8, -14), textcoords="offset points",
                             color=colour, fontsize=9)
-        ax.set_xlabel(_label(*x_label, font is not None))
-        ax.set_ylabel(_label("覆盖率（%）", "residents within reach (%)", font is not None))
+        ax.set_xlabel(_axis_label(*x_label, font is not None))
+        ax.set_ylabel(_axis_label("覆盖率（%）", "residents within reach (%)", font is not None))
         ax.set_title(_label(*title, font is not None), fontsize=13)
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
@@ -738,7 +738,7 @@ def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
             bars = rates.bar(spots, [scenarios[column].iloc[i] for column, _ in measures], width, label=name)
             rates.bar_label(bars, fmt="%.1f", fontsize=8)
         rates.set_xticks(np.arange(len(measures)), [label for _, label in measures])
-        rates.set_ylabel(_label(f"覆盖率（%，{radius}）", f"residents covered (%, {radius})", chinese))
+        rates.set_ylabel(_axis_label("覆盖率（%）", "residents covered (%)", chinese))
         rates.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=min(len(names), 4))
         rates.set_ylim(0, 105)
         rates.grid(axis="y", alpha=0.3)
@@ -746,7 +746,7 @@ def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
         blank.bar_label(bars, fontsize=9)
         blank.set_xticks(np.arange(len(names)), names, rotation=30, ha="right")
         blank.set_title(_label("服务空白乡镇", "towns uncovered", chinese), fontsize=11)
-        fig.suptitle(_label("方案比选", "Plans compared", chinese), fontsize=13)
+        fig.suptitle(f"{_label('方案比选', 'Plans compared', chinese)} — {radius}", fontsize=13)
         return _saved(fig, path)
 
 
@@ -1065,3 +1065,8 @@ def _without_chinese(text: str) -> str:
 
 def _label(zh: str, en: str, chinese: bool) -> str:
     return f"{zh} {en}" if chinese else en
+
+
+def _axis_label(zh: str, en: str, chinese: bool) -> str:
+    """An axis's label: Chinese over English (on one line, the two overran a chart's height), or English alone."""
+    return f"{zh}\n{en}" if chinese else en
