@@ -12,6 +12,8 @@ cov = no.analyze_coverage(ds, radius_km=radius)
 plan = no.assign_branch_types(ds, coverage=cov, mix={"community": (0.40, None)})
 out = Path("out")
 out.mkdir(exist_ok=True)
+# the PNG/PDF write Chinese in an installed Chinese font; on a server without one, name a font file first, e.g.
+# no.use_font("/srv/fonts/msyh.ttc") — else their labels are pinyin and English (a ChineseFontWarning says so)
 no.maps.network_map(ds, coverage=cov, plan=plan).save(str(out / "meeting_map.html"))
 no.maps.static_map(ds, out / "meeting_map.png", coverage=cov, plan=plan)
 new_sites = suggest_new_sites(ds, radius, per_county=3)  # each county's town points bringing most residents in reach
