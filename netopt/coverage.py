@@ -711,14 +711,18 @@ def _speeds_words(s: CoverageSettings) -> str:
 
 
 def _reasons(units: gpd.GeoDataFrame, s: CoverageSettings) -> pd.Series:
-    """Why each unit is underserved, "; "-joined ("" where it is not): no branch within its limit, too many residents
-    per reachable branch, too long a round trip. Formatted only where a check fails (a grid has 10^5+ cells)."""
+    """Why each unit is underserved, in Chinese and English (a county team reads the reports), "; "-joined ("" where
+    it is not): no branch within its limit, too many residents per reachable branch, too long a round trip.
+    Formatted only where a check fails (a grid has 10^5+ cells)."""
     per, trip = units["residents_per_reachable_branch_wan"], units["round_trip_h"]
     per_limit, trip_limit = s.residents_per_branch_limit_wan, s.round_trip_limit_h
     parts = (
-        _texts(~units["covered"], units[_limit_column(s)], lambda v: f"no branch within {v:g} {s.unit}"),
-        _texts(per > per_limit, per, lambda v: f"{v:.1f}万 residents per reachable branch (limit {per_limit:.1f}万)"),
-        _texts(trip > trip_limit, trip, lambda v: f"round trip {v:.1f} h (limit {trip_limit:.1f} h)"),
+        _texts(~units["covered"], units[_limit_column(s)],
+               lambda v: f"{v:g} {s.unit}内无网点 no branch within {v:g} {s.unit}"),
+        _texts(per > per_limit, per, lambda v: f"每个可达网点{v:.1f}万人（上限{per_limit:.1f}万） {v:.1f}万 residents per "
+                                               f"reachable branch (limit {per_limit:.1f}万)"),
+        _texts(trip > trip_limit, trip, lambda v: f"往返{v:.1f}小时（上限{trip_limit:.1f}） round trip {v:.1f} h (limit "
+                                                  f"{trip_limit:.1f} h)"),
     )
     reasons = pd.Series("", index=units.index, dtype=object)
     for part in parts:

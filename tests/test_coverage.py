@@ -70,8 +70,8 @@ def test_residents_per_reachable_branch_and_round_trip_reasons():
     ds = make_city([0.0, 30.0], [100_000, 5_000], [0.0, 0.5])
     cov = no.analyze_coverage(ds, radius_km=3.0, residents_per_branch_limit_wan=3.5, round_trip_limit_h=1.5)
     reasons = cov.towns.set_index("town_id")["reason"]
-    assert "5.0万 residents per reachable branch" in reasons["T0"]
-    assert "round trip" in reasons["T1"] and "no branch within 3 km" in reasons["T1"]
+    assert reasons["T0"] == "每个可达网点5.0万人（上限3.5万） 5.0万 residents per reachable branch (limit 3.5万)"
+    assert reasons["T1"].startswith("3 km内无网点 no branch within 3 km; 往返") and "round trip" in reasons["T1"]
 
 
 def test_fringe_towns_fall_back_to_their_county_radius():
