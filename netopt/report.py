@@ -445,7 +445,8 @@ def _county_map(cov: Coverage, county: str, city: Dataset, new_sites: pd.DataFra
     area = Dataset(city.counties[ours], city.towns[city.towns["county"] == county],
                    cov.branches[cov.branches["county"] == county])
     if not (area.counties.geometry.notna().any() or len(area.towns) or len(area.branches)):
-        return f"<p>No map: {escape(county)} has no boundary in the counties table, and no towns or branches.</p>"
+        return (f"<p>无地图：{escape(county)} 在区县表中无边界，也无乡镇或网点。 No map: {escape(county)} has no "
+                "boundary in the counties table, and no towns or branches.</p>")
     measured = replace(cov, towns=cov.towns[cov.towns["county"] == county], branches=area.branches)
     pinyin = area.counties.get("name_pinyin", pd.Series(dtype=object)).dropna().astype(str).head(1).str.cat()
     # what the title keeps where no CJK font is installed: the pinyin, else the county's code
@@ -472,11 +473,14 @@ def _new_sites_section(new_sites: pd.DataFrame) -> str:
     """A county page's suggested new branches: how many residents they bring within reach, then each."""
     title = f"<h2>建议新设网点 Where new branches would cover most ({len(new_sites)})</h2>"
     if new_sites.empty:
-        return title + "<p>No new branch brings more of the county's residents within reach.</p>"
+        return title + ("<p>新设网点不能使更多居民进入服务范围。 No new branch brings more of the county's residents "
+                        "within reach.</p>")
     first = new_sites.iloc[0]
-    said = (f"<p>With them, {first['covered_wan_today']:,.1f} → {first['covered_wan_after']:,.1f} 万人 of the "
-            "county's residents are within reach of a branch (as the diagnosis counts them, today's branches kept); "
-            "each adds the residents only it brings within reach 新增覆盖.</p>")
+    today, after = f"{first['covered_wan_today']:,.1f}", f"{first['covered_wan_after']:,.1f}"
+    said = (f"<p>新设后，本区县服务范围内居民由 {today} 万人增至 {after} 万人（按诊断口径，现有网点保留）；每个网点的"
+            f"新增覆盖为仅它带入服务范围的居民。 With them, {today} → {after} 万人 of the county's residents are within "
+            "reach of a branch (as the diagnosis counts them, today's branches kept); each adds the residents only it "
+            "brings within reach 新增覆盖.</p>")
     return title + said + _html_table(new_sites[["rank", "site_id", "name", "adds_covered_wan", "reaches"]].round(2))
 
 
