@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from netopt._errors import NO_PLAN_YET, InfeasibleError, InputError, LeftOutWarning, NetoptError, Problem, SolverError
+from netopt._schema import canonical_region_type
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
 from netopt.fonts import FALLBACK_HINT, ChineseFontWarning, drew_without_chinese
@@ -125,9 +126,7 @@ COUNTY_KM_OPTION = typer.Option(None, callback=_above_zero, help="Service radius
 FRINGE_KM_OPTION = typer.Option(None, callback=_above_zero, help=FRINGE_HELP)
 
 # a travel time instead, as --minutes takes it: one number, or one per region type
-PER_REGION_MINUTES = "or one per region type, core=15,county=30 (核心城区=15,县域=30; fringe=… too)"
-REGION_NAMES = {"core": "core", "county": "county", "fringe": "fringe", "核心城区": "core", "县域": "county",
-                "城郊": "fringe"}  # the region types --minutes may name
+PER_REGION_MINUTES = "or one per region type, core=15,county=30 (核心城区=15,县域=30; fringe/城乡结合部=… too)"
 
 
 def _minutes_given(text: Optional[str]) -> float | dict[str, float] | None:
@@ -208,13 +207,13 @@ def _speeds_given(params: dict) -> dict:
 
 
 def _per_region(text: str, read: Callable[[str], object], option: str, takes: str, example: str) -> dict:
-    """"core=…,county=…" (region types as REGION_NAMES names them, 核心城区 too; core and county both) as a dict of
-    each region type's value, read by `read` (None: not a value); a typer refusal of `option` naming the part that
-    is wrong (what it `takes`, or an `example` of both region types)."""
+    """"core=…,county=…" (region types named as a towns table may name them: 核心城区, 城乡结合部 …; core and county
+    both) as a dict of each region type's value, read by `read` (None: not a value); a typer refusal of `option`
+    naming the part that is wrong (what it `takes`, or an `example` of both region types)."""
     values = {}
     for part in text.replace("，", ",").split(","):
         name, _, value = part.partition("=")
-        kind, read_value = REGION_NAMES.get(name.strip()), read(value)
+        kind, read_value = canonical_region_type(name), read(value)
         if kind is None or read_value is None:
             raise typer.BadParameter(f"takes {takes}; '{part.strip()}' is not one", param_hint=f"'{option}'")
         values[kind] = read_value

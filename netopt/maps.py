@@ -750,7 +750,7 @@ def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
         return _saved(fig, path)
 
 
-REGION_ZH = {"core": "核心城区", "county": "县域", "fringe": "城郊"}
+REGION_ZH = {kind: zh for kind, (zh, _, _) in REGION_LINES.items()}
 TOWN_LABELS = (("已覆盖乡镇", "covered towns"), ("未覆盖乡镇", "uncovered towns"))
 GRID_TOWN_LABELS = (("多数居民已覆盖乡镇", "towns, most residents within reach"),  # on a grid: by most of its residents
                     ("多数居民未覆盖乡镇", "towns, most residents beyond reach"))

@@ -71,7 +71,7 @@ HEADERS_ZH = {
     "mean_minutes_to_branch": "平均通行时间(分钟)",
     "scenario": "方案", "new": "新设", "closed": "撤并", "covered_wan": "覆盖人口(万人)", "coverage_pct": "覆盖率(%)",
     "coverage_pct_core": "核心城区覆盖率(%)", "coverage_pct_county": "县域覆盖率(%)",
-    "coverage_pct_fringe": "城郊覆盖率(%)", "mean_km": "平均到网点距离(km)", "mean_minutes": "平均通行时间(分钟)",
+    "coverage_pct_fringe": "城乡结合部覆盖率(%)", "mean_km": "平均到网点距离(km)", "mean_minutes": "平均通行时间(分钟)",
     "towns_uncovered": "服务空白乡镇",
     "towns_losing_all": "新增服务空白乡镇", "spread_wan": "方案差异(万人)", "rank": "排序",
     "covered_wan_today": "现状覆盖人口(万人)", "reaches": "新增覆盖乡镇", "type_comprehensive": "综合型",

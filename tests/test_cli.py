@@ -51,7 +51,7 @@ def _moves_shown(output: str) -> list[list[str]]:
     ("map", "--mode", "core=walk,county=bike", "takes drive or walk or one per region type, core=walk,county=drive "
      "(核心城区=步行,县域=驾车); 'county=bike' is not one"),
     ("report", "--minutes", "core=15,town=20", "takes a number of minutes above 0 (15) or one per region type, "
-     "core=15,county=30 (核心城区=15,县域=30; fringe=… too); 'town=20' is not one"),
+     "core=15,county=30 (核心城区=15,县域=30; fringe/城乡结合部=… too); 'town=20' is not one"),
     ("analyze", "--grid-km", "0", "must be a number above 0, got 0"),  # was taken as "no grid"
     ("analyze", "--h3", "16", "Input should be less than or equal to 15"),
     ("optimize", "--time-limit", "0", "must be a number above 0, got 0"),
@@ -364,6 +364,14 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     assert curve.exit_code == 0 and "against the other banks by travel time" in _said(curve.output), curve.output
     points = pd.read_csv(tmp_path / "share" / "share_curve.csv")
     assert points.iloc[[0, -1], 1].tolist() == pytest.approx([float(won[1]), float(won[2])], abs=0.05)
+
+
+def test_region_types_named_in_options_as_a_towns_table_names_them(tmp_path: Path):
+    """城乡结合部 (the usual word for the fringe), 主城区, 郊县 … in --minutes and --speed-kmh, as in region_type."""
+    result = runner.invoke(app, ["analyze", "--minutes", "核心城区=10,县域=20,城乡结合部=15", "--speed-kmh",
+                                 "主城区=20,郊县=40,城郊=30", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "core 10 min, county 20 min, fringe 15 min" in _said(result.output)
 
 
 def test_a_travel_time_per_region_type(tmp_path: Path):
