@@ -130,6 +130,7 @@ _BRANCH_TYPE_NAMES = {
     "light": "light", "轻型": "light", "轻": "light", "轻型网点": "light",
 }
 REGION_TYPES = ("core", "county", "fringe")
+REGION_ZH = {"core": "核心城区", "county": "县域", "fringe": "城乡结合部", "unknown": "未分类"}
 _REGION_TYPE_NAMES = {
     "core": "core", "核心城区": "core", "主城区": "core", "中心城区": "core", "城区": "core", "urban": "core",
     "county": "county", "县域": "county", "县": "county", "郊县": "county", "rural": "county", "农村": "county",

@@ -13,6 +13,7 @@ import pandas as pd
 from jinja2 import Template
 
 from netopt._errors import InputError, NetoptError, check_columns, check_kind
+from netopt._schema import REGION_ZH
 from netopt.coverage import Coverage
 from netopt.fonts import drawing_in, figure_font
 from netopt.io import WGS84, Dataset, bank_mask
@@ -677,8 +678,8 @@ def curve_chart(table: pd.DataFrame, path, radius: str, kept: int = 0) -> Path:
         return _saved(fig, path)
 
 
-REGION_LINES = {"core": ("核心城区", "core", "#08519c"), "county": ("县域", "county", "#238b45"),
-                "fringe": ("城乡结合部", "fringe", "#d95f0e"), "unknown": ("未分类", "unknown", "#969696")}
+REGION_LINES = {kind: (REGION_ZH[kind], kind, colour) for kind, colour in
+                (("core", "#08519c"), ("county", "#238b45"), ("fringe", "#d95f0e"), ("unknown", "#969696"))}
 
 
 def radius_chart(table: pd.DataFrame, path, radii: dict | None = None) -> Path:
@@ -750,7 +751,6 @@ def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
         return _saved(fig, path)
 
 
-REGION_ZH = {kind: zh for kind, (zh, _, _) in REGION_LINES.items()}
 TOWN_LABELS = (("已覆盖乡镇", "covered towns"), ("未覆盖乡镇", "uncovered towns"))
 GRID_TOWN_LABELS = (("多数居民已覆盖乡镇", "towns, most residents within reach"),  # on a grid: by most of its residents
                     ("多数居民未覆盖乡镇", "towns, most residents beyond reach"))

@@ -41,6 +41,8 @@ def test_one_report_per_county_and_a_city_summary(coverage, tmp_path: Path):
     fields = re.findall(r"<td>([^<]+)</td>\s*<td>([^<]+)</td>", html.split("<h2>", 2)[1])  # the summary, down the page
     residents = int(coverage.by_county.set_index("county").loc["肥东县", "population"])
     assert ("population 常住人口(人)", f"{residents:,}") in fields and ("county_id 区划代码", "340122") in fields
+    assert ("region_type 区域类型", "县域 county") in fields and "<td>核心城区 core</td>" in summary  # words, not codes
+    assert (pd.read_excel(tmp_path / "city_summary.xlsx", "by_region")["region_type 区域类型"] == "core").any()
 
 
 def test_a_county_report_notes_its_own_data_not_the_citys(coverage, tmp_path: Path):
