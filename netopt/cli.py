@@ -2,6 +2,7 @@
 report, map, batch."""
 from __future__ import annotations
 
+import codecs
 import inspect
 import sys
 import warnings
@@ -48,6 +49,29 @@ def _show_version(asked: bool) -> None:
 def _options(version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
                                           help="Print netopt's version and exit.")) -> None:
     """The options taken before any command (--version)."""
+    _tolerant_output()
+
+
+# characters an output in GBK (a Windows console's code page, or its log file) lacks, written as near equivalents
+PLAIN_TEXT = {"\u2212": "-", "\u00b2": "2", "\u00b5": "u", "\u25c9": "o", "\u25cc": "o", "\u25ef": "O", "\u254c": "-"}
+
+
+def _plain_text(error: UnicodeError) -> tuple[str, int]:
+    """The characters the output's encoding cannot write as PLAIN_TEXT has them, else ? (a rare one in a name)."""
+    text = error.object[error.start:error.end]
+    return "".join(PLAIN_TEXT.get(character, "?") for character in text), error.end
+
+
+codecs.register_error("netopt_plain", _plain_text)
+
+
+def _tolerant_output() -> None:
+    """Standard output and error in an encoding other than UTF-8 (GBK: `netopt report > log.txt` on a Chinese
+    Windows) write what they cannot encode as _plain_text says, rather than fail the command."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower()
+        if not encoding.replace("-", "").startswith("utf") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="netopt_plain")
 
 DATA_HELP = ("Folder with counties.*, towns.*, branches.*, or one workbook with sheets 区县, 乡镇, 网点 (default: the "
              "bundled sample).")

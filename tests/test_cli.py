@@ -229,6 +229,16 @@ def test_analyze_a_folder(city_files, tmp_path: Path):
     assert len(towns) == 2
 
 
+def test_output_in_gbk_writes_what_it_cannot_encode_plainly(city_files, tmp_path: Path):
+    """`netopt analyze > log.txt` on a Chinese Windows writes GBK: − and km² (not in GBK) as - and km2, not a crash."""
+    ran = subprocess.run([sys.executable, "-m", "netopt", "analyze", "--data", str(city_files["towns"].parent),
+                          "--out", str(tmp_path / "out"), "--radius-km", "2"], capture_output=True,
+                         env={**os.environ, "PYTHONIOENCODING": "gbk", "COLUMNS": "200"}, timeout=300)
+    said = ran.stdout.decode("gbk") + ran.stderr.decode("gbk")
+    assert ran.returncode == 0, said
+    assert "core - county coverage gap 城乡覆盖差" in said and "100km2" in said and "Wrote" in said
+
+
 def test_analyze_bad_input_writes_nothing(tmp_path: Path):
     data = tmp_path / "data"
     data.mkdir()
