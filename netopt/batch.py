@@ -19,6 +19,7 @@ import pandas as pd
 from netopt._cluster import dask_client, map_tasks
 from netopt._errors import (NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, check_amount, check_count,
                             check_kind)
+from netopt._schema import region_words
 from netopt.coverage import analyze_coverage, data_notes
 from netopt.distance import TRAVEL_MODES, check_speeds, nearest_site
 from netopt.io import (Dataset, far_outside, find_table, folder_attribution, placed_branches, read_branch_table,
@@ -417,7 +418,8 @@ def _unit_page(task: UnitTask, row: dict) -> str:
     indicators = list(zip(bilingual(pd.DataFrame(columns=list(shown)), UNIT_HEADERS_ZH).columns, shown.values()))
     towns = task.towns
     population = towns["population"].to_numpy(float)
-    kinds = towns["region_type"].to_numpy(object) if "region_type" in towns else np.full(len(towns), "")
+    kinds = towns["region_type"].map(region_words).to_numpy(object) if "region_type" in towns else \
+        np.full(len(towns), "")
     order = np.argsort(-np.nan_to_num(population), kind="stable")
     town_rows = list(zip(towns["name"].to_numpy(object)[order], kinds[order], population[order]))
     body = (f"<h2>概况 Summary</h2>{_html_rows(['indicator 指标', 'value 数值'], indicators)}"

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from netopt._errors import check_count, check_kind
-from netopt._schema import REGION_ZH
+from netopt._schema import region_words
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.io import Dataset, points_table, write_atomic
@@ -337,7 +337,7 @@ def _html_table(frame: pd.DataFrame) -> str:
     shown = shown.assign(**{c: shown[c].astype(object).where(shown[c].notna(), "") for c in shown.columns
                             if not pd.api.types.is_numeric_dtype(shown[c])})
     if "region_type" in shown:
-        shown = shown.assign(region_type=shown["region_type"].map(_region_words))
+        shown = shown.assign(region_type=shown["region_type"].map(region_words))
     table = bilingual(shown)
     counts = {label: "{:,}".format for c, label in zip(shown.columns, table.columns)
               if pd.api.types.is_integer_dtype(shown[c]) and not _is_code(c)}
@@ -360,13 +360,8 @@ def _figure_text(column: str, value) -> str:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and not _is_code(column):
         return f"{value:,}"
     if column == "region_type":
-        return _region_words(value)
+        return region_words(value)
     return decimal_text(value) if isinstance(value, (float, np.floating)) else str(value)
-
-
-def _region_words(kind) -> str:
-    """A region type as a report page says it, 县域 county (a code it does not know as given)."""
-    return f"{REGION_ZH[kind]} {kind}" if kind in REGION_ZH else str(kind)
 
 
 def file_stem(text: str) -> str:

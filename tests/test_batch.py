@@ -59,6 +59,7 @@ def test_sample_units_match_the_city_wide_diagnosis(sample_tasks, tmp_path):
     assert sorted(p.suffix for p in reports) == [".html", ".kmz", ".xlsx"]
     page = (tmp_path / "units" / "340102" / "summary.html").read_text(encoding="utf-8")
     assert "瑶海区" in page and "coverage_rate_pct" in page and "明光路街道" in page
+    assert "<td>核心城区 core</td>" in page  # the towns' region types in words
     field = gpd.read_file(next((tmp_path / "units" / "340102").glob("county_340102_*.kmz")),
                           layer="服务不足乡镇 underserved towns")
     assert len(field) == table.loc["340102", "underserved_towns"] > 0  # the unit's towns to visit, for 奥维
