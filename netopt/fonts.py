@@ -63,14 +63,17 @@ def drew_without_chinese() -> bool:
 @contextlib.contextmanager
 def drawing_in(font: str | None) -> Iterator[None]:
     """matplotlib set to draw a figure in `font` (DejaVu Sans for what it lacks, or alone without one), its notes
-    on a weight the font lacks hushed: a font file of one weight (NETOPT_FONT's msyh.ttc) draws bold as regular."""
+    on what the fonts lack hushed: a font file of one weight (NETOPT_FONT's msyh.ttc) draws bold as regular, and a
+    character neither font has (a rare one in a town's name) as a box, which the picture shows."""
     import matplotlib
 
     notes = logging.getLogger("matplotlib.font_manager")
     level = notes.level
     notes.setLevel(logging.ERROR)
     try:
-        with matplotlib.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
+        with matplotlib.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}), \
+                warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
             yield
     finally:
         notes.setLevel(level)

@@ -123,3 +123,20 @@ def test_a_font_of_one_weight_draws_bold_as_regular_without_matplotlib_notes(own
         fig.savefig(tmp_path / "bold.png")
         plt.close(fig)
     assert not [note for note in caplog.records if note.name == "matplotlib.font_manager"]
+
+
+def test_a_character_the_font_lacks_is_drawn_as_a_box_without_a_python_warning(own_fonts, tmp_path: Path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    no.use_font(chinese_font(tmp_path / "hei.ttf", characters=[ord(c) for c in fonts.CHINESE_PROBE]))
+    with warnings.catch_warnings(record=True) as heard:
+        warnings.simplefilter("always")  # every warning heard, but those drawing_in hushes
+        with fonts.drawing_in(fonts.cjk_font()):
+            fig, ax = plt.subplots()
+            ax.set_title("網点 䢺镇")  # 網 and 䢺 in neither the font nor DejaVu Sans
+            fig.savefig(tmp_path / "boxes.png")
+            plt.close(fig)
+    assert not [note for note in heard if "missing from font" in str(note.message)]
