@@ -797,6 +797,7 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
 
 TOWN_NAMES_UP_TO = 40  # a static map names every town when it shows this many or fewer (a county's), else the
 # uncovered ones when they are this few
+PLACE_NAME = "place name"  # the gid of a town's or site's name on a static map
 NAME_SIDES = ((1, 0, "left", "center"), (-1, 0, "right", "center"), (0, 1, "center", "bottom"),
               (0, -1, "center", "top"))  # where a town's name may stand beside its dot, in this order
 
@@ -827,7 +828,7 @@ def _draw_names(ax, places: gpd.GeoDataFrame, radius: np.ndarray, colours) -> No
     for name, point, gap, colour in zip(places["name"].astype(str), places.geometry, radius + 2, colours):
         for dx, dy, ha, va in NAME_SIDES:
             text = ax.annotate(name, (point.x, point.y), xytext=(dx * gap, dy * gap), textcoords="offset points",
-                               ha=ha, va=va, fontsize=7, color=colour, path_effects=halo)
+                               ha=ha, va=va, fontsize=7, color=colour, path_effects=halo, gid=PLACE_NAME)
             box = text.get_window_extent(renderer)
             inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
             if inside and not any(box.overlaps(other) for other in placed):
@@ -926,6 +927,16 @@ def _lay_out_corners(ax, ds: Dataset, crs, draw: Callable, chinese: bool) -> Non
     _scale_bar(ax, free[0])
     ax.set_xlim(*limits[0])
     ax.set_ylim(*limits[1])
+    _names_uncovered(ax, [legend, *ax.child_axes])
+
+
+def _names_uncovered(ax, covers: list) -> None:
+    """The place names (_draw_names) the legend or the inset would cover left out: not half seen through it."""
+    renderer = ax.figure.canvas.get_renderer()
+    boxes = [cover.get_window_extent(renderer) for cover in covers]
+    for text in [text for text in ax.texts if text.get_gid() == PLACE_NAME]:
+        if any(text.get_window_extent(renderer).overlaps(box) for box in boxes):
+            text.remove()
 
 
 def _land(ds: Dataset, crs):

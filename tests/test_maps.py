@@ -355,6 +355,28 @@ def test_relocation_moves_drawn_on_both_maps(tmp_path: Path, monkeypatch):
     plt.close(fig)
 
 
+def test_no_name_is_left_under_the_legend(own_fonts, tmp_path: Path):
+    """A square county full of towns: the legend, in whichever corner, stands over some; their names go."""
+    import geopandas as gpd
+    import matplotlib.pyplot as plt
+    from shapely.geometry import box
+
+    no.use_font(chinese_font(tmp_path / "hei.ttf"))
+    county = gpd.GeoDataFrame({"county_id": ["1"], "name": ["方县"], "population": [25e4], "region_type": ["county"]},
+                              geometry=[box(117.0, 31.0, 117.5, 31.5)], crs=4326)
+    lon, lat = np.meshgrid(np.linspace(117.0, 117.5, 6), np.linspace(31.0, 31.5, 6))
+    towns = gpd.GeoDataFrame({"town_id": [f"t{k}" for k in range(36)], "name": [f"第{k}镇" for k in range(36)],
+                              "county": "方县", "county_id": "1", "population": 1e4, "region_type": "county"},
+                             geometry=gpd.points_from_xy(lon.ravel(), lat.ravel()), crs=4326)
+    branches = gpd.GeoDataFrame({"branch_id": ["B1"], "name": ["网点"], "bank": ["x"], "type": [None]},
+                                geometry=gpd.points_from_xy([117.25], [31.25]), crs=4326)
+    with fonts.drawing_in(fonts.cjk_font()):
+        fig, ax, _ = _static_axes(no.io.Dataset(county, towns, branches), chinese=True)
+        named = _town_names(ax, towns)
+        assert 0 < len(named) < 36 and _apart_and_inside(ax, named)
+        plt.close(fig)
+
+
 def test_a_plan_map_names_its_new_and_closed_branches_once(own_fonts, tmp_path: Path):
     """With a Chinese font: each move's two ends named in their colours (a name the map writes already not again);
     suggested sites, numbered at named towns, are not named."""
@@ -418,11 +440,12 @@ def _town_names(ax, towns) -> list:
 
 
 def _apart_and_inside(ax, texts) -> bool:
-    """Whether no two of the texts overlap and each lies within its axes."""
+    """Whether no two of the texts overlap and each lies within its axes, none under its legend or inset."""
     ax.figure.canvas.draw()
     frame, boxes = ax.get_window_extent(), [text.get_window_extent() for text in texts]
     inside = all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1 for b in boxes)
-    return inside and not any(a.overlaps(b) for k, a in enumerate(boxes) for b in boxes[k + 1:])
+    covers = [cover.get_window_extent() for cover in [ax.get_legend(), *ax.child_axes] if cover is not None]
+    return inside and not any(a.overlaps(b) for k, a in enumerate(boxes) for b in boxes[k + 1:] + covers)
 
 
 def test_a_county_map_names_its_towns_and_a_city_map_its_uncovered_ones(own_fonts, tmp_path: Path):
