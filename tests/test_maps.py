@@ -322,15 +322,20 @@ def test_towns_shaded_by_market_share(tmp_path: Path, monkeypatch):
     assert png.stat().st_size > 20_000
 
 
-def test_relocation_moves_drawn_on_both_maps(tmp_path: Path, monkeypatch):
+def _three_moves(ds):
+    """招商银行's branches with at most 3 moved to bring the most residents within 3.5 km: (sites, plan, moves)."""
     from netopt.planning import candidate_sites, existing_positions, relocation_moves
 
-    ds = no.load_sample()
     sites = candidate_sites(ds, bank="招商银行")
     existing = existing_positions(sites)
     plan = no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=len(existing), existing=existing,
                                       closable=existing, max_new=3).solve()
-    moves = relocation_moves(sites, plan.selected)
+    return sites, plan, relocation_moves(sites, plan.selected)
+
+
+def test_relocation_moves_drawn_on_both_maps(tmp_path: Path, monkeypatch):
+    ds = no.load_sample()
+    sites, plan, moves = _three_moves(ds)
     assert (moves["action"] == "move").sum() == 3
     fmap = no.maps.network_map(ds, sites=sites, selected=plan.selected, moves=moves, our_bank="招商银行",
                                title="招商银行 relocation 迁址")
@@ -382,15 +387,9 @@ def test_a_plan_map_names_its_new_and_closed_branches_once(own_fonts, tmp_path: 
     suggested sites, numbered at named towns, are not named."""
     import matplotlib.pyplot as plt
 
-    from netopt.planning import candidate_sites, existing_positions, relocation_moves
-
     no.use_font(chinese_font(tmp_path / "hei.ttf"))
     ds = no.load_sample()
-    sites = candidate_sites(ds, bank="招商银行")
-    existing = existing_positions(sites)
-    plan = no.MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, p=len(existing), existing=existing,
-                                      closable=existing, max_new=3).solve()
-    moves = relocation_moves(sites, plan.selected)
+    sites, plan, moves = _three_moves(ds)
     with fonts.drawing_in(fonts.cjk_font()):
         fig, ax, crs = _static_axes(ds, chinese=True)
         before = len(ax.texts)
