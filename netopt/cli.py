@@ -2744,7 +2744,27 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     written.append(write_atomic(out / "plan.xlsx", lambda f: write_workbook(f, shown)))
     console.print(f"Wrote {len(written)} files to {out}")
     written.extend(_write_layers(out / "plan.gpkg", _rollout_layers(sheets, ds), coords))
+    written.extend(_rollout_maps(ds, sheets, out))
     _remove_left_over(out, PLAN_OUTPUTS, written)
+
+
+ROLLOUT_TITLE = "网点类型、试点与培训 Branch types, pilots and training hubs"
+
+
+def _rollout_maps(ds: Dataset, sheets: dict[str, pd.DataFrame], out: Path) -> list[Path]:
+    """The type plan for the meeting, plan_map.html and .png: branches by type, pilots and training hubs, towns by
+    coverage within the diagnosis's radii."""
+    from netopt.maps import network_map, static_map
+
+    cov = analyze_coverage(ds, radius_km=_region_radii())
+    shown = {"coverage": cov, "plan": sheets["types"], "pilots": sheets["pilots"], "hubs": sheets["hubs"],
+             "title": ROLLOUT_TITLE}
+    fmap = network_map(ds, **shown)
+    written = [write_atomic(out / "plan_map.html", lambda p: fmap.save(str(p))),
+               static_map(ds, out / "plan_map.png", **shown)]
+    console.print(f"Wrote {', '.join(p.name for p in written)}: branches by type, pilots 试点 and training hubs "
+                  "培训中心 on the map")
+    return written
 
 
 BRANCH_SHEETS = ("types", "pilots", "batches")  # the type plan's tables of branches, written with their lon/lat

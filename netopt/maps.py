@@ -13,7 +13,7 @@ import pandas as pd
 from jinja2 import Template
 
 from netopt._errors import InputError, NetoptError, check_columns, check_kind
-from netopt._schema import REGION_ZH
+from netopt._schema import REGION_ZH, region_words
 from netopt.coverage import Coverage
 from netopt.fonts import drawing_in, figure_font
 from netopt.io import WGS84, Dataset, bank_mask
@@ -53,7 +53,8 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
                 tiles: str | None = None, sites: gpd.GeoDataFrame | None = None,
                 selected: list | None = None, our_bank: str | None = None,
                 moves: pd.DataFrame | None = None, title: str | None = None,
-                town_shares: pd.DataFrame | None = None, town_changes: pd.DataFrame | None = None) -> folium.Map:
+                town_shares: pd.DataFrame | None = None, town_changes: pd.DataFrame | None = None,
+                pilots: pd.DataFrame | None = None, hubs: pd.DataFrame | None = None) -> folium.Map:
     """A folium map: county boundaries, towns sized by population and shaded by their unserved share,
     branches (coloured by type when a type plan from assign_branch_types is given), service-radius circles
     (a layer, off at first), and — with candidate `sites` and a model's `selected` — a plan layer of sites
@@ -66,10 +67,13 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     MarketShare results' assignments) shades the towns by our share instead of coverage.
     `town_changes` (planning.towns_changed: today → plan) adds each changed town's coverage before and after to
     its tooltip and rings the towns losing coverage.
+    `pilots` (planning.select_pilots) rings the pilot branches gold; `hubs` (planning.training_hubs) rings the
+    training hubs and draws a dashed line from each community branch to its hub.
 
     Tiles are off by default because planning rooms are often offline; pass tiles="OpenStreetMap" to add them.
     """
     _check_plan(plan)
+    _check_rollout(pilots, hubs)
     check_kind(coverage, (Coverage, type(None)), "coverage is a diagnosis from analyze_coverage", "map")
     check_kind(tiles, (str, type(None)), "tiles is the name of a tile layer, e.g. 'OpenStreetMap'", "map")
     fmap = _city_map(ds, tiles)
@@ -87,6 +91,8 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     with_plan = sites is not None and selected is not None
     if with_plan:
         _add_site_plan(fmap, sites, selected, moves, plan)
+    if pilots is not None or hubs is not None:
+        _add_rollout(fmap, ds.branches, pilots, hubs)
     ranked = with_plan and "rank" in sites  # candidate or suggested sites, numbered: not a plan's openings
     keys = _type_legend(plan) + ((CANDIDATE_LEGEND if ranked else PLAN_LEGEND) if with_plan else "")
     keys += RIVAL_LEGEND if our_bank is not None else ""
@@ -94,6 +100,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     keys += PLANNED_LEGEND if planned else ""
     keys += LOSING_LEGEND if len(_losing(town_changes)) else ""
     keys += CELLS_LEGEND if gaps else ""
+    keys += ROLLOUT_LEGEND if pilots is not None or hubs is not None else ""
     _add_legend(fmap, coverage, keys, title or f"netopt {_default_title(plan, planned)}",
                 shares=town_shares is not None, attribution=_attribution(ds))
     FindBox(fmap).add_to(fmap)
@@ -466,6 +473,59 @@ def _type_legend(plan: pd.DataFrame | None) -> str:
                              for kind, colour in TYPE_COLOURS.items())
 
 
+PILOT_COLOUR = "#d4a017"
+HUB_COLOUR = "#555555"
+ROLLOUT_LEGEND = (f"<br><span style='color:{PILOT_COLOUR}'>◯</span> 试点 pilot &nbsp;"
+                  f"<span style='color:{HUB_COLOUR}'>◯</span> 培训中心 training hub &nbsp;"
+                  f"<span style='color:{HUB_COLOUR}'>╌</span> 培训 coaching trip")
+
+
+def _at_branches(branches: gpd.GeoDataFrame, table: pd.DataFrame, column: str = "branch_id") -> gpd.GeoSeries:
+    """Each row's place: that of the branch its `column` names (None where no branch of that id has one)."""
+    places = branches.drop_duplicates("branch_id").set_index("branch_id").geometry
+    return gpd.GeoSeries(table[column].map(places).to_numpy(), index=table.index, crs=branches.crs)
+
+
+def _add_rollout(fmap: folium.Map, branches: gpd.GeoDataFrame, pilots: pd.DataFrame | None,
+                 hubs: pd.DataFrame | None) -> None:
+    """The type plan's rollout: a dashed line from each community branch to its training hub, the hubs ringed grey,
+    the pilots ringed gold, each with its tooltip."""
+    layer = folium.FeatureGroup(name="试点与培训 Pilots and training hubs")
+    features = []
+    if hubs is not None and len(hubs):
+        starts, ends = _at_branches(branches, hubs), _at_branches(branches, hubs, "hub_id")
+        for row, start, end in zip(hubs.itertuples(), starts, ends):
+            if start is not None and end is not None:
+                folium.PolyLine([[start.y, start.x], [end.y, end.x]], color=HUB_COLOUR, weight=1.5, dash_array="4 4",
+                                tooltip=html.escape(_coaching_words(row))).add_to(layer)
+        coached = hubs.groupby("hub_id").size()
+        hub_rows = hubs.drop_duplicates("hub_id")
+        features += [_point(at, f"培训中心 training hub: {html.escape(str(getattr(row, 'hub_name', row.hub_id)))}, "
+                                f"coaches {coached[row.hub_id]}", radius=9, color=HUB_COLOUR, weight=2, fill=False)
+                     for row, at in zip(hub_rows.itertuples(), _at_branches(branches, hub_rows, "hub_id"))
+                     if at is not None]
+    if pilots is not None and len(pilots):
+        features += [_point(at, f"试点 pilot: {html.escape(_pilot_words(row))}", radius=11, color=PILOT_COLOUR,
+                            weight=3, fill=False)
+                     for row, at in zip(pilots.itertuples(), _at_branches(branches, pilots)) if at is not None]
+    _point_layer(layer, features).add_to(fmap)
+
+
+def _coaching_words(row) -> str:
+    """A coaching trip as its line's tooltip says it."""
+    minutes = getattr(row, "minutes", np.nan)
+    return (f"培训 coaching: {getattr(row, 'name', row.branch_id)} → {getattr(row, 'hub_name', row.hub_id)}"
+            + (f", {minutes:.0f} min" if pd.notna(minutes) else ""))
+
+
+def _pilot_words(row) -> str:
+    """A pilot as its tooltip says it: its name, region and how many branches it stands for."""
+    region = getattr(row, "pilot_region", None)
+    represents = getattr(row, "represents", None)
+    return (f"{getattr(row, 'name', row.branch_id)}" + (f" ({region_words(region)})" if isinstance(region, str) else "")
+            + (f", represents {represents} branches 代表网点" if pd.notna(represents) else ""))
+
+
 PLAN_LEGEND = (f"<br><span style='color:{NEW_COLOUR}'>◉</span> 新设 open &nbsp;"
                f"<span style='color:#d73027'>◌</span> 撤并 close &nbsp;"
                f"<span style='color:{MOVE_COLOUR}'>╌</span> 迁址 move")
@@ -559,6 +619,14 @@ def _add_legend(fmap: folium.Map, coverage: Coverage | None, keys: str = "", tit
 SCALE_BAR_KM = (1, 2, 5, 10, 20, 50, 100)  # lengths a scale bar may have
 INSET_SIDE = 0.36  # the core inset's side, as a share of the map's
 INSET_BELOW = 0.3  # an inset when the core towns span less than this share of the map's width and height
+def _check_rollout(pilots: pd.DataFrame | None, hubs: pd.DataFrame | None) -> None:
+    """Pilots and training hubs to draw: select_pilots' and training_hubs' tables (branch_id; hubs also hub_id)."""
+    if pilots is not None:
+        check_columns(pilots, ("branch_id",), "map", "pilots", "planning.select_pilots")
+    if hubs is not None:
+        check_columns(hubs, ("branch_id", "hub_id"), "map", "hubs", "planning.training_hubs")
+
+
 def _check_plan(plan: pd.DataFrame | None) -> None:
     """A type plan to colour branches by: a table with branch_id and type (assign_branch_types'), or None."""
     if plan is not None:
@@ -605,11 +673,13 @@ def _saved(fig, path) -> Path:
 def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.DataFrame | None = None,
                title: str | None = None, sites: gpd.GeoDataFrame | None = None, selected: list | None = None,
                moves: pd.DataFrame | None = None, town_shares: pd.DataFrame | None = None,
-               town_changes: pd.DataFrame | None = None) -> Path:
+               town_changes: pd.DataFrame | None = None, pilots: pd.DataFrame | None = None,
+               hubs: pd.DataFrame | None = None) -> Path:
     """The same view as network_map as a PNG, PDF or SVG (by the file suffix) for slides and printed reports;
     with `sites` and `selected` (and `moves`), the plan's openings, closures and moves 迁址 drawn on top;
     with `town_shares` (as for network_map), towns coloured by our market share under the plan; with
-    `town_changes` (planning.towns_changed), the towns losing coverage ringed.
+    `town_changes` (planning.towns_changed), the towns losing coverage ringed; with `pilots` and `hubs`, the
+    pilot branches ringed gold (and named) and each community branch's coaching trip to its hub dashed.
 
     Chinese labels need a Chinese font (netopt.fonts: an installed one, or no.use_font(path)); without one the
     labels fall back to pinyin and English, and a ChineseFontWarning says so. With one, towns are named beside
@@ -619,6 +689,7 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     from netopt.projection import metric_crs
 
     _check_plan(plan)
+    _check_rollout(pilots, hubs)
     font = figure_font()
     crs = metric_crs(ds.counties if ds.counties.geometry.notna().all() else ds.towns, ds.branches)
     with drawing_in(font):
@@ -629,6 +700,8 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
                          losing=_losing(town_changes))
             if sites is not None and selected is not None:
                 _draw_static_plan(on, sites, selected, moves, crs, chinese=font is not None, plan=plan)
+            if pilots is not None or hubs is not None:
+                _draw_static_rollout(on, ds.branches.to_crs(crs), pilots, hubs, chinese=font is not None)
         draw(ax)
         _lay_out_corners(ax, ds, crs, draw, chinese=font is not None)
         title = title or _default_title(plan, _planned_new(ds.branches).any())
@@ -1050,6 +1123,30 @@ def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.Dat
         ax.plot([], [], color=MOVE_COLOUR, linewidth=1.5, label=_label("迁址", "moves", chinese))
     if chinese and "rank" not in opened:  # suggested sites are numbered, at towns named already
         _draw_plan_names(ax, opened, closed)
+
+
+def _draw_static_rollout(ax, branches: gpd.GeoDataFrame, pilots: pd.DataFrame | None, hubs: pd.DataFrame | None,
+                         chinese: bool) -> None:
+    """The rollout on a static map (`branches` in its metric CRS): each coaching trip dashed, the training hubs
+    ringed grey, the pilots ringed gold and, in Chinese, named."""
+    from matplotlib.collections import LineCollection
+
+    if hubs is not None and len(hubs):
+        starts, ends = _at_branches(branches, hubs), _at_branches(branches, hubs, "hub_id")
+        trips = [[(a.x, a.y), (b.x, b.y)] for a, b in zip(starts, ends) if a is not None and b is not None]
+        ax.add_collection(LineCollection(trips, colors=HUB_COLOUR, linewidths=0.8, linestyles="--", alpha=0.7,
+                                         zorder=2, label=_label("培训路线", "coaching trips", chinese)))
+        at = _at_branches(branches, hubs.drop_duplicates("hub_id"), "hub_id").dropna()
+        ax.scatter(at.x, at.y, s=90, facecolors="none", edgecolors=HUB_COLOUR, linewidths=1.5, zorder=4,
+                   label=_label("培训中心", "training hubs", chinese))
+    if pilots is not None and len(pilots):
+        at = _at_branches(branches, pilots)
+        placed = pilots.assign(geometry=at.to_numpy())[at.notna().to_numpy()]
+        ax.scatter([p.x for p in placed["geometry"]], [p.y for p in placed["geometry"]], s=170, facecolors="none",
+                   edgecolors=PILOT_COLOUR, linewidths=2.5, zorder=5, label=_label("试点网点", "pilots", chinese))
+        if chinese and "name" in placed and len(placed) <= TOWN_NAMES_UP_TO:
+            _draw_names(ax, gpd.GeoDataFrame(placed, geometry="geometry"), np.full(len(placed), np.sqrt(170) / 2),
+                        np.full(len(placed), "#8a6d00"))
 
 
 def _draw_plan_names(ax, opened: gpd.GeoDataFrame, closed: gpd.GeoDataFrame) -> None:

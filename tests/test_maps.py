@@ -410,6 +410,41 @@ def test_a_plan_map_names_its_new_and_closed_branches_once(own_fonts, tmp_path: 
         plt.close(fig)
 
 
+def test_the_rollout_on_both_maps(tmp_path: Path, monkeypatch):
+    """Pilots ringed gold, training hubs ringed grey, a dashed coaching trip from each community branch to its hub;
+    tables that are not select_pilots' or training_hubs' refused by name."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from matplotlib.collections import LineCollection
+
+    from netopt.models.types import branch_scores
+    from netopt.planning import hub_capacity_needed, select_pilots, training_hubs
+
+    ds = no.load_sample()
+    types = no.assign_branch_types(ds, mix={"community": (0.4, None)})
+    pilots = select_pilots(types, branch_scores(ds)[0], 2)
+    hubs = training_hubs(ds, types, capacity=hub_capacity_needed(types))
+    fmap = no.maps.network_map(ds, plan=types, pilots=pilots, hubs=hubs)
+    tips = [feature["properties"]["tip"] for feature in layer_features(fmap, "试点与培训 Pilots and training hubs")]
+    assert sum(tip.startswith("试点 pilot: ") for tip in tips) == len(pilots) == 6
+    assert sum(tip.startswith("培训中心 training hub: ") for tip in tips) == hubs["hub_id"].nunique()
+    page = map_text(fmap)
+    assert page.count("培训 coaching: ") == len(hubs) and "represents" in page and "培训中心 training hub" in page
+    fig, ax, crs = _static_axes(ds, types)
+    no.maps._draw_static_rollout(ax, ds.branches.to_crs(crs), pilots, hubs, chinese=False)
+    [trips] = [c for c in ax.collections if isinstance(c, LineCollection) and c.get_label() == "coaching trips"]
+    assert len(trips.get_segments()) == len(hubs)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "pilots" in labels and "training hubs" in labels
+    plt.close(fig)
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
+    png = no.maps.static_map(ds, tmp_path / "rollout.png", plan=types, pilots=pilots, hubs=hubs)
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(no.InputError, match="hubs needs the columns branch_id and hub_id, as planning.training_hubs"):
+        no.maps.static_map(ds, tmp_path / "bad.png", hubs=pd.DataFrame({"branch_id": ["HF0001"]}))
+    assert not (tmp_path / "bad.png").exists()
+
+
 def test_titles_without_chinese_for_machines_without_a_cjk_font():
     assert no.maps._without_chinese("MCLP 方案 plan — bundled sample 合肥市 Hefei（2020）") == \
         "MCLP plan — bundled sample Hefei 2020"
