@@ -2757,8 +2757,9 @@ def _rollout_maps(ds: Dataset, sheets: dict[str, pd.DataFrame], out: Path) -> li
     from netopt.maps import network_map, static_map
 
     cov = analyze_coverage(ds, radius_km=_region_radii())
-    shown = {"coverage": cov, "plan": sheets["types"], "pilots": sheets["pilots"], "hubs": sheets["hubs"],
-             "title": ROLLOUT_TITLE}
+    batches = sheets["batches"][["branch_id", "batch"]]
+    shown = {"coverage": cov, "plan": sheets["types"].merge(batches, on="branch_id", how="left"),
+             "pilots": sheets["pilots"], "hubs": sheets["hubs"], "title": ROLLOUT_TITLE}
     fmap = network_map(ds, **shown)
     written = [write_atomic(out / "plan_map.html", lambda p: fmap.save(str(p))),
                static_map(ds, out / "plan_map.png", **shown)]

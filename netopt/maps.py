@@ -457,6 +457,8 @@ def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFra
             tip += f", 人员 staff {info['staff']}" if "staff" in info else ""
             if pd.notna(info.get("current_type")) and info.get("current_type") != info["type"]:
                 tip += f" (现为 now {info['current_type']})"
+            if pd.notna(info.get("batch")):  # the rollout batch its change comes in (planning.rollout_batches)
+                tip += f", 第{int(info['batch'])}批 batch {int(info['batch'])}"
         features.append(_point(row.geometry, tip, _branch_label(row),
                                radius=5 if new else 2.5 if typed is None else 3.5,
                                color=NEW_COLOUR if new else colour, fillColor=colour, weight=2 if new else 1,

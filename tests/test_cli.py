@@ -1141,7 +1141,8 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     assert result.exit_code == 0, result.output
     sheets = pd.ExcelFile(tmp_path / "plan.xlsx").sheet_names
     assert sheets == ["types", "pilots", "batches", "hubs", "mix", "calendar"]
-    assert (tmp_path / "plan_map.png").exists() and "试点 pilot: " in map_text(tmp_path / "plan_map.html")
+    page = map_text(tmp_path / "plan_map.html")
+    assert (tmp_path / "plan_map.png").exists() and "试点 pilot: " in page and ", 第1批 batch 1" in page
     assert len(pd.read_csv(tmp_path / "plan_pilots.csv")) == 6
     assert "社区型" in result.output and "0% → 40%" in result.output and "budget" not in result.output
     default = runner.invoke(app, ["plan", "--out", str(tmp_path / "default")])  # no community branches chosen
