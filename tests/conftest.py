@@ -89,11 +89,15 @@ def chinese_font(path: Path, family: str = FONT_FAMILY, characters=CHINESE) -> P
 
 @pytest.fixture
 def own_fonts(monkeypatch):
-    """matplotlib's fonts as this machine has them, the fonts a test registers dropped after it; no NETOPT_FONT;
-    nothing drawn yet."""
+    """matplotlib's fonts as this machine has them but its Chinese ones (the same on every machine), the fonts a
+    test registers dropped after it; no NETOPT_FONT; nothing drawn yet."""
     from matplotlib import font_manager
 
-    monkeypatch.setattr(font_manager.fontManager, "ttflist", list(font_manager.fontManager.ttflist))
+    latin = [entry for entry in font_manager.fontManager.ttflist  # matplotlib's Last Resort placeholders kept
+             if "last resort" in entry.name.lower() or not fonts.has_chinese(Path(entry.fname))]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", latin)
+    system = [file for file in font_manager.findSystemFonts() if not fonts.has_chinese(Path(file))]
+    monkeypatch.setattr(font_manager, "findSystemFonts", lambda: system)
     monkeypatch.setenv(fonts.FONT_ENV, "")  # empty: none named; whatever a test sets is undone after it
     monkeypatch.setattr(fonts, "_drawn_without_chinese", False)
     fonts._installed_cjk_font.cache_clear()
