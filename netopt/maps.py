@@ -685,7 +685,8 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
 
     Chinese labels need a Chinese font (netopt.fonts: an installed one, or no.use_font(path)); without one the
     labels fall back to pinyin and English, and a ChineseFontWarning says so. With one, towns are named beside
-    their dots: every town on a map of TOWN_NAMES_UP_TO or fewer (a county's), else the uncovered ones."""
+    their dots: every town on a map of TOWN_NAMES_UP_TO or fewer (a county's), else as many of the uncovered
+    ones, the most populous first."""
     plt = _pyplot(path)
 
     from netopt.projection import metric_crs
@@ -694,16 +695,13 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     _check_rollout(pilots, hubs)
     font = figure_font()
     crs = metric_crs(ds.counties if ds.counties.geometry.notna().all() else ds.towns, ds.branches)
+    view = {"coverage": coverage, "plan": plan, "town_shares": town_shares, "losing": _losing(town_changes),
+            "sites": sites, "selected": selected, "moves": moves, "pilots": pilots, "hubs": hubs}
     with drawing_in(font):
         fig, ax = plt.subplots(figsize=(10, 10))
 
         def draw(on, inset: bool = False) -> None:
-            _draw_static(on, ds, coverage, plan, crs, chinese=font is not None, town_shares=town_shares, inset=inset,
-                         losing=_losing(town_changes))
-            if sites is not None and selected is not None:
-                _draw_static_plan(on, sites, selected, moves, crs, chinese=font is not None, plan=plan)
-            if pilots is not None or hubs is not None:
-                _draw_static_rollout(on, ds.branches.to_crs(crs), pilots, hubs, chinese=font is not None)
+            _draw_static_view(on, ds, crs, font is not None, inset, **view)
         draw(ax)
         _lay_out_corners(ax, ds, crs, draw, chinese=font is not None)
         title = title or _default_title(plan, _planned_new(ds.branches).any())
@@ -844,11 +842,7 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
             ax.annotate(str(label), (point.x, point.y), ha="center", fontsize=9, color="#333")
     if _on_grid(coverage) and town_shares is None:
         _draw_static_cells(ax, coverage.towns, crs, chinese)
-    towns = _town_layer(ds, coverage).to_crs(crs)
-    towns = towns.set_geometry(towns.geometry.representative_point())  # a dot per town, its area given or not
-    pop = towns["population"].fillna(0).to_numpy(float)
-    covered = towns["covered"].to_numpy() if "covered" in towns else np.ones(len(towns), bool)
-    size = 10 + 200 * pop / max(pop.max(), 1.0)
+    towns, size, covered = _static_towns(ds, coverage, crs)
     if town_shares is not None:
         _draw_static_shares(ax, towns, size, _our_shares(towns, town_shares)[:, 0], chinese, colour_bar=not inset)
     else:
@@ -866,12 +860,37 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     _draw_static_branches(ax, ds.branches.to_crs(crs), plan, chinese)
     ax.set_axis_off()
     ax.set_aspect("equal")
+
+
+def _static_towns(ds: Dataset, coverage: Coverage | None, crs) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+    """The towns as a static map draws them: a dot each (in `crs`), its size by population, and whether covered."""
+    towns = _town_layer(ds, coverage).to_crs(crs)
+    towns = towns.set_geometry(towns.geometry.representative_point())  # a dot per town, its area given or not
+    pop = towns["population"].fillna(0).to_numpy(float)
+    covered = towns["covered"].to_numpy().astype(bool) if "covered" in towns else np.ones(len(towns), bool)
+    return towns, 10 + 200 * pop / max(pop.max(), 1.0), covered
+
+
+def _draw_static_view(ax, ds: Dataset, crs, chinese: bool, inset: bool = False, coverage: Coverage | None = None,
+                      plan: pd.DataFrame | None = None, town_shares: pd.DataFrame | None = None, losing=(),
+                      sites: gpd.GeoDataFrame | None = None, selected: list | None = None,
+                      moves: pd.DataFrame | None = None, pilots: pd.DataFrame | None = None,
+                      hubs: pd.DataFrame | None = None) -> None:
+    """All a static map draws on `ax` (its main axes or its core inset): counties, towns and branches, a plan's
+    sites and moves, a type plan's rollout, then — in Chinese — the town names, after the plan's and the pilots'
+    names, which so come first."""
+    _draw_static(ax, ds, coverage, plan, crs, chinese, town_shares=town_shares, inset=inset, losing=losing)
+    if sites is not None and selected is not None:
+        _draw_static_plan(ax, sites, selected, moves, crs, chinese=chinese, plan=plan)
+    if pilots is not None or hubs is not None:
+        _draw_static_rollout(ax, ds.branches.to_crs(crs), pilots, hubs, chinese=chinese)
     if chinese:  # town names are Chinese only
+        towns, size, covered = _static_towns(ds, coverage, crs)
         _draw_town_names(ax, towns, size, covered if town_shares is None else None)
 
 
-TOWN_NAMES_UP_TO = 40  # a static map names every town when it shows this many or fewer (a county's), else the
-# uncovered ones when they are this few
+TOWN_NAMES_UP_TO = 40  # a static map names every town when it shows this many or fewer (a county's), else this
+# many of the uncovered ones, the most populous
 PLACE_NAME = "place name"  # the gid of a town's or site's name on a static map
 NAME_SIDES = ((1, 0, "left", "center"), (-1, 0, "right", "center"), (0, 1, "center", "bottom"),
               (0, -1, "center", "top"))  # where a town's name may stand beside its dot, in this order
@@ -879,12 +898,14 @@ NAME_SIDES = ((1, 0, "left", "center"), (-1, 0, "right", "center"), (0, 1, "cent
 
 def _draw_town_names(ax, towns: gpd.GeoDataFrame, size: np.ndarray, covered: np.ndarray | None) -> None:
     """Town names beside their dots (_draw_names), the most populous first: every town's on a map of
-    TOWN_NAMES_UP_TO towns or fewer, else the uncovered ones' when as few (red, as their dots)."""
+    TOWN_NAMES_UP_TO towns or fewer, else the most populous TOWN_NAMES_UP_TO uncovered ones' (red, as their
+    dots)."""
     uncovered = np.zeros(len(towns), bool) if covered is None else ~covered
     named = np.ones(len(towns), bool) if len(towns) <= TOWN_NAMES_UP_TO else uncovered
-    if not named.any() or named.sum() > TOWN_NAMES_UP_TO:
+    if not named.any():
         return
-    order = np.flatnonzero(named)[np.argsort(-towns["population"].fillna(0).to_numpy(float)[named], kind="stable")]
+    population = towns["population"].fillna(0).to_numpy(float)
+    order = np.flatnonzero(named)[np.argsort(-population[named], kind="stable")][:TOWN_NAMES_UP_TO]
     _draw_names(ax, towns.iloc[order], np.sqrt(size[order]) / 2,
                 np.where(uncovered[order], "#a93226", "#333"))
 

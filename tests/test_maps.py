@@ -462,7 +462,7 @@ def _static_axes(ds, plan=None, coverage=None, chinese: bool = False):
     crs = metric_crs(ds.counties)
 
     def draw(on, inset: bool = False) -> None:
-        no.maps._draw_static(on, ds, coverage, plan, crs, chinese=chinese, inset=inset)
+        no.maps._draw_static_view(on, ds, crs, chinese, inset, coverage=coverage, plan=plan)
     draw(ax)
     no.maps._lay_out_corners(ax, ds, crs, draw, chinese=chinese)
     return fig, ax, crs
