@@ -505,6 +505,13 @@ def test_a_county_map_names_its_towns_and_a_city_map_its_uncovered_ones(own_font
             named = _town_names(axes, ds.towns)
             assert named and {text.get_text() for text in named} <= uncovered and _apart_and_inside(axes, named)
         plt.close(fig)
+        sparse = no.analyze_coverage(ds.of_bank("中国农业银行"), radius_km=1.0)  # most towns beyond reach
+        towns = no.maps._town_layer(ds, sparse)
+        beyond = towns[~towns["covered"].astype(bool)].sort_values("population", ascending=False, kind="stable")
+        fig, ax, _ = _static_axes(ds, coverage=sparse, chinese=True)
+        named = {text.get_text() for text in _town_names(ax, ds.towns)}
+        assert len(beyond) > 40 and len(named) >= 10 and named <= set(beyond["name"].head(40))
+        plt.close(fig)
         fig, ax, _ = _static_axes(area, coverage=measured)  # no Chinese: no names (towns have no pinyin)
         assert _town_names(ax, area.towns) == []
         plt.close(fig)
