@@ -215,7 +215,7 @@ def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, town_shares: pd.DataFr
     changes = _change_notes(towns, town_changes)
     points = towns.geometry.representative_point()
     pop = towns["population"].fillna(0).to_numpy(float)
-    radii = 3 + 12 * np.sqrt(pop / max(pop.max(), 1.0))
+    radii = 3 + 12 * np.sqrt(pop / pop.max(initial=1.0))  # no towns: no radii
     unserved = _unserved_share(towns)
     ours = _our_shares(towns, town_shares)
     for point, row, radius, share, (plan, today), (change, lost) in zip(points, towns.itertuples(), radii, unserved,
@@ -868,7 +868,7 @@ def _static_towns(ds: Dataset, coverage: Coverage | None, crs) -> tuple[gpd.GeoD
     towns = towns.set_geometry(towns.geometry.representative_point())  # a dot per town, its area given or not
     pop = towns["population"].fillna(0).to_numpy(float)
     covered = towns["covered"].to_numpy().astype(bool) if "covered" in towns else np.ones(len(towns), bool)
-    return towns, 10 + 200 * pop / max(pop.max(), 1.0), covered
+    return towns, 10 + 200 * pop / pop.max(initial=1.0), covered  # no towns: no sizes
 
 
 def _draw_static_view(ax, ds: Dataset, crs, chinese: bool, inset: bool = False, coverage: Coverage | None = None,
@@ -1009,21 +1009,24 @@ CORNERS = ("upper right", "upper left", "lower left", "lower right")  # the lege
 
 
 def _lay_out_corners(ax, ds: Dataset, crs, draw: Callable, chinese: bool) -> None:
-    """The legend in the map's corner over the least of the city, the core districts' inset in the emptiest
-    corner left, the scale bar in a free lower corner (else any free one); the map's extent kept."""
+    """The legend in the map's corner over the least of the city (none on a map of nothing it would name: a
+    county's boundary alone), the core districts' inset in the emptiest corner left, the scale bar in a free lower
+    corner (else any free one); the map's extent kept."""
     limits = ax.get_xlim(), ax.get_ylim()
     ax.apply_aspect()  # the axes' final shape: boxes in axes fractions measured as they will be drawn
     land = _land(ds, crs)
-    legend = ax.legend(loc="upper right", fontsize=9)
-    extent = legend.get_window_extent(ax.figure.canvas.get_renderer()).transformed(ax.transAxes.inverted())
-    corner = _emptiest(ax, land, extent.width, extent.height, CORNERS)
-    legend.set_loc(corner)
+    legend = corner = None
+    if ax.get_legend_handles_labels()[0]:
+        legend = ax.legend(loc="upper right", fontsize=9)
+        extent = legend.get_window_extent(ax.figure.canvas.get_renderer()).transformed(ax.transAxes.inverted())
+        corner = _emptiest(ax, land, extent.width, extent.height, CORNERS)
+        legend.set_loc(corner)
     inset = _core_inset(ax, ds, crs, draw, chinese, land, [c for c in CORNERS if c != corner])
     free = [c for c in ("lower left", "lower right", "upper left", "upper right") if c not in (corner, inset)]
     _scale_bar(ax, free[0])
     ax.set_xlim(*limits[0])
     ax.set_ylim(*limits[1])
-    _names_uncovered(ax, [legend, *ax.child_axes])
+    _names_uncovered(ax, [cover for cover in (legend, *ax.child_axes) if cover is not None])
 
 
 def _names_uncovered(ax, covers: list) -> None:

@@ -445,6 +445,19 @@ def test_the_rollout_on_both_maps(tmp_path: Path, monkeypatch):
     assert not (tmp_path / "bad.png").exists()
 
 
+def test_a_county_with_a_boundary_alone_is_mapped(tmp_path: Path):
+    """No towns and no branches (a county report of a new district): both maps, without a legend or a warning."""
+    import warnings
+
+    ds = no.load_sample()
+    area = no.io.Dataset(ds.counties[ds.counties["name"] == "肥东县"], ds.towns.iloc[:0], ds.branches.iloc[:0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", fonts.ChineseFontWarning)
+        assert no.maps.static_map(area, tmp_path / "empty.png").stat().st_size > 1000
+        no.maps.network_map(area).save(str(tmp_path / "empty.html"))
+
+
 def test_titles_without_chinese_for_machines_without_a_cjk_font():
     assert no.maps._without_chinese("MCLP 方案 plan — bundled sample 合肥市 Hefei（2020）") == \
         "MCLP plan — bundled sample Hefei 2020"
