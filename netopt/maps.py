@@ -476,6 +476,8 @@ def _type_legend(plan: pd.DataFrame | None) -> str:
 
 
 PILOT_COLOUR = "#d4a017"
+MANY_TRIPS = 200  # coaching trips a static map draws at full strength; more are drawn lighter and thinner
+MANY_HUBS = 50  # training hubs it rings at full size; more get smaller, thinner rings
 HUB_COLOUR = "#555555"
 ROLLOUT_LEGEND = (f"<br><span style='color:{PILOT_COLOUR}'>◯</span> 试点 pilot &nbsp;"
                   f"<span style='color:{HUB_COLOUR}'>◯</span> 培训中心 training hub &nbsp;"
@@ -1160,11 +1162,14 @@ def _draw_static_rollout(ax, branches: gpd.GeoDataFrame, pilots: pd.DataFrame | 
     if hubs is not None and len(hubs):
         starts, ends = _at_branches(branches, hubs), _at_branches(branches, hubs, "hub_id")
         trips = [[(a.x, a.y), (b.x, b.y)] for a, b in zip(starts, ends) if a is not None and b is not None]
-        ax.add_collection(LineCollection(trips, colors=HUB_COLOUR, linewidths=0.8, linestyles="--", alpha=0.7,
-                                         zorder=2, label=_label("培训路线", "coaching trips", chinese)))
+        faint = min(1.0, MANY_TRIPS / max(len(trips), 1))  # a province's thousands of trips: lighter, not a mass
+        ax.add_collection(LineCollection(trips, colors=HUB_COLOUR, linewidths=0.3 + 0.5 * faint, linestyles="--",
+                                         alpha=0.15 + 0.55 * faint, zorder=2,
+                                         label=_label("培训路线", "coaching trips", chinese)))
         at = _at_branches(branches, hubs.drop_duplicates("hub_id"), "hub_id").dropna()
-        ax.scatter(at.x, at.y, s=90, facecolors="none", edgecolors=HUB_COLOUR, linewidths=1.5, zorder=4,
-                   label=_label("培训中心", "training hubs", chinese))
+        few = min(1.0, MANY_HUBS / max(len(at), 1))
+        ax.scatter(at.x, at.y, s=30 + 60 * few, facecolors="none", edgecolors=HUB_COLOUR, linewidths=0.5 + few,
+                   zorder=4, label=_label("培训中心", "training hubs", chinese))
     if pilots is not None and len(pilots):
         at = _at_branches(branches, pilots)
         placed = pilots.assign(geometry=at.to_numpy())[at.notna().to_numpy()]
