@@ -498,10 +498,13 @@ def _add_rollout(fmap: folium.Map, branches: gpd.GeoDataFrame, pilots: pd.DataFr
     features = []
     if hubs is not None and len(hubs):
         starts, ends = _at_branches(branches, hubs), _at_branches(branches, hubs, "hub_id")
-        for row, start, end in zip(hubs.itertuples(), starts, ends):
-            if start is not None and end is not None:
-                folium.PolyLine([[start.y, start.x], [end.y, end.x]], color=HUB_COLOUR, weight=1.5, dash_array="4 4",
-                                tooltip=html.escape(_coaching_words(row))).add_to(layer)
+        trips = [{"type": "Feature", "properties": {"tip": html.escape(_coaching_words(row)), "name": ""},
+                  "geometry": {"type": "LineString", "coordinates": [[start.x, start.y], [end.x, end.y]]}}
+                 for row, start, end in zip(hubs.itertuples(), starts, ends) if start is not None and end is not None]
+        if trips:  # one GeoJSON layer: a province's thousands of trips, where a PolyLine each costs a template
+            folium.GeoJson({"type": "FeatureCollection", "features": trips}, control=False,
+                           style_function=lambda _: {"color": HUB_COLOUR, "weight": 1.5, "dashArray": "4 4"},
+                           tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(layer)
         coached = hubs.groupby("hub_id").size()
         hub_rows = hubs.drop_duplicates("hub_id")
         features += [_point(at, f"培训中心 training hub: {html.escape(str(getattr(row, 'hub_name', row.hub_id)))}, "
