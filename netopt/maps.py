@@ -904,9 +904,10 @@ NAME_SIDES = ((1, 0, "left", "center"), (-1, 0, "right", "center"), (0, 1, "cent
 def _draw_town_names(ax, towns: gpd.GeoDataFrame, size: np.ndarray, covered: np.ndarray | None) -> None:
     """Town names beside their dots (_draw_names), the most populous first: every town's on a map of
     TOWN_NAMES_UP_TO towns or fewer, else the most populous TOWN_NAMES_UP_TO uncovered ones' (red, as their
-    dots)."""
+    dots); a name the map writes already (a plan's new site at the town) not twice."""
     uncovered = np.zeros(len(towns), bool) if covered is None else ~covered
-    named = np.ones(len(towns), bool) if len(towns) <= TOWN_NAMES_UP_TO else uncovered
+    named = np.ones(len(towns), bool) if len(towns) <= TOWN_NAMES_UP_TO else uncovered.copy()
+    named &= ~towns["name"].astype(str).isin({text.get_text() for text in ax.texts}).to_numpy()
     if not named.any():
         return
     population = towns["population"].fillna(0).to_numpy(float)

@@ -463,7 +463,7 @@ def test_titles_without_chinese_for_machines_without_a_cjk_font():
         "MCLP plan — bundled sample Hefei 2020"
 
 
-def _static_axes(ds, plan=None, coverage=None, chinese: bool = False):
+def _static_axes(ds, plan=None, coverage=None, chinese: bool = False, **view):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -475,7 +475,7 @@ def _static_axes(ds, plan=None, coverage=None, chinese: bool = False):
     crs = metric_crs(ds.counties)
 
     def draw(on, inset: bool = False) -> None:
-        no.maps._draw_static_view(on, ds, crs, chinese, inset, coverage=coverage, plan=plan)
+        no.maps._draw_static_view(on, ds, crs, chinese, inset, coverage=coverage, plan=plan, **view)
     draw(ax)
     no.maps._lay_out_corners(ax, ds, crs, draw, chinese=chinese)
     return fig, ax, crs
@@ -517,6 +517,11 @@ def test_a_county_map_names_its_towns_and_a_city_map_its_uncovered_ones(own_font
         for axes in (ax, *ax.child_axes):
             named = _town_names(axes, ds.towns)
             assert named and {text.get_text() for text in named} <= uncovered and _apart_and_inside(axes, named)
+        plt.close(fig)
+        town = area.towns.iloc[[0]]  # a plan opening a branch at a town of the county: its name written once, green
+        sites = town.assign(site_id="new:1", kind="new")[["site_id", "name", "kind", "geometry"]]
+        fig, ax, _ = _static_axes(area, coverage=measured, chinese=True, sites=sites, selected=["new:1"])
+        assert [text.get_color() for text in ax.texts if text.get_text() == town["name"].iloc[0]] == ["#1a9850"]
         plt.close(fig)
         sparse = no.analyze_coverage(ds.of_bank("中国农业银行"), radius_km=1.0)  # most towns beyond reach
         towns = no.maps._town_layer(ds, sparse)
