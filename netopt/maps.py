@@ -17,7 +17,7 @@ from netopt._schema import REGION_ZH, region_words
 from netopt.coverage import Coverage
 from netopt.fonts import drawing_in, figure_font
 from netopt.io import WGS84, Dataset, bank_mask
-from netopt.planning import check_plan_columns, planned_new
+from netopt.planning import check_plan_columns, places_by, planned_new
 
 _REGION_COLOURS = {"core": "#d95f02", "county": "#1b9e77", "fringe": "#7570b3"}
 
@@ -486,8 +486,16 @@ ROLLOUT_LEGEND = (f"<br><span style='color:{PILOT_COLOUR}'>◯</span> 试点 pil
 
 def _at_branches(branches: gpd.GeoDataFrame, table: pd.DataFrame, column: str = "branch_id") -> gpd.GeoSeries:
     """Each row's place: that of the branch its `column` names (None where no branch of that id has one)."""
-    places = branches.drop_duplicates("branch_id").set_index("branch_id").geometry
+    places = places_by(branches, "branch_id")
     return gpd.GeoSeries(table[column].map(places).to_numpy(), index=table.index, crs=branches.crs)
+
+
+def _coaching_trips(branches: gpd.GeoDataFrame, hubs: pd.DataFrame) -> list[tuple]:
+    """Each coaching trip whose branch and hub both have a place: (its row of `hubs`, the branch's point, the
+    hub's point), in `branches`' CRS."""
+    starts, ends = _at_branches(branches, hubs), _at_branches(branches, hubs, "hub_id")
+    return [(row, start, end) for row, start, end in zip(hubs.itertuples(), starts, ends)
+            if start is not None and end is not None]
 
 
 def _add_rollout(fmap: folium.Map, branches: gpd.GeoDataFrame, pilots: pd.DataFrame | None,
@@ -497,10 +505,9 @@ def _add_rollout(fmap: folium.Map, branches: gpd.GeoDataFrame, pilots: pd.DataFr
     layer = folium.FeatureGroup(name="试点与培训 Pilots and training hubs")
     features = []
     if hubs is not None and len(hubs):
-        starts, ends = _at_branches(branches, hubs), _at_branches(branches, hubs, "hub_id")
         trips = [{"type": "Feature", "properties": {"tip": html.escape(_coaching_words(row)), "name": ""},
                   "geometry": {"type": "LineString", "coordinates": [[start.x, start.y], [end.x, end.y]]}}
-                 for row, start, end in zip(hubs.itertuples(), starts, ends) if start is not None and end is not None]
+                 for row, start, end in _coaching_trips(branches, hubs)]
         if trips:  # one GeoJSON layer: a province's thousands of trips, where a PolyLine each costs a template
             folium.GeoJson({"type": "FeatureCollection", "features": trips}, control=False,
                            style_function=lambda _: {"color": HUB_COLOUR, "weight": 1.5, "dashArray": "4 4"},
@@ -835,9 +842,11 @@ GRID_TOWN_LABELS = (("多数居民已覆盖乡镇", "towns, most residents withi
 
 
 def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame | None, crs, chinese: bool,
-                 town_shares: pd.DataFrame | None = None, inset: bool = False, losing=()) -> None:
+                 town_shares: pd.DataFrame | None = None, inset: bool = False, losing=()
+                 ) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
     """Counties, towns (by coverage, or by market share; the `losing` town ids ringed) and branches (by type) on
-    a static map; an inset leaves out the market-share colour bar the main map has."""
+    a static map; an inset leaves out the market-share colour bar the main map has. Returns the towns as drawn
+    (_static_towns: their dots, sizes and coverage), for their names."""
     counties = ds.counties[ds.counties.geometry.notna()].to_crs(crs)
     if len(counties):
         _draw_outlines(ax, counties.geometry)
@@ -865,6 +874,7 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     _draw_static_branches(ax, ds.branches.to_crs(crs), plan, chinese)
     ax.set_axis_off()
     ax.set_aspect("equal")
+    return towns, size, covered
 
 
 def _static_towns(ds: Dataset, coverage: Coverage | None, crs) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
@@ -884,13 +894,13 @@ def _draw_static_view(ax, ds: Dataset, crs, chinese: bool, inset: bool = False, 
     """All a static map draws on `ax` (its main axes or its core inset): counties, towns and branches, a plan's
     sites and moves, a type plan's rollout, then — in Chinese — the town names, after the plan's and the pilots'
     names, which so come first."""
-    _draw_static(ax, ds, coverage, plan, crs, chinese, town_shares=town_shares, inset=inset, losing=losing)
+    towns, size, covered = _draw_static(ax, ds, coverage, plan, crs, chinese, town_shares=town_shares, inset=inset,
+                                        losing=losing)
     if sites is not None and selected is not None:
         _draw_static_plan(ax, sites, selected, moves, crs, chinese=chinese, plan=plan)
     if pilots is not None or hubs is not None:
         _draw_static_rollout(ax, ds.branches.to_crs(crs), pilots, hubs, chinese=chinese)
     if chinese:  # town names are Chinese only
-        towns, size, covered = _static_towns(ds, coverage, crs)
         _draw_town_names(ax, towns, size, covered if town_shares is None else None)
 
 
@@ -1164,8 +1174,7 @@ def _draw_static_rollout(ax, branches: gpd.GeoDataFrame, pilots: pd.DataFrame | 
     from matplotlib.collections import LineCollection
 
     if hubs is not None and len(hubs):
-        starts, ends = _at_branches(branches, hubs), _at_branches(branches, hubs, "hub_id")
-        trips = [[(a.x, a.y), (b.x, b.y)] for a, b in zip(starts, ends) if a is not None and b is not None]
+        trips = [[(start.x, start.y), (end.x, end.y)] for _, start, end in _coaching_trips(branches, hubs)]
         faint = min(1.0, MANY_TRIPS / max(len(trips), 1))  # a province's thousands of trips: lighter, not a mass
         ax.add_collection(LineCollection(trips, colors=HUB_COLOUR, linewidths=0.3 + 0.5 * faint, linestyles="--",
                                          alpha=0.15 + 0.55 * faint, zorder=2,
@@ -1176,12 +1185,11 @@ def _draw_static_rollout(ax, branches: gpd.GeoDataFrame, pilots: pd.DataFrame | 
                    zorder=4, label=_label("培训中心", "training hubs", chinese))
     if pilots is not None and len(pilots):
         at = _at_branches(branches, pilots)
-        placed = pilots.assign(geometry=at.to_numpy())[at.notna().to_numpy()]
-        ax.scatter([p.x for p in placed["geometry"]], [p.y for p in placed["geometry"]], s=170, facecolors="none",
-                   edgecolors=PILOT_COLOUR, linewidths=2.5, zorder=5, label=_label("试点网点", "pilots", chinese))
+        placed = gpd.GeoDataFrame(pilots, geometry=at)[at.notna()]
+        ax.scatter(placed.geometry.x, placed.geometry.y, s=170, facecolors="none", edgecolors=PILOT_COLOUR,
+                   linewidths=2.5, zorder=5, label=_label("试点网点", "pilots", chinese))
         if chinese and "name" in placed and len(placed) <= TOWN_NAMES_UP_TO:
-            _draw_names(ax, gpd.GeoDataFrame(placed, geometry="geometry"), np.full(len(placed), np.sqrt(170) / 2),
-                        np.full(len(placed), "#8a6d00"))
+            _draw_names(ax, placed, np.full(len(placed), np.sqrt(170) / 2), np.full(len(placed), "#8a6d00"))
 
 
 def _draw_plan_names(ax, opened: gpd.GeoDataFrame, closed: gpd.GeoDataFrame) -> None:
