@@ -1,6 +1,7 @@
 """The columns netopt understands in counties, towns and branches tables: names, aliases, units."""
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -131,11 +132,6 @@ _BRANCH_TYPE_NAMES = {
 }
 REGION_TYPES = ("core", "county", "fringe")
 REGION_ZH = {"core": "核心城区", "county": "县域", "fringe": "城乡结合部", "unknown": "未分类"}
-
-
-def region_words(kind) -> str:
-    """A region type as a page says it, 县域 county (a code it does not know as given)."""
-    return f"{REGION_ZH[kind]} {kind}" if kind in REGION_ZH else str(kind)
 _REGION_TYPE_NAMES = {
     "core": "core", "核心城区": "core", "主城区": "core", "中心城区": "core", "城区": "core", "urban": "core",
     "county": "county", "县域": "county", "县": "county", "郊县": "county", "rural": "county", "农村": "county",
@@ -160,6 +156,14 @@ def branch_status(value: object) -> str:
     if any(word in text for word in NOT_YET_OPEN):
         return "planned"
     return "closed" if any(word in text for word in CLOSED) else "open"
+
+
+def region_words(kind) -> str:
+    """A region type as a page says it, 县域 county (a code it does not know as given; none: blank, as pages leave
+    a missing value)."""
+    if kind is None or (isinstance(kind, float) and math.isnan(kind)):
+        return ""
+    return f"{REGION_ZH[kind]} {kind}" if kind in REGION_ZH else str(kind)
 
 
 def canonical_region_type(value: str) -> str | None:

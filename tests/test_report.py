@@ -306,3 +306,10 @@ def test_a_data_folders_attribution_is_credited_on_its_maps_and_pages(tmp_path):
     assert runner.invoke(app, ["map", "--data", str(folder), "--out", str(tmp_path / "bare")]).exit_code == 0
     page = map_text(tmp_path / "bare" / "network_map.html")
     assert "数据来源" not in page and "Sample data" not in page
+
+
+def test_region_types_in_words_and_a_missing_one_blank():
+    from netopt._schema import region_words
+
+    assert [region_words(kind) for kind in ("core", "county", "fringe", "unknown", "郊区", None, float("nan"))] == \
+        ["核心城区 core", "县域 county", "城乡结合部 fringe", "未分类 unknown", "郊区", "", ""]
