@@ -73,6 +73,7 @@ def _tolerant_output() -> None:
         if not encoding.replace("-", "").startswith("utf") and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="netopt_plain")
 
+
 DATA_HELP = ("Folder with counties.*, towns.*, branches.*, or one workbook with sheets 区县, 乡镇, 网点 (default: the "
              "bundled sample).")
 READERS: dict[str, Callable] = {"counties": read_counties, "towns": read_towns, "branches": read_branches}
@@ -2716,8 +2717,9 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
 
     pilots_per_region, batch, hub_options = rollout
     with _working("Planning 规划中…", time_limit):
-        types = assign_branch_types(ds, time_limit=time_limit, **type_rules)
-        scores, _ = branch_scores(ds)
+        measured = analyze_coverage(ds)  # the one diagnosis the types and the pilots both score the branches on
+        types = assign_branch_types(ds, coverage=measured, time_limit=time_limit, **type_rules)
+        scores, _ = branch_scores(ds, measured)
         sheets = {"types": types, "pilots": select_pilots(types, scores, pilots_per_region),
                   "batches": rollout_batches(types, batch),
                   "hubs": _hubs(ds, types, hub_options),
