@@ -907,6 +907,7 @@ def _draw_static_view(ax, ds: Dataset, crs, chinese: bool, inset: bool = False, 
 TOWN_NAMES_UP_TO = 40  # a static map names every town when it shows this many or fewer (a county's), else this
 # many of the uncovered ones, the most populous
 PLACE_NAME = "place name"  # the gid of a town's or site's name on a static map
+RANKED_SITE = "ranked site"  # the gid of a suggested or candidate site's number and name, "1 小庙镇"
 NAME_SIDES = ((1, 0, "left", "center"), (-1, 0, "right", "center"), (0, 1, "center", "bottom"),
               (0, -1, "center", "top"))  # where a town's name may stand beside its dot, in this order
 
@@ -917,7 +918,7 @@ def _draw_town_names(ax, towns: gpd.GeoDataFrame, size: np.ndarray, covered: np.
     dots); a name the map writes already (a plan's new site at the town) not twice."""
     uncovered = np.zeros(len(towns), bool) if covered is None else ~covered
     named = np.ones(len(towns), bool) if len(towns) <= TOWN_NAMES_UP_TO else uncovered.copy()
-    named &= ~towns["name"].astype(str).isin({text.get_text() for text in ax.texts}).to_numpy()
+    named &= ~towns["name"].astype(str).isin(_names_written(ax)).to_numpy()
     if not named.any():
         return
     population = towns["population"].fillna(0).to_numpy(float)
@@ -926,9 +927,16 @@ def _draw_town_names(ax, towns: gpd.GeoDataFrame, size: np.ndarray, covered: np.
                 np.where(uncovered[order], "#a93226", "#333"))
 
 
-def _draw_names(ax, places: gpd.GeoDataFrame, radius: np.ndarray, colours) -> None:
-    """Places' names (`name`) beside their dots of `radius` points, in their order, each on the first side of its
-    dot where it stays within the map and overlaps no text written before (else left out), with a white halo."""
+def _names_written(ax) -> set[str]:
+    """The texts on the map and the names they write (a ranked site's "1 小庙镇" writes 小庙镇)."""
+    return {text.get_text() for text in ax.texts} | {text.get_label().removeprefix("_") for text in ax.texts}
+
+
+def _draw_names(ax, places: gpd.GeoDataFrame, radius: np.ndarray, colours, texts: pd.Series | None = None,
+                size: float = 7, weight: str = "normal") -> np.ndarray:
+    """Places' names (`name`, or `texts` naming them) beside their dots of `radius` points, in their order, each
+    on the first side of its dot where it stays within the map and overlaps no text written before (else left out),
+    with a white halo; which were written."""
     from matplotlib import patheffects
 
     ax.autoscale_view()
@@ -937,16 +945,22 @@ def _draw_names(ax, places: gpd.GeoDataFrame, radius: np.ndarray, colours) -> No
     halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # readable over dots and boundaries
     frame = ax.get_window_extent(renderer)
     placed = [text.get_window_extent(renderer) for text in ax.texts if text.get_text()]  # not the move arrows
-    for name, point, gap, colour in zip(places["name"].astype(str), places.geometry, radius + 2, colours):
+    names = places["name"].astype(str)
+    written = np.zeros(len(places), bool)
+    for at, (name, said, point, gap, colour) in enumerate(zip(names, names if texts is None else texts,
+                                                               places.geometry, radius + 2, colours)):
         for dx, dy, ha, va in NAME_SIDES:
-            text = ax.annotate(name, (point.x, point.y), xytext=(dx * gap, dy * gap), textcoords="offset points",
-                               ha=ha, va=va, fontsize=7, color=colour, path_effects=halo, gid=PLACE_NAME)
+            text = ax.annotate(said, (point.x, point.y), xytext=(dx * gap, dy * gap), textcoords="offset points",
+                               ha=ha, va=va, fontsize=size, fontweight=weight, color=colour, path_effects=halo,
+                               gid=PLACE_NAME, label=f"_{name}")  # "_": in no legend
             box = text.get_window_extent(renderer)
             inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
             if inside and not any(box.overlaps(other) for other in placed):
                 placed.append(box)
+                written[at] = True
                 break
             text.remove()
+    return written
 
 
 def _vertices(lines) -> list[np.ndarray]:
@@ -1039,19 +1053,22 @@ def _lay_out_corners(ax, ds: Dataset, crs, draw: Callable, chinese: bool) -> Non
         legend.set_loc(corner)
     inset = _core_inset(ax, ds, crs, draw, chinese, land, [c for c in CORNERS if c != corner])
     free = [c for c in ("lower left", "lower right", "upper left", "upper right") if c not in (corner, inset)]
-    _scale_bar(ax, free[0])
+    scale = _scale_bar(ax, free[0])
     ax.set_xlim(*limits[0])
     ax.set_ylim(*limits[1])
-    _names_uncovered(ax, [cover for cover in (legend, *ax.child_axes) if cover is not None])
+    _names_uncovered(ax, [cover for cover in (legend, *ax.child_axes, *scale) if cover is not None])
 
 
 def _names_uncovered(ax, covers: list) -> None:
-    """The place names (_draw_names) the legend or the inset would cover left out: not half seen through it."""
+    """The place names (_draw_names) the legend, the inset or the scale bar would cover left out, not half seen
+    through it; a ranked site's number kept."""
     renderer = ax.figure.canvas.get_renderer()
     boxes = [cover.get_window_extent(renderer) for cover in covers]
-    for text in [text for text in ax.texts if text.get_gid() == PLACE_NAME]:
+    for text in [text for text in ax.texts if text.get_gid() in (PLACE_NAME, RANKED_SITE)]:
         if any(text.get_window_extent(renderer).overlaps(box) for box in boxes):
             text.remove()
+            if text.get_gid() == RANKED_SITE:
+                _draw_rank(ax, text.xy, text.get_text().split(" ")[0])
 
 
 def _land(ds: Dataset, crs):
@@ -1082,14 +1099,15 @@ def _emptiest(ax, land, width: float, height: float, corners) -> str:
     return min(corners, key=covered)
 
 
-def _scale_bar(ax, corner: str = "lower left") -> None:
-    """A scale bar of a round number of km, about a sixth of the map's width, in that corner of it."""
+def _scale_bar(ax, corner: str = "lower left") -> list:
+    """A scale bar of a round number of km, about a sixth of the map's width, in that corner of it: its bar and
+    its label."""
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     km = max([k for k in SCALE_BAR_KM if k * 1000 <= (x1 - x0) / 6] or SCALE_BAR_KM[:1])
     start = x1 - 0.02 * (x1 - x0) - km * 1000 if "right" in corner else x0 + 0.02 * (x1 - x0)
     level = y1 - 0.05 * (y1 - y0) if "upper" in corner else y0 + 0.02 * (y1 - y0)
-    ax.plot([start, start + km * 1000], [level, level], color="k", linewidth=2)
-    ax.annotate(f"{km:g} km", (start, level), xytext=(0, 4), textcoords="offset points", fontsize=8)
+    bar = ax.plot([start, start + km * 1000], [level, level], color="k", linewidth=2)
+    return [*bar, ax.annotate(f"{km:g} km", (start, level), xytext=(0, 4), textcoords="offset points", fontsize=8)]
 
 
 def _core_inset(ax, ds: Dataset, crs, draw: Callable, chinese: bool, land, corners) -> str | None:
@@ -1118,7 +1136,7 @@ def _core_inset(ax, ds: Dataset, crs, draw: Callable, chinese: bool, land, corne
     inset.set_axis_on()
     inset.set(xticks=[], yticks=[], xlabel="", ylabel="")
     inset.set_title(_label("主城区", "core districts", chinese), fontsize=9)
-    _scale_bar(inset)
+    _names_uncovered(inset, _scale_bar(inset))
     ax.indicate_inset_zoom(inset, edgecolor="#777")
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)
@@ -1151,9 +1169,6 @@ def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.Dat
                linewidths=1.5 if plan is not None else 0.5, zorder=4,
                label=_label(*(("候选网点", "candidate sites") if "rank" in opened else ("新设网点", "new branches")),
                             chinese))
-    for row in opened.itertuples() if "rank" in opened else []:  # suggested sites: numbered as in their table
-        ax.annotate(str(row.rank), (row.geometry.x, row.geometry.y), xytext=(6, 6), textcoords="offset points",
-                    fontsize=10, fontweight="bold", color=NEW_COLOUR, zorder=5)
     if len(closed):  # no legend entry for closures a plan does not make
         ax.scatter(closed.geometry.x, closed.geometry.y, s=60, facecolors="none", edgecolors="#d73027",
                    linewidths=1.5, zorder=4, label=_label("撤并网点", "closed branches", chinese))
@@ -1163,8 +1178,34 @@ def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.Dat
                     arrowprops={"arrowstyle": "->", "color": MOVE_COLOUR, "linewidth": 1.5})
     if lines:
         ax.plot([], [], color=MOVE_COLOUR, linewidth=1.5, label=_label("迁址", "moves", chinese))
-    if chinese and "rank" not in opened:  # suggested sites are numbered, at towns named already
+    if "rank" in opened:
+        _draw_ranks(ax, opened.sort_values("rank", kind="stable"), chinese)
+    elif chinese:
         _draw_plan_names(ax, opened, closed)
+
+
+def _draw_ranks(ax, opened: gpd.GeoDataFrame, chinese: bool) -> None:
+    """Suggested or candidate sites numbered by their `rank`, as in their table: in Chinese with their names —
+    "1 滨湖新区写字楼底商" (_draw_names; TOWN_NAMES_UP_TO sites or fewer) —, else, or where that finds no room,
+    the number alone."""
+    named = np.zeros(len(opened), bool)
+    if chinese and 0 < len(opened) <= TOWN_NAMES_UP_TO and "name" in opened:
+        texts = (opened["rank"].astype(str) + " " + opened["name"].fillna("").astype(str)).str.strip()
+        before = len(ax.texts)
+        named = _draw_names(ax, opened, np.full(len(opened), np.sqrt(60) / 2), np.full(len(opened), NEW_COLOUR),
+                            texts=texts, size=8, weight="bold")
+        for text in ax.texts[before:]:
+            text.set_gid(RANKED_SITE)
+    for row in opened[~named].itertuples():
+        _draw_rank(ax, (row.geometry.x, row.geometry.y), str(row.rank))
+
+
+def _draw_rank(ax, point: tuple[float, float], rank: str) -> None:
+    """A suggested or candidate site's number beside its dot."""
+    from matplotlib import patheffects
+
+    ax.annotate(rank, point, xytext=(6, 6), textcoords="offset points", fontsize=10, fontweight="bold",
+                color=NEW_COLOUR, path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")], zorder=5)
 
 
 def _draw_static_rollout(ax, branches: gpd.GeoDataFrame, pilots: pd.DataFrame | None, hubs: pd.DataFrame | None,
@@ -1195,7 +1236,7 @@ def _draw_static_rollout(ax, branches: gpd.GeoDataFrame, pilots: pd.DataFrame | 
 def _draw_plan_names(ax, opened: gpd.GeoDataFrame, closed: gpd.GeoDataFrame) -> None:
     """The names of a plan's new sites (green) and closed branches (red) beside them (_draw_names), when they are
     TOWN_NAMES_UP_TO or fewer; a name the map writes already (a new site at a named town) not twice."""
-    written = {text.get_text() for text in ax.texts}
+    written = _names_written(ax)
     places = pd.concat([opened.assign(colour=NEW_COLOUR), closed.assign(colour="#d73027")])
     places = places[places["name"].notna() & ~places["name"].astype(str).isin(written)]
     if 0 < len(places) <= TOWN_NAMES_UP_TO:

@@ -362,21 +362,13 @@ def test_relocation_moves_drawn_on_both_maps(tmp_path: Path, monkeypatch):
 
 def test_no_name_is_left_under_the_legend(own_fonts, tmp_path: Path):
     """A square county full of towns: the legend, in whichever corner, stands over some; their names go."""
-    import geopandas as gpd
     import matplotlib.pyplot as plt
-    from shapely.geometry import box
 
     no.use_font(chinese_font(tmp_path / "hei.ttf"))
-    county = gpd.GeoDataFrame({"county_id": ["1"], "name": ["方县"], "population": [25e4], "region_type": ["county"]},
-                              geometry=[box(117.0, 31.0, 117.5, 31.5)], crs=4326)
-    lon, lat = np.meshgrid(np.linspace(117.0, 117.5, 6), np.linspace(31.0, 31.5, 6))
-    towns = gpd.GeoDataFrame({"town_id": [f"t{k}" for k in range(36)], "name": [f"第{k}镇" for k in range(36)],
-                              "county": "方县", "county_id": "1", "population": 1e4, "region_type": "county"},
-                             geometry=gpd.points_from_xy(lon.ravel(), lat.ravel()), crs=4326)
-    branches = gpd.GeoDataFrame({"branch_id": ["B1"], "name": ["网点"], "bank": ["x"], "type": [None]},
-                                geometry=gpd.points_from_xy([117.25], [31.25]), crs=4326)
+    ds = _square_county()
+    towns = ds.towns
     with fonts.drawing_in(fonts.cjk_font()):
-        fig, ax, _ = _static_axes(no.io.Dataset(county, towns, branches), chinese=True)
+        fig, ax, _ = _static_axes(ds, chinese=True)
         named = _town_names(ax, towns)
         assert 0 < len(named) < 36 and _apart_and_inside(ax, named)
         plt.close(fig)
@@ -384,7 +376,7 @@ def test_no_name_is_left_under_the_legend(own_fonts, tmp_path: Path):
 
 def test_a_plan_map_names_its_new_and_closed_branches_once(own_fonts, tmp_path: Path):
     """With a Chinese font: each move's two ends named in their colours (a name the map writes already not again);
-    suggested sites, numbered at named towns, are not named."""
+    ranked sites (suggested, candidate) are named after their number."""
     import matplotlib.pyplot as plt
 
     no.use_font(chinese_font(tmp_path / "hei.ttf"))
@@ -406,7 +398,49 @@ def test_a_plan_map_names_its_new_and_closed_branches_once(own_fonts, tmp_path: 
         fig, ax, crs = _static_axes(ds, chinese=True)
         before = len(ax.texts)
         no.maps._draw_static_plan(ax, sites.assign(rank=1), plan.selected, None, crs, chinese=True)
-        assert {text.get_text() for text in ax.texts[before:]} == {"1"}
+        opened = set(moves["to_name"])
+        assert {text.get_text() for text in ax.texts[before:]} <= {"1"} | {f"1 {name}" for name in opened}
+        assert sum(text.get_text() != "1" for text in ax.texts[before:]) > 0
+        plt.close(fig)
+
+
+def _square_county(towns_per_side: int = 6):
+    """A square county full of towns on a grid, 第0镇 …, and one branch in the middle: a Dataset."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    count = towns_per_side ** 2
+    county = gpd.GeoDataFrame({"county_id": ["C1"], "name": ["方县"], "population": [25e4], "region_type": ["county"]},
+                              geometry=[box(117.0, 31.0, 117.5, 31.5)], crs=4326)
+    lon, lat = np.meshgrid(np.linspace(117.0, 117.5, towns_per_side), np.linspace(31.0, 31.5, towns_per_side))
+    towns = gpd.GeoDataFrame({"town_id": [f"t{k}" for k in range(count)], "name": [f"第{k}镇" for k in range(count)],
+                              "county": "方县", "county_id": "C1", "population": 1e4, "region_type": "county"},
+                             geometry=gpd.points_from_xy(lon.ravel(), lat.ravel()), crs=4326)
+    branches = gpd.GeoDataFrame({"branch_id": ["B1"], "name": ["网点"], "bank": ["x"], "type": [None]},
+                                geometry=gpd.points_from_xy([117.25], [31.25]), crs=4326)
+    return no.io.Dataset(county, towns, branches)
+
+
+@pytest.mark.parametrize("chinese", [True, False])
+def test_ranked_sites_are_numbered_and_named_each_once(own_fonts, tmp_path: Path, chinese: bool):
+    """Candidate sites (evaluate-sites, a report's suggestions at towns) numbered as in their table: with a Chinese
+    font named after the number, "1 第0镇", the town's own name then not written again, the number alone where the
+    name finds no room or the legend would cover it; without one numbers only."""
+    import matplotlib.pyplot as plt
+
+    if chinese:
+        no.use_font(chinese_font(tmp_path / "hei.ttf"))
+    ds = _square_county()
+    sites = ds.towns[["name", "geometry"]].assign(site_id=ds.towns["town_id"], kind="new",
+                                                  rank=np.arange(len(ds.towns), 0, -1))
+    with fonts.drawing_in(fonts.cjk_font()):
+        fig, ax, _ = _static_axes(ds, chinese=chinese, sites=sites, selected=list(sites["site_id"]))
+        said = [text.get_text() for text in ax.texts]
+        for rank, name in zip(sites["rank"], sites["name"]):
+            assert said.count(str(rank)) + said.count(f"{rank} {name}") == 1
+            assert name not in said or str(rank) in said
+        named = [text for text in ax.texts if text.get_gid() == no.maps.RANKED_SITE]
+        assert (0 < len(named) < len(sites)) == chinese and _apart_and_inside(ax, named)
         plt.close(fig)
 
 
@@ -487,11 +521,14 @@ def _town_names(ax, towns) -> list:
 
 
 def _apart_and_inside(ax, texts) -> bool:
-    """Whether no two of the texts overlap and each lies within its axes, none under its legend or inset."""
+    """Whether no two of the texts overlap and each lies within its axes, none under its legend, inset or scale
+    bar."""
     ax.figure.canvas.draw()
     frame, boxes = ax.get_window_extent(), [text.get_window_extent() for text in texts]
     inside = all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1 for b in boxes)
-    covers = [cover.get_window_extent() for cover in [ax.get_legend(), *ax.child_axes] if cover is not None]
+    scale = [text for text in ax.texts if text.get_text().endswith(" km")] + [line for line in ax.lines if
+                                                                             len(line.get_xdata())]
+    covers = [cover.get_window_extent() for cover in [ax.get_legend(), *ax.child_axes, *scale] if cover is not None]
     return inside and not any(a.overlaps(b) for k, a in enumerate(boxes) for b in boxes[k + 1:] + covers)
 
 
