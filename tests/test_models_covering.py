@@ -85,6 +85,27 @@ def test_partial_cover_of_residents_from_geodataframes():
         LSCP.from_geodataframes(towns, sites, radius_km=3.5, cover_share=90)
 
 
+def test_an_lscp_counts_what_each_site_covers_in_residents():
+    """The objective counts sites, but worth_of_each (the CLI's adds 万人) counts the residents only each open site
+    covers, from the demand's population; a demand without one counts its points."""
+    import netopt as no
+    from netopt.distance import cost_matrix_km
+    from netopt.planning import candidate_sites
+
+    sample = no.load_sample()
+    towns, sites = sample.towns, candidate_sites(sample)
+    model = LSCP.from_geodataframes(towns, sites, radius_km=3.5)
+    plan = model.solve().selected
+    worth = model.worth_of_each(plan)
+    within = cost_matrix_km(towns, sites.set_index("site_id").loc[plan]) <= 3.5
+    alone = within.sum(axis=1) == 1
+    population = towns["population"].to_numpy()
+    assert worth.tolist() == pytest.approx([population[alone & within[:, j]].sum() for j in range(len(plan))])
+    assert worth.max() > 1e4
+    points = LSCP.from_geodataframes(towns.drop(columns="population"), sites, radius_km=3.5)
+    assert points.worth_of_each(plan).tolist() == [float((alone & within[:, j]).sum()) for j in range(len(plan))]
+
+
 @settings(max_examples=220, deadline=None)
 @given(coverage(), st.data())
 def test_mclp_matches_brute_force(case, data):

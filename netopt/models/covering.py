@@ -398,7 +398,9 @@ class LSCP(_Covering):
                            weight: str | None = "population", radius_min: float | None = None,
                            mode: str | np.ndarray = "drive", speed_kmh=30.0, walk_speed_kmh: float = 4.5,
                            detour_factor: float = 1.3, **rules) -> "LSCP":
-        """With cover_share, the share is of the `weight` column's total (residents by default). `radius_min`
+        """With cover_share, the share is of the `weight` column's total (residents by default); the weights (where
+        the demand has that column, or always with cover_share) also count each open site's worth in residents
+        (worth_of_each) and the covered share of the result. `radius_min`
         (minutes, `mode` "drive" or "walk") instead of radius_km: every demand point within that travel time
         (reach_from_geodataframes); the assignment's `travel_minutes` column then replaces its km `distance`.
         `speed_kmh` (driving: one, or one per demand point,
@@ -407,7 +409,8 @@ class LSCP(_Covering):
         from netopt.models.median import _ids
 
         cost = column_or_values(candidates, facility_cost, "candidates")
-        weights = column_or_values(demand, weight, "demand") if cover_share is not None else None
+        weighed = cover_share is not None or not isinstance(weight, str) or weight in demand
+        weights = column_or_values(demand, weight, "demand") if weighed else None
         given = rules_from_candidates(candidates, rules)
         reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph, radius_min, mode,
                                          speed_kmh=speed_kmh, walk_speed_kmh=walk_speed_kmh,
