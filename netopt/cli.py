@@ -578,7 +578,7 @@ def _say_other_radii(cov: Coverage) -> None:
 
 def _summarise(cov: Coverage, source: str) -> None:
     table = Table(title=f"Coverage 覆盖诊断 — {source}")
-    for col in ("区域 region", "区县", "万人", "网点", "万人/网点", "网点/100km²", "覆盖率", "半径 km"):
+    for col in ("区域 region", "区县", "万人", "网点", "万人/网点", "网点/ 100km²", "覆盖率", "半径 km"):
         table.add_column(col, justify="right")
     for row in cov.by_region.itertuples():
         table.add_row(row.region_type, str(row.counties), f"{row.population_wan:,.1f}", str(row.branches),
@@ -3231,7 +3231,9 @@ def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool)
                "quickest\n最快 min" if timed else "nearest\n最近 km",
                "ours/rival\n我行/他行" if rivals else "branches\n网点"] + (["wins 万人\n争取客户"] if rivals else [])
     for header in headers:
-        shown.add_column(header, justify="left" if header.startswith("site") else "right")
+        named = header.startswith("site")  # a site's name folded onto more lines, never cut short
+        shown.add_column(header, justify="left" if named else "right", overflow="fold" if named else "ellipsis",
+                         min_width=8 if named else None)
     for row in table.itertuples():
         near = f"{row.branches_within}/{row.rival_branches_within}" if rivals else str(row.branches_within)
         cells = [str(row.rank), str(row.name), _shown(row.residents_within_wan, ".2f"),
@@ -3342,7 +3344,7 @@ def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str,
     table = Table(title=f"Plans compared 方案比选 — {source}, within {_radius_words(radius)}")
     table.add_column("")
     for plan in scenarios["scenario"]:
-        table.add_column(plan, justify="right")
+        table.add_column(plan, justify="right", overflow="fold")  # a plan's name never cut short
     measures = [("branches 网点", "branches", "{:d}"), ("new 新设", "new", "{:d}"), ("closed 撤并", "closed", "{:d}"),
                 ("covered 覆盖 万人", "covered_wan", "{:,.1f}"), ("coverage 覆盖率", "coverage_pct", "{:.1f}%"),
                 *[(f"  {region} {REGION_ZH.get(region, '')}", f"coverage_pct_{region}", "{:.1f}%")

@@ -28,11 +28,16 @@ def _said(output: str) -> str:
 
 
 def _moves_shown(output: str) -> list[list[str]]:
-    """The rows of the changes table a command printed, each cell's text whole (a name folded onto more lines
-    joined again, without spaces)."""
-    lines = output.split("Changes to today's network")[1].splitlines()
+    """The rows of the changes table a command printed, each cell's text whole."""
+    return table_rows(output, "Changes to today's network")
+
+
+def table_rows(output: str, title: str) -> list[list[str]]:
+    """The rows of the table under `title` a command printed, each cell's text whole (a name folded onto more
+    lines joined again, without spaces)."""
+    lines = output.split(title)[1].splitlines()
     rows: list[list[str]] = []
-    for line in lines[4:]:
+    for line in lines[next(k for k, line in enumerate(lines) if line.startswith("┡")) + 1:]:
         if not line.startswith("│"):
             break
         cells = ["".join(cell.split()) for cell in line.strip("│").split("│")]
@@ -1393,6 +1398,12 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     assert "Plans compared 方案比选" in said and "within core 1.2 km, county 3.5 km" in said
     scenarios = pd.read_csv(tmp_path / "cmp" / "compare_scenarios.csv").set_index("scenario 方案")
     assert scenarios.index.tolist() == ["today 现状", "撤杨庙", "再撤三河"]
+    long = runner.invoke(app, ["compare", str(tmp_path / "close1"), str(tmp_path / "fewer.csv"), "--bank", "农业",
+                               "--name", "撤杨庙", "--name", "再撤三河支行并在杨庙镇新设一个网点的方案", "--out",
+                               str(tmp_path / "long")])
+    header = [line.strip("┃").split("┃") for line in long.output.splitlines() if line.startswith("┃")]
+    assert ["".join("".join(cell.split()) for cell in column) for column in zip(*header)][1:] == [
+        "today现状", "撤杨庙", "再撤三河支行并在杨庙镇新设一个网点的方案"]  # on 80 columns, folded, never cut short
     assert scenarios[["branches 网点数", "new 新设", "closed 撤并"]].values.tolist() == [[101, 0, 0], [101, 1, 1],
                                                                                        [100, 1, 2]]
     towns = pd.read_csv(tmp_path / "cmp" / "compare_towns.csv")

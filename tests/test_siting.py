@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 import netopt as no
@@ -18,14 +19,11 @@ from netopt.planning import candidate_sites, existing_positions
 from netopt.siting import evaluate_sites
 from tests.conftest import write
 from tests.pages import map_text
+from tests.test_cli import _said, table_rows
 
 runner = CliRunner()
 RADIUS = {"core": 1.2, "county": 3.5}
 SITES = ["滨湖=117.28,31.74", "长丰=117.17,32.48", "市中心=117.283,31.866", "小庙=117.10,31.80"]
-
-
-def _said(output: str) -> str:
-    return " ".join(output.translate(str.maketrans("", "", "│╭╮╰╯─")).split())
 
 
 @pytest.fixture(scope="module")
@@ -105,16 +103,19 @@ def test_each_site_wins_what_the_huff_model_gives_it_beside_todays_branches(samp
 
 
 def test_evaluate_sites_ranks_files_and_written_out_sites_together(tmp_path: Path):
-    offers = write(tmp_path / "候选点位.csv", "名称,经度,纬度\n滨湖物业,117.28,31.74\n长丰物业,117.17,32.48\n")
+    offers = write(tmp_path / "候选点位.csv", "名称,经度,纬度\n滨湖新区写字楼底商物业,117.28,31.74\n长丰物业,117.17,32.48\n")
     result = runner.invoke(app, ["evaluate-sites", "--candidates", str(offers), "--site", "小庙=117.10,31.80",
                                  "--bank", "农业", "--grid-km", "1", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "out" / "site_evaluation.csv")
-    assert sorted(table["name 名称"]) == ["小庙", "滨湖物业", "长丰物业"]
+    assert sorted(table["name 名称"]) == ["小庙", "滨湖新区写字楼底商物业", "长丰物业"]
     assert sorted(table["site_id 点位编号"]) == ["site:S0001", "候选点位:S0001", "候选点位:S0002"]  # named by source
     assert table["rank 排名"].tolist() == [1, 2, 3]
     assert table["adds_covered_wan 新增覆盖(万人)"].is_monotonic_decreasing
     assert "Site evaluation 选址评估" in _said(result.output) and "on the population grid" not in result.output
+    shown = table_rows(result.output, "Site evaluation 选址评估")  # on 80 columns: names folded, never cut short
+    assert [row[1] for row in shown] == table["name 名称"].tolist()
+    assert max(cell_len(line) for line in result.output.splitlines()) <= 80
     for name in ("site_evaluation.xlsx", "site_evaluation_map.html", "site_evaluation_map.png"):
         assert (tmp_path / "out" / name).exists()
     page = map_text(tmp_path / "out" / "site_evaluation_map.html")
