@@ -3223,8 +3223,8 @@ EVALUATION_ZH = {"rank": "排名", "site_id": "点位编号", "town": "最近乡
 
 
 def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool) -> None:
-    """The evaluation on the console: a row per site, best first (its town and every column in the CSV), and which
-    sites reach no resident."""
+    """The evaluation on the console: a row per site, best first (its town and every column in the CSV; a name
+    two sites share with its id), and which sites reach no resident."""
     rivals, timed = "won_wan" in table, "nearest_branch_min" in table
     shown = Table(title=f"Site evaluation 选址评估 — {source}, within {within}")
     headers = ["#", "site\n点位", "within 万人\n覆盖范围", "adds 万人\n新增覆盖", "overlap\n重叠",
@@ -3234,9 +3234,11 @@ def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool)
         named = header.startswith("site")  # a site's name folded onto more lines, never cut short
         shown.add_column(header, justify="left" if named else "right", overflow="fold" if named else "ellipsis",
                          min_width=8 if named else None)
-    for row in table.itertuples():
+    shared = table["name"].duplicated(keep=False).to_numpy()
+    for row, twin in zip(table.itertuples(), shared):
         near = f"{row.branches_within}/{row.rival_branches_within}" if rivals else str(row.branches_within)
-        cells = [str(row.rank), str(row.name), _shown(row.residents_within_wan, ".2f"),
+        cells = [str(row.rank), f"{row.name} ({row.site_id})" if twin else str(row.name),
+                 _shown(row.residents_within_wan, ".2f"),
                  _shown(row.adds_covered_wan, ".2f"), _shown(row.overlap_pct, ".0f", "%"),
                  _shown(row.nearest_branch_min, ".1f") if timed else _shown(row.nearest_branch_km, ".2f"), near]
         shown.add_row(*cells, *([_shown(row.won_wan, ".2f")] if rivals else []))

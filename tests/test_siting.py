@@ -122,6 +122,16 @@ def test_evaluate_sites_ranks_files_and_written_out_sites_together(tmp_path: Pat
     assert "候选 candidate #1: " in page and "候选网点 candidate sites (# rank)" in page and "新设 open" not in page
 
 
+def test_sites_of_one_name_are_told_apart_by_their_ids(tmp_path: Path):
+    result = runner.invoke(app, ["evaluate-sites", "--site", "万达=117.25,31.84", "--site", "万达=117.26,31.85",
+                                 "--site", "银泰=117.27,31.86", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "out" / "site_evaluation.csv")
+    shown = [row[1] for row in table_rows(result.output, "Site evaluation 选址评估")]
+    assert shown == [f"{name}({site})" if name == "万达" else name
+                     for name, site in zip(table["name 名称"], table["site_id 点位编号"])]
+
+
 @pytest.mark.parametrize("options, message", [
     ([], "give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat"),
     (["--site", "117.25,31.84"], "--site, value 1: write each site as name=lon,lat"),
