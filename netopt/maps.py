@@ -853,7 +853,8 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
         for row in counties.itertuples():
             point = row.geometry.representative_point()
             label = row.name if chinese else (getattr(row, "name_pinyin", None) or row.county_id)
-            ax.annotate(str(label), (point.x, point.y), ha="center", fontsize=9, color="#333")
+            ax.annotate(str(label), (point.x, point.y), ha="center", fontsize=9, color="#333", path_effects=_halo(),
+                        zorder=NAME_LEVEL)
     if _on_grid(coverage) and town_shares is None:
         _draw_static_cells(ax, coverage.towns, crs, chinese)
     towns, size, covered = _static_towns(ds, coverage, crs)
@@ -927,6 +928,16 @@ def _draw_town_names(ax, towns: gpd.GeoDataFrame, size: np.ndarray, covered: np.
                 np.where(uncovered[order], "#a93226", "#333"))
 
 
+NAME_LEVEL = 6  # names over every dot and ring (the pilots' are drawn at 5)
+
+
+def _halo() -> list:
+    """A white halo around a name: readable over dots and boundaries."""
+    from matplotlib import patheffects
+
+    return [patheffects.withStroke(linewidth=2.5, foreground="white")]
+
+
 def _names_written(ax) -> set[str]:
     """The texts on the map and the names they write (a ranked site's "1 小庙镇" writes 小庙镇)."""
     return {text.get_text() for text in ax.texts} | {text.get_label().removeprefix("_") for text in ax.texts}
@@ -937,12 +948,9 @@ def _draw_names(ax, places: gpd.GeoDataFrame, radius: np.ndarray, colours, texts
     """Places' names (`name`, or `texts` naming them) beside their dots of `radius` points, in their order, each
     on the first side of its dot where it stays within the map and overlaps no text written before (else left out),
     with a white halo; which were written."""
-    from matplotlib import patheffects
-
     ax.autoscale_view()
     ax.apply_aspect()
     renderer = ax.figure.canvas.get_renderer()
-    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # readable over dots and boundaries
     frame = ax.get_window_extent(renderer)
     placed = [text.get_window_extent(renderer) for text in ax.texts if text.get_text()]  # not the move arrows
     names = places["name"].astype(str)
@@ -951,8 +959,8 @@ def _draw_names(ax, places: gpd.GeoDataFrame, radius: np.ndarray, colours, texts
                                                                places.geometry, radius + 2, colours)):
         for dx, dy, ha, va in NAME_SIDES:
             text = ax.annotate(said, (point.x, point.y), xytext=(dx * gap, dy * gap), textcoords="offset points",
-                               ha=ha, va=va, fontsize=size, fontweight=weight, color=colour, path_effects=halo,
-                               gid=PLACE_NAME, label=f"_{name}")  # "_": in no legend
+                               ha=ha, va=va, fontsize=size, fontweight=weight, color=colour, path_effects=_halo(),
+                               zorder=NAME_LEVEL, gid=PLACE_NAME, label=f"_{name}")  # "_": in no legend
             box = text.get_window_extent(renderer)
             inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
             if inside and not any(box.overlaps(other) for other in placed):
@@ -1202,10 +1210,8 @@ def _draw_ranks(ax, opened: gpd.GeoDataFrame, chinese: bool) -> None:
 
 def _draw_rank(ax, point: tuple[float, float], rank: str) -> None:
     """A suggested or candidate site's number beside its dot."""
-    from matplotlib import patheffects
-
     ax.annotate(rank, point, xytext=(6, 6), textcoords="offset points", fontsize=10, fontweight="bold",
-                color=NEW_COLOUR, path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")], zorder=5)
+                color=NEW_COLOUR, path_effects=_halo(), zorder=NAME_LEVEL)
 
 
 def _draw_static_rollout(ax, branches: gpd.GeoDataFrame, pilots: pd.DataFrame | None, hubs: pd.DataFrame | None,
