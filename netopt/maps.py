@@ -1114,8 +1114,9 @@ def _scale_bar(ax, corner: str = "lower left") -> list:
     km = max([k for k in SCALE_BAR_KM if k * 1000 <= (x1 - x0) / 6] or SCALE_BAR_KM[:1])
     start = x1 - 0.02 * (x1 - x0) - km * 1000 if "right" in corner else x0 + 0.02 * (x1 - x0)
     level = y1 - 0.05 * (y1 - y0) if "upper" in corner else y0 + 0.02 * (y1 - y0)
-    bar = ax.plot([start, start + km * 1000], [level, level], color="k", linewidth=2)
-    return [*bar, ax.annotate(f"{km:g} km", (start, level), xytext=(0, 4), textcoords="offset points", fontsize=8)]
+    bar = ax.plot([start, start + km * 1000], [level, level], color="k", linewidth=2, zorder=NAME_LEVEL)
+    return [*bar, ax.annotate(f"{km:g} km", (start, level), xytext=(0, 4), textcoords="offset points", fontsize=8,
+                              path_effects=_halo(), zorder=NAME_LEVEL)]
 
 
 def _core_inset(ax, ds: Dataset, crs, draw: Callable, chinese: bool, land, corners) -> str | None:

@@ -441,6 +441,8 @@ def test_ranked_sites_are_numbered_and_named_each_once(own_fonts, tmp_path: Path
             assert name not in said or str(rank) in said
         named = [text for text in ax.texts if text.get_gid() == no.maps.RANKED_SITE]
         assert (0 < len(named) < len(sites)) == chinese and _apart_and_inside(ax, named)
+        dots = max(collection.get_zorder() for collection in ax.collections)
+        assert all(text.get_zorder() > dots for text in ax.texts if text.get_text())  # names and numbers over dots
         plt.close(fig)
 
 
