@@ -1258,8 +1258,15 @@ def _default_title(plan: pd.DataFrame | None, planned: bool = False) -> str:
 
 
 def _without_chinese(text: str) -> str:
-    """The text without Chinese characters and punctuation, for a machine with no CJK font."""
-    return " ".join(re.sub(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+", " ", text).split())
+    """The text without Chinese characters and punctuation, for a machine with no CJK font; a separator left
+    with nothing after it (the comma before a bank's Chinese name) goes too."""
+    latin = " ".join(re.sub(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+", " ", text).split())
+    parts = re.split(r"\s*([,;:·—])\s*", latin)  # words, separator, words, …
+    kept = ""
+    for separator, words in zip(["", *parts[1::2]], parts[0::2]):
+        if words:
+            kept += (f"{separator} " if separator in ",;:" else f" {separator} ") + words if kept else words
+    return kept
 
 
 def _label(zh: str, en: str, chinese: bool) -> str:

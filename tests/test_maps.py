@@ -497,6 +497,9 @@ def test_a_county_with_a_boundary_alone_is_mapped(tmp_path: Path):
 def test_titles_without_chinese_for_machines_without_a_cjk_font():
     assert no.maps._without_chinese("MCLP 方案 plan — bundled sample 合肥市 Hefei（2020）") == \
         "MCLP plan — bundled sample Hefei 2020"
+    assert no.maps._without_chinese("选址评估 Site evaluation — bundled sample 合肥市 Hefei, 农业") == \
+        "Site evaluation — bundled sample Hefei"
+    assert no.maps._without_chinese("网点 branches — 合肥市, 农业 — 2020") == "branches — 2020"
 
 
 def _static_axes(ds, plan=None, coverage=None, chinese: bool = False, **view):
