@@ -345,6 +345,24 @@ def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, mo
     features += [_point(row.geometry, f"撤并 close: {html.escape(str(row.name))}{noted}", **CLOSE_STYLE)
                  for row, noted in zip(closed.itertuples(), _tooltip_notes(closed))]
     _point_layer(layer, features).add_to(fmap)
+    if ranked and len(opened):
+        _rank_numbers(opened).add_to(layer)
+
+
+RANK_NUMBER = ("<div style='color:{colour};font:bold 13px sans-serif;text-shadow:0 0 3px #fff,0 0 3px #fff'>"
+               "{rank}</div>")
+
+
+def _rank_numbers(opened: gpd.GeoDataFrame) -> folium.GeoJson:
+    """Suggested or candidate sites' numbers beside their circles, always shown (as on the PNG): one GeoJSON
+    of text markers that take no clicks, so each circle's tooltip still opens."""
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [row.geometry.x, row.geometry.y]},
+                 "properties": {"name": "", "style": {"html": RANK_NUMBER.format(colour=NEW_COLOUR, rank=row.rank)}}}
+                for row in opened.itertuples()]
+    return folium.GeoJson({"type": "FeatureCollection", "features": features}, control=False,
+                          marker=folium.Marker(icon=folium.DivIcon(icon_size=(24, 16), icon_anchor=(-8, 20),
+                                                                   class_name="netopt-rank"), interactive=False),
+                          style_function=lambda feature: feature["properties"]["style"])
 
 
 class FindBox(folium.MacroElement):

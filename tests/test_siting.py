@@ -2,6 +2,7 @@
 network, its numbers checked against the models and distances computed another way."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -120,6 +121,8 @@ def test_evaluate_sites_ranks_files_and_written_out_sites_together(tmp_path: Pat
         assert (tmp_path / "out" / name).exists()
     page = map_text(tmp_path / "out" / "site_evaluation_map.html")
     assert "候选 candidate #1: " in page and "候选网点 candidate sites (# rank)" in page and "新设 open" not in page
+    numbers = re.findall(r"text-shadow:[^']*'>(\d+)</div>", page)  # each site's number shown beside it, no hover
+    assert sorted(set(map(int, numbers))) == [1, 2, 3] and "new L.Marker" in page and '"interactive": false' in page
 
 
 def test_sites_of_one_name_are_told_apart_by_their_ids(tmp_path: Path):
