@@ -2765,7 +2765,7 @@ def _rollout_maps(ds: Dataset, sheets: dict[str, pd.DataFrame], out: Path) -> li
     fmap = network_map(ds, **shown)
     written = [write_atomic(out / "plan_map.html", lambda p: fmap.save(str(p))),
                static_map(ds, out / "plan_map.png", **shown)]
-    console.print(f"Wrote {', '.join(p.name for p in written)}: branches by type, pilots 试点 and training hubs "
+    console.print(f"Wrote {', '.join(str(p) for p in written)}: branches by type, pilots 试点 and training hubs "
                   "培训中心 on the map")
     return written
 

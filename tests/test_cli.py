@@ -1148,6 +1148,8 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     assert sheets == ["types", "pilots", "batches", "hubs", "mix", "calendar"]
     page = map_text(tmp_path / "plan_map.html")
     assert (tmp_path / "plan_map.png").exists() and "试点 pilot: " in page and ", 第1批 batch 1" in page
+    said = f"Wrote {tmp_path / 'plan_map.html'}, {tmp_path / 'plan_map.png'}:"  # in its folder, as the others
+    assert "".join(said.split()) in "".join(result.output.split())
     assert len(pd.read_csv(tmp_path / "plan_pilots.csv")) == 6
     assert "社区型" in result.output and "0% → 40%" in result.output and "budget" not in result.output
     default = runner.invoke(app, ["plan", "--out", str(tmp_path / "default")])  # no community branches chosen
