@@ -5,6 +5,8 @@ import math
 import numbers
 from dataclasses import dataclass
 
+from netopt._paths import readable
+
 MAX_LISTED_PROBLEMS = 20
 NO_PLAN_YET = "no plan yet 尚无方案"  # what a solve the time limit ended before any plan has, in users' words
 
@@ -25,8 +27,8 @@ class Problem:
     unlocated: bool = False  # a branch's coordinates only: skip_unlocated (--skip-unlocated) would leave it out
 
     def location(self) -> str:
-        """Where the problem is: "towns.csv, row 5, column '人口'"."""
-        parts = [self.file]
+        """Where the problem is: "towns.csv, row 5, column '人口'" (a file name in GBK bytes shown in Chinese)."""
+        parts = [readable(self.file)]
         if self.rows:
             parts.append(describe_rows(self.rows, self.row_word))
         if self.column:

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from netopt._errors import NO_PLAN_YET, InfeasibleError, InputError, LeftOutWarning, NetoptError, Problem, SolverError
+from netopt._paths import readable
 from netopt._schema import canonical_region_type
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
@@ -33,8 +34,15 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="netopt: plan a bank's branch network (网点布局) — coverage, location models, branch types.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-console = Console()
-errors = Console(stderr=True)
+class _Console(Console):
+    """rich's Console, its texts' file names in GBK bytes shown in Chinese (_paths.readable)."""
+
+    def print(self, *objects, **options) -> None:
+        super().print(*(readable(o) if isinstance(o, str) else o for o in objects), **options)
+
+
+console = _Console()
+errors = _Console(stderr=True)
 
 
 def _show_version(asked: bool) -> None:
@@ -57,7 +65,8 @@ PLAIN_TEXT = {"\u2212": "-", "\u00b2": "2", "\u00b5": "u", "\u25c9": "o", "\u25c
 
 
 def _plain_text(error: UnicodeError) -> tuple[str, int]:
-    """The characters the output's encoding cannot write as PLAIN_TEXT has them, else ? (a rare one in a name)."""
+    """The characters the output's encoding cannot write as PLAIN_TEXT has them, else ? (a rare one in a name, a
+    file name's byte that is not UTF-8 where the console has not shown it in Chinese)."""
     text = error.object[error.start:error.end]
     return "".join(PLAIN_TEXT.get(character, "?") for character in text), error.end
 
@@ -66,11 +75,11 @@ codecs.register_error("netopt_plain", _plain_text)
 
 
 def _tolerant_output() -> None:
-    """Standard output and error in an encoding other than UTF-8 (GBK: `netopt report > log.txt` on a Chinese
-    Windows) write what they cannot encode as _plain_text says, rather than fail the command."""
+    """Standard output and error write what their encoding cannot — in GBK (`netopt report > log.txt` on a Chinese
+    Windows) a rare character, in any a file name's bytes that are not UTF-8 — as _plain_text says, rather than
+    fail the command."""
     for stream in (sys.stdout, sys.stderr):
-        encoding = (getattr(stream, "encoding", None) or "utf-8").lower()
-        if not encoding.replace("-", "").startswith("utf") and hasattr(stream, "reconfigure"):
+        if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="netopt_plain")
 
 
@@ -514,7 +523,7 @@ def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None,
     if data is None:
         ds, source = load_sample(population), f"bundled sample {SAMPLE_CITY}"
     else:
-        ds, source = read_folder(data, coords, population, skip_unlocated), str(data)
+        ds, source = read_folder(data, coords, population, skip_unlocated), readable(data)
     if population is not None:
         source += f", residents 常住人口 by {ds.towns.attrs['population_column']}"
     if branches is not None:
@@ -2290,7 +2299,7 @@ def _command_line(context: typer.Context) -> str:
             continue
         flag = "" if param.param_type_name == "argument" else f"{param.opts[0]} "
         words += [f"{flag}{item}" for item in (value if isinstance(value, (list, tuple)) else [value])]
-    return " ".join(words)
+    return readable(" ".join(words))  # a file name in GBK bytes in Chinese: the record is UTF-8 text
 
 
 GRID_STEPS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10)  # --grid-km values a refusal may name

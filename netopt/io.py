@@ -24,6 +24,7 @@ from pyproj import CRS, Geod
 
 from netopt import _schema as sc
 from netopt._errors import InputError, NetoptError, Problem, check_kind, describe_rows
+from netopt._paths import gdal_path, write_through
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
 from netopt.projection import metric_crs
 
@@ -331,7 +332,8 @@ def _layer_names(path: Path) -> list[str]:
     import pyogrio
 
     try:
-        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+        with gdal_path(path) as reachable:
+            return [str(name) for name in pyogrio.list_layers(reachable)[:, 0]]
     except Exception:  # GDAL's words ("not recognized as being in a supported file format") say no more
         raise InputError("cannot be read as a GeoPackage: not one, or damaged", file=str(path)) from None
 
@@ -755,9 +757,9 @@ KML_DISPLAY_FIELDS = ("id", "timestamp", "begin", "end", "altitudeMode", "tessel
 
 
 def _gis_frame(path: Path, layer: str | None, **options) -> gpd.GeoDataFrame:
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), gdal_path(path) as reachable:
         warnings.simplefilter("ignore")
-        return gpd.read_file(path, layer=layer, **options) if layer else gpd.read_file(path, **options)
+        return gpd.read_file(reachable, layer=layer, **options) if layer else gpd.read_file(reachable, **options)
 
 
 def _garbled(frame: pd.DataFrame) -> bool:
@@ -2191,7 +2193,7 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
     os.umask(umask)
     tmp.chmod(0o666 & ~umask)
     try:
-        write(tmp)
+        write_through(tmp, write)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

@@ -11,6 +11,7 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from netopt._errors import InputError, Problem, check_amount
+from netopt._paths import gdal_path
 from netopt.distance import (DEFAULT_FALLBACK_SPEED_KMH, DEFAULT_HIGHWAY_SPEEDS_KMH, RoadNetwork, min_matrix,
                              pieces_note)
 
@@ -289,7 +290,8 @@ def _line_layer(file: str) -> str | None:
     import pyogrio
 
     try:
-        layers = pyogrio.list_layers(file)
+        with gdal_path(file) as reachable:
+            layers = pyogrio.list_layers(reachable)
     except Exception:  # pyogrio's DataSourceError and friends
         return None
     lines = [str(name) for name, kind in layers if kind and "LineString" in str(kind)]
