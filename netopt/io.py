@@ -322,7 +322,7 @@ def kind_sheets(path: Path) -> dict[str, str]:
 
 def _sheet_names(path: Path) -> list[str]:
     try:
-        with pd.ExcelFile(path) as book:
+        with pd.ExcelFile(path, engine=_excel_engine(path)) as book:
             return book.sheet_names
     except Exception as err:  # a damaged workbook: its reader says so when the table is read
         raise InputError(f"cannot be read as an Excel workbook ({type(err).__name__}: {err})", file=str(path)) from None
@@ -503,6 +503,11 @@ def _file_bytes(p: Path) -> bytes:
         raise InputError(f"not a readable gzip file ({_first_line(exc)})", file=str(p)) from None
 
 
+def _excel_engine(path: Path) -> str:
+    """The reader of a workbook: calamine for old .xls, openpyxl for .xlsx (named: pandas warns where it is not)."""
+    return "calamine" if Path(path).suffix.lower() == ".xls" else "openpyxl"
+
+
 def _read_excel(p: Path, sheet: str | None, nrows: int | None = None) -> dict[str, pd.DataFrame]:
     """The sheets that hold anything (or only the one named), each as a grid of text cells from its row 1
     (blank rows included); with `nrows`, only their first rows (what a header is looked for in)."""
@@ -512,7 +517,7 @@ def _read_excel(p: Path, sheet: str | None, nrows: int | None = None) -> dict[st
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             frames = pd.read_excel(p, dtype=str, keep_default_na=False, header=None, sheet_name=None, nrows=nrows,
-                                   engine="calamine" if p.suffix.lower() == ".xls" else "openpyxl")
+                                   engine=_excel_engine(p))
     except Exception as exc:  # openpyxl and calamine raise many types for corrupt files
         raise InputError(f"not a readable {p.suffix.lower()} workbook ({_first_line(exc)})", file=str(p)) from None
     if sheet is not None and sheet not in frames:

@@ -308,6 +308,15 @@ def test_a_workbook_is_told_by_the_first_rows_of_its_sheets(tmp_path: Path):
     assert guess_kind_by_headers(path) == "branches"
 
 
+def test_a_workbook_is_read_without_warnings(tmp_path: Path, city_files):
+    """pandas warns where a workbook is read without naming its reader (its default changes in pandas 4)."""
+    book = city_workbook(tmp_path / "合肥网点规划数据.xlsx", city_files)
+    with warnings.catch_warnings(), pd.option_context("io.excel.xlsx.reader", "auto"):  # as outside the tests
+        warnings.simplefilter("error")
+        assert no.io.kind_sheets(book) == {"counties": "区县", "towns": "乡镇", "branches": "网点"}
+        assert len(no.read_folder(book).towns) == len(no.read_towns(city_files["towns"]))
+
+
 def test_one_workbook_with_a_sheet_per_table(tmp_path: Path, city_files):
     from typer.testing import CliRunner
 
