@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="netopt: plan a bank's branch network (网点布局) — coverage, location models, branch types.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+
 class _Console(Console):
     """rich's Console, its texts' file names in GBK bytes shown in Chinese (_paths.readable)."""
 
@@ -3214,7 +3216,8 @@ def _candidate_sites(files: list[Path], folder: Optional[str], site: list[str], 
     if folder is not None and not files:
         raise InputError("--candidates-folder picks the folder of a KML or KMZ file of candidate sites: give one",
                          file="command line")
-    frames = {Path(path).stem: _read_candidate_file(path, folder, coords, ds, bank, say=True) for path in files}
+    frames = {readable(Path(path).stem): _read_candidate_file(path, folder, coords, ds, bank, say=True)
+              for path in files}
     if site:
         frames["site"] = candidates_from_text(site, coords, ds)
     if len(frames) > 1 and pd.concat(frames.values())["site_id"].duplicated().any():  # ids (S0001 …) per source
@@ -3315,7 +3318,7 @@ def _read_plans(paths: list[Path], names: list[str], coords: str, bank: Optional
         raise InputError(f"--name gives {len(names)} name(s) for {len(paths)} plan(s): give one per plan, in order",
                          file="command line")
     files = [_plan_file(path) for path in paths]
-    names = names or [f"{file.parent.name}/{file.stem.removesuffix('_branches')}" for file in files]
+    names = names or [readable(f"{file.parent.name}/{file.stem.removesuffix('_branches')}") for file in files]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise InputError(f"two plans are both named {', '.join(repeated)}: give each a --name", file="command line")

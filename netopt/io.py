@@ -24,7 +24,7 @@ from pyproj import CRS, Geod
 
 from netopt import _schema as sc
 from netopt._errors import InputError, NetoptError, Problem, check_kind, describe_rows
-from netopt._paths import gdal_path, write_through
+from netopt._paths import foreign, gdal_path, readable, write_through
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
 from netopt.projection import metric_crs
 
@@ -633,12 +633,12 @@ def _kml_places(path: Path, layer: str | None) -> gpd.GeoDataFrame:
 
     text = _kml_text(path)
     with tempfile.TemporaryDirectory() as folder:
-        readable, own_names = _kml_gdal_reads(text, path, Path(folder))
-        paths = kml_folder_paths(text, [str(name) for name, _ in pyogrio.list_layers(readable)])
+        gdal_file, own_names = _kml_gdal_reads(text, path, Path(folder))
+        paths = kml_folder_paths(text, [str(name) for name, _ in pyogrio.list_layers(gdal_file)])
         folders = list(paths) if layer is None else kml_folders_named(layer, paths, str(path))
         if not folders:  # a document without a placemark
             return gpd.GeoDataFrame(geometry=[], crs=WGS84)
-        frames = {paths[folder]: _gis_frame(readable, folder).rename(columns=own_names) for folder in folders}
+        frames = {paths[folder]: _gis_frame(gdal_file, folder).rename(columns=own_names) for folder in folders}
     frames = {folder: frame for folder, frame in frames.items() if len(frame)} or frames
     places = pd.concat([frame.assign(folder=folder) for folder, frame in frames.items()], ignore_index=True)
     if len(frames) == 1 or places.empty:
@@ -658,10 +658,10 @@ def _kml_gdal_reads(text: str | None, path: Path, folder: Path) -> tuple[Path, d
     names = list(dict.fromkeys(match[1] for match in _KML_DATA_NAME.findall(text)))
     tokens = {name: f"netopt_field_{number}" for number, name in enumerate(names) if not _PLAIN_NAME.match(name)}
     declared = _KML_ENCODING.search(text[:200])
-    if not tokens and (declared is None or declared[1].lower().replace("-", "") == "utf8"):
+    if not tokens and (declared is None or declared[1].lower().replace("-", "") == "utf8") and not foreign(path):
         return path, {}
     text = _KML_DATA_NAME.sub(lambda m: m[0] if m[2] not in tokens else m[0].replace(m[2], tokens[m[2]]), text)
-    copy = folder / f"{path.stem}.kml"
+    copy = folder / f"{readable(path.stem)}.kml"
     copy.write_text(_KML_ENCODING.sub('encoding="UTF-8"', text, count=1), encoding="utf-8")
     return copy, {token: html.unescape(name) for name, token in tokens.items()}
 

@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from netopt._errors import InputError, check_kind
+from netopt._paths import readable
 from netopt.io import check_layers, write_atomic, write_geopackage
 from netopt.maps import LOSING_COLOUR, MOVE_COLOUR, NEW_COLOUR, TYPE_COLOURS
 
@@ -63,7 +64,7 @@ def write_kml(path: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame], labe
                        descriptions={str(name): str(text) for name, text in (descriptions or {}).items()},
                        hidden=set(_names(hidden, layers)), groups=_groups(group_by, layers),
                        packed=Path(path).suffix.lower() == ".kmz")
-    chunks = _document(title or Path(path).stem, places, options)
+    chunks = _document(title or readable(Path(path).stem), places, options)
 
     def write(tmp: Path) -> None:
         if not options.packed:

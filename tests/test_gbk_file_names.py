@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -67,3 +68,32 @@ def test_the_cli_reads_and_writes_in_gbk_folders_and_says_them_in_chinese(tmp_pa
     assert record.loc["command 命令", "value 数值"].endswith(f"--data {tmp_path}/合肥数据 --out {tmp_path}/合肥结果 "
                                                            "--bank 农业 --max-new 1")
     assert not [name for name in os.listdir(out) if name.startswith(".")]  # no temporary file left
+
+
+def test_candidates_and_plans_named_in_gbk_are_read_and_named_in_chinese(tmp_path: Path):
+    """A KMZ of sites (GDAL reads a copy), two candidate files whose ids repeat (each id prefixed by its file's
+    name), a plan in a folder compare names it by (its name in the table and workbook)."""
+    from netopt.kml import write_kml
+
+    towns = no.load_sample().towns.head(3)[["name", "geometry"]]
+    kmz = gbk(tmp_path, "候选.kmz")
+    write_kml(kmz, {"候选点位": towns})
+    with zipfile.ZipFile(kmz) as packed:  # the document named as the file, in Chinese (UTF-8)
+        assert "<Document><name>候选</name>" in packed.read("doc.kml").decode("utf-8")
+    assert no.read_candidates(kmz)["name"].tolist() == towns["name"].tolist()
+    offers = gbk(tmp_path, "候选点位.csv")
+    text = "名称,经度,纬度\n甲,117.28,31.74\n"
+    offers.write_text(text, encoding="utf-8")
+    (tmp_path / "other.csv").write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["evaluate-sites", str(offers), str(tmp_path / "other.csv"), "--out",
+                                 str(tmp_path / "e")])
+    assert result.exit_code == 0, result.output
+    assert sorted(pd.read_csv(tmp_path / "e" / "site_evaluation.csv")["site_id 点位编号"]) == ["other:S0001",
+                                                                                              "候选点位:S0001"]
+    plan = gbk(tmp_path, "方案一")
+    plan.mkdir()
+    shutil.copy(SAMPLE / "branches.csv", plan / "mclp_branches.csv")
+    compared = runner.invoke(app, ["compare", str(plan), "--out", str(tmp_path / "c")])
+    assert compared.exit_code == 0, compared.output
+    assert pd.read_csv(tmp_path / "c" / "compare_scenarios.csv")["scenario 方案"].tolist() == ["today 现状",
+                                                                                             "方案一/mclp"]
