@@ -530,7 +530,7 @@ def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None,
         source += f", residents 常住人口 by {ds.towns.attrs['population_column']}"
     if branches is not None:
         ds = with_branches(ds, branches, coords, kind_sheets(branches).get("branches"), skip_unlocated)
-        source += f", branches of {branches.name}"
+        source += f", branches of {readable(branches.name)}"
     _say_left_out(ds.branches)
     return ds, source
 
