@@ -3234,9 +3234,12 @@ EVALUATION_ZH = {"rank": "排名", "site_id": "点位编号", "town": "最近乡
                  "won_wan": "吸引他行客户(万人)"}  # site_evaluation's headers beside report.HEADERS_ZH
 
 
+SITES_SHOWN = 20  # the console's rows of a site evaluation, the best; the CSV and workbook have them all
+
+
 def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool) -> None:
-    """The evaluation on the console: a row per site, best first (its town and every column in the CSV; a name
-    two sites share with its id), and which sites reach no resident."""
+    """The evaluation on the console: a row per site, best first, the first SITES_SHOWN (its town and every column
+    in the CSV; a name two sites share with its id), and which sites reach no resident."""
     rivals, timed = "won_wan" in table, "nearest_branch_min" in table
     shown = Table(title=f"Site evaluation 选址评估 — {source}, within {within}")
     headers = ["#", "site\n点位", "within 万人\n覆盖范围", "adds 万人\n新增覆盖", "overlap\n重叠",
@@ -3247,7 +3250,7 @@ def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool)
         shown.add_column(header, justify="left" if named else "right", overflow="fold" if named else "ellipsis",
                          min_width=8 if named else None)
     shared = table["name"].duplicated(keep=False).to_numpy()
-    for row, twin in zip(table.itertuples(), shared):
+    for row, twin in zip(table.head(SITES_SHOWN).itertuples(), shared):
         near = f"{row.branches_within}/{row.rival_branches_within}" if rivals else str(row.branches_within)
         cells = [str(row.rank), f"{row.name} ({row.site_id})" if twin else str(row.name),
                  _shown(row.residents_within_wan, ".2f"),
@@ -3255,10 +3258,14 @@ def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool)
                  _shown(row.nearest_branch_min, ".1f") if timed else _shown(row.nearest_branch_km, ".2f"), near]
         shown.add_row(*cells, *([_shown(row.won_wan, ".2f")] if rivals else []))
     console.print(shown)
-    nobody = table[table["residents_within_wan"] == 0]
+    if len(table) > SITES_SHOWN:
+        console.print(f"… and {len(table) - SITES_SHOWN:,} more sites, ranked alike, in site_evaluation.csv")
+    nobody = table.loc[table["residents_within_wan"] == 0, "name"].astype(str)
     if len(nobody) and not on_grid:
-        console.print(f"{', '.join(nobody['name'].astype(str))}: no town point within the radius — on town points a "
-                      "town's residents count where its point is; --grid-km 1 spreads them over the town's area")
+        listed = ", ".join(nobody.head(SITES_SHOWN)) + (f" and {len(nobody) - SITES_SHOWN:,} more"
+                                                        if len(nobody) > SITES_SHOWN else "")
+        console.print(f"{listed}: no town point within the radius — on town points a town's residents count where "
+                      "its point is; --grid-km 1 spreads them over the town's area")
 
 
 def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFrame, bank: Optional[str],

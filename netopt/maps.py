@@ -354,11 +354,13 @@ RANK_NUMBER = ("<div style='color:{colour};font:bold 13px sans-serif;text-shadow
 
 
 def _rank_numbers(opened: gpd.GeoDataFrame) -> folium.GeoJson:
-    """Suggested or candidate sites' numbers beside their circles, always shown (as on the PNG): one GeoJSON
-    of text markers that take no clicks, so each circle's tooltip still opens."""
+    """The best RANKS_SHOWN suggested or candidate sites' numbers beside their circles, always shown (as on the
+    PNG; every site's tooltip has its own): one GeoJSON of text markers that take no clicks, so the circles'
+    tooltips still open."""
+    best = opened.sort_values("rank", kind="stable").head(RANKS_SHOWN)
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [row.geometry.x, row.geometry.y]},
                  "properties": {"name": "", "style": {"html": RANK_NUMBER.format(colour=NEW_COLOUR, rank=row.rank)}}}
-                for row in opened.itertuples()]
+                for row in best.itertuples()]
     return folium.GeoJson({"type": "FeatureCollection", "features": features}, control=False,
                           marker=folium.Marker(icon=folium.DivIcon(icon_size=(24, 16), icon_anchor=(-8, 20),
                                                                    class_name="netopt-rank"), interactive=False),
@@ -1192,7 +1194,8 @@ def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.Dat
     opened = projected[chosen & (projected["kind"] == "new")]
     closed = projected[~chosen & (projected["kind"] == "existing")]
     fill = [TYPE_COLOURS.get(kind, NEW_COLOUR) for kind in _planned_types(opened, plan)]
-    ax.scatter(opened.geometry.x, opened.geometry.y, s=60, c=fill, edgecolors=NEW_COLOUR if plan is not None else "k",
+    size = _site_dot_size(len(opened))
+    ax.scatter(opened.geometry.x, opened.geometry.y, s=size, c=fill, edgecolors=NEW_COLOUR if plan is not None else "k",
                linewidths=1.5 if plan is not None else 0.5, zorder=4,
                label=_label(*(("候选网点", "candidate sites") if "rank" in opened else ("新设网点", "new branches")),
                             chinese))
@@ -1206,31 +1209,40 @@ def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.Dat
     if lines:
         ax.plot([], [], color=MOVE_COLOUR, linewidth=1.5, label=_label("迁址", "moves", chinese))
     if "rank" in opened:
-        _draw_ranks(ax, opened.sort_values("rank", kind="stable"), chinese)
+        _draw_ranks(ax, opened, chinese, size)
     elif chinese:
         _draw_plan_names(ax, opened, closed)
 
 
-def _draw_ranks(ax, opened: gpd.GeoDataFrame, chinese: bool) -> None:
-    """Suggested or candidate sites numbered by their `rank`, as in their table: in Chinese with their names —
-    "1 滨湖新区写字楼底商" (_draw_names; TOWN_NAMES_UP_TO sites or fewer) —, else, or where that finds no room,
-    the number alone."""
-    named = np.zeros(len(opened), bool)
-    if chinese and 0 < len(opened) <= TOWN_NAMES_UP_TO and "name" in opened:
-        texts = (opened["rank"].astype(str) + " " + opened["name"].fillna("").astype(str)).str.strip()
-        before = len(ax.texts)
-        named = _draw_names(ax, opened, np.full(len(opened), np.sqrt(60) / 2), np.full(len(opened), NEW_COLOUR),
-                            texts=texts, size=8, weight="bold")
-        for text in ax.texts[before:]:
-            text.set_gid(RANKED_SITE)
-    for row in opened[~named].itertuples():
+RANKS_SHOWN = 40  # a map numbers the best this many suggested or candidate sites; the others are dots (and rows)
+
+
+def _site_dot_size(count: int) -> float:
+    """The dot of a plan's new site or of a candidate: 60 points², smaller where there are more than RANKS_SHOWN
+    (a landlord's list of 2,000 premises: a field of dots hiding the map under them), at least 12."""
+    return max(12.0, 60.0 * min(1.0, np.sqrt(RANKS_SHOWN / max(count, 1))))
+
+
+def _draw_ranks(ax, opened: gpd.GeoDataFrame, chinese: bool, size: float) -> None:
+    """The best RANKS_SHOWN suggested or candidate sites numbered by their `rank`, as in their table, beside their
+    dots where the number stays on the map and overlaps no text (_draw_names), in Chinese with the site's name —
+    "1 滨湖新区写字楼底商" —; a number that finds no room there at its dot all the same."""
+    best = opened.sort_values("rank", kind="stable").head(RANKS_SHOWN)
+    best = best if "name" in best else best.assign(name="")
+    names = best["name"].fillna("").astype(str) if chinese else ""
+    before = len(ax.texts)
+    placed = _draw_names(ax, best, np.full(len(best), np.sqrt(size) / 2), np.full(len(best), NEW_COLOUR),
+                         texts=(best["rank"].astype(str) + " " + names).str.strip(), size=8, weight="bold")
+    for text in ax.texts[before:]:
+        text.set_gid(RANKED_SITE)
+    for row in best[~placed].itertuples():
         _draw_rank(ax, (row.geometry.x, row.geometry.y), str(row.rank))
 
 
 def _draw_rank(ax, point: tuple[float, float], rank: str) -> None:
-    """A suggested or candidate site's number beside its dot."""
-    ax.annotate(rank, point, xytext=(6, 6), textcoords="offset points", fontsize=10, fontweight="bold",
-                color=NEW_COLOUR, path_effects=_halo(), zorder=NAME_LEVEL)
+    """A suggested or candidate site's number beside its dot, cut at the edge of the map (or of its inset)."""
+    ax.annotate(rank, point, xytext=(6, 6), textcoords="offset points", fontsize=8, fontweight="bold",
+                color=NEW_COLOUR, path_effects=_halo(), zorder=NAME_LEVEL, annotation_clip=True, clip_on=True)
 
 
 def _draw_static_rollout(ax, branches: gpd.GeoDataFrame, pilots: pd.DataFrame | None, hubs: pd.DataFrame | None,

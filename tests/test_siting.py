@@ -125,6 +125,19 @@ def test_evaluate_sites_ranks_files_and_written_out_sites_together(tmp_path: Pat
     assert sorted(set(map(int, numbers))) == [1, 2, 3] and "new L.Marker" in page and '"interactive": false' in page
 
 
+def test_a_long_list_shows_its_best_rows_and_writes_them_all(tmp_path: Path):
+    from netopt.cli import SITES_SHOWN
+
+    rows = "".join(f"铺面{k},{117.1 + 0.01 * k:.2f},{31.70 + 0.01 * k:.2f}\n" for k in range(SITES_SHOWN + 5))
+    offers = write(tmp_path / "长名单.csv", "名称,经度,纬度\n" + rows)
+    result = runner.invoke(app, ["evaluate-sites", str(offers), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "out" / "site_evaluation.csv")
+    shown = table_rows(result.output, "Site evaluation 选址评估")
+    assert len(table) == SITES_SHOWN + 5 and [row[1] for row in shown] == table["name 名称"].head(SITES_SHOWN).tolist()
+    assert "… and 5 more sites, ranked alike, in site_evaluation.csv" in _said(result.output)
+
+
 def test_sites_of_one_name_are_told_apart_by_their_ids(tmp_path: Path):
     result = runner.invoke(app, ["evaluate-sites", "--site", "万达=117.25,31.84", "--site", "万达=117.26,31.85",
                                  "--site", "银泰=117.27,31.86", "--out", str(tmp_path / "out")])
