@@ -219,8 +219,8 @@ KIND_HINTS = {"counties": ("count", "区县", "县", "unit"), "towns": ("town", 
 
 def guess_kind(path: Path) -> str | None:
     """counties, towns, branches or candidates (候选网点.csv: candidate sites, though it says 网点) as the file's
-    name says (one kind only), else None."""
-    name = path.name.lower()
+    name says (one kind only; a name in GBK bytes read as GBK), else None."""
+    name = readable(path.name).lower()
     hits = [kind for kind, words in KIND_HINTS.items() if any(w in name for w in words)]
     if "candidates" in hits:
         return "candidates"

@@ -97,3 +97,10 @@ def test_candidates_and_plans_named_in_gbk_are_read_and_named_in_chinese(tmp_pat
     assert compared.exit_code == 0, compared.output
     assert pd.read_csv(tmp_path / "c" / "compare_scenarios.csv")["scenario 方案"].tolist() == ["today 现状",
                                                                                              "方案一/mclp"]
+
+
+def test_a_gbk_file_name_says_its_kind():
+    from netopt.io import guess_kind
+
+    assert guess_kind(Path(os.fsdecode("乡镇人口.csv".encode("gbk")))) == "towns"
+    assert guess_kind(Path(os.fsdecode("网点清单.xlsx".encode("gbk")))) == "branches"
