@@ -787,8 +787,10 @@ def _bank_only(ds: Dataset, bank: Optional[str]) -> Dataset:
         return ds
     _say_banks_matched(ds, bank)
     ours = ds.of_bank(bank)
-    console.print(f"{bank} 我行: {len(ours.branches):,} of the {len(ds.branches):,} branches in the data are this "
-                  "bank's; what follows is about these")
+    names = ours.branches["bank"].dropna().astype(str).unique()
+    called = "" if any(bank in name for name in names) else f" ({', '.join(sorted(names))})"  # a short name: 农行
+    console.print(f"{bank} 我行{called}: {len(ours.branches):,} of the {len(ds.branches):,} branches in the data are "
+                  "this bank's; what follows is about these")
     return ours
 
 

@@ -91,18 +91,34 @@ def in_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.to_crs(4326)
 
 
+# what analysts call a bank — its short name or its English initials — as parts of its full name in a branch list
+BANK_SHORT_NAMES = {
+    "工行": ("工商银行",), "ICBC": ("工商银行",), "农行": ("农业银行",), "ABC": ("农业银行",), "中行": ("中国银行",),
+    "BOC": ("中国银行",), "建行": ("建设银行",), "CCB": ("建设银行",), "交行": ("交通银行",), "BOCOM": ("交通银行",),
+    "邮储": ("邮政储蓄", "邮储银行"), "PSBC": ("邮政储蓄", "邮储银行"), "招行": ("招商银行",), "CMB": ("招商银行",),
+    "浦发": ("浦东发展", "浦发银行"), "SPDB": ("浦东发展", "浦发银行"), "CIB": ("兴业银行",), "CMBC": ("民生银行",),
+    "CITIC": ("中信银行",), "CEB": ("光大银行",), "HXB": ("华夏银行",), "PAB": ("平安银行",), "CGB": ("广发银行",),
+    "农商行": ("农村商业银行", "农商银行"), "农信社": ("农村信用",)}
+
+
 def bank_mask(branches, bank: str) -> np.ndarray:
-    """Which branches belong to `bank` (its name, or part of it); an InputError listing the banks if none."""
+    """Which branches belong to `bank` (its name, or part of it; else a short name analysts use, 农行 or ABC for
+    中国农业银行: BANK_SHORT_NAMES); an InputError listing the banks if none."""
     if not isinstance(bank, str) or not bank.strip():
         raise InputError(f"bank is a bank's name or part of it, e.g. '农业', not {bank!r:.60}", file="bank")
     if "bank" not in branches or branches["bank"].isna().all():
         raise InputError(Problem("branches", f"no branch names its bank, so none can be picked as '{bank}': give "
                                  "each branch its bank (column bank / 银行), or leave the bank out when every branch "
                                  "is yours", column="bank"))
-    mask = branches["bank"].astype(str).str.contains(bank, regex=False, na=False).to_numpy()
+    names = branches["bank"].astype(str)
+    mask = names.str.contains(bank, regex=False, na=False).to_numpy().copy()
+    parts = BANK_SHORT_NAMES.get(bank.strip().upper(), ())
+    for part in () if mask.any() else parts:
+        mask |= names.str.contains(part, regex=False, na=False).to_numpy()
     if not mask.any():
         banks = ", ".join(sorted(branches["bank"].dropna().astype(str).unique())[:12])
-        raise InputError(f"no branch of bank '{bank}'; banks in the data: {banks}", file="branches")
+        read = f" (read as {' or '.join(parts)})" if parts else ""
+        raise InputError(f"no branch of bank '{bank}'{read}; banks in the data: {banks}", file="branches")
     return mask
 
 

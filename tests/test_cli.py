@@ -1733,6 +1733,18 @@ def test_a_bank_name_matching_several_banks_says_which(tmp_path: Path):
     assert one.exit_code == 0 and "planned as one" not in one.output
 
 
+@pytest.mark.parametrize("short, bank, branches", [("农行", "中国农业银行", 101), ("abc", "中国农业银行", 101),
+                                                   ("招行", "招商银行", 20), ("农商行", "安徽农村信用社联合社", 118)])
+def test_a_bank_by_the_short_name_analysts_use(tmp_path: Path, short: str, bank: str, branches: int):
+    """农行, ABC: 中国农业银行 (no branch list writes 农行), and the console names the bank it matched."""
+    result = runner.invoke(app, ["analyze", "--bank", short, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert f"{short} 我行 ({bank}" in _said(result.output) and f": {branches} of the 493 branches" in _said(result.output)
+    missing = runner.invoke(app, ["analyze", "--bank", "工行", "--out", str(tmp_path / "x")])
+    assert missing.exit_code == 2 and "no branch of bank '工行' (read as 工商银行); banks in the data:" in \
+        _said(missing.output)
+
+
 @pytest.mark.parametrize("model", ["pcenter", "mclp"])
 def test_a_model_with_no_plan_at_its_time_limit_is_said_plainly_and_writes_nothing(monkeypatch, tmp_path, model):
     """A solve the time limit ends before any plan (p-center's first cover on a fine grid, or HiGHS stopping
