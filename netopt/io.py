@@ -108,8 +108,8 @@ def bank_mask(branches, bank: str) -> np.ndarray:
         raise InputError(f"bank is a bank's name or part of it, e.g. '农业', not {bank!r:.60}", file="bank")
     if "bank" not in branches or branches["bank"].isna().all():
         raise InputError(Problem("branches", f"no branch names its bank, so none can be picked as '{bank}': give "
-                                 "each branch its bank (column bank / 银行), or leave the bank out when every branch "
-                                 "is yours", column="bank"))
+                                 "each branch its bank (column bank / 银行, or names that begin with it: "
+                                 "中国农业银行…支行), or leave the bank out when every branch is yours", column="bank"))
     names = branches["bank"].astype(str)
     mask = names.str.contains(bank, regex=False, na=False).to_numpy().copy()
     parts = BANK_SHORT_NAMES.get(bank.strip().upper(), ())
@@ -1520,8 +1520,22 @@ def read_branch_table(path: Source, coords: str = "wgs84", layer: str | None = N
             "address": _optional_text(table, matches, "address"),
             "status": _optional_text(table, matches, "status"),
         }
-    return _open_branches(*_read_points(path, coords, layer, (sc.BRANCH_FIELDS, sc.BRANCH_REQUIRED), columns,
-                                        "branches", skip_unlocated))
+    frame, table = _open_branches(*_read_points(path, coords, layer, (sc.BRANCH_FIELDS, sc.BRANCH_REQUIRED),
+                                                columns, "branches", skip_unlocated))
+    return _banks_from_names(frame), table
+
+
+BANK_IN_NAME = re.compile(r"^(.+?(?:银行|信用社|信用联社))")  # a branch name that begins with its bank's name
+
+
+def _banks_from_names(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Where no branch gives its bank, each one's bank read from its name where the name begins with it, as
+    regulators' lists and map POIs write them — 中国农业银行股份有限公司合肥长江东路支行, 中国农业银行(长江东路支行):
+    中国农业银行 —; a name that does not (长丰杨庙营业所) leaves its bank unknown."""
+    if frame["bank"].notna().any():
+        return frame
+    banks = frame["name"].astype(str).str.extract(BANK_IN_NAME, expand=False)
+    return frame.assign(bank=banks) if banks.notna().any() else frame
 
 
 def _open_branches(frame: gpd.GeoDataFrame, table: _Table) -> tuple[gpd.GeoDataFrame, _Table]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -1743,6 +1744,18 @@ def test_a_bank_by_the_short_name_analysts_use(tmp_path: Path, short: str, bank:
     missing = runner.invoke(app, ["analyze", "--bank", "工行", "--out", str(tmp_path / "x")])
     assert missing.exit_code == 2 and "no branch of bank '工行' (read as 工商银行); banks in the data:" in \
         _said(missing.output)
+
+
+def test_a_bank_picked_from_branch_names_as_a_licence_list_writes_them(tmp_path: Path):
+    """No bank column, each name beginning with its bank (中国农业银行股份有限公司长丰杨庙营业所): --bank reads it."""
+    data = tmp_path / "data"
+    shutil.copytree(Path(no.__file__).resolve().parent.parent / "data" / "sample", data)
+    branches = pd.read_csv(data / "branches.csv")
+    branches.assign(name=branches["bank"] + "股份有限公司" + branches["name"]).drop(columns="bank").to_csv(
+        data / "branches.csv", index=False)
+    result = runner.invoke(app, ["analyze", "--data", str(data), "--bank", "农行", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "农行 我行 (中国农业银行): 101 of the 493 branches" in _said(result.output)
 
 
 @pytest.mark.parametrize("model", ["pcenter", "mclp"])

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import netopt as no
 from netopt.competition import bank_market_shares, bank_shares, huff_shares, rival_coverage
+from netopt.io import bank_mask
 from tests.test_coverage import make_city
 
 
@@ -93,6 +95,21 @@ def test_rival_coverage_needs_the_same_measure():
     ds.branches["bank"] = None  # a bank's own file often names no bank
     with pytest.raises(no.InputError, match="column 'bank': no branch names its bank"):
         ds.of_bank("我行")
+
+
+def test_banks_are_read_from_branch_names_that_begin_with_them():
+    """A regulator's list or a map's POIs give no bank column but begin each name with its bank: read from there
+    (a name that does not leaves its bank unknown); a bank column given is kept as it is."""
+    table = pd.DataFrame({"网点名称": ["中国农业银行股份有限公司合肥长江东路支行", "招商银行(合肥分行营业部)", "长丰杨庙营业所",
+                                   "安徽肥西农村商业银行股份有限公司上派支行", "合肥建设路支行"],
+                          "经度": [117.30, 117.28, 117.20, 117.10, 117.25], "纬度": [31.86, 31.85, 32.20, 31.70, 31.80]})
+    branches = no.read_branches(table)
+    assert branches["bank"].fillna("").tolist() == ["中国农业银行", "招商银行", "", "安徽肥西农村商业银行", ""]
+    assert bank_mask(branches, "农行").tolist() == [True, False, False, False, False]
+    assert bank_mask(branches, "农商行").tolist() == [False, False, False, True, False]
+    with pytest.raises(no.InputError, match="no branch of bank '建设'"):  # 合肥建设路支行: a street, not the bank
+        bank_mask(branches, "建设")
+    assert no.read_branches(table.assign(银行="我行"))["bank"].eq("我行").all()
 
 
 def test_huff_shares_in_straight_line_minutes_are_the_km_shares_with_limits_scaled():
