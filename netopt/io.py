@@ -249,7 +249,8 @@ KIND_HEADERS = {
     "candidates": ("site_id", "site_name", "点位编号", "候选点编号", "点位名称", "候选点", "候选点名称", "候选点位",
                    "open_cost", "open_cost_wan", "开设成本", "开业成本"),
     "branches": ("branch_id", "branch_name", "网点编号", "网点代码", "网点名称", "机构号", "机构代码", "机构名称", "bank",
-                 "bank_name", "银行", "所属银行", "银行名称", "网点类型", "branch_type"),
+                 "bank_name", "银行", "所属银行", "银行名称", "网点类型", "branch_type",
+                 "typecode"),  # an Amap POI export's category code: a list of banks' outlets
     "towns": ("town_id", "town_code", "town", "town_name", "乡镇代码", "乡镇", "乡镇名称", "乡镇街道", "街道"),
     "counties": ("gdp_yi", "gdp", "地区生产总值", "生产总值", "area_km2", "面积", "土地面积", "行政区域面积", "区县名称"),
 }
@@ -1511,31 +1512,77 @@ def read_branch_table(path: Source, coords: str = "wgs84", layer: str | None = N
     `skip_unlocated`, rows whose only problems are their coordinates (empty, not numbers, outside China) are left
     out instead, attrs["left_out"] naming them."""
     def columns(table: _Table, matches: dict[str, sc.ColumnMatch], problems: list[Problem]) -> dict[str, pd.Series]:
+        categories = _poi_categories(table, matches)  # a map's POI export: its type column is no branch type
+        bank = _optional_text(table, matches, "bank")
         return {
             "branch_id": _ids(table, matches.get("branch_id"), "B", problems),
             "name": _required_text(table, matches["name"], problems),
-            "bank": _optional_text(table, matches, "bank"),
+            "bank": bank if categories is None else bank.where(bank.notna(), _poi_banks(categories)),
             "type": _labels(table, matches.get("type"), sc.canonical_branch_type, sc.BRANCH_TYPES, problems),
             "county": _optional_text(table, matches, "county"),
             "address": _optional_text(table, matches, "address"),
             "status": _optional_text(table, matches, "status"),
+            POI_ATM: None if categories is None else categories.str.contains(ATM_CATEGORY),
         }
     frame, table = _open_branches(*_read_points(path, coords, layer, (sc.BRANCH_FIELDS, sc.BRANCH_REQUIRED),
                                                 columns, "branches", skip_unlocated))
-    return _banks_from_names(frame), table
+    return _banks_from_names(_without_atms(frame, table)), table
+
+
+POI_PARTS = re.compile(r"\s*[;；|]\s*")  # the parts of a map POI's category: 金融保险服务;银行;中国农业银行 (Amap)
+ATM_CATEGORY = re.compile(r"自动提款机|自助银行|ATM", re.IGNORECASE)  # a POI category of cash machines, not branches
+POI_ATM = "_poi_atm"  # the column, while reading, marking the rows a POI export says are cash machines
+
+
+def _poi_categories(table: _Table, matches: dict[str, sc.ColumnMatch]) -> pd.Series | None:
+    """Where the branches' type column holds a map's POI categories (an Amap export's type, 金融保险服务;银行;中国农业银行),
+    those categories, the column then no longer read as the branch type; else None."""
+    match = matches.get("type")
+    if match is None:
+        return None
+    raw = _text(table.frame[match.source])
+    given = raw[raw != ""]
+    if given.empty or not given.str.contains(POI_PARTS).all():
+        return None
+    del matches["type"]
+    return raw
+
+
+def _poi_banks(categories: pd.Series) -> pd.Series:
+    """Each POI's bank, the last part of its category where that names one (中国农业银行; a bare 银行 names none)."""
+    last = categories.str.split(POI_PARTS).str[-1]
+    named = last.str.contains("银行|信用社|信用联社", regex=True) & ~last.isin(["银行", "银行相关"])
+    return last.where(named, pd.NA).astype(object)
+
+
+def _without_atms(frame: gpd.GeoDataFrame, table: _Table) -> gpd.GeoDataFrame:
+    """The branches without the cash machines a POI export lists among them (自动提款机, ATM), attrs["left_out"]
+    saying how many and which rows; every row a cash machine is an error."""
+    atm = frame.pop(POI_ATM).fillna(False).to_numpy(bool) if POI_ATM in frame else np.zeros(len(frame), bool)
+    if not atm.any():
+        return frame
+    if atm.all():
+        raise InputError(table.problem("every place is a cash machine (自动提款机, ATM) by its category: no branch "
+                                       "to plan with"))
+    kept = frame[~atm].reset_index(drop=True)
+    _say_left_out(kept, frame, f"{table.file}: left out {int(atm.sum())} cash machine(s) 自动提款机 by their POI "
+                               f"category ({describe_rows(table.rows(atm), table.row_word, limit=5)})")
+    table.frame = table.frame[~atm]
+    return kept
 
 
 BANK_IN_NAME = re.compile(r"^(.+?(?:银行|信用社|信用联社))")  # a branch name that begins with its bank's name
 
 
 def _banks_from_names(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Where no branch gives its bank, each one's bank read from its name where the name begins with it, as
+    """A branch that does not give its bank has it read from its name where the name begins with it, as
     regulators' lists and map POIs write them — 中国农业银行股份有限公司合肥长江东路支行, 中国农业银行(长江东路支行):
     中国农业银行 —; a name that does not (长丰杨庙营业所) leaves its bank unknown."""
-    if frame["bank"].notna().any():
+    unknown = frame["bank"].isna()
+    if not unknown.any():
         return frame
     banks = frame["name"].astype(str).str.extract(BANK_IN_NAME, expand=False)
-    return frame.assign(bank=banks) if banks.notna().any() else frame
+    return frame.assign(bank=frame["bank"].where(~unknown, banks).astype(object))
 
 
 def _open_branches(frame: gpd.GeoDataFrame, table: _Table) -> tuple[gpd.GeoDataFrame, _Table]:

@@ -436,3 +436,29 @@ def test_a_branch_list_reads_ids_or_names_under_a_title(tmp_path: Path):
     path.write_text("地址,备注\n合肥,x\n", encoding="utf-8")
     with pytest.raises(InputError, match="needs a column of branch ids .* columns found: 地址, 备注"):
         read_branch_list(path)
+
+
+AMAP_POIS = """id,name,type,typecode,address,location,pname,cityname,adname
+B0FFF5ABC1,中国农业银行(合肥长江东路支行),金融保险服务;银行;中国农业银行,160105,长江东路1104号,"117.326471,31.868950",安徽省,合肥市,瑶海区
+B0FFF5ABC2,中国建设银行(合肥明光路支行),金融保险服务;银行;中国建设银行,160104,明光路108号,"117.302471,31.871950",安徽省,合肥市,瑶海区
+B0FFF5ABC4,中国农业银行ATM(长江东路),金融保险服务;自动提款机;中国农业银行,160301,长江东路1100号,"117.327471,31.869950",安徽省,合肥市,瑶海区
+B0FFF5ABC5,徽商银行(合肥路支行),金融保险服务;银行;银行,160100,合肥路,"117.307471,31.869950",安徽省,合肥市,瑶海区
+"""
+
+
+def test_an_amap_poi_export_reads_as_branches(tmp_path: Path):
+    """高德 POIs of banks, as exported: its type is the POI's category (金融保险服务;银行;中国农业银行), not a branch
+    type — each bank from it (a bare 银行: from the name) —; its cash machines left out and said; its typecode
+    tells the file holds branches."""
+    from netopt.io import guess_kind_by_headers
+
+    path = write(tmp_path / "poi.csv", AMAP_POIS)
+    branches = no.read_branches(path, coords="gcj02")
+    assert branches["bank"].tolist() == ["中国农业银行", "中国建设银行", "徽商银行"]
+    assert branches["type"].isna().all() and branches["branch_id"].tolist() == ["B0FFF5ABC1", "B0FFF5ABC2",
+                                                                                "B0FFF5ABC5"]
+    assert branches.attrs["left_out"] == f"{path}: left out 1 cash machine(s) 自动提款机 by their POI category (row 4)"
+    assert guess_kind_by_headers(path) == "branches"
+    atms = write(tmp_path / "atm.csv", AMAP_POIS.splitlines()[0] + "\n" + AMAP_POIS.splitlines()[3] + "\n")
+    with pytest.raises(no.InputError, match="every place is a cash machine"):
+        no.read_branches(atms, coords="gcj02")
