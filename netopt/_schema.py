@@ -37,9 +37,11 @@ POPULATION = Field(
     unit_aliases={"population_wan": "万人", "pop_wan": "万人", "常住人口万人": "万人"},
     description="resident population, persons (a header with 万人 is multiplied by 10,000)",
 )
-LON = Field("lon", ("lon", "lng", "long", "longitude", "x", "经度", "东经", "x坐标"), kind="number",
-            description="longitude, degrees")
-LAT = Field("lat", ("lat", "latitude", "y", "纬度", "北纬", "y坐标"), kind="number", description="latitude, degrees")
+LON = Field("lon", ("lon", "lng", "long", "longitude", "x", "经度", "东经", "x坐标",
+                    "location.lng", "location_lng"),  # Baidu's place search, its JSON flattened
+            kind="number", description="longitude, degrees")
+LAT = Field("lat", ("lat", "latitude", "y", "纬度", "北纬", "y坐标", "location.lat", "location_lat"), kind="number",
+            description="latitude, degrees")
 LONLAT = Field("lonlat", ("lonlat", "lnglat", "lon_lat", "lng_lat", "lon/lat", "lng/lat", "lon,lat", "lng,lat",
                           "location", "coordinates", "经纬度", "坐标", "经纬度坐标", "位置坐标", "gps坐标", "经度/纬度",
                           "经度,纬度"),
@@ -95,7 +97,7 @@ BRANCH_FIELDS: tuple[Field, ...] = (
     Field("type", ("type", "branch_type", "网点类型", "类型", "功能定位"),
           description="comprehensive | community | inclusive | light (综合型 / 社区型 / 普惠型 / 轻型)"),
     Field("county", ("county", "county_name", "区县", "所属区县", "所在区县", "县(市、区)", "所属县(市、区)", "区县名称",
-                     "所属区县名称")),
+                     "所属区县名称", "adname")),  # adname: an Amap POI's district
     Field("address", ("address", "地址", "网点地址", "详细地址", "营业地址")),
     Field("status", ("status", "营业状态", "机构状态", "经营状态", "网点状态", "状态", "许可证状态"),
           description="whether the branch is open today (正常营业 / 已撤销 / 筹建中 …): only open ones are read"),

@@ -5,6 +5,7 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -455,6 +456,7 @@ def test_an_amap_poi_export_reads_as_branches(tmp_path: Path):
     path = write(tmp_path / "poi.csv", AMAP_POIS)
     branches = no.read_branches(path, coords="gcj02")
     assert branches["bank"].tolist() == ["中国农业银行", "中国建设银行", "徽商银行"]
+    assert branches["county"].tolist() == ["瑶海区"] * 3  # adname
     assert branches["type"].isna().all() and branches["branch_id"].tolist() == ["B0FFF5ABC1", "B0FFF5ABC2",
                                                                                 "B0FFF5ABC5"]
     assert branches.attrs["left_out"] == f"{path}: left out 1 cash machine(s) 自动提款机 by their POI category (row 4)"
@@ -462,3 +464,14 @@ def test_an_amap_poi_export_reads_as_branches(tmp_path: Path):
     atms = write(tmp_path / "atm.csv", AMAP_POIS.splitlines()[0] + "\n" + AMAP_POIS.splitlines()[3] + "\n")
     with pytest.raises(no.InputError, match="every place is a cash machine"):
         no.read_branches(atms, coords="gcj02")
+
+
+def test_a_baidu_place_search_export_reads_as_branches(tmp_path: Path):
+    """百度地图's place search flattened to a table: location.lat / location.lng in BD-09."""
+    from netopt.coords import to_wgs84
+
+    path = write(tmp_path / "baidu.csv", "uid,name,location.lat,location.lng,address,detail_info.tag\n"
+                                         "a1,中国农业银行(合肥长江东路支行),31.875,117.333,长江东路1104号,金融;银行\n")
+    branch = no.read_branches(path, coords="bd09").iloc[0]
+    lon, lat = to_wgs84(np.array([117.333]), np.array([31.875]), "bd09")
+    assert branch["bank"] == "中国农业银行" and (branch.geometry.x, branch.geometry.y) == pytest.approx((lon[0], lat[0]))
