@@ -141,9 +141,19 @@ _REGION_TYPE_NAMES = {
 }
 
 
+# words of the labels banks give their branches' types (社区支行, 综合性网点, 小微支行, 轻型化网点): a label holding
+# one type's words and no other's is that type
+_BRANCH_TYPE_WORDS = {"comprehensive": ("综合",), "community": ("社区",), "inclusive": ("普惠", "小微"),
+                      "light": ("轻型", "轻量")}
+
+
 def canonical_branch_type(value: str) -> str | None:
     """The canonical branch type for a user's label, or None when it is not one."""
-    return _BRANCH_TYPE_NAMES.get(str(value).strip().lower())
+    label = str(value).strip().lower()
+    if label in _BRANCH_TYPE_NAMES:
+        return _BRANCH_TYPE_NAMES[label]
+    said = [kind for kind, words in _BRANCH_TYPE_WORDS.items() if any(word in label for word in words)]
+    return said[0] if len(said) == 1 else None
 
 
 # words of a status column (营业状态, a licence's 许可证状态) saying a branch is not open today; anything else is open

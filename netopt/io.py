@@ -1167,7 +1167,9 @@ def _checked_positive(table: _Table, values: pd.Series, match: sc.ColumnMatch, p
 
 
 def _labels(table: _Table, match: sc.ColumnMatch | None, canon: Callable[[str], str | None],
-            allowed: tuple[str, ...], problems: list[Problem]) -> pd.Series:
+            allowed: tuple[str, ...], problems: list[Problem], elsewhere: str = "") -> pd.Series:
+    """A column of labels as their canonical values (`canon`); unknown ones a problem — where none is known and
+    `elsewhere` says what else the column may hold, a hint to keep it under another header."""
     if match is None:
         return pd.Series(pd.NA, index=table.frame.index, dtype=object)
     raw = _text(table.frame[match.source])
@@ -1175,7 +1177,11 @@ def _labels(table: _Table, match: sc.ColumnMatch | None, canon: Callable[[str], 
     bad = (raw != "") & mapped.isna()
     if bad.any():
         examples = ", ".join(repr(v) for v in raw[bad].unique()[:3])
-        problems.append(table.problem(f"unknown value(s) {examples}; allowed: {', '.join(allowed)}", match.source, bad))
+        other = "" if mapped.notna().any() or not elsewhere else (f"; none of its values is one: a column that says "
+                                                                  f"something else ({elsewhere}) is kept as it is "
+                                                                  "under another header")
+        problems.append(table.problem(f"unknown value(s) {examples}; allowed: {', '.join(allowed)}{other}",
+                                      match.source, bad))
     return mapped.where(mapped.notna(), pd.NA).astype(object)
 
 
@@ -1518,7 +1524,8 @@ def read_branch_table(path: Source, coords: str = "wgs84", layer: str | None = N
             "branch_id": _ids(table, matches.get("branch_id"), "B", problems),
             "name": _required_text(table, matches["name"], problems),
             "bank": bank if categories is None else bank.where(bank.notna(), _poi_banks(categories)),
-            "type": _labels(table, matches.get("type"), sc.canonical_branch_type, sc.BRANCH_TYPES, problems),
+            "type": _labels(table, matches.get("type"), sc.canonical_branch_type, sc.BRANCH_TYPES, problems,
+                            elsewhere="a level such as 支行, 分理处: 网点级别"),
             "county": _optional_text(table, matches, "county"),
             "address": _optional_text(table, matches, "address"),
             "status": _optional_text(table, matches, "status"),

@@ -167,6 +167,23 @@ def test_negative_gdp(tmp_path: Path):
 def test_unknown_branch_type(tmp_path: Path):
     err = problems_of(no.read_branches, write(tmp_path / "b.csv", "name,type,lon,lat\nA,旗舰型,117.3,31.8\n"))
     assert "unknown value(s) '旗舰型'" in str(err) and "comprehensive" in str(err)
+    levels = problems_of(no.read_branches, write(tmp_path / "l.csv", "name,网点类型,lon,lat\nA,支行,117.3,31.8\n"
+                                                                     "B,分理处,117.3,31.8\n"))
+    assert "none of its values is one: a column that says something else (a level such as 支行, 分理处: 网点级别) is " \
+           "kept as it is under another header" in str(levels)
+    mixed = problems_of(no.read_branches, write(tmp_path / "m.csv", "name,网点类型,lon,lat\nA,社区型,117.3,31.8\n"
+                                                                    "B,分理处,117.3,31.8\n"))
+    assert "'分理处'" in str(mixed) and "none of its values" not in str(mixed)  # a slip among types: no hint
+
+
+def test_branch_types_in_the_words_banks_use(tmp_path: Path):
+    """社区支行, 综合性网点, 小微支行, 普惠金融服务站, 轻型化网点: the type their words say; a label of two types'
+    words (综合社区网点) is none."""
+    path = write(tmp_path / "b.csv", "name,网点类型,lon,lat\nA,社区支行,117.3,31.8\nB,综合性网点,117.3,31.8\n"
+                                     "C,小微支行,117.3,31.8\nD,普惠金融服务站,117.3,31.8\nE,轻型化网点,117.3,31.8\n")
+    assert no.read_branches(path)["type"].tolist() == ["community", "comprehensive", "inclusive", "inclusive", "light"]
+    err = problems_of(no.read_branches, write(tmp_path / "two.csv", "name,网点类型,lon,lat\nA,综合社区网点,117.3,31.8\n"))
+    assert "unknown value(s) '综合社区网点'" in str(err)
 
 
 def test_unknown_region_type_and_unit(tmp_path: Path):
