@@ -3067,7 +3067,7 @@ def _say_joint_plan(summary: dict, chosen: pd.DataFrame, towns: pd.DataFrame, as
     counts = chosen["decision"].value_counts()
     changed = int((chosen["current_type"].notna() & (chosen["decision"] == "keep")
                    & (chosen["current_type"] != chosen["type"])).sum())
-    spent = [f"openings 开设 {chosen['open_cost_wan'].sum():,.0f}",
+    spent = [f"{counts.get('open', 0)} openings 开设 {chosen['open_cost_wan'].sum():,.0f}",
              f"{changed} type changes 改型 {chosen['conversion_cost_wan'].sum():,.0f}"] + [
         f"{int(towns[name].sum())} {name}s {extension['zh']} {towns[name].sum() * extension['cost_wan']:,.0f}"
         for name, extension in EXTENSIONS.items()]

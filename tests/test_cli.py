@@ -1259,6 +1259,7 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     new = sites[sites["decision 决策"] == "open"]
     assert len(new) > 0 and (new["open_cost_wan 开设费用(万元)"] > 0).all()
     spent = float(re.search(r"spent 花费: ([\d,]+) of 2,000 万元", said)[1].replace(",", ""))
+    assert f"万元: {len(new)} openings 开设 " in said  # counted, as the type changes, vehicles and stations are
     assert spent <= 2000 and "residents served 服务人口" in said and "Coverage within core 1.2 km, county 3.5 km" in said
     assert re.search(r"changes 调整: \d+ to today's network", said)
     assert "among equals 同等服务下: the least spent, then the fewest changes, of the plans serving every town" in said
