@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import inspect
+import re
 import sys
 import warnings
 from contextlib import contextmanager
@@ -834,6 +835,22 @@ BETA_HELP = "share: how fast a branch's pull falls with distance, km^-beta (defa
 MIN_KM_HELP = ("share: a branch nearer a town than this counts as this far, as a town's point stands for its area "
                "(default 1).")
 MODELS = ("mclp", "lscp", "pmedian", "pcenter", "cflp", "share")
+MODEL_SPELLINGS = {  # a model as analysts and textbooks write it (lower case, without spaces, - or _): its name
+    **{word: "mclp" for word in ("maxcover", "maximalcover", "maximalcovering", "最大覆盖", "最大覆盖模型")},
+    **{word: "lscp" for word in ("setcover", "setcovering", "locationsetcovering", "集合覆盖", "集合覆盖模型")},
+    **{word: "pmedian" for word in ("median", "p中位", "p中值", "p中位数", "中位", "p中位模型")},
+    **{word: "pcenter" for word in ("pcentre", "center", "centre", "p中心", "p中心模型")},
+    **{word: "cflp" for word in ("capacitated", "容量约束", "容量限制")},
+    **{word: "share" for word in ("marketshare", "huff", "市场份额", "份额")}}
+
+
+def _model_name(value: str) -> str:
+    """--model as the user spells it — MCLP, p-median, P中位, 最大覆盖 — as its name (mclp, pmedian …); a model
+    netopt lacks stays as given, for the command to refuse by name."""
+    key = re.sub(r"[\s_\-]", "", str(value)).lower()
+    return key if key in MODELS else MODEL_SPELLINGS.get(key, value)
+
+
 P_MODELS = ("mclp", "pmedian", "pcenter", "share")  # the models with p open sites, that score any plan (objective_of)
 GRID_MODELS = ("mclp", "lscp", "pmedian", "pcenter", "share")  # the models solved exactly on a population grid
 GRID_KM_HELP = ("Demand as a population grid of this cell size (km; each town's residents spread over its area) "
@@ -845,11 +862,12 @@ SPACING_HELP = ("Minimum spacing 网点间距, km (straight line): no two open b
 @app.command()
 def optimize(
     ctx: typer.Context,
-    model: str = typer.Option("mclp", help="mclp (most residents within the radius), lscp (fewest sites covering "
+    model: str = typer.Option("mclp", callback=_model_name,
+                              help="mclp (most residents within the radius), lscp (fewest sites covering "
                               "every town), pmedian (least total travel), pcenter (least worst travel) or cflp "
                               "(least total travel with a capacity per branch: --capacity-wan, and --budget-wan "
                               "or --max-new) or share (most residents won from the other banks, Huff model: "
-                              "needs --bank)."),
+                              "needs --bank); as written elsewhere too: MCLP, p-median, P中位, 最大覆盖 …"),
     p: Optional[int] = typer.Option(None, min=1, help="The most open branches, today's kept ones included "
                                     "(mclp, pmedian, pcenter, share; default with --max-new: today's branches and "
                                     "the new ones; fewer when a budget buys a better plan with fewer)."),
@@ -1078,8 +1096,8 @@ def curve(
     keep_covered: bool = typer.Option(False, help="With --moves or --close: every town within --radius-km (or "
                                       "--core-km/--county-km: the diagnosis's radii) of one of today's branches "
                                       "keeps a branch within it (不新增服务空白乡镇)."),
-    model: str = typer.Option("mclp", help="mclp (residents within the radius) or share (residents won from the "
-                              "other banks, Huff model: needs --bank)."),
+    model: str = typer.Option("mclp", callback=_model_name, help="mclp (residents within the radius) or share "
+                              "(residents won from the other banks, Huff model: needs --bank)."),
     beta: Optional[float] = typer.Option(None, callback=_above_zero, help=BETA_HELP),
     min_km: Optional[float] = typer.Option(None, callback=_above_zero, help=MIN_KM_HELP),
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero, help=GRID_KM_HELP),

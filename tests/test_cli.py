@@ -1387,6 +1387,25 @@ def test_branches_option_diagnoses_reports_and_maps_a_planned_network(tmp_path: 
     assert refused.exit_code == 2 and "far.csv, row 5" in _said(refused.output) and not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize("spelt, model", [("MCLP", "mclp"), ("p-median", "pmedian"), ("P中位", "pmedian"),
+                                          ("最大覆盖", "mclp"), ("P-Center", "pcenter"), ("集合覆盖", "lscp"),
+                                          ("Huff", "share"), ("market_share", "share"), ("cflp", "cflp")])
+def test_a_model_as_analysts_write_it(spelt: str, model: str):
+    from netopt.cli import _model_name
+
+    assert _model_name(spelt) == model
+
+
+def test_a_model_spelt_otherwise_is_run_and_recorded_by_its_name(tmp_path: Path):
+    result = runner.invoke(app, ["optimize", "--model", "P中位", "--max-new", "1", "--bank", "农业", "--out",
+                                 str(tmp_path)])
+    assert result.exit_code == 0 and "PMEDIAN plan 网点方案" in result.output, result.output
+    record = pd.read_excel(tmp_path / "pmedian_plan.xlsx", sheet_name=0).set_index("item 项目")
+    assert "--model pmedian" in record.loc["command 命令", "value 数值"]
+    unknown = runner.invoke(app, ["optimize", "--model", "gravity", "--out", str(tmp_path / "x")])
+    assert unknown.exit_code == 2 and "unknown model 'gravity'; use one of mclp, lscp, pmedian" in _said(unknown.output)
+
+
 def test_compare_puts_plans_beside_today(tmp_path: Path):
     """compare: a plan's folder and a branches file beside today's network — branches, new, closed, coverage —,
     the towns where they differ, written as CSVs and a workbook recording the command."""
