@@ -121,17 +121,23 @@ _ALIASES = {
     "bd09": "bd09", "bd-09": "bd09", "bd09ll": "bd09", "baidu": "bd09", "百度": "bd09",
     "腾讯": "gcj02", "高德坐标": "gcj02", "火星坐标系": "gcj02", "国测局坐标": "gcj02", "百度坐标": "bd09",
     "百度坐标系": "bd09", "gps坐标": "wgs84", "cgcs2000": "wgs84", "cgcs-2000": "wgs84",  # CGCS2000: WGS84 within cm
+    "4326": "wgs84", "国测局": "gcj02", "国测局坐标系": "gcj02", "腾讯坐标": "gcj02", "wgs84坐标": "wgs84",
 }
+
+
+def _alias_key(name: str) -> str:
+    """A coordinate system's name as the aliases are looked up: lower case, without spaces (WGS 84, GCJ 02)."""
+    return "".join(str(name).split()).lower()
 
 
 def coord_system_or_none(name: str) -> str | None:
     """normalize_coord_system, or None for a name it does not know."""
-    return _ALIASES.get(str(name).strip().lower())
+    return _ALIASES.get(_alias_key(name))
 
 
 def normalize_coord_system(name: str) -> str:
     """Map a user's name of a coordinate system to "wgs84", "gcj02" or "bd09"."""
-    key = str(name).strip().lower()
+    key = _alias_key(name)
     if key not in _ALIASES:
         from netopt._errors import InputError
 

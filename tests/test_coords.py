@@ -89,3 +89,12 @@ def test_the_offset_is_hundreds_of_metres_in_china():
 def test_unknown_coordinate_system_is_an_input_error():
     with pytest.raises(InputError, match="unknown coordinate system 'utm'"):
         to_wgs84(117.0, 31.0, "utm")
+
+
+@pytest.mark.parametrize("name, system", [("WGS 84", "wgs84"), ("EPSG:4326", "wgs84"), ("4326", "wgs84"),
+                                          ("GCJ 02", "gcj02"), ("火星坐标", "gcj02"), ("国测局", "gcj02"),
+                                          ("高德", "gcj02"), (" 百度坐标系 ", "bd09"), ("BD-09", "bd09")])
+def test_a_coordinate_system_as_analysts_name_it(name: str, system: str):
+    from netopt.coords import normalize_coord_system
+
+    assert normalize_coord_system(name) == system
