@@ -136,8 +136,11 @@ REGION_TYPES = ("core", "county", "fringe")
 REGION_ZH = {"core": "核心城区", "county": "县域", "fringe": "城乡结合部", "unknown": "未分类"}
 _REGION_TYPE_NAMES = {
     "core": "core", "核心城区": "core", "主城区": "core", "中心城区": "core", "城区": "core", "urban": "core",
+    "市区": "core",
     "county": "county", "县域": "county", "县": "county", "郊县": "county", "rural": "county", "农村": "county",
+    "县城": "county", "乡镇": "county", "乡村": "county",
     "fringe": "fringe", "城乡结合部": "fringe", "城郊": "fringe", "近郊": "fringe", "peri-urban": "fringe",
+    "郊区": "fringe",
 }
 
 

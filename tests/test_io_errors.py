@@ -569,3 +569,11 @@ def test_lines_given_for_towns_or_counties_are_refused(tmp_path: Path):
     areas = sample.towns.head(3).assign(geometry=lambda t: t.geometry.to_crs(32650).buffer(500).to_crs(4326))
     areas.to_file(tmp_path / "areas.geojson")
     assert len(no.read_towns(tmp_path / "areas.geojson")) == 3
+
+
+@pytest.mark.parametrize("label, region", [("主城区", "core"), ("市区", "core"), ("县城", "county"), ("乡镇", "county"),
+                                           ("农村", "county"), ("城乡结合部", "fringe"), ("郊区", "fringe")])
+def test_region_types_in_the_words_plans_use(label: str, region: str):
+    from netopt._schema import canonical_region_type
+
+    assert canonical_region_type(label) == region
