@@ -377,7 +377,7 @@ def _print_problems(problems: list[Problem]) -> None:
         table.add_column(col, overflow="fold")
     for p in problems:
         rows = ", ".join(map(str, p.rows[:10])) + (f" (+{len(p.rows) - 10})" if len(p.rows) > 10 else "")
-        table.add_row(Path(p.file).name, f"{p.row_word} {rows}" if rows else "", p.column or "", p.message)
+        table.add_row(readable(Path(p.file).name), f"{p.row_word} {rows}" if rows else "", p.column or "", p.message)
     errors.print(table)
     hint = _skip_hint(problems)
     if hint:

@@ -104,3 +104,10 @@ def test_a_gbk_file_name_says_its_kind():
 
     assert guess_kind(Path(os.fsdecode("乡镇人口.csv".encode("gbk")))) == "towns"
     assert guess_kind(Path(os.fsdecode("网点清单.xlsx".encode("gbk")))) == "branches"
+
+
+def test_validate_names_a_broken_gbk_file_in_chinese(tmp_path: Path):
+    broken = gbk(tmp_path, "不完整.csv")
+    broken.write_text("名称,经度,纬度\n甲,abc,31.8\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(broken), "--kind", "branches"])
+    assert result.exit_code == 1 and "│ 不完整.csv │ row 2 │ 经度" in result.output  # the table of problems
