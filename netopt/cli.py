@@ -3264,7 +3264,7 @@ def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool)
     shown = Table(title=f"Site evaluation 选址评估 — {source}, within {within}")
     headers = ["#", "site\n点位", "within 万人\n覆盖范围", "adds 万人\n新增覆盖", "overlap\n重叠",
                "quickest\n最快 min" if timed else "nearest\n最近 km",
-               "ours/rival\n我行/他行" if rivals else "branches\n网点"] + (["wins 万人\n争取客户"] if rivals else [])
+               "ours/\nrival\n我/他行" if rivals else "branches\n网点"] + (["wins 万人\n争取客户"] if rivals else [])
     for header in headers:
         named = header.startswith("site")  # a site's name folded onto more lines, never cut short
         shown.add_column(header, justify="left" if named else "right", overflow="fold" if named else "ellipsis",

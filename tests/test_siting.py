@@ -116,7 +116,7 @@ def test_evaluate_sites_ranks_files_and_written_out_sites_together(tmp_path: Pat
     assert "Site evaluation 选址评估" in _said(result.output) and "on the population grid" not in result.output
     shown = table_rows(result.output, "Site evaluation 选址评估")  # on 80 columns: names folded, never cut short
     assert [row[1] for row in shown] == table["name 名称"].tolist()
-    assert max(cell_len(line) for line in result.output.splitlines()) <= 80
+    assert max(cell_len(line) for line in result.output.splitlines()) <= 80 and "…" not in result.output  # no cut
     for name in ("site_evaluation.xlsx", "site_evaluation_map.html", "site_evaluation_map.png"):
         assert (tmp_path / "out" / name).exists()
     page = map_text(tmp_path / "out" / "site_evaluation_map.html")
