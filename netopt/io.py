@@ -1539,6 +1539,7 @@ def read_branch_table(path: Source, coords: str = "wgs84", layer: str | None = N
 POI_PARTS = re.compile(r"\s*[;；|]\s*")  # the parts of a map POI's category: 金融保险服务;银行;中国农业银行 (Amap)
 ATM_CATEGORY = re.compile(r"自动提款机|自助银行|ATM", re.IGNORECASE)  # a POI category of cash machines, not branches
 POI_ATM = "_poi_atm"  # the column, while reading, marking the rows a POI export says are cash machines
+POI_FINANCE = re.compile(r"金融|银行|信用社|自动提款机|ATM", re.IGNORECASE)  # words of banks' POI categories
 
 
 def _poi_categories(table: _Table, matches: dict[str, sc.ColumnMatch]) -> pd.Series | None:
@@ -1549,8 +1550,8 @@ def _poi_categories(table: _Table, matches: dict[str, sc.ColumnMatch]) -> pd.Ser
         return None
     raw = _text(table.frame[match.source])
     given = raw[raw != ""]
-    if given.empty or not given.str.contains(POI_PARTS).all():
-        return None
+    if given.empty or not given.str.contains(POI_PARTS).all() or not given.str.contains(POI_FINANCE).any():
+        return None  # 旗舰;智能: the analyst's own labels, read (and checked) as types
     del matches["type"]
     return raw
 

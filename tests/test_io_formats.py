@@ -461,6 +461,9 @@ def test_an_amap_poi_export_reads_as_branches(tmp_path: Path):
                                                                                 "B0FFF5ABC5"]
     assert branches.attrs["left_out"] == f"{path}: left out 1 cash machine(s) 自动提款机 by their POI category (row 4)"
     assert guess_kind_by_headers(path) == "branches"
+    own = write(tmp_path / "own.csv", "name,type,lon,lat\nA,旗舰;智能,117.3,31.8\n")  # the analyst's labels
+    with pytest.raises(no.InputError, match="unknown value"):
+        no.read_branches(own)
     atms = write(tmp_path / "atm.csv", AMAP_POIS.splitlines()[0] + "\n" + AMAP_POIS.splitlines()[3] + "\n")
     with pytest.raises(no.InputError, match="every place is a cash machine"):
         no.read_branches(atms, coords="gcj02")
