@@ -1539,6 +1539,7 @@ def read_branch_table(path: Source, coords: str = "wgs84", layer: str | None = N
 POI_PARTS = re.compile(r"\s*[;；|]\s*")  # the parts of a map POI's category: 金融保险服务;银行;中国农业银行 (Amap)
 ATM_CATEGORY = re.compile(r"自动提款机|自助银行|ATM", re.IGNORECASE)  # a POI category of cash machines, not branches
 POI_ATM = "_poi_atm"  # the column, while reading, marking the rows a POI export says are cash machines
+BANK_WORDS = "银行|信用社|信用联社"  # what a bank's name ends in: 中国农业银行, 安徽农村信用社
 POI_FINANCE = re.compile(r"金融|银行|信用社|自动提款机|ATM", re.IGNORECASE)  # words of banks' POI categories
 
 
@@ -1559,7 +1560,7 @@ def _poi_categories(table: _Table, matches: dict[str, sc.ColumnMatch]) -> pd.Ser
 def _poi_banks(categories: pd.Series) -> pd.Series:
     """Each POI's bank, the last part of its category where that names one (中国农业银行; a bare 银行 names none)."""
     last = categories.str.split(POI_PARTS).str[-1]
-    named = last.str.contains("银行|信用社|信用联社", regex=True) & ~last.isin(["银行", "银行相关"])
+    named = last.str.contains(BANK_WORDS, regex=True) & ~last.isin(["银行", "银行相关"])
     return last.where(named, pd.NA).astype(object)
 
 
@@ -1572,14 +1573,12 @@ def _without_atms(frame: gpd.GeoDataFrame, table: _Table) -> gpd.GeoDataFrame:
     if atm.all():
         raise InputError(table.problem("every place is a cash machine (自动提款机, ATM) by its category: no branch "
                                        "to plan with"))
-    kept = frame[~atm].reset_index(drop=True)
-    _say_left_out(kept, frame, f"{table.file}: left out {int(atm.sum())} cash machine(s) 自动提款机 by their POI "
-                               f"category ({describe_rows(table.rows(atm), table.row_word, limit=5)})")
-    table.frame = table.frame[~atm]
-    return kept
+    where = describe_rows(table.rows(atm), table.row_word, limit=5)
+    return _leave_out(frame, table, atm, f"{table.file}: left out {int(atm.sum())} cash machine(s) 自动提款机 by "
+                                         f"their POI category ({where})")
 
 
-BANK_IN_NAME = re.compile(r"^(.+?(?:银行|信用社|信用联社))")  # a branch name that begins with its bank's name
+BANK_IN_NAME = re.compile(rf"^(.+?(?:{BANK_WORDS}))")  # a branch name that begins with its bank's name
 
 
 def _banks_from_names(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -1608,11 +1607,18 @@ def _open_branches(frame: gpd.GeoDataFrame, table: _Table) -> tuple[gpd.GeoDataF
                                        "with", column))
     raw = table.frame[table.sources["status"]].astype(str).str.strip()
     said = ", ".join(f"{count} {value}" for value, count in raw[shut].value_counts().items())
-    kept = frame[~shut].reset_index(drop=True)
-    _say_left_out(kept, frame, f"{table.file}: left out {int(shut.sum())} branch(es) not open today by {column} "
-                            f"({said}; {describe_rows(table.rows(shut), table.row_word, limit=5)})")
-    table.frame = table.frame[~shut]
-    return kept, table
+    where = describe_rows(table.rows(shut), table.row_word, limit=5)
+    return _leave_out(frame, table, shut, f"{table.file}: left out {int(shut.sum())} branch(es) not open today by "
+                                          f"{column} ({said}; {where})"), table
+
+
+def _leave_out(frame: gpd.GeoDataFrame, table: _Table, out: np.ndarray, why: str) -> gpd.GeoDataFrame:
+    """The rows of `frame` not `out`, attrs["left_out"] adding `why`; the raw table keeps the same rows (its row
+    numbers name them in later checks)."""
+    kept = frame[~out].reset_index(drop=True)
+    _say_left_out(kept, frame, why)
+    table.frame = table.frame[~out]
+    return kept
 
 
 def _branches(count: int) -> str:
