@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from netopt.cli import app
+from netopt.datasets import sample_dir
 from tests.conftest import write
 from tests.pages import map_text
 
@@ -1769,7 +1770,7 @@ def test_a_bank_by_the_short_name_analysts_use(tmp_path: Path, short: str, bank:
 def test_a_bank_picked_from_branch_names_as_a_licence_list_writes_them(tmp_path: Path):
     """No bank column, each name beginning with its bank (中国农业银行股份有限公司长丰杨庙营业所): --bank reads it."""
     data = tmp_path / "data"
-    shutil.copytree(Path(no.__file__).resolve().parent.parent / "data" / "sample", data)
+    shutil.copytree(sample_dir(), data)
     branches = pd.read_csv(data / "branches.csv")
     branches.assign(name=branches["bank"] + "股份有限公司" + branches["name"]).drop(columns="bank").to_csv(
         data / "branches.csv", index=False)

@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 import netopt as no
 from netopt._paths import readable
 from netopt.cli import app
+from netopt.datasets import sample_dir
 
 runner = CliRunner()
-SAMPLE = Path(no.__file__).resolve().parent.parent / "data" / "sample"
+SAMPLE = sample_dir()
 
 
 def gbk(folder: Path, name: str) -> Path:
