@@ -1,14 +1,17 @@
 """Every bad input gives an InputError naming the file, rows and column, listing all problems found."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from shapely.geometry import Polygon, box
 
 import netopt as no
 from netopt import InputError, NetoptError
+from netopt.datasets import sample_dir
 from tests.conftest import BRANCHES_CSV, write
 
 
@@ -259,6 +262,18 @@ def test_a_county_column_holding_the_counties_codes_links_by_them(city_files, tm
     unknown = write(tmp_path / "towns3.csv", "乡镇名称,所属区县,常住人口,经度,纬度\n明光路街道,340199,30000,117.3016,31.8585\n")
     assert "county not found in the counties table (340199)" in str(problems_of(no.read_dataset, city_files["counties"],
                                                                                unknown, city_files["branches"]))
+
+
+def test_a_blank_county_code_is_taken_from_the_county_s_name(tmp_path):
+    """One town of the sample with its county's name but no county code stopped every command with an unexpected
+    pandas ValueError."""
+    towns = pd.read_csv(sample_dir() / "towns.csv", dtype=str)
+    towns.loc[towns["name"] == "上派镇", "county_id"] = None
+    shutil.copytree(sample_dir(), tmp_path / "city")
+    towns.to_csv(tmp_path / "city" / "towns.csv", index=False)
+    ds = no.read_folder(tmp_path / "city")
+    assert ds.towns.loc[ds.towns["name"] == "上派镇", ["county", "county_id"]].to_numpy().tolist() == [
+        ["肥西县", "340123"]]
 
 
 def test_long_problem_lists_are_capped(tmp_path: Path):
