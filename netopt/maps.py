@@ -872,7 +872,8 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
         _draw_outlines(ax, counties.geometry)
         for row in counties.itertuples():
             point = row.geometry.representative_point()
-            label = row.name if chinese else (getattr(row, "name_pinyin", None) or row.county_id)
+            pinyin = getattr(row, "name_pinyin", None)
+            label = row.name if chinese else (pinyin if isinstance(pinyin, str) and pinyin else row.county_id)
             ax.annotate(str(label), (point.x, point.y), ha="center", fontsize=9, color="#333", path_effects=_halo(),
                         zorder=NAME_LEVEL)
     if _on_grid(coverage) and town_shares is None:

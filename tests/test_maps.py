@@ -440,6 +440,22 @@ def _square_county(towns_per_side: int = 6):
     return no.io.Dataset(county, towns, branches)
 
 
+def test_counties_without_pinyin_are_labelled_by_their_codes_without_a_chinese_font(own_fonts, tmp_path: Path):
+    """A counties table with no pinyin column (read: every pinyin NA) stopped every static map drawn without a
+    Chinese font with "boolean value of NA is ambiguous"."""
+    import matplotlib.pyplot as plt
+
+    square = _square_county()
+    square.counties.drop(columns="region_type").to_file(tmp_path / "counties.geojson")
+    ds = no.io.Dataset(no.read_counties(tmp_path / "counties.geojson"), square.towns, square.branches)
+    assert ds.counties["name_pinyin"].isna().all()
+    with pytest.warns(fonts.ChineseFontWarning):
+        no.maps.static_map(ds, tmp_path / "map.png")
+    fig, ax, _ = _static_axes(ds)
+    assert "C1" in [text.get_text() for text in ax.texts]
+    plt.close(fig)
+
+
 @pytest.mark.parametrize("chinese", [True, False])
 def test_ranked_sites_are_numbered_and_named_each_once(own_fonts, tmp_path: Path, chinese: bool):
     """Candidate sites (evaluate-sites, a report's suggestions at towns) numbered as in their table beside their
