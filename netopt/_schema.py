@@ -13,6 +13,8 @@ AREA_UNITS = {
     "km2": 1.0, "km²": 1.0, "平方公里": 1.0, "平方千米": 1.0, "sq km": 1.0,
     "公顷": 0.01, "ha": 0.01, "m2": 1e-6, "m²": 1e-6, "平方米": 1e-6,
 }
+PERCENT_UNITS = {"%": 1.0, "percent": 1.0, "pct": 1.0}
+YEAR_UNITS = {"年": 1.0, "years": 1.0, "year": 1.0}
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,22 @@ REGION_TYPE = Field(
     description="core | county | fringe (核心城区 / 县域 / 城乡结合部)",
 )
 
+# a county's census figures (第七次人口普查), which the branch type scores use
+CENSUS_FIELDS: tuple[Field, ...] = (
+    Field("pop_urban", ("pop_urban", "urban_population", "城镇人口", "城镇常住人口", "城镇人口数", "城镇常住人口数"),
+          kind="number", units=PERSON_UNITS, default_unit="人", description="urban residents, persons"),
+    Field("urbanization_pct", ("urbanization_pct", "urbanization_rate", "urbanization", "城镇化率", "常住人口城镇化率",
+                               "城镇人口比重", "城镇人口占比", "城镇化水平"),
+          kind="number", units=PERCENT_UNITS, default_unit="%",
+          description="urban share of residents, % (fractions such as 0.62 read as 62 %)"),
+    Field("avg_years_schooling", ("avg_years_schooling", "years_of_schooling", "平均受教育年限", "人均受教育年限",
+                                  "15岁及以上人口平均受教育年限"),
+          kind="number", units=YEAR_UNITS, default_unit="年", description="average years of schooling"),
+    Field("share_65plus_pct", ("share_65plus_pct", "elderly_share_pct", "65岁及以上人口占比", "65岁及以上占比",
+                               "65岁及以上人口比重", "65岁及以上人口比例", "65岁以上人口占比", "65岁以上人口比重"),
+          kind="number", units=PERCENT_UNITS, default_unit="%",
+          description="share of residents aged 65 and over, % (fractions read as %)"),
+)
 COUNTY_FIELDS: tuple[Field, ...] = (
     Field("county_id", ("county_id", "adcode", "区划代码", "行政区划代码", "county_code", "代码", "county_adcode", "code"), kind="id"),
     Field("name", ("name", "name_zh", "county", "county_name", "区县", "县区", "区县名称", "名称", "地区", "行政区",
@@ -69,6 +87,7 @@ COUNTY_FIELDS: tuple[Field, ...] = (
                        "行政区域土地面积"),
           kind="number", units=AREA_UNITS, default_unit="km2", description="area, km² (公顷 and m² converted)"),
     REGION_TYPE,
+    *CENSUS_FIELDS,
 )
 COUNTY_REQUIRED = ("name", "population")
 

@@ -1425,6 +1425,7 @@ def read_county_table(path: Source, coords: str = "wgs84",
         problems.append(table.problem(f"the GDP looks like {unit}, not 亿元 (median {median:,.0f}); give the unit in "
                                       f"the header, e.g. 地区生产总值（{unit}）", matches["gdp_yi"].source))
     _check_area(table, cols["area_km2"], matches.get("area_km2"), problems)
+    cols.update(_census_figures(table, matches, cols["population"], problems))
     cols["name_pinyin"] = _optional_text(table, matches, "name_pinyin")
     geometry = _geometry_from_frame(table, matches, coords, problems, need_points=False)
     if geometry is not None:
@@ -1798,6 +1799,37 @@ def _common_columns(table: _Table, matches: dict[str, sc.ColumnMatch], prefix: s
     cols["region_type"] = _labels(table, matches.get("region_type"), sc.canonical_region_type,
                                   sc.REGION_TYPES, problems)
     return cols
+
+
+MOST_YEARS_SCHOOLING = 25.0  # a county's average years of schooling (北京's districts: about 13)
+
+
+def _census_figures(table: _Table, matches: dict[str, sc.ColumnMatch], population: pd.Series,
+                    problems: list[Problem]) -> dict[str, pd.Series]:
+    """A county's census figures (sc.CENSUS_FIELDS), checked: a share within 0..100 % (a column of fractions —
+    every value at most 1 — read as such), schooling within 25 years, urban residents within the residents; the
+    urban residents from the urbanization rate where only it is given."""
+    figures = {fld.name: _optional_number(table, matches, fld.name, problems, allow_zero=True)
+               for fld in sc.CENSUS_FIELDS}
+    for name in ("urbanization_pct", "share_65plus_pct"):
+        if name in matches and figures[name].max() <= 1.0:
+            figures[name] = figures[name] * 100.0
+        _check_at_most(table, figures[name], 100.0, matches.get(name), "a share above 100 %", problems)
+    _check_at_most(table, figures["avg_years_schooling"], MOST_YEARS_SCHOOLING, matches.get("avg_years_schooling"),
+                   f"more than {MOST_YEARS_SCHOOLING:.0f} years of schooling on average", problems)
+    _check_at_most(table, figures["pop_urban"] / population, 1.001, matches.get("pop_urban"),
+                   "more urban residents than residents", problems)
+    if "pop_urban" not in matches:
+        figures["pop_urban"] = population * figures["urbanization_pct"] / 100.0
+    return figures
+
+
+def _check_at_most(table: _Table, values: pd.Series, most: float, match: sc.ColumnMatch | None, what: str,
+                   problems: list[Problem]) -> None:
+    """Values above `most` are a problem saying `what`, naming their rows."""
+    above = (values > most).fillna(False)
+    if match is not None and above.any():
+        problems.append(table.problem(what, match.source, above))
 
 
 MOST_AREA_KM2 = 300_000.0  # a median county area above this many km² (若羌县, the largest: 202,298) is in m² or 公顷

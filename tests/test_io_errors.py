@@ -276,6 +276,17 @@ def test_a_blank_county_code_is_taken_from_the_county_s_name(tmp_path):
         ["肥西县", "340123"]]
 
 
+def test_census_figures_that_are_no_numbers_or_out_of_range_are_named(tmp_path: Path):
+    """A share of 65+ residents written N31.8 stopped assign-types with an unexpected pandas ValueError."""
+    path = write(tmp_path / "counties.csv", "区县,常住人口,城镇人口,平均受教育年限,share_65plus_pct\n"
+                 "瑶海区,862043,839135,10.59,N31.8\n长丰县,783982,883982,38,117.8\n")
+    text = str(problems_of(no.read_counties, path))
+    assert "row 2, column 'share_65plus_pct': non-numeric values (e.g. 'N31.8')" in text
+    assert "row 3, column 'share_65plus_pct': a share above 100 %" in text
+    assert "row 3, column '平均受教育年限': more than 25 years of schooling on average" in text
+    assert "row 3, column '城镇人口': more urban residents than residents" in text
+
+
 def test_long_problem_lists_are_capped(tmp_path: Path):
     rows = "".join(f"n{i},{i},x,31\n" for i in range(30))
     path = write(tmp_path / "b.csv", "name,id,lon,lat\n" + rows)

@@ -22,6 +22,19 @@ def test_csv_encodings(tmp_path: Path, encoding: str):
     assert list(towns["population"]) == [30000, 120000]
 
 
+def test_a_countys_census_figures_under_the_yearbook_s_headers(tmp_path: Path):
+    """城镇化率, 平均受教育年限 and 65岁及以上人口占比 (七普) are the type scores' indicators: read by their Chinese
+    headers (they were only taken under netopt's own English names), a share given as a fraction read as one, the
+    urban residents from the urbanization rate."""
+    path = write(tmp_path / "counties.csv", "区县,常住人口（万人）,城镇化率（%）,平均受教育年限,65岁及以上人口占比\n"
+                 "瑶海区,86.2,97.3%,10.59,0.095\n长丰县,78.4,45.1,8.6,0.178\n")
+    counties = no.read_counties(path).set_index("name")
+    assert counties["urbanization_pct"].tolist() == [97.3, 45.1]
+    assert counties["pop_urban"].tolist() == pytest.approx([862_000 * 0.973, 784_000 * 0.451])
+    assert counties["avg_years_schooling"].tolist() == [10.59, 8.6]
+    assert counties["share_65plus_pct"].tolist() == pytest.approx([9.5, 17.8])
+
+
 def test_chinese_headers_and_units_are_converted(city_files):
     counties = no.read_counties(city_files["counties"])
     row = counties.set_index("name").loc["瑶海区"]

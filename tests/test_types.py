@@ -163,6 +163,19 @@ def test_sample_plan_reports_missing_indicators_and_reasons():
     assert set(plan["type"]) <= set(TYPES) and plan["type_zh"].notna().all()
 
 
+def test_census_figures_under_the_yearbook_s_headers_score_the_types(tmp_path):
+    """A counties table with 城镇化率, 平均受教育年限 and 65岁及以上人口占比 gives the urban share, schooling and
+    elderly share indicators (they were reported missing: only netopt's English headers counted)."""
+    from tests.conftest import BRANCHES_CSV, TOWNS_CSV, write
+
+    counties = write(tmp_path / "counties.csv", "区划代码,区县,常住人口（万人）,城镇化率（%）,平均受教育年限,65岁及以上人口占比（%）\n"
+                     "340102,瑶海区,86.2,97.3,10.59,9.5\n340121,长丰县,78.4,45.1,8.6,17.8\n")
+    ds = no.read_dataset(counties, write(tmp_path / "towns.csv", TOWNS_CSV), write(tmp_path / "b.csv", BRANCHES_CSV))
+    scores, missing = branch_scores(ds)
+    assert not {"urban_share", "schooling", "elderly_share"} & set(missing)
+    assert scores["urban_share"].notna().all()
+
+
 def test_light_only_in_the_fringe_and_comprehensive_threshold_bind():
     ds = no.load_sample()
     free = assign_branch_types(ds, mix={"light": (0.10, None)}, inclusive_outside_core=False)
