@@ -421,6 +421,7 @@ def validate(
                 if "coord_systems" in frame.attrs:
                     counts = ", ".join(f"{n} {system}" for system, n in frame.attrs["coord_systems"].items())
                     console.print(f"  each row from its own coordinate system 坐标系 ({counts}) to WGS84")
+                _say_repaired(frame)
                 _say_left_out(frame)
                 checked.setdefault(chosen, []).append((path, sheet))
             except InputError as err:
@@ -442,6 +443,15 @@ def validate(
             _print_problems(problems)
             raise typer.Exit(1)
     _guard(run)
+
+
+def _say_repaired(frame: pd.DataFrame) -> None:
+    """The features whose invalid polygons reading repaired (io._repaired_polygons), to look at on a map."""
+    if "repaired" in frame.attrs:
+        rows, reason = frame.attrs["repaired"]
+        more = " …" if len(rows) > 5 else ""
+        console.print(f"  [yellow]check[/] repaired {len(rows)} invalid polygon(s) as GIS tools do (feature "
+                      f"{', '.join(map(str, rows[:5]))}{more}: e.g. {reason}): look at them on a map")
 
 
 def _validated_inputs(paths: list[Path], kind: Optional[str],

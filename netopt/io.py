@@ -135,6 +135,7 @@ class _Table:
     sheets: dict[str, pd.DataFrame] | None = None  # an Excel file's sheets as grids, the first one in `frame`
     sources: dict[str, str] | None = None  # once read: the header each field came from, e.g. lon: 经度
     coord_systems: dict[str, int] | None = None  # rows by their own coordinate system (a 坐标系 column)
+    repaired: tuple[tuple[int, ...], str] | None = None  # rows whose invalid polygons were repaired, first reason
     folders: pd.Series | None = None  # a KML file's folder of each feature, where it has several
     shapefile: bool = False  # a Shapefile's: field names of at most 10 bytes, perhaps cut
 
@@ -1322,8 +1323,7 @@ def _vector_geometry(table: _Table, coords: Systems, problems: list[Problem]) ->
         problems.append(table.problem("empty or missing geometry", "geometry", empty))
     invalid = ~empty & ~geom.is_valid
     if invalid.any():
-        reason = shapely.is_valid_reason(geom[invalid].iloc[0])
-        problems.append(table.problem(f"invalid geometry (e.g. {reason})", "geometry", invalid))
+        geom = _repaired_polygons(table, geom, invalid, problems)
     if len(problems) > start:
         return None
     geom = _to_wgs84_crs(table, geom, problems)
@@ -1340,6 +1340,33 @@ def _vector_geometry(table: _Table, coords: Systems, problems: list[Problem]) ->
         rows = systems == system
         moved[rows] = shapely.transform(moved[rows], lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], system)))
     return gpd.GeoSeries(moved, index=geom.index, crs=WGS84)
+
+
+REPAIRED_AREA_CHANGE = 0.01  # an invalid polygon is repaired where that changes its area by at most this share
+
+
+def _repaired_polygons(table: _Table, geom: gpd.GeoSeries, invalid: pd.Series,
+                       problems: list[Problem]) -> gpd.GeoSeries:
+    """`geom` with its invalid polygons (a boundary crossing itself, as simplified or hand-drawn ones often do)
+    repaired as GIS tools repair them (shapely's make_valid, its polygons kept) where that keeps their area within
+    1 %, their rows and the first reason in `table.repaired`; any other invalid geometry (a bow tie, whose area
+    the repair changes wholly) is a problem."""
+    broken = geom[invalid]
+    fixed = gpd.GeoSeries(shapely.make_valid(broken.to_numpy(), method="structure", keep_collapsed=False),
+                          index=broken.index, crs=geom.crs)
+    polygons = ("Polygon", "MultiPolygon")
+    mended = (broken.geom_type.isin(polygons) & fixed.geom_type.isin(polygons) & ~fixed.is_empty
+              & (np.abs(shapely.area(fixed.to_numpy()) - shapely.area(broken.to_numpy()))  # shares: degrees do
+                 <= REPAIRED_AREA_CHANGE * shapely.area(fixed.to_numpy())))
+    repaired = geom.index.isin(mended.index[mended])
+    if not mended.all():
+        reason = shapely.is_valid_reason(broken[~mended].iloc[0])
+        problems.append(table.problem(f"invalid geometry (e.g. {reason})", "geometry", invalid & ~repaired))
+    if mended.any():
+        table.repaired = (table.rows(repaired), shapely.is_valid_reason(broken[mended].iloc[0]))
+        geom = geom.copy()
+        geom[repaired] = fixed[mended].to_numpy()
+    return geom
 
 
 def _to_wgs84_crs(table: _Table, geom: gpd.GeoSeries, problems: list[Problem]) -> gpd.GeoSeries | None:
@@ -1393,6 +1420,8 @@ def _finish(table: _Table, columns: dict[str, pd.Series], matches: dict[str, sc.
     read = gpd.GeoDataFrame(frame, geometry=geo, crs=WGS84)
     if table.coord_systems:
         read.attrs["coord_systems"] = table.coord_systems
+    if table.repaired:
+        read.attrs["repaired"] = table.repaired
     return read, table
 
 

@@ -215,6 +215,27 @@ def test_empty_and_invalid_geometries(tmp_path: Path):
     assert "empty or missing geometry" in str(problems_of(no.read_counties, tmp_path / "d.geojson"))
 
 
+def test_a_boundary_crossing_itself_a_little_is_repaired_and_said(tmp_path: Path):
+    """A county boundary whose last edge cuts across its first (simplified or hand-drawn boundaries often do) was
+    refused as invalid: it is repaired as GIS tools do, and validate says which to look at; a bow tie stays refused
+    (test above)."""
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+
+    crossing = Polygon([(117.25, 31.80), (117.40, 31.80), (117.40, 31.95), (117.25, 31.95), (117.26, 31.79)])
+    assert not crossing.is_valid
+    frame = gpd.GeoDataFrame({"name": ["A", "B"], "population": [100_000, 200_000]},
+                             geometry=[box(117, 31, 117.1, 31.1), crossing], crs=4326)
+    frame.to_file(tmp_path / "counties.geojson")
+    counties = no.read_counties(tmp_path / "counties.geojson")
+    assert counties.geometry.is_valid.all() and counties.attrs["repaired"][0] == (2,)
+    assert counties.geometry.iloc[1].area == pytest.approx(box(117.25, 31.80, 117.40, 31.95).area, rel=0.05)
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "counties.geojson")])
+    assert result.exit_code == 0 and "check repaired 1 invalid polygon(s) as GIS tools do (feature 2: e.g. " \
+        "Self-intersection" in " ".join(result.output.split())
+
+
 def test_crs_that_does_not_match_the_coordinates(tmp_path: Path):
     metres = gpd.GeoDataFrame({"name": ["A"], "population": [100_000]}, geometry=[box(500000, 3500000, 510000, 3510000)],
                               crs=32650)
