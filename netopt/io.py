@@ -1007,11 +1007,25 @@ def _text(series: pd.Series) -> pd.Series:
 EXCEL_TEXT = re.compile(r'^="(.*)"$')  # ="340102": how exports keep a code's leading zeros from Excel
 
 
+LONGEST_EXAMPLE = 40  # characters of a cell quoted in a message (a pasted note would flood the console)
+
+
+def _examples(cells: pd.Series, quoted: bool = True) -> str:
+    """The first three distinct cells, each cut to LONGEST_EXAMPLE characters, for a message."""
+    cut = [text if len(text) <= LONGEST_EXAMPLE else text[:LONGEST_EXAMPLE - 1] + "…"
+           for text in map(str, cells.unique()[:3])]
+    return ", ".join(repr(text) if quoted else text for text in cut)
+
+
+# what a cell holds for "no value": missing values pandas spells, and a yearbook's dashes and slashes (—, /)
+NO_VALUE = frozenset({"nan", "none", "null", "<na>", "-", "--", "—", "——", "–", "－", "/", "／", "…", "..."})
+
+
 def _clean_cell(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     text = EXCEL_TEXT.sub(r"\1", str(value).strip()).strip()
-    return "" if text.lower() in ("nan", "none", "null", "<na>") else text
+    return "" if text.lower() in NO_VALUE else text
 
 
 def _numbers(table: _Table, match: sc.ColumnMatch, problems: list[Problem], required: bool) -> pd.Series:
@@ -1024,7 +1038,7 @@ def _numbers(table: _Table, match: sc.ColumnMatch, problems: list[Problem], requ
         values = _or_own_units(values, cleaned, match)
     bad = (cleaned != "") & values.isna()
     if bad.any():
-        examples = ", ".join(repr(v) for v in raw[bad].unique()[:3])
+        examples = _examples(raw[bad])
         hint = (_decimal_comma_hint(cleaned[bad]) or
                 (COORDINATE_HINT if match.field.name in ("lon", "lat") else _unit_hint(raw[bad], match)))
         problems.append(table.problem(f"non-numeric values (e.g. {examples}){hint}", match.source, bad))
@@ -1152,7 +1166,7 @@ def _ids(table: _Table, match: sc.ColumnMatch | None, prefix: str, problems: lis
     shortened = _shortened_codes(table, ids, match.source, problems)
     dup = ids.duplicated(keep=False) & ~empty & ~shortened
     if dup.any():
-        examples = ", ".join(ids[dup].unique()[:3])
+        examples = _examples(ids[dup], quoted=False)
         problems.append(table.problem(f"duplicate ids ({examples})", match.source, dup))
     return ids
 
@@ -1177,7 +1191,7 @@ def _labels(table: _Table, match: sc.ColumnMatch | None, canon: Callable[[str], 
     mapped = raw.map(lambda v: canon(v) if v else None)
     bad = (raw != "") & mapped.isna()
     if bad.any():
-        examples = ", ".join(repr(v) for v in raw[bad].unique()[:3])
+        examples = _examples(raw[bad])
         other = "" if mapped.notna().any() or not elsewhere else (f"; none of its values is one: a column that says "
                                                                   f"something else ({elsewhere}) is kept as it is "
                                                                   "under another header")
@@ -1221,7 +1235,7 @@ def _row_systems(table: _Table, match: sc.ColumnMatch | None, coords: str, probl
     systems = cells.map(lambda cell: default if cell == "" else coord_system_or_none(cell))
     unknown = systems.isna()
     if unknown.any():
-        examples = ", ".join(repr(v) for v in cells[unknown].unique()[:3])
+        examples = _examples(cells[unknown])
         problems.append(table.problem(f"unknown coordinate system (e.g. {examples}): write wgs84, gcj02 (Amap/Tencent "
                                       "高德/腾讯) or bd09 (Baidu 百度), or leave the cell blank for --coords (coords= in a "
                                       "script)",
@@ -1272,7 +1286,7 @@ def _points_from_pairs(table: _Table, match: sc.ColumnMatch, coords: Systems,
         problems.append(table.problem("empty values in a required column", match.source, empty))
     bad = ~empty & (np.isnan(lon) | np.isnan(lat))
     if bad.any():
-        examples = ", ".join(repr(v) for v in cells[bad].unique()[:3])
+        examples = _examples(cells[bad])
         problems.append(table.problem(f"not a longitude,latitude pair (e.g. {examples}); write each cell as "
                                       "117.2168,31.8258", match.source, bad))
     return _checked_points(table, lon, lat, match.source, coords, problems, start)

@@ -308,6 +308,13 @@ def test_census_figures_that_are_no_numbers_or_out_of_range_are_named(tmp_path: 
     assert "row 3, column '城镇人口': more urban residents than residents" in text
 
 
+def test_a_long_cell_is_quoted_cut_short(tmp_path: Path):
+    """A note pasted into a number's cell was quoted whole, hundreds of characters on the console."""
+    note = "见附件说明" * 40
+    text = str(problems_of(no.read_branches, write(tmp_path / "b.csv", f"name,lon,lat\nA,117.3,{note}\n")))
+    assert f"non-numeric values (e.g. '{note[:39]}…')" in text and note not in text
+
+
 def test_long_problem_lists_are_capped(tmp_path: Path):
     rows = "".join(f"n{i},{i},x,31\n" for i in range(30))
     path = write(tmp_path / "b.csv", "name,id,lon,lat\n" + rows)

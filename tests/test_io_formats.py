@@ -35,6 +35,13 @@ def test_a_countys_census_figures_under_the_yearbook_s_headers(tmp_path: Path):
     assert counties["share_65plus_pct"].tolist() == pytest.approx([9.5, 17.8])
 
 
+def test_a_yearbook_s_dashes_and_slashes_read_as_no_value(tmp_path: Path):
+    """Yearbooks write — or / where a figure is not given: no value, not a non-numeric GDP or area."""
+    path = write(tmp_path / "counties.csv", "区县,常住人口,地区生产总值（亿元）,面积（平方公里）\n瑶海区,862043,—,/\n长丰县,783982,560.2,－\n")
+    counties = no.read_counties(path)
+    assert counties["gdp_yi"].isna().tolist() == [True, False] and counties["area_km2"].isna().all()
+
+
 def test_chinese_headers_and_units_are_converted(city_files):
     counties = no.read_counties(city_files["counties"])
     row = counties.set_index("name").loc["瑶海区"]
