@@ -1892,6 +1892,7 @@ MOST_GDP_YI = 50_000.0  # a median county GDP above this many 亿元 (Pudong's i
 # below these medians a population column in persons is really in 万人 (a county or town of a few hundred people)
 PLAUSIBLE_MEDIAN_PERSONS = {"C": 1_000.0, "T": 100.0}  # below: 万人 without the unit
 MOST_MEDIAN_PERSONS = {"C": 10_000_000.0, "T": 2_000_000.0}  # above (浦东新区: 578万): persons under a 万人 header
+MOST_PERSONS = {"C": 200_000_000.0, "T": 50_000_000.0}  # in one row: more than a province (广东: 1.27亿) holds
 
 
 def _check_persons(table: _Table, population: pd.Series, match: sc.ColumnMatch, prefix: str,
@@ -1910,6 +1911,9 @@ def _check_persons(table: _Table, population: pd.Series, match: sc.ColumnMatch, 
         hint = "persons under a 万人 header? Drop the unit from the header" if under_wan else "check the column"
         problems.append(table.problem(f"the populations are too large to be residents ({said}): {hint}",
                                       match.source))
+    elif (population > MOST_PERSONS[prefix]).any():
+        problems.append(table.problem(f"more residents than any place holds (above {MOST_PERSONS[prefix] / 1e8:g}亿): "
+                                      "a typing error?", match.source, population > MOST_PERSONS[prefix]))
 
 
 def _required_text(table: _Table, match: sc.ColumnMatch, problems: list[Problem]) -> pd.Series:
