@@ -1032,6 +1032,7 @@ def _numbers(table: _Table, match: sc.ColumnMatch, problems: list[Problem], requ
     raw = _text(table.frame[match.source])
     cleaned = without_thousands_commas(raw.str.normalize("NFKC").str.strip())  # full-width digits too
     values = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce").astype(float)
+    values = values.where(~np.isinf(values))  # 'inf' is no figure of a place
     if match.field.name in ("lon", "lat"):
         values = _or_degrees(values, cleaned)
     elif match.field.units:
@@ -1785,8 +1786,22 @@ def _candidate_columns(table: _Table, matches: dict[str, sc.ColumnMatch],
         "site_id": _ids(table, matches.get("site_id"), "S", problems),
         "name": _required_text(table, matches["name"], problems),
         "address": _optional_text(table, matches, "address"),
-        "open_cost_wan": _optional_number(table, matches, "open_cost_wan", problems, allow_zero=True),
+        "open_cost_wan": _checked_costs(table, matches, problems),
     }
+
+
+MOST_MEDIAN_COST_WAN = 100_000.0  # a median opening cost above 10亿元 a site is in 元 under a 万元 header
+
+
+def _checked_costs(table: _Table, matches: dict[str, sc.ColumnMatch], problems: list[Problem]) -> pd.Series:
+    """The sites' opening costs, 万元 (0 or more); a median above 10亿元 is refused as 元 read as 万元."""
+    costs = _optional_number(table, matches, "open_cost_wan", problems, allow_zero=True)
+    median = costs.median()
+    if median > MOST_MEDIAN_COST_WAN:
+        said = f"{median:,.0f}" if median < 1e12 else f"{median:.3g}"
+        problems.append(table.problem(f"the opening costs look like 元, not 万元 (median {said}万元 a site); "
+                                      "give the unit in the header, e.g. 开设成本（元）", matches["open_cost_wan"].source))
+    return costs
 
 
 def candidates_from_text(values: list[str], coords: str = "wgs84", city: Dataset | None = None,

@@ -315,6 +315,18 @@ def test_a_town_of_more_people_than_a_province_is_refused_by_its_row(tmp_path: P
     assert err.problems[0].rows == (3,) and "more residents than any place holds (above 0.5亿)" in str(err)
 
 
+def test_opening_costs_in_yuan_or_infinite_are_refused(tmp_path: Path):
+    """开设成本（万元） holding 元 (3,000,000 a site) read as 300亿元 a site; 'inf' read as a cost."""
+    header = "名称,经度,纬度,开设成本（万元）\n"
+    yuan = write(tmp_path / "a.csv", header + "A,117.25,31.84,3000000\nB,117.3,31.8,2500000\n")
+    assert "the opening costs look like 元, not 万元 (median 2,750,000万元 a site); give the unit in the header, e.g. " \
+           "开设成本（元）" in str(problems_of(no.read_candidates, yuan))
+    assert no.read_candidates(write(tmp_path / "b.csv", header.replace("万元", "元") + "A,117.25,31.84,3000000\n")
+                              )["open_cost_wan"].tolist() == [300.0]
+    endless = write(tmp_path / "c.csv", header + "A,117.25,31.84,inf\n")
+    assert "row 2, column '开设成本（万元）': non-numeric values (e.g. 'inf')" in str(problems_of(no.read_candidates, endless))
+
+
 def test_a_long_cell_is_quoted_cut_short(tmp_path: Path):
     """A note pasted into a number's cell was quoted whole, hundreds of characters on the console."""
     note = "见附件说明" * 40

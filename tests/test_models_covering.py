@@ -967,3 +967,15 @@ def test_a_model_shows_its_size_and_the_rules_set():
     assert repr(LSCP.from_coverage(A, cover_share=0.5)) == "LSCP(6 demand points × 4 sites, cover_share=0.5)"
     assert repr(CFLP.from_cost_matrix(np.ones((6, 4)), demand=np.ones(6), capacity=np.full(4, 3.0),
                                       single_source=True)) == "CFLP(6 demand points × 4 sites, single source)"
+
+
+@pytest.mark.parametrize("cost", [1e308, 1e30])
+def test_a_site_no_budget_can_pay_for_stays_closed_however_large_its_cost(cost):
+    """A new site costing 1e308 (万元 typed as 元 many times over) made a plan the other sites could pay for
+    'infeasible': the solver's arithmetic broke on the budget row."""
+    cover = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0]])
+    mclp = MCLP.from_coverage(cover, weights=[5, 3, 2, 5], p=2, open_cost=[cost, 300, 250], budget=600).solve()
+    assert mclp.status == "optimal" and mclp.selected == ["s1", "s2"]
+    distance = np.array([[0.0, 5, 9], [5, 0, 4], [9, 4, 0], [1, 6, 8]])
+    median = PMedian.from_cost_matrix(distance, p=2, open_cost=[cost, 300, 250], budget=600).solve()
+    assert median.status == "optimal" and median.selected == ["s1", "s2"]
