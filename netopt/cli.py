@@ -2492,14 +2492,19 @@ def _type_and_number(item: str) -> tuple[str, str, Optional[float]]:
 def _shares(items: list[str], flag: str) -> dict[str, float]:
     """TYPE=SHARE options as {type: share}: the type in English or Chinese (社区型=0.4), the share as a fraction —
     a percentage (community=40) is refused with the fraction it likely means."""
+    from netopt.models.types import TYPES
+
     shares = {}
     for item in items:
         written, kind, share = _type_and_number(item)
         if share is None:
             raise InputError(f"{flag} takes TYPE=SHARE, e.g. community=0.4 (got '{item}')", file="command line")
-        if 1 < share <= 100:
-            raise InputError(f"{flag} takes a share from 0 to 1: did you mean {written}={share / 100:g}? "
-                             f"(got '{item}')", file="command line")
+        if kind not in TYPES:
+            raise InputError(f"{flag} takes TYPE=SHARE with a type of {', '.join(TYPES)} (or 综合型/社区型/普惠型/轻型), "
+                             f"not '{written}' (got '{item}')", file="command line")
+        if not 0 <= share <= 1:
+            meant = f": did you mean {written}={share / 100:g}?" if 1 < share <= 100 else ""
+            raise InputError(f"{flag} takes a share from 0 to 1{meant} (got '{item}')", file="command line")
         shares[kind] = share
     return shares
 

@@ -1138,6 +1138,11 @@ def test_assign_types_on_the_sample(tmp_path: Path):
     assert bad.exit_code == 2 and "TYPE=SHARE" in bad.output
     percent = runner.invoke(app, ["assign-types", "--min-share", "community=40", "--out", str(tmp_path / "p")])
     assert percent.exit_code == 2 and "did you mean community=0.4?" in percent.output
+    for item, said in (("core=0.4", "takes TYPE=SHARE with a type of comprehensive, community, inclusive, light (or 综合型/社区型/普惠型/"
+                                    "轻型), not 'core'"), ("community=nan", "takes a share from 0 to 1 (got"),
+                       ("社区型=-0.1", "takes a share from 0 to 1 (got")):  # were the library's words, 'mix names …'
+        wrong = runner.invoke(app, ["assign-types", "--max-share", item, "--out", str(tmp_path / "w")])
+        assert wrong.exit_code == 2 and f"error: command line: --max-share {said}" in _said(wrong.output)
     impossible = runner.invoke(app, ["assign-types", "--min-share", "community=0.7", "--min-share", "light=0.5",
                                      "--out", str(tmp_path / "x")])
     assert impossible.exit_code == 2 and "add up to" in impossible.output and not (tmp_path / "x").exists()
