@@ -292,6 +292,13 @@ def _network_coords_check(value: Optional[str]) -> Optional[str]:
     return value
 
 
+def _bank_check(value: Optional[str]) -> Optional[str]:
+    """The typer callback of --bank: a name or part of one, refused empty before anything is read."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("takes a bank's name or part of it, e.g. 农业 or 农行, not an empty text")
+    return value
+
+
 NETWORK_KINDS = "OSM XML, GraphML, or road lines: .shp, .gpkg, .geojson"
 NETWORK_COORDS_OPTION = typer.Option(None, "--network-coords", callback=_network_coords_check,
                                      help="Coordinate system of a --network layer of road lines: wgs84 (default), "
@@ -704,7 +711,8 @@ def analyze(
     workers: Optional[int] = typer.Option(None, min=1,
                                           help="With --tile-km: measure the tiles on a dask LocalCluster of N "
                                                "worker processes (default: in this process)."),
-    bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP + " Also compared with every bank's."),
+    bank: Optional[str] = typer.Option(None, callback=_bank_check,
+                                       help=BANK_ONLY_HELP + " Also compared with every bank's."),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
@@ -894,7 +902,8 @@ def optimize(
     detour_factor: Optional[float] = DETOUR_OPTION,
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the result tables."),
-    bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches are the existing sites."),
+    bank: Optional[str] = typer.Option(None, callback=_bank_check,
+                                       help="Plan for one bank: its branches are the existing sites."),
     keep_existing: bool = typer.Option(True, help="Existing branches must stay open (--no-keep-existing: they may close)."),
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
                                                help="Stop after this many seconds with the best plan and its gap."),
@@ -1079,7 +1088,8 @@ def curve(
     speed_kmh: Optional[str] = SPEED_OPTION,
     walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
     detour_factor: Optional[float] = DETOUR_OPTION,
-    bank: Optional[str] = typer.Option(None, help="Plan for one bank: its branches stay open (default: every "
+    bank: Optional[str] = typer.Option(None, callback=_bank_check,
+                                       help="Plan for one bank: its branches stay open (default: every "
                                        "bank's branches)."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for coverage_curve.csv and .png (relocation_curve.* with "
@@ -2554,7 +2564,7 @@ def assign_types(
     staff_limit: Optional[int] = typer.Option(None, min=1, help="Total staff at each type's minimum staffing."),
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
-    bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
+    bank: Optional[str] = typer.Option(None, callback=_bank_check, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
@@ -2656,7 +2666,7 @@ def plan(
     network_split: bool = NETWORK_SPLIT_OPTION,
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
-    bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
+    bank: Optional[str] = typer.Option(None, callback=_bank_check, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
@@ -3131,7 +3141,8 @@ def compare(
                                    "close2/mclp)."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP + " Its branches are today's network."),
     out: Path = typer.Option(Path("out/compare"), callback=_out_folder, help="Folder for compare.xlsx and its CSVs."),
-    bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP + " New branches a plan marks 新设 count as its."),
+    bank: Optional[str] = typer.Option(None, callback=_bank_check,
+                                       help=BANK_ONLY_HELP + " New branches a plan marks 新设 count as its."),
     radius_km: Optional[float] = ONE_RADIUS_OPTION,
     core_km: Optional[float] = CORE_KM_OPTION,
     county_km: Optional[float] = COUNTY_KM_OPTION,
@@ -3193,7 +3204,8 @@ def evaluate_sites_command(
     candidates: list[Path] = typer.Option([], help="Candidate sites from a file, as optimize --candidates takes them "
                                           "(repeatable; the same as giving the file without the option)."),
     candidates_folder: Optional[str] = CANDIDATES_FOLDER_OPTION,
-    bank: Optional[str] = typer.Option(None, help="Whose network the sites would join (part of a bank's name, e.g. "
+    bank: Optional[str] = typer.Option(None, callback=_bank_check,
+                                       help="Whose network the sites would join (part of a bank's name, e.g. "
                                        "农业): its branches are today's, the other banks' the rivals."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for site_evaluation.csv/.xlsx and maps."),
@@ -3455,7 +3467,7 @@ def report(
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km and times."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
-    bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
+    bank: Optional[str] = typer.Option(None, callback=_bank_check, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
@@ -3545,7 +3557,7 @@ def map_command(
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): coverage by road."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
-    bank: Optional[str] = typer.Option(None, help=BANK_ONLY_HELP),
+    bank: Optional[str] = typer.Option(None, callback=_bank_check, help=BANK_ONLY_HELP),
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,

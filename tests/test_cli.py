@@ -1138,8 +1138,9 @@ def test_assign_types_on_the_sample(tmp_path: Path):
     assert bad.exit_code == 2 and "TYPE=SHARE" in bad.output
     percent = runner.invoke(app, ["assign-types", "--min-share", "community=40", "--out", str(tmp_path / "p")])
     assert percent.exit_code == 2 and "did you mean community=0.4?" in percent.output
-    for item, said in (("core=0.4", "takes TYPE=SHARE with a type of comprehensive, community, inclusive, light (or 综合型/社区型/普惠型/"
-                                    "轻型), not 'core'"), ("community=nan", "takes a share from 0 to 1 (got"),
+    for item, said in (("core=0.4", "takes TYPE=SHARE with a type of comprehensive, community, inclusive, light "
+                                    "(or 综合型/社区型/普惠型/轻型), not 'core'"),
+                       ("community=nan", "takes a share from 0 to 1 (got"),
                        ("社区型=-0.1", "takes a share from 0 to 1 (got")):  # were the library's words, 'mix names …'
         wrong = runner.invoke(app, ["assign-types", "--max-share", item, "--out", str(tmp_path / "w")])
         assert wrong.exit_code == 2 and f"error: command line: --max-share {said}" in _said(wrong.output)
@@ -1489,6 +1490,15 @@ def test_plan_stopped_before_any_plan_says_so(tmp_path: Path, monkeypatch):
         result = runner.invoke(app, ["plan", *args, "--time-limit", "1", "--out", str(tmp_path / "x")])
         assert result.exit_code == 1 and "plan yet 尚无方案" in _said(result.output), result.output
         assert not (tmp_path / "x").exists()
+
+@pytest.mark.parametrize("command", ["analyze", "optimize", "curve", "assign-types", "plan", "compare", "evaluate-sites",
+                                     "report", "map"])
+def test_an_empty_bank_is_refused_by_its_option(command: str, tmp_path: Path):
+    """--bank "" (a script's empty variable) was refused in the library's words, "bank: bank is a bank's name…"."""
+    result = runner.invoke(app, [command, "--bank", " ", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "Invalid value for '--bank': takes a bank's name or part of it, e.g. 农业 or " \
+        "农行, not an empty text" in _said(result.output)
+
 
 def test_one_banks_network_from_every_command(tmp_path: Path):
     """--bank on analyze, assign-types, plan, map and report: that bank's 101 branches of the sample's 493."""

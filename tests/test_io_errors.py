@@ -310,7 +310,8 @@ def test_census_figures_that_are_no_numbers_or_out_of_range_are_named(tmp_path: 
 
 def test_a_town_of_more_people_than_a_province_is_refused_by_its_row(tmp_path: Path):
     """A town of 1e308 residents read, and the core's coverage came out as — (inf / inf)."""
-    path = write(tmp_path / "t.csv", "name,population,lon,lat\nA,30000,117.3,31.8\nB,1e308,117.2,31.9\nC,20000,117.1,31.7\n")
+    path = write(tmp_path / "t.csv", "name,population,lon,lat\nA,30000,117.3,31.8\nB,1e308,117.2,31.9\n"
+                 "C,20000,117.1,31.7\n")
     err = problems_of(no.read_towns, path)
     assert err.problems[0].rows == (3,) and "more residents than any place holds (above 0.5亿)" in str(err)
 
