@@ -38,6 +38,9 @@ def reach_rows(must_reach, n_sites: int) -> sp.csr_matrix | None:
     return matrix
 
 
+OUT_OF_REACH = 1e6  # a site costing this many times the budget (and savings) weighs no more in the budget row
+
+
 @dataclass
 class SiteRules:
     """Rules on which sites may open: the same for every model.
@@ -197,9 +200,9 @@ class SiteRules:
 
     def spend_per_site(self) -> np.ndarray:
         """What opening each site weighs in the budget row: a new site its opening cost, a closable existing one
-        the saving its closing would bring (0 elsewhere, or without costs). A new site the budget and every saving
-        together cannot pay for weighs just more than them (still never opening): a cost typed in 元, or 1e308,
-        would otherwise break the solver's arithmetic."""
+        the saving its closing would bring (0 elsewhere, or without costs). A new site costing over a million times
+        what the budget and every saving together pay weighs that much (still never opening): 1e308 would
+        otherwise break the solver's arithmetic."""
         coef = np.zeros(self.n_sites)
         if self.closing_saving is not None:
             coef[self.closable] += np.asarray(self.closing_saving, float)[self.closable]
@@ -208,7 +211,7 @@ class SiteRules:
             coef[is_new] = np.asarray(self.open_cost, float)[is_new]
             if self.budget is not None:
                 room = float(self.budget) + float(coef[self.closable].sum())
-                coef[is_new] = np.minimum(coef[is_new], 2.0 * max(room, 0.0) + 1.0)
+                coef[is_new] = np.minimum(coef[is_new], OUT_OF_REACH * max(room, 1.0))
         return coef
 
     def _limit_rows(self) -> tuple[list[np.ndarray], list[float], list[float], list[str]]:
