@@ -161,11 +161,16 @@ def build_branches(towns: pd.DataFrame) -> pd.DataFrame:
     placed["lat"] = placed["town_code_from_address"].map(town_xy["lat"])
     placed["location_method"] = "APPROXIMATE: the point of the town named in the address"
     rows = pd.concat([with_xy, placed]).reset_index(drop=True)
-    return pd.DataFrame({
+    branches = pd.DataFrame({
         "branch_id": [f"HF{i + 1:04d}" for i in range(len(rows))],
         "name": rows["name"], "bank": rows["bank_zh"], "type": "", "address": rows["address"],
         "lon": rows["lon"].round(6), "lat": rows["lat"].round(6), "location_method": rows["location_method"],
     })
+    # An outlet at the very point its bank's locator gave another is that outlet again: HXB's locator was scraped
+    # twice (June and July 2019, addresses written differently), 12 outlets twice, and CMBC's 庐阳支行 twice. The
+    # first is kept, and the ids of the others stay as they were.
+    located = ~branches["location_method"].str.startswith("APPROXIMATE")
+    return branches[~(located & branches.duplicated(["bank", "lon", "lat"]))]
 
 
 def main() -> None:
@@ -174,7 +179,7 @@ def main() -> None:
     towns = build_towns(census)
     branches = build_branches(towns)
     OUT.mkdir(exist_ok=True)
-    write_atomic(OUT / "counties.geojson", lambda p: counties.to_file(p, driver="GeoJSON"))
+    write_atomic(OUT / "counties.geojson", lambda p: counties.to_file(p, driver="GeoJSON", layer="counties"))
     write_atomic(OUT / "towns.csv", lambda p: towns.to_csv(p, index=False, encoding="utf-8"))
     write_atomic(OUT / "branches.csv", lambda p: branches.to_csv(p, index=False, encoding="utf-8"))
     summary = {

@@ -186,7 +186,7 @@ def test_validate_a_folder_checks_its_files_together(tmp_path: Path):
     shutil.copytree(no.datasets.sample_dir(), folder)
     good = runner.invoke(app, ["validate", str(folder)])
     assert good.exit_code == 0, good.output
-    assert "(branches): 493 rows" in good.output and "no place far outside the city" in _said(good.output)
+    assert "(branches): 480 rows" in good.output and "no place far outside the city" in _said(good.output)
     assert "check 55 branches share 13 points" in _said(good.output)  # a warning: the sample's approximate points
     branches = pd.read_csv(folder / "branches.csv", dtype=str)
     branches.loc[5, "lon"] = "100.0"  # a geocoder's fallback in another province: each file alone looks right
@@ -955,7 +955,7 @@ def test_optimize_relocates_branches(tmp_path: Path):
     assert kept.exit_code == 0, kept.output
     sites = no.planning.candidate_sites(no.load_sample())
     named = sites[(sites["kind"] == "existing") & (sites["name"].str.contains("营业室") | (sites["site_id"] == "HF0072"))]
-    assert f"--keep-open: {len(named)} of today's 493 branches stay open 保留" in _said(kept.output)
+    assert f"--keep-open: {len(named)} of today's 480 branches stay open 保留" in _said(kept.output)
     moved = pd.read_csv(tmp_path / "kept" / "mclp_moves.csv")
     assert len(moved) == 6 and not moved["from_name"].str.contains("营业室").any() and "HF0072" not in set(moved["from_id"])
     changes = pd.read_csv(tmp_path / "pmedian_moves.csv")["action"].value_counts()
@@ -1100,7 +1100,7 @@ def test_optimize_explains_impossible_plans(tmp_path: Path):
     assert result.exit_code == 2 and ("--p 5 counts every open branch, and today's branches stay open: 农业's 101 "
                                       "branches. Ask for --max-new 5" in " ".join(result.output.split()))
     every_bank = runner.invoke(app, ["optimize", "--model", "pcenter", "--p", "20", "--out", str(tmp_path)])
-    assert every_bank.exit_code == 2 and "all 493 branches of every bank (--bank picks one bank)" in " ".join(
+    assert every_bank.exit_code == 2 and "all 480 branches of every bank (--bank picks one bank)" in " ".join(
         every_bank.output.split())
     closable = runner.invoke(app, ["optimize", "--model", "pmedian", "--p", "100", "--bank", "农业",
                                    "--no-keep-existing", "--out", str(tmp_path)])
@@ -1132,7 +1132,7 @@ def test_assign_types_on_the_sample(tmp_path: Path):
                                  "--out", str(tmp_path)])  # a type may be named in Chinese
     assert result.exit_code == 0, result.output
     plan = pd.read_csv(tmp_path / "branch_types.csv")
-    assert len(plan) == 493 and (plan["type 建议类型"] == "community").mean() >= 0.4
+    assert len(plan) == 480 and (plan["type 建议类型"] == "community").mean() >= 0.4
     assert "--budget-wan limits nothing here" in " ".join(result.output.split())  # the sample's types are unknown
     bad = runner.invoke(app, ["assign-types", "--min-share", "community", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "TYPE=SHARE" in bad.output
@@ -1501,15 +1501,15 @@ def test_an_empty_bank_is_refused_by_its_option(command: str, tmp_path: Path):
 
 
 def test_one_banks_network_from_every_command(tmp_path: Path):
-    """--bank on analyze, assign-types, plan, map and report: that bank's 101 branches of the sample's 493."""
+    """--bank on analyze, assign-types, plan, map and report: that bank's 101 branches of the sample's 480."""
     result = runner.invoke(app, ["analyze", "--bank", "农业", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     said = _said(result.output)
-    assert "101 of the 493 branches in the data are this bank's" in said and "against every bank 全部银行" in said
+    assert "101 of the 480 branches in the data are this bank's" in said and "against every bank 全部银行" in said
     assert "Towns only another bank reaches 仅他行覆盖的乡镇" in said
     assert len(pd.read_csv(tmp_path / "coverage_branches.csv")) == 101
     region = pd.read_csv(tmp_path / "coverage_rivals_by_region.csv").set_index("region_type 区域类型")
-    assert region["branches_ours 我行网点数"].sum() == 101 and region["branches_all 全部银行网点数"].sum() == 493
+    assert region["branches_ours 我行网点数"].sum() == 101 and region["branches_all 全部银行网点数"].sum() == 480
     assert (region["behind_pp 落后(百分点)"] >= 0).all()
     assert "rival_only_towns" in pd.ExcelFile(tmp_path / "coverage.xlsx").sheet_names
     assert "Other banks" in map_text(tmp_path / "coverage_map.html")  # their own grey layer
@@ -1754,7 +1754,7 @@ def test_files_named_by_a_system_export_are_found_in_a_folder_by_their_headers(t
     assert checked.exit_code == 0, checked.output
     unwrapped = "".join(checked.output.split())
     assert all(f"{name}({kind}):{rows}rows" in unwrapped for name, kind, rows in
-               (("boundaries.geojson", "counties", 9), ("导出1.csv", "towns", 125), ("导出2.csv", "branches", 493)))
+               (("boundaries.geojson", "counties", 9), ("导出1.csv", "towns", 125), ("导出2.csv", "branches", 480)))
     shutil.copy(folder / "导出2.csv", folder / "导出3.csv")
     twice = runner.invoke(app, ["validate", str(folder)])
     assert twice.exit_code == 1 and "2 files could be the branches table by their headers (导出2.csv, 导出3.csv)" in \
@@ -1776,7 +1776,7 @@ def test_a_bank_by_the_short_name_analysts_use(tmp_path: Path, short: str, bank:
     """农行, ABC: 中国农业银行 (no branch list writes 农行), and the console names the bank it matched."""
     result = runner.invoke(app, ["analyze", "--bank", short, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert f"{short} 我行 ({bank}" in _said(result.output) and f": {branches} of the 493 branches" in _said(result.output)
+    assert f"{short} 我行 ({bank}" in _said(result.output) and f": {branches} of the 480 branches" in _said(result.output)
     missing = runner.invoke(app, ["analyze", "--bank", "工行", "--out", str(tmp_path / "x")])
     assert missing.exit_code == 2 and "no branch of bank '工行' (read as 工商银行); banks in the data:" in \
         _said(missing.output)
@@ -1791,7 +1791,7 @@ def test_a_bank_picked_from_branch_names_as_a_licence_list_writes_them(tmp_path:
         data / "branches.csv", index=False)
     result = runner.invoke(app, ["analyze", "--data", str(data), "--bank", "农行", "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
-    assert "农行 我行 (中国农业银行): 101 of the 493 branches" in _said(result.output)
+    assert "农行 我行 (中国农业银行): 101 of the 480 branches" in _said(result.output)
 
 
 @pytest.mark.parametrize("model", ["pcenter", "mclp"])

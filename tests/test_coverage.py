@@ -229,7 +229,7 @@ def test_a_diagnosis_shows_itself_in_one_line_and_as_a_notebook_table():
     overall = 100 * towns.loc[towns["covered"], "population"].sum() / towns["population"].sum()
     rates = cov.by_region.set_index("region_type")["coverage_rate_pct"]
     assert repr(cov) == (f"Coverage(service radius core 1.2 km, county 3.5 km (straight line, drive): 125 towns, "
-                         f"807.6万人, 493 branches; covered {overall:.1f}% — core {rates['core']:.1f}%, county "
+                         f"807.6万人, 480 branches; covered {overall:.1f}% — core {rates['core']:.1f}%, county "
                          f"{rates['county']:.1f}%; {len(cov.underserved_towns)} underserved towns)")
     cov.notes.append("a <note> & more")
     page = cov._repr_html_()

@@ -499,7 +499,7 @@ def test_weights_name_known_indicators_and_add_to_the_defaults():
 
 def test_an_exact_share_is_the_nearest_whole_number_of_branches():
     ds = no.load_sample()
-    plan = assign_branch_types(ds, mix={"community": 0.4})  # 0.4 x 493 = 197.2 branches
+    plan = assign_branch_types(ds, mix={"community": 0.4})  # 0.4 x 480 = 192 branches
     assert int((plan["type"] == "community").sum()) == round(0.4 * len(ds.branches))
 
 
