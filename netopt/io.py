@@ -1510,10 +1510,25 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
         _check_geometry_kinds(table, geometry, ("Point", "Polygon", "MultiPolygon"),
                               "towns are points or their areas (polygons)", problems)
     towns, table = _finish(table, cols, matches, geometry, problems)
+    _refuse_repeats(table, towns, ("name", "county"), "town", "its residents count twice")
     if population is not None:
         towns.attrs["population_column"] = matches["population"].source
         towns.attrs["usual_population"] = usual
     return towns, table
+
+
+def _refuse_repeats(table: _Table, frame: gpd.GeoDataFrame, keys: tuple[str, ...], what: str, why: str) -> None:
+    """An InputError naming the rows that repeat another's place — the same `keys` (name with its county or bank) at
+    the same point, to about a metre —, as tables merged from several files often do; `why` says what keeping them
+    does. `frame` holds the rows of `table` in order."""
+    where = frame.geometry.representative_point()
+    key = frame[list(keys)].astype(str).assign(x=where.x.round(5).to_numpy(), y=where.y.round(5).to_numpy())
+    repeated = key.duplicated(keep=False).to_numpy()
+    if repeated.any():
+        names = _examples(frame.loc[repeated, "name"], quoted=False)
+        raise InputError(table.problem(f"the same {what} in more than one row ({names}: one name at one point): a row "
+                                       f"repeated when tables were merged? Delete the repeats, or {why}",
+                                       table.header("name"), repeated))
 
 
 def _check_geometry_kinds(table: _Table, geometry: gpd.GeoSeries, kinds: tuple[str, ...], said: str,
@@ -1578,7 +1593,9 @@ def read_branch_table(path: Source, coords: str = "wgs84", layer: str | None = N
         }
     frame, table = _open_branches(*_read_points(path, coords, layer, (sc.BRANCH_FIELDS, sc.BRANCH_REQUIRED),
                                                 columns, "branches", skip_unlocated))
-    return _banks_from_names(_without_atms(frame, table)), table
+    branches = _banks_from_names(_without_atms(frame, table))
+    _refuse_repeats(table, branches, ("name", "bank"), "branch", "it counts twice")
+    return branches, table
 
 
 POI_PARTS = re.compile(r"\s*[;；|]\s*")  # the parts of a map POI's category: 金融保险服务;银行;中国农业银行 (Amap)

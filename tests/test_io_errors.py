@@ -328,6 +328,23 @@ def test_opening_costs_in_yuan_or_infinite_are_refused(tmp_path: Path):
     assert "row 2, column '开设成本（万元）': non-numeric values (e.g. 'inf')" in str(problems_of(no.read_candidates, endless))
 
 
+def test_a_place_listed_twice_is_refused_by_its_rows(tmp_path: Path):
+    """Tables merged from several files repeat rows: a town twice counted its residents twice, a branch twice
+    (the sample's HXB outlets, scraped twice) counted twice — read without a word. One name at one point is one
+    place; the same name elsewhere, or other names at the point, are not."""
+    towns = write(tmp_path / "t.csv", "乡镇名称,所属区县,常住人口,经度,纬度\n明光路街道,瑶海区,30000,117.3016,31.8585\n"
+                  "水湖镇,长丰县,120000,117.1549,32.4838\n明光路街道,瑶海区,30000,117.3016,31.8585\n")
+    err = problems_of(no.read_towns, towns)
+    assert err.problems[0].rows == (2, 4) and "the same town in more than one row (明光路街道: one name at one point)" \
+        in str(err) and "or its residents count twice" in str(err)
+    branches = write(tmp_path / "b.csv", "网点编号,网点名称,银行,经度,纬度\nB1,政务区支行,华夏银行,117.2200,31.8152\n"
+                     "B2,政务区支行,华夏银行,117.2200,31.8152\nB3,政务区支行,华夏银行,117.3000,31.8152\n"
+                     "B4,政务区支行营业室,华夏银行,117.2200,31.8152\nB5,政务区支行,中国农业银行,117.2200,31.8152\n")
+    err = problems_of(no.read_branches, branches)
+    assert err.problems[0].rows == (2, 3) and err.problems[0].column == "网点名称"
+    assert "the same branch in more than one row (政务区支行: one name at one point)" in str(err)
+
+
 def test_a_long_cell_is_quoted_cut_short(tmp_path: Path):
     """A note pasted into a number's cell was quoted whole, hundreds of characters on the console."""
     note = "见附件说明" * 40
