@@ -561,6 +561,8 @@ def _read_vector(p: Path, layer: str | None) -> gpd.GeoDataFrame:
 def read_gis_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
     """A GIS file (its `layer`) read offline, or an InputError; a Shapefile without its .cpg, whose Chinese the
     default Latin-1 garbles (µÀÂ·µÈ¼¶ for 道路等级), read again as UTF-8, else GBK (GB18030)."""
+    if input_suffix(Path(path)) == ".kmz":
+        _check_kmz(Path(path))
     try:
         frame = _kml_places(path, layer) if input_suffix(Path(path)) in KML_INPUT_SUFFIXES else _gis_frame(path, layer)
     except InputError:
@@ -682,6 +684,19 @@ def _kml_gdal_reads(text: str | None, path: Path, folder: Path) -> tuple[Path, d
     copy = folder / f"{readable(path.stem)}.kml"
     copy.write_text(_KML_ENCODING.sub('encoding="UTF-8"', text, count=1), encoding="utf-8")
     return copy, {token: html.unescape(name) for name, token in tokens.items()}
+
+
+def _check_kmz(path: Path) -> None:
+    """An InputError, in words, for a .kmz that is no zip or holds no KML document (GDAL's own message suggests
+    naming a driver)."""
+    if not zipfile.is_zipfile(path):
+        raise InputError("not a KMZ: a KMZ is a zip holding a KML document (saved from Google Earth or 奥维); "
+                         "was it renamed from another kind of file?", file=str(path))
+    with zipfile.ZipFile(path) as kmz:
+        names = kmz.namelist()
+    if not any(name.lower().endswith(".kml") for name in names):
+        listed = ", ".join(names[:5]) + (" …" if len(names) > 5 else "") if names else "none"
+        raise InputError(f"a KMZ holding no KML document (its files: {listed})", file=str(path))
 
 
 def _kml_text(path: Path) -> str | None:
@@ -1319,7 +1334,11 @@ def _check_china_extent(table: _Table, lon: np.ndarray, lat: np.ndarray, checked
             f"coordinates in metres, not degrees (e.g. {lon[first]:,.0f}, {lat[first]:,.0f}: a projected system such "
             "as web mercator or Baidu's BD-09 mercator); give longitude and latitude in degrees (Baidu's bd09ll: "
             "coords bd09), or a GIS file that carries its coordinate system", column, metres))
-    outside = ~inside & ~swapped & ~metres
+    zero = ~inside & (lon == 0) & (lat == 0)  # what geocoders and empty KML points give for "no coordinates"
+    if zero.any():
+        problems.append(table.problem("coordinates 0, 0 — no coordinates (what a geocoder that found nothing, or an "
+                                      "empty KML point, gives)", column, zero))
+    outside = ~inside & ~swapped & ~metres & ~zero
     if outside.any():
         problems.append(table.problem(
             f"coordinates outside China's extent (lon {CHINA_LON[0]}–{CHINA_LON[1]}, lat {CHINA_LAT[0]}–{CHINA_LAT[1]})",

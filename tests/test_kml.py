@@ -410,8 +410,17 @@ def test_unusable_kml_is_named_by_file_and_feature(tmp_path: Path):
     with pytest.raises(no.InputError, match="奥维's own export.*as a Shapefile"):
         no.read_candidates(tmp_path / "标签.ovkmz")
     (tmp_path / "junk.kmz").write_bytes(b"not a zip")
-    with pytest.raises(no.InputError, match="junk.kmz.*not a readable GIS file"):
+    with pytest.raises(no.InputError, match="junk.kmz: not a KMZ: a KMZ is a zip holding a KML document"):
         no.read_candidates(tmp_path / "junk.kmz")
+    with zipfile.ZipFile(tmp_path / "pictures.kmz", "w") as kmz:  # GDAL's words were "specify the driver"
+        kmz.writestr("images/a.png", b"x")
+    with pytest.raises(no.InputError, match=r"pictures.kmz: a KMZ holding no KML document \(its files: images/a.png\)"):
+        no.read_candidates(tmp_path / "pictures.kmz")
+    empty = tmp_path / "empty_point.kml"  # an empty point reads as 0, 0: it was "outside China's extent"
+    empty.write_text('<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>甲</name><Point>'
+                     '<coordinates></coordinates></Point></Placemark></Document></kml>', encoding="utf-8")
+    with pytest.raises(no.InputError, match="feature 1, column 'geometry': coordinates 0, 0 — no coordinates"):
+        no.read_candidates(empty)
 
 
 def test_fields_named_in_chinese_and_kml_in_gbk_are_read_as_written(tmp_path: Path):
