@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import glob
 import gzip
 import html
 import io as _stdio
@@ -563,6 +564,8 @@ def read_gis_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
     default Latin-1 garbles (µÀÂ·µÈ¼¶ for 道路等级), read again as UTF-8, else GBK (GB18030)."""
     if input_suffix(Path(path)) == ".kmz":
         _check_kmz(Path(path))
+    if input_suffix(Path(path)) == ".shp":
+        _check_shapefile_parts(Path(path))
     try:
         frame = _kml_places(path, layer) if input_suffix(Path(path)) in KML_INPUT_SUFFIXES else _gis_frame(path, layer)
     except InputError:
@@ -684,6 +687,17 @@ def _kml_gdal_reads(text: str | None, path: Path, folder: Path) -> tuple[Path, d
     copy = folder / f"{readable(path.stem)}.kml"
     copy.write_text(_KML_ENCODING.sub('encoding="UTF-8"', text, count=1), encoding="utf-8")
     return copy, {token: html.unescape(name) for name, token in tokens.items()}
+
+
+def _check_shapefile_parts(path: Path) -> None:
+    """An InputError naming the files a Shapefile lacks beside its .shp: .shx (GDAL's own message speaks of a
+    config option) and .dbf (its fields: without it every column is 'missing')."""
+    present = {p.suffix.lower() for p in path.parent.glob(f"{glob.escape(path.stem)}.*")}
+    missing = [suffix for suffix in (".shx", ".dbf") if suffix not in present]
+    if missing:
+        raise InputError(f"a Shapefile is several files side by side, and {', '.join(path.stem + s for s in missing)} "
+                         f"{'is' if len(missing) == 1 else 'are'} missing beside {path.name}: copy them all "
+                         "(.shp, .shx, .dbf, .prj, .cpg) or zip them into one .zip", file=str(path))
 
 
 def _check_kmz(path: Path) -> None:

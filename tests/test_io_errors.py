@@ -236,6 +236,18 @@ def test_a_boundary_crossing_itself_a_little_is_repaired_and_said(tmp_path: Path
         "Self-intersection" in " ".join(result.output.split())
 
 
+@pytest.mark.parametrize("lost", [".shx", ".dbf"])
+def test_a_shapefile_without_its_side_files_names_them(tmp_path: Path, lost: str):
+    """Without its .shx GDAL spoke of 'SHAPE_RESTORE_SHX config option'; without its .dbf every column was
+    'missing'."""
+    frame = gpd.GeoDataFrame({"name": ["A"], "population": [100_000]}, geometry=[box(117, 31, 117.1, 31.1)], crs=4326)
+    frame.to_file(tmp_path / "区县.shp", encoding="utf-8")
+    (tmp_path / f"区县{lost}").unlink()
+    assert f"区县.shp: a Shapefile is several files side by side, and 区县{lost} is missing beside 区县.shp: copy them " \
+           "all (.shp, .shx, .dbf, .prj, .cpg) or zip them into one .zip" in str(problems_of(no.read_counties,
+                                                                                      tmp_path / "区县.shp"))
+
+
 def test_crs_that_does_not_match_the_coordinates(tmp_path: Path):
     metres = gpd.GeoDataFrame({"name": ["A"], "population": [100_000]}, geometry=[box(500000, 3500000, 510000, 3510000)],
                               crs=32650)

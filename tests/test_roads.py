@@ -132,7 +132,8 @@ def test_files_of_road_lines(tmp_path):
     assert load_road_network(tmp_path / "roads.geojson").n_nodes == 2
     with pytest.raises(InputError, match="road network file does not exist"):
         read_road_lines(tmp_path / "none.shp")
-    (tmp_path / "bad.shp").write_text("not a shapefile")
+    for part in (".shp", ".shx", ".dbf"):
+        (tmp_path / f"bad{part}").write_text("not a shapefile")
     with pytest.raises(InputError, match="bad.shp: not a readable GIS file"):
         load_road_network(tmp_path / "bad.shp")
 
