@@ -178,6 +178,10 @@ def road_network_from_graph(graph: nx.MultiDiGraph, crs: object = None,
 
     if graph.number_of_nodes() == 0:
         raise InputError("the road network has no nodes", file=source)
+    if graph.number_of_edges() == 0:  # every place would be more than 500 m from it: 'by road' would be straight line
+        count = graph.number_of_nodes()
+        raise InputError(f"the road network has no roads ({count} junction{'s' if count > 1 else ''}, no links): is "
+                         "it the extract meant, with its ways?", file=source)
     node_ids = np.array(list(graph.nodes))
     lon = np.array([graph.nodes[n]["x"] for n in node_ids], float)
     lat = np.array([graph.nodes[n]["y"] for n in node_ids], float)

@@ -136,6 +136,10 @@ def test_files_of_road_lines(tmp_path):
         (tmp_path / f"bad{part}").write_text("not a shapefile")
     with pytest.raises(InputError, match="bad.shp: not a readable GIS file"):
         load_road_network(tmp_path / "bad.shp")
+    (tmp_path / "nodes.osm").write_text('<?xml version="1.0"?><osm version="0.6"><node id="1" lat="31.8" lon="117.2"/>'
+                                        "</osm>")  # was read, every town then 'more than 500 m from the roads'
+    with pytest.raises(InputError, match=r"nodes.osm: the road network has no roads \(1 junction, no links\)"):
+        load_road_network(tmp_path / "nodes.osm")
 
 
 def _hefei_grid_of_roads(step: float = 0.02) -> gpd.GeoDataFrame:
