@@ -193,7 +193,7 @@ def test_bad_road_files(tmp_path: Path):
                                          r"\(.graphml\) or a layer of road lines \(.shp, .gpkg"):
         load_road_network(tmp_path / "x.csv")
     (tmp_path / "x.shp").write_text("")
-    with pytest.raises(InputError, match="x.shp: not a readable GIS file"):  # read as a layer of road lines now
+    with pytest.raises(InputError, match="x.shp: a Shapefile is several files"):  # read as a layer of road lines now
         load_road_network(tmp_path / "x.shp")
     with pytest.raises(InputError, match="an OSM or GraphML extract is in wgs84, not gcj02"):
         load_road_network(OSM, coords="gcj02")
