@@ -59,7 +59,8 @@ def _break_counties(text: str, operation: str, row: int, column: int, value: str
     elif operation == "repeat row":
         counties["features"].append(county)
     else:  # a county's boundary crossing itself whole: a bow tie
-        county["geometry"] = {"type": "Polygon", "coordinates": [[[117, 31], [118, 32], [118, 31], [117, 32], [117, 31]]]}
+        bow_tie = [[117, 31], [118, 32], [118, 31], [117, 32], [117, 31]]
+        county["geometry"] = {"type": "Polygon", "coordinates": [bow_tie]}
     return json.dumps(counties, ensure_ascii=False)
 
 
