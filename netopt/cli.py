@@ -2572,7 +2572,7 @@ def assign_types(
 ) -> None:
     """Give every branch one of the four types (综合型/社区型/普惠型/轻型) by an integer program."""
     def run() -> None:
-        from netopt.models.types import TYPE_ZH, TYPES, assign_branch_types, with_weights
+        from netopt.models.types import INDICATOR_COLUMNS, TYPE_ZH, TYPES, assign_branch_types, with_weights
         from netopt.report import bilingual, write_workbook
 
         mix, weights = _mix(min_share, max_share), with_weights(_weights(weight))
@@ -2593,8 +2593,9 @@ def assign_types(
         console.print(f"Conversion cost 改造费用: {plan['cost_wan'].sum():,.0f} 万元; status {plan.attrs['status']}")
         _say_budget_counts_nothing(plan, budget_wan)
         if plan.attrs["missing_indicators"]:
-            console.print(f"[yellow]Indicators missing from the data (left out of the scores): "
-                          f"{', '.join(plan.attrs['missing_indicators'])}[/]")
+            console.print("[yellow]Indicators missing from the data (left out of the scores): " + ", ".join(
+                f"{name} (add {INDICATOR_COLUMNS[name]} to the counties table)" if name in INDICATOR_COLUMNS else name
+                for name in plan.attrs["missing_indicators"]) + "[/]")
         located = _located_by(plan, ds.branches, "branch_id", coords)
         written = [_write_csv(bilingual(located), out / "branch_types.csv"),
                    write_atomic(out / "branch_types.xlsx", lambda f: write_workbook(f, {"branch types 网点类型": located}))]

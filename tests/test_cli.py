@@ -1134,6 +1134,8 @@ def test_assign_types_on_the_sample(tmp_path: Path):
     plan = pd.read_csv(tmp_path / "branch_types.csv")
     assert len(plan) == 480 and (plan["type 建议类型"] == "community").mean() >= 0.4
     assert "--budget-wan limits nothing here" in " ".join(result.output.split())  # the sample's types are unknown
+    assert "Indicators missing from the data (left out of the scores): gdp_per_capita (add 地区生产总值 (GDP) to the " \
+        "counties table)" in _said(result.output)  # which column brings it, not only its name
     bad = runner.invoke(app, ["assign-types", "--min-share", "community", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "TYPE=SHARE" in bad.output
     percent = runner.invoke(app, ["assign-types", "--min-share", "community=40", "--out", str(tmp_path / "p")])

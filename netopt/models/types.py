@@ -35,6 +35,11 @@ INDICATORS = {
     "served_population": ("service demand", "residents of the towns nearest to the branch"),
     "unserved_population": ("service demand", "residents of those towns beyond the service radius"),
 }
+# the counties table's column each county indicator comes from (docs/inputs.md), for a data lacking it
+INDICATOR_COLUMNS = {
+    "gdp_per_capita": "地区生产总值 (GDP)", "urban_share": "城镇人口 or 城镇化率", "schooling": "平均受教育年限",
+    "density": "面积 or boundaries", "elderly_share": "65岁及以上人口占比",
+}
 # suitability of each type: weights on indicators (negative = the type fits low values) and on region types
 DEFAULT_SUITABILITY = {
     "comprehensive": {"gdp_per_capita": 1.0, "urban_share": 1.0, "schooling": 1.0, "served_population": 1.0,
