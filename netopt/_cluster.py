@@ -26,7 +26,13 @@ def dask_client(scheduler: str | None, workers: int | None, client=None) -> Iter
         if not isinstance(scheduler, str) or ":" not in scheduler:
             raise InputError(f"scheduler is 'serial', None (a local cluster) or a running dask scheduler's address "
                              f"such as tcp://10.0.0.5:8786; got {scheduler!r}", file="scheduler")
-        with Client(scheduler) as remote:
+        try:
+            remote = Client(scheduler)
+        except OSError as err:  # the scheduler is not running there, or the address is wrong
+            raise NetoptError(f"cannot reach the dask scheduler at {scheduler} ({err}): is it running (`dask "
+                              "scheduler`), and is the address right? Or run without one: scheduler='serial' "
+                              "(--scheduler serial)") from None
+        with remote:
             yield remote
         return
     try:

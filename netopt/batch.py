@@ -163,6 +163,9 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
     """
     check_kind(only, (str, int, list, tuple, type(None)), "only is an adcode prefix or a list of them, e.g. ['34']",
                "read_batch")
+    if any(not str(code).strip() for code in ([only] if isinstance(only, (str, int)) else only or [])):
+        raise InputError("only is an adcode or the start of one, e.g. '34' or '3401', not an empty text (which "
+                         "would run every unit)", file="read_batch")
     units = read_counties(units_file)
     _check_unit_ids(units, str(units_file))
     towns = _read_towns(Path(data_dir), units)

@@ -299,6 +299,14 @@ def _bank_check(value: Optional[str]) -> Optional[str]:
     return value
 
 
+def _only_check(values: list[str]) -> list[str]:
+    """The typer callback of batch's --only: adcodes or their starts, refused empty (which would run every unit)."""
+    if any(not value.strip() for value in values):
+        raise typer.BadParameter("takes an adcode or the start of one, e.g. 34 or 3401, not an empty text (which "
+                                 "would run every unit)")
+    return values
+
+
 NETWORK_KINDS = "OSM XML, GraphML, or road lines: .shp, .gpkg, .geojson"
 NETWORK_COORDS_OPTION = typer.Option(None, "--network-coords", callback=_network_coords_check,
                                      help="Coordinate system of a --network layer of road lines: wgs84 (default), "
@@ -3593,7 +3601,8 @@ def batch(
     scheduler: Optional[str] = typer.Option(None, help="Address of a running dask scheduler (tcp://host:8786); "
                                             "default: a LocalCluster on this machine; 'serial': no dask."),
     workers: Optional[int] = typer.Option(None, min=1, help="LocalCluster worker processes (default: one per core)."),
-    only: list[str] = typer.Option([], help="Keep units whose adcode starts with this (repeatable), e.g. 34 for 安徽省."),
+    only: list[str] = typer.Option([], callback=_only_check,
+                                   help="Keep units whose adcode starts with this (repeatable), e.g. 34 for 安徽省."),
     optimize: bool = typer.Option(False, help="Also solve LSCP and MCLP on each unit's towns."),
     plan_types: bool = typer.Option(False, help="Also plan branch types where the unit has branches."),
     new_per_county: int = typer.Option(0, min=0, help="Where a unit has branches, also suggest up to N new ones "

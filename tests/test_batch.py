@@ -421,6 +421,25 @@ def test_a_scheduler_that_is_no_address_is_refused_before_any_work(sample_tasks,
     assert not list(tmp_path.iterdir())
 
 
+def test_a_scheduler_not_running_is_said_as_such(sample_tasks, tmp_path):
+    """An address where no scheduler runs failed as "cannot write the outputs (Timed out trying to connect …)"."""
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        with pytest.raises(no.NetoptError, match="cannot reach the dask scheduler at tcp://127.0.0.1:9 .*is it running"):
+            run_batch(sample_tasks[:1], tmp_path, BatchOptions(radius_km=RADIUS), scheduler="tcp://127.0.0.1:9")
+
+
+def test_an_empty_only_is_refused_rather_than_running_every_unit(tmp_path):
+    """only="" (a script's empty variable, --only '') kept every unit: a national batch of hours."""
+    with pytest.raises(no.InputError, match="only is an adcode or the start of one, e.g. '34' or '3401', not an empty"):
+        read_batch(sample_dir() / "counties.geojson", sample_dir(), only=["3401", " "])
+    result = CliRunner().invoke(app, ["batch", "--units", str(sample_dir() / "counties.geojson"), "--data",
+                                      str(sample_dir()), "--only", "", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "Invalid value for '--only': takes an adcode or the start of one" in " ".join(
+        result.output.translate(str.maketrans("", "", "│╭╮╰╯─")).split())
+
+
 def test_units_are_kept_by_adcodes_given_as_numbers_or_text_and_shown_in_a_line(sample_tasks):
     """only=340102 or [340102, "340103"] (numbers raised a TypeError); each task shown as one line."""
     one = read_batch(sample_dir() / "counties.geojson", sample_dir(), only=340102)
