@@ -3,6 +3,7 @@ report, map, batch."""
 from __future__ import annotations
 
 import codecs
+import errno
 import inspect
 import re
 import sys
@@ -356,7 +357,7 @@ def _guard(action: Callable[[], None]) -> None:
         _fail(str(err))
     except KeyboardInterrupt:
         _fail("interrupted", 130)
-    except OSError as err:  # writing the outputs: no permission, a file open in Excel, a full disk
+    except OSError as err:  # writing the outputs (no permission, a file open in Excel, a full disk), or a connection
         _fail(_cannot_write(err), 1)
     except Exception as err:  # last resort: never show a traceback to an analyst
         _fail(f"unexpected {type(err).__name__}: {err} (please report this with the command you ran)", 3)
@@ -368,10 +369,15 @@ def _say_font_fallback() -> None:
         console.print(f"[yellow]{FALLBACK_HINT}.[/]")
 
 
+WRITING_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}  # a disk's refusals
+
+
 def _cannot_write(err: OSError) -> str:
     """What an operating-system error while writing means, in one line (a rename's error names the target
     second: the file that would be replaced)."""
     target = err.filename2 or err.filename
+    if not target and err.errno not in WRITING_ERRNOS:  # a connection refused or timed out: not the outputs
+        return f"{type(err).__name__}: {err.strerror or err}"
     where = f": {target}" if target else ""
     held = " — is it open in Excel or another program? Close it and run again" if (
         isinstance(err, PermissionError) and target and Path(str(target)).exists()) else ""

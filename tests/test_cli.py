@@ -1905,6 +1905,15 @@ def test_outputs_that_cannot_be_written_are_said_plainly(tmp_path: Path, monkeyp
     result = runner.invoke(app, ["analyze", "--out", str(tmp_path / "out")])
     assert result.exit_code == 1 and "unexpected" not in result.output
     assert f"cannot write the outputs (Permission denied): {held} — is it open in Excel" in _said(result.output)
+    for failure, said in ((TimeoutError("Timed out trying to connect"), "error: TimeoutError: Timed out trying to "
+                           "connect"), (OSError(28, "No space left on device"), "cannot write the outputs (No space")):
+        def failing(path, write, failure=failure):
+            raise failure
+
+        monkeypatch.setattr(cli, "write_atomic", failing)
+        monkeypatch.setattr("netopt.report.write_atomic", failing)
+        result = runner.invoke(app, ["analyze", "--out", str(tmp_path / "out")])  # a connection is not the outputs
+        assert result.exit_code == 1 and said in _said(result.output)
 
 
 def test_the_branches_own_figures_weigh_in_the_types(tmp_path: Path):
