@@ -3186,8 +3186,8 @@ def compare(
         from netopt.planning import bank_branches, compare_plans
 
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
-        networks = _read_plans(plans, name, coords, bank)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
+        networks = _read_plans(plans, name, coords, bank, ds)
         _say_banks_matched(ds, bank)
         with _working("Measuring the plans 方案比选中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
@@ -3378,10 +3378,11 @@ def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, r
             compare_chart(scenarios, out / "compare.png", radius)]
 
 
-def _read_plans(paths: list[Path], names: list[str], coords: str, bank: Optional[str]) -> dict:
-    """compare's planned networks by name: each a branches table (a folder: the one *_branches.csv in it), with
-    --bank's branches checked to be there; names from --name or from the folder and file."""
-    from netopt.io import bank_mask
+def _read_plans(paths: list[Path], names: list[str], coords: str, bank: Optional[str], city: Dataset) -> dict:
+    """compare's planned networks by name: each a branches table (a folder: the one *_branches.csv in it) checked
+    to lie in the `city`, with --bank's branches checked to be there; names from --name or from the folder and
+    file."""
+    from netopt.io import bank_mask, with_branches
 
     if names and len(names) != len(paths):
         raise InputError(f"--name gives {len(names)} name(s) for {len(paths)} plan(s): give one per plan, in order",
@@ -3393,7 +3394,7 @@ def _read_plans(paths: list[Path], names: list[str], coords: str, bank: Optional
         raise InputError(f"two plans are both named {', '.join(repeated)}: give each a --name", file="command line")
     networks = {}
     for label, file in zip(names, files):
-        branches = read_branches(file, coords)
+        branches = with_branches(city, file, coords).branches  # a plan of another city, or shifted, is refused
         if bank is not None:
             try:
                 bank_mask(branches, bank)

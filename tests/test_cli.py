@@ -1470,12 +1470,15 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     (["two/a_branches.csv", "two/b_branches.csv"], ["--name", "x"], "--name gives 1 name(s) for 2 plan(s)"),
     (["two/a_branches.csv", "two/a_branches.csv"], [], "two plans are both named two/a: give each a --name"),
     (["two/a_branches.csv"], ["--bank", "农业"], "a_branches.csv, column 'bank': no branch names its bank"),
+    (["far_branches.csv"], [], "far_branches.csv, row 2, column 'lon/lat': more than 50 km outside every county "
+                                   "boundary of the city"),  # a plan of another city was compared
 ])
 def test_compare_refuses_what_it_cannot_read(tmp_path: Path, plans: list[str], args: list[str], message: str):
     (tmp_path / "empty").mkdir()
     (tmp_path / "two").mkdir()
     for name in ("a", "b"):
         (tmp_path / "two" / f"{name}_branches.csv").write_text("name,lon,lat\nx,117.2,31.8\n", encoding="utf-8")
+    (tmp_path / "far_branches.csv").write_text("name,lon,lat\nx,121.47,31.23\n", encoding="utf-8")  # 上海
     result = runner.invoke(app, ["compare", *[str(tmp_path / plan) for plan in plans], *args, "--out",
                                  str(tmp_path / "x")])
     assert result.exit_code == 2 and message in _said(result.output), result.output
