@@ -163,7 +163,8 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
     """
     check_kind(only, (str, int, list, tuple, type(None)), "only is an adcode prefix or a list of them, e.g. ['34']",
                "read_batch")
-    if any(not str(code).strip() for code in ([only] if isinstance(only, (str, int)) else only or [])):
+    codes = [str(code) for code in ([only] if isinstance(only, (str, int)) else only or [])]  # 34 or "34", one or many
+    if any(not code.strip() for code in codes):
         raise InputError("only is an adcode or the start of one, e.g. '34' or '3401', not an empty text (which "
                          "would run every unit)", file="read_batch")
     units = read_counties(units_file)
@@ -171,10 +172,9 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
     towns = _read_towns(Path(data_dir), units)
     branches = _read_branches(Path(data_dir), units, towns, skip_unlocated)
     if only:
-        only = [str(code) for code in ([only] if isinstance(only, (str, int)) else only)]  # 34 or "34", one or many
-        units = units[units["county_id"].astype(str).str.startswith(tuple(only))]
+        units = units[units["county_id"].astype(str).str.startswith(tuple(codes))]
         if units.empty:
-            raise InputError(f"no unit's adcode starts with {', '.join(only)}", file=str(units_file))
+            raise InputError(f"no unit's adcode starts with {', '.join(codes)}", file=str(units_file))
     town_groups = dict(tuple(towns.groupby("county_id", sort=False)))
     branch_groups = dict(tuple(branches.groupby("unit_id", sort=False)))
     attribution = folder_attribution(data_dir)

@@ -562,12 +562,13 @@ def _read_vector(p: Path, layer: str | None) -> gpd.GeoDataFrame:
 def read_gis_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
     """A GIS file (its `layer`) read offline, or an InputError; a Shapefile without its .cpg, whose Chinese the
     default Latin-1 garbles (µÀÂ·µÈ¼¶ for 道路等级), read again as UTF-8, else GBK (GB18030)."""
-    if input_suffix(Path(path)) == ".kmz":
+    suffix = input_suffix(Path(path))
+    if suffix == ".kmz":
         _check_kmz(Path(path))
-    if input_suffix(Path(path)) == ".shp":
+    if suffix == ".shp":
         _check_shapefile_parts(Path(path))
     try:
-        frame = _kml_places(path, layer) if input_suffix(Path(path)) in KML_INPUT_SUFFIXES else _gis_frame(path, layer)
+        frame = _kml_places(path, layer) if suffix in KML_INPUT_SUFFIXES else _gis_frame(path, layer)
     except InputError:
         raise
     except UnicodeDecodeError as exc:  # a field name GDAL cannot decode: cut in the middle of a character?
@@ -576,7 +577,7 @@ def read_gis_file(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
             raise InputError(f"not a readable GIS file ({_first_line(exc)})", file=str(path)) from None
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise InputError(f"not a readable GIS file ({_first_line(exc)})", file=str(path)) from None
-    if input_suffix(Path(path)) not in SHAPEFILE_SUFFIXES or not _garbled(frame):
+    if suffix not in SHAPEFILE_SUFFIXES or not _garbled(frame):
         return frame
     for encoding in ("utf-8", "gb18030"):
         try:
@@ -1403,9 +1404,9 @@ def _repaired_polygons(table: _Table, geom: gpd.GeoSeries, invalid: pd.Series,
     fixed = gpd.GeoSeries(shapely.make_valid(broken.to_numpy(), method="structure", keep_collapsed=False),
                           index=broken.index, crs=geom.crs)
     polygons = ("Polygon", "MultiPolygon")
+    area = shapely.area(fixed.to_numpy())  # compared as shares: degrees do
     mended = (broken.geom_type.isin(polygons) & fixed.geom_type.isin(polygons) & ~fixed.is_empty
-              & (np.abs(shapely.area(fixed.to_numpy()) - shapely.area(broken.to_numpy()))  # shares: degrees do
-                 <= REPAIRED_AREA_CHANGE * shapely.area(fixed.to_numpy())))
+              & (np.abs(area - shapely.area(broken.to_numpy())) <= REPAIRED_AREA_CHANGE * area))
     repaired = geom.index.isin(mended.index[mended])
     if not mended.all():
         reason = shapely.is_valid_reason(broken[~mended].iloc[0])
