@@ -214,6 +214,16 @@ def normalize_header(header: object) -> str:
 _UNIT_SUFFIX = re.compile(r"^(?P<base>.*?)\s*[(\[/]\s*(?P<unit>[^)\]]*?)\s*[)\]]?$")
 
 
+_ENGLISH_THEN_CHINESE = re.compile(r"^(?P<english>[a-z][a-z0-9_]*) (?P<chinese>[\u3400-\u9fff].*)$")
+
+
+def bilingual_parts(header: str) -> tuple[str, str] | None:
+    """A normalized header written in English and Chinese as netopt writes its tables — "name 名称",
+    "population 常住人口(人)" — split into its English name and the Chinese rest; None for any other header."""
+    match = _ENGLISH_THEN_CHINESE.match(header)
+    return (match.group("english"), match.group("chinese")) if match else None
+
+
 def split_unit(header: str) -> tuple[str, str | None]:
     """Split "常住人口(万人)" into ("常住人口", "万人"); headers without a unit give (header, None)."""
     match = _UNIT_SUFFIX.match(header)
@@ -253,15 +263,19 @@ def match_columns(headers: list[str], fields: tuple[Field, ...]) -> tuple[dict[s
 
 def _find_header(normalized: dict[str, str], alias: str, fld: Field,
                  taken: dict[str, ColumnMatch]) -> tuple[str, str | None] | None:
-    used = {m.source for m in taken.values()}
-    for source, norm in normalized.items():
-        if source in used:
-            continue
+    """The header named `alias` (with a unit, 常住人口(万人)), else the one whose English name it is in a header of
+    English and Chinese as netopt writes them (name 名称, population 常住人口(人): its tables read back)."""
+    free = {source: norm for source, norm in normalized.items() if source not in {m.source for m in taken.values()}}
+    for source, norm in free.items():
         if norm == alias:
             return source, None
         base, unit = split_unit(norm)
         if unit is not None and base == alias:
             return source, unit
+    for source, norm in free.items():
+        parts = bilingual_parts(norm)
+        if parts is not None and parts[0] == alias:
+            return source, split_unit(parts[1])[1]
     return None
 
 

@@ -3379,8 +3379,9 @@ def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, r
 
 
 def _read_plans(paths: list[Path], names: list[str], coords: str, bank: Optional[str], city: Dataset) -> dict:
-    """compare's planned networks by name: each a branches table (a folder: the one *_branches.csv in it) checked
-    to lie in the `city`, with --bank's branches checked to be there; names from --name or from the folder and
+    """compare's planned networks by name: each a branches table (a folder: the one *_branches.csv in it; a
+    workbook or GeoPackage: its sheet or layer named for branches, as --branches reads it) checked to lie in the
+    `city`, with --bank's branches checked to be there; names from --name or from the folder and
     file."""
     from netopt.io import bank_mask, with_branches
 
@@ -3394,7 +3395,8 @@ def _read_plans(paths: list[Path], names: list[str], coords: str, bank: Optional
         raise InputError(f"two plans are both named {', '.join(repeated)}: give each a --name", file="command line")
     networks = {}
     for label, file in zip(names, files):
-        branches = with_branches(city, file, coords).branches  # a plan of another city, or shifted, is refused
+        layer = kind_sheets(file).get("branches")
+        branches = with_branches(city, file, coords, layer).branches  # a plan of another city, or shifted, is refused
         if bank is not None:
             try:
                 bank_mask(branches, bank)

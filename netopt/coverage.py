@@ -739,9 +739,11 @@ def _texts(failed: pd.Series, values: pd.Series, say) -> pd.Series:
 
 
 def _measure_branches(branches: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Per branch: the population of the units whose nearest branch it is, and its service radius."""
+    """Per branch: the population of the units whose nearest branch it is, and its service radius (measured
+    anew where the branches table is one netopt wrote, coverage.gpkg's, carrying an earlier run's)."""
     stats = _radius_stats(units[units["nearest_branch_id"].notna()])
-    out = branches.merge(stats, left_on="branch_id", right_index=True, how="left")
+    earlier = [column for column in BRANCH_STATS if column in branches]
+    out = branches.drop(columns=earlier).merge(stats, left_on="branch_id", right_index=True, how="left")
     out["assigned_population"] = out["assigned_population"].fillna(0).astype(int)
     out["assigned_towns"] = out["assigned_towns"].fillna(0).astype(int)
     return out

@@ -277,13 +277,20 @@ def _kind_by_headers(file: str, modified_ns: int, size: int) -> str | None:
         grids = _head_grids(Path(file))
     except InputError:
         return None
-    said = {sc.split_unit(sc.normalize_header(cell))[0] for grid in grids
-            for row in grid.head(HEADER_SEARCH_ROWS).to_numpy() for cell in row if str(cell).strip()}
+    said = {name for grid in grids for row in grid.head(HEADER_SEARCH_ROWS).to_numpy() for cell in row
+            if str(cell).strip() for name in _header_words(cell)}
     hits = [kind for kind, headers in KIND_HEADERS.items() if said & set(headers)]
     if "candidates" in hits:
         return "candidates"
     hits = [kind for kind in hits if kind != "counties"] or hits
     return hits[0] if len(hits) == 1 else None
+
+
+def _header_words(cell: object) -> set[str]:
+    """What a header cell names, its unit aside: 常住人口 of 常住人口(万人), and name of netopt's name 名称 too."""
+    text = sc.normalize_header(cell)
+    parts = sc.bilingual_parts(text)
+    return {sc.split_unit(text)[0]} | ({parts[0], sc.split_unit(parts[1])[0]} if parts else set())
 
 
 def _head_grids(path: Path) -> list[pd.DataFrame]:
@@ -1612,6 +1619,7 @@ def read_branch_table(path: Source, coords: str = "wgs84", layer: str | None = N
     `skip_unlocated`, rows whose only problems are their coordinates (empty, not numbers, outside China) are left
     out instead, attrs["left_out"] naming them."""
     def columns(table: _Table, matches: dict[str, sc.ColumnMatch], problems: list[Problem]) -> dict[str, pd.Series]:
+        _refuse_other_tables(table, matches, path)
         categories = _poi_categories(table, matches)  # a map's POI export: its type column is no branch type
         bank = _optional_text(table, matches, "bank")
         return {
@@ -1637,6 +1645,52 @@ ATM_CATEGORY = re.compile(r"自动提款机|自助银行|ATM", re.IGNORECASE)  #
 POI_ATM = "_poi_atm"  # the column, while reading, marking the rows a POI export says are cash machines
 BANK_WORDS = "银行|信用社|信用联社"  # what a bank's name ends in: 中国农业银行, 安徽农村信用社
 POI_FINANCE = re.compile(r"金融|银行|信用社|自动提款机|ATM", re.IGNORECASE)  # words of banks' POI categories
+
+
+PLAN_SITE_VALUES = {"kind": {"existing", "new"}, "decision": {"keep", "open", "close"}}  # netopt's plan sites
+BRANCH_WORDS = {name for fld in sc.BRANCH_FIELDS if fld.name in ("branch_id", "bank", "type", "status")
+                for name in fld.aliases}  # a header only a branches table has (or an id)
+TOWN_WORDS = {"town_id", "town_code", "乡镇代码", "residents_wan", *sc.POPULATION.aliases, *sc.POPULATION.unit_aliases}
+CANDIDATE_WORDS = set(KIND_HEADERS["candidates"])
+
+
+def _refuse_other_tables(table: _Table, matches: dict[str, sc.ColumnMatch], path: Source) -> None:
+    """A table read as branches that is another: a plan's sites as netopt writes them (kind existing/new, decision
+    keep/open/close: today's closed branches among them, no bank) — its network after is <model>_branches.csv —, a
+    towns table (town_id, population) or candidate sites (site_id, 开设成本) naming nothing of a branch."""
+    words = {source: _header_words(source) for source in table.frame.columns if source != "geometry"}
+    said = {word for named in words.values() for word in named}
+    plan = [source for source, named in words.items() for key, values in PLAN_SITE_VALUES.items()
+            if key in named and _values_within(table.frame[source], values)]
+    if plan and ("decision" in said or "site_id" in said):
+        raise InputError(f"a plan's sites as netopt writes them (column {plan[0]}), not a network of branches: they "
+                         f"lack the other banks' and may hold closed ones; {_network_beside(path)}", file=table.file)
+    if said & BRANCH_WORDS or "branch_id" in matches:
+        return
+    for kind, kind_words in (("a towns table's", TOWN_WORDS), ("candidate sites'", CANDIDATE_WORDS)):
+        hits = [source for source, named in words.items() if named & kind_words]
+        if hits:
+            raise InputError(f"its columns are {kind} ({', '.join(hits[:3])}) and name nothing of a branch (网点编号, "
+                             "银行, 网点类型): give a branches table, today's (网点) or a plan's network after it "
+                             "(<model>_branches.csv)", file=table.file)
+
+
+def _values_within(column: pd.Series, values: set[str]) -> bool:
+    """Whether a column's filled cells are all among `values` (in any case), and some are filled."""
+    text = column.dropna().astype(str).str.strip().str.lower()
+    text = text[text != ""]
+    return len(text) > 0 and text.isin(values).all()
+
+
+def _network_beside(path: Source) -> str:
+    """Which file to give instead of a plan's sites: its <model>_branches.csv beside it, named where it is there."""
+    if isinstance(path, (str, os.PathLike)):
+        stem = Path(path).stem.removesuffix("_sites").removesuffix("_plan") or "plan"
+        beside = Path(path).with_name(f"{stem}_branches.csv")
+        if beside.is_file():
+            return f"give {beside.name} beside it, the city's branches once the plan is carried out"
+    return ("give the plan's network after it, <model>_branches.csv (plan --p: plan_branches.csv), the city's "
+            "branches once the plan is carried out")
 
 
 def _poi_categories(table: _Table, matches: dict[str, sc.ColumnMatch]) -> pd.Series | None:
@@ -1733,10 +1787,30 @@ def _read_points(path: Source, coords: str, layer: str | None, fields: tuple, co
     problems are their coordinates left out (attrs["left_out"])."""
     table = _read_raw(path, layer, what)
     not_places = _without_folders_of_shapes(table)
+    not_branches = _branch_folder_only(table) if what == "branches" else ""
     frame, table = _points_of_table(table, coords, fields, columns, what, skip_unlocated)
     if not_places:
         _say_left_out(frame, frame, f"{table.file}: left out {not_places}: folders of lines or areas, not places")
+    if not_branches:
+        _say_left_out(frame, frame, f"{table.file}: left out {not_branches}")
     return frame, table
+
+
+def _branch_folder_only(table: _Table) -> str:
+    """A KML table of several outermost folders, one of them named for branches (网点 branches, as netopt's
+    coverage.kmz holds them beside its towns): that folder's places alone; the others, said as "the folders 乡镇
+    towns (125), …: not the branches folder 网点 branches" (nothing where no one folder is named so)."""
+    if table.folders is None:
+        return ""
+    tops = table.folders.astype(str).str.split(" / ").str[0]
+    named = [top for top in dict.fromkeys(tops) if guess_kind(Path(top)) == "branches"]
+    if len(named) != 1 or (tops == named[0]).all():
+        return ""
+    others = tops[tops != named[0]].value_counts(sort=False)
+    keep = (tops == named[0]).to_numpy()
+    table.frame, table.folders = table.frame[keep].dropna(axis=1, how="all"), table.folders[keep]
+    said = ", ".join(f"{name} ({count})" for name, count in others.items())
+    return f"the folders {said}: not the branches folder {named[0]}"
 
 
 def _without_folders_of_shapes(table: _Table) -> str:

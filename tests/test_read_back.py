@@ -1,0 +1,89 @@
+"""netopt's own outputs given back as inputs: its tables read, a plan's sites or a towns table refused as branches."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import netopt._schema as sc
+import netopt.io as nio
+from netopt.datasets import sample_dir
+from netopt.cli import app
+from tests.test_cli import _said
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code in (0, 1, 2), result.output
+    return result.exit_code, _said(result.output)
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory) -> Path:
+    """One relocation plan and one diagnosis of 农业 on the sample, as an analyst's out folders hold them."""
+    out = tmp_path_factory.mktemp("outputs")
+    assert _run("optimize", "--model", "mclp", "--relocate", "1", "--bank", "农业", "--out", str(out / "plan"))[0] == 0
+    assert _run("analyze", "--bank", "农业", "--out", str(out / "diagnosis"))[0] == 0
+    return out
+
+
+def test_headers_in_english_and_chinese_are_read_by_their_english_name():
+    matches, _ = sc.match_columns(["name 名称", "population 常住人口(万人)", "lon 经度", "lat 纬度", "type_zh 类型"],
+                                  (*sc.TOWN_FIELDS, *sc.BRANCH_FIELDS))
+    assert matches["name"].source == "name 名称"
+    assert matches["population"].factor == 10_000  # the unit in the Chinese part counts
+    assert (matches["lon"].source, matches["lat"].source) == ("lon 经度", "lat 纬度")
+    assert "type" not in matches  # 类型 in type_zh 类型 is the label of another column, not a header of its own
+
+
+def test_a_branches_table_netopt_wrote_reads_back_as_it_was_written(outputs: Path):
+    written = pd.read_csv(outputs / "diagnosis" / "coverage_branches.csv", dtype={"branch_id 网点编号": str})
+    branches = nio.read_branches(outputs / "diagnosis" / "coverage_branches.csv")
+    assert branches["branch_id"].tolist() == written["branch_id 网点编号"].tolist()
+    assert branches["bank"].eq("中国农业银行").all() and len(branches) == 101
+    code, said = _run("analyze", "--branches", str(outputs / "diagnosis" / "coverage_branches.csv"),
+                      "--out", str(outputs / "again"))
+    assert code == 0, said
+
+
+@pytest.mark.parametrize("name", ["mclp_plan.gpkg", "mclp_plan.kmz", "mclp_plan.xlsx", "mclp_sites.csv"])
+def test_a_plans_sites_are_refused_as_branches_naming_its_network_beside_them(outputs: Path, name: str):
+    code, said = _run("analyze", "--branches", str(outputs / "plan" / name), "--out", str(outputs / "x"))
+    assert code == 2
+    assert "a plan's sites as netopt writes them" in said and "give mclp_branches.csv beside it" in said
+    code, said = _run("compare", str(outputs / "plan" / name), "--out", str(outputs / "x"))
+    assert code == 2 and "give mclp_branches.csv beside it" in said
+
+
+def test_a_towns_table_or_candidate_sites_are_refused_as_branches(tmp_path: Path):
+    code, said = _run("analyze", "--branches", str(sample_dir() / "towns.csv"), "--out", str(tmp_path))
+    assert code == 2 and "its columns are a towns table's (town_id, population)" in said
+    sites = pd.DataFrame({"名称": ["A"], "经度": [117.25], "纬度": [31.84], "开设成本（万元）": [300]})
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    code, said = _run("map", "--branches", str(tmp_path / "sites.csv"), "--out", str(tmp_path))
+    assert code == 2 and "candidate sites' (开设成本（万元）)" in said
+
+
+def test_branches_with_a_population_column_and_an_id_are_still_branches(tmp_path: Path):
+    branches = pd.read_csv(sample_dir() / "branches.csv").assign(人口=1000)
+    branches.to_csv(tmp_path / "branches.csv", index=False)
+    assert len(nio.read_branches(tmp_path / "branches.csv")) == len(branches)
+
+
+def test_a_diagnosis_kmz_gives_its_branches_folder_alone(outputs: Path):
+    branches = nio.read_branches(outputs / "diagnosis" / "coverage.kmz")
+    assert len(branches) == 101 and "population" not in branches  # the towns' columns left with them
+    assert "not the branches folder 网点 branches" in branches.attrs["left_out"]
+
+
+def test_a_diagnosis_geopackage_is_measured_anew_as_branches(outputs: Path):
+    first = pd.read_csv(outputs / "diagnosis" / "coverage_branches.csv")
+    gpkg = str(outputs / "diagnosis" / "coverage.gpkg")
+    code, said = _run("analyze", "--branches", gpkg, "--out", str(outputs / "anew"))
+    assert code == 0, said
+    again = pd.read_csv(outputs / "anew" / "coverage_branches.csv")
+    assert again["assigned_population 服务人口(人)"].tolist() == first["assigned_population 服务人口(人)"].tolist()
+    code, said = _run("compare", gpkg, "--out", str(outputs / "compared"))  # its branches layer, not its first
+    assert code == 0, said
