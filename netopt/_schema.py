@@ -180,7 +180,7 @@ def canonical_branch_type(value: str) -> str | None:
 
 # words of a status column (营业状态, a licence's 许可证状态) saying a branch is not open today; anything else is open
 NOT_YET_OPEN = ("筹建", "筹备", "拟设", "待开业", "未开业", "planned", "under construction")
-CLOSED = ("撤销", "撤并", "已撤", "注销", "停业", "暂停", "关闭", "退出", "失效", "无效", "终止", "歇业", "迁出", "closed",
+CLOSED = ("撤销", "撤并", "已撤", "注销", "停业", "暂停", "关闭", "退出", "失效", "无效", "终止", "歇业", "迁出", "close",
           "inactive", "revoked")
 
 

@@ -25,10 +25,10 @@ from netopt._schema import canonical_region_type
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
 from netopt.fonts import FALLBACK_HINT, ChineseFontWarning, drew_without_chinese
-from netopt.io import (KML_INPUT_SUFFIXES, TABLE_SUFFIXES, Dataset, find_city_table, find_table, guess_kind,
-                       guess_kind_by_headers, input_suffix, kind_sheets, points_table, read_branch_list, read_branches,
-                       read_candidates, read_counties, read_dataset, read_folder, read_towns, unwritable_folder,
-                       write_atomic)
+from netopt.io import (KML_INPUT_SUFFIXES, TABLE_SUFFIXES, Dataset, distinct_banks, find_city_table, find_table,
+                       guess_kind, guess_kind_by_headers, input_suffix, kind_sheets, points_table, read_branch_list,
+                       read_branches, read_candidates, read_counties, read_dataset, read_folder, read_towns,
+                       unwritable_folder, write_atomic)
 from netopt.models import capacitated
 
 if TYPE_CHECKING:
@@ -820,8 +820,8 @@ def _bank_only(ds: Dataset, bank: Optional[str]) -> Dataset:
         return ds
     _say_banks_matched(ds, bank)
     ours = ds.of_bank(bank)
-    names = ours.branches["bank"].dropna().astype(str).unique()
-    called = "" if any(bank in name for name in names) else f" ({', '.join(sorted(names))})"  # a short name: 农行
+    names = distinct_banks(ours.branches["bank"].dropna())
+    called = "" if any(bank in name for name in names) else f" ({', '.join(names)})"  # a short name: 农行
     console.print(f"{bank} 我行{called}: {len(ours.branches):,} of the {len(ds.branches):,} branches in the data are "
                   "this bank's; what follows is about these")
     return ours
@@ -1441,7 +1441,7 @@ def _say_banks_matched(ds: Dataset, bank: Optional[str]) -> None:
 
     if bank is None:
         return
-    names = sorted(ds.branches.loc[bank_mask(ds.branches, bank), "bank"].astype(str).unique())
+    names = distinct_banks(ds.branches.loc[bank_mask(ds.branches, bank), "bank"].dropna())
     if len(names) > 1:
         console.print(f"[yellow]--bank {bank} matches {len(names)} banks, planned as one 视为同一银行: {', '.join(names)} "
                       f"(give more of the name to pick one)[/]")
@@ -3402,6 +3402,7 @@ def _read_plans(paths: list[Path], names: list[str], coords: str, bank: Optional
                 bank_mask(branches, bank)
             except InputError as err:
                 raise InputError([replace(p, file=str(file)) for p in err.problems]) from None
+        _say_left_out(branches)  # closed by its status or plan column (撤并)
         networks[label] = branches
     return networks
 

@@ -103,24 +103,35 @@ BANK_SHORT_NAMES = {
 
 
 def bank_mask(branches, bank: str) -> np.ndarray:
-    """Which branches belong to `bank` (its name, or part of it; else a short name analysts use, 农行 or ABC for
-    中国农业银行: BANK_SHORT_NAMES); an InputError listing the banks if none."""
+    """Which branches belong to `bank` (its name, or part of it, or a short name analysts use, 农行 or ABC for
+    中国农业银行: BANK_SHORT_NAMES — in the option or in the table's bank column, 农行 there being 农业银行's); an
+    InputError listing the banks if none."""
     if not isinstance(bank, str) or not bank.strip():
         raise InputError(f"bank is a bank's name or part of it, e.g. '农业', not {bank!r:.60}", file="bank")
     if "bank" not in branches or branches["bank"].isna().all():
         raise InputError(Problem("branches", f"no branch names its bank, so none can be picked as '{bank}': give "
                                  "each branch its bank (column bank / 银行, or names that begin with it: "
                                  "中国农业银行…支行), or leave the bank out when every branch is yours", column="bank"))
-    names = branches["bank"].astype(str)
-    mask = names.str.contains(bank, regex=False, na=False).to_numpy().copy()
+    given = branches["bank"].astype("string").str.strip()
+    names = given.str.cat(given.str.upper().map(lambda short: " ".join(BANK_SHORT_NAMES.get(short, ()))), sep=" ")
+    mask = names.str.contains(bank.strip(), regex=False).fillna(False).to_numpy(bool)
     parts = BANK_SHORT_NAMES.get(bank.strip().upper(), ())
-    for part in () if mask.any() else parts:
-        mask |= names.str.contains(part, regex=False, na=False).to_numpy()
+    for part in parts:
+        mask |= names.str.contains(part, regex=False).fillna(False).to_numpy(bool)
     if not mask.any():
         banks = ", ".join(sorted(branches["bank"].dropna().astype(str).unique())[:12])
         read = f" (read as {' or '.join(parts)})" if parts else ""
         raise InputError(f"no branch of bank '{bank}'{read}; banks in the data: {banks}", file="branches")
     return mask
+
+
+def distinct_banks(names) -> list[str]:
+    """The banks these bank names name, sorted: a short name (农行, ABC) not counted beside a full name it stands
+    for (中国农业银行) — one bank written two ways."""
+    names = sorted(set(map(str, names)))
+    full = [name for name in names if name.upper() not in BANK_SHORT_NAMES]
+    return full + [name for name in names if name.upper() in BANK_SHORT_NAMES
+                   and not any(part in other for part in BANK_SHORT_NAMES[name.upper()] for other in full)]
 
 
 @dataclass
@@ -1200,7 +1211,8 @@ def _ids(table: _Table, match: sc.ColumnMatch | None, prefix: str, problems: lis
         unnumbered = empty.groupby(table.folders.to_numpy(), sort=False).transform("all")
         ids, empty = ids.where(~unnumbered, numbered), empty & ~unnumbered
     if empty.any():
-        problems.append(table.problem("empty ids", match.source, empty))
+        problems.append(table.problem("empty ids: give each its own (a place added by hand: any id not used, e.g. "
+                                      "NEW1), or leave the whole column out to have them numbered", match.source, empty))
     shortened = _shortened_codes(table, ids, match.source, problems)
     dup = ids.duplicated(keep=False) & ~empty & ~shortened
     if dup.any():
@@ -1744,22 +1756,36 @@ def _banks_from_names(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _open_branches(frame: gpd.GeoDataFrame, table: _Table) -> tuple[gpd.GeoDataFrame, _Table]:
     """The branches open today: those a status column (营业状态) marks closed (已撤销, 停业 …) or not yet open
-    (筹建中) are left out of the frame and of the raw table's rows, attrs["left_out"] saying how many, why and
-    where; every branch so marked is an error."""
+    (筹建中), and those a plan's network after it marks closed in its plan column (撤并, as an analyst edits
+    <model>_branches.csv), are left out of the frame and of the raw table's rows, attrs["left_out"] saying how
+    many, why and where; every branch so marked is an error."""
     status = frame["status"].map(sc.branch_status).to_numpy()
-    frame = frame.drop(columns="status")
-    shut = status != "open"
-    if not shut.any():
+    frame = _left_out_by(frame.drop(columns="status"), table, status != "open", table.sources.get("status"),
+                         "not open today")
+    plan = next((c for c in frame.columns if _header_words(c) & PLAN_HEADERS), None)
+    if plan is None:
         return frame, table
-    column = table.header("status")
+    closed = frame[plan].map(sc.branch_status).eq("closed").to_numpy()
+    return _left_out_by(frame, table, closed, plan, "the plan closes"), table
+
+
+PLAN_HEADERS = {"plan", "方案"}  # a plan's network after it: kept 保留, new 新设, other bank 他行 (planning.PLAN_STATUS)
+
+
+def _left_out_by(frame: gpd.GeoDataFrame, table: _Table, shut: np.ndarray, source: str | None,
+                 why: str) -> gpd.GeoDataFrame:
+    """The branches not `shut` by the column `source`, those shut said with their values and rows ("left out 2
+    branch(es) not open today by 营业状态 (1 已撤销, 1 筹建中; rows 5, 12)"); every branch shut is an error."""
+    if not shut.any():
+        return frame
     if shut.all():
-        raise InputError(table.problem(f"every branch is marked closed or not yet open in {column}: none to plan "
-                                       "with", column))
-    raw = table.frame[table.sources["status"]].astype(str).str.strip()
+        raise InputError(table.problem(f"every branch is marked closed or not yet open in {source}: none to plan "
+                                       "with", source))
+    raw = table.frame[source].astype(str).str.strip()
     said = ", ".join(f"{count} {value}" for value, count in raw[shut].value_counts().items())
     where = describe_rows(table.rows(shut), table.row_word, limit=5)
-    return _leave_out(frame, table, shut, f"{table.file}: left out {int(shut.sum())} branch(es) not open today by "
-                                          f"{column} ({said}; {where})"), table
+    return _leave_out(frame, table, shut, f"{table.file}: left out {int(shut.sum())} branch(es) {why} by {source} "
+                                          f"({said}; {where})")
 
 
 def _leave_out(frame: gpd.GeoDataFrame, table: _Table, out: np.ndarray, why: str) -> gpd.GeoDataFrame:

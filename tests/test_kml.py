@@ -335,7 +335,7 @@ def test_folders_of_lines_are_left_out_of_places_and_folders_without_ids_numbere
     ids = sites.set_index("name")["site_id"]
     assert ids[["长江路商铺", "三孝口门面"]].tolist() == ["A1", "A2"]  # the folder's own ids, the others' numbered
     assert ids[["备选一", "顶层点"]].str.match(r"S\d{4}\Z").all() and ids.is_unique
-    with pytest.raises(no.InputError, match=r"feature 3.*empty ids \(folder 我的地点\)"):  # one of a folder's missing
+    with pytest.raises(no.InputError, match=r"feature 3.*empty ids: .* \(folder 我的地点\)"):  # one of a folder's missing
         no.read_candidates(_kmz(tmp_path / "缺编号.kmz", text.replace("<value>A2</value>", "<value></value>")))
 
 

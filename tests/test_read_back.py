@@ -87,3 +87,35 @@ def test_a_diagnosis_geopackage_is_measured_anew_as_branches(outputs: Path):
     assert again["assigned_population 服务人口(人)"].tolist() == first["assigned_population 服务人口(人)"].tolist()
     code, said = _run("compare", gpkg, "--out", str(outputs / "compared"))  # its branches layer, not its first
     assert code == 0, said
+
+
+def _edited_network(outputs: Path, tmp_path: Path) -> Path:
+    """The plan's network after it as an analyst edits it in Excel: two of our branches marked 撤并 in its plan
+    column, one bank written 农行, one with its id left blank."""
+    network = pd.read_csv(outputs / "plan" / "mclp_branches.csv", dtype=str, keep_default_na=False)
+    ours = network.index[network["bank"] == "中国农业银行"]
+    network.loc[ours[:2], "plan"] = ["撤并", "closed 撤并"]
+    network.loc[ours[5], "bank"] = "农行"
+    network.to_csv(tmp_path / "edited.csv", index=False)
+    return tmp_path / "edited.csv"
+
+
+def test_a_network_after_edited_by_hand_closes_what_its_plan_column_closes(outputs: Path, tmp_path: Path):
+    edited = _edited_network(outputs, tmp_path)
+    branches = nio.read_branches(edited)
+    assert len(branches) == len(pd.read_csv(edited)) - 2
+    assert "left out 2 branch(es) the plan closes by plan (1 撤并, 1 closed 撤并; rows 2, 3)" in branches.attrs["left_out"]
+    code, said = _run("compare", str(edited), "--bank", "农业", "--out", str(tmp_path / "compared"))
+    assert code == 0 and "left out 2 branch(es) the plan closes" in said
+    scenarios = pd.read_csv(tmp_path / "compared" / "compare_scenarios.csv")
+    assert scenarios["branches 网点数"].tolist() == [101, 99]  # 农行's branch still ours: 101 less the two closed
+
+
+def test_a_bank_written_short_is_that_bank(outputs: Path, tmp_path: Path):
+    branches = nio.read_branches(_edited_network(outputs, tmp_path))
+    for option in ("农业", "农行", "ABC"):
+        assert nio.bank_mask(branches, option).sum() == 99
+    assert nio.distinct_banks(["中国农业银行", "农行", "ABC", "中国工商银行"]) == ["中国农业银行", "中国工商银行"]
+    assert nio.distinct_banks(["农行", "工行"]) == ["农行", "工行"]  # short alone: each a bank
+    code, said = _run("analyze", "--branches", str(tmp_path / "edited.csv"), "--bank", "农业", "--out", str(tmp_path))
+    assert code == 0 and "matches 2 banks" not in said
