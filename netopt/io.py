@@ -1211,8 +1211,9 @@ def _ids(table: _Table, match: sc.ColumnMatch | None, prefix: str, problems: lis
         unnumbered = empty.groupby(table.folders.to_numpy(), sort=False).transform("all")
         ids, empty = ids.where(~unnumbered, numbered), empty & ~unnumbered
     if empty.any():
-        problems.append(table.problem("empty ids: give each its own (a place added by hand: any id not used, e.g. "
-                                      "NEW1), or leave the whole column out to have them numbered", match.source, empty))
+        problems.append(table.problem("empty ids: give each its own (a place added by hand: any id not used, "
+                                      "e.g. NEW1), or leave the whole column out to have them numbered",
+                                      match.source, empty))
     shortened = _shortened_codes(table, ids, match.source, problems)
     dup = ids.duplicated(keep=False) & ~empty & ~shortened
     if dup.any():
