@@ -1639,6 +1639,16 @@ def _percentage(value: Optional[float], flag: str) -> Optional[float]:
 def _build_model(model: str, ds: Dataset, sites, p: Optional[int], limit: float | dict | TravelTime, rules: dict,
                  options: ModelOptions = ModelOptions(), roads: dict | None = None, demand=None,
                  at_most: bool = False):
+    """_model_for, whose explanations name the towns as the analyst knows them: 大杨镇 (庐阳区), not 340103100000."""
+    built = _model_for(model, ds, sites, p, limit, rules, options, roads, demand, at_most)
+    towns = ds.towns if demand is None else demand
+    if "name" in towns and len(towns) == len(built.demand_labels):
+        built.demand_names = (towns["name"].astype(str) + " (" + towns["county"].astype(str) + ")").tolist()
+    return built
+
+
+def _model_for(model: str, ds: Dataset, sites, p: Optional[int], limit: float | dict | TravelTime, rules: dict,
+               options: ModelOptions, roads: dict | None, demand, at_most: bool):
     """The model `model` of the demand points (towns unless `demand`, see _model_demand) and the sites; its
     options were checked by _check_model_options before the demand was made. With `at_most`, p is the most
     sites open (pcenter and share always take it so): a budget may pay for fewer, better ones. A radius per region

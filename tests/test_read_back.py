@@ -119,3 +119,10 @@ def test_a_bank_written_short_is_that_bank(outputs: Path, tmp_path: Path):
     assert nio.distinct_banks(["农行", "工行"]) == ["农行", "工行"]  # short alone: each a bank
     code, said = _run("analyze", "--branches", str(tmp_path / "edited.csv"), "--bank", "农业", "--out", str(tmp_path))
     assert code == 0 and "matches 2 banks" not in said
+
+
+def test_a_model_with_no_plan_names_the_towns_it_cannot_serve(outputs: Path, tmp_path: Path):
+    code, said = _run("optimize", "--model", "lscp", "--radius-km", "0.3", "--bank", "农业", "--candidates",
+                      str(outputs / "plan" / "mclp_sites.csv"), "--out", str(tmp_path))
+    assert code == 1 and "no allowed candidate site covers demand point(s) 明光路街道 (瑶海区), " in said
+    assert "340102001000" not in said

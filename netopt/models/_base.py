@@ -528,6 +528,17 @@ class LocationModel:
     diagnose_infeasible = True  # find which rule blocks an infeasible model (off for the steps of a bisection)
     keeps_existing = True  # _keeping_most_then_cheapest may run (off for solves inside another that runs it itself)
     maximise = False  # the objective is maximised (covered or captured residents), not minimised
+    demand_names: list | None = None  # what explanations call each demand point (大杨镇 (庐阳区)); else its label
+
+    def _demand_name(self, point: int) -> str:
+        """A demand point as explanations name it: its demand_names entry where set, else its label."""
+        return str((self.demand_names if self.demand_names is not None else self.demand_labels)[point])
+
+    def _named_demand(self, points) -> str:
+        """Demand points (positions) as explanations list them: the first five by name, then how many more."""
+        points = list(points)
+        more = f" and {len(points) - 5} more" if len(points) > 5 else ""
+        return ", ".join(self._demand_name(i) for i in points[:5]) + more
 
     def _build(self) -> MatrixMILP:
         raise NotImplementedError

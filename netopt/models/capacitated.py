@@ -229,8 +229,7 @@ class CFLP(LocationModel):
         allowed = self.rules.allowed
         reach = np.isfinite(self.cost[:, allowed]).any(axis=1)
         if not reach.all():
-            bad = [str(self.demand_labels[i]) for i in np.flatnonzero(~reach)[:5]]
-            return f"no allowed site can serve demand point(s) {', '.join(bad)}"
+            return f"no allowed site can serve demand point(s) {self._named_demand(np.flatnonzero(~reach))}"
         most, sites = self.most_capacity()
         if most < self.demand.sum() - 1e-9:
             which = "every allowed site" if self.rules.max_new is None else \
@@ -262,7 +261,7 @@ class CFLP(LocationModel):
         big = np.flatnonzero(self.demand > reachable_capacity + 1e-9)
         if not len(big):
             return ""
-        named = ", ".join(f"{self.demand_labels[i]} ({self.demand[i]:,.10g} > {reachable_capacity[i]:,.10g})"
+        named = ", ".join(f"{self._demand_name(i)} ({self.demand[i]:,.10g} > {reachable_capacity[i]:,.10g})"
                           for i in big[:5])
         more = f" and {len(big) - 5} more" if len(big) > 5 else ""
         return (f"with one site per demand point, demand point(s) {named}{more} need more than the largest "

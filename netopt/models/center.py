@@ -172,8 +172,8 @@ class PCenter(LocationModel):
         reason = self._rules_reason(self.p, at_most=True)  # fewer than p sites may serve (the rest add nothing)
         if reason or np.isfinite(nearest).all():
             return reason
-        bad = [str(self.demand_labels[i]) for i in np.flatnonzero(~np.isfinite(nearest))[:5]]
-        return f"no allowed candidate site can serve demand point(s) {', '.join(bad)}"
+        return ("no allowed candidate site can serve demand point(s) "
+                f"{self._named_demand(np.flatnonzero(~np.isfinite(nearest)))}")
 
     def _swap_plan(self, deadline: float | None = None) -> np.ndarray:
         """p-center swaps from the p-median heuristic's sites (its swaps until `deadline`) and from a few random

@@ -500,9 +500,7 @@ class LSCP(_Covering):
         if self.cover_share is not None:
             return self._short_of_share(reach > 0) or self._rules_reason()
         if (reach == 0).any():
-            names = [str(self.demand_labels[i]) for i in np.flatnonzero(reach == 0)[:5]]
-            more = f" and {int((reach == 0).sum()) - 5} more" if (reach == 0).sum() > 5 else ""
-            return f"no allowed candidate site covers demand point(s) {', '.join(names)}{more}"
+            return f"no allowed candidate site covers demand point(s) {self._named_demand(np.flatnonzero(reach == 0))}"
         return self._rules_reason()
 
     def _short_of_share(self, reachable: np.ndarray) -> str:
@@ -515,8 +513,7 @@ class LSCP(_Covering):
         heaviest = missed[np.argsort(-self.weights[missed], kind="stable")[:5]]
         return (f"even every allowed site covers only {100 * best / total:.4g} % of the demand weight, short of "
                 f"the {100 * self.cover_share:g} % asked (cover_share={self.cover_share:g}): no site reaches demand "
-                f"point(s) "
-                f"{', '.join(str(self.demand_labels[i]) for i in heaviest)}"
+                f"point(s) {', '.join(self._demand_name(i) for i in heaviest)}"
                 + (f" and {len(missed) - 5} more" if len(missed) > 5 else ""))
 
     def _explain_infeasible(self) -> str:
@@ -917,7 +914,7 @@ class MCLP(Curves, _Covering):
         if self.cover_all:
             empty = np.flatnonzero(np.diff(self.A.indptr) == 0)
             if len(empty):
-                return f"no candidate site covers demand point(s) {', '.join(str(self.demand_labels[i]) for i in empty[:5])}"
+                return f"no candidate site covers demand point(s) {self._named_demand(empty)}"
         return self._rules_reason(self.p, at_most=not self.exactly_p)
 
     def _explain_infeasible(self) -> str:

@@ -400,8 +400,7 @@ class PMedian(LocationModel):
     def _explain_infeasible_rules(self) -> str:
         unreachable = ~np.isfinite(self.cost).any(axis=1)
         if unreachable.any():
-            names = [str(self.demand_labels[i]) for i in np.flatnonzero(unreachable)[:5]]
-            return f"no candidate site can serve demand point(s) {', '.join(names)}"
+            return f"no candidate site can serve demand point(s) {self._named_demand(np.flatnonzero(unreachable))}"
         return self._rules_reason(self.p, at_most=not self.exactly_p)
 
     def _explain_infeasible(self) -> str:
