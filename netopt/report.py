@@ -242,9 +242,23 @@ def _is_code(column) -> bool:
     return english == "id" or english.endswith("_id") or any(word in label for word in CODE_WORDS)
 
 
+SHEET_TITLES = {  # a workbook's sheet by its table's name: in English and Chinese, as its headers are
+    "summary": "summary 汇总", "by_region": "by region 分区域", "by_county": "by county 分区县",
+    "by_radius": "by radius 覆盖率-半径", "by_minutes": "by minutes 覆盖率-时间",
+    "underserved_towns": "underserved towns 服务不足乡镇", "towns": "towns 乡镇", "cells": "cells 网格",
+    "branches": "branches 网点", "notes": "notes 说明", "recommendations": "recommendations 建议",
+    "rivals": "rivals 我行与全部银行", "rivals_by_region": "rivals by region 我行与全部银行-区域",
+    "rivals_by_county": "rivals by county 我行与全部银行-区县", "rival_only_towns": "rival only towns 仅他行覆盖乡镇",
+    "new_sites": "new sites 建议新设网点", "branch_types": "branch types 网点类型", "failed": "failed 未完成",
+    "types": "types 网点类型", "pilots": "pilots 试点", "batches": "batches 推广批次", "hubs": "hubs 培训中心",
+    "mix": "mix 类型结构", "calendar": "calendar 培训日程",
+}
+
+
 def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str, str] | None = None,
                    csv_files: dict[str, str] | None = None) -> None:
-    """One sheet per table (sheet names as the keys), bilingual headers (see `bilingual`), laid out for the meeting
+    """One sheet per table (named by SHEET_TITLES — by_region as "by region 分区域" — else as its key), bilingual
+    headers (see `bilingual`), laid out for the meeting
     (see `_write_sheet`). A table longer than WORKBOOK_ROWS (a fine population grid's cells) is a note instead,
     naming its CSV file (`csv_files`) if there is one."""
     import xlsxwriter
@@ -256,7 +270,8 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str
     for name, table in tables.items():
         if len(table) > WORKBOOK_ROWS:
             table = _too_long(len(table), (csv_files or {}).get(name))
-        _write_sheet(book.add_worksheet(_sheet_name(name, book.sheetnames)), bilingual(table, labels), styles)
+        title = SHEET_TITLES.get(name, name)
+        _write_sheet(book.add_worksheet(_sheet_name(title, book.sheetnames)), bilingual(table, labels), styles)
     book.close()
 
 

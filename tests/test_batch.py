@@ -458,7 +458,7 @@ def test_cli_analyze_in_tiles(grid_coverage, tmp_path):
     got = by_county.set_index("county_id 区划代码")["covered_population 覆盖人口(人)"].loc[expected.index]
     assert got.to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-9)
     book = pd.read_excel(tmp_path / "coverage_tiled.xlsx", sheet_name=None, engine="openpyxl")
-    assert list(book) == ["by_county", "by_region"] and len(book["by_county"]) == len(by_county)
+    assert list(book) == ["by county 分区县", "by region 分区域"] and len(book["by county 分区县"]) == len(by_county)
     assert len(list((tmp_path / "cells").glob("tile_*.parquet"))) > 1
     bad = CliRunner().invoke(app, ["analyze", "--tile-km", "20", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "--grid-km" in bad.output

@@ -231,7 +231,7 @@ def test_report_suggests_new_branches_among_own_candidates(tmp_path: Path):
                                  str(tmp_path / "候选点位.csv"), "--out", str(tmp_path / "r")])
     assert result.exit_code == 0, result.output
     assert "Candidate sites 候选点位: 30 from 候选点位.csv" in " ".join(result.output.split())
-    city = pd.read_excel(tmp_path / "r" / "city_summary.xlsx", "new_sites", engine="openpyxl")
+    city = pd.read_excel(tmp_path / "r" / "city_summary.xlsx", "new sites 建议新设网点", engine="openpyxl")
     assert len(city) > 0 and set(city["site_id 网点/站点编号"]) <= set(frame["点位编号"])
     ds = no.load_sample().of_bank("农业")
     expected = suggest_new_sites(ds, {"core": 1.2, "county": 3.5}, 2, new_sites=read_candidates(

@@ -120,8 +120,8 @@ def test_demo_writes_csv_excel_and_map(tmp_path: Path):
     assert not [n for n in names if n.startswith(".")]  # no temporary files left behind
     by_county = pd.read_csv(tmp_path / "coverage_by_county.csv")
     assert len(by_county) == 9 and "覆盖率" in " ".join(by_county.columns)
-    assert set(pd.ExcelFile(tmp_path / "coverage.xlsx").sheet_names) >= {"by_county", "by_region", "underserved_towns",
-                                                                          "by_radius"}
+    assert set(pd.ExcelFile(tmp_path / "coverage.xlsx").sheet_names) >= {
+        "by county 分区县", "by region 分区域", "underserved towns 服务不足乡镇", "by radius 覆盖率-半径"}
     assert "Coverage at other radii 覆盖率-半径: core 1 km" in _said(result.output)  # either side of 1.2 and 3.5
     assert "county 3 km" in _said(result.output) and "3.5 km 36.4% · 4 km" in _said(result.output)
     by_radius = pd.read_csv(tmp_path / "coverage_by_radius.csv").set_index("radius_km 服务半径(km)")
@@ -1155,7 +1155,7 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     result = runner.invoke(app, ["plan", "--min-share", "community=0.4", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     sheets = pd.ExcelFile(tmp_path / "plan.xlsx").sheet_names
-    assert sheets == ["types", "pilots", "batches", "hubs", "mix", "calendar"]
+    assert sheets == ["types 网点类型", "pilots 试点", "batches 推广批次", "hubs 培训中心", "mix 类型结构", "calendar 培训日程"]
     page = map_text(tmp_path / "plan_map.html")
     assert (tmp_path / "plan_map.png").exists() and "试点 pilot: " in page and ", 第1批 batch 1" in page
     said = f"Wrote {tmp_path / 'plan_map.html'}, {tmp_path / 'plan_map.png'}:"  # in its folder, as the others
@@ -1516,7 +1516,7 @@ def test_one_banks_network_from_every_command(tmp_path: Path):
     region = pd.read_csv(tmp_path / "coverage_rivals_by_region.csv").set_index("region_type 区域类型")
     assert region["branches_ours 我行网点数"].sum() == 101 and region["branches_all 全部银行网点数"].sum() == 480
     assert (region["behind_pp 落后(百分点)"] >= 0).all()
-    assert "rival_only_towns" in pd.ExcelFile(tmp_path / "coverage.xlsx").sheet_names
+    assert "rival only towns 仅他行覆盖乡镇" in pd.ExcelFile(tmp_path / "coverage.xlsx").sheet_names
     assert "Other banks" in map_text(tmp_path / "coverage_map.html")  # their own grey layer
     types = runner.invoke(app, ["assign-types", "--bank", "农业", "--min-share", "community=0.4", "--out", str(tmp_path)])
     assert types.exit_code == 0 and len(pd.read_csv(tmp_path / "branch_types.csv")) == 101, types.output
@@ -1527,8 +1527,9 @@ def test_one_banks_network_from_every_command(tmp_path: Path):
     reports = runner.invoke(app, ["report", "--bank", "农业", "--out", str(tmp_path / "reports")])
     assert reports.exit_code == 0 and (tmp_path / "reports" / "city_summary.html").exists(), reports.output
     county = pd.read_excel(tmp_path / "reports" / "county_340104_蜀山区.xlsx", sheet_name=None)
-    assert {"rivals", "rival_only_towns"} <= set(county)  # ours beside every bank's, in each county's report
-    assert (county["rival_only_towns"]["county 区县"] == "蜀山区").all() and len(county["rival_only_towns"]) > 0
+    only = county["rival only towns 仅他行覆盖乡镇"]
+    assert "rivals 我行与全部银行" in county  # ours beside every bank's, in each county's report
+    assert (only["county 区县"] == "蜀山区").all() and len(only) > 0
     assert "Towns only another bank reaches" in (tmp_path / "reports" / "city_summary.html").read_text("utf-8")
     unknown = runner.invoke(app, ["plan", "--bank", "不存在", "--out", str(tmp_path / "x")])
     assert unknown.exit_code == 2 and "no branch of bank '不存在'" in _said(unknown.output)

@@ -25,12 +25,12 @@ def test_one_report_per_county_and_a_city_summary(coverage, tmp_path: Path):
     assert len([n for n in names if n.startswith("county_") and n.endswith(".html")]) == 9
     assert {"city_summary.html", "city_summary.xlsx"} <= names
     book = pd.ExcelFile(tmp_path / "county_340122_肥东县.xlsx")
-    assert book.sheet_names == ["summary", "towns", "branches", "recommendations", "notes"]
-    advice = pd.read_excel(book, "recommendations")
+    assert book.sheet_names == ["summary 汇总", "towns 乡镇", "branches 网点", "recommendations 建议", "notes 说明"]
+    advice = pd.read_excel(book, "recommendations 建议")
     assert len(advice) > 0 and "reason 原因" in advice.columns
     html = (tmp_path / "county_340122_肥东县.html").read_text(encoding="utf-8")
     assert "肥东县" in html and "Underserved towns" in html
-    branches = pd.read_excel(book, "branches")
+    branches = pd.read_excel(book, "branches 网点")
     assert "current_type 现有类型" in branches.columns  # the type a branch has today, not a plan's 建议类型
     # the page for the meeting: no pandas <NA>, no column nobody filled (GDP, types), residents with separators
     assert "&lt;NA&gt;" not in html and "<NA>" not in html and "地区生产总值" not in html and "现有类型" not in html
@@ -42,7 +42,7 @@ def test_one_report_per_county_and_a_city_summary(coverage, tmp_path: Path):
     residents = int(coverage.by_county.set_index("county").loc["肥东县", "population"])
     assert ("population 常住人口(人)", f"{residents:,}") in fields and ("county_id 区划代码", "340122") in fields
     assert ("region_type 区域类型", "县域 county") in fields and "<td>核心城区 core</td>" in summary  # words, not codes
-    assert (pd.read_excel(tmp_path / "city_summary.xlsx", "by_region")["region_type 区域类型"] == "core").any()
+    assert (pd.read_excel(tmp_path / "city_summary.xlsx", "by region 分区域")["region_type 区域类型"] == "core").any()
 
 
 def test_a_county_report_notes_its_own_data_not_the_citys(coverage, tmp_path: Path):
@@ -53,7 +53,7 @@ def test_a_county_report_notes_its_own_data_not_the_citys(coverage, tmp_path: Pa
     assert "33 branches share 8 points" in lujiang and "Coverage by service radius" in lujiang
     yaohai = (tmp_path / "county_340102_瑶海区.html").read_text(encoding="utf-8")
     assert stacked not in yaohai and "Coverage by service radius" in yaohai
-    notes = pd.read_excel(tmp_path / "county_340124_庐江县.xlsx", "notes")["note 说明"].tolist()
+    notes = pd.read_excel(tmp_path / "county_340124_庐江县.xlsx", "notes 说明")["note 说明"].tolist()
     assert notes == coverage.notes_for("庐江县") and "33 branches share 8 points" in notes[-1]
 
 
@@ -69,7 +69,7 @@ def test_a_failing_county_is_recorded_and_the_rest_complete(coverage, tmp_path: 
     written, failures = report.batch_reports(coverage, tmp_path)
     assert list(failures) == ["庐江县"] and "broken input" in failures["庐江县"]
     assert len([p for p in written if p.suffix == ".html" and p.name.startswith("county_")]) == 8
-    assert "庐江县" in pd.read_excel(tmp_path / "city_summary.xlsx", "failed")["county 区县"].tolist()
+    assert "庐江县" in pd.read_excel(tmp_path / "city_summary.xlsx", "failed 未完成")["county 区县"].tolist()
 
 
 def test_rerun_replaces_outputs_cleanly(coverage, tmp_path: Path):
@@ -136,9 +136,9 @@ def test_report_suggests_new_branches_by_county(tmp_path: Path):
     assert "Where new branches would cover most (2)" in page and "51.6 → 64.1 万人" in page
     section = page[page.index("建议新设网点"):page.index("网点 Branches")]
     assert "罗塘乡" in section and "<td>7.07</td>" in section
-    sheet = pd.read_excel(tmp_path / "county_340121_长丰县.xlsx", "new_sites", engine="openpyxl")
+    sheet = pd.read_excel(tmp_path / "county_340121_长丰县.xlsx", "new sites 建议新设网点", engine="openpyxl")
     assert sheet["name 名称"].tolist() == ["罗塘乡", "吴山镇"]
-    city = pd.read_excel(tmp_path / "city_summary.xlsx", "new_sites", engine="openpyxl")
+    city = pd.read_excel(tmp_path / "city_summary.xlsx", "new sites 建议新设网点", engine="openpyxl")
     assert len(city) == 18 and city["county 区县"].nunique() == 9
     summary = (tmp_path / "city_summary.html").read_text(encoding="utf-8")
     assert 'src="data:image/png;base64,' in summary  # the city's map, every suggested site on it
@@ -163,7 +163,7 @@ def test_reports_and_maps_within_a_travel_time(tmp_path: Path):
     timed = suggest_new_sites(ds, per_county=1, radius_min=15)
     pd.testing.assert_frame_equal(pd.DataFrame(timed.drop(columns="geometry")),
                                   pd.DataFrame(suggest_new_sites(ds, 15 / 60 * 30 / 1.3, 1).drop(columns="geometry")))
-    city = pd.read_excel(tmp_path / "city_summary.xlsx", "new_sites", engine="openpyxl")
+    city = pd.read_excel(tmp_path / "city_summary.xlsx", "new sites 建议新设网点", engine="openpyxl")
     assert city["name 名称"].tolist() == timed["name"].tolist()
     walked = CliRunner().invoke(app, ["map", "--minutes", "10", "--mode", "walk", "--out", str(tmp_path / "map")])
     assert walked.exit_code == 0 and (tmp_path / "map" / "network_map.html").exists(), walked.output
@@ -174,7 +174,7 @@ def test_reports_and_maps_within_a_travel_time(tmp_path: Path):
 def test_reports_carry_the_recommended_types(coverage, tmp_path: Path):
     plan = no.assign_branch_types(no.load_sample(), coverage=coverage)
     report.batch_reports(coverage, tmp_path, plan=plan)
-    types = pd.read_excel(tmp_path / "county_340104_蜀山区.xlsx", "branch_types")
+    types = pd.read_excel(tmp_path / "county_340104_蜀山区.xlsx", "branch types 网点类型")
     assert len(types) > 0 and set(types["type 建议类型"]) <= {"comprehensive", "community", "inclusive", "light"}
 
 
@@ -186,13 +186,13 @@ def test_a_table_longer_than_a_workbook_sheet_takes_is_a_note_naming_its_csv(cov
     assert len(coverage.towns) > 100 > len(coverage.by_county)
     report.write_coverage_report(coverage, tmp_path)
     book = pd.read_excel(tmp_path / "coverage.xlsx", sheet_name=None, engine="openpyxl")
-    assert book["towns"]["note 说明"].tolist() == [f"{len(coverage.towns):,} rows, more than a workbook sheet here "
-                                                 "takes (100): every row is in coverage_towns.csv"]
-    assert len(book["by_county"]) == len(coverage.by_county)
+    assert book["towns 乡镇"]["note 说明"].tolist() == [f"{len(coverage.towns):,} rows, more than a workbook sheet "
+                                                    "here takes (100): every row is in coverage_towns.csv"]
+    assert len(book["by county 分区县"]) == len(coverage.by_county)
     assert len(pd.read_csv(tmp_path / "coverage_towns.csv")) == len(coverage.towns)
     monkeypatch.setattr(report, "WORKBOOK_ROWS", 5)  # a county's page has no CSV beside it: it says what to do
     report.county_report(coverage, "肥东县", tmp_path)
-    towns = pd.read_excel(tmp_path / "county_340122_肥东县.xlsx", sheet_name="towns", engine="openpyxl")
+    towns = pd.read_excel(tmp_path / "county_340122_肥东县.xlsx", sheet_name="towns 乡镇", engine="openpyxl")
     assert towns["note 说明"].iloc[0].endswith("more than a workbook sheet here takes (5): measure on a coarser grid "
                                               "(--grid-km) for this sheet, or read every row in netopt analyze's "
                                               "CSV tables")
@@ -221,7 +221,7 @@ def test_on_a_grid_the_towns_sheets_sum_the_cells(tmp_path: Path):
     sheets = list(report.coverage_tables(cov))
     assert sheets.index("cells") == sheets.index("towns") + 1  # the towns just before their cells
     report.county_report(cov, "肥东县", tmp_path)
-    sheet = pd.read_excel(tmp_path / "county_340122_肥东县.xlsx", sheet_name="towns", engine="openpyxl")
+    sheet = pd.read_excel(tmp_path / "county_340122_肥东县.xlsx", sheet_name="towns 乡镇", engine="openpyxl")
     assert len(sheet) == (towns["county"] == "肥东县").sum() and "cells 网格数" in sheet.columns
     residents = cov.towns.loc[cov.towns["county"] == "肥东县", "population"].sum()
     assert sheet["population 常住人口(人)"].sum() == pytest.approx(residents, rel=1e-6)
