@@ -345,16 +345,21 @@ CITY_TABLES = ("counties", "towns", "branches")  # what a city's data holds: rea
 
 def kind_sheets(path: Path) -> dict[str, str]:
     """The sheets of an Excel workbook, or the layers of a GeoPackage, whose names say which table they hold (区县,
-    乡镇人口, 网点, 候选点位, towns …), by kind; none for other files."""
+    乡镇人口, 网点, 候选点位, towns …), by kind — the first of a kind, or the first named for it alone (towns 乡镇
+    before underserved towns 服务不足乡镇, as netopt's coverage.xlsx holds them); none for other files."""
     if input_suffix(path) not in LAYERED_SUFFIXES or not path.is_file():
         return {}
-    names = _sheet_names(path) if input_suffix(path) in WORKBOOK_SUFFIXES else _layer_names(path)
+    names = [str(name) for name in (_sheet_names(path) if input_suffix(path) in WORKBOOK_SUFFIXES
+                                    else _layer_names(path))]
     found: dict[str, str] = {}
-    for name in names:
-        kind = guess_kind(Path(str(name)))
+    for name in sorted(names, key=lambda name: not set(name.lower().split()) <= KIND_NAMES):
+        kind = guess_kind(Path(name))
         if kind is not None:
-            found.setdefault(kind, str(name))
-    return found
+            found.setdefault(kind, name)
+    return dict(sorted(found.items(), key=lambda item: names.index(item[1])))  # in the file's order
+
+
+KIND_NAMES = {"counties", "区县", "towns", "乡镇", "街道", "branches", "网点", "candidates", "候选点位"}  # alone
 
 
 def _sheet_names(path: Path) -> list[str]:

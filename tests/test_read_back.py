@@ -126,3 +126,10 @@ def test_a_model_with_no_plan_names_the_towns_it_cannot_serve(outputs: Path, tmp
                       str(outputs / "plan" / "mclp_sites.csv"), "--out", str(tmp_path))
     assert code == 1 and "no allowed candidate site covers demand point(s) 明光路街道 (瑶海区), " in said
     assert "340102001000" not in said
+
+
+def test_a_workbooks_sheet_named_for_a_table_alone_is_that_table(outputs: Path):
+    sheets = nio.kind_sheets(outputs / "diagnosis" / "coverage.xlsx")
+    assert sheets["towns"] == "towns 乡镇"  # not the underserved towns 服务不足乡镇 before it
+    assert list(sheets) == ["counties", "towns", "branches"]  # in the workbook's order
+    assert len(nio.read_towns(outputs / "diagnosis" / "coverage.xlsx", layer=sheets["towns"])) == 125
