@@ -333,11 +333,28 @@ def find_table(folder: Path, kind: str, required: bool = True) -> Path | None:
         return named[0]
     if named:
         raise InputError(f"{len(named)} files could be the {kind} table ({', '.join(p.name for p in named)}): name "
-                         f"the one to use {kind}.csv (or .xlsx …)", file=str(folder))
+                         f"the one to use {kind}.csv (or .xlsx …){_outputs_hint(folder)}", file=str(folder))
     if not required:
         return None
     raise InputError(f"no {kind} file found (expected {kind}.csv, .csv.gz, .xlsx, .xls, .geojson, .gpkg or .shp, "
-                     f"or one file whose name has {'/'.join(KIND_HINTS[kind])})", file=str(folder))
+                     f"or one file whose name has {'/'.join(KIND_HINTS[kind])}){_outputs_hint(folder)}",
+                     file=str(folder))
+
+
+OUTPUT_WORKBOOKS = ("coverage.xlsx", "plan.xlsx", "branch_types.xlsx", "compare.xlsx", "site_evaluation.xlsx",
+                    "coverage_curve.xlsx", "city_summary.xlsx")  # what netopt writes, beside <model>_plan.xlsx
+
+
+def _outputs_hint(folder: Path) -> str:
+    """For a folder of netopt's outputs given as a city's data: what it is, and what to give instead."""
+    written = [name for name in OUTPUT_WORKBOOKS if (folder / name).is_file()]
+    written += sorted(path.name for path in folder.glob("*_plan.xlsx"))
+    if not written:
+        return ""
+    layers = " or its coverage.gpkg (its layers counties, towns and branches are a city's data)," \
+        if (folder / "coverage.gpkg").is_file() else ""
+    return (f"; it holds netopt's outputs ({written[0]} …), whose tables are no city's data: give the data "
+            f"folder,{layers} and write outputs apart from it (--out)")
 
 
 CITY_TABLES = ("counties", "towns", "branches")  # what a city's data holds: read_dataset's three tables

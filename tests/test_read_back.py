@@ -133,3 +133,13 @@ def test_a_workbooks_sheet_named_for_a_table_alone_is_that_table(outputs: Path):
     assert sheets["towns"] == "towns 乡镇"  # not the underserved towns 服务不足乡镇 before it
     assert list(sheets) == ["counties", "towns", "branches"]  # in the workbook's order
     assert len(nio.read_towns(outputs / "diagnosis" / "coverage.xlsx", layer=sheets["towns"])) == 125
+
+
+def test_an_out_folder_given_as_data_is_said_to_be_one(outputs: Path, tmp_path: Path):
+    code, said = _run("analyze", "--data", str(outputs / "diagnosis"), "--out", str(tmp_path))
+    assert code == 2 and "it holds netopt's outputs (coverage.xlsx …), whose tables are no city's data" in said
+    assert "or its coverage.gpkg (its layers counties, towns and branches are a city's data)" in said
+    code, said = _run("analyze", "--data", str(outputs / "diagnosis" / "coverage.gpkg"), "--out", str(tmp_path))
+    assert code == 0, said
+    code, said = _run("analyze", "--data", str(outputs / "plan"), "--out", str(tmp_path / "x"))
+    assert code == 2 and "no counties file found" in said and "(mclp_plan.xlsx …)" in said
