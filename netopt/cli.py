@@ -1252,7 +1252,7 @@ def _curve_table(table: pd.DataFrame, key: str, sites, kept: int) -> pd.DataFram
                           "status 状态": table["status"].where(
                               table[weight].notna() | (table["status"] == "infeasible"), NO_PLAN_YET),
                           "gap 差距（%）": 100 * table["gap"],
-                          "new sites 新增网点位置": [", ".join(str(names[s]) for s in chosen if s.startswith("new:"))
+                          "new sites 新增网点位置": [", ".join(str(names[s]) for s in chosen if s not in existing)
                                                for chosen in table["selected"]]})
     if key == "moves":
         shown["moved away 迁出网点"] = [", ".join(str(names[s]) for s in sorted(existing - set(chosen)))

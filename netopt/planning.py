@@ -37,13 +37,26 @@ def candidate_sites(ds: Dataset, bank: str | None = None, new_sites: gpd.GeoData
     }, geometry=branches.geometry.values, crs=ds.branches.crs)
     if new_sites is None:
         new = gpd.GeoDataFrame({
-            "site_id": ("new:" + ds.towns["town_id"].astype(str)).values, "name": ds.towns["name"].values,
+            "site_id": _unused(("new:" + ds.towns["town_id"].astype(str)).tolist(),
+                               set(ds.branches["branch_id"].astype(str))), "name": ds.towns["name"].values,
             "kind": "new", "county": ds.towns["county"].values,
         }, geometry=ds.towns.geometry.representative_point().values, crs=ds.towns.crs)
     else:
         new = _own_candidates(ds, new_sites, set(existing["site_id"]))
         existing["open_cost_wan"] = 0.0  # nothing to open
     return gpd.GeoDataFrame(pd.concat([existing, new], ignore_index=True), crs=ds.branches.crs)
+
+
+def _unused(ids: list[str], taken: set[str]) -> list[str]:
+    """Town sites' ids, each not a branch's: a branch a plan opened at a town point (new:340103100000, in its
+    network after, read back as today's) leaves the town's site new:340103100000#2."""
+    def free(site_id: str) -> str:
+        number = 2
+        while f"{site_id}#{number}" in taken:
+            number += 1
+        return f"{site_id}#{number}"
+
+    return [free(site_id) if site_id in taken else site_id for site_id in ids]
 
 
 def _own_candidates(ds: Dataset, new_sites: gpd.GeoDataFrame, branch_ids: set[str]) -> gpd.GeoDataFrame:

@@ -143,3 +143,28 @@ def test_an_out_folder_given_as_data_is_said_to_be_one(outputs: Path, tmp_path: 
     assert code == 0, said
     code, said = _run("analyze", "--data", str(outputs / "plan"), "--out", str(tmp_path / "x"))
     assert code == 2 and "no counties file found" in said and "(mclp_plan.xlsx …)" in said
+
+
+def test_a_plans_network_is_planned_again_without_two_sites_of_one_id(outputs: Path, tmp_path: Path):
+    from netopt.datasets import load_sample
+    from netopt.planning import candidate_sites
+
+    city = nio.with_branches(load_sample(), outputs / "plan" / "mclp_branches.csv")
+    opened = city.branches.loc[city.branches["branch_id"].str.startswith("new:"), "branch_id"].tolist()
+    sites = candidate_sites(city, "农业")
+    assert opened and sites["site_id"].is_unique and {f"{site}#2" for site in opened} <= set(sites["site_id"])
+    code, said = _run("plan", "--bank", "农业", "--p", "104", "--budget-wan", "3000", "--branches",
+                      str(outputs / "plan" / "mclp_branches.csv"), "--out", str(tmp_path))
+    assert code == 0, said  # it stopped with "unexpected InvalidIndexError" writing plan_branches.csv
+    assert pd.read_csv(tmp_path / "plan_branches.csv")["branch_id"].is_unique
+
+
+def test_a_curve_of_own_candidates_names_the_sites_it_opens(tmp_path: Path):
+    towns = pd.read_csv(sample_dir() / "towns.csv").head(8)
+    pd.DataFrame({"点位编号": [f"C{i:03d}" for i in range(8)], "名称": towns["name"] + "候选",
+                  "经度": towns["lon"] + 0.002, "纬度": towns["lat"]}).to_csv(tmp_path / "sites.csv", index=False)
+    code, said = _run("curve", "--up-to", "2", "--bank", "农业", "--candidates", str(tmp_path / "sites.csv"),
+                      "--out", str(tmp_path))
+    assert code == 0, said
+    opened = pd.read_csv(tmp_path / "coverage_curve.csv")["new sites 新增网点位置"].fillna("").tolist()
+    assert opened[0] == "" and all(name.endswith("候选") for name in opened[2].split(", ")) and len(opened[2]) > 0
