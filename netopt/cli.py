@@ -1064,7 +1064,8 @@ def optimize(
                                        worth, coords, timed)
         _write_network_after(ds, sites, result.selected, bank, coords, out / f"{model}_branches.csv")
         if candidates_worth is not None:
-            tables["candidates 候选点位"] = _candidates_table(candidates_worth, result, sites, model, out, timed)
+            tables["candidates 候选点位"] = _candidates_table(candidates_worth, result, sites, model, out, timed,
+                                                           coords)
         if phase:
             tables["phases 分期建设"] = _say_phases(phases, sites, model, out, closed=len(existing) - staying,
                                                 timed=timed)
@@ -2007,17 +2008,18 @@ CANDIDATES_SHOWN = 5
 
 
 def _candidates_table(value: pd.Series, result, sites: gpd.GeoDataFrame, model: str, out: Path,
-                      timed: bool = False) -> pd.DataFrame:
+                      timed: bool = False, coords: str = "wgs84") -> pd.DataFrame:
     """--candidates: each candidate site with what it adds to the plan (opened) or would add opened besides it
-    (left closed; `value`, by site_id), most first; written as <model>_candidates.csv; the best of those left
-    closed printed."""
+    (left closed; `value`, by site_id), most first, and its lon/lat in `coords` (the inputs' system: it reads
+    back as candidates for the next round); written as <model>_candidates.csv; the best of those left closed
+    printed."""
     worth = _in_users_units(WORTH, WORTH_IN_MINUTES, model, timed)
     new = sites[sites["kind"] == "new"]
-    table = pd.DataFrame({"site_id": new["site_id"].to_numpy(), "name": new["name"].to_numpy(),
-                          "county": new["county"].to_numpy(), "open_cost_wan": new["open_cost_wan"].to_numpy(),
-                          "opened": new["site_id"].isin(result.selected).to_numpy(),
-                          worth.column: value.loc[new["site_id"]].to_numpy()}
-                         ).sort_values(worth.column, ascending=False, kind="stable")
+    located = points_table(new[["site_id", "name", "county", "open_cost_wan", "geometry"]], coords)
+    table = located.assign(opened=new["site_id"].isin(result.selected).to_numpy(),
+                           **{worth.column: value.loc[new["site_id"]].to_numpy()})
+    table = table[[c for c in table if c not in ("lon", "lat")] + ["lon", "lat"]].sort_values(
+        worth.column, ascending=False, kind="stable")
     path = _write_csv(table, out / f"{model}_candidates.csv")
     closed = table[~table["opened"]].head(CANDIDATES_SHOWN)
     if len(closed):

@@ -112,6 +112,9 @@ def test_optimize_chooses_among_the_candidates_within_their_own_costs(tmp_path: 
     worth = pd.read_csv(tmp_path / "mclp_candidates.csv").set_index("site_id")  # every candidate, most first
     assert len(worth) == 30 and worth["adds_covered_wan"].is_monotonic_decreasing
     assert set(worth.index[worth["opened"]]) == set(opened["site_id"])
+    given = frame.set_index("点位编号")  # where each is, as given: the table reads back as the next round's candidates
+    assert np.allclose(worth[["lon", "lat"]], given.loc[worth.index, ["经度", "纬度"]], atol=1e-6)
+    assert len(no.read_candidates(tmp_path / "mclp_candidates.csv")) == 30
     ds = no.load_sample()  # what a candidate left closed would add: the plan with it against the plan
     sites = no.planning.candidate_sites(ds, "农业", no.read_candidates(path))
     model = no.MCLP.from_geodataframes(ds.towns, sites, 3.5, 106)
