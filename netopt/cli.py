@@ -3541,7 +3541,7 @@ def report(
         with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
             task = progress.add_task("County reports 区县报告", total=len(cov.by_county))
             written, failures = batch_reports(cov, out, progress=lambda: progress.advance(task), plan=plan,
-                                              rivals=rivals, new_sites=new_sites, city=ds)
+                                              rivals=rivals, new_sites=new_sites, city=ds, coords=coords)
         console.print(f"Wrote {len(written)} files to {out} for {source}")
         for county, reason in failures.items():
             errors.print(f"[yellow]county {county} failed:[/] {reason}")

@@ -142,6 +142,22 @@ def located(table: pd.DataFrame, places: gpd.GeoDataFrame, coords: str = "wgs84"
     return points_table(gpd.GeoDataFrame(table, geometry=points, crs=places.crs), coords)
 
 
+def placed_by(table: pd.DataFrame, places: gpd.GeoDataFrame | None, key: str, coords: str = "wgs84"
+              ) -> pd.DataFrame:
+    """`table` with the lon/lat (in `coords`) of the place of `places` its `key` column names (a town by
+    town_id, a branch by branch_id; blank where none is); as it is where the places are not known."""
+    if places is None or key not in table or key not in places:
+        return table
+    points = places.drop_duplicates(key).set_index(places[key].drop_duplicates().astype(str)).geometry
+    at = points.representative_point().reindex(table[key].astype(str)).to_numpy()
+    return points_table(gpd.GeoDataFrame(table, geometry=list(at), crs=places.crs), coords)
+
+
+def _town_places(cov: Coverage, city: Dataset | None) -> gpd.GeoDataFrame | None:
+    """Where the towns of a diagnosis are: its demand units where they are towns, else the city's towns."""
+    return cov.towns if cov.demand_kind != "cells" else None if city is None else city.towns
+
+
 def _columns(frame: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
     return pd.DataFrame(frame[[c for c in wanted if c in frame.columns]]).round(3)
 
@@ -400,14 +416,15 @@ table.fields td:first-child,table.fields th:first-child{{text-align:left}}</styl
 
 def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.DataFrame | None = None,
                   rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None,
-                  city: Dataset | None = None) -> list[Path]:
+                  city: Dataset | None = None, coords: str = "wgs84") -> list[Path]:
     """One county's report: HTML and an Excel workbook (summary, towns, branches, recommendations, with
     `new_sites` — planning.suggest_new_sites — where new branches would cover most, the recommended branch types
     when a type plan is given, with `rivals` — competition.rival_coverage of our bank's coverage `cov` — our
     coverage beside every bank's and the towns only a rival reaches, and the notes on how coverage was measured
     and what this county's data asks to check); and a KMZ of the county's places and `new_sites` for Google
     Earth or 奥维 on a visit. With `city` (the Dataset `cov` measured), the page opens with a map of the county:
-    its towns by coverage, its branches and the suggested new ones."""
+    its towns by coverage, its branches and the suggested new ones. The workbook's towns, branches and new sites
+    carry their lon/lat in `coords` (the inputs' system)."""
     cov.check_county(county)
     out = _out_folder(out_dir)
     _check_type_plan(plan)
@@ -416,14 +433,17 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
              _columns(cov.towns[cov.towns["county"] == county], TOWN_COLUMNS))  # a grid's cells: summed by town
     branches = _branch_table(cov.branches[cov.branches["county"] == county])
     advice = _columns(cov.underserved_towns[cov.underserved_towns["county"] == county], UNDERSERVED_COLUMNS)
-    sheets = {"summary": summary, "towns": towns, "branches": branches, "recommendations": advice}
+    towns_at = _town_places(cov, city)
+    sheets = {"summary": summary, "towns": placed_by(towns, towns_at, "town_id", coords),
+              "branches": placed_by(branches, cov.branches, "branch_id", coords),
+              "recommendations": placed_by(advice, towns_at, "town_id", coords)}
     stem = file_stem(f"county_{summary['county_id'].iloc[0]}_{county}")
     mine = None if new_sites is None else new_sites[new_sites["county"] == county]
     body = (f"<h2>概况 Summary</h2>{_html_fields(summary)}"
             + ("" if city is None else _county_map(cov, county, city, mine))
             + f"<h2>服务不足乡镇 Underserved towns ({len(advice)})</h2>{_html_table(advice.head(30))}")
     if mine is not None:
-        sheets["new_sites"] = pd.DataFrame(mine.drop(columns="geometry", errors="ignore"))
+        sheets["new_sites"] = _sites_located(mine, coords)
         body += _new_sites_section(mine)
     body += f"<h2>网点 Branches ({len(branches)})</h2>{_html_table(branches)}"
     if plan is not None:
@@ -434,7 +454,7 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     if rivals is not None:
         versus = rivals.by_county[rivals.by_county["county"] == county].round(3)
         only = rivals.rival_only[rivals.rival_only["county"] == county]
-        sheets.update(rivals=versus, rival_only_towns=only)
+        sheets.update(rivals=versus, rival_only_towns=placed_by(only, towns_at, "town_id", coords))
         body += (f"<h2>我行与全部银行 Ours against every bank</h2>{_html_table(versus)}"
                  f"<h2>仅他行覆盖的乡镇 Towns only another bank reaches ({len(only)})</h2>{_html_table(only.head(30))}")
     notes = cov.notes_for(county)
@@ -489,6 +509,13 @@ def _inline_map(area: Dataset, measured: Coverage, title: str, new_sites: pd.Dat
     return f'<p><img alt="{escape(title)}" style="max-width:100%" src="data:image/png;base64,{picture}"></p>'
 
 
+def _sites_located(sites: pd.DataFrame, coords: str) -> pd.DataFrame:
+    """Suggested new sites as a sheet: their columns, and their lon/lat in `coords` where they carry points."""
+    if isinstance(sites, gpd.GeoDataFrame) and sites.geometry.name in sites:
+        return points_table(sites, coords)
+    return pd.DataFrame(sites.drop(columns="geometry", errors="ignore"))
+
+
 def _new_sites_section(new_sites: pd.DataFrame) -> str:
     """A county page's suggested new branches: how many residents they bring within reach, then each."""
     title = f"<h2>建议新设网点 Where new branches would cover most ({len(new_sites)})</h2>"
@@ -506,10 +533,11 @@ def _new_sites_section(new_sites: pd.DataFrame) -> str:
 
 def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
                 rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None,
-                city: Dataset | None = None) -> list[Path]:
+                city: Dataset | None = None, coords: str = "wgs84") -> list[Path]:
     """The city-wide summary: with `city` (the Dataset measured) a map of the city, by region and by county, the
     most underserved towns, with `new_sites` each county's suggested new branches, any failed county, and with
-    `rivals` our coverage beside every bank's by region and the towns only a rival reaches."""
+    `rivals` our coverage beside every bank's by region and the towns only a rival reaches (places with their
+    lon/lat in `coords` in the workbook)."""
     out = _out_folder(out_dir)
     failed = pd.DataFrame({"county": list(failures), "error": list(failures.values())})
     unnumbered = None if new_sites is None else new_sites.drop(columns="rank")  # ranks repeat across counties
@@ -520,14 +548,17 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
             f"<h2>服务不足乡镇 Most underserved towns</h2>"
             f"{_html_table(_columns(cov.underserved_towns, UNDERSERVED_COLUMNS).head(20))}"
             + (f"<h2>未完成 Failed counties</h2>{failed.to_html(index=False)}" if failures else ""))
+    towns_at = _town_places(cov, city)
     sheets = {"by_region": cov.by_region.round(3), "by_county": cov.by_county.round(3),
-              "underserved_towns": _columns(cov.underserved_towns, UNDERSERVED_COLUMNS), "failed": failed}
+              "underserved_towns": placed_by(_columns(cov.underserved_towns, UNDERSERVED_COLUMNS), towns_at,
+                                             "town_id", coords), "failed": failed}
     if new_sites is not None:
-        sheets["new_sites"] = pd.DataFrame(new_sites.drop(columns="geometry", errors="ignore")).round(4)
+        sheets["new_sites"] = _sites_located(new_sites, coords)
         body += (f"<h2>建议新设网点 Where new branches would cover most</h2>"
                  f"{_html_table(new_sites[['county', 'rank', 'name', 'adds_covered_wan']].round(2))}")
     if rivals is not None:
-        sheets.update(rivals_by_region=rivals.by_region.round(3), rival_only_towns=rivals.rival_only)
+        sheets.update(rivals_by_region=rivals.by_region.round(3),
+                      rival_only_towns=placed_by(rivals.rival_only, towns_at, "town_id", coords))
         body += (f"<h2>我行与全部银行 Ours against every bank</h2>{_html_table(rivals.by_region.round(3))}"
                  f"<h2>仅他行覆盖的乡镇 Towns only another bank reaches</h2>{_html_table(rivals.rival_only.head(20))}")
     page = PAGE.format(title="城市汇总 City summary", body=body, note=escape(" ".join([*cov.notes, cov.attribution])))
@@ -537,7 +568,7 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
 
 def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.DataFrame | None = None,
                   rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None,
-                  city: Dataset | None = None) -> tuple[list[Path], dict[str, str]]:
+                  city: Dataset | None = None, coords: str = "wgs84") -> tuple[list[Path], dict[str, str]]:
     """A report per county plus the city summary; a county that fails is recorded and the others go on. With
     `rivals` (competition.rival_coverage of our bank's `cov` and every bank's) each report compares them; with
     `new_sites` (planning.suggest_new_sites) each lists its county's; with `city` (the Dataset measured) each
@@ -548,10 +579,10 @@ def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.Da
     failures: dict[str, str] = {}
     for county in cov.by_county["county"]:
         try:
-            written += county_report(cov, county, out_dir, plan, rivals, new_sites, city)
+            written += county_report(cov, county, out_dir, plan, rivals, new_sites, city, coords)
         except Exception as err:  # one bad county must not stop the batch; its reason goes in the summary
             failures[county] = f"{type(err).__name__}: {err}"
         if progress is not None:
             progress()
-    written += city_report(cov, out_dir, failures, rivals, new_sites, city)
+    written += city_report(cov, out_dir, failures, rivals, new_sites, city, coords)
     return written, failures

@@ -138,6 +138,9 @@ def test_report_suggests_new_branches_by_county(tmp_path: Path):
     assert "罗塘乡" in section and "<td>7.07</td>" in section
     sheet = pd.read_excel(tmp_path / "county_340121_长丰县.xlsx", "new sites 建议新设网点", engine="openpyxl")
     assert sheet["name 名称"].tolist() == ["罗塘乡", "吴山镇"]
+    towns = pd.read_csv(no.datasets.sample_dir() / "towns.csv").set_index("name")  # each at its town point
+    at = towns.loc[["罗塘乡", "吴山镇"], ["lon", "lat"]].to_numpy().tolist()
+    assert sheet[["lon 经度", "lat 纬度"]].to_numpy().tolist() == at
     city = pd.read_excel(tmp_path / "city_summary.xlsx", "new sites 建议新设网点", engine="openpyxl")
     assert len(city) == 18 and city["county 区县"].nunique() == 9
     summary = (tmp_path / "city_summary.html").read_text(encoding="utf-8")
@@ -313,3 +316,20 @@ def test_region_types_in_words_and_a_missing_one_blank():
 
     assert [region_words(kind) for kind in ("core", "county", "fringe", "unknown", "郊区", None, float("nan"))] == \
         ["核心城区 core", "县域 county", "城乡结合部 fringe", "未分类 unknown", "郊区", "", ""]
+
+
+def test_a_reports_tables_of_places_give_their_lon_lat(coverage, tmp_path: Path):
+    """Towns, branches and recommendations of a county's workbook, and the city's underserved towns, each at its
+    place in the inputs' coordinates (as every table of places netopt writes)."""
+    city = no.load_sample()
+    report.batch_reports(coverage, tmp_path, city=city, coords="gcj02")
+    book = pd.read_excel(tmp_path / "county_340122_肥东县.xlsx", sheet_name=None, engine="openpyxl")
+    towns = city.towns.set_index("town_id")
+    for sheet, frame, key in (("towns 乡镇", towns, "town_id 乡镇代码"), ("recommendations 建议", towns, "town_id 乡镇代码"),
+                              ("branches 网点", city.branches.set_index("branch_id"), "branch_id 网点编号")):
+        table = book[sheet].assign(**{key: lambda t, k=key: t[k].astype(str)})
+        places = frame.loc[table[key]].geometry
+        lon, lat = no.coords.from_wgs84(places.x.to_numpy(), places.y.to_numpy(), "gcj02")
+        assert len(table) > 0 and abs(table["lon 经度"] - lon).max() < 1e-6 and abs(table["lat 纬度"] - lat).max() < 1e-6
+    underserved = pd.read_excel(tmp_path / "city_summary.xlsx", "underserved towns 服务不足乡镇", engine="openpyxl")
+    assert underserved["lon 经度"].notna().all() and len(underserved) == len(coverage.underserved_towns)
