@@ -1019,9 +1019,11 @@ def optimize(
                 count = len(existing) if p is None else p
                 _check_relocation_replaces(len(existing) - staying, relocate, p)
             elif p is None and max_new is not None and keep_existing and model in P_MODELS:
-                count = staying + max_new  # today's branches and the new ones
-                console.print(f"p = {count} branches 网点总数: today's {staying} kept and at most {max_new} new "
-                              f"(--max-new {max_new})")
+                opened = min(max_new, len(sites) - len(existing))  # no more new than there are sites for them
+                count = staying + opened  # today's branches and the new ones
+                fewer = f"; {opened} candidate site(s) for new branches" if opened < max_new else ""
+                console.print(f"p = {count} branches 网点总数: today's {staying} kept and at most {opened} new "
+                              f"(--max-new {max_new}{fewer})")
             elif p is None and close and keep_existing and model in P_MODELS:
                 count = staying
                 console.print(f"p = {count} branches 网点总数: today's less the {len(existing) - staying} closed "
@@ -1031,6 +1033,7 @@ def optimize(
             if keep_covered:
                 rules["must_reach"] = _covered_today(ds, sites, radius, roads)
             _check_model_options(model, count, rules, options)
+            _check_p_within_sites(count, len(sites), len(existing))
             _check_phases(phase, model, relocate, keep_existing, target_share_pct)
             if relocate is None and keep_existing and model in P_MODELS:
                 _check_p_keeps_today(count, staying, bank)
@@ -1446,6 +1449,13 @@ def _say_banks_matched(ds: Dataset, bank: Optional[str]) -> None:
     if len(names) > 1:
         console.print(f"[yellow]--bank {bank} matches {len(names)} banks, planned as one 视为同一银行: {', '.join(names)} "
                       f"(give more of the name to pick one)[/]")
+
+
+def _check_p_within_sites(p: Optional[int], sites: int, today: int) -> None:
+    """A --p more than the sites there are is refused in the analyst's words (the model's own: "p must be …")."""
+    if p is not None and p > sites:
+        raise InputError(f"--p {p}: more branches than there are sites, {sites} — today's {today} branches and "
+                         f"{sites - today} candidate site(s) for new ones", file="command line")
 
 
 def _whose(bank: Optional[str], today: int) -> str:

@@ -1847,12 +1847,14 @@ def _read_points(path: Source, coords: str, layer: str | None, fields: tuple, co
 
 def _branch_folder_only(table: _Table) -> str:
     """A KML table of several outermost folders, one of them named for branches (网点 branches, as netopt's
-    coverage.kmz holds them beside its towns): that folder's places alone; the others, said as "the folders 乡镇
-    towns (125), …: not the branches folder 网点 branches" (nothing where no one folder is named so)."""
+    coverage.kmz holds them beside its towns; one named for them alone before others naming them, 建议新设网点 new
+    sites): that folder's places alone; the others, said as "the folders 乡镇 towns (125), …: not the branches
+    folder 网点 branches" (nothing where no one folder is named so)."""
     if table.folders is None:
         return ""
     tops = table.folders.astype(str).str.split(" / ").str[0]
     named = [top for top in dict.fromkeys(tops) if guess_kind(Path(top)) == "branches"]
+    named = [top for top in named if set(top.lower().split()) <= KIND_NAMES] or named
     if len(named) != 1 or (tops == named[0]).all():
         return ""
     others = tops[tops != named[0]].value_counts(sort=False)

@@ -168,3 +168,22 @@ def test_a_curve_of_own_candidates_names_the_sites_it_opens(tmp_path: Path):
     assert code == 0, said
     opened = pd.read_csv(tmp_path / "coverage_curve.csv")["new sites 新增网点位置"].fillna("").tolist()
     assert opened[0] == "" and all(name.endswith("候选") for name in opened[2].split(", ")) and len(opened[2]) > 0
+
+
+def test_a_county_reports_kmz_gives_its_branches_not_its_suggested_sites(tmp_path: Path):
+    assert _run("report", "--bank", "农业", "--new-per-county", "1", "--out", str(tmp_path))[0] == 0
+    branches = nio.read_branches(tmp_path / "county_340121_长丰县.kmz")  # folders 网点 branches, 建议新设网点 new sites
+    listed = pd.read_excel(tmp_path / "county_340121_长丰县.xlsx", "branches 网点", engine="openpyxl")
+    assert len(branches) == len(listed) > 0 and "建议新设网点 new sites (1)" in branches.attrs["left_out"]
+
+
+def test_more_new_branches_than_candidate_sites_opens_at_most_those(tmp_path: Path):
+    towns = pd.read_csv(sample_dir() / "towns.csv").head(1)
+    pd.DataFrame({"名称": ["甲"], "经度": towns["lon"] + 0.002, "纬度": towns["lat"]}).to_csv(tmp_path / "one.csv",
+                                                                                         index=False)
+    code, said = _run("optimize", "--model", "mclp", "--max-new", "2", "--bank", "农业", "--candidates",
+                      str(tmp_path / "one.csv"), "--out", str(tmp_path))
+    assert code == 0 and "at most 1 new (--max-new 2; 1 candidate site(s) for new branches)" in said
+    code, said = _run("optimize", "--model", "mclp", "--p", "103", "--bank", "农业", "--candidates",
+                      str(tmp_path / "one.csv"), "--out", str(tmp_path))
+    assert code == 2 and "--p 103: more branches than there are sites, 102" in said
