@@ -148,8 +148,9 @@ def placed_by(table: pd.DataFrame, places: gpd.GeoDataFrame | None, key: str, co
     town_id, a branch by branch_id; blank where none is); as it is where the places are not known."""
     if places is None or key not in table or key not in places:
         return table
-    points = places.drop_duplicates(key).set_index(places[key].drop_duplicates().astype(str)).geometry
-    at = points.representative_point().reindex(table[key].astype(str)).to_numpy()
+    unique = places.drop_duplicates(key)
+    points = unique.geometry.representative_point().set_axis(unique[key].astype(str))
+    at = points.reindex(table[key].astype(str)).to_numpy()
     return points_table(gpd.GeoDataFrame(table, geometry=list(at), crs=places.crs), coords)
 
 
