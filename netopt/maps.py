@@ -85,7 +85,8 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
         rivals = ds.branches[~bank_mask(ds.branches, our_bank)]  # a bank the data lacks: refused, the banks listed
         _add_rivals(fmap, rivals)
         branches = branches[~branches["branch_id"].isin(rivals["branch_id"])]
-    _add_branches(fmap, branches, plan)
+    typed = plan if plan is not None else _own_types(branches)  # a type plan's, else the branches' own
+    _add_branches(fmap, branches, typed)
     if coverage is not None:
         _add_service_circles(fmap, coverage)
     with_plan = sites is not None and selected is not None
@@ -94,7 +95,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     if pilots is not None or hubs is not None:
         _add_rollout(fmap, ds.branches, pilots, hubs)
     ranked = with_plan and "rank" in sites  # candidate or suggested sites, numbered: not a plan's openings
-    keys = _type_legend(plan) + ((CANDIDATE_LEGEND if ranked else PLAN_LEGEND) if with_plan else "")
+    keys = _type_legend(typed) + ((CANDIDATE_LEGEND if ranked else PLAN_LEGEND) if with_plan else "")
     keys += RIVAL_LEGEND if our_bank is not None else ""
     planned = _planned_new(branches).any()
     keys += PLANNED_LEGEND if planned else ""
@@ -454,6 +455,18 @@ def _move_lines(sites: gpd.GeoDataFrame, moves: pd.DataFrame | None) -> list[tup
     return [(where.loc[move.from_id], where.loc[move.to_id],
              f"迁址 move: {move.from_name} → {move.to_name}, {move.distance_km:.1f} km")
             for move in moves[moves["action"] == "move"].itertuples(index=False)]
+
+
+def _own_types(branches: gpd.GeoDataFrame) -> pd.DataFrame | None:
+    """The branches' own types (a type column: a bank's 网点类型, or plan --p's network after it) as a type plan's
+    table — branch_id, type, type_zh — to colour them by; None where no branch has one."""
+    from netopt.models.types import TYPE_ZH
+
+    known = branches["type"].isin(list(TYPE_ZH)) if "type" in branches else pd.Series(False, index=branches.index)
+    if not known.any():
+        return None
+    kinds = branches.loc[known, "type"]
+    return pd.DataFrame({"branch_id": branches.loc[known, "branch_id"], "type": kinds, "type_zh": kinds.map(TYPE_ZH)})
 
 
 def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFrame | None) -> None:

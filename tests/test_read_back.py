@@ -187,3 +187,16 @@ def test_more_new_branches_than_candidate_sites_opens_at_most_those(tmp_path: Pa
     code, said = _run("optimize", "--model", "mclp", "--p", "103", "--bank", "农业", "--candidates",
                       str(tmp_path / "one.csv"), "--out", str(tmp_path))
     assert code == 2 and "--p 103: more branches than there are sites, 102" in said
+
+
+def test_a_map_colours_branches_by_the_types_their_table_gives(tmp_path: Path):
+    from netopt.maps import TYPE_COLOURS
+    from tests.pages import map_text
+
+    branches = pd.read_csv(sample_dir() / "branches.csv")
+    branches["type"] = ["社区型"] * 5 + [""] * (len(branches) - 5)  # a bank's own types, or plan --p's
+    branches.to_csv(tmp_path / "typed.csv", index=False)
+    assert _run("map", "--branches", str(tmp_path / "typed.csv"), "--out", str(tmp_path))[0] == 0
+    page = map_text(tmp_path / "network_map.html")
+    assert page.count("<br>社区型 community") == 5 and "社区型 community</span>" not in page  # tooltips
+    assert f"<span style='color:{TYPE_COLOURS['community']}'>●</span> 社区型 community" in page  # the legend
