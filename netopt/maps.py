@@ -906,7 +906,8 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
         ax.scatter(towns.geometry.x[lost], towns.geometry.y[lost], s=size[lost] + 40, facecolors="none",
                    edgecolors=LOSING_COLOUR, linewidths=2, zorder=3, label=_label("失去覆盖乡镇", "towns losing coverage",
                                                                                 chinese))
-    _draw_static_branches(ax, ds.branches.to_crs(crs), plan, chinese)
+    typed = plan if plan is not None else _own_types(ds.branches)  # a type plan's, else the branches' own
+    _draw_static_branches(ax, ds.branches.to_crs(crs), typed, chinese)
     ax.set_axis_off()
     ax.set_aspect("equal")
     return towns, size, covered

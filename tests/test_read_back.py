@@ -200,3 +200,22 @@ def test_a_map_colours_branches_by_the_types_their_table_gives(tmp_path: Path):
     page = map_text(tmp_path / "network_map.html")
     assert page.count("<br>社区型 community") == 5 and "社区型 community</span>" not in page  # tooltips
     assert f"<span style='color:{TYPE_COLOURS['community']}'>●</span> 社区型 community" in page  # the legend
+
+
+def test_a_static_map_colours_branches_by_the_types_their_table_gives():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from netopt.datasets import load_sample
+    from netopt.maps import _draw_static
+    from netopt.projection import metric_crs
+
+    city = load_sample()
+    city.branches["type"] = ["community"] * 5 + [pd.NA] * (len(city.branches) - 5)
+    fig, ax = plt.subplots()
+    _draw_static(ax, city, None, None, metric_crs(city.counties), chinese=False)
+    labels = ax.get_legend_handles_labels()[1]
+    plt.close(fig)
+    assert "community branches" in labels and "branches" in labels  # the five typed, the others plain
