@@ -265,7 +265,8 @@ def _find_header(normalized: dict[str, str], alias: str, fld: Field,
                  taken: dict[str, ColumnMatch]) -> tuple[str, str | None] | None:
     """The header named `alias` (with a unit, 常住人口(万人)), else the one whose English name it is in a header of
     English and Chinese as netopt writes them (name 名称, population 常住人口(人): its tables read back)."""
-    free = {source: norm for source, norm in normalized.items() if source not in {m.source for m in taken.values()}}
+    used = {m.source for m in taken.values()}
+    free = {source: norm for source, norm in normalized.items() if source not in used}
     for source, norm in free.items():
         if norm == alias:
             return source, None

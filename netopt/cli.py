@@ -2025,11 +2025,9 @@ def _candidates_table(value: pd.Series, result, sites: gpd.GeoDataFrame, model: 
     printed."""
     worth = _in_users_units(WORTH, WORTH_IN_MINUTES, model, timed)
     new = sites[sites["kind"] == "new"]
-    located = points_table(new[["site_id", "name", "county", "open_cost_wan", "geometry"]], coords)
-    table = located.assign(opened=new["site_id"].isin(result.selected).to_numpy(),
-                           **{worth.column: value.loc[new["site_id"]].to_numpy()})
-    table = table[[c for c in table if c not in ("lon", "lat")] + ["lon", "lat"]].sort_values(
-        worth.column, ascending=False, kind="stable")
+    table = points_table(new[["site_id", "name", "county", "open_cost_wan", "geometry"]].assign(
+        opened=new["site_id"].isin(result.selected).to_numpy(), **{worth.column: value.loc[new["site_id"]].to_numpy()}),
+        coords).sort_values(worth.column, ascending=False, kind="stable")
     path = _write_csv(table, out / f"{model}_candidates.csv")
     closed = table[~table["opened"]].head(CANDIDATES_SHOWN)
     if len(closed):
@@ -2874,8 +2872,11 @@ def _placed(table: pd.DataFrame, frame, column: str):
 
 
 def _located_by(table: pd.DataFrame, frame, column: str, coords: str) -> pd.DataFrame:
-    """`table` with the lon/lat (in `coords`, the inputs' system) of the place of `frame` its `column` names."""
-    return points_table(_placed(table, frame, column), coords)
+    """report.placed_by (imported when a table is written): `table` with the lon/lat (in `coords`, the inputs'
+    system) of the place of `frame` its `column` names."""
+    from netopt.report import placed_by
+
+    return placed_by(table, frame, column, coords)
 
 
 def _rollout_layers(sheets: dict[str, pd.DataFrame], ds: Dataset) -> dict:

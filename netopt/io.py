@@ -369,14 +369,20 @@ def kind_sheets(path: Path) -> dict[str, str]:
     names = [str(name) for name in (_sheet_names(path) if input_suffix(path) in WORKBOOK_SUFFIXES
                                     else _layer_names(path))]
     found: dict[str, str] = {}
-    for name in sorted(names, key=lambda name: not set(name.lower().split()) <= KIND_NAMES):
+    for name in sorted(names, key=lambda name: not _named_alone(name)):
         kind = guess_kind(Path(name))
         if kind is not None:
             found.setdefault(kind, name)
     return dict(sorted(found.items(), key=lambda item: names.index(item[1])))  # in the file's order
 
 
-KIND_NAMES = {"counties", "区县", "towns", "乡镇", "街道", "branches", "网点", "candidates", "候选点位"}  # alone
+KIND_NAMES = {"counties", "区县", "towns", "乡镇", "街道", "branches", "网点", "candidates", "候选点位"}
+
+
+def _named_alone(name: str) -> bool:
+    """Whether a sheet's, layer's or folder's name is only a table's kind (towns 乡镇, 网点 branches), not more
+    (underserved towns 服务不足乡镇, 建议新设网点 new sites)."""
+    return set(name.lower().split()) <= KIND_NAMES
 
 
 def _sheet_names(path: Path) -> list[str]:
@@ -1854,7 +1860,7 @@ def _branch_folder_only(table: _Table) -> str:
         return ""
     tops = table.folders.astype(str).str.split(" / ").str[0]
     named = [top for top in dict.fromkeys(tops) if guess_kind(Path(top)) == "branches"]
-    named = [top for top in named if set(top.lower().split()) <= KIND_NAMES] or named
+    named = [top for top in named if _named_alone(top)] or named
     if len(named) != 1 or (tops == named[0]).all():
         return ""
     others = tops[tops != named[0]].value_counts(sort=False)

@@ -144,14 +144,14 @@ def located(table: pd.DataFrame, places: gpd.GeoDataFrame, coords: str = "wgs84"
 
 def placed_by(table: pd.DataFrame, places: gpd.GeoDataFrame | None, key: str, coords: str = "wgs84"
               ) -> pd.DataFrame:
-    """`table` with the lon/lat (in `coords`) of the place of `places` its `key` column names (a town by
-    town_id, a branch by branch_id; blank where none is); as it is where the places are not known."""
+    """`table` with the lon/lat (in `coords`; a point within an area) of the place of `places` its `key` column
+    names (a town by town_id, a branch by branch_id; blank where none is); as it is where the places are not
+    known."""
+    from netopt.planning import places_by, point_layer
+
     if places is None or key not in table or key not in places:
         return table
-    unique = places.drop_duplicates(key)
-    points = unique.geometry.representative_point().set_axis(unique[key].astype(str))
-    at = points.reindex(table[key].astype(str)).to_numpy()
-    return points_table(gpd.GeoDataFrame(table, geometry=list(at), crs=places.crs), coords)
+    return points_table(point_layer(table, places_by(places, key).representative_point(), key), coords)
 
 
 def _town_places(cov: Coverage, city: Dataset | None) -> gpd.GeoDataFrame | None:

@@ -510,11 +510,10 @@ class LSCP(_Covering):
         if best >= self._target_weight():
             return ""
         missed = np.flatnonzero(~reachable)
-        heaviest = missed[np.argsort(-self.weights[missed], kind="stable")[:5]]
+        heaviest_first = missed[np.argsort(-self.weights[missed], kind="stable")]
         return (f"even every allowed site covers only {100 * best / total:.4g} % of the demand weight, short of "
                 f"the {100 * self.cover_share:g} % asked (cover_share={self.cover_share:g}): no site reaches demand "
-                f"point(s) {', '.join(self._demand_name(i) for i in heaviest)}"
-                + (f" and {len(missed) - 5} more" if len(missed) > 5 else ""))
+                f"point(s) {self._named_demand(heaviest_first)}")
 
     def _explain_infeasible(self) -> str:
         requirement = f", with {self.requirement}" if self.requirement else ""
