@@ -19,7 +19,7 @@ import pandas as pd
 from netopt._cluster import dask_client, map_tasks
 from netopt._errors import (NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, check_amount, check_count,
                             check_kind)
-from netopt._schema import region_words
+from netopt._schema import bilingual_parts, region_words
 from netopt.coverage import analyze_coverage, data_notes
 from netopt.distance import TRAVEL_MODES, check_speeds, nearest_site
 from netopt.io import (Dataset, far_outside, find_table, folder_attribution, placed_branches, read_branch_table,
@@ -337,7 +337,7 @@ def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) ->
                                                         city=ds if options.maps else None)))
     towns = cov.underserved_towns
     kept = towns[[column for column in UNDERSERVED_COLUMNS if column in towns]].round(4)
-    files[UNDERSERVED_FILE] = located(kept, towns).to_csv(index=False).encode("utf-8")  # lon/lat in WGS84
+    files[UNDERSERVED_FILE] = _csv_bytes(located(kept, towns))  # lon/lat in WGS84
     suggested = {} if new_sites is None else {
         "new_sites": len(new_sites),
         "new_sites_adds_wan": round(float((new_sites["covered_wan_after"] - new_sites["covered_wan_today"]).max()), 4)
@@ -349,6 +349,13 @@ def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) ->
         "branches_per_100km2": round(float(county["branches_per_100km2"]), 4),
         "underserved_towns": len(cov.underserved_towns),
     }
+
+
+def _csv_bytes(table: pd.DataFrame) -> bytes:
+    """A unit's table as its county team opens it in Excel: headers in English and Chinese, UTF-8 with a BOM."""
+    from netopt.report import bilingual
+
+    return bilingual(table).to_csv(index=False).encode("utf-8-sig")
 
 
 UNDERSERVED_FILE = "underserved_towns.csv"  # a unit's underserved towns with lon/lat (WGS84), for national.gpkg
@@ -401,13 +408,15 @@ def _type_plan(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) -
         return {"types_status": "skipped: no branch locations for this unit"}
     from netopt._errors import SolverError
     from netopt.models.types import assign_branch_types
+    from netopt.report import placed_by
 
     try:
         plan = assign_branch_types(_dataset(task), time_limit=options.time_limit)
     except SolverError:  # the time limit ended before any plan: the unit's other numbers stand
         return {"types_status": NO_PLAN_YET}
     if options.reports:
-        files["branch_types.csv"] = plan.drop(columns="geometry", errors="ignore").to_csv(index=False).encode("utf-8")
+        files["branch_types.csv"] = _csv_bytes(placed_by(plan.drop(columns="geometry", errors="ignore"),
+                                                         task.branches, "branch_id"))
     counts = plan["type"].value_counts()
     return {"types_status": str(plan.attrs.get("status", "optimal")),
             **{f"types_{t}": int(counts.get(t, 0)) for t in ("comprehensive", "community", "inclusive", "light")}}
@@ -568,7 +577,7 @@ def _national_towns(out_dir: Path, table: pd.DataFrame) -> tuple[gpd.GeoDataFram
     for row in table.itertuples():
         path = unit_dir(out_dir, str(row.adcode)) / UNDERSERVED_FILE
         if path.exists():
-            towns = pd.read_csv(path, dtype={"town_id": str})
+            towns = _unit_towns(path)
             frames.append(towns.assign(adcode=str(row.adcode), unit=getattr(row, "name", None)))
         else:
             count = getattr(row, "underserved_towns", 0)
@@ -579,6 +588,20 @@ def _national_towns(out_dir: Path, table: pd.DataFrame) -> tuple[gpd.GeoDataFram
     towns = towns[first + [c for c in towns.columns if c not in first]]
     located = gpd.points_from_xy(towns["lon"], towns["lat"])
     return gpd.GeoDataFrame(towns.drop(columns=["lon", "lat"]), geometry=located, crs=4326), missing
+
+
+def _unit_towns(path: Path) -> pd.DataFrame:
+    """A unit's saved underserved towns by their headers' English names (town_id as text); a netopt before this
+    one wrote them in English alone."""
+    header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+    ids = {column: str for column in header if _english_name(column) == "town_id"}
+    return pd.read_csv(path, dtype=ids, encoding="utf-8-sig").rename(columns=_english_name)
+
+
+def _english_name(header: str) -> str:
+    """town_id of netopt's "town_id 乡镇代码"; any other header as it is."""
+    parts = bilingual_parts(header)
+    return parts[0] if parts else header
 
 
 # Chinese labels of the national table's columns (their English names stay in national.csv and .parquet)

@@ -1840,15 +1840,42 @@ def _read_points(path: Source, coords: str, layer: str | None, fields: tuple, co
     """A table of points (`what`: branches, candidate sites): its `fields` (all, required) resolved, its
     `columns(table, matches, problems)` read, every row a point; with `skip_unlocated`, the rows whose only
     problems are their coordinates left out (attrs["left_out"])."""
+    layer, layers_of_shapes = _first_point_layer(path, layer)
     table = _read_raw(path, layer, what)
     not_places = _without_folders_of_shapes(table)
     not_branches = _branch_folder_only(table) if what == "branches" else ""
     frame, table = _points_of_table(table, coords, fields, columns, what, skip_unlocated)
+    if layers_of_shapes:
+        _say_left_out(frame, frame, f"{table.file}: left out {layers_of_shapes}: layers of lines or areas, not places")
     if not_places:
         _say_left_out(frame, frame, f"{table.file}: left out {not_places}: folders of lines or areas, not places")
     if not_branches:
         _say_left_out(frame, frame, f"{table.file}: left out {not_branches}")
     return frame, table
+
+
+POINT_LAYER_TYPES = ("Point", "MultiPoint", "Point Z", "MultiPoint Z")
+
+
+def _first_point_layer(path: Source, layer: str | None) -> tuple[str | None, str]:
+    """The layer to read places from: `layer` where given; in a GeoPackage whose first layer holds lines or areas
+    (a batch's national.gpkg: units, then underserved towns), its first layer of points, and the layers before it
+    said as "units (9 areas)"; else None (the file's first layer)."""
+    if layer is not None or not isinstance(path, (str, os.PathLike)) or input_suffix(Path(path)) != ".gpkg":
+        return layer, ""
+    import pyogrio
+
+    try:
+        with gdal_path(path) as reachable:
+            kinds = [(str(name), str(kind)) for name, kind in pyogrio.list_layers(reachable)]
+            points = [i for i, (_, kind) in enumerate(kinds) if kind in POINT_LAYER_TYPES]
+            if not points or points[0] == 0 or any(kind == "Unknown" for _, kind in kinds[:points[0]]):
+                return None, ""
+            before = [f"{name} ({pyogrio.read_info(reachable, layer=name)['features']} "
+                      f"{'lines' if 'Line' in kind else 'areas'})" for name, kind in kinds[:points[0]]]
+    except Exception:  # a damaged GeoPackage: its reader says so when the table is read
+        return None, ""
+    return kinds[points[0]][0], ", ".join(before)
 
 
 def _branch_folder_only(table: _Table) -> str:
@@ -1887,7 +1914,9 @@ def _without_folders_of_shapes(table: _Table) -> str:
     whole_tops = set(tops[out]) - set(tops[~out])
     named = marks["folder"].where(~tops.isin(whole_tops), tops)[out]
     said = [f"{name} ({_count_shapes(kinds[out][named == name])})" for name in dict.fromkeys(named)]
-    table.frame, table.folders = table.frame[~out], table.folders[~out]
+    kept = table.frame[~out]
+    only_theirs = [column for column in kept.columns if kept[column].isna().all() and table.frame[column].notna().any()]
+    table.frame, table.folders = kept.drop(columns=only_theirs), table.folders[~out]  # the folders' own columns too
     return ", ".join(said)
 
 

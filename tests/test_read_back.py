@@ -219,3 +219,54 @@ def test_a_static_map_colours_branches_by_the_types_their_table_gives():
     labels = ax.get_legend_handles_labels()[1]
     plt.close(fig)
     assert "community branches" in labels and "branches" in labels  # the five typed, the others plain
+
+
+@pytest.fixture(scope="module")
+def batch_out(tmp_path_factory) -> Path:
+    """A batch run of the sample's nine counties with type plans, as a head office's out folder holds it."""
+    from netopt.batch import BatchOptions, read_batch, run_batch
+
+    out = tmp_path_factory.mktemp("batch")
+    tasks = read_batch(sample_dir() / "counties.geojson", sample_dir())
+    run_batch(tasks, out, BatchOptions(plan_types=True), scheduler="serial")
+    return out
+
+
+def test_a_batch_units_tables_open_in_excel_with_places(batch_out: Path):
+    unit = batch_out / "units" / "340102"
+    for name in ("underserved_towns.csv", "branch_types.csv"):
+        text = (unit / name).read_bytes()
+        assert text.startswith(b"\xef\xbb\xbf") and "名称".encode() in text.splitlines()[0]  # Excel reads UTF-8 so
+    branches = nio.read_branches(unit / "branch_types.csv")
+    assert len(branches) == 52 and branches["name"].str.contains("支行|营业所|分理处").any()
+    towns = pd.read_csv(batch_out / "national.csv", dtype={"adcode": str})
+    layer = nio.read_gis_file(batch_out / "national.gpkg", "underserved_towns")
+    assert len(layer) == towns["underserved_towns"].sum() and layer["town_id"].str.len().eq(12).all()
+
+
+def test_a_unit_table_an_earlier_netopt_wrote_in_english_still_joins_the_national_layer(batch_out: Path,
+                                                                                        tmp_path: Path):
+    import shutil
+
+    from netopt.batch import write_tables
+
+    out = tmp_path / "batch"
+    shutil.copytree(batch_out, out)
+    saved = out / "units" / "340102" / "underserved_towns.csv"
+    table = pd.read_csv(saved, dtype=str, encoding="utf-8-sig")
+    table.rename(columns=lambda c: c.split(" ")[0]).to_csv(saved, index=False)  # as netopt wrote it before
+    units = nio.read_counties(sample_dir() / "counties.geojson")
+    write_tables(out, units["county_id"].tolist(), units)
+    layer = nio.read_gis_file(out / "national.gpkg", "underserved_towns")
+    ours = layer[layer["adcode"] == "340102"]
+    assert ours["town_id"].tolist() == table.iloc[:, 0].tolist() and ours["population"].dtype.kind == "f"
+
+
+@pytest.mark.parametrize("name", ["national.kmz", "national.gpkg"])
+def test_a_batchs_national_map_file_is_towns_not_branches_and_serves_as_candidate_sites(batch_out: Path,
+                                                                                       name: str):
+    code, said = _run("analyze", "--branches", str(batch_out / name), "--out", str(batch_out / "x"))
+    assert code == 2 and "its columns are a towns table's" in said, said
+    sites = nio.read_candidates(batch_out / name)
+    assert len(sites) == pd.read_csv(batch_out / "national.csv")["underserved_towns"].sum()
+    assert "units (9 areas)" in sites.attrs["left_out"] and "not places" in sites.attrs["left_out"]
