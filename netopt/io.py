@@ -121,7 +121,10 @@ def bank_mask(branches, bank: str) -> np.ndarray:
     if not mask.any():
         banks = ", ".join(sorted(branches["bank"].dropna().astype(str).unique())[:12])
         read = f" (read as {' or '.join(parts)})" if parts else ""
-        raise InputError(f"no branch of bank '{bank}'{read}; banks in the data: {banks}", file="branches")
+        unknown = int(branches["bank"].isna().sum())
+        unnamed = (f"; {unknown} of the {len(branches)} branches name no bank (no bank column / 银行, nor a name "
+                   "beginning with it, 中国农业银行…支行)") if unknown else ""
+        raise InputError(f"no branch of bank '{bank}'{read}; banks in the data: {banks}{unnamed}", file="branches")
     return mask
 
 
@@ -1770,6 +1773,7 @@ def _without_atms(frame: gpd.GeoDataFrame, table: _Table) -> gpd.GeoDataFrame:
 
 
 BANK_IN_NAME = re.compile(rf"^(.+?(?:{BANK_WORDS}))")  # a branch name that begins with its bank's name
+OUTLET_NAMES = re.compile(r"(?:社区|自助|智能|小微)银行$")  # an outlet's kind, not its bank: 合肥上城国际社区银行
 
 
 def _banks_from_names(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -1780,6 +1784,7 @@ def _banks_from_names(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if not unknown.any():
         return frame
     banks = frame["name"].astype(str).str.extract(BANK_IN_NAME, expand=False)
+    banks = banks.where(~banks.str.contains(OUTLET_NAMES, na=False))
     return frame.assign(bank=frame["bank"].where(~unknown, banks).astype(object))
 
 

@@ -101,14 +101,15 @@ def test_banks_are_read_from_branch_names_that_begin_with_them():
     """A regulator's list or a map's POIs give no bank column but begin each name with its bank: read from there
     (a name that does not leaves its bank unknown); a bank column given is kept as it is."""
     table = pd.DataFrame({"网点名称": ["中国农业银行股份有限公司合肥长江东路支行", "招商银行(合肥分行营业部)", "长丰杨庙营业所",
-                                   "安徽肥西农村商业银行股份有限公司上派支行", "合肥建设路支行"],
-                          "经度": [117.30, 117.28, 117.20, 117.10, 117.25], "纬度": [31.86, 31.85, 32.20, 31.70, 31.80]})
-    branches = no.read_branches(table)
-    assert branches["bank"].fillna("").tolist() == ["中国农业银行", "招商银行", "", "安徽肥西农村商业银行", ""]
-    assert bank_mask(branches, "农行").tolist() == [True, False, False, False, False]
-    assert bank_mask(branches, "农商行").tolist() == [False, False, False, True, False]
-    with pytest.raises(no.InputError, match="no branch of bank '建设'"):  # 合肥建设路支行: a street, not the bank
-        bank_mask(branches, "建设")
+                                   "安徽肥西农村商业银行股份有限公司上派支行", "合肥建设路支行", "合肥上城国际社区银行"],
+                          "经度": [117.30, 117.28, 117.20, 117.10, 117.25, 117.26],
+                          "纬度": [31.86, 31.85, 32.20, 31.70, 31.80, 31.81]})
+    branches = no.read_branches(table)  # 社区银行: a community outlet of a bank its name does not give
+    assert branches["bank"].fillna("").tolist() == ["中国农业银行", "招商银行", "", "安徽肥西农村商业银行", "", ""]
+    assert bank_mask(branches, "农行").tolist() == [True, False, False, False, False, False]
+    assert bank_mask(branches, "农商行").tolist() == [False, False, False, True, False, False]
+    with pytest.raises(no.InputError, match="no branch of bank '建设'.*3 of the 6 branches name no bank"):
+        bank_mask(branches, "建设")  # 合肥建设路支行: a street, not the bank
     assert no.read_branches(table.assign(银行="我行"))["bank"].eq("我行").all()
 
 

@@ -270,3 +270,11 @@ def test_a_batchs_national_map_file_is_towns_not_branches_and_serves_as_candidat
     sites = nio.read_candidates(batch_out / name)
     assert len(sites) == pd.read_csv(batch_out / "national.csv")["underserved_towns"].sum()
     assert "units (9 areas)" in sites.attrs["left_out"] and "not places" in sites.attrs["left_out"]
+
+
+def test_a_type_plan_keeps_each_branchs_bank_so_a_bank_is_picked_from_it(tmp_path: Path):
+    assert _run("assign-types", "--out", str(tmp_path / "types"))[0] == 0
+    plan = tmp_path / "types" / "branch_types.csv"
+    assert "bank 银行" in pd.read_csv(plan, nrows=0).columns
+    code, said = _run("analyze", "--branches", str(plan), "--bank", "农行", "--out", str(tmp_path / "ours"))
+    assert code == 0 and "101 of the 480 branches" in said, said

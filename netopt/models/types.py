@@ -427,6 +427,8 @@ def _plan(ds: Dataset, scores, suit, drivers, current, cost, raw, missing) -> pd
         "cost_wan": cost[np.arange(n), choice], "score": suit[np.arange(n), choice].round(3),
         "reasons": [drivers[b][t] for b, t in enumerate(choice)],
     })
+    if "bank" in ds.branches:  # a bank's branches read back by their plan (--branches branch_types.csv --bank 农业)
+        plan.insert(2, "bank", ds.branches["bank"].to_numpy())
     plan.attrs.update(status=raw.status, objective=raw.objective, gap=relative_gap(raw.objective, raw.bound)
                       if raw.status != "optimal" else 0.0, missing_indicators=missing,
                       mix=plan["type"].value_counts(normalize=True).to_dict())
