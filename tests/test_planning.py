@@ -476,7 +476,9 @@ def test_network_after_a_plan_is_a_branches_table():
     assert after["bank"].iloc[-2:].isna().all() and (after["plan"].iloc[-2:] == "new 新设").all()
     assert after["name"].iloc[-2:].tolist() == ["大杨镇", "罗塘乡"] and after.crs == ds.branches.crs
     kept = ds.branches.iloc[5:].reset_index(drop=True)
-    assert after.iloc[:-2].drop(columns="plan").equals(kept)
+    assert after.iloc[:-2].drop(columns=["plan", "county"]).equals(kept.drop(columns="county"))
+    assert kept["county"].isna().all() and after["county"].notna().all()  # the sample's branches name none
+    assert after["county"].iloc[0] == no.coverage.point_counties(ds, kept.iloc[:1])[0]
     merchants = network_after(ds, candidate_sites(ds, "招商"), ["new:340103100000"], bank="招商")
     assert merchants["plan"].value_counts().to_dict() == {"other bank 他行": len(ds.branches) - 20, "new 新设": 1}
     assert merchants["bank"].iloc[-1] == "招商银行"
