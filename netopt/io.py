@@ -335,7 +335,8 @@ def find_table(folder: Path, kind: str, required: bool = True) -> Path | None:
     if len(named) == 1:
         return named[0]
     if named:
-        raise InputError(f"{len(named)} files could be the {kind} table ({', '.join(p.name for p in named)}): name "
+        shown = ", ".join(path.name for path in named[:4]) + (f" and {len(named) - 4} more" if len(named) > 4 else "")
+        raise InputError(f"{len(named)} files could be the {kind} table ({shown}): name "
                          f"the one to use {kind}.csv (or .xlsx …){_outputs_hint(folder)}", file=str(folder))
     if not required:
         return None
@@ -345,13 +346,14 @@ def find_table(folder: Path, kind: str, required: bool = True) -> Path | None:
 
 
 OUTPUT_WORKBOOKS = ("coverage.xlsx", "plan.xlsx", "branch_types.xlsx", "compare.xlsx", "site_evaluation.xlsx",
-                    "coverage_curve.xlsx", "city_summary.xlsx")  # what netopt writes, beside <model>_plan.xlsx
+                    "coverage_curve.xlsx", "city_summary.xlsx", "national_summary.xlsx"
+                    )  # what netopt writes, beside <model>_plan.xlsx and county reports, county_<id>_<name>.xlsx
 
 
 def _outputs_hint(folder: Path) -> str:
     """For a folder of netopt's outputs given as a city's data: what it is, and what to give instead."""
     written = [name for name in OUTPUT_WORKBOOKS if (folder / name).is_file()]
-    written += sorted(path.name for path in folder.glob("*_plan.xlsx"))
+    written += sorted(path.name for pattern in ("*_plan.xlsx", "county_*.xlsx") for path in folder.glob(pattern))
     if not written:
         return ""
     layers = " or its coverage.gpkg (its layers counties, towns and branches are a city's data)," \
@@ -476,8 +478,8 @@ def _headed_in_folder(folder: Path, kind: str) -> tuple[Path, None] | None:
         return headed[0], None
     if headed:
         raise InputError(f"{len(headed)} files could be the {kind} table by their headers "
-                         f"({', '.join(path.name for path in headed)}): name the one to use {kind}.csv (or .xlsx …)",
-                         file=str(folder))
+                         f"({', '.join(path.name for path in headed)}): name the one to use {kind}.csv (or .xlsx …)"
+                         f"{_outputs_hint(folder)}", file=str(folder))
     return None
 
 
@@ -490,8 +492,8 @@ def _sheet_in_folder(folder: Path, kind: str) -> tuple[Path, str] | None:
         return holding[0]
     if holding:
         raise InputError(f"{len(holding)} workbook sheets or GeoPackage layers could be the {kind} table "
-                         f"({', '.join(f'{book.name} / {sheet}' for book, sheet in holding)}): keep one",
-                         file=str(folder))
+                         f"({', '.join(f'{book.name} / {sheet}' for book, sheet in holding)}): keep one"
+                         f"{_outputs_hint(folder)}", file=str(folder))
     return None
 
 

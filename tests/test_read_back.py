@@ -278,3 +278,11 @@ def test_a_type_plan_keeps_each_branchs_bank_so_a_bank_is_picked_from_it(tmp_pat
     assert "bank 银行" in pd.read_csv(plan, nrows=0).columns
     code, said = _run("analyze", "--branches", str(plan), "--bank", "农行", "--out", str(tmp_path / "ours"))
     assert code == 0 and "101 of the 480 branches" in said, said
+
+
+@pytest.mark.parametrize("folder", [".", "units/340102"])
+def test_a_batch_out_folder_or_a_units_given_as_data_is_said_to_be_outputs(batch_out: Path, folder: str,
+                                                                           tmp_path: Path):
+    code, said = _run("analyze", "--data", str(batch_out / folder), "--out", str(tmp_path))
+    written = "national_summary.xlsx" if folder == "." else "county_340102_瑶海区.xlsx"
+    assert code == 2 and f"it holds netopt's outputs ({written} …), whose tables are no city's data" in said, said
