@@ -1545,6 +1545,7 @@ def read_county_table(path: Source, coords: str = "wgs84",
                       layer: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     """read_counties, with the raw table its messages count rows in (for checks across tables)."""
     table = _read_raw(path, layer, "counties")
+    not_counties = _kind_folder_only(table, "counties")
     problems: list[Problem] = []
     matches = _resolve(table, sc.COUNTY_FIELDS, sc.COUNTY_REQUIRED, problems)
     cols = _common_columns(table, matches, "C", "county_id", problems)
@@ -1564,7 +1565,10 @@ def read_county_table(path: Source, coords: str = "wgs84",
                               "counties are their boundaries (polygons) or points", problems)
     if geometry is not None and "area_km2" not in matches and not problems:
         cols["area_km2"] = geodesic_area_km2(geometry)
-    return _finish(table, cols, matches, geometry, problems)
+    counties, table = _finish(table, cols, matches, geometry, problems)
+    if not_counties:
+        _say_left_out(counties, counties, f"{table.file}: left out {not_counties}")
+    return counties, table
 
 
 def read_towns(path: Source, coords: str = "wgs84", layer: str | None = None,
@@ -1581,6 +1585,7 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
                     population: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     """read_towns, with the raw table its messages count rows in (for checks across tables)."""
     table = _read_raw(path, layer, "towns")
+    not_towns = _kind_folder_only(table, "towns")
     problems: list[Problem] = []
     required = sc.TOWN_REQUIRED + (("population",) if population_required and population is None else ())
     matches = _resolve(table, sc.TOWN_FIELDS, required, problems)
@@ -1597,6 +1602,8 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
         _check_geometry_kinds(table, geometry, ("Point", "Polygon", "MultiPolygon"),
                               "towns are points or their areas (polygons)", problems)
     towns, table = _finish(table, cols, matches, geometry, problems)
+    if not_towns:
+        _say_left_out(towns, towns, f"{table.file}: left out {not_towns}")
     _refuse_repeats(table, towns, ("name", "county"), "town", "its residents count twice")
     if population is not None:
         towns.attrs["population_column"] = matches["population"].source
@@ -1850,7 +1857,7 @@ def _read_points(path: Source, coords: str, layer: str | None, fields: tuple, co
     layer, layers_of_shapes = _first_point_layer(path, layer)
     table = _read_raw(path, layer, what)
     not_places = _without_folders_of_shapes(table)
-    not_branches = _branch_folder_only(table) if what == "branches" else ""
+    not_branches = _kind_folder_only(table, "branches") if what == "branches" else ""
     frame, table = _points_of_table(table, coords, fields, columns, what, skip_unlocated)
     if layers_of_shapes:
         _say_left_out(frame, frame, f"{table.file}: left out {layers_of_shapes}: layers of lines or areas, not places")
@@ -1885,15 +1892,16 @@ def _first_point_layer(path: Source, layer: str | None) -> tuple[str | None, str
     return kinds[points[0]][0], ", ".join(before)
 
 
-def _branch_folder_only(table: _Table) -> str:
-    """A KML table of several outermost folders, one of them named for branches (网点 branches, as netopt's
-    coverage.kmz holds them beside its towns; one named for them alone before others naming them, 建议新设网点 new
-    sites): that folder's places alone; the others, said as "the folders 乡镇 towns (125), …: not the branches
-    folder 网点 branches" (nothing where no one folder is named so)."""
+def _kind_folder_only(table: _Table, kind: str) -> str:
+    """A KML table of several outermost folders, one of them named for the `kind` of table read (网点 branches, as
+    netopt's coverage.kmz holds them beside its towns; one named for them alone before others naming them, 建议新设
+    网点 new sites; a batch's national.kmz: 各单位 units, counties, beside 服务不足乡镇 underserved towns): that folder's
+    places alone; the others, said as "the folders 乡镇 towns (125), …: not the branches folder 网点 branches"
+    (nothing where no one folder is named so)."""
     if table.folders is None:
         return ""
     tops = table.folders.astype(str).str.split(" / ").str[0]
-    named = [top for top in dict.fromkeys(tops) if guess_kind(Path(top)) == "branches"]
+    named = [top for top in dict.fromkeys(tops) if guess_kind(Path(top)) == kind]
     named = [top for top in named if _named_alone(top)] or named
     if len(named) != 1 or (tops == named[0]).all():
         return ""
@@ -1901,7 +1909,7 @@ def _branch_folder_only(table: _Table) -> str:
     keep = (tops == named[0]).to_numpy()
     table.frame, table.folders = table.frame[keep].dropna(axis=1, how="all"), table.folders[keep]
     said = ", ".join(f"{name} ({count})" for name, count in others.items())
-    return f"the folders {said}: not the branches folder {named[0]}"
+    return f"the folders {said}: not the {kind} folder {named[0]}"
 
 
 def _without_folders_of_shapes(table: _Table) -> str:

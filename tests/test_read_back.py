@@ -286,3 +286,12 @@ def test_a_batch_out_folder_or_a_units_given_as_data_is_said_to_be_outputs(batch
     code, said = _run("analyze", "--data", str(batch_out / folder), "--out", str(tmp_path))
     written = "national_summary.xlsx" if folder == "." else "county_340102_瑶海区.xlsx"
     assert code == 2 and f"it holds netopt's outputs ({written} …), whose tables are no city's data" in said, said
+
+
+def test_a_kml_of_several_folders_gives_the_folder_named_for_the_table_read(batch_out: Path):
+    units = nio.read_counties(batch_out / "national.kmz")
+    assert len(units) == 9 and units["population"].gt(0).all()
+    assert "left out the folders 服务不足乡镇 underserved towns (44): not the counties folder 各单位 units" in \
+        units.attrs["left_out"]
+    towns = nio.read_towns(batch_out / "national.kmz")
+    assert len(towns) == 44 and "left out the folders 各单位 units (9)" in towns.attrs["left_out"]
