@@ -2912,6 +2912,7 @@ MAP_LAYERS = {"sites": "网点方案 the plan's sites: today's branches kept or 
               "hubs": "培训中心 each community branch to its training hub",
               "towns_differing": "差异乡镇 towns whose residents covered differ between the plans, the largest "
                                  "spread first",
+              "changes": "方案变化 each plan's new branches 新设 and the branches it closes 撤并 (a folder per plan)",
               "sites_evaluated": "选址评估 each candidate site: residents it adds within reach, its overlap, its rank"}
 LINE_LAYERS = ("assignment", "moves", "hubs")
 
@@ -3206,7 +3207,7 @@ def compare(
     def run() -> None:
         from netopt.grid import population_grid
         from netopt.maps import compare_map
-        from netopt.planning import bank_branches, compare_plans
+        from netopt.planning import bank_branches, compare_plans, network_changes
 
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
@@ -3218,8 +3219,9 @@ def compare(
                                           **_roads(network, network_coords, network_split))
         _say_comparison(scenarios, towns, f"{source}, {bank} 我行" if bank else source, radius)
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
-        written = _write_comparison(out, scenarios, _located_by(towns, ds.towns, "town_id", coords), record,
-                                    _radius_words(radius))
+        changes = network_changes(ds, networks, bank)
+        written = _write_comparison(out, scenarios, _located_by(towns, ds.towns, "town_id", coords),
+                                    points_table(changes, coords), record, _radius_words(radius))
         per_plan = {column: f"覆盖人口(万人) {column.removeprefix('covered_wan ')}" for column in towns.columns
                     if column.startswith("covered_wan ")}  # each plan's column its own alias
         fmap = compare_map(ds, bank_branches(ds.branches, bank),
@@ -3227,7 +3229,8 @@ def compare(
                            f"方案比选 Plans compared — {source}" + (f", {bank}" if bank else ""))
         written.append(write_atomic(out / "compare_map.html", lambda p: fmap.save(str(p))))
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
-        _write_layers(out / "compare.gpkg", {"towns_differing": _at_towns(towns, ds)}, coords, per_plan)
+        _write_layers(out / "compare.gpkg", {"towns_differing": _at_towns(towns, ds), "changes": changes}, coords,
+                      per_plan)
     _guard(run)
 
 
@@ -3385,10 +3388,10 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
                   EVALUATION_ZH)
 
 
-def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, record: list,
+def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame, record: list,
                       radius: str) -> list[Path]:
-    """compare's tables as CSVs, a workbook after the summary `record` (item, value) and the chart (coverage
-    within `radius`, in words)."""
+    """compare's tables as CSVs — the scenarios, the towns differing, each plan's new and closed branches —, a
+    workbook after the summary `record` (item, value) and the chart (coverage within `radius`, in words)."""
     from netopt.maps import compare_chart
     from netopt.report import bilingual, rounded
 
@@ -3396,8 +3399,10 @@ def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, r
     shown = bilingual(rounded(towns, 4), labels)  # lon/lat to 6 decimals
     return [_write_csv(bilingual(scenarios.round(3)), out / "compare_scenarios.csv"),
             _write_csv(shown, out / "compare_towns.csv"),
+            _write_csv(bilingual(changes), out / "compare_changes.csv"),
             _summary_workbook(out / "compare.xlsx", record, {"scenarios 方案比选": scenarios.round(3),
-                                                             "towns differing 差异乡镇": shown}),
+                                                             "towns differing 差异乡镇": shown,
+                                                             "changes 方案变化": changes}),
             compare_chart(scenarios, out / "compare.png", radius)]
 
 

@@ -1701,6 +1701,7 @@ POI_FINANCE = re.compile(r"金融|银行|信用社|自动提款机|ATM", re.IGNO
 
 
 PLAN_SITE_VALUES = {"kind": {"existing", "new"}, "decision": {"keep", "open", "close"}}  # netopt's plan sites
+PLAN_CHANGES = {"new": "new 新设", "closed": "closed 撤并"}  # compare's changes: each plan's new and closed branches
 BRANCH_WORDS = {name for fld in sc.BRANCH_FIELDS if fld.name in ("branch_id", "bank", "type", "status")
                 for name in fld.aliases}  # a header only a branches table has (or an id)
 TOWN_WORDS = {"town_id", "town_code", "乡镇代码", "residents_wan", *sc.POPULATION.aliases, *sc.POPULATION.unit_aliases}
@@ -1718,6 +1719,12 @@ def _refuse_other_tables(table: _Table, matches: dict[str, sc.ColumnMatch], path
     if plan and ("decision" in said or "site_id" in said):
         raise InputError(f"a plan's sites as netopt writes them (column {plan[0]}), not a network of branches: they "
                          f"lack the other banks' and may hold closed ones; {_network_beside(path)}", file=table.file)
+    changes = [source for source, named in words.items()
+               if "change" in named and _values_within(table.frame[source], set(PLAN_CHANGES.values()))]
+    if changes:
+        raise InputError(f"the plans' changes as compare writes them (column {changes[0]}: each plan's new and closed "
+                         "branches), not a network of branches: give a plan's network after it, <model>_branches.csv "
+                         "(plan --p: plan_branches.csv)", file=table.file)
     if said & BRANCH_WORDS or "branch_id" in matches:
         return
     for kind, kind_words in (("a towns table's", TOWN_WORDS), ("candidate sites'", CANDIDATE_WORDS)):

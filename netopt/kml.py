@@ -363,7 +363,8 @@ def write_field_kmz(path: Path, layers: dict[str, gpd.GeoDataFrame], labels: dic
     """A command's KMZ beside its GeoPackage, for field visits: its layers, the lon/lat columns dropped (each
     place's own are WGS84, the tables' the inputs'); a layer of more than `limit` places an empty folder saying
     so; areas and lines with more than KML_MAX_VERTICES points (a country's county boundaries) simplified until
-    they have fewer; the assignment lines unticked. Also the places left out, by layer."""
+    they have fewer; the assignment lines unticked; a layer's places in a folder per plan (scenario: compare's
+    changes) or per county (_by_county). Also the places left out, by layer."""
     left_out = too_many_places(layers, limit)
     field = {name: frame.iloc[:0] if name in left_out else _lighter(frame.drop(columns=[c for c in frame.columns
                                                                                          if c in LON_LAT_COLUMNS]))
@@ -371,9 +372,10 @@ def write_field_kmz(path: Path, layers: dict[str, gpd.GeoDataFrame], labels: dic
     notes = {**descriptions, **{name: f"{descriptions.get(name, name)} — {count:,} places left out (a phone's map "
                                       f"slows beyond {limit:,}): see the GeoPackage beside this file"
                                 for name, count in left_out.items()}}
-    by_county = {name: "county" for name, frame in field.items() if _by_county(frame)}
+    groups = {name: "scenario" if "scenario" in frame.columns else "county" for name, frame in field.items()
+              if "scenario" in frame.columns or _by_county(frame)}
     return write_kml(path, field, labels, notes, hidden=[n for n in HIDDEN_LAYERS if n in field],
-                     group_by=by_county), left_out
+                     group_by=groups), left_out
 
 
 def too_many_places(layers: dict[str, pd.DataFrame], limit: int = KML_MAX_PLACES) -> dict[str, int]:

@@ -16,8 +16,8 @@ from netopt._errors import InputError, NetoptError, check_columns, check_kind
 from netopt._schema import REGION_ZH, region_words
 from netopt.coverage import Coverage
 from netopt.fonts import drawing_in, figure_font
-from netopt.io import WGS84, Dataset, bank_mask
-from netopt.planning import check_plan_columns, places_by, planned_new
+from netopt.io import PLAN_CHANGES, WGS84, Dataset, bank_mask
+from netopt.planning import check_plan_columns, network_changes, places_by, planned_new
 
 _REGION_COLOURS = {"core": "#d95f02", "county": "#1b9e77", "fringe": "#7570b3"}
 
@@ -600,10 +600,10 @@ def compare_map(ds: Dataset, today: gpd.GeoDataFrame, networks: dict[str, gpd.Ge
     _point_layer(f"现状网点 Today's branches ({len(today)})",
                  [_point(row.geometry, html.escape(str(row.name)), str(row.name), radius=2.5, color="#222",
                          fillColor="#222", weight=1, fillOpacity=0.9) for row in today.itertuples()]).add_to(fmap)
-    ids = set(today["branch_id"].astype(str))
-    for i, (name, branches) in enumerate(networks.items()):
-        new = branches[~branches["branch_id"].astype(str).isin(ids)]
-        closed = today[~today["branch_id"].astype(str).isin(set(branches["branch_id"].astype(str)))]
+    changes = network_changes(Dataset(ds.counties, ds.towns, today), networks)
+    for i, name in enumerate(networks):
+        new, closed = (changes[(changes["scenario"] == name) & (changes["change"] == PLAN_CHANGES[change])]
+                       for change in ("new", "closed"))
         features = [_point(row.geometry, f"{html.escape(name)} 新设 open: {html.escape(str(row.name))}", **OPEN_STYLE)
                     for row in new.itertuples()]
         features += [_point(row.geometry, f"{html.escape(name)} 撤并 close: {html.escape(str(row.name))}",

@@ -12,7 +12,7 @@ import shapely
 
 from netopt._errors import InfeasibleError, InputError, Problem, check_amount, check_columns, check_count, check_kind
 from netopt.distance import haversine_m
-from netopt.io import Dataset, bank_mask
+from netopt.io import PLAN_CHANGES, Dataset, bank_mask, check_read
 
 if TYPE_CHECKING:
     from netopt.coverage import Coverage
@@ -935,6 +935,33 @@ def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str 
 
 
 TODAY_SCENARIO = "today 现状"
+
+
+def network_changes(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str | None = None
+                    ) -> gpd.GeoDataFrame:
+    """What each planned network changes against today's (ds.branches; with `bank`, that bank's branches and
+    those a plan marks new 新设, as compare_plans counts them), by branch id: a row per branch it opens (new 新设)
+    or closes (closed 撤并) — scenario, change, branch_id, name, county (where it lies, if the data names none),
+    at the branch's point; plans in order, each's new branches first."""
+    check_kind(networks, dict, "networks are a dict of plans' branches by name, e.g. {'撤并2': branches}",
+               "network_changes")
+    for network in networks.values():
+        check_read(network, "branches")
+    today = bank_branches(ds.branches, bank)
+    today_ids = set(today["branch_id"].astype(str))
+    parts = []
+    for name, network in networks.items():
+        planned = bank_branches(network, bank)
+        new = planned[~planned["branch_id"].astype(str).isin(today_ids)]
+        closed = today[~today["branch_id"].astype(str).isin(set(planned["branch_id"].astype(str)))]
+        for change, rows in (("new", new), ("closed", closed)):
+            rows = gpd.GeoDataFrame(rows, crs=network.crs).to_crs(ds.branches.crs)
+            parts.append(_with_counties(ds, rows).assign(scenario=name, change=PLAN_CHANGES[change]))
+    columns = ["scenario", "change", "branch_id", "name", "county"]
+    if not parts:
+        return gpd.GeoDataFrame(columns=columns, geometry=[], crs=ds.branches.crs)
+    return gpd.GeoDataFrame(pd.concat([part[columns + ["geometry"]] for part in parts], ignore_index=True),
+                            crs=ds.branches.crs)
 
 
 def bank_branches(branches: gpd.GeoDataFrame, bank: str | None) -> gpd.GeoDataFrame:

@@ -70,7 +70,7 @@ HEADERS_ZH = {
     "distance_km_before": "调整前到网点距离(km)", "distance_km_after": "调整后到网点距离(km)",
     "minutes_before": "调整前通行时间(分钟)", "minutes_after": "调整后通行时间(分钟)",
     "mean_minutes_to_branch": "平均通行时间(分钟)",
-    "scenario": "方案", "new": "新设", "closed": "撤并", "covered_wan": "覆盖人口(万人)", "coverage_pct": "覆盖率(%)",
+    "scenario": "方案", "change": "变化", "new": "新设", "closed": "撤并", "covered_wan": "覆盖人口(万人)", "coverage_pct": "覆盖率(%)",
     "coverage_pct_core": "核心城区覆盖率(%)", "coverage_pct_county": "县域覆盖率(%)",
     "coverage_pct_fringe": "城乡结合部覆盖率(%)", "mean_km": "平均到网点距离(km)", "mean_minutes": "平均通行时间(分钟)",
     "towns_uncovered": "服务空白乡镇",

@@ -52,6 +52,8 @@ CASES = [
     ("towns_changed list", lambda ds: planning.towns_changed(no.analyze_coverage(ds), []),
      "after is a diagnosis from analyze_coverage, not list"),
     ("compare_plans list", lambda ds: planning.compare_plans(ds, [ds.branches]), "networks are a dict of plans"),
+    ("network_changes list", lambda ds: planning.network_changes(ds, [ds.branches]), "networks are a dict of plans"),
+    ("network_changes text", lambda ds: planning.network_changes(ds, {"a": "x"}), "the branches need a geometry"),
     ("national_table None", lambda ds: batch.national_table(None),
      "out_dir is the batch's output folder, not NoneType"),
     ("read_batch only=nan", lambda ds: batch.read_batch("units.csv", ".", only=np.nan),

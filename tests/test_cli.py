@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -1448,7 +1449,16 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     assert layer["name"].tolist() == towns["name 名称"].tolist() and layer.geometry.notna().all()
     assert layer.set_index("name").loc["杨庙镇", "covered_wan 撤杨庙"] == 0
     book = pd.read_excel(tmp_path / "cmp" / "compare.xlsx", sheet_name=None)
-    assert list(book) == ["summary 汇总", "scenarios 方案比选", "towns differing 差异乡镇"]
+    assert list(book) == ["summary 汇总", "scenarios 方案比选", "towns differing 差异乡镇", "changes 方案变化"]
+    changes = pd.read_csv(tmp_path / "cmp" / "compare_changes.csv")  # each plan's new and closed branches
+    assert changes.groupby(["scenario 方案", "change 变化"], sort=False).size().to_dict() == {
+        ("撤杨庙", "new 新设"): 1, ("撤杨庙", "closed 撤并"): 1, ("再撤三河", "new 新设"): 1, ("再撤三河", "closed 撤并"): 2}
+    assert "肥西三河支行" in changes["name 名称"].tolist() and changes["county 区县"].notna().all()
+    assert book["changes 方案变化"].equals(changes)
+    with zipfile.ZipFile(tmp_path / "cmp" / "compare.kmz") as kmz:
+        folders = re.findall(r"<Folder><name>([^<]*)</name>", kmz.read("doc.kml").decode("utf-8"))
+    assert folders[-3:] == ["方案变化 changes", "再撤三河 (3)", "撤杨庙 (2)"]  # a folder per plan
+    assert len(gpd.read_file(tmp_path / "cmp" / "compare.gpkg", layer="changes")) == 5
     assert (tmp_path / "cmp" / "compare.png").read_bytes().startswith(b"\x89PNG")
     page = map_text(tmp_path / "cmp" / "compare_map.html")
     assert all(layer in page for layer in ("撤杨庙: 新设 1 open / 撤并 1 close",

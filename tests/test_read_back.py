@@ -295,3 +295,12 @@ def test_a_kml_of_several_folders_gives_the_folder_named_for_the_table_read(batc
         units.attrs["left_out"]
     towns = nio.read_towns(batch_out / "national.kmz")
     assert len(towns) == 44 and "left out the folders 各单位 units (9)" in towns.attrs["left_out"]
+
+
+def test_the_plans_changes_compare_writes_are_refused_as_branches(outputs: Path, tmp_path: Path):
+    code, said = _run("compare", str(outputs / "plan" / "mclp_branches.csv"), "--bank", "农业", "--out",
+                      str(tmp_path / "cmp"))
+    assert code == 0, said
+    for name in ("compare_changes.csv", "compare.xlsx", "compare.kmz"):
+        code, said = _run("analyze", "--branches", str(tmp_path / "cmp" / name), "--out", str(tmp_path / "x"))
+        assert code == 2 and "the plans' changes as compare writes them" in said, (name, said)
