@@ -104,7 +104,7 @@ CANDIDATES_FOLDER_OPTION = typer.Option(
     "(e.g. 网点方案 for a plan's sites; its sub-folders too). Default: every folder holding places; folders of lines "
     "or areas (a plan's assignment) are left out.")
 BRANCHES_HELP = ("A branches table instead of the data's own, e.g. a plan's network after it (out/mclp_branches.csv): "
-                 "the planned network diagnosed, reported, mapped or typed.")
+                 "the planned network diagnosed, planned again, reported, mapped or typed.")
 COORDS_HELP = ("Coordinate system of the inputs: wgs84, gcj02 (Amap/Tencent) or bd09 (Baidu); a table's 坐标系 "
                "column, where it has one, gives each row's own.")
 BANK_ONLY_HELP = "Only this bank's branches (part of its name, e.g. 农业), when the data holds every bank's."
@@ -915,6 +915,7 @@ def optimize(
     walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
     detour_factor: Optional[float] = DETOUR_OPTION,
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
+    branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the result tables."),
     bank: Optional[str] = typer.Option(None, callback=_bank_check,
                                        help="Plan for one bank: its branches are the existing sites."),
@@ -998,7 +999,7 @@ def optimize(
         _check_p_given(model, p, relocate, keep_existing, max_new, close)
         radius = _model_limit(ctx, model, (radius_km, core_km, county_km, fringe_km), minutes, mode)
         timed = isinstance(radius, TravelTime)
-        ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
+        ds, source = _load(data, coords, branches, population, skip_unlocated)
         with _working("Building the model 建模中…"):
             roads = _roads(network, network_coords, network_split)
             unused = None if budget_wan is not None else "they count against a budget (--budget-wan)"
@@ -1110,6 +1111,7 @@ def curve(
                                        help="Plan for one bank: its branches stay open (default: every "
                                        "bank's branches)."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
+    branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for coverage_curve.csv and .png (relocation_curve.* with "
                              "--moves; share_curve.*, share_relocation_curve.* with --model share)."),
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
@@ -1164,7 +1166,7 @@ def curve(
         _check_model_flags(model, options)
         _check_keep_covered(keep_covered, moves or bool(close), "--close or --moves")
         radius = _model_limit(ctx, model, (radius_km, core_km, county_km, fringe_km), minutes, mode)
-        ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
+        ds, source = _load(data, coords, branches, population, skip_unlocated)
         with _working("Solving 求解中…"):
             own = _read_candidates_option(candidates, candidates_folder, coords, ds, "a curve counts no costs",
                                           bank)
@@ -2344,7 +2346,7 @@ def _write_network_after(ds: Dataset, sites, selected: list, bank: Optional[str]
         network["type"] = network["branch_id"].map(types).fillna(network["type"])
     _write_csv(points_table(network, coords), path)
     console.print(f"Wrote {path}: the network after the plan 方案网点清单, a branches table for --branches "
-                  "(analyze, report, map, compare) or a data folder")
+                  "(analyze, optimize, report, map …), compare or a data folder")
 
 
 def _summary_workbook(path: Path, summary: list[tuple[str, object]], tables: dict[str, pd.DataFrame]) -> Path:
@@ -3249,6 +3251,7 @@ def evaluate_sites_command(
                                        help="Whose network the sites would join (part of a bank's name, e.g. "
                                        "农业): its branches are today's, the other banks' the rivals."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
+    branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for site_evaluation.csv/.xlsx and maps."),
     radius_km: Optional[float] = ONE_RADIUS_OPTION,
     core_km: Optional[float] = CORE_KM_OPTION,
@@ -3280,7 +3283,7 @@ def evaluate_sites_command(
         if not tables and not site:
             raise InputError("give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat", file="command line")
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
-        ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
+        ds, source = _load(data, coords, branches, population, skip_unlocated)
         _say_banks_matched(ds, bank)
         offered = _candidate_sites(tables, candidates_folder, site, coords, ds, bank)
         with _working("Evaluating the sites 选址评估中…"):

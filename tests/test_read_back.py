@@ -304,3 +304,18 @@ def test_the_plans_changes_compare_writes_are_refused_as_branches(outputs: Path,
     for name in ("compare_changes.csv", "compare.xlsx", "compare.kmz"):
         code, said = _run("analyze", "--branches", str(tmp_path / "cmp" / name), "--out", str(tmp_path / "x"))
         assert code == 2 and "the plans' changes as compare writes them" in said, (name, said)
+
+
+def test_a_plans_network_is_planned_again_by_optimize_curve_and_evaluate_sites(outputs: Path, tmp_path: Path):
+    network = str(outputs / "plan" / "mclp_branches.csv")
+    first = pd.read_csv(network, dtype=str)
+    opened = first.loc[first["plan"] == "new 新设", "branch_id"].tolist()
+    code, said = _run("optimize", "--model", "mclp", "--max-new", "1", "--bank", "农业", "--branches", network,
+                      "--out", str(tmp_path / "round2"))
+    assert code == 0 and "branches of mclp_branches.csv" in said, said
+    second = pd.read_csv(tmp_path / "round2" / "mclp_branches.csv", dtype=str).set_index("branch_id")
+    assert opened and (second.loc[opened, "plan"] == "kept 保留").all()  # the first round's new branches stay
+    assert (second["plan"] == "new 新设").sum() == 1
+    for args in (["curve", "--up-to", "1"], ["evaluate-sites", "--site", "候选A=117.2501,31.8402"]):
+        code, said = _run(*args, "--bank", "农业", "--branches", network, "--out", str(tmp_path / args[0]))
+        assert code == 0 and "branches of mclp_branches.csv" in said, said
