@@ -3181,6 +3181,9 @@ def compare(
     name: list[str] = typer.Option([], help="A name for each plan, in order (default: its folder and file, e.g. "
                                    "close2/mclp)."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP + " Its branches are today's network."),
+    branches: Optional[Path] = typer.Option(None, help="A branches table as today's network instead of the data's "
+                                            "own, e.g. the network after a first round (out/mclp_branches.csv) "
+                                            "beside plans of the next."),
     out: Path = typer.Option(Path("out/compare"), callback=_out_folder, help="Folder for compare.xlsx and its CSVs."),
     bank: Optional[str] = typer.Option(None, callback=_bank_check,
                                        help=BANK_ONLY_HELP + " New branches a plan marks 新设 count as its."),
@@ -3212,7 +3215,7 @@ def compare(
         from netopt.planning import bank_branches, compare_plans, network_changes
 
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
-        ds, source = _load(data, coords, population=population, skip_unlocated=skip_unlocated)
+        ds, source = _load(data, coords, branches, population, skip_unlocated)
         networks = _read_plans(plans, name, coords, bank, ds)
         _say_banks_matched(ds, bank)
         with _working("Measuring the plans 方案比选中…"):

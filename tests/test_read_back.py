@@ -319,3 +319,7 @@ def test_a_plans_network_is_planned_again_by_optimize_curve_and_evaluate_sites(o
     for args in (["curve", "--up-to", "1"], ["evaluate-sites", "--site", "候选A=117.2501,31.8402"]):
         code, said = _run(*args, "--bank", "农业", "--branches", network, "--out", str(tmp_path / args[0]))
         assert code == 0 and "branches of mclp_branches.csv" in said, said
+    code, said = _run("compare", str(tmp_path / "round2" / "mclp_branches.csv"), "--branches", network, "--bank",
+                      "农业", "--out", str(tmp_path / "cmp"))  # the next round beside the first's network
+    changes = pd.read_csv(tmp_path / "cmp" / "compare_changes.csv")
+    assert code == 0 and changes["change 变化"].tolist() == ["new 新设"], said
