@@ -548,7 +548,7 @@ def _validate_roads(path: Path, coords: str) -> None:
 def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None,
           population: Optional[str] = None, skip_unlocated: bool = False) -> tuple[Dataset, str]:
     """The city of --data (the bundled sample without it), with the --branches table instead of its own when
-    given (e.g. a plan's network after it), its residents counted by the --population column and, with
+    given (e.g. a plan's network after it, or the folder holding it), its residents counted by the --population column and, with
     --skip-unlocated, the branches that cannot be placed left out; and its name for the console."""
     from netopt.coords import normalize_coord_system
     from netopt.io import with_branches
@@ -561,6 +561,7 @@ def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None,
     if population is not None:
         source += f", residents 常住人口 by {ds.towns.attrs['population_column']}"
     if branches is not None:
+        branches = _plan_file(branches)  # a plan's out folder: its network after it
         ds = with_branches(ds, branches, coords, kind_sheets(branches).get("branches"), skip_unlocated)
         source += f", branches of {readable(branches.name)}"
     _say_left_out(ds.branches)
@@ -3442,7 +3443,8 @@ def _read_plans(paths: list[Path], names: list[str], coords: str, bank: Optional
 
 
 def _plan_file(path: Path) -> Path:
-    """A plan given to compare: the file itself, or the one network after a plan (*_branches.csv) in a folder."""
+    """A plan given to compare (or as --branches): the file itself, or the one network after a plan
+    (*_branches.csv) in a folder."""
     if not path.is_dir():
         if not path.exists():
             raise InputError("no such file or folder", file=str(path))
