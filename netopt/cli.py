@@ -548,8 +548,9 @@ def _validate_roads(path: Path, coords: str) -> None:
 def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None,
           population: Optional[str] = None, skip_unlocated: bool = False) -> tuple[Dataset, str]:
     """The city of --data (the bundled sample without it), with the --branches table instead of its own when
-    given (e.g. a plan's network after it, or the folder holding it), its residents counted by the --population column and, with
-    --skip-unlocated, the branches that cannot be placed left out; and its name for the console."""
+    given (e.g. a plan's network after it, or the folder holding it), its residents counted by the --population
+    column and, with --skip-unlocated, the branches that cannot be placed left out; and its name for the
+    console."""
     from netopt.coords import normalize_coord_system
     from netopt.io import with_branches
 
