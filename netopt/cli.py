@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
 app = typer.Typer(help="netopt: plan a bank's branch network (网点布局) — coverage, location models, branch types.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  context_settings={"help_option_names": ["-h", "--help"]})
 
 
 class _Console(Console):
