@@ -35,8 +35,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
 app = typer.Typer(help="netopt: plan a bank's branch network (网点布局) — coverage, location models, branch types.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  context_settings={"help_option_names": ["-h", "--help"]})
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 
 class _Console(Console):
