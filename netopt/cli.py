@@ -3430,8 +3430,7 @@ def _read_plans(paths: list[Path], names: list[str], coords: str, bank: Optional
     if repeated:
         raise InputError(f"two plans are both named {', '.join(repeated)}: give each a --name", file="command line")
     networks = {}
-    for label, file in zip(names, files):
-        layer = kind_sheets(file).get("branches")
+    for label, file, layer in _plan_sheets(names, files):
         branches = with_branches(city, file, coords, layer).branches  # a plan of another city, or shifted, is refused
         if bank is not None:
             try:
@@ -3441,6 +3440,20 @@ def _read_plans(paths: list[Path], names: list[str], coords: str, bank: Optional
         _say_left_out(branches)  # closed by its status or plan column (撤并)
         networks[label] = branches
     return networks
+
+
+def _plan_sheets(names: list[str], files: list[Path]) -> list[tuple[str, Path, str | None]]:
+    """Each plan's name, file and sheet or layer: the one named for branches; in a workbook of several alike
+    branches tables and none so named, each sheet a plan of its own, named <plan>/<sheet>."""
+    from netopt._schema import BRANCH_FIELDS
+    from netopt.io import alike_sheets
+
+    plans = []
+    for name, file in zip(names, files):
+        layer = kind_sheets(file).get("branches")
+        sheets = alike_sheets(file, BRANCH_FIELDS) if layer is None else []
+        plans += [(f"{name}/{sheet}", file, sheet) for sheet in sheets] if len(sheets) > 1 else [(name, file, layer)]
+    return plans
 
 
 def _plan_file(path: Path) -> Path:

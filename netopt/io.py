@@ -153,6 +153,7 @@ class _Table:
     repaired: tuple[tuple[int, ...], str] | None = None  # rows whose invalid polygons were repaired, first reason
     folders: pd.Series | None = None  # a KML file's folder of each feature, where it has several
     shapefile: bool = False  # a Shapefile's: field names of at most 10 bytes, perhaps cut
+    alike_sheets: tuple[str, ...] = ()  # a workbook's other sheets whose header names as much as the one read
 
     def rows(self, mask: np.ndarray | pd.Series) -> tuple[int, ...]:
         return tuple(int(n) for n in self.frame.index[np.asarray(mask, dtype=bool)])
@@ -382,6 +383,7 @@ def kind_sheets(path: Path) -> dict[str, str]:
 
 
 KIND_NAMES = {"counties", "区县", "towns", "乡镇", "街道", "branches", "网点", "candidates", "候选点位"}
+SHEET_NAMES = {"branches": "网点", "candidate sites": "候选点位"}  # what a sheet is named to be read as the table
 
 
 def _named_alone(name: str) -> bool:
@@ -966,6 +968,7 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
         raise InputError("the file is empty", file=table.file)
     if len(sheets) > 1:
         table.file = f"{table.file} (sheet '{sheet}')"
+        table.alike_sheets = tuple(name for name in _best_sheets(headers) if name != sheet)
     grid, at = sheets[sheet], headers[sheet][0]
     filled = _filled(grid)
     names = _header_names(grid.loc[at])
@@ -981,6 +984,21 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
         problems.append(table.problem(f"more fields than the header's {width} (a separator inside a cell that is "
                                       "not in quotes?)", None, spill))
     table.frame, table.grid, table.sheets = table.frame.loc[:, [not b for b in blank]], "", None
+
+
+def _best_sheets(headers: dict[str, tuple[int | None, int]]) -> list[str]:
+    """The sheets whose header (_header_row: row, fields named) names the most fields, in the workbook's order."""
+    most = max(count for _, count in headers.values())
+    return [name for name, (at, count) in headers.items() if at is not None and count == most]
+
+
+def alike_sheets(path: Path, fields: tuple[sc.Field, ...]) -> list[str]:
+    """A workbook's sheets whose headers name the most of `fields` (sc.BRANCH_FIELDS …): the first is what a
+    reader takes, several a workbook of alike tables — plans, one per sheet; [] for any other file."""
+    if input_suffix(path) not in WORKBOOK_SUFFIXES or not path.is_file():
+        return []
+    grids = _read_excel(path, None, nrows=HEADER_SEARCH_ROWS + 1)
+    return _best_sheets({name: _header_row(grid, fields) for name, grid in grids.items()})
 
 
 def _header_row(grid: pd.DataFrame, fields: tuple[sc.Field, ...]) -> tuple[int | None, int]:
@@ -1868,6 +1886,10 @@ def _read_points(path: Source, coords: str, layer: str | None, fields: tuple, co
     frame, table = _points_of_table(table, coords, fields, columns, what, skip_unlocated)
     if layers_of_shapes:
         _say_left_out(frame, frame, f"{table.file}: left out {layers_of_shapes}: layers of lines or areas, not places")
+    if table.alike_sheets:
+        _say_left_out(frame, frame, f"{table.file}: left out the sheet(s) {', '.join(table.alike_sheets)}, whose "
+                                    f"header names as much: the first such sheet is read — give the one wanted as "
+                                    f"its own file, or name its sheet {SHEET_NAMES[what]}")
     if not_places:
         _say_left_out(frame, frame, f"{table.file}: left out {not_places}: folders of lines or areas, not places")
     if not_branches:

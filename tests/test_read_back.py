@@ -323,3 +323,19 @@ def test_a_plans_network_is_planned_again_by_optimize_curve_and_evaluate_sites(o
                       "农业", "--out", str(tmp_path / "cmp"))  # the next round beside the first's network
     changes = pd.read_csv(tmp_path / "cmp" / "compare_changes.csv")
     assert code == 0 and changes["change 变化"].tolist() == ["new 新设"], said
+
+
+def test_a_workbook_of_plans_one_per_sheet_is_compared_sheet_by_sheet(outputs: Path, tmp_path: Path):
+    network = pd.read_csv(outputs / "plan" / "mclp_branches.csv", dtype=str)
+    book = tmp_path / "方案.xlsx"
+    with pd.ExcelWriter(book) as sheets:
+        network.to_excel(sheets, sheet_name="方案A", index=False)
+        network[network["branch_id"] != "HF0014"].to_excel(sheets, sheet_name="方案B", index=False)
+    branches = nio.read_branches(book)  # as --branches: the first, the other said
+    assert len(branches) == len(network) and "left out the sheet(s) 方案B, whose header names as much" in \
+        branches.attrs["left_out"]
+    code, said = _run("compare", str(book), "--bank", "农业", "--out", str(tmp_path / "cmp"))
+    scenarios = pd.read_csv(tmp_path / "cmp" / "compare_scenarios.csv")["scenario 方案"].tolist()
+    assert code == 0 and scenarios[1:] == [f"{tmp_path.name}/方案/方案A", f"{tmp_path.name}/方案/方案B"], said
+    changes = pd.read_csv(tmp_path / "cmp" / "compare_changes.csv")
+    assert "HF0014" in changes.loc[changes["scenario 方案"].str.endswith("方案B"), "branch_id 网点编号"].tolist()
