@@ -565,15 +565,17 @@ def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None,
         branches = _plan_file(branches)  # a plan's out folder: its network after it
         ds = with_branches(ds, branches, coords, kind_sheets(branches).get("branches"), skip_unlocated)
         source += f", branches of {readable(branches.name)}"
-    _say_left_out(ds.branches)
+    for table in (ds.counties, ds.towns, ds.branches):
+        _say_left_out(table)
     return ds, source
 
 
-def _say_left_out(branches) -> None:
-    """The branches reading left out: marked closed or not yet open by a status column (io._open_branches), or
-    with --skip-unlocated, without usable coordinates."""
-    if "left_out" in branches.attrs:
-        console.print(f"[yellow]{branches.attrs['left_out']}[/]")
+def _say_left_out(table) -> None:
+    """What reading a table left out: branches marked closed or not yet open by a status column
+    (io._open_branches) or, with --skip-unlocated, without usable coordinates; a workbook's alike sheets after
+    the one read; a KML's or GeoPackage's folders or layers of another kind."""
+    if "left_out" in table.attrs:
+        console.print(f"[yellow]{table.attrs['left_out']}[/]")
 
 
 def _radius(radius_km: Optional[float], core_km: Optional[float], county_km: Optional[float],

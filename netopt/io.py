@@ -383,7 +383,6 @@ def kind_sheets(path: Path) -> dict[str, str]:
 
 
 KIND_NAMES = {"counties", "区县", "towns", "乡镇", "街道", "branches", "网点", "candidates", "候选点位"}
-SHEET_NAMES = {"branches": "网点", "candidate sites": "候选点位"}  # what a sheet is named to be read as the table
 
 
 def _named_alone(name: str) -> bool:
@@ -967,6 +966,7 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
     if headers[sheet][0] is None:
         raise InputError("the file is empty", file=table.file)
     if len(sheets) > 1:
+        _refuse_parts(table, sheets, headers, fields)
         table.file = f"{table.file} (sheet '{sheet}')"
         table.alike_sheets = tuple(name for name in _best_sheets(headers) if name != sheet)
     grid, at = sheets[sheet], headers[sheet][0]
@@ -984,6 +984,39 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
         problems.append(table.problem(f"more fields than the header's {width} (a separator inside a cell that is "
                                       "not in quotes?)", None, spill))
     table.frame, table.grid, table.sheets = table.frame.loc[:, [not b for b in blank]], "", None
+
+
+PARTS_OVERLAP = 0.2  # alike sheets sharing fewer of their names than this are parts of one table, not versions
+
+
+def _refuse_parts(table: _Table, sheets: dict[str, pd.DataFrame], headers: dict[str, tuple[int | None, int]],
+                  fields: tuple[sc.Field, ...]) -> None:
+    """An InputError where a workbook's alike sheets (headers naming as much) each hold part of one table — a
+    yearbook's towns, a sheet per county —, their names hardly shared: netopt reads one sheet, so the others'
+    rows would be lost. Versions of one table (a bank's branches of 2023 and 2024, a plan per sheet) share
+    most names: the first is read, the others said (_finish)."""
+    alike = _best_sheets(headers)
+    names = [_sheet_names_column(sheets[name], headers[name][0], fields) for name in alike]
+    if len(alike) < 2 or any(column is None for column in names):
+        return
+    total = sum(len(column) for column in names)
+    shared = 1.0 - len(set().union(*names)) / total if total else 1.0
+    if shared < PARTS_OVERLAP:
+        said = ", ".join(alike[:4]) + (f" and {len(alike) - 4} more" if len(alike) > 4 else "")
+        raise InputError(f"its {len(alike)} sheets {said} hold alike tables of different places ({total} rows in "
+                         "all): parts of one table, a sheet per county? netopt reads one sheet — put their rows in one "
+                         "sheet under one header, each row's county in a column (区县) where the sheet's name gave it",
+                         file=table.file)
+
+
+def _sheet_names_column(grid: pd.DataFrame, at: int, fields: tuple[sc.Field, ...]) -> list[str] | None:
+    """The names (the name field's filled cells) of a sheet under its header row `at`; None without one."""
+    header = _header_names(grid.loc[at])
+    match = sc.match_columns(header, fields)[0].get("name")
+    if match is None:
+        return None
+    cells = grid.loc[at + 1:, grid.columns[header.index(match.source)]].astype(str).str.strip()
+    return cells[cells != ""].tolist()
 
 
 def _best_sheets(headers: dict[str, tuple[int | None, int]]) -> list[str]:
@@ -1542,6 +1575,10 @@ def _finish(table: _Table, columns: dict[str, pd.Series], matches: dict[str, sc.
         read.attrs["coord_systems"] = table.coord_systems
     if table.repaired:
         read.attrs["repaired"] = table.repaired
+    if table.alike_sheets:
+        _say_left_out(read, read, f"{table.file}: left out the sheet(s) {', '.join(table.alike_sheets)}, whose header "
+                                  "names as much: the first such sheet is read — give the one wanted as its own file, "
+                                  "or name its sheet for the table (区县, 乡镇, 网点, 候选点位)")
     return read, table
 
 
@@ -1886,10 +1923,6 @@ def _read_points(path: Source, coords: str, layer: str | None, fields: tuple, co
     frame, table = _points_of_table(table, coords, fields, columns, what, skip_unlocated)
     if layers_of_shapes:
         _say_left_out(frame, frame, f"{table.file}: left out {layers_of_shapes}: layers of lines or areas, not places")
-    if table.alike_sheets:
-        _say_left_out(frame, frame, f"{table.file}: left out the sheet(s) {', '.join(table.alike_sheets)}, whose "
-                                    f"header names as much: the first such sheet is read — give the one wanted as "
-                                    f"its own file, or name its sheet {SHEET_NAMES[what]}")
     if not_places:
         _say_left_out(frame, frame, f"{table.file}: left out {not_places}: folders of lines or areas, not places")
     if not_branches:

@@ -498,3 +498,24 @@ def test_a_baidu_place_search_export_reads_as_branches(tmp_path: Path):
     branch = no.read_branches(path, coords="bd09").iloc[0]
     lon, lat = to_wgs84(np.array([117.333]), np.array([31.875]), "bd09")
     assert branch["bank"] == "中国农业银行" and (branch.geometry.x, branch.geometry.y) == pytest.approx((lon[0], lat[0]))
+
+
+def test_a_workbook_of_towns_a_sheet_per_county_is_refused_not_read_in_part(tmp_path: Path):
+    """A yearbook's towns, one sheet per county: reading the first sheet alone would lose the other counties'
+    towns; sheets of one table's versions (2020 and 2010) share their names: the first is read, the other said."""
+    towns = pd.read_csv(no.datasets.sample_dir() / "towns.csv", dtype=str)
+    by_county = tmp_path / "乡镇人口.xlsx"
+    with pd.ExcelWriter(by_county) as book:
+        for county, rows in towns.groupby("county", sort=False):
+            rows.to_excel(book, sheet_name=county, index=False)
+    with pytest.raises(no.InputError, match="its 9 sheets 瑶海区, 庐阳区, 蜀山区, 包河区 and 5 more hold alike tables of "
+                                            "different places \\(125 rows in all\\)"):
+        no.read_towns(by_county)
+    by_year = tmp_path / "towns.xlsx"
+    with pd.ExcelWriter(by_year) as book:
+        towns.to_excel(book, sheet_name="2020", index=False)
+        towns.head(100).to_excel(book, sheet_name="2010", index=False)
+    read = no.read_towns(by_year)
+    assert len(read) == 125 and "(sheet '2020'): left out the sheet(s) 2010, whose header names as much" in \
+        read.attrs["left_out"]
+    assert len(no.read_towns(by_year, layer="2010")) == 100
