@@ -154,15 +154,20 @@ class _Table:
     folders: pd.Series | None = None  # a KML file's folder of each feature, where it has several
     shapefile: bool = False  # a Shapefile's: field names of at most 10 bytes, perhaps cut
     alike_sheets: tuple[str, ...] = ()  # a workbook's other sheets whose header names as much as the one read
+    row_numbers: pd.Series | None = None  # sheets stacked as one table: each row's number in its own sheet
+    parts: pd.Series | None = None  # and its sheet
 
     def rows(self, mask: np.ndarray | pd.Series) -> tuple[int, ...]:
-        return tuple(int(n) for n in self.frame.index[np.asarray(mask, dtype=bool)])
+        picked = np.asarray(mask, dtype=bool)
+        numbers = self.frame.index if self.row_numbers is None else self.row_numbers.reindex(self.frame.index)
+        return tuple(int(n) for n in numbers[picked])
 
     def problem(self, message: str, column: str | None = None, mask: object = None) -> Problem:
         rows = self.rows(mask) if mask is not None else ()
-        if rows and self.folders is not None:  # where to look in Google Earth's list of places
-            named = list(dict.fromkeys(self.folders.loc[list(rows)].astype(str)))
-            message += f" (folder {', '.join(named[:3])}{' …' if len(named) > 3 else ''})"
+        for word, where in (("folder", self.folders), ("sheet", self.parts)):  # where to look: Google Earth, Excel
+            if rows and where is not None:
+                named = list(dict.fromkeys(where.reindex(self.frame.index)[np.asarray(mask, bool)].astype(str)))
+                message += f" ({word} {', '.join(named[:3])}{' …' if len(named) > 3 else ''})"
         return Problem(self.file, message, column, rows, self.row_word)
 
     def header(self, field: str) -> str:
@@ -958,55 +963,87 @@ NOTE_STARTS = ("注", "说明", "资料来源", "数据来源", "来源", "note"
 def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Problem]) -> None:
     """Turn the grid into a table under its header row: of the first non-blank rows, the one naming the most of
     `fields` (a title above the header is skipped); in a workbook, from the sheet whose header names the most
-    (the file name then says which sheet). Blank rows and footnote rows under the table are dropped; rows keep
-    their numbers. A CSV record longer than the header is a problem (an unquoted separator?)."""
+    (the file name then says which sheet) — or, where alike sheets hold different places (a yearbook's towns, a
+    sheet per county), from all of them (_stack_parts). Blank rows and footnote rows under the table are
+    dropped; rows keep their numbers. A CSV record longer than the header is a problem (an unquoted
+    separator?)."""
     sheets = table.sheets or {"": table.frame}
     headers = {name: _header_row(grid, fields) for name, grid in sheets.items()}
     sheet = max(headers, key=lambda name: headers[name][1])  # the first of the best
     if headers[sheet][0] is None:
         raise InputError("the file is empty", file=table.file)
+    parts = _part_sheets(sheets, headers, fields) if len(sheets) > 1 else []
+    if parts:
+        _stack_parts(table, {name: sheets[name] for name in parts}, headers, fields, problems)
+        return
     if len(sheets) > 1:
-        _refuse_parts(table, sheets, headers, fields)
         table.file = f"{table.file} (sheet '{sheet}')"
         table.alike_sheets = tuple(name for name in _best_sheets(headers) if name != sheet)
-    grid, at = sheets[sheet], headers[sheet][0]
+    table.frame = _under_header(table, sheets[sheet], headers[sheet][0], fields, problems)
+    table.grid, table.sheets = "", None
+
+
+def _under_header(table: _Table, grid: pd.DataFrame, at: int, fields: tuple[sc.Field, ...],
+                  problems: list[Problem]) -> pd.DataFrame:
+    """The rows of a grid under its header row `at` (or the two rows from `at`), named by it: blank and footnote
+    rows dropped, blank unnamed columns too; a CSV's record wider than its header a problem."""
     filled = _filled(grid)
     names = _header_names(grid.loc[at])
     below = _sub_header_row(grid, filled, at, fields)
     if below is not None:  # a header of two rows (人口 over 合计 / 男 / 女, 坐标 over 经度 / 纬度)
         names, at = _header_names(_joined_header(grid.loc[at], grid.loc[below])), below
     body, kept = grid.loc[at + 1:], filled[at:]
-    table.frame = body.set_axis(names, axis=1)[kept.any(axis=1) & ~_footnotes(body, kept)]
-    blank = [name.startswith("Unnamed:") and (table.frame[name].str.strip() == "").all() for name in names]
+    frame = body.set_axis(names, axis=1)[kept.any(axis=1) & ~_footnotes(body, kept)]
+    blank = [name.startswith("Unnamed:") and (frame[name].str.strip() == "").all() for name in names]
     width = max((k + 1 for k, name in enumerate(names) if not name.startswith("Unnamed:")), default=0)
-    spill = (table.frame.iloc[:, width:] != "").any(axis=1).to_numpy()  # cells right of the header's last name
+    spill = (frame.iloc[:, width:] != "").any(axis=1).to_numpy()  # cells right of the header's last name
     if table.grid == "csv" and spill.any():
-        problems.append(table.problem(f"more fields than the header's {width} (a separator inside a cell that is "
-                                      "not in quotes?)", None, spill))
-    table.frame, table.grid, table.sheets = table.frame.loc[:, [not b for b in blank]], "", None
+        problems.append(replace(table, frame=frame).problem(f"more fields than the header's {width} (a separator "
+                                                             "inside a cell that is not in quotes?)", None, spill))
+    return frame.loc[:, [not b for b in blank]]
 
 
 PARTS_OVERLAP = 0.2  # alike sheets sharing fewer of their names than this are parts of one table, not versions
+COUNTY_SHEET = re.compile(r"(?:区|县|市|旗)$")  # a sheet named for a county: 瑶海区, 肥东县, 巢湖市
 
 
-def _refuse_parts(table: _Table, sheets: dict[str, pd.DataFrame], headers: dict[str, tuple[int | None, int]],
-                  fields: tuple[sc.Field, ...]) -> None:
-    """An InputError where a workbook's alike sheets (headers naming as much) each hold part of one table — a
-    yearbook's towns, a sheet per county —, their names hardly shared: netopt reads one sheet, so the others'
-    rows would be lost. Versions of one table (a bank's branches of 2023 and 2024, a plan per sheet) share
-    most names: the first is read, the others said (_finish)."""
-    alike = _best_sheets(headers)
+def _part_sheets(sheets: dict[str, pd.DataFrame], headers: dict[str, tuple[int | None, int]],
+                 fields: tuple[sc.Field, ...]) -> list[str]:
+    """A workbook's alike sheets (headers naming as much) that each hold part of one table — a yearbook's towns,
+    a sheet per county —, their names hardly shared; [] where they are versions of one table (a bank's branches
+    of 2023 and 2024, a plan per sheet: most names shared). Alike: a header naming as much as the best, or one
+    field less (a sheet without the codes the others give)."""
+    most = max(count for _, count in headers.values())
+    alike = [name for name, (at, count) in headers.items() if at is not None and count >= max(2, most - 1)]
     names = [_sheet_names_column(sheets[name], headers[name][0], fields) for name in alike]
     if len(alike) < 2 or any(column is None for column in names):
-        return
+        return []
     total = sum(len(column) for column in names)
     shared = 1.0 - len(set().union(*names)) / total if total else 1.0
-    if shared < PARTS_OVERLAP:
-        said = ", ".join(alike[:4]) + (f" and {len(alike) - 4} more" if len(alike) > 4 else "")
-        raise InputError(f"its {len(alike)} sheets {said} hold alike tables of different places ({total} rows in "
-                         "all): parts of one table, a sheet per county? netopt reads one sheet — put their rows in one "
-                         "sheet under one header, each row's county in a column (区县) where the sheet's name gave it",
-                         file=table.file)
+    return alike if shared < PARTS_OVERLAP else []
+
+
+def _stack_parts(table: _Table, parts: dict[str, pd.DataFrame], headers: dict[str, tuple[int | None, int]],
+                 fields: tuple[sc.Field, ...], problems: list[Problem]) -> None:
+    """The alike sheets' rows as one table, in the workbook's order: each row keeps its number in its sheet
+    (messages name the sheet), and where the header names no county, a sheet named for one (瑶海区) gives its
+    rows' county."""
+    frames = []
+    for name, grid in parts.items():
+        frame = _under_header(table, grid, headers[name][0], fields, problems)
+        has_county = "county" in sc.match_columns(list(frame.columns), fields)[0]
+        if not has_county and any(f.name == "county" for f in fields) and COUNTY_SHEET.search(name):
+            frame = frame.assign(**{"区县": name})
+        frames.append(frame.assign(**{PART_COLUMN: name}))
+    stacked = pd.concat(frames).fillna("")
+    table.row_numbers = pd.Series(stacked.index.to_numpy(), index=np.arange(1, len(stacked) + 1))
+    table.parts = stacked.pop(PART_COLUMN).set_axis(table.row_numbers.index)
+    table.frame = stacked.set_axis(table.row_numbers.index)
+    table.file = f"{table.file} ({len(parts)} sheets)"
+    table.grid, table.sheets = "", None
+
+
+PART_COLUMN = "__sheet__"
 
 
 def _sheet_names_column(grid: pd.DataFrame, at: int, fields: tuple[sc.Field, ...]) -> list[str] | None:

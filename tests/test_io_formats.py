@@ -500,17 +500,27 @@ def test_a_baidu_place_search_export_reads_as_branches(tmp_path: Path):
     assert branch["bank"] == "中国农业银行" and (branch.geometry.x, branch.geometry.y) == pytest.approx((lon[0], lat[0]))
 
 
-def test_a_workbook_of_towns_a_sheet_per_county_is_refused_not_read_in_part(tmp_path: Path):
-    """A yearbook's towns, one sheet per county: reading the first sheet alone would lose the other counties'
-    towns; sheets of one table's versions (2020 and 2010) share their names: the first is read, the other said."""
+def test_a_workbook_of_towns_a_sheet_per_county_is_read_whole(tmp_path: Path):
+    """A yearbook's towns, one sheet per county (a title above each header, no county column: the sheet's name
+    gives it): every sheet's rows read as one table, a problem named by its sheet and its row there; sheets of
+    one table's versions (2020 and 2010) share their names: the first is read, the other said."""
     towns = pd.read_csv(no.datasets.sample_dir() / "towns.csv", dtype=str)
     by_county = tmp_path / "乡镇人口.xlsx"
     with pd.ExcelWriter(by_county) as book:
         for county, rows in towns.groupby("county", sort=False):
+            rows.drop(columns=["county", "county_id"]).to_excel(book, sheet_name=county, index=False, startrow=1)
+    read = no.read_towns(by_county)
+    assert read["name"].tolist() == towns["name"].tolist() and read["county"].tolist() == towns["county"].tolist()
+    assert read["population"].sum() == towns["population"].astype(float).sum()
+    towns.loc[towns["name"] == "三十岗乡", "population"] = "abc"  # 庐阳区's
+    with pd.ExcelWriter(by_county) as book:
+        for county, rows in towns.groupby("county", sort=False):
             rows.to_excel(book, sheet_name=county, index=False)
-    with pytest.raises(no.InputError, match="its 9 sheets 瑶海区, 庐阳区, 蜀山区, 包河区 and 5 more hold alike tables of "
-                                            "different places \\(125 rows in all\\)"):
+    row = 2 + towns[towns["county"] == "庐阳区"]["name"].tolist().index("三十岗乡")
+    with pytest.raises(no.InputError, match=f"乡镇人口.xlsx \\(9 sheets\\), row {row}, column 'population': "
+                                            "non-numeric values \\(e.g. 'abc'\\) \\(sheet 庐阳区\\)"):
         no.read_towns(by_county)
+    towns.loc[towns["name"] == "三十岗乡", "population"] = "1000"
     by_year = tmp_path / "towns.xlsx"
     with pd.ExcelWriter(by_year) as book:
         towns.to_excel(book, sheet_name="2020", index=False)
