@@ -1005,6 +1005,7 @@ def _under_header(table: _Table, grid: pd.DataFrame, at: int, fields: tuple[sc.F
 
 PARTS_OVERLAP = 0.2  # alike sheets sharing fewer of their names than this are parts of one table, not versions
 COUNTY_SHEET = re.compile(r"(?:区|县|市|旗)$")  # a sheet named for a county: 瑶海区, 肥东县, 巢湖市
+BANK_SHEET = re.compile(r"(?:银行|信用社|信用联社)$")  # a sheet named for a bank: 中国农业银行
 
 
 def _part_sheets(sheets: dict[str, pd.DataFrame], headers: dict[str, tuple[int | None, int]],
@@ -1026,14 +1027,15 @@ def _part_sheets(sheets: dict[str, pd.DataFrame], headers: dict[str, tuple[int |
 def _stack_parts(table: _Table, parts: dict[str, pd.DataFrame], headers: dict[str, tuple[int | None, int]],
                  fields: tuple[sc.Field, ...], problems: list[Problem]) -> None:
     """The alike sheets' rows as one table, in the workbook's order: each row keeps its number in its sheet
-    (messages name the sheet), and where the header names no county, a sheet named for one (瑶海区) gives its
-    rows' county."""
+    (messages name the sheet), and where the header names no county (no bank), a sheet named for one (瑶海区;
+    中国农业银行) gives its rows' county (bank)."""
     frames = []
     for name, grid in parts.items():
         frame = _under_header(table, grid, headers[name][0], fields, problems)
-        has_county = "county" in sc.match_columns(list(frame.columns), fields)[0]
-        if not has_county and any(f.name == "county" for f in fields) and COUNTY_SHEET.search(name):
-            frame = frame.assign(**{"区县": name})
+        named = sc.match_columns(list(frame.columns), fields)[0]
+        for field, header, pattern in (("county", "区县", COUNTY_SHEET), ("bank", "银行", BANK_SHEET)):
+            if field not in named and any(f.name == field for f in fields) and pattern.search(name):
+                frame = frame.assign(**{header: name})
         frames.append(frame.assign(**{PART_COLUMN: name}))
     stacked = pd.concat(frames).fillna("")
     table.row_numbers = pd.Series(stacked.index.to_numpy(), index=np.arange(1, len(stacked) + 1))

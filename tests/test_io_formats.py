@@ -529,3 +529,14 @@ def test_a_workbook_of_towns_a_sheet_per_county_is_read_whole(tmp_path: Path):
     assert len(read) == 125 and "(sheet '2020'): left out the sheet(s) 2010, whose header names as much" in \
         read.attrs["left_out"]
     assert len(no.read_towns(by_year, layer="2010")) == 100
+
+
+def test_a_workbook_of_branches_a_sheet_per_bank_gives_each_its_bank(tmp_path: Path):
+    branches = pd.read_csv(no.datasets.sample_dir() / "branches.csv", dtype=str)
+    ours = branches[branches["bank"].isin(["中国农业银行", "招商银行", "交通银行"])]
+    book = tmp_path / "网点清单.xlsx"
+    with pd.ExcelWriter(book) as sheets:
+        for bank, rows in ours.groupby("bank", sort=False):
+            rows.drop(columns="bank").to_excel(sheets, sheet_name=bank, index=False)
+    read = no.read_branches(book).set_index("branch_id")["bank"]  # each sheet's bank
+    assert read.sort_index().to_dict() == ours.set_index("branch_id")["bank"].sort_index().to_dict()
