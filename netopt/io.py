@@ -1066,11 +1066,13 @@ def _best_sheets(headers: dict[str, tuple[int | None, int]]) -> list[str]:
 
 def alike_sheets(path: Path, fields: tuple[sc.Field, ...]) -> list[str]:
     """A workbook's sheets whose headers name the most of `fields` (sc.BRANCH_FIELDS …): the first is what a
-    reader takes, several a workbook of alike tables — plans, one per sheet; [] for any other file."""
+    reader takes, several a workbook of versions of one table — plans, one per sheet; [] for any other file, and
+    for sheets of different places, read as one table (_part_sheets, by the names of their first rows)."""
     if input_suffix(path) not in WORKBOOK_SUFFIXES or not path.is_file():
         return []
-    grids = _read_excel(path, None, nrows=HEADER_SEARCH_ROWS + 1)
-    return _best_sheets({name: _header_row(grid, fields) for name, grid in grids.items()})
+    grids = _read_excel(path, None, nrows=2 * HEADER_SEARCH_ROWS)
+    headers = {name: _header_row(grid, fields) for name, grid in grids.items()}
+    return [] if _part_sheets(grids, headers, fields) else _best_sheets(headers)
 
 
 def _header_row(grid: pd.DataFrame, fields: tuple[sc.Field, ...]) -> tuple[int | None, int]:

@@ -339,3 +339,14 @@ def test_a_workbook_of_plans_one_per_sheet_is_compared_sheet_by_sheet(outputs: P
     assert code == 0 and scenarios[1:] == [f"{tmp_path.name}/方案/方案A", f"{tmp_path.name}/方案/方案B"], said
     changes = pd.read_csv(tmp_path / "cmp" / "compare_changes.csv")
     assert "HF0014" in changes.loc[changes["scenario 方案"].str.endswith("方案B"), "branch_id 网点编号"].tolist()
+
+
+def test_a_network_in_a_sheet_per_bank_is_one_plan_to_compare(tmp_path: Path):
+    branches = pd.read_csv(sample_dir() / "branches.csv", dtype=str)
+    book = tmp_path / "网点.xlsx"
+    with pd.ExcelWriter(book) as sheets:
+        for bank, rows in branches.groupby("bank", sort=False):
+            rows.to_excel(sheets, sheet_name=bank[:31], index=False)
+    code, said = _run("compare", str(book), "--out", str(tmp_path / "cmp"))
+    scenarios = pd.read_csv(tmp_path / "cmp" / "compare_scenarios.csv").set_index("scenario 方案")
+    assert code == 0 and len(scenarios) == 2 and scenarios["branches 网点数"].tolist() == [480, 480], said
