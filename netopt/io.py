@@ -154,6 +154,7 @@ class _Table:
     folders: pd.Series | None = None  # a KML file's folder of each feature, where it has several
     shapefile: bool = False  # a Shapefile's: field names of at most 10 bytes, perhaps cut
     alike_sheets: tuple[str, ...] = ()  # a workbook's other sheets whose header names as much as the one read
+    alike_why: str = ""  # why they are left out
     row_numbers: pd.Series | None = None  # sheets stacked as one table: each row's number in its own sheet
     parts: pd.Series | None = None  # and its sheet
 
@@ -977,8 +978,11 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
         _stack_parts(table, {name: sheets[name] for name in parts}, headers, fields, problems)
         return
     if len(sheets) > 1:
+        summary = _summary_sheet(sheets, headers, fields)
+        sheet = summary or sheet
         table.file = f"{table.file} (sheet '{sheet}')"
         table.alike_sheets = tuple(name for name in _best_sheets(headers) if name != sheet)
+        table.alike_why = "their rows are in it" if summary else ALIKE_FIRST
     table.frame = _under_header(table, sheets[sheet], headers[sheet][0], fields, problems)
     table.grid, table.sheets = "", None
 
@@ -1003,6 +1007,8 @@ def _under_header(table: _Table, grid: pd.DataFrame, at: int, fields: tuple[sc.F
     return frame.loc[:, [not b for b in blank]]
 
 
+ALIKE_FIRST = ("the first such sheet is read — give the one wanted as its own file, or name its sheet for the table "
+               "(区县, 乡镇, 网点, 候选点位)")
 PARTS_OVERLAP = 0.2  # alike sheets sharing fewer of their names than this are parts of one table, not versions
 COUNTY_SHEET = re.compile(r"(?:区|县|市|旗)$")  # a sheet named for a county: 瑶海区, 肥东县, 巢湖市
 BANK_SHEET = re.compile(r"(?:银行|信用社|信用联社)$")  # a sheet named for a bank: 中国农业银行
@@ -1022,6 +1028,27 @@ def _part_sheets(sheets: dict[str, pd.DataFrame], headers: dict[str, tuple[int |
     total = sum(len(column) for column in names)
     shared = 1.0 - len(set().union(*names)) / total if total else 1.0
     return alike if shared < PARTS_OVERLAP else []
+
+
+def _summary_sheet(sheets: dict[str, pd.DataFrame], headers: dict[str, tuple[int | None, int]],
+                   fields: tuple[sc.Field, ...]) -> str | None:
+    """Of alike sheets, the one holding the others' rows, where they are parts of one table (汇总 beside a sheet
+    per county); None where there is none."""
+    alike = _best_sheets(headers)
+    if len(alike) < 3:
+        return None
+    names = {name: _sheet_names_column(sheets[name], headers[name][0], fields) for name in alike}
+    for whole in alike:
+        others = [name for name in alike if name != whole]
+        held = set().union(*(names[name] or [] for name in others))
+        if names[whole] is None or not held or len(held & set(names[whole])) < SUMMARY_SHARE * len(held):
+            continue
+        if _part_sheets({name: sheets[name] for name in others}, {name: headers[name] for name in others}, fields):
+            return whole
+    return None
+
+
+SUMMARY_SHARE = 0.95  # a sheet holding this much of the other sheets' names is their summary
 
 
 def _stack_parts(table: _Table, parts: dict[str, pd.DataFrame], headers: dict[str, tuple[int | None, int]],
@@ -1618,8 +1645,7 @@ def _finish(table: _Table, columns: dict[str, pd.Series], matches: dict[str, sc.
         read.attrs["repaired"] = table.repaired
     if table.alike_sheets:
         _say_left_out(read, read, f"{table.file}: left out the sheet(s) {', '.join(table.alike_sheets)}, whose header "
-                                  "names as much: the first such sheet is read — give the one wanted as its own file, "
-                                  "or name its sheet for the table (区县, 乡镇, 网点, 候选点位)")
+                                  f"names as much: {table.alike_why}")
     return read, table
 
 

@@ -521,6 +521,14 @@ def test_a_workbook_of_towns_a_sheet_per_county_is_read_whole(tmp_path: Path):
                                             "non-numeric values \\(e.g. 'abc'\\) \\(sheet 庐阳区\\)"):
         no.read_towns(by_county)
     towns.loc[towns["name"] == "三十岗乡", "population"] = "1000"
+    with pd.ExcelWriter(by_county) as book:  # a summary 汇总 among them holds their rows: it is read
+        for county, rows in towns.groupby("county", sort=False):
+            rows.to_excel(book, sheet_name=county, index=False)
+            if county == "庐阳区":
+                towns.to_excel(book, sheet_name="汇总", index=False)
+    read = no.read_towns(by_county)
+    assert len(read) == 125 and "(sheet '汇总'): left out the sheet(s) 瑶海区, 庐阳区, 蜀山区" in read.attrs["left_out"]
+    assert read.attrs["left_out"].endswith("whose header names as much: their rows are in it")
     by_year = tmp_path / "towns.xlsx"
     with pd.ExcelWriter(by_year) as book:
         towns.to_excel(book, sheet_name="2020", index=False)
