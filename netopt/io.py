@@ -1054,15 +1054,18 @@ SUMMARY_SHARE = 0.95  # a sheet holding this much of the other sheets' names is 
 def _stack_parts(table: _Table, parts: dict[str, pd.DataFrame], headers: dict[str, tuple[int | None, int]],
                  fields: tuple[sc.Field, ...], problems: list[Problem]) -> None:
     """The alike sheets' rows as one table, in the workbook's order: each row keeps its number in its sheet
-    (messages name the sheet), and where the header names no county (no bank), a sheet named for one (瑶海区;
-    中国农业银行) gives its rows' county (bank)."""
-    frames = []
+    (messages name the sheet; a field headed otherwise than in the first sheet, 名称 and 乡镇名称, under the first's
+    header), and where the header names no county (no bank), a sheet named for one (瑶海区; 中国农业银行) gives its
+    rows' county (bank)."""
+    frames, first = [], None
     for name, grid in parts.items():
         frame = _under_header(table, grid, headers[name][0], fields, problems)
         named = sc.match_columns(list(frame.columns), fields)[0]
+        first = first or {field: match.source for field, match in named.items()}
+        frame = frame.rename(columns={match.source: first[field] for field, match in named.items() if field in first})
         for field, header, pattern in (("county", "区县", COUNTY_SHEET), ("bank", "银行", BANK_SHEET)):
             if field not in named and any(f.name == field for f in fields) and pattern.search(name):
-                frame = frame.assign(**{header: name})
+                frame = frame.assign(**{first.get(field, header): name})
         frames.append(frame.assign(**{PART_COLUMN: name}))
     stacked = pd.concat(frames).fillna("")
     table.row_numbers = pd.Series(stacked.index.to_numpy(), index=np.arange(1, len(stacked) + 1))
