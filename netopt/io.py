@@ -165,10 +165,16 @@ class _Table:
 
     def problem(self, message: str, column: str | None = None, mask: object = None) -> Problem:
         rows = self.rows(mask) if mask is not None else ()
-        for word, where in (("folder", self.folders), ("sheet", self.parts)):  # where to look: Google Earth, Excel
-            if rows and where is not None:
-                named = list(dict.fromkeys(where.reindex(self.frame.index)[np.asarray(mask, bool)].astype(str)))
-                message += f" ({word} {', '.join(named[:3])}{' …' if len(named) > 3 else ''})"
+        if rows and self.folders is not None:  # where to look in Google Earth's list of places
+            named = list(dict.fromkeys(self.folders.reindex(self.frame.index)[np.asarray(mask, bool)].astype(str)))
+            message += f" (folder {', '.join(named[:3])}{' …' if len(named) > 3 else ''})"
+        if rows and self.parts is not None:  # sheets read as one table: each sheet's rows
+            by_sheet: dict[str, list[int]] = {}
+            for sheet, row in zip(self.parts.reindex(self.frame.index)[np.asarray(mask, bool)], rows):
+                by_sheet.setdefault(str(sheet), []).append(row)
+            said = "; ".join(f"{sheet} {describe_rows(tuple(numbers), limit=5)}"
+                             for sheet, numbers in list(by_sheet.items())[:3])
+            message += f" (sheet {said}{' …' if len(by_sheet) > 3 else ''})"
         return Problem(self.file, message, column, rows, self.row_word)
 
     def header(self, field: str) -> str:

@@ -521,7 +521,7 @@ def test_a_workbook_of_towns_a_sheet_per_county_is_read_whole(tmp_path: Path):
             rows.to_excel(book, sheet_name=county, index=False)
     row = 2 + towns[towns["county"] == "庐阳区"]["name"].tolist().index("三十岗乡")
     with pytest.raises(no.InputError, match=f"乡镇人口.xlsx \\(9 sheets\\), row {row}, column 'population': "
-                                            "non-numeric values \\(e.g. 'abc'\\) \\(sheet 庐阳区\\)"):
+                                            f"non-numeric values \\(e.g. 'abc'\\) \\(sheet 庐阳区 row {row}\\)"):
         no.read_towns(by_county)
     towns.loc[towns["name"] == "三十岗乡", "population"] = "1000"
     with pd.ExcelWriter(by_county) as book:  # a summary 汇总 among them holds their rows: it is read
