@@ -8,6 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import netopt as no
 from netopt.coords import from_wgs84
@@ -551,3 +553,29 @@ def test_a_workbook_of_branches_a_sheet_per_bank_gives_each_its_bank(tmp_path: P
             rows.drop(columns="bank").to_excel(sheets, sheet_name=bank, index=False)
     read = no.read_branches(book).set_index("branch_id")["bank"]  # each sheet's bank
     assert read.sort_index().to_dict() == ours.set_index("branch_id")["bank"].sort_index().to_dict()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sheet_of=st.lists(st.integers(0, 3), min_size=9, max_size=9), titled=st.lists(st.booleans(), min_size=4,
+       max_size=4), chinese=st.lists(st.booleans(), min_size=4, max_size=4))
+def test_towns_split_over_sheets_any_way_read_back_whole(tmp_path: Path, sheet_of: list[int], titled: list[bool],
+                                                          chinese: list[bool]):
+    """Any split of the towns' counties over sheets (each perhaps under a title, headed in English or Chinese)
+    reads back as the one table, the sheets' rows in the workbook's order."""
+    towns = pd.read_csv(no.datasets.sample_dir() / "towns.csv", dtype=str)[["name", "county", "population", "lon",
+                                                                              "lat"]]
+    county_sheet = dict(zip(towns["county"].unique(), sheet_of))
+    used = sorted(set(sheet_of))
+    assume(len(used) >= 2)
+    book, expected = tmp_path / "乡镇.xlsx", []
+    with pd.ExcelWriter(book) as sheets:
+        for k in used:
+            rows = towns[towns["county"].map(county_sheet) == k]
+            expected.append(rows)
+            if chinese[k]:
+                rows = rows.set_axis(["乡镇名称", "所属区县", "常住人口（人）", "经度", "纬度"], axis=1)
+            rows.to_excel(sheets, sheet_name=f"第{k + 1}部分", index=False, startrow=2 if titled[k] else 0)
+    read = no.read_towns(book)
+    whole = pd.concat(expected)
+    assert read["name"].tolist() == whole["name"].tolist() and read["county"].tolist() == whole["county"].tolist()
+    assert read["population"].tolist() == whole["population"].astype(float).tolist()
