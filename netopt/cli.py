@@ -573,7 +573,10 @@ def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None,
 def _say_left_out(table) -> None:
     """What reading a table left out: branches marked closed or not yet open by a status column
     (io._open_branches) or, with --skip-unlocated, without usable coordinates; a workbook's alike sheets after
-    the one read; a KML's or GeoPackage's folders or layers of another kind."""
+    the one read; a KML's or GeoPackage's folders or layers of another kind. Also a workbook's sheets read as one
+    table."""
+    if "sheets_read" in table.attrs:
+        console.print(table.attrs["sheets_read"])
     if "left_out" in table.attrs:
         console.print(f"[yellow]{table.attrs['left_out']}[/]")
 

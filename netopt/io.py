@@ -1652,6 +1652,10 @@ def _finish(table: _Table, columns: dict[str, pd.Series], matches: dict[str, sc.
         read.attrs["coord_systems"] = table.coord_systems
     if table.repaired:
         read.attrs["repaired"] = table.repaired
+    if table.parts is not None:
+        sheets = list(dict.fromkeys(table.parts))
+        read.attrs["sheets_read"] = (f"{table.file}: its sheets {', '.join(sheets[:4])}"
+                                     f"{f' and {len(sheets) - 4} more' if len(sheets) > 4 else ''} read as one table")
     if table.alike_sheets:
         _say_left_out(read, read, f"{table.file}: left out the sheet(s) {', '.join(table.alike_sheets)}, whose header "
                                   f"names as much: {table.alike_why}")

@@ -517,6 +517,7 @@ def test_a_workbook_of_towns_a_sheet_per_county_is_read_whole(tmp_path: Path):
     read = no.read_towns(by_county)
     assert read["name"].tolist() == towns["name"].tolist() and read["county"].tolist() == towns["county"].tolist()
     assert read["population"].sum() == towns["population"].astype(float).sum()
+    assert read.attrs["sheets_read"].endswith("(9 sheets): its sheets 瑶海区, 庐阳区, 蜀山区, 包河区 and 5 more read as one table")
     towns.loc[towns["name"] == "三十岗乡", "population"] = "abc"  # 庐阳区's
     with pd.ExcelWriter(by_county) as book:
         for county, rows in towns.groupby("county", sort=False):
