@@ -264,9 +264,12 @@ KIND_HINTS = {"counties": ("count", "区县", "县", "unit"), "towns": ("town", 
 
 def guess_kind(path: Path) -> str | None:
     """counties, towns, branches or candidates (候选网点.csv: candidate sites, though it says 网点) as the file's
-    name says (one kind only; a name in GBK bytes read as GBK), else None."""
+    name says (one kind only; a name in GBK bytes read as GBK), else None. A county's name in it (肥东县乡镇人口.xlsx,
+    网点_长丰县.csv) says counties only where nothing else is said."""
     name = readable(path.name).lower()
     hits = [kind for kind, words in KIND_HINTS.items() if any(w in name for w in words)]
+    if len(hits) > 1 and "counties" in hits and not any(w in name for w in KIND_HINTS["counties"] if w != "县"):
+        hits.remove("counties")  # 县 of a county's name beside another kind's word
     if "candidates" in hits:
         return "candidates"
     return hits[0] if len(hits) == 1 else None
@@ -350,12 +353,32 @@ def find_table(folder: Path, kind: str, required: bool = True) -> Path | None:
     if named:
         shown = ", ".join(path.name for path in named[:4]) + (f" and {len(named) - 4} more" if len(named) > 4 else "")
         raise InputError(f"{len(named)} files could be the {kind} table ({shown}): name "
-                         f"the one to use {kind}.csv (or .xlsx …){_outputs_hint(folder)}", file=str(folder))
+                         f"the one to use {kind}.csv (or .xlsx …){_parts_hint(named, kind)}{_outputs_hint(folder)}",
+                         file=str(folder))
     if not required:
         return None
     raise InputError(f"no {kind} file found (expected {kind}.csv, .csv.gz, .xlsx, .xls, .geojson, .gpkg or .shp, "
                      f"or one file whose name has {'/'.join(KIND_HINTS[kind])}){_outputs_hint(folder)}",
                      file=str(folder))
+
+
+KIND_FIELDS = {"counties": sc.COUNTY_FIELDS, "towns": sc.TOWN_FIELDS, "branches": sc.BRANCH_FIELDS,
+               "candidates": sc.CANDIDATE_FIELDS}
+
+
+def _parts_hint(files: list[Path], kind: str) -> str:
+    """For several files of one kind holding alike tables of different places (a file per county): how to give
+    them as one table; "" otherwise."""
+    tables = [path for path in files if input_suffix(path) in TEXT_SUFFIXES + WORKBOOK_SUFFIXES]
+    try:
+        grids = {path.name: _head_grids(path)[0] for path in tables}
+    except (InputError, IndexError):  # an unreadable file: its reader says so when it is read
+        return ""
+    headers = {name: _header_row(grid, KIND_FIELDS[kind]) for name, grid in grids.items()}
+    if len(grids) < 2 or not _part_sheets(grids, headers, KIND_FIELDS[kind]):
+        return ""
+    return (" — they hold alike tables of different places: parts of one table? Put them as the sheets of one "
+            "workbook, read as one table, or their rows in one file")
 
 
 OUTPUT_WORKBOOKS = ("coverage.xlsx", "plan.xlsx", "branch_types.xlsx", "compare.xlsx", "site_evaluation.xlsx",

@@ -580,3 +580,18 @@ def test_towns_split_over_sheets_any_way_read_back_whole(tmp_path: Path, sheet_o
     whole = pd.concat(expected)
     assert read["name"].tolist() == whole["name"].tolist() and read["county"].tolist() == whole["county"].tolist()
     assert read["population"].tolist() == whole["population"].astype(float).tolist()
+
+
+def test_a_folder_of_towns_files_a_file_per_county_says_how_to_give_them(tmp_path: Path):
+    """Files named for towns and their county (乡镇_长丰县.csv: towns, the county's 县 no counties table) holding
+    alike tables of different places: the message says to make them a workbook's sheets, read as one table."""
+    from netopt.io import find_table, guess_kind
+
+    assert [guess_kind(Path(name)) for name in ("乡镇_长丰县.csv", "肥东县乡镇人口.xlsx", "网点_长丰县.csv", "区县.csv")] == [
+        "towns", "towns", "branches", "counties"]
+    towns = pd.read_csv(no.datasets.sample_dir() / "towns.csv", dtype=str)
+    for county, rows in towns.groupby("county", sort=False):
+        rows.to_csv(tmp_path / f"乡镇_{county}.csv", index=False)
+    with pytest.raises(no.InputError, match="9 files could be the towns table .* they hold alike tables of different "
+                                            "places: parts of one table\\? Put them as the sheets of one workbook"):
+        find_table(tmp_path, "towns")
