@@ -1047,10 +1047,12 @@ def _part_sheets(sheets: dict[str, pd.DataFrame], headers: dict[str, tuple[int |
                  fields: tuple[sc.Field, ...]) -> list[str]:
     """A workbook's alike sheets (headers naming as much) that each hold part of one table — a yearbook's towns,
     a sheet per county —, their names hardly shared; [] where they are versions of one table (a bank's branches
-    of 2023 and 2024, a plan per sheet: most names shared). Alike: a header naming as much as the best, or one
-    field less (a sheet without the codes the others give)."""
-    most = max(count for _, count in headers.values())
-    alike = [name for name, (at, count) in headers.items() if at is not None and count >= max(2, most - 1)]
+    of 2023 and 2024, a plan per sheet: most names shared). Alike: the same columns as the sheet whose header
+    names the most (its fields, headed in any accepted way, and its other headers), or all but one (a sheet
+    without the codes the others give) — not a plan's sites beside the towns it changes."""
+    best = max(headers, key=lambda name: headers[name][1])
+    columns = {name: _header_signature(sheets[name], at, fields) for name, (at, _) in headers.items() if at is not None}
+    alike = [name for name in columns if len(columns[name] ^ columns[best]) <= 1 and headers[name][1] >= 2]
     names = [_sheet_names_column(sheets[name], headers[name][0], fields) for name in alike]
     if len(alike) < 2 or any(column is None for column in names):
         return []
@@ -1105,6 +1107,14 @@ def _stack_parts(table: _Table, parts: dict[str, pd.DataFrame], headers: dict[st
 
 
 PART_COLUMN = "__sheet__"
+
+
+def _header_signature(grid: pd.DataFrame, at: int, fields: tuple[sc.Field, ...]) -> set[str]:
+    """What a sheet's header row `at` holds: the fields it names (however headed) and its other headers."""
+    header = [name for name in _header_names(grid.loc[at]) if not name.startswith("Unnamed:")]
+    matched = sc.match_columns(header, fields)[0]
+    sources = {match.source for match in matched.values()}
+    return set(matched) | {sc.normalize_header(name) for name in header if name not in sources}
 
 
 def _sheet_names_column(grid: pd.DataFrame, at: int, fields: tuple[sc.Field, ...]) -> list[str] | None:

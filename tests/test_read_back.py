@@ -350,3 +350,11 @@ def test_a_network_in_a_sheet_per_bank_is_one_plan_to_compare(tmp_path: Path):
     code, said = _run("compare", str(book), "--out", str(tmp_path / "cmp"))
     scenarios = pd.read_csv(tmp_path / "cmp" / "compare_scenarios.csv").set_index("scenario 方案")
     assert code == 0 and len(scenarios) == 2 and scenarios["branches 网点数"].tolist() == [480, 480], said
+
+
+def test_a_plans_workbook_as_candidates_is_its_sites_not_its_sheets_stacked(outputs: Path):
+    """Its sites sheet and its towns changed name alike fields (name, county, lon/lat) but are other tables:
+    the sites are read alone."""
+    sites = nio.read_candidates(outputs / "plan" / "mclp_plan.xlsx")
+    assert "sheets_read" not in sites.attrs and sites["site_id"].notna().all()
+    assert len(sites) == len(pd.read_csv(outputs / "plan" / "mclp_sites.csv"))
