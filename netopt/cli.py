@@ -437,7 +437,7 @@ def validate(
                     continue
                 residents = {"population": population} if chosen == "towns" and population else {}
                 frame = CHECKED[chosen](path, coords=coords, layer=sheet, **residents)
-                where = f"{path} / {sheet}" if sheet else str(path)
+                where = f"{path} / {sheet}" if sheet else _files_named(path)
                 console.print(f"[green]ok[/] {where} ({chosen}): {len(frame):,} rows")
                 if "coord_systems" in frame.attrs:
                     counts = ", ".join(f"{n} {system}" for system, n in frame.attrs["coord_systems"].items())
@@ -464,6 +464,11 @@ def validate(
             _print_problems(problems)
             raise typer.Exit(1)
     _guard(run)
+
+
+def _files_named(path: Path | tuple) -> str:
+    """A table's file, or its files (a file per county) as "folder (9 files)"."""
+    return f"{path[0].parent} ({len(path)} files)" if isinstance(path, tuple) else str(path)
 
 
 def _say_repaired(frame: pd.DataFrame) -> None:

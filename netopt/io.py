@@ -40,7 +40,7 @@ INPUT_SUFFIXES = TABLE_SUFFIXES + VECTOR_SUFFIXES
 CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
 WGS84 = "EPSG:4326"
-Source = str | os.PathLike | pd.DataFrame  # a table's file, or a DataFrame read as one
+Source = str | os.PathLike | pd.DataFrame | tuple  # a table's file (or files: a file per county), or a DataFrame
 _GEOD = Geod(ellps="WGS84")
 
 
@@ -157,6 +157,7 @@ class _Table:
     alike_why: str = ""  # why they are left out
     row_numbers: pd.Series | None = None  # sheets stacked as one table: each row's number in its own sheet
     parts: pd.Series | None = None  # and its sheet
+    part_word: str = "sheet"  # what the parts are: sheets of a workbook, or files of a folder
 
     def rows(self, mask: np.ndarray | pd.Series) -> tuple[int, ...]:
         picked = np.asarray(mask, dtype=bool)
@@ -174,7 +175,7 @@ class _Table:
                 by_sheet.setdefault(str(sheet), []).append(row)
             said = "; ".join(f"{sheet} {describe_rows(tuple(numbers), limit=5)}"
                              for sheet, numbers in list(by_sheet.items())[:3])
-            message += f" (sheet {said}{' …' if len(by_sheet) > 3 else ''})"
+            message += f" ({self.part_word} {said}{' …' if len(by_sheet) > 3 else ''})"
         return Problem(self.file, message, column, rows, self.row_word)
 
     def header(self, field: str) -> str:
@@ -194,6 +195,8 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
     """The raw `kind` table (counties, towns, …) of a file, or of a pandas DataFrame given in its place."""
     if isinstance(path, pd.DataFrame):
         return _frame_table(path, layer, kind)
+    if isinstance(path, tuple):
+        return _files_table(path, kind)
     check_kind(path, (str, os.PathLike), f"the {kind} are given as a file path or a pandas DataFrame", kind)
     file = str(path)
     p = Path(file)
@@ -221,6 +224,21 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
     raise InputError(
         f"unsupported file type '{suffix}'; use one of {', '.join(INPUT_SUFFIXES)}", file=file
     )
+
+
+def _files_table(paths: tuple, kind: str) -> _Table:
+    """Several CSV or Excel files of one table (a file per county: find_city_table) as a workbook of a sheet per
+    file, its rows then read as one table (_take_header)."""
+    tables = [_read_raw(path, None, kind) for path in paths]
+    if any(not table.grid for table in tables):
+        raise InputError("only CSV and Excel files are read together as one table", file=str(paths[0]))
+    sheets = {}
+    for path, table in zip(paths, tables):
+        grids = table.sheets or {"": table.frame}
+        sheets.update({Path(path).name + (f" / {name}" if len(grids) > 1 else ""): grid for name, grid in grids.items()})
+    folder = Path(paths[0]).parent
+    grid = "csv" if all(table.grid == "csv" for table in tables) else "excel"
+    return _Table(next(iter(sheets.values())), str(folder), "row", grid=grid, sheets=sheets, part_word="file")
 
 
 def _frame_table(frame: pd.DataFrame, layer: str | None, kind: str) -> _Table:
@@ -353,8 +371,7 @@ def find_table(folder: Path, kind: str, required: bool = True) -> Path | None:
     if named:
         shown = ", ".join(path.name for path in named[:4]) + (f" and {len(named) - 4} more" if len(named) > 4 else "")
         raise InputError(f"{len(named)} files could be the {kind} table ({shown}): name "
-                         f"the one to use {kind}.csv (or .xlsx …){_parts_hint(named, kind)}{_outputs_hint(folder)}",
-                         file=str(folder))
+                         f"the one to use {kind}.csv (or .xlsx …){_outputs_hint(folder)}", file=str(folder))
     if not required:
         return None
     raise InputError(f"no {kind} file found (expected {kind}.csv, .csv.gz, .xlsx, .xls, .geojson, .gpkg or .shp, "
@@ -366,19 +383,20 @@ KIND_FIELDS = {"counties": sc.COUNTY_FIELDS, "towns": sc.TOWN_FIELDS, "branches"
                "candidates": sc.CANDIDATE_FIELDS}
 
 
-def _parts_hint(files: list[Path], kind: str) -> str:
-    """For several files of one kind holding alike tables of different places (a file per county): how to give
-    them as one table; "" otherwise."""
-    tables = [path for path in files if input_suffix(path) in TEXT_SUFFIXES + WORKBOOK_SUFFIXES]
+def _part_files(folder: Path, kind: str) -> tuple[Path, ...]:
+    """A data folder's files named for `kind` (乡镇_瑶海区.csv, 乡镇_庐阳区.csv …) that hold alike tables of
+    different places — parts of one table, a file per county —, where no file is named for the kind alone
+    (towns.csv); () otherwise."""
+    if not folder.is_dir() or any((folder / f"{kind}{suffix}").exists() for suffix in INPUT_SUFFIXES):
+        return ()  # no folder: find_table says so
+    named = [path for path in _folder_files(folder, TEXT_SUFFIXES + WORKBOOK_SUFFIXES) if guess_kind(path) == kind]
     try:
-        grids = {path.name: _head_grids(path)[0] for path in tables}
+        grids = {path.name: _head_grids(path)[0] for path in named}
     except (InputError, IndexError):  # an unreadable file: its reader says so when it is read
-        return ""
+        return ()
     headers = {name: _header_row(grid, KIND_FIELDS[kind]) for name, grid in grids.items()}
-    if len(grids) < 2 or not _part_sheets(grids, headers, KIND_FIELDS[kind]):
-        return ""
-    return (" — they hold alike tables of different places: parts of one table? Put them as the sheets of one "
-            "workbook, read as one table, or their rows in one file")
+    parts = _part_sheets(grids, headers, KIND_FIELDS[kind]) if len(grids) >= 2 else []
+    return tuple(path for path in named if path.name in parts) if len(parts) == len(named) else ()
 
 
 OUTPUT_WORKBOOKS = ("coverage.xlsx", "plan.xlsx", "branch_types.xlsx", "compare.xlsx", "site_evaluation.xlsx",
@@ -478,10 +496,13 @@ def find_tables(data: Path) -> dict[str, tuple[Path, str | None]]:
     return {kind: find_city_table(data, kind) for kind in CITY_TABLES}
 
 
-def find_city_table(folder: Path, kind: str) -> tuple[Path, str | None]:
-    """One table of a data folder as (file, sheet or None): find_table's file (a workbook's sheet named for the
-    table, if it has one), else the sheet of that name in the folder's one workbook, else the one file whose
+def find_city_table(folder: Path, kind: str) -> tuple[Path | tuple[Path, ...], str | None]:
+    """One table of a data folder as (file, sheet or None): its files of a file per county (_part_files, read as
+    one table), else find_table's file (a workbook's sheet named for the table, if it has one), else the sheet of that name in the folder's one workbook, else the one file whose
     header says it holds the table; find_table's error when none is there."""
+    parts = _part_files(folder, kind) if kind in KIND_FIELDS else ()
+    if parts:
+        return parts, None  # read as one table: _files_table
     path = find_table(folder, kind, required=False)
     if path is not None:
         return path, kind_sheets(path).get(kind)
@@ -1039,8 +1060,8 @@ def _under_header(table: _Table, grid: pd.DataFrame, at: int, fields: tuple[sc.F
 ALIKE_FIRST = ("the first such sheet is read — give the one wanted as its own file, or name its sheet for the table "
                "(区县, 乡镇, 网点, 候选点位)")
 PARTS_OVERLAP = 0.2  # alike sheets sharing fewer of their names than this are parts of one table, not versions
-COUNTY_SHEET = re.compile(r"(?:区|县|市|旗)$")  # a sheet named for a county: 瑶海区, 肥东县, 巢湖市
-BANK_SHEET = re.compile(r"(?:银行|信用社|信用联社)$")  # a sheet named for a bank: 中国农业银行
+COUNTY_SHEET = re.compile(r"([^\s_\-—(（]+(?:区|县|市|旗))$")  # named for a county: 瑶海区, 乡镇_长丰县.csv
+BANK_SHEET = re.compile(r"([^\s_\-—(（]+(?:银行|信用社|信用联社))$")  # named for a bank: 中国农业银行
 
 
 def _part_sheets(sheets: dict[str, pd.DataFrame], headers: dict[str, tuple[int | None, int]],
@@ -1094,15 +1115,17 @@ def _stack_parts(table: _Table, parts: dict[str, pd.DataFrame], headers: dict[st
         named = sc.match_columns(list(frame.columns), fields)[0]
         first = first or {field: match.source for field, match in named.items()}
         frame = frame.rename(columns={match.source: first[field] for field, match in named.items() if field in first})
+        label = Path(name).stem if table.part_word == "file" else name  # 乡镇_长丰县.csv: 长丰县
         for field, header, pattern in (("county", "区县", COUNTY_SHEET), ("bank", "银行", BANK_SHEET)):
-            if field not in named and any(f.name == field for f in fields) and pattern.search(name):
-                frame = frame.assign(**{first.get(field, header): name})
+            found = pattern.search(label)
+            if field not in named and any(f.name == field for f in fields) and found:
+                frame = frame.assign(**{first.get(field, header): found.group(1)})
         frames.append(frame.assign(**{PART_COLUMN: name}))
     stacked = pd.concat(frames).fillna("")
     table.row_numbers = pd.Series(stacked.index.to_numpy(), index=np.arange(1, len(stacked) + 1))
     table.parts = stacked.pop(PART_COLUMN).set_axis(table.row_numbers.index)
     table.frame = stacked.set_axis(table.row_numbers.index)
-    table.file = f"{table.file} ({len(parts)} sheets)"
+    table.file = f"{table.file} ({len(parts)} {table.part_word}s)"
     table.grid, table.sheets = "", None
 
 
@@ -1687,7 +1710,7 @@ def _finish(table: _Table, columns: dict[str, pd.Series], matches: dict[str, sc.
         read.attrs["repaired"] = table.repaired
     if table.parts is not None:
         sheets = list(dict.fromkeys(table.parts))
-        read.attrs["sheets_read"] = (f"{table.file}: its sheets {', '.join(sheets[:4])}"
+        read.attrs["sheets_read"] = (f"{table.file}: its {table.part_word}s {', '.join(sheets[:4])}"
                                      f"{f' and {len(sheets) - 4} more' if len(sheets) > 4 else ''} read as one table")
     if table.alike_sheets:
         _say_left_out(read, read, f"{table.file}: left out the sheet(s) {', '.join(table.alike_sheets)}, whose header "

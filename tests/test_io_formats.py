@@ -1,6 +1,7 @@
 """Every supported format, encoding, header language and unit reads to the same validated tables."""
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -582,16 +583,31 @@ def test_towns_split_over_sheets_any_way_read_back_whole(tmp_path: Path, sheet_o
     assert read["population"].tolist() == whole["population"].astype(float).tolist()
 
 
-def test_a_folder_of_towns_files_a_file_per_county_says_how_to_give_them(tmp_path: Path):
-    """Files named for towns and their county (乡镇_长丰县.csv: towns, the county's 县 no counties table) holding
-    alike tables of different places: the message says to make them a workbook's sheets, read as one table."""
-    from netopt.io import find_table, guess_kind
+def test_a_data_folder_of_towns_files_a_file_per_county_is_read_as_one_table(tmp_path: Path):
+    """Files named for towns and their county (乡镇_长丰县.csv: towns, the county's 县 no counties table), CSV or
+    Excel, no county column (each file's name gives it): read as one table, a problem named by its file and row;
+    files of one table's versions are still to be told apart."""
+    from netopt.io import find_city_table, guess_kind
 
     assert [guess_kind(Path(name)) for name in ("乡镇_长丰县.csv", "肥东县乡镇人口.xlsx", "网点_长丰县.csv", "区县.csv")] == [
         "towns", "towns", "branches", "counties"]
-    towns = pd.read_csv(no.datasets.sample_dir() / "towns.csv", dtype=str)
-    for county, rows in towns.groupby("county", sort=False):
-        rows.to_csv(tmp_path / f"乡镇_{county}.csv", index=False)
-    with pytest.raises(no.InputError, match="9 files could be the towns table .* they hold alike tables of different "
-                                            "places: parts of one table\\? Put them as the sheets of one workbook"):
-        find_table(tmp_path, "towns")
+    sample = no.datasets.sample_dir()
+    for name in ("counties.geojson", "branches.csv"):
+        (tmp_path / name).write_bytes((sample / name).read_bytes())
+    towns = pd.read_csv(sample / "towns.csv", dtype=str)
+    for k, (county, rows) in enumerate(towns.groupby("county", sort=False)):
+        rows = rows.drop(columns=["county", "county_id"])
+        if k % 3:
+            rows.to_csv(tmp_path / f"乡镇_{county}.csv", index=False)
+        else:
+            rows.to_excel(tmp_path / f"乡镇_{county}.xlsx", index=False)
+    files, _ = find_city_table(tmp_path, "towns")
+    assert len(files) == 9
+    city = no.read_folder(tmp_path)
+    assert city.towns.set_index("name")["county"].to_dict() == towns.set_index("name")["county"].to_dict()
+    assert "(9 files): its files 乡镇_包河区" in city.towns.attrs["sheets_read"]
+    text = (tmp_path / "乡镇_长丰县.csv").read_text(encoding="utf-8")
+    (tmp_path / "乡镇_长丰县.csv").write_text(re.sub(r"\n\d+,", "\n,", text, count=1), encoding="utf-8")  # an id wiped
+    with pytest.raises(no.InputError, match="\\(9 files\\), row 2, column 'town_id': empty ids.*\\(file 乡镇_长丰县.csv "
+                                            "row 2\\)"):
+        no.read_folder(tmp_path)
