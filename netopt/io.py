@@ -235,7 +235,8 @@ def _files_table(paths: tuple, kind: str) -> _Table:
     sheets = {}
     for path, table in zip(paths, tables):
         grids = table.sheets or {"": table.frame}
-        sheets.update({Path(path).name + (f" / {name}" if len(grids) > 1 else ""): grid for name, grid in grids.items()})
+        named = Path(path).name
+        sheets.update({named + (f" / {name}" if len(grids) > 1 else ""): grid for name, grid in grids.items()})
     folder = Path(paths[0]).parent
     grid = "csv" if all(table.grid == "csv" for table in tables) else "excel"
     return _Table(next(iter(sheets.values())), str(folder), "row", grid=grid, sheets=sheets, part_word="file")
@@ -498,8 +499,9 @@ def find_tables(data: Path) -> dict[str, tuple[Path, str | None]]:
 
 def find_city_table(folder: Path, kind: str) -> tuple[Path | tuple[Path, ...], str | None]:
     """One table of a data folder as (file, sheet or None): its files of a file per county (_part_files, read as
-    one table), else find_table's file (a workbook's sheet named for the table, if it has one), else the sheet of that name in the folder's one workbook, else the one file whose
-    header says it holds the table; find_table's error when none is there."""
+    one table), else find_table's file (a workbook's sheet named for the table, if it has one), else the sheet of
+    that name in the folder's one workbook, else the one file whose header says it holds the table; find_table's
+    error when none is there."""
     parts = _part_files(folder, kind) if kind in KIND_FIELDS else ()
     if parts:
         return parts, None  # read as one table: _files_table
