@@ -462,9 +462,9 @@ def planned_new(branches: gpd.GeoDataFrame) -> np.ndarray:
 def network_after(ds: Dataset, sites: gpd.GeoDataFrame, selected: list, bank: str | None = None) -> gpd.GeoDataFrame:
     """The city's branches once the plan `selected` (site ids of candidate_sites(ds, bank, ...)) is carried out, as
     a branches table io.read_branches reads back: the other banks' branches as today, the bank's kept ones with
-    every column they had (the county each lies in where the data gives none), then each new site as a branch — its site id and name, the bank's name (where the
-    planned branches name one bank), its county, a candidate's address. Column plan 方案: kept 保留, new 新设 or
-    other bank 他行 (PLAN_STATUS)."""
+    every column they had (the county each lies in where the data gives none), then each new site as a branch —
+    its site id and name, the bank's name (where the planned branches name one bank), its county, a candidate's
+    address. Column plan 方案: kept 保留, new 新设 or other bank 他行 (PLAN_STATUS)."""
     ours = np.ones(len(ds.branches), bool) if bank is None else bank_mask(ds.branches, bank)
     _chosen(sites, selected, also=set(ds.branches["branch_id"].astype(str)))  # today's branches are kept by id
     kept = ours & ds.branches["branch_id"].astype(str).isin(set(selected)).to_numpy()
