@@ -22,7 +22,7 @@ from netopt._errors import (NO_PLAN_YET, InputError, LeftOutWarning, NetoptError
 from netopt._schema import bilingual_parts, region_words
 from netopt.coverage import analyze_coverage, data_notes
 from netopt.distance import TRAVEL_MODES, check_speeds, nearest_site
-from netopt.io import (Dataset, far_outside, find_table, folder_attribution, placed_branches, read_branch_table,
+from netopt.io import (Dataset, far_outside, find_table_or_parts, folder_attribution, placed_branches, read_branch_table,
                        read_counties, read_town_table, require_pyarrow, write_atomic)
 from netopt.projection import metric_crs, xy_metres
 from netopt.report import decimal_text
@@ -155,8 +155,8 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
     """Read the units table and the towns (and branches, if present) of `data_dir`; one task per unit.
 
     `data_dir` holds the towns table (with each town's `county_id`, the unit's adcode) and optionally the branches
-    table, found by `io.find_table` (towns.csv, towns.csv.gz, 乡镇人口.xlsx …). `only`: adcodes or adcode
-    prefixes (e.g. ["34"] for 安徽省) to keep. Branches are placed among all the units of the table first, so a
+    table, found by `io.find_table_or_parts` (towns.csv, towns.csv.gz, 乡镇人口.xlsx …, or a file per county,
+    乡镇_瑶海区.csv …, read as one table). `only`: adcodes or adcode prefixes (e.g. ["34"] for 安徽省) to keep. Branches are placed among all the units of the table first, so a
     branch of a unit left out by `only` is not given to a kept neighbour. Branches a status column marks closed
     or not yet open are left out, with a LeftOutWarning saying how many and where; with `skip_unlocated`, so are
     the branches whose coordinates are missing or wrong (io.read_dataset).
@@ -193,7 +193,7 @@ def _check_unit_ids(units: gpd.GeoDataFrame, file: str) -> None:
 
 def _read_towns(data_dir: Path, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The towns of the units table (towns naming another adcode are left out), each with its unit's name."""
-    towns, table = read_town_table(find_table(data_dir, "towns"))
+    towns, table = read_town_table(find_table_or_parts(data_dir, "towns"))
     unit_ids = units["county_id"].astype(str)
     problems = []
     if towns["county_id"].isna().any():
@@ -216,7 +216,7 @@ def _read_branches(data_dir: Path, units: gpd.GeoDataFrame, towns: gpd.GeoDataFr
                    skip_unlocated: bool = False) -> gpd.GeoDataFrame:
     """Branches of the data folder, each given the unit it lies in (by boundary, else by its nearest town); with
     `skip_unlocated`, those that cannot be placed left out (io.read_dataset)."""
-    path = find_table(data_dir, "branches", required=False)
+    path = find_table_or_parts(data_dir, "branches", required=False)
     if path is None:
         empty = gpd.GeoDataFrame({"branch_id": [], "name": [], "bank": [], "type": [], "county": [], "unit_id": []},
                                  geometry=[], crs="EPSG:4326")

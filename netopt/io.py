@@ -384,6 +384,12 @@ KIND_FIELDS = {"counties": sc.COUNTY_FIELDS, "towns": sc.TOWN_FIELDS, "branches"
                "candidates": sc.CANDIDATE_FIELDS}
 
 
+def find_table_or_parts(folder: Path, kind: str, required: bool = True) -> Path | tuple[Path, ...] | None:
+    """find_table's file of the `kind` table, or the folder's files of a file per county (_part_files), which
+    every reader takes as one table."""
+    return (_part_files(folder, kind) if kind in KIND_FIELDS else ()) or find_table(folder, kind, required)
+
+
 def _part_files(folder: Path, kind: str) -> tuple[Path, ...]:
     """A data folder's files named for `kind` (乡镇_瑶海区.csv, 乡镇_庐阳区.csv …) that hold alike tables of
     different places — parts of one table, a file per county —, where no file is named for the kind alone
@@ -502,10 +508,9 @@ def find_city_table(folder: Path, kind: str) -> tuple[Path | tuple[Path, ...], s
     one table), else find_table's file (a workbook's sheet named for the table, if it has one), else the sheet of
     that name in the folder's one workbook, else the one file whose header says it holds the table; find_table's
     error when none is there."""
-    parts = _part_files(folder, kind) if kind in KIND_FIELDS else ()
-    if parts:
-        return parts, None  # read as one table: _files_table
-    path = find_table(folder, kind, required=False)
+    path = find_table_or_parts(folder, kind, required=False)
+    if isinstance(path, tuple):
+        return path, None  # read as one table: _files_table
     if path is not None:
         return path, kind_sheets(path).get(kind)
     found = _sheet_in_folder(folder, kind) or _headed_in_folder(folder, kind)

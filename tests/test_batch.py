@@ -600,3 +600,11 @@ def test_a_batch_leaves_out_branches_that_cannot_be_placed_when_asked(tmp_path):
     with pytest.warns(LeftOutWarning, match=r"left out 2 branches without usable coordinates \(lat: non-numeric"):
         tasks = read_batch(folder / "counties.geojson", folder, skip_unlocated=True)
     assert sum(len(task.branches) for task in tasks) == len(branches) - 2
+
+
+def test_a_data_folder_of_a_towns_file_per_county_is_one_table_to_a_batch(tmp_path: Path):
+    towns = pd.read_csv(sample_dir() / "towns.csv", dtype=str)
+    for county, rows in towns.groupby("county", sort=False):
+        rows.to_csv(tmp_path / f"乡镇_{county}.csv", index=False)
+    tasks = read_batch(sample_dir() / "counties.geojson", tmp_path)
+    assert sum(len(task.towns) for task in tasks) == len(towns) and len(tasks) == 9
