@@ -22,8 +22,8 @@ from netopt._errors import (NO_PLAN_YET, InputError, LeftOutWarning, NetoptError
 from netopt._schema import bilingual_parts, region_words
 from netopt.coverage import analyze_coverage, data_notes
 from netopt.distance import TRAVEL_MODES, check_speeds, nearest_site
-from netopt.io import (Dataset, far_outside, find_table_or_parts, folder_attribution, placed_branches, read_branch_table,
-                       read_counties, read_town_table, require_pyarrow, write_atomic)
+from netopt.io import (Dataset, far_outside, find_table_or_parts, folder_attribution, placed_branches,
+                       read_branch_table, read_counties, read_town_table, require_pyarrow, write_atomic)
 from netopt.projection import metric_crs, xy_metres
 from netopt.report import decimal_text
 
@@ -156,8 +156,9 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
 
     `data_dir` holds the towns table (with each town's `county_id`, the unit's adcode) and optionally the branches
     table, found by `io.find_table_or_parts` (towns.csv, towns.csv.gz, 乡镇人口.xlsx …, or a file per county,
-    乡镇_瑶海区.csv …, read as one table). `only`: adcodes or adcode prefixes (e.g. ["34"] for 安徽省) to keep. Branches are placed among all the units of the table first, so a
-    branch of a unit left out by `only` is not given to a kept neighbour. Branches a status column marks closed
+    乡镇_瑶海区.csv …, read as one table). `only`: adcodes or adcode prefixes (e.g. ["34"] for 安徽省) to keep.
+    Branches are placed among all the units of the table first, so a branch of a unit left out by `only` is not
+    given to a kept neighbour. Branches a status column marks closed
     or not yet open are left out, with a LeftOutWarning saying how many and where; with `skip_unlocated`, so are
     the branches whose coordinates are missing or wrong (io.read_dataset).
     """
