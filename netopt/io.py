@@ -397,12 +397,14 @@ def _part_files(folder: Path, kind: str) -> tuple[Path, ...]:
     if not folder.is_dir() or any((folder / f"{kind}{suffix}").exists() for suffix in INPUT_SUFFIXES):
         return ()  # no folder: find_table says so
     named = [path for path in _folder_files(folder, TEXT_SUFFIXES + WORKBOOK_SUFFIXES) if guess_kind(path) == kind]
+    if len(named) < 2:  # one file (乡镇人口.xlsx) or none: find_table's, its head not read here
+        return ()
     try:
         grids = {path.name: _head_grids(path)[0] for path in named}
     except (InputError, IndexError):  # an unreadable file: its reader says so when it is read
         return ()
     headers = {name: _header_row(grid, KIND_FIELDS[kind]) for name, grid in grids.items()}
-    parts = _part_sheets(grids, headers, KIND_FIELDS[kind]) if len(grids) >= 2 else []
+    parts = _part_sheets(grids, headers, KIND_FIELDS[kind])
     return tuple(path for path in named if path.name in parts) if len(parts) == len(named) else ()
 
 
