@@ -22,7 +22,7 @@ from netopt._errors import (NO_PLAN_YET, InputError, LeftOutWarning, NetoptError
 from netopt._schema import bilingual_parts, region_words
 from netopt.coverage import analyze_coverage, data_notes
 from netopt.distance import TRAVEL_MODES, check_speeds, nearest_site
-from netopt.io import (Dataset, far_outside, find_table_or_parts, folder_attribution, placed_branches,
+from netopt.io import (Dataset, far_outside, find_table_or_parts, folder_attribution, given_tables, placed_branches,
                        read_branch_table, read_counties, read_town_table, require_pyarrow, write_atomic)
 from netopt.projection import metric_crs, xy_metres
 from netopt.report import decimal_text
@@ -151,7 +151,8 @@ class BatchSummary:
 # ----------------------------------------------------------------------------- inputs
 
 def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
-               only: list[str] | str | None = None, skip_unlocated: bool = False) -> list[UnitTask]:
+               only: list[str] | str | None = None, skip_unlocated: bool = False,
+               tables: dict[str, str | os.PathLike] | None = None) -> list[UnitTask]:
     """Read the units table and the towns (and branches, if present) of `data_dir`; one task per unit.
 
     `data_dir` holds the towns table (with each town's `county_id`, the unit's adcode) and optionally the branches
@@ -160,7 +161,9 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
     Branches are placed among all the units of the table first, so a branch of a unit left out by `only` is not
     given to a kept neighbour. Branches a status column marks closed
     or not yet open are left out, with a LeftOutWarning saying how many and where; with `skip_unlocated`, so are
-    the branches whose coordinates are missing or wrong (io.read_dataset).
+    the branches whose coordinates are missing or wrong (io.read_dataset). `tables`: the towns or branches file
+    read instead of the folder's own (as batch's --towns and --branches give it), e.g. {"towns": "data/乡镇2020.csv"}
+    where the folder holds two versions.
     """
     check_kind(only, (str, int, list, tuple, type(None)), "only is an adcode prefix or a list of them, e.g. ['34']",
                "read_batch")
@@ -168,10 +171,13 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
     if any(not code.strip() for code in codes):
         raise InputError("only is an adcode or the start of one, e.g. '34' or '3401', not an empty text (which "
                          "would run every unit)", file="read_batch")
+    given = given_tables(tables, ("towns", "branches"), "read_batch")
     units = read_counties(units_file)
     _check_unit_ids(units, str(units_file))
-    towns = _read_towns(Path(data_dir), units)
-    branches = _read_branches(Path(data_dir), units, towns, skip_unlocated)
+    folder = Path(data_dir)
+    towns = _read_towns(given.get("towns") or find_table_or_parts(folder, "towns"), units)
+    branch_file = given.get("branches") or find_table_or_parts(folder, "branches", required=False)
+    branches = _read_branches(branch_file, units, towns, skip_unlocated)
     if only:
         units = units[units["county_id"].astype(str).str.startswith(tuple(codes))]
         if units.empty:
@@ -192,9 +198,10 @@ def _check_unit_ids(units: gpd.GeoDataFrame, file: str) -> None:
         raise InputError(Problem(file, "a batch needs each unit's adcode (区划代码) column", "adcode"))
 
 
-def _read_towns(data_dir: Path, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The towns of the units table (towns naming another adcode are left out), each with its unit's name."""
-    towns, table = read_town_table(find_table_or_parts(data_dir, "towns"))
+def _read_towns(path: Path | tuple[Path, ...], units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The towns of the units table in the file (or files) at `path` (towns naming another adcode are left out),
+    each with its unit's name."""
+    towns, table = read_town_table(path)
     unit_ids = units["county_id"].astype(str)
     problems = []
     if towns["county_id"].isna().any():
@@ -213,11 +220,10 @@ def _read_towns(data_dir: Path, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return towns
 
 
-def _read_branches(data_dir: Path, units: gpd.GeoDataFrame, towns: gpd.GeoDataFrame,
+def _read_branches(path: Path | tuple[Path, ...] | None, units: gpd.GeoDataFrame, towns: gpd.GeoDataFrame,
                    skip_unlocated: bool = False) -> gpd.GeoDataFrame:
-    """Branches of the data folder, each given the unit it lies in (by boundary, else by its nearest town); with
-    `skip_unlocated`, those that cannot be placed left out (io.read_dataset)."""
-    path = find_table_or_parts(data_dir, "branches", required=False)
+    """Branches of the file (or files) at `path`, none without one, each given the unit it lies in (by boundary,
+    else by its nearest town); with `skip_unlocated`, those that cannot be placed left out (io.read_dataset)."""
     if path is None:
         empty = gpd.GeoDataFrame({"branch_id": [], "name": [], "bank": [], "type": [], "county": [], "unit_id": []},
                                  geometry=[], crs="EPSG:4326")

@@ -26,9 +26,9 @@ from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
 from netopt.fonts import FALLBACK_HINT, ChineseFontWarning, drew_without_chinese
 from netopt.io import (KML_INPUT_SUFFIXES, TABLE_SUFFIXES, Dataset, distinct_banks, find_city_table, find_table,
-                       guess_kind, guess_kind_by_headers, input_suffix, kind_sheets, points_table, read_branch_list,
-                       read_branches, read_candidates, read_counties, read_dataset, read_folder, read_towns,
-                       unwritable_folder, write_atomic)
+                       guess_kind, guess_kind_by_headers, input_suffix, kind_sheets, named_files, points_table,
+                       read_branch_list, read_branches, read_candidates, read_counties, read_dataset, read_folder,
+                       read_towns, unwritable_folder, write_atomic)
 from netopt.models import capacitated
 
 if TYPE_CHECKING:
@@ -111,6 +111,10 @@ BANK_ONLY_HELP = "Only this bank's branches (part of its name, e.g. 农业), whe
 POPULATION_OPTION = typer.Option(None, help="Count the residents by another column of the towns table instead of "
                                  "their population, e.g. a projection 2035年规划人口（万人）: its header, with or without "
                                  "the unit (人 or 万人, read from the header).")
+COUNTIES_OPTION = typer.Option(None, help="A counties table instead of the one in --data, e.g. 区县2023.xlsx where "
+                               "the folder holds a year's GDP in each of two files.")
+TOWNS_OPTION = typer.Option(None, help="A towns table instead of the one in --data, e.g. 乡镇2020.csv where the folder "
+                            "holds two censuses' populations.")
 SKIP_UNLOCATED_OPTION = typer.Option(False, "--skip-unlocated", help="Leave out the branches whose coordinates are "
                                      "missing or wrong (empty, not numbers, outside China, far outside every county) "
                                      "instead of stopping; the console names them (fix them with validate's list).")
@@ -496,7 +500,9 @@ def _validated_inputs(paths: list[Path], kind: Optional[str],
 
 
 def _folder_tables(folder: Path) -> list[tuple[Path, Optional[str], str]]:
-    """A data folder's tables, as --data finds them, and its candidate sites if any; every missing table said."""
+    """A data folder's tables, as --data finds them, and its candidate sites if any; every missing table said.
+    Files whose names say they hold the same table (versions: 乡镇2010.csv, 乡镇2020.csv) are each checked, and
+    what to do said."""
     found, problems = [], []
     for stem in CHECKED:
         try:
@@ -505,7 +511,12 @@ def _folder_tables(folder: Path) -> list[tuple[Path, Optional[str], str]]:
             elif (table := find_table(folder, stem, required=False)) is not None:
                 found.append((table, None, stem))
         except InputError as err:
-            problems.extend(err.problems)
+            if len(versions := named_files(folder, stem)) < 2:
+                problems.extend(err.problems)
+                continue
+            found += [(path, kind_sheets(path).get(stem), stem) for path in versions]
+            console.print(f"[yellow]check[/] {err.problems[0].message}; each is checked below, the city's tables "
+                          "together only with one of each (validate their files)")
     if problems:
         raise InputError(problems)
     return found
@@ -550,26 +561,33 @@ def _validate_roads(path: Path, coords: str) -> None:
         console.print(f"[yellow]check[/] {note}")
 
 
-def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None,
-          population: Optional[str] = None, skip_unlocated: bool = False) -> tuple[Dataset, str]:
-    """The city of --data (the bundled sample without it), with the --branches table instead of its own when
-    given (e.g. a plan's network after it, or the folder holding it), its residents counted by the --population
-    column and, with --skip-unlocated, the branches that cannot be placed left out; and its name for the
-    console."""
+def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None, population: Optional[str] = None,
+          skip_unlocated: bool = False, counties: Optional[Path] = None,
+          towns: Optional[Path] = None) -> tuple[Dataset, str]:
+    """The city of --data (the bundled sample without it), with the --counties, --towns or --branches tables
+    instead of its own when given (branches e.g. a plan's network after it, or the folder holding it; the folder's
+    own tables of those kinds not looked for), its residents counted by the --population column and, with
+    --skip-unlocated, the branches that cannot be placed left out; and its name for the console."""
     from netopt.coords import normalize_coord_system
     from netopt.io import with_branches
 
     coords = normalize_coord_system(coords)  # a misspelt name is an error even for the sample (stored in WGS84)
+    given = {kind: path for kind, path in (("counties", counties), ("towns", towns)) if path is not None}
+    if data is None and given:
+        raise InputError(f"--{' and --'.join(given)} {'replaces' if len(given) == 1 else 'replace'} a table of the "
+                         "city in --data: give --data too (the folder of its other tables)", file="command line")
+    if branches is not None:
+        given["branches"] = _plan_file(branches)  # a plan's out folder: its network after it
     if data is None:
         ds, source = load_sample(population), f"bundled sample {SAMPLE_CITY}"
+        if branches is not None:
+            ds = with_branches(ds, given["branches"], coords, kind_sheets(given["branches"]).get("branches"),
+                               skip_unlocated)
     else:
-        ds, source = read_folder(data, coords, population, skip_unlocated), readable(data)
+        ds, source = read_folder(data, coords, population, skip_unlocated, given), readable(data)
     if population is not None:
         source += f", residents 常住人口 by {ds.towns.attrs['population_column']}"
-    if branches is not None:
-        branches = _plan_file(branches)  # a plan's out folder: its network after it
-        ds = with_branches(ds, branches, coords, kind_sheets(branches).get("branches"), skip_unlocated)
-        source += f", branches of {readable(branches.name)}"
+    source += "".join(f", {kind} of {readable(path.name)}" for kind, path in given.items())
     for table in (ds.counties, ds.towns, ds.branches):
         _say_left_out(table)
     return ds, source
@@ -739,6 +757,8 @@ def analyze(
                                                "worker processes (default: in this process)."),
     bank: Optional[str] = typer.Option(None, callback=_bank_check,
                                        help=BANK_ONLY_HELP + " Also compared with every bank's."),
+    counties: Optional[Path] = COUNTIES_OPTION,
+    towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
@@ -751,7 +771,7 @@ def analyze(
         limit_min = _minutes_given(minutes)
         travel = {"mode": _mode_given(mode), **_speeds_given({"speed_kmh": speed_kmh, "walk_speed_kmh": walk_speed_kmh,
                                                               "detour_factor": detour_factor})}
-        ds, source = _load(data, coords, branches, population, skip_unlocated)
+        ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         if tile_km is not None:
             _diagnose_tiled(ds, source, out, {"radius_km": radius, "radius_min": limit_min, **travel}, grid_km,
                             tile_km, workers, network or h3 or bank)
@@ -927,6 +947,8 @@ def optimize(
     walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
     detour_factor: Optional[float] = DETOUR_OPTION,
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
+    counties: Optional[Path] = COUNTIES_OPTION,
+    towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the result tables."),
     bank: Optional[str] = typer.Option(None, callback=_bank_check,
@@ -1011,7 +1033,7 @@ def optimize(
         _check_p_given(model, p, relocate, keep_existing, max_new, close)
         radius = _model_limit(ctx, model, (radius_km, core_km, county_km, fringe_km), minutes, mode)
         timed = isinstance(radius, TravelTime)
-        ds, source = _load(data, coords, branches, population, skip_unlocated)
+        ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         with _working("Building the model 建模中…"):
             roads = _roads(network, network_coords, network_split)
             unused = None if budget_wan is not None else "they count against a budget (--budget-wan)"
@@ -1123,6 +1145,8 @@ def curve(
                                        help="Plan for one bank: its branches stay open (default: every "
                                        "bank's branches)."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
+    counties: Optional[Path] = COUNTIES_OPTION,
+    towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for coverage_curve.csv and .png (relocation_curve.* with "
                              "--moves; share_curve.*, share_relocation_curve.* with --model share)."),
@@ -1178,7 +1202,7 @@ def curve(
         _check_model_flags(model, options)
         _check_keep_covered(keep_covered, moves or bool(close), "--close or --moves")
         radius = _model_limit(ctx, model, (radius_km, core_km, county_km, fringe_km), minutes, mode)
-        ds, source = _load(data, coords, branches, population, skip_unlocated)
+        ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         with _working("Solving 求解中…"):
             own = _read_candidates_option(candidates, candidates_folder, coords, ds, "a curve counts no costs",
                                           bank)
@@ -2613,6 +2637,8 @@ def assign_types(
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, callback=_bank_check, help=BANK_ONLY_HELP),
+    counties: Optional[Path] = COUNTIES_OPTION,
+    towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
@@ -2624,7 +2650,7 @@ def assign_types(
         from netopt.report import bilingual, write_workbook
 
         mix, weights = _mix(min_share, max_share), with_weights(_weights(weight))
-        ds, source = _load(data, coords, branches, population, skip_unlocated)
+        ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         ds = _bank_only(ds, bank)
         with _working("Scoring branches and solving 求解中…"):
             plan = assign_branch_types(ds, mix=mix, budget_wan=budget_wan, staff_limit=staff_limit,
@@ -2716,6 +2742,8 @@ def plan(
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, callback=_bank_check, help=BANK_ONLY_HELP),
+    counties: Optional[Path] = COUNTIES_OPTION,
+    towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
@@ -2755,7 +2783,7 @@ def plan(
         _check_max_new(p, max_new, keep_existing)
         _check_plan_options(ctx, p is not None or max_new is not None, keep_existing, keep_open)
         _check_keep_covered(keep_covered, bool(close) or not keep_existing, "--close or --no-keep-existing")
-        ds, source = _load(data, coords, branches, population, skip_unlocated)
+        ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         if p is not None or max_new is not None:
             own = _read_candidates_option(candidates, candidates_folder, coords, ds, None, bank)
             _say_site_costs_add_up(own, figures["open_cost_wan"])
@@ -3193,6 +3221,8 @@ def compare(
     name: list[str] = typer.Option([], help="A name for each plan, in order (default: its folder and file, e.g. "
                                    "close2/mclp)."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP + " Its branches are today's network."),
+    counties: Optional[Path] = COUNTIES_OPTION,
+    towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help="A branches table as today's network instead of the data's "
                                             "own, e.g. the network after a first round (out/mclp_branches.csv) "
                                             "beside plans of the next."),
@@ -3227,26 +3257,26 @@ def compare(
         from netopt.planning import bank_branches, compare_plans, network_changes
 
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
-        ds, source = _load(data, coords, branches, population, skip_unlocated)
+        ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         networks = _read_plans(plans, name, coords, bank, ds)
         _say_banks_matched(ds, bank)
         with _working("Measuring the plans 方案比选中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
-            scenarios, towns = compare_plans(ds, networks, bank, cells, **_limit_keywords(radius),
-                                          **_roads(network, network_coords, network_split))
-        _say_comparison(scenarios, towns, f"{source}, {bank} 我行" if bank else source, radius)
+            scenarios, differing = compare_plans(ds, networks, bank, cells, **_limit_keywords(radius),
+                                              **_roads(network, network_coords, network_split))
+        _say_comparison(scenarios, differing, f"{source}, {bank} 我行" if bank else source, radius)
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
         changes = network_changes(ds, networks, bank)
-        written = _write_comparison(out, scenarios, _located_by(towns, ds.towns, "town_id", coords),
+        written = _write_comparison(out, scenarios, _located_by(differing, ds.towns, "town_id", coords),
                                     points_table(changes, coords), record, _radius_words(radius))
-        per_plan = {column: f"覆盖人口(万人) {column.removeprefix('covered_wan ')}" for column in towns.columns
+        per_plan = {column: f"覆盖人口(万人) {column.removeprefix('covered_wan ')}" for column in differing.columns
                     if column.startswith("covered_wan ")}  # each plan's column its own alias
         fmap = compare_map(ds, bank_branches(ds.branches, bank),
-                           {label: bank_branches(branches, bank) for label, branches in networks.items()}, towns,
+                           {label: bank_branches(branches, bank) for label, branches in networks.items()}, differing,
                            f"方案比选 Plans compared — {source}" + (f", {bank}" if bank else ""))
         written.append(write_atomic(out / "compare_map.html", lambda p: fmap.save(str(p))))
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
-        _write_layers(out / "compare.gpkg", {"towns_differing": _at_towns(towns, ds), "changes": changes}, coords,
+        _write_layers(out / "compare.gpkg", {"towns_differing": _at_towns(differing, ds), "changes": changes}, coords,
                       per_plan)
     _guard(run)
 
@@ -3266,6 +3296,8 @@ def evaluate_sites_command(
                                        help="Whose network the sites would join (part of a bank's name, e.g. "
                                        "农业): its branches are today's, the other banks' the rivals."),
     data: Optional[Path] = typer.Option(None, help=DATA_HELP),
+    counties: Optional[Path] = COUNTIES_OPTION,
+    towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for site_evaluation.csv/.xlsx and maps."),
     radius_km: Optional[float] = ONE_RADIUS_OPTION,
@@ -3298,7 +3330,7 @@ def evaluate_sites_command(
         if not tables and not site:
             raise InputError("give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat", file="command line")
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
-        ds, source = _load(data, coords, branches, population, skip_unlocated)
+        ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         _say_banks_matched(ds, bank)
         offered = _candidate_sites(tables, candidates_folder, site, coords, ds, bank)
         with _working("Evaluating the sites 选址评估中…"):
@@ -3547,6 +3579,8 @@ def report(
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
     bank: Optional[str] = typer.Option(None, callback=_bank_check, help=BANK_ONLY_HELP),
+    counties: Optional[Path] = COUNTIES_OPTION,
+    towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
@@ -3563,7 +3597,7 @@ def report(
         from netopt.grid import population_grid
         from netopt.report import batch_reports
 
-        every_bank, source = _load(data, coords, branches, population, skip_unlocated)
+        every_bank, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         ds = _bank_only(every_bank, bank)
         demand = population_grid(ds, cell_km=grid_km) if grid_km else None
         radius = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
@@ -3637,6 +3671,8 @@ def map_command(
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
     bank: Optional[str] = typer.Option(None, callback=_bank_check, help=BANK_ONLY_HELP),
+    counties: Optional[Path] = COUNTIES_OPTION,
+    towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
@@ -3647,7 +3683,7 @@ def map_command(
         from netopt.maps import network_map, static_map
         from netopt.models.types import assign_branch_types
 
-        every_bank, source = _load(data, coords, branches, population, skip_unlocated)
+        every_bank, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         ds = _bank_only(every_bank, bank)
         limit = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
         cov = analyze_coverage(ds, **_limit_keywords(limit), **_roads(network, network_coords, network_split))
@@ -3666,6 +3702,9 @@ def batch(
                                "area_km2, region_type, boundary; e.g. data/units/units.csv (2,948 units of China)."),
     data: Path = typer.Option(..., help="Folder with the towns table (towns.csv, towns.csv.gz, 乡镇人口.xlsx …; each "
                               "town's county_id = its unit's adcode) and, if any, the branches table."),
+    towns: Optional[Path] = typer.Option(None, help="A towns table instead of the one in --data, e.g. 乡镇2020.csv "
+                                         "where the folder holds two censuses' populations."),
+    branches: Optional[Path] = typer.Option(None, help="A branches table instead of the one in --data (if any)."),
     out: Path = typer.Option(Path("out/batch"), callback=_out_folder, help="Output folder: national.csv/.parquet/_summary.xlsx and "
                              "units/<adcode>/. Rerun with the same folder to resume."),
     scheduler: Optional[str] = typer.Option(None, help="Address of a running dask scheduler (tcp://host:8786); "
@@ -3700,7 +3739,8 @@ def batch(
         timed = _travel_time(ctx, minutes, mode)
         with _working("Reading the units 读取数据…"), warnings.catch_warnings(record=True) as heard:
             warnings.simplefilter("always", LeftOutWarning)
-            tasks = read_batch(units, data, only=only or None, skip_unlocated=skip_unlocated)
+            tables = {kind: path for kind, path in (("towns", towns), ("branches", branches)) if path is not None}
+            tasks = read_batch(units, data, only=only or None, skip_unlocated=skip_unlocated, tables=tables)
         for note in heard:
             if issubclass(note.category, LeftOutWarning):
                 console.print(f"[yellow]{note.message}[/]")

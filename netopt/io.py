@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import geopandas as gpd
 import numpy as np
@@ -366,13 +366,13 @@ def find_table(folder: Path, kind: str, required: bool = True) -> Path | None:
         candidate = folder / f"{kind}{suffix}"
         if candidate.exists():
             return candidate
-    named = [path for path in _folder_files(folder) if guess_kind(path) == kind]
+    named = named_files(folder, kind)
     if len(named) == 1:
         return named[0]
     if named:
         shown = ", ".join(path.name for path in named[:4]) + (f" and {len(named) - 4} more" if len(named) > 4 else "")
-        raise InputError(f"{len(named)} files could be the {kind} table ({shown}): name "
-                         f"the one to use {kind}.csv (or .xlsx …){_outputs_hint(folder)}", file=str(folder))
+        raise InputError(f"{len(named)} files could be the {kind} table ({shown}): {_choose_one(kind)}"
+                         f"{_outputs_hint(folder)}", file=str(folder))
     if not required:
         return None
     raise InputError(f"no {kind} file found (expected {kind}.csv, .csv.gz, .xlsx, .xls, .geojson, .gpkg or .shp, "
@@ -396,7 +396,7 @@ def _part_files(folder: Path, kind: str) -> tuple[Path, ...]:
     (towns.csv); () otherwise."""
     if not folder.is_dir() or any((folder / f"{kind}{suffix}").exists() for suffix in INPUT_SUFFIXES):
         return ()  # no folder: find_table says so
-    named = [path for path in _folder_files(folder, TEXT_SUFFIXES + WORKBOOK_SUFFIXES) if guess_kind(path) == kind]
+    named = named_files(folder, kind, TEXT_SUFFIXES + WORKBOOK_SUFFIXES)
     if len(named) < 2:  # one file (乡镇人口.xlsx) or none: find_table's, its head not read here
         return ()
     try:
@@ -492,17 +492,19 @@ def credited(ds: Dataset, folder: str | os.PathLike) -> Dataset:
     return ds
 
 
-def find_tables(data: Path) -> dict[str, tuple[Path, str | None]]:
-    """A city's three tables, each as (file, sheet or None): in a data folder as find_table finds them, a table
-    missing there taken from the sheet of that name in the folder's one workbook (区县 / 乡镇 / 网点 sheets); or
-    all three from the sheets of one workbook (or the layers of one GeoPackage) given instead of a folder."""
+def find_tables(data: Path, given: Iterable[str] = ()) -> dict[str, tuple[Path, str | None]]:
+    """A city's three tables, each as (file, sheet or None), but those of the kinds `given` elsewhere: in a data
+    folder as find_table finds them, a table missing there taken from the sheet of that name in the folder's one
+    workbook (区县 / 乡镇 / 网点 sheets); or from the sheets of one workbook (or the layers of one GeoPackage) given
+    instead of a folder."""
+    wanted = [kind for kind in CITY_TABLES if kind not in given]
     if data.is_file():
         sheets = kind_sheets(data)
-        missing = [kind for kind in CITY_TABLES if kind not in sheets]
+        missing = [kind for kind in wanted if kind not in sheets]
         if input_suffix(data) not in LAYERED_SUFFIXES or missing:
             raise InputError(_no_city_workbook(data, missing), file=str(data))
-        return {kind: (data, sheets[kind]) for kind in CITY_TABLES}
-    return {kind: find_city_table(data, kind) for kind in CITY_TABLES}
+        return {kind: (data, sheets[kind]) for kind in wanted}
+    return {kind: find_city_table(data, kind) for kind in wanted}
 
 
 def find_city_table(folder: Path, kind: str) -> tuple[Path | tuple[Path, ...], str | None]:
@@ -528,6 +530,11 @@ def _no_city_workbook(data: Path, missing: list[str]) -> str:
             "区县 (counties), 乡镇 (towns), 网点 (branches)")
 
 
+def named_files(folder: Path, kind: str, suffixes=INPUT_SUFFIXES) -> list[Path]:
+    """A data folder's files whose names say they hold the `kind` table (乡镇2020.csv, 网点.xlsx; guess_kind)."""
+    return [path for path in _folder_files(folder, suffixes) if guess_kind(path) == kind]
+
+
 def _folder_files(folder: Path, suffixes=INPUT_SUFFIXES) -> list[Path]:
     """A data folder's files that may hold a table: of those suffixes, leaving out Excel's lock files (~$…),
     hidden files and the folder's ATTRIBUTION.txt."""
@@ -544,8 +551,8 @@ def _headed_in_folder(folder: Path, kind: str) -> tuple[Path, None] | None:
         return headed[0], None
     if headed:
         raise InputError(f"{len(headed)} files could be the {kind} table by their headers "
-                         f"({', '.join(path.name for path in headed)}): name the one to use {kind}.csv (or .xlsx …)"
-                         f"{_outputs_hint(folder)}", file=str(folder))
+                         f"({', '.join(path.name for path in headed)}): {_choose_one(kind)}{_outputs_hint(folder)}",
+                         file=str(folder))
     return None
 
 
@@ -558,9 +565,14 @@ def _sheet_in_folder(folder: Path, kind: str) -> tuple[Path, str] | None:
         return holding[0]
     if holding:
         raise InputError(f"{len(holding)} workbook sheets or GeoPackage layers could be the {kind} table "
-                         f"({', '.join(f'{book.name} / {sheet}' for book, sheet in holding)}): keep one"
-                         f"{_outputs_hint(folder)}", file=str(folder))
+                         f"({', '.join(f'{book.name} / {sheet}' for book, sheet in holding)}): "
+                         f"{_choose_one(kind, 'workbook')}{_outputs_hint(folder)}", file=str(folder))
     return None
+
+
+def _choose_one(kind: str, what: str = "file") -> str:
+    """What to do when a data folder holds more than one `kind` table (versions, copies): say which to read."""
+    return f"give the {what} to use with --{kind} (tables= in a script), or name it {kind}.csv (or .xlsx …)"
 
 
 def decode_text(raw: bytes, file: str) -> str:
@@ -2391,19 +2403,37 @@ def _optional_number(table: _Table, matches: dict[str, sc.ColumnMatch], name: st
 # ----------------------------------------------------------------------------- whole dataset
 
 def read_folder(data: str | os.PathLike, coords: str = "wgs84", population: str | None = None,
-                skip_unlocated: bool = False) -> Dataset:
+                skip_unlocated: bool = False, tables: dict[str, str | os.PathLike] | None = None) -> Dataset:
     """A city's data as the command line's --data reads it: a folder (or one workbook with 区县 / 乡镇 / 网点
     sheets), its three tables found by find_tables, read and cross-checked by read_dataset (with `coords`,
-    `population` and `skip_unlocated` as there), and its ATTRIBUTION.txt credited on maps and reports."""
+    `population` and `skip_unlocated` as there), and its ATTRIBUTION.txt credited on maps and reports. `tables`:
+    a table's file by kind, read instead of the folder's own (as --counties, --towns and --branches give it), e.g.
+    {"towns": "my_city/乡镇2020.csv"} where the folder holds two versions; a workbook's sheet named for it is read."""
     if not isinstance(data, (str, os.PathLike)):
         raise InputError(f"the data are a folder or workbook path, not {type(data).__name__} ({data!r:.60}); "
                          "tables already in pandas go to read_dataset", file="read_folder")
     data = Path(data)
-    tables = find_tables(data)
+    given = {kind: (path, kind_sheets(path).get(kind) if path.is_file() else None)
+             for kind, path in given_tables(tables, CITY_TABLES, "read_folder").items()}
+    tables = {**find_tables(data, given), **given}
     ds = read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,
                       sheets={kind: sheet for kind, (_, sheet) in tables.items()}, population=population,
                       skip_unlocated=skip_unlocated)
     return credited(ds, data if data.is_dir() else data.parent)
+
+
+def given_tables(tables: dict | None, kinds: tuple[str, ...], caller: str) -> dict[str, Path]:
+    """The files a caller's `tables` argument gives by kind, instead of a data folder's own; each kind one of
+    `kinds`."""
+    example = "tables are file paths by kind, e.g. {'towns': 'data/乡镇2020.csv'}"
+    check_kind(tables, (dict, type(None)), example, caller)
+    unknown = [kind for kind in tables or {} if kind not in kinds]
+    if unknown:
+        raise InputError(f"tables are given by kind — {', '.join(kinds)} —, not {', '.join(map(str, unknown))}",
+                         file=caller)
+    for path in (tables or {}).values():
+        check_kind(path, (str, os.PathLike), example, caller)
+    return {kind: Path(path) for kind, path in (tables or {}).items()}
 
 
 def read_dataset(counties: Source, towns: Source, branches: Source,

@@ -334,6 +334,32 @@ def test_cli_batch_runs_resumes_and_reports_bad_input(tmp_path):
     assert both.exit_code == 2 and "(--core-km), not both" in both.output and not (tmp_path / "both").exists()
 
 
+def test_versions_of_the_towns_in_the_data_folder_are_chosen(tmp_path):
+    import shutil
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    towns = pd.read_csv(sample_dir() / "towns.csv")
+    towns.to_csv(folder / "乡镇2020.csv", index=False)
+    towns.assign(population=towns["population"] // 2).to_csv(folder / "乡镇2010.csv", index=False)
+    shutil.copy(sample_dir() / "branches.csv", tmp_path / "网点.csv")  # not in the data folder
+    with pytest.raises(no.InputError, match="2 files could be the towns table .*: give the file to use with --towns"):
+        read_batch(sample_dir() / "counties.geojson", folder)
+    tasks = read_batch(sample_dir() / "counties.geojson", folder, tables={"towns": folder / "乡镇2010.csv"})
+    assert sum(task.towns["population"].sum() for task in tasks) == (towns["population"] // 2).sum()
+    assert sum(len(task.branches) for task in tasks) == 0
+    args = ["batch", "--units", str(sample_dir() / "counties.geojson"), "--data", str(folder), "--towns",
+            str(folder / "乡镇2010.csv"), "--branches", str(tmp_path / "网点.csv"), "--out", str(tmp_path / "out"),
+            "--scheduler", "serial", "--only", "340102"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    row = national_table(tmp_path / "out").iloc[0]
+    city = no.analyze_coverage(no.load_sample(), radius_km=RADIUS).by_county.set_index("county_id").loc["340102"]
+    assert row["branches"] == city["branches"]
+    uncovered_wan = (city["population"] - city["covered_population"]) / 1e4
+    assert row["uncovered_population_wan"] == pytest.approx(uncovered_wan / 2, rel=1e-3)  # 乡镇2010.csv's
+
+
 @pytest.fixture(scope="module")
 def grid_coverage():
     from netopt.grid import population_grid

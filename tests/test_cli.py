@@ -1742,6 +1742,58 @@ def test_a_data_folder_may_name_its_files_in_chinese(tmp_path: Path):
     assert not (tmp_path / "o2").exists()
 
 
+def _two_years(folder: Path) -> Path:
+    """A data folder holding two years of the sample's towns (乡镇2010.csv: 90% of 乡镇2020.csv's residents) and of
+    its branches (网点2023.csv: the first 400 of 网点2024.csv's 480)."""
+    _sample_named(folder, "区县.geojson", "乡镇2020.csv", "网点2024.csv")
+    towns = pd.read_csv(folder / "乡镇2020.csv")
+    towns.assign(population=(towns["population"] * 0.9).round()).to_csv(folder / "乡镇2010.csv", index=False)
+    pd.read_csv(folder / "网点2024.csv").iloc[:400].to_csv(folder / "网点2023.csv", index=False)
+    return folder
+
+
+def test_versions_of_a_table_in_a_data_folder_are_chosen_with_an_option(tmp_path: Path):
+    folder = _two_years(tmp_path / "合肥")
+    refused = runner.invoke(app, ["analyze", "--data", str(folder), "--out", str(tmp_path / "o1")])
+    assert refused.exit_code == 2 and "2 files could be the towns table (乡镇2010.csv, 乡镇2020.csv): give the file " \
+        "to use with --towns" in _said(refused.output)
+    chosen = runner.invoke(app, ["analyze", "--data", str(folder), "--towns", str(folder / "乡镇2010.csv"),
+                                 "--branches", str(folder / "网点2023.csv"), "--out", str(tmp_path / "o2")])
+    assert chosen.exit_code == 0, chosen.output
+    assert "towns of 乡镇2010.csv, branches of 网点2023.csv" in _said(chosen.output)
+    by_county = pd.read_csv(tmp_path / "o2" / "coverage_by_county.csv")
+    towns_2010 = pd.read_csv(folder / "乡镇2010.csv")
+    assert by_county["branches 网点数"].sum() == 400
+    assert by_county["population 常住人口(人)"].sum() == pytest.approx(towns_2010["population"].sum())
+    alone = runner.invoke(app, ["plan", "--towns", str(folder / "乡镇2010.csv"), "--out", str(tmp_path / "o3")])
+    assert alone.exit_code == 2 and "--towns replaces a table of the city in --data: give --data too" in \
+        _said(alone.output)
+
+
+def test_branches_given_stand_for_a_folder_with_none_or_two(tmp_path: Path):
+    folder = _two_years(tmp_path / "合肥")
+    chosen = runner.invoke(app, ["map", "--data", str(folder), "--towns", str(folder / "乡镇2020.csv"),
+                                 "--branches", str(folder / "网点2024.csv"), "--out", str(tmp_path / "o1")])
+    assert chosen.exit_code == 0, chosen.output
+    for name in ("网点2023.csv", "网点2024.csv"):
+        (folder / name).rename(tmp_path / name)
+    elsewhere = runner.invoke(app, ["analyze", "--data", str(folder), "--towns", str(folder / "乡镇2020.csv"),
+                                    "--branches", str(tmp_path / "网点2023.csv"), "--out", str(tmp_path / "o2")])
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert pd.read_csv(tmp_path / "o2" / "coverage_by_county.csv")["branches 网点数"].sum() == 400
+
+
+def test_validate_checks_each_version_of_a_table_in_a_folder(tmp_path: Path):
+    folder = _two_years(tmp_path / "合肥")
+    result = runner.invoke(app, ["validate", str(folder)])
+    said = _said(result.output)
+    assert result.exit_code == 0, said
+    assert "2 files could be the towns table (乡镇2010.csv, 乡镇2020.csv)" in said and "each is checked below" in said
+    for name, rows in (("乡镇2010.csv", 125), ("乡镇2020.csv", 125), ("网点2023.csv", 400), ("网点2024.csv", 480)):
+        assert f"{name}({'towns' if '乡镇' in name else 'branches'}):{rows}rows" in said.replace(" ", "")  # paths fold
+    assert "ok together" not in said
+
+
 def test_a_gzipped_table_and_a_units_table_are_found_in_a_folder(tmp_path: Path):
     import gzip
     import shutil
