@@ -527,7 +527,8 @@ def _no_city_workbook(data: Path, missing: list[str]) -> str:
                 "GeoPackage with a layer for each")
     part, whole = ("sheet", "workbook") if input_suffix(data) in WORKBOOK_SUFFIXES else ("layer", "GeoPackage")
     return (f"no {part} for the {', '.join(missing)} table in this {whole}: name its {part}s by what they hold — "
-            "区县 (counties), 乡镇 (towns), 网点 (branches)")
+            f"区县 (counties), 乡镇 (towns), 网点 (branches) —, or give {'each' if len(missing) > 1 else 'its'} file "
+            f"with {', '.join(f'--{kind}' for kind in missing)}")
 
 
 def named_files(folder: Path, kind: str, suffixes=INPUT_SUFFIXES) -> list[Path]:

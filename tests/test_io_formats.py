@@ -384,8 +384,11 @@ def test_a_workbooks_problems_name_its_sheet_and_missing_sheets_are_said(tmp_pat
         no.read_dataset(book, book, book, sheets={"counties": "区县", "towns": "乡镇", "branches": "网点"})
     assert f"data.xlsx (sheet '乡镇'), row 3, column '{longitude}': non-numeric values" in str(err.value)
     partial = city_workbook(tmp_path / "two.xlsx", city_files, sheets=("区县", "乡镇", "Sheet3"))
-    with pytest.raises(no.InputError, match="no sheet for the branches table in this workbook"):
+    with pytest.raises(no.InputError, match="no sheet for the branches table in this workbook: .*, or give its "
+                                            "file with --branches"):
         find_tables(partial)
+    given = no.read_folder(partial, tables={"branches": city_files["branches"]})
+    assert len(given.branches) == len(no.read_branches(city_files["branches"])) and len(given.towns) > 0
     folder = tmp_path / "twice"
     folder.mkdir()
     for name in ("a.xlsx", "b.xlsx"):
