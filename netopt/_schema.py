@@ -88,6 +88,7 @@ COUNTY_FIELDS: tuple[Field, ...] = (
           kind="number", units=AREA_UNITS, default_unit="km2", description="area, km² (公顷 and m² converted)"),
     REGION_TYPE,
     *CENSUS_FIELDS,
+    COORD_SYSTEM,  # boundaries from another source than the points (天地图 WGS84 beside Amap's GCJ-02 branches)
 )
 COUNTY_REQUIRED = ("name", "population")
 

@@ -267,6 +267,16 @@ def test_gcj02_polygons_are_converted(tmp_path: Path, county_boxes):
     assert counties.total_bounds == pytest.approx(county_boxes.total_bounds, abs=1e-6)
 
 
+def test_boundaries_from_another_source_keep_their_own_system(tmp_path: Path):
+    """County boundaries from 天地图 (WGS84) beside Amap's branches (--coords gcj02): a 坐标系 column saying wgs84
+    keeps them where they are; it was ignored for counties, every boundary moved some 560 m."""
+    boundaries = gpd.read_file(no.datasets.sample_dir() / "counties.geojson").assign(坐标系="wgs84")
+    boundaries.to_file(tmp_path / "区县.geojson", driver="GeoJSON")
+    counties = no.read_counties(tmp_path / "区县.geojson", coords="gcj02")
+    assert counties.total_bounds == pytest.approx(no.load_sample().counties.total_bounds, abs=1e-9)
+    assert counties.attrs["coord_systems"] == {"wgs84": 9} and "坐标系" not in counties
+
+
 def test_codes_an_export_kept_as_excel_text_lose_the_wrapper(tmp_path: Path):
     """="0001" (an export's way to keep leading zeros from Excel) was kept as the id, quotes and all."""
     path = write(tmp_path / "b.csv", 'branch_id,name,lon,lat\n"=""0001""",A,117.3,31.8\n')
