@@ -3259,10 +3259,14 @@ def compare(
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         networks = _read_plans(plans, name, coords, bank, ds)
+        base = {"today_name": _network_name(_plan_file(branches))} if branches else {}  # e.g. last year's, 网点2023
+        if base.get("today_name") in networks:
+            raise InputError(f"a plan and the --branches network are both named {base['today_name']}: give the plans "
+                             "a --name", file="command line")
         _say_banks_matched(ds, bank)
         with _working("Measuring the plans 方案比选中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
-            scenarios, differing = compare_plans(ds, networks, bank, cells, **_limit_keywords(radius),
+            scenarios, differing = compare_plans(ds, networks, bank, cells, **base, **_limit_keywords(radius),
                                               **_roads(network, network_coords, network_split))
         _say_comparison(scenarios, differing, f"{source}, {bank} 我行" if bank else source, radius)
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
@@ -3273,7 +3277,7 @@ def compare(
                     if column.startswith("covered_wan ")}  # each plan's column its own alias
         fmap = compare_map(ds, bank_branches(ds.branches, bank),
                            {label: bank_branches(branches, bank) for label, branches in networks.items()}, differing,
-                           f"方案比选 Plans compared — {source}" + (f", {bank}" if bank else ""))
+                           f"方案比选 Plans compared — {source}" + (f", {bank}" if bank else ""), **base)
         written.append(write_atomic(out / "compare_map.html", lambda p: fmap.save(str(p))))
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
         _write_layers(out / "compare.gpkg", {"towns_differing": _at_towns(differing, ds), "changes": changes}, coords,
@@ -3467,7 +3471,7 @@ def _read_plans(paths: list[Path], names: list[str], coords: str, bank: Optional
         raise InputError(f"--name gives {len(names)} name(s) for {len(paths)} plan(s): give one per plan, in order",
                          file="command line")
     files = [_plan_file(path) for path in paths]
-    names = names or [readable(f"{file.parent.name}/{file.stem.removesuffix('_branches')}") for file in files]
+    names = names or [_network_name(file) for file in files]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise InputError(f"two plans are both named {', '.join(repeated)}: give each a --name", file="command line")
@@ -3482,6 +3486,11 @@ def _read_plans(paths: list[Path], names: list[str], coords: str, bank: Optional
         _say_left_out(branches)  # closed by its status or plan column (撤并)
         networks[label] = branches
     return networks
+
+
+def _network_name(file: Path) -> str:
+    """A network's name in compare's tables, from its folder and file: close2/mclp, 2023/网点2023."""
+    return readable(f"{file.parent.name}/{file.stem.removesuffix('_branches')}")
 
 
 def _plan_sheets(names: list[str], files: list[Path]) -> list[tuple[str, Path, str | None]]:

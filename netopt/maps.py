@@ -589,15 +589,17 @@ SHARE_LEGEND = ("乡镇 towns: 我行份额 our market share " + " ".join(
 
 
 def compare_map(ds: Dataset, today: gpd.GeoDataFrame, networks: dict[str, gpd.GeoDataFrame],
-                towns_differing: pd.DataFrame, title: str = "方案比选 Plans compared") -> folium.Map:
-    """Plans side by side on one offline map: today's branches, then one layer per planned network (the first
-    shown, the others a click away) with its new branches (green) and the branches it closes (red), by branch id
-    against `today`; the towns where the plans differ (planning.compare_plans' towns table) ringed, each
-    tooltip giving its residents covered under each network."""
+                towns_differing: pd.DataFrame, title: str = "方案比选 Plans compared",
+                today_name: str = "现状网点 Today's branches") -> folium.Map:
+    """Plans side by side on one offline map: today's branches (their layer and legend entry `today_name`, e.g.
+    网点2023 for last year's network), then one layer per planned network (the first shown, the others a click
+    away) with its new branches (green) and the branches it closes (red), by branch id against `today`; the towns
+    where the plans differ (planning.compare_plans' towns table) ringed, each tooltip giving its residents covered
+    under each network."""
     fmap = _city_map(ds, None)
     _add_counties(fmap, ds, None)
     _add_differing_towns(fmap, ds.towns, towns_differing)
-    _point_layer(f"现状网点 Today's branches ({len(today)})",
+    _point_layer(f"{html.escape(today_name)} ({len(today)})",
                  [_point(row.geometry, html.escape(str(row.name)), str(row.name), radius=2.5, color="#222",
                          fillColor="#222", weight=1, fillOpacity=0.9) for row in today.itertuples()]).add_to(fmap)
     changes = network_changes(Dataset(ds.counties, ds.towns, today), networks)
@@ -610,7 +612,7 @@ def compare_map(ds: Dataset, today: gpd.GeoDataFrame, networks: dict[str, gpd.Ge
                             **CLOSE_STYLE) for row in closed.itertuples()]
         _point_layer(f"{html.escape(name)}: 新设 {len(new)} open / 撤并 {len(closed)} close", features,
                      show=i == 0).add_to(fmap)
-    keys = (f"<span style='color:#222'>●</span> 现状网点 today's branches<br>"
+    keys = (f"<span style='color:#222'>●</span> {html.escape(today_name)}<br>"
             f"<span style='color:{NEW_COLOUR}'>◉</span> 新设 open &nbsp;<span style='color:#d73027'>◌</span> 撤并 "
             f"close (one layer per plan)<br><span style='color:{LOSING_COLOUR}'>◯</span> 方案间覆盖不同的乡镇 towns "
             "where the plans differ")

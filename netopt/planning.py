@@ -903,12 +903,17 @@ def compare_coverage(before: Coverage, after: Coverage) -> pd.DataFrame:
     return table
 
 
+TODAY_SCENARIO = "today 现状"  # today's network's name in compare_plans' tables
+
+
 def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str | None = None,
-                  demand: gpd.GeoDataFrame | None = None, **coverage_options) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  demand: gpd.GeoDataFrame | None = None, today_name: str = TODAY_SCENARIO,
+                  **coverage_options) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Plans side by side 方案比选: today's network (ds.branches) and each planned network — a branches table by
     name, such as a plan's <model>_branches.csv read with io.read_branches — measured alike (analyze_coverage
     with `demand` and `coverage_options`, e.g. radius_km={"core": 1.2, "county": 3.5}); with `bank`, each
-    network's branches of that bank (and those a plan marks new 新设) alone.
+    network's branches of that bank (and those a plan marks new 新设) alone. `today_name`: ds.branches' name in
+    the tables, e.g. 网点2023 where they are last year's network beside this year's.
 
     Returns (scenarios: one row per network, today first — branches, new and closed against today by branch id,
     residents covered (万人) and the coverage rate (%) overall and by region type, the residents' mean km to
@@ -921,20 +926,17 @@ def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str 
 
     check_kind(networks, dict, "networks are a dict of plans' branches by name, e.g. {'撤并2': branches}",
                "compare_plans")
-    if TODAY_SCENARIO in networks:
-        raise InputError(f"a plan may not be named '{TODAY_SCENARIO}': that is today's network's name here",
+    if today_name in networks:
+        raise InputError(f"a plan may not be named '{today_name}': that is today's network's name here",
                          file="compare_plans")
     today = bank_branches(ds.branches, bank)
-    named = {TODAY_SCENARIO: today, **{name: bank_branches(branches, bank) for name, branches in networks.items()}}
+    named = {today_name: today, **{name: bank_branches(branches, bank) for name, branches in networks.items()}}
     measured = {name: analyze_coverage(Dataset(ds.counties, ds.towns, branches), demand=demand, **coverage_options)
                 for name, branches in named.items()}
     today_ids = set(today["branch_id"].astype(str))
-    before = measured[TODAY_SCENARIO].by_town()["covered_population"].to_numpy()
+    before = measured[today_name].by_town()["covered_population"].to_numpy()
     rows = [_scenario_row(name, named[name], cov, today_ids, before) for name, cov in measured.items()]
     return pd.DataFrame(rows), _towns_differing(measured)
-
-
-TODAY_SCENARIO = "today 现状"
 
 
 def network_changes(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str | None = None

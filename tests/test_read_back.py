@@ -323,6 +323,9 @@ def test_a_plans_network_is_planned_again_by_optimize_curve_and_evaluate_sites(o
                       "农业", "--out", str(tmp_path / "cmp"))  # the next round beside the first's network
     changes = pd.read_csv(tmp_path / "cmp" / "compare_changes.csv")
     assert code == 0 and changes["change 变化"].tolist() == ["new 新设"], said
+    scenarios = pd.read_csv(tmp_path / "cmp" / "compare_scenarios.csv")  # the first round named, not "today 现状"
+    assert scenarios["scenario 方案"].tolist() == ["plan/mclp", "round2/mclp"]
+    assert "plan/mclp (" in (tmp_path / "cmp" / "compare_map.html").read_text(encoding="utf-8")  # its map layer
 
 
 def test_a_workbook_of_plans_one_per_sheet_is_compared_sheet_by_sheet(outputs: Path, tmp_path: Path):
