@@ -3225,7 +3225,8 @@ def compare(
     towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help="A branches table as today's network instead of the data's "
                                             "own, e.g. the network after a first round (out/mclp_branches.csv) "
-                                            "beside plans of the next."),
+                                            "beside plans of the next, or last year's branches beside this year's; "
+                                            "named from its folder and file, as plans are."),
     out: Path = typer.Option(Path("out/compare"), callback=_out_folder, help="Folder for compare.xlsx and its CSVs."),
     bank: Optional[str] = typer.Option(None, callback=_bank_check,
                                        help=BANK_ONLY_HELP + " New branches a plan marks 新设 count as its."),
