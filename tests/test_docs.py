@@ -54,3 +54,38 @@ def test_snippet_runs(name: str, code: str, tmp_path: Path):
     ran = subprocess.run([sys.executable, str(_script(tmp_path, code))], cwd=tmp_path, capture_output=True,
                          text=True, timeout=600)
     assert ran.returncode == 0, f"docs snippet {name}:\n{ran.stderr[-3000:]}"
+
+
+def _command_lines() -> list[tuple[str, str]]:
+    """(page, command line) for each `netopt …` line of README.md and docs/*.md: in shell blocks (a comment cut
+    off) and in inline code."""
+    found = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        fenced = False
+        for line in page.read_text(encoding="utf-8").splitlines():
+            fenced ^= line.startswith("```")
+            if fenced and line.startswith("netopt "):
+                found.append((page.name, line.split("#")[0].strip()))
+            elif not fenced:
+                found += [(page.name, snippet) for snippet in re.findall(r"`(netopt [a-z][^`]*)`", line)]
+    return found
+
+
+def test_every_command_line_in_the_docs_names_real_options():
+    """A command or option the docs show but netopt lacks (renamed, or never made) fails here, not for a user."""
+    import typer
+
+    from netopt.cli import app
+
+    commands = typer.main.get_command(app).commands
+    lines = _command_lines()
+    wrong = []
+    for page, line in lines:
+        command = commands.get(line.split()[1])
+        if command is None:
+            wrong.append(f"{page}: {line} (no command {line.split()[1]})")
+            continue
+        options = {name for param in command.params for name in (*param.opts, *param.secondary_opts)} | {"--help"}
+        wrong += [f"{page}: {line} ({option})" for option in re.findall(r"(?<!\S)--[a-z][a-z0-9-]*", line)
+                  if option not in options]
+    assert len(lines) > 50 and not wrong, "\n".join(wrong)
