@@ -174,9 +174,8 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
     given = given_tables(tables, ("towns", "branches"), "read_batch")
     units = read_counties(units_file)
     _check_unit_ids(units, str(units_file))
-    folder = Path(data_dir)
-    towns = _read_towns(given.get("towns") or find_table_or_parts(folder, "towns"), units)
-    branch_file = given.get("branches") or find_table_or_parts(folder, "branches", required=False)
+    towns = _read_towns(_table_file(given.get("towns"), Path(data_dir), "towns"), units)
+    branch_file = _table_file(given.get("branches"), Path(data_dir), "branches", required=False)
     branches = _read_branches(branch_file, units, towns, skip_unlocated)
     if only:
         units = units[units["county_id"].astype(str).str.startswith(tuple(codes))]
@@ -196,6 +195,13 @@ def _check_unit_ids(units: gpd.GeoDataFrame, file: str) -> None:
     """read_counties numbers units C0001, C0002... when the table has no id column: a batch needs real ones."""
     if units["county_id"].astype(str).str.fullmatch(r"C\d{4,}").all():
         raise InputError(Problem(file, "a batch needs each unit's adcode (区划代码) column", "adcode"))
+
+
+def _table_file(given: Path | None, data_dir: Path, kind: str, required: bool = True) -> Path | tuple | None:
+    """The `kind` table's file (or files): the one given, else found in the folder given or in `data_dir`."""
+    if given is not None and not given.is_dir():
+        return given  # a missing file: its reader says so
+    return find_table_or_parts(given or data_dir, kind, required)
 
 
 def _read_towns(path: Path | tuple[Path, ...], units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -2409,12 +2409,14 @@ def read_folder(data: str | os.PathLike, coords: str = "wgs84", population: str 
     sheets), its three tables found by find_tables, read and cross-checked by read_dataset (with `coords`,
     `population` and `skip_unlocated` as there), and its ATTRIBUTION.txt credited on maps and reports. `tables`:
     a table's file by kind, read instead of the folder's own (as --counties, --towns and --branches give it), e.g.
-    {"towns": "my_city/乡镇2020.csv"} where the folder holds two versions; a workbook's sheet named for it is read."""
+    {"towns": "my_city/乡镇2020.csv"} where the folder holds two versions; a workbook's sheet named for it is read;
+    a folder gives its table of that kind as --data's is found (e.g. {"towns": "data/2020"}, a file per county)."""
     if not isinstance(data, (str, os.PathLike)):
         raise InputError(f"the data are a folder or workbook path, not {type(data).__name__} ({data!r:.60}); "
                          "tables already in pandas go to read_dataset", file="read_folder")
     data = Path(data)
-    given = {kind: (path, kind_sheets(path).get(kind) if path.is_file() else None)
+    given = {kind: find_city_table(path, kind) if path.is_dir() else (path, kind_sheets(path).get(kind) if
+                                                                      path.is_file() else None)
              for kind, path in given_tables(tables, CITY_TABLES, "read_folder").items()}
     tables = {**find_tables(data, given), **given}
     ds = read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,

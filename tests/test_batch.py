@@ -348,6 +348,9 @@ def test_versions_of_the_towns_in_the_data_folder_are_chosen(tmp_path):
     tasks = read_batch(sample_dir() / "counties.geojson", folder, tables={"towns": folder / "乡镇2010.csv"})
     assert sum(task.towns["population"].sum() for task in tasks) == (towns["population"] // 2).sum()
     assert sum(len(task.branches) for task in tasks) == 0
+    given = read_batch(sample_dir() / "counties.geojson", folder, tables={"towns": sample_dir(),
+                                                                         "branches": sample_dir()})  # folders
+    assert sum(len(task.towns) for task in given) == len(towns) and sum(len(t.branches) for t in given) == 480
     args = ["batch", "--units", str(sample_dir() / "counties.geojson"), "--data", str(folder), "--towns",
             str(folder / "乡镇2010.csv"), "--branches", str(tmp_path / "网点.csv"), "--out", str(tmp_path / "out"),
             "--scheduler", "serial", "--only", "340102"]

@@ -1765,6 +1765,15 @@ def test_versions_of_a_table_in_a_data_folder_are_chosen_with_an_option(tmp_path
     towns_2010 = pd.read_csv(folder / "乡镇2010.csv")
     assert by_county["branches 网点数"].sum() == 400
     assert by_county["population 常住人口(人)"].sum() == pytest.approx(towns_2010["population"].sum())
+    parts = tmp_path / "2020"  # a year's folder of a file per county
+    parts.mkdir()
+    for county, rows in pd.read_csv(folder / "乡镇2020.csv").groupby("county"):
+        rows.to_csv(parts / f"乡镇_{county}.csv", index=False)
+    by_parts = runner.invoke(app, ["analyze", "--data", str(folder), "--towns", str(parts), "--branches",
+                                   str(folder / "网点2024.csv"), "--out", str(tmp_path / "o4")])
+    assert by_parts.exit_code == 0 and "9 files" in _said(by_parts.output), by_parts.output
+    assert pd.read_csv(tmp_path / "o4" / "coverage_by_county.csv")["population 常住人口(人)"].sum() == \
+        pd.read_csv(folder / "乡镇2020.csv")["population"].sum()
     alone = runner.invoke(app, ["plan", "--towns", str(folder / "乡镇2010.csv"), "--out", str(tmp_path / "o3")])
     assert alone.exit_code == 2 and "--towns replaces a table of the city in --data: give --data too" in \
         _said(alone.output)
