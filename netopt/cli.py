@@ -587,7 +587,10 @@ def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None, po
         ds, source = read_folder(data, coords, population, skip_unlocated, given), readable(data)
     if population is not None:
         source += f", residents 常住人口 by {ds.towns.attrs['population_column']}"
-    source += "".join(f", {kind} of {readable(path.name)}" for kind, path in given.items())
+    shown = {kind: readable(path.name) for kind, path in given.items()}
+    if branches is not None and branches.is_dir():  # a folder given: its file named with it, close2/mclp_branches.csv
+        shown["branches"] = readable(f"{branches.name}/{given['branches'].name}")
+    source += "".join(f", {kind} of {name}" for kind, name in shown.items())
     for table in (ds.counties, ds.towns, ds.branches):
         _say_left_out(table)
     return ds, source
@@ -3510,12 +3513,14 @@ def _plan_sheets(names: list[str], files: list[Path]) -> list[tuple[str, Path, s
 
 def _plan_file(path: Path) -> Path:
     """A plan given to compare (or as --branches): the file itself, or the one network after a plan
-    (*_branches.csv) in a folder."""
+    (*_branches.csv) in a folder, else the folder's branches table (data/2023/网点.csv)."""
     if not path.is_dir():
         if not path.exists():
             raise InputError("no such file or folder", file=str(path))
         return path
     found = sorted(path.glob("*_branches.csv"))
+    if not found and (table := find_table(path, "branches", required=False)) is not None:
+        return table
     if len(found) != 1:
         what = (f"holds {len(found)} planned networks ({', '.join(f.name for f in found)}): give one of the files"
                 if found else "holds no planned network (a plan's <model>_branches.csv): give the file")

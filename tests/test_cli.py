@@ -1792,6 +1792,19 @@ def test_branches_given_stand_for_a_folder_with_none_or_two(tmp_path: Path):
     assert pd.read_csv(tmp_path / "o2" / "coverage_by_county.csv")["branches 网点数"].sum() == 400
 
 
+def test_a_years_branches_beside_the_last_years_each_a_folder(tmp_path: Path):
+    folder = _two_years(tmp_path / "合肥")
+    for year in ("2023", "2024"):
+        (tmp_path / year).mkdir()
+        (folder / f"网点{year}.csv").rename(tmp_path / year / "网点.csv")
+    result = runner.invoke(app, ["compare", str(tmp_path / "2024"), "--branches", str(tmp_path / "2023"), "--data",
+                                 str(folder), "--towns", str(folder / "乡镇2020.csv"), "--out", str(tmp_path / "c")])
+    assert result.exit_code == 0 and "branches of 2023/网点.csv" in _said(result.output), result.output
+    scenarios = pd.read_csv(tmp_path / "c" / "compare_scenarios.csv")
+    assert scenarios["scenario 方案"].tolist() == ["2023/网点", "2024/网点"]
+    assert scenarios["new 新设"].tolist() == [0, 80] and scenarios["closed 撤并"].tolist() == [0, 0]
+
+
 def test_validate_checks_each_version_of_a_table_in_a_folder(tmp_path: Path):
     folder = _two_years(tmp_path / "合肥")
     result = runner.invoke(app, ["validate", str(folder)])
