@@ -599,7 +599,7 @@ def compare_map(ds: Dataset, today: gpd.GeoDataFrame, networks: dict[str, gpd.Ge
     fmap = _city_map(ds, None)
     _add_counties(fmap, ds, None)
     _add_differing_towns(fmap, ds.towns, towns_differing)
-    _point_layer(f"{html.escape(today_name)} ({len(today)})",
+    _point_layer(f"{html.escape(today_name, quote=False)} ({len(today)})",
                  [_point(row.geometry, html.escape(str(row.name)), str(row.name), radius=2.5, color="#222",
                          fillColor="#222", weight=1, fillOpacity=0.9) for row in today.itertuples()]).add_to(fmap)
     changes = network_changes(Dataset(ds.counties, ds.towns, today), networks)

@@ -318,7 +318,7 @@ def test_a_plans_network_is_planned_again_by_optimize_curve_and_evaluate_sites(o
     assert (second["plan"] == "new 新设").sum() == 1
     for args in (["curve", "--up-to", "1"], ["evaluate-sites", "--site", "候选A=117.2501,31.8402"]):
         code, said = _run(*args, "--bank", "农业", "--branches", str(outputs / "plan"), "--out", str(tmp_path / args[0]))
-        assert code == 0 and "branches of mclp_branches.csv" in said, said
+        assert code == 0 and "branches of plan/mclp_branches.csv" in said, said
     code, said = _run("compare", str(tmp_path / "round2" / "mclp_branches.csv"), "--branches", network, "--bank",
                       "农业", "--out", str(tmp_path / "cmp"))  # the next round beside the first's network
     changes = pd.read_csv(tmp_path / "cmp" / "compare_changes.csv")
