@@ -1,6 +1,7 @@
 """The columns netopt understands in counties, towns and branches tables: names, aliases, units."""
 from __future__ import annotations
 
+import datetime
 import math
 import re
 import unicodedata
@@ -242,11 +243,61 @@ class ColumnMatch:
     factor: float = 1.0
 
 
+_YEAR = r"(?P<year>(?:19|20)\d\d)"
+_YEAR_MARKS = (re.compile(rf"^{_YEAR}(?:年[末底度]?|[_ -])\s*"), re.compile(rf"\s*[_ -]?{_YEAR}(?:年[末底度]?)?$"))
+_YEAR_ALONE = re.compile(rf"^{_YEAR}年?[末底度]?$")
+
+
+def undated(header: str) -> tuple[str, int | None]:
+    """A normalized header without the year its figures are of — 2023年地区生产总值(亿元), 地区生产总值(亿元,2023年),
+    地区生产总值(2023年), gdp_2023, 2023年末常住人口 — and that year; (header, None) where it names none."""
+    base, unit = split_unit(header)
+    year = None
+    if unit is not None:
+        parts = [part.strip() for part in re.split(r"[,;、]", unit)]
+        years = [part for part in parts if _YEAR_ALONE.match(part)]
+        if years:
+            year = int(years[0][:4])
+            unit = ",".join(part for part in parts if part not in years) or None
+    for mark in _YEAR_MARKS:
+        found = mark.search(base)
+        if found and found.group(0) != base:  # a year beside a name, not a year alone
+            year = year or int(found.group("year"))
+            base = (base[:found.start()] + base[found.end():]).strip()
+            break
+    if year is None:
+        return header, None
+    return (f"{base}({unit})" if unit else base), year
+
+
 def match_columns(headers: list[str], fields: tuple[Field, ...]) -> tuple[dict[str, ColumnMatch], dict[str, str]]:
-    """Match headers to fields. Returns (matches by field name, unknown units by source column)."""
-    normalized = {h: normalize_header(h) for h in headers}
+    """Match headers to fields: headers naming no year first; then, for a field none names, the headers naming it
+    with a year (2023年地区生产总值), the latest year first — not a year to come (2035年人口, a projection: read
+    with --population). Returns (matches by field name, unknown units by source column)."""
+    dated = {h: undated(normalize_header(h)) for h in headers}
     matches: dict[str, ColumnMatch] = {}
     bad_units: dict[str, str] = {}
+    _match_into({h: norm for h, (norm, year) in dated.items() if year is None}, fields, matches, bad_units)
+    latest_first = [h for _, _, h in sorted((-year, k, h) for k, (h, (_, year)) in enumerate(dated.items())
+                                            if year is not None and year <= datetime.date.today().year)]
+    for fld in (f for f in fields if f.name not in matches):
+        for header in latest_first:
+            _match_into({header: dated[header][0]}, (fld,), matches, bad_units)
+            if fld.name in matches or header in bad_units:
+                break
+    return matches, bad_units
+
+
+def other_years(headers: list, source: str) -> list[str]:
+    """The headers naming the same figure as `source` for another year (2022年地区生产总值 beside 2023年…)."""
+    norm, year = undated(normalize_header(source))
+    return [str(h) for h in headers if str(h) != source and year is not None
+            and undated(normalize_header(h))[0] == norm and undated(normalize_header(h))[1] is not None]
+
+
+def _match_into(normalized: dict[str, str], fields: tuple[Field, ...], matches: dict[str, ColumnMatch],
+                bad_units: dict[str, str]) -> None:
+    """match_columns' matches of `fields` among the `normalized` headers, added to `matches` (and `bad_units`)."""
     for fld in fields:
         for alias in fld.aliases + tuple(fld.unit_aliases):
             hit = _find_header(normalized, alias, fld, matches)
@@ -259,7 +310,6 @@ def match_columns(headers: list[str], fields: tuple[Field, ...]) -> tuple[dict[s
             else:
                 matches[fld.name] = ColumnMatch(fld, source, factor)
             break
-    return matches, bad_units
 
 
 def _find_header(normalized: dict[str, str], alias: str, fld: Field,

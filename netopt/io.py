@@ -158,6 +158,7 @@ class _Table:
     row_numbers: pd.Series | None = None  # sheets stacked as one table: each row's number in its own sheet
     parts: pd.Series | None = None  # and its sheet
     part_word: str = "sheet"  # what the parts are: sheets of a workbook, or files of a folder
+    other_years: tuple[str, ...] = ()  # notes: a figure read for the latest year to date, its other years' left
 
     def rows(self, mask: np.ndarray | pd.Series) -> tuple[int, ...]:
         picked = np.asarray(mask, dtype=bool)
@@ -972,6 +973,10 @@ def _resolve(table: _Table, fields: tuple[sc.Field, ...], required: tuple[str, .
     matches, bad_units = sc.match_columns(headers, fields)
     for source, unit in bad_units.items():
         problems.append(table.problem(f"unknown unit '{unit}' in the header", source))
+    for match in matches.values():
+        if others := sc.other_years(headers, match.source):
+            table.other_years += (f"{match.source} read as {match.field.name} (the latest year's to date), "
+                                  f"{', '.join(others)} left out",)
     _match_cut_names(table, headers, fields, matches, problems)
     by_name = {f.name: f for f in fields}
     missing = [name for name in required if name not in matches]
@@ -979,7 +984,7 @@ def _resolve(table: _Table, fields: tuple[sc.Field, ...], required: tuple[str, .
         problems.append(table.problem(
             f"missing required column '{name}' ({by_name[name].description or name}); "
             f"accepted names: {sc.accepted_names(by_name[name])}; columns found: {', '.join(map(str, headers))}"
-            + (_residents_hint(headers, matches) if name == "population" else "")
+            + (_residents_hint(headers, matches, fields is sc.TOWN_FIELDS) if name == "population" else "")
             + (CUT_NAMES_HINT if _cut_names(table, headers) else "")
         ))
     if missing:
@@ -1020,12 +1025,16 @@ def _match_cut_names(table: _Table, headers: list, fields: tuple[sc.Field, ...],
         matches[fld.name] = sc.ColumnMatch(fld, source)
 
 
-def _residents_hint(headers: list, matches: dict[str, sc.ColumnMatch]) -> str:
-    """For a table without a population column but with another residents column (2035年规划人口, pop_2030):
-    how to count the residents by it."""
+def _residents_hint(headers: list, matches: dict[str, sc.ColumnMatch], towns: bool) -> str:
+    """For a table without a population column but with another residents column (2035年规划人口, pop_2050):
+    how to count the residents by it — a towns table's by --population, a counties table's by its header."""
     used = {match.source for match in matches.values()}
     alike = [str(h) for h in headers if h not in used and ("人口" in str(h) or "pop" in str(h).lower())]
-    return f"; to count the residents by {alike[0]}: --population {alike[0]} (population= in a script)" if alike else ""
+    if not alike:
+        return ""
+    if towns:
+        return f"; to count the residents by {alike[0]}: --population {alike[0]} (population= in a script)"
+    return f"; to count the residents by {alike[0]}, head it 常住人口 (--population counts the towns')"
 
 
 HEADER_SEARCH_ROWS = 10  # a title or notes above the header (as in statistical tables) are skipped within these
@@ -1737,6 +1746,8 @@ def _finish(table: _Table, columns: dict[str, pd.Series], matches: dict[str, sc.
     if table.alike_sheets:
         _say_left_out(read, read, f"{table.file}: left out the sheet(s) {', '.join(table.alike_sheets)}, whose header "
                                   f"names as much: {table.alike_why}")
+    for note in table.other_years:
+        _say_left_out(read, read, f"{table.file}: {note}")
     return read, table
 
 

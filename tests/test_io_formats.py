@@ -624,3 +624,26 @@ def test_a_data_folder_of_towns_files_a_file_per_county_is_read_as_one_table(tmp
     with pytest.raises(no.InputError, match="\\(9 files\\), row 2, column 'town_id': empty ids.*\\(file 乡镇_长丰县.csv "
                                             "row 2\\)"):
         no.read_folder(tmp_path)
+
+
+def test_figures_headed_with_their_year_are_read_the_latest_to_date(tmp_path: Path):
+    """A yearbook's headers carry the year (2023年地区生产总值（亿元）, 地区生产总值(2023年)): GDP was silently left
+    out, or refused as an "unknown unit '2023年'"; with several years, the latest to date is read and the others
+    said — not a year to come, a projection counted only with --population."""
+    path = write(tmp_path / "区县.csv", "区县,2020年常住人口,2023年末常住人口,2050年常住人口,2022年地区生产总值(亿元),"
+                 "地区生产总值（亿元，2023年）\n瑶海区,1000000,1050000,2000000,800,900\n庐阳区,1100000,1200000,2000000,"
+                 "850,1000\n")
+    counties = no.read_counties(path)
+    assert counties["population"].tolist() == [1050000, 1200000] and counties["gdp_yi"].tolist() == [900, 1000]
+    said = counties.attrs["left_out"]
+    assert "2023年末常住人口 read as population (the latest year's to date), 2020年常住人口, 2050年常住人口 left out" \
+        in said and "2022年地区生产总值(亿元) left out" in said
+    alone = write(tmp_path / "c.csv", "区县,常住人口,地区生产总值(2023年),gdp_2022\n瑶海区,1000000,900,800\n")
+    assert no.read_counties(alone)["gdp_yi"].tolist() == [900]
+    projected = write(tmp_path / "乡镇.csv", "乡镇名称,pop_2050,lon,lat\n甲镇,30000,117.3,31.8\n")
+    with pytest.raises(no.InputError, match="missing required column 'population'.*--population pop_2050"):
+        no.read_towns(projected)
+    planned = write(tmp_path / "区县2.csv", "区县,2050年规划人口\n瑶海区,2000000\n")
+    with pytest.raises(no.InputError, match=r"to count the residents by 2050年规划人口, head it 常住人口 \(--population "
+                                            r"counts the towns'\)"):
+        no.read_counties(planned)  # --population reads a towns column: it had been suggested
