@@ -158,7 +158,7 @@ class _Table:
     row_numbers: pd.Series | None = None  # sheets stacked as one table: each row's number in its own sheet
     parts: pd.Series | None = None  # and its sheet
     part_word: str = "sheet"  # what the parts are: sheets of a workbook, or files of a folder
-    other_years: tuple[str, ...] = ()  # notes: a figure read for the latest year to date, its other years' left
+    notes: tuple[str, ...] = ()  # what reading left out, to say: other years of a figure, a total row
 
     def rows(self, mask: np.ndarray | pd.Series) -> tuple[int, ...]:
         picked = np.asarray(mask, dtype=bool)
@@ -975,7 +975,7 @@ def _resolve(table: _Table, fields: tuple[sc.Field, ...], required: tuple[str, .
         problems.append(table.problem(f"unknown unit '{unit}' in the header", source))
     for match in matches.values():
         if others := sc.other_years(headers, match.source):
-            table.other_years += (f"{match.source} read as {match.field.name} (the latest year's to date), "
+            table.notes += (f"{match.source} read as {match.field.name} (the latest year's to date), "
                                   f"{', '.join(others)} left out",)
     _match_cut_names(table, headers, fields, matches, problems)
     by_name = {f.name: f for f in fields}
@@ -1746,7 +1746,7 @@ def _finish(table: _Table, columns: dict[str, pd.Series], matches: dict[str, sc.
     if table.alike_sheets:
         _say_left_out(read, read, f"{table.file}: left out the sheet(s) {', '.join(table.alike_sheets)}, whose header "
                                   f"names as much: {table.alike_why}")
-    for note in table.other_years:
+    for note in table.notes:
         _say_left_out(read, read, f"{table.file}: {note}")
     return read, table
 
@@ -2294,16 +2294,67 @@ def read_branch_list(path: Source, layer: str | None = None) -> tuple[pd.DataFra
     return listed[listed.notna().any(axis=1)], table
 
 
+def _total_rows(names: pd.Series) -> pd.Series:
+    """The rows named as totals (合计, 全市 …), not as a place."""
+    return _text(names).str.replace(" ", "").str.lower().isin(TOTAL_ROW_NAMES)
+
+
+def _population_sums(table: _Table, matches: dict[str, sc.ColumnMatch]) -> tuple[pd.Series, pd.Series] | None:
+    """Each row's population as read (NaN where it cannot be) and which rows are named as totals; None without a
+    population column."""
+    if "population" not in matches or "name" not in matches:
+        return None
+    return _numbers(table, matches["population"], [], required=False), _total_rows(table.frame[matches["name"].source])
+
+
+def _drop_summing_total(table: _Table, matches: dict[str, sc.ColumnMatch]) -> None:
+    """A yearbook's total row (全市, 合计) whose residents are those of the other rows — within 1 %, as rounded
+    figures sum; one per sheet of sheets read as one table — left out of `table`, and said; where any total row
+    does not add up, none is left out: the reader refuses them."""
+    sums = _population_sums(table, matches)
+    if sums is None or not sums[1].any():
+        return
+    population, totals = sums
+    parts = table.parts.reindex(population.index) if table.parts is not None else pd.Series("", population.index)
+    for _, rows in population.groupby(parts.to_numpy()):
+        in_part = totals[rows.index]
+        total, rest = rows[in_part].sum(), rows[~in_part].sum()
+        if in_part.sum() > 1 or (in_part.any() and not abs(total - rest) <= TOTAL_TOLERANCE * total):
+            return
+    names = ", ".join(dict.fromkeys(map(str, table.frame.loc[totals.to_numpy(), matches["name"].source])))
+    table.notes += ((f"the total rows {names} (one per {table.part_word}) left out: each gives the residents of its "
+                     f"{table.part_word}'s rows") if table.parts is not None else
+                    f"the total row {names} ({table.row_word} {table.rows(totals)[0]}) left out: it gives the "
+                    "residents of the other rows",)
+    table.frame = table.frame[~totals.to_numpy()]
+
+
+TOTAL_TOLERANCE = 0.01  # a total row is the others' sum within this share (yearbook figures are rounded)
+
+
+def _sum_said(table: _Table, matches: dict[str, sc.ColumnMatch], totals: pd.Series) -> str:
+    """For a total row refused: the residents it gives against the other rows' sum, where it has a population."""
+    sums = _population_sums(table, matches)
+    if sums is None or totals.sum() != 1:
+        return ""
+    population, _ = sums
+    given = population[totals.reindex(population.index, fill_value=False).to_numpy()].sum()
+    rest = population[~totals.reindex(population.index, fill_value=False).to_numpy()].sum()
+    return f" (it gives {given / 1e4:,.2f}万 residents, the other rows {rest / 1e4:,.2f}万)" if given > 0 else ""
+
+
 def _common_columns(table: _Table, matches: dict[str, sc.ColumnMatch], prefix: str, id_name: str,
                     problems: list[Problem], population_required: bool = True) -> dict[str, pd.Series]:
+    _drop_summing_total(table, matches)
     cols: dict[str, pd.Series] = {
         id_name: _ids(table, matches.get(id_name), prefix, problems),
         "name": _required_text(table, matches["name"], problems),
     }
-    totals = cols["name"].str.replace(" ", "").str.lower().isin(TOTAL_ROW_NAMES)
+    totals = _total_rows(cols["name"])
     if totals.any():
         problems.append(table.problem(f"a total row ({', '.join(sorted(set(cols['name'][totals])))}): remove it, or "
-                                      "its people are counted twice", matches["name"].source, totals))
+                                      f"its people are counted twice{_sum_said(table, matches, totals)}",
+                                      matches["name"].source, totals))
     if "population" in matches:
         pop = _numbers(table, matches["population"], problems, required=population_required)
         _checked_positive(table, pop, matches["population"], problems)

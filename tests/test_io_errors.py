@@ -448,13 +448,26 @@ def test_csv_title_and_notes_around_the_table(tmp_path: Path):
 
 
 @pytest.mark.parametrize("reader, text, row", [
-    (no.read_towns, "name,county,population,lon,lat\nA,X,12,117.3,31.8\n合计,,12,,\n", 3),
-    (no.read_counties, "name,population\nX,12\nY,30\n合 计,42\n", 4),
+    (no.read_towns, "name,county,population,lon,lat\nA,X,12000,117.3,31.8\n合计,,15000,,\n", 3),
+    (no.read_counties, "name,population\nX,12000\nY,30000\n合 计,50000\n", 4),
+    (no.read_counties, "name,population\n全市,42000\n小计,12000\nX,12000\nY,30000\n", 2),  # two: not one sum
 ])
-def test_total_rows_are_refused(tmp_path: Path, reader, text: str, row: int):
+def test_total_rows_not_adding_up_are_refused(tmp_path: Path, reader, text: str, row: int):
     err = problems_of(reader, write(tmp_path / "t.csv", text))
     [total] = [problem for problem in err.problems if "total row" in problem.message]
-    assert total.rows == (row,) and total.column == "name"
+    assert total.rows[0] == row and total.column == "name"
+    assert ("residents, the other rows" in total.message) == (len(total.rows) == 1)
+
+
+def test_a_yearbooks_total_row_is_left_out_where_it_adds_up(tmp_path: Path):
+    """全市 at the top of a yearbook's table (rounded 万人 figures) was refused; it is the others' sum: said, left out."""
+    path = write(tmp_path / "区县.csv", "区县,年末常住人口(万人)\n全市,287.4\n瑶海区,102.3\n庐阳区,75.1\n蜀山区,110.04\n")
+    counties = no.read_counties(path)
+    assert counties["name"].tolist() == ["瑶海区", "庐阳区", "蜀山区"]
+    assert "the total row 全市 (row 2) left out: it gives the residents of the other rows" in counties.attrs["left_out"]
+    towns = write(tmp_path / "乡镇.csv", "name,county,population,lon,lat\nA,X,12000,117.3,31.8\nB,X,3000,117.4,31.8\n"
+                  "合计,,15000,,\n")
+    assert no.read_towns(towns)["name"].tolist() == ["A", "B"]
 
 
 def test_workbook_whose_table_is_not_on_the_first_sheet(tmp_path: Path):
