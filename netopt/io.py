@@ -1816,7 +1816,7 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
     usual = _residents_instead(table, matches, population) if population is not None else None
     cols = _common_columns(table, matches, "T", "town_id", problems,
                            population_required=population_required or population is not None)
-    cols["county"] = _optional_text(table, matches, "county")
+    cols["county"] = place_names(_optional_text(table, matches, "county"))
     cols["county_id"] = _optional_text(table, matches, "county_id")
     if "county_id" in matches:
         _shortened_codes(table, cols["county_id"].fillna(""), matches["county_id"].source, problems)
@@ -1905,7 +1905,7 @@ def read_branch_table(path: Source, coords: str = "wgs84", layer: str | None = N
             "bank": bank if categories is None else bank.where(bank.notna(), _poi_banks(categories)),
             "type": _labels(table, matches.get("type"), sc.canonical_branch_type, sc.BRANCH_TYPES, problems,
                             elsewhere="a level such as 支行, 分理处: 网点级别"),
-            "county": _optional_text(table, matches, "county"),
+            "county": place_names(_optional_text(table, matches, "county")),
             "address": _optional_text(table, matches, "address"),
             "status": _optional_text(table, matches, "status"),
             POI_ATM: None if categories is None else categories.str.contains(ATM_CATEGORY),
@@ -2296,7 +2296,7 @@ def read_branch_list(path: Source, layer: str | None = None) -> tuple[pd.DataFra
 
 def _total_rows(names: pd.Series) -> pd.Series:
     """The rows named as totals (合计, 全市 …), not as a place."""
-    return _text(names).str.replace(" ", "").str.lower().isin(TOTAL_ROW_NAMES)
+    return _text(names).str.replace(r"\s+", "", regex=True).str.lower().isin(TOTAL_ROW_NAMES)
 
 
 def _population_sums(table: _Table, matches: dict[str, sc.ColumnMatch]) -> tuple[pd.Series, pd.Series] | None:
@@ -2321,7 +2321,7 @@ def _drop_summing_total(table: _Table, matches: dict[str, sc.ColumnMatch]) -> No
         total, rest = rows[in_part].sum(), rows[~in_part].sum()
         if in_part.sum() > 1 or (in_part.any() and not abs(total - rest) <= TOTAL_TOLERANCE * total):
             return
-    names = ", ".join(dict.fromkeys(map(str, table.frame.loc[totals.to_numpy(), matches["name"].source])))
+    names = ", ".join(dict.fromkeys(place_names(_text(table.frame.loc[totals.to_numpy(), matches["name"].source]))))
     table.notes += ((f"the total rows {names} (one per {table.part_word}) left out: each gives the residents of its "
                      f"{table.part_word}'s rows") if table.parts is not None else
                     f"the total row {names} ({table.row_word} {table.rows(totals)[0]}) left out: it gives the "
@@ -2348,7 +2348,7 @@ def _common_columns(table: _Table, matches: dict[str, sc.ColumnMatch], prefix: s
     _drop_summing_total(table, matches)
     cols: dict[str, pd.Series] = {
         id_name: _ids(table, matches.get(id_name), prefix, problems),
-        "name": _required_text(table, matches["name"], problems),
+        "name": place_names(_required_text(table, matches["name"], problems)),
     }
     totals = _total_rows(cols["name"])
     if totals.any():
@@ -2437,6 +2437,15 @@ def _check_persons(table: _Table, population: pd.Series, match: sc.ColumnMatch, 
     elif (population > MOST_PERSONS[prefix]).any():
         problems.append(table.problem(f"more residents than any place holds (above {MOST_PERSONS[prefix] / 1e8:g}亿): "
                                       "a typing error?", match.source, population > MOST_PERSONS[prefix]))
+
+
+PADDING = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")  # 瑶　海　区: a yearbook's name spaced out
+
+
+def place_names(names: pd.Series) -> pd.Series:
+    """County and town names without the spaces a yearbook pads short ones with to align them (瑶　海　区, 全　市):
+    a Chinese place name has none, and the tables match counties by name."""
+    return names.map(lambda name: PADDING.sub("", name) if isinstance(name, str) else name)
 
 
 def _required_text(table: _Table, match: sc.ColumnMatch, problems: list[Problem]) -> pd.Series:

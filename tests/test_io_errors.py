@@ -693,3 +693,16 @@ def test_region_types_in_the_words_plans_use(label: str, region: str):
     from netopt._schema import canonical_region_type
 
     assert canonical_region_type(label) == region
+
+
+def test_a_yearbooks_spaced_out_names_match(tmp_path: Path):
+    """瑶　海　区: yearbooks pad short names with full-width spaces to align them; the towns' 瑶海区 was then "not found
+    in the counties table", and 全　市 not seen as a total row."""
+    counties = write(tmp_path / "区县.csv", "区县,年末常住人口(万人)\n全　市,18.2\n瑶　海　区,10.2\n庐 阳 区,8\n")
+    towns = write(tmp_path / "乡镇.csv", "乡镇名称,所属区县,常住人口,lon,lat\n明　光　路　街　道,瑶海区,60000,117.31,31.87\n"
+                  "大杨镇,庐　阳　区,50000,117.2,31.95\n")
+    branches = write(tmp_path / "网点.csv", "网点名称,所属区县,lon,lat\n中国银行 合肥分行,瑶 海 区,117.31,31.87\n")
+    ds = no.read_dataset(counties, towns, branches)
+    assert ds.counties["name"].tolist() == ["瑶海区", "庐阳区"] and "total row 全市" in ds.counties.attrs["left_out"]
+    assert ds.towns[["name", "county"]].values.tolist() == [["明光路街道", "瑶海区"], ["大杨镇", "庐阳区"]]
+    assert ds.branches[["name", "county"]].values.tolist() == [["中国银行 合肥分行", "瑶海区"]]  # a branch's own name kept
