@@ -2440,12 +2440,14 @@ def _check_persons(table: _Table, population: pd.Series, match: sc.ColumnMatch, 
 
 
 PADDING = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")  # 瑶　海　区: a yearbook's name spaced out
+FOOTNOTE_MARK = re.compile(r"(?<=[\u3400-\u9fff])\s*[\u2460-\u2473\u2776-\u277f\u00b9\u00b2\u00b3\u2070-\u2079*※#]+$")
 
 
 def place_names(names: pd.Series) -> pd.Series:
-    """County and town names without the spaces a yearbook pads short ones with to align them (瑶　海　区, 全　市):
-    a Chinese place name has none, and the tables match counties by name."""
-    return names.map(lambda name: PADDING.sub("", name) if isinstance(name, str) else name)
+    """County and town names without the spaces a yearbook pads short ones with to align them (瑶　海　区, 全　市)
+    or the footnote mark after one (瑶海区①, 肥西县*): a Chinese place name has neither, and the tables match
+    counties by name."""
+    return names.map(lambda name: FOOTNOTE_MARK.sub("", PADDING.sub("", name)) if isinstance(name, str) else name)
 
 
 def _required_text(table: _Table, match: sc.ColumnMatch, problems: list[Problem]) -> pd.Series:
@@ -2601,6 +2603,14 @@ def _county_codes_as_names(towns: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, 
         towns.loc[coded, "county"] = codes.map(by_id)
 
 
+CITY_BEFORE = re.compile(r".{1,12}?(?:省|市|自治州|州|地区|盟)")  # 合肥市, 安徽省合肥市: what may stand before a county
+
+
+def _with_city(longer: str, name: str) -> bool:
+    """Whether `longer` is the county `name` with its city (and province) before it: 合肥市瑶海区 of 瑶海区."""
+    return len(longer) > len(name) and longer.endswith(name) and bool(CITY_BEFORE.fullmatch(longer[:-len(name)]))
+
+
 ADMIN_SUFFIXES = ("自治县", "自治旗", "林区", "特区", "县", "区", "市", "旗")  # what a county's name ends with
 
 
@@ -2617,8 +2627,9 @@ def _meant_counties(unknown: np.ndarray, known: pd.Series) -> str:
 
 def alike_county(name: str, known: pd.Series) -> str | None:
     """The one county of `known` that `name` most likely means — the same name with or without its 县/区/市, or
-    with its city before it (合肥市肥东县) —, or None when none or several are alike."""
-    alike = [k for k in known.astype(str) if _bare_county(k) == _bare_county(name) or name.endswith(k)]
+    with its city before it (合肥市肥东县, in either table) —, or None when none or several are alike."""
+    alike = [k for k in known.astype(str) if _bare_county(k) == _bare_county(name) or name.endswith(k)
+             or _with_city(k, name)]
     return alike[0] if len(alike) == 1 else None
 
 

@@ -706,3 +706,20 @@ def test_a_yearbooks_spaced_out_names_match(tmp_path: Path):
     assert ds.counties["name"].tolist() == ["瑶海区", "庐阳区"] and "total row 全市" in ds.counties.attrs["left_out"]
     assert ds.towns[["name", "county"]].values.tolist() == [["明光路街道", "瑶海区"], ["大杨镇", "庐阳区"]]
     assert ds.branches[["name", "county"]].values.tolist() == [["中国银行 合肥分行", "瑶海区"]]  # a branch's own name kept
+
+
+def test_a_county_named_with_a_footnote_mark_matches_and_one_with_its_city_is_pointed_to(tmp_path: Path):
+    """庐阳区① with a yearbook's footnote mark was "not found in the counties table" beside the towns' 庐阳区; the
+    table's 合肥市瑶海区 beside the towns' 瑶海区 is refused, as the reverse is, but with the table's name said."""
+    towns = write(tmp_path / "乡镇.csv", "乡镇名称,所属区县,常住人口,lon,lat\n明光路街道,瑶海区,60000,117.31,31.87\n"
+                  "大杨镇,庐阳区,50000,117.2,31.95\n")
+    branches = write(tmp_path / "网点.csv", "网点名称,lon,lat\nA,117.31,31.87\n")
+    counties = write(tmp_path / "区县.csv", "区县,区划代码,常住人口\n合肥市瑶海区,340102,1023000\n庐阳区①,340103,751000\n")
+    with pytest.raises(no.InputError) as err:
+        no.read_dataset(counties, towns, branches)
+    [problem] = err.value.problems
+    assert problem.rows == (2,) and "the counties table says 合肥市瑶海区 (for 瑶海区)" in problem.message
+    marked = write(tmp_path / "区县2.csv", "区县,区划代码,常住人口\n瑶海区*,340102,1023000\n庐阳区①,340103,751000\n")
+    ds = no.read_dataset(marked, towns, branches)
+    assert ds.counties["name"].tolist() == ["瑶海区", "庐阳区"]
+    assert ds.towns[["county", "county_id"]].values.tolist() == [["瑶海区", "340102"], ["庐阳区", "340103"]]
