@@ -96,7 +96,8 @@ COUNTY_REQUIRED = ("name", "population")
 TOWN_FIELDS: tuple[Field, ...] = (
     Field("town_id", ("town_id", "town_code", "乡镇代码", "区划代码", "code", "id", "编号"), kind="id"),
     Field("name", ("name", "name_zh", "town", "town_name", "乡镇", "乡镇名称", "乡镇街道", "街道", "名称",
-                   "乡镇(街道)名称", "乡镇街道名称", "镇街", "镇街名称")),
+                   "乡镇(街道)名称", "乡镇街道名称", "镇街", "镇街名称", "乡、镇、街道", "乡镇(街道)", "街道(乡镇)",
+                   "乡(镇、街道)", "乡镇/街道", "地区", "地区名称")),  # 乡、镇、街道, 地区: as census tables head it
     Field("county", ("county", "county_name", "county_name_zh", "区县", "所属区县", "县区", "区县名称", "所在区县",
                      "县(市、区)", "所属县(市、区)")),
     Field("county_id", ("county_id", "county_adcode", "county_code", "区县代码", "所属区县代码"), kind="id"),

@@ -2540,6 +2540,8 @@ def read_dataset(counties: Source, towns: Source, branches: Source,
     county_table, town_table, branch_table = (table for _, table in read)
     problems = _same_named_counties(dataset.counties, county_table)
     problems += _link_towns_to_counties(dataset, town_table)
+    dataset, county_lines = _without_county_lines(dataset, town_table)
+    problems += county_lines
     problems += far_outside(dataset.counties, dataset.towns, town_table)
     if not skip_unlocated:  # refused with the others, all at once
         problems += _far_branches(dataset.counties, dataset.branches, branch_table)
@@ -2554,6 +2556,33 @@ def with_branches(ds: Dataset, path: Source, coords: str = "wgs84", layer: str |
     <model>_branches.csv), checked to lie in the city (`skip_unlocated` as read_dataset takes it)."""
     branches, table = read_branch_table(path, coords=coords, layer=layer, skip_unlocated=skip_unlocated)
     return placed_branches(Dataset(ds.counties, ds.towns, branches), table, skip_unlocated)
+
+
+def _without_county_lines(dataset: Dataset, table: _Table) -> tuple[Dataset, list[Problem]]:
+    """Rows of the towns table named as their own county (瑶海区 among 瑶海区's towns): a census table's county line
+    over its towns. Left out and said where each gives its county's towns' residents (within 1 %); else a problem:
+    counted as a town, its residents would count twice."""
+    towns = dataset.towns
+    named = (towns["name"].astype("string") == towns["county"].astype("string")).fillna(False).to_numpy(bool)
+    if not named.any():
+        return dataset, []
+    sums = towns[~named].groupby("county")["population"].sum()
+    given = towns.loc[named, "population"].to_numpy(float)
+    beneath = sums.reindex(towns.loc[named, "county"]).to_numpy(float)
+    off = named.copy()
+    off[named] = ~(np.abs(given - beneath) <= TOTAL_TOLERANCE * given)
+    if off.any():
+        return dataset, [table.problem(f"a row named as its county ({', '.join(towns.loc[off, 'name'].unique()[:3])}) "
+                                       "whose residents are not its towns' sum: a county's line over its towns, as "
+                                       "census tables have, counts them twice — remove it", table.header("name"), off)]
+    shown = ", ".join(towns.loc[named, "name"].unique()[:3]) + (" …" if named.sum() > 3 else "")
+    _say_left_out(towns, towns, f"{table.file}: the rows of counties over their towns ({shown}, {table.row_word}s "
+                                f"{', '.join(map(str, table.rows(named)[:5]))}{' …' if named.sum() > 5 else ''}) "
+                                "left out: each gives its towns' residents")
+    table.frame = table.frame[~named]
+    kept = towns[~named].reset_index(drop=True)
+    kept.attrs = towns.attrs
+    return Dataset(dataset.counties, kept, dataset.branches), []
 
 
 def _same_named_counties(counties: gpd.GeoDataFrame, table: _Table) -> list[Problem]:

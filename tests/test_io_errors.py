@@ -723,3 +723,27 @@ def test_a_county_named_with_a_footnote_mark_matches_and_one_with_its_city_is_po
     ds = no.read_dataset(marked, towns, branches)
     assert ds.counties["name"].tolist() == ["瑶海区", "庐阳区"]
     assert ds.towns[["county", "county_id"]].values.tolist() == [["瑶海区", "340102"], ["庐阳区", "340103"]]
+
+
+def test_a_census_tables_county_lines_over_their_towns_are_left_out(tmp_path: Path):
+    """A census table lists each county (its towns' sum) above its towns: read as a town located in its county, 瑶海区
+    counted its residents twice, silently. Left out and said where it is its towns' sum; else refused."""
+    towns = pd.read_csv(sample_dir() / "towns.csv")
+    rows = []
+    for county, own in towns.groupby("county", sort=False):
+        rows.append({"地区": county, "常住人口": own["population"].sum(), "lon": own["lon"].iloc[0],
+                     "lat": own["lat"].iloc[0]})
+        rows += own.rename(columns={"name": "地区", "population": "常住人口"})[["地区", "常住人口", "lon", "lat"]].to_dict(
+            "records")
+    pd.DataFrame(rows).to_csv(tmp_path / "census.csv", index=False)
+    ds = no.read_dataset(sample_dir() / "counties.geojson", tmp_path / "census.csv", sample_dir() / "branches.csv")
+    assert len(ds.towns) == 125 and ds.towns["population"].sum() == towns["population"].sum()
+    assert "the rows of counties over their towns (瑶海区, 庐阳区, 蜀山区 …, rows 2, 15" in ds.towns.attrs["left_out"]
+    assert (ds.towns.groupby("county")["population"].sum() == towns.groupby("county")["population"].sum()).all()
+    rows[0]["常住人口"] += 50000  # not its towns' sum
+    pd.DataFrame(rows).to_csv(tmp_path / "census.csv", index=False)
+    err = problems_of(no.read_dataset, sample_dir() / "counties.geojson", tmp_path / "census.csv",
+                      sample_dir() / "branches.csv")
+    [problem] = err.problems
+    assert problem.rows == (2,) and problem.column == "地区" and "(瑶海区) whose residents are not its towns' sum" in \
+        problem.message
