@@ -1481,14 +1481,16 @@ def _checked_positive(table: _Table, values: pd.Series, match: sc.ColumnMatch, p
 
 
 def _labels(table: _Table, match: sc.ColumnMatch | None, canon: Callable[[str], str | None],
-            allowed: tuple[str, ...], problems: list[Problem], elsewhere: str = "") -> pd.Series:
-    """A column of labels as their canonical values (`canon`); unknown ones a problem — where none is known and
-    `elsewhere` says what else the column may hold, a hint to keep it under another header."""
+            allowed: tuple[str, ...], problems: list[Problem], elsewhere: str = "",
+            skip: pd.Series | None = None) -> pd.Series:
+    """A column of labels as their canonical values (`canon`); unknown ones a problem (but in the rows to `skip`)
+    — where none is known and `elsewhere` says what else the column may hold, a hint to keep it under another
+    header."""
     if match is None:
         return pd.Series(pd.NA, index=table.frame.index, dtype=object)
     raw = _text(table.frame[match.source])
     mapped = raw.map(lambda v: canon(v) if v else None)
-    bad = (raw != "") & mapped.isna()
+    bad = (raw != "") & mapped.isna() & (True if skip is None else ~skip)
     if bad.any():
         examples = _examples(raw[bad])
         other = "" if mapped.notna().any() or not elsewhere else (f"; none of its values is one: a column that says "
@@ -1899,16 +1901,18 @@ def read_branch_table(path: Source, coords: str = "wgs84", layer: str | None = N
         _refuse_other_tables(table, matches, path)
         categories = _poi_categories(table, matches)  # a map's POI export: its type column is no branch type
         bank = _optional_text(table, matches, "bank")
+        name = _required_text(table, matches["name"], problems)
+        machines = _cash_machines(table, matches, name, categories)
         return {
             "branch_id": _ids(table, matches.get("branch_id"), "B", problems),
-            "name": _required_text(table, matches["name"], problems),
+            "name": name,
             "bank": bank if categories is None else bank.where(bank.notna(), _poi_banks(categories)),
             "type": _labels(table, matches.get("type"), sc.canonical_branch_type, sc.BRANCH_TYPES, problems,
-                            elsewhere="a level such as 支行, 分理处: 网点级别"),
+                            elsewhere="a level such as 支行, 分理处: 网点级别", skip=machines),
             "county": place_names(_optional_text(table, matches, "county")),
             "address": _optional_text(table, matches, "address"),
             "status": _optional_text(table, matches, "status"),
-            POI_ATM: None if categories is None else categories.str.contains(ATM_CATEGORY),
+            POI_ATM: machines,
         }
     frame, table = _open_branches(*_read_points(path, coords, layer, (sc.BRANCH_FIELDS, sc.BRANCH_REQUIRED),
                                                 columns, "branches", skip_unlocated))
@@ -1977,6 +1981,18 @@ def _network_beside(path: Source) -> str:
             "branches once the plan is carried out")
 
 
+def _cash_machines(table: _Table, matches: dict[str, sc.ColumnMatch], names: pd.Series,
+                   categories: pd.Series | None) -> pd.Series:
+    """The rows that are cash machines or self-service banks, not staffed branches: by a map POI's category, by a
+    bank's own list's type (自助银行, ATM) or by name (…离行式自助银行)."""
+    kinds = categories if categories is not None else _text(table.frame[matches["type"].source]) if "type" in matches \
+        else pd.Series("", index=table.frame.index)
+    return kinds.str.contains(ATM_CATEGORY) | names.str.contains(SELF_SERVICE_NAME)
+
+
+SELF_SERVICE_NAME = re.compile(r"自助银行$|自助银行[(（]")  # 长江路离行式自助银行, 24小时自助银行(长江路)
+
+
 def _poi_categories(table: _Table, matches: dict[str, sc.ColumnMatch]) -> pd.Series | None:
     """Where the branches' type column holds a map's POI categories (an Amap export's type, 金融保险服务;银行;中国农业银行),
     those categories, the column then no longer read as the branch type; else None."""
@@ -2005,11 +2021,12 @@ def _without_atms(frame: gpd.GeoDataFrame, table: _Table) -> gpd.GeoDataFrame:
     if not atm.any():
         return frame
     if atm.all():
-        raise InputError(table.problem("every place is a cash machine (自动提款机, ATM) by its category: no branch "
-                                       "to plan with"))
+        raise InputError(table.problem("every place is a cash machine or self-service bank (自动提款机, 自助银行, "
+                                       "ATM) by its category, type or name: no branch to plan with"))
     where = describe_rows(table.rows(atm), table.row_word, limit=5)
-    return _leave_out(frame, table, atm, f"{table.file}: left out {int(atm.sum())} cash machine(s) 自动提款机 by "
-                                         f"their POI category ({where})")
+    return _leave_out(frame, table, atm, f"{table.file}: left out {int(atm.sum())} cash machine(s) or self-service "
+                                         f"bank(s) 自助银行, not staffed branches, by their category, type or name "
+                                         f"({where})")
 
 
 BANK_IN_NAME = re.compile(rf"^(.+?(?:{BANK_WORDS}))")  # a branch name that begins with its bank's name

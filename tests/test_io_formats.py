@@ -495,7 +495,8 @@ def test_an_amap_poi_export_reads_as_branches(tmp_path: Path):
     assert branches["county"].tolist() == ["瑶海区"] * 3  # adname
     assert branches["type"].isna().all() and branches["branch_id"].tolist() == ["B0FFF5ABC1", "B0FFF5ABC2",
                                                                                 "B0FFF5ABC5"]
-    assert branches.attrs["left_out"] == f"{path}: left out 1 cash machine(s) 自动提款机 by their POI category (row 4)"
+    assert branches.attrs["left_out"] == (f"{path}: left out 1 cash machine(s) or self-service bank(s) 自助银行, not "
+                                          "staffed branches, by their category, type or name (row 4)")
     assert guess_kind_by_headers(path) == "branches"
     own = write(tmp_path / "own.csv", "name,type,lon,lat\nA,旗舰;智能,117.3,31.8\n")  # the analyst's labels
     with pytest.raises(no.InputError, match="unknown value"):
@@ -503,6 +504,19 @@ def test_an_amap_poi_export_reads_as_branches(tmp_path: Path):
     atms = write(tmp_path / "atm.csv", AMAP_POIS.splitlines()[0] + "\n" + AMAP_POIS.splitlines()[3] + "\n")
     with pytest.raises(no.InputError, match="every place is a cash machine"):
         no.read_branches(atms, coords="gcj02")
+
+
+def test_a_banks_own_list_leaves_out_its_self_service_banks(tmp_path: Path):
+    """A bank's list of its outlets with 自助银行 rows (type 自助银行 or ATM, or named 离行式自助银行): the type was
+    refused as an unknown value, or the self-service bank counted as a branch; now left out and said."""
+    path = write(tmp_path / "网点.csv", "网点名称,网点类型,lon,lat\n长江路支行,综合型,117.31,31.87\n"
+                 "长江路离行式自助银行,自助银行,117.32,31.87\n三孝口ATM,ATM,117.28,31.86\n"
+                 "工行24小时自助银行(三孝口),,117.28,31.86\n合肥上城国际社区银行,社区型,117.25,31.84\n")
+    branches = no.read_branches(path)
+    assert branches["name"].tolist() == ["长江路支行", "合肥上城国际社区银行"]  # a community bank is staffed
+    assert branches["type"].tolist() == ["comprehensive", "community"]
+    assert "left out 3 cash machine(s) or self-service bank(s) 自助银行" in branches.attrs["left_out"]
+    assert "(rows 3, 4, 5)" in branches.attrs["left_out"]
 
 
 def test_a_baidu_place_search_export_reads_as_branches(tmp_path: Path):
