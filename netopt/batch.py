@@ -9,7 +9,7 @@ import time
 import warnings
 from html import escape
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,8 +22,9 @@ from netopt._errors import (NO_PLAN_YET, InputError, LeftOutWarning, NetoptError
 from netopt._schema import bilingual_parts, region_words
 from netopt.coverage import analyze_coverage, data_notes
 from netopt.distance import TRAVEL_MODES, check_speeds, nearest_site
-from netopt.io import (Dataset, far_outside, find_table_or_parts, folder_attribution, given_tables, placed_branches,
-                       read_branch_table, read_counties, read_town_table, require_pyarrow, write_atomic)
+from netopt.io import (Dataset, banks_matching, far_outside, find_table_or_parts, folder_attribution, given_tables,
+                       placed_branches, read_branch_table, read_counties, read_town_table, require_pyarrow,
+                       write_atomic)
 from netopt.projection import metric_crs, xy_metres
 from netopt.report import decimal_text
 
@@ -54,9 +55,11 @@ class BatchOptions:
     reports: bool = True
     new_per_county: int = 0
     maps: bool = False  # each county report opens with a map of its unit (about half a second a unit)
+    bank: str | None = None  # one bank's branches diagnosed and planned, every bank's coverage beside them
 
     def __post_init__(self) -> None:
         check_count(self.new_per_county, "new_per_county", "batch options", least=0)
+        check_kind(self.bank, (str, type(None)), "bank is a bank's name or part of it, e.g. '农业'", "batch options")
         check_amount(self.time_limit, "time_limit", "batch options", "seconds")  # None: no limit
         modes = list(self.mode.values()) if isinstance(self.mode, dict) else [self.mode]
         if not all(isinstance(mode, str) and mode in TRAVEL_MODES for mode in modes):
@@ -269,7 +272,10 @@ def run_unit(task: UnitTask, options: BatchOptions) -> UnitOutcome:
     row = _identity(task)
     files: dict[str, bytes] = {}
     try:
+        task, every_bank = _of_bank(task, options.bank)
         row.update(_county_indicators(task, options))
+        if every_bank is not None:
+            row.update(_every_banks_coverage(every_bank, options))
         if len(task.towns) and len(task.branches):
             row.update(_coverage(task, options, files))
         if len(task.towns) and options.optimize:
@@ -292,6 +298,23 @@ def run_unit(task: UnitTask, options: BatchOptions) -> UnitOutcome:
         files = {}
     row["seconds"] = round(time.perf_counter() - started, 3)
     return UnitOutcome(task.unit_id, row, files)
+
+
+def _of_bank(task: UnitTask, bank: str | None) -> tuple[UnitTask, UnitTask | None]:
+    """The unit with `bank`'s branches alone (none where it has none), and the unit with every bank's; the unit as
+    it is without a bank."""
+    if bank is None:
+        return task, None
+    return replace(task, branches=task.branches[banks_matching(task.branches, bank)]), task
+
+
+def _every_banks_coverage(task: UnitTask, options: BatchOptions) -> dict:
+    """Beside one bank's figures: every bank's branches in the unit, and the share of residents they cover."""
+    if not len(task.towns) or not len(task.branches):
+        return {"branches_all_banks": len(task.branches)}
+    cov = analyze_coverage(_dataset(task), **options.limit())
+    return {"branches_all_banks": len(task.branches),
+            "coverage_all_banks_pct": round(float(cov.by_county.iloc[0]["coverage_rate_pct"]), 4)}
 
 
 def _identity(task: UnitTask) -> dict:
@@ -628,7 +651,8 @@ UNIT_HEADERS_ZH = {
     "types_status": "类型规划状态", "types_comprehensive": "综合型", "types_community": "社区型",
     "types_inclusive": "普惠型", "types_light": "轻型", "status": "状态", "seconds": "耗时(秒)",
     "median_coverage_rate_pct": "覆盖率中位数(%)", "new_sites": "建议新设网点数",
-    "new_sites_adds_wan": "新设网点新增覆盖(万人)",
+    "new_sites_adds_wan": "新设网点新增覆盖(万人)", "branches_all_banks": "各行网点数",
+    "coverage_all_banks_pct": "各行合计覆盖率(%)",
 }
 
 
@@ -638,8 +662,8 @@ def _write_summary(path: Path, table: pd.DataFrame) -> None:
 
     by = "province" if "province" in table else "status"
     ok = table[table["status"] == "ok"]
-    numeric = [c for c in ("population_wan", "area_km2", "branches", "branches_at_benchmark", "lscp_branches",
-                           "new_sites", "new_sites_adds_wan") if c in ok]
+    numeric = [c for c in ("population_wan", "area_km2", "branches", "branches_all_banks", "branches_at_benchmark",
+                           "lscp_branches", "new_sites", "new_sites_adds_wan") if c in ok]
     summary = ok.groupby(by)[numeric].sum(min_count=1)
     summary.insert(0, "units", ok.groupby(by).size())
     if "coverage_rate_pct" in ok:

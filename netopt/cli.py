@@ -853,7 +853,7 @@ def _bank_only(ds: Dataset, bank: Optional[str]) -> Dataset:
     """The data with only --bank's branches (all when not given), saying how many of all they are."""
     if bank is None:
         return ds
-    _say_banks_matched(ds, bank)
+    _say_banks_matched(ds.branches, bank)
     ours = ds.of_bank(bank)
     names = distinct_banks(ours.branches["bank"].dropna())
     called = "" if any(bank in name for name in names) else f" ({', '.join(names)})"  # a short name: 农行
@@ -1042,7 +1042,7 @@ def optimize(
             unused = None if budget_wan is not None else "they count against a budget (--budget-wan)"
             own = _read_candidates_option(candidates, candidates_folder, coords, ds, unused, bank)
             sites = candidate_sites(ds, bank, own)
-            _say_banks_matched(ds, bank)
+            _say_banks_matched(ds.branches, bank)
             existing = existing_positions(sites)
             rules = _site_rules(sites, existing, keep_existing, max_new, budget_wan, open_cost_wan,
                                 closing_saving_wan, closes=not keep_existing or relocate is not None)
@@ -1210,7 +1210,7 @@ def curve(
             own = _read_candidates_option(candidates, candidates_folder, coords, ds, "a curve counts no costs",
                                           bank)
             sites = candidate_sites(ds, bank, own)
-            _say_banks_matched(ds, bank)
+            _say_banks_matched(ds.branches, bank)
             existing, roads = existing_positions(sites), _roads(network, network_coords, network_split)
             _check_model_options(model, len(existing) + up_to, {}, options)  # before a grid is made
             demand, _, source = _model_demand(ds, grid_km, model, source, len(sites))
@@ -1480,13 +1480,13 @@ def _county_rules(sites, county_min: Optional[int], county_max: Optional[int], w
     return rules
 
 
-def _say_banks_matched(ds: Dataset, bank: Optional[str]) -> None:
+def _say_banks_matched(branches: "gpd.GeoDataFrame", bank: Optional[str]) -> None:
     """When --bank (part of a name) matches several banks of the data, which ones: they are planned as one."""
     from netopt.io import bank_mask
 
     if bank is None:
         return
-    names = distinct_banks(ds.branches.loc[bank_mask(ds.branches, bank), "bank"].dropna())
+    names = distinct_banks(branches.loc[bank_mask(branches, bank), "bank"].dropna())
     if len(names) > 1:
         console.print(f"[yellow]--bank {bank} matches {len(names)} banks, planned as one 视为同一银行: {', '.join(names)} "
                       f"(give more of the name to pick one)[/]")
@@ -3140,7 +3140,7 @@ def _joint_sites(ds: Dataset, ask: JointAsk) -> tuple[gpd.GeoDataFrame, JointAsk
                          "stations, which would otherwise be free)",
                          file="command line")
     sites = candidate_sites(ds, ask.bank, ask.new_sites)
-    _say_banks_matched(ds, ask.bank)
+    _say_banks_matched(ds.branches, ask.bank)
     kept = _kept_open(sites, ask.keep_open) if ask.keep_open else np.zeros(0, int)
     closing = _closing(sites, ask.close, {"fixed": kept})["forbidden"] if ask.close else np.zeros(0, int)
     today = len(existing_positions(sites)) - len(closing)
@@ -3267,7 +3267,7 @@ def compare(
         if base.get("today_name") in networks:
             raise InputError(f"a plan and the --branches network are both named {base['today_name']}: give the plans "
                              "a --name", file="command line")
-        _say_banks_matched(ds, bank)
+        _say_banks_matched(ds.branches, bank)
         with _working("Measuring the plans 方案比选中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
             scenarios, differing = compare_plans(ds, networks, bank, cells, **base, **_limit_keywords(radius),
@@ -3339,7 +3339,7 @@ def evaluate_sites_command(
             raise InputError("give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat", file="command line")
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
-        _say_banks_matched(ds, bank)
+        _say_banks_matched(ds.branches, bank)
         offered = _candidate_sites(tables, candidates_folder, site, coords, ds, bank)
         with _working("Evaluating the sites 选址评估中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
@@ -3745,6 +3745,8 @@ def batch(
     units_per_task: Optional[int] = typer.Option(None, min=1,
                                                  help="Units sent to a worker at a time (default: about eight "
                                                       "tasks per worker, at most 50 units each)."),
+    bank: Optional[str] = typer.Option(None, callback=_bank_check,
+                                       help=BANK_ONLY_HELP + " Every bank's branches and coverage beside them."),
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
     """Run the diagnosis (and optionally models and type plans) for every unit on dask; resumable."""
@@ -3765,7 +3767,8 @@ def batch(
                                radius_min=timed.minutes if timed else None, mode=_mode_given(mode),
                                **(timed.speeds if timed else {}), optimize=optimize,
                                plan_types=plan_types, time_limit=time_limit, new_per_county=new_per_county,
-                               maps=maps)
+                               maps=maps, bank=bank)
+        _say_batch_bank(tasks, bank)
         try:
             summary = _run_with_progress(lambda progress: run_batch(
                 tasks, out, options, scheduler=scheduler, workers=workers, progress=progress,
@@ -3775,6 +3778,18 @@ def batch(
                   "to resume", 130)
         _batch_summary(summary, out)
     _guard(run)
+
+
+def _say_batch_bank(tasks: list, bank: Optional[str]) -> None:
+    """batch --bank: refused where no unit has a branch of it (io.bank_mask's message); the banks it matches said,
+    as for the other commands."""
+    if bank is None:
+        return
+    from netopt.io import bank_mask
+
+    every = pd.concat([task.branches for task in tasks], ignore_index=True)
+    _say_banks_matched(every, bank)  # bank_mask: an error where none is the bank's
+    console.print(f"--bank {bank}: {int(bank_mask(every, bank).sum()):,} of the units' {len(every):,} branches")
 
 
 def _run_with_progress(start: Callable, total: int):

@@ -112,12 +112,8 @@ def bank_mask(branches, bank: str) -> np.ndarray:
         raise InputError(Problem("branches", f"no branch names its bank, so none can be picked as '{bank}': give "
                                  "each branch its bank (column bank / 银行, or names that begin with it: "
                                  "中国农业银行…支行), or leave the bank out when every branch is yours", column="bank"))
-    given = branches["bank"].astype("string").str.strip()
-    names = given.str.cat(given.str.upper().map(lambda short: " ".join(BANK_SHORT_NAMES.get(short, ()))), sep=" ")
-    mask = names.str.contains(bank.strip(), regex=False).fillna(False).to_numpy(bool)
+    mask = banks_matching(branches, bank)
     parts = BANK_SHORT_NAMES.get(bank.strip().upper(), ())
-    for part in parts:
-        mask |= names.str.contains(part, regex=False).fillna(False).to_numpy(bool)
     if not mask.any():
         banks = ", ".join(sorted(branches["bank"].dropna().astype(str).unique())[:12])
         read = f" (read as {' or '.join(parts)})" if parts else ""
@@ -125,6 +121,18 @@ def bank_mask(branches, bank: str) -> np.ndarray:
         unnamed = (f"; {unknown} of the {len(branches)} branches name no bank (no bank column / 银行, nor a name "
                    "beginning with it, 中国农业银行…支行)") if unknown else ""
         raise InputError(f"no branch of bank '{bank}'{read}; banks in the data: {banks}{unnamed}", file="branches")
+    return mask
+
+
+def banks_matching(branches, bank: str) -> np.ndarray:
+    """bank_mask's branches of `bank`, none (rather than an error) where none is: a batch's unit without one."""
+    if "bank" not in branches:
+        return np.zeros(len(branches), bool)
+    given = branches["bank"].astype("string").str.strip()
+    names = given.str.cat(given.str.upper().map(lambda short: " ".join(BANK_SHORT_NAMES.get(short, ()))), sep=" ")
+    mask = names.str.contains(bank.strip(), regex=False).fillna(False).to_numpy(bool)
+    for part in BANK_SHORT_NAMES.get(bank.strip().upper(), ()):
+        mask |= names.str.contains(part, regex=False).fillna(False).to_numpy(bool)
     return mask
 
 

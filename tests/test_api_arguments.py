@@ -58,6 +58,7 @@ CASES = [
      "out_dir is the batch's output folder, not NoneType"),
     ("read_batch only=nan", lambda ds: batch.read_batch("units.csv", ".", only=np.nan),
      "only is an adcode prefix or a list of them"),
+    ("batch bank=3", lambda ds: batch.BatchOptions(bank=3), "bank is a bank's name or part of it, e.g. '农业', not int"),
     ("read_batch tables counties", lambda ds: batch.read_batch("units.csv", ".", tables={"counties": "x.csv"}),
      "tables are given by kind — towns, branches —, not counties"),
     ("read_folder tables list", lambda ds: no.read_folder(".", tables=["towns.csv"]),

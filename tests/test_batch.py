@@ -334,6 +334,30 @@ def test_cli_batch_runs_resumes_and_reports_bad_input(tmp_path):
     assert both.exit_code == 2 and "(--core-km), not both" in both.output and not (tmp_path / "both").exists()
 
 
+def test_one_banks_batch_beside_every_banks_matches_the_city_wide_diagnoses(sample_tasks, tmp_path):
+    """A head office's batch of its own branches among every bank's (--bank): each unit's figures are those of a
+    batch of the bank's branches alone, every bank's beside them as a batch of all gives them; there was no
+    --bank, every bank's branches counted as the bank's."""
+    folder = tmp_path / "ours"
+    folder.mkdir()
+    branches = pd.read_csv(sample_dir() / "branches.csv")
+    branches[branches["bank"] == "中国农业银行"].to_csv(folder / "branches.csv", index=False)
+    alone = read_batch(sample_dir() / "counties.geojson", sample_dir(), tables={"branches": folder / "branches.csv"})
+    run_batch(alone, tmp_path / "alone", BatchOptions(radius_km=RADIUS), scheduler="serial")
+    run_batch(sample_tasks, tmp_path / "all", BatchOptions(radius_km=RADIUS), scheduler="serial")
+    run_batch(sample_tasks, tmp_path / "out", BatchOptions(radius_km=RADIUS, bank="农行"), scheduler="serial")
+    table, ours, every = (_table(tmp_path / name).set_index("adcode") for name in ("out", "alone", "all"))
+    assert table["branches"].sum() == (branches["bank"] == "中国农业银行").sum() > 0
+    assert table["branches"].tolist() == ours["branches"].tolist()
+    assert table["coverage_rate_pct"].tolist() == ours["coverage_rate_pct"].tolist()
+    assert table["branches_all_banks"].tolist() == every["branches"].tolist()
+    assert table["coverage_all_banks_pct"].tolist() == every["coverage_rate_pct"].tolist()
+    again = CliRunner().invoke(app, ["batch", "--units", str(sample_dir() / "counties.geojson"), "--data",
+                                     str(sample_dir()), "--bank", "花旗", "--scheduler", "serial", "--out",
+                                     str(tmp_path / "none")])
+    assert again.exit_code == 2 and "no branch of bank '花旗'" in again.output and not (tmp_path / "none").exists()
+
+
 def test_versions_of_the_towns_in_the_data_folder_are_chosen(tmp_path):
     import shutil
 
