@@ -230,9 +230,19 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
     if suffix in (".ovkml", ".ovkmz"):
         raise InputError(f"奥维's own export ('{suffix}', GCJ-02) is not read: export the objects from 奥维 as a "
                          "Shapefile (.shp, WGS84) and give that", file=file)
+    saved_as = SAVE_AS.get(suffix, "")
     raise InputError(
-        f"unsupported file type '{suffix}'; use one of {', '.join(INPUT_SUFFIXES)}", file=file
+        f"unsupported file type '{suffix}'{saved_as}; use one of {', '.join(INPUT_SUFFIXES)}", file=file
     )
+
+
+SAVE_AS = {  # office files of other programs: how to give them (their own formats are not read)
+    **dict.fromkeys((".et", ".ett"), " (a WPS 表格 file: in WPS, 文件 → 另存为 → Excel 工作簿 .xlsx)"),
+    ".ods": " (a LibreOffice / OpenOffice sheet: save it as an Excel workbook, .xlsx)",
+    ".numbers": " (a Numbers sheet: export it as Excel, .xlsx)",
+    **dict.fromkeys((".mdb", ".accdb"), " (an Access database: export the table as Excel or CSV)"),
+    **dict.fromkeys((".doc", ".docx", ".wps", ".pdf"), " (a document: copy its table into a sheet, save as .xlsx)"),
+}
 
 
 def _files_table(paths: tuple, kind: str) -> _Table:
@@ -384,8 +394,10 @@ def find_table(folder: Path, kind: str, required: bool = True) -> Path | None:
                          f"{_outputs_hint(folder)}", file=str(folder))
     if not required:
         return None
+    unread = [path for path in folder.iterdir() if input_suffix(path) in SAVE_AS and guess_kind(path) == kind]
+    saved_as = f"; {unread[0].name} is not read{SAVE_AS[input_suffix(unread[0])]}" if unread else ""
     raise InputError(f"no {kind} file found (expected {kind}.csv, .csv.gz, .xlsx, .xls, .geojson, .gpkg or .shp, "
-                     f"or one file whose name has {'/'.join(KIND_HINTS[kind])}){_outputs_hint(folder)}",
+                     f"or one file whose name has {'/'.join(KIND_HINTS[kind])}){saved_as}{_outputs_hint(folder)}",
                      file=str(folder))
 
 

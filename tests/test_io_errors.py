@@ -747,3 +747,20 @@ def test_a_census_tables_county_lines_over_their_towns_are_left_out(tmp_path: Pa
     [problem] = err.problems
     assert problem.rows == (2,) and problem.column == "地区" and "(瑶海区) whose residents are not its towns' sum" in \
         problem.message
+
+
+def test_an_office_file_of_another_program_says_how_to_save_it(tmp_path: Path):
+    """WPS 表格's own .et (common in banks) was "unsupported file type '.et'", and in a data folder not seen at all:
+    "no towns file found"."""
+    import shutil
+
+    with pytest.raises(no.InputError, match=r"unsupported file type '.et' \(a WPS 表格 file: in WPS, 文件 → 另存为 → "
+                                            r"Excel 工作簿 .xlsx\)"):
+        no.read_towns(write(tmp_path / "乡镇.et", "x"))
+    folder = tmp_path / "city"
+    folder.mkdir()
+    for name in ("counties.geojson", "branches.csv"):
+        shutil.copy(sample_dir() / name, folder / name)
+    (folder / "乡镇人口.et").write_bytes(b"x")
+    with pytest.raises(no.InputError, match=r"no towns file found .*; 乡镇人口.et is not read \(a WPS 表格 file"):
+        no.read_folder(folder)
