@@ -674,8 +674,25 @@ def _file_bytes(p: Path) -> bytes:
 
 
 def _excel_engine(path: Path) -> str:
-    """The reader of a workbook: calamine for old .xls, openpyxl for .xlsx (named: pandas warns where it is not)."""
-    return "calamine" if Path(path).suffix.lower() == ".xls" else "openpyxl"
+    """The reader of a workbook by what it holds, whatever its suffix says (an .xls saved as .xlsx, or the
+    reverse): calamine for an old binary workbook, openpyxl for .xlsx (named: pandas warns where it is not). A
+    workbook encrypted — with a password to open, or by a document-security system — is refused saying so."""
+    with open(path, "rb") as file:
+        head = file.read(1 << 16)
+    if not head.startswith(OLE_SIGNATURE):
+        return "openpyxl"
+    if "EncryptedPackage".encode("utf-16-le") in head or _encrypted_ole(path):
+        raise InputError("the workbook is encrypted — a password to open it (打开密码), or a document-security system "
+                         "(文档加密): open it in Excel or WPS and save a copy without the password", file=str(path))
+    return "calamine"
+
+
+OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")  # an old binary office file (.xls), or an encrypted .xlsx
+
+
+def _encrypted_ole(path: Path) -> bool:
+    """Whether an OLE file holds an encrypted workbook (its EncryptedPackage stream named past the file's head)."""
+    return "EncryptedPackage".encode("utf-16-le") in path.read_bytes()
 
 
 def _read_excel(p: Path, sheet: str | None, nrows: int | None = None) -> dict[str, pd.DataFrame]:
@@ -683,11 +700,12 @@ def _read_excel(p: Path, sheet: str | None, nrows: int | None = None) -> dict[st
     (blank rows included); with `nrows`, only their first rows (what a header is looked for in)."""
     if p.stat().st_size == 0:
         raise InputError("the file is empty", file=str(p))
+    engine = _excel_engine(p)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             frames = pd.read_excel(p, dtype=str, keep_default_na=False, header=None, sheet_name=None, nrows=nrows,
-                                   engine=_excel_engine(p))
+                                   engine=engine)
     except Exception as exc:  # openpyxl and calamine raise many types for corrupt files
         raise InputError(f"not a readable {p.suffix.lower()} workbook ({_first_line(exc)})", file=str(p)) from None
     if sheet is not None and sheet not in frames:

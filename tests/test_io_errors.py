@@ -764,3 +764,18 @@ def test_an_office_file_of_another_program_says_how_to_save_it(tmp_path: Path):
     (folder / "乡镇人口.et").write_bytes(b"x")
     with pytest.raises(no.InputError, match=r"no towns file found .*; 乡镇人口.et is not read \(a WPS 表格 file"):
         no.read_folder(folder)
+
+
+def test_a_workbook_is_read_by_what_it_holds_and_an_encrypted_one_said(tmp_path: Path):
+    """An old .xls saved under .xlsx was "not a readable .xlsx workbook (File is not a zip file)"; an encrypted one
+    (a password to open it, or a bank's document-security system) said the same, nothing about why."""
+    import shutil
+
+    renamed = tmp_path / "网点.xlsx"
+    shutil.copy(Path(__file__).parent / "data" / "branches_old_excel.xls", renamed)
+    [problem] = problems_of(no.read_branches, renamed).problems  # read: its own bad latitude, as the .xls gives
+    assert problem.rows == (5,) and problem.column == "纬度"
+    locked = tmp_path / "乡镇.xlsx"
+    locked.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + bytes(70000) + "EncryptedPackage".encode("utf-16-le"))
+    with pytest.raises(no.InputError, match="the workbook is encrypted — a password to open it .*save a copy without"):
+        no.read_towns(locked)
