@@ -475,8 +475,9 @@ def _named_alone(name: str) -> bool:
 
 
 def _sheet_names(path: Path) -> list[str]:
+    engine = _excel_engine(path)  # an encrypted workbook: said as such
     try:
-        with pd.ExcelFile(path, engine=_excel_engine(path)) as book:
+        with pd.ExcelFile(path, engine=engine) as book:
             return book.sheet_names
     except Exception as err:  # a damaged workbook: its reader says so when the table is read
         raise InputError(f"cannot be read as an Excel workbook ({type(err).__name__}: {err})", file=str(path)) from None

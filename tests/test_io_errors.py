@@ -779,3 +779,13 @@ def test_a_workbook_is_read_by_what_it_holds_and_an_encrypted_one_said(tmp_path:
     locked.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + bytes(70000) + "EncryptedPackage".encode("utf-16-le"))
     with pytest.raises(no.InputError, match="the workbook is encrypted — a password to open it .*save a copy without"):
         no.read_towns(locked)
+    folder = tmp_path / "city"  # found in a data folder, its sheets looked at first
+    folder.mkdir()
+    for name in ("counties.geojson", "branches.csv"):
+        shutil.copy(sample_dir() / name, folder / name)
+    shutil.copy(locked, folder / "乡镇.xlsx")
+    with pytest.raises(no.InputError) as err:
+        no.read_folder(folder)
+    assert str(err.value).endswith("乡镇.xlsx: the workbook is encrypted — a password to open it (打开密码), or a "
+                                   "document-security system (文档加密): open it in Excel or WPS and save a copy "
+                                   "without the password")
