@@ -611,6 +611,11 @@ def decode_text(raw: bytes, file: str) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
+    sample = raw[:4096]
+    binary = sum(byte < 32 and byte not in b"\t\n\r" for byte in sample) > len(sample) // 50  # control bytes
+    if binary:
+        raise InputError("is no text: another program's file, or one a document-security system (文档加密) "
+                         "encrypted — open it on the computer that made it and save a copy as UTF-8 CSV", file=file)
     raise InputError("cannot be decoded as UTF-8, GBK/GB18030 or UTF-16 text; save it as UTF-8 CSV", file=file)
 
 

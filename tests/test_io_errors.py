@@ -41,6 +41,10 @@ def test_undecodable_file(tmp_path: Path):
     path = tmp_path / "b.csv"
     path.write_bytes(b"name,lon,lat\n\xff\xfe\xff\x80,117,31\n")
     assert "cannot be decoded" in str(problems_of(no.read_branches, path))
+    encrypted = tmp_path / "乡镇.csv"  # what a document-security system leaves of a CSV copied off its computer
+    encrypted.write_bytes(bytes(range(256)) * 8)
+    assert "is no text: another program's file, or one a document-security system (文档加密) encrypted" in \
+        str(problems_of(no.read_towns, encrypted))
 
 
 def test_unsupported_and_corrupt_files(tmp_path: Path):
