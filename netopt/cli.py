@@ -601,8 +601,9 @@ def _say_left_out(table) -> None:
     (io._open_branches) or, with --skip-unlocated, without usable coordinates; a workbook's alike sheets after
     the one read; a KML's or GeoPackage's folders or layers of another kind. Also a workbook's sheets read as one
     table."""
-    if "sheets_read" in table.attrs:
-        console.print(table.attrs["sheets_read"])
+    for note in ("sheets_read", "placed"):  # how the table was read: sheets as one, towns at the bundled points
+        if note in table.attrs:
+            console.print(table.attrs[note])
     if "left_out" in table.attrs:
         console.print(f"[yellow]{table.attrs['left_out']}[/]")
 

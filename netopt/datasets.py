@@ -5,6 +5,8 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
+
 from netopt.io import Dataset, credited, read_dataset
 
 SAMPLE_CITY = "合肥市 Hefei"
@@ -36,6 +38,27 @@ def _read_sample(files: tuple[Path, ...], stamps: tuple[tuple[int, int], ...], p
     """The sample's tables as read_dataset reads them, its sources credited wherever it is shown (the cache's key:
     the files, when they were last changed and their sizes, and the population column)."""
     return credited(read_dataset(*files, population=population), files[0].parent)
+
+
+def units_dir() -> Path:
+    """The folder of the bundled national units and town points: inside the installed package, or data/units."""
+    for candidate in (Path(__file__).parent / "_units", Path(__file__).resolve().parents[1] / "data" / "units"):
+        if (candidate / "towns.csv.gz").exists():
+            return candidate
+    raise FileNotFoundError("the bundled national town points are missing: reinstall netopt")
+
+
+NATIONAL_POINTS_CREDIT = "town points Amap via Vonng/adcode (CC BY 4.0)"
+
+
+@lru_cache(maxsize=1)
+def national_town_points() -> pd.DataFrame:
+    """China's towns (乡镇/街道) as bundled (data/units: 36,775, WGS84): town_id (12 digits), name, county_id
+    (adcode), county (its unit's name), lon, lat. Read once per process."""
+    towns = pd.read_csv(units_dir() / "towns.csv.gz", dtype={"town_id": str, "county_id": str},
+                        usecols=["town_id", "name", "county_id", "lon", "lat"])
+    units = pd.read_csv(units_dir() / "units.csv", dtype={"adcode": str}, usecols=["adcode", "name"])
+    return towns.assign(county=towns["county_id"].map(dict(zip(units["adcode"], units["name"]))))
 
 
 def sample_summary() -> dict:

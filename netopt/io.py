@@ -509,8 +509,9 @@ def credited(ds: Dataset, folder: str | os.PathLike) -> Dataset:
     """The city with its folder's attribution (folder_attribution) kept as counties.attrs["attribution"], which
     its maps, coverage and report pages credit."""
     attribution = folder_attribution(folder)
+    placed = ds.counties.attrs.get("attribution")  # e.g. the national town points the towns were placed at
     if attribution:
-        ds.counties.attrs["attribution"] = attribution
+        ds.counties.attrs["attribution"] = "; ".join(dict.fromkeys(filter(None, [attribution, placed])))
     return ds
 
 
@@ -1867,11 +1868,13 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
     if "county_id" in matches:
         _shortened_codes(table, cols["county_id"].fillna(""), matches["county_id"].source, problems)
     cols["population_method"] = _optional_text(table, matches, "population_method")
-    geometry = _geometry_from_frame(table, matches, coords, problems, need_points=True)
+    geometry, placed = _town_points(table, cols, matches, coords, problems)
     if geometry is not None:
         _check_geometry_kinds(table, geometry, ("Point", "Polygon", "MultiPolygon"),
                               "towns are points or their areas (polygons)", problems)
     towns, table = _finish(table, cols, matches, geometry, problems)
+    if placed is not None:
+        towns = _said_placed(towns, placed)
     if not_towns:
         _say_left_out(towns, towns, f"{table.file}: left out {not_towns}")
     _refuse_repeats(table, towns, ("name", "county"), "town", "its residents count twice")
@@ -1879,6 +1882,134 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
         towns.attrs["population_column"] = matches["population"].source
         towns.attrs["usual_population"] = usual
     return towns, table
+
+
+def _town_points(table: _Table, cols: dict[str, pd.Series], matches: dict[str, sc.ColumnMatch], coords: str,
+                 problems: list[Problem]) -> tuple[gpd.GeoSeries | None, pd.Series | None]:
+    """The towns' points (or areas): from their coordinates, and where a towns table has none — no coordinate
+    columns, or rows whose coordinates are blank — at the bundled national town points (_at_national_town_points);
+    also how each row was placed there, None where none was."""
+    blank = _blank_coordinates(table, matches)
+    if blank is None or not blank.any():
+        return _geometry_from_frame(table, matches, coords, problems, need_points=True), None
+    given = replace(table, frame=table.frame[~blank.to_numpy()])
+    read = _geometry_from_frame(given, matches, coords, problems, need_points=False) if len(given.frame) else None
+    table.coord_systems = given.coord_systems
+    national, how = _at_national_town_points(table, cols, matches, coords, problems, blank)
+    if national is None or (read is None and len(given.frame)):
+        return None, None
+    return (national if read is None else national.where(blank, read.reindex(national.index))), how
+
+
+def _blank_coordinates(table: _Table, matches: dict[str, sc.ColumnMatch]) -> pd.Series | None:
+    """The rows of a table of points whose coordinate cells are all empty (every row where it has no coordinate
+    columns); None for a GIS file, whose features carry their geometry."""
+    if isinstance(table.frame, gpd.GeoDataFrame):
+        return None
+    sources = [matches[name].source for name in ("lon", "lat", "lonlat") if name in matches]
+    if not sources:
+        return pd.Series(True, index=table.frame.index)
+    return pd.concat([_text(table.frame[source]).str.strip() == "" for source in sources], axis=1).all(axis=1)
+
+
+def _at_national_town_points(table: _Table, cols: dict[str, pd.Series], matches: dict[str, sc.ColumnMatch],
+                             coords: str, problems: list[Problem],
+                             blank: pd.Series) -> tuple[gpd.GeoSeries | None, pd.Series | None]:
+    """The `blank` rows of a towns table — without coordinates — placed at the bundled national town points
+    (datasets.national_town_points) by each town's code (乡镇代码, 9 or 12 digits) or its county (code or name)
+    and name; the rows found by neither a problem. Also how each row was found ("code", "name" or ""). Where a
+    table has neither coordinate columns nor codes or counties, the missing columns are the problem."""
+    from netopt.datasets import national_town_points
+
+    points = national_town_points()
+    how = pd.Series("", index=table.frame.index, dtype=object)
+    row = pd.Series(-1, index=table.frame.index).where(blank, -2)  # -2: a row with its own coordinates
+    county_codes = cols["county_id"].map(_adcode).where(cols["county_id"].notna(), cols["county"].map(_adcode))
+    for way, keys, key_of in (("code", _town_codes(cols), lambda p: p["town_id"]),
+                              ("code", _town_codes(cols, 9), lambda p: p["town_id"].str[:9]),
+                              ("name", _county_town_keys(county_codes, cols), _point_keys("county_id")),
+                              ("name", _county_town_keys(cols["county"], cols), _point_keys("county")),
+                              ("name", _county_town_keys(county_codes, cols, True), _point_keys("county_id", True)),
+                              ("name", _county_town_keys(cols["county"], cols, True), _point_keys("county", True))):
+        found = keys.map(_unique_index(key_of(points)))
+        hit = (row == -1) & found.notna()
+        if way == "code":  # a code is taken where the name agrees (大杨 for 大杨镇): a wrong code finds another town
+            hit &= _same_towns(cols["name"], points["name"].reindex(found.fillna(-1).astype(int)).to_numpy())
+        row[hit], how[hit] = found[hit].astype(int), way
+    keyed = any(name in matches for name in ("town_id", "county", "county_id", "lon", "lat", "lonlat"))
+    if not keyed:  # nothing to find a town by: its missing coordinate columns said
+        _geometry_from_frame(table, matches, coords, problems, need_points=True)
+        problems[-1] = replace(problems[-1], message=problems[-1].message + NATIONAL_POINTS_HINT)
+        return None, None
+    if (row == -1).any():
+        problems.append(table.problem("no coordinates, and not among the bundled national town points by its code "
+                                      "(乡镇代码) or its county and name: add lon/lat (经度/纬度) for it",
+                                      matches["name"].source, row == -1))
+        return None, None
+    found = points.iloc[row.clip(lower=0)]
+    placed = gpd.GeoSeries(gpd.points_from_xy(found["lon"], found["lat"]), index=table.frame.index, crs=WGS84)
+    return placed, how
+
+
+NATIONAL_POINTS_HINT = ("; or give each town its 12-digit code (乡镇代码) or its county (所属区县) and name, and it is "
+                        "placed at the bundled national town points")
+
+
+def _town_codes(cols: dict[str, pd.Series], digits: int = 12) -> pd.Series:
+    """Each town's code as the national points hold it (12 digits, or its first 9), NA where it gives none."""
+    codes = cols["town_id"].astype(str).str.strip()
+    return codes.where(codes.str.fullmatch(rf"\d{{{digits}}}"), pd.NA)
+
+
+def _adcode(code: object) -> object:
+    """A county's adcode from its code as tables give it (340102, or 340102000000), NA for another."""
+    text = str(code).strip() if not pd.isna(code) else ""
+    return text[:6] if re.fullmatch(r"\d{6}(?:0{6})?", text) else pd.NA
+
+
+def _county_town_keys(counties: pd.Series, cols: dict[str, pd.Series], bare: bool = False) -> pd.Series:
+    """county|name keys of each town (its name as _town_key makes it), NA where the county is not given."""
+    keys = counties.astype("string") + "|" + cols["name"].map(lambda name: _town_key(name, bare)).astype("string")
+    return keys.astype(object).where(keys.notna(), pd.NA)
+
+
+def _point_keys(county: str, bare: bool = False) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda points: points[county].astype(str) + "|" + points["name"].map(lambda name: _town_key(name, bare))
+
+
+def _town_key(name: object, bare: bool = False) -> str:
+    """A town's name as matched: no spaces, no 办事处 (明光路街道办事处 is 明光路街道); `bare`, without its kind
+    either (明光路, 大杨: 街道, 镇, 乡)."""
+    key = re.sub(r"办事处$", "", re.sub(r"\s+", "", str(name)))
+    return re.sub(r"(?:街道|民族乡|镇|乡|苏木)$", "", key) if bare else key
+
+
+def _same_towns(names: pd.Series, national: np.ndarray) -> pd.Series:
+    """Whether each name is the national point's (one within the other, as keyed: 大杨 and 大杨镇)."""
+    pairs = zip(names.map(_town_key), (_town_key(n) if isinstance(n, str) else "" for n in national))
+    return pd.Series([bool(b) and (a in b or b in a) for a, b in pairs], index=names.index)
+
+
+def _unique_index(keys: pd.Series) -> pd.Series:
+    """Each key's position, for the keys held by one row only (two towns of one name and county: none)."""
+    keys = keys.reset_index(drop=True)
+    once = ~keys.duplicated(keep=False) & keys.notna()
+    return pd.Series(keys.index[once], index=keys[once].to_numpy())
+
+
+def _said_placed(towns: gpd.GeoDataFrame, how: pd.Series) -> gpd.GeoDataFrame:
+    """The towns placed at the national points, their location_method saying so, and a note of how many."""
+    by = how.to_numpy()
+    towns.loc[by != "", "location_method"] = np.where(by[by != ""] == "code", "town point (Amap via Vonng/adcode) "
+                                                      "by its code", "town point (Amap via Vonng/adcode) by its name")
+    from netopt.datasets import NATIONAL_POINTS_CREDIT
+
+    counts = ", ".join(f"{int((by == way).sum())} by {words}" for way, words in (("code", "their code"),
+                                                                                ("name", "county and name"))
+                       if (by == way).any())
+    towns.attrs["placed"] = (f"{int((by != '').sum())} towns without coordinates placed at the bundled national town "
+                             f"points ({counts}; {NATIONAL_POINTS_CREDIT})")
+    return towns
 
 
 def _refuse_repeats(table: _Table, frame: gpd.GeoDataFrame, keys: tuple[str, ...], what: str, why: str) -> None:
@@ -2608,6 +2739,11 @@ def read_dataset(counties: Source, towns: Source, branches: Source,
         problems += _far_branches(dataset.counties, dataset.branches, branch_table)
     if problems:
         raise InputError(problems)
+    if "placed" in dataset.towns.attrs:  # credited wherever the city is shown, as the licence asks
+        from netopt.datasets import NATIONAL_POINTS_CREDIT
+
+        dataset.counties.attrs["attribution"] = "; ".join(filter(None, [dataset.counties.attrs.get("attribution"),
+                                                                         NATIONAL_POINTS_CREDIT]))
     return placed_branches(dataset, branch_table, skip_unlocated) if skip_unlocated else dataset  # checked above
 
 

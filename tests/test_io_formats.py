@@ -661,3 +661,54 @@ def test_figures_headed_with_their_year_are_read_the_latest_to_date(tmp_path: Pa
     with pytest.raises(no.InputError, match=r"to count the residents by 2050年规划人口, head it 常住人口 \(--population "
                                             r"counts the towns'\)"):
         no.read_counties(planned)  # --population reads a towns column: it had been suggested
+
+
+def _census_towns(tmp_path: Path, keep: str = "庐城镇") -> Path:
+    """The sample's towns as a census table gives them — name, county, residents, no coordinates — but `keep`'s,
+    which the bundled national points lack (a county seat Amap has no point for)."""
+    towns = pd.read_csv(no.datasets.sample_dir() / "towns.csv")
+    table = towns[["name", "county", "population", "lon", "lat"]].rename(columns={
+        "name": "乡镇名称", "county": "所属区县", "population": "常住人口", "lon": "经度", "lat": "纬度"})
+    table.loc[table["乡镇名称"] != keep, ["经度", "纬度"]] = None
+    path = tmp_path / "乡镇.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+def test_towns_without_coordinates_are_placed_at_the_bundled_national_points(tmp_path: Path):
+    """A census towns table has names, not coordinates: it was refused ("missing coordinate column(s)") though
+    netopt bundles China's town points. Each town is placed there by its county and name (or its code), credited;
+    its own coordinates, where a row has them, stand."""
+    sample = no.load_sample()
+    ds = no.read_dataset(no.datasets.sample_dir() / "counties.geojson", _census_towns(tmp_path),
+                         no.datasets.sample_dir() / "branches.csv")
+    placed = ds.towns.set_index("name").geometry
+    assert placed.x.to_dict() == pytest.approx(sample.towns.set_index("name").geometry.x.to_dict(), abs=1e-9)
+    assert ds.towns.attrs["placed"].startswith("124 towns without coordinates placed at the bundled national town "
+                                               "points (124 by county and name;")
+    assert ds.towns.loc[ds.towns["name"] == "庐城镇", "location_method"].isna().all()  # its own point
+    assert "town points Amap via Vonng/adcode (CC BY 4.0)" in ds.counties.attrs["attribution"]
+    ours = no.analyze_coverage(ds).by_county["coverage_rate_pct"].to_numpy()
+    assert ours == pytest.approx(no.analyze_coverage(sample).by_county["coverage_rate_pct"].to_numpy())
+
+
+def test_a_towns_code_or_its_names_variants_find_its_point(tmp_path: Path):
+    """By a 12- or 9-digit code whose name agrees (a code naming another town is not taken), or by the county's
+    code and a name without its kind (明光路 for 明光路街道, 大杨乡 for 大杨镇); a town found by none is named."""
+    path = write(tmp_path / "乡镇.csv", "乡镇代码,乡镇名称,所属区县,常住人口\n340102001000,明光路街道,,60000\n"
+                 "340102003,胜利路街道,,50000\nA3,明光路,340102,1\nA4,大杨乡,庐阳区,2\n")
+    towns = no.read_towns(path)
+    national = no.datasets.national_town_points().set_index("town_id")
+    expected = {"明光路街道": "340102001000", "胜利路街道": "340102003000", "明光路": "340102001000",
+                "大杨乡": "340103100000"}
+    for name, code in expected.items():
+        point = towns[towns["name"] == name].geometry.iloc[0]
+        assert (point.x, point.y) == pytest.approx(tuple(national.loc[code, ["lon", "lat"]]))
+    assert towns["location_method"].str.endswith(("by its code",) * 2 + ("by its name",) * 2).all()
+    wrong = write(tmp_path / "乡镇2.csv", "乡镇代码,乡镇名称,常住人口\n340102001000,大杨镇,60000\n")
+    with pytest.raises(no.InputError, match=r"乡镇2.csv, row 2, column '乡镇名称': no coordinates, and not among the "
+                                            r"bundled national town points"):
+        no.read_towns(wrong)  # 340102001000 is 明光路街道's
+    alone = write(tmp_path / "乡镇3.csv", "乡镇名称,常住人口\n明光路街道,60000\n")
+    with pytest.raises(no.InputError, match="missing coordinate column.*or give each town its 12-digit code"):
+        no.read_towns(alone)  # no county, no code: nothing to find it by
