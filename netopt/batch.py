@@ -21,6 +21,7 @@ from netopt._errors import (NO_PLAN_YET, InputError, LeftOutWarning, NetoptError
                             check_kind)
 from netopt._schema import bilingual_parts, region_words
 from netopt.coverage import analyze_coverage, data_notes
+from netopt.datasets import NATIONAL_POINTS_CREDIT
 from netopt.distance import TRAVEL_MODES, check_speeds, nearest_site
 from netopt.io import (Dataset, banks_matching, far_outside, find_table_or_parts, folder_attribution, given_tables,
                        placed_branches, read_branch_table, read_counties, read_town_table, require_pyarrow,
@@ -186,7 +187,8 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
             raise InputError(f"no unit's adcode starts with {', '.join(codes)}", file=str(units_file))
     town_groups = dict(tuple(towns.groupby("county_id", sort=False)))
     branch_groups = dict(tuple(branches.groupby("unit_id", sort=False)))
-    attribution = folder_attribution(data_dir)
+    attribution = "; ".join(filter(None, [folder_attribution(data_dir),
+                                          NATIONAL_POINTS_CREDIT if "placed" in towns.attrs else ""]))
     return [UnitTask(str(uid), units.iloc[[i]].reset_index(drop=True),
                      town_groups.get(str(uid), towns.iloc[:0]).reset_index(drop=True),
                      branch_groups.get(str(uid), branches.iloc[:0]).drop(columns="unit_id").reset_index(drop=True),

@@ -358,6 +358,16 @@ def test_one_banks_batch_beside_every_banks_matches_the_city_wide_diagnoses(samp
     assert again.exit_code == 2 and "no branch of bank '花旗'" in again.output and not (tmp_path / "none").exists()
 
 
+def test_a_batchs_towns_without_coordinates_are_placed_and_credited(tmp_path):
+    towns = pd.read_csv(sample_dir() / "towns.csv")
+    census = towns[["name", "county_id", "population"]].assign(lon=towns["lon"].where(towns["name"] == "庐城镇"),
+                                                                lat=towns["lat"].where(towns["name"] == "庐城镇"))
+    census.to_csv(tmp_path / "towns.csv", index=False)
+    tasks = read_batch(sample_dir() / "counties.geojson", tmp_path)
+    assert sum(len(task.towns) for task in tasks) == 125
+    assert all("town points Amap via Vonng/adcode (CC BY 4.0)" in task.attribution for task in tasks)
+
+
 def test_versions_of_the_towns_in_the_data_folder_are_chosen(tmp_path):
     import shutil
 
