@@ -1999,11 +1999,11 @@ def _unique_index(keys: pd.Series) -> pd.Series:
 
 def _said_placed(towns: gpd.GeoDataFrame, how: pd.Series) -> gpd.GeoDataFrame:
     """The towns placed at the national points, their location_method saying so, and a note of how many."""
+    from netopt.datasets import NATIONAL_POINTS_CREDIT
+
     by = how.to_numpy()
     towns.loc[by != "", "location_method"] = np.where(by[by != ""] == "code", "town point (Amap via Vonng/adcode) "
                                                       "by its code", "town point (Amap via Vonng/adcode) by its name")
-    from netopt.datasets import NATIONAL_POINTS_CREDIT
-
     counts = ", ".join(f"{int((by == way).sum())} by {words}" for way, words in (("code", "their code"),
                                                                                 ("name", "county and name"))
                        if (by == way).any())
@@ -2160,8 +2160,12 @@ def _cash_machines(table: _Table, matches: dict[str, sc.ColumnMatch], names: pd.
                    categories: pd.Series | None) -> pd.Series:
     """The rows that are cash machines or self-service banks, not staffed branches: by a map POI's category, by a
     bank's own list's type (自助银行, ATM) or by name (…离行式自助银行)."""
-    kinds = categories if categories is not None else _text(table.frame[matches["type"].source]) if "type" in matches \
-        else pd.Series("", index=table.frame.index)
+    if categories is not None:
+        kinds = categories
+    elif "type" in matches:
+        kinds = _text(table.frame[matches["type"].source])
+    else:
+        kinds = pd.Series("", index=table.frame.index)
     return kinds.str.contains(ATM_CATEGORY) | names.str.contains(SELF_SERVICE_NAME)
 
 
