@@ -61,6 +61,12 @@ def national_town_points() -> pd.DataFrame:
     return towns.assign(county=towns["county_id"].map(dict(zip(units["adcode"], units["name"]))))
 
 
+@lru_cache(maxsize=1)
+def national_county_names() -> frozenset[str]:
+    """The names of China's county-level units as bundled (瑶海区, 肥东县, 巢湖市 …)."""
+    return frozenset(pd.read_csv(units_dir() / "units.csv", usecols=["name"])["name"].astype(str))
+
+
 def sample_summary() -> dict:
     """Counts and totals of the bundled sample, as written by data/build_sample.py."""
     return json.loads((sample_dir() / "summary.json").read_text(encoding="utf-8"))

@@ -1860,6 +1860,7 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
     problems: list[Problem] = []
     required = sc.TOWN_REQUIRED + (("population",) if population_required and population is None else ())
     matches = _resolve(table, sc.TOWN_FIELDS, required, problems)
+    _county_sections(table, matches)
     usual = _residents_instead(table, matches, population) if population is not None else None
     cols = _common_columns(table, matches, "T", "town_id", problems,
                            population_required=population_required or population is not None)
@@ -1882,6 +1883,40 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
         towns.attrs["population_column"] = matches["population"].source
         towns.attrs["usual_population"] = usual
     return towns, table
+
+
+SECTION_COUNTY = "_county of its section"  # the column a census table's county lines give its towns
+
+
+def _county_sections(table: _Table, matches: dict[str, sc.ColumnMatch]) -> None:
+    """A census towns table without a county column that lists each county (瑶海区, a county-level unit's name)
+    above its towns, and maybe the city's total above all: where each county line gives its towns' residents
+    (within 1 %), and the total theirs, the towns take their county from it and those lines are left out, said."""
+    if "county" in matches or "county_id" in matches or "population" not in matches or table.parts is not None:
+        return
+    from netopt.datasets import national_county_names
+
+    names = place_names(_text(table.frame[matches["name"].source]))
+    heads = names.isin(national_county_names()).to_numpy()
+    if not heads.any():
+        return
+    population = _numbers(table, matches["population"], [], required=False).to_numpy()
+    section = np.cumsum(heads)
+    for k in range(1, section[-1] + 1):
+        head, towns = population[heads & (section == k)][0], population[~heads & (section == k)]
+        if not len(towns) or not abs(head - towns.sum()) <= TOTAL_TOLERANCE * head:
+            return
+    above = section == 0
+    if above.sum() > 1 or (above.any() and not abs(population[above].sum() - population[heads].sum())
+                           <= TOTAL_TOLERANCE * population[heads].sum()):
+        return
+    counties = pd.Series(np.asarray(names)[heads][np.maximum(section - 1, 0)], index=table.frame.index)
+    lines = heads | above
+    table.notes += (f"the county lines over their towns ({', '.join(names[heads][:3])}{' …' if heads.sum() > 3 else ''}"
+                    f") give the towns' counties and are left out, each the sum of its towns"
+                    + (f", as is the total {names[above].iloc[0]}" if above.any() else ""),)
+    table.frame = table.frame.assign(**{SECTION_COUNTY: counties})[~lines]
+    matches["county"] = sc.ColumnMatch(next(f for f in sc.TOWN_FIELDS if f.name == "county"), SECTION_COUNTY)
 
 
 def _town_points(table: _Table, cols: dict[str, pd.Series], matches: dict[str, sc.ColumnMatch], coords: str,

@@ -712,3 +712,27 @@ def test_a_towns_code_or_its_names_variants_find_its_point(tmp_path: Path):
     alone = write(tmp_path / "乡镇3.csv", "乡镇名称,常住人口\n明光路街道,60000\n")
     with pytest.raises(no.InputError, match="missing coordinate column.*or give each town its 12-digit code"):
         no.read_towns(alone)  # no county, no code: nothing to find it by
+
+
+def test_a_census_table_listing_each_county_above_its_towns_reads_as_the_city(tmp_path: Path):
+    """地区 / 常住人口 as a census table gives them: 合肥市, then each county (its towns' sum) above its towns, no
+    county column, no coordinates (but 庐城镇's, which the bundled points lack). It reads as the sample does: the
+    county lines give the towns' counties, the towns are placed at the national points."""
+    towns = pd.read_csv(no.datasets.sample_dir() / "towns.csv")
+    rows = [{"地区": "合肥市", "常住人口": towns["population"].sum()}]
+    for county, own in towns.groupby("county", sort=False):
+        rows.append({"地区": county, "常住人口": own["population"].sum()})
+        rows += [{"地区": town.name, "常住人口": town.population, "经度": town.lon if town.name == "庐城镇" else None,
+                  "纬度": town.lat if town.name == "庐城镇" else None} for town in own.itertuples()]
+    pd.DataFrame(rows).to_csv(tmp_path / "乡镇.csv", index=False)
+    ds = no.read_dataset(no.datasets.sample_dir() / "counties.geojson", tmp_path / "乡镇.csv",
+                         no.datasets.sample_dir() / "branches.csv")
+    assert ds.towns[["name", "county"]].values.tolist() == towns[["name", "county"]].values.tolist()
+    assert "the county lines over their towns (瑶海区, 庐阳区, 蜀山区 …) give the towns' counties and are left out, " \
+           "each the sum of its towns, as is the total 合肥市" in ds.towns.attrs["left_out"]
+    ours = no.analyze_coverage(ds).by_county["coverage_rate_pct"].to_numpy()
+    assert ours == pytest.approx(no.analyze_coverage(no.load_sample()).by_county["coverage_rate_pct"].to_numpy())
+    rows[1]["常住人口"] += 10000  # 瑶海区's line no longer its towns' sum: not read as their county
+    pd.DataFrame(rows).to_csv(tmp_path / "乡镇.csv", index=False)
+    with pytest.raises(no.InputError, match="not among the bundled national town points"):
+        no.read_towns(tmp_path / "乡镇.csv")
