@@ -731,7 +731,8 @@ def test_a_county_named_with_a_footnote_mark_matches_and_one_with_its_city_is_po
 
 def test_a_census_tables_county_lines_over_their_towns_are_left_out(tmp_path: Path):
     """A census table lists each county (its towns' sum) above its towns: read as a town located in its county, 瑶海区
-    counted its residents twice, silently. Left out and said where it is its towns' sum; else refused."""
+    counted its residents twice, silently. Left out and said where it is its towns' sum — as sections without a
+    county column, by their name being their county's with one —; else refused."""
     towns = pd.read_csv(sample_dir() / "towns.csv")
     rows = []
     for county, own in towns.groupby("county", sort=False):
@@ -742,10 +743,18 @@ def test_a_census_tables_county_lines_over_their_towns_are_left_out(tmp_path: Pa
     pd.DataFrame(rows).to_csv(tmp_path / "census.csv", index=False)
     ds = no.read_dataset(sample_dir() / "counties.geojson", tmp_path / "census.csv", sample_dir() / "branches.csv")
     assert len(ds.towns) == 125 and ds.towns["population"].sum() == towns["population"].sum()
+    assert "the county lines over their towns (瑶海区, 庐阳区, 蜀山区 …) give the towns' counties" in \
+        ds.towns.attrs["left_out"]  # read as sections (io._county_sections): the table has no county column
+    own = pd.DataFrame(rows).assign(所属区县=[row["地区"] if row["地区"] in set(towns["county"]) else None
+                                          for row in rows])
+    own["所属区县"] = own["所属区县"].ffill()  # a county column, the county lines in it too
+    own.to_csv(tmp_path / "census.csv", index=False)
+    ds = no.read_dataset(sample_dir() / "counties.geojson", tmp_path / "census.csv", sample_dir() / "branches.csv")
     assert "the rows of counties over their towns (瑶海区, 庐阳区, 蜀山区 …, rows 2, 15" in ds.towns.attrs["left_out"]
+    assert len(ds.towns) == 125
     assert (ds.towns.groupby("county")["population"].sum() == towns.groupby("county")["population"].sum()).all()
-    rows[0]["常住人口"] += 50000  # not its towns' sum
-    pd.DataFrame(rows).to_csv(tmp_path / "census.csv", index=False)
+    own.loc[0, "常住人口"] += 50000  # not its towns' sum
+    own.to_csv(tmp_path / "census.csv", index=False)
     err = problems_of(no.read_dataset, sample_dir() / "counties.geojson", tmp_path / "census.csv",
                       sample_dir() / "branches.csv")
     [problem] = err.problems
