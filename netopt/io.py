@@ -1977,9 +1977,9 @@ def _at_national_town_points(table: _Table, cols: dict[str, pd.Series], matches:
         problems[-1] = replace(problems[-1], message=problems[-1].message + NATIONAL_POINTS_HINT)
         return None, None
     if (row == -1).any():
-        problems.append(table.problem("no coordinates, and not among the bundled national town points by its code "
-                                      "(乡镇代码) or its county and name: add lon/lat (经度/纬度) for it",
-                                      matches["name"].source, row == -1))
+        problems.append(table.problem(f"no coordinates, and not among the bundled national town points by its code "
+                                      f"(乡镇代码) or its county and name ({_examples(cols['name'][row == -1])}): add "
+                                      "lon/lat (经度/纬度) for it", matches["name"].source, row == -1))
         return None, None
     found = points.iloc[row.clip(lower=0)]
     placed = gpd.GeoSeries(gpd.points_from_xy(found["lon"], found["lat"]), index=table.frame.index, crs=WGS84)
