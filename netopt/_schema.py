@@ -290,10 +290,15 @@ def match_columns(headers: list[str], fields: tuple[Field, ...]) -> tuple[dict[s
 
 
 def other_years(headers: list, source: str) -> list[str]:
-    """The headers naming the same figure as `source` for another year (2022年地区生产总值 beside 2023年…)."""
-    norm, year = undated(normalize_header(source))
-    return [str(h) for h in headers if str(h) != source and year is not None
-            and undated(normalize_header(h))[0] == norm and undated(normalize_header(h))[1] is not None]
+    """The headers naming the same figure as `source` for another year, whatever its unit (2022年地区生产总值 beside
+    2023年地区生产总值（亿元）)."""
+    def figure(header: object) -> tuple[str, int | None]:
+        name, year = undated(normalize_header(header))
+        return split_unit(name)[0], year
+
+    name, year = figure(source)
+    return [str(h) for h in headers if str(h) != source and year is not None and figure(h)[0] == name
+            and figure(h)[1] is not None]
 
 
 def _match_into(normalized: dict[str, str], fields: tuple[Field, ...], matches: dict[str, ColumnMatch],

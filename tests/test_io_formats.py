@@ -654,6 +654,9 @@ def test_figures_headed_with_their_year_are_read_the_latest_to_date(tmp_path: Pa
         in said and "2022年地区生产总值(亿元) left out" in said
     alone = write(tmp_path / "c.csv", "区县,常住人口,地区生产总值(2023年),gdp_2022\n瑶海区,1000000,900,800\n")
     assert no.read_counties(alone)["gdp_yi"].tolist() == [900]
+    units = write(tmp_path / "u.csv", "区县,2020年常住人口,2023年末常住人口(万人)\n瑶海区,1000000,105\n")  # units differ
+    read = no.read_counties(units)
+    assert read["population"].tolist() == [1050000] and "2020年常住人口 left out" in read.attrs["left_out"]
     projected = write(tmp_path / "乡镇.csv", "乡镇名称,pop_2050,lon,lat\n甲镇,30000,117.3,31.8\n")
     with pytest.raises(no.InputError, match="missing required column 'population'.*--population pop_2050"):
         no.read_towns(projected)
