@@ -136,6 +136,7 @@ CANDIDATE_FIELDS: tuple[Field, ...] = (
     Field("site_id", ("site_id", "id", "编号", "点位编号", "候选点编号", "code")),
     Field("name", ("name", "site_name", "名称", "点位名称", "候选点", "候选点名称", "候选点位", "网点名称")),
     Field("address", ("address", "地址")),
+    Field("town", ("town", "所在乡镇", "所属乡镇", "乡镇", "所在乡镇(街道)", "所在街道")),  # placed there without coordinates
     Field("open_cost_wan", ("open_cost", "cost", "开设成本", "开业成本", "建设成本", "成本", "投入"), kind="number",
           units=WAN_YUAN_UNITS, default_unit="万元",
           unit_aliases={"open_cost_wan": "万元", "cost_wan": "万元"},

@@ -1869,7 +1869,7 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
     if "county_id" in matches:
         _shortened_codes(table, cols["county_id"].fillna(""), matches["county_id"].source, problems)
     cols["population_method"] = _optional_text(table, matches, "population_method")
-    geometry, placed = _town_points(table, cols, matches, coords, problems)
+    geometry, placed = _points_or_placed(table, cols, matches, coords, problems, _at_national_town_points)
     if geometry is not None:
         _check_geometry_kinds(table, geometry, ("Point", "Polygon", "MultiPolygon"),
                               "towns are points or their areas (polygons)", problems)
@@ -1919,21 +1919,25 @@ def _county_sections(table: _Table, matches: dict[str, sc.ColumnMatch]) -> None:
     matches["county"] = sc.ColumnMatch(next(f for f in sc.TOWN_FIELDS if f.name == "county"), SECTION_COUNTY)
 
 
-def _town_points(table: _Table, cols: dict[str, pd.Series], matches: dict[str, sc.ColumnMatch], coords: str,
-                 problems: list[Problem]) -> tuple[gpd.GeoSeries | None, pd.Series | None]:
-    """The towns' points (or areas): from their coordinates, and where a towns table has none — no coordinate
-    columns, or rows whose coordinates are blank — at the bundled national town points (_at_national_town_points);
-    also how each row was placed there, None where none was."""
+Placer = Callable[..., tuple[gpd.GeoSeries | None, pd.Series | None]]  # places a table's rows without coordinates
+
+
+def _points_or_placed(table: _Table, cols: dict[str, pd.Series], matches: dict[str, sc.ColumnMatch], coords: str,
+                      problems: list[Problem], place: Placer) -> tuple[gpd.GeoSeries | None, pd.Series | None]:
+    """A table's points (or areas): from their coordinates, and where it has none — no coordinate columns, or rows
+    whose coordinates are blank — where `place(table, cols, matches, coords, problems, blank)` puts them (the towns
+    at the bundled national town points, candidate sites at the city's towns); also how each row was placed
+    there, None where none was."""
     blank = _blank_coordinates(table, matches)
     if blank is None or not blank.any():
         return _geometry_from_frame(table, matches, coords, problems, need_points=True), None
     given = replace(table, frame=table.frame[~blank.to_numpy()])
     read = _geometry_from_frame(given, matches, coords, problems, need_points=False) if len(given.frame) else None
     table.coord_systems = given.coord_systems
-    national, how = _at_national_town_points(table, cols, matches, coords, problems, blank)
-    if national is None or (read is None and len(given.frame)):
+    placed, how = place(table, cols, matches, coords, problems, blank)
+    if placed is None or (read is None and len(given.frame)):
         return None, None
-    return (national if read is None else national.where(blank, read.reindex(national.index))), how
+    return (placed if read is None else placed.where(blank, read.reindex(placed.index))), how
 
 
 def _blank_coordinates(table: _Table, matches: dict[str, sc.ColumnMatch]) -> pd.Series | None:
@@ -2312,15 +2316,16 @@ def _say_left_out(kept: gpd.GeoDataFrame, read: gpd.GeoDataFrame, why: str) -> N
 
 
 def _read_points(path: Source, coords: str, layer: str | None, fields: tuple, columns: Callable,
-                 what: str, skip_unlocated: bool = False) -> tuple[gpd.GeoDataFrame, _Table]:
+                 what: str, skip_unlocated: bool = False, place: Placer | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     """A table of points (`what`: branches, candidate sites): its `fields` (all, required) resolved, its
     `columns(table, matches, problems)` read, every row a point; with `skip_unlocated`, the rows whose only
-    problems are their coordinates left out (attrs["left_out"])."""
+    problems are their coordinates left out (attrs["left_out"]); with `place`, the rows without coordinates placed
+    by it (_points_or_placed)."""
     layer, layers_of_shapes = _first_point_layer(path, layer)
     table = _read_raw(path, layer, what)
     not_places = _without_folders_of_shapes(table)
     not_branches = _kind_folder_only(table, "branches") if what == "branches" else ""
-    frame, table = _points_of_table(table, coords, fields, columns, what, skip_unlocated)
+    frame, table = _points_of_table(table, coords, fields, columns, what, skip_unlocated, place)
     if layers_of_shapes:
         _say_left_out(frame, frame, f"{table.file}: left out {layers_of_shapes}: layers of lines or areas, not places")
     if not_places:
@@ -2407,12 +2412,19 @@ def _count_shapes(kinds: pd.Series) -> str:
 
 
 def _points_of_table(table: _Table, coords: str, fields: tuple, columns: Callable, what: str,
-                     skip_unlocated: bool = False) -> tuple[gpd.GeoDataFrame, _Table]:
+                     skip_unlocated: bool = False, place: Placer | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     """_read_points of a raw table already read."""
     problems: list[Problem] = []
     matches = _resolve(table, *fields, problems)
     cols = columns(table, matches, problems)
     read_so_far = len(problems)
+    if place is not None:
+        geometry, placed = _points_or_placed(table, cols, matches, coords, problems, place)
+        frame, table = _finish(table, cols, matches, geometry, problems)
+        if placed is not None and (placed != "").any():
+            frame.attrs["placed"] = (f"{int((placed != '').sum())} {what} without coordinates placed at the points "
+                                     f"of the towns they name")
+        return frame, table
     geometry = _geometry_from_frame(table, matches, coords, problems, need_points=True)
     unlocated = _unlocated_rows(problems[read_so_far:]) if what == "branches" else ()
     if len(unlocated) == len(table.frame):  # not a few branches to leave out: the whole table needs mending
@@ -2454,18 +2466,49 @@ def read_candidates(path: Source, coords: str = "wgs84", layer: str | None = Non
                     city: Dataset | None = None) -> gpd.GeoDataFrame:
     """Read the analyst's candidate sites for new branches (候选点位): name, optional id, address and opening cost
     (万元), WGS84/GCJ-02/BD-09 points. With `city`, sites far outside its counties are refused as well."""
-    frame, table = read_candidate_table(path, coords, layer)
+    frame, table = read_candidate_table(path, coords, layer, city.towns if city is not None else None)
     problems = far_outside(city.counties, frame, table) if city is not None else []
     if problems:
         raise InputError(problems)
     return frame
 
 
-def read_candidate_table(path: Source, coords: str = "wgs84",
-                         layer: str | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
-    """read_candidates, with the raw table its messages count rows in."""
+def read_candidate_table(path: Source, coords: str = "wgs84", layer: str | None = None,
+                         towns: gpd.GeoDataFrame | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
+    """read_candidates, with the raw table its messages count rows in. With the city's `towns`, sites without
+    coordinates are placed at the point of the town they name (_at_city_towns)."""
     return _read_points(path, coords, layer, (sc.CANDIDATE_FIELDS, sc.CANDIDATE_REQUIRED), _candidate_columns,
-                        "candidate sites")
+                        "candidate sites", place=None if towns is None else _at_city_towns(towns))
+
+
+def _at_city_towns(towns: gpd.GeoDataFrame) -> Placer:
+    """A placer (_points_or_placed) of candidate sites without coordinates: each at the point of the city's town it
+    names — in a town column (所在乡镇), else by its own name (大杨镇; 大杨 or 大杨乡 for 大杨镇, where one town is so
+    named) —; a site naming none a problem."""
+    points = towns.geometry.representative_point().reset_index(drop=True)
+
+    def place(table: _Table, cols: dict[str, pd.Series], matches: dict[str, sc.ColumnMatch], coords: str,
+              problems: list[Problem], blank: pd.Series) -> tuple[gpd.GeoSeries | None, pd.Series | None]:
+        named = cols["name"].astype(object)
+        if "town" in matches:
+            town = _text(table.frame[matches["town"].source])
+            named = town.where(town != "", named)
+        row = pd.Series(-1, index=table.frame.index).where(blank, -2)
+        for bare in (False, True):
+            found = named.map(lambda name: _town_key(name, bare)).map(
+                _unique_index(towns["name"].map(lambda name: _town_key(name, bare))))
+            hit = (row == -1) & found.notna()
+            row[hit] = found[hit].astype(int)
+        if (row == -1).any():
+            column = matches["town" if "town" in matches else "name"].source
+            problems.append(table.problem(f"no coordinates, and no town of the city named so "
+                                          f"({_examples(named[row == -1])}): add lon/lat (经度/纬度), or the town to "
+                                          "place the site at (所在乡镇)", column, row == -1))
+            return None, None
+        placed = gpd.GeoSeries(points.iloc[row.clip(lower=0)].to_numpy(), index=table.frame.index, crs=points.crs)
+        return placed, pd.Series(np.where(blank, "town", ""), index=table.frame.index)
+
+    return place
 
 
 def _candidate_columns(table: _Table, matches: dict[str, sc.ColumnMatch],

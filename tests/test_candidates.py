@@ -244,3 +244,25 @@ def test_report_suggests_new_branches_among_own_candidates(tmp_path: Path):
                                   str(tmp_path / "x")])
     assert refused.exit_code == 2 and "add --new-per-county N" in " ".join(refused.output.split())
     assert not (tmp_path / "x").exists()
+
+
+def test_candidate_towns_without_coordinates_are_placed_at_the_towns(tmp_path: Path):
+    """A planning team's list of towns to open in (名称, 所在乡镇, 开设成本) has no coordinates: it was refused
+    ("missing coordinate column(s)"). Each site is placed at its town's point — the town it names, else its own
+    name (三十岗 for 三十岗乡) —, a site with its own coordinates kept; a town the city lacks is named."""
+    ds = no.load_sample()
+    path = tmp_path / "候选乡镇.csv"
+    path.write_text("名称,所在乡镇,开设成本（万元）,经度,纬度\n大杨候选点,大杨镇,300,,\n三十岗,,250,,\n"
+                    "长江路网点,,400,117.25,31.86\n", encoding="utf-8")
+    sites = read_candidates(path, city=ds)
+    towns = ds.towns.set_index("name").geometry.representative_point()
+    assert (sites.geometry.iloc[0].x, sites.geometry.iloc[1].x) == (towns["大杨镇"].x, towns["三十岗乡"].x)
+    assert (sites.geometry.iloc[2].x, sites.geometry.iloc[2].y) == pytest.approx((117.25, 31.86))
+    assert sites.attrs["placed"] == "2 candidate sites without coordinates placed at the points of the towns they name"
+    assert sites["open_cost_wan"].tolist() == [300, 250, 400]
+    path.write_text("名称,所在乡镇\n甲,不存在镇\n", encoding="utf-8")
+    with pytest.raises(no.InputError, match=r"row 2, column '所在乡镇': no coordinates, and no town of the city named "
+                                            r"so \('不存在镇'\)"):
+        read_candidates(path, city=ds)
+    with pytest.raises(no.InputError, match="missing coordinate column"):
+        read_candidates(path)  # no city: no towns to place them at
