@@ -2315,8 +2315,8 @@ def _say_left_out(kept: gpd.GeoDataFrame, read: gpd.GeoDataFrame, why: str) -> N
     kept.attrs["left_out"] = "; ".join(filter(None, [read.attrs.get("left_out"), why]))
 
 
-def _read_points(path: Source, coords: str, layer: str | None, fields: tuple, columns: Callable,
-                 what: str, skip_unlocated: bool = False, place: Placer | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
+def _read_points(path: Source, coords: str, layer: str | None, fields: tuple, columns: Callable, what: str,
+                 skip_unlocated: bool = False, place: Placer | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     """A table of points (`what`: branches, candidate sites): its `fields` (all, required) resolved, its
     `columns(table, matches, problems)` read, every row a point; with `skip_unlocated`, the rows whose only
     problems are their coordinates left out (attrs["left_out"]); with `place`, the rows without coordinates placed
