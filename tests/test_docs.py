@@ -100,3 +100,15 @@ def test_the_diagnosis_line_the_docs_quote_is_the_samples():
     for page in (ROOT / "README.md", ROOT / "docs" / "coverage.md"):
         text = " ".join(page.read_text(encoding="utf-8").split())
         assert said in text, f"{page.name} quotes another diagnosis than the sample's: {said}"
+
+
+def test_every_link_between_the_docs_leads_to_a_file():
+    """A relative link of README.md or docs/*.md ([inputs.md](inputs.md), ../examples/…) names a file that exists."""
+    broken = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            if target.startswith(("http://", "https://", "#", "mailto:")):
+                continue
+            if not (page.parent / target.split("#")[0]).exists():
+                broken.append(f"{page.name}: {target}")
+    assert not broken, "\n".join(broken)
