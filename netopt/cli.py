@@ -3297,7 +3297,8 @@ def evaluate_sites_command(
                                        "GeoJSON, a KMZ of places marked in 奥维 or Google Earth …: name, lon/lat, "
                                        "optional id), e.g. premises on offer."),
     site: list[str] = typer.Option([], help="A candidate site written out, name=lon,lat (in --coords), e.g. "
-                                   "候选A=117.2501,31.8402 (repeatable)."),
+                                   "候选A=117.2501,31.8402, or a town's name alone, 大杨镇, at its point "
+                                   "(repeatable)."),
     candidates: list[Path] = typer.Option([], help="Candidate sites from a file, as optimize --candidates takes them "
                                           "(repeatable; the same as giving the file without the option)."),
     candidates_folder: Optional[str] = CANDIDATES_FOLDER_OPTION,

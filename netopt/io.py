@@ -2481,7 +2481,10 @@ def read_candidate_table(path: Source, coords: str = "wgs84", layer: str | None 
                         "candidate sites", place=None if towns is None else _at_city_towns(towns))
 
 
-def _at_city_towns(towns: gpd.GeoDataFrame) -> Placer:
+TOWN_SITE_ADVICE = "add lon/lat (经度/纬度), or the town to place the site at (所在乡镇)"
+
+
+def _at_city_towns(towns: gpd.GeoDataFrame, advice: str = TOWN_SITE_ADVICE) -> Placer:
     """A placer (_points_or_placed) of candidate sites without coordinates: each at the point of the city's town it
     names — in a town column (所在乡镇), else by its own name (大杨镇; 大杨 or 大杨乡 for 大杨镇, where one town is so
     named) —; a site naming none a problem."""
@@ -2502,8 +2505,7 @@ def _at_city_towns(towns: gpd.GeoDataFrame) -> Placer:
         if (row == -1).any():
             column = matches["town" if "town" in matches else "name"].source
             problems.append(table.problem(f"no coordinates, and no town of the city named so "
-                                          f"({_examples(named[row == -1])}): add lon/lat (经度/纬度), or the town to "
-                                          "place the site at (所在乡镇)", column, row == -1))
+                                          f"({_examples(named[row == -1])}): {advice}", column, row == -1))
             return None, None
         placed = gpd.GeoSeries(points.iloc[row.clip(lower=0)].to_numpy(), index=table.frame.index, crs=points.crs)
         return placed, pd.Series(np.where(blank, "town", ""), index=table.frame.index)
@@ -2537,17 +2539,20 @@ def _checked_costs(table: _Table, matches: dict[str, sc.ColumnMatch], problems: 
 
 def candidates_from_text(values: list[str], coords: str = "wgs84", city: Dataset | None = None,
                          option: str = "--site") -> gpd.GeoDataFrame:
-    """Candidate sites written out, each "name=lon,lat" (e.g. 候选A=117.2501,31.8402, as `option` takes them),
-    read and checked as read_candidates reads a file; messages name the option and the value's position."""
+    """Candidate sites written out, each "name=lon,lat" (e.g. 候选A=117.2501,31.8402, as `option` takes them) or,
+    with the `city`, a town's name alone (大杨镇: at its point, as read_candidates places a site without
+    coordinates), read and checked as read_candidates reads a file; messages name the option and the value's
+    position."""
     table = _Table(pd.DataFrame({"name": [v.partition("=")[0].strip() for v in values],
                                  "经纬度": [v.partition("=")[2].strip() for v in values]},
                                 index=range(1, len(values) + 1)), option, "value")
-    unnamed = np.array(["=" not in v for v in values])
-    if unnamed.any():
+    unnamed = np.array(["=" not in v and (city is None or bool(re.search(r"\d", v))) for v in values])
+    if unnamed.any():  # a town's name alone is placed at its point, but coordinates need a name
         raise InputError(table.problem(f"write each site as name=lon,lat, e.g. 候选A=117.2501,31.8402; got "
                                        f"{values[int(np.argmax(unnamed))]!r}", None, unnamed))
-    frame, table = _points_of_table(table, coords, (sc.CANDIDATE_FIELDS, sc.CANDIDATE_REQUIRED),
-                                    _candidate_columns, "candidate sites")
+    frame, table = _points_of_table(table, coords, (sc.CANDIDATE_FIELDS, sc.CANDIDATE_REQUIRED), _candidate_columns,
+                                    "candidate sites", place=None if city is None else _at_city_towns(
+                                        city.towns, "write it as name=lon,lat, e.g. 候选A=117.2501,31.8402"))
     problems = far_outside(city.counties, frame, table) if city is not None else []
     if problems:
         raise InputError(problems)

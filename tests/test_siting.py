@@ -159,6 +159,17 @@ def test_evaluate_sites_refuses_sites_it_cannot_place(tmp_path: Path, options: l
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
+def test_a_site_written_as_a_towns_name_is_at_its_point(sample):
+    """--site 大杨镇 (a town to weigh opening in) had to be written with its coordinates; a name the city lacks is
+    refused saying how to write a site."""
+    site, written = candidates_from_text(["大杨镇", "候选A=117.2501,31.8402"], city=sample).geometry
+    town = sample.towns.set_index("name").geometry.representative_point()["大杨镇"]
+    assert (site.x, site.y) == (town.x, town.y) and written.x == pytest.approx(117.2501)
+    with pytest.raises(no.InputError, match=r"--site, value 1, column 'name': no coordinates, and no town of the city "
+                                            r"named so \('不存在镇'\): write it as name=lon,lat"):
+        candidates_from_text(["不存在镇"], city=sample)
+
+
 def test_sites_written_in_gcj02_are_placed_in_wgs84(sample):
     from netopt.coords import to_wgs84
 
