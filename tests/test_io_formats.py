@@ -739,3 +739,26 @@ def test_a_census_table_listing_each_county_above_its_towns_reads_as_the_city(tm
     pd.DataFrame(rows).to_csv(tmp_path / "乡镇.csv", index=False)
     with pytest.raises(no.InputError, match="not among the bundled national town points"):
         no.read_towns(tmp_path / "乡镇.csv")
+
+
+def test_a_folder_of_towns_and_branches_alone_takes_its_counties_from_the_bundled_units(tmp_path: Path):
+    """A census towns table and a bank's list, no counties table: "no counties file found" stopped everything,
+    though netopt bundles China's county-level units (population, region type, area). The units the towns name are
+    read instead, said and credited; a folder whose towns name no county still says the table is missing."""
+    import shutil
+
+    folder = tmp_path / "city"
+    folder.mkdir()
+    shutil.copy(no.datasets.sample_dir() / "towns.csv", folder / "乡镇.csv")
+    shutil.copy(no.datasets.sample_dir() / "branches.csv", folder / "网点.csv")
+    ds = no.read_folder(folder)
+    units = no.datasets.national_units().set_index("adcode")
+    assert sorted(ds.counties["county_id"]) == sorted(no.load_sample().counties["county_id"])
+    assert ds.counties.set_index("county_id")["region_type"].to_dict() == \
+        units.loc[ds.counties["county_id"], "region_type"].to_dict()
+    assert ds.counties.attrs["placed"] == ("no counties table: the bundled national units of the towns' 9 counties "
+                                           "read instead (2020 census)")
+    assert "population 2020 census via leiii/census (MIT)" in ds.counties.attrs["attribution"]
+    pd.read_csv(folder / "乡镇.csv").drop(columns=["county", "county_id"]).to_csv(folder / "乡镇.csv", index=False)
+    with pytest.raises(no.InputError, match="no counties file found"):
+        no.read_folder(folder)  # towns naming no county: nothing to take the counties from
