@@ -2793,9 +2793,15 @@ def city_counties(folder: Path, towns: tuple | None = None) -> tuple[Source, str
             raise  # an out folder's tables are no city's: said as such
         missing = err
     try:
-        return _bundled_counties(folder, *(towns or find_city_table(folder, "towns"))), None
-    except InputError:  # no towns to take the counties from (or an out folder's tables): the counties' said
+        towns = towns or find_city_table(folder, "towns")
+    except InputError:  # no towns to take the counties from: the counties' table said missing
         raise missing from None
+    try:
+        return _bundled_counties(folder, *towns), None
+    except InputError as err:  # the towns' own problems beside it: mended, their counties are taken
+        waiting = Problem(str(folder), "no counties file found: the counties the towns name are taken from the "
+                          "bundled national units once the towns table reads (its problems here)")
+        raise InputError([waiting, *err.problems]) from None
 
 
 def _bundled_counties(folder: Path, towns: Source, sheet: str | None) -> pd.DataFrame:

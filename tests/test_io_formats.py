@@ -762,3 +762,9 @@ def test_a_folder_of_towns_and_branches_alone_takes_its_counties_from_the_bundle
     pd.read_csv(folder / "乡镇.csv").drop(columns=["county", "county_id"]).to_csv(folder / "乡镇.csv", index=False)
     with pytest.raises(no.InputError, match="no counties file found"):
         no.read_folder(folder)  # towns naming no county: nothing to take the counties from
+    pd.read_csv(no.datasets.sample_dir() / "towns.csv").assign(population="abc").to_csv(folder / "乡镇.csv",
+                                                                                      index=False)
+    with pytest.raises(no.InputError) as err:  # the towns' own problems: the counties wait for them
+        no.read_folder(folder)
+    assert "the counties the towns name are taken from the bundled national units once the towns table reads" in \
+        str(err.value) and "non-numeric values (e.g. 'abc')" in str(err.value)
