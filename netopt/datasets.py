@@ -1,4 +1,4 @@
-"""The bundled real sample city: Hefei (合肥市), its 9 county-level divisions, 125 towns and 494 branches."""
+"""The bundled data: the sample city Hefei (合肥市: 9 counties, 125 towns, 494 branches), China's units and towns."""
 from __future__ import annotations
 
 import json
