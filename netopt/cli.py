@@ -3723,8 +3723,7 @@ def batch(
                                "area_km2, region_type, boundary; e.g. data/units/units.csv (2,948 units of China)."),
     data: Path = typer.Option(..., help="Folder with the towns table (towns.csv, towns.csv.gz, 乡镇人口.xlsx …; each "
                               "town's county_id = its unit's adcode) and, if any, the branches table."),
-    towns: Optional[Path] = typer.Option(None, help="A towns table instead of the one in --data, e.g. 乡镇2020.csv "
-                                         "where the folder holds two censuses' populations."),
+    towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help="A branches table instead of the one in --data (if any)."),
     out: Path = typer.Option(Path("out/batch"), callback=_out_folder, help="Output folder: national.csv/.parquet/_summary.xlsx and "
                              "units/<adcode>/. Rerun with the same folder to resume."),
