@@ -1960,26 +1960,24 @@ def _at_national_town_points(table: _Table, cols: dict[str, pd.Series], matches:
     table has neither coordinate columns nor codes or counties, the missing columns are the problem."""
     from netopt.datasets import national_town_points
 
+    if not any(name in matches for name in ("town_id", "county", "county_id", "lon", "lat", "lonlat")):
+        _geometry_from_frame(table, matches, coords, problems, need_points=True)  # nothing to find a town by:
+        problems[-1] = replace(problems[-1], message=problems[-1].message + NATIONAL_POINTS_HINT)  # its columns said
+        return None, None
     points = national_town_points()
     how = pd.Series("", index=table.frame.index, dtype=object)
     row = pd.Series(-1, index=table.frame.index).where(blank, -2)  # -2: a row with its own coordinates
     county_codes = cols["county_id"].map(_adcode).where(cols["county_id"].notna(), cols["county"].map(_adcode))
-    for way, keys, key_of in (("code", _town_codes(cols), lambda p: p["town_id"]),
-                              ("code", _town_codes(cols, 9), lambda p: p["town_id"].str[:9]),
-                              ("name", _county_town_keys(county_codes, cols), _point_keys("county_id")),
-                              ("name", _county_town_keys(cols["county"], cols), _point_keys("county")),
-                              ("name", _county_town_keys(county_codes, cols, True), _point_keys("county_id", True)),
-                              ("name", _county_town_keys(cols["county"], cols, True), _point_keys("county", True))):
-        found = keys.map(_unique_index(key_of(points)))
+    for way, keys, by in (("code", _town_codes(cols), "town_id"), ("code", _town_codes(cols, 9), "town_id9"),
+                          ("name", _county_town_keys(county_codes, cols), "county_id"),
+                          ("name", _county_town_keys(cols["county"], cols), "county"),
+                          ("name", _county_town_keys(county_codes, cols, True), "county_id bare"),
+                          ("name", _county_town_keys(cols["county"], cols, True), "county bare")):
+        found = keys.map(_national_index(by))
         hit = (row == -1) & found.notna()
         if way == "code":  # a code is taken where the name agrees (大杨 for 大杨镇): a wrong code finds another town
             hit &= _same_towns(cols["name"], points["name"].reindex(found.fillna(-1).astype(int)).to_numpy())
         row[hit], how[hit] = found[hit].astype(int), way
-    keyed = any(name in matches for name in ("town_id", "county", "county_id", "lon", "lat", "lonlat"))
-    if not keyed:  # nothing to find a town by: its missing coordinate columns said
-        _geometry_from_frame(table, matches, coords, problems, need_points=True)
-        problems[-1] = replace(problems[-1], message=problems[-1].message + NATIONAL_POINTS_HINT)
-        return None, None
     if (row == -1).any():
         problems.append(table.problem(f"no coordinates, and not among the bundled national town points by its code "
                                       f"(乡镇代码) or its county and name ({_examples(cols['name'][row == -1])}): add "
@@ -2012,8 +2010,19 @@ def _county_town_keys(counties: pd.Series, cols: dict[str, pd.Series], bare: boo
     return keys.astype(object).where(keys.notna(), pd.NA)
 
 
-def _point_keys(county: str, bare: bool = False) -> Callable[[pd.DataFrame], pd.Series]:
-    return lambda points: points[county].astype(str) + "|" + points["name"].map(lambda name: _town_key(name, bare))
+@lru_cache(maxsize=8)
+def _national_index(by: str) -> pd.Series:
+    """The bundled town points' positions by the keys one point alone holds: its code ("town_id"), the code's first
+    9 digits ("town_id9"), or its county — code "county_id" or name "county" — and name as _county_town_keys
+    makes it ("… bare": without its kind). Made once per process."""
+    from netopt.datasets import national_town_points
+
+    points = national_town_points()
+    if by.startswith("town_id"):
+        return _unique_index(points["town_id"].str[:9] if by == "town_id9" else points["town_id"])
+    county, _, bare = by.partition(" ")
+    names = points["name"].map(lambda name: _town_key(name, bool(bare)))
+    return _unique_index(points[county].astype(str) + "|" + names)
 
 
 def _town_key(name: object, bare: bool = False) -> str:
