@@ -683,12 +683,20 @@ def _file_bytes(p: Path) -> bytes:
 def _excel_engine(path: Path) -> str:
     """The reader of a workbook by what it holds, whatever its suffix says (an .xls saved as .xlsx, or the
     reverse): calamine for an old binary workbook, openpyxl for .xlsx (named: pandas warns where it is not). A
-    workbook encrypted — with a password to open, or by a document-security system — is refused saying so."""
+    workbook encrypted — with a password to open, or by a document-security system — is refused saying so. Looked
+    at once per version of the file (its sheets' names, their heads and the table read ask in turn)."""
+    stat = Path(path).stat()
+    return _engine_of(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _engine_of(path: str, stamp: int, size: int) -> str:
+    """_excel_engine of the file at `path` as it was at `stamp` with `size` bytes (the cache's key)."""
     with open(path, "rb") as file:
         head = file.read(1 << 16)
     if not head.startswith(OLE_SIGNATURE):
         return "openpyxl"
-    if "EncryptedPackage".encode("utf-16-le") in head or _encrypted_ole(path):
+    if "EncryptedPackage".encode("utf-16-le") in head or _encrypted_ole(Path(path)):
         raise InputError("the workbook is encrypted — a password to open it (打开密码), or a document-security system "
                          "(文档加密): open it in Excel or WPS and save a copy without the password", file=str(path))
     return "calamine"
