@@ -23,9 +23,9 @@ from netopt._schema import bilingual_parts, region_words
 from netopt.coverage import analyze_coverage, data_notes
 from netopt.datasets import NATIONAL_POINTS_CREDIT
 from netopt.distance import TRAVEL_MODES, check_speeds, nearest_site
-from netopt.io import (Dataset, banks_matching, far_outside, find_table_or_parts, folder_attribution, given_tables,
-                       placed_branches, read_branch_table, read_counties, read_town_table, require_pyarrow,
-                       write_atomic)
+from netopt.io import (Dataset, banks_matching, credits, far_outside, find_table_or_parts, folder_attribution,
+                       given_tables, placed_branches, read_branch_table, read_counties, read_town_table,
+                       require_pyarrow, write_atomic)
 from netopt.projection import metric_crs, xy_metres
 from netopt.report import decimal_text
 
@@ -187,8 +187,7 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
             raise InputError(f"no unit's adcode starts with {', '.join(codes)}", file=str(units_file))
     town_groups = dict(tuple(towns.groupby("county_id", sort=False)))
     branch_groups = dict(tuple(branches.groupby("unit_id", sort=False)))
-    attribution = "; ".join(filter(None, [folder_attribution(data_dir),
-                                          NATIONAL_POINTS_CREDIT if "placed" in towns.attrs else ""]))
+    attribution = credits(folder_attribution(data_dir), NATIONAL_POINTS_CREDIT if "placed" in towns.attrs else None)
     return [UnitTask(str(uid), units.iloc[[i]].reset_index(drop=True),
                      town_groups.get(str(uid), towns.iloc[:0]).reset_index(drop=True),
                      branch_groups.get(str(uid), branches.iloc[:0]).drop(columns="unit_id").reset_index(drop=True),

@@ -509,10 +509,14 @@ def credited(ds: Dataset, folder: str | os.PathLike) -> Dataset:
     """The city with its folder's attribution (folder_attribution) kept as counties.attrs["attribution"], which
     its maps, coverage and report pages credit."""
     attribution = folder_attribution(folder)
-    placed = ds.counties.attrs.get("attribution")  # e.g. the national town points the towns were placed at
-    if attribution:
-        ds.counties.attrs["attribution"] = "; ".join(dict.fromkeys(filter(None, [attribution, placed])))
+    if attribution:  # first, before what reading credited (the bundled national data a table was completed from)
+        ds.counties.attrs["attribution"] = credits(attribution, ds.counties.attrs.get("attribution"))
     return ds
+
+
+def credits(*sources: str | None) -> str:
+    """Sources to credit as one line, each once, in order: "a; b"."""
+    return "; ".join(dict.fromkeys(filter(None, sources)))
 
 
 def find_tables(data: Path, given: Iterable[str] = ()) -> dict[str, tuple[Path, str | None]]:
@@ -2846,8 +2850,7 @@ def _credit_bundled_counties(ds: Dataset) -> None:
     from netopt.datasets import NATIONAL_UNITS_CREDIT
 
     ds.counties.attrs["placed"] = bundled_counties_said(len(ds.counties))
-    ds.counties.attrs["attribution"] = "; ".join(filter(None, [ds.counties.attrs.get("attribution"),
-                                                               NATIONAL_UNITS_CREDIT]))
+    ds.counties.attrs["attribution"] = credits(ds.counties.attrs.get("attribution"), NATIONAL_UNITS_CREDIT)
 
 
 def given_tables(tables: dict | None, kinds: tuple[str, ...], caller: str) -> dict[str, Path]:
@@ -2902,8 +2905,8 @@ def read_dataset(counties: Source, towns: Source, branches: Source,
     if "placed" in dataset.towns.attrs:  # credited wherever the city is shown, as the licence asks
         from netopt.datasets import NATIONAL_POINTS_CREDIT
 
-        dataset.counties.attrs["attribution"] = "; ".join(filter(None, [dataset.counties.attrs.get("attribution"),
-                                                                         NATIONAL_POINTS_CREDIT]))
+        dataset.counties.attrs["attribution"] = credits(dataset.counties.attrs.get("attribution"),
+                                                        NATIONAL_POINTS_CREDIT)
     return placed_branches(dataset, branch_table, skip_unlocated) if skip_unlocated else dataset  # checked above
 
 
