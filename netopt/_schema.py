@@ -298,8 +298,9 @@ def other_years(headers: list, source: str) -> list[str]:
         return split_unit(name)[0], year
 
     name, year = figure(source)
-    return [str(h) for h in headers if str(h) != source and year is not None and figure(h)[0] == name
-            and figure(h)[1] is not None]
+    if year is None:
+        return []
+    return [str(h) for h in headers if str(h) != source and (other := figure(h))[0] == name and other[1] is not None]
 
 
 def _match_into(normalized: dict[str, str], fields: tuple[Field, ...], matches: dict[str, ColumnMatch],

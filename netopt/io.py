@@ -1033,7 +1033,7 @@ def _resolve(table: _Table, fields: tuple[sc.Field, ...], required: tuple[str, .
     for match in matches.values():
         if others := sc.other_years(headers, match.source):
             table.notes += (f"{match.source} read as {match.field.name} (the latest year's to date), "
-                                  f"{', '.join(others)} left out",)
+                            f"{', '.join(others)} left out",)
     _match_cut_names(table, headers, fields, matches, problems)
     by_name = {f.name: f for f in fields}
     missing = [name for name in required if name not in matches]
