@@ -1872,7 +1872,7 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
     problems: list[Problem] = []
     required = sc.TOWN_REQUIRED + (("population",) if population_required and population is None else ())
     matches = _resolve(table, sc.TOWN_FIELDS, required, problems)
-    _county_sections(table, matches)
+    cities = _county_sections(table, matches)
     usual = _residents_instead(table, matches, population) if population is not None else None
     cols = _common_columns(table, matches, "T", "town_id", problems,
                            population_required=population_required or population is not None)
@@ -1888,6 +1888,8 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
     towns, table = _finish(table, cols, matches, geometry, problems)
     if placed is not None:
         towns = _said_placed(towns, placed)
+    if cities:
+        towns.attrs["section_cities"] = cities
     if not_towns:
         _say_left_out(towns, towns, f"{table.file}: left out {not_towns}")
     _refuse_repeats(table, towns, ("name", "county"), "town", "its residents count twice")
@@ -1897,38 +1899,104 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
     return towns, table
 
 
-SECTION_COUNTY = "_county of its section"  # the column a census table's county lines give its towns
+SECTION_COUNTY = "区县 (its county line above)"  # the column a census table's county lines give its towns
+SECTION_CITY = "city"  # the city a province's census table lists a town under (where it lists several)
 
 
-def _county_sections(table: _Table, matches: dict[str, sc.ColumnMatch]) -> None:
+def _county_sections(table: _Table, matches: dict[str, sc.ColumnMatch]) -> dict[str, tuple[int, int]]:
     """A census towns table without a county column that lists each county (瑶海区, a county-level unit's name)
-    above its towns, and maybe the city's total above all: where each county line gives its towns' residents
-    (within 1 %), and the total theirs, the towns take their county from it and those lines are left out, said."""
+    above its towns — and maybe each city above its counties (合肥市), the province above its cities, a total above
+    all: where each such line gives the residents of the lines beneath it (within 1 %), the towns take their county
+    (and, where there are several, their city: a column "city") from them, and those lines are left out, said.
+    Where there are several cities, the rows of each (its line to its last town's), in their order."""
     if "county" in matches or "county_id" in matches or "population" not in matches or table.parts is not None:
-        return
-    from netopt.datasets import national_county_names
-
-    names = place_names(_text(table.frame[matches["name"].source]))
-    heads = names.isin(national_county_names()).to_numpy()
-    if not heads.any():
-        return
-    population = _numbers(table, matches["population"], [], required=False).to_numpy()
-    section = np.cumsum(heads)
-    for k in range(1, section[-1] + 1):
-        head, towns = population[heads & (section == k)][0], population[~heads & (section == k)]
-        if not len(towns) or not abs(head - towns.sum()) <= TOTAL_TOLERANCE * head:
-            return
-    above = section == 0
-    if above.sum() > 1 or (above.any() and not abs(population[above].sum() - population[heads].sum())
-                           <= TOTAL_TOLERANCE * population[heads].sum()):
-        return
-    counties = pd.Series(np.asarray(names)[heads][np.maximum(section - 1, 0)], index=table.frame.index)
-    lines = heads | above
-    table.notes += (f"the county lines over their towns ({', '.join(names[heads][:3])}{' …' if heads.sum() > 3 else ''}"
-                    f") give the towns' counties and are left out, each the sum of its towns"
-                    + (f", as is the total {names[above].iloc[0]}" if above.any() else ""),)
-    table.frame = table.frame.assign(**{SECTION_COUNTY: counties})[~lines]
+        return {}
+    names = place_names(_text(table.frame[matches["name"].source])).to_numpy(object)
+    levels = _census_levels(names)
+    if not (levels == COUNTY_LEVEL).any():
+        return {}
+    population = _numbers(table, matches["population"], [], required=False).to_numpy(float)
+    parents = _census_parents(levels, population)
+    if parents is None:
+        return {}
+    towns = levels == 0
+    towns[: np.flatnonzero(levels)[0]] = False  # a total above every line
+    cities = _census_cities(names, levels, parents)
+    counties = pd.Series(names[np.maximum(parents, 0)], index=table.frame.index)
+    table.notes += (_sections_said(names, levels, towns),)
+    table.frame = table.frame.assign(**{SECTION_COUNTY: counties})
+    several = {city: (table.rows(cities == city)[0], table.rows(cities == city)[-1])
+               for city in dict.fromkeys(cities[towns])}
+    several = several if len(several) > 1 and SECTION_CITY not in table.frame else {}  # a column "city" its own
+    if several:
+        table.frame[SECTION_CITY] = cities
+    table.frame = table.frame[towns]
     matches["county"] = sc.ColumnMatch(next(f for f in sc.TOWN_FIELDS if f.name == "county"), SECTION_COUNTY)
+    return several
+
+
+PROVINCE_LEVEL, CITY_LEVEL, COUNTY_LEVEL, TOWN_DEPTH = 1, 2, 3, 4  # a census table's lines, from the top
+
+
+def _census_levels(names: np.ndarray) -> np.ndarray:
+    """Each line's level as a census table lists it: a county-level unit's name (of the bundled national units)
+    COUNTY_LEVEL, else a city's CITY_LEVEL, else a province's PROVINCE_LEVEL, else 0 (a town, or a total)."""
+    from netopt.datasets import national_units
+
+    units = national_units()
+    levels = np.zeros(len(names), int)
+    for level, column in ((PROVINCE_LEVEL, "province"), (CITY_LEVEL, "city"), (COUNTY_LEVEL, "name")):
+        levels[np.isin(names, units[column].unique())] = level
+    return levels
+
+
+def _census_parents(levels: np.ndarray, population: np.ndarray) -> np.ndarray | None:
+    """Each line's parent — the nearest line above it of a higher level (a town's, its county) — where the lines
+    nest as a census table's: every town under a county, every county, city or province line the sum of its
+    children's residents (within 1 %), at most a total above all, theirs; None where they do not."""
+    parents = np.full(len(levels), -1)
+    open_lines: list[int] = []
+    for row, level in enumerate(levels):
+        while open_lines and levels[open_lines[-1]] >= (level or TOWN_DEPTH):
+            open_lines.pop()
+        parents[row] = open_lines[-1] if open_lines else -1
+        if level:
+            open_lines.append(row)
+    first = np.flatnonzero(levels)[0]
+    above = np.arange(len(levels)) < first
+    if first > 1 or ((levels == 0) & ~above & (levels[parents] != COUNTY_LEVEL)).any():
+        return None
+    sums = np.bincount(parents[~above] + 1, weights=population[~above], minlength=len(levels) + 1)
+    children = np.bincount(parents[~above] + 1, minlength=len(levels) + 1)
+    lines = np.flatnonzero(levels > 0)
+    heads, beneath = population[lines], sums[lines + 1]
+    if above.any():
+        heads, beneath = np.append(heads, population[above]), np.append(beneath, sums[0])
+    if (children[lines + 1] == 0).any() or not (np.abs(heads - beneath) <= TOTAL_TOLERANCE * heads).all():
+        return None
+    return parents
+
+
+def _census_cities(names: np.ndarray, levels: np.ndarray, parents: np.ndarray) -> np.ndarray:
+    """The city each line of a census table is listed under (its own name for a city line), None above any."""
+    cities = np.full(len(names), None, dtype=object)
+    for row, (level, parent) in enumerate(zip(levels, parents)):
+        cities[row] = names[row] if level == CITY_LEVEL else cities[parent] if parent >= 0 else None
+    return cities
+
+
+def _sections_said(names: np.ndarray, levels: np.ndarray, towns: np.ndarray) -> str:
+    """How a census table's lines over its towns were read."""
+    county_names = names[levels == COUNTY_LEVEL]
+    totals = names[(levels != COUNTY_LEVEL) & ~towns]
+    said = (f"the county lines over their towns ({', '.join(county_names[:3])}{' …' if len(county_names) > 3 else ''}"
+            ") give the towns' counties and are left out, each the sum of its towns")
+    if len(totals) == 1:
+        return said + f", as is the total {totals[0]}"
+    if len(totals):
+        return said + (f", as are the totals above them ({', '.join(totals[:3])}{' …' if len(totals) > 3 else ''}),"
+                       " each the sum of the lines beneath it")
+    return said
 
 
 Placer = Callable[..., tuple[gpd.GeoSeries | None, pd.Series | None]]  # places a table's rows without coordinates
@@ -2057,19 +2125,27 @@ def _unique_index(keys: pd.Series) -> pd.Series:
     return pd.Series(keys.index[once], index=keys[once].to_numpy())
 
 
+PLACED_BY = {"code": "town point (Amap via Vonng/adcode) by its code",  # a town's location_method, by how it
+             "name": "town point (Amap via Vonng/adcode) by its name"}  # was found among the national points
+
+
 def _said_placed(towns: gpd.GeoDataFrame, how: pd.Series) -> gpd.GeoDataFrame:
     """The towns placed at the national points, their location_method saying so, and a note of how many."""
+    by = how.to_numpy()
+    towns.loc[by != "", "location_method"] = how.map(PLACED_BY)[by != ""].to_numpy()
+    towns.attrs["placed"] = _placed_note(towns)
+    return towns
+
+
+def _placed_note(towns: gpd.GeoDataFrame) -> str:
+    """How many of the towns were placed at the bundled national town points, and how they were found."""
     from netopt.datasets import NATIONAL_POINTS_CREDIT
 
-    by = how.to_numpy()
-    towns.loc[by != "", "location_method"] = np.where(by[by != ""] == "code", "town point (Amap via Vonng/adcode) "
-                                                      "by its code", "town point (Amap via Vonng/adcode) by its name")
-    counts = ", ".join(f"{int((by == way).sum())} by {words}" for way, words in (("code", "their code"),
-                                                                                ("name", "county and name"))
-                       if (by == way).any())
-    towns.attrs["placed"] = (f"{int((by != '').sum())} towns without coordinates placed at the bundled national town "
-                             f"points ({counts}; {NATIONAL_POINTS_CREDIT})")
-    return towns
+    found = {way: int((towns["location_method"] == method).sum()) for way, method in PLACED_BY.items()}
+    counts = ", ".join(f"{found[way]} by {words}" for way, words in (("code", "their code"),
+                                                                     ("name", "county and name")) if found[way])
+    return (f"{sum(found.values())} towns without coordinates placed at the bundled national town points ({counts}; "
+            f"{NATIONAL_POINTS_CREDIT})")
 
 
 def _refuse_repeats(table: _Table, frame: gpd.GeoDataFrame, keys: tuple[str, ...], what: str, why: str) -> None:
@@ -2818,27 +2894,42 @@ def city_counties(folder: Path, towns: tuple | None = None) -> tuple[Source, str
     except InputError:  # no towns to take the counties from: the counties' table said missing
         raise missing from None
     try:
-        return _bundled_counties(folder, *towns), None
+        read = read_town_table(towns[0], layer=towns[1], population_required=False)
     except InputError as err:  # the towns' own problems beside it: mended, their counties are taken
         waiting = Problem(str(folder), "no counties file found: the counties the towns name are taken from the "
                           "bundled national units once the towns table reads (its problems here)")
         raise InputError([waiting, *err.problems]) from None
+    return _bundled_counties(folder, *read), None
 
 
-def _bundled_counties(folder: Path, towns: Source, sheet: str | None) -> pd.DataFrame:
-    """For a data folder without a counties table, the bundled national units its towns name (by county code, or
-    by a county name only one unit of China has); the folder's missing table refused where they name none."""
+def _bundled_counties(folder: Path, read: gpd.GeoDataFrame, table: _Table) -> pd.DataFrame:
+    """For a data folder without a counties table, the bundled national units its towns (`read` from `table`)
+    name (by county code, or by a county name only one unit of China has); the folder's missing table refused
+    where they name none, or the towns of several cities (a province's census table)."""
     from netopt.datasets import national_units
 
-    read, _ = read_town_table(towns, layer=sheet, population_required=False)
+    if read.attrs.get("section_cities"):
+        raise InputError([_several_cities(read, table, folder)])
     units = national_units()
     codes = set(read["county_id"].map(_adcode).dropna())
     unique = units["name"].drop_duplicates(keep=False)
     names = set(read.loc[read["county_id"].map(_adcode).isna(), "county"].dropna()) & set(unique)
     chosen = units[units["adcode"].isin(codes) | units["name"].isin(names)]
     if chosen.empty:
-        raise InputError("the towns name no county of China's bundled units", file=str(folder))
+        raise InputError("no counties file found, and the towns name no county of China's bundled units to take "
+                         "instead", file=str(folder))
     return chosen.drop(columns=["n_towns"], errors="ignore").reset_index(drop=True)
+
+
+def _several_cities(towns: gpd.GeoDataFrame, table: _Table, folder: Path) -> Problem:
+    """A province's census table in a folder without counties: which city's towns to plan is not known."""
+    cities = towns.attrs["section_cities"]
+    spans = [f"{city} {table.row_word}s {first}–{last}" for city, (first, last) in list(cities.items())[:3]]
+    more = len(cities) - 3
+    return Problem(str(folder), f"no counties file found, and the towns table ({table.file}) lists the towns of "
+                   f"{len(cities)} cities ({', '.join(spans)}"
+                   f"{f' and {more} more' if more > 0 else ''}): keep one city's rows, or add the counties to plan "
+                   "(a counties table, or --counties FILE)")
 
 
 def bundled_counties_said(count: int) -> str:
@@ -2894,6 +2985,9 @@ def read_dataset(counties: Source, towns: Source, branches: Source,
     dataset = Dataset(*(frame for frame, _ in read))
     county_table, town_table, branch_table = (table for _, table in read)
     problems = _same_named_counties(dataset.counties, county_table)
+    dataset, tied = _towns_of_the_cities(dataset, town_table)
+    if tied:  # which city's towns to link is not known
+        raise InputError(problems + tied)
     problems += _link_towns_to_counties(dataset, town_table)
     dataset, county_lines = _without_county_lines(dataset, town_table)
     problems += county_lines
@@ -2916,6 +3010,42 @@ def with_branches(ds: Dataset, path: Source, coords: str = "wgs84", layer: str |
     <model>_branches.csv), checked to lie in the city (`skip_unlocated` as read_dataset takes it)."""
     branches, table = read_branch_table(path, coords=coords, layer=layer, skip_unlocated=skip_unlocated)
     return placed_branches(Dataset(ds.counties, ds.towns, branches), table, skip_unlocated)
+
+
+def _towns_of_the_cities(dataset: Dataset, table: _Table) -> tuple[Dataset, list[Problem]]:
+    """A province's census table, read as the sections of several cities (read_towns' column "city"): the towns of
+    the cities whose counties the counties table holds are kept, the others left out, said. A county name of two
+    of them (鼓楼区 of 南京市 and 徐州市) is taken as the city's that has more of the table's counties; where
+    neither has, a problem. Where none of them has the table's counties, the towns are kept (and refused by
+    county)."""
+    towns = dataset.towns
+    if not towns.attrs.get("section_cities") or not towns["county"].isin(set(dataset.counties["name"])).any():
+        return dataset, []
+    pairs = towns.loc[towns["county"].isin(set(dataset.counties["name"])), [SECTION_CITY, "county"]].drop_duplicates()
+    pairs = pairs.assign(held=pairs[SECTION_CITY].map(pairs[SECTION_CITY].value_counts()))
+    best = pairs[pairs["held"] == pairs.groupby("county")["held"].transform("max")]
+    tied = best["county"].duplicated(keep=False)
+    if tied.any():
+        county = best.loc[tied, "county"].iloc[0]
+        cities = " and ".join(best.loc[best["county"] == county, SECTION_CITY])
+        return dataset, [table.problem(f"the counties table's {county} is a county of {cities} in the census table: "
+                                       "keep its city's rows alone", table.header("name"),
+                                       (towns["county"] == county).to_numpy())]
+    keep = towns[SECTION_CITY].isin(set(best[SECTION_CITY])).to_numpy()
+    kept = towns[keep].reset_index(drop=True)
+    kept.attrs = {key: value for key, value in towns.attrs.items() if key != "section_cities"}
+    if "placed" in kept.attrs:
+        kept.attrs["placed"] = _placed_note(kept)
+    others = list(dict.fromkeys(towns.loc[~keep, SECTION_CITY]))
+    if others:
+        _say_left_out(kept, towns, f"{table.file}: left out the {(~keep).sum()} towns of {len(others)} other "
+                                   f"{'city' if len(others) == 1 else 'cities'} ({', '.join(others[:3])}"
+                                   f"{' …' if len(others) > 3 else ''}), whose counties the counties table does not "
+                                   "hold")
+    if best[SECTION_CITY].nunique() == 1:
+        kept = kept.drop(columns=SECTION_CITY)
+    table.frame = table.frame[keep]
+    return Dataset(dataset.counties, kept, dataset.branches), []
 
 
 def _without_county_lines(dataset: Dataset, table: _Table) -> tuple[Dataset, list[Problem]]:

@@ -722,11 +722,7 @@ def test_a_census_table_listing_each_county_above_its_towns_reads_as_the_city(tm
     county column, no coordinates (but 庐城镇's, which the bundled points lack). It reads as the sample does: the
     county lines give the towns' counties, the towns are placed at the national points."""
     towns = pd.read_csv(no.datasets.sample_dir() / "towns.csv")
-    rows = [{"地区": "合肥市", "常住人口": towns["population"].sum()}]
-    for county, own in towns.groupby("county", sort=False):
-        rows.append({"地区": county, "常住人口": own["population"].sum()})
-        rows += [{"地区": town.name, "常住人口": town.population, "经度": town.lon if town.name == "庐城镇" else None,
-                  "纬度": town.lat if town.name == "庐城镇" else None} for town in own.itertuples()]
+    rows = _census_lines("合肥市", towns)
     pd.DataFrame(rows).to_csv(tmp_path / "乡镇.csv", index=False)
     ds = no.read_dataset(no.datasets.sample_dir() / "counties.geojson", tmp_path / "乡镇.csv",
                          no.datasets.sample_dir() / "branches.csv")
@@ -739,6 +735,86 @@ def test_a_census_table_listing_each_county_above_its_towns_reads_as_the_city(tm
     pd.DataFrame(rows).to_csv(tmp_path / "乡镇.csv", index=False)
     with pytest.raises(no.InputError, match="not among the bundled national town points"):
         no.read_towns(tmp_path / "乡镇.csv")
+
+
+def _census_lines(city: str, towns: pd.DataFrame) -> list[dict]:
+    """A city's lines as a census table has them: the city's total, each county's above its towns (地区, 常住人口;
+    no coordinates but 庐城镇's, which the bundled points lack)."""
+    rows = [{"地区": city, "常住人口": towns["population"].sum()}]
+    for county, own in towns.groupby("county", sort=False):
+        rows.append({"地区": county, "常住人口": own["population"].sum()})
+        rows += [{"地区": town.name, "常住人口": town.population, "经度": town.lon if town.name == "庐城镇" else None,
+                  "纬度": town.lat if town.name == "庐城镇" else None} for town in own.itertuples()]
+    return rows
+
+
+def _bundled_towns_of(cities: list[str]) -> pd.DataFrame:
+    """The bundled national towns of some cities, with their estimated residents."""
+    units = no.datasets.national_units()
+    residents = pd.read_csv(no.datasets.units_dir() / "towns.csv.gz", dtype={"town_id": str},
+                            usecols=["town_id", "population"])
+    towns = no.datasets.national_town_points().merge(residents, on="town_id")
+    return towns[towns["county_id"].isin(units.loc[units["city"].isin(cities), "adcode"])]
+
+
+def test_a_province_census_table_reads_as_the_city_the_counties_table_holds(tmp_path: Path):
+    """A province's census table — 安徽省, then each city's lines (合肥市, 芜湖市, 马鞍山市), each county's above its
+    towns — was refused town by town (its city lines not read as sections). The cities' lines are read too: the
+    towns of the cities the counties table holds are kept, the others left out and said; read alone, the towns
+    say their city; a folder without counties names each city's rows to keep."""
+    import shutil
+
+    sample = pd.read_csv(no.datasets.sample_dir() / "towns.csv")
+    others = _bundled_towns_of(["芜湖市", "马鞍山市"])
+    rows = _census_lines("合肥市", sample) + sum((_census_lines(city, others[others["county_id"].str[:4] == code])
+                                                for city, code in (("芜湖市", "3402"), ("马鞍山市", "3405"))), [])
+    table = pd.DataFrame([{"地区": "安徽省", "常住人口": sample["population"].sum() + others["population"].sum()}]
+                         + rows)
+    table.to_csv(tmp_path / "乡镇.csv", index=False)
+    ds = no.read_dataset(no.datasets.sample_dir() / "counties.geojson", tmp_path / "乡镇.csv",
+                         no.datasets.sample_dir() / "branches.csv")
+    assert ds.towns[["name", "county"]].values.tolist() == sample[["name", "county"]].values.tolist()
+    assert "city" not in ds.towns
+    assert "as are the totals above them (安徽省, 合肥市, 芜湖市 …), each the sum of the lines beneath it" in \
+        ds.towns.attrs["left_out"]
+    assert f"left out the {len(others)} towns of 2 other cities (芜湖市, 马鞍山市), whose counties the counties " \
+           "table does not hold" in ds.towns.attrs["left_out"]
+    assert ds.towns.attrs["placed"].startswith(f"{len(sample) - 1} towns without coordinates placed")
+    ours = no.analyze_coverage(ds).by_county["coverage_rate_pct"].to_numpy()
+    assert ours == pytest.approx(no.analyze_coverage(no.load_sample()).by_county["coverage_rate_pct"].to_numpy())
+    alone = no.read_towns(tmp_path / "乡镇.csv")
+    assert alone.groupby("city", sort=False).size().to_dict() == {
+        "合肥市": len(sample), "芜湖市": (others["county_id"].str[:4] == "3402").sum(),
+        "马鞍山市": (others["county_id"].str[:4] == "3405").sum()}
+    folder = tmp_path / "city"
+    folder.mkdir()
+    shutil.copy(tmp_path / "乡镇.csv", folder / "乡镇.csv")
+    shutil.copy(no.datasets.sample_dir() / "branches.csv", folder / "网点.csv")
+    with pytest.raises(no.InputError, match=f"lists the towns of 3 cities \\(合肥市 rows 3–{len(sample) + 12}, 芜湖市 "
+                                            f"rows {len(sample) + 13}–"):
+        no.read_folder(folder)
+    table.iloc[1:len(sample) + 11].to_csv(folder / "乡镇.csv", index=False)  # 合肥市's rows alone
+    assert no.read_folder(folder).towns["name"].tolist() == sample["name"].tolist()
+
+
+def test_a_county_name_of_two_cities_in_a_province_census_table_is_said(tmp_path: Path):
+    """江苏省's 鼓楼区 is a county of 南京市 and of 徐州市: a counties table of 南京市 keeps 南京市's towns, its
+    鼓楼区 included; a counties table of 鼓楼区 alone cannot say which city's, and says so."""
+    towns = _bundled_towns_of(["南京市", "徐州市"])
+    lines = sum((_census_lines(city, towns[towns["county_id"].str[:4] == code])
+                 for city, code in (("南京市", "3201"), ("徐州市", "3203"))), [])
+    pd.DataFrame(lines).to_csv(tmp_path / "乡镇.csv", index=False)
+    units = no.datasets.national_units()
+    nanjing = units.loc[units["city"] == "南京市", ["adcode", "name", "population", "region_type", "area_km2"]]
+    nanjing.to_csv(tmp_path / "区县.csv", index=False)
+    nanjing[nanjing["name"] == "鼓楼区"].to_csv(tmp_path / "鼓楼区.csv", index=False)
+    pd.DataFrame({"网点名称": ["鼓楼支行"], "经度": [118.77], "纬度": [32.07]}).to_csv(tmp_path / "网点.csv", index=False)
+    ds = no.read_dataset(tmp_path / "区县.csv", tmp_path / "乡镇.csv", tmp_path / "网点.csv")
+    assert ds.towns["county_id"].str[:4].eq("3201").all() and (ds.towns["county"] == "鼓楼区").any()
+    assert len(ds.towns) == (towns["county_id"].str[:4] == "3201").sum()
+    with pytest.raises(no.InputError, match="the counties table's 鼓楼区 is a county of 南京市 and 徐州市 in the census "
+                                            "table: keep its city's rows alone"):
+        no.read_dataset(tmp_path / "鼓楼区.csv", tmp_path / "乡镇.csv", tmp_path / "网点.csv")
 
 
 def test_a_folder_of_towns_and_branches_alone_takes_its_counties_from_the_bundled_units(tmp_path: Path):
