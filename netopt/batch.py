@@ -159,7 +159,8 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
                tables: dict[str, str | os.PathLike] | None = None) -> list[UnitTask]:
     """Read the units table and the towns (and branches, if present) of `data_dir`; one task per unit.
 
-    `data_dir` holds the towns table (with each town's `county_id`, the unit's adcode) and optionally the branches
+    `data_dir` holds the towns table (with each town's `county_id`, the unit's adcode, or its county's name: see
+    _unit_ids_by_name) and optionally the branches
     table, found by `io.find_table_or_parts` (towns.csv, towns.csv.gz, 乡镇人口.xlsx …, or a file per county,
     乡镇_瑶海区.csv …, read as one table). `only`: adcodes or adcode prefixes (e.g. ["34"] for 安徽省) to keep.
     Branches are placed among all the units of the table first, so a branch of a unit left out by `only` is not
@@ -209,14 +210,18 @@ def _table_file(given: Path | None, data_dir: Path, kind: str, required: bool = 
 
 
 def _read_towns(path: Path | tuple[Path, ...], units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The towns of the units table in the file (or files) at `path` (towns naming another adcode are left out),
-    each with its unit's name."""
+    """The towns of the units table in the file (or files) at `path` (towns naming another adcode, or a county no
+    unit has, are left out), each with its unit's name."""
     towns, table = read_town_table(path)
     unit_ids = units["county_id"].astype(str)
+    towns["county_id"], unknown = _unit_ids_by_name(towns, units)
     problems = []
     if towns["county_id"].isna().any():
-        problems.append(table.problem("every town needs its unit's adcode in a batch", table.header("county_id"),
-                                      towns["county_id"].isna()))
+        several = towns.loc[towns["county_id"].isna() & towns["county"].notna(), "county"].unique()
+        problems.append(table.problem("every town needs its unit's adcode in a batch" + (
+            f", or a county one unit of the units table is named (not {', '.join(several[:3])}, the name of several)"
+            if len(several) else ""), table.header("county_id" if not len(several) else "county"),
+            towns["county_id"].isna()))
     elif not towns["county_id"].astype(str).isin(unit_ids).any():
         problems.append(table.problem(f"no town's {table.header('county_id')} is an adcode of the units table "
                                       f"(e.g. {towns['county_id'].iloc[0]})", table.header("county_id")))
@@ -227,7 +232,31 @@ def _read_towns(path: Path | tuple[Path, ...], units: gpd.GeoDataFrame) -> gpd.G
     towns["county_id"] = towns["county_id"].astype(str)
     towns = towns[towns["county_id"].isin(unit_ids)].copy()
     towns["county"] = towns["county_id"].map(dict(zip(unit_ids, units["name"])))
+    notes = [towns.attrs.get("placed"), towns.attrs.get("left_out")]  # how the table was read, as elsewhere
+    if unknown:
+        notes.append(f"{table.file}: left out the towns of {len(unknown)} counties no unit of the units table is "
+                     f"named ({', '.join(unknown[:3])}{' …' if len(unknown) > 3 else ''})")
+    for note in filter(None, notes):
+        warnings.warn(note, LeftOutWarning, stacklevel=3)
     return towns
+
+
+def _unit_ids_by_name(towns: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> tuple[pd.Series, list[str]]:
+    """Each town's county_id, or where it has none, its county's unit's adcode — of the one unit of the units
+    table so named, or where the towns say their city (a province's census table) and the units theirs (as
+    units.csv does), of the one unit of that name and city; "" for a county no unit is named (left out). Also those
+    counties' names; a name of several units stays NA (a problem)."""
+    named = towns["county_id"].isna() & towns["county"].notna()
+    if not named.any():
+        return towns["county_id"], []
+    keys, unit_keys = towns["county"], units["name"]
+    if "city" in towns and "city" in units:
+        keys, unit_keys = towns["city"].astype(str) + "/" + keys, units["city"].astype(str) + "/" + unit_keys
+    by_key = pd.Series(units["county_id"].astype(str).to_numpy(), index=unit_keys.to_numpy())
+    unique = by_key[~by_key.index.duplicated(keep=False)]
+    found = keys[named].map(unique).where(keys[named].isin(by_key.index), "")
+    unknown = list(dict.fromkeys(towns.loc[named, "county"][found == ""]))
+    return towns["county_id"].astype(object).where(~named, found), unknown
 
 
 def _read_branches(path: Path | tuple[Path, ...] | None, units: gpd.GeoDataFrame, towns: gpd.GeoDataFrame,

@@ -3722,7 +3722,8 @@ def batch(
     units: Path = typer.Option(..., help="Units table (CSV, Excel, GeoJSON...): adcode, name, population, optional "
                                "area_km2, region_type, boundary; e.g. data/units/units.csv (2,948 units of China)."),
     data: Path = typer.Option(..., help="Folder with the towns table (towns.csv, towns.csv.gz, 乡镇人口.xlsx …; each "
-                              "town's county_id = its unit's adcode) and, if any, the branches table."),
+                              "town's county_id = its unit's adcode, or its county's name) and, if any, the "
+                              "branches table."),
     towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help="A branches table instead of the one in --data (if any)."),
     out: Path = typer.Option(Path("out/batch"), callback=_out_folder, help="Output folder: national.csv/.parquet/_summary.xlsx and "

@@ -363,9 +363,45 @@ def test_a_batchs_towns_without_coordinates_are_placed_and_credited(tmp_path):
     census = towns[["name", "county_id", "population"]].assign(lon=towns["lon"].where(towns["name"] == "庐城镇"),
                                                                 lat=towns["lat"].where(towns["name"] == "庐城镇"))
     census.to_csv(tmp_path / "towns.csv", index=False)
-    tasks = read_batch(sample_dir() / "counties.geojson", tmp_path)
+    with pytest.warns(LeftOutWarning, match="124 towns without coordinates placed at the bundled national town "
+                                            "points"):  # said, as the other commands say it
+        tasks = read_batch(sample_dir() / "counties.geojson", tmp_path)
     assert sum(len(task.towns) for task in tasks) == 125
     assert all("town points Amap via Vonng/adcode (CC BY 4.0)" in task.attribution for task in tasks)
+
+
+def test_a_province_census_table_gives_each_unit_its_towns(tmp_path):
+    """A head office's batch over a province's census table (安徽省 > 合肥市, 芜湖市, 马鞍山市 > counties > towns; no
+    codes, no coordinates): each town takes its unit's adcode by its city and county (units.csv has each unit's
+    city), so each unit has the towns the table lists under it; the counties of cities the units table leaves out
+    are left out, and how the table was read is said. Without city columns, a county name several units share is
+    refused."""
+    from tests.test_io_formats import _bundled_towns_of, _census_lines
+
+    others = _bundled_towns_of(["芜湖市", "马鞍山市"])
+    sample = pd.read_csv(sample_dir() / "towns.csv")
+    lines = _census_lines("合肥市", sample) + sum((_census_lines(city, others[others["county_id"].str[:4] == code])
+                                                 for city, code in (("芜湖市", "3402"), ("马鞍山市", "3405"))), [])
+    folder = tmp_path / "data"
+    folder.mkdir()
+    pd.DataFrame(lines).to_csv(folder / "乡镇.csv", index=False)
+    units = no.datasets.national_units()
+    units[units["city"].isin(["合肥市", "芜湖市"])].to_csv(tmp_path / "units.csv", index=False)
+    with pytest.warns(LeftOutWarning) as said:
+        tasks = read_batch(tmp_path / "units.csv", folder)
+    expected = pd.concat([sample, others[others["county_id"].str[:4] == "3402"]])
+    got = pd.concat([task.towns for task in tasks])
+    assert sorted(zip(got["county_id"], got["name"])) == sorted(zip(expected["county_id"].astype(str),
+                                                                    expected["name"]))
+    notes = " ".join(str(note.message) for note in said)
+    assert "left out the towns of 6 counties no unit of the units table is named (花山区, 雨山区, 博望区 …)" in notes
+    assert "as are the totals above them (合肥市, 芜湖市, 马鞍山市)" in notes and "placed at the bundled" in notes
+    named = pd.DataFrame({"name": ["甲镇", "乙镇"], "county": ["鼓楼区", "瑶海区"], "population": [1000, 2000],
+                          "lon": [118.77, 117.35], "lat": [32.07, 31.88]})
+    named.to_csv(folder / "乡镇.csv", index=False)
+    with pytest.raises(no.InputError, match=r"row 2, column 'county': every town needs its unit's adcode in a batch, "
+                                            r"or a county one unit of the units table is named \(not 鼓楼区"):
+        read_batch(UNITS / "units.csv", folder)  # 鼓楼区 of 南京市, 徐州市, 福州市 …
 
 
 def test_versions_of_the_towns_in_the_data_folder_are_chosen(tmp_path):
@@ -589,6 +625,10 @@ def test_towns_a_batch_cannot_place_are_named(tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
     towns.loc[[3, 7], "county_id"] = ""
+    towns.to_csv(folder / "towns.csv", index=False)
+    tasks = read_batch(sample_dir() / "counties.geojson", folder)  # their county's name gives its unit's adcode
+    assert sum(len(task.towns) for task in tasks) == len(towns)
+    towns.loc[[3, 7], "county"] = ""
     towns.to_csv(folder / "towns.csv", index=False)
     with pytest.raises(no.InputError, match=r"towns.csv, rows 5, 9, column 'county_id': every town needs"):
         read_batch(sample_dir() / "counties.geojson", folder)
