@@ -210,9 +210,13 @@ def canonical_region_type(value: str) -> str | None:
 
 
 def normalize_header(header: object) -> str:
-    """Lower-case, NFKC (full-width to ASCII), no BOM or surrounding spaces."""
+    """Lower-case, NFKC (full-width to ASCII), no BOM or surrounding spaces, no spaces between Chinese characters
+    (a census table's 地　　区, spaced out to the column's width)."""
     text = unicodedata.normalize("NFKC", str(header)).replace("\ufeff", "").strip().lower()
-    return re.sub(r"\s+", " ", text)
+    return _SPACED_CHINESE.sub("", re.sub(r"\s+", " ", text))
+
+
+_SPACED_CHINESE = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")
 
 
 _UNIT_SUFFIX = re.compile(r"^(?P<base>.*?)\s*[(\[/]\s*(?P<unit>[^)\]]*?)\s*[)\]]?$")

@@ -737,6 +737,30 @@ def test_a_census_table_listing_each_county_above_its_towns_reads_as_the_city(tm
         no.read_towns(tmp_path / "乡镇.csv")
 
 
+def test_a_census_workbook_as_published_reads(tmp_path: Path):
+    """A census workbook as the statistics bureau publishes it: a title, a header of two rows (人口数 over 合计 / 男 /
+    女), its first column headed 地　　区 (spaced out to the column's width — not read as 地区 before), names indented
+    by their level. It reads as the city's towns."""
+    import openpyxl
+
+    towns = pd.read_csv(no.datasets.sample_dir() / "towns.csv")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["表1-1 各乡、镇、街道分性别的人口"])
+    sheet.append(["地　　区", "户  数", None, "人口数", None, None, "经度", "纬度"])
+    sheet.append([None, "家庭户", "集体户", "合计", "男", "女"])
+    for line in _census_lines("合肥市", towns):
+        indent = "" if line["地区"] == "合肥市" else "  " if line["地区"] in set(towns["county"]) else "    "
+        men = line["常住人口"] // 2
+        sheet.append([indent + line["地区"], line["常住人口"] // 3, 10, line["常住人口"], men, line["常住人口"] - men,
+                      line.get("经度"), line.get("纬度")])
+    book.save(tmp_path / "乡镇人口.xlsx")
+    read = no.read_towns(tmp_path / "乡镇人口.xlsx")
+    assert read[["name", "county", "population"]].values.tolist() == \
+        towns[["name", "county", "population"]].values.tolist()
+    assert {"家庭户", "男", "女"} <= set(read.columns)
+
+
 def _census_lines(city: str, towns: pd.DataFrame) -> list[dict]:
     """A city's lines as a census table has them: the city's total, each county's above its towns (地区, 常住人口;
     no coordinates but 庐城镇's, which the bundled points lack)."""
