@@ -1935,18 +1935,24 @@ def _county_sections(table: _Table, matches: dict[str, sc.ColumnMatch]) -> dict[
     return several
 
 
-PROVINCE_LEVEL, CITY_LEVEL, COUNTY_LEVEL, TOWN_DEPTH = 1, 2, 3, 4  # a census table's lines, from the top
+PROVINCE_LEVEL, CITY_LEVEL, GROUP_LEVEL, COUNTY_LEVEL, TOWN_DEPTH = 1, 2, 3, 4, 5  # a census table's lines
+GROUP_LINES = ("市辖区", "县")  # a city's districts' or counties' subtotal, as older tables have it
+DIRECT_LINES = re.compile(r"(省|自治区)直辖县级行政区划")  # a province's county-level units under no city (仙桃市)
 
 
 def _census_levels(names: np.ndarray) -> np.ndarray:
-    """Each line's level as a census table lists it: a county-level unit's name (of the bundled national units)
-    COUNTY_LEVEL, else a city's CITY_LEVEL, else a province's PROVINCE_LEVEL, else 0 (a town, or a total)."""
+    """Each line's level as a census table lists it, by the bundled national units' names: a county-level unit's
+    COUNTY_LEVEL; else a province's PROVINCE_LEVEL (北京市, also a city); a city's or 省直辖县级行政区划
+    CITY_LEVEL; 市辖区 or 县 GROUP_LEVEL; else 0 (a town, or a total)."""
     from netopt.datasets import national_units
 
     units = national_units()
     levels = np.zeros(len(names), int)
-    for level, column in ((PROVINCE_LEVEL, "province"), (CITY_LEVEL, "city"), (COUNTY_LEVEL, "name")):
-        levels[np.isin(names, units[column].unique())] = level
+    direct = np.array([isinstance(name, str) and DIRECT_LINES.fullmatch(name) is not None for name in names], bool)
+    levels[np.isin(names, units["city"].unique()) | direct] = CITY_LEVEL
+    levels[np.isin(names, GROUP_LINES)] = GROUP_LEVEL
+    levels[np.isin(names, units["province"].unique())] = PROVINCE_LEVEL
+    levels[np.isin(names, units["name"].unique())] = COUNTY_LEVEL
     return levels
 
 
@@ -1978,10 +1984,20 @@ def _census_parents(levels: np.ndarray, population: np.ndarray) -> np.ndarray | 
 
 
 def _census_cities(names: np.ndarray, levels: np.ndarray, parents: np.ndarray) -> np.ndarray:
-    """The city each line of a census table is listed under (its own name for a city line), None above any."""
+    """The city each line of a census table is listed under, as the bundled units name it: the city line above it
+    (合肥市; its own name for a city line), a municipality's province line (北京市), else for a county-level unit
+    under no city (仙桃市 under 省直辖县级行政区划, 东莞市) its own name; None above any."""
+    from netopt.datasets import national_units
+
+    units = national_units()
+    municipalities = set(units["province"]) & set(units["city"])
     cities = np.full(len(names), None, dtype=object)
     for row, (level, parent) in enumerate(zip(levels, parents)):
-        cities[row] = names[row] if level == CITY_LEVEL else cities[parent] if parent >= 0 else None
+        cities[row] = cities[parent] if parent >= 0 else None
+        if (level == CITY_LEVEL and not DIRECT_LINES.fullmatch(names[row])
+                or level == PROVINCE_LEVEL and names[row] in municipalities
+                or level == COUNTY_LEVEL and cities[row] is None):
+            cities[row] = names[row]
     return cities
 
 
@@ -2048,11 +2064,15 @@ def _at_national_town_points(table: _Table, cols: dict[str, pd.Series], matches:
     how = pd.Series("", index=table.frame.index, dtype=object)
     row = pd.Series(-1, index=table.frame.index).where(blank, -2)  # -2: a row with its own coordinates
     county_codes = cols["county_id"].map(_adcode).where(cols["county_id"].notna(), cols["county"].map(_adcode))
+    in_city = (table.frame[SECTION_CITY].astype("string") + "/" + cols["county"].astype("string")
+               if SECTION_CITY in table.frame else pd.Series(pd.NA, index=table.frame.index))  # 鼓楼区 of 徐州市
     for way, keys, by in (("code", _town_codes(cols), "town_id"), ("code", _town_codes(cols, 9), "town_id9"),
                           ("name", _county_town_keys(county_codes, cols), "county_id"),
                           ("name", _county_town_keys(cols["county"], cols), "county"),
+                          ("name", _county_town_keys(in_city, cols), "city"),
                           ("name", _county_town_keys(county_codes, cols, True), "county_id bare"),
-                          ("name", _county_town_keys(cols["county"], cols, True), "county bare")):
+                          ("name", _county_town_keys(cols["county"], cols, True), "county bare"),
+                          ("name", _county_town_keys(in_city, cols, True), "city bare")):
         found = keys.map(_national_index(by))
         hit = (row == -1) & found.notna()
         if way == "code":  # a code is taken where the name agrees (大杨 for 大杨镇): a wrong code finds another town
@@ -2093,15 +2113,18 @@ def _county_town_keys(counties: pd.Series, cols: dict[str, pd.Series], bare: boo
 @lru_cache(maxsize=8)
 def _national_index(by: str) -> pd.Series:
     """The bundled town points' positions by the keys one point alone holds: its code ("town_id"), the code's first
-    9 digits ("town_id9"), or its county — code "county_id" or name "county" — and name as _county_town_keys
-    makes it ("… bare": without its kind). Made once per process."""
-    from netopt.datasets import national_town_points
+    9 digits ("town_id9"), or its county — code "county_id", name "county", or city and name "city" (徐州市/鼓楼区)
+    — and name as _county_town_keys makes it ("… bare": without its kind). Made once per process."""
+    from netopt.datasets import national_town_points, national_units
 
     points = national_town_points()
     if by.startswith("town_id"):
         return _unique_index(points["town_id"].str[:9] if by == "town_id9" else points["town_id"])
     county, _, bare = by.partition(" ")
     names = points["name"].map(lambda name: _town_key(name, bool(bare)))
+    if county == "city":
+        cities = points["county_id"].map(national_units().set_index("adcode")["city"])
+        return _unique_index(cities.astype(str) + "/" + points["county"].astype(str) + "|" + names)
     return _unique_index(points[county].astype(str) + "|" + names)
 
 

@@ -821,6 +821,33 @@ def test_a_province_census_table_reads_as_the_city_the_counties_table_holds(tmp_
     assert no.read_folder(folder).towns["name"].tolist() == sample["name"].tolist()
 
 
+def test_a_national_census_table_s_lines_of_every_kind_read(tmp_path: Path):
+    """Lines as national census tables have them: a municipality (北京市, a province and a city), a province's
+    county-level units under no city (湖北省 > 省直辖县级行政区划 > 仙桃市, 天门市), a city's 市辖区 subtotal, and two
+    cities' 铁东区 each with a 解放街道办事处 — found among the bundled points by its city, not refused as
+    two towns of one key. Each town is placed at its own point and says its city as the bundled units name it."""
+    points = no.datasets.national_town_points().merge(pd.read_csv(
+        no.datasets.units_dir() / "towns.csv.gz", dtype={"town_id": str}, usecols=["town_id", "population"]))
+    of = {code: points[points["county_id"] == code] for code in ("110101", "429004", "429006", "210302", "220303")}
+
+    def total(name: str, *codes: str) -> dict:
+        return {"地区": name, "常住人口": sum(of[code]["population"].sum() for code in codes)}
+
+    lines = (_census_lines("北京市", of["110101"]) + [total("湖北省", "429004", "429006")]
+             + _census_lines("省直辖县级行政区划", pd.concat([of["429004"], of["429006"]]))
+             + [total("辽宁省", "210302"), total("鞍山市", "210302"), total("市辖区", "210302")]
+             + _census_lines("鞍山市", of["210302"])[1:] + [total("吉林省", "220303")]
+             + _census_lines("四平市", of["220303"]))
+    pd.DataFrame(lines).to_csv(tmp_path / "乡镇.csv", index=False)
+    towns = no.read_towns(tmp_path / "乡镇.csv")
+    expected = pd.concat(of.values())
+    assert towns["name"].tolist() == expected["name"].tolist()
+    assert [(point.x, point.y) for point in towns.geometry] == list(zip(expected["lon"], expected["lat"]))
+    cities = no.datasets.national_units().set_index("adcode")["city"]
+    assert towns["city"].tolist() == expected["county_id"].map(cities).tolist()
+    assert (towns["name"] == "解放街道办事处").sum() == 2
+
+
 def test_a_county_name_of_two_cities_in_a_province_census_table_is_said(tmp_path: Path):
     """江苏省's 鼓楼区 is a county of 南京市 and of 徐州市: a counties table of 南京市 keeps 南京市's towns, its
     鼓楼区 included; a counties table of 鼓楼区 alone cannot say which city's, and says so."""
