@@ -111,6 +111,9 @@ TOWN_FIELDS: tuple[Field, ...] = (
 )
 TOWN_REQUIRED = ("name",)
 
+# the town a branch or candidate site without coordinates is placed at (at its point)
+TOWN_NAMED = Field("town", ("town", "所在乡镇", "所属乡镇", "乡镇", "所在乡镇(街道)", "所在街道"))
+
 BRANCH_FIELDS: tuple[Field, ...] = (
     Field("branch_id", ("branch_id", "id", "网点编号", "网点代码", "机构号", "机构代码", "编号", "code", "机构编码",
                         "网点号", "联行号")),
@@ -120,7 +123,8 @@ BRANCH_FIELDS: tuple[Field, ...] = (
           description="comprehensive | community | inclusive | light (综合型 / 社区型 / 普惠型 / 轻型)"),
     Field("county", ("county", "county_name", "区县", "所属区县", "所在区县", "县(市、区)", "所属县(市、区)", "区县名称",
                      "所属区县名称", "adname")),  # adname: an Amap POI's district
-    Field("address", ("address", "地址", "网点地址", "详细地址", "营业地址")),
+    Field("address", ("address", "地址", "网点地址", "详细地址", "营业地址", "住所", "机构住所", "机构地址")),
+    TOWN_NAMED,
     Field("status", ("status", "营业状态", "机构状态", "经营状态", "网点状态", "状态", "许可证状态"),
           description="whether the branch is open today (正常营业 / 已撤销 / 筹建中 …): only open ones are read"),
     LONLAT,  # before LON: a header such as 经度/纬度 names both, not a longitude with a unit
@@ -136,7 +140,7 @@ CANDIDATE_FIELDS: tuple[Field, ...] = (
     Field("site_id", ("site_id", "id", "编号", "点位编号", "候选点编号", "code")),
     Field("name", ("name", "site_name", "名称", "点位名称", "候选点", "候选点名称", "候选点位", "网点名称")),
     Field("address", ("address", "地址")),
-    Field("town", ("town", "所在乡镇", "所属乡镇", "乡镇", "所在乡镇(街道)", "所在街道")),  # placed there without coordinates
+    TOWN_NAMED,
     Field("open_cost_wan", ("open_cost", "cost", "开设成本", "开业成本", "建设成本", "成本", "投入"), kind="number",
           units=WAN_YUAN_UNITS, default_unit="万元",
           unit_aliases={"open_cost_wan": "万元", "cost_wan": "万元"},

@@ -267,7 +267,7 @@ def _read_branches(path: Path | tuple[Path, ...] | None, units: gpd.GeoDataFrame
         empty = gpd.GeoDataFrame({"branch_id": [], "name": [], "bank": [], "type": [], "county": [], "unit_id": []},
                                  geometry=[], crs="EPSG:4326")
         return empty
-    branches, table = read_branch_table(path, skip_unlocated=skip_unlocated)
+    branches, table = read_branch_table(path, skip_unlocated=skip_unlocated, towns=towns)
     branches = placed_branches(Dataset(units, towns, branches), table, skip_unlocated, "the units table").branches
     if "left_out" in branches.attrs:
         warnings.warn(branches.attrs["left_out"], LeftOutWarning, stacklevel=3)

@@ -13,9 +13,9 @@ import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass, replace
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Container, Iterable
 
 import geopandas as gpd
 import numpy as np
@@ -2220,17 +2220,19 @@ def _residents_instead(table: _Table, matches: dict[str, sc.ColumnMatch], header
 
 
 def read_branches(path: Source, coords: str = "wgs84", layer: str | None = None,
-                  skip_unlocated: bool = False) -> gpd.GeoDataFrame:
+                  skip_unlocated: bool = False, towns: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Read bank branches (网点): id, name, bank, type, WGS84/GCJ-02/BD-09 coordinates; with `skip_unlocated`, the
-    branches whose coordinates cannot be used left out (attrs["left_out"] says which), as read_dataset does."""
-    return read_branch_table(path, coords, layer, skip_unlocated)[0]
+    branches whose coordinates cannot be used left out (attrs["left_out"] says which), as read_dataset does. With
+    the city's `towns`, a branch without coordinates is placed at the point of the town its 所在乡镇 column or its
+    address names (安徽省肥东县店埠镇东大街8号: 店埠镇), said in attrs["placed"] and its location_method."""
+    return read_branch_table(path, coords, layer, skip_unlocated, towns)[0]
 
 
-def read_branch_table(path: Source, coords: str = "wgs84", layer: str | None = None,
-                      skip_unlocated: bool = False) -> tuple[gpd.GeoDataFrame, _Table]:
+def read_branch_table(path: Source, coords: str = "wgs84", layer: str | None = None, skip_unlocated: bool = False,
+                      towns: gpd.GeoDataFrame | None = None) -> tuple[gpd.GeoDataFrame, _Table]:
     """read_branches, with the raw table its messages count rows in (for checks across tables). With
-    `skip_unlocated`, rows whose only problems are their coordinates (empty, not numbers, outside China) are left
-    out instead, attrs["left_out"] naming them."""
+    `skip_unlocated`, rows whose only problems are their coordinates (empty, not numbers, outside China, no town
+    to place them at) are left out instead, attrs["left_out"] naming them."""
     def columns(table: _Table, matches: dict[str, sc.ColumnMatch], problems: list[Problem]) -> dict[str, pd.Series]:
         _refuse_other_tables(table, matches, path)
         categories = _poi_categories(table, matches)  # a map's POI export: its type column is no branch type
@@ -2248,10 +2250,14 @@ def read_branch_table(path: Source, coords: str = "wgs84", layer: str | None = N
             "status": _optional_text(table, matches, "status"),
             POI_ATM: machines,
         }
+    place = None if towns is None else _at_city_towns(towns, BRANCH_TOWN_ADVICE, in_address=True)
     frame, table = _open_branches(*_read_points(path, coords, layer, (sc.BRANCH_FIELDS, sc.BRANCH_REQUIRED),
-                                                columns, "branches", skip_unlocated))
+                                                columns, "branches", skip_unlocated, place))
     branches = _banks_from_names(_without_atms(frame, table))
-    _refuse_repeats(table, branches, ("name", "bank"), "branch", "it counts twice")
+    placed = branches.get("location_method", pd.Series(dtype=object)).astype(str).str.startswith(PLACED_AT_TOWN)
+    placed_at = branches["address"].where(placed, "").fillna("")  # two branches of a name placed at one town's
+    _refuse_repeats(table, branches.assign(placed_at=placed_at), ("name", "bank", "placed_at"), "branch",  # point,
+                    "it counts twice")  # from two addresses, are two
     return branches, table
 
 
@@ -2538,24 +2544,25 @@ def _points_of_table(table: _Table, coords: str, fields: tuple, columns: Callabl
     matches = _resolve(table, *fields, problems)
     cols = columns(table, matches, problems)
     read_so_far = len(problems)
-    if place is not None:
+    if place is None:
+        geometry, placed = _geometry_from_frame(table, matches, coords, problems, need_points=True), None
+    else:
         geometry, placed = _points_or_placed(table, cols, matches, coords, problems, place)
-        frame, table = _finish(table, cols, matches, geometry, problems)
-        if placed is not None and (placed != "").any():
-            frame.attrs["placed"] = (f"{int((placed != '').sum())} {what} without coordinates placed at the points "
-                                     f"of the towns they name")
-        return frame, table
-    geometry = _geometry_from_frame(table, matches, coords, problems, need_points=True)
     unlocated = _unlocated_rows(problems[read_so_far:]) if what == "branches" else ()
     if len(unlocated) == len(table.frame):  # not a few branches to leave out: the whole table needs mending
         unlocated = ()
     if unlocated and not _rows_of(problems[:read_so_far]) - set(unlocated):  # nothing else wrong elsewhere
         if skip_unlocated:
-            return _without_unlocated(table, unlocated, problems[read_so_far:], coords, fields, columns, what)
+            return _without_unlocated(table, unlocated, problems[read_so_far:], coords, fields, columns, what, place)
         problems[:] = [replace(problem, unlocated=True) if problem.rows else problem for problem in problems]
     if geometry is not None and not (geometry.geom_type == "Point").all():
         problems.append(table.problem(f"{what} must be points", "geometry", geometry.geom_type != "Point"))
-    return _finish(table, cols, matches, geometry, problems)
+    frame, table = _finish(table, cols, matches, geometry, problems)
+    if placed is not None and (placed != "").any():
+        frame["location_method"] = np.where(placed == "", frame.get("location_method", pd.NA), placed).tolist()
+        frame.attrs["placed"] = (f"{int((placed != '').sum())} {what} without coordinates placed at the points of the "
+                                 f"towns they name{' (所在乡镇, or in their address)' if what == 'branches' else ''}")
+    return frame, table
 
 
 def _unlocated_rows(found: list[Problem]) -> tuple[int, ...]:
@@ -2569,11 +2576,11 @@ def _rows_of(problems: list[Problem]) -> set[int]:
 
 
 def _without_unlocated(table: _Table, rows: tuple[int, ...], found: list[Problem], coords: str, fields: tuple,
-                       columns: Callable, what: str) -> tuple[gpd.GeoDataFrame, _Table]:
-    """The table read again without the rows whose coordinates could not be read, attrs["left_out"] saying
-    which and why."""
+                       columns: Callable, what: str, place: Placer | None) -> tuple[gpd.GeoDataFrame, _Table]:
+    """The table read again without the rows whose coordinates could not be read (nor a place found), attrs[
+    "left_out"] saying which and why."""
     table.frame = table.frame.drop(index=list(rows))  # some remain: a table all unlocated is not left out
-    frame, table = _points_of_table(table, coords, fields, columns, what)
+    frame, table = _points_of_table(table, coords, fields, columns, what, place=place)
     said = [problem.message.replace(COORDINATE_HINT, "") for problem in found]  # left out, not to be mended now
     why = "; ".join(dict.fromkeys(f"{problem.column}: {message}" if problem.column else message
                                   for problem, message in zip(found, said)))
@@ -2602,35 +2609,84 @@ def read_candidate_table(path: Source, coords: str = "wgs84", layer: str | None 
 
 
 TOWN_SITE_ADVICE = "add lon/lat (经度/纬度), or the town to place the site at (所在乡镇)"
+BRANCH_TOWN_ADVICE = "add lon/lat (经度/纬度), or its town (所在乡镇) to place it at the town's point"
+PLACED_AT_TOWN = "town point: "  # the location_method of a branch or site placed at the point of the town it names
 
 
-def _at_city_towns(towns: gpd.GeoDataFrame, advice: str = TOWN_SITE_ADVICE) -> Placer:
-    """A placer (_points_or_placed) of candidate sites without coordinates: each at the point of the city's town it
-    names — in a town column (所在乡镇), else by its own name (大杨镇; 大杨 or 大杨乡 for 大杨镇, where one town is so
-    named) —; a site naming none a problem."""
+def _at_city_towns(towns: gpd.GeoDataFrame, advice: str = TOWN_SITE_ADVICE, in_address: bool = False) -> Placer:
+    """A placer (_points_or_placed) of candidate sites — or, `in_address`, branches — without coordinates: each at
+    the point of the city's town it names in a town column (所在乡镇), else by its own name (a site: 大杨镇; 大杨 or
+    大杨乡 for 大杨镇, where one town is so named) or in its address (a branch: 肥东县店埠镇东大街8号); a row naming
+    none a problem. How each was placed: "town point: 店埠镇", "" for a row with coordinates."""
     points = towns.geometry.representative_point().reset_index(drop=True)
 
     def place(table: _Table, cols: dict[str, pd.Series], matches: dict[str, sc.ColumnMatch], coords: str,
               problems: list[Problem], blank: pd.Series) -> tuple[gpd.GeoSeries | None, pd.Series | None]:
-        named = cols["name"].astype(object)
-        if "town" in matches:
-            town = _text(table.frame[matches["town"].source])
-            named = town.where(town != "", named)
+        if in_address and "town" not in matches and "address" not in matches:  # nothing to place a branch by:
+            _geometry_from_frame(table, matches, coords, problems, need_points=True)  # its coordinates are missing
+            return None, None
+        town = _text(table.frame[matches["town"].source]) if "town" in matches else pd.Series("", cols["name"].index)
+        named = town.where(town != "", pd.NA)
         row = pd.Series(-1, index=table.frame.index).where(blank, -2)
+        if not in_address:
+            named = named.fillna(cols["name"].astype(object))
+        else:
+            unnamed = (row == -1) & named.isna()
+            row[unnamed] = _towns_in_addresses(cols["address"][unnamed], cols["county"][unnamed], towns)
         for bare in (False, True):
-            found = named.map(lambda name: _town_key(name, bare)).map(
+            found = named.map(lambda name: _town_key(name, bare), na_action="ignore").map(
                 _unique_index(towns["name"].map(lambda name: _town_key(name, bare))))
             hit = (row == -1) & found.notna()
             row[hit] = found[hit].astype(int)
-        if (row == -1).any():
-            column = matches["town" if "town" in matches else "name"].source
-            problems.append(table.problem(f"no coordinates, and no town of the city named so "
-                                          f"({_examples(named[row == -1])}): {advice}", column, row == -1))
+        unfound = row == -1
+        if unfound.any():
+            looked_at = "town" if town[unfound].ne("").any() else "address" if in_address else "name"
+            said = named.fillna(cols["address"]).fillna(cols["name"]) if in_address else named
+            problems.append(table.problem(f"no coordinates, and no town of the city named "
+                                          f"{'in its town or address' if in_address else 'so'} "
+                                          f"({_examples(said[unfound])}): {advice}",
+                                          matches.get(looked_at, matches["name"]).source, unfound))
             return None, None
         placed = gpd.GeoSeries(points.iloc[row.clip(lower=0)].to_numpy(), index=table.frame.index, crs=points.crs)
-        return placed, pd.Series(np.where(blank, "town", ""), index=table.frame.index)
+        how = PLACED_AT_TOWN + towns["name"].reset_index(drop=True).reindex(row.clip(lower=0)).astype(str).to_numpy()
+        return placed, pd.Series(np.where(blank, how, ""), index=table.frame.index)
 
     return place
+
+
+TOWN_IN_TEXT = re.compile(r"街道|镇|乡|苏木")  # where a town's name ends in an address
+LONGEST_TOWN_NAME = 12
+
+
+def _towns_in_addresses(addresses: pd.Series, counties: pd.Series, towns: gpd.GeoDataFrame) -> pd.Series:
+    """The position among `towns` of the one town each address names in full (店埠镇 in 安徽省肥东县店埠镇东大街8号;
+    a town of that name in another county — the branch's, else one the address names — not taken), -1 where it
+    names none or several."""
+    keys = towns["name"].map(_town_key).reset_index(drop=True)
+    positions = keys.groupby(keys).indices
+    county_names = towns["county"].astype(str).reset_index(drop=True)
+    found = pd.Series(-1, index=addresses.index)
+    for at, (address, county) in enumerate(zip(addresses, counties)):
+        if not isinstance(address, str):
+            continue
+        rows = [row for key in _town_names_in(address, positions) for row in positions[key]]
+        if len(rows) > 1:  # a name of towns of several counties: the branch's county, else the one written
+            rows = [row for row in rows if (county_names[row] == county if isinstance(county, str)
+                                            else county_names[row] in address)]
+        if len(rows) == 1:
+            found.iloc[at] = rows[0]
+    return found
+
+
+def _town_names_in(text: str, names: Container[str]) -> set[str]:
+    """The `names` of towns written in full in a text, the longest ending at each 镇, 乡, 街道 or 苏木."""
+    found = set()
+    for kind in TOWN_IN_TEXT.finditer(text):
+        longest = next((text[start:kind.end()] for start in range(max(0, kind.end() - LONGEST_TOWN_NAME), kind.start())
+                        if text[start:kind.end()] in names), None)
+        if longest is not None:
+            found.add(longest)
+    return found
 
 
 def _candidate_columns(table: _Table, matches: dict[str, sc.ColumnMatch],
@@ -2992,21 +3048,23 @@ def read_dataset(counties: Source, towns: Source, branches: Source,
     coordinates are missing or wrong (empty, not numbers, outside China, far outside every county) are left out
     instead of refused, `branches.attrs["left_out"]` saying which."""
     normalize_coord_system(coords)  # named once, not for each table
-    town_reader = partial(read_town_table, population=population)
-    branch_reader = partial(read_branch_table, skip_unlocated=skip_unlocated)
-    readers = (("counties", read_county_table, counties), ("towns", town_reader, towns),
-               ("branches", branch_reader, branches))
-    read: list[tuple[gpd.GeoDataFrame, _Table]] = []
+    read: dict[str, tuple[gpd.GeoDataFrame, _Table]] = {}
     problems: list[Problem] = []
-    for kind, reader, path in readers:
+
+    def attempt(kind: str, reader: Callable, path: Source, **options) -> None:
         try:
-            read.append(reader(path, coords=coords, layer=(sheets or {}).get(kind)))
+            read[kind] = reader(path, coords=coords, layer=(sheets or {}).get(kind), **options)
         except InputError as err:
             problems.extend(err.problems)
+
+    attempt("counties", read_county_table, counties)
+    attempt("towns", read_town_table, towns, population=population)
+    attempt("branches", read_branch_table, branches, skip_unlocated=skip_unlocated,  # placed at their towns where
+            towns=read["towns"][0] if "towns" in read else None)  # they have no coordinates
     if problems:
         raise InputError(problems)
-    dataset = Dataset(*(frame for frame, _ in read))
-    county_table, town_table, branch_table = (table for _, table in read)
+    dataset = Dataset(*(frame for frame, _ in read.values()))
+    county_table, town_table, branch_table = (table for _, table in read.values())
     problems = _same_named_counties(dataset.counties, county_table)
     dataset, tied = _towns_of_the_cities(dataset, town_table)
     if tied:  # which city's towns to link is not known
@@ -3031,7 +3089,8 @@ def with_branches(ds: Dataset, path: Source, coords: str = "wgs84", layer: str |
                   skip_unlocated: bool = False) -> Dataset:
     """The city `ds` with the branches of another table instead (e.g. a plan's network after it,
     <model>_branches.csv), checked to lie in the city (`skip_unlocated` as read_dataset takes it)."""
-    branches, table = read_branch_table(path, coords=coords, layer=layer, skip_unlocated=skip_unlocated)
+    branches, table = read_branch_table(path, coords=coords, layer=layer, skip_unlocated=skip_unlocated,
+                                        towns=ds.towns)
     return placed_branches(Dataset(ds.counties, ds.towns, branches), table, skip_unlocated)
 
 

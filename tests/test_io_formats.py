@@ -737,6 +737,52 @@ def test_a_census_table_listing_each_county_above_its_towns_reads_as_the_city(tm
         no.read_towns(tmp_path / "乡镇.csv")
 
 
+def test_a_bank_s_licence_list_without_coordinates_is_placed_at_the_towns_it_names(tmp_path: Path):
+    """A bank's list as the regulator's licence register gives it (机构名称, 住所, 许可证状态) has no coordinates: it
+    was refused whole ("missing coordinate column"). A branch whose address names a town in full (肥东县店埠镇 …;
+    撮镇镇 not mistaken in 撮镇路), or whose 所在乡镇 does, is placed at that town's point, said; one naming none
+    (a city street) is refused by its row — or, with skip_unlocated, left out. Two branches of one name from two
+    addresses in one town are two, one address twice a repeat."""
+    sample = no.load_sample()
+    path = tmp_path / "许可证.csv"
+    path.write_text("机构名称,住所,所在乡镇,许可证状态\n肥东店埠支行,肥东县店埠镇新街28号,,有效\n"
+                    "撮镇分理处,安徽省肥东县撮镇镇撮镇路1号,,有效\n大杨分理处,,大杨镇,有效\n"
+                    "明光路支行,合肥市瑶海区明光路街道办事处旁,,有效\n肥东店埠支行,肥东店埠镇广电大厦一层,,有效\n"
+                    "长江路支行,合肥市长江中路88号,,有效\n", encoding="utf-8")
+    towns = sample.towns.set_index("name").geometry.representative_point()
+    counties, branches = no.datasets.sample_dir() / "counties.geojson", no.datasets.sample_dir() / "towns.csv"
+    with pytest.raises(no.InputError, match=r"许可证.csv, row 7, column '住所': no coordinates, and no town of the "
+                                            r"city named in its town or address \('合肥市长江中路88号'\)"):
+        no.read_dataset(counties, branches, path)
+    ds = no.read_dataset(counties, branches, path, skip_unlocated=True)
+    expected = ["店埠镇", "撮镇镇", "大杨镇", "明光路街道", "店埠镇"]
+    assert [(point.x, point.y) for point in ds.branches.geometry] == [(towns[t].x, towns[t].y) for t in expected]
+    assert ds.branches["location_method"].tolist() == [f"town point: {town}" for town in expected]
+    assert ds.branches.attrs["placed"] == ("5 branches without coordinates placed at the points of the towns they "
+                                           "name (所在乡镇, or in their address)")
+    assert "left out 1 branch without usable coordinates" in ds.branches.attrs["left_out"]
+    path.write_text("机构名称,住所\n肥东店埠支行,肥东县店埠镇新街28号\n肥东店埠支行,肥东县店埠镇新街28号\n", encoding="utf-8")
+    with pytest.raises(no.InputError, match="the same branch in more than one row"):
+        no.read_dataset(counties, branches, path)
+    with pytest.raises(no.InputError, match="missing coordinate column"):
+        no.read_branches(path)  # no towns to place them at
+
+
+def test_a_branch_address_naming_a_town_two_counties_have_is_placed_by_its_county(tmp_path: Path):
+    """Two counties each have a 城关镇: a branch's address naming its county (乙县城关镇), or its county column,
+    says which; an address naming the town alone is refused."""
+    towns = gpd.GeoDataFrame({"name": ["城关镇", "城关镇", "大杨镇"], "county": ["甲县", "乙县", "甲县"]},
+                             geometry=gpd.points_from_xy([117.0, 117.5, 117.2], [31.0, 31.5, 31.2]), crs=4326)
+    path = tmp_path / "网点.csv"
+    path.write_text("网点名称,地址,所属区县\n甲,乙县城关镇人民路1号,\n乙,城关镇解放路2号,甲县\n丙,大杨镇,\n",
+                    encoding="utf-8")
+    branches = no.read_branches(path, towns=towns)
+    assert [point.x for point in branches.geometry] == [117.5, 117.0, 117.2]
+    path.write_text("网点名称,地址\n甲,城关镇人民路1号\n", encoding="utf-8")
+    with pytest.raises(no.InputError, match="row 2, column '地址': no coordinates, and no town of the city named"):
+        no.read_branches(path, towns=towns)
+
+
 def test_a_census_workbook_as_published_reads(tmp_path: Path):
     """A census workbook as the statistics bureau publishes it: a title, a header of two rows (人口数 over 合计 / 男 /
     女), its first column headed 地　　区 (spaced out to the column's width — not read as 地区 before), names indented
