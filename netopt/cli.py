@@ -27,8 +27,9 @@ from netopt.datasets import SAMPLE_CITY, load_sample
 from netopt.fonts import FALLBACK_HINT, ChineseFontWarning, drew_without_chinese
 from netopt.io import (KML_INPUT_SUFFIXES, TABLE_SUFFIXES, Dataset, bundled_counties_said, city_counties,
                        distinct_banks, find_city_table, find_table, guess_kind, guess_kind_by_headers, input_suffix,
-                       kind_sheets, named_files, points_table, read_branch_list, read_branches, read_candidates,
-                       read_counties, read_dataset, read_folder, read_towns, unwritable_folder, write_atomic)
+                       kind_sheets, named_files, points_table, read_branch_list, read_branches, read_candidate_table,
+                       read_candidates, read_counties, read_dataset, read_folder, read_towns, unwritable_folder,
+                       write_atomic)
 from netopt.models import capacitated
 
 if TYPE_CHECKING:
@@ -90,7 +91,17 @@ def _tolerant_output() -> None:
 DATA_HELP = ("Folder with counties.*, towns.*, branches.*, or one workbook with sheets 区县, 乡镇, 网点 (default: the "
              "bundled sample).")
 READERS: dict[str, Callable] = {"counties": read_counties, "towns": read_towns, "branches": read_branches}
-CHECKED = {**READERS, "candidates": read_candidates}  # what validate reads: a city's tables, candidate sites
+
+
+def _candidates_alone(path: Path, coords: str, layer: Optional[str],
+                      towns: Optional[gpd.GeoDataFrame] = None) -> gpd.GeoDataFrame:
+    """Candidate sites read alone (validate), those without coordinates placed at the `towns` where given."""
+    return read_candidate_table(path, coords, layer, towns)[0]
+
+
+CHECKED = {**READERS, "candidates": _candidates_alone}  # what validate reads: a city's tables, candidate sites
+PLACED_AT_TOWNS = ("branches", "candidates")  # read alone, placed at the towns read before them where they have
+# no coordinates
 DEMO_RADIUS_KM = {"core": 1.2, "county": 3.5}
 DEMO_GRID_KM = 1.0
 MAX_KM_STEPS = (10, 15, 20, 30, 50, 80, 120)  # the --max-km values a refusal of a large cflp may suggest
@@ -434,13 +445,19 @@ def validate(
     def run() -> None:
         problems: list[Problem] = []
         checked: dict[str, list[tuple[Path, Optional[str]]]] = {}
-        for path, sheet, chosen in _validated_inputs(files, kind, problems):
+        towns_read: list[gpd.GeoDataFrame] = []
+        order = (*CHECKED, "roads")  # the towns before what is placed at them
+        for path, sheet, chosen in sorted(_validated_inputs(files, kind, problems), key=lambda f: order.index(f[2])):
             try:
                 if chosen == "roads":
                     _validate_roads(path, coords)
                     continue
-                residents = {"population": population} if chosen == "towns" and population else {}
-                frame = CHECKED[chosen](path, coords=coords, layer=sheet, **residents)
+                options = {"population": population} if chosen == "towns" and population else {}
+                if chosen in PLACED_AT_TOWNS and len(towns_read) == 1:
+                    options["towns"] = towns_read[0]
+                frame = CHECKED[chosen](path, coords=coords, layer=sheet, **options)
+                if chosen == "towns":
+                    towns_read.append(frame)
                 where = f"{path} / {sheet}" if sheet else _files_named(path)
                 console.print(f"[green]ok[/] {where} ({chosen}): {len(frame):,} rows")
                 if "coord_systems" in frame.attrs:

@@ -1614,7 +1614,9 @@ def _rows_to_wgs84(lon: np.ndarray, lat: np.ndarray, systems: Systems) -> tuple[
     return wlon, wlat
 
 
-ADDRESSES_ONLY = ("; addresses alone cannot be placed here (netopt works offline, without a geocoder): add each "
+ADDRESSES_ONLY = ("; addresses alone cannot be placed here (netopt works offline, without a geocoder; read with the "
+                  "city's towns — in a data folder, validated with its towns table, read_branches(towns=) in a script "
+                  "—, a branch whose address names its town in full, 店埠镇, is placed at the town's point): add each "
                   "point's coordinates, e.g. from Amap's batch geocoding 批量地理编码 of the address column, and say "
                   "which system they are in with --coords (coords= in a script; Amap: gcj02)")
 

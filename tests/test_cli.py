@@ -198,6 +198,31 @@ def test_validate_a_folder_checks_its_files_together(tmp_path: Path):
     assert "Traceback" not in bad.output
 
 
+def test_validate_places_branches_and_sites_without_coordinates_at_the_towns(tmp_path: Path):
+    """A folder whose branches are a licence register (机构名称, 住所) and whose candidate sites name their towns
+    (所在乡镇), none with coordinates, reads for every command: `validate` read each alone without the towns and
+    refused both as missing coordinate columns. Each is read beside the towns now — the files given in any order."""
+    import shutil
+
+    folder = tmp_path / "city"
+    folder.mkdir()
+    for name in ("counties.geojson", "towns.csv"):
+        shutil.copy(no.datasets.sample_dir() / name, folder / name)
+    (folder / "网点.csv").write_text("机构名称,住所,许可证状态\n肥东店埠支行,肥东县店埠镇新街28号,有效\n"
+                                   "撮镇分理处,安徽省肥东县撮镇镇撮镇路1号,有效\n", encoding="utf-8")
+    (folder / "候选点位.csv").write_text("名称,所在乡镇,开设成本\n大杨候选,大杨镇,300\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(folder)])
+    said = _said(result.output)
+    assert result.exit_code == 0, said
+    assert "ok city/网点.csv (branches): 2 rows" in said.replace(str(tmp_path) + "/", "")
+    assert "2 branches without coordinates placed at the points of the towns they name" in said
+    assert "1 candidate sites without coordinates placed" in said and "ok together" in said
+    files = runner.invoke(app, ["validate", str(folder / "网点.csv"), str(folder / "towns.csv")])
+    assert files.exit_code == 0, _said(files.output)
+    alone = runner.invoke(app, ["validate", str(folder / "网点.csv")])
+    assert alone.exit_code == 1 and "validatedwithitstownstable" in _said(alone.output).replace(" ", "")
+
+
 def test_validate_reports_problems_with_exit_code_1(tmp_path: Path):
     bad = write(tmp_path / "branches.csv", "name,lon,lat\nA,31.8,117.3\n")
     result = runner.invoke(app, ["validate", str(bad)])
