@@ -2635,11 +2635,7 @@ def _at_city_towns(towns: gpd.GeoDataFrame, advice: str = TOWN_SITE_ADVICE, in_a
         else:
             unnamed = (row == -1) & named.isna()
             row[unnamed] = _towns_in_addresses(cols["address"][unnamed], cols["county"][unnamed], towns)
-        for bare in (False, True):
-            found = named.map(lambda name: _town_key(name, bare), na_action="ignore").map(
-                _unique_index(towns["name"].map(lambda name: _town_key(name, bare))))
-            hit = (row == -1) & found.notna()
-            row[hit] = found[hit].astype(int)
+        row = _named_town_rows(named, row, towns)
         unfound = row == -1
         if unfound.any():
             looked_at = "town" if town[unfound].ne("").any() else "address" if in_address else "name"
@@ -2654,6 +2650,18 @@ def _at_city_towns(towns: gpd.GeoDataFrame, advice: str = TOWN_SITE_ADVICE, in_a
         return placed, pd.Series(np.where(blank, how, ""), index=table.frame.index)
 
     return place
+
+
+def _named_town_rows(named: pd.Series, row: pd.Series, towns: gpd.GeoDataFrame) -> pd.Series:
+    """`row` (-1 for a row to place) with the position among `towns` of the one town each such row's `named` is
+    (大杨镇; then without its kind, 大杨 or 大杨乡 for 大杨镇); -1 left where none or several are."""
+    row = row.copy()
+    for bare in (False, True):
+        found = named.map(lambda name: _town_key(name, bare), na_action="ignore").map(
+            _unique_index(towns["name"].map(lambda name: _town_key(name, bare))))
+        hit = (row == -1) & found.notna()
+        row[hit] = found[hit].astype(int)
+    return row
 
 
 TOWN_IN_TEXT = re.compile(r"街道|镇|乡|苏木")  # where a town's name ends in an address
