@@ -1833,7 +1833,9 @@ def read_county_table(path: Source, coords: str = "wgs84",
     not_counties = _kind_folder_only(table, "counties")
     problems: list[Problem] = []
     matches = _resolve(table, sc.COUNTY_FIELDS, sc.COUNTY_REQUIRED, problems)
+    _city_lines(table, matches)
     cols = _common_columns(table, matches, "C", "county_id", problems)
+    _refuse_city_lines(table, cols["name"], matches, problems)
     for name in ("gdp_yi", "area_km2"):
         cols[name] = _optional_number(table, matches, name, problems, allow_zero=name == "gdp_yi")
     if "gdp_yi" in matches and matches["gdp_yi"].factor == 1.0 and cols["gdp_yi"].median() > MOST_GDP_YI:
@@ -1937,6 +1939,45 @@ def _county_sections(table: _Table, matches: dict[str, sc.ColumnMatch]) -> dict[
     return several
 
 
+def _city_lines(table: _Table, matches: dict[str, sc.ColumnMatch]) -> None:
+    """A counties table that lists its city's line above the city's counties, as yearbooks do (合肥市, then 瑶海区
+    …) — and maybe each city under its province's, a total above all —: where each such line gives the residents
+    of the counties beneath it (within 1 %), those lines are left out, said, and where there are several cities
+    each county takes its city (a column "city"). Lines that do not add up stay, to be refused."""
+    if "population" not in matches or "name" not in matches or table.parts is not None:
+        return
+    names = place_names(_text(table.frame[matches["name"].source])).to_numpy(object)
+    levels = _census_levels(names)
+    if not ((levels > 0) & (levels < COUNTY_LEVEL)).any():
+        return
+    totals = _total_rows(pd.Series(names, dtype=object)).to_numpy()
+    levels = np.where((levels == 0) & ~totals, COUNTY_LEVEL, levels)  # a county the bundled units do not name
+    population = _numbers(table, matches["population"], [], required=False).to_numpy(float)
+    parents = _census_parents(levels, population, COUNTY_LEVEL)
+    if parents is None:
+        return
+    counties, cities = levels == COUNTY_LEVEL, _census_cities(names, levels, parents)
+    lines = names[~counties]
+    table.notes += (f"the lines over their counties ({', '.join(lines[:3])}{' …' if len(lines) > 3 else ''}) left "
+                    "out: each gives the residents of the counties beneath it",)
+    if len(set(cities[counties])) > 1 and SECTION_CITY not in table.frame:
+        table.frame = table.frame.assign(**{SECTION_CITY: cities})
+    table.frame = table.frame[counties]
+
+
+def _refuse_city_lines(table: _Table, names: pd.Series, matches: dict[str, sc.ColumnMatch],
+                       problems: list[Problem]) -> None:
+    """A counties table's rows named as a city or province (合肥市, 安徽省, 市辖区) that _city_lines did not leave
+    out: a yearbook's line over counties it does not add up to, counted as a county."""
+    levels = _census_levels(names.to_numpy(object))
+    lines = pd.Series((levels > 0) & (levels < COUNTY_LEVEL), index=names.index)
+    if lines.any():
+        problems.append(table.problem(f"a city's or province's line ({', '.join(dict.fromkeys(names[lines]))}) among "
+                                      "the counties, not the sum of the counties beneath it: remove it, or its people "
+                                      f"are counted twice{_sum_said(table, matches, lines)}", matches["name"].source,
+                                      lines))
+
+
 PROVINCE_LEVEL, CITY_LEVEL, GROUP_LEVEL, COUNTY_LEVEL, TOWN_DEPTH = 1, 2, 3, 4, 5  # a census table's lines
 GROUP_LINES = ("市辖区", "县")  # a city's districts' or counties' subtotal, as older tables have it
 DIRECT_LINES = re.compile(r"(省|自治区)直辖县级行政区划")  # a province's county-level units under no city (仙桃市)
@@ -1958,25 +1999,32 @@ def _census_levels(names: np.ndarray) -> np.ndarray:
     return levels
 
 
-def _census_parents(levels: np.ndarray, population: np.ndarray) -> np.ndarray | None:
+def _census_parents(levels: np.ndarray, population: np.ndarray, leaf: int = 0) -> np.ndarray | None:
     """Each line's parent — the nearest line above it of a higher level (a town's, its county) — where the lines
-    nest as a census table's: every town under a county, every county, city or province line the sum of its
-    children's residents (within 1 %), at most a total above all, theirs; None where they do not."""
+    nest as a census table's: every row of the table's own kind (`leaf`: 0 towns, each under a county line;
+    COUNTY_LEVEL counties, each under a city's or province's) under a line, every line the sum of its children's
+    residents (within 1 %), at most a total above all, theirs; None where they do not."""
+    lines = (levels > 0) & (levels != leaf)
+    depth = np.where(levels == 0, TOWN_DEPTH, levels)
     parents = np.full(len(levels), -1)
     open_lines: list[int] = []
-    for row, level in enumerate(levels):
-        while open_lines and levels[open_lines[-1]] >= (level or TOWN_DEPTH):
+    for row in range(len(levels)):
+        while open_lines and depth[open_lines[-1]] >= depth[row]:
             open_lines.pop()
         parents[row] = open_lines[-1] if open_lines else -1
-        if level:
+        if lines[row]:
             open_lines.append(row)
-    first = np.flatnonzero(levels)[0]
+    if not lines.any():
+        return None
+    first = np.flatnonzero(lines)[0]
     above = np.arange(len(levels)) < first
-    if first > 1 or ((levels == 0) & ~above & (levels[parents] != COUNTY_LEVEL)).any():
+    own = ~lines & ~above
+    if first > 1 or (levels[own] != leaf).any() or (parents[own] < 0).any() or (
+            leaf == 0 and (levels[parents[own]] != COUNTY_LEVEL).any()):
         return None
     sums = np.bincount(parents[~above] + 1, weights=population[~above], minlength=len(levels) + 1)
     children = np.bincount(parents[~above] + 1, minlength=len(levels) + 1)
-    lines = np.flatnonzero(levels > 0)
+    lines = np.flatnonzero(lines)
     heads, beneath = population[lines], sums[lines + 1]
     if above.any():
         heads, beneath = np.append(heads, population[above]), np.append(beneath, sums[0])
@@ -3075,6 +3123,7 @@ def read_dataset(counties: Source, towns: Source, branches: Source,
         raise InputError(problems)
     dataset = Dataset(*(frame for frame, _ in read.values()))
     county_table, town_table, branch_table = (table for _, table in read.values())
+    dataset = _counties_of_the_towns_cities(dataset, county_table)
     problems = _same_named_counties(dataset.counties, county_table)
     dataset, tied = _towns_of_the_cities(dataset, town_table)
     if tied:  # which city's towns to link is not known
@@ -3102,6 +3151,32 @@ def with_branches(ds: Dataset, path: Source, coords: str = "wgs84", layer: str |
     branches, table = read_branch_table(path, coords=coords, layer=layer, skip_unlocated=skip_unlocated,
                                         towns=ds.towns)
     return placed_branches(Dataset(ds.counties, ds.towns, branches), table, skip_unlocated)
+
+
+def _counties_of_the_towns_cities(dataset: Dataset, table: _Table) -> Dataset:
+    """A counties table of several cities — a province's yearbook read as sections, or one with a city column as
+    the bundled units.csv has — beside the towns of some: the counties of the cities the towns are in (by county
+    code, or a county name one city has) are kept, the others left out, said; all kept where the towns name none."""
+    counties = dataset.counties
+    if SECTION_CITY not in counties or counties[SECTION_CITY].nunique() < 2:
+        return dataset
+    by_id = dict(zip(counties["county_id"].astype(str), counties[SECTION_CITY]))
+    unique = counties.drop_duplicates("name", keep=False)
+    by_name = dict(zip(unique["name"], unique[SECTION_CITY]))
+    towns = dataset.towns
+    named = (set(towns["county_id"].dropna().astype(str).map(by_id).dropna())
+             | set(towns["county"].map(by_name).dropna()))
+    keep = counties[SECTION_CITY].isin(named).to_numpy()
+    if not named or keep.all():
+        return dataset
+    others = list(dict.fromkeys(counties.loc[~keep, SECTION_CITY]))
+    kept = counties[keep].reset_index(drop=True)
+    kept.attrs = counties.attrs
+    _say_left_out(kept, counties, f"{table.file}: left out the {(~keep).sum()} counties of {len(others)} other "
+                                  f"{'city' if len(others) == 1 else 'cities'} ({', '.join(others[:3])}"
+                                  f"{' …' if len(others) > 3 else ''}), in which no town is")
+    table.frame = table.frame[keep]
+    return Dataset(kept, towns, dataset.branches)
 
 
 def _towns_of_the_cities(dataset: Dataset, table: _Table) -> tuple[Dataset, list[Problem]]:

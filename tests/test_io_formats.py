@@ -894,6 +894,44 @@ def test_a_national_census_table_s_lines_of_every_kind_read(tmp_path: Path):
     assert (towns["name"] == "解放街道办事处").sum() == 2
 
 
+def test_a_province_yearbook_s_counties_table_gives_the_towns_city(tmp_path: Path):
+    """A province yearbook's counties table — 安徽省, then 合肥市 above its counties, 芜湖市 above its — read the
+    city and province lines as counties (合肥市 a tenth county of Hefei, its residents counted twice), silently.
+    Each line that is the sum of the counties beneath it is left out, said; beside the towns of one city, the
+    counties of the others are left out too (as of the bundled units.csv, whose rows say their city); a line
+    that does not add up is refused."""
+    sample = no.load_sample()
+    units = no.datasets.national_units()
+    wuhu = units[units["city"] == "芜湖市"].rename(columns={"name": "地区", "population": "常住人口",
+                                                           "area_km2": "面积"})[["地区", "常住人口", "面积"]]
+    hefei = pd.DataFrame({"地区": sample.counties["name"], "常住人口": sample.counties["population"],
+                          "面积": sample.counties["area_km2"], "区域类型": sample.counties["region_type"]})
+    lines = pd.concat([pd.DataFrame({"地区": ["安徽省", "合肥市"], "常住人口": [hefei["常住人口"].sum() + wuhu["常住人口"].sum(),
+                                                                   hefei["常住人口"].sum()]}), hefei,
+                       pd.DataFrame({"地区": ["芜湖市"], "常住人口": [wuhu["常住人口"].sum()]}), wuhu])
+    lines.to_csv(tmp_path / "区县.csv", index=False)
+    alone = no.read_counties(tmp_path / "区县.csv")
+    assert len(alone) == len(sample.counties) + len(wuhu) and set(alone["city"]) == {"合肥市", "芜湖市"}
+    assert "the lines over their counties (安徽省, 合肥市, 芜湖市) left out" in alone.attrs["left_out"]
+    ds = no.read_dataset(tmp_path / "区县.csv", no.datasets.sample_dir() / "towns.csv",
+                         no.datasets.sample_dir() / "branches.csv")
+    assert ds.counties["name"].tolist() == sample.counties["name"].tolist()
+    assert f"left out the {len(wuhu)} counties of 1 other city (芜湖市), in which no town is" in \
+        ds.counties.attrs["left_out"]
+    ours, theirs = no.analyze_coverage(ds).by_region, no.analyze_coverage(sample).by_region
+    assert ours["coverage_rate_pct"].tolist() == pytest.approx(theirs["coverage_rate_pct"].tolist())
+    assert ours["area_km2"].tolist() == pytest.approx(theirs["area_km2"].tolist())  # no 芜湖市 in the density
+    units[units["province"] == "安徽省"].to_csv(tmp_path / "units.csv", index=False)
+    bundled = no.read_dataset(tmp_path / "units.csv", no.datasets.sample_dir() / "towns.csv",
+                              no.datasets.sample_dir() / "branches.csv")
+    assert set(bundled.counties["city"]) == {"合肥市"}  # its development zones too, said to hold no towns
+    lines.iloc[1:].assign(常住人口=lambda frame: frame["常住人口"].where(frame["地区"] != "合肥市", 1e7)).to_csv(
+        tmp_path / "区县.csv", index=False)
+    with pytest.raises(no.InputError, match=r"rows 2, 12, column '地区': a city's or province's line \(合肥市, 芜湖市\) "
+                                            r"among the counties, not the sum of the counties beneath it"):
+        no.read_counties(tmp_path / "区县.csv")
+
+
 def test_a_county_name_of_two_cities_in_a_province_census_table_is_said(tmp_path: Path):
     """江苏省's 鼓楼区 is a county of 南京市 and of 徐州市: a counties table of 南京市 keeps 南京市's towns, its
     鼓楼区 included; a counties table of 鼓楼区 alone cannot say which city's, and says so."""
