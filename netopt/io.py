@@ -1835,7 +1835,6 @@ def read_county_table(path: Source, coords: str = "wgs84",
     matches = _resolve(table, sc.COUNTY_FIELDS, sc.COUNTY_REQUIRED, problems)
     _city_lines(table, matches)
     cols = _common_columns(table, matches, "C", "county_id", problems)
-    _refuse_city_lines(table, cols["name"], matches, problems)
     for name in ("gdp_yi", "area_km2"):
         cols[name] = _optional_number(table, matches, name, problems, allow_zero=name == "gdp_yi")
     if "gdp_yi" in matches and matches["gdp_yi"].factor == 1.0 and cols["gdp_yi"].median() > MOST_GDP_YI:
@@ -1943,7 +1942,7 @@ def _city_lines(table: _Table, matches: dict[str, sc.ColumnMatch]) -> None:
     """A counties table that lists its city's line above the city's counties, as yearbooks do (合肥市, then 瑶海区
     …) — and maybe each city under its province's, a total above all —: where each such line gives the residents
     of the counties beneath it (within 1 %), those lines are left out, said, and where there are several cities
-    each county takes its city (a column "city"). Lines that do not add up stay, to be refused."""
+    each county takes its city (a column "city"). Lines that do not add up stay, to be refused as total rows."""
     if "population" not in matches or "name" not in matches or table.parts is not None:
         return
     names = place_names(_text(table.frame[matches["name"].source])).to_numpy(object)
@@ -1963,19 +1962,6 @@ def _city_lines(table: _Table, matches: dict[str, sc.ColumnMatch]) -> None:
     if len(set(cities[counties])) > 1 and SECTION_CITY not in table.frame:
         table.frame = table.frame.assign(**{SECTION_CITY: cities})
     table.frame = table.frame[counties]
-
-
-def _refuse_city_lines(table: _Table, names: pd.Series, matches: dict[str, sc.ColumnMatch],
-                       problems: list[Problem]) -> None:
-    """A counties table's rows named as a city or province (合肥市, 安徽省, 市辖区) that _city_lines did not leave
-    out: a yearbook's line over counties it does not add up to, counted as a county."""
-    levels = _census_levels(names.to_numpy(object))
-    lines = pd.Series((levels > 0) & (levels < COUNTY_LEVEL), index=names.index)
-    if lines.any():
-        problems.append(table.problem(f"a city's or province's line ({', '.join(dict.fromkeys(names[lines]))}) among "
-                                      "the counties, not the sum of the counties beneath it: remove it, or its people "
-                                      f"are counted twice{_sum_said(table, matches, lines)}", matches["name"].source,
-                                      lines))
 
 
 PROVINCE_LEVEL, CITY_LEVEL, GROUP_LEVEL, COUNTY_LEVEL, TOWN_DEPTH = 1, 2, 3, 4, 5  # a census table's lines
@@ -2808,8 +2794,11 @@ def read_branch_list(path: Source, layer: str | None = None) -> tuple[pd.DataFra
 
 
 def _total_rows(names: pd.Series) -> pd.Series:
-    """The rows named as totals (合计, 全市 …), not as a place."""
-    return _text(names).str.replace(r"\s+", "", regex=True).str.lower().isin(TOTAL_ROW_NAMES)
+    """The rows named as totals (合计, 全市 …) or as a city or province (合肥市, 安徽省, 市辖区: a yearbook's line
+    over its counties), not as a county or town."""
+    names = _text(names).str.replace(r"\s+", "", regex=True)
+    levels = _census_levels(names.to_numpy(object))
+    return names.str.lower().isin(TOTAL_ROW_NAMES) | pd.Series((levels > 0) & (levels < COUNTY_LEVEL), names.index)
 
 
 def _population_sums(table: _Table, matches: dict[str, sc.ColumnMatch]) -> tuple[pd.Series, pd.Series] | None:

@@ -899,7 +899,7 @@ def test_a_province_yearbook_s_counties_table_gives_the_towns_city(tmp_path: Pat
     city and province lines as counties (合肥市 a tenth county of Hefei, its residents counted twice), silently.
     Each line that is the sum of the counties beneath it is left out, said; beside the towns of one city, the
     counties of the others are left out too (as of the bundled units.csv, whose rows say their city); a line
-    that does not add up is refused."""
+    that does not add up is refused, as a total row is (so is a towns table's 合肥市 above its towns)."""
     sample = no.load_sample()
     units = no.datasets.national_units()
     wuhu = units[units["city"] == "芜湖市"].rename(columns={"name": "地区", "population": "常住人口",
@@ -927,9 +927,14 @@ def test_a_province_yearbook_s_counties_table_gives_the_towns_city(tmp_path: Pat
     assert set(bundled.counties["city"]) == {"合肥市"}  # its development zones too, said to hold no towns
     lines.iloc[1:].assign(常住人口=lambda frame: frame["常住人口"].where(frame["地区"] != "合肥市", 1e7)).to_csv(
         tmp_path / "区县.csv", index=False)
-    with pytest.raises(no.InputError, match=r"rows 2, 12, column '地区': a city's or province's line \(合肥市, 芜湖市\) "
-                                            r"among the counties, not the sum of the counties beneath it"):
+    with pytest.raises(no.InputError, match=r"rows 2, 12, column '地区': a total row \(合肥市, 芜湖市\): remove it, "
+                                            r"or its people are counted twice"):
         no.read_counties(tmp_path / "区县.csv")
+    towns = pd.read_csv(no.datasets.sample_dir() / "towns.csv").drop(columns="town_id")
+    pd.concat([pd.DataFrame({"name": ["合肥市"], "population": [towns["population"].sum() + 1e5]}), towns]).to_csv(
+        tmp_path / "乡镇.csv", index=False)
+    with pytest.raises(no.InputError, match=r"row 2, column 'name': a total row \(合肥市\)"):
+        no.read_towns(tmp_path / "乡镇.csv")
 
 
 def test_a_county_name_of_two_cities_in_a_province_census_table_is_said(tmp_path: Path):
