@@ -2646,14 +2646,14 @@ def read_candidate_table(path: Source, coords: str = "wgs84", layer: str | None 
 
 TOWN_SITE_ADVICE = "add lon/lat (经度/纬度), or the town to place the site at (所在乡镇)"
 BRANCH_TOWN_ADVICE = "add lon/lat (经度/纬度), or its town (所在乡镇) to place it at the town's point"
-PLACED_AT_TOWN = "town point: "  # the location_method of a branch or site placed at the point of the town it names
+PLACED_AT_TOWN = "town point 乡镇点位: "  # the location_method of a branch or site placed at the point of the town it names
 
 
 def _at_city_towns(towns: gpd.GeoDataFrame, advice: str = TOWN_SITE_ADVICE, in_address: bool = False) -> Placer:
     """A placer (_points_or_placed) of candidate sites — or, `in_address`, branches — without coordinates: each at
     the point of the city's town it names in a town column (所在乡镇), else by its own name (a site: 大杨镇; 大杨 or
     大杨乡 for 大杨镇, where one town is so named) or in its address (a branch: 肥东县店埠镇东大街8号); a row naming
-    none a problem. How each was placed: "town point: 店埠镇", "" for a row with coordinates."""
+    none a problem. How each was placed: "town point 乡镇点位: 店埠镇", "" for a row with coordinates."""
     points = towns.geometry.representative_point().reset_index(drop=True)
 
     def place(table: _Table, cols: dict[str, pd.Series], matches: dict[str, sc.ColumnMatch], coords: str,

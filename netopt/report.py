@@ -19,6 +19,7 @@ from netopt.io import Dataset, points_table, write_atomic
 from netopt.kml import write_field_kmz, write_map_files
 
 HEADERS_ZH = {
+    "location_method": "定位方式",
     "county": "区县", "county_id": "区划代码", "region_type": "区域类型", "area_km2": "面积(km²)",
     "gdp_yi": "地区生产总值(亿元)", "gdp_tier": "GDP档次", "population": "常住人口(人)", "population_wan": "常住人口(万人)",
     "covered_population": "覆盖人口(人)", "branches": "网点数", "coverage_rate_pct": "覆盖率(%)",
@@ -86,7 +87,8 @@ TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "
 UNDERSERVED_COLUMNS = ["town_id", "name", "county", "population", "unserved_population", "unserved_share_pct",
                        "nearest_branch_name", "nearest_branch_km", "nearest_branch_min", "round_trip_h", "reason"]
 BRANCH_COLUMNS = ["branch_id", "name", "bank", "type", "plan", "county", "assigned_towns", "assigned_population",
-                  "service_radius_km", "mean_distance_km", "farthest_town_km"]
+                  "service_radius_km", "mean_distance_km", "farthest_town_km",
+                  "location_method"]  # where given: which points are approximate (a town's)
 
 PLAN_COLUMNS = ("branch_id", "name", "current_type", "type", "type_zh", "staff", "cost_wan", "reasons")  # types listed
 
