@@ -758,6 +758,8 @@ def test_a_bank_s_licence_list_without_coordinates_is_placed_at_the_towns_it_nam
     expected = ["店埠镇", "撮镇镇", "大杨镇", "明光路街道", "店埠镇"]
     assert [(point.x, point.y) for point in ds.branches.geometry] == [(towns[t].x, towns[t].y) for t in expected]
     assert ds.branches["location_method"].tolist() == [f"town point 乡镇点位: {town}" for town in expected]
+    written = no.report.coverage_tables(no.analyze_coverage(ds))["branches"]  # coverage_branches.csv: seen there
+    assert written["location_method"].tolist() == ds.branches["location_method"].tolist()
     assert ds.branches.attrs["placed"] == ("5 branches without coordinates placed at the points of the towns they "
                                            "name (所在乡镇, or in their address)")
     assert "left out 1 branch without usable coordinates" in ds.branches.attrs["left_out"]
