@@ -1875,7 +1875,7 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
     problems: list[Problem] = []
     required = sc.TOWN_REQUIRED + (("population",) if population_required and population is None else ())
     matches = _resolve(table, sc.TOWN_FIELDS, required, problems)
-    cities = _county_sections(table, matches)
+    cities = _county_sections(table, matches, problems)
     usual = _residents_instead(table, matches, population) if population is not None else None
     cols = _common_columns(table, matches, "T", "town_id", problems,
                            population_required=population_required or population is not None)
@@ -1906,11 +1906,13 @@ SECTION_COUNTY = "区县 (its county line above)"  # the column a census table's
 SECTION_CITY = "city"  # the city a province's census table lists a town under (where it lists several)
 
 
-def _county_sections(table: _Table, matches: dict[str, sc.ColumnMatch]) -> dict[str, tuple[int, int]]:
+def _county_sections(table: _Table, matches: dict[str, sc.ColumnMatch],
+                     problems: list[Problem]) -> dict[str, tuple[int, int]]:
     """A census towns table without a county column that lists each county (瑶海区, a county-level unit's name)
     above its towns — and maybe each city above its counties (合肥市), the province above its cities, a total above
     all: where each such line gives the residents of the lines beneath it (within 1 %), the towns take their county
-    (and, where there are several, their city: a column "city") from them, and those lines are left out, said.
+    (and, where there are several, their city: a column "city") from them, and those lines are left out, said;
+    where they do not, refused (no town is named as a county: read as towns, those rows would count twice).
     Where there are several cities, the rows of each (its line to its last town's), in their order."""
     if "county" in matches or "county_id" in matches or "population" not in matches or table.parts is not None:
         return {}
@@ -1919,9 +1921,11 @@ def _county_sections(table: _Table, matches: dict[str, sc.ColumnMatch]) -> dict[
     if not (levels == COUNTY_LEVEL).any():
         return {}
     population = _numbers(table, matches["population"], [], required=False).to_numpy(float)
-    parents = _census_parents(levels, population)
-    if parents is None:
-        return {}
+    parents, off = _census_parents(levels, population)
+    if off != NESTED:
+        if np.isnan(population).any():
+            return {}  # a figure missing or unread: said where the population is read
+        raise InputError([*problems, _unnested(table, matches, names, levels, population, parents, off)])
     towns = levels == 0
     towns[: np.flatnonzero(levels)[0]] = False  # a total above every line
     cities = _census_cities(names, levels, parents)
@@ -1952,8 +1956,8 @@ def _city_lines(table: _Table, matches: dict[str, sc.ColumnMatch]) -> None:
     totals = _total_rows(pd.Series(names, dtype=object)).to_numpy()
     levels = np.where((levels == 0) & ~totals, COUNTY_LEVEL, levels)  # a county the bundled units do not name
     population = _numbers(table, matches["population"], [], required=False).to_numpy(float)
-    parents = _census_parents(levels, population, COUNTY_LEVEL)
-    if parents is None:
+    parents, off = _census_parents(levels, population, COUNTY_LEVEL)
+    if off != NESTED:
         return
     counties, cities = levels == COUNTY_LEVEL, _census_cities(names, levels, parents)
     lines = names[~counties]
@@ -1985,11 +1989,15 @@ def _census_levels(names: np.ndarray) -> np.ndarray:
     return levels
 
 
-def _census_parents(levels: np.ndarray, population: np.ndarray, leaf: int = 0) -> np.ndarray | None:
-    """Each line's parent — the nearest line above it of a higher level (a town's, its county) — where the lines
-    nest as a census table's: every row of the table's own kind (`leaf`: 0 towns, each under a county line;
-    COUNTY_LEVEL counties, each under a city's or province's) under a line, every line the sum of its children's
-    residents (within 1 %), at most a total above all, theirs; None where they do not."""
+NESTED, NOT_BENEATH = -1, -2  # _census_parents: the lines nest; a row is beneath no line (or two above the first)
+
+
+def _census_parents(levels: np.ndarray, population: np.ndarray, leaf: int = 0) -> tuple[np.ndarray, int]:
+    """Each line's parent — the nearest line above it of a higher level (a town's, its county) —, and whether the
+    lines nest as a census table's (NESTED): every row of the table's own kind (`leaf`: 0 towns, each under a
+    county line; COUNTY_LEVEL counties, each under a city's or province's) under a line, every line the sum of its
+    children's residents (within 1 %), at most a total above all, theirs. Else NOT_BENEATH, or the position of the
+    first line that is not its children's sum (or has none)."""
     lines = (levels > 0) & (levels != leaf)
     depth = np.where(levels == 0, TOWN_DEPTH, levels)
     parents = np.full(len(levels), -1)
@@ -2001,22 +2009,41 @@ def _census_parents(levels: np.ndarray, population: np.ndarray, leaf: int = 0) -
         if lines[row]:
             open_lines.append(row)
     if not lines.any():
-        return None
+        return parents, NOT_BENEATH
     first = np.flatnonzero(lines)[0]
     above = np.arange(len(levels)) < first
     own = ~lines & ~above
     if first > 1 or (levels[own] != leaf).any() or (parents[own] < 0).any() or (
             leaf == 0 and (levels[parents[own]] != COUNTY_LEVEL).any()):
-        return None
+        return parents, NOT_BENEATH
     sums = np.bincount(parents[~above] + 1, weights=population[~above], minlength=len(levels) + 1)
     children = np.bincount(parents[~above] + 1, minlength=len(levels) + 1)
     lines = np.flatnonzero(lines)
     heads, beneath = population[lines], sums[lines + 1]
     if above.any():
         heads, beneath = np.append(heads, population[above]), np.append(beneath, sums[0])
-    if (children[lines + 1] == 0).any() or not (np.abs(heads - beneath) <= TOTAL_TOLERANCE * heads).all():
-        return None
-    return parents
+    off = (np.append(children[lines + 1], 1) == 0)[: len(heads)] | ~(np.abs(heads - beneath) <= TOTAL_TOLERANCE * heads)
+    if off.any():
+        return parents, int(np.append(lines, np.flatnonzero(above))[np.argmax(off)])
+    return parents, NESTED
+
+
+def _unnested(table: _Table, matches: dict[str, sc.ColumnMatch], names: np.ndarray, levels: np.ndarray,
+              population: np.ndarray, parents: np.ndarray, off: int) -> Problem:
+    """The problem of a towns table's rows named as counties that do not nest as a census table's lines."""
+    counties = levels == COUNTY_LEVEL
+    if off == NOT_BENEATH:
+        why, rows = "not every town is beneath a county's line", counties
+    else:
+        total = off < np.flatnonzero(levels)[0]  # the total above every line: theirs
+        beneath = population[((parents < 0) & (levels > 0)) if total else parents == off].sum()
+        why = (f"{names[off]} gives {population[off] / 1e4:,.2f}万 residents, the lines beneath it "
+               f"{beneath / 1e4:,.2f}万")
+        rows = np.arange(len(levels)) == off
+    return table.problem(f"rows named as counties ({', '.join(dict.fromkeys(names[counties][:3]))}"
+                         f"{' …' if counties.sum() > 3 else ''}) are read as each county's line over its towns only "
+                         f"where each line is the sum of the lines beneath it (within 1 %): {why}; mend the figures, "
+                         "or give each town its county (所属区县) and remove those lines", matches["name"].source, rows)
 
 
 def _census_cities(names: np.ndarray, levels: np.ndarray, parents: np.ndarray) -> np.ndarray:

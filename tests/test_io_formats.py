@@ -731,9 +731,16 @@ def test_a_census_table_listing_each_county_above_its_towns_reads_as_the_city(tm
            "each the sum of its towns, as is the total 合肥市" in ds.towns.attrs["left_out"]
     ours = no.analyze_coverage(ds).by_county["coverage_rate_pct"].to_numpy()
     assert ours == pytest.approx(no.analyze_coverage(no.load_sample()).by_county["coverage_rate_pct"].to_numpy())
-    rows[1]["常住人口"] += 10000  # 瑶海区's line no longer its towns' sum: not read as their county
-    pd.DataFrame(rows).to_csv(tmp_path / "乡镇.csv", index=False)
-    with pytest.raises(no.InputError, match="not among the bundled national town points"):
+    rows[1]["常住人口"] += 10000  # 瑶海区's line no longer its towns' sum: which line, said (had been "not among
+    pd.DataFrame(rows).to_csv(tmp_path / "乡镇.csv", index=False)  # the bundled points", the lines read as towns)
+    with pytest.raises(no.InputError, match=r"row 3, column '地区': rows named as counties \(瑶海区, 庐阳区, 蜀山区 …\) "
+                                            r"are read as each county's line over its towns only where each line is "
+                                            r"the sum of the lines beneath it \(within 1 %\): 瑶海区 gives 87.20万 "
+                                            r"residents, the lines beneath it 86.20万"):
+        no.read_towns(tmp_path / "乡镇.csv")
+    located = pd.DataFrame(rows).assign(经度=117.2, 纬度=31.8)  # with coordinates they had been read as towns, silently
+    located.to_csv(tmp_path / "乡镇.csv", index=False)
+    with pytest.raises(no.InputError, match="瑶海区 gives 87.20万 residents, the lines beneath it 86.20万"):
         no.read_towns(tmp_path / "乡镇.csv")
 
 
