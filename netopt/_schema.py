@@ -58,6 +58,8 @@ REGION_TYPE = Field(
     "region_type", ("region_type", "region", "区域类型", "区域", "城乡类型", "片区类型"),
     description="core | county | fringe (核心城区 / 县域 / 城乡结合部)",
 )
+CITY = Field("city", ("city", "city_name", "城市", "地市", "所属地市", "所属城市", "地级市", "所属市", "市州", "所属市州"),
+             description="the city (地级市) of a county or town, in a table of several cities (a province's)")
 
 # a county's census figures (第七次人口普查), which the branch type scores use
 CENSUS_FIELDS: tuple[Field, ...] = (
@@ -88,6 +90,7 @@ COUNTY_FIELDS: tuple[Field, ...] = (
                        "行政区域土地面积"),
           kind="number", units=AREA_UNITS, default_unit="km2", description="area, km² (公顷 and m² converted)"),
     REGION_TYPE,
+    CITY,
     *CENSUS_FIELDS,
     COORD_SYSTEM,  # boundaries from another source than the points (天地图 WGS84 beside Amap's GCJ-02 branches)
 )
@@ -101,6 +104,7 @@ TOWN_FIELDS: tuple[Field, ...] = (
     Field("county", ("county", "county_name", "county_name_zh", "区县", "所属区县", "县区", "区县名称", "所在区县",
                      "县(市、区)", "所属县(市、区)")),
     Field("county_id", ("county_id", "county_adcode", "county_code", "区县代码", "所属区县代码"), kind="id"),
+    CITY,
     POPULATION,
     Field("population_method", ("population_method", "人口来源", "人口口径")),
     REGION_TYPE,

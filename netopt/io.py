@@ -1845,6 +1845,8 @@ def read_county_table(path: Source, coords: str = "wgs84",
     _check_area(table, cols["area_km2"], matches.get("area_km2"), problems)
     cols.update(_census_figures(table, matches, cols["population"], problems))
     cols["name_pinyin"] = _optional_text(table, matches, "name_pinyin")
+    if "city" in matches:  # a province's counties: which city's, to keep those the towns are in
+        cols["city"] = place_names(_optional_text(table, matches, "city"))
     geometry = _geometry_from_frame(table, matches, coords, problems, need_points=False)
     if geometry is not None:
         _check_geometry_kinds(table, geometry, ("Polygon", "MultiPolygon", "Point"),
@@ -1881,6 +1883,9 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
                            population_required=population_required or population is not None)
     cols["county"] = place_names(_optional_text(table, matches, "county"))
     cols["county_id"] = _optional_text(table, matches, "county_id")
+    if "city" in matches:  # a province's towns: which city's, to keep those of the counties table's
+        cols["city"] = place_names(_optional_text(table, matches, "city"))
+        cities = cities or _city_rows(table, cols["city"].to_numpy(object), cols["city"].to_numpy(object))
     if "county_id" in matches:
         _shortened_codes(table, cols["county_id"].fillna(""), matches["county_id"].source, problems)
     cols["population_method"] = _optional_text(table, matches, "population_method")
@@ -1903,7 +1908,8 @@ def read_town_table(path: Source, coords: str = "wgs84", layer: str | None = Non
 
 
 SECTION_COUNTY = "区县 (its county line above)"  # the column a census table's county lines give its towns
-SECTION_CITY = "city"  # the city a province's census table lists a town under (where it lists several)
+SECTION_CITY = "city"  # the column of a town's (or county's) city, where a table lists several
+SECTION_CITY_LINE = "城市 (its city line above)"  # the column a census table's city lines give its towns
 
 
 def _county_sections(table: _Table, matches: dict[str, sc.ColumnMatch],
@@ -1932,14 +1938,22 @@ def _county_sections(table: _Table, matches: dict[str, sc.ColumnMatch],
     counties = pd.Series(names[np.maximum(parents, 0)], index=table.frame.index)
     table.notes += (_sections_said(names, levels, towns),)
     table.frame = table.frame.assign(**{SECTION_COUNTY: counties})
-    several = {city: (table.rows(cities == city)[0], table.rows(cities == city)[-1])
-               for city in dict.fromkeys(cities[towns])}
-    several = several if len(several) > 1 and SECTION_CITY not in table.frame else {}  # a column "city" its own
-    if several:
-        table.frame[SECTION_CITY] = cities
+    several = _city_rows(table, cities, cities[towns])
+    if several and "city" not in matches:
+        table.frame[SECTION_CITY_LINE] = cities
+        matches["city"] = sc.ColumnMatch(sc.CITY, SECTION_CITY_LINE)
     table.frame = table.frame[towns]
     matches["county"] = sc.ColumnMatch(next(f for f in sc.TOWN_FIELDS if f.name == "county"), SECTION_COUNTY)
     return several
+
+
+def _city_rows(table: _Table, cities: np.ndarray, listed: np.ndarray) -> dict[str, tuple[int, int]]:
+    """The rows of each city (`cities`: each row's) the towns are `listed` under — its first to its last — in their
+    order, where they are of several cities; else none."""
+    order = [city for city in dict.fromkeys(listed) if isinstance(city, str)]
+    if len(order) < 2:
+        return {}
+    return {city: (table.rows(cities == city)[0], table.rows(cities == city)[-1]) for city in order}
 
 
 def _city_lines(table: _Table, matches: dict[str, sc.ColumnMatch]) -> None:
@@ -1963,8 +1977,9 @@ def _city_lines(table: _Table, matches: dict[str, sc.ColumnMatch]) -> None:
     lines = names[~counties]
     table.notes += (f"the lines over their counties ({', '.join(lines[:3])}{' …' if len(lines) > 3 else ''}) left "
                     "out: each gives the residents of the counties beneath it",)
-    if len(set(cities[counties])) > 1 and SECTION_CITY not in table.frame:
-        table.frame = table.frame.assign(**{SECTION_CITY: cities})
+    if len(set(cities[counties])) > 1 and "city" not in matches:
+        table.frame = table.frame.assign(**{SECTION_CITY_LINE: cities})
+        matches["city"] = sc.ColumnMatch(sc.CITY, SECTION_CITY_LINE)
     table.frame = table.frame[counties]
 
 
@@ -2127,8 +2142,8 @@ def _at_national_town_points(table: _Table, cols: dict[str, pd.Series], matches:
     how = pd.Series("", index=table.frame.index, dtype=object)
     row = pd.Series(-1, index=table.frame.index).where(blank, -2)  # -2: a row with its own coordinates
     county_codes = cols["county_id"].map(_adcode).where(cols["county_id"].notna(), cols["county"].map(_adcode))
-    in_city = (table.frame[SECTION_CITY].astype("string") + "/" + cols["county"].astype("string")
-               if SECTION_CITY in table.frame else pd.Series(pd.NA, index=table.frame.index))  # 鼓楼区 of 徐州市
+    in_city = (cols["city"].astype("string") + "/" + cols["county"].astype("string")
+               if "city" in cols else pd.Series(pd.NA, index=table.frame.index))  # 鼓楼区 of 徐州市
     for way, keys, by in (("code", _town_codes(cols), "town_id"), ("code", _town_codes(cols, 9), "town_id9"),
                           ("name", _county_town_keys(county_codes, cols), "county_id"),
                           ("name", _county_town_keys(cols["county"], cols), "county"),

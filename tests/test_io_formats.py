@@ -946,6 +946,27 @@ def test_a_province_yearbook_s_counties_table_gives_the_towns_city(tmp_path: Pat
         no.read_towns(tmp_path / "乡镇.csv")
 
 
+def test_a_province_s_towns_list_with_a_city_column_reads_as_the_city_the_counties_table_holds(tmp_path: Path):
+    """A province's towns as a statistics bureau's list gives them — 地市, 区县, 乡镇, 常住人口 —: the towns of the
+    counties table's city are kept, the others left out and said (they had been refused, "county not found in the
+    counties table"), as a census table's city lines do; found among the bundled points by city and county."""
+    sample = pd.read_csv(no.datasets.sample_dir() / "towns.csv")
+    others = _bundled_towns_of(["鞍山市", "四平市"])  # each has a 铁东区 with a 解放街道办事处
+    cities = no.datasets.national_units().set_index("adcode")["city"]
+    listed = pd.concat([sample.assign(地市="合肥市"), others.assign(地市=others["county_id"].map(cities))])
+    listed = listed.rename(columns={"county": "区县", "name": "乡镇", "population": "常住人口"})
+    listed[["地市", "区县", "乡镇", "常住人口", "lon", "lat"]].assign(
+        lon=lambda frame: frame["lon"].where(frame["乡镇"] == "庐城镇"),
+        lat=lambda frame: frame["lat"].where(frame["乡镇"] == "庐城镇")).to_csv(tmp_path / "乡镇.csv", index=False)
+    ds = no.read_dataset(no.datasets.sample_dir() / "counties.geojson", tmp_path / "乡镇.csv",
+                         no.datasets.sample_dir() / "branches.csv")
+    assert ds.towns["name"].tolist() == sample["name"].tolist() and "city" not in ds.towns
+    assert f"left out the {len(others)} towns of 2 other cities (鞍山市, 四平市)" in ds.towns.attrs["left_out"]
+    alone = no.read_towns(tmp_path / "乡镇.csv")
+    placed = alone[alone["name"] == "解放街道办事处"].geometry.x.tolist()
+    assert placed == others.loc[others["name"] == "解放街道办事处", "lon"].tolist()  # each at its own city's
+
+
 def test_a_county_name_of_two_cities_in_a_province_census_table_is_said(tmp_path: Path):
     """江苏省's 鼓楼区 is a county of 南京市 and of 徐州市: a counties table of 南京市 keeps 南京市's towns, its
     鼓楼区 included; a counties table of 鼓楼区 alone cannot say which city's, and says so."""
