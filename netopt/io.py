@@ -2047,6 +2047,10 @@ def _unnested(table: _Table, matches: dict[str, sc.ColumnMatch], names: np.ndarr
               population: np.ndarray, parents: np.ndarray, off: int) -> Problem:
     """The problem of a towns table's rows named as counties that do not nest as a census table's lines."""
     counties = levels == COUNTY_LEVEL
+    if not (levels == 0).any():  # no row beneath a county's: counties, not towns
+        return table.problem(f"every row is named as a county, city or province ({', '.join(names[:3])}"
+                             f"{' …' if len(names) > 3 else ''}), none as a town: a counties table given as the "
+                             "towns table?", matches["name"].source)
     if off == NOT_BENEATH:
         why, rows = "not every town is beneath a county's line", counties
     else:

@@ -738,6 +738,11 @@ def test_a_census_table_listing_each_county_above_its_towns_reads_as_the_city(tm
                                             r"the sum of the lines beneath it \(within 1 %\): 瑶海区 gives 87.20万 "
                                             r"residents, the lines beneath it 86.20万"):
         no.read_towns(tmp_path / "乡镇.csv")
+    counties = pd.DataFrame(rows)[lambda frame: frame["地区"].isin({"合肥市", *towns["county"]})]
+    counties.to_csv(tmp_path / "区县.csv", index=False)  # the counties' own table given as towns: said so
+    with pytest.raises(no.InputError, match=r"every row is named as a county, city or province \(合肥市, 瑶海区, "
+                                            r"庐阳区 …\), none as a town: a counties table given as the towns table\?"):
+        no.read_towns(tmp_path / "区县.csv")
     located = pd.DataFrame(rows).assign(经度=117.2, 纬度=31.8)  # with coordinates they had been read as towns, silently
     located.to_csv(tmp_path / "乡镇.csv", index=False)
     with pytest.raises(no.InputError, match="瑶海区 gives 87.20万 residents, the lines beneath it 86.20万"):
