@@ -1206,6 +1206,9 @@ def _stack_parts(table: _Table, parts: dict[str, pd.DataFrame], headers: dict[st
         label = Path(name).stem if table.part_word == "file" else name  # 乡镇_长丰县.csv: 长丰县
         for field, header, pattern in (("county", "区县", COUNTY_SHEET), ("bank", "银行", BANK_SHEET)):
             found = pattern.search(label)
+            if field == "county" and found and _census_levels(np.array([found.group(1)], object))[0] in (
+                    PROVINCE_LEVEL, CITY_LEVEL, GROUP_LEVEL):
+                found = None  # a sheet per city (合肥市), each listing its counties' lines: no county's
             if field not in named and any(f.name == field for f in fields) and found:
                 frame = frame.assign(**{first.get(field, header): found.group(1)})
         frames.append(frame.assign(**{PART_COLUMN: name}))
@@ -1919,21 +1922,23 @@ def _county_sections(table: _Table, matches: dict[str, sc.ColumnMatch],
     all: where each such line gives the residents of the lines beneath it (within 1 %), the towns take their county
     (and, where there are several, their city: a column "city") from them, and those lines are left out, said;
     where they do not, refused (no town is named as a county: read as towns, those rows would count twice).
-    Where there are several cities, the rows of each (its line to its last town's), in their order."""
-    if "county" in matches or "county_id" in matches or "population" not in matches or table.parts is not None:
+    Sheets read as one table (a sheet per city) each nest so. Where there are several cities, the rows of each (its
+    line to its last town's), in their order."""
+    if "county" in matches or "county_id" in matches or "population" not in matches:
         return {}
     names = place_names(_text(table.frame[matches["name"].source])).to_numpy(object)
     levels = _census_levels(names)
     if not (levels == COUNTY_LEVEL).any():
         return {}
     population = _numbers(table, matches["population"], [], required=False).to_numpy(float)
-    parents, off = _census_parents(levels, population)
+    sheets = (table.parts.reindex(table.frame.index).to_numpy(object) if table.parts is not None
+              else np.zeros(len(names), object))
+    parents, off, towns, sheet = _nested_by_sheet(levels, population, sheets)
     if off != NESTED:
         if np.isnan(population).any():
             return {}  # a figure missing or unread: said where the population is read
-        raise InputError([*problems, _unnested(table, matches, names, levels, population, parents, off)])
-    towns = levels == 0
-    towns[: np.flatnonzero(levels)[0]] = False  # a total above every line
+        raise InputError([*problems, _unnested(table, matches, names, levels, population, parents, off,
+                                               sheets == sheet)])
     cities = _census_cities(names, levels, parents)
     counties = pd.Series(names[np.maximum(parents, 0)], index=table.frame.index)
     table.notes += (_sections_said(names, levels, towns),)
@@ -2007,6 +2012,22 @@ def _census_levels(names: np.ndarray) -> np.ndarray:
 NESTED, NOT_BENEATH = -1, -2  # _census_parents: the lines nest; a row is beneath no line (or two above the first)
 
 
+def _nested_by_sheet(levels: np.ndarray, population: np.ndarray,
+                     sheets: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, object]:
+    """_census_parents of each sheet's rows (sheets read as one table: each its own lines, its own total above
+    them) as positions in the whole table; NESTED, or as _census_parents says it of the first sheet that does not
+    nest (its position in the whole table), and that sheet; which rows are towns (neither lines nor a total)."""
+    parents, towns = np.full(len(levels), -1), levels == 0
+    for sheet in dict.fromkeys(sheets):
+        at = np.flatnonzero(sheets == sheet)
+        own, off = _census_parents(levels[at], population[at])
+        parents[at] = np.where(own >= 0, at[np.maximum(own, 0)], -1)
+        if off != NESTED:
+            return parents, int(at[off]) if off >= 0 else off, towns, sheet
+        towns[at[: np.flatnonzero(levels[at])[0]]] = False
+    return parents, NESTED, towns, None
+
+
 def _census_parents(levels: np.ndarray, population: np.ndarray, leaf: int = 0) -> tuple[np.ndarray, int]:
     """Each line's parent — the nearest line above it of a higher level (a town's, its county) —, and whether the
     lines nest as a census table's (NESTED): every row of the table's own kind (`leaf`: 0 towns, each under a
@@ -2044,18 +2065,19 @@ def _census_parents(levels: np.ndarray, population: np.ndarray, leaf: int = 0) -
 
 
 def _unnested(table: _Table, matches: dict[str, sc.ColumnMatch], names: np.ndarray, levels: np.ndarray,
-              population: np.ndarray, parents: np.ndarray, off: int) -> Problem:
-    """The problem of a towns table's rows named as counties that do not nest as a census table's lines."""
+              population: np.ndarray, parents: np.ndarray, off: int, sheet: np.ndarray) -> Problem:
+    """The problem of a towns table's rows named as counties that do not nest as a census table's lines (`off`:
+    NOT_BENEATH, or the first line that is not its children's sum, in the rows of `sheet`)."""
     counties = levels == COUNTY_LEVEL
     if not (levels == 0).any():  # no row beneath a county's: counties, not towns
         return table.problem(f"every row is named as a county, city or province ({', '.join(names[:3])}"
                              f"{' …' if len(names) > 3 else ''}), none as a town: a counties table given as the "
                              "towns table?", matches["name"].source)
     if off == NOT_BENEATH:
-        why, rows = "not every town is beneath a county's line", counties
+        why, rows = "not every town is beneath a county's line", counties & sheet
     else:
-        total = off < np.flatnonzero(levels)[0]  # the total above every line: theirs
-        beneath = population[((parents < 0) & (levels > 0)) if total else parents == off].sum()
+        total = levels[off] == 0  # the total above every line of its sheet: theirs
+        beneath = population[(sheet & (parents < 0) & (levels > 0)) if total else parents == off].sum()
         why = (f"{names[off]} gives {population[off] / 1e4:,.2f}万 residents, the lines beneath it "
                f"{beneath / 1e4:,.2f}万")
         rows = np.arange(len(levels)) == off
@@ -3096,12 +3118,13 @@ def _bundled_counties(folder: Path, read: gpd.GeoDataFrame, table: _Table) -> pd
 def _several_cities(towns: gpd.GeoDataFrame, table: _Table, folder: Path) -> Problem:
     """A province's census table in a folder without counties: which city's towns to plan is not known."""
     cities = towns.attrs["section_cities"]
-    spans = [f"{city} {table.row_word}s {first}–{last}" for city, (first, last) in list(cities.items())[:3]]
+    spans = [city if table.parts is not None else f"{city} {table.row_word}s {first}–{last}"
+             for city, (first, last) in list(cities.items())[:3]]  # a sheet (or file) per city: its name says
     more = len(cities) - 3
     return Problem(str(folder), f"no counties file found, and the towns table ({table.file}) lists the towns of "
-                   f"{len(cities)} cities ({', '.join(spans)}"
-                   f"{f' and {more} more' if more > 0 else ''}): keep one city's rows, or add the counties to plan "
-                   "(a counties table, or --counties FILE)")
+                   f"{len(cities)} cities ({', '.join(spans)}{f' and {more} more' if more > 0 else ''}): keep one "
+                   f"city's {'rows' if table.parts is None else table.part_word}, or add the counties to plan (a "
+                   "counties table, or --counties FILE)")
 
 
 def bundled_counties_said(count: int) -> str:

@@ -972,6 +972,31 @@ def test_a_province_s_towns_list_with_a_city_column_reads_as_the_city_the_counti
     assert placed == others.loc[others["name"] == "解放街道办事处", "lon"].tolist()  # each at its own city's
 
 
+def test_a_census_workbook_of_a_sheet_per_city_reads_each_sheet_s_lines(tmp_path: Path):
+    """A workbook of a sheet per city (合肥市, 芜湖市), each listing its city's line, each county's above its towns:
+    the sheet's name had been taken for its rows' county (as 瑶海区's sheet gives its towns theirs) and every line
+    read as a town. Each sheet's lines are read as the census table's; a folder of it without counties says to
+    keep one city's sheet."""
+    import shutil
+
+    sample = pd.read_csv(no.datasets.sample_dir() / "towns.csv")
+    with pd.ExcelWriter(tmp_path / "乡镇人口.xlsx") as book:
+        pd.DataFrame(_census_lines("合肥市", sample)).to_excel(book, sheet_name="合肥市", index=False)
+        pd.DataFrame(_census_lines("芜湖市", _bundled_towns_of(["芜湖市"]))).to_excel(book, sheet_name="芜湖市",
+                                                                                    index=False)
+    ds = no.read_dataset(no.datasets.sample_dir() / "counties.geojson", tmp_path / "乡镇人口.xlsx",
+                         no.datasets.sample_dir() / "branches.csv")
+    assert ds.towns[["name", "county", "population"]].values.tolist() == \
+        sample[["name", "county", "population"]].values.tolist()
+    assert "as are the totals above them (合肥市, 芜湖市)" in ds.towns.attrs["left_out"]
+    folder = tmp_path / "city"
+    folder.mkdir()
+    shutil.copy(tmp_path / "乡镇人口.xlsx", folder / "乡镇人口.xlsx")
+    shutil.copy(no.datasets.sample_dir() / "branches.csv", folder / "网点.csv")
+    with pytest.raises(no.InputError, match=r"lists the towns of 2 cities \(合肥市, 芜湖市\): keep one city's sheet"):
+        no.read_folder(folder)
+
+
 def test_a_county_name_of_two_cities_in_a_province_census_table_is_said(tmp_path: Path):
     """江苏省's 鼓楼区 is a county of 南京市 and of 徐州市: a counties table of 南京市 keeps 南京市's towns, its
     鼓楼区 included; a counties table of 鼓楼区 alone cannot say which city's, and says so."""
