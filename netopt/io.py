@@ -1931,8 +1931,7 @@ def _county_sections(table: _Table, matches: dict[str, sc.ColumnMatch],
     if not (levels == COUNTY_LEVEL).any():
         return {}
     population = _numbers(table, matches["population"], [], required=False).to_numpy(float)
-    sheets = (table.parts.reindex(table.frame.index).to_numpy(object) if table.parts is not None
-              else np.zeros(len(names), object))
+    sheets = _sheets_of(table)
     parents, off, towns, sheet = _nested_by_sheet(levels, population, sheets)
     if off != NESTED:
         if np.isnan(population).any():
@@ -1966,7 +1965,7 @@ def _city_lines(table: _Table, matches: dict[str, sc.ColumnMatch]) -> None:
     …) — and maybe each city under its province's, a total above all —: where each such line gives the residents
     of the counties beneath it (within 1 %), those lines are left out, said, and where there are several cities
     each county takes its city (a column "city"). Lines that do not add up stay, to be refused as total rows."""
-    if "population" not in matches or "name" not in matches or table.parts is not None:
+    if "population" not in matches or "name" not in matches:
         return
     names = place_names(_text(table.frame[matches["name"].source])).to_numpy(object)
     levels = _census_levels(names)
@@ -1975,10 +1974,10 @@ def _city_lines(table: _Table, matches: dict[str, sc.ColumnMatch]) -> None:
     totals = _total_rows(pd.Series(names, dtype=object)).to_numpy()
     levels = np.where((levels == 0) & ~totals, COUNTY_LEVEL, levels)  # a county the bundled units do not name
     population = _numbers(table, matches["population"], [], required=False).to_numpy(float)
-    parents, off = _census_parents(levels, population, COUNTY_LEVEL)
+    parents, off, counties, _ = _nested_by_sheet(levels, population, _sheets_of(table), COUNTY_LEVEL)
     if off != NESTED:
         return
-    counties, cities = levels == COUNTY_LEVEL, _census_cities(names, levels, parents)
+    cities = _census_cities(names, levels, parents)
     lines = names[~counties]
     table.notes += (f"the lines over their counties ({', '.join(lines[:3])}{' …' if len(lines) > 3 else ''}) left "
                     "out: each gives the residents of the counties beneath it",)
@@ -2012,20 +2011,28 @@ def _census_levels(names: np.ndarray) -> np.ndarray:
 NESTED, NOT_BENEATH = -1, -2  # _census_parents: the lines nest; a row is beneath no line (or two above the first)
 
 
-def _nested_by_sheet(levels: np.ndarray, population: np.ndarray,
-                     sheets: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, object]:
+def _sheets_of(table: _Table) -> np.ndarray:
+    """The sheet (or file) each row of a table read from several is of; one for all rows of a table read alone."""
+    if table.parts is None:
+        return np.zeros(len(table.frame), object)
+    return table.parts.reindex(table.frame.index).to_numpy(object)
+
+
+def _nested_by_sheet(levels: np.ndarray, population: np.ndarray, sheets: np.ndarray,
+                     leaf: int = 0) -> tuple[np.ndarray, int, np.ndarray, object]:
     """_census_parents of each sheet's rows (sheets read as one table: each its own lines, its own total above
     them) as positions in the whole table; NESTED, or as _census_parents says it of the first sheet that does not
-    nest (its position in the whole table), and that sheet; which rows are towns (neither lines nor a total)."""
-    parents, towns = np.full(len(levels), -1), levels == 0
+    nest (its position in the whole table), and that sheet; which rows are of the table's own kind (`leaf`: towns
+    or counties; neither lines nor a total)."""
+    parents, own_kind = np.full(len(levels), -1), levels == leaf
     for sheet in dict.fromkeys(sheets):
         at = np.flatnonzero(sheets == sheet)
-        own, off = _census_parents(levels[at], population[at])
+        own, off = _census_parents(levels[at], population[at], leaf)
         parents[at] = np.where(own >= 0, at[np.maximum(own, 0)], -1)
         if off != NESTED:
-            return parents, int(at[off]) if off >= 0 else off, towns, sheet
-        towns[at[: np.flatnonzero(levels[at])[0]]] = False
-    return parents, NESTED, towns, None
+            return parents, int(at[off]) if off >= 0 else off, own_kind, sheet
+        own_kind[at[: np.flatnonzero((levels[at] > 0) & (levels[at] != leaf))[0]]] = False
+    return parents, NESTED, own_kind, None
 
 
 def _census_parents(levels: np.ndarray, population: np.ndarray, leaf: int = 0) -> tuple[np.ndarray, int]:

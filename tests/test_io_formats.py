@@ -927,6 +927,11 @@ def test_a_province_yearbook_s_counties_table_gives_the_towns_city(tmp_path: Pat
     alone = no.read_counties(tmp_path / "区县.csv")
     assert len(alone) == len(sample.counties) + len(wuhu) and set(alone["city"]) == {"合肥市", "芜湖市"}
     assert "the lines over their counties (安徽省, 合肥市, 芜湖市) left out" in alone.attrs["left_out"]
+    with pd.ExcelWriter(tmp_path / "区县.xlsx") as book:  # a sheet per city, each its line over its counties
+        lines.iloc[1: len(hefei) + 2].to_excel(book, sheet_name="合肥市", index=False)
+        lines.iloc[len(hefei) + 2:].to_excel(book, sheet_name="芜湖市", index=False)
+    sheets = no.read_counties(tmp_path / "区县.xlsx")
+    assert sheets[["name", "city"]].values.tolist() == alone[["name", "city"]].values.tolist()
     ds = no.read_dataset(tmp_path / "区县.csv", no.datasets.sample_dir() / "towns.csv",
                          no.datasets.sample_dir() / "branches.csv")
     assert ds.counties["name"].tolist() == sample.counties["name"].tolist()
