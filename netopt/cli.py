@@ -490,7 +490,7 @@ def validate(
 def _files_named(path: Path | tuple | pd.DataFrame) -> str:
     """A table's file, or its files (a file per county) as "folder (9 files)", or the bundled national units."""
     if isinstance(path, pd.DataFrame):
-        return bundled_counties_said(len(path))
+        return bundled_counties_said(path)
     return f"{path[0].parent} ({len(path)} files)" if isinstance(path, tuple) else str(path)
 
 

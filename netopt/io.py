@@ -3069,20 +3069,21 @@ def read_folder(data: str | os.PathLike, coords: str = "wgs84", population: str 
                                                                       path.is_file() else None)
              for kind, path in given_tables(tables, CITY_TABLES, "read_folder").items()}
     if "counties" not in given and data.is_dir():  # the folder's, or the bundled units its towns name
-        given["counties"] = city_counties(data, given.get("towns"))
+        given["counties"] = city_counties(data, given.get("towns"), given.get("branches"))
     tables = {**find_tables(data, given), **given}
     bundled = isinstance(tables["counties"][0], pd.DataFrame)
     ds = read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,
                       sheets={kind: sheet for kind, (_, sheet) in tables.items()}, population=population,
                       skip_unlocated=skip_unlocated)
     if bundled:
-        _credit_bundled_counties(ds)
+        _credit_bundled_counties(ds, tables["counties"][0])
     return credited(ds, data if data.is_dir() else data.parent)
 
 
-def city_counties(folder: Path, towns: tuple | None = None) -> tuple[Source, str | None]:
+def city_counties(folder: Path, towns: tuple | None = None, branches: tuple | None = None) -> tuple[Source, str | None]:
     """A data folder's counties table as (file, sheet) — find_city_table's —, or where it has none the bundled
-    national units its towns (`towns`: their (file, sheet), else the folder's) name, as a DataFrame."""
+    national units its towns (`towns`: their (file, sheet), else the folder's) name, as a DataFrame; of a
+    province's towns, those of the city the branches (`branches`, else the folder's) lie in."""
     try:
         return find_city_table(folder, "counties")
     except InputError as err:
@@ -3100,30 +3101,73 @@ def city_counties(folder: Path, towns: tuple | None = None) -> tuple[Source, str
         waiting = Problem(str(folder), "no counties file found: the counties the towns name are taken from the "
                           "bundled national units once the towns table reads (its problems here)")
         raise InputError([waiting, *err.problems]) from None
-    return _bundled_counties(folder, *read), None
+    return _bundled_counties(folder, *read, branches or _folder_branches(folder)), None
 
 
-def _bundled_counties(folder: Path, read: gpd.GeoDataFrame, table: _Table) -> pd.DataFrame:
+def _folder_branches(folder: Path) -> tuple | None:
+    """A data folder's branches table as (file, sheet), None where it has none (or several)."""
+    try:
+        return find_city_table(folder, "branches")
+    except InputError:
+        return None
+
+
+def _bundled_counties(folder: Path, read: gpd.GeoDataFrame, table: _Table, branches: tuple | None) -> pd.DataFrame:
     """For a data folder without a counties table, the bundled national units its towns (`read` from `table`)
-    name (by county code, or by a county name only one unit of China has); the folder's missing table refused
-    where they name none, or the towns of several cities (a province's census table)."""
+    name (by county code, or by a county name only one unit of China has) — of a province's towns (a census
+    table's, or with a city column), those of the city the `branches` lie in —; the folder's missing table
+    refused where they name none, or where the branches do not tell the city (attrs["city_chosen"] says how)."""
     from netopt.datasets import national_units
 
+    chosen_city = ""
     if read.attrs.get("section_cities"):
-        raise InputError([_several_cities(read, table, folder)])
+        city, spread = _city_of_the_branches(read, branches)
+        if city is None:
+            raise InputError([_several_cities(read, table, folder, spread)])
+        chosen_city = (f" — {city}'s, where {spread} branches lie (the towns table lists "
+                       f"{len(read.attrs['section_cities'])} cities)")
+        read = read[read[SECTION_CITY] == city]
     units = national_units()
     codes = set(read["county_id"].map(_adcode).dropna())
     unique = units["name"].drop_duplicates(keep=False)
     names = set(read.loc[read["county_id"].map(_adcode).isna(), "county"].dropna()) & set(unique)
-    chosen = units[units["adcode"].isin(codes) | units["name"].isin(names)]
+    in_city = set(read[SECTION_CITY] + "/" + read["county"]) if SECTION_CITY in read else set()  # 鼓楼区 of 南京市
+    chosen = units[units["adcode"].isin(codes) | units["name"].isin(names)
+                   | (units["city"] + "/" + units["name"]).isin(in_city)]
     if chosen.empty:
         raise InputError("no counties file found, and the towns name no county of China's bundled units to take "
                          "instead", file=str(folder))
-    return chosen.drop(columns=["n_towns"], errors="ignore").reset_index(drop=True)
+    chosen = chosen.drop(columns=["n_towns"], errors="ignore").reset_index(drop=True)
+    chosen.attrs["city_chosen"] = chosen_city
+    return chosen
 
 
-def _several_cities(towns: gpd.GeoDataFrame, table: _Table, folder: Path) -> Problem:
-    """A province's census table in a folder without counties: which city's towns to plan is not known."""
+BRANCHES_OF_ONE_CITY = 0.9  # the share of a bank's branches in one city that makes it the city to plan
+
+
+def _city_of_the_branches(towns: gpd.GeoDataFrame, branches: tuple | None) -> tuple[str | None, str]:
+    """The city of a province's towns nine in ten of the branches lie in (by their nearest town; those without
+    coordinates at the towns they name, those that cannot be placed left out), None where the branches do not
+    read or spread; also how many lie there ("478 of the 480"), or how they spread ("合肥市 300, 芜湖市 200")."""
+    if branches is None:
+        return None, ""
+    try:
+        read, _ = read_branch_table(branches[0], layer=branches[1], skip_unlocated=True, towns=towns)
+    except InputError:
+        return None, ""
+    if read.empty:
+        return None, ""
+    crs = metric_crs(towns)
+    near = gpd.sjoin_nearest(read[["geometry"]].to_crs(crs), towns[[SECTION_CITY, "geometry"]].to_crs(crs))
+    counts = near[~near.index.duplicated()][SECTION_CITY].value_counts()
+    if counts.iloc[0] >= BRANCHES_OF_ONE_CITY * counts.sum():
+        return str(counts.index[0]), f"{counts.iloc[0]:,} of the {counts.sum():,}"
+    return None, ", ".join(f"{city} {count:,}" for city, count in counts.head(4).items())
+
+
+def _several_cities(towns: gpd.GeoDataFrame, table: _Table, folder: Path, spread: str) -> Problem:
+    """A province's census table in a folder without counties, whose branches (`spread` over cities, if read) do
+    not tell which city's towns to plan."""
     cities = towns.attrs["section_cities"]
     spans = [city if table.parts is not None else f"{city} {table.row_word}s {first}–{last}"
              for city, (first, last) in list(cities.items())[:3]]  # a sheet (or file) per city: its name says
@@ -3131,18 +3175,20 @@ def _several_cities(towns: gpd.GeoDataFrame, table: _Table, folder: Path) -> Pro
     return Problem(str(folder), f"no counties file found, and the towns table ({table.file}) lists the towns of "
                    f"{len(cities)} cities ({', '.join(spans)}{f' and {more} more' if more > 0 else ''}): keep one "
                    f"city's {'rows' if table.parts is None else table.part_word}, or add the counties to plan (a "
-                   "counties table, or --counties FILE)")
+                   f"counties table, or --counties FILE){f'; the branches lie in {spread}' if spread else ''}")
 
 
-def bundled_counties_said(count: int) -> str:
-    return f"no counties table: the bundled national units of the towns' {count} counties read instead (2020 census)"
+def bundled_counties_said(units: pd.DataFrame) -> str:
+    """How a folder without a counties table took the bundled `units` (_bundled_counties')."""
+    return (f"no counties table: the bundled national units of the towns' {len(units)} counties read instead (2020 "
+            f"census){units.attrs.get('city_chosen', '')}")
 
 
-def _credit_bundled_counties(ds: Dataset) -> None:
-    """Counties from the bundled national units: said, and their sources credited."""
+def _credit_bundled_counties(ds: Dataset, units: pd.DataFrame) -> None:
+    """Counties from the bundled national `units`: said, and their sources credited."""
     from netopt.datasets import NATIONAL_UNITS_CREDIT
 
-    ds.counties.attrs["placed"] = bundled_counties_said(len(ds.counties))
+    ds.counties.attrs["placed"] = bundled_counties_said(units)
     ds.counties.attrs["attribution"] = credits(ds.counties.attrs.get("attribution"), NATIONAL_UNITS_CREDIT)
 
 

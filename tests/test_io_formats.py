@@ -874,11 +874,19 @@ def test_a_province_census_table_reads_as_the_city_the_counties_table_holds(tmp_
     folder.mkdir()
     shutil.copy(tmp_path / "乡镇.csv", folder / "乡镇.csv")
     shutil.copy(no.datasets.sample_dir() / "branches.csv", folder / "网点.csv")
+    city = no.read_folder(folder)  # the branches lie in 合肥市: its counties are taken
+    assert city.towns["name"].tolist() == sample["name"].tolist()
+    assert city.counties.attrs["placed"].endswith(f"— 合肥市's, where 480 of the 480 branches lie (the towns table "
+                                                  "lists 3 cities)")
+    branches = pd.read_csv(no.datasets.sample_dir() / "branches.csv")
+    branches.loc[:300, "lon"] += 1.2  # 301 moved to 芜湖市: the branches spread, the city is not known
+    branches.loc[:300, "lat"] -= 0.5
+    branches.to_csv(folder / "网点.csv", index=False)
     with pytest.raises(no.InputError, match=f"lists the towns of 3 cities \\(合肥市 rows 3–{len(sample) + 12}, 芜湖市 "
-                                            f"rows {len(sample) + 13}–"):
+                                            f"rows {len(sample) + 13}–.*; the branches lie in 芜湖市 206, 合肥市 179, 马鞍山市 95"):
         no.read_folder(folder)
     table.iloc[1:len(sample) + 11].to_csv(folder / "乡镇.csv", index=False)  # 合肥市's rows alone
-    assert no.read_folder(folder).towns["name"].tolist() == sample["name"].tolist()
+    assert no.read_folder(folder, skip_unlocated=True).towns["name"].tolist() == sample["name"].tolist()
 
 
 def test_a_national_census_table_s_lines_of_every_kind_read(tmp_path: Path):
@@ -997,9 +1005,13 @@ def test_a_census_workbook_of_a_sheet_per_city_reads_each_sheet_s_lines(tmp_path
     folder = tmp_path / "city"
     folder.mkdir()
     shutil.copy(tmp_path / "乡镇人口.xlsx", folder / "乡镇人口.xlsx")
-    shutil.copy(no.datasets.sample_dir() / "branches.csv", folder / "网点.csv")
+    branches = pd.read_csv(no.datasets.sample_dir() / "branches.csv")
+    branches.to_csv(folder / "网点.csv", index=False)
+    assert no.read_folder(folder).towns["name"].tolist() == sample["name"].tolist()  # 合肥市's: its branches'
+    branches.assign(lon=branches["lon"] + 1.2, lat=branches["lat"] - 0.5)[:300].pipe(
+        lambda moved: pd.concat([moved, branches[300:]])).to_csv(folder / "网点.csv", index=False)
     with pytest.raises(no.InputError, match=r"lists the towns of 2 cities \(合肥市, 芜湖市\): keep one city's sheet"):
-        no.read_folder(folder)
+        no.read_folder(folder)  # the branches spread over both
 
 
 def test_a_county_name_of_two_cities_in_a_province_census_table_is_said(tmp_path: Path):
