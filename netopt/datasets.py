@@ -72,12 +72,6 @@ def national_units() -> pd.DataFrame:
     return pd.read_csv(units_dir() / "units.csv", dtype={"adcode": str})
 
 
-@lru_cache(maxsize=1)
-def national_county_names() -> frozenset[str]:
-    """The names of China's county-level units as bundled (瑶海区, 肥东县, 巢湖市 …)."""
-    return frozenset(pd.read_csv(units_dir() / "units.csv", usecols=["name"])["name"].astype(str))
-
-
 def sample_summary() -> dict:
     """Counts and totals of the bundled sample, as written by data/build_sample.py."""
     return json.loads((sample_dir() / "summary.json").read_text(encoding="utf-8"))
