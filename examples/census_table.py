@@ -1,4 +1,5 @@
-"""A census towns table as published — 地区 and 常住人口, each county above its towns, no coordinates — read as a city."""
+"""A census towns table as published — 地区 and 常住人口, each county above its towns, no coordinates — read as a city;
+then a province's table beside a bank's licence register of names and addresses, no counties table."""
 import shutil
 from pathlib import Path
 
@@ -29,3 +30,26 @@ print(ds.towns.attrs["placed"])
 cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})
 print(cov)  # the same diagnosis as the sample's own towns table gives
 print(cov.underserved_towns[["name", "county", "population"]].head())
+
+# a province's table: 安徽省, then each city's line above its counties' and towns' (芜湖市's from the bundled town
+# points, their residents as estimated there), and the bank's licence register (机构名称, 住所) without coordinates;
+# no counties table: the city planned is the one the branches lie in, its counties taken from the bundled units
+wuhu = pd.read_csv(no.datasets.units_dir() / "towns.csv.gz", dtype={"town_id": str, "county_id": str})
+wuhu = wuhu[wuhu["county_id"].str.startswith("3402")].merge(no.datasets.national_town_points()[["town_id", "county"]],
+                                                              on="town_id")
+lines = [("芜湖市", wuhu["population"].sum())]
+for county, own in wuhu.groupby("county", sort=False):
+    lines += [(county, own["population"].sum()), *zip(own["name"], own["population"])]
+province = pd.concat([pd.DataFrame([("安徽省", census.loc[0, "常住人口"] + lines[0][1])], columns=["地区", "常住人口"]),
+                      census, pd.DataFrame(lines, columns=["地区", "常住人口"])])
+branches = pd.read_csv(no.datasets.sample_dir() / "branches.csv")
+register = pd.DataFrame({"机构名称": branches["name"], "住所": branches["address"], "许可证状态": "有效"})
+
+folder = Path("out") / "census_province"
+folder.mkdir(parents=True, exist_ok=True)
+province.to_csv(folder / "乡镇人口.csv", index=False, encoding="utf-8-sig")
+register.to_csv(folder / "网点.csv", index=False, encoding="utf-8-sig")
+ds = no.read_folder(folder, skip_unlocated=True)  # a branch whose address names no town (a city street) left out
+print(ds.counties.attrs["placed"])  # 合肥市's counties: where the branches lie
+print(ds.branches.attrs["placed"])  # the branches at the points of the towns their addresses name (店埠镇 …)
+print(no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5}))
