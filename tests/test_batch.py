@@ -426,8 +426,9 @@ def test_a_national_census_table_gives_every_unit_its_towns(tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
     pd.DataFrame(lines, columns=["地区", "常住人口"]).to_csv(folder / "乡镇.csv", index=False)
-    with pytest.warns(LeftOutWarning, match="36775 towns without coordinates placed"):
+    with pytest.warns(LeftOutWarning) as said:
         tasks = read_batch(UNITS / "units.csv", folder)
+    assert any(str(note.message).startswith("36775 towns without coordinates placed") for note in said)
     got = pd.concat([task.towns for task in tasks])
     assert sorted(zip(got["county_id"], got["name"])) == sorted(zip(points["county_id"], points["name"]))
 
