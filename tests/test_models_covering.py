@@ -170,6 +170,16 @@ def test_mclp_opens_the_cheapest_of_the_best_plans(case, data):
     assert cost[[int(label[1:]) for label in result.selected]].sum() == pytest.approx(cheapest)
 
 
+def test_mclp_of_at_most_p_sites_of_one_cost_opens_the_fewest_that_cover_as_much():
+    """Found by the fuzz run: every site costing 1万元, at most 4 open, three sites (cost 3) covered everyone
+    where two do (s1, s2): no cost differed, so the plan spending least was not looked for."""
+    A = np.array([[0, 0, 1, 1, 1], [1, 1, 1, 1, 0], [0, 1, 1, 0, 0], [0, 1, 1, 0, 1], [1, 1, 0, 1, 0],
+                  [0, 1, 0, 0, 1]], bool)
+    result = MCLP.from_coverage(A, 4, weights=np.array([7.0, 6, 7, 1, 1, 5]), exactly_p=False,
+                                open_cost=np.ones(5), budget=5.0).solve()
+    assert result.status == "optimal" and result.objective == 27 and result.selected == ["s1", "s2"]
+
+
 @settings(max_examples=60, deadline=None)
 @given(weighted_coverage(), st.data())
 def test_mclp_rules_match_brute_force(case, data):

@@ -848,13 +848,14 @@ class LocationModel:
         """The objective the second solve maximises over the matrix's columns: each existing site kept open 1
         (where some may close), less what the plan spends (new sites' opening costs, closable sites' savings
         forgone), worth less than 1 all together; None when no plan as good can keep more or spend less (no
-        closable site, no costs that differ between sites)."""
+        closable site, no costs that differ between sites — or, where fewer than p may open, no cost at all)."""
         rules, objective = self.rules, np.zeros(len(self.milp.c))
         if len(rules.closable):
             objective[rules.existing] = 1.0
         spend = rules.spend_per_site()
         free = np.setdiff1d(np.arange(rules.n_sites), rules.fixed)
-        if len(free) and np.ptp(spend[free]) > 0:
+        fewer = not getattr(self, "exactly_p", True)  # a plan of fewer sites as good spends less
+        if len(free) and (np.ptp(spend[free]) > 0 or fewer and (spend[free] > 0).any()):
             objective[:rules.n_sites] = tie_broken(objective[:rules.n_sites], -spend)
         return objective if objective.any() else None
 
