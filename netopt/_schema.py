@@ -5,6 +5,7 @@ import datetime
 import math
 import re
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 # Units written in a header, e.g. "常住人口（万人）" or "GDP (万元)": factor to the canonical unit.
@@ -233,6 +234,7 @@ _UNIT_SUFFIX = re.compile(r"^(?P<base>.*?)\s*[(\[/]\s*(?P<unit>[^)\]]*?)\s*[)\]]
 _ENGLISH_THEN_CHINESE = re.compile(r"^(?P<english>[a-z][a-z0-9_]*) (?P<chinese>[\u3400-\u9fff].*)$")
 
 
+@lru_cache(maxsize=4096)  # every header against every alias of every field: the same few headers, often
 def bilingual_parts(header: str) -> tuple[str, str] | None:
     """A normalized header written in English and Chinese as netopt writes its tables — "name 名称",
     "population 常住人口(人)" — split into its English name and the Chinese rest; None for any other header."""
@@ -240,6 +242,7 @@ def bilingual_parts(header: str) -> tuple[str, str] | None:
     return (match.group("english"), match.group("chinese")) if match else None
 
 
+@lru_cache(maxsize=4096)
 def split_unit(header: str) -> tuple[str, str | None]:
     """Split "常住人口(万人)" into ("常住人口", "万人"); headers without a unit give (header, None)."""
     match = _UNIT_SUFFIX.match(header)

@@ -1996,15 +1996,21 @@ def _census_levels(names: np.ndarray) -> np.ndarray:
     """Each line's level as a census table lists it, by the bundled national units' names: a county-level unit's
     COUNTY_LEVEL; else a province's PROVINCE_LEVEL (北京市, also a city); a city's or 省直辖县级行政区划
     CITY_LEVEL; 市辖区 or 县 GROUP_LEVEL; else 0 (a town, or a total)."""
+    known = _levels_of_names()
+    return np.fromiter((known.get(name, CITY_LEVEL if DIRECT_LINES.fullmatch(name) else 0) if isinstance(name, str)
+                        else 0 for name in names), int, len(names))
+
+
+@lru_cache(maxsize=1)
+def _levels_of_names() -> dict[str, int]:
+    """The level of each name the bundled national units hold (see _census_levels), made once per process."""
     from netopt.datasets import national_units
 
     units = national_units()
-    levels = np.zeros(len(names), int)
-    direct = np.array([isinstance(name, str) and DIRECT_LINES.fullmatch(name) is not None for name in names], bool)
-    levels[np.isin(names, units["city"].unique()) | direct] = CITY_LEVEL
-    levels[np.isin(names, GROUP_LINES)] = GROUP_LEVEL
-    levels[np.isin(names, units["province"].unique())] = PROVINCE_LEVEL
-    levels[np.isin(names, units["name"].unique())] = COUNTY_LEVEL
+    levels = dict.fromkeys(units["city"], CITY_LEVEL)
+    levels.update(dict.fromkeys(GROUP_LINES, GROUP_LEVEL))
+    levels.update(dict.fromkeys(units["province"], PROVINCE_LEVEL))
+    levels.update(dict.fromkeys(units["name"], COUNTY_LEVEL))
     return levels
 
 
