@@ -160,9 +160,9 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
     """Read the units table and the towns (and branches, if present) of `data_dir`; one task per unit.
 
     `data_dir` holds the towns table (with each town's `county_id`, the unit's adcode, or its county's name: see
-    _unit_ids_by_name) and optionally the branches
-    table, found by `io.find_table_or_parts` (towns.csv, towns.csv.gz, 乡镇人口.xlsx …, or a file per county,
-    乡镇_瑶海区.csv …, read as one table). `only`: adcodes or adcode prefixes (e.g. ["34"] for 安徽省) to keep.
+    _unit_ids_by_name) and optionally the branches table, found by `io.find_table_or_parts` (towns.csv,
+    towns.csv.gz, 乡镇人口.xlsx …, or a file per county, 乡镇_瑶海区.csv …, read as one table). `only`: adcodes or
+    adcode prefixes (e.g. ["34"] for 安徽省) to keep.
     Branches are placed among all the units of the table first, so a branch of a unit left out by `only` is not
     given to a kept neighbour. Branches a status column marks closed
     or not yet open are left out, with a LeftOutWarning saying how many and where; with `skip_unlocated`, so are

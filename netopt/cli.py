@@ -100,8 +100,7 @@ def _candidates_alone(path: Path, coords: str, layer: Optional[str],
 
 
 CHECKED = {**READERS, "candidates": _candidates_alone}  # what validate reads: a city's tables, candidate sites
-PLACED_AT_TOWNS = ("branches", "candidates")  # read alone, placed at the towns read before them where they have
-# no coordinates
+PLACED_AT_TOWNS = ("branches", "candidates")  # validated beside the towns: those without coordinates placed there
 DEMO_RADIUS_KM = {"core": 1.2, "county": 3.5}
 DEMO_GRID_KM = 1.0
 MAX_KM_STEPS = (10, 15, 20, 30, 50, 80, 120)  # the --max-km values a refusal of a large cflp may suggest
