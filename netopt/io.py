@@ -3596,7 +3596,7 @@ def check_layers(path: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame], w
                          "GeoPackage names are the same)", file=writer)
     for name, frame in layers.items():
         if not isinstance(name, str) or not name.strip():
-            raise InputError(f"a layer's name is text, not {name!r}", file=writer)
+            raise InputError(f"a layer's name is text, not blank, not {name!r}", file=writer)
         if not isinstance(frame, gpd.GeoDataFrame) or _crs_or_none(frame) is None:
             raise InputError(f"layer {name!r} is a GeoDataFrame with a coordinate system (crs), not "
                              f"{type(frame).__name__}" + (" without one" if isinstance(frame, gpd.GeoDataFrame)

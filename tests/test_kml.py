@@ -254,8 +254,16 @@ def test_every_command_writing_a_geopackage_writes_a_kmz_beside_it(sample, tmp_p
 def test_any_text_and_values_make_a_valid_document(tmp_path: Path, names: list[str], values: list):
     frame = gpd.GeoDataFrame({"name": (names * 4)[:4], "value": pd.Series(values, dtype=object)},
                              geometry=shapely.points(np.full((4, 2), [117.0, 31.0])), crs=4326)
-    tree = _document(no.write_kml(tmp_path / "f.kml", {names[0] or "layer": frame}, title=names[-1] or None))
+    layer = names[0] if names[0].strip() else "layer"  # a blank layer name is refused (below)
+    tree = _document(no.write_kml(tmp_path / "f.kml", {layer: frame}, title=names[-1] or None))
     assert len(list(tree.iter(f"{KML}Placemark"))) == 4
+
+
+def test_a_blank_layer_name_is_refused(tmp_path: Path):
+    """Found by the fuzz run: a layer named " " (blank) is refused, saying so, rather than written unnamed."""
+    frame = gpd.GeoDataFrame({"name": ["甲"]}, geometry=shapely.points([[117.0, 31.0]]), crs=4326)
+    with pytest.raises(no.InputError, match="a layer's name is text, not blank, not ' '"):
+        no.write_kml(tmp_path / "f.kml", {" ": frame})
 
 
 MARKED = """<?xml version="1.0" encoding="UTF-8"?>
