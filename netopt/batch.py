@@ -23,9 +23,9 @@ from netopt._schema import bilingual_parts, region_words
 from netopt.coverage import analyze_coverage, data_notes
 from netopt.datasets import NATIONAL_POINTS_CREDIT
 from netopt.distance import TRAVEL_MODES, check_speeds, nearest_site
-from netopt.io import (Dataset, banks_matching, credits, far_outside, find_table_or_parts, folder_attribution,
-                       given_tables, placed_branches, read_branch_table, read_counties, read_town_table,
-                       require_pyarrow, write_atomic)
+from netopt.io import (Dataset, banks_matching, credits, far_outside, find_table_or_parts, first_few,
+                       folder_attribution, given_tables, placed_branches, read_branch_table, read_counties,
+                       read_town_table, require_pyarrow, write_atomic)
 from netopt.projection import metric_crs, xy_metres
 from netopt.report import decimal_text
 
@@ -235,7 +235,7 @@ def _read_towns(path: Path | tuple[Path, ...], units: gpd.GeoDataFrame) -> gpd.G
     notes = [towns.attrs.get("placed"), towns.attrs.get("left_out")]  # how the table was read, as elsewhere
     if unknown:
         notes.append(f"{table.file}: left out the towns of {len(unknown)} counties no unit of the units table is "
-                     f"named ({', '.join(unknown[:3])}{' …' if len(unknown) > 3 else ''})")
+                     f"named ({first_few(unknown)})")
     for note in filter(None, notes):
         warnings.warn(note, LeftOutWarning, stacklevel=3)
     return towns

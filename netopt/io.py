@@ -1366,6 +1366,12 @@ EXCEL_TEXT = re.compile(r'^="(.*)"$')  # ="340102": how exports keep a code's le
 LONGEST_EXAMPLE = 40  # characters of a cell quoted in a message (a pasted note would flood the console)
 
 
+def first_few(items: Iterable, shown: int = 3) -> str:
+    """The first `shown` items for a message, "瑶海区, 庐阳区, 蜀山区 …" where there are more."""
+    items = list(items)
+    return ", ".join(map(str, items[:shown])) + (" …" if len(items) > shown else "")
+
+
 def _examples(cells: pd.Series, quoted: bool = True) -> str:
     """The first three distinct cells, each cut to LONGEST_EXAMPLE characters, for a message."""
     cut = [text if len(text) <= LONGEST_EXAMPLE else text[:LONGEST_EXAMPLE - 1] + "…"
@@ -1979,8 +1985,8 @@ def _city_lines(table: _Table, matches: dict[str, sc.ColumnMatch]) -> None:
         return
     cities = _census_cities(names, levels, parents)
     lines = names[~counties]
-    table.notes += (f"the lines over their counties ({', '.join(lines[:3])}{' …' if len(lines) > 3 else ''}) left "
-                    "out: each gives the residents of the counties beneath it",)
+    table.notes += (f"the lines over their counties ({first_few(lines)}) left out: each gives the residents of the "
+                    "counties beneath it",)
     if len(set(cities[counties])) > 1 and "city" not in matches:
         table.frame = table.frame.assign(**{SECTION_CITY_LINE: cities})
         matches["city"] = sc.ColumnMatch(sc.CITY, SECTION_CITY_LINE)
@@ -2083,9 +2089,8 @@ def _unnested(table: _Table, matches: dict[str, sc.ColumnMatch], names: np.ndarr
     NOT_BENEATH, or the first line that is not its children's sum, in the rows of `sheet`)."""
     counties = levels == COUNTY_LEVEL
     if not (levels == 0).any():  # no row beneath a county's: counties, not towns
-        return table.problem(f"every row is named as a county, city or province ({', '.join(names[:3])}"
-                             f"{' …' if len(names) > 3 else ''}), none as a town: a counties table given as the "
-                             "towns table?", matches["name"].source)
+        return table.problem(f"every row is named as a county, city or province ({first_few(names)}), none as a "
+                             "town: a counties table given as the towns table?", matches["name"].source)
     if off == NOT_BENEATH:
         why, rows = "not every town is beneath a county's line", counties & sheet
     else:
@@ -2122,13 +2127,12 @@ def _sections_said(names: np.ndarray, levels: np.ndarray, towns: np.ndarray) -> 
     """How a census table's lines over its towns were read."""
     county_names = names[levels == COUNTY_LEVEL]
     totals = names[(levels != COUNTY_LEVEL) & ~towns]
-    said = (f"the county lines over their towns ({', '.join(county_names[:3])}{' …' if len(county_names) > 3 else ''}"
-            ") give the towns' counties and are left out, each the sum of its towns")
+    said = (f"the county lines over their towns ({first_few(county_names)}) give the towns' counties and are left "
+            "out, each the sum of its towns")
     if len(totals) == 1:
         return said + f", as is the total {totals[0]}"
     if len(totals):
-        return said + (f", as are the totals above them ({', '.join(totals[:3])}{' …' if len(totals) > 3 else ''}),"
-                       " each the sum of the lines beneath it")
+        return said + f", as are the totals above them ({first_few(totals)}), each the sum of the lines beneath it"
     return said
 
 
@@ -3286,14 +3290,20 @@ def _counties_of_the_towns_cities(dataset: Dataset, table: _Table) -> Dataset:
     keep = counties[SECTION_CITY].isin(named).to_numpy()
     if not named or keep.all():
         return dataset
-    others = list(dict.fromkeys(counties.loc[~keep, SECTION_CITY]))
     kept = counties[keep].reset_index(drop=True)
     kept.attrs = counties.attrs
-    _say_left_out(kept, counties, f"{table.file}: left out the {(~keep).sum()} counties of {len(others)} other "
-                                  f"{'city' if len(others) == 1 else 'cities'} ({', '.join(others[:3])}"
-                                  f"{' …' if len(others) > 3 else ''}), in which no town is")
+    _say_left_out(kept, counties, _of_other_cities(table, counties.loc[~keep, SECTION_CITY], "counties",
+                                                   "in which no town is"))
     table.frame = table.frame[keep]
     return Dataset(kept, towns, dataset.branches)
+
+
+def _of_other_cities(table: _Table, cities: pd.Series, what: str, why: str) -> str:
+    """What leaving out the rows of other `cities` (one per row left out) says: "left out the 82 towns of 2 other
+    cities (芜湖市, 马鞍山市), whose …"."""
+    others = list(dict.fromkeys(cities))
+    return (f"{table.file}: left out the {len(cities)} {what} of {len(others)} other "
+            f"{'city' if len(others) == 1 else 'cities'} ({first_few(others)}), {why}")
 
 
 def _towns_of_the_cities(dataset: Dataset, table: _Table) -> tuple[Dataset, list[Problem]]:
@@ -3320,12 +3330,9 @@ def _towns_of_the_cities(dataset: Dataset, table: _Table) -> tuple[Dataset, list
     kept.attrs = {key: value for key, value in towns.attrs.items() if key != "section_cities"}
     if "placed" in kept.attrs:
         kept.attrs["placed"] = _placed_note(kept)
-    others = list(dict.fromkeys(towns.loc[~keep, SECTION_CITY]))
-    if others:
-        _say_left_out(kept, towns, f"{table.file}: left out the {(~keep).sum()} towns of {len(others)} other "
-                                   f"{'city' if len(others) == 1 else 'cities'} ({', '.join(others[:3])}"
-                                   f"{' …' if len(others) > 3 else ''}), whose counties the counties table does not "
-                                   "hold")
+    if not keep.all():
+        _say_left_out(kept, towns, _of_other_cities(table, towns.loc[~keep, SECTION_CITY], "towns",
+                                                    "whose counties the counties table does not hold"))
     if best[SECTION_CITY].nunique() == 1:
         kept = kept.drop(columns=SECTION_CITY)
     table.frame = table.frame[keep]
