@@ -1206,8 +1206,7 @@ def _stack_parts(table: _Table, parts: dict[str, pd.DataFrame], headers: dict[st
         label = Path(name).stem if table.part_word == "file" else name  # 乡镇_长丰县.csv: 长丰县
         for field, header, pattern in (("county", "区县", COUNTY_SHEET), ("bank", "银行", BANK_SHEET)):
             found = pattern.search(label)
-            if field == "county" and found and _census_levels(np.array([found.group(1)], object))[0] in (
-                    PROVINCE_LEVEL, CITY_LEVEL, GROUP_LEVEL):
+            if field == "county" and found and _over_counties(_census_levels(np.array([found.group(1)], object)))[0]:
                 found = None  # a sheet per city (合肥市), each listing its counties' lines: no county's
             if field not in named and any(f.name == field for f in fields) and found:
                 frame = frame.assign(**{first.get(field, header): found.group(1)})
@@ -1949,9 +1948,8 @@ def _county_sections(table: _Table, matches: dict[str, sc.ColumnMatch],
     table.notes += (_sections_said(names, levels, towns),)
     table.frame = table.frame.assign(**{SECTION_COUNTY: counties})
     several = _city_rows(table, cities, cities[towns])
-    if several and "city" not in matches:
-        table.frame[SECTION_CITY_LINE] = cities
-        matches["city"] = sc.ColumnMatch(sc.CITY, SECTION_CITY_LINE)
+    if several:
+        _cities_of_lines(table, matches, cities)
     table.frame = table.frame[towns]
     matches["county"] = sc.ColumnMatch(next(f for f in sc.TOWN_FIELDS if f.name == "county"), SECTION_COUNTY)
     return several
@@ -1975,7 +1973,7 @@ def _city_lines(table: _Table, matches: dict[str, sc.ColumnMatch]) -> None:
         return
     names = place_names(_text(table.frame[matches["name"].source])).to_numpy(object)
     levels = _census_levels(names)
-    if not ((levels > 0) & (levels < COUNTY_LEVEL)).any():
+    if not _over_counties(levels).any():
         return
     totals = _total_rows(pd.Series(names, dtype=object)).to_numpy()
     levels = np.where((levels == 0) & ~totals, COUNTY_LEVEL, levels)  # a county the bundled units do not name
@@ -1987,13 +1985,24 @@ def _city_lines(table: _Table, matches: dict[str, sc.ColumnMatch]) -> None:
     lines = names[~counties]
     table.notes += (f"the lines over their counties ({first_few(lines)}) left out: each gives the residents of the "
                     "counties beneath it",)
-    if len(set(cities[counties])) > 1 and "city" not in matches:
-        table.frame = table.frame.assign(**{SECTION_CITY_LINE: cities})
-        matches["city"] = sc.ColumnMatch(sc.CITY, SECTION_CITY_LINE)
+    if len(set(cities[counties])) > 1:
+        _cities_of_lines(table, matches, cities)
     table.frame = table.frame[counties]
 
 
+def _cities_of_lines(table: _Table, matches: dict[str, sc.ColumnMatch], cities: np.ndarray) -> None:
+    """The city the lines above each row give it, read as the table's city column where it has none of its own."""
+    if "city" not in matches:
+        table.frame = table.frame.assign(**{SECTION_CITY_LINE: cities})
+        matches["city"] = sc.ColumnMatch(sc.CITY, SECTION_CITY_LINE)
+
+
 PROVINCE_LEVEL, CITY_LEVEL, GROUP_LEVEL, COUNTY_LEVEL, TOWN_DEPTH = 1, 2, 3, 4, 5  # a census table's lines
+
+
+def _over_counties(levels: np.ndarray) -> np.ndarray:
+    """Which levels (_census_levels') are of lines over counties: a province's, a city's, a 市辖区 subtotal."""
+    return (levels > 0) & (levels < COUNTY_LEVEL)
 GROUP_LINES = ("市辖区", "县")  # a city's districts' or counties' subtotal, as older tables have it
 DIRECT_LINES = re.compile(r"(省|自治区)直辖县级行政区划")  # a province's county-level units under no city (仙桃市)
 
@@ -2883,7 +2892,7 @@ def _total_rows(names: pd.Series) -> pd.Series:
     over its counties), not as a county or town."""
     names = _text(names).str.replace(r"\s+", "", regex=True)
     levels = _census_levels(names.to_numpy(object))
-    return names.str.lower().isin(TOTAL_ROW_NAMES) | pd.Series((levels > 0) & (levels < COUNTY_LEVEL), names.index)
+    return names.str.lower().isin(TOTAL_ROW_NAMES) | pd.Series(_over_counties(levels), names.index)
 
 
 def _population_sums(table: _Table, matches: dict[str, sc.ColumnMatch]) -> tuple[pd.Series, pd.Series] | None:
