@@ -57,7 +57,7 @@ def national_town_points() -> pd.DataFrame:
     (adcode), county (its unit's name), lon, lat. Read once per process."""
     towns = pd.read_csv(units_dir() / "towns.csv.gz", dtype={"town_id": str, "county_id": str},
                         usecols=["town_id", "name", "county_id", "lon", "lat"])
-    units = pd.read_csv(units_dir() / "units.csv", dtype={"adcode": str}, usecols=["adcode", "name"])
+    units = national_units()
     return towns.assign(county=towns["county_id"].map(dict(zip(units["adcode"], units["name"]))))
 
 
