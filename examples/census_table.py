@@ -7,13 +7,18 @@ import pandas as pd
 
 import netopt as no
 
-# the sample's towns written as a census table gives them (分乡镇街道人口): the city's total, then each county's
-# line above its towns; no county column, no coordinates
+
+def census_lines(city: str, towns: pd.DataFrame) -> pd.DataFrame:
+    """A city's towns as a census table gives them (分乡镇街道人口): the city's total, then each county's line above
+    its towns; no county column, no coordinates."""
+    rows = [(city, towns["population"].sum())]
+    for county, own in towns.groupby("county", sort=False):
+        rows += [(county, own["population"].sum()), *zip(own["name"], own["population"])]
+    return pd.DataFrame(rows, columns=["地区", "常住人口"])
+
+
 towns = pd.read_csv(no.datasets.sample_dir() / "towns.csv")
-rows = [("合肥市", towns["population"].sum())]
-for county, own in towns.groupby("county", sort=False):
-    rows += [(county, own["population"].sum()), *zip(own["name"], own["population"])]
-census = pd.DataFrame(rows, columns=["地区", "常住人口"])
+census = census_lines("合肥市", towns)
 # 庐城镇, 庐江县's seat, is not among the bundled town points: its coordinates added by hand, the others left blank
 seat = towns.set_index("name").loc["庐城镇"]
 census.loc[census["地区"] == "庐城镇", ["经度", "纬度"]] = seat["lon"], seat["lat"]
@@ -37,11 +42,9 @@ print(cov.underserved_towns[["name", "county", "population"]].head())
 wuhu = pd.read_csv(no.datasets.units_dir() / "towns.csv.gz", dtype={"town_id": str, "county_id": str})
 wuhu = wuhu[wuhu["county_id"].str.startswith("3402")].merge(no.datasets.national_town_points()[["town_id", "county"]],
                                                               on="town_id")
-lines = [("芜湖市", wuhu["population"].sum())]
-for county, own in wuhu.groupby("county", sort=False):
-    lines += [(county, own["population"].sum()), *zip(own["name"], own["population"])]
-province = pd.concat([pd.DataFrame([("安徽省", census.loc[0, "常住人口"] + lines[0][1])], columns=["地区", "常住人口"]),
-                      census, pd.DataFrame(lines, columns=["地区", "常住人口"])])
+lines = census_lines("芜湖市", wuhu)
+province = pd.concat([pd.DataFrame({"地区": ["安徽省"], "常住人口": [towns["population"].sum() + wuhu["population"].sum()]}),
+                      census, lines])
 branches = pd.read_csv(no.datasets.sample_dir() / "branches.csv")
 register = pd.DataFrame({"机构名称": branches["name"], "住所": branches["address"], "许可证状态": "有效"})
 
