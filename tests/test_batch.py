@@ -409,8 +409,9 @@ def test_a_national_census_table_gives_every_unit_its_towns(tmp_path):
     """China's census table of towns as published — each province, its cities (or 省直辖县级行政区划), each county
     above its towns; names and residents only — gives each of the 2,948 units of units.csv the towns the bundled
     table lists under it: 36,775 towns, none lost, none given to a same-named county of another city."""
-    points = no.datasets.national_town_points().merge(pd.read_csv(
-        UNITS / "towns.csv.gz", dtype={"town_id": str}, usecols=["town_id", "population"]))
+    from tests.test_io_formats import _bundled_towns
+
+    points = _bundled_towns()
     units = no.datasets.national_units().set_index("adcode")
     points = points.assign(province=points["county_id"].map(units["province"]),
                            city=points["county_id"].map(units["city"]).where(points["county_id"].str[2:4] != "90",

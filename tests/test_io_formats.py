@@ -832,12 +832,17 @@ def _census_lines(city: str, towns: pd.DataFrame) -> list[dict]:
     return rows
 
 
+def _bundled_towns() -> pd.DataFrame:
+    """The bundled national towns with their estimated residents."""
+    residents = pd.read_csv(no.datasets.units_dir() / "towns.csv.gz", dtype={"town_id": str},
+                            usecols=["town_id", "population"])
+    return no.datasets.national_town_points().merge(residents, on="town_id")
+
+
 def _bundled_towns_of(cities: list[str]) -> pd.DataFrame:
     """The bundled national towns of some cities, with their estimated residents."""
     units = no.datasets.national_units()
-    residents = pd.read_csv(no.datasets.units_dir() / "towns.csv.gz", dtype={"town_id": str},
-                            usecols=["town_id", "population"])
-    towns = no.datasets.national_town_points().merge(residents, on="town_id")
+    towns = _bundled_towns()
     return towns[towns["county_id"].isin(units.loc[units["city"].isin(cities), "adcode"])]
 
 
@@ -895,8 +900,7 @@ def test_a_national_census_table_s_lines_of_every_kind_read(tmp_path: Path):
     county-level units under no city (湖北省 > 省直辖县级行政区划 > 仙桃市, 天门市), a city's 市辖区 subtotal, and two
     cities' 铁东区 each with a 解放街道办事处 — found among the bundled points by its city, not refused as
     two towns of one key. Each town is placed at its own point and says its city as the bundled units name it."""
-    points = no.datasets.national_town_points().merge(pd.read_csv(
-        no.datasets.units_dir() / "towns.csv.gz", dtype={"town_id": str}, usecols=["town_id", "population"]))
+    points = _bundled_towns()
     of = {code: points[points["county_id"] == code] for code in ("110101", "429004", "429006", "210302", "220303")}
 
     def total(name: str, *codes: str) -> dict:
