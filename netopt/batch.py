@@ -268,9 +268,10 @@ def _read_branches(path: Path | tuple[Path, ...] | None, units: gpd.GeoDataFrame
                                  geometry=[], crs="EPSG:4326")
         return empty
     branches, table = read_branch_table(path, skip_unlocated=skip_unlocated, towns=towns)
+    placed = branches.attrs.get("placed")  # at the towns their addresses name, said as `netopt analyze` says it
     branches = placed_branches(Dataset(units, towns, branches), table, skip_unlocated, "the units table").branches
-    if "left_out" in branches.attrs:
-        warnings.warn(branches.attrs["left_out"], LeftOutWarning, stacklevel=3)
+    for note in filter(None, (placed, branches.attrs.get("left_out"))):
+        warnings.warn(note, LeftOutWarning, stacklevel=3)
     branches["unit_id"] = _unit_of_points(branches, units, towns)
     branches = branches[branches["unit_id"].notna()].copy()
     branches["county"] = branches["unit_id"].map(dict(zip(units["county_id"].astype(str), units["name"])))

@@ -741,3 +741,23 @@ def test_a_data_folder_of_a_towns_file_per_county_is_one_table_to_a_batch(tmp_pa
         rows.to_csv(tmp_path / f"乡镇_{county}.csv", index=False)
     tasks = read_batch(sample_dir() / "counties.geojson", tmp_path)
     assert sum(len(task.towns) for task in tasks) == len(towns) and len(tasks) == 9
+
+
+def test_a_batch_over_a_licence_register_places_its_branches_at_the_towns_and_says_so(tmp_path):
+    """A bank's licence register (机构名称, 住所, no coordinates) as a batch's branches: those whose address names a
+    town placed at its point — said, as `netopt analyze` says it —, the rest left out with skip_unlocated."""
+    import shutil
+
+    folder = tmp_path / "city"
+    shutil.copytree(sample_dir(), folder)
+    (folder / "branches.csv").write_text("机构名称,住所,许可证状态\n肥东店埠支行,肥东县店埠镇新街28号,有效\n"
+                                         "长丰杨庙营业所,安徽省长丰县杨庙镇,有效\n新政务区支行,合肥市怀宁路与汇林南路交叉口,有效\n",
+                                         encoding="utf-8")
+    with pytest.warns(LeftOutWarning) as said:
+        tasks = read_batch(folder / "counties.geojson", folder, skip_unlocated=True)
+    notes = [str(note.message) for note in said]
+    assert any(note.startswith("2 branches without coordinates placed at the points of the towns") for note in notes)
+    assert any("left out 1 branch without usable coordinates" in note for note in notes)
+    placed = pd.concat([task.branches for task in tasks])
+    assert sorted(placed["county"]) == ["肥东县", "长丰县"]
+    assert sorted(placed["location_method"]) == ["town point 乡镇点位: 店埠镇", "town point 乡镇点位: 杨庙镇"]
