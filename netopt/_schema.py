@@ -121,16 +121,19 @@ TOWN_NAMED = Field("town", ("town", "所在乡镇", "所属乡镇", "乡镇", "�
 
 BRANCH_FIELDS: tuple[Field, ...] = (
     Field("branch_id", ("branch_id", "id", "网点编号", "网点代码", "机构号", "机构代码", "编号", "code", "机构编码",
-                        "网点号", "联行号")),
-    Field("name", ("name", "branch_name", "网点名称", "名称", "机构名称", "网点", "营业网点名称", "网点全称", "机构全称")),
+                        "网点号", "联行号", "统一社会信用代码", "信用代码")),
+    Field("name", ("name", "branch_name", "网点名称", "名称", "机构名称", "网点", "营业网点名称", "网点全称", "机构全称",
+                   "企业名称", "公司名称")),  # 企业名称: a company registry's list of a bank's branches (分支机构)
     Field("bank", ("bank", "bank_zh", "bank_name", "银行", "所属银行", "银行名称")),
     Field("type", ("type", "branch_type", "网点类型", "类型", "功能定位"),
           description="comprehensive | community | inclusive | light (综合型 / 社区型 / 普惠型 / 轻型)"),
     Field("county", ("county", "county_name", "区县", "所属区县", "所在区县", "县(市、区)", "所属县(市、区)", "区县名称",
                      "所属区县名称", "adname")),  # adname: an Amap POI's district
-    Field("address", ("address", "地址", "网点地址", "详细地址", "营业地址", "住所", "机构住所", "机构地址")),
+    Field("address", ("address", "地址", "网点地址", "详细地址", "营业地址", "住所", "机构住所", "机构地址",
+                        "营业场所", "经营场所", "注册地址", "企业地址")),  # 营业场所: a branch company's, in the registry
     TOWN_NAMED,
-    Field("status", ("status", "营业状态", "机构状态", "经营状态", "网点状态", "状态", "许可证状态"),
+    Field("status", ("status", "营业状态", "机构状态", "经营状态", "网点状态", "状态", "许可证状态", "登记状态",
+                     "企业状态"),
           description="whether the branch is open today (正常营业 / 已撤销 / 筹建中 …): only open ones are read"),
     LONLAT,  # before LON: a header such as 经度/纬度 names both, not a longitude with a unit
     LON,
@@ -193,7 +196,7 @@ def canonical_branch_type(value: str) -> str | None:
 
 # words of a status column (营业状态, a licence's 许可证状态) saying a branch is not open today; anything else is open
 NOT_YET_OPEN = ("筹建", "筹备", "拟设", "待开业", "未开业", "planned", "under construction")
-CLOSED = ("撤销", "撤并", "已撤", "注销", "停业", "暂停", "关闭", "退出", "失效", "无效", "终止", "歇业", "迁出", "close",
+CLOSED = ("撤销", "撤并", "已撤", "注销", "停业", "暂停", "关闭", "退出", "失效", "无效", "终止", "歇业", "迁出", "吊销", "close",
           "inactive", "revoked")
 
 

@@ -2385,6 +2385,8 @@ def read_branch_table(path: Source, coords: str = "wgs84", layer: str | None = N
                                                 columns, "branches", skip_unlocated, place))
     branches = _banks_from_names(_without_atms(frame, table))
     placed = branches.get("location_method", pd.Series(dtype=object)).astype(str).str.startswith(PLACED_AT_TOWN)
+    if "placed" in branches.attrs:  # those open today (a status column leaves some out)
+        branches.attrs["placed"] = _placed_points_note(int(placed.sum()), "branches")
     placed_at = branches["address"].where(placed, "").fillna("")  # two branches of a name placed at one town's
     _refuse_repeats(table, branches.assign(placed_at=placed_at), ("name", "bank", "placed_at"), "branch",  # point,
                     "it counts twice")  # from two addresses, are two
@@ -2520,13 +2522,11 @@ def _banks_from_names(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _open_branches(frame: gpd.GeoDataFrame, table: _Table) -> tuple[gpd.GeoDataFrame, _Table]:
-    """The branches open today: those a status column (营业状态) marks closed (已撤销, 停业 …) or not yet open
-    (筹建中), and those a plan's network after it marks closed in its plan column (撤并, as an analyst edits
-    <model>_branches.csv), are left out of the frame and of the raw table's rows, attrs["left_out"] saying how
-    many, why and where; every branch so marked is an error."""
-    status = frame["status"].map(sc.branch_status).to_numpy()
-    frame = _left_out_by(frame.drop(columns="status"), table, status != "open", table.sources.get("status"),
-                         "not open today")
+    """The branches open today (those a status column marks otherwise were left out before their coordinates were
+    read: _without_shut): those a plan's network after it marks closed in its plan column (撤并, as an analyst edits
+    <model>_branches.csv) are left out of the frame and of the raw table's rows, attrs["left_out"] saying how many,
+    why and where; every branch so marked is an error."""
+    frame = frame.drop(columns="status")
     plan = next((c for c in frame.columns if _header_words(c) & PLAN_HEADERS), None)
     if plan is None:
         return frame, table
@@ -2543,14 +2543,34 @@ def _left_out_by(frame: gpd.GeoDataFrame, table: _Table, shut: np.ndarray, sourc
     branch(es) not open today by 营业状态 (1 已撤销, 1 筹建中; rows 5, 12)"); every branch shut is an error."""
     if not shut.any():
         return frame
+    return _leave_out(frame, table, shut, _shut_said(table, shut, source, why))
+
+
+def _shut_said(table: _Table, shut: np.ndarray, source: str, why: str) -> str:
+    """What leaving out the rows `shut` by the column `source` leaves out ("left out 2 branch(es) not open today by
+    营业状态 (1 已撤销, 1 筹建中; rows 5, 12)"); every row shut is an error."""
     if shut.all():
         raise InputError(table.problem(f"every branch is marked closed or not yet open in {source}: none to plan "
                                        "with", source))
     raw = table.frame[source].astype(str).str.strip()
     said = ", ".join(f"{count} {value}" for value, count in raw[shut].value_counts().items())
     where = describe_rows(table.rows(shut), table.row_word, limit=5)
-    return _leave_out(frame, table, shut, f"{table.file}: left out {int(shut.sum())} branch(es) {why} by {source} "
-                                          f"({said}; {where})")
+    return f"{table.file}: left out {int(shut.sum())} branch(es) {why} by {source} ({said}; {where})"
+
+
+def _without_shut(table: _Table, matches: dict[str, sc.ColumnMatch]) -> str:
+    """Leaves out of the raw table the branches a status column (营业状态, 登记状态) marks closed (已撤销, 注销, 吊销 …)
+    or not yet open (筹建中), before their coordinates or places are read — a closed branch's are often blank —;
+    what it left out, said ("" for none)."""
+    if "status" not in matches:
+        return ""
+    source = matches["status"].source
+    shut = _text(table.frame[source]).map(sc.branch_status).ne("open").to_numpy()
+    if not shut.any():
+        return ""
+    said = _shut_said(table, shut, source, "not open today")
+    table.frame = table.frame[~shut]
+    return said
 
 
 def _leave_out(frame: gpd.GeoDataFrame, table: _Table, out: np.ndarray, why: str) -> gpd.GeoDataFrame:
@@ -2672,6 +2692,18 @@ def _points_of_table(table: _Table, coords: str, fields: tuple, columns: Callabl
     """_read_points of a raw table already read."""
     problems: list[Problem] = []
     matches = _resolve(table, *fields, problems)
+    shut = _without_shut(table, matches) if what == "branches" else ""
+    frame, table = _points_of_rows(table, matches, problems, coords, fields, columns, what, skip_unlocated, place)
+    frame.attrs["left_out"] = "; ".join(filter(None, [shut, frame.attrs.get("left_out")]))
+    if not frame.attrs["left_out"]:
+        del frame.attrs["left_out"]
+    return frame, table
+
+
+def _points_of_rows(table: _Table, matches: dict[str, sc.ColumnMatch], problems: list[Problem], coords: str,
+                    fields: tuple, columns: Callable, what: str, skip_unlocated: bool,
+                    place: Placer | None) -> tuple[gpd.GeoDataFrame, _Table]:
+    """_points_of_table once its columns are matched (and closed branches left out)."""
     cols = columns(table, matches, problems)
     read_so_far = len(problems)
     if place is None:
@@ -2690,9 +2722,14 @@ def _points_of_table(table: _Table, coords: str, fields: tuple, columns: Callabl
     frame, table = _finish(table, cols, matches, geometry, problems)
     if placed is not None and (placed != "").any():
         frame["location_method"] = np.where(placed == "", frame.get("location_method", pd.NA), placed).tolist()
-        frame.attrs["placed"] = (f"{int((placed != '').sum())} {what} without coordinates placed at the points of the "
-                                 f"towns they name{' (所在乡镇, or in their address)' if what == 'branches' else ''}")
+        frame.attrs["placed"] = _placed_points_note(int((placed != "").sum()), what)
     return frame, table
+
+
+def _placed_points_note(count: int, what: str) -> str:
+    """How many of the points (`what`: branches, candidate sites) were placed at the towns they name."""
+    return (f"{count} {what} without coordinates placed at the points of the towns they name"
+            f"{' (所在乡镇, or in their address)' if what == 'branches' else ''}")
 
 
 def _unlocated_rows(found: list[Problem]) -> tuple[int, ...]:

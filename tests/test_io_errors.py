@@ -639,6 +639,9 @@ def test_branches_not_open_today_are_left_out_by_their_status(tmp_path: Path, co
     closed = write(tmp_path / "closed.csv", "name,status,lon,lat\nA,closed,117.3,31.86\nB,已注销,117.3,31.86\n")
     [problem] = problems_of(no.read_branches, closed).problems
     assert problem.column == "status" and "every branch is marked closed or not yet open" in problem.message
+    blank = write(tmp_path / "blank.csv", "网点名称,营业状态,经度,纬度\n甲,正常营业,117.30,31.86\n乙,已撤销,,\n丙,筹建中,待定,\n")
+    read = no.read_branches(blank)  # a closed or planned branch's coordinates are often blank: no problem
+    assert read["name"].tolist() == ["甲"] and read.attrs["left_out"].endswith("(1 已撤销, 1 筹建中; rows 3, 4)")
 
 
 def test_branch_just_over_the_border_counts_in_the_nearest_county(tmp_path: Path, county_boxes):

@@ -782,6 +782,32 @@ def test_a_bank_s_licence_list_without_coordinates_is_placed_at_the_towns_it_nam
         no.read_branches(path)  # no towns to place them at
 
 
+def test_a_company_registry_list_of_a_bank_s_branches_is_read_as_exported(tmp_path: Path):
+    """A company registry's export of a bank's branches (企查查/天眼查 分支机构: a title line, 序号, 企业名称, 登记状态,
+    统一社会信用代码, 营业场所 or 注册地址, 所属区县): 企业名称 is the name, the credit code its id, the registry's
+    address placed as a licence register's; 注销 and 吊销 branches left out — before their addresses are read, a
+    closed branch's street address no problem — and the placed ones counted among those kept."""
+    sample = no.load_sample()
+    rows = [("中国农业银行股份有限公司肥东店埠支行", "存续（在营、开业、在册）", "91340122MA2N00001X", "安徽省合肥市肥东县店埠镇新街28号",
+             "肥东县"),
+            ("中国农业银行股份有限公司长丰杨庙营业所", "在业", "91340121MA2N00002X", "安徽省长丰县杨庙镇", "长丰县"),
+            ("中国农业银行股份有限公司合肥长江路支行", "注销", "91340100MA2N00003X", "合肥市长江中路88号", "庐阳区"),
+            ("中国农业银行股份有限公司肥西上派分理处", "吊销，未注销", "91340123MA2N00004X", "安徽省肥西县上派镇", "肥西县")]
+    table = pd.DataFrame(rows, columns=["企业名称", "登记状态", "统一社会信用代码", "营业场所", "所属区县"])
+    path = tmp_path / "分支机构.xlsx"
+    with pd.ExcelWriter(path) as excel:
+        pd.DataFrame([["中国农业银行股份有限公司合肥分行 分支机构（导出时间：2026-12-01）"]]).to_excel(
+            excel, index=False, header=False)
+        table.to_excel(excel, index=False, startrow=1)
+    read = no.read_branches(path, towns=sample.towns)
+    assert read["branch_id"].tolist() == ["91340122MA2N00001X", "91340121MA2N00002X"]
+    assert read["bank"].tolist() == ["中国农业银行"] * 2 and read["county"].tolist() == ["肥东县", "长丰县"]
+    assert read["location_method"].tolist() == ["town point 乡镇点位: 店埠镇", "town point 乡镇点位: 杨庙镇"]
+    assert read.attrs["placed"].startswith("2 branches without coordinates placed")
+    assert read.attrs["left_out"].endswith("left out 2 branch(es) not open today by 登记状态 (1 注销, 1 吊销，未注销; "
+                                           "rows 5, 6)")
+
+
 def test_a_branch_address_naming_a_town_two_counties_have_is_placed_by_its_county(tmp_path: Path):
     """Two counties each have a 城关镇: a branch's address naming its county (乙县城关镇), or its county column,
     says which; an address naming the town alone is refused."""
