@@ -1097,6 +1097,8 @@ def _residents_hint(headers: list, matches: dict[str, sc.ColumnMatch], towns: bo
 HEADER_SEARCH_ROWS = 10  # a title or notes above the header (as in statistical tables) are skipped within these
 TOTAL_ROW_NAMES = ("合计", "总计", "小计", "全市", "全市合计", "总数", "total", "sum", "all")  # not a county or town
 NOTE_STARTS = ("注", "说明", "资料来源", "数据来源", "来源", "note", "source")  # a footnote row below the table
+SIGN_OFF_STARTS = ("制表", "填表", "填报", "审核", "复核", "单位负责人", "统计负责人", "部门负责人", "负责人：", "负责人:",
+                   "联系人", "联系电话", "报出日期", "报送日期")  # an office form's sign-off line under it: 制表人：张三
 
 
 def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Problem]) -> None:
@@ -1341,13 +1343,15 @@ def _header_names(cells: pd.Series) -> list[str]:
 
 
 def _footnotes(body: pd.DataFrame, filled: np.ndarray) -> np.ndarray:
-    """The rows at the end of the table that hold one note ('注：…', '资料来源：…') and nothing else."""
+    """The rows at the end of the table that hold one note ('注：…', '资料来源：…') and nothing else, or an office
+    form's sign-off: each cell a signer or date (制表人：张三, 审核：李四, 报出日期：…)."""
     notes = np.zeros(len(body), bool)
     for k in range(len(body) - 1, -1, -1):
         if not filled[k].any():
             continue
-        cells = body.iloc[k].to_numpy()[filled[k]]
-        if len(cells) != 1 or not str(cells[0]).strip().lower().startswith(NOTE_STARTS):
+        cells = [str(cell).strip().lower() for cell in body.iloc[k].to_numpy()[filled[k]]]
+        one_note = len(cells) == 1 and cells[0].startswith(NOTE_STARTS)
+        if not one_note and not all(cell.startswith(SIGN_OFF_STARTS) for cell in cells):
             break
         notes[k] = True
     return notes

@@ -449,6 +449,11 @@ def test_csv_record_longer_than_its_header(tmp_path: Path):
 def test_csv_title_and_notes_around_the_table(tmp_path: Path):
     path = write(tmp_path / "b.csv", "合肥市网点表\n\nname,lon,lat\nA,117.3,31.8\n\n资料来源：某行\n")
     assert no.read_branches(path)["name"].tolist() == ["A"]
+    signed = write(tmp_path / "signed.csv", "网点名称,地址,经度,纬度\nA,长江路1号,117.3,31.8\n注：坐标为高德坐标,,,\n"
+                   "单位负责人：王五,统计负责人：李四,填表人：张三,报出日期：2025年1月10日\n")  # an office form's sign-off
+    assert no.read_branches(signed)["name"].tolist() == ["A"]
+    signer = write(tmp_path / "signer.csv", "网点名称,地址,经度,纬度\nA,长江路1号,117.3,31.8\n制表人：张三,,,117.3\n")
+    assert "row 3, column '经度': empty values" in str(problems_of(no.read_branches, signer))  # a cell not a signer's
 
 
 @pytest.mark.parametrize("reader, text, row", [
