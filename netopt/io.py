@@ -156,6 +156,7 @@ class _Table:
     row_word: str
     grid: str = ""  # "csv" or "excel" while the header row is not yet picked
     sheets: dict[str, pd.DataFrame] | None = None  # an Excel file's sheets as grids, the first one in `frame`
+    merged: dict[str, list] | None = None  # and their merged cells (_merged_cells)
     sources: dict[str, str] | None = None  # once read: the header each field came from, e.g. lon: 经度
     coord_systems: dict[str, int] | None = None  # rows by their own coordinate system (a 坐标系 column)
     repaired: tuple[tuple[int, ...], str] | None = None  # rows whose invalid polygons were repaired, first reason
@@ -219,7 +220,8 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
     if suffix in WORKBOOK_SUFFIXES:
         sheets = _read_excel(p, layer)
         named = file if layer is None else f"{file} (sheet '{layer}')"
-        return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets)
+        return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets,
+                      merged=_merged_cells(p, list(sheets)))
     if suffix in VECTOR_SUFFIXES:
         frame = _read_vector(p, layer)
         kml = suffix in KML_INPUT_SUFFIXES
@@ -736,6 +738,18 @@ def _read_excel(p: Path, sheet: str | None, nrows: int | None = None) -> dict[st
     return sheets
 
 
+def _merged_cells(p: Path, names: list[str]) -> dict[str, list]:
+    """Each sheet's merged cells, ((first row, first column), (last row, last column)) from 0 at A1, as calamine
+    reads them (none where it cannot: a workbook it does not know them in)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(p))
+        return {name: list(book.get_sheet_by_name(name).merged_cell_ranges or ()) for name in names}
+    except Exception:  # the sheets were read: a table without its merges filled is still read as it shows
+        return {}
+
+
 def _read_vector(p: Path, layer: str | None) -> gpd.GeoDataFrame:
     if p.stat().st_size == 0:
         raise InputError("the file is empty", file=str(p))
@@ -1123,20 +1137,21 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
         table.file = f"{table.file} (sheet '{sheet}')"
         table.alike_sheets = tuple(name for name in _best_sheets(headers) if name != sheet)
         table.alike_why = "their rows are in it" if summary else ALIKE_FIRST
-    table.frame = _under_header(table, sheets[sheet], headers[sheet][0], fields, problems)
+    table.frame = _under_header(table, sheets[sheet], headers[sheet][0], fields, problems, sheet)
     table.grid, table.sheets = "", None
 
 
 def _under_header(table: _Table, grid: pd.DataFrame, at: int, fields: tuple[sc.Field, ...],
-                  problems: list[Problem]) -> pd.DataFrame:
-    """The rows of a grid under its header row `at` (or the two rows from `at`), named by it: blank and footnote
-    rows dropped, blank unnamed columns too; a CSV's record wider than its header a problem."""
+                  problems: list[Problem], sheet: str = "") -> pd.DataFrame:
+    """The rows of a grid (the `sheet` of a workbook) under its header row `at` (or the two rows from `at`), named
+    by it: cells merged down filled, blank and footnote rows dropped, blank unnamed columns too; a CSV's record
+    wider than its header a problem."""
     filled = _filled(grid)
     names = _header_names(grid.loc[at])
     below = _sub_header_row(grid, filled, at, fields)
     if below is not None:  # a header of two rows (人口 over 合计 / 男 / 女, 坐标 over 经度 / 纬度)
         names, at = _header_names(_joined_header(grid.loc[at], grid.loc[below])), below
-    body, kept = grid.loc[at + 1:], filled[at:]
+    body, kept = _merged_down(grid, at, filled, (table.merged or {}).get(sheet, ())).loc[at + 1:], filled[at:]
     frame = body.set_axis(names, axis=1)[kept.any(axis=1) & ~_footnotes(body, kept)]
     blank = [name.startswith("Unnamed:") and (frame[name].str.strip() == "").all() for name in names]
     width = max((k + 1 for k, name in enumerate(names) if not name.startswith("Unnamed:")), default=0)
@@ -1145,6 +1160,21 @@ def _under_header(table: _Table, grid: pd.DataFrame, at: int, fields: tuple[sc.F
         problems.append(replace(table, frame=frame).problem(f"more fields than the header's {width} (a separator "
                                                              "inside a cell that is not in quotes?)", None, spill))
     return frame.loc[:, [not b for b in blank]]
+
+
+def _merged_down(grid: pd.DataFrame, at: int, filled: np.ndarray, merged) -> pd.DataFrame:
+    """The grid with each cell `merged` down over rows under the header row `at` (a county's name merged over its
+    towns, as office sheets write it) given in each row it spans that holds anything else, as the sheet shows it
+    for each of them; merges in the header are its own (_joined_header)."""
+    down = [(top + 1, last + 1, column) for (top, column), (last, _) in merged
+            if last > top and top + 1 > at and column < grid.shape[1]]
+    if not down:
+        return grid
+    grid = grid.copy()
+    for top, last, column in down:
+        rows = [row for row in range(top + 1, min(last, len(grid)) + 1) if filled[row - 1].any()]
+        grid.iloc[[row - 1 for row in rows], column] = grid.iat[top - 1, column]
+    return grid
 
 
 ALIKE_FIRST = ("the first such sheet is read — give the one wanted as its own file, or name its sheet for the table "
@@ -1201,7 +1231,7 @@ def _stack_parts(table: _Table, parts: dict[str, pd.DataFrame], headers: dict[st
     rows' county (bank)."""
     frames, first = [], None
     for name, grid in parts.items():
-        frame = _under_header(table, grid, headers[name][0], fields, problems)
+        frame = _under_header(table, grid, headers[name][0], fields, problems, name)
         named = sc.match_columns(list(frame.columns), fields)[0]
         first = first or {field: match.source for field, match in named.items()}
         frame = frame.rename(columns={match.source: first[field] for field, match in named.items() if field in first})

@@ -401,6 +401,33 @@ def test_excel_title_above_the_header_and_a_table_not_in_a1(tmp_path: Path):
     assert no.read_branches(path)["name"].tolist() == ["甲", "乙"]
 
 
+def test_a_county_merged_over_its_towns_is_each_town_s(tmp_path: Path):
+    """Office sheets merge a county's cell over its towns' rows (区县 瑶海区 over A3:A4): only the first town had read
+    a county, the others none. Each row the merge spans reads it — not a blank row under it, nor the header's own
+    merges (乡镇 over two header rows) —, in each sheet of a workbook of a sheet per city."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    cities = {"合肥市": (("瑶海区", "明光路街道", "胜利路街道"), ("庐阳区", "大杨镇", "三十岗乡")),
+              "芜湖市": (("镜湖区", "滨江街道", "范罗山街道"), ("湾沚区", "湾沚镇", "六郎镇"))}
+    for city, counties in cities.items():
+        sheet = book.create_sheet(city)
+        sheet.append(["区县", "乡镇", "人口", None, "经度", "纬度"])
+        sheet.append([None, None, "合计", "男", None, None])
+        sheet.merge_cells("A1:A2"), sheet.merge_cells("B1:B2"), sheet.merge_cells("C1:D1")
+        for county, *towns in counties:
+            sheet.append([county, towns[0], 30000, 15000, 117.3, 31.86])
+            sheet.append([None, towns[1], 20000, 9000, 117.29, 31.87])
+        sheet.append([])
+        sheet.merge_cells("A3:A4"), sheet.merge_cells("A5:A7")  # the second county's merge runs over a blank row
+    book.remove(book["Sheet"])
+    path = tmp_path / "乡镇.xlsx"
+    book.save(path)
+    towns = no.read_towns(path)
+    assert towns["county"].tolist() == ["瑶海区", "瑶海区", "庐阳区", "庐阳区", "镜湖区", "镜湖区", "湾沚区", "湾沚区"]
+    assert towns["population"].tolist() == [30000, 20000] * 4
+
+
 def test_a_header_of_two_rows_as_statistical_yearbooks_merge_it(tmp_path: Path):
     """人口（万人） merged over 合计 / 男 / 女 and 坐标 over 经度 / 纬度 (a yearbook's header): the row under was read as
     the first town, '合计' refused as a population."""
