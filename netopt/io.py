@@ -24,6 +24,7 @@ import shapely
 from pyproj import CRS, Geod
 
 from netopt import _schema as sc
+from netopt._docx import NotADocument, document_tables
 from netopt._errors import InputError, NetoptError, Problem, check_kind, describe_rows
 from netopt._paths import foreign, gdal_path, readable, write_through
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
@@ -31,7 +32,8 @@ from netopt.projection import metric_crs
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz")  # read as CSV text
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-TABLE_SUFFIXES = TEXT_SUFFIXES + WORKBOOK_SUFFIXES
+DOCUMENT_SUFFIXES = (".docx",)  # a Word document's tables (附件: 网点名单), read as a workbook's sheets
+TABLE_SUFFIXES = TEXT_SUFFIXES + WORKBOOK_SUFFIXES + DOCUMENT_SUFFIXES
 KML_INPUT_SUFFIXES = (".kml", ".kmz")  # places marked in Google Earth or 奥维 (WGS84, KML's own)
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", *KML_INPUT_SUFFIXES)
 LAYERED_SUFFIXES = WORKBOOK_SUFFIXES + (".gpkg",)  # files holding several tables: sheets, GeoPackage layers
@@ -222,6 +224,8 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
         named = file if layer is None else f"{file} (sheet '{layer}')"
         return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets,
                       merged=_merged_cells(p, list(sheets)))
+    if suffix in DOCUMENT_SUFFIXES:
+        return _document_table(p, layer, file)
     if suffix in VECTOR_SUFFIXES:
         frame = _read_vector(p, layer)
         kml = suffix in KML_INPUT_SUFFIXES
@@ -243,8 +247,35 @@ SAVE_AS = {  # office files of other programs: how to give them (their own forma
     ".ods": " (a LibreOffice / OpenOffice sheet: save it as an Excel workbook, .xlsx)",
     ".numbers": " (a Numbers sheet: export it as Excel, .xlsx)",
     **dict.fromkeys((".mdb", ".accdb"), " (an Access database: export the table as Excel or CSV)"),
-    **dict.fromkeys((".doc", ".docx", ".wps", ".pdf"), " (a document: copy its table into a sheet, save as .xlsx)"),
+    **dict.fromkeys((".doc", ".wps"), " (an old Word or a WPS 文字 document: save it as a Word document, .docx, whose "
+                                      "tables are read, or copy its table into a sheet)"),
+    ".pdf": " (a PDF: copy its table into a sheet, save as .xlsx)",
 }
+
+
+def _document_table(p: Path, table_name: str | None, file: str) -> _Table:
+    """A Word document's tables as a workbook's sheets, named 表1, 表2 … in order (`table_name` the one to read),
+    rows numbered within their table, cells merged down given in each row they span."""
+    if p.stat().st_size == 0:
+        raise InputError("the file is empty", file=file)
+    try:
+        tables = document_tables(p)
+    except NotADocument as exc:
+        old = p.read_bytes()[:8] == OLE_SIGNATURE  # an encrypted document, or a .doc renamed
+        raise InputError("not a readable .docx document " + (
+            "(encrypted, or an old .doc renamed: open it in Word or WPS and save it as .docx without a password)"
+            if old else f"({exc})"), file=file) from None
+    found = {f"表{k}": (rows, merges) for k, (rows, merges) in enumerate(tables, 1)
+             if any(cell for cells in rows for cell in cells)}
+    if not found:
+        raise InputError("the document holds no table: give its list as a table, or copy it into a sheet", file=file)
+    if table_name is not None:
+        if table_name not in found:
+            raise InputError(f"no table named '{table_name}'; its tables: {', '.join(found)}", file=file)
+        found, file = {table_name: found[table_name]}, f"{file} (table '{table_name}')"
+    sheets = {name: _grid(rows) for name, (rows, _) in found.items()}
+    return _Table(next(iter(sheets.values())), file, "row", grid="excel", sheets=sheets, part_word="table",
+                  merged={name: merges for name, (_, merges) in found.items()})
 
 
 def _files_table(paths: tuple, kind: str) -> _Table:
@@ -1134,7 +1165,7 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
     if len(sheets) > 1:
         summary = _summary_sheet(sheets, headers, fields)
         sheet = summary or sheet
-        table.file = f"{table.file} (sheet '{sheet}')"
+        table.file = f"{table.file} ({table.part_word} '{sheet}')"
         table.alike_sheets = tuple(name for name in _best_sheets(headers) if name != sheet)
         table.alike_why = "their rows are in it" if summary else ALIKE_FIRST
     table.frame = _under_header(table, sheets[sheet], headers[sheet][0], fields, problems, sheet)

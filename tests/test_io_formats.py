@@ -782,6 +782,55 @@ def test_a_bank_s_licence_list_without_coordinates_is_placed_at_the_towns_it_nam
         no.read_branches(path)  # no towns to place them at
 
 
+def _word_list(path: Path, rows: list[list[str]]) -> None:
+    """A Word document as a branch office sends its list: a title, a small table of who filled it in, then the
+    list — its header over two rows (网点名称 merged down them, 坐标 across 经度/纬度), each county's cell merged
+    down over its branches — and a note."""
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    document.add_paragraph("附件：网点名单")
+    form = document.add_table(rows=1, cols=2)
+    form.cell(0, 0).text, form.cell(0, 1).text = "填报单位", "某行合肥分行"
+    table = document.add_table(rows=2 + len(rows), cols=4)
+    for column, (top, below) in enumerate([("区县", ""), ("网点名称", ""), ("坐标", "经度"), ("", "纬度")]):
+        table.cell(0, column).text, table.cell(1, column).text = top, below
+    table.cell(0, 0).merge(table.cell(1, 0)), table.cell(0, 1).merge(table.cell(1, 1))
+    table.cell(0, 2).merge(table.cell(0, 3))
+    for r, cells in enumerate(rows, 2):
+        for column, text in enumerate(cells):
+            table.cell(r, column).text = text
+    county_rows = [r for r, cells in enumerate(rows, 2) if cells[0]] + [2 + len(rows)]
+    for top, end in zip(county_rows, county_rows[1:]):
+        if end - top > 1:
+            table.cell(top, 0).merge(table.cell(end - 1, 0))
+    document.add_paragraph("注：坐标为高德坐标。")
+    document.save(path)
+
+
+def test_a_word_document_s_table_is_read_as_a_sheet_is(tmp_path: Path):
+    """Lists come as Word attachments (附件：网点名单.docx): their table is read as a sheet — the one naming the most
+    columns, a header of two rows, a county merged down over its branches each branch's —, a problem named by the
+    table and its row; an old .doc, or no table at all, said how to give it."""
+    path = tmp_path / "网点名单.docx"
+    _word_list(path, [["瑶海区", "明光路支行", "117.3016", "31.8585"], ["", "胜利路分理处", "117.2959", "31.8648"],
+                      ["肥东县", "店埠支行", "117.4689", "31.8874"]])
+    branches = no.read_branches(path, coords="gcj02")
+    assert branches["name"].tolist() == ["明光路支行", "胜利路分理处", "店埠支行"]
+    assert branches["county"].tolist() == ["瑶海区", "瑶海区", "肥东县"]
+    assert branches.geometry.x.round(2).tolist() == [117.3, 117.29, 117.46]  # GCJ-02 to WGS84
+    _word_list(path, [["瑶海区", "明光路支行", "117.3016", "31.8585"], ["", "胜利路分理处", "待定", "31.8648"]])
+    with pytest.raises(no.InputError, match=r"网点名单.docx \(table '表2'\), row 4, column '经度': non-numeric"):
+        no.read_branches(path)
+    empty = tmp_path / "空.docx"
+    pytest.importorskip("docx").Document().save(empty)
+    with pytest.raises(no.InputError, match="the document holds no table"):
+        no.read_branches(empty)
+    old = tmp_path / "名单.doc"
+    old.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(no.InputError, match=r"save it as a Word document, .docx"):
+        no.read_branches(old)
+
+
 def test_a_company_registry_list_of_a_bank_s_branches_is_read_as_exported(tmp_path: Path):
     """A company registry's export of a bank's branches (企查查/天眼查 分支机构: a title line, 序号, 企业名称, 登记状态,
     统一社会信用代码, 营业场所 or 注册地址, 所属区县): 企业名称 is the name, the credit code its id, the registry's
