@@ -97,10 +97,15 @@ def _vertical_merge(cell: ET.Element) -> str:
 
 
 def _text(cell: ET.Element) -> str:
-    """A cell's text: its paragraphs joined — a Chinese name broken over two lines as one word (合肥长江路 / 支行),
-    other lines by a space (117.30 / 31.86)."""
+    """A cell's text: its paragraphs joined (joined_lines)."""
+    return joined_lines("".join(_runs(paragraph)) for paragraph in cell.iter(f"{W}p"))
+
+
+def joined_lines(lines) -> str:
+    """A cell's lines as one text: a Chinese name broken over two lines as one word (合肥长江路 / 支行), other lines
+    by a space (117.30 / 31.86); blank lines dropped."""
     text = ""
-    for line in ("".join(_runs(paragraph)).strip() for paragraph in cell.iter(f"{W}p")):
+    for line in (line.strip() for line in lines):
         if line:
             text += ("" if not text or (_chinese(text[-1]) and _chinese(line[0])) else " ") + line
     return text

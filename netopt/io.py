@@ -32,8 +32,10 @@ from netopt.projection import metric_crs
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz")  # read as CSV text
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+PAGE_SUFFIXES = (".html", ".htm")  # a web page's tables (a census bulletin saved from the browser)
+SHEET_SUFFIXES = WORKBOOK_SUFFIXES + PAGE_SUFFIXES  # read as sheets of cells (_read_excel), by what they hold
 DOCUMENT_SUFFIXES = (".docx",)  # a Word document's tables (附件: 网点名单), read as a workbook's sheets
-TABLE_SUFFIXES = TEXT_SUFFIXES + WORKBOOK_SUFFIXES + DOCUMENT_SUFFIXES
+TABLE_SUFFIXES = TEXT_SUFFIXES + SHEET_SUFFIXES + DOCUMENT_SUFFIXES
 KML_INPUT_SUFFIXES = (".kml", ".kmz")  # places marked in Google Earth or 奥维 (WGS84, KML's own)
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", *KML_INPUT_SUFFIXES)
 LAYERED_SUFFIXES = WORKBOOK_SUFFIXES + (".gpkg",)  # files holding several tables: sheets, GeoPackage layers
@@ -219,11 +221,12 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
     suffix = input_suffix(p)
     if suffix in TEXT_SUFFIXES:
         return _Table(_read_csv(p), file, "row", grid="csv")
-    if suffix in WORKBOOK_SUFFIXES:
+    if suffix in SHEET_SUFFIXES:
         sheets = _read_excel(p, layer)
-        named = file if layer is None else f"{file} (sheet '{layer}')"
+        part = "table" if _excel_engine(p) == "html" else "sheet"
+        named = file if layer is None else f"{file} ({part} '{layer}')"
         return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets,
-                      merged=_merged_cells(p, list(sheets)))
+                      merged=_merged_cells(p, list(sheets)), part_word=part)
     if suffix in DOCUMENT_SUFFIXES:
         return _document_table(p, layer, file)
     if suffix in VECTOR_SUFFIXES:
@@ -403,7 +406,7 @@ def _head_grids(path: Path) -> list[pd.DataFrame]:
             return [_csv_head(path)]
         except InputError:
             return [_read_raw(path).frame]
-    if input_suffix(path) in WORKBOOK_SUFFIXES:
+    if input_suffix(path) in SHEET_SUFFIXES:
         return list(_read_excel(path, None, nrows=HEADER_SEARCH_ROWS + 1).values())
     table = _read_raw(path)
     return list((table.sheets or {"": table.frame}).values()) if table.grid else [table.frame.columns.to_frame().T]
@@ -450,7 +453,7 @@ def _part_files(folder: Path, kind: str) -> tuple[Path, ...]:
     (towns.csv); () otherwise."""
     if not folder.is_dir() or any((folder / f"{kind}{suffix}").exists() for suffix in INPUT_SUFFIXES):
         return ()  # no folder: find_table says so
-    named = named_files(folder, kind, TEXT_SUFFIXES + WORKBOOK_SUFFIXES)
+    named = named_files(folder, kind, TEXT_SUFFIXES + SHEET_SUFFIXES)
     if len(named) < 2:  # one file (乡镇人口.xlsx) or none: find_table's, its head not read here
         return ()
     try:
@@ -509,6 +512,8 @@ def _named_alone(name: str) -> bool:
 
 def _sheet_names(path: Path) -> list[str]:
     engine = _excel_engine(path)  # an encrypted workbook: said as such
+    if engine in AS_TEXT:
+        return list(_sheets_as_text(path, engine))
     try:
         with pd.ExcelFile(path, engine=engine) as book:
             return book.sheet_names
@@ -732,7 +737,7 @@ def _engine_of(path: str, stamp: int, size: int) -> str:
     with open(path, "rb") as file:
         head = file.read(1 << 16)
     if not head.startswith(OLE_SIGNATURE):
-        return "openpyxl"
+        return "openpyxl" if head.startswith(b"PK") else _exported_as_text(head) or "openpyxl"
     if "EncryptedPackage".encode("utf-16-le") in head or _encrypted_ole(Path(path)):
         raise InputError("the workbook is encrypted — a password to open it (打开密码), or a document-security system "
                          "(文档加密): open it in Excel or WPS and save a copy without the password", file=str(path))
@@ -740,6 +745,44 @@ def _engine_of(path: str, stamp: int, size: int) -> str:
 
 
 OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")  # an old binary office file (.xls), or an encrypted .xlsx
+AS_TEXT = ("html", "text")  # a "workbook" a system exported as a web page's table, or as tab-separated text
+
+
+def _exported_as_text(head: bytes) -> str:
+    """What a workbook file holding no workbook holds, by its first bytes: "html" where it is a web page's table
+    (what many systems' "export to Excel" writes, and Excel opens), "text" where it is tab- or comma-separated
+    text, else "" (its reader then says what is wrong)."""
+    try:
+        text = decode_text(head[: head.rfind(b"\n") + 1] or head, "")[:4096]
+    except InputError:
+        return ""
+    if any(character < " " and character not in "\t\r\n" for character in text):
+        return ""
+    start = text.lstrip("\ufeff \t\r\n").lower()
+    if start.startswith("<"):
+        return "html" if re.search(r"<(html|table|!doctype html)", start) else ""
+    return "text" if re.search(r"[\t,]", start.split("\n", 1)[0]) else ""  # a header of columns
+
+
+def _sheets_as_text(p: Path, engine: str) -> dict[str, tuple[pd.DataFrame, list]]:
+    """The tables of a workbook file holding text (_exported_as_text), each with its merged cells: a web page's
+    tables as 表1, 表2 …, a text table as one."""
+    stat = p.stat()
+    return _text_sheets_of(str(p), stat.st_mtime_ns, stat.st_size, engine)
+
+
+@lru_cache(maxsize=8)
+def _text_sheets_of(path: str, stamp: int, size: int, engine: str) -> dict[str, tuple[pd.DataFrame, list]]:
+    """_sheets_as_text of the file at `path` as it was at `stamp` with `size` bytes (the cache's key)."""
+    from netopt._html import html_tables
+
+    if engine == "text":
+        return {"表1": (_read_csv(Path(path)), [])}
+    tables = html_tables(decode_text(_file_bytes(Path(path)), path))
+    sheets = {f"表{k}": (_grid(rows), merges) for k, (rows, merges) in enumerate(tables, 1)}
+    if not sheets:
+        raise InputError("a web page holding no table, not a workbook", file=path)
+    return sheets
 
 
 def _encrypted_ole(path: Path) -> bool:
@@ -753,20 +796,30 @@ def _read_excel(p: Path, sheet: str | None, nrows: int | None = None) -> dict[st
     if p.stat().st_size == 0:
         raise InputError("the file is empty", file=str(p))
     engine = _excel_engine(p)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            frames = pd.read_excel(p, dtype=str, keep_default_na=False, header=None, sheet_name=None, nrows=nrows,
-                                   engine=engine)
-    except Exception as exc:  # openpyxl and calamine raise many types for corrupt files
-        raise InputError(f"not a readable {p.suffix.lower()} workbook ({_first_line(exc)})", file=str(p)) from None
+    if engine in AS_TEXT:
+        frames = {name: grid.copy() for name, (grid, _) in _sheets_as_text(p, engine).items()}
+    elif input_suffix(p) in PAGE_SUFFIXES:
+        raise InputError("not a web page holding a table (no HTML in it)", file=str(p))
+    else:
+        frames = _excel_frames(p, engine, nrows)
     if sheet is not None and sheet not in frames:
         raise InputError(f"no sheet named '{sheet}'; its sheets: {', '.join(map(str, frames))}", file=str(p))
-    sheets = {str(name): _grid(frame.to_numpy()) for name, frame in frames.items()
+    sheets = {str(name): frame if engine in AS_TEXT else _grid(frame.to_numpy()) for name, frame in frames.items()
               if (sheet is None or name == sheet) and not frame.empty}
     if not sheets:
         raise InputError("the file is empty", file=str(p))
     return sheets
+
+
+def _excel_frames(p: Path, engine: str, nrows: int | None) -> dict[str, pd.DataFrame]:
+    """A workbook's sheets as pandas reads them (`nrows` of each), every cell text."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pd.read_excel(p, dtype=str, keep_default_na=False, header=None, sheet_name=None, nrows=nrows,
+                                 engine=engine)
+    except Exception as exc:  # openpyxl and calamine raise many types for corrupt files
+        raise InputError(f"not a readable {p.suffix.lower()} workbook ({_first_line(exc)})", file=str(p)) from None
 
 
 def _merged_cells(p: Path, names: list[str]) -> dict[str, list]:
@@ -774,6 +827,9 @@ def _merged_cells(p: Path, names: list[str]) -> dict[str, list]:
     reads them (none where it cannot: a workbook it does not know them in)."""
     from python_calamine import CalamineWorkbook
 
+    engine = _excel_engine(p)
+    if engine in AS_TEXT:
+        return {name: merges for name, (_, merges) in _sheets_as_text(p, engine).items() if name in names}
     try:
         book = CalamineWorkbook.from_path(str(p))
         return {name: list(book.get_sheet_by_name(name).merged_cell_ranges or ()) for name in names}
@@ -1313,7 +1369,7 @@ def alike_sheets(path: Path, fields: tuple[sc.Field, ...]) -> list[str]:
     """A workbook's sheets whose headers name the most of `fields` (sc.BRANCH_FIELDS …): the first is what a
     reader takes, several a workbook of versions of one table — plans, one per sheet; [] for any other file, and
     for sheets of different places, read as one table (_part_sheets, by the names of their first rows)."""
-    if input_suffix(path) not in WORKBOOK_SUFFIXES or not path.is_file():
+    if input_suffix(path) not in SHEET_SUFFIXES or not path.is_file():
         return []
     grids = _read_excel(path, None, nrows=2 * HEADER_SEARCH_ROWS)
     headers = {name: _header_row(grid, fields) for name, grid in grids.items()}

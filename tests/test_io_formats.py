@@ -831,6 +831,40 @@ def test_a_word_document_s_table_is_read_as_a_sheet_is(tmp_path: Path):
         no.read_branches(old)
 
 
+def test_an_excel_export_that_is_a_web_page_or_text_is_read_as_excel_opens_it(tmp_path: Path):
+    """Many systems' "export to Excel" (导出Excel) writes a web page's table, or tab-separated text, named .xls:
+    Excel opens it, netopt said "not a readable .xls workbook (File is not a zip file)". Now read by what it holds
+    — a title row spanning the table, a county spanning its branches' rows (rowspan), GBK as the page's charset says
+    —; a census bulletin saved from the browser (.html) likewise, rows named by its table."""
+    page = ("<html><head><meta http-equiv='Content-Type' content='text/html; charset=gb2312'></head><body>"
+            "<table border=1><tr><td colspan=4>网点清单 导出时间：2026-12-01</td></tr>"
+            "<tr><th>区县</th><th>网点名称</th><th>经度</th><th>纬度</th></tr>"
+            "<tr><td rowspan=2>瑶海区</td><td>明光路支行</td><td>117.3016</td><td>31.8585</td></tr>"
+            "<tr><td>胜利路<br/>分理处</td><td>117.2959</td><td>31.8648</td></tr>"
+            "<tr><td>肥东县</td><td>店埠支行&nbsp;</td><td>117.4689</td><td>31.8874</td></tr></table></body></html>")
+    exported = tmp_path / "网点导出.xls"
+    exported.write_bytes(page.encode("gbk"))
+    branches = no.read_branches(exported)
+    assert branches["name"].tolist() == ["明光路支行", "胜利路分理处", "店埠支行"]
+    assert branches["county"].tolist() == ["瑶海区", "瑶海区", "肥东县"]
+    assert branches.geometry.x.tolist() == [117.3016, 117.2959, 117.4689]
+    text = tmp_path / "导出.xls"
+    text.write_bytes("网点名称\t经度\t纬度\n明光路支行\t117.3016\t31.8585\n".encode("gbk"))
+    assert no.read_branches(text)["name"].tolist() == ["明光路支行"]
+    bulletin = tmp_path / "公报.html"
+    bulletin.write_text("<html><body><h1>第七次全国人口普查公报</h1><table><tr><td>说明</td></tr></table><table>"
+                        "<tr><th>乡镇（街道）</th><th>所属区县</th><th>常住人口</th><th>经度</th><th>纬度</th></tr>"
+                        "<tr><td>明光路街道</td><td>瑶海区</td><td>3.2万</td><td>117.30</td><td>31.86</td></tr>"
+                        "<tr><td>大杨镇</td><td>庐阳区</td><td>约14万</td><td>117.25</td><td>31.95</td></tr>"
+                        "</table></body></html>", encoding="utf-8")
+    with pytest.raises(no.InputError, match=r"公报.html \(table '表2'\), row 3, column '常住人口'"):
+        no.read_towns(bulletin)
+    broken = tmp_path / "坏.html"
+    broken.write_bytes(b"\x00\x01\x02binary")
+    with pytest.raises(no.InputError, match="not a web page holding a table"):
+        no.read_towns(broken)
+
+
 def test_a_company_registry_list_of_a_bank_s_branches_is_read_as_exported(tmp_path: Path):
     """A company registry's export of a bank's branches (企查查/天眼查 分支机构: a title line, 序号, 企业名称, 登记状态,
     统一社会信用代码, 营业场所 or 注册地址, 所属区县): 企业名称 is the name, the credit code its id, the registry's
