@@ -24,7 +24,7 @@ import shapely
 from pyproj import CRS, Geod
 
 from netopt import _schema as sc
-from netopt._docx import NotADocument, document_tables
+from netopt._tables import NotADocument, NotASpreadsheet, document_tables, html_tables, spreadsheet_xml_tables
 from netopt._errors import InputError, NetoptError, Problem, check_kind, describe_rows
 from netopt._paths import foreign, gdal_path, readable, write_through
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
@@ -745,20 +745,24 @@ def _engine_of(path: str, stamp: int, size: int) -> str:
 
 
 OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")  # an old binary office file (.xls), or an encrypted .xlsx
-AS_TEXT = ("html", "text")  # a "workbook" a system exported as a web page's table, or as tab-separated text
+AS_TEXT = ("html", "text", "xml")  # a "workbook" a system exported as a web page's table, tab-separated text or
+# an XML Spreadsheet 2003
 
 
 def _exported_as_text(head: bytes) -> str:
     """What a workbook file holding no workbook holds, by its first bytes: "html" where it is a web page's table
-    (what many systems' "export to Excel" writes, and Excel opens), "text" where it is tab- or comma-separated
-    text, else "" (its reader then says what is wrong)."""
+    (what many systems' "export to Excel" writes, and Excel opens), "xml" where an XML Spreadsheet 2003 (older
+    systems'), "text" where tab- or comma-separated text, else "" (its reader then says what is wrong)."""
+    whole = max(head.rfind(b"\n"), head.rfind(b">")) + 1  # no character cut there (neither is ever a GBK trail byte)
     try:
-        text = decode_text(head[: head.rfind(b"\n") + 1] or head, "")[:4096]
+        text = decode_text(head[:whole] or head, "")[:4096]
     except InputError:
         return ""
     if any(character < " " and character not in "\t\r\n" for character in text):
         return ""
     start = text.lstrip("\ufeff \t\r\n").lower()
+    if start.startswith("<") and "urn:schemas-microsoft-com:office:spreadsheet" in start:
+        return "xml"
     if start.startswith("<"):
         return "html" if re.search(r"<(html|table|!doctype html)", start) else ""
     return "text" if re.search(r"[\t,]", start.split("\n", 1)[0]) else ""  # a header of columns
@@ -766,7 +770,7 @@ def _exported_as_text(head: bytes) -> str:
 
 def _sheets_as_text(p: Path, engine: str) -> dict[str, tuple[pd.DataFrame, list]]:
     """The tables of a workbook file holding text (_exported_as_text), each with its merged cells: a web page's
-    tables as 表1, 表2 …, a text table as one."""
+    tables as 表1, 表2 …, an XML spreadsheet's worksheets by their names, a text table as one."""
     stat = p.stat()
     return _text_sheets_of(str(p), stat.st_mtime_ns, stat.st_size, engine)
 
@@ -774,14 +778,19 @@ def _sheets_as_text(p: Path, engine: str) -> dict[str, tuple[pd.DataFrame, list]
 @lru_cache(maxsize=8)
 def _text_sheets_of(path: str, stamp: int, size: int, engine: str) -> dict[str, tuple[pd.DataFrame, list]]:
     """_sheets_as_text of the file at `path` as it was at `stamp` with `size` bytes (the cache's key)."""
-    from netopt._html import html_tables
-
     if engine == "text":
         return {"表1": (_read_csv(Path(path)), [])}
-    tables = html_tables(decode_text(_file_bytes(Path(path)), path))
-    sheets = {f"表{k}": (_grid(rows), merges) for k, (rows, merges) in enumerate(tables, 1)}
+    text = decode_text(_file_bytes(Path(path)), path)
+    if engine == "xml":
+        try:
+            sheets = {name: (_grid(rows), merges) for name, rows, merges in spreadsheet_xml_tables(text)}
+        except NotASpreadsheet as exc:
+            raise InputError(f"not a readable XML spreadsheet ({exc})", file=path) from None
+    else:
+        sheets = {f"表{k}": (_grid(rows), merges) for k, (rows, merges) in enumerate(html_tables(text), 1)}
     if not sheets:
-        raise InputError("a web page holding no table, not a workbook", file=path)
+        raise InputError(f"{'a web page' if engine == 'html' else 'an XML spreadsheet'} holding no table",
+                         file=path)
     return sheets
 
 

@@ -865,6 +865,37 @@ def test_an_excel_export_that_is_a_web_page_or_text_is_read_as_excel_opens_it(tm
         no.read_towns(broken)
 
 
+def test_an_xml_spreadsheet_2003_named_xls_is_read_as_excel_opens_it(tmp_path: Path):
+    """Older systems export an XML Spreadsheet 2003 named .xls (GB2312 as its declaration says): its worksheets
+    read as a workbook's — the one naming the most columns, by name in messages; a title merged across, a county
+    merged down (MergeDown) over its branches' rows, cells and rows placed by ss:Index."""
+    head = ('<?xml version="1.0" encoding="gb2312"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+            '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+            'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">')
+    notes = '<Worksheet ss:Name="说明"><Table><Row><Cell><Data ss:Type="String">导出说明</Data></Cell></Row></Table></Worksheet>'
+    cells = [["瑶海区", "明光路支行", "117.3016", "31.8585"], [None, "胜利路分理处", "117.2959", "31.8648"],
+             ["肥东县", "店埠支行", "117.4689", "x"]]
+    rows = ['<Row><Cell ss:MergeAcross="3"><Data ss:Type="String">网点清单</Data></Cell></Row>',
+            '<Row ss:Index="3">' + "".join(f'<Cell><Data ss:Type="String">{name}</Data></Cell>'
+                                           for name in ("区县", "网点名称", "经度", "纬度")) + "</Row>"]
+    for county, *rest in cells:
+        merged = ' ss:MergeDown="1"' if county == "瑶海区" else ""
+        first = f'<Cell{merged}><Data ss:Type="String">{county}</Data></Cell>' if county else ""
+        index = ' ss:Index="2"' if not county else ""
+        rows.append(f"<Row>{first}<Cell{index}><Data ss:Type=\"String\">{rest[0]}</Data></Cell>"
+                    + "".join(f'<Cell><Data ss:Type="Number">{value}</Data></Cell>' for value in rest[1:]) + "</Row>")
+    sheet = f'<Worksheet ss:Name="网点"><Table>{"".join(rows)}</Table></Worksheet>'
+    path = tmp_path / "网点导出.xls"
+    path.write_bytes((head + notes + sheet + "</Workbook>").encode("gbk"))
+    with pytest.raises(no.InputError, match=r"网点导出.xls \(sheet '网点'\), row 6, column '纬度': non-numeric"):
+        no.read_branches(path)
+    path.write_bytes((head + notes + sheet.replace(">x<", ">31.8874<") + "</Workbook>").encode("gbk"))
+    branches = no.read_branches(path)
+    assert branches["name"].tolist() == ["明光路支行", "胜利路分理处", "店埠支行"]
+    assert branches["county"].tolist() == ["瑶海区", "瑶海区", "肥东县"]
+    assert branches.geometry.y.tolist() == [31.8585, 31.8648, 31.8874]
+
+
 def test_a_company_registry_list_of_a_bank_s_branches_is_read_as_exported(tmp_path: Path):
     """A company registry's export of a bank's branches (企查查/天眼查 分支机构: a title line, 序号, 企业名称, 登记状态,
     统一社会信用代码, 营业场所 or 注册地址, 所属区县): 企业名称 is the name, the credit code its id, the registry's

@@ -1,0 +1,264 @@
+"""Tables of documents and exports — a Word document (.docx), a web page (.html), an XML Spreadsheet 2003 — as grids
+of text cells with their merged cells, as a workbook's sheet holds them."""
+from __future__ import annotations
+
+import re
+import zipfile
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+Merge = tuple[tuple[int, int], tuple[int, int]]  # ((first row, column), (last row, column)) from 0, as calamine's
+
+
+class NotADocument(ValueError):
+    """The file is no Word document netopt can read (a damaged file, or an old .doc renamed)."""
+
+
+def document_tables(path: Path) -> list[tuple[list[list[str]], list[Merge]]]:
+    """Each table of the document in order (those in a table's cell are not read apart): its rows of cells, a
+    cell spanning columns (gridSpan) given in its first and blank in the others, a cell merged down (vMerge) given
+    in its first row and blank under it — as a workbook's sheet holds them —, and those merged down."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            body = ET.fromstring(archive.read("word/document.xml"))
+    except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError) as exc:
+        raise NotADocument(str(exc) or type(exc).__name__) from None
+    return [_table(table) for table in _outer_tables(body)]
+
+
+def _outer_tables(element: ET.Element):
+    """The tables under `element` that are not inside another table."""
+    for child in element:
+        if child.tag == f"{W}tbl":
+            yield child
+        else:
+            yield from _outer_tables(child)
+
+
+def _table(table: ET.Element) -> tuple[list[list[str]], list[Merge]]:
+    rows: list[list[str]] = []
+    merges: list[Merge] = []
+    open_downward: dict[int, int] = {}  # a column's cell merged down: the row it starts in
+    for row in _children(table, f"{W}tr"):
+        cells, column = [], _grid_before(row)
+        cells.extend([""] * column)
+        for cell in _children(row, f"{W}tc"):
+            span, merge = _span(cell), _vertical_merge(cell)
+            if merge == "continue" and column in open_downward:
+                cells.extend([""] * span)
+            else:
+                cells.append(_text(cell))
+                cells.extend([""] * (span - 1))
+                _close(open_downward, column, len(rows) - 1, merges)
+                if merge == "restart":
+                    open_downward[column] = len(rows)
+            column += span
+        rows.append(cells)
+    for column in list(open_downward):
+        _close(open_downward, column, len(rows) - 1, merges)
+    width = max((len(cells) for cells in rows), default=0)
+    return [cells + [""] * (width - len(cells)) for cells in rows], merges
+
+
+def _close(open_downward: dict[int, int], column: int, last: int, merges: list[Merge]) -> None:
+    """Ends the merge down of `column` (if one is open) at row `last`."""
+    top = open_downward.pop(column, None)
+    if top is not None and last > top:
+        merges.append(((top, column), (last, column)))
+
+
+def _children(parent: ET.Element, tag: str) -> list[ET.Element]:
+    """A table's rows or a row's cells (`tag`), those a content control (w:sdt) wraps too."""
+    found = []
+    for child in parent:
+        if child.tag == tag:
+            found.append(child)
+        elif child.tag == f"{W}sdt":
+            found.extend(child.findall(f"{W}sdtContent/{tag}"))
+    return found
+
+
+def _grid_before(row: ET.Element) -> int:
+    """The grid columns a row leaves empty before its first cell."""
+    found = row.find(f"{W}trPr/{W}gridBefore")
+    return int(found.get(f"{W}val", "0")) if found is not None else 0
+
+
+def _span(cell: ET.Element) -> int:
+    found = cell.find(f"{W}tcPr/{W}gridSpan")
+    return max(int(found.get(f"{W}val", "1")), 1) if found is not None else 1
+
+
+def _vertical_merge(cell: ET.Element) -> str:
+    """"restart" for the first cell of a merge down, "continue" for those under it, "" for a cell of its own."""
+    found = cell.find(f"{W}tcPr/{W}vMerge")
+    if found is None:
+        return ""
+    return "restart" if found.get(f"{W}val") == "restart" else "continue"
+
+
+def _text(cell: ET.Element) -> str:
+    """A cell's text: its paragraphs joined (joined_lines)."""
+    return joined_lines("".join(_runs(paragraph)) for paragraph in cell.iter(f"{W}p"))
+
+
+def joined_lines(lines) -> str:
+    """A cell's lines as one text: a Chinese name broken over two lines as one word (合肥长江路 / 支行), other lines
+    by a space (117.30 / 31.86); blank lines dropped."""
+    text = ""
+    for line in (line.strip() for line in lines):
+        if line:
+            text += ("" if not text or (_chinese(text[-1]) and _chinese(line[0])) else " ") + line
+    return text
+
+
+def _chinese(character: str) -> bool:
+    return "\u3400" <= character <= "\u9fff"
+
+
+def _runs(paragraph: ET.Element):
+    for element in paragraph.iter():
+        if element.tag == f"{W}t" and element.text:
+            yield element.text
+        elif element.tag == f"{W}tab":
+            yield " "
+
+BREAKS = {"br", "p", "div", "li"}  # tags that start a new line of a cell's text
+
+
+def html_tables(text: str) -> list[tuple[list[list[str]], list[Merge]]]:
+    """Each table of the page in order (those inside a table's cell are part of its text): its rows of cells, a
+    cell spanning columns or rows (colspan, rowspan) given in its first place and blank in the others, as a
+    workbook's sheet holds them, and those spanning rows."""
+    reader = _Tables()
+    reader.feed(text)
+    reader.close()
+    return [table.finished() for table in reader.tables if table.cells]
+
+
+class _Table:
+    """One table while it is read: its cells by (row, column), its spans down."""
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], str] = {}
+        self.taken: set[tuple[int, int]] = set()  # places a span from an earlier cell covers
+        self.merges: list[Merge] = []
+        self.row, self.column = -1, 0
+
+    def new_row(self) -> None:
+        self.row, self.column = self.row + 1, 0
+
+    def place(self, text: str, rows: int, columns: int) -> None:
+        """A cell at the next free place of the row, spanning `rows` x `columns`."""
+        self.row = max(self.row, 0)
+        while (self.row, self.column) in self.taken:
+            self.column += 1
+        self.cells[(self.row, self.column)] = text
+        for r in range(self.row, self.row + rows):
+            for c in range(self.column, self.column + columns):
+                self.taken.add((r, c))
+        if rows > 1:
+            self.merges.append(((self.row, self.column), (self.row + rows - 1, self.column)))
+        self.column += columns
+
+    def finished(self) -> tuple[list[list[str]], list[Merge]]:
+        height = max(r for r, _ in self.cells) + 1
+        width = max(c for _, c in self.taken) + 1
+        rows = [[self.cells.get((r, c), "") for c in range(width)] for r in range(height)]
+        return rows, [(top, (min(last, height - 1), column)) for top, (last, column) in self.merges]
+
+
+class _Tables(HTMLParser):
+    """Reads a page's outermost tables: rows (tr), cells (td, th) with their spans and text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[_Table] = []
+        self.depth = 0  # tables open (a table inside a cell is that cell's text)
+        self.lines: list[str] | None = None  # the open cell's lines of text
+        self.span = (1, 1)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.depth += 1
+            if self.depth == 1:
+                self.tables.append(_Table())
+        elif self.depth != 1:
+            self._break(tag)
+        elif tag == "tr":
+            self._end_cell()
+            self.tables[-1].new_row()
+        elif tag in ("td", "th"):
+            self._end_cell()
+            given = dict(attrs)
+            self.lines, self.span = [""], (_count(given.get("rowspan")), _count(given.get("colspan")))
+        else:
+            self._break(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            if self.depth == 1:
+                self._end_cell()
+            self.depth = max(self.depth - 1, 0)
+        elif self.depth == 1 and tag in ("td", "th", "tr"):
+            self._end_cell()
+
+    def handle_data(self, data: str) -> None:
+        if self.lines is not None:
+            self.lines[-1] += data
+
+    def _break(self, tag: str) -> None:
+        if self.lines is not None and tag in BREAKS:
+            self.lines.append("")
+
+    def _end_cell(self) -> None:
+        if self.lines is not None:
+            self.tables[-1].place(joined_lines(" ".join(line.split()) for line in self.lines), *self.span)
+            self.lines = None
+
+
+def _count(value: str | None, least: int = 1) -> int:
+    """A rowspan or colspan (at least 1), a merge's extent (at least 0): a blank or broken one counts `least`."""
+    try:
+        return max(int(str(value).strip()), least)
+    except ValueError:
+        return least
+
+
+SS = "{urn:schemas-microsoft-com:office:spreadsheet}"
+
+
+class NotASpreadsheet(ValueError):
+    """The XML is no XML Spreadsheet 2003 netopt can read."""
+
+
+def spreadsheet_xml_tables(text: str) -> list[tuple[str, list[list[str]], list[Merge]]]:
+    """The worksheets of an XML Spreadsheet 2003 (what older systems export and name .xls; Excel opens it), each
+    by its name with its rows of cells — a cell merged across or down (MergeAcross, MergeDown) given in its first
+    place, blank in the others — and those merged down."""
+    try:
+        root = ET.fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))  # decoded already: its encoding said no more
+    except ET.ParseError as exc:
+        raise NotASpreadsheet(str(exc)) from None
+    sheets = []
+    for k, sheet in enumerate(root.iter(f"{SS}Worksheet"), 1):
+        grid = _Table()
+        for row in sheet.findall(f"{SS}Table/{SS}Row"):
+            grid.new_row()
+            grid.row = _given_index(row, grid.row)
+            for cell in row.findall(f"{SS}Cell"):
+                grid.column = _given_index(cell, grid.column)
+                data = cell.find(f"{SS}Data")
+                grid.place("" if data is None else joined_lines("".join(data.itertext()).splitlines()),
+                           1 + _count(cell.get(f"{SS}MergeDown"), 0), 1 + _count(cell.get(f"{SS}MergeAcross"), 0))
+        if grid.cells:
+            sheets.append((sheet.get(f"{SS}Name") or f"Sheet{k}", *grid.finished()))
+    return sheets
+
+
+def _given_index(element: ET.Element, position: int) -> int:
+    """A row's or cell's place from 0: its ss:Index (from 1) where it gives one, else `position`."""
+    given = element.get(f"{SS}Index")
+    return _count(given, 1) - 1 if given is not None else position
