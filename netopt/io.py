@@ -31,7 +31,7 @@ from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_syst
 from netopt.projection import metric_crs
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz")  # read as CSV text
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")  # .ods: LibreOffice's, as offices using it save sheets
 PAGE_SUFFIXES = (".html", ".htm")  # a web page's tables (a census bulletin saved from the browser)
 SHEET_SUFFIXES = WORKBOOK_SUFFIXES + PAGE_SUFFIXES  # read as sheets of cells (_read_excel), by what they hold
 DOCUMENT_SUFFIXES = (".docx",)  # a Word document's tables (附件: 网点名单), read as a workbook's sheets
@@ -247,7 +247,6 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
 
 SAVE_AS = {  # office files of other programs: how to give them (their own formats are not read)
     **dict.fromkeys((".et", ".ett"), " (a WPS 表格 file: in WPS, 文件 → 另存为 → Excel 工作簿 .xlsx)"),
-    ".ods": " (a LibreOffice / OpenOffice sheet: save it as an Excel workbook, .xlsx)",
     ".numbers": " (a Numbers sheet: export it as Excel, .xlsx)",
     **dict.fromkeys((".mdb", ".accdb"), " (an Access database: export the table as Excel or CSV)"),
     **dict.fromkeys((".doc", ".wps"), " (an old Word or a WPS 文字 document: save it as a Word document, .docx, whose "
@@ -736,8 +735,11 @@ def _engine_of(path: str, stamp: int, size: int) -> str:
     """_excel_engine of the file at `path` as it was at `stamp` with `size` bytes (the cache's key)."""
     with open(path, "rb") as file:
         head = file.read(1 << 16)
-    if not head.startswith(OLE_SIGNATURE):
-        return "openpyxl" if head.startswith(b"PK") else _exported_as_text(head) or "openpyxl"
+    if ODS_MIMETYPE in head[:100]:  # an OpenDocument sheet (its mimetype stored first), whatever its suffix
+        return "calamine"
+    if not head.startswith(OLE_SIGNATURE):  # Excel opens a page or text named .xls (not .xlsx), saying so
+        as_text = input_suffix(Path(path)) in (".xls", *PAGE_SUFFIXES) and not head.startswith(b"PK")
+        return (_exported_as_text(head) if as_text else "") or "openpyxl"
     if "EncryptedPackage".encode("utf-16-le") in head or _encrypted_ole(Path(path)):
         raise InputError("the workbook is encrypted — a password to open it (打开密码), or a document-security system "
                          "(文档加密): open it in Excel or WPS and save a copy without the password", file=str(path))
@@ -745,6 +747,7 @@ def _engine_of(path: str, stamp: int, size: int) -> str:
 
 
 OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")  # an old binary office file (.xls), or an encrypted .xlsx
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 AS_TEXT = ("html", "text", "xml")  # a "workbook" a system exported as a web page's table, tab-separated text or
 # an XML Spreadsheet 2003
 

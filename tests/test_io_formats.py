@@ -865,6 +865,25 @@ def test_an_excel_export_that_is_a_web_page_or_text_is_read_as_excel_opens_it(tm
         no.read_towns(broken)
 
 
+def test_a_libreoffice_sheet_is_read_as_a_workbook(tmp_path: Path):
+    """Offices on LibreOffice (or a 信创 suite saving OpenDocument) send .ods: refused before ("save it as .xlsx"),
+    now read as a workbook (calamine) — a title above the header, the sheet naming the most columns —, also when
+    it was renamed .xlsx."""
+    pytest.importorskip("odf")
+    path = tmp_path / "乡镇.ods"
+    towns = pd.DataFrame({"乡镇": ["明光路街道", "大杨镇"], "所属区县": ["瑶海区", "庐阳区"], "常住人口": [32000, 140000],
+                          "经度": [117.30, 117.25], "纬度": [31.86, 31.95]})
+    with pd.ExcelWriter(path, engine="odf") as book:
+        pd.DataFrame({"说明": ["2020年人口普查"]}).to_excel(book, sheet_name="说明", index=False)
+        pd.DataFrame([["合肥市乡镇人口"]]).to_excel(book, sheet_name="乡镇", index=False, header=False)
+        towns.to_excel(book, sheet_name="乡镇", index=False, startrow=2)
+    read = no.read_towns(path)
+    assert read["name"].tolist() == ["明光路街道", "大杨镇"] and read["population"].tolist() == [32000, 140000]
+    renamed = tmp_path / "乡镇.xlsx"
+    renamed.write_bytes(path.read_bytes())
+    assert no.read_towns(renamed)["county"].tolist() == ["瑶海区", "庐阳区"]
+
+
 def test_an_xml_spreadsheet_2003_named_xls_is_read_as_excel_opens_it(tmp_path: Path):
     """Older systems export an XML Spreadsheet 2003 named .xls (GB2312 as its declaration says): its worksheets
     read as a workbook's — the one naming the most columns, by name in messages; a title merged across, a county
