@@ -262,3 +262,62 @@ def _given_index(element: ET.Element, position: int) -> int:
     """A row's or cell's place from 0: its ss:Index (from 1) where it gives one, else `position`."""
     given = element.get(f"{SS}Index")
     return _count(given, 1) - 1 if given is not None else position
+
+
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+RELATION = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+CELL = re.compile(r'<c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.DOTALL)
+FORMULA = re.compile(r"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.DOTALL)
+SAVED_VALUE = re.compile(r"<v>[^<]+</v>")
+RECALCULATE = re.compile(r'<calcPr\b[^>]*\bfullCalcOnLoad="(?:1|true)"')
+
+
+def unsaved_formulas(path: Path) -> tuple[dict[str, list[tuple[int, int, str]]], bool]:
+    """The formula cells of an .xlsx workbook whose values it does not hold, by sheet — (row, column) from 0 and
+    the formula —, and whether that is because it asks Excel to compute every formula when opened (as files
+    written by programs do, holding 0 or nothing); ({}, False) for a workbook without such cells, or one this
+    cannot look into (its reader says what is wrong)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            recalculate = bool(RECALCULATE.search(archive.read("xl/workbook.xml").decode("utf-8", "replace")))
+            found = {}
+            for name, part in _sheet_parts(archive).items():
+                cells = _formula_cells(archive.read(part).decode("utf-8", "replace"), recalculate)
+                if cells:
+                    found[name] = cells
+    except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError):
+        return {}, False
+    return found, recalculate
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Each sheet's name and the part of the archive holding its cells."""
+    workbook = ET.fromstring(archive.read("xl/workbook.xml"))
+    relations = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {relation.get("Id"): relation.get("Target", "") for relation in relations}
+    parts = {}
+    for sheet in workbook.iter(f"{MAIN}sheet"):
+        target = targets.get(sheet.get(f"{RELATION}id"), "")
+        if target:
+            parts[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return parts
+
+
+def _formula_cells(sheet: str, recalculate: bool) -> list[tuple[int, int, str]]:
+    """The formula cells of a sheet's XML without a saved value (every one where the workbook recalculates)."""
+    if "<f" not in sheet:
+        return []
+    cells = []
+    for letters, row, inner in CELL.findall(sheet):
+        formula = FORMULA.search(inner or "")
+        if formula and (recalculate or not SAVED_VALUE.search(inner)):
+            cells.append((int(row) - 1, _column_number(letters), f"={formula.group(1) or '…'}"))
+    return cells
+
+
+def _column_number(letters: str) -> int:
+    """A column's letters as its number from 0 (A: 0, AA: 26)."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number - 1

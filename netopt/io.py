@@ -24,7 +24,8 @@ import shapely
 from pyproj import CRS, Geod
 
 from netopt import _schema as sc
-from netopt._tables import NotADocument, NotASpreadsheet, document_tables, html_tables, spreadsheet_xml_tables
+from netopt._tables import (NotADocument, NotASpreadsheet, document_tables, html_tables, spreadsheet_xml_tables,
+                             unsaved_formulas)
 from netopt._errors import InputError, NetoptError, Problem, check_kind, describe_rows
 from netopt._paths import foreign, gdal_path, readable, write_through
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
@@ -161,6 +162,7 @@ class _Table:
     grid: str = ""  # "csv" or "excel" while the header row is not yet picked
     sheets: dict[str, pd.DataFrame] | None = None  # an Excel file's sheets as grids, the first one in `frame`
     merged: dict[str, list] | None = None  # and their merged cells (_merged_cells)
+    formulas: tuple[dict, bool] | None = None  # and their formulas without saved values (_tables.unsaved_formulas)
     sources: dict[str, str] | None = None  # once read: the header each field came from, e.g. lon: 经度
     coord_systems: dict[str, int] | None = None  # rows by their own coordinate system (a 坐标系 column)
     repaired: tuple[tuple[int, ...], str] | None = None  # rows whose invalid polygons were repaired, first reason
@@ -225,8 +227,9 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
         sheets = _read_excel(p, layer)
         part = "table" if _excel_engine(p) == "html" else "sheet"
         named = file if layer is None else f"{file} ({part} '{layer}')"
+        formulas = unsaved_formulas(p) if _excel_engine(p) == "openpyxl" else None
         return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets,
-                      merged=_merged_cells(p, list(sheets)), part_word=part)
+                      merged=_merged_cells(p, list(sheets)), part_word=part, formulas=formulas)
     if suffix in DOCUMENT_SUFFIXES:
         return _document_table(p, layer, file)
     if suffix in VECTOR_SUFFIXES:
@@ -1241,10 +1244,11 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
 
 
 def _under_header(table: _Table, grid: pd.DataFrame, at: int, fields: tuple[sc.Field, ...],
-                  problems: list[Problem], sheet: str = "") -> pd.DataFrame:
-    """The rows of a grid (the `sheet` of a workbook) under its header row `at` (or the two rows from `at`), named
-    by it: cells merged down filled, blank and footnote rows dropped, blank unnamed columns too; a CSV's record
-    wider than its header a problem."""
+                  problems: list[Problem], sheet: str = "", part: bool = False) -> pd.DataFrame:
+    """The rows of a grid (the `sheet` of a workbook, a `part` of a table of several) under its header row `at`
+    (or the two rows from `at`), named by it: cells merged down filled, blank and footnote rows dropped, blank
+    unnamed columns too; a CSV's record wider than its header a problem, and so are formulas of `fields`' columns
+    whose values the workbook does not hold."""
     filled = _filled(grid)
     names = _header_names(grid.loc[at])
     below = _sub_header_row(grid, filled, at, fields)
@@ -1258,7 +1262,27 @@ def _under_header(table: _Table, grid: pd.DataFrame, at: int, fields: tuple[sc.F
     if table.grid == "csv" and spill.any():
         problems.append(replace(table, frame=frame).problem(f"more fields than the header's {width} (a separator "
                                                              "inside a cell that is not in quotes?)", None, spill))
+    file = f"{table.file} ({table.part_word} '{sheet}')" if part else table.file
+    problems += _unsaved_formula_problems(table.formulas, sheet, names, frame.index, fields, file)
     return frame.loc[:, [not b for b in blank]]
+
+
+def _unsaved_formula_problems(formulas: tuple[dict, bool] | None, sheet: str, names: list[str], rows: pd.Index,
+                              fields: tuple[sc.Field, ...], file: str) -> list[Problem]:
+    """A problem for each column of `fields` (its header among `names`) holding, in the table's `rows`, formulas
+    whose values the workbook does not hold (_tables.unsaved_formulas): read as blanks or 0, silently wrong."""
+    cells = (formulas or ({}, False))[0].get(sheet, [])
+    used = {match.source for match in sc.match_columns(names, fields)[0].values()}
+    by_column: dict[str, list[tuple[int, str]]] = {}
+    for row, column, formula in cells:
+        if column < len(names) and names[column] in used and row + 1 in rows:
+            by_column.setdefault(names[column], []).append((row + 1, formula))
+    why = ("the program that wrote it left Excel to compute them when the file is opened" if formulas and formulas[1]
+           else "they were never computed")
+    return [Problem(file, f"formulas whose values the file does not hold ({found[0][1]}{' …' * (len(found) > 1)}: "
+                          f"{why}) — open it in "
+                          "Excel or WPS and save it, so their values are saved with them, or give the values",
+                    column, tuple(row for row, _ in found)) for column, found in by_column.items()]
 
 
 def _merged_down(grid: pd.DataFrame, at: int, filled: np.ndarray, merged) -> pd.DataFrame:
@@ -1330,7 +1354,7 @@ def _stack_parts(table: _Table, parts: dict[str, pd.DataFrame], headers: dict[st
     rows' county (bank)."""
     frames, first = [], None
     for name, grid in parts.items():
-        frame = _under_header(table, grid, headers[name][0], fields, problems, name)
+        frame = _under_header(table, grid, headers[name][0], fields, problems, name, part=True)
         named = sc.match_columns(list(frame.columns), fields)[0]
         first = first or {field: match.source for field, match in named.items()}
         frame = frame.rename(columns={match.source: first[field] for field, match in named.items() if field in first})

@@ -865,6 +865,42 @@ def test_an_excel_export_that_is_a_web_page_or_text_is_read_as_excel_opens_it(tm
         no.read_towns(broken)
 
 
+def test_formulas_a_program_wrote_without_their_values_are_refused_not_read_as_zero(tmp_path: Path):
+    """A workbook a program wrote (xlsxwriter, openpyxl: a report tool's, a script's) holds its formulas without
+    their values, leaving Excel to compute them when opened: pandas reads 常住人口 = C2+D2 as 0 or blank — a town
+    of no residents, silently. Such formula cells in a column read are refused, naming rows and formula and how to
+    mend it; in a column not read (备注) they are no problem, nor where the workbook holds their values (as Excel
+    saves them)."""
+    import zipfile
+
+    import xlsxwriter
+
+    path = tmp_path / "乡镇.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("乡镇")
+    sheet.write_row(0, 0, ["乡镇", "户籍人口", "流动人口", "常住人口", "经度", "纬度", "备注"])
+    for row, (name, registered, moving) in enumerate([("明光路街道", 20000, 12000), ("大杨镇", 100000, 40000)], 1):
+        sheet.write_row(row, 0, [name, registered, moving])
+        sheet.write_formula(row, 3, f"=B{row + 1}+C{row + 1}", None, registered + moving)
+        sheet.write_row(row, 4, [117.3, 31.86])
+        sheet.write_formula(row, 6, f'=A{row + 1}&"（核）"')
+    book.close()
+    with pytest.raises(no.InputError) as refused:
+        no.read_towns(path)
+    problems = [p for p in refused.value.problems if "formulas" in p.message]
+    assert [(p.rows, p.column) for p in problems] == [((2, 3), "常住人口")]
+    assert "(=B2+C2 …: the program that wrote it left Excel to compute them" in problems[0].message
+    assert "open it in Excel or WPS and save it" in problems[0].message
+    saved = tmp_path / "saved.xlsx"  # as Excel saves it: the values held, no computing on opening asked
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(saved, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                data = data.replace(b' fullCalcOnLoad="1"', b"")
+            target.writestr(item, data)
+    assert no.read_towns(saved)["population"].tolist() == [32000, 140000]
+
+
 def test_a_libreoffice_sheet_is_read_as_a_workbook(tmp_path: Path):
     """Offices on LibreOffice (or a 信创 suite saving OpenDocument) send .ods: refused before ("save it as .xlsx"),
     now read as a workbook (calamine) — a title above the header, the sheet naming the most columns —, also when
