@@ -321,3 +321,42 @@ def _column_number(letters: str) -> int:
     for letter in letters:
         number = number * 26 + ord(letter) - ord("A") + 1
     return number - 1
+
+
+HIDDEN_ROW = re.compile(r'<row\b[^>]*?\br="(\d+)"[^>]*?\bhidden="(?:1|true)"')
+STYLED_CELL = re.compile(r'<c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bs="(\d+)"')
+
+
+def hidden_and_struck(path: Path) -> dict[str, tuple[set[int], set[tuple[int, int]]]]:
+    """What an .xlsx workbook's sheets show otherwise than they hold, by sheet: the rows hidden (filtered out, or
+    hidden by hand; from 0) and the cells struck through (删除线, (row, column) from 0) — as offices mark rows
+    deleted or closed; none for a workbook without them, or one this cannot look into."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            struck_styles = _struck_styles(archive)
+            found = {}
+            for name, part in _sheet_parts(archive).items():
+                sheet = archive.read(part).decode("utf-8", "replace")
+                hidden = {int(row) - 1 for row in HIDDEN_ROW.findall(sheet)} if "hidden=" in sheet else set()
+                struck = {(int(row) - 1, _column_number(letters)) for letters, row, style in STYLED_CELL.findall(sheet)
+                          if int(style) in struck_styles} if struck_styles else set()
+                if hidden or struck:
+                    found[name] = (hidden, struck)
+    except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError, ValueError):
+        return {}
+    return found
+
+
+def _struck_styles(archive: zipfile.ZipFile) -> set[int]:
+    """The cell styles (their index among cellXfs) whose font is struck through."""
+    try:
+        styles = ET.fromstring(archive.read("xl/styles.xml"))
+    except KeyError:
+        return set()
+    fonts = styles.find(f"{MAIN}fonts")
+    struck_fonts = {k for k, font in enumerate(fonts if fonts is not None else [])
+                    if (strike := font.find(f"{MAIN}strike")) is not None
+                    and strike.get("val", "1") not in ("0", "false")}
+    cell_styles = styles.find(f"{MAIN}cellXfs")
+    return {k for k, style in enumerate(cell_styles if cell_styles is not None else [])
+            if int(style.get("fontId", "0")) in struck_fonts} if struck_fonts else set()

@@ -24,8 +24,8 @@ import shapely
 from pyproj import CRS, Geod
 
 from netopt import _schema as sc
-from netopt._tables import (NotADocument, NotASpreadsheet, document_tables, html_tables, spreadsheet_xml_tables,
-                             unsaved_formulas)
+from netopt._tables import (NotADocument, NotASpreadsheet, document_tables, hidden_and_struck, html_tables,
+                             spreadsheet_xml_tables, unsaved_formulas)
 from netopt._errors import InputError, NetoptError, Problem, check_kind, describe_rows
 from netopt._paths import foreign, gdal_path, readable, write_through
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
@@ -163,6 +163,7 @@ class _Table:
     sheets: dict[str, pd.DataFrame] | None = None  # an Excel file's sheets as grids, the first one in `frame`
     merged: dict[str, list] | None = None  # and their merged cells (_merged_cells)
     formulas: tuple[dict, bool] | None = None  # and their formulas without saved values (_tables.unsaved_formulas)
+    shown: dict | None = None  # and their rows hidden and cells struck through (_tables.hidden_and_struck)
     sources: dict[str, str] | None = None  # once read: the header each field came from, e.g. lon: 经度
     coord_systems: dict[str, int] | None = None  # rows by their own coordinate system (a 坐标系 column)
     repaired: tuple[tuple[int, ...], str] | None = None  # rows whose invalid polygons were repaired, first reason
@@ -227,9 +228,10 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
         sheets = _read_excel(p, layer)
         part = "table" if _excel_engine(p) == "html" else "sheet"
         named = file if layer is None else f"{file} ({part} '{layer}')"
-        formulas = unsaved_formulas(p) if _excel_engine(p) == "openpyxl" else None
+        xlsx = _excel_engine(p) == "openpyxl"
         return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets,
-                      merged=_merged_cells(p, list(sheets)), part_word=part, formulas=formulas)
+                      merged=_merged_cells(p, list(sheets)), part_word=part,
+                      formulas=unsaved_formulas(p) if xlsx else None, shown=hidden_and_struck(p) if xlsx else None)
     if suffix in DOCUMENT_SUFFIXES:
         return _document_table(p, layer, file)
     if suffix in VECTOR_SUFFIXES:
@@ -1264,7 +1266,28 @@ def _under_header(table: _Table, grid: pd.DataFrame, at: int, fields: tuple[sc.F
                                                              "inside a cell that is not in quotes?)", None, spill))
     file = f"{table.file} ({table.part_word} '{sheet}')" if part else table.file
     problems += _unsaved_formula_problems(table.formulas, sheet, names, frame.index, fields, file)
+    table.notes += _shown_otherwise(table.shown, sheet, names, frame.index, fields, f" of {sheet}" if part else "")
     return frame.loc[:, [not b for b in blank]]
+
+
+def _shown_otherwise(shown: dict | None, sheet: str, names: list[str], rows: pd.Index, fields: tuple[sc.Field, ...],
+                     where: str) -> tuple[str, ...]:
+    """What to say of the table's `rows` a workbook's sheet shows otherwise than it holds (_tables.hidden_and_struck):
+    rows hidden (filtered out) and rows whose name is struck through (删除线), each read like the others."""
+    hidden, struck = (shown or {}).get(sheet, (set(), set()))
+    name = sc.match_columns(names, fields)[0].get("name")
+    hidden_rows = sorted(row + 1 for row in hidden if row + 1 in rows)
+    struck_rows = sorted(row + 1 for row, column in struck
+                         if name and column < len(names) and names[column] == name.source and row + 1 in rows)
+    hows = {"hidden in the sheet (filtered out, or hidden)": (hidden_rows, ""),
+            "struck through (删除线)": (struck_rows, " (a closed branch: or mark it 已撤销 in a status column, 营业状态)")}
+    said = []
+    for how, (found, advice) in hows.items():
+        if found:
+            one = len(found) == 1
+            said.append(f"{describe_rows(tuple(found), limit=5)}{where} {'is' if one else 'are'} {how} and read like "
+                        f"the others: delete {'it' if one else 'them'} if not to be read{advice}")
+    return tuple(said)
 
 
 def _unsaved_formula_problems(formulas: tuple[dict, bool] | None, sheet: str, names: list[str], rows: pd.Index,

@@ -901,6 +901,32 @@ def test_formulas_a_program_wrote_without_their_values_are_refused_not_read_as_z
     assert no.read_towns(saved)["population"].tolist() == [32000, 140000]
 
 
+def test_rows_a_sheet_hides_or_strikes_through_are_read_and_said(tmp_path: Path):
+    """Offices strike a closed branch's row through (删除线) or filter rows out rather than delete them: what the
+    sheet shows is not what it holds. Those rows are read like the others — and said, with how to leave them out;
+    a struck cell elsewhere than the name (备注) is not a struck row."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["网点名称", "备注", "经度", "纬度"])
+    for name, lon in (("甲支行", 117.30), ("乙支行", 117.31), ("丙支行", 117.32), ("丁支行", 117.33), ("戊支行", 117.34)):
+        sheet.append([name, "旧址", lon, 31.86])
+    for cell in sheet[3]:
+        cell.font = Font(strike=True)
+    sheet["B4"].font = Font(strike=True)
+    sheet.row_dimensions[5].hidden = sheet.row_dimensions[6].hidden = True
+    path = tmp_path / "网点.xlsx"
+    book.save(path)
+    branches = no.read_branches(path)
+    assert branches["name"].tolist() == ["甲支行", "乙支行", "丙支行", "丁支行", "戊支行"]
+    notes = branches.attrs["left_out"]
+    assert "rows 5, 6 are hidden in the sheet (filtered out, or hidden) and read like the others: delete them" in notes
+    assert "row 3 is struck through (删除线) and read like the others: delete it if not to be read (a closed" in notes
+    assert "row 4" not in notes
+
+
 def test_a_libreoffice_sheet_is_read_as_a_workbook(tmp_path: Path):
     """Offices on LibreOffice (or a 信创 suite saving OpenDocument) send .ods: refused before ("save it as .xlsx"),
     now read as a workbook (calamine) — a title above the header, the sheet naming the most columns —, also when
