@@ -953,7 +953,8 @@ def test_an_xml_spreadsheet_2003_named_xls_is_read_as_excel_opens_it(tmp_path: P
     head = ('<?xml version="1.0" encoding="gb2312"?>\n<?mso-application progid="Excel.Sheet"?>\n'
             '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
             'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">')
-    notes = '<Worksheet ss:Name="说明"><Table><Row><Cell><Data ss:Type="String">导出说明</Data></Cell></Row></Table></Worksheet>'
+    notes = ('<Worksheet ss:Name="说明"><Table><Row><Cell><Data ss:Type="String">导出说明</Data></Cell></Row></Table>'
+             '</Worksheet>')
     cells = [["瑶海区", "明光路支行", "117.3016", "31.8585"], [None, "胜利路分理处", "117.2959", "31.8648"],
              ["肥东县", "店埠支行", "117.4689", "x"]]
     rows = ['<Row><Cell ss:MergeAcross="3"><Data ss:Type="String">网点清单</Data></Cell></Row>',
