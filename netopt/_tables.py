@@ -38,6 +38,7 @@ def _outer_tables(element: ET.Element):
 
 
 def _table(table: ET.Element) -> tuple[list[list[str]], list[Merge]]:
+    """A Word table's rows of cells and its cells merged down (document_tables)."""
     rows: list[list[str]] = []
     merges: list[Merge] = []
     open_downward: dict[int, int] = {}  # a column's cell merged down: the row it starts in
