@@ -1829,6 +1829,11 @@ def _points_from_pairs(table: _Table, match: sc.ColumnMatch, coords: Systems,
     parts = cells.str.split(PAIR_SEPARATOR, regex=True)
     pair = parts.str.len() == 2
     lon, lat = (_coordinate_values(parts.str[k].where(pair)).to_numpy(float) for k in (0, 1))
+    read = ~np.isnan(lon) & ~np.isnan(lat)
+    if read.any() and (~_in_china(lon[read], lat[read]) & _in_china(lat[read], lon[read])).all():
+        lon, lat = lat, lon  # in China no latitude is a longitude: the order is clear
+        table.notes += (f"{match.source} read as latitude, longitude: every pair's first number is a latitude (as "
+                        "Google Maps and Tencent's coordinate picker write them)",)
     empty = cells == ""
     if empty.any():
         problems.append(table.problem("empty values in a required column", match.source, empty))

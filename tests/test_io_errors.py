@@ -84,6 +84,9 @@ def test_longitude_and_latitude_in_one_column(tmp_path: Path):
                      "latitude and longitude look swapped": ((5,), "经度/纬度")}
     towns = no.read_towns(write(tmp_path / "t.csv", "name,population,location\nA,100,\"117.2,31.8\"\n"))
     assert towns.geometry.iloc[0].x == 117.2
+    picked = no.read_branches(write(tmp_path / "g.csv", "网点名称,经纬度\nA,\"31.8258, 117.2168\"\nB,\"31.9,117.3\"\n"))
+    assert picked.geometry.x.tolist() == [117.2168, 117.3]  # every pair latitude first, as Google Maps copies them
+    assert "经纬度 read as latitude, longitude: every pair's first number is a latitude" in picked.attrs["left_out"]
     assert "or one column with both, such as 经纬度" in str(problems_of(
         no.read_branches, write(tmp_path / "n.csv", "name,lon\nA,117\n")))
     addressed = str(problems_of(no.read_branches, write(tmp_path / "a.csv", "网点名称,网点地址\nA,合肥市长江中路1号\n")))
