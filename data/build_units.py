@@ -29,7 +29,7 @@ POPULATION_METHOD = ("estimated: county census 2020 urban population split by th
 
 def county_units(census_xlsx: Path) -> pd.DataFrame:
     """County-level rows of the census: no national/provincial/prefecture aggregates, plus cities without counties."""
-    raw = pd.read_excel(census_xlsx)
+    raw = pd.read_excel(census_xlsx, engine="calamine")
     raw = raw[raw["区划代码"].notna()].copy()
     raw["adcode"] = raw["区划代码"].astype(int).astype(str)
     counties = raw[~raw["adcode"].str.endswith("00")]
