@@ -217,8 +217,13 @@ def region_words(kind) -> str:
 
 
 def canonical_region_type(value: str) -> str | None:
-    """The canonical region type (core / county / fringe) for a user's label, or None."""
-    return _REGION_TYPE_NAMES.get(str(value).strip().lower())
+    """The canonical region type (core / county / fringe) for a user's label — or netopt's own, 核心城区 core, as
+    its pages and workbooks write it —, or None."""
+    text = str(value).strip().lower()
+    if text in _REGION_TYPE_NAMES:
+        return _REGION_TYPE_NAMES[text]
+    kinds = {_REGION_TYPE_NAMES.get(part) for part in text.split()}
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 def normalize_header(header: object) -> str:

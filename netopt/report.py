@@ -289,6 +289,8 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str
     for name, table in tables.items():
         if len(table) > WORKBOOK_ROWS:
             table = _too_long(len(table), (csv_files or {}).get(name))
+        if "region_type" in table:  # as the pages say it: 核心城区 core
+            table = table.assign(region_type=table["region_type"].map(region_words))
         title = SHEET_TITLES.get(name, name)
         _write_sheet(book.add_worksheet(_sheet_name(title, book.sheetnames)), bilingual(table, labels), styles)
     book.close()
@@ -332,7 +334,9 @@ def _number_style(column, values: pd.Series, styles: dict):
     if str(column).lower().startswith(PLACE_WORDS):
         return None
     if pd.api.types.is_float_dtype(values):
-        return styles["figure"]
+        whole = values.dropna().pipe(lambda v: v[np.isfinite(v)]).mod(1).eq(0).all()
+        persons = str(column).split(" ", 1)[0].endswith("population")  # its English name: covered_population 覆盖人口
+        return styles["count"] if whole or persons else styles["figure"]
     return styles["count"] if pd.api.types.is_integer_dtype(values) and not _is_code(column) else None
 
 

@@ -42,7 +42,8 @@ def test_one_report_per_county_and_a_city_summary(coverage, tmp_path: Path):
     residents = int(coverage.by_county.set_index("county").loc["肥东县", "population"])
     assert ("population 常住人口(人)", f"{residents:,}") in fields and ("county_id 区划代码", "340122") in fields
     assert ("region_type 区域类型", "县域 county") in fields and "<td>核心城区 core</td>" in summary  # words, not codes
-    assert (pd.read_excel(tmp_path / "city_summary.xlsx", "by region 分区域")["region_type 区域类型"] == "core").any()
+    by_region = pd.read_excel(tmp_path / "city_summary.xlsx", "by region 分区域")
+    assert by_region["region_type 区域类型"].tolist() == ["核心城区 core", "县域 county"]  # as the pages say it
 
 
 def test_a_county_report_notes_its_own_data_not_the_citys(coverage, tmp_path: Path):
@@ -233,25 +234,29 @@ def test_on_a_grid_the_towns_sheets_sum_the_cells(tmp_path: Path):
 def test_workbook_sheets_are_laid_out_for_the_meeting(tmp_path):
     """Every sheet netopt writes: header frozen and filterable, columns as wide as their text (Chinese counting
     double; Excel stores the width with its padding), figures with thousands separated and two decimals (whole
-    numbers none), coordinates, ids and codes as given, dates as dates, missing values blank, text kept as text
-    even where it looks like a formula."""
+    numbers none — persons too, however computed), coordinates, ids and codes as given, dates as dates, missing
+    values blank, text kept as text even where it looks like a formula, region types as the pages say them."""
     import openpyxl
 
     from netopt.report import write_workbook
 
-    table = pd.DataFrame({"name": ["明光路街道支行营业室", "A", "=1+1"], "population": [12345.678, 2.0, float("nan")],
+    table = pd.DataFrame({"name": ["明光路街道支行营业室", "A", "=1+1"], "area_km2": [12345.678, 2.0, float("nan")],
                           "lon": [117.301623, 117.2, 117.3], "branches": [3, 4, 5],
                           "town_id": [340102001000, 2, 3], "区划代码": [340102, 2, 3],
-                          "date": pd.to_datetime(["2026-12-03", "2026-12-04", None])})
+                          "date": pd.to_datetime(["2026-12-03", "2026-12-04", None]),
+                          "covered_population": [2317972.911, 2.0, float("nan")], "pct": [100.0, 50.0, float("nan")],
+                          "region_type": ["core", "county", None]})
     write_workbook(tmp_path / "t.xlsx", {"sheet 表": table})
     sheet = openpyxl.load_workbook(tmp_path / "t.xlsx")["sheet 表"]
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:G4"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:J4"
     assert sheet["A1"].value.startswith("name") and int(sheet.column_dimensions["A"].width) == 2 * 10 + 2
     assert sheet["B2"].number_format == "#,##0.00##" and sheet["B2"].value == pytest.approx(12345.678)
     assert sheet["C2"].number_format == "General" and sheet["D2"].number_format == "#,##0"  # coordinates; a count
     assert sheet["E2"].number_format == sheet["F2"].number_format == "General"  # ids and codes as given
     assert sheet["G2"].is_date and sheet["G2"].number_format == "yyyy-mm-dd" and sheet["G4"].value is None
     assert sheet["A4"].value == "=1+1" and sheet["A4"].data_type == "s" and sheet["B4"].value is None
+    assert sheet["H2"].number_format == sheet["I2"].number_format == "#,##0"  # persons; whole figures
+    assert [sheet[f"J{row}"].value for row in (2, 3, 4)] == ["核心城区 core", "县域 county", None]
     assert pd.read_excel(tmp_path / "t.xlsx", engine="openpyxl").iloc[0, 2] == pytest.approx(117.301623)
 
 
