@@ -762,7 +762,10 @@ def _exported_as_text(head: bytes) -> str:
     """What a workbook file holding no workbook holds, by its first bytes: "html" where it is a web page's table
     (what many systems' "export to Excel" writes, and Excel opens), "xml" where an XML Spreadsheet 2003 (older
     systems'), "text" where tab- or comma-separated text, else "" (its reader then says what is wrong)."""
-    whole = max(head.rfind(b"\n"), head.rfind(b">")) + 1  # no character cut there (neither is ever a GBK trail byte)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        whole = len(head) // 2 * 2  # whole UTF-16 code units (an export written as "Unicode")
+    else:
+        whole = max(head.rfind(b"\n"), head.rfind(b">")) + 1  # no character cut there (never a GBK trail byte)
     try:
         text = decode_text(head[:whole] or head, "")[:4096]
     except InputError:

@@ -848,6 +848,8 @@ def test_an_excel_export_that_is_a_web_page_or_text_is_read_as_excel_opens_it(tm
     assert branches["name"].tolist() == ["明光路支行", "胜利路分理处", "店埠支行"]
     assert branches["county"].tolist() == ["瑶海区", "瑶海区", "肥东县"]
     assert branches.geometry.x.tolist() == [117.3016, 117.2959, 117.4689]
+    exported.write_bytes(page.encode("utf-16"))  # as some systems write it, "Unicode"
+    assert no.read_branches(exported)["name"].tolist() == branches["name"].tolist()
     text = tmp_path / "导出.xls"
     text.write_bytes("网点名称\t经度\t纬度\n明光路支行\t117.3016\t31.8585\n".encode("gbk"))
     assert no.read_branches(text)["name"].tolist() == ["明光路支行"]
