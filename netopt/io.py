@@ -24,10 +24,10 @@ import shapely
 from pyproj import CRS, Geod
 
 from netopt import _schema as sc
-from netopt._tables import (NotADocument, NotASpreadsheet, document_tables, hidden_and_struck, html_tables,
-                             spreadsheet_xml_tables, unsaved_formulas)
 from netopt._errors import InputError, NetoptError, Problem, check_kind, describe_rows
 from netopt._paths import foreign, gdal_path, readable, write_through
+from netopt._tables import (NotADocument, NotASpreadsheet, document_tables, hidden_and_struck, html_tables,
+                             spreadsheet_xml_tables, unsaved_formulas)
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
 from netopt.projection import metric_crs
 
@@ -225,10 +225,10 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
     if suffix in TEXT_SUFFIXES:
         return _Table(_read_csv(p), file, "row", grid="csv")
     if suffix in SHEET_SUFFIXES:
-        sheets = _read_excel(p, layer)
-        part = "table" if _workbook_kind(p) == "html" else "sheet"
+        sheets, kind = _read_excel(p, layer), _workbook_kind(p)
+        part = "table" if kind == "html" else "sheet"
         named = file if layer is None else f"{file} ({part} '{layer}')"
-        xlsx = _workbook_kind(p) == "xlsx"
+        xlsx = kind == "xlsx"  # the workbooks whose formulas and looks are read
         return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets,
                       merged=_merged_cells(p, list(sheets)), part_word=part,
                       formulas=unsaved_formulas(p) if xlsx else None, shown=hidden_and_struck(p) if xlsx else None)
@@ -754,8 +754,8 @@ def _kind_of(path: str, stamp: int, size: int) -> str:
 
 OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")  # an old binary office file (.xls), or an encrypted .xlsx
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
-AS_TEXT = ("html", "text", "xml")  # a "workbook" a system exported as a web page's table, tab-separated text or
-# an XML Spreadsheet 2003
+# what a "workbook" a system exported holds where it is none: a web page's table, tab-separated text, XML Spreadsheet
+AS_TEXT = ("html", "text", "xml")
 
 
 def _exported_as_text(head: bytes) -> str:
@@ -1307,9 +1307,9 @@ def _unsaved_formula_problems(formulas: tuple[dict, bool] | None, sheet: str, na
     why = ("the program that wrote it left Excel to compute them when the file is opened" if formulas and formulas[1]
            else "they were never computed")
     return [Problem(file, f"formulas whose values the file does not hold ({found[0][1]}{' …' * (len(found) > 1)}: "
-                          f"{why}) — open it in "
-                          "Excel or WPS and save it, so their values are saved with them, or give the values",
-                    column, tuple(row for row, _ in found)) for column, found in by_column.items()]
+                          f"{why}) — open it in Excel or WPS and save it, so their values are saved with them, or "
+                          "give the values", column, tuple(row for row, _ in found))
+            for column, found in by_column.items()]
 
 
 def _merged_down(grid: pd.DataFrame, at: int, filled: np.ndarray, merged) -> pd.DataFrame:
