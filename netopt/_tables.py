@@ -139,6 +139,9 @@ def html_tables(text: str) -> list[tuple[list[list[str]], list[Merge]]]:
     return [table.finished() for table in reader.tables if table.cells]
 
 
+SPAN_CELLS = 100_000  # the most places one cell may span
+
+
 class _Table:
     """One table while it is read: its cells by (row, column), its spans down."""
 
@@ -152,7 +155,10 @@ class _Table:
         self.row, self.column = self.row + 1, 0
 
     def place(self, text: str, rows: int, columns: int) -> None:
-        """A cell at the next free place of the row, spanning `rows` x `columns`."""
+        """A cell at the next free place of the row, spanning `rows` x `columns` (as HTML allows, at most 1,000
+        columns, and SPAN_CELLS places: a garbled span of a million rows is no table's)."""
+        columns = min(columns, 1000)
+        rows = min(rows, SPAN_CELLS // columns)
         self.row = max(self.row, 0)
         while (self.row, self.column) in self.taken:
             self.column += 1
@@ -168,7 +174,8 @@ class _Table:
         height = max(r for r, _ in self.cells) + 1
         width = max(c for _, c in self.taken) + 1
         rows = [[self.cells.get((r, c), "") for c in range(width)] for r in range(height)]
-        return rows, [(top, (min(last, height - 1), column)) for top, (last, column) in self.merges]
+        clipped = [(top, (min(last, height - 1), column)) for top, (last, column) in self.merges]
+        return rows, [(top, end) for top, end in clipped if end[0] > top[0]]  # a span past the last row ends there
 
 
 class _Tables(HTMLParser):
