@@ -94,9 +94,9 @@ def test_over_groups_of_sites_the_optimum_is_brute_forces(distance, data):
 
 
 def test_many_sites_are_grouped_and_proven_as_by_bisection_alone():
-    distance = random_points(600, seed=3)
+    distance = random_points(420, seed=1)  # past CLUSTERED_FROM; 600 sites took bisection alone a minute
     grouped = PDispersion.from_cost_matrix(distance, 8).solve()
-    assert grouped.details["group_rounds"] >= 1 and grouped.details["groups"] < 600
+    assert grouped.details["group_rounds"] >= 1 and grouped.details["groups"] < 420
     with patch("netopt.models.dispersion.CLUSTERED_FROM", 10_000):
         alone = PDispersion.from_cost_matrix(distance, 8).solve()
     assert "group_rounds" not in alone.details
