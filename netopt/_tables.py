@@ -178,53 +178,54 @@ class _Table:
         return rows, [(top, end) for top, end in clipped if end[0] > top[0]]  # a span past the last row ends there
 
 
+class _Open:
+    """A table of the page being read: its open cell's lines of text (None between cells) and span."""
+
+    def __init__(self, table: _Table) -> None:
+        self.table, self.lines, self.span = table, None, (1, 1)
+
+
 class _Tables(HTMLParser):
-    """Reads a page's outermost tables: rows (tr), cells (td, th) with their spans and text."""
+    """Reads a page's tables — those in another's cell too, as old pages lay themselves out in a table —: rows
+    (tr), cells (td, th) with their spans and text (a cell's own, not that of a table inside it)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.tables: list[_Table] = []
-        self.depth = 0  # tables open (a table inside a cell is that cell's text)
-        self.lines: list[str] | None = None  # the open cell's lines of text
-        self.span = (1, 1)
+        self.open: list[_Open] = []  # the tables open, the innermost last
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "table":
-            self.depth += 1
-            if self.depth == 1:
-                self.tables.append(_Table())
-        elif self.depth != 1:
-            self._break(tag)
+            self.tables.append(_Table())
+            self.open.append(_Open(self.tables[-1]))
+        elif not self.open:
+            return
         elif tag == "tr":
             self._end_cell()
-            self.tables[-1].new_row()
+            self.open[-1].table.new_row()
         elif tag in ("td", "th"):
             self._end_cell()
             given = dict(attrs)
-            self.lines, self.span = [""], (_count(given.get("rowspan")), _count(given.get("colspan")))
-        else:
-            self._break(tag)
+            self.open[-1].lines = [""]
+            self.open[-1].span = (_count(given.get("rowspan")), _count(given.get("colspan")))
+        elif tag in BREAKS and self.open[-1].lines is not None:
+            self.open[-1].lines.append("")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "table":
-            if self.depth == 1:
-                self._end_cell()
-            self.depth = max(self.depth - 1, 0)
-        elif self.depth == 1 and tag in ("td", "th", "tr"):
+        if self.open and tag in ("td", "th", "tr", "table"):
             self._end_cell()
+            if tag == "table":
+                self.open.pop()
 
     def handle_data(self, data: str) -> None:
-        if self.lines is not None:
-            self.lines[-1] += data
-
-    def _break(self, tag: str) -> None:
-        if self.lines is not None and tag in BREAKS:
-            self.lines.append("")
+        if self.open and self.open[-1].lines is not None:
+            self.open[-1].lines[-1] += data
 
     def _end_cell(self) -> None:
-        if self.lines is not None:
-            self.tables[-1].place(joined_lines(" ".join(line.split()) for line in self.lines), *self.span)
-            self.lines = None
+        reading = self.open[-1]
+        if reading.lines is not None:
+            reading.table.place(joined_lines(" ".join(line.split()) for line in reading.lines), *reading.span)
+            reading.lines = None
 
 
 def _count(value: str | None, least: int = 1) -> int:

@@ -835,7 +835,8 @@ def test_an_excel_export_that_is_a_web_page_or_text_is_read_as_excel_opens_it(tm
     """Many systems' "export to Excel" (导出Excel) writes a web page's table, or tab-separated text, named .xls:
     Excel opens it, netopt said "not a readable .xls workbook (File is not a zip file)". Now read by what it holds
     — a title row spanning the table, a county spanning its branches' rows (rowspan), GBK as the page's charset says
-    —; a census bulletin saved from the browser (.html) likewise, rows named by its table."""
+    —; a census bulletin saved from the browser (.html) likewise, its table inside the page's layout table, rows
+    named by its table."""
     page = ("<html><head><meta http-equiv='Content-Type' content='text/html; charset=gb2312'></head><body>"
             "<table border=1><tr><td colspan=4>网点清单 导出时间：2026-12-01</td></tr>"
             "<tr><th>区县</th><th>网点名称</th><th>经度</th><th>纬度</th></tr>"
@@ -854,11 +855,11 @@ def test_an_excel_export_that_is_a_web_page_or_text_is_read_as_excel_opens_it(tm
     text.write_bytes("网点名称\t经度\t纬度\n明光路支行\t117.3016\t31.8585\n".encode("gbk"))
     assert no.read_branches(text)["name"].tolist() == ["明光路支行"]
     bulletin = tmp_path / "公报.html"
-    bulletin.write_text("<html><body><h1>第七次全国人口普查公报</h1><table><tr><td>说明</td></tr></table><table>"
-                        "<tr><th>乡镇（街道）</th><th>所属区县</th><th>常住人口</th><th>经度</th><th>纬度</th></tr>"
-                        "<tr><td>明光路街道</td><td>瑶海区</td><td>3.2万</td><td>117.30</td><td>31.86</td></tr>"
+    bulletin.write_text("<html><body><table width=960><tr><td>第七次全国人口普查公报</td></tr><tr><td><table>"  # laid
+                        "<tr><th>乡镇（街道）</th><th>所属区县</th><th>常住人口</th><th>经度</th><th>纬度</th></tr>"  # out in
+                        "<tr><td>明光路街道</td><td>瑶海区</td><td>3.2万</td><td>117.30</td><td>31.86</td></tr>"  # a table
                         "<tr><td>大杨镇</td><td>庐阳区</td><td>约14万</td><td>117.25</td><td>31.95</td></tr>"
-                        "</table></body></html>", encoding="utf-8")
+                        "</table></td></tr></table></body></html>", encoding="utf-8")
     with pytest.raises(no.InputError, match=r"公报.html \(table '表2'\), row 3, column '常住人口'"):
         no.read_towns(bulletin)
     broken = tmp_path / "坏.html"
