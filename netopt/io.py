@@ -228,10 +228,14 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
         sheets, kind = _read_excel(p, layer), _workbook_kind(p)
         part = "table" if kind == "html" else "sheet"
         named = file if layer is None else f"{file} ({part} '{layer}')"
+        hidden = [] if layer is not None or kind in AS_TEXT else _hidden_sheets(p, sheets)
+        sheets = {name: grid for name, grid in sheets.items() if name not in hidden}
         xlsx = kind == "xlsx"  # the workbooks whose formulas and looks are read
         return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets,
                       merged=_merged_cells(p, list(sheets)), part_word=part,
-                      formulas=unsaved_formulas(p) if xlsx else None, shown=hidden_and_struck(p) if xlsx else None)
+                      formulas=unsaved_formulas(p) if xlsx else None, shown=hidden_and_struck(p) if xlsx else None,
+                      notes=(f"left out the sheet(s) {', '.join(hidden)}, hidden in the workbook: unhide one in "
+                             "Excel or WPS to read it",) if hidden else ())
     if suffix in DOCUMENT_SUFFIXES:
         return _document_table(p, layer, file)
     if suffix in VECTOR_SUFFIXES:
@@ -841,6 +845,20 @@ def _excel_frames(p: Path, nrows: int | None) -> dict[str, pd.DataFrame]:
                                  engine="calamine")  # 7 times as fast as openpyxl on .xlsx
     except Exception as exc:  # calamine raises many types for corrupt files
         raise InputError(f"not a readable {p.suffix.lower()} workbook ({_first_line(exc)})", file=str(p)) from None
+
+
+def _hidden_sheets(p: Path, sheets: dict[str, pd.DataFrame]) -> list[str]:
+    """The `sheets` a workbook hides (an old version kept out of sight), where others are shown: [] where none is
+    shown, or the workbook does not say."""
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+    try:
+        shown = {sheet.name: sheet.visible == SheetVisibleEnum.Visible
+                 for sheet in CalamineWorkbook.from_path(str(p)).sheets_metadata}
+    except Exception:  # the sheets were read: none left out
+        return []
+    hidden = [name for name in sheets if not shown.get(name, True)]
+    return hidden if len(hidden) < len(sheets) else []
 
 
 def _merged_cells(p: Path, names: list[str]) -> dict[str, list]:

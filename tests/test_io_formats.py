@@ -930,6 +930,33 @@ def test_rows_a_sheet_hides_or_strikes_through_are_read_and_said(tmp_path: Path)
     assert "row 4" not in notes
 
 
+def test_a_hidden_sheet_is_left_out_where_others_are_shown(tmp_path: Path):
+    """Last year's list kept in a hidden sheet (网点2023) beside this year's (网点2024): it had been read as part of one
+    table with it — branches the analyst no longer sees. Now left out and said; a workbook whose only table is in a
+    hidden sheet (the one shown empty) is read from it."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    old = book.active
+    old.title = "网点2023"
+    old.append(["网点名称", "经度", "纬度"]), old.append(["旧甲支行", 117.3, 31.86])
+    new = book.create_sheet("网点2024")
+    for row in (["网点名称", "经度", "纬度"], ["新甲支行", 117.3, 31.86], ["新乙支行", 117.31, 31.87]):
+        new.append(row)
+    old.sheet_state, book.active = "hidden", 1
+    path = tmp_path / "网点.xlsx"
+    book.save(path)
+    branches = no.read_branches(path)
+    assert branches["name"].tolist() == ["新甲支行", "新乙支行"]
+    assert branches.attrs["left_out"].endswith("left out the sheet(s) 网点2023, hidden in the workbook: unhide one in "
+                                               "Excel or WPS to read it")
+    book.remove(new)
+    book.create_sheet("说明")  # shown, and empty
+    book.active = 1
+    book.save(path)
+    assert no.read_branches(path)["name"].tolist() == ["旧甲支行"]
+
+
 def test_a_libreoffice_sheet_is_read_as_a_workbook(tmp_path: Path):
     """Offices on LibreOffice (or a 信创 suite saving OpenDocument) send .ods: refused before ("save it as .xlsx"),
     now read as a workbook (calamine) — a title above the header, the sheet naming the most columns —, also when
