@@ -332,6 +332,28 @@ def _column_number(letters: str) -> int:
     return number - 1
 
 
+ERROR_CELL = re.compile(r'<c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bt="e"[^>]*>(.*?)</c>', re.DOTALL)
+ERROR_VALUE = re.compile(r"<v>([^<]*)</v>")
+
+
+def error_cells(path: Path) -> dict[str, list[tuple[int, int, str]]]:
+    """The cells of an .xlsx workbook holding one of Excel's error values (#N/A, #DIV/0!, #REF! …: a formula that
+    failed), by sheet — (row, column) from 0 and the error —, which readers give as blanks; none for a workbook
+    without them, or one this cannot look into."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            found = {}
+            for name, part in _sheet_parts(archive).items():
+                sheet = archive.read(part).decode("utf-8", "replace")
+                cells = [(int(row) - 1, _column_number(letters), value.group(1) if (value := ERROR_VALUE.search(inner))
+                          else "#?") for letters, row, inner in ERROR_CELL.findall(sheet)] if 't="e"' in sheet else []
+                if cells:
+                    found[name] = cells
+    except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError):
+        return {}
+    return found
+
+
 HIDDEN_ROW = re.compile(r'<row\b[^>]*?\br="(\d+)"[^>]*?\bhidden="(?:1|true)"')
 STYLED_CELL = re.compile(r'<c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bs="(\d+)"')
 

@@ -26,8 +26,8 @@ from pyproj import CRS, Geod
 from netopt import _schema as sc
 from netopt._errors import InputError, NetoptError, Problem, check_kind, describe_rows
 from netopt._paths import foreign, gdal_path, readable, write_through
-from netopt._tables import (NotADocument, NotASpreadsheet, document_tables, hidden_and_struck, html_tables,
-                             spreadsheet_xml_tables, unsaved_formulas)
+from netopt._tables import (NotADocument, NotASpreadsheet, document_tables, error_cells, hidden_and_struck,
+                             html_tables, spreadsheet_xml_tables, unsaved_formulas)
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
 from netopt.projection import metric_crs
 
@@ -164,6 +164,7 @@ class _Table:
     merged: dict[str, list] | None = None  # and their merged cells (_merged_cells)
     formulas: tuple[dict, bool] | None = None  # and their formulas without saved values (_tables.unsaved_formulas)
     shown: dict | None = None  # and their rows hidden and cells struck through (_tables.hidden_and_struck)
+    errors: dict | None = None  # and their cells of Excel's error values (_tables.error_cells)
     sources: dict[str, str] | None = None  # once read: the header each field came from, e.g. lon: 经度
     coord_systems: dict[str, int] | None = None  # rows by their own coordinate system (a 坐标系 column)
     repaired: tuple[tuple[int, ...], str] | None = None  # rows whose invalid polygons were repaired, first reason
@@ -234,6 +235,7 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
         return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets,
                       merged=_merged_cells(p, list(sheets)), part_word=part,
                       formulas=unsaved_formulas(p) if xlsx else None, shown=hidden_and_struck(p) if xlsx else None,
+                      errors=error_cells(p) if xlsx else None,
                       notes=(f"left out the sheet(s) {', '.join(hidden)}, hidden in the workbook: unhide one in "
                              "Excel or WPS to read it",) if hidden else ())
     if suffix in DOCUMENT_SUFFIXES:
@@ -1287,7 +1289,7 @@ def _under_header(table: _Table, grid: pd.DataFrame, at: int, fields: tuple[sc.F
         problems.append(replace(table, frame=frame).problem(f"more fields than the header's {width} (a separator "
                                                              "inside a cell that is not in quotes?)", None, spill))
     file = f"{table.file} ({table.part_word} '{sheet}')" if part else table.file
-    problems += _unsaved_formula_problems(table.formulas, sheet, names, frame.index, fields, file)
+    problems += _unread_cell_problems(table, sheet, names, frame.index, fields, file)
     table.notes += _shown_otherwise(table.shown, sheet, names, frame.index, fields, f" of {sheet}" if part else "")
     return frame.loc[:, [not b for b in blank]]
 
@@ -1312,22 +1314,34 @@ def _shown_otherwise(shown: dict | None, sheet: str, names: list[str], rows: pd.
     return tuple(said)
 
 
-def _unsaved_formula_problems(formulas: tuple[dict, bool] | None, sheet: str, names: list[str], rows: pd.Index,
-                              fields: tuple[sc.Field, ...], file: str) -> list[Problem]:
-    """A problem for each column of `fields` (its header among `names`) holding, in the table's `rows`, formulas
-    whose values the workbook does not hold (_tables.unsaved_formulas): read as blanks or 0, silently wrong."""
-    cells = (formulas or ({}, False))[0].get(sheet, [])
+def _unread_cell_problems(table: _Table, sheet: str, names: list[str], rows: pd.Index,
+                          fields: tuple[sc.Field, ...], file: str) -> list[Problem]:
+    """Problems of the cells of a `sheet` a workbook holds without a value to read — formulas whose values it does
+    not hold (_tables.unsaved_formulas), Excel's error values (#N/A: _tables.error_cells) —, read as blanks or 0,
+    silently wrong: one for each column of `fields` (its header among `names`) holding them in the table's `rows`."""
+    formulas, recalculated = table.formulas or ({}, False)
+    why = ("the program that wrote it left Excel to compute them when the file is opened" if recalculated
+           else "they were never computed")
+    unsaved = _cells_by_column(formulas.get(sheet, []), names, rows, fields)
+    errors = _cells_by_column((table.errors or {}).get(sheet, []), names, rows, fields)
+    return [Problem(file, f"formulas whose values the file does not hold ({shown}: {why}) — open it in Excel or WPS "
+                          "and save it, so their values are saved with them, or give the values", column, found)
+            for column, (shown, found) in unsaved.items()] + [
+            Problem(file, f"Excel error values ({shown}), as a formula gives where it fails: mend the formulas in Excel "
+                          "or WPS, or give the values", column, found) for column, (shown, found) in errors.items()]
+
+
+def _cells_by_column(cells: list[tuple[int, int, str]], names: list[str], rows: pd.Index,
+                     fields: tuple[sc.Field, ...]) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Of `cells` ((row, column) from 0, and what they hold), those in a column of `fields` and in the table's
+    `rows`, by column: the first one's text (… where there are more) and their rows."""
     used = {match.source for match in sc.match_columns(names, fields)[0].values()}
     by_column: dict[str, list[tuple[int, str]]] = {}
-    for row, column, formula in cells:
+    for row, column, text in cells:
         if column < len(names) and names[column] in used and row + 1 in rows:
-            by_column.setdefault(names[column], []).append((row + 1, formula))
-    why = ("the program that wrote it left Excel to compute them when the file is opened" if formulas and formulas[1]
-           else "they were never computed")
-    return [Problem(file, f"formulas whose values the file does not hold ({found[0][1]}{' …' * (len(found) > 1)}: "
-                          f"{why}) — open it in Excel or WPS and save it, so their values are saved with them, or "
-                          "give the values", column, tuple(row for row, _ in found))
-            for column, found in by_column.items()]
+            by_column.setdefault(names[column], []).append((row + 1, text))
+    return {column: (found[0][1] + " …" * (len(found) > 1), tuple(row for row, _ in found))
+            for column, found in by_column.items()}
 
 
 def _merged_down(grid: pd.DataFrame, at: int, filled: np.ndarray, merged) -> pd.DataFrame:

@@ -904,6 +904,25 @@ def test_formulas_a_program_wrote_without_their_values_are_refused_not_read_as_z
     assert no.read_towns(saved)["population"].tolist() == [32000, 140000]
 
 
+def test_excel_error_values_are_named_not_read_as_blanks(tmp_path: Path):
+    """A formula that failed holds an error value (#N/A of a lookup that found nothing, #DIV/0!): the reader gives
+    it as a blank, which was refused as "empty values" — though the sheet shows #N/A. Now named as such."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["乡镇", "常住人口", "经度", "纬度"], ["明光路街道", 32000, 117.30, 31.86], ["大杨镇", "#N/A", 117.25, 31.95],
+                ["三十岗乡", "#DIV/0!", 117.2, 32.0]):
+        sheet.append(row)
+    sheet["B3"].data_type = sheet["B4"].data_type = "e"
+    path = tmp_path / "乡镇.xlsx"
+    book.save(path)
+    with pytest.raises(no.InputError) as refused:
+        no.read_towns(path)
+    [error] = [p for p in refused.value.problems if "error values" in p.message]
+    assert error.rows == (3, 4) and error.column == "常住人口" and "(#N/A …)" in error.message
+
+
 def test_rows_a_sheet_hides_or_strikes_through_are_read_and_said(tmp_path: Path):
     """Offices strike a closed branch's row through (删除线) or filter rows out rather than delete them: what the
     sheet shows is not what it holds. Those rows are read like the others — and said, with how to leave them out;
