@@ -1328,7 +1328,8 @@ def _unread_cell_problems(table: _Table, sheet: str, names: list[str], rows: pd.
                           "and save it, so their values are saved with them, or give the values", column, found)
             for column, (shown, found) in unsaved.items()] + [
             Problem(file, f"Excel error values ({shown}), as a formula gives where it fails: mend the formulas in "
-                          "Excel or WPS, or give the values", column, found) for column, (shown, found) in errors.items()]
+                          "Excel or WPS, or give the values", column, found)
+            for column, (shown, found) in errors.items()]
 
 
 def _cells_by_column(cells: list[tuple[int, int, str]], names: list[str], rows: pd.Index,
