@@ -126,11 +126,12 @@ def _runs(paragraph: ET.Element):
         elif element.tag == f"{W}tab":
             yield " "
 
+
 BREAKS = {"br", "p", "div", "li"}  # tags that start a new line of a cell's text
 
 
 def html_tables(text: str) -> list[tuple[list[list[str]], list[Merge]]]:
-    """Each table of the page in order (those inside a table's cell are part of its text): its rows of cells, a
+    """Each table of the page in the order they open (one inside another's cell after it): its rows of cells, a
     cell spanning columns or rows (colspan, rowspan) given in its first place and blank in the others, as a
     workbook's sheet holds them, and those spanning rows."""
     reader = _Tables()
@@ -142,8 +143,8 @@ def html_tables(text: str) -> list[tuple[list[list[str]], list[Merge]]]:
 SPAN_CELLS = 100_000  # the most places one cell may span
 
 
-class _Table:
-    """One table while it is read: its cells by (row, column), its spans down."""
+class _Cells:
+    """One table of cells while it is read: its cells by (row, column), its spans down."""
 
     def __init__(self) -> None:
         self.cells: dict[tuple[int, int], str] = {}
@@ -171,6 +172,7 @@ class _Table:
         self.column += columns
 
     def finished(self) -> tuple[list[list[str]], list[Merge]]:
+        """Its rows of cells, each as wide as the widest, and its spans down within them."""
         height = max(r for r, _ in self.cells) + 1
         width = max(c for _, c in self.taken) + 1
         rows = [[self.cells.get((r, c), "") for c in range(width)] for r in range(height)]
@@ -181,7 +183,7 @@ class _Table:
 class _Open:
     """A table of the page being read: its open cell's lines of text (None between cells) and span."""
 
-    def __init__(self, table: _Table) -> None:
+    def __init__(self, table: _Cells) -> None:
         self.table, self.lines, self.span = table, None, (1, 1)
 
 
@@ -191,12 +193,12 @@ class _Tables(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.tables: list[_Table] = []
+        self.tables: list[_Cells] = []
         self.open: list[_Open] = []  # the tables open, the innermost last
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "table":
-            self.tables.append(_Table())
+            self.tables.append(_Cells())
             self.open.append(_Open(self.tables[-1]))
         elif not self.open:
             return
@@ -253,7 +255,7 @@ def spreadsheet_xml_tables(text: str) -> list[tuple[str, list[list[str]], list[M
         raise NotASpreadsheet(str(exc)) from None
     sheets = []
     for k, sheet in enumerate(root.iter(f"{SS}Worksheet"), 1):
-        grid = _Table()
+        grid = _Cells()
         for row in sheet.findall(f"{SS}Table/{SS}Row"):
             grid.new_row()
             grid.row = _given_index(row, grid.row)
