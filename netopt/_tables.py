@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import zipfile
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -283,20 +284,35 @@ SAVED_VALUE = re.compile(r"<v>[^<]+</v>")
 RECALCULATE = re.compile(r'<calcPr\b[^>]*\bfullCalcOnLoad="(?:1|true)"')
 
 
-def unsaved_formulas(path: Path) -> tuple[dict[str, list[tuple[int, int, str]]], bool]:
-    """The formula cells of an .xlsx workbook whose values it does not hold, by sheet — (row, column) from 0 and
-    the formula —, and whether that is because it asks Excel to compute every formula when opened (as files
-    written by programs do, holding 0 or nothing); ({}, False) for a workbook without such cells, or one this
-    cannot look into (its reader says what is wrong)."""
+@dataclass
+class SheetMarks:
+    """What an .xlsx sheet's cells hold that a reader does not give — each as (row, column) from 0 —: formulas
+    without a saved value (with the formula), Excel's error values (#N/A: with the error; readers give blanks),
+    rows hidden (filtered out, or by hand) and cells struck through (删除线, as offices mark rows deleted)."""
+
+    unsaved: list[tuple[int, int, str]] = field(default_factory=list)
+    errors: list[tuple[int, int, str]] = field(default_factory=list)
+    hidden: set[int] = field(default_factory=set)
+    struck: set[tuple[int, int]] = field(default_factory=set)
+
+
+def workbook_marks(path: Path) -> tuple[dict[str, SheetMarks], bool]:
+    """The SheetMarks of an .xlsx workbook's sheets that have any, each sheet's XML read once, and whether the
+    workbook asks Excel to compute every formula when opened (as files written by programs do, holding 0 or
+    nothing: then every formula is unsaved); ({}, False) for one this cannot look into (its reader says what is
+    wrong)."""
     try:
         with zipfile.ZipFile(path) as archive:
             recalculate = bool(RECALCULATE.search(archive.read("xl/workbook.xml").decode("utf-8", "replace")))
+            struck_styles = _struck_styles(archive)
             found = {}
             for name, part in _sheet_parts(archive).items():
-                cells = _formula_cells(archive.read(part).decode("utf-8", "replace"), recalculate)
-                if cells:
-                    found[name] = cells
-    except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError):
+                sheet = archive.read(part).decode("utf-8", "replace")
+                marks = SheetMarks(_formula_cells(sheet, recalculate), _error_cells(sheet), _hidden_rows(sheet),
+                                   _struck_cells(sheet, struck_styles))
+                if marks != SheetMarks():
+                    found[name] = marks
+    except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError, ValueError):
         return {}, False
     return found, recalculate
 
@@ -338,46 +354,30 @@ ERROR_CELL = re.compile(r'<c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bt="e"[^>]*>(.*?)<
 ERROR_VALUE = re.compile(r"<v>([^<]*)</v>")
 
 
-def error_cells(path: Path) -> dict[str, list[tuple[int, int, str]]]:
-    """The cells of an .xlsx workbook holding one of Excel's error values (#N/A, #DIV/0!, #REF! …: a formula that
-    failed), by sheet — (row, column) from 0 and the error —, which readers give as blanks; none for a workbook
-    without them, or one this cannot look into."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            found = {}
-            for name, part in _sheet_parts(archive).items():
-                sheet = archive.read(part).decode("utf-8", "replace")
-                cells = [(int(row) - 1, _column_number(letters), value.group(1) if (value := ERROR_VALUE.search(inner))
-                          else "#?") for letters, row, inner in ERROR_CELL.findall(sheet)] if 't="e"' in sheet else []
-                if cells:
-                    found[name] = cells
-    except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError):
-        return {}
-    return found
+def _error_cells(sheet: str) -> list[tuple[int, int, str]]:
+    """The cells of a sheet's XML holding one of Excel's error values (#N/A, #DIV/0!, #REF! …: a formula that
+    failed), with the error."""
+    if 't="e"' not in sheet:
+        return []
+    return [(int(row) - 1, _column_number(letters), value.group(1) if (value := ERROR_VALUE.search(inner)) else "#?")
+            for letters, row, inner in ERROR_CELL.findall(sheet)]
 
 
 HIDDEN_ROW = re.compile(r'<row\b[^>]*?\br="(\d+)"[^>]*?\bhidden="(?:1|true)"')
 STYLED_CELL = re.compile(r'<c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bs="(\d+)"')
 
 
-def hidden_and_struck(path: Path) -> dict[str, tuple[set[int], set[tuple[int, int]]]]:
-    """What an .xlsx workbook's sheets show otherwise than they hold, by sheet: the rows hidden (filtered out, or
-    hidden by hand; from 0) and the cells struck through (删除线, (row, column) from 0) — as offices mark rows
-    deleted or closed; none for a workbook without them, or one this cannot look into."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            struck_styles = _struck_styles(archive)
-            found = {}
-            for name, part in _sheet_parts(archive).items():
-                sheet = archive.read(part).decode("utf-8", "replace")
-                hidden = {int(row) - 1 for row in HIDDEN_ROW.findall(sheet)} if "hidden=" in sheet else set()
-                struck = {(int(row) - 1, _column_number(letters)) for letters, row, style in STYLED_CELL.findall(sheet)
-                          if int(style) in struck_styles} if struck_styles else set()
-                if hidden or struck:
-                    found[name] = (hidden, struck)
-    except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError, ValueError):
-        return {}
-    return found
+def _hidden_rows(sheet: str) -> set[int]:
+    """The rows a sheet's XML hides."""
+    return {int(row) - 1 for row in HIDDEN_ROW.findall(sheet)} if "hidden=" in sheet else set()
+
+
+def _struck_cells(sheet: str, struck_styles: set[int]) -> set[tuple[int, int]]:
+    """The cells of a sheet's XML whose style (one of `struck_styles`) strikes them through."""
+    if not struck_styles:
+        return set()
+    return {(int(row) - 1, _column_number(letters)) for letters, row, style in STYLED_CELL.findall(sheet)
+            if int(style) in struck_styles}
 
 
 def _struck_styles(archive: zipfile.ZipFile) -> set[int]:

@@ -26,8 +26,8 @@ from pyproj import CRS, Geod
 from netopt import _schema as sc
 from netopt._errors import InputError, NetoptError, Problem, check_kind, describe_rows
 from netopt._paths import foreign, gdal_path, readable, write_through
-from netopt._tables import (NotADocument, NotASpreadsheet, document_tables, error_cells, hidden_and_struck,
-                             html_tables, spreadsheet_xml_tables, unsaved_formulas)
+from netopt._tables import (NotADocument, NotASpreadsheet, SheetMarks, document_tables, html_tables,
+                             spreadsheet_xml_tables, workbook_marks)
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
 from netopt.projection import metric_crs
 
@@ -161,10 +161,9 @@ class _Table:
     row_word: str
     grid: str = ""  # "csv" or "excel" while the header row is not yet picked
     sheets: dict[str, pd.DataFrame] | None = None  # an Excel file's sheets as grids, the first one in `frame`
-    merged: dict[str, list] | None = None  # and their merged cells (_merged_cells)
-    formulas: tuple[dict, bool] | None = None  # and their formulas without saved values (_tables.unsaved_formulas)
-    shown: dict | None = None  # and their rows hidden and cells struck through (_tables.hidden_and_struck)
-    errors: dict | None = None  # and their cells of Excel's error values (_tables.error_cells)
+    merged: dict[str, list] | None = None  # and their merged cells (_calamine_sheets)
+    marks: dict[str, SheetMarks] | None = None  # and what their cells hold that is not read (_tables.workbook_marks)
+    recalculated: bool = False  # the workbook asks Excel to compute its formulas when opened (the same)
     sources: dict[str, str] | None = None  # once read: the header each field came from, e.g. lon: 经度
     coord_systems: dict[str, int] | None = None  # rows by their own coordinate system (a 坐标系 column)
     repaired: tuple[tuple[int, ...], str] | None = None  # rows whose invalid polygons were repaired, first reason
@@ -229,13 +228,11 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
         sheets, kind = _read_excel(p, layer), _workbook_kind(p)
         part = "table" if kind == "html" else "sheet"
         named = file if layer is None else f"{file} ({part} '{layer}')"
-        hidden = [] if layer is not None or kind in AS_TEXT else _hidden_sheets(p, sheets)
+        merged, hidden = _merged_and_hidden(p, kind, sheets, layer is None)
         sheets = {name: grid for name, grid in sheets.items() if name not in hidden}
-        xlsx = kind == "xlsx"  # the workbooks whose formulas and looks are read
-        return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets,
-                      merged=_merged_cells(p, list(sheets)), part_word=part,
-                      formulas=unsaved_formulas(p) if xlsx else None, shown=hidden_and_struck(p) if xlsx else None,
-                      errors=error_cells(p) if xlsx else None,
+        marks, recalculated = workbook_marks(p) if kind == "xlsx" else ({}, False)  # its cells' formulas and looks
+        return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets, merged=merged,
+                      part_word=part, marks=marks, recalculated=recalculated,
                       notes=(f"left out the sheet(s) {', '.join(hidden)}, hidden in the workbook: unhide one in "
                              "Excel or WPS to read it",) if hidden else ())
     if suffix in DOCUMENT_SUFFIXES:
@@ -849,33 +846,25 @@ def _excel_frames(p: Path, nrows: int | None) -> dict[str, pd.DataFrame]:
         raise InputError(f"not a readable {p.suffix.lower()} workbook ({_first_line(exc)})", file=str(p)) from None
 
 
-def _hidden_sheets(p: Path, sheets: dict[str, pd.DataFrame]) -> list[str]:
-    """The `sheets` a workbook hides (an old version kept out of sight), where others are shown: [] where none is
-    shown, or the workbook does not say."""
+def _merged_and_hidden(p: Path, kind: str, sheets: dict[str, pd.DataFrame],
+                       hide: bool) -> tuple[dict[str, list], list[str]]:
+    """Each of the `sheets`' merged cells, ((first row, first column), (last row, last column)) from 0 at A1, and
+    — with `hide` — the sheets a workbook hides (an old version kept out of sight) where others are shown; the
+    workbook opened once. None where calamine cannot say (the sheets were read: a table without its merges filled
+    is still read as it shows)."""
     from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
-    try:
-        shown = {sheet.name: sheet.visible == SheetVisibleEnum.Visible
-                 for sheet in CalamineWorkbook.from_path(str(p)).sheets_metadata}
-    except Exception:  # the sheets were read: none left out
-        return []
-    hidden = [name for name in sheets if not shown.get(name, True)]
-    return hidden if len(hidden) < len(sheets) else []
-
-
-def _merged_cells(p: Path, names: list[str]) -> dict[str, list]:
-    """Each sheet's merged cells, ((first row, first column), (last row, last column)) from 0 at A1, as calamine
-    reads them (none where it cannot: a workbook it does not know them in)."""
-    from python_calamine import CalamineWorkbook
-
-    kind = _workbook_kind(p)
     if kind in AS_TEXT:
-        return {name: merges for name, (_, merges) in _sheets_as_text(p, kind).items() if name in names}
+        return {name: merges for name, (_, merges) in _sheets_as_text(p, kind).items() if name in sheets}, []
     try:
         book = CalamineWorkbook.from_path(str(p))
-        return {name: list(book.get_sheet_by_name(name).merged_cell_ranges or ()) for name in names}
-    except Exception:  # the sheets were read: a table without its merges filled is still read as it shows
-        return {}
+        shown = {sheet.name: sheet.visible == SheetVisibleEnum.Visible for sheet in book.sheets_metadata}
+        hidden = [name for name in sheets if hide and not shown.get(name, True)]
+        hidden = hidden if len(hidden) < len(sheets) else []
+        return {name: list(book.get_sheet_by_name(name).merged_cell_ranges or ()) for name in sheets
+                if name not in hidden}, hidden
+    except Exception:
+        return {}, []
 
 
 def _read_vector(p: Path, layer: str | None) -> gpd.GeoDataFrame:
@@ -1288,20 +1277,23 @@ def _under_header(table: _Table, grid: pd.DataFrame, at: int, fields: tuple[sc.F
     if table.grid == "csv" and spill.any():
         problems.append(replace(table, frame=frame).problem(f"more fields than the header's {width} (a separator "
                                                              "inside a cell that is not in quotes?)", None, spill))
-    file = f"{table.file} ({table.part_word} '{sheet}')" if part else table.file
-    problems += _unread_cell_problems(table, sheet, names, frame.index, fields, file)
-    table.notes += _shown_otherwise(table.shown, sheet, names, frame.index, fields, f" of {sheet}" if part else "")
+    marks = (table.marks or {}).get(sheet)
+    if marks is not None:
+        matched = sc.match_columns(names, fields)[0]
+        file = f"{table.file} ({table.part_word} '{sheet}')" if part else table.file
+        problems += _unread_cell_problems(marks, table.recalculated, names, frame.index, matched, file)
+        table.notes += _shown_otherwise(marks, names, frame.index, matched, f" of {sheet}" if part else "")
     return frame.loc[:, [not b for b in blank]]
 
 
-def _shown_otherwise(shown: dict | None, sheet: str, names: list[str], rows: pd.Index, fields: tuple[sc.Field, ...],
+def _shown_otherwise(marks: SheetMarks, names: list[str], rows: pd.Index, matched: dict[str, sc.ColumnMatch],
                      where: str) -> tuple[str, ...]:
-    """What to say of the table's `rows` a workbook's sheet shows otherwise than it holds (_tables.hidden_and_struck):
-    rows hidden (filtered out) and rows whose name is struck through (删除线), each read like the others."""
-    hidden, struck = (shown or {}).get(sheet, (set(), set()))
-    name = sc.match_columns(names, fields)[0].get("name")
-    hidden_rows = sorted(row + 1 for row in hidden if row + 1 in rows)
-    struck_rows = sorted(row + 1 for row, column in struck
+    """What to say of the table's `rows` a workbook's sheet shows otherwise than it holds (its `marks`): rows
+    hidden (filtered out) and rows whose name (of the columns `matched`) is struck through (删除线), each read like
+    the others."""
+    name = matched.get("name")
+    hidden_rows = sorted(row + 1 for row in marks.hidden if row + 1 in rows)
+    struck_rows = sorted(row + 1 for row, column in marks.struck
                          if name and column < len(names) and names[column] == name.source and row + 1 in rows)
     hows = {"hidden in the sheet (filtered out, or hidden)": (hidden_rows, ""),
             "struck through (删除线)": (struck_rows, " (a closed branch: or mark it 已撤销 in a status column, 营业状态)")}
@@ -1314,16 +1306,16 @@ def _shown_otherwise(shown: dict | None, sheet: str, names: list[str], rows: pd.
     return tuple(said)
 
 
-def _unread_cell_problems(table: _Table, sheet: str, names: list[str], rows: pd.Index,
-                          fields: tuple[sc.Field, ...], file: str) -> list[Problem]:
-    """Problems of the cells of a `sheet` a workbook holds without a value to read — formulas whose values it does
-    not hold (_tables.unsaved_formulas), Excel's error values (#N/A: _tables.error_cells) —, read as blanks or 0,
-    silently wrong: one for each column of `fields` (its header among `names`) holding them in the table's `rows`."""
-    formulas, recalculated = table.formulas or ({}, False)
+def _unread_cell_problems(marks: SheetMarks, recalculated: bool, names: list[str], rows: pd.Index,
+                          matched: dict[str, sc.ColumnMatch], file: str) -> list[Problem]:
+    """Problems of the cells of a sheet (its `marks`) a workbook holds without a value to read — formulas whose
+    values it does not hold (all where it is `recalculated` on opening), Excel's error values (#N/A) —, read as
+    blanks or 0, silently wrong: one for each column `matched` (its header among `names`) holding them in the
+    table's `rows`."""
     why = ("the program that wrote it left Excel to compute them when the file is opened" if recalculated
            else "they were never computed")
-    unsaved = _cells_by_column(formulas.get(sheet, []), names, rows, fields)
-    errors = _cells_by_column((table.errors or {}).get(sheet, []), names, rows, fields)
+    unsaved = _cells_by_column(marks.unsaved, names, rows, matched)
+    errors = _cells_by_column(marks.errors, names, rows, matched)
     return [Problem(file, f"formulas whose values the file does not hold ({shown}: {why}) — open it in Excel or WPS "
                           "and save it, so their values are saved with them, or give the values", column, found)
             for column, (shown, found) in unsaved.items()] + [
@@ -1333,10 +1325,10 @@ def _unread_cell_problems(table: _Table, sheet: str, names: list[str], rows: pd.
 
 
 def _cells_by_column(cells: list[tuple[int, int, str]], names: list[str], rows: pd.Index,
-                     fields: tuple[sc.Field, ...]) -> dict[str, tuple[str, tuple[int, ...]]]:
-    """Of `cells` ((row, column) from 0, and what they hold), those in a column of `fields` and in the table's
+                     matched: dict[str, sc.ColumnMatch]) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Of `cells` ((row, column) from 0, and what they hold), those in a column `matched` and in the table's
     `rows`, by column: the first one's text (… where there are more) and their rows."""
-    used = {match.source for match in sc.match_columns(names, fields)[0].values()}
+    used = {match.source for match in matched.values()}
     by_column: dict[str, list[tuple[int, str]]] = {}
     for row, column, text in cells:
         if column < len(names) and names[column] in used and row + 1 in rows:
