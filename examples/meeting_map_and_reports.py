@@ -1,5 +1,5 @@
-"""The planning-meeting pack: the offline map (HTML, PNG, PDF) and the county reports with recommended types, a
-map of each county and its 3 best sites for new branches 建议新设网点."""
+"""The planning-meeting pack: the offline map (HTML, PNG, PDF), the county reports with recommended types, a
+map of each county and its 3 best sites for new branches 建议新设网点, and the slides 汇报材料 (city_summary.pptx)."""
 from pathlib import Path
 
 import netopt as no
@@ -20,3 +20,4 @@ new_sites = suggest_new_sites(ds, radius, per_county=3)  # each county's town po
 print(new_sites[["county", "rank", "name", "adds_covered_wan"]].head(6))
 written, failures = batch_reports(cov, out / "reports", plan=plan, new_sites=new_sites, city=ds)
 print(f"{len(written)} report files; failed counties: {failures or 'none'}")
+print(f"slides for the meeting 汇报材料: {out / 'reports' / 'city_summary.pptx'}")

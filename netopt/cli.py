@@ -915,7 +915,8 @@ def demo(out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folde
         console.print(f"Loaded {SAMPLE_CITY}: {ds}")
         _diagnose(ds, f"{SAMPLE_CITY}, 1 km grid", out, radius_km=_region_radii(), grid_km=DEMO_GRID_KM)
         written, _ = batch_reports(analyze_coverage(ds, radius_km=_region_radii()), out / "reports", city=ds)
-        console.print(f"County reports and the city summary ({len(written)} files): {out / 'reports'}")
+        console.print(f"County reports and the city summary ({len(written)} files): {out / 'reports'}; slides for "
+                      f"the meeting 汇报材料: {out / 'reports' / 'city_summary.pptx'}")
     _guard(run)
 
 
@@ -3624,7 +3625,8 @@ def report(
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
     """Batch reports on underserved towns: one HTML + Excel per county, with a map of it (and with
-    --new-per-county its best sites for new branches 建议新设网点), and a city summary."""
+    --new-per-county its best sites for new branches 建议新设网点), and a city summary — also as slides for the
+    meeting (city_summary.pptx)."""
     def run() -> None:
         from functools import partial
 
@@ -3661,7 +3663,8 @@ def report(
             task = progress.add_task("County reports 区县报告", total=len(cov.by_county))
             written, failures = batch_reports(cov, out, progress=lambda: progress.advance(task), plan=plan,
                                               rivals=rivals, new_sites=new_sites, city=ds, coords=coords)
-        console.print(f"Wrote {len(written)} files to {out} for {source}")
+        console.print(f"Wrote {len(written)} files to {out} for {source}; slides for the meeting 汇报材料: "
+                      f"{out / 'city_summary.pptx'}")
         for county, reason in failures.items():
             errors.print(f"[yellow]county {county} failed:[/] {reason}")
         if failures:

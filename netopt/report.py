@@ -446,8 +446,9 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
               "recommendations": placed_by(advice, towns_at, "town_id", coords)}
     stem = file_stem(f"county_{summary['county_id'].iloc[0]}_{county}")
     mine = None if new_sites is None else new_sites[new_sites["county"] == county]
+    picture = None if city is None else _county_map(cov, county, city, mine)
     body = (f"<h2>概况 Summary</h2>{_html_fields(summary)}"
-            + ("" if city is None else _county_map(cov, county, city, mine))
+            + ("" if city is None else _county_picture(picture, county))
             + f"<h2>服务不足乡镇 Underserved towns ({len(advice)})</h2>{_html_table(advice.head(30))}")
     if mine is not None:
         sheets["new_sites"] = _sites_located(mine, coords)
@@ -470,7 +471,15 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
                        note=escape(" ".join([*notes, cov.attribution])))
     return [write_atomic(out / f"{stem}.html", lambda p: p.write_text(page, encoding="utf-8")),
             write_atomic(out / f"{stem}.xlsx", lambda p: write_workbook(p, sheets)),
-            _county_kmz(cov, county, out / f"{stem}.kmz", mine)]
+            _county_kmz(cov, county, out / f"{stem}.kmz", mine), *_map_file(out / f"{stem}.png", picture)]
+
+
+def _map_file(path: Path, picture: bytes | None) -> list[Path]:
+    """A report's map as a PNG of its own, for the analyst's slides; none (and an earlier run's gone) without."""
+    if picture is None:
+        path.unlink(missing_ok=True)
+        return []
+    return [write_atomic(path, lambda p: p.write_bytes(picture))]
 
 
 def _county_kmz(cov: Coverage, county: str, path: Path, new_sites: pd.DataFrame | None) -> Path:
@@ -483,27 +492,33 @@ def _county_kmz(cov: Coverage, county: str, path: Path, new_sites: pd.DataFrame 
     return write_field_kmz(path, layers, HEADERS_ZH, descriptions)[0]
 
 
-def _county_map(cov: Coverage, county: str, city: Dataset, new_sites: pd.DataFrame | None) -> str:
-    """The county on a static map (towns by coverage, branches, suggested new branches green and numbered) as an
-    inline picture."""
+def _county_map(cov: Coverage, county: str, city: Dataset, new_sites: pd.DataFrame | None) -> bytes | None:
+    """The county on a static map (towns by coverage, branches, suggested new branches green and numbered) as a
+    PNG; None where it has no boundary, towns or branches."""
     from dataclasses import replace
 
     ours = (city.counties["name"] == county).to_numpy()
     area = Dataset(city.counties[ours], city.towns[city.towns["county"] == county],
                    cov.branches[cov.branches["county"] == county])
     if not (area.counties.geometry.notna().any() or len(area.towns) or len(area.branches)):
-        return (f"<p>无地图：{escape(county)} 在区县表中无边界，也无乡镇或网点。 No map: {escape(county)} has no "
-                "boundary in the counties table, and no towns or branches.</p>")
+        return None
     measured = replace(cov, towns=cov.towns[cov.towns["county"] == county], branches=area.branches)
     pinyin = area.counties.get("name_pinyin", pd.Series(dtype=object)).dropna().astype(str).head(1).str.cat()
     # what the title keeps where no CJK font is installed: the pinyin, else the county's code
     latin = pinyin or str(cov.by_county.loc[cov.by_county["county"] == county, "county_id"].iloc[0])
-    return _inline_map(area, measured, f"{county} {latin} 网点覆盖 coverage", new_sites)
+    return _map_png(area, measured, f"{county} {latin} 网点覆盖 coverage", new_sites)
 
 
-def _inline_map(area: Dataset, measured: Coverage, title: str, new_sites: pd.DataFrame | None) -> str:
-    """maps.static_map of `area` as an <img> holding the PNG, so the page stays one file that opens offline."""
-    import base64
+def _county_picture(picture: bytes | None, county: str) -> str:
+    """A county page's map, or why it has none."""
+    if picture is None:
+        return (f"<p>无地图：{escape(county)} 在区县表中无边界，也无乡镇或网点。 No map: {escape(county)} has no "
+                "boundary in the counties table, and no towns or branches.</p>")
+    return _inline_picture(picture, f"{county} 网点覆盖 coverage")
+
+
+def _map_png(area: Dataset, measured: Coverage, title: str, new_sites: pd.DataFrame | None) -> bytes:
+    """maps.static_map of `area` (with `new_sites` green and numbered) as a PNG."""
     import tempfile
 
     from netopt.maps import static_map
@@ -512,8 +527,15 @@ def _inline_map(area: Dataset, measured: Coverage, title: str, new_sites: pd.Dat
     with tempfile.TemporaryDirectory() as folder:
         path = static_map(area, Path(folder) / "map.png", coverage=measured, title=title, sites=suggested,
                           selected=None if suggested is None else list(suggested["site_id"]))
-        picture = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<p><img alt="{escape(title)}" style="max-width:100%" src="data:image/png;base64,{picture}"></p>'
+        return path.read_bytes()
+
+
+def _inline_picture(picture: bytes, title: str) -> str:
+    """A PNG as an <img> holding it, so the page stays one file that opens offline."""
+    import base64
+
+    data = base64.b64encode(picture).decode("ascii")
+    return f'<p><img alt="{escape(title)}" style="max-width:100%" src="data:image/png;base64,{data}"></p>'
 
 
 def _sites_located(sites: pd.DataFrame, coords: str) -> pd.DataFrame:
@@ -540,15 +562,21 @@ def _new_sites_section(new_sites: pd.DataFrame) -> str:
 
 def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
                 rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None,
-                city: Dataset | None = None, coords: str = "wgs84") -> list[Path]:
+                city: Dataset | None = None, coords: str = "wgs84",
+                county_maps: dict[str, bytes] | None = None) -> list[Path]:
     """The city-wide summary: with `city` (the Dataset measured) a map of the city, by region and by county, the
     most underserved towns, with `new_sites` each county's suggested new branches, any failed county, and with
     `rivals` our coverage beside every bank's by region and the towns only a rival reaches (places with their
-    lon/lat in `coords` in the workbook)."""
+    lon/lat in `coords` in the workbook); as a page, a workbook, and slides for the meeting (deck.meeting_deck,
+    with a slide per county and its map from `county_maps`, PNGs by county name), and the map as a PNG."""
+    from netopt.deck import meeting_deck
+
     out = _out_folder(out_dir)
     failed = pd.DataFrame({"county": list(failures), "error": list(failures.values())})
     unnumbered = None if new_sites is None else new_sites.drop(columns="rank")  # ranks repeat across counties
-    body = ("" if city is None else _inline_map(city, cov, "城市 City 网点覆盖 coverage", unnumbered))
+    title = "城市 City 网点覆盖 coverage"
+    picture = None if city is None else _map_png(city, cov, title, unnumbered)
+    body = "" if picture is None else _inline_picture(picture, title)
     body += (f"<h2>区域 By region</h2>{_html_table(cov.by_region.round(3))}"
             f"<p>核心城区与县域覆盖率差 core − county coverage gap: {cov.core_county_gap_pp:+.1f} pp</p>"
             f"<h2>区县 By county</h2>{_html_table(cov.by_county.round(3))}"
@@ -570,7 +598,10 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
                  f"<h2>仅他行覆盖的乡镇 Towns only another bank reaches</h2>{_html_table(rivals.rival_only.head(20))}")
     page = PAGE.format(title="城市汇总 City summary", body=body, note=escape(" ".join([*cov.notes, cov.attribution])))
     return [write_atomic(out / "city_summary.html", lambda p: p.write_text(page, encoding="utf-8")),
-            write_atomic(out / "city_summary.xlsx", lambda p: write_workbook(p, sheets))]
+            write_atomic(out / "city_summary.xlsx", lambda p: write_workbook(p, sheets)),
+            meeting_deck(cov, out / "city_summary.pptx", city_map=picture, county_maps=county_maps,
+                         new_sites=new_sites, rivals=rivals, failures=failures),
+            *_map_file(out / "city_summary.png", picture)]
 
 
 def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.DataFrame | None = None,
@@ -579,17 +610,21 @@ def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.Da
     """A report per county plus the city summary; a county that fails is recorded and the others go on. With
     `rivals` (competition.rival_coverage of our bank's `cov` and every bank's) each report compares them; with
     `new_sites` (planning.suggest_new_sites) each lists its county's; with `city` (the Dataset measured) each
-    opens with a map of its county."""
+    opens with a map of its county, also written as a PNG and shown on the county's slide in the city's deck."""
     _out_folder(out_dir)
     _check_type_plan(plan)
     written: list[Path] = []
     failures: dict[str, str] = {}
+    county_maps: dict[str, bytes] = {}
     for county in cov.by_county["county"]:
         try:
-            written += county_report(cov, county, out_dir, plan, rivals, new_sites, city, coords)
+            files = county_report(cov, county, out_dir, plan, rivals, new_sites, city, coords)
         except Exception as err:  # one bad county must not stop the batch; its reason goes in the summary
             failures[county] = f"{type(err).__name__}: {err}"
+        else:
+            written += files
+            county_maps.update({county: path.read_bytes() for path in files if path.suffix == ".png"})
         if progress is not None:
             progress()
-    written += city_report(cov, out_dir, failures, rivals, new_sites, city, coords)
+    written += city_report(cov, out_dir, failures, rivals, new_sites, city, coords, county_maps)
     return written, failures

@@ -1,0 +1,329 @@
+"""Meeting slides 汇报材料: a coverage diagnosis as a PowerPoint deck — key figures, maps and tables, bilingual."""
+from __future__ import annotations
+
+import datetime
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from netopt.competition import RivalCoverage
+from netopt.coverage import Coverage
+from netopt.io import write_atomic
+
+SLIDE_WIDTH_IN, SLIDE_HEIGHT_IN = 13.333, 7.5  # 16:9, as PowerPoint and WPS start a deck
+MARGIN_IN = 0.45
+TABLE_TOP_IN, TABLE_BOTTOM_IN = 1.25, 7.1  # a longer table (a province's counties) goes on over slides: 续 cont.
+CELL_MARGIN_PT, LINE_SPACING = 14.4, 1.2  # a table cell's left and right margins together; a line's height per pt
+NOTE_CHARACTERS_PER_SLIDE = 1400
+TOWNS_SHOWN, COUNTY_TOWNS_SHOWN = 10, 4  # the city's most underserved towns on their slide; a county's on its own
+TITLE_COLOUR, MUTED_COLOUR, HEADER_FILL = (0x1F, 0x3A, 0x5F), (0x59, 0x59, 0x59), (0xDC, 0xE6, 0xF0)
+
+REGION_SLIDE_COLUMNS = ["region_type", "counties", "population_wan", "branches", "coverage_rate_pct",
+                        "residents_per_branch_wan", "branches_per_100km2", "mean_distance_to_branch_km"]
+COUNTY_SLIDE_COLUMNS = ["county", "region_type", "population_wan", "gdp_yi", "branches", "coverage_rate_pct",
+                        "residents_per_branch_wan", "branches_per_100km2"]
+TOWN_SLIDE_COLUMNS = ["name", "county", "population_wan", "unserved_wan", "unserved_share_pct", "nearest_branch_km",
+                      "reason"]
+SITE_SLIDE_COLUMNS = ["county", "rank", "name", "adds_covered_wan", "reaches"]
+RIVAL_SLIDE_COLUMNS = ["region_type", "branches_ours", "branches_all", "our_branch_share_pct", "coverage_ours_pct",
+                       "coverage_all_pct", "behind_pp"]
+SLIDE_LABELS = {"unserved_wan": "未覆盖人口(万人)"}  # beside report.HEADERS_ZH: a town's residents in 万人 on a slide
+
+
+def meeting_deck(cov: Coverage, path: str | Path, title: str = "网点覆盖诊断 Branch coverage diagnosis",
+                 city_map: bytes | None = None, county_maps: dict[str, bytes] | None = None,
+                 new_sites: pd.DataFrame | None = None, rivals: RivalCoverage | None = None,
+                 failures: dict[str, str] | None = None) -> Path:
+    """The diagnosis `cov` as slides for the planning meeting (.pptx, 16:9; PowerPoint and WPS open it): the key
+    figures and what stands out, the city's map (`city_map`, a PNG), coverage by region and by county, the most
+    underserved towns, with `new_sites` (planning.suggest_new_sites) where new branches would cover most, with
+    `rivals` (competition.rival_coverage) ours beside every bank's, a slide per county (its map from
+    `county_maps`, PNGs by county name, where given), any county whose report `failures` lists, and how coverage
+    was measured. Text stays text, so Chinese shows in PowerPoint whatever fonts this machine has."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    deck.slide_width, deck.slide_height = Inches(SLIDE_WIDTH_IN), Inches(SLIDE_HEIGHT_IN)
+    _title_slide(deck, cov, title)
+    _key_figures_slide(deck, cov, new_sites, failures or {})
+    if city_map is not None:
+        _map_slide(deck, "城市网点覆盖 The city's coverage", city_map, _region_lines(cov))
+    _table_slides(deck, "分区域 Coverage by region", _shown(cov.by_region, REGION_SLIDE_COLUMNS))
+    _table_slides(deck, "分区县 Coverage by county", _shown(cov.by_county, COUNTY_SLIDE_COLUMNS))
+    _table_slides(deck, f"服务不足乡镇 The {TOWNS_SHOWN} most underserved towns",
+                  _shown(_towns_in_wan(cov.underserved_towns).head(TOWNS_SHOWN), TOWN_SLIDE_COLUMNS))
+    if new_sites is not None and len(new_sites):
+        _table_slides(deck, "建议新设网点 Where new branches would cover most",
+                      _shown(new_sites, SITE_SLIDE_COLUMNS))
+    if rivals is not None:
+        _table_slides(deck, "我行与全部银行 Ours against every bank", _shown(rivals.by_region, RIVAL_SLIDE_COLUMNS))
+    for county in cov.by_county["county"]:
+        _county_slide(deck, cov, county, (county_maps or {}).get(county))
+    if failures:
+        _text_slides(deck, "未完成区县 Counties whose report failed", [f"{c}: {why}" for c, why in failures.items()])
+    _text_slides(deck, "说明 How coverage was measured", [*cov.notes, cov.attribution])
+    return write_atomic(path, lambda p: deck.save(str(p)))
+
+
+def _title_slide(deck, cov: Coverage, title: str) -> None:
+    people = float(cov.by_region["population"].sum())
+    towns = cov.towns["town_id"].nunique() if "town_id" in cov.towns else len(cov.towns)
+    lines = [f"{len(cov.by_county):,} 个区县 counties · {towns:,} 乡镇 towns · {len(cov.branches):,} 网点 branches · "
+             f"{people / 1e4:,.1f} 万人 residents", _settings_line(cov),
+             f"{datetime.date.today():%Y-%m-%d} · netopt"]
+    slide = _blank(deck)
+    _text(slide, [title], (MARGIN_IN, 2.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 1.2), 36, bold=True, colour=TITLE_COLOUR)
+    _text(slide, lines, (MARGIN_IN, 3.6, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 2.0), 18, colour=MUTED_COLOUR)
+
+
+def _settings_line(cov: Coverage) -> str:
+    """How coverage was measured, as the console says it, in the deck's words."""
+    said = cov.settings.describe()
+    return f"覆盖口径 {said[:1].upper()}{said[1:]}"
+
+
+def _key_figures_slide(deck, cov: Coverage, new_sites: pd.DataFrame | None, failures: dict[str, str]) -> None:
+    """Six figures in boxes, then what stands out: the least covered county, the most underserved town, the core
+    − county gap, and what the suggested new branches bring."""
+    slide = _slide(deck, "要点 Key figures")
+    people = float(cov.by_region["population"].sum())
+    covered = float(cov.by_region["covered_population"].sum())
+    rate = cov.by_region.set_index("region_type")["coverage_rate_pct"]
+    figures = [("常住人口 Residents", f"{people / 1e4:,.1f} 万人"), ("网点 Branches", f"{len(cov.branches):,}"),
+               ("覆盖率 Coverage", f"{100 * covered / people:.1f}%" if people > 0 else "—"),
+               ("万人/网点 万 residents per branch",
+                f"{people / 1e4 / len(cov.branches):,.2f}" if len(cov.branches) else "—"),
+               *((f"{_region_zh(kind)} {kind}", f"{value:.1f}%") for kind, value in rate.dropna().items()),
+               ("服务不足乡镇 Underserved towns", f"{len(cov.underserved_towns):,}")][:8]
+    width = (SLIDE_WIDTH_IN - 2 * MARGIN_IN) / 4
+    for k, (label, value) in enumerate(figures):
+        left, top = MARGIN_IN + (k % 4) * width, 1.3 + (k // 4) * 1.6
+        _text(slide, [value], (left, top, width - 0.15, 0.8), 30, bold=True, colour=TITLE_COLOUR)
+        _text(slide, [label], (left, top + 0.8, width - 0.15, 0.5), 13, colour=MUTED_COLOUR)
+    _text(slide, _findings(cov, new_sites, failures), (MARGIN_IN, 4.7, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 2.5), 16)
+
+
+def _findings(cov: Coverage, new_sites: pd.DataFrame | None, failures: dict[str, str]) -> list[str]:
+    """What stands out, one line each, Chinese then English."""
+    lines = []
+    counties = cov.by_county.dropna(subset=["coverage_rate_pct"])
+    if len(counties):
+        least = counties.loc[counties["coverage_rate_pct"].idxmin()]
+        lines.append(f"• 覆盖率最低的区县：{least['county']} {least['coverage_rate_pct']:.1f}% — the least covered county")
+    gap = cov.core_county_gap_pp
+    if gap == gap:
+        lines.append(f"• 核心城区与县域覆盖率差 {gap:+.1f} 个百分点 — core minus county coverage, percentage points")
+    if len(cov.underserved_towns):
+        town = cov.underserved_towns.iloc[0]
+        lines.append(f"• 最需关注：{town['name']}（{town['county']}），{town['unserved_population'] / 1e4:,.1f} 万人"
+                     "在服务范围外 — the most residents out of reach")
+    if new_sites is not None and len(new_sites):
+        counties_of = new_sites.drop_duplicates("county")
+        gained = float((counties_of["covered_wan_after"] - counties_of["covered_wan_today"]).sum())
+        lines.append(f"• 建议新设 {len(new_sites)} 个网点，新增覆盖 {gained:,.1f} 万人 — new branches suggested and the "
+                     "residents they bring within reach")
+    if failures:
+        lines.append(f"• {len(failures)} 个区县报告未完成 — counties whose report failed: {', '.join(failures)}")
+    return lines
+
+
+def _region_zh(kind) -> str:
+    from netopt._schema import REGION_ZH
+
+    return REGION_ZH.get(kind, "")
+
+
+def _region_lines(cov: Coverage) -> list[str]:
+    """Each region type's coverage and residents per branch, for beside the city's map."""
+    lines = []
+    for row in cov.by_region.itertuples():
+        share = "—" if pd.isna(row.coverage_rate_pct) else f"{row.coverage_rate_pct:.1f}%"
+        lines += [f"{_region_zh(row.region_type)} {row.region_type}", f"覆盖率 coverage {share}",
+                  f"{row.population_wan:,.1f} 万人 · {row.branches:,} 网点 branches", ""]
+    return lines
+
+
+def _towns_in_wan(towns: pd.DataFrame) -> pd.DataFrame:
+    """Underserved towns with their residents and those out of reach in 万人, as a slide shows them."""
+    return pd.DataFrame(towns).assign(population_wan=towns["population"] / 1e4,
+                                      unserved_wan=towns["unserved_population"] / 1e4)
+
+
+def _shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The slide's columns of `frame` that it has and that hold a value (no column of GDP nobody gave)."""
+    table = pd.DataFrame(frame)[[c for c in columns if c in frame.columns]]
+    return table.loc[:, (table.notna() & table.ne("unknown")).any() | table.empty]
+
+
+def _cell_text(column: str, value) -> str:
+    from netopt.report import _figure_text
+
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return _figure_text(column, value)
+
+
+def _table_slides(deck, title: str, table: pd.DataFrame) -> None:
+    """`table` on as many slides as its rows need (by their height, long names wrapping), headers in Chinese over
+    English."""
+    from netopt.report import HEADERS_ZH
+
+    labels = {**HEADERS_ZH, **SLIDE_LABELS}
+    headers = [f"{labels.get(c, '')}\n{c}".strip() for c in table.columns]
+    rows = [[_cell_text(c, value) for c, value in zip(table.columns, row)] for row in table.itertuples(index=False)]
+    if not rows:
+        _text(_slide(deck, title), ["无 None"], (MARGIN_IN, 1.3, 6, 0.6), 16, colour=MUTED_COLOUR)
+        return
+    size = 12 if len(headers) <= 7 else 11
+    widths = _column_widths(headers, rows)
+    heights = [_row_height(headers, widths, size - 1), *(_row_height(row, widths, size) for row in rows)]
+    for k, page in enumerate(_pages(list(zip(rows, heights[1:])), heights[0])):
+        _table(_slide(deck, title + (" (续 cont.)" if k else "")), [(headers, heights[0]), *page], widths, size)
+
+
+def _column_widths(headers: list[str], rows: list[list[str]]) -> list[float]:
+    """Each column's width (inches) across the slide, as its widest cell asks, up to a third of the slide."""
+    from netopt.report import _display_width
+
+    wide = [min(max(4, *(_display_width(line) for text in [header, *(row[k] for row in rows)]
+                         for line in text.split("\n"))), 60) for k, header in enumerate(headers)]
+    room = SLIDE_WIDTH_IN - 2 * MARGIN_IN
+    return [room * width / sum(wide) for width in wide]
+
+
+def _row_height(texts: list[str], widths: list[float], size: int) -> float:
+    """How tall (inches) a row of a table stands once its cells wrap to their column's width."""
+    from netopt.report import _display_width
+
+    def lines(text: str, width_in: float) -> int:
+        per_line = max((width_in * 72 - CELL_MARGIN_PT) / (size / 2), 1)  # half a point-size per narrow character
+        return sum(max(1, -(-_display_width(line) // int(per_line))) for line in text.split("\n"))
+
+    tallest = max(lines(text, width) for text, width in zip(texts, widths))
+    return (tallest * size * LINE_SPACING + 7.2) / 72
+
+
+def _pages(rows: list[tuple[list[str], float]], header_in: float) -> list[list[tuple[list[str], float]]]:
+    """Rows (texts, height in inches) split into slides' worth: as many as fit under the header between the
+    table's top and bottom."""
+    room = TABLE_BOTTOM_IN - TABLE_TOP_IN - header_in
+    pages: list[list] = [[]]
+    used = 0.0
+    for row in rows:
+        if pages[-1] and used + row[1] > room:
+            pages.append([])
+            used = 0.0
+        pages[-1].append(row)
+        used += row[1]
+    return pages
+
+
+def _table(slide, rows: list[tuple[list[str], float]], widths: list[float], points: int) -> None:
+    """A table across the slide in columns of `widths` (inches) of `rows` (texts, height in inches; the header
+    first), figures right-aligned."""
+    from pptx.dml.color import RGBColor
+    from pptx.enum.text import PP_ALIGN
+    from pptx.util import Inches, Pt
+
+    shape = slide.shapes.add_table(len(rows), len(widths), Inches(MARGIN_IN), Inches(TABLE_TOP_IN),
+                                   Inches(sum(widths)), Inches(sum(height for _, height in rows)))
+    size = Pt(points)
+    for k, width in enumerate(widths):
+        shape.table.columns[k].width = Inches(width)
+    for r, (texts, height) in enumerate(rows):
+        shape.table.rows[r].height = Inches(height)
+        for k, text in enumerate(texts):
+            cell = shape.table.cell(r, k)
+            cell.text = text
+            figure = r > 0 and _is_figure(text)
+            for paragraph in cell.text_frame.paragraphs:
+                paragraph.alignment = PP_ALIGN.RIGHT if figure else PP_ALIGN.LEFT
+                for run in paragraph.runs:
+                    run.font.size = size if r else Pt(size.pt - 1)
+                    run.font.bold = r == 0
+                    run.font.color.rgb = RGBColor(*((0x20,) * 3))
+            if r == 0:
+                cell.fill.solid()
+                cell.fill.fore_color.rgb = RGBColor(*HEADER_FILL)
+
+
+def _is_figure(text: str) -> bool:
+    """Whether a cell's text is a number as _figure_text writes them (1,234.56, -0.5)."""
+    return text.replace(",", "").replace(".", "", 1).lstrip("-+").isdigit()
+
+
+def _county_slide(deck, cov: Coverage, county: str, picture: bytes | None) -> None:
+    """A county on one slide: its map on the left where there is one, its figures and most underserved towns."""
+    row = cov.by_county[cov.by_county["county"] == county].iloc[0]
+    slide = _slide(deck, f"{county} 网点覆盖 coverage")
+    share = "—" if pd.isna(row["coverage_rate_pct"]) else f"{row['coverage_rate_pct']:.1f}%"
+    per_branch = "—" if pd.isna(row["residents_per_branch_wan"]) else f"{row['residents_per_branch_wan']:,.2f}"
+    towns = cov.underserved_towns[cov.underserved_towns["county"] == county]
+    lines = [f"{_region_zh(row['region_type'])} {row['region_type']}".strip(),
+             f"常住人口 residents {row['population_wan']:,.1f} 万人", f"网点 branches {int(row['branches']):,}",
+             f"覆盖率 coverage {share}", f"万人/网点 万 residents per branch {per_branch}",
+             f"服务不足乡镇 underserved towns {len(towns):,}", ""]
+    lines += [f"• {town['name']} {town['population'] / 1e4:,.1f} 万人：{town['reason']}"
+              for _, town in towns.head(COUNTY_TOWNS_SHOWN).iterrows()]
+    if picture is None:
+        _text(slide, lines, (MARGIN_IN, 1.3, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 5.8), 16)
+        return
+    _picture(slide, picture, (MARGIN_IN, 1.2, 6.9, 6.0))
+    _text(slide, lines, (7.6, 1.3, SLIDE_WIDTH_IN - 7.6 - MARGIN_IN, 5.8), 14)
+
+
+def _map_slide(deck, title: str, picture: bytes, lines: list[str]) -> None:
+    slide = _slide(deck, title)
+    _picture(slide, picture, (MARGIN_IN, 1.2, 6.9, 6.0))
+    _text(slide, lines, (7.6, 1.3, SLIDE_WIDTH_IN - 7.6 - MARGIN_IN, 5.8), 16)
+
+
+def _text_slides(deck, title: str, paragraphs: list[str]) -> None:
+    """Paragraphs of text on as many slides as they need."""
+    pages: list[list[str]] = [[]]
+    for paragraph in filter(None, paragraphs):
+        if pages[-1] and sum(map(len, pages[-1])) + len(paragraph) > NOTE_CHARACTERS_PER_SLIDE:
+            pages.append([])
+        pages[-1].append(paragraph)
+    for k, page in enumerate(pages):
+        slide = _slide(deck, title + (" (续 cont.)" if k else ""))
+        _text(slide, page, (MARGIN_IN, 1.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 6.0), 12, colour=MUTED_COLOUR)
+
+
+def _blank(deck):
+    return deck.slides.add_slide(deck.slide_layouts[6])  # the default template's blank layout
+
+
+def _slide(deck, title: str):
+    """A blank slide with its title at the top."""
+    slide = _blank(deck)
+    _text(slide, [title], (MARGIN_IN, 0.3, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 0.8), 26, bold=True, colour=TITLE_COLOUR)
+    return slide
+
+
+def _text(slide, lines: list[str], box: tuple[float, float, float, float], size: int, bold: bool = False,
+          colour: tuple[int, int, int] = (0x20, 0x20, 0x20)) -> None:
+    """Lines of text in a box (left, top, width, height in inches), wrapped."""
+    from pptx.dml.color import RGBColor
+    from pptx.util import Inches, Pt
+
+    frame = slide.shapes.add_textbox(*map(Inches, box)).text_frame
+    frame.word_wrap = True
+    for k, line in enumerate(lines):
+        paragraph = frame.paragraphs[0] if k == 0 else frame.add_paragraph()
+        run = paragraph.add_run()
+        run.text = line
+        run.font.size, run.font.bold, run.font.color.rgb = Pt(size), bold, RGBColor(*colour)
+
+
+def _picture(slide, png: bytes, box: tuple[float, float, float, float]) -> None:
+    """A picture as large as fits the box, its proportions kept."""
+    from PIL import Image
+    from pptx.util import Inches
+
+    width, height = Image.open(io.BytesIO(png)).size
+    left, top, room_w, room_h = box
+    scale = min(room_w / width, room_h / height)
+    slide.shapes.add_picture(io.BytesIO(png), Inches(left), Inches(top), Inches(width * scale), Inches(height * scale))

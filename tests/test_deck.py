@@ -1,0 +1,137 @@
+"""The meeting's slides (city_summary.pptx): the diagnosis's figures, maps and tables, every row on a slide."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pptx import Presentation
+from pptx.util import Inches
+
+import netopt as no
+import netopt.deck as deck
+import netopt.report as report
+from netopt._errors import InputError
+
+
+@pytest.fixture(scope="module")
+def city():
+    return no.load_sample()
+
+
+@pytest.fixture(scope="module")
+def coverage(city):
+    return no.analyze_coverage(city, radius_km={"core": 1.2, "county": 3.5})
+
+
+@pytest.fixture(scope="module")
+def reports(coverage, city, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reports")
+    written, failures = report.batch_reports(coverage, folder, city=city)
+    assert failures == {}
+    return folder, written
+
+
+def _titles(slides) -> list[str]:
+    return [slide.shapes[0].text_frame.text for slide in slides]
+
+
+def _texts(slide) -> str:
+    return "\n".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
+
+
+def _table_rows(slides, title: str) -> list[list[str]]:
+    """The body rows of the tables on the slides titled `title` (and its continuations), in order."""
+    rows = []
+    for slide in slides:
+        if slide.shapes[0].text_frame.text.startswith(title):
+            table = next(shape.table for shape in slide.shapes if shape.has_table)
+            rows += [[cell.text for cell in row.cells] for row in list(table.rows)[1:]]
+    return rows
+
+
+def test_the_city_deck_says_what_the_diagnosis_found(coverage, reports):
+    """city_summary.pptx: the key figures as the diagnosis has them, the city's map, every county's row, the ten
+    most underserved towns, a slide per county with its map, and how coverage was measured."""
+    folder, written = reports
+    assert folder / "city_summary.pptx" in written
+    slides = list(Presentation(str(folder / "city_summary.pptx")).slides)
+    counties = coverage.by_county["county"].tolist()
+    assert _titles(slides) == ["网点覆盖诊断 Branch coverage diagnosis", "要点 Key figures",
+                               "城市网点覆盖 The city's coverage", "分区域 Coverage by region",
+                               "分区县 Coverage by county", "服务不足乡镇 The 10 most underserved towns",
+                               *(f"{county} 网点覆盖 coverage" for county in counties),
+                               "说明 How coverage was measured"]
+    people, covered = coverage.by_region[["population", "covered_population"]].sum()
+    figures = _texts(slides[1])
+    assert f"{people / 1e4:,.1f} 万人" in figures and f"{100 * covered / people:.1f}%" in figures
+    assert f"{coverage.core_county_gap_pp:+.1f} 个百分点" in figures
+    least = coverage.by_county.loc[coverage.by_county["coverage_rate_pct"].idxmin()]
+    assert f"覆盖率最低的区县：{least['county']} {least['coverage_rate_pct']:.1f}%" in figures
+    assert [row[0] for row in _table_rows(slides, "分区县")] == counties
+    towns = _table_rows(slides, "服务不足乡镇")
+    assert [row[0] for row in towns] == coverage.underserved_towns["name"].head(10).tolist()
+    first = coverage.underserved_towns.iloc[0]
+    assert towns[0][3] == report.decimal_text(round(first["unserved_population"] / 1e4, 2))  # 万人, two decimals
+    maps = [slide for slide in slides if any(shape.shape_type == 13 for shape in slide.shapes)]  # 13: a picture
+    assert len(maps) == 1 + len(counties)
+    pictures = [f"county_{row.county_id}_{row.county}.png" for row in coverage.by_county.itertuples()]
+    assert all((folder / name).read_bytes()[:4] == b"\x89PNG" for name in ["city_summary.png", *pictures])
+    assert coverage.notes[0] in _texts(slides[-1])
+
+
+def test_every_table_and_picture_stays_on_its_slide(reports):
+    """No shape reaches past the slide's edge: the tables' rows as tall as they are set, the maps fitted."""
+    folder, _ = reports
+    shown = Presentation(str(folder / "city_summary.pptx"))
+    for slide in shown.slides:
+        for shape in slide.shapes:
+            height = sum(row.height for row in shape.table.rows) if shape.has_table else shape.height
+            assert shape.left + shape.width <= shown.slide_width and shape.top + height <= shown.slide_height
+
+
+def test_a_long_table_goes_on_over_slides_in_order(tmp_path: Path):
+    """A province's hundred towns with some long names: every row once, in order, over as many slides as their
+    height needs, each table ending above the slide's foot, its header on every slide."""
+    rng = np.random.default_rng(5)
+    names = [f"中国农业银行股份有限公司合肥长江西路支行营业部{i}号" if i % 6 == 0 else f"镇{i}" for i in range(100)]
+    table = pd.DataFrame({"name": names, "county": "蜀山区", "population_wan": rng.random(100) * 30,
+                          "nearest_branch_km": rng.random(100) * 5})
+    shown = Presentation()
+    shown.slide_width, shown.slide_height = Inches(deck.SLIDE_WIDTH_IN), Inches(deck.SLIDE_HEIGHT_IN)
+    deck._table_slides(shown, "服务不足乡镇", table)
+    slides = list(shown.slides)
+    assert len(slides) > 5 and _titles(slides)[1] == "服务不足乡镇 (续 cont.)"
+    assert [row[0] for row in _table_rows(slides, "服务不足乡镇")] == names
+    for slide in slides:
+        grid = next(shape.table for shape in slide.shapes if shape.has_table)
+        assert grid.cell(0, 0).text == "名称\nname"
+        assert Inches(deck.TABLE_TOP_IN) + sum(row.height for row in grid.rows) <= Inches(deck.TABLE_BOTTOM_IN)
+
+
+def test_new_branches_rivals_and_failed_counties_have_their_slides(coverage, tmp_path: Path):
+    """With suggested new branches, rivals and a failed county the deck says each — and without a city no map."""
+    from netopt.competition import RivalCoverage
+
+    sites = pd.DataFrame({"county": ["长丰县", "长丰县"], "rank": [1, 2], "name": ["罗塘乡", "吴山镇"],
+                          "adds_covered_wan": [7.07, 5.4], "reaches": ["罗塘乡", "吴山镇"],
+                          "covered_wan_today": [51.6, 51.6], "covered_wan_after": [64.1, 64.1]})
+    rivals = RivalCoverage(pd.DataFrame({"region_type": ["core"], "branches_ours": [10], "branches_all": [40],
+                                         "coverage_ours_pct": [20.0], "coverage_all_pct": [60.0]}),
+                           pd.DataFrame(), pd.DataFrame())
+    path = deck.meeting_deck(coverage, tmp_path / "plan.pptx", new_sites=sites, rivals=rivals,
+                             failures={"庐江县": "ValueError: broken"})
+    slides = list(Presentation(str(path)).slides)
+    assert _table_rows(slides, "建议新设网点")[1][2] == "吴山镇"
+    assert _table_rows(slides, "我行与全部银行") == [["核心城区 core", "10", "40", "20", "60"]]
+    assert "建议新设 2 个网点，新增覆盖 12.5 万人" in _texts(slides[1])
+    assert "庐江县: ValueError: broken" in _texts(slides[-2]) and "1 个区县报告未完成" in _texts(slides[1])
+    assert not any(shape.shape_type == 13 for slide in slides for shape in slide.shapes)
+
+
+def test_a_deck_that_cannot_be_written_leaves_nothing(coverage, tmp_path: Path):
+    (tmp_path / "taken").write_text("a file, not a folder")
+    with pytest.raises(InputError, match="taken"):
+        deck.meeting_deck(coverage, tmp_path / "taken" / "city.pptx")
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]
