@@ -3472,19 +3472,23 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
 def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame, record: list,
                       radius: str) -> list[Path]:
     """compare's tables as CSVs — the scenarios, the towns differing, each plan's new and closed branches —, a
-    workbook after the summary `record` (item, value) and the chart (coverage within `radius`, in words)."""
+    workbook after the summary `record` (item, value), the chart (coverage within `radius`, in words) and the
+    slides for the meeting (compare.pptx)."""
+    from netopt.deck import comparison_deck
     from netopt.maps import compare_chart
     from netopt.report import bilingual, rounded
 
     labels = {column: "覆盖人口(万人)" for column in towns.columns if column.startswith("covered_wan ")}
     shown = bilingual(rounded(towns, 4), labels)  # lon/lat to 6 decimals
+    chart = compare_chart(scenarios, out / "compare.png", radius)
+    said = [f"{item}: {value}" for item, value in record if not item.startswith("command")]
     return [_write_csv(bilingual(scenarios.round(3)), out / "compare_scenarios.csv"),
             _write_csv(shown, out / "compare_towns.csv"),
             _write_csv(bilingual(changes), out / "compare_changes.csv"),
             _summary_workbook(out / "compare.xlsx", record, {"scenarios 方案比选": scenarios.round(3),
                                                              "towns differing 差异乡镇": shown,
                                                              "changes 方案变化": changes}),
-            compare_chart(scenarios, out / "compare.png", radius)]
+            chart, comparison_deck(out / "compare.pptx", scenarios, towns, changes, chart.read_bytes(), said)]
 
 
 def _read_plans(paths: list[Path], names: list[str], coords: str, bank: Optional[str], city: Dataset) -> dict:

@@ -28,7 +28,8 @@ TOWN_SLIDE_COLUMNS = ["name", "county", "population_wan", "unserved_wan", "unser
 SITE_SLIDE_COLUMNS = ["county", "rank", "name", "adds_covered_wan", "reaches"]
 RIVAL_SLIDE_COLUMNS = ["region_type", "branches_ours", "branches_all", "our_branch_share_pct", "coverage_ours_pct",
                        "coverage_all_pct", "behind_pp"]
-SLIDE_LABELS = {"unserved_wan": "未覆盖人口(万人)"}  # beside report.HEADERS_ZH: a town's residents in 万人 on a slide
+SLIDE_LABELS = {"unserved_wan": "未覆盖人口(万人)", "measure": "指标"}  # beside report.HEADERS_ZH, a slide's own
+DIFFERING_TOWNS_SHOWN, CHANGES_SHOWN = 15, 48  # of compare's towns and changes; every one is in compare.xlsx
 
 
 def meeting_deck(cov: Coverage, path: str | Path, title: str = "网点覆盖诊断 Branch coverage diagnosis",
@@ -41,11 +42,7 @@ def meeting_deck(cov: Coverage, path: str | Path, title: str = "网点覆盖诊�
     `rivals` (competition.rival_coverage) ours beside every bank's, a slide per county (its map from
     `county_maps`, PNGs by county name, where given), any county whose report `failures` lists, and how coverage
     was measured. Text stays text, so Chinese shows in PowerPoint whatever fonts this machine has."""
-    from pptx import Presentation
-    from pptx.util import Inches
-
-    deck = Presentation()
-    deck.slide_width, deck.slide_height = Inches(SLIDE_WIDTH_IN), Inches(SLIDE_HEIGHT_IN)
+    deck = _new_deck()
     _title_slide(deck, cov, title)
     _key_figures_slide(deck, cov, new_sites, failures or {})
     if city_map is not None:
@@ -67,15 +64,66 @@ def meeting_deck(cov: Coverage, path: str | Path, title: str = "网点覆盖诊�
     return write_atomic(path, lambda p: deck.save(str(p)))
 
 
-def _title_slide(deck, cov: Coverage, title: str) -> None:
-    people = float(cov.by_region["population"].sum())
-    towns = cov.towns["town_id"].nunique() if "town_id" in cov.towns else len(cov.towns)
-    lines = [f"{len(cov.by_county):,} 个区县 counties · {towns:,} 乡镇 towns · {len(cov.branches):,} 网点 branches · "
-             f"{people / 1e4:,.1f} 万人 residents", _settings_line(cov),
-             f"{datetime.date.today():%Y-%m-%d} · netopt"]
+def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame,
+                    chart: bytes | None = None, lines: list[str] | None = None) -> Path:
+    """Plans compared 方案比选 (planning.compare_plans' `scenarios` and `towns`, network_changes' `changes`) as slides
+    for the meeting (.pptx): the plans side by side, measure by measure, the `chart` (maps.compare_chart's PNG),
+    the towns where they differ most and what each plan opens and closes; `lines` under the title (the data, the
+    radius)."""
+    deck = _new_deck()
+    _title(deck, "方案比选 Plans compared", [*(lines or []), f"{datetime.date.today():%Y-%m-%d} · netopt"])
+    side_by_side = _measures_by_plan(scenarios)
+    _table_slides(deck, "方案对比 The plans side by side", side_by_side, figures_from=1)
+    if chart is not None:
+        _picture(_slide(deck, "覆盖对比 Coverage under each plan"), chart,
+                 (MARGIN_IN, 1.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, SLIDE_HEIGHT_IN - 1.5))
+    plans = {c: "覆盖人口(万人)" for c in towns.columns if c.startswith("covered_wan ")}
+    shown = towns[[c for c in ("name", "county", "residents_wan", *plans) if c in towns]]
+    _table_slides(deck, "差异乡镇 Towns where the plans differ" + _cut(len(towns), DIFFERING_TOWNS_SHOWN),
+                  shown.head(DIFFERING_TOWNS_SHOWN), plans)
+    listed = changes[[c for c in ("scenario", "change", "name", "county") if c in changes]]
+    _table_slides(deck, "方案变化 What each plan opens and closes" + _cut(len(changes), CHANGES_SHOWN),
+                  listed.head(CHANGES_SHOWN))
+    return write_atomic(path, lambda p: deck.save(str(p)))
+
+
+def _cut(rows: int, shown: int) -> str:
+    """A title's note that a table shows only its first rows."""
+    return f" (前 {shown} / {rows:,}; 全部见 compare.xlsx the first {shown}, all in the workbook)" if rows > shown else ""
+
+
+def _measures_by_plan(scenarios: pd.DataFrame) -> pd.DataFrame:
+    """compare's scenarios turned for a slide: a row per measure (Chinese and English), a column per plan."""
+    from netopt.report import HEADERS_ZH
+
+    columns = [c for c in scenarios.columns if c != "scenario"]
+    table = pd.DataFrame({"measure": [f"{HEADERS_ZH.get(c, '')} {c}".strip() for c in columns]})
+    for _, plan in scenarios.iterrows():
+        table[str(plan["scenario"])] = [_cell_text(c, plan[c]) for c in columns]
+    return table
+
+
+def _new_deck():
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    deck.slide_width, deck.slide_height = Inches(SLIDE_WIDTH_IN), Inches(SLIDE_HEIGHT_IN)
+    return deck
+
+
+def _title(deck, title: str, lines: list[str]) -> None:
     slide = _blank(deck)
     _text(slide, [title], (MARGIN_IN, 2.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 1.2), 36, bold=True, colour=TITLE_COLOUR)
     _text(slide, lines, (MARGIN_IN, 3.6, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 2.0), 18, colour=MUTED_COLOUR)
+
+
+def _title_slide(deck, cov: Coverage, title: str) -> None:
+    people = float(cov.by_region["population"].sum())
+    towns = cov.towns["town_id"].nunique() if "town_id" in cov.towns else len(cov.towns)
+    _title(deck, title, [f"{len(cov.by_county):,} 个区县 counties · {towns:,} 乡镇 towns · {len(cov.branches):,} 网点 "
+                         f"branches · {people / 1e4:,.1f} 万人 residents", _settings_line(cov),
+                         f"{datetime.date.today():%Y-%m-%d} · netopt"])
 
 
 def _settings_line(cov: Coverage) -> str:
@@ -165,12 +213,13 @@ def _cell_text(column: str, value) -> str:
     return _figure_text(column, value)
 
 
-def _table_slides(deck, title: str, table: pd.DataFrame) -> None:
-    """`table` on as many slides as its rows need (by their height, long names wrapping), headers in Chinese over
-    English."""
+def _table_slides(deck, title: str, table: pd.DataFrame, labels: dict[str, str] | None = None,
+                  figures_from: int = 0) -> None:
+    """`table` on as many slides as its rows need (by their height, long names wrapping), headers in Chinese
+    (`labels`, else report.HEADERS_ZH's) over English; figures right-aligned in its columns from `figures_from` on."""
     from netopt.report import HEADERS_ZH
 
-    labels = {**HEADERS_ZH, **SLIDE_LABELS}
+    labels = {**HEADERS_ZH, **SLIDE_LABELS, **(labels or {})}
     headers = [f"{labels.get(c, '')}\n{c}".strip() for c in table.columns]
     rows = [[_cell_text(c, value) for c, value in zip(table.columns, row)] for row in table.itertuples(index=False)]
     if not rows:
@@ -180,7 +229,8 @@ def _table_slides(deck, title: str, table: pd.DataFrame) -> None:
     widths = _column_widths(headers, rows)
     heights = [_row_height(headers, widths, size - 1), *(_row_height(row, widths, size) for row in rows)]
     for k, page in enumerate(_pages(list(zip(rows, heights[1:])), heights[0])):
-        _table(_slide(deck, title + (" (续 cont.)" if k else "")), [(headers, heights[0]), *page], widths, size)
+        _table(_slide(deck, title + (" (续 cont.)" if k else "")), [(headers, heights[0]), *page], widths, size,
+               figures_from)
 
 
 def _column_widths(headers: list[str], rows: list[list[str]]) -> list[float]:
@@ -220,9 +270,9 @@ def _pages(rows: list[tuple[list[str], float]], header_in: float) -> list[list[t
     return pages
 
 
-def _table(slide, rows: list[tuple[list[str], float]], widths: list[float], points: int) -> None:
+def _table(slide, rows: list[tuple[list[str], float]], widths: list[float], points: int, figures_from: int) -> None:
     """A table across the slide in columns of `widths` (inches) of `rows` (texts, height in inches; the header
-    first), figures right-aligned."""
+    first), figures right-aligned (in the columns from `figures_from` on)."""
     from pptx.dml.color import RGBColor
     from pptx.enum.text import PP_ALIGN
     from pptx.util import Inches, Pt
@@ -237,7 +287,7 @@ def _table(slide, rows: list[tuple[list[str], float]], widths: list[float], poin
         for k, text in enumerate(texts):
             cell = shape.table.cell(r, k)
             cell.text = text
-            figure = r > 0 and _is_figure(text)
+            figure = r > 0 and k >= figures_from and _is_figure(text)
             for paragraph in cell.text_frame.paragraphs:
                 paragraph.alignment = PP_ALIGN.RIGHT if figure else PP_ALIGN.LEFT
                 for run in paragraph.runs:

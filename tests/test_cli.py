@@ -15,6 +15,7 @@ import pandas as pd
 
 import netopt as no
 import pytest
+from pptx import Presentation
 from typer.testing import CliRunner
 
 from netopt.cli import app
@@ -1485,6 +1486,11 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     assert folders[-3:] == ["方案变化 changes", "再撤三河 (3)", "撤杨庙 (2)"]  # a folder per plan
     assert len(gpd.read_file(tmp_path / "cmp" / "compare.gpkg", layer="changes")) == 5
     assert (tmp_path / "cmp" / "compare.png").read_bytes().startswith(b"\x89PNG")
+    slides = list(Presentation(str(tmp_path / "cmp" / "compare.pptx")).slides)  # the meeting's slides
+    side = next(shape.table for shape in slides[1].shapes if shape.has_table)
+    assert [cell.text for cell in side.rows[1].cells] == ["网点数 branches", "101", "101", "100"]
+    changed = [cell.text for shape in slides[-1].shapes if shape.has_table for cell in shape.table.iter_cells()]
+    assert "肥西三河支行" in changed and "closed 撤并" in changed
     page = map_text(tmp_path / "cmp" / "compare_map.html")
     assert all(layer in page for layer in ("撤杨庙: 新设 1 open / 撤并 1 close",
                                                             "再撤三河: 新设 1 open / 撤并 2 close"))

@@ -1,6 +1,7 @@
 """The meeting's slides (city_summary.pptx): the diagnosis's figures, maps and tables, every row on a slide."""
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -135,3 +136,31 @@ def test_a_deck_that_cannot_be_written_leaves_nothing(coverage, tmp_path: Path):
     with pytest.raises(InputError, match="taken"):
         deck.meeting_deck(coverage, tmp_path / "taken" / "city.pptx")
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+def test_plans_compared_side_by_side_measure_by_measure(tmp_path: Path):
+    """compare's slides: a row per measure and a column per plan, the chart, the towns where they differ and each
+    plan's changes — a long list cut to its first rows, the title saying so."""
+    scenarios = pd.DataFrame({"scenario": ["today 现状", "撤并2"], "branches": [101, 99], "new": [0, 0],
+                              "closed": [0, 2], "coverage_pct": [61.02, 59.6]})
+    towns = pd.DataFrame({"town_id": ["1"], "name": ["杨庙镇"], "county": ["长丰县"], "residents_wan": [3.1],
+                          "covered_wan today 现状": [3.1], "covered_wan 撤并2": [0.0], "lon": [117.1], "lat": [32.1]})
+    changes = pd.DataFrame({"scenario": "撤并2", "change": "closed 撤并", "branch_id": [f"B{i}" for i in range(60)],
+                            "name": [f"网点{i}" for i in range(60)], "county": "长丰县"})
+    from PIL import Image
+
+    chart = io.BytesIO()
+    Image.new("RGB", (1600, 900), "white").save(chart, "PNG")
+    path = deck.comparison_deck(tmp_path / "compare.pptx", scenarios, towns, changes, chart.getvalue(),
+                                ["radius 服务半径: core 1.2 km"])
+    slides = list(Presentation(str(path)).slides)
+    pictures = [shape for shape in slides[2].shapes if shape.shape_type == 13]
+    assert len(pictures) == 1 and abs(pictures[0].width / pictures[0].height - 16 / 9) < 0.01  # its proportions
+    side = _table_rows(slides, "方案对比")
+    assert side == [["网点数 branches", "101", "99"], ["新设 new", "0", "0"], ["撤并 closed", "0", "2"],
+                    ["覆盖率(%) coverage_pct", "61.02", "59.60"]]
+    assert _table_rows(slides, "差异乡镇") == [["杨庙镇", "长丰县", "3.10", "3.10", "0"]]
+    listed = _table_rows(slides, "方案变化")
+    assert [row[2] for row in listed] == [f"网点{i}" for i in range(deck.CHANGES_SHOWN)]
+    assert _titles(slides)[-1].startswith(f"方案变化 What each plan opens and closes (前 {deck.CHANGES_SHOWN} / 60;")
+    assert "radius 服务半径: core 1.2 km" in _texts(slides[0])
