@@ -3280,7 +3280,7 @@ def compare(
     def run() -> None:
         from netopt.grid import population_grid
         from netopt.maps import compare_map
-        from netopt.planning import bank_branches, compare_plans, network_changes
+        from netopt.planning import bank_branches, compare_measured, measure_networks, network_changes
 
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
@@ -3292,13 +3292,16 @@ def compare(
         _say_banks_matched(ds.branches, bank)
         with _working("Measuring the plans 方案比选中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
-            scenarios, differing = compare_plans(ds, networks, bank, cells, **base, **_limit_keywords(radius),
-                                              **_roads(network, network_coords, network_split))
+            measured = measure_networks(ds, networks, bank, cells, **base, **_limit_keywords(radius),
+                                        **_roads(network, network_coords, network_split))
+            scenarios, differing = compare_measured(measured)
         _say_comparison(scenarios, differing, f"{source}, {bank} 我行" if bank else source, radius)
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
         changes = network_changes(ds, networks, bank)
+        with _working("Drawing each plan for the slides 方案地图…"):
+            maps = _plan_change_maps(ds, {label: measured[label] for label in networks}, changes)
         written = _write_comparison(out, scenarios, _located_by(differing, ds.towns, "town_id", coords),
-                                    points_table(changes, coords), record, _radius_words(radius))
+                                    points_table(changes, coords), record, _radius_words(radius), maps)
         per_plan = {column: f"覆盖人口(万人) {column.removeprefix('covered_wan ')}" for column in differing.columns
                     if column.startswith("covered_wan ")}  # each plan's column its own alias
         fmap = compare_map(ds, bank_branches(ds.branches, bank),
@@ -3470,10 +3473,10 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
 
 
 def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame, record: list,
-                      radius: str) -> list[Path]:
+                      radius: str, maps: dict[str, bytes]) -> list[Path]:
     """compare's tables as CSVs — the scenarios, the towns differing, each plan's new and closed branches —, a
     workbook after the summary `record` (item, value), the chart (coverage within `radius`, in words) and the
-    slides for the meeting (compare.pptx)."""
+    slides for the meeting (compare.pptx, each plan's `maps` in it)."""
     from netopt.deck import comparison_deck
     from netopt.maps import compare_chart
     from netopt.report import bilingual, rounded
@@ -3488,7 +3491,30 @@ def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, c
             _summary_workbook(out / "compare.xlsx", record, {"scenarios 方案比选": scenarios.round(3),
                                                              "towns differing 差异乡镇": shown,
                                                              "changes 方案变化": changes}),
-            chart, comparison_deck(out / "compare.pptx", scenarios, towns, changes, chart.read_bytes(), said)]
+            chart, comparison_deck(out / "compare.pptx", scenarios, towns, changes, chart.read_bytes(), said, maps)]
+
+
+def _plan_change_maps(ds: Dataset, measured: dict[str, Coverage], changes: gpd.GeoDataFrame) -> dict[str, bytes]:
+    """Each planned network on a static map (PNG), its towns by its coverage (`measured`: planning.measure_networks'
+    plans), with the branches it opens (green) and closes (red, hollow) against today's, by plan name (`changes`:
+    planning.network_changes'; a new branch the network marks new 新设 is drawn so already)."""
+    import tempfile
+
+    from netopt.maps import static_map
+    from netopt.planning import planned_new
+
+    maps = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for k, (label, coverage) in enumerate(measured.items(), 1):
+            marked = coverage.branches.loc[planned_new(coverage.branches), "branch_id"].astype(str)
+            mine = changes[(changes["scenario"] == label) & ~changes["branch_id"].astype(str).isin(marked)]
+            sites = mine.rename(columns={"branch_id": "site_id"}).assign(
+                kind=np.where(mine["change"].str.startswith("new"), "new", "existing"))
+            path = static_map(Dataset(ds.counties, ds.towns, coverage.branches), Path(folder) / f"{k}.png",
+                              coverage=coverage, title=f"{label} plan {k}", sites=sites,
+                              selected=list(sites.loc[sites["kind"] == "new", "site_id"]))
+            maps[label] = path.read_bytes()
+    return maps
 
 
 def _read_plans(paths: list[Path], names: list[str], coords: str, bank: Optional[str], city: Dataset) -> dict:

@@ -30,6 +30,7 @@ RIVAL_SLIDE_COLUMNS = ["region_type", "branches_ours", "branches_all", "our_bran
                        "coverage_all_pct", "behind_pp"]
 SLIDE_LABELS = {"unserved_wan": "未覆盖人口(万人)", "measure": "指标"}  # beside report.HEADERS_ZH, a slide's own
 DIFFERING_TOWNS_SHOWN, CHANGES_SHOWN = 15, 48  # of compare's towns and changes; every one is in compare.xlsx
+PLAN_CHANGES_SHOWN = 12  # the changes listed beside a plan's map
 
 
 def meeting_deck(cov: Coverage, path: str | Path, title: str = "网点覆盖诊断 Branch coverage diagnosis",
@@ -65,11 +66,12 @@ def meeting_deck(cov: Coverage, path: str | Path, title: str = "网点覆盖诊�
 
 
 def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame,
-                    chart: bytes | None = None, lines: list[str] | None = None) -> Path:
+                    chart: bytes | None = None, lines: list[str] | None = None,
+                    maps: dict[str, bytes] | None = None) -> Path:
     """Plans compared 方案比选 (planning.compare_plans' `scenarios` and `towns`, network_changes' `changes`) as slides
     for the meeting (.pptx): the plans side by side, measure by measure, the `chart` (maps.compare_chart's PNG),
-    the towns where they differ most and what each plan opens and closes; `lines` under the title (the data, the
-    radius)."""
+    each plan on its map (`maps`, PNGs by plan name) beside what it opens and closes, the towns where they differ
+    most and every change listed; `lines` under the title (the data, the radius)."""
     deck = _new_deck()
     _title(deck, "方案比选 Plans compared", [*(lines or []), f"{datetime.date.today():%Y-%m-%d} · netopt"])
     side_by_side = _measures_by_plan(scenarios)
@@ -77,6 +79,8 @@ def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFra
     if chart is not None:
         _picture(_slide(deck, "覆盖对比 Coverage under each plan"), chart,
                  (MARGIN_IN, 1.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, SLIDE_HEIGHT_IN - 1.5))
+    for plan, picture in (maps or {}).items():
+        _plan_slide(deck, plan, picture, scenarios[scenarios["scenario"] == plan], changes[changes["scenario"] == plan])
     plans = {c: "覆盖人口(万人)" for c in towns.columns if c.startswith("covered_wan ")}
     shown = towns[[c for c in ("name", "county", "residents_wan", *plans) if c in towns]]
     _table_slides(deck, "差异乡镇 Towns where the plans differ" + _cut(len(towns), DIFFERING_TOWNS_SHOWN),
@@ -85,6 +89,22 @@ def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFra
     _table_slides(deck, "方案变化 What each plan opens and closes" + _cut(len(changes), CHANGES_SHOWN),
                   listed.head(CHANGES_SHOWN))
     return write_atomic(path, lambda p: deck.save(str(p)))
+
+
+def _plan_slide(deck, plan: str, picture: bytes, measured: pd.DataFrame, changes: pd.DataFrame) -> None:
+    """One plan: its map, its figures and the branches it opens and closes (the first PLAN_CHANGES_SHOWN)."""
+    row = measured.iloc[0] if len(measured) else pd.Series(dtype=object)
+    lines = [f"{label} {_cell_text(column, row[column])}" for column, label in
+             (("branches", "网点 branches"), ("new", "新设 new"), ("closed", "撤并 closed"),
+              ("covered_wan", "覆盖人口 residents within reach (万人)"), ("coverage_pct", "覆盖率 coverage (%)"))
+             if column in row] + [""]
+    lines += [f"• {change['change']}: {change['name']}（{change['county']}）"
+              for _, change in changes.head(PLAN_CHANGES_SHOWN).iterrows()]
+    if len(changes) > PLAN_CHANGES_SHOWN:
+        lines.append(f"… 共 {len(changes):,} all in compare.xlsx")
+    slide = _slide(deck, f"{plan} 方案 plan")
+    _picture(slide, picture, (MARGIN_IN, 1.2, 6.9, 6.0))
+    _text(slide, lines, (7.6, 1.3, SLIDE_WIDTH_IN - 7.6 - MARGIN_IN, 5.8), 14)
 
 
 def _cut(rows: int, shown: int) -> str:

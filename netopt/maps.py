@@ -1212,10 +1212,11 @@ def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.Dat
     closed = projected[~chosen & (projected["kind"] == "existing")]
     fill = [TYPE_COLOURS.get(kind, NEW_COLOUR) for kind in _planned_types(opened, plan)]
     size = _site_dot_size(len(opened))
-    ax.scatter(opened.geometry.x, opened.geometry.y, s=size, c=fill, edgecolors=NEW_COLOUR if plan is not None else "k",
-               linewidths=1.5 if plan is not None else 0.5, zorder=4,
-               label=_label(*(("候选网点", "candidate sites") if "rank" in opened else ("新设网点", "new branches")),
-                            chinese))
+    if len(opened):  # no legend entry for openings a plan does not make (a plan of closures)
+        ax.scatter(opened.geometry.x, opened.geometry.y, s=size, c=fill, linewidths=1.5 if plan is not None else 0.5,
+                   edgecolors=NEW_COLOUR if plan is not None else "k", zorder=4,
+                   label=_label(*(("候选网点", "candidate sites") if "rank" in opened else ("新设网点", "new branches")),
+                                chinese))
     if len(closed):  # no legend entry for closures a plan does not make
         ax.scatter(closed.geometry.x, closed.geometry.y, s=60, facecolors="none", edgecolors="#d73027",
                    linewidths=1.5, zorder=4, label=_label("撤并网点", "closed branches", chinese))

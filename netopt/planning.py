@@ -922,6 +922,15 @@ def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str 
     branches give their types (e.g. plan --p's plan_branches.csv), how many of each, type_<type>; towns: the
     towns whose residents covered differ between the networks, the largest difference first — residents and
     residents covered under each network, 万人)."""
+    return compare_measured(measure_networks(ds, networks, bank, demand, today_name, **coverage_options))
+
+
+def measure_networks(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str | None = None,
+                     demand: gpd.GeoDataFrame | None = None, today_name: str = TODAY_SCENARIO,
+                     **coverage_options) -> dict[str, Coverage]:
+    """Today's network (named `today_name`, first) and each planned one measured alike, as compare_plans measures
+    them: their diagnoses (each Coverage's branches the network's, with `bank` those of the bank), by name — for
+    compare_measured and for a map of each plan."""
     from netopt.coverage import analyze_coverage
 
     check_kind(networks, dict, "networks are a dict of plans' branches by name, e.g. {'撤并2': branches}",
@@ -929,13 +938,17 @@ def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str 
     if today_name in networks:
         raise InputError(f"a plan may not be named '{today_name}': that is today's network's name here",
                          file="compare_plans")
-    today = bank_branches(ds.branches, bank)
-    named = {today_name: today, **{name: bank_branches(branches, bank) for name, branches in networks.items()}}
-    measured = {name: analyze_coverage(Dataset(ds.counties, ds.towns, branches), demand=demand, **coverage_options)
-                for name, branches in named.items()}
-    today_ids = set(today["branch_id"].astype(str))
-    before = measured[today_name].by_town()["covered_population"].to_numpy()
-    rows = [_scenario_row(name, named[name], cov, today_ids, before) for name, cov in measured.items()]
+    named = {today_name: ds.branches, **networks}
+    return {name: analyze_coverage(Dataset(ds.counties, ds.towns, bank_branches(branches, bank)), demand=demand,
+                                   **coverage_options) for name, branches in named.items()}
+
+
+def compare_measured(measured: dict[str, Coverage]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """compare_plans' (scenarios, towns) of networks measure_networks measured, today's first."""
+    today = next(iter(measured.values()))
+    today_ids = set(today.branches["branch_id"].astype(str))
+    before = today.by_town()["covered_population"].to_numpy()
+    rows = [_scenario_row(name, cov.branches, cov, today_ids, before) for name, cov in measured.items()]
     return pd.DataFrame(rows), _towns_differing(measured)
 
 

@@ -1489,6 +1489,8 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     slides = list(Presentation(str(tmp_path / "cmp" / "compare.pptx")).slides)  # the meeting's slides
     side = next(shape.table for shape in slides[1].shapes if shape.has_table)
     assert [cell.text for cell in side.rows[1].cells] == ["网点数 branches", "101", "101", "100"]
+    plan = [slide for slide in slides if slide.shapes[0].text_frame.text == "再撤三河 方案 plan"]  # on its map
+    assert len(plan) == 1 and any(shape.shape_type == 13 for shape in plan[0].shapes)
     changed = [cell.text for shape in slides[-1].shapes if shape.has_table for cell in shape.table.iter_cells()]
     assert "肥西三河支行" in changed and "closed 撤并" in changed
     page = map_text(tmp_path / "cmp" / "compare_map.html")

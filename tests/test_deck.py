@@ -152,10 +152,15 @@ def test_plans_compared_side_by_side_measure_by_measure(tmp_path: Path):
     chart = io.BytesIO()
     Image.new("RGB", (1600, 900), "white").save(chart, "PNG")
     path = deck.comparison_deck(tmp_path / "compare.pptx", scenarios, towns, changes, chart.getvalue(),
-                                ["radius 服务半径: core 1.2 km"])
+                                ["radius 服务半径: core 1.2 km"], {"撤并2": chart.getvalue()})
     slides = list(Presentation(str(path)).slides)
     pictures = [shape for shape in slides[2].shapes if shape.shape_type == 13]
     assert len(pictures) == 1 and abs(pictures[0].width / pictures[0].height - 16 / 9) < 0.01  # its proportions
+    plan = next(slide for slide in slides if _titles([slide]) == ["撤并2 方案 plan"])  # its map and its changes
+    assert any(shape.shape_type == 13 for shape in plan.shapes)
+    beside = _texts(plan)
+    assert "撤并 closed 2" in beside and "• closed 撤并: 网点11（长丰县）" in beside and "网点12" not in beside
+    assert "… 共 60 all in compare.xlsx" in beside
     side = _table_rows(slides, "方案对比")
     assert side == [["网点数 branches", "101", "99"], ["新设 new", "0", "0"], ["撤并 closed", "0", "2"],
                     ["覆盖率(%) coverage_pct", "61.02", "59.60"]]

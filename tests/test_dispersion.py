@@ -93,6 +93,7 @@ def test_over_groups_of_sites_the_optimum_is_brute_forces(distance, data):
         assert result.details["group_rounds"] >= 1
 
 
+@pytest.mark.slow  # ~30 s; the property test above proves grouping on small instances against brute force
 def test_many_sites_are_grouped_and_proven_as_by_bisection_alone():
     distance = random_points(420, seed=1)  # past CLUSTERED_FROM; 600 sites took bisection alone a minute
     grouped = PDispersion.from_cost_matrix(distance, 8).solve()

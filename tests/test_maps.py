@@ -358,6 +358,11 @@ def test_relocation_moves_drawn_on_both_maps(tmp_path: Path, monkeypatch):
     assert len(ax.texts) == 3  # one arrow per move
     assert [h.get_label() for h in ax.get_legend_handles_labels()[0]] == ["new branches", "closed branches", "moves"]
     plt.close(fig)
+    fig, ax = plt.subplots()
+    kept = [site for site in plan.selected if site in set(sites.loc[sites["kind"] == "existing", "site_id"])]
+    no.maps._draw_static_plan(ax, sites, kept, None, "EPSG:32650", chinese=False)  # closures alone
+    assert ax.get_legend_handles_labels()[1] == ["closed branches"]  # no entry for new branches it has none of
+    plt.close(fig)
 
 
 def test_no_name_is_left_under_the_legend(own_fonts, tmp_path: Path):
