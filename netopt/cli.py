@@ -2869,6 +2869,7 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
                   rollout: tuple[int, tuple, dict], coords: str = "wgs84") -> None:
     """plan without --p: today's branches' types (assign_branch_types with `type_rules`: mix, budget_wan, …),
     pilots, rollout batches and training hubs, printed and written (map layers in the inputs' `coords`)."""
+    from netopt.deck import rollout_deck
     from netopt.models.types import assign_branch_types, branch_scores
     from netopt.planning import coaching_calendar, compare_plan, rollout_batches, select_pilots
     from netopt.report import bilingual, write_workbook
@@ -2905,6 +2906,10 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     console.print(f"Wrote {len(written)} files to {out}")
     written.extend(_write_layers(out / "plan.gpkg", _rollout_layers(sheets, ds), coords))
     written.extend(_rollout_maps(ds, sheets, out))
+    written.append(rollout_deck(out / "plan.pptx", sheets, (out / "plan_map.png").read_bytes(), [
+        f"{source}", f"{len(types):,} 网点 branches · {len(sheets['pilots'])} 试点 pilots · 批次 batches "
+        f"{', '.join(map(str, batch))} · {sheets['hubs']['hub_id'].nunique()} 培训中心 training hubs"]))
+    console.print(f"Wrote {written[-1]}: the slides for the meeting 汇报材料")
     _remove_left_over(out, PLAN_OUTPUTS, written)
 
 
@@ -3008,7 +3013,7 @@ def _left_out(left_out: dict[str, int]) -> str:
 # what plan writes, the type plan (without --p) or the joint plan (with it): one's files go when the other runs
 PLAN_OUTPUTS = (*(f"plan_{name}.csv" for name in ("types", "pilots", "batches", "hubs", "mix", "calendar", "sites",
                                                   "towns", "moves", "towns_changed", "branches")),
-                "plan_map.html", "plan_map.png", "plan.gpkg", "plan.kmz")
+                "plan_map.html", "plan_map.png", "plan.gpkg", "plan.kmz", "plan.pptx")
 
 
 LONG_TRIP_MINUTES = 120  # a coaching trip longer than this is said: a day's travel there and back

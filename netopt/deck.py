@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from netopt._schema import REGION_ZH, region_words
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.io import write_atomic
@@ -28,9 +29,11 @@ TOWN_SLIDE_COLUMNS = ["name", "county", "population_wan", "unserved_wan", "unser
 SITE_SLIDE_COLUMNS = ["county", "rank", "name", "adds_covered_wan", "reaches"]
 RIVAL_SLIDE_COLUMNS = ["region_type", "branches_ours", "branches_all", "our_branch_share_pct", "coverage_ours_pct",
                        "coverage_all_pct", "behind_pp"]
-SLIDE_LABELS = {"unserved_wan": "未覆盖人口(万人)", "measure": "指标"}  # beside report.HEADERS_ZH, a slide's own
+SLIDE_LABELS = {"unserved_wan": "未覆盖人口(万人)", "measure": "指标",
+                "longest_minutes": "最远车程(分钟)"}  # beside report.HEADERS_ZH, a slide's own
 DIFFERING_TOWNS_SHOWN, CHANGES_SHOWN = 15, 48  # of compare's towns and changes; every one is in compare.xlsx
 PLAN_CHANGES_SHOWN = 12  # the changes listed beside a plan's map
+PILOT_SLIDE_COLUMNS = ["name", "county", "type_zh", "pilot_region", "represents", "score", "reasons"]
 
 
 def meeting_deck(cov: Coverage, path: str | Path, title: str = "网点覆盖诊断 Branch coverage diagnosis",
@@ -89,6 +92,66 @@ def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFra
     _table_slides(deck, "方案变化 What each plan opens and closes" + _cut(len(changes), CHANGES_SHOWN),
                   listed.head(CHANGES_SHOWN))
     return write_atomic(path, lambda p: deck.save(str(p)))
+
+
+def rollout_deck(path: str | Path, sheets: dict[str, pd.DataFrame], picture: bytes | None = None,
+                 lines: list[str] | None = None,
+                 title: str = "网点类型、试点与培训 Branch types, pilots and training hubs") -> Path:
+    """A type plan (netopt plan's `sheets`: types — assign_branch_types —, pilots, batches, hubs and mix) as
+    slides for the meeting (.pptx): the type mix before and after, the plan on its map (`picture`, a PNG), the
+    types by county, the pilots and why, the rollout batches and the training hubs; `lines` under the title."""
+    from netopt.models.types import TYPE_ZH
+
+    deck = _new_deck()
+    _title(deck, title, [*(lines or []), f"{datetime.date.today():%Y-%m-%d} · netopt"])
+    mix = sheets["mix"]
+    shares = {c: (100 * mix[c]).map("{:.0f}%".format) for c in ("before_share", "after_share")}
+    named = [f"{({**TYPE_ZH, 'unknown': '未知'}).get(t, '')} {t}".strip() for t in mix["type"]]
+    _table_slides(deck, "类型结构 Type mix", mix.assign(type=named, **shares))
+    types = sheets["types"]
+    if picture is not None:
+        counts = types["type"].value_counts()
+        _map_slide(deck, "网点类型与试点 Types, pilots and hubs on the map", picture,
+                   [f"{zh} {kind}: {counts.get(kind, 0):,}" for kind, zh in TYPE_ZH.items()]
+                   + ["", f"试点 pilots: {len(sheets['pilots']):,}",
+                      f"培训中心 hubs: {sheets['hubs']['hub_id'].nunique():,}"])
+    _table_slides(deck, "分区县类型 Types by county", _types_by(types, "county"))
+    pilots = sheets["pilots"]
+    _table_slides(deck, "试点网点 Pilot branches",
+                  _shown(pilots.assign(pilot_region=pilots["pilot_region"].map(region_words)), PILOT_SLIDE_COLUMNS))
+    _table_slides(deck, "推广批次 Rollout batches", _batches_table(sheets["batches"]))
+    if len(sheets["hubs"]):
+        _table_slides(deck, "培训中心 Training hubs", _hubs_table(sheets["hubs"]))
+    return write_atomic(path, lambda p: deck.save(str(p)))
+
+
+def _types_by(branches: pd.DataFrame, key: str) -> pd.DataFrame:
+    """How many branches per `key` (county, batch; in the order they come) and of each type the plan gives, with
+    the conversion cost where any is given."""
+    from netopt.models.types import TYPES
+
+    groups = branches.groupby(key, sort=False)
+    table = pd.DataFrame({f"type_{kind}": groups["type"].apply(lambda t, kind=kind: int((t == kind).sum()))
+                          for kind in TYPES})
+    table.insert(0, "branches", groups.size())
+    if "cost_wan" in branches and branches["cost_wan"].fillna(0).ne(0).any():
+        table["cost_wan"] = groups["cost_wan"].sum()
+    return table.reset_index().pipe(lambda t: t.loc[:, (t != 0).any() | ~t.columns.str.startswith("type_")])
+
+
+def _batches_table(batches: pd.DataFrame) -> pd.DataFrame:
+    """The rollout batches in order (第1批 batch 1 …), the changes past them (batch 0) last as not scheduled."""
+    table = _types_by(batches.sort_values("batch", key=lambda b: b.replace(0, b.max() + 1), kind="stable"), "batch")
+    return table.assign(batch=[f"第{b}批 batch {b}" if b else "未排期 not scheduled" for b in table["batch"]])
+
+
+def _hubs_table(hubs: pd.DataFrame) -> pd.DataFrame:
+    """Each training hub: where, the community branches it coaches, their coaching days and the longest trip."""
+    groups = hubs.groupby("hub_id", sort=False)  # by id: two hubs may share a name (合肥钟楼支行（汇总）)
+    return pd.DataFrame({"hub_id": list(groups.groups), "hub_name": groups["hub_name"].first().to_numpy(),
+                         "hub_county": groups["hub_county"].first().to_numpy(), "branches": groups.size().to_numpy(),
+                         "coaching_days": groups["coaching_days"].sum().to_numpy(),
+                         "longest_minutes": groups["minutes"].max().to_numpy()})
 
 
 def _plan_slide(deck, plan: str, picture: bytes, measured: pd.DataFrame, changes: pd.DataFrame) -> None:
@@ -198,8 +261,6 @@ def _findings(cov: Coverage, new_sites: pd.DataFrame | None, failures: dict[str,
 
 
 def _region_zh(kind) -> str:
-    from netopt._schema import REGION_ZH
-
     return REGION_ZH.get(kind, "")
 
 

@@ -1189,8 +1189,38 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     assert "".join(said.split()) in "".join(result.output.split())
     assert len(pd.read_csv(tmp_path / "plan_pilots.csv")) == 6
     assert "社区型" in result.output and "0% → 40%" in result.output and "budget" not in result.output
+    _plan_slides_say_the_workbook(tmp_path)
     default = runner.invoke(app, ["plan", "--out", str(tmp_path / "default")])  # no community branches chosen
     assert default.exit_code == 0 and "nobody to coach" in default.output, default.output
+    titles = [slide.shapes[0].text_frame.text for slide in Presentation(str(tmp_path / "default" / "plan.pptx")).slides]
+    assert "培训中心 Training hubs" not in titles  # no hubs, no slide of them
+
+
+def _plan_slides_say_the_workbook(folder: Path) -> None:
+    """plan.pptx: the type mix, the map, types by county, the pilots, the batches in order (the changes past them
+    last, not scheduled) and each hub, as plan.xlsx has them."""
+    slides = list(Presentation(str(folder / "plan.pptx")).slides)
+    tables: dict[str, list] = {}  # each table's rows by its title, over the slides it goes on
+    for slide in slides:
+        for shape in (shape for shape in slide.shapes if shape.has_table):
+            title = slide.shapes[0].text_frame.text.removesuffix(" (续 cont.)")
+            tables.setdefault(title, []).extend([cell.text for cell in row.cells] for row in list(shape.table.rows)[1:])
+    types = pd.read_csv(folder / "plan_types.csv")
+    mix = {row[0]: row[2] for row in tables["类型结构 Type mix"]}
+    assert mix["社区型 community"] == str((types["type 建议类型"] == "community").sum())
+    by_county = tables["分区县类型 Types by county"]
+    assert sum(int(row[1]) for row in by_county) == len(types) and len(by_county) == types["county 区县"].nunique()
+    pilots = pd.read_csv(folder / "plan_pilots.csv")
+    assert [row[0] for row in tables["试点网点 Pilot branches"]] == pilots["name 名称"].tolist()
+    batches = pd.read_csv(folder / "plan_batches.csv")["batch 批次"]
+    listed = tables["推广批次 Rollout batches"]
+    assert [row[0] for row in listed] == ["第1批 batch 1", "第2批 batch 2", "未排期 not scheduled"]
+    assert [int(row[1]) for row in listed] == [(batches == 1).sum(), (batches == 2).sum(), (batches == 0).sum()]
+    hubs = pd.read_csv(folder / "plan_hubs.csv")
+    listed = tables["培训中心 Training hubs"]  # each hub once, by id: four are named 合肥钟楼支行（汇总）
+    assert sorted(row[0] for row in listed) == sorted(hubs["hub_id 中心支行"].unique())
+    assert sum(int(row[3]) for row in listed) == len(hubs)
+    assert any(shape.shape_type == 13 for slide in slides for shape in slide.shapes)  # the plan's map
 
 
 def test_plan_gives_every_county_a_hub_when_asked(tmp_path: Path):
