@@ -1044,6 +1044,7 @@ def optimize(
     """Choose branch sites among today's branches and the town points (or your own candidate sites) with an exact
     integer program."""
     def run() -> None:
+        from netopt.deck import plan_deck
         from netopt.planning import candidate_sites, existing_positions, relocation_moves
 
         if model not in MODELS:
@@ -1146,6 +1147,9 @@ def optimize(
         _plan_maps(ds, _phase_noted(noted, phases) if phase else noted, result.selected, moves, plan_coverage,
                    f"{model.upper()} 方案 plan — {source}", bank, out / f"{model}_map",
                    _town_shares(result, today, cells) if model == "share" else None, town_changes=changed)
+        slides = plan_deck(out / f"{model}_plan.pptx", summary, (out / f"{model}_map.png").read_bytes(), moves,
+                           compared, changed, workbook=f"{model}_plan.xlsx")
+        console.print(f"Wrote {slides}: the slides for the meeting 汇报材料")
         decided = _with_worth(sites, result, worth, closing)
         if phase:  # each new branch's phase 期次, to draw the build-out 分期建设 phase by phase
             decided = decided.assign(phase=decided["site_id"].map(_phase_of(phases)).astype("Int64"))
@@ -3108,8 +3112,9 @@ DIAGNOSIS_RADII = {"core": 1.2, "county": 3.5}  # the coverage a joint plan is c
 def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk) -> None:
     """plan --p: which sites open, stay or close and the type of each (models.types.plan_network), printed beside
     today's coverage, written as CSVs and a workbook, and mapped with each branch coloured by its type."""
+    from netopt.deck import plan_deck, type_counts_by
     from netopt.models.types import plan_network
-    from netopt.planning import relocation_moves
+    from netopt.planning import DECISION_ZH, relocation_moves
     from netopt.report import bilingual
 
     sites, ask = _joint_sites(ds, ask)
@@ -3139,6 +3144,12 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
                          typed.set_index("branch_id")["type"])
     _plan_maps(ds, sites, selected, moves, plan_coverage, f"网点与类型 sites and types — {source}", ask.bank,
                out / "plan_map", types=typed, town_changes=changed)
+    decided = typed.assign(decision=typed["decision"].map(lambda d: f"{DECISION_ZH.get(d, '')} {d}"))
+    written.append(plan_deck(out / "plan.pptx", [("plan 方案", f"网点与类型 Sites and types — {source}"), *record],
+                             (out / "plan_map.png").read_bytes(), moves, compared, changed,
+                             {"类型结构 The plan's branches by decision and type": type_counts_by(decided, "decision")},
+                             "plan.xlsx"))
+    console.print(f"Wrote {written[-1]}: the slides for the meeting 汇报材料")
     written.extend(_write_layers(out / "plan.gpkg", _joint_layers(tables, sites, ds), ask.coords))
     _remove_left_over(out, PLAN_OUTPUTS, [*written, out / "plan_branches.csv", out / "plan_map.html",
                                           out / "plan_map.png"])

@@ -34,6 +34,12 @@ SLIDE_LABELS = {"unserved_wan": "未覆盖人口(万人)", "measure": "指标",
 DIFFERING_TOWNS_SHOWN, CHANGES_SHOWN = 15, 48  # of compare's towns and changes; every one is in compare.xlsx
 PLAN_CHANGES_SHOWN = 12  # the changes listed beside a plan's map
 PILOT_SLIDE_COLUMNS = ["name", "county", "type_zh", "pilot_region", "represents", "score", "reasons"]
+MOVE_SLIDE_COLUMNS = ["action", "from_name", "from_county", "to_name", "to_county", "distance_km", "adds_covered_wan",
+                      "closing_uncovers_wan"]
+MOVE_WORDS = {"open": "新设 open", "close": "撤并 close", "move": "迁址 move"}
+COVERAGE_CHANGE_COLUMNS = ["region_type", "coverage_rate_pct_before", "coverage_rate_pct_after", "branches_before",
+                           "branches_after", "residents_per_branch_wan_before", "residents_per_branch_wan_after"]
+TOWN_CHANGE_COLUMNS = ["name", "county", "residents_wan", "covered_wan_before", "covered_wan_after", "change_wan"]
 
 
 def meeting_deck(cov: Coverage, path: str | Path, title: str = "网点覆盖诊断 Branch coverage diagnosis",
@@ -86,10 +92,10 @@ def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFra
         _plan_slide(deck, plan, picture, scenarios[scenarios["scenario"] == plan], changes[changes["scenario"] == plan])
     plans = {c: "覆盖人口(万人)" for c in towns.columns if c.startswith("covered_wan ")}
     shown = towns[[c for c in ("name", "county", "residents_wan", *plans) if c in towns]]
-    _table_slides(deck, "差异乡镇 Towns where the plans differ" + _cut(len(towns), DIFFERING_TOWNS_SHOWN),
+    _table_slides(deck, "差异乡镇 Towns where the plans differ" + _cut(len(towns), DIFFERING_TOWNS_SHOWN, "compare.xlsx"),
                   shown.head(DIFFERING_TOWNS_SHOWN), plans)
     listed = changes[[c for c in ("scenario", "change", "name", "county") if c in changes]]
-    _table_slides(deck, "方案变化 What each plan opens and closes" + _cut(len(changes), CHANGES_SHOWN),
+    _table_slides(deck, "方案变化 What each plan opens and closes" + _cut(len(changes), CHANGES_SHOWN, "compare.xlsx"),
                   listed.head(CHANGES_SHOWN))
     return write_atomic(path, lambda p: deck.save(str(p)))
 
@@ -115,7 +121,7 @@ def rollout_deck(path: str | Path, sheets: dict[str, pd.DataFrame], picture: byt
                    [f"{zh} {kind}: {counts.get(kind, 0):,}" for kind, zh in TYPE_ZH.items()]
                    + ["", f"试点 pilots: {len(sheets['pilots']):,}",
                       f"培训中心 hubs: {sheets['hubs']['hub_id'].nunique():,}"])
-    _table_slides(deck, "分区县类型 Types by county", _types_by(types, "county"))
+    _table_slides(deck, "分区县类型 Types by county", type_counts_by(types, "county"))
     pilots = sheets["pilots"]
     _table_slides(deck, "试点网点 Pilot branches",
                   _shown(pilots.assign(pilot_region=pilots["pilot_region"].map(region_words)), PILOT_SLIDE_COLUMNS))
@@ -125,7 +131,7 @@ def rollout_deck(path: str | Path, sheets: dict[str, pd.DataFrame], picture: byt
     return write_atomic(path, lambda p: deck.save(str(p)))
 
 
-def _types_by(branches: pd.DataFrame, key: str) -> pd.DataFrame:
+def type_counts_by(branches: pd.DataFrame, key: str) -> pd.DataFrame:
     """How many branches per `key` (county, batch; in the order they come) and of each type the plan gives, with
     the conversion cost where any is given."""
     from netopt.models.types import TYPES
@@ -141,7 +147,8 @@ def _types_by(branches: pd.DataFrame, key: str) -> pd.DataFrame:
 
 def _batches_table(batches: pd.DataFrame) -> pd.DataFrame:
     """The rollout batches in order (第1批 batch 1 …), the changes past them (batch 0) last as not scheduled."""
-    table = _types_by(batches.sort_values("batch", key=lambda b: b.replace(0, b.max() + 1), kind="stable"), "batch")
+    in_order = batches.sort_values("batch", key=lambda b: b.replace(0, b.max() + 1), kind="stable")
+    table = type_counts_by(in_order, "batch")
     return table.assign(batch=[f"第{b}批 batch {b}" if b else "未排期 not scheduled" for b in table["batch"]])
 
 
@@ -170,9 +177,39 @@ def _plan_slide(deck, plan: str, picture: bytes, measured: pd.DataFrame, changes
     _text(slide, lines, (7.6, 1.3, SLIDE_WIDTH_IN - 7.6 - MARGIN_IN, 5.8), 14)
 
 
-def _cut(rows: int, shown: int) -> str:
-    """A title's note that a table shows only its first rows."""
-    return f" (前 {shown} / {rows:,}; 全部见 compare.xlsx the first {shown}, all in the workbook)" if rows > shown else ""
+def _cut(rows: int, shown: int, workbook: str) -> str:
+    """A table's title's note that it shows only its first rows, all of them in `workbook`."""
+    return f" (前 {shown} / {rows:,}; 全部见 {workbook} the first {shown}, all in the workbook)" if rows > shown else ""
+
+
+def plan_deck(path: str | Path, summary: list[tuple[str, object]], picture: bytes | None, moves: pd.DataFrame,
+              coverage: pd.DataFrame, towns_changed: pd.DataFrame, extra: dict[str, pd.DataFrame] | None = None,
+              workbook: str = "the plan's workbook") -> Path:
+    """A location plan (netopt optimize's or plan --p's) as slides for the meeting (.pptx): its `summary` (item,
+    value; the first, "plan 方案", its title), its map (`picture`, a PNG) beside coverage today → plan by region
+    (`coverage`: before/after columns), the branches it opens, closes and moves (`moves`: relocation_moves'),
+    coverage by region, the towns gaining or losing coverage most (`towns_changed`) and the `extra` tables by
+    title; a long table shows its first rows, the title naming the `workbook` holding all."""
+    said = [(str(item), value) for item, value in summary if not str(item).startswith("command")]
+    deck = _new_deck()
+    _title(deck, str(said[0][1]) if said else "方案 Plan", [f"{datetime.date.today():%Y-%m-%d} · netopt"])
+    _text(_slide(deck, "方案概要 The plan"), [f"{item}: {value}" for item, value in said[1:]],
+          (MARGIN_IN, 1.3, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 5.8), 18)
+    regions = [f"{region_words(row.region_type)}: {row.coverage_rate_pct_before:.1f}% → "
+               f"{row.coverage_rate_pct_after:.1f}%" for row in coverage.itertuples()]
+    if picture is not None:
+        _map_slide(deck, "方案地图 The plan on the map", picture, ["覆盖率 coverage, today → plan", *regions])
+    changes = _shown(moves.assign(action=moves["action"].map(MOVE_WORDS).fillna(moves["action"])), MOVE_SLIDE_COLUMNS)
+    _table_slides(deck, "网点调整 What the plan opens, closes and moves" + _cut(len(changes), CHANGES_SHOWN, workbook),
+                  changes.head(CHANGES_SHOWN))
+    _table_slides(deck, "覆盖率变化 Coverage by region, today → plan", _shown(coverage, COVERAGE_CHANGE_COLUMNS))
+    ordered = towns_changed.reindex(towns_changed["change_wan"].abs().sort_values(ascending=False).index)
+    _table_slides(deck, "覆盖变化乡镇 Towns gaining or losing coverage most"
+                  + _cut(len(ordered), DIFFERING_TOWNS_SHOWN, workbook),
+                  _shown(ordered, TOWN_CHANGE_COLUMNS).head(DIFFERING_TOWNS_SHOWN))
+    for title, table in (extra or {}).items():
+        _table_slides(deck, title, table)
+    return write_atomic(path, lambda p: deck.save(str(p)))
 
 
 def _measures_by_plan(scenarios: pd.DataFrame) -> pd.DataFrame:

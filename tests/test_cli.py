@@ -968,6 +968,7 @@ def test_optimize_relocates_branches(tmp_path: Path):
     page = map_text(tmp_path / "mclp_map.html")
     assert all(f"迁址 move: {m.from_name} → {m.to_name}" in page for m in moves.itertuples())
     assert "他行网点 other banks" in page and (tmp_path / "mclp_map.png").read_bytes()[:4] == b"\x89PNG"
+    _plan_slides_list_the_moves(tmp_path / "mclp_plan.pptx", moves)
     today_wan, plan_wan = (float(v) for v in re.findall(r"现有网点 ([\d.,]+) 万人 → plan 方案 ([\d.,]+) 万人",
                                                         " ".join(result.output.split()))[0])
     assert today_wan < plan_wan
@@ -1116,6 +1117,20 @@ def test_relocation_within_counties_and_county_quotas(tmp_path: Path):
      "--keep-open and --close both name 长丰杨庙营业所: a branch cannot both stay open and close"),
     (["--max-new", "1", "--radius-km", "3", "--core-km", "1"], "give either --radius-km or per-region radii"),
 ])
+def _plan_slides_list_the_moves(path: Path, moves: pd.DataFrame) -> None:
+    """A plan's slides: its summary, its map, every move as the moves table has it, coverage today → plan."""
+    slides = list(Presentation(str(path)).slides)
+    titles = [slide.shapes[0].text_frame.text for slide in slides]
+    assert titles[0].startswith("MCLP — ") and titles[1:4] == ["方案概要 The plan", "方案地图 The plan on the map",
+                                                              "网点调整 What the plan opens, closes and moves"]
+    assert "status 状态: optimal" in slides[1].shapes[1].text_frame.text
+    assert any(shape.shape_type == 13 for shape in slides[2].shapes)
+    listed = [[cell.text for cell in row.cells] for row in list(slides[3].shapes[1].table.rows)[1:]]
+    assert [(row[0], row[1], row[3]) for row in listed] == [("迁址 move", m.from_name, m.to_name)
+                                                           for m in moves.itertuples()]
+    assert "核心城区 core" in [row.cells[0].text for row in slides[4].shapes[1].table.rows]
+
+
 def test_optimize_relocation_options_are_checked(tmp_path: Path, extra, message):
     result = runner.invoke(app, ["optimize", "--bank", "农业", *extra, "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and message in _said(result.output), result.output
@@ -1340,6 +1355,9 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     page = map_text(tmp_path / "plan_map.html")
     assert "普惠型 inclusive" in page and "Other banks" in page and (tmp_path / "plan_map.png").exists()
     assert re.search(r"新设 open: [^<\"]+ · 普惠型 inclusive", page)  # a new branch is named by its type on the map
+    slides = list(Presentation(str(tmp_path / "plan.pptx")).slides)  # the joint plan's slides, its types last
+    mix = [[cell.text for cell in row.cells] for row in list(slides[-1].shapes[1].table.rows)[1:]]
+    assert [row[:2] for row in mix] == [["保留 keep", "101"], ["新设 open", str(len(new))]]
     closing = runner.invoke(app, ["plan", "--p", "60", "--bank", "农业", "--budget-wan", "1000", "--no-keep-existing",
                                   "--keep-open", "营业部", "--out", str(tmp_path / "close")])
     assert closing.exit_code == 0, closing.output
