@@ -1,4 +1,4 @@
-"""Meeting slides 汇报材料: a coverage diagnosis as a PowerPoint deck — key figures, maps and tables, bilingual."""
+"""Meeting slides 汇报材料: a diagnosis, a plan, plans compared or a type plan as a PowerPoint deck, bilingual."""
 from __future__ import annotations
 
 import datetime
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from netopt._schema import REGION_ZH, region_words
+from netopt._schema import region_words
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.io import write_atomic
@@ -82,14 +82,15 @@ def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFra
     each plan on its map (`maps`, PNGs by plan name) beside what it opens and closes, the towns where they differ
     most and every change listed; `lines` under the title (the data, the radius)."""
     deck = _new_deck()
-    _title(deck, "方案比选 Plans compared", [*(lines or []), f"{datetime.date.today():%Y-%m-%d} · netopt"])
+    _title(deck, "方案比选 Plans compared", lines or [])
     side_by_side = _measures_by_plan(scenarios)
     _table_slides(deck, "方案对比 The plans side by side", side_by_side, figures_from=1)
     if chart is not None:
         _picture(_slide(deck, "覆盖对比 Coverage under each plan"), chart,
                  (MARGIN_IN, 1.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, SLIDE_HEIGHT_IN - 1.5))
     for plan, picture in (maps or {}).items():
-        _plan_slide(deck, plan, picture, scenarios[scenarios["scenario"] == plan], changes[changes["scenario"] == plan])
+        _compared_plan_slide(deck, plan, picture, scenarios[scenarios["scenario"] == plan],
+                             changes[changes["scenario"] == plan])
     plans = {c: "覆盖人口(万人)" for c in towns.columns if c.startswith("covered_wan ")}
     shown = towns[[c for c in ("name", "county", "residents_wan", *plans) if c in towns]]
     _table_slides(deck, "差异乡镇 Towns where the plans differ" + _cut(len(towns), DIFFERING_TOWNS_SHOWN, "compare.xlsx"),
@@ -109,7 +110,7 @@ def rollout_deck(path: str | Path, sheets: dict[str, pd.DataFrame], picture: byt
     from netopt.models.types import TYPE_ZH
 
     deck = _new_deck()
-    _title(deck, title, [*(lines or []), f"{datetime.date.today():%Y-%m-%d} · netopt"])
+    _title(deck, title, lines or [])
     mix = sheets["mix"]
     shares = {c: (100 * mix[c]).map("{:.0f}%".format) for c in ("before_share", "after_share")}
     named = [f"{({**TYPE_ZH, 'unknown': '未知'}).get(t, '')} {t}".strip() for t in mix["type"]]
@@ -161,8 +162,10 @@ def _hubs_table(hubs: pd.DataFrame) -> pd.DataFrame:
                          "longest_minutes": groups["minutes"].max().to_numpy()})
 
 
-def _plan_slide(deck, plan: str, picture: bytes, measured: pd.DataFrame, changes: pd.DataFrame) -> None:
-    """One plan: its map, its figures and the branches it opens and closes (the first PLAN_CHANGES_SHOWN)."""
+def _compared_plan_slide(deck, plan: str, picture: bytes, measured: pd.DataFrame,
+                         changes: pd.DataFrame) -> None:
+    """One plan of those compared: its map, its figures and the branches it opens and closes (the first
+    PLAN_CHANGES_SHOWN)."""
     row = measured.iloc[0] if len(measured) else pd.Series(dtype=object)
     lines = [f"{label} {_cell_text(column, row[column])}" for column, label in
              (("branches", "网点 branches"), ("new", "新设 new"), ("closed", "撤并 closed"),
@@ -172,9 +175,7 @@ def _plan_slide(deck, plan: str, picture: bytes, measured: pd.DataFrame, changes
               for _, change in changes.head(PLAN_CHANGES_SHOWN).iterrows()]
     if len(changes) > PLAN_CHANGES_SHOWN:
         lines.append(f"… 共 {len(changes):,} all in compare.xlsx")
-    slide = _slide(deck, f"{plan} 方案 plan")
-    _picture(slide, picture, (MARGIN_IN, 1.2, 6.9, 6.0))
-    _text(slide, lines, (7.6, 1.3, SLIDE_WIDTH_IN - 7.6 - MARGIN_IN, 5.8), 14)
+    _map_slide(deck, f"{plan} 方案 plan", picture, lines, 14)
 
 
 def _cut(rows: int, shown: int, workbook: str) -> str:
@@ -192,11 +193,11 @@ def plan_deck(path: str | Path, summary: list[tuple[str, object]], picture: byte
     title; a long table shows its first rows, the title naming the `workbook` holding all."""
     said = [(str(item), value) for item, value in summary if not str(item).startswith("command")]
     deck = _new_deck()
-    _title(deck, str(said[0][1]) if said else "方案 Plan", [f"{datetime.date.today():%Y-%m-%d} · netopt"])
+    _title(deck, str(said[0][1]) if said else "方案 Plan", [])
     _text(_slide(deck, "方案概要 The plan"), [f"{item}: {value}" for item, value in said[1:]],
           (MARGIN_IN, 1.3, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 5.8), 18)
-    regions = [f"{region_words(row.region_type)}: {row.coverage_rate_pct_before:.1f}% → "
-               f"{row.coverage_rate_pct_after:.1f}%" for row in coverage.itertuples()]
+    regions = [f"{region_words(row.region_type)}: {_percent(row.coverage_rate_pct_before)} → "
+               f"{_percent(row.coverage_rate_pct_after)}" for row in coverage.itertuples()]
     if picture is not None:
         _map_slide(deck, "方案地图 The plan on the map", picture, ["覆盖率 coverage, today → plan", *regions])
     changes = _shown(moves.assign(action=moves["action"].map(MOVE_WORDS).fillna(moves["action"])), MOVE_SLIDE_COLUMNS)
@@ -233,17 +234,18 @@ def _new_deck():
 
 
 def _title(deck, title: str, lines: list[str]) -> None:
+    """The deck's first slide: its title, `lines` under it, and the day it was written."""
     slide = _blank(deck)
     _text(slide, [title], (MARGIN_IN, 2.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 1.2), 36, bold=True, colour=TITLE_COLOUR)
-    _text(slide, lines, (MARGIN_IN, 3.6, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 2.0), 18, colour=MUTED_COLOUR)
+    _text(slide, [*lines, f"{datetime.date.today():%Y-%m-%d} · netopt"],
+          (MARGIN_IN, 3.6, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 2.0), 18, colour=MUTED_COLOUR)
 
 
 def _title_slide(deck, cov: Coverage, title: str) -> None:
     people = float(cov.by_region["population"].sum())
     towns = cov.towns["town_id"].nunique() if "town_id" in cov.towns else len(cov.towns)
     _title(deck, title, [f"{len(cov.by_county):,} 个区县 counties · {towns:,} 乡镇 towns · {len(cov.branches):,} 网点 "
-                         f"branches · {people / 1e4:,.1f} 万人 residents", _settings_line(cov),
-                         f"{datetime.date.today():%Y-%m-%d} · netopt"])
+                         f"branches · {people / 1e4:,.1f} 万人 residents", _settings_line(cov)])
 
 
 def _settings_line(cov: Coverage) -> str:
@@ -253,17 +255,17 @@ def _settings_line(cov: Coverage) -> str:
 
 
 def _key_figures_slide(deck, cov: Coverage, new_sites: pd.DataFrame | None, failures: dict[str, str]) -> None:
-    """Six figures in boxes, then what stands out: the least covered county, the most underserved town, the core
-    − county gap, and what the suggested new branches bring."""
+    """The headline figures (up to eight) in boxes, then what stands out: the least covered county, the most
+    underserved town, the core − county gap, and what the suggested new branches bring."""
     slide = _slide(deck, "要点 Key figures")
     people = float(cov.by_region["population"].sum())
     covered = float(cov.by_region["covered_population"].sum())
     rate = cov.by_region.set_index("region_type")["coverage_rate_pct"]
     figures = [("常住人口 Residents", f"{people / 1e4:,.1f} 万人"), ("网点 Branches", f"{len(cov.branches):,}"),
                ("覆盖率 Coverage", f"{100 * covered / people:.1f}%" if people > 0 else "—"),
-               ("万人/网点 万 residents per branch",
+               ("万人/网点 residents per branch (万)",
                 f"{people / 1e4 / len(cov.branches):,.2f}" if len(cov.branches) else "—"),
-               *((f"{_region_zh(kind)} {kind}", f"{value:.1f}%") for kind, value in rate.dropna().items()),
+               *((region_words(kind), f"{value:.1f}%") for kind, value in rate.dropna().items()),
                ("服务不足乡镇 Underserved towns", f"{len(cov.underserved_towns):,}")][:8]
     width = (SLIDE_WIDTH_IN - 2 * MARGIN_IN) / 4
     for k, (label, value) in enumerate(figures):
@@ -297,16 +299,16 @@ def _findings(cov: Coverage, new_sites: pd.DataFrame | None, failures: dict[str,
     return lines
 
 
-def _region_zh(kind) -> str:
-    return REGION_ZH.get(kind, "")
+def _percent(value) -> str:
+    """A share as a slide says it, 61.3%; none, —."""
+    return "—" if pd.isna(value) else f"{value:.1f}%"
 
 
 def _region_lines(cov: Coverage) -> list[str]:
     """Each region type's coverage and residents per branch, for beside the city's map."""
     lines = []
     for row in cov.by_region.itertuples():
-        share = "—" if pd.isna(row.coverage_rate_pct) else f"{row.coverage_rate_pct:.1f}%"
-        lines += [f"{_region_zh(row.region_type)} {row.region_type}", f"覆盖率 coverage {share}",
+        lines += [region_words(row.region_type), f"覆盖率 coverage {_percent(row.coverage_rate_pct)}",
                   f"{row.population_wan:,.1f} 万人 · {row.branches:,} 网点 branches", ""]
     return lines
 
@@ -324,11 +326,11 @@ def _shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def _cell_text(column: str, value) -> str:
-    from netopt.report import _figure_text
+    from netopt.report import figure_text
 
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    return _figure_text(column, value)
+    return figure_text(column, value)
 
 
 def _table_slides(deck, title: str, table: pd.DataFrame, labels: dict[str, str] | None = None,
@@ -352,10 +354,11 @@ def _table_slides(deck, title: str, table: pd.DataFrame, labels: dict[str, str] 
 
 
 def _column_widths(headers: list[str], rows: list[list[str]]) -> list[float]:
-    """Each column's width (inches) across the slide, as its widest cell asks, up to a third of the slide."""
-    from netopt.report import _display_width
+    """Each column's share of the slide's width (inches), as its widest cell asks (counted up to 60 narrow
+    characters: a long reason wraps rather than squeezing the others)."""
+    from netopt.report import display_width
 
-    wide = [min(max(4, *(_display_width(line) for text in [header, *(row[k] for row in rows)]
+    wide = [min(max(4, *(display_width(line) for text in [header, *(row[k] for row in rows)]
                          for line in text.split("\n"))), 60) for k, header in enumerate(headers)]
     room = SLIDE_WIDTH_IN - 2 * MARGIN_IN
     return [room * width / sum(wide) for width in wide]
@@ -363,11 +366,11 @@ def _column_widths(headers: list[str], rows: list[list[str]]) -> list[float]:
 
 def _row_height(texts: list[str], widths: list[float], size: int) -> float:
     """How tall (inches) a row of a table stands once its cells wrap to their column's width."""
-    from netopt.report import _display_width
+    from netopt.report import display_width
 
     def lines(text: str, width_in: float) -> int:
         per_line = max((width_in * 72 - CELL_MARGIN_PT) / (size / 2), 1)  # half a point-size per narrow character
-        return sum(max(1, -(-_display_width(line) // int(per_line))) for line in text.split("\n"))
+        return sum(max(1, -(-display_width(line) // int(per_line))) for line in text.split("\n"))
 
     tallest = max(lines(text, width) for text, width in zip(texts, widths))
     return (tallest * size * LINE_SPACING + 7.2) / 72
@@ -418,34 +421,33 @@ def _table(slide, rows: list[tuple[list[str], float]], widths: list[float], poin
 
 
 def _is_figure(text: str) -> bool:
-    """Whether a cell's text is a number as _figure_text writes them (1,234.56, -0.5)."""
+    """Whether a cell's text is a number as figure_text writes them (1,234.56, -0.5)."""
     return text.replace(",", "").replace(".", "", 1).lstrip("-+").isdigit()
 
 
 def _county_slide(deck, cov: Coverage, county: str, picture: bytes | None) -> None:
     """A county on one slide: its map on the left where there is one, its figures and most underserved towns."""
     row = cov.by_county[cov.by_county["county"] == county].iloc[0]
-    slide = _slide(deck, f"{county} 网点覆盖 coverage")
-    share = "—" if pd.isna(row["coverage_rate_pct"]) else f"{row['coverage_rate_pct']:.1f}%"
+    title = f"{county} 网点覆盖 coverage"
     per_branch = "—" if pd.isna(row["residents_per_branch_wan"]) else f"{row['residents_per_branch_wan']:,.2f}"
     towns = cov.underserved_towns[cov.underserved_towns["county"] == county]
-    lines = [f"{_region_zh(row['region_type'])} {row['region_type']}".strip(),
+    lines = [region_words(row["region_type"]),
              f"常住人口 residents {row['population_wan']:,.1f} 万人", f"网点 branches {int(row['branches']):,}",
-             f"覆盖率 coverage {share}", f"万人/网点 万 residents per branch {per_branch}",
+             f"覆盖率 coverage {_percent(row['coverage_rate_pct'])}", f"万人/网点 residents per branch (万) {per_branch}",
              f"服务不足乡镇 underserved towns {len(towns):,}", ""]
     lines += [f"• {town['name']} {town['population'] / 1e4:,.1f} 万人：{town['reason']}"
               for _, town in towns.head(COUNTY_TOWNS_SHOWN).iterrows()]
     if picture is None:
-        _text(slide, lines, (MARGIN_IN, 1.3, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 5.8), 16)
-        return
-    _picture(slide, picture, (MARGIN_IN, 1.2, 6.9, 6.0))
-    _text(slide, lines, (7.6, 1.3, SLIDE_WIDTH_IN - 7.6 - MARGIN_IN, 5.8), 14)
+        _text(_slide(deck, title), lines, (MARGIN_IN, 1.3, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 5.8), 16)
+    else:
+        _map_slide(deck, title, picture, lines, 14)
 
 
-def _map_slide(deck, title: str, picture: bytes, lines: list[str]) -> None:
+def _map_slide(deck, title: str, picture: bytes, lines: list[str], size: int = 16) -> None:
+    """A map on the left of the slide, `lines` of text beside it."""
     slide = _slide(deck, title)
     _picture(slide, picture, (MARGIN_IN, 1.2, 6.9, 6.0))
-    _text(slide, lines, (7.6, 1.3, SLIDE_WIDTH_IN - 7.6 - MARGIN_IN, 5.8), 16)
+    _text(slide, lines, (7.6, 1.3, SLIDE_WIDTH_IN - 7.6 - MARGIN_IN, 5.8), size)
 
 
 def _text_slides(deck, title: str, paragraphs: list[str]) -> None:

@@ -320,7 +320,7 @@ def _write_sheet(sheet, table: pd.DataFrame, styles: dict) -> None:
         values = table.iloc[:, k]
         sheet.write_column(1, k, _cell_values(values), _number_style(column, values, styles))
         cells = [str(column)] + [str(value) for value in values.head(200)]
-        sheet.set_column(k, k, min(max(map(_display_width, cells)) + 2, 60))
+        sheet.set_column(k, k, min(max(map(display_width, cells)) + 2, 60))
     if not table.empty and len(table.columns):
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, len(table), len(table.columns) - 1)
@@ -353,7 +353,7 @@ def _cell_values(column: pd.Series) -> list:
     return [cell(value) for value in column.tolist()]
 
 
-def _display_width(text: str) -> int:
+def display_width(text: str) -> int:
     """How many columns text takes on screen: wide (Chinese) characters count two."""
     import unicodedata
 
@@ -387,12 +387,12 @@ def _html_fields(row: pd.DataFrame) -> str:
     """A one-row table (a county's summary) down the page as its fields and values, so that every field fits the
     page's width; fields without a value left out, figures written as _html_table writes them."""
     shown = row.loc[:, (row.notna() & row.ne("unknown")).any()]
-    values = [_figure_text(column, shown[column].iloc[0]) for column in shown.columns]
+    values = [figure_text(column, shown[column].iloc[0]) for column in shown.columns]
     return pd.DataFrame({"指标 field": bilingual(shown).columns, "值 value": values}).to_html(
         index=False, border=0, classes="t fields")
 
 
-def _figure_text(column: str, value) -> str:
+def figure_text(column: str, value) -> str:
     """A value as a report page shows it: counts with thousands separated (ids and codes as given), other figures
     to two decimals (whole ones without)."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and not _is_code(column):
