@@ -1099,6 +1099,20 @@ def test_relocation_within_counties_and_county_quotas(tmp_path: Path):
     assert pd.read_csv(tmp_path / "quota" / "mclp_sites.csv")["county"].value_counts().max() <= 15
 
 
+def _plan_slides_list_the_moves(path: Path, moves: pd.DataFrame) -> None:
+    """A plan's slides: its summary, its map, every move as the moves table has it, coverage today → plan."""
+    slides = list(Presentation(str(path)).slides)
+    titles = [slide.shapes[0].text_frame.text for slide in slides]
+    assert titles[0].startswith("MCLP — ") and titles[1:4] == ["方案概要 The plan", "方案地图 The plan on the map",
+                                                              "网点调整 What the plan opens, closes and moves"]
+    assert "status 状态: optimal" in slides[1].shapes[1].text_frame.text
+    assert any(shape.shape_type == 13 for shape in slides[2].shapes)
+    listed = [[cell.text for cell in row.cells] for row in list(slides[3].shapes[1].table.rows)[1:]]
+    assert [(row[0], row[1], row[3]) for row in listed] == [("迁址 move", m.from_name, m.to_name)
+                                                           for m in moves.itertuples()]
+    assert "核心城区 core" in [row.cells[0].text for row in slides[4].shapes[1].table.rows]
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--within-county"], "--within-county is for --relocate"),
     (["--county-max", "-1"], "'--county-max': Input should be greater than or equal to 0"),
@@ -1117,20 +1131,6 @@ def test_relocation_within_counties_and_county_quotas(tmp_path: Path):
      "--keep-open and --close both name 长丰杨庙营业所: a branch cannot both stay open and close"),
     (["--max-new", "1", "--radius-km", "3", "--core-km", "1"], "give either --radius-km or per-region radii"),
 ])
-def _plan_slides_list_the_moves(path: Path, moves: pd.DataFrame) -> None:
-    """A plan's slides: its summary, its map, every move as the moves table has it, coverage today → plan."""
-    slides = list(Presentation(str(path)).slides)
-    titles = [slide.shapes[0].text_frame.text for slide in slides]
-    assert titles[0].startswith("MCLP — ") and titles[1:4] == ["方案概要 The plan", "方案地图 The plan on the map",
-                                                              "网点调整 What the plan opens, closes and moves"]
-    assert "status 状态: optimal" in slides[1].shapes[1].text_frame.text
-    assert any(shape.shape_type == 13 for shape in slides[2].shapes)
-    listed = [[cell.text for cell in row.cells] for row in list(slides[3].shapes[1].table.rows)[1:]]
-    assert [(row[0], row[1], row[3]) for row in listed] == [("迁址 move", m.from_name, m.to_name)
-                                                           for m in moves.itertuples()]
-    assert "核心城区 core" in [row.cells[0].text for row in slides[4].shapes[1].table.rows]
-
-
 def test_optimize_relocation_options_are_checked(tmp_path: Path, extra, message):
     result = runner.invoke(app, ["optimize", "--bank", "农业", *extra, "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and message in _said(result.output), result.output
