@@ -225,16 +225,23 @@ def _measures_by_plan(scenarios: pd.DataFrame) -> pd.DataFrame:
 
 
 def _new_deck():
+    """An empty 16:9 deck, its file's properties netopt's."""
     from pptx import Presentation
     from pptx.util import Inches
 
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(SLIDE_WIDTH_IN), Inches(SLIDE_HEIGHT_IN)
+    now = datetime.datetime.now().replace(microsecond=0)
+    properties = deck.core_properties  # the template's (its author, 2013) would show in the file's properties
+    properties.author = properties.last_modified_by = "netopt"
+    properties.created = properties.modified = now
+    properties.revision, properties.language = 1, "zh-CN"
     return deck
 
 
 def _title(deck, title: str, lines: list[str]) -> None:
-    """The deck's first slide: its title, `lines` under it, and the day it was written."""
+    """The deck's first slide: its title (also the file's), `lines` under it, and the day it was written."""
+    deck.core_properties.title = title
     slide = _blank(deck)
     _text(slide, [title], (MARGIN_IN, 2.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 1.2), 36, bold=True, colour=TITLE_COLOUR)
     _text(slide, [*lines, f"{datetime.date.today():%Y-%m-%d} · netopt"],

@@ -1,6 +1,7 @@
 """The meeting's slides (city_summary.pptx): the diagnosis's figures, maps and tables, every row on a slide."""
 from __future__ import annotations
 
+import datetime
 import io
 from pathlib import Path
 
@@ -80,6 +81,9 @@ def test_the_city_deck_says_what_the_diagnosis_found(coverage, reports):
     pictures = [f"county_{row.county_id}_{row.county}.png" for row in coverage.by_county.itertuples()]
     assert all((folder / name).read_bytes()[:4] == b"\x89PNG" for name in ["city_summary.png", *pictures])
     assert coverage.notes[0] in _texts(slides[-1])
+    properties = Presentation(str(folder / "city_summary.pptx")).core_properties  # not the template's
+    assert properties.title == _titles(slides)[0] and properties.author == properties.last_modified_by == "netopt"
+    assert properties.created > datetime.datetime(2020, 1, 1)  # the template's says 2013
 
 
 def test_every_table_and_picture_stays_on_its_slide(reports):
