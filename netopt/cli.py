@@ -3461,7 +3461,8 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
                            source: str, coords: str = "wgs84") -> None:
     """site_evaluation.csv and .xlsx (a summary sheet with the command; lon/lat in the inputs' `coords`), the sites
     on an HTML map and a PNG, numbered by rank over today's coverage (`roads`: _roads' distance options), and as a
-    map layer (site_evaluation.gpkg)."""
+    map layer (site_evaluation.gpkg), and as slides for the meeting (site_evaluation.pptx)."""
+    from netopt.deck import site_evaluation_deck
     from netopt.maps import network_map, static_map
     from netopt.report import bilingual
 
@@ -3483,6 +3484,9 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
     written.append(write_atomic(out / "site_evaluation_map.html", lambda p: fmap.save(str(p))))
     written.append(static_map(Dataset(ds.counties, ds.towns, today.branches), out / "site_evaluation_map.png",
                               coverage=today, title=title, sites=sites, selected=list(sites["site_id"])))
+    written.append(site_evaluation_deck(out / "site_evaluation.pptx", table, title,
+                                        [f"{item}: {value}" for item, value in record[1:]], written[-1].read_bytes(),
+                                        EVALUATION_ZH))
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _write_layers(out / "site_evaluation.gpkg", {"sites_evaluated": table.round({c: 3 for c in figures})}, coords,
                   EVALUATION_ZH)

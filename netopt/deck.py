@@ -40,6 +40,9 @@ MOVE_WORDS = {"open": "新设 open", "close": "撤并 close", "move": "迁址 mo
 COVERAGE_CHANGE_COLUMNS = ["region_type", "coverage_rate_pct_before", "coverage_rate_pct_after", "branches_before",
                            "branches_after", "residents_per_branch_wan_before", "residents_per_branch_wan_after"]
 TOWN_CHANGE_COLUMNS = ["name", "county", "residents_wan", "covered_wan_before", "covered_wan_after", "change_wan"]
+SITE_EVALUATION_COLUMNS = ["rank", "name", "county", "residents_within_wan", "adds_covered_wan", "overlap_pct",
+                           "nearest_branch_km", "nearest_branch_min", "branches_within", "rival_branches_within",
+                           "won_wan"]
 
 
 def meeting_deck(cov: Coverage, path: str | Path, title: str = "网点覆盖诊断 Branch coverage diagnosis",
@@ -210,6 +213,23 @@ def plan_deck(path: str | Path, summary: list[tuple[str, object]], picture: byte
                   _shown(ordered, TOWN_CHANGE_COLUMNS).head(DIFFERING_TOWNS_SHOWN))
     for title, table in (extra or {}).items():
         _table_slides(deck, title, table)
+    return write_atomic(path, lambda p: deck.save(str(p)))
+
+
+def site_evaluation_deck(path: str | Path, sites: pd.DataFrame, title: str, lines: list[str],
+                         picture: bytes | None = None, labels: dict[str, str] | None = None) -> Path:
+    """Candidate sites evaluated 选址评估 (siting.evaluate_sites' table, best first) as slides for the meeting
+    (.pptx): `lines` under the `title`, the sites on their map (`picture`, a PNG) beside the best five, and the
+    ranking — the first CHANGES_SHOWN, the title naming site_evaluation.xlsx where there are more; headers in
+    Chinese from `labels` (else report.HEADERS_ZH)."""
+    deck = _new_deck()
+    _title(deck, title, lines)
+    if picture is not None:
+        best = [f"{row.rank}. {row.name}：新增覆盖 adds {row.adds_covered_wan:,.2f} 万人, 重叠 overlap "
+                f"{_percent(row.overlap_pct)}" for row in sites.head(5).itertuples()]
+        _map_slide(deck, "候选点位 The sites on the map", picture, best, 14)
+    _table_slides(deck, "选址评估 The sites ranked" + _cut(len(sites), CHANGES_SHOWN, "site_evaluation.xlsx"),
+                  _shown(sites, SITE_EVALUATION_COLUMNS).head(CHANGES_SHOWN), labels)
     return write_atomic(path, lambda p: deck.save(str(p)))
 
 

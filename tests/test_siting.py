@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pptx import Presentation
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
@@ -123,6 +124,10 @@ def test_evaluate_sites_ranks_files_and_written_out_sites_together(tmp_path: Pat
     assert "候选 candidate #1: " in page and "候选网点 candidate sites (# rank)" in page and "新设 open" not in page
     numbers = re.findall(r"text-shadow:[^']*'>(\d+)</div>", page)  # each site's number shown beside it, no hover
     assert sorted(set(map(int, numbers))) == [1, 2, 3] and "new L.Marker" in page and '"interactive": false' in page
+    slides = list(Presentation(str(tmp_path / "out" / "site_evaluation.pptx")).slides)  # the meeting's slides
+    ranked = [[cell.text for cell in row.cells] for row in list(slides[-1].shapes[1].table.rows)[1:]]
+    assert [row[:2] for row in ranked] == [[str(rank), name] for rank, name in zip(table["rank 排名"], table["name 名称"])]
+    assert "residents 人口: population grid 网格" in slides[0].shapes[1].text_frame.text
 
 
 def test_a_long_list_shows_its_best_rows_and_writes_them_all(tmp_path: Path):
