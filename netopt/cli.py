@@ -3673,6 +3673,9 @@ def report(
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
+    title: Optional[str] = typer.Option(None, help="The title of the meeting's slides (city_summary.pptx), e.g. "
+                                        "农行合肥分行网点覆盖诊断 (default: 网点覆盖诊断 and the data, with --bank the "
+                                        "bank)."),
 ) -> None:
     """Batch reports on underserved towns: one HTML + Excel per county, with a map of it (and with
     --new-per-county its best sites for new branches 建议新设网点), and a city summary — also as slides for the
@@ -3712,7 +3715,9 @@ def report(
         with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
             task = progress.add_task("County reports 区县报告", total=len(cov.by_county))
             written, failures = batch_reports(cov, out, progress=lambda: progress.advance(task), plan=plan,
-                                              rivals=rivals, new_sites=new_sites, city=ds, coords=coords)
+                                              rivals=rivals, new_sites=new_sites, city=ds, coords=coords,
+                                              title=title or f"网点覆盖诊断 Branch coverage diagnosis — {source}"
+                                              + (f", {bank}" if bank else ""))
         console.print(f"Wrote {len(written)} files to {out} for {source}; slides for the meeting 汇报材料: "
                       f"{out / 'city_summary.pptx'}")
         for county, reason in failures.items():

@@ -12,6 +12,7 @@ from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.io import write_atomic
 
+DECK_TITLE = "网点覆盖诊断 Branch coverage diagnosis"  # a diagnosis's slides, unless given a title of their own
 SLIDE_WIDTH_IN, SLIDE_HEIGHT_IN = 13.333, 7.5  # 16:9, as PowerPoint and WPS start a deck
 MARGIN_IN = 0.45
 TABLE_TOP_IN, TABLE_BOTTOM_IN = 1.25, 7.1  # a longer table (a province's counties) goes on over slides: 续 cont.
@@ -45,7 +46,7 @@ SITE_EVALUATION_COLUMNS = ["rank", "name", "county", "residents_within_wan", "ad
                            "won_wan"]
 
 
-def meeting_deck(cov: Coverage, path: str | Path, title: str = "网点覆盖诊断 Branch coverage diagnosis",
+def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,
                  city_map: bytes | None = None, county_maps: dict[str, bytes] | None = None,
                  new_sites: pd.DataFrame | None = None, rivals: RivalCoverage | None = None,
                  failures: dict[str, str] | None = None) -> Path:

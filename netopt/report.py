@@ -15,6 +15,7 @@ from netopt._errors import check_count, check_kind
 from netopt._schema import region_words
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
+from netopt.deck import DECK_TITLE, meeting_deck
 from netopt.io import Dataset, points_table, write_atomic
 from netopt.kml import write_field_kmz, write_map_files
 
@@ -563,20 +564,19 @@ def _new_sites_section(new_sites: pd.DataFrame) -> str:
 def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
                 rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None,
                 city: Dataset | None = None, coords: str = "wgs84",
-                county_maps: dict[str, bytes] | None = None) -> list[Path]:
+                county_maps: dict[str, bytes] | None = None, title: str = DECK_TITLE) -> list[Path]:
     """The city-wide summary: with `city` (the Dataset measured) a map of the city, by region and by county, the
     most underserved towns, with `new_sites` each county's suggested new branches, any failed county, and with
     `rivals` our coverage beside every bank's by region and the towns only a rival reaches (places with their
     lon/lat in `coords` in the workbook); as a page, a workbook, and slides for the meeting (deck.meeting_deck,
-    with a slide per county and its map from `county_maps`, PNGs by county name), and the map as a PNG."""
-    from netopt.deck import meeting_deck
-
+    with a slide per county and its map from `county_maps`, PNGs by county name, and `title`), and the map as a
+    PNG."""
     out = _out_folder(out_dir)
     failed = pd.DataFrame({"county": list(failures), "error": list(failures.values())})
     unnumbered = None if new_sites is None else new_sites.drop(columns="rank")  # ranks repeat across counties
-    title = "城市 City 网点覆盖 coverage"
-    picture = None if city is None else _map_png(city, cov, title, unnumbered)
-    body = "" if picture is None else _inline_picture(picture, title)
+    map_title = "城市 City 网点覆盖 coverage"
+    picture = None if city is None else _map_png(city, cov, map_title, unnumbered)
+    body = "" if picture is None else _inline_picture(picture, map_title)
     body += (f"<h2>区域 By region</h2>{_html_table(cov.by_region.round(3))}"
             f"<p>核心城区与县域覆盖率差 core − county coverage gap: {cov.core_county_gap_pp:+.1f} pp</p>"
             f"<h2>区县 By county</h2>{_html_table(cov.by_county.round(3))}"
@@ -599,18 +599,20 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
     page = PAGE.format(title="城市汇总 City summary", body=body, note=escape(" ".join([*cov.notes, cov.attribution])))
     return [write_atomic(out / "city_summary.html", lambda p: p.write_text(page, encoding="utf-8")),
             write_atomic(out / "city_summary.xlsx", lambda p: write_workbook(p, sheets)),
-            meeting_deck(cov, out / "city_summary.pptx", city_map=picture, county_maps=county_maps,
+            meeting_deck(cov, out / "city_summary.pptx", title, city_map=picture, county_maps=county_maps,
                          new_sites=new_sites, rivals=rivals, failures=failures),
             *_map_file(out / "city_summary.png", picture)]
 
 
 def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.DataFrame | None = None,
                   rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None,
-                  city: Dataset | None = None, coords: str = "wgs84") -> tuple[list[Path], dict[str, str]]:
+                  city: Dataset | None = None, coords: str = "wgs84",
+                  title: str = DECK_TITLE) -> tuple[list[Path], dict[str, str]]:
     """A report per county plus the city summary; a county that fails is recorded and the others go on. With
     `rivals` (competition.rival_coverage of our bank's `cov` and every bank's) each report compares them; with
     `new_sites` (planning.suggest_new_sites) each lists its county's; with `city` (the Dataset measured) each
-    opens with a map of its county, also written as a PNG and shown on the county's slide in the city's deck."""
+    opens with a map of its county, also written as a PNG and shown on the county's slide in the city's deck
+    (its first slide `title`d, e.g. 农行合肥分行网点覆盖诊断)."""
     _out_folder(out_dir)
     _check_type_plan(plan)
     written: list[Path] = []
@@ -626,5 +628,5 @@ def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.Da
             county_maps.update({county: path.read_bytes() for path in files if path.suffix == ".png"})
         if progress is not None:
             progress()
-    written += city_report(cov, out_dir, failures, rivals, new_sites, city, coords, county_maps)
+    written += city_report(cov, out_dir, failures, rivals, new_sites, city, coords, county_maps, title)
     return written, failures

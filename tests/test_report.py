@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pptx import Presentation
 from typer.testing import CliRunner
 
 import netopt as no
@@ -129,7 +130,8 @@ def test_county_pages_open_with_a_map_of_the_county(coverage, tmp_path: Path):
 def test_report_suggests_new_branches_by_county(tmp_path: Path):
     """report --new-per-county 2: each county's page lists its suggested new branches with what each brings within
     reach and the county's residents within reach before and after; the city summary has them all."""
-    result = CliRunner().invoke(app, ["report", "--bank", "农业", "--new-per-county", "2", "--out", str(tmp_path)])
+    result = CliRunner().invoke(app, ["report", "--bank", "农业", "--new-per-county", "2", "--out", str(tmp_path),
+                                      "--title", "农行合肥分行网点覆盖诊断"])
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert "Suggested new branches 建议新设网点: 18 in 9 counties" in said and "小庙镇 (蜀山区) +22.4万" in said
@@ -146,6 +148,10 @@ def test_report_suggests_new_branches_by_county(tmp_path: Path):
     assert len(city) == 18 and city["county 区县"].nunique() == 9
     summary = (tmp_path / "city_summary.html").read_text(encoding="utf-8")
     assert 'src="data:image/png;base64,' in summary  # the city's map, every suggested site on it
+    slides = list(Presentation(str(tmp_path / "city_summary.pptx")).slides)  # titled as asked, every site listed
+    assert slides[0].shapes[0].text_frame.text == "农行合肥分行网点覆盖诊断"
+    listed = [slide for slide in slides if slide.shapes[0].text_frame.text.startswith("建议新设网点")]
+    assert sum(len(shape.table.rows) - 1 for slide in listed for shape in slide.shapes if shape.has_table) == 18
     network = no.read_branches(tmp_path / "new_sites_branches.csv")  # the network with them opened, for compare
     assert (network["plan"] == "new 新设").sum() == 18 and (network["plan"] == "kept 保留").sum() == 101
     assert set(network.loc[network["plan"] == "new 新设", "name"]) == set(city["name 名称"])
