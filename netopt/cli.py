@@ -2911,7 +2911,7 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     written.extend(_write_layers(out / "plan.gpkg", _rollout_layers(sheets, ds), coords))
     written.extend(_rollout_maps(ds, sheets, out))
     written.append(rollout_deck(out / "plan.pptx", sheets, (out / "plan_map.png").read_bytes(), [
-        f"{source}", f"{len(types):,} 网点 branches · {len(sheets['pilots'])} 试点 pilots · 批次 batches "
+        source, f"{len(types):,} 网点 branches · {len(sheets['pilots'])} 试点 pilots · 批次 batches "
         f"{', '.join(map(str, batch))} · {sheets['hubs']['hub_id'].nunique()} 培训中心 training hubs"]))
     console.print(f"Wrote {written[-1]}: the slides for the meeting 汇报材料")
     _remove_left_over(out, PLAN_OUTPUTS, written)
@@ -3686,6 +3686,7 @@ def report(
         from rich.progress import Progress
 
         from netopt.competition import rival_coverage
+        from netopt.deck import DECK_TITLE
         from netopt.grid import population_grid
         from netopt.report import batch_reports
 
@@ -3716,8 +3717,7 @@ def report(
             task = progress.add_task("County reports 区县报告", total=len(cov.by_county))
             written, failures = batch_reports(cov, out, progress=lambda: progress.advance(task), plan=plan,
                                               rivals=rivals, new_sites=new_sites, city=ds, coords=coords,
-                                              title=title or f"网点覆盖诊断 Branch coverage diagnosis — {source}"
-                                              + (f", {bank}" if bank else ""))
+                                              title=title or f"{DECK_TITLE} — {source}" + (f", {bank}" if bank else ""))
         console.print(f"Wrote {len(written)} files to {out} for {source}; slides for the meeting 汇报材料: "
                       f"{out / 'city_summary.pptx'}")
         for county, reason in failures.items():
