@@ -264,7 +264,8 @@ def _title(deck, title: str, lines: list[str]) -> None:
     """The deck's first slide: its title (also the file's), `lines` under it, and the day it was written."""
     deck.core_properties.title = title
     slide = _blank(deck)
-    _text(slide, [title], (MARGIN_IN, 2.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 1.2), 36, bold=True, colour=TITLE_COLOUR)
+    _text(slide, [title], (MARGIN_IN, 2.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 1.2), _title_points(title, 36), bold=True,
+          colour=TITLE_COLOUR)
     _text(slide, [*lines, f"{datetime.date.today():%Y-%m-%d} · netopt"],
           (MARGIN_IN, 3.6, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 2.0), 18, colour=MUTED_COLOUR)
 
@@ -497,8 +498,18 @@ def _blank(deck):
 def _slide(deck, title: str):
     """A blank slide with its title at the top."""
     slide = _blank(deck)
-    _text(slide, [title], (MARGIN_IN, 0.3, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 0.8), 26, bold=True, colour=TITLE_COLOUR)
+    _text(slide, [title], (MARGIN_IN, 0.3, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 0.8), _title_points(title, 26), bold=True,
+          colour=TITLE_COLOUR)
     return slide
+
+
+def _title_points(title: str, largest: int) -> int:
+    """A title's font size: `largest` where it fits the slide's width on one line, smaller for a longer one (a
+    plan's or a cut table's), so that it stays within two lines of its box."""
+    from netopt.report import display_width
+
+    per_line = (SLIDE_WIDTH_IN - 2 * MARGIN_IN) * 72 / (largest / 2)  # narrow characters at `largest` points
+    return largest if display_width(title) <= per_line else max(round(largest * 0.75), 18)
 
 
 def _text(slide, lines: list[str], box: tuple[float, float, float, float], size: int, bold: bool = False,
