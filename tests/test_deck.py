@@ -1,4 +1,5 @@
-"""The meeting's slides (city_summary.pptx): the diagnosis's figures, maps and tables, every row on a slide."""
+"""The meeting's slides (deck.py): a diagnosis's, plans compared — their figures, maps and tables, every row on a
+slide."""
 from __future__ import annotations
 
 import datetime
@@ -81,6 +82,11 @@ def test_the_city_deck_says_what_the_diagnosis_found(coverage, reports):
     pictures = [f"county_{row.county_id}_{row.county}.png" for row in coverage.by_county.itertuples()]
     assert all((folder / name).read_bytes()[:4] == b"\x89PNG" for name in ["city_summary.png", *pictures])
     assert coverage.notes[0] in _texts(slides[-1])
+    town = coverage.underserved_towns.iloc[0]  # its county's slide: the county's figures, this town first
+    said = _texts(next(slide for slide in slides if _titles([slide]) == [f"{town['county']} 网点覆盖 coverage"]))
+    row = coverage.by_county.set_index("county").loc[town["county"]]
+    assert f"网点 branches {row['branches']:,}" in said and f"覆盖率 coverage {row['coverage_rate_pct']:.1f}%" in said
+    assert f"• {town['name']} {town['population'] / 1e4:,.1f} 万人：{town['reason']}" in said
     properties = Presentation(str(folder / "city_summary.pptx")).core_properties  # not the template's
     assert properties.title == _titles(slides)[0] and properties.author == properties.last_modified_by == "netopt"
     assert properties.created > datetime.datetime(2020, 1, 1)  # the template's says 2013
