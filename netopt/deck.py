@@ -18,6 +18,7 @@ MARGIN_IN = 0.45
 TABLE_TOP_IN, TABLE_BOTTOM_IN = 1.25, 7.1  # a longer table (a province's counties) goes on over slides: 续 cont.
 CELL_MARGIN_PT, LINE_SPACING = 14.4, 1.2  # a table cell's left and right margins together; a line's height per pt
 NOTE_CHARACTERS_PER_SLIDE = 1400
+CHART_COUNTIES = 30  # bars a slide's chart of coverage by county holds
 TOWNS_SHOWN, COUNTY_TOWNS_SHOWN = 10, 4  # the city's most underserved towns on their slide; a county's on its own
 TITLE_COLOUR, MUTED_COLOUR, HEADER_FILL = (0x1F, 0x3A, 0x5F), (0x59, 0x59, 0x59), (0xDC, 0xE6, 0xF0)
 
@@ -63,6 +64,7 @@ def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,
         _map_slide(deck, "城市网点覆盖 The city's coverage", city_map, _region_lines(cov))
     _table_slides(deck, "分区域 Coverage by region", _shown(cov.by_region, REGION_SLIDE_COLUMNS))
     _table_slides(deck, "分区县 Coverage by county", _shown(cov.by_county, COUNTY_SLIDE_COLUMNS))
+    _county_chart_slide(deck, cov.by_county)
     _table_slides(deck, f"服务不足乡镇 The {TOWNS_SHOWN} most underserved towns",
                   _shown(_towns_in_wan(cov.underserved_towns).head(TOWNS_SHOWN), TOWN_SLIDE_COLUMNS))
     if new_sites is not None and len(new_sites):
@@ -302,6 +304,34 @@ def _key_figures_slide(deck, cov: Coverage, new_sites: pd.DataFrame | None, fail
         _text(slide, [value], (left, top, width - 0.15, 0.8), 30, bold=True, colour=TITLE_COLOUR)
         _text(slide, [label], (left, top + 0.8, width - 0.15, 0.5), 13, colour=MUTED_COLOUR)
     _text(slide, _findings(cov, new_sites, failures), (MARGIN_IN, 4.7, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 2.5), 16)
+
+
+def _county_chart_slide(deck, by_county: pd.DataFrame) -> None:
+    """Coverage by county as a bar chart PowerPoint can edit (its data in the deck), the most covered on top,
+    each bar labelled with its share; of a province's many counties, the CHART_COUNTIES least covered."""
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+    from pptx.util import Inches, Pt
+
+    rated = by_county.dropna(subset=["coverage_rate_pct"]).sort_values("coverage_rate_pct", kind="stable")
+    if rated.empty:
+        return
+    least = f", the {CHART_COUNTIES} least covered of {len(rated):,}" if len(rated) > CHART_COUNTIES else ""
+    rated = rated.head(CHART_COUNTIES)
+    data = CategoryChartData(number_format="0.0")
+    data.categories = rated["county"].astype(str).tolist()
+    data.add_series("覆盖率(%) coverage", rated["coverage_rate_pct"].round(1).tolist())
+    frame = _slide(deck, f"分区县覆盖率 Coverage by county (%{least})").shapes.add_chart(
+        XL_CHART_TYPE.BAR_CLUSTERED, Inches(MARGIN_IN), Inches(1.2), Inches(SLIDE_WIDTH_IN - 2 * MARGIN_IN),
+        Inches(SLIDE_HEIGHT_IN - 1.5), data)
+    chart = frame.chart
+    chart.has_legend = False
+    plot = chart.plots[0]
+    plot.has_data_labels = True
+    plot.data_labels.number_format, plot.data_labels.number_format_is_linked = "0.0", False
+    plot.data_labels.font.size = Pt(11)
+    chart.value_axis.maximum_scale, chart.value_axis.minimum_scale = 100.0, 0.0
+    chart.category_axis.tick_labels.font.size = Pt(12 if len(rated) <= 20 else 9)
 
 
 def _findings(cov: Coverage, new_sites: pd.DataFrame | None, failures: dict[str, str]) -> list[str]:

@@ -63,7 +63,8 @@ def test_the_city_deck_says_what_the_diagnosis_found(coverage, reports):
     counties = coverage.by_county["county"].tolist()
     assert _titles(slides) == ["网点覆盖诊断 Branch coverage diagnosis", "要点 Key figures",
                                "城市网点覆盖 The city's coverage", "分区域 Coverage by region",
-                               "分区县 Coverage by county", "服务不足乡镇 The 10 most underserved towns",
+                               "分区县 Coverage by county", "分区县覆盖率 Coverage by county (%)",
+                               "服务不足乡镇 The 10 most underserved towns",
                                *(f"{county} 网点覆盖 coverage" for county in counties),
                                "说明 How coverage was measured"]
     people, covered = coverage.by_region[["population", "covered_population"]].sum()
@@ -72,7 +73,11 @@ def test_the_city_deck_says_what_the_diagnosis_found(coverage, reports):
     assert f"{coverage.core_county_gap_pp:+.1f} 个百分点" in figures
     least = coverage.by_county.loc[coverage.by_county["coverage_rate_pct"].idxmin()]
     assert f"覆盖率最低的区县：{least['county']} {least['coverage_rate_pct']:.1f}%" in figures
-    assert [row[0] for row in _table_rows(slides, "分区县")] == counties
+    assert [row[0] for row in _table_rows(slides, "分区县 Coverage by county")] == counties
+    chart = next(shape.chart for shape in slides[5].shapes if shape.has_chart)  # PowerPoint's own, editable
+    ranked = coverage.by_county.sort_values("coverage_rate_pct", kind="stable")
+    assert list(chart.plots[0].categories) == ranked["county"].tolist()
+    assert list(chart.series[0].values) == ranked["coverage_rate_pct"].round(1).tolist()
     towns = _table_rows(slides, "服务不足乡镇")
     assert [row[0] for row in towns] == coverage.underserved_towns["name"].head(10).tolist()
     first = coverage.underserved_towns.iloc[0]
@@ -181,3 +186,15 @@ def test_plans_compared_side_by_side_measure_by_measure(tmp_path: Path):
     sizes = [slide.shapes[0].text_frame.paragraphs[0].runs[0].font.size.pt for slide in (slides[1], slides[-1])]
     assert sizes == [26, 20]  # a title too long for one line at 26 points is set smaller, within its box
     assert "radius 服务半径: core 1.2 km" in _texts(slides[0])
+
+
+def test_a_provinces_chart_shows_its_least_covered_counties():
+    """Of 40 counties the chart holds the 30 least covered, the most covered of them on top, and says so."""
+    rates = np.linspace(20, 99, 40)
+    by_county = pd.DataFrame({"county": [f"县{k}" for k in range(40)], "coverage_rate_pct": rates[::-1]})
+    shown = deck._new_deck()
+    deck._county_chart_slide(shown, by_county)
+    slide = shown.slides[0]
+    assert slide.shapes[0].text_frame.text == "分区县覆盖率 Coverage by county (%, the 30 least covered of 40)"
+    chart = next(shape.chart for shape in slide.shapes if shape.has_chart)
+    assert list(chart.series[0].values) == [round(rate, 1) for rate in rates[:30]]  # lowest first: the bottom bar
