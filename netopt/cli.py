@@ -1217,6 +1217,7 @@ def curve(
     per point), and what each extra branch adds; with --moves, for each number of branches moved 迁址; with
     --model share, the market share 市场份额 won from the other banks instead."""
     def run() -> None:
+        from netopt.deck import curve_deck
         from netopt.maps import curve_chart
         from netopt.planning import candidate_sites, existing_positions
 
@@ -1261,6 +1262,8 @@ def curve(
         written = [_write_csv(shown, out / f"{stem}.csv"),
                    _summary_workbook(out / f"{stem}.xlsx", summary, {"curve 曲线": shown}),
                    curve_chart(table, out / f"{stem}.png", _radius_words(radius), kept)]
+        written.append(curve_deck(out / f"{stem}.pptx", f"{CURVE_TITLES[stem]} — {source}", written[-1].read_bytes(),
+                                  shown, [f"radius 服务半径: {_radius_words(radius)}"]))
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _guard(run)
 
@@ -1305,6 +1308,9 @@ def _moves_curve(build: Callable, sites, existing: np.ndarray, up_to: int, limit
 
 # the files of `netopt curve` for each model: (new branches, moves)
 CURVE_FILES = {"mclp": ("coverage_curve", "relocation_curve"), "share": ("share_curve", "share_relocation_curve")}
+CURVE_TITLES = {"coverage_curve": "覆盖率曲线 Coverage curve", "relocation_curve": "迁址曲线 Relocation curve",
+                "share_curve": "市场份额曲线 Market share curve",
+                "share_relocation_curve": "迁址市场份额曲线 Market share curve of moves"}  # its slides' title
 # what a curve's table measures: (weight column, share column) -> headers of residents won and their share
 CURVE_HEADERS = {("covered_weight", "covered_pct"): ("covered 覆盖人口（万人）", "share 覆盖率（%）"),
                  ("captured", "share_pct"): ("won 吸引客户（万人）", "market share 市场份额（%）")}

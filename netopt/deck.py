@@ -236,6 +236,19 @@ def site_evaluation_deck(path: str | Path, sites: pd.DataFrame, title: str, line
     return write_atomic(path, lambda p: deck.save(str(p)))
 
 
+def curve_deck(path: str | Path, title: str, picture: bytes, points: pd.DataFrame, lines: list[str] | None = None
+               ) -> Path:
+    """A curve 曲线 (netopt curve's: residents covered or won for each number of new branches or moves) as slides
+    for the meeting (.pptx): `lines` under the `title`, the chart (`picture`, a PNG), then its `points`, a row
+    each as the console prints them."""
+    deck = _new_deck()
+    _title(deck, title, lines or [])
+    _picture(_slide(deck, "曲线 The curve"), picture,
+             (MARGIN_IN, 1.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, SLIDE_HEIGHT_IN - 1.5))
+    _table_slides(deck, "曲线各点 Each point of the curve", points)
+    return write_atomic(path, lambda p: deck.save(str(p)))
+
+
 def _measures_by_plan(scenarios: pd.DataFrame) -> pd.DataFrame:
     """compare's scenarios turned for a slide: a row per measure (Chinese and English), a column per plan."""
     from netopt.report import HEADERS_ZH

@@ -681,6 +681,11 @@ def test_coverage_curve_on_the_sample(tmp_path: Path):
     assert (np.diff(covered) >= 0).all() and np.allclose(table["gain 边际增量（万人）"].iloc[1:], np.diff(covered))
     assert table["new sites 新增网点位置"].fillna("").str.count(",").add(1).iloc[1:].tolist() == list(range(1, 7))
     assert (tmp_path / "coverage_curve.png").stat().st_size > 10_000
+    slides = list(Presentation(str(tmp_path / "coverage_curve.pptx")).slides)  # the chart, then each point
+    assert slides[0].shapes[0].text_frame.text.startswith("覆盖率曲线 Coverage curve — ")
+    assert any(shape.shape_type == 13 for shape in slides[1].shapes)
+    points = [[cell.text for cell in row.cells] for row in list(slides[2].shapes[1].table.rows)[1:]]
+    assert [row[0] for row in points] == [str(k) for k in range(7)] and points[6][1] == f"{covered[6]:,.2f}"
     book = pd.read_excel(tmp_path / "coverage_curve.xlsx", sheet_name=None, engine="openpyxl")
     assert dict(book["summary 汇总"].to_numpy())["command 命令"] == (f"netopt curve --up-to 6 --radius-km 3.5 --bank 农业 --out {tmp_path} "
                                                                     "--model mclp")
