@@ -3692,9 +3692,8 @@ def report(
         from rich.progress import Progress
 
         from netopt.competition import rival_coverage
-        from netopt.deck import DECK_TITLE
         from netopt.grid import population_grid
-        from netopt.report import batch_reports
+        from netopt.report import DECK_TITLE, batch_reports
 
         every_bank, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         ds = _bank_only(every_bank, bank)
@@ -3740,15 +3739,13 @@ def _suggested_sites(ds: Dataset, radius: dict | TravelTime, per_county: int, ow
     bring city-wide said (None for 0)."""
     if not per_county:
         return None
-    from netopt.planning import suggest_new_sites
+    from netopt.planning import suggest_new_sites, suggested_gain_wan
 
     with _working("Suggesting new branches by county 建议新设网点…"):
         sites = suggest_new_sites(ds, per_county=per_county, new_sites=own, demand=cells, **_limit_keywords(radius),
                                   **(roads or {}))
-    counties = sites.drop_duplicates("county")
-    gained = (counties["covered_wan_after"] - counties["covered_wan_today"]).sum()
-    console.print(f"Suggested new branches 建议新设网点: {len(sites)} in {len(counties)} counties, bringing "
-                  f"{gained:,.1f} 万 more residents within reach; the best: "
+    console.print(f"Suggested new branches 建议新设网点: {len(sites)} in {sites['county'].nunique()} counties, "
+                  f"bringing {suggested_gain_wan(sites):,.1f} 万 more residents within reach; the best: "
                   + ", ".join(f"{row.name} ({row.county}) +{row.adds_covered_wan:.1f}万"
                               for row in sites.nlargest(3, "adds_covered_wan").itertuples()))
     return sites

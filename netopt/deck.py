@@ -1,4 +1,4 @@
-"""Meeting slides 汇报材料: a diagnosis, a plan, plans compared or a type plan as a PowerPoint deck, bilingual."""
+"""Meeting slides 汇报材料: a diagnosis, a plan, a curve, plans compared, a type plan or sites as a PowerPoint deck."""
 from __future__ import annotations
 
 import datetime
@@ -11,10 +11,12 @@ from netopt._schema import region_words
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.io import write_atomic
+from netopt.planning import suggested_gain_wan
+from netopt.report import DECK_TITLE, HEADERS_ZH, display_width, figure_text, filled_columns
 
-DECK_TITLE = "网点覆盖诊断 Branch coverage diagnosis"  # a diagnosis's slides, unless given a title of their own
 SLIDE_WIDTH_IN, SLIDE_HEIGHT_IN = 13.333, 7.5  # 16:9, as PowerPoint and WPS start a deck
 MARGIN_IN = 0.45
+WHOLE_BOX = (MARGIN_IN, 1.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, SLIDE_HEIGHT_IN - 1.5)  # a chart's: all under the title
 TABLE_TOP_IN, TABLE_BOTTOM_IN = 1.25, 7.1  # a longer table (a province's counties) goes on over slides: 续 cont.
 CELL_MARGIN_PT, LINE_SPACING = 14.4, 1.2  # a table cell's left and right margins together; a line's height per pt
 NOTE_CHARACTERS_PER_SLIDE = 1400
@@ -77,7 +79,7 @@ def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,
     if failures:
         _text_slides(deck, "未完成区县 Counties whose report failed", [f"{c}: {why}" for c, why in failures.items()])
     _text_slides(deck, "说明 How coverage was measured", [*cov.notes, cov.attribution])
-    return write_atomic(path, lambda p: deck.save(str(p)))
+    return _save(deck, path)
 
 
 def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame,
@@ -92,8 +94,7 @@ def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFra
     side_by_side = _measures_by_plan(scenarios)
     _table_slides(deck, "方案对比 The plans side by side", side_by_side, figures_from=1)
     if chart is not None:
-        _picture(_slide(deck, "覆盖对比 Coverage under each plan"), chart,
-                 (MARGIN_IN, 1.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, SLIDE_HEIGHT_IN - 1.5))
+        _picture(_slide(deck, "覆盖对比 Coverage under each plan"), chart, WHOLE_BOX)
     for plan, picture in (maps or {}).items():
         _compared_plan_slide(deck, plan, picture, scenarios[scenarios["scenario"] == plan],
                              changes[changes["scenario"] == plan])
@@ -104,7 +105,7 @@ def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFra
     listed = changes[[c for c in ("scenario", "change", "name", "county") if c in changes]]
     _table_slides(deck, "方案变化 What each plan opens and closes" + _cut(len(changes), CHANGES_SHOWN, "compare.xlsx"),
                   listed.head(CHANGES_SHOWN))
-    return write_atomic(path, lambda p: deck.save(str(p)))
+    return _save(deck, path)
 
 
 def rollout_deck(path: str | Path, sheets: dict[str, pd.DataFrame], picture: bytes | None = None,
@@ -135,7 +136,7 @@ def rollout_deck(path: str | Path, sheets: dict[str, pd.DataFrame], picture: byt
     _table_slides(deck, "推广批次 Rollout batches", _batches_table(sheets["batches"]))
     if len(sheets["hubs"]):
         _table_slides(deck, "培训中心 Training hubs", _hubs_table(sheets["hubs"]))
-    return write_atomic(path, lambda p: deck.save(str(p)))
+    return _save(deck, path)
 
 
 def type_counts_by(branches: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -161,11 +162,10 @@ def _batches_table(batches: pd.DataFrame) -> pd.DataFrame:
 
 def _hubs_table(hubs: pd.DataFrame) -> pd.DataFrame:
     """Each training hub: where, the community branches it coaches, their coaching days and the longest trip."""
-    groups = hubs.groupby("hub_id", sort=False)  # by id: two hubs may share a name (合肥钟楼支行（汇总）)
-    return pd.DataFrame({"hub_id": list(groups.groups), "hub_name": groups["hub_name"].first().to_numpy(),
-                         "hub_county": groups["hub_county"].first().to_numpy(), "branches": groups.size().to_numpy(),
-                         "coaching_days": groups["coaching_days"].sum().to_numpy(),
-                         "longest_minutes": groups["minutes"].max().to_numpy()})
+    by_hub = hubs.groupby("hub_id", sort=False)  # by id: two hubs may share a name (合肥钟楼支行（汇总）)
+    return by_hub.agg(hub_name=("hub_name", "first"), hub_county=("hub_county", "first"),
+                      branches=("branch_id", "size"), coaching_days=("coaching_days", "sum"),
+                      longest_minutes=("minutes", "max")).reset_index()
 
 
 def _compared_plan_slide(deck, plan: str, picture: bytes, measured: pd.DataFrame,
@@ -216,7 +216,7 @@ def plan_deck(path: str | Path, summary: list[tuple[str, object]], picture: byte
                   _shown(ordered, TOWN_CHANGE_COLUMNS).head(DIFFERING_TOWNS_SHOWN))
     for title, table in (extra or {}).items():
         _table_slides(deck, title, table)
-    return write_atomic(path, lambda p: deck.save(str(p)))
+    return _save(deck, path)
 
 
 def site_evaluation_deck(path: str | Path, sites: pd.DataFrame, title: str, lines: list[str],
@@ -233,7 +233,7 @@ def site_evaluation_deck(path: str | Path, sites: pd.DataFrame, title: str, line
         _map_slide(deck, "候选点位 The sites on the map", picture, best, 14)
     _table_slides(deck, "选址评估 The sites ranked" + _cut(len(sites), CHANGES_SHOWN, "site_evaluation.xlsx"),
                   _shown(sites, SITE_EVALUATION_COLUMNS).head(CHANGES_SHOWN), labels)
-    return write_atomic(path, lambda p: deck.save(str(p)))
+    return _save(deck, path)
 
 
 def curve_deck(path: str | Path, title: str, picture: bytes, points: pd.DataFrame, lines: list[str] | None = None
@@ -243,16 +243,13 @@ def curve_deck(path: str | Path, title: str, picture: bytes, points: pd.DataFram
     each as the console prints them."""
     deck = _new_deck()
     _title(deck, title, lines or [])
-    _picture(_slide(deck, "曲线 The curve"), picture,
-             (MARGIN_IN, 1.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, SLIDE_HEIGHT_IN - 1.5))
+    _picture(_slide(deck, "曲线 The curve"), picture, WHOLE_BOX)
     _table_slides(deck, "曲线各点 Each point of the curve", points)
-    return write_atomic(path, lambda p: deck.save(str(p)))
+    return _save(deck, path)
 
 
 def _measures_by_plan(scenarios: pd.DataFrame) -> pd.DataFrame:
     """compare's scenarios turned for a slide: a row per measure (Chinese and English), a column per plan."""
-    from netopt.report import HEADERS_ZH
-
     columns = [c for c in scenarios.columns if c != "scenario"]
     table = pd.DataFrame({"measure": [f"{HEADERS_ZH.get(c, '')} {c}".strip() for c in columns]})
     for _, plan in scenarios.iterrows():
@@ -335,8 +332,7 @@ def _county_chart_slide(deck, by_county: pd.DataFrame) -> None:
     data.categories = rated["county"].astype(str).tolist()
     data.add_series("覆盖率(%) coverage", rated["coverage_rate_pct"].round(1).tolist())
     frame = _slide(deck, f"分区县覆盖率 Coverage by county (%{least})").shapes.add_chart(
-        XL_CHART_TYPE.BAR_CLUSTERED, Inches(MARGIN_IN), Inches(1.2), Inches(SLIDE_WIDTH_IN - 2 * MARGIN_IN),
-        Inches(SLIDE_HEIGHT_IN - 1.5), data)
+        XL_CHART_TYPE.BAR_CLUSTERED, *map(Inches, WHOLE_BOX), data)
     chart = frame.chart
     chart.has_legend = False
     plot = chart.plots[0]
@@ -362,8 +358,7 @@ def _findings(cov: Coverage, new_sites: pd.DataFrame | None, failures: dict[str,
         lines.append(f"• 最需关注：{town['name']}（{town['county']}），{town['unserved_population'] / 1e4:,.1f} 万人"
                      "在服务范围外 — the most residents out of reach")
     if new_sites is not None and len(new_sites):
-        counties_of = new_sites.drop_duplicates("county")
-        gained = float((counties_of["covered_wan_after"] - counties_of["covered_wan_today"]).sum())
+        gained = suggested_gain_wan(new_sites)
         lines.append(f"• 建议新设 {len(new_sites)} 个网点，新增覆盖 {gained:,.1f} 万人 — new branches suggested and the "
                      "residents they bring within reach")
     if failures:
@@ -377,7 +372,7 @@ def _percent(value) -> str:
 
 
 def _region_lines(cov: Coverage) -> list[str]:
-    """Each region type's coverage and residents per branch, for beside the city's map."""
+    """Each region type's coverage, residents and branches, for beside the city's map."""
     lines = []
     for row in cov.by_region.itertuples():
         lines += [region_words(row.region_type), f"覆盖率 coverage {_percent(row.coverage_rate_pct)}",
@@ -393,13 +388,10 @@ def _towns_in_wan(towns: pd.DataFrame) -> pd.DataFrame:
 
 def _shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """The slide's columns of `frame` that it has and that hold a value (no column of GDP nobody gave)."""
-    table = pd.DataFrame(frame)[[c for c in columns if c in frame.columns]]
-    return table.loc[:, (table.notna() & table.ne("unknown")).any() | table.empty]
+    return filled_columns(pd.DataFrame(frame)[[c for c in columns if c in frame.columns]])
 
 
 def _cell_text(column: str, value) -> str:
-    from netopt.report import figure_text
-
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     return figure_text(column, value)
@@ -409,8 +401,6 @@ def _table_slides(deck, title: str, table: pd.DataFrame, labels: dict[str, str] 
                   figures_from: int = 0) -> None:
     """`table` on as many slides as its rows need (by their height, long names wrapping), headers in Chinese
     (`labels`, else report.HEADERS_ZH's) over English; figures right-aligned in its columns from `figures_from` on."""
-    from netopt.report import HEADERS_ZH
-
     labels = {**HEADERS_ZH, **SLIDE_LABELS, **(labels or {})}
     headers = [f"{labels.get(c, '')}\n{c}".strip() for c in table.columns]
     rows = [[_cell_text(c, value) for c, value in zip(table.columns, row)] for row in table.itertuples(index=False)]
@@ -428,8 +418,6 @@ def _table_slides(deck, title: str, table: pd.DataFrame, labels: dict[str, str] 
 def _column_widths(headers: list[str], rows: list[list[str]]) -> list[float]:
     """Each column's share of the slide's width (inches), as its widest cell asks (counted up to 60 narrow
     characters: a long reason wraps rather than squeezing the others)."""
-    from netopt.report import display_width
-
     wide = [min(max(4, *(display_width(line) for text in [header, *(row[k] for row in rows)]
                          for line in text.split("\n"))), 60) for k, header in enumerate(headers)]
     room = SLIDE_WIDTH_IN - 2 * MARGIN_IN
@@ -438,8 +426,6 @@ def _column_widths(headers: list[str], rows: list[list[str]]) -> list[float]:
 
 def _row_height(texts: list[str], widths: list[float], size: int) -> float:
     """How tall (inches) a row of a table stands once its cells wrap to their column's width."""
-    from netopt.report import display_width
-
     def lines(text: str, width_in: float) -> int:
         per_line = max((width_in * 72 - CELL_MARGIN_PT) / (size / 2), 1)  # half a point-size per narrow character
         return sum(max(1, -(-display_width(line) // int(per_line))) for line in text.split("\n"))
@@ -534,6 +520,11 @@ def _text_slides(deck, title: str, paragraphs: list[str]) -> None:
         _text(slide, page, (MARGIN_IN, 1.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 6.0), 12, colour=MUTED_COLOUR)
 
 
+def _save(deck, path: str | Path) -> Path:
+    """The deck written to `path` whole or not at all (io.write_atomic)."""
+    return write_atomic(path, lambda p: deck.save(str(p)))
+
+
 def _blank(deck):
     return deck.slides.add_slide(deck.slide_layouts[6])  # the default template's blank layout
 
@@ -549,8 +540,6 @@ def _slide(deck, title: str):
 def _title_points(title: str, largest: int) -> int:
     """A title's font size: `largest` where it fits the slide's width on one line, smaller for a longer one (a
     plan's or a cut table's), so that it stays within two lines of its box."""
-    from netopt.report import display_width
-
     per_line = (SLIDE_WIDTH_IN - 2 * MARGIN_IN) * 72 / (largest / 2)  # narrow characters at `largest` points
     return largest if display_width(title) <= per_line else max(round(largest * 0.75), 18)
 

@@ -805,6 +805,13 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict | None = None, per_co
     return gpd.GeoDataFrame(table[[*SUGGESTION_COLUMNS, "geometry"]], crs=sites.crs)
 
 
+def suggested_gain_wan(sites: pd.DataFrame) -> float:
+    """What suggest_new_sites' `sites` bring within reach in all, 万人: each county's residents covered with its
+    suggested sites less today's (a county's figures repeat on each of its rows)."""
+    counties = sites.drop_duplicates("county")
+    return float((counties["covered_wan_after"] - counties["covered_wan_today"]).sum())
+
+
 SUGGESTION_COLUMNS = ["county", "rank", "site_id", "name", "adds_covered_wan", "reaches", "covered_wan_today",
                       "covered_wan_after"]
 

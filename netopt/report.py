@@ -15,10 +15,10 @@ from netopt._errors import check_count, check_kind
 from netopt._schema import region_words
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
-from netopt.deck import DECK_TITLE, meeting_deck
 from netopt.io import Dataset, points_table, write_atomic
 from netopt.kml import write_field_kmz, write_map_files
 
+DECK_TITLE = "网点覆盖诊断 Branch coverage diagnosis"  # a diagnosis's slides (deck.meeting_deck), unless titled
 HEADERS_ZH = {
     "location_method": "定位方式",
     "county": "区县", "county_id": "区划代码", "region_type": "区域类型", "area_km2": "面积(km²)",
@@ -372,7 +372,7 @@ def _html_table(frame: pd.DataFrame) -> str:
     """A table for a report page: columns with no value at all left out (e.g. GDP or types nobody gave, and so
     GDP tiers all "unknown"), blanks for missing values, thousands separated in counts and residents (not in ids
     and codes)."""
-    shown = frame.loc[:, (frame.notna() & frame.ne("unknown")).any() | frame.empty]
+    shown = filled_columns(frame)
     shown = shown.assign(**{c: shown[c].astype(object).where(shown[c].notna(), "") for c in shown.columns
                             if not pd.api.types.is_numeric_dtype(shown[c])})
     if "region_type" in shown:
@@ -382,6 +382,12 @@ def _html_table(frame: pd.DataFrame) -> str:
               if pd.api.types.is_integer_dtype(shown[c]) and not _is_code(c)}
     return table.to_html(index=False, border=0, classes="t", na_rep="", formatters=counts,
                          float_format=decimal_text)
+
+
+def filled_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` without the columns that hold no value at all (GDP or types nobody gave, and so GDP tiers all
+    "unknown"); an empty frame keeps its columns."""
+    return frame.loc[:, (frame.notna() & frame.ne("unknown")).any() | frame.empty]
 
 
 def _html_fields(row: pd.DataFrame) -> str:
@@ -571,6 +577,8 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
     lon/lat in `coords` in the workbook); as a page, a workbook, and slides for the meeting (deck.meeting_deck,
     with a slide per county and its map from `county_maps`, PNGs by county name, and `title`), and the map as a
     PNG."""
+    from netopt.deck import meeting_deck
+
     out = _out_folder(out_dir)
     failed = pd.DataFrame({"county": list(failures), "error": list(failures.values())})
     unnumbered = None if new_sites is None else new_sites.drop(columns="rank")  # ranks repeat across counties
