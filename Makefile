@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-fuzz test-browser bench bench-coverage bench-models bench-batch bench-mclp-scale bench-mclp-uniform bench-orlib bench-sample-plans bench-spacing bench-pmedian-family sample units clean
+.PHONY: demo test test-slow test-fuzz test-slides test-browser bench bench-coverage bench-models bench-batch bench-mclp-scale bench-mclp-uniform bench-orlib bench-sample-plans bench-spacing bench-pmedian-family sample units clean
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BIN)/python:
@@ -38,6 +38,13 @@ test-fuzz: $(STAMP)
 	for round in $$(seq $(ROUNDS)); do \
 		NETOPT_HYPOTHESIS=fuzz $(BIN)/python -m pytest -q -n auto -p no:cacheprovider -m "hypothesis and not slow" || exit 1; \
 	done
+
+# the slides' drawing test needs LibreOffice, poppler and a Chinese font (Debian's, installed here as root); without
+# them that test is skipped
+test-slides: $(STAMP)
+	(command -v soffice && command -v pdftotext) >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq libreoffice-impress poppler-utils fonts-noto-cjk)
+	$(BIN)/python -m pytest -q tests/test_deck.py
 
 # the maps' browser test needs Debian's Chromium (installed here as root); without it that test is skipped
 test-browser: $(STAMP)

@@ -23,7 +23,7 @@ from netopt._errors import NO_PLAN_YET, InfeasibleError, InputError, LeftOutWarn
 from netopt._paths import readable
 from netopt._schema import canonical_region_type
 from netopt.coverage import Coverage, analyze_coverage, data_notes
-from netopt.datasets import SAMPLE_CITY, load_sample
+from netopt.datasets import SAMPLE_CITY, load_sample, place_name
 from netopt.fonts import FALLBACK_HINT, ChineseFontWarning, drew_without_chinese
 from netopt.io import (KML_INPUT_SUFFIXES, TABLE_SUFFIXES, Dataset, bundled_counties_said, city_counties,
                        distinct_banks, find_city_table, find_table, guess_kind, guess_kind_by_headers, input_suffix,
@@ -604,7 +604,8 @@ def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None, po
             ds = with_branches(ds, given["branches"], coords, kind_sheets(given["branches"]).get("branches"),
                                skip_unlocated)
     else:
-        ds, source = read_folder(data, coords, population, skip_unlocated, given), readable(data)
+        ds = read_folder(data, coords, population, skip_unlocated, given)
+        source = _data_name(data, ds)
     if population is not None:
         source += f", residents 常住人口 by {ds.towns.attrs['population_column']}"
     shown = {kind: readable(path.name) for kind, path in given.items()}
@@ -614,6 +615,14 @@ def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None, po
     for table in (ds.counties, ds.towns, ds.branches):
         _say_left_out(table)
     return ds, source
+
+
+def _data_name(data: Path, ds: Dataset) -> str:
+    """--data as the outputs' titles name it: the city its counties are of and the folder's name, 合肥市 (hefei2020)
+    — not the path to it —; the folder's name alone where it names the city, or the counties name none."""
+    folder = readable(data.resolve().name or data)
+    place = place_name(ds.counties)
+    return f"{place} ({folder})" if place and place not in folder else folder
 
 
 def _say_left_out(table) -> None:
@@ -924,6 +933,8 @@ BETA_HELP = "share: how fast a branch's pull falls with distance, km^-beta (defa
 MIN_KM_HELP = ("share: a branch nearer a town than this counts as this far, as a town's point stands for its area "
                "(default 1).")
 MODELS = ("mclp", "lscp", "pmedian", "pcenter", "cflp", "share")
+MODEL_TITLES = {"mclp": "最大覆盖 MCLP", "lscp": "集合覆盖 LSCP", "pmedian": "P中位 p-median", "pcenter": "P中心 p-center",
+                "cflp": "容量约束选址 CFLP", "share": "市场份额 market share"}  # a plan's, on its map and slides
 MODEL_SPELLINGS = {  # a model as analysts and textbooks write it (lower case, without spaces, - or _): its name
     **{word: "mclp" for word in ("maxcover", "maximalcover", "maximalcovering", "最大覆盖", "最大覆盖模型")},
     **{word: "lscp" for word in ("setcover", "setcovering", "locationsetcovering", "集合覆盖", "集合覆盖模型")},
@@ -1145,7 +1156,7 @@ def optimize(
                           + [out / f"{model}_phases.csv"] * bool(phase))
         noted = _noted(sites, worth, closing)
         _plan_maps(ds, _phase_noted(noted, phases) if phase else noted, result.selected, moves, plan_coverage,
-                   f"{model.upper()} 方案 plan — {source}", bank, out / f"{model}_map",
+                   f"{MODEL_TITLES[model]} 方案 plan — {source}", bank, out / f"{model}_map",
                    _town_shares(result, today, cells) if model == "share" else None, town_changes=changed)
         slides = plan_deck(out / f"{model}_plan.pptx", summary, (out / f"{model}_map.png").read_bytes(), moves,
                            compared, changed, workbook=f"{model}_plan.xlsx")
@@ -2305,7 +2316,7 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
         tables["assignment 分配"] = _assignment_by_town(assignment, demand)
         notes.append(("assignment 分配", f"{len(assignment):,} grid cells summed by town and serving branch; "
                       f"each cell in {model}_assignment.csv", ""))
-    return [("plan 方案", f"{model.upper()} — {source}")] + summary + [note[:2] for note in notes], tables
+    return [("plan 方案", f"{MODEL_TITLES[model]} — {source}")] + summary + [note[:2] for note in notes], tables
 
 
 def _assignment_by_town(assignment: pd.DataFrame, cells) -> pd.DataFrame:

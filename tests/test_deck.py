@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -178,7 +181,7 @@ def test_plans_compared_side_by_side_measure_by_measure(tmp_path: Path):
     assert "… 共 60 all in compare.xlsx" in beside
     side = _table_rows(slides, "方案对比")
     assert side == [["网点数 branches", "101", "99"], ["新设 new", "0", "0"], ["撤并 closed", "0", "2"],
-                    ["覆盖率(%) coverage_pct", "61.02", "59.60"]]
+                    ["覆盖率(%) coverage (%)", "61.02", "59.60"]]
     assert _table_rows(slides, "差异乡镇") == [["杨庙镇", "长丰县", "3.10", "3.10", "0"]]
     listed = _table_rows(slides, "方案变化")
     assert [row[2] for row in listed] == [f"网点{i}" for i in range(deck.CHANGES_SHOWN)]
@@ -198,3 +201,74 @@ def test_a_provinces_chart_shows_its_least_covered_counties():
     assert slide.shapes[0].text_frame.text == "分区县覆盖率 Coverage by county (%, the 30 least covered of 40)"
     chart = next(shape.chart for shape in slide.shapes if shape.has_chart)
     assert list(chart.series[0].values) == [round(rate, 1) for rate in rates[:30]]  # lowest first: the bottom bar
+
+
+def test_headers_say_their_columns_in_words():
+    """A slide's headers give each column's name in words under its Chinese, in the analyst's units."""
+    columns = ["population_wan", "coverage_rate_pct_before", "branches_per_100km2", "mean_distance_to_branch_km",
+               "gdp_yi", "type_zh", "behind_pp", "covered_wan today 现状", "rank"]
+    assert [deck.english_header(column) for column in columns] == [
+        "population (万)", "coverage rate before (%)", "branches per 100 km²", "mean distance to branch (km)",
+        "GDP (亿元)", "type", "behind (pp)", "covered (万) today 现状", "rank"]
+
+
+def test_short_columns_stay_whole_beside_a_long_one():
+    """A rank, a name and a county keep their text on one line beside two long texts, which wrap; a small table
+    is not stretched across the slide."""
+    headers = ["排名\nrank", "名称\nname", "区县\ncounty", "原因\nreason", "新增网点\nnew sites"]
+    rows = [["1", "北城", "长丰县", "3.5 km 内无网点 no branch within 3.5 km；往返 1.7 小时（上限 1.5） round trip " * 3,
+             "大杨镇，大圩镇，罗塘乡，吴山镇，桥头集镇，柿树岗乡，砚山镇，白湖镇" * 2]]
+    widths = deck._column_widths(headers, rows, 12)
+    room = deck.SLIDE_WIDTH_IN - 2 * deck.MARGIN_IN
+    assert sum(widths) == pytest.approx(room)
+    for k, width in enumerate(widths[:3]):
+        ems = (width * 72 - deck.CELL_MARGIN_PT) / 12
+        assert deck._line_count(rows[0][k], ems) == 1
+        assert all(deck._line_count(line, ems / deck.BOLD_WIDER) == 1 for line in headers[k].split("\n"))
+    assert all(deck._line_count(rows[0][k], (widths[k] * 72 - deck.CELL_MARGIN_PT) / 12) > 1 for k in (3, 4))
+    small = deck._column_widths(["项目\nitem", "数值\nvalue"], [["status 状态", "最优 optimal"]], 12)
+    assert sum(small) < room / 2
+
+
+def test_a_line_wraps_between_words_and_chinese_characters():
+    assert deck._line_count("大杨镇，大圩镇", 3) == 3 and deck._line_count("大杨镇", 3) == 1
+    assert deck._line_count("no branch within", 6) == 2  # "no branch " then "within": words whole
+    assert deck._line_count("roundtrip", 3) == 2 and deck._line_count("a\nb", 9) == 2  # a long word breaks
+
+
+SOFFICE, PDFTOTEXT = shutil.which("soffice"), shutil.which("pdftotext")
+
+
+@pytest.mark.skipif(SOFFICE is None or PDFTOTEXT is None,
+                    reason="LibreOffice and poppler are not installed (make test-slides installs them)")
+def test_an_office_suite_draws_each_cells_text_within_its_cell(tmp_path: Path):
+    """LibreOffice lays out long Chinese lists, long reasons and short columns each within its own cell as the
+    slides set them (a cell whose text needs more lines than its row is set for spills into the row below)."""
+    towns = ["大杨镇", "大圩镇", "罗塘乡", "吴山镇", "桥头集镇", "柿树岗乡", "砚山镇", "白湖镇"]
+    table = pd.DataFrame({"rank": range(1, 31), "name": [f"R{k}" for k in range(1, 31)], "county": "长丰县",
+                          "new_sites": ["，".join(towns[: 1 + k % 8] * (1 + k % 3)) for k in range(30)],
+                          "reason": ["3.5 km 内无网点 no branch within 3.5 km；往返 1.7 小时（上限 1.5） round trip 1.7 h "
+                                     "(limit 1.5 h)"] * 30, "population_wan": np.linspace(0.5, 30, 30)})
+    shown = deck._new_deck()
+    deck._table_slides(shown, "测试 Test", table)
+    path = tmp_path / "tables.pptx"
+    shown.save(str(path))
+    subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)], check=True, capture_output=True,
+                   timeout=300)
+    text = subprocess.run([PDFTOTEXT, "-bbox", str(tmp_path / "tables.pdf"), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    box = re.compile(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+    pages = [[(float(x0), float(y0), float(x1), float(y1), word) for x0, y0, x1, y1, word in box.findall(page)]
+             for page in text.split("<page ")[1:]]
+    slides = list(Presentation(str(path)).slides)
+    assert len(pages) == len(slides) > 1
+    for slide, words in zip(slides, pages):
+        shape = next(shape for shape in slide.shapes if shape.has_table)
+        tops = np.cumsum([shape.top, *(row.height for row in shape.table.rows)]) / 12700  # 12,700 EMU a point
+        lefts = np.cumsum([shape.left, *(column.width for column in shape.table.columns)]) / 12700
+        for r, row in enumerate(shape.table.rows):
+            for c, cell in enumerate(row.cells):
+                inside = sorted((y0, x0, word) for x0, y0, x1, y1, word in words
+                                if lefts[c] <= (x0 + x1) / 2 < lefts[c + 1] and tops[r] <= (y0 + y1) / 2 < tops[r + 1])
+                assert "".join(word for _, _, word in inside) == re.sub(r"\s", "", cell.text), (r, c)

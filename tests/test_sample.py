@@ -100,3 +100,18 @@ def test_the_sample_is_read_once_and_each_caller_gets_its_own_copy(tmp_path: Pat
     towns.loc[0, "population"] = "12345"
     towns.to_csv(folder / "towns.csv", index=False)
     assert no.load_sample().towns.loc[0, "population"] == 12345
+
+
+def test_the_data_is_named_by_the_city_or_province_its_counties_are_of(ds):
+    """place_name: the sample's counties are 合肥市's; by codes of 6, 9 or 12 digits or names only one unit has (鼓楼区,
+    of several cities, not counted); a province's counties name it; counties of two provinces, or none known, none."""
+    from netopt.datasets import national_units, place_name
+
+    units = national_units()
+    assert place_name(ds.counties) == "合肥市"
+    assert place_name(pd.DataFrame({"name": ["瑶海区", "鼓楼区", "庐阳区"]})) == "合肥市"
+    assert place_name(pd.DataFrame({"county_id": ["340102000000", 340103, "340104001"]})) == "合肥市"
+    assert place_name(pd.DataFrame({"county_id": units.loc[units["province"] == "安徽省", "adcode"]})) == "安徽省"
+    assert place_name(pd.DataFrame({"county_id": units.loc[units["city"] == "北京市", "adcode"]})) == "北京市"
+    two = units.loc[units["province"].isin(["安徽省", "江苏省"]), ["adcode"]].rename(columns={"adcode": "county_id"})
+    assert place_name(two) is None and place_name(pd.DataFrame({"name": ["甲县", "乙县"]})) is None

@@ -198,3 +198,18 @@ def test_sites_built_in_code_are_numbered_and_checked_like_a_file(sample):
     with pytest.raises(no.InputError, match=r"candidates, row 2: more than 50 km outside every county boundary of "
                                             r"the city \(e.g. 远\)"):
         evaluate_sites(ours, far, radius_km=RADIUS)
+
+
+def test_the_outputs_name_the_city_not_the_path_to_its_folder(tmp_path: Path):
+    """--data given by its full path: the slides and the map are titled by the city its counties are of and the
+    folder's name, 合肥市 (sample), not by where the folder lies on the analyst's disk."""
+    from netopt.datasets import sample_dir
+
+    result = runner.invoke(app, ["evaluate-sites", "--site", "北城=117.25,32.0", "--bank", "农业", "--data",
+                                 str(sample_dir().resolve()), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    slides = list(Presentation(str(tmp_path / "out" / "site_evaluation.pptx")).slides)
+    assert slides[0].shapes[0].text_frame.text == f"选址评估 Site evaluation — 合肥市 ({sample_dir().name}), 农业"
+    said = [shape.text_frame.text for slide in slides for shape in slide.shapes if shape.has_text_frame]
+    page = map_text(tmp_path / "out" / "site_evaluation_map.html")
+    assert str(sample_dir().resolve().parent) not in "\n".join(said) + page + result.output
