@@ -406,6 +406,23 @@ def _out_folder(out: Path) -> Path:
     return out
 
 
+def _template_check(value: Optional[Path]) -> Optional[Path]:
+    """--template: a PowerPoint template that reads, checked before any work is done."""
+    from netopt._slides import read_template
+
+    if value is not None:
+        try:
+            read_template(value)
+        except InputError as err:
+            raise typer.BadParameter(f"{readable(value)}: {err.problems[0].message}") from None
+    return value
+
+
+TEMPLATE_OPTION = typer.Option(None, callback=_template_check, help="The bank's PowerPoint template for the meeting's "
+                               "slides (.pptx or .potx, e.g. 农行汇报模板.pptx): its slide size, layouts, fonts, colours "
+                               "and logo, its own slides left out (default: netopt's plain 16:9).")
+
+
 def _print_problems(problems: list[Problem]) -> None:
     table = Table(title=f"{len(problems)} problem(s) found", show_lines=False)
     for col in ("file", "rows", "column", "problem"):
@@ -998,6 +1015,7 @@ def optimize(
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
+    template: Optional[Path] = TEMPLATE_OPTION,
     max_new: Optional[int] = typer.Option(None, min=0, help="Open at most this many new branches."),
     budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more,
                                                help="Budget for new branches, 万元 (with --open-cost-wan; "
@@ -1159,7 +1177,7 @@ def optimize(
                    f"{MODEL_TITLES[model]} 方案 plan — {source}", bank, out / f"{model}_map",
                    _town_shares(result, today, cells) if model == "share" else None, town_changes=changed)
         slides = plan_deck(out / f"{model}_plan.pptx", summary, (out / f"{model}_map.png").read_bytes(), moves,
-                           compared, changed, workbook=f"{model}_plan.xlsx")
+                           compared, changed, workbook=f"{model}_plan.xlsx", template=template)
         console.print(f"Wrote {slides}: the slides for the meeting 汇报材料")
         decided = _with_worth(sites, result, worth, closing)
         if phase:  # each new branch's phase 期次, to draw the build-out 分期建设 phase by phase
@@ -1193,6 +1211,7 @@ def curve(
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
+    template: Optional[Path] = TEMPLATE_OPTION,
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
                                                help="Seconds for each point of the curve (its gap is shown)."),
     gap_pct: Optional[float] = typer.Option(None, callback=_gap_percent,
@@ -1274,7 +1293,7 @@ def curve(
                    _summary_workbook(out / f"{stem}.xlsx", summary, {"curve 曲线": shown}),
                    curve_chart(table, out / f"{stem}.png", _radius_words(radius), kept)]
         written.append(curve_deck(out / f"{stem}.pptx", f"{CURVE_TITLES[stem]} — {source}", written[-1].read_bytes(),
-                                  shown, [f"radius 服务半径: {_radius_words(radius)}"]))
+                                  shown, [f"radius 服务半径: {_radius_words(radius)}"], template))
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _guard(run)
 
@@ -2794,6 +2813,7 @@ def plan(
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
+    template: Optional[Path] = TEMPLATE_OPTION,
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
                                                help="Stop after this many seconds with the best plan and its gap."),
     p: Optional[int] = typer.Option(None, min=1, help=JOINT_HELP),
@@ -2836,13 +2856,14 @@ def plan(
             _joint_plan(ds, source, out, _command_line(ctx), JointAsk(bank, p, budget_wan, mix, keep_existing,
                                                                       keep_open, figures, time_limit, own,
                                                                       coords, close, keep_covered,
-                                                                      with_weights(_weights(weight)), max_new))
+                                                                      with_weights(_weights(weight)), max_new),
+                        template)
             return
         _type_rollout(_bank_only(ds, bank), source, out, {"mix": mix, "budget_wan": budget_wan,
                                                           "comprehensive_per_county": comprehensive_per_county,
                                                           "weights": with_weights(_weights(weight))},
                       time_limit, (pilots_per_region, tuple(batch),
-                                   _hub_options(hub_capacity, hub_max_minutes, ctx.params, network)), coords)
+                                   _hub_options(hub_capacity, hub_max_minutes, ctx.params, network)), coords, template)
     _guard(run)
 
 
@@ -2887,9 +2908,10 @@ def _hubs(ds: Dataset, types: pd.DataFrame, options: dict) -> pd.DataFrame:
 
 
 def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_limit: Optional[float],
-                  rollout: tuple[int, tuple, dict], coords: str = "wgs84") -> None:
+                  rollout: tuple[int, tuple, dict], coords: str = "wgs84", template: Optional[Path] = None) -> None:
     """plan without --p: today's branches' types (assign_branch_types with `type_rules`: mix, budget_wan, …),
-    pilots, rollout batches and training hubs, printed and written (map layers in the inputs' `coords`)."""
+    pilots, rollout batches and training hubs, printed and written (map layers in the inputs' `coords`; the
+    slides in the bank's `template` where given)."""
     from netopt.deck import rollout_deck
     from netopt.models.types import assign_branch_types, branch_scores
     from netopt.planning import coaching_calendar, compare_plan, rollout_batches, select_pilots
@@ -2929,7 +2951,8 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     written.extend(_rollout_maps(ds, sheets, out))
     written.append(rollout_deck(out / "plan.pptx", sheets, (out / "plan_map.png").read_bytes(), [
         source, f"{len(types):,} 网点 branches · {len(sheets['pilots'])} 试点 pilots · 批次 batches "
-        f"{', '.join(map(str, batch))} · {sheets['hubs']['hub_id'].nunique()} 培训中心 training hubs"]))
+        f"{', '.join(map(str, batch))} · {sheets['hubs']['hub_id'].nunique()} 培训中心 training hubs"],
+        template=template))
     console.print(f"Wrote {written[-1]}: the slides for the meeting 汇报材料")
     _remove_left_over(out, PLAN_OUTPUTS, written)
 
@@ -3126,9 +3149,11 @@ class JointAsk:
 DIAGNOSIS_RADII = {"core": 1.2, "county": 3.5}  # the coverage a joint plan is compared by: the diagnosis's radii
 
 
-def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk) -> None:
+def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk,
+                template: Optional[Path] = None) -> None:
     """plan --p: which sites open, stay or close and the type of each (models.types.plan_network), printed beside
-    today's coverage, written as CSVs and a workbook, and mapped with each branch coloured by its type."""
+    today's coverage, written as CSVs and a workbook, mapped with each branch coloured by its type, and as slides
+    (in the bank's `template` where given)."""
     from netopt.deck import plan_deck, type_counts_by
     from netopt.models.types import plan_network
     from netopt.planning import DECISION_ZH, relocation_moves
@@ -3165,7 +3190,7 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     written.append(plan_deck(out / "plan.pptx", [("plan 方案", f"网点与类型 Sites and types — {source}"), *record],
                              (out / "plan_map.png").read_bytes(), moves, compared, changed,
                              {"类型结构 The plan's branches by decision and type": type_counts_by(decided, "decision")},
-                             "plan.xlsx"))
+                             "plan.xlsx", template))
     console.print(f"Wrote {written[-1]}: the slides for the meeting 汇报材料")
     written.extend(_write_layers(out / "plan.gpkg", _joint_layers(tables, sites, ds), ask.coords))
     _remove_left_over(out, PLAN_OUTPUTS, [*written, out / "plan_branches.csv", out / "plan_map.html",
@@ -3306,6 +3331,7 @@ def compare(
     coords: str = typer.Option("wgs84", help=COORDS_HELP.replace("the inputs", "the inputs and the plans")),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
+    template: Optional[Path] = TEMPLATE_OPTION,
 ) -> None:
     """Plans side by side 方案比选: today's network and each planned network measured alike — branches, new and
     closed, residents covered and coverage by region, mean km to a branch, towns left without one — and the
@@ -3334,7 +3360,7 @@ def compare(
         with _working("Drawing each plan for the slides 方案地图…"):
             maps = _plan_change_maps(ds, {label: measured[label] for label in networks}, changes)
         written = _write_comparison(out, scenarios, _located_by(differing, ds.towns, "town_id", coords),
-                                    points_table(changes, coords), record, _radius_words(radius), maps)
+                                    points_table(changes, coords), record, _radius_words(radius), maps, template)
         per_plan = {column: f"覆盖人口(万人) {column.removeprefix('covered_wan ')}" for column in differing.columns
                     if column.startswith("covered_wan ")}  # each plan's column its own alias
         fmap = compare_map(ds, bank_branches(ds.branches, bank),
@@ -3385,6 +3411,7 @@ def evaluate_sites_command(
     coords: str = typer.Option("wgs84", help=COORDS_HELP.replace("the inputs", "the inputs and the sites")),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
+    template: Optional[Path] = TEMPLATE_OPTION,
 ) -> None:
     """Site evaluation 选址评估: each candidate site opened alone beside today's network — residents within its
     reach, those it adds and those it shares with today's branches (重叠), today's and rival branches near it, the
@@ -3406,7 +3433,7 @@ def evaluate_sites_command(
             table = evaluate_sites(ds, offered, bank, demand=cells, **_limit_keywords(radius), **roads)
         _say_sites(table, f"{source}, {bank} 我行" if bank else source,
                    _radius_words(radius) + (" by road" if roads else ""), cells is not None)
-        _write_site_evaluation(ctx, ds, table, bank, radius, cells, roads, out, source, coords)
+        _write_site_evaluation(ctx, ds, table, bank, radius, cells, roads, out, source, coords, template)
     _guard(run)
 
 
@@ -3475,7 +3502,7 @@ def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool)
 
 def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFrame, bank: Optional[str],
                            radius: float | dict | TravelTime, cells, roads: dict, out: Path,
-                           source: str, coords: str = "wgs84") -> None:
+                           source: str, coords: str = "wgs84", template: Optional[Path] = None) -> None:
     """site_evaluation.csv and .xlsx (a summary sheet with the command; lon/lat in the inputs' `coords`), the sites
     on an HTML map and a PNG, numbered by rank over today's coverage (`roads`: _roads' distance options), and as a
     map layer (site_evaluation.gpkg), and as slides for the meeting (site_evaluation.pptx)."""
@@ -3503,14 +3530,14 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
                               coverage=today, title=title, sites=sites, selected=list(sites["site_id"])))
     written.append(site_evaluation_deck(out / "site_evaluation.pptx", table, title,
                                         [f"{item}: {value}" for item, value in record[1:]], written[-1].read_bytes(),
-                                        EVALUATION_ZH))
+                                        EVALUATION_ZH, template))
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _write_layers(out / "site_evaluation.gpkg", {"sites_evaluated": table.round({c: 3 for c in figures})}, coords,
                   EVALUATION_ZH)
 
 
 def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame, record: list,
-                      radius: str, maps: dict[str, bytes]) -> list[Path]:
+                      radius: str, maps: dict[str, bytes], template: Optional[Path] = None) -> list[Path]:
     """compare's tables as CSVs — the scenarios, the towns differing, each plan's new and closed branches —, a
     workbook after the summary `record` (item, value), the chart (coverage within `radius`, in words) and the
     slides for the meeting (compare.pptx, each plan's `maps` in it)."""
@@ -3528,7 +3555,8 @@ def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, c
             _summary_workbook(out / "compare.xlsx", record, {"scenarios 方案比选": scenarios.round(3),
                                                              "towns differing 差异乡镇": shown,
                                                              "changes 方案变化": changes}),
-            chart, comparison_deck(out / "compare.pptx", scenarios, towns, changes, chart.read_bytes(), said, maps)]
+            chart, comparison_deck(out / "compare.pptx", scenarios, towns, changes, chart.read_bytes(), said, maps,
+                                   template)]
 
 
 def _plan_change_maps(ds: Dataset, measured: dict[str, Coverage], changes: gpd.GeoDataFrame) -> dict[str, bytes]:
@@ -3690,6 +3718,7 @@ def report(
     coords: str = typer.Option("wgs84", help=COORDS_HELP),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
+    template: Optional[Path] = TEMPLATE_OPTION,
     title: Optional[str] = typer.Option(None, help="The title of the meeting's slides (city_summary.pptx), e.g. "
                                         "农行合肥分行网点覆盖诊断 (default: 网点覆盖诊断 and the data, with --bank the "
                                         "bank)."),
@@ -3733,7 +3762,8 @@ def report(
             task = progress.add_task("County reports 区县报告", total=len(cov.by_county))
             written, failures = batch_reports(cov, out, progress=lambda: progress.advance(task), plan=plan,
                                               rivals=rivals, new_sites=new_sites, city=ds, coords=coords,
-                                              title=title or f"{DECK_TITLE} — {source}" + (f", {bank}" if bank else ""))
+                                              title=title or f"{DECK_TITLE} — {source}" + (f", {bank}" if bank else ""),
+                                              template=template)
         console.print(f"Wrote {len(written)} files to {out} for {source}; slides for the meeting 汇报材料: "
                       f"{out / 'city_summary.pptx'}")
         for county, reason in failures.items():

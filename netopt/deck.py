@@ -1,35 +1,21 @@
 """Meeting slides 汇报材料: a diagnosis, a plan, a curve, plans compared, a type plan or sites as a PowerPoint deck."""
 from __future__ import annotations
 
-import datetime
-import io
-import unicodedata
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from netopt._schema import region_words
+from netopt._slides import (MUTED_COLOUR, TITLE_COLOUR, Deck, cell_text, english_header, fitted_picture,
+                            fitting_points, map_slide, new_deck, save, table_slides, text_box, text_slides,
+                            title_slide, titled_slide)
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
-from netopt.io import write_atomic
 from netopt.planning import suggested_gain_wan
-from netopt.report import DECK_TITLE, HEADERS_ZH, display_width, figure_text, filled_columns
+from netopt.report import DECK_TITLE, HEADERS_ZH, filled_columns
 
-SLIDE_WIDTH_IN, SLIDE_HEIGHT_IN = 13.333, 7.5  # 16:9, as PowerPoint and WPS start a deck
-MARGIN_IN = 0.45
-WHOLE_BOX = (MARGIN_IN, 1.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, SLIDE_HEIGHT_IN - 1.5)  # a chart's: all under the title
-TABLE_TOP_IN, TABLE_BOTTOM_IN = 1.25, 7.1  # a longer table (a province's counties) goes on over slides: 续 cont.
-CELL_MARGIN_PT, CELL_PADDING_PT = 14.4, 7.2  # a table cell's left and right margins together; top and bottom
-NARROW_EM, WIDE_EM = 0.6, 1.0  # a Latin and a Chinese character's width per point of type, as the wider fonts set them
-BOLD_WIDER = 1.15  # a bold header's characters against the body's
-LATIN_LINE_EM, CHINESE_LINE_EM = 1.25, 1.45  # a line's height per point: Chinese fonts' lines stand taller (Noto CJK)
-MIN_COLUMN_EM, MAX_COLUMN_EM = 3, 36  # a column's narrowest (a header's longest word, if longer) and widest asked
-MAX_WIDENING = 1.6  # a narrow table's columns grow at most this much toward the slide's width
-NOTE_CHARACTERS_PER_SLIDE = 1400
 CHART_COUNTIES = 30  # bars a slide's chart of coverage by county holds
 TOWNS_SHOWN, COUNTY_TOWNS_SHOWN = 10, 4  # the city's most underserved towns on their slide; a county's on its own
-TITLE_COLOUR, MUTED_COLOUR, HEADER_FILL = (0x1F, 0x3A, 0x5F), (0x59, 0x59, 0x59), (0xDC, 0xE6, 0xF0)
 
 REGION_SLIDE_COLUMNS = ["region_type", "counties", "population_wan", "branches", "coverage_rate_pct",
                         "residents_per_branch_wan", "branches_per_100km2", "mean_distance_to_branch_km"]
@@ -40,11 +26,6 @@ TOWN_SLIDE_COLUMNS = ["name", "county", "population_wan", "unserved_wan", "unser
 SITE_SLIDE_COLUMNS = ["county", "rank", "name", "adds_covered_wan", "reaches"]
 RIVAL_SLIDE_COLUMNS = ["region_type", "branches_ours", "branches_all", "our_branch_share_pct", "coverage_ours_pct",
                        "coverage_all_pct", "behind_pp"]
-SLIDE_LABELS = {"unserved_wan": "未覆盖人口(万人)", "measure": "指标",
-                "longest_minutes": "最远车程(分钟)"}  # beside report.HEADERS_ZH, a slide's own
-UNIT_WORDS = {"wan": "(万)", "pct": "(%)", "km": "(km)", "min": "(min)", "yi": "(亿元)", "km2": "(km²)", "pp": "(pp)"}
-ENGLISH_WORDS = {"gdp": "GDP", "100km2": "100 km²", "zh": "", "id": "code"}  # a column name's words as a header's
-TRAILING_WORDS = ("before", "after", "ours", "all")  # said before the unit: coverage rate before (%)
 DIFFERING_TOWNS_SHOWN, CHANGES_SHOWN = 15, 48  # of compare's towns and changes; every one is in compare.xlsx
 PLAN_CHANGES_SHOWN = 12  # the changes listed beside a plan's map
 PILOT_SLIDE_COLUMNS = ["name", "county", "type_zh", "pilot_region", "represents", "score", "reasons"]
@@ -64,91 +45,95 @@ SITE_EVALUATION_COLUMNS = ["rank", "name", "county", "residents_within_wan", "ad
 def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,
                  city_map: bytes | None = None, county_maps: dict[str, bytes] | None = None,
                  new_sites: pd.DataFrame | None = None, rivals: RivalCoverage | None = None,
-                 failures: dict[str, str] | None = None) -> Path:
+                 failures: dict[str, str] | None = None, template: str | Path | None = None) -> Path:
     """The diagnosis `cov` as slides for the planning meeting (.pptx, 16:9; PowerPoint and WPS open it): the key
     figures and what stands out, the city's map (`city_map`, a PNG), coverage by region and by county, the most
     underserved towns, with `new_sites` (planning.suggest_new_sites) where new branches would cover most, with
     `rivals` (competition.rival_coverage) ours beside every bank's, a slide per county (its map from
     `county_maps`, PNGs by county name, where given), any county whose report `failures` lists, and how coverage
-    was measured. Text stays text, so Chinese shows in PowerPoint whatever fonts this machine has."""
-    deck = _new_deck()
+    was measured. Text stays text, so Chinese shows in PowerPoint whatever fonts this machine has; in the bank's
+    `template` (.pptx or .potx: its size, layouts, fonts and logo) where given."""
+    deck = new_deck(template)
     _title_slide(deck, cov, title)
     _key_figures_slide(deck, cov, new_sites, failures or {})
     if city_map is not None:
-        _map_slide(deck, "城市网点覆盖 The city's coverage", city_map, _region_lines(cov))
-    _table_slides(deck, "分区域 Coverage by region", _shown(cov.by_region, REGION_SLIDE_COLUMNS))
-    _table_slides(deck, "分区县 Coverage by county", _shown(cov.by_county, COUNTY_SLIDE_COLUMNS))
+        map_slide(deck, "城市网点覆盖 The city's coverage", city_map, _region_lines(cov))
+    table_slides(deck, "分区域 Coverage by region", _shown(cov.by_region, REGION_SLIDE_COLUMNS))
+    table_slides(deck, "分区县 Coverage by county", _shown(cov.by_county, COUNTY_SLIDE_COLUMNS))
     _county_chart_slide(deck, cov.by_county)
-    _table_slides(deck, f"服务不足乡镇 The {TOWNS_SHOWN} most underserved towns",
+    table_slides(deck, f"服务不足乡镇 The {TOWNS_SHOWN} most underserved towns",
                   _shown(_towns_in_wan(cov.underserved_towns).head(TOWNS_SHOWN), TOWN_SLIDE_COLUMNS))
     if new_sites is not None and len(new_sites):
-        _table_slides(deck, "建议新设网点 Where new branches would cover most",
+        table_slides(deck, "建议新设网点 Where new branches would cover most",
                       _shown(new_sites, SITE_SLIDE_COLUMNS))
     if rivals is not None:
-        _table_slides(deck, "我行与全部银行 Ours against every bank", _shown(rivals.by_region, RIVAL_SLIDE_COLUMNS))
+        table_slides(deck, "我行与全部银行 Ours against every bank", _shown(rivals.by_region, RIVAL_SLIDE_COLUMNS))
     for county in cov.by_county["county"]:
         _county_slide(deck, cov, county, (county_maps or {}).get(county))
     if failures:
-        _text_slides(deck, "未完成区县 Counties whose report failed", [f"{c}: {why}" for c, why in failures.items()])
-    _text_slides(deck, "说明 How coverage was measured", [*cov.notes, cov.attribution])
-    return _save(deck, path)
+        text_slides(deck, "未完成区县 Counties whose report failed", [f"{c}: {why}" for c, why in failures.items()])
+    text_slides(deck, "说明 How coverage was measured", [*cov.notes, cov.attribution])
+    return save(deck, path)
 
 
 def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame,
                     chart: bytes | None = None, lines: list[str] | None = None,
-                    maps: dict[str, bytes] | None = None) -> Path:
+                    maps: dict[str, bytes] | None = None, template: str | Path | None = None) -> Path:
     """Plans compared 方案比选 (planning.compare_plans' `scenarios` and `towns`, network_changes' `changes`) as slides
     for the meeting (.pptx): the plans side by side, measure by measure, the `chart` (maps.compare_chart's PNG),
     each plan on its map (`maps`, PNGs by plan name) beside what it opens and closes, the towns where they differ
-    most and every change listed; `lines` under the title (the data, the radius)."""
-    deck = _new_deck()
-    _title(deck, "方案比选 Plans compared", lines or [])
+    most and every change listed; `lines` under the title (the data, the radius). In the bank's `template` where
+    given."""
+    deck = new_deck(template)
+    title_slide(deck, "方案比选 Plans compared", lines or [])
     side_by_side = _measures_by_plan(scenarios)
-    _table_slides(deck, "方案对比 The plans side by side", side_by_side, figures_from=1)
+    table_slides(deck, "方案对比 The plans side by side", side_by_side, figures_from=1)
     if chart is not None:
-        _picture(_slide(deck, "覆盖对比 Coverage under each plan"), chart, WHOLE_BOX)
+        fitted_picture(titled_slide(deck, "覆盖对比 Coverage under each plan"), chart, deck.page.body)
     for plan, picture in (maps or {}).items():
         _compared_plan_slide(deck, plan, picture, scenarios[scenarios["scenario"] == plan],
                              changes[changes["scenario"] == plan])
     plans = {c: "覆盖人口(万人)" for c in towns.columns if c.startswith("covered_wan ")}
     shown = towns[[c for c in ("name", "county", "residents_wan", *plans) if c in towns]]
-    _table_slides(deck, "差异乡镇 Towns where the plans differ" + _cut(len(towns), DIFFERING_TOWNS_SHOWN, "compare.xlsx"),
+    table_slides(deck, "差异乡镇 Towns where the plans differ" + _cut(len(towns), DIFFERING_TOWNS_SHOWN, "compare.xlsx"),
                   shown.head(DIFFERING_TOWNS_SHOWN), plans)
     listed = changes[[c for c in ("scenario", "change", "name", "county") if c in changes]]
-    _table_slides(deck, "方案变化 What each plan opens and closes" + _cut(len(changes), CHANGES_SHOWN, "compare.xlsx"),
+    table_slides(deck, "方案变化 What each plan opens and closes" + _cut(len(changes), CHANGES_SHOWN, "compare.xlsx"),
                   listed.head(CHANGES_SHOWN))
-    return _save(deck, path)
+    return save(deck, path)
 
 
 def rollout_deck(path: str | Path, sheets: dict[str, pd.DataFrame], picture: bytes | None = None,
                  lines: list[str] | None = None,
-                 title: str = "网点类型、试点与培训 Branch types, pilots and training hubs") -> Path:
+                 title: str = "网点类型、试点与培训 Branch types, pilots and training hubs",
+                 template: str | Path | None = None) -> Path:
     """A type plan (netopt plan's `sheets`: types — assign_branch_types —, pilots, batches, hubs and mix) as
     slides for the meeting (.pptx): the type mix before and after, the plan on its map (`picture`, a PNG), the
-    types by county, the pilots and why, the rollout batches and the training hubs; `lines` under the title."""
+    types by county, the pilots and why, the rollout batches and the training hubs; `lines` under the title. In
+    the bank's `template` where given."""
     from netopt.models.types import TYPE_ZH
 
-    deck = _new_deck()
-    _title(deck, title, lines or [])
+    deck = new_deck(template)
+    title_slide(deck, title, lines or [])
     mix = sheets["mix"]
     shares = {c: (100 * mix[c]).map("{:.0f}%".format) for c in ("before_share", "after_share")}
     named = [f"{({**TYPE_ZH, 'unknown': '未知'}).get(t, '')} {t}".strip() for t in mix["type"]]
-    _table_slides(deck, "类型结构 Type mix", mix.assign(type=named, **shares))
+    table_slides(deck, "类型结构 Type mix", mix.assign(type=named, **shares))
     types = sheets["types"]
     if picture is not None:
         counts = types["type"].value_counts()
-        _map_slide(deck, "网点类型与试点 Types, pilots and hubs on the map", picture,
+        map_slide(deck, "网点类型与试点 Types, pilots and hubs on the map", picture,
                    [f"{zh} {kind}: {counts.get(kind, 0):,}" for kind, zh in TYPE_ZH.items()]
                    + ["", f"试点 pilots: {len(sheets['pilots']):,}",
                       f"培训中心 hubs: {sheets['hubs']['hub_id'].nunique():,}"])
-    _table_slides(deck, "分区县类型 Types by county", type_counts_by(types, "county"))
+    table_slides(deck, "分区县类型 Types by county", type_counts_by(types, "county"))
     pilots = sheets["pilots"]
-    _table_slides(deck, "试点网点 Pilot branches",
+    table_slides(deck, "试点网点 Pilot branches",
                   _shown(pilots.assign(pilot_region=pilots["pilot_region"].map(region_words)), PILOT_SLIDE_COLUMNS))
-    _table_slides(deck, "推广批次 Rollout batches", _batches_table(sheets["batches"]))
+    table_slides(deck, "推广批次 Rollout batches", _batches_table(sheets["batches"]))
     if len(sheets["hubs"]):
-        _table_slides(deck, "培训中心 Training hubs", _hubs_table(sheets["hubs"]))
-    return _save(deck, path)
+        table_slides(deck, "培训中心 Training hubs", _hubs_table(sheets["hubs"]))
+    return save(deck, path)
 
 
 def type_counts_by(branches: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -180,12 +165,12 @@ def _hubs_table(hubs: pd.DataFrame) -> pd.DataFrame:
                       longest_minutes=("minutes", "max")).reset_index()
 
 
-def _compared_plan_slide(deck, plan: str, picture: bytes, measured: pd.DataFrame,
+def _compared_plan_slide(deck: Deck, plan: str, picture: bytes, measured: pd.DataFrame,
                          changes: pd.DataFrame) -> None:
     """One plan of those compared: its map, its figures and the branches it opens and closes (the first
     PLAN_CHANGES_SHOWN)."""
     row = measured.iloc[0] if len(measured) else pd.Series(dtype=object)
-    lines = [f"{label} {_cell_text(column, row[column])}" for column, label in
+    lines = [f"{label} {cell_text(column, row[column])}" for column, label in
              (("branches", "网点 branches"), ("new", "新设 new"), ("closed", "撤并 closed"),
               ("covered_wan", "覆盖人口 residents within reach (万人)"), ("coverage_pct", "覆盖率 coverage (%)"))
              if column in row] + [""]
@@ -193,7 +178,7 @@ def _compared_plan_slide(deck, plan: str, picture: bytes, measured: pd.DataFrame
               for _, change in changes.head(PLAN_CHANGES_SHOWN).iterrows()]
     if len(changes) > PLAN_CHANGES_SHOWN:
         lines.append(f"… 共 {len(changes):,} all in compare.xlsx")
-    _map_slide(deck, f"{plan} 方案 plan", picture, lines, 14)
+    map_slide(deck, f"{plan} 方案 plan", picture, lines, 14)
 
 
 def _cut(rows: int, shown: int, workbook: str) -> str:
@@ -203,62 +188,64 @@ def _cut(rows: int, shown: int, workbook: str) -> str:
 
 def plan_deck(path: str | Path, summary: list[tuple[str, object]], picture: bytes | None, moves: pd.DataFrame,
               coverage: pd.DataFrame, towns_changed: pd.DataFrame, extra: dict[str, pd.DataFrame] | None = None,
-              workbook: str = "the plan's workbook") -> Path:
+              workbook: str = "the plan's workbook", template: str | Path | None = None) -> Path:
     """A location plan (netopt optimize's or plan --p's) as slides for the meeting (.pptx): its `summary` (item,
     value; the first, "plan 方案", its title), its map (`picture`, a PNG) beside coverage today → plan by region
     (`coverage`: before/after columns), the branches it opens, closes and moves (`moves`: relocation_moves'),
     coverage by region, the towns gaining or losing coverage most (`towns_changed`) and the `extra` tables by
-    title; a long table shows its first rows, the title naming the `workbook` holding all."""
+    title; a long table shows its first rows, the title naming the `workbook` holding all. In the bank's
+    `template` where given."""
     said = [(str(item), STATUS_WORDS.get(value, value) if str(item).startswith("status") else value)
             for item, value in summary if not str(item).startswith(UNSHOWN_ITEMS)]
-    deck = _new_deck()
-    _title(deck, str(said[0][1]) if said else "方案 Plan", [])
-    _table_slides(deck, "方案概要 The plan", pd.DataFrame(said[1:], columns=["item", "value"]),
+    deck = new_deck(template)
+    title_slide(deck, str(said[0][1]) if said else "方案 Plan", [])
+    table_slides(deck, "方案概要 The plan", pd.DataFrame(said[1:], columns=["item", "value"]),
                   {"item": "项目", "value": "数值"}, figures_from=2)
     regions = [f"{region_words(row.region_type)}: {_percent(row.coverage_rate_pct_before)} → "
                f"{_percent(row.coverage_rate_pct_after)}" for row in coverage.itertuples()]
     if picture is not None:
-        _map_slide(deck, "方案地图 The plan on the map", picture, ["覆盖率 coverage, today → plan", *regions])
+        map_slide(deck, "方案地图 The plan on the map", picture, ["覆盖率 coverage, today → plan", *regions])
     changes = _shown(moves.assign(action=moves["action"].map(MOVE_WORDS).fillna(moves["action"])), MOVE_SLIDE_COLUMNS)
-    _table_slides(deck, "网点调整 What the plan opens, closes and moves" + _cut(len(changes), CHANGES_SHOWN, workbook),
+    table_slides(deck, "网点调整 What the plan opens, closes and moves" + _cut(len(changes), CHANGES_SHOWN, workbook),
                   changes.head(CHANGES_SHOWN))
-    _table_slides(deck, "覆盖率变化 Coverage by region, today → plan", _shown(coverage, COVERAGE_CHANGE_COLUMNS))
+    table_slides(deck, "覆盖率变化 Coverage by region, today → plan", _shown(coverage, COVERAGE_CHANGE_COLUMNS))
     ordered = towns_changed.reindex(towns_changed["change_wan"].abs().sort_values(ascending=False).index)
-    _table_slides(deck, "覆盖变化乡镇 Towns gaining or losing coverage most"
+    table_slides(deck, "覆盖变化乡镇 Towns gaining or losing coverage most"
                   + _cut(len(ordered), DIFFERING_TOWNS_SHOWN, workbook),
                   _shown(ordered, TOWN_CHANGE_COLUMNS).head(DIFFERING_TOWNS_SHOWN))
     for title, table in (extra or {}).items():
-        _table_slides(deck, title, table)
-    return _save(deck, path)
+        table_slides(deck, title, table)
+    return save(deck, path)
 
 
 def site_evaluation_deck(path: str | Path, sites: pd.DataFrame, title: str, lines: list[str],
-                         picture: bytes | None = None, labels: dict[str, str] | None = None) -> Path:
+                         picture: bytes | None = None, labels: dict[str, str] | None = None,
+                         template: str | Path | None = None) -> Path:
     """Candidate sites evaluated 选址评估 (siting.evaluate_sites' table, best first) as slides for the meeting
     (.pptx): `lines` under the `title`, the sites on their map (`picture`, a PNG) beside the best five, and the
     ranking — the first CHANGES_SHOWN, the title naming site_evaluation.xlsx where there are more; headers in
-    Chinese from `labels` (else report.HEADERS_ZH)."""
-    deck = _new_deck()
-    _title(deck, title, lines)
+    Chinese from `labels` (else report.HEADERS_ZH). In the bank's `template` where given."""
+    deck = new_deck(template)
+    title_slide(deck, title, lines)
     if picture is not None:
         best = [f"{row.rank}. {row.name}：新增覆盖 adds {row.adds_covered_wan:,.2f} 万人, 重叠 overlap "
                 f"{_percent(row.overlap_pct)}" for row in sites.head(5).itertuples()]
-        _map_slide(deck, "候选点位 The sites on the map", picture, best, 14)
-    _table_slides(deck, "选址评估 The sites ranked" + _cut(len(sites), CHANGES_SHOWN, "site_evaluation.xlsx"),
+        map_slide(deck, "候选点位 The sites on the map", picture, best, 14)
+    table_slides(deck, "选址评估 The sites ranked" + _cut(len(sites), CHANGES_SHOWN, "site_evaluation.xlsx"),
                   _shown(sites, SITE_EVALUATION_COLUMNS).head(CHANGES_SHOWN), labels)
-    return _save(deck, path)
+    return save(deck, path)
 
 
-def curve_deck(path: str | Path, title: str, picture: bytes, points: pd.DataFrame, lines: list[str] | None = None
-               ) -> Path:
+def curve_deck(path: str | Path, title: str, picture: bytes, points: pd.DataFrame, lines: list[str] | None = None,
+               template: str | Path | None = None) -> Path:
     """A curve 曲线 (netopt curve's: residents covered or won for each number of new branches or moves) as slides
     for the meeting (.pptx): `lines` under the `title`, the chart (`picture`, a PNG), then its `points`, a row
-    each as the console prints them."""
-    deck = _new_deck()
-    _title(deck, title, lines or [])
-    _picture(_slide(deck, "曲线 The curve"), picture, WHOLE_BOX)
-    _table_slides(deck, "曲线各点 Each point of the curve", points)
-    return _save(deck, path)
+    each as the console prints them. In the bank's `template` where given."""
+    deck = new_deck(template)
+    title_slide(deck, title, lines or [])
+    fitted_picture(titled_slide(deck, "曲线 The curve"), picture, deck.page.body)
+    table_slides(deck, "曲线各点 Each point of the curve", points)
+    return save(deck, path)
 
 
 def _measures_by_plan(scenarios: pd.DataFrame) -> pd.DataFrame:
@@ -266,39 +253,14 @@ def _measures_by_plan(scenarios: pd.DataFrame) -> pd.DataFrame:
     columns = [c for c in scenarios.columns if c != "scenario"]
     table = pd.DataFrame({"measure": [f"{HEADERS_ZH.get(c, '')} {english_header(c)}".strip() for c in columns]})
     for _, plan in scenarios.iterrows():
-        table[str(plan["scenario"])] = [_cell_text(c, plan[c]) for c in columns]
+        table[str(plan["scenario"])] = [cell_text(c, plan[c]) for c in columns]
     return table
 
 
-def _new_deck():
-    """An empty 16:9 deck, its file's properties netopt's."""
-    from pptx import Presentation
-    from pptx.util import Inches
-
-    deck = Presentation()
-    deck.slide_width, deck.slide_height = Inches(SLIDE_WIDTH_IN), Inches(SLIDE_HEIGHT_IN)
-    now = datetime.datetime.now().replace(microsecond=0)
-    properties = deck.core_properties  # the template's (its author, 2013) would show in the file's properties
-    properties.author = properties.last_modified_by = "netopt"
-    properties.created = properties.modified = now
-    properties.revision, properties.language = 1, "zh-CN"
-    return deck
-
-
-def _title(deck, title: str, lines: list[str]) -> None:
-    """The deck's first slide: its title (also the file's), `lines` under it, and the day it was written."""
-    deck.core_properties.title = title
-    slide = _blank(deck)
-    _text(slide, [title], (MARGIN_IN, 2.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 1.2), _title_points(title, 36), bold=True,
-          colour=TITLE_COLOUR)
-    _text(slide, [*lines, f"{datetime.date.today():%Y-%m-%d} · netopt"],
-          (MARGIN_IN, 3.6, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 2.0), 18, colour=MUTED_COLOUR)
-
-
-def _title_slide(deck, cov: Coverage, title: str) -> None:
+def _title_slide(deck: Deck, cov: Coverage, title: str) -> None:
     people = float(cov.by_region["population"].sum())
     towns = cov.towns["town_id"].nunique() if "town_id" in cov.towns else len(cov.towns)
-    _title(deck, title, [f"{len(cov.by_county):,} 个区县 counties · {towns:,} 乡镇 towns · {len(cov.branches):,} 网点 "
+    title_slide(deck, title, [f"{len(cov.by_county):,} 个区县 counties · {towns:,} 乡镇 towns · {len(cov.branches):,} 网点 "
                          f"branches · {people / 1e4:,.1f} 万人 residents", _settings_line(cov)])
 
 
@@ -308,10 +270,10 @@ def _settings_line(cov: Coverage) -> str:
     return f"覆盖口径 {said[:1].upper()}{said[1:]}"
 
 
-def _key_figures_slide(deck, cov: Coverage, new_sites: pd.DataFrame | None, failures: dict[str, str]) -> None:
+def _key_figures_slide(deck: Deck, cov: Coverage, new_sites: pd.DataFrame | None, failures: dict[str, str]) -> None:
     """The headline figures (up to eight) in boxes, then what stands out: the least covered county, the most
     underserved town, the core − county gap, and what the suggested new branches bring."""
-    slide = _slide(deck, "要点 Key figures")
+    slide = titled_slide(deck, "要点 Key figures")
     people = float(cov.by_region["population"].sum())
     covered = float(cov.by_region["covered_population"].sum())
     rate = cov.by_region.set_index("region_type")["coverage_rate_pct"]
@@ -321,15 +283,17 @@ def _key_figures_slide(deck, cov: Coverage, new_sites: pd.DataFrame | None, fail
                 f"{people / 1e4 / len(cov.branches):,.2f}" if len(cov.branches) else "—"),
                *((region_words(kind), f"{value:.1f}%") for kind, value in rate.dropna().items()),
                ("服务不足乡镇 Underserved towns", f"{len(cov.underserved_towns):,}")][:8]
-    width = (SLIDE_WIDTH_IN - 2 * MARGIN_IN) / 4
+    body_left, body_top, body_width, body_height = deck.page.body
+    width = body_width / 4
     for k, (label, value) in enumerate(figures):
-        left, top = MARGIN_IN + (k % 4) * width, 1.3 + (k // 4) * 1.6
-        _text(slide, [value], (left, top, width - 0.15, 0.8), 30, bold=True, colour=TITLE_COLOUR)
-        _text(slide, [label], (left, top + 0.8, width - 0.15, 0.5), 13, colour=MUTED_COLOUR)
-    _text(slide, _findings(cov, new_sites, failures), (MARGIN_IN, 4.7, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 2.5), 16)
+        left, top = body_left + (k % 4) * width, body_top + 0.1 + (k // 4) * 1.6
+        text_box(slide, [value], (left, top, width - 0.15, 0.8), fitting_points(value, width - 0.35, 30, 16), bold=True,
+                 colour=TITLE_COLOUR)
+        text_box(slide, [label], (left, top + 0.8, width - 0.15, 0.5), 13, colour=MUTED_COLOUR)
+    text_box(slide, _findings(cov, new_sites, failures), (body_left, body_top + 3.5, body_width, body_height - 3.5), 16)
 
 
-def _county_chart_slide(deck, by_county: pd.DataFrame) -> None:
+def _county_chart_slide(deck: Deck, by_county: pd.DataFrame) -> None:
     """Coverage by county as a bar chart PowerPoint can edit (its data in the deck), the most covered on top,
     each bar labelled with its share; of a province's many counties, the CHART_COUNTIES least covered."""
     from pptx.chart.data import CategoryChartData
@@ -344,8 +308,8 @@ def _county_chart_slide(deck, by_county: pd.DataFrame) -> None:
     data = CategoryChartData(number_format="0.0")
     data.categories = rated["county"].astype(str).tolist()
     data.add_series("覆盖率(%) coverage", rated["coverage_rate_pct"].round(1).tolist())
-    frame = _slide(deck, f"分区县覆盖率 Coverage by county (%{least})").shapes.add_chart(
-        XL_CHART_TYPE.BAR_CLUSTERED, *map(Inches, WHOLE_BOX), data)
+    frame = titled_slide(deck, f"分区县覆盖率 Coverage by county (%{least})").shapes.add_chart(
+        XL_CHART_TYPE.BAR_CLUSTERED, *map(Inches, deck.page.body), data)
     chart = frame.chart
     chart.has_legend = False
     plot = chart.plots[0]
@@ -404,174 +368,7 @@ def _shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return filled_columns(pd.DataFrame(frame)[[c for c in columns if c in frame.columns]])
 
 
-def _cell_text(column: str, value) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return figure_text(column, value)
-
-
-def _table_slides(deck, title: str, table: pd.DataFrame, labels: dict[str, str] | None = None,
-                  figures_from: int = 0) -> None:
-    """`table` on as many slides as its rows need (by their height, long names wrapping), headers in Chinese
-    (`labels`, else report.HEADERS_ZH's) over English; figures right-aligned in its columns from `figures_from` on."""
-    labels = {**HEADERS_ZH, **SLIDE_LABELS, **(labels or {})}
-    headers = [f"{labels.get(c, '')}\n{english_header(c)}".strip() for c in table.columns]
-    rows = [[_cell_text(c, value) for c, value in zip(table.columns, row)] for row in table.itertuples(index=False)]
-    if not rows:
-        _text(_slide(deck, title), ["无 None"], (MARGIN_IN, 1.3, 6, 0.6), 16, colour=MUTED_COLOUR)
-        return
-    size = 12 if len(headers) <= 7 else 11
-    widths = _column_widths(headers, rows, size)
-    heights = [_row_height(headers, widths, size - 1, BOLD_WIDER), *(_row_height(row, widths, size) for row in rows)]
-    for k, page in enumerate(_pages(list(zip(rows, heights[1:])), heights[0])):
-        _table(_slide(deck, title + (" (续 cont.)" if k else "")), [(headers, heights[0]), *page], widths, size,
-               figures_from)
-
-
-def english_header(column: str) -> str:
-    """A column's name in words, as a slide's header gives it under the Chinese: population_wan → population (万),
-    coverage_rate_pct_before → coverage rate before (%), branches_per_100km2 → branches per 100 km²; what follows
-    a space is kept (covered_wan today 现状 → covered (万) today 现状)."""
-    name, space, rest = column.partition(" ")
-    words = name.split("_")
-    trailing = [words.pop()] if len(words) > 1 and words[-1] in TRAILING_WORDS else []
-    unit = UNIT_WORDS.get(words.pop()) if len(words) > 1 and words[-1] in UNIT_WORDS else None
-    said = " ".join(filter(None, (ENGLISH_WORDS.get(word, word) for word in [*words, *trailing])))
-    return f"{said}{' ' + unit if unit else ''}{space}{rest}"
-
-
-def _column_widths(headers: list[str], rows: list[list[str]], size: int) -> list[float]:
-    """Each column's width (inches) on the slide: every cell and header line on one line where the slide has room;
-    else every cell (the widest counted up to MAX_COLUMN_EM), the headers wrapping between their words; else the
-    widest columns narrowed to one width, their text wrapping, none below its header's longest word
-    (MIN_COLUMN_EM at least) — short columns (a county, a rank) stay whole."""
-    floors = np.array([max(BOLD_WIDER * max(_em(piece.rstrip()) for line in header.split("\n")
-                                            for piece in _pieces(line)), MIN_COLUMN_EM) for header in headers]) * size
-    widest = [max((_em(line) for row in rows for line in row[k].split("\n")), default=0) for k in range(len(headers))]
-    needs = np.maximum(np.minimum(widest, MAX_COLUMN_EM) * size, floors)
-    whole = np.maximum(needs, [BOLD_WIDER * max(map(_em, header.split("\n"))) * size for header in headers])
-    room = (SLIDE_WIDTH_IN - 2 * MARGIN_IN) * 72 - CELL_MARGIN_PT * len(headers)
-    return list((_fitted(needs, floors, whole, room) + CELL_MARGIN_PT) / 72)
-
-
-def _fitted(needs: np.ndarray, floors: np.ndarray, whole: np.ndarray, room: float) -> np.ndarray:
-    """Widths within `room`: `whole` (with the headers on one line) grown alike where it fits (by MAX_WIDENING at
-    most); else the needs, grown toward it alike; else the needs cut to one level filling the room, no width below
-    its floor (the floors shrunk alike where even they do not fit)."""
-    if whole.sum() <= room:
-        return whole * min(room / whole.sum(), MAX_WIDENING)
-    if needs.sum() <= room:
-        return needs + (whole - needs) * (room - needs.sum()) / (whole - needs).sum()
-    if floors.sum() >= room:
-        return floors * room / floors.sum()
-    low, high = 0.0, float(needs.max())
-    for _ in range(50):  # the level at which the cut widths fill the room
-        level = (low + high) / 2
-        low, high = (level, high) if np.clip(level, floors, needs).sum() < room else (low, level)
-    widths = np.clip(low, floors, needs)
-    return widths * room / widths.sum()
-
-
-def _row_height(texts: list[str], widths: list[float], size: int, wider: float = 1.0) -> float:
-    """How tall (inches) a row of a table stands once its cells wrap to their column's width (its characters
-    `wider` than the body's: a bold header's)."""
-    tallest = max(_line_count(text, (width * 72 - CELL_MARGIN_PT) / size / wider) * size *
-                  (CHINESE_LINE_EM if any(map(_is_wide, text)) else LATIN_LINE_EM)
-                  for text, width in zip(texts, widths))
-    return (tallest + CELL_PADDING_PT) / 72
-
-
-def _line_count(text: str, room_em: float) -> int:
-    """How many lines text takes in a box `room_em` ems wide: each of its lines wrapped between Latin words or
-    Chinese characters, a word wider than the box broken within it."""
-    count = 0
-    for line in text.split("\n"):
-        lines, used = 1, 0.0
-        for piece in _pieces(line):
-            width = _em(piece.rstrip())
-            if used and used + width > room_em:
-                lines, used = lines + 1, 0.0
-            while width > room_em:
-                lines, width = lines + 1, width - room_em
-            used += width + _em(piece) - _em(piece.rstrip())
-        count += lines
-    return count
-
-
-def _pieces(line: str) -> list[str]:
-    """A line cut where it may wrap: each Chinese character alone, each Latin word with the space after it."""
-    pieces, word = [], ""
-    for character in line:
-        if _is_wide(character):
-            pieces += [word, character] if word else [character]
-            word = ""
-        else:
-            word += character
-            if character == " ":
-                pieces.append(word)
-                word = ""
-    return (pieces + [word]) if word else (pieces or [""])
-
-
-def _em(text: str) -> float:
-    """How wide text is set, in ems of its type size (a Chinese character WIDE_EM, a Latin one NARROW_EM)."""
-    return sum(WIDE_EM if _is_wide(character) else NARROW_EM for character in text)
-
-
-def _is_wide(character: str) -> bool:
-    return unicodedata.east_asian_width(character) in "WF"
-
-
-def _pages(rows: list[tuple[list[str], float]], header_in: float) -> list[list[tuple[list[str], float]]]:
-    """Rows (texts, height in inches) split into slides' worth: as many as fit under the header between the
-    table's top and bottom."""
-    room = TABLE_BOTTOM_IN - TABLE_TOP_IN - header_in
-    pages: list[list] = [[]]
-    used = 0.0
-    for row in rows:
-        if pages[-1] and used + row[1] > room:
-            pages.append([])
-            used = 0.0
-        pages[-1].append(row)
-        used += row[1]
-    return pages
-
-
-def _table(slide, rows: list[tuple[list[str], float]], widths: list[float], points: int, figures_from: int) -> None:
-    """A table across the slide in columns of `widths` (inches) of `rows` (texts, height in inches; the header
-    first), figures right-aligned (in the columns from `figures_from` on)."""
-    from pptx.dml.color import RGBColor
-    from pptx.enum.text import PP_ALIGN
-    from pptx.util import Inches, Pt
-
-    shape = slide.shapes.add_table(len(rows), len(widths), Inches(MARGIN_IN), Inches(TABLE_TOP_IN),
-                                   Inches(sum(widths)), Inches(sum(height for _, height in rows)))
-    size = Pt(points)
-    for k, width in enumerate(widths):
-        shape.table.columns[k].width = Inches(width)
-    for r, (texts, height) in enumerate(rows):
-        shape.table.rows[r].height = Inches(height)
-        for k, text in enumerate(texts):
-            cell = shape.table.cell(r, k)
-            cell.text = text
-            figure = r > 0 and k >= figures_from and _is_figure(text)
-            for paragraph in cell.text_frame.paragraphs:
-                paragraph.alignment = PP_ALIGN.RIGHT if figure else PP_ALIGN.LEFT
-                for run in paragraph.runs:
-                    run.font.size = size if r else Pt(size.pt - 1)
-                    run.font.bold = r == 0
-                    run.font.color.rgb = RGBColor(*((0x20,) * 3))
-            if r == 0:
-                cell.fill.solid()
-                cell.fill.fore_color.rgb = RGBColor(*HEADER_FILL)
-
-
-def _is_figure(text: str) -> bool:
-    """Whether a cell's text is a number as figure_text writes them (1,234.56, -0.5)."""
-    return text.replace(",", "").replace(".", "", 1).lstrip("-+").isdigit()
-
-
-def _county_slide(deck, cov: Coverage, county: str, picture: bytes | None) -> None:
+def _county_slide(deck: Deck, cov: Coverage, county: str, picture: bytes | None) -> None:
     """A county on one slide: its map on the left where there is one, its figures and most underserved towns."""
     row = cov.by_county[cov.by_county["county"] == county].iloc[0]
     title = f"{county} 网点覆盖 coverage"
@@ -584,75 +381,8 @@ def _county_slide(deck, cov: Coverage, county: str, picture: bytes | None) -> No
     lines += [f"• {town['name']} {town['population'] / 1e4:,.1f} 万人：{town['reason']}"
               for _, town in towns.head(COUNTY_TOWNS_SHOWN).iterrows()]
     if picture is None:
-        _text(_slide(deck, title), lines, (MARGIN_IN, 1.3, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 5.8), 16)
+        text_box(titled_slide(deck, title), lines, deck.page.body, 16)
     else:
-        _map_slide(deck, title, picture, lines, 14)
+        map_slide(deck, title, picture, lines, 14)
 
 
-def _map_slide(deck, title: str, picture: bytes, lines: list[str], size: int = 16) -> None:
-    """A map on the left of the slide, `lines` of text beside it."""
-    slide = _slide(deck, title)
-    _picture(slide, picture, (MARGIN_IN, 1.2, 6.9, 6.0))
-    _text(slide, lines, (7.6, 1.3, SLIDE_WIDTH_IN - 7.6 - MARGIN_IN, 5.8), size)
-
-
-def _text_slides(deck, title: str, paragraphs: list[str]) -> None:
-    """Paragraphs of text on as many slides as they need."""
-    pages: list[list[str]] = [[]]
-    for paragraph in filter(None, paragraphs):
-        if pages[-1] and sum(map(len, pages[-1])) + len(paragraph) > NOTE_CHARACTERS_PER_SLIDE:
-            pages.append([])
-        pages[-1].append(paragraph)
-    for k, page in enumerate(pages):
-        slide = _slide(deck, title + (" (续 cont.)" if k else ""))
-        _text(slide, page, (MARGIN_IN, 1.2, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 6.0), 12, colour=MUTED_COLOUR)
-
-
-def _save(deck, path: str | Path) -> Path:
-    """The deck written to `path` whole or not at all (io.write_atomic)."""
-    return write_atomic(path, lambda p: deck.save(str(p)))
-
-
-def _blank(deck):
-    return deck.slides.add_slide(deck.slide_layouts[6])  # the default template's blank layout
-
-
-def _slide(deck, title: str):
-    """A blank slide with its title at the top."""
-    slide = _blank(deck)
-    _text(slide, [title], (MARGIN_IN, 0.3, SLIDE_WIDTH_IN - 2 * MARGIN_IN, 0.8), _title_points(title, 26), bold=True,
-          colour=TITLE_COLOUR)
-    return slide
-
-
-def _title_points(title: str, largest: int) -> int:
-    """A title's font size: `largest` where it fits the slide's width on one line, smaller for a longer one (a
-    plan's or a cut table's), so that it stays within two lines of its box."""
-    per_line = (SLIDE_WIDTH_IN - 2 * MARGIN_IN) * 72 / (largest / 2)  # narrow characters at `largest` points
-    return largest if display_width(title) <= per_line else max(round(largest * 0.75), 18)
-
-
-def _text(slide, lines: list[str], box: tuple[float, float, float, float], size: int, bold: bool = False,
-          colour: tuple[int, int, int] = (0x20, 0x20, 0x20)) -> None:
-    """Lines of text in a box (left, top, width, height in inches), wrapped."""
-    from pptx.dml.color import RGBColor
-    from pptx.util import Inches, Pt
-
-    frame = slide.shapes.add_textbox(*map(Inches, box)).text_frame
-    frame.word_wrap = True
-    for k, line in enumerate(lines):
-        paragraph = frame.paragraphs[0] if k == 0 else frame.add_paragraph()
-        run = paragraph.add_run()
-        run.text = line
-        run.font.size, run.font.bold, run.font.color.rgb = Pt(size), bold, RGBColor(*colour)
-
-
-def _picture(slide, png: bytes, box: tuple[float, float, float, float]) -> None:
-    """A picture as large as fits the box, its proportions kept."""
-    from PIL import Image
-    from pptx.util import Inches
-
-    width, height = Image.open(io.BytesIO(png)).size
-    left, top, room_w, room_h = box
-    scale = min(room_w / width, room_h / height)
-    slide.shapes.add_picture(io.BytesIO(png), Inches(left), Inches(top), Inches(width * scale), Inches(height * scale))

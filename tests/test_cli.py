@@ -2224,3 +2224,31 @@ def test_a_rerun_removes_what_an_earlier_run_left_and_this_one_does_not_write(tm
                                 "--out", str(tmp_path / "plan")])
     assert joint.exit_code == 0 and "Removed plan_types.csv, plan_pilots.csv" in " ".join(joint.output.split())
     assert not (tmp_path / "plan" / "plan_pilots.csv").exists() and (tmp_path / "plan" / "plan_sites.csv").exists()
+
+
+@pytest.mark.parametrize("command, written", [
+    (["evaluate-sites", "--site", "北城=117.25,32.0"], "site_evaluation.pptx"),
+    (["optimize", "--max-new", "1"], "mclp_plan.pptx"), (["plan"], "plan.pptx"), (["curve", "--up-to", "2"],
+                                                                                   "coverage_curve.pptx"),
+    (["report"], "city_summary.pptx"), (["compare", str(sample_dir() / "branches.csv")], "compare.pptx")])
+def test_every_command_writing_slides_writes_them_in_the_banks_template(tmp_path: Path, command: list[str],
+                                                                         written: str):
+    """--template 农行汇报模板.pptx: each command's slides take the template's 4:3 size and layouts."""
+    from tests.test_deck import _bank_template
+
+    template = _bank_template(tmp_path / "农行汇报模板.pptx")
+    result = runner.invoke(app, [*command, "--bank", "农业", "--template", str(template), "--out",
+                                 str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    shown = Presentation(str(tmp_path / "out" / written))
+    assert (shown.slide_width, shown.slide_height) == (9144000, 6858000)  # 10 x 7.5 inches, the template's
+    assert shown.slides[0].slide_layout.name == "Title Slide"
+    assert {slide.slide_layout.name for slide in list(shown.slides)[1:]} == {"Title Only"}
+
+
+def test_a_template_that_is_no_deck_is_refused_before_any_work(tmp_path: Path):
+    bad = write(tmp_path / "汇报模板.pptx", "a note, not a deck")
+    result = runner.invoke(app, ["report", "--template", str(bad), "--out", str(tmp_path / "out")])
+    said = _said(result.output)
+    assert result.exit_code == 2 and "汇报模板.pptx" in said and "not a PowerPoint file" in said
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

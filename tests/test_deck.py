@@ -2,11 +2,13 @@
 slide."""
 from __future__ import annotations
 
+import copy
 import datetime
 import io
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ from pptx import Presentation
 from pptx.util import Inches
 
 import netopt as no
+import netopt._slides as parts
 import netopt.deck as deck
 import netopt.report as report
 from netopt._errors import InputError
@@ -117,16 +120,15 @@ def test_a_long_table_goes_on_over_slides_in_order(tmp_path: Path):
     names = [f"中国农业银行股份有限公司合肥长江西路支行营业部{i}号" if i % 6 == 0 else f"镇{i}" for i in range(100)]
     table = pd.DataFrame({"name": names, "county": "蜀山区", "population_wan": rng.random(100) * 30,
                           "nearest_branch_km": rng.random(100) * 5})
-    shown = Presentation()
-    shown.slide_width, shown.slide_height = Inches(deck.SLIDE_WIDTH_IN), Inches(deck.SLIDE_HEIGHT_IN)
-    deck._table_slides(shown, "服务不足乡镇", table)
-    slides = list(shown.slides)
+    shown = parts.new_deck()
+    parts.table_slides(shown, "服务不足乡镇", table)
+    slides = list(shown.presentation.slides)
     assert len(slides) > 5 and _titles(slides)[1] == "服务不足乡镇 (续 cont.)"
     assert [row[0] for row in _table_rows(slides, "服务不足乡镇")] == names
     for slide in slides:
         grid = next(shape.table for shape in slide.shapes if shape.has_table)
         assert grid.cell(0, 0).text == "名称\nname"
-        assert Inches(deck.TABLE_TOP_IN) + sum(row.height for row in grid.rows) <= Inches(deck.TABLE_BOTTOM_IN)
+        assert Inches(shown.page.top) + sum(row.height for row in grid.rows) <= Inches(shown.page.bottom)
 
 
 def test_new_branches_rivals_and_failed_counties_have_their_slides(coverage, tmp_path: Path):
@@ -195,9 +197,9 @@ def test_a_provinces_chart_shows_its_least_covered_counties():
     """Of 40 counties the chart holds the 30 least covered, the most covered of them on top, and says so."""
     rates = np.linspace(20, 99, 40)
     by_county = pd.DataFrame({"county": [f"县{k}" for k in range(40)], "coverage_rate_pct": rates[::-1]})
-    shown = deck._new_deck()
+    shown = parts.new_deck()
     deck._county_chart_slide(shown, by_county)
-    slide = shown.slides[0]
+    slide = shown.presentation.slides[0]
     assert slide.shapes[0].text_frame.text == "分区县覆盖率 Coverage by county (%, the 30 least covered of 40)"
     chart = next(shape.chart for shape in slide.shapes if shape.has_chart)
     assert list(chart.series[0].values) == [round(rate, 1) for rate in rates[:30]]  # lowest first: the bottom bar
@@ -207,7 +209,7 @@ def test_headers_say_their_columns_in_words():
     """A slide's headers give each column's name in words under its Chinese, in the analyst's units."""
     columns = ["population_wan", "coverage_rate_pct_before", "branches_per_100km2", "mean_distance_to_branch_km",
                "gdp_yi", "type_zh", "behind_pp", "covered_wan today 现状", "rank"]
-    assert [deck.english_header(column) for column in columns] == [
+    assert [parts.english_header(column) for column in columns] == [
         "population (万)", "coverage rate before (%)", "branches per 100 km²", "mean distance to branch (km)",
         "GDP (亿元)", "type", "behind (pp)", "covered (万) today 现状", "rank"]
 
@@ -218,22 +220,22 @@ def test_short_columns_stay_whole_beside_a_long_one():
     headers = ["排名\nrank", "名称\nname", "区县\ncounty", "原因\nreason", "新增网点\nnew sites"]
     rows = [["1", "北城", "长丰县", "3.5 km 内无网点 no branch within 3.5 km；往返 1.7 小时（上限 1.5） round trip " * 3,
              "大杨镇，大圩镇，罗塘乡，吴山镇，桥头集镇，柿树岗乡，砚山镇，白湖镇" * 2]]
-    widths = deck._column_widths(headers, rows, 12)
-    room = deck.SLIDE_WIDTH_IN - 2 * deck.MARGIN_IN
+    room = parts.Page().right - parts.Page().left
+    widths = parts.column_widths(headers, rows, 12, room)
     assert sum(widths) == pytest.approx(room)
     for k, width in enumerate(widths[:3]):
-        ems = (width * 72 - deck.CELL_MARGIN_PT) / 12
-        assert deck._line_count(rows[0][k], ems) == 1
-        assert all(deck._line_count(line, ems / deck.BOLD_WIDER) == 1 for line in headers[k].split("\n"))
-    assert all(deck._line_count(rows[0][k], (widths[k] * 72 - deck.CELL_MARGIN_PT) / 12) > 1 for k in (3, 4))
-    small = deck._column_widths(["项目\nitem", "数值\nvalue"], [["status 状态", "最优 optimal"]], 12)
+        ems = (width * 72 - parts.CELL_MARGIN_PT) / 12
+        assert parts.line_count(rows[0][k], ems) == 1
+        assert all(parts.line_count(line, ems / parts.BOLD_WIDER) == 1 for line in headers[k].split("\n"))
+    assert all(parts.line_count(rows[0][k], (widths[k] * 72 - parts.CELL_MARGIN_PT) / 12) > 1 for k in (3, 4))
+    small = parts.column_widths(["项目\nitem", "数值\nvalue"], [["status 状态", "最优 optimal"]], 12, room)
     assert sum(small) < room / 2
 
 
 def test_a_line_wraps_between_words_and_chinese_characters():
-    assert deck._line_count("大杨镇，大圩镇", 3) == 3 and deck._line_count("大杨镇", 3) == 1
-    assert deck._line_count("no branch within", 6) == 2  # "no branch " then "within": words whole
-    assert deck._line_count("roundtrip", 3) == 2 and deck._line_count("a\nb", 9) == 2  # a long word breaks
+    assert parts.line_count("大杨镇，大圩镇", 3) == 3 and parts.line_count("大杨镇", 3) == 1
+    assert parts.line_count("no branch within", 6) == 2  # "no branch " then "within": words whole
+    assert parts.line_count("roundtrip", 3) == 2 and parts.line_count("a\nb", 9) == 2  # a long word breaks
 
 
 SOFFICE, PDFTOTEXT = shutil.which("soffice"), shutil.which("pdftotext")
@@ -241,18 +243,20 @@ SOFFICE, PDFTOTEXT = shutil.which("soffice"), shutil.which("pdftotext")
 
 @pytest.mark.skipif(SOFFICE is None or PDFTOTEXT is None,
                     reason="LibreOffice and poppler are not installed (make test-slides installs them)")
-def test_an_office_suite_draws_each_cells_text_within_its_cell(tmp_path: Path):
+@pytest.mark.parametrize("templated", [False, True])
+def test_an_office_suite_draws_each_cells_text_within_its_cell(tmp_path: Path, templated: bool):
     """LibreOffice lays out long Chinese lists, long reasons and short columns each within its own cell as the
-    slides set them (a cell whose text needs more lines than its row is set for spills into the row below)."""
+    slides set them (a cell whose text needs more lines than its row is set for spills into the row below) — on
+    netopt's 16:9 slides and in a bank's 4:3 template."""
     towns = ["大杨镇", "大圩镇", "罗塘乡", "吴山镇", "桥头集镇", "柿树岗乡", "砚山镇", "白湖镇"]
     table = pd.DataFrame({"rank": range(1, 31), "name": [f"R{k}" for k in range(1, 31)], "county": "长丰县",
                           "new_sites": ["，".join(towns[: 1 + k % 8] * (1 + k % 3)) for k in range(30)],
                           "reason": ["3.5 km 内无网点 no branch within 3.5 km；往返 1.7 小时（上限 1.5） round trip 1.7 h "
                                      "(limit 1.5 h)"] * 30, "population_wan": np.linspace(0.5, 30, 30)})
-    shown = deck._new_deck()
-    deck._table_slides(shown, "测试 Test", table)
+    shown = parts.new_deck(_bank_template(tmp_path / "bank.pptx") if templated else None)
+    parts.table_slides(shown, "测试 Test", table)
     path = tmp_path / "tables.pptx"
-    shown.save(str(path))
+    shown.presentation.save(str(path))
     subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
                     "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)], check=True, capture_output=True,
                    timeout=300)
@@ -272,3 +276,85 @@ def test_an_office_suite_draws_each_cells_text_within_its_cell(tmp_path: Path):
                 inside = sorted((y0, x0, word) for x0, y0, x1, y1, word in words
                                 if lefts[c] <= (x0 + x1) / 2 < lefts[c + 1] and tops[r] <= (y0 + y1) / 2 < tops[r + 1])
                 assert "".join(word for _, _, word in inside) == re.sub(r"\s", "", cell.text), (r, c)
+
+
+def _bank_template(path: Path, potx: bool = False, layouts: tuple[str, ...] | None = None) -> Path:
+    """A bank's template as analysts are given one: 4:3, a band and a logo on every slide (on its master), and a
+    sample slide of its own; as a .potx, its main part typed as a template's, as PowerPoint saves one; with only
+    the `layouts` named, where given."""
+    from pptx.dml.color import RGBColor
+    from pptx.enum.shapes import MSO_SHAPE
+
+    made = Presentation()
+    made.slide_width, made.slide_height = Inches(10), Inches(7.5)
+    scratch = made.slides.add_slide(made.slide_layouts[6])
+    band = scratch.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, Inches(7.1), Inches(10), Inches(0.4))
+    band.fill.solid()
+    band.fill.fore_color.rgb = RGBColor(0, 0x80, 0x60)
+    logo = scratch.shapes.add_textbox(Inches(7.8), Inches(0.1), Inches(2), Inches(0.4))
+    logo.text_frame.text = "某某银行 LOGO"
+    for shape in (band, logo):
+        made.slide_master.shapes._spTree.append(copy.deepcopy(shape._element))
+    made.slides.add_slide(made.slide_layouts[1]).shapes.title.text = "示例页 a sample slide"
+    listed = made.slides._sldIdLst
+    made.part.drop_rel(listed[0].rId)
+    listed.remove(listed[0])
+    for layout in list(made.slide_layouts):
+        if layouts is not None and layout.name not in layouts:
+            made.slide_layouts.remove(layout)
+    made.save(str(path))
+    if potx:
+        book = io.BytesIO()
+        with zipfile.ZipFile(path) as read, zipfile.ZipFile(book, "w") as written:
+            for item in read.infolist():
+                data = read.read(item)
+                written.writestr(item, data.replace(parts.DECK_TYPE, parts.TEMPLATE_TYPE)
+                                 if item.filename == "[Content_Types].xml" else data)
+        path = path.with_suffix(".potx")
+        path.write_bytes(book.getvalue())
+    return path
+
+
+@pytest.mark.parametrize("potx, layouts, used", [(False, None, "Title Only"), (True, None, "Title Only"),
+                                                 (False, ("Title Slide", "Title and Content"), "Title and Content")])
+def test_the_slides_take_the_banks_template(coverage, tmp_path: Path, potx: bool, layouts, used: str):
+    """With the bank's template (.pptx or .potx) the deck takes its size, its master (the logo on every slide) and
+    its layouts — the cover's title and subtitle, each slide's title in its title-only layout's placeholder (or,
+    where it has none, a title-and-content layout's, its content box taken off) —, leaves its sample slide out,
+    and keeps every table, chart and map within the slide."""
+    from PIL import Image
+
+    template = _bank_template(tmp_path / "农行汇报模板.pptx", potx, layouts)
+    picture = io.BytesIO()
+    Image.new("RGB", (800, 1000), "white").save(picture, "PNG")
+    path = deck.meeting_deck(coverage, tmp_path / "city.pptx", city_map=picture.getvalue(), template=template)
+    shown = Presentation(str(path))
+    assert (shown.slide_width, shown.slide_height) == (Inches(10), Inches(7.5))
+    slides = list(shown.slides)
+    assert "示例页" not in "".join(_texts(slide) for slide in slides)
+    assert slides[0].slide_layout.name == "Title Slide" and slides[0].shapes.title.text == report.DECK_TITLE
+    assert f"{datetime.date.today():%Y-%m-%d} · netopt" in _texts(slides[0])  # in the cover's subtitle
+    assert {slide.slide_layout.name for slide in slides[1:]} == {used}
+    titles = [slide.shapes.title.text for slide in slides[1:]]
+    assert titles[:4] == ["要点 Key figures", "城市网点覆盖 The city's coverage", "分区域 Coverage by region",
+                          "分区县 Coverage by county"]
+    assert all(len(slide.placeholders) == 1 for slide in slides[1:])  # the title's alone: no empty box left
+    assert "某某银行 LOGO" in [shape.text_frame.text for shape in shown.slide_master.shapes if shape.has_text_frame]
+    for slide in slides:
+        for shape in slide.shapes:
+            height = sum(row.height for row in shape.table.rows) if shape.has_table else shape.height
+            assert shape.left + shape.width <= shown.slide_width and shape.top + height <= shown.slide_height
+    assert [row[0] for row in _table_rows(slides, "分区县 Coverage by county")] == coverage.by_county["county"].tolist()
+    assert shown.core_properties.author == "netopt"
+
+
+def test_a_template_that_is_no_deck_is_refused_by_its_name(tmp_path: Path):
+    (tmp_path / "模板.pptx").write_text("not a deck")
+    book = tmp_path / "模板.xlsx"
+    pd.DataFrame({"a": [1]}).to_excel(book)
+    for path in (tmp_path / "模板.pptx", book):
+        with pytest.raises(InputError, match="not a PowerPoint file") as raised:
+            parts.read_template(path)
+        assert raised.value.problems[0].file == str(path)
+    with pytest.raises(InputError, match="cannot read the slides' template"):
+        parts.read_template(tmp_path / "none.pptx")

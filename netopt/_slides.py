@@ -1,0 +1,450 @@
+"""How the meeting's slides are drawn: a deck (16:9, or the bank's own template), titles, text, pictures, tables."""
+from __future__ import annotations
+
+import datetime
+import io
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from netopt._errors import InputError
+from netopt.io import write_atomic
+from netopt.report import HEADERS_ZH, display_width, figure_text
+
+SLIDE_WIDTH_IN, SLIDE_HEIGHT_IN = 13.333, 7.5  # 16:9, as PowerPoint and WPS start a deck
+MARGIN_IN = 0.45
+EMU_PER_INCH = 914400
+CELL_MARGIN_PT, CELL_PADDING_PT = 14.4, 7.2  # a table cell's left and right margins together; top and bottom
+NARROW_EM, WIDE_EM = 0.6, 1.0  # a Latin and a Chinese character's width per point of type, as the wider fonts set them
+BOLD_WIDER = 1.15  # a bold header's characters against the body's
+LATIN_LINE_EM, CHINESE_LINE_EM = 1.25, 1.45  # a line's height per point: Chinese fonts' lines stand taller (Noto CJK)
+MIN_COLUMN_EM, MAX_COLUMN_EM = 3, 36  # a column's narrowest (a header's longest word, if longer) and widest asked
+MAX_WIDENING = 1.6  # a narrow table's columns grow at most this much toward the slide's width
+NOTE_CHARACTERS_PER_SLIDE = 1400
+TITLE_COLOUR, MUTED_COLOUR, TEXT_COLOUR = (0x1F, 0x3A, 0x5F), (0x59, 0x59, 0x59), (0x20, 0x20, 0x20)
+HEADER_FILL = (0xDC, 0xE6, 0xF0)  # a table's header row
+SLIDE_LABELS = {"unserved_wan": "未覆盖人口(万人)", "measure": "指标",
+                "longest_minutes": "最远车程(分钟)"}  # beside report.HEADERS_ZH, a slide's own
+UNIT_WORDS = {"wan": "(万)", "pct": "(%)", "km": "(km)", "min": "(min)", "yi": "(亿元)", "km2": "(km²)", "pp": "(pp)"}
+ENGLISH_WORDS = {"gdp": "GDP", "100km2": "100 km²", "zh": "", "id": "code"}  # a column name's words as a header's
+TRAILING_WORDS = ("before", "after", "ours", "all")  # said before the unit: coverage rate before (%)
+TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.presentationml.template.main+xml"  # a .potx's
+DECK_TYPE = b"application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
+NOT_A_TEMPLATE = "not a PowerPoint file: give a .pptx or .potx template (a WPS template .dpt saved as .pptx)"
+
+
+@dataclass(frozen=True)
+class Page:
+    """Where a deck's slides put things, in inches: the slide's size and the body's box under each title."""
+    width: float = SLIDE_WIDTH_IN
+    height: float = SLIDE_HEIGHT_IN
+    left: float = MARGIN_IN
+    top: float = 1.2
+    right: float = SLIDE_WIDTH_IN - MARGIN_IN
+    bottom: float = 7.2
+
+    @property
+    def body(self) -> tuple[float, float, float, float]:
+        """The body's box: left, top, width, height."""
+        return self.left, self.top, self.right - self.left, self.bottom - self.top
+
+
+@dataclass
+class Deck:
+    """A deck being written: the presentation (python-pptx's), where its slides put things, and the layouts of its
+    cover and of every other slide — a template's, whose title placeholders hold the titles; None: netopt's own."""
+    presentation: object
+    page: Page
+    cover: object | None = None
+    content: object | None = None
+
+
+def new_deck(template: str | Path | None = None) -> Deck:
+    """An empty deck, 16:9 — or in the bank's `template` (.pptx or .potx: its size, layouts, fonts, colours and
+    logo; its own slides left out) —, its file's properties netopt's."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    if template is None:
+        presentation = Presentation()
+        presentation.slide_width, presentation.slide_height = Inches(SLIDE_WIDTH_IN), Inches(SLIDE_HEIGHT_IN)
+        deck = Deck(presentation, Page())
+    else:
+        deck = _template_deck(read_template(template))
+    now = datetime.datetime.now().replace(microsecond=0)
+    properties = deck.presentation.core_properties  # a template's (its author, 2013) would show in the file's
+    properties.author = properties.last_modified_by = "netopt"
+    properties.created = properties.modified = now
+    properties.revision, properties.language = 1, "zh-CN"
+    return deck
+
+
+def read_template(path: str | Path):
+    """A PowerPoint template (.pptx or .potx) as a presentation to write slides in, its own slides left out; a
+    file that is none refused by its path."""
+    from pptx import Presentation
+    from pptx.exc import PackageNotFoundError
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"cannot read the slides' template: {err.strerror or err}", file=str(path)) from None
+    try:
+        presentation = Presentation(io.BytesIO(_as_presentation(data)))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError):
+        raise InputError(NOT_A_TEMPLATE, file=str(path)) from None
+    listed = presentation.slides._sldIdLst  # a template's own slides (a sample cover, instructions) left out
+    for entry in list(listed):
+        presentation.part.drop_rel(entry.rId)
+        listed.remove(entry)
+    return presentation
+
+
+def _as_presentation(data: bytes) -> bytes:
+    """A .potx template's bytes as a .pptx's (the content type of its main part alone differs); others as given."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
+            types = book.read("[Content_Types].xml")
+            if TEMPLATE_TYPE not in types:
+                return data
+            copy = io.BytesIO()
+            with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as written:
+                for item in book.infolist():
+                    written.writestr(item, types.replace(TEMPLATE_TYPE, DECK_TYPE)
+                                     if item.filename == "[Content_Types].xml" else book.read(item))
+            return copy.getvalue()
+    except (zipfile.BadZipFile, KeyError):
+        return data  # read as it is, refused as no deck
+
+
+def _template_deck(presentation) -> Deck:
+    """A template's deck: its cover layout (a centred title), its slides' layout (a title alone, else blank, else
+    any with a title) and its page — the body where its title-and-content layout puts the content, else under
+    the title."""
+    from pptx.enum.shapes import PP_PLACEHOLDER
+
+    chrome = {PP_PLACEHOLDER.DATE, PP_PLACEHOLDER.FOOTER, PP_PLACEHOLDER.SLIDE_NUMBER}
+    kinds = [(layout, {shape.placeholder_format.type for shape in layout.placeholders} - chrome)
+             for layout in presentation.slide_layouts]
+    cover = next((layout for layout, kind in kinds if PP_PLACEHOLDER.CENTER_TITLE in kind), None)
+    content = next((layout for layout, kind in kinds if kind == {PP_PLACEHOLDER.TITLE}),
+                   next((layout for layout, kind in kinds if not kind),
+                        next((layout for layout, kind in kinds if PP_PLACEHOLDER.TITLE in kind), kinds[0][0])))
+    width, height = presentation.slide_width / EMU_PER_INCH, presentation.slide_height / EMU_PER_INCH
+    boxes = [_box(shape) for layout, kind in kinds if PP_PLACEHOLDER.TITLE in kind for shape in layout.placeholders
+             if shape.placeholder_format.type in (PP_PLACEHOLDER.OBJECT, PP_PLACEHOLDER.BODY)]
+    title = next((_box(shape) for shape in content.placeholders
+                  if shape.placeholder_format.type == PP_PLACEHOLDER.TITLE), None)
+    if boxes:
+        left, top, box_width, box_height = boxes[0]
+        page = Page(width, height, left, top, left + box_width, top + box_height)
+    else:
+        top = title[1] + title[3] + 0.15 if title else 1.2
+        page = Page(width, height, MARGIN_IN, top, width - MARGIN_IN, height - 0.3)
+    return Deck(presentation, page, cover, content)
+
+
+def _box(shape) -> tuple[float, float, float, float]:
+    return tuple(value / EMU_PER_INCH for value in (shape.left, shape.top, shape.width, shape.height))
+
+
+def title_slide(deck: Deck, title: str, lines: list[str]) -> None:
+    """The deck's first slide: its title (also the file's), `lines` under it, and the day it was written — in a
+    template's cover layout where it has one."""
+    deck.presentation.core_properties.title = title
+    lines = [*lines, f"{datetime.date.today():%Y-%m-%d} · netopt"]
+    page = deck.page
+    if deck.cover is None:
+        slide = _blank(deck)
+        text_box(slide, [title], (page.left, 0.29 * page.height, page.right - page.left, 1.2),
+             title_points(deck, title, 36), bold=True, colour=TITLE_COLOUR)
+        text_box(slide, lines, (page.left, 0.48 * page.height, page.right - page.left, 2.0), 18, colour=MUTED_COLOUR)
+        return
+    from pptx.enum.shapes import PP_PLACEHOLDER
+
+    slide = deck.presentation.slides.add_slide(deck.cover)
+    held = {shape.placeholder_format.type: shape for shape in slide.placeholders}
+    heading = held.pop(PP_PLACEHOLDER.CENTER_TITLE)
+    _say(heading, [title], fitting_points(title, 2 * heading.width / EMU_PER_INCH, 36, 20))
+    subtitle = held.pop(PP_PLACEHOLDER.SUBTITLE, None)
+    if subtitle is not None:
+        _say(subtitle, lines, 16)
+    else:
+        text_box(slide, lines, (page.left, 0.6 * page.height, page.right - page.left, 0.3 * page.height), 16,
+                 colour=MUTED_COLOUR)
+    _drop(held.values())
+
+
+def titled_slide(deck: Deck, title: str):
+    """A new slide with its title at the top: in the template's title placeholder where it has one."""
+    from pptx.enum.shapes import PP_PLACEHOLDER
+
+    new = _blank(deck)
+    held = {shape.placeholder_format.type: shape for shape in new.placeholders}
+    placeholder = held.pop(PP_PLACEHOLDER.TITLE, None)
+    _drop(held.values())
+    if placeholder is None:
+        text_box(new, [title], (deck.page.left, 0.3, deck.page.right - deck.page.left, 0.8),
+                 title_points(deck, title, 26), bold=True, colour=TITLE_COLOUR)
+    else:  # the template's face and colour, at a size that keeps the title on one line of its box
+        _say(placeholder, [title], fitting_points(title, placeholder.width / EMU_PER_INCH - 0.2, 28, 16))
+    return new
+
+
+def _blank(deck: Deck):
+    """A new slide of the deck's content layout (the default template's blank one)."""
+    presentation = deck.presentation
+    return presentation.slides.add_slide(deck.content or presentation.slide_layouts[6])
+
+
+def _say(placeholder, lines: list[str], points: int) -> None:
+    """A template's placeholder holding `lines` in its own face and colour, at `points`."""
+    from pptx.util import Pt
+
+    frame = placeholder.text_frame
+    frame.text = "\n".join(lines)
+    for paragraph in frame.paragraphs:
+        for run in paragraph.runs:
+            run.font.size = Pt(points)
+
+
+def _drop(placeholders) -> None:
+    """A template's placeholders a slide leaves empty (a layout's body, a picture's) taken off it."""
+    for shape in list(placeholders):
+        shape._element.getparent().remove(shape._element)
+
+
+def fitting_points(text: str, width_in: float, largest: int, least: int) -> int:
+    """The type size (points, `least` to `largest`) at which bold text fits on one line `width_in` wide."""
+    return int(min(max(width_in * 72 / (BOLD_WIDER * max(_em(text), 1)), least), largest))
+
+
+def title_points(deck: Deck, title: str, largest: int) -> int:
+    """A title's font size: `largest` where it fits the page's width on one line, smaller for a longer one (a
+    plan's or a cut table's), so that it stays within two lines of its box."""
+    per_line = (deck.page.right - deck.page.left) * 72 / (largest / 2)  # narrow characters at `largest` points
+    return largest if display_width(title) <= per_line else max(round(largest * 0.75), 18)
+
+
+def text_box(slide, lines: list[str], box: tuple[float, float, float, float], size: int, bold: bool = False,
+             colour: tuple[int, int, int] = TEXT_COLOUR) -> None:
+    """Lines of text in a box (left, top, width, height in inches), wrapped."""
+    from pptx.dml.color import RGBColor
+    from pptx.util import Inches, Pt
+
+    frame = slide.shapes.add_textbox(*map(Inches, box)).text_frame
+    frame.word_wrap = True
+    for k, line in enumerate(lines):
+        paragraph = frame.paragraphs[0] if k == 0 else frame.add_paragraph()
+        run = paragraph.add_run()
+        run.text = line
+        run.font.size, run.font.bold, run.font.color.rgb = Pt(size), bold, RGBColor(*colour)
+
+
+def fitted_picture(slide, png: bytes, box: tuple[float, float, float, float]) -> None:
+    """A picture as large as fits the box, its proportions kept."""
+    from PIL import Image
+    from pptx.util import Inches
+
+    width, height = Image.open(io.BytesIO(png)).size
+    left, top, room_w, room_h = box
+    scale = min(room_w / width, room_h / height)
+    slide.shapes.add_picture(io.BytesIO(png), Inches(left), Inches(top), Inches(width * scale), Inches(height * scale))
+
+
+def map_slide(deck: Deck, title: str, png: bytes, lines: list[str], size: int = 16) -> None:
+    """A map on the left of the slide, `lines` of text beside it."""
+    new = titled_slide(deck, title)
+    left, top, width, height = deck.page.body
+    fitted_picture(new, png, (left, top, 0.555 * width, height))
+    text_box(new, lines, (left + 0.575 * width, top + 0.1, 0.425 * width, height - 0.1), size)
+
+
+def text_slides(deck: Deck, title: str, paragraphs: list[str]) -> None:
+    """Paragraphs of text on as many slides as they need."""
+    pages: list[list[str]] = [[]]
+    for paragraph in filter(None, paragraphs):
+        if pages[-1] and sum(map(len, pages[-1])) + len(paragraph) > NOTE_CHARACTERS_PER_SLIDE:
+            pages.append([])
+        pages[-1].append(paragraph)
+    for k, page in enumerate(pages):
+        text_box(titled_slide(deck, title + (" (续 cont.)" if k else "")), page, deck.page.body, 12, colour=MUTED_COLOUR)
+
+
+def save(deck: Deck, path: str | Path) -> Path:
+    """The deck written to `path` whole or not at all (io.write_atomic)."""
+    return write_atomic(path, lambda p: deck.presentation.save(str(p)))
+
+
+def table_slides(deck: Deck, title: str, table: pd.DataFrame, labels: dict[str, str] | None = None,
+                 figures_from: int = 0) -> None:
+    """`table` on as many slides as its rows need (by their height, long names wrapping), headers in Chinese
+    (`labels`, else report.HEADERS_ZH's) over English; figures right-aligned in its columns from `figures_from` on."""
+    labels = {**HEADERS_ZH, **SLIDE_LABELS, **(labels or {})}
+    headers = [f"{labels.get(c, '')}\n{english_header(c)}".strip() for c in table.columns]
+    rows = [[cell_text(c, value) for c, value in zip(table.columns, row)] for row in table.itertuples(index=False)]
+    if not rows:
+        text_box(titled_slide(deck, title), ["无 None"], (deck.page.left, deck.page.top + 0.1, 6, 0.6), 16,
+                 colour=MUTED_COLOUR)
+        return
+    size = 12 if len(headers) <= 7 else 11
+    widths = column_widths(headers, rows, size, deck.page.right - deck.page.left)
+    heights = [row_height(headers, widths, size - 1, BOLD_WIDER), *(row_height(row, widths, size) for row in rows)]
+    top, bottom = deck.page.top + 0.05, deck.page.bottom - 0.1
+    for k, page in enumerate(_pages(list(zip(rows, heights[1:])), bottom - top - heights[0])):
+        _table(titled_slide(deck, title + (" (续 cont.)" if k else "")), [(headers, heights[0]), *page], widths, size,
+               figures_from, (deck.page.left, top))
+
+
+def cell_text(column: str, value) -> str:
+    """A table cell's text as figure_text writes it; empty for none."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return figure_text(column, value)
+
+
+def english_header(column: str) -> str:
+    """A column's name in words, as a slide's header gives it under the Chinese: population_wan → population (万),
+    coverage_rate_pct_before → coverage rate before (%), branches_per_100km2 → branches per 100 km²; what follows
+    a space is kept (covered_wan today 现状 → covered (万) today 现状)."""
+    name, space, rest = column.partition(" ")
+    words = name.split("_")
+    trailing = [words.pop()] if len(words) > 1 and words[-1] in TRAILING_WORDS else []
+    unit = UNIT_WORDS.get(words.pop()) if len(words) > 1 and words[-1] in UNIT_WORDS else None
+    said = " ".join(filter(None, (ENGLISH_WORDS.get(word, word) for word in [*words, *trailing])))
+    return f"{said}{' ' + unit if unit else ''}{space}{rest}"
+
+
+def column_widths(headers: list[str], rows: list[list[str]], size: int, room_in: float) -> list[float]:
+    """Each column's width (inches) in `room_in`: every cell and header line on one line where there is room;
+    else every cell (the widest counted up to MAX_COLUMN_EM), the headers wrapping between their words; else the
+    widest columns narrowed to one width, their text wrapping, none below its header's longest word
+    (MIN_COLUMN_EM at least) — short columns (a county, a rank) stay whole."""
+    floors = np.array([max(BOLD_WIDER * max(_em(piece.rstrip()) for line in header.split("\n")
+                                            for piece in _pieces(line)), MIN_COLUMN_EM) for header in headers]) * size
+    widest = [max((_em(line) for row in rows for line in row[k].split("\n")), default=0) for k in range(len(headers))]
+    needs = np.maximum(np.minimum(widest, MAX_COLUMN_EM) * size, floors)
+    whole = np.maximum(needs, [BOLD_WIDER * max(map(_em, header.split("\n"))) * size for header in headers])
+    room = room_in * 72 - CELL_MARGIN_PT * len(headers)
+    return list((_fitted(needs, floors, whole, room) + CELL_MARGIN_PT) / 72)
+
+
+def _fitted(needs: np.ndarray, floors: np.ndarray, whole: np.ndarray, room: float) -> np.ndarray:
+    """Widths within `room`: `whole` (with the headers on one line) grown alike where it fits (by MAX_WIDENING at
+    most); else the needs, grown toward it alike; else the needs cut to one level filling the room, no width below
+    its floor (the floors shrunk alike where even they do not fit)."""
+    if whole.sum() <= room:
+        return whole * min(room / whole.sum(), MAX_WIDENING)
+    if needs.sum() <= room:
+        return needs + (whole - needs) * (room - needs.sum()) / (whole - needs).sum()
+    if floors.sum() >= room:
+        return floors * room / floors.sum()
+    low, high = 0.0, float(needs.max())
+    for _ in range(50):  # the level at which the cut widths fill the room
+        level = (low + high) / 2
+        low, high = (level, high) if np.clip(level, floors, needs).sum() < room else (low, level)
+    widths = np.clip(low, floors, needs)
+    return widths * room / widths.sum()
+
+
+def row_height(texts: list[str], widths: list[float], size: int, wider: float = 1.0) -> float:
+    """How tall (inches) a row of a table stands once its cells wrap to their column's width (its characters
+    `wider` than the body's: a bold header's)."""
+    tallest = max(line_count(text, (width * 72 - CELL_MARGIN_PT) / size / wider) * size *
+                  (CHINESE_LINE_EM if any(map(_is_wide, text)) else LATIN_LINE_EM)
+                  for text, width in zip(texts, widths))
+    return (tallest + CELL_PADDING_PT) / 72
+
+
+def line_count(text: str, room_em: float) -> int:
+    """How many lines text takes in a box `room_em` ems wide: each of its lines wrapped between Latin words or
+    Chinese characters, a word wider than the box broken within it."""
+    count = 0
+    for line in text.split("\n"):
+        lines, used = 1, 0.0
+        for piece in _pieces(line):
+            width = _em(piece.rstrip())
+            if used and used + width > room_em:
+                lines, used = lines + 1, 0.0
+            while width > room_em:
+                lines, width = lines + 1, width - room_em
+            used += width + _em(piece) - _em(piece.rstrip())
+        count += lines
+    return count
+
+
+def _pieces(line: str) -> list[str]:
+    """A line cut where it may wrap: each Chinese character alone, each Latin word with the space after it."""
+    pieces, word = [], ""
+    for character in line:
+        if _is_wide(character):
+            pieces += [word, character] if word else [character]
+            word = ""
+        else:
+            word += character
+            if character == " ":
+                pieces.append(word)
+                word = ""
+    return (pieces + [word]) if word else (pieces or [""])
+
+
+def _em(text: str) -> float:
+    """How wide text is set, in ems of its type size (a Chinese character WIDE_EM, a Latin one NARROW_EM)."""
+    return sum(WIDE_EM if _is_wide(character) else NARROW_EM for character in text)
+
+
+def _is_wide(character: str) -> bool:
+    return unicodedata.east_asian_width(character) in "WF"
+
+
+def _pages(rows: list[tuple[list[str], float]], room_in: float) -> list[list[tuple[list[str], float]]]:
+    """Rows (texts, height in inches) split into slides' worth: as many as fit in `room_in` under the header."""
+    pages: list[list] = [[]]
+    used = 0.0
+    for row in rows:
+        if pages[-1] and used + row[1] > room_in:
+            pages.append([])
+            used = 0.0
+        pages[-1].append(row)
+        used += row[1]
+    return pages
+
+
+def _table(slide, rows: list[tuple[list[str], float]], widths: list[float], points: int, figures_from: int,
+           at: tuple[float, float]) -> None:
+    """A table at `at` (left, top in inches) in columns of `widths` (inches) of `rows` (texts, height in inches;
+    the header first), figures right-aligned (in the columns from `figures_from` on)."""
+    from pptx.dml.color import RGBColor
+    from pptx.enum.text import PP_ALIGN
+    from pptx.util import Inches, Pt
+
+    shape = slide.shapes.add_table(len(rows), len(widths), Inches(at[0]), Inches(at[1]), Inches(sum(widths)),
+                                   Inches(sum(height for _, height in rows)))
+    size = Pt(points)
+    for k, width in enumerate(widths):
+        shape.table.columns[k].width = Inches(width)
+    for r, (texts, height) in enumerate(rows):
+        shape.table.rows[r].height = Inches(height)
+        for k, cell_words in enumerate(texts):
+            cell = shape.table.cell(r, k)
+            cell.text = cell_words
+            figure = r > 0 and k >= figures_from and _is_figure(cell_words)
+            for paragraph in cell.text_frame.paragraphs:
+                paragraph.alignment = PP_ALIGN.RIGHT if figure else PP_ALIGN.LEFT
+                for run in paragraph.runs:
+                    run.font.size = size if r else Pt(size.pt - 1)
+                    run.font.bold = r == 0
+                    run.font.color.rgb = RGBColor(*TEXT_COLOUR)
+            if r == 0:
+                cell.fill.solid()
+                cell.fill.fore_color.rgb = RGBColor(*HEADER_FILL)
+
+
+def _is_figure(text: str) -> bool:
+    """Whether a cell's text is a number as figure_text writes them (1,234.56, -0.5), or a share (47%)."""
+    return text.removesuffix("%").replace(",", "").replace(".", "", 1).lstrip("-+").isdigit()
