@@ -161,6 +161,7 @@ def title_slide(deck: Deck, title: str, lines: list[str]) -> None:
     page = deck.page
     if deck.cover is None:
         slide = _blank(deck)
+        _drop(slide.placeholders)  # a template's without a cover layout: its title box left empty otherwise
         text_box(slide, [title], (page.left, 0.29 * page.height, page.right - page.left, 1.2),
              title_points(deck, title, 36), bold=True, colour=TITLE_COLOUR)
         text_box(slide, lines, (page.left, 0.48 * page.height, page.right - page.left, 2.0), 18, colour=MUTED_COLOUR)
@@ -310,13 +311,15 @@ def cell_text(column: str, value) -> str:
 
 def english_header(column: str) -> str:
     """A column's name in words, as a slide's header gives it under the Chinese: population_wan → population (万),
-    coverage_rate_pct_before → coverage rate before (%), branches_per_100km2 → branches per 100 km²; what follows
-    a space is kept (covered_wan today 现状 → covered (万) today 现状)."""
+    coverage_rate_pct_before → coverage rate before (%), coverage_pct_core → coverage (%) core,
+    branches_per_100km2 → branches per 100 km²; what follows a space is kept (covered_wan today 现状 → covered (万)
+    today 现状)."""
     name, space, rest = column.partition(" ")
     words = name.split("_")
     trailing = [words.pop()] if len(words) > 1 and words[-1] in TRAILING_WORDS else []
     unit = UNIT_WORDS.get(words.pop()) if len(words) > 1 and words[-1] in UNIT_WORDS else None
-    said = " ".join(filter(None, (ENGLISH_WORDS.get(word, word) for word in [*words, *trailing])))
+    said = " ".join(filter(None, (UNIT_WORDS[word] if k and word in UNIT_WORDS else ENGLISH_WORDS.get(word, word)
+                                  for k, word in enumerate([*words, *trailing]))))
     return f"{said}{' ' + unit if unit else ''}{space}{rest}"
 
 

@@ -2249,6 +2249,6 @@ def test_every_command_writing_slides_writes_them_in_the_banks_template(tmp_path
 def test_a_template_that_is_no_deck_is_refused_before_any_work(tmp_path: Path):
     bad = write(tmp_path / "汇报模板.pptx", "a note, not a deck")
     result = runner.invoke(app, ["report", "--template", str(bad), "--out", str(tmp_path / "out")])
-    said = _said(result.output)
-    assert result.exit_code == 2 and "汇报模板.pptx" in said and "not a PowerPoint file" in said
+    said = _said(result.output).replace(" ", "")  # the frame may fold the message anywhere
+    assert result.exit_code == 2 and "汇报模板.pptx:notaPowerPointfile" in said
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
