@@ -258,6 +258,39 @@ def fitted_picture(slide, png: bytes, box: tuple[float, float, float, float]) ->
     slide.shapes.add_picture(io.BytesIO(png), Inches(left), Inches(top), Inches(width * scale), Inches(height * scale))
 
 
+def bar_chart(slide, box: tuple[float, float, float, float], title: str, categories: list[str],
+              series: dict[str, list[float]], decimals: int = 1, horizontal: bool = False,
+              most: float | None = None) -> object:
+    """A bar chart PowerPoint can edit (its data in the deck; a template's colours and fonts its own) in a box
+    (inches) under its `title`: a bar per category in each series, labelled with its value (`decimals`), the
+    value axis from 0 to `most` where given, a legend under it where there are several series."""
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+    from pptx.util import Inches, Pt
+
+    number = "0" if decimals == 0 else f"0.{'0' * decimals}"
+    data = CategoryChartData(number_format=number)
+    data.categories = categories
+    for name, values in series.items():
+        data.add_series(name, values)
+    kind = XL_CHART_TYPE.BAR_CLUSTERED if horizontal else XL_CHART_TYPE.COLUMN_CLUSTERED
+    chart = slide.shapes.add_chart(kind, *map(Inches, box), data).chart
+    chart.has_title = True
+    chart.chart_title.text_frame.text = title
+    chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(14)
+    chart.has_legend = len(series) > 1
+    if chart.has_legend:
+        chart.legend.position, chart.legend.include_in_layout = XL_LEGEND_POSITION.BOTTOM, False
+    plot = chart.plots[0]
+    plot.has_data_labels = True
+    plot.data_labels.number_format, plot.data_labels.number_format_is_linked = number, False
+    plot.data_labels.font.size = Pt(11)
+    chart.value_axis.minimum_scale = 0.0
+    if most is not None:
+        chart.value_axis.maximum_scale = most
+    return chart
+
+
 def map_slide(deck: Deck, title: str, png: bytes, lines: list[str], size: int = 16) -> None:
     """A map on the left of the slide, `lines` of text beside it."""
     new = titled_slide(deck, title)

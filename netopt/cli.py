@@ -3555,8 +3555,7 @@ def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, c
             _summary_workbook(out / "compare.xlsx", record, {"scenarios 方案比选": scenarios.round(3),
                                                              "towns differing 差异乡镇": shown,
                                                              "changes 方案变化": changes}),
-            chart, comparison_deck(out / "compare.pptx", scenarios, towns, changes, chart.read_bytes(), said, maps,
-                                   template)]
+            chart, comparison_deck(out / "compare.pptx", scenarios, towns, changes, said, maps, template)]
 
 
 def _plan_change_maps(ds: Dataset, measured: dict[str, Coverage], changes: gpd.GeoDataFrame) -> dict[str, bytes]:

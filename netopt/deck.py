@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from netopt._schema import region_words
-from netopt._slides import (MUTED_COLOUR, TITLE_COLOUR, Deck, cell_text, english_header, fitted_picture,
+from netopt._slides import (MUTED_COLOUR, TITLE_COLOUR, Deck, bar_chart, cell_text, english_header, fitted_picture,
                             fitting_points, map_slide, new_deck, save, table_slides, text_box, text_slides,
                             title_slide, titled_slide)
 from netopt.competition import RivalCoverage
@@ -77,19 +77,19 @@ def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,
 
 
 def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame,
-                    chart: bytes | None = None, lines: list[str] | None = None,
-                    maps: dict[str, bytes] | None = None, template: str | Path | None = None) -> Path:
+                    lines: list[str] | None = None, maps: dict[str, bytes] | None = None,
+                    template: str | Path | None = None) -> Path:
     """Plans compared 方案比选 (planning.compare_plans' `scenarios` and `towns`, network_changes' `changes`) as slides
-    for the meeting (.pptx): the plans side by side, measure by measure, the `chart` (maps.compare_chart's PNG),
-    each plan on its map (`maps`, PNGs by plan name) beside what it opens and closes, the towns where they differ
+    for the meeting (.pptx): the plans side by side, measure by measure, as charts PowerPoint can edit (coverage
+    overall and by region, the towns left uncovered), each plan on its map (`maps`, PNGs by plan name) beside what it opens and closes, the towns where they differ
     most and every change listed; `lines` under the title (the data, the radius). In the bank's `template` where
     given."""
     deck = new_deck(template)
     title_slide(deck, "方案比选 Plans compared", lines or [])
     side_by_side = _measures_by_plan(scenarios)
     table_slides(deck, "方案对比 The plans side by side", side_by_side, figures_from=1)
-    if chart is not None:
-        fitted_picture(titled_slide(deck, "覆盖对比 Coverage under each plan"), chart, deck.page.body)
+    if "coverage_pct" in scenarios:
+        _plans_chart_slide(deck, scenarios)
     for plan, picture in (maps or {}).items():
         _compared_plan_slide(deck, plan, picture, scenarios[scenarios["scenario"] == plan],
                              changes[changes["scenario"] == plan])
@@ -296,28 +296,34 @@ def _key_figures_slide(deck: Deck, cov: Coverage, new_sites: pd.DataFrame | None
 def _county_chart_slide(deck: Deck, by_county: pd.DataFrame) -> None:
     """Coverage by county as a bar chart PowerPoint can edit (its data in the deck), the most covered on top,
     each bar labelled with its share; of a province's many counties, the CHART_COUNTIES least covered."""
-    from pptx.chart.data import CategoryChartData
-    from pptx.enum.chart import XL_CHART_TYPE
-    from pptx.util import Inches, Pt
+    from pptx.util import Pt
 
     rated = by_county.dropna(subset=["coverage_rate_pct"]).sort_values("coverage_rate_pct", kind="stable")
     if rated.empty:
         return
     least = f", the {CHART_COUNTIES} least covered of {len(rated):,}" if len(rated) > CHART_COUNTIES else ""
     rated = rated.head(CHART_COUNTIES)
-    data = CategoryChartData(number_format="0.0")
-    data.categories = rated["county"].astype(str).tolist()
-    data.add_series("覆盖率(%) coverage", rated["coverage_rate_pct"].round(1).tolist())
-    frame = titled_slide(deck, f"分区县覆盖率 Coverage by county (%{least})").shapes.add_chart(
-        XL_CHART_TYPE.BAR_CLUSTERED, *map(Inches, deck.page.body), data)
-    chart = frame.chart
-    chart.has_legend = False
-    plot = chart.plots[0]
-    plot.has_data_labels = True
-    plot.data_labels.number_format, plot.data_labels.number_format_is_linked = "0.0", False
-    plot.data_labels.font.size = Pt(11)
-    chart.value_axis.maximum_scale, chart.value_axis.minimum_scale = 100.0, 0.0
+    chart = bar_chart(titled_slide(deck, f"分区县覆盖率 Coverage by county (%{least})"), deck.page.body,
+                      "覆盖率(%) coverage", rated["county"].astype(str).tolist(),
+                      {"覆盖率(%) coverage": rated["coverage_rate_pct"].round(1).tolist()}, horizontal=True, most=100.0)
     chart.category_axis.tick_labels.font.size = Pt(12 if len(rated) <= 20 else 9)
+
+
+def _plans_chart_slide(deck: Deck, scenarios: pd.DataFrame) -> None:
+    """The plans compared as charts PowerPoint can edit: coverage (%) overall and by region type, a bar per plan,
+    and beside it the towns each plan leaves uncovered 服务空白乡镇."""
+    slide = titled_slide(deck, "覆盖对比 Coverage under each plan")
+    left, top, width, height = deck.page.body
+    measures = {"coverage_pct": "全市 all", **{c: region_words(c.removeprefix("coverage_pct_"))
+                                               for c in scenarios.columns if c.startswith("coverage_pct_")}}
+    plans = scenarios["scenario"].astype(str).tolist()
+    towns = "towns_uncovered" in scenarios
+    bar_chart(slide, (left, top, width * (0.68 if towns else 1), height), "覆盖率(%) coverage", list(measures.values()),
+              {plan: [round(float(row[c]), 1) for c in measures] for plan, (_, row) in zip(plans, scenarios.iterrows())},
+              most=100.0)
+    if towns:
+        bar_chart(slide, (left + width * 0.7, top, width * 0.3, height), "服务空白乡镇 towns uncovered", plans,
+                  {"服务空白乡镇 towns uncovered": scenarios["towns_uncovered"].astype(int).tolist()}, decimals=0)
 
 
 def _findings(cov: Coverage, new_sites: pd.DataFrame | None, failures: dict[str, str]) -> list[str]:

@@ -159,10 +159,12 @@ def test_a_deck_that_cannot_be_written_leaves_nothing(coverage, tmp_path: Path):
 
 
 def test_plans_compared_side_by_side_measure_by_measure(tmp_path: Path):
-    """compare's slides: a row per measure and a column per plan, the chart, the towns where they differ and each
-    plan's changes — a long list cut to its first rows, the title saying so."""
+    """compare's slides: a row per measure and a column per plan, the charts PowerPoint can edit (coverage overall
+    and by region, a bar per plan; the towns each leaves uncovered), the towns where they differ and each plan's
+    changes — a long list cut to its first rows, the title saying so."""
     scenarios = pd.DataFrame({"scenario": ["today 现状", "撤并2"], "branches": [101, 99], "new": [0, 0],
-                              "closed": [0, 2], "coverage_pct": [61.02, 59.6]})
+                              "closed": [0, 2], "coverage_pct": [61.02, 59.6], "coverage_pct_core": [52.38, 50.1],
+                              "towns_uncovered": [60, 62]})
     towns = pd.DataFrame({"town_id": ["1"], "name": ["杨庙镇"], "county": ["长丰县"], "residents_wan": [3.1],
                           "covered_wan today 现状": [3.1], "covered_wan 撤并2": [0.0], "lon": [117.1], "lat": [32.1]})
     changes = pd.DataFrame({"scenario": "撤并2", "change": "closed 撤并", "branch_id": [f"B{i}" for i in range(60)],
@@ -171,11 +173,15 @@ def test_plans_compared_side_by_side_measure_by_measure(tmp_path: Path):
 
     chart = io.BytesIO()
     Image.new("RGB", (1600, 900), "white").save(chart, "PNG")
-    path = deck.comparison_deck(tmp_path / "compare.pptx", scenarios, towns, changes, chart.getvalue(),
+    path = deck.comparison_deck(tmp_path / "compare.pptx", scenarios, towns, changes,
                                 ["radius 服务半径: core 1.2 km"], {"撤并2": chart.getvalue()})
     slides = list(Presentation(str(path)).slides)
-    pictures = [shape for shape in slides[2].shapes if shape.shape_type == 13]
-    assert len(pictures) == 1 and abs(pictures[0].width / pictures[0].height - 16 / 9) < 0.01  # its proportions
+    rates, uncovered = [shape.chart for shape in slides[2].shapes if shape.has_chart]
+    assert list(rates.plots[0].categories) == ["全市 all", "核心城区 core"]
+    assert [(series.name, list(series.values)) for series in rates.series] == [("today 现状", [61.0, 52.4]),
+                                                                               ("撤并2", [59.6, 50.1])]
+    assert list(uncovered.plots[0].categories) == ["today 现状", "撤并2"]
+    assert list(uncovered.series[0].values) == [60, 62]
     plan = next(slide for slide in slides if _titles([slide]) == ["撤并2 方案 plan"])  # its map and its changes
     assert any(shape.shape_type == 13 for shape in plan.shapes)
     beside = _texts(plan)
@@ -183,7 +189,9 @@ def test_plans_compared_side_by_side_measure_by_measure(tmp_path: Path):
     assert "… 共 60 all in compare.xlsx" in beside
     side = _table_rows(slides, "方案对比")
     assert side == [["网点数 branches", "101", "99"], ["新设 new", "0", "0"], ["撤并 closed", "0", "2"],
-                    ["覆盖率(%) coverage (%)", "61.02", "59.60"]]
+                    ["覆盖率(%) coverage (%)", "61.02", "59.60"],
+                    [f"{report.HEADERS_ZH['coverage_pct_core']} coverage (%) core", "52.38", "50.10"],
+                    [f"{report.HEADERS_ZH['towns_uncovered']} towns uncovered", "60", "62"]]
     assert _table_rows(slides, "差异乡镇") == [["杨庙镇", "长丰县", "3.10", "3.10", "0"]]
     listed = _table_rows(slides, "方案变化")
     assert [row[2] for row in listed] == [f"网点{i}" for i in range(deck.CHANGES_SHOWN)]
