@@ -54,7 +54,7 @@ def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,
     was measured. Text stays text, so Chinese shows in PowerPoint whatever fonts this machine has; in the bank's
     `template` (.pptx or .potx: its size, layouts, fonts and logo) where given."""
     deck = new_deck(template)
-    _title_slide(deck, cov, title)
+    _diagnosis_cover(deck, cov, title)
     _key_figures_slide(deck, cov, new_sites, failures or {})
     if city_map is not None:
         map_slide(deck, "城市网点覆盖 The city's coverage", city_map, _region_lines(cov))
@@ -62,10 +62,10 @@ def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,
     table_slides(deck, "分区县 Coverage by county", _shown(cov.by_county, COUNTY_SLIDE_COLUMNS))
     _county_chart_slide(deck, cov.by_county)
     table_slides(deck, f"服务不足乡镇 The {TOWNS_SHOWN} most underserved towns",
-                  _shown(_towns_in_wan(cov.underserved_towns).head(TOWNS_SHOWN), TOWN_SLIDE_COLUMNS))
+                 _shown(_towns_in_wan(cov.underserved_towns).head(TOWNS_SHOWN), TOWN_SLIDE_COLUMNS))
     if new_sites is not None and len(new_sites):
         table_slides(deck, "建议新设网点 Where new branches would cover most",
-                      _shown(new_sites, SITE_SLIDE_COLUMNS))
+                     _shown(new_sites, SITE_SLIDE_COLUMNS))
     if rivals is not None:
         table_slides(deck, "我行与全部银行 Ours against every bank", _shown(rivals.by_region, RIVAL_SLIDE_COLUMNS))
     for county in cov.by_county["county"]:
@@ -81,9 +81,9 @@ def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFra
                     template: str | Path | None = None) -> Path:
     """Plans compared 方案比选 (planning.compare_plans' `scenarios` and `towns`, network_changes' `changes`) as slides
     for the meeting (.pptx): the plans side by side, measure by measure, as charts PowerPoint can edit (coverage
-    overall and by region, the towns left uncovered), each plan on its map (`maps`, PNGs by plan name) beside what it opens and closes, the towns where they differ
-    most and every change listed; `lines` under the title (the data, the radius). In the bank's `template` where
-    given."""
+    overall and by region, the towns left uncovered), each plan on its map (`maps`, PNGs by plan name) beside
+    what it opens and closes, the towns where they differ most and every change listed; `lines` under the title
+    (the data, the radius). In the bank's `template` where given."""
     deck = new_deck(template)
     title_slide(deck, "方案比选 Plans compared", lines or [])
     side_by_side = _measures_by_plan(scenarios)
@@ -96,10 +96,10 @@ def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFra
     plans = {c: "覆盖人口(万人)" for c in towns.columns if c.startswith("covered_wan ")}
     shown = towns[[c for c in ("name", "county", "residents_wan", *plans) if c in towns]]
     table_slides(deck, "差异乡镇 Towns where the plans differ" + _cut(len(towns), DIFFERING_TOWNS_SHOWN, "compare.xlsx"),
-                  shown.head(DIFFERING_TOWNS_SHOWN), plans)
+                 shown.head(DIFFERING_TOWNS_SHOWN), plans)
     listed = changes[[c for c in ("scenario", "change", "name", "county") if c in changes]]
     table_slides(deck, "方案变化 What each plan opens and closes" + _cut(len(changes), CHANGES_SHOWN, "compare.xlsx"),
-                  listed.head(CHANGES_SHOWN))
+                 listed.head(CHANGES_SHOWN))
     return save(deck, path)
 
 
@@ -123,13 +123,13 @@ def rollout_deck(path: str | Path, sheets: dict[str, pd.DataFrame], picture: byt
     if picture is not None:
         counts = types["type"].value_counts()
         map_slide(deck, "网点类型与试点 Types, pilots and hubs on the map", picture,
-                   [f"{zh} {kind}: {counts.get(kind, 0):,}" for kind, zh in TYPE_ZH.items()]
-                   + ["", f"试点 pilots: {len(sheets['pilots']):,}",
-                      f"培训中心 hubs: {sheets['hubs']['hub_id'].nunique():,}"])
+                  [f"{zh} {kind}: {counts.get(kind, 0):,}" for kind, zh in TYPE_ZH.items()]
+                  + ["", f"试点 pilots: {len(sheets['pilots']):,}",
+                     f"培训中心 hubs: {sheets['hubs']['hub_id'].nunique():,}"])
     table_slides(deck, "分区县类型 Types by county", type_counts_by(types, "county"))
     pilots = sheets["pilots"]
     table_slides(deck, "试点网点 Pilot branches",
-                  _shown(pilots.assign(pilot_region=pilots["pilot_region"].map(region_words)), PILOT_SLIDE_COLUMNS))
+                 _shown(pilots.assign(pilot_region=pilots["pilot_region"].map(region_words)), PILOT_SLIDE_COLUMNS))
     table_slides(deck, "推广批次 Rollout batches", _batches_table(sheets["batches"]))
     if len(sheets["hubs"]):
         table_slides(deck, "培训中心 Training hubs", _hubs_table(sheets["hubs"]))
@@ -200,19 +200,19 @@ def plan_deck(path: str | Path, summary: list[tuple[str, object]], picture: byte
     deck = new_deck(template)
     title_slide(deck, str(said[0][1]) if said else "方案 Plan", [])
     table_slides(deck, "方案概要 The plan", pd.DataFrame(said[1:], columns=["item", "value"]),
-                  {"item": "项目", "value": "数值"}, figures_from=2)
+                 {"item": "项目", "value": "数值"}, figures_from=2)
     regions = [f"{region_words(row.region_type)}: {_percent(row.coverage_rate_pct_before)} → "
                f"{_percent(row.coverage_rate_pct_after)}" for row in coverage.itertuples()]
     if picture is not None:
         map_slide(deck, "方案地图 The plan on the map", picture, ["覆盖率 coverage, today → plan", *regions])
     changes = _shown(moves.assign(action=moves["action"].map(MOVE_WORDS).fillna(moves["action"])), MOVE_SLIDE_COLUMNS)
     table_slides(deck, "网点调整 What the plan opens, closes and moves" + _cut(len(changes), CHANGES_SHOWN, workbook),
-                  changes.head(CHANGES_SHOWN))
+                 changes.head(CHANGES_SHOWN))
     table_slides(deck, "覆盖率变化 Coverage by region, today → plan", _shown(coverage, COVERAGE_CHANGE_COLUMNS))
     ordered = towns_changed.reindex(towns_changed["change_wan"].abs().sort_values(ascending=False).index)
     table_slides(deck, "覆盖变化乡镇 Towns gaining or losing coverage most"
-                  + _cut(len(ordered), DIFFERING_TOWNS_SHOWN, workbook),
-                  _shown(ordered, TOWN_CHANGE_COLUMNS).head(DIFFERING_TOWNS_SHOWN))
+                 + _cut(len(ordered), DIFFERING_TOWNS_SHOWN, workbook),
+                 _shown(ordered, TOWN_CHANGE_COLUMNS).head(DIFFERING_TOWNS_SHOWN))
     for title, table in (extra or {}).items():
         table_slides(deck, title, table)
     return save(deck, path)
@@ -232,7 +232,7 @@ def site_evaluation_deck(path: str | Path, sites: pd.DataFrame, title: str, line
                 f"{_percent(row.overlap_pct)}" for row in sites.head(5).itertuples()]
         map_slide(deck, "候选点位 The sites on the map", picture, best, 14)
     table_slides(deck, "选址评估 The sites ranked" + _cut(len(sites), CHANGES_SHOWN, "site_evaluation.xlsx"),
-                  _shown(sites, SITE_EVALUATION_COLUMNS).head(CHANGES_SHOWN), labels)
+                 _shown(sites, SITE_EVALUATION_COLUMNS).head(CHANGES_SHOWN), labels)
     return save(deck, path)
 
 
@@ -257,11 +257,13 @@ def _measures_by_plan(scenarios: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _title_slide(deck: Deck, cov: Coverage, title: str) -> None:
+def _diagnosis_cover(deck: Deck, cov: Coverage, title: str) -> None:
+    """The diagnosis deck's first slide: its title, the counts measured and how coverage was measured."""
     people = float(cov.by_region["population"].sum())
     towns = cov.towns["town_id"].nunique() if "town_id" in cov.towns else len(cov.towns)
-    title_slide(deck, title, [f"{len(cov.by_county):,} 个区县 counties · {towns:,} 乡镇 towns · {len(cov.branches):,} 网点 "
-                         f"branches · {people / 1e4:,.1f} 万人 residents", _settings_line(cov)])
+    counts = (f"{len(cov.by_county):,} 个区县 counties · {towns:,} 乡镇 towns · {len(cov.branches):,} 网点 branches · "
+              f"{people / 1e4:,.1f} 万人 residents")
+    title_slide(deck, title, [counts, _settings_line(cov)])
 
 
 def _settings_line(cov: Coverage) -> str:
@@ -287,8 +289,8 @@ def _key_figures_slide(deck: Deck, cov: Coverage, new_sites: pd.DataFrame | None
     width = body_width / 4
     for k, (label, value) in enumerate(figures):
         left, top = body_left + (k % 4) * width, body_top + 0.1 + (k // 4) * 1.6
-        text_box(slide, [value], (left, top, width - 0.15, 0.8), fitting_points(value, width - 0.35, 30, 16), bold=True,
-                 colour=TITLE_COLOUR)
+        text_box(slide, [value], (left, top, width - 0.15, 0.8), fitting_points(value, width - 0.35, 30, 16),
+                 bold=True, colour=TITLE_COLOUR)
         text_box(slide, [label], (left, top + 0.8, width - 0.15, 0.5), 13, colour=MUTED_COLOUR)
     text_box(slide, _findings(cov, new_sites, failures), (body_left, body_top + 3.5, body_width, body_height - 3.5), 16)
 
@@ -318,9 +320,9 @@ def _plans_chart_slide(deck: Deck, scenarios: pd.DataFrame) -> None:
                                                for c in scenarios.columns if c.startswith("coverage_pct_")}}
     plans = scenarios["scenario"].astype(str).tolist()
     towns = "towns_uncovered" in scenarios
+    rates = {plan: [round(float(row[c]), 1) for c in measures] for plan, (_, row) in zip(plans, scenarios.iterrows())}
     bar_chart(slide, (left, top, width * (0.68 if towns else 1), height), "覆盖率(%) coverage", list(measures.values()),
-              {plan: [round(float(row[c]), 1) for c in measures] for plan, (_, row) in zip(plans, scenarios.iterrows())},
-              most=100.0)
+              rates, most=100.0)
     if towns:
         bar_chart(slide, (left + width * 0.7, top, width * 0.3, height), "服务空白乡镇 towns uncovered", plans,
                   {"服务空白乡镇 towns uncovered": scenarios["towns_uncovered"].astype(int).tolist()}, decimals=0)
