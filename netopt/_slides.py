@@ -258,12 +258,16 @@ def fitted_picture(slide, png: bytes, box: tuple[float, float, float, float]) ->
     slide.shapes.add_picture(io.BytesIO(png), Inches(left), Inches(top), Inches(width * scale), Inches(height * scale))
 
 
-def bar_chart(slide, box: tuple[float, float, float, float], title: str, categories: list[str],
-              series: dict[str, list[float]], decimals: int = 1, horizontal: bool = False,
-              most: float | None = None) -> object:
-    """A bar chart PowerPoint can edit (its data in the deck; a template's colours and fonts its own) in a box
-    (inches) under its `title`: a bar per category in each series, labelled with its value (`decimals`), the
-    value axis from 0 to `most` where given, a legend under it where there are several series."""
+LABELLED_POINTS = 12  # a line's points labelled with their values up to this many; more would crowd it
+
+
+def editable_chart(slide, box: tuple[float, float, float, float], title: str, categories: list[str],
+                   series: dict[str, list[float]], decimals: int = 1, kind: str = "column",
+                   most: float | None = None, axis: str | None = None) -> object:
+    """A chart PowerPoint can edit (its data in the deck; a template's colours and fonts its own) in a box
+    (inches) under its `title`: of `kind` column, bar (horizontal) or line, a bar or point per category in each
+    series, labelled with its value (`decimals`; a line's where it has few points), a bar's value axis from 0 (to
+    `most` where given), the category axis titled `axis` where given, a legend under it for several series."""
     from pptx.chart.data import CategoryChartData
     from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
     from pptx.util import Inches, Pt
@@ -273,8 +277,9 @@ def bar_chart(slide, box: tuple[float, float, float, float], title: str, categor
     data.categories = categories
     for name, values in series.items():
         data.add_series(name, values)
-    kind = XL_CHART_TYPE.BAR_CLUSTERED if horizontal else XL_CHART_TYPE.COLUMN_CLUSTERED
-    chart = slide.shapes.add_chart(kind, *map(Inches, box), data).chart
+    chart_type = {"column": XL_CHART_TYPE.COLUMN_CLUSTERED, "bar": XL_CHART_TYPE.BAR_CLUSTERED,
+                  "line": XL_CHART_TYPE.LINE_MARKERS}[kind]
+    chart = slide.shapes.add_chart(chart_type, *map(Inches, box), data).chart
     chart.has_title = True
     chart.chart_title.text_frame.text = title
     chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(14)
@@ -282,12 +287,18 @@ def bar_chart(slide, box: tuple[float, float, float, float], title: str, categor
     if chart.has_legend:
         chart.legend.position, chart.legend.include_in_layout = XL_LEGEND_POSITION.BOTTOM, False
     plot = chart.plots[0]
-    plot.has_data_labels = True
-    plot.data_labels.number_format, plot.data_labels.number_format_is_linked = number, False
-    plot.data_labels.font.size = Pt(11)
-    chart.value_axis.minimum_scale = 0.0
+    plot.has_data_labels = kind != "line" or len(categories) <= LABELLED_POINTS
+    if plot.has_data_labels:
+        plot.data_labels.number_format, plot.data_labels.number_format_is_linked = number, False
+        plot.data_labels.font.size = Pt(11)
+    if kind != "line":
+        chart.value_axis.minimum_scale = 0.0
     if most is not None:
         chart.value_axis.maximum_scale = most
+    if axis is not None:
+        chart.category_axis.has_title = True
+        chart.category_axis.axis_title.text_frame.text = axis
+        chart.category_axis.axis_title.text_frame.paragraphs[0].runs[0].font.size = Pt(12)
     return chart
 
 

@@ -1292,8 +1292,8 @@ def curve(
         written = [_write_csv(shown, out / f"{stem}.csv"),
                    _summary_workbook(out / f"{stem}.xlsx", summary, {"curve 曲线": shown}),
                    curve_chart(table, out / f"{stem}.png", _radius_words(radius), kept)]
-        written.append(curve_deck(out / f"{stem}.pptx", f"{CURVE_TITLES[stem]} — {source}", written[-1].read_bytes(),
-                                  shown, [f"radius 服务半径: {_radius_words(radius)}"], template))
+        written.append(curve_deck(out / f"{stem}.pptx", f"{CURVE_TITLES[stem]} — {source}", table, shown, kept,
+                                  [f"radius 服务半径: {_radius_words(radius)}"], template))
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _guard(run)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from netopt._schema import region_words
-from netopt._slides import (MUTED_COLOUR, TITLE_COLOUR, Deck, bar_chart, cell_text, english_header, fitted_picture,
+from netopt._slides import (MUTED_COLOUR, TITLE_COLOUR, Deck, cell_text, editable_chart, english_header,
                             fitting_points, map_slide, new_deck, save, table_slides, text_box, text_slides,
                             title_slide, titled_slide)
 from netopt.competition import RivalCoverage
@@ -236,14 +236,28 @@ def site_evaluation_deck(path: str | Path, sites: pd.DataFrame, title: str, line
     return save(deck, path)
 
 
-def curve_deck(path: str | Path, title: str, picture: bytes, points: pd.DataFrame, lines: list[str] | None = None,
-               template: str | Path | None = None) -> Path:
-    """A curve 曲线 (netopt curve's: residents covered or won for each number of new branches or moves) as slides
-    for the meeting (.pptx): `lines` under the `title`, the chart (`picture`, a PNG), then its `points`, a row
-    each as the console prints them. In the bank's `template` where given."""
+def curve_deck(path: str | Path, title: str, curve: pd.DataFrame, points: pd.DataFrame, kept: int = 0,
+               lines: list[str] | None = None, template: str | Path | None = None) -> Path:
+    """A curve 曲线 (`curve`: MCLP.curve's or moves_curve's table, MarketShare's too — residents covered or won for
+    each number of new branches beyond the `kept` ones, or of moves) as slides for the meeting (.pptx): `lines`
+    under the `title`, the curve and each step's gain as charts PowerPoint can edit, then its `points`, a row each
+    as the console prints them. In the bank's `template` where given."""
+    from netopt.maps import curve_points
+
+    new, solved, won = curve_points(curve, kept, "curve_deck")
     deck = new_deck(template)
     title_slide(deck, title, lines or [])
-    fitted_picture(titled_slide(deck, "曲线 The curve"), picture, deck.page.body)
+    slide = titled_slide(deck, "曲线 The curve")
+    left, top, width, height = deck.page.body
+    steps = [str(step) for step in new]
+    axis = "迁址数 branches moved" if "moves" in solved else "新增网点数 new branches"
+    share = "市场份额(%) market share" if won else "覆盖率(%) residents covered"
+    editable_chart(slide, (left, top, width * 0.6, height), share, steps,
+                   {share: solved["share_pct" if won else "covered_pct"].round(1).tolist()}, kind="line", axis=axis)
+    stepped = solved["gain"].notna().to_numpy()  # the first point gains nothing: it has no step before it
+    editable_chart(slide, (left + width * 0.62, top, width * 0.38, height), "边际增量(万人) gain per step",
+                   [step for step, gained in zip(steps, stepped) if gained],
+                   {"边际增量(万人) gain per step": (solved["gain"][stepped] / 1e4).round(2).tolist()}, 2, axis=axis)
     table_slides(deck, "曲线各点 Each point of the curve", points)
     return save(deck, path)
 
@@ -305,9 +319,9 @@ def _county_chart_slide(deck: Deck, by_county: pd.DataFrame) -> None:
         return
     least = f", the {CHART_COUNTIES} least covered of {len(rated):,}" if len(rated) > CHART_COUNTIES else ""
     rated = rated.head(CHART_COUNTIES)
-    chart = bar_chart(titled_slide(deck, f"分区县覆盖率 Coverage by county (%{least})"), deck.page.body,
-                      "覆盖率(%) coverage", rated["county"].astype(str).tolist(),
-                      {"覆盖率(%) coverage": rated["coverage_rate_pct"].round(1).tolist()}, horizontal=True, most=100.0)
+    chart = editable_chart(titled_slide(deck, f"分区县覆盖率 Coverage by county (%{least})"), deck.page.body,
+                           "覆盖率(%) coverage", rated["county"].astype(str).tolist(),
+                           {"覆盖率(%) coverage": rated["coverage_rate_pct"].round(1).tolist()}, kind="bar", most=100.0)
     chart.category_axis.tick_labels.font.size = Pt(12 if len(rated) <= 20 else 9)
 
 
@@ -321,11 +335,11 @@ def _plans_chart_slide(deck: Deck, scenarios: pd.DataFrame) -> None:
     plans = scenarios["scenario"].astype(str).tolist()
     towns = "towns_uncovered" in scenarios
     rates = {plan: [round(float(row[c]), 1) for c in measures] for plan, (_, row) in zip(plans, scenarios.iterrows())}
-    bar_chart(slide, (left, top, width * (0.68 if towns else 1), height), "覆盖率(%) coverage", list(measures.values()),
-              rates, most=100.0)
+    editable_chart(slide, (left, top, width * (0.68 if towns else 1), height), "覆盖率(%) coverage",
+                   list(measures.values()), rates, most=100.0)
     if towns:
-        bar_chart(slide, (left + width * 0.7, top, width * 0.3, height), "服务空白乡镇 towns uncovered", plans,
-                  {"服务空白乡镇 towns uncovered": scenarios["towns_uncovered"].astype(int).tolist()}, decimals=0)
+        editable_chart(slide, (left + width * 0.7, top, width * 0.3, height), "服务空白乡镇 towns uncovered", plans,
+                       {"服务空白乡镇 towns uncovered": scenarios["towns_uncovered"].astype(int).tolist()}, decimals=0)
 
 
 def _findings(cov: Coverage, new_sites: pd.DataFrame | None, failures: dict[str, str]) -> list[str]:

@@ -765,14 +765,10 @@ def curve_chart(table: pd.DataFrame, path, radius: str, kept: int = 0) -> Path:
 
     plt = _pyplot(path)
 
-    check_columns(table, ("status", "gain", "moves" if "moves" in table else "p",
-                          "share_pct" if "share_pct" in table else "covered_pct"), "curve_chart", "the curve table",
-                  "a model's curve or moves_curve")
     font = figure_font()
-    solved = table[table["status"] != "infeasible"]
-    moves, won = "moves" in solved, "share_pct" in solved
+    new, solved, won = curve_points(table, kept, "curve_chart")
+    moves = "moves" in solved
     share_pct = "share_pct" if won else "covered_pct"
-    new = solved["moves"].to_numpy() if moves else solved["p"].to_numpy() - kept
     x_label = ("迁址数", "branches moved") if moves else ("新增网点数", "new branches")
     title = {(False, False): ("覆盖率曲线", "Coverage curve"), (True, False): ("迁址曲线", "Relocation curve"),
              (False, True): ("市场份额曲线", "Market share curve"),
@@ -869,6 +865,18 @@ def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
         blank.set_title(_label("服务空白乡镇", "towns uncovered", chinese), fontsize=11)
         fig.suptitle(f"{_label('方案比选', 'Plans compared', chinese)} — {radius}", fontsize=13)
         return _saved(fig, path)
+
+
+def curve_points(table: pd.DataFrame, kept: int, caller: str) -> tuple[np.ndarray, pd.DataFrame, bool]:
+    """A curve's solved points (MCLP.curve's or moves_curve's table, MarketShare's too): the new branches at each
+    (p minus the `kept` branches) or the branches moved, the points' rows, and whether it is of market share won;
+    a table without the columns `caller` needs refused naming them."""
+    check_columns(table, ("status", "gain", "moves" if "moves" in table else "p",
+                          "share_pct" if "share_pct" in table else "covered_pct"), caller, "the curve table",
+                  "a model's curve or moves_curve")
+    solved = table[table["status"] != "infeasible"]
+    new = solved["moves"].to_numpy() if "moves" in solved else solved["p"].to_numpy() - kept
+    return new, solved, "share_pct" in solved
 
 
 TOWN_LABELS = (("已覆盖乡镇", "covered towns"), ("未覆盖乡镇", "uncovered towns"))

@@ -683,7 +683,11 @@ def test_coverage_curve_on_the_sample(tmp_path: Path):
     assert (tmp_path / "coverage_curve.png").stat().st_size > 10_000
     slides = list(Presentation(str(tmp_path / "coverage_curve.pptx")).slides)  # the chart, then each point
     assert slides[0].shapes[0].text_frame.text.startswith("覆盖率曲线 Coverage curve — ")
-    assert any(shape.shape_type == 13 for shape in slides[1].shapes)
+    share, gains = [shape.chart for shape in slides[1].shapes if shape.has_chart]  # PowerPoint's own, editable
+    assert list(share.plots[0].categories) == [str(k) for k in range(7)]
+    assert list(share.series[0].values) == table["share 覆盖率（%）"].round(1).tolist()
+    assert list(gains.plots[0].categories) == [str(k) for k in range(1, 7)]  # each step's gain
+    assert list(gains.series[0].values) == table["gain 边际增量（万人）"].iloc[1:].round(2).tolist()
     points = [[cell.text for cell in row.cells] for row in list(slides[2].shapes[1].table.rows)[1:]]
     assert [row[0] for row in points] == [str(k) for k in range(7)] and points[6][1] == f"{covered[6]:,.2f}"
     book = pd.read_excel(tmp_path / "coverage_curve.xlsx", sheet_name=None, engine="openpyxl")
