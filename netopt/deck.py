@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from netopt._schema import region_words
@@ -247,19 +248,28 @@ def curve_deck(path: str | Path, title: str, curve: pd.DataFrame, points: pd.Dat
     new, solved, won = curve_points(curve, kept, "curve_deck")
     deck = new_deck(template)
     title_slide(deck, title, lines or [])
-    slide = titled_slide(deck, "曲线 The curve")
-    left, top, width, height = deck.page.body
-    steps = [str(step) for step in new]
-    axis = "迁址数 branches moved" if "moves" in solved else "新增网点数 new branches"
-    share = "市场份额(%) market share" if won else "覆盖率(%) residents covered"
-    editable_chart(slide, (left, top, width * 0.6, height), share, steps,
-                   {share: solved["share_pct" if won else "covered_pct"].round(1).tolist()}, kind="line", axis=axis)
-    stepped = solved["gain"].notna().to_numpy()  # the first point gains nothing: it has no step before it
-    editable_chart(slide, (left + width * 0.62, top, width * 0.38, height), "边际增量(万人) gain per step",
-                   [step for step, gained in zip(steps, stepped) if gained],
-                   {"边际增量(万人) gain per step": (solved["gain"][stepped] / 1e4).round(2).tolist()}, 2, axis=axis)
+    planned = solved["share_pct" if won else "covered_pct"].notna().to_numpy()  # a point may have no plan in time
+    if planned.any():
+        _curve_charts(deck, new[planned], solved[planned], won)
     table_slides(deck, "曲线各点 Each point of the curve", points)
     return save(deck, path)
+
+
+def _curve_charts(deck: Deck, steps: np.ndarray, points: pd.DataFrame, won: bool) -> None:
+    """A curve's points with a plan as charts PowerPoint can edit: residents covered (or market share won, `won`)
+    at each step, and beside it what each step gains (万人) where one does."""
+    slide = titled_slide(deck, "曲线 The curve")
+    left, top, width, height = deck.page.body
+    labels = [str(step) for step in steps]
+    axis = "迁址数 branches moved" if "moves" in points else "新增网点数 new branches"
+    share = "市场份额(%) market share" if won else "覆盖率(%) residents covered"
+    stepped = points["gain"].notna().to_numpy()  # the first point gains nothing: it has no step before it
+    editable_chart(slide, (left, top, width * (0.6 if stepped.any() else 1), height), share, labels,
+                   {share: points["share_pct" if won else "covered_pct"].round(1).tolist()}, kind="line", axis=axis)
+    if stepped.any():
+        editable_chart(slide, (left + width * 0.62, top, width * 0.38, height), "边际增量(万人) gain per step",
+                       [label for label, gained in zip(labels, stepped) if gained],
+                       {"边际增量(万人) gain per step": (points["gain"][stepped] / 1e4).round(2).tolist()}, 2, axis=axis)
 
 
 def _measures_by_plan(scenarios: pd.DataFrame) -> pd.DataFrame:
