@@ -13,7 +13,7 @@ import pandas as pd
 
 from netopt._errors import InputError
 from netopt.io import write_atomic
-from netopt.report import HEADERS_ZH, display_width, figure_text
+from netopt.report import HEADERS_ZH, cell_text, display_width, english_header
 
 SLIDE_WIDTH_IN, SLIDE_HEIGHT_IN = 13.333, 7.5  # 16:9, as PowerPoint and WPS start a deck
 MARGIN_IN = 0.45
@@ -29,9 +29,6 @@ TITLE_COLOUR, MUTED_COLOUR, TEXT_COLOUR = (0x1F, 0x3A, 0x5F), (0x59, 0x59, 0x59)
 HEADER_FILL = (0xDC, 0xE6, 0xF0)  # a table's header row
 SLIDE_LABELS = {"unserved_wan": "未覆盖人口(万人)", "measure": "指标",
                 "longest_minutes": "最远车程(分钟)"}  # beside report.HEADERS_ZH, a slide's own
-UNIT_WORDS = {"wan": "(万)", "pct": "(%)", "km": "(km)", "min": "(min)", "yi": "(亿元)", "km2": "(km²)", "pp": "(pp)"}
-ENGLISH_WORDS = {"gdp": "GDP", "100km2": "100 km²", "zh": "", "id": "code"}  # a column name's words as a header's
-TRAILING_WORDS = ("before", "after", "ours", "all")  # said before the unit: coverage rate before (%)
 TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.presentationml.template.main+xml"  # a .potx's
 DECK_TYPE = b"application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
 NOT_A_TEMPLATE = "not a PowerPoint file: give a .pptx or .potx template (a WPS template .dpt saved as .pptx)"
@@ -344,27 +341,6 @@ def table_slides(deck: Deck, title: str, table: pd.DataFrame, labels: dict[str, 
     for k, page in enumerate(_pages(list(zip(rows, heights[1:])), bottom - top - heights[0])):
         _table(titled_slide(deck, title + (" (续 cont.)" if k else "")), [(headers, heights[0]), *page], widths, size,
                figures_from, (deck.page.left, top))
-
-
-def cell_text(column: str, value) -> str:
-    """A table cell's text as figure_text writes it; empty for none."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return figure_text(column, value)
-
-
-def english_header(column: str) -> str:
-    """A column's name in words, as a slide's header gives it under the Chinese: population_wan → population (万),
-    coverage_rate_pct_before → coverage rate before (%), coverage_pct_core → coverage (%) core,
-    branches_per_100km2 → branches per 100 km²; what follows a space is kept (covered_wan today 现状 → covered (万)
-    today 现状)."""
-    name, space, rest = column.partition(" ")
-    words = name.split("_")
-    trailing = [words.pop()] if len(words) > 1 and words[-1] in TRAILING_WORDS else []
-    unit = UNIT_WORDS.get(words.pop()) if len(words) > 1 and words[-1] in UNIT_WORDS else None
-    said = " ".join(filter(None, (UNIT_WORDS[word] if k and word in UNIT_WORDS else ENGLISH_WORDS.get(word, word)
-                                  for k, word in enumerate([*words, *trailing]))))
-    return f"{said}{' ' + unit if unit else ''}{space}{rest}"
 
 
 def column_widths(headers: list[str], rows: list[list[str]], size: int, room_in: float) -> list[float]:

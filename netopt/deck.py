@@ -7,13 +7,12 @@ import numpy as np
 import pandas as pd
 
 from netopt._schema import region_words
-from netopt._slides import (MUTED_COLOUR, TITLE_COLOUR, Deck, cell_text, editable_chart, english_header,
-                            fitting_points, map_slide, new_deck, save, table_slides, text_box, text_slides,
-                            title_slide, titled_slide)
+from netopt._slides import (MUTED_COLOUR, TITLE_COLOUR, Deck, editable_chart, fitting_points, map_slide, new_deck,
+                            save, table_slides, text_box, text_slides, title_slide, titled_slide)
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.planning import suggested_gain_wan
-from netopt.report import DECK_TITLE, HEADERS_ZH, filled_columns
+from netopt.report import DECK_TITLE, HEADERS_ZH, cell_text, english_header, filled_columns
 
 CHART_COUNTIES = 30  # bars a slide's chart of coverage by county holds
 TOWNS_SHOWN, COUNTY_TOWNS_SHOWN = 10, 4  # the city's most underserved towns on their slide; a county's on its own

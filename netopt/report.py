@@ -129,8 +129,8 @@ def coverage_html(cov: Coverage, towns_shown: int = 5) -> str:
     underserved = _columns(cov.underserved_towns, GLANCE_TOWN_COLUMNS).head(towns_shown)
     notes = "".join(f"<li>{escape(note)}</li>" for note in cov.notes)
     towns = (f"<p>服务不足乡镇 Most underserved towns ({len(underserved)} of {len(cov.underserved_towns):,}: every one "
-             f"in <code>.underserved_towns</code>)</p>{_html_table(underserved)}" if len(underserved) else "")
-    return (f"<p><b>Coverage 覆盖诊断</b> — {escape(cov.summary())}</p>{_html_table(regions)}{towns}"
+             f"in <code>.underserved_towns</code>)</p>{_html_table(underserved, False)}" if len(underserved) else "")
+    return (f"<p><b>Coverage 覆盖诊断</b> — {escape(cov.summary())}</p>{_html_table(regions, False)}{towns}"
             + (f"<ul class=\"note\">{notes}</ul>" if notes else ""))
 
 
@@ -368,20 +368,27 @@ def _too_long(rows: int, csv_file: str | None) -> pd.DataFrame:
                                   f"{where}"]})
 
 
-def _html_table(frame: pd.DataFrame) -> str:
-    """A table for a report page: columns with no value at all left out (e.g. GDP or types nobody gave, and so
-    GDP tiers all "unknown"), blanks for missing values, thousands separated in counts and residents (not in ids
-    and codes)."""
+def _html_table(frame: pd.DataFrame, for_people: bool = True) -> str:
+    """A table for a report page: headers in Chinese over English words (`for_people`; else, for a notebook, the
+    column's name beside its Chinese), text left and figures right, columns with no value at all left out (e.g.
+    GDP or types nobody gave, and so GDP tiers all "unknown"), blanks for missing values, figures as cell_text
+    writes them (counts and residents with thousands separated, not ids and codes)."""
     shown = filled_columns(frame)
-    shown = shown.assign(**{c: shown[c].astype(object).where(shown[c].notna(), "") for c in shown.columns
-                            if not pd.api.types.is_numeric_dtype(shown[c])})
-    if "region_type" in shown:
-        shown = shown.assign(region_type=shown["region_type"].map(region_words))
-    table = bilingual(shown)
-    counts = {label: "{:,}".format for c, label in zip(shown.columns, table.columns)
-              if pd.api.types.is_integer_dtype(shown[c]) and not _is_code(c)}
-    return table.to_html(index=False, border=0, classes="t", na_rep="", formatters=counts,
-                         float_format=decimal_text)
+    figure = [' class="n"' if pd.api.types.is_numeric_dtype(shown[c]) and not _is_code(c) else ""
+              for c in shown.columns]
+    named = shown.columns if for_people else bilingual(shown).columns
+    head = "".join(f"<th{aligned}>{_html_header(c) if for_people else escape(label)}</th>"
+                   for c, label, aligned in zip(shown.columns, named, figure))
+    rows = "".join("<tr>" + "".join(f"<td{aligned}>{escape(cell_text(c, value))}</td>"
+                                    for c, value, aligned in zip(shown.columns, row, figure)) + "</tr>"
+                   for row in shown.itertuples(index=False))
+    return f'<table class="t"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
+def _html_header(column: str) -> str:
+    """A column's header on a report page: its Chinese label over its name in words (常住人口(人) over population)."""
+    words = escape(english_header(column))
+    return f"{escape(HEADERS_ZH[column])}<br>{words}" if column in HEADERS_ZH else words
 
 
 def filled_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -395,8 +402,8 @@ def _html_fields(row: pd.DataFrame) -> str:
     page's width; fields without a value left out, figures written as _html_table writes them."""
     shown = row.loc[:, (row.notna() & row.ne("unknown")).any()]
     values = [figure_text(column, shown[column].iloc[0]) for column in shown.columns]
-    return pd.DataFrame({"指标 field": bilingual(shown).columns, "值 value": values}).to_html(
-        index=False, border=0, classes="t fields")
+    fields = [f"{HEADERS_ZH.get(column, '')} {english_header(column)}".strip() for column in shown.columns]
+    return pd.DataFrame({"指标 field": fields, "值 value": values}).to_html(index=False, border=0, classes="t fields")
 
 
 def figure_text(column: str, value) -> str:
@@ -407,6 +414,35 @@ def figure_text(column: str, value) -> str:
     if column == "region_type":
         return region_words(value)
     return decimal_text(value) if isinstance(value, (float, np.floating)) else str(value)
+
+
+def cell_text(column: str, value) -> str:
+    """A table cell's text as report pages and slides show it (figure_text); empty for none."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return figure_text(column, value)
+
+
+
+UNIT_WORDS = {"wan": "(万)", "pct": "(%)", "km": "(km)", "min": "(min)", "h": "(h)", "yi": "(亿元)", "km2": "(km²)",
+              "pp": "(pp)"}
+ENGLISH_WORDS = {"gdp": "GDP", "100km2": "100 km²", "zh": "", "id": "code"}  # a column name's words as a header's
+TRAILING_WORDS = ("before", "after", "ours", "all")  # said before the unit: coverage rate before (%)
+
+
+def english_header(column: str) -> str:
+    """A column's name in words, as a slide's header gives it under the Chinese: population_wan → population (万),
+    coverage_rate_pct_before → coverage rate before (%), coverage_pct_core → coverage (%) core,
+    branches_per_100km2 → branches per 100 km²; what follows a space is kept (covered_wan today 现状 → covered (万)
+    today 现状)."""
+    name, space, rest = column.partition(" ")
+    words = name.split("_")
+    trailing = [words.pop()] if len(words) > 1 and words[-1] in TRAILING_WORDS else []
+    unit = UNIT_WORDS.get(words.pop()) if len(words) > 1 and words[-1] in UNIT_WORDS else None
+    said = " ".join(filter(None, (UNIT_WORDS[word] if k and word in UNIT_WORDS else ENGLISH_WORDS.get(word, word)
+                                  for k, word in enumerate([*words, *trailing]))))
+    return f"{said}{' ' + unit if unit else ''}{space}{rest}"
+
 
 
 def file_stem(text: str) -> str:
@@ -422,7 +458,8 @@ def decimal_text(value: float) -> str:
 
 PAGE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}} table.t{{border-collapse:collapse;font-size:13px}}
-table.t td,table.t th{{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}} h1{{font-size:22px}}
+table.t td,table.t th{{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}}
+table.t th{{vertical-align:bottom}} table.t .n,table.fields td{{text-align:right}} h1{{font-size:22px}}
 h2{{font-size:17px;margin-top:1.6em}} .note{{color:#666;font-size:12px}}
 table.fields td:first-child,table.fields th:first-child{{text-align:left}}</style></head><body>
 <h1>{title}</h1>{body}<p class="note">{note}</p></body></html>"""

@@ -217,7 +217,7 @@ def test_headers_say_their_columns_in_words():
     """A slide's headers give each column's name in words under its Chinese, in the analyst's units."""
     columns = ["population_wan", "coverage_rate_pct_before", "branches_per_100km2", "mean_distance_to_branch_km",
                "gdp_yi", "type_zh", "behind_pp", "covered_wan today 现状", "rank", "coverage_pct_core"]
-    assert [parts.english_header(column) for column in columns] == [
+    assert [report.english_header(column) for column in columns] == [
         "population (万)", "coverage rate before (%)", "branches per 100 km²", "mean distance to branch (km)",
         "GDP (亿元)", "type", "behind (pp)", "covered (万) today 现状", "rank", "coverage (%) core"]
 

@@ -38,11 +38,12 @@ def test_one_report_per_county_and_a_city_summary(coverage, tmp_path: Path):
     summary = (tmp_path / "city_summary.html").read_text(encoding="utf-8")
     assert "GDP档次" not in summary and ">unknown<" not in summary  # no GDP given: no column of "unknown" tiers
     population = int(branches["assigned_population 服务人口(人)"].max())
-    assert f"<td>{population:,}</td>" in html and population >= 1000
+    assert f'<td class="n">{population:,}</td>' in html and population >= 1000  # a figure, right-aligned
     fields = re.findall(r"<td>([^<]+)</td>\s*<td>([^<]+)</td>", html.split("<h2>", 2)[1])  # the summary, down the page
     residents = int(coverage.by_county.set_index("county").loc["肥东县", "population"])
-    assert ("population 常住人口(人)", f"{residents:,}") in fields and ("county_id 区划代码", "340122") in fields
-    assert ("region_type 区域类型", "县域 county") in fields and "<td>核心城区 core</td>" in summary  # words, not codes
+    assert ("常住人口(人) population", f"{residents:,}") in fields and ("区划代码 county code", "340122") in fields
+    assert ("区域类型 region type", "县域 county") in fields and "<td>核心城区 core</td>" in summary  # words, not codes
+    assert "<th>原因<br>reason</th>" in html and '<th class="n">常住人口(人)<br>population</th>' in html  # text left
     by_region = pd.read_excel(tmp_path / "city_summary.xlsx", "by region 分区域")
     assert by_region["region_type 区域类型"].tolist() == ["核心城区 core", "县域 county"]  # as the pages say it
 
@@ -138,7 +139,7 @@ def test_report_suggests_new_branches_by_county(tmp_path: Path):
     page = (tmp_path / "county_340121_长丰县.html").read_text(encoding="utf-8")
     assert "Where new branches would cover most (2)" in page and "51.6 → 64.1 万人" in page
     section = page[page.index("建议新设网点"):page.index("网点 Branches")]
-    assert "罗塘乡" in section and "<td>7.07</td>" in section
+    assert "罗塘乡" in section and '<td class="n">7.07</td>' in section
     sheet = pd.read_excel(tmp_path / "county_340121_长丰县.xlsx", "new sites 建议新设网点", engine="openpyxl")
     assert sheet["name 名称"].tolist() == ["罗塘乡", "吴山镇"]
     towns = pd.read_csv(no.datasets.sample_dir() / "towns.csv").set_index("name")  # each at its town point
