@@ -31,7 +31,9 @@ SLIDE_LABELS = {"unserved_wan": "未覆盖人口(万人)", "measure": "指标",
                 "longest_minutes": "最远车程(分钟)"}  # beside report.HEADERS_ZH, a slide's own
 TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.presentationml.template.main+xml"  # a .potx's
 DECK_TYPE = b"application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
-NOT_A_TEMPLATE = "not a PowerPoint file: give a .pptx or .potx template (a WPS template .dpt saved as .pptx)"
+NOT_A_TEMPLATE = ("not a PowerPoint file netopt reads: give a .pptx or .potx template (a .ppt, or a WPS .dpt, saved "
+                  "as .pptx)")
+BODY_LEAST_IN = (3.0, 2.0)  # a template's content box narrower or lower than this is not taken as the slides' body
 
 
 @dataclass(frozen=True)
@@ -133,12 +135,14 @@ def _template_deck(presentation) -> Deck:
                    next((layout for layout, kind in kinds if not kind),
                         next((layout for layout, kind in kinds if PP_PLACEHOLDER.TITLE in kind), kinds[0][0])))
     width, height = presentation.slide_width / EMU_PER_INCH, presentation.slide_height / EMU_PER_INCH
-    boxes = [_box(shape) for layout, kind in kinds if PP_PLACEHOLDER.TITLE in kind for shape in layout.placeholders
+    boxes = [_box(shape, width, height) for layout, kind in kinds if PP_PLACEHOLDER.TITLE in kind
+             for shape in layout.placeholders
              if shape.placeholder_format.type in (PP_PLACEHOLDER.OBJECT, PP_PLACEHOLDER.BODY)]
-    title = next((_box(shape) for shape in content.placeholders
+    title = next((_box(shape, width, height) for shape in content.placeholders
                   if shape.placeholder_format.type == PP_PLACEHOLDER.TITLE), None)
-    if boxes:
-        left, top, box_width, box_height = boxes[0]
+    body = next((box for box in boxes if box and box[2] >= BODY_LEAST_IN[0] and box[3] >= BODY_LEAST_IN[1]), None)
+    if body:
+        left, top, box_width, box_height = body
         page = Page(width, height, left, top, left + box_width, top + box_height)
     else:
         top = title[1] + title[3] + 0.15 if title else 1.2
@@ -146,8 +150,13 @@ def _template_deck(presentation) -> Deck:
     return Deck(presentation, page, cover, content)
 
 
-def _box(shape) -> tuple[float, float, float, float]:
-    return tuple(value / EMU_PER_INCH for value in (shape.left, shape.top, shape.width, shape.height))
+def _box(shape, width: float, height: float) -> tuple[float, float, float, float] | None:
+    """A placeholder's box (inches: left, top, width, height) where its layout or master sets one on the slide."""
+    box = (shape.left, shape.top, shape.width, shape.height)
+    if any(value is None for value in box):
+        return None
+    left, top, wide, tall = (value / EMU_PER_INCH for value in box)
+    return (left, top, wide, tall) if left >= 0 and top >= 0 and left + wide <= width and top + tall <= height else None
 
 
 def title_slide(deck: Deck, title: str, lines: list[str]) -> None:
@@ -168,7 +177,8 @@ def title_slide(deck: Deck, title: str, lines: list[str]) -> None:
     slide = deck.presentation.slides.add_slide(deck.cover)
     held = {shape.placeholder_format.type: shape for shape in slide.placeholders}
     heading = held.pop(PP_PLACEHOLDER.CENTER_TITLE)
-    _say(heading, [title], fitting_points(title, 2 * heading.width / EMU_PER_INCH, 36, 20))
+    _say(heading, [title], fitting_points(title, 2 * (heading.width or EMU_PER_INCH * page.width) / EMU_PER_INCH,
+                                          36, 20))
     subtitle = held.pop(PP_PLACEHOLDER.SUBTITLE, None)
     if subtitle is not None:
         _say(subtitle, lines, 16)
@@ -190,7 +200,8 @@ def titled_slide(deck: Deck, title: str):
         text_box(new, [title], (deck.page.left, 0.3, deck.page.right - deck.page.left, 0.8),
                  title_points(deck, title, 26), bold=True, colour=TITLE_COLOUR)
     else:  # the template's face and colour, at a size that keeps the title on one line of its box
-        _say(placeholder, [title], fitting_points(title, placeholder.width / EMU_PER_INCH - 0.2, 28, 16))
+        wide = placeholder.width / EMU_PER_INCH if placeholder.width else deck.page.right - deck.page.left
+        _say(placeholder, [title], fitting_points(title, wide - 0.2, 28, 16))
     return new
 
 
