@@ -13,7 +13,7 @@ import pandas as pd
 
 from netopt._errors import InputError
 from netopt.io import write_atomic
-from netopt.report import HEADERS_ZH, cell_text, display_width, english_header
+from netopt.report import HEADERS_ZH, cell_text, english_header
 
 SLIDE_WIDTH_IN, SLIDE_HEIGHT_IN = 13.333, 7.5  # 16:9, as PowerPoint and WPS start a deck
 MARGIN_IN = 0.45
@@ -234,10 +234,13 @@ def fitting_points(text: str, width_in: float, largest: int, least: int) -> int:
 
 
 def title_points(deck: Deck, title: str, largest: int) -> int:
-    """A title's font size: `largest` where it fits the page's width on one line, smaller for a longer one (a
-    plan's or a cut table's), so that it stays within two lines of its box."""
-    per_line = (deck.page.right - deck.page.left) * 72 / (largest / 2)  # narrow characters at `largest` points
-    return largest if display_width(title) <= per_line else max(round(largest * 0.75), 18)
+    """A title's font size: `largest` where it fits the page's width on one line (bold, its characters measured
+    as _em does), smaller for a longer one (a plan's or a cut table's), so that it stays within two lines of its
+    box."""
+    room, needed = (deck.page.right - deck.page.left) * 72, BOLD_WIDER * _em(title)
+    if needed * largest <= room:
+        return largest
+    return int(max(min(largest * 0.75, 2 * room / needed), LEAST_TITLE_POINTS))
 
 
 def text_box(slide, lines: list[str], box: tuple[float, float, float, float], size: int, bold: bool = False,
@@ -266,7 +269,8 @@ def fitted_picture(slide, png: bytes, box: tuple[float, float, float, float]) ->
     slide.shapes.add_picture(io.BytesIO(png), Inches(left), Inches(top), Inches(width * scale), Inches(height * scale))
 
 
-LABELLED_POINTS = 12  # a line's points labelled with their values up to this many; more would crowd it
+LABELLED_POINTS = 12  # a line's points or columns labelled with their values up to this many; more would crowd it
+LEAST_TITLE_POINTS = 14
 
 
 def editable_chart(slide, box: tuple[float, float, float, float], title: str, categories: list[str],
@@ -295,10 +299,12 @@ def editable_chart(slide, box: tuple[float, float, float, float], title: str, ca
     if chart.has_legend:
         chart.legend.position, chart.legend.include_in_layout = XL_LEGEND_POSITION.BOTTOM, False
     plot = chart.plots[0]
-    plot.has_data_labels = kind != "line" or len(categories) <= LABELLED_POINTS
+    plot.has_data_labels = kind == "bar" or len(categories) <= LABELLED_POINTS
     if plot.has_data_labels:
         plot.data_labels.number_format, plot.data_labels.number_format_is_linked = number, False
         plot.data_labels.font.size = Pt(11)
+    if len(categories) > LABELLED_POINTS:
+        chart.category_axis.tick_labels.font.size = Pt(10)
     if kind != "line":
         chart.value_axis.minimum_scale = 0.0
     if most is not None:

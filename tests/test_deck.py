@@ -197,7 +197,7 @@ def test_plans_compared_side_by_side_measure_by_measure(tmp_path: Path):
     assert [row[2] for row in listed] == [f"网点{i}" for i in range(deck.CHANGES_SHOWN)]
     assert _titles(slides)[-1].startswith(f"方案变化 What each plan opens and closes (前 {deck.CHANGES_SHOWN} / 60;")
     sizes = [slide.shapes[0].text_frame.paragraphs[0].runs[0].font.size.pt for slide in (slides[1], slides[-1])]
-    assert sizes == [26, 20]  # a title too long for one line at 26 points is set smaller, within its box
+    assert sizes[0] == 26 and 14 <= sizes[1] <= 19.5  # a title too long for one line is set smaller: two lines
     assert "radius 服务半径: core 1.2 km" in _texts(slides[0])
 
 
