@@ -18,6 +18,7 @@ no.maps.network_map(ds, coverage=cov, plan=plan).save(str(out / "meeting_map.htm
 no.maps.static_map(ds, out / "meeting_map.png", coverage=cov, plan=plan)
 new_sites = suggest_new_sites(ds, radius, per_county=3)  # each county's town points bringing most residents in reach
 print(new_sites[["county", "rank", "name", "adds_covered_wan"]].head(6))
+# template="农行汇报模板.pptx" writes the slides in the bank's own PowerPoint template (its size, logo, layouts)
 written, failures = batch_reports(cov, out / "reports", plan=plan, new_sites=new_sites, city=ds)
 print(f"{len(written)} report files; failed counties: {failures or 'none'}")
 print(f"slides for the meeting 汇报材料: {out / 'reports' / 'city_summary.pptx'}")
