@@ -27,6 +27,7 @@ MAX_WIDENING = 1.6  # a narrow table's columns grow at most this much toward the
 NOTE_CHARACTERS_PER_SLIDE = 1400
 TITLE_COLOUR, MUTED_COLOUR, TEXT_COLOUR = (0x1F, 0x3A, 0x5F), (0x59, 0x59, 0x59), (0x20, 0x20, 0x20)
 HEADER_FILL = (0xDC, 0xE6, 0xF0)  # a table's header row
+TABLE_GAP_IN = 0.05  # between the body's top and a table
 SLIDE_LABELS = {"unserved_wan": "未覆盖人口(万人)", "measure": "指标",
                 "longest_minutes": "最远车程(分钟)"}  # beside report.HEADERS_ZH, a slide's own
 TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.presentationml.template.main+xml"  # a .potx's
@@ -354,10 +355,10 @@ def table_slides(deck: Deck, title: str, table: pd.DataFrame, labels: dict[str, 
     size = 12 if len(headers) <= 7 else 11
     widths = column_widths(headers, rows, size, deck.page.right - deck.page.left)
     heights = [row_height(headers, widths, size - 1, BOLD_WIDER), *(row_height(row, widths, size) for row in rows)]
-    top, bottom = deck.page.top + 0.05, deck.page.bottom - 0.1
+    top, bottom = deck.page.top + TABLE_GAP_IN, deck.page.bottom - 0.1
     for k, page in enumerate(_pages(list(zip(rows, heights[1:])), bottom - top - heights[0])):
-        _table(titled_slide(deck, title + (" (续 cont.)" if k else "")), [(headers, heights[0]), *page], widths, size,
-               figures_from, (deck.page.left, top))
+        _table(titled_slide(deck, title + (" (续 cont.)" if k else "")), deck, [(headers, heights[0]), *page], widths,
+               size, figures_from)
 
 
 def column_widths(headers: list[str], rows: list[list[str]], size: int, room_in: float) -> list[float]:
@@ -455,15 +456,18 @@ def _pages(rows: list[tuple[list[str], float]], room_in: float) -> list[list[tup
     return pages
 
 
-def _table(slide, rows: list[tuple[list[str], float]], widths: list[float], points: int, figures_from: int,
-           at: tuple[float, float]) -> None:
-    """A table at `at` (left, top in inches) in columns of `widths` (inches) of `rows` (texts, height in inches;
-    the header first), figures right-aligned (in the columns from `figures_from` on)."""
+def _table(slide, deck: Deck, rows: list[tuple[list[str], float]], widths: list[float], points: int,
+           figures_from: int) -> None:
+    """A table at the top of the deck's page body in columns of `widths` (inches) of `rows` (texts, height in
+    inches; the header first), figures right-aligned (in the columns from `figures_from` on): in netopt's colours
+    on its own slides, in a template's its table style's (the template's accent colours)."""
     from pptx.dml.color import RGBColor
     from pptx.enum.text import PP_ALIGN
     from pptx.util import Inches, Pt
 
-    shape = slide.shapes.add_table(len(rows), len(widths), Inches(at[0]), Inches(at[1]), Inches(sum(widths)),
+    own_colours = deck.content is None
+    shape = slide.shapes.add_table(len(rows), len(widths), Inches(deck.page.left),
+                                   Inches(deck.page.top + TABLE_GAP_IN), Inches(sum(widths)),
                                    Inches(sum(height for _, height in rows)))
     size = Pt(points)
     for k, width in enumerate(widths):
@@ -479,8 +483,9 @@ def _table(slide, rows: list[tuple[list[str], float]], widths: list[float], poin
                 for run in paragraph.runs:
                     run.font.size = size if r else Pt(size.pt - 1)
                     run.font.bold = r == 0
-                    run.font.color.rgb = RGBColor(*TEXT_COLOUR)
-            if r == 0:
+                    if own_colours:
+                        run.font.color.rgb = RGBColor(*TEXT_COLOUR)
+            if r == 0 and own_colours:
                 cell.fill.solid()
                 cell.fill.fore_color.rgb = RGBColor(*HEADER_FILL)
 

@@ -127,7 +127,7 @@ def test_a_long_table_goes_on_over_slides_in_order(tmp_path: Path):
     assert [row[0] for row in _table_rows(slides, "服务不足乡镇")] == names
     for slide in slides:
         grid = next(shape.table for shape in slide.shapes if shape.has_table)
-        assert grid.cell(0, 0).text == "名称\nname"
+        assert grid.cell(0, 0).text == "名称\nname" and str(grid.cell(0, 0).fill.fore_color.rgb) == "%02X%02X%02X" % parts.HEADER_FILL
         assert Inches(shown.page.top) + sum(row.height for row in grid.rows) <= Inches(shown.page.bottom)
 
 
@@ -357,6 +357,8 @@ def test_the_slides_take_the_banks_template(coverage, tmp_path: Path, potx: bool
             height = sum(row.height for row in shape.table.rows) if shape.has_table else shape.height
             assert shape.left + shape.width <= shown.slide_width and shape.top + height <= shown.slide_height
     assert [row[0] for row in _table_rows(slides, "分区县 Coverage by county")] == coverage.by_county["county"].tolist()
+    header = next(shape.table for slide in slides for shape in slide.shapes if shape.has_table).cell(0, 0)
+    assert header.fill.type is None  # the template's table style colours it (its accent), not netopt's blue
     assert shown.core_properties.author == "netopt"
 
 
