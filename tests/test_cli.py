@@ -2233,7 +2233,8 @@ def test_a_rerun_removes_what_an_earlier_run_left_and_this_one_does_not_write(tm
 @pytest.mark.parametrize("command, written", [
     (["evaluate-sites", "--site", "北城=117.25,32.0"], "site_evaluation.pptx"),
     (["optimize", "--max-new", "1"], "mclp_plan.pptx"), (["plan"], "plan.pptx"),
-    (["plan", "--max-new", "1", "--budget-wan", "500"], "plan.pptx"), (["curve", "--up-to", "2"], "coverage_curve.pptx"),
+    (["plan", "--max-new", "1", "--budget-wan", "500"], "plan.pptx"),
+    (["curve", "--up-to", "2"], "coverage_curve.pptx"),
     (["report"], "city_summary.pptx"), (["compare", str(sample_dir() / "branches.csv")], "compare.pptx")])
 def test_every_command_writing_slides_writes_them_in_the_banks_template(tmp_path: Path, command: list[str],
                                                                          written: str):
