@@ -13,7 +13,7 @@ import pandas as pd
 
 from netopt._errors import InputError
 from netopt.io import write_atomic
-from netopt.report import HEADERS_ZH, cell_text, english_header
+from netopt.report import cell_text, column_label
 
 SLIDE_WIDTH_IN, SLIDE_HEIGHT_IN = 13.333, 7.5  # 16:9, as PowerPoint and WPS start a deck
 MARGIN_IN = 0.45
@@ -24,6 +24,8 @@ BOLD_WIDER = 1.15  # a bold header's characters against the body's
 LATIN_LINE_EM, CHINESE_LINE_EM = 1.25, 1.45  # a line's height per point: Chinese fonts' lines stand taller (Noto CJK)
 MIN_COLUMN_EM, MAX_COLUMN_EM = 3, 36  # a column's narrowest (a header's longest word, if longer) and widest asked
 MAX_WIDENING = 1.6  # a narrow table's columns grow at most this much toward the slide's width
+LABELLED_POINTS = 12  # a line's points or columns labelled with their values up to this many; more would crowd it
+LEAST_TITLE_POINTS = 14
 NOTE_CHARACTERS_PER_SLIDE = 1400
 TITLE_COLOUR, MUTED_COLOUR, TEXT_COLOUR = (0x1F, 0x3A, 0x5F), (0x59, 0x59, 0x59), (0x20, 0x20, 0x20)
 HEADER_FILL = (0xDC, 0xE6, 0xF0)  # a table's header row
@@ -48,9 +50,14 @@ class Page:
     bottom: float = 7.2
 
     @property
+    def breadth(self) -> float:
+        """The body's width."""
+        return self.right - self.left
+
+    @property
     def body(self) -> tuple[float, float, float, float]:
         """The body's box: left, top, width, height."""
-        return self.left, self.top, self.right - self.left, self.bottom - self.top
+        return self.left, self.top, self.breadth, self.bottom - self.top
 
 
 @dataclass
@@ -169,22 +176,21 @@ def title_slide(deck: Deck, title: str, lines: list[str]) -> None:
     if deck.cover is None:
         slide = _blank(deck)
         _drop(slide.placeholders)  # a template's without a cover layout: its title box left empty otherwise
-        text_box(slide, [title], (page.left, 0.29 * page.height, page.right - page.left, 1.2),
-             title_points(deck, title, 36), bold=True, colour=TITLE_COLOUR)
-        text_box(slide, lines, (page.left, 0.48 * page.height, page.right - page.left, 2.0), 18, colour=MUTED_COLOUR)
+        text_box(slide, [title], (page.left, 0.29 * page.height, page.breadth, 1.2), title_points(deck, title, 36),
+                 bold=True, colour=TITLE_COLOUR)
+        text_box(slide, lines, (page.left, 0.48 * page.height, page.breadth, 2.0), 18, colour=MUTED_COLOUR)
         return
     from pptx.enum.shapes import PP_PLACEHOLDER
 
     slide = deck.presentation.slides.add_slide(deck.cover)
     held = {shape.placeholder_format.type: shape for shape in slide.placeholders}
     heading = held.pop(PP_PLACEHOLDER.CENTER_TITLE)
-    _say(heading, [title], fitting_points(title, 2 * (heading.width or EMU_PER_INCH * page.width) / EMU_PER_INCH,
-                                          36, 20))
+    _say(heading, [title], fitting_points(title, 2 * _width_in(heading, page.width), 36, 20))
     subtitle = held.pop(PP_PLACEHOLDER.SUBTITLE, None)
     if subtitle is not None:
         _say(subtitle, lines, 16)
     else:
-        text_box(slide, lines, (page.left, 0.6 * page.height, page.right - page.left, 0.3 * page.height), 16,
+        text_box(slide, lines, (page.left, 0.6 * page.height, page.breadth, 0.3 * page.height), 16,
                  colour=MUTED_COLOUR)
     _drop(held.values())
 
@@ -198,12 +204,16 @@ def titled_slide(deck: Deck, title: str):
     placeholder = held.pop(PP_PLACEHOLDER.TITLE, None)
     _drop(held.values())
     if placeholder is None:
-        text_box(new, [title], (deck.page.left, 0.3, deck.page.right - deck.page.left, 0.8),
-                 title_points(deck, title, 26), bold=True, colour=TITLE_COLOUR)
+        text_box(new, [title], (deck.page.left, 0.3, deck.page.breadth, 0.8), title_points(deck, title, 26), bold=True,
+                 colour=TITLE_COLOUR)
     else:  # the template's face and colour, at a size that keeps the title on one line of its box
-        wide = placeholder.width / EMU_PER_INCH if placeholder.width else deck.page.right - deck.page.left
-        _say(placeholder, [title], fitting_points(title, wide - 0.2, 28, 16))
+        _say(placeholder, [title], fitting_points(title, _width_in(placeholder, deck.page.breadth) - 0.2, 28, 16))
     return new
+
+
+def _width_in(placeholder, otherwise: float) -> float:
+    """A placeholder's width in inches; `otherwise` where neither its layout nor its master sets one."""
+    return placeholder.width / EMU_PER_INCH if placeholder.width else otherwise
 
 
 def _blank(deck: Deck):
@@ -238,7 +248,7 @@ def title_points(deck: Deck, title: str, largest: int) -> int:
     """A title's font size: `largest` where it fits the page's width on one line (bold, its characters measured
     as _em does), smaller for a longer one (a plan's or a cut table's), so that it stays within two lines of its
     box."""
-    room, needed = (deck.page.right - deck.page.left) * 72, BOLD_WIDER * _em(title)
+    room, needed = deck.page.breadth * 72, BOLD_WIDER * _em(title)
     if needed * largest <= room:
         return largest
     return int(max(min(largest * 0.75, 2 * room / needed), LEAST_TITLE_POINTS))
@@ -268,10 +278,6 @@ def fitted_picture(slide, png: bytes, box: tuple[float, float, float, float]) ->
     left, top, room_w, room_h = box
     scale = min(room_w / width, room_h / height)
     slide.shapes.add_picture(io.BytesIO(png), Inches(left), Inches(top), Inches(width * scale), Inches(height * scale))
-
-
-LABELLED_POINTS = 12  # a line's points or columns labelled with their values up to this many; more would crowd it
-LEAST_TITLE_POINTS = 14
 
 
 def editable_chart(slide, box: tuple[float, float, float, float], title: str, categories: list[str],
@@ -345,15 +351,14 @@ def table_slides(deck: Deck, title: str, table: pd.DataFrame, labels: dict[str, 
                  figures_from: int = 0) -> None:
     """`table` on as many slides as its rows need (by their height, long names wrapping), headers in Chinese
     (`labels`, else report.HEADERS_ZH's) over English; figures right-aligned in its columns from `figures_from` on."""
-    labels = {**HEADERS_ZH, **SLIDE_LABELS, **(labels or {})}
-    headers = [f"{labels.get(c, '')}\n{english_header(c)}".strip() for c in table.columns]
+    headers = [column_label(c, "\n", {**SLIDE_LABELS, **(labels or {})}) for c in table.columns]
     rows = [[cell_text(c, value) for c, value in zip(table.columns, row)] for row in table.itertuples(index=False)]
     if not rows:
         text_box(titled_slide(deck, title), ["无 None"], (deck.page.left, deck.page.top + 0.1, 6, 0.6), 16,
                  colour=MUTED_COLOUR)
         return
     size = 12 if len(headers) <= 7 else 11
-    widths = column_widths(headers, rows, size, deck.page.right - deck.page.left)
+    widths = column_widths(headers, rows, size, deck.page.breadth)
     heights = [row_height(headers, widths, size - 1, BOLD_WIDER), *(row_height(row, widths, size) for row in rows)]
     top, bottom = deck.page.top + TABLE_GAP_IN, deck.page.bottom - 0.1
     for k, page in enumerate(_pages(list(zip(rows, heights[1:])), bottom - top - heights[0])):

@@ -12,7 +12,7 @@ from netopt._slides import (MUTED_COLOUR, TITLE_COLOUR, Deck, editable_chart, fi
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.planning import suggested_gain_wan
-from netopt.report import DECK_TITLE, HEADERS_ZH, cell_text, english_header, filled_columns
+from netopt.report import DECK_TITLE, cell_text, column_label, filled_columns
 
 CHART_COUNTIES = 30  # bars a slide's chart of coverage by county holds
 TOWNS_SHOWN, COUNTY_TOWNS_SHOWN = 10, 4  # the city's most underserved towns on their slide; a county's on its own
@@ -274,7 +274,7 @@ def _curve_charts(deck: Deck, steps: np.ndarray, points: pd.DataFrame, won: bool
 def _measures_by_plan(scenarios: pd.DataFrame) -> pd.DataFrame:
     """compare's scenarios turned for a slide: a row per measure (Chinese and English), a column per plan."""
     columns = [c for c in scenarios.columns if c != "scenario"]
-    table = pd.DataFrame({"measure": [f"{HEADERS_ZH.get(c, '')} {english_header(c)}".strip() for c in columns]})
+    table = pd.DataFrame({"measure": [column_label(c) for c in columns]})
     for _, plan in scenarios.iterrows():
         table[str(plan["scenario"])] = [cell_text(c, plan[c]) for c in columns]
     return table

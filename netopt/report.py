@@ -387,8 +387,7 @@ def _html_table(frame: pd.DataFrame, for_people: bool = True) -> str:
 
 def _html_header(column: str) -> str:
     """A column's header on a report page: its Chinese label over its name in words (常住人口(人) over population)."""
-    words = escape(english_header(column))
-    return f"{escape(HEADERS_ZH[column])}<br>{words}" if column in HEADERS_ZH else words
+    return escape(column_label(column, "\n")).replace("\n", "<br>")
 
 
 def filled_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -400,9 +399,9 @@ def filled_columns(frame: pd.DataFrame) -> pd.DataFrame:
 def _html_fields(row: pd.DataFrame) -> str:
     """A one-row table (a county's summary) down the page as its fields and values, so that every field fits the
     page's width; fields without a value left out, figures written as _html_table writes them."""
-    shown = row.loc[:, (row.notna() & row.ne("unknown")).any()]
+    shown = filled_columns(row)
     values = [figure_text(column, shown[column].iloc[0]) for column in shown.columns]
-    fields = [f"{HEADERS_ZH.get(column, '')} {english_header(column)}".strip() for column in shown.columns]
+    fields = [column_label(column) for column in shown.columns]
     return pd.DataFrame({"指标 field": fields, "值 value": values}).to_html(index=False, border=0, classes="t fields")
 
 
@@ -421,7 +420,6 @@ def cell_text(column: str, value) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     return figure_text(column, value)
-
 
 
 UNIT_WORDS = {"wan": "(万)", "pct": "(%)", "km": "(km)", "min": "(min)", "h": "(h)", "yi": "(亿元)", "km2": "(km²)",
@@ -443,6 +441,12 @@ def english_header(column: str) -> str:
                                   for k, word in enumerate([*words, *trailing]))))
     return f"{said}{' ' + unit if unit else ''}{space}{rest}"
 
+
+def column_label(column: str, between: str = " ", labels: dict[str, str] | None = None) -> str:
+    """A column as people read it: its Chinese label (`labels` first, then HEADERS_ZH), `between`, its name in
+    words (english_header): 常住人口(人) population; the words alone where no label is known."""
+    chinese = {**HEADERS_ZH, **(labels or {})}.get(column, "")
+    return f"{chinese}{between}{english_header(column)}".strip()
 
 
 def file_stem(text: str) -> str:
