@@ -39,12 +39,12 @@ test-fuzz: $(STAMP)
 		NETOPT_HYPOTHESIS=fuzz $(BIN)/python -m pytest -q -n auto -p no:cacheprovider -m "hypothesis and not slow" || exit 1; \
 	done
 
-# the slides' drawing test needs LibreOffice, poppler and a Chinese font (Debian's, installed here as root); without
-# them that test is skipped
+# the slides' and the Word report's drawing tests need LibreOffice, poppler and a Chinese font (Debian's, installed
+# here as root); without them those tests are skipped
 test-slides: $(STAMP)
-	(command -v soffice && command -v pdftotext) >/dev/null || \
-		(apt-get update -qq && apt-get install -y -qq libreoffice-impress poppler-utils fonts-noto-cjk)
-	$(BIN)/python -m pytest -q tests/test_deck.py
+	(command -v loimpress && command -v lowriter && command -v pdftotext) >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq libreoffice-impress libreoffice-writer poppler-utils fonts-noto-cjk)
+	$(BIN)/python -m pytest -q tests/test_deck.py tests/test_document.py
 
 # the maps' browser test needs Debian's Chromium (installed here as root); without it that test is skipped
 test-browser: $(STAMP)

@@ -35,7 +35,7 @@ SLIDE_LABELS = {"unserved_wan": "未覆盖人口(万人)", "measure": "指标",
 TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.presentationml.template.main+xml"  # a .potx's
 DECK_TYPE = b"application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
 NOT_A_TEMPLATE = ("not a PowerPoint file netopt reads: give a .pptx or .potx template (a .ppt, or a WPS .dpt, saved "
-                  "as .pptx)")
+                  "as .pptx; a Word template is for the report's document: netopt report --word-template)")
 BODY_LEAST_IN = (3.0, 2.0)  # a template's content box narrower or lower than this is not taken as the slides' body
 
 
@@ -102,7 +102,7 @@ def read_template(path: str | Path):
     except OSError as err:
         raise InputError(f"cannot read the slides' template: {err.strerror or err}", file=str(path)) from None
     try:
-        presentation = Presentation(io.BytesIO(_as_presentation(data)))
+        presentation = Presentation(io.BytesIO(untemplated(data, TEMPLATE_TYPE, DECK_TYPE)))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError):
         raise InputError(NOT_A_TEMPLATE, file=str(path)) from None
     listed = presentation.slides._sldIdLst  # a template's own slides (a sample cover, instructions) left out
@@ -112,21 +112,22 @@ def read_template(path: str | Path):
     return presentation
 
 
-def _as_presentation(data: bytes) -> bytes:
-    """A .potx template's bytes as a .pptx's (the content type of its main part alone differs); others as given."""
+def untemplated(data: bytes, template_type: bytes, main_type: bytes) -> bytes:
+    """A template's bytes (.potx, .dotx) as its document's (.pptx, .docx): the content type of its main part,
+    `template_type`, alone differs and becomes `main_type`; any other file as given."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as book:
             types = book.read("[Content_Types].xml")
-            if TEMPLATE_TYPE not in types:
+            if template_type not in types:
                 return data
             copy = io.BytesIO()
             with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as written:
                 for item in book.infolist():
-                    written.writestr(item, types.replace(TEMPLATE_TYPE, DECK_TYPE)
+                    written.writestr(item, types.replace(template_type, main_type)
                                      if item.filename == "[Content_Types].xml" else book.read(item))
             return copy.getvalue()
     except (zipfile.BadZipFile, KeyError):
-        return data  # read as it is, refused as no deck
+        return data  # read as it is, refused as no deck or document
 
 
 def _template_deck(presentation) -> Deck:
@@ -482,7 +483,7 @@ def _table(slide, deck: Deck, rows: list[tuple[list[str], float]], widths: list[
         for k, cell_words in enumerate(texts):
             cell = shape.table.cell(r, k)
             cell.text = cell_words
-            figure = r > 0 and k >= figures_from and _is_figure(cell_words)
+            figure = r > 0 and k >= figures_from and is_figure(cell_words)
             for paragraph in cell.text_frame.paragraphs:
                 paragraph.alignment = PP_ALIGN.RIGHT if figure else PP_ALIGN.LEFT
                 for run in paragraph.runs:
@@ -495,6 +496,6 @@ def _table(slide, deck: Deck, rows: list[tuple[list[str], float]], widths: list[
                 cell.fill.fore_color.rgb = RGBColor(*HEADER_FILL)
 
 
-def _is_figure(text: str) -> bool:
+def is_figure(text: str) -> bool:
     """Whether a cell's text is a number as figure_text writes them (1,234.56, -0.5), or a share (47%)."""
     return text.removesuffix("%").replace(",", "").replace(".", "", 1).lstrip("-+").isdigit()

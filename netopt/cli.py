@@ -406,21 +406,39 @@ def _out_folder(out: Path) -> Path:
     return out
 
 
+def _readable_by(read: Callable) -> Callable[[Optional[Path]], Optional[Path]]:
+    """An option's check that its file reads with `read` (a template's reader), before any work is done."""
+    def check(value: Optional[Path]) -> Optional[Path]:
+        if value is not None:
+            try:
+                read(value)
+            except InputError as err:
+                raise typer.BadParameter(f"{readable(value)}: {err.problems[0].message}") from None
+        return value
+    return check
+
+
 def _template_check(value: Optional[Path]) -> Optional[Path]:
-    """--template: a PowerPoint template that reads, checked before any work is done."""
+    """--template: a PowerPoint template that reads."""
     from netopt._slides import read_template
 
-    if value is not None:
-        try:
-            read_template(value)
-        except InputError as err:
-            raise typer.BadParameter(f"{readable(value)}: {err.problems[0].message}") from None
-    return value
+    return _readable_by(read_template)(value)
+
+
+def _word_template_check(value: Optional[Path]) -> Optional[Path]:
+    """--word-template: a Word template that reads."""
+    from netopt.document import read_word_template
+
+    return _readable_by(read_word_template)(value)
 
 
 TEMPLATE_OPTION = typer.Option(None, callback=_template_check, help="The bank's PowerPoint template for the meeting's "
                                "slides (.pptx or .potx, e.g. 农行汇报模板.pptx): its slide size, layouts, fonts, colours "
                                "and logo, its own slides left out (default: netopt's plain 16:9).")
+WORD_TEMPLATE_OPTION = typer.Option(None, callback=_word_template_check, help="The bank's Word template for the "
+                                    "analysis report city_summary.docx 分析报告 (.docx or .dotx, e.g. 农行报告模板.docx): "
+                                    "its page, styles, header and footer, its own text left out (default: A4, 宋体 "
+                                    "and 黑体).")
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -942,7 +960,8 @@ def demo(out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folde
         _diagnose(ds, f"{SAMPLE_CITY}, 1 km grid", out, radius_km=_region_radii(), grid_km=DEMO_GRID_KM)
         written, _ = batch_reports(analyze_coverage(ds, radius_km=_region_radii()), out / "reports", city=ds)
         console.print(f"County reports and the city summary ({len(written)} files): {out / 'reports'}; slides for "
-                      f"the meeting 汇报材料: {out / 'reports' / 'city_summary.pptx'}")
+                      f"the meeting 汇报材料: {out / 'reports' / 'city_summary.pptx'}; the analysis report 分析报告: "
+                      f"{out / 'reports' / 'city_summary.docx'}")
     _guard(run)
 
 
@@ -3718,13 +3737,14 @@ def report(
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
-    title: Optional[str] = typer.Option(None, help="The title of the meeting's slides (city_summary.pptx), e.g. "
-                                        "农行合肥分行网点覆盖诊断 (default: 网点覆盖诊断 and the data, with --bank the "
-                                        "bank)."),
+    word_template: Optional[Path] = WORD_TEMPLATE_OPTION,
+    title: Optional[str] = typer.Option(None, help="The title of the meeting's slides and of the analysis report "
+                                        "(city_summary.pptx, .docx), e.g. 农行合肥分行网点覆盖诊断 (default: 网点覆盖诊断 "
+                                        "and the data, with --bank the bank)."),
 ) -> None:
     """Batch reports on underserved towns: one HTML + Excel per county, with a map of it (and with
     --new-per-county its best sites for new branches 建议新设网点), and a city summary — also as slides for the
-    meeting (city_summary.pptx)."""
+    meeting (city_summary.pptx) and as the analysis report 分析报告 to edit in Word (city_summary.docx)."""
     def run() -> None:
         from functools import partial
 
@@ -3762,9 +3782,9 @@ def report(
             written, failures = batch_reports(cov, out, progress=lambda: progress.advance(task), plan=plan,
                                               rivals=rivals, new_sites=new_sites, city=ds, coords=coords,
                                               title=title or f"{DECK_TITLE} — {source}" + (f", {bank}" if bank else ""),
-                                              template=template)
+                                              template=template, word_template=word_template)
         console.print(f"Wrote {len(written)} files to {out} for {source}; slides for the meeting 汇报材料: "
-                      f"{out / 'city_summary.pptx'}")
+                      f"{out / 'city_summary.pptx'}; the analysis report 分析报告: {out / 'city_summary.docx'}")
         for county, reason in failures.items():
             errors.print(f"[yellow]county {county} failed:[/] {reason}")
         if failures:

@@ -58,16 +58,16 @@ def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,
     _key_figures_slide(deck, cov, new_sites, failures or {})
     if city_map is not None:
         map_slide(deck, "城市网点覆盖 The city's coverage", city_map, _region_lines(cov))
-    table_slides(deck, "分区域 Coverage by region", _shown(cov.by_region, REGION_SLIDE_COLUMNS))
-    table_slides(deck, "分区县 Coverage by county", _shown(cov.by_county, COUNTY_SLIDE_COLUMNS))
+    table_slides(deck, "分区域 Coverage by region", shown(cov.by_region, REGION_SLIDE_COLUMNS))
+    table_slides(deck, "分区县 Coverage by county", shown(cov.by_county, COUNTY_SLIDE_COLUMNS))
     _county_chart_slide(deck, cov.by_county)
     table_slides(deck, f"服务不足乡镇 The {TOWNS_SHOWN} most underserved towns",
-                 _shown(_towns_in_wan(cov.underserved_towns).head(TOWNS_SHOWN), TOWN_SLIDE_COLUMNS))
+                 shown(towns_in_wan(cov.underserved_towns).head(TOWNS_SHOWN), TOWN_SLIDE_COLUMNS))
     if new_sites is not None and len(new_sites):
         table_slides(deck, "建议新设网点 Where new branches would cover most",
-                     _shown(new_sites, SITE_SLIDE_COLUMNS))
+                     shown(new_sites, SITE_SLIDE_COLUMNS))
     if rivals is not None:
-        table_slides(deck, "我行与全部银行 Ours against every bank", _shown(rivals.by_region, RIVAL_SLIDE_COLUMNS))
+        table_slides(deck, "我行与全部银行 Ours against every bank", shown(rivals.by_region, RIVAL_SLIDE_COLUMNS))
     for county in cov.by_county["county"]:
         _county_slide(deck, cov, county, (county_maps or {}).get(county))
     if failures:
@@ -129,7 +129,7 @@ def rollout_deck(path: str | Path, sheets: dict[str, pd.DataFrame], picture: byt
     table_slides(deck, "分区县类型 Types by county", type_counts_by(types, "county"))
     pilots = sheets["pilots"]
     table_slides(deck, "试点网点 Pilot branches",
-                 _shown(pilots.assign(pilot_region=pilots["pilot_region"].map(region_words)), PILOT_SLIDE_COLUMNS))
+                 shown(pilots.assign(pilot_region=pilots["pilot_region"].map(region_words)), PILOT_SLIDE_COLUMNS))
     table_slides(deck, "推广批次 Rollout batches", _batches_table(sheets["batches"]))
     if len(sheets["hubs"]):
         table_slides(deck, "培训中心 Training hubs", _hubs_table(sheets["hubs"]))
@@ -205,14 +205,14 @@ def plan_deck(path: str | Path, summary: list[tuple[str, object]], picture: byte
                f"{_percent(row.coverage_rate_pct_after)}" for row in coverage.itertuples()]
     if picture is not None:
         map_slide(deck, "方案地图 The plan on the map", picture, ["覆盖率 coverage, today → plan", *regions])
-    changes = _shown(moves.assign(action=moves["action"].map(MOVE_WORDS).fillna(moves["action"])), MOVE_SLIDE_COLUMNS)
+    changes = shown(moves.assign(action=moves["action"].map(MOVE_WORDS).fillna(moves["action"])), MOVE_SLIDE_COLUMNS)
     table_slides(deck, "网点调整 What the plan opens, closes and moves" + _cut(len(changes), CHANGES_SHOWN, workbook),
                  changes.head(CHANGES_SHOWN))
-    table_slides(deck, "覆盖率变化 Coverage by region, today → plan", _shown(coverage, COVERAGE_CHANGE_COLUMNS))
+    table_slides(deck, "覆盖率变化 Coverage by region, today → plan", shown(coverage, COVERAGE_CHANGE_COLUMNS))
     ordered = towns_changed.reindex(towns_changed["change_wan"].abs().sort_values(ascending=False).index)
     table_slides(deck, "覆盖变化乡镇 Towns gaining or losing coverage most"
                  + _cut(len(ordered), DIFFERING_TOWNS_SHOWN, workbook),
-                 _shown(ordered, TOWN_CHANGE_COLUMNS).head(DIFFERING_TOWNS_SHOWN))
+                 shown(ordered, TOWN_CHANGE_COLUMNS).head(DIFFERING_TOWNS_SHOWN))
     for title, table in (extra or {}).items():
         table_slides(deck, title, table)
     return save(deck, path)
@@ -232,7 +232,7 @@ def site_evaluation_deck(path: str | Path, sites: pd.DataFrame, title: str, line
                 f"{_percent(row.overlap_pct)}" for row in sites.head(5).itertuples()]
         map_slide(deck, "候选点位 The sites on the map", picture, best, 14)
     table_slides(deck, "选址评估 The sites ranked" + _cut(len(sites), CHANGES_SHOWN, "site_evaluation.xlsx"),
-                 _shown(sites, SITE_EVALUATION_COLUMNS).head(CHANGES_SHOWN), labels)
+                 shown(sites, SITE_EVALUATION_COLUMNS).head(CHANGES_SHOWN), labels)
     return save(deck, path)
 
 
@@ -286,10 +286,10 @@ def _diagnosis_cover(deck: Deck, cov: Coverage, title: str) -> None:
     towns = cov.towns["town_id"].nunique() if "town_id" in cov.towns else len(cov.towns)
     counts = (f"{len(cov.by_county):,} 个区县 counties · {towns:,} 乡镇 towns · {len(cov.branches):,} 网点 branches · "
               f"{people / 1e4:,.1f} 万人 residents")
-    title_slide(deck, title, [counts, _settings_line(cov)])
+    title_slide(deck, title, [counts, settings_line(cov)])
 
 
-def _settings_line(cov: Coverage) -> str:
+def settings_line(cov: Coverage) -> str:
     """How coverage was measured, as the console says it, in the deck's words."""
     said = cov.settings.describe()
     return f"覆盖口径 {said[:1].upper()}{said[1:]}"
@@ -299,15 +299,7 @@ def _key_figures_slide(deck: Deck, cov: Coverage, new_sites: pd.DataFrame | None
     """The headline figures (up to eight) in boxes, then what stands out: the least covered county, the most
     underserved town, the core − county gap, and what the suggested new branches bring."""
     slide = titled_slide(deck, "要点 Key figures")
-    people = float(cov.by_region["population"].sum())
-    covered = float(cov.by_region["covered_population"].sum())
-    rate = cov.by_region.set_index("region_type")["coverage_rate_pct"]
-    figures = [("常住人口 Residents", f"{people / 1e4:,.1f} 万人"), ("网点 Branches", f"{len(cov.branches):,}"),
-               ("覆盖率 Coverage", f"{100 * covered / people:.1f}%" if people > 0 else "—"),
-               ("万人/网点 residents per branch (万)",
-                f"{people / 1e4 / len(cov.branches):,.2f}" if len(cov.branches) else "—"),
-               *((region_words(kind), f"{value:.1f}%") for kind, value in rate.dropna().items()),
-               ("服务不足乡镇 Underserved towns", f"{len(cov.underserved_towns):,}")][:8]
+    figures = key_figures(cov)[:8]
     body_left, body_top, body_width, body_height = deck.page.body
     width = body_width / 4
     for k, (label, value) in enumerate(figures):
@@ -315,7 +307,8 @@ def _key_figures_slide(deck: Deck, cov: Coverage, new_sites: pd.DataFrame | None
         text_box(slide, [value], (left, top, width - 0.15, 0.8), fitting_points(value, width - 0.35, 30, 16),
                  bold=True, colour=TITLE_COLOUR)
         text_box(slide, [label], (left, top + 0.8, width - 0.15, 0.5), 13, colour=MUTED_COLOUR)
-    text_box(slide, _findings(cov, new_sites, failures), (body_left, body_top + 3.5, body_width, body_height - 3.5), 16)
+    text_box(slide, [f"• {line}" for line in findings(cov, new_sites, failures)],
+             (body_left, body_top + 3.5, body_width, body_height - 3.5), 16)
 
 
 def _county_chart_slide(deck: Deck, by_county: pd.DataFrame) -> None:
@@ -351,26 +344,41 @@ def _plans_chart_slide(deck: Deck, scenarios: pd.DataFrame) -> None:
                        {"服务空白乡镇 towns uncovered": scenarios["towns_uncovered"].astype(int).tolist()}, decimals=0)
 
 
-def _findings(cov: Coverage, new_sites: pd.DataFrame | None, failures: dict[str, str]) -> list[str]:
-    """What stands out, one line each, Chinese then English."""
+def key_figures(cov: Coverage) -> list[tuple[str, str]]:
+    """The diagnosis's headline figures (label, value): residents, branches, coverage, residents per branch, each
+    region type's coverage and the underserved towns."""
+    people = float(cov.by_region["population"].sum())
+    covered = float(cov.by_region["covered_population"].sum())
+    rate = cov.by_region.set_index("region_type")["coverage_rate_pct"]
+    return [("常住人口 Residents", f"{people / 1e4:,.1f} 万人"), ("网点 Branches", f"{len(cov.branches):,}"),
+            ("覆盖率 Coverage", f"{100 * covered / people:.1f}%" if people > 0 else "—"),
+            ("万人/网点 residents per branch (万)",
+             f"{people / 1e4 / len(cov.branches):,.2f}" if len(cov.branches) else "—"),
+            *((region_words(kind), f"{value:.1f}%") for kind, value in rate.dropna().items()),
+            ("服务不足乡镇 Underserved towns", f"{len(cov.underserved_towns):,}")]
+
+
+def findings(cov: Coverage, new_sites: pd.DataFrame | None, failures: dict[str, str]) -> list[str]:
+    """What stands out, one line each, Chinese then English: the least covered county, the core − county gap, the
+    most underserved town, what the suggested new branches bring, the counties whose report failed."""
     lines = []
     counties = cov.by_county.dropna(subset=["coverage_rate_pct"])
     if len(counties):
         least = counties.loc[counties["coverage_rate_pct"].idxmin()]
-        lines.append(f"• 覆盖率最低的区县：{least['county']} {least['coverage_rate_pct']:.1f}% — the least covered county")
+        lines.append(f"覆盖率最低的区县：{least['county']} {least['coverage_rate_pct']:.1f}% — the least covered county")
     gap = cov.core_county_gap_pp
     if gap == gap:
-        lines.append(f"• 核心城区与县域覆盖率差 {gap:+.1f} 个百分点 — core minus county coverage, percentage points")
+        lines.append(f"核心城区与县域覆盖率差 {gap:+.1f} 个百分点 — core minus county coverage, percentage points")
     if len(cov.underserved_towns):
         town = cov.underserved_towns.iloc[0]
-        lines.append(f"• 最需关注：{town['name']}（{town['county']}），{town['unserved_population'] / 1e4:,.1f} 万人"
+        lines.append(f"最需关注：{town['name']}（{town['county']}），{town['unserved_population'] / 1e4:,.1f} 万人"
                      "在服务范围外 — the most residents out of reach")
     if new_sites is not None and len(new_sites):
         gained = suggested_gain_wan(new_sites)
-        lines.append(f"• 建议新设 {len(new_sites)} 个网点，新增覆盖 {gained:,.1f} 万人 — new branches suggested and the "
+        lines.append(f"建议新设 {len(new_sites)} 个网点，新增覆盖 {gained:,.1f} 万人 — new branches suggested and the "
                      "residents they bring within reach")
     if failures:
-        lines.append(f"• {len(failures)} 个区县报告未完成 — counties whose report failed: {', '.join(failures)}")
+        lines.append(f"{len(failures)} 个区县报告未完成 — counties whose report failed: {', '.join(failures)}")
     return lines
 
 
@@ -388,27 +396,34 @@ def _region_lines(cov: Coverage) -> list[str]:
     return lines
 
 
-def _towns_in_wan(towns: pd.DataFrame) -> pd.DataFrame:
+def towns_in_wan(towns: pd.DataFrame) -> pd.DataFrame:
     """Underserved towns with their residents and those out of reach in 万人, as a slide shows them."""
     return pd.DataFrame(towns).assign(population_wan=towns["population"] / 1e4,
                                       unserved_wan=towns["unserved_population"] / 1e4)
 
 
-def _shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+def shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """The slide's columns of `frame` that it has and that hold a value (no column of GDP nobody gave)."""
     return filled_columns(pd.DataFrame(frame)[[c for c in columns if c in frame.columns]])
 
 
+def county_facts(cov: Coverage, county: str) -> list[str]:
+    """A county's figures, a line each: its region type, residents, branches, coverage, residents per branch and
+    underserved towns."""
+    row = cov.by_county[cov.by_county["county"] == county].iloc[0]
+    per_branch = "—" if pd.isna(row["residents_per_branch_wan"]) else f"{row['residents_per_branch_wan']:,.2f}"
+    towns = int((cov.underserved_towns["county"] == county).sum())
+    return [region_words(row["region_type"]),
+            f"常住人口 residents {row['population_wan']:,.1f} 万人", f"网点 branches {int(row['branches']):,}",
+            f"覆盖率 coverage {_percent(row['coverage_rate_pct'])}", f"万人/网点 residents per branch (万) {per_branch}",
+            f"服务不足乡镇 underserved towns {towns:,}"]
+
+
 def _county_slide(deck: Deck, cov: Coverage, county: str, picture: bytes | None) -> None:
     """A county on one slide: its map on the left where there is one, its figures and most underserved towns."""
-    row = cov.by_county[cov.by_county["county"] == county].iloc[0]
     title = f"{county} 网点覆盖 coverage"
-    per_branch = "—" if pd.isna(row["residents_per_branch_wan"]) else f"{row['residents_per_branch_wan']:,.2f}"
     towns = cov.underserved_towns[cov.underserved_towns["county"] == county]
-    lines = [region_words(row["region_type"]),
-             f"常住人口 residents {row['population_wan']:,.1f} 万人", f"网点 branches {int(row['branches']):,}",
-             f"覆盖率 coverage {_percent(row['coverage_rate_pct'])}", f"万人/网点 residents per branch (万) {per_branch}",
-             f"服务不足乡镇 underserved towns {len(towns):,}", ""]
+    lines = [*county_facts(cov, county), ""]
     lines += [f"• {town['name']} {town['population'] / 1e4:,.1f} 万人：{town['reason']}"
               for _, town in towns.head(COUNTY_TOWNS_SHOWN).iterrows()]
     if picture is None:

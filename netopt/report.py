@@ -612,14 +612,16 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
                 rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None,
                 city: Dataset | None = None, coords: str = "wgs84",
                 county_maps: dict[str, bytes] | None = None, title: str = DECK_TITLE,
-                template: str | Path | None = None) -> list[Path]:
+                template: str | Path | None = None, word_template: str | Path | None = None) -> list[Path]:
     """The city-wide summary: with `city` (the Dataset measured) a map of the city, by region and by county, the
     most underserved towns, with `new_sites` each county's suggested new branches, any failed county, and with
     `rivals` our coverage beside every bank's by region and the towns only a rival reaches (places with their
-    lon/lat in `coords` in the workbook); as a page, a workbook, and slides for the meeting (deck.meeting_deck,
-    with a slide per county and its map from `county_maps`, PNGs by county name, and `title`; in the bank's
-    `template` where given), and the map as a PNG."""
+    lon/lat in `coords` in the workbook); as a page, a workbook, slides for the meeting (deck.meeting_deck, with a
+    slide per county and its map from `county_maps`, PNGs by county name, and `title`; in the bank's PowerPoint
+    `template` where given), the analysis report as a Word document (document.analysis_report, in the bank's
+    `word_template` where given), and the map as a PNG."""
     from netopt.deck import meeting_deck
+    from netopt.document import analysis_report
 
     out = _out_folder(out_dir)
     failed = pd.DataFrame({"county": list(failures), "error": list(failures.values())})
@@ -651,18 +653,22 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
             write_atomic(out / "city_summary.xlsx", lambda p: write_workbook(p, sheets)),
             meeting_deck(cov, out / "city_summary.pptx", title, city_map=picture, county_maps=county_maps,
                          new_sites=new_sites, rivals=rivals, failures=failures, template=template),
+            analysis_report(cov, out / "city_summary.docx", title, city_map=picture, county_maps=county_maps,
+                            new_sites=new_sites, rivals=rivals, failures=failures, template=word_template),
             *_map_file(out / "city_summary.png", picture)]
 
 
 def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.DataFrame | None = None,
                   rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None,
                   city: Dataset | None = None, coords: str = "wgs84",
-                  title: str = DECK_TITLE, template: str | Path | None = None) -> tuple[list[Path], dict[str, str]]:
+                  title: str = DECK_TITLE, template: str | Path | None = None,
+                  word_template: str | Path | None = None) -> tuple[list[Path], dict[str, str]]:
     """A report per county plus the city summary; a county that fails is recorded and the others go on. With
     `rivals` (competition.rival_coverage of our bank's `cov` and every bank's) each report compares them; with
     `new_sites` (planning.suggest_new_sites) each lists its county's; with `city` (the Dataset measured) each
     opens with a map of its county, also written as a PNG and shown on the county's slide in the city's deck
-    (its first slide `title`d, e.g. 农行合肥分行网点覆盖诊断; in the bank's PowerPoint `template` where given)."""
+    (its first slide `title`d, e.g. 农行合肥分行网点覆盖诊断; in the bank's PowerPoint `template` where given) and
+    in the city's analysis report (city_summary.docx, in the bank's `word_template` where given)."""
     _out_folder(out_dir)
     _check_type_plan(plan)
     written: list[Path] = []
@@ -678,5 +684,6 @@ def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.Da
             county_maps.update({county: path.read_bytes() for path in files if path.suffix == ".png"})
         if progress is not None:
             progress()
-    written += city_report(cov, out_dir, failures, rivals, new_sites, city, coords, county_maps, title, template)
+    written += city_report(cov, out_dir, failures, rivals, new_sites, city, coords, county_maps, title, template,
+                           word_template)
     return written, failures

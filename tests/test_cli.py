@@ -2251,6 +2251,31 @@ def test_every_command_writing_slides_writes_them_in_the_banks_template(tmp_path
     assert {slide.slide_layout.name for slide in list(shown.slides)[1:]} == {"Title Only"}
 
 
+def test_report_writes_the_analysis_report_in_the_banks_word_template(tmp_path: Path):
+    """report --word-template 农行报告模板.dotx: city_summary.docx on the template's page under its header, titled
+    as the slides are; a Word template given as --template (or a deck as --word-template) is refused, pointing to
+    the other option, before any work."""
+    from docx import Document
+
+    from tests.test_document import _bank_template
+
+    template = _bank_template(tmp_path / "农行报告模板.dotx", dotx=True)
+    result = runner.invoke(app, ["report", "--bank", "农业", "--word-template", str(template), "--title", "农行诊断",
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "分析报告" in result.output and "city_summary.docx" in _said(result.output).replace(" ", "")
+    shown = Document(str(tmp_path / "out" / "city_summary.docx"))
+    assert shown.paragraphs[0].text == "农行诊断" and shown.sections[0].header.paragraphs[0].text == "中国农业银行 内部资料"
+    assert shown.sections[0].orientation == 1  # landscape, the template's
+    for option, message in (("--template", "notaPowerPointfile"), ("--word-template", "notaWordfile")):
+        given = template if option == "--template" else tmp_path / "out" / "city_summary.pptx"
+        refused = runner.invoke(app, ["report", option, str(given), "--out", str(tmp_path / "again")])
+        said = _said(refused.output).replace(" ", "")
+        other = "--word-template" if option == "--template" else "--template"
+        assert refused.exit_code == 2 and message in said and other in said, refused.output
+        assert not (tmp_path / "again").exists() or not any((tmp_path / "again").iterdir())
+
+
 def test_a_template_that_is_no_deck_is_refused_before_any_work(tmp_path: Path):
     bad = write(tmp_path / "汇报模板.pptx", "a note, not a deck")
     result = runner.invoke(app, ["report", "--template", str(bad), "--out", str(tmp_path / "out")])

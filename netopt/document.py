@@ -1,0 +1,364 @@
+"""The analysis report 分析报告: a diagnosis written up as a Word document, for the analyst to edit into the bank's."""
+from __future__ import annotations
+
+import datetime
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from netopt._errors import InputError
+from netopt._slides import HEADER_FILL, MUTED_COLOUR, SLIDE_LABELS, TITLE_COLOUR, column_widths, is_figure, untemplated
+from netopt.competition import RivalCoverage
+from netopt.coverage import Coverage
+from netopt.deck import (COUNTY_SLIDE_COLUMNS, REGION_SLIDE_COLUMNS, RIVAL_SLIDE_COLUMNS, SITE_SLIDE_COLUMNS,
+                         TOWN_SLIDE_COLUMNS, county_facts, findings, key_figures, settings_line, shown,
+                         towns_in_wan)
+from netopt.io import write_atomic
+from netopt.report import DECK_TITLE, cell_text, column_label
+
+PAGE_CM = (21.0, 29.7)  # A4
+MARGINS_CM = (2.54, 3.18)  # top and bottom, left and right: Word's own in China
+BODY_FONT, HEADING_FONT, LATIN_FONT = "宋体", "黑体", "Times New Roman"
+BODY_POINTS, TABLE_POINTS, TITLE_POINTS = 10.5, 9, 18  # 五号, 小五, 小二
+HEADING_POINTS = (16, 14)  # 三号, 四号
+PICTURE_HEIGHT_SHARE = 0.55  # of the page's body: a map leaves room for its caption and text
+TOWNS_LISTED, COUNTY_TOWNS_LISTED = 20, 10  # the city's most underserved towns; a county's own
+TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"  # a .dotx's
+DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+NOT_A_TEMPLATE = ("not a Word file netopt reads: give a .docx or .dotx template (an old .doc, or a WPS .wpt, saved "
+                  "as .docx; a PowerPoint template is for the slides: --template)")
+DIGITS = "零一二三四五六七八九"
+
+
+@dataclass
+class Writeup:
+    """A Word document being written (python-docx's), its body's width and height (inches), and how many sections,
+    parts of the current section, tables and figures it has numbered so far."""
+    document: object
+    width_in: float
+    height_in: float
+    sections: int = 0
+    parts: int = 0
+    tables: int = 0
+    figures: int = 0
+
+
+def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, city_map: bytes | None = None,
+                    county_maps: dict[str, bytes] | None = None, new_sites: pd.DataFrame | None = None,
+                    rivals: RivalCoverage | None = None, failures: dict[str, str] | None = None,
+                    template: str | Path | None = None, workbook: str = "city_summary.xlsx") -> Path:
+    """The diagnosis `cov` written up as the bank's analysis report 分析报告 (.docx; Word and WPS open it): what
+    stands out, the city's map (`city_map`, a PNG), coverage by region and by county, the most underserved towns,
+    with `new_sites` where new branches would cover most, with `rivals` ours beside every bank's, a section per
+    county (its map from `county_maps`, PNGs by county name, its figures and underserved towns), any county whose
+    report `failures` lists, and how coverage was measured; sections numbered 一、二、…, tables 表1 … and figures
+    图1 … captioned, headers repeated on each page. A4 in 宋体/黑体 — or in the bank's `template` (.docx or .dotx:
+    its page, styles, header and footer; its own text left out). Long tables name the `workbook` holding all."""
+    writeup = new_writeup(template)
+    _cover(writeup, cov, title)
+    heading(writeup, "要点 Key figures")
+    figures = key_figures(cov)
+    table(writeup, "要点 Key figures", pd.DataFrame(figures, columns=["measure", "value"]), {"value": "数值"})
+    bullets(writeup, findings(cov, new_sites, failures or {}))
+    if city_map is not None:
+        heading(writeup, "城市网点覆盖 The city's coverage")
+        picture(writeup, city_map, "城市网点覆盖 The city's coverage")
+    heading(writeup, "分区域 Coverage by region")
+    table(writeup, "分区域 Coverage by region", shown(cov.by_region, REGION_SLIDE_COLUMNS))
+    if cov.core_county_gap_pp == cov.core_county_gap_pp:
+        paragraph(writeup, f"核心城区与县域覆盖率差 {cov.core_county_gap_pp:+.1f} 个百分点。 Core minus county "
+                           "coverage, percentage points.")
+    heading(writeup, "分区县 Coverage by county")
+    table(writeup, "分区县 Coverage by county", shown(cov.by_county, COUNTY_SLIDE_COLUMNS))
+    _underserved_section(writeup, cov, workbook)
+    if new_sites is not None and len(new_sites):
+        heading(writeup, "建议新设网点 Where new branches would cover most")
+        table(writeup, "建议新设网点 Where new branches would cover most", shown(new_sites, SITE_SLIDE_COLUMNS))
+    if rivals is not None:
+        heading(writeup, "我行与全部银行 Ours against every bank")
+        table(writeup, "我行与全部银行 Ours against every bank", shown(rivals.by_region, RIVAL_SLIDE_COLUMNS))
+    _counties_section(writeup, cov, county_maps or {})
+    if failures:
+        heading(writeup, "未完成区县 Counties whose report failed")
+        bullets(writeup, [f"{county}: {why}" for county, why in failures.items()])
+    heading(writeup, "说明 How coverage was measured")
+    for line in [*cov.notes, cov.attribution]:
+        paragraph(writeup, line, muted=True)
+    return save(writeup, path)
+
+
+def _cover(writeup: Writeup, cov: Coverage, title: str) -> None:
+    """The report's title, then the date, the counts measured and how coverage was measured."""
+    document = writeup.document
+    document.core_properties.title = title
+    towns = cov.towns["town_id"].nunique() if "town_id" in cov.towns else len(cov.towns)
+    people = float(cov.by_region["population"].sum())
+    today = datetime.date.today()
+    lines = [f"{today.year}年{today.month}月{today.day}日",
+             f"{len(cov.by_county):,} 个区县 counties · {towns:,} 乡镇 towns · {len(cov.branches):,} 网点 branches · "
+             f"{people / 1e4:,.1f} 万人 residents", settings_line(cov)]
+    _styled(writeup, document.add_paragraph(), "Title", title, TITLE_POINTS, centred=True, bold=True)
+    for line in lines:
+        _styled(writeup, document.add_paragraph(), "Subtitle", line, BODY_POINTS, centred=True)
+
+
+def _underserved_section(writeup: Writeup, cov: Coverage, workbook: str) -> None:
+    """The city's most underserved towns, the first TOWNS_LISTED, naming the workbook that holds them all."""
+    heading(writeup, "服务不足乡镇 Underserved towns")
+    towns = cov.underserved_towns
+    if len(towns) > TOWNS_LISTED:
+        paragraph(writeup, f"共 {len(towns):,} 个，下表列出服务范围外人口最多的 {TOWNS_LISTED} 个；全部见 {workbook}。 "
+                           f"{len(towns):,} in all: the {TOWNS_LISTED} with the most residents out of reach below, "
+                           "every one in the workbook.")
+    table(writeup, "服务不足乡镇 The most underserved towns",
+          shown(towns_in_wan(towns).head(TOWNS_LISTED), TOWN_SLIDE_COLUMNS))
+
+
+def _counties_section(writeup: Writeup, cov: Coverage, county_maps: dict[str, bytes]) -> None:
+    """A part per county: its map where there is one, its figures and its most underserved towns."""
+    heading(writeup, "分区县情况 County by county")
+    for county in cov.by_county["county"]:
+        heading(writeup, str(county), level=2)
+        if county in county_maps:
+            picture(writeup, county_maps[county], f"{county} 网点覆盖 coverage", share=0.8)
+        paragraph(writeup, "；".join(county_facts(cov, county)) + "。")
+        towns = cov.underserved_towns[cov.underserved_towns["county"] == county]
+        if len(towns):
+            table(writeup, f"{county} 服务不足乡镇 underserved towns",
+                  shown(towns_in_wan(towns).head(COUNTY_TOWNS_LISTED), TOWN_SLIDE_COLUMNS).drop(columns="county"))
+
+
+def new_writeup(template: str | Path | None = None) -> Writeup:
+    """An empty Word document: A4, Word's Chinese margins, 宋体 text and 黑体 headings, page numbers in the footer —
+    or the bank's `template` (.docx or .dotx: its page, styles, header and footer; its own text left out); its
+    file's properties netopt's."""
+    from docx import Document
+
+    if template is None:
+        document = Document()
+        _own_look(document)
+    else:
+        document = read_word_template(template)
+    section = document.sections[-1]
+    width = (section.page_width - section.left_margin - section.right_margin) / 914400
+    height = (section.page_height - section.top_margin - section.bottom_margin) / 914400
+    now = datetime.datetime.now().replace(microsecond=0)
+    properties = document.core_properties
+    properties.author = properties.last_modified_by = "netopt"
+    properties.created = properties.modified = now
+    properties.revision, properties.language = 1, "zh-CN"
+    return Writeup(document, width, height)
+
+
+def read_word_template(path: str | Path):
+    """A Word template (.docx or .dotx) as a document to write in, its own text and tables left out (its last
+    section's page, header and footer kept); a file that is none refused by its path."""
+    from docx import Document
+    from docx.opc.exceptions import PackageNotFoundError
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"cannot read the report's template: {err.strerror or err}", file=str(path)) from None
+    try:
+        document = Document(io.BytesIO(untemplated(data, TEMPLATE_TYPE, DOCUMENT_TYPE)))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError):
+        raise InputError(NOT_A_TEMPLATE, file=str(path)) from None
+    body = document.element.body
+    for child in list(body):
+        if child.tag != _tag("sectPr"):
+            body.remove(child)
+    return document
+
+
+def _own_look(document) -> None:
+    """netopt's page and fonts: A4, Word's Chinese margins, 宋体 (Times New Roman for Latin) 五号 text, 黑体
+    headings in the title colour, page numbers centred in the footer."""
+    from docx.shared import Cm, Pt, RGBColor
+
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(PAGE_CM[0]), Cm(PAGE_CM[1])
+    section.top_margin = section.bottom_margin = Cm(MARGINS_CM[0])
+    section.left_margin = section.right_margin = Cm(MARGINS_CM[1])
+    for name, face, points in (("Normal", BODY_FONT, BODY_POINTS), ("Title", HEADING_FONT, TITLE_POINTS),
+                               ("Subtitle", BODY_FONT, BODY_POINTS), ("Caption", HEADING_FONT, TABLE_POINTS),
+                               ("Heading 1", HEADING_FONT, HEADING_POINTS[0]),
+                               ("Heading 2", HEADING_FONT, HEADING_POINTS[1])):
+        style = document.styles[name]
+        style.font.name, style.font.size = LATIN_FONT, Pt(points)
+        style.element.rPr.rFonts.set(_tag("eastAsia"), face)
+        font = style.font
+        style.font.italic = False  # the default Subtitle's and Caption's: Chinese is not set in italics
+        if name.startswith(("Heading", "Title")):
+            font.color.rgb = RGBColor(*TITLE_COLOUR)
+        elif name != "Normal":
+            font.color.rgb = RGBColor(*MUTED_COLOUR)
+    footer = section.footer.paragraphs[0]
+    footer.alignment = 1  # centred
+    footer._p.append(_element("fldSimple", instr="PAGE"))
+
+
+def heading(writeup: Writeup, text: str, level: int = 1) -> None:
+    """A section's heading, numbered as Chinese reports number them: 一、 for a section, （一） for a part of it."""
+    if level == 1:
+        writeup.sections += 1
+        writeup.parts = 0
+        numbered = f"{chinese_number(writeup.sections)}、{text}"
+    else:
+        writeup.parts += 1
+        numbered = f"（{chinese_number(writeup.parts)}）{text}"
+    _styled(writeup, writeup.document.add_paragraph(), f"Heading {level}", numbered, HEADING_POINTS[level - 1],
+            bold=True)
+
+
+def chinese_number(number: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 35 → 三十五 (up to 99), as section numbers are written."""
+    tens, ones = divmod(number, 10)
+    if not 0 < number < 100:
+        return str(number)
+    said = ("" if tens <= 1 else DIGITS[tens]) + ("十" if tens else "")
+    return said + (DIGITS[ones] if ones else "")
+
+
+def paragraph(writeup: Writeup, text: str, muted: bool = False) -> None:
+    """A paragraph of text (`muted`: smaller and grey, as notes are)."""
+    from docx.shared import Pt, RGBColor
+
+    run = writeup.document.add_paragraph().add_run(text)
+    if muted:
+        run.font.size = Pt(TABLE_POINTS)
+        run.font.color.rgb = RGBColor(*MUTED_COLOUR)
+
+
+def bullets(writeup: Writeup, lines: list[str]) -> None:
+    """Lines as a bulleted list (the document's List Bullet style, else a • before each)."""
+    for line in lines:
+        if "List Bullet" in writeup.document.styles:
+            writeup.document.add_paragraph(line, style="List Bullet")
+        else:
+            writeup.document.add_paragraph(f"• {line}")
+
+
+def picture(writeup: Writeup, png: bytes, caption: str, share: float = 1.0) -> None:
+    """A PNG centred, as wide as `share` of the page's body and no taller than PICTURE_HEIGHT_SHARE of it, with
+    its numbered caption under it (图1 …)."""
+    from docx.shared import Inches
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        aspect = image.height / image.width
+    width = min(writeup.width_in * share, writeup.height_in * PICTURE_HEIGHT_SHARE / aspect)
+    writeup.document.add_picture(io.BytesIO(png), width=Inches(width))
+    writeup.document.paragraphs[-1].alignment = 1  # centred
+    writeup.figures += 1
+    _caption(writeup, f"图{writeup.figures} {caption}")
+
+
+def table(writeup: Writeup, caption: str, frame: pd.DataFrame, labels: dict[str, str] | None = None) -> None:
+    """`frame` as a table under its numbered caption (表1 …): headers in Chinese over English words (`labels`,
+    else report.HEADERS_ZH's), repeated at the top of each page it runs onto; columns as wide as their text asks
+    within the page, text left and figures right; "无 None" for no rows."""
+    from docx.shared import Inches
+
+    writeup.tables += 1
+    _caption(writeup, f"表{writeup.tables} {caption}")
+    headers = [column_label(c, "\n", {**SLIDE_LABELS, "measure": "指标", **(labels or {})}) for c in frame.columns]
+    rows = [[cell_text(c, value) for c, value in zip(frame.columns, row)] for row in frame.itertuples(index=False)]
+    if not rows:
+        paragraph(writeup, "无 None", muted=True)
+        return
+    widths = column_widths(headers, rows, TABLE_POINTS, writeup.width_in)
+    grid = writeup.document.add_table(rows=len(rows) + 1, cols=len(headers))
+    grid.autofit = False
+    grid.alignment = 1  # centred
+    _borders(grid)
+    for column, width in zip(grid.columns, widths):  # the grid's widths (LibreOffice's), the cells' (Word's)
+        column.width = Inches(width)
+    for r, (row, texts) in enumerate(zip(grid.rows, [headers, *rows])):
+        for cell, text, width in zip(row.cells, texts, widths):
+            _cell(cell, text, width, header=r == 0, right=r > 0 and is_figure(text))
+    _keep_rows(grid)
+    writeup.document.add_paragraph()
+
+
+def _cell(cell, text: str, width_in: float, header: bool, right: bool) -> None:
+    """A table cell's text at TABLE_POINTS, bold on a shaded header, figures right-aligned, `width_in` wide."""
+    from docx.shared import Inches, Pt
+
+    cell.width = Inches(width_in)
+    words = cell.paragraphs[0]
+    words.alignment = 2 if right else (1 if header else 0)  # right, centred, left
+    words.paragraph_format.space_after = Pt(0)
+    run = words.add_run(text)
+    run.font.size = Pt(TABLE_POINTS)
+    run.font.bold = header
+    if header:
+        cell._tc.get_or_add_tcPr().append(_element("shd", val="clear", color="auto",
+                                                   fill="{:02X}{:02X}{:02X}".format(*HEADER_FILL)))
+
+
+def _borders(grid) -> None:
+    """Thin lines around and between a table's cells, whatever table styles the document has."""
+    lines = _element("tblBorders")
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        lines.append(_element(side, val="single", sz="4", space="0", color="808080"))
+    grid._tbl.tblPr.append(lines)
+
+
+def _keep_rows(grid) -> None:
+    """A table's rows each kept on one page, its first repeated at the top of each page the table runs onto."""
+    for r, row in enumerate(grid.rows):
+        flags = row._tr.get_or_add_trPr()
+        flags.append(_element("cantSplit", val="true"))
+        if r == 0:
+            flags.append(_element("tblHeader", val="true"))
+
+
+def _caption(writeup: Writeup, text: str) -> None:
+    """A numbered table's or figure's caption, centred (the document's Caption style where it has one)."""
+    from docx.shared import Pt
+
+    words = writeup.document.add_paragraph()
+    _styled(writeup, words, "Caption", text, TABLE_POINTS, centred=True, bold=True)
+    words.paragraph_format.keep_with_next = True
+    words.paragraph_format.space_after = Pt(3)
+
+
+def _styled(writeup: Writeup, words, style: str, text: str, points: float, centred: bool = False,
+            bold: bool = False) -> None:
+    """`text` in a paragraph of `style` where the document has it; else (a template without it) at `points`,
+    `bold` or not."""
+    from docx.shared import Pt
+
+    run = words.add_run(text)
+    if style in writeup.document.styles:
+        words.style = writeup.document.styles[style]
+    else:
+        run.font.size, run.font.bold = Pt(points), bold
+    if centred:
+        words.alignment = 1
+
+
+def save(writeup: Writeup, path: str | Path) -> Path:
+    """The document written to `path` whole or not at all (io.write_atomic)."""
+    return write_atomic(path, lambda p: writeup.document.save(str(p)))
+
+
+def _tag(name: str) -> str:
+    from docx.oxml.ns import qn
+
+    return qn(f"w:{name}")
+
+
+def _element(name: str, **attributes: str):
+    """A WordprocessingML element w:`name` with its w: attributes."""
+    from docx.oxml import OxmlElement
+
+    element = OxmlElement(f"w:{name}")
+    for key, value in attributes.items():
+        element.set(_tag(key), value)
+    return element

@@ -1,0 +1,249 @@
+"""The analysis report 分析报告 (document.py): a diagnosis written up as a Word document — its sections, tables,
+figures and captions, in netopt's A4 look or the bank's own template."""
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.oxml.ns import qn
+from docx.shared import Cm
+from PIL import Image
+
+import netopt as no
+import netopt.document as document
+from netopt._errors import InputError
+from netopt.competition import rival_coverage
+from netopt.deck import findings
+
+
+@pytest.fixture(scope="module")
+def coverage():
+    return no.analyze_coverage(no.load_sample(), radius_km={"core": 1.2, "county": 3.5})
+
+
+def _png(width: int, height: int) -> bytes:
+    data = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(data, "PNG")
+    return data.getvalue()
+
+
+@pytest.fixture(scope="module")
+def written(coverage, tmp_path_factory):
+    """The sample's report with a city map (landscape) and every county's map (portrait) but 肥东县's."""
+    maps = {county: _png(300, 600) for county in coverage.by_county["county"] if county != "肥东县"}
+    path = tmp_path_factory.mktemp("document") / "city_summary.docx"
+    document.analysis_report(coverage, path, "农行合肥分行网点覆盖诊断", city_map=_png(800, 600), county_maps=maps)
+    return path, Document(str(path)), maps
+
+
+def _headings(shown, level: int) -> list[str]:
+    return [p.text for p in shown.paragraphs if p.style.name == f"Heading {level}"]
+
+
+def _captions(shown) -> list[str]:
+    return [p.text for p in shown.paragraphs if p.style.name == "Caption"]
+
+
+def test_the_report_says_what_the_diagnosis_found_in_numbered_sections(coverage, written):
+    path, shown, _ = written
+    assert _headings(shown, 1) == ["一、要点 Key figures", "二、城市网点覆盖 The city's coverage",
+                                   "三、分区域 Coverage by region", "四、分区县 Coverage by county",
+                                   "五、服务不足乡镇 Underserved towns", "六、分区县情况 County by county",
+                                   "七、说明 How coverage was measured"]
+    counties = coverage.by_county["county"].tolist()
+    assert _headings(shown, 2) == [f"（{document.chinese_number(k)}）{c}" for k, c in enumerate(counties, 1)]
+    assert shown.paragraphs[0].text == "农行合肥分行网点覆盖诊断" and shown.paragraphs[0].style.name == "Title"
+    assert shown.core_properties.title == "农行合肥分行网点覆盖诊断" and shown.core_properties.author == "netopt"
+    said = [p.text for p in shown.paragraphs]
+    assert [p.text for p in shown.paragraphs if p.style.name == "List Bullet"] == findings(coverage, None, {})
+    assert any(line.startswith("共 41 个") and "city_summary.xlsx" in line for line in said)  # 41 towns, 20 listed
+    assert said[-1] == coverage.attribution
+
+
+def test_tables_are_numbered_headed_in_words_with_figures_right(coverage, written):
+    _, shown, _ = written
+    towns = coverage.underserved_towns
+    with_towns = [c for c in coverage.by_county["county"] if (towns["county"] == c).any()]
+    assert [c for c in _captions(shown) if c.startswith("表")] == [
+        f"表{k} {title}" for k, title in enumerate(["要点 Key figures", "分区域 Coverage by region",
+                                                    "分区县 Coverage by county", "服务不足乡镇 The most underserved towns",
+                                                    *(f"{c} 服务不足乡镇 underserved towns" for c in with_towns)], 1)]
+    by_county = shown.tables[2]
+    assert by_county.rows[0].cells[0].text == "区县\ncounty"
+    assert by_county.rows[0].cells[2].text == "常住人口(万人)\npopulation (万)"
+    assert [row.cells[0].text for row in by_county.rows[1:]] == coverage.by_county["county"].tolist()
+    assert len(shown.tables[3].rows) == 1 + 20
+    first = by_county.rows[1]
+    assert first.cells[2].text == f"{coverage.by_county['population_wan'].iloc[0]:,.2f}"
+    assert first.cells[2].paragraphs[0].alignment == 2 and first.cells[0].paragraphs[0].alignment == 0
+    header = by_county.rows[0]._tr.trPr
+    assert header.find(qn("w:tblHeader")) is not None  # repeated on each page
+    assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in by_county.rows)
+    widths = [column.width for column in shown.tables[3].columns]
+    assert widths[-1] > 1.5 * widths[1]  # the reasons wider than the county
+    section = shown.sections[0]
+    assert sum(widths) <= section.page_width - section.left_margin - section.right_margin
+
+
+def test_maps_are_figures_within_the_page(coverage, written):
+    _, shown, maps = written
+    figures = [c for c in _captions(shown) if c.startswith("图")]
+    assert figures == ["图1 城市网点覆盖 The city's coverage",
+                       *(f"图{k} {c} 网点覆盖 coverage" for k, c in enumerate(maps, 2))]
+    section = shown.sections[0]
+    assert (section.page_width.cm, section.page_height.cm) == pytest.approx((21, 29.7), abs=0.01)
+    room = section.page_height - section.top_margin - section.bottom_margin
+    pictures = shown.inline_shapes
+    assert len(pictures) == 1 + len(maps)
+    assert pictures[0].width <= section.page_width - section.left_margin - section.right_margin
+    assert all(p.height <= document.PICTURE_HEIGHT_SHARE * room + 1 for p in pictures)
+    assert pictures[1].height == pytest.approx(2 * pictures[1].width, rel=0.01)  # the county's shape kept
+
+
+def test_the_own_look_is_a4_in_chinese_fonts_with_page_numbers(written):
+    path, shown, _ = written
+    normal = shown.styles["Normal"].element.rPr.rFonts
+    assert normal.get(qn("w:eastAsia")) == "宋体" and shown.styles["Heading 1"].element.rPr.rFonts.get(
+        qn("w:eastAsia")) == "黑体"
+    assert shown.styles["Subtitle"].font.italic is False
+    with zipfile.ZipFile(path) as parts:
+        footer = parts.read("word/footer1.xml").decode()
+    assert 'w:instr="PAGE"' in footer
+
+
+def test_new_branches_rivals_and_failed_counties_have_their_sections(coverage, tmp_path: Path):
+    sites = pd.DataFrame({"county": ["肥东县"], "rank": [1], "name": ["撮镇镇"], "adds_covered_wan": [3.2],
+                          "reaches": ["撮镇镇"], "covered_wan_today": [51.6], "covered_wan_after": [54.8]})
+    rivals = rival_coverage(coverage, coverage)
+    path = document.analysis_report(coverage, tmp_path / "r.docx", new_sites=sites, rivals=rivals,
+                                    failures={"巢湖市": "ValueError: bad"})
+    shown = Document(str(path))
+    headings = _headings(shown, 1)
+    assert headings[4:] == ["五、建议新设网点 Where new branches would cover most", "六、我行与全部银行 Ours against every bank",
+                            "七、分区县情况 County by county", "八、未完成区县 Counties whose report failed",
+                            "九、说明 How coverage was measured"]
+    assert "巢湖市: ValueError: bad" in [p.text for p in shown.paragraphs]
+    assert [cell.text for cell in shown.tables[4].rows[1].cells] == ["肥东县", "1", "撮镇镇", "3.20", "撮镇镇"]
+    ours = shown.tables[5].rows[1].cells
+    assert ours[0].text == "核心城区 core" and ours[1].text == ours[2].text  # ours beside every bank's: alike here
+    assert any("建议新设 1 个网点，新增覆盖 3.2 万人" in p.text for p in shown.paragraphs)
+
+
+@pytest.mark.parametrize("number, said", [(1, "一"), (9, "九"), (10, "十"), (12, "十二"), (20, "二十"), (35, "三十五"),
+                                          (99, "九十九"), (100, "100")])
+def test_sections_are_numbered_as_chinese_reports_number_them(number: int, said: str):
+    assert document.chinese_number(number) == said
+
+
+def _bank_template(path: Path, dotx: bool = False, styles: bool = True) -> Path:
+    """A bank's Word template: A4 landscape, a header, its own Heading 1, a sample paragraph and table; `styles`
+    False: without Heading, Caption, Title, Subtitle and List Bullet styles (as Word saves only those in use)."""
+    made = Document()
+    section = made.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21)
+    section.header.paragraphs[0].text = "中国农业银行 内部资料"
+    made.add_paragraph("模板说明：请在此处填写正文")
+    made.add_table(rows=2, cols=2)
+    if not styles:
+        for style in list(made.styles):
+            if style.name.startswith(("Heading", "Caption", "Title", "Subtitle", "List Bullet")):
+                made.styles.element.remove(style.element)
+    data = io.BytesIO()
+    made.save(data)
+    if dotx:
+        data = io.BytesIO(_as_dotx(data.getvalue()))
+    path.write_bytes(data.getvalue())
+    return path
+
+
+def _as_dotx(data: bytes) -> bytes:
+    copy = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as book, zipfile.ZipFile(copy, "w") as written:
+        for item in book.infolist():
+            content = book.read(item)
+            if item.filename == "[Content_Types].xml":
+                content = content.replace(document.DOCUMENT_TYPE, document.TEMPLATE_TYPE)
+            written.writestr(item, content)
+    return copy.getvalue()
+
+
+@pytest.mark.parametrize("dotx", [False, True])
+def test_the_report_takes_the_banks_template(coverage, tmp_path: Path, dotx: bool):
+    template = _bank_template(tmp_path / ("农行报告模板.dotx" if dotx else "农行报告模板.docx"), dotx)
+    shown = Document(str(document.analysis_report(coverage, tmp_path / "r.docx", template=template)))
+    section = shown.sections[0]
+    assert (section.page_width.cm, section.page_height.cm) == pytest.approx((29.7, 21), abs=0.01)
+    assert section.header.paragraphs[0].text == "中国农业银行 内部资料"
+    said = [p.text for p in shown.paragraphs]
+    assert "模板说明：请在此处填写正文" not in said and len(shown.tables) == 4 + coverage.underserved_towns[
+        "county"].nunique()
+    assert _headings(shown, 1)[0] == "一、要点 Key figures"
+    assert shown.styles["Normal"].element.rPr is None or shown.styles["Normal"].element.rPr.rFonts is None or (
+        shown.styles["Normal"].element.rPr.rFonts.get(qn("w:eastAsia")) != "宋体")  # the template's fonts kept
+    widths = sum(column.width for column in shown.tables[3].columns)
+    assert widths <= section.page_width - section.left_margin - section.right_margin
+
+
+def test_a_template_without_heading_styles_gets_bold_headings_and_bullets(coverage, tmp_path: Path):
+    template = _bank_template(tmp_path / "plain.docx", styles=False)
+    shown = Document(str(document.analysis_report(coverage, tmp_path / "r.docx", template=template)))
+    first = next(p for p in shown.paragraphs if p.text == "一、要点 Key figures")
+    assert first.style.name == "Normal" and first.runs[0].font.bold
+    assert [p.text for p in shown.paragraphs if p.text.startswith("• ")] == [
+        f"• {line}" for line in findings(coverage, None, {})]
+
+
+def test_a_template_that_is_no_word_file_is_refused_by_its_name(tmp_path: Path):
+    (tmp_path / "模板.docx").write_text("not a document")
+    book = tmp_path / "模板.xlsx"
+    pd.DataFrame({"a": [1]}).to_excel(book)
+    for path in (tmp_path / "模板.docx", book):
+        with pytest.raises(InputError, match="not a Word file") as raised:
+            document.read_word_template(path)
+        assert raised.value.problems[0].file == str(path)
+    with pytest.raises(InputError, match="cannot read the report's template"):
+        document.read_word_template(tmp_path / "none.docx")
+
+
+def test_a_report_that_cannot_be_written_leaves_nothing(coverage, tmp_path: Path, monkeypatch):
+    def broken(self, path):
+        Path(path).write_bytes(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr("docx.document.Document.save", broken)
+    with pytest.raises(OSError):
+        document.analysis_report(coverage, tmp_path / "r.docx")
+    assert list(tmp_path.iterdir()) == []
+
+
+SOFFICE, WRITER, PDFTOTEXT = shutil.which("soffice"), shutil.which("lowriter"), shutil.which("pdftotext")
+
+
+@pytest.mark.skipif(None in (SOFFICE, WRITER, PDFTOTEXT),
+                    reason="LibreOffice Writer and poppler are not installed (make test-slides installs them)")
+def test_an_office_suite_lays_every_word_within_the_pages_margins(written, tmp_path: Path):
+    """LibreOffice draws the report with every table and picture within the page's margins: no word of a table
+    runs past the right margin, and every table's rows are there."""
+    path, shown, _ = written
+    subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)], check=True, capture_output=True,
+                   timeout=300)
+    text = subprocess.run([PDFTOTEXT, "-bbox", str(tmp_path / "city_summary.pdf"), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    section = shown.sections[0]
+    right = (section.page_width - section.right_margin) / 12700 + 2  # in points, a little leeway
+    left = section.left_margin / 12700 - 2
+    words = re.findall(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', text)
+    assert len(words) > 500
+    assert [word for x0, x1, word in words if float(x1) > right or float(x0) < left] == []
+    drawn = re.sub(r"\s", "", " ".join(word for _, _, word in words))
+    assert all(re.sub(r"\s", "", row.cells[0].text) in drawn for table in shown.tables for row in table.rows[1:])
