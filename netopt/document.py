@@ -80,7 +80,7 @@ def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, ci
     if rivals is not None:
         heading(writeup, "我行与全部银行 Ours against every bank")
         table(writeup, "我行与全部银行 Ours against every bank", shown(rivals.by_region, RIVAL_SLIDE_COLUMNS))
-    _counties_section(writeup, cov, county_maps or {})
+    _counties_section(writeup, cov, county_maps or {}, new_sites)
     if failures:
         heading(writeup, "未完成区县 Counties whose report failed")
         bullets(writeup, [f"{county}: {why}" for county, why in failures.items()])
@@ -117,14 +117,20 @@ def _underserved_section(writeup: Writeup, cov: Coverage, workbook: str) -> None
           shown(towns_in_wan(towns).head(TOWNS_LISTED), TOWN_SLIDE_COLUMNS))
 
 
-def _counties_section(writeup: Writeup, cov: Coverage, county_maps: dict[str, bytes]) -> None:
-    """A part per county: its map where there is one, its figures and its most underserved towns."""
+def _counties_section(writeup: Writeup, cov: Coverage, county_maps: dict[str, bytes],
+                      new_sites: pd.DataFrame | None) -> None:
+    """A part per county: its map where there is one, its figures, the new branches suggested in it (`new_sites`,
+    where given) and its most underserved towns."""
     heading(writeup, "分区县情况 County by county")
     for county in cov.by_county["county"]:
         heading(writeup, str(county), level=2)
         if county in county_maps:
             picture(writeup, county_maps[county], f"{county} 网点覆盖 coverage", share=0.8)
         paragraph(writeup, "；".join(county_facts(cov, county)) + "。")
+        if new_sites is not None and (new_sites["county"] == county).any():
+            ours = new_sites[new_sites["county"] == county]
+            paragraph(writeup, f"建议新设 {len(ours)} 个网点 new branches suggested：" + "、".join(
+                f"{site.name}（+{site.adds_covered_wan:,.2f} 万人）" for site in ours.itertuples()) + "。")
         towns = cov.underserved_towns[cov.underserved_towns["county"] == county]
         if len(towns):
             table(writeup, f"{county} 服务不足乡镇 underserved towns",

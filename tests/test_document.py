@@ -135,6 +135,8 @@ def test_new_branches_rivals_and_failed_counties_have_their_sections(coverage, t
     ours = shown.tables[5].rows[1].cells
     assert ours[0].text == "核心城区 core" and ours[1].text == ours[2].text  # ours beside every bank's: alike here
     assert any("建议新设 1 个网点，新增覆盖 3.2 万人" in p.text for p in shown.paragraphs)
+    county = [p.text for p in shown.paragraphs]
+    assert county[county.index("（六）肥东县") + 2] == "建议新设 1 个网点 new branches suggested：撮镇镇（+3.20 万人）。"
 
 
 @pytest.mark.parametrize("number, said", [(1, "一"), (9, "九"), (10, "十"), (12, "十二"), (20, "二十"), (35, "三十五"),
