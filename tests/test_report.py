@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from docx import Document
 from pptx import Presentation
 from typer.testing import CliRunner
 
@@ -153,6 +154,10 @@ def test_report_suggests_new_branches_by_county(tmp_path: Path):
     assert slides[0].shapes[0].text_frame.text == "农行合肥分行网点覆盖诊断"
     listed = [slide for slide in slides if slide.shapes[0].text_frame.text.startswith("建议新设网点")]
     assert sum(len(shape.table.rows) - 1 for slide in listed for shape in slide.shapes if shape.has_table) == 18
+    written_up = Document(str(tmp_path / "city_summary.docx"))  # the Word report too: its map, every county's
+    assert written_up.paragraphs[0].text == "农行合肥分行网点覆盖诊断"
+    assert len(written_up.inline_shapes) == 1 + 9
+    assert sum("new branches suggested：" in p.text for p in written_up.paragraphs) == 9
     network = no.read_branches(tmp_path / "new_sites_branches.csv")  # the network with them opened, for compare
     assert (network["plan"] == "new 新设").sum() == 18 and (network["plan"] == "kept 保留").sum() == 101
     assert set(network.loc[network["plan"] == "new 新设", "name"]) == set(city["name 名称"])
