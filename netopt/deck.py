@@ -95,10 +95,10 @@ def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFra
                              changes[changes["scenario"] == plan])
     plans = {c: "覆盖人口(万人)" for c in towns.columns if c.startswith("covered_wan ")}
     shown = towns[[c for c in ("name", "county", "residents_wan", *plans) if c in towns]]
-    table_slides(deck, "差异乡镇 Towns where the plans differ" + _cut(len(towns), DIFFERING_TOWNS_SHOWN, "compare.xlsx"),
+    table_slides(deck, "差异乡镇 Towns where the plans differ" + cut_note(len(towns), DIFFERING_TOWNS_SHOWN, "compare.xlsx"),
                  shown.head(DIFFERING_TOWNS_SHOWN), plans)
     listed = changes[[c for c in ("scenario", "change", "name", "county") if c in changes]]
-    table_slides(deck, "方案变化 What each plan opens and closes" + _cut(len(changes), CHANGES_SHOWN, "compare.xlsx"),
+    table_slides(deck, "方案变化 What each plan opens and closes" + cut_note(len(changes), CHANGES_SHOWN, "compare.xlsx"),
                  listed.head(CHANGES_SHOWN))
     return save(deck, path)
 
@@ -181,7 +181,7 @@ def _compared_plan_slide(deck: Deck, plan: str, picture: bytes, measured: pd.Dat
     map_slide(deck, f"{plan} 方案 plan", picture, lines, 14)
 
 
-def _cut(rows: int, shown: int, workbook: str) -> str:
+def cut_note(rows: int, shown: int, workbook: str) -> str:
     """A table's title's note that it shows only its first rows, all of them in `workbook`."""
     return f" (前 {shown} / {rows:,}; 全部见 {workbook} the first {shown}, all in the workbook)" if rows > shown else ""
 
@@ -206,12 +206,12 @@ def plan_deck(path: str | Path, summary: list[tuple[str, object]], picture: byte
     if picture is not None:
         map_slide(deck, "方案地图 The plan on the map", picture, ["覆盖率 coverage, today → plan", *regions])
     changes = shown(moves.assign(action=moves["action"].map(MOVE_WORDS).fillna(moves["action"])), MOVE_SLIDE_COLUMNS)
-    table_slides(deck, "网点调整 What the plan opens, closes and moves" + _cut(len(changes), CHANGES_SHOWN, workbook),
+    table_slides(deck, "网点调整 What the plan opens, closes and moves" + cut_note(len(changes), CHANGES_SHOWN, workbook),
                  changes.head(CHANGES_SHOWN))
     table_slides(deck, "覆盖率变化 Coverage by region, today → plan", shown(coverage, COVERAGE_CHANGE_COLUMNS))
     ordered = towns_changed.reindex(towns_changed["change_wan"].abs().sort_values(ascending=False).index)
     table_slides(deck, "覆盖变化乡镇 Towns gaining or losing coverage most"
-                 + _cut(len(ordered), DIFFERING_TOWNS_SHOWN, workbook),
+                 + cut_note(len(ordered), DIFFERING_TOWNS_SHOWN, workbook),
                  shown(ordered, TOWN_CHANGE_COLUMNS).head(DIFFERING_TOWNS_SHOWN))
     for title, table in (extra or {}).items():
         table_slides(deck, title, table)
@@ -231,7 +231,7 @@ def site_evaluation_deck(path: str | Path, sites: pd.DataFrame, title: str, line
         best = [f"{row.rank}. {row.name}：新增覆盖 adds {row.adds_covered_wan:,.2f} 万人, 重叠 overlap "
                 f"{_percent(row.overlap_pct)}" for row in sites.head(5).itertuples()]
         map_slide(deck, "候选点位 The sites on the map", picture, best, 14)
-    table_slides(deck, "选址评估 The sites ranked" + _cut(len(sites), CHANGES_SHOWN, "site_evaluation.xlsx"),
+    table_slides(deck, "选址评估 The sites ranked" + cut_note(len(sites), CHANGES_SHOWN, "site_evaluation.xlsx"),
                  shown(sites, SITE_EVALUATION_COLUMNS).head(CHANGES_SHOWN), labels)
     return save(deck, path)
 
@@ -282,11 +282,15 @@ def _measures_by_plan(scenarios: pd.DataFrame) -> pd.DataFrame:
 
 def _diagnosis_cover(deck: Deck, cov: Coverage, title: str) -> None:
     """The diagnosis deck's first slide: its title, the counts measured and how coverage was measured."""
+    title_slide(deck, title, [counts_line(cov), settings_line(cov)])
+
+
+def counts_line(cov: Coverage) -> str:
+    """What the diagnosis measured, in a line: counties, towns, branches and residents."""
     people = float(cov.by_region["population"].sum())
     towns = cov.towns["town_id"].nunique() if "town_id" in cov.towns else len(cov.towns)
-    counts = (f"{len(cov.by_county):,} 个区县 counties · {towns:,} 乡镇 towns · {len(cov.branches):,} 网点 branches · "
-              f"{people / 1e4:,.1f} 万人 residents")
-    title_slide(deck, title, [counts, settings_line(cov)])
+    return (f"{len(cov.by_county):,} 个区县 counties · {towns:,} 乡镇 towns · {len(cov.branches):,} 网点 branches · "
+            f"{people / 1e4:,.1f} 万人 residents")
 
 
 def settings_line(cov: Coverage) -> str:

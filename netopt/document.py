@@ -14,8 +14,8 @@ from netopt._slides import HEADER_FILL, MUTED_COLOUR, SLIDE_LABELS, TITLE_COLOUR
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.deck import (COUNTY_SLIDE_COLUMNS, REGION_SLIDE_COLUMNS, RIVAL_SLIDE_COLUMNS, SITE_SLIDE_COLUMNS,
-                         TOWN_SLIDE_COLUMNS, county_facts, findings, key_figures, settings_line, shown,
-                         towns_in_wan)
+                         TOWN_SLIDE_COLUMNS, counts_line, county_facts, cut_note, findings, key_figures,
+                         settings_line, shown, towns_in_wan)
 from netopt.io import write_atomic
 from netopt.report import DECK_TITLE, cell_text, column_label
 
@@ -60,27 +60,22 @@ def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, ci
     writeup = new_writeup(template)
     _cover(writeup, cov, title)
     heading(writeup, "要点 Key figures")
-    figures = key_figures(cov)
-    table(writeup, "要点 Key figures", pd.DataFrame(figures, columns=["measure", "value"]), {"value": "数值"})
+    table(writeup, "要点 Key figures", pd.DataFrame(key_figures(cov), columns=["measure", "value"]), {"value": "数值"})
     bullets(writeup, findings(cov, new_sites, failures or {}))
     if city_map is not None:
         heading(writeup, "城市网点覆盖 The city's coverage")
         picture(writeup, city_map, "城市网点覆盖 The city's coverage")
-    heading(writeup, "分区域 Coverage by region")
-    table(writeup, "分区域 Coverage by region", shown(cov.by_region, REGION_SLIDE_COLUMNS))
+    _titled_table(writeup, "分区域 Coverage by region", shown(cov.by_region, REGION_SLIDE_COLUMNS))
     if cov.core_county_gap_pp == cov.core_county_gap_pp:
         paragraph(writeup, f"核心城区与县域覆盖率差 {cov.core_county_gap_pp:+.1f} 个百分点。 Core minus county "
                            "coverage, percentage points.")
-    heading(writeup, "分区县 Coverage by county")
-    table(writeup, "分区县 Coverage by county", shown(cov.by_county, COUNTY_SLIDE_COLUMNS))
+    _titled_table(writeup, "分区县 Coverage by county", shown(cov.by_county, COUNTY_SLIDE_COLUMNS))
     _underserved_section(writeup, cov, workbook)
     if new_sites is not None and len(new_sites):
-        heading(writeup, "建议新设网点 Where new branches would cover most")
-        table(writeup, "建议新设网点 Where new branches would cover most", shown(new_sites, SITE_SLIDE_COLUMNS))
+        _titled_table(writeup, "建议新设网点 Where new branches would cover most", shown(new_sites, SITE_SLIDE_COLUMNS))
     if rivals is not None:
-        heading(writeup, "我行与全部银行 Ours against every bank")
-        table(writeup, "我行与全部银行 Ours against every bank", shown(rivals.by_region, RIVAL_SLIDE_COLUMNS))
-    _counties_section(writeup, cov, county_maps or {}, new_sites)
+        _titled_table(writeup, "我行与全部银行 Ours against every bank", shown(rivals.by_region, RIVAL_SLIDE_COLUMNS))
+    _counties_section(writeup, cov, county_maps or {}, new_sites, workbook)
     if failures:
         heading(writeup, "未完成区县 Counties whose report failed")
         bullets(writeup, [f"{county}: {why}" for county, why in failures.items()])
@@ -90,16 +85,18 @@ def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, ci
     return save(writeup, path)
 
 
+def _titled_table(writeup: Writeup, title: str, frame: pd.DataFrame) -> None:
+    """A section of one table: its heading and its table, both `title`d."""
+    heading(writeup, title)
+    table(writeup, title, frame)
+
+
 def _cover(writeup: Writeup, cov: Coverage, title: str) -> None:
     """The report's title, then the date, the counts measured and how coverage was measured."""
     document = writeup.document
     document.core_properties.title = title
-    towns = cov.towns["town_id"].nunique() if "town_id" in cov.towns else len(cov.towns)
-    people = float(cov.by_region["population"].sum())
     today = datetime.date.today()
-    lines = [f"{today.year}年{today.month}月{today.day}日",
-             f"{len(cov.by_county):,} 个区县 counties · {towns:,} 乡镇 towns · {len(cov.branches):,} 网点 branches · "
-             f"{people / 1e4:,.1f} 万人 residents", settings_line(cov)]
+    lines = [f"{today.year}年{today.month}月{today.day}日", counts_line(cov), settings_line(cov)]
     _styled(writeup, document.add_paragraph(), "Title", title, TITLE_POINTS, centred=True, bold=True)
     for line in lines:
         _styled(writeup, document.add_paragraph(), "Subtitle", line, BODY_POINTS, centred=True)
@@ -118,9 +115,10 @@ def _underserved_section(writeup: Writeup, cov: Coverage, workbook: str) -> None
 
 
 def _counties_section(writeup: Writeup, cov: Coverage, county_maps: dict[str, bytes],
-                      new_sites: pd.DataFrame | None) -> None:
+                      new_sites: pd.DataFrame | None, workbook: str) -> None:
     """A part per county: its map where there is one, its figures, the new branches suggested in it (`new_sites`,
-    where given) and its most underserved towns."""
+    where given) and its most underserved towns (the first COUNTY_TOWNS_LISTED, naming the `workbook` holding
+    all)."""
     heading(writeup, "分区县情况 County by county")
     for county in cov.by_county["county"]:
         heading(writeup, str(county), level=2)
@@ -133,7 +131,7 @@ def _counties_section(writeup: Writeup, cov: Coverage, county_maps: dict[str, by
                 f"{site.name}（+{site.adds_covered_wan:,.2f} 万人）" for site in ours.itertuples()) + "。")
         towns = cov.underserved_towns[cov.underserved_towns["county"] == county]
         if len(towns):
-            table(writeup, f"{county} 服务不足乡镇 underserved towns",
+            table(writeup, f"{county} 服务不足乡镇 underserved towns" + cut_note(len(towns), COUNTY_TOWNS_LISTED, workbook),
                   shown(towns_in_wan(towns).head(COUNTY_TOWNS_LISTED), TOWN_SLIDE_COLUMNS).drop(columns="county"))
 
 

@@ -72,15 +72,18 @@ def test_tables_are_numbered_headed_in_words_with_figures_right(coverage, writte
     _, shown, _ = written
     towns = coverage.underserved_towns
     with_towns = [c for c in coverage.by_county["county"] if (towns["county"] == c).any()]
+    cut = {"肥东县": " (前 10 / 17; 全部见 city_summary.xlsx the first 10, all in the workbook)"}  # its 17 towns
     assert [c for c in _captions(shown) if c.startswith("表")] == [
         f"表{k} {title}" for k, title in enumerate(["要点 Key figures", "分区域 Coverage by region",
                                                     "分区县 Coverage by county", "服务不足乡镇 The most underserved towns",
-                                                    *(f"{c} 服务不足乡镇 underserved towns" for c in with_towns)], 1)]
+                                                    *(f"{c} 服务不足乡镇 underserved towns" + cut.get(c, "")
+                                                      for c in with_towns)], 1)]
     by_county = shown.tables[2]
     assert by_county.rows[0].cells[0].text == "区县\ncounty"
     assert by_county.rows[0].cells[2].text == "常住人口(万人)\npopulation (万)"
     assert [row.cells[0].text for row in by_county.rows[1:]] == coverage.by_county["county"].tolist()
     assert len(shown.tables[3].rows) == 1 + 20
+    assert len(shown.tables[4 + with_towns.index("肥东县")].rows) == 1 + 10
     first = by_county.rows[1]
     assert first.cells[2].text == f"{coverage.by_county['population_wan'].iloc[0]:,.2f}"
     assert first.cells[2].paragraphs[0].alignment == 2 and first.cells[0].paragraphs[0].alignment == 0
