@@ -95,7 +95,8 @@ def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFra
                              changes[changes["scenario"] == plan])
     plans = {c: "覆盖人口(万人)" for c in towns.columns if c.startswith("covered_wan ")}
     shown = towns[[c for c in ("name", "county", "residents_wan", *plans) if c in towns]]
-    table_slides(deck, "差异乡镇 Towns where the plans differ" + cut_note(len(towns), DIFFERING_TOWNS_SHOWN, "compare.xlsx"),
+    table_slides(deck, "差异乡镇 Towns where the plans differ"
+                 + cut_note(len(towns), DIFFERING_TOWNS_SHOWN, "compare.xlsx"),
                  shown.head(DIFFERING_TOWNS_SHOWN), plans)
     listed = changes[[c for c in ("scenario", "change", "name", "county") if c in changes]]
     table_slides(deck, "方案变化 What each plan opens and closes" + cut_note(len(changes), CHANGES_SHOWN, "compare.xlsx"),
