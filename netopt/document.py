@@ -31,6 +31,12 @@ DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml
 NOT_A_TEMPLATE = ("not a Word file netopt reads: give a .docx or .dotx template (an old .doc, or a WPS .wpt, saved "
                   "as .docx; a PowerPoint template is for the slides: --template)")
 DIGITS = "零一二三四五六七八九"
+# the elements a table's and a paragraph's properties hold after their borders and grid, in the order Word requires
+TABLE_AFTER_BORDERS = ("w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription",
+                       "w:tblPrChange")
+PARAGRAPH_AFTER_GRID = ("w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+                        "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
+                        "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 
 
 @dataclass
@@ -207,7 +213,8 @@ def _own_look(document) -> None:
 
 
 def heading(writeup: Writeup, text: str, level: int = 1) -> None:
-    """A section's heading, numbered as Chinese reports number them: 一、 for a section, （一） for a part of it."""
+    """A section's heading, numbered as Chinese reports number them: 一、 for a section, （一） for a part of it —
+    unless the document's heading style numbers itself (a template's, by Word's list numbering)."""
     if level == 1:
         writeup.sections += 1
         writeup.parts = 0
@@ -215,8 +222,19 @@ def heading(writeup: Writeup, text: str, level: int = 1) -> None:
     else:
         writeup.parts += 1
         numbered = f"（{chinese_number(writeup.parts)}）{text}"
-    _styled(writeup, writeup.document.add_paragraph(), f"Heading {level}", numbered, HEADING_POINTS[level - 1],
-            bold=True)
+    style = f"Heading {level}"
+    _styled(writeup, writeup.document.add_paragraph(), style,
+            text if _numbers_itself(writeup.document, style) else numbered, HEADING_POINTS[level - 1], bold=True)
+
+
+def _numbers_itself(document, name: str) -> bool:
+    """Whether the document's paragraph style `name`, or a style it is based on, carries list numbering."""
+    style = document.styles[name] if name in document.styles else None
+    while style is not None:
+        if style.element.pPr is not None and style.element.pPr.numPr is not None:
+            return True
+        style = style.base_style
+    return False
 
 
 def chinese_number(number: int) -> str:
@@ -257,7 +275,7 @@ def picture(writeup: Writeup, png: bytes, caption: str, share: float = 1.0) -> N
         aspect = image.height / image.width
     width = min(writeup.width_in * share, writeup.height_in * PICTURE_HEIGHT_SHARE / aspect)
     writeup.document.add_picture(io.BytesIO(png), width=Inches(width))
-    writeup.document.paragraphs[-1].alignment = 1  # centred
+    _plain(writeup.document.paragraphs[-1], 1)  # centred, on single lines: a fixed line height would clip it
     writeup.figures += 1
     _caption(writeup, f"图{writeup.figures} {caption}")
 
@@ -295,8 +313,7 @@ def _cell(cell, text: str, width_in: float, header: bool, right: bool) -> None:
 
     cell.width = Inches(width_in)
     words = cell.paragraphs[0]
-    words.alignment = 2 if right else (1 if header else 0)  # right, centred, left
-    words.paragraph_format.space_after = Pt(0)
+    _plain(words, 2 if right else (1 if header else 0))  # right, centred, left
     run = words.add_run(text)
     run.font.size = Pt(TABLE_POINTS)
     run.font.bold = header
@@ -310,7 +327,22 @@ def _borders(grid) -> None:
     lines = _element("tblBorders")
     for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
         lines.append(_element(side, val="single", sz="4", space="0", color="808080"))
-    grid._tbl.tblPr.append(lines)
+    grid._tbl.tblPr.insert_element_before(lines, *TABLE_AFTER_BORDERS)
+
+
+def _plain(words, alignment: int) -> None:
+    """A paragraph (a table cell's, a picture's, a caption's) apart from the body text's look: single-spaced, not
+    indented, no space around it, off the page's character grid — as a 公文 template's body (fixed 28.95 pt lines,
+    28 characters a line, the first indented two) would clip a picture and spread a cell's characters apart —,
+    `alignment` 0 left, 1 centred, 2 right."""
+    from docx.shared import Pt
+
+    layout = words.paragraph_format
+    layout.first_line_indent = layout.left_indent = layout.right_indent = Pt(0)
+    layout.space_before = layout.space_after = Pt(0)
+    layout.line_spacing = 1.0
+    words.alignment = alignment
+    words._p.get_or_add_pPr().insert_element_before(_element("snapToGrid", val="0"), *PARAGRAPH_AFTER_GRID)
 
 
 def _keep_rows(grid) -> None:
@@ -327,9 +359,10 @@ def _caption(writeup: Writeup, text: str) -> None:
     from docx.shared import Pt
 
     words = writeup.document.add_paragraph()
-    _styled(writeup, words, "Caption", text, TABLE_POINTS, centred=True, bold=True)
+    _styled(writeup, words, "Caption", text, TABLE_POINTS, bold=True)
+    _plain(words, 1)
     words.paragraph_format.keep_with_next = True
-    words.paragraph_format.space_after = Pt(3)
+    words.paragraph_format.space_before = words.paragraph_format.space_after = Pt(3)
 
 
 def _styled(writeup: Writeup, words, style: str, text: str, points: float, centred: bool = False,

@@ -14,7 +14,7 @@ import pytest
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
-from docx.shared import Cm
+from docx.shared import Cm, Pt
 from PIL import Image
 
 import netopt as no
@@ -205,6 +205,64 @@ def test_a_template_without_heading_styles_gets_bold_headings_and_bullets(covera
     assert first.style.name == "Normal" and first.runs[0].font.bold
     assert [p.text for p in shown.paragraphs if p.text.startswith("• ")] == [
         f"• {line}" for line in findings(coverage, None, {})]
+
+
+def test_a_template_numbering_its_headings_gets_no_second_number(coverage, tmp_path: Path):
+    """A template whose Heading 2 numbers itself (Word's list numbering, （一） as a 公文 template's does) gets the
+    county parts' names alone; its unnumbered Heading 1 still gets 一、二、…"""
+    made = Document()
+    numbering = made.styles["Heading 2"].element.get_or_add_pPr().get_or_add_numPr()
+    numbering.get_or_add_numId().val, numbering.get_or_add_ilvl().val = 1, 0
+    made.save(str(tmp_path / "numbered.docx"))
+    shown = Document(str(document.analysis_report(coverage, tmp_path / "r.docx", template=tmp_path / "numbered.docx")))
+    assert _headings(shown, 2) == coverage.by_county["county"].tolist()
+    assert _headings(shown, 1)[0] == "一、要点 Key figures"
+
+
+def test_cells_pictures_and_captions_stand_apart_from_a_gongwen_body(coverage, tmp_path: Path):
+    """A 公文 template's body — fixed 28.95 pt lines, the first line indented two characters, on the page's
+    character grid — is not laid on table cells, pictures and captions: they are single-spaced, not indented and
+    off the grid (a fixed line would clip a picture in Word)."""
+    made = Document()
+    body = made.styles["Normal"].paragraph_format
+    body.line_spacing, body.first_line_indent = Pt(28.95), Pt(32)
+    made.save(str(tmp_path / "gongwen.docx"))
+    shown = Document(str(document.analysis_report(coverage, tmp_path / "r.docx", city_map=_png(400, 300),
+                                                  template=tmp_path / "gongwen.docx")))
+    apart = [paragraph for table in shown.tables for row in table.rows for cell in row.cells
+             for paragraph in cell.paragraphs]
+    apart += [p for p in shown.paragraphs if p.style.name == "Caption" or p._p.xpath(".//pic:pic")]
+    assert len(apart) > 100 and any(p._p.xpath(".//pic:pic") for p in apart)
+    for paragraph in apart:
+        layout = paragraph.paragraph_format
+        assert layout.line_spacing == 1.0 and layout.first_line_indent == 0
+        assert paragraph._p.pPr.find(qn("w:snapToGrid")).get(qn("w:val")) == "0"
+
+
+# the properties of a paragraph and of a table, in the order WordprocessingML's schema sets them (Word refuses a
+# document whose elements are out of order as unreadable)
+PARAGRAPH_ORDER = ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+                   "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
+                   "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd",
+                   "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc",
+                   "textDirection", "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr",
+                   "sectPr", "pPrChange"]
+TABLE_ORDER = ["tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize", "tblW",
+               "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook",
+               "tblCaption", "tblDescription", "tblPrChange"]
+CELL_ORDER = ["cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap", "tcMar",
+              "textDirection", "tcFitText", "vAlign", "hideMark"]
+
+
+def test_every_property_is_where_words_schema_puts_it(written):
+    _, shown, _ = written
+    body = shown.element.body
+    for kind, order in (("pPr", PARAGRAPH_ORDER), ("tblPr", TABLE_ORDER), ("tcPr", CELL_ORDER)):
+        found = body.xpath(f".//w:{kind}")
+        assert found, kind
+        for properties in found:
+            tags = [child.tag.split("}")[1] for child in properties]
+            assert [order.index(tag) for tag in tags] == sorted(order.index(tag) for tag in tags), (kind, tags)
 
 
 def test_a_template_that_is_no_word_file_is_refused_by_its_name(tmp_path: Path):
