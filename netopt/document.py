@@ -277,7 +277,7 @@ def picture(writeup: Writeup, png: bytes, caption: str, share: float = 1.0) -> N
     writeup.document.add_picture(io.BytesIO(png), width=Inches(width))
     _plain(writeup.document.paragraphs[-1], 1)  # centred, on single lines: a fixed line height would clip it
     writeup.figures += 1
-    _caption(writeup, f"图{writeup.figures} {caption}")
+    _caption(writeup, "图", writeup.figures, caption)
 
 
 def table(writeup: Writeup, caption: str, frame: pd.DataFrame, labels: dict[str, str] | None = None) -> None:
@@ -287,7 +287,7 @@ def table(writeup: Writeup, caption: str, frame: pd.DataFrame, labels: dict[str,
     from docx.shared import Inches
 
     writeup.tables += 1
-    _caption(writeup, f"表{writeup.tables} {caption}")
+    _caption(writeup, "表", writeup.tables, caption)
     headers = [column_label(c, "\n", {**SLIDE_LABELS, "measure": "指标", **(labels or {})}) for c in frame.columns]
     rows = [[cell_text(c, value) for c, value in zip(frame.columns, row)] for row in frame.itertuples(index=False)]
     if not rows:
@@ -354,12 +354,23 @@ def _keep_rows(grid) -> None:
             flags.append(_element("tblHeader", val="true"))
 
 
-def _caption(writeup: Writeup, text: str) -> None:
-    """A numbered table's or figure's caption, centred (the document's Caption style where it has one)."""
+def _caption(writeup: Writeup, label: str, number: int, text: str) -> None:
+    """A table's or figure's caption, centred (the document's Caption style where it has one): its `label` (表,
+    图) and `number` — a SEQ field, as Word's own captions are, so that Word renumbers them (F9) when the analyst
+    adds or takes out a table — then its `text`."""
+    import copy
+
     from docx.shared import Pt
 
     words = writeup.document.add_paragraph()
-    _styled(writeup, words, "Caption", text, TABLE_POINTS, bold=True)
+    _styled(writeup, words, "Caption", label, TABLE_POINTS, bold=True)
+    field = _element("fldSimple", instr=f" SEQ {label} \\* ARABIC ")
+    field.append(words.add_run(str(number))._r)  # the number Word shows until it updates the field
+    words._p.append(field)
+    words.add_run(f" {text}")
+    look = words.runs[0]._r.rPr  # the label's, where the document has no Caption style
+    for run in [*field, *words._p.r_lst[1:]] if look is not None else []:
+        run.insert(0, copy.deepcopy(look))
     _plain(words, 1)
     words.paragraph_format.keep_with_next = True
     words.paragraph_format.space_before = words.paragraph_format.space_after = Pt(3)

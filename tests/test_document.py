@@ -2,6 +2,7 @@
 figures and captions, in netopt's A4 look or the bank's own template."""
 from __future__ import annotations
 
+import html
 import io
 import re
 import shutil
@@ -49,7 +50,8 @@ def _headings(shown, level: int) -> list[str]:
 
 
 def _captions(shown) -> list[str]:
-    return [p.text for p in shown.paragraphs if p.style.name == "Caption"]
+    """The captions' texts, their numbers (SEQ fields) with them."""
+    return ["".join(p._p.xpath(".//w:t/text()")) for p in shown.paragraphs if p.style.name == "Caption"]
 
 
 def test_the_report_says_what_the_diagnosis_found_in_numbered_sections(coverage, written):
@@ -78,6 +80,8 @@ def test_tables_are_numbered_headed_in_words_with_figures_right(coverage, writte
                                                     "分区县 Coverage by county", "服务不足乡镇 The most underserved towns",
                                                     *(f"{c} 服务不足乡镇 underserved towns" + cut.get(c, "")
                                                       for c in with_towns)], 1)]
+    numbers = [p._p.xpath("./w:fldSimple/@w:instr") for p in shown.paragraphs if p.style.name == "Caption"]
+    assert numbers[:2] == [[" SEQ 表 \\* ARABIC "], [" SEQ 图 \\* ARABIC "]]  # fields Word renumbers
     by_county = shown.tables[2]
     assert by_county.rows[0].cells[0].text == "区县\ncounty"
     assert by_county.rows[0].cells[2].text == "常住人口(万人)\npopulation (万)"
@@ -203,6 +207,8 @@ def test_a_template_without_heading_styles_gets_bold_headings_and_bullets(covera
     shown = Document(str(document.analysis_report(coverage, tmp_path / "r.docx", template=template)))
     first = next(p for p in shown.paragraphs if p.text == "一、要点 Key figures")
     assert first.style.name == "Normal" and first.runs[0].font.bold
+    caption = next(p for p in shown.paragraphs if p.text.startswith("表"))
+    assert [run.get(qn("w:val"), "on") for run in caption._p.xpath(".//w:r/w:rPr/w:b")] == ["on"] * 3  # bold, all
     assert [p.text for p in shown.paragraphs if p.text.startswith("• ")] == [
         f"• {line}" for line in findings(coverage, None, {})]
 
@@ -308,5 +314,6 @@ def test_an_office_suite_lays_every_word_within_the_pages_margins(written, tmp_p
     words = re.findall(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', text)
     assert len(words) > 500
     assert [word for x0, x1, word in words if float(x1) > right or float(x0) < left] == []
-    drawn = re.sub(r"\s", "", " ".join(word for _, _, word in words))
+    drawn = re.sub(r"\s", "", html.unescape(" ".join(word for _, _, word in words)))
     assert all(re.sub(r"\s", "", row.cells[0].text) in drawn for table in shown.tables for row in table.rows[1:])
+    assert all(re.sub(r"\s", "", caption) in drawn for caption in _captions(shown))  # numbered as written
