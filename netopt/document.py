@@ -31,12 +31,13 @@ DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml
 NOT_A_TEMPLATE = ("not a Word file netopt reads: give a .docx or .dotx template (an old .doc, or a WPS .wpt, saved "
                   "as .docx; a PowerPoint template is for the slides: --template)")
 DIGITS = "零一二三四五六七八九"
-# the elements a table's and a paragraph's properties hold after their borders and grid, in the order Word requires
+# the elements a table's properties hold after its borders, and a paragraph's from its grid on, in the order Word
+# requires
 TABLE_AFTER_BORDERS = ("w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription",
                        "w:tblPrChange")
-PARAGRAPH_AFTER_GRID = ("w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
-                        "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
-                        "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+PARAGRAPH_ORDER = ("w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap",
+                   "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
+                   "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 
 
 @dataclass
@@ -223,8 +224,12 @@ def heading(writeup: Writeup, text: str, level: int = 1) -> None:
         writeup.parts += 1
         numbered = f"（{chinese_number(writeup.parts)}）{text}"
     style = f"Heading {level}"
-    _styled(writeup, writeup.document.add_paragraph(), style,
-            text if _numbers_itself(writeup.document, style) else numbered, HEADING_POINTS[level - 1], bold=True)
+    words = writeup.document.add_paragraph()
+    _styled(writeup, words, style, text if _numbers_itself(writeup.document, style) else numbered,
+            HEADING_POINTS[level - 1], bold=True)
+    if style not in writeup.document.styles:  # still a heading in Word's navigation pane and contents
+        words._p.get_or_add_pPr().append(_element("outlineLvl", val=str(level - 1)))  # the last it holds
+        words.paragraph_format.keep_with_next = True
 
 
 def _numbers_itself(document, name: str) -> bool:
@@ -342,7 +347,7 @@ def _plain(words, alignment: int) -> None:
     layout.space_before = layout.space_after = Pt(0)
     layout.line_spacing = 1.0
     words.alignment = alignment
-    words._p.get_or_add_pPr().insert_element_before(_element("snapToGrid", val="0"), *PARAGRAPH_AFTER_GRID)
+    words._p.get_or_add_pPr().insert_element_before(_element("snapToGrid", val="0"), *PARAGRAPH_ORDER[1:])
 
 
 def _keep_rows(grid) -> None:

@@ -207,6 +207,9 @@ def test_a_template_without_heading_styles_gets_bold_headings_and_bullets(covera
     shown = Document(str(document.analysis_report(coverage, tmp_path / "r.docx", template=template)))
     first = next(p for p in shown.paragraphs if p.text == "一、要点 Key figures")
     assert first.style.name == "Normal" and first.runs[0].font.bold
+    assert first._p.pPr.find(qn("w:outlineLvl")).get(qn("w:val")) == "0"  # in Word's navigation pane
+    county = next(p for p in shown.paragraphs if p.text.endswith("瑶海区"))
+    assert county._p.pPr.find(qn("w:outlineLvl")).get(qn("w:val")) == "1"
     caption = next(p for p in shown.paragraphs if p.text.startswith("表"))
     assert [run.get(qn("w:val"), "on") for run in caption._p.xpath(".//w:r/w:rPr/w:b")] == ["on"] * 3  # bold, all
     assert [p.text for p in shown.paragraphs if p.text.startswith("• ")] == [
@@ -260,8 +263,12 @@ CELL_ORDER = ["cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "s
               "textDirection", "tcFitText", "vAlign", "hideMark"]
 
 
-def test_every_property_is_where_words_schema_puts_it(written):
-    _, shown, _ = written
+@pytest.mark.parametrize("own", [True, False])
+def test_every_property_is_where_words_schema_puts_it(coverage, written, tmp_path: Path, own: bool):
+    """In netopt's look, and in a template without heading styles (its headings given an outline level)."""
+    plain = None if own else _bank_template(tmp_path / "plain.docx", styles=False)
+    shown = written[1] if own else Document(str(document.analysis_report(coverage, tmp_path / "r.docx",
+                                                                         template=plain)))
     body = shown.element.body
     for kind, order in (("pPr", PARAGRAPH_ORDER), ("tblPr", TABLE_ORDER), ("tcPr", CELL_ORDER)):
         found = body.xpath(f".//w:{kind}")
