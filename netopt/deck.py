@@ -1,6 +1,7 @@
 """Meeting slides 汇报材料: a diagnosis, a plan, a curve, plans compared, a type plan or sites as a PowerPoint deck."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,12 @@ MOVE_SLIDE_COLUMNS = ["action", "from_name", "from_county", "to_name", "to_count
 MOVE_WORDS = {"open": "新设 open", "close": "撤并 close", "move": "迁址 move"}
 STATUS_WORDS = {"optimal": "最优 optimal", "feasible": "可行，未证明最优 feasible, not proven optimal"}
 UNSHOWN_ITEMS = ("command", "seconds")  # a plan's summary items the workbook keeps and the slides leave out
+SUMMARY_LABELS = {"item": "项目", "value": "数值"}
+PLAN_SUMMARY_TITLE, PLAN_MAP_TITLE = "方案概要 The plan", "方案地图 The plan on the map"
+PLAN_CHANGES_TITLE = "网点调整 What the plan opens, closes and moves"
+PLAN_COVERAGE_TITLE = "覆盖率变化 Coverage by region, today → plan"
+PLAN_TOWNS_TITLE = "覆盖变化乡镇 Towns gaining or losing coverage most"
+ROLLOUT_MAP_TITLE = "网点类型与试点 Types, pilots and hubs on the map"
 COVERAGE_CHANGE_COLUMNS = ["region_type", "coverage_rate_pct_before", "coverage_rate_pct_after", "branches_before",
                            "branches_after", "residents_per_branch_wan_before", "residents_per_branch_wan_after"]
 TOWN_CHANGE_COLUMNS = ["name", "county", "residents_wan", "covered_wan_before", "covered_wan_after", "change_wan"]
@@ -112,29 +119,43 @@ def rollout_deck(path: str | Path, sheets: dict[str, pd.DataFrame], picture: byt
     slides for the meeting (.pptx): the type mix before and after, the plan on its map (`picture`, a PNG), the
     types by county, the pilots and why, the rollout batches and the training hubs; `lines` under the title. In
     the bank's `template` where given."""
-    from netopt.models.types import TYPE_ZH
-
     deck = new_deck(template)
     title_slide(deck, title, lines or [])
+    (mix_title, mix), *tables = rollout_tables(sheets).items()
+    table_slides(deck, mix_title, mix)
+    if picture is not None:
+        map_slide(deck, ROLLOUT_MAP_TITLE, picture, rollout_lines(sheets))
+    for table_title, table in tables:
+        table_slides(deck, table_title, table)
+    return save(deck, path)
+
+
+def rollout_tables(sheets: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """A type plan's tables by title, as its slides and written report show them: the type mix before and after,
+    the types by county, the pilots and why, the rollout batches and the training hubs (where there are any)."""
+    from netopt.models.types import TYPE_ZH
+
     mix = sheets["mix"]
     shares = {c: (100 * mix[c]).map("{:.0f}%".format) for c in ("before_share", "after_share")}
     named = [f"{({**TYPE_ZH, 'unknown': '未知'}).get(t, '')} {t}".strip() for t in mix["type"]]
-    table_slides(deck, "类型结构 Type mix", mix.assign(type=named, **shares))
-    types = sheets["types"]
-    if picture is not None:
-        counts = types["type"].value_counts()
-        map_slide(deck, "网点类型与试点 Types, pilots and hubs on the map", picture,
-                  [f"{zh} {kind}: {counts.get(kind, 0):,}" for kind, zh in TYPE_ZH.items()]
-                  + ["", f"试点 pilots: {len(sheets['pilots']):,}",
-                     f"培训中心 hubs: {sheets['hubs']['hub_id'].nunique():,}"])
-    table_slides(deck, "分区县类型 Types by county", type_counts_by(types, "county"))
     pilots = sheets["pilots"]
-    table_slides(deck, "试点网点 Pilot branches",
-                 shown(pilots.assign(pilot_region=pilots["pilot_region"].map(region_words)), PILOT_SLIDE_COLUMNS))
-    table_slides(deck, "推广批次 Rollout batches", _batches_table(sheets["batches"]))
+    tables = {"类型结构 Type mix": mix.assign(type=named, **shares),
+              "分区县类型 Types by county": type_counts_by(sheets["types"], "county"),
+              "试点网点 Pilot branches": shown(pilots.assign(pilot_region=pilots["pilot_region"].map(region_words)),
+                                           PILOT_SLIDE_COLUMNS),
+              "推广批次 Rollout batches": _batches_table(sheets["batches"])}
     if len(sheets["hubs"]):
-        table_slides(deck, "培训中心 Training hubs", _hubs_table(sheets["hubs"]))
-    return save(deck, path)
+        tables["培训中心 Training hubs"] = _hubs_table(sheets["hubs"])
+    return tables
+
+
+def rollout_lines(sheets: dict[str, pd.DataFrame]) -> list[str]:
+    """A type plan in lines, for beside its map: the branches of each type, the pilots and the training hubs."""
+    from netopt.models.types import TYPE_ZH
+
+    counts = sheets["types"]["type"].value_counts()
+    return ([f"{zh} {kind}: {counts.get(kind, 0):,}" for kind, zh in TYPE_ZH.items()]
+            + ["", f"试点 pilots: {len(sheets['pilots']):,}", f"培训中心 hubs: {sheets['hubs']['hub_id'].nunique():,}"])
 
 
 def type_counts_by(branches: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -196,27 +217,47 @@ def plan_deck(path: str | Path, summary: list[tuple[str, object]], picture: byte
     coverage by region, the towns gaining or losing coverage most (`towns_changed`) and the `extra` tables by
     title; a long table shows its first rows, the title naming the `workbook` holding all. In the bank's
     `template` where given."""
-    said = [(str(item), STATUS_WORDS.get(value, value) if str(item).startswith("status") else value)
-            for item, value in summary if not str(item).startswith(UNSHOWN_ITEMS)]
+    parts = plan_parts(summary, moves, coverage, towns_changed)
     deck = new_deck(template)
-    title_slide(deck, str(said[0][1]) if said else "方案 Plan", [])
-    table_slides(deck, "方案概要 The plan", pd.DataFrame(said[1:], columns=["item", "value"]),
-                 {"item": "项目", "value": "数值"}, figures_from=2)
-    regions = [f"{region_words(row.region_type)}: {_percent(row.coverage_rate_pct_before)} → "
-               f"{_percent(row.coverage_rate_pct_after)}" for row in coverage.itertuples()]
+    title_slide(deck, parts.title, [])
+    table_slides(deck, PLAN_SUMMARY_TITLE, parts.summary, SUMMARY_LABELS, figures_from=2)
     if picture is not None:
-        map_slide(deck, "方案地图 The plan on the map", picture, ["覆盖率 coverage, today → plan", *regions])
-    changes = shown(moves.assign(action=moves["action"].map(MOVE_WORDS).fillna(moves["action"])), MOVE_SLIDE_COLUMNS)
-    table_slides(deck, "网点调整 What the plan opens, closes and moves" + cut_note(len(changes), CHANGES_SHOWN, workbook),
-                 changes.head(CHANGES_SHOWN))
-    table_slides(deck, "覆盖率变化 Coverage by region, today → plan", shown(coverage, COVERAGE_CHANGE_COLUMNS))
-    ordered = towns_changed.reindex(towns_changed["change_wan"].abs().sort_values(ascending=False).index)
-    table_slides(deck, "覆盖变化乡镇 Towns gaining or losing coverage most"
-                 + cut_note(len(ordered), DIFFERING_TOWNS_SHOWN, workbook),
-                 shown(ordered, TOWN_CHANGE_COLUMNS).head(DIFFERING_TOWNS_SHOWN))
+        map_slide(deck, PLAN_MAP_TITLE, picture, ["覆盖率 coverage, today → plan", *parts.regions])
+    table_slides(deck, PLAN_CHANGES_TITLE + cut_note(len(parts.changes), CHANGES_SHOWN, workbook),
+                 parts.changes.head(CHANGES_SHOWN))
+    table_slides(deck, PLAN_COVERAGE_TITLE, parts.coverage)
+    table_slides(deck, PLAN_TOWNS_TITLE + cut_note(len(parts.towns), DIFFERING_TOWNS_SHOWN, workbook),
+                 parts.towns.head(DIFFERING_TOWNS_SHOWN))
     for title, table in (extra or {}).items():
         table_slides(deck, title, table)
     return save(deck, path)
+
+
+@dataclass
+class PlanParts:
+    """What a location plan's slides and written report say: its title, its summary (item, value), coverage
+    today → plan by region (a line each, and as a table), what it opens, closes and moves, and the towns whose
+    coverage changes, the most changed first."""
+    title: str
+    summary: pd.DataFrame
+    regions: list[str]
+    coverage: pd.DataFrame
+    changes: pd.DataFrame
+    towns: pd.DataFrame
+
+
+def plan_parts(summary: list[tuple[str, object]], moves: pd.DataFrame, coverage: pd.DataFrame,
+               towns_changed: pd.DataFrame) -> PlanParts:
+    """A location plan's parts (plan_deck's arguments): its summary without the items only the workbook keeps,
+    statuses in words; the first item its title."""
+    said = [(str(item), STATUS_WORDS.get(value, value) if str(item).startswith("status") else value)
+            for item, value in summary if not str(item).startswith(UNSHOWN_ITEMS)]
+    regions = [f"{region_words(row.region_type)}: {_percent(row.coverage_rate_pct_before)} → "
+               f"{_percent(row.coverage_rate_pct_after)}" for row in coverage.itertuples()]
+    changes = shown(moves.assign(action=moves["action"].map(MOVE_WORDS).fillna(moves["action"])), MOVE_SLIDE_COLUMNS)
+    ordered = towns_changed.reindex(towns_changed["change_wan"].abs().sort_values(ascending=False).index)
+    return PlanParts(str(said[0][1]) if said else "方案 Plan", pd.DataFrame(said[1:], columns=["item", "value"]),
+                     regions, shown(coverage, COVERAGE_CHANGE_COLUMNS), changes, shown(ordered, TOWN_CHANGE_COLUMNS))
 
 
 def site_evaluation_deck(path: str | Path, sites: pd.DataFrame, title: str, lines: list[str],
