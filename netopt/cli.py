@@ -436,9 +436,16 @@ TEMPLATE_OPTION = typer.Option(None, callback=_template_check, help="The bank's 
                                "slides (.pptx or .potx, e.g. 农行汇报模板.pptx): its slide size, layouts, fonts, colours "
                                "and logo, its own slides left out (default: netopt's plain 16:9).")
 WORD_TEMPLATE_OPTION = typer.Option(None, callback=_word_template_check, help="The bank's Word template for the "
-                                    "analysis report city_summary.docx 分析报告 (.docx or .dotx, e.g. 农行报告模板.docx): "
-                                    "its page, styles, header and footer, its own text left out (default: A4, 宋体 "
-                                    "and 黑体).")
+                                    "written report (.docx or .dotx, e.g. 农行报告模板.docx) — report's analysis "
+                                    "report 分析报告, a plan's 方案: its page, styles, header and footer, its own text "
+                                    "left out (default: A4, 宋体 and 黑体).")
+
+
+class Templates(NamedTuple):
+    """The bank's templates a command's slides and written report take (--template, --word-template); None:
+    netopt's own."""
+    slides: Optional[Path] = None
+    word: Optional[Path] = None
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -1035,6 +1042,7 @@ def optimize(
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
+    word_template: Optional[Path] = WORD_TEMPLATE_OPTION,
     max_new: Optional[int] = typer.Option(None, min=0, help="Open at most this many new branches."),
     budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more,
                                                help="Budget for new branches, 万元 (with --open-cost-wan; "
@@ -1093,6 +1101,7 @@ def optimize(
     integer program."""
     def run() -> None:
         from netopt.deck import plan_deck
+        from netopt.document import plan_report
         from netopt.planning import candidate_sites, existing_positions, relocation_moves
 
         if model not in MODELS:
@@ -1195,9 +1204,11 @@ def optimize(
         _plan_maps(ds, _phase_noted(noted, phases) if phase else noted, result.selected, moves, plan_coverage,
                    f"{MODEL_TITLES[model]} 方案 plan — {source}", bank, out / f"{model}_map",
                    _town_shares(result, today, cells) if model == "share" else None, town_changes=changed)
-        slides = plan_deck(out / f"{model}_plan.pptx", summary, (out / f"{model}_map.png").read_bytes(), moves,
-                           compared, changed, workbook=f"{model}_plan.xlsx", template=template)
-        console.print(f"Wrote {slides}: the slides for the meeting 汇报材料")
+        shown = (summary, (out / f"{model}_map.png").read_bytes(), moves, compared, changed)
+        slides = plan_deck(out / f"{model}_plan.pptx", *shown, workbook=f"{model}_plan.xlsx", template=template)
+        written_up = plan_report(out / f"{model}_plan.docx", *shown, workbook=f"{model}_plan.xlsx",
+                                 template=word_template)
+        console.print(f"Wrote {slides}: the slides for the meeting 汇报材料, and {written_up}: the plan's report 方案")
         decided = _with_worth(sites, result, worth, closing)
         if phase:  # each new branch's phase 期次, to draw the build-out 分期建设 phase by phase
             decided = decided.assign(phase=decided["site_id"].map(_phase_of(phases)).astype("Int64"))
@@ -2833,6 +2844,7 @@ def plan(
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
+    word_template: Optional[Path] = WORD_TEMPLATE_OPTION,
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
                                                help="Stop after this many seconds with the best plan and its gap."),
     p: Optional[int] = typer.Option(None, min=1, help=JOINT_HELP),
@@ -2876,13 +2888,14 @@ def plan(
                                                                       keep_open, figures, time_limit, own,
                                                                       coords, close, keep_covered,
                                                                       with_weights(_weights(weight)), max_new),
-                        template)
+                        Templates(template, word_template))
             return
         _type_rollout(_bank_only(ds, bank), source, out, {"mix": mix, "budget_wan": budget_wan,
                                                           "comprehensive_per_county": comprehensive_per_county,
                                                           "weights": with_weights(_weights(weight))},
                       time_limit, (pilots_per_region, tuple(batch),
-                                   _hub_options(hub_capacity, hub_max_minutes, ctx.params, network)), coords, template)
+                                   _hub_options(hub_capacity, hub_max_minutes, ctx.params, network)), coords,
+                      Templates(template, word_template))
     _guard(run)
 
 
@@ -2927,11 +2940,12 @@ def _hubs(ds: Dataset, types: pd.DataFrame, options: dict) -> pd.DataFrame:
 
 
 def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_limit: Optional[float],
-                  rollout: tuple[int, tuple, dict], coords: str = "wgs84", template: Optional[Path] = None) -> None:
+                  rollout: tuple[int, tuple, dict], coords: str = "wgs84", templates: Templates = Templates()) -> None:
     """plan without --p: today's branches' types (assign_branch_types with `type_rules`: mix, budget_wan, …),
     pilots, rollout batches and training hubs, printed and written (map layers in the inputs' `coords`; the
-    slides in the bank's `template` where given)."""
+    slides and the written report in the bank's `templates` where given)."""
     from netopt.deck import rollout_deck
+    from netopt.document import rollout_report
     from netopt.models.types import assign_branch_types, branch_scores
     from netopt.planning import coaching_calendar, compare_plan, rollout_batches, select_pilots
     from netopt.report import bilingual, write_workbook
@@ -2968,20 +2982,19 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     console.print(f"Wrote {len(written)} files to {out}")
     written.extend(_write_layers(out / "plan.gpkg", _rollout_layers(sheets, ds), coords))
     written.extend(_rollout_maps(ds, sheets, out))
-    written.append(rollout_deck(out / "plan.pptx", sheets, (out / "plan_map.png").read_bytes(), [
+    said = (sheets, (out / "plan_map.png").read_bytes(), [
         source, f"{len(types):,} 网点 branches · {len(sheets['pilots'])} 试点 pilots · 批次 batches "
-        f"{', '.join(map(str, batch))} · {sheets['hubs']['hub_id'].nunique()} 培训中心 training hubs"],
-        template=template))
-    console.print(f"Wrote {written[-1]}: the slides for the meeting 汇报材料")
+        f"{', '.join(map(str, batch))} · {sheets['hubs']['hub_id'].nunique()} 培训中心 training hubs"])
+    written += [rollout_deck(out / "plan.pptx", *said, template=templates.slides),
+                rollout_report(out / "plan.docx", *said, template=templates.word)]
+    console.print(f"Wrote {written[-2]}: the slides for the meeting 汇报材料, and {written[-1]}: the plan's report 方案")
     _remove_left_over(out, PLAN_OUTPUTS, written)
-
-
-ROLLOUT_TITLE = "网点类型、试点与培训 Branch types, pilots and training hubs"
 
 
 def _rollout_maps(ds: Dataset, sheets: dict[str, pd.DataFrame], out: Path) -> list[Path]:
     """The type plan for the meeting, plan_map.html and .png: branches by type, pilots and training hubs, towns by
     coverage within the diagnosis's radii."""
+    from netopt.deck import ROLLOUT_TITLE
     from netopt.maps import network_map, static_map
 
     cov = analyze_coverage(ds, radius_km=_region_radii())
@@ -3169,11 +3182,12 @@ DIAGNOSIS_RADII = {"core": 1.2, "county": 3.5}  # the coverage a joint plan is c
 
 
 def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk,
-                template: Optional[Path] = None) -> None:
+                templates: Templates = Templates()) -> None:
     """plan --p: which sites open, stay or close and the type of each (models.types.plan_network), printed beside
     today's coverage, written as CSVs and a workbook, mapped with each branch coloured by its type, and as slides
-    (in the bank's `template` where given)."""
+    and a written report (in the bank's `templates` where given)."""
     from netopt.deck import plan_deck, type_counts_by
+    from netopt.document import plan_report
     from netopt.models.types import plan_network
     from netopt.planning import DECISION_ZH, relocation_moves
     from netopt.report import bilingual
@@ -3206,11 +3220,12 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     _plan_maps(ds, sites, selected, moves, plan_coverage, f"网点与类型 sites and types — {source}", ask.bank,
                out / "plan_map", types=typed, town_changes=changed)
     decided = typed.assign(decision=typed["decision"].map(lambda d: f"{DECISION_ZH.get(d, '')} {d}"))
-    written.append(plan_deck(out / "plan.pptx", [("plan 方案", f"网点与类型 Sites and types — {source}"), *record],
-                             (out / "plan_map.png").read_bytes(), moves, compared, changed,
-                             {"类型结构 The plan's branches by decision and type": type_counts_by(decided, "decision")},
-                             "plan.xlsx", template))
-    console.print(f"Wrote {written[-1]}: the slides for the meeting 汇报材料")
+    said = ([("plan 方案", f"网点与类型 Sites and types — {source}"), *record], (out / "plan_map.png").read_bytes(),
+            moves, compared, changed,
+            {"类型结构 The plan's branches by decision and type": type_counts_by(decided, "decision")}, "plan.xlsx")
+    written += [plan_deck(out / "plan.pptx", *said, templates.slides),
+                plan_report(out / "plan.docx", *said, templates.word)]
+    console.print(f"Wrote {written[-2]}: the slides for the meeting 汇报材料, and {written[-1]}: the plan's report 方案")
     written.extend(_write_layers(out / "plan.gpkg", _joint_layers(tables, sites, ds), ask.coords))
     _remove_left_over(out, PLAN_OUTPUTS, [*written, out / "plan_branches.csv", out / "plan_map.html",
                                           out / "plan_map.png"])

@@ -40,6 +40,7 @@ PLAN_SUMMARY_TITLE, PLAN_MAP_TITLE = "方案概要 The plan", "方案地图 The 
 PLAN_CHANGES_TITLE = "网点调整 What the plan opens, closes and moves"
 PLAN_COVERAGE_TITLE = "覆盖率变化 Coverage by region, today → plan"
 PLAN_TOWNS_TITLE = "覆盖变化乡镇 Towns gaining or losing coverage most"
+ROLLOUT_TITLE = "网点类型、试点与培训 Branch types, pilots and training hubs"
 ROLLOUT_MAP_TITLE = "网点类型与试点 Types, pilots and hubs on the map"
 COVERAGE_CHANGE_COLUMNS = ["region_type", "coverage_rate_pct_before", "coverage_rate_pct_after", "branches_before",
                            "branches_after", "residents_per_branch_wan_before", "residents_per_branch_wan_after"]
@@ -113,7 +114,7 @@ def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFra
 
 def rollout_deck(path: str | Path, sheets: dict[str, pd.DataFrame], picture: bytes | None = None,
                  lines: list[str] | None = None,
-                 title: str = "网点类型、试点与培训 Branch types, pilots and training hubs",
+                 title: str = ROLLOUT_TITLE,
                  template: str | Path | None = None) -> Path:
     """A type plan (netopt plan's `sheets`: types — assign_branch_types —, pilots, batches, hubs and mix) as
     slides for the meeting (.pptx): the type mix before and after, the plan on its map (`picture`, a PNG), the

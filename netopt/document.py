@@ -13,8 +13,10 @@ from netopt._errors import InputError
 from netopt._slides import HEADER_FILL, MUTED_COLOUR, SLIDE_LABELS, TITLE_COLOUR, column_widths, is_figure, untemplated
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
-from netopt.deck import (COUNTY_SLIDE_COLUMNS, REGION_SLIDE_COLUMNS, RIVAL_SLIDE_COLUMNS, SITE_SLIDE_COLUMNS,
-                         TOWN_SLIDE_COLUMNS, counts_line, county_facts, cut_note, findings, key_figures,
+from netopt.deck import (COUNTY_SLIDE_COLUMNS, PLAN_CHANGES_TITLE, PLAN_COVERAGE_TITLE, PLAN_MAP_TITLE,
+                         PLAN_SUMMARY_TITLE, PLAN_TOWNS_TITLE, REGION_SLIDE_COLUMNS, RIVAL_SLIDE_COLUMNS,
+                         ROLLOUT_MAP_TITLE, ROLLOUT_TITLE, SITE_SLIDE_COLUMNS, SUMMARY_LABELS, TOWN_SLIDE_COLUMNS, counts_line,
+                         county_facts, cut_note, findings, key_figures, plan_parts, rollout_lines, rollout_tables,
                          settings_line, shown, towns_in_wan)
 from netopt.io import write_atomic
 from netopt.report import DECK_TITLE, cell_text, column_label
@@ -26,6 +28,7 @@ BODY_POINTS, TABLE_POINTS, TITLE_POINTS = 10.5, 9, 18  # 五号, 小五, 小二
 HEADING_POINTS = (16, 14)  # 三号, 四号
 PICTURE_HEIGHT_SHARE = 0.55  # of the page's body: a map leaves room for its caption and text
 TOWNS_LISTED, COUNTY_TOWNS_LISTED = 20, 10  # the city's most underserved towns; a county's own
+PLAN_ROWS_LISTED = 100  # a plan's changes and changed towns listed; its workbook holds all
 TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"  # a .dotx's
 DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 NOT_A_TEMPLATE = ("not a Word file netopt reads: give a .docx or .dotx template (an old .doc, or a WPS .wpt, saved "
@@ -65,13 +68,13 @@ def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, ci
     图1 … captioned, headers repeated on each page. A4 in 宋体/黑体 — or in the bank's `template` (.docx or .dotx:
     its page, styles, header and footer; its own text left out). Long tables name the `workbook` holding all."""
     writeup = new_writeup(template)
-    _cover(writeup, cov, title)
+    _title(writeup, title, [_today(), counts_line(cov), settings_line(cov)])
     heading(writeup, "要点 Key figures")
     table(writeup, "要点 Key figures", pd.DataFrame(key_figures(cov), columns=["measure", "value"]), {"value": "数值"})
     bullets(writeup, findings(cov, new_sites, failures or {}))
     if city_map is not None:
         heading(writeup, "城市网点覆盖 The city's coverage")
-        picture(writeup, city_map, "城市网点覆盖 The city's coverage")
+        figure(writeup, city_map, "城市网点覆盖 The city's coverage")
     _titled_table(writeup, "分区域 Coverage by region", shown(cov.by_region, REGION_SLIDE_COLUMNS))
     if cov.core_county_gap_pp == cov.core_county_gap_pp:
         paragraph(writeup, f"核心城区与县域覆盖率差 {cov.core_county_gap_pp:+.1f} 个百分点。 Core minus county "
@@ -92,21 +95,69 @@ def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, ci
     return save(writeup, path)
 
 
-def _titled_table(writeup: Writeup, title: str, frame: pd.DataFrame) -> None:
-    """A section of one table: its heading and its table, both `title`d."""
+def plan_report(path: str | Path, summary: list[tuple[str, object]], picture: bytes | None, moves: pd.DataFrame,
+                coverage: pd.DataFrame, towns_changed: pd.DataFrame, extra: dict[str, pd.DataFrame] | None = None,
+                workbook: str = "the plan's workbook", template: str | Path | None = None) -> Path:
+    """A location plan (netopt optimize's or plan --p's; deck.plan_deck's arguments) written up as the plan's
+    report 方案 (.docx) to edit in Word: its summary, its map with coverage today → plan by region, what it opens,
+    closes and moves, coverage by region, the towns whose coverage changes most and the `extra` tables by title;
+    a long table lists its first PLAN_ROWS_LISTED rows, naming the `workbook` holding all. A4 in 宋体/黑体 — or in
+    the bank's `template` (.docx or .dotx)."""
+    parts = plan_parts(summary, moves, coverage, towns_changed)
+    writeup = new_writeup(template)
+    _title(writeup, parts.title, [_today()])
+    _titled_table(writeup, PLAN_SUMMARY_TITLE, parts.summary, SUMMARY_LABELS)
+    if picture is not None:
+        heading(writeup, PLAN_MAP_TITLE)
+        figure(writeup, picture, PLAN_MAP_TITLE)
+        paragraph(writeup, "覆盖率 coverage, today → plan：" + "；".join(parts.regions) + "。")
+    for title, table in ((PLAN_CHANGES_TITLE, parts.changes), (PLAN_COVERAGE_TITLE, parts.coverage),
+                         (PLAN_TOWNS_TITLE, parts.towns), *(extra or {}).items()):
+        _titled_table(writeup, title, table.head(PLAN_ROWS_LISTED), caption=title + cut_note(
+            len(table), PLAN_ROWS_LISTED, workbook))
+    return save(writeup, path)
+
+
+def rollout_report(path: str | Path, sheets: dict[str, pd.DataFrame], picture: bytes | None = None,
+                   lines: list[str] | None = None, title: str = ROLLOUT_TITLE,
+                   template: str | Path | None = None) -> Path:
+    """A type plan (netopt plan's `sheets`; deck.rollout_deck's arguments) written up as the plan's report 方案
+    (.docx) to edit in Word: the type mix before and after, the plan on its map (`picture`, a PNG), the types by
+    county, the pilots and why, the rollout batches and the training hubs; `lines` under the `title`. A4 in
+    宋体/黑体 — or in the bank's `template` (.docx or .dotx)."""
+    writeup = new_writeup(template)
+    _title(writeup, title, [_today(), *(lines or [])])
+    (mix_title, mix), *tables = rollout_tables(sheets).items()
+    _titled_table(writeup, mix_title, mix)
+    if picture is not None:
+        heading(writeup, ROLLOUT_MAP_TITLE)
+        figure(writeup, picture, ROLLOUT_MAP_TITLE)
+        paragraph(writeup, "；".join(line for line in rollout_lines(sheets) if line) + "。")
+    for table_title, table in tables:
+        _titled_table(writeup, table_title, table)
+    return save(writeup, path)
+
+
+def _titled_table(writeup: Writeup, title: str, frame: pd.DataFrame, labels: dict[str, str] | None = None,
+                  caption: str | None = None) -> None:
+    """A section of one table: its heading `title`, and its table captioned `caption` (else the title)."""
     heading(writeup, title)
-    table(writeup, title, frame)
+    table(writeup, caption or title, frame, labels)
 
 
-def _cover(writeup: Writeup, cov: Coverage, title: str) -> None:
-    """The report's title, then the date, the counts measured and how coverage was measured."""
+def _title(writeup: Writeup, title: str, lines: list[str]) -> None:
+    """The report's title (also its file's), then `lines` under it."""
     document = writeup.document
     document.core_properties.title = title
-    today = datetime.date.today()
-    lines = [f"{today.year}年{today.month}月{today.day}日", counts_line(cov), settings_line(cov)]
     _styled(writeup, document.add_paragraph(), "Title", title, TITLE_POINTS, centred=True, bold=True)
     for line in lines:
         _styled(writeup, document.add_paragraph(), "Subtitle", line, BODY_POINTS, centred=True)
+
+
+def _today() -> str:
+    """Today's date as a report is dated, 2026年12月5日."""
+    today = datetime.date.today()
+    return f"{today.year}年{today.month}月{today.day}日"
 
 
 def _underserved_section(writeup: Writeup, cov: Coverage, workbook: str) -> None:
@@ -130,7 +181,7 @@ def _counties_section(writeup: Writeup, cov: Coverage, county_maps: dict[str, by
     for county in cov.by_county["county"]:
         heading(writeup, str(county), level=2)
         if county in county_maps:
-            picture(writeup, county_maps[county], f"{county} 网点覆盖 coverage", share=0.8)
+            figure(writeup, county_maps[county], f"{county} 网点覆盖 coverage", share=0.8)
         paragraph(writeup, "；".join(county_facts(cov, county)) + "。")
         if new_sites is not None and (new_sites["county"] == county).any():
             ours = new_sites[new_sites["county"] == county]
@@ -270,7 +321,7 @@ def bullets(writeup: Writeup, lines: list[str]) -> None:
             writeup.document.add_paragraph(f"• {line}")
 
 
-def picture(writeup: Writeup, png: bytes, caption: str, share: float = 1.0) -> None:
+def figure(writeup: Writeup, png: bytes, caption: str, share: float = 1.0) -> None:
     """A PNG centred, as wide as `share` of the page's body and no taller than PICTURE_HEIGHT_SHARE of it, with
     its numbered caption under it (图1 …)."""
     from docx.shared import Inches
@@ -280,7 +331,9 @@ def picture(writeup: Writeup, png: bytes, caption: str, share: float = 1.0) -> N
         aspect = image.height / image.width
     width = min(writeup.width_in * share, writeup.height_in * PICTURE_HEIGHT_SHARE / aspect)
     writeup.document.add_picture(io.BytesIO(png), width=Inches(width))
-    _plain(writeup.document.paragraphs[-1], 1)  # centred, on single lines: a fixed line height would clip it
+    shown = writeup.document.paragraphs[-1]
+    _plain(shown, 1)  # centred, on single lines: a fixed line height would clip it
+    shown.paragraph_format.keep_with_next = True  # its caption on its page
     writeup.figures += 1
     _caption(writeup, "图", writeup.figures, caption)
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 import netopt as no
 import pytest
+from docx import Document
 from pptx import Presentation
 from typer.testing import CliRunner
 
@@ -1122,6 +1123,14 @@ def _plan_slides_list_the_moves(path: Path, moves: pd.DataFrame) -> None:
     assert [(row[0], row[1], row[3]) for row in listed] == [("迁址 move", m.from_name, m.to_name)
                                                            for m in moves.itertuples()]
     assert "核心城区 core" in [row.cells[0].text for row in slides[4].shapes[1].table.rows]
+    written_up = Document(str(path.with_suffix(".docx")))  # the plan's report says the same
+    assert written_up.paragraphs[0].text == titles[0]
+    headings = [p.text for p in written_up.paragraphs if p.style.name == "Heading 1"]
+    assert headings[:3] == ["一、方案概要 The plan", "二、方案地图 The plan on the map",
+                            "三、网点调整 What the plan opens, closes and moves"]
+    assert {row.cells[0].text: row.cells[1].text for row in written_up.tables[0].rows[1:]} == summary
+    assert [[cell.text for cell in row.cells] for row in written_up.tables[1].rows[1:]] == listed
+    assert len(written_up.inline_shapes) == 1
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -1247,6 +1256,11 @@ def _plan_slides_say_the_workbook(folder: Path) -> None:
     assert sorted(row[0] for row in listed) == sorted(hubs["hub_id 中心支行"].unique())
     assert sum(int(row[3]) for row in listed) == len(hubs)
     assert any(shape.shape_type == 13 for slide in slides for shape in slide.shapes)  # the plan's map
+    written_up = Document(str(folder / "plan.docx"))  # the plan's report: the same tables, the map
+    captions = ["".join(p._p.xpath(".//w:t/text()")) for p in written_up.paragraphs if p.style.name == "Caption"]
+    assert [c.split(" ", 1)[1] for c in captions if c.startswith("表")] == list(tables)
+    assert [[[cell.text for cell in row.cells] for row in table.rows[1:]] for table in written_up.tables] == list(
+        tables.values()) and len(written_up.inline_shapes) == 1
 
 
 def test_plan_gives_every_county_a_hub_when_asked(tmp_path: Path):
@@ -1369,6 +1383,8 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     slides = list(Presentation(str(tmp_path / "plan.pptx")).slides)  # the joint plan's slides, its types last
     mix = [[cell.text for cell in row.cells] for row in list(slides[-1].shapes[1].table.rows)[1:]]
     assert [row[:2] for row in mix] == [["保留 keep", "101"], ["新设 open", str(len(new))]]
+    written_up = Document(str(tmp_path / "plan.docx"))  # the joint plan's report, its types last
+    assert [[cell.text for cell in row.cells] for row in written_up.tables[-1].rows[1:]] == mix
     closing = runner.invoke(app, ["plan", "--p", "60", "--bank", "农业", "--budget-wan", "1000", "--no-keep-existing",
                                   "--keep-open", "营业部", "--out", str(tmp_path / "close")])
     assert closing.exit_code == 0, closing.output
@@ -2255,8 +2271,6 @@ def test_report_writes_the_analysis_report_in_the_banks_word_template(tmp_path: 
     """report --word-template 农行报告模板.dotx: city_summary.docx on the template's page under its header, titled
     as the slides are; a Word template given as --template (or a deck as --word-template) is refused, pointing to
     the other option, before any work."""
-    from docx import Document
-
     from tests.test_document import _bank_template
 
     template = _bank_template(tmp_path / "农行报告模板.dotx", dotx=True)
@@ -2274,6 +2288,21 @@ def test_report_writes_the_analysis_report_in_the_banks_word_template(tmp_path: 
         other = "--word-template" if option == "--template" else "--template"
         assert refused.exit_code == 2 and message in said and other in said, refused.output
         assert not (tmp_path / "again").exists() or not any((tmp_path / "again").iterdir())
+
+
+@pytest.mark.parametrize("command, written", [(["optimize", "--max-new", "1"], "mclp_plan.docx"), (["plan"], "plan.docx"),
+                                              (["plan", "--max-new", "1", "--budget-wan", "500"], "plan.docx")])
+def test_every_plan_is_written_up_in_the_banks_word_template(tmp_path: Path, command: list[str], written: str):
+    """--word-template 农行报告模板.docx: a plan's report 方案 on the template's page under its header."""
+    from tests.test_document import _bank_template
+
+    template = _bank_template(tmp_path / "农行报告模板.docx")
+    result = runner.invoke(app, [*command, "--bank", "农业", "--word-template", str(template), "--out",
+                                 str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    shown = Document(str(tmp_path / "out" / written))
+    assert shown.sections[0].header.paragraphs[0].text == "中国农业银行 内部资料" and shown.sections[0].orientation == 1
+    assert "模板说明：请在此处填写正文" not in [p.text for p in shown.paragraphs]
 
 
 def test_a_template_that_is_no_deck_is_refused_before_any_work(tmp_path: Path):

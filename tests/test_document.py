@@ -113,6 +113,8 @@ def test_maps_are_figures_within_the_page(coverage, written):
     assert pictures[0].width <= section.page_width - section.left_margin - section.right_margin
     assert all(p.height <= document.PICTURE_HEIGHT_SHARE * room + 1 for p in pictures)
     assert pictures[1].height == pytest.approx(2 * pictures[1].width, rel=0.01)  # the county's shape kept
+    held = [p for p in shown.paragraphs if p._p.xpath(".//pic:pic")]
+    assert len(held) == len(pictures) and all(p.paragraph_format.keep_with_next for p in held)  # with its caption
 
 
 def test_the_own_look_is_a4_in_chinese_fonts_with_page_numbers(written):
