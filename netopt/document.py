@@ -15,9 +15,9 @@ from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.deck import (COUNTY_SLIDE_COLUMNS, PLAN_CHANGES_TITLE, PLAN_COVERAGE_TITLE, PLAN_MAP_TITLE,
                          PLAN_SUMMARY_TITLE, PLAN_TOWNS_TITLE, REGION_SLIDE_COLUMNS, RIVAL_SLIDE_COLUMNS,
-                         ROLLOUT_MAP_TITLE, ROLLOUT_TITLE, SITE_SLIDE_COLUMNS, SUMMARY_LABELS, TOWN_SLIDE_COLUMNS, counts_line,
-                         county_facts, cut_note, findings, key_figures, plan_parts, rollout_lines, rollout_tables,
-                         settings_line, shown, towns_in_wan)
+                         ROLLOUT_MAP_TITLE, ROLLOUT_TITLE, SITE_SLIDE_COLUMNS, SUMMARY_LABELS, TOWN_SLIDE_COLUMNS,
+                         counts_line, county_facts, cut_note, findings, key_figures, plan_parts, rollout_lines,
+                         rollout_tables, settings_line, shown, towns_in_wan)
 from netopt.io import write_atomic
 from netopt.report import DECK_TITLE, cell_text, column_label
 

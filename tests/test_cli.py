@@ -2290,7 +2290,8 @@ def test_report_writes_the_analysis_report_in_the_banks_word_template(tmp_path: 
         assert not (tmp_path / "again").exists() or not any((tmp_path / "again").iterdir())
 
 
-@pytest.mark.parametrize("command, written", [(["optimize", "--max-new", "1"], "mclp_plan.docx"), (["plan"], "plan.docx"),
+@pytest.mark.parametrize("command, written", [(["optimize", "--max-new", "1"], "mclp_plan.docx"),
+                                              (["plan"], "plan.docx"),
                                               (["plan", "--max-new", "1", "--budget-wan", "500"], "plan.docx")])
 def test_every_plan_is_written_up_in_the_banks_word_template(tmp_path: Path, command: list[str], written: str):
     """--word-template 农行报告模板.docx: a plan's report 方案 on the template's page under its header."""
