@@ -96,20 +96,30 @@ def read_template(path: str | Path):
     from pptx import Presentation
     from pptx.exc import PackageNotFoundError
 
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise InputError(f"cannot read the slides' template: {err.strerror or err}", file=str(path)) from None
-    try:
-        presentation = Presentation(io.BytesIO(untemplated(data, TEMPLATE_TYPE, DECK_TYPE)))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError):
-        raise InputError(NOT_A_TEMPLATE, file=str(path)) from None
+    presentation = opened_template(path, "slides'", Presentation, (TEMPLATE_TYPE, DECK_TYPE), NOT_A_TEMPLATE,
+                                   PackageNotFoundError)
     listed = presentation.slides._sldIdLst  # a template's own slides (a sample cover, instructions) left out
     for entry in list(listed):
         presentation.part.drop_rel(entry.rId)
         listed.remove(entry)
     return presentation
+
+
+def opened_template(path: str | Path, whose: str, open_file, types: tuple[bytes, bytes], refusal: str,
+                    not_a_package: type[Exception]):
+    """A template file opened by `open_file` (python-pptx's Presentation, python-docx's Document) — a .potx or
+    .dotx as its document (`types`: its main part's content type and the document's; see untemplated); a file
+    that cannot be read, or is none (`not_a_package`, the library's error), refused by its path: `whose`
+    template (the slides', the report's) cannot be read, or `refusal`."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"cannot read the {whose} template: {err.strerror or err}", file=str(path)) from None
+    try:
+        return open_file(io.BytesIO(untemplated(data, *types)))
+    except (not_a_package, zipfile.BadZipFile, KeyError, ValueError):
+        raise InputError(refusal, file=str(path)) from None
 
 
 def untemplated(data: bytes, template_type: bytes, main_type: bytes) -> bytes:

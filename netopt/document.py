@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import datetime
 import io
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from netopt._errors import InputError
-from netopt._slides import HEADER_FILL, MUTED_COLOUR, SLIDE_LABELS, TITLE_COLOUR, column_widths, is_figure, untemplated
+from netopt._slides import (HEADER_FILL, MUTED_COLOUR, SLIDE_LABELS, TITLE_COLOUR, column_widths, is_figure,
+                            opened_template)
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.deck import (COUNTY_SLIDE_COLUMNS, PLAN_CHANGES_TITLE, PLAN_COVERAGE_TITLE, PLAN_MAP_TITLE,
@@ -221,15 +220,8 @@ def read_word_template(path: str | Path):
     from docx import Document
     from docx.opc.exceptions import PackageNotFoundError
 
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise InputError(f"cannot read the report's template: {err.strerror or err}", file=str(path)) from None
-    try:
-        document = Document(io.BytesIO(untemplated(data, TEMPLATE_TYPE, DOCUMENT_TYPE)))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError):
-        raise InputError(NOT_A_TEMPLATE, file=str(path)) from None
+    document = opened_template(path, "report's", Document, (TEMPLATE_TYPE, DOCUMENT_TYPE), NOT_A_TEMPLATE,
+                               PackageNotFoundError)
     body = document.element.body
     for child in list(body):
         if child.tag != _tag("sectPr"):

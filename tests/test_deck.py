@@ -361,15 +361,3 @@ def test_the_slides_take_the_banks_template(coverage, tmp_path: Path, potx: bool
     header = next(shape.table for slide in slides for shape in slide.shapes if shape.has_table).cell(0, 0)
     assert header.fill.type is None  # the template's table style colours it (its accent), not netopt's blue
     assert shown.core_properties.author == "netopt"
-
-
-def test_a_template_that_is_no_deck_is_refused_by_its_name(tmp_path: Path):
-    (tmp_path / "模板.pptx").write_text("not a deck")
-    book = tmp_path / "模板.xlsx"
-    pd.DataFrame({"a": [1]}).to_excel(book)
-    for path in (tmp_path / "模板.pptx", book):
-        with pytest.raises(InputError, match="not a PowerPoint file") as raised:
-            parts.read_template(path)
-        assert raised.value.problems[0].file == str(path)
-    with pytest.raises(InputError, match="cannot read the slides' template"):
-        parts.read_template(tmp_path / "none.pptx")

@@ -19,10 +19,12 @@ from docx.shared import Cm, Pt
 from PIL import Image
 
 import netopt as no
+import netopt._slides as parts
 import netopt.document as document
 from netopt._errors import InputError
 from netopt.competition import rival_coverage
 from netopt.deck import findings
+from tests.test_deck import _bank_template as bank_deck
 
 
 @pytest.fixture(scope="module")
@@ -280,16 +282,23 @@ def test_every_property_is_where_words_schema_puts_it(coverage, written, tmp_pat
             assert [order.index(tag) for tag in tags] == sorted(order.index(tag) for tag in tags), (kind, tags)
 
 
-def test_a_template_that_is_no_word_file_is_refused_by_its_name(tmp_path: Path):
-    (tmp_path / "模板.docx").write_text("not a document")
+@pytest.mark.parametrize("read, suffix, refusal, unread", [
+    (document.read_word_template, ".docx", "not a Word file", "cannot read the report's template"),
+    (parts.read_template, ".pptx", "not a PowerPoint file", "cannot read the slides' template")])
+def test_a_template_that_is_none_is_refused_by_its_name(tmp_path: Path, read, suffix: str, refusal: str,
+                                                        unread: str):
+    """A text named 模板.docx (.pptx), a workbook, a Word file as the slides' template (a deck as the report's):
+    refused naming the file; a file that is not there: said it cannot be read."""
+    (tmp_path / f"模板{suffix}").write_text("not a document")
     book = tmp_path / "模板.xlsx"
     pd.DataFrame({"a": [1]}).to_excel(book)
-    for path in (tmp_path / "模板.docx", book):
-        with pytest.raises(InputError, match="not a Word file") as raised:
-            document.read_word_template(path)
+    other = _bank_template(tmp_path / "other.docx") if suffix == ".pptx" else bank_deck(tmp_path / "other.pptx")
+    for path in (tmp_path / f"模板{suffix}", book, other):
+        with pytest.raises(InputError, match=refusal) as raised:
+            read(path)
         assert raised.value.problems[0].file == str(path)
-    with pytest.raises(InputError, match="cannot read the report's template"):
-        document.read_word_template(tmp_path / "none.docx")
+    with pytest.raises(InputError, match=unread):
+        read(tmp_path / f"none{suffix}")
 
 
 def test_a_report_that_cannot_be_written_leaves_nothing(coverage, tmp_path: Path, monkeypatch):
