@@ -3366,6 +3366,7 @@ def compare(
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
+    word_template: Optional[Path] = WORD_TEMPLATE_OPTION,
 ) -> None:
     """Plans side by side 方案比选: today's network and each planned network measured alike — branches, new and
     closed, residents covered and coverage by region, mean km to a branch, towns left without one — and the
@@ -3394,7 +3395,8 @@ def compare(
         with _working("Drawing each plan for the slides 方案地图…"):
             maps = _plan_change_maps(ds, {label: measured[label] for label in networks}, changes)
         written = _write_comparison(out, scenarios, _located_by(differing, ds.towns, "town_id", coords),
-                                    points_table(changes, coords), record, _radius_words(radius), maps, template)
+                                    points_table(changes, coords), record, _radius_words(radius), maps,
+                                    Templates(template, word_template))
         per_plan = {column: f"覆盖人口(万人) {column.removeprefix('covered_wan ')}" for column in differing.columns
                     if column.startswith("covered_wan ")}  # each plan's column its own alias
         fmap = compare_map(ds, bank_branches(ds.branches, bank),
@@ -3446,6 +3448,7 @@ def evaluate_sites_command(
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
+    word_template: Optional[Path] = WORD_TEMPLATE_OPTION,
 ) -> None:
     """Site evaluation 选址评估: each candidate site opened alone beside today's network — residents within its
     reach, those it adds and those it shares with today's branches (重叠), today's and rival branches near it, the
@@ -3467,7 +3470,8 @@ def evaluate_sites_command(
             table = evaluate_sites(ds, offered, bank, demand=cells, **_limit_keywords(radius), **roads)
         _say_sites(table, f"{source}, {bank} 我行" if bank else source,
                    _radius_words(radius) + (" by road" if roads else ""), cells is not None)
-        _write_site_evaluation(ctx, ds, table, bank, radius, cells, roads, out, source, coords, template)
+        _write_site_evaluation(ctx, ds, table, bank, radius, cells, roads, out, source, coords,
+                               Templates(template, word_template))
     _guard(run)
 
 
@@ -3536,11 +3540,13 @@ def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool)
 
 def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFrame, bank: Optional[str],
                            radius: float | dict | TravelTime, cells, roads: dict, out: Path,
-                           source: str, coords: str = "wgs84", template: Optional[Path] = None) -> None:
+                           source: str, coords: str = "wgs84", templates: Templates = Templates()) -> None:
     """site_evaluation.csv and .xlsx (a summary sheet with the command; lon/lat in the inputs' `coords`), the sites
     on an HTML map and a PNG, numbered by rank over today's coverage (`roads`: _roads' distance options), and as a
-    map layer (site_evaluation.gpkg), and as slides for the meeting (site_evaluation.pptx)."""
+    map layer (site_evaluation.gpkg), as slides for the meeting (site_evaluation.pptx) and written up
+    (site_evaluation.docx), in the bank's `templates` where given."""
     from netopt.deck import site_evaluation_deck
+    from netopt.document import site_evaluation_report
     from netopt.maps import network_map, static_map
     from netopt.report import bilingual
 
@@ -3562,20 +3568,22 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
     written.append(write_atomic(out / "site_evaluation_map.html", lambda p: fmap.save(str(p))))
     written.append(static_map(Dataset(ds.counties, ds.towns, today.branches), out / "site_evaluation_map.png",
                               coverage=today, title=title, sites=sites, selected=list(sites["site_id"])))
-    written.append(site_evaluation_deck(out / "site_evaluation.pptx", table, title,
-                                        [f"{item}: {value}" for item, value in record[1:]], written[-1].read_bytes(),
-                                        EVALUATION_ZH, template))
+    said = (table, title, [f"{item}: {value}" for item, value in record[1:]], written[-1].read_bytes(), EVALUATION_ZH)
+    written += [site_evaluation_deck(out / "site_evaluation.pptx", *said, templates.slides),
+                site_evaluation_report(out / "site_evaluation.docx", *said, templates.word)]
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _write_layers(out / "site_evaluation.gpkg", {"sites_evaluated": table.round({c: 3 for c in figures})}, coords,
                   EVALUATION_ZH)
 
 
 def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame, record: list,
-                      radius: str, maps: dict[str, bytes], template: Optional[Path] = None) -> list[Path]:
+                      radius: str, maps: dict[str, bytes], templates: Templates = Templates()) -> list[Path]:
     """compare's tables as CSVs — the scenarios, the towns differing, each plan's new and closed branches —, a
-    workbook after the summary `record` (item, value), the chart (coverage within `radius`, in words) and the
-    slides for the meeting (compare.pptx, each plan's `maps` in it)."""
+    workbook after the summary `record` (item, value), the chart (coverage within `radius`, in words), the
+    slides for the meeting (compare.pptx, each plan's `maps` in it) and the same written up (compare.docx), in the
+    bank's `templates` where given."""
     from netopt.deck import comparison_deck
+    from netopt.document import comparison_report
     from netopt.maps import compare_chart
     from netopt.report import bilingual, rounded
 
@@ -3589,7 +3597,9 @@ def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, c
             _summary_workbook(out / "compare.xlsx", record, {"scenarios 方案比选": scenarios.round(3),
                                                              "towns differing 差异乡镇": shown,
                                                              "changes 方案变化": changes}),
-            chart, comparison_deck(out / "compare.pptx", scenarios, towns, changes, said, maps, template)]
+            chart, comparison_deck(out / "compare.pptx", scenarios, towns, changes, said, maps, templates.slides),
+            comparison_report(out / "compare.docx", scenarios, towns, changes, said, maps, chart.read_bytes(),
+                              templates.word)]
 
 
 def _plan_change_maps(ds: Dataset, measured: dict[str, Coverage], changes: gpd.GeoDataFrame) -> dict[str, bytes]:

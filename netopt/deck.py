@@ -41,6 +41,9 @@ PLAN_CHANGES_TITLE = "网点调整 What the plan opens, closes and moves"
 PLAN_COVERAGE_TITLE = "覆盖率变化 Coverage by region, today → plan"
 PLAN_TOWNS_TITLE = "覆盖变化乡镇 Towns gaining or losing coverage most"
 ROLLOUT_TITLE = "网点类型、试点与培训 Branch types, pilots and training hubs"
+COMPARE_TITLE, SIDE_BY_SIDE_TITLE = "方案比选 Plans compared", "方案对比 The plans side by side"
+DIFFERING_TITLE, COMPARE_CHANGES_TITLE = "差异乡镇 Towns where the plans differ", "方案变化 What each plan opens and closes"
+SITES_MAP_TITLE, SITES_RANKED_TITLE = "候选点位 The sites on the map", "选址评估 The sites ranked"
 ROLLOUT_MAP_TITLE = "网点类型与试点 Types, pilots and hubs on the map"
 COVERAGE_CHANGE_COLUMNS = ["region_type", "coverage_rate_pct_before", "coverage_rate_pct_after", "branches_before",
                            "branches_after", "residents_per_branch_wan_before", "residents_per_branch_wan_after"]
@@ -93,23 +96,31 @@ def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFra
     what it opens and closes, the towns where they differ most and every change listed; `lines` under the title
     (the data, the radius). In the bank's `template` where given."""
     deck = new_deck(template)
-    title_slide(deck, "方案比选 Plans compared", lines or [])
-    side_by_side = _measures_by_plan(scenarios)
-    table_slides(deck, "方案对比 The plans side by side", side_by_side, figures_from=1)
+    title_slide(deck, COMPARE_TITLE, lines or [])
+    table_slides(deck, SIDE_BY_SIDE_TITLE, measures_by_plan(scenarios), figures_from=1)
     if "coverage_pct" in scenarios:
         _plans_chart_slide(deck, scenarios)
     for plan, picture in (maps or {}).items():
-        _compared_plan_slide(deck, plan, picture, scenarios[scenarios["scenario"] == plan],
-                             changes[changes["scenario"] == plan])
-    plans = {c: "覆盖人口(万人)" for c in towns.columns if c.startswith("covered_wan ")}
-    shown = towns[[c for c in ("name", "county", "residents_wan", *plans) if c in towns]]
-    table_slides(deck, "差异乡镇 Towns where the plans differ"
-                 + cut_note(len(towns), DIFFERING_TOWNS_SHOWN, "compare.xlsx"),
-                 shown.head(DIFFERING_TOWNS_SHOWN), plans)
-    listed = changes[[c for c in ("scenario", "change", "name", "county") if c in changes]]
-    table_slides(deck, "方案变化 What each plan opens and closes" + cut_note(len(changes), CHANGES_SHOWN, "compare.xlsx"),
+        map_slide(deck, f"{plan} 方案 plan", picture, compared_plan_lines(scenarios, changes, plan), 14)
+    differing, labels = differing_towns(towns)
+    table_slides(deck, DIFFERING_TITLE + cut_note(len(towns), DIFFERING_TOWNS_SHOWN, "compare.xlsx"),
+                 differing.head(DIFFERING_TOWNS_SHOWN), labels)
+    listed = listed_changes(changes)
+    table_slides(deck, COMPARE_CHANGES_TITLE + cut_note(len(listed), CHANGES_SHOWN, "compare.xlsx"),
                  listed.head(CHANGES_SHOWN))
     return save(deck, path)
+
+
+def differing_towns(towns: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """compare's towns as its slides and report list them — name, county, residents and the residents each plan
+    brings within reach —, with the Chinese header of each plan's column."""
+    plans = {c: "覆盖人口(万人)" for c in towns.columns if c.startswith("covered_wan ")}
+    return towns[[c for c in ("name", "county", "residents_wan", *plans) if c in towns]], plans
+
+
+def listed_changes(changes: pd.DataFrame) -> pd.DataFrame:
+    """compare's changes as its slides and report list them: plan, change, name, county."""
+    return changes[[c for c in ("scenario", "change", "name", "county") if c in changes]]
 
 
 def rollout_deck(path: str | Path, sheets: dict[str, pd.DataFrame], picture: bytes | None = None,
@@ -188,10 +199,10 @@ def _hubs_table(hubs: pd.DataFrame) -> pd.DataFrame:
                       longest_minutes=("minutes", "max")).reset_index()
 
 
-def _compared_plan_slide(deck: Deck, plan: str, picture: bytes, measured: pd.DataFrame,
-                         changes: pd.DataFrame) -> None:
-    """One plan of those compared: its map, its figures and the branches it opens and closes (the first
-    PLAN_CHANGES_SHOWN)."""
+def compared_plan_lines(scenarios: pd.DataFrame, changes: pd.DataFrame, plan: str) -> list[str]:
+    """One plan of those compared in lines, for beside its map: its figures and the branches it opens and closes
+    (the first PLAN_CHANGES_SHOWN)."""
+    measured, changes = scenarios[scenarios["scenario"] == plan], changes[changes["scenario"] == plan]
     row = measured.iloc[0] if len(measured) else pd.Series(dtype=object)
     lines = [f"{label} {cell_text(column, row[column])}" for column, label in
              (("branches", "网点 branches"), ("new", "新设 new"), ("closed", "撤并 closed"),
@@ -201,7 +212,7 @@ def _compared_plan_slide(deck: Deck, plan: str, picture: bytes, measured: pd.Dat
               for _, change in changes.head(PLAN_CHANGES_SHOWN).iterrows()]
     if len(changes) > PLAN_CHANGES_SHOWN:
         lines.append(f"… 共 {len(changes):,} all in compare.xlsx")
-    map_slide(deck, f"{plan} 方案 plan", picture, lines, 14)
+    return lines
 
 
 def cut_note(rows: int, shown: int, workbook: str) -> str:
@@ -271,12 +282,16 @@ def site_evaluation_deck(path: str | Path, sites: pd.DataFrame, title: str, line
     deck = new_deck(template)
     title_slide(deck, title, lines)
     if picture is not None:
-        best = [f"{row.rank}. {row.name}：新增覆盖 adds {row.adds_covered_wan:,.2f} 万人, 重叠 overlap "
-                f"{_percent(row.overlap_pct)}" for row in sites.head(5).itertuples()]
-        map_slide(deck, "候选点位 The sites on the map", picture, best, 14)
-    table_slides(deck, "选址评估 The sites ranked" + cut_note(len(sites), CHANGES_SHOWN, "site_evaluation.xlsx"),
+        map_slide(deck, SITES_MAP_TITLE, picture, best_site_lines(sites), 14)
+    table_slides(deck, SITES_RANKED_TITLE + cut_note(len(sites), CHANGES_SHOWN, "site_evaluation.xlsx"),
                  shown(sites, SITE_EVALUATION_COLUMNS).head(CHANGES_SHOWN), labels)
     return save(deck, path)
+
+
+def best_site_lines(sites: pd.DataFrame) -> list[str]:
+    """The best five sites evaluated, a line each: what each adds and how much it overlaps today's branches."""
+    return [f"{row.rank}. {row.name}：新增覆盖 adds {row.adds_covered_wan:,.2f} 万人, 重叠 overlap "
+            f"{_percent(row.overlap_pct)}" for row in sites.head(5).itertuples()]
 
 
 def curve_deck(path: str | Path, title: str, curve: pd.DataFrame, points: pd.DataFrame, kept: int = 0,
@@ -314,7 +329,7 @@ def _curve_charts(deck: Deck, steps: np.ndarray, points: pd.DataFrame, won: bool
                        {"边际增量(万人) gain per step": (points["gain"][stepped] / 1e4).round(2).tolist()}, 2, axis=axis)
 
 
-def _measures_by_plan(scenarios: pd.DataFrame) -> pd.DataFrame:
+def measures_by_plan(scenarios: pd.DataFrame) -> pd.DataFrame:
     """compare's scenarios turned for a slide: a row per measure (Chinese and English), a column per plan."""
     columns = [c for c in scenarios.columns if c != "scenario"]
     table = pd.DataFrame({"measure": [column_label(c) for c in columns]})

@@ -12,11 +12,14 @@ from netopt._slides import (HEADER_FILL, MUTED_COLOUR, SLIDE_LABELS, TITLE_COLOU
                             opened_template)
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
-from netopt.deck import (COUNTY_SLIDE_COLUMNS, PLAN_CHANGES_TITLE, PLAN_COVERAGE_TITLE, PLAN_MAP_TITLE,
-                         PLAN_SUMMARY_TITLE, PLAN_TOWNS_TITLE, REGION_SLIDE_COLUMNS, RIVAL_SLIDE_COLUMNS,
-                         ROLLOUT_MAP_TITLE, ROLLOUT_TITLE, SITE_SLIDE_COLUMNS, SUMMARY_LABELS, TOWN_SLIDE_COLUMNS,
-                         counts_line, county_facts, cut_note, findings, key_figures, plan_parts, rollout_lines,
-                         rollout_tables, settings_line, shown, towns_in_wan)
+from netopt.deck import (COMPARE_CHANGES_TITLE, COMPARE_TITLE, COUNTY_SLIDE_COLUMNS, DIFFERING_TITLE,
+                         PLAN_CHANGES_TITLE, PLAN_COVERAGE_TITLE, PLAN_MAP_TITLE, PLAN_SUMMARY_TITLE, PLAN_TOWNS_TITLE,
+                         REGION_SLIDE_COLUMNS, RIVAL_SLIDE_COLUMNS, ROLLOUT_MAP_TITLE, ROLLOUT_TITLE,
+                         SIDE_BY_SIDE_TITLE, SITE_EVALUATION_COLUMNS, SITE_SLIDE_COLUMNS, SITES_MAP_TITLE,
+                         SITES_RANKED_TITLE, SUMMARY_LABELS, TOWN_SLIDE_COLUMNS, best_site_lines,
+                         compared_plan_lines, counts_line, county_facts, cut_note, differing_towns, findings,
+                         key_figures, listed_changes, measures_by_plan, plan_parts, rollout_lines, rollout_tables,
+                         settings_line, shown, towns_in_wan)
 from netopt.io import write_atomic
 from netopt.report import DECK_TITLE, cell_text, column_label
 
@@ -112,8 +115,7 @@ def plan_report(path: str | Path, summary: list[tuple[str, object]], picture: by
         paragraph(writeup, "覆盖率 coverage, today → plan：" + "；".join(parts.regions) + "。")
     for title, table in ((PLAN_CHANGES_TITLE, parts.changes), (PLAN_COVERAGE_TITLE, parts.coverage),
                          (PLAN_TOWNS_TITLE, parts.towns), *(extra or {}).items()):
-        _titled_table(writeup, title, table.head(PLAN_ROWS_LISTED), caption=title + cut_note(
-            len(table), PLAN_ROWS_LISTED, workbook))
+        _titled_table(writeup, title, table, workbook=workbook)
     return save(writeup, path)
 
 
@@ -137,11 +139,55 @@ def rollout_report(path: str | Path, sheets: dict[str, pd.DataFrame], picture: b
     return save(writeup, path)
 
 
+def comparison_report(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame,
+                      lines: list[str] | None = None, maps: dict[str, bytes] | None = None, chart: bytes | None = None,
+                      template: str | Path | None = None) -> Path:
+    """Plans compared 方案比选 (deck.comparison_deck's arguments) written up (.docx) to edit in Word: the plans side by
+    side, measure by measure, and as a chart (`chart`, compare's PNG), each plan on its map (`maps`, PNGs by plan
+    name) with what it opens and closes, the towns where they differ most and the changes (the first
+    PLAN_ROWS_LISTED, all in compare.xlsx); `lines` under the title. A4 in 宋体/黑体 — or in the bank's `template`."""
+    writeup = new_writeup(template)
+    _title(writeup, COMPARE_TITLE, [_today(), *(lines or [])])
+    _titled_table(writeup, SIDE_BY_SIDE_TITLE, measures_by_plan(scenarios))
+    if chart is not None:
+        figure(writeup, chart, "覆盖对比 Coverage under each plan")
+    for plan, picture in (maps or {}).items():
+        heading(writeup, f"{plan} 方案 plan")
+        figure(writeup, picture, f"{plan} 方案 plan")
+        paragraph(writeup, "；".join(line.removeprefix("• ") for line in compared_plan_lines(scenarios, changes, plan)
+                                    if line) + "。")
+    differing, labels = differing_towns(towns)
+    _titled_table(writeup, DIFFERING_TITLE, differing, labels, "compare.xlsx")
+    _titled_table(writeup, COMPARE_CHANGES_TITLE, listed_changes(changes), workbook="compare.xlsx")
+    return save(writeup, path)
+
+
+def site_evaluation_report(path: str | Path, sites: pd.DataFrame, title: str, lines: list[str],
+                           picture: bytes | None = None, labels: dict[str, str] | None = None,
+                           template: str | Path | None = None) -> Path:
+    """Candidate sites evaluated 选址评估 (deck.site_evaluation_deck's arguments) written up (.docx) to edit in Word,
+    as a site study 选址论证 begins: `lines` under the `title`, the sites on their map (`picture`, a PNG) with the
+    best five, and the ranking (the first PLAN_ROWS_LISTED, all in site_evaluation.xlsx); headers in Chinese from
+    `labels`. A4 in 宋体/黑体 — or in the bank's `template`."""
+    writeup = new_writeup(template)
+    _title(writeup, title, [_today(), *lines])
+    if picture is not None:
+        heading(writeup, SITES_MAP_TITLE)
+        figure(writeup, picture, SITES_MAP_TITLE)
+        bullets(writeup, best_site_lines(sites))
+    _titled_table(writeup, SITES_RANKED_TITLE, shown(sites, SITE_EVALUATION_COLUMNS), labels, "site_evaluation.xlsx")
+    return save(writeup, path)
+
+
 def _titled_table(writeup: Writeup, title: str, frame: pd.DataFrame, labels: dict[str, str] | None = None,
-                  caption: str | None = None) -> None:
-    """A section of one table: its heading `title`, and its table captioned `caption` (else the title)."""
+                  workbook: str | None = None) -> None:
+    """A section of one table: its heading and its table, both `title`d; with a `workbook` (that holds every row),
+    its first PLAN_ROWS_LISTED rows, the caption saying so where there are more."""
     heading(writeup, title)
-    table(writeup, caption or title, frame, labels)
+    if workbook is None:
+        table(writeup, title, frame, labels)
+    else:
+        table(writeup, title + cut_note(len(frame), PLAN_ROWS_LISTED, workbook), frame.head(PLAN_ROWS_LISTED), labels)
 
 
 def _title(writeup: Writeup, title: str, lines: list[str]) -> None:

@@ -2292,9 +2292,13 @@ def test_report_writes_the_analysis_report_in_the_banks_word_template(tmp_path: 
 
 @pytest.mark.parametrize("command, written", [(["optimize", "--max-new", "1"], "mclp_plan.docx"),
                                               (["plan"], "plan.docx"),
-                                              (["plan", "--max-new", "1", "--budget-wan", "500"], "plan.docx")])
-def test_every_plan_is_written_up_in_the_banks_word_template(tmp_path: Path, command: list[str], written: str):
-    """--word-template 农行报告模板.docx: a plan's report 方案 on the template's page under its header."""
+                                              (["plan", "--max-new", "1", "--budget-wan", "500"], "plan.docx"),
+                                              (["evaluate-sites", "--site", "北城=117.25,32.0"], "site_evaluation.docx"),
+                                              (["compare", str(sample_dir() / "branches.csv")], "compare.docx")])
+def test_every_plan_and_comparison_is_written_up_in_the_banks_word_template(tmp_path: Path, command: list[str],
+                                                                            written: str):
+    """--word-template 农行报告模板.docx: a plan's report 方案 (sites evaluated, plans compared) on the template's page
+    under its header."""
     from tests.test_document import _bank_template
 
     template = _bank_template(tmp_path / "农行报告模板.docx")

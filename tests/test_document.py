@@ -150,6 +150,34 @@ def test_new_branches_rivals_and_failed_counties_have_their_sections(coverage, t
     assert county[county.index("（六）肥东县") + 2] == "建议新设 1 个网点 new branches suggested：撮镇镇（+3.20 万人）。"
 
 
+def test_plans_compared_are_written_up_measure_by_measure(tmp_path: Path):
+    """compare.docx: a row per measure and a column per plan, the chart, each plan on its map with its figures
+    and changes, the towns where they differ, and every change (under PLAN_ROWS_LISTED) listed."""
+    scenarios = pd.DataFrame({"scenario": ["today 现状", "撤并2"], "branches": [101, 99], "new": [0, 0],
+                              "closed": [0, 2], "coverage_pct": [61.02, 59.6]})
+    towns = pd.DataFrame({"town_id": ["1"], "name": ["杨庙镇"], "county": ["长丰县"], "residents_wan": [3.1],
+                          "covered_wan today 现状": [3.1], "covered_wan 撤并2": [0.0], "lon": [117.1], "lat": [32.1]})
+    changes = pd.DataFrame({"scenario": "撤并2", "change": "closed 撤并", "branch_id": [f"B{i}" for i in range(60)],
+                            "name": [f"网点{i}" for i in range(60)], "county": "长丰县"})
+    path = document.comparison_report(tmp_path / "compare.docx", scenarios, towns, changes, ["radius 服务半径: 3.5 km"],
+                                      {"撤并2": _png(300, 300)}, _png(800, 450))
+    shown = Document(str(path))
+    assert [p.text for p in shown.paragraphs[:3]] == ["方案比选 Plans compared", document._today(),
+                                                      "radius 服务半径: 3.5 km"]
+    assert _headings(shown, 1) == ["一、方案对比 The plans side by side", "二、撤并2 方案 plan",
+                                   "三、差异乡镇 Towns where the plans differ", "四、方案变化 What each plan opens and closes"]
+    assert [[cell.text for cell in row.cells] for row in shown.tables[0].rows[1:]] == [
+        ["网点数 branches", "101", "99"], ["新设 new", "0", "0"], ["撤并 closed", "0", "2"],
+        ["覆盖率(%) coverage (%)", "61.02", "59.60"]]
+    assert [c for c in _captions(shown) if c.startswith("图")] == ["图1 覆盖对比 Coverage under each plan",
+                                                                   "图2 撤并2 方案 plan"]
+    beside = next(p.text for p in shown.paragraphs if p.text.startswith("网点 branches"))
+    assert "撤并 closed 2" in beside and "closed 撤并: 网点11（长丰县）" in beside and "网点12" not in beside
+    assert [[cell.text for cell in row.cells] for row in shown.tables[1].rows[1:]] == [
+        ["杨庙镇", "长丰县", "3.10", "3.10", "0"]]
+    assert [row.cells[2].text for row in shown.tables[2].rows[1:]] == [f"网点{i}" for i in range(60)]
+
+
 @pytest.mark.parametrize("number, said", [(1, "一"), (9, "九"), (10, "十"), (12, "十二"), (20, "二十"), (35, "三十五"),
                                           (99, "九十九"), (100, "100")])
 def test_sections_are_numbered_as_chinese_reports_number_them(number: int, said: str):

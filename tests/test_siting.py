@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from docx import Document
 from pptx import Presentation
 from rich.cells import cell_len
 from typer.testing import CliRunner
@@ -128,6 +129,10 @@ def test_evaluate_sites_ranks_files_and_written_out_sites_together(tmp_path: Pat
     ranked = [[cell.text for cell in row.cells] for row in list(slides[-1].shapes[1].table.rows)[1:]]
     assert [row[:2] for row in ranked] == [[str(rank), name] for rank, name in zip(table["rank 排名"], table["name 名称"])]
     assert "residents 人口: population grid 网格" in slides[0].shapes[1].text_frame.text
+    written_up = Document(str(tmp_path / "out" / "site_evaluation.docx"))  # written up: the same ranking, the map
+    assert [[cell.text for cell in row.cells] for row in written_up.tables[0].rows[1:]] == ranked
+    assert "residents 人口: population grid 网格" in [p.text for p in written_up.paragraphs[:8]]
+    assert len(written_up.inline_shapes) == 1
 
 
 def test_a_long_list_shows_its_best_rows_and_writes_them_all(tmp_path: Path):
