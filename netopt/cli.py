@@ -1242,6 +1242,7 @@ def curve(
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
+    word_template: Optional[Path] = WORD_TEMPLATE_OPTION,
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
                                                help="Seconds for each point of the curve (its gap is shown)."),
     gap_pct: Optional[float] = typer.Option(None, callback=_gap_percent,
@@ -1278,6 +1279,7 @@ def curve(
     --model share, the market share 市场份额 won from the other banks instead."""
     def run() -> None:
         from netopt.deck import curve_deck
+        from netopt.document import curve_report
         from netopt.maps import curve_chart
         from netopt.planning import candidate_sites, existing_positions
 
@@ -1322,8 +1324,9 @@ def curve(
         written = [_write_csv(shown, out / f"{stem}.csv"),
                    _summary_workbook(out / f"{stem}.xlsx", summary, {"curve 曲线": shown}),
                    curve_chart(table, out / f"{stem}.png", _radius_words(radius), kept)]
-        written.append(curve_deck(out / f"{stem}.pptx", f"{CURVE_TITLES[stem]} — {source}", table, shown, kept,
-                                  [f"radius 服务半径: {_radius_words(radius)}"], template))
+        said = (f"{CURVE_TITLES[stem]} — {source}", table, shown, kept, [f"radius 服务半径: {_radius_words(radius)}"])
+        written += [curve_deck(out / f"{stem}.pptx", *said, template),
+                    curve_report(out / f"{stem}.docx", *said, chart=written[-1].read_bytes(), template=word_template)]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _guard(run)
 

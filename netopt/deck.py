@@ -44,6 +44,7 @@ ROLLOUT_TITLE = "网点类型、试点与培训 Branch types, pilots and trainin
 COMPARE_TITLE, SIDE_BY_SIDE_TITLE = "方案比选 Plans compared", "方案对比 The plans side by side"
 DIFFERING_TITLE, COMPARE_CHANGES_TITLE = "差异乡镇 Towns where the plans differ", "方案变化 What each plan opens and closes"
 SITES_MAP_TITLE, SITES_RANKED_TITLE = "候选点位 The sites on the map", "选址评估 The sites ranked"
+CURVE_CHART_TITLE, CURVE_POINTS_TITLE = "曲线 The curve", "曲线各点 Each point of the curve"
 ROLLOUT_MAP_TITLE = "网点类型与试点 Types, pilots and hubs on the map"
 COVERAGE_CHANGE_COLUMNS = ["region_type", "coverage_rate_pct_before", "coverage_rate_pct_after", "branches_before",
                            "branches_after", "residents_per_branch_wan_before", "residents_per_branch_wan_after"]
@@ -308,14 +309,14 @@ def curve_deck(path: str | Path, title: str, curve: pd.DataFrame, points: pd.Dat
     planned = solved["share_pct" if won else "covered_pct"].notna().to_numpy()  # a point may have no plan in time
     if planned.any():
         _curve_charts(deck, new[planned], solved[planned], won)
-    table_slides(deck, "曲线各点 Each point of the curve", points)
+    table_slides(deck, CURVE_POINTS_TITLE, points)
     return save(deck, path)
 
 
 def _curve_charts(deck: Deck, steps: np.ndarray, points: pd.DataFrame, won: bool) -> None:
     """A curve's points with a plan as charts PowerPoint can edit: residents covered (or market share won, `won`)
     at each step, and beside it what each step gains (万人) where one does."""
-    slide = titled_slide(deck, "曲线 The curve")
+    slide = titled_slide(deck, CURVE_CHART_TITLE)
     left, top, width, height = deck.page.body
     labels = [str(step) for step in steps]
     axis = "迁址数 branches moved" if "moves" in points else "新增网点数 new branches"

@@ -8,18 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from netopt import deck
 from netopt._slides import (HEADER_FILL, MUTED_COLOUR, SLIDE_LABELS, TITLE_COLOUR, column_widths, is_figure,
                             opened_template)
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
-from netopt.deck import (COMPARE_CHANGES_TITLE, COMPARE_TITLE, COUNTY_SLIDE_COLUMNS, DIFFERING_TITLE,
-                         PLAN_CHANGES_TITLE, PLAN_COVERAGE_TITLE, PLAN_MAP_TITLE, PLAN_SUMMARY_TITLE, PLAN_TOWNS_TITLE,
-                         REGION_SLIDE_COLUMNS, RIVAL_SLIDE_COLUMNS, ROLLOUT_MAP_TITLE, ROLLOUT_TITLE,
-                         SIDE_BY_SIDE_TITLE, SITE_EVALUATION_COLUMNS, SITE_SLIDE_COLUMNS, SITES_MAP_TITLE,
-                         SITES_RANKED_TITLE, SUMMARY_LABELS, TOWN_SLIDE_COLUMNS, best_site_lines,
-                         compared_plan_lines, counts_line, county_facts, cut_note, differing_towns, findings,
-                         key_figures, listed_changes, measures_by_plan, plan_parts, rollout_lines, rollout_tables,
-                         settings_line, shown, towns_in_wan)
 from netopt.io import write_atomic
 from netopt.report import DECK_TITLE, cell_text, column_label
 
@@ -70,23 +63,25 @@ def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, ci
     图1 … captioned, headers repeated on each page. A4 in 宋体/黑体 — or in the bank's `template` (.docx or .dotx:
     its page, styles, header and footer; its own text left out). Long tables name the `workbook` holding all."""
     writeup = new_writeup(template)
-    _title(writeup, title, [_today(), counts_line(cov), settings_line(cov)])
+    _title(writeup, title, [_today(), deck.counts_line(cov), deck.settings_line(cov)])
     heading(writeup, "要点 Key figures")
-    table(writeup, "要点 Key figures", pd.DataFrame(key_figures(cov), columns=["measure", "value"]), {"value": "数值"})
-    bullets(writeup, findings(cov, new_sites, failures or {}))
+    table(writeup, "要点 Key figures", pd.DataFrame(deck.key_figures(cov), columns=["measure", "value"]), {"value": "数值"})
+    bullets(writeup, deck.findings(cov, new_sites, failures or {}))
     if city_map is not None:
         heading(writeup, "城市网点覆盖 The city's coverage")
         figure(writeup, city_map, "城市网点覆盖 The city's coverage")
-    _titled_table(writeup, "分区域 Coverage by region", shown(cov.by_region, REGION_SLIDE_COLUMNS))
+    _titled_table(writeup, "分区域 Coverage by region", deck.shown(cov.by_region, deck.REGION_SLIDE_COLUMNS))
     if cov.core_county_gap_pp == cov.core_county_gap_pp:
         paragraph(writeup, f"核心城区与县域覆盖率差 {cov.core_county_gap_pp:+.1f} 个百分点。 Core minus county "
                            "coverage, percentage points.")
-    _titled_table(writeup, "分区县 Coverage by county", shown(cov.by_county, COUNTY_SLIDE_COLUMNS))
+    _titled_table(writeup, "分区县 Coverage by county", deck.shown(cov.by_county, deck.COUNTY_SLIDE_COLUMNS))
     _underserved_section(writeup, cov, workbook)
     if new_sites is not None and len(new_sites):
-        _titled_table(writeup, "建议新设网点 Where new branches would cover most", shown(new_sites, SITE_SLIDE_COLUMNS))
+        _titled_table(writeup, "建议新设网点 Where new branches would cover most",
+                      deck.shown(new_sites, deck.SITE_SLIDE_COLUMNS))
     if rivals is not None:
-        _titled_table(writeup, "我行与全部银行 Ours against every bank", shown(rivals.by_region, RIVAL_SLIDE_COLUMNS))
+        _titled_table(writeup, "我行与全部银行 Ours against every bank",
+                      deck.shown(rivals.by_region, deck.RIVAL_SLIDE_COLUMNS))
     _counties_section(writeup, cov, county_maps or {}, new_sites, workbook)
     if failures:
         heading(writeup, "未完成区县 Counties whose report failed")
@@ -105,22 +100,22 @@ def plan_report(path: str | Path, summary: list[tuple[str, object]], picture: by
     closes and moves, coverage by region, the towns whose coverage changes most and the `extra` tables by title;
     a long table lists its first PLAN_ROWS_LISTED rows, naming the `workbook` holding all. A4 in 宋体/黑体 — or in
     the bank's `template` (.docx or .dotx)."""
-    parts = plan_parts(summary, moves, coverage, towns_changed)
+    parts = deck.plan_parts(summary, moves, coverage, towns_changed)
     writeup = new_writeup(template)
     _title(writeup, parts.title, [_today()])
-    _titled_table(writeup, PLAN_SUMMARY_TITLE, parts.summary, SUMMARY_LABELS)
+    _titled_table(writeup, deck.PLAN_SUMMARY_TITLE, parts.summary, deck.SUMMARY_LABELS)
     if picture is not None:
-        heading(writeup, PLAN_MAP_TITLE)
-        figure(writeup, picture, PLAN_MAP_TITLE)
+        heading(writeup, deck.PLAN_MAP_TITLE)
+        figure(writeup, picture, deck.PLAN_MAP_TITLE)
         paragraph(writeup, "覆盖率 coverage, today → plan：" + "；".join(parts.regions) + "。")
-    for title, table in ((PLAN_CHANGES_TITLE, parts.changes), (PLAN_COVERAGE_TITLE, parts.coverage),
-                         (PLAN_TOWNS_TITLE, parts.towns), *(extra or {}).items()):
+    for title, table in ((deck.PLAN_CHANGES_TITLE, parts.changes), (deck.PLAN_COVERAGE_TITLE, parts.coverage),
+                         (deck.PLAN_TOWNS_TITLE, parts.towns), *(extra or {}).items()):
         _titled_table(writeup, title, table, workbook=workbook)
     return save(writeup, path)
 
 
 def rollout_report(path: str | Path, sheets: dict[str, pd.DataFrame], picture: bytes | None = None,
-                   lines: list[str] | None = None, title: str = ROLLOUT_TITLE,
+                   lines: list[str] | None = None, title: str = deck.ROLLOUT_TITLE,
                    template: str | Path | None = None) -> Path:
     """A type plan (netopt plan's `sheets`; deck.rollout_deck's arguments) written up as the plan's report 方案
     (.docx) to edit in Word: the type mix before and after, the plan on its map (`picture`, a PNG), the types by
@@ -128,12 +123,12 @@ def rollout_report(path: str | Path, sheets: dict[str, pd.DataFrame], picture: b
     宋体/黑体 — or in the bank's `template` (.docx or .dotx)."""
     writeup = new_writeup(template)
     _title(writeup, title, [_today(), *(lines or [])])
-    (mix_title, mix), *tables = rollout_tables(sheets).items()
+    (mix_title, mix), *tables = deck.rollout_tables(sheets).items()
     _titled_table(writeup, mix_title, mix)
     if picture is not None:
-        heading(writeup, ROLLOUT_MAP_TITLE)
-        figure(writeup, picture, ROLLOUT_MAP_TITLE)
-        paragraph(writeup, "；".join(line for line in rollout_lines(sheets) if line) + "。")
+        heading(writeup, deck.ROLLOUT_MAP_TITLE)
+        figure(writeup, picture, deck.ROLLOUT_MAP_TITLE)
+        paragraph(writeup, "；".join(line for line in deck.rollout_lines(sheets) if line) + "。")
     for table_title, table in tables:
         _titled_table(writeup, table_title, table)
     return save(writeup, path)
@@ -147,18 +142,18 @@ def comparison_report(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataF
     name) with what it opens and closes, the towns where they differ most and the changes (the first
     PLAN_ROWS_LISTED, all in compare.xlsx); `lines` under the title. A4 in 宋体/黑体 — or in the bank's `template`."""
     writeup = new_writeup(template)
-    _title(writeup, COMPARE_TITLE, [_today(), *(lines or [])])
-    _titled_table(writeup, SIDE_BY_SIDE_TITLE, measures_by_plan(scenarios))
+    _title(writeup, deck.COMPARE_TITLE, [_today(), *(lines or [])])
+    _titled_table(writeup, deck.SIDE_BY_SIDE_TITLE, deck.measures_by_plan(scenarios))
     if chart is not None:
         figure(writeup, chart, "覆盖对比 Coverage under each plan")
     for plan, picture in (maps or {}).items():
         heading(writeup, f"{plan} 方案 plan")
         figure(writeup, picture, f"{plan} 方案 plan")
-        paragraph(writeup, "；".join(line.removeprefix("• ") for line in compared_plan_lines(scenarios, changes, plan)
-                                    if line) + "。")
-    differing, labels = differing_towns(towns)
-    _titled_table(writeup, DIFFERING_TITLE, differing, labels, "compare.xlsx")
-    _titled_table(writeup, COMPARE_CHANGES_TITLE, listed_changes(changes), workbook="compare.xlsx")
+        said = deck.compared_plan_lines(scenarios, changes, plan)
+        paragraph(writeup, "；".join(line.removeprefix("• ") for line in said if line) + "。")
+    differing, labels = deck.differing_towns(towns)
+    _titled_table(writeup, deck.DIFFERING_TITLE, differing, labels, "compare.xlsx")
+    _titled_table(writeup, deck.COMPARE_CHANGES_TITLE, deck.listed_changes(changes), workbook="compare.xlsx")
     return save(writeup, path)
 
 
@@ -172,10 +167,26 @@ def site_evaluation_report(path: str | Path, sites: pd.DataFrame, title: str, li
     writeup = new_writeup(template)
     _title(writeup, title, [_today(), *lines])
     if picture is not None:
-        heading(writeup, SITES_MAP_TITLE)
-        figure(writeup, picture, SITES_MAP_TITLE)
-        bullets(writeup, best_site_lines(sites))
-    _titled_table(writeup, SITES_RANKED_TITLE, shown(sites, SITE_EVALUATION_COLUMNS), labels, "site_evaluation.xlsx")
+        heading(writeup, deck.SITES_MAP_TITLE)
+        figure(writeup, picture, deck.SITES_MAP_TITLE)
+        bullets(writeup, deck.best_site_lines(sites))
+    _titled_table(writeup, deck.SITES_RANKED_TITLE, deck.shown(sites, deck.SITE_EVALUATION_COLUMNS), labels,
+                  "site_evaluation.xlsx")
+    return save(writeup, path)
+
+
+def curve_report(path: str | Path, title: str, curve: pd.DataFrame, points: pd.DataFrame, kept: int = 0,
+                 lines: list[str] | None = None, chart: bytes | None = None,
+                 template: str | Path | None = None) -> Path:
+    """A curve 曲线 (deck.curve_deck's arguments: residents covered or won for each number of new branches beyond
+    the `kept` ones, or of moves) written up (.docx) to edit in Word: `lines` under the `title`, the curve as a
+    figure (`chart`, curve's PNG) and its `points`, a row each. A4 in 宋体/黑体 — or in the bank's `template`."""
+    writeup = new_writeup(template)
+    _title(writeup, title, [_today(), *(lines or [])])
+    if chart is not None:
+        heading(writeup, deck.CURVE_CHART_TITLE)
+        figure(writeup, chart, deck.CURVE_CHART_TITLE)
+    _titled_table(writeup, deck.CURVE_POINTS_TITLE, points)
     return save(writeup, path)
 
 
@@ -187,7 +198,8 @@ def _titled_table(writeup: Writeup, title: str, frame: pd.DataFrame, labels: dic
     if workbook is None:
         table(writeup, title, frame, labels)
     else:
-        table(writeup, title + cut_note(len(frame), PLAN_ROWS_LISTED, workbook), frame.head(PLAN_ROWS_LISTED), labels)
+        table(writeup, title + deck.cut_note(len(frame), PLAN_ROWS_LISTED, workbook), frame.head(PLAN_ROWS_LISTED),
+              labels)
 
 
 def _title(writeup: Writeup, title: str, lines: list[str]) -> None:
@@ -214,7 +226,7 @@ def _underserved_section(writeup: Writeup, cov: Coverage, workbook: str) -> None
                            f"{len(towns):,} in all: the {TOWNS_LISTED} with the most residents out of reach below, "
                            "every one in the workbook.")
     table(writeup, "服务不足乡镇 The most underserved towns",
-          shown(towns_in_wan(towns).head(TOWNS_LISTED), TOWN_SLIDE_COLUMNS))
+          deck.shown(deck.towns_in_wan(towns).head(TOWNS_LISTED), deck.TOWN_SLIDE_COLUMNS))
 
 
 def _counties_section(writeup: Writeup, cov: Coverage, county_maps: dict[str, bytes],
@@ -227,15 +239,16 @@ def _counties_section(writeup: Writeup, cov: Coverage, county_maps: dict[str, by
         heading(writeup, str(county), level=2)
         if county in county_maps:
             figure(writeup, county_maps[county], f"{county} 网点覆盖 coverage", share=0.8)
-        paragraph(writeup, "；".join(county_facts(cov, county)) + "。")
+        paragraph(writeup, "；".join(deck.county_facts(cov, county)) + "。")
         if new_sites is not None and (new_sites["county"] == county).any():
             ours = new_sites[new_sites["county"] == county]
             paragraph(writeup, f"建议新设 {len(ours)} 个网点 new branches suggested：" + "、".join(
                 f"{site.name}（+{site.adds_covered_wan:,.2f} 万人）" for site in ours.itertuples()) + "。")
         towns = cov.underserved_towns[cov.underserved_towns["county"] == county]
         if len(towns):
-            table(writeup, f"{county} 服务不足乡镇 underserved towns" + cut_note(len(towns), COUNTY_TOWNS_LISTED, workbook),
-                  shown(towns_in_wan(towns).head(COUNTY_TOWNS_LISTED), TOWN_SLIDE_COLUMNS).drop(columns="county"))
+            listed = deck.shown(deck.towns_in_wan(towns).head(COUNTY_TOWNS_LISTED), deck.TOWN_SLIDE_COLUMNS)
+            table(writeup, f"{county} 服务不足乡镇 underserved towns"
+                  + deck.cut_note(len(towns), COUNTY_TOWNS_LISTED, workbook), listed.drop(columns="county"))
 
 
 def new_writeup(template: str | Path | None = None) -> Writeup:
@@ -369,9 +382,9 @@ def figure(writeup: Writeup, png: bytes, caption: str, share: float = 1.0) -> No
         aspect = image.height / image.width
     width = min(writeup.width_in * share, writeup.height_in * PICTURE_HEIGHT_SHARE / aspect)
     writeup.document.add_picture(io.BytesIO(png), width=Inches(width))
-    shown = writeup.document.paragraphs[-1]
-    _plain(shown, 1)  # centred, on single lines: a fixed line height would clip it
-    shown.paragraph_format.keep_with_next = True  # its caption on its page
+    drawn = writeup.document.paragraphs[-1]
+    _plain(drawn, 1)  # centred, on single lines: a fixed line height would clip it
+    drawn.paragraph_format.keep_with_next = True  # its caption on its page
     writeup.figures += 1
     _caption(writeup, "图", writeup.figures, caption)
 

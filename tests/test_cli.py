@@ -691,6 +691,10 @@ def test_coverage_curve_on_the_sample(tmp_path: Path):
     assert list(gains.series[0].values) == table["gain 边际增量（万人）"].iloc[1:].round(2).tolist()
     points = [[cell.text for cell in row.cells] for row in list(slides[2].shapes[1].table.rows)[1:]]
     assert [row[0] for row in points] == [str(k) for k in range(7)] and points[6][1] == f"{covered[6]:,.2f}"
+    written_up = Document(str(tmp_path / "coverage_curve.docx"))  # the curve's chart and its points, in Word
+    assert written_up.paragraphs[0].text == slides[0].shapes[0].text_frame.text
+    assert [[cell.text for cell in row.cells] for row in written_up.tables[0].rows[1:]] == points
+    assert len(written_up.inline_shapes) == 1
     book = pd.read_excel(tmp_path / "coverage_curve.xlsx", sheet_name=None, engine="openpyxl")
     assert dict(book["summary 汇总"].to_numpy())["command 命令"] == (f"netopt curve --up-to 6 --radius-km 3.5 --bank 农业 --out {tmp_path} "
                                                                     "--model mclp")
@@ -2294,7 +2298,8 @@ def test_report_writes_the_analysis_report_in_the_banks_word_template(tmp_path: 
                                               (["plan"], "plan.docx"),
                                               (["plan", "--max-new", "1", "--budget-wan", "500"], "plan.docx"),
                                               (["evaluate-sites", "--site", "北城=117.25,32.0"], "site_evaluation.docx"),
-                                              (["compare", str(sample_dir() / "branches.csv")], "compare.docx")])
+                                              (["compare", str(sample_dir() / "branches.csv")], "compare.docx"),
+                                              (["curve", "--up-to", "1"], "coverage_curve.docx")])
 def test_every_plan_and_comparison_is_written_up_in_the_banks_word_template(tmp_path: Path, command: list[str],
                                                                             written: str):
     """--word-template 农行报告模板.docx: a plan's report 方案 (sites evaluated, plans compared) on the template's page
