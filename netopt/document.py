@@ -24,6 +24,7 @@ HEADING_POINTS = (16, 14)  # 三号, 四号
 PICTURE_HEIGHT_SHARE = 0.55  # of the page's body: a map leaves room for its caption and text
 TOWNS_LISTED, COUNTY_TOWNS_LISTED = 20, 10  # the city's most underserved towns; a county's own
 PLAN_ROWS_LISTED = 100  # a plan's changes and changed towns listed; its workbook holds all
+WIDE_COLUMNS = 9  # a table of this many columns or more goes on a landscape page (from a portrait one)
 TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"  # a .dotx's
 DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 NOT_A_TEMPLATE = ("not a Word file netopt reads: give a .docx or .dotx template (an old .doc, or a WPS .wpt, saved "
@@ -49,6 +50,7 @@ class Writeup:
     parts: int = 0
     tables: int = 0
     figures: int = 0
+    turned: bool = False  # the page turned landscape for a wide table, until something else follows
 
 
 def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, city_map: bytes | None = None,
@@ -194,12 +196,11 @@ def _titled_table(writeup: Writeup, title: str, frame: pd.DataFrame, labels: dic
                   workbook: str | None = None) -> None:
     """A section of one table: its heading and its table, both `title`d; with a `workbook` (that holds every row),
     its first PLAN_ROWS_LISTED rows, the caption saying so where there are more."""
-    heading(writeup, title)
     if workbook is None:
-        table(writeup, title, frame, labels)
+        table(writeup, title, frame, labels, title)
     else:
         table(writeup, title + deck.cut_note(len(frame), PLAN_ROWS_LISTED, workbook), frame.head(PLAN_ROWS_LISTED),
-              labels)
+              labels, title)
 
 
 def _title(writeup: Writeup, title: str, lines: list[str]) -> None:
@@ -262,9 +263,7 @@ def new_writeup(template: str | Path | None = None) -> Writeup:
         _own_look(document)
     else:
         document = read_word_template(template)
-    section = document.sections[-1]
-    width = (section.page_width - section.left_margin - section.right_margin) / 914400
-    height = (section.page_height - section.top_margin - section.bottom_margin) / 914400
+    width, height = _body_inches(document.sections[-1])
     now = datetime.datetime.now().replace(microsecond=0)
     properties = document.core_properties
     properties.author = properties.last_modified_by = "netopt"
@@ -318,6 +317,7 @@ def _own_look(document) -> None:
 def heading(writeup: Writeup, text: str, level: int = 1) -> None:
     """A section's heading, numbered as Chinese reports number them: 一、 for a section, （一） for a part of it —
     unless the document's heading style numbers itself (a template's, by Word's list numbering)."""
+    _upright(writeup)
     if level == 1:
         writeup.sections += 1
         writeup.parts = 0
@@ -357,6 +357,7 @@ def paragraph(writeup: Writeup, text: str, muted: bool = False) -> None:
     """A paragraph of text (`muted`: smaller and grey, as notes are)."""
     from docx.shared import Pt, RGBColor
 
+    _upright(writeup)
     run = writeup.document.add_paragraph().add_run(text)
     if muted:
         run.font.size = Pt(TABLE_POINTS)
@@ -365,6 +366,7 @@ def paragraph(writeup: Writeup, text: str, muted: bool = False) -> None:
 
 def bullets(writeup: Writeup, lines: list[str]) -> None:
     """Lines as a bulleted list (the document's List Bullet style, else a • before each)."""
+    _upright(writeup)
     for line in lines:
         if "List Bullet" in writeup.document.styles:
             writeup.document.add_paragraph(line, style="List Bullet")
@@ -378,6 +380,7 @@ def figure(writeup: Writeup, png: bytes, caption: str, share: float = 1.0) -> No
     from docx.shared import Inches
     from PIL import Image
 
+    _upright(writeup)
     with Image.open(io.BytesIO(png)) as image:
         aspect = image.height / image.width
     width = min(writeup.width_in * share, writeup.height_in * PICTURE_HEIGHT_SHARE / aspect)
@@ -389,19 +392,60 @@ def figure(writeup: Writeup, png: bytes, caption: str, share: float = 1.0) -> No
     _caption(writeup, "图", writeup.figures, caption)
 
 
-def table(writeup: Writeup, caption: str, frame: pd.DataFrame, labels: dict[str, str] | None = None) -> None:
-    """`frame` as a table under its numbered caption (表1 …): headers in Chinese over English words (`labels`,
-    else report.HEADERS_ZH's), repeated at the top of each page it runs onto; columns as wide as their text asks
-    within the page, text left and figures right; "无 None" for no rows."""
-    from docx.shared import Inches
-
-    writeup.tables += 1
-    _caption(writeup, "表", writeup.tables, caption)
+def table(writeup: Writeup, caption: str, frame: pd.DataFrame, labels: dict[str, str] | None = None,
+          title: str | None = None) -> None:
+    """`frame` as a table under its numbered caption (表1 …), and its section's `title` over it where given:
+    headers in Chinese over English words (`labels`, else report.HEADERS_ZH's), repeated at the top of each page
+    it runs onto; columns as wide as their text asks within the page, text left and figures right; a table of
+    WIDE_COLUMNS or more on pages of its own turned landscape; "无 None" for no rows."""
     headers = [column_label(c, "\n", {**SLIDE_LABELS, "measure": "指标", **(labels or {})}) for c in frame.columns]
     rows = [[cell_text(c, value) for c, value in zip(frame.columns, row)] for row in frame.itertuples(index=False)]
-    if not rows:
+    wide = bool(rows) and len(headers) >= WIDE_COLUMNS
+    turned = wide and (writeup.turned or writeup.height_in > writeup.width_in)  # a landscape page for it
+    if turned and not writeup.turned:
+        _turn(writeup)
+    elif not turned:
+        _upright(writeup)
+    writeup.turned = False  # its heading and caption on its page
+    if title is not None:
+        heading(writeup, title)
+    writeup.tables += 1
+    _caption(writeup, "表", writeup.tables, caption)
+    if rows:
+        _grid(writeup, headers, rows)
+    else:
         paragraph(writeup, "无 None", muted=True)
-        return
+    writeup.turned = turned
+
+
+def _upright(writeup: Writeup) -> None:
+    """The page turned back upright (portrait) where a wide table turned it, before anything else follows it."""
+    if writeup.turned:
+        _turn(writeup)
+        writeup.turned = False
+
+
+def _turn(writeup: Writeup) -> None:
+    """A new section on a new page, turned: landscape after portrait, portrait after landscape (its header and
+    footer the section's before)."""
+    from docx.enum.section import WD_ORIENT, WD_SECTION
+
+    section = writeup.document.add_section(WD_SECTION.NEW_PAGE)
+    section.page_width, section.page_height = section.page_height, section.page_width
+    section.orientation = WD_ORIENT.LANDSCAPE if section.page_width > section.page_height else WD_ORIENT.PORTRAIT
+    writeup.width_in, writeup.height_in = _body_inches(section)
+
+
+def _body_inches(section) -> tuple[float, float]:
+    """A section's body, within its margins: width and height in inches."""
+    return ((section.page_width - section.left_margin - section.right_margin) / 914400,
+            (section.page_height - section.top_margin - section.bottom_margin) / 914400)
+
+
+def _grid(writeup: Writeup, headers: list[str], rows: list[list[str]]) -> None:
+    """A table of `headers` and `rows` (texts) in columns as wide as their text asks within the page."""
+    from docx.shared import Inches
+
     widths = column_widths(headers, rows, TABLE_POINTS, writeup.width_in)
     grid = writeup.document.add_table(rows=len(rows) + 1, cols=len(headers))
     grid.autofit = False

@@ -23,6 +23,7 @@ import netopt._slides as parts
 import netopt.document as document
 from netopt._errors import InputError
 from netopt.competition import rival_coverage
+import netopt.deck as deck
 from netopt.deck import findings
 from tests.test_deck import _bank_template as bank_deck
 
@@ -176,6 +177,34 @@ def test_plans_compared_are_written_up_measure_by_measure(tmp_path: Path):
     assert [[cell.text for cell in row.cells] for row in shown.tables[1].rows[1:]] == [
         ["杨庙镇", "长丰县", "3.10", "3.10", "0"]]
     assert [row.cells[2].text for row in shown.tables[2].rows[1:]] == [f"网点{i}" for i in range(60)]
+
+
+def test_a_wide_table_goes_on_a_landscape_page_and_the_text_after_it_upright(tmp_path: Path):
+    """A table of WIDE_COLUMNS columns gets landscape pages of its own, its heading with it, within their margins;
+    the text after it goes back to portrait; two wide tables in a row share the landscape pages; a wide table
+    last leaves no empty page after it."""
+    wide = pd.DataFrame({f"c{k}": [f"第{k}列的值 value {k}"] * 3 for k in range(document.WIDE_COLUMNS)})
+    narrow = pd.DataFrame({"name": ["大杨镇"], "population_wan": [14.13]})
+    writeup = document.new_writeup()
+    document.paragraph(writeup, "前言 before")
+    document.table(writeup, "宽表 wide", wide, title="宽表 A wide table")
+    document.paragraph(writeup, "后记 after")
+    document.table(writeup, "窄表 narrow", narrow)
+    document.table(writeup, "宽表一 wide", wide)
+    document.table(writeup, "宽表二 wide", wide)
+    shown = Document(str(document.save(writeup, tmp_path / "wide.docx")))
+    turned = [section.page_width > section.page_height for section in shown.sections]
+    assert turned == [False, True, False, True]
+    body = shown.element.body
+    breaks = [k for k, child in enumerate(body) if child.xpath("./w:pPr/w:sectPr")]  # where each section ends
+    texts = ["".join(child.xpath(".//w:t/text()")) for child in body]
+    first_wide = texts.index("表1 宽表 wide")
+    assert breaks[0] < texts.index("一、宽表 A wide table") < first_wide < breaks[1] < texts.index("后记 after")
+    assert breaks[2] < texts.index("表3 宽表一 wide") and len(breaks) == 3  # the last section: both wide tables
+    for table, section in zip(shown.tables, (shown.sections[1], shown.sections[2], shown.sections[3])):
+        assert sum(column.width for column in table.columns) <= (section.page_width - section.left_margin
+                                                                 - section.right_margin)
+    assert sum(column.width for column in shown.tables[0].columns) > shown.sections[0].page_width  # it needed it
 
 
 @pytest.mark.parametrize("number, said", [(1, "一"), (9, "九"), (10, "十"), (12, "十二"), (20, "二十"), (35, "三十五"),
@@ -345,21 +374,33 @@ SOFFICE, WRITER, PDFTOTEXT = shutil.which("soffice"), shutil.which("lowriter"), 
 
 @pytest.mark.skipif(None in (SOFFICE, WRITER, PDFTOTEXT),
                     reason="LibreOffice Writer and poppler are not installed (make test-slides installs them)")
-def test_an_office_suite_lays_every_word_within_the_pages_margins(written, tmp_path: Path):
-    """LibreOffice draws the report with every table and picture within the page's margins: no word of a table
-    runs past the right margin, and every table's rows are there."""
+@pytest.mark.parametrize("wide", [False, True])
+def test_an_office_suite_lays_every_word_within_the_pages_margins(written, coverage, tmp_path: Path, wide: bool):
+    """LibreOffice draws the report — and a report with a wide table on landscape pages — with every table and
+    picture within its page's margins: no word runs past them, and every table's rows are there."""
     path, shown, _ = written
+    if wide:  # forty sites evaluated, eleven columns
+        sites = pd.DataFrame({"rank": range(1, 41), "name": [f"合肥市万达广场一楼商铺{k}号" for k in range(40)],
+                              "county": "肥东县", **{column: 1.5 for column in deck.SITE_EVALUATION_COLUMNS[3:]},
+                              "overlap_pct": 12.0})
+        path = document.site_evaluation_report(tmp_path / "city_summary.docx", sites, "选址评估 Site evaluation",
+                                               ["radius 服务半径: 3.5 km"], _png(400, 300))
+        shown = Document(str(path))
     subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
                     "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)], check=True, capture_output=True,
                    timeout=300)
     text = subprocess.run([PDFTOTEXT, "-bbox", str(tmp_path / "city_summary.pdf"), "-"], check=True,
                           capture_output=True, text=True).stdout
-    section = shown.sections[0]
-    right = (section.page_width - section.right_margin) / 12700 + 2  # in points, a little leeway
-    left = section.left_margin / 12700 - 2
-    words = re.findall(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', text)
-    assert len(words) > 500
-    assert [word for x0, x1, word in words if float(x1) > right or float(x0) < left] == []
-    drawn = re.sub(r"\s", "", html.unescape(" ".join(word for _, _, word in words)))
+    margins = shown.sections[0].left_margin / 12700, shown.sections[0].right_margin / 12700  # in points
+    words, widths = [], set()
+    for page in text.split("<page ")[1:]:
+        width = float(re.match(r'width="([\d.]+)"', page).group(1))
+        widths.add(round(width))
+        for x0, x1, word in re.findall(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>',
+                                       page):
+            words.append(word)
+            assert margins[0] - 2 <= float(x0) and float(x1) <= width - margins[1] + 2, (word, width)
+    assert len(words) > 500 and len(widths) == 1 + wide  # portrait pages, and landscape ones for the wide table
+    drawn = re.sub(r"\s", "", html.unescape(" ".join(words)))
     assert all(re.sub(r"\s", "", row.cells[0].text) in drawn for table in shown.tables for row in table.rows[1:])
     assert all(re.sub(r"\s", "", caption) in drawn for caption in _captions(shown))  # numbered as written
