@@ -2258,17 +2258,24 @@ def test_a_rerun_removes_what_an_earlier_run_left_and_this_one_does_not_write(tm
     (["report"], "city_summary.pptx"), (["compare", str(sample_dir() / "branches.csv")], "compare.pptx")])
 def test_every_command_writing_slides_writes_them_in_the_banks_template(tmp_path: Path, command: list[str],
                                                                          written: str):
-    """--template 农行汇报模板.pptx: each command's slides take the template's 4:3 size and layouts."""
+    """--template 农行汇报模板.pptx: each command's slides take the template's 4:3 size and layouts; and with
+    --word-template 农行报告模板.docx its Word document beside them (the same name) the template's landscape page
+    and header, without its own text."""
     from tests.test_deck import _bank_template
+    from tests.test_document import _bank_template as word_template
 
     template = _bank_template(tmp_path / "农行汇报模板.pptx")
-    result = runner.invoke(app, [*command, "--bank", "农业", "--template", str(template), "--out",
-                                 str(tmp_path / "out")])
+    result = runner.invoke(app, [*command, "--bank", "农业", "--template", str(template), "--word-template",
+                                 str(word_template(tmp_path / "农行报告模板.docx")), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     shown = Presentation(str(tmp_path / "out" / written))
     assert (shown.slide_width, shown.slide_height) == (9144000, 6858000)  # 10 x 7.5 inches, the template's
     assert shown.slides[0].slide_layout.name == "Title Slide"
     assert {slide.slide_layout.name for slide in list(shown.slides)[1:]} == {"Title Only"}
+    written_up = Document(str(tmp_path / "out" / written.replace(".pptx", ".docx")))
+    section = written_up.sections[0]
+    assert section.header.paragraphs[0].text == "中国农业银行 内部资料" and section.orientation == 1
+    assert "模板说明：请在此处填写正文" not in [p.text for p in written_up.paragraphs]
 
 
 def test_report_writes_the_analysis_report_in_the_banks_word_template(tmp_path: Path):
@@ -2292,27 +2299,6 @@ def test_report_writes_the_analysis_report_in_the_banks_word_template(tmp_path: 
         other = "--word-template" if option == "--template" else "--template"
         assert refused.exit_code == 2 and message in said and other in said, refused.output
         assert not (tmp_path / "again").exists() or not any((tmp_path / "again").iterdir())
-
-
-@pytest.mark.parametrize("command, written", [(["optimize", "--max-new", "1"], "mclp_plan.docx"),
-                                              (["plan"], "plan.docx"),
-                                              (["plan", "--max-new", "1", "--budget-wan", "500"], "plan.docx"),
-                                              (["evaluate-sites", "--site", "北城=117.25,32.0"], "site_evaluation.docx"),
-                                              (["compare", str(sample_dir() / "branches.csv")], "compare.docx"),
-                                              (["curve", "--up-to", "1"], "coverage_curve.docx")])
-def test_every_plan_and_comparison_is_written_up_in_the_banks_word_template(tmp_path: Path, command: list[str],
-                                                                            written: str):
-    """--word-template 农行报告模板.docx: a plan's report 方案 (sites evaluated, plans compared) on the template's page
-    under its header."""
-    from tests.test_document import _bank_template
-
-    template = _bank_template(tmp_path / "农行报告模板.docx")
-    result = runner.invoke(app, [*command, "--bank", "农业", "--word-template", str(template), "--out",
-                                 str(tmp_path / "out")])
-    assert result.exit_code == 0, result.output
-    shown = Document(str(tmp_path / "out" / written))
-    assert shown.sections[0].header.paragraphs[0].text == "中国农业银行 内部资料" and shown.sections[0].orientation == 1
-    assert "模板说明：请在此处填写正文" not in [p.text for p in shown.paragraphs]
 
 
 def test_a_template_that_is_no_deck_is_refused_before_any_work(tmp_path: Path):
