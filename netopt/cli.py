@@ -1324,9 +1324,9 @@ def curve(
         written = [_write_csv(shown, out / f"{stem}.csv"),
                    _summary_workbook(out / f"{stem}.xlsx", summary, {"curve 曲线": shown}),
                    curve_chart(table, out / f"{stem}.png", _radius_words(radius), kept)]
-        said = (f"{CURVE_TITLES[stem]} — {source}", table, shown, kept, [f"radius 服务半径: {_radius_words(radius)}"])
-        written += [curve_deck(out / f"{stem}.pptx", *said, template),
-                    curve_report(out / f"{stem}.docx", *said, chart=written[-1].read_bytes(), template=word_template)]
+        title, lines = f"{CURVE_TITLES[stem]} — {source}", [f"radius 服务半径: {_radius_words(radius)}"]
+        written += [curve_deck(out / f"{stem}.pptx", title, table, shown, kept, lines, template),
+                    curve_report(out / f"{stem}.docx", title, shown, lines, written[-1].read_bytes(), word_template)]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
     _guard(run)
 

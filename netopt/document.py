@@ -1,4 +1,4 @@
-"""The analysis report 分析报告: a diagnosis written up as a Word document, for the analyst to edit into the bank's."""
+"""Written reports as Word documents — a diagnosis 分析报告, a plan 方案, plans compared, sites, a curve — to edit."""
 from __future__ import annotations
 
 import datetime
@@ -30,13 +30,13 @@ DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml
 NOT_A_TEMPLATE = ("not a Word file netopt reads: give a .docx or .dotx template (an old .doc, or a WPS .wpt, saved "
                   "as .docx; a PowerPoint template is for the slides: --template)")
 DIGITS = "零一二三四五六七八九"
-# the elements a table's properties hold after its borders, and a paragraph's from its grid on, in the order Word
+# the elements a table's properties hold after its borders, and a paragraph's after its grid, in the order Word
 # requires
 TABLE_AFTER_BORDERS = ("w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription",
                        "w:tblPrChange")
-PARAGRAPH_ORDER = ("w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap",
-                   "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
-                   "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+PARAGRAPH_AFTER_GRID = ("w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+                        "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
+                        "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 
 
 @dataclass
@@ -110,9 +110,9 @@ def plan_report(path: str | Path, summary: list[tuple[str, object]], picture: by
         heading(writeup, deck.PLAN_MAP_TITLE)
         figure(writeup, picture, deck.PLAN_MAP_TITLE)
         paragraph(writeup, "覆盖率 coverage, today → plan：" + "；".join(parts.regions) + "。")
-    for title, table in ((deck.PLAN_CHANGES_TITLE, parts.changes), (deck.PLAN_COVERAGE_TITLE, parts.coverage),
+    for title, frame in ((deck.PLAN_CHANGES_TITLE, parts.changes), (deck.PLAN_COVERAGE_TITLE, parts.coverage),
                          (deck.PLAN_TOWNS_TITLE, parts.towns), *(extra or {}).items()):
-        _titled_table(writeup, title, table, workbook=workbook)
+        _titled_table(writeup, title, frame, workbook=workbook)
     return save(writeup, path)
 
 
@@ -131,8 +131,8 @@ def rollout_report(path: str | Path, sheets: dict[str, pd.DataFrame], picture: b
         heading(writeup, deck.ROLLOUT_MAP_TITLE)
         figure(writeup, picture, deck.ROLLOUT_MAP_TITLE)
         paragraph(writeup, "；".join(line for line in deck.rollout_lines(sheets) if line) + "。")
-    for table_title, table in tables:
-        _titled_table(writeup, table_title, table)
+    for table_title, frame in tables:
+        _titled_table(writeup, table_title, frame)
     return save(writeup, path)
 
 
@@ -177,12 +177,11 @@ def site_evaluation_report(path: str | Path, sites: pd.DataFrame, title: str, li
     return save(writeup, path)
 
 
-def curve_report(path: str | Path, title: str, curve: pd.DataFrame, points: pd.DataFrame, kept: int = 0,
-                 lines: list[str] | None = None, chart: bytes | None = None,
-                 template: str | Path | None = None) -> Path:
-    """A curve 曲线 (deck.curve_deck's arguments: residents covered or won for each number of new branches beyond
-    the `kept` ones, or of moves) written up (.docx) to edit in Word: `lines` under the `title`, the curve as a
-    figure (`chart`, curve's PNG) and its `points`, a row each. A4 in 宋体/黑体 — or in the bank's `template`."""
+def curve_report(path: str | Path, title: str, points: pd.DataFrame, lines: list[str] | None = None,
+                 chart: bytes | None = None, template: str | Path | None = None) -> Path:
+    """A curve 曲线 (residents covered or won for each number of new branches, or of moves) written up (.docx) to
+    edit in Word: `lines` under the `title`, the curve as a figure (`chart`, curve's PNG) and its `points`, a row
+    each as the console prints them. A4 in 宋体/黑体 — or in the bank's `template`."""
     writeup = new_writeup(template)
     _title(writeup, title, [_today(), *(lines or [])])
     if chart is not None:
@@ -495,7 +494,7 @@ def _plain(words, alignment: int) -> None:
     layout.space_before = layout.space_after = Pt(0)
     layout.line_spacing = 1.0
     words.alignment = alignment
-    words._p.get_or_add_pPr().insert_element_before(_element("snapToGrid", val="0"), *PARAGRAPH_ORDER[1:])
+    words._p.get_or_add_pPr().insert_element_before(_element("snapToGrid", val="0"), *PARAGRAPH_AFTER_GRID)
 
 
 def _keep_rows(grid) -> None:
