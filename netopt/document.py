@@ -56,12 +56,14 @@ class Writeup:
 def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, city_map: bytes | None = None,
                     county_maps: dict[str, bytes] | None = None, new_sites: pd.DataFrame | None = None,
                     rivals: RivalCoverage | None = None, failures: dict[str, str] | None = None,
-                    template: str | Path | None = None, workbook: str = "city_summary.xlsx") -> Path:
+                    template: str | Path | None = None, workbook: str = "city_summary.xlsx",
+                    county_chart: bytes | None = None) -> Path:
     """The diagnosis `cov` written up as the bank's analysis report 分析报告 (.docx; Word and WPS open it): what
     stands out, the city's map (`city_map`, a PNG), coverage by region and by county, the most underserved towns,
     with `new_sites` where new branches would cover most, with `rivals` ours beside every bank's, a section per
     county (its map from `county_maps`, PNGs by county name, its figures and underserved towns), any county whose
-    report `failures` lists, and how coverage was measured; sections numbered 一、二、…, tables 表1 … and figures
+    report `failures` lists, and how coverage was measured (coverage by county also as `county_chart`, a PNG:
+    maps.county_chart's, where given); sections numbered 一、二、…, tables 表1 … and figures
     图1 … captioned, headers repeated on each page. A4 in 宋体/黑体 — or in the bank's `template` (.docx or .dotx:
     its page, styles, header and footer; its own text left out). Long tables name the `workbook` holding all."""
     writeup = new_writeup(template)
@@ -77,6 +79,8 @@ def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, ci
         paragraph(writeup, f"核心城区与县域覆盖率差 {cov.core_county_gap_pp:+.1f} 个百分点。 Core minus county "
                            "coverage, percentage points.")
     _titled_table(writeup, "分区县 Coverage by county", deck.shown(cov.by_county, deck.COUNTY_SLIDE_COLUMNS))
+    if county_chart is not None:
+        figure(writeup, county_chart, "分区县覆盖率 Coverage by county")
     _underserved_section(writeup, cov, workbook)
     if new_sites is not None and len(new_sites):
         _titled_table(writeup, "建议新设网点 Where new branches would cover most",

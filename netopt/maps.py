@@ -867,6 +867,35 @@ def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
         return _saved(fig, path)
 
 
+def county_chart(by_county: pd.DataFrame, path, most: int = 30) -> Path:
+    """Coverage by county (coverage's by_county table) as a PNG or PDF for a written report: a bar per county,
+    the most covered on top, each labelled with its share, the city's coverage a dashed line; of a province's many
+    counties, the `most` least covered. Without a Chinese font the counties are named by their codes."""
+    plt = _pyplot(path)
+
+    rated = by_county.dropna(subset=["coverage_rate_pct"]).sort_values("coverage_rate_pct", kind="stable")
+    least = f", the {most} least covered of {len(rated):,}" if len(rated) > most else ""
+    rated = rated.head(most)
+    font = figure_font()
+    chinese = font is not None
+    names = rated["county"].astype(str) if chinese else rated["county_id"].astype(str)
+    city = 100 * by_county["covered_population"].sum() / max(by_county["population"].sum(), 1)
+    with drawing_in(font):
+        fig, ax = plt.subplots(figsize=(9, 1.2 + 0.32 * len(rated)))
+        bars = ax.barh(np.arange(len(rated)), rated["coverage_rate_pct"], color="#4a7ab8")
+        ax.bar_label(bars, fmt="%.1f%%", fontsize=8, padding=2)
+        ax.axvline(city, color="#c0392b", linestyle="--", linewidth=1.2,
+                   label=f"{_label('全市', 'city', chinese)} {city:.1f}%")
+        ax.set_yticks(np.arange(len(rated)), names)
+        ax.set_xlim(0, 108)
+        ax.set_xlabel(_axis_label("覆盖率（%）", "residents within reach (%)", chinese))
+        ax.set_title(_label("分区县覆盖率", "Coverage by county", chinese) + least, fontsize=13)
+        ax.grid(axis="x", alpha=0.3)
+        ax.legend(loc="lower right", fontsize=9)
+        fig.tight_layout()
+        return _saved(fig, path)
+
+
 def curve_points(table: pd.DataFrame, kept: int, caller: str) -> tuple[np.ndarray, pd.DataFrame, bool]:
     """A curve's solved points (MCLP.curve's or moves_curve's table, MarketShare's too): the new branches at each
     (p minus the `kept` branches) or the branches moved, the points' rows, and whether it is of market share won;

@@ -578,6 +578,18 @@ def _map_png(area: Dataset, measured: Coverage, title: str, new_sites: pd.DataFr
         return path.read_bytes()
 
 
+def _county_chart_png(by_county: pd.DataFrame) -> bytes | None:
+    """Coverage by county as maps.county_chart draws it, a PNG's bytes; None where no county has a rate."""
+    import tempfile
+
+    from netopt.maps import county_chart
+
+    if by_county["coverage_rate_pct"].isna().all():
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        return county_chart(by_county, Path(folder) / "by_county.png").read_bytes()
+
+
 def _inline_picture(picture: bytes, title: str) -> str:
     """A PNG as an <img> holding it, so the page stays one file that opens offline."""
     import base64
@@ -654,7 +666,8 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
             meeting_deck(cov, out / "city_summary.pptx", title, city_map=picture, county_maps=county_maps,
                          new_sites=new_sites, rivals=rivals, failures=failures, template=template),
             analysis_report(cov, out / "city_summary.docx", title, city_map=picture, county_maps=county_maps,
-                            new_sites=new_sites, rivals=rivals, failures=failures, template=word_template),
+                            new_sites=new_sites, rivals=rivals, failures=failures, template=word_template,
+                            county_chart=_county_chart_png(cov.by_county)),
             *_map_file(out / "city_summary.png", picture)]
 
 

@@ -140,3 +140,30 @@ def test_a_character_the_font_lacks_is_drawn_as_a_box_without_a_python_warning(o
             fig.savefig(tmp_path / "boxes.png")
             plt.close(fig)
     assert not [note for note in heard if "missing from font" in str(note.message)]
+
+
+def _county_chart_words(path: Path, counties: int) -> list[str]:
+    """The words of maps.county_chart's SVG for `counties` counties, coverage 1 % … `counties` %, the city 50 %."""
+    import matplotlib
+
+    by_county = pd.DataFrame({"county": [f"县{k:02d}" for k in range(1, counties + 1)],
+                              "county_id": [f"3401{k:02d}" for k in range(1, counties + 1)],
+                              "coverage_rate_pct": [float(k) for k in range(1, counties + 1)],
+                              "population": 100.0, "covered_population": 50.0})
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        return re.findall(r">([^<>]+)</text>", no.maps.county_chart(by_county, path).read_text(encoding="utf-8"))
+
+
+def test_the_county_chart_names_each_county_and_of_many_the_least_covered(own_fonts, tmp_path: Path, monkeypatch):
+    """maps.county_chart: a bar per county named in Chinese and labelled with its share, the city's line; of 40,
+    the 30 least covered, said in the title; without a Chinese font the counties by their codes."""
+    with warnings.catch_warnings():  # no Chinese font: said once, elsewhere tested
+        warnings.simplefilter("ignore", fonts.ChineseFontWarning)
+        plain = _county_chart_words(tmp_path / "plain.svg", 40)
+    assert [w for w in plain if w.startswith("3401")] == [f"3401{k:02d}" for k in range(1, 31)]  # least covered
+    assert "Coverage by county, the 30 least covered of 40" in plain and "city 50.0%" in plain
+    assert "30.0%" in plain and "31.0%" not in plain
+    monkeypatch.setenv(fonts.FONT_ENV, str(chinese_font(tmp_path / "hei.ttf")))
+    named = _county_chart_words(tmp_path / "named.svg", 5)
+    assert [w for w in named if w.startswith("县")] == ["县01", "县02", "县03", "县04", "县05"]
+    assert "分区县覆盖率 Coverage by county" in named and "全市 city 50.0%" in named
