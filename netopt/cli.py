@@ -436,9 +436,9 @@ TEMPLATE_OPTION = typer.Option(None, callback=_template_check, help="The bank's 
                                "slides (.pptx or .potx, e.g. 农行汇报模板.pptx): its slide size, layouts, fonts, colours "
                                "and logo, its own slides left out (default: netopt's plain 16:9).")
 WORD_TEMPLATE_OPTION = typer.Option(None, callback=_word_template_check, help="The bank's Word template for the "
-                                    "written report (.docx or .dotx, e.g. 农行报告模板.docx) — report's analysis "
-                                    "report 分析报告, a plan's 方案: its page, styles, header and footer, its own text "
-                                    "left out (default: A4, 宋体 and 黑体).")
+                                    "results written up to edit (.docx beside the slides: the analysis report 分析报告, "
+                                    "a plan's 方案 …; a .docx or .dotx, e.g. 农行报告模板.docx): its page, styles, "
+                                    "header and footer, its own text left out (default: A4, 宋体 and 黑体).")
 
 
 class Templates(NamedTuple):
