@@ -304,10 +304,10 @@ def _own_look(document) -> None:
                                ("Heading 1", HEADING_FONT, HEADING_POINTS[0]),
                                ("Heading 2", HEADING_FONT, HEADING_POINTS[1])):
         style = document.styles[name]
-        style.font.name, style.font.size = LATIN_FONT, Pt(points)
-        style.element.rPr.rFonts.set(_tag("eastAsia"), face)
         font = style.font
-        style.font.italic = False  # the default Subtitle's and Caption's: Chinese is not set in italics
+        font.name, font.size = LATIN_FONT, Pt(points)
+        font.italic = False  # the default Subtitle's and Caption's: Chinese is not set in italics
+        style.element.rPr.rFonts.set(_tag("eastAsia"), face)
         if name.startswith(("Heading", "Title")):
             font.color.rgb = RGBColor(*TITLE_COLOUR)
         elif name != "Normal":
