@@ -628,7 +628,7 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
     """The city-wide summary: with `city` (the Dataset measured) a map of the city, by region and by county, the
     most underserved towns, with `new_sites` each county's suggested new branches, any failed county, and with
     `rivals` our coverage beside every bank's by region and the towns only a rival reaches (places with their
-    lon/lat in `coords` in the workbook); as a page, a workbook, slides for the meeting (deck.meeting_deck, with a
+    lon/lat in `coords` in the workbook; coverage by county charted too); as a page, a workbook, slides for the meeting (deck.meeting_deck, with a
     slide per county and its map from `county_maps`, PNGs by county name, and `title`; in the bank's PowerPoint
     `template` where given), the analysis report as a Word document (document.analysis_report, in the bank's
     `word_template` where given), and the map as a PNG."""
@@ -640,11 +640,13 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
     unnumbered = None if new_sites is None else new_sites.drop(columns="rank")  # ranks repeat across counties
     map_title = "城市 City 网点覆盖 coverage"
     picture = None if city is None else _map_png(city, cov, map_title, unnumbered)
+    chart = _county_chart_png(cov.by_county)
     body = "" if picture is None else _inline_picture(picture, map_title)
     body += (f"<h2>区域 By region</h2>{_html_table(cov.by_region.round(3))}"
             f"<p>核心城区与县域覆盖率差 core − county coverage gap: {cov.core_county_gap_pp:+.1f} pp</p>"
             f"<h2>区县 By county</h2>{_html_table(cov.by_county.round(3))}"
-            f"<h2>服务不足乡镇 Most underserved towns</h2>"
+            + ("" if chart is None else _inline_picture(chart, "分区县覆盖率 Coverage by county"))
+            + "<h2>服务不足乡镇 Most underserved towns</h2>"
             f"{_html_table(_columns(cov.underserved_towns, UNDERSERVED_COLUMNS).head(20))}"
             + (f"<h2>未完成 Failed counties</h2>{failed.to_html(index=False)}" if failures else ""))
     towns_at = _town_places(cov, city)
@@ -667,7 +669,7 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
                          new_sites=new_sites, rivals=rivals, failures=failures, template=template),
             analysis_report(cov, out / "city_summary.docx", title, city_map=picture, county_maps=county_maps,
                             new_sites=new_sites, rivals=rivals, failures=failures, template=word_template,
-                            county_chart=_county_chart_png(cov.by_county)),
+                            county_chart=chart),
             *_map_file(out / "city_summary.png", picture)]
 
 

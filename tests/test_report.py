@@ -150,6 +150,7 @@ def test_report_suggests_new_branches_by_county(tmp_path: Path):
     assert len(city) == 18 and city["county 区县"].nunique() == 9
     summary = (tmp_path / "city_summary.html").read_text(encoding="utf-8")
     assert 'src="data:image/png;base64,' in summary  # the city's map, every suggested site on it
+    assert '<img alt="分区县覆盖率 Coverage by county"' in summary  # and coverage by county as a chart
     slides = list(Presentation(str(tmp_path / "city_summary.pptx")).slides)  # titled as asked, every site listed
     assert slides[0].shapes[0].text_frame.text == "农行合肥分行网点覆盖诊断"
     listed = [slide for slide in slides if slide.shapes[0].text_frame.text.startswith("建议新设网点")]
