@@ -35,7 +35,7 @@ SLIDE_LABELS = {"unserved_wan": "未覆盖人口(万人)", "measure": "指标",
 TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.presentationml.template.main+xml"  # a .potx's
 DECK_TYPE = b"application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
 NOT_A_TEMPLATE = ("not a PowerPoint file netopt reads: give a .pptx or .potx template (a .ppt, or a WPS .dpt, saved "
-                  "as .pptx; a Word template is for the report's document: netopt report --word-template)")
+                  "as .pptx without a password; a Word template is for the Word documents: --word-template)")
 BODY_LEAST_IN = (3.0, 2.0)  # a template's content box narrower or lower than this is not taken as the slides' body
 
 

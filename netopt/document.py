@@ -28,7 +28,7 @@ WIDE_COLUMNS = 9  # a table of this many columns or more goes on a landscape pag
 TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"  # a .dotx's
 DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 NOT_A_TEMPLATE = ("not a Word file netopt reads: give a .docx or .dotx template (an old .doc, or a WPS .wpt, saved "
-                  "as .docx; a PowerPoint template is for the slides: --template)")
+                  "as .docx without a password; a PowerPoint template is for the slides: --template)")
 DIGITS = "零一二三四五六七八九"
 # the elements a table's properties hold after its borders, and a paragraph's after its grid, in the order Word
 # requires
