@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml
 NOT_A_TEMPLATE = ("not a Word file netopt reads: give a .docx or .dotx template (an old .doc, or a WPS .wpt, saved "
                   "as .docx without a password; a PowerPoint template is for the slides: --template)")
 DIGITS = "零一二三四五六七八九"
+XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML (so Word) cannot hold
 # the elements a table's properties hold after its borders, and a paragraph's after its grid, in the order Word
 # requires
 TABLE_AFTER_BORDERS = ("w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription",
@@ -209,7 +211,7 @@ def _titled_table(writeup: Writeup, title: str, frame: pd.DataFrame, labels: dic
 def _title(writeup: Writeup, title: str, lines: list[str]) -> None:
     """The report's title (also its file's), then `lines` under it."""
     document = writeup.document
-    document.core_properties.title = title
+    document.core_properties.title = _xml_text(title)
     _styled(writeup, document.add_paragraph(), "Title", title, TITLE_POINTS, centred=True, bold=True)
     for line in lines:
         _styled(writeup, document.add_paragraph(), "Subtitle", line, BODY_POINTS, centred=True)
@@ -361,7 +363,7 @@ def paragraph(writeup: Writeup, text: str, muted: bool = False) -> None:
     from docx.shared import Pt, RGBColor
 
     _upright(writeup)
-    run = writeup.document.add_paragraph().add_run(text)
+    run = writeup.document.add_paragraph().add_run(_xml_text(text))
     if muted:
         run.font.size = Pt(TABLE_POINTS)
         run.font.color.rgb = RGBColor(*MUTED_COLOUR)
@@ -372,9 +374,9 @@ def bullets(writeup: Writeup, lines: list[str]) -> None:
     _upright(writeup)
     for line in lines:
         if "List Bullet" in writeup.document.styles:
-            writeup.document.add_paragraph(line, style="List Bullet")
+            writeup.document.add_paragraph(_xml_text(line), style="List Bullet")
         else:
-            writeup.document.add_paragraph(f"• {line}")
+            writeup.document.add_paragraph(_xml_text(f"• {line}"))
 
 
 def figure(writeup: Writeup, png: bytes, caption: str, share: float = 1.0) -> None:
@@ -470,7 +472,7 @@ def _cell(cell, text: str, width_in: float, header: bool, right: bool) -> None:
     cell.width = Inches(width_in)
     words = cell.paragraphs[0]
     _plain(words, 2 if right else (1 if header else 0))  # right, centred, left
-    run = words.add_run(text)
+    run = words.add_run(_xml_text(text))
     run.font.size = Pt(TABLE_POINTS)
     run.font.bold = header
     if header:
@@ -523,7 +525,7 @@ def _caption(writeup: Writeup, label: str, number: int, text: str) -> None:
     field = _element("fldSimple", instr=f" SEQ {label} \\* ARABIC ")
     field.append(words.add_run(str(number))._r)  # the number Word shows until it updates the field
     words._p.append(field)
-    words.add_run(f" {text}")
+    words.add_run(_xml_text(f" {text}"))
     look = words.runs[0]._r.rPr  # the label's, where the document has no Caption style
     for run in [*field, *words._p.r_lst[1:]] if look is not None else []:
         run.insert(0, copy.deepcopy(look))
@@ -538,7 +540,7 @@ def _styled(writeup: Writeup, words, style: str, text: str, points: float, centr
     `bold` or not."""
     from docx.shared import Pt
 
-    run = words.add_run(text)
+    run = words.add_run(_xml_text(text))
     if style in writeup.document.styles:
         words.style = writeup.document.styles[style]
     else:
@@ -550,6 +552,12 @@ def _styled(writeup: Writeup, words, style: str, text: str, points: float, centr
 def save(writeup: Writeup, path: str | Path) -> Path:
     """The document written to `path` whole or not at all (io.write_atomic)."""
     return write_atomic(path, lambda p: writeup.document.save(str(p)))
+
+
+def _xml_text(text: str) -> str:
+    """Text as a Word document can hold it: control characters a name may carry from an export (a bell, a
+    vertical tab for a line break in a cell) as spaces."""
+    return XML_UNSAFE.sub(" ", str(text))
 
 
 def _tag(name: str) -> str:

@@ -358,6 +358,20 @@ def test_a_template_that_is_none_is_refused_by_its_name(tmp_path: Path, read, su
         read(tmp_path / f"none{suffix}")
 
 
+def test_names_carrying_control_characters_are_written_with_spaces(coverage, tmp_path: Path):
+    """A name exported with a bell or a vertical tab (a cell's line break) — which XML, so Word, cannot hold —
+    is written with a space for each, in the tables, the bullets and the title."""
+    from dataclasses import replace
+
+    towns = coverage.underserved_towns.copy()
+    towns.loc[towns.index[0], "name"] = "大杨\x0b镇\x07"
+    shown = Document(str(document.analysis_report(replace(coverage, underserved_towns=towns), tmp_path / "r.docx",
+                                                  "诊断\x01报告")))
+    assert shown.paragraphs[0].text == "诊断 报告" and shown.core_properties.title == "诊断 报告"
+    assert shown.tables[3].rows[1].cells[0].text == "大杨 镇 "
+    assert any("最需关注：大杨 镇 " in p.text for p in shown.paragraphs)
+
+
 def test_a_report_that_cannot_be_written_leaves_nothing(coverage, tmp_path: Path, monkeypatch):
     def broken(self, path):
         Path(path).write_bytes(b"half")
