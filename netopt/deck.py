@@ -1,4 +1,4 @@
-"""Meeting slides 汇报材料: a diagnosis, a plan, a curve, plans compared, a type plan or sites as a PowerPoint deck."""
+"""Meeting slides 汇报材料 of a diagnosis, a plan, a curve, plans compared, a type plan or sites — and what they say."""
 from __future__ import annotations
 
 from dataclasses import dataclass
