@@ -1569,6 +1569,9 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 EXCEL_TEXT = re.compile(r'^="(.*)"$')  # ="340102": how exports keep a code's leading zeros from Excel
+# a bell, a vertical tab (an old export's line break in a cell) …: never part of a name, and XML (Word, KML) cannot
+# hold them; tabs and line breaks stay
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 LONGEST_EXAMPLE = 40  # characters of a cell quoted in a message (a pasted note would flood the console)
@@ -1594,7 +1597,7 @@ NO_VALUE = frozenset({"nan", "none", "null", "<na>", "-", "--", "—", "——",
 def _clean_cell(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    text = EXCEL_TEXT.sub(r"\1", str(value).strip()).strip()
+    text = EXCEL_TEXT.sub(r"\1", CONTROL_CHARACTERS.sub("", str(value)).strip()).strip()
     return "" if text.lower() in NO_VALUE else text
 
 

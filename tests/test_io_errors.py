@@ -750,6 +750,17 @@ def test_a_yearbooks_spaced_out_names_match(tmp_path: Path):
     assert ds.branches[["name", "county"]].values.tolist() == [["中国银行 合肥分行", "瑶海区"]]  # a branch's own name kept
 
 
+def test_control_characters_an_export_left_in_a_name_are_dropped(tmp_path: Path):
+    """A bell or a vertical tab (an old export's line break within a cell) left in a name: dropped, so that the
+    name matches and every output (Word's and KML's XML cannot hold them) writes it."""
+    counties = write(tmp_path / "区县.csv", "区县,常住人口(万人)\n瑶海区\x0b,10.2\n")
+    towns = write(tmp_path / "乡镇.csv", "乡镇名称,所属区县,常住人口,lon,lat\n明光路\x1f街道,瑶海区,60000,117.31,31.87\n")
+    branches = write(tmp_path / "网点.csv", "网点名称,所属区县,lon,lat\n长丰杨庙\x07营业所,瑶\x0b海区,117.31,31.87\n")
+    ds = no.read_dataset(counties, towns, branches)
+    assert ds.counties["name"].tolist() == ["瑶海区"] and ds.towns["name"].tolist() == ["明光路街道"]
+    assert ds.branches[["name", "county"]].values.tolist() == [["长丰杨庙营业所", "瑶海区"]]
+
+
 def test_a_county_named_with_a_footnote_mark_matches_and_one_with_its_city_is_pointed_to(tmp_path: Path):
     """庐阳区① with a yearbook's footnote mark was "not found in the counties table" beside the towns' 庐阳区; the
     table's 合肥市瑶海区 beside the towns' 瑶海区 is refused, as the reverse is, but with the table's name said."""
