@@ -362,8 +362,7 @@ def table_slides(deck: Deck, title: str, table: pd.DataFrame, labels: dict[str, 
                  figures_from: int = 0) -> None:
     """`table` on as many slides as its rows need (by their height, long names wrapping), headers in Chinese
     (`labels`, else report.HEADERS_ZH's) over English; figures right-aligned in its columns from `figures_from` on."""
-    headers = [column_label(c, "\n", {**SLIDE_LABELS, **(labels or {})}) for c in table.columns]
-    rows = [[cell_text(c, value) for c, value in zip(table.columns, row)] for row in table.itertuples(index=False)]
+    headers, rows = table_texts(table, labels)
     if not rows:
         text_box(titled_slide(deck, title), ["无 None"], (deck.page.left, deck.page.top + 0.1, 6, 0.6), 16,
                  colour=MUTED_COLOUR)
@@ -375,6 +374,14 @@ def table_slides(deck: Deck, title: str, table: pd.DataFrame, labels: dict[str, 
     for k, page in enumerate(_pages(list(zip(rows, heights[1:])), bottom - top - heights[0])):
         _table(titled_slide(deck, title + (" (续 cont.)" if k else "")), deck, [(headers, heights[0]), *page], widths,
                size, figures_from)
+
+
+def table_texts(table: pd.DataFrame, labels: dict[str, str] | None = None) -> tuple[list[str], list[list[str]]]:
+    """A table's headers — Chinese (`labels`, SLIDE_LABELS, else report.HEADERS_ZH's) over English words — and its
+    cells' texts, as slides and Word documents show them."""
+    headers = [column_label(c, "\n", {**SLIDE_LABELS, **(labels or {})}) for c in table.columns]
+    return headers, [[cell_text(c, value) for c, value in zip(table.columns, row)]
+                     for row in table.itertuples(index=False)]
 
 
 def column_widths(headers: list[str], rows: list[list[str]], size: int, room_in: float) -> list[float]:

@@ -10,12 +10,12 @@ from pathlib import Path
 import pandas as pd
 
 from netopt import deck
-from netopt._slides import (HEADER_FILL, MUTED_COLOUR, SLIDE_LABELS, TITLE_COLOUR, column_widths, is_figure,
-                            opened_template)
+from netopt._slides import (EMU_PER_INCH, HEADER_FILL, MUTED_COLOUR, TITLE_COLOUR, column_widths, is_figure,
+                            opened_template, table_texts)
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.io import write_atomic
-from netopt.report import DECK_TITLE, cell_text, column_label
+from netopt.report import DECK_TITLE
 
 PAGE_CM = (21.0, 29.7)  # A4
 MARGINS_CM = (2.54, 3.18)  # top and bottom, left and right: Word's own in China
@@ -403,8 +403,7 @@ def table(writeup: Writeup, caption: str, frame: pd.DataFrame, labels: dict[str,
     headers in Chinese over English words (`labels`, else report.HEADERS_ZH's), repeated at the top of each page
     it runs onto; columns as wide as their text asks within the page, text left and figures right; a table of
     WIDE_COLUMNS or more on pages of its own turned landscape; "无 None" for no rows."""
-    headers = [column_label(c, "\n", {**SLIDE_LABELS, "measure": "指标", **(labels or {})}) for c in frame.columns]
-    rows = [[cell_text(c, value) for c, value in zip(frame.columns, row)] for row in frame.itertuples(index=False)]
+    headers, rows = table_texts(frame, labels)
     wide = bool(rows) and len(headers) >= WIDE_COLUMNS
     turned = wide and (writeup.turned or writeup.height_in > writeup.width_in)  # a landscape page for it
     if turned and not writeup.turned:
@@ -443,8 +442,8 @@ def _turn(writeup: Writeup) -> None:
 
 def _body_inches(section) -> tuple[float, float]:
     """A section's body, within its margins: width and height in inches."""
-    return ((section.page_width - section.left_margin - section.right_margin) / 914400,
-            (section.page_height - section.top_margin - section.bottom_margin) / 914400)
+    return ((section.page_width - section.left_margin - section.right_margin) / EMU_PER_INCH,
+            (section.page_height - section.top_margin - section.bottom_margin) / EMU_PER_INCH)
 
 
 def _grid(writeup: Writeup, headers: list[str], rows: list[list[str]]) -> None:
