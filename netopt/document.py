@@ -115,7 +115,7 @@ def plan_report(path: str | Path, summary: list[tuple[str, object]], picture: by
     if picture is not None:
         heading(writeup, deck.PLAN_MAP_TITLE)
         figure(writeup, picture, deck.PLAN_MAP_TITLE)
-        paragraph(writeup, "覆盖率 coverage, today → plan：" + "；".join(parts.regions) + "。")
+        run_on(writeup, parts.regions, "覆盖率 coverage, today → plan：")
     for title, frame in ((deck.PLAN_CHANGES_TITLE, parts.changes), (deck.PLAN_COVERAGE_TITLE, parts.coverage),
                          (deck.PLAN_TOWNS_TITLE, parts.towns), *(extra or {}).items()):
         _titled_table(writeup, title, frame, workbook=workbook)
@@ -136,7 +136,7 @@ def rollout_report(path: str | Path, sheets: dict[str, pd.DataFrame], picture: b
     if picture is not None:
         heading(writeup, deck.ROLLOUT_MAP_TITLE)
         figure(writeup, picture, deck.ROLLOUT_MAP_TITLE)
-        paragraph(writeup, "；".join(line for line in deck.rollout_lines(sheets) if line) + "。")
+        run_on(writeup, deck.rollout_lines(sheets))
     for table_title, frame in tables:
         _titled_table(writeup, table_title, frame)
     return save(writeup, path)
@@ -157,8 +157,7 @@ def comparison_report(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataF
     for plan, picture in (maps or {}).items():
         heading(writeup, f"{plan} 方案 plan")
         figure(writeup, picture, f"{plan} 方案 plan")
-        said = deck.compared_plan_lines(scenarios, changes, plan)
-        paragraph(writeup, "；".join(line.removeprefix("• ") for line in said if line) + "。")
+        run_on(writeup, deck.compared_plan_lines(scenarios, changes, plan))
     differing, labels = deck.differing_towns(towns)
     _titled_table(writeup, deck.DIFFERING_TITLE, differing, labels, "compare.xlsx")
     _titled_table(writeup, deck.COMPARE_CHANGES_TITLE, deck.listed_changes(changes), workbook="compare.xlsx")
@@ -245,7 +244,7 @@ def _counties_section(writeup: Writeup, cov: Coverage, county_maps: dict[str, by
         heading(writeup, str(county), level=2)
         if county in county_maps:
             figure(writeup, county_maps[county], f"{county} 网点覆盖 coverage", share=0.8)
-        paragraph(writeup, "；".join(deck.county_facts(cov, county)) + "。")
+        run_on(writeup, deck.county_facts(cov, county))
         if new_sites is not None and (new_sites["county"] == county).any():
             ours = new_sites[new_sites["county"] == county]
             paragraph(writeup, f"建议新设 {len(ours)} 个网点 new branches suggested：" + "、".join(
@@ -367,6 +366,12 @@ def paragraph(writeup: Writeup, text: str, muted: bool = False) -> None:
     if muted:
         run.font.size = Pt(TABLE_POINTS)
         run.font.color.rgb = RGBColor(*MUTED_COLOUR)
+
+
+def run_on(writeup: Writeup, lines: list[str], lead: str = "") -> None:
+    """A slide's lines (its bullets, blank lines between groups) said in one paragraph after `lead`: 网点 branches
+    104；新设 new 3；…。"""
+    paragraph(writeup, lead + "；".join(line.removeprefix("• ") for line in lines if line) + "。")
 
 
 def bullets(writeup: Writeup, lines: list[str]) -> None:

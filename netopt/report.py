@@ -567,27 +567,28 @@ def _county_picture(picture: bytes | None, county: str) -> str:
 
 def _map_png(area: Dataset, measured: Coverage, title: str, new_sites: pd.DataFrame | None) -> bytes:
     """maps.static_map of `area` (with `new_sites` green and numbered) as a PNG."""
-    import tempfile
-
     from netopt.maps import static_map
 
     suggested = None if new_sites is None or new_sites.empty else new_sites.assign(kind="new")
+    return _png_of(lambda path: static_map(area, path, coverage=measured, title=title, sites=suggested,
+                                           selected=None if suggested is None else list(suggested["site_id"])))
+
+
+def _png_of(draw) -> bytes:
+    """What `draw` (a static map's or chart's maker, given the path to write) draws, as a PNG's bytes."""
+    import tempfile
+
     with tempfile.TemporaryDirectory() as folder:
-        path = static_map(area, Path(folder) / "map.png", coverage=measured, title=title, sites=suggested,
-                          selected=None if suggested is None else list(suggested["site_id"]))
-        return path.read_bytes()
+        return draw(Path(folder) / "drawn.png").read_bytes()
 
 
 def _county_chart_png(by_county: pd.DataFrame) -> bytes | None:
     """Coverage by county as maps.county_chart draws it, a PNG's bytes; None where no county has a rate."""
-    import tempfile
-
     from netopt.maps import county_chart
 
     if by_county["coverage_rate_pct"].isna().all():
         return None
-    with tempfile.TemporaryDirectory() as folder:
-        return county_chart(by_county, Path(folder) / "by_county.png").read_bytes()
+    return _png_of(lambda path: county_chart(by_county, path))
 
 
 def _inline_picture(picture: bytes, title: str) -> str:
@@ -628,10 +629,10 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
     """The city-wide summary: with `city` (the Dataset measured) a map of the city, by region and by county, the
     most underserved towns, with `new_sites` each county's suggested new branches, any failed county, and with
     `rivals` our coverage beside every bank's by region and the towns only a rival reaches (places with their
-    lon/lat in `coords` in the workbook; coverage by county charted too); as a page, a workbook, slides for the meeting (deck.meeting_deck, with a
-    slide per county and its map from `county_maps`, PNGs by county name, and `title`; in the bank's PowerPoint
-    `template` where given), the analysis report as a Word document (document.analysis_report, in the bank's
-    `word_template` where given), and the map as a PNG."""
+    lon/lat in `coords` in the workbook; coverage by county charted too); as a page, a workbook, slides for the
+    meeting (deck.meeting_deck, with a slide per county and its map from `county_maps`, PNGs by county name, and
+    `title`; in the bank's PowerPoint `template` where given), the analysis report as a Word document
+    (document.analysis_report, in the bank's `word_template` where given), and the map as a PNG."""
     from netopt.deck import meeting_deck
     from netopt.document import analysis_report
 
