@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime
 import io
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from netopt._slides import (EMU_PER_INCH, HEADER_FILL, MUTED_COLOUR, TITLE_COLOU
                             opened_template, table_texts)
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
-from netopt.io import write_atomic
+from netopt.io import CONTROL_CHARACTERS, write_atomic
 from netopt.report import DECK_TITLE
 
 PAGE_CM = (21.0, 29.7)  # A4
@@ -31,7 +30,6 @@ DOCUMENT_TYPE = b"application/vnd.openxmlformats-officedocument.wordprocessingml
 NOT_A_TEMPLATE = ("not a Word file netopt reads: give a .docx or .dotx template (an old .doc, or a WPS .wpt, saved "
                   "as .docx without a password; a PowerPoint template is for the slides: --template)")
 DIGITS = "零一二三四五六七八九"
-XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML (so Word) cannot hold
 # the elements a table's properties hold after its borders, and a paragraph's after its grid, in the order Word
 # requires
 TABLE_AFTER_BORDERS = ("w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription",
@@ -561,7 +559,7 @@ def save(writeup: Writeup, path: str | Path) -> Path:
 def _xml_text(text: str) -> str:
     """Text as a Word document can hold it: control characters a name may carry from an export (a bell, a
     vertical tab for a line break in a cell) as spaces."""
-    return XML_UNSAFE.sub(" ", str(text))
+    return CONTROL_CHARACTERS.sub(" ", str(text))
 
 
 def _tag(name: str) -> str:

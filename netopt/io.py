@@ -1570,8 +1570,8 @@ def _text(series: pd.Series) -> pd.Series:
 
 EXCEL_TEXT = re.compile(r'^="(.*)"$')  # ="340102": how exports keep a code's leading zeros from Excel
 # a bell, a vertical tab (an old export's line break in a cell) …: never part of a name, and XML (Word, KML) cannot
-# hold them; tabs and line breaks stay
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# hold them (nor the non-characters U+FFFE, U+FFFF); tabs and line breaks stay
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 LONGEST_EXAMPLE = 40  # characters of a cell quoted in a message (a pasted note would flood the console)
