@@ -15,7 +15,6 @@ from netopt.coverage import Coverage
 from netopt.planning import suggested_gain_wan
 from netopt.report import DECK_TITLE, cell_text, column_label, filled_columns
 
-CHART_COUNTIES = 30  # bars a slide's chart of coverage by county holds
 TOWNS_SHOWN, COUNTY_TOWNS_SHOWN = 10, 4  # the city's most underserved towns on their slide; a county's on its own
 
 REGION_SLIDE_COLUMNS = ["region_type", "counties", "population_wan", "branches", "coverage_rate_pct",
@@ -376,14 +375,14 @@ def _key_figures_slide(deck: Deck, cov: Coverage, new_sites: pd.DataFrame | None
 
 def _county_chart_slide(deck: Deck, by_county: pd.DataFrame) -> None:
     """Coverage by county as a bar chart PowerPoint can edit (its data in the deck), the most covered on top,
-    each bar labelled with its share; of a province's many counties, the CHART_COUNTIES least covered."""
+    each bar labelled with its share; of a province's many counties, the least covered (maps.least_covered)."""
     from pptx.util import Pt
 
-    rated = by_county.dropna(subset=["coverage_rate_pct"]).sort_values("coverage_rate_pct", kind="stable")
+    from netopt.maps import least_covered
+
+    rated, least = least_covered(by_county)
     if rated.empty:
         return
-    least = f", the {CHART_COUNTIES} least covered of {len(rated):,}" if len(rated) > CHART_COUNTIES else ""
-    rated = rated.head(CHART_COUNTIES)
     chart = editable_chart(titled_slide(deck, f"分区县覆盖率 Coverage by county (%{least})"), deck.page.body,
                            "覆盖率(%) coverage", rated["county"].astype(str).tolist(),
                            {"覆盖率(%) coverage": rated["coverage_rate_pct"].round(1).tolist()}, kind="bar", most=100.0)

@@ -867,15 +867,23 @@ def compare_chart(scenarios: pd.DataFrame, path, radius: str) -> Path:
         return _saved(fig, path)
 
 
-def county_chart(by_county: pd.DataFrame, path, most: int = 30) -> Path:
+CHART_COUNTIES = 30  # bars a chart of coverage by county holds (a slide's, a written report's)
+
+
+def least_covered(by_county: pd.DataFrame, most: int = CHART_COUNTIES) -> tuple[pd.DataFrame, str]:
+    """The counties with a coverage rate, the least covered first — of a province's many, the `most` least
+    covered — and a title's note saying so where it cut (", the 30 least covered of 105")."""
+    rated = by_county.dropna(subset=["coverage_rate_pct"]).sort_values("coverage_rate_pct", kind="stable")
+    return rated.head(most), (f", the {most} least covered of {len(rated):,}" if len(rated) > most else "")
+
+
+def county_chart(by_county: pd.DataFrame, path, most: int = CHART_COUNTIES) -> Path:
     """Coverage by county (coverage's by_county table) as a PNG or PDF for a written report: a bar per county,
     the most covered on top, each labelled with its share, the city's coverage a dashed line; of a province's many
     counties, the `most` least covered. Without a Chinese font the counties are named by their codes."""
     plt = _pyplot(path)
 
-    rated = by_county.dropna(subset=["coverage_rate_pct"]).sort_values("coverage_rate_pct", kind="stable")
-    least = f", the {most} least covered of {len(rated):,}" if len(rated) > most else ""
-    rated = rated.head(most)
+    rated, least = least_covered(by_county, most)
     font = figure_font()
     chinese = font is not None
     names = rated["county"].astype(str) if chinese else rated["county_id"].astype(str)
