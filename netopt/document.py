@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -37,12 +37,19 @@ TABLE_AFTER_BORDERS = ("w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:t
 PARAGRAPH_AFTER_GRID = ("w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
                         "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
                         "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+SETTINGS_AFTER_UPDATE = ("w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat", "w:docVars", "w:rsids",
+                         "m:mathPr", "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping",
+                         "w:doNotIncludeSubdocsInStats", "w:doNotAutoCompressPictures", "w:forceUpgrade",
+                         "w:captions", "w:readModeInkLockDown", "w:smartTagType", "sl:schemaLibrary",
+                         "w:shapeDefaults", "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator")
+CONTENTS_TITLE = "目录 Contents"
 
 
 @dataclass
 class Writeup:
-    """A Word document being written (python-docx's), its body's width and height (inches), and how many sections,
-    parts of the current section, tables and figures it has numbered so far."""
+    """A Word document being written (python-docx's), its body's width and height (inches), how many sections,
+    parts of the current section, tables and figures it has numbered so far, and its headings so far (level, text,
+    bookmark)."""
     document: object
     width_in: float
     height_in: float
@@ -51,6 +58,7 @@ class Writeup:
     tables: int = 0
     figures: int = 0
     turned: bool = False  # the page turned landscape for a wide table, until something else follows
+    headings: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, city_map: bytes | None = None,
@@ -58,16 +66,18 @@ def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, ci
                     rivals: RivalCoverage | None = None, failures: dict[str, str] | None = None,
                     template: str | Path | None = None, workbook: str = "city_summary.xlsx",
                     county_chart: bytes | None = None) -> Path:
-    """The diagnosis `cov` written up as the bank's analysis report 分析报告 (.docx; Word and WPS open it): what
-    stands out, the city's map (`city_map`, a PNG), coverage by region and by county, the most underserved towns,
-    with `new_sites` where new branches would cover most, with `rivals` ours beside every bank's, a section per
-    county (its map from `county_maps`, PNGs by county name, its figures and underserved towns), any county whose
-    report `failures` lists, and how coverage was measured (coverage by county also as `county_chart`, a PNG:
-    maps.county_chart's, where given); sections numbered 一、二、…, tables 表1 … and figures
-    图1 … captioned, headers repeated on each page. A4 in 宋体/黑体 — or in the bank's `template` (.docx or .dotx:
-    its page, styles, header and footer; its own text left out). Long tables name the `workbook` holding all."""
+    """The diagnosis `cov` written up as the bank's analysis report 分析报告 (.docx; Word and WPS open it): its
+    contents 目录 (`contents`), what stands out, the city's map (`city_map`, a PNG), coverage by region and by
+    county, the most underserved towns, with `new_sites` where new branches would cover most, with `rivals` ours
+    beside every bank's, a section per county (its map from `county_maps`, PNGs by county name, its figures and
+    underserved towns), any county whose report `failures` lists, and how coverage was measured (coverage by
+    county also as `county_chart`, a PNG: maps.county_chart's, where given); sections numbered 一、二、…, tables
+    表1 … and figures 图1 … captioned, headers repeated on each page. A4 in 宋体/黑体 — or in the bank's `template`
+    (.docx or .dotx: its page, styles, header and footer; its own text left out). Long tables name the
+    `workbook` holding all."""
     writeup = new_writeup(template)
     _title(writeup, title, [_today(), deck.counts_line(cov), deck.settings_line(cov)])
+    contents_at = writeup.document.add_paragraph()
     heading(writeup, "要点 Key figures")
     table(writeup, "要点 Key figures", pd.DataFrame(deck.key_figures(cov), columns=["measure", "value"]), {"value": "数值"})
     bullets(writeup, deck.findings(cov, new_sites, failures or {}))
@@ -95,6 +105,7 @@ def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, ci
     heading(writeup, "说明 How coverage was measured")
     for line in [*cov.notes, cov.attribution]:
         paragraph(writeup, line, muted=True)
+    contents(writeup, contents_at)
     return save(writeup, path)
 
 
@@ -329,11 +340,70 @@ def heading(writeup: Writeup, text: str, level: int = 1) -> None:
         numbered = f"（{chinese_number(writeup.parts)}）{text}"
     style = f"Heading {level}"
     words = writeup.document.add_paragraph()
-    _styled(writeup, words, style, text if _numbers_itself(writeup.document, style) else numbered,
-            HEADING_POINTS[level - 1], bold=True)
+    shown = text if _numbers_itself(writeup.document, style) else numbered
+    _styled(writeup, words, style, shown, HEADING_POINTS[level - 1], bold=True)
+    _bookmark(writeup, words, level, shown)
     if style not in writeup.document.styles:  # still a heading in Word's navigation pane and contents
         words._p.get_or_add_pPr().append(_element("outlineLvl", val=str(level - 1)))  # the last it holds
         words.paragraph_format.keep_with_next = True
+
+
+def contents(writeup: Writeup, at) -> None:
+    """The table of contents 目录 at the empty paragraph `at`, once every heading is written: a TOC field over the
+    headings of levels 1 and 2 listing them, each a link to its heading; Word fills in their page numbers as it
+    opens the document (it asks first; in WPS or LibreOffice, update the field: 更新域 / 更新目录). What follows
+    starts a page."""
+    from docx.shared import Pt
+    from docx.text.paragraph import Paragraph
+
+    document = writeup.document
+    numbered = _numbers_itself(document, "TOC Heading")  # a template's, based on its numbered Heading 1
+    _styled(writeup, at, None if numbered else "TOC Heading", CONTENTS_TITLE, HEADING_POINTS[0], centred=True,
+            bold=True)
+    entries = []
+    for level, text, bookmark in writeup.headings:
+        entry = document.add_paragraph()
+        (entries[-1] if entries else at)._p.addnext(entry._p)
+        link = _element("hyperlink", anchor=bookmark, history="1")
+        link.append(entry.add_run(_xml_text(text))._r)
+        entry._p.append(link)
+        if f"toc {level}" in document.styles:
+            entry.style = document.styles[f"toc {level}"]
+        else:
+            entry.paragraph_format.left_indent = Pt(2 * BODY_POINTS * (level - 1))
+        entries.append(entry)
+    if not entries:
+        return
+    instruction = _element("instrText")
+    instruction.text = ' TOC \\o "1-2" \\h \\z \\u '
+    instruction.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    opening = [_element("fldChar", fldCharType="begin"), instruction, _element("fldChar", fldCharType="separate")]
+    first_link = entries[0]._p.find(_tag("hyperlink"))
+    for part in opening:
+        first_link.addprevious(_run_of(part))
+    entries[-1]._p.append(_run_of(_element("fldChar", fldCharType="end")))
+    after = entries[-1]._p.getnext()
+    if after is not None and after.tag == _tag("p"):
+        Paragraph(after, at._parent).paragraph_format.page_break_before = True
+    settings = document.settings.element
+    if settings.find(_tag("updateFields")) is None:
+        settings.insert_element_before(_element("updateFields", val="true"), *SETTINGS_AFTER_UPDATE)
+
+
+def _bookmark(writeup: Writeup, words, level: int, text: str) -> None:
+    """The heading `words` (its `text`, at `level`) marked by a bookmark for the contents to link to, and listed."""
+    number = len(writeup.headings) + 1
+    name = f"_Toc{number:08d}"  # Word's own contents name their headings' bookmarks so, hidden
+    words.runs[0]._r.addprevious(_element("bookmarkStart", id=str(number), name=name))
+    words._p.append(_element("bookmarkEnd", id=str(number)))
+    writeup.headings.append((level, text, name))
+
+
+def _run_of(part):
+    """A run w:r holding the element `part` (a field's character or instruction)."""
+    run = _element("r")
+    run.append(part)
+    return run
 
 
 def _numbers_itself(document, name: str) -> bool:
@@ -536,14 +606,14 @@ def _caption(writeup: Writeup, label: str, number: int, text: str) -> None:
     words.paragraph_format.space_before = words.paragraph_format.space_after = Pt(3)
 
 
-def _styled(writeup: Writeup, words, style: str, text: str, points: float, centred: bool = False,
+def _styled(writeup: Writeup, words, style: str | None, text: str, points: float, centred: bool = False,
             bold: bool = False) -> None:
-    """`text` in a paragraph of `style` where the document has it; else (a template without it) at `points`,
-    `bold` or not."""
+    """`text` in a paragraph of `style` where the document has it; else (a template without it, or no style
+    asked) at `points`, `bold` or not."""
     from docx.shared import Pt
 
     run = words.add_run(_xml_text(text))
-    if style in writeup.document.styles:
+    if style is not None and style in writeup.document.styles:
         words.style = writeup.document.styles[style]
     else:
         run.font.size, run.font.bold = Pt(points), bold
@@ -568,11 +638,11 @@ def _tag(name: str) -> str:
     return qn(f"w:{name}")
 
 
-def _element(name: str, **attributes: str):
-    """A WordprocessingML element w:`name` with its w: attributes."""
+def _element(tag: str, **attributes: str):
+    """A WordprocessingML element w:`tag` with its w: attributes."""
     from docx.oxml import OxmlElement
 
-    element = OxmlElement(f"w:{name}")
+    element = OxmlElement(f"w:{tag}")
     for key, value in attributes.items():
         element.set(_tag(key), value)
     return element

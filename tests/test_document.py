@@ -48,6 +48,11 @@ def written(coverage, tmp_path_factory):
     return path, Document(str(path)), maps
 
 
+def _body(shown) -> list:
+    """The document's paragraphs but its contents' entries (each a link to its heading)."""
+    return [p for p in shown.paragraphs if not p._p.xpath("./w:hyperlink")]
+
+
 def _headings(shown, level: int) -> list[str]:
     return [p.text for p in shown.paragraphs if p.style.name == f"Heading {level}"]
 
@@ -147,7 +152,7 @@ def test_new_branches_rivals_and_failed_counties_have_their_sections(coverage, t
     ours = shown.tables[5].rows[1].cells
     assert ours[0].text == "核心城区 core" and ours[1].text == ours[2].text  # ours beside every bank's: alike here
     assert any("建议新设 1 个网点，新增覆盖 3.2 万人" in p.text for p in shown.paragraphs)
-    county = [p.text for p in shown.paragraphs]
+    county = [p.text for p in _body(shown)]
     assert county[county.index("（六）肥东县") + 2] == "建议新设 1 个网点 new branches suggested：撮镇镇（+3.20 万人）。"
 
 
@@ -207,6 +212,33 @@ def test_a_wide_table_goes_on_a_landscape_page_and_the_text_after_it_upright(tmp
     assert sum(column.width for column in shown.tables[0].columns) > shown.sections[0].page_width  # it needed it
 
 
+def test_the_report_opens_with_its_contents_linked_to_each_heading(written):
+    """目录 after the title: a TOC field of the section and part headings, listing them meanwhile (each linked to a
+    bookmark on its heading), Word asked to fill in the page numbers on opening; the first section on a new page."""
+    shown = written[1]
+    said = [p.text for p in shown.paragraphs]
+    start = said.index(document.CONTENTS_TITLE)
+    assert shown.paragraphs[start].style.name == "TOC Heading" and start == 4  # after the title and its three lines
+    headings = [p for p in shown.paragraphs if p.style.name.startswith("Heading")]
+    entries = shown.paragraphs[start + 1: start + 1 + len(headings)]
+    assert [p.text for p in entries] == [p.text for p in headings] and len(headings) == 7 + 9  # 9 counties
+    for entry, heading in zip(entries, headings):
+        anchor = entry._p.xpath("./w:hyperlink/@w:anchor")
+        assert anchor and heading._p.xpath("./w:bookmarkStart/@w:name") == anchor
+        assert heading._p.xpath("./w:bookmarkEnd/@w:id") == heading._p.xpath("./w:bookmarkStart/@w:id")
+    fields = [(run.tag.split("}")[1], run.get(qn("w:fldCharType")) or run.text) for run in
+              shown.element.body.xpath(".//w:fldChar | .//w:instrText")]
+    assert fields == [("fldChar", "begin"), ("instrText", ' TOC \\o "1-2" \\h \\z \\u '), ("fldChar", "separate"),
+                      ("fldChar", "end")]
+    assert entries[0]._p.xpath("./w:r/w:fldChar/@w:fldCharType") == ["begin", "separate"]
+    assert entries[-1]._p.xpath("./w:r/w:fldChar/@w:fldCharType") == ["end"]
+    assert shown.paragraphs[start + 1 + len(headings)]._p is headings[0]._p  # right after the contents
+    assert headings[0].paragraph_format.page_break_before
+    settings = [child.tag.split("}")[1] for child in shown.settings.element]
+    assert shown.settings.element.find(qn("w:updateFields")).get(qn("w:val")) == "true"
+    assert settings.index("updateFields") < settings.index("compat")  # where Word's schema puts it
+
+
 @pytest.mark.parametrize("number, said", [(1, "一"), (9, "九"), (10, "十"), (12, "十二"), (20, "二十"), (35, "三十五"),
                                           (99, "九十九"), (100, "100")])
 def test_sections_are_numbered_as_chinese_reports_number_them(number: int, said: str):
@@ -215,7 +247,8 @@ def test_sections_are_numbered_as_chinese_reports_number_them(number: int, said:
 
 def _bank_template(path: Path, dotx: bool = False, styles: bool = True) -> Path:
     """A bank's Word template: A4 landscape, a header, its own Heading 1, a sample paragraph and table; `styles`
-    False: without Heading, Caption, Title, Subtitle and List Bullet styles (as Word saves only those in use)."""
+    False: without Heading, TOC Heading, Caption, Title, Subtitle and List Bullet styles (as Word saves only those
+    in use)."""
     made = Document()
     section = made.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
@@ -225,7 +258,7 @@ def _bank_template(path: Path, dotx: bool = False, styles: bool = True) -> Path:
     made.add_table(rows=2, cols=2)
     if not styles:
         for style in list(made.styles):
-            if style.name.startswith(("Heading", "Caption", "Title", "Subtitle", "List Bullet")):
+            if style.name.startswith(("Heading", "TOC Heading", "Caption", "Title", "Subtitle", "List Bullet")):
                 made.styles.element.remove(style.element)
     data = io.BytesIO()
     made.save(data)
@@ -266,13 +299,17 @@ def test_the_report_takes_the_banks_template(coverage, tmp_path: Path, dotx: boo
 def test_a_template_without_heading_styles_gets_bold_headings_and_bullets(coverage, tmp_path: Path):
     template = _bank_template(tmp_path / "plain.docx", styles=False)
     shown = Document(str(document.analysis_report(coverage, tmp_path / "r.docx", template=template)))
-    first = next(p for p in shown.paragraphs if p.text == "一、要点 Key figures")
+    first = next(p for p in _body(shown) if p.text == "一、要点 Key figures")
     assert first.style.name == "Normal" and first.runs[0].font.bold
     assert first._p.pPr.find(qn("w:outlineLvl")).get(qn("w:val")) == "0"  # in Word's navigation pane
-    county = next(p for p in shown.paragraphs if p.text.endswith("瑶海区"))
+    county = next(p for p in _body(shown) if p.text.endswith("瑶海区"))
     assert county._p.pPr.find(qn("w:outlineLvl")).get(qn("w:val")) == "1"
     caption = next(p for p in shown.paragraphs if p.text.startswith("表"))
     assert [run.get(qn("w:val"), "on") for run in caption._p.xpath(".//w:r/w:rPr/w:b")] == ["on"] * 3  # bold, all
+    contents = next(p for p in shown.paragraphs if p.text == document.CONTENTS_TITLE)
+    assert contents.style.name == "Normal" and contents.runs[0].font.bold
+    entries = [p for p in shown.paragraphs if p._p.xpath("./w:hyperlink")]
+    assert [p.paragraph_format.left_indent for p in entries[4:6]] == [Pt(0), Pt(21)]  # a county's part indented
     assert [p.text for p in shown.paragraphs if p.text.startswith("• ")] == [
         f"• {line}" for line in findings(coverage, None, {})]
 
