@@ -302,7 +302,8 @@ def read_word_template(path: str | Path):
 
 def _own_look(document) -> None:
     """netopt's page and fonts: A4, Word's Chinese margins, 宋体 (Times New Roman for Latin) 五号 text, 黑体
-    headings in the title colour, page numbers centred in the footer."""
+    headings in the title colour, page numbers centred in the footer; its Chinese text in Chinese (PRC) to Word —
+    python-docx's own document calls East Asian text English and its theme's fonts Japanese."""
     from docx.shared import Cm, Pt, RGBColor
 
     section = document.sections[0]
@@ -325,6 +326,8 @@ def _own_look(document) -> None:
     footer = section.footer.paragraphs[0]
     footer.alignment = 1  # centred
     footer._p.append(_element("fldSimple", instr="PAGE"))
+    document.styles.element.xpath("./w:docDefaults/w:rPrDefault/w:rPr/w:lang")[0].set(_tag("eastAsia"), "zh-CN")
+    document.settings.element.find(_tag("themeFontLang")).set(_tag("eastAsia"), "zh-CN")
 
 
 def heading(writeup: Writeup, text: str, level: int = 1) -> None:

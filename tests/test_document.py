@@ -126,7 +126,12 @@ def test_maps_are_figures_within_the_page(coverage, written):
 
 
 def test_the_own_look_is_a4_in_chinese_fonts_with_page_numbers(written):
+    """… its Chinese text in Chinese (PRC) for Word's proofing and line breaking, and its theme's East Asian fonts
+    Chinese."""
     path, shown, _ = written
+    language = shown.styles.element.xpath("./w:docDefaults/w:rPrDefault/w:rPr/w:lang")[0]
+    assert language.get(qn("w:eastAsia")) == "zh-CN" and language.get(qn("w:val")) == "en-US"
+    assert shown.settings.element.find(qn("w:themeFontLang")).get(qn("w:eastAsia")) == "zh-CN"
     normal = shown.styles["Normal"].element.rPr.rFonts
     assert normal.get(qn("w:eastAsia")) == "宋体" and shown.styles["Heading 1"].element.rPr.rFonts.get(
         qn("w:eastAsia")) == "黑体"
