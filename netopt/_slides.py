@@ -79,6 +79,7 @@ def new_deck(template: str | Path | None = None) -> Deck:
     if template is None:
         presentation = Presentation()
         presentation.slide_width, presentation.slide_height = Inches(SLIDE_WIDTH_IN), Inches(SLIDE_HEIGHT_IN)
+        _in_chinese(presentation)
         deck = Deck(presentation, Page())
     else:
         deck = _template_deck(read_template(template))
@@ -88,6 +89,16 @@ def new_deck(template: str | Path | None = None) -> Deck:
     properties.created = properties.modified = now
     properties.revision, properties.language = 1, "zh-CN"
     return deck
+
+
+def _in_chinese(presentation) -> None:
+    """python-pptx's own deck, whose text styles call text English (en-US), calling it Chinese (PRC) with English
+    beside it, as PowerPoint in China does: for proofing and line breaking."""
+    styles = [presentation.part._element, presentation.slide_master._element]
+    for element in styles + [layout._element for layout in presentation.slide_master.slide_layouts]:
+        for properties in element.xpath(".//*[@lang='en-US']"):
+            properties.set("lang", "zh-CN")
+            properties.set("altLang", "en-US")
 
 
 def read_template(path: str | Path):

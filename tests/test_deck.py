@@ -113,6 +113,20 @@ def test_every_table_and_picture_stays_on_its_slide(reports):
             assert shape.left + shape.width <= shown.slide_width and shape.top + height <= shown.slide_height
 
 
+def test_the_own_decks_text_is_chinese_with_english_beside_it(reports):
+    """Its text styles — the deck's, the master's and the layouts' — call the text Chinese (PRC), English its
+    alternative, as PowerPoint in China writes them (python-pptx's own say en-US)."""
+    folder, _ = reports
+    with zipfile.ZipFile(folder / "city_summary.pptx") as package:
+        styles = [package.read(name).decode() for name in package.namelist()
+                  if re.fullmatch(r"ppt/(presentation|slideMasters/.*|slideLayouts/.*)\.xml", name)]
+    said = [re.findall(r'lang="([^"]+)"', xml) for xml in styles]
+    assert len(styles) > 10 and all(said)
+    assert {language for languages in said for language in languages} == {"zh-CN"}
+    assert all(xml.count(' lang="zh-CN"') == xml.count(' altLang="en-US"') > 0 for xml in styles)
+    assert not any(' lang="en-US"' in xml for xml in styles)
+
+
 def test_a_long_table_goes_on_over_slides_in_order(tmp_path: Path):
     """A province's hundred towns with some long names: every row once, in order, over as many slides as their
     height needs, each table ending above the slide's foot, its header on every slide."""
@@ -353,6 +367,7 @@ def test_the_slides_take_the_banks_template(coverage, tmp_path: Path, potx: bool
                           "分区县 Coverage by county"]
     assert all(len(slide.placeholders) == 1 for slide in slides[1:])  # the title's alone: no empty box left
     assert "某某银行 LOGO" in [shape.text_frame.text for shape in shown.slide_master.shapes if shape.has_text_frame]
+    assert shown.slide_master.element.xpath(".//*[@lang='en-US']")  # the template's own language kept
     for slide in slides:
         for shape in slide.shapes:
             height = sum(row.height for row in shape.table.rows) if shape.has_table else shape.height
