@@ -1604,12 +1604,9 @@ def _clean_cell(value: object) -> str:
 def _numbers(table: _Table, match: sc.ColumnMatch, problems: list[Problem], required: bool) -> pd.Series:
     raw = _text(table.frame[match.source])
     cleaned = without_thousands_commas(raw.str.normalize("NFKC").str.strip())  # full-width digits too
-    values = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce").astype(float)
-    values = values.where(~np.isinf(values))  # 'inf' is no figure of a place
-    if match.field.name in ("lon", "lat"):
-        values = _or_degrees(values, cleaned)
-    elif match.field.units:
-        values = _or_own_units(values, cleaned, match)
+    values = _read_numbers(cleaned, match)
+    if match.field.name not in ("lon", "lat"):
+        values = _or_approximate(table, values, cleaned, match)
     bad = (cleaned != "") & values.isna()
     if bad.any():
         examples = _examples(raw[bad])
@@ -1621,6 +1618,37 @@ def _numbers(table: _Table, match: sc.ColumnMatch, problems: list[Problem], requ
         if empty.any():
             problems.append(table.problem("empty values in a required column", match.source, empty))
     return values * match.factor
+
+
+def _read_numbers(cleaned: pd.Series, match: sc.ColumnMatch) -> pd.Series:
+    """The numbers the `cleaned` cells hold (NaN where none): plain, or in degrees for lon/lat, or with a unit of
+    the field's own (3.2万 residents)."""
+    values = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce").astype(float)
+    values = values.where(~np.isinf(values))  # 'inf' is no figure of a place
+    if match.field.name in ("lon", "lat"):
+        return _or_degrees(values, cleaned)
+    return _or_own_units(values, cleaned, match) if match.field.units else values
+
+
+# a figure given as approximate, as a county's or town's page often gives it: 约14万, 近3万, 逾12万, 14万余, 3余万,
+# 2万多, 5万左右, 10万以上 — the words around the number
+APPROXIMATE = re.compile(r"^(?:大约|约|将近|近|逾|超过|超)\s*|(?<=\d)\s*[余多](?=\s*[^\d\s]*$)|\s*(?:余|多|左右|以上)$")
+
+
+def _or_approximate(table: _Table, values: pd.Series, cleaned: pd.Series, match: sc.ColumnMatch) -> pd.Series:
+    """`values` with the cells no number was read from that give one as approximate (约14万) read as that number,
+    said in the table's notes; other cells left NaN, to be refused."""
+    marked = values.isna() & cleaned.str.contains(APPROXIMATE)
+    if not marked.any():
+        return values
+    values = values.copy()
+    values[marked] = _read_numbers(cleaned[marked].str.replace(APPROXIMATE, "", regex=True), match)
+    read = marked & values.notna()
+    note = (f"{match.source}: figures given as approximate read as their number ({_examples(cleaned[read])}; "
+            f"{describe_rows(table.rows(read))})")
+    if read.any() and note not in table.notes:  # a column read twice (its total rows sought first) said once
+        table.notes += (note,)
+    return values
 
 
 THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\s*[^\d\s.,+-][^,]*)?"  # 1,234,567.5 (人): groups of three

@@ -445,12 +445,12 @@ def test_a_header_of_two_rows_as_statistical_yearbooks_merge_it(tmp_path: Path):
     for cells in ("A3:A4", "B3:B4", "C3:C4", "D3:F3", "G3:H3"):
         sheet.merge_cells(cells)
     sheet.append(["明光路街道", "瑶海区", 10000, 3.0, 1.5, 1.5, 117.30162, 31.858453])
-    sheet.append(["胜利路街道", "瑶海区", 20000, "约7", 3.5, 3.5, 117.29589, 31.864832])
+    sheet.append(["胜利路街道", "瑶海区", 20000, "不详", 3.5, 3.5, 117.29589, 31.864832])
     sheet.append(["注：人口为常住人口"])
     path = tmp_path / "towns.xlsx"
     book.save(path)
     [problem] = problems_of(no.read_towns, path).problems  # rows still counted as the spreadsheet shows them
-    assert problem.rows == (6,) and problem.column == "人口（万人）" and "'约7'" in problem.message
+    assert problem.rows == (6,) and problem.column == "人口（万人）" and "'不详'" in problem.message
     sheet["D6"] = "7万"  # a unit of its own
     book.save(path)
     towns = no.read_towns(path)
@@ -709,6 +709,25 @@ def test_units_written_in_the_cells(tmp_path: Path):
     wrong = write(tmp_path / "x.csv", "乡镇名称,常住人口,经度,纬度\nA,1.2亿,117.3,31.8\n")
     assert "non-numeric values (e.g. '1.2亿'): population is not counted in 亿; write the number alone (in the " \
            "header's unit) or with one of 万人, 万, 人" in str(problems_of(no.read_towns, wrong))
+
+
+def test_figures_given_as_approximate_are_read_as_their_number_and_said(tmp_path: Path):
+    """A town's page often gives its residents as 约3万, 7万余, 3余万, 2万多, 5万左右 or 10万以上: read as the
+    number (30,000 …), the rows said in the table's notes (once); a marker alone, or a coordinate so given, is
+    refused."""
+    towns = write(tmp_path / "t.csv", "乡镇名称,常住人口,经度,纬度\nA,约3万,117.3,31.8\nB,7万余,117.3,31.8\n"
+                                      "C,3余万,117.3,31.8\nD,2万多,117.3,31.8\nE,5万左右,117.3,31.8\n"
+                                      "F,10万以上,117.3,31.8\nG,近 8000,117.3,31.8\nH,12000,117.3,31.8\n")
+    read = no.read_towns(towns)
+    assert read["population"].tolist() == [30_000, 70_000, 30_000, 20_000, 50_000, 100_000, 8_000, 12_000]
+    assert read.attrs["left_out"] == (f"{towns}: 常住人口: figures given as approximate read as their number ('约3万', "
+                                      "'7万余', '3余万'; rows 2, 3, 4, 5, 6, 7, 8)")
+    for cell, column in (("多", "常住人口"), ("约117.3", "经度")):
+        marked = write(tmp_path / "m.csv", "乡镇名称,常住人口,经度,纬度\nA,30000,117.3,31.8\nB,30000,117.3,31.8\n"
+                                           .replace("B,30000,117.3", f"B,{cell},117.3" if column == "常住人口"
+                                                    else f"B,30000,{cell}"))
+        said = str(problems_of(no.read_towns, marked))
+        assert f"row 3, column '{column}': non-numeric values (e.g. '{cell}')" in said
 
 
 def test_lines_given_for_towns_or_counties_are_refused(tmp_path: Path):

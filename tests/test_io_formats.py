@@ -858,7 +858,7 @@ def test_an_excel_export_that_is_a_web_page_or_text_is_read_as_excel_opens_it(tm
     bulletin.write_text("<html><body><table width=960><tr><td>第七次全国人口普查公报</td></tr><tr><td><table>"  # laid
                         "<tr><th>乡镇（街道）</th><th>所属区县</th><th>常住人口</th><th>经度</th><th>纬度</th></tr>"  # out in
                         "<tr><td>明光路街道</td><td>瑶海区</td><td>3.2万</td><td>117.30</td><td>31.86</td></tr>"  # a table
-                        "<tr><td>大杨镇</td><td>庐阳区</td><td>约14万</td><td>117.25</td><td>31.95</td></tr>"
+                        "<tr><td>大杨镇</td><td>庐阳区</td><td>不详</td><td>117.25</td><td>31.95</td></tr>"
                         "</table></td></tr></table></body></html>", encoding="utf-8")
     with pytest.raises(no.InputError, match=r"公报.html \(table '表2'\), row 3, column '常住人口'"):
         no.read_towns(bulletin)
