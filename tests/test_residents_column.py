@@ -88,12 +88,12 @@ def test_a_column_the_towns_lack_is_named_with_the_columns_there(projected_city:
 
 def test_bad_projection_cells_are_named_by_row_and_column(tmp_path: Path):
     towns = write(tmp_path / "towns.csv", "乡镇名称,所属区县,常住人口,规划人口（万人）,规划人口2,经度,纬度\n"
-                  "明光路街道,瑶海区,30000,3.5,1,117.3016,31.8585\n水湖镇,长丰县,120000,约15,2,117.1549,32.4838\n"
+                  "明光路街道,瑶海区,30000,3.5,1,117.3016,31.8585\n水湖镇,长丰县,120000,待定,2,117.1549,32.4838\n"
                   "双墩镇,长丰县,90000,,3,117.25,32.0\n")
     with pytest.raises(no.InputError) as err:
         read_towns(towns, population="规划人口")
     said = str(err.value)
-    assert "row 3, column '规划人口（万人）': non-numeric values (e.g. '约15')" in said
+    assert "row 3, column '规划人口（万人）': non-numeric values (e.g. '待定')" in said
     assert "row 4, column '规划人口（万人）': empty values in a required column" in said
     odd = write(tmp_path / "odd.csv", "乡镇名称,常住人口,规划人口(千人),经度,纬度\n明光路街道,30000,35,117.3016,31.8585\n")
     with pytest.raises(no.InputError, match=r"unknown unit '千人' in the header: residents are counted in 人 or 万人"):
