@@ -354,8 +354,9 @@ def heading(writeup: Writeup, text: str, level: int = 1) -> None:
 def contents(writeup: Writeup, at) -> None:
     """The table of contents 目录 at the empty paragraph `at`, once every heading is written: a TOC field over the
     headings of levels 1 and 2 listing them, each a link to its heading; Word fills in their page numbers as it
-    opens the document (it asks first; in WPS or LibreOffice, update the field: 更新域 / 更新目录). What follows
-    starts a page."""
+    opens the document (it asks first; in WPS or LibreOffice, update the field: 更新域 / 更新目录). The entries take
+    the document's toc 1 / toc 2 styles where it has them, else stand apart from the body as tables do. What
+    follows starts a page."""
     from docx.shared import Pt
     from docx.text.paragraph import Paragraph
 
@@ -363,6 +364,9 @@ def contents(writeup: Writeup, at) -> None:
     numbered = _numbers_itself(document, "TOC Heading")  # a template's, based on its numbered Heading 1
     _styled(writeup, at, None if numbered else "TOC Heading", CONTENTS_TITLE, HEADING_POINTS[0], centred=True,
             bold=True)
+    if at.style.name != "TOC Heading":  # a template's without it: apart from the body's look, as the entries
+        _plain(at, 1)
+        at.paragraph_format.space_after = Pt(BODY_POINTS)
     entries = []
     for level, text, bookmark in writeup.headings:
         entry = document.add_paragraph()
@@ -372,8 +376,10 @@ def contents(writeup: Writeup, at) -> None:
         entry._p.append(link)
         if f"toc {level}" in document.styles:
             entry.style = document.styles[f"toc {level}"]
-        else:
+        else:  # a list apart from the body's look (a 公文 body's indent and grid), a part two characters in
+            _plain(entry, 0)
             entry.paragraph_format.left_indent = Pt(2 * BODY_POINTS * (level - 1))
+            entry.paragraph_format.space_after = Pt(BODY_POINTS / 2)
         entries.append(entry)
     if not entries:
         return

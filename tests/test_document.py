@@ -312,7 +312,8 @@ def test_a_template_without_heading_styles_gets_bold_headings_and_bullets(covera
     caption = next(p for p in shown.paragraphs if p.text.startswith("表"))
     assert [run.get(qn("w:val"), "on") for run in caption._p.xpath(".//w:r/w:rPr/w:b")] == ["on"] * 3  # bold, all
     contents = next(p for p in shown.paragraphs if p.text == document.CONTENTS_TITLE)
-    assert contents.style.name == "Normal" and contents.runs[0].font.bold
+    assert contents.style.name == "Normal" and contents.runs[0].font.bold and contents.alignment == 1
+    assert contents._p.pPr.find(qn("w:snapToGrid")).get(qn("w:val")) == "0"  # apart from the body's grid
     entries = [p for p in shown.paragraphs if p._p.xpath("./w:hyperlink")]
     assert [p.paragraph_format.left_indent for p in entries[4:6]] == [Pt(0), Pt(21)]  # a county's part indented
     assert [p.text for p in shown.paragraphs if p.text.startswith("• ")] == [
@@ -333,8 +334,8 @@ def test_a_template_numbering_its_headings_gets_no_second_number(coverage, tmp_p
 
 def test_cells_pictures_and_captions_stand_apart_from_a_gongwen_body(coverage, tmp_path: Path):
     """A 公文 template's body — fixed 28.95 pt lines, the first line indented two characters, on the page's
-    character grid — is not laid on table cells, pictures and captions: they are single-spaced, not indented and
-    off the grid (a fixed line would clip a picture in Word)."""
+    character grid — is not laid on table cells, pictures, captions and the contents' entries: they are
+    single-spaced, not indented and off the grid (a fixed line would clip a picture in Word)."""
     made = Document()
     body = made.styles["Normal"].paragraph_format
     body.line_spacing, body.first_line_indent = Pt(28.95), Pt(32)
@@ -344,7 +345,9 @@ def test_cells_pictures_and_captions_stand_apart_from_a_gongwen_body(coverage, t
     apart = [paragraph for table in shown.tables for row in table.rows for cell in row.cells
              for paragraph in cell.paragraphs]
     apart += [p for p in shown.paragraphs if p.style.name == "Caption" or p._p.xpath(".//pic:pic")]
-    assert len(apart) > 100 and any(p._p.xpath(".//pic:pic") for p in apart)
+    entries = [p for p in shown.paragraphs if p._p.xpath("./w:hyperlink")]  # the contents' (no toc styles here)
+    assert len(apart) > 100 and any(p._p.xpath(".//pic:pic") for p in apart) and len(entries) == 7 + 9
+    apart += entries
     for paragraph in apart:
         layout = paragraph.paragraph_format
         assert layout.line_spacing == 1.0 and layout.first_line_indent == 0
