@@ -32,7 +32,10 @@ from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_syst
 from netopt.projection import metric_crs
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz")  # read as CSV text
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")  # .ods: LibreOffice's, as offices using it save sheets
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")  # .ods: LibreOffice's, as offices using it save it
+# what reading an Excel binary workbook cannot see, said whenever one is read
+XLSB_NOTE = ("an Excel binary workbook (.xlsb): read as its cells' values — its merged cells, hidden rows and "
+             "struck-through cells are not seen; save it as .xlsx (文件 → 另存为) to have them")
 PAGE_SUFFIXES = (".html", ".htm")  # a web page's tables (a census bulletin saved from the browser)
 SHEET_SUFFIXES = WORKBOOK_SUFFIXES + PAGE_SUFFIXES  # read as sheets of cells (_read_excel), by what they hold
 DOCUMENT_SUFFIXES = (".docx",)  # a Word document's tables (附件: 网点名单), read as a workbook's sheets
@@ -231,10 +234,11 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
         merged, hidden = _merged_and_hidden(p, kind, sheets, layer is None)
         sheets = {name: grid for name, grid in sheets.items() if name not in hidden}
         marks, recalculated = workbook_marks(p) if kind == "xlsx" else ({}, False)  # its cells' formulas and looks
+        notes = (f"left out the sheet(s) {', '.join(hidden)}, hidden in the workbook: unhide one in Excel or WPS to "
+                 "read it",) if hidden else ()
         return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets, merged=merged,
                       part_word=part, marks=marks, recalculated=recalculated,
-                      notes=(f"left out the sheet(s) {', '.join(hidden)}, hidden in the workbook: unhide one in "
-                             "Excel or WPS to read it",) if hidden else ())
+                      notes=notes + ((XLSB_NOTE,) if suffix == ".xlsb" else ()))
     if suffix in DOCUMENT_SUFFIXES:
         return _document_table(p, layer, file)
     if suffix in VECTOR_SUFFIXES:

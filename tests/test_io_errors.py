@@ -535,6 +535,23 @@ def test_old_excel_workbook(tmp_path: Path):
     assert "not a readable .xls workbook" in str(problems_of(no.read_branches, broken))
 
 
+def test_an_excel_binary_workbook_is_read_as_its_xlsx_twin_saying_what_it_cannot_see():
+    """tests/data/calamine_base.xlsb and .xlsx (python-calamine's test workbooks, MIT): the same sheets and cells
+    read from both — so a towns table refused alike, naming the columns found —, the .xlsb with a note that its
+    merged cells, hidden rows and struck-through cells are not seen."""
+    import netopt.io as nio
+
+    data = Path(__file__).parent / "data"
+    binary, twin = nio._read_raw(data / "calamine_base.xlsb"), nio._read_raw(data / "calamine_base.xlsx")
+    assert list(binary.sheets) == list(twin.sheets) == ["Sheet1", "Sheet3"]  # those holding cells
+    for name in twin.sheets:
+        pd.testing.assert_frame_equal(binary.sheets[name], twin.sheets[name])
+    assert binary.notes == (nio.XLSB_NOTE,) and twin.notes == ()
+    said = [str(problems_of(no.read_towns, data / f"calamine_base.{suffix}")).replace(suffix, "")
+            for suffix in ("xlsb", "xlsx")]
+    assert said[0] == said[1] and "columns found: String, 1, 1.1, True" in said[0]
+
+
 @pytest.mark.parametrize("reader, text", [
     (no.read_towns, "name,county,常住人口,lon,lat\nA,X,3.2,117.3,31.8\nB,X,6.99,117.3,31.8\n"),
     (no.read_counties, "name,常住人口\n瑶海区,90.2\n蜀山区,112.9\n"),
