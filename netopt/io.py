@@ -1648,10 +1648,9 @@ def _or_approximate(table: _Table, values: pd.Series, cleaned: pd.Series, match:
     values = values.copy()
     values[marked] = _read_numbers(cleaned[marked].str.replace(APPROXIMATE, "", regex=True), match)
     read = marked & values.notna()
-    note = (f"{match.source}: figures given as approximate read as their number ({_examples(cleaned[read])}; "
-            f"{describe_rows(table.rows(read))})")
-    if read.any() and note not in table.notes:  # a column read twice (its total rows sought first) said once
-        table.notes += (note,)
+    if read.any():
+        table.notes += (f"{match.source}: figures given as approximate read as their number "
+                        f"({_examples(cleaned[read])}; {describe_rows(table.rows(read))})",)
     return values
 
 
@@ -2064,7 +2063,7 @@ def _finish(table: _Table, columns: dict[str, pd.Series], matches: dict[str, sc.
     if table.alike_sheets:
         _say_left_out(read, read, f"{table.file}: left out the sheet(s) {', '.join(table.alike_sheets)}, whose header "
                                   f"names as much: {table.alike_why}")
-    for note in table.notes:
+    for note in dict.fromkeys(table.notes):  # each once: a column read twice (its total rows sought first) notes twice
         _say_left_out(read, read, f"{table.file}: {note}")
     return read, table
 
