@@ -367,6 +367,24 @@ def contents(writeup: Writeup, at) -> None:
     if at.style.name != "TOC Heading":  # a template's without it: apart from the body's look, as the entries
         _plain(at, 1)
         at.paragraph_format.space_after = Pt(BODY_POINTS)
+    entries = _contents_entries(writeup, at)
+    if not entries:
+        return
+    _as_contents_field(entries)
+    after = entries[-1]._p.getnext()
+    if after is not None and after.tag == _tag("p"):
+        Paragraph(after, at._parent).paragraph_format.page_break_before = True
+    settings = document.settings.element
+    if settings.find(_tag("updateFields")) is None:
+        settings.insert_element_before(_element("updateFields", val="true"), *SETTINGS_AFTER_UPDATE)
+
+
+def _contents_entries(writeup: Writeup, at) -> list:
+    """A paragraph per heading written, after `at`: its text, a link to its bookmark — in the document's toc 1 /
+    toc 2 style, else apart from the body's look (a 公文 body's indent and grid), a part two characters in."""
+    from docx.shared import Pt
+
+    document = writeup.document
     entries = []
     for level, text, bookmark in writeup.headings:
         entry = document.add_paragraph()
@@ -376,13 +394,17 @@ def contents(writeup: Writeup, at) -> None:
         entry._p.append(link)
         if f"toc {level}" in document.styles:
             entry.style = document.styles[f"toc {level}"]
-        else:  # a list apart from the body's look (a 公文 body's indent and grid), a part two characters in
+        else:
             _plain(entry, 0)
             entry.paragraph_format.left_indent = Pt(2 * BODY_POINTS * (level - 1))
             entry.paragraph_format.space_after = Pt(BODY_POINTS / 2)
         entries.append(entry)
-    if not entries:
-        return
+    return entries
+
+
+def _as_contents_field(entries: list) -> None:
+    """The `entries` made the shown result of a TOC field over headings of levels 1 and 2 (Word's \\o "1-2"), its
+    links kept (\\h): the field begins before the first entry's link and ends after the last entry."""
     instruction = _element("instrText")
     instruction.text = ' TOC \\o "1-2" \\h \\z \\u '
     instruction.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
@@ -391,12 +413,6 @@ def contents(writeup: Writeup, at) -> None:
     for part in opening:
         first_link.addprevious(_run_of(part))
     entries[-1]._p.append(_run_of(_element("fldChar", fldCharType="end")))
-    after = entries[-1]._p.getnext()
-    if after is not None and after.tag == _tag("p"):
-        Paragraph(after, at._parent).paragraph_format.page_break_before = True
-    settings = document.settings.element
-    if settings.find(_tag("updateFields")) is None:
-        settings.insert_element_before(_element("updateFields", val="true"), *SETTINGS_AFTER_UPDATE)
 
 
 def _bookmark(writeup: Writeup, words, level: int, text: str) -> None:

@@ -48,8 +48,13 @@ def written(coverage, tmp_path_factory):
     return path, Document(str(path)), maps
 
 
+def _entries(shown) -> list:
+    """The contents' entries: the paragraphs that are a link to a heading."""
+    return [p for p in shown.paragraphs if p._p.xpath("./w:hyperlink")]
+
+
 def _body(shown) -> list:
-    """The document's paragraphs but its contents' entries (each a link to its heading)."""
+    """The document's paragraphs but its contents' entries."""
     return [p for p in shown.paragraphs if not p._p.xpath("./w:hyperlink")]
 
 
@@ -314,7 +319,7 @@ def test_a_template_without_heading_styles_gets_bold_headings_and_bullets(covera
     contents = next(p for p in shown.paragraphs if p.text == document.CONTENTS_TITLE)
     assert contents.style.name == "Normal" and contents.runs[0].font.bold and contents.alignment == 1
     assert contents._p.pPr.find(qn("w:snapToGrid")).get(qn("w:val")) == "0"  # apart from the body's grid
-    entries = [p for p in shown.paragraphs if p._p.xpath("./w:hyperlink")]
+    entries = _entries(shown)
     assert [p.paragraph_format.left_indent for p in entries[4:6]] == [Pt(0), Pt(21)]  # a county's part indented
     assert [p.text for p in shown.paragraphs if p.text.startswith("• ")] == [
         f"• {line}" for line in findings(coverage, None, {})]
@@ -345,7 +350,7 @@ def test_cells_pictures_and_captions_stand_apart_from_a_gongwen_body(coverage, t
     apart = [paragraph for table in shown.tables for row in table.rows for cell in row.cells
              for paragraph in cell.paragraphs]
     apart += [p for p in shown.paragraphs if p.style.name == "Caption" or p._p.xpath(".//pic:pic")]
-    entries = [p for p in shown.paragraphs if p._p.xpath("./w:hyperlink")]  # the contents' (no toc styles here)
+    entries = _entries(shown)  # no toc styles here
     assert len(apart) > 100 and any(p._p.xpath(".//pic:pic") for p in apart) and len(entries) == 7 + 9
     apart += entries
     for paragraph in apart:
