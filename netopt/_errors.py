@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from netopt._paths import readable
 
 MAX_LISTED_PROBLEMS = 20
+EMPTY_VALUES = "empty values in a required column"
 NO_PLAN_YET = "no plan yet 尚无方案"  # what a solve the time limit ended before any plan has, in users' words
 
 
@@ -25,6 +26,7 @@ class Problem:
     rows: tuple[int, ...] = ()
     row_word: str = "row"
     unlocated: bool = False  # a branch's coordinates only: skip_unlocated (--skip-unlocated) would leave it out
+    read_as_blank: bool = False  # cells holding what a reader gives as blank (#N/A): not said to be EMPTY_VALUES too
 
     def location(self) -> str:
         """Where the problem is: "towns.csv, row 5, column '人口'" (a file name in GBK bytes shown in Chinese)."""
@@ -54,7 +56,7 @@ class InputError(NetoptError):
             problems = [Problem(file=file, message=problems)]
         elif isinstance(problems, Problem):
             problems = [problems]
-        self.problems: list[Problem] = list(problems)
+        self.problems: list[Problem] = _said_once(list(problems))
         super().__init__(self._summary())
 
     def _summary(self) -> str:
@@ -65,6 +67,22 @@ class InputError(NetoptError):
         if len(shown) == 1:
             return shown[0]
         return f"{len(self.problems)} problems found:\n  " + "\n  ".join(shown)
+
+
+def _said_once(problems: list[Problem]) -> list[Problem]:
+    """The `problems` without the rows of an EMPTY_VALUES problem another one says hold what reads as blank (an
+    error value in the same column): each cell said once, by what it holds."""
+    said = {(p.column, row) for p in problems if p.read_as_blank for row in p.rows}
+    if not said:
+        return problems
+    kept = []
+    for problem in problems:
+        if problem.message == EMPTY_VALUES and not problem.read_as_blank:
+            rows = tuple(row for row in problem.rows if (problem.column, row) not in said)
+            problem = replace(problem, rows=rows) if rows else None
+        if problem is not None:
+            kept.append(problem)
+    return kept
 
 
 class InfeasibleError(NetoptError):

@@ -2,6 +2,7 @@
 of text cells with their merged cells, as a workbook's sheet holds them."""
 from __future__ import annotations
 
+import os
 import re
 import zipfile
 import xml.etree.ElementTree as ET
@@ -393,3 +394,40 @@ def _struck_styles(archive: zipfile.ZipFile) -> set[int]:
     cell_styles = styles.find(f"{MAIN}cellXfs")
     return {k for k, style in enumerate(cell_styles if cell_styles is not None else [])
             if int(style.get("fontId", "0")) in struck_fonts} if struck_fonts else set()
+
+
+def xls_marks(path: Path, names: list[str]) -> dict[str, SheetMarks] | None:
+    """The SheetMarks of the sheets `names` of an old binary workbook (.xls: Excel 97–2003, as WPS still saves)
+    that have any — its error values, hidden rows and struck-through cells; it holds every formula's value —;
+    None where xlrd cannot look into it (calamine read its values)."""
+    import xlrd
+
+    try:
+        with open(os.devnull, "w") as quiet, xlrd.open_workbook(str(path), formatting_info=True, on_demand=True,
+                                                                 logfile=quiet) as book:
+            struck_styles = {k for k, style in enumerate(book.xf_list)
+                             if style.font_index < len(book.font_list) and book.font_list[style.font_index].struck_out}
+            found = {}
+            for name in names:
+                marks = _xls_sheet_marks(book.sheet_by_name(name), struck_styles)
+                if marks != SheetMarks():
+                    found[name] = marks
+            return found
+    except Exception:  # xlrd raises many types for what it cannot read
+        return None
+
+
+def _xls_sheet_marks(sheet, struck_styles: set[int]) -> SheetMarks:
+    """The SheetMarks of an xlrd sheet read with its formatting, given the cell styles that strike through."""
+    import xlrd
+
+    marks = SheetMarks(hidden={row for row, info in sheet.rowinfo_map.items() if info.hidden})
+    for row in range(sheet.nrows):
+        types = sheet.row_types(row)
+        if xlrd.XL_CELL_ERROR in types:
+            marks.errors += [(row, column, xlrd.error_text_from_code.get(sheet.cell_value(row, column), "#?"))
+                             for column, kind in enumerate(types) if kind == xlrd.XL_CELL_ERROR]
+        if struck_styles:
+            marks.struck |= {(row, column) for column in range(len(types))
+                             if sheet.cell_xf_index(row, column) in struck_styles}
+    return marks

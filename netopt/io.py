@@ -24,10 +24,10 @@ import shapely
 from pyproj import CRS, Geod
 
 from netopt import _schema as sc
-from netopt._errors import InputError, NetoptError, Problem, check_kind, describe_rows
+from netopt._errors import EMPTY_VALUES, InputError, NetoptError, Problem, check_kind, describe_rows
 from netopt._paths import foreign, gdal_path, readable, write_through
 from netopt._tables import (NotADocument, NotASpreadsheet, SheetMarks, document_tables, html_tables,
-                             spreadsheet_xml_tables, workbook_marks)
+                             spreadsheet_xml_tables, workbook_marks, xls_marks)
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
 from netopt.projection import metric_crs
 
@@ -36,6 +36,8 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")  # .ods: LibreOf
 # what reading an Excel binary workbook cannot see, said whenever one is read
 XLSB_NOTE = ("an Excel binary workbook (.xlsb): read as its cells' values — its merged cells, hidden rows and "
              "struck-through cells are not seen; save it as .xlsx (文件 → 另存为) to have them")
+XLS_UNSEEN_NOTE = ("an old Excel workbook (.xls) read as its cells' values: its hidden rows, struck-through cells "
+                   "and error values could not be looked at; save it as .xlsx (文件 → 另存为) to have them")
 PAGE_SUFFIXES = (".html", ".htm")  # a web page's tables (a census bulletin saved from the browser)
 SHEET_SUFFIXES = WORKBOOK_SUFFIXES + PAGE_SUFFIXES  # read as sheets of cells (_read_excel), by what they hold
 DOCUMENT_SUFFIXES = (".docx",)  # a Word document's tables (附件: 网点名单), read as a workbook's sheets
@@ -233,12 +235,11 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
         named = file if layer is None else f"{file} ({part} '{layer}')"
         merged, hidden = _merged_and_hidden(p, kind, sheets, layer is None)
         sheets = {name: grid for name, grid in sheets.items() if name not in hidden}
-        marks, recalculated = workbook_marks(p) if kind == "xlsx" else ({}, False)  # its cells' formulas and looks
+        marks, recalculated, unseen = _cell_marks(p, kind, suffix, list(sheets))
         notes = (f"left out the sheet(s) {', '.join(hidden)}, hidden in the workbook: unhide one in Excel or WPS to "
                  "read it",) if hidden else ()
         return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets, merged=merged,
-                      part_word=part, marks=marks, recalculated=recalculated,
-                      notes=notes + ((XLSB_NOTE,) if suffix == ".xlsb" else ()))
+                      part_word=part, marks=marks, recalculated=recalculated, notes=notes + unseen)
     if suffix in DOCUMENT_SUFFIXES:
         return _document_table(p, layer, file)
     if suffix in VECTOR_SUFFIXES:
@@ -850,6 +851,18 @@ def _excel_frames(p: Path, nrows: int | None) -> dict[str, pd.DataFrame]:
         raise InputError(f"not a readable {p.suffix.lower()} workbook ({_first_line(exc)})", file=str(p)) from None
 
 
+def _cell_marks(p: Path, kind: str, suffix: str,
+                names: list[str]) -> tuple[dict[str, SheetMarks], bool, tuple[str, ...]]:
+    """What the sheets `names` of a workbook of `kind` hold that its values do not show (_tables.SheetMarks),
+    whether it recomputes its formulas on opening, and what of that could not be seen, to say."""
+    if kind == "xlsx":
+        return *workbook_marks(p), ((XLSB_NOTE,) if suffix == ".xlsb" else ())
+    if kind == "xls":
+        marks = xls_marks(p, names)
+        return marks or {}, False, (XLS_UNSEEN_NOTE,) if marks is None else ()
+    return {}, False, ()
+
+
 def _merged_and_hidden(p: Path, kind: str, sheets: dict[str, pd.DataFrame],
                        hide: bool) -> tuple[dict[str, list], list[str]]:
     """Each of the `sheets`' merged cells, ((first row, first column), (last row, last column)) from 0 at A1, and
@@ -1321,10 +1334,11 @@ def _unread_cell_problems(marks: SheetMarks, recalculated: bool, names: list[str
     unsaved = _cells_by_column(marks.unsaved, names, rows, matched)
     errors = _cells_by_column(marks.errors, names, rows, matched)
     return [Problem(file, f"formulas whose values the file does not hold ({shown}: {why}) — open it in Excel or WPS "
-                          "and save it, so their values are saved with them, or give the values", column, found)
+                          "and save it, so their values are saved with them, or give the values", column, found,
+                    read_as_blank=True)
             for column, (shown, found) in unsaved.items()] + [
             Problem(file, f"Excel error values ({shown}), as a formula gives where it fails: mend the formulas in "
-                          "Excel or WPS, or give the values", column, found)
+                          "Excel or WPS, or give the values", column, found, read_as_blank=True)
             for column, (shown, found) in errors.items()]
 
 
@@ -1620,7 +1634,7 @@ def _numbers(table: _Table, match: sc.ColumnMatch, problems: list[Problem], requ
     if required:
         empty = cleaned == ""
         if empty.any():
-            problems.append(table.problem("empty values in a required column", match.source, empty))
+            problems.append(table.problem(EMPTY_VALUES, match.source, empty))
     return values * match.factor
 
 
@@ -1899,7 +1913,7 @@ def _points_from_pairs(table: _Table, match: sc.ColumnMatch, coords: Systems,
                         "Google Maps and Tencent's coordinate picker write them)",)
     empty = cells == ""
     if empty.any():
-        problems.append(table.problem("empty values in a required column", match.source, empty))
+        problems.append(table.problem(EMPTY_VALUES, match.source, empty))
     bad = ~empty & (np.isnan(lon) | np.isnan(lat))
     if bad.any():
         examples = _examples(cells[bad])
@@ -3335,7 +3349,7 @@ def _required_text(table: _Table, match: sc.ColumnMatch, problems: list[Problem]
     values = _text(table.frame[match.source])
     empty = values == ""
     if empty.any():
-        problems.append(table.problem("empty values in a required column", match.source, empty))
+        problems.append(table.problem(EMPTY_VALUES, match.source, empty))
     return values
 
 

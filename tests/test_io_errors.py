@@ -552,6 +552,45 @@ def test_an_excel_binary_workbook_is_read_as_its_xlsx_twin_saying_what_it_cannot
     assert said[0] == said[1] and "columns found: String, 1, 1.1, True" in said[0]
 
 
+MARKED_XLS = Path(__file__).parent / "data" / "marked_old_excel.xls"
+
+
+def test_an_old_excel_workbooks_hidden_and_struck_rows_are_said_as_an_xlsx_ones():
+    """tests/data/marked_old_excel.xls (written with xlwt), sheet 网点: row 3 struck through (删除线), row 4's 备注
+    alone struck, rows 5 and 6 hidden — as WPS saves a list whose closed branches are struck or filtered out.
+    Read like the others and said, as in an .xlsx; they had not been seen at all in an .xls."""
+    branches = no.read_branches(MARKED_XLS, layer="网点")
+    assert branches["name"].tolist() == ["甲支行", "乙支行", "丙支行", "丁支行", "戊支行"]
+    notes = branches.attrs["left_out"]
+    assert "rows 5, 6 are hidden in the sheet (filtered out, or hidden) and read like the others: delete them" in notes
+    assert "row 3 is struck through (删除线) and read like the others: delete it if not to be read (a closed" in notes
+    assert "row 4" not in notes and "could not be looked at" not in notes
+
+
+def test_an_old_excel_workbooks_error_values_are_named_once():
+    """marked_old_excel.xls, sheet 乡镇: 常住人口 #N/A and #DIV/0! in rows 3 and 4 — named as Excel's error values,
+    and not said to be empty as well (calamine reads them as blanks)."""
+    refused = problems_of(no.read_towns, MARKED_XLS, layer="乡镇")
+    [error] = refused.problems
+    assert error.rows == (3, 4) and error.column == "常住人口" and "Excel error values (#N/A …)" in error.message
+
+
+def test_an_old_excel_workbook_xlrd_cannot_look_into_is_read_saying_so(monkeypatch: pytest.MonkeyPatch):
+    """Where xlrd cannot read what calamine did (a workbook of a version it does not know), the values are still
+    read, and the table's notes say its hidden rows, struck cells and error values were not looked at."""
+    import xlrd
+
+    import netopt.io as nio
+
+    def unreadable(*args, **kwargs):
+        raise xlrd.XLRDError("Unsupported format, or corrupt file")
+
+    monkeypatch.setattr(xlrd, "open_workbook", unreadable)
+    branches = no.read_branches(MARKED_XLS, layer="网点")
+    assert len(branches) == 5 and nio.XLS_UNSEEN_NOTE in branches.attrs["left_out"]
+    assert "struck through" not in branches.attrs["left_out"]
+
+
 @pytest.mark.parametrize("reader, text", [
     (no.read_towns, "name,county,常住人口,lon,lat\nA,X,3.2,117.3,31.8\nB,X,6.99,117.3,31.8\n"),
     (no.read_counties, "name,常住人口\n瑶海区,90.2\n蜀山区,112.9\n"),
