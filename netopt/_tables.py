@@ -417,6 +417,112 @@ def xls_marks(path: Path, names: list[str]) -> dict[str, SheetMarks] | None:
         return None
 
 
+OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
+ODS_CELLS = (f"{TABLE}table-cell", f"{TABLE}covered-table-cell")
+ODS_COLUMNS = 1024  # the columns of an .ods sheet looked at (a table's are far fewer; a sheet declares thousands)
+
+
+def ods_marks(path: Path, names: list[str]) -> tuple[dict[str, SheetMarks], dict[str, list[Merge]]] | None:
+    """The SheetMarks of the sheets `names` of an OpenDocument sheet (.ods: LibreOffice's, as WPS also saves) that
+    have any — its error values, hidden rows and struck-through cells — and their merged cells (calamine gives
+    none for .ods), its content streamed (a sheet declares a million blank rows); None where it cannot be looked
+    into (calamine read its values)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            styles = _ods_named_styles(archive)
+            with archive.open("content.xml") as content:
+                return _ods_sheets_marks(content, set(names), styles)
+    except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError, ValueError):
+        return None
+
+
+def _ods_named_styles(archive: zipfile.ZipFile) -> dict[str, tuple[str | None, bool | None]]:
+    """The named cell styles of an .ods (its styles.xml: Default, and those a user made), as _ods_style gives."""
+    try:
+        root = ET.fromstring(archive.read("styles.xml"))
+    except KeyError:
+        return {}
+    return {style.get(f"{STYLE}name", ""): _ods_style(style) for style in root.iter(f"{STYLE}style")
+            if style.get(f"{STYLE}family") == "table-cell"}
+
+
+def _ods_style(style: ET.Element) -> tuple[str | None, bool | None]:
+    """A cell style's parent style and whether it strikes text through (None: as its parent does)."""
+    text = style.find(f"{STYLE}text-properties")
+    line = text.get(f"{STYLE}text-line-through-style") if text is not None else None
+    return style.get(f"{STYLE}parent-style-name"), None if line is None else line != "none"
+
+
+def _ods_struck(styles: dict[str, tuple[str | None, bool | None]]) -> set[str]:
+    """The cell styles that strike text through, themselves or through the styles they are based on."""
+    def struck(name: str | None, depth: int = 0) -> bool:
+        parent, line = styles.get(name or "", (None, False))
+        return bool(line) if line is not None or parent is None or depth > 20 else struck(parent, depth + 1)
+
+    return {name for name in styles if struck(name)}
+
+
+def _ods_sheets_marks(content, names: set[str], styles: dict[str, tuple[str | None, bool | None]]
+                      ) -> tuple[dict[str, SheetMarks], dict[str, list[Merge]]]:
+    """The SheetMarks (those that have any) and merged cells of the sheets `names` in an .ods's content.xml
+    stream, given its named cell styles (its own automatic styles come before its sheets)."""
+    found: dict[str, SheetMarks] = {}
+    merged: dict[str, list[Merge]] = {}
+    marks, name, row, columns, struck = None, "", 0, [], set()
+    for event, element in ET.iterparse(content, events=("start", "end")):
+        tag = element.tag
+        if event == "end" and tag == f"{STYLE}style" and element.get(f"{STYLE}family") == "table-cell":
+            styles[element.get(f"{STYLE}name", "")] = _ods_style(element)
+        elif event == "start" and tag == f"{TABLE}table":
+            name, row, columns, struck = element.get(f"{TABLE}name", ""), 0, [], _ods_struck(styles)
+            marks = SheetMarks() if name in names else None
+            merged[name] = []
+        elif marks is None or event != "end":
+            continue
+        elif tag == f"{TABLE}table-column":
+            repeat = int(element.get(f"{TABLE}number-columns-repeated", "1"))
+            columns += [element.get(f"{TABLE}default-cell-style-name")] * min(repeat, ODS_COLUMNS - len(columns))
+        elif tag == f"{TABLE}table-row":
+            row += _ods_row_marks(element, row, marks, columns, struck, merged[name])
+            element.clear()
+        elif tag == f"{TABLE}table":
+            if marks != SheetMarks():
+                found[name] = marks
+            marks = None
+    return found, {name: merges for name, merges in merged.items() if name in names}
+
+
+def _ods_row_marks(element: ET.Element, row: int, marks: SheetMarks, columns: list[str | None],
+                   struck: set[str], merges: list[Merge]) -> int:
+    """Adds to `marks` and `merges` those of an .ods table-row `element` (the sheet's row `row` from 0, perhaps
+    repeated) and gives how many rows it stands for."""
+    repeat = int(element.get(f"{TABLE}number-rows-repeated", "1"))
+    cells = [cell for cell in element if cell.tag in ODS_CELLS]
+    if not any(len(cell) or cell.get(f"{OFFICE}value-type") for cell in cells):
+        return repeat  # blank rows (a sheet's million after its table): nothing to say of them
+    rows = range(row, row + repeat)
+    if element.get(f"{TABLE}visibility", "visible") != "visible":  # collapse, or filter
+        marks.hidden.update(rows)
+    column, row_style = 0, element.get(f"{TABLE}default-cell-style-name")
+    for cell in cells:
+        span = min(int(cell.get(f"{TABLE}number-columns-repeated", "1")), ODS_COLUMNS)
+        down, across = (int(cell.get(f"{TABLE}number-{part}-spanned", "1")) for part in ("rows", "columns"))
+        if down > 1 or across > 1:
+            merges.append(((row, column), (row + down - 1, column + across - 1)))
+        if len(cell) or cell.get(f"{OFFICE}value-type"):
+            for at in range(column, column + span):
+                style = cell.get(f"{TABLE}style-name") or row_style or (columns[at] if at < len(columns) else None)
+                if style in struck:
+                    marks.struck.update((r, at) for r in rows)
+                if cell.get(f"{CALCEXT}value-type") == "error":
+                    marks.errors += [(r, at, "".join(cell.itertext()) or "#?") for r in rows]
+        column += span
+    return repeat
+
+
 def _xls_sheet_marks(sheet, struck_styles: set[int]) -> SheetMarks:
     """The SheetMarks of an xlrd sheet read with its formatting, given the cell styles that strike through."""
     import xlrd

@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Container, Iterable
+from typing import Callable, Container, Iterable, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -26,7 +26,7 @@ from pyproj import CRS, Geod
 from netopt import _schema as sc
 from netopt._errors import EMPTY_VALUES, InputError, NetoptError, Problem, check_kind, describe_rows
 from netopt._paths import foreign, gdal_path, readable, write_through
-from netopt._tables import (NotADocument, NotASpreadsheet, SheetMarks, document_tables, html_tables,
+from netopt._tables import (NotADocument, NotASpreadsheet, SheetMarks, document_tables, html_tables, ods_marks,
                              spreadsheet_xml_tables, workbook_marks, xls_marks)
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
 from netopt.projection import metric_crs
@@ -38,6 +38,8 @@ XLSB_NOTE = ("an Excel binary workbook (.xlsb): read as its cells' values — it
              "struck-through cells are not seen; save it as .xlsx (文件 → 另存为) to have them")
 XLS_UNSEEN_NOTE = ("an old Excel workbook (.xls) read as its cells' values: its hidden rows, struck-through cells "
                    "and error values could not be looked at; save it as .xlsx (文件 → 另存为) to have them")
+ODS_UNSEEN_NOTE = ("an OpenDocument sheet (.ods) read as its cells' values: its merged cells, hidden rows, "
+                   "struck-through cells and error values could not be looked at; save it as .xlsx to have them")
 PAGE_SUFFIXES = (".html", ".htm")  # a web page's tables (a census bulletin saved from the browser)
 SHEET_SUFFIXES = WORKBOOK_SUFFIXES + PAGE_SUFFIXES  # read as sheets of cells (_read_excel), by what they hold
 DOCUMENT_SUFFIXES = (".docx",)  # a Word document's tables (附件: 网点名单), read as a workbook's sheets
@@ -235,11 +237,12 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
         named = file if layer is None else f"{file} ({part} '{layer}')"
         merged, hidden = _merged_and_hidden(p, kind, sheets, layer is None)
         sheets = {name: grid for name, grid in sheets.items() if name not in hidden}
-        marks, recalculated, unseen = _cell_marks(p, kind, suffix, list(sheets))
+        looks = _cell_looks(p, kind, suffix, list(sheets))
         notes = (f"left out the sheet(s) {', '.join(hidden)}, hidden in the workbook: unhide one in Excel or WPS to "
                  "read it",) if hidden else ()
-        return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets, merged=merged,
-                      part_word=part, marks=marks, recalculated=recalculated, notes=notes + unseen)
+        return _Table(next(iter(sheets.values())), named, "row", grid="excel", sheets=sheets,
+                      merged={**merged, **looks.merged}, part_word=part, marks=looks.marks,
+                      recalculated=looks.recalculated, notes=notes + looks.unseen)
     if suffix in DOCUMENT_SUFFIXES:
         return _document_table(p, layer, file)
     if suffix in VECTOR_SUFFIXES:
@@ -851,16 +854,28 @@ def _excel_frames(p: Path, nrows: int | None) -> dict[str, pd.DataFrame]:
         raise InputError(f"not a readable {p.suffix.lower()} workbook ({_first_line(exc)})", file=str(p)) from None
 
 
-def _cell_marks(p: Path, kind: str, suffix: str,
-                names: list[str]) -> tuple[dict[str, SheetMarks], bool, tuple[str, ...]]:
-    """What the sheets `names` of a workbook of `kind` hold that its values do not show (_tables.SheetMarks),
-    whether it recomputes its formulas on opening, and what of that could not be seen, to say."""
+class _CellLooks(NamedTuple):
+    """What the sheets of a workbook hold that their values do not show: marks (_tables.SheetMarks), whether
+    the workbook recomputes its formulas on opening, what of that could not be seen (to say), and the merged
+    cells calamine does not give (an .ods's)."""
+
+    marks: dict[str, SheetMarks]
+    recalculated: bool = False
+    unseen: tuple[str, ...] = ()
+    merged: dict[str, list] = {}
+
+
+def _cell_looks(p: Path, kind: str, suffix: str, names: list[str]) -> _CellLooks:
+    """The _CellLooks of the sheets `names` of a workbook of `kind`."""
     if kind == "xlsx":
-        return *workbook_marks(p), ((XLSB_NOTE,) if suffix == ".xlsb" else ())
+        return _CellLooks(*workbook_marks(p), (XLSB_NOTE,) if suffix == ".xlsb" else ())
     if kind == "xls":
         marks = xls_marks(p, names)
-        return marks or {}, False, (XLS_UNSEEN_NOTE,) if marks is None else ()
-    return {}, False, ()
+        return _CellLooks(marks or {}, unseen=(XLS_UNSEEN_NOTE,) if marks is None else ())
+    if kind == "ods":
+        looked = ods_marks(p, names)
+        return _CellLooks(looked[0], merged=looked[1]) if looked else _CellLooks({}, unseen=(ODS_UNSEEN_NOTE,))
+    return _CellLooks({})
 
 
 def _merged_and_hidden(p: Path, kind: str, sheets: dict[str, pd.DataFrame],

@@ -552,26 +552,29 @@ def test_an_excel_binary_workbook_is_read_as_its_xlsx_twin_saying_what_it_cannot
     assert said[0] == said[1] and "columns found: String, 1, 1.1, True" in said[0]
 
 
-MARKED_XLS = Path(__file__).parent / "data" / "marked_old_excel.xls"
+MARKED = Path(__file__).parent / "data" / "marked_sheets"
 
 
-def test_an_old_excel_workbooks_hidden_and_struck_rows_are_said_as_an_xlsx_ones():
-    """tests/data/marked_old_excel.xls (written with xlwt), sheet 网点: row 3 struck through (删除线), row 4's 备注
-    alone struck, rows 5 and 6 hidden — as WPS saves a list whose closed branches are struck or filtered out.
-    Read like the others and said, as in an .xlsx; they had not been seen at all in an .xls."""
-    branches = no.read_branches(MARKED_XLS, layer="网点")
+@pytest.mark.parametrize("suffix", ["xlsx", "xls", "ods"])
+def test_rows_hidden_or_struck_and_cells_merged_down_are_seen_alike_in_xlsx_xls_and_ods(suffix: str):
+    """tests/data/marked_sheets.* (one workbook saved by LibreOffice three ways), sheet 网点 from B3: row 6 struck
+    through (删除线), row 5's 备注 alone struck, rows 7 and 8 hidden, a county merged down over two rows twice.
+    The same branches, counties and notes from each; an .xls's hidden and struck rows had not been seen at all, nor
+    an .ods's, nor an .ods's merges (its county read in the merge's first row only)."""
+    branches = no.read_branches(f"{MARKED}.{suffix}", layer="网点")
     assert branches["name"].tolist() == ["甲支行", "乙支行", "丙支行", "丁支行", "戊支行"]
+    assert branches["county"].tolist() == ["肥西县", "肥西县", "长丰县", "长丰县", "庐江县"]
     notes = branches.attrs["left_out"]
-    assert "rows 5, 6 are hidden in the sheet (filtered out, or hidden) and read like the others: delete them" in notes
-    assert "row 3 is struck through (删除线) and read like the others: delete it if not to be read (a closed" in notes
-    assert "row 4" not in notes and "could not be looked at" not in notes
+    assert "rows 7, 8 are hidden in the sheet (filtered out, or hidden) and read like the others: delete them" in notes
+    assert "row 6 is struck through (删除线) and read like the others: delete it if not to be read (a closed" in notes
+    assert "row 5" not in notes and "could not be looked at" not in notes
 
 
-def test_an_old_excel_workbooks_error_values_are_named_once():
-    """marked_old_excel.xls, sheet 乡镇: 常住人口 #N/A and #DIV/0! in rows 3 and 4 — named as Excel's error values,
-    and not said to be empty as well (calamine reads them as blanks)."""
-    refused = problems_of(no.read_towns, MARKED_XLS, layer="乡镇")
-    [error] = refused.problems
+@pytest.mark.parametrize("suffix", ["xlsx", "xls", "ods"])
+def test_error_values_are_named_once_in_xlsx_xls_and_ods(suffix: str):
+    """marked_sheets.*, sheet 乡镇: 常住人口 =NA() and =1/0 in rows 3 and 4 — named as error values, and not said
+    to be empty as well (calamine reads them as blanks); an .xls's and an .ods's had been said to be empty only."""
+    [error] = problems_of(no.read_towns, f"{MARKED}.{suffix}", layer="乡镇").problems
     assert error.rows == (3, 4) and error.column == "常住人口" and "Excel error values (#N/A …)" in error.message
 
 
@@ -586,9 +589,28 @@ def test_an_old_excel_workbook_xlrd_cannot_look_into_is_read_saying_so(monkeypat
         raise xlrd.XLRDError("Unsupported format, or corrupt file")
 
     monkeypatch.setattr(xlrd, "open_workbook", unreadable)
-    branches = no.read_branches(MARKED_XLS, layer="网点")
+    branches = no.read_branches(f"{MARKED}.xls", layer="网点")
     assert len(branches) == 5 and nio.XLS_UNSEEN_NOTE in branches.attrs["left_out"]
     assert "struck through" not in branches.attrs["left_out"]
+
+
+def test_an_ods_whose_content_cannot_be_looked_into_is_read_saying_so(tmp_path: Path):
+    """An .ods whose content.xml calamine reads but the stream of its rows cannot (here: cut after its sheets,
+    its closing tags lost) is read as its values, saying its merges, hidden rows, struck cells and error values
+    were not looked at."""
+    import zipfile
+
+    import netopt.io as nio
+
+    cut = tmp_path / "cut.ods"
+    with zipfile.ZipFile(f"{MARKED}.ods") as source, zipfile.ZipFile(cut, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "content.xml":
+                data = data.replace(b"</office:document-content>", b"")
+            target.writestr(item, data)
+    branches = no.read_branches(cut, layer="网点")
+    assert len(branches) == 5 and nio.ODS_UNSEEN_NOTE in branches.attrs["left_out"]
 
 
 @pytest.mark.parametrize("reader, text", [

@@ -65,3 +65,56 @@ def test_a_garbled_span_is_cut_to_what_a_table_may_span() -> None:
     """rowspan=99999999 colspan=99999 (a damaged export): at most 1,000 columns (HTML's own limit), no million rows."""
     [(rows, merges)] = html_tables("<table><tr><td rowspan=99999999 colspan=99999>a</td></tr></table>")
     assert len(rows) == 1 and len(rows[0]) == 1000 and merges == []
+
+
+ODS_CONTENT = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0">
+<office:automatic-styles>
+ <style:style style:name="ce1" style:family="table-cell" style:parent-style-name="删除"/>
+ <style:style style:name="ce2" style:family="table-cell" style:parent-style-name="删除">
+  <style:text-properties style:text-line-through-style="none"/></style:style>
+</office:automatic-styles>
+<office:body><office:spreadsheet>
+ <table:table table:name="其他"><table:table-row table:visibility="collapse">
+  <table:table-cell office:value-type="string"><text:p>不读</text:p></table:table-cell></table:table-row></table:table>
+ <table:table table:name="网点">
+  <table:table-column table:number-columns-repeated="2" table:default-cell-style-name="Default"/>
+  <table:table-column table:default-cell-style-name="删除"/>
+  <table:table-row><table:table-cell table:number-columns-repeated="3" office:value-type="string">
+   <text:p>表头</text:p></table:table-cell></table:table-row>
+  <table:table-row table:number-rows-repeated="2" table:visibility="filter">
+   <table:table-cell table:style-name="ce1" office:value-type="string"><text:p>甲</text:p></table:table-cell>
+   <table:table-cell table:style-name="ce2" office:value-type="string"><text:p>乙</text:p></table:table-cell>
+   <table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row>
+  <table:table-row table:number-rows-repeated="1048570" table:visibility="collapse">
+   <table:table-cell table:number-columns-repeated="3"/></table:table-row>
+ </table:table>
+</office:spreadsheet></office:body></office:document-content>"""
+ODS_STYLES = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-styles xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"><office:styles>
+ <style:style style:name="Default" style:family="table-cell"/>
+ <style:style style:name="删除" style:family="table-cell" style:parent-style-name="Default">
+  <style:text-properties style:text-line-through-style="solid"/></style:style>
+</office:styles></office:document-styles>"""
+
+
+def test_an_ods_sheet_s_marks_follow_its_styles_columns_and_repeated_rows(tmp_path) -> None:
+    """A cell struck by the named style its automatic style is based on (删除), not by one that says none over
+    it, and by its column's default style; a hidden row repeated twice marks both; the million blank rows a sheet
+    declares (hidden here) mark none; another sheet is not looked at."""
+    import zipfile
+
+    from netopt._tables import SheetMarks, ods_marks
+
+    path = tmp_path / "t.ods"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", ODS_CONTENT)
+        archive.writestr("styles.xml", ODS_STYLES)
+    marks, merged = ods_marks(path, ["网点"])
+    assert marks == {"网点": SheetMarks(hidden={1, 2}, struck={(0, 2), (1, 0), (2, 0), (1, 2), (2, 2)})}
+    assert merged == {"网点": []}
