@@ -1639,7 +1639,7 @@ def _numbers(table: _Table, match: sc.ColumnMatch, problems: list[Problem], requ
     cleaned = without_thousands_commas(raw.str.normalize("NFKC").str.strip())  # full-width digits too
     values = _read_numbers(cleaned, match)
     if match.field.name not in ("lon", "lat"):
-        values = _or_approximate(table, values, cleaned, match)
+        values = _or_chinese_numerals(table, _or_approximate(table, values, cleaned, match), cleaned, match)
     bad = (cleaned != "") & values.isna()
     if bad.any():
         examples = _examples(raw[bad])
@@ -1681,6 +1681,67 @@ def _or_approximate(table: _Table, values: pd.Series, cleaned: pd.Series, match:
         table.notes += (f"{match.source}: figures given as approximate read as their number "
                         f"({_examples(cleaned[read])}; {describe_rows(table.rows(read))})",)
     return values
+
+
+CHINESE_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9)))
+CHINESE_UNITS = {"十": 10, "百": 100, "千": 1000}
+# a number in Chinese numerals: 十四万, 一万二千, 一百零五, 三点二万 (its decimals, then its unit, left as a unit)
+CHINESE_NUMERAL = re.compile(r"(?P<whole>[零〇一二两三四五六七八九十百千万亿]+)(?:点(?P<decimals>[零〇一二三四五六七八九]+))?")
+
+
+def _or_chinese_numerals(table: _Table, values: pd.Series, cleaned: pd.Series, match: sc.ColumnMatch) -> pd.Series:
+    """`values` with the cells no number was read from that write one in Chinese numerals (十四万, 约三点二万人, as a
+    document's table may) read as it, said in the table's notes; other cells left NaN, to be refused."""
+    written = values.isna() & cleaned.str.contains(f"[{''.join(CHINESE_DIGITS)}十]")
+    if not written.any():
+        return values
+    arabic = cleaned[written].str.replace(CHINESE_NUMERAL, _in_digits, regex=True)
+    values = values.copy()
+    values[written] = _read_numbers(arabic.str.replace(APPROXIMATE, "", regex=True), match)
+    read = written & values.notna()
+    if read.any():
+        first = cleaned[read].iloc[0]
+        table.notes += (f"{match.source}: figures written in Chinese numerals read as numbers ('{first}' as "
+                        f"{arabic[read].iloc[0]}; {describe_rows(table.rows(read))})",)
+    return values
+
+
+def _in_digits(numeral: re.Match) -> str:
+    """A number in Chinese numerals (CHINESE_NUMERAL's match) in Arabic digits: 十四万 140000, 三点二 3.2; as it
+    was where it is no number (万 alone, 二二万)."""
+    whole = _numeral_value(numeral["whole"])
+    if whole is None:
+        return numeral[0]
+    decimals = numeral["decimals"]
+    return f"{whole}.{''.join(str(CHINESE_DIGITS[digit]) for digit in decimals)}" if decimals else str(whole)
+
+
+def _numeral_value(numeral: str) -> int | None:
+    """The integer Chinese numerals write (一万二千 12000, 一百零五 105, 二〇二〇 2020 digit by digit, 一万二 as said
+    for 一万二千); None where they write none."""
+    if not any(sign in CHINESE_DIGITS or sign == "十" for sign in numeral):
+        return None
+    if all(sign in CHINESE_DIGITS for sign in numeral):
+        return int("".join(str(CHINESE_DIGITS[sign]) for sign in numeral))
+    total, section, digit, after_digit = 0, 0, 0, False
+    for sign in numeral:
+        if sign in CHINESE_DIGITS:
+            if after_digit and digit:  # two digits without a unit between: 二二万
+                return None
+            digit, after_digit = CHINESE_DIGITS[sign], True
+            continue
+        if sign in CHINESE_UNITS:
+            section += (digit or (1 if sign == "十" else 0)) * CHINESE_UNITS[sign]
+        elif sign == "万":
+            total += (section + digit) * 10**4
+            section = 0
+        else:  # 亿
+            total = (total + section + digit) * 10**8
+            section = 0
+        digit, after_digit = 0, False
+    if len(numeral) > 1 and numeral[-1] in CHINESE_DIGITS and numeral[-2] in "百千万亿":  # 一万二: its 二 is 二千
+        digit *= {"百": 10, "千": 100, "万": 1000, "亿": 10**7}[numeral[-2]]
+    return total + section + digit
 
 
 THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\s*[^\d\s.,+-][^,]*)?"  # 1,234,567.5 (人): groups of three

@@ -808,6 +808,27 @@ def test_figures_given_as_approximate_are_read_as_their_number_and_said(tmp_path
         assert f"row 3, column '{column}': non-numeric values (e.g. '{cell}')" in said
 
 
+def test_figures_written_in_chinese_numerals_are_read_as_numbers_and_said(tmp_path: Path):
+    """A document's table may write a town's residents in Chinese numerals — 十四万, 一万二千, 一万二 (as said for
+    一万二千), 约三点二万人, 一百零五 — or a county's GDP 一百二十亿元: read as the number, said in the table's notes;
+    a word holding a numeral (一般), a unit alone (万) or digits without their units (二二万) is still refused, and a
+    coordinate is never so read."""
+    towns = write(tmp_path / "t.csv", "乡镇名称,常住人口,经度,纬度\nA,十四万,117.3,31.8\nB,一万二千,117.3,31.8\n"
+                                      "C,一万二,117.3,31.8\nD,约三点二万人,117.3,31.8\nE,一百零五,117.3,31.8\n"
+                                      "F,两千,117.3,31.8\nG,12000,117.3,31.8\n")
+    read = no.read_towns(towns)
+    assert read["population"].tolist() == [140_000, 12_000, 12_000, 32_000, 105, 2_000, 12_000]
+    assert read.attrs["left_out"] == (f"{towns}: 常住人口: figures written in Chinese numerals read as numbers "
+                                      "('十四万' as 140000; rows 2, 3, 4, 5, 6, 7)")
+    counties = write(tmp_path / "c.csv", "区县,地区生产总值,常住人口\n肥西县,一百二十亿元,90万\n长丰县,845.6,80万\n")
+    assert no.read_counties(counties)["gdp_yi"].tolist() == [120, 845.6]
+    for cell, column in (("一般", "常住人口"), ("万", "常住人口"), ("二二万", "常住人口"), ("一百一十七", "经度")):
+        row = f"B,{cell},117.3,31.8\n" if column == "常住人口" else f"B,30000,{cell},31.8\n"
+        written = write(tmp_path / "m.csv", "乡镇名称,常住人口,经度,纬度\nA,30000,117.3,31.8\n" + row)
+        said = str(problems_of(no.read_towns, written))
+        assert f"row 3, column '{column}': non-numeric values (e.g. '{cell}')" in said
+
+
 def test_lines_given_for_towns_or_counties_are_refused(tmp_path: Path):
     """Towns are points or areas, counties boundaries or points: a layer of lines (roads taken for them) is refused
     by its features, not read as places of no area."""

@@ -1338,3 +1338,34 @@ def test_a_folder_of_towns_and_branches_alone_takes_its_counties_from_the_bundle
         no.read_folder(folder)
     assert "the counties the towns name are taken from the bundled national units once the towns table reads" in \
         str(err.value) and "non-numeric values (e.g. 'abc')" in str(err.value)
+
+
+def _in_chinese_numerals(number: int) -> str:
+    """A whole number as Chinese numerals are written in full (a test's own writing: 10010000 一千零一万)."""
+    digits = "零一二三四五六七八九"
+
+    def below_ten_thousand(value: int) -> str:
+        written, gap = "", False
+        for unit, name in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+            digit = value // unit % 10
+            if digit:
+                written, gap = written + ("零" if gap else "") + digits[digit] + name, False
+            elif written:
+                gap = True
+        return written
+
+    written, gap = "", False
+    for value, name in ((number // 10**8, "亿"), (number // 10**4 % 10**4, "万"), (number % 10**4, "")):
+        if value:
+            written += ("零" if written and (gap or value < 1000) else "") + below_ten_thousand(value) + name
+        gap = not value and bool(written)
+    return "十" + written[2:] if written.startswith("一十") else written or "零"  # 十四万, as said
+
+
+@given(st.integers(min_value=0, max_value=10**12 - 1))
+def test_any_number_written_in_chinese_numerals_reads_as_itself(number: int):
+    """Every whole number below 一万亿, as Chinese numerals write it (零 for the gaps: 一千零一万 10010000), reads back
+    as itself."""
+    from netopt.io import _numeral_value
+
+    assert _numeral_value(_in_chinese_numerals(number)) == number
