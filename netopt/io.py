@@ -3138,8 +3138,14 @@ def _at_city_towns(towns: gpd.GeoDataFrame, advice: str = TOWN_SITE_ADVICE, in_a
         else:
             unnamed = (row == -1) & named.isna()
             row[unnamed] = _towns_in_addresses(cols["address"][unnamed], cols["county"][unnamed], towns)
-        row = _named_town_rows(named, row, towns)
-        unfound = row == -1
+        row = _named_town_rows(named, row, towns, cols.get("county"))
+        unfound, several = row == -1, row == SEVERAL_TOWNS
+        if several.any():
+            which = ("give its county (所属区县) beside its town, or its lon/lat (经度/纬度)" if "county" in cols
+                     else "add lon/lat (经度/纬度)")
+            problems.append(table.problem(f"no coordinates, and several towns of the city named so "
+                                          f"({_towns_of_counties(named[several], towns)}): {which}",
+                                          matches.get("town", matches["name"]).source, several))
         if unfound.any():
             looked_at = "town" if town[unfound].ne("").any() else "address" if in_address else "name"
             said = named.fillna(cols["address"]).fillna(cols["name"]) if in_address else named
@@ -3147,6 +3153,7 @@ def _at_city_towns(towns: gpd.GeoDataFrame, advice: str = TOWN_SITE_ADVICE, in_a
                                           f"{'in its town or address' if in_address else 'so'} "
                                           f"({_examples(said[unfound])}): {advice}",
                                           matches.get(looked_at, matches["name"]).source, unfound))
+        if several.any() or unfound.any():
             return None, None
         placed = gpd.GeoSeries(points.iloc[row.clip(lower=0)].to_numpy(), index=table.frame.index, crs=points.crs)
         how = PLACED_AT_TOWN + towns["name"].reset_index(drop=True).reindex(row.clip(lower=0)).astype(str).to_numpy()
@@ -3155,16 +3162,40 @@ def _at_city_towns(towns: gpd.GeoDataFrame, advice: str = TOWN_SITE_ADVICE, in_a
     return place
 
 
-def _named_town_rows(named: pd.Series, row: pd.Series, towns: gpd.GeoDataFrame) -> pd.Series:
+SEVERAL_TOWNS = -3  # _named_town_rows: a name several of the city's towns have, and no county saying which
+
+
+def _named_town_rows(named: pd.Series, row: pd.Series, towns: gpd.GeoDataFrame,
+                     counties: pd.Series | None = None) -> pd.Series:
     """`row` (-1 for a row to place) with the position among `towns` of the one town each such row's `named` is
-    (大杨镇; then without its kind, 大杨 or 大杨乡 for 大杨镇); -1 left where none or several are."""
+    (大杨镇; then without its kind, 大杨 or 大杨乡 for 大杨镇) — where towns of several counties are so named (城关镇),
+    the one of the row's county among `counties` —; -1 left where none is, SEVERAL_TOWNS where several are."""
     row = row.copy()
+    county_names = towns["county"].astype(str).reset_index(drop=True)
     for bare in (False, True):
-        found = named.map(lambda name: _town_key(name, bare), na_action="ignore").map(
-            _unique_index(towns["name"].map(lambda name: _town_key(name, bare))))
+        keys = towns["name"].map(lambda name: _town_key(name, bare)).reset_index(drop=True)
+        wanted = named.map(lambda name: _town_key(name, bare), na_action="ignore")
+        found = wanted.map(_unique_index(keys))
+        if counties is not None:  # the town of that name in the row's county
+            in_county = pd.Series([f"{key}\0{county}" if isinstance(key, str) else None
+                                   for key, county in zip(wanted, counties)], index=wanted.index, dtype=object)
+            found = found.fillna(in_county.map(_unique_index(keys + "\0" + county_names)))
         hit = (row == -1) & found.notna()
         row[hit] = found[hit].astype(int)
+        row[(row == -1) & wanted.isin(keys[keys.duplicated(keep=False)])] = SEVERAL_TOWNS
     return row
+
+
+def _towns_of_counties(names: pd.Series, towns: gpd.GeoDataFrame) -> str:
+    """The first two names with the counties whose towns are so named (in full, else without their kind: 城关 for
+    城关镇 and 城关乡): "城关镇: 肥西县, 长丰县"."""
+    said = []
+    for name in names.dropna().unique()[:2]:
+        same = towns["name"].map(_town_key) == _town_key(name)
+        if not same.any():
+            same = towns["name"].map(lambda town: _town_key(town, True)) == _town_key(name, True)
+        said.append(f"{name}: {', '.join(dict.fromkeys(towns['county'][same].astype(str)))}")
+    return "; ".join(said)
 
 
 TOWN_IN_TEXT = re.compile(r"街道|镇|乡|苏木")  # where a town's name ends in an address

@@ -782,6 +782,35 @@ def test_a_bank_s_licence_list_without_coordinates_is_placed_at_the_towns_it_nam
         no.read_branches(path)  # no towns to place them at
 
 
+def test_a_town_name_of_two_counties_is_placed_by_the_rows_county(tmp_path: Path):
+    """Towns of two counties of one city may share a name (城关镇: 138 names in 86 cities of the national points). A
+    branch naming such a town (所在乡镇) is placed at its county's (所属区县), as an address is read; without its
+    county it was refused as naming "no town of the city" — now as naming several, with their counties; a site
+    (no county column) is told to give its coordinates."""
+    from dataclasses import replace
+
+    sample = no.load_sample()
+    towns = sample.towns.copy()
+    first, second = towns.index[towns["county"] == "肥西县"][0], towns.index[towns["county"] == "长丰县"][0]
+    towns.loc[[first, second], "name"] = "城关镇"
+    points = towns.geometry.representative_point()
+    path = tmp_path / "网点.csv"
+    path.write_text("网点名称,所在乡镇,所属区县\n甲支行,城关镇,长丰县\n乙支行,城关镇,肥西县\n", encoding="utf-8")
+    placed = no.read_branches(path, towns=towns)
+    assert list(placed.geometry) == [points[second], points[first]]
+    path.write_text("网点名称,所在乡镇\n甲支行,城关镇\n", encoding="utf-8")
+    with pytest.raises(no.InputError) as refused:
+        no.read_branches(path, towns=towns)
+    [problem] = refused.value.problems
+    assert problem.rows == (2,) and problem.column == "所在乡镇" and problem.message == (
+        "no coordinates, and several towns of the city named so (城关镇: 长丰县, 肥西县): give its county (所属区县) "
+        "beside its town, or its lon/lat (经度/纬度)")
+    path.write_text("名称,所在乡镇\n城关候选点,城关镇\n", encoding="utf-8")
+    with pytest.raises(no.InputError, match="several towns") as refused:
+        no.read_candidates(path, city=replace(sample, towns=towns))
+    assert "several towns of the city named so (城关镇: 长丰县, 肥西县): add lon/lat (经度/纬度)" in str(refused.value)
+
+
 def _word_list(path: Path, rows: list[list[str]]) -> None:
     """A Word document as a branch office sends its list: a title, a small table of who filled it in, then the
     list — its header over two rows (网点名称 merged down them, 坐标 across 经度/纬度), each county's cell merged
