@@ -3116,6 +3116,7 @@ def read_candidate_table(path: Source, coords: str = "wgs84", layer: str | None 
 TOWN_SITE_ADVICE = "add lon/lat (经度/纬度), or the town to place the site at (所在乡镇)"
 BRANCH_TOWN_ADVICE = "add lon/lat (经度/纬度), or its town (所在乡镇) to place it at the town's point"
 PLACED_AT_TOWN = "town point 乡镇点位: "  # the location_method of a branch or site placed at the point of the town it names
+SEVERAL_TOWNS = -3  # a town name (or address) of towns of several counties, no county saying which: not placed
 
 
 def _at_city_towns(towns: gpd.GeoDataFrame, advice: str = TOWN_SITE_ADVICE, in_address: bool = False) -> Placer:
@@ -3141,11 +3142,12 @@ def _at_city_towns(towns: gpd.GeoDataFrame, advice: str = TOWN_SITE_ADVICE, in_a
         row = _named_town_rows(named, row, towns, cols.get("county"))
         unfound, several = row == -1, row == SEVERAL_TOWNS
         if several.any():
-            which = ("give its county (所属区县) beside its town, or its lon/lat (经度/纬度)" if "county" in cols
-                     else "add lon/lat (经度/纬度)")
+            which = "give its county (所属区县), or its lon/lat (经度/纬度)" if in_address else "add lon/lat (经度/纬度)"
+            named_in = "town" if named[several].notna().any() else "address" if in_address else "name"
+            texts = named.fillna(cols["address"]) if in_address else named
             problems.append(table.problem(f"no coordinates, and several towns of the city named so "
-                                          f"({_towns_of_counties(named[several], towns)}): {which}",
-                                          matches.get("town", matches["name"]).source, several))
+                                          f"({_towns_of_counties(texts[several], towns)}): {which}",
+                                          matches.get(named_in, matches["name"]).source, several))
         if unfound.any():
             looked_at = "town" if town[unfound].ne("").any() else "address" if in_address else "name"
             said = named.fillna(cols["address"]).fillna(cols["name"]) if in_address else named
@@ -3160,9 +3162,6 @@ def _at_city_towns(towns: gpd.GeoDataFrame, advice: str = TOWN_SITE_ADVICE, in_a
         return placed, pd.Series(np.where(blank, how, ""), index=table.frame.index)
 
     return place
-
-
-SEVERAL_TOWNS = -3  # _named_town_rows: a name several of the city's towns have, and no county saying which
 
 
 def _named_town_rows(named: pd.Series, row: pd.Series, towns: gpd.GeoDataFrame,
@@ -3186,14 +3185,18 @@ def _named_town_rows(named: pd.Series, row: pd.Series, towns: gpd.GeoDataFrame,
     return row
 
 
-def _towns_of_counties(names: pd.Series, towns: gpd.GeoDataFrame) -> str:
-    """The first two names with the counties whose towns are so named (in full, else without their kind: 城关 for
-    城关镇 and 城关乡): "城关镇: 肥西县, 长丰县"."""
+def _towns_of_counties(texts: pd.Series, towns: gpd.GeoDataFrame) -> str:
+    """The first two town names `texts` give — a town's (城关镇; 城关 for 城关镇 and 城关乡), or one an address names
+    in full (城关镇人民路1号) — with the counties whose towns are so named: "城关镇: 肥西县, 长丰县"."""
+    keys = towns["name"].map(_town_key)
     said = []
-    for name in names.dropna().unique()[:2]:
-        same = towns["name"].map(_town_key) == _town_key(name)
+    for text in texts.dropna().unique()[:2]:
+        name, same = text, keys == _town_key(text)
         if not same.any():
-            same = towns["name"].map(lambda town: _town_key(town, True)) == _town_key(name, True)
+            same = towns["name"].map(lambda town: _town_key(town, True)) == _town_key(text, True)
+        if not same.any():
+            in_address = _town_names_in(text, set(keys))
+            name, same = "、".join(sorted(in_address)), keys.isin(in_address)
         said.append(f"{name}: {', '.join(dict.fromkeys(towns['county'][same].astype(str)))}")
     return "; ".join(said)
 
@@ -3205,7 +3208,7 @@ LONGEST_TOWN_NAME = 12
 def _towns_in_addresses(addresses: pd.Series, counties: pd.Series, towns: gpd.GeoDataFrame) -> pd.Series:
     """The position among `towns` of the one town each address names in full (店埠镇 in 安徽省肥东县店埠镇东大街8号;
     a town of that name in another county — the branch's, else one the address names — not taken), -1 where it
-    names none or several."""
+    names none, SEVERAL_TOWNS where it names towns of several counties and no county says which."""
     keys = towns["name"].map(_town_key).reset_index(drop=True)
     positions = keys.groupby(keys).indices
     county_names = towns["county"].astype(str).reset_index(drop=True)
@@ -3215,10 +3218,13 @@ def _towns_in_addresses(addresses: pd.Series, counties: pd.Series, towns: gpd.Ge
             continue
         rows = [row for key in _town_names_in(address, positions) for row in positions[key]]
         if len(rows) > 1:  # a name of towns of several counties: the branch's county, else the one written
-            rows = [row for row in rows if (county_names[row] == county if isinstance(county, str)
+            said = [row for row in rows if (county_names[row] == county if isinstance(county, str)
                                             else county_names[row] in address)]
+            rows = said if said or isinstance(county, str) else rows
         if len(rows) == 1:
             found.iloc[at] = rows[0]
+        elif len({county_names[row] for row in rows}) > 1:
+            found.iloc[at] = SEVERAL_TOWNS
     return found
 
 

@@ -803,8 +803,8 @@ def test_a_town_name_of_two_counties_is_placed_by_the_rows_county(tmp_path: Path
         no.read_branches(path, towns=towns)
     [problem] = refused.value.problems
     assert problem.rows == (2,) and problem.column == "所在乡镇" and problem.message == (
-        "no coordinates, and several towns of the city named so (城关镇: 长丰县, 肥西县): give its county (所属区县) "
-        "beside its town, or its lon/lat (经度/纬度)")
+        "no coordinates, and several towns of the city named so (城关镇: 长丰县, 肥西县): give its county (所属区县), or "
+        "its lon/lat (经度/纬度)")
     path.write_text("名称,所在乡镇\n城关候选点,城关镇\n", encoding="utf-8")
     with pytest.raises(no.InputError, match="several towns") as refused:
         no.read_candidates(path, city=replace(sample, towns=towns))
@@ -1085,7 +1085,7 @@ def test_a_company_registry_list_of_a_bank_s_branches_is_read_as_exported(tmp_pa
 
 def test_a_branch_address_naming_a_town_two_counties_have_is_placed_by_its_county(tmp_path: Path):
     """Two counties each have a 城关镇: a branch's address naming its county (乙县城关镇), or its county column,
-    says which; an address naming the town alone is refused."""
+    says which; an address naming the town alone is refused, naming the counties that have it."""
     towns = gpd.GeoDataFrame({"name": ["城关镇", "城关镇", "大杨镇"], "county": ["甲县", "乙县", "甲县"]},
                              geometry=gpd.points_from_xy([117.0, 117.5, 117.2], [31.0, 31.5, 31.2]), crs=4326)
     path = tmp_path / "网点.csv"
@@ -1094,7 +1094,8 @@ def test_a_branch_address_naming_a_town_two_counties_have_is_placed_by_its_count
     branches = no.read_branches(path, towns=towns)
     assert [point.x for point in branches.geometry] == [117.5, 117.0, 117.2]
     path.write_text("网点名称,地址\n甲,城关镇人民路1号\n", encoding="utf-8")
-    with pytest.raises(no.InputError, match="row 2, column '地址': no coordinates, and no town of the city named"):
+    with pytest.raises(no.InputError, match=r"row 2, column '地址': no coordinates, and several towns of the city "
+                                            r"named so \(城关镇: 甲县, 乙县\): give its county"):
         no.read_branches(path, towns=towns)
 
 
