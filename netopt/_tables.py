@@ -287,14 +287,16 @@ RECALCULATE = re.compile(r'<calcPr\b[^>]*\bfullCalcOnLoad="(?:1|true)"')
 
 @dataclass
 class SheetMarks:
-    """What an .xlsx sheet's cells hold that a reader does not give — each as (row, column) from 0 —: formulas
+    """What a workbook sheet's cells hold that a reader does not give — each as (row, column) from 0 —: formulas
     without a saved value (with the formula), Excel's error values (#N/A: with the error; readers give blanks),
-    rows hidden (filtered out, or by hand) and cells struck through (删除线, as offices mark rows deleted)."""
+    rows hidden (filtered out, or by hand), cells struck through (删除线, as offices mark rows deleted) and columns
+    hidden (last year's figures kept out of sight)."""
 
     unsaved: list[tuple[int, int, str]] = field(default_factory=list)
     errors: list[tuple[int, int, str]] = field(default_factory=list)
     hidden: set[int] = field(default_factory=set)
     struck: set[tuple[int, int]] = field(default_factory=set)
+    hidden_columns: set[int] = field(default_factory=set)
 
 
 def workbook_marks(path: Path) -> tuple[dict[str, SheetMarks], bool]:
@@ -310,7 +312,7 @@ def workbook_marks(path: Path) -> tuple[dict[str, SheetMarks], bool]:
             for name, part in _sheet_parts(archive).items():
                 sheet = archive.read(part).decode("utf-8", "replace")
                 marks = SheetMarks(_formula_cells(sheet, recalculate), _error_cells(sheet), _hidden_rows(sheet),
-                                   _struck_cells(sheet, struck_styles))
+                                   _struck_cells(sheet, struck_styles), _hidden_columns(sheet))
                 if marks != SheetMarks():
                     found[name] = marks
     except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError, ValueError):
@@ -371,6 +373,24 @@ STYLED_CELL = re.compile(r'<c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bs="(\d+)"')
 def _hidden_rows(sheet: str) -> set[int]:
     """The rows a sheet's XML hides."""
     return {int(row) - 1 for row in HIDDEN_ROW.findall(sheet)} if "hidden=" in sheet else set()
+
+
+COLUMN_RUN = re.compile(r"<col\b[^>]*>")
+ATTRIBUTE = re.compile(r'\b(\w+)="([^"]*)"')
+MOST_HIDDEN_COLUMNS = 1024  # the columns of a hidden run looked at (a sheet hides the 16,000 right of its table)
+
+
+def _hidden_columns(sheet: str) -> set[int]:
+    """The columns a sheet's XML hides (<col min= max= hidden=>)."""
+    if "<col " not in sheet:
+        return set()
+    hidden = set()
+    for run in COLUMN_RUN.findall(sheet[:sheet.find("<sheetData")]):
+        attributes = dict(ATTRIBUTE.findall(run))
+        if attributes.get("hidden") in ("1", "true"):
+            low = int(attributes.get("min", "1")) - 1
+            hidden.update(range(low, min(int(attributes.get("max", low + 1)), low + MOST_HIDDEN_COLUMNS)))
+    return hidden
 
 
 def _struck_cells(sheet: str, struck_styles: set[int]) -> set[tuple[int, int]]:
@@ -483,8 +503,10 @@ def _ods_sheets_marks(content, names: set[str], styles: dict[str, tuple[str | No
         elif marks is None or event != "end":
             continue
         elif tag == f"{TABLE}table-column":
-            repeat = int(element.get(f"{TABLE}number-columns-repeated", "1"))
-            columns += [element.get(f"{TABLE}default-cell-style-name")] * min(repeat, ODS_COLUMNS - len(columns))
+            repeat = min(int(element.get(f"{TABLE}number-columns-repeated", "1")), ODS_COLUMNS - len(columns))
+            if element.get(f"{TABLE}visibility", "visible") != "visible":
+                marks.hidden_columns.update(range(len(columns), len(columns) + repeat))
+            columns += [element.get(f"{TABLE}default-cell-style-name")] * repeat
         elif tag == f"{TABLE}table-row":
             row += _ods_row_marks(element, row, marks, columns, struck, merged[name])
             element.clear()
@@ -527,7 +549,8 @@ def _xls_sheet_marks(sheet, struck_styles: set[int]) -> SheetMarks:
     """The SheetMarks of an xlrd sheet read with its formatting, given the cell styles that strike through."""
     import xlrd
 
-    marks = SheetMarks(hidden={row for row, info in sheet.rowinfo_map.items() if info.hidden})
+    marks = SheetMarks(hidden={row for row, info in sheet.rowinfo_map.items() if info.hidden},
+                       hidden_columns={column for column, info in sheet.colinfo_map.items() if info.hidden})
     for row in range(sheet.nrows):
         types = sheet.row_types(row)
         if xlrd.XL_CELL_ERROR in types:

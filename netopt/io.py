@@ -1310,6 +1310,8 @@ def _under_header(table: _Table, grid: pd.DataFrame, at: int, fields: tuple[sc.F
         problems.append(replace(table, frame=frame).problem(f"more fields than the header's {width} (a separator "
                                                              "inside a cell that is not in quotes?)", None, spill))
     marks = (table.marks or {}).get(sheet)
+    names = _repeated_headers(table, frame, names, fields, marks, problems)
+    frame = frame.set_axis(names, axis=1)
     if marks is not None:
         matched = sc.match_columns(names, fields)[0]
         file = f"{table.file} ({table.part_word} '{sheet}')" if part else table.file
@@ -1318,12 +1320,62 @@ def _under_header(table: _Table, grid: pd.DataFrame, at: int, fields: tuple[sc.F
     return frame.loc[:, [not b for b in blank]]
 
 
+def _repeated_headers(table: _Table, frame: pd.DataFrame, names: list[str], fields: tuple[sc.Field, ...],
+                      marks: SheetMarks | None, problems: list[Problem]) -> list[str]:
+    """The column `names` of the table's `frame` with, where a header a field is read from heads several
+    columns (常住人口 twice: tables put side by side) whose cells differ, the one to read (_column_to_read) named for
+    it, said; else a problem, naming the columns. Columns repeating their cells are left be."""
+    hidden = marks.hidden_columns if marks is not None else set()
+    names = list(names)
+    for match in sc.match_columns(names, fields)[0].values():
+        columns = [k for k, name in enumerate(names) if re.sub(r"\.\d+$", "", name) == match.source]
+        cells = frame.iloc[:, columns].apply(lambda column: column.str.strip())
+        differ = cells.nunique(axis=1) > 1
+        if len(columns) < 2 or not differ.any():
+            continue
+        read, why = _column_to_read(columns, cells, hidden)
+        if read is not None:
+            names[columns[0]], names[read] = names[read], names[columns[0]]
+            others = ", ".join(_column_label(table, k) for k in columns if k != read)
+            table.notes += (f"{match.source}: column {_column_label(table, read)} read — {why} ({others})",)
+        else:
+            said = ", ".join(_column_label(table, k) for k in columns)
+            problems.append(replace(table, frame=frame).problem(
+                f"columns {said} are all headed {match.source}, their cells differing: delete the ones not to be "
+                "read, or rename them", match.source, differ))
+    return names
+
+
+def _column_to_read(columns: list[int], cells: pd.DataFrame, hidden: set[int]) -> tuple[int | None, str]:
+    """Of `columns` headed alike whose `cells` differ, the one to read and why: the one holding anything where the
+    others are empty, else the one the sheet shows where it hides the others; None where none stands out."""
+    filled = [k for position, k in enumerate(columns) if (cells.iloc[:, position] != "").any()]
+    if len(filled) == 1:
+        return filled[0], "the other column(s) so headed are empty"
+    shown = [k for k in columns if k not in hidden]
+    return (shown[0], "the sheet hides the other column(s) so headed") if len(shown) == 1 else (None, "")
+
+
+def _column_label(table: _Table, column: int) -> str:
+    """A column as the user sees it: its letter in a workbook (C), its number in a CSV file (3)."""
+    if table.grid == "csv":
+        return str(column + 1)
+    letters, column = "", column + 1
+    while column:
+        column, remainder = divmod(column - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
 def _shown_otherwise(marks: SheetMarks, names: list[str], rows: pd.Index, matched: dict[str, sc.ColumnMatch],
                      where: str) -> tuple[str, ...]:
     """What to say of the table's `rows` a workbook's sheet shows otherwise than it holds (its `marks`): rows
     hidden (filtered out) and rows whose name (of the columns `matched`) is struck through (删除线), each read like
-    the others."""
+    the others, and columns `matched` that the sheet hides (read all the same)."""
     name = matched.get("name")
+    used = {match.source for match in matched.values()}
+    hidden_columns = [names[column] for column in sorted(marks.hidden_columns)
+                      if column < len(names) and names[column] in used]
     hidden_rows = sorted(row + 1 for row in marks.hidden if row + 1 in rows)
     struck_rows = sorted(row + 1 for row, column in marks.struck
                          if name and column < len(names) and names[column] == name.source and row + 1 in rows)
@@ -1335,6 +1387,8 @@ def _shown_otherwise(marks: SheetMarks, names: list[str], rows: pd.Index, matche
             one = len(found) == 1
             said.append(f"{describe_rows(tuple(found), limit=5)}{where} {'is' if one else 'are'} {how} and read like "
                         f"the others: delete {'it' if one else 'them'} if not to be read{advice}")
+    if hidden_columns:
+        said.append(f"the sheet{where} hides the column(s) {', '.join(hidden_columns)}, read all the same")
     return tuple(said)
 
 

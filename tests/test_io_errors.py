@@ -578,6 +578,41 @@ def test_error_values_are_named_once_in_xlsx_xls_and_ods(suffix: str):
     assert error.rows == (3, 4) and error.column == "常住人口" and "Excel error values (#N/A …)" in error.message
 
 
+@pytest.mark.parametrize("suffix", ["xlsx", "xls", "ods"])
+def test_of_two_columns_of_one_header_the_one_the_sheet_shows_is_read(suffix: str):
+    """marked_sheets.*, sheet 区县: 常住人口（万人） heads a hidden column B (last census's) and the shown column C. B
+    had been read — the first of a header —, silently; now C, said."""
+    counties = no.read_counties(f"{MARKED}.{suffix}", layer="区县")
+    assert counties["population"].tolist() == [946_000, 798_000]
+    assert counties.attrs["left_out"].endswith("常住人口（万人）: column C read — the sheet hides the other column(s) so "
+                                               "headed (B)")
+
+
+def test_columns_of_one_header_whose_cells_differ_are_refused_unless_alike(tmp_path: Path):
+    """Two columns both headed 常住人口 (tables put side by side), none hidden: which to read cannot be told — the first
+    had been read, silently. Refused naming both and the rows where they differ; two columns repeating each other are
+    read, and of two one of which is empty, the other. A column read that the sheet hides is said."""
+    import openpyxl
+
+    towns = write(tmp_path / "t.csv", "乡镇,常住人口,常住人口,经度,纬度\n甲镇,1000,32000,117.3,31.8\n乙镇,2000,2000,117.3,31.8\n")
+    [problem] = problems_of(no.read_towns, towns).problems
+    assert problem.rows == (2,) and problem.column == "常住人口" and problem.message == (
+        "columns 2, 3 are all headed 常住人口, their cells differing: delete the ones not to be read, or rename them")
+    towns.write_text("乡镇,常住人口,常住人口,经度,纬度\n甲镇,1000,1000,117.3,31.8\n", encoding="utf-8")
+    assert no.read_towns(towns)["population"].tolist() == [1000]
+    towns.write_text("乡镇,经度,纬度,经度\n甲镇,,31.8,117.3\n乙镇,,31.8,117.4\n", encoding="utf-8")
+    read = no.read_towns(towns, population_required=False)
+    assert [point.x for point in read.geometry] == [117.3, 117.4]
+    assert read.attrs["left_out"].endswith("经度: column 4 read — the other column(s) so headed are empty (2)")
+    book = openpyxl.Workbook()
+    for row in (["乡镇", "常住人口", "经度", "纬度", "备注"], ["甲镇", 1000, 117.3, 31.8, "旧"]):
+        book.active.append(row)
+    book.active.column_dimensions["C"].hidden = book.active.column_dimensions["E"].hidden = True
+    book.save(tmp_path / "t.xlsx")
+    assert no.read_towns(tmp_path / "t.xlsx").attrs["left_out"].endswith("the sheet hides the column(s) 经度, read all "
+                                                                         "the same")
+
+
 def test_an_old_excel_workbook_xlrd_cannot_look_into_is_read_saying_so(monkeypatch: pytest.MonkeyPatch):
     """Where xlrd cannot read what calamine did (a workbook of a version it does not know), the values are still
     read, and the table's notes say its hidden rows, struck cells and error values were not looked at."""
