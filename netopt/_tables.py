@@ -18,10 +18,11 @@ class NotADocument(ValueError):
     """The file is no Word document netopt can read (a damaged file, or an old .doc renamed)."""
 
 
-def document_tables(path: Path) -> list[tuple[list[list[str]], list[Merge]]]:
+def document_tables(path: Path) -> list[tuple[list[list[str]], list[Merge], set[tuple[int, int]]]]:
     """Each table of the document in order (those in a table's cell are not read apart): its rows of cells, a
     cell spanning columns (gridSpan) given in its first and blank in the others, a cell merged down (vMerge) given
-    in its first row and blank under it — as a workbook's sheet holds them —, and those merged down."""
+    in its first row and blank under it — as a workbook's sheet holds them —, those merged down, and the cells
+    whose every word is struck through (删除线: a closed branch's line in a draft), as (row, column)."""
     try:
         with zipfile.ZipFile(path) as archive:
             body = ET.fromstring(archive.read("word/document.xml"))
@@ -39,10 +40,11 @@ def _outer_tables(element: ET.Element):
             yield from _outer_tables(child)
 
 
-def _table(table: ET.Element) -> tuple[list[list[str]], list[Merge]]:
-    """A Word table's rows of cells and its cells merged down (document_tables)."""
+def _table(table: ET.Element) -> tuple[list[list[str]], list[Merge], set[tuple[int, int]]]:
+    """A Word table's rows of cells, its cells merged down and its cells struck through (document_tables)."""
     rows: list[list[str]] = []
     merges: list[Merge] = []
+    struck: set[tuple[int, int]] = set()
     open_downward: dict[int, int] = {}  # a column's cell merged down: the row it starts in
     for row in _children(table, f"{W}tr"):
         cells, column = [], _grid_before(row)
@@ -53,6 +55,8 @@ def _table(table: ET.Element) -> tuple[list[list[str]], list[Merge]]:
                 cells.extend([""] * span)
             else:
                 cells.append(_text(cell))
+                if _struck(cell):
+                    struck.add((len(rows), len(cells) - 1))
                 cells.extend([""] * (span - 1))
                 _close(open_downward, column, len(rows) - 1, merges)
                 if merge == "restart":
@@ -62,7 +66,15 @@ def _table(table: ET.Element) -> tuple[list[list[str]], list[Merge]]:
     for column in list(open_downward):
         _close(open_downward, column, len(rows) - 1, merges)
     width = max((len(cells) for cells in rows), default=0)
-    return [cells + [""] * (width - len(cells)) for cells in rows], merges
+    return [cells + [""] * (width - len(cells)) for cells in rows], merges, struck
+
+
+def _struck(cell: ET.Element) -> bool:
+    """Whether a Word cell has text and every run of it is struck through (w:strike, or double: w:dstrike)."""
+    runs = [run for run in cell.iter(f"{W}r") if any(text.text for text in run.iter(f"{W}t"))]
+    return bool(runs) and all(any(mark is not None and mark.get(f"{W}val", "true") not in ("0", "false", "off")
+                                  for mark in (run.find(f"{W}rPr/{W}strike"), run.find(f"{W}rPr/{W}dstrike")))
+                              for run in runs)
 
 
 def _close(open_downward: dict[int, int], column: int, last: int, merges: list[Merge]) -> None:

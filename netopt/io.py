@@ -283,7 +283,7 @@ def _document_table(p: Path, table_name: str | None, file: str) -> _Table:
         raise InputError("not a readable .docx document " + (
             "(encrypted, or an old .doc renamed: open it in Word or WPS and save it as .docx without a password)"
             if old else f"({exc})"), file=file) from None
-    found = {f"表{k}": (rows, merges) for k, (rows, merges) in enumerate(tables, 1)
+    found = {f"表{k}": (rows, merges, struck) for k, (rows, merges, struck) in enumerate(tables, 1)
              if any(cell for cells in rows for cell in cells)}
     if not found:
         raise InputError("the document holds no table: give its list as a table, or copy it into a sheet", file=file)
@@ -291,9 +291,10 @@ def _document_table(p: Path, table_name: str | None, file: str) -> _Table:
         if table_name not in found:
             raise InputError(f"no table named '{table_name}'; its tables: {', '.join(found)}", file=file)
         found, file = {table_name: found[table_name]}, f"{file} (table '{table_name}')"
-    sheets = {name: _grid(rows) for name, (rows, _) in found.items()}
+    sheets = {name: _grid(rows) for name, (rows, _, _) in found.items()}
     return _Table(next(iter(sheets.values())), file, "row", grid="excel", sheets=sheets, part_word="table",
-                  merged={name: merges for name, (_, merges) in found.items()})
+                  merged={name: merges for name, (_, merges, _) in found.items()},
+                  marks={name: SheetMarks(struck=struck) for name, (_, _, struck) in found.items() if struck})
 
 
 def _files_table(paths: tuple, kind: str) -> _Table:

@@ -836,6 +836,27 @@ def _word_list(path: Path, rows: list[list[str]]) -> None:
     document.save(path)
 
 
+def test_a_word_list_s_struck_through_branch_is_read_and_said(tmp_path: Path):
+    """A draft list in Word strikes a closed branch's name through (删除线), as offices do in sheets: read like the
+    others and said with its row, as a sheet's struck row is; a name only partly struck, or a struck coordinate,
+    is no struck row."""
+    docx = pytest.importorskip("docx")
+    path = tmp_path / "网点名单.docx"
+    _word_list(path, [["瑶海区", "明光路支行", "117.3016", "31.8585"], ["", "胜利路分理处", "117.2959", "31.8648"],
+                      ["肥东县", "店埠支行", "117.4689", "31.8874"], ["", "撮镇分理处", "117.4", "31.8"]])
+    document = docx.Document(path)
+    table = document.tables[1]
+    for run in table.cell(3, 1).paragraphs[0].runs + table.cell(4, 2).paragraphs[0].runs:
+        run.font.strike = True
+    table.cell(5, 1).paragraphs[0].add_run("（撤并）").font.strike = True
+    document.save(path)
+    branches = no.read_branches(path, coords="gcj02")
+    assert len(branches) == 4
+    said = branches.attrs["left_out"]
+    assert "(table '表2'): row 4 is struck through (删除线) and read like the others: delete it if not to be" in said
+    assert "row 5" not in said and "row 6" not in said
+
+
 def test_a_word_document_s_table_is_read_as_a_sheet_is(tmp_path: Path):
     """Lists come as Word attachments (附件：网点名单.docx): their table is read as a sheet — the one naming the most
     columns, a header of two rows, a county merged down over its branches each branch's —, a problem named by the
