@@ -18,11 +18,21 @@ class NotADocument(ValueError):
     """The file is no Word document netopt can read (a damaged file, or an old .doc renamed)."""
 
 
-def document_tables(path: Path) -> list[tuple[list[list[str]], list[Merge], set[tuple[int, int]]]]:
-    """Each table of the document in order (those in a table's cell are not read apart): its rows of cells, a
-    cell spanning columns (gridSpan) given in its first and blank in the others, a cell merged down (vMerge) given
-    in its first row and blank under it — as a workbook's sheet holds them —, those merged down, and the cells
-    whose every word is struck through (删除线: a closed branch's line in a draft), as (row, column)."""
+@dataclass
+class WordTable:
+    """A Word table as a workbook's sheet holds one: its rows of cells — a cell spanning columns (gridSpan) given in
+    its first and blank in the others, a cell merged down (vMerge) in its first row and blank under it —, those
+    merged down, the cells whose every word is struck through (删除线: a closed branch's line in a draft) as (row,
+    column), and whether it holds tracked changes (修订: read as if accepted, deleted text left out)."""
+
+    rows: list[list[str]]
+    merges: list[Merge]
+    struck: set[tuple[int, int]]
+    revised: bool
+
+
+def document_tables(path: Path) -> list[WordTable]:
+    """Each table of the document in order (those in a table's cell are not read apart)."""
     try:
         with zipfile.ZipFile(path) as archive:
             body = ET.fromstring(archive.read("word/document.xml"))
@@ -40,8 +50,8 @@ def _outer_tables(element: ET.Element):
             yield from _outer_tables(child)
 
 
-def _table(table: ET.Element) -> tuple[list[list[str]], list[Merge], set[tuple[int, int]]]:
-    """A Word table's rows of cells, its cells merged down and its cells struck through (document_tables)."""
+def _table(table: ET.Element) -> WordTable:
+    """A Word table read (document_tables)."""
     rows: list[list[str]] = []
     merges: list[Merge] = []
     struck: set[tuple[int, int]] = set()
@@ -66,7 +76,8 @@ def _table(table: ET.Element) -> tuple[list[list[str]], list[Merge], set[tuple[i
     for column in list(open_downward):
         _close(open_downward, column, len(rows) - 1, merges)
     width = max((len(cells) for cells in rows), default=0)
-    return [cells + [""] * (width - len(cells)) for cells in rows], merges, struck
+    revised = any(element.tag in (f"{W}ins", f"{W}del") for element in table.iter())
+    return WordTable([cells + [""] * (width - len(cells)) for cells in rows], merges, struck, revised)
 
 
 def _struck(cell: ET.Element) -> bool:
@@ -302,13 +313,14 @@ class SheetMarks:
     """What a workbook sheet's cells hold that a reader does not give — each as (row, column) from 0 —: formulas
     without a saved value (with the formula), Excel's error values (#N/A: with the error; readers give blanks),
     rows hidden (filtered out, or by hand), cells struck through (删除线, as offices mark rows deleted) and columns
-    hidden (last year's figures kept out of sight)."""
+    hidden (last year's figures kept out of sight); for a Word table, whether it holds tracked changes (修订)."""
 
     unsaved: list[tuple[int, int, str]] = field(default_factory=list)
     errors: list[tuple[int, int, str]] = field(default_factory=list)
     hidden: set[int] = field(default_factory=set)
     struck: set[tuple[int, int]] = field(default_factory=set)
     hidden_columns: set[int] = field(default_factory=set)
+    revised: bool = False
 
 
 def workbook_marks(path: Path) -> tuple[dict[str, SheetMarks], bool]:

@@ -283,18 +283,18 @@ def _document_table(p: Path, table_name: str | None, file: str) -> _Table:
         raise InputError("not a readable .docx document " + (
             "(encrypted, or an old .doc renamed: open it in Word or WPS and save it as .docx without a password)"
             if old else f"({exc})"), file=file) from None
-    found = {f"表{k}": (rows, merges, struck) for k, (rows, merges, struck) in enumerate(tables, 1)
-             if any(cell for cells in rows for cell in cells)}
+    found = {f"表{k}": table for k, table in enumerate(tables, 1) if any(cell for cells in table.rows for cell in cells)}
     if not found:
         raise InputError("the document holds no table: give its list as a table, or copy it into a sheet", file=file)
     if table_name is not None:
         if table_name not in found:
             raise InputError(f"no table named '{table_name}'; its tables: {', '.join(found)}", file=file)
         found, file = {table_name: found[table_name]}, f"{file} (table '{table_name}')"
-    sheets = {name: _grid(rows) for name, (rows, _, _) in found.items()}
+    sheets = {name: _grid(table.rows) for name, table in found.items()}
     return _Table(next(iter(sheets.values())), file, "row", grid="excel", sheets=sheets, part_word="table",
-                  merged={name: merges for name, (_, merges, _) in found.items()},
-                  marks={name: SheetMarks(struck=struck) for name, (_, _, struck) in found.items() if struck})
+                  merged={name: table.merges for name, table in found.items()},
+                  marks={name: SheetMarks(struck=table.struck, revised=table.revised) for name, table in found.items()
+                         if table.struck or table.revised})
 
 
 def _files_table(paths: tuple, kind: str) -> _Table:
@@ -1390,6 +1390,9 @@ def _shown_otherwise(marks: SheetMarks, names: list[str], rows: pd.Index, matche
                         f"the others: delete {'it' if one else 'them'} if not to be read{advice}")
     if hidden_columns:
         said.append(f"the sheet{where} hides the column(s) {', '.join(hidden_columns)}, read all the same")
+    if marks.revised:
+        said.append(f"the table{where} holds tracked changes (修订): read as if accepted — deleted text left out, "
+                    "inserted text read")
     return tuple(said)
 
 

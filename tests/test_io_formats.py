@@ -857,6 +857,31 @@ def test_a_word_list_s_struck_through_branch_is_read_and_said(tmp_path: Path):
     assert "row 5" not in said and "row 6" not in said
 
 
+def test_a_word_list_s_tracked_changes_are_read_as_accepted_and_said(tmp_path: Path):
+    """A list sent back with tracked changes (修订): a branch renamed (撮镇分理处 deleted, 撮镇支行 inserted) reads as
+    Word shows it once the changes are accepted, and the table is said to hold them."""
+    docx = pytest.importorskip("docx")
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    path = tmp_path / "网点名单.docx"
+    _word_list(path, [["瑶海区", "明光路支行", "117.3016", "31.8585"], ["", "撮镇分理处", "117.4", "31.8"]])
+    document = docx.Document(path)
+    paragraph = document.tables[1].cell(3, 1).paragraphs[0]
+    for run in paragraph.runs:
+        paragraph._p.remove(run._r)
+    for change in (f'<w:del {nsdecls("w")} w:id="1" w:author="审核"><w:r><w:delText>撮镇分理处</w:delText></w:r></w:del>',
+                   f'<w:ins {nsdecls("w")} w:id="2" w:author="审核"><w:r><w:t>撮镇支行</w:t></w:r></w:ins>'):
+        paragraph._p.append(parse_xml(change))
+    document.save(path)
+    branches = no.read_branches(path, coords="gcj02")
+    assert branches["name"].tolist() == ["明光路支行", "撮镇支行"]
+    assert branches.attrs["left_out"].endswith("the table holds tracked changes (修订): read as if accepted — deleted "
+                                               "text left out, inserted text read")
+    _word_list(path, [["瑶海区", "明光路支行", "117.3016", "31.8585"]])
+    assert "修订" not in no.read_branches(path, coords="gcj02").attrs.get("left_out", "")
+
+
 def test_a_word_document_s_table_is_read_as_a_sheet_is(tmp_path: Path):
     """Lists come as Word attachments (附件：网点名单.docx): their table is read as a sheet — the one naming the most
     columns, a header of two rows, a county merged down over its branches each branch's —, a problem named by the
