@@ -32,12 +32,14 @@ from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_syst
 from netopt.projection import metric_crs
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz")  # read as CSV text
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")  # .ods: LibreOffice's, as offices using it save it
+# .ods: LibreOffice's, as offices using it save it; .et: WPS 表格's own, built on the old Excel format (.xls)
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".et")
 # what reading an Excel binary workbook cannot see, said whenever one is read
 XLSB_NOTE = ("an Excel binary workbook (.xlsb): read as its cells' values — its merged cells, hidden rows and "
              "struck-through cells are not seen; save it as .xlsx (文件 → 另存为) to have them")
-XLS_UNSEEN_NOTE = ("an old Excel workbook (.xls) read as its cells' values: its hidden rows, struck-through cells "
-                   "and error values could not be looked at; save it as .xlsx (文件 → 另存为) to have them")
+XLS_UNSEEN_NOTE = ("a workbook of the old Excel format (.xls, WPS .et) read as its cells' values: its hidden rows, "
+                   "struck-through cells and error values could not be looked at; save it as .xlsx (文件 → 另存为) to "
+                   "have them")
 ODS_UNSEEN_NOTE = ("an OpenDocument sheet (.ods) read as its cells' values: its merged cells, hidden rows, "
                    "struck-through cells and error values could not be looked at; save it as .xlsx to have them")
 PAGE_SUFFIXES = (".html", ".htm")  # a web page's tables (a census bulletin saved from the browser)
@@ -262,7 +264,7 @@ def _read_raw(path: Source, layer: str | None = None, kind: str = "table") -> _T
 
 
 SAVE_AS = {  # office files of other programs: how to give them (their own formats are not read)
-    **dict.fromkeys((".et", ".ett"), " (a WPS 表格 file: in WPS, 文件 → 另存为 → Excel 工作簿 .xlsx)"),
+    **dict.fromkeys((".et", ".ett"), " (a WPS 表格 file: in WPS, 文件 → 另存为 → Excel 工作簿 .xlsx)"),  # .et if unread
     ".numbers": " (a Numbers sheet: export it as Excel, .xlsx)",
     **dict.fromkeys((".mdb", ".accdb"), " (an Access database: export the table as Excel or CSV)"),
     **dict.fromkeys((".doc", ".wps"), " (an old Word or a WPS 文字 document: save it as a Word document, .docx, whose "
@@ -852,7 +854,9 @@ def _excel_frames(p: Path, nrows: int | None) -> dict[str, pd.DataFrame]:
             return pd.read_excel(p, dtype=str, keep_default_na=False, header=None, sheet_name=None, nrows=nrows,
                                  engine="calamine")  # 7 times as fast as openpyxl on .xlsx
     except Exception as exc:  # calamine raises many types for corrupt files
-        raise InputError(f"not a readable {p.suffix.lower()} workbook ({_first_line(exc)})", file=str(p)) from None
+        advice = SAVE_AS.get(input_suffix(p), "")  # a WPS file WPS wrote otherwise than the old Excel format
+        raise InputError(f"not a readable {p.suffix.lower()} workbook ({_first_line(exc)}){advice}",
+                         file=str(p)) from None
 
 
 class _CellLooks(NamedTuple):

@@ -966,18 +966,24 @@ def test_a_census_tables_county_lines_over_their_towns_are_left_out(tmp_path: Pa
 
 def test_an_office_file_of_another_program_says_how_to_save_it(tmp_path: Path):
     """WPS 表格's own .et (common in banks) was "unsupported file type '.et'", and in a data folder not seen at all:
-    "no towns file found"."""
+    "no towns file found". WPS builds it on the old Excel format: read as such (marked_sheets.xls renamed .et reads
+    as the .xls does); one that cannot be read so says how to save it. A Numbers sheet is refused saying how."""
     import shutil
 
-    with pytest.raises(no.InputError, match=r"unsupported file type '.et' \(a WPS 表格 file: in WPS, 文件 → 另存为 → "
-                                            r"Excel 工作簿 .xlsx\)"):
+    renamed = tmp_path / "网点.et"
+    shutil.copy(f"{MARKED}.xls", renamed)
+    assert no.read_branches(renamed, layer="网点")["county"].tolist() == ["肥西县", "肥西县", "长丰县", "长丰县", "庐江县"]
+    with pytest.raises(no.InputError, match=r"乡镇.et: not a readable .et workbook \(.*\) \(a WPS 表格 file: in WPS, "
+                                            r"文件 → 另存为 → Excel 工作簿 .xlsx\)"):
         no.read_towns(write(tmp_path / "乡镇.et", "x"))
+    with pytest.raises(no.InputError, match=r"unsupported file type '.numbers' \(a Numbers sheet: export it as Excel"):
+        no.read_towns(write(tmp_path / "乡镇.numbers", "x"))
     folder = tmp_path / "city"
     folder.mkdir()
     for name in ("counties.geojson", "branches.csv"):
         shutil.copy(sample_dir() / name, folder / name)
-    (folder / "乡镇人口.et").write_bytes(b"x")
-    with pytest.raises(no.InputError, match=r"no towns file found .*; 乡镇人口.et is not read \(a WPS 表格 file"):
+    (folder / "乡镇人口.numbers").write_bytes(b"x")
+    with pytest.raises(no.InputError, match=r"no towns file found .*; 乡镇人口.numbers is not read \(a Numbers sheet"):
         no.read_folder(folder)
 
 
