@@ -19,19 +19,112 @@ class NotADocument(ValueError):
 
 
 @dataclass
-class WordTable:
-    """A Word table as a workbook's sheet holds one: its rows of cells — a cell spanning columns (gridSpan) given in
-    its first and blank in the others, a cell merged down (vMerge) in its first row and blank under it —, those
-    merged down, the cells whose every word is struck through (删除线: a closed branch's line in a draft) as (row,
-    column), and whether it holds tracked changes (修订: read as if accepted, deleted text left out)."""
+class DocumentTable:
+    """A Word or PDF table as a workbook's sheet holds one: its rows of cells — a cell spanning columns given in its
+    first and blank in the others, a cell merged down in its first row and blank under it —, those merged down, the
+    cells whose every word is struck through (删除线: a closed branch's line in a draft) as (row, column), and
+    whether it holds tracked changes (修订: read as if accepted, deleted text left out)."""
 
     rows: list[list[str]]
     merges: list[Merge]
-    struck: set[tuple[int, int]]
-    revised: bool
+    struck: set[tuple[int, int]] = field(default_factory=set)
+    revised: bool = False
 
 
-def document_tables(path: Path) -> list[WordTable]:
+class NotAPdf(ValueError):
+    """The file is no PDF netopt can read (a damaged file, or one locked with a password)."""
+
+
+def pdf_tables(path: Path) -> list[DocumentTable]:
+    """The tables a PDF's pages draw with lines (a bulletin's, a yearbook's), in order: a table the next page goes
+    on with — the first there, as many columns, its header repeated or its first row alike the last one's figures —
+    joined to it; a cell merged down given in its first row and blank under it (its rows on the next page too). A
+    scanned page holds no text to read: no table is found there."""
+    import pdfplumber
+
+    try:
+        with pdfplumber.open(path) as pdf:
+            pages = [[_pdf_grid(table) for table in page.find_tables()] for page in pdf.pages]
+    except Exception as exc:  # pdfminer raises many types for damaged or locked files
+        raise NotAPdf(str(exc) or type(exc).__name__) from None
+    tables: list[list[list[str | None]]] = []
+    last_of_page = None  # the previous page's last table, which the next page's first may go on with
+    for page in pages:
+        for k, rows in enumerate(page):
+            if k == 0 and last_of_page is not None and _goes_on(tables[last_of_page], rows):
+                repeated = rows[0] == tables[last_of_page][0]  # its header, repeated atop the page
+                tables[last_of_page] += _continued(tables[last_of_page], rows[1:] if repeated else rows)
+            else:
+                tables.append(rows)
+        last_of_page = len(tables) - 1 if page else None
+    return [_merged_grid(rows) for rows in tables]
+
+
+def _pdf_grid(table) -> list[list[str | None]]:
+    """A pdfplumber table's cells as text, row by row: None where a cell above spans down over the place, "" where
+    one to its left spans across it (or nothing is written)."""
+    origin = {bbox: (r, c) for r, row in enumerate(table.rows) for c, bbox in enumerate(row.cells) if bbox}
+    columns = [column.bbox for column in table.columns]
+    grid = []
+    for r, (row, texts) in enumerate(zip(table.rows, table.extract())):
+        line: list[str | None] = []
+        for c, (bbox, text) in enumerate(zip(row.cells, texts)):
+            if bbox is None:
+                x, y = (columns[c][0] + columns[c][2]) / 2, (row.bbox[1] + row.bbox[3]) / 2
+                over = next((origin[cell] for cell in origin if cell[0] <= x <= cell[2] and cell[1] <= y <= cell[3]),
+                            None)
+                line.append(None if over is not None and over[1] == c and over[0] < r else "")
+            else:
+                line.append(joined_lines((text or "").splitlines()))
+        grid.append(line)
+    return grid
+
+
+FIGURE = re.compile(r"[-+]?[\d,.]+%?")
+
+
+def _goes_on(previous: list[list[str | None]], rows: list[list[str | None]]) -> bool:
+    """Whether `rows`, first on a page, go on with the `previous` table, last on the page before: as many columns,
+    and its header repeated, or a first row alike its last one — a figure, or nothing, where that one has one."""
+    if not rows or len(rows[0]) != len(previous[0]):
+        return False
+    if rows[0] == previous[0]:
+        return True
+    figures = [k for k, cell in enumerate(previous[-1]) if cell and FIGURE.fullmatch(cell)]
+    return bool(figures) and all(not rows[0][k] or FIGURE.fullmatch(rows[0][k] or "") for k in figures)
+
+
+def _continued(previous: list[list[str | None]], rows: list[list[str | None]]) -> list[list[str | None]]:
+    """The rows of a table going on from the `previous` page's: a first row that is the rest of the previous last
+    row, broken over the page (text only, none where that one has figures), joined to it; a first row's blank cell
+    over cells merged down made part of the merge it goes on with (a county's name written on the page before)."""
+    last, first = previous[-1], rows[0]
+    figures = [k for k, cell in enumerate(last) if cell and FIGURE.fullmatch(cell)]
+    if not any(first[k] for k in figures) and any(first[k] and last[k] for k in range(len(first))):
+        previous[-1] = [joined_lines([a or "", b or ""]) if a is not None else None for a, b in zip(last, first)]
+        rows = rows[1:]
+    if len(rows) > 1:
+        rows[0] = [None if cell == "" and below is None else cell for cell, below in zip(rows[0], rows[1])]
+    return rows
+
+
+def _merged_grid(rows: list[list[str | None]]) -> DocumentTable:
+    """Rows of cells with None where a cell above spans down, as a DocumentTable: blank there, the spans merges."""
+    width = max(len(row) for row in rows)
+    rows = [row + [""] * (width - len(row)) for row in rows]
+    merges: list[Merge] = []
+    for column in range(width):
+        top = None
+        for r in range(len(rows) + 1):
+            if r < len(rows) and rows[r][column] is None:
+                continue
+            if top is not None and r - 1 > top:
+                merges.append(((top, column), (r - 1, column)))
+            top = r
+    return DocumentTable([[cell or "" for cell in row] for row in rows], merges)
+
+
+def document_tables(path: Path) -> list[DocumentTable]:
     """Each table of the document in order (those in a table's cell are not read apart)."""
     try:
         with zipfile.ZipFile(path) as archive:
@@ -50,7 +143,7 @@ def _outer_tables(element: ET.Element):
             yield from _outer_tables(child)
 
 
-def _table(table: ET.Element) -> WordTable:
+def _table(table: ET.Element) -> DocumentTable:
     """A Word table read (document_tables)."""
     rows: list[list[str]] = []
     merges: list[Merge] = []
@@ -77,7 +170,7 @@ def _table(table: ET.Element) -> WordTable:
         _close(open_downward, column, len(rows) - 1, merges)
     width = max((len(cells) for cells in rows), default=0)
     revised = any(element.tag in (f"{W}ins", f"{W}del") for element in table.iter())
-    return WordTable([cells + [""] * (width - len(cells)) for cells in rows], merges, struck, revised)
+    return DocumentTable([cells + [""] * (width - len(cells)) for cells in rows], merges, struck, revised)
 
 
 def _struck(cell: ET.Element) -> bool:
@@ -141,7 +234,8 @@ def joined_lines(lines) -> str:
 
 
 def _chinese(character: str) -> bool:
-    return "\u3400" <= character <= "\u9fff"
+    """A Chinese character, or Chinese punctuation (（万人）, 、, 。: full-width forms)."""
+    return "\u3400" <= character <= "\u9fff" or "\u3000" <= character <= "\u303f" or "\uff00" <= character <= "\uffef"
 
 
 def _runs(paragraph: ET.Element):

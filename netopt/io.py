@@ -26,8 +26,8 @@ from pyproj import CRS, Geod
 from netopt import _schema as sc
 from netopt._errors import EMPTY_VALUES, InputError, NetoptError, Problem, check_kind, describe_rows
 from netopt._paths import foreign, gdal_path, readable, write_through
-from netopt._tables import (NotADocument, NotASpreadsheet, SheetMarks, document_tables, html_tables, ods_marks,
-                             spreadsheet_xml_tables, workbook_marks, xls_marks)
+from netopt._tables import (DocumentTable, NotADocument, NotAPdf, NotASpreadsheet, SheetMarks, document_tables,
+                             html_tables, ods_marks, pdf_tables, spreadsheet_xml_tables, workbook_marks, xls_marks)
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
 from netopt.projection import metric_crs
 
@@ -44,7 +44,7 @@ ODS_UNSEEN_NOTE = ("an OpenDocument sheet (.ods) read as its cells' values: its 
                    "struck-through cells and error values could not be looked at; save it as .xlsx to have them")
 PAGE_SUFFIXES = (".html", ".htm")  # a web page's tables (a census bulletin saved from the browser)
 SHEET_SUFFIXES = WORKBOOK_SUFFIXES + PAGE_SUFFIXES  # read as sheets of cells (_read_excel), by what they hold
-DOCUMENT_SUFFIXES = (".docx",)  # a Word document's tables (附件: 网点名单), read as a workbook's sheets
+DOCUMENT_SUFFIXES = (".docx", ".pdf")  # a Word document's or a PDF's tables (附件: 网点名单), as a workbook's sheets
 TABLE_SUFFIXES = TEXT_SUFFIXES + SHEET_SUFFIXES + DOCUMENT_SUFFIXES
 KML_INPUT_SUFFIXES = (".kml", ".kmz")  # places marked in Google Earth or 奥维 (WGS84, KML's own)
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", *KML_INPUT_SUFFIXES)
@@ -269,25 +269,19 @@ SAVE_AS = {  # office files of other programs: how to give them (their own forma
     **dict.fromkeys((".mdb", ".accdb"), " (an Access database: export the table as Excel or CSV)"),
     **dict.fromkeys((".doc", ".wps"), " (an old Word or a WPS 文字 document: save it as a Word document, .docx, whose "
                                       "tables are read, or copy its table into a sheet)"),
-    ".pdf": " (a PDF: copy its table into a sheet, save as .xlsx)",
 }
 
 
 def _document_table(p: Path, table_name: str | None, file: str) -> _Table:
-    """A Word document's tables as a workbook's sheets, named 表1, 表2 … in order (`table_name` the one to read),
-    rows numbered within their table, cells merged down given in each row they span."""
+    """A Word document's or a PDF's tables as a workbook's sheets, named 表1, 表2 … in order (`table_name` the one
+    to read), rows numbered within their table, cells merged down given in each row they span."""
     if p.stat().st_size == 0:
         raise InputError("the file is empty", file=file)
-    try:
-        tables = document_tables(p)
-    except NotADocument as exc:
-        old = p.read_bytes()[:8] == OLE_SIGNATURE  # an encrypted document, or a .doc renamed
-        raise InputError("not a readable .docx document " + (
-            "(encrypted, or an old .doc renamed: open it in Word or WPS and save it as .docx without a password)"
-            if old else f"({exc})"), file=file) from None
+    tables = _pdf_tables(p, file) if input_suffix(p) == ".pdf" else _word_tables(p, file)
     found = {f"表{k}": table for k, table in enumerate(tables, 1) if any(cell for cells in table.rows for cell in cells)}
     if not found:
-        raise InputError("the document holds no table: give its list as a table, or copy it into a sheet", file=file)
+        raise InputError(NO_PDF_TABLE if input_suffix(p) == ".pdf" else "the document holds no table: give its list "
+                         "as a table, or copy it into a sheet", file=file)
     if table_name is not None:
         if table_name not in found:
             raise InputError(f"no table named '{table_name}'; its tables: {', '.join(found)}", file=file)
@@ -297,6 +291,30 @@ def _document_table(p: Path, table_name: str | None, file: str) -> _Table:
                   merged={name: table.merges for name, table in found.items()},
                   marks={name: SheetMarks(struck=table.struck, revised=table.revised) for name, table in found.items()
                          if table.struck or table.revised})
+
+
+NO_PDF_TABLE = ("the PDF holds no table drawn with lines that netopt can read (a scanned page holds pictures, not "
+                "text; a table laid out without lines is not found): copy its table into a sheet, save as .xlsx")
+
+
+def _word_tables(p: Path, file: str) -> list[DocumentTable]:
+    """A Word document's tables (_tables.document_tables), or an InputError saying why they cannot be read."""
+    try:
+        return document_tables(p)
+    except NotADocument as exc:
+        old = p.read_bytes()[:8] == OLE_SIGNATURE  # an encrypted document, or a .doc renamed
+        raise InputError("not a readable .docx document " + (
+            "(encrypted, or an old .doc renamed: open it in Word or WPS and save it as .docx without a password)"
+            if old else f"({exc})"), file=file) from None
+
+
+def _pdf_tables(p: Path, file: str) -> list[DocumentTable]:
+    """A PDF's tables (_tables.pdf_tables), or an InputError saying why they cannot be read."""
+    try:
+        return pdf_tables(p)
+    except NotAPdf as exc:
+        raise InputError(f"not a readable PDF ({exc}): damaged, or locked with a password — open it and save a "
+                         "copy without one, or copy its table into a sheet", file=file) from None
 
 
 def _files_table(paths: tuple, kind: str) -> _Table:
@@ -1278,7 +1296,7 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
     separator?)."""
     sheets = table.sheets or {"": table.frame}
     headers = {name: _header_row(grid, fields) for name, grid in sheets.items()}
-    sheet = max(headers, key=lambda name: headers[name][1])  # the first of the best
+    sheet = max(headers, key=lambda name: (headers[name][1], _names_its_rows(sheets[name], headers[name][0], fields)))
     if headers[sheet][0] is None:
         raise InputError("the file is empty", file=table.file)
     parts = _part_sheets(sheets, headers, fields) if len(sheets) > 1 else []
@@ -1289,7 +1307,9 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
         summary = _summary_sheet(sheets, headers, fields)
         sheet = summary or sheet
         table.file = f"{table.file} ({table.part_word} '{sheet}')"
-        table.alike_sheets = tuple(name for name in _best_sheets(headers) if name != sheet)
+        names_rows = _names_its_rows(sheets[sheet], headers[sheet][0], fields)
+        table.alike_sheets = tuple(name for name in _best_sheets(headers) if name != sheet
+                                   and _names_its_rows(sheets[name], headers[name][0], fields) == names_rows)
         table.alike_why = "their rows are in it" if summary else ALIKE_FIRST
     table.frame = _under_header(table, sheets[sheet], headers[sheet][0], fields, problems, sheet)
     table.grid, table.sheets = "", None
@@ -1557,6 +1577,12 @@ def alike_sheets(path: Path, fields: tuple[sc.Field, ...]) -> list[str]:
     grids = _read_excel(path, None, nrows=2 * HEADER_SEARCH_ROWS)
     headers = {name: _header_row(grid, fields) for name, grid in grids.items()}
     return [] if _part_sheets(grids, headers, fields) else _best_sheets(headers)
+
+
+def _names_its_rows(grid: pd.DataFrame, at: int | None, fields: tuple[sc.Field, ...]) -> bool:
+    """Whether the header row `at` of a grid names a column of its rows' names (网点名称, 乡镇): of sheets naming as many
+    of `fields`, the first that does is read (a document's towns table beside its branches table, both 经度/纬度)."""
+    return at is not None and "name" in sc.match_columns(_header_names(grid.loc[at]), fields)[0]
 
 
 def _header_row(grid: pd.DataFrame, fields: tuple[sc.Field, ...]) -> tuple[int | None, int]:
@@ -2213,8 +2239,8 @@ def _finish(table: _Table, columns: dict[str, pd.Series], matches: dict[str, sc.
         read.attrs["sheets_read"] = (f"{table.file}: its {table.part_word}s {', '.join(sheets[:4])}"
                                      f"{f' and {len(sheets) - 4} more' if len(sheets) > 4 else ''} read as one table")
     if table.alike_sheets:
-        _say_left_out(read, read, f"{table.file}: left out the sheet(s) {', '.join(table.alike_sheets)}, whose header "
-                                  f"names as much: {table.alike_why}")
+        _say_left_out(read, read, f"{table.file}: left out the {table.part_word}(s) {', '.join(table.alike_sheets)}, "
+                                  f"whose header names as much: {table.alike_why}")
     for note in dict.fromkeys(table.notes):  # each once: a column read twice (its total rows sought first) notes twice
         _say_left_out(read, read, f"{table.file}: {note}")
     return read, table

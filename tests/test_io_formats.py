@@ -882,6 +882,41 @@ def test_a_word_list_s_tracked_changes_are_read_as_accepted_and_said(tmp_path: P
     assert "修订" not in no.read_branches(path, coords="gcj02").attrs.get("left_out", "")
 
 
+def test_a_pdf_s_tables_are_read_as_a_document_s_going_on_over_pages(tmp_path: Path):
+    """A bulletin's or a yearbook's table comes as a PDF (it was "refused: copy its table into a sheet").
+    tests/data/tables.pdf (Word → LibreOffice): a form, the sample's first 70 towns with each county merged down
+    over its towns and the header repeated atop the next page, and 102 branches merged by bank over four pages, a
+    branch's row broken over a page. Read as the sample's: the towns table for towns, the branches one for branches
+    (both name 经度/纬度: the one naming its rows is read); merges go on over pages; the broken row is one branch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    pdf = Path(__file__).parent / "data" / "tables.pdf"
+    sample = pd.read_csv(no.datasets.sample_dir() / "towns.csv").head(70)
+    towns = no.read_towns(pdf)
+    assert towns["name"].tolist() == sample["name"].tolist() and towns["county"].tolist() == sample["county"].tolist()
+    assert towns["population"].tolist() == sample["population"].tolist()
+    assert np.allclose(towns.geometry.x, sample["lon"]) and "left_out" not in towns.attrs
+    listed = pd.read_csv(no.datasets.sample_dir() / "branches.csv").sort_values(["bank", "branch_id"], kind="stable")
+    listed = listed.groupby("bank").head(12)
+    branches = no.read_branches(pdf)
+    assert branches["name"].tolist() == listed["name"].tolist() and branches["bank"].tolist() == listed["bank"].tolist()
+    assert "交通银行合肥寿春支行" in branches["name"].tolist() and "left_out" not in branches.attrs
+    broken = tmp_path / "网点.pdf"
+    broken.write_bytes(b"%PDF-1.4 not really")
+    with pytest.raises(no.InputError, match=r"网点.pdf: not a readable PDF \(.*\): damaged, or locked with a password"):
+        no.read_branches(broken)
+    figure = pyplot.figure()
+    figure.text(0.1, 0.5, "no table here")
+    figure.savefig(tmp_path / "text.pdf")
+    pyplot.close(figure)
+    with pytest.raises(no.InputError, match=r"text.pdf: the PDF holds no table drawn with lines that netopt can read "
+                                            r"\(a scanned page holds pictures"):
+        no.read_branches(tmp_path / "text.pdf")
+
+
 def test_a_word_document_s_table_is_read_as_a_sheet_is(tmp_path: Path):
     """Lists come as Word attachments (附件：网点名单.docx): their table is read as a sheet — the one naming the most
     columns, a header of two rows, a county merged down over its branches each branch's —, a problem named by the

@@ -1,0 +1,56 @@
+"""Writes the source of tables.pdf (python-docx) from the sample's towns and branches; LibreOffice prints it to PDF.
+
+    python tests/data/make_tables_pdf.py data/sample/towns.csv data/sample/branches.csv /tmp/tables.docx
+    soffice --headless --convert-to pdf --outdir /tmp /tmp/tables.docx
+"""
+from __future__ import annotations
+
+import sys
+
+import docx
+import pandas as pd
+from docx.oxml import OxmlElement
+
+
+def merged_table(document, header: list[str], rows: list[list], repeat_header: bool) -> None:
+    """A table under `header`, its first column's runs of one value merged down (a county over its towns); with
+    `repeat_header`, its header repeated atop every page it goes on to."""
+    table = document.add_table(rows=1 + len(rows), cols=len(header))
+    table.style = "Table Grid"
+    for column, text in enumerate(header):
+        table.cell(0, column).text = text
+    if repeat_header:
+        table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    for r, row in enumerate(rows, start=1):
+        for column, value in enumerate(row[1:], start=1):
+            table.cell(r, column).text = str(value)
+    start = 1
+    for r in range(2, len(rows) + 2):
+        if r > len(rows) or rows[r - 1][0] != rows[start - 1][0]:
+            table.cell(start, 0).text = str(rows[start - 1][0])
+            if r - 1 > start:
+                table.cell(start, 0).merge(table.cell(r - 1, 0))
+            start = r
+
+
+def main(towns_csv: str, branches_csv: str, path: str) -> None:
+    """A form, the first 70 towns by county (header repeated) and 12 branches of each bank by bank (not)."""
+    towns = pd.read_csv(towns_csv).head(70)
+    branches = pd.read_csv(branches_csv).sort_values(["bank", "branch_id"], kind="stable").groupby("bank").head(12)
+    document = docx.Document()
+    document.add_paragraph("附件：各乡镇（街道）常住人口与网点")
+    form = document.add_table(rows=1, cols=2)
+    form.style = "Table Grid"
+    form.cell(0, 0).text, form.cell(0, 1).text = "填报单位", "某行合肥分行"
+    document.add_paragraph("表2  各乡镇（街道）常住人口")
+    merged_table(document, ["区县", "乡镇（街道）", "常住人口（人）", "经度", "纬度"],
+                 towns[["county", "name", "population", "lon", "lat"]].values.tolist(), repeat_header=True)
+    document.add_paragraph("表3  网点")
+    merged_table(document, ["银行", "网点名称", "经度", "纬度"], branches[["bank", "name", "lon", "lat"]].values.tolist(),
+                 repeat_header=False)
+    document.add_paragraph("注：数据为示例。")
+    document.save(path)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
