@@ -6,7 +6,7 @@ import os
 import re
 import zipfile
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,13 +22,15 @@ class NotADocument(ValueError):
 class DocumentTable:
     """A Word or PDF table as a workbook's sheet holds one: its rows of cells — a cell spanning columns given in its
     first and blank in the others, a cell merged down in its first row and blank under it —, those merged down, the
-    cells whose every word is struck through (删除线: a closed branch's line in a draft) as (row, column), and
-    whether it holds tracked changes (修订: read as if accepted, deleted text left out)."""
+    cells whose every word is struck through (删除线: a closed branch's line in a draft) as (row, column), whether
+    it holds tracked changes (修订: read as if accepted, deleted text left out) and whether it was found by its
+    text's layout, without lines (its rows broken over two lines joined)."""
 
     rows: list[list[str]]
     merges: list[Merge]
     struck: set[tuple[int, int]] = field(default_factory=set)
     revised: bool = False
+    laid_out: bool = False
 
 
 class NotAPdf(ValueError):
@@ -39,12 +41,17 @@ def pdf_tables(path: Path) -> list[DocumentTable]:
     """The tables a PDF's pages draw with lines (a bulletin's, a yearbook's), in order: a table the next page goes
     on with — the first there, as many columns, its header repeated or its first row alike the last one's figures —
     joined to it; a cell merged down given in its first row and blank under it (its rows on the next page too). A
-    scanned page holds no text to read: no table is found there."""
+    scanned page holds no text to read: no table is found there. A PDF drawing no table with lines (a yearbook's,
+    ruled across only) has its tables found by the layout of their text, a row broken over two lines joined."""
     import pdfplumber
 
     try:
         with pdfplumber.open(path) as pdf:
             pages = [[_pdf_grid(table) for table in page.find_tables()] for page in pdf.pages]
+            laid_out = not any(pages)
+            if laid_out:
+                pages = [[_unbroken(rows) for rows in page.extract_tables(TEXT_LAYOUT) if _unbroken(rows)]
+                         for page in pdf.pages]
     except Exception as exc:  # pdfminer raises many types for damaged or locked files
         raise NotAPdf(str(exc) or type(exc).__name__) from None
     tables: list[list[list[str | None]]] = []
@@ -57,7 +64,32 @@ def pdf_tables(path: Path) -> list[DocumentTable]:
             else:
                 tables.append(rows)
         last_of_page = len(tables) - 1 if page else None
-    return [_merged_grid(rows) for rows in tables]
+    return [replace(_merged_grid(rows), laid_out=laid_out) for rows in tables]
+
+
+TEXT_LAYOUT = {"vertical_strategy": "text", "horizontal_strategy": "text"}  # pdfplumber's: columns and rows by text
+
+
+def _unbroken(rows: list[list[str | None]]) -> list[list[str | None]]:
+    """A table found by its text's layout without its blank rows, each row broken over two lines (a long name, its
+    figures on the first) joined to the one above."""
+    joined: list[list[str | None]] = []
+    for row in rows:
+        row = [cell or "" for cell in row]
+        if not any(row):
+            continue
+        if joined and _rest_of(joined[-1], row):
+            joined[-1] = [joined_lines([above or "", cell]) for above, cell in zip(joined[-1], row)]
+        else:
+            joined.append(row)
+    return joined
+
+
+def _rest_of(last: list[str | None], row: list[str | None]) -> bool:
+    """Whether `row` is the rest of the `last` one, broken over a line or a page: text only — none where that one
+    has figures — under text of that one."""
+    figures = [k for k, cell in enumerate(last) if cell and FIGURE.fullmatch(cell)]
+    return bool(figures) and not any(row[k] for k in figures) and any(row[k] and last[k] for k in range(len(row)))
 
 
 def _pdf_grid(table) -> list[list[str | None]]:
@@ -98,10 +130,9 @@ def _continued(previous: list[list[str | None]], rows: list[list[str | None]]) -
     """The rows of a table going on from the `previous` page's: a first row that is the rest of the previous last
     row, broken over the page (text only, none where that one has figures), joined to it; a first row's blank cell
     over cells merged down made part of the merge it goes on with (a county's name written on the page before)."""
-    last, first = previous[-1], rows[0]
-    figures = [k for k, cell in enumerate(last) if cell and FIGURE.fullmatch(cell)]
-    if not any(first[k] for k in figures) and any(first[k] and last[k] for k in range(len(first))):
-        previous[-1] = [joined_lines([a or "", b or ""]) if a is not None else None for a, b in zip(last, first)]
+    if rows and _rest_of(previous[-1], rows[0]):
+        previous[-1] = [joined_lines([above or "", cell or ""]) if above is not None else None
+                        for above, cell in zip(previous[-1], rows[0])]
         rows = rows[1:]
     if len(rows) > 1:
         rows[0] = [None if cell == "" and below is None else cell for cell, below in zip(rows[0], rows[1])]
@@ -407,14 +438,15 @@ class SheetMarks:
     """What a workbook sheet's cells hold that a reader does not give — each as (row, column) from 0 —: formulas
     without a saved value (with the formula), Excel's error values (#N/A: with the error; readers give blanks),
     rows hidden (filtered out, or by hand), cells struck through (删除线, as offices mark rows deleted) and columns
-    hidden (last year's figures kept out of sight); for a Word table, whether it holds tracked changes (修订)."""
+    hidden (last year's figures kept out of sight); and what to say of the whole table when it is read (a Word
+    table's tracked changes, a PDF table laid out without lines)."""
 
     unsaved: list[tuple[int, int, str]] = field(default_factory=list)
     errors: list[tuple[int, int, str]] = field(default_factory=list)
     hidden: set[int] = field(default_factory=set)
     struck: set[tuple[int, int]] = field(default_factory=set)
     hidden_columns: set[int] = field(default_factory=set)
-    revised: bool = False
+    said: tuple[str, ...] = ()
 
 
 def workbook_marks(path: Path) -> tuple[dict[str, SheetMarks], bool]:

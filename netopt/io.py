@@ -289,12 +289,20 @@ def _document_table(p: Path, table_name: str | None, file: str) -> _Table:
     sheets = {name: _grid(table.rows) for name, table in found.items()}
     return _Table(next(iter(sheets.values())), file, "row", grid="excel", sheets=sheets, part_word="table",
                   merged={name: table.merges for name, table in found.items()},
-                  marks={name: SheetMarks(struck=table.struck, revised=table.revised) for name, table in found.items()
-                         if table.struck or table.revised})
+                  marks={name: SheetMarks(struck=table.struck, said=_document_notes(table))
+                         for name, table in found.items() if table.struck or _document_notes(table)})
 
 
-NO_PDF_TABLE = ("the PDF holds no table drawn with lines that netopt can read (a scanned page holds pictures, not "
-                "text; a table laid out without lines is not found): copy its table into a sheet, save as .xlsx")
+def _document_notes(table: DocumentTable) -> tuple[str, ...]:
+    """What to say of a document's table when it is read: its tracked changes, its being found without lines."""
+    return (("the table holds tracked changes (修订): read as if accepted — deleted text left out, inserted text "
+             "read",) if table.revised else ()) + (
+            ("the table was found by the layout of its text (drawn without lines): check its rows — a row broken "
+             "over two lines, its figures on the first, is joined to the one above",) if table.laid_out else ())
+
+
+NO_PDF_TABLE = ("the PDF holds no table netopt can read (a scanned page holds pictures, not text): copy its table "
+                "into a sheet, save as .xlsx")
 
 
 def _word_tables(p: Path, file: str) -> list[DocumentTable]:
@@ -1414,10 +1422,7 @@ def _shown_otherwise(marks: SheetMarks, names: list[str], rows: pd.Index, matche
                         f"the others: delete {'it' if one else 'them'} if not to be read{advice}")
     if hidden_columns:
         said.append(f"the sheet{where} hides the column(s) {', '.join(hidden_columns)}, read all the same")
-    if marks.revised:
-        said.append(f"the table{where} holds tracked changes (修订): read as if accepted — deleted text left out, "
-                    "inserted text read")
-    return tuple(said)
+    return tuple(said) + marks.said
 
 
 def _unread_cell_problems(marks: SheetMarks, recalculated: bool, names: list[str], rows: pd.Index,

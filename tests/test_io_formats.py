@@ -912,9 +912,23 @@ def test_a_pdf_s_tables_are_read_as_a_document_s_going_on_over_pages(tmp_path: P
     figure.text(0.1, 0.5, "no table here")
     figure.savefig(tmp_path / "text.pdf")
     pyplot.close(figure)
-    with pytest.raises(no.InputError, match=r"text.pdf: the PDF holds no table drawn with lines that netopt can read "
-                                            r"\(a scanned page holds pictures"):
+    with pytest.raises(no.InputError, match=r"text.pdf: the PDF holds no table netopt can read \(a scanned page "
+                                            r"holds pictures, not text\)"):
         no.read_branches(tmp_path / "text.pdf")
+
+
+def test_a_pdf_table_drawn_without_lines_is_found_by_its_text_said(tmp_path: Path):
+    """A yearbook's table is often ruled across only, or not at all: no table was found. tests/data/laid_out.pdf:
+    the sample's first 70 towns without lines over three pages, names such as 合肥龙岗综合经济开发区 broken over two
+    lines. Found by the layout of its text, read as the sample's, said (to check its rows)."""
+    pdf = Path(__file__).parent / "data" / "laid_out.pdf"
+    sample = pd.read_csv(no.datasets.sample_dir() / "towns.csv").head(70)
+    towns = no.read_towns(pdf)
+    assert towns["name"].tolist() == sample["name"].tolist() and towns["county"].tolist() == sample["county"].tolist()
+    assert towns["population"].tolist() == sample["population"].tolist()
+    assert towns.attrs["left_out"].endswith("the table was found by the layout of its text (drawn without lines): "
+                                            "check its rows — a row broken over two lines, its figures on the first, "
+                                            "is joined to the one above")
 
 
 def test_a_word_document_s_table_is_read_as_a_sheet_is(tmp_path: Path):

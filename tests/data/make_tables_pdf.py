@@ -1,7 +1,9 @@
-"""Writes the source of tables.pdf (python-docx) from the sample's towns and branches; LibreOffice prints it to PDF.
+"""Writes the sources of tables.pdf and laid_out.pdf (python-docx) from the sample's towns and branches; LibreOffice
+prints them to PDF.
 
-    python tests/data/make_tables_pdf.py data/sample/towns.csv data/sample/branches.csv /tmp/tables.docx
-    soffice --headless --convert-to pdf --outdir /tmp /tmp/tables.docx
+    python tests/data/make_tables_pdf.py data/sample/towns.csv data/sample/branches.csv /tmp/tables.docx \
+        /tmp/laid_out.docx
+    soffice --headless --convert-to pdf --outdir /tmp /tmp/tables.docx /tmp/laid_out.docx
 """
 from __future__ import annotations
 
@@ -33,7 +35,22 @@ def merged_table(document, header: list[str], rows: list[list], repeat_header: b
             start = r
 
 
-def main(towns_csv: str, branches_csv: str, path: str) -> None:
+def laid_out(towns_csv: str, path: str) -> None:
+    """A title and the first 70 towns in a table drawn without lines, over two pages (long names broken over two
+    lines in their narrow column)."""
+    towns = pd.read_csv(towns_csv).head(70)
+    document = docx.Document()
+    document.add_paragraph("表4-2  各乡镇（街道）人口")
+    table = document.add_table(rows=1 + len(towns), cols=4)
+    for column, text in enumerate(["乡镇（街道）", "所属区县", "常住人口（人）", "村（社区）数"]):
+        table.cell(0, column).text = text
+    for r, row in enumerate(towns[["name", "county", "population", "n_villages_communities"]].values.tolist(), 1):
+        for column, value in enumerate(row):
+            table.cell(r, column).text = str(value)
+    document.save(path)
+
+
+def main(towns_csv: str, branches_csv: str, path: str, laid_out_path: str) -> None:
     """A form, the first 70 towns by county (header repeated) and 12 branches of each bank by bank (not)."""
     towns = pd.read_csv(towns_csv).head(70)
     branches = pd.read_csv(branches_csv).sort_values(["bank", "branch_id"], kind="stable").groupby("bank").head(12)
@@ -50,6 +67,7 @@ def main(towns_csv: str, branches_csv: str, path: str) -> None:
                  repeat_header=False)
     document.add_paragraph("注：数据为示例。")
     document.save(path)
+    laid_out(towns_csv, laid_out_path)
 
 
 if __name__ == "__main__":
