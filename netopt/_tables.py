@@ -50,7 +50,7 @@ def pdf_tables(path: Path) -> list[DocumentTable]:
             pages = [[_pdf_grid(table) for table in page.find_tables()] for page in pdf.pages]
             laid_out = not any(pages)
             if laid_out:
-                pages = [[_unbroken(rows) for rows in page.extract_tables(TEXT_LAYOUT) if _unbroken(rows)]
+                pages = [[joined for rows in page.extract_tables(TEXT_LAYOUT) if (joined := _unbroken(rows))]
                          for page in pdf.pages]
     except Exception as exc:  # pdfminer raises many types for damaged or locked files
         raise NotAPdf(str(exc) or type(exc).__name__) from None
@@ -93,19 +93,17 @@ def _rest_of(last: list[str | None], row: list[str | None]) -> bool:
 
 
 def _pdf_grid(table) -> list[list[str | None]]:
-    """A pdfplumber table's cells as text, row by row: None where a cell above spans down over the place, "" where
-    one to its left spans across it (or nothing is written)."""
-    origin = {bbox: (r, c) for r, row in enumerate(table.rows) for c, bbox in enumerate(row.cells) if bbox}
-    columns = [column.bbox for column in table.columns]
+    """A pdfplumber table's cells as text, row by row: None where a cell above spans down over the place (the
+    nearest cell above it in its column reaches it), "" where one to its left spans across it (or nothing is
+    written)."""
     grid = []
     for r, (row, texts) in enumerate(zip(table.rows, table.extract())):
         line: list[str | None] = []
         for c, (bbox, text) in enumerate(zip(row.cells, texts)):
             if bbox is None:
-                x, y = (columns[c][0] + columns[c][2]) / 2, (row.bbox[1] + row.bbox[3]) / 2
-                over = next((origin[cell] for cell in origin if cell[0] <= x <= cell[2] and cell[1] <= y <= cell[3]),
-                            None)
-                line.append(None if over is not None and over[1] == c and over[0] < r else "")
+                above = next((table.rows[k].cells[c] for k in range(r - 1, -1, -1) if table.rows[k].cells[c]), None)
+                middle = (row.bbox[1] + row.bbox[3]) / 2
+                line.append(None if above is not None and above[1] <= middle <= above[3] else "")
             else:
                 line.append(joined_lines((text or "").splitlines()))
         grid.append(line)
