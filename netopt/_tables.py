@@ -50,8 +50,8 @@ def pdf_tables(path: Path) -> list[DocumentTable]:
             pages = [[_pdf_grid(table) for table in page.find_tables()] for page in pdf.pages]
             laid_out = not any(pages)
             if laid_out:
-                pages = [[joined for rows in page.extract_tables(TEXT_LAYOUT) if (joined := _unbroken(rows))]
-                         for page in pdf.pages]
+                found = _without_page_numbers([page.extract_tables(TEXT_LAYOUT) for page in pdf.pages])
+                pages = [[joined for rows in page if (joined := _unbroken(rows))] for page in found]
     except Exception as exc:  # pdfminer raises many types for damaged or locked files
         raise NotAPdf(str(exc) or type(exc).__name__) from None
     tables: list[list[list[str | None]]] = []
@@ -68,6 +68,21 @@ def pdf_tables(path: Path) -> list[DocumentTable]:
 
 
 TEXT_LAYOUT = {"vertical_strategy": "text", "horizontal_strategy": "text"}  # pdfplumber's: columns and rows by text
+
+
+PAGE_NUMBER = re.compile(r"[-—–·\s]*(?:第\s*)?\d{1,4}\s*(?:页|/\s*\d{1,4})?[-—–·\s]*")  # — 3 —, 第3页, 3/120
+
+
+def _without_page_numbers(pages: list[list[list[list[str | None]]]]) -> list[list[list[list[str | None]]]]:
+    """The tables a PDF's pages lay out by their text, blank rows left out, without the page's number at its foot
+    (— 3 —, 第3页), found as their last row. (A running header atop each page is the first row of each page's table
+    alike: left out as a header repeated.)"""
+    pages = [[[row for row in rows if any(row)] for rows in page] for page in pages]
+    for page in pages:
+        filled = [cell for cell in page[-1][-1] if cell] if page and page[-1] else []
+        if len(filled) == 1 and PAGE_NUMBER.fullmatch(filled[0].strip()):
+            page[-1] = page[-1][:-1]
+    return pages
 
 
 def _unbroken(rows: list[list[str | None]]) -> list[list[str | None]]:

@@ -920,7 +920,8 @@ def test_a_pdf_s_tables_are_read_as_a_document_s_going_on_over_pages(tmp_path: P
 def test_a_pdf_table_drawn_without_lines_is_found_by_its_text_said(tmp_path: Path):
     """A yearbook's table is often ruled across only, or not at all: no table was found. tests/data/laid_out.pdf:
     the sample's first 70 towns without lines over three pages, names such as 合肥龙岗综合经济开发区 broken over two
-    lines. Found by the layout of its text, read as the sample's, said (to check its rows)."""
+    lines, a running header atop each page and its number at its foot. Found by the layout of its text — the page's
+    header and number not read into it —, read as the sample's, said (to check its rows)."""
     pdf = Path(__file__).parent / "data" / "laid_out.pdf"
     sample = pd.read_csv(no.datasets.sample_dir() / "towns.csv").head(70)
     towns = no.read_towns(pdf)

@@ -12,6 +12,7 @@ import sys
 import docx
 import pandas as pd
 from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 
 
 def merged_table(document, header: list[str], rows: list[list], repeat_header: bool) -> None:
@@ -36,10 +37,22 @@ def merged_table(document, header: list[str], rows: list[list], repeat_header: b
 
 
 def laid_out(towns_csv: str, path: str) -> None:
-    """A title and the first 70 towns in a table drawn without lines, over two pages (long names broken over two
-    lines in their narrow column)."""
+    """A title and the first 70 towns in a table drawn without lines, over three pages (long names broken over two
+    lines in their narrow column), under a running header, the page's number in the footer, as a yearbook's."""
     towns = pd.read_csv(towns_csv).head(70)
     document = docx.Document()
+    document.sections[0].header.paragraphs[0].text = "合肥统计年鉴·人口"
+    footer = document.sections[0].footer.paragraphs[0]
+    footer.text = "— "
+    field = footer.add_run()._r
+    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
+        element = OxmlElement("w:fldChar" if kind else ("w:instrText" if text.startswith(" ") else "w:t"))
+        if kind:
+            element.set(qn("w:fldCharType"), kind)
+        else:
+            element.text = text
+        field.append(element)
+    footer.add_run(" —")
     document.add_paragraph("表4-2  各乡镇（街道）人口")
     table = document.add_table(rows=1 + len(towns), cols=4)
     for column, text in enumerate(["乡镇（街道）", "所属区县", "常住人口（人）", "村（社区）数"]):
