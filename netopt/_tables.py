@@ -100,9 +100,16 @@ def _unbroken(rows: list[list[str | None]]) -> list[list[str | None]]:
     return joined
 
 
+NOTE_STARTS = ("注", "说明", "资料来源", "数据来源", "来源", "note", "source")  # a footnote row below a table
+SIGN_OFF_STARTS = ("制表", "填表", "填报", "审核", "复核", "单位负责人", "统计负责人", "部门负责人", "负责人：", "负责人:",
+                   "联系人", "联系电话", "报出日期", "报送日期")  # an office form's sign-off line under it: 制表人：张三
+
+
 def _rest_of(last: list[str | None], row: list[str | None]) -> bool:
     """Whether `row` is the rest of the `last` one, broken over a line or a page: text only — none where that one
-    has figures — under text of that one."""
+    has figures — under text of that one, and no note (注：…) or sign-off under the table."""
+    if any(cell and cell.strip().lower().startswith(NOTE_STARTS + SIGN_OFF_STARTS) for cell in row):
+        return False
     figures = [k for k, cell in enumerate(last) if cell and FIGURE.fullmatch(cell)]
     return bool(figures) and not any(row[k] for k in figures) and any(row[k] and last[k] for k in range(len(row)))
 

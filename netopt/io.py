@@ -26,8 +26,9 @@ from pyproj import CRS, Geod
 from netopt import _schema as sc
 from netopt._errors import EMPTY_VALUES, InputError, NetoptError, Problem, check_kind, describe_rows
 from netopt._paths import foreign, gdal_path, readable, write_through
-from netopt._tables import (DocumentTable, NotADocument, NotAPdf, NotASpreadsheet, SheetMarks, document_tables,
-                             html_tables, ods_marks, pdf_tables, spreadsheet_xml_tables, workbook_marks, xls_marks)
+from netopt._tables import (NOTE_STARTS, SIGN_OFF_STARTS, DocumentTable, NotADocument, NotAPdf, NotASpreadsheet,
+                             SheetMarks, document_tables, html_tables, ods_marks, pdf_tables, spreadsheet_xml_tables,
+                             workbook_marks, xls_marks)
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
 from netopt.projection import metric_crs
 
@@ -1290,9 +1291,6 @@ def _residents_hint(headers: list, matches: dict[str, sc.ColumnMatch], towns: bo
 
 HEADER_SEARCH_ROWS = 10  # a title or notes above the header (as in statistical tables) are skipped within these
 TOTAL_ROW_NAMES = ("合计", "总计", "小计", "全市", "全市合计", "总数", "total", "sum", "all")  # not a county or town
-NOTE_STARTS = ("注", "说明", "资料来源", "数据来源", "来源", "note", "source")  # a footnote row below the table
-SIGN_OFF_STARTS = ("制表", "填表", "填报", "审核", "复核", "单位负责人", "统计负责人", "部门负责人", "负责人：", "负责人:",
-                   "联系人", "联系电话", "报出日期", "报送日期")  # an office form's sign-off line under it: 制表人：张三
 
 
 def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Problem]) -> None:

@@ -123,8 +123,9 @@ def test_an_ods_sheet_s_marks_follow_its_styles_columns_and_repeated_rows(tmp_pa
 def test_a_pdf_table_goes_on_over_a_page_only_where_its_rows_do() -> None:
     """Atop a page, a table goes on with the last of the page before when it repeats its header, or its first row
     has figures (or nothing) where the last one has them; a new table's header (text there) does not. A row broken
-    over the page (text only) is joined to the last; a blank cell over cells merged down goes on with the merge."""
-    from netopt._tables import _continued, _goes_on, _merged_grid
+    over the page (text only) is joined to the last — not a note under the table —; a blank cell over cells merged
+    down goes on with the merge."""
+    from netopt._tables import _continued, _goes_on, _merged_grid, _rest_of
 
     previous = [["区县", "乡镇", "人口"], ["瑶海区", "明光路街道", "29969"], [None, "胜利路", "69928"]]
     assert _goes_on(previous, [["区县", "乡镇", "人口"], ["", "三里街街道", "79918"]])
@@ -133,5 +134,6 @@ def test_a_pdf_table_goes_on_over_a_page_only_where_its_rows_do() -> None:
     assert not _goes_on(previous, [["", "三里街街道"]])
     rows = _continued(previous, [["", "街道", ""], ["", "三里街街道", "79918"], [None, "大兴镇", "1"]])
     assert previous[-1] == [None, "胜利路街道", "69928"] and rows == [[None, "三里街街道", "79918"], [None, "大兴镇", "1"]]
+    assert not _rest_of(previous[-1], ["注：数据为示例。", "", ""]) and _rest_of(previous[-1], ["", "一街道", ""])
     table = _merged_grid(previous + rows)
     assert table.merges == [((1, 0), (4, 0))] and table.rows[4] == ["", "大兴镇", "1"]
