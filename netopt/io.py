@@ -1365,6 +1365,8 @@ def _repeated_headers(table: _Table, frame: pd.DataFrame, names: list[str], fiel
         if len(columns) < 2 or not differ.any():
             continue
         read, why = _column_to_read(columns, cells, hidden)
+        if read is None and match.field.name in DESCRIBING_FIELDS:
+            read, why = columns[0], "the first of the columns so headed, their cells differing: rename the others"
         if read is not None:
             names[columns[0]], names[read] = names[read], names[columns[0]]
             others = ", ".join(_column_label(table, k) for k in columns if k != read)
@@ -1375,6 +1377,9 @@ def _repeated_headers(table: _Table, frame: pd.DataFrame, names: list[str], fiel
                 f"columns {said} are all headed {match.source}, their cells differing: delete the ones not to be "
                 "read, or rename them", match.source, differ))
     return names
+
+
+DESCRIBING_FIELDS = ("address", "population_method", "name_pinyin")  # of two columns so headed, the first is read
 
 
 def _column_to_read(columns: list[int], cells: pd.DataFrame, hidden: set[int]) -> tuple[int | None, str]:

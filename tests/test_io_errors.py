@@ -591,7 +591,8 @@ def test_of_two_columns_of_one_header_the_one_the_sheet_shows_is_read(suffix: st
 def test_columns_of_one_header_whose_cells_differ_are_refused_unless_alike(tmp_path: Path):
     """Two columns both headed 常住人口 (tables put side by side), none hidden: which to read cannot be told — the first
     had been read, silently. Refused naming both and the rows where they differ; two columns repeating each other are
-    read, and of two one of which is empty, the other. A column read that the sheet hides is said."""
+    read, and of two one of which is empty, the other; of two addresses (注册地址 and 营业地址, both 地址), the first,
+    said. A column read that the sheet hides is said."""
     import openpyxl
 
     towns = write(tmp_path / "t.csv", "乡镇,常住人口,常住人口,经度,纬度\n甲镇,1000,32000,117.3,31.8\n乙镇,2000,2000,117.3,31.8\n")
@@ -604,6 +605,10 @@ def test_columns_of_one_header_whose_cells_differ_are_refused_unless_alike(tmp_p
     read = no.read_towns(towns, population_required=False)
     assert [point.x for point in read.geometry] == [117.3, 117.4]
     assert read.attrs["left_out"].endswith("经度: column 4 read — the other column(s) so headed are empty (2)")
+    branches = write(tmp_path / "b.csv", "网点名称,地址,地址,经度,纬度\n甲,合肥市长江路1号,注册地某路2号,117.3,31.8\n")
+    read = no.read_branches(branches)
+    assert read["address"].tolist() == ["合肥市长江路1号"] and read.attrs["left_out"].endswith(
+        "地址: column 2 read — the first of the columns so headed, their cells differing: rename the others (3)")
     book = openpyxl.Workbook()
     for row in (["乡镇", "常住人口", "经度", "纬度", "备注"], ["甲镇", 1000, 117.3, 31.8, "旧"]):
         book.active.append(row)
