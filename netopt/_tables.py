@@ -24,13 +24,14 @@ class DocumentTable:
     first and blank in the others, a cell merged down in its first row and blank under it —, those merged down, the
     cells whose every word is struck through (删除线: a closed branch's line in a draft) as (row, column), whether
     it holds tracked changes (修订: read as if accepted, deleted text left out) and whether it was found by its
-    text's layout, without lines (its rows broken over two lines joined)."""
+    text's layout, without lines (its rows broken over two lines joined), and the page each row is on (a PDF's)."""
 
     rows: list[list[str]]
     merges: list[Merge]
     struck: set[tuple[int, int]] = field(default_factory=set)
     revised: bool = False
     laid_out: bool = False
+    pages: list[int] | None = None  # a PDF's: the page each row is on
 
 
 class NotAPdf(ValueError):
@@ -55,16 +56,20 @@ def pdf_tables(path: Path) -> list[DocumentTable]:
     except Exception as exc:  # pdfminer raises many types for damaged or locked files
         raise NotAPdf(str(exc) or type(exc).__name__) from None
     tables: list[list[list[str | None]]] = []
+    numbers: list[list[int]] = []  # the page (from 1) each row of each table is on
     last_of_page = None  # the previous page's last table, which the next page's first may go on with
-    for page in pages:
+    for number, page in enumerate(pages, 1):
         for k, rows in enumerate(page):
             if k == 0 and last_of_page is not None and _goes_on(tables[last_of_page], rows):
                 repeated = rows[0] == tables[last_of_page][0]  # its header, repeated atop the page
-                tables[last_of_page] += _continued(tables[last_of_page], rows[1:] if repeated else rows)
+                going_on = _continued(tables[last_of_page], rows[1:] if repeated else rows)
+                tables[last_of_page] += going_on
+                numbers[last_of_page] += [number] * len(going_on)
             else:
                 tables.append(rows)
+                numbers.append([number] * len(rows))
         last_of_page = len(tables) - 1 if page else None
-    return [replace(_merged_grid(rows), laid_out=laid_out) for rows in tables]
+    return [replace(_merged_grid(rows), laid_out=laid_out, pages=on) for rows, on in zip(tables, numbers)]
 
 
 TEXT_LAYOUT = {"vertical_strategy": "text", "horizontal_strategy": "text"}  # pdfplumber's: columns and rows by text

@@ -178,6 +178,8 @@ class _Table:
     coord_systems: dict[str, int] | None = None  # rows by their own coordinate system (a 坐标系 column)
     repaired: tuple[tuple[int, ...], str] | None = None  # rows whose invalid polygons were repaired, first reason
     folders: pd.Series | None = None  # a KML file's folder of each feature, where it has several
+    sheet_pages: dict[str, pd.Series] | None = None  # a PDF's tables: the page each of their rows is on
+    pages: pd.Series | None = None  # and the table read's, once picked
     shapefile: bool = False  # a Shapefile's: field names of at most 10 bytes, perhaps cut
     alike_sheets: tuple[str, ...] = ()  # a workbook's other sheets whose header names as much as the one read
     alike_why: str = ""  # why they are left out
@@ -196,6 +198,9 @@ class _Table:
         if rows and self.folders is not None:  # where to look in Google Earth's list of places
             named = list(dict.fromkeys(self.folders.reindex(self.frame.index)[np.asarray(mask, bool)].astype(str)))
             message += f" (folder {', '.join(named[:3])}{' …' if len(named) > 3 else ''})"
+        if rows and self.pages is not None:  # a PDF's table: where to look in it
+            on = list(dict.fromkeys(int(page) for page in self.pages.reindex(self.frame.index)[np.asarray(mask, bool)]))
+            message += f" (page{'s' if len(on) > 1 else ''} {', '.join(map(str, on[:5]))}{' …' if len(on) > 5 else ''})"
         if rows and self.parts is not None:  # sheets read as one table: each sheet's rows
             by_sheet: dict[str, list[int]] = {}
             for sheet, row in zip(self.parts.reindex(self.frame.index)[np.asarray(mask, bool)], rows):
@@ -288,8 +293,9 @@ def _document_table(p: Path, table_name: str | None, file: str) -> _Table:
             raise InputError(f"no table named '{table_name}'; its tables: {', '.join(found)}", file=file)
         found, file = {table_name: found[table_name]}, f"{file} (table '{table_name}')"
     sheets = {name: _grid(table.rows) for name, table in found.items()}
+    pages = {name: pd.Series(table.pages, index=sheets[name].index) for name, table in found.items() if table.pages}
     return _Table(next(iter(sheets.values())), file, "row", grid="excel", sheets=sheets, part_word="table",
-                  merged={name: table.merges for name, table in found.items()},
+                  merged={name: table.merges for name, table in found.items()}, sheet_pages=pages or None,
                   marks={name: SheetMarks(struck=table.struck, said=_document_notes(table))
                          for name, table in found.items() if table.struck or _document_notes(table)})
 
@@ -1317,6 +1323,7 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
         table.alike_sheets = tuple(name for name in _best_sheets(headers) if name != sheet
                                    and _names_its_rows(sheets[name], headers[name][0], fields) == names_rows)
         table.alike_why = "their rows are in it" if summary else ALIKE_FIRST
+    table.pages = (table.sheet_pages or {}).get(sheet)
     table.frame = _under_header(table, sheets[sheet], headers[sheet][0], fields, problems, sheet)
     table.grid, table.sheets = "", None
 

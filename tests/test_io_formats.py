@@ -904,6 +904,8 @@ def test_a_pdf_s_tables_are_read_as_a_document_s_going_on_over_pages(tmp_path: P
     branches = no.read_branches(pdf)
     assert branches["name"].tolist() == listed["name"].tolist() and branches["bank"].tolist() == listed["bank"].tolist()
     assert "交通银行合肥寿春支行" in branches["name"].tolist() and "left_out" not in branches.attrs
+    pages = no.io._read_raw(pdf).sheet_pages  # where each table's rows are, for messages
+    assert {name: sorted(set(on)) for name, on in pages.items()} == {"表1": [1], "表2": [1, 2], "表3": [2, 3, 4, 5, 6]}
     broken = tmp_path / "网点.pdf"
     broken.write_bytes(b"%PDF-1.4 not really")
     with pytest.raises(no.InputError, match=r"网点.pdf: not a readable PDF \(.*\): damaged, or locked with a password"):
@@ -915,6 +917,23 @@ def test_a_pdf_s_tables_are_read_as_a_document_s_going_on_over_pages(tmp_path: P
     with pytest.raises(no.InputError, match=r"text.pdf: the PDF holds no table netopt can read \(a scanned page "
                                             r"holds pictures, not text\)"):
         no.read_branches(tmp_path / "text.pdf")
+
+
+def test_a_pdf_table_s_problems_say_the_page_of_their_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A PDF's table numbers its rows through its pages (row 45 may be on page 2): each problem says the pages of
+    its rows."""
+    import netopt.io as nio
+    from netopt._tables import DocumentTable
+
+    rows = [["乡镇", "常住人口", "经度", "纬度"], ["甲镇", "待定", "117.3", "31.8"], ["乙镇", "1000", "117.3", "31.8"],
+            ["丙镇", "不详", "117.3", "31.8"], ["丁镇", "1000", "117.3", "31.8"]]
+    monkeypatch.setattr(nio, "pdf_tables", lambda path: [DocumentTable(rows, [], pages=[1, 1, 2, 3, 3])])
+    path = tmp_path / "公报.pdf"
+    path.write_bytes(b"%PDF-1.4")
+    with pytest.raises(no.InputError) as refused:
+        no.read_towns(path)
+    [problem] = refused.value.problems
+    assert problem.rows == (2, 4) and problem.message.endswith("(pages 1, 3)")
 
 
 def test_a_pdf_table_drawn_without_lines_is_found_by_its_text_said(tmp_path: Path):
