@@ -324,12 +324,25 @@ def _word_tables(p: Path, file: str) -> list[DocumentTable]:
 
 
 def _pdf_tables(p: Path, file: str) -> list[DocumentTable]:
-    """A PDF's tables (_tables.pdf_tables), or an InputError saying why they cannot be read."""
+    """A PDF's tables (_tables.pdf_tables), or an InputError saying why they cannot be read — among them a PDF whose
+    fonts map their glyphs to no characters (as some printers to PDF write Chinese): its text comes out as glyph
+    numbers, (cid:1234)."""
     try:
-        return pdf_tables(p)
+        tables = pdf_tables(p)
     except NotAPdf as exc:
         raise InputError(f"not a readable PDF ({exc}): damaged, or locked with a password — open it and save a "
                          "copy without one, or copy its table into a sheet", file=file) from None
+    filled = [cell for table in tables for cells in table.rows for cell in cells if cell]
+    glyphs = [cell for cell in filled if GLYPH_NUMBER.search(cell)]
+    if len(glyphs) >= GLYPH_SHARE * len(filled) > 0:
+        raise InputError(f"the PDF's fonts give its text as glyph numbers, not characters (e.g. '{glyphs[0][:40]}'): "
+                         "its tables cannot be read — ask for the table as Excel, or copy it from a PDF viewer into "
+                         "a sheet and check the text", file=file)
+    return tables
+
+
+GLYPH_NUMBER = re.compile(r"\(cid:\d+\)")  # pdfminer's text for a glyph its font maps to no character
+GLYPH_SHARE = 0.1  # the share of a PDF's table cells so written that makes its text unreadable (a symbol's font: not)
 
 
 def _files_table(paths: tuple, kind: str) -> _Table:

@@ -936,6 +936,25 @@ def test_a_pdf_table_s_problems_say_the_page_of_their_rows(tmp_path: Path, monke
     assert problem.rows == (2, 4) and problem.message.endswith("(pages 1, 3)")
 
 
+def test_a_pdf_whose_fonts_map_no_characters_is_refused_saying_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Some printers to PDF write Chinese in fonts that map their glyphs to no characters: the text comes out as
+    glyph numbers, (cid:1234), and would be read as names and refused cell by cell. Said once, with what to do."""
+    import netopt.io as nio
+    from netopt._tables import DocumentTable
+
+    rows = [["乡镇", "常住人口", "经度", "纬度"], ["(cid:2345)(cid:877)镇", "1000", "117.3", "31.8"]]
+    monkeypatch.setattr(nio, "pdf_tables", lambda path: [DocumentTable(rows, [], pages=[1, 1])])
+    path = tmp_path / "公报.pdf"
+    path.write_bytes(b"%PDF-1.4")
+    with pytest.raises(no.InputError, match=r"公报.pdf: the PDF's fonts give its text as glyph numbers, not characters "
+                                            r"\(e.g. '\(cid:2345\)\(cid:877\)镇'\): its tables cannot be read"):
+        no.read_towns(path)
+    rows = [["乡镇", "常住人口", "经度", "纬度", "备注"], *[[f"{k}镇", "1000", "117.3", "31.8", ""] for k in "甲乙丙"]]
+    rows[1][4] = "(cid:12)"  # a footnote mark in a symbol's font: the text is read
+    monkeypatch.setattr(nio, "pdf_tables", lambda path: [DocumentTable(rows, [], pages=[1] * 4)])
+    assert no.read_towns(path)["name"].tolist() == ["甲镇", "乙镇", "丙镇"]
+
+
 def test_a_pdf_table_drawn_without_lines_is_found_by_its_text_said(tmp_path: Path):
     """A yearbook's table is often ruled across only, or not at all: no table was found. tests/data/laid_out.pdf:
     the sample's first 70 towns without lines over three pages, names such as 合肥龙岗综合经济开发区 broken over two
