@@ -581,7 +581,9 @@ def _sheet_names(path: Path) -> list[str]:
     try:
         with pd.ExcelFile(path, engine="calamine") as book:
             return book.sheet_names
-    except Exception as err:  # a damaged workbook: its reader says so when the table is read
+    except BaseException as err:  # a damaged workbook: its reader says so when the table is read
+        if not _reader_failed(err):
+            raise
         raise InputError(f"cannot be read as an Excel workbook ({type(err).__name__}: {err})", file=str(path)) from None
 
 
@@ -899,10 +901,18 @@ def _excel_frames(p: Path, nrows: int | None) -> dict[str, pd.DataFrame]:
             warnings.simplefilter("ignore")
             return pd.read_excel(p, dtype=str, keep_default_na=False, header=None, sheet_name=None, nrows=nrows,
                                  engine="calamine")  # 7 times as fast as openpyxl on .xlsx
-    except Exception as exc:  # calamine raises many types for corrupt files
+    except BaseException as exc:  # calamine raises many types for corrupt files, and panics on some
+        if not _reader_failed(exc):
+            raise
         advice = SAVE_AS.get(input_suffix(p), "")  # a WPS file WPS wrote otherwise than the old Excel format
         raise InputError(f"not a readable {p.suffix.lower()} workbook ({_first_line(exc)}){advice}",
                          file=str(p)) from None
+
+
+def _reader_failed(exc: BaseException) -> bool:
+    """Whether `exc` is a reader's failure on a damaged file — any Exception, or the panic of a reader written in
+    Rust (calamine's PanicException, a BaseException) — rather than an interrupt, to be raised."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
 class _CellLooks(NamedTuple):
@@ -946,7 +956,9 @@ def _merged_and_hidden(p: Path, kind: str, sheets: dict[str, pd.DataFrame],
         hidden = hidden if len(hidden) < len(sheets) else []
         return {name: list(book.get_sheet_by_name(name).merged_cell_ranges or ()) for name in sheets
                 if name not in hidden}, hidden
-    except Exception:
+    except BaseException as exc:  # calamine's panic too
+        if not _reader_failed(exc):
+            raise
         return {}, []
 
 

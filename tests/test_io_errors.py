@@ -526,6 +526,15 @@ def test_workbook_whose_table_is_not_on_the_first_sheet(tmp_path: Path):
     assert "missing required column" in str(problems_of(no.read_branches, path, layer="说明"))
 
 
+def test_a_damaged_workbook_the_reader_panics_on_is_named_not_a_crash(tmp_path: Path):
+    """calamine (written in Rust) panics on some damaged workbooks — an .xls cut short —: its PanicException is no
+    Exception, and went past the reader as a raw traceback. Now the file is named as unreadable."""
+    cut = tmp_path / "网点.xls"
+    cut.write_bytes((Path(__file__).parent / "data" / "marked_sheets.xls").read_bytes()[:609])
+    with pytest.raises(no.InputError, match=r"网点.xls: not a readable .xls workbook \("):
+        no.read_branches(cut)
+
+
 def test_old_excel_workbook(tmp_path: Path):
     """tests/data/branches_old_excel.xls: a title row, a blank row, then 网点名称/经度/纬度 with one bad latitude."""
     [problem] = problems_of(no.read_branches, Path(__file__).parent / "data" / "branches_old_excel.xls").problems
