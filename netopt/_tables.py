@@ -115,7 +115,7 @@ def _rest_of(last: list[str | None], row: list[str | None]) -> bool:
     has figures — under text of that one, and no note (注：…) or sign-off under the table."""
     if any(cell and cell.strip().lower().startswith(NOTE_STARTS + SIGN_OFF_STARTS) for cell in row):
         return False
-    figures = [k for k, cell in enumerate(last) if cell and FIGURE.fullmatch(cell)]
+    figures = _figure_columns(last)
     return bool(figures) and not any(row[k] for k in figures) and any(row[k] and last[k] for k in range(len(row)))
 
 
@@ -140,6 +140,11 @@ def _pdf_grid(table) -> list[list[str | None]]:
 FIGURE = re.compile(r"[-+]?[\d,.]+%?")
 
 
+def _figure_columns(row: list[str | None]) -> list[int]:
+    """The columns where a table's `row` holds a figure (a number, a percentage)."""
+    return [k for k, cell in enumerate(row) if cell and FIGURE.fullmatch(cell)]
+
+
 def _goes_on(previous: list[list[str | None]], rows: list[list[str | None]]) -> bool:
     """Whether `rows`, first on a page, go on with the `previous` table, last on the page before: as many columns,
     and its header repeated, or a first row alike its last one — a figure, or nothing, where that one has one."""
@@ -147,7 +152,7 @@ def _goes_on(previous: list[list[str | None]], rows: list[list[str | None]]) -> 
         return False
     if rows[0] == previous[0]:
         return True
-    figures = [k for k, cell in enumerate(previous[-1]) if cell and FIGURE.fullmatch(cell)]
+    figures = _figure_columns(previous[-1])
     return bool(figures) and all(not rows[0][k] or FIGURE.fullmatch(rows[0][k] or "") for k in figures)
 
 

@@ -296,8 +296,8 @@ def _document_table(p: Path, table_name: str | None, file: str) -> _Table:
     pages = {name: pd.Series(table.pages, index=sheets[name].index) for name, table in found.items() if table.pages}
     return _Table(next(iter(sheets.values())), file, "row", grid="excel", sheets=sheets, part_word="table",
                   merged={name: table.merges for name, table in found.items()}, sheet_pages=pages or None,
-                  marks={name: SheetMarks(struck=table.struck, said=_document_notes(table))
-                         for name, table in found.items() if table.struck or _document_notes(table)})
+                  marks={name: SheetMarks(struck=table.struck, said=said) for name, table in found.items()
+                         if (said := _document_notes(table)) or table.struck})
 
 
 def _document_notes(table: DocumentTable) -> tuple[str, ...]:
@@ -1333,7 +1333,8 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
     separator?)."""
     sheets = table.sheets or {"": table.frame}
     headers = {name: _header_row(grid, fields) for name, grid in sheets.items()}
-    sheet = max(headers, key=lambda name: (headers[name][1], _names_its_rows(sheets[name], headers[name][0], fields)))
+    names_rows = {name: _names_its_rows(grid, headers[name][0], fields) for name, grid in sheets.items()}
+    sheet = max(headers, key=lambda name: (headers[name][1], names_rows[name]))
     if headers[sheet][0] is None:
         raise InputError("the file is empty", file=table.file)
     parts = _part_sheets(sheets, headers, fields) if len(sheets) > 1 else []
@@ -1344,9 +1345,8 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
         summary = _summary_sheet(sheets, headers, fields)
         sheet = summary or sheet
         table.file = f"{table.file} ({table.part_word} '{sheet}')"
-        names_rows = _names_its_rows(sheets[sheet], headers[sheet][0], fields)
         table.alike_sheets = tuple(name for name in _best_sheets(headers) if name != sheet
-                                   and _names_its_rows(sheets[name], headers[name][0], fields) == names_rows)
+                                   and names_rows[name] == names_rows[sheet])
         table.alike_why = "their rows are in it" if summary else ALIKE_FIRST
     table.pages = (table.sheet_pages or {}).get(sheet)
     table.frame = _under_header(table, sheets[sheet], headers[sheet][0], fields, problems, sheet)
@@ -1373,24 +1373,24 @@ def _under_header(table: _Table, grid: pd.DataFrame, at: int, fields: tuple[sc.F
         problems.append(replace(table, frame=frame).problem(f"more fields than the header's {width} (a separator "
                                                              "inside a cell that is not in quotes?)", None, spill))
     marks = (table.marks or {}).get(sheet)
-    names = _repeated_headers(table, frame, names, fields, marks, problems)
+    matched = sc.match_columns(names, fields)[0]  # by header: a repeated header's column swapped in keeps its name
+    names = _repeated_headers(table, frame, names, matched, marks, problems)
     frame = frame.set_axis(names, axis=1)
     if marks is not None:
-        matched = sc.match_columns(names, fields)[0]
         file = f"{table.file} ({table.part_word} '{sheet}')" if part else table.file
         problems += _unread_cell_problems(marks, table.recalculated, names, frame.index, matched, file)
         table.notes += _shown_otherwise(marks, names, frame.index, matched, f" of {sheet}" if part else "")
     return frame.loc[:, [not b for b in blank]]
 
 
-def _repeated_headers(table: _Table, frame: pd.DataFrame, names: list[str], fields: tuple[sc.Field, ...],
+def _repeated_headers(table: _Table, frame: pd.DataFrame, names: list[str], matched: dict[str, sc.ColumnMatch],
                       marks: SheetMarks | None, problems: list[Problem]) -> list[str]:
-    """The column `names` of the table's `frame` with, where a header a field is read from heads several
+    """The column `names` of the table's `frame` with, where a header a field is read from (`matched`) heads several
     columns (常住人口 twice: tables put side by side) whose cells differ, the one to read (_column_to_read) named for
     it, said; else a problem, naming the columns. Columns repeating their cells are left be."""
     hidden = marks.hidden_columns if marks is not None else set()
     names = list(names)
-    for match in sc.match_columns(names, fields)[0].values():
+    for match in matched.values():
         columns = [k for k, name in enumerate(names) if re.sub(r"\.\d+$", "", name) == match.source]
         cells = frame.iloc[:, columns].apply(lambda column: column.str.strip())
         differ = cells.nunique(axis=1) > 1
