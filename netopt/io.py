@@ -1476,7 +1476,7 @@ def _shown_otherwise(marks: SheetMarks, names: list[str], rows: pd.Index, matche
 def _unread_cell_problems(marks: SheetMarks, recalculated: bool, names: list[str], rows: pd.Index,
                           matched: dict[str, sc.ColumnMatch], file: str) -> list[Problem]:
     """Problems of the cells of a sheet (its `marks`) a workbook holds without a value to read — formulas whose
-    values it does not hold (all where it is `recalculated` on opening), Excel's error values (#N/A) —, read as
+    values it does not hold (all where it is `recalculated` on opening), error values (#N/A) —, read as
     blanks or 0, silently wrong: one for each column `matched` (its header among `names`) holding them in the
     table's `rows`."""
     why = ("the program that wrote it left Excel to compute them when the file is opened" if recalculated
@@ -1487,8 +1487,9 @@ def _unread_cell_problems(marks: SheetMarks, recalculated: bool, names: list[str
                           "and save it, so their values are saved with them, or give the values", column, found,
                     read_as_blank=True)
             for column, (shown, found) in unsaved.items()] + [
-            Problem(file, f"Excel error values ({shown}), as a formula gives where it fails: mend the formulas in "
-                          "Excel or WPS, or give the values", column, found, read_as_blank=True)
+            Problem(file, f"error values ({shown}), as a formula gives where it fails: mend the formulas in the "
+                          "program that made the file (Excel, WPS, LibreOffice), or give the values", column, found,
+                    read_as_blank=True)
             for column, (shown, found) in errors.items()]
 
 
