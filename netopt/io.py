@@ -9,13 +9,15 @@ import html
 import io as _stdio
 import os
 import re
+import sys
 import tempfile
 import warnings
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Container, Iterable, NamedTuple
+from typing import Callable, Container, Iterable, Iterator, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -579,12 +581,10 @@ def _sheet_names(path: Path) -> list[str]:
     if kind in AS_TEXT:
         return list(_sheets_as_text(path, kind))
     try:
-        with pd.ExcelFile(path, engine="calamine") as book:
+        with _calamine(), pd.ExcelFile(path, engine="calamine") as book:
             return book.sheet_names
-    except BaseException as err:  # a damaged workbook: its reader says so when the table is read
-        if not _reader_failed(err):
-            raise
-        raise InputError(f"cannot be read as an Excel workbook ({type(err).__name__}: {err})", file=str(path)) from None
+    except Exception as err:  # a damaged workbook: its reader says so when the table is read
+        raise InputError(f"cannot be read as an Excel workbook ({_first_line(err)})", file=str(path)) from None
 
 
 def _layer_names(path: Path) -> list[str]:
@@ -897,22 +897,50 @@ def _read_excel(p: Path, sheet: str | None, nrows: int | None = None) -> dict[st
 def _excel_frames(p: Path, nrows: int | None) -> dict[str, pd.DataFrame]:
     """A workbook's sheets as pandas reads them (`nrows` of each), every cell text."""
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _calamine():
             warnings.simplefilter("ignore")
             return pd.read_excel(p, dtype=str, keep_default_na=False, header=None, sheet_name=None, nrows=nrows,
                                  engine="calamine")  # 7 times as fast as openpyxl on .xlsx
-    except BaseException as exc:  # calamine raises many types for corrupt files, and panics on some
-        if not _reader_failed(exc):
-            raise
+    except Exception as exc:  # calamine raises many types for corrupt files
         advice = SAVE_AS.get(input_suffix(p), "")  # a WPS file WPS wrote otherwise than the old Excel format
         raise InputError(f"not a readable {p.suffix.lower()} workbook ({_first_line(exc)}){advice}",
                          file=str(p)) from None
 
 
-def _reader_failed(exc: BaseException) -> bool:
-    """Whether `exc` is a reader's failure on a damaged file — any Exception, or the panic of a reader written in
-    Rust (calamine's PanicException, a BaseException) — rather than an interrupt, to be raised."""
-    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+class ReaderPanic(Exception):
+    """calamine (written in Rust) stopped on a damaged file: its PanicException, a BaseException, as an Exception."""
+
+
+@contextmanager
+def _calamine() -> Iterator[None]:
+    """A call of calamine whose panic on a damaged file (an .xls cut short) is raised as a ReaderPanic, and the
+    lines Rust writes to the process's stderr for it ("thread … panicked at …", an assertion) left out, never
+    shown to the user; whatever else it writes there passed on."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no stderr of the process's own (a service's): nothing to hush
+        saved = None
+    caught = tempfile.TemporaryFile() if saved is not None else None
+    if caught is not None:
+        os.dup2(caught.fileno(), 2)
+    panicked = False
+    try:
+        yield
+    except BaseException as exc:
+        panicked = type(exc).__name__ == "PanicException"
+        if not panicked:
+            raise
+        raise ReaderPanic("damaged or cut short: the reader stopped on it") from None
+    finally:
+        if caught is not None:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            written = caught.read()
+            caught.close()
+            if written and not panicked:
+                os.write(2, written)
 
 
 class _CellLooks(NamedTuple):
@@ -950,15 +978,14 @@ def _merged_and_hidden(p: Path, kind: str, sheets: dict[str, pd.DataFrame],
     if kind in AS_TEXT:
         return {name: merges for name, (_, merges) in _sheets_as_text(p, kind).items() if name in sheets}, []
     try:
-        book = CalamineWorkbook.from_path(str(p))
-        shown = {sheet.name: sheet.visible == SheetVisibleEnum.Visible for sheet in book.sheets_metadata}
-        hidden = [name for name in sheets if hide and not shown.get(name, True)]
-        hidden = hidden if len(hidden) < len(sheets) else []
-        return {name: list(book.get_sheet_by_name(name).merged_cell_ranges or ()) for name in sheets
-                if name not in hidden}, hidden
-    except BaseException as exc:  # calamine's panic too
-        if not _reader_failed(exc):
-            raise
+        with _calamine():
+            book = CalamineWorkbook.from_path(str(p))
+            shown = {sheet.name: sheet.visible == SheetVisibleEnum.Visible for sheet in book.sheets_metadata}
+            hidden = [name for name in sheets if hide and not shown.get(name, True)]
+            hidden = hidden if len(hidden) < len(sheets) else []
+            return {name: list(book.get_sheet_by_name(name).merged_cell_ranges or ()) for name in sheets
+                    if name not in hidden}, hidden
+    except Exception:  # calamine's panic too (a ReaderPanic)
         return {}, []
 
 

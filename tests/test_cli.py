@@ -232,6 +232,19 @@ def test_validate_reports_problems_with_exit_code_1(tmp_path: Path):
     assert "swapped" in result.output and "Traceback" not in result.output
 
 
+def test_validate_says_a_damaged_workbook_in_a_folder_once(tmp_path: Path):
+    """A folder's damaged workbook is looked into for each table it may hold: said once, not once for each, and
+    in words rather than the reader's error type; a cut one's panic lines (Rust's) not shown."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "branches.xls").write_bytes((Path(__file__).parent / "data" / "marked_sheets.xls").read_bytes()[:609])
+    result = runner.invoke(app, ["validate", str(folder)])
+    said = _said(result.output)
+    assert result.exit_code == 1 and "1 problem(s) found" in said, result.output
+    assert "cannot be read as an Excel workbook (damaged or cut short: the reader stopped on it)" in said
+    assert "panicked" not in said and "ReaderPanic" not in said
+
+
 def test_validate_needs_a_kind_when_neither_name_nor_header_says(tmp_path: Path):
     path = write(tmp_path / "data.csv", "name,lon,lat\nA,117.3,31.8\n")
     refused = runner.invoke(app, ["validate", str(path)])

@@ -1,6 +1,7 @@
 """Every bad input gives an InputError naming the file, rows and column, listing all problems found."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -526,13 +527,25 @@ def test_workbook_whose_table_is_not_on_the_first_sheet(tmp_path: Path):
     assert "missing required column" in str(problems_of(no.read_branches, path, layer="说明"))
 
 
-def test_a_damaged_workbook_the_reader_panics_on_is_named_not_a_crash(tmp_path: Path):
+def test_a_damaged_workbook_the_reader_panics_on_is_named_not_a_crash(tmp_path: Path, capfd):
     """calamine (written in Rust) panics on some damaged workbooks — an .xls cut short —: its PanicException is no
-    Exception, and went past the reader as a raw traceback. Now the file is named as unreadable."""
+    Exception, and went past the reader as a raw traceback. Now the file is named as unreadable, damaged, and the
+    lines Rust writes to stderr for its panic ("thread … panicked at …", an assertion) are not shown."""
     cut = tmp_path / "网点.xls"
     cut.write_bytes((Path(__file__).parent / "data" / "marked_sheets.xls").read_bytes()[:609])
-    with pytest.raises(no.InputError, match=r"网点.xls: not a readable .xls workbook \("):
+    with pytest.raises(no.InputError, match=r"网点.xls: not a readable .xls workbook \(damaged or cut short: the "
+                                            r"reader stopped on it\)"):
         no.read_branches(cut)
+    assert capfd.readouterr().err == ""
+
+
+def test_what_the_workbook_reader_writes_to_stderr_without_a_panic_is_passed_on(capfd):
+    """Only a panic's lines are left out: anything else written to stderr during a read is still shown."""
+    from netopt.io import _calamine
+
+    with _calamine():
+        os.write(2, b"a reader's own warning\n")
+    assert capfd.readouterr().err == "a reader's own warning\n"
 
 
 def test_old_excel_workbook(tmp_path: Path):
