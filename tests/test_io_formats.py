@@ -1533,3 +1533,19 @@ def test_any_number_written_in_chinese_numerals_reads_as_itself(number: int):
     from netopt.io import _numeral_value
 
     assert _numeral_value(_in_chinese_numerals(number)) == number
+
+
+CELL_TEXT = st.text(alphabet=st.sampled_from(["a", "中", "1", ".", " ", "\u3000", "\xa0", "\t", "\n", "\x0b", "\x1c",
+                                              "\x85", "\u2028", "\ufffe", "=", '"', "—", "/", "N", "n", "<", ">"])
+                    | st.characters(codec="utf-8"), max_size=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(CELL_TEXT | st.sampled_from(["nan", "NULL", "——", "...", '="340102"', ' ="0551" ']), max_size=12))
+def test_a_column_of_text_is_cleaned_as_each_cell_alone(cells: list[str]):
+    """A CSV's or a workbook's column (pandas' strings) is cleaned column-wise, as each cell is alone: control
+    characters out, spaces (full-width too) stripped, ="0551" unwrapped, a yearbook's dash or nan read as blank."""
+    from netopt.io import _clean_cell, _text
+
+    column = pd.Series(cells, dtype="str")
+    assert _text(column).tolist() == [_clean_cell(cell) for cell in cells]
