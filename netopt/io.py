@@ -1441,8 +1441,8 @@ def _repeated_headers(table: _Table, frame: pd.DataFrame, names: list[str], matc
 
 
 def _differing_rows(cells: pd.DataFrame) -> pd.Series:
-    """Whether each row of `cells` holds two different values (blanks read as NA left out), column by column: a
-    row-wise nunique takes a minute over a national towns table."""
+    """Whether each row of `cells` holds two different values (NA left out), compared column by column: a row-wise
+    nunique took 3 to 24 s over a national towns table."""
     differ = pd.Series(False, index=cells.index)
     for left in range(cells.shape[1]):
         for right in range(left + 1, cells.shape[1]):
