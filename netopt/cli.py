@@ -640,14 +640,15 @@ def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None, po
                          "city in --data: give --data too (the folder of its other tables)", file="command line")
     if branches is not None:
         given["branches"] = _plan_file(branches)  # a plan's out folder: its network after it
-    if data is None:
-        ds, source = load_sample(population), f"bundled sample {SAMPLE_CITY}"
-        if branches is not None:
-            ds = with_branches(ds, given["branches"], coords, kind_sheets(given["branches"]).get("branches"),
-                               skip_unlocated)
-    else:
-        ds = read_folder(data, coords, population, skip_unlocated, given)
-        source = _data_name(data, ds)
+    with _working("Reading the data 读取数据…"):  # a yearbook's PDF or a province's tables take a while
+        if data is None:
+            ds, source = load_sample(population), f"bundled sample {SAMPLE_CITY}"
+            if branches is not None:
+                ds = with_branches(ds, given["branches"], coords, kind_sheets(given["branches"]).get("branches"),
+                                   skip_unlocated)
+        else:
+            ds = read_folder(data, coords, population, skip_unlocated, given)
+            source = _data_name(data, ds)
     if population is not None:
         source += f", residents 常住人口 by {ds.towns.attrs['population_column']}"
     shown = {kind: readable(path.name) for kind, path in given.items()}

@@ -1826,6 +1826,21 @@ def test_long_steps_show_the_time_taken_and_the_time_limit(monkeypatch):
     assert "Solving with HiGHS 求解中… · Lagrangian bound 拉格朗日下界" in said  # the stage the solve has reached
 
 
+def test_reading_the_data_shows_that_it_is_under_way(monkeypatch):
+    """A data folder is read under a spinner with the time taken: a yearbook's PDF or a province's tables take a
+    while, and nothing had shown that anything was happening."""
+    import io
+
+    from rich.console import Console
+
+    import netopt.cli as cli
+
+    shown = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=shown, force_terminal=True, width=120))
+    ds, source = cli._load(sample_dir(), "wgs84")
+    assert len(ds.towns) == 125 and "Reading the data 读取数据…" in shown.getvalue()
+
+
 def test_solves_report_the_stages_they_reach():
     from benchmarks.orlib import random_orlib_pmed
     from netopt.models._milp import watching_stages
