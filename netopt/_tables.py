@@ -23,13 +23,15 @@ class DocumentTable:
     """A Word or PDF table as a workbook's sheet holds one: its rows of cells — a cell spanning columns given in its
     first and blank in the others, a cell merged down in its first row and blank under it —, those merged down, the
     cells whose every word is struck through (删除线: a closed branch's line in a draft) as (row, column), whether
-    it holds tracked changes (修订: read as if accepted, deleted text left out) and whether it was found by its
-    text's layout, without lines (its rows broken over two lines joined), and the page each row is on (a PDF's)."""
+    it holds tracked changes (修订: read as if accepted, deleted text left out), whether it holds hidden text (隐藏
+    文字: left out, as Word shows the table) and whether it was found by its text's layout, without lines (its rows
+    broken over two lines joined), and the page each row is on (a PDF's)."""
 
     rows: list[list[str]]
     merges: list[Merge]
     struck: set[tuple[int, int]] = field(default_factory=set)
     revised: bool = False
+    hidden: bool = False
     laid_out: bool = False
     pages: list[int] | None = None  # a PDF's: the page each row is on
 
@@ -231,15 +233,24 @@ def _table(table: ET.Element) -> DocumentTable:
         _close(open_downward, column, len(rows) - 1, merges)
     width = max((len(cells) for cells in rows), default=0)
     revised = any(element.tag in (f"{W}ins", f"{W}del") for element in table.iter())
-    return DocumentTable([cells + [""] * (width - len(cells)) for cells in rows], merges, struck, revised)
+    hidden = any(_marked(run, "vanish") and _holds_text(run) for run in table.iter(f"{W}r"))
+    return DocumentTable([cells + [""] * (width - len(cells)) for cells in rows], merges, struck, revised, hidden)
 
 
 def _struck(cell: ET.Element) -> bool:
-    """Whether a Word cell has text and every run of it is struck through (w:strike, or double: w:dstrike)."""
-    runs = [run for run in cell.iter(f"{W}r") if any(text.text for text in run.iter(f"{W}t"))]
-    return bool(runs) and all(any(mark is not None and mark.get(f"{W}val", "true") not in ("0", "false", "off")
-                                  for mark in (run.find(f"{W}rPr/{W}strike"), run.find(f"{W}rPr/{W}dstrike")))
-                              for run in runs)
+    """Whether a Word cell shows text and every run of it shown is struck through (w:strike, or double: w:dstrike)."""
+    runs = [run for run in cell.iter(f"{W}r") if _holds_text(run) and not _marked(run, "vanish")]
+    return bool(runs) and all(_marked(run, "strike") or _marked(run, "dstrike") for run in runs)
+
+
+def _marked(run: ET.Element, mark: str) -> bool:
+    """Whether a Word run's properties turn `mark` on (w:strike, w:vanish: hidden text …)."""
+    element = run.find(f"{W}rPr/{W}{mark}")
+    return element is not None and element.get(f"{W}val", "true") not in ("0", "false", "off")
+
+
+def _holds_text(run: ET.Element) -> bool:
+    return any(text.text for text in run.iter(f"{W}t"))
 
 
 def _close(open_downward: dict[int, int], column: int, last: int, merges: list[Merge]) -> None:
@@ -300,11 +311,15 @@ def _chinese(character: str) -> bool:
 
 
 def _runs(paragraph: ET.Element):
-    for element in paragraph.iter():
-        if element.tag == f"{W}t" and element.text:
-            yield element.text
-        elif element.tag == f"{W}tab":
-            yield " "
+    """The text of a paragraph's runs Word shows (hidden text, w:vanish, left out), a tab as a space."""
+    for run in paragraph.iter(f"{W}r"):
+        if _marked(run, "vanish"):
+            continue
+        for element in run:
+            if element.tag == f"{W}t" and element.text:
+                yield element.text
+            elif element.tag == f"{W}tab":
+                yield " "
 
 
 BREAKS = {"br", "p", "div", "li"}  # tags that start a new line of a cell's text

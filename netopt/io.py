@@ -303,9 +303,12 @@ def _document_table(p: Path, table_name: str | None, file: str) -> _Table:
 
 
 def _document_notes(table: DocumentTable) -> tuple[str, ...]:
-    """What to say of a document's table when it is read: its tracked changes, its being found without lines."""
+    """What to say of a document's table when it is read: its tracked changes, its hidden text, its being found
+    without lines."""
     return (("the table holds tracked changes (修订): read as if accepted — deleted text left out, inserted text "
              "read",) if table.revised else ()) + (
+            ("the table holds hidden text (隐藏文字) Word does not show: left out, the table read as Word shows it",)
+            if table.hidden else ()) + (
             ("the table was found by the layout of its text (drawn without lines): check its rows — a row broken "
              "over two lines, its figures on the first, is joined to the one above",) if table.laid_out else ())
 

@@ -882,6 +882,28 @@ def test_a_word_list_s_tracked_changes_are_read_as_accepted_and_said(tmp_path: P
     assert "修订" not in no.read_branches(path, coords="gcj02").attrs.get("left_out", "")
 
 
+def test_a_word_list_s_hidden_text_is_left_out_and_said(tmp_path: Path):
+    """Text a Word table hides (隐藏文字, w:vanish: a note the sender keeps out of sight) is left out, the table read as
+    Word shows it, and said; a struck name beside a hidden note is still a struck row. It had been read into the
+    names (明光路支行（旧址：长江路）)."""
+    docx = pytest.importorskip("docx")
+    path = tmp_path / "网点名单.docx"
+    _word_list(path, [["瑶海区", "明光路支行", "117.3016", "31.8585"], ["", "胜利路分理处", "117.2959", "31.8648"]])
+    document = docx.Document(path)
+    table = document.tables[1]
+    table.cell(2, 1).paragraphs[0].add_run("（旧址：长江路）").font.hidden = True
+    table.cell(3, 1).paragraphs[0].runs[0].font.strike = True
+    table.cell(3, 1).paragraphs[0].add_run("待核").font.hidden = True
+    document.save(path)
+    branches = no.read_branches(path, coords="gcj02")
+    assert branches["name"].tolist() == ["明光路支行", "胜利路分理处"]
+    said = branches.attrs["left_out"]
+    assert "the table holds hidden text (隐藏文字) Word does not show: left out, the table read as Word shows it" in said
+    assert "row 4 is struck through (删除线)" in said
+    _word_list(path, [["瑶海区", "明光路支行", "117.3016", "31.8585"]])
+    assert "隐藏文字" not in no.read_branches(path, coords="gcj02").attrs.get("left_out", "")
+
+
 def test_a_pdf_s_tables_are_read_as_a_document_s_going_on_over_pages(tmp_path: Path):
     """A bulletin's or a yearbook's table comes as a PDF (it was "refused: copy its table into a sheet").
     tests/data/tables.pdf (Word → LibreOffice): a form, the sample's first 70 towns with each county merged down
