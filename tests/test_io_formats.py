@@ -1562,12 +1562,27 @@ CELL_TEXT = st.text(alphabet=st.sampled_from(["a", "中", "1", ".", " ", "\u3000
                     | st.characters(codec="utf-8"), max_size=10)
 
 
+def _cleaned_alone(value: object) -> str:
+    """A cell cleaned alone by Python's own string methods and re: a whole float as an integer, control characters
+    out, spaces stripped, ="0551" unwrapped, a no-value word (nan, ——) blank."""
+    from netopt.io import CONTROL_CHARACTERS, EXCEL_TEXT, NO_VALUE
+
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = EXCEL_TEXT.sub(r"\1", CONTROL_CHARACTERS.sub("", str(value)).strip()).strip()
+    return "" if text.lower() in NO_VALUE else text
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(CELL_TEXT | st.sampled_from(["nan", "NULL", "——", "...", '="340102"', ' ="0551" ']), max_size=12))
-def test_a_column_of_text_is_cleaned_as_each_cell_alone(cells: list[str]):
+@given(st.lists(CELL_TEXT | st.sampled_from(["nan", "NULL", "——", "...", '="340102"', ' ="0551" ']), max_size=12),
+       st.lists(st.none() | st.floats(allow_nan=True) | st.integers(-10**6, 10**6) | CELL_TEXT, max_size=8))
+def test_a_column_of_text_is_cleaned_as_each_cell_alone(cells: list[str], values: list):
     """A CSV's or a workbook's column (pandas' strings) is cleaned column-wise, as each cell is alone: control
-    characters out, spaces (full-width too) stripped, ="0551" unwrapped, a yearbook's dash or nan read as blank."""
-    from netopt.io import _clean_cell, _text
+    characters out, spaces (full-width too) stripped, ="0551" unwrapped, a yearbook's dash or nan read as blank; a
+    GIS file's values (numbers among them, 3.0 as 3, None blank) alike."""
+    from netopt.io import _text
 
     column = pd.Series(cells, dtype="str")
-    assert _text(column).tolist() == [_clean_cell(cell) for cell in cells]
+    assert _text(column).tolist() == [_cleaned_alone(cell) for cell in cells]
+    mixed = pd.Series(values, dtype=object)
+    assert _text(mixed).tolist() == ["" if pd.isna(value) else _cleaned_alone(value) for value in values]
