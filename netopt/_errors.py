@@ -56,7 +56,8 @@ class InputError(NetoptError):
             problems = [Problem(file=file, message=problems)]
         elif isinstance(problems, Problem):
             problems = [problems]
-        self.problems: list[Problem] = _said_once(list(problems))
+        # each problem once: a damaged workbook looked into for each table it may hold is said once, not once for each
+        self.problems: list[Problem] = _said_once(list(dict.fromkeys(problems)))
         super().__init__(self._summary())
 
     def _summary(self) -> str:

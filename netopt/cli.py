@@ -580,7 +580,7 @@ def _folder_tables(folder: Path) -> list[tuple[Path, Optional[str], str]]:
             console.print(f"[yellow]check[/] {err.problems[0].message}; each is checked below, the city's tables "
                           "together only with one of each (validate their files)")
     if problems:
-        raise InputError(list(dict.fromkeys(problems)))  # a damaged workbook looked into for each table: said once
+        raise InputError(problems)
     return found
 
 
