@@ -45,16 +45,20 @@ def pdf_tables(path: Path) -> list[DocumentTable]:
     on with — the first there, as many columns, its header repeated or its first row alike the last one's figures —
     joined to it; a cell merged down given in its first row and blank under it (its rows on the next page too). A
     scanned page holds no text to read: no table is found there. A PDF drawing no table with lines (a yearbook's,
-    ruled across only) has its tables found by the layout of their text, a row broken over two lines joined."""
+    ruled across only) has its tables found by the layout of their text, a row broken over two lines joined; a page
+    too short for that (a table's last row or two) is read in the columns of the table before, when it goes on with
+    it."""
     import pdfplumber
 
+    tails: set[int] = set()  # pages (from 1) read in the columns of the page before's last table
     try:
         with pdfplumber.open(path) as pdf:
             pages = [[_pdf_grid(table) for table in page.find_tables()] for page in pdf.pages]
             laid_out = not any(pages)
             if laid_out:
-                found = _without_page_numbers([page.extract_tables(TEXT_LAYOUT) for page in pdf.pages])
-                pages = [[joined for rows in page if (joined := _unbroken(rows))] for page in found]
+                found, tails = _laid_out_pages(pdf.pages)
+                pages = [[joined for rows in page if (joined := _unbroken(rows))]
+                         for page in _without_page_numbers(found)]
     except Exception as exc:  # pdfminer raises many types for damaged or locked files
         raise NotAPdf(str(exc) or type(exc).__name__) from None
     tables: list[list[list[str | None]]] = []
@@ -67,6 +71,8 @@ def pdf_tables(path: Path) -> list[DocumentTable]:
                 going_on = _continued(tables[last_of_page], rows[1:] if repeated else rows)
                 tables[last_of_page] += going_on
                 numbers[last_of_page] += [number] * len(going_on)
+            elif number in tails:  # not a table's end after all (a page of notes): no table of its own
+                page = []
             else:
                 tables.append(rows)
                 numbers.append([number] * len(rows))
@@ -77,7 +83,105 @@ def pdf_tables(path: Path) -> list[DocumentTable]:
 TEXT_LAYOUT = {"vertical_strategy": "text", "horizontal_strategy": "text"}  # pdfplumber's: columns and rows by text
 
 
-PAGE_NUMBER = re.compile(r"[-—–·\s]*(?:第\s*)?\d{1,4}\s*(?:页|/\s*\d{1,4})?[-—–·\s]*")  # — 3 —, 第3页, 3/120
+def _laid_out_pages(pages) -> tuple[list[list[list[list[str]]]], set[int]]:
+    """The tables PDF `pages` lay out by their text, page by page: pdfplumber finds each and its rows, each word then
+    read whole into the column whose whitespace bounds it (_column_bounds) — pdfplumber's own columns start where
+    the figures of one length start, so a header wider than its figures aligned right was cut there (常住人口（人）
+    as 常住人 | 口（人）, the first part read into the column before). A page where pdfplumber finds none (too few
+    rows align: a table's last row or two) is read, line by line, in the columns of the page before's last table
+    (_table_end); such pages (from 1) are returned too."""
+    found: list[list[list[list[str]]]] = []
+    tails: set[int] = set()
+    bounds = None  # the columns of the last table read
+    for number, page in enumerate(pages, 1):
+        words = page.extract_words()
+        tables = page.find_tables(TEXT_LAYOUT)
+        grids = []
+        for table in tables:
+            rows = _rows_within(words, table)
+            bounds = _column_bounds(rows)
+            grids.append(_grid(rows, bounds))
+        if not tables and bounds is not None and (end := _table_end(_grid(_lines(words), bounds))):
+            grids, tails = [end], tails | {number}
+        found.append(grids)
+    return found, tails
+
+
+def _table_end(grid: list[list[str]]) -> list[list[str]]:
+    """The rows of a table's end, a page's `grid` in its columns: from the first row holding figures through the
+    last and the rest of that one broken over lines — not the page's running header, the table's header repeated,
+    a note under it or the page's number."""
+    figures = [k for k, row in enumerate(grid)
+               if _figure_columns(row) and not PAGE_NUMBER.fullmatch(" ".join(filter(None, row)))]
+    if not figures:
+        return []
+    end = figures[-1] + 1
+    while end < len(grid) and _rest_of(grid[figures[-1]], grid[end]):
+        end += 1
+    return grid[figures[0]:end]
+
+
+def _rows_within(words: list[dict], table) -> list[list[dict]]:
+    """The page's `words` within a `table` pdfplumber found by the layout of its text, in rows: each in the row
+    nearest it."""
+    x0, top, x1, bottom = table.bbox
+    middles = [(row.bbox[1] + row.bbox[3]) / 2 for row in table.rows]
+    rows: list[list[dict]] = [[] for _ in middles]
+    for word in words:
+        height = _middle(word, "top", "bottom")
+        if x0 <= _middle(word, "x0", "x1") <= x1 and top <= height <= bottom:
+            rows[min(range(len(middles)), key=lambda k: abs(middles[k] - height))].append(word)
+    return rows
+
+
+def _lines(words: list[dict]) -> list[list[dict]]:
+    """A page's `words` in lines, top to bottom: each word in the line its middle lies within."""
+    lines: list[list[dict]] = []
+    for word in sorted(words, key=lambda word: word["top"]):
+        if lines and _middle(word, "top", "bottom") <= lines[-1][0]["bottom"]:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    return lines
+
+
+def _grid(rows: list[list[dict]], bounds: list[float]) -> list[list[str]]:
+    """Rows of words as cells: each word in the column its middle lies in (`bounds` part them), the words of a cell
+    joined by a space."""
+    grid = []
+    for row in rows:
+        cells: list[list[str]] = [[] for _ in range(len(bounds) + 1)]
+        for word in sorted(row, key=lambda word: word["x0"]):
+            cells[sum(_middle(word, "x0", "x1") > bound for bound in bounds)].append(word["text"])
+        grid.append([" ".join(cell) for cell in cells])
+    return grid
+
+
+def _column_bounds(rows: list[list[dict]]) -> list[float]:
+    """Where a table laid out by its text in `rows` of words has its columns part: the middle of each stretch across
+    the page that no word of its body covers — the rows holding figures (not a header over several columns, nor the
+    page's number at its foot), else those of more than one word —, wider than 0.6 of their median character."""
+    texts = [" ".join(word["text"] for word in row) for row in rows]
+    rows = ([row for row, text in zip(rows, texts) if not PAGE_NUMBER.fullmatch(text)
+             and any(FIGURE.fullmatch(word["text"]) for word in row)] or [row for row in rows if len(row) > 1])
+    spans = sorted((word["x0"], word["x1"]) for row in rows for word in row)
+    widths = sorted((word["x1"] - word["x0"]) / max(len(word["text"]), 1) for row in rows for word in row)
+    least_gap = 0.6 * widths[len(widths) // 2] if widths else 0.0  # wider than a space between words of a cell
+    bounds: list[float] = []
+    reach = None
+    for start, end in spans:
+        if reach is not None and start - reach > least_gap:
+            bounds.append((reach + start) / 2)
+        reach = end if reach is None else max(reach, end)
+    return bounds
+
+
+def _middle(word: dict, low: str, high: str) -> float:
+    return (word[low] + word[high]) / 2
+
+
+# a page's number at its foot: — 3 —, 第3页, 3/120, Page 3, Page 3 of 120
+PAGE_NUMBER = re.compile(r"[-—–·\s]*(?:第\s*|page\s*)?\d{1,4}\s*(?:页|/\s*\d{1,4}|of\s*\d{1,4})?[-—–·\s]*", re.IGNORECASE)
 
 
 def _without_page_numbers(pages: list[list[list[list[str | None]]]]) -> list[list[list[list[str | None]]]]:

@@ -28,7 +28,7 @@ from pyproj import CRS, Geod
 from netopt import _schema as sc
 from netopt._errors import EMPTY_VALUES, InputError, NetoptError, Problem, check_kind, describe_rows
 from netopt._paths import foreign, gdal_path, readable, write_through
-from netopt._tables import (NOTE_STARTS, SIGN_OFF_STARTS, DocumentTable, NotADocument, NotAPdf, NotASpreadsheet,
+from netopt._tables import (FIGURE, NOTE_STARTS, SIGN_OFF_STARTS, DocumentTable, NotADocument, NotAPdf, NotASpreadsheet,
                              SheetMarks, document_tables, html_tables, ods_marks, pdf_tables, spreadsheet_xml_tables,
                              workbook_marks, xls_marks)
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
@@ -189,6 +189,7 @@ class _Table:
     parts: pd.Series | None = None  # and its sheet
     part_word: str = "sheet"  # what the parts are: sheets of a workbook, or files of a folder
     notes: tuple[str, ...] = ()  # what reading left out, to say: other years of a figure, a total row
+    laid_out: bool = False  # a PDF's tables found by the layout of their text, drawn without lines
 
     def rows(self, mask: np.ndarray | pd.Series) -> tuple[int, ...]:
         picked = np.asarray(mask, dtype=bool)
@@ -298,6 +299,7 @@ def _document_table(p: Path, table_name: str | None, file: str) -> _Table:
     pages = {name: pd.Series(table.pages, index=sheets[name].index) for name, table in found.items() if table.pages}
     return _Table(next(iter(sheets.values())), file, "row", grid="excel", sheets=sheets, part_word="table",
                   merged={name: table.merges for name, table in found.items()}, sheet_pages=pages or None,
+                  laid_out=any(table.laid_out for table in found.values()),
                   marks={name: SheetMarks(struck=table.struck, said=said) for name, table in found.items()
                          if (said := _document_notes(table)) or table.struck})
 
@@ -1299,12 +1301,23 @@ def _resolve(table: _Table, fields: tuple[sc.Field, ...], required: tuple[str, .
             f"accepted names: {sc.accepted_names(by_name[name])}; columns found: {', '.join(map(str, headers))}"
             + (_residents_hint(headers, matches, fields is sc.TOWN_FIELDS) if name == "population" else "")
             + (CUT_NAMES_HINT if _cut_names(table, headers) else "")
+            + (LAID_OUT_HEADER_HINT if table.laid_out and _figures_as_headers(headers) else "")
         ))
     if missing:
         raise InputError(problems)
     if table.frame.empty:
         raise InputError("the file has a header but no data rows", file=table.file)
     return matches
+
+
+LAID_OUT_HEADER_HINT = ("; the table was found by the layout of its text (drawn without lines) and its header not "
+                        "with it — a header of several lines, such as a group header over 合计, 男, 女, is not read "
+                        "so: copy the table into a sheet, save as .xlsx")
+
+
+def _figures_as_headers(headers: list) -> bool:
+    """Whether half or more of a table's headers are figures: a row of data read as its header."""
+    return 2 * sum(bool(FIGURE.fullmatch(str(header).strip())) for header in headers) >= len(headers)
 
 
 CUT_NAMES_HINT = ("; a Shapefile's field names end at 10 bytes (3 Chinese characters in UTF-8, 5 in GBK): name the "

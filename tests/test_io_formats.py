@@ -992,6 +992,62 @@ def test_a_pdf_table_drawn_without_lines_is_found_by_its_text_said(tmp_path: Pat
                                             "is joined to the one above")
 
 
+def test_a_yearbook_sheet_printed_without_lines_is_read_whole():
+    """A statistics bureau's sheet printed without lines (tests/data/yearbook_sheet.pdf, LibreOffice Calc: the
+    sample's first 90 towns under a title, headers centred over figures aligned right with thousands separators,
+    repeated atop each page, 第 1 页 at each foot). pdfplumber's columns start where the figures of one length start:
+    常住人口（人） was cut as 常住人 | 口（人）, no population column found; and its last page, one row under the
+    header and a note, too short for pdfplumber to find a table, was left out (严店乡)."""
+    pdf = Path(__file__).parent / "data" / "yearbook_sheet.pdf"
+    sample = pd.read_csv(no.datasets.sample_dir() / "towns.csv").head(90)
+    towns = no.read_towns(pdf)
+    assert towns["name"].tolist() == sample["name"].tolist() and towns["county"].tolist() == sample["county"].tolist()
+    assert towns["population"].tolist() == sample["population"].tolist()
+    assert towns["村（社区）数"].astype(int).tolist() == sample["n_villages_communities"].tolist()
+
+
+def test_a_laid_out_pdf_table_whose_header_was_not_found_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A table drawn without lines under a header of several lines (常住人口 over 合计, 男, 女) is found from its
+    first row of figures: the missing columns are said with why and what to do, not only the figures as columns."""
+    import netopt.io as nio
+    from netopt._tables import DocumentTable
+
+    rows = [["明光路街道", "瑶海区", "29,969", "15,284", "14,685"], ["胜利路街道", "瑶海区", "69,928", "35,663", "34,265"]]
+    path = tmp_path / "年鉴.pdf"
+    path.write_bytes(b"%PDF-1.4")
+    hint = "its header not with it — a header of several lines, such as a group header over 合计, 男, 女, is not read"
+    for laid_out in (True, False):
+        monkeypatch.setattr(nio, "pdf_tables", lambda path: [DocumentTable(rows, [], laid_out=laid_out, pages=[1, 1])])
+        with pytest.raises(no.InputError, match="columns found: 明光路街道, 瑶海区, 29,969") as refused:
+            no.read_towns(path)
+        assert (hint in str(refused.value)) == laid_out
+    headed = [["乡镇", "所属区县", "经度", "纬度"], ["明光路街道", "瑶海区", "117.3", "31.8"]]  # no population column
+    monkeypatch.setattr(nio, "pdf_tables", lambda path: [DocumentTable(headed, [], laid_out=True, pages=[1, 1])])
+    with pytest.raises(no.InputError, match="missing required column 'population'") as refused:
+        no.read_towns(path)
+    assert hint not in str(refused.value)
+
+
+def test_a_tables_end_on_a_page_of_its_own_is_its_rows_alone():
+    """A page too short for pdfplumber to find a table is read in the columns of the table before: of its lines,
+    the rows holding figures and the rest of the last one broken over a line, not the running header, the header
+    repeated, a note or sign-off under the table, nor the page's number."""
+    from netopt._tables import _table_end
+
+    page = [["合肥统计年鉴·人口", "", ""], ["乡镇（街道）", "常住人口（人）", "村（社区）数"], ["三河镇", "120,356", "17"],
+            ["合肥龙岗综合经济", "", ""], ["开发区", "", ""], ["注：常住人口为普查数", "据。", ""], ["制表：张三", "", "审核：李四"],
+            ["", "第 3 页", ""]]
+    assert _table_end(page) == [["三河镇", "120,356", "17"], ["合肥龙岗综合经济", "", ""], ["开发区", "", ""]]
+    assert _table_end(page[:2] + page[5:]) == []
+
+
+@pytest.mark.parametrize("foot", ["— 3 —", "第3页", "第 3 页", "3/120", "Page 3", "page 3 of 120", "- 12 -"])
+def test_a_pages_number_at_its_foot_is_not_read_as_a_row(foot: str):
+    from netopt._tables import PAGE_NUMBER
+
+    assert PAGE_NUMBER.fullmatch(foot) and not PAGE_NUMBER.fullmatch("Page 3 瑶海区")
+
+
 def test_a_word_document_s_table_is_read_as_a_sheet_is(tmp_path: Path):
     """Lists come as Word attachments (附件：网点名单.docx): their table is read as a sheet — the one naming the most
     columns, a header of two rows, a county merged down over its branches each branch's —, a problem named by the

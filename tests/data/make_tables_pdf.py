@@ -1,18 +1,20 @@
-"""Writes the sources of tables.pdf and laid_out.pdf (python-docx) from the sample's towns and branches; LibreOffice
-prints them to PDF.
+"""Writes the sources of tables.pdf and laid_out.pdf (python-docx) and of yearbook_sheet.pdf (openpyxl) from the
+sample's towns and branches; LibreOffice prints them to PDF.
 
     python tests/data/make_tables_pdf.py data/sample/towns.csv data/sample/branches.csv /tmp/tables.docx \
-        /tmp/laid_out.docx
-    soffice --headless --convert-to pdf --outdir /tmp /tmp/tables.docx /tmp/laid_out.docx
+        /tmp/laid_out.docx /tmp/yearbook_sheet.xlsx
+    soffice --headless --convert-to pdf --outdir /tmp /tmp/tables.docx /tmp/laid_out.docx /tmp/yearbook_sheet.xlsx
 """
 from __future__ import annotations
 
 import sys
 
 import docx
+import openpyxl
 import pandas as pd
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from openpyxl.styles import Alignment
 
 
 def merged_table(document, header: list[str], rows: list[list], repeat_header: bool) -> None:
@@ -63,7 +65,32 @@ def laid_out(towns_csv: str, path: str) -> None:
     document.save(path)
 
 
-def main(towns_csv: str, branches_csv: str, path: str, laid_out_path: str) -> None:
+def yearbook_sheet(towns_csv: str, path: str) -> None:
+    """The first 90 towns as a statistics bureau's sheet prints them, without lines: a title merged across, headers
+    centred over their columns and repeated atop each page, figures aligned right with thousands separators, a note
+    under it, the page's number at its foot (第 1 页)."""
+    towns = pd.read_csv(towns_csv).head(90)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["表4-3  各乡镇（街道）常住人口（2020年）"])
+    sheet.merge_cells("A1:D1")
+    sheet.append(["乡镇（街道）", "所属区县", "常住人口（人）", "村（社区）数"])
+    for row in towns[["name", "county", "population", "n_villages_communities"]].values.tolist():
+        sheet.append(row)
+    sheet.append(["注：常住人口为第七次全国人口普查数据。"])
+    for cell in [sheet["A1"], *sheet[2]]:
+        cell.alignment = Alignment(horizontal="center")
+    for row in sheet.iter_rows(min_row=3, min_col=3, max_col=4):
+        for cell in row:
+            cell.number_format = "#,##0"
+    for column, width in zip("ABCD", (30, 12, 12, 10)):
+        sheet.column_dimensions[column].width = width
+    sheet.print_title_rows = "2:2"
+    sheet.oddFooter.center.text = "第 &P 页"
+    book.save(path)
+
+
+def main(towns_csv: str, branches_csv: str, path: str, laid_out_path: str, yearbook_path: str) -> None:
     """A form, the first 70 towns by county (header repeated) and 12 branches of each bank by bank (not)."""
     towns = pd.read_csv(towns_csv).head(70)
     branches = pd.read_csv(branches_csv).sort_values(["bank", "branch_id"], kind="stable").groupby("bank").head(12)
@@ -81,6 +108,7 @@ def main(towns_csv: str, branches_csv: str, path: str, laid_out_path: str) -> No
     document.add_paragraph("注：数据为示例。")
     document.save(path)
     laid_out(towns_csv, laid_out_path)
+    yearbook_sheet(towns_csv, yearbook_path)
 
 
 if __name__ == "__main__":
