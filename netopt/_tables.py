@@ -66,9 +66,9 @@ def pdf_tables(path: Path) -> list[DocumentTable]:
     last_of_page = None  # the previous page's last table, which the next page's first may go on with
     for number, page in enumerate(pages, 1):
         for k, rows in enumerate(page):
-            if k == 0 and last_of_page is not None and _goes_on(tables[last_of_page], rows):
-                repeated = rows[0] == tables[last_of_page][0]  # its header, repeated atop the page
-                going_on = _continued(tables[last_of_page], rows[1:] if repeated else rows)
+            repeated = _repeated_header(tables[last_of_page], rows) if k == 0 and last_of_page is not None else 0
+            if k == 0 and last_of_page is not None and (repeated or _goes_on(tables[last_of_page], rows)):
+                going_on = _continued(tables[last_of_page], rows[repeated:])
                 tables[last_of_page] += going_on
                 numbers[last_of_page] += [number] * len(going_on)
             elif number in tails:  # not a table's end after all (a page of notes): no table of its own
@@ -89,22 +89,92 @@ def _laid_out_pages(pages) -> tuple[list[list[list[list[str]]]], set[int]]:
     the figures of one length start, so a header wider than its figures aligned right was cut there (常住人口（人）
     as 常住人 | 口（人）, the first part read into the column before). A page where pdfplumber finds none (too few
     rows align: a table's last row or two) is read, line by line, in the columns of the page before's last table
-    (_table_end); such pages (from 1) are returned too."""
+    (_table_end); such pages (from 1) are returned too. A table pdfplumber finds from its first row of figures has
+    the lines above it read as its first rows (_lines_above: a header its figures do not align with)."""
     found: list[list[list[list[str]]]] = []
     tails: set[int] = set()
     bounds = None  # the columns of the last table read
     for number, page in enumerate(pages, 1):
         words = page.extract_words()
         tables = page.find_tables(TEXT_LAYOUT)
-        grids = []
+        grids, floor = [], 0.0  # the foot of the table above on the page
         for table in tables:
             rows = _rows_within(words, table)
             bounds = _column_bounds(rows)
-            grids.append(_grid(rows, bounds))
+            grid = _grid(rows, bounds)
+            first = next((row for row in grid if any(row)), [])
+            if _figure_columns(first):
+                grid = _header_rows(_lines_above(words, table.bbox, floor), bounds) + grid
+            grids.append(grid)
+            floor = table.bbox[3]
         if not tables and bounds is not None and (end := _table_end(_grid(_lines(words), bounds))):
             grids, tails = [end], tails | {number}
         found.append(grids)
     return found, tails
+
+
+HEADER_LINES = 6  # lines above a table found from its figures read with it: a title, a header of several lines
+
+
+def _lines_above(words: list[dict], bbox: tuple, floor: float) -> list[list[dict]]:
+    """The last HEADER_LINES lines of `words` above a table's `bbox` and below `floor`, within its width: its header
+    (as pdfplumber finds a table where its words align, a header centred over its columns, or of several lines,
+    is left above it), and a title or the page's running header."""
+    x0, top, x1, _ = bbox
+    above = [word for word in words if floor <= word["top"] and word["bottom"] <= top + 1
+             and word["x1"] >= x0 and word["x0"] <= x1]
+    return _lines(above)[-HEADER_LINES:]
+
+
+def _header_rows(lines: list[list[dict]], bounds: list[float]) -> list[list[str]]:
+    """Lines above a table as rows of its columns: lines overlapping each other (cells centred down a header of two
+    rows: 乡镇 beside 常住人口 over 合计, 男, 女) as the two rows they are, and a name over several columns given in
+    the first of them, as a sheet's merged cell (_spans_first)."""
+    bands: list[list[list[dict]]] = []
+    for line in lines:
+        if bands and min(word["top"] for word in line) < max(word["bottom"] for word in bands[-1][-1]):
+            bands[-1].append(line)
+        else:
+            bands.append([line])
+    rows: list[list[str]] = []
+    for band in bands:
+        rows += _band_rows(band, bounds) if len(band) > 1 else _grid(band, bounds)
+    return _spans_first(rows)
+
+
+def _band_rows(band: list[list[dict]], bounds: list[float]) -> list[list[str]]:
+    """A header of two rows whose cells are centred down it, as its lines overlap: its upper words and those
+    centred on it in the first row, its lower words in the second."""
+    words = [word for line in band for word in line]
+    top, bottom = min(word["top"] for word in words), max(word["bottom"] for word in words)
+    middle, slack = (top + bottom) / 2, (bottom - top) / 6
+    lower = [word for word in words if _middle(word, "top", "bottom") > middle + slack]
+    upper = [word for word in words if word not in lower]
+    return [_cells(upper, bounds), _cells(lower, bounds)]
+
+
+def _cells(words: list[dict], bounds: list[float]) -> list[str]:
+    """Words as one row of cells: each in the column its middle lies in, a cell's words top to bottom, left to
+    right, joined."""
+    cells: list[list[dict]] = [[] for _ in range(len(bounds) + 1)]
+    for word in words:
+        cells[sum(_middle(word, "x0", "x1") > bound for bound in bounds)].append(word)
+    return [joined_lines([" ".join(word["text"] for word in line) for line in _lines(cell)]) for cell in cells]
+
+
+def _spans_first(rows: list[list[str]]) -> list[list[str]]:
+    """Header rows with each name over several columns of the row below (常住人口 over 合计, 男, 女: named in the
+    next row under it, and so are the columns around it blank in its row) given in the first of them, as a sheet
+    gives a merged cell."""
+    rows = [list(row) for row in rows]
+    for upper, lower in zip(rows, rows[1:]):
+        for c, name in enumerate(list(upper)):
+            start = c
+            while name and lower[c] and start > 0 and not upper[start - 1] and lower[start - 1]:
+                start -= 1
+            if start < c:
+                upper[start], upper[c] = name, ""
+    return rows
 
 
 def _table_end(grid: list[list[str]]) -> list[list[str]]:
@@ -251,13 +321,23 @@ def _figure_columns(row: list[str | None]) -> list[int]:
     return [k for k, cell in enumerate(row) if cell and FIGURE.fullmatch(cell)]
 
 
+def _repeated_header(previous: list[list[str | None]], rows: list[list[str | None]]) -> int:
+    """How many of `rows`, first on a page, repeat the header of the `previous` table, last on the page before —
+    its rows above its first row of figures (a header of several rows, a running header over it), or its first
+    row where it has none."""
+    first = next((k for k, row in enumerate(previous) if _figure_columns(row)), 0)
+    header = previous[:max(first, 1)]
+    count = 0
+    while count < len(rows) and rows[count] in header:
+        count += 1
+    return count
+
+
 def _goes_on(previous: list[list[str | None]], rows: list[list[str | None]]) -> bool:
     """Whether `rows`, first on a page, go on with the `previous` table, last on the page before: as many columns,
-    and its header repeated, or a first row alike its last one — a figure, or nothing, where that one has one."""
+    and a first row alike its last one — a figure, or nothing, where that one has one."""
     if not rows or len(rows[0]) != len(previous[0]):
         return False
-    if rows[0] == previous[0]:
-        return True
     figures = _figure_columns(previous[-1])
     return bool(figures) and all(not rows[0][k] or FIGURE.fullmatch(rows[0][k] or "") for k in figures)
 

@@ -1310,9 +1310,9 @@ def _resolve(table: _Table, fields: tuple[sc.Field, ...], required: tuple[str, .
     return matches
 
 
-LAID_OUT_HEADER_HINT = ("; the table was found by the layout of its text (drawn without lines) and its header not "
-                        "with it — a header of several lines, such as a group header over 合计, 男, 女, is not read "
-                        "so: copy the table into a sheet, save as .xlsx")
+LAID_OUT_HEADER_HINT = ("; the table was found by the layout of its text (drawn without lines) and no header with it "
+                        "(its header is looked for in the 6 lines above its first row of figures, within its width): "
+                        "copy the table into a sheet, save as .xlsx")
 
 
 def _figures_as_headers(headers: list) -> bool:

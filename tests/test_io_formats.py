@@ -1006,16 +1006,32 @@ def test_a_yearbook_sheet_printed_without_lines_is_read_whole():
     assert towns["村（社区）数"].astype(int).tolist() == sample["n_villages_communities"].tolist()
 
 
+def test_a_yearbook_table_under_a_header_of_two_rows_printed_without_lines_is_read():
+    """Yearbooks head their tables with two rows: 常住人口（人） over 合计, 男, 女, the other headers merged down, each
+    centred across and down (tests/data/grouped_header.pdf, LibreOffice Calc: the sample's first 60 towns over two
+    pages, the header repeated). pdfplumber finds such a table from its first row of figures, the header left above
+    it: the lines above are read with it, those overlapping as the two rows they are, 常住人口 given over the first
+    of its columns as a sheet's merged cell; the second page's header is the first's repeated."""
+    pdf = Path(__file__).parent / "data" / "grouped_header.pdf"
+    sample = pd.read_csv(no.datasets.sample_dir() / "towns.csv").head(60)
+    towns = no.read_towns(pdf)
+    assert towns["name"].tolist() == sample["name"].tolist() and towns["county"].tolist() == sample["county"].tolist()
+    assert towns["population"].tolist() == sample["population"].tolist()
+    men, women = (towns[column].str.replace(",", "").astype(int) for column in ("男（人）", "女（人）"))  # kept as text
+    assert (men + women).tolist() == sample["population"].tolist()
+
+
 def test_a_laid_out_pdf_table_whose_header_was_not_found_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A table drawn without lines under a header of several lines (常住人口 over 合计, 男, 女) is found from its
-    first row of figures: the missing columns are said with why and what to do, not only the figures as columns."""
+    """A table drawn without lines whose header is not found with it (not within the lines above its first row of
+    figures) has its first row of figures for a header: the missing columns are said with why and what to do, not
+    only the figures as columns."""
     import netopt.io as nio
     from netopt._tables import DocumentTable
 
     rows = [["明光路街道", "瑶海区", "29,969", "15,284", "14,685"], ["胜利路街道", "瑶海区", "69,928", "35,663", "34,265"]]
     path = tmp_path / "年鉴.pdf"
     path.write_bytes(b"%PDF-1.4")
-    hint = "its header not with it — a header of several lines, such as a group header over 合计, 男, 女, is not read"
+    hint = "no header with it (its header is looked for in the 6 lines above its first row of figures, within its width"
     for laid_out in (True, False):
         monkeypatch.setattr(nio, "pdf_tables", lambda path: [DocumentTable(rows, [], laid_out=laid_out, pages=[1, 1])])
         with pytest.raises(no.InputError, match="columns found: 明光路街道, 瑶海区, 29,969") as refused:
