@@ -154,12 +154,13 @@ def _band_rows(band: list[list[dict]], bounds: list[float]) -> list[list[str]]:
 
 
 def _cells(words: list[dict], bounds: list[float]) -> list[str]:
-    """Words as one row of cells: each in the column its middle lies in, a cell's words top to bottom, left to
-    right, joined."""
+    """Words as one row of cells: each in the column its middle lies in (`bounds` part them), a cell's words
+    joined line by line, top to bottom, each line's by a space, left to right."""
     cells: list[list[dict]] = [[] for _ in range(len(bounds) + 1)]
     for word in words:
         cells[sum(_middle(word, "x0", "x1") > bound for bound in bounds)].append(word)
-    return [joined_lines([" ".join(word["text"] for word in line) for line in _lines(cell)]) for cell in cells]
+    return [joined_lines([" ".join(word["text"] for word in sorted(line, key=lambda word: word["x0"]))
+                          for line in _lines(cell)]) for cell in cells]
 
 
 def _spans_first(rows: list[list[str]]) -> list[list[str]]:
@@ -216,15 +217,8 @@ def _lines(words: list[dict]) -> list[list[dict]]:
 
 
 def _grid(rows: list[list[dict]], bounds: list[float]) -> list[list[str]]:
-    """Rows of words as cells: each word in the column its middle lies in (`bounds` part them), the words of a cell
-    joined by a space."""
-    grid = []
-    for row in rows:
-        cells: list[list[str]] = [[] for _ in range(len(bounds) + 1)]
-        for word in sorted(row, key=lambda word: word["x0"]):
-            cells[sum(_middle(word, "x0", "x1") > bound for bound in bounds)].append(word["text"])
-        grid.append([" ".join(cell) for cell in cells])
-    return grid
+    """Rows of words as rows of cells (_cells)."""
+    return [_cells(row, bounds) for row in rows]
 
 
 def _column_bounds(rows: list[list[dict]]) -> list[float]:
