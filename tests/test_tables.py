@@ -124,11 +124,14 @@ def test_a_pdf_table_goes_on_over_a_page_only_where_its_rows_do() -> None:
     """Atop a page, a table goes on with the last of the page before when it repeats its header, or its first row
     has figures (or nothing) where the last one has them; a new table's header (text there) does not. A row broken
     over the page (text only) is joined to the last — not a note under the table —; a blank cell over cells merged
-    down goes on with the merge."""
-    from netopt._tables import _continued, _goes_on, _merged_grid, _rest_of
+    down goes on with the merge. A header of two rows repeated is left out whole."""
+    from netopt._tables import _continued, _goes_on, _merged_grid, _repeated_header, _rest_of
 
     previous = [["区县", "乡镇", "人口"], ["瑶海区", "明光路街道", "29969"], [None, "胜利路", "69928"]]
-    assert _goes_on(previous, [["区县", "乡镇", "人口"], ["", "三里街街道", "79918"]])
+    assert _repeated_header(previous, [["区县", "乡镇", "人口"], ["", "三里街街道", "79918"]]) == 1
+    assert _repeated_header(previous, [["", "三里街街道", "79918"]]) == 0
+    two_rows = [["区县", "常住人口", ""], ["", "合计", "男"], ["瑶海区", "29969", "15284"]]
+    assert _repeated_header(two_rows, [["区县", "常住人口", ""], ["", "合计", "男"], ["庐阳区", "1", "1"]]) == 2
     assert _goes_on(previous, [["", "三里街街道", "79918"]])
     assert not _goes_on(previous, [["网点", "地址", "人口"], ["甲", "乙", "1"]])
     assert not _goes_on(previous, [["", "三里街街道"]])
