@@ -5,7 +5,7 @@ from pathlib import Path
 
 import netopt as no
 
-pdfs = Path(__file__).resolve().parent.parent / "tests" / "data"  # two such PDFs, made from the sample's data
+pdfs = Path(__file__).resolve().parent.parent / "tests" / "data"  # such PDFs, made from the sample's data
 
 # an attachment: a form, then 70 towns (each county merged down over its towns, the header repeated on the next
 # page), then 102 branches merged by bank over four pages. Each reader takes the table naming its own columns.
@@ -19,6 +19,11 @@ print(towns[["name", "county", "population"]].head())
 laid_out = no.read_towns(pdfs / "laid_out.pdf")
 print(laid_out.attrs["left_out"])
 print(laid_out.loc[laid_out["name"].str.len() > 8, ["name", "county", "population"]])
+
+# a statistics bureau's sheet printed without lines, under a header of two rows — 常住人口（人） over 合计, 男, 女,
+# centred across and down —: 合计 read as the residents, 男 and 女 kept beside them
+grouped = no.read_towns(pdfs / "grouped_header.pdf")
+print(grouped[["name", "county", "population", "男（人）", "女（人）"]].head(3))
 
 # a data folder of them: the branches PDF as 网点.pdf beside the sample's counties and towns
 folder = Path("out") / "pdf_city"
