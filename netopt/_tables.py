@@ -65,18 +65,18 @@ def pdf_tables(path: Path) -> list[DocumentTable]:
     numbers: list[list[int]] = []  # the page (from 1) each row of each table is on
     last_of_page = None  # the previous page's last table, which the next page's first may go on with
     for number, page in enumerate(pages, 1):
+        before, last_of_page = last_of_page, None
         for k, rows in enumerate(page):
-            repeated = _repeated_header(tables[last_of_page], rows) if k == 0 and last_of_page is not None else 0
-            if k == 0 and last_of_page is not None and (repeated or _goes_on(tables[last_of_page], rows)):
-                going_on = _continued(tables[last_of_page], rows[repeated:])
-                tables[last_of_page] += going_on
-                numbers[last_of_page] += [number] * len(going_on)
-            elif number in tails:  # not a table's end after all (a page of notes): no table of its own
-                page = []
-            else:
+            repeated = _repeated_header(tables[before], rows) if k == 0 and before is not None else 0
+            if k == 0 and before is not None and (repeated or _goes_on(tables[before], rows)):
+                going_on = _continued(tables[before], rows[repeated:])
+                tables[before] += going_on
+                numbers[before] += [number] * len(going_on)
+                last_of_page = before
+            elif number not in tails:  # a page read as a table's end not going on with it (notes): no table
                 tables.append(rows)
                 numbers.append([number] * len(rows))
-        last_of_page = len(tables) - 1 if page else None
+                last_of_page = len(tables) - 1
     return [replace(_merged_grid(rows), laid_out=laid_out, pages=on) for rows, on in zip(tables, numbers)]
 
 
@@ -148,8 +148,8 @@ def _band_rows(band: list[list[dict]], bounds: list[float]) -> list[list[str]]:
     words = [word for line in band for word in line]
     top, bottom = min(word["top"] for word in words), max(word["bottom"] for word in words)
     middle, slack = (top + bottom) / 2, (bottom - top) / 6
+    upper = [word for word in words if _middle(word, "top", "bottom") <= middle + slack]
     lower = [word for word in words if _middle(word, "top", "bottom") > middle + slack]
-    upper = [word for word in words if word not in lower]
     return [_cells(upper, bounds), _cells(lower, bounds)]
 
 

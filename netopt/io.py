@@ -28,9 +28,9 @@ from pyproj import CRS, Geod
 from netopt import _schema as sc
 from netopt._errors import EMPTY_VALUES, InputError, NetoptError, Problem, check_kind, describe_rows
 from netopt._paths import foreign, gdal_path, readable, write_through
-from netopt._tables import (FIGURE, NOTE_STARTS, SIGN_OFF_STARTS, DocumentTable, NotADocument, NotAPdf, NotASpreadsheet,
-                             SheetMarks, document_tables, html_tables, ods_marks, pdf_tables, spreadsheet_xml_tables,
-                             workbook_marks, xls_marks)
+from netopt._tables import (FIGURE, HEADER_LINES, NOTE_STARTS, SIGN_OFF_STARTS, DocumentTable, NotADocument, NotAPdf,
+                             NotASpreadsheet, SheetMarks, document_tables, html_tables, ods_marks, pdf_tables,
+                             spreadsheet_xml_tables, workbook_marks, xls_marks)
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
 from netopt.projection import metric_crs
 
@@ -1311,8 +1311,8 @@ def _resolve(table: _Table, fields: tuple[sc.Field, ...], required: tuple[str, .
 
 
 LAID_OUT_HEADER_HINT = ("; the table was found by the layout of its text (drawn without lines) and no header with it "
-                        "(its header is looked for in the 6 lines above its first row of figures, within its width): "
-                        "copy the table into a sheet, save as .xlsx")
+                        f"(its header is looked for in the {HEADER_LINES} lines above its first row of figures, within "
+                        "its width): copy the table into a sheet, save as .xlsx")
 
 
 def _figures_as_headers(headers: list) -> bool:

@@ -1,6 +1,8 @@
 """The readers of tables in documents and exports (netopt/_tables.py) on any input: grids, never a crash."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -118,6 +120,20 @@ def test_an_ods_sheet_s_marks_follow_its_styles_columns_and_repeated_rows(tmp_pa
     marks, merged = ods_marks(path, ["网点"])
     assert marks == {"网点": SheetMarks(hidden={1, 2}, struck={(0, 2), (1, 0), (2, 0), (1, 2), (2, 2)})}
     assert merged == {"网点": []}
+
+
+def test_a_page_read_as_a_tables_end_that_does_not_go_on_with_it_is_no_table(monkeypatch) -> None:
+    """A page pdfplumber finds no table on is read in the columns of the table before as its end; where its rows do
+    not go on with that table after all, they make no table of their own (a page read alike in its own right
+    does)."""
+    import netopt._tables as tables
+
+    first = [["乡镇", "所属区县", "常住人口"], ["明光路街道", "瑶海区", "29969"]]
+    other = [["说明", "见附表"], ["甲", "1"]]
+    pdf = Path(__file__).parent / "data" / "laid_out.pdf"
+    for tails, count in (({2}, 1), (set(), 2)):
+        monkeypatch.setattr(tables, "_laid_out_pages", lambda pages: ([[first], [other]], tails))
+        assert len(tables.pdf_tables(pdf)) == count
 
 
 def test_a_pdf_table_goes_on_over_a_page_only_where_its_rows_do() -> None:
