@@ -1399,14 +1399,14 @@ def _take_header(table: _Table, fields: tuple[sc.Field, ...], problems: list[Pro
 def _under_header(table: _Table, grid: pd.DataFrame, at: int, fields: tuple[sc.Field, ...],
                   problems: list[Problem], sheet: str = "", part: bool = False) -> pd.DataFrame:
     """The rows of a grid (the `sheet` of a workbook, a `part` of a table of several) under its header row `at`
-    (or the two rows from `at`), named by it: cells merged down filled, blank and footnote rows dropped, blank
-    unnamed columns too; a CSV's record wider than its header a problem, and so are formulas of `fields`' columns
-    whose values the workbook does not hold."""
+    (or the rows from `at` of a header of several), named by it: cells merged down filled, blank and footnote rows
+    dropped, blank unnamed columns too; a CSV's record wider than its header a problem, and so are formulas of
+    `fields`' columns whose values the workbook does not hold."""
     filled = _filled(grid)
     names = _header_names(grid.loc[at])
-    below = _sub_header_row(grid, filled, at, fields)
-    if below is not None:  # a header of two rows (人口 over 合计 / 男 / 女, 坐标 over 经度 / 纬度)
-        names, at = _header_names(_joined_header(grid.loc[at], grid.loc[below])), below
+    lower = _lower_header_rows(grid, filled, at, fields)
+    if lower is not None:  # a header of several rows (人口 over 合计 / 男 / 女, 坐标 over 经度 / 纬度)
+        names, at = _header_names(lower[1]), lower[0]
     body, kept = _merged_down(grid, at, filled, (table.merged or {}).get(sheet, ())).loc[at + 1:], filled[at:]
     frame = body.set_axis(names, axis=1)[kept.any(axis=1) & ~_footnotes(body, kept)]
     blank = [name.startswith("Unnamed:") and (frame[name].str.strip() == "").all() for name in names]
@@ -1694,44 +1694,51 @@ def _header_row(grid: pd.DataFrame, fields: tuple[sc.Field, ...]) -> tuple[int |
 
 
 SUB_TOTALS = ("合计", "小计", "总计", "总数", "total", "sum", "all")  # under 人口: the column of the whole population
+HEADER_ROWS = 4  # a header of up to this many rows is read (人口 over 常住人口 over 合计 / 男 / 女)
 
 
-def _sub_header_row(grid: pd.DataFrame, filled: np.ndarray, at: int, fields: tuple[sc.Field, ...]) -> int | None:
-    """The row under the header row `at` when it is the header's second row: text only (no number), a name under
-    a blank header cell (where a merged cell spans columns) or units alone ((万人), (亿元)), and the two rows together
-    naming more of `fields` than the header alone, or as many with a total (合计) or a unit among the lower names.
-    (A first data row of text under an unnamed column is not taken for one.)"""
-    rows = grid.index[filled.any(axis=1) & (grid.index > at)]
-    if not len(rows):
-        return None
-    top, below = grid.loc[at].str.strip(), grid.loc[rows[0]].str.strip()
-    numbers = pd.to_numeric(without_thousands_commas(below.str.normalize("NFKC")), errors="coerce")
-    units = below.map(_unit_only).notna()
-    units_only = units[below != ""].all()  # 常住人口 over (万人), GDP over (亿元)
-    if numbers.notna().any() or not (((top == "") & (below != "")).any() or units_only):
-        return None
+def _lower_header_rows(grid: pd.DataFrame, filled: np.ndarray, at: int,
+                       fields: tuple[sc.Field, ...]) -> tuple[int, pd.Series] | None:
+    """The header's last row and its rows joined (_joined_header), where the rows under the header row `at` are
+    more of it: text only (no number), the lowest giving a name under a blank cell of those above (where a merged
+    cell spans columns) or units alone ((万人), (亿元)), and the rows together naming more of `fields` than the
+    header row alone, or as many with a total (合计) or a unit among the lowest names — of such, the deepest naming
+    the most, HEADER_ROWS rows at most. (A first data row of text under an unnamed column is not taken for one.)"""
+    top = grid.loc[at].str.strip().to_numpy(object)
     named = len(sc.match_columns(_header_names(top), fields)[0])
-    joined = len(sc.match_columns(_header_names(_joined_header(top, below)), fields)[0])
-    marks = below.str.lower().isin(SUB_TOTALS) | units
-    return int(rows[0]) if joined > named or (joined == named and marks.any()) else None
+    found, most = None, named
+    for row in grid.index[filled.any(axis=1) & (grid.index > at)][: HEADER_ROWS - 1]:
+        below = grid.loc[row].str.strip()
+        if pd.to_numeric(without_thousands_commas(below.str.normalize("NFKC")), errors="coerce").notna().any():
+            break
+        units = below.map(_unit_only).notna().to_numpy()
+        units_only = units[below.to_numpy() != ""].all()  # 常住人口 over (万人), GDP over (亿元)
+        joined = _joined_header(top, below)
+        if ((top == "") & (below.to_numpy() != "")).any() or units_only:
+            names = len(sc.match_columns(_header_names(joined), fields)[0])
+            marks = below.str.lower().isin(SUB_TOTALS).to_numpy() | units
+            if names > most or (names == most and marks.any()):
+                found, most = (int(row), joined), names
+        top = joined.to_numpy(object)
+    return found
 
 
 KNOWN_UNITS = {unit for units in (sc.PERSON_UNITS, sc.YUAN_UNITS, sc.AREA_UNITS, sc.WAN_YUAN_UNITS) for unit in units}
 
 
 def _unit_only(cell: str) -> str | None:
-    """The unit a header cell holds alone — (万人), （亿元）, km² — else None."""
+    """The unit a header cell holds alone — (万人), （亿元）, km², or a count's in brackets: （个）, (户) — else None."""
     text = sc.normalize_header(cell)
     inner = re.fullmatch(r"[(\[]\s*(.+?)\s*[)\]]", text)
     unit = inner.group(1) if inner else text
-    return unit if unit in KNOWN_UNITS else None
+    return unit if unit in KNOWN_UNITS or (inner and re.fullmatch(r"[^\d\s]{1,3}", unit)) else None
 
 
-def _joined_header(top: pd.Series, below: pd.Series) -> pd.Series:
-    """One header of two rows: the lower name where it gives one (with the unit of the name above it, e.g.
-    常住人口 under 人口（万人）), else the upper one; a total (合计) under a name is that name. An upper cell spans the
-    blank cells right of it that have a name below (a merged cell)."""
-    top, below = top.str.strip().tolist(), below.str.strip().tolist()
+def _joined_header(top, below: pd.Series) -> pd.Series:
+    """One header of two rows (`top` may be rows above joined): the lower name where it gives one (with the unit
+    of the name above it, e.g. 常住人口 under 人口（万人）), else the upper one; a total (合计) under a name is that
+    name. An upper cell spans the blank cells right of it that have a name below (a merged cell)."""
+    top, below = [str(cell).strip() for cell in top], below.str.strip().tolist()
     names = []
     for k, name in enumerate(below):
         parent = next((top[j] for j in range(k, -1, -1) if top[j] != "" or below[j] == ""), "") if name else top[k]

@@ -459,6 +459,40 @@ def test_a_header_of_two_rows_as_statistical_yearbooks_merge_it(tmp_path: Path):
     assert towns.geometry.x.tolist() == pytest.approx([117.30162, 117.29589])
 
 
+@pytest.mark.parametrize("units_row", [False, True])
+def test_a_header_of_three_or_four_rows_is_read_whole(tmp_path: Path, units_row: bool):
+    """人口 merged over 常住人口（万人）, itself over 合计 / 男 / 女, 坐标 over 经度 / 纬度 (or the units in a row of their
+    own at the bottom): the rows under the first were read as towns, 常住人口 refused as a population. A row of text
+    under a blank header cell below a header of two rows stays a row."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    unit = "" if units_row else "（万人）"
+    sheet.append(["乡镇", "所属区县", "人口", None, None, "坐标", None])
+    sheet.append([None, None, f"常住人口{unit}", None, None, None, None])
+    sheet.append([None, None, "合计", "男", "女", "经度", "纬度"])
+    merges = ["A1:A3", "B1:B3", "C1:E1", "C2:E2", "F1:G2"]
+    if units_row:
+        sheet.append([None, None, "(万人)", "(万人)", "(万人)", None, None])
+        merges = ["A1:A4", "B1:B4", "C1:E1", "C2:E2", "F1:G2", "F3:F4", "G3:G4"]
+    for cells in merges:
+        sheet.merge_cells(cells)
+    sheet.append(["明光路街道", "瑶海区", 3.0, 1.5, 1.5, 117.30162, 31.858453])
+    sheet.append(["胜利路街道", "瑶海区", 7.0, 3.5, 3.5, 117.29589, 31.864832])
+    path = tmp_path / "towns.xlsx"
+    book.save(path)
+    towns = no.read_towns(path)
+    assert towns["name"].tolist() == ["明光路街道", "胜利路街道"] and towns["population"].tolist() == [30_000, 70_000]
+    assert towns["男（万人）"].astype(float).tolist() == [1.5, 3.5]
+    assert towns.geometry.x.tolist() == pytest.approx([117.30162, 117.29589])
+    book = openpyxl.Workbook()
+    for cells in (["网点名称", "所属区县", "位置"], [None, None, "地址", "经纬度"], ["甲", "蜀山区", "长江路1号", "117.3,31.8", "新设"]):
+        book.active.append(cells)
+    book.save(path := tmp_path / "branches.xlsx")
+    assert no.read_branches(path)[["name", "address"]].to_numpy().tolist() == [["甲", "长江路1号"]]
+
+
 def test_a_row_of_units_under_the_header_gives_each_column_its_unit(tmp_path: Path):
     """常住人口 over (万人), 地区生产总值 over （亿元）, 面积 over 公顷: the units row was read as a county."""
     path = write(tmp_path / "c.csv", "区县,常住人口,地区生产总值,面积\n,(万人),（亿元）,公顷\n甲,10,120,500\n乙,20,5000万元,30\n")

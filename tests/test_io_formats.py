@@ -1021,6 +1021,20 @@ def test_a_yearbook_table_under_a_header_of_two_rows_printed_without_lines_is_re
     assert (men + women).tolist() == sample["population"].tolist()
 
 
+def test_a_yearbook_table_under_a_header_of_four_rows_printed_without_lines_is_read():
+    """人口 over 常住人口 over 合计, 男, 女 over a row of their units, （人）, and 村（社区）数's, （个） — a count's unit
+    the units row once stopped at, read as a town (tests/data/header_of_four_rows.pdf, LibreOffice Calc, over two
+    pages, the header repeated)."""
+    pdf = Path(__file__).parent / "data" / "header_of_four_rows.pdf"
+    sample = pd.read_csv(no.datasets.sample_dir() / "towns.csv").head(60)
+    towns = no.read_towns(pdf)
+    assert towns["name"].tolist() == sample["name"].tolist()
+    assert towns["population"].tolist() == sample["population"].tolist()
+    men, women = (towns[column].str.replace(",", "").astype(int) for column in ("男（人）", "女（人）"))
+    assert (men + women).tolist() == sample["population"].tolist()
+    assert towns["村（社区）数（个）"].astype(int).tolist() == sample["n_villages_communities"].tolist()
+
+
 def test_a_laid_out_pdf_table_whose_header_was_not_found_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A table drawn without lines whose header is not found with it (not within the lines above its first row of
     figures) has its first row of figures for a header: the missing columns are said with why and what to do, not

@@ -1,10 +1,10 @@
-"""Writes the sources of tables.pdf and laid_out.pdf (python-docx) and of yearbook_sheet.pdf and grouped_header.pdf
-(openpyxl) from the sample's towns and branches; LibreOffice prints them to PDF.
+"""Writes the sources of tables.pdf and laid_out.pdf (python-docx) and of yearbook_sheet.pdf, grouped_header.pdf
+and header_of_four_rows.pdf (openpyxl) from the sample's towns and branches; LibreOffice prints them to PDF.
 
     python tests/data/make_tables_pdf.py data/sample/towns.csv data/sample/branches.csv /tmp/tables.docx \
-        /tmp/laid_out.docx /tmp/yearbook_sheet.xlsx /tmp/grouped_header.xlsx
+        /tmp/laid_out.docx /tmp/yearbook_sheet.xlsx /tmp/grouped_header.xlsx /tmp/header_of_four_rows.xlsx
     soffice --headless --convert-to pdf --outdir /tmp /tmp/tables.docx /tmp/laid_out.docx /tmp/yearbook_sheet.xlsx \
-        /tmp/grouped_header.xlsx
+        /tmp/grouped_header.xlsx /tmp/header_of_four_rows.xlsx
 """
 from __future__ import annotations
 
@@ -91,36 +91,46 @@ def yearbook_sheet(towns_csv: str, path: str) -> None:
     book.save(path)
 
 
-def grouped_header(towns_csv: str, path: str) -> None:
+def grouped_header(towns_csv: str, path: str, four_rows: bool = False) -> None:
     """The first 60 towns under a header of two rows, as yearbooks head their tables: 常住人口（人） over 合计, 男, 女,
     the other headers merged down and every header centred across and down its cells, repeated atop each page;
-    printed without lines, over two pages."""
+    printed without lines, over two pages. `four_rows`: 人口 over 常住人口 over 合计, 男, 女 over their units, （人）,
+    and 村（社区）数's, （个）."""
     towns = pd.read_csv(towns_csv).head(60)
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["表5  分乡镇人口"])
-    sheet.append(["乡镇（街道）", "所属区县", "常住人口（人）", None, None, "村（社区）数"])
+    if four_rows:
+        sheet.append(["乡镇（街道）", "所属区县", "人口", None, None, "村（社区）数"])
+        sheet.append([None, None, "常住人口", None, None, None])
+    else:
+        sheet.append(["乡镇（街道）", "所属区县", "常住人口（人）", None, None, "村（社区）数"])
     sheet.append([None, None, "合计", "男", "女", None])
-    for cells in ("A1:F1", "C2:E2", "A2:A3", "B2:B3", "F2:F3"):
+    merges = ("A1:F1", "C2:E2", "A2:A3", "B2:B3", "F2:F3")
+    if four_rows:
+        sheet.append([None, None, "（人）", "（人）", "（人）", "（个）"])
+        merges = ("A1:F1", "C2:E2", "C3:E3", "A2:A5", "B2:B5", "F2:F4")
+    for cells in merges:
         sheet.merge_cells(cells)
+    header_rows = 4 if four_rows else 2
     for town in towns.itertuples():
         men = int(town.population * 0.51)
         sheet.append([town.name, town.county, town.population, men, town.population - men,
                       town.n_villages_communities])
-    for row in sheet.iter_rows(max_row=3):
+    for row in sheet.iter_rows(max_row=1 + header_rows):
         for cell in row:
             cell.alignment = Alignment(horizontal="center", vertical="center")
-    for row in sheet.iter_rows(min_row=4, min_col=3, max_col=5):
+    for row in sheet.iter_rows(min_row=2 + header_rows, min_col=3, max_col=5):
         for cell in row:
             cell.number_format = "#,##0"
     for column, width in zip("ABCDEF", (22, 9, 10, 9, 9, 8)):
         sheet.column_dimensions[column].width = width
-    sheet.print_title_rows = "2:3"
+    sheet.print_title_rows = f"2:{1 + header_rows}"
     book.save(path)
 
 
 def main(towns_csv: str, branches_csv: str, path: str, laid_out_path: str, yearbook_path: str,
-         grouped_path: str) -> None:
+         grouped_path: str, four_rows_path: str) -> None:
     """A form, the first 70 towns by county (header repeated) and 12 branches of each bank by bank (not)."""
     towns = pd.read_csv(towns_csv).head(70)
     branches = pd.read_csv(branches_csv).sort_values(["bank", "branch_id"], kind="stable").groupby("bank").head(12)
@@ -140,6 +150,7 @@ def main(towns_csv: str, branches_csv: str, path: str, laid_out_path: str, yearb
     laid_out(towns_csv, laid_out_path)
     yearbook_sheet(towns_csv, yearbook_path)
     grouped_header(towns_csv, grouped_path)
+    grouped_header(towns_csv, four_rows_path, four_rows=True)
 
 
 if __name__ == "__main__":
