@@ -25,6 +25,10 @@ print(laid_out.loc[laid_out["name"].str.len() > 8, ["name", "county", "populatio
 grouped = no.read_towns(pdfs / "grouped_header.pdf")
 print(grouped[["name", "county", "population", "男（人）", "女（人）"]].head(3))
 
+# four rows — 人口 over 常住人口 over 合计, 男, 女 over their units, （人）, and 村（社区）数's, （个）
+deep = no.read_towns(pdfs / "header_of_four_rows.pdf")
+print(deep[["name", "population", "村（社区）数（个）"]].head(3))
+
 # a data folder of them: the branches PDF as 网点.pdf beside the sample's counties and towns
 folder = Path("out") / "pdf_city"
 folder.mkdir(parents=True, exist_ok=True)
