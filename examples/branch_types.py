@@ -2,12 +2,16 @@
 from pathlib import Path
 
 import netopt as no
-from netopt.models.types import branch_scores
+from netopt.models.types import branch_scores, scoring_basis
 from netopt.planning import rollout_batches, select_pilots, training_hubs
 
 ds = no.load_sample()
 plan = no.assign_branch_types(ds, mix={"community": (0.40, None)}, budget_wan=1200)
 print(plan["type_zh"].value_counts(), plan.attrs["missing_indicators"])
+print(plan[["name", "type_zh", "reasons"]].head(3))  # each branch's two strongest terms, in Chinese and English
+# how the types were scored 评分依据: each indicator's dimension, weight for each type, and whether the data gave it
+basis = scoring_basis(plan)
+print(basis[["dimension", "indicator_name", "weight_comprehensive", "weight_community", "data"]].to_string(index=False))
 scores, _ = branch_scores(ds)
 print(select_pilots(plan, scores)[["branch_id", "name", "region_type", "type_zh", "represents"]])
 print(rollout_batches(plan, sizes=(20, 16))["batch"].value_counts().sort_index())

@@ -2745,7 +2745,8 @@ def assign_types(
 ) -> None:
     """Give every branch one of the four types (综合型/社区型/普惠型/轻型) by an integer program."""
     def run() -> None:
-        from netopt.models.types import INDICATOR_COLUMNS, TYPE_ZH, TYPES, assign_branch_types, with_weights
+        from netopt.models.types import (INDICATOR_COLUMNS, TYPE_ZH, TYPES, assign_branch_types, scoring_basis,
+                                         with_weights)
         from netopt.report import bilingual, write_workbook
 
         mix, weights = _mix(min_share, max_share), with_weights(_weights(weight))
@@ -2771,7 +2772,8 @@ def assign_types(
                 for name in plan.attrs["missing_indicators"]) + "[/]")
         located = _located_by(plan, ds.branches, "branch_id", coords)
         written = [_write_csv(bilingual(located), out / "branch_types.csv"),
-                   write_atomic(out / "branch_types.xlsx", lambda f: write_workbook(f, {"branch types 网点类型": located}))]
+                   write_atomic(out / "branch_types.xlsx", lambda f: write_workbook(
+                       f, {"branch types 网点类型": located, "scoring": scoring_basis(plan)}))]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
         _write_layers(out / "branch_types.gpkg", {"types": _at_branches(plan, ds)}, coords)
     _guard(run)
@@ -2950,7 +2952,7 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     slides and the written report in the bank's `templates` where given)."""
     from netopt.deck import rollout_deck
     from netopt.document import rollout_report
-    from netopt.models.types import assign_branch_types, branch_scores
+    from netopt.models.types import assign_branch_types, branch_scores, scoring_basis
     from netopt.planning import coaching_calendar, compare_plan, rollout_batches, select_pilots
     from netopt.report import bilingual, write_workbook
 
@@ -2964,6 +2966,7 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
                   "hubs": _hubs(ds, types, hub_options),
                   "mix": compare_plan(ds.branches["type"], types)}
         sheets["calendar"] = coaching_calendar(sheets["hubs"])
+        sheets["scoring"] = scoring_basis(types)
     if sheets["pilots"].attrs["pilot_gap"] > 0:
         console.print(f"Pilots: the best representatives found in the time allowed, within "
                       f"{100 * sheets['pilots'].attrs['pilot_gap']:.2f} % of the best possible")
@@ -3091,8 +3094,8 @@ def _left_out(left_out: dict[str, int]) -> str:
 
 
 # what plan writes, the type plan (without --p) or the joint plan (with it): one's files go when the other runs
-PLAN_OUTPUTS = (*(f"plan_{name}.csv" for name in ("types", "pilots", "batches", "hubs", "mix", "calendar", "sites",
-                                                  "towns", "moves", "towns_changed", "branches")),
+PLAN_OUTPUTS = (*(f"plan_{name}.csv" for name in ("types", "pilots", "batches", "hubs", "mix", "calendar", "scoring",
+                                                  "sites", "towns", "moves", "towns_changed", "branches")),
                 "plan_map.html", "plan_map.png", "plan.gpkg", "plan.kmz", "plan.pptx")
 
 
@@ -3190,9 +3193,9 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     """plan --p: which sites open, stay or close and the type of each (models.types.plan_network), printed beside
     today's coverage, written as CSVs and a workbook, mapped with each branch coloured by its type, and as slides
     and a written report (in the bank's `templates` where given)."""
-    from netopt.deck import plan_deck, type_counts_by
+    from netopt.deck import SCORING_TITLE, plan_deck, scoring_table, type_counts_by
     from netopt.document import plan_report
-    from netopt.models.types import plan_network
+    from netopt.models.types import plan_network, scoring_basis
     from netopt.planning import DECISION_ZH, relocation_moves
     from netopt.report import bilingual
 
@@ -3205,6 +3208,7 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
                                                   weights=ask.weights, max_new=ask.max_new, **ask.figures)
         except InfeasibleError as err:
             raise InfeasibleError(f"{err}{KEEP_COVERED_HINT if ask.keep_covered else ''}") from None
+    scoring = scoring_basis(chosen)
     chosen, towns = _joint_columns(chosen, towns, sites, ds)
     chosen = chosen.merge(points_table(sites[["site_id", "geometry"]], ask.coords), on="site_id", how="left")
     selected = chosen.loc[chosen["decision"] != "close", "site_id"].tolist()
@@ -3212,11 +3216,12 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     record = [("command 命令", command)] + _say_joint_plan(summary, chosen, towns, ask, source)
     plan_coverage, compared, changed = _before_after(ds, sites, selected, DIAGNOSIS_RADII)
     towns, changed = (_located_by(table, ds.towns, "town_id", ask.coords) for table in (towns, changed))
-    tables = {"sites": chosen, "towns": towns, "moves": moves, "towns_changed": changed}
+    tables = {"sites": chosen, "towns": towns, "moves": moves, "towns_changed": changed, "scoring": scoring}
     written = [_write_csv(bilingual(table), out / f"plan_{name}.csv") for name, table in tables.items()]
     written.append(_summary_workbook(out / "plan.xlsx", record, {"sites 网点": chosen, "towns 乡镇": towns,
                                                                 "moves 迁址": moves, "coverage 覆盖率变化": compared,
-                                                                "towns changed 覆盖变化乡镇": changed}))
+                                                                "towns changed 覆盖变化乡镇": changed,
+                                                                "scoring 评分依据": scoring}))
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
     typed = chosen[chosen["decision"] != "close"].rename(columns={"site_id": "branch_id"})
     _write_network_after(ds, sites, selected, ask.bank, ask.coords, out / "plan_branches.csv",
@@ -3226,7 +3231,8 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     decided = typed.assign(decision=typed["decision"].map(lambda d: f"{DECISION_ZH.get(d, '')} {d}"))
     said = ([("plan 方案", f"网点与类型 Sites and types — {source}"), *record], (out / "plan_map.png").read_bytes(),
             moves, compared, changed,
-            {"类型结构 The plan's branches by decision and type": type_counts_by(decided, "decision")}, "plan.xlsx")
+            {"类型结构 The plan's branches by decision and type": type_counts_by(decided, "decision"),
+             SCORING_TITLE: scoring_table(scoring)}, "plan.xlsx")
     written += [plan_deck(out / "plan.pptx", *said, templates.slides),
                 plan_report(out / "plan.docx", *said, templates.word)]
     console.print(f"Wrote {written[-2]}: the slides for the meeting 汇报材料, and {written[-1]}: the plan's report 方案")

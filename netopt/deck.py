@@ -40,6 +40,9 @@ PLAN_CHANGES_TITLE = "网点调整 What the plan opens, closes and moves"
 PLAN_COVERAGE_TITLE = "覆盖率变化 Coverage by region, today → plan"
 PLAN_TOWNS_TITLE = "覆盖变化乡镇 Towns gaining or losing coverage most"
 ROLLOUT_TITLE = "网点类型、试点与培训 Branch types, pilots and training hubs"
+SCORING_TITLE = "评分依据 How the types are scored"
+SCORING_COLUMNS = ["dimension", "indicator_name", "weight_comprehensive", "weight_community", "weight_inclusive",
+                   "weight_light", "data"]
 COMPARE_TITLE, SIDE_BY_SIDE_TITLE = "方案比选 Plans compared", "方案对比 The plans side by side"
 DIFFERING_TITLE, COMPARE_CHANGES_TITLE = "差异乡镇 Towns where the plans differ", "方案变化 What each plan opens and closes"
 SITES_MAP_TITLE, SITES_RANKED_TITLE = "候选点位 The sites on the map", "选址评估 The sites ranked"
@@ -144,7 +147,8 @@ def rollout_deck(path: str | Path, sheets: dict[str, pd.DataFrame], picture: byt
 
 def rollout_tables(sheets: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """A type plan's tables by title, as its slides and written report show them: the type mix before and after,
-    the types by county, the pilots and why, the rollout batches and the training hubs (where there are any)."""
+    the types by county, the pilots and why, the rollout batches, the training hubs (where there are any) and
+    how the types were scored (where said: scoring_basis, its data given or missing without what to add)."""
     from netopt.models.types import TYPE_ZH
 
     mix = sheets["mix"]
@@ -158,7 +162,15 @@ def rollout_tables(sheets: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
               "推广批次 Rollout batches": _batches_table(sheets["batches"])}
     if len(sheets["hubs"]):
         tables["培训中心 Training hubs"] = _hubs_table(sheets["hubs"])
+    if "scoring" in sheets:
+        tables[SCORING_TITLE] = scoring_table(sheets["scoring"])
     return tables
+
+
+def scoring_table(scoring: pd.DataFrame) -> pd.DataFrame:
+    """How the types were scored (types.scoring_basis) as slides and written reports show it: each term's
+    dimension, name, weight for each type and whether the data gave it (not what to add: the workbook says)."""
+    return shown(scoring.assign(data=scoring["data"].str.split(" — ").str[0]), SCORING_COLUMNS)
 
 
 def rollout_lines(sheets: dict[str, pd.DataFrame]) -> list[str]:

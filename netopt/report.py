@@ -36,6 +36,9 @@ HEADERS_ZH = {
     "cell_id": "网格编号", "town": "乡镇", "unserved_share_pct": "未覆盖比例(%)",
     "current_type": "现有类型", "type": "建议类型", "type_zh": "类型", "staff": "人员", "staff_range": "人员区间",
     "cost_wan": "改造费用(万元)", "score": "适配度", "reasons": "依据", "pilot_region": "试点片区",
+    "dimension": "维度", "indicator": "指标", "indicator_name": "指标名称", "computed": "计算方法", "data": "数据",
+    "weight_comprehensive": "综合型权重", "weight_community": "社区型权重", "weight_inclusive": "普惠型权重",
+    "weight_light": "轻型权重",
     "represents": "代表网点数", "gain": "收益", "batch": "批次", "hub_id": "中心支行", "minutes": "车程(分钟)",
     "travel_minutes": "通行时间(分钟)",
     "coaching_days": "辅导天数", "before": "调整前", "after": "调整后", "before_share": "调整前占比",
@@ -271,7 +274,7 @@ SHEET_TITLES = {  # a workbook's sheet by its table's name: in English and Chine
     "rivals_by_county": "rivals by county 我行与全部银行-区县", "rival_only_towns": "rival only towns 仅他行覆盖乡镇",
     "new_sites": "new sites 建议新设网点", "branch_types": "branch types 网点类型", "failed": "failed 未完成",
     "types": "types 网点类型", "pilots": "pilots 试点", "batches": "batches 推广批次", "hubs": "hubs 培训中心",
-    "mix": "mix 类型结构", "calendar": "calendar 培训日程",
+    "mix": "mix 类型结构", "calendar": "calendar 培训日程", "scoring": "scoring 评分依据",
 }
 
 

@@ -1234,7 +1234,8 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     result = runner.invoke(app, ["plan", "--min-share", "community=0.4", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     sheets = pd.ExcelFile(tmp_path / "plan.xlsx").sheet_names
-    assert sheets == ["types 网点类型", "pilots 试点", "batches 推广批次", "hubs 培训中心", "mix 类型结构", "calendar 培训日程"]
+    assert sheets == ["types 网点类型", "pilots 试点", "batches 推广批次", "hubs 培训中心", "mix 类型结构", "calendar 培训日程",
+                      "scoring 评分依据"]
     page = map_text(tmp_path / "plan_map.html")
     assert (tmp_path / "plan_map.png").exists() and "试点 pilot: " in page and ", 第1批 batch 1" in page
     said = f"Wrote {tmp_path / 'plan_map.html'}, {tmp_path / 'plan_map.png'}:"  # in its folder, as the others
@@ -1390,18 +1391,22 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     assert len(towns) == 125 and towns["served_share 服务比例"].between(0, 1).all()
     book = pd.read_excel(tmp_path / "plan.xlsx", sheet_name=None)
     assert list(book) == ["summary 汇总", "sites 网点", "towns 乡镇", "moves 迁址", "coverage 覆盖率变化",
-                          "towns changed 覆盖变化乡镇"]
+                          "towns changed 覆盖变化乡镇", "scoring 评分依据"]  # how the types were scored, as plan's
+    scoring = book["scoring 评分依据"].set_index("indicator 指标")
+    assert scoring.loc["gdp_per_capita", "data 数据"].startswith("缺 missing") and len(scoring) == 10
     command = book["summary 汇总"].iloc[0, 1]
     assert command.startswith("netopt plan") and {"--p 110", "--bank 农业", "--budget-wan 2000.0"} <= {
         " ".join(pair) for pair in zip(command.split(), command.split()[1:])}
     page = map_text(tmp_path / "plan_map.html")
     assert "普惠型 inclusive" in page and "Other banks" in page and (tmp_path / "plan_map.png").exists()
     assert re.search(r"新设 open: [^<\"]+ · 普惠型 inclusive", page)  # a new branch is named by its type on the map
-    slides = list(Presentation(str(tmp_path / "plan.pptx")).slides)  # the joint plan's slides, its types last
-    mix = [[cell.text for cell in row.cells] for row in list(slides[-1].shapes[1].table.rows)[1:]]
-    assert [row[:2] for row in mix] == [["保留 keep", "101"], ["新设 open", str(len(new))]]
-    written_up = Document(str(tmp_path / "plan.docx"))  # the joint plan's report, its types last
-    assert [[cell.text for cell in row.cells] for row in written_up.tables[-1].rows[1:]] == mix
+    slides = list(Presentation(str(tmp_path / "plan.pptx")).slides)  # the joint plan's slides: its types, then
+    rows = [[[cell.text for cell in row.cells] for row in list(slide.shapes[1].table.rows)[1:]]
+            for slide in slides[-2:]]  # how they were scored
+    assert [row[:2] for row in rows[0]] == [["保留 keep", "101"], ["新设 open", str(len(new))]]
+    assert slides[-1].shapes[0].text_frame.text == "评分依据 How the types are scored" and len(rows[1]) == 10
+    written_up = Document(str(tmp_path / "plan.docx"))  # the joint plan's report, the same tables last
+    assert [[[cell.text for cell in row.cells] for row in table.rows[1:]] for table in written_up.tables[-2:]] == rows
     closing = runner.invoke(app, ["plan", "--p", "60", "--bank", "农业", "--budget-wan", "1000", "--no-keep-existing",
                                   "--keep-open", "营业部", "--out", str(tmp_path / "close")])
     assert closing.exit_code == 0, closing.output
@@ -2168,6 +2173,10 @@ def test_the_branches_own_figures_weigh_in_the_types(tmp_path: Path):
     before, after = (pd.read_csv(tmp_path / name / "branch_types.csv").iloc[0] for name in ("plain", "weighed"))
     assert before["type 建议类型"] == "inclusive" and after["type 建议类型"] == "comprehensive"
     assert "high 存款余额（亿元）" in after["reasons 依据"]
+    scoring = pd.read_excel(tmp_path / "weighed" / "branch_types.xlsx", sheet_name="scoring 评分依据").set_index(
+        "indicator 指标")  # how the types were scored, the analyst's own figures among the service demand
+    assert scoring.loc["存款余额（亿元）", ["dimension 维度", "weight_comprehensive 综合型权重"]].tolist() == [
+        "服务需求 service demand", 20]
     misspelt = runner.invoke(app, ["assign-types", *city, "--weight", "comprehensive:存款=1", "--out", str(tmp_path)])
     assert misspelt.exit_code == 2 and "weights name '存款', which no indicator is" in _said(misspelt.output)
     wrong = runner.invoke(app, ["assign-types", *city, "--weight", "comprehensive=1", "--out", str(tmp_path)])

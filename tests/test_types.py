@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import netopt as no
 from netopt._errors import InfeasibleError
 from netopt.models.types import (STAFF_RANGE, TYPES, TypeRules, _allowed, assign_branch_types, branch_scores,
-                                 suitability)
+                                 scoring_basis, suitability)
 from tests.test_coverage import make_city
 
 
@@ -471,6 +471,36 @@ def test_analyst_indicators_can_drive_the_scores():
                "inclusive": {"deposits_yi": -1.0}, "light": {"deposits_yi": -1.0}}
     plan = assign_branch_types(ds, weights=weights, inclusive_outside_core=False)
     assert plan.loc[0, "type"] == "comprehensive" and "high deposits yi" in plan.loc[0, "reasons"]
+    [row] = scoring_basis(plan).to_dict("records")  # the one term weighed, as the analyst's own column
+    assert row["dimension"] == "服务需求 service demand" and row["indicator"] == "deposits_yi"
+    assert [row[f"weight_{kind}"] for kind in TYPES] == [1.0, -1.0, -1.0, -1.0] and row["data"] == "有 given"
+
+
+def test_the_plan_says_how_it_scored_the_branches():
+    """scoring_basis: every term the types weigh, by dimension (the planning document's three, then the region),
+    how it is computed, whether the data gave it — the sample has no GDP: missing, and what to add — and its weight
+    for each type (blank where the type does not weigh it; a weight of 0 drops a term). The reasons say each
+    branch's two strongest terms in Chinese and English."""
+    from netopt.models.types import DEFAULT_SUITABILITY, INDICATORS, with_weights
+
+    ds = no.load_sample()
+    plan = assign_branch_types(ds)
+    basis = scoring_basis(plan).set_index("indicator")
+    weighed = {name for terms in DEFAULT_SUITABILITY.values() for name in terms}
+    assert set(basis.index) == weighed and list(basis.index[: len(INDICATORS)]) == list(INDICATORS)
+    assert basis["dimension"].drop_duplicates().tolist() == ["经济活跃度 economic activity", "客群特征 customer features",
+                                                             "服务需求 service demand", "区域 region"]
+    assert basis.loc["gdp_per_capita", "data"] == "缺 missing — add 地区生产总值 (GDP) to the counties table"
+    assert (basis.drop(index="gdp_per_capita")["data"] == "有 given").all()
+    for kind, terms in DEFAULT_SUITABILITY.items():
+        assert basis[f"weight_{kind}"].dropna().to_dict() == terms
+    assert basis.loc["region:fringe", "indicator_name"] == "城乡结合部 fringe area"
+    inclusive = plan[plan["type"] == "inclusive"]["reasons"]
+    assert inclusive.str.contains("县域 county area").all() and inclusive.str.contains("人口密度低 low density").any()
+    dropped = assign_branch_types(ds, weights=with_weights({kind: {"density": 0.0} for kind in TYPES}))
+    assert "density" not in set(scoring_basis(dropped)["indicator"])
+    with pytest.raises(no.InputError, match="scoring_basis takes a plan as assign_branch_types or plan_network"):
+        scoring_basis(pd.DataFrame(plan.to_dict("list")))  # read back: no attrs
 
 
 def test_weights_name_known_indicators_and_add_to_the_defaults():

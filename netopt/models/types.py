@@ -11,6 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, check_amount, check_count, check_kind, is_number
+from netopt._schema import REGION_ZH
 from netopt.io import Dataset, without_thousands_commas
 from netopt.models._base import reach_rows
 from netopt.models._explain import Blocking, blocking_reasons
@@ -25,16 +26,22 @@ STAFF_RANGE = {"comprehensive": (12, 15), "community": (8, 10), "inclusive": (6,
 # An ASSUMPTION for illustration, not a figure from any source: 50万元 to convert a branch to another type.
 DEFAULT_CONVERSION_COST_WAN = 50.0
 
-# indicator -> (dimension, how it is computed); every one is normalised to 0..1 across the branches
+# the three dimensions the function-positioning model scores an area on, and the region a branch stands in
+ECONOMY, CUSTOMERS, DEMAND, REGION = ("经济活跃度 economic activity", "客群特征 customer features",
+                                      "服务需求 service demand", "区域 region")
+# indicator -> (its Chinese name, dimension, how it is computed); each is normalised to 0..1 across the branches
 INDICATORS = {
-    "gdp_per_capita": ("economic activity", "county GDP (亿元) per resident"),
-    "urban_share": ("economic activity", "county urban population share (2020 census)"),
-    "schooling": ("customer features", "county average years of schooling"),
-    "density": ("customer features", "county residents per km²"),
-    "elderly_share": ("customer features", "county share of residents aged 65+"),
-    "served_population": ("service demand", "residents of the towns nearest to the branch"),
-    "unserved_population": ("service demand", "residents of those towns beyond the service radius"),
+    "gdp_per_capita": ("人均GDP", ECONOMY, "区县地区生产总值÷常住人口 county GDP (亿元) per resident"),
+    "urban_share": ("城镇化率", ECONOMY, "区县城镇人口÷常住人口 county urban population share"),
+    "schooling": ("受教育年限", CUSTOMERS, "区县平均受教育年限 county average years of schooling"),
+    "density": ("人口密度", CUSTOMERS, "区县常住人口÷面积 county residents per km²"),
+    "elderly_share": ("老龄人口占比", CUSTOMERS, "区县65岁及以上人口占比 county share of residents aged 65+"),
+    "served_population": ("服务人口", DEMAND, "以该网点为最近网点的乡镇人口 residents of the towns nearest to the "
+                          "branch"),
+    "unserved_population": ("未覆盖人口", DEMAND, "其中在服务半径外的人口 those of them beyond the service radius"),
 }
+ANALYST_INDICATOR = "网点表自有字段（存款、贷款…） the branches table's own column (deposits, loans …)"
+REGION_INDICATOR = "网点最近乡镇的区域类型（否则其区县的） the region type of the branch's nearest town, else its county's"
 # the counties table's column each county indicator comes from (docs/inputs.md), for a data lacking it
 INDICATOR_COLUMNS = {
     "gdp_per_capita": "地区生产总值 (GDP)", "urban_share": "城镇人口 or 城镇化率", "schooling": "平均受教育年限",
@@ -198,9 +205,44 @@ def suitability(scores: pd.DataFrame, weights: dict = DEFAULT_SUITABILITY) -> tu
 
 
 def _driver_text(name: str, weight: float) -> str:
+    """Why a term weighs for a type, in Chinese and English: 核心城区 core area, 人口密度低 low density; an analyst's
+    own column by its header (high 存款余额（亿元）)."""
     if name.startswith("region:"):
-        return f"{name.split(':')[1]} area"
-    return ("high " if weight > 0 else "low ") + name.replace("_", " ")
+        region = name.split(":")[1]
+        return f"{REGION_ZH.get(region, region)} {region} area"
+    english = ("high " if weight > 0 else "low ") + name.replace("_", " ")
+    if name not in INDICATORS:
+        return english
+    many = name.endswith("_population")  # residents: 多/少, rates and densities: 高/低
+    return f"{INDICATORS[name][0]}{('多' if many else '高') if weight > 0 else ('少' if many else '低')} {english}"
+
+
+def scoring_basis(plan: pd.DataFrame) -> pd.DataFrame:
+    """How a type plan (assign_branch_types', or plan_network's sites) scored the branches 评分依据: each term the
+    types weigh — an indicator by its dimension (经济活跃度, 客群特征, 服务需求; an analyst's own column as service
+    demand), or the region a branch stands in —, how it is computed, whether the data gave it (a missing one is
+    left out of the scores) and its weight for each type (negative: the type suits low values). A type's score is
+    the weighted mean of its terms, each indicator normalised to 0..1 across the branches."""
+    if not isinstance(plan, pd.DataFrame) or not {"weights", "missing_indicators"} <= set(plan.attrs):
+        raise InputError("scoring_basis takes a plan as assign_branch_types or plan_network returns it (its attrs "
+                         "hold the weights it scored by); a plan read back from a file does not say them",
+                         file="scoring_basis")
+    weights, missing = plan.attrs["weights"], plan.attrs["missing_indicators"]
+    weighed = list(dict.fromkeys(name for kind in TYPES for name in weights.get(kind, {})))
+    ordered = ([name for name in INDICATORS if name in weighed]
+               + [name for name in weighed if name not in INDICATORS and not name.startswith("region:")]
+               + [name for name in weighed if name.startswith("region:")])
+    rows = []
+    for name in ordered:
+        zh, dimension, computed = INDICATORS.get(name, (name, DEMAND, ANALYST_INDICATOR))
+        if name.startswith("region:"):
+            zh, dimension, computed = _driver_text(name, 1.0), REGION, REGION_INDICATOR
+        absent = f"缺 missing — add {INDICATOR_COLUMNS.get(name, name)} to the counties table" if name in missing else ""
+        rows.append({"dimension": dimension, "indicator": name, "indicator_name": zh, "computed": computed,
+                     "data": absent or "有 given",
+                     **{f"weight_{kind}": weights.get(kind, {}).get(name, np.nan) for kind in TYPES}})
+    return pd.DataFrame(rows, columns=["dimension", "indicator", "indicator_name", "computed", "data",
+                                       *(f"weight_{kind}" for kind in TYPES)])
 
 
 def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float | None = None,
@@ -235,7 +277,14 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
         raise_infeasible(blocking_reasons(milp, lambda name: not name.startswith("one_type_"), _type_reason)
                          or "the type rules cannot all be met together (mix bounds, budget, staff limit and "
                          "region rules); relax one of them")
-    return _plan(ds, scores, suit, drivers, current, cost, raw, missing)
+    plan = _plan(ds, scores, suit, drivers, current, cost, raw, missing)
+    plan.attrs["weights"] = _weights_used(weights)  # for scoring_basis
+    return plan
+
+
+def _weights_used(weights: dict | None) -> dict[str, dict[str, float]]:
+    """The suitability weights a plan scored by (`weights`, else the defaults), copied."""
+    return {kind: dict(terms) for kind, terms in (weights or DEFAULT_SUITABILITY).items()}
 
 
 def raise_infeasible(reason: str, what: str = "type plan") -> None:
@@ -515,6 +564,7 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     chosen, town_table, summary = _joint_tables(layout, raw, sites, towns, pop, extensions, facts)
     changes, offset = _change_costs(layout, facts, sites)
     summary.update(changes=int(round(changes @ raw.x + offset)), least_spent_proven=proven)
+    chosen.attrs.update(weights=_weights_used(weights), missing_indicators=facts.missing)  # for scoring_basis
     return chosen, town_table, summary
 
 
@@ -546,22 +596,26 @@ def _check_joint_options(p, budget_wan, radius_km, capacity_wan, open_cost_wan, 
 @dataclass
 class _SiteFacts:
     """What the joint plan knows of each candidate site: its type today (or None), what each type costs there
-    (万元: opening, or changing a known type), how well each type suits its area (0..1) and why."""
+    (万元: opening, or changing a known type), how well each type suits its area (0..1) and why, and the
+    indicators the data lacked."""
 
     current: np.ndarray
     cost: np.ndarray
     suit: np.ndarray
     drivers: list[list[str]]
+    missing: list[str]
 
 
-def _site_suitability(ds: Dataset, sites, weights: dict | None = None) -> tuple[np.ndarray, list[list[str]]]:
+def _site_suitability(ds: Dataset, sites,
+                      weights: dict | None = None) -> tuple[np.ndarray, list[list[str]], list[str]]:
     """Each candidate site's suitability for each type: assign_branch_types' scores of its area, with every site
-    counted as an open branch (its county, region and the residents nearest to it), weighed by `weights`."""
+    counted as an open branch (its county, region and the residents nearest to it), weighed by `weights`; and the
+    indicators the data lacked."""
     from netopt.planning import sites_as_branches
 
     scores, missing = branch_scores(Dataset(ds.counties, ds.towns, sites_as_branches(sites, sites["site_id"].tolist())))
     _check_weights(weights, scores, missing, JOINT_PLAN_FUNCTION)
-    return suitability(scores, weights or DEFAULT_SUITABILITY)
+    return *suitability(scores, weights or DEFAULT_SUITABILITY), missing
 
 
 def _site_current_types(ds: Dataset, sites) -> np.ndarray:
