@@ -1,13 +1,8 @@
 """Conversions between WGS84, GCJ-02 (Amap/Tencent) and BD-09 (Baidu) lon/lat, vectorised."""
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-
-CoordSystem = Literal["wgs84", "gcj02", "bd09"]
-COORD_SYSTEMS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
 
 _KRASOVSKY_A = 6378245.0
 _KRASOVSKY_EE = 0.00669342162296594323
