@@ -476,6 +476,18 @@ def test_analyst_indicators_can_drive_the_scores():
     assert [row[f"weight_{kind}"] for kind in TYPES] == [1.0, -1.0, -1.0, -1.0] and row["data"] == "有 given"
 
 
+def test_a_town_s_residents_are_shared_among_its_branches():
+    """served_population: two branches in one town (at 0 and 0.2 km) share its 30,000 residents — the one
+    nearest its point took them all, the other none —; a town without a branch (3, 18, 25 km) goes to its nearest
+    branch; every resident is counted once."""
+    from netopt.models.types import _served_residents
+
+    ds = tiny_city([0.0, 0.2, 12.5])
+    served = _served_residents(no.analyze_coverage(ds))
+    assert served.tolist() == [15_000, 15_000 + 10_000, 50_000 + 20_000 + 8_000]
+    assert served.sum() == ds.towns["population"].sum()
+
+
 def test_the_plan_says_how_it_scored_the_branches():
     """scoring_basis: every term the types weigh, by dimension (the planning document's three, then the region),
     how it is computed, whether the data gave it — the sample has no GDP: missing, and what to add — and its weight
