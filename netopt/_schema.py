@@ -208,6 +208,22 @@ def branch_status(value: object) -> str:
     return "closed" if any(word in text for word in CLOSED) else "open"
 
 
+TYPE_ZH = {"comprehensive": "综合型", "community": "社区型", "inclusive": "普惠型", "light": "轻型"}
+DECISION_ZH = {"keep": "保留", "open": "新设", "close": "撤并"}
+MOVE_WORDS = {"open": "新设 open", "close": "撤并 close", "move": "迁址 move"}
+# a plan's coded values as its workbook — the copy for people — says them, in Chinese and English (the CSVs keep
+# the codes, for scripts); a value not listed is shown as it is
+VALUE_WORDS = {
+    "kind": {"existing": "现有 existing", "new": "新设 new"},
+    "decision": {code: f"{zh} {code}" for code, zh in DECISION_ZH.items()},
+    "action": MOVE_WORDS,
+    "covered": {True: "是 yes", False: "否 no"},
+    "session": {"full day": "全天 full day", "morning": "上午 morning", "afternoon": "下午 afternoon"},
+    "type": {**{code: f"{zh} {code}" for code, zh in TYPE_ZH.items()}, "unknown": "未知 unknown"},
+}
+VALUE_WORDS["current_type"] = VALUE_WORDS["type"]
+
+
 def region_words(kind) -> str:
     """A region type as a page says it, 县域 county (a code it does not know as given; none: blank, as pages leave
     a missing value)."""

@@ -3196,7 +3196,8 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     from netopt.deck import SCORING_TITLE, plan_deck, scoring_table, type_counts_by
     from netopt.document import plan_report
     from netopt.models.types import plan_network, scoring_basis
-    from netopt.planning import DECISION_ZH, relocation_moves
+    from netopt._schema import DECISION_ZH
+    from netopt.planning import relocation_moves
     from netopt.report import bilingual
 
     sites, ask = _joint_sites(ds, ask)
@@ -3244,7 +3245,8 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
 def _joint_layers(tables: dict[str, pd.DataFrame], sites, ds: Dataset) -> dict:
     """The joint plan's map layers: its sites with decision and type, the towns with their share served, vehicles
     and stations, the moves and the towns whose coverage changes."""
-    from netopt.planning import DECISION_ZH, move_layer, places_by, point_layer
+    from netopt._schema import DECISION_ZH
+    from netopt.planning import move_layer, places_by, point_layer
 
     places = places_by(sites, "site_id")
     chosen = tables["sites"].assign(decision_zh=lambda t: t["decision"].map(DECISION_ZH))

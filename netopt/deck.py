@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from netopt._schema import region_words
+from netopt._schema import MOVE_WORDS, region_words
 from netopt._slides import (MUTED_COLOUR, TITLE_COLOUR, Deck, editable_chart, fitting_points, map_slide, new_deck,
                             save, table_slides, text_box, text_slides, title_slide, titled_slide)
 from netopt.competition import RivalCoverage
@@ -31,7 +31,6 @@ PLAN_CHANGES_SHOWN = 12  # the changes listed beside a plan's map
 PILOT_SLIDE_COLUMNS = ["name", "county", "type_zh", "pilot_region", "represents", "score", "reasons"]
 MOVE_SLIDE_COLUMNS = ["action", "from_name", "from_county", "to_name", "to_county", "distance_km", "adds_covered_wan",
                       "closing_uncovers_wan"]
-MOVE_WORDS = {"open": "新设 open", "close": "撤并 close", "move": "迁址 move"}
 STATUS_WORDS = {"optimal": "最优 optimal", "feasible": "可行，未证明最优 feasible, not proven optimal"}
 UNSHOWN_ITEMS = ("command", "seconds")  # a plan's summary items the workbook keeps and the slides leave out
 SUMMARY_LABELS = {"item": "项目", "value": "数值"}

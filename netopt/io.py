@@ -2933,7 +2933,8 @@ BANK_WORDS = "银行|信用社|信用联社"  # what a bank's name ends in: 中�
 POI_FINANCE = re.compile(r"金融|银行|信用社|自动提款机|ATM", re.IGNORECASE)  # words of banks' POI categories
 
 
-PLAN_SITE_VALUES = {"kind": {"existing", "new"}, "decision": {"keep", "open", "close"}}  # netopt's plan sites
+PLAN_SITE_VALUES = {key: {*sc.VALUE_WORDS[key], *(words.lower() for words in sc.VALUE_WORDS[key].values())}
+                    for key in ("kind", "decision")}  # netopt's plan sites: their CSVs' codes, their workbooks' words
 PLAN_CHANGES = {"new": "new 新设", "closed": "closed 撤并"}  # compare's changes: each plan's new and closed branches
 BRANCH_WORDS = {name for fld in sc.BRANCH_FIELDS if fld.name in ("branch_id", "bank", "type", "status")
                 for name in fld.aliases}  # a header only a branches table has (or an id)

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 import shapely
 
 from netopt._errors import InfeasibleError, InputError, Problem, check_amount, check_columns, check_count, check_kind
+from netopt._schema import DECISION_ZH
 from netopt.distance import haversine_m
 from netopt.io import PLAN_CHANGES, Dataset, bank_mask, check_read
 
@@ -624,7 +625,6 @@ def move_layer(moves: pd.DataFrame, places: gpd.GeoSeries) -> gpd.GeoDataFrame:
     return line_layer(moves[moves["action"] == "move"], places, "from_id", places, "to_id")
 
 
-DECISION_ZH = {"keep": "保留", "open": "新设", "close": "撤并"}
 
 
 def _demand_points(demand: gpd.GeoDataFrame) -> gpd.GeoSeries:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from netopt._errors import check_count, check_kind
-from netopt._schema import region_words
+from netopt._schema import VALUE_WORDS, region_words
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.io import Dataset, points_table, write_atomic
@@ -293,11 +293,21 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame], labels: dict[str
     for name, table in tables.items():
         if len(table) > WORKBOOK_ROWS:
             table = _too_long(len(table), (csv_files or {}).get(name))
-        if "region_type" in table:  # as the pages say it: 核心城区 core
-            table = table.assign(region_type=table["region_type"].map(region_words))
         title = SHEET_TITLES.get(name, name)
+        table = _in_words(table)
         _write_sheet(book.add_worksheet(_sheet_name(title, book.sheetnames)), bilingual(table, labels), styles)
     book.close()
+
+
+def _in_words(table: pd.DataFrame) -> pd.DataFrame:
+    """A table's coded values as the pages say them — 核心城区 core, 保留 keep, 现有 existing, 是 yes —, for a
+    workbook (VALUE_WORDS); a type beside its own Chinese column (type_zh) stays as it is."""
+    worded = {column: table[column].map(lambda value, words=words: words.get(value, value))
+              for column, words in VALUE_WORDS.items() if column in table
+              and not (column == "type" and "type_zh" in table)}
+    if "region_type" in table:
+        worded["region_type"] = table["region_type"].map(region_words)
+    return table.assign(**worded) if worded else table
 
 
 SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet name

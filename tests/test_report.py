@@ -275,6 +275,26 @@ def test_workbook_sheets_are_laid_out_for_the_meeting(tmp_path):
     assert pd.read_excel(tmp_path / "t.xlsx", engine="openpyxl").iloc[0, 2] == pytest.approx(117.301623)
 
 
+def test_a_workbook_says_a_plans_codes_in_words(tmp_path):
+    """The workbook is the copy for people: a plan's codes in Chinese and English — existing/new, keep/open/close,
+    the moves, True/False covered, a coaching session, a type where no Chinese column says it beside —, a value it
+    does not know as given; the CSVs keep the codes, for scripts."""
+    from netopt.report import write_workbook
+
+    plan = pd.DataFrame({"kind": ["existing", "new", None], "decision": ["keep", "open", "close"],
+                         "action": ["move", "close", "other"], "covered": [True, False, True],
+                         "session": ["morning", "afternoon", "full day"], "current_type": ["light", None, "unknown"],
+                         "type": ["community", "inclusive", "comprehensive"]})
+    typed = pd.DataFrame({"type": ["community"], "type_zh": ["社区型"]})
+    write_workbook(tmp_path / "t.xlsx", {"plan": plan, "typed": typed})
+    book = pd.read_excel(tmp_path / "t.xlsx", sheet_name=None, engine="openpyxl")
+    assert book["plan"].fillna("").to_numpy().tolist() == [
+        ["现有 existing", "保留 keep", "迁址 move", "是 yes", "上午 morning", "轻型 light", "社区型 community"],
+        ["新设 new", "新设 open", "撤并 close", "否 no", "下午 afternoon", "", "普惠型 inclusive"],
+        ["", "撤并 close", "other", "是 yes", "全天 full day", "未知 unknown", "综合型 comprehensive"]]
+    assert book["typed"].iloc[0, 0] == "community"  # its Chinese beside it
+
+
 def test_sheet_names_excel_refuses_are_made_ones_it_takes(tmp_path):
     """A name with / or longer than 31 characters (xlsxwriter's own error) becomes one Excel takes, each its own."""
     from netopt.report import write_workbook

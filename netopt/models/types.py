@@ -11,7 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, check_amount, check_count, check_kind, is_number
-from netopt._schema import REGION_ZH
+from netopt._schema import REGION_ZH, TYPE_ZH
 from netopt.io import Dataset, without_thousands_commas
 from netopt.models._base import reach_rows
 from netopt.models._explain import Blocking, blocking_reasons
@@ -20,7 +20,6 @@ from netopt.models._milp import (INF, MatrixMILP, check_solver_arguments, relati
 
 TYPES = ("comprehensive", "community", "inclusive", "light")
 COMPREHENSIVE_IN = "comprehensive_in_"
-TYPE_ZH = {"comprehensive": "综合型", "community": "社区型", "inclusive": "普惠型", "light": "轻型"}
 # staff ranges of the planning document; light branches are small and set by the analyst (default 3–5)
 STAFF_RANGE = {"comprehensive": (12, 15), "community": (8, 10), "inclusive": (6, 8), "light": (3, 5)}
 # An ASSUMPTION for illustration, not a figure from any source: 50万元 to convert a branch to another type.
