@@ -470,6 +470,16 @@ def _skip_hint(problems: list[Problem]) -> str:
     return f" (--skip-unlocated, on every command reading --data and on batch, leaves {which} out and goes on)"
 
 
+def _say_columns_read(frame: pd.DataFrame) -> None:
+    """Which column of the file each field was read from where its header is another name (as the file names it, a
+    header of several rows joined), so a header matched by its words — 常住人口 among 户籍人口, 合计 under 人口 — is
+    seen to be the one meant."""
+    read = {field: source for field, source in frame.attrs.get("columns_read", {}).items() if source != field}
+    if read:
+        console.print("  columns read 读取列: " + "; ".join(f"{field} ← {source}" for field, source in read.items()),
+                      highlight=False, markup=False)
+
+
 @app.command()
 def validate(
     files: list[Path] = typer.Argument(..., help="Files to check (CSV, Excel, GeoJSON, GeoPackage, Shapefile, "
@@ -501,6 +511,7 @@ def validate(
                     towns_read.append(frame)
                 where = f"{path} / {sheet}" if sheet else _files_named(path)
                 console.print(f"[green]ok[/] {where} ({chosen}): {len(frame):,} rows")
+                _say_columns_read(frame)
                 if "coord_systems" in frame.attrs:
                     counts = ", ".join(f"{n} {system}" for system, n in frame.attrs["coord_systems"].items())
                     console.print(f"  each row from its own coordinate system 坐标系 ({counts}) to WGS84")

@@ -2337,6 +2337,7 @@ def _finish(table: _Table, columns: dict[str, pd.Series], matches: dict[str, sc.
     frame = pd.concat([frame, extra], axis=1).reset_index(drop=True)
     geo = geometry.reset_index(drop=True) if geometry is not None else gpd.GeoSeries([None] * len(frame), crs=WGS84)
     read = gpd.GeoDataFrame(frame, geometry=geo, crs=WGS84)
+    read.attrs["columns_read"] = dict(table.sources)  # each field's column of the file, as its header names it
     if table.coord_systems:
         read.attrs["coord_systems"] = table.coord_systems
     if table.repaired:

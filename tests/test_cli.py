@@ -145,10 +145,19 @@ def test_version_is_the_packages():
 
 
 def test_validate_good_files(city_files):
+    """Each file ok, and which of its columns each field was read from where its header names it otherwise (a
+    header of two rows joined); then ok together."""
+    towns = city_files["towns"]
+    towns.write_text(towns.read_text().replace("常住人口", "常住人口,", 1).replace("\n", "\n,,,合计,男,,\n", 1)
+                     .replace("30000,", "30000,15000,").replace("120000,", "120000,60000,"), encoding="utf-8")
     result = runner.invoke(app, ["validate", *map(str, city_files.values())])
     assert result.exit_code == 0, result.output
-    assert result.output.count("ok") == 4 and "ok together: every town in a county of the counties table, places " \
-        "far outside the city not checked (the counties table has no boundaries)" in " ".join(result.output.split())
+    said = _said(result.output)
+    assert said.count("ok") == 4 and "ok together: every town in a county of the counties table, places far outside " \
+        "the city not checked (the counties table has no boundaries)" in said
+    assert ("columns read 读取列: county_id ← 区划代码; name ← 区县; population ← 常住人口（万人）; gdp_yi ← 地区生产总值(亿元); "
+            "area_km2 ← 面积(平方公里); region_type ← 区域类型" in said)
+    assert "town_id ← 乡镇代码; name ← 乡镇名称; county ← 所属区县; population ← 常住人口; lon ← 经度; lat ← 纬度" in said
 
 
 def test_validate_says_how_many_rows_each_coordinate_system_column_names(tmp_path: Path):
