@@ -1684,12 +1684,18 @@ def _names_its_rows(grid: pd.DataFrame, at: int | None, fields: tuple[sc.Field, 
 
 def _header_row(grid: pd.DataFrame, fields: tuple[sc.Field, ...]) -> tuple[int | None, int]:
     """The row number of the likeliest header (of the first HEADER_SEARCH_ROWS non-blank rows, the one naming
-    the most of `fields`) and how many it names; (None, -1) for a blank grid."""
-    rows = grid.index[_filled(grid).any(axis=1)]
+    the most of `fields` — or the row above it, where the two are one header naming more: 网点名称 beside 位置 over
+    地址 / 经纬度) and how many it names; (None, -1) for a blank grid."""
+    filled = _filled(grid)
+    rows = grid.index[filled.any(axis=1)]
     named = [len(sc.match_columns(_header_names(grid.loc[k]), fields)[0]) for k in rows[:HEADER_SEARCH_ROWS]]
     if not named:
         return None, -1
     best = int(np.argmax(named))
+    if best > 0 and (joined := _lower_header_rows(grid, filled, int(rows[best - 1]), fields)) is not None:
+        together = len(sc.match_columns(_header_names(joined[1]), fields)[0])
+        if joined[0] >= rows[best] and together > named[best]:
+            return int(rows[best - 1]), together
     return int(rows[best]), named[best]
 
 

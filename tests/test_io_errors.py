@@ -493,6 +493,15 @@ def test_a_header_of_three_or_four_rows_is_read_whole(tmp_path: Path, units_row:
     assert no.read_branches(path)[["name", "address"]].to_numpy().tolist() == [["甲", "长江路1号"]]
 
 
+def test_a_header_whose_second_row_names_more_is_read_from_its_first(tmp_path: Path):
+    """网点名称 beside 位置 over 地址 / 经纬度: the second row names more fields than the first (address and
+    coordinates against the name) and was taken for the header alone, the name lost."""
+    path = write(tmp_path / "b.csv", "网点名称,位置,\n,地址,经纬度\n甲,长江路1号,\"117.3,31.8\"\n")
+    branches = no.read_branches(path)
+    assert branches[["name", "address"]].to_numpy().tolist() == [["甲", "长江路1号"]]
+    assert branches.attrs["columns_read"] == {"name": "网点名称", "address": "地址", "lonlat": "经纬度"}
+
+
 def test_a_row_of_units_under_the_header_gives_each_column_its_unit(tmp_path: Path):
     """常住人口 over (万人), 地区生产总值 over （亿元）, 面积 over 公顷: the units row was read as a county."""
     path = write(tmp_path / "c.csv", "区县,常住人口,地区生产总值,面积\n,(万人),（亿元）,公顷\n甲,10,120,500\n乙,20,5000万元,30\n")
