@@ -381,6 +381,18 @@ def _too_long(rows: int, csv_file: str | None) -> pd.DataFrame:
                                   f"{where}"]})
 
 
+def _nearest_of_none(branches: pd.DataFrame, cov: Coverage) -> str:
+    """A county page's line under its branches, where some serve no town: each town (or grid cell) counts once,
+    for the branch nearest its point, so a town's other branches serve none of it."""
+    none = int((branches["assigned_towns"] == 0).sum())
+    if not none:
+        return ""
+    zh, en = ("网格", "grid cell") if cov.demand_kind == "cells" else ("乡镇", "town")
+    return (f"<p>服务{zh}数、服务人口：每个{zh}只计入离其点位最近的网点，{none} 个网点不是任何{zh}的最近网点（多为同一{zh}的其他"
+            f"网点）。 Each {en} counts once, for the branch nearest its point: {none} of these {len(branches)} "
+            f"branches are the nearest of none (mostly a {en}'s other branches).</p>")
+
+
 def _html_table(frame: pd.DataFrame, for_people: bool = True) -> str:
     """A table for a report page: headers in Chinese over English words (`for_people`; else, for a notebook, the
     column's name beside its Chinese), text left and figures right, columns with no value at all left out (e.g.
@@ -514,7 +526,7 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     if mine is not None:
         sheets["new_sites"] = _sites_located(mine, coords)
         body += _new_sites_section(mine)
-    body += f"<h2>网点 Branches ({len(branches)})</h2>{_html_table(branches)}"
+    body += f"<h2>网点 Branches ({len(branches)})</h2>{_html_table(branches)}{_nearest_of_none(branches, cov)}"
     if plan is not None:
         types = plan[plan["branch_id"].isin(cov.branches.loc[cov.branches["county"] == county, "branch_id"])]
         types = types[list(PLAN_COLUMNS)]

@@ -47,6 +47,9 @@ def test_one_report_per_county_and_a_city_summary(coverage, tmp_path: Path):
     assert "<th>原因<br>reason</th>" in html and '<th class="n">常住人口(人)<br>population</th>' in html  # text left
     by_region = pd.read_excel(tmp_path / "city_summary.xlsx", "by region 分区域")
     assert by_region["region_type 区域类型"].tolist() == ["核心城区 core", "县域 county"]  # as the pages say it
+    none = int((branches["assigned_towns 服务乡镇数"] == 0).sum())  # the zeros under the branches said: a town once
+    assert 0 < none < len(branches) and (f"{none} of these {len(branches)} branches are the nearest of none" in html
+                                         and f"{none} 个网点不是任何乡镇的最近网点" in html)
 
 
 def test_a_county_report_notes_its_own_data_not_the_citys(coverage, tmp_path: Path):
