@@ -382,15 +382,15 @@ def _too_long(rows: int, csv_file: str | None) -> pd.DataFrame:
 
 
 def _nearest_of_none(branches: pd.DataFrame, cov: Coverage) -> str:
-    """A county page's line under its branches, where some serve no town: each town (or grid cell) counts once,
-    for the branch nearest its point, so a town's other branches serve none of it."""
+    """A county report's note on its branches, where some serve no town: each town (or grid cell) counts once,
+    for the branch nearest its point, so a town's other branches serve none of it; "" where every one serves some."""
     none = int((branches["assigned_towns"] == 0).sum())
     if not none:
         return ""
     zh, en = ("网格", "grid cell") if cov.demand_kind == "cells" else ("乡镇", "town")
-    return (f"<p>服务{zh}数、服务人口：每个{zh}只计入离其点位最近的网点，{none} 个网点不是任何{zh}的最近网点（多为同一{zh}的其他"
-            f"网点）。 Each {en} counts once, for the branch nearest its point: {none} of these {len(branches)} "
-            f"branches are the nearest of none (mostly a {en}'s other branches).</p>")
+    return (f"服务{zh}数、服务人口：每个{zh}只计入离其点位最近的网点，{none} 个网点不是任何{zh}的最近网点（多为同一{zh}的其他网点）。 "
+            f"Each {en} counts once, for the branch nearest its point: {none} of these {len(branches)} branches are "
+            f"the nearest of none (mostly a {en}'s other branches).")
 
 
 def _html_table(frame: pd.DataFrame, for_people: bool = True) -> str:
@@ -526,7 +526,9 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     if mine is not None:
         sheets["new_sites"] = _sites_located(mine, coords)
         body += _new_sites_section(mine)
-    body += f"<h2>网点 Branches ({len(branches)})</h2>{_html_table(branches)}{_nearest_of_none(branches, cov)}"
+    nearest_of_none = _nearest_of_none(branches, cov)
+    body += f"<h2>网点 Branches ({len(branches)})</h2>{_html_table(branches)}"
+    body += f"<p>{escape(nearest_of_none)}</p>" if nearest_of_none else ""
     if plan is not None:
         types = plan[plan["branch_id"].isin(cov.branches.loc[cov.branches["county"] == county, "branch_id"])]
         types = types[list(PLAN_COLUMNS)]
@@ -539,7 +541,7 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
         body += (f"<h2>我行与全部银行 Ours against every bank</h2>{_html_table(versus)}"
                  f"<h2>仅他行覆盖的乡镇 Towns only another bank reaches ({len(only)})</h2>{_html_table(only.head(30))}")
     notes = cov.notes_for(county)
-    sheets["notes"] = pd.DataFrame({"note": notes})
+    sheets["notes"] = pd.DataFrame({"note": [*notes, nearest_of_none] if nearest_of_none else notes})
     page = PAGE.format(title=escape(f"{county} 网点覆盖诊断 Branch coverage report"), body=body,
                        note=escape(" ".join([*notes, cov.attribution])))
     return [write_atomic(out / f"{stem}.html", lambda p: p.write_text(page, encoding="utf-8")),

@@ -48,8 +48,9 @@ def test_one_report_per_county_and_a_city_summary(coverage, tmp_path: Path):
     by_region = pd.read_excel(tmp_path / "city_summary.xlsx", "by region 分区域")
     assert by_region["region_type 区域类型"].tolist() == ["核心城区 core", "县域 county"]  # as the pages say it
     none = int((branches["assigned_towns 服务乡镇数"] == 0).sum())  # the zeros under the branches said: a town once
-    assert 0 < none < len(branches) and (f"{none} of these {len(branches)} branches are the nearest of none" in html
-                                         and f"{none} 个网点不是任何乡镇的最近网点" in html)
+    said = f"{none} of these {len(branches)} branches are the nearest of none"
+    assert 0 < none < len(branches) and said in html and f"{none} 个网点不是任何乡镇的最近网点" in html
+    assert pd.read_excel(book, "notes 说明")["note 说明"].str.contains(said).sum() == 1  # the workbook says it too
 
 
 def test_a_county_report_notes_its_own_data_not_the_citys(coverage, tmp_path: Path):
@@ -61,7 +62,8 @@ def test_a_county_report_notes_its_own_data_not_the_citys(coverage, tmp_path: Pa
     yaohai = (tmp_path / "county_340102_瑶海区.html").read_text(encoding="utf-8")
     assert stacked not in yaohai and "Coverage by service radius" in yaohai
     notes = pd.read_excel(tmp_path / "county_340124_庐江县.xlsx", "notes 说明")["note 说明"].tolist()
-    assert notes == coverage.notes_for("庐江县") and "33 branches share 8 points" in notes[-1]
+    assert notes[:-1] == coverage.notes_for("庐江县") and "33 branches share 8 points" in notes[-2]
+    assert "52 of these 69 branches are the nearest of none" in notes[-1]  # then the county's own branches
 
 
 def test_a_failing_county_is_recorded_and_the_rest_complete(coverage, tmp_path: Path, monkeypatch):
