@@ -507,6 +507,9 @@ def test_the_plan_says_how_it_scored_the_branches():
     for kind, terms in DEFAULT_SUITABILITY.items():
         assert basis[f"weight_{kind}"].dropna().to_dict() == terms
     assert basis.loc["region:fringe", "indicator_name"] == "城乡结合部 fringe area"
+    each = plan[[f"score_{kind}" for kind in TYPES]].to_numpy()  # every type's suitability, the plan's type's among
+    assert (each.max(axis=1) >= plan["score"].to_numpy() - 1e-9).all() and np.allclose(
+        each[np.arange(len(plan)), [TYPES.index(kind) for kind in plan["type"]]], plan["score"])
     inclusive = plan[plan["type"] == "inclusive"]["reasons"]
     assert inclusive.str.contains("县域 county area").all() and inclusive.str.contains("人口密度低 low density").any()
     dropped = assign_branch_types(ds, weights=with_weights({kind: {"density": 0.0} for kind in TYPES}))

@@ -271,8 +271,9 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
 
     mix: {"community": (0.40, None), ...} shares of all branches (a single number: that share exactly, to the
     nearest whole branch). Returns one row per branch: branch_id, name,
-    county, region_type, current_type, type, type_zh, staff, cost_wan, score, reasons. The plan's status,
-    objective and the indicators the data lacked are in `plan.attrs`.
+    county, region_type, current_type, type, type_zh, staff, cost_wan, score (its type's suitability, 0..1),
+    reasons, and its suitability for each type, score_comprehensive … score_light (how near the others came). The
+    plan's status, objective, the indicators the data lacked and the weights it scored by are in `plan.attrs`.
     """
     what = "assign_branch_types"
     if len(ds.branches) == 0:
@@ -494,6 +495,7 @@ def _plan(ds: Dataset, scores, suit, drivers, current, cost, raw, missing) -> pd
         "staff_range": [f"{STAFF_RANGE[TYPES[t]][0]}–{STAFF_RANGE[TYPES[t]][1]}" for t in choice],
         "cost_wan": cost[np.arange(n), choice], "score": suit[np.arange(n), choice].round(3),
         "reasons": [drivers[b][t] for b, t in enumerate(choice)],
+        **{f"score_{kind}": suit[:, t].round(3) for t, kind in enumerate(TYPES)},  # how near the others came
     })
     if "bank" in ds.branches:  # a bank's branches read back by their plan (--branches branch_types.csv --bank 农业)
         plan.insert(2, "bank", ds.branches["bank"].to_numpy())
