@@ -532,6 +532,7 @@ def test_weights_name_known_indicators_and_add_to_the_defaults():
     ds = tiny_city([0.0, 3.0, 12.0, 18.0])
     ds.branches["存款余额"] = ["1,050", "1", "", "2"]  # as a CSV gives it: text, a thousands separator, a blank
     ds.branches["备注"] = ["a", "1", "", ""]
+    ds.branches["score 适配度"] = ds.branches["staff"] = ds.branches["assigned_population"] = 1.0  # netopt's, read back
     assert analyst_indicators(ds) == ["存款余额"]
     assert branch_scores(ds)[0]["存款余额"].tolist()[:2] == [1.0, 0.0]
     with pytest.raises(no.InputError, match="weights name 'deposit', which no indicator is; indicators: .*存款余额"):

@@ -139,9 +139,15 @@ def _branch_region(ds: Dataset, branches, county_region: pd.Series) -> pd.Series
 
 def analyst_indicators(ds: Dataset) -> list[str]:
     """Numeric columns the analyst added to the branches table (deposits, loans, ...): usable in weights=. A
-    column read from a file counts when every filled cell is a number (thousands separators allowed)."""
+    column read from a file counts when every filled cell is a number (thousands separators allowed); netopt's
+    own measures of a table it wrote, read back (a type plan's staff and scores, a diagnosis's served residents:
+    `staff 人员`), do not."""
+    from netopt.coverage import BRANCH_STATS
+
     known = {"branch_id", "name", "bank", "type", "county", "address", "lon", "lat", "geometry", "plan"}
-    return [c for c in ds.branches.columns if c not in known and _as_numbers(ds.branches[c]) is not None]
+    measured = {"staff", "cost_wan", "score", *(f"score_{kind}" for kind in TYPES), *BRANCH_STATS}
+    return [c for c in ds.branches.columns if c not in known and str(c).split(" ")[0] not in measured
+            and _as_numbers(ds.branches[c]) is not None]
 
 
 def _as_numbers(values: pd.Series) -> pd.Series | None:
