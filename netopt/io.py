@@ -1406,7 +1406,8 @@ def _under_header(table: _Table, grid: pd.DataFrame, at: int, fields: tuple[sc.F
     names = _header_names(grid.loc[at])
     lower = _lower_header_rows(grid, filled, at, fields)
     if lower is not None:  # a header of several rows (人口 over 合计 / 男 / 女, 坐标 over 经度 / 纬度)
-        names, at = _header_names(lower[1]), lower[0]
+        at, joined, _ = lower
+        names = _header_names(joined)
     body, kept = _merged_down(grid, at, filled, (table.merged or {}).get(sheet, ())).loc[at + 1:], filled[at:]
     frame = body.set_axis(names, axis=1)[kept.any(axis=1) & ~_footnotes(body, kept)]
     blank = [name.startswith("Unnamed:") and (frame[name].str.strip() == "").all() for name in names]
@@ -1688,15 +1689,20 @@ def _header_row(grid: pd.DataFrame, fields: tuple[sc.Field, ...]) -> tuple[int |
     地址 / 经纬度) and how many it names; (None, -1) for a blank grid."""
     filled = _filled(grid)
     rows = grid.index[filled.any(axis=1)]
-    named = [len(sc.match_columns(_header_names(grid.loc[k]), fields)[0]) for k in rows[:HEADER_SEARCH_ROWS]]
+    named = [_fields_named(grid.loc[k], fields) for k in rows[:HEADER_SEARCH_ROWS]]
     if not named:
         return None, -1
     best = int(np.argmax(named))
-    if best > 0 and (joined := _lower_header_rows(grid, filled, int(rows[best - 1]), fields)) is not None:
-        together = len(sc.match_columns(_header_names(joined[1]), fields)[0])
-        if joined[0] >= rows[best] and together > named[best]:
+    if best > 0 and (above := _lower_header_rows(grid, filled, int(rows[best - 1]), fields)) is not None:
+        last, _, together = above
+        if last >= rows[best] and together > named[best]:
             return int(rows[best - 1]), together
     return int(rows[best]), named[best]
+
+
+def _fields_named(cells, fields: tuple[sc.Field, ...]) -> int:
+    """How many of `fields` a header row's `cells` name."""
+    return len(sc.match_columns(_header_names(cells), fields)[0])
 
 
 SUB_TOTALS = ("合计", "小计", "总计", "总数", "total", "sum", "all")  # under 人口: the column of the whole population
@@ -1704,15 +1710,15 @@ HEADER_ROWS = 4  # a header of up to this many rows is read (人口 over 常住�
 
 
 def _lower_header_rows(grid: pd.DataFrame, filled: np.ndarray, at: int,
-                       fields: tuple[sc.Field, ...]) -> tuple[int, pd.Series] | None:
-    """The header's last row and its rows joined (_joined_header), where the rows under the header row `at` are
-    more of it: text only (no number), the lowest giving a name under a blank cell of those above (where a merged
-    cell spans columns) or units alone ((万人), (亿元)), and the rows together naming more of `fields` than the
-    header row alone, or as many with a total (合计) or a unit among the lowest names — of such, the deepest naming
-    the most, HEADER_ROWS rows at most. (A first data row of text under an unnamed column is not taken for one.)"""
+                       fields: tuple[sc.Field, ...]) -> tuple[int, pd.Series, int] | None:
+    """The header's last row, its rows joined (_joined_header) and how many of `fields` they name, where the rows
+    under the header row `at` are more of it: text only (no number), the lowest giving a name under a blank cell of
+    those above (where a merged cell spans columns) or units alone ((万人), (亿元)), and the rows together naming
+    more of `fields` than the header row alone, or as many with a total (合计) or a unit among the lowest names — of
+    such, the deepest naming the most, HEADER_ROWS rows at most. (A first data row of text under an unnamed column
+    is not taken for one.)"""
     top = grid.loc[at].str.strip().to_numpy(object)
-    named = len(sc.match_columns(_header_names(top), fields)[0])
-    found, most = None, named
+    found, most = None, _fields_named(top, fields)
     for row in grid.index[filled.any(axis=1) & (grid.index > at)][: HEADER_ROWS - 1]:
         below = grid.loc[row].str.strip()
         if pd.to_numeric(without_thousands_commas(below.str.normalize("NFKC")), errors="coerce").notna().any():
@@ -1721,10 +1727,10 @@ def _lower_header_rows(grid: pd.DataFrame, filled: np.ndarray, at: int,
         units_only = units[below.to_numpy() != ""].all()  # 常住人口 over (万人), GDP over (亿元)
         joined = _joined_header(top, below)
         if ((top == "") & (below.to_numpy() != "")).any() or units_only:
-            names = len(sc.match_columns(_header_names(joined), fields)[0])
+            names = _fields_named(joined, fields)
             marks = below.str.lower().isin(SUB_TOTALS).to_numpy() | units
             if names > most or (names == most and marks.any()):
-                found, most = (int(row), joined), names
+                found, most = (int(row), joined, names), names
         top = joined.to_numpy(object)
     return found
 
