@@ -3207,7 +3207,7 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     from netopt.deck import SCORING_TITLE, plan_deck, scoring_table, type_counts_by
     from netopt.document import plan_report
     from netopt.models.types import plan_network, scoring_basis
-    from netopt._schema import DECISION_ZH
+    from netopt._schema import VALUE_WORDS
     from netopt.planning import relocation_moves
     from netopt.report import bilingual
 
@@ -3240,7 +3240,7 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
                          typed.set_index("branch_id")["type"])
     _plan_maps(ds, sites, selected, moves, plan_coverage, f"网点与类型 sites and types — {source}", ask.bank,
                out / "plan_map", types=typed, town_changes=changed)
-    decided = typed.assign(decision=typed["decision"].map(lambda d: f"{DECISION_ZH.get(d, '')} {d}"))
+    decided = typed.assign(decision=typed["decision"].map(VALUE_WORDS["decision"]))  # keep, open: 保留 keep …
     said = ([("plan 方案", f"网点与类型 Sites and types — {source}"), *record], (out / "plan_map.png").read_bytes(),
             moves, compared, changed,
             {"类型结构 The plan's branches by decision and type": type_counts_by(decided, "decision"),
