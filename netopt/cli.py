@@ -3204,10 +3204,10 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     """plan --p: which sites open, stay or close and the type of each (models.types.plan_network), printed beside
     today's coverage, written as CSVs and a workbook, mapped with each branch coloured by its type, and as slides
     and a written report (in the bank's `templates` where given)."""
+    from netopt._schema import VALUE_WORDS
     from netopt.deck import SCORING_TITLE, plan_deck, scoring_table, type_counts_by
     from netopt.document import plan_report
     from netopt.models.types import plan_network, scoring_basis
-    from netopt._schema import VALUE_WORDS
     from netopt.planning import relocation_moves
     from netopt.report import bilingual
 
