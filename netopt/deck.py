@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from netopt._schema import MOVE_WORDS, region_words
+from netopt._schema import MOVE_WORDS, VALUE_WORDS, region_words
 from netopt._slides import (MUTED_COLOUR, TITLE_COLOUR, Deck, editable_chart, fitting_points, map_slide, new_deck,
                             save, table_slides, text_box, text_slides, title_slide, titled_slide)
 from netopt.competition import RivalCoverage
@@ -148,11 +148,9 @@ def rollout_tables(sheets: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """A type plan's tables by title, as its slides and written report show them: the type mix before and after,
     the types by county, the pilots and why, the rollout batches, the training hubs (where there are any) and
     how the types were scored (where said: scoring_basis, its data given or missing without what to add)."""
-    from netopt.models.types import TYPE_ZH
-
     mix = sheets["mix"]
     shares = {c: (100 * mix[c]).map("{:.0f}%".format) for c in ("before_share", "after_share")}
-    named = [f"{({**TYPE_ZH, 'unknown': '未知'}).get(t, '')} {t}".strip() for t in mix["type"]]
+    named = [VALUE_WORDS["type"].get(t, t) for t in mix["type"]]  # 综合型 comprehensive, 未知 unknown
     pilots = sheets["pilots"]
     tables = {"类型结构 Type mix": mix.assign(type=named, **shares),
               "分区县类型 Types by county": type_counts_by(sheets["types"], "county"),

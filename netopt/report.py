@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from netopt._errors import check_count, check_kind
-from netopt._schema import VALUE_WORDS, region_words
+from netopt._schema import TYPE_ZH, VALUE_WORDS, region_words
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.io import Dataset, points_table, write_atomic
@@ -37,9 +37,8 @@ HEADERS_ZH = {
     "current_type": "现有类型", "type": "建议类型", "type_zh": "类型", "staff": "人员", "staff_range": "人员区间",
     "cost_wan": "改造费用(万元)", "score": "适配度", "reasons": "依据", "pilot_region": "试点片区",
     "dimension": "维度", "indicator": "指标", "indicator_name": "指标名称", "computed": "计算方法", "data": "数据",
-    "weight_comprehensive": "综合型权重", "weight_community": "社区型权重", "weight_inclusive": "普惠型权重",
-    "weight_light": "轻型权重", "score_comprehensive": "综合型适配度", "score_community": "社区型适配度",
-    "score_inclusive": "普惠型适配度", "score_light": "轻型适配度",
+    **{f"weight_{kind}": f"{zh}权重" for kind, zh in TYPE_ZH.items()},
+    **{f"score_{kind}": f"{zh}适配度" for kind, zh in TYPE_ZH.items()},
     "represents": "代表网点数", "gain": "收益", "batch": "批次", "hub_id": "中心支行", "minutes": "车程(分钟)",
     "travel_minutes": "通行时间(分钟)",
     "coaching_days": "辅导天数", "before": "调整前", "after": "调整后", "before_share": "调整前占比",
