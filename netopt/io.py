@@ -1714,9 +1714,10 @@ def _lower_header_rows(grid: pd.DataFrame, filled: np.ndarray, at: int,
     """The header's last row, its rows joined (_joined_header) and how many of `fields` they name, where the rows
     under the header row `at` are more of it: text only (no number), the lowest giving a name under a blank cell of
     those above (where a merged cell spans columns) or units alone ((万人), (亿元)), and the rows together naming
-    more of `fields` than the header row alone, or as many with a total (合计) or a unit among the lowest names — of
-    such, the deepest naming the most, HEADER_ROWS rows at most. (A first data row of text under an unnamed column
-    is not taken for one.)"""
+    more of `fields` than the header row alone, or as many with a total (合计) or a unit among the lowest names, or
+    as many where every lowest name lies under a name spanning several (人口 over 户籍人口 / 常住人口) — of such, the
+    deepest naming the most, HEADER_ROWS rows at most. (A first data row of text under an unnamed column is not
+    taken for one.)"""
     top = grid.loc[at].str.strip().to_numpy(object)
     found, most = None, _fields_named(top, fields)
     for row in grid.index[filled.any(axis=1) & (grid.index > at)][: HEADER_ROWS - 1]:
@@ -1729,10 +1730,25 @@ def _lower_header_rows(grid: pd.DataFrame, filled: np.ndarray, at: int,
         if ((top == "") & (below.to_numpy() != "")).any() or units_only:
             names = _fields_named(joined, fields)
             marks = below.str.lower().isin(SUB_TOTALS).to_numpy() | units
-            if names > most or (names == most and marks.any()):
+            if names > most or (names == most and (marks.any() or _under_spans(top, below.to_numpy(object)))):
                 found, most = (int(row), joined, names), names
         top = joined.to_numpy(object)
     return found
+
+
+def _under_spans(top: np.ndarray, below: np.ndarray) -> bool:
+    """Whether every name of the row `below` lies under a name of `top` spanning it and at least one more
+    (a merged cell over blanks: 人口 over 户籍人口 / 常住人口), the row below a grouped header."""
+    named, open_above = below != "", top == ""
+    starts = ~open_above & named  # a group's first column: named above and below
+    follows = open_above & named  # the columns it spans: blank above, named below
+    in_group = np.zeros(len(below), bool)
+    for first in np.flatnonzero(starts):
+        last = first
+        while last + 1 < len(below) and follows[last + 1]:
+            last += 1
+        in_group[first:last + 1] = last > first
+    return bool(named.any()) and bool(in_group[named].all())
 
 
 KNOWN_UNITS = {unit for units in (sc.PERSON_UNITS, sc.YUAN_UNITS, sc.AREA_UNITS, sc.WAN_YUAN_UNITS) for unit in units}

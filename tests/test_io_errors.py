@@ -502,6 +502,17 @@ def test_a_header_whose_second_row_names_more_is_read_from_its_first(tmp_path: P
     assert branches.attrs["columns_read"] == {"name": "网点名称", "address": "地址", "lonlat": "经纬度"}
 
 
+def test_a_name_over_two_columns_of_its_kind_is_one_header_with_them(tmp_path: Path):
+    """人口（万人） over 户籍人口 / 常住人口, a yearbook's usual header (its cells merged or not): the row under it
+    was read as the first town, '户籍人口' refused as a population; now the residents are read, in 万人."""
+    text = "乡镇,人口（万人）,,经度,纬度\n,户籍人口,常住人口,,\n甲镇,3.2,3.5,117.2,31.8\n乙镇,2.1,2.0,117.3,31.9\n"
+    towns = no.read_towns(write(tmp_path / "t.csv", text))
+    assert towns["population"].tolist() == [35_000, 20_000] and towns["户籍人口（万人）"].astype(float).tolist() == [3.2, 2.1]
+    assert towns.attrs["columns_read"]["population"] == "常住人口（万人）"
+    text = "网点名称,地址,,所属乡镇\n甲支行,长江路1号,近地铁站,甲镇\n"  # a first row of text only stays a row
+    assert no.read_branches(write(tmp_path / "b.csv", text), towns=towns)["name"].tolist() == ["甲支行"]
+
+
 def test_a_row_of_units_under_the_header_gives_each_column_its_unit(tmp_path: Path):
     """常住人口 over (万人), 地区生产总值 over （亿元）, 面积 over 公顷: the units row was read as a county."""
     path = write(tmp_path / "c.csv", "区县,常住人口,地区生产总值,面积\n,(万人),（亿元）,公顷\n甲,10,120,500\n乙,20,5000万元,30\n")
