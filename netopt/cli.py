@@ -2776,18 +2776,30 @@ def assign_types(
                           str(int(chosen["staff"].sum())))
         console.print(table)
         console.print(f"Conversion cost 改造费用: {plan['cost_wan'].sum():,.0f} 万元; status {plan.attrs['status']}")
+        _say_type_notes(plan)
         _say_budget_counts_nothing(plan, budget_wan)
         if plan.attrs["missing_indicators"]:
             console.print("[yellow]Indicators missing from the data (left out of the scores): " + ", ".join(
                 f"{name} (add {INDICATOR_COLUMNS[name]} to the counties table)" if name in INDICATOR_COLUMNS else name
                 for name in plan.attrs["missing_indicators"]) + "[/]")
         located = _located_by(plan, ds.branches, "branch_id", coords)
+        sheets = {"branch types 网点类型": located, "scoring": scoring_basis(plan), **_type_notes_sheet(plan)}
         written = [_write_csv(bilingual(located), out / "branch_types.csv"),
-                   write_atomic(out / "branch_types.xlsx", lambda f: write_workbook(
-                       f, {"branch types 网点类型": located, "scoring": scoring_basis(plan)}))]
+                   write_atomic(out / "branch_types.xlsx", lambda f: write_workbook(f, sheets))]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
         _write_layers(out / "branch_types.gpkg", {"types": _at_branches(plan, ds)}, coords)
     _guard(run)
+
+
+def _say_type_notes(plan: pd.DataFrame) -> None:
+    """Why a type has no branch in the plan, and how to have some (assign_branch_types' attrs["notes"])."""
+    for note in plan.attrs.get("notes", []):
+        console.print(f"[yellow]{note}[/]")
+
+
+def _type_notes_sheet(plan: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The type plan's notes as a workbook's notes sheet, where it has any."""
+    return {"notes": pd.DataFrame({"note": plan.attrs["notes"]})} if plan.attrs.get("notes") else {}
 
 
 def _say_budget_counts_nothing(plan: pd.DataFrame, budget_wan: Optional[float]) -> None:
@@ -2978,6 +2990,7 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
                   "mix": compare_plan(ds.branches["type"], types)}
         sheets["calendar"] = coaching_calendar(sheets["hubs"])
         sheets["scoring"] = scoring_basis(types)
+        sheets.update(_type_notes_sheet(types))
     if sheets["pilots"].attrs["pilot_gap"] > 0:
         console.print(f"Pilots: the best representatives found in the time allowed, within "
                       f"{100 * sheets['pilots'].attrs['pilot_gap']:.2f} % of the best possible")
@@ -2990,6 +3003,7 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     _say_unweighed(ds, type_rules["weights"])
     _say_budget_counts_nothing(types, type_rules["budget_wan"])
     console.print(_mix_table(sheets["mix"]))
+    _say_type_notes(types)
     shown = {name: _located_by(table, ds.branches, "branch_id", coords) if name in BRANCH_SHEETS else table
              for name, table in sheets.items()}
     at_hub = _located_by(sheets["hubs"], ds.branches.rename(columns={"branch_id": "hub_id"}), "hub_id", coords)
@@ -3106,7 +3120,7 @@ def _left_out(left_out: dict[str, int]) -> str:
 
 # what plan writes, the type plan (without --p) or the joint plan (with it): one's files go when the other runs
 PLAN_OUTPUTS = (*(f"plan_{name}.csv" for name in ("types", "pilots", "batches", "hubs", "mix", "calendar", "scoring",
-                                                  "sites", "towns", "moves", "towns_changed", "branches")),
+                                                  "notes", "sites", "towns", "moves", "towns_changed", "branches")),
                 "plan_map.html", "plan_map.png", "plan.gpkg", "plan.kmz", "plan.pptx")
 
 

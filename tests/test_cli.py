@@ -1237,6 +1237,10 @@ def test_assign_types_on_the_sample(tmp_path: Path):
     impossible = runner.invoke(app, ["assign-types", "--min-share", "community=0.7", "--min-share", "light=0.5",
                                      "--out", str(tmp_path / "x")])
     assert impossible.exit_code == 2 and "add up to" in impossible.output and not (tmp_path / "x").exists()
+    default = runner.invoke(app, ["assign-types", "--out", str(tmp_path / "default")])  # no community branch: why
+    assert default.exit_code == 0 and "社区型 community: no branch — none suits it best" in _said(default.output)
+    notes = pd.read_excel(tmp_path / "default" / "branch_types.xlsx", sheet_name="notes 说明")["note 说明"]
+    assert notes.str.startswith("社区型 community: no branch").tolist() == [True]
 
 
 def test_plan_writes_the_workbook(tmp_path: Path):
@@ -1256,6 +1260,11 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     assert default.exit_code == 0 and "nobody to coach" in default.output, default.output
     titles = [slide.shapes[0].text_frame.text for slide in Presentation(str(tmp_path / "default" / "plan.pptx")).slides]
     assert "培训中心 Training hubs" not in titles  # no hubs, no slide of them
+    assert "社区型 community: no branch — none suits it best" in _said(default.output)  # and how to have some
+    [note] = pd.read_excel(tmp_path / "default" / "plan.xlsx", sheet_name="notes 说明")["note 说明"]
+    assert note.startswith("社区型 community: no branch") and (tmp_path / "default" / "plan_notes.csv").is_file()
+    again = runner.invoke(app, ["plan", "--min-share", "community=0.4", "--out", str(tmp_path / "default")])
+    assert again.exit_code == 0 and not (tmp_path / "default" / "plan_notes.csv").exists()  # not left to mislead
 
 
 def _plan_slides_say_the_workbook(folder: Path) -> None:

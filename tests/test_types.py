@@ -163,6 +163,27 @@ def test_sample_plan_reports_missing_indicators_and_reasons():
     assert set(plan["type"]) <= set(TYPES) and plan["type_zh"].notna().all()
 
 
+def test_a_type_no_branch_is_given_is_explained():
+    """The sample's default plan has no community branch (its terms are county figures, alike within a county,
+    and comprehensive scores higher in every core county): said, with the branch that came nearest and how to
+    have some — not where a share asked for some, or a maximum share of 0 kept the type out."""
+    ds = no.load_sample()
+    plan = assign_branch_types(ds)
+    [note] = plan.attrs["notes"]
+    assert (plan["type"] == "community").sum() == 0 and note.startswith("社区型 community: no branch")
+    behind = plan["score_community"] - plan["score"]
+    nearest = plan.loc[behind.idxmax()]
+    assert f"Nearest: {nearest['name']} ({nearest['county']}), {nearest['score_community']:.2f} for it" in note
+    assert "人口密度 density, 老龄人口占比 elderly share are county figures" in note
+    assert "--min-share community=0.25" in note
+    assert assign_branch_types(ds, mix={"community": (0.2, None)}).attrs["notes"] == []
+    assert assign_branch_types(ds, mix={"community": (None, 0)}).attrs["notes"] == []
+    core = no.Dataset(ds.counties, ds.towns, ds.branches[(plan["region_type"] == "core").to_numpy()])
+    notes = assign_branch_types(core, mix={"community": (0.2, None)}).attrs["notes"]
+    assert any(n.startswith("普惠型 inclusive: no branch — the type rules allow it nowhere (inclusive_outside_core")
+               for n in notes)
+
+
 def test_census_figures_under_the_yearbook_s_headers_score_the_types(tmp_path):
     """A counties table with 城镇化率, 平均受教育年限 and 65岁及以上人口占比 gives the urban share, schooling and
     elderly share indicators (they were reported missing: only netopt's English headers counted)."""

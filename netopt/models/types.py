@@ -279,7 +279,8 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
     nearest whole branch). Returns one row per branch: branch_id, name,
     county, region_type, current_type, type, type_zh, staff, cost_wan, score (its type's suitability, 0..1),
     reasons, and its suitability for each type, score_comprehensive … score_light (how near the others came). The
-    plan's status, objective, the indicators the data lacked and the weights it scored by are in `plan.attrs`.
+    plan's status, objective, the indicators the data lacked, the weights it scored by and notes on a type no
+    branch was given (why, and how to have some) are in `plan.attrs`.
     """
     what = "assign_branch_types"
     if len(ds.branches) == 0:
@@ -305,7 +306,42 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
                          "region rules); relax one of them")
     plan = _plan(ds, scores, suit, drivers, current, cost, raw, missing)
     plan.attrs["weights"] = _weights_used(weights)  # for scoring_basis
+    plan.attrs["notes"] = _unchosen_type_notes(plan, scores, plan.attrs["weights"], allowed, type_rules)
     return plan
+
+
+def _unchosen_type_notes(plan: pd.DataFrame, scores: pd.DataFrame, weights: dict, allowed: np.ndarray,
+                         r: TypeRules) -> list[str]:
+    """Why a type no branch was given has none (unless a maximum share of 0 kept it out), and how to have some:
+    the branch that came nearest it, its terms alike for every branch of a county, a share or a column to weigh."""
+    notes = []
+    for t, kind in enumerate(TYPES):
+        if (plan["type"] == kind).any() or r.mix.get(kind, (None, None))[1] == 0:
+            continue
+        name = f"{TYPE_ZH[kind]} {kind}"
+        if not allowed[:, t].any():
+            notes.append(f"{name}: no branch — the type rules allow it nowhere ({_rule_against(kind, r)})")
+            continue
+        behind = (plan[f"score_{kind}"] - plan["score"]).where(allowed[:, t])
+        near = plan.loc[behind.idxmax()]
+        county_wide = [f"{INDICATORS[term][0]} {term.replace('_', ' ')}" for term in weights.get(kind, {})
+                       if term in INDICATORS and term in scores and scores.groupby("county")[term].nunique().max() <= 1]
+        alike = (f" Its terms {', '.join(county_wide)} are county figures, alike for every branch of a county."
+                 if county_wide else "")
+        notes.append(f"{name}: no branch — none suits it best. Nearest: {near['name']} ({near['county']}), "
+                     f"{near[f'score_{kind}']:.2f} for it against {near['score']:.2f} as {near['type_zh']} "
+                     f"{near['type']}.{alike} For some, give it a minimum share (--min-share {kind}=0.25; mix= in a "
+                     f"script) or weigh for it a column of your branches table (e.g. --weight {kind}:社区户数=1; "
+                     "weights=).")
+    return notes
+
+
+def _rule_against(kind: str, r: TypeRules) -> str:
+    """The type rule that keeps every branch from `kind`."""
+    return {"inclusive": "inclusive_outside_core: every branch stands in the core",
+            "light": "light_only_fringe: no branch stands in the fringe",
+            "comprehensive": f"comprehensive_min_score {r.comprehensive_min_score}: no branch reaches it"
+            }.get(kind, "")
 
 
 def _weights_used(weights: dict | None) -> dict[str, dict[str, float]]:
