@@ -40,6 +40,7 @@ PLAN_COVERAGE_TITLE = "覆盖率变化 Coverage by region, today → plan"
 PLAN_TOWNS_TITLE = "覆盖变化乡镇 Towns gaining or losing coverage most"
 ROLLOUT_TITLE = "网点类型、试点与培训 Branch types, pilots and training hubs"
 SCORING_TITLE = "评分依据 How the types are scored"
+TYPE_NOTES_TITLE = "类型说明 Types the plan gives no branch"
 SCORING_COLUMNS = ["dimension", "indicator_name", "weight_comprehensive", "weight_community", "weight_inclusive",
                    "weight_light", "data"]
 COMPARE_TITLE, SIDE_BY_SIDE_TITLE = "方案比选 Plans compared", "方案对比 The plans side by side"
@@ -130,13 +131,15 @@ def rollout_deck(path: str | Path, sheets: dict[str, pd.DataFrame], picture: byt
                  title: str = ROLLOUT_TITLE,
                  template: str | Path | None = None) -> Path:
     """A type plan (netopt plan's `sheets`: types — assign_branch_types —, pilots, batches, hubs and mix) as
-    slides for the meeting (.pptx): the type mix before and after, the plan on its map (`picture`, a PNG), the
-    types by county, the pilots and why, the rollout batches and the training hubs; `lines` under the title. In
+    slides for the meeting (.pptx): the type mix before and after (and why a type has no branch: the `notes`
+    sheet, where there is one), the plan on its map (`picture`, a PNG), the types by county, the pilots and why, the rollout batches and the training hubs; `lines` under the title. In
     the bank's `template` where given."""
     deck = new_deck(template)
     title_slide(deck, title, lines or [])
     (mix_title, mix), *tables = rollout_tables(sheets).items()
     table_slides(deck, mix_title, mix)
+    if "notes" in sheets:  # why a type has no branch, and how to have some
+        text_slides(deck, TYPE_NOTES_TITLE, sheets["notes"]["note"].tolist())
     if picture is not None:
         map_slide(deck, ROLLOUT_MAP_TITLE, picture, rollout_lines(sheets))
     for table_title, table in tables:

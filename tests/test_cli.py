@@ -1258,11 +1258,16 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     _plan_slides_say_the_workbook(tmp_path)
     default = runner.invoke(app, ["plan", "--out", str(tmp_path / "default")])  # no community branches chosen
     assert default.exit_code == 0 and "nobody to coach" in default.output, default.output
-    titles = [slide.shapes[0].text_frame.text for slide in Presentation(str(tmp_path / "default" / "plan.pptx")).slides]
+    slides = list(Presentation(str(tmp_path / "default" / "plan.pptx")).slides)
+    titles = [slide.shapes[0].text_frame.text for slide in slides]
     assert "培训中心 Training hubs" not in titles  # no hubs, no slide of them
     assert "社区型 community: no branch — none suits it best" in _said(default.output)  # and how to have some
     [note] = pd.read_excel(tmp_path / "default" / "plan.xlsx", sheet_name="notes 说明")["note 说明"]
     assert note.startswith("社区型 community: no branch") and (tmp_path / "default" / "plan_notes.csv").is_file()
+    explained = slides[titles.index("类型说明 Types the plan gives no branch")]  # after the type mix, for the meeting
+    assert titles.index("类型说明 Types the plan gives no branch") == titles.index("类型结构 Type mix") + 1
+    assert note in [shape.text_frame.text for shape in explained.shapes if shape.has_text_frame]
+    assert note in [p.text for p in Document(str(tmp_path / "default" / "plan.docx")).paragraphs]
     again = runner.invoke(app, ["plan", "--min-share", "community=0.4", "--out", str(tmp_path / "default")])
     assert again.exit_code == 0 and not (tmp_path / "default" / "plan_notes.csv").exists()  # not left to mislead
 
