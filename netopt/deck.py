@@ -132,8 +132,8 @@ def rollout_deck(path: str | Path, sheets: dict[str, pd.DataFrame], picture: byt
                  template: str | Path | None = None) -> Path:
     """A type plan (netopt plan's `sheets`: types — assign_branch_types —, pilots, batches, hubs and mix) as
     slides for the meeting (.pptx): the type mix before and after (and why a type has no branch: the `notes`
-    sheet, where there is one), the plan on its map (`picture`, a PNG), the types by county, the pilots and why, the rollout batches and the training hubs; `lines` under the title. In
-    the bank's `template` where given."""
+    sheet, where there is one), the plan on its map (`picture`, a PNG), the types by county, the pilots and why,
+    the rollout batches and the training hubs; `lines` under the title. In the bank's `template` where given."""
     deck = new_deck(template)
     title_slide(deck, title, lines or [])
     (mix_title, mix), *tables = rollout_tables(sheets).items()

@@ -135,9 +135,9 @@ def rollout_report(path: str | Path, sheets: dict[str, pd.DataFrame], picture: b
                    lines: list[str] | None = None, title: str = deck.ROLLOUT_TITLE,
                    template: str | Path | None = None) -> Path:
     """A type plan (netopt plan's `sheets`; deck.rollout_deck's arguments) written up as the plan's report 方案
-    (.docx) to edit in Word: the type mix before and after (and why a type has no branch), the plan on its map (`picture`, a PNG), the types by
-    county, the pilots and why, the rollout batches and the training hubs; `lines` under the `title`. A4 in
-    宋体/黑体 — or in the bank's `template` (.docx or .dotx)."""
+    (.docx) to edit in Word: the type mix before and after (and why a type has no branch), the plan on its map
+    (`picture`, a PNG), the types by county, the pilots and why, the rollout batches and the training hubs;
+    `lines` under the `title`. A4 in 宋体/黑体 — or in the bank's `template` (.docx or .dotx)."""
     writeup = new_writeup(template)
     _title(writeup, title, [_today(), *(lines or [])])
     (mix_title, mix), *tables = deck.rollout_tables(sheets).items()
