@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import netopt as no
 from netopt._errors import InfeasibleError
-from netopt.models.types import (STAFF_RANGE, TYPES, TypeRules, _allowed, assign_branch_types, branch_scores,
-                                 scoring_basis, suitability)
+from netopt.models.types import (STAFF_RANGE, TYPES, TypeRules, _allowed, _branch_places_within, assign_branch_types,
+                                 branch_scores, scoring_basis, suitability, with_weights)
 from tests.test_coverage import make_city
 
 
@@ -164,11 +164,13 @@ def test_sample_plan_reports_missing_indicators_and_reasons():
 
 
 def test_a_type_no_branch_is_given_is_explained():
-    """The sample's default plan has no community branch (its terms are county figures, alike within a county,
-    and comprehensive scores higher in every core county): said, with the branch that came nearest and how to
-    have some — not where a share asked for some, or a maximum share of 0 kept the type out."""
+    """Without its branch-cluster term, community's terms are county figures, alike within a county, and
+    comprehensive scores higher in every core county: the sample's plan has no community branch — said, with the
+    branch that came nearest and how to have some; not where a share asked for some, or a maximum share of 0 kept
+    the type out."""
     ds = no.load_sample()
-    plan = assign_branch_types(ds)
+    county_figures = with_weights({"community": {"branch_cluster": 0}})
+    plan = assign_branch_types(ds, weights=county_figures)
     [note] = plan.attrs["notes"]
     assert (plan["type"] == "community").sum() == 0 and note.startswith("社区型 community: no branch")
     behind = plan["score_community"] - plan["score"]
@@ -176,8 +178,9 @@ def test_a_type_no_branch_is_given_is_explained():
     assert f"Nearest: {nearest['name']} ({nearest['county']}), {nearest['score_community']:.2f} for it" in note
     assert "人口密度 density, 老龄人口占比 elderly share are county figures" in note
     assert "--min-share community=0.25" in note
-    assert assign_branch_types(ds, mix={"community": (0.2, None)}).attrs["notes"] == []
-    assert assign_branch_types(ds, mix={"community": (None, 0)}).attrs["notes"] == []
+    assert assign_branch_types(ds, mix={"community": (0.2, None)}, weights=county_figures).attrs["notes"] == []
+    assert assign_branch_types(ds, mix={"community": (None, 0)}, weights=county_figures).attrs["notes"] == []
+    assert assign_branch_types(ds).attrs["notes"] == []  # the defaults give some: 14
     core = no.Dataset(ds.counties, ds.towns, ds.branches[(plan["region_type"] == "core").to_numpy()])
     notes = assign_branch_types(core, mix={"community": (0.2, None)}).attrs["notes"]
     assert any(n.startswith("普惠型 inclusive: no branch — the type rules allow it nowhere (inclusive_outside_core")
@@ -495,6 +498,20 @@ def test_analyst_indicators_can_drive_the_scores():
     [row] = scoring_basis(plan).to_dict("records")  # the one term weighed, as the analyst's own column
     assert row["dimension"] == "服务需求 service demand" and row["indicator"] == "deposits_yi"
     assert [row[f"weight_{kind}"] for kind in TYPES] == [1.0, -1.0, -1.0, -1.0] and row["data"] == "有 given"
+
+
+def test_a_branch_cluster_counts_the_places_near_it_once_each():
+    """branch_cluster: the other places holding a branch within 1 km — two branches at one point (located by
+    their town) one place, its own place not counted —, scaled by rank as a branch's own figures are (the share of
+    the other branches below it), while a county figure keeps how far apart the counties are."""
+    ds = tiny_city([0.0, 0.5, 0.5, 1.2, 2.4, 12.5])
+    scores, _ = branch_scores(ds)
+    raw = [1, 2, 2, 1, 0, 0]  # 0 km: 0.5 (once); 0.5: 0 and 1.2; 1.2: 0.5; 2.4 and 12.5: none within 1 km
+    assert _branch_places_within(ds.branches, ds.branches).tolist() == raw
+    assert scores["branch_cluster"].tolist() == pytest.approx([(sorted(raw).index(v)) / 5 for v in raw])
+    density = (ds.counties["population"] / ds.counties["area_km2"]).tolist()  # 城区 then 某县
+    core_minus_county = (density[0] - density[1]) / abs(density[0] - density[1])
+    assert scores["density"].tolist() == [max(core_minus_county, 0)] * 5 + [max(-core_minus_county, 0)]
 
 
 def test_a_town_s_residents_are_shared_among_its_branches():

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -28,10 +29,13 @@ DEFAULT_CONVERSION_COST_WAN = 50.0
 # the three dimensions the function-positioning model scores an area on, and the region a branch stands in
 ECONOMY, CUSTOMERS, DEMAND, REGION = ("经济活跃度 economic activity", "客群特征 customer features",
                                       "服务需求 service demand", "区域 region")
-# indicator -> (its Chinese name, dimension, how it is computed); each is normalised to 0..1 across the branches
+# indicator -> (its Chinese name, dimension, how it is computed); each scaled 0..1 among the branches (_scaled)
 INDICATORS = {
     "gdp_per_capita": ("人均GDP", ECONOMY, "区县地区生产总值÷常住人口 county GDP (亿元) per resident"),
     "urban_share": ("城镇化率", ECONOMY, "区县城镇人口÷常住人口 county urban population share"),
+    "branch_cluster": ("网点集聚度", ECONOMY, "1公里内其他有网点之处（各行，同一坐标计一处）：银行聚集于商圈 other places "
+                       "holding a branch of any bank within 1 km (branches at one point counted once): banks gather "
+                       "in commercial centres"),
     "schooling": ("受教育年限", CUSTOMERS, "区县平均受教育年限 county average years of schooling"),
     "density": ("人口密度", CUSTOMERS, "区县常住人口÷面积 county residents per km²"),
     "elderly_share": ("老龄人口占比", CUSTOMERS, "区县65岁及以上人口占比 county share of residents aged 65+"),
@@ -49,10 +53,10 @@ INDICATOR_COLUMNS = {
 }
 # suitability of each type: weights on indicators (negative = the type fits low values) and on region types
 DEFAULT_SUITABILITY = {
-    "comprehensive": {"gdp_per_capita": 1.0, "urban_share": 1.0, "schooling": 1.0, "served_population": 1.0,
-                      "region:core": 1.0},
-    "community": {"density": 1.0, "elderly_share": 1.0, "served_population": 0.5, "region:core": 0.5,
-                  "region:fringe": 0.5},
+    "comprehensive": {"gdp_per_capita": 1.0, "urban_share": 1.0, "schooling": 1.0, "branch_cluster": 1.5,
+                      "served_population": 1.0, "region:core": 1.0},
+    "community": {"density": 1.0, "elderly_share": 1.0, "branch_cluster": -1.5, "served_population": 0.5,
+                  "region:core": 0.5, "region:fringe": 0.5},
     "inclusive": {"urban_share": -1.0, "density": -1.0, "schooling": -0.5, "unserved_population": 0.5,
                   "region:county": 1.5},
     "light": {"elderly_share": -1.0, "schooling": 0.5, "region:fringe": 1.5},
@@ -73,8 +77,9 @@ class TypeRules:
     comprehensive_per_county: bool = False  # at least one comprehensive branch in every county
 
 
-def branch_scores(ds: Dataset, coverage=None) -> tuple[pd.DataFrame, list[str]]:
-    """Indicator values (0..1) per branch and the list of indicators the data lacks (reported, never zero)."""
+def branch_scores(ds: Dataset, coverage=None, around: gpd.GeoDataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Indicator values (0..1, _scaled) per branch and the list of indicators the data lacks (reported, never
+    zero). The branch cluster counts the places of `around` (default: the branches themselves)."""
     from netopt.coverage import Coverage, analyze_coverage
 
     check_kind(coverage, (Coverage, type(None)), "coverage is a diagnosis from analyze_coverage", "type plan")
@@ -89,13 +94,14 @@ def branch_scores(ds: Dataset, coverage=None) -> tuple[pd.DataFrame, list[str]]:
     raw["schooling"] = county.map(_column(counties, "avg_years_schooling")).astype(float)
     raw["density"] = pop / county.map(counties["area_km2"]).astype(float)
     raw["elderly_share"] = county.map(_column(counties, "share_65plus_pct")).astype(float)
+    raw["branch_cluster"] = _branch_places_within(branches, branches if around is None else around)
     raw["served_population"] = _served_residents(cov)
     uncovered = cov.towns[~cov.towns["covered"]].groupby("nearest_branch_id")["population"].sum()
     raw["unserved_population"] = branches["branch_id"].map(uncovered).fillna(0.0).astype(float)
     for column in analyst_indicators(ds):  # e.g. deposits, loans, fee income, digital users given per branch
         raw[column] = _as_numbers(ds.branches[column]).to_numpy(float)
     missing = [name for name in raw if raw[name].isna().all()]
-    scaled = raw.drop(columns=missing).apply(_minmax)
+    scaled = raw.drop(columns=missing).apply(_scaled)
     region = _branch_region(ds, branches, county.map(counties["region_type"]))
     for kind in ("core", "county", "fringe"):
         scaled[f"region:{kind}"] = (region == kind).astype(float)
@@ -164,11 +170,35 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
 
 
-def _minmax(values: pd.Series) -> pd.Series:
-    low, high = values.min(), values.max()
-    if not np.isfinite(low) or high == low:
+def _scaled(values: pd.Series) -> pd.Series:
+    """An indicator 0..1 among the branches: a county figure between the least and the most (how far apart the
+    counties are kept); a branch's own (the residents it serves, its branch cluster, the analyst's columns) by
+    rank, the share of the other branches below it — a few very large values, one branch for a town of 20万,
+    would squash the rest towards 0, and a branch's differences from its neighbours then weigh nothing beside the
+    counties'. 0.5 where all are alike."""
+    filled = int(values.notna().sum())
+    if filled < 2 or values.nunique() < 2:
         return pd.Series(0.5, index=values.index).where(values.notna())
-    return (values - low) / (high - low)
+    if values.name in INDICATOR_COLUMNS:
+        return (values - values.min()) / (values.max() - values.min())
+    return (values.rank(method="min") - 1) / (filled - 1)
+
+
+CLUSTER_KM = 1.0  # the reach of a branch's cluster: the other places holding a branch within it
+
+
+def _branch_places_within(points: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, km: float = CLUSTER_KM) -> np.ndarray:
+    """How many places holding a branch of `branches` (any bank's; branches at one point, as those located by their
+    town's point are, counted once) lie within `km` of each point, its own place left out: banks gather in
+    commercial centres."""
+    from netopt.distance import count_within
+    from netopt.projection import metric_crs, xy_metres
+
+    crs = metric_crs(points, branches)
+    places = np.unique(xy_metres(branches, crs).round(), axis=0)
+    xy = xy_metres(points, crs)
+    within = count_within(xy, places, np.full(len(xy), km * 1000.0))
+    return (within - count_within(xy, places, np.full(len(xy), 1.0))).astype(float)
 
 
 def with_weights(extra: dict[str, dict[str, float]], base: dict = DEFAULT_SUITABILITY) -> dict:
@@ -676,7 +706,8 @@ def _site_suitability(ds: Dataset, sites,
     indicators the data lacked."""
     from netopt.planning import sites_as_branches
 
-    scores, missing = branch_scores(Dataset(ds.counties, ds.towns, sites_as_branches(sites, sites["site_id"].tolist())))
+    as_branches = sites_as_branches(sites, sites["site_id"].tolist())
+    scores, missing = branch_scores(Dataset(ds.counties, ds.towns, as_branches), around=ds.branches)
     _check_weights(weights, scores, missing, JOINT_PLAN_FUNCTION)
     return *suitability(scores, weights or DEFAULT_SUITABILITY), missing
 
