@@ -32,7 +32,7 @@ HEADERS_ZH = {
     "round_trip_h": "往返时间(小时)", "reason": "原因", "unserved_population": "未覆盖人口(人)",
     "branch_id": "网点编号", "bank": "银行", "assigned_population": "服务人口(人)", "assigned_towns": "服务乡镇数",
     "service_radius_km": "服务半径(80%人口, km)", "mean_distance_km": "平均服务距离(km)",
-    "farthest_town_km": "最远乡镇(km)", "note": "说明",
+    "farthest_town_km": "最远乡镇(km)", "assigned_cells": "服务网格数", "note": "说明",
     "cell_id": "网格编号", "town": "乡镇", "unserved_share_pct": "未覆盖比例(%)",
     "current_type": "现有类型", "type": "建议类型", "type_zh": "类型", "staff": "人员", "staff_range": "人员区间",
     "cost_wan": "改造费用(万元)", "score": "适配度", "reasons": "依据", "pilot_region": "试点片区",
@@ -119,7 +119,7 @@ def coverage_tables(cov: Coverage, coords: str = "wgs84") -> dict[str, pd.DataFr
                                      coords),
         **by_town,
         cov.demand_kind: located(_columns(cov.towns, TOWN_COLUMNS), cov.towns, coords),
-        "branches": located(_branch_table(cov.branches), cov.branches, coords),
+        "branches": located(_branch_table(cov.branches, cov.demand_kind), cov.branches, coords),
         "notes": pd.DataFrame({"note": cov.notes}),
     }
 
@@ -169,9 +169,14 @@ def _columns(frame: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
     return pd.DataFrame(frame[[c for c in wanted if c in frame.columns]]).round(3)
 
 
-def _branch_table(branches: pd.DataFrame) -> pd.DataFrame:
-    """The branches of a diagnosis as a table: their type is today's (现有类型), not a type plan's."""
-    return _columns(branches, BRANCH_COLUMNS).rename(columns={"type": "current_type"})
+ON_A_GRID = {"assigned_towns": "assigned_cells", "farthest_town_km": "farthest_cell_km"}  # a grid's units are cells
+
+
+def _branch_table(branches: pd.DataFrame, demand_kind: str) -> pd.DataFrame:
+    """The branches of a diagnosis as a table: their type is today's (现有类型), not a type plan's; on a grid
+    (`demand_kind` cells) what they serve is counted and measured in cells (服务网格数), not towns."""
+    grid = ON_A_GRID if demand_kind == "cells" else {}
+    return _columns(branches, BRANCH_COLUMNS).rename(columns={"type": "current_type", **grid})
 
 
 def bilingual(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.DataFrame:
@@ -242,7 +247,7 @@ def coverage_layers(cov: Coverage, county: str | None = None) -> dict[str, gpd.G
     towns, underserved, branches = ours(cov.towns), ours(cov.underserved_towns), ours(cov.branches)
     return {**counties, cov.demand_kind: _with_places(_columns(towns, TOWN_COLUMNS), towns),
             "underserved_towns": _with_places(_columns(underserved, UNDERSERVED_COLUMNS), underserved),
-            "branches": _with_places(_branch_table(branches), branches)}
+            "branches": _with_places(_branch_table(branches, cov.demand_kind), branches)}
 
 
 def _with_places(table: pd.DataFrame, places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -384,7 +389,7 @@ def _too_long(rows: int, csv_file: str | None) -> pd.DataFrame:
 def _nearest_of_none(branches: pd.DataFrame, cov: Coverage) -> str:
     """A county report's note on its branches, where some serve no town: each town (or grid cell) counts once,
     for the branch nearest its point, so a town's other branches serve none of it; "" where every one serves some."""
-    none = int((branches["assigned_towns"] == 0).sum())
+    none = int((branches[ON_A_GRID["assigned_towns"] if cov.demand_kind == "cells" else "assigned_towns"] == 0).sum())
     if not none:
         return ""
     zh, en = ("网格", "grid cell") if cov.demand_kind == "cells" else ("乡镇", "town")
@@ -511,7 +516,7 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     summary = cov.by_county[cov.by_county["county"] == county].round(3)
     towns = (cov.by_town().loc[lambda t: t["county"] == county].round(3) if cov.demand_kind == "cells" else
              _columns(cov.towns[cov.towns["county"] == county], TOWN_COLUMNS))  # a grid's cells: summed by town
-    branches = _branch_table(cov.branches[cov.branches["county"] == county])
+    branches = _branch_table(cov.branches[cov.branches["county"] == county], cov.demand_kind)
     advice = _columns(cov.underserved_towns[cov.underserved_towns["county"] == county], UNDERSERVED_COLUMNS)
     towns_at = _town_places(cov, city)
     sheets = {"summary": summary, "towns": placed_by(towns, towns_at, "town_id", coords),

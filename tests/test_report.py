@@ -249,6 +249,10 @@ def test_on_a_grid_the_towns_sheets_sum_the_cells(tmp_path: Path):
     assert len(sheet) == (towns["county"] == "肥东县").sum() and "cells 网格数" in sheet.columns
     residents = cov.towns.loc[cov.towns["county"] == "肥东县", "population"].sum()
     assert sheet["population 常住人口(人)"].sum() == pytest.approx(residents, rel=1e-6)
+    branches = pd.read_excel(tmp_path / "county_340122_肥东县.xlsx", sheet_name="branches 网点", engine="openpyxl")
+    assert {"assigned_cells 服务网格数", "farthest_cell_km 最远网格(km)"} <= set(branches.columns)  # not 服务乡镇数
+    none = int((branches["assigned_cells 服务网格数"] == 0).sum())
+    assert f"{none} 个网点不是任何网格的最近网点" in (tmp_path / "county_340122_肥东县.html").read_text(encoding="utf-8")
 
 
 def test_workbook_sheets_are_laid_out_for_the_meeting(tmp_path):
