@@ -1326,6 +1326,9 @@ def test_plan_gives_every_county_a_hub_when_asked(tmp_path: Path):
     assert typed.exit_code == 0, typed.output
     plan = pd.read_csv(tmp_path / "types" / "branch_types.csv")
     assert plan.loc[plan["type 建议类型"] == "comprehensive", "county 区县"].nunique() == 9
+    ds = no.load_sample()  # the branch cluster counts every bank's branches, not 农业's alone
+    library = no.assign_branch_types(ds.of_bank("农业"), comprehensive_per_county=True, every_branch=ds.branches)
+    assert plan["score_comprehensive 综合型适配度"].tolist() == pytest.approx(library["score_comprehensive"].tolist())
 
 
 def test_plan_coaching_trips_at_the_analysts_speeds_and_longest_trip(tmp_path: Path):
@@ -1341,6 +1344,11 @@ def test_plan_coaching_trips_at_the_analysts_speeds_and_longest_trip(tmp_path: P
 
     default, said = trips("default")
     assert "driven at 30 km/h, straight line x 1.3" in said
+    ds = no.load_sample()  # the types scored with every bank's branches around each of 农业's
+    library = no.assign_branch_types(ds.of_bank("农业"), mix={"community": (0.4, None)}, comprehensive_per_county=True,
+                                     every_branch=ds.branches)
+    typed = pd.read_csv(tmp_path / "default" / "plan_types.csv")
+    assert typed["score_community 社区型适配度"].tolist() == pytest.approx(library["score_community"].tolist())
     faster, said = trips("faster", "--speed-kmh", "60", "--detour-factor", "1.1")
     assert faster.to_numpy() == pytest.approx(default.to_numpy() * 30 / 60 * 1.1 / 1.3, abs=0.11)
     assert "driven at 60 km/h, straight line x 1.1" in said

@@ -514,6 +514,20 @@ def test_a_branch_cluster_counts_the_places_near_it_once_each():
     assert scores["density"].tolist() == [max(core_minus_county, 0)] * 5 + [max(-core_minus_county, 0)]
 
 
+def test_one_bank_s_branch_cluster_counts_every_bank_s_branches():
+    """A bank's type plan (ds.of_bank, --bank) scores each branch's cluster by every bank's branches around it, as
+    banks gather in commercial centres whichever they are: counted among its own alone, most branches of 农业 stood
+    alone."""
+    ds = no.load_sample()
+    ours = ds.of_bank("农业")
+    alone, among_all = (_branch_places_within(ours.branches, b) for b in (ours.branches, ds.branches))
+    assert (among_all >= alone).all() and among_all.sum() > 3 * alone.sum()
+    plan = assign_branch_types(ours, every_branch=ds.branches)
+    scores, _ = branch_scores(ours, around=ds.branches)
+    assert plan["score_comprehensive"].tolist() == pytest.approx(suitability(scores)[0][:, 0].round(3).tolist())
+    assert plan["score_comprehensive"].tolist() != assign_branch_types(ours)["score_comprehensive"].tolist()
+
+
 def test_a_town_s_residents_are_shared_among_its_branches():
     """served_population: two branches in one town (at 0 and 0.2 km) share its 30,000 residents — the one
     nearest its point took them all, the other none —; a town without a branch (3, 18, 25 km) goes to its nearest

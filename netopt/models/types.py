@@ -302,22 +302,24 @@ def scoring_basis(plan: pd.DataFrame) -> pd.DataFrame:
 
 def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float | None = None,
                         coverage=None, current_types: pd.Series | None = None, weights: dict | None = None,
-                        time_limit: float | None = None, **rules) -> pd.DataFrame:
+                        time_limit: float | None = None, every_branch: gpd.GeoDataFrame | None = None,
+                        **rules) -> pd.DataFrame:
     """One type per branch, maximising total suitability subject to the type rules (see TypeRules).
 
     mix: {"community": (0.40, None), ...} shares of all branches (a single number: that share exactly, to the
-    nearest whole branch). Returns one row per branch: branch_id, name,
-    county, region_type, current_type, type, type_zh, staff, cost_wan, score (its type's suitability, 0..1),
-    reasons, and its suitability for each type, score_comprehensive … score_light (how near the others came). The
-    plan's status, objective, the indicators the data lacked, the weights it scored by and notes on a type no
-    branch was given (why, and how to have some) are in `plan.attrs`.
+    nearest whole branch). every_branch: the branches of every bank in the data, whose places the branch cluster
+    counts, where `ds` holds one bank's (ds.of_bank); ds.branches by default. Returns one row per branch:
+    branch_id, name, county, region_type, current_type, type, type_zh, staff, cost_wan, score (its type's
+    suitability, 0..1), reasons, and its suitability for each type, score_comprehensive … score_light (how near
+    the others came). The plan's status, objective, the indicators the data lacked, the weights it scored by and
+    notes on a type no branch was given (why, and how to have some) are in `plan.attrs`.
     """
     what = "assign_branch_types"
     if len(ds.branches) == 0:
         raise InputError("no branches to give a type to", file=what)
     type_rules = _type_rules(dict(rules, mix=_check_mix(mix, what), budget_wan=budget_wan), what)
     check_solver_arguments(time_limit, 0.0)
-    scores, missing = branch_scores(ds, coverage)
+    scores, missing = branch_scores(ds, coverage, around=every_branch)
     _check_weights(weights, scores, missing, what, ds.branches)
     suit, drivers = suitability(scores, weights or DEFAULT_SUITABILITY)
     current = _current_types(ds, current_types)
