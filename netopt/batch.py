@@ -311,8 +311,8 @@ def run_unit(task: UnitTask, options: BatchOptions) -> UnitOutcome:
             row.update(_coverage(task, options, files))
         if len(task.towns) and options.optimize:
             row.update(_models(task, options))
-        if options.plan_types:
-            row.update(_type_plan(task, options, files))
+        if options.plan_types:  # a bank's branch clusters counted among every bank's branches
+            row.update(_type_plan(task, options, files, (every_bank or task).branches))
         row["status"], row["reason"] = "ok", _notes(task)
         unplanned = unplanned_models(row)
         if unplanned:
@@ -470,7 +470,7 @@ def _status(result) -> str:
     return result.status if result.has_plan or result.status == "infeasible" else NO_PLAN_YET
 
 
-def _type_plan(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) -> dict:
+def _type_plan(task: UnitTask, options: BatchOptions, files: dict[str, bytes], every_branch: gpd.GeoDataFrame) -> dict:
     if not len(task.branches) or not len(task.towns):
         return {"types_status": "skipped: no branch locations for this unit"}
     from netopt._errors import SolverError
@@ -478,7 +478,7 @@ def _type_plan(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) -
     from netopt.report import placed_by
 
     try:
-        plan = assign_branch_types(_dataset(task), time_limit=options.time_limit)
+        plan = assign_branch_types(_dataset(task), time_limit=options.time_limit, every_branch=every_branch)
     except SolverError:  # the time limit ended before any plan: the unit's other numbers stand
         return {"types_status": NO_PLAN_YET}
     if options.reports:

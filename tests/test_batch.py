@@ -345,13 +345,19 @@ def test_one_banks_batch_beside_every_banks_matches_the_city_wide_diagnoses(samp
     alone = read_batch(sample_dir() / "counties.geojson", sample_dir(), tables={"branches": folder / "branches.csv"})
     run_batch(alone, tmp_path / "alone", BatchOptions(radius_km=RADIUS), scheduler="serial")
     run_batch(sample_tasks, tmp_path / "all", BatchOptions(radius_km=RADIUS), scheduler="serial")
-    run_batch(sample_tasks, tmp_path / "out", BatchOptions(radius_km=RADIUS, bank="农行"), scheduler="serial")
+    run_batch(sample_tasks, tmp_path / "out", BatchOptions(radius_km=RADIUS, bank="农行", plan_types=True),
+              scheduler="serial")
     table, ours, every = (_table(tmp_path / name).set_index("adcode") for name in ("out", "alone", "all"))
     assert table["branches"].sum() == (branches["bank"] == "中国农业银行").sum() > 0
     assert table["branches"].tolist() == ours["branches"].tolist()
     assert table["coverage_rate_pct"].tolist() == ours["coverage_rate_pct"].tolist()
     assert table["branches_all_banks"].tolist() == every["branches"].tolist()
     assert table["coverage_all_banks_pct"].tolist() == every["coverage_rate_pct"].tolist()
+    shushan = next(task for task in sample_tasks if task.unit_id == "340104")  # its type plan: the bank's branches,
+    unit = no.Dataset(shushan.unit, shushan.towns, shushan.branches)  # their clusters among every bank's
+    library = no.assign_branch_types(unit.of_bank("农行"), every_branch=shushan.branches)
+    planned = pd.read_csv(tmp_path / "out" / "units" / "340104" / "branch_types.csv")
+    assert planned["score_community 社区型适配度"].tolist() == pytest.approx(library["score_community"].tolist())
     again = CliRunner().invoke(app, ["batch", "--units", str(sample_dir() / "counties.geojson"), "--data",
                                      str(sample_dir()), "--bank", "花旗", "--scheduler", "serial", "--out",
                                      str(tmp_path / "none")])
