@@ -593,6 +593,12 @@ def test_weights_name_known_indicators_and_add_to_the_defaults():
         assign_branch_types(ds, weights=with_weights({"comprehensive": {"county": 1.0}}))
     with pytest.raises(no.InputError, match=r"the branches' column 备注 holds a cell that is no number \('a'\)"):
         assign_branch_types(ds, weights=with_weights({"comprehensive": {"备注": 1.0}}))  # why it is none
+    ds.branches["贷款余额"] = ["1.5亿", "3,000万元", "", "2000"]  # magnitudes written in, as a hand-made sheet has them
+    ds.branches["存款户数"] = ["12万户", "3美元", "", ""]  # a unit that is no magnitude
+    assert analyst_indicators(ds) == ["存款余额", "贷款余额"]
+    assert branch_scores(ds)[0]["贷款余额"].fillna(-1).tolist() == [1.0, 0.5, -1, 0.0]  # 1.5亿 > 3,000万 > 2,000
+    with pytest.raises(no.InputError, match=r"column 存款户数 holds a cell that is no number \('3美元'\)"):
+        assign_branch_types(ds, weights=with_weights({"comprehensive": {"存款户数": 1.0}}))
 
 
 def test_an_exact_share_is_the_nearest_whole_number_of_branches():

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError, check_amount, check_count, check_kind, is_number
 from netopt._schema import REGION_ZH, TYPE_ZH
-from netopt.io import Dataset, without_thousands_commas
+from netopt.io import CELL_UNIT, Dataset, without_thousands_commas
 from netopt.models._base import reach_rows
 from netopt.models._explain import Blocking, blocking_reasons
 from netopt.models._milp import (INF, MatrixMILP, check_solver_arguments, relative_gap, seconds_left, solve_highs,
@@ -160,10 +160,24 @@ def _as_numbers(values: pd.Series) -> pd.Series | None:
     """The column as numbers (NaN where blank), or None unless it holds some and nothing else."""
     if pd.api.types.is_numeric_dtype(values):
         return values.astype(float) if values.notna().any() else None
-    text = without_thousands_commas(values.astype("string").str.strip())
-    filled = text.notna() & (text != "")
-    numbers = pd.to_numeric(text.where(filled), errors="coerce").astype(float)
+    filled, numbers = _cell_numbers(values)
     return numbers if filled.any() and numbers[filled].notna().all() else None
+
+
+MAGNITUDES = {"万": 1e4, "亿": 1e8}  # an analyst's figure with its magnitude written in: 1.5亿, 3,000万元
+COUNTED = ("", "元", "人", "户", "笔", "个")  # what may follow it
+
+
+def _cell_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Which cells of a column hold anything, and their numbers — thousands separators allowed, and a magnitude
+    (1.5亿, 3,000万元: 150,000,000 and 30,000,000) —, NaN where blank or no number."""
+    text = without_thousands_commas(values.astype("string").str.strip())
+    filled = (text.notna() & (text != "")).astype(bool)
+    numbers = pd.to_numeric(text.where(filled), errors="coerce").astype(float)
+    parts = text.where(filled & numbers.isna()).str.extract(CELL_UNIT)
+    unit = parts["unit"].str.strip()
+    magnitude = unit.str[0].map(MAGNITUDES).where(unit.str[1:].isin(COUNTED)).astype(float)
+    return filled, numbers.fillna(parts["number"].astype(float) * magnitude)
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -233,8 +247,8 @@ def _not_numbers(branches: pd.DataFrame | None, names: list[str]) -> str:
     for name in names:
         if branches is None or name not in branches.columns:
             continue
-        text = without_thousands_commas(branches[name].astype("string").str.strip())
-        cells = text[text.notna() & (text != "") & pd.to_numeric(text, errors="coerce").isna()]
+        filled, numbers = _cell_numbers(branches[name])
+        cells = branches[name][filled & numbers.isna()]
         if len(cells):
             said += f"; the branches' column {name} holds a cell that is no number ({cells.iloc[0]!r})"
     return said
