@@ -2219,11 +2219,11 @@ def test_the_branches_own_figures_weigh_in_the_types(tmp_path: Path):
     assert rollout.exit_code == 0, rollout.output
     assert pd.read_csv(tmp_path / "plan" / "plan_types.csv")["type 建议类型"].iloc[0] == "comprehensive"
     one_hub = [*city, "--weight", "comprehensive:存款余额（亿元）=40", "--out", str(tmp_path / "plan")]
-    raised = runner.invoke(app, ["plan", *one_hub])  # one comprehensive branch left to coach 31
+    raised = runner.invoke(app, ["plan", *one_hub])  # one comprehensive branch left to coach 16
     assert raised.exit_code == 0, raised.output
-    assert ("31 community branches, 1 comprehensive ones to coach them: each coaches up to 31 (the default 8 would "
+    assert ("16 community branches, 1 comprehensive ones to coach them: each coaches up to 16 (the default 8 would "
             "leave some without; --hub-capacity sets it)" in _said(raised.output))
-    assert pd.read_csv(tmp_path / "plan" / "plan_hubs.csv").groupby("hub_id 中心支行").size().tolist() == [31]
+    assert pd.read_csv(tmp_path / "plan" / "plan_hubs.csv").groupby("hub_id 中心支行").size().tolist() == [16]
     few_hubs = runner.invoke(app, ["plan", *one_hub, "--hub-capacity", "8"])  # asked for: refused
     assert few_hubs.exit_code == 2 and "1 hubs x 8 coach at most 8" in _said(few_hubs.output)
     assert ("(--hub-capacity, --hub-max-minutes; --min-share comprehensive=… or --comprehensive-per-county"
