@@ -312,7 +312,7 @@ def run_unit(task: UnitTask, options: BatchOptions) -> UnitOutcome:
         if len(task.towns) and options.optimize:
             row.update(_models(task, options))
         if options.plan_types:  # a bank's branch clusters counted among every bank's branches
-            row.update(_type_plan(task, options, files, (every_bank or task).branches))
+            row.update(_type_plan(task, options, files, None if every_bank is None else every_bank.branches))
         row["status"], row["reason"] = "ok", _notes(task)
         unplanned = unplanned_models(row)
         if unplanned:
@@ -384,12 +384,13 @@ def _county_indicators(task: UnitTask, options: BatchOptions) -> dict:
     }
 
 
-def _dataset(task: UnitTask) -> Dataset:
+def _dataset(task: UnitTask, every_bank: gpd.GeoDataFrame | None = None) -> Dataset:
+    """The unit as a Dataset (of one bank's branches: with `every_bank`'s, as Dataset.of_bank gives it)."""
     unit = task.unit.copy()
     if "region_type" not in unit or unit["region_type"].isna().all():
         unit["region_type"] = "county"
     unit.attrs["attribution"] = task.attribution
-    return Dataset(unit, task.towns.copy(), task.branches.copy())
+    return Dataset(unit, task.towns.copy(), task.branches.copy(), every_bank)
 
 
 def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) -> dict:
@@ -470,7 +471,8 @@ def _status(result) -> str:
     return result.status if result.has_plan or result.status == "infeasible" else NO_PLAN_YET
 
 
-def _type_plan(task: UnitTask, options: BatchOptions, files: dict[str, bytes], every_branch: gpd.GeoDataFrame) -> dict:
+def _type_plan(task: UnitTask, options: BatchOptions, files: dict[str, bytes],
+               every_bank: gpd.GeoDataFrame | None) -> dict:
     if not len(task.branches) or not len(task.towns):
         return {"types_status": "skipped: no branch locations for this unit"}
     from netopt._errors import SolverError
@@ -478,7 +480,7 @@ def _type_plan(task: UnitTask, options: BatchOptions, files: dict[str, bytes], e
     from netopt.report import placed_by
 
     try:
-        plan = assign_branch_types(_dataset(task), time_limit=options.time_limit, every_branch=every_branch)
+        plan = assign_branch_types(_dataset(task, every_bank), time_limit=options.time_limit)
     except SolverError:  # the time limit ended before any plan: the unit's other numbers stand
         return {"types_status": NO_PLAN_YET}
     if options.reports:

@@ -2761,12 +2761,11 @@ def assign_types(
         from netopt.report import bilingual, write_workbook
 
         mix, weights = _mix(min_share, max_share), with_weights(_weights(weight))
-        every_bank, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
-        ds = _bank_only(every_bank, bank)
+        ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
+        ds = _bank_only(ds, bank)
         with _working("Scoring branches and solving 求解中…"):
             plan = assign_branch_types(ds, mix=mix, budget_wan=budget_wan, staff_limit=staff_limit,
-                                       comprehensive_per_county=comprehensive_per_county, weights=weights,
-                                       every_branch=every_bank.branches)
+                                       comprehensive_per_county=comprehensive_per_county, weights=weights)
         _say_unweighed(ds, weights)
         table = Table(title=f"Branch types 网点功能定位 — {source}")
         for col in ("type", "类型", "branches 网点", "share 占比", "staff 人员"):
@@ -2922,8 +2921,7 @@ def plan(
             return
         _type_rollout(_bank_only(ds, bank), source, out, {"mix": mix, "budget_wan": budget_wan,
                                                           "comprehensive_per_county": comprehensive_per_county,
-                                                          "weights": with_weights(_weights(weight)),
-                                                          "every_branch": ds.branches},
+                                                          "weights": with_weights(_weights(weight))},
                       time_limit, (pilots_per_region, tuple(batch),
                                    _hub_options(hub_capacity, hub_max_minutes, ctx.params, network)), coords,
                       Templates(template, word_template))
@@ -2972,8 +2970,7 @@ def _hubs(ds: Dataset, types: pd.DataFrame, options: dict) -> pd.DataFrame:
 
 def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_limit: Optional[float],
                   rollout: tuple[int, tuple, dict], coords: str = "wgs84", templates: Templates = Templates()) -> None:
-    """plan without --p: today's branches' types (assign_branch_types with `type_rules`: mix, budget_wan, …, and
-    every_branch, the data's before --bank, for the branch cluster),
+    """plan without --p: today's branches' types (assign_branch_types with `type_rules`: mix, budget_wan, …),
     pilots, rollout batches and training hubs, printed and written (map layers in the inputs' `coords`; the
     slides and the written report in the bank's `templates` where given)."""
     from netopt.deck import rollout_deck
@@ -2986,7 +2983,7 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     with _working("Planning 规划中…", time_limit):
         measured = analyze_coverage(ds)  # the one diagnosis the types and the pilots both score the branches on
         types = assign_branch_types(ds, coverage=measured, time_limit=time_limit, **type_rules)
-        scores, _ = branch_scores(ds, measured, around=type_rules["every_branch"])
+        scores, _ = branch_scores(ds, measured)
         sheets = {"types": types, "pilots": select_pilots(types, scores, pilots_per_region),
                   "batches": rollout_batches(types, batch),
                   "hubs": _hubs(ds, types, hub_options),

@@ -63,16 +63,21 @@ _GEOD = Geod(ellps="WGS84")
 
 @dataclass
 class Dataset:
-    """A city's counties, towns and branches, each a validated GeoDataFrame in WGS84."""
+    """A city's counties, towns and branches, each a validated GeoDataFrame in WGS84; of one bank's branches
+    (of_bank), every bank's too, `every_bank`: the branches around its own (a branch type's cluster counts them)."""
 
     counties: gpd.GeoDataFrame
     towns: gpd.GeoDataFrame
     branches: gpd.GeoDataFrame
+    every_bank: gpd.GeoDataFrame | None = None
 
     def __post_init__(self) -> None:
         for kind in ("counties", "towns", "branches"):
             check_read(getattr(self, kind), kind)
         self.counties, self.towns, self.branches = map(in_wgs84, (self.counties, self.towns, self.branches))
+        if self.every_bank is not None:
+            check_read(self.every_bank, "branches")
+            self.every_bank = in_wgs84(self.every_bank)
 
     def __repr__(self) -> str:
         pop = self.towns["population"].sum() if "population" in self.towns else float("nan")
@@ -81,8 +86,9 @@ class Dataset:
 
     def of_bank(self, bank: str) -> Dataset:
         """The same city with only the branches of `bank` (its name, or part of it such as 农业): the network a
-        bank plans types, pilots and hubs for when the data holds every bank's outlets."""
-        return Dataset(self.counties, self.towns, self.branches[bank_mask(self.branches, bank)])
+        bank plans types, pilots and hubs for when the data holds every bank's outlets (kept as `every_bank`)."""
+        every_bank = self.branches if self.every_bank is None else self.every_bank
+        return Dataset(self.counties, self.towns, self.branches[bank_mask(self.branches, bank)], every_bank)
 
 
 READ_COLUMNS = {"counties": ("name",), "towns": ("name", "county", "population"), "branches": ("branch_id", "name")}

@@ -355,7 +355,7 @@ def test_one_banks_batch_beside_every_banks_matches_the_city_wide_diagnoses(samp
     assert table["coverage_all_banks_pct"].tolist() == every["coverage_rate_pct"].tolist()
     shushan = next(task for task in sample_tasks if task.unit_id == "340104")  # its type plan: the bank's branches,
     unit = no.Dataset(shushan.unit, shushan.towns, shushan.branches)  # their clusters among every bank's
-    library = no.assign_branch_types(unit.of_bank("农行"), every_branch=shushan.branches)
+    library = no.assign_branch_types(unit.of_bank("农行"))  # every bank's branches kept beside the bank's
     planned = pd.read_csv(tmp_path / "out" / "units" / "340104" / "branch_types.csv")
     assert planned["score_community 社区型适配度"].tolist() == pytest.approx(library["score_community"].tolist())
     again = CliRunner().invoke(app, ["batch", "--units", str(sample_dir() / "counties.geojson"), "--data",

@@ -1327,7 +1327,7 @@ def test_plan_gives_every_county_a_hub_when_asked(tmp_path: Path):
     plan = pd.read_csv(tmp_path / "types" / "branch_types.csv")
     assert plan.loc[plan["type 建议类型"] == "comprehensive", "county 区县"].nunique() == 9
     ds = no.load_sample()  # the branch cluster counts every bank's branches, not 农业's alone
-    library = no.assign_branch_types(ds.of_bank("农业"), comprehensive_per_county=True, every_branch=ds.branches)
+    library = no.assign_branch_types(ds.of_bank("农业"), comprehensive_per_county=True)
     assert plan["score_comprehensive 综合型适配度"].tolist() == pytest.approx(library["score_comprehensive"].tolist())
 
 
@@ -1345,8 +1345,7 @@ def test_plan_coaching_trips_at_the_analysts_speeds_and_longest_trip(tmp_path: P
     default, said = trips("default")
     assert "driven at 30 km/h, straight line x 1.3" in said
     ds = no.load_sample()  # the types scored with every bank's branches around each of 农业's
-    library = no.assign_branch_types(ds.of_bank("农业"), mix={"community": (0.4, None)}, comprehensive_per_county=True,
-                                     every_branch=ds.branches)
+    library = no.assign_branch_types(ds.of_bank("农业"), mix={"community": (0.4, None)}, comprehensive_per_county=True)
     typed = pd.read_csv(tmp_path / "default" / "plan_types.csv")
     assert typed["score_community 社区型适配度"].tolist() == pytest.approx(library["score_community"].tolist())
     faster, said = trips("faster", "--speed-kmh", "60", "--detour-factor", "1.1")

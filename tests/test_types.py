@@ -515,17 +515,19 @@ def test_a_branch_cluster_counts_the_places_near_it_once_each():
 
 
 def test_one_bank_s_branch_cluster_counts_every_bank_s_branches():
-    """A bank's type plan (ds.of_bank, --bank) scores each branch's cluster by every bank's branches around it, as
-    banks gather in commercial centres whichever they are: counted among its own alone, most branches of 农业 stood
-    alone."""
+    """A bank's type plan (ds.of_bank, which keeps every bank's branches as every_bank; --bank) scores each
+    branch's cluster by every bank's branches around it, as banks gather in commercial centres whichever they
+    are: counted among its own alone, most branches of 农业 stood alone."""
     ds = no.load_sample()
     ours = ds.of_bank("农业")
+    assert ours.every_bank is ds.branches and ours.of_bank("农业").every_bank is ds.branches  # once, however deep
     alone, among_all = (_branch_places_within(ours.branches, b) for b in (ours.branches, ds.branches))
     assert (among_all >= alone).all() and among_all.sum() > 3 * alone.sum()
-    plan = assign_branch_types(ours, every_branch=ds.branches)
-    scores, _ = branch_scores(ours, around=ds.branches)
-    assert plan["score_comprehensive"].tolist() == pytest.approx(suitability(scores)[0][:, 0].round(3).tolist())
-    assert plan["score_comprehensive"].tolist() != assign_branch_types(ours)["score_comprehensive"].tolist()
+    assert branch_scores(ours)[0]["branch_cluster"].tolist() == branch_scores(ours, around=ds.branches)[0][
+        "branch_cluster"].tolist()
+    by_itself = no.Dataset(ds.counties, ds.towns, ours.branches)  # the bank's branches as if they were all
+    assert (assign_branch_types(ours)["score_comprehensive"].tolist()
+            != assign_branch_types(by_itself)["score_comprehensive"].tolist())
 
 
 def test_a_town_s_residents_are_shared_among_its_branches():

@@ -79,7 +79,8 @@ class TypeRules:
 
 def branch_scores(ds: Dataset, coverage=None, around: gpd.GeoDataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Indicator values (0..1, _scaled) per branch and the list of indicators the data lacks (reported, never
-    zero). The branch cluster counts the places of `around` (default: the branches themselves)."""
+    zero). The branch cluster counts the places of `around` (default: every bank's branches, ds.every_bank where
+    `ds` holds one bank's, else its own)."""
     from netopt.coverage import Coverage, analyze_coverage
 
     check_kind(coverage, (Coverage, type(None)), "coverage is a diagnosis from analyze_coverage", "type plan")
@@ -94,7 +95,8 @@ def branch_scores(ds: Dataset, coverage=None, around: gpd.GeoDataFrame | None = 
     raw["schooling"] = county.map(_column(counties, "avg_years_schooling")).astype(float)
     raw["density"] = pop / county.map(counties["area_km2"]).astype(float)
     raw["elderly_share"] = county.map(_column(counties, "share_65plus_pct")).astype(float)
-    raw["branch_cluster"] = _branch_places_within(branches, branches if around is None else around)
+    around = next(b for b in (around, ds.every_bank, branches) if b is not None)
+    raw["branch_cluster"] = _branch_places_within(branches, around)
     raw["served_population"] = _served_residents(cov)
     uncovered = cov.towns[~cov.towns["covered"]].groupby("nearest_branch_id")["population"].sum()
     raw["unserved_population"] = branches["branch_id"].map(uncovered).fillna(0.0).astype(float)
@@ -316,13 +318,12 @@ def scoring_basis(plan: pd.DataFrame) -> pd.DataFrame:
 
 def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float | None = None,
                         coverage=None, current_types: pd.Series | None = None, weights: dict | None = None,
-                        time_limit: float | None = None, every_branch: gpd.GeoDataFrame | None = None,
-                        **rules) -> pd.DataFrame:
+                        time_limit: float | None = None, **rules) -> pd.DataFrame:
     """One type per branch, maximising total suitability subject to the type rules (see TypeRules).
 
     mix: {"community": (0.40, None), ...} shares of all branches (a single number: that share exactly, to the
-    nearest whole branch). every_branch: the branches of every bank in the data, whose places the branch cluster
-    counts, where `ds` holds one bank's (ds.of_bank); ds.branches by default. Returns one row per branch:
+    nearest whole branch). Of one bank's branches (ds.of_bank), each one's cluster counts every bank's around it.
+    Returns one row per branch:
     branch_id, name, county, region_type, current_type, type, type_zh, staff, cost_wan, score (its type's
     suitability, 0..1), reasons, and its suitability for each type, score_comprehensive … score_light (how near
     the others came). The plan's status, objective, the indicators the data lacked, the weights it scored by and
@@ -333,7 +334,7 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
         raise InputError("no branches to give a type to", file=what)
     type_rules = _type_rules(dict(rules, mix=_check_mix(mix, what), budget_wan=budget_wan), what)
     check_solver_arguments(time_limit, 0.0)
-    scores, missing = branch_scores(ds, coverage, around=every_branch)
+    scores, missing = branch_scores(ds, coverage)
     _check_weights(weights, scores, missing, what, ds.branches)
     suit, drivers = suitability(scores, weights or DEFAULT_SUITABILITY)
     current = _current_types(ds, current_types)
