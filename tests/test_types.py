@@ -528,6 +528,11 @@ def test_one_bank_s_branch_cluster_counts_every_bank_s_branches():
     by_itself = no.Dataset(ds.counties, ds.towns, ours.branches)  # the bank's branches as if they were all
     assert (assign_branch_types(ours)["score_comprehensive"].tolist()
             != assign_branch_types(by_itself)["score_comprehensive"].tolist())
+    from netopt.models.types import _site_suitability
+    from netopt.planning import candidate_sites
+
+    sites = candidate_sites(ds, bank="农业")  # a joint plan's sites: every bank's branches around each, either way
+    assert np.array_equal(_site_suitability(ds, sites)[0], _site_suitability(ours, sites)[0])
 
 
 def test_a_town_s_residents_are_shared_among_its_branches():

@@ -724,7 +724,8 @@ def _site_suitability(ds: Dataset, sites,
     from netopt.planning import sites_as_branches
 
     as_branches = sites_as_branches(sites, sites["site_id"].tolist())
-    scores, missing = branch_scores(Dataset(ds.counties, ds.towns, as_branches), around=ds.branches)
+    every_bank = ds.branches if ds.every_bank is None else ds.every_bank  # around each site, the data's branches
+    scores, missing = branch_scores(Dataset(ds.counties, ds.towns, as_branches, every_bank))
     _check_weights(weights, scores, missing, JOINT_PLAN_FUNCTION)
     return *suitability(scores, weights or DEFAULT_SUITABILITY), missing
 
