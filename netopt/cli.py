@@ -736,6 +736,16 @@ def _say_other_radii(cov: Coverage) -> None:
         console.print(f"Coverage at {words}: {'; '.join(parts)} ({name}.csv)")
 
 
+def _say_area_radius(cov: Coverage) -> None:
+    """The service radius by area beside the table's (a branch's nearest residents): the one planning documents
+    give, the radius of a circle as large as the area per branch."""
+    radii = [f"{row.region_type} {row.area_radius_km:.2f} km" for row in cov.by_region.itertuples()
+             if np.isfinite(row.area_radius_km)]
+    if radii:
+        console.print(f"Service radius by area 服务半径（面积法）: {', '.join(radii)} (√(area per branch ÷ π); 半径 km "
+                      "above: the km within which 80 % of each branch's nearest residents live, averaged)")
+
+
 def _summarise(cov: Coverage, source: str) -> None:
     table = Table(title=f"Coverage 覆盖诊断 — {source}")
     for col in ("区域 region", "区县", "万人", "网点", "万人/网点", "网点/ 100km²", "覆盖率", "半径 km"):
@@ -745,6 +755,7 @@ def _summarise(cov: Coverage, source: str) -> None:
                       _shown(row.residents_per_branch_wan, ".2f"), _shown(row.branches_per_100km2, ".2f"),
                       _shown(row.coverage_rate_pct, ".1f", "%"), _shown(row.mean_service_radius_km, ".2f"))
     console.print(table)
+    _say_area_radius(cov)
     gap = cov.core_county_gap_pp
     console.print(f"core − county coverage gap 城乡覆盖差: [bold]{gap:+.1f}[/] percentage points" if np.isfinite(gap) else
                   "core − county coverage gap 城乡覆盖差: none to measure (it needs residents in core and in county "

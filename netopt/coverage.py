@@ -795,6 +795,7 @@ def _add_rates(table: pd.DataFrame, s: CoverageSettings) -> pd.DataFrame:
     table["residents_per_branch_wan"] = table["population_wan"] / table["branches"].replace(0, np.nan)
     table["vs_benchmark_wan"] = table["residents_per_branch_wan"] - s.residents_per_branch_limit_wan
     table["branches_per_100km2"] = 100.0 * table["branches"] / table["area_km2"].replace(0, np.nan)
+    table["area_radius_km"] = area_radius_km(table["area_km2"], table["branches"])
     if "gdp_yi" in table:
         table["gdp_tier"] = gdp_tier(table["gdp_yi"], s.gdp_cuts_yi)
     return table
@@ -898,6 +899,8 @@ def _region_table(by_county: pd.DataFrame, units: gpd.GeoDataFrame, branches: gp
     sums["counties"] = by_county.groupby("region_type").size()
     table = _add_rates(sums, s).drop(columns=["gdp_tier"], errors="ignore")
     table[["area_km2", "branches_per_100km2"]] = _density_where_known(by_county, "region_type").reindex(table.index)
+    known = by_county[by_county["area_km2"].notna()].groupby("region_type")["branches"].sum().reindex(table.index)
+    table["area_radius_km"] = area_radius_km(table["area_km2"], known)
     region = units["county_region_type"].fillna(NO_REGION_TYPE)
     people = units["population"].astype(float)
     travelled = (units["nearest_branch_km"] * people).groupby(region).sum()
@@ -905,6 +908,13 @@ def _region_table(by_county: pd.DataFrame, units: gpd.GeoDataFrame, branches: gp
     branch_region = branches["county"].map(by_county.set_index("county")["region_type"])
     table["mean_service_radius_km"] = branches.groupby(branch_region)["service_radius_km"].mean()
     return table.reset_index()
+
+
+def area_radius_km(area_km2: pd.Series, branches: pd.Series) -> pd.Series:
+    """The service radius by area 服务半径（面积法）: the radius of a circle as large as the area per branch,
+    √(area ÷ (π × branches)) — as planning documents give it (core 1.2 km, county 3.5 km); NaN without a branch
+    or an area."""
+    return np.sqrt(area_km2 / (np.pi * branches.replace(0, np.nan)))
 
 
 def _density_where_known(by_county: pd.DataFrame, key: str) -> pd.DataFrame:

@@ -132,6 +132,9 @@ def test_demo_writes_csv_excel_and_map(tmp_path: Path):
     rate = by_region.filter(like="coverage_rate_pct").iloc[:, 0]
     assert by_radius.loc[1.2, "coverage_pct_core 核心城区覆盖率(%)"] == pytest.approx(rate["core"], abs=1e-3)
     assert by_radius.loc[3.5, "coverage_pct_county 县域覆盖率(%)"] == pytest.approx(rate["county"], abs=1e-3)
+    by_area = by_region["area_radius_km 服务半径(面积法, km)"]  # the planning document's radius: area per branch
+    assert (f"Service radius by area 服务半径（面积法）: core {by_area['core']:.2f} km, county {by_area['county']:.2f} km"
+            in _said(result.output)) and 1.1 < by_area["core"] < 1.4 and 3.5 < by_area["county"] < 4.5
     html = map_text(tmp_path / "coverage_map.html")
     assert "瑶海区" in html and "most residents beyond the limit" in html
 

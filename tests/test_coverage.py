@@ -56,6 +56,9 @@ def test_hand_computed_city():
     assert county.loc["城区", "residents_per_branch_wan"] == pytest.approx(4.0)
     assert county.loc["某县", "branches_per_100km2"] == pytest.approx(0.25)
     assert county.loc["城区", "gdp_tier"] == ">500亿" and county.loc["某县", "gdp_tier"] == "<200亿"
+    assert county["area_radius_km"].tolist() == pytest.approx([np.sqrt(100 / np.pi), np.sqrt(400 / np.pi)])  # 1 each
+    two = no.analyze_coverage(make_city([0.0, 12.0], [1, 1], [0.0, 1.0, 12.0]))  # the area per branch, as a circle
+    assert two.by_region["area_radius_km"].tolist() == pytest.approx([np.sqrt(50 / np.pi), np.sqrt(400 / np.pi)])
     assert cov.core_county_gap_pp == pytest.approx(-25.0)
     branches = cov.branches.set_index("branch_id")
     assert branches.loc["B0", "assigned_population"] == 40_000
