@@ -18,7 +18,7 @@ from netopt.report import DECK_TITLE, cell_text, column_label, filled_columns
 TOWNS_SHOWN, COUNTY_TOWNS_SHOWN = 10, 4  # the city's most underserved towns on their slide; a county's on its own
 
 REGION_SLIDE_COLUMNS = ["region_type", "counties", "population_wan", "branches", "coverage_rate_pct",
-                        "residents_per_branch_wan", "branches_per_100km2", "mean_distance_to_branch_km"]
+                        "residents_per_branch_wan", "branches_per_100km2", "area_radius_km"]  # the document's figures
 COUNTY_SLIDE_COLUMNS = ["county", "region_type", "population_wan", "gdp_yi", "branches", "coverage_rate_pct",
                         "residents_per_branch_wan", "branches_per_100km2"]
 TOWN_SLIDE_COLUMNS = ["name", "county", "population_wan", "unserved_wan", "unserved_share_pct", "nearest_branch_km",
@@ -443,6 +443,10 @@ def findings(cov: Coverage, new_sites: pd.DataFrame | None, failures: dict[str, 
     gap = cov.core_county_gap_pp
     if gap == gap:
         lines.append(f"核心城区与县域覆盖率差 {gap:+.1f} 个百分点 — core minus county coverage, percentage points")
+    radii = cov.by_region.set_index("region_type")["area_radius_km"].reindex(["core", "county"])
+    if radii.notna().all():
+        lines.append(f"服务半径（面积法）核心城区 {radii['core']:.2f} km、县域 {radii['county']:.2f} km — the service radius "
+                     "by area, core and county")
     if len(cov.underserved_towns):
         town = cov.underserved_towns.iloc[0]
         lines.append(f"最需关注：{town['name']}（{town['county']}），{town['unserved_population'] / 1e4:,.1f} 万人"

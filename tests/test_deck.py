@@ -79,6 +79,10 @@ def test_the_city_deck_says_what_the_diagnosis_found(coverage, reports):
     assert f"{coverage.core_county_gap_pp:+.1f} 个百分点" in figures
     least = coverage.by_county.loc[coverage.by_county["coverage_rate_pct"].idxmin()]
     assert f"覆盖率最低的区县：{least['county']} {least['coverage_rate_pct']:.1f}%" in figures
+    radii = coverage.by_region.set_index("region_type")["area_radius_km"]  # the planning document's radius
+    assert f"服务半径（面积法）核心城区 {radii['core']:.2f} km、县域 {radii['county']:.2f} km" in figures
+    by_region = _table_rows(slides, "分区域 Coverage by region")
+    assert [row[-1] for row in by_region] == [report.decimal_text(round(r, 2)) for r in radii]
     assert [row[0] for row in _table_rows(slides, "分区县 Coverage by county")] == counties
     chart = next(shape.chart for shape in slides[5].shapes if shape.has_chart)  # PowerPoint's own, editable
     ranked = coverage.by_county.sort_values("coverage_rate_pct", kind="stable")
