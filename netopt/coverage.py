@@ -7,6 +7,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import shapely
 
 from netopt._errors import InputError, Problem, check_amount, is_number
 from netopt._schema import REGION_TYPES
@@ -214,7 +215,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     reach = _branch_town_metres(ds.counties, units, branches)  # for the notes on far branches, city's and counties'
     notes = method + _data_notes(ds.counties, units, branches, reach, projected)
     county_notes = _county_notes(ds.counties, units, branches, reach, settings, projected, demand_note)
-    branch_table = _measure_branches(branches, units)
+    branch_table = _measure_branches(branches, units, ds.counties, crs)
     by_county = _county_table(ds.counties, units, branches, settings)
     by_region = _region_table(by_county, units, branch_table, settings)
     notes += _area_notes(by_county)
@@ -738,18 +739,43 @@ def _texts(failed: pd.Series, values: pd.Series, say) -> pd.Series:
     return texts
 
 
-def _measure_branches(branches: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Per branch: the population of the units whose nearest branch it is, and its service radius (measured
-    anew where the branches table is one netopt wrote, coverage.gpkg's, carrying an earlier run's)."""
+def _measure_branches(branches: gpd.GeoDataFrame, units: gpd.GeoDataFrame, counties: gpd.GeoDataFrame,
+                       crs: object) -> gpd.GeoDataFrame:
+    """Per branch: the population of the units whose nearest branch it is, its service radius, and its service
+    area (measured anew where the branches table is one netopt wrote, coverage.gpkg's, carrying an earlier
+    run's)."""
     stats = _radius_stats(units[units["nearest_branch_id"].notna()])
     earlier = [column for column in BRANCH_STATS if column in branches]
     out = branches.drop(columns=earlier).merge(stats, left_on="branch_id", right_index=True, how="left")
     out["assigned_population"] = out["assigned_population"].fillna(0).astype(int)
     out["assigned_towns"] = out["assigned_towns"].fillna(0).astype(int)
+    out["service_area_km2"] = service_areas_km2(counties, out, crs)
+    out["area_radius_km"] = np.sqrt(out["service_area_km2"] / np.pi)
     return out
 
 
-BRANCH_STATS = ["assigned_towns", "assigned_population", "service_radius_km", "mean_distance_km", "farthest_town_km"]
+def service_areas_km2(counties: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, crs: object) -> np.ndarray:
+    """Each branch's service area 服务面积, km²: the part of its county nearer its place than any other place
+    holding a branch there (its Voronoi cell, 泰森多边形), shared equally among the branches at one place (as
+    those located by their town's point are); NaN where the counties have no boundaries. `crs`: in metres."""
+    from netopt.grid import voronoi_cells
+
+    areas = np.full(len(branches), np.nan)
+    if counties.geometry.isna().any() or not len(branches):
+        return areas
+    bounds = counties.to_crs(crs).set_index("name").geometry
+    xy, county = xy_metres(branches, crs).round(), branches["county"].to_numpy()
+    for name in pd.unique(county[pd.notna(county)]):
+        mine = np.flatnonzero(county == name)
+        places, at = np.unique(xy[mine], axis=0, return_inverse=True)
+        cells = voronoi_cells(shapely.points(places), bounds[name])
+        per_branch = shapely.area(cells) / 1e6 / np.bincount(at.ravel(), minlength=len(places))
+        areas[mine] = per_branch[at.ravel()]
+    return areas
+
+
+RADIUS_STATS = ["assigned_towns", "assigned_population", "service_radius_km", "mean_distance_km", "farthest_town_km"]
+BRANCH_STATS = [*RADIUS_STATS, "service_area_km2", "area_radius_km"]  # a branch's measures, made anew each run
 
 
 def _radius_stats(served: pd.DataFrame) -> pd.DataFrame:
@@ -769,7 +795,7 @@ def _radius_stats(served: pd.DataFrame) -> pd.DataFrame:
         stats["farthest_town_km"])
     mean_km = (km * people).groupby(branch).sum() / stats["assigned_population"]
     stats["mean_distance_km"] = mean_km.where(stats["assigned_population"] > 0, km.groupby(branch).mean())
-    return stats[BRANCH_STATS]
+    return stats[RADIUS_STATS]
 
 
 def _county_table(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame,

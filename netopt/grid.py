@@ -51,17 +51,21 @@ def _metres_crs(crs: object) -> CRS:
 
 
 def _voronoi_in_county(towns: gpd.GeoDataFrame, county: shapely.Geometry) -> gpd.GeoDataFrame:
-    points = towns.geometry.representative_point()
-    if len(points) == 1:
-        cells = [county]
-    else:
-        regions = shapely.voronoi_polygons(shapely.MultiPoint(list(points)), extend_to=county)
-        by_point = {i: shapely.intersection(region, county) for region in regions.geoms
-                    for i in np.flatnonzero(shapely.contains(region, np.asarray(points)))}
-        cells = [by_point.get(i, shapely.Polygon()) for i in range(len(points))]
     out = towns.copy()
-    out.geometry = cells
+    out.geometry = voronoi_cells(np.asarray(towns.geometry.representative_point()), county)
     return out
+
+
+def voronoi_cells(points: np.ndarray, boundary: shapely.Geometry) -> list[shapely.Geometry]:
+    """Each of `points`' (shapely points) part of `boundary`: the area nearer it than any other (its Voronoi cell,
+    泰森多边形), clipped to the boundary; an empty polygon for a point whose cell another point at the same place
+    took."""
+    if len(points) == 1:
+        return [boundary]
+    regions = shapely.voronoi_polygons(shapely.MultiPoint(list(points)), extend_to=boundary)
+    by_point = {i: shapely.intersection(region, boundary) for region in regions.geoms
+                for i in np.flatnonzero(shapely.contains(region, points))}
+    return [by_point.get(i, shapely.Polygon()) for i in range(len(points))]
 
 
 def population_grid(ds: Dataset, cell_km: float = 1.0, crs: object = None,

@@ -26,7 +26,7 @@ HEADERS_ZH = {
     "covered_population": "覆盖人口(人)", "branches": "网点数", "coverage_rate_pct": "覆盖率(%)",
     "residents_per_branch_wan": "万人/网点", "vs_benchmark_wan": "较全国县域均值(万人)",
     "branches_per_100km2": "网点密度(个/100km²)", "counties": "区县数", "mean_distance_to_branch_km": "平均到网点距离(km)",
-    "mean_service_radius_km": "平均服务半径(km)", "area_radius_km": "服务半径(面积法, km)",
+    "mean_service_radius_km": "平均服务半径(km)", "area_radius_km": "服务半径(面积法, km)", "service_area_km2": "服务面积(km²)",
     "town_id": "乡镇代码", "name": "名称", "radius_km": "服务半径(km)", "time_limit_min": "时间限制(分钟)",
     "nearest_branch_id": "最近网点", "nearest_branch_km": "最近网点距离(km)", "covered": "是否覆盖",
     "branches_within_limit": "限内网点数", "nearest_branch_min": "最快网点时间(分钟)", "method": "测距方法", "residents_per_reachable_branch_wan": "万人/可达网点",
@@ -92,7 +92,7 @@ TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "
 UNDERSERVED_COLUMNS = ["town_id", "name", "county", "population", "unserved_population", "unserved_share_pct",
                        "nearest_branch_name", "nearest_branch_km", "nearest_branch_min", "round_trip_h", "reason"]
 BRANCH_COLUMNS = ["branch_id", "name", "bank", "type", "plan", "county", "assigned_towns", "assigned_population",
-                  "service_radius_km", "mean_distance_km", "farthest_town_km",
+                  "service_radius_km", "mean_distance_km", "farthest_town_km", "service_area_km2", "area_radius_km",
                   "location_method"]  # where given: which points are approximate (a town's)
 
 PLAN_COLUMNS = ("branch_id", "name", "current_type", "type", "type_zh", "staff", "cost_wan", "reasons")  # types listed

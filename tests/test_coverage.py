@@ -69,6 +69,23 @@ def test_hand_computed_city():
     assert "no branch within 1.2 km" in cov.underserved_towns.iloc[0]["reason"]
 
 
+def test_each_branch_s_service_area_is_its_voronoi_cell_in_its_county():
+    """service_area_km2: the part of its county nearer a branch's place than any other place holding a branch
+    there (泰森多边形) — two branches at one place share theirs —, and area_radius_km the radius of a circle as
+    large; the areas of a county add up to its area; without county boundaries, none."""
+    ds = make_city([0.0, 12.0], [1, 1], [0.0, 4.0, 4.0, 13.0])
+    branches = no.analyze_coverage(ds).branches.set_index("branch_id")
+    areas = branches["service_area_km2"]
+    county = ds.counties.to_crs(no.projection.metric_crs(ds.counties)).set_index("name").area / 1e6
+    assert areas[["B0", "B1", "B2"]].sum() == pytest.approx(county["城区"], rel=1e-3)
+    assert areas["B3"] == pytest.approx(county["某县"], rel=1e-3)  # its county's only branch
+    west_km = GEOD.inv(LON0 - 0.1, LAT0, LON0, LAT0)[2] / 1000  # 城区 runs from there to 10 km; the cells part at 2
+    assert areas["B1"] == areas["B2"] and areas["B0"] == pytest.approx(2 * areas["B1"] * (west_km + 2) / 8, rel=0.01)
+    assert branches["area_radius_km"].tolist() == pytest.approx(np.sqrt(areas / np.pi).tolist())
+    bare = no.Dataset(ds.counties.assign(geometry=None), ds.towns, ds.branches)
+    assert no.analyze_coverage(bare).branches["service_area_km2"].isna().all()
+
+
 def test_residents_per_reachable_branch_and_round_trip_reasons():
     ds = make_city([0.0, 30.0], [100_000, 5_000], [0.0, 0.5])
     cov = no.analyze_coverage(ds, radius_km=3.0, residents_per_branch_limit_wan=3.5, round_trip_limit_h=1.5)
