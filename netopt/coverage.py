@@ -758,20 +758,26 @@ def service_areas_km2(counties: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, cr
     """Each branch's service area 服务面积, km²: the part of its county nearer its place than any other place
     holding a branch there (its Voronoi cell, 泰森多边形), shared equally among the branches at one place (as
     those located by their town's point are); NaN where the counties have no boundaries. `crs`: in metres."""
+    cells, sharing = service_area_cells(counties, branches, crs)
+    return np.asarray(cells.area, float) / 1e6 / sharing
+
+
+def service_area_cells(counties: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, crs: object
+                       ) -> tuple[gpd.GeoSeries, np.ndarray]:
+    """Each branch's place's Voronoi cell within its county (in `crs`, metres; None where the counties, named by
+    `name`, have no boundaries) and how many branches stand at that place."""
     from netopt.grid import voronoi_cells
 
-    areas = np.full(len(branches), np.nan)
-    if counties.geometry.isna().any() or not len(branches):
-        return areas
-    bounds = counties.to_crs(crs).set_index("name").geometry
-    xy, county = xy_metres(branches, crs).round(), branches["county"].to_numpy()
-    for name in pd.unique(county[pd.notna(county)]):
-        mine = np.flatnonzero(county == name)
-        places, at = np.unique(xy[mine], axis=0, return_inverse=True)
-        cells = voronoi_cells(shapely.points(places), bounds[name])
-        per_branch = shapely.area(cells) / 1e6 / np.bincount(at.ravel(), minlength=len(places))
-        areas[mine] = per_branch[at.ravel()]
-    return areas
+    cells, sharing = np.full(len(branches), None, dtype=object), np.ones(len(branches))
+    if len(branches) and not counties.geometry.isna().any():
+        bounds = counties.to_crs(crs).set_index("name").geometry
+        xy, county = xy_metres(branches, crs).round(), branches["county"].to_numpy()
+        for name in pd.unique(county[pd.notna(county)]):
+            mine = np.flatnonzero(county == name)
+            places, at = np.unique(xy[mine], axis=0, return_inverse=True)
+            cells[mine] = np.asarray(voronoi_cells(shapely.points(places), bounds[name]), dtype=object)[at.ravel()]
+            sharing[mine] = np.bincount(at.ravel(), minlength=len(places))[at.ravel()]
+    return gpd.GeoSeries(cells, index=branches.index, crs=crs), sharing
 
 
 RADIUS_STATS = ["assigned_towns", "assigned_population", "service_radius_km", "mean_distance_km", "farthest_town_km"]

@@ -406,7 +406,7 @@ def _by_county(frame: gpd.GeoDataFrame) -> bool:
 
 
 LON_LAT_COLUMNS = ("lon", "lat", "hub_lon", "hub_lat")
-HIDDEN_LAYERS = ("assignment",)  # a line from every town to its branch: shown on request
+HIDDEN_LAYERS = ("assignment", "service_areas")  # a line from every town to its branch, every branch's area: on request
 GROUPED_PLACES = 20  # a command's layer of more places than this, in several counties, has a folder per county
 KML_MAX_VERTICES = 500_000  # a command's KMZ layer's points at most (boundaries simplified): ~15 MB of KML text
 SIMPLIFY_DEGREES = (1e-4, 5e-4, 2e-3, 1e-2)  # tolerances tried in turn: about 10 m, 50 m, 200 m, 1 km

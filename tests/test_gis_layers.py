@@ -137,7 +137,7 @@ def test_bad_layers_are_named_and_nothing_is_left_half_written(sample, tmp_path:
 def test_coverage_layers_carry_the_tables_figures_at_their_places(sample):
     cov = no.analyze_coverage(sample, radius_km={"core": 1.2, "county": 3.5})
     layers = coverage_layers(cov)
-    assert list(layers) == ["counties", "towns", "underserved_towns", "branches"]
+    assert list(layers) == ["counties", "towns", "underserved_towns", "branches", "service_areas"]
     counties = layers["counties"].set_index("county")
     for row in sample.counties.itertuples():
         assert counties.geometry[row.name].equals(row.geometry)
@@ -149,6 +149,15 @@ def test_coverage_layers_carry_the_tables_figures_at_their_places(sample):
     assert layers["branches"]["branch_id"].tolist() == cov.branches["branch_id"].tolist()
     worst = layers["underserved_towns"].iloc[0]
     assert worst.geometry.equals(sample.towns.set_index("town_id").geometry[worst["town_id"]])
+    areas = layers["service_areas"]  # each branch's Voronoi cell in its county, holding the branch
+    assert areas["branch_id"].tolist() == cov.branches["branch_id"].tolist()
+    points = cov.branches.geometry.reset_index(drop=True)
+    boundary = sample.counties.set_index("name").geometry
+    in_county = [boundary[county].contains(point) for county, point in zip(cov.branches["county"], points)]
+    assert (areas.contains(points) | ~pd.Series(in_county)).all()  # a point just over its county's border: none
+    measured = areas.to_crs(no.projection.metric_crs(areas)).area / 1e6
+    shared = areas.groupby(areas.geometry.to_wkb())["branch_id"].transform("size")  # branches at one place
+    assert (measured / shared).to_numpy() == pytest.approx(areas["service_area_km2"].to_numpy(), rel=1e-3, abs=1e-3)
 
 
 def test_on_a_grid_the_cells_are_a_layer_of_their_squares(sample):
@@ -205,7 +214,7 @@ def test_analyze_writes_the_diagnosis_as_a_geopackage(tmp_path: Path):
     path = tmp_path / "coverage.gpkg"
     assert "coverage.gpkg" in _said(result.output)
     assert _layers(path) == {"counties": "MultiPolygon", "towns": "Point", "underserved_towns": "Point",
-                             "branches": "Point"}
+                             "branches": "Point", "service_areas": "MultiPolygon"}
     towns = gpd.read_file(path, layer="towns")
     table = pd.read_csv(tmp_path / "coverage_towns.csv")
     assert towns["town_id"].astype(str).tolist() == table["town_id 乡镇代码"].astype(str).tolist()

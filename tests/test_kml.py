@@ -188,7 +188,7 @@ def test_a_commands_kmz_leaves_out_layers_too_big_for_a_phone_and_says_so(sample
         places_by(sample.branches, "branch_id"), "b")}
     layers["underserved_towns"] = layers["underserved_towns"].assign(lon=1.0, lat=2.0)
     path, left_out = write_field_kmz(tmp_path / "c.kmz", layers, HEADERS_ZH, COVERAGE_LAYERS, limit=100)
-    assert left_out == {"towns": len(cov.towns), "branches": len(cov.branches)}
+    assert left_out == {"towns": len(cov.towns), "branches": len(cov.branches), "service_areas": len(cov.branches)}
     tree = _document(path)
     folders = {f.findtext(f"{KML}name"): f for f in tree.findall(f"{KML}Document/{KML}Folder")}
     towns = folders["乡镇 towns"]
@@ -204,6 +204,8 @@ def test_a_commands_kmz_leaves_out_layers_too_big_for_a_phone_and_says_so(sample
     assert folders["区县 counties"].find(f"{KML}Folder") is None  # a place to a county: not foldered
     assert underserved.find(f".//{KML}Data[@name='lon']") is None  # each place's own lon/lat are WGS84
     assert folders["assignment"].findtext(f"{KML}visibility") == "0" and towns.findtext(f"{KML}visibility") == "1"
+    service_areas = next(folder for name, folder in folders.items() if name.startswith("服务范围"))
+    assert service_areas.findtext(f"{KML}visibility") == "0"  # every branch's area: ticked on request
 
 
 def test_a_county_report_carries_the_countys_places_and_its_suggested_new_branches(sample, tmp_path: Path):
