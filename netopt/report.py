@@ -257,8 +257,8 @@ def coverage_layers(cov: Coverage, county: str | None = None) -> dict[str, gpd.G
 def _service_area_layer(cov: Coverage, branches: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
     """The `branches`' service areas 服务范围 as a layer of polygons (WGS84; a place's cell for each branch there),
     where the diagnosis has county boundaries."""
-    if cov.county_boundaries is None or not len(branches):
-        return {}
+    if cov.county_boundaries is None or cov.county_boundaries.isna().any() or not len(branches):
+        return {}  # without every county's boundary, no areas to draw
     from netopt.coverage import service_area_cells
     from netopt.projection import metric_crs
 

@@ -84,6 +84,7 @@ def test_each_branch_s_service_area_is_its_voronoi_cell_in_its_county():
     assert branches["area_radius_km"].tolist() == pytest.approx(np.sqrt(areas / np.pi).tolist())
     bare = no.Dataset(ds.counties.assign(geometry=None), ds.towns, ds.branches)
     assert no.analyze_coverage(bare).branches["service_area_km2"].isna().all()
+    assert "service_areas" not in no.report.coverage_layers(no.analyze_coverage(bare))  # no layer of empty areas
 
 
 def test_residents_per_reachable_branch_and_round_trip_reasons():
