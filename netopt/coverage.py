@@ -124,6 +124,20 @@ class Coverage:
 
         return coverage_html(self)
 
+    def service_areas(self, branches: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame | None:
+        """The service areas 服务范围 of `branches` (default: all of them) as polygons in WGS84 — each branch's
+        Voronoi cell in its county (service_area_cells), its id, name, bank, county, area and radius — or None
+        where a county has no boundary."""
+        branches = self.branches if branches is None else branches
+        if self.county_boundaries is None or self.county_boundaries.isna().any() or not len(branches):
+            return None
+        counties = gpd.GeoDataFrame({"name": self.by_county["county"].to_numpy()},
+                                    geometry=self.county_boundaries.to_numpy(), crs=self.county_boundaries.crs)
+        cells, _ = service_area_cells(counties, branches, metric_crs(branches))
+        table = branches[[c for c in ("branch_id", "name", "bank", "county", "service_area_km2", "area_radius_km")
+                          if c in branches]].round(3)
+        return gpd.GeoDataFrame(table, geometry=cells.to_crs(4326).to_numpy(), crs=4326)
+
     def notes_for(self, county: str) -> list[str]:
         """What a county's own report says: how coverage was measured and what that county's data asks to check
         (`notes` says it for the whole city, naming other counties). A county the diagnosis lacks is refused,

@@ -10,6 +10,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from jinja2 import Template
 
 from netopt._errors import InputError, NetoptError, check_columns, check_kind
@@ -18,6 +19,7 @@ from netopt.coverage import Coverage
 from netopt.fonts import drawing_in, figure_font
 from netopt.io import PLAN_CHANGES, WGS84, Dataset, bank_mask
 from netopt.planning import check_plan_columns, network_changes, places_by, planned_new
+from netopt.projection import metric_crs
 
 _REGION_COLOURS = {"core": "#d95f02", "county": "#1b9e77", "fringe": "#7570b3"}
 
@@ -89,6 +91,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     _add_branches(fmap, branches, typed)
     if coverage is not None:
         _add_service_circles(fmap, coverage)
+        _add_service_areas(fmap, coverage)
     with_plan = sites is not None and selected is not None
     if with_plan:
         _add_site_plan(fmap, sites, selected, moves, plan)
@@ -320,6 +323,27 @@ def _add_service_circles(fmap: folium.Map, coverage: Coverage) -> None:
                 for row in coverage.branches.itertuples()
                 if np.isfinite(getattr(row, "service_radius_km", np.nan)) and row.service_radius_km > 0]
     _point_layer("服务半径 Service radius", features, metres=True, show=False).add_to(fmap)
+
+
+SERVICE_AREA_SIMPLIFY_M = 50.0  # a service area's outline drawn to within this: the page stays light
+
+
+def _add_service_areas(fmap: folium.Map, coverage: Coverage) -> None:
+    """Each branch's service area 服务范围 (its Voronoi cell in its county), outlined in a layer shown on demand,
+    its name and area in the tooltip; none without county boundaries."""
+    areas = coverage.service_areas()
+    if areas is None:
+        return
+    metric = metric_crs(areas)
+    outlines = shapely.set_precision(areas.to_crs(metric).simplify(SERVICE_AREA_SIMPLIFY_M).to_crs(4326).to_numpy(),
+                                     1e-5)  # about a metre: five decimals of a degree
+    shown = gpd.GeoDataFrame({"tip": [f"{html.escape(str(row.name))}: {row.service_area_km2:.2f} km²"
+                                      for row in areas.itertuples()],
+                              "name": ""}, geometry=outlines, crs=4326)  # not for the find box
+    layer = folium.FeatureGroup(name="服务范围 Service areas", show=False)
+    folium.GeoJson(shown, style_function=lambda _: {"color": "#555", "weight": 1, "fill": False},
+                   tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(layer)
+    layer.add_to(fmap)
 
 
 def _add_site_plan(fmap: folium.Map, sites: gpd.GeoDataFrame, selected: list, moves: pd.DataFrame | None,
@@ -735,8 +759,6 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     their dots: every town on a map of TOWN_NAMES_UP_TO or fewer (a county's), else as many of the uncovered
     ones, the most populous first."""
     plt = _pyplot(path)
-
-    from netopt.projection import metric_crs
 
     _check_plan(plan)
     _check_rollout(pilots, hubs)

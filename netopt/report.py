@@ -15,7 +15,7 @@ from netopt._errors import check_count, check_kind
 from netopt._schema import TYPE_ZH, VALUE_WORDS, region_words
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
-from netopt.io import WGS84, Dataset, points_table, write_atomic
+from netopt.io import Dataset, points_table, write_atomic
 from netopt.kml import write_field_kmz, write_map_files
 
 DECK_TITLE = "网点覆盖诊断 Branch coverage diagnosis"  # a diagnosis's slides (deck.meeting_deck), unless titled
@@ -251,22 +251,7 @@ def coverage_layers(cov: Coverage, county: str | None = None) -> dict[str, gpd.G
     return {**counties, cov.demand_kind: _with_places(_columns(towns, TOWN_COLUMNS), towns),
             "underserved_towns": _with_places(_columns(underserved, UNDERSERVED_COLUMNS), underserved),
             "branches": _with_places(_branch_table(branches, cov.demand_kind), branches),
-            **_service_area_layer(cov, branches)}
-
-
-def _service_area_layer(cov: Coverage, branches: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
-    """The `branches`' service areas 服务范围 as a layer of polygons (WGS84; a place's cell for each branch there),
-    where the diagnosis has county boundaries."""
-    if cov.county_boundaries is None or cov.county_boundaries.isna().any() or not len(branches):
-        return {}  # without every county's boundary, no areas to draw
-    from netopt.coverage import service_area_cells
-    from netopt.projection import metric_crs
-
-    counties = gpd.GeoDataFrame({"name": cov.by_county["county"].to_numpy()},
-                                geometry=cov.county_boundaries.to_numpy(), crs=cov.county_boundaries.crs)
-    cells, _ = service_area_cells(counties, branches, metric_crs(branches))
-    table = _columns(branches, ["branch_id", "name", "bank", "county", "service_area_km2", "area_radius_km"])
-    return {"service_areas": gpd.GeoDataFrame(table, geometry=cells.to_crs(WGS84).to_numpy(), crs=WGS84)}
+            **({} if (areas := cov.service_areas(branches)) is None else {"service_areas": areas})}
 
 
 def _with_places(table: pd.DataFrame, places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

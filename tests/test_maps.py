@@ -297,6 +297,14 @@ def test_plan_layer_and_service_circles(tmp_path: Path):
     assert len(circles) >= 20 and radii_m == pytest.approx(sorted(  # in metres, one per branch with residents
         cov.branches["service_radius_km"].loc[lambda r: r > 0] * 1000.0))
     assert re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:[^"]+)"', html) == []  # still offline
+    areas = layer_features(fmap, "服务范围 Service areas")  # each branch's Voronoi cell, outlined, off at first
+    shown = {child.layer_name: child.show for child in fmap._children.values() if hasattr(child, "layer_name")}
+    first = cov.branches.iloc[0]
+    assert len(areas) == len(cov.branches) and shown["服务范围 Service areas"] is False
+    assert areas[0]["properties"]["tip"] == f"{first['name']}: {first['service_area_km2']:.2f} km²"
+    bare = no.Dataset(ds.counties.assign(geometry=None), ds.towns, ds.branches)  # no boundaries, no areas
+    drawn = no.maps.network_map(bare, coverage=no.analyze_coverage(bare))
+    assert "服务范围 Service areas" not in [getattr(child, "layer_name", "") for child in drawn._children.values()]
 
 
 def test_towns_shaded_by_market_share(tmp_path: Path, monkeypatch):
