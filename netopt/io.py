@@ -87,8 +87,12 @@ class Dataset:
     def of_bank(self, bank: str) -> Dataset:
         """The same city with only the branches of `bank` (its name, or part of it such as 农业): the network a
         bank plans types, pilots and hubs for when the data holds every bank's outlets (kept as `every_bank`)."""
-        every_bank = self.branches if self.every_bank is None else self.every_bank
-        return Dataset(self.counties, self.towns, self.branches[bank_mask(self.branches, bank)], every_bank)
+        return Dataset(self.counties, self.towns, self.branches[bank_mask(self.branches, bank)], self.all_branches)
+
+    @property
+    def all_branches(self) -> gpd.GeoDataFrame:
+        """Every bank's branches in the data: `every_bank` where this holds one bank's, else its own."""
+        return self.branches if self.every_bank is None else self.every_bank
 
 
 READ_COLUMNS = {"counties": ("name",), "towns": ("name", "county", "population"), "branches": ("branch_id", "name")}

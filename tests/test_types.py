@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import netopt as no
 from netopt._errors import InfeasibleError
-from netopt.models.types import (STAFF_RANGE, TYPES, TypeRules, _allowed, _branch_places_within, assign_branch_types,
-                                 branch_scores, scoring_basis, suitability, with_weights)
+from netopt.models.types import (STAFF_RANGE, TYPES, TypeRules, _allowed, _branch_places_within, _scaled,
+                                 assign_branch_types, branch_scores, scoring_basis, suitability, with_weights)
 from tests.test_coverage import make_city
 
 
@@ -523,8 +523,8 @@ def test_one_bank_s_branch_cluster_counts_every_bank_s_branches():
     assert ours.every_bank is ds.branches and ours.of_bank("农业").every_bank is ds.branches  # once, however deep
     alone, among_all = (_branch_places_within(ours.branches, b) for b in (ours.branches, ds.branches))
     assert (among_all >= alone).all() and among_all.sum() > 3 * alone.sum()
-    assert branch_scores(ours)[0]["branch_cluster"].tolist() == branch_scores(ours, around=ds.branches)[0][
-        "branch_cluster"].tolist()
+    assert branch_scores(ours)[0]["branch_cluster"].tolist() == _scaled(pd.Series(among_all, name="branch_cluster"))\
+        .tolist()
     by_itself = no.Dataset(ds.counties, ds.towns, ours.branches)  # the bank's branches as if they were all
     assert (assign_branch_types(ours)["score_comprehensive"].tolist()
             != assign_branch_types(by_itself)["score_comprehensive"].tolist())

@@ -77,10 +77,9 @@ class TypeRules:
     comprehensive_per_county: bool = False  # at least one comprehensive branch in every county
 
 
-def branch_scores(ds: Dataset, coverage=None, around: gpd.GeoDataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
+def branch_scores(ds: Dataset, coverage=None) -> tuple[pd.DataFrame, list[str]]:
     """Indicator values (0..1, _scaled) per branch and the list of indicators the data lacks (reported, never
-    zero). The branch cluster counts the places of `around` (default: every bank's branches, ds.every_bank where
-    `ds` holds one bank's, else its own)."""
+    zero). The branch cluster counts every bank's branches in the data (ds.all_branches)."""
     from netopt.coverage import Coverage, analyze_coverage
 
     check_kind(coverage, (Coverage, type(None)), "coverage is a diagnosis from analyze_coverage", "type plan")
@@ -95,8 +94,7 @@ def branch_scores(ds: Dataset, coverage=None, around: gpd.GeoDataFrame | None = 
     raw["schooling"] = county.map(_column(counties, "avg_years_schooling")).astype(float)
     raw["density"] = pop / county.map(counties["area_km2"]).astype(float)
     raw["elderly_share"] = county.map(_column(counties, "share_65plus_pct")).astype(float)
-    around = next(b for b in (around, ds.every_bank, branches) if b is not None)
-    raw["branch_cluster"] = _branch_places_within(branches, around)
+    raw["branch_cluster"] = _branch_places_within(branches, ds.all_branches)
     raw["served_population"] = _served_residents(cov)
     uncovered = cov.towns[~cov.towns["covered"]].groupby("nearest_branch_id")["population"].sum()
     raw["unserved_population"] = branches["branch_id"].map(uncovered).fillna(0.0).astype(float)
@@ -724,8 +722,7 @@ def _site_suitability(ds: Dataset, sites,
     from netopt.planning import sites_as_branches
 
     as_branches = sites_as_branches(sites, sites["site_id"].tolist())
-    every_bank = ds.branches if ds.every_bank is None else ds.every_bank  # around each site, the data's branches
-    scores, missing = branch_scores(Dataset(ds.counties, ds.towns, as_branches, every_bank))
+    scores, missing = branch_scores(Dataset(ds.counties, ds.towns, as_branches, ds.all_branches))  # around each site
     _check_weights(weights, scores, missing, JOINT_PLAN_FUNCTION)
     return *suitability(scores, weights or DEFAULT_SUITABILITY), missing
 
