@@ -102,6 +102,7 @@ class Coverage:
     county_notes: dict[str, list[str]] = field(default_factory=dict)  # a county report's notes, by county name
     attribution: str = ""  # where the data comes from (its folder's ATTRIBUTION.txt), credited on report pages
     county_boundaries: gpd.GeoSeries | None = None  # the boundary of each row of by_county, for map layers
+    service_area_outlines: gpd.GeoSeries | None = None  # each branch's service area (WGS84), indexed as `branches`
 
     def summary(self) -> str:
         """One line on what was measured and found: the limit, demand units, residents, branches, coverage overall
@@ -125,18 +126,15 @@ class Coverage:
         return coverage_html(self)
 
     def service_areas(self, branches: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame | None:
-        """The service areas 服务范围 of `branches` (default: all of them) as polygons in WGS84 — each branch's
-        Voronoi cell in its county (service_area_cells), its id, name, bank, county, area and radius — or None
-        where a county has no boundary."""
+        """The service areas 服务范围 of `branches` (rows of `self.branches`; default: all of them) as polygons in
+        WGS84 — each branch's Voronoi cell in its county (service_area_cells), its id, name, bank, county, area
+        and radius — or None where a county has no boundary."""
         branches = self.branches if branches is None else branches
-        if self.county_boundaries is None or self.county_boundaries.isna().any() or not len(branches):
+        if self.service_area_outlines is None or not len(branches):
             return None
-        counties = gpd.GeoDataFrame({"name": self.by_county["county"].to_numpy()},
-                                    geometry=self.county_boundaries.to_numpy(), crs=self.county_boundaries.crs)
-        cells, _ = service_area_cells(counties, branches, metric_crs(branches))
         table = branches[[c for c in ("branch_id", "name", "bank", "county", "service_area_km2", "area_radius_km")
                           if c in branches]].round(3)
-        return gpd.GeoDataFrame(table, geometry=cells.to_crs(4326).to_numpy(), crs=4326)
+        return gpd.GeoDataFrame(table, geometry=self.service_area_outlines.loc[branches.index].to_numpy(), crs=4326)
 
     def notes_for(self, county: str) -> list[str]:
         """What a county's own report says: how coverage was measured and what that county's data asks to check
@@ -229,7 +227,8 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     reach = _branch_town_metres(ds.counties, units, branches)  # for the notes on far branches, city's and counties'
     notes = method + _data_notes(ds.counties, units, branches, reach, projected)
     county_notes = _county_notes(ds.counties, units, branches, reach, settings, projected, demand_note)
-    branch_table = _measure_branches(branches, units, ds.counties, crs)
+    branch_table = _measure_branches(branches, units)
+    outlines = _add_service_areas(branch_table, ds.counties, crs)
     by_county = _county_table(ds.counties, units, branches, settings)
     by_region = _region_table(by_county, units, branch_table, settings)
     notes += _area_notes(by_county)
@@ -237,7 +236,8 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     underserved = _underserved(units) if demand is None else _underserved_from_cells(units, ds.towns, settings)
     kind = "towns" if demand is None else "cells"
     return Coverage(units, branch_table, by_county, by_region, gaps, underserved, settings, notes, kind, county_notes,
-                    str(ds.counties.attrs.get("attribution", "")), ds.counties.geometry.reset_index(drop=True))
+                    str(ds.counties.attrs.get("attribution", "")), ds.counties.geometry.reset_index(drop=True),
+                    outlines)
 
 
 def _demand_note(ds: Dataset, demand: gpd.GeoDataFrame | None) -> list[str]:
@@ -753,27 +753,27 @@ def _texts(failed: pd.Series, values: pd.Series, say) -> pd.Series:
     return texts
 
 
-def _measure_branches(branches: gpd.GeoDataFrame, units: gpd.GeoDataFrame, counties: gpd.GeoDataFrame,
-                       crs: object) -> gpd.GeoDataFrame:
-    """Per branch: the population of the units whose nearest branch it is, its service radius, and its service
-    area (measured anew where the branches table is one netopt wrote, coverage.gpkg's, carrying an earlier
-    run's)."""
+def _measure_branches(branches: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Per branch: the population of the units whose nearest branch it is, and its service radius (measured
+    anew where the branches table is one netopt wrote, coverage.gpkg's, carrying an earlier run's: its service
+    area is added by _add_service_areas)."""
     stats = _radius_stats(units[units["nearest_branch_id"].notna()])
     earlier = [column for column in BRANCH_STATS if column in branches]
     out = branches.drop(columns=earlier).merge(stats, left_on="branch_id", right_index=True, how="left")
     out["assigned_population"] = out["assigned_population"].fillna(0).astype(int)
     out["assigned_towns"] = out["assigned_towns"].fillna(0).astype(int)
-    out["service_area_km2"] = service_areas_km2(counties, out, crs)
-    out["area_radius_km"] = np.sqrt(out["service_area_km2"] / np.pi)
     return out
 
 
-def service_areas_km2(counties: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, crs: object) -> np.ndarray:
-    """Each branch's service area 服务面积, km²: the part of its county nearer its place than any other place
-    holding a branch there (its Voronoi cell, 泰森多边形), shared equally among the branches at one place (as
-    those located by their town's point are); NaN where the counties have no boundaries. `crs`: in metres."""
+def _add_service_areas(branches: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, crs: object) -> gpd.GeoSeries | None:
+    """Adds each branch's service area 服务面积 (`service_area_km2`: the part of its county nearer its place than
+    any other place holding a branch there, its Voronoi cell 泰森多边形, shared equally among the branches at one
+    place, as those located by their town's point are; NaN where the counties have no boundaries) and the radius
+    of a circle as large (`area_radius_km`); returns the cells in WGS84 (None without boundaries). `crs`: metres."""
     cells, sharing = service_area_cells(counties, branches, crs)
-    return np.asarray(cells.area, float) / 1e6 / sharing
+    branches["service_area_km2"] = np.asarray(cells.area, float) / 1e6 / sharing
+    branches["area_radius_km"] = np.sqrt(branches["service_area_km2"] / np.pi)
+    return None if cells.isna().any() else cells.to_crs(4326)
 
 
 def service_area_cells(counties: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, crs: object
