@@ -127,13 +127,13 @@ class Coverage:
 
     def service_areas(self, branches: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame | None:
         """The service areas 服务范围 of `branches` (rows of `self.branches`; default: all of them) as polygons in
-        WGS84 — each branch's Voronoi cell in its county (service_area_cells), its id, name, bank, county, area
-        and radius — or None where a county has no boundary."""
+        WGS84 — each branch's Voronoi cell in its county (service_area_cells), its id, name, bank, county, area,
+        radius and residents — or None where a county has no boundary."""
         branches = self.branches if branches is None else branches
         if self.service_area_outlines is None or not len(branches):
             return None
-        table = branches[[c for c in ("branch_id", "name", "bank", "county", "service_area_km2", "area_radius_km")
-                          if c in branches]].round(3)
+        table = branches[[c for c in ("branch_id", "name", "bank", "county", *SERVICE_AREA_STATS) if c in branches]
+                         ].round(3)
         return gpd.GeoDataFrame(table, geometry=self.service_area_outlines.loc[branches.index].to_numpy(), crs=4326)
 
     def notes_for(self, county: str) -> list[str]:
@@ -228,7 +228,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     notes = method + _data_notes(ds.counties, units, branches, reach, projected)
     county_notes = _county_notes(ds.counties, units, branches, reach, settings, projected, demand_note)
     branch_table = _measure_branches(branches, units)
-    outlines = _add_service_areas(branch_table, ds.counties, crs)
+    outlines = _add_service_areas(branch_table, ds, units if demand is not None else None, crs)
     by_county = _county_table(ds.counties, units, branches, settings)
     by_region = _region_table(by_county, units, branch_table, settings)
     notes += _area_notes(by_county)
@@ -765,15 +765,27 @@ def _measure_branches(branches: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gp
     return out
 
 
-def _add_service_areas(branches: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, crs: object) -> gpd.GeoSeries | None:
+def _add_service_areas(branches: gpd.GeoDataFrame, ds: Dataset, demand: gpd.GeoDataFrame | None,
+                       crs: object) -> gpd.GeoSeries | None:
     """Adds each branch's service area 服务面积 (`service_area_km2`: the part of its county nearer its place than
     any other place holding a branch there, its Voronoi cell 泰森多边形, shared equally among the branches at one
-    place, as those located by their town's point are; NaN where the counties have no boundaries) and the radius
-    of a circle as large (`area_radius_km`); returns the cells in WGS84 (None without boundaries). `crs`: metres."""
-    cells, sharing = service_area_cells(counties, branches, crs)
+    place, as those located by their town's point are; NaN where the counties have no boundaries), the radius
+    of a circle as large (`area_radius_km`) and the residents in it (`service_area_population` 服务范围人口: each
+    town's spread over its area as a population grid spreads them, or the `demand` units'); returns the cells in
+    WGS84 (None without boundaries). `crs`: metres."""
+    from netopt.grid import residents_in, town_areas
+
+    cells, sharing = service_area_cells(ds.counties, branches, crs)
     branches["service_area_km2"] = np.asarray(cells.area, float) / 1e6 / sharing
     branches["area_radius_km"] = np.sqrt(branches["service_area_km2"] / np.pi)
-    return None if cells.isna().any() else cells.to_crs(4326)
+    branches["service_area_population"] = np.nan
+    if cells.isna().any() or not len(cells):
+        return None
+    place, distinct = pd.factorize(shapely.to_wkb(cells.to_numpy()))
+    areas = town_areas(ds, crs) if demand is None else demand.to_crs(crs)
+    residents = residents_in(gpd.GeoSeries(shapely.from_wkb(distinct), crs=crs), areas)
+    branches["service_area_population"] = (residents[place] / sharing).round()
+    return cells.to_crs(4326)
 
 
 def service_area_cells(counties: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, crs: object
@@ -795,7 +807,8 @@ def service_area_cells(counties: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, c
 
 
 RADIUS_STATS = ["assigned_towns", "assigned_population", "service_radius_km", "mean_distance_km", "farthest_town_km"]
-BRANCH_STATS = [*RADIUS_STATS, "service_area_km2", "area_radius_km"]  # a branch's measures, made anew each run
+SERVICE_AREA_STATS = ["service_area_km2", "area_radius_km", "service_area_population"]
+BRANCH_STATS = [*RADIUS_STATS, *SERVICE_AREA_STATS]  # a branch's measures, made anew each run
 
 
 def _radius_stats(served: pd.DataFrame) -> pd.DataFrame:

@@ -68,6 +68,24 @@ def voronoi_cells(points: np.ndarray, boundary: shapely.Geometry) -> list[shapel
     return [by_point.get(i, shapely.Polygon()) for i in range(len(points))]
 
 
+def residents_in(zones: gpd.GeoSeries, areas: gpd.GeoDataFrame) -> np.ndarray:
+    """The residents within each of `zones` (distinct polygons) from `areas`' `population`, in the same metric CRS:
+    an area's spread evenly over it, as population_grid spreads a town's (a point's wholly in the zone holding it,
+    shared among those whose edge it is on)."""
+    zone_shapes, shapes = zones.to_numpy(), areas.geometry.to_numpy()
+    people, whole = areas["population"].to_numpy(float), shapely.area(shapes)
+    tree = shapely.STRtree(zone_shapes)
+    inside, home = tree.query(shapes, predicate="within")  # most: wholly in one zone, no cutting
+    across = np.setdiff1d(np.arange(len(shapes)), inside)
+    at, zone = tree.query(shapes[across], predicate="intersects")
+    at = across[at]
+    share = 1.0 / np.bincount(at, minlength=len(shapes))[at]
+    cut = whole[at] > 0
+    share[cut] = shapely.area(shapely.intersection(shapes[at[cut]], zone_shapes[zone[cut]])) / whole[at[cut]]
+    in_zones = np.bincount(home, weights=people[inside], minlength=len(zone_shapes))
+    return in_zones + np.bincount(zone, weights=people[at] * share, minlength=len(zone_shapes))
+
+
 def population_grid(ds: Dataset, cell_km: float = 1.0, crs: object = None,
                     h3_resolution: int | None = None) -> gpd.GeoDataFrame:
     """Demand cells: a square grid of `cell_km` km (or H3 hexagons of `h3_resolution`), each cell cut by

@@ -330,15 +330,15 @@ SERVICE_AREA_SIMPLIFY_M = 50.0  # a service area's outline drawn to within this:
 
 def _add_service_areas(fmap: folium.Map, coverage: Coverage) -> None:
     """Each branch's service area 服务范围 (its Voronoi cell in its county), outlined in a layer shown on demand,
-    its name and area in the tooltip; none without county boundaries."""
+    its name, area and residents in the tooltip; none without county boundaries."""
     areas = coverage.service_areas()
     if areas is None:
         return
     metric = metric_crs(areas)
     outlines = shapely.set_precision(areas.to_crs(metric).simplify(SERVICE_AREA_SIMPLIFY_M).to_crs(4326).to_numpy(),
                                      1e-5)  # about a metre: five decimals of a degree
-    shown = gpd.GeoDataFrame({"tip": [f"{html.escape(str(row.name))}: {row.service_area_km2:.2f} km²"
-                                      for row in areas.itertuples()],
+    shown = gpd.GeoDataFrame({"tip": [f"{html.escape(str(row.name))}: {row.service_area_km2:.2f} km², "
+                                      f"{row.service_area_population / 1e4:.2f}万人" for row in areas.itertuples()],
                               "name": ""}, geometry=outlines, crs=4326)  # not for the find box
     layer = folium.FeatureGroup(name="服务范围 Service areas", show=False)
     folium.GeoJson(shown, style_function=lambda _: {"color": "#555", "weight": 1, "fill": False},
@@ -503,6 +503,9 @@ def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFra
             tip += f"<br>服务人口 residents served {row.assigned_population / 1e4:.1f}万"
             if np.isfinite(getattr(row, "service_radius_km", np.nan)):
                 tip += f", 服务半径 service radius {row.service_radius_km:.2f} km"
+        if np.isfinite(getattr(row, "service_area_population", np.nan)):
+            tip += (f"<br>服务范围 service area {row.service_area_km2:.2f} km², "
+                    f"{row.service_area_population / 1e4:.2f}万人")
         planned = getattr(row, "plan", None)  # a network after a plan (planning.network_after): kept, new …
         if isinstance(planned, str):
             tip += f"<br>方案 plan: {html.escape(planned)}"

@@ -27,6 +27,7 @@ HEADERS_ZH = {
     "residents_per_branch_wan": "万人/网点", "vs_benchmark_wan": "较全国县域均值(万人)",
     "branches_per_100km2": "网点密度(个/100km²)", "counties": "区县数", "mean_distance_to_branch_km": "平均到网点距离(km)",
     "mean_service_radius_km": "平均服务半径(km)", "area_radius_km": "服务半径(面积法, km)", "service_area_km2": "服务面积(km²)",
+    "service_area_population": "服务范围人口(人)",
     "town_id": "乡镇代码", "name": "名称", "radius_km": "服务半径(km)", "time_limit_min": "时间限制(分钟)",
     "nearest_branch_id": "最近网点", "nearest_branch_km": "最近网点距离(km)", "covered": "是否覆盖",
     "branches_within_limit": "限内网点数", "nearest_branch_min": "最快网点时间(分钟)", "method": "测距方法", "residents_per_reachable_branch_wan": "万人/可达网点",
@@ -93,7 +94,7 @@ UNDERSERVED_COLUMNS = ["town_id", "name", "county", "population", "unserved_popu
                        "nearest_branch_name", "nearest_branch_km", "nearest_branch_min", "round_trip_h", "reason"]
 BRANCH_COLUMNS = ["branch_id", "name", "bank", "type", "plan", "county", "assigned_towns", "assigned_population",
                   "service_radius_km", "mean_distance_km", "farthest_town_km", "service_area_km2", "area_radius_km",
-                  "location_method"]  # where given: which points are approximate (a town's)
+                  "service_area_population", "location_method"]  # where given: which points are approximate (a town's)
 
 PLAN_COLUMNS = ("branch_id", "name", "current_type", "type", "type_zh", "staff", "cost_wan", "reasons")  # types listed
 
@@ -392,14 +393,17 @@ def _too_long(rows: int, csv_file: str | None) -> pd.DataFrame:
 
 def _nearest_of_none(branches: pd.DataFrame, cov: Coverage) -> str:
     """A county report's note on its branches, where some serve no town: each town (or grid cell) counts once,
-    for the branch nearest its point, so a town's other branches serve none of it; "" where every one serves some."""
+    for the branch nearest its point, so a town's other branches serve none of it, while each branch's service area
+    holds its share of residents; "" where every one serves some."""
     none = int((branches[ON_A_GRID["assigned_towns"] if cov.demand_kind == "cells" else "assigned_towns"] == 0).sum())
     if not none:
         return ""
     zh, en = ("网格", "grid cell") if cov.demand_kind == "cells" else ("乡镇", "town")
-    return (f"服务{zh}数、服务人口：每个{zh}只计入离其点位最近的网点，{none} 个网点不是任何{zh}的最近网点（多为同一{zh}的其他网点）。 "
+    return (f"服务{zh}数、服务人口：每个{zh}只计入离其点位最近的网点，{none} 个网点不是任何{zh}的最近网点（多为同一{zh}的其他网点）；"
+            f"服务范围人口则把每个{zh}的人口按面积均摊，各网点按其服务范围计入。 "
             f"Each {en} counts once, for the branch nearest its point: {none} of these {len(branches)} branches are "
-            f"the nearest of none (mostly a {en}'s other branches).")
+            f"the nearest of none (mostly a {en}'s other branches); the residents in a branch's service area spread "
+            f"each {en}'s evenly over its area, a share for every branch.")
 
 
 def _html_table(frame: pd.DataFrame, for_people: bool = True) -> str:

@@ -87,6 +87,27 @@ def test_each_branch_s_service_area_is_its_voronoi_cell_in_its_county():
     assert "service_areas" not in no.report.coverage_layers(no.analyze_coverage(bare))  # no layer of empty areas
 
 
+def test_each_branch_s_service_area_holds_its_share_of_residents():
+    """service_area_population: a town's residents spread evenly over its area (its Voronoi cell in its county) and
+    counted in each branch's service area by the part of it there — every branch has a share, branches at one
+    place share theirs, a county's add up to its residents; a population grid gives the same; demand units that
+    are points count wholly in the area holding them."""
+    ds = make_city([0.0, 13.0], [60_000, 20_000], [0.0, 4.0, 4.0, 13.0])
+    cov = no.analyze_coverage(ds)
+    residents = cov.branches.set_index("branch_id")["service_area_population"]
+    west_km = GEOD.inv(LON0 - 0.1, LAT0, LON0, LAT0)[2] / 1000  # the town's cell is all of 城区; B0's runs to 2 km
+    assert residents["B0"] == pytest.approx(60_000 * (west_km + 2) / (west_km + 10), abs=100)
+    assert residents["B1"] == residents["B2"] == pytest.approx((60_000 - residents["B0"]) / 2, abs=1)
+    assert residents["B3"] == 20_000 and cov.branches["assigned_population"].tolist() == [60_000, 0, 0, 20_000]
+    grid = no.analyze_coverage(ds, demand=no.grid.population_grid(ds, cell_km=1.0)).branches["service_area_population"]
+    assert grid.tolist() == pytest.approx(residents.tolist(), abs=2)
+    points = ds.towns.iloc[[0, 0, 1]].assign(population=[1_000.0, 3_000.0, 500.0], geometry=gpd.points_from_xy(
+        [east(1.0), east(3.0), east(13.0)], [LAT0] * 3, crs=4326))
+    given = no.analyze_coverage(ds, demand=points).branches["service_area_population"]
+    assert given.tolist() == [1_000, 1_500, 1_500, 500]
+    assert cov.service_areas()["service_area_population"].tolist() == residents.tolist()
+
+
 def test_residents_per_reachable_branch_and_round_trip_reasons():
     ds = make_city([0.0, 30.0], [100_000, 5_000], [0.0, 0.5])
     cov = no.analyze_coverage(ds, radius_km=3.0, residents_per_branch_limit_wan=3.5, round_trip_limit_h=1.5)

@@ -1,11 +1,13 @@
 """Population grids: town populations spread over their areas, county totals kept, coverage on cells."""
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pytest
+from shapely.geometry import Point, box
 
 import netopt as no
-from netopt.grid import population_grid, town_areas
+from netopt.grid import population_grid, residents_in, town_areas
 from tests.test_coverage import make_city
 
 
@@ -103,3 +105,12 @@ def test_h3_hexagons_too_many_for_one_go_are_refused_naming_the_resolution_that_
     with pytest.raises(no.InputError, match=r"H3 resolution 12 over [\d,]+ km² is about [\d,]+ cells, more than "
                                             r"3,000,000 at once \(resolution 10 or coarser fits\)"):
         population_grid(no.load_sample(), h3_resolution=12)
+
+
+def test_residents_in_zones_spread_areas_and_share_edge_points():
+    """residents_in: an area's residents by the part of it in each zone (a part in no zone counts nowhere); a
+    point's wholly in the zone holding it, halved between two whose edge it is on."""
+    zones = gpd.GeoSeries([box(0, 0, 10, 10), box(10, 0, 20, 10)], crs=32650)
+    areas = gpd.GeoDataFrame({"population": [100.0, 40.0, 7.0, 5.0, 3.0]}, geometry=[
+        box(5, 0, 15, 10), box(15, 0, 25, 10), Point(3, 3), Point(10, 5), Point(30, 30)], crs=32650)
+    assert residents_in(zones, areas).tolist() == pytest.approx([50 + 7 + 2.5, 50 + 20 + 2.5])

@@ -301,7 +301,8 @@ def test_plan_layer_and_service_circles(tmp_path: Path):
     shown = {child.layer_name: child.show for child in fmap._children.values() if hasattr(child, "layer_name")}
     first = cov.branches.iloc[0]
     assert len(areas) == len(cov.branches) and shown["服务范围 Service areas"] is False
-    assert areas[0]["properties"]["tip"] == f"{first['name']}: {first['service_area_km2']:.2f} km²"
+    assert areas[0]["properties"]["tip"] == (f"{first['name']}: {first['service_area_km2']:.2f} km², "
+                                             f"{first['service_area_population'] / 1e4:.2f}万人")
     bare = no.Dataset(ds.counties.assign(geometry=None), ds.towns, ds.branches)  # no boundaries, no areas
     drawn = no.maps.network_map(bare, coverage=no.analyze_coverage(bare))
     assert "服务范围 Service areas" not in [getattr(child, "layer_name", "") for child in drawn._children.values()]

@@ -50,6 +50,9 @@ def test_one_report_per_county_and_a_city_summary(coverage, tmp_path: Path):
     none = int((branches["assigned_towns 服务乡镇数"] == 0).sum())  # the zeros under the branches said: a town once
     said = f"{none} of these {len(branches)} branches are the nearest of none"
     assert 0 < none < len(branches) and said in html and f"{none} 个网点不是任何乡镇的最近网点" in html
+    in_area = branches["service_area_population 服务范围人口(人)"]  # every branch's share of its county's residents
+    assert (in_area > 0).all() and in_area.sum() == pytest.approx(residents, abs=len(branches))
+    assert "服务范围人口则把每个乡镇的人口按面积均摊" in html and "a share for every branch" in html
     assert pd.read_excel(book, "notes 说明")["note 说明"].str.contains(said).sum() == 1  # the workbook says it too
 
 
