@@ -3898,6 +3898,8 @@ def map_command(
     walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
     detour_factor: Optional[float] = DETOUR_OPTION,
     types: bool = typer.Option(False, help="Colour branches by the type plan of assign-types (default rules)."),
+    service_areas: bool = typer.Option(False, help="Outline each branch's service area 服务范围 (its Voronoi cell in "
+                                       "its county) on the PNG and PDF too; the HTML map has them as a layer."),
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): coverage by road."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
@@ -3921,7 +3923,8 @@ def map_command(
         plan = assign_branch_types(ds, coverage=cov) if types else None
         fmap = network_map(every_bank, coverage=cov, plan=plan, our_bank=bank)
         written = [write_atomic(out / "network_map.html", lambda p: fmap.save(str(p)))]
-        written += [static_map(ds, out / f"network_map.{kind}", coverage=cov, plan=plan) for kind in ("png", "pdf")]
+        written += [static_map(ds, out / f"network_map.{kind}", coverage=cov, plan=plan, service_areas=service_areas)
+                    for kind in ("png", "pdf")]
         console.print(f"Wrote {', '.join(str(w) for w in written)} for {source}")
     _guard(run)
 

@@ -750,12 +750,13 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
                title: str | None = None, sites: gpd.GeoDataFrame | None = None, selected: list | None = None,
                moves: pd.DataFrame | None = None, town_shares: pd.DataFrame | None = None,
                town_changes: pd.DataFrame | None = None, pilots: pd.DataFrame | None = None,
-               hubs: pd.DataFrame | None = None) -> Path:
+               hubs: pd.DataFrame | None = None, service_areas: bool = False) -> Path:
     """The same view as network_map as a PNG, PDF or SVG (by the file suffix) for slides and printed reports;
     with `sites` and `selected` (and `moves`), the plan's openings, closures and moves 迁址 drawn on top;
     with `town_shares` (as for network_map), towns coloured by our market share under the plan; with
     `town_changes` (planning.towns_changed), the towns losing coverage ringed; with `pilots` and `hubs`, the
-    pilot branches ringed gold (and named) and each community branch's coaching trip to its hub dashed.
+    pilot branches ringed gold (and named) and each community branch's coaching trip to its hub dashed; with
+    `service_areas`, each branch's service area 服务范围 of `coverage` outlined (Coverage.service_areas).
 
     Chinese labels need a Chinese font (netopt.fonts: an installed one, or no.use_font(path)); without one the
     labels fall back to pinyin and English, and a ChineseFontWarning says so. With one, towns are named beside
@@ -768,6 +769,7 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     font = figure_font()
     crs = metric_crs(ds.counties if ds.counties.geometry.notna().all() else ds.towns, ds.branches)
     view = {"coverage": coverage, "plan": plan, "town_shares": town_shares, "losing": _losing(town_changes),
+            "service_areas": service_areas,
             "sites": sites, "selected": selected, "moves": moves, "pilots": pilots, "hubs": hubs}
     with drawing_in(font):
         fig, ax = plt.subplots(figsize=(10, 10))
@@ -947,11 +949,14 @@ GRID_TOWN_LABELS = (("多数居民已覆盖乡镇", "towns, most residents withi
 
 
 def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame | None, crs, chinese: bool,
-                 town_shares: pd.DataFrame | None = None, inset: bool = False, losing=()
+                 town_shares: pd.DataFrame | None = None, inset: bool = False, losing=(), service_areas: bool = False
                  ) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
-    """Counties, towns (by coverage, or by market share; the `losing` town ids ringed) and branches (by type) on
-    a static map; an inset leaves out the market-share colour bar the main map has. Returns the towns as drawn
-    (_static_towns: their dots, sizes and coverage), for their names."""
+    """Counties (and, with `service_areas`, the branches' service areas), towns (by coverage, or by market share;
+    the `losing` town ids ringed) and branches (by type) on a static map; an inset leaves out the market-share
+    colour bar the main map has. Returns the towns as drawn (_static_towns: their dots, sizes and coverage), for
+    their names."""
+    if service_areas and coverage is not None:
+        _draw_service_areas(ax, coverage, crs, chinese)
     counties = ds.counties[ds.counties.geometry.notna()].to_crs(crs)
     if len(counties):
         _draw_outlines(ax, counties.geometry)
@@ -998,12 +1003,12 @@ def _draw_static_view(ax, ds: Dataset, crs, chinese: bool, inset: bool = False, 
                       plan: pd.DataFrame | None = None, town_shares: pd.DataFrame | None = None, losing=(),
                       sites: gpd.GeoDataFrame | None = None, selected: list | None = None,
                       moves: pd.DataFrame | None = None, pilots: pd.DataFrame | None = None,
-                      hubs: pd.DataFrame | None = None) -> None:
-    """All a static map draws on `ax` (its main axes or its core inset): counties, towns and branches, a plan's
-    sites and moves, a type plan's rollout, then — in Chinese — the town names, after the plan's and the pilots'
-    names, which so come first."""
+                      hubs: pd.DataFrame | None = None, service_areas: bool = False) -> None:
+    """All a static map draws on `ax` (its main axes or its core inset): counties (and service areas), towns and
+    branches, a plan's sites and moves, a type plan's rollout, then — in Chinese — the town names, after the plan's
+    and the pilots' names, which so come first."""
     towns, size, covered = _draw_static(ax, ds, coverage, plan, crs, chinese, town_shares=town_shares, inset=inset,
-                                        losing=losing)
+                                        losing=losing, service_areas=service_areas)
     if sites is not None and selected is not None:
         _draw_static_plan(ax, sites, selected, moves, crs, chinese=chinese, plan=plan)
     if pilots is not None or hubs is not None:
@@ -1084,6 +1089,20 @@ def _vertices(lines) -> list[np.ndarray]:
 
     points, line = shapely.get_coordinates(lines, return_index=True)
     return np.split(points, np.flatnonzero(np.diff(line)) + 1)
+
+
+def _draw_service_areas(ax, coverage: Coverage, crs, chinese: bool) -> None:
+    """Each branch's service area (its Voronoi cell in its county) outlined thin and light, under the counties'
+    outlines; nothing without county boundaries."""
+    from matplotlib.collections import LineCollection
+
+    areas = coverage.service_areas()
+    if areas is None:
+        return
+    edges = areas.to_crs(crs).geometry.drop_duplicates().boundary.explode(index_parts=False).values
+    ax.add_collection(LineCollection(_vertices(edges), colors="#999", linewidths=0.5, linestyles="--",
+                                     label=_label("服务范围", "service areas", chinese)))
+    ax.autoscale_view()
 
 
 def _draw_outlines(ax, areas: gpd.GeoSeries) -> None:

@@ -594,7 +594,7 @@ def _county_map(cov: Coverage, county: str, city: Dataset, new_sites: pd.DataFra
     pinyin = area.counties.get("name_pinyin", pd.Series(dtype=object)).dropna().astype(str).head(1).str.cat()
     # what the title keeps where no CJK font is installed: the pinyin, else the county's code
     latin = pinyin or str(cov.by_county.loc[cov.by_county["county"] == county, "county_id"].iloc[0])
-    return _map_png(area, measured, f"{county} {latin} 网点覆盖 coverage", new_sites)
+    return _map_png(area, measured, f"{county} {latin} 网点覆盖 coverage", new_sites, service_areas=True)
 
 
 def _county_picture(picture: bytes | None, county: str) -> str:
@@ -605,13 +605,16 @@ def _county_picture(picture: bytes | None, county: str) -> str:
     return _inline_picture(picture, f"{county} 网点覆盖 coverage")
 
 
-def _map_png(area: Dataset, measured: Coverage, title: str, new_sites: pd.DataFrame | None) -> bytes:
-    """maps.static_map of `area` (with `new_sites` green and numbered) as a PNG."""
+def _map_png(area: Dataset, measured: Coverage, title: str, new_sites: pd.DataFrame | None,
+             service_areas: bool = False) -> bytes:
+    """maps.static_map of `area` (with `new_sites` green and numbered; the branches' service areas outlined with
+    `service_areas`) as a PNG."""
     from netopt.maps import static_map
 
     suggested = None if new_sites is None or new_sites.empty else new_sites.assign(kind="new")
     return _png_of(lambda path: static_map(area, path, coverage=measured, title=title, sites=suggested,
-                                           selected=None if suggested is None else list(suggested["site_id"])))
+                                           selected=None if suggested is None else list(suggested["site_id"]),
+                                           service_areas=service_areas))
 
 
 def _png_of(draw) -> bytes:

@@ -229,6 +229,46 @@ def test_static_maps_of_a_grid_shade_the_cells_beyond_reach_by_their_residents(t
     assert drawn == [len(cov.towns)] * 2
 
 
+def test_static_maps_outline_the_branches_service_areas_on_request(tmp_path: Path, monkeypatch):
+    """With service_areas, a static map outlines each branch's service area once (branches at one place share
+    theirs), dashed, with a legend entry; without it, or without county boundaries, none. A county page's map
+    asks for them, as `netopt map --service-areas` does."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+    from netopt.projection import metric_crs
+
+    ds = no.load_sample()
+    cov = no.analyze_coverage(ds, radius_km=3.5)
+    crs = metric_crs(ds.counties)
+    fig, ax = plt.subplots()
+    no.maps._draw_static(ax, ds, cov, None, crs, chinese=False, service_areas=True)
+    outlines, labels = ax.collections[0], ax.get_legend_handles_labels()[1]
+    rings = cov.service_areas().to_crs(crs).geometry.drop_duplicates().boundary.explode(index_parts=False)
+    assert labels[0] == "service areas" and len(outlines.get_paths()) == len(rings) < len(cov.branches)
+    assert outlines.get_linestyle() != [(0, None)]  # dashed
+    plt.close(fig)
+    bare = no.Dataset(ds.counties.assign(geometry=None), ds.towns, ds.branches)
+    for shown, without in ((ds, False), (bare, True)):
+        fig, ax = plt.subplots()
+        measured = no.analyze_coverage(bare) if without else cov
+        no.maps._draw_static(ax, shown, measured, None, crs, chinese=False, service_areas=without)
+        assert "service areas" not in ax.get_legend_handles_labels()[1]
+        plt.close(fig)
+    asked = []
+    monkeypatch.setattr(no.maps, "_draw_service_areas", lambda ax, coverage, crs, chinese: asked.append(
+        len(coverage.branches)))
+    assert no.report._county_map(cov, "肥东县", ds, None)[:4] == b"\x89PNG"
+    assert asked and set(asked) == {int((cov.branches["county"] == "肥东县").sum())}  # the county's branches
+    asked.clear()
+    assert CliRunner().invoke(app, ["map", "--out", str(tmp_path)]).exit_code == 0 and not asked
+    assert CliRunner().invoke(app, ["map", "--service-areas", "--out", str(tmp_path)]).exit_code == 0 and asked
+
+
 @pytest.fixture(scope="module")
 def grid_map(tmp_path_factory) -> tuple:
     """The sample's coverage on a 3 km grid (its map saved) and the map."""
