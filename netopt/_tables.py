@@ -47,28 +47,35 @@ def pdf_tables(path: Path) -> list[DocumentTable]:
     scanned page holds no text to read: no table is found there. A PDF drawing no table with lines (a yearbook's,
     ruled across only) has its tables found by the layout of their text, a row broken over two lines joined; a page
     too short for that (a table's last row or two) is read in the columns of the table before, when it goes on with
-    it."""
+    it. A table of text alone (a branch directory: names, addresses, phones) goes on with the page before's last
+    one where that one ran to the foot of its page and its columns start where this one's do."""
     import pdfplumber
 
     tails: set[int] = set()  # pages (from 1) read in the columns of the page before's last table
     try:
         with pdfplumber.open(path) as pdf:
-            pages = [[_pdf_grid(table) for table in page.find_tables()] for page in pdf.pages]
+            ruled = [page.find_tables() for page in pdf.pages]
+            pages = [[_pdf_grid(table) for table in found] for found in ruled]
+            layouts = [[_ruled_layout(table, page.extract_words()) for table in found]
+                       for page, found in zip(pdf.pages, ruled)]
             laid_out = not any(pages)
             if laid_out:
-                found, tails = _laid_out_pages(pdf.pages)
-                pages = [[joined for rows in page if (joined := _unbroken(rows))]
-                         for page in _without_page_numbers(found)]
+                found, layouts, tails = _laid_out_pages(pdf.pages)
+                kept = [[(joined, layout) for rows, layout in zip(page, on_page) if (joined := _unbroken(rows))]
+                        for page, on_page in zip(_without_page_numbers(found), layouts)]
+                pages = [[rows for rows, _ in page] for page in kept]
+                layouts = [[layout for _, layout in page] for page in kept]
     except Exception as exc:  # pdfminer raises many types for damaged or locked files
         raise NotAPdf(str(exc) or type(exc).__name__) from None
     tables: list[list[list[str | None]]] = []
     numbers: list[list[int]] = []  # the page (from 1) each row of each table is on
     last_of_page = None  # the previous page's last table, which the next page's first may go on with
-    for number, page in enumerate(pages, 1):
+    for number, (page, on_page) in enumerate(zip(pages, layouts), 1):
         before, last_of_page = last_of_page, None
         for k, rows in enumerate(page):
             repeated = _repeated_header(tables[before], rows) if k == 0 and before is not None else 0
-            if k == 0 and before is not None and (repeated or _goes_on(tables[before], rows)):
+            if k == 0 and before is not None and (repeated or _goes_on(tables[before], rows) or _text_goes_on(
+                    tables[before], rows, layouts[number - 2][-1] if layouts[number - 2] else None, on_page[0])):
                 going_on = _continued(tables[before], rows[repeated:])
                 tables[before] += going_on
                 numbers[before] += [number] * len(going_on)
@@ -83,21 +90,58 @@ def pdf_tables(path: Path) -> list[DocumentTable]:
 TEXT_LAYOUT = {"vertical_strategy": "text", "horizontal_strategy": "text"}  # pdfplumber's: columns and rows by text
 
 
-def _laid_out_pages(pages) -> tuple[list[list[list[list[str]]]], set[int]]:
+@dataclass
+class Layout:
+    """Where a PDF table lies on its page: where each of its columns starts (points from the left) and whether
+    it runs to the page's foot (nothing below it but the page's number)."""
+
+    starts: list[float]
+    at_foot: bool
+
+
+def _ruled_layout(table, words: list[dict]) -> Layout:
+    """The layout of a table drawn with lines: its columns' left edges."""
+    return Layout([column.bbox[0] for column in table.columns], _at_foot(words, table.bbox[3]))
+
+
+def _at_foot(words: list[dict], bottom: float) -> bool:
+    """Whether nothing but the page's number lies below `bottom` among its `words`."""
+    below = _lines([word for word in words if word["top"] >= bottom - 1])
+    return all(PAGE_NUMBER.fullmatch(" ".join(word["text"] for word in line)) for line in below)
+
+
+COLUMN_SLACK = 3.0  # points: a column starting this near one of the table on the page before starts alike
+
+
+def _text_goes_on(previous: list[list[str | None]], rows: list[list[str | None]], before: Layout | None,
+                  layout: Layout | None) -> bool:
+    """Whether `rows`, first on a page, go on with the `previous` table, last on the page before, where neither holds
+    figures (a directory's names, addresses and phones, which _goes_on cannot align): that one ran to the foot of
+    its page and this one's columns start where its did."""
+    if before is None or layout is None or not before.at_foot or len(before.starts) != len(layout.starts):
+        return False
+    if any(_figure_columns(row) for row in previous + rows):
+        return False
+    return all(abs(a - b) <= COLUMN_SLACK for a, b in zip(before.starts, layout.starts))
+
+
+def _laid_out_pages(pages) -> tuple[list[list[list[list[str]]]], list[list[Layout | None]], set[int]]:
     """The tables PDF `pages` lay out by their text, page by page: pdfplumber finds each and its rows, each word then
     read whole into the column whose whitespace bounds it (_column_bounds) — pdfplumber's own columns start where
     the figures of one length start, so a header wider than its figures aligned right was cut there (常住人口（人）
     as 常住人 | 口（人）, the first part read into the column before). A page where pdfplumber finds none (too few
     rows align: a table's last row or two) is read, line by line, in the columns of the page before's last table
     (_table_end); such pages (from 1) are returned too. A table pdfplumber finds from its first row of figures has
-    the lines above it read as its first rows (_lines_above: a header its figures do not align with)."""
+    the lines above it read as its first rows (_lines_above: a header its figures do not align with). Also each
+    table's layout (None for a page's end read in the columns before)."""
     found: list[list[list[list[str]]]] = []
+    layouts: list[list[Layout | None]] = []
     tails: set[int] = set()
     bounds = None  # the columns of the last table read
     for number, page in enumerate(pages, 1):
         words = page.extract_words()
         tables = page.find_tables(TEXT_LAYOUT)
-        grids, floor = [], 0.0  # the foot of the table above on the page
+        grids, on_page, floor = [], [], 0.0  # the foot of the table above on the page
         for table in tables:
             rows = _rows_within(words, table)
             bounds = _column_bounds(rows)
@@ -106,11 +150,23 @@ def _laid_out_pages(pages) -> tuple[list[list[list[list[str]]]], set[int]]:
             if _figure_columns(first):
                 grid = _header_rows(_lines_above(words, table.bbox, floor), bounds) + grid
             grids.append(grid)
+            on_page.append(Layout(_column_starts(rows, bounds), _at_foot(words, table.bbox[3])))
             floor = table.bbox[3]
         if not tables and bounds is not None and (end := _table_end(_grid(_lines(words), bounds))):
-            grids, tails = [end], tails | {number}
+            grids, on_page, tails = [end], [None], tails | {number}
         found.append(grids)
-    return found, tails
+        layouts.append(on_page)
+    return found, layouts, tails
+
+
+def _column_starts(rows: list[list[dict]], bounds: list[float]) -> list[float]:
+    """Where each column of a table laid out by its text starts: its words' leftmost edge (left-aligned text starts
+    there on every page, whatever its width)."""
+    starts = [float("inf")] * (len(bounds) + 1)
+    for word in (word for row in rows for word in row):
+        column = sum(_middle(word, "x0", "x1") > bound for bound in bounds)
+        starts[column] = min(starts[column], word["x0"])
+    return starts
 
 
 HEADER_LINES = 6  # lines above a table found from its figures read with it: a title, a header of several lines
@@ -282,10 +338,16 @@ SIGN_OFF_STARTS = ("制表", "填表", "填报", "审核", "复核", "单位负�
 
 def _rest_of(last: list[str | None], row: list[str | None]) -> bool:
     """Whether `row` is the rest of the `last` one, broken over a line or a page: text only — none where that one
-    has figures — under text of that one, and no note (注：…) or sign-off under the table."""
+    has figures — under text of that one, and no note (注：…) or sign-off under the table. Where that one holds no
+    figure (a directory's name, address, phone), a row blank in the first column, filling at most half as many
+    cells as that one and only under its text: an address broken over lines."""
     if any(cell and cell.strip().lower().startswith(NOTE_STARTS + SIGN_OFF_STARTS) for cell in row):
         return False
     figures = _figure_columns(last)
+    if not figures and not _figure_columns(row):
+        filled = [k for k, cell in enumerate(row) if cell]
+        return (row[0] == "" and 0 < 2 * len(filled) <= sum(bool(cell) for cell in last)
+                and all(last[k] for k in filled))
     return bool(figures) and not any(row[k] for k in figures) and any(row[k] and last[k] for k in range(len(row)))
 
 

@@ -322,7 +322,8 @@ def _document_notes(table: DocumentTable) -> tuple[str, ...]:
             ("the table holds hidden text (隐藏文字) Word does not show: left out, the table read as Word shows it",)
             if table.hidden else ()) + (
             ("the table was found by the layout of its text (drawn without lines): check its rows — a row broken "
-             "over two lines, its figures on the first, is joined to the one above",) if table.laid_out else ())
+             "over two lines, its figures on the first, is joined to the one above (in a table without figures, a "
+             "line blank in the first column)",) if table.laid_out else ())
 
 
 NO_PDF_TABLE = ("the PDF holds no table netopt can read (a scanned page holds pictures, not text): copy its table "

@@ -989,7 +989,8 @@ def test_a_pdf_table_drawn_without_lines_is_found_by_its_text_said(tmp_path: Pat
     assert towns["population"].tolist() == sample["population"].tolist()
     assert towns.attrs["left_out"].endswith("the table was found by the layout of its text (drawn without lines): "
                                             "check its rows — a row broken over two lines, its figures on the first, "
-                                            "is joined to the one above")
+                                            "is joined to the one above (in a table without figures, a line blank "
+                                            "in the first column)")
 
 
 def test_a_yearbook_sheet_printed_without_lines_is_read_whole():

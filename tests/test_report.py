@@ -330,7 +330,8 @@ def test_bad_arguments_of_the_table_helpers_are_named(coverage, call, message):
 
 def test_a_county_maps_title_keeps_a_latin_name_for_machines_without_chinese_fonts(coverage, monkeypatch, tmp_path):
     titles = []
-    monkeypatch.setattr(report, "_map_png", lambda area, measured, title, new_sites, **shown: titles.append(title) or b"")
+    monkeypatch.setattr(report, "_map_png",
+                        lambda area, measured, title, new_sites, **shown: titles.append(title) or b"")
     ds = no.load_sample()
     report.county_report(coverage, "肥东县", tmp_path, city=ds)
     bare = no.Dataset(ds.counties.drop(columns="name_pinyin"), ds.towns, ds.branches)  # e.g. the national units

@@ -132,7 +132,7 @@ def test_a_page_read_as_a_tables_end_that_does_not_go_on_with_it_is_no_table(mon
     other = [["说明", "见附表"], ["甲", "1"]]
     pdf = Path(__file__).parent / "data" / "laid_out.pdf"
     for tails, count in (({2}, 1), (set(), 2)):
-        monkeypatch.setattr(tables, "_laid_out_pages", lambda pages: ([[first], [other]], tails))
+        monkeypatch.setattr(tables, "_laid_out_pages", lambda pages: ([[first], [other]], [[None], [None]], tails))
         assert len(tables.pdf_tables(pdf)) == count
 
 
@@ -156,3 +156,44 @@ def test_a_pdf_table_goes_on_over_a_page_only_where_its_rows_do() -> None:
     assert not _rest_of(previous[-1], ["注：数据为示例。", "", ""]) and _rest_of(previous[-1], ["", "一街道", ""])
     table = _merged_grid(previous + rows)
     assert table.merges == [((1, 0), (4, 0))] and table.rows[4] == ["", "大兴镇", "1"]
+
+
+def test_a_directory_of_text_alone_reads_as_one_table_its_broken_addresses_joined() -> None:
+    """A branch directory (names, addresses, phones: no figure) over pages, its header not repeated, drawn without
+    lines or with (tests/data/directory*.pdf): one table, each address broken over lines joined to its row, the
+    rows on every page read, as the list they were printed from."""
+    import pandas as pd
+
+    from netopt._tables import pdf_tables
+
+    printed = pd.read_csv(Path(__file__).parents[1] / "data" / "sources" / "hefei" / "hefei_bank_branches_2019.csv")
+    printed = printed[printed["bank_zh"] == "中国农业银行"].head(45)
+    for name, pages in (("directory.pdf", [1, 2, 3]), ("directory_ruled.pdf", [1, 2])):
+        tables = pdf_tables(Path(__file__).parent / "data" / name)
+        rows = [[cell.replace(" ", "").replace("\n", "") for cell in row] for row in tables[0].rows]
+        assert len(tables) == 1 and sorted(set(tables[0].pages)) == pages
+        assert rows[0] == ["网点名称", "地址", "联系电话"]
+        assert rows[1:] == [[value.replace(" ", "") for value in row]
+                            for row in printed[["name", "address", "phone"]].values.tolist()]
+
+
+def test_a_row_of_text_alone_goes_on_under_the_text_of_the_row_above() -> None:
+    """In a table without figures, a row is the rest of the one above when blank in the first column, filling at
+    most half as many cells and only under text — not a row of its own (its name given), nor a note; and a table
+    of text alone atop a page goes on with the page before's last when that ran to the page's foot and their columns
+    start alike."""
+    from netopt._tables import Layout, _at_foot, _rest_of, _text_goes_on
+
+    last = ["合肥新政务区支行", "合肥市怀宁路与汇林南路交", "0551-63535370"]
+    assert _rest_of(last, ["", "叉口安德兴业大夏", ""])
+    assert not _rest_of(last, ["长丰下塘营业所", "", ""]) and not _rest_of(last, ["", "叉口", "转2"])
+    assert not _rest_of(["甲", "", "0551"], ["", "乙", ""]) and not _rest_of(last, ["", "注：数据为示例。", ""])
+    page = [["长丰下塘营业所", "安徽省长丰县下塘镇", "0551-66471022"]]
+    ran_on, ended = Layout([84.6, 228.6, 372.6], True), Layout([84.6, 228.6, 372.6], False)
+    assert _text_goes_on([last], page, ran_on, Layout([85.0, 229.5, 372.0], True))
+    assert not _text_goes_on([last], page, ended, ran_on) and not _text_goes_on([last], page, None, ran_on)
+    assert not _text_goes_on([last], page, ran_on, Layout([84.6, 260.0, 372.6], False))  # another table's columns
+    assert not _text_goes_on([last], [["乡镇", "人口", "1"]], ran_on, ran_on)  # figures: _goes_on's to say
+    words = [{"text": text, "x0": 90.0, "x1": 120.0, "top": top, "bottom": top + 10} for text, top in (
+        ("长丰下塘营业所", 690.0), ("—", 750.0), ("2", 750.0), ("—", 750.0))]
+    assert _at_foot(words, 702.0) and not _at_foot(words + [{**words[0], "text": "注：示例", "top": 720.0}], 702.0)

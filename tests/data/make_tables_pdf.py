@@ -1,10 +1,12 @@
-"""Writes the sources of tables.pdf and laid_out.pdf (python-docx) and of yearbook_sheet.pdf, grouped_header.pdf
-and header_of_four_rows.pdf (openpyxl) from the sample's towns and branches; LibreOffice prints them to PDF.
+"""Writes the sources of tables.pdf, laid_out.pdf, directory.pdf and directory_ruled.pdf (python-docx) and of
+yearbook_sheet.pdf, grouped_header.pdf and header_of_four_rows.pdf (openpyxl) from the sample's towns and branches
+(and the branch list's addresses and phones); LibreOffice prints them to PDF.
 
     python tests/data/make_tables_pdf.py data/sample/towns.csv data/sample/branches.csv /tmp/tables.docx \
-        /tmp/laid_out.docx /tmp/yearbook_sheet.xlsx /tmp/grouped_header.xlsx /tmp/header_of_four_rows.xlsx
+        /tmp/laid_out.docx /tmp/yearbook_sheet.xlsx /tmp/grouped_header.xlsx /tmp/header_of_four_rows.xlsx \
+        data/sources/hefei/hefei_bank_branches_2019.csv /tmp/directory.docx /tmp/directory_ruled.docx
     soffice --headless --convert-to pdf --outdir /tmp /tmp/tables.docx /tmp/laid_out.docx /tmp/yearbook_sheet.xlsx \
-        /tmp/grouped_header.xlsx /tmp/header_of_four_rows.xlsx
+        /tmp/grouped_header.xlsx /tmp/header_of_four_rows.xlsx /tmp/directory.docx /tmp/directory_ruled.docx
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import openpyxl
 import pandas as pd
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.shared import Cm
 from openpyxl.styles import Alignment
 
 
@@ -45,8 +48,21 @@ def laid_out(towns_csv: str, path: str) -> None:
     towns = pd.read_csv(towns_csv).head(70)
     document = docx.Document()
     document.sections[0].header.paragraphs[0].text = "合肥统计年鉴·人口"
+    page_number_footer(document, "— ", " —")
+    document.add_paragraph("表4-2  各乡镇（街道）人口")
+    table = document.add_table(rows=1 + len(towns), cols=4)
+    for column, text in enumerate(["乡镇（街道）", "所属区县", "常住人口（人）", "村（社区）数"]):
+        table.cell(0, column).text = text
+    for r, row in enumerate(towns[["name", "county", "population", "n_villages_communities"]].values.tolist(), 1):
+        for column, value in enumerate(row):
+            table.cell(r, column).text = str(value)
+    document.save(path)
+
+
+def page_number_footer(document, before: str, after: str) -> None:
+    """The page's number (a PAGE field) at the foot of every page, between `before` and `after`: — 1 —."""
     footer = document.sections[0].footer.paragraphs[0]
-    footer.text = "— "
+    footer.text = before
     field = footer.add_run()._r
     for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
         element = OxmlElement("w:fldChar" if kind else ("w:instrText" if text.startswith(" ") else "w:t"))
@@ -55,14 +71,29 @@ def laid_out(towns_csv: str, path: str) -> None:
         else:
             element.text = text
         field.append(element)
-    footer.add_run(" —")
-    document.add_paragraph("表4-2  各乡镇（街道）人口")
-    table = document.add_table(rows=1 + len(towns), cols=4)
-    for column, text in enumerate(["乡镇（街道）", "所属区县", "常住人口（人）", "村（社区）数"]):
+    footer.add_run(after)
+
+
+def directory(branch_list_csv: str, path: str, ruled: bool) -> None:
+    """A bank's branch directory 营业网点一览表 of 45 branches: names, addresses and phones (no figure), in narrow
+    columns (long names and addresses broken over lines), over two pages or three, its header not repeated, the page's
+    number in the footer; drawn with lines (`ruled`) or without."""
+    branches = pd.read_csv(branch_list_csv)
+    branches = branches[branches["bank_zh"] == "中国农业银行"].head(45)
+    document = docx.Document()
+    page_number_footer(document, "第 " if ruled else "— ", " 页" if ruled else " —")
+    document.add_paragraph("中国农业银行合肥分行营业网点一览表")
+    table = document.add_table(rows=1 + len(branches), cols=3)
+    if ruled:
+        table.style = "Table Grid"
+    for column, text in enumerate(["网点名称", "地址", "联系电话"]):
         table.cell(0, column).text = text
-    for r, row in enumerate(towns[["name", "county", "population", "n_villages_communities"]].values.tolist(), 1):
+    for r, row in enumerate(branches[["name", "address", "phone"]].values.tolist(), 1):
         for column, value in enumerate(row):
             table.cell(r, column).text = str(value)
+    for row in table.rows:
+        for cell, width in zip(row.cells, (Cm(4), Cm(6), Cm(3.5))):
+            cell.width = width
     document.save(path)
 
 
@@ -130,7 +161,8 @@ def grouped_header(towns_csv: str, path: str, four_rows: bool = False) -> None:
 
 
 def main(towns_csv: str, branches_csv: str, path: str, laid_out_path: str, yearbook_path: str,
-         grouped_path: str, four_rows_path: str) -> None:
+         grouped_path: str, four_rows_path: str, branch_list_csv: str, directory_path: str,
+         ruled_directory_path: str) -> None:
     """A form, the first 70 towns by county (header repeated) and 12 branches of each bank by bank (not)."""
     towns = pd.read_csv(towns_csv).head(70)
     branches = pd.read_csv(branches_csv).sort_values(["bank", "branch_id"], kind="stable").groupby("bank").head(12)
@@ -151,6 +183,8 @@ def main(towns_csv: str, branches_csv: str, path: str, laid_out_path: str, yearb
     yearbook_sheet(towns_csv, yearbook_path)
     grouped_header(towns_csv, grouped_path)
     grouped_header(towns_csv, four_rows_path, four_rows=True)
+    directory(branch_list_csv, directory_path, ruled=False)
+    directory(branch_list_csv, ruled_directory_path, ruled=True)
 
 
 if __name__ == "__main__":
