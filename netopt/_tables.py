@@ -56,8 +56,7 @@ def pdf_tables(path: Path) -> list[DocumentTable]:
         with pdfplumber.open(path) as pdf:
             ruled = [page.find_tables() for page in pdf.pages]
             pages = [[_pdf_grid(table) for table in found] for found in ruled]
-            layouts = [[_ruled_layout(table, page.extract_words()) for table in found]
-                       for page, found in zip(pdf.pages, ruled)]
+            layouts = [_ruled_layouts(found, page) for page, found in zip(pdf.pages, ruled)]
             laid_out = not any(pages)
             if laid_out:
                 found, layouts, tails = _laid_out_pages(pdf.pages)
@@ -99,9 +98,11 @@ class Layout:
     at_foot: bool
 
 
-def _ruled_layout(table, words: list[dict]) -> Layout:
-    """The layout of a table drawn with lines: its columns' left edges."""
-    return Layout([column.bbox[0] for column in table.columns], _at_foot(words, table.bbox[3]))
+def _ruled_layouts(tables: list, page) -> list[Layout]:
+    """The layout of each table a `page` draws with lines: its columns' left edges, and whether it runs to the
+    page's foot."""
+    words = page.extract_words() if tables else []
+    return [Layout([column.bbox[0] for column in table.columns], _at_foot(words, table.bbox[3])) for table in tables]
 
 
 def _at_foot(words: list[dict], bottom: float) -> bool:
