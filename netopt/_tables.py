@@ -48,7 +48,8 @@ def pdf_tables(path: Path) -> list[DocumentTable]:
     ruled across only) has its tables found by the layout of their text, a row broken over two lines joined; a page
     too short for that (a table's last row or two) is read in the columns of the table before, when it goes on with
     it. A table of text alone (a branch directory: names, addresses, phones) goes on with the page before's last
-    one where that one ran to the foot of its page and its columns start where this one's do."""
+    one where that one ran to the foot of its page and its columns start where this one's do (a page too short for
+    a table read in its columns: its lines filling two cells or more)."""
     import pdfplumber
 
     tails: set[int] = set()  # pages (from 1) read in the columns of the page before's last table
@@ -138,7 +139,7 @@ def _laid_out_pages(pages) -> tuple[list[list[list[list[str]]]], list[list[Layou
     found: list[list[list[list[str]]]] = []
     layouts: list[list[Layout | None]] = []
     tails: set[int] = set()
-    bounds = None  # the columns of the last table read
+    bounds, text_only = None, False  # the columns of the last table read, and whether it holds no figures
     for number, page in enumerate(pages, 1):
         words = page.extract_words()
         tables = page.find_tables(TEXT_LAYOUT)
@@ -152,9 +153,11 @@ def _laid_out_pages(pages) -> tuple[list[list[list[list[str]]]], list[list[Layou
                 grid = _header_rows(_lines_above(words, table.bbox, floor), bounds) + grid
             grids.append(grid)
             on_page.append(Layout(_column_starts(rows, bounds), _at_foot(words, table.bbox[3])))
-            floor = table.bbox[3]
-        if not tables and bounds is not None and (end := _table_end(_grid(_lines(words), bounds))):
-            grids, on_page, tails = [end], [None], tails | {number}
+            floor, text_only = table.bbox[3], not any(_figure_columns(row) for row in grid)
+        lines = _lines(words)
+        if not tables and bounds is not None and (end := _table_end(_grid(lines, bounds), text_only)).stop:
+            grids, tails = [_grid(lines[end], bounds)], tails | {number}
+            on_page = [Layout(_column_starts(lines[end], bounds), False)]
         found.append(grids)
         layouts.append(on_page)
     return found, layouts, tails
@@ -235,18 +238,24 @@ def _spans_first(rows: list[list[str]]) -> list[list[str]]:
     return rows
 
 
-def _table_end(grid: list[list[str]]) -> list[list[str]]:
-    """The rows of a table's end, a page's `grid` in its columns: from the first row holding figures through the
-    last and the rest of that one broken over lines — not the page's running header, the table's header repeated,
-    a note under it or the page's number."""
-    figures = [k for k, row in enumerate(grid)
-               if _figure_columns(row) and not PAGE_NUMBER.fullmatch(" ".join(filter(None, row)))]
-    if not figures:
-        return []
-    end = figures[-1] + 1
-    while end < len(grid) and _rest_of(grid[figures[-1]], grid[end]):
+def _table_end(grid: list[list[str]], text_only: bool = False) -> slice:
+    """The rows of a table's end among a page's `grid` in its columns: from the first row holding figures (in a
+    table of text alone, `text_only`, filling two cells or more) through the last and the rest of that one broken
+    over lines — not the page's running header, the table's header repeated (but in a table of text alone), a note
+    or sign-off under it or the page's number. An empty slice where there is none."""
+    def holds(row: list[str]) -> bool:
+        if text_only:
+            notes = NOTE_STARTS + SIGN_OFF_STARTS
+            return sum(bool(cell) for cell in row) >= 2 and not any(cell.lower().startswith(notes) for cell in row)
+        return bool(_figure_columns(row)) and not PAGE_NUMBER.fullmatch(" ".join(filter(None, row)))
+
+    held = [k for k, row in enumerate(grid) if holds(row)]
+    if not held:
+        return slice(0, 0)
+    end = held[-1] + 1
+    while end < len(grid) and _rest_of(grid[held[-1]], grid[end]):
         end += 1
-    return grid[figures[0]:end]
+    return slice(held[0], end)
 
 
 def _rows_within(words: list[dict], table) -> list[list[dict]]:

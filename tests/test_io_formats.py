@@ -1062,14 +1062,18 @@ def test_a_laid_out_pdf_table_whose_header_was_not_found_says_why(tmp_path: Path
 def test_a_tables_end_on_a_page_of_its_own_is_its_rows_alone():
     """A page too short for pdfplumber to find a table is read in the columns of the table before: of its lines,
     the rows holding figures and the rest of the last one broken over a line, not the running header, the header
-    repeated, a note or sign-off under the table, nor the page's number."""
+    repeated, a note or sign-off under the table, nor the page's number; in a table of text alone, the rows
+    filling two cells or more (its header repeated among them, left out as the table goes on)."""
     from netopt._tables import _table_end
 
     page = [["合肥统计年鉴·人口", "", ""], ["乡镇（街道）", "常住人口（人）", "村（社区）数"], ["三河镇", "120,356", "17"],
             ["合肥龙岗综合经济", "", ""], ["开发区", "", ""], ["注：常住人口为普查数", "据。", ""], ["制表：张三", "", "审核：李四"],
             ["", "第 3 页", ""]]
-    assert _table_end(page) == [["三河镇", "120,356", "17"], ["合肥龙岗综合经济", "", ""], ["开发区", "", ""]]
-    assert _table_end(page[:2] + page[5:]) == []
+    assert page[_table_end(page)] == [["三河镇", "120,356", "17"], ["合肥龙岗综合经济", "", ""], ["开发区", "", ""]]
+    assert _table_end(page[:2] + page[5:]) == slice(0, 0)
+    directory = [["网点名称", "地址", "电话"], ["合肥绿都花园分理处", "安徽省合肥市阜阳北路373", "0551-65541780"],
+                 ["", "号", ""], ["制表：张三", "", "审核：李四"], ["", "— 4 —", ""]]  # text alone: its header read too
+    assert directory[_table_end(directory, text_only=True)] == directory[:3] and not directory[_table_end(directory)]
 
 
 @pytest.mark.parametrize("foot", ["— 3 —", "第3页", "第 3 页", "3/120", "Page 3", "page 3 of 120", "- 12 -"])

@@ -167,8 +167,8 @@ def test_a_directory_of_text_alone_reads_as_one_table_its_broken_addresses_joine
     from netopt._tables import pdf_tables
 
     printed = pd.read_csv(Path(__file__).parents[1] / "data" / "sources" / "hefei" / "hefei_bank_branches_2019.csv")
-    printed = printed[printed["bank_zh"] == "中国农业银行"].head(45)
-    for name, pages in (("directory.pdf", [1, 2, 3]), ("directory_ruled.pdf", [1, 2])):
+    printed = printed[printed["bank_zh"] == "中国农业银行"].head(51)
+    for name, pages in (("directory.pdf", [1, 2, 3, 4]), ("directory_ruled.pdf", [1, 2])):
         tables = pdf_tables(Path(__file__).parent / "data" / name)
         rows = [[cell.replace(" ", "").replace("\n", "") for cell in row] for row in tables[0].rows]
         assert len(tables) == 1 and sorted(set(tables[0].pages)) == pages

@@ -75,11 +75,11 @@ def page_number_footer(document, before: str, after: str) -> None:
 
 
 def directory(branch_list_csv: str, path: str, ruled: bool) -> None:
-    """A bank's branch directory 营业网点一览表 of 45 branches: names, addresses and phones (no figure), in narrow
-    columns (long names and addresses broken over lines), over two pages or three, its header not repeated, the page's
-    number in the footer; drawn with lines (`ruled`) or without."""
+    """A bank's branch directory 营业网点一览表 of 51 branches: names, addresses and phones (no figure), in narrow
+    columns (long names and addresses broken over lines), its header not repeated, the page's number at its foot;
+    drawn without lines over four pages, the last holding one row (broken over two lines), or with lines over two."""
     branches = pd.read_csv(branch_list_csv)
-    branches = branches[branches["bank_zh"] == "中国农业银行"].head(45)
+    branches = branches[branches["bank_zh"] == "中国农业银行"].head(51)
     document = docx.Document()
     page_number_footer(document, "第 " if ruled else "— ", " 页" if ruled else " —")
     document.add_paragraph("中国农业银行合肥分行营业网点一览表")
