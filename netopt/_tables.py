@@ -244,10 +244,12 @@ def _table_end(grid: list[list[str]], text_only: bool = False) -> slice:
     over lines — not the page's running header, the table's header repeated (but in a table of text alone), a note
     or sign-off under it or the page's number. An empty slice where there is none."""
     def holds(row: list[str]) -> bool:
+        if PAGE_NUMBER.fullmatch(" ".join(filter(None, row))):
+            return False
         if text_only:
             notes = NOTE_STARTS + SIGN_OFF_STARTS
             return sum(bool(cell) for cell in row) >= 2 and not any(cell.lower().startswith(notes) for cell in row)
-        return bool(_figure_columns(row)) and not PAGE_NUMBER.fullmatch(" ".join(filter(None, row)))
+        return bool(_figure_columns(row))
 
     held = [k for k, row in enumerate(grid) if holds(row)]
     if not held:
