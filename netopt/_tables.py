@@ -135,32 +135,99 @@ def _laid_out_pages(pages) -> tuple[list[list[list[list[str]]]], list[list[Layou
     rows align: a table's last row or two) is read, line by line, in the columns of the page before's last table
     (_table_end); such pages (from 1) are returned too. A table pdfplumber finds from its first row of figures has
     the lines above it read as its first rows (_lines_above: a header its figures do not align with). Also each
-    table's layout (None for a page's end read in the columns before)."""
+    table's layout (None for a page's end read in the columns before). A table of text alone that ran to the foot of
+    its page has the next page read so too where pdfplumber finds there but a narrower table (a column of its last
+    row or two aligned) and the rows read in its columns go on with it."""
     found: list[list[list[list[str]]]] = []
     layouts: list[list[Layout | None]] = []
     tails: set[int] = set()
-    bounds, text_only = None, False  # the columns of the last table read, and whether it holds no figures
+    bounds, last, before = None, [[]], None  # the last table read: its columns, rows and layout
     for number, page in enumerate(pages, 1):
         words = page.extract_words()
         tables = page.find_tables(TEXT_LAYOUT)
         grids, on_page, floor = [], [], 0.0  # the foot of the table above on the page
+        end, end_layout = _page_end(_lines(words), bounds, last)
+        if end and (not tables or _narrower(words, tables, bounds) and _text_goes_on(last, end, before, end_layout)):
+            tables, grids, on_page, tails = [], [end], [end_layout], tails | {number}
         for table in tables:
             rows = _rows_within(words, table)
             bounds = _column_bounds(rows)
-            grid = _grid(rows, bounds)
+            grid = _grid(_wrapped_lines_joined(rows, bounds), bounds)
             first = next((row for row in grid if any(row)), [])
             if _figure_columns(first):
                 grid = _header_rows(_lines_above(words, table.bbox, floor), bounds) + grid
             grids.append(grid)
             on_page.append(Layout(_column_starts(rows, bounds), _at_foot(words, table.bbox[3])))
-            floor, text_only = table.bbox[3], not any(_figure_columns(row) for row in grid)
-        lines = _lines(words)
-        if not tables and bounds is not None and (end := _table_end(_grid(lines, bounds), text_only)).stop:
-            grids, tails = [_grid(lines[end], bounds)], tails | {number}
-            on_page = [Layout(_column_starts(lines[end], bounds), False)]
+            floor, last, before = table.bbox[3], _without_page_number(_unbroken(grid)), on_page[-1]
         found.append(grids)
         layouts.append(on_page)
     return found, layouts, tails
+
+
+def _without_page_number(rows: list[list[str]]) -> list[list[str]]:
+    """A table's rows without the page's number read as its last row ([[]] where none is left)."""
+    if rows and PAGE_NUMBER.fullmatch(" ".join(filter(None, rows[-1]))):
+        rows = rows[:-1]
+    return rows or [[]]
+
+
+def _narrower(words: list[dict], tables: list, bounds: list[float]) -> bool:
+    """Whether pdfplumber finds on a page only a table of fewer columns than `bounds` part (the table before's)."""
+    return len(tables) == 1 and len(_column_bounds(_rows_within(words, tables[0]))) < len(bounds)
+
+
+def _page_end(lines: list[list[dict]], bounds: list[float] | None, last: list[list[str]]
+              ) -> tuple[list[list[str]], Layout | None]:
+    """A page's `lines` read in the columns (`bounds`) of the `last` table read (its rows) as that table's end
+    (_table_end, the rest of its last row broken over the page first), and its layout; none without a table
+    before."""
+    if bounds is None:
+        return [], None
+    text_only = not any(_figure_columns(row) for row in last)
+    end = _table_end(_grid(lines, bounds), text_only, last[-1])
+    return _grid(lines[end], bounds), Layout(_column_starts(lines[end], bounds), False)
+
+
+def _wrapped_lines_joined(rows: list[list[dict]], bounds: list[float]) -> list[list[dict]]:
+    """The `rows` (lines of words) of a table laid out by its text, each line broken off a cell — a long name, an
+    address — joined to the row above, told by the space above it: where the table's lines lie at two spacings,
+    a cell's lines close and its rows apart, a line as close as a cell's, filling fewer columns than the row above
+    and only under its text. Not where most close lines fill the columns of the line above (rows close, in groups
+    apart)."""
+    rows = [row for row in rows if row]
+    gaps = [min(word["top"] for word in row) - max(word["bottom"] for word in above)
+            for above, row in zip(rows, rows[1:])]
+    close = _close_spacing(gaps)
+    partial = [_columns_of(row, bounds) < _columns_of(above, bounds)
+               for above, row, gap in zip(rows, rows[1:], gaps) if close is not None and gap <= close]
+    if close is None or 2 * sum(partial) < len(partial):
+        return rows
+    joined = [rows[0]]
+    for gap, row in zip(gaps, rows[1:]):
+        if gap <= close and _columns_of(row, bounds) < _columns_of(joined[-1], bounds):
+            joined[-1] = joined[-1] + row
+        else:
+            joined.append(row)
+    return joined
+
+
+def _close_spacing(gaps: list[float]) -> float | None:
+    """The most space above a line of a cell broken over lines, where a table's line `gaps` fall in two groups —
+    the least within half as much again as the least, the rest twice as wide or more; else None (lines alike
+    apart: a sheet printed, its cells' lines as close as its rows)."""
+    least = min(gaps, default=0.0)
+    if least <= 0:
+        return None
+    close = [gap for gap in gaps if gap <= 1.5 * least]
+    apart = [gap for gap in gaps if gap > 1.5 * least]
+    if not apart or min(apart) < 2 * max(close):
+        return None
+    return max(close)
+
+
+def _columns_of(words: list[dict], bounds: list[float]) -> set[int]:
+    """The columns (`bounds` part them) a row's words lie in."""
+    return {sum(_middle(word, "x0", "x1") > bound for bound in bounds) for word in words}
 
 
 def _column_starts(rows: list[list[dict]], bounds: list[float]) -> list[float]:
@@ -238,11 +305,12 @@ def _spans_first(rows: list[list[str]]) -> list[list[str]]:
     return rows
 
 
-def _table_end(grid: list[list[str]], text_only: bool = False) -> slice:
+def _table_end(grid: list[list[str]], text_only: bool = False, last_row: list[str] | None = None) -> slice:
     """The rows of a table's end among a page's `grid` in its columns: from the first row holding figures (in a
     table of text alone, `text_only`, filling two cells or more) through the last and the rest of that one broken
     over lines — not the page's running header, the table's header repeated (but in a table of text alone), a note
-    or sign-off under it or the page's number. An empty slice where there is none."""
+    or sign-off under it or the page's number —, after the lines above it that are the rest of the table's
+    `last_row` on the page before. An empty slice where there is none."""
     def holds(row: list[str]) -> bool:
         if PAGE_NUMBER.fullmatch(" ".join(filter(None, row))):
             return False
@@ -254,10 +322,12 @@ def _table_end(grid: list[list[str]], text_only: bool = False) -> slice:
     held = [k for k, row in enumerate(grid) if holds(row)]
     if not held:
         return slice(0, 0)
-    end = held[-1] + 1
+    start, end = held[0], held[-1] + 1
+    while last_row and start > 0 and _rest_of(last_row, grid[start - 1]):
+        start -= 1
     while end < len(grid) and _rest_of(grid[held[-1]], grid[end]):
         end += 1
-    return slice(held[0], end)
+    return slice(start, end)
 
 
 def _rows_within(words: list[dict], table) -> list[list[dict]]:

@@ -160,14 +160,17 @@ def test_a_pdf_table_goes_on_over_a_page_only_where_its_rows_do() -> None:
 
 def test_a_directory_of_text_alone_reads_as_one_table_its_broken_addresses_joined() -> None:
     """A branch directory (names, addresses, phones: no figure) over pages, its header not repeated, drawn without
-    lines or with (tests/data/directory*.pdf): one table, each address broken over lines joined to its row, the
-    rows on every page read, as the list they were printed from."""
+    lines or with (tests/data/directory*.pdf): one table, each address (and a long name) broken over lines joined
+    to its row, the rows on every page read — the last page's one row too, and a row broken over a page —, as the
+    list they were printed from."""
     import pandas as pd
 
     from netopt._tables import pdf_tables
 
-    printed = pd.read_csv(Path(__file__).parents[1] / "data" / "sources" / "hefei" / "hefei_bank_branches_2019.csv")
-    printed = printed[printed["bank_zh"] == "中国农业银行"].head(51)
+    listed = pd.read_csv(Path(__file__).parents[1] / "data" / "sources" / "hefei" / "hefei_bank_branches_2019.csv")
+    listed = listed[listed["bank_zh"] == "中国农业银行"].head(90)  # as make_tables_pdf.directory_branches picks them
+    longest = listed["name"].str.len().to_numpy().argmax()
+    printed = pd.concat([listed.iloc[:20], listed.iloc[[longest]], listed.iloc[20:50]])
     for name, pages in (("directory.pdf", [1, 2, 3, 4]), ("directory_ruled.pdf", [1, 2])):
         tables = pdf_tables(Path(__file__).parent / "data" / name)
         rows = [[cell.replace(" ", "").replace("\n", "") for cell in row] for row in tables[0].rows]
@@ -197,3 +200,29 @@ def test_a_row_of_text_alone_goes_on_under_the_text_of_the_row_above() -> None:
     words = [{"text": text, "x0": 90.0, "x1": 120.0, "top": top, "bottom": top + 10} for text, top in (
         ("长丰下塘营业所", 690.0), ("—", 750.0), ("2", 750.0), ("—", 750.0))]
     assert _at_foot(words, 702.0) and not _at_foot(words + [{**words[0], "text": "注：示例", "top": 720.0}], 702.0)
+
+
+def test_a_line_broken_off_a_cell_is_told_by_the_space_above_it() -> None:
+    """Where a table's lines lie at two spacings (a cell's lines close, its rows apart), a close line filling fewer
+    columns than the row above, under its text, is joined to it — a long name broken with its address too —; not
+    where lines are all alike apart (a sheet printed), nor where most close lines fill the row's columns (rows close,
+    in groups apart)."""
+    from netopt._tables import _close_spacing, _wrapped_lines_joined
+
+    def line(top: float, *cells: str) -> list[dict]:
+        return [{"text": text, "x0": 100.0 * k, "x1": 100.0 * k + 60, "top": top, "bottom": top + 10}
+                for k, text in enumerate(cells) if text]
+
+    bounds = [80.0, 180.0]
+    wrapped = [line(0, "网点名称", "地址", "电话"), line(24, "合肥经济技术开发区", "合肥市经济技术", "0551-1"),
+               line(38, "支行营业室", "开发区芙蓉路", ""), line(62, "肥西支行", "肥西县", "0551-2")]
+    assert _close_spacing([14.0, 4.0, 14.0]) == 4.0 and _close_spacing([4.0, 4.5, 4.0]) is None
+    assert _close_spacing([4.0, 7.0, 4.0]) is None  # not twice as far apart: no two spacings
+    joined = _wrapped_lines_joined(wrapped + [line(76, "肥东支行", "肥东县", "0551-3")], bounds)
+    assert [len(row) for row in joined] == [3, 5, 3, 3]  # the name's and the address's rest joined to their row,
+    # not a row of its own as close (its columns all filled)
+    alike = [line(0, "甲", "乙", "丙"), line(14, "丁", "戊", ""), line(28, "己", "庚", "辛")]
+    assert _wrapped_lines_joined(alike, bounds) == alike  # a missing phone is no broken line here
+    grouped = [line(0, "甲", "乙", "丙"), line(14, "丁", "戊", "己"), line(28, "庚", "辛", ""),
+               line(60, "壬", "癸", "子"), line(74, "丑", "寅", "卯")]
+    assert _wrapped_lines_joined(grouped, bounds) == grouped  # rows close, groups apart: not one row a group
