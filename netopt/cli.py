@@ -1123,7 +1123,7 @@ def optimize(
     """Choose branch sites among today's branches and the town points (or your own candidate sites) with an exact
     integer program."""
     def run() -> None:
-        from netopt.deck import plan_deck
+        from netopt.deck import plan_deck, taken_on
         from netopt.document import plan_report
         from netopt.planning import candidate_sites, existing_positions, relocation_moves
 
@@ -1214,11 +1214,13 @@ def optimize(
             tables["phases 分期建设"] = _say_phases(phases, sites, model, out, closed=len(existing) - staying,
                                                 timed=timed)
         summary.insert(1, ("command 命令", _command_line(ctx)))
-        plan_coverage, compared, changed = _before_after(ds, sites, result.selected, radius, roads, cells)
+        plan_coverage, compared, changed, areas = _before_after(ds, sites, result.selected, radius, roads, cells)
         changed = _located_by(changed, ds.towns, "town_id", coords)
-        console.print(f"Wrote {_write_csv(changed, out / f'{model}_towns_changed.csv')}")
+        console.print(f"Wrote {_write_csv(changed, out / f'{model}_towns_changed.csv')}, "
+                      f"{_write_csv(areas, out / f'{model}_branches_changed.csv')}")
         book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared,
-                                                                        "towns changed 覆盖变化乡镇": changed})
+                                                                        "towns changed 覆盖变化乡镇": changed,
+                                                                        AREAS_SHEET: areas})
         console.print(f"Wrote {book}")
         _remove_left_over(out, (f"{model}_candidates.csv", f"{model}_phases.csv"),
                           [out / f"{model}_candidates.csv"] * (candidates_worth is not None)
@@ -1227,7 +1229,8 @@ def optimize(
         _plan_maps(ds, _phase_noted(noted, phases) if phase else noted, result.selected, moves, plan_coverage,
                    f"{MODEL_TITLES[model]} 方案 plan — {source}", bank, out / f"{model}_map",
                    _town_shares(result, today, cells) if model == "share" else None, town_changes=changed)
-        shown = (summary, (out / f"{model}_map.png").read_bytes(), moves, compared, changed)
+        shown = (summary, (out / f"{model}_map.png").read_bytes(), moves, compared, changed,
+                 taken_on(areas, f"{model}_plan.xlsx"))
         slides = plan_deck(out / f"{model}_plan.pptx", *shown, workbook=f"{model}_plan.xlsx", template=template)
         written_up = plan_report(out / f"{model}_plan.docx", *shown, workbook=f"{model}_plan.xlsx",
                                  template=word_template)
@@ -1949,12 +1952,17 @@ def _market_share(ds: Dataset, sites, p: Optional[int], target_share: Optional[f
     return MarketShare.from_geodataframes(demand, sites, rivals, p=p, target_share=target_share, **huff, **rules)
 
 
+AREAS_SHEET = "service areas changed 服务范围变化"  # a plan workbook's sheet of planning.branches_changed
+
+
 def _before_after(ds: Dataset, sites, selected: list, limit: float | dict | TravelTime, roads: dict | None = None,
-                  cells=None) -> tuple[Coverage, pd.DataFrame, pd.DataFrame]:
+                  cells=None) -> tuple[Coverage, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Prints coverage within the radius by region type (of the towns, or of the population grid `cells`),
-    today's (the bank's) branches vs the plan's, and the towns losing or gaining coverage; returns the plan's
-    coverage, the comparison by region and the towns whose coverage changes (planning.towns_changed)."""
-    from netopt.planning import compare_coverage, sites_as_branches, towns_changed
+    today's (the bank's) branches vs the plan's, the towns losing or gaining coverage and the branches whose
+    service areas take on most residents; returns the plan's coverage, the comparison by region, the towns whose
+    coverage changes (planning.towns_changed) and the branches whose service areas change
+    (planning.branches_changed)."""
+    from netopt.planning import branches_changed, compare_coverage, sites_as_branches, towns_changed
 
     today, plan = (analyze_coverage(Dataset(ds.counties, ds.towns, sites_as_branches(sites, chosen)),
                                     demand=cells, **_limit_keywords(limit), **(roads or {}))
@@ -1964,9 +1972,27 @@ def _before_after(ds: Dataset, sites, selected: list, limit: float | dict | Trav
                         for row in table.itertuples() if np.isfinite(row.coverage_rate_pct_before))  # residents
     by = (" by road" if roads else "") + (" on the population grid" if cells is not None else "")
     console.print(f"Coverage within {_radius_words(limit)}{by}, today → plan 覆盖率变化: {changes}")
-    changed = towns_changed(today, plan)
+    changed, areas = towns_changed(today, plan), branches_changed(today, plan)
     _say_towns_changed(changed)
-    return plan, table.round(3), changed.round(4)
+    _say_areas_taken_on(areas)
+    return plan, table.round(3), changed.round(4), areas.round(4)
+
+
+def _say_areas_taken_on(areas: pd.DataFrame, shown: int = 5) -> None:
+    """Where branches close, the branches kept whose service areas take on most residents 承接 (the first few)."""
+    from netopt.io import PLAN_CHANGES
+    from netopt.planning import PLAN_STATUS
+
+    if not (areas["plan"] == PLAN_CHANGES["closed"]).any():
+        return
+    gaining = areas[(areas["plan"] == PLAN_STATUS["kept"]) & (areas["area_change_wan"] > 0)]
+    if gaining.empty:
+        console.print("The closed branches' service areas 撤并网点服务范围 go to the plan's new branches")
+        return
+    listed = ", ".join(f"{row.name} ({row.county}) {row.area_change_wan:+,.2f}万"
+                       for row in gaining.head(shown).itertuples())
+    console.print(f"Branches kept taking on the residents of closed ones' service areas 承接撤并网点服务范围 "
+                  f"({len(gaining)}): {listed}{' …' if len(gaining) > shown else ''}")
 
 
 def _model_radius(ctx: typer.Context, radius_km: float, core_km: Optional[float], county_km: Optional[float],
@@ -3131,7 +3157,8 @@ def _left_out(left_out: dict[str, int]) -> str:
 
 # what plan writes, the type plan (without --p) or the joint plan (with it): one's files go when the other runs
 PLAN_OUTPUTS = (*(f"plan_{name}.csv" for name in ("types", "pilots", "batches", "hubs", "mix", "calendar", "scoring",
-                                                  "notes", "sites", "towns", "moves", "towns_changed", "branches")),
+                                                  "notes", "sites", "towns", "moves", "towns_changed",
+                                                  "branches_changed", "branches")),
                 "plan_map.html", "plan_map.png", "plan.gpkg", "plan.kmz", "plan.pptx")
 
 
@@ -3230,7 +3257,7 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     today's coverage, written as CSVs and a workbook, mapped with each branch coloured by its type, and as slides
     and a written report (in the bank's `templates` where given)."""
     from netopt._schema import VALUE_WORDS
-    from netopt.deck import SCORING_TITLE, plan_deck, scoring_table, type_counts_by
+    from netopt.deck import SCORING_TITLE, plan_deck, scoring_table, taken_on, type_counts_by
     from netopt.document import plan_report
     from netopt.models.types import plan_network, scoring_basis
     from netopt.planning import relocation_moves
@@ -3251,14 +3278,15 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     selected = chosen.loc[chosen["decision"] != "close", "site_id"].tolist()
     moves = relocation_moves(sites, selected)
     record = [("command 命令", command)] + _say_joint_plan(summary, chosen, towns, ask, source)
-    plan_coverage, compared, changed = _before_after(ds, sites, selected, DIAGNOSIS_RADII)
+    plan_coverage, compared, changed, areas = _before_after(ds, sites, selected, DIAGNOSIS_RADII)
     towns, changed = (_located_by(table, ds.towns, "town_id", ask.coords) for table in (towns, changed))
-    tables = {"sites": chosen, "towns": towns, "moves": moves, "towns_changed": changed, "scoring": scoring}
+    tables = {"sites": chosen, "towns": towns, "moves": moves, "towns_changed": changed, "branches_changed": areas,
+              "scoring": scoring}
     written = [_write_csv(bilingual(table), out / f"plan_{name}.csv") for name, table in tables.items()]
     written.append(_summary_workbook(out / "plan.xlsx", record, {"sites 网点": chosen, "towns 乡镇": towns,
                                                                 "moves 迁址": moves, "coverage 覆盖率变化": compared,
                                                                 "towns changed 覆盖变化乡镇": changed,
-                                                                "scoring 评分依据": scoring}))
+                                                                AREAS_SHEET: areas, "scoring 评分依据": scoring}))
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
     typed = chosen[chosen["decision"] != "close"].rename(columns={"site_id": "branch_id"})
     _write_network_after(ds, sites, selected, ask.bank, ask.coords, out / "plan_branches.csv",
@@ -3269,7 +3297,7 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     said = ([("plan 方案", f"网点与类型 Sites and types — {source}"), *record], (out / "plan_map.png").read_bytes(),
             moves, compared, changed,
             {"类型结构 The plan's branches by decision and type": type_counts_by(decided, "decision"),
-             SCORING_TITLE: scoring_table(scoring)}, "plan.xlsx")
+             **taken_on(areas, "plan.xlsx"), SCORING_TITLE: scoring_table(scoring)}, "plan.xlsx")
     written += [plan_deck(out / "plan.pptx", *said, templates.slides),
                 plan_report(out / "plan.docx", *said, templates.word)]
     console.print(f"Wrote {written[-2]}: the slides for the meeting 汇报材料, and {written[-1]}: the plan's report 方案")

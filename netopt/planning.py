@@ -895,6 +895,29 @@ def towns_changed(before: Coverage, after: Coverage) -> pd.DataFrame:
     return changed.iloc[order].reset_index(drop=True)
 
 
+def branches_changed(before: Coverage, after: Coverage) -> pd.DataFrame:
+    """The branches whose service area 服务范围 holds another number of residents from one diagnosis to the other
+    (e.g. today's network, then a plan's): a branch closed leaves its area to the branches around it, a new one takes
+    part of theirs. Each with its id, name, county, its plan (kept 保留, new 新设, closed 撤并), the residents in its
+    service area before and after (万人; blank where it is not in that network) and the change (a closed branch's
+    all it held); the largest change first. Empty where the counties have no boundaries (no service areas)."""
+    _check_diagnoses(before, after)
+    columns = ["branch_id", "name", "county", "service_area_population"]
+    both = before.branches[columns].merge(after.branches[columns], on="branch_id", how="outer",
+                                          suffixes=("_before", "_after"))
+    was, now = both["service_area_population_before"] / 1e4, both["service_area_population_after"] / 1e4
+    table = pd.DataFrame({
+        "branch_id": both["branch_id"], "name": both["name_before"].fillna(both["name_after"]),
+        "county": both["county_before"].fillna(both["county_after"]),
+        "plan": np.select([both["name_before"].isna(), both["name_after"].isna()],
+                          [PLAN_STATUS["new"], PLAN_CHANGES["closed"]], PLAN_STATUS["kept"]),
+        "area_residents_wan_before": was, "area_residents_wan_after": now,
+        "area_change_wan": now.fillna(0) - was.fillna(0)})
+    measured = (was.notna() | now.notna()) & (table["area_change_wan"].abs() > 0.5e-4)  # half a resident
+    changed = table[measured]
+    return changed.iloc[np.argsort(-changed["area_change_wan"].abs().to_numpy(), kind="stable")].reset_index(drop=True)
+
+
 def compare_coverage(before: Coverage, after: Coverage) -> pd.DataFrame:
     """compare_networks' table from two coverage diagnoses (analyze_coverage) already measured."""
     from netopt.coverage import density_by_gdp_tier

@@ -74,6 +74,8 @@ HEADERS_ZH = {
     "nearest_branch_name": "最近网点名称", "plan": "方案", "opened": "是否开设",
     "residents_wan": "常住人口(万人)", "covered_wan_before": "调整前覆盖人口(万人)",
     "covered_wan_after": "调整后覆盖人口(万人)", "change_wan": "覆盖变化(万人)",
+    "area_residents_wan_before": "调整前服务范围人口(万人)", "area_residents_wan_after": "调整后服务范围人口(万人)",
+    "area_change_wan": "服务范围人口变化(万人)",
     "distance_km_before": "调整前到网点距离(km)", "distance_km_after": "调整后到网点距离(km)",
     "minutes_before": "调整前通行时间(分钟)", "minutes_after": "调整后通行时间(分钟)",
     "mean_minutes_to_branch": "平均通行时间(分钟)",

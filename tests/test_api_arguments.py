@@ -51,6 +51,8 @@ CASES = [
      "a plan's sites are a list of site ids"),
     ("towns_changed list", lambda ds: planning.towns_changed(no.analyze_coverage(ds), []),
      "after is a diagnosis from analyze_coverage, not list"),
+    ("branches_changed list", lambda ds: planning.branches_changed([], no.analyze_coverage(ds)),
+     "before is a diagnosis from analyze_coverage, not list"),
     ("compare_plans list", lambda ds: planning.compare_plans(ds, [ds.branches]), "networks are a dict of plans"),
     ("network_changes list", lambda ds: planning.network_changes(ds, [ds.branches]), "networks are a dict of plans"),
     ("network_changes text", lambda ds: planning.network_changes(ds, {"a": "x"}), "the branches need a geometry"),

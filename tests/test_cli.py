@@ -527,7 +527,7 @@ def test_optimize_on_the_sample(tmp_path: Path):
     assert "万人" in result.output and "Residents covered 覆盖人口" in result.output
     book = pd.read_excel(tmp_path / "mclp_plan.xlsx", sheet_name=None, engine="openpyxl")
     assert list(book) == ["summary 汇总", "sites 网点", "assignment 分配", "moves 调整", "coverage 覆盖率变化",
-                          "towns changed 覆盖变化乡镇"]
+                          "towns changed 覆盖变化乡镇", "service areas changed 服务范围变化"]
     summary = dict(book["summary 汇总"].to_numpy())
     assert summary["command 命令"] == f"netopt optimize --model mclp --p 110 --radius-km 3.5 --out {tmp_path} --bank 农业"
     assert summary["status 状态"] == "optimal" and summary["new 新设"] == 9 and summary["closed 撤并"] == 0
@@ -1070,6 +1070,20 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
     assert len(emptied) and f"Of them, {len(emptied)} left with no resident within reach 新增服务空白乡镇: " \
         f"{emptied['name'].iloc[0]}" in said
     assert "towns changed 覆盖变化乡镇" in pd.ExcelFile(tmp_path / "alone" / "mclp_plan.xlsx").sheet_names
+    areas = pd.read_csv(tmp_path / "alone" / "mclp_branches_changed.csv")  # who takes on the closed areas 承接
+    closed = areas[areas["plan"] == "closed 撤并"].set_index("branch_id")
+    assert sorted(closed.index) == ["HF0001", "HF0014"] and closed["area_residents_wan_after"].isna().all()
+    assert (closed["area_change_wan"] == -closed["area_residents_wan_before"]).all()
+    taking = areas[areas["plan"] == "kept 保留"]
+    assert (taking["area_change_wan"] > 0).all() and areas.groupby("county")["area_change_wan"].sum().abs().max() < 1e-3
+    first = taking.iloc[0]
+    assert f"承接撤并网点服务范围 ({len(taking)}): {first['name']} ({first['county']}) {first['area_change_wan']:+,.2f}万" \
+        in " ".join(said.split())
+    assert "service areas changed 服务范围变化" in pd.ExcelFile(tmp_path / "alone" / "mclp_plan.xlsx").sheet_names
+    slides = list(Presentation(str(tmp_path / "alone" / "mclp_plan.pptx")).slides)  # and a slide, a table in Word
+    table = next(slide.shapes[1].table for slide in slides if slide.shapes[0].text_frame.text.startswith("承接撤并"))
+    assert [cell.text for cell in table.rows[1].cells][:3] == [*areas.iloc[0][["name", "county"]], "closed 撤并"]
+    assert any(p.text.startswith("六、承接撤并网点服务范围") for p in Document(tmp_path / "alone" / "mclp_plan.docx").paragraphs)
     made_up = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014",
                                   "--max-new", "1", "--out", str(tmp_path / "new")])
     assert made_up.exit_code == 0, made_up.output
@@ -1426,7 +1440,8 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     assert len(towns) == 125 and towns["served_share 服务比例"].between(0, 1).all()
     book = pd.read_excel(tmp_path / "plan.xlsx", sheet_name=None)
     assert list(book) == ["summary 汇总", "sites 网点", "towns 乡镇", "moves 迁址", "coverage 覆盖率变化",
-                          "towns changed 覆盖变化乡镇", "scoring 评分依据"]  # how the types were scored, as plan's
+                          "towns changed 覆盖变化乡镇", "service areas changed 服务范围变化", "scoring 评分依据"]
+    # how the types were scored, as plan's
     scoring = book["scoring 评分依据"].set_index("indicator 指标")
     assert scoring.loc["gdp_per_capita", "data 数据"].startswith("缺 missing") and len(scoring) == 11
     command = book["summary 汇总"].iloc[0, 1]

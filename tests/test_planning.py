@@ -515,6 +515,32 @@ def test_towns_changed_are_every_town_whose_coverage_changes(grid_km):
         changed["change_wan"].round(6))
 
 
+def test_branches_changed_say_who_takes_on_a_closed_branch_s_service_area():
+    """branches_changed: a closed branch's service area goes to the branches around it — its residents leave it
+    (change: all it held) and come to them, a county's changes adding up to 0 —; a new branch takes part of its
+    neighbours'; the largest change first; a branch whose area is unchanged is not listed; without county
+    boundaries, nothing (no service areas)."""
+    from netopt.planning import branches_changed
+    from tests.test_coverage import make_city
+
+    ds = make_city([0.0, 13.0], [60_000, 20_000], [0.0, 4.0, 13.0])
+    before = no.analyze_coverage(ds)
+    moved = ds.branches.iloc[[1]].assign(branch_id="N1", name="新址")  # B1 closed, a new branch 2 km east of it
+    moved = moved.set_geometry(moved.geometry.translate(0.02))
+    planned = gpd.GeoDataFrame(pd.concat([ds.branches.iloc[[0, 2]], moved]), crs=ds.branches.crs)
+    after = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, planned))
+    table = branches_changed(before, after).set_index("branch_id")
+    assert table.index[0] == "B1" and set(table.index) == {"B0", "B1", "N1"}
+    assert table["area_change_wan"].abs().is_monotonic_decreasing and "B2" not in table.index  # 某县's alone
+    assert table.loc["B1", "plan"] == "closed 撤并" and np.isnan(table.loc["B1", "area_residents_wan_after"])
+    assert table.loc["B1", "area_change_wan"] == -table.loc["B1", "area_residents_wan_before"]
+    assert table.loc["N1", "plan"] == "new 新设" and np.isnan(table.loc["N1", "area_residents_wan_before"])
+    assert table.loc["B0", "plan"] == "kept 保留" and table.loc["B0", "area_change_wan"] != 0
+    assert table["area_change_wan"].sum() == pytest.approx(0, abs=1e-3)  # 城区's residents, shared out anew
+    bare = no.Dataset(ds.counties.assign(geometry=None), ds.towns, ds.branches)
+    assert branches_changed(no.analyze_coverage(bare), no.analyze_coverage(bare)).empty
+
+
 def test_covered_towns_rows_keep_every_town_covered_today_covered():
     """covered_towns_rows: one row per town with residents within the radius of today's sites (a site on the
     town's own point, 0 km, reaches it too); as must_reach, an MCLP relocation then leaves none uncovered."""
