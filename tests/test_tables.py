@@ -226,3 +226,26 @@ def test_a_line_broken_off_a_cell_is_told_by_the_space_above_it() -> None:
     grouped = [line(0, "甲", "乙", "丙"), line(14, "丁", "戊", "己"), line(28, "庚", "辛", ""),
                line(60, "壬", "癸", "子"), line(74, "丑", "寅", "卯")]
     assert _wrapped_lines_joined(grouped, bounds) == grouped  # rows close, groups apart: not one row a group
+
+
+LINE = st.tuples(st.floats(0.0, 30.0), st.lists(st.sampled_from(["甲", "", "12", "0551-1", "注：示例"]), min_size=3,
+                                                max_size=3))
+
+
+@given(st.lists(LINE, max_size=12))
+def test_lines_joined_or_read_as_a_table_s_end_keep_every_word_once_in_order(lines: list) -> None:
+    """However a table's lines lie (any spacing, any cells filled), joining the lines broken off a cell keeps every
+    word once, in reading order, and a page's end is a slice of its rows."""
+    from netopt._tables import _table_end, _wrapped_lines_joined
+
+    rows, top = [], 0.0
+    for gap, cells in lines:
+        top += gap + 10
+        rows.append([{"text": f"{text}#{len(rows)}.{k}", "x0": 100.0 * k, "x1": 100.0 * k + 60, "top": top,
+                      "bottom": top + 10} for k, text in enumerate(cells) if text])
+    joined = _wrapped_lines_joined(rows, [80.0, 180.0])
+    assert [word["text"] for row in joined for word in row] == [word["text"] for row in rows for word in row]
+    grid = [list(cells) for _, cells in lines]
+    for text_only in (False, True):
+        end = _table_end(grid, text_only, grid[0] if grid else None)
+        assert 0 <= end.start <= end.stop <= len(grid)
