@@ -1978,8 +1978,9 @@ def _before_after(ds: Dataset, sites, selected: list, limit: float | dict | Trav
     return plan, table.round(3), changed.round(4), areas.round(4)
 
 
-def _say_areas_taken_on(areas: pd.DataFrame, shown: int = 5) -> None:
-    """Where branches close, the branches kept whose service areas take on most residents 承接 (the first few)."""
+def _say_areas_taken_on(areas: pd.DataFrame, shown: int = 5, prefix: str = "") -> None:
+    """Where branches close, the branches kept whose service areas take on most residents 承接 (the first few),
+    after `prefix` (a plan's name)."""
     from netopt.io import PLAN_CHANGES
     from netopt.planning import PLAN_STATUS
 
@@ -1987,11 +1988,11 @@ def _say_areas_taken_on(areas: pd.DataFrame, shown: int = 5) -> None:
         return
     gaining = areas[(areas["plan"] == PLAN_STATUS["kept"]) & (areas["area_change_wan"] > 0)]
     if gaining.empty:
-        console.print("The closed branches' service areas 撤并网点服务范围 go to the plan's new branches")
+        console.print(f"{prefix}The closed branches' service areas 撤并网点服务范围 go to the plan's new branches")
         return
     listed = ", ".join(f"{row.name} ({row.county}) {row.area_change_wan:+,.2f}万"
                        for row in gaining.head(shown).itertuples())
-    console.print(f"Branches kept taking on the residents of closed ones' service areas 承接撤并网点服务范围 "
+    console.print(f"{prefix}Branches kept taking on the residents of closed ones' service areas 承接撤并网点服务范围 "
                   f"({len(gaining)}): {listed}{' …' if len(gaining) > shown else ''}")
 
 
@@ -3467,11 +3468,11 @@ def compare(
             scenarios, differing = compare_measured(measured)
         _say_comparison(scenarios, differing, f"{source}, {bank} 我行" if bank else source, radius)
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
-        changes = network_changes(ds, networks, bank)
+        changes, areas = network_changes(ds, networks, bank), _areas_by_plan(measured, list(networks))
         with _working("Drawing each plan for the slides 方案地图…"):
             maps = _plan_change_maps(ds, {label: measured[label] for label in networks}, changes)
         written = _write_comparison(out, scenarios, _located_by(differing, ds.towns, "town_id", coords),
-                                    points_table(changes, coords), record, _radius_words(radius), maps,
+                                    points_table(changes, coords), areas, record, _radius_words(radius), maps,
                                     Templates(template, word_template))
         per_plan = {column: f"覆盖人口(万人) {column.removeprefix('covered_wan ')}" for column in differing.columns
                     if column.startswith("covered_wan ")}  # each plan's column its own alias
@@ -3652,10 +3653,27 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
                   EVALUATION_ZH)
 
 
-def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame, record: list,
-                      radius: str, maps: dict[str, bytes], templates: Templates = Templates()) -> list[Path]:
-    """compare's tables as CSVs — the scenarios, the towns differing, each plan's new and closed branches —, a
-    workbook after the summary `record` (item, value), the chart (coverage within `radius`, in words), the
+def _areas_by_plan(measured: dict[str, Coverage], plans: list[str]) -> pd.DataFrame:
+    """Each plan's branches whose service areas change against today's network (the first of `measured`; by
+    planning.branches_changed), a scenario column first, saying for each plan closing branches the kept ones
+    taking on most."""
+    from netopt.planning import branches_changed
+
+    today = next(iter(measured.values()))
+    parts = []
+    for plan in plans:
+        areas = branches_changed(today, measured[plan]).round(4)
+        _say_areas_taken_on(areas, prefix=f"{plan}: ")
+        parts.append(areas.assign(scenario=plan)[["scenario", *areas.columns]])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame,
+                      areas: pd.DataFrame, record: list, radius: str, maps: dict[str, bytes],
+                      templates: Templates = Templates()) -> list[Path]:
+    """compare's tables as CSVs — the scenarios, the towns differing, each plan's new and closed branches and the
+    branches whose service areas change (`areas`) —, a workbook after the summary `record` (item, value), the
+    chart (coverage within `radius`, in words), the
     slides for the meeting (compare.pptx, each plan's `maps` in it) and the same written up (compare.docx), in the
     bank's `templates` where given."""
     from netopt.deck import comparison_deck
@@ -3670,9 +3688,10 @@ def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, c
     return [_write_csv(bilingual(scenarios.round(3)), out / "compare_scenarios.csv"),
             _write_csv(shown, out / "compare_towns.csv"),
             _write_csv(bilingual(changes), out / "compare_changes.csv"),
+            _write_csv(bilingual(areas), out / "compare_branches_changed.csv"),
             _summary_workbook(out / "compare.xlsx", record, {"scenarios 方案比选": scenarios.round(3),
                                                              "towns differing 差异乡镇": shown,
-                                                             "changes 方案变化": changes}),
+                                                             "changes 方案变化": changes, AREAS_SHEET: areas}),
             chart, comparison_deck(out / "compare.pptx", scenarios, towns, changes, said, maps, templates.slides),
             comparison_report(out / "compare.docx", scenarios, towns, changes, said, maps, chart.read_bytes(),
                               templates.word)]

@@ -1622,7 +1622,13 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     assert layer["name"].tolist() == towns["name 名称"].tolist() and layer.geometry.notna().all()
     assert layer.set_index("name").loc["杨庙镇", "covered_wan 撤杨庙"] == 0
     book = pd.read_excel(tmp_path / "cmp" / "compare.xlsx", sheet_name=None)
-    assert list(book) == ["summary 汇总", "scenarios 方案比选", "towns differing 差异乡镇", "changes 方案变化"]
+    assert list(book) == ["summary 汇总", "scenarios 方案比选", "towns differing 差异乡镇", "changes 方案变化",
+                          "service areas changed 服务范围变化"]
+    areas = pd.read_csv(tmp_path / "cmp" / "compare_branches_changed.csv")  # who takes on each plan's closures 承接
+    closed = areas[areas["plan 方案"] == "closed 撤并"].groupby("scenario 方案")["name 名称"].apply(sorted).to_dict()
+    assert closed == {"撤杨庙": ["长丰杨庙营业所"], "再撤三河": ["肥西三河支行", "长丰杨庙营业所"]}
+    assert areas.groupby(["scenario 方案", "county 区县"])["area_change_wan 服务范围人口变化(万人)"].sum().abs().max() < 1e-3
+    assert "撤杨庙: Branches kept taking on the residents of closed ones' service areas 承接撤并网点服务范围" in said
     changes = pd.read_csv(tmp_path / "cmp" / "compare_changes.csv")  # each plan's new and closed branches
     assert changes.groupby(["scenario 方案", "change 变化"], sort=False).size().to_dict() == {
         ("撤杨庙", "new 新设"): 1, ("撤杨庙", "closed 撤并"): 1, ("再撤三河", "new 新设"): 1, ("再撤三河", "closed 撤并"): 2}
