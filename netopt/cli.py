@@ -1235,7 +1235,9 @@ def optimize(
         written_up = plan_report(out / f"{model}_plan.docx", *shown, workbook=f"{model}_plan.xlsx",
                                  template=word_template)
         console.print(f"Wrote {slides}: the slides for the meeting 汇报材料, and {written_up}: the plan's report 方案")
-        decided = _with_worth(sites, result, worth, closing)
+        decided = _with_worth(sites, result, worth, closing).merge(  # each site's service area before and after
+            areas.drop(columns=["name", "county", "plan"]).rename(columns={"branch_id": "site_id"}), on="site_id",
+            how="left")
         if phase:  # each new branch's phase 期次, to draw the build-out 分期建设 phase by phase
             decided = decided.assign(phase=decided["site_id"].map(_phase_of(phases)).astype("Int64"))
         _write_plan_layers(out / f"{model}_plan.gpkg", ds, decided, result, (demand, moves, changed), coords)

@@ -1084,6 +1084,8 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
     table = next(slide.shapes[1].table for slide in slides if slide.shapes[0].text_frame.text.startswith("承接撤并"))
     assert [cell.text for cell in table.rows[1].cells][:3] == [*areas.iloc[0][["name", "county"]], "closed 撤并"]
     assert any(p.text.startswith("六、承接撤并网点服务范围") for p in Document(tmp_path / "alone" / "mclp_plan.docx").paragraphs)
+    layer = gpd.read_file(tmp_path / "alone" / "mclp_plan.gpkg", layer="sites").set_index("site_id")  # on the map too
+    assert layer.loc[areas["branch_id"], "area_change_wan"].round(4).tolist() == areas["area_change_wan"].tolist()
     made_up = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014",
                                   "--max-new", "1", "--out", str(tmp_path / "new")])
     assert made_up.exit_code == 0, made_up.output
