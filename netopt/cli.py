@@ -1214,13 +1214,15 @@ def optimize(
             tables["phases 分期建设"] = _say_phases(phases, sites, model, out, closed=len(existing) - staying,
                                                 timed=timed)
         summary.insert(1, ("command 命令", _command_line(ctx)))
-        plan_coverage, compared, changed, areas = _before_after(ds, sites, result.selected, radius, roads, cells)
+        plan_coverage, compared, changed, areas, takers = _before_after(ds, sites, result.selected, radius, roads,
+                                                                        cells)
         changed = _located_by(changed, ds.towns, "town_id", coords)
         console.print(f"Wrote {_write_csv(changed, out / f'{model}_towns_changed.csv')}, "
-                      f"{_write_csv(areas, out / f'{model}_branches_changed.csv')}")
+                      f"{_write_csv(areas, out / f'{model}_branches_changed.csv')}, "
+                      f"{_write_csv(takers, out / f'{model}_closure_takers.csv')}")
         book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared,
                                                                         "towns changed 覆盖变化乡镇": changed,
-                                                                        AREAS_SHEET: areas})
+                                                                        AREAS_SHEET: areas, TAKERS_SHEET: takers})
         console.print(f"Wrote {book}")
         _remove_left_over(out, (f"{model}_candidates.csv", f"{model}_phases.csv"),
                           [out / f"{model}_candidates.csv"] * (candidates_worth is not None)
@@ -1230,7 +1232,7 @@ def optimize(
                    f"{MODEL_TITLES[model]} 方案 plan — {source}", bank, out / f"{model}_map",
                    _town_shares(result, today, cells) if model == "share" else None, town_changes=changed)
         shown = (summary, (out / f"{model}_map.png").read_bytes(), moves, compared, changed,
-                 taken_on(areas, f"{model}_plan.xlsx"))
+                 taken_on(takers, f"{model}_plan.xlsx"))
         slides = plan_deck(out / f"{model}_plan.pptx", *shown, workbook=f"{model}_plan.xlsx", template=template)
         written_up = plan_report(out / f"{model}_plan.docx", *shown, workbook=f"{model}_plan.xlsx",
                                  template=word_template)
@@ -1955,16 +1957,27 @@ def _market_share(ds: Dataset, sites, p: Optional[int], target_share: Optional[f
 
 
 AREAS_SHEET = "service areas changed 服务范围变化"  # a plan workbook's sheet of planning.branches_changed
+TAKERS_SHEET = "closure takers 客户承接"  # a plan workbook's sheet of planning.closure_takers
+
+
+class BeforeAfter(NamedTuple):
+    """A plan's network measured beside today's: its coverage, the comparison by region, the towns whose coverage
+    changes (planning.towns_changed), the branches whose service areas change (planning.branches_changed) and
+    where each closed branch's residents go (planning.closure_takers)."""
+
+    plan: Coverage
+    regions: pd.DataFrame
+    towns: pd.DataFrame
+    areas: pd.DataFrame
+    takers: pd.DataFrame
 
 
 def _before_after(ds: Dataset, sites, selected: list, limit: float | dict | TravelTime, roads: dict | None = None,
-                  cells=None) -> tuple[Coverage, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                  cells=None) -> BeforeAfter:
     """Prints coverage within the radius by region type (of the towns, or of the population grid `cells`),
-    today's (the bank's) branches vs the plan's, the towns losing or gaining coverage and the branches whose
-    service areas take on most residents; returns the plan's coverage, the comparison by region, the towns whose
-    coverage changes (planning.towns_changed) and the branches whose service areas change
-    (planning.branches_changed)."""
-    from netopt.planning import branches_changed, compare_coverage, sites_as_branches, towns_changed
+    today's (the bank's) branches vs the plan's, the towns losing or gaining coverage and where each closed
+    branch's residents go; returns them (BeforeAfter)."""
+    from netopt.planning import branches_changed, closure_takers, compare_coverage, sites_as_branches, towns_changed
 
     today, plan = (analyze_coverage(Dataset(ds.counties, ds.towns, sites_as_branches(sites, chosen)),
                                     demand=cells, **_limit_keywords(limit), **(roads or {}))
@@ -1974,28 +1987,23 @@ def _before_after(ds: Dataset, sites, selected: list, limit: float | dict | Trav
                         for row in table.itertuples() if np.isfinite(row.coverage_rate_pct_before))  # residents
     by = (" by road" if roads else "") + (" on the population grid" if cells is not None else "")
     console.print(f"Coverage within {_radius_words(limit)}{by}, today → plan 覆盖率变化: {changes}")
-    changed, areas = towns_changed(today, plan), branches_changed(today, plan)
+    changed, takers = towns_changed(today, plan), closure_takers(ds, today, plan)
     _say_towns_changed(changed)
-    _say_areas_taken_on(areas)
-    return plan, table.round(3), changed.round(4), areas.round(4)
+    _say_takers(takers)
+    return BeforeAfter(plan, table.round(3), changed.round(4), branches_changed(today, plan).round(4), takers.round(4))
 
 
-def _say_areas_taken_on(areas: pd.DataFrame, shown: int = 5, prefix: str = "") -> None:
-    """Where branches close, the branches kept whose service areas take on most residents 承接 (the first few),
-    after `prefix` (a plan's name)."""
-    from netopt.io import PLAN_CHANGES
-    from netopt.planning import PLAN_STATUS
-
-    if not (areas["plan"] == PLAN_CHANGES["closed"]).any():
-        return
-    gaining = areas[(areas["plan"] == PLAN_STATUS["kept"]) & (areas["area_change_wan"] > 0)]
-    if gaining.empty:
-        console.print(f"{prefix}The closed branches' service areas 撤并网点服务范围 go to the plan's new branches")
-        return
-    listed = ", ".join(f"{row.name} ({row.county}) {row.area_change_wan:+,.2f}万"
-                       for row in gaining.head(shown).itertuples())
-    console.print(f"{prefix}Branches kept taking on the residents of closed ones' service areas 承接撤并网点服务范围 "
-                  f"({len(gaining)}): {listed}{' …' if len(gaining) > shown else ''}")
+def _say_takers(takers: pd.DataFrame, shown: int = 5, prefix: str = "") -> None:
+    """Where each closed branch's residents go 客户承接 (planning.closure_takers; the first few closed branches,
+    each's first three takers), after `prefix` (a plan's name)."""
+    closed = list(dict.fromkeys(takers["closed_id"]))
+    for closed_id in closed[:shown]:
+        mine = takers[takers["closed_id"] == closed_id]
+        listed = ", ".join(f"{row.taker_name} {row.residents_wan:,.2f}万" for row in mine.head(3).itertuples())
+        console.print(f"{prefix}客户承接 {mine['closed_name'].iloc[0]}'s service area, "
+                      f"{mine['residents_wan'].sum():,.2f}万 residents, goes to {listed}{' …' if len(mine) > 3 else ''}")
+    if len(closed) > shown:
+        console.print(f"{prefix}… and {len(closed) - shown} more closed branches (the takers table has each)")
 
 
 def _model_radius(ctx: typer.Context, radius_km: float, core_km: Optional[float], county_km: Optional[float],
@@ -3161,7 +3169,7 @@ def _left_out(left_out: dict[str, int]) -> str:
 # what plan writes, the type plan (without --p) or the joint plan (with it): one's files go when the other runs
 PLAN_OUTPUTS = (*(f"plan_{name}.csv" for name in ("types", "pilots", "batches", "hubs", "mix", "calendar", "scoring",
                                                   "notes", "sites", "towns", "moves", "towns_changed",
-                                                  "branches_changed", "branches")),
+                                                  "branches_changed", "closure_takers", "branches")),
                 "plan_map.html", "plan_map.png", "plan.gpkg", "plan.kmz", "plan.pptx")
 
 
@@ -3281,15 +3289,16 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     selected = chosen.loc[chosen["decision"] != "close", "site_id"].tolist()
     moves = relocation_moves(sites, selected)
     record = [("command 命令", command)] + _say_joint_plan(summary, chosen, towns, ask, source)
-    plan_coverage, compared, changed, areas = _before_after(ds, sites, selected, DIAGNOSIS_RADII)
+    plan_coverage, compared, changed, areas, takers = _before_after(ds, sites, selected, DIAGNOSIS_RADII)
     towns, changed = (_located_by(table, ds.towns, "town_id", ask.coords) for table in (towns, changed))
     tables = {"sites": chosen, "towns": towns, "moves": moves, "towns_changed": changed, "branches_changed": areas,
-              "scoring": scoring}
+              "closure_takers": takers, "scoring": scoring}
     written = [_write_csv(bilingual(table), out / f"plan_{name}.csv") for name, table in tables.items()]
     written.append(_summary_workbook(out / "plan.xlsx", record, {"sites 网点": chosen, "towns 乡镇": towns,
                                                                 "moves 迁址": moves, "coverage 覆盖率变化": compared,
                                                                 "towns changed 覆盖变化乡镇": changed,
-                                                                AREAS_SHEET: areas, "scoring 评分依据": scoring}))
+                                                                AREAS_SHEET: areas, TAKERS_SHEET: takers,
+                                                                "scoring 评分依据": scoring}))
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
     typed = chosen[chosen["decision"] != "close"].rename(columns={"site_id": "branch_id"})
     _write_network_after(ds, sites, selected, ask.bank, ask.coords, out / "plan_branches.csv",
@@ -3300,7 +3309,7 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     said = ([("plan 方案", f"网点与类型 Sites and types — {source}"), *record], (out / "plan_map.png").read_bytes(),
             moves, compared, changed,
             {"类型结构 The plan's branches by decision and type": type_counts_by(decided, "decision"),
-             **taken_on(areas, "plan.xlsx"), SCORING_TITLE: scoring_table(scoring)}, "plan.xlsx")
+             **taken_on(takers, "plan.xlsx"), SCORING_TITLE: scoring_table(scoring)}, "plan.xlsx")
     written += [plan_deck(out / "plan.pptx", *said, templates.slides),
                 plan_report(out / "plan.docx", *said, templates.word)]
     console.print(f"Wrote {written[-2]}: the slides for the meeting 汇报材料, and {written[-1]}: the plan's report 方案")
@@ -3470,7 +3479,7 @@ def compare(
             scenarios, differing = compare_measured(measured)
         _say_comparison(scenarios, differing, f"{source}, {bank} 我行" if bank else source, radius)
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
-        changes, areas = network_changes(ds, networks, bank), _areas_by_plan(measured, list(networks))
+        changes, areas = network_changes(ds, networks, bank), _areas_by_plan(ds, measured, list(networks))
         with _working("Drawing each plan for the slides 方案地图…"):
             maps = _plan_change_maps(ds, {label: measured[label] for label in networks}, changes)
         written = _write_comparison(out, scenarios, _located_by(differing, ds.towns, "town_id", coords),
@@ -3655,17 +3664,17 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
                   EVALUATION_ZH)
 
 
-def _areas_by_plan(measured: dict[str, Coverage], plans: list[str]) -> pd.DataFrame:
+def _areas_by_plan(ds: Dataset, measured: dict[str, Coverage], plans: list[str]) -> pd.DataFrame:
     """Each plan's branches whose service areas change against today's network (the first of `measured`; by
-    planning.branches_changed), a scenario column first, saying for each plan closing branches the kept ones
-    taking on most."""
-    from netopt.planning import branches_changed
+    planning.branches_changed), a scenario column first, saying for each plan closing branches where their
+    residents go (planning.closure_takers)."""
+    from netopt.planning import branches_changed, closure_takers
 
     today = next(iter(measured.values()))
     parts = []
     for plan in plans:
         areas = branches_changed(today, measured[plan]).round(4)
-        _say_areas_taken_on(areas, prefix=f"{plan}: ")
+        _say_takers(closure_takers(ds, today, measured[plan]), prefix=f"{plan}: ")
         parts.append(areas.assign(scenario=plan)[["scenario", *areas.columns]])
     return pd.concat(parts, ignore_index=True)
 

@@ -12,7 +12,6 @@ from netopt._slides import (MUTED_COLOUR, TITLE_COLOUR, Deck, editable_chart, fi
                             save, table_slides, text_box, text_slides, title_slide, titled_slide)
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
-from netopt.io import PLAN_CHANGES
 from netopt.planning import suggested_gain_wan
 from netopt.report import DECK_TITLE, cell_text, column_label, filled_columns
 
@@ -39,7 +38,7 @@ PLAN_SUMMARY_TITLE, PLAN_MAP_TITLE = "方案概要 The plan", "方案地图 The 
 PLAN_CHANGES_TITLE = "网点调整 What the plan opens, closes and moves"
 PLAN_COVERAGE_TITLE = "覆盖率变化 Coverage by region, today → plan"
 PLAN_TOWNS_TITLE = "覆盖变化乡镇 Towns gaining or losing coverage most"
-TAKEN_ON_TITLE = "承接撤并网点服务范围 Who takes on the closed branches' service areas (万人)"
+TAKEN_ON_TITLE = "客户承接 Where the closed branches' residents go (万人)"
 ROLLOUT_TITLE = "网点类型、试点与培训 Branch types, pilots and training hubs"
 SCORING_TITLE = "评分依据 How the types are scored"
 TYPE_NOTES_TITLE = "类型说明 Types the plan gives no branch"
@@ -53,8 +52,7 @@ ROLLOUT_MAP_TITLE = "网点类型与试点 Types, pilots and hubs on the map"
 COVERAGE_CHANGE_COLUMNS = ["region_type", "coverage_rate_pct_before", "coverage_rate_pct_after", "branches_before",
                            "branches_after", "residents_per_branch_wan_before", "residents_per_branch_wan_after"]
 TOWN_CHANGE_COLUMNS = ["name", "county", "residents_wan", "covered_wan_before", "covered_wan_after", "change_wan"]
-AREA_CHANGE_COLUMNS = ["name", "county", "plan", "area_residents_wan_before", "area_residents_wan_after",
-                       "area_change_wan"]
+TAKER_COLUMNS = ["closed_name", "taker_name", "residents_wan"]
 SITE_EVALUATION_COLUMNS = ["rank", "name", "county", "residents_within_wan", "adds_covered_wan", "overlap_pct",
                            "nearest_branch_km", "nearest_branch_min", "branches_within", "rival_branches_within",
                            "won_wan"]
@@ -236,14 +234,14 @@ def cut_note(rows: int, shown: int, workbook: str) -> str:
     return f" (前 {shown} / {rows:,}; 全部见 {workbook} the first {shown}, all in the workbook)" if rows > shown else ""
 
 
-def taken_on(areas: pd.DataFrame, workbook: str) -> dict[str, pd.DataFrame]:
-    """Where a plan closes branches, the branches whose service areas change (planning.branches_changed, the most
-    first; the first DIFFERING_TOWNS_SHOWN) as an extra table of the plan's slides and report, by its title; none
-    where none closes."""
-    if not (areas["plan"] == PLAN_CHANGES["closed"]).any():
+def taken_on(takers: pd.DataFrame, workbook: str) -> dict[str, pd.DataFrame]:
+    """Where a plan closes branches, where each one's residents go (planning.closure_takers; the first
+    DIFFERING_TOWNS_SHOWN rows) as an extra table of the plan's slides and report, by its title; none where none
+    closes."""
+    if takers.empty:
         return {}
-    title = TAKEN_ON_TITLE + cut_note(len(areas), DIFFERING_TOWNS_SHOWN, workbook)
-    return {title: shown(areas, AREA_CHANGE_COLUMNS).head(DIFFERING_TOWNS_SHOWN)}
+    title = TAKEN_ON_TITLE + cut_note(len(takers), DIFFERING_TOWNS_SHOWN, workbook)
+    return {title: shown(takers, TAKER_COLUMNS).head(DIFFERING_TOWNS_SHOWN)}
 
 
 def plan_deck(path: str | Path, summary: list[tuple[str, object]], picture: bytes | None, moves: pd.DataFrame,

@@ -918,6 +918,45 @@ def branches_changed(before: Coverage, after: Coverage) -> pd.DataFrame:
     return changed.iloc[np.argsort(-changed["area_change_wan"].abs().to_numpy(), kind="stable")].reset_index(drop=True)
 
 
+def closure_takers(ds: Dataset, before: Coverage, after: Coverage) -> pd.DataFrame:
+    """Where the residents in each closed branch's service area go (客户承接): from one diagnosis to the other
+    (today's network, then a plan's, of `ds`' counties and towns), each branch of `before` not in `after` with each
+    branch of `after` whose service area takes part of its own — closed_id, closed_name, taker_id, taker_name,
+    residents_wan
+    (each town's residents spread over its area, as in the service areas' residents; branches at one place share
+    theirs) —, each closed branch's takers the most first. Empty without county boundaries."""
+    from netopt.grid import residents_in, town_areas
+    from netopt.projection import metric_crs
+
+    _check_diagnoses(before, after)
+    columns = ["closed_id", "closed_name", "taker_id", "taker_name", "residents_wan"]
+    closing = ~before.branches["branch_id"].isin(after.branches["branch_id"]).to_numpy()
+    if before.service_area_outlines is None or after.service_area_outlines is None or not closing.any():
+        return pd.DataFrame(columns=columns)
+    crs = metric_crs(ds.counties)
+    was, was_at = _distinct_cells(before.service_area_outlines.to_crs(crs))
+    now, now_at = _distinct_cells(after.service_area_outlines.to_crs(crs))
+    left = np.unique(was_at[closing])  # the places closed branches leave (a kept branch may stay there)
+    old, new = shapely.STRtree(now).query(was[left], predicate="intersects")
+    pieces = gpd.GeoSeries(shapely.intersection(was[left][old], now[new]), crs=crs)
+    areas = town_areas(ds, crs) if before.demand_kind == "towns" else before.towns.to_crs(crs)
+    residents = residents_in(pieces, areas) / np.bincount(was_at)[left[old]] / np.bincount(now_at)[new]
+    rows = [(before.branches.iloc[i], after.branches.iloc[j], people / 1e4)
+            for people, p, q in zip(residents, left[old], new)
+            for i in np.flatnonzero(closing & (was_at == p)) for j in np.flatnonzero(now_at == q)]
+    table = pd.DataFrame([(a["branch_id"], a["name"], b["branch_id"], b["name"], wan) for a, b, wan in rows],
+                         columns=columns)
+    table = table[table["residents_wan"] > 0.5e-4]  # half a resident
+    return table.sort_values(["closed_id", "residents_wan"], ascending=[True, False], kind="stable").reset_index(
+        drop=True)
+
+
+def _distinct_cells(cells: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct service areas of branches (those at one place share one) and each branch's among them."""
+    at, distinct = pd.factorize(shapely.to_wkb(cells.to_numpy()))
+    return shapely.from_wkb(distinct), at
+
+
 def compare_coverage(before: Coverage, after: Coverage) -> pd.DataFrame:
     """compare_networks' table from two coverage diagnoses (analyze_coverage) already measured."""
     from netopt.coverage import density_by_gdp_tier

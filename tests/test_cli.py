@@ -527,7 +527,7 @@ def test_optimize_on_the_sample(tmp_path: Path):
     assert "万人" in result.output and "Residents covered 覆盖人口" in result.output
     book = pd.read_excel(tmp_path / "mclp_plan.xlsx", sheet_name=None, engine="openpyxl")
     assert list(book) == ["summary 汇总", "sites 网点", "assignment 分配", "moves 调整", "coverage 覆盖率变化",
-                          "towns changed 覆盖变化乡镇", "service areas changed 服务范围变化"]
+                          "towns changed 覆盖变化乡镇", "service areas changed 服务范围变化", "closure takers 客户承接"]
     summary = dict(book["summary 汇总"].to_numpy())
     assert summary["command 命令"] == f"netopt optimize --model mclp --p 110 --radius-km 3.5 --out {tmp_path} --bank 农业"
     assert summary["status 状态"] == "optimal" and summary["new 新设"] == 9 and summary["closed 撤并"] == 0
@@ -1076,14 +1076,20 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
     assert (closed["area_change_wan"] == -closed["area_residents_wan_before"]).all()
     taking = areas[areas["plan"] == "kept 保留"]
     assert (taking["area_change_wan"] > 0).all() and areas.groupby("county")["area_change_wan"].sum().abs().max() < 1e-3
-    first = taking.iloc[0]
-    assert f"承接撤并网点服务范围 ({len(taking)}): {first['name']} ({first['county']}) {first['area_change_wan']:+,.2f}万" \
-        in " ".join(said.split())
-    assert "service areas changed 服务范围变化" in pd.ExcelFile(tmp_path / "alone" / "mclp_plan.xlsx").sheet_names
+    takers = pd.read_csv(tmp_path / "alone" / "mclp_closure_takers.csv")  # where each closed branch's residents go
+    assert takers.groupby("closed_id")["residents_wan"].sum().round(3).to_dict() == \
+        closed["area_residents_wan_before"].round(3).to_dict()
+    assert set(takers["taker_id"]) == set(taking["branch_id"])
+    first = takers.iloc[0]
+    assert f"客户承接 {first['closed_name']}'s service area, " \
+        f"{takers.loc[takers['closed_id'] == first['closed_id'], 'residents_wan'].sum():,.2f}万 residents, goes to " \
+        f"{first['taker_name']} {first['residents_wan']:,.2f}万" in said
+    assert {"service areas changed 服务范围变化", "closure takers 客户承接"} <= set(
+        pd.ExcelFile(tmp_path / "alone" / "mclp_plan.xlsx").sheet_names)
     slides = list(Presentation(str(tmp_path / "alone" / "mclp_plan.pptx")).slides)  # and a slide, a table in Word
-    table = next(slide.shapes[1].table for slide in slides if slide.shapes[0].text_frame.text.startswith("承接撤并"))
-    assert [cell.text for cell in table.rows[1].cells][:3] == [*areas.iloc[0][["name", "county"]], "closed 撤并"]
-    assert any(p.text.startswith("六、承接撤并网点服务范围") for p in Document(tmp_path / "alone" / "mclp_plan.docx").paragraphs)
+    table = next(slide.shapes[1].table for slide in slides if slide.shapes[0].text_frame.text.startswith("客户承接"))
+    assert [cell.text for cell in table.rows[1].cells][:2] == [first["closed_name"], first["taker_name"]]
+    assert any(p.text.startswith("六、客户承接") for p in Document(tmp_path / "alone" / "mclp_plan.docx").paragraphs)
     layer = gpd.read_file(tmp_path / "alone" / "mclp_plan.gpkg", layer="sites").set_index("site_id")  # on the map too
     assert layer.loc[areas["branch_id"], "area_change_wan"].round(4).tolist() == areas["area_change_wan"].tolist()
     made_up = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014",
@@ -1442,7 +1448,8 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     assert len(towns) == 125 and towns["served_share 服务比例"].between(0, 1).all()
     book = pd.read_excel(tmp_path / "plan.xlsx", sheet_name=None)
     assert list(book) == ["summary 汇总", "sites 网点", "towns 乡镇", "moves 迁址", "coverage 覆盖率变化",
-                          "towns changed 覆盖变化乡镇", "service areas changed 服务范围变化", "scoring 评分依据"]
+                          "towns changed 覆盖变化乡镇", "service areas changed 服务范围变化", "closure takers 客户承接",
+                          "scoring 评分依据"]
     # how the types were scored, as plan's
     scoring = book["scoring 评分依据"].set_index("indicator 指标")
     assert scoring.loc["gdp_per_capita", "data 数据"].startswith("缺 missing") and len(scoring) == 11
@@ -1630,7 +1637,7 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     closed = areas[areas["plan 方案"] == "closed 撤并"].groupby("scenario 方案")["name 名称"].apply(sorted).to_dict()
     assert closed == {"撤杨庙": ["长丰杨庙营业所"], "再撤三河": ["肥西三河支行", "长丰杨庙营业所"]}
     assert areas.groupby(["scenario 方案", "county 区县"])["area_change_wan 服务范围人口变化(万人)"].sum().abs().max() < 1e-3
-    assert "撤杨庙: Branches kept taking on the residents of closed ones' service areas 承接撤并网点服务范围" in said
+    assert "撤杨庙: 客户承接 长丰杨庙营业所's service area" in said
     changes = pd.read_csv(tmp_path / "cmp" / "compare_changes.csv")  # each plan's new and closed branches
     assert changes.groupby(["scenario 方案", "change 变化"], sort=False).size().to_dict() == {
         ("撤杨庙", "new 新设"): 1, ("撤杨庙", "closed 撤并"): 1, ("再撤三河", "new 新设"): 1, ("再撤三河", "closed 撤并"): 2}

@@ -382,15 +382,14 @@ def test_the_slides_take_the_banks_template(coverage, tmp_path: Path, potx: bool
     assert shown.core_properties.author == "netopt"
 
 
-def test_who_takes_on_closed_branches_areas_is_shown_only_where_branches_close():
-    """taken_on: the branches whose service areas change as a plan's extra table — none where no branch closes;
-    the first 15, the title naming the workbook holding all."""
+def test_where_closed_branches_residents_go_is_shown_only_where_branches_close():
+    """taken_on: where each closed branch's residents go as a plan's extra table — none where no branch closes;
+    the first 15, the title naming the workbook holding all, names not ids."""
     from netopt.deck import TAKEN_ON_TITLE, taken_on
 
-    areas = pd.DataFrame({"branch_id": [f"B{k}" for k in range(20)], "name": [f"网点{k}" for k in range(20)],
-                          "county": "城区", "plan": ["closed 撤并"] + ["kept 保留"] * 19,
-                          "area_residents_wan_before": 1.0, "area_residents_wan_after": 2.0, "area_change_wan": 1.0})
-    assert taken_on(areas.assign(plan="new 新设"), "x.xlsx") == {}
-    (title, table), = taken_on(areas, "mclp_plan.xlsx").items()
+    takers = pd.DataFrame({"closed_id": "B0", "closed_name": "网点0", "taker_id": [f"B{k}" for k in range(1, 21)],
+                           "taker_name": [f"网点{k}" for k in range(1, 21)], "residents_wan": 1.0})
+    assert taken_on(takers.head(0), "x.xlsx") == {}
+    (title, table), = taken_on(takers, "mclp_plan.xlsx").items()
     assert title.startswith(TAKEN_ON_TITLE) and "全部见 mclp_plan.xlsx" in title and len(table) == 15
-    assert "branch_id" not in table and table["plan"].iloc[0] == "closed 撤并"
+    assert list(table) == ["closed_name", "taker_name", "residents_wan"]

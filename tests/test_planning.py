@@ -541,6 +541,29 @@ def test_branches_changed_say_who_takes_on_a_closed_branch_s_service_area():
     assert branches_changed(no.analyze_coverage(bare), no.analyze_coverage(bare)).empty
 
 
+def test_closure_takers_share_out_each_closed_branch_s_residents():
+    """closure_takers: each closed branch's service-area residents go to the branches whose areas take part of its
+    own, adding up to what it held — a branch standing at the same point takes all of its share —; nothing where
+    no branch closes or without county boundaries."""
+    from netopt.planning import branches_changed, closure_takers
+    from tests.test_coverage import make_city
+
+    ds = make_city([0.0, 13.0], [60_000, 20_000], [0.0, 4.0, 4.0, 13.0])  # B1 and B2 at one point
+    before = no.analyze_coverage(ds)
+    held = before.branches.set_index("branch_id")["service_area_population"] / 1e4
+    for closing, takers in (("B2", {"B1"}), ("B1", {"B2"}), ("B0", {"B1", "B2"})):
+        planned = ds.branches[ds.branches["branch_id"] != closing]
+        table = closure_takers(ds, before, no.analyze_coverage(no.Dataset(ds.counties, ds.towns, planned)))
+        assert set(table["closed_id"]) == {closing} and set(table["taker_id"]) == takers
+        assert table["residents_wan"].sum() == pytest.approx(held[closing], abs=1e-3)
+        assert table["residents_wan"].is_monotonic_decreasing
+    assert closure_takers(ds, before, before).empty
+    bare = no.Dataset(ds.counties.assign(geometry=None), ds.towns, ds.branches)
+    fewer = no.Dataset(bare.counties, ds.towns, ds.branches.iloc[1:])
+    assert closure_takers(bare, no.analyze_coverage(bare), no.analyze_coverage(fewer)).empty
+    assert not branches_changed(before, before).size
+
+
 def test_covered_towns_rows_keep_every_town_covered_today_covered():
     """covered_towns_rows: one row per town with residents within the radius of today's sites (a site on the
     town's own point, 0 km, reaches it too); as must_reach, an MCLP relocation then leaves none uncovered."""
