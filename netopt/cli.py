@@ -1242,7 +1242,7 @@ def optimize(
             how="left")
         if phase:  # each new branch's phase 期次, to draw the build-out 分期建设 phase by phase
             decided = decided.assign(phase=decided["site_id"].map(_phase_of(phases)).astype("Int64"))
-        _write_plan_layers(out / f"{model}_plan.gpkg", ds, decided, result, (demand, moves, changed), coords)
+        _write_plan_layers(out / f"{model}_plan.gpkg", ds, decided, result, (demand, moves, changed, takers), coords)
     _guard(run)
 
 
@@ -2342,12 +2342,13 @@ def _with_worth(sites, result, *worths: Optional[pd.Series]):
 
 
 def _write_plan_layers(path: Path, ds: Dataset, sites, result, tables: tuple, coords: str) -> None:
-    """A plan's map layers for a GIS (planning.plan_layers; `tables`: the model's demand, the moves and the towns
-    whose coverage changes) as a GeoPackage, lon/lat in the inputs' `coords`."""
+    """A plan's map layers for a GIS (planning.plan_layers; `tables`: the model's demand, the moves, the towns
+    whose coverage changes and where each closed branch's residents go, a line from it to each taker) as a
+    GeoPackage, lon/lat in the inputs' `coords`."""
     from netopt.planning import line_layer, places_by, plan_layers
     from netopt.report import WORKBOOK_ROWS
 
-    demand, moves, changed = tables
+    demand, moves, changed, takers = tables
     assignment = _with_places(result.assignment, demand)
     if len(assignment) <= WORKBOOK_ROWS:
         layers = plan_layers(sites, result.selected, assignment, demand, moves)
@@ -2357,7 +2358,16 @@ def _write_plan_layers(path: Path, ds: Dataset, sites, result, tables: tuple, co
         by_town = _assignment_by_town(assignment, demand)
         layers["assignment"] = line_layer(by_town.assign(place=by_town["county"] + " " + by_town["town"]), towns,
                                           "place", places_by(sites, "site_id"), "site").drop(columns="place")
-    _write_layers(path, {**layers, "towns_changed": _at_towns(changed, ds)}, coords)
+    _write_layers(path, {**layers, "towns_changed": _at_towns(changed, ds),
+                         **_takers_layer(takers, places_by(sites, "site_id"))}, coords)
+
+
+def _takers_layer(takers: pd.DataFrame, places) -> dict:
+    """Where branches close, a line from each to each branch taking on its residents (planning.closure_takers), as
+    the layer closure_takers; none where none closes."""
+    from netopt.planning import line_layer
+
+    return {"closure_takers": line_layer(takers, places, "closed_id", places, "taker_id")} if len(takers) else {}
 
 
 def _openings_by_worth(moves: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -3135,6 +3145,7 @@ MAP_LAYERS = {"sites": "网点方案 the plan's sites: today's branches kept or 
                             "the branch serving them) to the branch serving it",
               "moves": "迁址 each closed branch to the new site replacing it",
               "towns_changed": "覆盖变化乡镇 towns whose residents within reach change, losses first",
+              "closure_takers": "客户承接 from each closed branch to the branches taking on its residents",
               "towns": "乡镇 each town's share served, service vehicles 流动服务车 and village stations 村级服务站",
               "types": "网点类型 each branch's type 综合型/社区型/普惠型/轻型",
               "hubs": "培训中心 each community branch to its training hub",
@@ -3142,7 +3153,7 @@ MAP_LAYERS = {"sites": "网点方案 the plan's sites: today's branches kept or 
                                  "spread first",
               "changes": "方案变化 each plan's new branches 新设 and the branches it closes 撤并 (a folder per plan)",
               "sites_evaluated": "选址评估 each candidate site: residents it adds within reach, its overlap, its rank"}
-LINE_LAYERS = ("assignment", "moves", "hubs")
+LINE_LAYERS = ("assignment", "moves", "hubs", "closure_takers")
 
 
 def _write_layers(path: Path, layers: dict, coords: str, labels: dict[str, str] | None = None) -> list[Path]:
@@ -3320,14 +3331,16 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
 
 def _joint_layers(tables: dict[str, pd.DataFrame], sites, ds: Dataset) -> dict:
     """The joint plan's map layers: its sites with decision and type, the towns with their share served, vehicles
-    and stations, the moves and the towns whose coverage changes."""
+    and stations, the moves, the towns whose coverage changes and a line from each closed branch to each branch
+    taking on its residents."""
     from netopt._schema import DECISION_ZH
     from netopt.planning import move_layer, places_by, point_layer
 
     places = places_by(sites, "site_id")
     chosen = tables["sites"].assign(decision_zh=lambda t: t["decision"].map(DECISION_ZH))
     return {"sites": point_layer(chosen, places, "site_id"), "towns": _at_towns(tables["towns"], ds),
-            "moves": move_layer(tables["moves"], places), "towns_changed": _at_towns(tables["towns_changed"], ds)}
+            "moves": move_layer(tables["moves"], places), "towns_changed": _at_towns(tables["towns_changed"], ds),
+            **_takers_layer(tables["closure_takers"], places)}
 
 
 def _joint_sites(ds: Dataset, ask: JointAsk) -> tuple[gpd.GeoDataFrame, JointAsk]:

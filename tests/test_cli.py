@@ -1092,6 +1092,10 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
     assert any(p.text.startswith("六、客户承接") for p in Document(tmp_path / "alone" / "mclp_plan.docx").paragraphs)
     layer = gpd.read_file(tmp_path / "alone" / "mclp_plan.gpkg", layer="sites").set_index("site_id")  # on the map too
     assert layer.loc[areas["branch_id"], "area_change_wan"].round(4).tolist() == areas["area_change_wan"].tolist()
+    lines = gpd.read_file(tmp_path / "alone" / "mclp_plan.gpkg", layer="closure_takers")  # closed branch → taker
+    assert lines["taker_id"].tolist() == takers["taker_id"].tolist() and (lines.geom_type == "LineString").all()
+    start = lines.geometry.iloc[0].coords[0]
+    assert start == pytest.approx(layer.geometry[lines["closed_id"].iloc[0]].coords[0], abs=1e-6)
     made_up = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014",
                                   "--max-new", "1", "--out", str(tmp_path / "new")])
     assert made_up.exit_code == 0, made_up.output

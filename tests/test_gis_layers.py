@@ -301,7 +301,10 @@ def test_the_joint_plan_is_map_layers_too(tmp_path: Path):
                                  "--min-share", "community=0.4", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     path = tmp_path / "plan.gpkg"
-    assert _layers(path) == {"sites": "Point", "towns": "Point", "moves": "LineString", "towns_changed": "Point"}
+    assert _layers(path) == {"sites": "Point", "towns": "Point", "moves": "LineString", "towns_changed": "Point",
+                             "closure_takers": "LineString"}  # branches close: a line to each taker of their residents
+    takers = gpd.read_file(path, layer="closure_takers")
+    assert len(takers) == len(pd.read_csv(tmp_path / "plan_closure_takers.csv")) > 0
     sites = gpd.read_file(path, layer="sites")
     table = pd.read_csv(tmp_path / "plan_sites.csv")
     assert sites["site_id"].tolist() == table["site_id 网点/站点编号"].tolist()
