@@ -127,7 +127,7 @@ def _text_goes_on(previous: list[list[str | None]], rows: list[list[str | None]]
     return all(abs(a - b) <= COLUMN_SLACK for a, b in zip(before.starts, layout.starts))
 
 
-def _laid_out_pages(pages) -> tuple[list[list[list[list[str]]]], list[list[Layout | None]], set[int]]:
+def _laid_out_pages(pages) -> tuple[list[list[list[list[str]]]], list[list[Layout]], set[int]]:
     """The tables PDF `pages` lay out by their text, page by page: pdfplumber finds each and its rows, each word then
     read whole into the column whose whitespace bounds it (_column_bounds) — pdfplumber's own columns start where
     the figures of one length start, so a header wider than its figures aligned right was cut there (常住人口（人）
@@ -135,20 +135,21 @@ def _laid_out_pages(pages) -> tuple[list[list[list[list[str]]]], list[list[Layou
     rows align: a table's last row or two) is read, line by line, in the columns of the page before's last table
     (_table_end); such pages (from 1) are returned too. A table pdfplumber finds from its first row of figures has
     the lines above it read as its first rows (_lines_above: a header its figures do not align with). Also each
-    table's layout (None for a page's end read in the columns before). A table of text alone that ran to the foot of
+    table's layout. A table of text alone that ran to the foot of
     its page has the next page read so too where pdfplumber finds there but a narrower table (a column of its last
     row or two aligned) and the rows read in its columns go on with it."""
     found: list[list[list[list[str]]]] = []
-    layouts: list[list[Layout | None]] = []
+    layouts: list[list[Layout]] = []
     tails: set[int] = set()
     bounds, last, before = None, [[]], None  # the last table read: its columns, rows and layout
     for number, page in enumerate(pages, 1):
         words = page.extract_words()
         tables = page.find_tables(TEXT_LAYOUT)
         grids, on_page, floor = [], [], 0.0  # the foot of the table above on the page
-        end, end_layout = _page_end(_lines(words), bounds, last)
-        if end and (not tables or _narrower(words, tables, bounds) and _text_goes_on(last, end, before, end_layout)):
-            tables, grids, on_page, tails = [], [end], [end_layout], tails | {number}
+        if bounds is not None and (not tables or _narrower(words, tables, bounds)):
+            end, end_layout = _page_end(_lines(words), bounds, last)
+            if end and (not tables or _text_goes_on(last, end, before, end_layout)):
+                tables, grids, on_page, tails = [], [end], [end_layout], tails | {number}
         for table in tables:
             rows = _rows_within(words, table)
             bounds = _column_bounds(rows)
@@ -176,13 +177,9 @@ def _narrower(words: list[dict], tables: list, bounds: list[float]) -> bool:
     return len(tables) == 1 and len(_column_bounds(_rows_within(words, tables[0]))) < len(bounds)
 
 
-def _page_end(lines: list[list[dict]], bounds: list[float] | None, last: list[list[str]]
-              ) -> tuple[list[list[str]], Layout | None]:
+def _page_end(lines: list[list[dict]], bounds: list[float], last: list[list[str]]) -> tuple[list[list[str]], Layout]:
     """A page's `lines` read in the columns (`bounds`) of the `last` table read (its rows) as that table's end
-    (_table_end, the rest of its last row broken over the page first), and its layout; none without a table
-    before."""
-    if bounds is None:
-        return [], None
+    (_table_end, the rest of its last row broken over the page first), and its layout."""
     text_only = not any(_figure_columns(row) for row in last)
     end = _table_end(_grid(lines, bounds), text_only, last[-1])
     return _grid(lines[end], bounds), Layout(_column_starts(lines[end], bounds), False)
@@ -227,7 +224,7 @@ def _close_spacing(gaps: list[float]) -> float | None:
 
 def _columns_of(words: list[dict], bounds: list[float]) -> set[int]:
     """The columns (`bounds` part them) a row's words lie in."""
-    return {sum(_middle(word, "x0", "x1") > bound for bound in bounds) for word in words}
+    return {_column_of(word, bounds) for word in words}
 
 
 def _column_starts(rows: list[list[dict]], bounds: list[float]) -> list[float]:
@@ -235,7 +232,7 @@ def _column_starts(rows: list[list[dict]], bounds: list[float]) -> list[float]:
     there on every page, whatever its width)."""
     starts = [float("inf")] * (len(bounds) + 1)
     for word in (word for row in rows for word in row):
-        column = sum(_middle(word, "x0", "x1") > bound for bound in bounds)
+        column = _column_of(word, bounds)
         starts[column] = min(starts[column], word["x0"])
     return starts
 
@@ -280,12 +277,17 @@ def _band_rows(band: list[list[dict]], bounds: list[float]) -> list[list[str]]:
     return [_cells(upper, bounds), _cells(lower, bounds)]
 
 
+def _column_of(word: dict, bounds: list[float]) -> int:
+    """The column (from 0) a word's middle lies in, `bounds` parting the columns."""
+    return sum(_middle(word, "x0", "x1") > bound for bound in bounds)
+
+
 def _cells(words: list[dict], bounds: list[float]) -> list[str]:
     """Words as one row of cells: each in the column its middle lies in (`bounds` part them), a cell's words
     joined line by line, top to bottom, each line's by a space, left to right."""
     cells: list[list[dict]] = [[] for _ in range(len(bounds) + 1)]
     for word in words:
-        cells[sum(_middle(word, "x0", "x1") > bound for bound in bounds)].append(word)
+        cells[_column_of(word, bounds)].append(word)
     return [joined_lines([" ".join(word["text"] for word in sorted(line, key=lambda word: word["x0"]))
                           for line in _lines(cell)]) for cell in cells]
 
