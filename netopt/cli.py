@@ -2130,13 +2130,15 @@ def _write_csv(table: pd.DataFrame, path: Path) -> Path:
 
 def _say_towns_changed(changed: pd.DataFrame, shown: int = 5) -> None:
     """The towns losing coverage, then those gaining it: how many, and the first few with the 万人 they change."""
+    from netopt.planning import HALF_RESIDENT_WAN
+
     for losing, words in ((True, "losing coverage 失去覆盖"), (False, "gaining coverage 新增覆盖")):
         towns = changed[(changed["change_wan"] < 0) == losing]
         if len(towns):
             listed = ", ".join(f"{row.name} ({row.county}) {row.change_wan:+,.2f}万"
                                for row in towns.head(shown).itertuples())
             console.print(f"Towns {words} ({len(towns)}): {listed}{' …' if len(towns) > shown else ''}")
-    emptied = changed[(changed["covered_wan_before"] > 0) & (changed["covered_wan_after"] <= 0.5e-4)]
+    emptied = changed[(changed["covered_wan_before"] > 0) & (changed["covered_wan_after"] <= HALF_RESIDENT_WAN)]
     if len(emptied):  # what closures may not add: a town whose residents all lose their branch within reach
         console.print(f"[yellow]Of them, {len(emptied)} left with no resident within reach 新增服务空白乡镇: "
                       f"{', '.join(emptied['name'].astype(str).head(shown))}{' …' if len(emptied) > shown else ''}"

@@ -773,7 +773,7 @@ def _add_service_areas(branches: gpd.GeoDataFrame, ds: Dataset, demand: gpd.GeoD
     of a circle as large (`area_radius_km`) and the residents in it (`service_area_population` 服务范围人口: each
     town's spread over its area as a population grid spreads them, or the `demand` units'); returns the cells in
     WGS84 (None without boundaries). `crs`: metres."""
-    from netopt.grid import residents_in, town_areas
+    from netopt.grid import residents_in
 
     cells, sharing = service_area_cells(ds.counties, branches, crs)
     branches["service_area_km2"] = np.asarray(cells.area, float) / 1e6 / sharing
@@ -781,11 +781,24 @@ def _add_service_areas(branches: gpd.GeoDataFrame, ds: Dataset, demand: gpd.GeoD
     branches["service_area_population"] = np.nan
     if cells.isna().any() or not len(cells):
         return None
-    place, distinct = pd.factorize(shapely.to_wkb(cells.to_numpy()))
-    areas = town_areas(ds, crs) if demand is None else demand.to_crs(crs)
-    residents = residents_in(gpd.GeoSeries(shapely.from_wkb(distinct), crs=crs), areas)
+    distinct, place = distinct_cells(cells)
+    residents = residents_in(gpd.GeoSeries(distinct, crs=crs), resident_areas(ds, demand, crs))
     branches["service_area_population"] = (residents[place] / sharing).round()
     return cells.to_crs(4326)
+
+
+def distinct_cells(cells: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct service areas of branches (those at one place share one) and each branch's among them."""
+    at, distinct = pd.factorize(shapely.to_wkb(cells.to_numpy()))
+    return shapely.from_wkb(distinct), at
+
+
+def resident_areas(ds: Dataset, demand: gpd.GeoDataFrame | None, crs: object) -> gpd.GeoDataFrame:
+    """Where the residents live, in `crs` (metres), for counting them in areas: each town's area (its polygon, or its
+    Voronoi cell in its county), or the `demand` units given instead (a grid's cells)."""
+    from netopt.grid import town_areas
+
+    return town_areas(ds, crs) if demand is None else demand.to_crs(crs)
 
 
 def service_area_cells(counties: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, crs: object

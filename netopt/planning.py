@@ -872,6 +872,9 @@ def _check_diagnoses(before: Coverage, after: Coverage) -> None:
         check_kind(given, Coverage, f"{name} is a diagnosis from analyze_coverage", "compare")
 
 
+HALF_RESIDENT_WAN = 0.5e-4  # in 万人: a change below it is rounding, not a resident
+
+
 def towns_changed(before: Coverage, after: Coverage) -> pd.DataFrame:
     """The towns whose residents within reach change from one diagnosis to the other (e.g. today's network, then
     a plan's): residents, residents covered before and after and the change (万人), and the residents' mean
@@ -890,7 +893,7 @@ def towns_changed(before: Coverage, after: Coverage) -> pd.DataFrame:
         table["minutes_before"] = before_towns["mean_minutes_to_branch"]
         table["minutes_after"] = before_towns["town_id"].map(after_towns["mean_minutes_to_branch"])
     table.insert(6, "change_wan", table["covered_wan_after"] - table["covered_wan_before"])
-    changed = table[table["change_wan"].abs() > 0.5e-4]  # half a resident
+    changed = table[table["change_wan"].abs() > HALF_RESIDENT_WAN]
     order = np.lexsort((-changed["change_wan"].abs().to_numpy(), changed["change_wan"].to_numpy() > 0))
     return changed.iloc[order].reset_index(drop=True)
 
@@ -913,7 +916,7 @@ def branches_changed(before: Coverage, after: Coverage) -> pd.DataFrame:
                           [PLAN_STATUS["new"], PLAN_CHANGES["closed"]], PLAN_STATUS["kept"]),
         "area_residents_wan_before": was, "area_residents_wan_after": now,
         "area_change_wan": now.fillna(0) - was.fillna(0)})
-    measured = (was.notna() | now.notna()) & (table["area_change_wan"].abs() > 0.5e-4)  # half a resident
+    measured = (was.notna() | now.notna()) & (table["area_change_wan"].abs() > HALF_RESIDENT_WAN)
     changed = table[measured]
     return changed.iloc[np.argsort(-changed["area_change_wan"].abs().to_numpy(), kind="stable")].reset_index(drop=True)
 
@@ -925,7 +928,8 @@ def closure_takers(ds: Dataset, before: Coverage, after: Coverage) -> pd.DataFra
     residents_wan
     (each town's residents spread over its area, as in the service areas' residents; branches at one place share
     theirs) —, each closed branch's takers the most first. Empty without county boundaries."""
-    from netopt.grid import residents_in, town_areas
+    from netopt.coverage import distinct_cells, resident_areas
+    from netopt.grid import residents_in
     from netopt.projection import metric_crs
 
     _check_diagnoses(before, after)
@@ -934,27 +938,21 @@ def closure_takers(ds: Dataset, before: Coverage, after: Coverage) -> pd.DataFra
     if before.service_area_outlines is None or after.service_area_outlines is None or not closing.any():
         return pd.DataFrame(columns=columns)
     crs = metric_crs(ds.counties)
-    was, was_at = _distinct_cells(before.service_area_outlines.to_crs(crs))
-    now, now_at = _distinct_cells(after.service_area_outlines.to_crs(crs))
+    was, was_at = distinct_cells(before.service_area_outlines.to_crs(crs))
+    now, now_at = distinct_cells(after.service_area_outlines.to_crs(crs))
     left = np.unique(was_at[closing])  # the places closed branches leave (a kept branch may stay there)
     old, new = shapely.STRtree(now).query(was[left], predicate="intersects")
     pieces = gpd.GeoSeries(shapely.intersection(was[left][old], now[new]), crs=crs)
-    areas = town_areas(ds, crs) if before.demand_kind == "towns" else before.towns.to_crs(crs)
+    areas = resident_areas(ds, None if before.demand_kind == "towns" else before.towns, crs)
     residents = residents_in(pieces, areas) / np.bincount(was_at)[left[old]] / np.bincount(now_at)[new]
     rows = [(before.branches.iloc[i], after.branches.iloc[j], people / 1e4)
             for people, p, q in zip(residents, left[old], new)
             for i in np.flatnonzero(closing & (was_at == p)) for j in np.flatnonzero(now_at == q)]
     table = pd.DataFrame([(a["branch_id"], a["name"], b["branch_id"], b["name"], wan) for a, b, wan in rows],
                          columns=columns)
-    table = table[table["residents_wan"] > 0.5e-4]  # half a resident
+    table = table[table["residents_wan"] > HALF_RESIDENT_WAN]
     return table.sort_values(["closed_id", "residents_wan"], ascending=[True, False], kind="stable").reset_index(
         drop=True)
-
-
-def _distinct_cells(cells: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct service areas of branches (those at one place share one) and each branch's among them."""
-    at, distinct = pd.factorize(shapely.to_wkb(cells.to_numpy()))
-    return shapely.from_wkb(distinct), at
 
 
 def compare_coverage(before: Coverage, after: Coverage) -> pd.DataFrame:
@@ -1090,5 +1088,5 @@ def _towns_differing(measured: dict[str, Coverage]) -> pd.DataFrame:
         table[f"covered_wan {name}"] = table["town_id"].map(covered) / 1e4
     covered = table.filter(like="covered_wan ")
     spread = covered.max(axis=1) - covered.min(axis=1)
-    return table.assign(spread_wan=spread)[spread > 0.5e-4].sort_values("spread_wan", ascending=False,
-                                                                        kind="stable").reset_index(drop=True)
+    return table.assign(spread_wan=spread)[spread > HALF_RESIDENT_WAN].sort_values(
+        "spread_wan", ascending=False, kind="stable").reset_index(drop=True)
