@@ -1094,23 +1094,19 @@ def _vertices(lines) -> list[np.ndarray]:
 def _draw_service_areas(ax, coverage: Coverage, crs, chinese: bool) -> None:
     """Each branch's service area (its Voronoi cell in its county) outlined thin and light, under the counties'
     outlines; nothing without county boundaries."""
-    from matplotlib.collections import LineCollection
-
     areas = coverage.service_areas()
-    if areas is None:
-        return
-    edges = areas.to_crs(crs).geometry.drop_duplicates().boundary.explode(index_parts=False).values
-    ax.add_collection(LineCollection(_vertices(edges), colors="#999", linewidths=0.5, linestyles="--",
-                                     label=_label("服务范围", "service areas", chinese)))
-    ax.autoscale_view()
+    if areas is not None:
+        _draw_outlines(ax, areas.to_crs(crs).geometry.drop_duplicates(), colors="#999", linewidths=0.5,
+                       linestyles="--", label=_label("服务范围", "service areas", chinese))
 
 
-def _draw_outlines(ax, areas: gpd.GeoSeries) -> None:
-    """The areas' boundaries as one line collection (geopandas' plot redraws the whole figure each call)."""
+def _draw_outlines(ax, areas: gpd.GeoSeries, **style) -> None:
+    """The areas' boundaries as one line collection (geopandas' plot redraws the whole figure each call), in
+    matplotlib's `style` (dark grey, 0.8 points wide, by default)."""
     from matplotlib.collections import LineCollection
 
-    ax.add_collection(LineCollection(_vertices(areas.boundary.explode(index_parts=False).values), colors="#555",
-                                     linewidths=0.8))
+    ax.add_collection(LineCollection(_vertices(areas.boundary.explode(index_parts=False).values),
+                                     **{"colors": "#555", "linewidths": 0.8, **style}))
     ax.autoscale_view()
 
 
