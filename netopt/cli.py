@@ -1230,7 +1230,8 @@ def optimize(
         noted = _noted(sites, worth, closing)
         _plan_maps(ds, _phase_noted(noted, phases) if phase else noted, result.selected, moves, plan_coverage,
                    f"{MODEL_TITLES[model]} 方案 plan — {source}", bank, out / f"{model}_map",
-                   _town_shares(result, today, cells) if model == "share" else None, town_changes=changed)
+                   _town_shares(result, today, cells) if model == "share" else None, town_changes=changed,
+                   takers=takers)
         shown = (summary, (out / f"{model}_map.png").read_bytes(), moves, compared, changed,
                  taken_on(takers, f"{model}_plan.xlsx"))
         slides = plan_deck(out / f"{model}_plan.pptx", *shown, workbook=f"{model}_plan.xlsx", template=template)
@@ -2147,14 +2148,17 @@ def _say_towns_changed(changed: pd.DataFrame, shown: int = 5) -> None:
 
 def _plan_maps(ds: Dataset, sites, selected: list, moves: pd.DataFrame, coverage: Coverage, title: str,
                bank: Optional[str], stem: Path, town_shares: pd.DataFrame | None = None,
-               types: pd.DataFrame | None = None, town_changes: pd.DataFrame | None = None) -> None:
+               types: pd.DataFrame | None = None, town_changes: pd.DataFrame | None = None,
+               takers: pd.DataFrame | None = None) -> None:
     """The plan on an offline HTML map (other banks in grey with --bank; towns shaded by our market share
     with `town_shares`, else by coverage, those losing coverage in `town_changes` ringed; branches coloured by
-    `types`, branch_id and type) and a PNG for slides."""
+    `types`, branch_id and type; a line from each closed branch to each taking on its residents, `takers`) and a
+    PNG for slides."""
     from netopt.maps import network_map, static_map
 
     fmap = network_map(ds, coverage=coverage, plan=types, sites=sites, selected=selected, moves=moves,
-                       our_bank=bank, title=f"netopt {title}", town_shares=town_shares, town_changes=town_changes)
+                       our_bank=bank, title=f"netopt {title}", town_shares=town_shares, town_changes=town_changes,
+                       takers=takers)
     written = [write_atomic(stem.with_suffix(".html"), lambda p: fmap.save(str(p))),
                static_map(Dataset(ds.counties, ds.towns, coverage.branches), stem.with_suffix(".png"),
                           coverage=coverage, plan=types, title=title, sites=sites, selected=selected, moves=moves,
@@ -3317,7 +3321,7 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     _write_network_after(ds, sites, selected, ask.bank, ask.coords, out / "plan_branches.csv",
                          typed.set_index("branch_id")["type"])
     _plan_maps(ds, sites, selected, moves, plan_coverage, f"网点与类型 sites and types — {source}", ask.bank,
-               out / "plan_map", types=typed, town_changes=changed)
+               out / "plan_map", types=typed, town_changes=changed, takers=takers)
     decided = typed.assign(decision=typed["decision"].map(VALUE_WORDS["decision"]))  # keep, open: 保留 keep …
     said = ([("plan 方案", f"网点与类型 Sites and types — {source}"), *record], (out / "plan_map.png").read_bytes(),
             moves, compared, changed,
@@ -3502,12 +3506,15 @@ def compare(
                                     Templates(template, word_template))
         per_plan = {column: f"覆盖人口(万人) {column.removeprefix('covered_wan ')}" for column in differing.columns
                     if column.startswith("covered_wan ")}  # each plan's column its own alias
-        fmap = compare_map(ds, bank_branches(ds.branches, bank),
-                           {label: bank_branches(branches, bank) for label, branches in networks.items()}, differing,
-                           f"方案比选 Plans compared — {source}" + (f", {bank}" if bank else ""), **base)
+        today, planned = bank_branches(ds.branches, bank), {label: bank_branches(branches, bank)
+                                                            for label, branches in networks.items()}
+        fmap = compare_map(ds, today, planned, differing,
+                           f"方案比选 Plans compared — {source}" + (f", {bank}" if bank else ""), **base,
+                           takers=areas.takers)
         written.append(write_atomic(out / "compare_map.html", lambda p: fmap.save(str(p))))
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
-        _write_layers(out / "compare.gpkg", {"towns_differing": _at_towns(differing, ds), "changes": changes}, coords,
+        _write_layers(out / "compare.gpkg", {"towns_differing": _at_towns(differing, ds), "changes": changes,
+                                             **_compared_takers_layer(areas.takers, today, planned)}, coords,
                       per_plan)
     _guard(run)
 
@@ -3679,29 +3686,57 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
                   EVALUATION_ZH)
 
 
-def _areas_by_plan(ds: Dataset, measured: dict[str, Coverage], plans: list[str]) -> pd.DataFrame:
-    """Each plan's branches whose service areas change against today's network (the first of `measured`; by
-    planning.branches_changed), a scenario column first, saying for each plan closing branches where their
-    residents go (planning.closure_takers)."""
+class AreasByPlan(NamedTuple):
+    """compare's service areas by plan, a scenario column first: the branches whose service areas change
+    (planning.branches_changed) and where each closed branch's residents go (planning.closure_takers)."""
+
+    changed: pd.DataFrame
+    takers: pd.DataFrame
+
+
+def _areas_by_plan(ds: Dataset, measured: dict[str, Coverage], plans: list[str]) -> AreasByPlan:
+    """Each plan's branches whose service areas change against today's network (the first of `measured`) and
+    where each branch it closes sends its residents, a scenario column first; said for each plan closing
+    branches."""
     from netopt.planning import branches_changed, closure_takers
 
     today = next(iter(measured.values()))
-    parts = []
+    changed, takers = [], []
     for plan in plans:
-        areas = branches_changed(today, measured[plan]).round(4)
-        _say_takers(closure_takers(ds, today, measured[plan]), prefix=f"{plan}: ")
-        parts.append(areas.assign(scenario=plan)[["scenario", *areas.columns]])
-    return pd.concat(parts, ignore_index=True)
+        mine = closure_takers(ds, today, measured[plan]).round(4)
+        _say_takers(mine, prefix=f"{plan}: ")
+        changed.append(_by_scenario(branches_changed(today, measured[plan]).round(4), plan))
+        takers.append(_by_scenario(mine, plan))
+    return AreasByPlan(pd.concat(changed, ignore_index=True), pd.concat(takers, ignore_index=True))
+
+
+def _by_scenario(table: pd.DataFrame, plan: str) -> pd.DataFrame:
+    """`table` with a first column naming the plan (scenario) its rows are of."""
+    return table.assign(scenario=plan)[["scenario", *table.columns]]
+
+
+def _compared_takers_layer(takers: pd.DataFrame, today: gpd.GeoDataFrame, networks: dict) -> dict:
+    """compare's closure takers (a scenario column first) as the layer closure_takers: a line from each closed
+    branch, at its place `today`, to each branch taking on its residents, at its place in that plan's network;
+    none where no plan closes a branch."""
+    from netopt.planning import line_layer, places_by
+
+    if takers.empty:
+        return {}
+    starts = places_by(today, "branch_id")
+    lines = [line_layer(mine, starts, "closed_id", places_by(networks[plan], "branch_id"), "taker_id")
+             for plan, mine in takers.groupby("scenario", sort=False)]
+    return {"closure_takers": pd.concat(lines, ignore_index=True)}
 
 
 def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame,
-                      areas: pd.DataFrame, record: list, radius: str, maps: dict[str, bytes],
+                      areas: AreasByPlan, record: list, radius: str, maps: dict[str, bytes],
                       templates: Templates = Templates()) -> list[Path]:
-    """compare's tables as CSVs — the scenarios, the towns differing, each plan's new and closed branches and the
-    branches whose service areas change (`areas`) —, a workbook after the summary `record` (item, value), the
-    chart (coverage within `radius`, in words), the
-    slides for the meeting (compare.pptx, each plan's `maps` in it) and the same written up (compare.docx), in the
-    bank's `templates` where given."""
+    """compare's tables as CSVs — the scenarios, the towns differing, each plan's new and closed branches, the
+    branches whose service areas change and where closed ones' residents go (`areas`) —, a workbook after the
+    summary `record` (item, value), the chart (coverage within `radius`, in words), the slides for the meeting
+    (compare.pptx, each plan's `maps` in it) and the same written up (compare.docx), in the bank's `templates`
+    where given."""
     from netopt.deck import comparison_deck
     from netopt.document import comparison_report
     from netopt.maps import compare_chart
@@ -3714,13 +3749,16 @@ def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, c
     return [_write_csv(bilingual(scenarios.round(3)), out / "compare_scenarios.csv"),
             _write_csv(shown, out / "compare_towns.csv"),
             _write_csv(bilingual(changes), out / "compare_changes.csv"),
-            _write_csv(bilingual(areas), out / "compare_branches_changed.csv"),
+            _write_csv(bilingual(areas.changed), out / "compare_branches_changed.csv"),
+            _write_csv(bilingual(areas.takers), out / "compare_closure_takers.csv"),
             _summary_workbook(out / "compare.xlsx", record, {"scenarios 方案比选": scenarios.round(3),
                                                              "towns differing 差异乡镇": shown,
-                                                             "changes 方案变化": changes, AREAS_SHEET: areas}),
-            chart, comparison_deck(out / "compare.pptx", scenarios, towns, changes, said, maps, templates.slides),
+                                                             "changes 方案变化": changes, AREAS_SHEET: areas.changed,
+                                                             TAKERS_SHEET: areas.takers}),
+            chart, comparison_deck(out / "compare.pptx", scenarios, towns, changes, said, maps, templates.slides,
+                                   areas.takers),
             comparison_report(out / "compare.docx", scenarios, towns, changes, said, maps, chart.read_bytes(),
-                              templates.word)]
+                              templates.word, areas.takers)]
 
 
 def _plan_change_maps(ds: Dataset, measured: dict[str, Coverage], changes: gpd.GeoDataFrame) -> dict[str, bytes]:

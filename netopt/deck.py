@@ -52,7 +52,7 @@ ROLLOUT_MAP_TITLE = "网点类型与试点 Types, pilots and hubs on the map"
 COVERAGE_CHANGE_COLUMNS = ["region_type", "coverage_rate_pct_before", "coverage_rate_pct_after", "branches_before",
                            "branches_after", "residents_per_branch_wan_before", "residents_per_branch_wan_after"]
 TOWN_CHANGE_COLUMNS = ["name", "county", "residents_wan", "covered_wan_before", "covered_wan_after", "change_wan"]
-TAKER_COLUMNS = ["closed_name", "taker_name", "residents_wan"]
+TAKER_COLUMNS = ["scenario", "closed_name", "taker_name", "residents_wan"]  # compare's have a scenario
 SITE_EVALUATION_COLUMNS = ["rank", "name", "county", "residents_within_wan", "adds_covered_wan", "overlap_pct",
                            "nearest_branch_km", "nearest_branch_min", "branches_within", "rival_branches_within",
                            "won_wan"]
@@ -94,12 +94,13 @@ def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,
 
 def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame,
                     lines: list[str] | None = None, maps: dict[str, bytes] | None = None,
-                    template: str | Path | None = None) -> Path:
+                    template: str | Path | None = None, takers: pd.DataFrame | None = None) -> Path:
     """Plans compared 方案比选 (planning.compare_plans' `scenarios` and `towns`, network_changes' `changes`) as slides
     for the meeting (.pptx): the plans side by side, measure by measure, as charts PowerPoint can edit (coverage
     overall and by region, the towns left uncovered), each plan on its map (`maps`, PNGs by plan name) beside
-    what it opens and closes, the towns where they differ most and every change listed; `lines` under the title
-    (the data, the radius). In the bank's `template` where given."""
+    what it opens and closes, the towns where they differ most, every change listed and, where plans close
+    branches, where their residents go (`takers`: planning.closure_takers' rows, a scenario column first);
+    `lines` under the title (the data, the radius). In the bank's `template` where given."""
     deck = new_deck(template)
     title_slide(deck, COMPARE_TITLE, lines or [])
     table_slides(deck, SIDE_BY_SIDE_TITLE, measures_by_plan(scenarios), figures_from=1)
@@ -113,6 +114,8 @@ def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFra
     listed = listed_changes(changes)
     table_slides(deck, COMPARE_CHANGES_TITLE + cut_note(len(listed), CHANGES_SHOWN, "compare.xlsx"),
                  listed.head(CHANGES_SHOWN))
+    for title, table in taken_on(takers, "compare.xlsx").items():
+        table_slides(deck, title, table)
     return save(deck, path)
 
 
@@ -234,11 +237,11 @@ def cut_note(rows: int, shown: int, workbook: str) -> str:
     return f" (前 {shown} / {rows:,}; 全部见 {workbook} the first {shown}, all in the workbook)" if rows > shown else ""
 
 
-def taken_on(takers: pd.DataFrame, workbook: str) -> dict[str, pd.DataFrame]:
+def taken_on(takers: pd.DataFrame | None, workbook: str) -> dict[str, pd.DataFrame]:
     """Where a plan closes branches, where each one's residents go (planning.closure_takers; the first
     DIFFERING_TOWNS_SHOWN rows) as an extra table of the plan's slides and report, by its title; none where none
-    closes."""
-    if takers.empty:
+    closes (or none given)."""
+    if takers is None or takers.empty:
         return {}
     title = TAKEN_ON_TITLE + cut_note(len(takers), DIFFERING_TOWNS_SHOWN, workbook)
     return {title: shown(takers, TAKER_COLUMNS).head(DIFFERING_TOWNS_SHOWN)}

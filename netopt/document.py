@@ -155,11 +155,12 @@ def rollout_report(path: str | Path, sheets: dict[str, pd.DataFrame], picture: b
 
 def comparison_report(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame,
                       lines: list[str] | None = None, maps: dict[str, bytes] | None = None, chart: bytes | None = None,
-                      template: str | Path | None = None) -> Path:
+                      template: str | Path | None = None, takers: pd.DataFrame | None = None) -> Path:
     """Plans compared 方案比选 (deck.comparison_deck's arguments) written up (.docx) to edit in Word: the plans side by
     side, measure by measure, and as a chart (`chart`, compare's PNG), each plan on its map (`maps`, PNGs by plan
-    name) with what it opens and closes, the towns where they differ most and the changes (the first
-    PLAN_ROWS_LISTED, all in compare.xlsx); `lines` under the title. A4 in 宋体/黑体 — or in the bank's `template`."""
+    name) with what it opens and closes, the towns where they differ most, the changes (the first
+    PLAN_ROWS_LISTED, all in compare.xlsx) and where closed branches' residents go (`takers`); `lines` under the
+    title. A4 in 宋体/黑体 — or in the bank's `template`."""
     writeup = new_writeup(template)
     _title(writeup, deck.COMPARE_TITLE, [_today(), *(lines or [])])
     _titled_table(writeup, deck.SIDE_BY_SIDE_TITLE, deck.measures_by_plan(scenarios))
@@ -172,6 +173,8 @@ def comparison_report(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataF
     differing, labels = deck.differing_towns(towns)
     _titled_table(writeup, deck.DIFFERING_TITLE, differing, labels, "compare.xlsx")
     _titled_table(writeup, deck.COMPARE_CHANGES_TITLE, deck.listed_changes(changes), workbook="compare.xlsx")
+    for title, taken in deck.taken_on(takers, "compare.xlsx").items():
+        _titled_table(writeup, title, taken)
     return save(writeup, path)
 
 

@@ -18,7 +18,7 @@ from netopt._schema import REGION_ZH, region_words
 from netopt.coverage import Coverage
 from netopt.fonts import drawing_in, figure_font
 from netopt.io import PLAN_CHANGES, WGS84, Dataset, bank_mask
-from netopt.planning import check_plan_columns, network_changes, places_by, planned_new
+from netopt.planning import check_plan_columns, line_layer, network_changes, places_by, planned_new
 from netopt.projection import metric_crs
 
 _REGION_COLOURS = {"core": "#d95f02", "county": "#1b9e77", "fringe": "#7570b3"}
@@ -56,7 +56,8 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
                 selected: list | None = None, our_bank: str | None = None,
                 moves: pd.DataFrame | None = None, title: str | None = None,
                 town_shares: pd.DataFrame | None = None, town_changes: pd.DataFrame | None = None,
-                pilots: pd.DataFrame | None = None, hubs: pd.DataFrame | None = None) -> folium.Map:
+                pilots: pd.DataFrame | None = None, hubs: pd.DataFrame | None = None,
+                takers: pd.DataFrame | None = None) -> folium.Map:
     """A folium map: county boundaries, towns sized by population and shaded by their unserved share,
     branches (coloured by type when a type plan from assign_branch_types is given), service-radius circles
     (a layer, off at first), and — with candidate `sites` and a model's `selected` — a plan layer of sites
@@ -71,6 +72,8 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     its tooltip and rings the towns losing coverage.
     `pilots` (planning.select_pilots) rings the pilot branches gold; `hubs` (planning.training_hubs) rings the
     training hubs and draws a dashed line from each community branch to its hub.
+    `takers` (planning.closure_takers, with `sites`: closed_id and taker_id are site ids) draws a line from each
+    branch the plan closes to each branch taking on its residents 客户承接, thicker for more residents.
 
     Tiles are off by default because planning rooms are often offline; pass tiles="OpenStreetMap" to add them.
     """
@@ -95,6 +98,10 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     with_plan = sites is not None and selected is not None
     if with_plan:
         _add_site_plan(fmap, sites, selected, moves, plan)
+    taken_on = with_plan and takers is not None and len(takers) > 0
+    if taken_on:
+        places = places_by(sites, "site_id")
+        _point_layer(TAKERS_LAYER, _taker_lines(takers, places, places)).add_to(fmap)
     if pilots is not None or hubs is not None:
         _add_rollout(fmap, ds.branches, pilots, hubs)
     ranked = with_plan and "rank" in sites  # candidate or suggested sites, numbered: not a plan's openings
@@ -105,6 +112,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     keys += LOSING_LEGEND if len(_losing(town_changes)) else ""
     keys += CELLS_LEGEND if gaps else ""
     keys += ROLLOUT_LEGEND if pilots is not None or hubs is not None else ""
+    keys += TAKERS_LEGEND if taken_on else ""
     _add_legend(fmap, coverage, keys, title or f"netopt {_default_title(plan, planned)}",
                 shares=town_shares is not None, attribution=_attribution(ds))
     FindBox(fmap).add_to(fmap)
@@ -448,10 +456,18 @@ def _point(where, tip: str, name: str = "", **style) -> dict:
             "properties": {"tip": tip, "name": name, "style": {"fill": True, **style}}}
 
 
+def _line(start, end, tip: str, **style) -> dict:
+    """A GeoJSON line feature from `start` to `end` (shapely points, lon/lat) with its tooltip (HTML) and Leaflet
+    path style, drawn by `_point_layer` as `_point`'s are (no name: the find box leaves it out)."""
+    return {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[float(start.x), float(start.y)],
+                                                                                  [float(end.x), float(end.y)]]},
+            "properties": {"tip": tip, "name": "", "style": {"fill": False, **style}}}
+
+
 def _point_layer(layer: str | folium.FeatureGroup, features: list[dict], metres: bool = False,
                  show: bool = True) -> folium.FeatureGroup:
     """A layer (a new one named `layer`, or the one given) of points drawn as circles sized in pixels (in metres
-    with `metres`), each styled and with its tooltip as `_point` made it: one GeoJSON element for the whole
+    with `metres`) — or lines —, each styled and with its tooltip as `_point` made it: one GeoJSON element for the whole
     layer, where a folium marker per point costs a template each when the page is written."""
     group = folium.FeatureGroup(name=layer, show=show) if isinstance(layer, str) else layer
     if features:  # the styler (not Leaflet's setStyle, which leaves an L.Circle's radius) sizes each circle
@@ -461,6 +477,27 @@ def _point_layer(layer: str | folium.FeatureGroup, features: list[dict], metres:
                        style_function=lambda feature: feature["properties"]["style"],
                        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(group)
     return group
+
+
+TAKERS_COLOUR = "#6a3d9a"
+TAKERS_LAYER = "客户承接 Where closed branches' residents go"
+TAKERS_LEGEND = (f"<br><span style='color:{TAKERS_COLOUR}'>—</span> 客户承接 closed branch → branches taking on its "
+                 "residents")
+
+
+def _taker_lines(takers: pd.DataFrame, starts: gpd.GeoSeries, ends: gpd.GeoSeries, prefix: str = "",
+                 most: float | None = None) -> list[dict]:
+    """A line feature (as `_point`'s, for `_point_layer`) from each closed branch (`starts`, places by closed_id)
+    to each branch taking on its residents (`ends`, by taker_id) — planning.closure_takers' rows —, thicker for
+    more residents (the thickest for `most` 万人, by default the most of a row); its tooltip after `prefix` (a
+    plan's name), none where either place is unknown."""
+    lines = line_layer(takers, starts, "closed_id", ends, "taker_id")
+    most = max(float(lines["residents_wan"].max() if most is None else most), 1e-9)
+    weights = 1.5 + 4.5 * np.sqrt(lines["residents_wan"].to_numpy(float) / most)
+    return [_line(*shapely.points(row.geometry.coords), f"{prefix}客户承接 takes on: {html.escape(str(row.closed_name))} "
+                  f"→ {html.escape(str(row.taker_name))}, {row.residents_wan:,.2f}万人", color=TAKERS_COLOUR,
+                  weight=float(weight), opacity=0.8)
+            for row, weight in zip(lines.itertuples(), weights) if row.geometry is not None]
 
 
 def _planned_types(opened: gpd.GeoDataFrame, plan: pd.DataFrame | None) -> list[str]:
@@ -565,13 +602,8 @@ def _add_rollout(fmap: folium.Map, branches: gpd.GeoDataFrame, pilots: pd.DataFr
     layer = folium.FeatureGroup(name="试点与培训 Pilots and training hubs")
     features = []
     if hubs is not None and len(hubs):
-        trips = [{"type": "Feature", "properties": {"tip": html.escape(_coaching_words(row)), "name": ""},
-                  "geometry": {"type": "LineString", "coordinates": [[start.x, start.y], [end.x, end.y]]}}
-                 for row, start, end in _coaching_trips(branches, hubs)]
-        if trips:  # one GeoJSON layer: a province's thousands of trips, where a PolyLine each costs a template
-            folium.GeoJson({"type": "FeatureCollection", "features": trips}, control=False,
-                           style_function=lambda _: {"color": HUB_COLOUR, "weight": 1.5, "dashArray": "4 4"},
-                           tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(layer)
+        features += [_line(start, end, html.escape(_coaching_words(row)), color=HUB_COLOUR, weight=1.5,
+                           dashArray="4 4") for row, start, end in _coaching_trips(branches, hubs)]
         coached = hubs.groupby("hub_id").size()
         hub_rows = hubs.drop_duplicates("hub_id")
         features += [_point(at, f"培训中心 training hub: {html.escape(str(getattr(row, 'hub_name', row.hub_id)))}, "
@@ -617,12 +649,13 @@ SHARE_LEGEND = ("乡镇 towns: 我行份额 our market share " + " ".join(
 
 def compare_map(ds: Dataset, today: gpd.GeoDataFrame, networks: dict[str, gpd.GeoDataFrame],
                 towns_differing: pd.DataFrame, title: str = "方案比选 Plans compared",
-                today_name: str = "现状网点 Today's branches") -> folium.Map:
+                today_name: str = "现状网点 Today's branches", takers: pd.DataFrame | None = None) -> folium.Map:
     """Plans side by side on one offline map: today's branches (their layer and legend entry `today_name`, e.g.
     网点2023 for last year's network), then one layer per planned network (the first shown, the others a click
     away) with its new branches (green) and the branches it closes (red), by branch id against `today`; the towns
     where the plans differ (planning.compare_plans' towns table) ringed, each tooltip giving its residents covered
-    under each network."""
+    under each network. `takers` (planning.closure_takers' rows of each plan, by its scenario column) adds to a
+    plan's layer a line from each branch it closes to each branch taking on its residents 客户承接."""
     fmap = _city_map(ds, None)
     _add_counties(fmap, ds, None)
     _add_differing_towns(fmap, ds.towns, towns_differing)
@@ -637,12 +670,16 @@ def compare_map(ds: Dataset, today: gpd.GeoDataFrame, networks: dict[str, gpd.Ge
                     for row in new.itertuples()]
         features += [_point(row.geometry, f"{html.escape(name)} 撤并 close: {html.escape(str(row.name))}",
                             **CLOSE_STYLE) for row in closed.itertuples()]
+        mine = takers[takers["scenario"] == name] if takers is not None else ()
+        if len(mine):
+            features += _taker_lines(mine, places_by(today, "branch_id"), places_by(networks[name], "branch_id"),
+                                     f"{html.escape(name)} ", takers["residents_wan"].max())  # alike in every plan
         _point_layer(f"{html.escape(name)}: 新设 {len(new)} open / 撤并 {len(closed)} close", features,
                      show=i == 0).add_to(fmap)
     keys = (f"<span style='color:#222'>●</span> {html.escape(today_name)}<br>"
             f"<span style='color:{NEW_COLOUR}'>◉</span> 新设 open &nbsp;<span style='color:#d73027'>◌</span> 撤并 "
             f"close (one layer per plan)<br><span style='color:{LOSING_COLOUR}'>◯</span> 方案间覆盖不同的乡镇 towns "
-            "where the plans differ")
+            "where the plans differ" + (TAKERS_LEGEND if takers is not None and len(takers) else ""))
     fmap.get_root().html.add_child(folium.Element(_legend_box(title, keys, _attribution(ds))))
     FindBox(fmap).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)

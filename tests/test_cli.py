@@ -1096,6 +1096,9 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
     assert lines["taker_id"].tolist() == takers["taker_id"].tolist() and (lines.geom_type == "LineString").all()
     start = lines.geometry.iloc[0].coords[0]
     assert start == pytest.approx(layer.geometry[lines["closed_id"].iloc[0]].coords[0], abs=1e-6)
+    page = map_text(tmp_path / "alone" / "mclp_map.html")  # and on the plan's HTML map
+    assert page.count("客户承接 takes on:") == len(takers) and \
+        f"客户承接 takes on: {first['closed_name']} → {first['taker_name']}, {first['residents_wan']:,.2f}万人" in page
     made_up = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014",
                                   "--max-new", "1", "--out", str(tmp_path / "new")])
     assert made_up.exit_code == 0, made_up.output
@@ -1636,12 +1639,20 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     assert layer.set_index("name").loc["杨庙镇", "covered_wan 撤杨庙"] == 0
     book = pd.read_excel(tmp_path / "cmp" / "compare.xlsx", sheet_name=None)
     assert list(book) == ["summary 汇总", "scenarios 方案比选", "towns differing 差异乡镇", "changes 方案变化",
-                          "service areas changed 服务范围变化"]
+                          "service areas changed 服务范围变化", "closure takers 客户承接"]
     areas = pd.read_csv(tmp_path / "cmp" / "compare_branches_changed.csv")  # who takes on each plan's closures 承接
     closed = areas[areas["plan 方案"] == "closed 撤并"].groupby("scenario 方案")["name 名称"].apply(sorted).to_dict()
     assert closed == {"撤杨庙": ["长丰杨庙营业所"], "再撤三河": ["肥西三河支行", "长丰杨庙营业所"]}
     assert areas.groupby(["scenario 方案", "county 区县"])["area_change_wan 服务范围人口变化(万人)"].sum().abs().max() < 1e-3
     assert "撤杨庙: 客户承接 长丰杨庙营业所's service area" in said
+    takers = pd.read_csv(tmp_path / "cmp" / "compare_closure_takers.csv")  # where each closed branch's residents go
+    held = areas[areas["plan 方案"] == "closed 撤并"].set_index(["scenario 方案", "branch_id 网点编号"])
+    taken = takers.groupby(["scenario 方案", "closed_id 撤并网点编号"])["residents_wan 常住人口(万人)"].sum()
+    assert taken.round(3).to_dict() == held["area_residents_wan_before 调整前服务范围人口(万人)"].round(3).to_dict()
+    assert book["closure takers 客户承接"].equals(takers)
+    lines = gpd.read_file(tmp_path / "cmp" / "compare.gpkg", layer="closure_takers")  # closed branch → taker
+    assert len(lines) == len(takers) and lines.geometry.notna().all() and lines["scenario"].tolist() == \
+        takers["scenario 方案"].tolist()
     changes = pd.read_csv(tmp_path / "cmp" / "compare_changes.csv")  # each plan's new and closed branches
     assert changes.groupby(["scenario 方案", "change 变化"], sort=False).size().to_dict() == {
         ("撤杨庙", "new 新设"): 1, ("撤杨庙", "closed 撤并"): 1, ("再撤三河", "new 新设"): 1, ("再撤三河", "closed 撤并"): 2}
@@ -1649,7 +1660,8 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     assert book["changes 方案变化"].equals(changes)
     with zipfile.ZipFile(tmp_path / "cmp" / "compare.kmz") as kmz:
         folders = re.findall(r"<Folder><name>([^<]*)</name>", kmz.read("doc.kml").decode("utf-8"))
-    assert folders[-3:] == ["方案变化 changes", "再撤三河 (3)", "撤杨庙 (2)"]  # a folder per plan
+    assert folders[-6:] == ["方案变化 changes", "再撤三河 (3)", "撤杨庙 (2)",  # a folder per plan
+                            "客户承接 closure takers", "再撤三河 (8)", "撤杨庙 (4)"]
     assert len(gpd.read_file(tmp_path / "cmp" / "compare.gpkg", layer="changes")) == 5
     assert (tmp_path / "cmp" / "compare.png").read_bytes().startswith(b"\x89PNG")
     slides = list(Presentation(str(tmp_path / "cmp" / "compare.pptx")).slides)  # the meeting's slides
@@ -1657,11 +1669,17 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     assert [cell.text for cell in side.rows[1].cells] == ["网点数 branches", "101", "101", "100"]
     plan = [slide for slide in slides if slide.shapes[0].text_frame.text == "再撤三河 方案 plan"]  # on its map
     assert len(plan) == 1 and any(shape.shape_type == 13 for shape in plan[0].shapes)
-    changed = [cell.text for shape in slides[-1].shapes if shape.has_table for cell in shape.table.iter_cells()]
+    changed = [cell.text for shape in slides[-2].shapes if shape.has_table for cell in shape.table.iter_cells()]
     assert "肥西三河支行" in changed and "closed 撤并" in changed
+    assert slides[-1].shapes[0].text_frame.text.startswith("客户承接")  # and where their residents go
+    taken = [[cell.text for cell in row.cells] for row in slides[-1].shapes[1].table.rows]
+    assert taken[1][:3] == takers[["scenario 方案", "closed_name 撤并网点", "taker_name 承接网点"]].iloc[0].tolist()
+    assert "客户承接 Where the closed branches' residents go (万人)" in [
+        p.text.split("、", 1)[-1] for p in Document(tmp_path / "cmp" / "compare.docx").paragraphs]
     page = map_text(tmp_path / "cmp" / "compare_map.html")
     assert all(layer in page for layer in ("撤杨庙: 新设 1 open / 撤并 1 close",
                                                             "再撤三河: 新设 1 open / 撤并 2 close"))
+    assert page.count("客户承接 takes on:") == len(takers)
     network.assign(branch_id="X" + network["branch_id"]).to_csv(tmp_path / "renamed.csv", index=False)
     renamed = runner.invoke(app, ["compare", str(tmp_path / "renamed.csv"), "--bank", "农业", "--out",
                                   str(tmp_path / "renamed")])

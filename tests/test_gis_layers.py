@@ -19,6 +19,7 @@ from netopt.coords import from_wgs84, gcj02_to_wgs84
 from netopt.grid import population_grid
 from netopt.planning import candidate_sites, existing_positions, line_layer, plan_layers, relocation_moves
 from netopt.report import coverage_layers
+from tests.pages import map_text
 from tests.test_cli import _said
 
 runner = CliRunner()
@@ -305,6 +306,7 @@ def test_the_joint_plan_is_map_layers_too(tmp_path: Path):
                              "closure_takers": "LineString"}  # branches close: a line to each taker of their residents
     takers = gpd.read_file(path, layer="closure_takers")
     assert len(takers) == len(pd.read_csv(tmp_path / "plan_closure_takers.csv")) > 0
+    assert map_text(tmp_path / "plan_map.html").count("客户承接 takes on:") == len(takers)  # on the HTML map too
     sites = gpd.read_file(path, layer="sites")
     table = pd.read_csv(tmp_path / "plan_sites.csv")
     assert sites["site_id"].tolist() == table["site_id 网点/站点编号"].tolist()

@@ -831,3 +831,47 @@ def test_compare_map_has_a_layer_per_plan_and_rings_the_towns_that_differ(tmp_pa
     fmap.save(str(path))
     page = path.read_text(encoding="utf-8")
     assert re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:[^"]+)"', page) == []
+
+
+def test_a_plan_s_maps_draw_where_each_closed_branch_s_residents_go():
+    """network_map (with sites) and compare_map (in each plan's layer): a line from each closed branch to each
+    branch taking on its residents 客户承接 (planning.closure_takers), thicker for more, its tooltip saying whose
+    and how many; no layer, line or legend entry where none closes."""
+    import folium
+
+    from netopt.planning import candidate_sites, closure_takers
+
+    ds = no.load_sample().of_bank("农业")
+    fewer = ds.branches.iloc[2:]
+    before, after = (no.analyze_coverage(no.Dataset(ds.counties, ds.towns, branches))
+                     for branches in (ds.branches, fewer))
+    takers = closure_takers(ds, before, after)
+    assert set(takers["closed_id"]) == set(ds.branches["branch_id"].iloc[:2]) and len(takers) > 2
+    sites, kept = candidate_sites(ds), list(fewer["branch_id"])
+    fmap = no.maps.network_map(ds, coverage=after, sites=sites, selected=kept, takers=takers)
+    lines = layer_features(fmap, no.maps.TAKERS_LAYER)
+    assert [line["properties"]["tip"] for line in lines] == [
+        f"客户承接 takes on: {row.closed_name} → {row.taker_name}, {row.residents_wan:,.2f}万人"
+        for row in takers.itertuples()]
+    places = ds.branches.set_index("branch_id").geometry
+    ends = [[(places[row.closed_id].x, places[row.closed_id].y), (places[row.taker_id].x, places[row.taker_id].y)]
+            for row in takers.itertuples()]
+    assert np.allclose([line["geometry"]["coordinates"] for line in lines], ends)
+    weights = np.array([line["properties"]["style"]["weight"] for line in lines])
+    by_residents = weights[np.argsort(takers["residents_wan"].to_numpy())]
+    assert weights.max() == 6 and (np.diff(by_residents) >= 0).all() and weights.min() < 3
+    assert "客户承接 closed branch → branches taking on its residents" in map_text(fmap)
+    none_closed = no.maps.network_map(ds, coverage=after, sites=sites, selected=kept, takers=takers.head(0))
+    assert no.maps.TAKERS_LAYER not in [child.layer_name for child in none_closed._children.values()
+                                        if isinstance(child, folium.FeatureGroup)]
+    assert "客户承接" not in map_text(none_closed)
+    _, towns = no.planning.compare_plans(ds, {"fewer": fewer, "all": ds.branches}, radius_km=3.5)
+    compared = no.maps.compare_map(ds, ds.branches, {"fewer": fewer, "all": ds.branches}, towns,
+                                   takers=takers.assign(scenario="fewer"))
+    drawn = [feature for feature in layer_features(compared, "fewer: 新设 0 open / 撤并 2 close")
+             if feature["geometry"]["type"] == "LineString"]
+    assert [line["properties"]["tip"] for line in drawn] == [f"fewer {line['properties']['tip']}" for line in lines]
+    assert not [feature for feature in layer_features(compared, "all: 新设 0 open / 撤并 0 close")
+                if feature["geometry"]["type"] == "LineString"]
+    assert "客户承接 closed branch" in map_text(compared)
+    assert "客户承接" not in map_text(no.maps.compare_map(ds, ds.branches, {"fewer": fewer}, towns))
