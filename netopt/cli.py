@@ -2000,7 +2000,8 @@ def _say_takers(takers: pd.DataFrame, shown: int = 5, prefix: str = "") -> None:
     closed = list(dict.fromkeys(takers["closed_id"]))
     for closed_id in closed[:shown]:
         mine = takers[takers["closed_id"] == closed_id]
-        listed = ", ".join(f"{row.taker_name} {row.residents_wan:,.2f}万" for row in mine.head(3).itertuples())
+        listed = ", ".join(f"{row.taker_name} {row.residents_wan:,.2f}万 ({row.distance_km:,.1f} km)"
+                           for row in mine.head(3).itertuples())
         console.print(f"{prefix}客户承接 {mine['closed_name'].iloc[0]}'s service area, "
                       f"{mine['residents_wan'].sum():,.2f}万 residents, goes to {listed}{' …' if len(mine) > 3 else ''}")
     if len(closed) > shown:

@@ -52,7 +52,7 @@ ROLLOUT_MAP_TITLE = "网点类型与试点 Types, pilots and hubs on the map"
 COVERAGE_CHANGE_COLUMNS = ["region_type", "coverage_rate_pct_before", "coverage_rate_pct_after", "branches_before",
                            "branches_after", "residents_per_branch_wan_before", "residents_per_branch_wan_after"]
 TOWN_CHANGE_COLUMNS = ["name", "county", "residents_wan", "covered_wan_before", "covered_wan_after", "change_wan"]
-TAKER_COLUMNS = ["scenario", "closed_name", "taker_name", "residents_wan"]  # compare's have a scenario
+TAKER_COLUMNS = ["scenario", "closed_name", "taker_name", "residents_wan", "distance_km"]  # compare's: a scenario
 SITE_EVALUATION_COLUMNS = ["rank", "name", "county", "residents_within_wan", "adds_covered_wan", "overlap_pct",
                            "nearest_branch_km", "nearest_branch_min", "branches_within", "rival_branches_within",
                            "won_wan"]

@@ -495,7 +495,8 @@ def _taker_lines(takers: pd.DataFrame, starts: gpd.GeoSeries, ends: gpd.GeoSerie
     most = max(float(lines["residents_wan"].max() if most is None else most), 1e-9)
     weights = 1.5 + 4.5 * np.sqrt(lines["residents_wan"].to_numpy(float) / most)
     return [_line(*shapely.points(row.geometry.coords), f"{prefix}客户承接 takes on: {html.escape(str(row.closed_name))} "
-                  f"→ {html.escape(str(row.taker_name))}, {row.residents_wan:,.2f}万人", color=TAKERS_COLOUR,
+                  f"→ {html.escape(str(row.taker_name))}, {row.residents_wan:,.2f}万人, {row.distance_km:,.1f} km",
+                  color=TAKERS_COLOUR,
                   weight=float(weight), opacity=0.8)
             for row, weight in zip(lines.itertuples(), weights) if row.geometry is not None]
 

@@ -925,15 +925,15 @@ def closure_takers(ds: Dataset, before: Coverage, after: Coverage) -> pd.DataFra
     """Where the residents in each closed branch's service area go (客户承接): from one diagnosis to the other
     (today's network, then a plan's, of `ds`' counties and towns), each branch of `before` not in `after` with each
     branch of `after` whose service area takes part of its own — closed_id, closed_name, taker_id, taker_name,
-    residents_wan
-    (each town's residents spread over its area, as in the service areas' residents; branches at one place share
-    theirs) —, each closed branch's takers the most first. Empty without county boundaries."""
+    residents_wan (each town's residents spread over its area, as in the service areas' residents; branches at one
+    place share theirs) and distance_km (from the closed branch to the taker, straight line: how far its customers
+    are sent) —, each closed branch's takers the most first. Empty without county boundaries."""
     from netopt.coverage import distinct_cells, resident_areas
     from netopt.grid import residents_in
     from netopt.projection import metric_crs
 
     _check_diagnoses(before, after)
-    columns = ["closed_id", "closed_name", "taker_id", "taker_name", "residents_wan"]
+    columns = ["closed_id", "closed_name", "taker_id", "taker_name", "residents_wan", "distance_km"]
     closing = ~before.branches["branch_id"].isin(after.branches["branch_id"]).to_numpy()
     if before.service_area_outlines is None or after.service_area_outlines is None or not closing.any():
         return pd.DataFrame(columns=columns)
@@ -945,11 +945,15 @@ def closure_takers(ds: Dataset, before: Coverage, after: Coverage) -> pd.DataFra
     pieces = gpd.GeoSeries(shapely.intersection(was[left][old], now[new]), crs=crs)
     areas = resident_areas(ds, None if before.demand_kind == "towns" else before.towns, crs)
     residents = residents_in(pieces, areas) / np.bincount(was_at)[left[old]] / np.bincount(now_at)[new]
-    rows = [(before.branches.iloc[i], after.branches.iloc[j], people / 1e4)
-            for people, p, q in zip(residents, left[old], new)
-            for i in np.flatnonzero(closing & (was_at == p)) for j in np.flatnonzero(now_at == q)]
-    table = pd.DataFrame([(a["branch_id"], a["name"], b["branch_id"], b["name"], wan) for a, b, wan in rows],
-                         columns=columns)
+    pairs = np.array([(i, j, people / 1e4) for people, p, q in zip(residents, left[old], new)
+                      for i in np.flatnonzero(closing & (was_at == p)) for j in np.flatnonzero(now_at == q)]
+                     ).reshape(-1, 3)
+    closed, taker = (frame.iloc[pairs[:, k].astype(int)] for k, frame in enumerate((before.branches, after.branches)))
+    table = pd.DataFrame({"closed_id": closed["branch_id"].to_numpy(), "closed_name": closed["name"].to_numpy(),
+                          "taker_id": taker["branch_id"].to_numpy(), "taker_name": taker["name"].to_numpy(),
+                          "residents_wan": pairs[:, 2],
+                          "distance_km": closed.geometry.to_crs(crs).distance(taker.geometry.to_crs(crs), align=False)
+                          .to_numpy() / 1000.0})
     table = table[table["residents_wan"] > HALF_RESIDENT_WAN]
     return table.sort_values(["closed_id", "residents_wan"], ascending=[True, False], kind="stable").reset_index(
         drop=True)

@@ -1083,7 +1083,7 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
     first = takers.iloc[0]
     assert f"客户承接 {first['closed_name']}'s service area, " \
         f"{takers.loc[takers['closed_id'] == first['closed_id'], 'residents_wan'].sum():,.2f}万 residents, goes to " \
-        f"{first['taker_name']} {first['residents_wan']:,.2f}万" in said
+        f"{first['taker_name']} {first['residents_wan']:,.2f}万 ({first['distance_km']:,.1f} km)" in said
     assert {"service areas changed 服务范围变化", "closure takers 客户承接"} <= set(
         pd.ExcelFile(tmp_path / "alone" / "mclp_plan.xlsx").sheet_names)
     slides = list(Presentation(str(tmp_path / "alone" / "mclp_plan.pptx")).slides)  # and a slide, a table in Word
@@ -1096,9 +1096,12 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
     assert lines["taker_id"].tolist() == takers["taker_id"].tolist() and (lines.geom_type == "LineString").all()
     start = lines.geometry.iloc[0].coords[0]
     assert start == pytest.approx(layer.geometry[lines["closed_id"].iloc[0]].coords[0], abs=1e-6)
+    metres = lines.to_crs(lines.estimate_utm_crs()).length.to_numpy()  # each taker as far as its line is long
+    assert takers["distance_km"].to_numpy() == pytest.approx(metres / 1000, rel=0.01, abs=0.01)
     page = map_text(tmp_path / "alone" / "mclp_map.html")  # and on the plan's HTML map
     assert page.count("客户承接 takes on:") == len(takers) and \
-        f"客户承接 takes on: {first['closed_name']} → {first['taker_name']}, {first['residents_wan']:,.2f}万人" in page
+        f"客户承接 takes on: {first['closed_name']} → {first['taker_name']}, {first['residents_wan']:,.2f}万人, " \
+        f"{first['distance_km']:,.1f} km" in page
     made_up = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014",
                                   "--max-new", "1", "--out", str(tmp_path / "new")])
     assert made_up.exit_code == 0, made_up.output

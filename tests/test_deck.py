@@ -384,12 +384,15 @@ def test_the_slides_take_the_banks_template(coverage, tmp_path: Path, potx: bool
 
 def test_where_closed_branches_residents_go_is_shown_only_where_branches_close():
     """taken_on: where each closed branch's residents go as a plan's extra table — none where no branch closes;
-    the first 15, the title naming the workbook holding all, names not ids."""
+    the first 15, the title naming the workbook holding all, names not ids, how far each taker stands (and
+    compare's plan, by its scenario column)."""
     from netopt.deck import TAKEN_ON_TITLE, taken_on
 
     takers = pd.DataFrame({"closed_id": "B0", "closed_name": "网点0", "taker_id": [f"B{k}" for k in range(1, 21)],
-                           "taker_name": [f"网点{k}" for k in range(1, 21)], "residents_wan": 1.0})
-    assert taken_on(takers.head(0), "x.xlsx") == {}
+                           "taker_name": [f"网点{k}" for k in range(1, 21)], "residents_wan": 1.0, "distance_km": 2.5})
+    assert taken_on(takers.head(0), "x.xlsx") == {} == taken_on(None, "x.xlsx")
     (title, table), = taken_on(takers, "mclp_plan.xlsx").items()
     assert title.startswith(TAKEN_ON_TITLE) and "全部见 mclp_plan.xlsx" in title and len(table) == 15
-    assert list(table) == ["closed_name", "taker_name", "residents_wan"]
+    assert list(table) == ["closed_name", "taker_name", "residents_wan", "distance_km"]
+    (_, compared), = taken_on(takers.assign(scenario="撤并2")[["scenario", *takers]], "compare.xlsx").items()
+    assert list(compared) == ["scenario", "closed_name", "taker_name", "residents_wan", "distance_km"]

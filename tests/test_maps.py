@@ -851,7 +851,7 @@ def test_a_plan_s_maps_draw_where_each_closed_branch_s_residents_go():
     fmap = no.maps.network_map(ds, coverage=after, sites=sites, selected=kept, takers=takers)
     lines = layer_features(fmap, no.maps.TAKERS_LAYER)
     assert [line["properties"]["tip"] for line in lines] == [
-        f"客户承接 takes on: {row.closed_name} → {row.taker_name}, {row.residents_wan:,.2f}万人"
+        f"客户承接 takes on: {row.closed_name} → {row.taker_name}, {row.residents_wan:,.2f}万人, {row.distance_km:,.1f} km"
         for row in takers.itertuples()]
     places = ds.branches.set_index("branch_id").geometry
     ends = [[(places[row.closed_id].x, places[row.closed_id].y), (places[row.taker_id].x, places[row.taker_id].y)]

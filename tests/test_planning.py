@@ -543,18 +543,19 @@ def test_branches_changed_say_who_takes_on_a_closed_branch_s_service_area():
 
 def test_closure_takers_share_out_each_closed_branch_s_residents():
     """closure_takers: each closed branch's service-area residents go to the branches whose areas take part of its
-    own, adding up to what it held — a branch standing at the same point takes all of its share —; nothing where
-    no branch closes or without county boundaries."""
+    own, adding up to what it held — a branch standing at the same point takes all of its share —, each with how
+    far the taker stands from it; nothing where no branch closes or without county boundaries."""
     from netopt.planning import branches_changed, closure_takers
     from tests.test_coverage import make_city
 
     ds = make_city([0.0, 13.0], [60_000, 20_000], [0.0, 4.0, 4.0, 13.0])  # B1 and B2 at one point
     before = no.analyze_coverage(ds)
     held = before.branches.set_index("branch_id")["service_area_population"] / 1e4
-    for closing, takers in (("B2", {"B1"}), ("B1", {"B2"}), ("B0", {"B1", "B2"})):
+    for closing, takers, km in (("B2", {"B1"}, 0.0), ("B1", {"B2"}, 0.0), ("B0", {"B1", "B2"}, 4.0)):
         planned = ds.branches[ds.branches["branch_id"] != closing]
         table = closure_takers(ds, before, no.analyze_coverage(no.Dataset(ds.counties, ds.towns, planned)))
         assert set(table["closed_id"]) == {closing} and set(table["taker_id"]) == takers
+        assert table["distance_km"].to_numpy() == pytest.approx(km, abs=0.02)  # 4 km east, to B1 and B2
         assert table["residents_wan"].sum() == pytest.approx(held[closing], abs=1e-3)
         assert table["residents_wan"].is_monotonic_decreasing
     assert closure_takers(ds, before, before).empty
