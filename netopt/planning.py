@@ -285,9 +285,9 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = HUB_CAPACITY,
     hub_frame, member_frame = (_with_counties(ds, branches.loc[ids].reset_index()) for ids in (hubs, members))
     minutes = cost_matrix_minutes(member_frame, hub_frame, "euclidean" if graph is None else "network", graph,
                                   speed_kmh=place_speeds(ds, member_frame, speed_kmh), detour_factor=detour_factor)
-    if max_minutes is not None:
+    if max_minutes is not None:  # a trip within it as the table gives trips, to 0.1 minute
         _check_trips_within(minutes, max_minutes, member_frame)
-        minutes = np.where(minutes <= max_minutes, minutes, np.inf)
+        minutes = np.where(minutes.round(1) <= max_minutes, minutes, np.inf)
     hub_of = assign_within_capacity(minutes, np.full(len(hubs), capacity))
     if hub_of is None:
         within = f"within {max_minutes:g} minutes" if max_minutes is not None else "by road"
@@ -319,10 +319,10 @@ def _check_trips_within(minutes: np.ndarray, max_minutes: float, members: pd.Dat
     """An InfeasibleError naming the community branch farthest from every hub (`members`' row of it: branch_id,
     name, county) when some branch has no hub within `max_minutes`."""
     nearest = minutes.min(axis=1)
-    if (nearest <= max_minutes).all():
+    if (nearest.round(1) <= max_minutes).all():
         return
     far = members.iloc[int(np.argmax(nearest))]
-    count = int((nearest > max_minutes).sum())
+    count = int((nearest.round(1) > max_minutes).sum())
     raise InfeasibleError(f"no hub assignment: {count} community branch(es) have no comprehensive branch within "
                           f"{max_minutes:g} minutes, the farthest {far['name']} ({far['branch_id']}, {far['county']}) "
                           f"{nearest.max():.0f} min from its nearest hub; a longest trip of "

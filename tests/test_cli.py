@@ -1250,6 +1250,9 @@ def test_the_readme_script_runs(tmp_path: Path, monkeypatch):
     assert (tmp_path / "map.html").exists()
 
 
+COUNTY_FIGURES_ALONE = ["--weight", "community:branch_cluster=0", "--weight", "community:town_urban=0"]  # no local
+
+
 def test_assign_types_on_the_sample(tmp_path: Path):
     result = runner.invoke(app, ["assign-types", "--min-share", "社区型=0.4", "--budget-wan", "1200",
                                  "--out", str(tmp_path)])  # a type may be named in Chinese
@@ -1272,7 +1275,7 @@ def test_assign_types_on_the_sample(tmp_path: Path):
     impossible = runner.invoke(app, ["assign-types", "--min-share", "community=0.7", "--min-share", "light=0.5",
                                      "--out", str(tmp_path / "x")])
     assert impossible.exit_code == 2 and "add up to" in impossible.output and not (tmp_path / "x").exists()
-    default = runner.invoke(app, ["assign-types", "--weight", "community:branch_cluster=0", "--out",
+    default = runner.invoke(app, ["assign-types", *COUNTY_FIGURES_ALONE, "--out",
                                   str(tmp_path / "default")])  # no community branch without its local term: why
     assert default.exit_code == 0 and "社区型 community: no branch — none suits it best" in _said(default.output)
     notes = pd.read_excel(tmp_path / "default" / "branch_types.xlsx", sheet_name="notes 说明")["note 说明"]
@@ -1292,7 +1295,7 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     assert len(pd.read_csv(tmp_path / "plan_pilots.csv")) == 6
     assert "社区型" in result.output and "0% → 40%" in result.output and "budget" not in result.output
     _plan_slides_say_the_workbook(tmp_path)
-    default = runner.invoke(app, ["plan", "--weight", "community:branch_cluster=0", "--out",
+    default = runner.invoke(app, ["plan", *COUNTY_FIGURES_ALONE, "--out",
                                   str(tmp_path / "default")])  # no community branches chosen
     assert default.exit_code == 0 and "nobody to coach" in default.output, default.output
     slides = list(Presentation(str(tmp_path / "default" / "plan.pptx")).slides)
@@ -1462,7 +1465,7 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
                           "scoring 评分依据"]
     # how the types were scored, as plan's
     scoring = book["scoring 评分依据"].set_index("indicator 指标")
-    assert scoring.loc["gdp_per_capita", "data 数据"].startswith("缺 missing") and len(scoring) == 11
+    assert scoring.loc["gdp_per_capita", "data 数据"].startswith("缺 missing") and len(scoring) == 12
     command = book["summary 汇总"].iloc[0, 1]
     assert command.startswith("netopt plan") and {"--p 110", "--bank 农业", "--budget-wan 2000.0"} <= {
         " ".join(pair) for pair in zip(command.split(), command.split()[1:])}
@@ -1473,7 +1476,7 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     rows = [[[cell.text for cell in row.cells] for row in list(slide.shapes[1].table.rows)[1:]]
             for slide in slides[-2:]]  # how they were scored
     assert [row[:2] for row in rows[0]] == [["保留 keep", "101"], ["新设 open", str(len(new))]]
-    assert slides[-1].shapes[0].text_frame.text == "评分依据 How the types are scored" and len(rows[1]) == 11
+    assert slides[-1].shapes[0].text_frame.text == "评分依据 How the types are scored" and len(rows[1]) == 12
     written_up = Document(str(tmp_path / "plan.docx"))  # the joint plan's report, the same tables last
     assert [[[cell.text for cell in row.cells] for row in table.rows[1:]] for table in written_up.tables[-2:]] == rows
     closing = runner.invoke(app, ["plan", "--p", "60", "--bank", "农业", "--budget-wan", "1000", "--no-keep-existing",
@@ -2271,16 +2274,16 @@ def test_the_branches_own_figures_weigh_in_the_types(tmp_path: Path):
     assert misspelt.exit_code == 2 and "weights name '存款', which no indicator is" in _said(misspelt.output)
     wrong = runner.invoke(app, ["assign-types", *city, "--weight", "comprehensive=1", "--out", str(tmp_path)])
     assert wrong.exit_code == 2 and "--weight takes TYPE:INDICATOR=WEIGHT" in _said(wrong.output)
-    rollout = runner.invoke(app, ["plan", *city, "--weight", "comprehensive:存款余额（亿元）=40", "--hub-capacity", "40",
+    rollout = runner.invoke(app, ["plan", *city, "--weight", "comprehensive:存款余额（亿元）=40", "--hub-capacity", "50",
                                   "--out", str(tmp_path / "plan")])
     assert rollout.exit_code == 0, rollout.output
     assert pd.read_csv(tmp_path / "plan" / "plan_types.csv")["type 建议类型"].iloc[0] == "comprehensive"
     one_hub = [*city, "--weight", "comprehensive:存款余额（亿元）=40", "--out", str(tmp_path / "plan")]
-    raised = runner.invoke(app, ["plan", *one_hub])  # one comprehensive branch left to coach 16
+    raised = runner.invoke(app, ["plan", *one_hub])  # one comprehensive branch left to coach 46
     assert raised.exit_code == 0, raised.output
-    assert ("16 community branches, 1 comprehensive ones to coach them: each coaches up to 16 (the default 8 would "
+    assert ("46 community branches, 1 comprehensive ones to coach them: each coaches up to 46 (the default 8 would "
             "leave some without; --hub-capacity sets it)" in _said(raised.output))
-    assert pd.read_csv(tmp_path / "plan" / "plan_hubs.csv").groupby("hub_id 中心支行").size().tolist() == [16]
+    assert pd.read_csv(tmp_path / "plan" / "plan_hubs.csv").groupby("hub_id 中心支行").size().tolist() == [46]
     few_hubs = runner.invoke(app, ["plan", *one_hub, "--hub-capacity", "8"])  # asked for: refused
     assert few_hubs.exit_code == 2 and "1 hubs x 8 coach at most 8" in _said(few_hubs.output)
     assert ("(--hub-capacity, --hub-max-minutes; --min-share comprehensive=… or --comprehensive-per-county"

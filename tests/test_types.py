@@ -164,12 +164,13 @@ def test_sample_plan_reports_missing_indicators_and_reasons():
 
 
 def test_a_type_no_branch_is_given_is_explained():
-    """Without its branch-cluster term, community's terms are county figures, alike within a county, and
+    """Without its local terms (branch cluster, its town's urban share), community's terms are county figures, alike
+    within a county, and
     comprehensive scores higher in every core county: the sample's plan has no community branch — said, with the
     branch that came nearest and how to have some; not where a share asked for some, or a maximum share of 0 kept
     the type out."""
     ds = no.load_sample()
-    county_figures = with_weights({"community": {"branch_cluster": 0}})
+    county_figures = with_weights({"community": {"branch_cluster": 0, "town_urban": 0}})
     plan = assign_branch_types(ds, weights=county_figures)
     [note] = plan.attrs["notes"]
     assert (plan["type"] == "community").sum() == 0 and note.startswith("社区型 community: no branch")
@@ -180,7 +181,7 @@ def test_a_type_no_branch_is_given_is_explained():
     assert "--min-share community=0.25" in note
     assert assign_branch_types(ds, mix={"community": (0.2, None)}, weights=county_figures).attrs["notes"] == []
     assert assign_branch_types(ds, mix={"community": (None, 0)}, weights=county_figures).attrs["notes"] == []
-    assert assign_branch_types(ds).attrs["notes"] == []  # the defaults give some: 14
+    assert assign_branch_types(ds).attrs["notes"] == []  # the defaults give some: 37
     core = no.Dataset(ds.counties, ds.towns, ds.branches[(plan["region_type"] == "core").to_numpy()])
     notes = assign_branch_types(core, mix={"community": (0.2, None)}).attrs["notes"]
     assert any(n.startswith("普惠型 inclusive: no branch — the type rules allow it nowhere (inclusive_outside_core")
@@ -688,3 +689,25 @@ def test_joint_plan_gives_each_branch_the_best_suited_type_among_equals(monkeypa
     assert open_now["score"].mean() > before_edits["score"].mean()
     assert (chosen["decision"] == "close").sum() <= (as_solved["decision"] == "close").sum()
     assert (open_now["served_wan"] <= open_now["type"].map(types.TYPE_CAPACITY_WAN) + 1e-6).all()
+
+
+def test_community_branches_go_to_city_streets_not_villages():
+    """The town's urban share 所在乡镇城镇化 (its communities' share coded urban by the NBS, else 街道 1, 镇 0.5, 乡 0 by
+    its name) weighs for community and against inclusive: asked for 40 % community, the sample's community
+    branches stand in towns more than half urban and no inclusive one in a wholly urban street; without the term
+    some community branches stood in townships wholly rural (a village's branch made a 社区型)."""
+    from netopt.models.types import town_urban_shares
+
+    towns = pd.DataFrame({"name": ["明光路街道办事处", "庐阳工业区（林店街道）", "三河镇", "白山乡", "水家湖农场", "亚父街道"],
+                          "share_urban_coded": [None, None, None, None, None, "0.25"]})
+    assert np.array_equal(town_urban_shares(towns), [1.0, 1.0, 0.5, 0.0, np.nan, 0.25], equal_nan=True)
+    assert np.array_equal(town_urban_shares(towns.drop(columns="share_urban_coded")), [1, 1, 0.5, 0, np.nan, 1],
+                          equal_nan=True)  # by name alone
+    ds = no.load_sample()
+    urban = branch_scores(ds)[0].set_index("branch_id")["town_urban"]
+    plan = assign_branch_types(ds, mix={"community": (0.4, None)})
+    where = plan.set_index("branch_id")["type"]
+    assert urban[where == "community"].min() > 0.5 and urban[where == "inclusive"].max() < 1
+    unweighed = with_weights({"community": {"town_urban": 0}, "inclusive": {"town_urban": 0}})
+    before = assign_branch_types(ds, mix={"community": (0.4, None)}, weights=unweighed).set_index("branch_id")["type"]
+    assert urban[before == "community"].min() == 0

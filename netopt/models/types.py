@@ -38,6 +38,10 @@ INDICATORS = {
                        "in commercial centres"),
     "schooling": ("受教育年限", CUSTOMERS, "区县平均受教育年限 county average years of schooling"),
     "density": ("人口密度", CUSTOMERS, "区县常住人口÷面积 county residents per km²"),
+    "town_urban": ("所在乡镇城镇化", CUSTOMERS, "网点最近乡镇中城镇社区的占比（统计局城乡划分代码1xx，乡镇表share_urban_coded列），"
+                   "无此列时按乡镇名称：街道1、镇0.5、乡0 the share of urban-coded communities (NBS 1xx) in the branch's "
+                   "nearest town (the towns table's share_urban_coded), else by the town's name: 街道 subdistrict 1, 镇 "
+                   "town 0.5, 乡 township 0 — homes of a city's streets, not a village's"),
     "elderly_share": ("老龄人口占比", CUSTOMERS, "区县65岁及以上人口占比 county share of residents aged 65+"),
     "served_population": ("服务人口", DEMAND, "网点所在乡镇的人口（同乡镇网点均分）及以其为最近网点的无网点乡镇人口 "
                           "residents of its town, shared among the branches there, and of the towns without a branch "
@@ -55,10 +59,10 @@ INDICATOR_COLUMNS = {
 DEFAULT_SUITABILITY = {
     "comprehensive": {"gdp_per_capita": 1.0, "urban_share": 1.0, "schooling": 1.0, "branch_cluster": 1.5,
                       "served_population": 1.0, "region:core": 1.0},
-    "community": {"density": 1.0, "elderly_share": 1.0, "branch_cluster": -1.5, "served_population": 0.5,
-                  "region:core": 0.5, "region:fringe": 0.5},
-    "inclusive": {"urban_share": -1.0, "density": -1.0, "schooling": -0.5, "unserved_population": 0.5,
-                  "region:county": 1.5},
+    "community": {"density": 1.0, "elderly_share": 1.0, "branch_cluster": -1.5, "town_urban": 2.0,
+                  "served_population": 0.5, "region:core": 0.5, "region:fringe": 0.5},
+    "inclusive": {"urban_share": -1.0, "density": -1.0, "schooling": -0.5, "town_urban": -1.5,
+                  "unserved_population": 0.5, "region:county": 1.5},
     "light": {"elderly_share": -1.0, "schooling": 0.5, "region:fringe": 1.5},
 }
 
@@ -95,6 +99,8 @@ def branch_scores(ds: Dataset, coverage=None) -> tuple[pd.DataFrame, list[str]]:
     raw["density"] = pop / county.map(counties["area_km2"]).astype(float)
     raw["elderly_share"] = county.map(_column(counties, "share_65plus_pct")).astype(float)
     raw["branch_cluster"] = _branch_places_within(branches, ds.all_branches)
+    nearest = _nearest_towns(ds, branches)
+    raw["town_urban"] = np.nan if nearest is None else town_urban_shares(ds.towns)[nearest]
     raw["served_population"] = _served_residents(cov)
     uncovered = cov.towns[~cov.towns["covered"]].groupby("nearest_branch_id")["population"].sum()
     raw["unserved_population"] = branches["branch_id"].map(uncovered).fillna(0.0).astype(float)
@@ -102,7 +108,7 @@ def branch_scores(ds: Dataset, coverage=None) -> tuple[pd.DataFrame, list[str]]:
         raw[column] = _as_numbers(ds.branches[column]).to_numpy(float)
     missing = [name for name in raw if raw[name].isna().all()]
     scaled = raw.drop(columns=missing).apply(_scaled)
-    region = _branch_region(ds, branches, county.map(counties["region_type"]))
+    region = _branch_region(ds, nearest, county.map(counties["region_type"]))
     for kind in ("core", "county", "fringe"):
         scaled[f"region:{kind}"] = (region == kind).astype(float)
     scaled.insert(0, "branch_id", branches["branch_id"].values)
@@ -130,17 +136,40 @@ def _served_residents(cov) -> np.ndarray:
     return served
 
 
-def _branch_region(ds: Dataset, branches, county_region: pd.Series) -> pd.Series:
-    """The region type of the town nearest to each branch (towns carry fringe), else its county's."""
+def _nearest_towns(ds: Dataset, branches) -> np.ndarray | None:
+    """The position in ds.towns of the town nearest to each branch; None where there are no towns."""
     from netopt.distance import nearest_site
     from netopt.projection import metric_crs, xy_metres
 
-    if "region_type" not in ds.towns or ds.towns["region_type"].isna().all():
-        return county_region.fillna("county").astype(str)
+    if ds.towns.empty or branches.empty:
+        return None
     crs = metric_crs(ds.towns, branches)
-    _, nearest = nearest_site(xy_metres(branches, crs), xy_metres(ds.towns, crs))
-    town_region = pd.Series(ds.towns["region_type"].to_numpy()[nearest], index=branches.index)
+    return nearest_site(xy_metres(branches, crs), xy_metres(ds.towns, crs))[1]
+
+
+def _branch_region(ds: Dataset, nearest: np.ndarray | None, county_region: pd.Series) -> pd.Series:
+    """The region type of the town nearest to each branch (`nearest`: _nearest_towns'; towns carry fringe), else
+    its county's."""
+    if nearest is None or "region_type" not in ds.towns or ds.towns["region_type"].isna().all():
+        return county_region.fillna("county").astype(str)
+    town_region = pd.Series(ds.towns["region_type"].to_numpy()[nearest], index=county_region.index)
     return town_region.fillna(county_region).fillna("county").astype(str)
+
+
+URBAN_CODED = "share_urban_coded"  # a towns column: its communities' share coded urban (NBS 城乡划分代码 1xx), 0..1
+URBAN_BY_NAME = {"街道": 1.0, "镇": 0.5, "乡": 0.0}  # a town's urban share told by its name's last word
+
+
+def town_urban_shares(towns: pd.DataFrame) -> np.ndarray:
+    """How urban each town is, 0..1: its share of urban-coded communities (URBAN_CODED) where the towns table
+    gives it, else by its name — a subdistrict 街道 (…街道办事处, 林店街道) 1, a town 镇 0.5, a township 乡 0; NaN for
+    other names (开发区, 农场 …)."""
+    names = towns["name"].astype(str).str.replace(r"(办事处|）|\))$", "", regex=True)
+    by_name = np.select([names.str.endswith(word) for word in URBAN_BY_NAME], list(URBAN_BY_NAME.values()), np.nan)
+    if URBAN_CODED not in towns:
+        return by_name
+    coded = pd.to_numeric(towns[URBAN_CODED], errors="coerce").to_numpy(float)
+    return np.where(np.isfinite(coded) & (coded >= 0) & (coded <= 1), coded, by_name)
 
 
 def analyst_indicators(ds: Dataset) -> list[str]:
@@ -189,7 +218,9 @@ def _scaled(values: pd.Series) -> pd.Series:
     counties are kept); a branch's own (the residents it serves, its branch cluster, the analyst's columns) by
     rank, the share of the other branches below it — a few very large values, one branch for a town of 20万,
     would squash the rest towards 0, and a branch's differences from its neighbours then weigh nothing beside the
-    counties'. 0.5 where all are alike."""
+    counties'. 0.5 where all are alike. Its town's urban share is a share already, kept as it is."""
+    if values.name == "town_urban":
+        return values
     filled = int(values.notna().sum())
     if filled < 2 or values.nunique() < 2:
         return pd.Series(0.5, index=values.index).where(values.notna())
