@@ -703,6 +703,9 @@ def test_community_branches_go_to_city_streets_not_villages():
     assert np.array_equal(town_urban_shares(towns), [1.0, 1.0, 0.5, 0.0, np.nan, 0.25], equal_nan=True)
     assert np.array_equal(town_urban_shares(towns.drop(columns="share_urban_coded")), [1, 1, 0.5, 0, np.nan, 1],
                           equal_nan=True)  # by name alone
+    counted = towns.drop(columns="share_urban_coded").assign(n_urban_coded=[3, 0, 1, 0, 0, 0],
+                                                            n_village_coded=[0, 0, 3, 5, 0, 0])
+    assert np.array_equal(town_urban_shares(counted), [1, 1, 0.25, 0, np.nan, 1], equal_nan=True)  # none: by name
     ds = no.load_sample()
     urban = branch_scores(ds)[0].set_index("branch_id")["town_urban"]
     plan = assign_branch_types(ds, mix={"community": (0.4, None)})

@@ -157,18 +157,25 @@ def _branch_region(ds: Dataset, nearest: np.ndarray | None, county_region: pd.Se
 
 
 URBAN_CODED = "share_urban_coded"  # a towns column: its communities' share coded urban (NBS 城乡划分代码 1xx), 0..1
+URBAN_COUNTS = ("n_urban_coded", "n_village_coded")  # or its counts of urban- and village-coded units
 URBAN_BY_NAME = {"街道": 1.0, "镇": 0.5, "乡": 0.0}  # a town's urban share told by its name's last word
 
 
 def town_urban_shares(towns: pd.DataFrame) -> np.ndarray:
-    """How urban each town is, 0..1: its share of urban-coded communities (URBAN_CODED) where the towns table
-    gives it, else by its name — a subdistrict 街道 (…街道办事处, 林店街道) 1, a town 镇 0.5, a township 乡 0; NaN for
-    other names (开发区, 农场 …)."""
+    """How urban each town is, 0..1: its share of urban-coded communities where the towns table gives it
+    (URBAN_CODED, or the counts n_urban_coded and n_village_coded, as the bundled national towns have them), else
+    by its name — a subdistrict 街道 (…街道办事处, 林店街道) 1, a town 镇 0.5, a township 乡 0; NaN for other names
+    (开发区, 农场 …)."""
     names = towns["name"].astype(str).str.replace(r"(办事处|）|\))$", "", regex=True)
     by_name = np.select([names.str.endswith(word) for word in URBAN_BY_NAME], list(URBAN_BY_NAME.values()), np.nan)
-    if URBAN_CODED not in towns:
+    if URBAN_CODED in towns:
+        coded = pd.to_numeric(towns[URBAN_CODED], errors="coerce").to_numpy(float)
+    elif set(URBAN_COUNTS) <= set(towns.columns):
+        urban, rural = (pd.to_numeric(towns[c], errors="coerce").to_numpy(float) for c in URBAN_COUNTS)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coded = urban / (urban + rural)
+    else:
         return by_name
-    coded = pd.to_numeric(towns[URBAN_CODED], errors="coerce").to_numpy(float)
     return np.where(np.isfinite(coded) & (coded >= 0) & (coded <= 1), coded, by_name)
 
 
