@@ -3647,6 +3647,11 @@ def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool)
                                                         if len(nobody) > SITES_SHOWN else "")
         console.print(f"{listed}: no town point within the radius — on town points a town's residents count where "
                       "its point is; --grid-km 1 spreads them over the town's area")
+    elif len(table) and not on_grid:  # a site at a large town's point has all of it within reach
+        best = table.iloc[0]
+        console.print(f"On town points 乡镇点位 a town's residents count where its point is, all within reach or none "
+                      f"({best['name']}: {best['residents_within_wan']:,.2f}万 within reach); "
+                      "--grid-km 1 counts them where they live, over each town's area")
 
 
 def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFrame, bank: Optional[str],

@@ -231,7 +231,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     outlines = _add_service_areas(branch_table, ds, units if demand is not None else None, crs)
     by_county = _county_table(ds.counties, units, branches, settings)
     by_region = _region_table(by_county, units, branch_table, settings)
-    notes += _area_notes(by_county)
+    notes += _area_notes(by_county) + (_town_point_note(ds, units, settings, crs) if demand is None else [])
     gaps = units[~units["covered"]].sort_values("population", ascending=False).reset_index(drop=True)
     underserved = _underserved(units) if demand is None else _underserved_from_cells(units, ds.towns, settings)
     kind = "towns" if demand is None else "cells"
@@ -995,6 +995,34 @@ def _density_where_known(by_county: pd.DataFrame, key: str) -> pd.DataFrame:
     sums = by_county[by_county["area_km2"].notna()].groupby(key)[["area_km2", "branches"]].sum()
     return pd.DataFrame({"area_km2": sums["area_km2"],
                          "branches_per_100km2": 100.0 * sums["branches"] / sums["area_km2"].replace(0, np.nan)})
+
+
+TOWN_LARGER = 2.0  # a town this many times the area of its radius's circle is counted at its point too coarsely
+
+
+def _town_point_note(ds: Dataset, units: gpd.GeoDataFrame, settings: CoverageSettings, crs: object) -> list[str]:
+    """On town points, how many towns (and what share of the residents) are more than TOWN_LARGER times as large
+    as the circle of their radius — each counted covered or not as a whole, by its point —, the most populous
+    named, and how to count them where they live: a population grid. None by travel time or without boundaries."""
+    from netopt.grid import town_areas
+
+    if settings.unit != "km" or units.empty or ds.counties.geometry.isna().any():
+        return []
+    numbered = Dataset(ds.counties, ds.towns.reset_index(drop=True), ds.branches)  # rows by position: units'
+    km2 = (town_areas(numbered, crs).area / 1e6).groupby(level=0).sum().reindex(range(len(units))).to_numpy(float)
+    radius = units["radius_km"].to_numpy(float)
+    larger = km2 > TOWN_LARGER * np.pi * radius ** 2
+    if not larger.any():
+        return []
+    people = units["population"].to_numpy(float)
+    town = int(np.argmax(np.where(larger, people, -1.0)))
+    share = people[larger].sum() / max(people.sum(), 1.0)
+    return [f"Residents at the town points 乡镇点位: each town is counted covered or not as a whole, by its point; "
+            f"{int(larger.sum())} of {len(units)} towns ({share:.0%} of the residents) are more than {TOWN_LARGER:g} "
+            f"times the circle of their radius (e.g. {units['name'].iloc[town]} ({units['county'].iloc[town]}), "
+            f"{km2[town]:,.1f} km² against {np.pi * radius[town] ** 2:,.1f} km² within {radius[town]:g} km). "
+            "A population grid counts them where they live: --grid-km 1 "
+            "(analyze_coverage(..., demand=population_grid(ds, cell_km=1)))."]
 
 
 def _area_notes(by_county: pd.DataFrame) -> list[str]:

@@ -486,3 +486,24 @@ def test_a_speed_that_is_none_or_no_number_is_named(option):
     model_option = {name: None} if isinstance(option[name], dict) else option  # a model takes no dict
     with pytest.raises(no.InputError, match=f"{name} must be a number of km/h, above 0"):
         no.PMedian.from_geodataframes(ds.towns, ds.towns.iloc[:3], 1, unit="min", **model_option)
+
+
+def test_towns_much_larger_than_their_radius_are_said_to_be_counted_at_their_points():
+    """On town points each town is covered or not as a whole: the notes say how many towns are more than twice the
+    circle of their radius (their area: the town's Voronoi cell in its county), the most populous of them, and that
+    a population grid counts residents where they live; not on a grid, by travel time, or where radii outreach the
+    towns."""
+    from netopt.grid import population_grid, town_areas
+
+    ds = no.load_sample()
+    cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})
+    [note] = [n for n in cov.notes if n.startswith("Residents at the town points")]
+    km2 = (town_areas(ds).area / 1e6).reindex(ds.towns.index)
+    radius = cov.towns["radius_km"]
+    larger = km2 > 2 * np.pi * radius ** 2
+    biggest = ds.towns[larger].sort_values("population").iloc[-1]
+    assert f"{int(larger.sum())} of 125 towns" in note and f"e.g. {biggest['name']} ({biggest['county']}), " \
+        f"{km2[biggest.name]:,.1f} km² against 4.5 km² within 1.2 km" in note and "--grid-km 1" in note
+    quiet = [no.analyze_coverage(ds, radius_km=1.2, demand=population_grid(ds, cell_km=2)),
+             no.analyze_coverage(ds, radius_min=15), no.analyze_coverage(ds, radius_km=40)]
+    assert not [n for c in quiet for n in c.notes if n.startswith("Residents at the town points")]

@@ -116,6 +116,7 @@ def test_evaluate_sites_ranks_files_and_written_out_sites_together(tmp_path: Pat
     assert table["rank 排名"].tolist() == [1, 2, 3]
     assert table["adds_covered_wan 新增覆盖(万人)"].is_monotonic_decreasing
     assert "Site evaluation 选址评估" in _said(result.output) and "on the population grid" not in result.output
+    assert "On town points" not in result.output  # on the grid, residents count where they live
     shown = table_rows(result.output, "Site evaluation 选址评估")  # on 80 columns: names folded, never cut short
     assert [row[1] for row in shown] == table["name 名称"].tolist()
     assert max(cell_len(line) for line in result.output.splitlines()) <= 80 and "…" not in result.output  # no cut
@@ -156,6 +157,10 @@ def test_sites_of_one_name_are_told_apart_by_their_ids(tmp_path: Path):
     shown = [row[1] for row in table_rows(result.output, "Site evaluation 选址评估")]
     assert shown == [f"{name}({site})" if name == "万达" else name
                      for name, site in zip(table["name 名称"], table["site_id 点位编号"])]
+    best = table.iloc[0]  # on town points, said: a town's residents all count where its point is
+    assert f"On town points 乡镇点位 a town's residents count where its point is, all within reach or none " \
+        f"({best['name 名称']}: {best['residents_within_wan 覆盖范围人口(万人)']:,.2f}万 within reach); --grid-km 1" \
+        in _said(result.output)
 
 
 @pytest.mark.parametrize("options, message", [
