@@ -1978,6 +1978,7 @@ def _before_after(ds: Dataset, sites, selected: list, limit: float | dict | Trav
     """Prints coverage within the radius by region type (of the towns, or of the population grid `cells`),
     today's (the bank's) branches vs the plan's, the towns losing or gaining coverage and where each closed
     branch's residents go; returns them (BeforeAfter)."""
+    from netopt.coverage import TOWN_POINTS_NOTE
     from netopt.planning import branches_changed, closure_takers, compare_coverage, sites_as_branches, towns_changed
 
     today, plan = (analyze_coverage(Dataset(ds.counties, ds.towns, sites_as_branches(sites, chosen)),
@@ -1988,6 +1989,8 @@ def _before_after(ds: Dataset, sites, selected: list, limit: float | dict | Trav
                         for row in table.itertuples() if np.isfinite(row.coverage_rate_pct_before))  # residents
     by = (" by road" if roads else "") + (" on the population grid" if cells is not None else "")
     console.print(f"Coverage within {_radius_words(limit)}{by}, today → plan 覆盖率变化: {changes}")
+    for note in (note for note in today.notes if note.startswith(TOWN_POINTS_NOTE)):  # the plan's model's too
+        console.print(f"[dim]{note}[/]")
     changed, takers = towns_changed(today, plan), closure_takers(ds, today, plan)
     _say_towns_changed(changed)
     _say_takers(takers)

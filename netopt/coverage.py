@@ -998,6 +998,7 @@ def _density_where_known(by_county: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 TOWN_LARGER = 2.0  # a town this many times the area of its radius's circle is counted at its point too coarsely
+TOWN_POINTS_NOTE = "Residents at the town points 乡镇点位"  # the note's start, for the commands that repeat it
 
 
 def _town_point_note(ds: Dataset, units: gpd.GeoDataFrame, settings: CoverageSettings, crs: object) -> list[str]:
@@ -1017,7 +1018,7 @@ def _town_point_note(ds: Dataset, units: gpd.GeoDataFrame, settings: CoverageSet
     people = units["population"].to_numpy(float)
     town = int(np.argmax(np.where(larger, people, -1.0)))
     share = people[larger].sum() / max(people.sum(), 1.0)
-    return [f"Residents at the town points 乡镇点位: each town is counted covered or not as a whole, by its point; "
+    return [f"{TOWN_POINTS_NOTE}: each town is counted covered or not as a whole, by its point; "
             f"{int(larger.sum())} of {len(units)} towns ({share:.0%} of the residents) are more than {TOWN_LARGER:g} "
             f"times the circle of their radius (e.g. {units['name'].iloc[town]} ({units['county'].iloc[town]}), "
             f"{km2[town]:,.1f} km² against {np.pi * radius[town] ** 2:,.1f} km² within {radius[town]:g} km). "

@@ -569,6 +569,7 @@ def test_optimize_on_a_population_grid(tmp_path: Path):
                                  "3", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "population cells of 3 km" in result.output and "on the population grid" in result.output
+    assert "town points" not in result.output  # residents counted where they live
     assert "p = 103 branches 网点总数: today's 101 kept and at most 2 new (--max-new 2)" in _said(result.output)
     ds = no.load_sample()
     cells = population_grid(ds, cell_km=3.0)
@@ -1066,6 +1067,7 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
     first = lost.iloc[0]
     assert f"Towns losing coverage 失去覆盖 ({len(lost)}): {first['name']} ({first['county']}) " \
         f"{first['change_wan']:+,.2f}万" in said and "gaining coverage" not in said
+    assert "Residents at the town points 乡镇点位: each town is counted covered or not as a whole" in said  # a caveat
     emptied = lost[lost["covered_wan_after"] == 0]  # towns whose residents all lose their branch within reach
     assert len(emptied) and f"Of them, {len(emptied)} left with no resident within reach 新增服务空白乡镇: " \
         f"{emptied['name'].iloc[0]}" in said
