@@ -57,7 +57,7 @@ def pdf_tables(path: Path) -> list[DocumentTable]:
         with pdfplumber.open(path) as pdf:
             ruled = [page.find_tables() for page in pdf.pages]
             pages = [[_pdf_grid(table) for table in found] for found in ruled]
-            layouts = [_ruled_layouts(found, page) for page, found in zip(pdf.pages, ruled)]
+            layouts = [_ruled_layouts(found, grids, page) for page, found, grids in zip(pdf.pages, ruled, pages)]
             laid_out = not any(pages)
             if laid_out:
                 found, layouts, tails = _laid_out_pages(pdf.pages)
@@ -99,11 +99,15 @@ class Layout:
     at_foot: bool
 
 
-def _ruled_layouts(tables: list, page) -> list[Layout]:
-    """The layout of each table a `page` draws with lines: its columns' left edges, and whether it runs to the
-    page's foot."""
-    words = page.extract_words() if tables else []
-    return [Layout([column.bbox[0] for column in table.columns], _at_foot(words, table.bbox[3])) for table in tables]
+def _ruled_layouts(tables: list, grids: list[list[list[str | None]]], page) -> list[Layout]:
+    """The layout of each table a `page` draws with lines (`grids`: their rows): its columns' left edges, and for
+    the last, where it holds text alone (a directory the next page may go on with: _text_goes_on), whether it runs
+    to the page's foot — the page's words read for that alone."""
+    text_only = bool(grids) and not any(_figure_columns(row) for row in grids[-1])
+    words = page.extract_words() if text_only else []
+    return [Layout([column.bbox[0] for column in table.columns],
+                   text_only and k == len(tables) - 1 and _at_foot(words, table.bbox[3]))
+            for k, table in enumerate(tables)]
 
 
 def _at_foot(words: list[dict], bottom: float) -> bool:

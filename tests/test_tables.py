@@ -180,6 +180,23 @@ def test_a_directory_of_text_alone_reads_as_one_table_its_broken_addresses_joine
                             for row in printed[["name", "address", "phone"]].values.tolist()]
 
 
+def test_a_ruled_pdf_s_words_are_read_only_where_a_directory_may_go_on(monkeypatch) -> None:
+    """Whether a ruled table runs to its page's foot matters only for a page's last table of text alone: a ruled
+    PDF of figures (tests/data/tables.pdf) has no page's words read for it; a ruled directory's pages are, one
+    read each, and still join."""
+    from pdfplumber.page import Page
+
+    from netopt._tables import pdf_tables
+
+    read = []
+    words = Page.extract_words
+    monkeypatch.setattr(Page, "extract_words", lambda page, **kw: read.append(page.page_number) or words(page, **kw))
+    figures = pdf_tables(Path(__file__).parent / "data" / "tables.pdf")
+    assert figures and not figures[0].laid_out and read == []
+    directory = pdf_tables(Path(__file__).parent / "data" / "directory_ruled.pdf")
+    assert len(directory) == 1 and sorted(read) == sorted(set(read)) == [1, 2, 3]
+
+
 def test_a_row_of_text_alone_goes_on_under_the_text_of_the_row_above() -> None:
     """In a table without figures, a row is the rest of the one above when blank in the first column, filling at
     most half as many cells and only under text — not a row of its own (its name given), nor a note; and a table
