@@ -701,6 +701,8 @@ def test_community_branches_go_to_city_streets_not_villages():
     towns = pd.DataFrame({"name": ["明光路街道办事处", "庐阳工业区（林店街道）", "三河镇", "白山乡", "水家湖农场", "亚父街道"],
                           "share_urban_coded": [None, None, None, None, None, "0.25"]})
     assert np.array_equal(town_urban_shares(towns), [1.0, 1.0, 0.5, 0.0, np.nan, 0.25], equal_nan=True)
+    percent = towns.assign(share_urban_coded=["100", "", "50%", None, "x", "25"])  # percentages read as such
+    assert np.array_equal(town_urban_shares(percent), [1.0, 1.0, 0.5, 0.0, np.nan, 0.25], equal_nan=True)
     assert np.array_equal(town_urban_shares(towns.drop(columns="share_urban_coded")), [1, 1, 0.5, 0, np.nan, 1],
                           equal_nan=True)  # by name alone
     counted = towns.drop(columns="share_urban_coded").assign(n_urban_coded=[3, 0, 1, 0, 0, 0],

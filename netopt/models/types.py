@@ -169,7 +169,9 @@ def town_urban_shares(towns: pd.DataFrame) -> np.ndarray:
     names = towns["name"].astype(str).str.replace(r"(办事处|）|\))$", "", regex=True)
     by_name = np.select([names.str.endswith(word) for word in URBAN_BY_NAME], list(URBAN_BY_NAME.values()), np.nan)
     if URBAN_CODED in towns:
-        coded = pd.to_numeric(towns[URBAN_CODED], errors="coerce").to_numpy(float)
+        coded = pd.to_numeric(towns[URBAN_CODED].astype(str).str.rstrip("%"), errors="coerce").to_numpy(float)
+        if np.nanmax(coded, initial=0) > 1 and np.nanmax(coded, initial=0) <= 100:  # percentages: 85, 85%
+            coded = coded / 100
     elif set(URBAN_COUNTS) <= set(towns.columns):
         urban, rural = (pd.to_numeric(towns[c], errors="coerce").to_numpy(float) for c in URBAN_COUNTS)
         with np.errstate(divide="ignore", invalid="ignore"):
