@@ -2166,7 +2166,7 @@ def _plan_maps(ds: Dataset, sites, selected: list, moves: pd.DataFrame, coverage
     written = [write_atomic(stem.with_suffix(".html"), lambda p: fmap.save(str(p))),
                static_map(Dataset(ds.counties, ds.towns, coverage.branches), stem.with_suffix(".png"),
                           coverage=coverage, plan=types, title=title, sites=sites, selected=selected, moves=moves,
-                          town_shares=town_shares, town_changes=town_changes)]
+                          town_shares=town_shares, town_changes=town_changes, takers=takers)]
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
 
 

@@ -788,9 +788,11 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
                title: str | None = None, sites: gpd.GeoDataFrame | None = None, selected: list | None = None,
                moves: pd.DataFrame | None = None, town_shares: pd.DataFrame | None = None,
                town_changes: pd.DataFrame | None = None, pilots: pd.DataFrame | None = None,
-               hubs: pd.DataFrame | None = None, service_areas: bool = False) -> Path:
+               hubs: pd.DataFrame | None = None, service_areas: bool = False,
+               takers: pd.DataFrame | None = None) -> Path:
     """The same view as network_map as a PNG, PDF or SVG (by the file suffix) for slides and printed reports;
-    with `sites` and `selected` (and `moves`), the plan's openings, closures and moves 迁址 drawn on top;
+    with `sites` and `selected` (and `moves`), the plan's openings, closures and moves 迁址 drawn on top (and with
+    `takers`, planning.closure_takers', a line from each closed branch to each branch taking on its residents);
     with `town_shares` (as for network_map), towns coloured by our market share under the plan; with
     `town_changes` (planning.towns_changed), the towns losing coverage ringed; with `pilots` and `hubs`, the
     pilot branches ringed gold (and named) and each community branch's coaching trip to its hub dashed; with
@@ -808,7 +810,7 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     crs = metric_crs(ds.counties if ds.counties.geometry.notna().all() else ds.towns, ds.branches)
     view = {"coverage": coverage, "plan": plan, "town_shares": town_shares, "losing": _losing(town_changes),
             "service_areas": service_areas,
-            "sites": sites, "selected": selected, "moves": moves, "pilots": pilots, "hubs": hubs}
+            "sites": sites, "selected": selected, "moves": moves, "pilots": pilots, "hubs": hubs, "takers": takers}
     with drawing_in(font):
         fig, ax = plt.subplots(figsize=(10, 10))
 
@@ -1041,14 +1043,17 @@ def _draw_static_view(ax, ds: Dataset, crs, chinese: bool, inset: bool = False, 
                       plan: pd.DataFrame | None = None, town_shares: pd.DataFrame | None = None, losing=(),
                       sites: gpd.GeoDataFrame | None = None, selected: list | None = None,
                       moves: pd.DataFrame | None = None, pilots: pd.DataFrame | None = None,
-                      hubs: pd.DataFrame | None = None, service_areas: bool = False) -> None:
+                      hubs: pd.DataFrame | None = None, service_areas: bool = False,
+                      takers: pd.DataFrame | None = None) -> None:
     """All a static map draws on `ax` (its main axes or its core inset): counties (and service areas), towns and
-    branches, a plan's sites and moves, a type plan's rollout, then — in Chinese — the town names, after the plan's
-    and the pilots' names, which so come first."""
+    branches, a plan's sites, moves and closure takers, a type plan's rollout, then — in Chinese — the town names,
+    after the plan's and the pilots' names, which so come first."""
     towns, size, covered = _draw_static(ax, ds, coverage, plan, crs, chinese, town_shares=town_shares, inset=inset,
                                         losing=losing, service_areas=service_areas)
     if sites is not None and selected is not None:
         _draw_static_plan(ax, sites, selected, moves, crs, chinese=chinese, plan=plan)
+        if takers is not None and len(takers):
+            _draw_static_takers(ax, takers, places_by(sites, "site_id"), crs, chinese)
     if pilots is not None or hubs is not None:
         _draw_static_rollout(ax, ds.branches.to_crs(crs), pilots, hubs, chinese=chinese)
     if chinese:  # town names are Chinese only
@@ -1384,6 +1389,20 @@ def _draw_rank(ax, point: tuple[float, float], rank: str) -> None:
     """A suggested or candidate site's number beside its dot, cut at the edge of the map (or of its inset)."""
     ax.annotate(rank, point, xytext=(6, 6), textcoords="offset points", fontsize=8, fontweight="bold",
                 color=NEW_COLOUR, path_effects=_halo(), zorder=NAME_LEVEL, annotation_clip=True, clip_on=True)
+
+
+def _draw_static_takers(ax, takers: pd.DataFrame, places: gpd.GeoSeries, crs, chinese: bool) -> None:
+    """A purple line from each closed branch to each branch taking on its residents (planning.closure_takers; both
+    at `places`, by site id), thicker for more, under the plan's dots."""
+    from matplotlib.collections import LineCollection
+
+    lines = line_layer(takers, places, "closed_id", places, "taker_id").dropna(subset=["geometry"]).to_crs(crs)
+    if lines.empty:
+        return
+    share = np.sqrt(lines["residents_wan"].to_numpy(float) / max(float(lines["residents_wan"].max()), 1e-9))
+    ax.add_collection(LineCollection([np.asarray(line.coords) for line in lines.geometry], colors=TAKERS_COLOUR,
+                                     linewidths=0.5 + 2.5 * share, alpha=0.8, zorder=3,
+                                     label=_label("客户承接", "residents taken on", chinese)))
 
 
 def _draw_static_rollout(ax, branches: gpd.GeoDataFrame, pilots: pd.DataFrame | None, hubs: pd.DataFrame | None,

@@ -1039,9 +1039,15 @@ def test_optimize_relocates_branches(tmp_path: Path):
     assert "loses 万人" in result.output
 
 
-def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
+def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path, monkeypatch):
     """--close: the named branches close whatever the plan; alone, the plan is today's network less them, what
     each costs in the changes table; with --max-new, the new branch goes where it best makes up for them."""
+    import netopt.maps
+
+    drawn = []  # the closure takers drawn on the plan's PNG
+    takers_drawn = netopt.maps._draw_static_takers
+    monkeypatch.setattr(netopt.maps, "_draw_static_takers", lambda ax, takers, *rest: drawn.append(len(takers))
+                        or takers_drawn(ax, takers, *rest))
     listed = tmp_path / "撤并清单.xlsx"  # a list file: each row's id or whole name
     pd.DataFrame({"网点编号": ["HF0001", None], "网点名称": [None, "肥西三河支行"], "原因": ["低效", "合并"]}).to_excel(
         listed, index=False)
@@ -1100,6 +1106,7 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path):
     assert start == pytest.approx(layer.geometry[lines["closed_id"].iloc[0]].coords[0], abs=1e-6)
     metres = lines.to_crs(lines.estimate_utm_crs()).length.to_numpy()  # each taker as far as its line is long
     assert takers["distance_km"].to_numpy() == pytest.approx(metres / 1000, rel=0.01, abs=0.01)
+    assert drawn and set(drawn) == {len(takers)}  # on the PNG (and its core inset)
     page = map_text(tmp_path / "alone" / "mclp_map.html")  # and on the plan's HTML map
     assert page.count("客户承接 takes on:") == len(takers) and \
         f"客户承接 takes on: {first['closed_name']} → {first['taker_name']}, {first['residents_wan']:,.2f}万人, " \

@@ -875,3 +875,14 @@ def test_a_plan_s_maps_draw_where_each_closed_branch_s_residents_go():
                 if feature["geometry"]["type"] == "LineString"]
     assert "客户承接 closed branch" in map_text(compared)
     assert "客户承接" not in map_text(no.maps.compare_map(ds, ds.branches, {"fewer": fewer}, towns))
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    fig, ax = plt.subplots()  # the static map (the plan's slide) draws them too
+    no.maps._draw_static_takers(ax, takers, no.planning.places_by(sites, "site_id"), "EPSG:32650", chinese=False)
+    [drawn] = [c for c in ax.collections if isinstance(c, LineCollection) and c.get_label() == "residents taken on"]
+    metres = ds.branches.set_index("branch_id").geometry.to_crs("EPSG:32650")
+    assert np.allclose([segment[0] for segment in drawn.get_segments()],
+                       [(metres[i].x, metres[i].y) for i in takers["closed_id"]])
+    assert max(drawn.get_linewidths()) == 3 and len(drawn.get_segments()) == len(takers)
+    plt.close(fig)
