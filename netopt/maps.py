@@ -79,6 +79,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     """
     _check_plan(plan)
     _check_rollout(pilots, hubs)
+    _check_takers(takers)
     check_kind(coverage, (Coverage, type(None)), "coverage is a diagnosis from analyze_coverage", "map")
     check_kind(tiles, (str, type(None)), "tiles is the name of a tile layer, e.g. 'OpenStreetMap'", "map")
     fmap = _city_map(ds, tiles)
@@ -657,6 +658,7 @@ def compare_map(ds: Dataset, today: gpd.GeoDataFrame, networks: dict[str, gpd.Ge
     where the plans differ (planning.compare_plans' towns table) ringed, each tooltip giving its residents covered
     under each network. `takers` (planning.closure_takers' rows of each plan, by its scenario column) adds to a
     plan's layer a line from each branch it closes to each branch taking on its residents 客户承接."""
+    _check_takers(takers, scenario=True)
     fmap = _city_map(ds, None)
     _add_counties(fmap, ds, None)
     _add_differing_towns(fmap, ds.towns, towns_differing)
@@ -741,6 +743,16 @@ def _check_rollout(pilots: pd.DataFrame | None, hubs: pd.DataFrame | None) -> No
         check_columns(hubs, ("branch_id", "hub_id"), "map", "hubs", "planning.training_hubs")
 
 
+TAKER_FIELDS = ("closed_id", "closed_name", "taker_id", "taker_name", "residents_wan", "distance_km")
+
+
+def _check_takers(takers: pd.DataFrame | None, scenario: bool = False) -> None:
+    """Closure takers to draw: planning.closure_takers' table (compare's with a scenario column too)."""
+    if takers is not None:
+        check_columns(takers, TAKER_FIELDS + (("scenario",) if scenario else ()), "map", "takers",
+                      "planning.closure_takers")
+
+
 def _check_plan(plan: pd.DataFrame | None) -> None:
     """A type plan to colour branches by: a table with branch_id and type (assign_branch_types'), or None."""
     if plan is not None:
@@ -806,6 +818,7 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
 
     _check_plan(plan)
     _check_rollout(pilots, hubs)
+    _check_takers(takers)
     font = figure_font()
     crs = metric_crs(ds.counties if ds.counties.geometry.notna().all() else ds.towns, ds.branches)
     view = {"coverage": coverage, "plan": plan, "town_shares": town_shares, "losing": _losing(town_changes),

@@ -875,6 +875,10 @@ def test_a_plan_s_maps_draw_where_each_closed_branch_s_residents_go():
                 if feature["geometry"]["type"] == "LineString"]
     assert "客户承接 closed branch" in map_text(compared)
     assert "客户承接" not in map_text(no.maps.compare_map(ds, ds.branches, {"fewer": fewer}, towns))
+    with pytest.raises(no.InputError, match="takers needs the columns closed_id, .* and scenario, as planning"):
+        no.maps.compare_map(ds, ds.branches, {"fewer": fewer}, towns, takers=takers)  # which plan's: not said
+    with pytest.raises(no.InputError, match=r"\(missing: distance_km\)"):
+        no.maps.network_map(ds, sites=sites, selected=kept, takers=takers.drop(columns="distance_km"))
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
 
