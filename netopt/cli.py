@@ -22,7 +22,7 @@ from rich.table import Table
 from netopt._errors import NO_PLAN_YET, InfeasibleError, InputError, LeftOutWarning, NetoptError, Problem, SolverError
 from netopt._paths import readable
 from netopt._schema import canonical_region_type
-from netopt.coverage import Coverage, analyze_coverage, data_notes
+from netopt.coverage import Coverage, analyze_coverage, data_notes, town_point_note
 from netopt.datasets import SAMPLE_CITY, load_sample, place_name
 from netopt.fonts import FALLBACK_HINT, ChineseFontWarning, drew_without_chinese
 from netopt.io import (KML_INPUT_SUFFIXES, TABLE_SUFFIXES, Dataset, bundled_counties_said, city_counties,
@@ -1333,7 +1333,7 @@ def curve(
             _say_banks_matched(ds.branches, bank)
             existing, roads = existing_positions(sites), _roads(network, network_coords, network_split)
             _check_model_options(model, len(existing) + up_to, {}, options)  # before a grid is made
-            demand, _, source = _model_demand(ds, grid_km, model, source, len(sites))
+            demand, cells, source = _model_demand(ds, grid_km, model, source, len(sites))
             spacing = _spacing_rule(sites, min_spacing_km)
 
             def build(p: int, rules: dict):
@@ -1349,6 +1349,9 @@ def curve(
         shown = _curve_table(table, key, sites, kept)
         stem = CURVE_FILES[model][moves]
         _print_curve(shown, source, radius, moves, won=model == "share", capacity_wan=capacity_wan)
+        if cells is None and not isinstance(radius, TravelTime):  # residents at the town points: said how coarse
+            for note in town_point_note(ds, radius):
+                console.print(f"[dim]{note}[/]")
         if close:
             _say_made_up(shown, built, sites, existing, won=model == "share")
         summary = [("curve 曲线", f"{stem} — {source}"), ("command 命令", _command_line(ctx))]

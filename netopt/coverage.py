@@ -1001,6 +1001,16 @@ TOWN_LARGER = 2.0  # a town this many times the area of its radius's circle is c
 TOWN_POINTS_NOTE = "Residents at the town points 乡镇点位"  # the note's start, for the commands that repeat it
 
 
+def town_point_note(ds: Dataset, radius_km: Limit) -> list[str]:
+    """What analyze_coverage's notes say of the town points at `radius_km` (one, or one per region type), for
+    a command measuring at them without a diagnosis (a coverage curve): how many towns are much larger than the
+    circle of their radius; nothing where none is."""
+    settings = _settings(radius_km, None, "euclidean", "drive", {})
+    units = _demand_units(ds, None)
+    units["radius_km"] = _unit_limits(units, settings.limit, settings.unit)
+    return _town_point_note(ds, units, settings, metric_crs(ds.counties, units, ds.branches))
+
+
 def _town_point_note(ds: Dataset, units: gpd.GeoDataFrame, settings: CoverageSettings, crs: object) -> list[str]:
     """On town points, how many towns (and what share of the residents) are more than TOWN_LARGER times as large
     as the circle of their radius — each counted covered or not as a whole, by its point —, the most populous

@@ -407,6 +407,7 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     assert pd.read_csv(tmp_path / "sites" / "site_evaluation.csv").iloc[0, 5] == 15  # time_limit_min 时间限制(分钟)
     curve = runner.invoke(app, ["curve", "--bank", "建设", "--up-to", "2", "--minutes", "15", "--out", str(tmp_path)])
     assert curve.exit_code == 0 and "within 15 min drive" in " ".join(curve.output.split()), curve.output
+    assert "town points" not in curve.output  # by travel time: no circle to weigh a town against
     points = pd.read_csv(tmp_path / "coverage_curve.csv")
     assert points.iloc[0, 1] == pytest.approx(wan, abs=0.05)  # point 0: today's network
     for command, words in ((["optimize", "--model", "share", "--p", "140", "--min-km", "2"],
@@ -691,6 +692,7 @@ def test_grid_options_refused_in_the_users_terms(tmp_path: Path):
 def test_coverage_curve_on_a_population_grid(tmp_path: Path):
     result = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "2", "--grid-km", "2", "--out", str(tmp_path)])
     assert result.exit_code == 0 and "2 km grid" in result.output, result.output
+    assert "town points" not in result.output  # residents counted where they live
     covered = pd.read_csv(tmp_path / "coverage_curve.csv")["covered 覆盖人口（万人）"].tolist()
     two = runner.invoke(app, ["optimize", "--model", "mclp", "--bank", "农业", "--max-new", "2", "--grid-km", "2",
                               "--out", str(tmp_path)])
@@ -701,6 +703,8 @@ def test_coverage_curve_on_a_population_grid(tmp_path: Path):
 def test_coverage_curve_on_the_sample(tmp_path: Path):
     result = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "6", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
+    [note] = no.coverage.town_point_note(no.load_sample(), 3.5)  # on town points: how coarse, said
+    assert note.startswith("Residents at the town points") and " ".join(note.split()) in _said(result.output)
     table = pd.read_csv(tmp_path / "coverage_curve.csv")
     assert table["new 新增网点"].tolist() == list(range(7)) and (table["status 状态"] == "optimal").all()
     assert (table["gap 差距（%）"] == 0).all()  # a percentage, as share 覆盖率（%） beside it

@@ -504,6 +504,7 @@ def test_towns_much_larger_than_their_radius_are_said_to_be_counted_at_their_poi
     biggest = ds.towns[larger].sort_values("population").iloc[-1]
     assert f"{int(larger.sum())} of 125 towns" in note and f"e.g. {biggest['name']} ({biggest['county']}), " \
         f"{km2[biggest.name]:,.1f} km² against 4.5 km² within 1.2 km" in note and "--grid-km 1" in note
+    assert no.coverage.town_point_note(ds, {"core": 1.2, "county": 3.5}) == [note]  # without a diagnosis too
     quiet = [no.analyze_coverage(ds, radius_km=1.2, demand=population_grid(ds, cell_km=2)),
              no.analyze_coverage(ds, radius_min=15), no.analyze_coverage(ds, radius_km=40)]
     assert not [n for c in quiet for n in c.notes if n.startswith("Residents at the town points")]
