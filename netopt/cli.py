@@ -747,7 +747,8 @@ def _say_area_radius(cov: Coverage) -> None:
 
 
 def _summarise(cov: Coverage, source: str) -> None:
-    table = Table(title=f"Coverage 覆盖诊断 — {source}")
+    on_points = ", town points 乡镇点位" if cov.demand_kind == "towns" else ""  # each town's residents at its point
+    table = Table(title=f"Coverage 覆盖诊断 — {source}{on_points}")
     for col in ("区域 region", "区县", "万人", "网点", "万人/网点", "网点/ 100km²", "覆盖率", "半径 km"):
         table.add_column(col, justify="right")
     for row in cov.by_region.itertuples():

@@ -285,8 +285,11 @@ def test_analyze_a_folder(city_files, tmp_path: Path):
     result = runner.invoke(app, ["analyze", "--data", str(city_files["towns"].parent), "--out", str(out),
                                  "--radius-km", "2"])
     assert result.exit_code == 0, result.output
+    assert "Coverage 覆盖诊断 — " in result.output and ", town points 乡镇点位" in _said(result.output)  # its demand
     towns = pd.read_csv(out / "coverage_towns.csv")
     assert len(towns) == 2
+    gridded = runner.invoke(app, ["analyze", "--out", str(out), "--grid-km", "2"])  # the sample, on a grid
+    assert gridded.exit_code == 0 and "town points 乡镇点位" not in _said(gridded.output), gridded.output
 
 
 def test_output_in_gbk_writes_what_it_cannot_encode_plainly(city_files, tmp_path: Path):
