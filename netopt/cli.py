@@ -3508,7 +3508,7 @@ def compare(
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
         changes, areas = network_changes(ds, networks, bank), _areas_by_plan(ds, measured, list(networks))
         with _working("Drawing each plan for the slides 方案地图…"):
-            maps = _plan_change_maps(ds, {label: measured[label] for label in networks}, changes)
+            maps = _plan_change_maps(ds, {label: measured[label] for label in networks}, changes, areas.takers)
         written = _write_comparison(out, scenarios, _located_by(differing, ds.towns, "town_id", coords),
                                     points_table(changes, coords), areas, record, _radius_words(radius), maps,
                                     Templates(template, word_template))
@@ -3774,10 +3774,12 @@ def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, c
                               templates.word, areas.takers)]
 
 
-def _plan_change_maps(ds: Dataset, measured: dict[str, Coverage], changes: gpd.GeoDataFrame) -> dict[str, bytes]:
+def _plan_change_maps(ds: Dataset, measured: dict[str, Coverage], changes: gpd.GeoDataFrame,
+                      takers: pd.DataFrame) -> dict[str, bytes]:
     """Each planned network on a static map (PNG), its towns by its coverage (`measured`: planning.measure_networks'
-    plans), with the branches it opens (green) and closes (red, hollow) against today's, by plan name (`changes`:
-    planning.network_changes'; a new branch the network marks new 新设 is drawn so already)."""
+    plans), with the branches it opens (green) and closes (red, hollow) against today's and a line from each closed
+    one to each taking on its residents (`takers`, by scenario), by plan name (`changes`: planning.network_changes';
+    a new branch the network marks new 新设 is drawn so already)."""
     import tempfile
 
     from netopt.maps import static_map
@@ -3792,7 +3794,8 @@ def _plan_change_maps(ds: Dataset, measured: dict[str, Coverage], changes: gpd.G
                 kind=np.where(mine["change"].str.startswith("new"), "new", "existing"))
             path = static_map(Dataset(ds.counties, ds.towns, coverage.branches), Path(folder) / f"{k}.png",
                               coverage=coverage, title=f"{label} plan {k}", sites=sites,
-                              selected=list(sites.loc[sites["kind"] == "new", "site_id"]))
+                              selected=list(sites.loc[sites["kind"] == "new", "site_id"]),
+                              takers=takers[takers["scenario"] == label])
             maps[label] = path.read_bytes()
     return maps
 

@@ -1065,8 +1065,9 @@ def _draw_static_view(ax, ds: Dataset, crs, chinese: bool, inset: bool = False, 
                                         losing=losing, service_areas=service_areas)
     if sites is not None and selected is not None:
         _draw_static_plan(ax, sites, selected, moves, crs, chinese=chinese, plan=plan)
-        if takers is not None and len(takers):
-            _draw_static_takers(ax, takers, places_by(sites, "site_id"), crs, chinese)
+        if takers is not None and len(takers):  # closed branches among the sites, takers there or in the network
+            places = pd.concat([places_by(sites, "site_id"), places_by(ds.branches, "branch_id").to_crs(sites.crs)])
+            _draw_static_takers(ax, takers, places[~places.index.duplicated()], crs, chinese)
     if pilots is not None or hubs is not None:
         _draw_static_rollout(ax, ds.branches.to_crs(crs), pilots, hubs, chinese=chinese)
     if chinese:  # town names are Chinese only

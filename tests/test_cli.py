@@ -1627,9 +1627,16 @@ def test_a_model_spelt_otherwise_is_run_and_recorded_by_its_name(tmp_path: Path)
     assert unknown.exit_code == 2 and "unknown model 'gravity'; use one of mclp, lscp, pmedian" in _said(unknown.output)
 
 
-def test_compare_puts_plans_beside_today(tmp_path: Path):
+def test_compare_puts_plans_beside_today(tmp_path: Path, monkeypatch):
     """compare: a plan's folder and a branches file beside today's network — branches, new, closed, coverage —,
     the towns where they differ, written as CSVs and a workbook recording the command."""
+    import netopt.maps
+
+    drawn = []  # each plan's closure takers on its PNG map (the slides' and report's)
+    takers_drawn = netopt.maps._draw_static_takers
+    monkeypatch.setattr(netopt.maps, "_draw_static_takers", lambda ax, takers, places, *rest: drawn.append(
+        (tuple(takers.get("scenario", pd.Series(dtype=str)).unique()), len(takers),
+         int(places.reindex(takers["taker_id"]).notna().sum()))) or takers_drawn(ax, takers, places, *rest))
     made = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--max-new", "1", "--out",
                                str(tmp_path / "close1")])
     assert made.exit_code == 0, made.output
@@ -1702,6 +1709,8 @@ def test_compare_puts_plans_beside_today(tmp_path: Path):
     assert all(layer in page for layer in ("撤杨庙: 新设 1 open / 撤并 1 close",
                                                             "再撤三河: 新设 1 open / 撤并 2 close"))
     assert page.count("客户承接 takes on:") == len(takers)
+    per_plan = takers.groupby("scenario 方案", sort=False).size()
+    assert {((plan,), count, count) for plan, count in per_plan.items()} <= set(drawn)  # every taker placed
     network.assign(branch_id="X" + network["branch_id"]).to_csv(tmp_path / "renamed.csv", index=False)
     renamed = runner.invoke(app, ["compare", str(tmp_path / "renamed.csv"), "--bank", "农业", "--out",
                                   str(tmp_path / "renamed")])
