@@ -2828,8 +2828,7 @@ def assign_types(
 ) -> None:
     """Give every branch one of the four types (综合型/社区型/普惠型/轻型) by an integer program."""
     def run() -> None:
-        from netopt.models.types import (INDICATOR_COLUMNS, TYPE_ZH, TYPES, assign_branch_types, scoring_basis,
-                                         with_weights)
+        from netopt.models.types import TYPE_ZH, TYPES, assign_branch_types, missing_hint, scoring_basis, with_weights
         from netopt.report import bilingual, write_workbook
 
         mix, weights = _mix(min_share, max_share), with_weights(_weights(weight))
@@ -2852,7 +2851,7 @@ def assign_types(
         _say_budget_counts_nothing(plan, budget_wan)
         if plan.attrs["missing_indicators"]:
             console.print("[yellow]Indicators missing from the data (left out of the scores): " + ", ".join(
-                f"{name} (add {INDICATOR_COLUMNS[name]} to the counties table)" if name in INDICATOR_COLUMNS else name
+                f"{name} ({missing_hint(name)})" if missing_hint(name) else name
                 for name in plan.attrs["missing_indicators"]) + "[/]")
         located = _located_by(plan, ds.branches, "branch_id", coords)
         sheets = {"branch types 网点类型": located, "scoring": scoring_basis(plan), **_type_notes_sheet(plan)}

@@ -716,3 +716,9 @@ def test_community_branches_go_to_city_streets_not_villages():
     unweighed = with_weights({"community": {"town_urban": 0}, "inclusive": {"town_urban": 0}})
     before = assign_branch_types(ds, mix={"community": (0.4, None)}, weights=unweighed).set_index("branch_id")["type"]
     assert urban[before == "community"].min() == 0
+    bare = ds.towns.drop(columns="share_urban_coded").assign(name=[f"第{k}片区" for k in range(len(ds.towns))])
+    # no share and names that say no kind: not known — said what to add
+    plan = assign_branch_types(no.Dataset(ds.counties, bare, ds.branches))
+    assert "town_urban" in plan.attrs["missing_indicators"]
+    assert scoring_basis(plan).set_index("indicator").loc["town_urban", "data"] == (
+        "缺 missing — add share_urban_coded (0..1) to the towns table, or name the towns in full (…街道, …镇, …乡)")

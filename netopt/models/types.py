@@ -326,6 +326,14 @@ def _driver_text(name: str, weight: float) -> str:
     return f"{INDICATORS[name][0]}{('多' if many else '高') if weight > 0 else ('少' if many else '低')} {english}"
 
 
+def missing_hint(name: str) -> str:
+    """What a data lacking the indicator `name` should add: a counties column, or (a town's urban share) a towns
+    column or the towns' full names; "" for one netopt cannot say (an analyst's column)."""
+    if name == "town_urban":
+        return f"add {URBAN_CODED} (0..1) to the towns table, or name the towns in full (…街道, …镇, …乡)"
+    return f"add {INDICATOR_COLUMNS[name]} to the counties table" if name in INDICATOR_COLUMNS else ""
+
+
 def scoring_basis(plan: pd.DataFrame) -> pd.DataFrame:
     """How a type plan (assign_branch_types', or plan_network's sites) scored the branches 评分依据: each term the
     types weigh — an indicator by its dimension (经济活跃度, 客群特征, 服务需求; an analyst's own column as service
@@ -346,7 +354,7 @@ def scoring_basis(plan: pd.DataFrame) -> pd.DataFrame:
         zh, dimension, computed = INDICATORS.get(name, (name, DEMAND, ANALYST_INDICATOR))
         if name.startswith("region:"):
             zh, dimension, computed = _driver_text(name, 1.0), REGION, REGION_INDICATOR
-        absent = f"缺 missing — add {INDICATOR_COLUMNS.get(name, name)} to the counties table" if name in missing else ""
+        absent = f"缺 missing — {missing_hint(name) or 'not in the data'}" if name in missing else ""
         rows.append({"dimension": dimension, "indicator": name, "indicator_name": zh, "computed": computed,
                      "data": absent or "有 given",
                      **{f"weight_{kind}": weights.get(kind, {}).get(name, np.nan) for kind in TYPES}})
