@@ -1508,8 +1508,11 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     decided = pd.read_csv(tmp_path / "forced" / "plan_sites.csv").set_index("site_id 网点/站点编号")
     assert decided.loc[["HF0001", "HF0014"], "decision 决策"].eq("close").all()
     assert (decided["decision 决策"] == "keep").sum() == 99
-    weighed = decided.loc[decided["type 建议类型"] == "comprehensive", "reasons 依据"]  # --weight: types weighed alike
-    assert weighed.str.contains("density").mean() > 0.5
+    comprehensive = decided["type 建议类型"] == "comprehensive"  # --weight: types weighed alike, density cited
+    dense = decided["county 区县"].isin(["包河区", "庐阳区", "瑶海区"])  # where it is high (0.72–1 of the counties')
+    weighed = decided["reasons 依据"].fillna("").str.contains("人口密度高 high density")
+    assert weighed[comprehensive & dense].all() and not weighed[comprehensive & ~dense].any()
+    assert (comprehensive & dense).sum() > 10
     assert "99 kept 保留, 0 new 新设, 2 closed 撤并 (at most 101)" in _said(forced.output)  # the budget buys outreach
 
 

@@ -722,3 +722,17 @@ def test_community_branches_go_to_city_streets_not_villages():
     assert "town_urban" in plan.attrs["missing_indicators"]
     assert scoring_basis(plan).set_index("indicator").loc["town_urban", "data"] == (
         "缺 missing — add share_urban_coded (0..1) to the towns table, or name the towns in full (…街道, …镇, …乡)")
+
+
+def test_a_reason_is_a_term_arguing_for_the_type():
+    """A branch's reasons are its type's strongest terms among those arguing for it — half or more of the way to
+    the side the type suits —: a town 0.29 urban is no "high town urban", though its term weighs most."""
+    scores = pd.DataFrame({"town_urban": [0.29, 0.9], "branch_cluster": [0.0, 0.0]})
+    _, drivers = suitability(scores, {"community": {"town_urban": 2.0, "branch_cluster": -1.5}})
+    community = TYPES.index("community")
+    assert drivers[0][community] == "网点集聚度低 low branch cluster"
+    assert drivers[1][community] == "所在乡镇城镇化高 high town urban, 网点集聚度低 low branch cluster"
+    plan = assign_branch_types(no.load_sample(), mix={"community": (0.4, None)})
+    urban = branch_scores(no.load_sample())[0].set_index("branch_id")["town_urban"]
+    said = plan.set_index("branch_id")["reasons"].str.contains("所在乡镇城镇化高")
+    assert urban[said].min() >= 0.5 and said.any()

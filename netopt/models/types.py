@@ -295,7 +295,8 @@ def _not_numbers(branches: pd.DataFrame | None, names: list[str]) -> str:
 
 
 def suitability(scores: pd.DataFrame, weights: dict = DEFAULT_SUITABILITY) -> tuple[np.ndarray, list[list[str]]]:
-    """A 0..1 suitability of every branch for every type, and for each branch and type its top two drivers."""
+    """A 0..1 suitability of every branch for every type, and for each branch and type its top two drivers — of
+    the terms arguing for it (half or more of the way to its side: a town 0.29 urban is no "high town urban")."""
     n = len(scores)
     suit = np.zeros((n, len(TYPES)))
     drivers: list[list[str]] = [[""] * len(TYPES) for _ in range(n)]
@@ -306,10 +307,11 @@ def suitability(scores: pd.DataFrame, weights: dict = DEFAULT_SUITABILITY) -> tu
         parts = np.column_stack([scores[k].fillna(0.5).to_numpy(float) * w if w > 0 else
                                  (1 - scores[k].fillna(0.5).to_numpy(float)) * -w for k, w in terms.items()])
         suit[:, t] = parts.sum(axis=1) / sum(abs(w) for w in terms.values())
-        names = list(terms)
+        names, strength = list(terms), np.array([abs(w) for w in terms.values()])
+        arguing = (parts >= 0.5 * strength) & (parts > 0)  # a term scoring half or more on its side: high, or low
         for b in range(n):
-            top = np.argsort(-parts[b])[:2]
-            drivers[b][t] = ", ".join(_driver_text(names[i], terms[names[i]]) for i in top if parts[b, i] > 0)
+            top = [i for i in np.argsort(-parts[b], kind="stable") if arguing[b, i]][:2]
+            drivers[b][t] = ", ".join(_driver_text(names[i], terms[names[i]]) for i in top)
     return suit, drivers
 
 
