@@ -228,10 +228,11 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     notes = method + _data_notes(ds.counties, units, branches, reach, projected)
     county_notes = _county_notes(ds.counties, units, branches, reach, settings, projected, demand_note)
     branch_table = _measure_branches(branches, units)
-    outlines = _add_service_areas(branch_table, ds, units if demand is not None else None, crs)
+    town_area = _town_areas_at_points(ds, demand, crs)  # for the service areas' residents and the note on them
+    outlines = _add_service_areas(branch_table, ds, units if demand is not None else None, crs, town_area)
     by_county = _county_table(ds.counties, units, branches, settings)
     by_region = _region_table(by_county, units, branch_table, settings)
-    notes += _area_notes(by_county) + (_town_point_note(ds, units, settings, crs) if demand is None else [])
+    notes += _area_notes(by_county) + _town_point_note(units, settings, town_area)
     gaps = units[~units["covered"]].sort_values("population", ascending=False).reset_index(drop=True)
     underserved = _underserved(units) if demand is None else _underserved_from_cells(units, ds.towns, settings)
     kind = "towns" if demand is None else "cells"
@@ -766,13 +767,13 @@ def _measure_branches(branches: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gp
 
 
 def _add_service_areas(branches: gpd.GeoDataFrame, ds: Dataset, demand: gpd.GeoDataFrame | None,
-                       crs: object) -> gpd.GeoSeries | None:
+                       crs: object, town_area: gpd.GeoDataFrame | None = None) -> gpd.GeoSeries | None:
     """Adds each branch's service area 服务面积 (`service_area_km2`: the part of its county nearer its place than
     any other place holding a branch there, its Voronoi cell 泰森多边形, shared equally among the branches at one
     place, as those located by their town's point are; NaN where the counties have no boundaries), the radius
     of a circle as large (`area_radius_km`) and the residents in it (`service_area_population` 服务范围人口: each
-    town's spread over its area as a population grid spreads them, or the `demand` units'); returns the cells in
-    WGS84 (None without boundaries). `crs`: metres."""
+    town's spread over its area as a population grid spreads them — `town_area`, where already made —, or the
+    `demand` units'); returns the cells in WGS84 (None without boundaries). `crs`: metres."""
     from netopt.grid import residents_in
 
     cells, sharing = service_area_cells(ds.counties, branches, crs)
@@ -782,7 +783,7 @@ def _add_service_areas(branches: gpd.GeoDataFrame, ds: Dataset, demand: gpd.GeoD
     if cells.isna().any() or not len(cells):
         return None
     distinct, place = distinct_cells(cells)
-    residents = residents_in(gpd.GeoSeries(distinct, crs=crs), resident_areas(ds, demand, crs))
+    residents = residents_in(gpd.GeoSeries(distinct, crs=crs), resident_areas(ds, demand, crs, town_area))
     branches["service_area_population"] = (residents[place] / sharing).round()
     return cells.to_crs(4326)
 
@@ -793,12 +794,24 @@ def distinct_cells(cells: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
     return shapely.from_wkb(distinct), at
 
 
-def resident_areas(ds: Dataset, demand: gpd.GeoDataFrame | None, crs: object) -> gpd.GeoDataFrame:
+def resident_areas(ds: Dataset, demand: gpd.GeoDataFrame | None, crs: object,
+                   town_area: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Where the residents live, in `crs` (metres), for counting them in areas: each town's area (its polygon, or its
-    Voronoi cell in its county), or the `demand` units given instead (a grid's cells)."""
+    Voronoi cell in its county: `town_area` where already made), or the `demand` units given instead (a grid's
+    cells)."""
     from netopt.grid import town_areas
 
-    return town_areas(ds, crs) if demand is None else demand.to_crs(crs)
+    if demand is not None:
+        return demand.to_crs(crs)
+    return town_area if town_area is not None else town_areas(ds, crs)
+
+
+def _town_areas_at_points(ds: Dataset, demand: gpd.GeoDataFrame | None, crs: object) -> gpd.GeoDataFrame | None:
+    """The towns' areas (grid.town_areas, in `crs`) where a diagnosis counts residents at the town points and the
+    counties have boundaries; None otherwise."""
+    from netopt.grid import town_areas
+
+    return town_areas(ds, crs) if demand is None and not ds.counties.geometry.isna().any() else None
 
 
 def service_area_cells(counties: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, crs: object
@@ -1008,19 +1021,19 @@ def town_point_note(ds: Dataset, radius_km: Limit) -> list[str]:
     settings = _settings(radius_km, None, "euclidean", "drive", {})
     units = _demand_units(ds, None)
     units["radius_km"] = _unit_limits(units, settings.limit, settings.unit)
-    return _town_point_note(ds, units, settings, metric_crs(ds.counties, units, ds.branches))
+    return _town_point_note(units, settings, _town_areas_at_points(ds, None, metric_crs(ds.counties, units,
+                                                                                          ds.branches)))
 
 
-def _town_point_note(ds: Dataset, units: gpd.GeoDataFrame, settings: CoverageSettings, crs: object) -> list[str]:
-    """On town points, how many towns (and what share of the residents) are more than TOWN_LARGER times as large
-    as the circle of their radius — each counted covered or not as a whole, by its point —, the most populous
-    named, and how to count them where they live: a population grid. None by travel time or without boundaries."""
-    from netopt.grid import town_areas
-
-    if settings.unit != "km" or units.empty or ds.counties.geometry.isna().any():
+def _town_point_note(units: gpd.GeoDataFrame, settings: CoverageSettings,
+                     town_area: gpd.GeoDataFrame | None) -> list[str]:
+    """On town points (`units`, the towns; `town_area`: their areas, row by row), how many towns (and what share of
+    the residents) are more than TOWN_LARGER times as large as the circle of their radius — each counted covered or
+    not as a whole, by its point —, the most populous named, and how to count them where they live: a population
+    grid. None by travel time or without areas (a grid's cells, or no boundaries)."""
+    if settings.unit != "km" or units.empty or town_area is None:
         return []
-    numbered = Dataset(ds.counties, ds.towns.reset_index(drop=True), ds.branches)  # rows by position: units'
-    km2 = (town_areas(numbered, crs).area / 1e6).groupby(level=0).sum().reindex(range(len(units))).to_numpy(float)
+    km2 = shapely.area(town_area.geometry.to_numpy()) / 1e6
     radius = units["radius_km"].to_numpy(float)
     larger = km2 > TOWN_LARGER * np.pi * radius ** 2
     if not larger.any():

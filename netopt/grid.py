@@ -26,7 +26,8 @@ def expected_cells(areas: gpd.GeoDataFrame, cell_km: float) -> int:
 
 
 def town_areas(ds: Dataset, crs: object = None) -> gpd.GeoDataFrame:
-    """Each town as a polygon in a metric CRS: its own polygon, or its Voronoi cell within its county."""
+    """Each town as a polygon in a metric CRS, in the towns' order: its own polygon, or its Voronoi cell within its
+    county."""
     if ds.counties.geometry.isna().any():
         raise InputError("a population grid needs county boundaries (the counties table has none)", file="counties")
     crs = metric_crs(ds.counties) if crs is None else _metres_crs(crs)
@@ -34,8 +35,10 @@ def town_areas(ds: Dataset, crs: object = None) -> gpd.GeoDataFrame:
     counties = ds.counties.to_crs(crs).set_index("name")
     if towns.geom_type.isin(["Polygon", "MultiPolygon"]).all():
         return towns
-    pieces = [_voronoi_in_county(group, counties.geometry[county]) for county, group in towns.groupby("county")]
-    return gpd.GeoDataFrame(pd.concat(pieces), crs=crs)
+    by_position = towns.reset_index(drop=True)  # the towns' own labels may repeat
+    cells = pd.concat([_voronoi_in_county(group, counties.geometry[county])
+                       for county, group in by_position.groupby("county")]).sort_index()
+    return gpd.GeoDataFrame(cells.set_axis(towns.index[cells.index.to_numpy()]), crs=crs)
 
 
 def _metres_crs(crs: object) -> CRS:
