@@ -18,7 +18,8 @@ from netopt._schema import REGION_ZH, region_words
 from netopt.coverage import Coverage
 from netopt.fonts import drawing_in, figure_font
 from netopt.io import PLAN_CHANGES, WGS84, Dataset, bank_mask
-from netopt.planning import check_plan_columns, line_layer, network_changes, places_by, planned_new
+from netopt.planning import (CLOSURE_TAKER_COLUMNS, check_plan_columns, line_layer, network_changes, places_by,
+                             planned_new)
 from netopt.projection import metric_crs
 
 _REGION_COLOURS = {"core": "#d95f02", "county": "#1b9e77", "fringe": "#7570b3"}
@@ -493,13 +494,17 @@ def _taker_lines(takers: pd.DataFrame, starts: gpd.GeoSeries, ends: gpd.GeoSerie
     more residents (the thickest for `most` 万人, by default the most of a row); its tooltip after `prefix` (a
     plan's name), none where either place is unknown."""
     lines = line_layer(takers, starts, "closed_id", ends, "taker_id")
-    most = max(float(lines["residents_wan"].max() if most is None else most), 1e-9)
-    weights = 1.5 + 4.5 * np.sqrt(lines["residents_wan"].to_numpy(float) / most)
+    weights = 1.5 + 4.5 * _taker_strength(lines["residents_wan"].to_numpy(float), most)
     return [_line(*shapely.points(row.geometry.coords), f"{prefix}客户承接 takes on: {html.escape(str(row.closed_name))} "
                   f"→ {html.escape(str(row.taker_name))}, {row.residents_wan:,.2f}万人, {row.distance_km:,.1f} km",
-                  color=TAKERS_COLOUR,
-                  weight=float(weight), opacity=0.8)
+                  color=TAKERS_COLOUR, weight=float(weight), opacity=0.8)
             for row, weight in zip(lines.itertuples(), weights) if row.geometry is not None]
+
+
+def _taker_strength(residents: np.ndarray, most: float | None = None) -> np.ndarray:
+    """How strongly to draw each closure taker's line, 0..1: the square root of its residents' share of `most` 万人
+    (by default the most of a row)."""
+    return np.sqrt(residents / max(float(residents.max() if most is None else most), 1e-9))
 
 
 def _planned_types(opened: gpd.GeoDataFrame, plan: pd.DataFrame | None) -> list[str]:
@@ -743,13 +748,10 @@ def _check_rollout(pilots: pd.DataFrame | None, hubs: pd.DataFrame | None) -> No
         check_columns(hubs, ("branch_id", "hub_id"), "map", "hubs", "planning.training_hubs")
 
 
-TAKER_FIELDS = ("closed_id", "closed_name", "taker_id", "taker_name", "residents_wan", "distance_km")
-
-
 def _check_takers(takers: pd.DataFrame | None, scenario: bool = False) -> None:
     """Closure takers to draw: planning.closure_takers' table (compare's with a scenario column too)."""
     if takers is not None:
-        check_columns(takers, TAKER_FIELDS + (("scenario",) if scenario else ()), "map", "takers",
+        check_columns(takers, CLOSURE_TAKER_COLUMNS + (("scenario",) if scenario else ()), "map", "takers",
                       "planning.closure_takers")
 
 
@@ -1413,9 +1415,9 @@ def _draw_static_takers(ax, takers: pd.DataFrame, places: gpd.GeoSeries, crs, ch
     lines = line_layer(takers, places, "closed_id", places, "taker_id").dropna(subset=["geometry"]).to_crs(crs)
     if lines.empty:
         return
-    share = np.sqrt(lines["residents_wan"].to_numpy(float) / max(float(lines["residents_wan"].max()), 1e-9))
     ax.add_collection(LineCollection([np.asarray(line.coords) for line in lines.geometry], colors=TAKERS_COLOUR,
-                                     linewidths=0.5 + 2.5 * share, alpha=0.8, zorder=3,
+                                     linewidths=0.5 + 2.5 * _taker_strength(lines["residents_wan"].to_numpy(float)),
+                                     alpha=0.8, zorder=3,
                                      label=_label("客户承接", "residents taken on", chinese)))
 
 

@@ -285,9 +285,10 @@ def training_hubs(ds: Dataset, plan: pd.DataFrame, capacity: int = HUB_CAPACITY,
     hub_frame, member_frame = (_with_counties(ds, branches.loc[ids].reset_index()) for ids in (hubs, members))
     minutes = cost_matrix_minutes(member_frame, hub_frame, "euclidean" if graph is None else "network", graph,
                                   speed_kmh=place_speeds(ds, member_frame, speed_kmh), detour_factor=detour_factor)
-    if max_minutes is not None:  # a trip within it as the table gives trips, to 0.1 minute
-        _check_trips_within(minutes, max_minutes, member_frame)
-        minutes = np.where(minutes.round(1) <= max_minutes, minutes, np.inf)
+    if max_minutes is not None:
+        as_listed = minutes.round(1)  # a trip is within the limit as the table gives trips, to 0.1 minute
+        _check_trips_within(as_listed, max_minutes, member_frame)
+        minutes = np.where(as_listed <= max_minutes, minutes, np.inf)
     hub_of = assign_within_capacity(minutes, np.full(len(hubs), capacity))
     if hub_of is None:
         within = f"within {max_minutes:g} minutes" if max_minutes is not None else "by road"
@@ -319,10 +320,10 @@ def _check_trips_within(minutes: np.ndarray, max_minutes: float, members: pd.Dat
     """An InfeasibleError naming the community branch farthest from every hub (`members`' row of it: branch_id,
     name, county) when some branch has no hub within `max_minutes`."""
     nearest = minutes.min(axis=1)
-    if (nearest.round(1) <= max_minutes).all():
+    if (nearest <= max_minutes).all():
         return
     far = members.iloc[int(np.argmax(nearest))]
-    count = int((nearest.round(1) > max_minutes).sum())
+    count = int((nearest > max_minutes).sum())
     raise InfeasibleError(f"no hub assignment: {count} community branch(es) have no comprehensive branch within "
                           f"{max_minutes:g} minutes, the farthest {far['name']} ({far['branch_id']}, {far['county']}) "
                           f"{nearest.max():.0f} min from its nearest hub; a longest trip of "
@@ -921,6 +922,9 @@ def branches_changed(before: Coverage, after: Coverage) -> pd.DataFrame:
     return changed.iloc[np.argsort(-changed["area_change_wan"].abs().to_numpy(), kind="stable")].reset_index(drop=True)
 
 
+CLOSURE_TAKER_COLUMNS = ("closed_id", "closed_name", "taker_id", "taker_name", "residents_wan", "distance_km")
+
+
 def closure_takers(ds: Dataset, before: Coverage, after: Coverage) -> pd.DataFrame:
     """Where the residents in each closed branch's service area go (客户承接): from one diagnosis to the other
     (today's network, then a plan's, of `ds`' counties and towns), each branch of `before` not in `after` with each
@@ -933,10 +937,9 @@ def closure_takers(ds: Dataset, before: Coverage, after: Coverage) -> pd.DataFra
     from netopt.projection import metric_crs
 
     _check_diagnoses(before, after)
-    columns = ["closed_id", "closed_name", "taker_id", "taker_name", "residents_wan", "distance_km"]
     closing = ~before.branches["branch_id"].isin(after.branches["branch_id"]).to_numpy()
     if before.service_area_outlines is None or after.service_area_outlines is None or not closing.any():
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=list(CLOSURE_TAKER_COLUMNS))
     crs = metric_crs(ds.counties)
     was, was_at = distinct_cells(before.service_area_outlines.to_crs(crs))
     now, now_at = distinct_cells(after.service_area_outlines.to_crs(crs))
