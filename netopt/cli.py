@@ -2806,6 +2806,9 @@ def _say_unweighed(ds: Dataset, weights: dict) -> None:
 
 PER_COUNTY_HELP = ("At least one comprehensive 综合型 branch in every county (its county sub-branch, and a training "
                    "hub near its community branches).")
+COMMUNITY_ANYWHERE_HELP = ("Let a community branch 社区型 stand in any town (by default only in urban towns — at least "
+                           "half their communities urban-coded, or their county's most urban, its seat — or where one "
+                           "stands today).")
 
 
 @app.command("assign-types")
@@ -2817,6 +2820,7 @@ def assign_types(
     budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more, help="Conversion budget, 万元 (e.g. 1200)."),
     staff_limit: Optional[int] = typer.Option(None, min=1, help="Total staff at each type's minimum staffing."),
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
+    community_anywhere: bool = typer.Option(False, help=COMMUNITY_ANYWHERE_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, callback=_bank_check, help=BANK_ONLY_HELP),
     counties: Optional[Path] = COUNTIES_OPTION,
@@ -2836,7 +2840,8 @@ def assign_types(
         ds = _bank_only(ds, bank)
         with _working("Scoring branches and solving 求解中…"):
             plan = assign_branch_types(ds, mix=mix, budget_wan=budget_wan, staff_limit=staff_limit,
-                                       comprehensive_per_county=comprehensive_per_county, weights=weights)
+                                       comprehensive_per_county=comprehensive_per_county, weights=weights,
+                                       community_in_urban_towns=not community_anywhere)
         _say_unweighed(ds, weights)
         table = Table(title=f"Branch types 网点功能定位 — {source}")
         for col in ("type", "类型", "branches 网点", "share 占比", "staff 人员"):
@@ -2935,6 +2940,7 @@ def plan(
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
+    community_anywhere: bool = typer.Option(False, help=COMMUNITY_ANYWHERE_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, callback=_bank_check, help=BANK_ONLY_HELP),
     counties: Optional[Path] = COUNTIES_OPTION,
@@ -2987,11 +2993,13 @@ def plan(
             _joint_plan(ds, source, out, _command_line(ctx), JointAsk(bank, p, budget_wan, mix, keep_existing,
                                                                       keep_open, figures, time_limit, own,
                                                                       coords, close, keep_covered,
-                                                                      with_weights(_weights(weight)), max_new),
+                                                                      with_weights(_weights(weight)), max_new,
+                                                                      not community_anywhere),
                         Templates(template, word_template))
             return
         _type_rollout(_bank_only(ds, bank), source, out, {"mix": mix, "budget_wan": budget_wan,
                                                           "comprehensive_per_county": comprehensive_per_county,
+                                                          "community_in_urban_towns": not community_anywhere,
                                                           "weights": with_weights(_weights(weight))},
                       time_limit, (pilots_per_region, tuple(batch),
                                    _hub_options(hub_capacity, hub_max_minutes, ctx.params, network)), coords,
@@ -3281,6 +3289,7 @@ class JointAsk:
     keep_covered: bool = False  # --keep-covered: no town covered today left without a branch within the radius
     weights: dict | None = None  # --weight: the types' suitability weights (with_weights)
     max_new: Optional[int] = None  # --max-new: at most this many new (without p: p is today's kept and these)
+    community_in_urban_towns: bool = True  # not --community-anywhere: community branches in urban towns only
 
 
 DIAGNOSIS_RADII = {"core": 1.2, "county": 3.5}  # the coverage a joint plan is compared by: the diagnosis's radii
@@ -3304,7 +3313,8 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
         try:
             chosen, towns, summary = plan_network(ds, sites, p=ask.p, budget_wan=ask.budget_wan, mix=ask.mix,
                                                   time_limit=ask.time_limit, must_reach=must_reach,
-                                                  weights=ask.weights, max_new=ask.max_new, **ask.figures)
+                                                  weights=ask.weights, max_new=ask.max_new,
+                                                  community_in_urban_towns=ask.community_in_urban_towns, **ask.figures)
         except InfeasibleError as err:
             raise InfeasibleError(f"{err}{KEEP_COVERED_HINT if ask.keep_covered else ''}") from None
     scoring = scoring_basis(chosen)

@@ -1360,6 +1360,30 @@ def _plan_slides_say_the_workbook(folder: Path) -> None:
         tables.values()) and len(written_up.inline_shapes) == 1
 
 
+class _Asked(Exception):
+    """Raised by a stand-in for a planning function once it has recorded what it was asked."""
+
+
+@pytest.mark.parametrize("command, function", [(["assign-types"], "assign_branch_types"),
+                                               (["plan"], "assign_branch_types"),
+                                               (["plan", "--p", "110", "--budget-wan", "100"], "plan_network")])
+def test_community_anywhere_reaches_the_plan(tmp_path: Path, monkeypatch, command, function):
+    """--community-anywhere lifts the rule keeping community branches to urban towns, in every command planning
+    types; without it the rule holds."""
+    from netopt.models import types
+
+    asked = []
+
+    def recorded(*args, **options):
+        asked.append(options.get("community_in_urban_towns", True))
+        raise _Asked
+    monkeypatch.setattr(types, function, recorded)
+    for flags in ([], ["--community-anywhere"]):
+        result = runner.invoke(app, [*command, "--bank", "农业", *flags, "--out", str(tmp_path)])
+        assert result.exit_code == 3 and "unexpected _Asked" in _said(result.output), result.output
+    assert asked == [True, False]
+
+
 def test_plan_gives_every_county_a_hub_when_asked(tmp_path: Path):
     """Coaching trips of three hours (巢湖 to the core) are said; --comprehensive-per-county gives every county a
     comprehensive branch to coach from, and the hubs table names each branch and hub with its county."""

@@ -226,12 +226,13 @@ def brute_cheapest(*args, served_shares, **rules):
 
 
 def brute_joint_plans(km, pop, existing, p, budget, radius, capacity, cost, ext_cost, ext_share, core_town, current,
-                      stays=None, must_reach=(), floors=None):
+                      stays=None, must_reach=(), floors=None, mix=None):
     """Enumerate every type choice per site and extension choice per town; an LP splits the residents. A site
     whose `current` type is known costs 50万元 to give another; existing sites open free and stay open unless
     `stays` says which do; each list of sites in `must_reach` needs one open; with `floors`, each town needs
-    at least that share of its residents served. Yields each plan keeping the rules as (residents served, 万元
-    spent, changes: new sites open, existing ones closed or given another known type, extensions)."""
+    at least that share of its residents served; `mix` bounds each type's share of the open sites. Yields each plan
+    keeping the rules as (residents served, 万元 spent, changes: new sites open, existing ones closed or given another
+    known type, extensions)."""
     from scipy.optimize import linprog
 
     n_sites, n_towns = km.shape[1], km.shape[0]
@@ -242,6 +243,11 @@ def brute_joint_plans(km, pop, existing, p, budget, radius, capacity, cost, ext_
             continue
         open_sites = [j for j in range(n_sites) if choice[j] < len(TYPES)]
         if len(open_sites) > p:
+            continue
+        counts = {kind: sum(1 for j in open_sites if TYPES[choice[j]] == kind) for kind in TYPES}
+        if any((low is not None and counts[kind] < low * len(open_sites) - 1e-9) or
+               (high is not None and counts[kind] > high * len(open_sites) + 1e-9)
+               for kind, (low, high) in (mix or {}).items()):
             continue
         spend = sum(cost[TYPES[choice[j]]] for j in open_sites if not existing[j])
         retyped = sum(1 for j in open_sites if current[j] is not None and TYPES[choice[j]] != current[j])
@@ -309,6 +315,16 @@ def test_joint_plan_matches_brute_force(seed):
     assert summary["least_spent_proven"]  # the least spent, then fewest changes, serving every town as well
     assert (summary["spent_wan"], summary["changes"]) == brute_cheapest(*instance,
                                                                         served_shares=towns["served_share"].to_numpy())
+    mix = [{"community": (0.5, None)}, {"comprehensive": (None, 0.5)}, {"light": (0.5, 0.5)}][int(rng.integers(0, 3))]
+    mixed = brute_joint(*instance, mix=mix)  # the type shares, stated on the number of open branches (z_N) too
+    if mixed is None:
+        with pytest.raises(InfeasibleError):
+            plan_network(ds, sites, p=p, budget_wan=budget, radius_km=radius, capacity_wan=capacity,
+                         open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False, mix=mix)
+    else:
+        _, _, shared = plan_network(ds, sites, p=p, budget_wan=budget, radius_km=radius, capacity_wan=capacity,
+                                    open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False, mix=mix)
+        assert shared["status"] == "optimal" and shared["objective"] == pytest.approx(mixed, rel=1e-6)
     _, _, no_new = plan_network(ds, sites, p=p, budget_wan=budget, radius_km=radius, capacity_wan=capacity,
                                 open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False, max_new=0)
     only_today = brute_joint(km[:, :1], ds.towns["population"].to_numpy(float), [True], p, budget, radius, capacity,
@@ -360,6 +376,28 @@ def test_joint_plan_on_the_sample():
     assert (opened["open_cost_wan"] == opened["type"].map(TYPE_OPEN_COST_WAN)).all()
     spent = opened["open_cost_wan"].sum() + sum(towns[name].sum() * e["cost_wan"] for name, e in EXTENSIONS.items())
     assert summary["spent_wan"] == pytest.approx(spent) and spent <= 2000
+
+
+def test_joint_plan_puts_community_branches_in_urban_towns():
+    """The README's flow (农业, p=100, today's branches closable, 1,200万元, 40 % community): residents served
+    first put community branches where they lose least, in villages (长丰杨庙); in urban towns only by default,
+    they stand in the core's streets and the county seats, and a rule that blocks the mix is named."""
+    from netopt.models.types import in_urban_towns, plan_network
+    from netopt.planning import candidate_sites
+
+    ds = no.load_sample().of_bank("农业")
+    sites = candidate_sites(ds, bank="农业").assign(closable=True)
+    urban = pd.Series(in_urban_towns(ds, sites), index=sites["site_id"].to_numpy())
+    rules = dict(p=100, budget_wan=1200, mix={"community": (0.4, None)})
+    chosen, _, summary = plan_network(ds, sites, **rules)
+    community = chosen.loc[(chosen["decision"] != "close") & (chosen["type"] == "community"), "site_id"]
+    assert summary["status"] == "optimal" and len(community) >= 40 and urban[community].all()
+    anywhere, _, freed = plan_network(ds, sites, community_in_urban_towns=False, **rules)
+    rural = anywhere.loc[(anywhere["type"] == "community") & ~urban[anywhere["site_id"]].to_numpy(), "name"]
+    assert "长丰杨庙营业所" in rural.tolist() and freed["objective"] > summary["objective"]
+    with pytest.raises(InfeasibleError, match="community branches stand in urban towns only"):
+        plan_network(ds, sites.assign(closable=False), p=101, budget_wan=0, extensions={},
+                     mix={"community": (0.8, None)})
 
 
 def test_joint_plan_weighs_the_types_by_the_weights_given():
@@ -714,7 +752,8 @@ def test_community_branches_go_to_city_streets_not_villages():
     where = plan.set_index("branch_id")["type"]
     assert urban[where == "community"].min() > 0.5 and urban[where == "inclusive"].max() < 1
     unweighed = with_weights({"community": {"town_urban": 0}, "inclusive": {"town_urban": 0}})
-    before = assign_branch_types(ds, mix={"community": (0.4, None)}, weights=unweighed).set_index("branch_id")["type"]
+    before = assign_branch_types(ds, mix={"community": (0.4, None)}, weights=unweighed,
+                                 community_in_urban_towns=False).set_index("branch_id")["type"]
     assert urban[before == "community"].min() == 0
     bare = ds.towns.drop(columns="share_urban_coded").assign(name=[f"第{k}片区" for k in range(len(ds.towns))])
     # no share and names that say no kind: not known — said what to add
@@ -722,6 +761,32 @@ def test_community_branches_go_to_city_streets_not_villages():
     assert "town_urban" in plan.attrs["missing_indicators"]
     assert scoring_basis(plan).set_index("indicator").loc["town_urban", "data"] == (
         "缺 missing — add share_urban_coded (0..1) to the towns table, or name the towns in full (…街道, …镇, …乡)")
+
+
+def test_community_branches_stand_in_urban_towns():
+    """A community branch 社区型 stands in a residential area: a town at least half urban, or its county's most urban
+    (its seat, whose villages may outnumber its streets); unknown towns are not ruled out, and a community branch
+    today may stay one anywhere. The rule holds whatever the weights; community_in_urban_towns=False lifts it."""
+    from netopt.models.types import in_urban_towns, urban_towns
+
+    towns = pd.DataFrame({"name": ["店埠镇", "梁园镇", "亚父街道", "白山乡", "开发区", "槐林镇"],
+                          "county": ["肥东县", "肥东县", "巢湖市", "巢湖市", "巢湖市", "巢湖市"],
+                          "share_urban_coded": [0.4, 0.07, 1.0, 0.0, None, 0.5]})
+    assert urban_towns(towns).tolist() == [True, False, True, False, True, True]
+    assert urban_towns(towns.drop(columns="county")).tolist() == [False, False, True, False, True, True]
+    ds = no.load_sample()
+    urban = pd.Series(in_urban_towns(ds, ds.branches), index=ds.branches["branch_id"])
+    assert 0 < (~urban).sum() < len(urban)
+    unweighed = with_weights({"community": {"town_urban": 0}, "inclusive": {"town_urban": 0}})
+    plan = assign_branch_types(ds, mix={"community": (0.4, None)}, weights=unweighed).set_index("branch_id")
+    assert urban[plan["type"] == "community"].all() and (plan["type"] == "community").mean() >= 0.4
+    lifted = assign_branch_types(ds, mix={"community": (0.4, None)}, weights=unweighed, community_in_urban_towns=False)
+    assert not urban[lifted.set_index("branch_id")["type"] == "community"].all()
+    today = ds.branches.assign(type=np.where(~urban.to_numpy(), "community", None))  # rural community branches today
+    kept = assign_branch_types(no.Dataset(ds.counties, ds.towns, today), budget_wan=0).set_index("branch_id")
+    assert (kept.loc[~urban, "type"] == "community").all()  # no budget to change them: they stay community
+    with pytest.raises(InfeasibleError, match="community branches stand in urban towns only .*--community-anywhere"):
+        assign_branch_types(ds, mix={"community": (0.99, None)})
 
 
 def test_a_reason_is_a_term_arguing_for_the_type():

@@ -76,6 +76,7 @@ class TypeRules:
     conversion_cost_wan: float | dict = DEFAULT_CONVERSION_COST_WAN  # flat, or {(from, to): 万元}
     staff_limit: int | None = None  # total staff at each type's minimum staffing
     inclusive_outside_core: bool = True
+    community_in_urban_towns: bool = True  # a community branch stands in an urban town (urban_towns), or is one today
     light_only_fringe: bool = False
     comprehensive_min_score: float | None = None  # economic-activity score (0..1) a comprehensive branch needs
     comprehensive_per_county: bool = False  # at least one comprehensive branch in every county
@@ -179,6 +180,29 @@ def town_urban_shares(towns: pd.DataFrame) -> np.ndarray:
     else:
         return by_name
     return np.where(np.isfinite(coded) & (coded >= 0) & (coded <= 1), coded, by_name)
+
+
+URBAN_TOWN_SHARE = 0.5  # a town at least this urban (town_urban_shares) is a city's or a county seat's
+
+
+def urban_towns(towns: pd.DataFrame) -> np.ndarray:
+    """The towns a community branch 社区型 belongs in (residential areas, not villages): those at least
+    URBAN_TOWN_SHARE urban (town_urban_shares), and each county's most urban town — its seat 城关, whose villages may
+    outnumber its streets; True where unknown (not ruled out)."""
+    share = pd.Series(town_urban_shares(towns), index=towns.index)
+    county = towns["county"].astype(str) if "county" in towns else pd.Series("", index=towns.index)
+    most = share.groupby(county).transform("max")
+    return (share.isna() | (share >= URBAN_TOWN_SHARE) | (share >= most)).to_numpy()
+
+
+URBAN_TOWN_WORDS = (f"towns with at least {URBAN_TOWN_SHARE:.0%} of their communities urban-coded, or their county's "
+                    "most urban town, its seat")
+
+
+def in_urban_towns(ds: Dataset, points) -> np.ndarray:
+    """Whether each point's nearest town is one a community branch belongs in (urban_towns); True without towns."""
+    nearest = _nearest_towns(ds, points)
+    return np.ones(len(points), bool) if nearest is None else urban_towns(ds.towns)[nearest]
 
 
 def analyst_indicators(ds: Dataset) -> list[str]:
@@ -387,7 +411,7 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
     suit, drivers = suitability(scores, weights or DEFAULT_SUITABILITY)
     current = _current_types(ds, current_types)
     cost = _conversion_costs(current, type_rules.conversion_cost_wan)
-    allowed = _allowed(scores, suit, type_rules)
+    allowed = _allowed(scores, suit, type_rules, in_urban_towns(ds, ds.branches), current)
     reason = _explain(allowed, type_rules, cost, len(scores))
     if reason:
         raise_infeasible(reason)
@@ -435,8 +459,19 @@ def _rule_against(kind: str, r: TypeRules) -> str:
     """The type rule that keeps every branch from `kind`."""
     return {"inclusive": "inclusive_outside_core: every branch stands in the core",
             "light": "light_only_fringe: no branch stands in the fringe",
+            "community": f"community_in_urban_towns: no branch stands in an urban town ({URBAN_TOWN_WORDS})",
             "comprehensive": f"comprehensive_min_score {r.comprehensive_min_score}: no branch reaches it"
             }.get(kind, "")
+
+
+def _where_allowed(kind: str, inclusive_outside_core: bool, community_in_urban_towns: bool) -> str:
+    """The region rule keeping `kind` from some branches, in words (empty where none does)."""
+    if kind == "inclusive" and inclusive_outside_core:
+        return " (inclusive branches may not open in the core)"
+    if kind == "community" and community_in_urban_towns:
+        return (f" (community branches stand in urban towns only — {URBAN_TOWN_WORDS}; community_in_urban_towns="
+                "False, --community-anywhere, lifts it)")
+    return ""
 
 
 def _weights_used(weights: dict | None) -> dict[str, dict[str, float]]:
@@ -535,11 +570,17 @@ def _conversion_costs(current: np.ndarray, costs: float | dict) -> np.ndarray:
     return out
 
 
-def _allowed(scores: pd.DataFrame, suit: np.ndarray, r: TypeRules) -> np.ndarray:
+def _allowed(scores: pd.DataFrame, suit: np.ndarray, r: TypeRules, urban: np.ndarray | None = None,
+             current: np.ndarray | None = None) -> np.ndarray:
+    """Which type each branch may take under the rules `r`: `urban` says which stand in an urban town (in_urban_towns;
+    None: all), `current` their types today (a community branch today may stay one anywhere)."""
     allowed = np.ones(suit.shape, bool)
     region = scores["region_type"].to_numpy()
     if r.inclusive_outside_core:
         allowed[region == "core", TYPES.index("inclusive")] = False
+    if r.community_in_urban_towns and urban is not None:
+        today = np.asarray(current if current is not None else [None] * len(urban), object)
+        allowed[~urban & (today != "community"), TYPES.index("community")] = False
     if r.light_only_fringe:
         allowed[region != "fringe", TYPES.index("light")] = False
     if r.comprehensive_min_score is not None:
@@ -555,7 +596,8 @@ def _explain(allowed: np.ndarray, r: TypeRules, cost: np.ndarray, n: int) -> str
     for kind, (low, _) in r.mix.items():
         room = int(allowed[:, TYPES.index(kind)].sum())
         if low and np.ceil(low * n - 1e-9) > room:
-            return f"{kind} needs at least {int(np.ceil(low * n))} branches but only {room} may take that type"
+            return (f"{kind} needs at least {int(np.ceil(low * n))} branches but only {room} may take that type"
+                    + _where_allowed(kind, r.inclusive_outside_core, r.community_in_urban_towns))
     if r.staff_limit is not None:
         minimum = sum(min(STAFF_RANGE[k][0] for k, ok in zip(TYPES, row) if ok) for row in allowed)
         if minimum > r.staff_limit:
@@ -657,9 +699,9 @@ EXTENSIONS = {  # cheap partial coverage of a town: cost (万元) and the share 
 def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | None = None,
                  radius_km: dict | None = None, capacity_wan: dict | None = None, open_cost_wan: dict | None = None,
                  extensions: dict | None = EXTENSIONS, mix: dict | None = None, inclusive_outside_core: bool = True,
-                 time_limit: float | None = None, conversion_cost_wan: float | dict = DEFAULT_CONVERSION_COST_WAN,
-                 must_reach=None, weights: dict | None = None,
-                 max_new: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+                 community_in_urban_towns: bool = True, time_limit: float | None = None,
+                 conversion_cost_wan: float | dict = DEFAULT_CONVERSION_COST_WAN, must_reach=None,
+                 weights: dict | None = None, max_new: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """The joint plan: which candidate sites open, keep or close, the type of each open branch, and where a
     mobile service vehicle or a village service station extends inclusive coverage — one integer program.
 
@@ -672,9 +714,9 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     branch of any type, e.g. planning.covered_towns_rows (no town covered today left without a branch).
     Maximises the residents served (a town's residents are split among the open branches within each type's
     radius, up to their capacities, plus the extension shares), subject to at most `p` branches (and at most
-    `max_new` of the new sites), the budget
-    (openings + conversions + extensions), type-mix bounds and inclusive branches only outside the core.
-    Among plans serving every town at least as well, it spends least, then changes least (a second integer
+    `max_new` of the new sites), the budget (openings + conversions + extensions), type-mix bounds, inclusive
+    branches only outside the core and community ones only in urban towns (urban_towns; today's community branches
+    anywhere). Among plans serving every town at least as well, it spends least, then changes least (a second integer
     program from the first plan, LEAST_SPENT_NODES nodes at most in the time left), and then gives each site the
     type that suits its area best, costing no more there (the suitability of assign_branch_types, by `weights` as there:
     with_weights' terms on the area's indicators). Returns (sites table with decision, current_type, type,
@@ -704,15 +746,19 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     if reason:
         raise_infeasible(reason, JOINT_PLAN)
     layout = _Layout(len(sites), len(towns), pairs, list(extensions))
+    barred = _barred_types(ds, sites, towns, facts, inclusive_outside_core, community_in_urban_towns)
     milp = _joint_model(layout, sites, towns, pop, capacity, facts, extensions, (p, max_new), budget_wan, mix or {},
-                        inclusive_outside_core, must_reach)
-    raw = solve_highs(milp, time_limit=time_limit)
+                        barred, must_reach)
+    raw = solve_highs(_counted_openings(milp, layout, mix or {}, _open_range(sites, p)), time_limit=time_limit)
+    if raw.x is not None:  # the model's columns, within their bounds (HiGHS may leave a share a hair above 1)
+        raw.x = np.clip(raw.x[:layout.n_cols], milp.col_lo, milp.col_hi)
     if raw.status == "error":
         raise_no_plan_yet(JOINT_PLAN, raw.message)
     if raw.status == "infeasible":
         raise_infeasible(blocking_reasons(milp, lambda name: name in ("p", "max_new", "budget")
                                           or name.startswith("mix_"),
-                                          lambda b: _joint_reason(b, mix or {}, inclusive_outside_core))
+                                          lambda b: _joint_reason(b, mix or {}, inclusive_outside_core,
+                                                                  community_in_urban_towns))
                          or "the network rules (p, " + ("max_new, " if max_new is not None else "")
                          + "budget, existing branches, type mix"
                          + (", towns kept covered" if must_reach is not None else "") + ") cannot all be met",
@@ -812,7 +858,7 @@ def _explain_joint(sites, p: int | None, mix: dict, must_reach: sp.csr_matrix | 
     return ""
 
 
-def _joint_reason(b: Blocking, mix: dict, inclusive_outside_core: bool) -> str:
+def _joint_reason(b: Blocking, mix: dict, inclusive_outside_core: bool, community_in_urban_towns: bool) -> str:
     """A blocking rule of the joint plan in words: p, the budget (万元) or a type share."""
     if b.name == "p":
         return f"p={b.limit:g} is too small: the other rules need at least {b.value:g} branches open"
@@ -824,8 +870,7 @@ def _joint_reason(b: Blocking, mix: dict, inclusive_outside_core: bool) -> str:
     low, high = _check_mix(mix, JOINT_PLAN_FUNCTION)[kind]
     share, word = (low, "at least") if bound == "min" else (high, "at most")
     return (f"the mix needs {word} {share:.0%} {kind} {TYPE_ZH[kind]} branches, which the other rules do not allow"
-            + (" (inclusive branches may not open in the core)" if kind == "inclusive" and inclusive_outside_core
-               else ""))
+            + (_where_allowed(kind, inclusive_outside_core, community_in_urban_towns) if bound == "min" else ""))
 
 
 def _site_town_km(towns, sites) -> np.ndarray:
@@ -881,15 +926,29 @@ class _Rows:
         self.names += names
         self.count += len(names)
 
-    def milp(self, **columns) -> MatrixMILP:
+    def matrix(self) -> sp.csr_matrix:
         rows, cols, values = (np.concatenate(part) for part in zip(*self.entries))
-        A = sp.csr_matrix((values, (rows, cols)), shape=(self.count, self.width))  # repeated entries add up
-        return MatrixMILP(A=A, row_lo=np.concatenate(self.lo), row_hi=np.concatenate(self.hi), row_names=self.names,
-                          **columns)
+        return sp.csr_matrix((values, (rows, cols)), shape=(self.count, self.width))  # repeated entries add up
+
+    def milp(self, **columns) -> MatrixMILP:
+        return MatrixMILP(A=self.matrix(), row_lo=np.concatenate(self.lo), row_hi=np.concatenate(self.hi),
+                          row_names=self.names, **columns)
+
+
+def _barred_types(ds: Dataset, sites, towns, facts: _SiteFacts, inclusive_outside_core: bool,
+                  community_in_urban_towns: bool) -> np.ndarray:
+    """Which (site, type) the region rules bar: inclusive in the core, community outside urban towns (in_urban_towns)
+    unless a community branch today."""
+    barred = np.zeros((len(sites), len(TYPES)), bool)
+    if inclusive_outside_core:
+        barred[_core_sites(sites, towns), TYPES.index("inclusive")] = True
+    if community_in_urban_towns:
+        barred[~in_urban_towns(ds, sites) & (facts.current != "community"), TYPES.index("community")] = True
+    return barred
 
 
 def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, extensions, size: tuple, budget, mix,
-                 inclusive_outside_core, must_reach: sp.csr_matrix | None = None):
+                 barred: np.ndarray, must_reach: sp.csr_matrix | None = None):
     T, S, n = len(TYPES), L.n_sites, L.n_towns
     town, site, kind = L.pairs.T
     k = np.arange(len(L.pairs))
@@ -935,8 +994,7 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, ext
                 rows.add(np.zeros(S + L.n_x), np.r_[of_type, all_x], np.r_[np.ones(S), np.full(L.n_x, -share)],
                          lo, hi, [f"mix_{label}_{name}"])
     col_hi = np.ones(L.n_cols)
-    if inclusive_outside_core:
-        col_hi[L.x(np.flatnonzero(_core_sites(sites, towns)), TYPES.index("inclusive"))] = 0.0
+    col_hi[L.x(*np.nonzero(barred))] = 0.0  # the region rules (_barred_types)
     core_towns = np.flatnonzero(towns["region_type"].astype(str).to_numpy() == "core")
     for e in range(len(shares)):  # service vehicles and village stations serve the counties, not the core
         col_hi[L.ext(e, core_towns)] = 0.0
@@ -947,6 +1005,41 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, ext
     integer[:L.n_x] = True
     integer[L.n_x + len(L.pairs):] = True
     return rows.milp(c=c, col_lo=np.zeros(L.n_cols), col_hi=col_hi, integer=integer, sense="max")
+
+
+def _open_range(sites, p: int | None) -> np.ndarray:
+    """How many branches the joint plan may have open: from today's that stay to p (or every site that may open)."""
+    closes = _site_flag(sites, "closes")
+    stays = (sites["kind"] == "existing").to_numpy() & ~_site_flag(sites, "closable") & ~closes
+    most = int((~closes).sum()) if p is None else min(int(p), int((~closes).sum()))
+    return np.arange(int(stays.sum()), most + 1)
+
+
+def _counted_openings(milp: MatrixMILP, L: _Layout, mix: dict, counts: np.ndarray) -> MatrixMILP:
+    """The joint model with its type shares also stated on the number N of open branches, as one choice among
+    `counts` (binaries z_N, one chosen: Σx = Σ N·z_N; each type's count at least Σ ceil(low·N)·z_N, at most
+    Σ floor(high·N)·z_N) — the same plans, columns z after the model's. The shares of a fractional N (39.6 community
+    branches of 99) held HiGHS's bound 0.09 % above the sample's 40 %-community plan (p=100) for 28 s; so stated,
+    it is proven in about 1 s. The model itself where no share is bounded."""
+    bounds = [(TYPES.index(kind), share, label) for kind, (low, high) in _check_mix(mix, JOINT_PLAN_FUNCTION).items()
+              for share, label in ((low, "min"), (high, "max")) if share is not None]
+    if not bounds:
+        return milp
+    K, sites = len(counts), np.arange(L.n_sites)
+    z = L.n_cols + np.arange(K)
+    rows = _Rows(L.n_cols + K)
+    rows.add(np.zeros(K), z, 1.0, 1.0, 1.0, ["open_count_one"])
+    rows.add(np.zeros(L.n_x + K), np.r_[np.arange(L.n_x), z], np.r_[np.ones(L.n_x), -counts], 0.0, 0.0, ["open_count"])
+    for t, share, label in bounds:
+        whole = np.ceil(share * counts - 1e-9) if label == "min" else np.floor(share * counts + 1e-9)
+        rows.add(np.zeros(L.n_sites + K), np.r_[L.x(sites, t), z], np.r_[np.ones(L.n_sites), -whole],
+                 0.0 if label == "min" else -INF, INF if label == "min" else 0.0, [f"count_{label}_{TYPES[t]}"])
+    return replace(milp, c=np.r_[milp.c, np.zeros(K)],
+                   A=sp.vstack([sp.hstack([milp.A, sp.csr_matrix((milp.A.shape[0], K))]), rows.matrix()]).tocsr(),
+                   row_lo=np.concatenate([milp.row_lo, *rows.lo]), row_hi=np.concatenate([milp.row_hi, *rows.hi]),
+                   col_lo=np.r_[milp.col_lo, np.zeros(K)], col_hi=np.r_[milp.col_hi, np.ones(K)],
+                   integer=np.r_[milp.integer, np.ones(K, bool)], col_names=None,
+                   row_names=None if milp.row_names is None else [*milp.row_names, *rows.names])
 
 
 class _PlanEdits:
