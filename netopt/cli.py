@@ -3417,7 +3417,7 @@ def _say_joint_plan(summary: dict, chosen: pd.DataFrame, towns: pd.DataFrame, as
                     source: str) -> list[tuple[str, object]]:
     """Prints the joint plan: residents served, branches kept / new / closed by type, the budget spent; returns
     the same as the summary sheet's (item, value) rows."""
-    from netopt.models.types import EXTENSIONS, TYPE_ZH, TYPES
+    from netopt.models.types import EXTENSIONS, TYPE_ZH, TYPES, community_rule_note
 
     table = Table(title=f"Sites and types 网点与类型联合规划 — {source}")
     for col in ("type", "类型", "kept 保留", "new 新设", "open 合计", "served 服务 万人"):
@@ -3448,6 +3448,9 @@ def _say_joint_plan(summary: dict, chosen: pd.DataFrame, towns: pd.DataFrame, as
                                      "as well 花费最少、调整最少" if summary["least_spent_proven"] else
                                      "the least spent, then the fewest changes, found in the search allowed (a "
                                      "cheaper plan serving every town as well may exist)")]
+    if summary["community_elsewhere"] and (ask.mix.get("community") or (None, None))[0]:
+        rows.append(("community 社区型", community_rule_note(summary["community_elsewhere"], summary["n_sites"],
+                                                            "candidate sites")))
     for item, value in rows:
         console.print(f"{item}: {value}")
     return rows

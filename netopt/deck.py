@@ -41,7 +41,7 @@ PLAN_TOWNS_TITLE = "覆盖变化乡镇 Towns gaining or losing coverage most"
 TAKEN_ON_TITLE = "客户承接 Where the closed branches' residents go (万人)"
 ROLLOUT_TITLE = "网点类型、试点与培训 Branch types, pilots and training hubs"
 SCORING_TITLE = "评分依据 How the types are scored"
-TYPE_NOTES_TITLE = "类型说明 Types the plan gives no branch"
+TYPE_NOTES_TITLE = "类型说明 Notes on the types"
 SCORING_COLUMNS = ["dimension", "indicator_name", "weight_comprehensive", "weight_community", "weight_inclusive",
                    "weight_light", "data"]
 COMPARE_TITLE, SIDE_BY_SIDE_TITLE = "方案比选 Plans compared", "方案对比 The plans side by side"

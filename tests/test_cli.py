@@ -1303,7 +1303,9 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     assert result.exit_code == 0, result.output
     sheets = pd.ExcelFile(tmp_path / "plan.xlsx").sheet_names
     assert sheets == ["types 网点类型", "pilots 试点", "batches 推广批次", "hubs 培训中心", "mix 类型结构", "calendar 培训日程",
-                      "scoring 评分依据"]
+                      "scoring 评分依据", "notes 说明"]
+    [note] = pd.read_excel(tmp_path / "plan.xlsx", sheet_name="notes 说明")["note 说明"]  # the share met in urban towns
+    assert note.startswith("社区型 community: in urban towns only")
     page = map_text(tmp_path / "plan_map.html")
     assert (tmp_path / "plan_map.png").exists() and "试点 pilot: " in page and ", 第1批 batch 1" in page
     said = f"Wrote {tmp_path / 'plan_map.html'}, {tmp_path / 'plan_map.png'}:"  # in its folder, as the others
@@ -1320,8 +1322,8 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     assert "社区型 community: no branch — none suits it best" in _said(default.output)  # and how to have some
     [note] = pd.read_excel(tmp_path / "default" / "plan.xlsx", sheet_name="notes 说明")["note 说明"]
     assert note.startswith("社区型 community: no branch") and (tmp_path / "default" / "plan_notes.csv").is_file()
-    explained = slides[titles.index("类型说明 Types the plan gives no branch")]  # after the type mix, for the meeting
-    assert titles.index("类型说明 Types the plan gives no branch") == titles.index("类型结构 Type mix") + 1
+    explained = slides[titles.index("类型说明 Notes on the types")]  # after the type mix, for the meeting
+    assert titles.index("类型说明 Notes on the types") == titles.index("类型结构 Type mix") + 1
     assert note in [shape.text_frame.text for shape in explained.shapes if shape.has_text_frame]
     assert note in [p.text for p in Document(str(tmp_path / "default" / "plan.docx")).paragraphs]
     again = runner.invoke(app, ["plan", "--out", str(tmp_path / "default")])  # the defaults give some
@@ -1520,10 +1522,13 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     written_up = Document(str(tmp_path / "plan.docx"))  # the joint plan's report, the same tables last
     assert [[[cell.text for cell in row.cells] for row in table.rows[1:]] for table in written_up.tables[-2:]] == rows
     closing = runner.invoke(app, ["plan", "--p", "60", "--bank", "农业", "--budget-wan", "1000", "--no-keep-existing",
-                                  "--keep-open", "营业部", "--out", str(tmp_path / "close")])
+                                  "--keep-open", "营业部", "--min-share", "community=0.2",
+                                  "--out", str(tmp_path / "close")])
     assert closing.exit_code == 0, closing.output
     sites = pd.read_csv(tmp_path / "close" / "plan_sites.csv")
     assert (sites["decision 决策"] != "close").sum() <= 60 and (sites["decision 决策"] == "close").sum() >= 41
+    assert re.search(r"community 社区型: in urban towns only \(towns with at least 50% .*— 94 of the 226 candidate "
+                     "sites stand elsewhere", _said(closing.output))  # the community share met in urban towns
     assert (sites.loc[sites["name 名称"].str.contains("营业部"), "decision 决策"] == "keep").all()
     forced = runner.invoke(app, ["plan", "--p", "101", "--bank", "农业", "--budget-wan", "500", "--close", "长丰杨庙",
                                  "--close", "HF0014", "--weight", "综合型:density=20", "--out", str(tmp_path / "forced")])

@@ -179,7 +179,8 @@ def test_a_type_no_branch_is_given_is_explained():
     assert f"Nearest: {nearest['name']} ({nearest['county']}), {nearest['score_community']:.2f} for it" in note
     assert "人口密度 density, 老龄人口占比 elderly share are county figures" in note
     assert "--min-share community=0.25" in note
-    assert assign_branch_types(ds, mix={"community": (0.2, None)}, weights=county_figures).attrs["notes"] == []
+    asked = assign_branch_types(ds, mix={"community": (0.2, None)}, weights=county_figures).attrs["notes"]
+    assert [note for note in asked if "no branch" in note] == []  # only where the share was met: urban towns
     assert assign_branch_types(ds, mix={"community": (None, 0)}, weights=county_figures).attrs["notes"] == []
     assert assign_branch_types(ds).attrs["notes"] == []  # the defaults give some: 37
     core = no.Dataset(ds.counties, ds.towns, ds.branches[(plan["region_type"] == "core").to_numpy()])
@@ -392,9 +393,11 @@ def test_joint_plan_puts_community_branches_in_urban_towns():
     chosen, _, summary = plan_network(ds, sites, **rules)
     community = chosen.loc[(chosen["decision"] != "close") & (chosen["type"] == "community"), "site_id"]
     assert summary["status"] == "optimal" and len(community) >= 40 and urban[community].all()
+    assert (summary["n_sites"], summary["community_elsewhere"]) == (len(sites), (~urban).sum())
     anywhere, _, freed = plan_network(ds, sites, community_in_urban_towns=False, **rules)
     rural = anywhere.loc[(anywhere["type"] == "community") & ~urban[anywhere["site_id"]].to_numpy(), "name"]
     assert "长丰杨庙营业所" in rural.tolist() and freed["objective"] > summary["objective"]
+    assert freed["community_elsewhere"] == 0
     with pytest.raises(InfeasibleError, match="community branches stand in urban towns only"):
         plan_network(ds, sites.assign(closable=False), p=101, budget_wan=0, extensions={},
                      mix={"community": (0.8, None)})
@@ -780,8 +783,13 @@ def test_community_branches_stand_in_urban_towns():
     unweighed = with_weights({"community": {"town_urban": 0}, "inclusive": {"town_urban": 0}})
     plan = assign_branch_types(ds, mix={"community": (0.4, None)}, weights=unweighed).set_index("branch_id")
     assert urban[plan["type"] == "community"].all() and (plan["type"] == "community").mean() >= 0.4
+    said = plan.attrs["notes"][-1]  # the share asked for was met in urban towns: said
+    assert said.startswith("社区型 community: in urban towns only (towns with at least 50% of their communities urban-"
+                           "coded, or their county's most urban town, its seat) — ")
+    assert f"— {(~urban).sum()} of the 480 branches stand elsewhere" in said
     lifted = assign_branch_types(ds, mix={"community": (0.4, None)}, weights=unweighed, community_in_urban_towns=False)
     assert not urban[lifted.set_index("branch_id")["type"] == "community"].all()
+    assert not any("urban towns only" in note for note in lifted.attrs["notes"])
     today = ds.branches.assign(type=np.where(~urban.to_numpy(), "community", None))  # rural community branches today
     kept = assign_branch_types(no.Dataset(ds.counties, ds.towns, today), budget_wan=0).set_index("branch_id")
     assert (kept.loc[~urban, "type"] == "community").all()  # no budget to change them: they stay community

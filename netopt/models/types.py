@@ -426,6 +426,9 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
     plan = _plan(ds, scores, suit, drivers, current, cost, raw, missing)
     plan.attrs["weights"] = _weights_used(weights)  # for scoring_basis
     plan.attrs["notes"] = _unchosen_type_notes(plan, scores, plan.attrs["weights"], allowed, type_rules)
+    elsewhere = int((~allowed[:, TYPES.index("community")]).sum())
+    if elsewhere and type_rules.mix.get("community", (None, None))[0]:  # a community share asked for, met in towns
+        plan.attrs["notes"].append(f"社区型 community: {community_rule_note(elsewhere, len(plan), 'branches')}")
     return plan
 
 
@@ -462,6 +465,12 @@ def _rule_against(kind: str, r: TypeRules) -> str:
             "community": f"community_in_urban_towns: no branch stands in an urban town ({URBAN_TOWN_WORDS})",
             "comprehensive": f"comprehensive_min_score {r.comprehensive_min_score}: no branch reaches it"
             }.get(kind, "")
+
+
+def community_rule_note(elsewhere: int, total: int, what: str) -> str:
+    """What the rule keeping community branches to urban towns did to a plan asking for a community share."""
+    return (f"in urban towns only ({URBAN_TOWN_WORDS}) — {elsewhere:,} of the {total:,} {what} stand "
+            "elsewhere and may not be community (community_in_urban_towns; --community-anywhere lifts it)")
 
 
 def _where_allowed(kind: str, inclusive_outside_core: bool, community_in_urban_towns: bool) -> str:
@@ -722,7 +731,8 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     with_weights' terms on the area's indicators). Returns (sites table with decision, current_type, type,
     open_cost_wan, conversion_cost_wan, score and reasons of its type, residents served served_wan, 万人;
     towns table with served share and extensions; summary dict with status, objective, bound, gap, served_pct,
-    spent_wan: openings, conversions and extensions, changes to today's network and least_spent_proven).
+    spent_wan: openings, conversions and extensions, changes to today's network, least_spent_proven, n_sites and
+    community_elsewhere: the sites the community rule bars from the type).
     """
     started = time.perf_counter()
     _check_joint_options(p, budget_wan, radius_km, capacity_wan, open_cost_wan, extensions, mix,
@@ -767,7 +777,8 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
                                            seconds_left(time_limit, started))
     chosen, town_table, summary = _joint_tables(layout, raw, sites, towns, pop, extensions, facts)
     changes, offset = _change_costs(layout, facts, sites)
-    summary.update(changes=int(round(changes @ raw.x + offset)), least_spent_proven=proven)
+    summary.update(changes=int(round(changes @ raw.x + offset)), least_spent_proven=proven,
+                   n_sites=len(sites), community_elsewhere=int(barred[:, TYPES.index("community")].sum()))
     chosen.attrs.update(weights=_weights_used(weights), missing_indicators=facts.missing)  # for scoring_basis
     return chosen, town_table, summary
 
@@ -845,9 +856,14 @@ def _site_flag(sites, column: str) -> np.ndarray:
     return sites[column].to_numpy(bool) if column in sites else np.zeros(len(sites), bool)
 
 
-def _explain_joint(sites, p: int | None, mix: dict, must_reach: sp.csr_matrix | None) -> str:
+def _staying(sites) -> np.ndarray:
+    """The sites that stay open whatever the plan: today's branches neither closable nor closing."""
     existing = (sites["kind"] == "existing").to_numpy()
-    kept = int((existing & ~_site_flag(sites, "closable") & ~_site_flag(sites, "closes")).sum())
+    return existing & ~_site_flag(sites, "closable") & ~_site_flag(sites, "closes")
+
+
+def _explain_joint(sites, p: int | None, mix: dict, must_reach: sp.csr_matrix | None) -> str:
+    kept = int(_staying(sites).sum())
     if p is not None and kept > p:
         return f"{kept} existing branches must stay open but p={p}: {kept - p} too many (mark some closable)"
     lows = sum((low or 0.0) for low, _ in _check_mix(mix, JOINT_PLAN_FUNCTION).values())
@@ -953,8 +969,7 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, ext
     town, site, kind = L.pairs.T
     k = np.arange(len(L.pairs))
     all_x = np.arange(L.n_x)
-    existing, closes = (sites["kind"] == "existing").to_numpy(), _site_flag(sites, "closes")
-    stays = existing & ~_site_flag(sites, "closable") & ~closes
+    existing, closes, stays = (sites["kind"] == "existing").to_numpy(), _site_flag(sites, "closes"), _staying(sites)
     shares = np.array([extensions[name]["share"] for name in L.extension_names])
     ext_cols = np.concatenate([L.ext(e, np.arange(n)) for e in range(len(shares))] or [np.zeros(0, int)])
     rows = _Rows(L.n_cols)
@@ -1009,10 +1024,8 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, ext
 
 def _open_range(sites, p: int | None) -> np.ndarray:
     """How many branches the joint plan may have open: from today's that stay to p (or every site that may open)."""
-    closes = _site_flag(sites, "closes")
-    stays = (sites["kind"] == "existing").to_numpy() & ~_site_flag(sites, "closable") & ~closes
-    most = int((~closes).sum()) if p is None else min(int(p), int((~closes).sum()))
-    return np.arange(int(stays.sum()), most + 1)
+    may_open = int((~_site_flag(sites, "closes")).sum())
+    return np.arange(int(_staying(sites).sum()), may_open + 1 if p is None else min(int(p), may_open) + 1)
 
 
 def _counted_openings(milp: MatrixMILP, L: _Layout, mix: dict, counts: np.ndarray) -> MatrixMILP:
