@@ -382,7 +382,8 @@ def test_joint_plan_on_the_sample():
 def test_joint_plan_puts_community_branches_in_urban_towns():
     """The README's flow (农业, p=100, today's branches closable, 1,200万元, 40 % community): residents served
     first put community branches where they lose least, in villages (长丰杨庙); in urban towns only by default,
-    they stand in the core's streets and the county seats, and a rule that blocks the mix is named."""
+    they stand in the core's streets and the counties' urban towns (a community branch today where it is), and a
+    rule that blocks the mix is named."""
     from netopt.models.types import in_urban_towns, plan_network
     from netopt.planning import candidate_sites
 
@@ -398,6 +399,11 @@ def test_joint_plan_puts_community_branches_in_urban_towns():
     rural = anywhere.loc[(anywhere["type"] == "community") & ~urban[anywhere["site_id"]].to_numpy(), "name"]
     assert "长丰杨庙营业所" in rural.tolist() and freed["objective"] > summary["objective"]
     assert freed["community_elsewhere"] == 0
+    rural_today = ~urban[ds.branches["branch_id"]].to_numpy()
+    today = no.Dataset(ds.counties, ds.towns, ds.branches.assign(type=np.where(rural_today, "community", None)))
+    kept, _, stayed = plan_network(today, sites, p=101, budget_wan=0, extensions={})
+    assert stayed["community_elsewhere"] == (~urban).sum() - rural_today.sum()  # community today: may stay so
+    assert kept.set_index("site_id").loc[ds.branches["branch_id"][rural_today], "type"].eq("community").all()
     with pytest.raises(InfeasibleError, match="community branches stand in urban towns only"):
         plan_network(ds, sites.assign(closable=False), p=101, budget_wan=0, extensions={},
                      mix={"community": (0.8, None)})
