@@ -1527,8 +1527,8 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     assert closing.exit_code == 0, closing.output
     sites = pd.read_csv(tmp_path / "close" / "plan_sites.csv")
     assert (sites["decision 决策"] != "close").sum() <= 60 and (sites["decision 决策"] == "close").sum() >= 41
-    assert re.search(r"community 社区型: in urban towns only \(towns with at least 50% .*— 94 of the 226 candidate "
-                     "sites stand elsewhere", _said(closing.output))  # the community share met in urban towns
+    assert re.search(r"community 社区型: in urban towns only 仅设于城镇化乡镇 \(towns with at least 50% .*— 94 of the 226 "
+                     "candidate sites stand elsewhere", _said(closing.output))  # the community share met in urban towns
     assert (sites.loc[sites["name 名称"].str.contains("营业部"), "decision 决策"] == "keep").all()
     forced = runner.invoke(app, ["plan", "--p", "101", "--bank", "农业", "--budget-wan", "500", "--close", "长丰杨庙",
                                  "--close", "HF0014", "--weight", "综合型:density=20", "--out", str(tmp_path / "forced")])

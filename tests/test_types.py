@@ -790,8 +790,8 @@ def test_community_branches_stand_in_urban_towns():
     plan = assign_branch_types(ds, mix={"community": (0.4, None)}, weights=unweighed).set_index("branch_id")
     assert urban[plan["type"] == "community"].all() and (plan["type"] == "community").mean() >= 0.4
     said = plan.attrs["notes"][-1]  # the share asked for was met in urban towns: said
-    assert said.startswith("社区型 community: in urban towns only (towns with at least 50% of their communities urban-"
-                           "coded, or their county's most urban town, its seat) — ")
+    assert said.startswith("社区型 community: in urban towns only 仅设于城镇化乡镇 (towns with at least 50% of their "
+                           "communities urban-coded, or their county's most urban town, its seat) — ")
     assert f"— {(~urban).sum()} of the 480 branches stand elsewhere" in said
     lifted = assign_branch_types(ds, mix={"community": (0.4, None)}, weights=unweighed, community_in_urban_towns=False)
     assert not urban[lifted.set_index("branch_id")["type"] == "community"].all()

@@ -469,7 +469,7 @@ def _rule_against(kind: str, r: TypeRules) -> str:
 
 def community_rule_note(elsewhere: int, total: int, what: str) -> str:
     """What the rule keeping community branches to urban towns did to a plan asking for a community share."""
-    return (f"in urban towns only ({URBAN_TOWN_WORDS}) — {elsewhere:,} of the {total:,} {what} stand "
+    return (f"in urban towns only 仅设于城镇化乡镇 ({URBAN_TOWN_WORDS}) — {elsewhere:,} of the {total:,} {what} stand "
             "elsewhere and may not be community (community_in_urban_towns; --community-anywhere lifts it)")
 
 
