@@ -3448,9 +3448,9 @@ def _say_joint_plan(summary: dict, chosen: pd.DataFrame, towns: pd.DataFrame, as
                                      "as well 花费最少、调整最少" if summary["least_spent_proven"] else
                                      "the least spent, then the fewest changes, found in the search allowed (a "
                                      "cheaper plan serving every town as well may exist)")]
-    if summary["community_elsewhere"] and (ask.mix.get("community") or (None, None))[0]:
-        rows.append(("community 社区型", community_rule_note(summary["community_elsewhere"], summary["n_sites"],
-                                                            "candidate sites")))
+    note = community_rule_note(summary["community_elsewhere"], summary["n_sites"], "candidate sites", ask.mix)
+    if note:
+        rows.append(("community 社区型", note))
     for item, value in rows:
         console.print(f"{item}: {value}")
     return rows

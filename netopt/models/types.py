@@ -426,9 +426,10 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
     plan = _plan(ds, scores, suit, drivers, current, cost, raw, missing)
     plan.attrs["weights"] = _weights_used(weights)  # for scoring_basis
     plan.attrs["notes"] = _unchosen_type_notes(plan, scores, plan.attrs["weights"], allowed, type_rules)
-    elsewhere = int((~allowed[:, TYPES.index("community")]).sum())
-    if elsewhere and type_rules.mix.get("community", (None, None))[0]:  # a community share asked for, met in towns
-        plan.attrs["notes"].append(f"社区型 community: {community_rule_note(elsewhere, len(plan), 'branches')}")
+    note = community_rule_note(int((~allowed[:, TYPES.index("community")]).sum()), len(plan), "branches",
+                               type_rules.mix)
+    if note:
+        plan.attrs["notes"].append(f"社区型 community: {note}")
     return plan
 
 
@@ -467,8 +468,11 @@ def _rule_against(kind: str, r: TypeRules) -> str:
             }.get(kind, "")
 
 
-def community_rule_note(elsewhere: int, total: int, what: str) -> str:
-    """What the rule keeping community branches to urban towns did to a plan asking for a community share."""
+def community_rule_note(elsewhere: int, total: int, what: str, mix: dict) -> str:
+    """What the rule keeping community branches to urban towns did to a plan whose `mix` asks for a community share
+    (`elsewhere` of its `total` branches or sites barred from the type); "" where it asks for none or none is barred."""
+    if not (elsewhere and _check_mix(mix, "community_rule_note").get("community", (None, None))[0]):
+        return ""
     return (f"in urban towns only 仅设于城镇化乡镇 ({URBAN_TOWN_WORDS}) — {elsewhere:,} of the {total:,} {what} stand "
             "elsewhere and may not be community (community_in_urban_towns; --community-anywhere lifts it)")
 
@@ -1002,12 +1006,9 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, ext
         rows.add(np.zeros(len(paid)), paid, _spend_per_column(L, facts, extensions)[paid], -INF, float(budget),
                  ["budget"])
     # shares of the open branches: low*Σx <= Σx_t <= high*Σx
-    for name, (low, high) in _check_mix(mix, JOINT_PLAN_FUNCTION).items():
-        of_type = L.x(np.arange(S), TYPES.index(name))
-        for share, lo, hi, label in ((low, 0.0, INF, "min"), (high, -INF, 0.0, "max")):
-            if share is not None and (share or label == "max"):
-                rows.add(np.zeros(S + L.n_x), np.r_[of_type, all_x], np.r_[np.ones(S), np.full(L.n_x, -share)],
-                         lo, hi, [f"mix_{label}_{name}"])
+    for name, share, label in _share_bounds(mix):
+        rows.add(np.zeros(S + L.n_x), np.r_[L.x(np.arange(S), TYPES.index(name)), all_x],
+                 np.r_[np.ones(S), np.full(L.n_x, -share)], *SHARE_SIDES[label], [f"mix_{label}_{name}"])
     col_hi = np.ones(L.n_cols)
     col_hi[L.x(*np.nonzero(barred))] = 0.0  # the region rules (_barred_types)
     core_towns = np.flatnonzero(towns["region_type"].astype(str).to_numpy() == "core")
@@ -1022,6 +1023,16 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, ext
     return rows.milp(c=c, col_lo=np.zeros(L.n_cols), col_hi=col_hi, integer=integer, sense="max")
 
 
+SHARE_SIDES = {"min": (0.0, INF), "max": (-INF, 0.0)}  # a share row's bounds: at least, at most its share
+
+
+def _share_bounds(mix: dict) -> list[tuple[str, float, str]]:
+    """The type-mix bounds that limit the joint plan, as (type, share, "min" | "max"), each type's minimum first (a
+    minimum share of 0 limits nothing)."""
+    return [(kind, share, label) for kind, (low, high) in _check_mix(mix, JOINT_PLAN_FUNCTION).items()
+            for share, label in ((low, "min"), (high, "max")) if share is not None and (share or label == "max")]
+
+
 def _open_range(sites, p: int | None) -> np.ndarray:
     """How many branches the joint plan may have open: from today's that stay to p (or every site that may open)."""
     may_open = int((~_site_flag(sites, "closes")).sum())
@@ -1034,8 +1045,7 @@ def _counted_openings(milp: MatrixMILP, L: _Layout, mix: dict, counts: np.ndarra
     Σ floor(high·N)·z_N) — the same plans, columns z after the model's. The shares of a fractional N (39.6 community
     branches of 99) held HiGHS's bound 0.09 % above the sample's 40 %-community plan (p=100) for 28 s; so stated,
     it is proven in about 1 s. The model itself where no share is bounded."""
-    bounds = [(TYPES.index(kind), share, label) for kind, (low, high) in _check_mix(mix, JOINT_PLAN_FUNCTION).items()
-              for share, label in ((low, "min"), (high, "max")) if share is not None]
+    bounds = _share_bounds(mix)
     if not bounds:
         return milp
     K, sites = len(counts), np.arange(L.n_sites)
@@ -1043,10 +1053,10 @@ def _counted_openings(milp: MatrixMILP, L: _Layout, mix: dict, counts: np.ndarra
     rows = _Rows(L.n_cols + K)
     rows.add(np.zeros(K), z, 1.0, 1.0, 1.0, ["open_count_one"])
     rows.add(np.zeros(L.n_x + K), np.r_[np.arange(L.n_x), z], np.r_[np.ones(L.n_x), -counts], 0.0, 0.0, ["open_count"])
-    for t, share, label in bounds:
+    for kind, share, label in bounds:
         whole = np.ceil(share * counts - 1e-9) if label == "min" else np.floor(share * counts + 1e-9)
-        rows.add(np.zeros(L.n_sites + K), np.r_[L.x(sites, t), z], np.r_[np.ones(L.n_sites), -whole],
-                 0.0 if label == "min" else -INF, INF if label == "min" else 0.0, [f"count_{label}_{TYPES[t]}"])
+        rows.add(np.zeros(L.n_sites + K), np.r_[L.x(sites, TYPES.index(kind)), z], np.r_[np.ones(L.n_sites), -whole],
+                 *SHARE_SIDES[label], [f"count_{label}_{kind}"])
     return replace(milp, c=np.r_[milp.c, np.zeros(K)],
                    A=sp.vstack([sp.hstack([milp.A, sp.csr_matrix((milp.A.shape[0], K))]), rows.matrix()]).tocsr(),
                    row_lo=np.concatenate([milp.row_lo, *rows.lo]), row_hi=np.concatenate([milp.row_hi, *rows.hi]),
