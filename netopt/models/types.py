@@ -760,7 +760,7 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     if reason:
         raise_infeasible(reason, JOINT_PLAN)
     layout = _Layout(len(sites), len(towns), pairs, list(extensions))
-    barred = _barred_types(ds, sites, towns, facts, inclusive_outside_core, community_in_urban_towns)
+    barred = _barred_types(ds, sites, facts, inclusive_outside_core, community_in_urban_towns)
     milp = _joint_model(layout, sites, towns, pop, capacity, facts, extensions, (p, max_new), budget_wan, mix or {},
                         barred, must_reach)
     raw = solve_highs(_counted_openings(milp, layout, mix or {}, _open_range(sites, p)), time_limit=time_limit)
@@ -955,15 +955,18 @@ class _Rows:
                           row_names=self.names, **columns)
 
 
-def _barred_types(ds: Dataset, sites, towns, facts: _SiteFacts, inclusive_outside_core: bool,
+def _barred_types(ds: Dataset, sites, facts: _SiteFacts, inclusive_outside_core: bool,
                   community_in_urban_towns: bool) -> np.ndarray:
-    """Which (site, type) the region rules bar: inclusive in the core, community outside urban towns (in_urban_towns)
-    unless a community branch today."""
+    """Which (site, type) the region rules bar, by each site's nearest town: inclusive where it is a core-area town,
+    community where it is not an urban town (urban_towns) unless a community branch today."""
     barred = np.zeros((len(sites), len(TYPES)), bool)
+    nearest = _nearest_towns(ds, sites)
+    if nearest is None:
+        return barred
     if inclusive_outside_core:
-        barred[_core_sites(sites, towns), TYPES.index("inclusive")] = True
+        barred[ds.towns["region_type"].astype(str).to_numpy()[nearest] == "core", TYPES.index("inclusive")] = True
     if community_in_urban_towns:
-        barred[~in_urban_towns(ds, sites) & (facts.current != "community"), TYPES.index("community")] = True
+        barred[~urban_towns(ds.towns)[nearest] & (facts.current != "community"), TYPES.index("community")] = True
     return barred
 
 
@@ -1303,16 +1306,6 @@ def _pairs_by_site_type(L: _Layout) -> Callable[[int, int], np.ndarray]:
     order = np.argsort(key, kind="stable")
     bounds = np.searchsorted(key[order], np.arange(L.n_x + 1))
     return lambda j, t: order[bounds[L.x(j, t)]:bounds[L.x(j, t) + 1]]
-
-
-def _core_sites(sites, towns) -> np.ndarray:
-    """Sites whose nearest town is a core-area town."""
-    from netopt.distance import nearest_site
-    from netopt.projection import metric_crs, xy_metres
-
-    crs = metric_crs(towns, sites)
-    _, nearest = nearest_site(xy_metres(sites, crs), xy_metres(towns, crs))
-    return (towns["region_type"].astype(str).to_numpy()[nearest] == "core")
 
 
 def _joint_tables(L: _Layout, raw, sites, towns, pop, extensions, facts: _SiteFacts):
