@@ -1124,22 +1124,17 @@ def optimize(
     """Choose branch sites among today's branches and the town points (or your own candidate sites) with an exact
     integer program."""
     def run() -> None:
-        from netopt.deck import plan_deck, taken_on
-        from netopt.document import plan_report
-        from netopt.planning import candidate_sites, existing_positions, relocation_moves
+        from netopt.planning import candidate_sites, existing_positions
 
         if model not in MODELS:
             raise InputError(f"unknown model '{model}'; use one of {', '.join(MODELS)}", file="command line")
         options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank, max_km)
         _check_model_flags(model, options)
-        if within_county and relocate is None:
-            raise InputError("--within-county is for --relocate (moves that stay within their county)",
-                             file="command line")
-        _check_keep_covered(keep_covered, bool(close) or not keep_existing or relocate is not None,
-                            "--close, --relocate N or --no-keep-existing")
+        ask = SiteAsk(keep_existing, max_new, budget_wan, open_cost_wan, closing_saving_wan, relocate, keep_open,
+                      close, county_min, county_max, within_county, min_spacing_km, keep_covered)
+        _check_site_ask(ask)
         _check_p_given(model, p, relocate, keep_existing, max_new, close)
         radius = _model_limit(ctx, model, (radius_km, core_km, county_km, fringe_km), minutes, mode)
-        timed = isinstance(radius, TravelTime)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         with _working("Building the model 建模中…"):
             roads = _roads(network, network_coords, network_split)
@@ -1148,32 +1143,7 @@ def optimize(
             sites = candidate_sites(ds, bank, own)
             _say_banks_matched(ds.branches, bank)
             existing = existing_positions(sites)
-            rules = _site_rules(sites, existing, keep_existing, max_new, budget_wan, open_cost_wan,
-                                closing_saving_wan, closes=not keep_existing or relocate is not None)
-            if keep_open:
-                rules["fixed"] = _kept_open(sites, keep_open)
-            if close:
-                rules = _closing(sites, close, rules)
-            staying = len(existing) - len(rules.get("forbidden", []))  # today's branches that may stay open
-            count = p
-            if relocate is not None:
-                rules = _relocation(model, relocate, rules, existing, max_new)
-                count = len(existing) if p is None else p
-                _check_relocation_replaces(len(existing) - staying, relocate, p)
-            elif p is None and max_new is not None and keep_existing and model in P_MODELS:
-                opened = min(max_new, len(sites) - len(existing))  # no more new than there are sites for them
-                count = staying + opened  # today's branches and the new ones
-                fewer = f"; {opened} candidate site(s) for new branches" if opened < max_new else ""
-                console.print(f"p = {count} branches 网点总数: today's {staying} kept and at most {opened} new "
-                              f"(--max-new {max_new}{fewer})")
-            elif p is None and close and keep_existing and model in P_MODELS:
-                count = staying
-                console.print(f"p = {count} branches 网点总数: today's less the {len(existing) - staying} closed "
-                              "(--max-new N: where N new branches best make up for them)")
-            rules.update(_county_rules(sites, county_min, county_max, within_county, relocate))
-            rules.update(_spacing_rule(sites, min_spacing_km))
-            if keep_covered:
-                rules["must_reach"] = _covered_today(ds, sites, radius, roads)
+            rules, count, staying = _optimize_rules(model, p, ask, sites, existing, ds, radius, roads)
             _check_model_options(model, count, rules, options)
             _check_p_within_sites(count, len(sites), len(existing))
             _check_phases(phase, model, relocate, keep_existing, target_share_pct)
@@ -1187,65 +1157,224 @@ def optimize(
             if model in P_MODELS and built.p is not None and "closable" in rules and result.selected:
                 result = _close_crowded(result, built, sites, roads)
         today = built.evaluate(sites.loc[existing, "site_id"]) if model in P_MODELS and len(existing) else None
-        if result.status == "infeasible":
-            farther = f"; with --max-km {max_km:g}, a larger value lets towns be served from farther" if max_km else ""
-            kept = KEEP_COVERED_HINT if keep_covered else ""
-            _fail(f"no plan exists: {result.reason}{_cover_hint(built, cells, cover_pct, radius)}"
-                  f"{_capacity_hint(built, capacity_wan)}{farther}{kept}", 1)
-        if not result.has_plan:  # stopped at the time limit before any plan
-            _fail(f"{NO_PLAN_YET}: {result.reason}; a longer --time-limit may find one", 1)
+        _fail_without_plan(result, built, cells, options, radius, keep_covered)
+        phases = None
         if phase:
             with _working("Phasing the new branches 分期建设…", time_limit):
                 phases = built.phases(phase, plan=result, time_limit=time_limit, mip_gap=_mip_gap(gap_pct))
-        with _working("Measuring what each open branch adds 评估网点贡献…"):
-            worth, closing, candidates_worth = _worth_of_sites(built, result, sites, model, candidates is not None,
-                                                               timed)
-        moves = relocation_moves(sites, result.selected, same_county=within_county or bool(close), **roads)
-        if worth is not None:
-            moves = _openings_by_worth(moves.assign(**{worth.name: moves["to_id"].map(worth),
-                                                       closing.name: moves["from_id"].map(closing)}), worth.name)
-        _say_fewer_than_p(result.selected, count, rules, sites)
-        summary, tables = _report_plan(result, sites, model, source, out, demand, moves, today, built.maximise,
-                                       worth, coords, timed)
-        _write_network_after(ds, sites, result.selected, bank, coords, out / f"{model}_branches.csv")
-        if candidates_worth is not None:
-            tables["candidates 候选点位"] = _candidates_table(candidates_worth, result, sites, model, out, timed,
-                                                           coords)
-        if phase:
-            tables["phases 分期建设"] = _say_phases(phases, sites, model, out, closed=len(existing) - staying,
-                                                timed=timed)
-        summary.insert(1, ("command 命令", _command_line(ctx)))
-        plan_coverage, compared, changed, areas, takers = _before_after(ds, sites, result.selected, radius, roads,
-                                                                        cells)
-        changed = _located_by(changed, ds.towns, "town_id", coords)
-        console.print(f"Wrote {_write_csv(changed, out / f'{model}_towns_changed.csv')}, "
-                      f"{_write_csv(areas, out / f'{model}_branches_changed.csv')}, "
-                      f"{_write_csv(takers, out / f'{model}_closure_takers.csv')}")
-        book = _summary_workbook(out / f"{model}_plan.xlsx", summary, {**tables, "coverage 覆盖率变化": compared,
-                                                                        "towns changed 覆盖变化乡镇": changed,
-                                                                        AREAS_SHEET: areas, TAKERS_SHEET: takers})
-        console.print(f"Wrote {book}")
-        _remove_left_over(out, (f"{model}_candidates.csv", f"{model}_phases.csv"),
-                          [out / f"{model}_candidates.csv"] * (candidates_worth is not None)
-                          + [out / f"{model}_phases.csv"] * bool(phase))
-        noted = _noted(sites, worth, closing)
-        _plan_maps(ds, _phase_noted(noted, phases) if phase else noted, result.selected, moves, plan_coverage,
-                   f"{MODEL_TITLES[model]} 方案 plan — {source}", bank, out / f"{model}_map",
-                   _town_shares(result, today, cells) if model == "share" else None, town_changes=changed,
-                   takers=takers)
-        shown = (summary, (out / f"{model}_map.png").read_bytes(), moves, compared, changed,
-                 taken_on(takers, f"{model}_plan.xlsx"))
-        slides = plan_deck(out / f"{model}_plan.pptx", *shown, workbook=f"{model}_plan.xlsx", template=template)
-        written_up = plan_report(out / f"{model}_plan.docx", *shown, workbook=f"{model}_plan.xlsx",
-                                 template=word_template)
-        console.print(f"Wrote {slides}: the slides for the meeting 汇报材料, and {written_up}: the plan's report 方案")
-        decided = _with_worth(sites, result, worth, closing).merge(  # each site's service area before and after
-            areas.drop(columns=["name", "county", "plan"]).rename(columns={"branch_id": "site_id"}), on="site_id",
-            how="left")
-        if phase:  # each new branch's phase 期次, to draw the build-out 分期建设 phase by phase
-            decided = decided.assign(phase=decided["site_id"].map(_phase_of(phases)).astype("Int64"))
-        _write_plan_layers(out / f"{model}_plan.gpkg", ds, decided, result, (demand, moves, changed, takers), coords)
+        plan = OptimizedPlan(model, built, sites, result, today, phases, rules, count, len(existing) - staying)
+        inputs = OptimizeInputs(ds, source, demand, cells, radius, roads, coords, bank)
+        _write_optimized_plan(plan, inputs, ask, out, _command_line(ctx), candidates is not None,
+                              Templates(template, word_template))
     _guard(run)
+
+
+@dataclass(frozen=True)
+class SiteAsk:
+    """What `netopt optimize` asks of the sites: today's branches kept or closable (and which stay or close
+    whatever the plan), new branches and the budget (万元), moves, county limits, spacing, towns kept covered."""
+
+    keep_existing: bool
+    max_new: Optional[int]
+    budget_wan: Optional[float]
+    open_cost_wan: Optional[float]
+    closing_saving_wan: float
+    relocate: Optional[int]
+    keep_open: list[str]
+    close: list[str]
+    county_min: Optional[int]
+    county_max: Optional[int]
+    within_county: bool
+    min_spacing_km: Optional[float]
+    keep_covered: bool
+
+
+def _check_site_ask(ask: SiteAsk) -> None:
+    """Refuse the site options that need another: --within-county without --relocate, --keep-covered with no
+    branch closing."""
+    if ask.within_county and ask.relocate is None:
+        raise InputError("--within-county is for --relocate (moves that stay within their county)",
+                         file="command line")
+    _check_keep_covered(ask.keep_covered, bool(ask.close) or not ask.keep_existing or ask.relocate is not None,
+                        "--close, --relocate N or --no-keep-existing")
+
+
+def _optimize_rules(model: str, p: Optional[int], ask: SiteAsk, sites, existing: np.ndarray, ds: Dataset,
+                    limit: float | dict | TravelTime, roads: dict) -> tuple[dict, Optional[int], int]:
+    """The model rules `ask` makes of the candidate sites, the number of open branches (_open_count) and how
+    many of today's branches may stay open (those --close names may not)."""
+    rules = _site_rules(sites, existing, ask.keep_existing, ask.max_new, ask.budget_wan, ask.open_cost_wan,
+                        ask.closing_saving_wan, closes=not ask.keep_existing or ask.relocate is not None)
+    if ask.keep_open:
+        rules["fixed"] = _kept_open(sites, ask.keep_open)
+    if ask.close:
+        rules = _closing(sites, ask.close, rules)
+    staying = len(existing) - len(rules.get("forbidden", []))  # today's branches that may stay open
+    count = _open_count(model, p, ask, len(sites), len(existing), staying)
+    if ask.relocate is not None:
+        rules = _relocation(model, ask.relocate, rules, existing, ask.max_new)
+        _check_relocation_replaces(len(existing) - staying, ask.relocate, p)
+    rules.update(_county_rules(sites, ask.county_min, ask.county_max, ask.within_county, ask.relocate))
+    rules.update(_spacing_rule(sites, ask.min_spacing_km))
+    if ask.keep_covered:
+        rules["must_reach"] = _covered_today(ds, sites, limit, roads)
+    return rules, count, staying
+
+
+def _open_count(model: str, p: Optional[int], ask: SiteAsk, n_sites: int, n_today: int,
+                staying: int) -> Optional[int]:
+    """The most open branches: --p; with --relocate and no --p, as many as today; for the p-models without --p,
+    today's kept branches and --max-new's new ones, or today's less those --close closes (said on the console)."""
+    if ask.relocate is not None:
+        return n_today if p is None else p
+    if p is None and ask.max_new is not None and ask.keep_existing and model in P_MODELS:
+        opened = min(ask.max_new, n_sites - n_today)  # no more new than there are sites for them
+        fewer = f"; {opened} candidate site(s) for new branches" if opened < ask.max_new else ""
+        console.print(f"p = {staying + opened} branches 网点总数: today's {staying} kept and at most {opened} new "
+                      f"(--max-new {ask.max_new}{fewer})")
+        return staying + opened  # today's branches and the new ones
+    if p is None and ask.close and ask.keep_existing and model in P_MODELS:
+        console.print(f"p = {staying} branches 网点总数: today's less the {n_today - staying} closed "
+                      "(--max-new N: where N new branches best make up for them)")
+        return staying
+    return p
+
+
+def _fail_without_plan(result, built, cells, options: ModelOptions, limit: float | dict | TravelTime,
+                       keep_covered: bool) -> None:
+    """Stop the command, saying why, when the model has no plan: none exists (with what would allow one), or the
+    time limit came before the first."""
+    if result.status == "infeasible":
+        farther = (f"; with --max-km {options.max_km:g}, a larger value lets towns be served from farther"
+                   if options.max_km else "")
+        kept = KEEP_COVERED_HINT if keep_covered else ""
+        _fail(f"no plan exists: {result.reason}{_cover_hint(built, cells, options.cover_pct, limit)}"
+              f"{_capacity_hint(built, options.capacity_wan)}{farther}{kept}", 1)
+    if not result.has_plan:  # stopped at the time limit before any plan
+        _fail(f"{NO_PLAN_YET}: {result.reason}; a longer --time-limit may find one", 1)
+
+
+class OptimizedPlan(NamedTuple):
+    """A solved `netopt optimize`: the model's name, the model, its candidate sites, its plan, today's network
+    scored by the model (None when the model scores no plan, or no branch stands today), the phases (None without
+    --phase), the rules and the number of open branches asked, and how many of today's branches close whatever the
+    plan (--close)."""
+
+    model: str
+    built: object
+    sites: gpd.GeoDataFrame
+    result: object
+    today: object
+    phases: Optional[pd.DataFrame]
+    rules: dict
+    count: Optional[int]
+    closed_anyway: int
+
+
+class OptimizeInputs(NamedTuple):
+    """What an optimize plan was made from: the data and its source's name, the demand the model served (the towns
+    or a grid's cells, and the cells or None), the radius or travel time, the road options, the inputs'
+    coordinates, the bank planned for."""
+
+    ds: Dataset
+    source: str
+    demand: object
+    cells: object
+    limit: float | dict | TravelTime
+    roads: dict
+    coords: str
+    bank: Optional[str]
+
+
+class PlanWorth(NamedTuple):
+    """What the sites are worth to a plan (_worth_of_sites; None for models that score no plan) and the moves
+    (planning.relocation_moves, openings by worth)."""
+
+    moves: pd.DataFrame
+    opened: Optional[pd.Series]
+    closing: Optional[pd.Series]
+    candidates: Optional[pd.Series]
+
+
+def _write_optimized_plan(plan: OptimizedPlan, inputs: OptimizeInputs, ask: SiteAsk, out: Path, command: str,
+                          own_candidates: bool, templates: Templates) -> None:
+    """Write everything of an optimize plan into `out`: the tables, the workbook, the maps, the slides, the Word
+    report and the map layers."""
+    timed = isinstance(inputs.limit, TravelTime)
+    worth = _plan_worth(plan, inputs.roads, ask.within_county or bool(ask.close), own_candidates, timed)
+    summary, after = _write_plan_tables(plan, inputs, worth, out, command, timed)
+    _draw_optimized_plan(plan, inputs, worth, summary, after, out, templates)
+
+
+def _plan_worth(plan: OptimizedPlan, roads: dict, same_county: bool, own_candidates: bool, timed: bool) -> PlanWorth:
+    """What each site is worth to the plan and the moves it makes, openings ordered by worth."""
+    from netopt.planning import relocation_moves
+
+    with _working("Measuring what each open branch adds 评估网点贡献…"):
+        opened, closing, candidates = _worth_of_sites(plan.built, plan.result, plan.sites, plan.model,
+                                                      own_candidates, timed)
+    moves = relocation_moves(plan.sites, plan.result.selected, same_county=same_county, **roads)
+    if opened is not None:
+        moves = _openings_by_worth(moves.assign(**{opened.name: moves["to_id"].map(opened),
+                                                   closing.name: moves["from_id"].map(closing)}), opened.name)
+    return PlanWorth(moves, opened, closing, candidates)
+
+
+def _write_plan_tables(plan: OptimizedPlan, inputs: OptimizeInputs, worth: PlanWorth, out: Path, command: str,
+                       timed: bool) -> tuple[list, BeforeAfter]:
+    """The plan's summary printed, its CSV tables and its workbook written; the summary, and the plan measured
+    beside today's (its changed towns located)."""
+    model, sites, result, ds = plan.model, plan.sites, plan.result, inputs.ds
+    _say_fewer_than_p(result.selected, plan.count, plan.rules, sites)
+    summary, tables = _report_plan(result, sites, model, inputs.source, out, inputs.demand, worth.moves, plan.today,
+                                   plan.built.maximise, worth.opened, inputs.coords, timed)
+    _write_network_after(ds, sites, result.selected, inputs.bank, inputs.coords, out / f"{model}_branches.csv")
+    if worth.candidates is not None:
+        tables["candidates 候选点位"] = _candidates_table(worth.candidates, result, sites, model, out, timed,
+                                                       inputs.coords)
+    if plan.phases is not None:
+        tables["phases 分期建设"] = _say_phases(plan.phases, sites, model, out, closed=plan.closed_anyway, timed=timed)
+    summary.insert(1, ("command 命令", command))
+    after = _before_after(ds, sites, result.selected, inputs.limit, inputs.roads, inputs.cells)
+    after = after._replace(towns=_located_by(after.towns, ds.towns, "town_id", inputs.coords))
+    console.print(f"Wrote {_write_csv(after.towns, out / f'{model}_towns_changed.csv')}, "
+                  f"{_write_csv(after.areas, out / f'{model}_branches_changed.csv')}, "
+                  f"{_write_csv(after.takers, out / f'{model}_closure_takers.csv')}")
+    sheets = {**tables, "coverage 覆盖率变化": after.regions, "towns changed 覆盖变化乡镇": after.towns,
+              AREAS_SHEET: after.areas, TAKERS_SHEET: after.takers}
+    book = _summary_workbook(out / f"{model}_plan.xlsx", summary, sheets)
+    console.print(f"Wrote {book}")
+    _remove_left_over(out, (f"{model}_candidates.csv", f"{model}_phases.csv"),
+                      [out / f"{model}_candidates.csv"] * (worth.candidates is not None)
+                      + [out / f"{model}_phases.csv"] * (plan.phases is not None))
+    return summary, after
+
+
+def _draw_optimized_plan(plan: OptimizedPlan, inputs: OptimizeInputs, worth: PlanWorth, summary: list,
+                         after: BeforeAfter, out: Path, templates: Templates) -> None:
+    """The plan's maps (HTML, PNG), slides, Word report and map layers."""
+    from netopt.deck import plan_deck, taken_on
+    from netopt.document import plan_report
+
+    model, sites, result, phases = plan.model, plan.sites, plan.result, plan.phases
+    noted = _noted(sites, worth.opened, worth.closing)
+    _plan_maps(inputs.ds, noted if phases is None else _phase_noted(noted, phases), result.selected, worth.moves,
+               after.plan, f"{MODEL_TITLES[model]} 方案 plan — {inputs.source}", inputs.bank, out / f"{model}_map",
+               _town_shares(result, plan.today, inputs.cells) if model == "share" else None,
+               town_changes=after.towns, takers=after.takers)
+    shown = (summary, (out / f"{model}_map.png").read_bytes(), worth.moves, after.regions, after.towns,
+             taken_on(after.takers, f"{model}_plan.xlsx"))
+    slides = plan_deck(out / f"{model}_plan.pptx", *shown, workbook=f"{model}_plan.xlsx", template=templates.slides)
+    written_up = plan_report(out / f"{model}_plan.docx", *shown, workbook=f"{model}_plan.xlsx",
+                             template=templates.word)
+    console.print(f"Wrote {slides}: the slides for the meeting 汇报材料, and {written_up}: the plan's report 方案")
+    decided = _with_worth(sites, result, worth.opened, worth.closing).merge(  # each site's service area, both plans
+        after.areas.drop(columns=["name", "county", "plan"]).rename(columns={"branch_id": "site_id"}), on="site_id",
+        how="left")
+    if phases is not None:  # each new branch's phase 期次, to draw the build-out 分期建设 phase by phase
+        decided = decided.assign(phase=decided["site_id"].map(_phase_of(phases)).astype("Int64"))
+    _write_plan_layers(out / f"{model}_plan.gpkg", inputs.ds, decided, result,
+                       (inputs.demand, worth.moves, after.towns, after.takers), inputs.coords)
 
 
 @app.command()
