@@ -123,6 +123,8 @@ POPULATION_OPTION = typer.Option(None, help="Count the residents by another colu
                                  "the unit (人 or 万人, read from the header).")
 COUNTIES_OPTION = typer.Option(None, help="A counties table instead of the one in --data, e.g. 区县2023.xlsx where "
                                "the folder holds a year's GDP in each of two files.")
+DATA_OPTION = typer.Option(None, help=DATA_HELP)
+COORDS_OPTION = typer.Option("wgs84", help=COORDS_HELP)
 TOWNS_OPTION = typer.Option(None, help="A towns table instead of the one in --data, e.g. 乡镇2020.csv where the folder "
                             "holds two censuses' populations.")
 SKIP_UNLOCATED_OPTION = typer.Option(False, "--skip-unlocated", help="Leave out the branches whose coordinates are "
@@ -176,6 +178,8 @@ CORE_KM_OPTION = typer.Option(None, callback=_above_zero, help="Service radius i
                               "1.2).")
 COUNTY_KM_OPTION = typer.Option(None, callback=_above_zero, help="Service radius in counties, km (default 3.5).")
 FRINGE_KM_OPTION = typer.Option(None, callback=_above_zero, help=FRINGE_HELP)
+DIAGNOSIS_CORE_KM_OPTION = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban districts, km.")
+DIAGNOSIS_COUNTY_KM_OPTION = typer.Option(3.5, callback=_above_zero, help="Service radius in counties, km.")
 
 # a travel time instead, as --minutes takes it: one number, or one per region type
 PER_REGION_MINUTES = "or one per region type, core=15,county=30 (核心城区=15,县域=30; fringe/城乡结合部=… too)"
@@ -488,7 +492,7 @@ def validate(
     kind: Optional[str] = typer.Option(None, help="counties, towns, branches, candidates (candidate sites for "
                                        "--candidates) or roads (a --network file: OSM, GraphML or road lines); "
                                        "guessed from the file name if omitted."),
-    coords: str = typer.Option("wgs84", help=COORDS_HELP),
+    coords: str = COORDS_OPTION,
     population: Optional[str] = POPULATION_OPTION,
 ) -> None:
     """Check input files and list every problem (file, row, column); with one table of each kind (or a folder), also
@@ -826,7 +830,7 @@ def _remove_left_over(out: Path, owned: Iterable[str], written: Iterable[Path]) 
 
 @app.command()
 def analyze(
-    data: Optional[Path] = typer.Option(None, help=DATA_HELP),
+    data: Optional[Path] = DATA_OPTION,
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the CSV, Excel and HTML outputs."),
     radius_km: Optional[float] = ONE_RADIUS_OPTION,
     core_km: Optional[float] = CORE_KM_OPTION,
@@ -859,7 +863,7 @@ def analyze(
     counties: Optional[Path] = COUNTIES_OPTION,
     towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
-    coords: str = typer.Option("wgs84", help=COORDS_HELP),
+    coords: str = COORDS_OPTION,
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
@@ -1049,7 +1053,7 @@ def optimize(
     speed_kmh: Optional[str] = SPEED_OPTION,
     walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
     detour_factor: Optional[float] = DETOUR_OPTION,
-    data: Optional[Path] = typer.Option(None, help=DATA_HELP),
+    data: Optional[Path] = DATA_OPTION,
     counties: Optional[Path] = COUNTIES_OPTION,
     towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
@@ -1062,7 +1066,7 @@ def optimize(
     gap_pct: Optional[float] = typer.Option(None, callback=_gap_percent,
                                             help="Stop once the plan is proven within this % of the best possible "
                                                  "(e.g. 0.5; default: proven optimal); the gap says how close."),
-    coords: str = typer.Option("wgs84", help=COORDS_HELP),
+    coords: str = COORDS_OPTION,
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
@@ -1393,13 +1397,13 @@ def curve(
     bank: Optional[str] = typer.Option(None, callback=_bank_check,
                                        help="Plan for one bank: its branches stay open (default: every "
                                        "bank's branches)."),
-    data: Optional[Path] = typer.Option(None, help=DATA_HELP),
+    data: Optional[Path] = DATA_OPTION,
     counties: Optional[Path] = COUNTIES_OPTION,
     towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for coverage_curve.csv and .png (relocation_curve.* with "
                              "--moves; share_curve.*, share_relocation_curve.* with --model share)."),
-    coords: str = typer.Option("wgs84", help=COORDS_HELP),
+    coords: str = COORDS_OPTION,
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
@@ -2942,7 +2946,7 @@ COMMUNITY_ANYWHERE_HELP = ("Let a community branch 社区型 stand in any town (
 
 @app.command("assign-types")
 def assign_types(
-    data: Optional[Path] = typer.Option(None, help=DATA_HELP),
+    data: Optional[Path] = DATA_OPTION,
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the plan (CSV and Excel)."),
     min_share: list[str] = typer.Option([], help="Minimum share of a type, e.g. community=0.4 (repeatable)."),
     max_share: list[str] = typer.Option([], help="Maximum share of a type, e.g. comprehensive=0.5 (repeatable)."),
@@ -2955,7 +2959,7 @@ def assign_types(
     counties: Optional[Path] = COUNTIES_OPTION,
     towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
-    coords: str = typer.Option("wgs84", help=COORDS_HELP),
+    coords: str = COORDS_OPTION,
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
@@ -3041,7 +3045,7 @@ TYPE_PLAN_ONLY = ("pilots_per_region", "batch", "hub_capacity", "hub_max_minutes
 @app.command()
 def plan(
     ctx: typer.Context,
-    data: Optional[Path] = typer.Option(None, help=DATA_HELP),
+    data: Optional[Path] = DATA_OPTION,
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for plan.xlsx and its CSVs."),
     min_share: list[str] = typer.Option([], help="Minimum share of a type, e.g. community=0.4 (repeatable)."),
     max_share: list[str] = typer.Option([], help="Maximum share of a type, e.g. comprehensive=0.5 (repeatable)."),
@@ -3075,7 +3079,7 @@ def plan(
     counties: Optional[Path] = COUNTIES_OPTION,
     towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
-    coords: str = typer.Option("wgs84", help=COORDS_HELP),
+    coords: str = COORDS_OPTION,
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
@@ -3683,7 +3687,7 @@ def evaluate_sites_command(
     bank: Optional[str] = typer.Option(None, callback=_bank_check,
                                        help="Whose network the sites would join (part of a bank's name, e.g. "
                                        "农业): its branches are today's, the other banks' the rivals."),
-    data: Optional[Path] = typer.Option(None, help=DATA_HELP),
+    data: Optional[Path] = DATA_OPTION,
     counties: Optional[Path] = COUNTIES_OPTION,
     towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
@@ -4049,11 +4053,11 @@ def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str,
 @app.command()
 def report(
     ctx: typer.Context,
-    data: Optional[Path] = typer.Option(None, help=DATA_HELP),
+    data: Optional[Path] = DATA_OPTION,
     out: Path = typer.Option(Path("out/reports"), callback=_out_folder, help="Folder for the reports."),
-    core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban districts, km."),
-    county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius in counties, km."),
-    fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
+    core_km: float = DIAGNOSIS_CORE_KM_OPTION,
+    county_km: float = DIAGNOSIS_COUNTY_KM_OPTION,
+    fringe_km: Optional[float] = FRINGE_KM_OPTION,
     minutes: Optional[str] = MINUTES_ANY_OPTION,
     mode: str = MODE_OPTION,
     speed_kmh: Optional[str] = SPEED_OPTION,
@@ -4074,7 +4078,7 @@ def report(
     counties: Optional[Path] = COUNTIES_OPTION,
     towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
-    coords: str = typer.Option("wgs84", help=COORDS_HELP),
+    coords: str = COORDS_OPTION,
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
@@ -4155,11 +4159,11 @@ def _suggested_sites(ds: Dataset, radius: dict | TravelTime, per_county: int, ow
 @app.command("map")
 def map_command(
     ctx: typer.Context,
-    data: Optional[Path] = typer.Option(None, help=DATA_HELP),
+    data: Optional[Path] = DATA_OPTION,
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for network_map.html, .png and .pdf."),
-    core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban districts, km."),
-    county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius in counties, km."),
-    fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
+    core_km: float = DIAGNOSIS_CORE_KM_OPTION,
+    county_km: float = DIAGNOSIS_COUNTY_KM_OPTION,
+    fringe_km: Optional[float] = FRINGE_KM_OPTION,
     minutes: Optional[str] = MINUTES_ANY_OPTION,
     mode: str = MODE_OPTION,
     speed_kmh: Optional[str] = SPEED_OPTION,
@@ -4175,7 +4179,7 @@ def map_command(
     counties: Optional[Path] = COUNTIES_OPTION,
     towns: Optional[Path] = TOWNS_OPTION,
     branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
-    coords: str = typer.Option("wgs84", help=COORDS_HELP),
+    coords: str = COORDS_OPTION,
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
 ) -> None:
@@ -4222,7 +4226,7 @@ def batch(
                               "second a unit)."),
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban towns, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius elsewhere, km."),
-    fringe_km: Optional[float] = typer.Option(None, callback=_above_zero, help=FRINGE_HELP),
+    fringe_km: Optional[float] = FRINGE_KM_OPTION,
     minutes: Optional[str] = MINUTES_ANY_OPTION,
     mode: str = MODE_OPTION,
     speed_kmh: Optional[str] = SPEED_OPTION,
