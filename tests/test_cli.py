@@ -1266,7 +1266,9 @@ def test_the_readme_script_runs(tmp_path: Path, monkeypatch):
     assert (tmp_path / "map.html").exists()
 
 
-COUNTY_FIGURES_ALONE = ["--weight", "community:branch_cluster=0", "--weight", "community:town_urban=0"]  # no local
+COUNTY_FIGURES_ALONE = ["--weight", "community:branch_cluster=0", "--weight", "community:town_urban=0",
+                        *[arg for kind in ("comprehensive", "community", "inclusive")
+                          for arg in ("--weight", f"{kind}:branch_level=0")]]  # no local
 
 
 def test_assign_types_on_the_sample(tmp_path: Path):
@@ -1507,7 +1509,7 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
                           "scoring 评分依据"]
     # how the types were scored, as plan's
     scoring = book["scoring 评分依据"].set_index("indicator 指标")
-    assert scoring.loc["gdp_per_capita", "data 数据"].startswith("缺 missing") and len(scoring) == 12
+    assert scoring.loc["gdp_per_capita", "data 数据"].startswith("缺 missing") and len(scoring) == 13
     command = book["summary 汇总"].iloc[0, 1]
     assert command.startswith("netopt plan") and {"--p 110", "--bank 农业", "--budget-wan 2000.0"} <= {
         " ".join(pair) for pair in zip(command.split(), command.split()[1:])}
@@ -1516,11 +1518,14 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     assert re.search(r"新设 open: [^<\"]+ · 普惠型 inclusive", page)  # a new branch is named by its type on the map
     slides = list(Presentation(str(tmp_path / "plan.pptx")).slides)  # the joint plan's slides: its types, then
     rows = [[[cell.text for cell in row.cells] for row in list(slide.shapes[1].table.rows)[1:]]
-            for slide in slides[-2:]]  # how they were scored
+            for slide in slides[-3:]]  # how they were scored: 13 terms, the last on a slide of its own
     assert [row[:2] for row in rows[0]] == [["保留 keep", "101"], ["新设 open", str(len(new))]]
-    assert slides[-1].shapes[0].text_frame.text == "评分依据 How the types are scored" and len(rows[1]) == 12
+    assert [slide.shapes[0].text_frame.text for slide in slides[-2:]] == [
+        "评分依据 How the types are scored", "评分依据 How the types are scored (续 cont.)"]
+    assert len(rows[1] + rows[2]) == 13 and rows[2][0][1] == "县域 county area"
     written_up = Document(str(tmp_path / "plan.docx"))  # the joint plan's report, the same tables last
-    assert [[[cell.text for cell in row.cells] for row in table.rows[1:]] for table in written_up.tables[-2:]] == rows
+    assert [[[cell.text for cell in row.cells] for row in table.rows[1:]] for table in written_up.tables[-2:]] == [
+        rows[0], rows[1] + rows[2]]
     closing = runner.invoke(app, ["plan", "--p", "60", "--bank", "农业", "--budget-wan", "1000", "--no-keep-existing",
                                   "--keep-open", "营业部", "--min-share", "community=0.2",
                                   "--out", str(tmp_path / "close")])
@@ -2336,11 +2341,11 @@ def test_the_branches_own_figures_weigh_in_the_types(tmp_path: Path):
     assert rollout.exit_code == 0, rollout.output
     assert pd.read_csv(tmp_path / "plan" / "plan_types.csv")["type 建议类型"].iloc[0] == "comprehensive"
     one_hub = [*city, "--weight", "comprehensive:存款余额（亿元）=40", "--out", str(tmp_path / "plan")]
-    raised = runner.invoke(app, ["plan", *one_hub])  # one comprehensive branch left to coach 46
+    raised = runner.invoke(app, ["plan", *one_hub])  # one comprehensive branch left to coach 44
     assert raised.exit_code == 0, raised.output
-    assert ("46 community branches, 1 comprehensive ones to coach them: each coaches up to 46 (the default 8 would "
+    assert ("44 community branches, 1 comprehensive ones to coach them: each coaches up to 44 (the default 8 would "
             "leave some without; --hub-capacity sets it)" in _said(raised.output))
-    assert pd.read_csv(tmp_path / "plan" / "plan_hubs.csv").groupby("hub_id 中心支行").size().tolist() == [46]
+    assert pd.read_csv(tmp_path / "plan" / "plan_hubs.csv").groupby("hub_id 中心支行").size().tolist() == [44]
     few_hubs = runner.invoke(app, ["plan", *one_hub, "--hub-capacity", "8"])  # asked for: refused
     assert few_hubs.exit_code == 2 and "1 hubs x 8 coach at most 8" in _said(few_hubs.output)
     assert ("(--hub-capacity, --hub-max-minutes; --min-share comprehensive=… or --comprehensive-per-county"

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 import netopt as no
 from netopt._errors import InfeasibleError
 from netopt.models.types import (STAFF_RANGE, TYPES, TypeRules, _allowed, _branch_places_within, _scaled,
-                                 assign_branch_types, branch_scores, scoring_basis, suitability, with_weights)
+                                 assign_branch_types, branch_levels, branch_scores, scoring_basis, suitability,
+                                 with_weights)
 from tests.test_coverage import make_city
 
 
@@ -170,7 +171,8 @@ def test_a_type_no_branch_is_given_is_explained():
     branch that came nearest and how to have some; not where a share asked for some, or a maximum share of 0 kept
     the type out."""
     ds = no.load_sample()
-    county_figures = with_weights({"community": {"branch_cluster": 0, "town_urban": 0}})
+    county_figures = with_weights({"comprehensive": {"branch_level": 0}, "inclusive": {"branch_level": 0},
+                                   "community": {"branch_cluster": 0, "town_urban": 0, "branch_level": 0}})
     plan = assign_branch_types(ds, weights=county_figures)
     [note] = plan.attrs["notes"]
     assert (plan["type"] == "community").sum() == 0 and note.startswith("社区型 community: no branch")
@@ -736,6 +738,40 @@ def test_joint_plan_gives_each_branch_the_best_suited_type_among_equals(monkeypa
     assert open_now["score"].mean() > before_edits["score"].mean()
     assert (chosen["decision"] == "close").sum() <= (as_solved["decision"] == "close").sum()
     assert (open_now["served_wan"] <= open_now["type"].map(types.TYPE_CAPACITY_WAN) + 1e-6).all()
+
+
+def test_a_branch_level_read_from_its_name_or_level_column():
+    """A branch's level 网点级别: the last level word of its name decides (a sub-branch named under its branch is a
+    sub-branch, a sub-branch's business department its flagship, a community sub-branch an outlet); a level column
+    says it where it names one; NaN where neither does."""
+    names = ["合肥分行营业部", "合肥分行钟楼支行", "肥西支行营业部（汇总）", "兴业银行合肥分行绿城百合社区支行", "合肥黄山路分理处",
+             "合肥上城国际社区银行", "太阳海岸小区金融便民店", "长丰杨庙营业所", "安徽肥西农村商业银行股份有限公司", None]
+    branches = pd.DataFrame({"name": names})
+    levels = [1.0, 0.5, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, np.nan, np.nan]
+    assert np.array_equal(branch_levels(branches), levels, equal_nan=True)
+    column = branches.assign(网点级别=["分理处", None, "一级支行", "", None, None, None, None, "营业部", None])
+    assert np.array_equal(branch_levels(column), [0.0, 0.5, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, np.nan],
+                          equal_nan=True)
+
+
+def test_an_outlet_is_no_comprehensive_branch_and_a_flagship_no_community_one():
+    """Two branches alike in all but their level: the business department 营业部 scores higher for comprehensive,
+    the office 分理处 for community and inclusive; in the core the office becomes community, the flagship
+    comprehensive. The sample's offices and outlets in the core are mostly community branches now (30 of 35),
+    where without the level 31 of them were comprehensive."""
+    ds = make_city([0.0, 0.3, 12.0], [40_000, 30_000, 20_000], [0.15, 0.15, 12.0],
+                   town_types=["core", "core", "county"])
+    ds.branches["name"] = ["城区营业部", "城区分理处", "某县支行"]
+    ds.towns["share_urban_coded"] = [1.0, 1.0, 0.3]
+    plan = assign_branch_types(ds).set_index("name")
+    flagship, office = plan.loc["城区营业部"], plan.loc["城区分理处"]
+    assert flagship["score_comprehensive"] > office["score_comprehensive"]
+    assert office["score_community"] > flagship["score_community"]
+    assert office["score_inclusive"] > flagship["score_inclusive"]
+    assert (flagship["type"], office["type"]) == ("comprehensive", "community")
+    sample = assign_branch_types(no.load_sample())
+    outlets = sample[(sample["region_type"] == "core") & (branch_levels(sample) == 0)]
+    assert (outlets["type"] == "community").sum() >= 0.8 * len(outlets)
 
 
 def test_community_branches_go_to_city_streets_not_villages():

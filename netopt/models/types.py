@@ -2,6 +2,7 @@
 types by an integer program with type-mix bounds, staff, conversion budget and region rules."""
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -47,6 +48,11 @@ INDICATORS = {
                           "residents of its town, shared among the branches there, and of the towns without a branch "
                           "nearest to it"),
     "unserved_population": ("未覆盖人口", DEMAND, "其中在服务半径外的人口 those of them beyond the service radius"),
+    "branch_level": ("网点级别", DEMAND, "网点表级别列（网点级别、机构级别），无此列时按网点名称最后的级别词：营业部、营业室、分行1，支行0.5，"
+                     "分理处、储蓄所、营业所、社区支行、社区银行、便民店、自助银行0 the branch's level, from the branches table's "
+                     "level column (网点级别) else the last level word of its name: a business department 营业部 or "
+                     "branch 分行 1 (full service), a sub-branch 支行 0.5, an office or outlet 分理处, 储蓄所, 营业所, "
+                     "社区支行, 社区银行, 便民店, 自助银行 0"),
 }
 ANALYST_INDICATOR = "网点表自有字段（存款、贷款…） the branches table's own column (deposits, loans …)"
 REGION_INDICATOR = "网点最近乡镇的区域类型（否则其区县的） the region type of the branch's nearest town, else its county's"
@@ -58,11 +64,11 @@ INDICATOR_COLUMNS = {
 # suitability of each type: weights on indicators (negative = the type fits low values) and on region types
 DEFAULT_SUITABILITY = {
     "comprehensive": {"gdp_per_capita": 1.0, "urban_share": 1.0, "schooling": 1.0, "branch_cluster": 1.5,
-                      "served_population": 1.0, "region:core": 1.0},
+                      "served_population": 1.0, "branch_level": 2.0, "region:core": 1.0},
     "community": {"density": 1.0, "elderly_share": 1.0, "branch_cluster": -1.5, "town_urban": 2.0,
-                  "served_population": 0.5, "region:core": 0.5, "region:fringe": 0.5},
+                  "served_population": 0.5, "branch_level": -1.5, "region:core": 0.5, "region:fringe": 0.5},
     "inclusive": {"urban_share": -1.0, "density": -1.0, "schooling": -0.5, "town_urban": -1.5,
-                  "unserved_population": 0.5, "region:county": 1.5},
+                  "unserved_population": 0.5, "branch_level": -1.0, "region:county": 1.5},
     "light": {"elderly_share": -1.0, "schooling": 0.5, "region:fringe": 1.5},
 }
 
@@ -105,6 +111,7 @@ def branch_scores(ds: Dataset, coverage=None) -> tuple[pd.DataFrame, list[str]]:
     raw["served_population"] = _served_residents(cov)
     uncovered = cov.towns[~cov.towns["covered"]].groupby("nearest_branch_id")["population"].sum()
     raw["unserved_population"] = branches["branch_id"].map(uncovered).fillna(0.0).astype(float)
+    raw["branch_level"] = branch_levels(branches)
     for column in analyst_indicators(ds):  # e.g. deposits, loans, fee income, digital users given per branch
         raw[column] = _as_numbers(ds.branches[column]).to_numpy(float)
     missing = [name for name in raw if raw[name].isna().all()]
@@ -135,6 +142,27 @@ def _served_residents(cov) -> np.ndarray:
     nearest = pd.Index(branches["branch_id"]).get_indexer(units["nearest_branch_id"][branchless])  # ids are unique
     np.add.at(served, nearest, people[branchless])
     return served
+
+
+LEVEL_COLUMNS = ("网点级别", "机构级别", "网点层级", "机构层级", "level", "branch_level")  # a branches table's level column
+# level words, the last in a name deciding (合肥分行钟楼支行: a sub-branch; 肥西支行营业部: its business department)
+LEVEL_WORDS = {"营业部": 1.0, "营业室": 1.0, "分行": 1.0, "支行": 0.5, "分理处": 0.0, "储蓄所": 0.0, "营业所": 0.0,
+               "社区支行": 0.0, "社区银行": 0.0, "便民": 0.0, "自助银行": 0.0}
+_LEVEL_PATTERN = re.compile("|".join(sorted(LEVEL_WORDS, key=len, reverse=True)))
+
+
+def branch_levels(branches: pd.DataFrame) -> pd.Series:
+    """Each branch's level 网点级别, 0..1 (LEVEL_WORDS): by its level column (LEVEL_COLUMNS) where that says one,
+    else by the last level word of its name; NaN where neither does."""
+    by_name = branches["name"].map(_level_of)
+    column = next((c for c in LEVEL_COLUMNS if c in branches), None)
+    return by_name if column is None else branches[column].map(_level_of).fillna(by_name)
+
+
+def _level_of(text) -> float:
+    """The level LEVEL_WORDS gives the last level word of `text`; NaN without one."""
+    found = _LEVEL_PATTERN.findall(str(text)) if isinstance(text, str) else []
+    return LEVEL_WORDS[found[-1]] if found else np.nan
 
 
 def _nearest_towns(ds: Dataset, branches) -> np.ndarray | None:
@@ -252,7 +280,7 @@ def _scaled(values: pd.Series) -> pd.Series:
     rank, the share of the other branches below it — a few very large values, one branch for a town of 20万,
     would squash the rest towards 0, and a branch's differences from its neighbours then weigh nothing beside the
     counties'. 0.5 where all are alike. Its town's urban share is a share already, kept as it is."""
-    if values.name == "town_urban":
+    if values.name in ("town_urban", "branch_level"):
         return values
     filled = int(values.notna().sum())
     if filled < 2 or values.nunique() < 2:
