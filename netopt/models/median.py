@@ -795,37 +795,17 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
     """
     import highspy
 
-    from netopt.models._milp import _quiet_highs, add_highs_rows
-
     t0 = time.perf_counter()
     n, m = cost.shape
     order, sorted_cost = _sorted_rows(cost)
-    highs = _quiet_highs(highspy)
-    if threads is not None:
-        highs.setOptionValue("threads", int(threads))
-    lower_y = np.zeros(m)
-    lower_y[fixed] = 1.0
-    highs.addVars(m + n, np.concatenate([lower_y, sorted_cost[:, 0]]),
-                  np.concatenate([np.ones(m), np.full(n, highspy.kHighsInf)]))
-    master_cost = np.concatenate([np.zeros(m), weights])
-    highs.changeColsCost(m + n, np.arange(m + n, dtype=np.int32), master_cost)
-    highs.addRow(p if exactly_p else 1, p, m, np.arange(m, dtype=np.int32), np.ones(m))
-    if rule_rows is not None:
-        add_highs_rows(highs, highspy, rule_rows)
+    highs, master_cost = _benders_master(highspy, weights, sorted_cost[:, 0], m, (p, exactly_p, fixed, rule_rows),
+                                         threads)
     x = previous = None
     proven = -np.inf  # the best lower bound of the MIP solves so far (each master relaxes the next)
-    highs.setOptionValue("presolve", "off")
     for phase in ("lp", "mip"):
         if phase == "mip":
-            report_stage(f"probing {m:,} sites 探测网点")
-            _probe_sites(highs, highspy, cost, order, sorted_cost, weights, start, fixed, integral,
-                         None if time_limit is None else t0 + time_limit, threads)
-            _add_neighbour_cuts(highs, highspy, cost, weights, start,
-                                min(NEIGHBOUR_SOLUTIONS, max(10, NEIGHBOUR_CUTS // max(n, 1))))
-            _to_mip(highs, highspy, m, integral, mip_gap)
-            report_stage("branch and bound with Benders cuts 分支定界")
-            watch = _WrongIncumbents(order, sorted_cost, m)
-            watch.listen(highs)
+            watch = _benders_mip_phase(highs, highspy, cost, (order, sorted_cost), weights, start, fixed, integral,
+                                       mip_gap, None if time_limit is None else t0 + time_limit, threads)
         while True:
             if time_limit is not None:
                 left = time_limit - (time.perf_counter() - t0)
@@ -861,6 +841,49 @@ def benders_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, fixed: np.nda
     value = assignment_cost(cost, weights, y)
     bound = value if mip_gap == 0 else min(value, proven)  # within mip_gap, the master's proven bound stands
     return RawSolution("optimal", x, value, bound, time.perf_counter() - t0)  # no cut violated: master = true cost
+
+
+def _benders_master(highspy, weights: np.ndarray, nearest: np.ndarray, m: int, sites: tuple,
+                    threads: int | None) -> tuple:
+    """The Benders master before any cut: a y per site of m, θ_i ≥ each demand point's `nearest` distance,
+    min Σ w_i θ_i; `sites` (p, exactly_p, fixed, rule_rows): Σ y = p (1..p unless exactly_p), the fixed sites at 1,
+    the rules' rows; presolve off. Returns (highs, the master's costs)."""
+    from netopt.models._milp import _quiet_highs, add_highs_rows
+
+    p, exactly_p, fixed, rule_rows = sites
+    n = len(weights)
+    highs = _quiet_highs(highspy)
+    if threads is not None:
+        highs.setOptionValue("threads", int(threads))
+    lower_y = np.zeros(m)
+    lower_y[fixed] = 1.0
+    highs.addVars(m + n, np.concatenate([lower_y, nearest]),
+                  np.concatenate([np.ones(m), np.full(n, highspy.kHighsInf)]))
+    master_cost = np.concatenate([np.zeros(m), weights])
+    highs.changeColsCost(m + n, np.arange(m + n, dtype=np.int32), master_cost)
+    highs.addRow(p if exactly_p else 1, p, m, np.arange(m, dtype=np.int32), np.ones(m))
+    if rule_rows is not None:
+        add_highs_rows(highs, highspy, rule_rows)
+    highs.setOptionValue("presolve", "off")
+    return highs, master_cost
+
+
+def _benders_mip_phase(highs, highspy, cost: np.ndarray, sorted_rows: tuple, weights: np.ndarray, start: np.ndarray,
+                       fixed: np.ndarray, integral: bool, mip_gap: float, deadline: float | None,
+                       threads: int | None) -> "_WrongIncumbents":
+    """The master made ready to branch after its LP's cuts: sites probed (_probe_sites), cuts at the incumbent and
+    its best one-swap neighbours, the site variables integral (_to_mip); returns the watch on its incumbents."""
+    order, sorted_cost = sorted_rows
+    n, m = cost.shape
+    report_stage(f"probing {m:,} sites 探测网点")
+    _probe_sites(highs, highspy, cost, order, sorted_cost, weights, start, fixed, integral, deadline, threads)
+    _add_neighbour_cuts(highs, highspy, cost, weights, start,
+                        min(NEIGHBOUR_SOLUTIONS, max(10, NEIGHBOUR_CUTS // max(n, 1))))
+    _to_mip(highs, highspy, m, integral, mip_gap)
+    report_stage("branch and bound with Benders cuts 分支定界")
+    watch = _WrongIncumbents(order, sorted_cost, m)
+    watch.listen(highs)
+    return watch
 
 
 PROBE_ROUNDS = 20  # Benders rounds per probed site before giving up on closing it
