@@ -2,13 +2,15 @@
 from pathlib import Path
 
 import netopt as no
-from netopt.models.types import branch_scores, scoring_basis
+from netopt.models.types import branch_levels, branch_scores, scoring_basis
 from netopt.planning import rollout_batches, select_pilots, training_hubs
 
 ds = no.load_sample()
 plan = no.assign_branch_types(ds, mix={"community": (0.40, None)}, budget_wan=1200)
 print(plan["type_zh"].value_counts(), plan.attrs["missing_indicators"])
 print(plan[["name", "type_zh", "reasons"]].head(3))  # each branch's two strongest terms, in Chinese and English
+# a branch's level 网点级别 from its name (or a 网点级别 column): 营业部 1, 支行 0.5, 分理处 0 — its offices go community
+print(plan.groupby(branch_levels(plan).fillna(0.5).rename("level"))["type_zh"].value_counts().unstack(fill_value=0))
 # how the types were scored 评分依据: each indicator's dimension, weight for each type, and whether the data gave it
 basis = scoring_basis(plan)
 print(basis[["dimension", "indicator_name", "weight_comprehensive", "weight_community", "data"]].to_string(index=False))
