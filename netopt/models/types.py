@@ -279,7 +279,7 @@ def _scaled(values: pd.Series) -> pd.Series:
     counties are kept); a branch's own (the residents it serves, its branch cluster, the analyst's columns) by
     rank, the share of the other branches below it — a few very large values, one branch for a town of 20万,
     would squash the rest towards 0, and a branch's differences from its neighbours then weigh nothing beside the
-    counties'. 0.5 where all are alike. Its town's urban share is a share already, kept as it is."""
+    counties'. 0.5 where all are alike. Its town's urban share and its level are 0..1 already, kept as they are."""
     if values.name in ("town_urban", "branch_level"):
         return values
     filled = int(values.notna().sum())
