@@ -749,9 +749,9 @@ def test_a_branch_level_read_from_its_name_or_level_column():
     branches = pd.DataFrame({"name": names})
     levels = [1.0, 0.5, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, np.nan, np.nan]
     assert np.array_equal(branch_levels(branches), levels, equal_nan=True)
-    column = branches.assign(网点级别=["分理处", None, "一级支行", "", None, None, None, None, "营业部", None])
-    assert np.array_equal(branch_levels(column), [0.0, 0.5, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, np.nan],
-                          equal_nan=True)
+    column = branches.assign(网点级别=["分理处", None, "一级支行", "", "二级支行", None, None, None, "营业部", None])
+    assert np.array_equal(branch_levels(column), [0.0, 0.5, 0.75, 0.0, 0.25, 0.0, 0.0, 0.0, 1.0, np.nan],
+                          equal_nan=True)  # a primary sub-branch 一级支行 above a secondary one 二级支行
     ds = make_city([0.0, 12.0], [30_000, 20_000], [0.0, 12.0])  # names 网点0, 网点1: the column alone says
     ds.branches["网点级别"] = ["营业部", "分理处"]
     assert branch_scores(ds)[0]["branch_level"].tolist() == [1.0, 0.0]

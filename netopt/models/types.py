@@ -48,11 +48,11 @@ INDICATORS = {
                           "residents of its town, shared among the branches there, and of the towns without a branch "
                           "nearest to it"),
     "unserved_population": ("未覆盖人口", DEMAND, "其中在服务半径外的人口 those of them beyond the service radius"),
-    "branch_level": ("网点级别", DEMAND, "网点表级别列（网点级别、机构级别），无此列时按网点名称最后的级别词：营业部、营业室、分行1，支行0.5，"
-                     "分理处、储蓄所、营业所、社区支行、社区银行、便民店、自助银行0 the branch's level, from the branches table's "
-                     "level column (网点级别) else the last level word of its name: a business department 营业部 or "
-                     "branch 分行 1 (full service), a sub-branch 支行 0.5, an office or outlet 分理处, 储蓄所, 营业所, "
-                     "社区支行, 社区银行, 便民店, 自助银行 0"),
+    "branch_level": ("网点级别", DEMAND, "网点表级别列（网点级别、机构级别），无此列时按网点名称最后的级别词：营业部、营业室、分行1，"
+                     "一级支行0.75，支行0.5，二级支行0.25，分理处、储蓄所、营业所、社区支行、社区银行、便民店、自助银行0 the "
+                     "branch's level, from the branches table's level column (网点级别) else the last level word of its "
+                     "name: a business department 营业部 or branch 分行 1 (full service), a sub-branch 支行 0.5 (一级支行 "
+                     "0.75, 二级支行 0.25), an office or outlet 分理处, 储蓄所, 营业所, 社区支行, 社区银行, 便民店, 自助银行 0"),
 }
 ANALYST_INDICATOR = "网点表自有字段（存款、贷款…） the branches table's own column (deposits, loans …)"
 REGION_INDICATOR = "网点最近乡镇的区域类型（否则其区县的） the region type of the branch's nearest town, else its county's"
@@ -146,8 +146,8 @@ def _served_residents(cov) -> np.ndarray:
 
 LEVEL_COLUMNS = ("网点级别", "机构级别", "网点层级", "机构层级", "level", "branch_level")  # a branches table's level column
 # level words, the last in a name deciding (合肥分行钟楼支行: a sub-branch; 肥西支行营业部: its business department)
-LEVEL_WORDS = {"营业部": 1.0, "营业室": 1.0, "分行": 1.0, "支行": 0.5, "分理处": 0.0, "储蓄所": 0.0, "营业所": 0.0,
-               "社区支行": 0.0, "社区银行": 0.0, "便民": 0.0, "自助银行": 0.0}
+LEVEL_WORDS = {"营业部": 1.0, "营业室": 1.0, "分行": 1.0, "一级支行": 0.75, "支行": 0.5, "二级支行": 0.25, "分理处": 0.0,
+               "储蓄所": 0.0, "营业所": 0.0, "社区支行": 0.0, "社区银行": 0.0, "便民": 0.0, "自助银行": 0.0}
 _LEVEL_PATTERN = re.compile("|".join(sorted(LEVEL_WORDS, key=len, reverse=True)))
 
 
