@@ -161,7 +161,7 @@ def branch_levels(branches: pd.DataFrame) -> pd.Series:
 
 def _level_of(text) -> float:
     """The level LEVEL_WORDS gives the last level word of `text`; NaN without one."""
-    found = _LEVEL_PATTERN.findall(str(text)) if isinstance(text, str) else []
+    found = _LEVEL_PATTERN.findall(text) if isinstance(text, str) else []
     return LEVEL_WORDS[found[-1]] if found else np.nan
 
 
@@ -620,14 +620,19 @@ def _allowed(scores: pd.DataFrame, suit: np.ndarray, r: TypeRules, urban: np.nda
     if r.inclusive_outside_core:
         allowed[region == "core", TYPES.index("inclusive")] = False
     if r.community_in_urban_towns and urban is not None:
-        today = np.asarray(current if current is not None else [None] * len(urban), object)
-        allowed[~urban & (today != "community"), TYPES.index("community")] = False
+        allowed[_community_barred(urban, current), TYPES.index("community")] = False
     if r.light_only_fringe:
         allowed[region != "fringe", TYPES.index("light")] = False
     if r.comprehensive_min_score is not None:
         econ = scores[[c for c in ("gdp_per_capita", "urban_share") if c in scores]].mean(axis=1).fillna(0.0)
         allowed[econ.to_numpy() < r.comprehensive_min_score, TYPES.index("comprehensive")] = False
     return allowed
+
+
+def _community_barred(urban: np.ndarray, current: np.ndarray | None) -> np.ndarray:
+    """Where the community rule (community_in_urban_towns) bars the type: outside urban towns (`urban`), but for
+    today's community branches (`current`: the types today; None: none known)."""
+    return ~urban & (np.asarray(current, object) != "community")
 
 
 def _explain(allowed: np.ndarray, r: TypeRules, cost: np.ndarray, n: int) -> str:
@@ -994,7 +999,7 @@ def _barred_types(ds: Dataset, sites, facts: _SiteFacts, inclusive_outside_core:
     if inclusive_outside_core:
         barred[ds.towns["region_type"].astype(str).to_numpy()[nearest] == "core", TYPES.index("inclusive")] = True
     if community_in_urban_towns:
-        barred[~urban_towns(ds.towns)[nearest] & (facts.current != "community"), TYPES.index("community")] = True
+        barred[_community_barred(urban_towns(ds.towns)[nearest], facts.current), TYPES.index("community")] = True
     return barred
 
 
