@@ -74,6 +74,26 @@ def mclp(A, weights, p, backup_weight=0.0, at_most=False, **rules):
     return best
 
 
+def gradual_share(cost, full, radius):
+    """Gradual coverage's covered share of each demand point (row) at each distance: 1 within its full radius,
+    falling linearly to 0 at its radius, 0 beyond (written out case by case, not as the model computes it)."""
+    share = np.zeros(cost.shape)
+    for i, j in np.ndindex(*cost.shape):
+        if cost[i, j] <= full[i]:
+            share[i, j] = 1.0
+        elif cost[i, j] <= radius[i]:
+            share[i, j] = (radius[i] - cost[i, j]) / (radius[i] - full[i])
+    return share
+
+
+def gradual_mclp(cost, weights, p, full, radius, at_most=False, **rules):
+    """The most Σ weight x covered share of the nearest open site (gradual coverage), over every plan."""
+    share = gradual_share(cost, full, radius)
+    values = [float(weights @ share[:, sites].max(axis=1, initial=0.0))
+              for sites in feasible_sets(cost.shape[1], range(p + 1) if at_most else [p], **rules)]
+    return max(values, default=None)
+
+
 def pcenter(cost, p, weights=None, **rules):
     best = None
     for sites in feasible_sets(cost.shape[1], range(1, p + 1), **rules):

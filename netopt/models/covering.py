@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError, is_number
 from netopt.models._covering_lp import lagrangian_site_tests, mclp_lp_multipliers
+from netopt.models._gradual import GradualCover, checked_full, gradual_rows
 from netopt.models._mclp_probing import mclp_probing
 from netopt.models._base import (Curves, LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
@@ -191,6 +192,17 @@ def _one_limit(radius_km, radius_min) -> tuple[str, object]:
         raise InputError("give a service radius in km (radius_km) or a travel time in minutes (radius_min)"
                          + (", not both" if radius_km is not None else ""), file="model")
     return ("km", radius_km) if radius_min is None else ("min", radius_min)
+
+
+def _full_limit(full_km, full_min, radius_km, radius_min):
+    """Gradual coverage's full radius, in the unit of the radius given (None: plain coverage); an InputError for
+    a full radius in the other unit."""
+    for full, name, radius, other in ((full_km, "full_km", radius_km, "radius_min"),
+                                      (full_min, "full_min", radius_min, "radius_km")):
+        if full is not None and radius is None:
+            raise InputError(f"{name} goes with {'radius_km' if name == 'full_km' else 'radius_min'} (the full "
+                             f"radius in the radius's unit), not {other}", file="model")
+    return full_km if full_km is not None else full_min
 
 
 def _per_row_radii(radius, rows: int, name: str = "radius_km", words: str = "km") -> np.ndarray:
@@ -608,21 +620,26 @@ def _before(deadline: float | None, time_limit: float | None, t0: float, reserve
 
 
 class MCLP(Curves, _Covering):
-    """Maximal covering: open p sites covering the most demand weight; optionally reward backup coverage.
-    curve() and moves_curve() give the covered weight for each p, or each number of moves."""
+    """Maximal covering: open p sites covering the most demand weight; optionally reward backup coverage, or
+    count coverage gradually (full within a full radius, falling linearly to none at the radius: `full_radius`,
+    `full_km`, `full_min`). curve() and moves_curve() give the covered weight for each p, or each number of moves."""
 
     maximise = True
     curve_columns = ("covered_weight", "covered_pct")
 
     def __init__(self, A, p: int, weights=None, rules: SiteRules | None = None, demand_labels=None,
                  site_labels=None, backup_weight: float = 0.0, exactly_p: bool = True, cover_all: bool = False,
-                 merged: tuple[sp.csr_matrix, np.ndarray] | None = None) -> None:
+                 merged: tuple[sp.csr_matrix, np.ndarray] | None = None, gradual: GradualCover | None = None) -> None:
         super().__init__(A, rules, demand_labels, site_labels, merged, weights)
         m = self.A.shape[1]
         self.p = checked_p(p, m)
         if not (is_number(backup_weight) and 0 <= backup_weight < np.inf):
             raise InputError(f"backup_weight must be a number >= 0 (0: no reward for a second cover), got "
                              f"{backup_weight!r}", file="model")
+        if gradual is not None and (backup_weight > 0 or cover_all):
+            raise InputError("gradual coverage (a full radius) counts each demand point's nearest open site only: "
+                             "it takes no backup_weight and no cover_all", file="model")
+        self.gradual = gradual  # the rows are demand points' distance levels (see _gradual.GradualCover)
         self.backup_weight = float(backup_weight)
         self.exactly_p = exactly_p
         self.cover_all = cover_all  # every demand point must be covered (LSCP-B: then maximise backup coverage)
@@ -642,19 +659,40 @@ class MCLP(Curves, _Covering):
     @classmethod
     def from_cost_matrix(cls, cost, radius: float, p: int, weights=None, demand_labels=None, site_labels=None,
                          backup_weight: float = 0.0, cover_all: bool = False, exactly_p: bool = True,
-                         **rules) -> "MCLP":
+                         full_radius=None, **rules) -> "MCLP":
         """cost: demand x site distances or minutes (dense, or sparse: a missing entry never covers); a site
-        covers a demand point within `radius` (same unit)."""
+        covers a demand point within `radius` (same unit). With `full_radius` (one, or one per demand point, at
+        most `radius`), gradual coverage: a point is covered wholly by a site within full_radius, and by the share
+        (radius − d) / (radius − full_radius) of it by one d farther, up to the radius; the objective is Σ weight x
+        the share its nearest open site covers (full_radius=0: the share falls from the site itself)."""
         reach = reach_within(cost, radius)
+        if full_radius is not None:
+            n = reach.shape[0]
+            radii = np.full(n, float(radius))
+            return cls._gradual(reach, (checked_full(full_radius, radii, n, "full_radius", "units"), radii), p,
+                                weights, (demand_labels, site_labels), exactly_p, "distance", rules)
         return cls.from_coverage(reach, p, weights, demand_labels, site_labels, backup_weight, cover_all, exactly_p,
                                  **rules)._with_distances(reach)
+
+    @classmethod
+    def _gradual(cls, reach: sp.csr_matrix, limits: tuple[np.ndarray, np.ndarray], p: int, weights, names: tuple,
+                 exactly_p: bool, column: str, rules: dict) -> "MCLP":
+        """A gradual-coverage MCLP of the pairs `reach` (their distances), each demand point's (full radius,
+        radius) in `limits`; `names` (demand labels, site labels); `column` names the assignment's distances."""
+        n = reach.shape[0]
+        weights = as_weights(weights, n)
+        A, row_weights, point_of = gradual_rows(reach, weights, *limits)
+        points = labels(names[0], n, "d")
+        gradual = GradualCover(point_of, points, weights, reach, *limits, column=column)
+        return cls(A, p, row_weights, site_rules(A.shape[1], **rules), [points[i] for i in point_of], names[1],
+                   exactly_p=exactly_p, gradual=gradual)
 
     @classmethod
     def from_geodataframes(cls, demand, candidates, radius_km: float | None = None, p: int | None = None,
                            weight: str | None = "population", distance: str = "euclidean", graph=None,
                            backup_weight: float = 0.0, exactly_p: bool = True, radius_min: float | None = None,
                            mode: str | np.ndarray = "drive", speed_kmh=30.0, walk_speed_kmh: float = 4.5,
-                           detour_factor: float = 1.3, **rules) -> "MCLP":
+                           detour_factor: float = 1.3, full_km=None, full_min=None, **rules) -> "MCLP":
         """Demand points and candidate sites as GeoDataFrames; site rules as row positions or values, or as a
         column name of `candidates` (see median.rules_from_candidates), e.g. existing="is_ours",
         county="county". `radius_min` (minutes, `mode` "drive" or "walk") instead of radius_km: the demand within
@@ -662,16 +700,25 @@ class MCLP(Curves, _Covering):
         service circle 15分钟金融服务圈; the assignment's `travel_minutes` column then replaces its km `distance`.
         `speed_kmh` (driving: one, or one per demand point,
         coverage.demand_speeds), `walk_speed_kmh` and `detour_factor` set the travel times off the roads, as
-        analyze_coverage takes them."""
+        analyze_coverage takes them. `full_km` (with radius_km) or `full_min` (with radius_min): gradual coverage,
+        as from_cost_matrix's full_radius — e.g. radius_km=3.5, full_km=1.2: wholly covered within 1.2 km, half
+        at 2.35 km, not at all past 3.5 km."""
         from netopt.models.median import _ids
 
         weights = column_or_values(demand, weight, "demand")
         given = rules_from_candidates(candidates, rules)
+        full = _full_limit(full_km, full_min, radius_km, radius_min)
         reach = reach_from_geodataframes(demand, candidates, radius_km, distance, graph, radius_min, mode,
                                          speed_kmh=speed_kmh, walk_speed_kmh=walk_speed_kmh,
                                          detour_factor=detour_factor)
-        model = cls.from_coverage(reach, p, weights, _ids(demand, None), _ids(candidates, None), backup_weight,
-                                  exactly_p=exactly_p, **given)
+        names = (_ids(demand, None), _ids(candidates, None))
+        if full is not None:
+            name, words = ("full_km", "km") if radius_min is None else ("full_min", "minutes")
+            limit = radius_km if radius_min is None else radius_min
+            radii = np.broadcast_to(np.asarray(limit, float), (len(demand),)).copy()
+            return cls._gradual(reach, (checked_full(full, radii, len(demand), name, words), radii), p, weights,
+                                names, exactly_p, cost_column(radius_min), given)
+        model = cls.from_coverage(reach, p, weights, *names, backup_weight, exactly_p=exactly_p, **given)
         return model._with_distances(reach, cost_column(radius_min))
 
     def _build(self) -> MatrixMILP:
@@ -828,7 +875,7 @@ class MCLP(Curves, _Covering):
         return self._columns_of(keep, MCLP(
             self.A[:, keep], self.p, self.weights, SiteRules(len(keep), fixed=np.searchsorted(keep, fixed)),
             self.demand_labels, [self.site_labels[j] for j in keep], self.backup_weight, self.exactly_p,
-            merged=self._merged_columns(keep)))
+            merged=self._merged_columns(keep), gradual=None if self.gradual is None else self.gradual.columns(keep)))
 
     def _lp_rounding(self, y_lp: np.ndarray, incumbent: np.ndarray, lower: float,
                      deadline: float | None) -> tuple[np.ndarray, float]:
@@ -988,6 +1035,12 @@ class MCLP(Curves, _Covering):
     def _result(self, raw: RawSolution) -> Result:
         m = self.A.shape[1]
         open_sites = np.flatnonzero(raw.x[:m] > 0.5)
+        if self.gradual is not None:  # per demand point, not per distance level
+            assignment = self.gradual.assignment(open_sites, self.site_labels)
+            unreached = int((~assignment["covered"]).sum())
+            return finish_result(raw, [self.site_labels[j] for j in open_sites], assignment,
+                                 **self.gradual.covered(assignment), uncovered_demand=unreached,
+                                 unique_demand_rows=self.unique.shape[0])
         assignment = self._assignment(open_sites)
         assignment["weight"] = self.weights
         total = float(self.weights.sum())

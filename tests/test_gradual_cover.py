@@ -1,0 +1,121 @@
+"""Gradual coverage (MCLP with a full radius): brute force, the per-town assignment, the sample, bad inputs."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import netopt as no
+from netopt._errors import InputError
+from netopt.models import MCLP
+from netopt.models import _gradual
+from tests import brute
+
+
+@st.composite
+def gradual_case(draw):
+    """A small cost matrix (integer distances, so sites tie), weights, a radius and a full radius per row, p."""
+    n, m = draw(st.integers(1, 7)), draw(st.integers(1, 6))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    cost = rng.integers(0, 10, (n, m)).astype(float)
+    weights = rng.integers(0, 6, n).astype(float)
+    radius = float(draw(st.integers(1, 9)))
+    full = rng.integers(0, int(radius) + 1, n).astype(float)
+    return cost, weights, radius, full, draw(st.integers(1, m))
+
+
+@settings(max_examples=200, deadline=None)
+@given(gradual_case(), st.data())
+def test_gradual_coverage_matches_brute_force(case, data):
+    cost, weights, radius, full, p = case
+    m = cost.shape[1]
+    existing = data.draw(st.lists(st.integers(0, m - 1), max_size=2, unique=True))
+    rules = dict(existing=existing, closable=[j for j in existing if data.draw(st.booleans())],
+                 forbidden=[j for j in range(m) if j not in existing and data.draw(st.booleans())],
+                 open_cost=np.full(m, 2.0), budget=data.draw(st.sampled_from([None, 2.0, 4.0])))
+    at_most = data.draw(st.booleans())
+    expected = brute.gradual_mclp(cost, weights, p, full, np.full(len(cost), radius), at_most=at_most, **rules)
+    result = MCLP.from_cost_matrix(cost, radius, p, weights=weights, full_radius=full, exactly_p=not at_most,
+                                   site_labels=range(m), **rules).solve()
+    if expected is None:
+        assert result.status == "infeasible" and result.reason
+        return
+    assert result.status == "optimal" and result.objective == pytest.approx(expected)
+    share = brute.gradual_share(cost, full, np.full(len(cost), radius))[:, np.array(result.selected, int)]
+    table = result.assignment
+    assert table["covered_share"].to_numpy() == pytest.approx(share.max(axis=1, initial=0.0))
+    assert result.details["covered_weight"] == pytest.approx(expected)
+    assert (table["weight"] @ table["covered_share"]) == pytest.approx(expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(gradual_case())
+def test_a_full_radius_as_wide_as_the_radius_is_plain_coverage_and_zero_counts_from_the_site(case):
+    cost, weights, radius, _, p = case
+    plain = MCLP.from_cost_matrix(cost, radius, p, weights=weights).solve()
+    assert MCLP.from_cost_matrix(cost, radius, p, weights=weights, full_radius=radius).solve().objective == \
+        pytest.approx(plain.objective)
+    linear = MCLP.from_cost_matrix(cost, radius, p, weights=weights, full_radius=0).solve()
+    expected = brute.gradual_mclp(cost, weights, p, np.zeros(len(cost)), np.full(len(cost), radius))
+    assert linear.objective == pytest.approx(expected) and linear.objective <= plain.objective + 1e-9
+
+
+def test_each_town_counts_by_its_nearest_open_site():
+    """Two towns, three sites: town 0 has sites 1 km (full) and 3 km away, town 1 one 2 km away — half covered
+    with full 1 km and radius 3 km."""
+    cost = np.array([[1.0, 3.0, 9.0], [9.0, 9.0, 2.0]])
+    model = MCLP.from_cost_matrix(cost, 3.0, 2, weights=[100.0, 40.0], full_radius=1.0, site_labels=["a", "b", "c"])
+    result = model.solve()
+    assert result.selected == ["a", "c"] and result.objective == pytest.approx(120.0)
+    table = result.assignment.set_index("demand")
+    assert table["site"].tolist() == ["a", "c"] and table["covered_share"].tolist() == pytest.approx([1.0, 0.5])
+    assert table["distance"].tolist() == [1.0, 2.0]
+    assert result.details["fully_covered_pct"] == pytest.approx(100 * 100 / 140)
+    assert result.details["reached_pct"] == 100.0 and result.details["covered_pct"] == pytest.approx(100 * 120 / 140)
+    assert model.worth_of_each(["a", "c"]).tolist() == pytest.approx([100.0, 20.0])  # b would keep 0: 3 km = none
+    assert model.heuristic().objective == pytest.approx(120.0)
+
+
+def test_gradual_coverage_of_the_sample_towns_by_km_and_by_minutes():
+    ds = no.load_sample()
+    sites = no.planning.candidate_sites(ds, bank="招商银行")
+    existing = sites.index[sites.kind == "existing"]
+    keywords = dict(p=len(existing) + 5, existing=existing)
+    plain = MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, **keywords).solve()
+    gradual = MCLP.from_geodataframes(ds.towns, sites, radius_km=3.5, full_km=1.2, **keywords).solve()
+    details = gradual.details
+    assert gradual.status == "optimal" and len(gradual.assignment) == len(ds.towns)
+    assert details["fully_covered_pct"] < details["covered_pct"] < details["reached_pct"]
+    assert details["reached_pct"] <= plain.details["covered_pct"]
+    table = gradual.assignment
+    far, near = table["distance"] > 1.2, table["distance"] <= 1.2
+    assert (table.loc[far, "covered_share"] < 1).all() and (table.loc[near, "covered_share"] == 1).all()
+    timed = MCLP.from_geodataframes(ds.towns, sites, radius_min=15, full_min=5, **keywords).solve()
+    assert timed.status == "optimal" and "travel_minutes" in timed.assignment
+    assert timed.assignment["travel_minutes"].max() <= 15 + 1e-9
+
+
+def test_a_full_radius_wrong_for_its_radius_is_refused():
+    cost = np.array([[1.0, 2.0]])
+    with pytest.raises(InputError, match="full_radius must be at most the radius: demand point 0 has 4.0"):
+        MCLP.from_cost_matrix(cost, 3.0, 1, full_radius=4.0)
+    with pytest.raises(InputError, match="full_radius must be a number of units >= 0 for every demand point"):
+        MCLP.from_cost_matrix(cost, 3.0, 1, full_radius=-1)
+    with pytest.raises(InputError, match=r"one per demand point \(1\)"):
+        MCLP.from_cost_matrix(cost, 3.0, 1, full_radius=[1.0, 2.0])
+    ds = no.load_sample()
+    with pytest.raises(InputError, match="full_km goes with radius_km .* not radius_min"):
+        MCLP.from_geodataframes(ds.towns, ds.branches, radius_min=15, full_km=1, p=3)
+    with pytest.raises(InputError, match="full_min goes with radius_min"):
+        MCLP.from_geodataframes(ds.towns, ds.branches, radius_km=3, full_min=5, p=3)
+    with pytest.raises(InputError, match="no backup_weight and no cover_all"):
+        MCLP(np.ones((1, 2)), 1, gradual=MCLP.from_cost_matrix(cost, 3.0, 1, full_radius=1.0).gradual,
+             backup_weight=0.5)
+
+
+def test_gradual_coverage_too_large_to_build_is_refused(monkeypatch):
+    monkeypatch.setattr(_gradual, "GRADUAL_PAIRS_LIMIT", 10)
+    cost = np.arange(40, dtype=float).reshape(2, 20) / 10
+    with pytest.raises(InputError, match="gradual coverage would need 420 row-site pairs"):
+        MCLP.from_cost_matrix(cost, 4.0, 2, full_radius=0.0)
