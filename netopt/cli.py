@@ -164,9 +164,11 @@ def _option_check(is_valid: Callable[[float], bool], refusal: str) -> Callable:
     return check
 
 
-# km, minutes, seconds, 万人 and the like above 0; budgets, costs and savings (万元) at least 0; gaps in percent
+# km, minutes, seconds, 万人 and the like above 0; budgets, costs and savings (万元) at least 0, and a full radius
+# (km or minutes); gaps in percent
 _above_zero = _option_check(lambda value: value > 0, "must be a number above 0, got {:g}")
 _zero_or_more = _option_check(lambda value: value >= 0, "must be a number of at least 0 (万元), got {:g}")
+_zero_or_farther = _option_check(lambda value: value >= 0, "must be a number of at least 0 (km or minutes), got {:g}")
 _road_detour = _option_check(lambda value: value >= 1,
                              "must be a number of at least 1 (road km per straight-line km), got {:g}")
 _gap_percent = _option_check(lambda value: 0 < value < 100,
@@ -1028,6 +1030,12 @@ GRID_KM_HELP = ("Demand as a population grid of this cell size (km; each town's 
                 "instead of town points.")
 SPACING_HELP = ("Minimum spacing 网点间距, km (straight line): no two open branches closer than this, except pairs "
                 "of today's branches, which stay as they are (e.g. 1: a new branch at least 1 km from every other).")
+FULL_KM_OPTION = typer.Option(None, callback=_zero_or_farther,
+                              help="mclp: gradual coverage 按距离折算覆盖 — a town this close to a branch, km, counts "
+                                   "wholly covered, one farther in part, less and less to none at the radius (e.g. "
+                                   "--radius-km 3.5 --full-km 1.2: half covered at 2.35 km).")
+FULL_MINUTES_OPTION = typer.Option(None, callback=_zero_or_farther, help="mclp with --minutes: gradual coverage 按距离折算"
+                                   "覆盖 — wholly covered within this many minutes, less and less to none at --minutes.")
 
 
 @app.command()
@@ -1124,6 +1132,8 @@ def optimize(
     phase: list[int] = typer.Option([], min=1, help="Open the plan's new branches in phases 分期建设 of this many "
                                     "(repeatable: --phase 3 --phase 3; the last phase takes those left), each phase "
                                     "the best next branches given those before (mclp, pmedian, pcenter, share)."),
+    full_km: Optional[float] = FULL_KM_OPTION,
+    full_minutes: Optional[float] = FULL_MINUTES_OPTION,
 ) -> None:
     """Choose branch sites among today's branches and the town points (or your own candidate sites) with an exact
     integer program."""
@@ -1132,13 +1142,15 @@ def optimize(
 
         if model not in MODELS:
             raise InputError(f"unknown model '{model}'; use one of {', '.join(MODELS)}", file="command line")
-        options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank, max_km)
+        options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank, max_km, full_km,
+                               full_minutes)
         _check_model_flags(model, options)
         ask = SiteAsk(keep_existing, max_new, budget_wan, open_cost_wan, closing_saving_wan, relocate, keep_open,
                       close, county_min, county_max, within_county, min_spacing_km, keep_covered)
         _check_site_ask(ask)
         _check_p_given(model, p, relocate, keep_existing, max_new, close)
         radius = _model_limit(ctx, model, (radius_km, core_km, county_km, fringe_km), minutes, mode)
+        _check_full(options, radius)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         with _working("Building the model 建模中…"):
             roads = _roads(network, network_coords, network_split)
@@ -1438,6 +1450,8 @@ def curve(
                                                       "served within the radius with no branch serving more."),
     candidates: Optional[Path] = typer.Option(None, help=CANDIDATES_HELP),
     candidates_folder: Optional[str] = CANDIDATES_FOLDER_OPTION,
+    full_km: Optional[float] = FULL_KM_OPTION,
+    full_minutes: Optional[float] = FULL_MINUTES_OPTION,
 ) -> None:
     """Coverage curve 覆盖率曲线: residents within the radius for each number of new branches (an exact MCLP
     per point), and what each extra branch adds; with --moves, for each number of branches moved 迁址; with
@@ -1455,10 +1469,12 @@ def curve(
                              "which branches move", file="command line")
         if model not in CURVE_FILES:
             raise InputError(f"--model for a curve is mclp or share, not '{model}'", file="command line")
-        options = ModelOptions(capacity_wan, beta=beta, min_km=min_km, bank=bank)
+        options = ModelOptions(capacity_wan, beta=beta, min_km=min_km, bank=bank, full_km=full_km,
+                               full_minutes=full_minutes)
         _check_model_flags(model, options)
         _check_keep_covered(keep_covered, moves or bool(close), "--close or --moves")
         radius = _model_limit(ctx, model, (radius_km, core_km, county_km, fringe_km), minutes, mode)
+        _check_full(options, radius)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         with _working("Solving 求解中…"):
             own = _read_candidates_option(candidates, candidates_folder, coords, ds, "a curve counts no costs",
@@ -1482,7 +1498,8 @@ def curve(
                 table, key, kept, built = _new_branches_curve(build, sites, existing, up_to, limits, closed, covered)
         shown = _curve_table(table, key, sites, kept)
         stem = CURVE_FILES[model][moves]
-        _print_curve(shown, source, radius, moves, won=model == "share", capacity_wan=capacity_wan)
+        _print_curve(shown, source, radius, moves, won=model == "share", capacity_wan=capacity_wan,
+                     full=_full_words(options))
         if cells is None and not isinstance(radius, TravelTime):  # residents at the town points: said how coarse
             for note in town_point_note(ds, radius):
                 console.print(f"[dim]{note}[/]")
@@ -1491,8 +1508,9 @@ def curve(
         summary = [("curve 曲线", f"{stem} — {source}"), ("command 命令", _command_line(ctx))]
         written = [_write_csv(shown, out / f"{stem}.csv"),
                    _summary_workbook(out / f"{stem}.xlsx", summary, {"curve 曲线": shown}),
-                   curve_chart(table, out / f"{stem}.png", _radius_words(radius), kept)]
+                   curve_chart(table, out / f"{stem}.png", _radius_words(radius) + _full_words(options), kept)]
         title, lines = f"{CURVE_TITLES[stem]} — {source}", [f"radius 服务半径: {_radius_words(radius)}"]
+        lines += [f"counted by distance 按距离折算{_full_words(options)}"] if _full_words(options) else []
         written += [curve_deck(out / f"{stem}.pptx", title, table, shown, kept, lines, template),
                     curve_report(out / f"{stem}.docx", title, shown, lines, written[-1].read_bytes(), word_template)]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
@@ -1569,18 +1587,20 @@ def _curve_table(table: pd.DataFrame, key: str, sites, kept: int) -> pd.DataFram
 
 
 def _print_curve(shown: pd.DataFrame, source: str, radius_km: float | dict, moves: bool = False, won: bool = False,
-                 capacity_wan: Optional[float] = None) -> None:
-    """The curve as a table: residents covered within the radius (served, at most capacity_wan 万 a branch),
-    or won from the other banks (won=True)."""
+                 capacity_wan: Optional[float] = None, full: str = "") -> None:
+    """The curve as a table: residents covered within the radius (served, at most capacity_wan 万 a branch;
+    counted by distance with `full`, _full_words), or won from the other banks (won=True)."""
     if won:
         title = "Relocation curve 迁址曲线, market share 市场份额" if moves else "Market share curve 市场份额曲线"
         title += " against the other banks" + (" by travel time 按通行时间" if isinstance(radius_km, TravelTime) else "")
     else:
         title = ("Relocation curve 迁址曲线" if moves else "Coverage curve 覆盖率曲线") + f" within {_radius_words(radius_km)}"
+        title += f"{full}, counted by distance 按距离折算" if full else ""
         if capacity_wan is not None:
             title += f", at most {capacity_wan:g}万 served per branch 每网点服务上限"
     table = Table(title=f"{title} — {source}")
-    columns = ("won 吸引 万人", "share 份额 %") if won else ("covered 覆盖 万人", "share 覆盖率 %")
+    columns = ("won 吸引 万人", "share 份额 %") if won else \
+        ("covered 折算覆盖 万人" if full else "covered 覆盖 万人", "share 覆盖率 %")
     for col in ("moves 迁址" if moves else "new 新增", *columns, "gain 增量 万人", "status 状态"):
         table.add_column(col, justify="right")
     for row in shown.itertuples(index=False):
@@ -1938,6 +1958,8 @@ class ModelOptions:
     min_km: Optional[float] = None  # share (default 1 km)
     bank: Optional[str] = None  # share: the other banks are the competitors
     max_km: Optional[float] = None  # cflp: the longest distance a town may be served over
+    full_km: Optional[float] = None  # mclp: gradual coverage, wholly covered within this many km
+    full_minutes: Optional[float] = None  # … or within this many minutes (with --minutes)
 
 
 def _percentage(value: Optional[float], flag: str) -> Optional[float]:
@@ -1996,7 +2018,9 @@ def _model_for(model: str, ds: Dataset, sites, p: Optional[int], limit: float | 
         return CapacitatedMCLP.from_geodataframes(towns, sites, p=p, capacity=capacity_wan * 1e4,
                                                   exactly_p=not at_most, **keywords, **rules)
     if model == "mclp":
-        return MCLP.from_geodataframes(towns, sites, p=p, exactly_p=not at_most, **keywords, **rules)
+        full = {"full_km": options.full_km} if options.full_km is not None else \
+            {"full_min": options.full_minutes} if options.full_minutes is not None else {}
+        return MCLP.from_geodataframes(towns, sites, p=p, exactly_p=not at_most, **keywords, **full, **rules)
     if model == "pmedian":
         return PMedian.from_geodataframes(towns, sites, p, exactly_p=not at_most, **timed, **rules)
     return PCenter.from_geodataframes(towns, sites, p, exactly_p=not at_most, **timed, **rules)
@@ -2015,6 +2039,10 @@ def _check_model_flags(model: str, options: ModelOptions) -> None:
     if options.max_km is not None and model != "cflp":
         raise InputError("--max-km is for --model cflp (no town served by a branch farther than that)",
                          file="command line")
+    for value, flag in ((options.full_km, "--full-km"), (options.full_minutes, "--full-minutes")):
+        if value is not None and (model != "mclp" or options.capacity_wan is not None):
+            raise InputError(f"{flag} is for --model mclp without --capacity-wan (residents covered, each town counted "
+                             "by how near its branch is)", file="command line")
     _percentage(options.cover_pct, "--cover-pct")
     _percentage(options.target_share_pct, "--target-share-pct")
     capacity_wan = options.capacity_wan
@@ -2176,6 +2204,32 @@ class TravelTime:
 # the models --minutes applies to, by command (mclp, lscp: residents within it; pmedian, pcenter, cflp: travel in
 # minutes)
 TIMED_MODELS = {"optimize": ("mclp", "lscp", "pmedian", "pcenter", "cflp", "share"), "curve": ("mclp", "share")}
+
+
+def _full_words(options: ModelOptions) -> str:
+    """Gradual coverage as said beside the radius: ", wholly covered within 1.2 km" (or minutes), or ""."""
+    if options.full_km is not None:
+        return f", wholly covered within {options.full_km:g} km"
+    return f", wholly covered within {options.full_minutes:g} min" if options.full_minutes is not None else ""
+
+
+def _check_full(options: ModelOptions, limit: float | dict | TravelTime) -> None:
+    """--full-km with a radius in km, --full-minutes with --minutes, each at most the smallest radius or travel
+    time (of any region type)."""
+    timed = isinstance(limit, TravelTime)
+    full, flag, unit = ((options.full_minutes, "--full-minutes", "min") if timed else
+                        (options.full_km, "--full-km", "km"))
+    if (options.full_km if timed else options.full_minutes) is not None:
+        raise InputError("--full-km goes with a radius in km; with --minutes give --full-minutes" if timed else
+                         "--full-minutes goes with --minutes (a travel time); with a radius in km give --full-km",
+                         file="command line")
+    limits = limit.minutes if timed else limit
+    smallest = min(limits.values()) if isinstance(limits, dict) else limits
+    if full is not None and full > smallest:
+        each = f" ({_radius_words(limit)})" if isinstance(limits, dict) else ""
+        raise InputError(f"{flag} {full:g} is beyond the {'travel time' if timed else 'radius'} {smallest:g} {unit}"
+                         f"{each}: a town is wholly covered within {flag} and not at all past the "
+                         f"{'travel time' if timed else 'radius'}", file="command line")
 
 
 def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional[str],
@@ -2533,6 +2587,9 @@ OBJECTIVE_SHOWN = {
     "cflp": ("total travel 出行总里程", lambda v: f"{v / 1e4:,.1f} 万人·km"),
     "share": ("residents won 吸引客户", lambda v: f"{v / 1e4:,.1f} 万人"),
 }
+GRADUAL_HEADER = "covered, counted by distance 按距离折算覆盖人口"  # mclp with --full-km or --full-minutes
+GRADUAL_NOTES = {"fully_covered_pct": "residents wholly covered, within the full radius 完全覆盖人口",
+                 "reached_pct": "residents within the radius, wholly or in part 半径内人口"}
 OBJECTIVE_SHOWN_IN_MINUTES = {
     "pmedian": ("total travel time 出行总时间", lambda v: f"{v / 1e4:,.1f} 万人·分钟"),
     "pcenter": ("longest travel time 最长通行时间", lambda v: f"{v:,.1f} min"),
@@ -2553,6 +2610,8 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
                                     "lscp" if model == "share" and not maximised else model, timed)
     if "within_reach_weight" in result.details:  # mclp with capacities: residents served, not merely within reach
         header = "served 服务人口"
+    if "fully_covered_pct" in result.details:  # gradual coverage: each town counted by how near its branch is
+        header = GRADUAL_HEADER
     if model == "pcenter" and "town_id" not in demand and not timed:
         header = "farthest cell 最远网格"
     table = Table(title=f"{model.upper()} plan 网点方案 — {source}")
@@ -2654,7 +2713,13 @@ def _plan_notes(result, today, model: str, header: str, shown: Callable, populat
     if "covered_pct" in result.details:
         value = f"{result.details['covered_pct']:.1f}%"
         item = "residents served 服务人口" if capped else "residents covered 覆盖人口"
+        if "fully_covered_pct" in result.details:
+            item = f"residents {GRADUAL_HEADER}"
         notes.append((item, value, f"{item[0].upper()}{item[1:]}: {value}"))
+    for key, item in GRADUAL_NOTES.items():
+        if key in result.details:
+            value = f"{result.details[key]:.1f}%"
+            notes.append((item, value, f"{item[0].upper()}{item[1:]}: {value}"))
     if capped:
         reach = result.details["within_reach_weight"]
         value = f"{reach / 1e4:,.1f} 万人, {(reach - result.objective) / 1e4:,.1f} 万人 of them beyond the capacities"

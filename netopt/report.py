@@ -60,7 +60,7 @@ HEADERS_ZH = {
     "branches_per_100km2_before": "调整前网点密度", "branches_per_100km2_after": "调整后网点密度",
     "branches_ours": "我行网点数", "branches_all": "全部银行网点数", "our_branch_share_pct": "我行网点占比(%)",
     "coverage_ours_pct": "我行覆盖率(%)", "coverage_all_pct": "全部银行覆盖率(%)", "behind_pp": "落后(百分点)",
-    "rival_only_population": "仅他行覆盖人口", "covering_sites": "可覆盖网点数", "gap": "差距", "error": "错误",
+    "rival_only_population": "仅他行覆盖人口", "covering_sites": "可覆盖网点数", "covered_share": "覆盖比例", "gap": "差距", "error": "错误",
     "decision": "决策", "open_cost_wan": "开设费用(万元)", "conversion_cost_wan": "改型费用(万元)",
     "served_share": "服务比例", "vehicle": "流动服务车", "station": "村级服务站",
     "hub_name": "中心支行名称", "hub_county": "中心支行区县",

@@ -1,7 +1,10 @@
 """Gradual coverage (MCLP with a full radius): brute force, the per-town assignment, the sample, bad inputs."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -119,3 +122,47 @@ def test_gradual_coverage_too_large_to_build_is_refused(monkeypatch):
     cost = np.arange(40, dtype=float).reshape(2, 20) / 10
     with pytest.raises(InputError, match="gradual coverage would need 420 row-site pairs"):
         MCLP.from_cost_matrix(cost, 4.0, 2, full_radius=0.0)
+
+
+def test_optimize_and_curve_count_towns_by_distance_with_full_km(tmp_path):
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "plan"
+    result = runner.invoke(app, ["optimize", "--max-new", "2", "--bank", "农业", "--full-km", "1.2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    today, planned = (float(v.replace(",", "")) for v in
+                      re.search(r"现有网点 ([\d,.]+) 万人 → plan 方案 ([\d,.]+) 万人", text).groups())
+    table = pd.read_csv(out / "mclp_assignment.csv")
+    assert len(table) == 125 and table["covered_share"].between(0, 1).all()
+    assert round(float(table["weight"] @ table["covered_share"]) / 1e4, 1) == planned > today
+    assert "Residents wholly covered, within the full radius 完全覆盖人口" in text
+    curve = runner.invoke(app, ["curve", "--up-to", "1", "--bank", "农业", "--full-km", "1.2", "--out",
+                                str(tmp_path / "curve")])
+    assert curve.exit_code == 0, curve.output
+    assert "按距离折算" in curve.output
+    assert pd.read_csv(tmp_path / "curve" / "coverage_curve.csv").iloc[0, 1] == pytest.approx(today, abs=0.05)
+
+
+@pytest.mark.parametrize("options, refusal", [
+    (["--full-km", "4"], "--full-km 4 is beyond the radius 3.5 km"),
+    (["--core-km", "1.2", "--county-km", "3.5", "--full-km", "1.5"],
+     r"--full-km 1.5 is beyond the radius 1.2 km \(core 1.2 km, county 3.5 km\)"),
+    (["--model", "pmedian", "--full-km", "1"], "--full-km is for --model mclp without --capacity-wan"),
+    (["--capacity-wan", "5", "--full-km", "1"], "--full-km is for --model mclp without --capacity-wan"),
+    (["--full-minutes", "5"], "--full-minutes goes with --minutes"),
+    (["--minutes", "15", "--full-km", "1"], "--full-km goes with a radius in km; with --minutes give --full-minutes"),
+    (["--minutes", "core=10,county=20", "--full-minutes", "12"], "--full-minutes 12 is beyond the travel time 10 min"),
+])
+def test_a_full_radius_the_command_cannot_use_is_refused(tmp_path, options, refusal):
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+
+    result = CliRunner().invoke(app, ["optimize", "--max-new", "2", "--bank", "农业", *options, "--out",
+                                      str(tmp_path / "out")])
+    assert result.exit_code != 0 and re.search(refusal, " ".join(result.output.split())), result.output
+    assert not (tmp_path / "out" / "mclp_plan.xlsx").exists()
