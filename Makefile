@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-fuzz test-slides test-browser bench bench-coverage bench-models bench-batch bench-mclp-scale bench-mclp-uniform bench-orlib bench-sample-plans bench-joint-plans bench-spacing bench-pmedian-family sample units clean
+.PHONY: demo test test-slow test-fuzz test-slides test-browser bench bench-coverage bench-models bench-batch bench-mclp-scale bench-mclp-uniform bench-orlib bench-sample-plans bench-joint-plans bench-spacing bench-pmedian-family bench-gradual sample units clean
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BIN)/python:
@@ -55,7 +55,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	touch $(BENCH_STAMP)
 
-bench: bench-coverage bench-models bench-mclp-scale bench-mclp-uniform bench-batch bench-sample-plans bench-joint-plans bench-spacing bench-pmedian-family
+bench: bench-coverage bench-models bench-mclp-scale bench-mclp-uniform bench-batch bench-sample-plans bench-joint-plans bench-spacing bench-pmedian-family bench-gradual
 
 bench-models: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/models_bench.py
@@ -80,6 +80,9 @@ bench-joint-plans: $(BENCH_STAMP)
 
 bench-spacing: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/spacing.py
+
+bench-gradual: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/gradual_bench.py
 
 bench-pmedian-family: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/pmedian_family.py

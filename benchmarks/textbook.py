@@ -7,6 +7,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from netopt.models._gradual import covered_share
 from netopt.models._milp import MatrixMILP, solve_highs
 
 
@@ -29,6 +30,29 @@ def textbook_pmedian(cost: np.ndarray, p: int, weights: np.ndarray | None = None
         row_hi=np.concatenate([np.ones(n), np.zeros(n * m), [p]]),
         col_lo=np.zeros(m + n * m), col_hi=np.ones(m + n * m),
         integer=np.concatenate([np.ones(m, bool), np.zeros(n * m, bool)]))
+    raw = solve_highs(model, time_limit=time_limit)
+    return {"status": raw.status, "objective": raw.objective, "bound": raw.bound,
+            "seconds": time.perf_counter() - start}
+
+
+def textbook_gradual_mclp(reach: sp.csr_matrix, weights: np.ndarray, full: float, radius: float, p: int,
+                          time_limit: float | None = None) -> dict:
+    """Gradual coverage as it is usually written (an assignment variable per pair within the radius):
+    max Σ w_i s_ij x_ij  s.t.  Σ_j x_ij <= 1,  x_ij <= y_j,  Σ_j y_j = p,  y binary, s_ij the covered share."""
+    start = time.perf_counter()
+    pairs = reach.tocoo()
+    n, m, k = reach.shape[0], reach.shape[1], pairs.nnz
+    share = covered_share(pairs.data, np.full(k, full), np.full(k, radius))
+    x = m + np.arange(k)
+    link = n + np.arange(k)
+    A = sp.csr_matrix((np.concatenate([np.ones(k), np.ones(k), -np.ones(k), np.ones(m)]),
+                       (np.concatenate([pairs.row, link, link, np.full(m, n + k)]),
+                        np.concatenate([x, x, pairs.col, np.arange(m)]))), shape=(n + k + 1, m + k))
+    model = MatrixMILP(
+        c=np.concatenate([np.zeros(m), np.asarray(weights, float)[pairs.row] * share]), A=A,
+        row_lo=np.concatenate([np.full(n + k, -np.inf), [p]]), row_hi=np.concatenate([np.ones(n), np.zeros(k), [p]]),
+        col_lo=np.zeros(m + k), col_hi=np.ones(m + k), integer=np.concatenate([np.ones(m, bool), np.zeros(k, bool)]),
+        sense="max")
     raw = solve_highs(model, time_limit=time_limit)
     return {"status": raw.status, "objective": raw.objective, "bound": raw.bound,
             "seconds": time.perf_counter() - start}
