@@ -78,6 +78,11 @@ def test_each_town_counts_by_its_nearest_open_site():
     assert result.details["reached_pct"] == 100.0 and result.details["covered_pct"] == pytest.approx(100 * 120 / 140)
     assert model.worth_of_each(["a", "c"]).tolist() == pytest.approx([100.0, 20.0])  # b would keep 0: 3 km = none
     assert model.heuristic().objective == pytest.approx(120.0)
+    import pulp
+
+    problem = model.to_pulp()  # the distance levels as rows, for a script's own constraints
+    problem.solve(pulp.HiGHS(msg=False))
+    assert pulp.value(problem.objective) == pytest.approx(120.0)
 
 
 def test_gradual_coverage_of_the_sample_towns_by_km_and_by_minutes():
