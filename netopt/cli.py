@@ -168,7 +168,7 @@ def _option_check(is_valid: Callable[[float], bool], refusal: str) -> Callable:
 # (km or minutes); gaps in percent
 _above_zero = _option_check(lambda value: value > 0, "must be a number above 0, got {:g}")
 _zero_or_more = _option_check(lambda value: value >= 0, "must be a number of at least 0 (万元), got {:g}")
-_zero_or_farther = _option_check(lambda value: value >= 0, "must be a number of at least 0 (km or minutes), got {:g}")
+_zero_or_more_far = _option_check(lambda value: value >= 0, "must be a number of at least 0 (km or minutes), got {:g}")
 _road_detour = _option_check(lambda value: value >= 1,
                              "must be a number of at least 1 (road km per straight-line km), got {:g}")
 _gap_percent = _option_check(lambda value: 0 < value < 100,
@@ -1030,11 +1030,11 @@ GRID_KM_HELP = ("Demand as a population grid of this cell size (km; each town's 
                 "instead of town points.")
 SPACING_HELP = ("Minimum spacing 网点间距, km (straight line): no two open branches closer than this, except pairs "
                 "of today's branches, which stay as they are (e.g. 1: a new branch at least 1 km from every other).")
-FULL_KM_OPTION = typer.Option(None, callback=_zero_or_farther,
+FULL_KM_OPTION = typer.Option(None, callback=_zero_or_more_far,
                               help="mclp: gradual coverage 按距离折算覆盖 — a town this close to a branch, km, counts "
                                    "wholly covered, one farther in part, less and less to none at the radius (e.g. "
                                    "--radius-km 3.5 --full-km 1.2: half covered at 2.35 km).")
-FULL_MINUTES_OPTION = typer.Option(None, callback=_zero_or_farther, help="mclp with --minutes: gradual coverage 按距离折算"
+FULL_MINUTES_OPTION = typer.Option(None, callback=_zero_or_more_far, help="mclp with --minutes: gradual coverage 按距离折算"
                                    "覆盖 — wholly covered within this many minutes, less and less to none at --minutes.")
 
 
