@@ -1349,7 +1349,8 @@ def _write_plan_tables(plan: OptimizedPlan, inputs: OptimizeInputs, worth: PlanW
         tables["candidates 候选点位"] = _candidates_table(worth.candidates, result, sites, model, out, timed,
                                                        inputs.coords)
     if plan.phases is not None:
-        tables["phases 分期建设"] = _say_phases(plan.phases, sites, model, out, closed=plan.closed_anyway, timed=timed)
+        tables["phases 分期建设"] = _say_phases(plan.phases, sites, model, out, closed=plan.closed_anyway, timed=timed,
+                                            gradual=getattr(plan.built, "gradual", None) is not None)
     summary.insert(1, ("command 命令", command))
     after = _before_after(ds, sites, result.selected, inputs.limit, inputs.roads, inputs.cells)
     after = after._replace(towns=_located_by(after.towns, ds.towns, "town_id", inputs.coords))
@@ -2471,14 +2472,16 @@ PHASE_UNITS = {"mclp": (1e4, "万人"), "share": (1e4, "万人"), "pmedian": (1e
 PHASE_UNITS_IN_MINUTES = {"pmedian": (1e4, "万人·分钟"), "pcenter": (1.0, "min")}
 
 
-def _say_phases(phases: pd.DataFrame, sites, model: str, out: Path, closed: int = 0, timed: bool = False
-                ) -> pd.DataFrame:
+def _say_phases(phases: pd.DataFrame, sites, model: str, out: Path, closed: int = 0, timed: bool = False,
+                gradual: bool = False) -> pd.DataFrame:
     """model.phases in the user's units, printed (each phase's new branches, the network's value, its gain and how
     far it is from the best of as many new branches at once; phase 0 today's network, less the `closed` branches
-    --close names; `timed`: a travel-time p-median or p-center) and written as <model>_phases.csv; the table."""
+    --close names; `timed`: a travel-time p-median or p-center; `gradual`: residents counted by distance) and
+    written as <model>_phases.csv; the table."""
     names = dict(zip(sites["site_id"], sites["name"].astype(str) + " (" + sites["county"].astype(str) + ")"))
     scale, unit = _in_users_units(PHASE_UNITS, PHASE_UNITS_IN_MINUTES, model, timed)
     header = _in_users_units(OBJECTIVE_SHOWN, OBJECTIVE_SHOWN_IN_MINUTES, model, timed)[0]
+    header = GRADUAL_HEADER if gradual else header
     table = pd.DataFrame({"phase 期次": phases["phase"], "new 新设": phases["new"],
                           "new so far 累计新设": phases["new_so_far"],
                           f"{header}（{unit}）": phases["objective"] / scale, f"gain 增量（{unit}）": phases["gain"] / scale,

@@ -136,7 +136,8 @@ def test_optimize_and_curve_count_towns_by_distance_with_full_km(tmp_path):
 
     runner = CliRunner()
     out = tmp_path / "plan"
-    result = runner.invoke(app, ["optimize", "--max-new", "2", "--bank", "农业", "--full-km", "1.2", "--out", str(out)])
+    result = runner.invoke(app, ["optimize", "--max-new", "2", "--phase", "1", "--bank", "农业", "--full-km", "1.2",
+                                 "--out", str(out)])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     today, planned = (float(v.replace(",", "")) for v in
@@ -145,6 +146,8 @@ def test_optimize_and_curve_count_towns_by_distance_with_full_km(tmp_path):
     assert len(table) == 125 and table["covered_share"].between(0, 1).all()
     assert round(float(table["weight"] @ table["covered_share"]) / 1e4, 1) == planned > today
     assert "Residents wholly covered, within the full radius 完全覆盖人口" in text
+    phases = pd.read_csv(out / "mclp_phases.csv")
+    assert phases["covered, counted by distance 按距离折算覆盖人口（万人）"].round(1).tolist()[::2] == [today, planned]
     curve = runner.invoke(app, ["curve", "--up-to", "1", "--bank", "农业", "--full-km", "1.2", "--out",
                                 str(tmp_path / "curve")])
     assert curve.exit_code == 0, curve.output
