@@ -2652,14 +2652,16 @@ def _report_plan(result, sites, model: str, source: str, out: Path, demand, move
 
 def _assignment_by_town(assignment: pd.DataFrame, cells) -> pd.DataFrame:
     """A grid plan's cell assignment summed per town and serving site: cells, residents (a capacitated plan: those
-    the site serves), residents covered (covering models) or won (share), mean and farthest distance (km; minutes
-    where the assignment gives travel_minutes)."""
+    the site serves), residents covered (covering models; counted by distance where the assignment gives each
+    cell's covered_share, gradual coverage) or won (share), mean and farthest distance (km; minutes where the
+    assignment gives travel_minutes)."""
     people = (assignment["amount"] if "amount" in assignment else
               assignment["demand"].map(pd.Series(cells["population"].to_numpy(float), index=cells["id"].to_numpy())))
     frame = pd.DataFrame({"town": assignment["town"], "county": assignment["county"], "site": assignment["site"],
                           "cells": 1, "residents": people.to_numpy(float)})
     if "covered" in assignment:
-        frame["covered_population"] = np.where(assignment["covered"].to_numpy(bool), frame["residents"], 0.0)
+        share = assignment["covered_share"] if "covered_share" in assignment else assignment["covered"]
+        frame["covered_population"] = share.to_numpy(float) * frame["residents"]
     if "captured" in assignment:
         frame["captured"] = assignment["captured"].to_numpy(float)
     cost, unit = ("travel_minutes", "minutes") if "travel_minutes" in assignment else ("distance", "km")

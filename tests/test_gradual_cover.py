@@ -174,3 +174,15 @@ def test_a_full_radius_the_command_cannot_use_is_refused(tmp_path, options, refu
                                       str(tmp_path / "out")])
     assert result.exit_code != 0 and re.search(refusal, " ".join(result.output.split())), result.output
     assert not (tmp_path / "out" / "mclp_plan.xlsx").exists()
+
+
+def test_a_grid_plan_sums_its_cells_residents_counted_by_distance():
+    from netopt.cli import _assignment_by_town
+
+    cells = pd.DataFrame({"id": ["c1", "c2", "c3"], "population": [100.0, 300.0, 50.0]})
+    assignment = pd.DataFrame({"demand": ["c1", "c2", "c3"], "town": ["甲镇", "甲镇", "乙镇"], "county": ["A县"] * 3,
+                               "site": ["s1", "s1", None], "covered": [True, True, False],
+                               "distance": [0.5, 2.0, np.nan], "covered_share": [1.0, 0.5, 0.0]})
+    table = _assignment_by_town(assignment, cells).set_index("town")
+    assert table.loc["甲镇", "covered_population"] == 250.0 and table.loc["乙镇", "covered_population"] == 0.0
+    assert table.loc["甲镇", "residents"] == 400.0
