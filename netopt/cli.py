@@ -164,11 +164,9 @@ def _option_check(is_valid: Callable[[float], bool], refusal: str) -> Callable:
     return check
 
 
-# km, minutes, seconds, 万人 and the like above 0; budgets, costs and savings (万元) at least 0, and a full radius
-# (km or minutes); gaps in percent
+# km, minutes, seconds, 万人 and the like above 0; budgets, costs and savings (万元) at least 0; gaps in percent
 _above_zero = _option_check(lambda value: value > 0, "must be a number above 0, got {:g}")
 _zero_or_more = _option_check(lambda value: value >= 0, "must be a number of at least 0 (万元), got {:g}")
-_zero_or_more_far = _option_check(lambda value: value >= 0, "must be a number of at least 0 (km or minutes), got {:g}")
 _road_detour = _option_check(lambda value: value >= 1,
                              "must be a number of at least 1 (road km per straight-line km), got {:g}")
 _gap_percent = _option_check(lambda value: 0 < value < 100,
@@ -195,11 +193,11 @@ def _minutes_given(text: Optional[str]) -> float | dict[str, float] | None:
                          f"a number of minutes above 0 (15) {PER_REGION_MINUTES}", "core=15,county=30")
 
 
-def _amount_given(text: Optional[str], units: tuple[str, ...], option: str, takes: str, example: str
-                  ) -> float | dict[str, float] | None:
-    """An option's amount as given (None when not): one number above 0 for every town, with one of its `units`
-    after it or none (15, 15min, 15 分钟), or one per region type (_per_region, which says what `option` `takes`
-    and gives an `example`)."""
+def _amount_given(text: Optional[str], units: tuple[str, ...], option: str, takes: str, example: str,
+                  zero: bool = False) -> float | dict[str, float] | None:
+    """An option's amount as given (None when not): one number above 0 (at least 0 with `zero`) for every town,
+    with one of its `units` after it or none (15, 15min, 15 分钟), or one per region type (_per_region, which says
+    what `option` `takes` and gives an `example`)."""
     if text is None:
         return None
 
@@ -207,10 +205,26 @@ def _amount_given(text: Optional[str], units: tuple[str, ...], option: str, take
         value = value.strip()
         for unit in units:
             value = value.removesuffix(unit)
-        return _positive_number(value)
+        return _number_at_least_zero(value) if zero else _positive_number(value)
 
     one = number(text)
     return one if one is not None else _per_region(text, number, option, takes, example)
+
+
+def _full_given(text: Optional[str], option: str) -> float | dict[str, float] | None:
+    """--full-km or --full-minutes as given: one number at least 0 for every town, or one per region type
+    ("core=0.5,county=1.5")."""
+    units, example = (("公里", "km"), "core=0.5,county=1.5") if option == "--full-km" else \
+        (("分钟", "mins", "min", "分"), "core=5,county=10")
+    return _amount_given(text, units, option, f"a number at least 0, or one per region type, {example}", example,
+                         zero=True)
+
+
+def _full_check(value: Optional[str], param: typer.CallbackParam) -> Optional[str]:
+    """The typer callback of --full-km and --full-minutes: refused before anything is read unless _full_given
+    reads it."""
+    _full_given(value, f"--{param.name.replace('_', '-')}")
+    return value
 
 
 def _minutes_check(value: Optional[str]) -> Optional[str]:
@@ -284,11 +298,17 @@ def _per_region(text: str, read: Callable[[str], object], option: str, takes: st
 
 def _positive_number(text: str) -> Optional[float]:
     """The number `text` spells if it is finite and above 0, else None."""
+    value = _number_at_least_zero(text)
+    return value if value is not None and value > 0 else None
+
+
+def _number_at_least_zero(text: str) -> Optional[float]:
+    """The number `text` spells if it is finite and at least 0, else None."""
     try:
         value = float(text)
     except ValueError:
         return None
-    return value if np.isfinite(value) and value > 0 else None
+    return value if np.isfinite(value) and value >= 0 else None
 
 
 TIMED_HELP = ("a travel-time limit in minutes instead of a radius, e.g. 15 for the 15-minute service circle "
@@ -1030,12 +1050,14 @@ GRID_KM_HELP = ("Demand as a population grid of this cell size (km; each town's 
                 "instead of town points.")
 SPACING_HELP = ("Minimum spacing 网点间距, km (straight line): no two open branches closer than this, except pairs "
                 "of today's branches, which stay as they are (e.g. 1: a new branch at least 1 km from every other).")
-FULL_KM_OPTION = typer.Option(None, callback=_zero_or_more_far,
+FULL_KM_OPTION = typer.Option(None, callback=_full_check,
                               help="mclp: gradual coverage 按距离折算覆盖 — a town this close to a branch, km, counts "
                                    "wholly covered, one farther in part, less and less to none at the radius (e.g. "
-                                   "--radius-km 3.5 --full-km 1.2: half covered at 2.35 km).")
-FULL_MINUTES_OPTION = typer.Option(None, callback=_zero_or_more_far, help="mclp with --minutes: gradual coverage 按距离折算"
-                                   "覆盖 — wholly covered within this many minutes, less and less to none at --minutes.")
+                                   "--radius-km 3.5 --full-km 1.2: half covered at 2.35 km), or one per region type "
+                                   "(core=0.5,county=1.5, with --core-km and --county-km).")
+FULL_MINUTES_OPTION = typer.Option(None, callback=_full_check, help="mclp with --minutes: gradual coverage 按距离折算"
+                                   "覆盖 — wholly covered within this many minutes, less and less to none at --minutes "
+                                   "(or one per region type, core=5,county=10).")
 
 
 @app.command()
@@ -1132,8 +1154,8 @@ def optimize(
     phase: list[int] = typer.Option([], min=1, help="Open the plan's new branches in phases 分期建设 of this many "
                                     "(repeatable: --phase 3 --phase 3; the last phase takes those left), each phase "
                                     "the best next branches given those before (mclp, pmedian, pcenter, share)."),
-    full_km: Optional[float] = FULL_KM_OPTION,
-    full_minutes: Optional[float] = FULL_MINUTES_OPTION,
+    full_km: Optional[str] = FULL_KM_OPTION,
+    full_minutes: Optional[str] = FULL_MINUTES_OPTION,
 ) -> None:
     """Choose branch sites among today's branches and the town points (or your own candidate sites) with an exact
     integer program."""
@@ -1142,8 +1164,8 @@ def optimize(
 
         if model not in MODELS:
             raise InputError(f"unknown model '{model}'; use one of {', '.join(MODELS)}", file="command line")
-        options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank, max_km, full_km,
-                               full_minutes)
+        options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank, max_km,
+                               _full_given(full_km, "--full-km"), _full_given(full_minutes, "--full-minutes"))
         _check_model_flags(model, options)
         ask = SiteAsk(keep_existing, max_new, budget_wan, open_cost_wan, closing_saving_wan, relocate, keep_open,
                       close, county_min, county_max, within_county, min_spacing_km, keep_covered)
@@ -1451,8 +1473,8 @@ def curve(
                                                       "served within the radius with no branch serving more."),
     candidates: Optional[Path] = typer.Option(None, help=CANDIDATES_HELP),
     candidates_folder: Optional[str] = CANDIDATES_FOLDER_OPTION,
-    full_km: Optional[float] = FULL_KM_OPTION,
-    full_minutes: Optional[float] = FULL_MINUTES_OPTION,
+    full_km: Optional[str] = FULL_KM_OPTION,
+    full_minutes: Optional[str] = FULL_MINUTES_OPTION,
 ) -> None:
     """Coverage curve 覆盖率曲线: residents within the radius for each number of new branches (an exact MCLP
     per point), and what each extra branch adds; with --moves, for each number of branches moved 迁址; with
@@ -1470,8 +1492,9 @@ def curve(
                              "which branches move", file="command line")
         if model not in CURVE_FILES:
             raise InputError(f"--model for a curve is mclp or share, not '{model}'", file="command line")
-        options = ModelOptions(capacity_wan, beta=beta, min_km=min_km, bank=bank, full_km=full_km,
-                               full_minutes=full_minutes)
+        options = ModelOptions(capacity_wan, beta=beta, min_km=min_km, bank=bank,
+                               full_km=_full_given(full_km, "--full-km"),
+                               full_minutes=_full_given(full_minutes, "--full-minutes"))
         _check_model_flags(model, options)
         _check_keep_covered(keep_covered, moves or bool(close), "--close or --moves")
         radius = _model_limit(ctx, model, (radius_km, core_km, county_km, fringe_km), minutes, mode)
@@ -1959,8 +1982,8 @@ class ModelOptions:
     min_km: Optional[float] = None  # share (default 1 km)
     bank: Optional[str] = None  # share: the other banks are the competitors
     max_km: Optional[float] = None  # cflp: the longest distance a town may be served over
-    full_km: Optional[float] = None  # mclp: gradual coverage, wholly covered within this many km
-    full_minutes: Optional[float] = None  # … or within this many minutes (with --minutes)
+    full_km: float | dict | None = None  # mclp: gradual coverage, wholly covered within this many km (per region)
+    full_minutes: float | dict | None = None  # … or within this many minutes (with --minutes)
 
 
 def _percentage(value: Optional[float], flag: str) -> Optional[float]:
@@ -2019,8 +2042,7 @@ def _model_for(model: str, ds: Dataset, sites, p: Optional[int], limit: float | 
         return CapacitatedMCLP.from_geodataframes(towns, sites, p=p, capacity=capacity_wan * 1e4,
                                                   exactly_p=not at_most, **keywords, **rules)
     if model == "mclp":
-        full = {"full_km": options.full_km} if options.full_km is not None else \
-            {"full_min": options.full_minutes} if options.full_minutes is not None else {}
+        full = _full_per_point(ds, options, keywords, towns)
         return MCLP.from_geodataframes(towns, sites, p=p, exactly_p=not at_most, **keywords, **full, **rules)
     if model == "pmedian":
         return PMedian.from_geodataframes(towns, sites, p, exactly_p=not at_most, **timed, **rules)
@@ -2208,15 +2230,19 @@ TIMED_MODELS = {"optimize": ("mclp", "lscp", "pmedian", "pcenter", "cflp", "shar
 
 
 def _full_words(options: ModelOptions) -> str:
-    """Gradual coverage as said beside the radius: ", wholly covered within 1.2 km" (or minutes), or ""."""
-    if options.full_km is not None:
-        return f", wholly covered within {options.full_km:g} km"
-    return f", wholly covered within {options.full_minutes:g} min" if options.full_minutes is not None else ""
+    """Gradual coverage as said beside the radius: ", wholly covered within 1.2 km" (or minutes, or one per region
+    type: "core 0.5 km, county 1.5 km"), or ""."""
+    full, unit = (options.full_km, "km") if options.full_km is not None else (options.full_minutes, "min")
+    if full is None:
+        return ""
+    said = ", ".join(f"{kind} {value:g} {unit}" for kind, value in full.items()) if isinstance(full, dict) else \
+        f"{full:g} {unit}"
+    return f", wholly covered within {said}"
 
 
 def _check_full(options: ModelOptions, limit: float | dict | TravelTime) -> None:
-    """--full-km with a radius in km, --full-minutes with --minutes, each at most the smallest radius or travel
-    time (of any region type)."""
+    """--full-km with a radius in km, --full-minutes with --minutes, each at most the radius or travel time: one
+    number at most the smallest (of any region type), a region type's at most its own."""
     timed = isinstance(limit, TravelTime)
     full, flag, unit = ((options.full_minutes, "--full-minutes", "min") if timed else
                         (options.full_km, "--full-km", "km"))
@@ -2225,12 +2251,39 @@ def _check_full(options: ModelOptions, limit: float | dict | TravelTime) -> None
                          "--full-minutes goes with --minutes (a travel time); with a radius in km give --full-km",
                          file="command line")
     limits = limit.minutes if timed else limit
-    smallest = min(limits.values()) if isinstance(limits, dict) else limits
-    if full is not None and full > smallest:
-        each = f" ({_radius_words(limit)})" if isinstance(limits, dict) else ""
-        raise InputError(f"{flag} {full:g} is beyond the {'travel time' if timed else 'radius'} {smallest:g} {unit}"
-                         f"{each}: a town is wholly covered within {flag} and not at all past the "
-                         f"{'travel time' if timed else 'radius'}", file="command line")
+    for kind, value in (full.items() if isinstance(full, dict) else [(None, full)] if full is not None else []):
+        radius = limits.get(kind) if isinstance(limits, dict) and kind is not None else \
+            min(limits.values()) if isinstance(limits, dict) else limits
+        if radius is not None and value > radius:
+            given = f"{flag} {value:g}" if kind is None else f"{flag} {kind}={value:g}"
+            each = f" ({_radius_words(limit)})" if isinstance(limits, dict) else ""
+            what = "travel time" if timed else "radius"
+            raise InputError(f"{given} is beyond the {what} {radius:g} {unit}{each}: a town is wholly covered within "
+                             f"{flag} and not at all past the {what}", file="command line")
+
+
+def _full_per_point(ds: Dataset, options: ModelOptions, keywords: dict, towns) -> dict:
+    """The model's full_km or full_min keyword, one number or one per demand point (a region type's full radius
+    for its towns, as the radius is taken); {} without gradual coverage. A town whose full radius is beyond its
+    own radius (a fringe town taking its county's type) is refused, named."""
+    from netopt.coverage import demand_limits
+
+    full, flag, unit = ((options.full_km, "--full-km", "km") if options.full_km is not None else
+                        (options.full_minutes, "--full-minutes", "min"))
+    if full is None:
+        return {}
+    per_point = demand_limits(ds, full, towns, unit)
+    each_full, each_radius = (np.broadcast_to(value, (len(towns),)) for value in
+                              (per_point, keywords["radius_km" if unit == "km" else "radius_min"]))
+    over = np.flatnonzero(each_full > each_radius)
+    if len(over):
+        town, limit = towns.iloc[over[0]], each_radius[over[0]]
+        kind = town.get("region_type")
+        raise InputError(f"{flag}: {town.get('name', town.get('town', ''))} ({town.get('county', '')}) would be "
+                         f"wholly covered within {each_full[over[0]]:g} {unit}, beyond its radius of {limit:g} {unit}"
+                         + (f"; give its region type its own, e.g. {kind}={limit:g}" if isinstance(kind, str) else ""),
+                         file="command line")
+    return {"full_km" if unit == "km" else "full_min": per_point}
 
 
 def _model_limit(ctx: typer.Context, model: str, radii: tuple, minutes: Optional[str],

@@ -164,6 +164,13 @@ def test_optimize_and_curve_count_towns_by_distance_with_full_km(tmp_path):
     (["--full-minutes", "5"], "--full-minutes goes with --minutes"),
     (["--minutes", "15", "--full-km", "1"], "--full-km goes with a radius in km; with --minutes give --full-minutes"),
     (["--minutes", "core=10,county=20", "--full-minutes", "12"], "--full-minutes 12 is beyond the travel time 10 min"),
+    (["--core-km", "1.2", "--county-km", "3.5", "--full-km", "core=1.5,county=1"],
+     "--full-km core=1.5 is beyond the radius 1.2 km"),
+    (["--full-km", "core=0.5"], "give county one too, e.g. core=0.5,county=1.5"),
+    (["--full-km", "-1"], "'--full-km': takes a number at least 0"),
+    (["--core-km", "1.2", "--county-km", "3.5", "--fringe-km", "0.4", "--full-km", "core=0.5,county=3"],
+     r"--full-km: 大兴镇 \(瑶海区\) would be wholly covered within 0.5 km, beyond its radius of 0.4 km; give its "
+     "region type its own, e.g. fringe=0.4"),
 ])
 def test_a_full_radius_the_command_cannot_use_is_refused(tmp_path, options, refusal):
     from typer.testing import CliRunner
@@ -174,6 +181,20 @@ def test_a_full_radius_the_command_cannot_use_is_refused(tmp_path, options, refu
                                       str(tmp_path / "out")])
     assert result.exit_code != 0 and re.search(refusal, " ".join(result.output.split())), result.output
     assert not (tmp_path / "out" / "mclp_plan.xlsx").exists()
+
+
+def test_a_full_radius_per_region_type_is_each_towns_own():
+    from netopt.cli import ModelOptions, _full_given, _full_per_point
+
+    assert _full_given("1.2km", "--full-km") == 1.2 and _full_given("0", "--full-km") == 0.0
+    assert _full_given("5分钟", "--full-minutes") == 5.0
+    full = _full_given("core=0.5,county=1.5", "--full-km")
+    assert full == {"core": 0.5, "county": 1.5}
+    ds = no.load_sample()
+    radius = no.coverage.demand_radius_km(ds, {"core": 1.2, "county": 3.5})
+    per_town = _full_per_point(ds, ModelOptions(full_km=full), {"radius_km": radius}, ds.towns)["full_km"]
+    assert set(per_town[radius == 1.2]) == {0.5} and set(per_town[radius == 3.5]) == {1.5}
+    assert _full_per_point(ds, ModelOptions(), {"radius_km": 3.5}, ds.towns) == {}
 
 
 def test_a_grid_plan_sums_its_cells_residents_counted_by_distance():
