@@ -1520,7 +1520,7 @@ def curve(
             else:
                 closed = _closing(sites, close, {})["forbidden"] if close else np.zeros(0, int)
                 table, key, kept, built = _new_branches_curve(build, sites, existing, up_to, limits, closed, covered)
-        shown = _curve_table(table, key, sites, kept)
+        shown = _curve_table(table, key, sites, kept, gradual=bool(_full_words(options)))
         stem = CURVE_FILES[model][moves]
         _print_curve(shown, source, radius, moves, won=model == "share", capacity_wan=capacity_wan,
                      full=_full_words(options))
@@ -1589,14 +1589,16 @@ CURVE_HEADERS = {("covered_weight", "covered_pct"): ("covered 覆盖人口（万
                  ("captured", "share_pct"): ("won 吸引客户（万人）", "market share 市场份额（%）")}
 
 
-def _curve_table(table: pd.DataFrame, key: str, sites, kept: int) -> pd.DataFrame:
-    """A curve's table in the user's units: per point, 万人 covered (or won from the other banks), share, gain,
-    status, gap, and the new sites (with the branches moved away for a relocation curve)."""
+def _curve_table(table: pd.DataFrame, key: str, sites, kept: int, gradual: bool = False) -> pd.DataFrame:
+    """A curve's table in the user's units: per point, 万人 covered (counted by distance where `gradual`; or won
+    from the other banks), share, gain, status, gap, and the new sites (with the branches moved away for a
+    relocation curve)."""
     names = dict(zip(sites["site_id"], sites["name"]))
     existing = set(sites.loc[sites["kind"] == "existing", "site_id"])
     first = "moves 迁址数" if key == "moves" else "new 新增网点"
     (weight, share), (weight_header, share_header) = next((columns, headers) for columns, headers
                                                           in CURVE_HEADERS.items() if columns[0] in table)
+    weight_header = f"{GRADUAL_HEADER}（万人）" if gradual else weight_header
     shown = pd.DataFrame({first: table[key] - kept, weight_header: table[weight] / 1e4,
                           share_header: table[share], "gain 边际增量（万人）": table["gain"] / 1e4,
                           "status 状态": table["status"].where(

@@ -152,7 +152,8 @@ def test_optimize_and_curve_count_towns_by_distance_with_full_km(tmp_path):
                                 str(tmp_path / "curve")])
     assert curve.exit_code == 0, curve.output
     assert "按距离折算" in curve.output
-    assert pd.read_csv(tmp_path / "curve" / "coverage_curve.csv").iloc[0, 1] == pytest.approx(today, abs=0.05)
+    points = pd.read_csv(tmp_path / "curve" / "coverage_curve.csv")
+    assert points["covered, counted by distance 按距离折算覆盖人口（万人）"].iloc[0] == pytest.approx(today, abs=0.05)
 
 
 @pytest.mark.parametrize("options, refusal", [
