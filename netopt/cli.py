@@ -1520,10 +1520,10 @@ def curve(
             else:
                 closed = _closing(sites, close, {})["forbidden"] if close else np.zeros(0, int)
                 table, key, kept, built = _new_branches_curve(build, sites, existing, up_to, limits, closed, covered)
-        shown = _curve_table(table, key, sites, kept, gradual=bool(_full_words(options)))
+        full = _full_words(options)  # "" without gradual coverage
+        shown = _curve_table(table, key, sites, kept, gradual=bool(full))
         stem = CURVE_FILES[model][moves]
-        _print_curve(shown, source, radius, moves, won=model == "share", capacity_wan=capacity_wan,
-                     full=_full_words(options))
+        _print_curve(shown, source, radius, moves, won=model == "share", capacity_wan=capacity_wan, full=full)
         if cells is None and not isinstance(radius, TravelTime):  # residents at the town points: said how coarse
             for note in town_point_note(ds, radius):
                 console.print(f"[dim]{note}[/]")
@@ -1532,9 +1532,9 @@ def curve(
         summary = [("curve 曲线", f"{stem} — {source}"), ("command 命令", _command_line(ctx))]
         written = [_write_csv(shown, out / f"{stem}.csv"),
                    _summary_workbook(out / f"{stem}.xlsx", summary, {"curve 曲线": shown}),
-                   curve_chart(table, out / f"{stem}.png", _radius_words(radius) + _full_words(options), kept)]
+                   curve_chart(table, out / f"{stem}.png", _radius_words(radius) + full, kept)]
         title, lines = f"{CURVE_TITLES[stem]} — {source}", [f"radius 服务半径: {_radius_words(radius)}"]
-        lines += [f"counted by distance 按距离折算{_full_words(options)}"] if _full_words(options) else []
+        lines += [f"counted by distance 按距离折算{full}"] if full else []
         written += [curve_deck(out / f"{stem}.pptx", title, table, shown, kept, lines, template),
                     curve_report(out / f"{stem}.docx", title, shown, lines, written[-1].read_bytes(), word_template)]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
@@ -2231,10 +2231,18 @@ class TravelTime:
 TIMED_MODELS = {"optimize": ("mclp", "lscp", "pmedian", "pcenter", "cflp", "share"), "curve": ("mclp", "share")}
 
 
+def _full_radius(options: ModelOptions) -> tuple:
+    """Gradual coverage's full radius as given (a number, one per region type, or None), its option and unit:
+    --full-km's in km, else --full-minutes'."""
+    if options.full_km is not None:
+        return options.full_km, "--full-km", "km"
+    return options.full_minutes, "--full-minutes", "min"
+
+
 def _full_words(options: ModelOptions) -> str:
     """Gradual coverage as said beside the radius: ", wholly covered within 1.2 km" (or minutes, or one per region
     type: "core 0.5 km, county 1.5 km"), or ""."""
-    full, unit = (options.full_km, "km") if options.full_km is not None else (options.full_minutes, "min")
+    full, _, unit = _full_radius(options)
     if full is None:
         return ""
     said = ", ".join(f"{kind} {value:g} {unit}" for kind, value in full.items()) if isinstance(full, dict) else \
@@ -2246,16 +2254,15 @@ def _check_full(options: ModelOptions, limit: float | dict | TravelTime) -> None
     """--full-km with a radius in km, --full-minutes with --minutes, each at most the radius or travel time: one
     number at most the smallest (of any region type), a region type's at most its own."""
     timed = isinstance(limit, TravelTime)
-    full, flag, unit = ((options.full_minutes, "--full-minutes", "min") if timed else
-                        (options.full_km, "--full-km", "km"))
     if (options.full_km if timed else options.full_minutes) is not None:
         raise InputError("--full-km goes with a radius in km; with --minutes give --full-minutes" if timed else
                          "--full-minutes goes with --minutes (a travel time); with a radius in km give --full-km",
                          file="command line")
+    full, flag, unit = _full_radius(options)
     limits = limit.minutes if timed else limit
+    smallest = min(limits.values()) if isinstance(limits, dict) else limits
     for kind, value in (full.items() if isinstance(full, dict) else [(None, full)] if full is not None else []):
-        radius = limits.get(kind) if isinstance(limits, dict) and kind is not None else \
-            min(limits.values()) if isinstance(limits, dict) else limits
+        radius = limits.get(kind) if isinstance(limits, dict) and kind is not None else smallest
         if radius is not None and value > radius:
             given = f"{flag} {value:g}" if kind is None else f"{flag} {kind}={value:g}"
             each = f" ({_radius_words(limit)})" if isinstance(limits, dict) else ""
@@ -2270,8 +2277,7 @@ def _full_per_point(ds: Dataset, options: ModelOptions, keywords: dict, towns) -
     own radius (a fringe town taking its county's type) is refused, named."""
     from netopt.coverage import demand_limits
 
-    full, flag, unit = ((options.full_km, "--full-km", "km") if options.full_km is not None else
-                        (options.full_minutes, "--full-minutes", "min"))
+    full, flag, unit = _full_radius(options)
     if full is None:
         return {}
     per_point = demand_limits(ds, full, towns, unit)

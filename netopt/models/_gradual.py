@@ -22,20 +22,6 @@ def covered_share(distance: np.ndarray, full: np.ndarray, radius: np.ndarray) ->
     return np.where(distance <= full, 1.0, np.clip(falling, 0.0, 1.0))
 
 
-def per_point(value, points: int, name: str, words: str) -> np.ndarray:
-    """One non-negative limit per demand point (a number is every point's); an InputError naming the first bad."""
-    try:
-        limits = np.broadcast_to(np.asarray(value, dtype=float), (points,)).copy()
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number of {words} >= 0, or one per demand point ({points}), got "
-                         f"{value!r}"[:200], file="model") from None
-    bad = np.flatnonzero(~(np.isfinite(limits) & (limits >= 0)))
-    if len(bad):
-        raise InputError(f"{name} must be a number of {words} >= 0 for every demand point: demand point {bad[0]} has "
-                         f"{float(limits[bad[0]])!r}", file="model")
-    return limits
-
-
 @dataclass(frozen=True)
 class GradualCover:
     """How a gradual-coverage MCLP's rows stand for its demand points. Row r is demand point point_of[r] reached
@@ -60,18 +46,11 @@ class GradualCover:
     def assignment(self, open_sites: np.ndarray, site_labels: list) -> pd.DataFrame:
         """Per demand point: its nearest open site within the radius and how far, how many open sites reach it,
         whether any does, the share of it covered (covered_share: 1 within the full radius) and its weight."""
-        coo = self.reach.tocoo()
-        is_open = np.isin(coo.col, open_sites)
-        rows, cols, cost = coo.row[is_open], coo.col[is_open], coo.data[is_open]
-        order = np.lexsort((cols, cost, rows))
-        rows, cols, cost = rows[order], cols[order], cost[order]
-        n = len(self.labels)
-        firsts = np.unique(rows, return_index=True)[1]
-        chosen, distance = np.full(n, -1), np.full(n, np.nan)
-        chosen[rows[firsts]], distance[rows[firsts]] = cols[firsts], cost[firsts]
-        count = np.bincount(rows, minlength=n)
+        from netopt.models.covering import nearest_open
+
+        chosen, distance, count = nearest_open(self.reach, open_sites)
         reached = count > 0
-        share = np.zeros(n)
+        share = np.zeros(len(self.labels))
         share[reached] = covered_share(distance[reached], self.full[reached], self.radius[reached])
         return pd.DataFrame({"demand": self.labels, "site": [site_labels[j] if j >= 0 else None for j in chosen],
                              "covering_sites": count, "covered": reached, self.column: distance,
@@ -133,13 +112,3 @@ def _check_size(entries: int) -> None:
                          f"{GRADUAL_PAIRS_LIMIT:,}): every distinct distance within the radius is a level of its "
                          "demand point; a smaller radius, fewer demand points (towns rather than a fine grid) or "
                          "fewer candidate sites keeps it within reach", file="model")
-
-
-def checked_full(full, radius: np.ndarray, points: int, name: str, words: str) -> np.ndarray:
-    """The full-cover radius per demand point, each at most its radius."""
-    limits = per_point(full, points, name, words)
-    over = np.flatnonzero(limits > radius + 1e-12)
-    if len(over):
-        raise InputError(f"{name} must be at most the radius: demand point {over[0]} has {float(limits[over[0]])!r} "
-                         f"{words} against a radius of {float(radius[over[0]])!r}", file="model")
-    return limits

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from netopt._errors import InputError, is_number
 from netopt.models._covering_lp import lagrangian_site_tests, mclp_lp_multipliers
-from netopt.models._gradual import GradualCover, checked_full, gradual_rows
+from netopt.models._gradual import GradualCover, gradual_rows
 from netopt.models._mclp_probing import mclp_probing
 from netopt.models._base import (Curves, LocationModel, SiteRules, checked_p, finish_result, heuristic_plan, site_rules,
                                  stack_rows)
@@ -197,17 +197,30 @@ def _one_limit(radius_km, radius_min) -> tuple[str, object]:
 def _full_limit(full_km, full_min, radius_km, radius_min):
     """Gradual coverage's full radius, in the unit of the radius given (None: plain coverage); an InputError for
     a full radius in the other unit."""
-    for full, name, radius, other in ((full_km, "full_km", radius_km, "radius_min"),
-                                      (full_min, "full_min", radius_min, "radius_km")):
+    for full, name, radius, radius_name, other in ((full_km, "full_km", radius_km, "radius_km", "radius_min"),
+                                                   (full_min, "full_min", radius_min, "radius_min", "radius_km")):
         if full is not None and radius is None:
-            raise InputError(f"{name} goes with {'radius_km' if name == 'full_km' else 'radius_min'} (the full "
-                             f"radius in the radius's unit), not {other}", file="model")
+            raise InputError(f"{name} goes with {radius_name} (the full radius in the radius's unit), not {other}",
+                             file="model")
     return full_km if full_km is not None else full_min
 
 
-def _per_row_radii(radius, rows: int, name: str = "radius_km", words: str = "km") -> np.ndarray:
-    """One limit per demand row (km, or minutes), each a positive number; an InputError naming the first that is
-    not."""
+def _checked_full(full, radius: np.ndarray, name: str, words: str) -> np.ndarray:
+    """Gradual coverage's full radius per demand point (a number is every point's), each at least 0 and at most
+    its `radius`; an InputError naming the first that is not."""
+    limits = _per_row_radii(np.full(len(radius), float(full)) if is_number(full) else full, len(radius), name, words,
+                            zero=True)
+    over = np.flatnonzero(limits > radius + 1e-12)
+    if len(over):
+        raise InputError(f"{name} must be at most the radius: demand point {over[0]} has {float(limits[over[0]])!r} "
+                         f"{words} against a radius of {float(radius[over[0]])!r}", file="model")
+    return limits
+
+
+def _per_row_radii(radius, rows: int, name: str = "radius_km", words: str = "km", zero: bool = False) -> np.ndarray:
+    """One limit per demand row (km, or minutes), each a positive number (at least 0 with `zero`: a full radius);
+    an InputError naming the first that is not."""
+    what = f"a number of {words} >= 0" if zero else f"a positive number of {words}"
     try:
         limits = np.asarray(radius, dtype=float)
     except (TypeError, ValueError):
@@ -217,11 +230,11 @@ def _per_row_radii(radius, rows: int, name: str = "radius_km", words: str = "km"
             'demand_limits(ds, radius_min, demand, unit="min")'
         hint = (f": a limit by region type becomes one per demand point with netopt.coverage.{helper}"
                 if isinstance(radius, dict) else "")
-        raise InputError(f"{name} must be a positive number of {words}, or one per demand point ({rows}), got "
+        raise InputError(f"{name} must be {what}, or one per demand point ({rows}), got "
                          f"{radius!r}"[:200] + hint, file="model")
-    bad = np.flatnonzero(~(np.isfinite(limits) & (limits > 0)))
+    bad = np.flatnonzero(~(np.isfinite(limits) & ((limits >= 0) if zero else (limits > 0))))
     if len(bad):
-        raise InputError(f"{name} must be a positive number of {words} for every demand point: demand point "
+        raise InputError(f"{name} must be {what} for every demand point: demand point "
                          f"{bad[0]} has {float(limits[bad[0]])!r}", file="model")
     return limits
 
@@ -331,21 +344,12 @@ class _Covering(LocationModel):
     def _assignment(self, open_sites: np.ndarray) -> pd.DataFrame:
         """Per demand point: the open site covering it (the nearest when distances are known), how many open
         sites cover it, whether any does; and the distance to that site when known."""
-        coo = (self.distances if self.distances is not None else self.A).tocoo()
-        is_open = np.isin(coo.col, open_sites)
-        rows, cols, cost = coo.row[is_open], coo.col[is_open], coo.data[is_open]
-        order = np.lexsort((cols, cost if self.distances is not None else np.zeros(len(cost)), rows))
-        rows, cols, cost = rows[order], cols[order], cost[order]
-        count = np.bincount(rows, minlength=self.A.shape[0])
-        firsts = np.unique(rows, return_index=True)[1]
-        chosen = np.full(self.A.shape[0], -1)
-        chosen[rows[firsts]] = cols[firsts]
+        known = self.distances is not None
+        chosen, distance, count = nearest_open(self.distances if known else self.A, open_sites, by_cost=known)
         table = pd.DataFrame({"demand": self.demand_labels,
                               "site": [self.site_labels[j] if j >= 0 else None for j in chosen],
                               "covering_sites": count, "covered": count > 0})
-        if self.distances is not None:
-            distance = np.full(self.A.shape[0], np.nan)
-            distance[rows[firsts]] = cost[firsts]
+        if known:
             table[self.distance_column] = distance
         return table
 
@@ -354,6 +358,23 @@ class _Covering(LocationModel):
         total = float(self.weights.sum())
         covered = float(self.weights[assignment["covered"].to_numpy()].sum())
         return {"covered_weight": covered, "covered_pct": 100.0 * covered / total if total else np.nan}
+
+
+def nearest_open(pairs: sp.csr_matrix, open_sites: np.ndarray,
+                 by_cost: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of `pairs` (its stored entries: the sites covering it and their costs): the open site covering it
+    — the cheapest when `by_cost`, else the first — (-1: none), its cost (NaN: none) and how many open sites cover
+    it."""
+    coo = pairs.tocoo()
+    is_open = np.isin(coo.col, open_sites)
+    rows, cols, cost = coo.row[is_open], coo.col[is_open], coo.data[is_open]
+    order = np.lexsort((cols, cost if by_cost else np.zeros(len(cost)), rows))
+    rows, cols, cost = rows[order], cols[order], cost[order]
+    n = pairs.shape[0]
+    firsts = np.unique(rows, return_index=True)[1]
+    chosen, nearest = np.full(n, -1), np.full(n, np.nan)
+    chosen[rows[firsts]], nearest[rows[firsts]] = cols[firsts], cost[firsts]
+    return chosen, nearest, np.bincount(rows, minlength=n)
 
 
 class LSCP(_Covering):
@@ -669,7 +690,7 @@ class MCLP(Curves, _Covering):
         if full_radius is not None:
             n = reach.shape[0]
             radii = np.full(n, float(radius))
-            return cls._gradual(reach, (checked_full(full_radius, radii, n, "full_radius", "units"), radii), p,
+            return cls._gradual(reach, (_checked_full(full_radius, radii, "full_radius", "units"), radii), p,
                                 weights, (demand_labels, site_labels), exactly_p, "distance", rules)
         return cls.from_coverage(reach, p, weights, demand_labels, site_labels, backup_weight, cover_all, exactly_p,
                                  **rules)._with_distances(reach)
@@ -716,7 +737,7 @@ class MCLP(Curves, _Covering):
             name, words = ("full_km", "km") if radius_min is None else ("full_min", "minutes")
             limit = radius_km if radius_min is None else radius_min
             radii = np.broadcast_to(np.asarray(limit, float), (len(demand),)).copy()
-            return cls._gradual(reach, (checked_full(full, radii, len(demand), name, words), radii), p, weights,
+            return cls._gradual(reach, (_checked_full(full, radii, name, words), radii), p, weights,
                                 names, exactly_p, cost_column(radius_min), given)
         model = cls.from_coverage(reach, p, weights, *names, backup_weight, exactly_p=exactly_p, **given)
         return model._with_distances(reach, cost_column(radius_min))
