@@ -648,13 +648,15 @@ def _stacked_branch_notes(branches: gpd.GeoDataFrame) -> list[str]:
     point rather than their addresses, which makes their service radii and the coverage around them rough."""
     if len(branches) == 0:
         return []
-    point = branches.geometry.x.round(6).astype(str) + "," + branches.geometry.y.round(6).astype(str)
-    sizes = point.map(point.value_counts())
+    xy = np.column_stack([branches.geometry.x.round(6), branches.geometry.y.round(6)])
+    _, point, counts = np.unique(xy, axis=0, return_inverse=True, return_counts=True)
+    point = point.ravel()
+    sizes = counts[point]
     stacked = sizes >= STACKED_BRANCHES
     if not stacked.any():
         return []
-    biggest = branches[point == point[sizes.idxmax()]]
-    points = point[stacked].nunique()
+    biggest = branches[point == point[np.argmax(sizes)]]
+    points = len(np.unique(point[stacked]))
     return [f"{int(stacked.sum())} branches share {points} point{'s' if points > 1 else ''}, {STACKED_BRANCHES} or "
             f"more at the very same coordinates (e.g. {len(biggest)} in {biggest['county'].iloc[0]}, such as "
             f"{biggest['name'].iloc[0]}): located by their town or district rather than their address? Their "

@@ -1,6 +1,8 @@
 """Population grids: each town's population spread over its area (its polygon, or its Voronoi cell in its county)."""
 from __future__ import annotations
 
+import hashlib
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -61,14 +63,31 @@ def _voronoi_in_county(towns: gpd.GeoDataFrame, county: shapely.Geometry) -> gpd
 
 def voronoi_cells(points: np.ndarray, boundary: shapely.Geometry) -> list[shapely.Geometry]:
     """Each of `points`' (shapely points) part of `boundary`: the area nearer it than any other (its Voronoi cell,
-    泰森多边形), clipped to the boundary; an empty polygon for a point whose cell another point at the same place
-    took."""
+    泰森多边形), clipped to the boundary; an empty polygon for a point on no cell's inside. Remembered for the
+    last VORONOI_KEPT sets of points and boundaries: a plan's diagnoses before and after cut the same towns, and
+    the same branches in every county the plan leaves as it was."""
+    key = hashlib.blake2b(b"".join([*shapely.to_wkb(np.asarray(points, dtype=object)), b"|",
+                                    shapely.to_wkb(boundary)]), digest_size=16).digest()
+    if key not in _VORONOI:
+        _VORONOI[key] = _clipped_voronoi(np.asarray(points, dtype=object), boundary)
+        if len(_VORONOI) > VORONOI_KEPT:
+            _VORONOI.pop(next(iter(_VORONOI)))
+    return list(_VORONOI[key])
+
+
+VORONOI_KEPT = 64  # sets of Voronoi cells voronoi_cells remembers (a county's towns, or its branches' places)
+_VORONOI: dict[bytes, list[shapely.Geometry]] = {}
+
+
+def _clipped_voronoi(points: np.ndarray, boundary: shapely.Geometry) -> list[shapely.Geometry]:
+    """voronoi_cells' cells, made: each region holding a point (on its inside) clipped to the boundary."""
     if len(points) == 1:
         return [boundary]
-    regions = shapely.voronoi_polygons(shapely.MultiPoint(list(points)), extend_to=boundary)
-    by_point = {i: shapely.intersection(region, boundary) for region in regions.geoms
-                for i in np.flatnonzero(shapely.contains(region, points))}
-    return [by_point.get(i, shapely.Polygon()) for i in range(len(points))]
+    regions = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(list(points)), extend_to=boundary))
+    at, region = shapely.STRtree(regions).query(points, predicate="within")
+    cells = np.array([shapely.Polygon()] * len(points), dtype=object)
+    cells[at] = shapely.intersection(regions[region], boundary)
+    return list(cells)
 
 
 def residents_in(zones: gpd.GeoSeries, areas: gpd.GeoDataFrame) -> np.ndarray:

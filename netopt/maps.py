@@ -786,14 +786,16 @@ def _pyplot(path):
 
 
 def _saved(fig, path) -> Path:
-    """A matplotlib figure written atomically as PNG, PDF or SVG (by the file suffix; PNG without one), then
-    closed; its path."""
+    """A matplotlib figure written atomically as PNG, PDF or SVG (by the file suffix; PNG without one), cut to
+    what it draws, then closed; its path. The cut is measured here, as savefig's bbox_inches="tight" would
+    measure it after drawing the whole figure once more for nothing (a map's names are laid out already)."""
     import matplotlib.pyplot as plt
 
     from netopt.io import write_atomic
 
     kind = _figure_format(path)
-    target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches="tight", format=kind))
+    drawn = fig.get_tightbbox(fig.canvas.get_renderer()).padded(plt.rcParams["savefig.pad_inches"])
+    target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches=drawn, format=kind))
     plt.close(fig)
     return target
 

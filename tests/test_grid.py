@@ -27,6 +27,23 @@ def test_voronoi_areas_partition_each_county():
     assert areas.area.groupby(areas["county"]).sum().to_dict() == pytest.approx(counties.to_dict(), rel=1e-6)
 
 
+def test_voronoi_cells_are_remembered_for_the_same_points_and_boundary_only():
+    from shapely import points
+
+    from netopt.grid import voronoi_cells
+
+    spots = points([(1.0, 1.0), (3.0, 1.0), (3.0, 3.0)])
+    small, large = box(0, 0, 4, 4), box(0, 0, 8, 4)
+    first = voronoi_cells(spots, small)
+    assert [cell.area for cell in voronoi_cells(spots, small)] == pytest.approx([cell.area for cell in first])
+    assert sum(cell.area for cell in voronoi_cells(spots, large)) == pytest.approx(32.0)  # not the small box's
+    turned = voronoi_cells(spots[::-1], small)  # the same points in another order: each its own cell
+    assert all(cell.contains(spot) for cell, spot in zip(turned, spots[::-1]))
+    assert all(cell.contains(spot) for cell, spot in zip(first, spots))
+    moved = voronoi_cells(points([(1.0, 1.0), (3.0, 1.0), (3.0, 2.0)]), small)
+    assert moved[2].area != pytest.approx(first[2].area)
+
+
 def test_cells_are_no_bigger_than_asked():
     ds = make_city([0.0, 12.0], [1000, 1000], [0.0])
     cells = population_grid(ds, cell_km=2.0).to_crs(32650)

@@ -170,6 +170,29 @@ def test_static_map_png_and_pdf(tmp_path: Path, monkeypatch):
     assert pdf.read_bytes()[:4] == b"%PDF"
 
 
+def test_a_static_map_and_a_chart_are_cut_to_what_they_draw_as_matplotlibs_tight_cut(tmp_path: Path):
+    """_saved measures the cut itself rather than let savefig draw the figure twice: the same picture."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    ds = no.load_sample()
+    coverage = no.analyze_coverage(ds, radius_km=3.5)
+    saved = plt.Figure.savefig
+    pictures = {}
+    for cut in ("netopt", "matplotlib"):
+        with pytest.MonkeyPatch.context() as patch:
+            if cut == "matplotlib":
+                patch.setattr(plt.Figure, "savefig",
+                              lambda fig, *a, **k: saved(fig, *a, **{**k, "bbox_inches": "tight"}))
+            pictures[cut] = [np.asarray(Image.open(path)) for path in (
+                no.maps.static_map(ds, tmp_path / f"{cut}_map.png", coverage=coverage),
+                no.maps.county_chart(coverage.by_county, tmp_path / f"{cut}_chart.png"))]
+    (map_ours, chart_ours), (map_theirs, chart_theirs) = pictures["netopt"], pictures["matplotlib"]
+    assert map_ours.shape[:2] != (1500, 1500) and map_ours.shape == map_theirs.shape
+    assert (map_ours == map_theirs).all()
+    assert abs(chart_ours.shape[0] - chart_theirs.shape[0]) <= 1 and chart_ours.shape[1] == chart_theirs.shape[1]
+
+
 def test_a_map_asked_in_another_format_or_with_a_table_that_is_no_type_plan_is_refused(tmp_path: Path):
     """A .txt path (matplotlib's ValueError) or a plan without branch_id and type (pandas' KeyError): each an
     InputError saying what is wanted, nothing written."""
