@@ -7,6 +7,8 @@ from pyproj import CRS, Transformer
 
 from netopt._errors import InputError
 
+WGS84 = CRS.from_epsg(4326)
+
 
 def utm_crs(lon: float, lat: float) -> CRS:
     """The WGS84 UTM zone CRS containing (lon, lat)."""
@@ -16,7 +18,8 @@ def utm_crs(lon: float, lat: float) -> CRS:
 
 def metric_crs(*frames: gpd.GeoDataFrame) -> CRS:
     """A metric CRS suited to the frames' joint extent: the UTM zone of its centre."""
-    bounds = np.array([f.to_crs(4326).total_bounds for f in frames if f.geometry.notna().any()])
+    bounds = np.array([f.total_bounds if f.crs == WGS84 else f.to_crs(4326).total_bounds
+                       for f in frames if f.geometry.notna().any()])
     if not len(bounds):
         raise InputError("no place to measure or draw: no county boundary, town or branch has a location",
                          file="data")

@@ -16,6 +16,7 @@ from netopt import fonts
 settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("fuzz", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("NETOPT_HYPOTHESIS", "repeatable"))
+FUZZING = os.environ.get("NETOPT_HYPOTHESIS") == "fuzz"  # a property test costly per case draws more only then
 
 # the tests read netopt's .xlsx outputs with openpyxl, the engine netopt writes them with (pandas 3 warns that
 # its default changes to calamine, which netopt installs for old .xls inputs)

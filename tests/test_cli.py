@@ -2442,12 +2442,13 @@ def test_a_rerun_removes_what_an_earlier_run_left_and_this_one_does_not_write(tm
     assert not (tmp_path / "plan" / "plan_pilots.csv").exists() and (tmp_path / "plan" / "plan_sites.csv").exists()
 
 
-@pytest.mark.parametrize("command, written", [
-    (["evaluate-sites", "--site", "北城=117.25,32.0"], "site_evaluation.pptx"),
+@pytest.mark.parametrize("command, written", [  # every deck is made by _slides.new_deck; three commands by default
+    pytest.param(["evaluate-sites", "--site", "北城=117.25,32.0"], "site_evaluation.pptx", marks=pytest.mark.slow),
     (["optimize", "--max-new", "1"], "mclp_plan.pptx"), (["plan"], "plan.pptx"),
-    (["plan", "--max-new", "1", "--budget-wan", "500"], "plan.pptx"),
-    (["curve", "--up-to", "2"], "coverage_curve.pptx"),
-    (["report"], "city_summary.pptx"), (["compare", str(sample_dir() / "branches.csv")], "compare.pptx")])
+    pytest.param(["plan", "--max-new", "1", "--budget-wan", "500"], "plan.pptx", marks=pytest.mark.slow),
+    pytest.param(["curve", "--up-to", "2"], "coverage_curve.pptx", marks=pytest.mark.slow),
+    (["report"], "city_summary.pptx"),
+    pytest.param(["compare", str(sample_dir() / "branches.csv")], "compare.pptx", marks=pytest.mark.slow)])
 def test_every_command_writing_slides_writes_them_in_the_banks_template(tmp_path: Path, command: list[str],
                                                                          written: str):
     """--template 农行汇报模板.pptx: each command's slides take the template's 4:3 size and layouts; and with

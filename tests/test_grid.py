@@ -44,6 +44,15 @@ def test_voronoi_cells_are_remembered_for_the_same_points_and_boundary_only():
     assert moved[2].area != pytest.approx(first[2].area)
 
 
+def test_the_metric_system_is_chosen_by_the_frames_place_in_whatever_system_they_come():
+    from netopt.projection import metric_crs
+
+    ds = make_city([0.0, 400.0], [1, 1], [0.0])  # 400 km east: the next UTM zone's centre
+    assert metric_crs(ds.towns).to_epsg() == metric_crs(ds.towns.to_crs(3857)).to_epsg() == 32650
+    assert metric_crs(ds.towns.iloc[[1]].to_crs(32650), ds.branches).to_epsg() == 32650
+    assert metric_crs(ds.towns.iloc[[1]].to_crs(3857)).to_epsg() == 32651
+
+
 def test_cells_are_no_bigger_than_asked():
     ds = make_city([0.0, 12.0], [1000, 1000], [0.0])
     cells = population_grid(ds, cell_km=2.0).to_crs(32650)
