@@ -777,11 +777,17 @@ def _summarise(cov: Coverage, source: str) -> None:
     table = Table(title=f"Coverage 覆盖诊断 — {source}{on_points}")
     for col in ("区域 region", "区县", "万人", "网点", "万人/网点", "网点/ 100km²", "覆盖率", "半径 km"):
         table.add_column(col, justify="right")
+    gradual = "coverage_by_distance_pct" in cov.by_region
+    if gradual:
+        table.add_column("折算", justify="right")
     for row in cov.by_region.itertuples():
         table.add_row(row.region_type, str(row.counties), f"{row.population_wan:,.1f}", str(row.branches),
                       _shown(row.residents_per_branch_wan, ".2f"), _shown(row.branches_per_100km2, ".2f"),
-                      _shown(row.coverage_rate_pct, ".1f", "%"), _shown(row.mean_service_radius_km, ".2f"))
+                      _shown(row.coverage_rate_pct, ".1f", "%"), _shown(row.mean_service_radius_km, ".2f"),
+                      *([_shown(row.coverage_by_distance_pct, ".1f", "%")] if gradual else []))
     console.print(table)
+    if gradual:
+        _say_counted_by_distance(cov)
     _say_area_radius(cov)
     gap = cov.core_county_gap_pp
     console.print(f"core − county coverage gap 城乡覆盖差: [bold]{gap:+.1f}[/] percentage points" if np.isfinite(gap) else
@@ -797,6 +803,16 @@ def _summarise(cov: Coverage, source: str) -> None:
             nearest = getattr(row, "nearest_branch_name", None)
             named = f" (nearest 最近: {nearest}, {row.nearest_branch_km:.1f} km)" if isinstance(nearest, str) else ""
             console.print(f"  {row.name} ({row.county}), {row.population / 1e4:.1f}万人: {row.reason}{named}")
+
+
+def _say_counted_by_distance(cov: Coverage) -> None:
+    """A gradual diagnosis's residents counted by distance 按距离折算覆盖人口 beside those within reach."""
+    people = float(cov.by_region["population"].sum())
+    counted = float(cov.by_region["covered_by_distance"].sum())
+    within = float(cov.by_region["covered_population"].sum())
+    share = f" ({100 * counted / people:.1f}%)" if people > 0 else ""
+    console.print(f"Residents {GRADUAL_HEADER}: [bold]{counted / 1e4:,.1f}万[/]{share}, of {within / 1e4:,.1f}万 within "
+                  f"reach 半径内人口{cov.settings.full_words()}")
 
 
 def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.DataFrame] | None = None,
@@ -888,14 +904,23 @@ def analyze(
     coords: str = COORDS_OPTION,
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
+    full_km: Optional[str] = typer.Option(None, callback=_full_check, help="Gradual coverage 按距离折算覆盖, as "
+                                          "optimize's: a town this close to its nearest branch, km, counts wholly "
+                                          "covered, one farther in part, less and less to none at the radius (or one "
+                                          "per region type, core=0.5,county=1.5)."),
+    full_minutes: Optional[str] = typer.Option(None, callback=_full_check, help="With --minutes: gradual coverage "
+                                               "按距离折算覆盖 — wholly covered within this many minutes, less and less "
+                                               "to none at --minutes (or one per region type, core=5,county=10)."),
 ) -> None:
     """Coverage diagnosis: coverage, density, residents per branch and underserved towns, by county and region."""
     def run() -> None:
         _check_analyze_options(minutes, (radius_km, core_km, county_km, fringe_km), grid_km, h3, tile_km, workers)
         radius = None if minutes is not None else _radius(radius_km, core_km, county_km, fringe_km)
         limit_min = _minutes_given(minutes)
+        full = _diagnosis_full(full_km, full_minutes, radius if limit_min is None else TravelTime(limit_min),
+                               tile_km)
         travel = {"mode": _mode_given(mode), **_speeds_given({"speed_kmh": speed_kmh, "walk_speed_kmh": walk_speed_kmh,
-                                                              "detour_factor": detour_factor})}
+                                                              "detour_factor": detour_factor}), **full}
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         if tile_km is not None:
             _diagnose_tiled(ds, source, out, {"radius_km": radius, "radius_min": limit_min, **travel}, grid_km,
@@ -905,6 +930,22 @@ def analyze(
                   roads=_roads(network, network_coords, network_split), grid_km=grid_km, h3=h3, bank=bank,
                   travel=travel, coords=coords)
     _guard(run)
+
+
+def _diagnosis_full(full_km: Optional[str], full_minutes: Optional[str], limit: float | dict | TravelTime,
+                    tile_km: Optional[float]) -> dict:
+    """analyze --full-km / --full-minutes as analyze_coverage's full_km or full_min ({} without), checked as
+    optimize's are before the data are read; not with --tile-km (its tiles count residents within reach)."""
+    given = ModelOptions(full_km=_full_given(full_km, "--full-km"),
+                         full_minutes=_full_given(full_minutes, "--full-minutes"))
+    full, flag, unit = _full_radius(given)
+    if full is None:
+        return {}
+    if tile_km is not None:
+        raise InputError(f"{flag} is not for --tile-km: a diagnosis in tiles counts the residents within reach",
+                         file="command line")
+    _check_full(given, limit)
+    return {"full_km" if unit == "km" else "full_min": full}
 
 
 def _check_analyze_options(minutes: Optional[str], radii: tuple, grid_km: Optional[float], h3: Optional[int],

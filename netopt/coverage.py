@@ -37,6 +37,8 @@ class CoverageSettings:
     travel: TravelSettings = field(default_factory=TravelSettings)
     mode_by_region: dict[str, str] | None = None  # a travel mode per region type (travel.mode is then not used)
     speed_by_region: dict[str, float] | None = None  # a driving speed per region type (travel.speed_kmh not used)
+    full_km: Limit | None = None  # gradual coverage: wholly covered within this, less and less to the radius
+    full_min: Limit | None = None  # … or within this travel time, less and less to radius_min
 
     @property
     def unit(self) -> str:
@@ -46,6 +48,11 @@ class CoverageSettings:
     def limit(self) -> Limit:
         return self.radius_min if self.radius_min is not None else self.radius_km
 
+    @property
+    def full(self) -> Limit | None:
+        """Gradual coverage's full radius (or travel time), in the limit's unit; None for plain coverage."""
+        return self.full_min if self.unit == "min" else self.full_km
+
     def describe(self) -> str:
         """How coverage is measured, in words: "service radius core 1.2 km, county 3.5 km (straight line, drive)"."""
         how = "road network" if self.travel.distance == "network" else "straight line"
@@ -54,7 +61,16 @@ class CoverageSettings:
             limit = ", ".join(f"{kind} {value:g} {self.unit}" for kind, value in self.limit.items())
         else:
             limit = f"{self.limit:g} {self.unit}"
-        return f"{what} {limit} ({how}, {self.mode_words()})"
+        return f"{what} {limit}{self.full_words()} ({how}, {self.mode_words()})"
+
+    def full_words(self) -> str:
+        """Gradual coverage as said after the limit: ", wholly covered within 1.2 km" (or one per region type), or
+        ""."""
+        if self.full is None:
+            return ""
+        said = ", ".join(f"{kind} {value:g} {self.unit}" for kind, value in self.full.items()) \
+            if isinstance(self.full, dict) else f"{self.full:g} {self.unit}"
+        return f", wholly covered within {said}"
 
     def mode_words(self) -> str:
         """The travel mode as said: "drive", or one per region type, "core walk, county drive"; with a speed other
@@ -113,8 +129,11 @@ class Coverage:
         regions = ", ".join(f"{row.region_type} {row.coverage_rate_pct:.1f}%" for row in self.by_region.itertuples()
                             if pd.notna(row.coverage_rate_pct))
         units = f"{len(self.towns):,} {'population cells' if self.demand_kind == 'cells' else 'towns'}"
+        gradual = "covered_by_distance" in self.by_region and people > 0
+        by_distance = (f"; counted by distance "
+                       f"{100 * float(self.by_region['covered_by_distance'].sum()) / people:.1f}%" if gradual else "")
         return (f"{self.settings.describe()}: {units}, {people / 1e4:,.1f}万人, {len(self.branches):,} branches; "
-                f"covered {rate}" + (f" — {regions}" if regions else "")
+                f"covered {rate}" + (f" — {regions}" if regions else "") + by_distance
                 + f"; {len(self.underserved_towns):,} underserved towns")
 
     def __repr__(self) -> str:
@@ -167,17 +186,23 @@ class Coverage:
             "county": units["county"], "region_type": units["region_type"], "cells": 1, "population": people,
             "covered_population": people.where(units["covered"].astype(bool), 0.0), "resident_km": people * km,
             "farthest_cell_km": km})
+        gradual = "covered_share" in units
+        if gradual:
+            frame.insert(7, "covered_by_distance", people * units["covered_share"].astype(float))
         timed = self.settings.unit == "min"
         if timed:
             frame["resident_minutes"] = people * units["nearest_branch_min"].astype(float)
         table = frame.groupby(["town_id", "name", "county", "region_type"], sort=False, dropna=False).agg(
             {"cells": "sum", "population": "sum", "covered_population": "sum", "resident_km": "sum",
-             "farthest_cell_km": "max", **({"resident_minutes": "sum"} if timed else {})}).reset_index()
+             "farthest_cell_km": "max", **({"resident_minutes": "sum"} if timed else {}),
+             **({"covered_by_distance": "sum"} if gradual else {})}).reset_index()
         residents = table["population"].where(table["population"] > 0)
         table.insert(7, "coverage_rate_pct", 100.0 * table["covered_population"] / residents)
         table.insert(8, "mean_distance_to_branch_km", table.pop("resident_km") / residents)
         if timed:
             table.insert(9, "mean_minutes_to_branch", table.pop("resident_minutes") / residents)
+        if gradual:
+            table["coverage_by_distance_pct"] = 100.0 * table["covered_by_distance"] / residents
         return table
 
     @property
@@ -192,12 +217,17 @@ class Coverage:
 def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str = "euclidean",
                      graph: RoadNetwork | nx.MultiDiGraph | str | None = None, radius_min: Limit | None = None,
                      mode: str | dict[str, str] = "drive", demand: gpd.GeoDataFrame | None = None,
-                     **options: float) -> Coverage:
+                     full_km: Limit | None = None, full_min: Limit | None = None, **options: float) -> Coverage:
     """Measure how well the branches serve the population within a service radius or travel time.
 
     - `radius_km`: one number or one per region type, e.g. {"core": 1.2, "county": 3.5}; a town whose own
       type (e.g. "fringe") has no entry uses its county's type. Default 3 km.
     - `radius_min`: a travel-time limit in minutes instead (one number or per region type).
+    - `full_km` (with a radius) or `full_min` (with radius_min): gradual coverage, as MCLP's — a town wholly
+      covered within it of its nearest branch, less and less to none at the radius (one number or one per region
+      type, each at most the radius; 0: from the branch on). Each unit's `covered_share`, and beside the covered
+      residents by county and region the residents counted by distance (`covered_by_distance`,
+      `coverage_by_distance_pct`).
     - `distance`: "euclidean" (straight line) or "network" with `graph` (a RoadNetwork, an osmnx graph, or
       the path of an OSM XML / GraphML file); points farther than `max_snap_m` from the roads fall back to
       straight line x `detour_factor`, and the result says so (`method` column, `notes`).
@@ -210,7 +240,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
       the roads (straight line x detour_factor, and the legs to and from a road); by road, driving takes each
       road's own speed (load_road_network's highway_speeds_kmh) and walking the walking speed.
     """
-    settings = _settings(radius_km, radius_min, distance, mode, options)
+    settings = _settings(radius_km, radius_min, distance, mode, options, full_km, full_min)
     check_read(ds.branches, "branches")  # replaced after the Dataset was made
     network = _network(graph) if distance == "network" else None
     units = _demand_units(ds, demand)
@@ -223,6 +253,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     settings = _limits_in_use(settings, units)
     demand_note = _demand_note(ds, demand) + (list(network.notes) if network is not None else [])
     method = _measure_units(units, branches, unit_xy, branch_xy, settings, network, travel) + demand_note
+    _add_covered_share(units, settings)
     projected = "population_column" in ds.towns.attrs  # no census total to check its towns against
     reach = _branch_town_metres(ds.counties, units, branches)  # for the notes on far branches, city's and counties'
     notes = method + _data_notes(ds.counties, units, branches, reach, projected)
@@ -264,9 +295,10 @@ def _residents_note(towns: gpd.GeoDataFrame) -> list[str]:
 
 
 def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, mode: str | dict,
-              options: dict) -> CoverageSettings:
+              options: dict, full_km: Limit | None = None, full_min: Limit | None = None) -> CoverageSettings:
     if radius_km is not None and radius_min is not None:
         raise InputError("give either radius_km or radius_min, not both", file="analyze_coverage")
+    _check_full(full_km, full_min, radius_min is not None)
     travel_keys = {"speed_kmh", "walk_speed_kmh", "detour_factor", "max_snap_m"}
     unknown = set(options) - travel_keys - {"residents_per_branch_limit_wan", "round_trip_limit_h", "gdp_cuts_yi"}
     if unknown:
@@ -283,7 +315,44 @@ def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, 
     if radius_km is None and radius_min is None:
         radius_km = DEFAULT_RADIUS_KM
     return CoverageSettings(radius_km=radius_km, radius_min=radius_min, travel=travel, mode_by_region=by_region,
-                            speed_by_region=speed_by_region, **rest)
+                            speed_by_region=speed_by_region, full_km=full_km, full_min=full_min, **rest)
+
+
+def _check_full(full_km: Limit | None, full_min: Limit | None, timed: bool) -> None:
+    """Gradual coverage's full radius in the limit's own unit (full_km with a radius, full_min with radius_min),
+    each value a number of 0 or more."""
+    if (full_min if not timed else full_km) is not None:
+        raise InputError("full_km goes with a radius in km; with radius_min give full_min" if timed else
+                         "full_min goes with radius_min (a travel time); with a radius in km give full_km",
+                         file="analyze_coverage")
+    full = full_min if timed else full_km
+    for kind, value in (full.items() if isinstance(full, dict) else [(None, full)] if full is not None else []):
+        if not is_number(value) or not np.isfinite(value) or value < 0:
+            which = "" if kind is None else f" for {kind}"
+            raise InputError(f"full_{'min' if timed else 'km'} must be a number of {'minutes' if timed else 'km'} "
+                             f"of 0 or more{which}, got {value!r:.40}", file="analyze_coverage")
+
+
+def _add_covered_share(units: gpd.GeoDataFrame, s: CoverageSettings) -> None:
+    """With gradual coverage (s.full), each unit's full radius and covered_share: 1 within it of its nearest branch,
+    falling linearly to 0 at its limit (models._gradual.covered_share, as MCLP counts it); a unit whose full radius
+    is beyond its own limit (a fringe town taking its county's type) refused, named."""
+    from netopt.models._gradual import covered_share
+
+    if s.full is None:
+        return
+    full = (_by_region_type(units, s.full, f"full_{s.unit}", f"the full {s.unit}") if isinstance(s.full, dict)
+            else pd.Series(float(s.full), index=units.index)).to_numpy(float)
+    limit = units[_limit_column(s)].to_numpy(float)
+    over = np.flatnonzero(full > limit)
+    if len(over):
+        unit = units.iloc[over[0]]
+        raise InputError(f"full_{s.unit}: {unit.get('name', unit.get('town', ''))} ({unit['county']}) would be wholly "
+                         f"covered within {full[over[0]]:g} {s.unit}, beyond its limit of {limit[over[0]]:g} {s.unit}",
+                         file="analyze_coverage")
+    reach = units["nearest_branch_km" if s.unit == "km" else "nearest_branch_min"].to_numpy(float)
+    units[f"full_{'radius_km' if s.unit == 'km' else 'time_min'}"] = full
+    units["covered_share"] = covered_share(np.nan_to_num(reach, nan=np.inf), full, limit)
 
 
 OPTION_UNITS = {"residents_per_branch_limit_wan": "万人", "round_trip_limit_h": "hours"}
@@ -870,8 +939,10 @@ def _county_table(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches:
     }).set_index("county")
     table["population"] = units.groupby("county")["population"].sum()
     table["covered_population"] = units[units["covered"]].groupby("county")["population"].sum()
+    if "covered_share" in units:
+        table["covered_by_distance"] = (units["population"] * units["covered_share"]).groupby(units["county"]).sum()
     table["branches"] = branches.groupby("county").size()
-    table = table.fillna({"population": 0, "covered_population": 0, "branches": 0})
+    table = table.fillna({"population": 0, "covered_population": 0, "covered_by_distance": 0, "branches": 0})
     return _add_rates(table, s).reset_index()
 
 
@@ -879,6 +950,9 @@ def _add_rates(table: pd.DataFrame, s: CoverageSettings) -> pd.DataFrame:
     table["branches"] = table["branches"].astype(int)
     table["population_wan"] = table["population"] / 1e4
     table["coverage_rate_pct"] = 100.0 * table["covered_population"] / table["population"].replace(0, np.nan)
+    if "covered_by_distance" in table:
+        table["coverage_by_distance_pct"] = 100.0 * table["covered_by_distance"] / table["population"].replace(0,
+                                                                                                             np.nan)
     table["residents_per_branch_wan"] = table["population_wan"] / table["branches"].replace(0, np.nan)
     table["vs_benchmark_wan"] = table["residents_per_branch_wan"] - s.residents_per_branch_limit_wan
     table["branches_per_100km2"] = 100.0 * table["branches"] / table["area_km2"].replace(0, np.nan)
@@ -981,7 +1055,9 @@ def _coverage_by_limit(cov: Coverage, column: str, key: str, limits: list[float]
 def _region_table(by_county: pd.DataFrame, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame,
                   s: CoverageSettings) -> pd.DataFrame:
     by_county = by_county.assign(region_type=by_county["region_type"].fillna(NO_REGION_TYPE))
-    sums = by_county.groupby("region_type")[["population", "covered_population", "branches"]].sum()
+    summed = ["population", "covered_population", *(["covered_by_distance"] if "covered_by_distance" in by_county
+                                                    else []), "branches"]
+    sums = by_county.groupby("region_type")[summed].sum()
     sums["area_km2"] = np.nan
     sums["counties"] = by_county.groupby("region_type").size()
     table = _add_rates(sums, s).drop(columns=["gdp_tier"], errors="ignore")

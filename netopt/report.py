@@ -24,6 +24,8 @@ HEADERS_ZH = {
     "county": "区县", "county_id": "区划代码", "region_type": "区域类型", "area_km2": "面积(km²)",
     "gdp_yi": "地区生产总值(亿元)", "gdp_tier": "GDP档次", "population": "常住人口(人)", "population_wan": "常住人口(万人)",
     "covered_population": "覆盖人口(人)", "branches": "网点数", "coverage_rate_pct": "覆盖率(%)",
+    "covered_by_distance": "按距离折算覆盖人口(人)", "coverage_by_distance_pct": "按距离折算覆盖率(%)",
+    "full_radius_km": "完全覆盖半径(km)", "full_time_min": "完全覆盖时间(分钟)",
     "residents_per_branch_wan": "万人/网点", "vs_benchmark_wan": "较全国县域均值(万人)",
     "branches_per_100km2": "网点密度(个/100km²)", "counties": "区县数", "mean_distance_to_branch_km": "平均到网点距离(km)",
     "mean_service_radius_km": "平均服务半径(km)", "area_radius_km": "服务半径(面积法, km)", "service_area_km2": "服务面积(km²)",
@@ -91,7 +93,7 @@ HEADERS_ZH = {
 }
 TOWN_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km", "time_limit_min",
                 "nearest_branch_id", "nearest_branch_name", "nearest_branch_km", "nearest_branch_min", "covered",
-                "branches_within_limit",
+                "full_radius_km", "full_time_min", "covered_share", "branches_within_limit",
                 "residents_per_reachable_branch_wan", "round_trip_h", "method", "reason"]
 UNDERSERVED_COLUMNS = ["town_id", "name", "county", "population", "unserved_population", "unserved_share_pct",
                        "nearest_branch_name", "nearest_branch_km", "nearest_branch_min", "round_trip_h", "reason"]

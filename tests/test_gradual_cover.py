@@ -208,3 +208,98 @@ def test_a_grid_plan_sums_its_cells_residents_counted_by_distance():
     table = _assignment_by_town(assignment, cells).set_index("town")
     assert table.loc["甲镇", "covered_population"] == 250.0 and table.loc["乙镇", "covered_population"] == 0.0
     assert table.loc["甲镇", "residents"] == 400.0
+
+
+def test_a_diagnosis_counts_each_town_by_its_nearest_branch_as_the_model_does():
+    """analyze_coverage(full_km=...): each town's covered_share by the km to its nearest branch, by county and
+    region the residents counted by distance; the same count as the gradual model's for today's branches."""
+    from netopt.distance import cost_matrix_km
+
+    ds = no.load_sample().of_bank("农业")
+    cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5}, full_km={"core": 0.5, "county": 1.2})
+    nearest = cost_matrix_km(ds.towns, ds.branches).min(axis=1)
+    radius = np.where(cov.towns["radius_km"] == 1.2, 1.2, 3.5)
+    full = np.where(radius == 1.2, 0.5, 1.2)
+    share = np.clip((radius - nearest) / (radius - full), 0, 1)
+    assert cov.towns["covered_share"].to_numpy() == pytest.approx(share, abs=1e-9)
+    assert (cov.towns["full_radius_km"].to_numpy() == full).all()
+    counted = ds.towns["population"].to_numpy(float) * share
+    by_county = pd.Series(counted).groupby(ds.towns["county"].to_numpy()).sum()
+    assert cov.by_county.set_index("county")["covered_by_distance"].to_dict() == pytest.approx(by_county.to_dict())
+    assert cov.by_region["covered_by_distance"].sum() == pytest.approx(counted.sum())
+    assert cov.by_town()["covered_by_distance"].sum() == pytest.approx(counted.sum())
+    rate = cov.by_region.set_index("region_type")
+    assert (rate["coverage_by_distance_pct"] <= rate["coverage_rate_pct"]).all()
+    assert "wholly covered within core 0.5 km, county 1.2 km" in cov.summary()
+    assert f"counted by distance {100 * counted.sum() / ds.towns['population'].sum():.1f}%" in cov.summary()
+    sites = no.planning.candidate_sites(ds, bank="农业")
+    model = MCLP.from_geodataframes(ds.towns, sites, radius_km=cov.towns["radius_km"].to_numpy(),
+                                    full_km=cov.towns["full_radius_km"].to_numpy(), p=len(ds.branches),
+                                    existing=np.flatnonzero(sites["kind"] == "existing"))
+    today = model.solve(time_limit=60)
+    assert today.details["covered_weight"] == pytest.approx(counted.sum(), rel=1e-9)
+
+
+def test_a_diagnosis_with_the_full_radius_as_wide_as_the_radius_counts_the_residents_within_it():
+    ds = no.load_sample()
+    cov = no.analyze_coverage(ds, radius_min=15, full_min=15)
+    assert (cov.towns["covered_share"] == cov.towns["covered"].astype(float)).all()
+    assert "full_time_min" in cov.towns and "full_radius_km" not in cov.towns
+    assert cov.by_county["covered_by_distance"].tolist() == pytest.approx(cov.by_county["covered_population"].tolist())
+    plain = no.analyze_coverage(ds, radius_min=15)
+    assert "covered_share" not in plain.towns and "covered_by_distance" not in plain.by_region
+    assert "counted by distance" not in plain.summary() and "wholly" not in plain.summary()
+
+
+@pytest.mark.parametrize("given, refusal", [
+    (dict(radius_km=3.5, full_min=5), "full_min goes with radius_min"),
+    (dict(radius_min=15, full_km=1), "full_km goes with a radius in km"),
+    (dict(radius_km=3.5, full_km=-1), "full_km must be a number of km of 0 or more, got -1"),
+    (dict(radius_km=3.5, full_km={"core": 1, "county": "x"}), "of 0 or more for county, got 'x'"),
+    (dict(radius_km=3.5, full_km=4), r"full_km: .* would be wholly covered within 4 km, beyond its limit of 3.5 km"),
+    (dict(radius_km={"core": 1.2, "county": 3.5, "fringe": 0.4}, full_km={"core": 0.5, "county": 3}),
+     r"full_km: 大兴镇 \(瑶海区\) would be wholly covered within 0.5 km, beyond its limit of 0.4 km"),
+])
+def test_a_diagnosis_refuses_a_full_radius_it_cannot_use(given, refusal):
+    with pytest.raises(InputError, match=refusal):
+        no.analyze_coverage(no.load_sample(), **given)
+
+
+def test_analyze_full_km_says_the_residents_counted_by_distance_and_writes_each_towns_share(tmp_path):
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["analyze", "--bank", "农业", "--radius-km", "3.5", "--full-km", "1.2", "--out",
+                                 str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    counted = re.search(r"counted by distance 按距离折算覆盖人口: ([\d,.]+)万 \(([\d.]+)%\), of ([\d,.]+)万 within reach",
+                        text)
+    assert counted and "wholly covered within 1.2 km" in text, text
+    towns = pd.read_csv(tmp_path / "coverage_towns.csv")
+    residents = towns["population 常住人口(人)"] @ towns["covered_share 覆盖比例"]
+    assert f"{residents / 1e4:,.1f}" == counted.group(1)
+    regions = pd.read_csv(tmp_path / "coverage_by_region.csv")
+    assert regions["covered_by_distance 按距离折算覆盖人口(人)"].sum() == pytest.approx(residents, rel=1e-4)  # shares
+    # written to 3 decimals
+    plan = runner.invoke(app, ["optimize", "--max-new", "1", "--bank", "农业", "--full-km", "1.2", "--out",
+                               str(tmp_path / "plan")])
+    assert f"现有网点 {counted.group(1)} 万人 →" in " ".join(plan.output.split())  # the plan's today: the same count
+
+
+@pytest.mark.parametrize("options, refusal", [
+    (["--minutes", "15", "--full-km", "1"], "--full-km goes with a radius in km; with --minutes give --full-minutes"),
+    (["--full-minutes", "5"], "--full-minutes goes with --minutes"),
+    (["--radius-km", "3.5", "--full-km", "4"], "--full-km 4 is beyond the radius 3.5 km"),
+    (["--grid-km", "1", "--tile-km", "10", "--full-km", "1"], "--full-km is not for --tile-km"),
+])
+def test_analyze_refuses_a_full_radius_it_cannot_use(tmp_path, options, refusal):
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+
+    result = CliRunner().invoke(app, ["analyze", *options, "--out", str(tmp_path / "out")])
+    assert result.exit_code != 0 and refusal in " ".join(result.output.split()), result.output
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
