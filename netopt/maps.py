@@ -218,8 +218,10 @@ def _town_layer(ds: Dataset, coverage: Coverage | None) -> gpd.GeoDataFrame:
     towns["reason"] = towns["town_id"].map(unserved["reason"]).fillna("")
     towns["unserved_share"] = towns["town_id"].map(unserved["unserved_share_pct"]).fillna(0.0) / 100.0
     towns["covered"] = towns["unserved_share"] < 0.5
-    towns["mean_nearest_km"] = towns["town_id"].map(coverage.by_town().set_index("town_id")[
-        "mean_distance_to_branch_km"])
+    by_town = coverage.by_town().set_index("town_id")
+    towns["mean_nearest_km"] = towns["town_id"].map(by_town["mean_distance_to_branch_km"])
+    if "coverage_by_distance_pct" in by_town:  # gradual coverage: its cells' residents counted by distance
+        towns["covered_share"] = towns["town_id"].map(by_town["coverage_by_distance_pct"]).fillna(0.0) / 100.0
     return towns
 
 
@@ -240,7 +242,8 @@ def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, town_shares: pd.DataFr
         if np.isfinite(getattr(row, "mean_nearest_km", np.nan)):  # a grid: its residents' mean
             text += f"<br>居民到最近网点平均 residents' mean distance to the nearest branch {row.mean_nearest_km:.1f} km"
         if town_shares is None:
-            text += f"<br>未覆盖 unserved {share:.0%}"
+            text += f"<br>未覆盖 unserved {share:.0%}" + (" (按距离折算 counted by distance)"
+                                                       if "covered_share" in towns else "")
         else:
             text += f"<br>我行份额 our market share {plan:.1f}%" + (
                 f" (现有 today {today:.1f}%)" if np.isfinite(today) else "")
@@ -277,6 +280,10 @@ def _losing(town_changes: pd.DataFrame | None) -> np.ndarray:
 
 
 def _unserved_share(towns: gpd.GeoDataFrame) -> np.ndarray:
+    """Each town's share left unserved, its shade on the HTML map: with gradual coverage what is not counted
+    covered by distance, else a grid's residents beyond reach, else all or nothing."""
+    if "covered_share" in towns:
+        return 1.0 - towns["covered_share"].fillna(0.0).to_numpy(float)
     if "unserved_share" in towns:
         return towns["unserved_share"].fillna(0.0).to_numpy(float)
     if "covered" in towns:

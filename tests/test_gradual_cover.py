@@ -303,3 +303,21 @@ def test_analyze_refuses_a_full_radius_it_cannot_use(tmp_path, options, refusal)
     result = CliRunner().invoke(app, ["analyze", *options, "--out", str(tmp_path / "out")])
     assert result.exit_code != 0 and refusal in " ".join(result.output.split()), result.output
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_the_html_map_of_a_diagnosis_by_distance_shades_each_town_by_what_is_not_counted_covered():
+    from netopt.maps import _shade
+    from tests.pages import layer_features
+
+    ds = no.load_sample().of_bank("农业")
+    cov = no.analyze_coverage(ds, radius_km=3.5, full_km=1.2)
+    towns = layer_features(no.maps.network_map(ds, coverage=cov), "乡镇 Towns")
+    share = cov.towns["covered_share"].to_numpy()
+    partly = int(np.flatnonzero((share > 0.2) & (share < 0.8))[0])
+    tip = towns[partly]["properties"]["tip"]
+    assert f"未覆盖 unserved {1 - share[partly]:.0%} (按距离折算 counted by distance)" in tip
+    assert towns[partly]["properties"]["style"]["fillColor"] == _shade(1 - share[partly])
+    cells = no.analyze_coverage(ds, radius_km=3.5, full_km=1.2, demand=no.grid.population_grid(ds, cell_km=2))
+    by_town = cells.by_town().set_index("town_id")["coverage_by_distance_pct"]
+    layer = no.maps._town_layer(ds, cells)  # a grid's towns: their cells' residents counted by distance
+    assert layer["covered_share"].to_numpy() == pytest.approx(layer["town_id"].map(by_town).to_numpy() / 100)
