@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import geopandas as gpd
 import numpy as np
@@ -68,15 +69,20 @@ def voronoi_cells(points: np.ndarray, boundary: shapely.Geometry) -> list[shapel
     the same branches in every county the plan leaves as it was."""
     key = hashlib.blake2b(b"".join([*shapely.to_wkb(np.asarray(points, dtype=object)), b"|",
                                     shapely.to_wkb(boundary)]), digest_size=16).digest()
-    if key not in _VORONOI:
-        _VORONOI[key] = _clipped_voronoi(np.asarray(points, dtype=object), boundary)
-        if len(_VORONOI) > VORONOI_KEPT:
-            _VORONOI.pop(next(iter(_VORONOI)))
-    return list(_VORONOI[key])
+    with _VORONOI_LOCK:
+        cells = _VORONOI.get(key)
+    if cells is None:
+        cells = _clipped_voronoi(np.asarray(points, dtype=object), boundary)
+        with _VORONOI_LOCK:  # a script's own threads may share it
+            _VORONOI[key] = cells
+            if len(_VORONOI) > VORONOI_KEPT:
+                _VORONOI.pop(next(iter(_VORONOI)))
+    return list(cells)
 
 
 VORONOI_KEPT = 64  # sets of Voronoi cells voronoi_cells remembers (a county's towns, or its branches' places)
 _VORONOI: dict[bytes, list[shapely.Geometry]] = {}
+_VORONOI_LOCK = threading.Lock()
 
 
 def _clipped_voronoi(points: np.ndarray, boundary: shapely.Geometry) -> list[shapely.Geometry]:
