@@ -866,6 +866,15 @@ def _remove_left_over(out: Path, owned: Iterable[str], written: Iterable[Path]) 
         console.print(f"Removed {', '.join(left)}, left in {out} by an earlier run: this run has none of them")
 
 
+DIAGNOSIS_FULL_KM_OPTION = typer.Option(
+    None, callback=_full_check, help="Gradual coverage 按距离折算覆盖, as optimize's: a town this close to its nearest "
+    "branch, km, counts wholly covered, one farther in part, less and less to none at the radius (or one per region "
+    "type, core=0.5,county=1.5).")
+DIAGNOSIS_FULL_MINUTES_OPTION = typer.Option(
+    None, callback=_full_check, help="With --minutes: gradual coverage 按距离折算覆盖 — wholly covered within this "
+    "many minutes, less and less to none at --minutes (or one per region type, core=5,county=10).")
+
+
 @app.command()
 def analyze(
     data: Optional[Path] = DATA_OPTION,
@@ -904,13 +913,8 @@ def analyze(
     coords: str = COORDS_OPTION,
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
-    full_km: Optional[str] = typer.Option(None, callback=_full_check, help="Gradual coverage 按距离折算覆盖, as "
-                                          "optimize's: a town this close to its nearest branch, km, counts wholly "
-                                          "covered, one farther in part, less and less to none at the radius (or one "
-                                          "per region type, core=0.5,county=1.5)."),
-    full_minutes: Optional[str] = typer.Option(None, callback=_full_check, help="With --minutes: gradual coverage "
-                                               "按距离折算覆盖 — wholly covered within this many minutes, less and less "
-                                               "to none at --minutes (or one per region type, core=5,county=10)."),
+    full_km: Optional[str] = DIAGNOSIS_FULL_KM_OPTION,
+    full_minutes: Optional[str] = DIAGNOSIS_FULL_MINUTES_OPTION,
 ) -> None:
     """Coverage diagnosis: coverage, density, residents per branch and underserved towns, by county and region."""
     def run() -> None:
@@ -3799,6 +3803,8 @@ def compare(
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
     word_template: Optional[Path] = WORD_TEMPLATE_OPTION,
+    full_km: Optional[str] = DIAGNOSIS_FULL_KM_OPTION,
+    full_minutes: Optional[str] = DIAGNOSIS_FULL_MINUTES_OPTION,
 ) -> None:
     """Plans side by side 方案比选: today's network and each planned network measured alike — branches, new and
     closed, residents covered and coverage by region, mean km to a branch, towns left without one — and the
@@ -3809,6 +3815,7 @@ def compare(
         from netopt.planning import bank_branches, compare_measured, measure_networks, network_changes
 
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
+        full = _diagnosis_full(full_km, full_minutes, radius, None)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         networks = _read_plans(plans, name, coords, bank, ds)
         base = {"today_name": _network_name(_plan_file(branches))} if branches else {}  # e.g. last year's, 网点2023
@@ -3819,10 +3826,12 @@ def compare(
         with _working("Measuring the plans 方案比选中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
             measured = measure_networks(ds, networks, bank, cells, **base, **_limit_keywords(radius),
-                                        **_roads(network, network_coords, network_split))
+                                        **_roads(network, network_coords, network_split), **full)
             scenarios, differing = compare_measured(measured)
-        _say_comparison(scenarios, differing, f"{source}, {bank} 我行" if bank else source, radius)
+        full_words = next(iter(measured.values())).settings.full_words()
+        _say_comparison(scenarios, differing, f"{source}, {bank} 我行" if bank else source, radius, full_words)
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
+        record += [("counted by distance 按距离折算", full_words.removeprefix(", "))] * bool(full)
         changes, areas = network_changes(ds, networks, bank), _areas_by_plan(ds, measured, list(networks))
         with _working("Drawing each plan for the slides 方案地图…"):
             maps = _plan_change_maps(ds, {label: measured[label] for label in networks}, changes, areas.takers)
@@ -4182,13 +4191,14 @@ def _plan_file(path: Path) -> Path:
 
 
 def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str,
-                    radius: float | dict | TravelTime) -> None:
-    """The plans side by side on the console, then the towns where they differ most."""
+                    radius: float | dict | TravelTime, full_words: str = "") -> None:
+    """The plans side by side on the console (`full_words`: gradual coverage's, ", wholly covered within 1.2 km"),
+    then the towns where they differ most."""
     from netopt.maps import REGION_ZH
     from netopt.models.types import TYPE_ZH
 
     regions = [c.removeprefix("coverage_pct_") for c in scenarios.columns if c.startswith("coverage_pct_")]
-    table = Table(title=f"Plans compared 方案比选 — {source}, within {_radius_words(radius)}")
+    table = Table(title=f"Plans compared 方案比选 — {source}, within {_radius_words(radius)}{full_words}")
     table.add_column("")
     for plan in scenarios["scenario"]:
         table.add_column(plan, justify="right", overflow="fold")  # a plan's name never cut short
@@ -4196,6 +4206,9 @@ def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str,
                 ("covered 覆盖 万人", "covered_wan", "{:,.1f}"), ("coverage 覆盖率", "coverage_pct", "{:.1f}%"),
                 *[(f"  {region} {REGION_ZH.get(region, '')}", f"coverage_pct_{region}", "{:.1f}%")
                   for region in regions],
+                *[("counted by distance 按距离折算 万人", "covered_by_distance_wan", "{:,.1f}"),
+                  ("  as a share 折算覆盖率", "coverage_by_distance_pct", "{:.1f}%")] * ("coverage_by_distance_pct" in
+                                                                                    scenarios),
                 ("mean km to a branch 平均距离", "mean_km", "{:.2f}"),
                 *[("mean minutes to a branch 平均通行时间", "mean_minutes", "{:.1f}")] * ("mean_minutes" in scenarios),
                 ("towns uncovered 服务空白乡镇", "towns_uncovered", "{:d}"),

@@ -1067,6 +1067,9 @@ def _scenario_row(name: str, branches: gpd.GeoDataFrame, cov: Coverage, today_id
     row = {"scenario": name, "branches": len(branches), "new": len(ids - today_ids), "closed": len(today_ids - ids),
            "covered_wan": towns["covered_population"].sum() / 1e4,
            "coverage_pct": 100.0 * towns["covered_population"].sum() / towns["population"].sum()}
+    if "covered_by_distance" in towns:  # gradual coverage (full_km): the residents counted by distance too
+        row["covered_by_distance_wan"] = towns["covered_by_distance"].sum() / 1e4
+        row["coverage_by_distance_pct"] = 100.0 * towns["covered_by_distance"].sum() / towns["population"].sum()
     row.update({f"coverage_pct_{r.region_type}": r.coverage_rate_pct for r in cov.by_region.itertuples()})
     people = towns["population"].where(towns["population"] > 0)
     row["mean_km"] = float((towns["mean_distance_to_branch_km"] * people).sum() / people.sum())

@@ -25,6 +25,7 @@ HEADERS_ZH = {
     "gdp_yi": "地区生产总值(亿元)", "gdp_tier": "GDP档次", "population": "常住人口(人)", "population_wan": "常住人口(万人)",
     "covered_population": "覆盖人口(人)", "branches": "网点数", "coverage_rate_pct": "覆盖率(%)",
     "covered_by_distance": "按距离折算覆盖人口(人)", "coverage_by_distance_pct": "按距离折算覆盖率(%)",
+    "covered_by_distance_wan": "按距离折算覆盖人口(万人)",
     "full_radius_km": "完全覆盖半径(km)", "full_time_min": "完全覆盖时间(分钟)",
     "residents_per_branch_wan": "万人/网点", "vs_benchmark_wan": "较全国县域均值(万人)",
     "branches_per_100km2": "网点密度(个/100km²)", "counties": "区县数", "mean_distance_to_branch_km": "平均到网点距离(km)",

@@ -321,3 +321,35 @@ def test_the_html_map_of_a_diagnosis_by_distance_shades_each_town_by_what_is_not
     by_town = cells.by_town().set_index("town_id")["coverage_by_distance_pct"]
     layer = no.maps._town_layer(ds, cells)  # a grid's towns: their cells' residents counted by distance
     assert layer["covered_share"].to_numpy() == pytest.approx(layer["town_id"].map(by_town).to_numpy() / 100)
+
+
+def test_plans_compared_by_distance_count_each_network_as_its_diagnosis_does(tmp_path):
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+    from netopt.planning import compare_plans
+
+    ds = no.load_sample()
+    fewer = ds.branches[ds.branches["branch_id"] != "HF0014"]
+    scenarios, _ = compare_plans(ds, {"撤三河": fewer}, bank="农业", radius_km=3.5, full_km=1.2)
+    for network, row in zip((ds.branches, fewer), scenarios.itertuples()):
+        alone = no.analyze_coverage(no.io.Dataset(ds.counties, ds.towns, network).of_bank("农业"), radius_km=3.5,
+                                    full_km=1.2)
+        counted = alone.by_region["covered_by_distance"].sum()
+        assert row.covered_by_distance_wan == pytest.approx(counted / 1e4)
+        assert row.coverage_by_distance_pct == pytest.approx(100 * counted / ds.towns["population"].sum())
+    assert "coverage_by_distance_pct" not in compare_plans(ds, {"撤三河": fewer}, bank="农业", radius_km=3.5)[0]
+    pd.DataFrame(fewer.drop(columns="geometry")).assign(lon=fewer.geometry.x, lat=fewer.geometry.y).to_csv(
+        tmp_path / "fewer.csv", index=False)
+    result = CliRunner().invoke(app, ["compare", str(tmp_path / "fewer.csv"), "--name", "撤三河", "--bank", "农业",
+                                      "--radius-km", "3.5", "--full-km", "1.2", "--out", str(tmp_path / "cmp")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "within 3.5 km, wholly covered within 1.2 km" in text
+    shown = re.search(r"counted by distance 按距离折算 万人\W+([\d,.]+)\W+([\d,.]+)", text)
+    assert shown and [float(v) for v in shown.groups()] == [round(v, 1) for v in scenarios["covered_by_distance_wan"]]
+    summary = dict(pd.read_excel(tmp_path / "cmp" / "compare.xlsx", engine="openpyxl").to_numpy())
+    assert summary["counted by distance 按距离折算"] == "wholly covered within 1.2 km"
+    refused = CliRunner().invoke(app, ["compare", str(tmp_path / "fewer.csv"), "--minutes", "15", "--full-km", "1",
+                                       "--out", str(tmp_path / "no")])
+    assert refused.exit_code != 0 and "--full-km goes with a radius in km" in " ".join(refused.output.split())
