@@ -4271,6 +4271,8 @@ def report(
     title: Optional[str] = typer.Option(None, help="The title of the meeting's slides and of the analysis report "
                                         "(city_summary.pptx, .docx), e.g. 农行合肥分行网点覆盖诊断 (default: 网点覆盖诊断 "
                                         "and the data, with --bank the bank)."),
+    full_km: Optional[str] = DIAGNOSIS_FULL_KM_OPTION,
+    full_minutes: Optional[str] = DIAGNOSIS_FULL_MINUTES_OPTION,
 ) -> None:
     """Batch reports on underserved towns: one HTML + Excel per county, with a map of it (and with
     --new-per-county its best sites for new branches 建议新设网点), and a city summary — also as slides for the
@@ -4284,12 +4286,16 @@ def report(
         from netopt.grid import population_grid
         from netopt.report import DECK_TITLE, batch_reports
 
+        radius = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
+        full = _diagnosis_full(full_km, full_minutes, radius, None)
+        if full and new_per_county:
+            raise InputError("--new-per-county suggests sites by the residents within the radius: give it without "
+                             "--full-km / --full-minutes (optimize --full-km plans by distance)", file="command line")
         every_bank, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         ds = _bank_only(every_bank, bank)
         demand = population_grid(ds, cell_km=grid_km) if grid_km else None
-        radius = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
         roads = _roads(network, network_coords, network_split)
-        measure = partial(analyze_coverage, demand=demand, **_limit_keywords(radius), **roads)
+        measure = partial(analyze_coverage, demand=demand, **_limit_keywords(radius), **roads, **full)
         cov = measure(ds)
         if candidates is not None and not new_per_county:
             raise InputError("--candidates: the sites new branches are suggested among — add --new-per-county N",

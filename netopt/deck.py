@@ -18,9 +18,10 @@ from netopt.report import DECK_TITLE, cell_text, column_label, filled_columns
 TOWNS_SHOWN, COUNTY_TOWNS_SHOWN = 10, 4  # the city's most underserved towns on their slide; a county's on its own
 
 REGION_SLIDE_COLUMNS = ["region_type", "counties", "population_wan", "branches", "coverage_rate_pct",
-                        "residents_per_branch_wan", "branches_per_100km2", "area_radius_km"]  # the document's figures
+                        "coverage_by_distance_pct", "residents_per_branch_wan", "branches_per_100km2",
+                        "area_radius_km"]  # the document's figures (counted by distance: a diagnosis with full_km)
 COUNTY_SLIDE_COLUMNS = ["county", "region_type", "population_wan", "gdp_yi", "branches", "coverage_rate_pct",
-                        "residents_per_branch_wan", "branches_per_100km2"]
+                        "coverage_by_distance_pct", "residents_per_branch_wan", "branches_per_100km2"]
 TOWN_SLIDE_COLUMNS = ["name", "county", "population_wan", "unserved_wan", "unserved_share_pct", "nearest_branch_km",
                       "reason"]
 SITE_SLIDE_COLUMNS = ["county", "rank", "name", "adds_covered_wan", "reaches"]
@@ -439,8 +440,11 @@ def key_figures(cov: Coverage) -> list[tuple[str, str]]:
     people = float(cov.by_region["population"].sum())
     covered = float(cov.by_region["covered_population"].sum())
     rate = cov.by_region.set_index("region_type")["coverage_rate_pct"]
+    counted = float(cov.by_region["covered_by_distance"].sum()) if "covered_by_distance" in cov.by_region else None
     return [("常住人口 Residents", f"{people / 1e4:,.1f} 万人"), ("网点 Branches", f"{len(cov.branches):,}"),
             ("覆盖率 Coverage", f"{100 * covered / people:.1f}%" if people > 0 else "—"),
+            *([("按距离折算 Counted by distance", f"{100 * counted / people:.1f}%")] if counted is not None and people > 0
+              else []),
             ("万人/网点 residents per branch (万)",
              f"{people / 1e4 / len(cov.branches):,.2f}" if len(cov.branches) else "—"),
             *((region_words(kind), f"{value:.1f}%") for kind, value in rate.dropna().items()),
@@ -508,8 +512,10 @@ def county_facts(cov: Coverage, county: str) -> list[str]:
     towns = int((cov.underserved_towns["county"] == county).sum())
     return [region_words(row["region_type"]),
             f"常住人口 residents {row['population_wan']:,.1f} 万人", f"网点 branches {int(row['branches']):,}",
-            f"覆盖率 coverage {_percent(row['coverage_rate_pct'])}", f"万人/网点 residents per branch (万) {per_branch}",
-            f"服务不足乡镇 underserved towns {towns:,}"]
+            f"覆盖率 coverage {_percent(row['coverage_rate_pct'])}",
+            *([f"按距离折算 counted by distance {_percent(row['coverage_by_distance_pct'])}"]
+              if "coverage_by_distance_pct" in row else []),
+            f"万人/网点 residents per branch (万) {per_branch}", f"服务不足乡镇 underserved towns {towns:,}"]
 
 
 def _county_slide(deck: Deck, cov: Coverage, county: str, picture: bytes | None) -> None:

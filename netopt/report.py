@@ -105,7 +105,8 @@ BRANCH_COLUMNS = ["branch_id", "name", "bank", "type", "plan", "county", "assign
 PLAN_COLUMNS = ("branch_id", "name", "current_type", "type", "type_zh", "staff", "cost_wan", "reasons")  # types listed
 
 GLANCE_REGION_COLUMNS = ["region_type", "counties", "population_wan", "branches", "residents_per_branch_wan",
-                         "branches_per_100km2", "coverage_rate_pct", "mean_service_radius_km", "area_radius_km"]
+                         "branches_per_100km2", "coverage_rate_pct", "coverage_by_distance_pct",
+                         "mean_service_radius_km", "area_radius_km"]
 GLANCE_TOWN_COLUMNS = ["town_id", "name", "county", "population", "unserved_population", "nearest_branch_name",
                        "nearest_branch_km", "reason"]
 

@@ -353,3 +353,31 @@ def test_plans_compared_by_distance_count_each_network_as_its_diagnosis_does(tmp
     refused = CliRunner().invoke(app, ["compare", str(tmp_path / "fewer.csv"), "--minutes", "15", "--full-km", "1",
                                        "--out", str(tmp_path / "no")])
     assert refused.exit_code != 0 and "--full-km goes with a radius in km" in " ".join(refused.output.split())
+
+
+def test_reports_counted_by_distance_say_it_beside_the_coverage(tmp_path):
+    from docx import Document
+    from pptx import Presentation
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+
+    result = CliRunner().invoke(app, ["report", "--bank", "农业", "--full-km", "1.2", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    cov = no.analyze_coverage(no.load_sample().of_bank("农业"), radius_km={"core": 1.2, "county": 3.5}, full_km=1.2)
+    counted = f"{100 * cov.by_region['covered_by_distance'].sum() / cov.by_region['population'].sum():.1f}%"
+    slides = list(Presentation(str(tmp_path / "city_summary.pptx")).slides)
+    figures = [shape.text_frame.text for shape in slides[1].shapes if shape.has_text_frame]
+    assert figures[figures.index("按距离折算 Counted by distance") - 1] == counted
+    said = [" ".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame) for slide in slides]
+    assert "wholly covered within 1.2 km" in said[0]
+    row = cov.by_county.set_index("county").loc["肥西县"]  # each county's slide says its own
+    assert any(text.startswith("肥西县") and f"按距离折算 counted by distance {row['coverage_by_distance_pct']:.1f}%" in text
+               for text in said)
+    headers = [cell.text for table in Document(tmp_path / "city_summary.docx").tables for cell in table.rows[0].cells]
+    assert any(header.startswith("按距离折算覆盖率(%)") for header in headers)  # by region and by county
+    assert "按距离折算覆盖率" in (tmp_path / "city_summary.html").read_text(encoding="utf-8")
+    refused = CliRunner().invoke(app, ["report", "--full-km", "1.2", "--new-per-county", "1", "--out",
+                                       str(tmp_path / "no")])
+    assert refused.exit_code != 0 and "--new-per-county suggests sites by the residents within the radius" in \
+        " ".join(refused.output.split())
