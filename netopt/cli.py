@@ -4373,16 +4373,19 @@ def map_command(
     coords: str = COORDS_OPTION,
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
+    full_km: Optional[str] = DIAGNOSIS_FULL_KM_OPTION,
+    full_minutes: Optional[str] = DIAGNOSIS_FULL_MINUTES_OPTION,
 ) -> None:
     """The meeting map: an offline HTML map and the same view as PNG and PDF."""
     def run() -> None:
         from netopt.maps import network_map, static_map
         from netopt.models.types import assign_branch_types
 
+        limit = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
+        full = _diagnosis_full(full_km, full_minutes, limit, None)
         every_bank, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         ds = _bank_only(every_bank, bank)
-        limit = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
-        cov = analyze_coverage(ds, **_limit_keywords(limit), **_roads(network, network_coords, network_split))
+        cov = analyze_coverage(ds, **_limit_keywords(limit), **_roads(network, network_coords, network_split), **full)
         plan = assign_branch_types(ds, coverage=cov) if types else None
         fmap = network_map(every_bank, coverage=cov, plan=plan, our_bank=bank)
         written = [write_atomic(out / "network_map.html", lambda p: fmap.save(str(p)))]

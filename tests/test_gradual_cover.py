@@ -381,3 +381,16 @@ def test_reports_counted_by_distance_say_it_beside_the_coverage(tmp_path):
                                        str(tmp_path / "no")])
     assert refused.exit_code != 0 and "--new-per-county suggests sites by the residents within the radius" in \
         " ".join(refused.output.split())
+
+
+def test_the_meeting_map_counted_by_distance_shades_its_towns_so(tmp_path):
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+    from tests.pages import map_text
+
+    result = CliRunner().invoke(app, ["map", "--bank", "农业", "--full-km", "1.2", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "(按距离折算 counted by distance)" in map_text(tmp_path / "network_map.html")
+    refused = CliRunner().invoke(app, ["map", "--minutes", "15", "--full-km", "1", "--out", str(tmp_path / "no")])
+    assert refused.exit_code != 0 and "--full-km goes with a radius in km" in " ".join(refused.output.split())
