@@ -22,7 +22,7 @@ from rich.table import Table
 from netopt._errors import NO_PLAN_YET, InfeasibleError, InputError, LeftOutWarning, NetoptError, Problem, SolverError
 from netopt._paths import readable
 from netopt._schema import canonical_region_type
-from netopt.coverage import Coverage, analyze_coverage, data_notes, town_point_note
+from netopt.coverage import Coverage, analyze_coverage, data_notes, full_words, town_point_note
 from netopt.datasets import SAMPLE_CITY, load_sample, place_name
 from netopt.fonts import FALLBACK_HINT, ChineseFontWarning, drew_without_chinese
 from netopt.io import (KML_INPUT_SUFFIXES, TABLE_SUFFIXES, Dataset, bundled_counties_said, city_counties,
@@ -807,8 +807,7 @@ def _summarise(cov: Coverage, source: str) -> None:
 
 def _say_counted_by_distance(cov: Coverage) -> None:
     """A gradual diagnosis's residents counted by distance 按距离折算覆盖人口 beside those within reach."""
-    people = float(cov.by_region["population"].sum())
-    counted = float(cov.by_region["covered_by_distance"].sum())
+    people, counted = float(cov.by_region["population"].sum()), cov.covered_by_distance
     within = float(cov.by_region["covered_population"].sum())
     share = f" ({100 * counted / people:.1f}%)" if people > 0 else ""
     console.print(f"Residents {GRADUAL_HEADER}: [bold]{counted / 1e4:,.1f}万[/]{share}, of {within / 1e4:,.1f}万 within "
@@ -2288,11 +2287,7 @@ def _full_words(options: ModelOptions) -> str:
     """Gradual coverage as said beside the radius: ", wholly covered within 1.2 km" (or minutes, or one per region
     type: "core 0.5 km, county 1.5 km"), or ""."""
     full, _, unit = _full_radius(options)
-    if full is None:
-        return ""
-    said = ", ".join(f"{kind} {value:g} {unit}" for kind, value in full.items()) if isinstance(full, dict) else \
-        f"{full:g} {unit}"
-    return f", wholly covered within {said}"
+    return full_words(full, unit)
 
 
 def _check_full(options: ModelOptions, limit: float | dict | TravelTime) -> None:
@@ -3828,10 +3823,10 @@ def compare(
             measured = measure_networks(ds, networks, bank, cells, **base, **_limit_keywords(radius),
                                         **_roads(network, network_coords, network_split), **full)
             scenarios, differing = compare_measured(measured)
-        full_words = next(iter(measured.values())).settings.full_words()
-        _say_comparison(scenarios, differing, f"{source}, {bank} 我行" if bank else source, radius, full_words)
+        full_said = next(iter(measured.values())).settings.full_words()
+        _say_comparison(scenarios, differing, f"{source}, {bank} 我行" if bank else source, radius, full_said)
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
-        record += [("counted by distance 按距离折算", full_words.removeprefix(", "))] * bool(full)
+        record += [("counted by distance 按距离折算", full_said.removeprefix(", "))] * bool(full)
         changes, areas = network_changes(ds, networks, bank), _areas_by_plan(ds, measured, list(networks))
         with _working("Drawing each plan for the slides 方案地图…"):
             maps = _plan_change_maps(ds, {label: measured[label] for label in networks}, changes, areas.takers)
@@ -4191,14 +4186,14 @@ def _plan_file(path: Path) -> Path:
 
 
 def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str,
-                    radius: float | dict | TravelTime, full_words: str = "") -> None:
-    """The plans side by side on the console (`full_words`: gradual coverage's, ", wholly covered within 1.2 km"),
+                    radius: float | dict | TravelTime, full_said: str = "") -> None:
+    """The plans side by side on the console (`full_said`: gradual coverage's, ", wholly covered within 1.2 km"),
     then the towns where they differ most."""
     from netopt.maps import REGION_ZH
     from netopt.models.types import TYPE_ZH
 
     regions = [c.removeprefix("coverage_pct_") for c in scenarios.columns if c.startswith("coverage_pct_")]
-    table = Table(title=f"Plans compared 方案比选 — {source}, within {_radius_words(radius)}{full_words}")
+    table = Table(title=f"Plans compared 方案比选 — {source}, within {_radius_words(radius)}{full_said}")
     table.add_column("")
     for plan in scenarios["scenario"]:
         table.add_column(plan, justify="right", overflow="fold")  # a plan's name never cut short

@@ -64,13 +64,8 @@ class CoverageSettings:
         return f"{what} {limit}{self.full_words()} ({how}, {self.mode_words()})"
 
     def full_words(self) -> str:
-        """Gradual coverage as said after the limit: ", wholly covered within 1.2 km" (or one per region type), or
-        ""."""
-        if self.full is None:
-            return ""
-        said = ", ".join(f"{kind} {value:g} {self.unit}" for kind, value in self.full.items()) \
-            if isinstance(self.full, dict) else f"{self.full:g} {self.unit}"
-        return f", wholly covered within {said}"
+        """Gradual coverage as said after the limit (full_words), or ""."""
+        return full_words(self.full, self.unit)
 
     def mode_words(self) -> str:
         """The travel mode as said: "drive", or one per region type, "core walk, county drive"; with a speed other
@@ -90,6 +85,16 @@ class CoverageSettings:
         type, else the one for all."""
         return replace(self.travel, mode=(self.mode_by_region or {}).get(kind, self.travel.mode),
                        speed_kmh=(self.speed_by_region or {}).get(kind, self.travel.speed_kmh))
+
+
+def full_words(full: Limit | None, unit: str) -> str:
+    """Gradual coverage's full radius as said after the limit: ", wholly covered within 1.2 km" (or minutes, or one
+    per region type: "core 0.5 km, county 1.5 km"), or "" without one."""
+    if full is None:
+        return ""
+    said = ", ".join(f"{kind} {value:g} {unit}" for kind, value in full.items()) if isinstance(full, dict) else \
+        f"{full:g} {unit}"
+    return f", wholly covered within {said}"
 
 
 def speed_words(travel: TravelSettings) -> str:
@@ -129,15 +134,22 @@ class Coverage:
         regions = ", ".join(f"{row.region_type} {row.coverage_rate_pct:.1f}%" for row in self.by_region.itertuples()
                             if pd.notna(row.coverage_rate_pct))
         units = f"{len(self.towns):,} {'population cells' if self.demand_kind == 'cells' else 'towns'}"
-        gradual = "covered_by_distance" in self.by_region and people > 0
-        by_distance = (f"; counted by distance "
-                       f"{100 * float(self.by_region['covered_by_distance'].sum()) / people:.1f}%" if gradual else "")
+        counted = self.covered_by_distance
+        by_distance = f"; counted by distance {100 * counted / people:.1f}%" if counted is not None and people > 0 \
+            else ""
         return (f"{self.settings.describe()}: {units}, {people / 1e4:,.1f}万人, {len(self.branches):,} branches; "
                 f"covered {rate}" + (f" — {regions}" if regions else "") + by_distance
                 + f"; {len(self.underserved_towns):,} underserved towns")
 
     def __repr__(self) -> str:
         return f"Coverage({self.summary()})"
+
+    @property
+    def covered_by_distance(self) -> float | None:
+        """The residents counted by distance in all (gradual coverage, full_km or full_min), or None without it."""
+        if "covered_by_distance" not in self.by_region:
+            return None
+        return float(self.by_region["covered_by_distance"].sum())
 
     def _repr_html_(self) -> str:
         from netopt.report import coverage_html

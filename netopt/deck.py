@@ -440,7 +440,7 @@ def key_figures(cov: Coverage) -> list[tuple[str, str]]:
     people = float(cov.by_region["population"].sum())
     covered = float(cov.by_region["covered_population"].sum())
     rate = cov.by_region.set_index("region_type")["coverage_rate_pct"]
-    counted = float(cov.by_region["covered_by_distance"].sum()) if "covered_by_distance" in cov.by_region else None
+    counted = cov.covered_by_distance
     return [("常住人口 Residents", f"{people / 1e4:,.1f} 万人"), ("网点 Branches", f"{len(cov.branches):,}"),
             ("覆盖率 Coverage", f"{100 * covered / people:.1f}%" if people > 0 else "—"),
             *([("按距离折算 Counted by distance", f"{100 * counted / people:.1f}%")] if counted is not None and people > 0
