@@ -1,0 +1,175 @@
+"""Accessibility 可达性 (2SFCA): hand-computed cities, brute force on random ones, equity figures, bad inputs."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import netopt as no
+from netopt._errors import InputError
+from netopt.access import accessibility, decay_weights, gini, lorenz_points, weighted_quantile
+from netopt.grid import population_grid
+from netopt.projection import metric_crs, xy_metres
+from tests.test_coverage import make_city
+
+
+def test_hand_computed_city_step_decay():
+    # branches at 0 and 4 km reach 镇0 (0 km) and 镇1 (2 km), and 镇1 alone; the one at 13 km 镇2 and 镇3
+    ds = make_city([0.0, 2.0, 12.0, 16.0], [30_000, 10_000, 50_000, 90_000], [0.0, 4.0, 13.0])
+    acc = accessibility(ds, radius_km=3.5, decay="step")
+    assert acc.branches["catchment_residents_wan"].to_numpy() == pytest.approx([4.0, 1.0, 14.0], abs=1e-9)
+    assert acc.units["access_per_wan"].to_numpy() == pytest.approx([0.25, 1.25, 1 / 14, 1 / 14])
+    assert acc.units["branches_within"].tolist() == [1, 2, 1, 1]
+    assert acc.city["access_per_wan"] == pytest.approx(3 / 18)  # every branch reaches someone: 3 per 18万
+    county = acc.by_county.set_index("county")
+    assert county.loc["城区", "access_per_wan"] == pytest.approx(2 / 4) and county.loc["城区", "branches"] == 2
+    assert county.loc["某县", "access_per_wan"] == pytest.approx(1 / 14)
+    assert county.loc["某县", "low_access_wan"] == pytest.approx(14.0)  # 1/14 is below half of 3/18
+    assert county.loc["城区", "low_access_wan"] == 0.0 and county.loc["某县", "gini"] == pytest.approx(0.0)
+    assert acc.city["gini"] == pytest.approx(gini(np.array([0.25, 1.25, 1 / 14, 1 / 14]), np.array([3, 1, 5, 9.0])))
+    assert acc.by_region.set_index("region_type").loc["core", "population_wan"] == pytest.approx(4.0)
+
+
+def test_hand_computed_city_gaussian_decay_and_a_branch_reaching_nobody():
+    ds = make_city([0.0, 2.5], [30_000, 10_000], [0.0, 9.0])
+    acc = accessibility(ds, radius_km=3.0)
+    w = (np.exp(-0.5 * (2.5 / 3) ** 2) - np.exp(-0.5)) / (1 - np.exp(-0.5))
+    catchment = 3.0 + w * 1.0
+    assert acc.branches["catchment_residents_wan"].to_numpy() == pytest.approx([catchment, 0.0], rel=1e-3)
+    assert acc.units["access_per_wan"].to_numpy() == pytest.approx([1 / catchment, w / catchment], rel=5e-3)
+    assert acc.city["supply_reaching_nobody"] == 1.0
+    assert any("reach no residents" in note and "网点1" in note for note in acc.notes)
+    assert acc.city["no_access_wan"] == 0.0  # 镇1's access, 0.08, is below half the city's 1 branch per 4万:
+    assert acc.city["low_access_wan"] == pytest.approx(1.0) and acc.city["access_per_wan"] == pytest.approx(0.25)
+
+
+@st.composite
+def line_city(draw):
+    """Towns and branches at whole km along a line (no pair on a catchment's edge), residents, a catchment."""
+    towns = draw(st.lists(st.integers(0, 20), min_size=1, max_size=7))
+    branches = draw(st.lists(st.integers(0, 20), min_size=1, max_size=5))
+    people = draw(st.lists(st.integers(0, 50_000), min_size=len(towns), max_size=len(towns)))
+    supply = draw(st.lists(st.integers(0, 5), min_size=len(branches), max_size=len(branches)))
+    return towns, people, branches, supply, draw(st.integers(1, 8)) + 0.5, draw(st.sampled_from(["step", "gaussian",
+                                                                                                   "zones"]))
+
+
+def brute_force_access(ds: no.Dataset, supply: list[int], radius_km: float, decay: str) -> np.ndarray:
+    """2SFCA by loops over every pair, as the method's papers write it."""
+    crs = metric_crs(ds.towns, ds.branches)
+    km = np.hypot(*(xy_metres(ds.towns, crs)[:, None, :] - xy_metres(ds.branches, crs)[None, :, :]).transpose(2, 0, 1))
+    km /= 1000.0
+    people = ds.towns["population"].to_numpy(float) / 1e4
+    weight = np.zeros(km.shape)
+    for i, j in np.ndindex(km.shape):
+        if km[i, j] <= radius_km:
+            weight[i, j] = decay_weights(np.array([km[i, j] / radius_km]), decay)[0]
+    ratios = []
+    for j in range(km.shape[1]):
+        within = sum(weight[i, j] * people[i] for i in range(km.shape[0]))
+        ratios.append(supply[j] / within if within > 0 else 0.0)
+    return np.array([sum(weight[i, j] * ratios[j] for j in range(km.shape[1])) for i in range(km.shape[0])])
+
+
+@settings(max_examples=60, deadline=None)
+@given(line_city())
+def test_access_matches_brute_force_and_holds_the_supply_reaching_anyone(case):
+    towns, people, branch_km, supply, radius, decay = case
+    ds = make_city([float(k) for k in towns], people, [float(k) for k in branch_km])
+    ds.branches["员工数"] = supply
+    acc = accessibility(ds, radius_km=radius, decay=decay, supply="员工数")
+    assert acc.units["access_per_wan"].to_numpy() == pytest.approx(brute_force_access(ds, supply, radius, decay),
+                                                                    rel=1e-9, abs=1e-12)
+    reaching = acc.branches.loc[acc.branches["catchment_residents_wan"] > 0, "supply"].sum()
+    held = float(np.sum(acc.units["access_per_wan"] * acc.units["population"] / 1e4))
+    assert held == pytest.approx(reaching, rel=1e-9, abs=1e-12)
+    assert 0.0 <= acc.city["gini"] <= 1.0 or np.isnan(acc.city["gini"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 9)), min_size=1, max_size=12))
+def test_gini_equals_the_mean_absolute_difference_over_twice_the_mean(pairs):
+    values, weights = np.array(pairs, float).T
+    total, mean = weights.sum(), (values * weights).sum() / max(weights.sum(), 1)
+    if total == 0 or mean == 0:
+        assert np.isnan(gini(values, weights))
+        return
+    spread = sum(wi * wk * abs(vi - vk) for vi, wi in zip(values, weights) for vk, wk in zip(values, weights))
+    assert gini(values, weights) == pytest.approx(spread / (2 * total ** 2 * mean))
+
+
+def test_gini_lorenz_and_quantiles_known_values():
+    assert gini(np.full(5, 0.7), np.full(5, 3.0)) == pytest.approx(0.0)
+    assert gini(np.array([0, 0, 0, 4.0]), np.ones(4)) == pytest.approx(0.75)  # one of four has it all
+    x, y = lorenz_points(np.array([2.0, 1.0]), np.array([1.0, 3.0]))
+    assert x.tolist() == [0.0, 0.75, 1.0] and y == pytest.approx([0.0, 0.6, 1.0])
+    assert weighted_quantile(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 8.0]), 0.1) == 1.0
+    assert weighted_quantile(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 8.0]), 0.5) == 3.0
+    assert decay_weights(np.array([0.0, 0.3, 0.5, 0.9, 1.0]), "zones").tolist() == [1.0, 1.0, 0.68, 0.22, 0.22]
+    assert decay_weights(np.array([0.0, 1.0]), "gaussian") == pytest.approx([1.0, 0.0])
+
+
+def test_a_branch_type_weighs_as_given_and_the_others_count_one():
+    ds = make_city([0.0, 12.0], [10_000, 10_000], [0.0, 12.0])
+    ds.branches["type"] = ["comprehensive", pd.NA]
+    acc = accessibility(ds, radius_km=2.0, decay="step", supply={"comprehensive": 3, "light": 0.5})
+    assert acc.units["access_per_wan"].tolist() == pytest.approx([3.0, 1.0])
+    assert "comprehensive 3" in acc.settings.supply and "1 branches of another type or none" in acc.settings.supply
+
+
+def test_the_sample_on_a_grid_agrees_with_the_coverage_diagnosis():
+    ds = no.load_sample()
+    grid = population_grid(ds, cell_km=2.0)
+    radius = {"core": 1.2, "county": 3.5}
+    acc = accessibility(ds, radius_km=radius, demand=grid)
+    cov = no.analyze_coverage(ds, radius_km=radius, demand=grid)
+    assert (acc.units["branches_within"] > 0).tolist() == cov.towns["covered"].tolist()
+    no_access = cov.towns.loc[~cov.towns["covered"], "population"].sum() / 1e4
+    assert acc.city["no_access_wan"] == pytest.approx(no_access)
+    assert acc.by_county["population_wan"].sum() == pytest.approx(acc.city["population_wan"])
+    assert acc.by_region["branches"].sum() == len(ds.branches)
+    towns = acc.by_town()
+    assert towns["population_wan"].sum() == pytest.approx(acc.city["population_wan"])
+    least = acc.least_access(5)["access_per_wan"].to_numpy()
+    assert (np.diff(least) >= 0).all() and least[0] == towns.loc[towns["population_wan"] > 0, "access_per_wan"].min()
+    curve = acc.lorenz(4)
+    assert curve["residents_pct"].tolist() == [0, 25, 50, 75, 100] and curve["access_pct"].iloc[-1] == pytest.approx(100.0)
+    assert (np.diff(curve["access_pct"]) >= 0).all()
+    assert "Gini 基尼系数" in repr(acc) and "cells" in acc.summary()
+
+
+def test_travel_time_catchments_reach_as_the_diagnosis_does():
+    ds = no.load_sample()
+    options = dict(radius_min={"core": 10, "county": 15}, mode={"core": "walk", "county": "drive"},
+                   speed_kmh={"core": 20, "county": 40})
+    acc = accessibility(ds, decay="step", **options)
+    cov = no.analyze_coverage(ds, **options)
+    assert (acc.units["branches_within"] > 0).tolist() == cov.towns["covered"].tolist()
+    assert acc.units["branches_within"].tolist() == cov.towns["branches_within_limit"].tolist()
+    assert "搜索时间" in acc.summary()
+
+
+@pytest.mark.parametrize("call, words", [
+    (dict(decay="linear"), "decay must be one of gaussian, step, zones"),
+    (dict(supply="员工"), "supply is a column of the branches"),
+    (dict(supply={"big": 2}), "'big' not a branch type"),
+    (dict(supply={"light": -1}), "numbers of 0 or more: light (-1)"),
+    (dict(radius_km=3, radius_min=10), "not both"),
+    (dict(max_snap_m=100), "unknown keyword(s) max_snap_m"),
+    (dict(distance="network"), "accessibility: distance='network' needs graph="),
+])
+def test_bad_settings_are_refused_by_name(call, words):
+    ds = make_city([0.0], [1], [0.0])
+    with pytest.raises(InputError) as caught:
+        accessibility(ds, **call)
+    assert words in str(caught.value)
+
+
+def test_a_supply_column_with_a_bad_figure_names_the_branch_and_column():
+    ds = make_city([0.0], [1], [0.0, 1.0])
+    ds.branches["柜台数"] = [2, "两个"]
+    with pytest.raises(InputError) as caught:
+        accessibility(ds, supply="柜台数")
+    assert "column '柜台数'" in str(caught.value) and "B1 网点1 ('两个')" in str(caught.value)
