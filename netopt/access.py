@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from netopt._errors import InputError, Problem, is_number
+from netopt._errors import InputError, Problem, check_count, check_kind, is_number
 from netopt.coverage import (CoverageSettings, Limit, _branches_with_county, _demand_units, _limit_column,
                              _limits_in_use, _network, _settings, _unit_limits, _unit_modes, _unit_speeds,
                              SPEED_OPTIONS, town_point_note)
@@ -111,6 +111,7 @@ class Accessibility:
     settings: AccessSettings
     demand_kind: str = "towns"  # "towns", or "cells" for a population grid
     notes: list[str] = field(default_factory=list)
+    county_boundaries: gpd.GeoSeries | None = None  # each row of by_county's boundary, for map layers
 
     def summary(self) -> str:
         """One line: how it was measured, the city's mean access, its Gini and the residents with low or no access."""
@@ -132,13 +133,16 @@ class Accessibility:
         return _figures_by(named, ["town_id", "name", "county"], self.city["access_per_wan"])
 
     def least_access(self, count: int = 10) -> pd.DataFrame:
-        """The towns with residents and the least access, least first."""
+        """The towns with residents and the least access, least first (of the same, the most residents first)."""
+        check_count(count, "count", "least_access", least=0)
         towns = self.by_town()
-        return towns[towns["population_wan"] > 0].sort_values("access_per_wan", kind="stable").head(count)
+        return towns[towns["population_wan"] > 0].sort_values(["access_per_wan", "population_wan"],
+                                                              ascending=[True, False], kind="stable").head(count)
 
     def lorenz(self, steps: int = 10) -> pd.DataFrame:
         """The Lorenz curve of access over residents at `steps` even shares of the residents (least access first):
         residents_pct, the share of the residents, and access_pct, the share of the branches' supply they reach."""
+        check_count(steps, "steps", "lorenz")
         x, y = lorenz_points(self.units["access_per_wan"], self.units["population"])
         shares = np.linspace(0.0, 1.0, steps + 1)
         held = np.interp(shares, x, y) if len(x) else np.full(len(shares), np.nan)
@@ -165,6 +169,7 @@ def accessibility(ds: Dataset, radius_km: Limit | None = None, radius_min: Limit
     Equity: the Gini coefficient of access over residents, the residents below half the city's access (low
     access) and those with no branch within reach, for the city, each county and each region type.
     """
+    check_kind(ds, Dataset, "ds is a city's data: a Dataset (netopt.load_sample(), read_folder …)", "accessibility")
     _check_speed_keywords(speeds)
     _check_decay(decay)
     check_read(ds.branches, "branches")
@@ -205,7 +210,7 @@ def _check_speed_keywords(speeds: dict) -> None:
 
 
 def _check_decay(decay: str) -> None:
-    if decay not in DECAYS:
+    if not isinstance(decay, str) or decay not in DECAYS:
         raise InputError(f"decay must be one of {', '.join(DECAYS)}, not {decay!r:.40}", file="accessibility")
 
 
@@ -277,17 +282,20 @@ def _result(ds: Dataset, units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, se
     city_mean = float(np.sum(units["access_per_wan"] * residents) / residents.sum()) if residents.sum() > 0 else np.nan
     units["access_index"] = units["access_per_wan"] / city_mean if city_mean > 0 else np.nan
     units["region_type_of_county"] = units["county_region_type"].fillna(NO_REGION_TYPE)
-    by_county = _with_branches(_figures_by(units, ["county"], city_mean), branches, "county")
+    every = pd.DataFrame({"county": ds.counties["name"].to_numpy()})  # a county without residents too, in its order
+    by_county = every.merge(_figures_by(units, ["county"], city_mean), on="county", how="left")
+    by_county = _with_branches(by_county.fillna({c: 0.0 for c in ("population_wan", "low_access_wan",
+                                                                   "no_access_wan")}), branches, "county")
     counties = ds.counties.set_index("name")["region_type"]
     branches["region_type_of_county"] = branches["county"].map(counties).fillna(NO_REGION_TYPE)
     by_region = _with_branches(_figures_by(units, ["region_type_of_county"], city_mean), branches,
                                "region_type_of_county").rename(columns={"region_type_of_county": "region_type"})
-    order = {name: i for i, name in enumerate(ds.counties["name"])}
-    by_county = by_county.sort_values("county", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     city = _city(units, branches, city_mean)
     notes = _notes(ds, units, branches, settings, cells)
+    outlines = ds.counties.geometry.reset_index(drop=True)
     return Accessibility(units.drop(columns="region_type_of_county"), branches.drop(columns="region_type_of_county"),
-                         by_county, by_region, city, settings, "cells" if cells else "towns", notes)
+                         by_county, by_region, city, settings, "cells" if cells else "towns", notes,
+                         None if outlines.isna().any() else outlines)
 
 
 def _figures_by(units: pd.DataFrame, keys: list[str], city_mean: float) -> pd.DataFrame:

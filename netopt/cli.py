@@ -935,6 +935,119 @@ def analyze(
     _guard(run)
 
 
+DECAY_HELP = ("How a branch's pull falls with distance within the catchment: gaussian (Ga2SFCA, default: from 1 at "
+              "the branch to 0 at the edge), step (2SFCA: 1 throughout) or zones (E2SFCA: 1, 0.68, 0.22 in its "
+              "thirds).")
+
+
+@app.command()
+def access(
+    data: Optional[Path] = DATA_OPTION,
+    out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the CSV, Excel, map and chart."),
+    radius_km: Optional[float] = typer.Option(None, callback=_above_zero, help="Catchment radius for every town, km "
+                                              "(default: core 1.2, county 3.5)."),
+    core_km: Optional[float] = CORE_KM_OPTION,
+    county_km: Optional[float] = COUNTY_KM_OPTION,
+    fringe_km: Optional[float] = FRINGE_KM_OPTION,
+    minutes: Optional[str] = typer.Option(None, callback=_minutes_check,
+                                          help="A catchment in travel minutes instead of a radius, e.g. 15, "
+                                               f"{PER_REGION_MINUTES}."),
+    decay: str = typer.Option("gaussian", help=DECAY_HELP),
+    supply: Optional[str] = typer.Option(None, help="What each branch offers: a column of the branches, e.g. 员工数 "
+                                         "or 柜台数 (default: 1 each)."),
+    type_supply: list[str] = typer.Option([], help="What a branch of a type offers, e.g. comprehensive=2 (repeatable; "
+                                          "a branch of another type or none: 1)."),
+    network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}) for road distances and times."),
+    network_coords: Optional[str] = NETWORK_COORDS_OPTION,
+    network_split: bool = NETWORK_SPLIT_OPTION,
+    mode: str = typer.Option("drive", callback=_mode_check, help=f"Travel mode: drive or walk, {PER_REGION_MODES}."),
+    speed_kmh: Optional[str] = SPEED_OPTION,
+    walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
+    detour_factor: Optional[float] = DETOUR_OPTION,
+    grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
+                                            help="Measure on a population grid of this cell size (km) instead of "
+                                                 "town points."),
+    h3: Optional[int] = typer.Option(None, min=0, max=15,
+                                     help="Measure on H3 cells of this resolution (e.g. 8) instead of town points."),
+    bank: Optional[str] = typer.Option(None, callback=_bank_check, help=BANK_ONLY_HELP),
+    counties: Optional[Path] = COUNTIES_OPTION,
+    towns: Optional[Path] = TOWNS_OPTION,
+    branches: Optional[Path] = typer.Option(None, help=BRANCHES_HELP),
+    coords: str = COORDS_OPTION,
+    population: Optional[str] = POPULATION_OPTION,
+    skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
+) -> None:
+    """Accessibility 可达性 (2SFCA): the branches per 万人 within reach of each town, each shared among all it
+    reaches, by county and region; how evenly it is spread (Gini, Lorenz curve) and who has low access."""
+    def run() -> None:
+        from netopt.access import DECAYS
+
+        _check_analyze_options(minutes, (radius_km, core_km, county_km, fringe_km), grid_km, h3, None, None)
+        if decay not in DECAYS:
+            raise InputError(f"--decay is one of {', '.join(DECAYS)}, not '{decay}'", file="command line")
+        given_supply = _supply_given(supply, type_supply)
+        radius = None if minutes is not None else _radius(radius_km, core_km, county_km, fringe_km)
+        travel = {"mode": _mode_given(mode), **_speeds_given({"speed_kmh": speed_kmh, "walk_speed_kmh": walk_speed_kmh,
+                                                              "detour_factor": detour_factor})}
+        ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
+        _measure_access(_bank_only(ds, bank), source, out, {
+            "radius_km": radius, "radius_min": _minutes_given(minutes), "decay": decay, "supply": given_supply,
+            **_roads(network, network_coords, network_split), **travel}, (grid_km, h3), coords)
+    _guard(run)
+
+
+def _supply_given(column: Optional[str], by_type: list[str]) -> str | dict | None:
+    """access's --supply (a column) or --type-supply (TYPE=NUMBER, repeatable) as accessibility's supply."""
+    if column is not None and by_type:
+        raise InputError("give --supply (a column of the branches) or --type-supply (a figure per type), not both",
+                         file="command line")
+    return _type_figures(by_type, "--type-supply", above_zero=False) if by_type else column
+
+
+def _measure_access(ds: Dataset, source: str, out: Path, options: dict, grid: tuple, coords: str) -> None:
+    """Accessibility measured, said on the console and written: tables, workbook, map layers, map and chart."""
+    from netopt.access import accessibility
+    from netopt.grid import population_grid
+    from netopt.maps import access_map, lorenz_chart
+    from netopt.report import write_access_report
+
+    grid_km, h3 = grid
+    demand = population_grid(ds, cell_km=grid_km or 1.0, h3_resolution=h3) if (grid_km or h3 is not None) else None
+    acc = accessibility(ds, demand=demand, **options)
+    _say_access(acc, source)
+    written, left_out = write_access_report(acc, out, coords)
+    fmap = access_map(ds, acc)
+    written.append(write_atomic(out / "access_map.html", lambda p: fmap.save(str(p))))
+    written.append(lorenz_chart(acc.lorenz(100), out / "access_lorenz.png", acc.city["gini"]))
+    console.print(f"Wrote {len(written)} files to [bold]{out}[/]: " + ", ".join(p.name for p in written))
+    if left_out:
+        console.print("access.kmz, for Google Earth or 奥维" + _left_out(left_out) + ": access.gpkg has them")
+    _remove_left_over(out, ACCESS_OUTPUTS, written)
+
+
+ACCESS_OUTPUTS = ("access_cells.csv",)  # a grid's: gone when a run on town points follows
+
+
+def _say_access(acc, source: str) -> None:
+    on_points = ", town points 乡镇点位" if acc.demand_kind == "towns" else ""
+    table = Table(title=f"Accessibility 可达性 (2SFCA) — {source}{on_points}")
+    for col in ("区域 region", "万人", "网点", "可达性 网点/万人", "指数", "基尼 Gini", "低可达 万人", "无可达 万人"):
+        table.add_column(col, justify="right")
+    for row in acc.by_region.itertuples():
+        table.add_row(row.region_type, f"{row.population_wan:,.1f}", str(row.branches),
+                      _shown(row.access_per_wan, ".3f"), _shown(row.access_index, ".2f"), _shown(row.gini, ".3f"), f"{row.low_access_wan:,.1f}",
+                      f"{row.no_access_wan:,.1f}")
+    console.print(table)
+    console.print(acc.summary())
+    least = acc.least_access(5)
+    if len(least):
+        console.print("Least access 可达性最低的乡镇 (branches per 万人 within reach):")
+        for row in least.itertuples():
+            console.print(f"  {row.name} ({row.county}), {row.population_wan:.1f}万人: {row.access_per_wan:.3f}")
+    for note in acc.notes[1:]:
+        console.print(f"[dim]{note}[/]")
+
+
 def _diagnosis_full(full_km: Optional[str], full_minutes: Optional[str], limit: float | dict | TravelTime,
                     tile_km: Optional[float]) -> dict:
     """analyze --full-km / --full-minutes as analyze_coverage's full_km or full_min ({} without), checked as

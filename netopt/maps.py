@@ -142,20 +142,32 @@ def _attribution(ds: Dataset) -> str:
     return str(ds.counties.attrs.get("attribution", ""))
 
 
+COUNTY_ALIASES = {"name": "区县 County", "name_pinyin": "Pinyin", "region_type": "类型 Region",
+                  "population": "常住人口 Population", "branches": "网点 Branches"}
+
+
 def _add_counties(fmap: folium.Map, ds: Dataset, coverage: Coverage | None) -> None:
+    figures = {}
+    if coverage is not None:
+        figures = {"coverage_rate_pct": ("覆盖率 Coverage %", 1),
+                   "residents_per_branch_wan": ("万人/网点 10k residents per branch", 2)}
+    _draw_counties(fmap, ds, coverage.by_county if coverage is not None else None, figures)
+
+
+def _draw_counties(fmap: folium.Map, ds: Dataset, by_county: pd.DataFrame | None,
+                   figures: dict[str, tuple[str, int]]) -> None:
+    """The county boundaries with a tooltip of their name, region type, residents and, from `by_county`, their
+    branches and `figures` (column: its label and decimals)."""
     counties = ds.counties[ds.counties.geometry.notna()].copy()
     if counties.empty:  # county tables without boundaries: nothing to draw
         return
-    if coverage is not None:
-        rates = coverage.by_county.set_index("county")
-        counties["coverage_rate_pct"] = counties["name"].map(rates["coverage_rate_pct"]).round(1)
-        counties["residents_per_branch_wan"] = counties["name"].map(rates["residents_per_branch_wan"]).round(2)
-        counties["branches"] = counties["name"].map(rates["branches"])
-    fields = [c for c in ("name", "name_pinyin", "region_type", "population", "branches", "coverage_rate_pct",
-                          "residents_per_branch_wan") if c in counties]
-    aliases = {"name": "区县 County", "name_pinyin": "Pinyin", "region_type": "类型 Region", "population":
-               "常住人口 Population", "branches": "网点 Branches", "coverage_rate_pct": "覆盖率 Coverage %",
-               "residents_per_branch_wan": "万人/网点 10k residents per branch"}
+    if by_county is not None:
+        table = by_county.set_index("county")
+        counties["branches"] = counties["name"].map(table["branches"])
+        for column, (_, decimals) in figures.items():
+            counties[column] = counties["name"].map(table[column]).round(decimals)
+    fields = [c for c in ("name", "name_pinyin", "region_type", "population", "branches", *figures) if c in counties]
+    aliases = {**COUNTY_ALIASES, **{column: label for column, (label, _) in figures.items()}}
     folium.GeoJson(
         counties[fields + ["geometry"]].to_json(default=str),
         name="区县 Counties",
@@ -554,6 +566,8 @@ def _add_branches(fmap: folium.Map, branches: gpd.GeoDataFrame, plan: pd.DataFra
             tip += f"<br>服务人口 residents served {row.assigned_population / 1e4:.1f}万"
             if np.isfinite(getattr(row, "service_radius_km", np.nan)):
                 tip += f", 服务半径 service radius {row.service_radius_km:.2f} km"
+        if np.isfinite(getattr(row, "catchment_residents_wan", np.nan)):  # accessibility's
+            tip += f"<br>搜索范围内人口 residents within its catchment {row.catchment_residents_wan:.2f}万 (按距离衰减 weighted)"
         if np.isfinite(getattr(row, "service_area_population", np.nan)):
             tip += (f"<br>服务范围 service area {row.service_area_km2:.2f} km², "
                     f"{row.service_area_population / 1e4:.2f}万人")
@@ -1491,3 +1505,89 @@ def _label(zh: str, en: str, chinese: bool) -> str:
 def _axis_label(zh: str, en: str, chinese: bool) -> str:
     """An axis's label: Chinese over English (on one line, the two overran a chart's height), or English alone."""
     return f"{zh}\n{en}" if chinese else en
+
+
+ACCESS_FIGURES = {"access_per_wan": ("可达性 Access, branches per 10k", 3), "access_index": ("可达性指数 Index, city = 1", 2),
+                  "gini": ("基尼系数 Gini", 3), "low_access_pct": ("低可达性人口 Low access %", 1)}
+ACCESS_LOW, ACCESS_MID, ACCESS_HIGH = np.array([0xd7, 0x30, 0x27]), np.array([0xfe, 0xe0, 0x8b]), np.array([0x45, 0x75,
+                                                                                                           0xb4])
+
+
+def access_colour(index: float) -> str:
+    """Red (no access, or half the city's and less) through yellow (the city's) to blue (twice it and more); grey
+    where unknown."""
+    if not np.isfinite(index):
+        return "#999999"
+    step = float(np.clip(np.log2(max(index, 1e-9)), -1.0, 1.0))
+    return _blend(ACCESS_MID, ACCESS_HIGH, step) if step >= 0 else _blend(ACCESS_LOW, ACCESS_MID, 1.0 + step)
+
+
+ACCESS_LEGEND = (f"<span style='color:{access_colour(0.5)}'>●</span> 低 low (≤ ½ 全市 city) &nbsp;"
+                 f"<span style='color:{access_colour(1.0)}'>●</span> 全市平均 city's &nbsp;"
+                 f"<span style='color:{access_colour(2.0)}'>●</span> 高 high (≥ 2×)<br>")
+
+
+def access_map(ds: Dataset, access, tiles: str | None = None, title: str | None = None) -> folium.Map:
+    """A folium map of accessibility (access.accessibility's result): counties with their access, Gini and
+    residents with low access; towns sized by residents and coloured by their access against the city's (red low,
+    yellow the city's, blue high; on a grid, each town's cells residents-weighted); the branches with the residents
+    within their catchment. Offline, as network_map."""
+    from netopt.access import Accessibility
+
+    check_kind(access, Accessibility, "access is a result of netopt.accessibility", "map")
+    check_kind(tiles, (str, type(None)), "tiles is the name of a tile layer, e.g. 'OpenStreetMap'", "map")
+    fmap = _city_map(ds, tiles)
+    _draw_counties(fmap, ds, access.by_county, ACCESS_FIGURES)
+    _add_access_towns(fmap, ds, access)
+    _add_branches(fmap, access.branches, None)
+    body = (ACCESS_LEGEND + "<span style='color:#222'>●</span> 银行网点 bank branch<br>"
+            f"{html.escape(access.summary())}")
+    fmap.get_root().html.add_child(folium.Element(_legend_box(title or "netopt 可达性 Accessibility (2SFCA)", body,
+                                                              _attribution(ds))))
+    FindBox(fmap).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap
+
+
+def _add_access_towns(fmap: folium.Map, ds: Dataset, access) -> None:
+    towns = access.by_town().set_index("town_id")
+    places = ds.towns.set_index("town_id").geometry.representative_point()
+    towns = towns[towns.index.isin(places.index)]
+    most = float(towns["population_wan"].max()) if len(towns) else 1.0
+    grid = access.demand_kind == "cells"
+    features = []
+    for town, row in towns.iterrows():
+        tip = (f"{html.escape(str(row['name']))} ({html.escape(str(row['county']))}): {row['population_wan']:.1f}万人"
+               f"<br>可达性 access {row['access_per_wan']:.3f} 网点/万人 branches per 10k"
+               + (" (网格加权 its cells, by residents)" if grid else "")
+               + f"<br>全市=1 index {row['access_index']:.2f}")
+        if row["no_access_wan"] > 0:
+            tip += f"<br>无可达网点 none within reach {row['no_access_wan']:.2f}万人"
+        colour = access_colour(row["access_index"])
+        features.append(_point(places[town], tip, f"{row['name']} ({row['county']})",
+                               radius=float(3 + 12 * np.sqrt(max(row["population_wan"], 0.0) / max(most, 1e-9))),
+                               weight=1, fillOpacity=0.7, color=colour, fillColor=colour))
+    _point_layer("乡镇 Towns", features).add_to(fmap)
+
+
+def lorenz_chart(curve: pd.DataFrame, path, gini: float) -> Path:
+    """The Lorenz curve of access over residents (Accessibility.lorenz's table) as a PNG, PDF or SVG: the residents
+    with the least access first against the share of the branches' supply they reach, the line of equal access, and
+    the Gini coefficient."""
+    plt = _pyplot(path)
+    font = figure_font()
+    chinese = font is not None
+    with drawing_in(font):
+        fig, ax = plt.subplots(figsize=(6, 6))
+        ax.plot([0, 100], [0, 100], color="#999", linestyle="--", label=_label("完全均等", "equal access", chinese))
+        ax.plot(curve["residents_pct"], curve["access_pct"], color="#d73027", linewidth=2.5,
+                label=_label("洛伦兹曲线", "Lorenz curve", chinese))
+        ax.fill_between(curve["residents_pct"], curve["access_pct"], curve["residents_pct"], color="#d73027",
+                        alpha=0.12)
+        ax.set_xlabel(_axis_label("累计人口占比（%，可达性由低到高）", "residents, least access first (%)", chinese))
+        ax.set_ylabel(_axis_label("累计可达性占比（%）", "share of access (%)", chinese))
+        ax.set_title(_label("可达性洛伦兹曲线", f"Access across residents — Gini {gini:.3f}", chinese), fontsize=12)
+        ax.set(xlim=(0, 100), ylim=(0, 100), aspect="equal")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left")
+        return _saved(fig, path)

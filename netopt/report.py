@@ -31,6 +31,12 @@ HEADERS_ZH = {
     "branches_per_100km2": "网点密度(个/100km²)", "counties": "区县数", "mean_distance_to_branch_km": "平均到网点距离(km)",
     "mean_service_radius_km": "平均服务半径(km)", "area_radius_km": "服务半径(面积法, km)", "service_area_km2": "服务面积(km²)",
     "service_area_population": "服务范围人口(人)",
+    "access_per_wan": "可达性(网点/万人)", "access_index": "可达性指数(全市=1)", "branches_within": "搜索范围内网点数",
+    "supply": "供给(网点当量)", "catchment_residents_wan": "搜索范围内人口(万人, 按距离衰减)",
+    "residents_per_supply_wan": "单位供给服务人口(万人)", "low_access_wan": "低可达性人口(万人)",
+    "low_access_pct": "低可达性人口占比(%)", "no_access_wan": "无可达网点人口(万人)", "no_access_pct": "无可达网点人口占比(%)",
+    "gini": "基尼系数", "supply_reaching_nobody": "未触达居民的供给", "p10_access_per_wan": "可达性P10(网点/万人)",
+    "p90_access_per_wan": "可达性P90(网点/万人)", "residents_pct": "累计人口占比(%)", "access_pct": "累计可达性占比(%)",
     "town_id": "乡镇代码", "name": "名称", "radius_km": "服务半径(km)", "time_limit_min": "时间限制(分钟)",
     "nearest_branch_id": "最近网点", "nearest_branch_km": "最近网点距离(km)", "covered": "是否覆盖",
     "branches_within_limit": "限内网点数", "nearest_branch_min": "最快网点时间(分钟)", "method": "测距方法", "residents_per_reachable_branch_wan": "万人/可达网点",
@@ -220,15 +226,22 @@ def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, p
     check_kind(extra, (dict, type(None)), "extra is a dict of tables by name", "report")
     check_kind(extra_layers, (dict, type(None)), "extra_layers is a dict of GeoDataFrames by name", "report")
     tables = {**coverage_tables(cov, coords), **{name: rounded(table) for name, table in (extra or {}).items()}}
-    csv_files = {name: f"coverage_{name}.csv" for name in tables}
-    written = [write_atomic(out / csv_files[name],
-                            lambda p, t=table: bilingual(t).to_csv(p, index=False, encoding="utf-8-sig"))
-               for name, table in tables.items()]
-    written.append(write_atomic(out / "coverage.xlsx", lambda p: write_workbook(p, tables, csv_files=csv_files)))
+    written = write_csv_and_workbook(out, tables, "coverage")
     layers = {**coverage_layers(cov), **(extra_layers or {})}
     maps, _ = write_map_files(out / "coverage.gpkg", layers, coords, HEADERS_ZH, COVERAGE_LAYERS,
                               {name: "Point" for name in layers})
     return written + maps
+
+
+def write_csv_and_workbook(out: Path, tables: dict[str, pd.DataFrame], stem: str) -> list[Path]:
+    """Each table as `stem`_name.csv (UTF-8 with BOM, so Excel shows Chinese; bilingual headers), then all of them
+    as the workbook `stem`.xlsx; the paths."""
+    csv_files = {name: f"{stem}_{name}.csv" for name in tables}
+    written = [write_atomic(out / csv_files[name],
+                            lambda p, t=table: bilingual(t).to_csv(p, index=False, encoding="utf-8-sig"))
+               for name, table in tables.items()]
+    written.append(write_atomic(out / f"{stem}.xlsx", lambda p: write_workbook(p, tables, csv_files=csv_files)))
+    return written
 
 
 # the diagnosis's map layers, as each one's description names it
@@ -292,6 +305,7 @@ SHEET_TITLES = {  # a workbook's sheet by its table's name: in English and Chine
     "new_sites": "new sites 建议新设网点", "branch_types": "branch types 网点类型", "failed": "failed 未完成",
     "types": "types 网点类型", "pilots": "pilots 试点", "batches": "batches 推广批次", "hubs": "hubs 培训中心",
     "mix": "mix 类型结构", "calendar": "calendar 培训日程", "scoring": "scoring 评分依据",
+    "city": "city 全市", "lorenz": "lorenz 洛伦兹曲线",
 }
 
 
@@ -753,3 +767,55 @@ def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.Da
     written += city_report(cov, out_dir, failures, rivals, new_sites, city, coords, county_maps, title, template,
                            word_template)
     return written, failures
+
+
+ACCESS_UNIT_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_type", "population", "radius_km",
+                       "time_limit_min", "branches_within", "access_per_wan", "access_index"]
+ACCESS_BRANCH_COLUMNS = ["branch_id", "name", "bank", "type", "county", "supply", "catchment_residents_wan",
+                         "residents_per_supply_wan", "location_method"]
+ACCESS_LAYERS = {"counties": "区县 counties: access 可达性 (branches per 万人 within reach), its Gini, residents with "
+                 "low access", "towns": "乡镇 towns: access 可达性, branches per 万人 within reach (2SFCA)",
+                 "cells": "人口网格 population cells: access 可达性, branches per 万人 within reach (2SFCA)",
+                 "branches": "网点 branches: the residents within each one's catchment, per unit of its supply"}
+LORENZ_STEPS = 20  # the Lorenz curve's rows in the tables: every 5 % of the residents
+
+
+def access_tables(access, coords: str = "wgs84") -> dict[str, pd.DataFrame]:
+    """Accessibility (netopt.accessibility's result) as plain tables, one per sheet/CSV, rounded for reading: the
+    city's figures, by region and county, on a grid its towns, the towns (or cells) and branches with lon/lat in
+    `coords`, the Lorenz curve and the notes."""
+    by_town = {"towns": access.by_town().round(3)} if access.demand_kind == "cells" else {}
+    return {"city": access.city.to_frame().T.round(3), "by_region": access.by_region.round(3),
+            "by_county": access.by_county.round(3), **by_town,
+            access.demand_kind: located(_columns(access.units, ACCESS_UNIT_COLUMNS), access.units, coords),
+            "branches": located(_branch_columns(access.branches), access.branches, coords),
+            "lorenz": access.lorenz(LORENZ_STEPS).round(3), "notes": pd.DataFrame({"note": access.notes})}
+
+
+def _branch_columns(branches: pd.DataFrame) -> pd.DataFrame:
+    return _columns(branches, ACCESS_BRANCH_COLUMNS).rename(columns={"type": "current_type"})
+
+
+def access_layers(access) -> dict[str, gpd.GeoDataFrame]:
+    """Accessibility as map layers (WGS84): the counties with their figures (where boundaries are known), the
+    towns (or grid cells, as areas) and the branches."""
+    boundaries = access.county_boundaries
+    counties = ({"counties": gpd.GeoDataFrame(access.by_county.round(3), geometry=boundaries.to_numpy(),
+                                              crs=boundaries.crs)} if boundaries is not None else {})
+    return {**counties, access.demand_kind: _with_places(_columns(access.units, ACCESS_UNIT_COLUMNS), access.units),
+            "branches": _with_places(_branch_columns(access.branches), access.branches)}
+
+
+def write_access_report(access, out_dir: str | Path, coords: str = "wgs84") -> tuple[list[Path], dict[str, int]]:
+    """Write accessibility's tables as CSVs (UTF-8 with BOM) and access.xlsx, and its map layers as access.gpkg
+    (lon/lat in `coords`) and access.kmz (WGS84; a layer of too many places, such as a fine grid's cells, left out);
+    the paths, and the places the KMZ left out by layer."""
+    from netopt.access import Accessibility
+
+    check_kind(access, Accessibility, "access is a result of netopt.accessibility", "report")
+    out = _out_folder(out_dir)
+    written = write_csv_and_workbook(out, access_tables(access, coords), "access")
+    layers = access_layers(access)
+    maps, left_out = write_map_files(out / "access.gpkg", layers, coords, HEADERS_ZH, ACCESS_LAYERS,
+                                     {name: "Point" for name in layers if name != "cells"})
+    return written + maps, left_out

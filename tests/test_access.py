@@ -1,6 +1,8 @@
 """Accessibility 可达性 (2SFCA): hand-computed cities, brute force on random ones, equity figures, bad inputs."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -173,3 +175,92 @@ def test_a_supply_column_with_a_bad_figure_names_the_branch_and_column():
     with pytest.raises(InputError) as caught:
         accessibility(ds, supply="柜台数")
     assert "column '柜台数'" in str(caught.value) and "B1 网点1 ('两个')" in str(caught.value)
+
+
+def test_access_command_writes_the_tables_map_layers_map_and_chart(tmp_path):
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+
+    (tmp_path / "access_cells.csv").write_text("left by a grid run\n")
+    result = CliRunner().invoke(app, ["access", "--bank", "农业", "--decay", "step", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "Accessibility 可达性 (2SFCA)" in text and "no decay within the catchment" in text
+    assert "Removed access_cells.csv" in text and not (tmp_path / "access_cells.csv").exists()
+    for name in ("access.xlsx", "access.gpkg", "access.kmz", "access_map.html", "access_lorenz.png",
+                 "access_towns.csv", "access_branches.csv", "access_by_county.csv", "access_lorenz.csv"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    ours = no.load_sample().of_bank("农业")
+    acc = accessibility(ours, radius_km={"core": 1.2, "county": 3.5}, decay="step")
+    towns = pd.read_csv(tmp_path / "access_towns.csv")
+    assert towns["access_per_wan 可达性(网点/万人)"].to_numpy() == pytest.approx(acc.units["access_per_wan"], abs=1e-3)
+    city = pd.read_csv(tmp_path / "access_city.csv")
+    assert city["gini 基尼系数"].iloc[0] == pytest.approx(acc.city["gini"], abs=1e-3)
+    assert f"Gini 基尼系数 {acc.city['gini']:.3f}" in text
+    least = acc.least_access(1).iloc[0]
+    assert f"{least['name']} ({least['county']})" in text.split("Least access")[1]
+    page = (tmp_path / "access_map.html").read_text()  # tooltips are JSON, Chinese as \\u escapes
+    assert all(json.dumps(words)[1:-1] in page for words in ("可达性 access", "搜索范围内人口 residents within its"))
+
+
+def test_access_command_on_a_grid_by_travel_time_with_supply_by_type(tmp_path):
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+
+    result = CliRunner().invoke(app, ["access", "--grid-km", "3", "--minutes", "core=10,county=20", "--type-supply",
+                                      "综合型=2", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "catchment 搜索时间 core 10 min, county 20 min" in text and "supply by type comprehensive 2" in text
+    cells, towns = pd.read_csv(tmp_path / "access_cells.csv"), pd.read_csv(tmp_path / "access_towns.csv")
+    assert cells["population 常住人口(人)"].sum() / 1e4 == pytest.approx(towns["population_wan 常住人口(万人)"].sum(),
+                                                                       rel=1e-4)
+
+
+@pytest.mark.parametrize("options, refusal", [
+    (["--decay", "linear"], "--decay is one of gaussian, step, zones, not 'linear'"),
+    (["--supply", "员工数", "--type-supply", "light=1"], "give --supply (a column of the branches) or --type-supply"),
+    (["--supply", "员工数"], "supply is a column of the branches or a weight per branch type, not '员工数'"),
+    (["--type-supply", "big=1"], "--type-supply takes TYPE=NUMBER"),
+    (["--minutes", "15", "--radius-km", "3"], "give --minutes (a travel-time limit) or a radius in km"),
+])
+def test_access_command_refuses_bad_options_in_one_line(tmp_path, options, refusal):
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+
+    result = CliRunner().invoke(app, ["access", *options, "--out", str(tmp_path)])
+    assert result.exit_code == 2 and refusal in " ".join(result.output.split()), result.output
+    assert "Traceback" not in result.output and not list(tmp_path.glob("access*"))
+
+
+def test_access_tables_and_layers_for_scripts(tmp_path):
+    from netopt.report import access_layers, access_tables, write_access_report
+
+    ds = no.load_sample()
+    acc = accessibility(ds, radius_km=3.0)
+    tables = access_tables(acc)
+    assert list(tables) == ["city", "by_region", "by_county", "towns", "branches", "lorenz", "notes"]
+    assert {"lon", "lat"} <= set(tables["towns"]) and len(tables["lorenz"]) == 21
+    layers = access_layers(acc)
+    assert len(layers["counties"]) == len(ds.counties) and layers["counties"]["gini"].notna().all()
+    written, left_out = write_access_report(acc, tmp_path)
+    assert not left_out and (tmp_path / "access.xlsx") in written
+    with pytest.raises(InputError, match="access is a result of netopt.accessibility"):
+        write_access_report("not one", tmp_path)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda ds, acc: accessibility(ds, decay=pd.NA), "decay must be one of gaussian, step, zones, not <NA>"),
+    (lambda ds, acc: accessibility("合肥"), "ds is a city's data: a Dataset"),
+    (lambda ds, acc: acc.lorenz("ten"), "steps"),
+    (lambda ds, acc: acc.least_access(-1), "count"),
+    (lambda ds, acc: no.maps.access_map(ds, {}), "access is a result of netopt.accessibility, not dict"),
+])
+def test_arguments_of_the_wrong_kind_are_named(call, words):
+    ds = make_city([0.0], [1], [0.0])
+    with pytest.raises(InputError) as caught:
+        call(ds, accessibility(ds))
+    assert words in str(caught.value)
