@@ -137,7 +137,8 @@ def test_the_sample_on_a_grid_agrees_with_the_coverage_diagnosis():
     least = acc.least_access(5)["access_per_wan"].to_numpy()
     assert (np.diff(least) >= 0).all() and least[0] == towns.loc[towns["population_wan"] > 0, "access_per_wan"].min()
     curve = acc.lorenz(4)
-    assert curve["residents_pct"].tolist() == [0, 25, 50, 75, 100] and curve["access_pct"].iloc[-1] == pytest.approx(100.0)
+    assert curve["residents_pct"].tolist() == [0, 25, 50, 75, 100]
+    assert curve["access_pct"].iloc[-1] == pytest.approx(100.0)
     assert (np.diff(curve["access_pct"]) >= 0).all()
     assert "Gini 基尼系数" in repr(acc) and "cells" in acc.summary()
 
