@@ -47,6 +47,24 @@ def test_hand_computed_city_gaussian_decay_and_a_branch_reaching_nobody():
     assert acc.city["low_access_wan"] == pytest.approx(1.0) and acc.city["access_per_wan"] == pytest.approx(0.25)
 
 
+def test_each_town_weighs_its_pairs_by_its_own_catchment():
+    # a core town and a county town 0.5 km either side of one branch: 0.5 of 1.2 km against 0.5 of 3.5 km
+    ds = make_city([9.5, 10.5], [10_000, 10_000], [10.0])
+    acc = accessibility(ds, radius_km={"core": 1.2, "county": 3.5})
+    core, county = decay_weights(np.array([0.5 / 1.2, 0.5 / 3.5]))
+    assert acc.units["access_per_wan"].to_numpy() == pytest.approx(np.array([core, county]) / (core + county),
+                                                                    rel=1e-3)
+
+
+def test_low_access_is_below_half_the_citys():
+    ds = make_city([0.0, 12.0], [10_000, 10_000], [0.0, 12.0, 12.5])  # 1 and 2 branches per 万: the city's 1.5
+    acc = accessibility(ds, radius_km=3.0, decay="step")
+    assert acc.units["access_per_wan"].tolist() == pytest.approx([1.0, 2.0]) and acc.city["low_access_wan"] == 0.0
+    low = accessibility(make_city([0.0, 12.0], [10_000, 10_000], [0.0, 12.0, 12.5, 13.0, 13.5]), radius_km=3.0,
+                        decay="step")
+    assert low.city["low_access_wan"] == pytest.approx(1.0)  # 1 against the city's 2.5: below half
+
+
 @st.composite
 def line_city(draw):
     """Towns and branches at whole km along a line (no pair on a catchment's edge), residents, a catchment."""
