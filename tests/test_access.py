@@ -283,3 +283,24 @@ def test_arguments_of_the_wrong_kind_are_named(call, words):
     with pytest.raises(InputError) as caught:
         call(ds, accessibility(ds))
     assert words in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", ["drive", "walk"])
+def test_road_catchments_reach_the_branches_the_diagnosis_counts(mode):
+    import osmnx as ox
+
+    from netopt.distance import load_road_network
+    from tests.test_network import OSM, oakland_places
+
+    roads = load_road_network(OSM)
+    counties, towns, branches = oakland_places(roads, ox.graph_from_xml(OSM, retain_all=True))
+    ds = no.Dataset(counties, towns, branches)
+    limit = 2.0 if mode == "drive" else 6.0
+    acc = accessibility(ds, radius_min=limit, distance="network", graph=roads, mode=mode, decay="step")
+    cov = no.analyze_coverage(ds, radius_min=limit, distance="network", graph=roads, mode=mode)
+    within = acc.units["branches_within"].to_numpy()
+    assert 0 < (within > 0).sum() < len(towns)  # a town 800 m off the roads too, by straight line x 1.3
+    assert within.tolist() == cov.towns["branches_within_limit"].tolist()
+    held = float(np.sum(acc.units["access_per_wan"] * acc.units["population"] / 1e4))
+    assert held == pytest.approx(acc.branches.loc[acc.branches["catchment_residents_wan"] > 0, "supply"].sum())
+    assert "road network" in acc.summary()
