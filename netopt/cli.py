@@ -3920,7 +3920,8 @@ def compare(
     def run() -> None:
         from netopt.grid import population_grid
         from netopt.maps import compare_map
-        from netopt.planning import bank_branches, compare_measured, measure_networks, network_changes
+        from netopt.planning import (bank_branches, compare_measured, measure_access, measure_networks,
+                                     network_changes)
 
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, radius, None)
@@ -3933,13 +3934,15 @@ def compare(
         _say_banks_matched(ds.branches, bank)
         with _working("Measuring the plans 方案比选中…"):
             cells = population_grid(ds, cell_km=grid_km) if grid_km else None
-            measured = measure_networks(ds, networks, bank, cells, **base, **_limit_keywords(radius),
-                                        **_roads(network, network_coords, network_split), **full)
-            scenarios, differing = compare_measured(measured)
+            limit = {**_limit_keywords(radius), **_roads(network, network_coords, network_split)}
+            measured = measure_networks(ds, networks, bank, cells, **base, **limit, **full)
+            access = measure_access(ds, networks, bank, cells, **base, **limit)
+            scenarios, differing = compare_measured(measured, access)
         full_said = next(iter(measured.values())).settings.full_words()
         _say_comparison(scenarios, differing, f"{source}, {bank} 我行" if bank else source, radius, full_said)
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
         record += [("counted by distance 按距离折算", full_said.removeprefix(", "))] * bool(full)
+        record += [("accessibility 可达性", next(iter(access.values())).settings.describe())]
         changes, areas = network_changes(ds, networks, bank), _areas_by_plan(ds, measured, list(networks))
         with _working("Drawing each plan for the slides 方案地图…"):
             maps = _plan_change_maps(ds, {label: measured[label] for label in networks}, changes, areas.takers)
@@ -4320,7 +4323,9 @@ def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str,
                 ("mean km to a branch 平均距离", "mean_km", "{:.2f}"),
                 *[("mean minutes to a branch 平均通行时间", "mean_minutes", "{:.1f}")] * ("mean_minutes" in scenarios),
                 ("towns uncovered 服务空白乡镇", "towns_uncovered", "{:d}"),
-                ("  of them covered today 新增空白", "towns_losing_all", "{:d}")]
+                ("  of them covered today 新增空白", "towns_losing_all", "{:d}"),
+                *[("access Gini 可达性基尼系数", "access_gini", "{:.3f}"),
+                  ("low access 低可达性 万人", "low_access_wan", "{:,.1f}")] * ("access_gini" in scenarios)]
     measures += [(f"{kind} {TYPE_ZH[kind]}", f"type_{kind}", "{:.0f}") for kind in TYPE_ZH
                  if f"type_{kind}" in scenarios]
     for label, column, form in measures:

@@ -981,7 +981,7 @@ TODAY_SCENARIO = "today 现状"  # today's network's name in compare_plans' tabl
 
 
 def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str | None = None,
-                  demand: gpd.GeoDataFrame | None = None, today_name: str = TODAY_SCENARIO,
+                  demand: gpd.GeoDataFrame | None = None, today_name: str = TODAY_SCENARIO, access: bool = False,
                   **coverage_options) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Plans side by side 方案比选: today's network (ds.branches) and each planned network — a branches table by
     name, such as a plan's <model>_branches.csv read with io.read_branches — measured alike (analyze_coverage
@@ -995,8 +995,18 @@ def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str 
     residents covered today (towns_losing_all: 新增服务空白乡镇, what closures may not add), and where a network's
     branches give their types (e.g. plan --p's plan_branches.csv), how many of each, type_<type>; towns: the
     towns whose residents covered differ between the networks, the largest difference first — residents and
-    residents covered under each network, 万人)."""
-    return compare_measured(measure_networks(ds, networks, bank, demand, today_name, **coverage_options))
+    residents covered under each network, 万人). With `access`, each network's accessibility 可达性 too
+    (netopt.accessibility within the same limit): the Gini of access over residents and the residents with low
+    access (access_gini, low_access_wan, low_access_pct)."""
+    measured = measure_networks(ds, networks, bank, demand, today_name, **coverage_options)
+    if not access:
+        return compare_measured(measured)
+    options = {key: value for key, value in coverage_options.items() if key in ACCESS_KEYWORDS}
+    return compare_measured(measured, measure_access(ds, networks, bank, demand, today_name, **options))
+
+
+ACCESS_KEYWORDS = ("radius_km", "radius_min", "distance", "graph", "mode", "speed_kmh", "walk_speed_kmh",
+                   "detour_factor")  # what accessibility takes of compare_plans' coverage options
 
 
 def measure_networks(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str | None = None,
@@ -1007,23 +1017,49 @@ def measure_networks(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: s
     compare_measured and for a map of each plan."""
     from netopt.coverage import analyze_coverage
 
+    return {name: analyze_coverage(Dataset(ds.counties, ds.towns, bank_branches(branches, bank)), demand=demand,
+                                   **coverage_options)
+            for name, branches in _named_networks(ds, networks, today_name).items()}
+
+
+def measure_access(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str | None = None,
+                   demand: gpd.GeoDataFrame | None = None, today_name: str = TODAY_SCENARIO,
+                   **access_options) -> dict:
+    """Today's network and each planned one's accessibility 可达性 (netopt.accessibility with `demand` and
+    `access_options`), by name, the networks taken as measure_networks takes them — for compare_measured."""
+    from netopt.access import accessibility
+
+    return {name: accessibility(Dataset(ds.counties, ds.towns, bank_branches(branches, bank)), demand=demand,
+                                **access_options)
+            for name, branches in _named_networks(ds, networks, today_name).items()}
+
+
+def _named_networks(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], today_name: str) -> dict:
+    """Today's branches (named `today_name`) and then each planned network, by name."""
     check_kind(networks, dict, "networks are a dict of plans' branches by name, e.g. {'撤并2': branches}",
                "compare_plans")
     if today_name in networks:
         raise InputError(f"a plan may not be named '{today_name}': that is today's network's name here",
                          file="compare_plans")
-    named = {today_name: ds.branches, **networks}
-    return {name: analyze_coverage(Dataset(ds.counties, ds.towns, bank_branches(branches, bank)), demand=demand,
-                                   **coverage_options) for name, branches in named.items()}
+    return {today_name: ds.branches, **networks}
 
 
-def compare_measured(measured: dict[str, Coverage]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """compare_plans' (scenarios, towns) of networks measure_networks measured, today's first."""
+def compare_measured(measured: dict[str, Coverage], access: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """compare_plans' (scenarios, towns) of networks measure_networks measured, today's first; with `access`
+    (measure_access's of the same networks) each one's Gini of access and residents with low access."""
     today = next(iter(measured.values()))
     today_ids = set(today.branches["branch_id"].astype(str))
     before = today.by_town()["covered_population"].to_numpy()
     rows = [_scenario_row(name, cov.branches, cov, today_ids, before) for name, cov in measured.items()]
+    if access is not None:
+        rows = [row | _access_row(access[row["scenario"]].city) for row in rows]
     return pd.DataFrame(rows), _towns_differing(measured)
+
+
+def _access_row(city: pd.Series) -> dict:
+    """A network's accessibility in compare_plans' scenarios table: its Gini and residents with low access."""
+    return {"access_gini": city["gini"], "low_access_wan": city["low_access_wan"],
+            "low_access_pct": city["low_access_pct"]}
 
 
 def network_changes(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str | None = None

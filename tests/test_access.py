@@ -304,3 +304,31 @@ def test_road_catchments_reach_the_branches_the_diagnosis_counts(mode):
     held = float(np.sum(acc.units["access_per_wan"] * acc.units["population"] / 1e4))
     assert held == pytest.approx(acc.branches.loc[acc.branches["catchment_residents_wan"] > 0, "supply"].sum())
     assert "road network" in acc.summary()
+
+
+def test_plans_compared_say_each_networks_gini_and_low_access(tmp_path):
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+    from netopt.planning import compare_plans
+
+    ds = no.load_sample()
+    ours = ds.of_bank("农业").branches
+    closed = ours.iloc[5:]  # a plan closing five of the bank's branches
+    radius = {"core": 1.2, "county": 3.5}
+    scenarios, _ = compare_plans(ds, {"撤并5": closed}, bank="农业", access=True, radius_km=radius)
+    for network, row in zip((ours, closed), scenarios.itertuples()):
+        acc = accessibility(no.Dataset(ds.counties, ds.towns, network), radius_km=radius)
+        assert (row.access_gini, row.low_access_wan) == pytest.approx((acc.city["gini"], acc.city["low_access_wan"]))
+    assert "access_gini" not in compare_plans(ds, {"撤并5": closed}, bank="农业", radius_km=radius)[0]
+    plan = tmp_path / "plan.csv"
+    pd.DataFrame({"branch_id": closed["branch_id"], "name": closed["name"], "bank": closed["bank"],
+                  "lon": closed.geometry.x, "lat": closed.geometry.y}).to_csv(plan, index=False)
+    result = CliRunner().invoke(app, ["compare", str(plan), "--name", "撤并5", "--bank", "农业", "--out",
+                                      str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    gini = " ".join(f"{value:.3f}" for value in scenarios["access_gini"])
+    assert f"access Gini 可达性基尼系数 │ {gini.replace(' ', ' │ ')} │" in text, text
+    summary = pd.read_excel(tmp_path / "c" / "compare.xlsx", sheet_name=None)
+    assert any("Gaussian decay" in str(value) for sheet in summary.values() for value in sheet.to_numpy().ravel())
