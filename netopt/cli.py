@@ -1167,12 +1167,14 @@ def _compare_with_every_bank(ours: Coverage, every_bank: Coverage, bank: str) ->
 def demo(out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the outputs.")) -> None:
     """Run the coverage diagnosis on the bundled Hefei sample: CSV, Excel, an offline HTML map and county reports."""
     def run() -> None:
+        from netopt.access import accessibility
         from netopt.report import batch_reports
 
         ds = load_sample()
         console.print(f"Loaded {SAMPLE_CITY}: {ds}")
         _diagnose(ds, f"{SAMPLE_CITY}, 1 km grid", out, radius_km=_region_radii(), grid_km=DEMO_GRID_KM)
-        written, _ = batch_reports(analyze_coverage(ds, radius_km=_region_radii()), out / "reports", city=ds)
+        written, _ = batch_reports(analyze_coverage(ds, radius_km=_region_radii()), out / "reports", city=ds,
+                                   access=accessibility(ds, radius_km=_region_radii()))
         console.print(f"County reports and the city summary ({len(written)} files): {out / 'reports'}; slides for "
                       f"the meeting 汇报材料: {out / 'reports' / 'city_summary.pptx'}; the analysis report 分析报告: "
                       f"{out / 'reports' / 'city_summary.docx'}")
@@ -4395,6 +4397,7 @@ def report(
 
         from rich.progress import Progress
 
+        from netopt.access import accessibility
         from netopt.competition import rival_coverage
         from netopt.grid import population_grid
         from netopt.report import DECK_TITLE, batch_reports
@@ -4421,6 +4424,7 @@ def report(
                                  *new_sites["site_id"].astype(str)], bank, coords, out / "new_sites_branches.csv")
         _remove_left_over(out, ("new_sites_branches.csv",), [out / "new_sites_branches.csv"] * (new_sites is not None))
         rivals = None if bank is None else rival_coverage(cov, measure(every_bank))
+        access = accessibility(ds, demand=demand, **_limit_keywords(radius), **roads)  # within the same limits
         plan = None
         if types:
             from netopt.models.types import assign_branch_types
@@ -4431,7 +4435,7 @@ def report(
             written, failures = batch_reports(cov, out, progress=lambda: progress.advance(task), plan=plan,
                                               rivals=rivals, new_sites=new_sites, city=ds, coords=coords,
                                               title=title or f"{DECK_TITLE} — {source}" + (f", {bank}" if bank else ""),
-                                              template=template, word_template=word_template)
+                                              template=template, word_template=word_template, access=access)
         console.print(f"Wrote {len(written)} files to {out} for {source}; slides for the meeting 汇报材料: "
                       f"{out / 'city_summary.pptx'}; the analysis report 分析报告: {out / 'city_summary.docx'}")
         for county, reason in failures.items():

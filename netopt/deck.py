@@ -25,6 +25,10 @@ COUNTY_SLIDE_COLUMNS = ["county", "region_type", "population_wan", "gdp_yi", "br
 TOWN_SLIDE_COLUMNS = ["name", "county", "population_wan", "unserved_wan", "unserved_share_pct", "nearest_branch_km",
                       "reason"]
 SITE_SLIDE_COLUMNS = ["county", "rank", "name", "adds_covered_wan", "reaches"]
+ACCESS_REGION_COLUMNS = ["region_type", "population_wan", "branches", "access_per_wan", "access_index", "gini",
+                         "low_access_pct", "no_access_wan"]  # accessibility 可达性, by region and by county
+ACCESS_COUNTY_COLUMNS = ["county", *ACCESS_REGION_COLUMNS[1:]]
+ACCESS_TITLE = "可达性 Accessibility (2SFCA)"
 RIVAL_SLIDE_COLUMNS = ["region_type", "branches_ours", "branches_all", "our_branch_share_pct", "coverage_ours_pct",
                        "coverage_all_pct", "behind_pp"]
 DIFFERING_TOWNS_SHOWN, CHANGES_SHOWN = 15, 48  # of compare's towns and changes; every one is in compare.xlsx
@@ -62,14 +66,17 @@ SITE_EVALUATION_COLUMNS = ["rank", "name", "county", "residents_within_wan", "ad
 def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,
                  city_map: bytes | None = None, county_maps: dict[str, bytes] | None = None,
                  new_sites: pd.DataFrame | None = None, rivals: RivalCoverage | None = None,
-                 failures: dict[str, str] | None = None, template: str | Path | None = None) -> Path:
+                 failures: dict[str, str] | None = None, template: str | Path | None = None, access=None,
+                 lorenz: bytes | None = None) -> Path:
     """The diagnosis `cov` as slides for the planning meeting (.pptx, 16:9; PowerPoint and WPS open it): the key
     figures and what stands out, the city's map (`city_map`, a PNG), coverage by region and by county, the most
     underserved towns, with `new_sites` (planning.suggest_new_sites) where new branches would cover most, with
     `rivals` (competition.rival_coverage) ours beside every bank's, a slide per county (its map from
     `county_maps`, PNGs by county name, where given), any county whose report `failures` lists, and how coverage
-    was measured. Text stays text, so Chinese shows in PowerPoint whatever fonts this machine has; in the bank's
-    `template` (.pptx or .potx: its size, layouts, fonts and logo) where given."""
+    was measured; with `access` (netopt.accessibility's result) its tables by region and county and the Lorenz
+    curve (`lorenz`, maps.lorenz_chart's PNG) beside how evenly it is spread. Text stays text, so Chinese shows in
+    PowerPoint whatever fonts this machine has; in the bank's `template` (.pptx or .potx: its size, layouts, fonts
+    and logo) where given."""
     deck = new_deck(template)
     _diagnosis_cover(deck, cov, title)
     _key_figures_slide(deck, cov, new_sites, failures or {})
@@ -78,6 +85,8 @@ def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,
     table_slides(deck, "分区域 Coverage by region", shown(cov.by_region, REGION_SLIDE_COLUMNS))
     table_slides(deck, "分区县 Coverage by county", shown(cov.by_county, COUNTY_SLIDE_COLUMNS))
     _county_chart_slide(deck, cov.by_county)
+    if access is not None:
+        _access_slides(deck, access, lorenz)
     table_slides(deck, f"服务不足乡镇 The {TOWNS_SHOWN} most underserved towns",
                  shown(towns_in_wan(cov.underserved_towns).head(TOWNS_SHOWN), TOWN_SLIDE_COLUMNS))
     if new_sites is not None and len(new_sites):
@@ -399,6 +408,27 @@ def _key_figures_slide(deck: Deck, cov: Coverage, new_sites: pd.DataFrame | None
         text_box(slide, [label], (left, top + 0.8, width - 0.15, 0.5), 13, colour=MUTED_COLOUR)
     text_box(slide, [f"• {line}" for line in findings(cov, new_sites, failures)],
              (body_left, body_top + 3.5, body_width, body_height - 3.5), 16)
+
+
+def _access_slides(deck: Deck, access, lorenz: bytes | None) -> None:
+    """Accessibility by region and by county, then the Lorenz curve beside the equity figures."""
+    table_slides(deck, f"{ACCESS_TITLE} — 分区域 by region", shown(access.by_region, ACCESS_REGION_COLUMNS))
+    table_slides(deck, f"{ACCESS_TITLE} — 分区县 by county", shown(access.by_county, ACCESS_COUNTY_COLUMNS))
+    if lorenz is not None:
+        map_slide(deck, "可达性的均衡 How evenly access is spread", lorenz, access_lines(access))
+
+
+def access_lines(access) -> list[str]:
+    """Accessibility in a few lines: the city's access, its Gini, the residents with low and with no access, the
+    towns of least access and how it was measured."""
+    city = access.city
+    least = access.least_access(3)
+    return [f"全市可达性 access {city['access_per_wan']:.3f} 网点/万人 branches per 万人 within reach",
+            f"基尼系数 Gini {city['gini']:.3f} (0 均等 even, 1 集中 concentrated)",
+            f"低可达性 low access {city['low_access_wan']:,.1f} 万人 ({_percent(city['low_access_pct'])}): below half "
+            "the city's", f"无可达网点 none within reach {city['no_access_wan']:,.1f} 万人",
+            "最低 least: " + "、".join(f"{row.name} ({row.county})" for row in least.itertuples()),
+            access.settings.describe()]
 
 
 def _county_chart_slide(deck: Deck, by_county: pd.DataFrame) -> None:

@@ -306,7 +306,8 @@ SHEET_TITLES = {  # a workbook's sheet by its table's name: in English and Chine
     "new_sites": "new sites 建议新设网点", "branch_types": "branch types 网点类型", "failed": "failed 未完成",
     "types": "types 网点类型", "pilots": "pilots 试点", "batches": "batches 推广批次", "hubs": "hubs 培训中心",
     "mix": "mix 类型结构", "calendar": "calendar 培训日程", "scoring": "scoring 评分依据",
-    "city": "city 全市", "lorenz": "lorenz 洛伦兹曲线",
+    "city": "city 全市", "lorenz": "lorenz 洛伦兹曲线", "access_by_region": "access by region 可达性-分区域",
+    "access_by_county": "access by county 可达性-分区县",
 }
 
 
@@ -472,7 +473,12 @@ def figure_text(column: str, value) -> str:
         return f"{value:,}"
     if column == "region_type":
         return region_words(value)
+    if column in THREE_DECIMALS and isinstance(value, (float, np.floating)):
+        return f"{value:.3f}"
     return decimal_text(value) if isinstance(value, (float, np.floating)) else str(value)
+
+
+THREE_DECIMALS = {"gini", "access_gini", "access_per_wan"}  # figures well below one, to three decimals
 
 
 def cell_text(column: str, value) -> str:
@@ -486,6 +492,7 @@ UNIT_WORDS = {"wan": "(万)", "pct": "(%)", "km": "(km)", "min": "(min)", "h": "
               "pp": "(pp)"}
 ENGLISH_WORDS = {"gdp": "GDP", "100km2": "100 km²", "zh": "", "id": "code"}  # a column name's words as a header's
 TRAILING_WORDS = ("before", "after", "ours", "all")  # said before the unit: coverage rate before (%)
+HEADER_WORDS = {"access_per_wan": "access (per 万)", "access_gini": "access Gini", "gini": "Gini"}  # not word by word
 
 
 def english_header(column: str) -> str:
@@ -494,6 +501,8 @@ def english_header(column: str) -> str:
     branches_per_100km2 → branches per 100 km²; what follows a space is kept (covered_wan today 现状 → covered (万)
     today 现状)."""
     name, space, rest = column.partition(" ")
+    if name in HEADER_WORDS:
+        return f"{HEADER_WORDS[name]}{space}{rest}"
     words = name.split("_")
     trailing = [words.pop()] if len(words) > 1 and words[-1] in TRAILING_WORDS else []
     unit = UNIT_WORDS.get(words.pop()) if len(words) > 1 and words[-1] in UNIT_WORDS else None
@@ -690,14 +699,16 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
                 rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None,
                 city: Dataset | None = None, coords: str = "wgs84",
                 county_maps: dict[str, bytes] | None = None, title: str = DECK_TITLE,
-                template: str | Path | None = None, word_template: str | Path | None = None) -> list[Path]:
+                template: str | Path | None = None, word_template: str | Path | None = None,
+                access=None) -> list[Path]:
     """The city-wide summary: with `city` (the Dataset measured) a map of the city, by region and by county, the
     most underserved towns, with `new_sites` each county's suggested new branches, any failed county, and with
     `rivals` our coverage beside every bank's by region and the towns only a rival reaches (places with their
     lon/lat in `coords` in the workbook; coverage by county charted too); as a page, a workbook, slides for the
     meeting (deck.meeting_deck, with a slide per county and its map from `county_maps`, PNGs by county name, and
     `title`; in the bank's PowerPoint `template` where given), the analysis report as a Word document
-    (document.analysis_report, in the bank's `word_template` where given), and the map as a PNG."""
+    (document.analysis_report, in the bank's `word_template` where given), and the map as a PNG; with `access`
+    (netopt.accessibility's result) its tables and Lorenz curve (city_access_lorenz.png) in each of them."""
     from netopt.deck import meeting_deck
     from netopt.document import analysis_report
 
@@ -728,28 +739,49 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
                       rival_only_towns=placed_by(rivals.rival_only, towns_at, "town_id", coords))
         body += (f"<h2>我行与全部银行 Ours against every bank</h2>{_html_table(rivals.by_region.round(3))}"
                  f"<h2>仅他行覆盖的乡镇 Towns only another bank reaches</h2>{_html_table(rivals.rival_only.head(20))}")
+    lorenz = _access_part(access, out, sheets)
+    if lorenz is not None:
+        body += (f"<h2>可达性 Accessibility (2SFCA)</h2><p>{escape(access.summary())}</p>"
+                 f"{_html_table(access.by_region.round(3))}{_html_table(access.by_county.round(3))}"
+                 + _inline_picture(lorenz.read_bytes(), "可达性洛伦兹曲线 Access across residents"))
+    lorenz_png = None if lorenz is None else lorenz.read_bytes()
     page = PAGE.format(title="城市汇总 City summary", body=body, note=escape(" ".join([*cov.notes, cov.attribution])))
     return [write_atomic(out / "city_summary.html", lambda p: p.write_text(page, encoding="utf-8")),
             write_atomic(out / "city_summary.xlsx", lambda p: write_workbook(p, sheets)),
             meeting_deck(cov, out / "city_summary.pptx", title, city_map=picture, county_maps=county_maps,
-                         new_sites=new_sites, rivals=rivals, failures=failures, template=template),
+                         new_sites=new_sites, rivals=rivals, failures=failures, template=template, access=access,
+                         lorenz=lorenz_png),
             analysis_report(cov, out / "city_summary.docx", title, city_map=picture, county_maps=county_maps,
                             new_sites=new_sites, rivals=rivals, failures=failures, template=word_template,
-                            county_chart=chart),
-            *_map_file(out / "city_summary.png", picture)]
+                            county_chart=chart, access=access, lorenz=lorenz_png),
+            *_map_file(out / "city_summary.png", picture), *([lorenz] if lorenz is not None else [])]
+
+
+def _access_part(access, out: Path, sheets: dict[str, pd.DataFrame]) -> Path | None:
+    """With accessibility (else None): its tables added to the city workbook's `sheets` and its Lorenz curve
+    written as city_access_lorenz.png, whose path is returned."""
+    if access is None:
+        return None
+    from netopt.access import Accessibility
+    from netopt.maps import lorenz_chart
+
+    check_kind(access, Accessibility, "access is a result of netopt.accessibility", "report")
+    sheets.update(access_by_region=access.by_region.round(3), access_by_county=access.by_county.round(3))
+    return lorenz_chart(access.lorenz(100), out / "city_access_lorenz.png", access.city["gini"])
 
 
 def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.DataFrame | None = None,
                   rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None,
                   city: Dataset | None = None, coords: str = "wgs84",
                   title: str = DECK_TITLE, template: str | Path | None = None,
-                  word_template: str | Path | None = None) -> tuple[list[Path], dict[str, str]]:
+                  word_template: str | Path | None = None, access=None) -> tuple[list[Path], dict[str, str]]:
     """A report per county plus the city summary; a county that fails is recorded and the others go on. With
     `rivals` (competition.rival_coverage of our bank's `cov` and every bank's) each report compares them; with
     `new_sites` (planning.suggest_new_sites) each lists its county's; with `city` (the Dataset measured) each
     opens with a map of its county, also written as a PNG and shown on the county's slide in the city's deck
     (its first slide `title`d, e.g. 农行合肥分行网点覆盖诊断; in the bank's PowerPoint `template` where given) and
-    in the city's analysis report (city_summary.docx, in the bank's `word_template` where given)."""
+    in the city's analysis report (city_summary.docx, in the bank's `word_template` where given). With `access`
+    (netopt.accessibility's result, e.g. within the same limits) the city summary has accessibility 可达性 too."""
     _out_folder(out_dir)
     _check_type_plan(plan)
     written: list[Path] = []
@@ -766,7 +798,7 @@ def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.Da
         if progress is not None:
             progress()
     written += city_report(cov, out_dir, failures, rivals, new_sites, city, coords, county_maps, title, template,
-                           word_template)
+                           word_template, access)
     return written, failures
 
 

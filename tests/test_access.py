@@ -332,3 +332,29 @@ def test_plans_compared_say_each_networks_gini_and_low_access(tmp_path):
     assert f"access Gini 可达性基尼系数 │ {gini.replace(' ', ' │ ')} │" in text, text
     summary = pd.read_excel(tmp_path / "c" / "compare.xlsx", sheet_name=None)
     assert any("Gaussian decay" in str(value) for sheet in summary.values() for value in sheet.to_numpy().ravel())
+
+
+def test_the_city_report_has_accessibility_within_the_diagnosis_limits(tmp_path):
+    from docx import Document
+    from pptx import Presentation
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+
+    result = CliRunner().invoke(app, ["report", "--bank", "农业", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    acc = accessibility(no.load_sample().of_bank("农业"), radius_km={"core": 1.2, "county": 3.5})
+    slides = list(Presentation(str(tmp_path / "city_summary.pptx")).slides)
+    spread = next(s for s in slides if s.shapes[0].text_frame.text.startswith("可达性的均衡"))
+    said = "\n".join(shape.text_frame.text for shape in spread.shapes if shape.has_text_frame)
+    assert f"基尼系数 Gini {acc.city['gini']:.3f}" in said and f"{acc.city['low_access_wan']:,.1f} 万人" in said
+    by_county = next(s for s in slides if s.shapes[0].text_frame.text.endswith("分区县 by county"))
+    rows = [[cell.text for cell in row.cells] for row in list(next(
+        shape.table for shape in by_county.shapes if shape.has_table).rows)[1:]]
+    assert [row[0] for row in rows] == acc.by_county["county"].tolist()
+    assert [row[3] for row in rows] == [f"{value:.3f}" for value in acc.by_county["access_per_wan"]]
+    written_up = "\n".join(p.text for p in Document(str(tmp_path / "city_summary.docx")).paragraphs)
+    assert f"基尼系数 Gini {acc.city['gini']:.3f}" in written_up
+    sheets = pd.read_excel(tmp_path / "city_summary.xlsx", sheet_name=None)
+    assert "access by county 可达性-分区县" in sheets and (tmp_path / "city_access_lorenz.png").stat().st_size > 0
+    assert "可达性 Accessibility (2SFCA)" in (tmp_path / "city_summary.html").read_text()
