@@ -95,7 +95,7 @@ def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,
     if rivals is not None:
         table_slides(deck, "我行与全部银行 Ours against every bank", shown(rivals.by_region, RIVAL_SLIDE_COLUMNS))
     for county in cov.by_county["county"]:
-        _county_slide(deck, cov, county, (county_maps or {}).get(county))
+        _county_slide(deck, cov, county, (county_maps or {}).get(county), access)
     if failures:
         text_slides(deck, "未完成区县 Counties whose report failed", [f"{c}: {why}" for c, why in failures.items()])
     text_slides(deck, "说明 How coverage was measured", [*cov.notes, cov.attribution])
@@ -534,9 +534,9 @@ def shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return filled_columns(pd.DataFrame(frame)[[c for c in columns if c in frame.columns]])
 
 
-def county_facts(cov: Coverage, county: str) -> list[str]:
-    """A county's figures, a line each: its region type, residents, branches, coverage, residents per branch and
-    underserved towns."""
+def county_facts(cov: Coverage, county: str, access=None) -> list[str]:
+    """A county's figures, a line each: its region type, residents, branches, coverage, residents per branch,
+    underserved towns and, with `access` (netopt.accessibility's result), its accessibility."""
     row = cov.by_county[cov.by_county["county"] == county].iloc[0]
     per_branch = "—" if pd.isna(row["residents_per_branch_wan"]) else f"{row['residents_per_branch_wan']:,.2f}"
     towns = int((cov.underserved_towns["county"] == county).sum())
@@ -545,14 +545,23 @@ def county_facts(cov: Coverage, county: str) -> list[str]:
             f"覆盖率 coverage {_percent(row['coverage_rate_pct'])}",
             *([f"按距离折算 counted by distance {_percent(row['coverage_by_distance_pct'])}"]
               if "coverage_by_distance_pct" in row else []),
-            f"万人/网点 residents per branch (万) {per_branch}", f"服务不足乡镇 underserved towns {towns:,}"]
+            f"万人/网点 residents per branch (万) {per_branch}", f"服务不足乡镇 underserved towns {towns:,}",
+            *([] if access is None else [county_access_line(access, county)])]
 
 
-def _county_slide(deck: Deck, cov: Coverage, county: str, picture: bytes | None) -> None:
-    """A county on one slide: its map on the left where there is one, its figures and most underserved towns."""
+def county_access_line(access, county: str) -> str:
+    """A county's accessibility in one line: its access, against the city's, and its Gini."""
+    row = access.by_county[access.by_county["county"] == county].iloc[0]
+    return (f"可达性 access {row['access_per_wan']:.3f} 网点/万人 (全市=1 index {row['access_index']:.2f}), "
+            f"基尼 Gini {row['gini']:.3f}")
+
+
+def _county_slide(deck: Deck, cov: Coverage, county: str, picture: bytes | None, access=None) -> None:
+    """A county on one slide: its map on the left where there is one, its figures (with `access`, its
+    accessibility too) and most underserved towns."""
     title = f"{county} 网点覆盖 coverage"
     towns = cov.underserved_towns[cov.underserved_towns["county"] == county]
-    lines = [*county_facts(cov, county), ""]
+    lines = [*county_facts(cov, county, access), ""]
     lines += [f"• {town['name']} {town['population'] / 1e4:,.1f} 万人：{town['reason']}"
               for _, town in towns.head(COUNTY_TOWNS_SHOWN).iterrows()]
     if picture is None:

@@ -101,7 +101,7 @@ def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, ci
     if rivals is not None:
         _titled_table(writeup, "我行与全部银行 Ours against every bank",
                       deck.shown(rivals.by_region, deck.RIVAL_SLIDE_COLUMNS))
-    _counties_section(writeup, cov, county_maps or {}, new_sites, workbook)
+    _counties_section(writeup, cov, county_maps or {}, new_sites, workbook, access)
     if failures:
         heading(writeup, "未完成区县 Counties whose report failed")
         bullets(writeup, [f"{county}: {why}" for county, why in failures.items()])
@@ -263,7 +263,7 @@ def _underserved_section(writeup: Writeup, cov: Coverage, workbook: str) -> None
 
 
 def _counties_section(writeup: Writeup, cov: Coverage, county_maps: dict[str, bytes],
-                      new_sites: pd.DataFrame | None, workbook: str) -> None:
+                      new_sites: pd.DataFrame | None, workbook: str, access=None) -> None:
     """A part per county: its map where there is one, its figures, the new branches suggested in it (`new_sites`,
     where given) and its most underserved towns (the first COUNTY_TOWNS_LISTED, naming the `workbook` holding
     all)."""
@@ -272,7 +272,7 @@ def _counties_section(writeup: Writeup, cov: Coverage, county_maps: dict[str, by
         heading(writeup, str(county), level=2)
         if county in county_maps:
             figure(writeup, county_maps[county], f"{county} 网点覆盖 coverage", share=0.8)
-        run_on(writeup, deck.county_facts(cov, county))
+        run_on(writeup, deck.county_facts(cov, county, access))
         if new_sites is not None and (new_sites["county"] == county).any():
             ours = new_sites[new_sites["county"] == county]
             paragraph(writeup, f"建议新设 {len(ours)} 个网点 new branches suggested：" + "、".join(

@@ -540,7 +540,7 @@ table.fields td:first-child,table.fields th:first-child{{text-align:left}}</styl
 
 def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.DataFrame | None = None,
                   rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None,
-                  city: Dataset | None = None, coords: str = "wgs84") -> list[Path]:
+                  city: Dataset | None = None, coords: str = "wgs84", access=None) -> list[Path]:
     """One county's report: HTML and an Excel workbook (summary, towns, branches, recommendations, with
     `new_sites` — planning.suggest_new_sites — where new branches would cover most, the recommended branch types
     when a type plan is given, with `rivals` — competition.rival_coverage of our bank's coverage `cov` — our
@@ -548,11 +548,12 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     and what this county's data asks to check); and a KMZ of the county's places and `new_sites` for Google
     Earth or 奥维 on a visit. With `city` (the Dataset `cov` measured), the page opens with a map of the county:
     its towns by coverage, its branches and the suggested new ones. The workbook's towns, branches and new sites
-    carry their lon/lat in `coords` (the inputs' system)."""
+    carry their lon/lat in `coords` (the inputs' system). With `access` (netopt.accessibility's result) its summary
+    has the county's accessibility too."""
     cov.check_county(county)
     out = _out_folder(out_dir)
     _check_type_plan(plan)
-    summary = cov.by_county[cov.by_county["county"] == county].round(3)
+    summary = _with_access(cov.by_county[cov.by_county["county"] == county], access).round(3)
     towns = (cov.by_town().loc[lambda t: t["county"] == county].round(3) if cov.demand_kind == "cells" else
              _columns(cov.towns[cov.towns["county"] == county], TOWN_COLUMNS))  # a grid's cells: summed by town
     branches = _branch_table(cov.branches[cov.branches["county"] == county], cov.demand_kind)
@@ -591,6 +592,17 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
     return [write_atomic(out / f"{stem}.html", lambda p: p.write_text(page, encoding="utf-8")),
             write_atomic(out / f"{stem}.xlsx", lambda p: write_workbook(p, sheets)),
             _county_kmz(cov, county, out / f"{stem}.kmz", mine), *_map_file(out / f"{stem}.png", picture)]
+
+
+COUNTY_ACCESS_COLUMNS = ["access_per_wan", "access_index", "gini", "low_access_wan", "low_access_pct", "no_access_wan"]
+
+
+def _with_access(summary: pd.DataFrame, access) -> pd.DataFrame:
+    """A county's row of the diagnosis with, given `access`, its accessibility's figures after it."""
+    if access is None:
+        return summary
+    figures = access.by_county[["county", *COUNTY_ACCESS_COLUMNS]]
+    return summary.merge(figures, on="county", how="left").set_axis(summary.index)
 
 
 def _map_file(path: Path, picture: bytes | None) -> list[Path]:
@@ -789,7 +801,7 @@ def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.Da
     county_maps: dict[str, bytes] = {}
     for county in cov.by_county["county"]:
         try:
-            files = county_report(cov, county, out_dir, plan, rivals, new_sites, city, coords)
+            files = county_report(cov, county, out_dir, plan, rivals, new_sites, city, coords, access)
         except Exception as err:  # one bad county must not stop the batch; its reason goes in the summary
             failures[county] = f"{type(err).__name__}: {err}"
         else:

@@ -358,3 +358,11 @@ def test_the_city_report_has_accessibility_within_the_diagnosis_limits(tmp_path)
     sheets = pd.read_excel(tmp_path / "city_summary.xlsx", sheet_name=None)
     assert "access by county 可达性-分区县" in sheets and (tmp_path / "city_access_lorenz.png").stat().st_size > 0
     assert "可达性 Accessibility (2SFCA)" in (tmp_path / "city_summary.html").read_text()
+    lujiang = acc.by_county.set_index("county").loc["庐江县"]  # each county's slide, section and page say its own
+    line = f"可达性 access {lujiang['access_per_wan']:.3f} 网点/万人 (全市=1 index {lujiang['access_index']:.2f})"
+    county_slide = next(s for s in slides if s.shapes[0].text_frame.text == "庐江县 网点覆盖 coverage")
+    assert line in "\n".join(shape.text_frame.text for shape in county_slide.shapes if shape.has_text_frame)
+    assert line in written_up
+    page = pd.read_excel(next(tmp_path.glob("county_*庐江县.xlsx")), sheet_name=None)
+    summary = next(sheet for name, sheet in page.items() if name.startswith("summary"))
+    assert summary.filter(like="access_per_wan").iloc[0, 0] == pytest.approx(lujiang["access_per_wan"], abs=1e-3)
