@@ -363,6 +363,13 @@ WALK_SPEED_OPTION = typer.Option(None, callback=_above_zero, help="Walking speed
                                                                   "4.5), on the roads and off them.")
 DETOUR_OPTION = typer.Option(None, callback=_road_detour, help="Road km per straight-line km of the travel times where "
                                                                "no road is measured (default 1.3).")
+ROAD_TIMES_OPTION = typer.Option(None, help=f"Road network ({NETWORK_KINDS}) for road distances and times.")
+TRAVEL_MODE_OPTION = typer.Option("drive", callback=_mode_check,
+                                  help=f"Travel mode: drive or walk, {PER_REGION_MODES}.")
+GRID_INSTEAD_OPTION = typer.Option(None, callback=_above_zero, help="Measure on a population grid of this cell size "
+                                   "(km) instead of town points.")
+H3_INSTEAD_OPTION = typer.Option(None, min=0, max=15, help="Measure on H3 cells of this resolution (e.g. 8) instead "
+                                 "of town points.")
 MINUTES_ANY_OPTION = typer.Option(None, callback=_minutes_check,
                                   help="A travel-time limit in minutes instead of a radius, e.g. 15 for the 15-minute "
                                        f"service circle 15分钟金融服务圈, {PER_REGION_MINUTES} (--mode drive or walk).")
@@ -885,18 +892,15 @@ def analyze(
     minutes: Optional[str] = typer.Option(None, callback=_minutes_check,
                                           help="A travel-time limit in minutes instead of a radius, e.g. 15, "
                                                f"{PER_REGION_MINUTES}."),
-    network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}) for road distances and times."),
+    network: Optional[Path] = ROAD_TIMES_OPTION,
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
-    mode: str = typer.Option("drive", callback=_mode_check, help=f"Travel mode: drive or walk, {PER_REGION_MODES}."),
+    mode: str = TRAVEL_MODE_OPTION,
     speed_kmh: Optional[str] = SPEED_OPTION,
     walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
     detour_factor: Optional[float] = DETOUR_OPTION,
-    grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
-                                            help="Measure on a population grid of this cell size (km) instead of "
-                                                 "town points."),
-    h3: Optional[int] = typer.Option(None, min=0, max=15,
-                                     help="Measure on H3 cells of this resolution (e.g. 8) instead of town points."),
+    grid_km: Optional[float] = GRID_INSTEAD_OPTION,
+    h3: Optional[int] = H3_INSTEAD_OPTION,
     tile_km: Optional[float] = typer.Option(None, callback=_above_zero,
                                             help="With --grid-km: very large cities, made and measured in tiles "
                                                  "of this size (km) so memory stays bounded; totals by county and "
@@ -957,18 +961,15 @@ def access(
                                          "or 柜台数 (default: 1 each)."),
     type_supply: list[str] = typer.Option([], help="What a branch of a type offers, e.g. comprehensive=2 (repeatable; "
                                           "a branch of another type or none: 1)."),
-    network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}) for road distances and times."),
+    network: Optional[Path] = ROAD_TIMES_OPTION,
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
-    mode: str = typer.Option("drive", callback=_mode_check, help=f"Travel mode: drive or walk, {PER_REGION_MODES}."),
+    mode: str = TRAVEL_MODE_OPTION,
     speed_kmh: Optional[str] = SPEED_OPTION,
     walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
     detour_factor: Optional[float] = DETOUR_OPTION,
-    grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
-                                            help="Measure on a population grid of this cell size (km) instead of "
-                                                 "town points."),
-    h3: Optional[int] = typer.Option(None, min=0, max=15,
-                                     help="Measure on H3 cells of this resolution (e.g. 8) instead of town points."),
+    grid_km: Optional[float] = GRID_INSTEAD_OPTION,
+    h3: Optional[int] = H3_INSTEAD_OPTION,
     bank: Optional[str] = typer.Option(None, callback=_bank_check, help=BANK_ONLY_HELP),
     counties: Optional[Path] = COUNTIES_OPTION,
     towns: Optional[Path] = TOWNS_OPTION,
@@ -3905,9 +3906,7 @@ def compare(
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
-    grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
-                                            help="Measure on a population grid of this cell size (km) instead of "
-                                                 "town points."),
+    grid_km: Optional[float] = GRID_INSTEAD_OPTION,
     coords: str = typer.Option("wgs84", help=COORDS_HELP.replace("the inputs", "the inputs and the plans")),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
