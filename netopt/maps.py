@@ -185,8 +185,15 @@ def _on_grid(coverage: Coverage | None) -> bool:
 
 def _add_cells(fmap: folium.Map, cells: gpd.GeoDataFrame) -> bool:
     """A population grid's cells beyond reach (as on the static maps: darker where more people live) as one
-    picture laid on the map, drawn in the map's own Web Mercator (in 64 colours: ~80 kB for the sample's 1 km
-    grid, where a shape per cell would take megabytes). Whether there were any."""
+    picture laid on the map (_cells_picture). Whether there were any."""
+    return _cells_picture(fmap, cells, lambda ax, crs: _draw_static_cells(ax, cells, crs, chinese=False),
+                          "未覆盖网格 Cells beyond reach")
+
+
+def _cells_picture(fmap: folium.Map, cells: gpd.GeoDataFrame, draw: Callable, name: str) -> bool:
+    """What `draw(ax, crs)` draws of a grid's `cells` as one picture laid on the map as the layer `name`, drawn in
+    the map's own Web Mercator (in 64 colours: ~80 kB for the sample's 1 km grid, where a shape per cell would take
+    megabytes). Whether it drew anything."""
     import base64
     import io
 
@@ -200,8 +207,8 @@ def _add_cells(fmap: folium.Map, cells: gpd.GeoDataFrame) -> bool:
     mercator = "EPSG:3857"
     fig = plt.figure(figsize=(10, 10))
     ax = fig.add_axes([0, 0, 1, 1])
-    _draw_static_cells(ax, cells, mercator, chinese=False)
-    if not ax.collections:  # no cell beyond reach
+    draw(ax, mercator)
+    if not ax.collections:  # nothing to draw
         plt.close(fig)
         return False
     x0, y0, x1, y1 = cells.to_crs(mercator).total_bounds
@@ -215,7 +222,7 @@ def _add_cells(fmap: folium.Map, cells: gpd.GeoDataFrame) -> bool:
     (west, east), (south, north) = Transformer.from_crs(mercator, WGS84, always_xy=True).transform([x0, x1], [y0, y1])
     folium.raster_layers.ImageOverlay(f"data:image/png;base64,{base64.b64encode(picture.getvalue()).decode()}",
                                       bounds=[[south, west], [north, east]], pixelated=False, opacity=0.75,
-                                      name="未覆盖网格 Cells beyond reach").add_to(fmap)
+                                      name=name).add_to(fmap)
     return True
 
 
@@ -1513,16 +1520,22 @@ ACCESS_LOW, ACCESS_MID, ACCESS_HIGH = np.array([0xd7, 0x30, 0x27]), np.array([0x
                                                                                                            0xb4])
 
 
+NO_ACCESS_COLOUR = "#bdbdbd"
+
+
 def access_colour(index: float) -> str:
-    """Red (no access, or half the city's and less) through yellow (the city's) to blue (twice it and more); grey
-    where unknown."""
+    """Red (half the city's access and less) through yellow (the city's) to blue (twice it and more); light grey
+    for none within reach, darker grey where unknown."""
     if not np.isfinite(index):
         return "#999999"
+    if index <= 0:
+        return NO_ACCESS_COLOUR
     step = float(np.clip(np.log2(max(index, 1e-9)), -1.0, 1.0))
     return _blend(ACCESS_MID, ACCESS_HIGH, step) if step >= 0 else _blend(ACCESS_LOW, ACCESS_MID, 1.0 + step)
 
 
-ACCESS_LEGEND = (f"<span style='color:{access_colour(0.5)}'>●</span> 低 low (≤ ½ 全市 city) &nbsp;"
+ACCESS_LEGEND = (f"<span style='color:{NO_ACCESS_COLOUR}'>●</span> 无 none within reach &nbsp;"
+                 f"<span style='color:{access_colour(0.5)}'>●</span> 低 low (≤ ½ 全市 city) &nbsp;"
                  f"<span style='color:{access_colour(1.0)}'>●</span> 全市平均 city's &nbsp;"
                  f"<span style='color:{access_colour(2.0)}'>●</span> 高 high (≥ 2×)<br>")
 
@@ -1538,6 +1551,9 @@ def access_map(ds: Dataset, access, tiles: str | None = None, title: str | None 
     check_kind(tiles, (str, type(None)), "tiles is the name of a tile layer, e.g. 'OpenStreetMap'", "map")
     fmap = _city_map(ds, tiles)
     _draw_counties(fmap, ds, access.by_county, ACCESS_FIGURES)
+    if access.demand_kind == "cells":
+        _cells_picture(fmap, access.units, lambda ax, crs: _draw_access_cells(ax, access.units, crs),
+                       "可达性网格 Cells by access")
     _add_access_towns(fmap, ds, access)
     _add_branches(fmap, access.branches, None)
     body = (ACCESS_LEGEND + "<span style='color:#222'>●</span> 银行网点 bank branch<br>"
@@ -1547,6 +1563,22 @@ def access_map(ds: Dataset, access, tiles: str | None = None, title: str | None 
     FindBox(fmap).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
+
+
+def _draw_access_cells(ax, cells: gpd.GeoDataFrame, crs) -> None:
+    """A grid's cells with residents, each coloured by its access against the city's (access_colour), as one
+    collection (holes left out), opaque and not antialiased: no seam between two cells."""
+    import shapely
+    from matplotlib.collections import PolyCollection
+
+    lived = cells[(cells["population"] > 0) & cells.geometry.notna()]
+    if lived.empty:
+        return
+    parts = lived[["access_index", "geometry"]].to_crs(crs).explode(index_parts=False)
+    colours = [access_colour(index) for index in parts["access_index"].to_numpy(float)]
+    ax.add_collection(PolyCollection(_vertices(shapely.get_exterior_ring(parts.geometry.values)), facecolors=colours,
+                                     linewidths=0, antialiaseds=False, zorder=0))
+    ax.autoscale_view()
 
 
 def _add_access_towns(fmap: folium.Map, ds: Dataset, access) -> None:

@@ -129,6 +129,10 @@ def test_gini_lorenz_and_quantiles_known_values():
     assert weighted_quantile(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 8.0]), 0.5) == 3.0
     assert decay_weights(np.array([0.0, 0.3, 0.5, 0.9, 1.0]), "zones").tolist() == [1.0, 1.0, 0.68, 0.22, 0.22]
     assert decay_weights(np.array([0.0, 1.0]), "gaussian") == pytest.approx([1.0, 0.0])
+    from netopt.maps import NO_ACCESS_COLOUR, access_colour
+    assert access_colour(0.0) == NO_ACCESS_COLOUR and access_colour(np.nan) == "#999999"
+    assert access_colour(0.5) == access_colour(0.1) == "#d73027" and access_colour(2.0) == access_colour(9.0)
+    assert access_colour(1.0) == "#fee08b"
 
 
 def test_a_branch_type_weighs_as_given_and_the_others_count_one():
@@ -233,6 +237,8 @@ def test_access_command_on_a_grid_by_travel_time_with_supply_by_type(tmp_path):
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "catchment 搜索时间 core 10 min, county 20 min" in text and "supply by type comprehensive 2" in text
+    page = (tmp_path / "access_map.html").read_text()
+    assert json.dumps("可达性网格 Cells by access")[1:-1] in page and "data:image/png;base64," in page  # one picture
     cells, towns = pd.read_csv(tmp_path / "access_cells.csv"), pd.read_csv(tmp_path / "access_towns.csv")
     assert cells["population 常住人口(人)"].sum() / 1e4 == pytest.approx(towns["population_wan 常住人口(万人)"].sum(),
                                                                        rel=1e-4)
