@@ -237,14 +237,16 @@ def branch_supply(branches: pd.DataFrame, supply: str | dict | None) -> tuple[np
 
 
 def _supply_by_type(branches: pd.DataFrame, weights: dict) -> tuple[np.ndarray, str]:
-    from netopt._schema import BRANCH_TYPES
+    from netopt._schema import BRANCH_TYPES, canonical_branch_type
 
-    unknown = [repr(k) for k in weights if k not in BRANCH_TYPES]
+    kinds_given = {key: canonical_branch_type(key) if isinstance(key, str) else None for key in weights}
+    unknown = [repr(key) for key, kind in kinds_given.items() if kind is None]
     bad = [f"{k} ({v!r})" for k, v in weights.items() if not (is_number(v) and np.isfinite(v) and v >= 0)]
     if unknown or bad:
-        raise InputError(f"supply by type: {', '.join(unknown)} not a branch type ({', '.join(BRANCH_TYPES)})"
-                         if unknown else f"supply by type must be numbers of 0 or more: {', '.join(bad)}",
-                         file="accessibility")
+        raise InputError(f"supply by type: {', '.join(unknown)} not a branch type ({', '.join(BRANCH_TYPES)}, or "
+                         "综合型/社区型/普惠型/轻型)" if unknown else
+                         f"supply by type must be numbers of 0 or more: {', '.join(bad)}", file="accessibility")
+    weights = {kinds_given[key]: value for key, value in weights.items()}  # 综合型 as comprehensive
     kinds = branches["type"].astype(object) if "type" in branches else pd.Series(None, index=branches.index)
     amounts = kinds.map(weights).astype(float).fillna(1.0).to_numpy()
     given = ", ".join(f"{k} {v:g}" for k, v in weights.items())

@@ -138,7 +138,7 @@ def test_gini_lorenz_and_quantiles_known_values():
 def test_a_branch_type_weighs_as_given_and_the_others_count_one():
     ds = make_city([0.0, 12.0], [10_000, 10_000], [0.0, 12.0])
     ds.branches["type"] = ["comprehensive", pd.NA]
-    acc = accessibility(ds, radius_km=2.0, decay="step", supply={"comprehensive": 3, "light": 0.5})
+    acc = accessibility(ds, radius_km=2.0, decay="step", supply={"综合型": 3, "light": 0.5})  # Chinese too
     assert acc.units["access_per_wan"].tolist() == pytest.approx([3.0, 1.0])
     assert "comprehensive 3" in acc.settings.supply and "1 branches of another type or none" in acc.settings.supply
 
