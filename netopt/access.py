@@ -115,11 +115,11 @@ class Accessibility:
 
     def summary(self) -> str:
         """One line: how it was measured, the city's mean access, its Gini and the residents with low or no access."""
-        c = self.city
+        c = {key: value if np.isfinite(value) else None for key, value in self.city.items()}  # no branch at all: —
         return (f"{self.settings.describe()}: {len(self.units):,} {self.demand_kind}, {c['population_wan']:,.1f}万人, "
                 f"{int(c['branches']):,} branches; access 可达性 {c['access_per_wan']:.3f} branches per 万人, "
-                f"Gini 基尼系数 {c['gini']:.3f}; low access (below {LOW_ACCESS_SHARE:.0%} of the city's) "
-                f"{c['low_access_wan']:,.1f}万 ({c['low_access_pct']:.1f}%), none within reach "
+                f"Gini 基尼系数 {_said(c['gini'], '.3f')}; low access (below {LOW_ACCESS_SHARE:.0%} of the city's) "
+                f"{_said(c['low_access_wan'], ',.1f')}万 ({_said(c['low_access_pct'], '.1f')}%), none within reach "
                 f"{c['no_access_wan']:,.1f}万")
 
     def __repr__(self) -> str:
@@ -147,6 +147,11 @@ class Accessibility:
         shares = np.linspace(0.0, 1.0, steps + 1)
         held = np.interp(shares, x, y) if len(x) else np.full(len(shares), np.nan)
         return pd.DataFrame({"residents_pct": 100.0 * shares, "access_pct": 100.0 * held})
+
+
+def _said(value: float | None, form: str) -> str:
+    """A figure as a summary says it; — where there is none."""
+    return "—" if value is None else format(value, form)
 
 
 def accessibility(ds: Dataset, radius_km: Limit | None = None, radius_min: Limit | None = None,

@@ -372,3 +372,11 @@ def test_the_city_report_has_accessibility_within_the_diagnosis_limits(tmp_path)
     page = pd.read_excel(next(tmp_path.glob("county_*庐江县.xlsx")), sheet_name=None)
     summary = next(sheet for name, sheet in page.items() if name.startswith("summary"))
     assert summary.filter(like="access_per_wan").iloc[0, 0] == pytest.approx(lujiang["access_per_wan"], abs=1e-3)
+
+
+def test_a_city_without_branches_has_no_access_and_says_so():
+    ds = make_city([0.0, 12.0], [10_000, 20_000], [0.0])
+    acc = accessibility(no.Dataset(ds.counties, ds.towns, ds.branches.iloc[:0]))
+    assert acc.units["access_per_wan"].tolist() == [0.0, 0.0] and acc.city["no_access_wan"] == pytest.approx(3.0)
+    assert "0 branches" in acc.summary() and "Gini 基尼系数 —" in acc.summary() and "nan" not in acc.summary()
+    assert acc.lorenz(2)["access_pct"].isna().all()
