@@ -1037,7 +1037,7 @@ def _say_access(acc, source: str) -> None:
     for row in acc.by_region.itertuples():
         table.add_row(row.region_type, f"{row.population_wan:,.1f}", str(row.branches),
                       _shown(row.access_per_wan, ".3f"), _shown(row.access_index, ".2f"), _shown(row.gini, ".3f"),
-                      f"{row.low_access_wan:,.1f}", f"{row.no_access_wan:,.1f}")
+                      _shown(row.low_access_wan, ",.1f"), _shown(row.no_access_wan, ",.1f"))
     console.print(table)
     console.print(acc.summary())
     least = acc.least_access(5)

@@ -424,9 +424,9 @@ def access_lines(access) -> list[str]:
     city = access.city
     least = access.least_access(3)
     return [f"全市可达性 access {city['access_per_wan']:.3f} 网点/万人 branches per 万人 within reach",
-            f"基尼系数 Gini {city['gini']:.3f} (0 均等 even, 1 集中 concentrated)",
-            f"低可达性 low access {city['low_access_wan']:,.1f} 万人 ({_percent(city['low_access_pct'])}): below half "
-            "the city's", f"无可达网点 none within reach {city['no_access_wan']:,.1f} 万人",
+            f"基尼系数 Gini {_decimals(city['gini'], 3)} (0 均等 even, 1 集中 concentrated)",
+            f"低可达性 low access {_decimals(city['low_access_wan'], 1)} 万人 ({_percent(city['low_access_pct'])}): "
+            "below half the city's", f"无可达网点 none within reach {city['no_access_wan']:,.1f} 万人",
             "最低 least: " + "、".join(f"{row.name} ({row.county})" for row in least.itertuples()),
             access.settings.describe()]
 
@@ -509,6 +509,11 @@ def findings(cov: Coverage, new_sites: pd.DataFrame | None, failures: dict[str, 
     return lines
 
 
+def _decimals(value, places: int) -> str:
+    """A figure to `places` decimals, thousands separated; none, —."""
+    return "—" if pd.isna(value) else f"{value:,.{places}f}"
+
+
 def _percent(value) -> str:
     """A share as a slide says it, 61.3%; none, —."""
     return "—" if pd.isna(value) else f"{value:.1f}%"
@@ -552,8 +557,8 @@ def county_facts(cov: Coverage, county: str, access=None) -> list[str]:
 def county_access_line(access, county: str) -> str:
     """A county's accessibility in one line: its access, against the city's, and its Gini."""
     row = access.by_county[access.by_county["county"] == county].iloc[0]
-    return (f"可达性 access {row['access_per_wan']:.3f} 网点/万人 (全市=1 index {row['access_index']:.2f}), "
-            f"基尼 Gini {row['gini']:.3f}")
+    return (f"可达性 access {_decimals(row['access_per_wan'], 3)} 网点/万人 (全市=1 index "
+            f"{_decimals(row['access_index'], 2)}), 基尼 Gini {_decimals(row['gini'], 3)}")
 
 
 def _county_slide(deck: Deck, cov: Coverage, county: str, picture: bytes | None, access=None) -> None:
