@@ -11,9 +11,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netopt._errors import InputError, Problem, check_count, check_kind, is_number
-from netopt.coverage import (CoverageSettings, Limit, _branches_with_county, _demand_units, _limit_column,
-                             _limits_in_use, _network, _settings, _unit_limits, _unit_modes, _unit_speeds,
-                             SPEED_OPTIONS, town_point_note)
+from netopt.coverage import (SPEED_OPTIONS, CoverageSettings, Limit, _branches_with_county, _demand_units,
+                             _limit_column, _limits_in_use, _network, _settings, _unit_limits, _unit_modes,
+                             _unit_speeds, town_point_note)
 from netopt.distance import RoadNetwork
 from netopt.io import Dataset, check_read
 

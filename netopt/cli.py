@@ -35,6 +35,8 @@ from netopt.models import capacitated
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from netopt.access import Accessibility
+
 app = typer.Typer(help="netopt: plan a bank's branch network (网点布局) — coverage, location models, branch types.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
@@ -1029,7 +1031,7 @@ def _measure_access(ds: Dataset, source: str, out: Path, options: dict, grid: tu
 ACCESS_OUTPUTS = ("access_cells.csv",)  # a grid's: gone when a run on town points follows
 
 
-def _say_access(acc, source: str) -> None:
+def _say_access(acc: Accessibility, source: str) -> None:
     on_points = ", town points 乡镇点位" if acc.demand_kind == "towns" else ""
     table = Table(title=f"Accessibility 可达性 (2SFCA) — {source}{on_points}")
     for col in ("区域 region", "万人", "网点", "可达性 网点/万人", "指数", "基尼 Gini", "低可达 万人", "无可达 万人"):

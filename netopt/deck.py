@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,9 @@ from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.planning import suggested_gain_wan
 from netopt.report import DECK_TITLE, cell_text, column_label, filled_columns
+
+if TYPE_CHECKING:
+    from netopt.access import Accessibility
 
 TOWNS_SHOWN, COUNTY_TOWNS_SHOWN = 10, 4  # the city's most underserved towns on their slide; a county's on its own
 
@@ -66,8 +70,8 @@ SITE_EVALUATION_COLUMNS = ["rank", "name", "county", "residents_within_wan", "ad
 def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,
                  city_map: bytes | None = None, county_maps: dict[str, bytes] | None = None,
                  new_sites: pd.DataFrame | None = None, rivals: RivalCoverage | None = None,
-                 failures: dict[str, str] | None = None, template: str | Path | None = None, access=None,
-                 lorenz: bytes | None = None) -> Path:
+                 failures: dict[str, str] | None = None, template: str | Path | None = None,
+                 access: Accessibility | None = None, lorenz: bytes | None = None) -> Path:
     """The diagnosis `cov` as slides for the planning meeting (.pptx, 16:9; PowerPoint and WPS open it): the key
     figures and what stands out, the city's map (`city_map`, a PNG), coverage by region and by county, the most
     underserved towns, with `new_sites` (planning.suggest_new_sites) where new branches would cover most, with
@@ -410,7 +414,7 @@ def _key_figures_slide(deck: Deck, cov: Coverage, new_sites: pd.DataFrame | None
              (body_left, body_top + 3.5, body_width, body_height - 3.5), 16)
 
 
-def _access_slides(deck: Deck, access, lorenz: bytes | None) -> None:
+def _access_slides(deck: Deck, access: Accessibility, lorenz: bytes | None) -> None:
     """Accessibility by region and by county, then the Lorenz curve beside the equity figures."""
     table_slides(deck, f"{ACCESS_TITLE} — 分区域 by region", shown(access.by_region, ACCESS_REGION_COLUMNS))
     table_slides(deck, f"{ACCESS_TITLE} — 分区县 by county", shown(access.by_county, ACCESS_COUNTY_COLUMNS))
@@ -418,7 +422,7 @@ def _access_slides(deck: Deck, access, lorenz: bytes | None) -> None:
         map_slide(deck, "可达性的均衡 How evenly access is spread", lorenz, access_lines(access))
 
 
-def access_lines(access) -> list[str]:
+def access_lines(access: Accessibility) -> list[str]:
     """Accessibility in a few lines: the city's access, its Gini, the residents with low and with no access, the
     towns of least access and how it was measured."""
     city = access.city
@@ -539,7 +543,7 @@ def shown(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return filled_columns(pd.DataFrame(frame)[[c for c in columns if c in frame.columns]])
 
 
-def county_facts(cov: Coverage, county: str, access=None) -> list[str]:
+def county_facts(cov: Coverage, county: str, access: Accessibility | None = None) -> list[str]:
     """A county's figures, a line each: its region type, residents, branches, coverage, residents per branch,
     underserved towns and, with `access` (netopt.accessibility's result), its accessibility."""
     row = cov.by_county[cov.by_county["county"] == county].iloc[0]
@@ -554,14 +558,15 @@ def county_facts(cov: Coverage, county: str, access=None) -> list[str]:
             *([] if access is None else [county_access_line(access, county)])]
 
 
-def county_access_line(access, county: str) -> str:
+def county_access_line(access: Accessibility, county: str) -> str:
     """A county's accessibility in one line: its access, against the city's, and its Gini."""
     row = access.by_county[access.by_county["county"] == county].iloc[0]
     return (f"可达性 access {_decimals(row['access_per_wan'], 3)} 网点/万人 (全市=1 index "
             f"{_decimals(row['access_index'], 2)}), 基尼 Gini {_decimals(row['gini'], 3)}")
 
 
-def _county_slide(deck: Deck, cov: Coverage, county: str, picture: bytes | None, access=None) -> None:
+def _county_slide(deck: Deck, cov: Coverage, county: str, picture: bytes | None,
+                  access: Accessibility | None = None) -> None:
     """A county on one slide: its map on the left where there is one, its figures (with `access`, its
     accessibility too) and most underserved towns."""
     title = f"{county} 网点覆盖 coverage"

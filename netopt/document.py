@@ -5,6 +5,7 @@ import datetime
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -15,6 +16,9 @@ from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.io import CONTROL_CHARACTERS, write_atomic
 from netopt.report import DECK_TITLE
+
+if TYPE_CHECKING:
+    from netopt.access import Accessibility
 
 PAGE_CM = (21.0, 29.7)  # A4
 MARGINS_CM = (2.54, 3.18)  # top and bottom, left and right: Word's own in China
@@ -65,7 +69,8 @@ def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, ci
                     county_maps: dict[str, bytes] | None = None, new_sites: pd.DataFrame | None = None,
                     rivals: RivalCoverage | None = None, failures: dict[str, str] | None = None,
                     template: str | Path | None = None, workbook: str = "city_summary.xlsx",
-                    county_chart: bytes | None = None, access=None, lorenz: bytes | None = None) -> Path:
+                    county_chart: bytes | None = None, access: Accessibility | None = None,
+                    lorenz: bytes | None = None) -> Path:
     """The diagnosis `cov` written up as the bank's analysis report 分析报告 (.docx; Word and WPS open it): its
     contents 目录 (`contents`), what stands out, the city's map (`city_map`, a PNG), coverage by region and by
     county, the most underserved towns, with `new_sites` where new branches would cover most, with `rivals` ours
@@ -112,7 +117,7 @@ def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, ci
     return save(writeup, path)
 
 
-def _access_section(writeup, access, lorenz: bytes | None) -> None:
+def _access_section(writeup: Writeup, access: Accessibility, lorenz: bytes | None) -> None:
     """Accessibility 可达性: by region and by county, how evenly it is spread and its Lorenz curve."""
     _titled_table(writeup, f"{deck.ACCESS_TITLE} — 分区域 by region", deck.shown(access.by_region,
                                                                              deck.ACCESS_REGION_COLUMNS))
@@ -263,7 +268,7 @@ def _underserved_section(writeup: Writeup, cov: Coverage, workbook: str) -> None
 
 
 def _counties_section(writeup: Writeup, cov: Coverage, county_maps: dict[str, bytes],
-                      new_sites: pd.DataFrame | None, workbook: str, access=None) -> None:
+                      new_sites: pd.DataFrame | None, workbook: str, access: Accessibility | None = None) -> None:
     """A part per county: its map where there is one, its figures, the new branches suggested in it (`new_sites`,
     where given) and its most underserved towns (the first COUNTY_TOWNS_LISTED, naming the `workbook` holding
     all)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import folium
 import geopandas as gpd
@@ -21,6 +21,9 @@ from netopt.io import PLAN_CHANGES, WGS84, Dataset, bank_mask
 from netopt.planning import (CLOSURE_TAKER_COLUMNS, check_plan_columns, line_layer, network_changes, places_by,
                              planned_new)
 from netopt.projection import metric_crs
+
+if TYPE_CHECKING:
+    from netopt.access import Accessibility
 
 _REGION_COLOURS = {"core": "#d95f02", "county": "#1b9e77", "fringe": "#7570b3"}
 
@@ -1540,7 +1543,7 @@ ACCESS_LEGEND = (f"<span style='color:{NO_ACCESS_COLOUR}'>●</span> 无 none wi
                  f"<span style='color:{access_colour(2.0)}'>●</span> 高 high (≥ 2×)<br>")
 
 
-def access_map(ds: Dataset, access, tiles: str | None = None, title: str | None = None) -> folium.Map:
+def access_map(ds: Dataset, access: Accessibility, tiles: str | None = None, title: str | None = None) -> folium.Map:
     """A folium map of accessibility (access.accessibility's result): counties with their access, Gini and
     residents with low access; towns sized by residents and coloured by their access against the city's (red low,
     yellow the city's, blue high; on a grid, each town's cells residents-weighted); the branches with the residents
@@ -1581,7 +1584,7 @@ def _draw_access_cells(ax, cells: gpd.GeoDataFrame, crs) -> None:
     ax.autoscale_view()
 
 
-def _add_access_towns(fmap: folium.Map, ds: Dataset, access) -> None:
+def _add_access_towns(fmap: folium.Map, ds: Dataset, access: Accessibility) -> None:
     towns = access.by_town().set_index("town_id")
     places = ds.towns.set_index("town_id").geometry.representative_point()
     towns = towns[towns.index.isin(places.index)]

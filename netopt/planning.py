@@ -16,6 +16,7 @@ from netopt.distance import haversine_m
 from netopt.io import PLAN_CHANGES, Dataset, bank_mask, check_read
 
 if TYPE_CHECKING:
+    from netopt.access import Accessibility
     from netopt.coverage import Coverage
 
 
@@ -1024,7 +1025,7 @@ def measure_networks(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: s
 
 def measure_access(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str | None = None,
                    demand: gpd.GeoDataFrame | None = None, today_name: str = TODAY_SCENARIO,
-                   **access_options) -> dict:
+                   **access_options) -> dict[str, Accessibility]:
     """Today's network and each planned one's accessibility 可达性 (netopt.accessibility with `demand` and
     `access_options`), by name, the networks taken as measure_networks takes them — for compare_measured."""
     from netopt.access import accessibility
@@ -1044,7 +1045,8 @@ def _named_networks(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], today_na
     return {today_name: ds.branches, **networks}
 
 
-def compare_measured(measured: dict[str, Coverage], access: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def compare_measured(measured: dict[str, Coverage], access: dict[str, Accessibility] | None = None
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """compare_plans' (scenarios, towns) of networks measure_networks measured, today's first; with `access`
     (measure_access's of the same networks) each one's Gini of access and residents with low access."""
     today = next(iter(measured.values()))

@@ -6,6 +6,7 @@ import os
 import re
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +18,9 @@ from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.io import Dataset, points_table, write_atomic
 from netopt.kml import write_field_kmz, write_map_files
+
+if TYPE_CHECKING:
+    from netopt.access import Accessibility
 
 DECK_TITLE = "网点覆盖诊断 Branch coverage diagnosis"  # a diagnosis's slides (deck.meeting_deck), unless titled
 HEADERS_ZH = {
@@ -540,7 +544,8 @@ table.fields td:first-child,table.fields th:first-child{{text-align:left}}</styl
 
 def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.DataFrame | None = None,
                   rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None,
-                  city: Dataset | None = None, coords: str = "wgs84", access=None) -> list[Path]:
+                  city: Dataset | None = None, coords: str = "wgs84",
+                  access: Accessibility | None = None) -> list[Path]:
     """One county's report: HTML and an Excel workbook (summary, towns, branches, recommendations, with
     `new_sites` — planning.suggest_new_sites — where new branches would cover most, the recommended branch types
     when a type plan is given, with `rivals` — competition.rival_coverage of our bank's coverage `cov` — our
@@ -597,7 +602,7 @@ def county_report(cov: Coverage, county: str, out_dir: str | Path, plan: pd.Data
 COUNTY_ACCESS_COLUMNS = ["access_per_wan", "access_index", "gini", "low_access_wan", "low_access_pct", "no_access_wan"]
 
 
-def _with_access(summary: pd.DataFrame, access) -> pd.DataFrame:
+def _with_access(summary: pd.DataFrame, access: Accessibility | None) -> pd.DataFrame:
     """A county's row of the diagnosis with, given `access`, its accessibility's figures after it."""
     if access is None:
         return summary
@@ -712,7 +717,7 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
                 city: Dataset | None = None, coords: str = "wgs84",
                 county_maps: dict[str, bytes] | None = None, title: str = DECK_TITLE,
                 template: str | Path | None = None, word_template: str | Path | None = None,
-                access=None) -> list[Path]:
+                access: Accessibility | None = None) -> list[Path]:
     """The city-wide summary: with `city` (the Dataset measured) a map of the city, by region and by county, the
     most underserved towns, with `new_sites` each county's suggested new branches, any failed county, and with
     `rivals` our coverage beside every bank's by region and the towns only a rival reaches (places with their
@@ -769,7 +774,7 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
             *_map_file(out / "city_summary.png", picture), *([lorenz] if lorenz is not None else [])]
 
 
-def _access_part(access, out: Path, sheets: dict[str, pd.DataFrame]) -> Path | None:
+def _access_part(access: Accessibility | None, out: Path, sheets: dict[str, pd.DataFrame]) -> Path | None:
     """With accessibility (else None): its tables added to the city workbook's `sheets` and its Lorenz curve
     written as city_access_lorenz.png, whose path is returned."""
     if access is None:
@@ -786,7 +791,8 @@ def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.Da
                   rivals: RivalCoverage | None = None, new_sites: pd.DataFrame | None = None,
                   city: Dataset | None = None, coords: str = "wgs84",
                   title: str = DECK_TITLE, template: str | Path | None = None,
-                  word_template: str | Path | None = None, access=None) -> tuple[list[Path], dict[str, str]]:
+                  word_template: str | Path | None = None,
+                  access: Accessibility | None = None) -> tuple[list[Path], dict[str, str]]:
     """A report per county plus the city summary; a county that fails is recorded and the others go on. With
     `rivals` (competition.rival_coverage of our bank's `cov` and every bank's) each report compares them; with
     `new_sites` (planning.suggest_new_sites) each lists its county's; with `city` (the Dataset measured) each
@@ -825,7 +831,7 @@ ACCESS_LAYERS = {"counties": "区县 counties: access 可达性 (branches per �
 LORENZ_STEPS = 20  # the Lorenz curve's rows in the tables: every 5 % of the residents
 
 
-def access_tables(access, coords: str = "wgs84") -> dict[str, pd.DataFrame]:
+def access_tables(access: Accessibility, coords: str = "wgs84") -> dict[str, pd.DataFrame]:
     """Accessibility (netopt.accessibility's result) as plain tables, one per sheet/CSV, rounded for reading: the
     city's figures, by region and county, on a grid its towns, the towns (or cells) and branches with lon/lat in
     `coords`, the Lorenz curve and the notes."""
@@ -841,7 +847,7 @@ def _branch_columns(branches: pd.DataFrame) -> pd.DataFrame:
     return _columns(branches, ACCESS_BRANCH_COLUMNS).rename(columns={"type": "current_type"})
 
 
-def access_layers(access) -> dict[str, gpd.GeoDataFrame]:
+def access_layers(access: Accessibility) -> dict[str, gpd.GeoDataFrame]:
     """Accessibility as map layers (WGS84): the counties with their figures (where boundaries are known), the
     towns (or grid cells, as areas) and the branches."""
     boundaries = access.county_boundaries
@@ -851,7 +857,8 @@ def access_layers(access) -> dict[str, gpd.GeoDataFrame]:
             "branches": _with_places(_branch_columns(access.branches), access.branches)}
 
 
-def write_access_report(access, out_dir: str | Path, coords: str = "wgs84") -> tuple[list[Path], dict[str, int]]:
+def write_access_report(access: Accessibility, out_dir: str | Path,
+                        coords: str = "wgs84") -> tuple[list[Path], dict[str, int]]:
     """Write accessibility's tables as CSVs (UTF-8 with BOM) and access.xlsx, and its map layers as access.gpkg
     (lon/lat in `coords`) and access.kmz (WGS84; a layer of too many places, such as a fine grid's cells, left out);
     the paths, and the places the KMZ left out by layer."""
