@@ -366,8 +366,6 @@ WALK_SPEED_OPTION = typer.Option(None, callback=_above_zero, help="Walking speed
 DETOUR_OPTION = typer.Option(None, callback=_road_detour, help="Road km per straight-line km of the travel times where "
                                                                "no road is measured (default 1.3).")
 ROAD_TIMES_OPTION = typer.Option(None, help=f"Road network ({NETWORK_KINDS}) for road distances and times.")
-TRAVEL_MODE_OPTION = typer.Option("drive", callback=_mode_check,
-                                  help=f"Travel mode: drive or walk, {PER_REGION_MODES}.")
 GRID_INSTEAD_OPTION = typer.Option(None, callback=_above_zero, help="Measure on a population grid of this cell size "
                                    "(km) instead of town points.")
 H3_INSTEAD_OPTION = typer.Option(None, min=0, max=15, help="Measure on H3 cells of this resolution (e.g. 8) instead "
@@ -897,7 +895,7 @@ def analyze(
     network: Optional[Path] = ROAD_TIMES_OPTION,
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
-    mode: str = TRAVEL_MODE_OPTION,
+    mode: str = typer.Option("drive", callback=_mode_check, help=f"Travel mode: drive or walk, {PER_REGION_MODES}."),
     speed_kmh: Optional[str] = SPEED_OPTION,
     walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
     detour_factor: Optional[float] = DETOUR_OPTION,
@@ -948,6 +946,7 @@ DECAY_HELP = ("How a branch's pull falls with distance within the catchment: gau
 
 @app.command()
 def access(
+    ctx: typer.Context,
     data: Optional[Path] = DATA_OPTION,
     out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folder for the CSV, Excel, map and chart."),
     radius_km: Optional[float] = typer.Option(None, callback=_above_zero, help="Catchment radius for every town, km "
@@ -966,7 +965,7 @@ def access(
     network: Optional[Path] = ROAD_TIMES_OPTION,
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
-    mode: str = TRAVEL_MODE_OPTION,
+    mode: str = MODE_OPTION,
     speed_kmh: Optional[str] = SPEED_OPTION,
     walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
     detour_factor: Optional[float] = DETOUR_OPTION,
@@ -989,13 +988,11 @@ def access(
         if decay not in DECAYS:
             raise InputError(f"--decay is one of {', '.join(DECAYS)}, not '{decay}'", file="command line")
         given_supply = _supply_given(supply, type_supply)
-        radius = None if minutes is not None else _radius(radius_km, core_km, county_km, fringe_km)
-        travel = {"mode": _mode_given(mode), **_speeds_given({"speed_kmh": speed_kmh, "walk_speed_kmh": walk_speed_kmh,
-                                                              "detour_factor": detour_factor})}
+        limit = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         _measure_access(_bank_only(ds, bank), source, out, {
-            "radius_km": radius, "radius_min": _minutes_given(minutes), "decay": decay, "supply": given_supply,
-            **_roads(network, network_coords, network_split), **travel}, (grid_km, h3), coords)
+            **_limit_keywords(limit), "decay": decay, "supply": given_supply,
+            **_roads(network, network_coords, network_split)}, (grid_km, h3), coords)
     _guard(run)
 
 

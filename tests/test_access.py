@@ -232,11 +232,12 @@ def test_access_command_on_a_grid_by_travel_time_with_supply_by_type(tmp_path):
 
     from netopt.cli import app
 
-    result = CliRunner().invoke(app, ["access", "--grid-km", "3", "--minutes", "core=10,county=20", "--type-supply",
-                                      "综合型=2", "--out", str(tmp_path)])
+    result = CliRunner().invoke(app, ["access", "--grid-km", "3", "--minutes", "core=10,county=20", "--mode",
+                                      "core=walk,county=drive", "--type-supply", "综合型=2", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "catchment 搜索时间 core 10 min, county 20 min" in text and "supply by type comprehensive 2" in text
+    assert "core walk, county drive" in text
     page = (tmp_path / "access_map.html").read_text()
     assert json.dumps("可达性网格 Cells by access")[1:-1] in page and "data:image/png;base64," in page  # one picture
     cells, towns = pd.read_csv(tmp_path / "access_cells.csv"), pd.read_csv(tmp_path / "access_towns.csv")
@@ -250,6 +251,8 @@ def test_access_command_on_a_grid_by_travel_time_with_supply_by_type(tmp_path):
     (["--supply", "员工数"], "supply is a column of the branches or a weight per branch type, not '员工数'"),
     (["--type-supply", "big=1"], "--type-supply takes TYPE=NUMBER"),
     (["--minutes", "15", "--radius-km", "3"], "give --minutes (a travel-time limit) or a radius in km"),
+    (["--mode", "walk"], "--mode is for --minutes (a travel-time limit)"),
+    (["--speed-kmh", "20"], "--speed-kmh is for --minutes"),
 ])
 def test_access_command_refuses_bad_options_in_one_line(tmp_path, options, refusal):
     from typer.testing import CliRunner
