@@ -1008,7 +1008,7 @@ def _measure_access(ds: Dataset, source: str, out: Path, options: dict, grid: tu
     """Accessibility measured, said on the console and written: tables, workbook, map layers, map and chart."""
     from netopt.access import accessibility
     from netopt.grid import population_grid
-    from netopt.maps import access_map, lorenz_chart
+    from netopt.maps import access_map, lorenz_chart, static_map
     from netopt.report import write_access_report
 
     grid_km, h3 = grid
@@ -1019,6 +1019,7 @@ def _measure_access(ds: Dataset, source: str, out: Path, options: dict, grid: tu
     fmap = access_map(ds, acc)
     written.append(write_atomic(out / "access_map.html", lambda p: fmap.save(str(p))))
     written.append(lorenz_chart(acc.lorenz(100), out / "access_lorenz.png", acc.city["gini"]))
+    written.append(static_map(ds, out / "access_map.png", access=acc, title=f"可达性 Accessibility — {source}"))
     console.print(f"Wrote {len(written)} files to [bold]{out}[/]: " + ", ".join(p.name for p in written))
     if left_out:
         console.print("access.kmz, for Google Earth or 奥维" + _left_out(left_out) + ": access.gpkg has them")

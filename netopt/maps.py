@@ -779,6 +779,13 @@ def _check_rollout(pilots: pd.DataFrame | None, hubs: pd.DataFrame | None) -> No
         check_columns(hubs, ("branch_id", "hub_id"), "map", "hubs", "planning.training_hubs")
 
 
+def _check_access(access) -> None:
+    """Accessibility to draw: netopt.accessibility's result, or None."""
+    from netopt.access import Accessibility
+
+    check_kind(access, (Accessibility, type(None)), "access is a result of netopt.accessibility", "map")
+
+
 def _check_takers(takers: pd.DataFrame | None, scenario: bool = False) -> None:
     """Closure takers to draw: planning.closure_takers' table (compare's with a scenario column too)."""
     if takers is not None:
@@ -836,14 +843,15 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
                moves: pd.DataFrame | None = None, town_shares: pd.DataFrame | None = None,
                town_changes: pd.DataFrame | None = None, pilots: pd.DataFrame | None = None,
                hubs: pd.DataFrame | None = None, service_areas: bool = False,
-               takers: pd.DataFrame | None = None) -> Path:
+               takers: pd.DataFrame | None = None, access: Accessibility | None = None) -> Path:
     """The same view as network_map as a PNG, PDF or SVG (by the file suffix) for slides and printed reports;
     with `sites` and `selected` (and `moves`), the plan's openings, closures and moves 迁址 drawn on top (and with
     `takers`, planning.closure_takers', a line from each closed branch to each branch taking on its residents);
     with `town_shares` (as for network_map), towns coloured by our market share under the plan; with
     `town_changes` (planning.towns_changed), the towns losing coverage ringed; with `pilots` and `hubs`, the
     pilot branches ringed gold (and named) and each community branch's coaching trip to its hub dashed; with
-    `service_areas`, each branch's service area 服务范围 of `coverage` outlined (Coverage.service_areas).
+    `service_areas`, each branch's service area 服务范围 of `coverage` outlined (Coverage.service_areas); with
+    `access` (netopt.accessibility's result), towns — and a grid's cells — coloured by access as access_map does.
 
     Chinese labels need a Chinese font (netopt.fonts: an installed one, or no.use_font(path)); without one the
     labels fall back to pinyin and English, and a ChineseFontWarning says so. With one, towns are named beside
@@ -854,10 +862,11 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     _check_plan(plan)
     _check_rollout(pilots, hubs)
     _check_takers(takers)
+    _check_access(access)
     font = figure_font()
     crs = metric_crs(ds.counties if ds.counties.geometry.notna().all() else ds.towns, ds.branches)
     view = {"coverage": coverage, "plan": plan, "town_shares": town_shares, "losing": _losing(town_changes),
-            "service_areas": service_areas,
+            "service_areas": service_areas, "access": access,
             "sites": sites, "selected": selected, "moves": moves, "pilots": pilots, "hubs": hubs, "takers": takers}
     with drawing_in(font):
         fig, ax = plt.subplots(figsize=(10, 10))
@@ -1037,8 +1046,8 @@ GRID_TOWN_LABELS = (("多数居民已覆盖乡镇", "towns, most residents withi
 
 
 def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame | None, crs, chinese: bool,
-                 town_shares: pd.DataFrame | None = None, inset: bool = False, losing=(), service_areas: bool = False
-                 ) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+                 town_shares: pd.DataFrame | None = None, inset: bool = False, losing=(), service_areas: bool = False,
+                 access: Accessibility | None = None) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
     """Counties (and, with `service_areas`, the branches' service areas), towns (by coverage, or by market share;
     the `losing` town ids ringed) and branches (by type) on a static map; an inset leaves out the market-share
     colour bar the main map has. Returns the towns as drawn (_static_towns: their dots, sizes and coverage), for
@@ -1056,8 +1065,12 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
                         zorder=NAME_LEVEL)
     if _on_grid(coverage) and town_shares is None:
         _draw_static_cells(ax, coverage.towns, crs, chinese)
+    if access is not None and access.demand_kind == "cells":
+        _draw_access_cells(ax, access.units, crs)
     towns, size, covered = _static_towns(ds, coverage, crs)
-    if town_shares is not None:
+    if access is not None:
+        covered = _draw_static_access(ax, towns, size, access, chinese)
+    elif town_shares is not None:
         _draw_static_shares(ax, towns, size, _our_shares(towns, town_shares)[:, 0], chinese, colour_bar=not inset)
     else:
         labels = GRID_TOWN_LABELS if _on_grid(coverage) else TOWN_LABELS
@@ -1092,12 +1105,12 @@ def _draw_static_view(ax, ds: Dataset, crs, chinese: bool, inset: bool = False, 
                       sites: gpd.GeoDataFrame | None = None, selected: list | None = None,
                       moves: pd.DataFrame | None = None, pilots: pd.DataFrame | None = None,
                       hubs: pd.DataFrame | None = None, service_areas: bool = False,
-                      takers: pd.DataFrame | None = None) -> None:
+                      takers: pd.DataFrame | None = None, access: Accessibility | None = None) -> None:
     """All a static map draws on `ax` (its main axes or its core inset): counties (and service areas), towns and
     branches, a plan's sites, moves and closure takers, a type plan's rollout, then — in Chinese — the town names,
     after the plan's and the pilots' names, which so come first."""
     towns, size, covered = _draw_static(ax, ds, coverage, plan, crs, chinese, town_shares=town_shares, inset=inset,
-                                        losing=losing, service_areas=service_areas)
+                                        losing=losing, service_areas=service_areas, access=access)
     if sites is not None and selected is not None:
         _draw_static_plan(ax, sites, selected, moves, crs, chinese=chinese, plan=plan)
         if takers is not None and len(takers):  # closed branches among the sites, takers there or in the network
@@ -1378,6 +1391,26 @@ def _draw_static_shares(ax, towns: gpd.GeoDataFrame, size: np.ndarray, shares: n
         ax.figure.colorbar(dots, ax=ax, shrink=0.4, label=_label("我行份额（%）", "our market share (%)", chinese))
 
 
+ACCESS_CLASSES = ((0.0, "无可达网点", "none within reach"), (0.5, "低可达性", "low access"),
+                  (1.0, "全市平均", "the city's"), (2.0, "高可达性", "high access"))  # the legend's, by access index
+
+
+def _draw_static_access(ax, towns: gpd.GeoDataFrame, size: np.ndarray, access: Accessibility,
+                        chinese: bool) -> np.ndarray:
+    """Towns coloured by their access against the city's (access_colour), a legend entry per class; whether each
+    is above low access (the others are named first, in red)."""
+    index = towns["town_id"].map(access.by_town().set_index("town_id")["access_index"]).to_numpy(float)
+    ax.scatter(towns.geometry.x, towns.geometry.y, s=size, c=[access_colour(i) for i in index], alpha=0.8,
+               edgecolors="#555", linewidths=0.3)
+    for value, zh, en in ACCESS_CLASSES:
+        ax.scatter([], [], s=40, c=access_colour(value), edgecolors="#555", linewidths=0.3,
+                   label=_label(zh, en, chinese))
+    return ~(index <= LOW_ACCESS_INDEX)
+
+
+LOW_ACCESS_INDEX = 0.5  # a town at or below half the city's access is named first on a static map
+
+
 def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.DataFrame | None, crs,
                       chinese: bool, plan: pd.DataFrame | None = None) -> None:
     """A plan's new sites (green, or their type's colour ringed green with a type plan; numbered by their `rank`
@@ -1548,9 +1581,9 @@ def access_map(ds: Dataset, access: Accessibility, tiles: str | None = None, tit
     residents with low access; towns sized by residents and coloured by their access against the city's (red low,
     yellow the city's, blue high; on a grid, each town's cells residents-weighted); the branches with the residents
     within their catchment. Offline, as network_map."""
-    from netopt.access import Accessibility
-
-    check_kind(access, Accessibility, "access is a result of netopt.accessibility", "map")
+    if access is None:
+        raise InputError("access is a result of netopt.accessibility, not None", file="map")
+    _check_access(access)
     check_kind(tiles, (str, type(None)), "tiles is the name of a tile layer, e.g. 'OpenStreetMap'", "map")
     fmap = _city_map(ds, tiles)
     _draw_counties(fmap, ds, access.by_county, ACCESS_FIGURES)

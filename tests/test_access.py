@@ -211,7 +211,7 @@ def test_access_command_writes_the_tables_map_layers_map_and_chart(tmp_path):
     text = " ".join(result.output.split())
     assert "Accessibility 可达性 (2SFCA)" in text and "no decay within the catchment" in text
     assert "Removed access_cells.csv" in text and not (tmp_path / "access_cells.csv").exists()
-    for name in ("access.xlsx", "access.gpkg", "access.kmz", "access_map.html", "access_lorenz.png",
+    for name in ("access.xlsx", "access.gpkg", "access.kmz", "access_map.html", "access_lorenz.png", "access_map.png",
                  "access_towns.csv", "access_branches.csv", "access_by_county.csv", "access_lorenz.csv"):
         assert (tmp_path / name).stat().st_size > 0, name
     ours = no.load_sample().of_bank("农业")
@@ -286,6 +286,7 @@ def test_access_tables_and_layers_for_scripts(tmp_path):
     (lambda ds, acc: acc.lorenz("ten"), "steps"),
     (lambda ds, acc: acc.least_access(-1), "count"),
     (lambda ds, acc: no.maps.access_map(ds, {}), "access is a result of netopt.accessibility, not dict"),
+    (lambda ds, acc: no.maps.static_map(ds, "m.png", access=[acc]), "access is a result of netopt.accessibility"),
 ])
 def test_arguments_of_the_wrong_kind_are_named(call, words):
     ds = make_city([0.0], [1], [0.0])
@@ -383,3 +384,22 @@ def test_a_city_without_branches_has_no_access_and_says_so():
     assert acc.units["access_per_wan"].tolist() == [0.0, 0.0] and acc.city["no_access_wan"] == pytest.approx(3.0)
     assert "0 branches" in acc.summary() and "Gini 基尼系数 —" in acc.summary() and "nan" not in acc.summary()
     assert acc.lorenz(2)["access_pct"].isna().all()
+
+
+def test_the_static_map_colours_towns_by_access_with_a_legend_of_its_classes(monkeypatch):
+    import matplotlib
+
+    from netopt import maps
+
+    matplotlib.use("Agg")
+    drawn = {}
+    monkeypatch.setattr(maps, "_saved", lambda fig, path: drawn.setdefault("figure", fig))
+    ds = make_city([0.0, 2.0, 12.0], [10_000, 10_000, 30_000], [0.0, 13.0, 13.2])
+    acc = accessibility(ds, radius_km=3.0, decay="step")  # 0.5, 0.5 and 2/3 branches per 万; the city's 4/7
+    maps.static_map(ds, "access.png", access=acc)
+    ax = drawn["figure"].axes[0]
+    towns = next(c for c in ax.collections if len(c.get_offsets()) == 3)
+    expected = [maps.access_colour(index) for index in acc.units["access_index"]]
+    assert [matplotlib.colors.to_hex(c) for c in towns.get_facecolors()] == expected
+    labels = ax.get_legend_handles_labels()[1]  # a legend entry per class, in Chinese and English or English
+    assert all(sum(label.endswith(en) for label in labels) == 1 for _, _, en in maps.ACCESS_CLASSES)
