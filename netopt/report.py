@@ -757,11 +757,11 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
         body += (f"<h2>我行与全部银行 Ours against every bank</h2>{_html_table(rivals.by_region.round(3))}"
                  f"<h2>仅他行覆盖的乡镇 Towns only another bank reaches</h2>{_html_table(rivals.rival_only.head(20))}")
     lorenz = _access_part(access, out, sheets)
-    if lorenz is not None:
+    lorenz_png = None if lorenz is None else lorenz.read_bytes()
+    if lorenz_png is not None:
         body += (f"<h2>可达性 Accessibility (2SFCA)</h2><p>{escape(access.summary())}</p>"
                  f"{_html_table(access.by_region.round(3))}{_html_table(access.by_county.round(3))}"
-                 + _inline_picture(lorenz.read_bytes(), "可达性洛伦兹曲线 Access across residents"))
-    lorenz_png = None if lorenz is None else lorenz.read_bytes()
+                 + _inline_picture(lorenz_png, "可达性洛伦兹曲线 Access across residents"))
     page = PAGE.format(title="城市汇总 City summary", body=body, note=escape(" ".join([*cov.notes, cov.attribution])))
     return [write_atomic(out / "city_summary.html", lambda p: p.write_text(page, encoding="utf-8")),
             write_atomic(out / "city_summary.xlsx", lambda p: write_workbook(p, sheets)),
@@ -839,11 +839,12 @@ def access_tables(access: Accessibility, coords: str = "wgs84") -> dict[str, pd.
     return {"city": access.city.to_frame().T.round(3), "by_region": access.by_region.round(3),
             "by_county": access.by_county.round(3), **by_town,
             access.demand_kind: located(_columns(access.units, ACCESS_UNIT_COLUMNS), access.units, coords),
-            "branches": located(_branch_columns(access.branches), access.branches, coords),
+            "branches": located(_access_branch_table(access.branches), access.branches, coords),
             "lorenz": access.lorenz(LORENZ_STEPS).round(3), "notes": pd.DataFrame({"note": access.notes})}
 
 
-def _branch_columns(branches: pd.DataFrame) -> pd.DataFrame:
+def _access_branch_table(branches: pd.DataFrame) -> pd.DataFrame:
+    """The branches of an accessibility as a table: their type is today's (现有类型)."""
     return _columns(branches, ACCESS_BRANCH_COLUMNS).rename(columns={"type": "current_type"})
 
 
@@ -854,7 +855,7 @@ def access_layers(access: Accessibility) -> dict[str, gpd.GeoDataFrame]:
     counties = ({"counties": gpd.GeoDataFrame(access.by_county.round(3), geometry=boundaries.to_numpy(),
                                               crs=boundaries.crs)} if boundaries is not None else {})
     return {**counties, access.demand_kind: _with_places(_columns(access.units, ACCESS_UNIT_COLUMNS), access.units),
-            "branches": _with_places(_branch_columns(access.branches), access.branches)}
+            "branches": _with_places(_access_branch_table(access.branches), access.branches)}
 
 
 def write_access_report(access: Accessibility, out_dir: str | Path,
