@@ -1398,17 +1398,16 @@ ACCESS_CLASSES = ((0.0, "无可达网点", "none within reach"), (0.5, "低可�
 def _draw_static_access(ax, towns: gpd.GeoDataFrame, size: np.ndarray, access: Accessibility,
                         chinese: bool) -> np.ndarray:
     """Towns coloured by their access against the city's (access_colour), a legend entry per class; whether each
-    is above low access (the others are named first, in red)."""
+    has more than low access (the others are named first, in red)."""
+    from netopt.access import LOW_ACCESS_SHARE
+
     index = towns["town_id"].map(access.by_town().set_index("town_id")["access_index"]).to_numpy(float)
     ax.scatter(towns.geometry.x, towns.geometry.y, s=size, c=[access_colour(i) for i in index], alpha=0.8,
                edgecolors="#555", linewidths=0.3)
     for value, zh, en in ACCESS_CLASSES:
         ax.scatter([], [], s=40, c=access_colour(value), edgecolors="#555", linewidths=0.3,
                    label=_label(zh, en, chinese))
-    return ~(index <= LOW_ACCESS_INDEX)
-
-
-LOW_ACCESS_INDEX = 0.5  # a town at or below half the city's access is named first on a static map
+    return ~(index < LOW_ACCESS_SHARE)  # NaN (no residents): named as any other
 
 
 def _draw_static_plan(ax, sites: gpd.GeoDataFrame, selected: list, moves: pd.DataFrame | None, crs,
@@ -1571,7 +1570,7 @@ def access_colour(index: float) -> str:
 
 
 ACCESS_LEGEND = (f"<span style='color:{NO_ACCESS_COLOUR}'>●</span> 无 none within reach &nbsp;"
-                 f"<span style='color:{access_colour(0.5)}'>●</span> 低 low (≤ ½ 全市 city) &nbsp;"
+                 f"<span style='color:{access_colour(0.5)}'>●</span> 低 low (< ½ 全市 city) &nbsp;"
                  f"<span style='color:{access_colour(1.0)}'>●</span> 全市平均 city's &nbsp;"
                  f"<span style='color:{access_colour(2.0)}'>●</span> 高 high (≥ 2×)<br>")
 
