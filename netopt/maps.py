@@ -1570,7 +1570,7 @@ def access_colour(index: float) -> str:
 
 
 ACCESS_LEGEND = (f"<span style='color:{NO_ACCESS_COLOUR}'>●</span> 无 none within reach &nbsp;"
-                 f"<span style='color:{access_colour(0.5)}'>●</span> 低 low (< ½ 全市 city) &nbsp;"
+                 f"<span style='color:{access_colour(0.5)}'>●</span> 低 low (&lt; ½ 全市 city) &nbsp;"
                  f"<span style='color:{access_colour(1.0)}'>●</span> 全市平均 city's &nbsp;"
                  f"<span style='color:{access_colour(2.0)}'>●</span> 高 high (≥ 2×)<br>")
 
