@@ -207,6 +207,34 @@ def _said_as_accessibility():
                           for p in error.problems]) from None
 
 
+def access_with_each_site(acc: Accessibility, sites: gpd.GeoDataFrame, graph=None, supply: float = 1.0
+                          ) -> pd.DataFrame:
+    """Each of `sites` (points) opened alone beside `acc`'s branches, measured as `acc` was (`graph`: its road
+    network, if by road), a row each in their order: site_catchment_wan, the residents within its catchment
+    (weighted), and what it changes — access_gini_change (the Gini of access over residents, after minus before)
+    and low_access_change_wan (the residents below half the city's access, after minus before). Opening a branch
+    changes no other branch's share (each branch's supply is divided among its own catchment's residents), so each
+    site adds its share to the towns it reaches and nothing else moves."""
+    check_kind(acc, Accessibility, "acc is a result of netopt.accessibility", "accessibility")
+    units, reach = acc.units, acc.settings.reach
+    with _said_as_accessibility():
+        pairs = _pairs(units, sites, reach, graph)
+    weights = _weights(pairs, units[_limit_column(reach)].to_numpy(float), acc.settings.decay).tocsc()
+    residents = units["population"].to_numpy(float)
+    catchment = np.asarray(weights.T @ (residents / 1e4), dtype=float)
+    before = units["access_per_wan"].to_numpy(float)
+    rows = []
+    for site, reached in enumerate(catchment):
+        column = weights[:, site]
+        after = before.copy()
+        after[column.indices] += column.data * (supply / reached if reached > 0 else 0.0)
+        mean = float(np.sum(after * residents) / residents.sum()) if residents.sum() > 0 else float("nan")
+        figures = _figures(after, residents, mean)
+        rows.append({"site_catchment_wan": reached, "access_gini_change": figures["gini"] - acc.city["gini"],
+                     "low_access_change_wan": figures["low_access_wan"] - acc.city["low_access_wan"]})
+    return pd.DataFrame(rows, columns=["site_catchment_wan", "access_gini_change", "low_access_change_wan"])
+
+
 def _check_speed_keywords(speeds: dict) -> None:
     unknown = sorted(set(speeds) - set(SPEED_OPTIONS))
     if unknown:

@@ -4063,6 +4063,16 @@ EVALUATION_ZH = {"rank": "排名", "site_id": "点位编号", "town": "最近乡
 SITES_SHOWN = 20  # the console's rows of a site evaluation, the best; the CSV and workbook have them all
 
 
+def _say_most_even(table: gpd.GeoDataFrame) -> None:
+    """The site that lowers the Gini of access 可达性 most, if any does (access_gini_change, in the CSV for all)."""
+    if "access_gini_change" not in table or not (table["access_gini_change"] < 0).any():
+        return
+    best = table.loc[table["access_gini_change"].idxmin()]
+    console.print(f"Most even access 可达性最均衡: {best['name']} lowers the Gini of access by "
+                  f"{-best['access_gini_change']:.3f} (residents below half the city's access "
+                  f"{best['low_access_change_wan']:+,.2f}万; every site's in site_evaluation.csv)")
+
+
 def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool) -> None:
     """The evaluation on the console: a row per site, best first, the first SITES_SHOWN (its town and every column
     in the CSV; a name two sites share with its id), and which sites reach no resident."""
@@ -4084,6 +4094,7 @@ def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool)
                  _shown(row.nearest_branch_min, ".1f") if timed else _shown(row.nearest_branch_km, ".2f"), near]
         shown.add_row(*cells, *([_shown(row.won_wan, ".2f")] if rivals else []))
     console.print(shown)
+    _say_most_even(table)
     if len(table) > SITES_SHOWN:
         console.print(f"… and {len(table) - SITES_SHOWN:,} more sites, ranked alike, in site_evaluation.csv")
     nobody = table.loc[table["residents_within_wan"] == 0, "name"].astype(str)

@@ -64,7 +64,7 @@ TOWN_CHANGE_COLUMNS = ["name", "county", "residents_wan", "covered_wan_before", 
 TAKER_COLUMNS = ["scenario", "closed_name", "taker_name", "residents_wan", "distance_km"]  # compare's: a scenario
 SITE_EVALUATION_COLUMNS = ["rank", "name", "county", "residents_within_wan", "adds_covered_wan", "overlap_pct",
                            "nearest_branch_km", "nearest_branch_min", "branches_within", "rival_branches_within",
-                           "won_wan"]
+                           "won_wan", "access_gini_change"]
 
 
 def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,

@@ -39,7 +39,8 @@ HEADERS_ZH = {
     "supply": "供给(网点当量)", "catchment_residents_wan": "搜索范围内人口(万人, 按距离衰减)",
     "residents_per_supply_wan": "单位供给服务人口(万人)", "low_access_wan": "低可达性人口(万人)",
     "low_access_pct": "低可达性人口占比(%)", "no_access_wan": "无可达网点人口(万人)", "no_access_pct": "无可达网点人口占比(%)",
-    "gini": "基尼系数", "access_gini": "可达性基尼系数", "supply_reaching_nobody": "未触达居民的供给",
+    "gini": "基尼系数", "access_gini": "可达性基尼系数", "access_gini_change": "可达性基尼系数变化",
+    "low_access_change_wan": "低可达性人口变化(万人)", "site_catchment_wan": "搜索范围内人口(万人)", "supply_reaching_nobody": "未触达居民的供给",
     "p10_access_per_wan": "可达性P10(网点/万人)",
     "p90_access_per_wan": "可达性P90(网点/万人)", "residents_pct": "累计人口占比(%)", "access_pct": "累计可达性占比(%)",
     "town_id": "乡镇代码", "name": "名称", "radius_km": "服务半径(km)", "time_limit_min": "时间限制(分钟)",
@@ -482,7 +483,7 @@ def figure_text(column: str, value) -> str:
     return decimal_text(value) if isinstance(value, (float, np.floating)) else str(value)
 
 
-THREE_DECIMALS = {"gini", "access_gini", "access_per_wan"}  # figures well below one, to three decimals
+THREE_DECIMALS = {"gini", "access_gini", "access_per_wan", "access_gini_change"}  # figures below one: 3 decimals
 
 
 def cell_text(column: str, value) -> str:
@@ -496,7 +497,8 @@ UNIT_WORDS = {"wan": "(万)", "pct": "(%)", "km": "(km)", "min": "(min)", "h": "
               "pp": "(pp)"}
 ENGLISH_WORDS = {"gdp": "GDP", "100km2": "100 km²", "zh": "", "id": "code"}  # a column name's words as a header's
 TRAILING_WORDS = ("before", "after", "ours", "all")  # said before the unit: coverage rate before (%)
-HEADER_WORDS = {"access_per_wan": "access (per 万)", "access_gini": "access Gini", "gini": "Gini"}  # not word by word
+HEADER_WORDS = {"access_per_wan": "access (per 万)", "access_gini": "access Gini", "gini": "Gini",
+                "access_gini_change": "access Gini change"}  # not word by word
 
 
 def english_header(column: str) -> str:

@@ -27,7 +27,10 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
     - nearest_branch_km / nearest_branch_name: today's branch nearest it (with `radius_min`, the quickest to
       reach, nearest_branch_min its minutes); branches_within: today's branches within its radius (or travel
       time); with `bank`, rival_branches_within: the other banks' (竞争网点) and
-      won_wan: the residents it wins from them in the Huff model (as optimize --model share counts, default decay).
+      won_wan: the residents it wins from them in the Huff model (as optimize --model share counts, default decay);
+    - access_gini_change, low_access_change_wan: what it changes of accessibility 可达性 (netopt.accessibility of
+      today's branches within the same limits: the Gini of access over residents, the residents below half the
+      city's access), after minus before (access.access_with_each_site).
     Straight-line km, or by road with distance="network" and `graph`; `speeds` (speed_kmh, one or per region
     type, walk_speed_kmh, detour_factor) as analyze_coverage takes them."""
     from netopt.coverage import place_limits, place_modes, speeds_per_point
@@ -65,10 +68,22 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
         huff = {} if unit == "km" else {"unit": "min", "mode": place_modes(ds, points, mode),
                                         **speeds_per_point(ds, speeds, places=points)}
         _against_rivals(ds, table, sites, bank, points, roads, own_limits, huff)
+    _add_access_change(ds if bank is None else ds.of_bank(bank), table, limit, roads, demand, mode, speeds)
     order = ["adds_covered_wan", "won_wan"] if "won_wan" in table else ["adds_covered_wan"]
     table = table.sort_values(order, ascending=False, kind="stable").reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return gpd.GeoDataFrame(table, geometry="geometry", crs=sites.crs)
+
+
+def _add_access_change(ds: Dataset, table: gpd.GeoDataFrame, limit: dict, roads: dict,
+                       demand: gpd.GeoDataFrame | None, mode, speeds: dict) -> None:
+    """Each site's change of today's accessibility (access_with_each_site), as columns of `table`."""
+    from netopt.access import access_with_each_site, accessibility
+
+    today = accessibility(ds, demand=demand, mode=mode, **limit, **roads, **speeds)
+    change = access_with_each_site(today, table, roads["graph"])
+    table["access_gini_change"] = change["access_gini_change"].to_numpy()
+    table["low_access_change_wan"] = change["low_access_change_wan"].to_numpy()
 
 
 def _site_costs(table: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, roads: dict, own_limits: dict

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -403,3 +404,54 @@ def test_the_static_map_colours_towns_by_access_with_a_legend_of_its_classes(mon
     assert [matplotlib.colors.to_hex(c) for c in towns.get_facecolors()] == expected
     labels = ax.get_legend_handles_labels()[1]  # a legend entry per class, in Chinese and English or English
     assert all(sum(label.endswith(en) for label in labels) == 1 for _, _, en in maps.ACCESS_CLASSES)
+
+
+@pytest.mark.parametrize("decay", ["gaussian", "zones"])
+def test_each_site_changes_access_as_a_whole_measure_with_it_opened_does(decay):
+    from netopt.access import access_with_each_site
+    from netopt.planning import candidate_sites, sites_as_branches
+
+    ds = no.load_sample()
+    ours = ds.of_bank("农业")
+    radius = {"core": 1.2, "county": 3.5}
+    today = accessibility(ours, radius_km=radius, decay=decay)
+    sites = candidate_sites(ds, bank="农业")
+    new = sites[sites["kind"] == "new"].head(12)
+    change = access_with_each_site(today, new)
+    for k in (0, 5, 11):
+        opened = pd.concat([ours.branches, sites_as_branches(new, [new["site_id"].iloc[k]])], ignore_index=True)
+        after = accessibility(no.Dataset(ds.counties, ds.towns, gpd.GeoDataFrame(opened, crs=4326)),
+                              radius_km=radius, decay=decay)
+        assert change["access_gini_change"].iloc[k] == pytest.approx(after.city["gini"] - today.city["gini"])
+        assert change["low_access_change_wan"].iloc[k] == pytest.approx(after.city["low_access_wan"]
+                                                                        - today.city["low_access_wan"])
+        assert change["site_catchment_wan"].iloc[k] == pytest.approx(after.branches["catchment_residents_wan"].iloc[-1])
+
+
+def test_site_evaluation_says_which_site_makes_access_most_even(tmp_path):
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+
+    result = CliRunner().invoke(app, ["evaluate-sites", "--site", "大杨镇", "--site", "候选A=117.2501,31.8402",
+                                      "--bank", "农业", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    sites = pd.read_csv(tmp_path / "site_evaluation.csv")
+    change = sites["access_gini_change 可达性基尼系数变化"]
+    best = sites.loc[change.idxmin(), "name 名称"]
+    text = " ".join(result.output.split())
+    assert f"Most even access 可达性最均衡: {best} lowers the Gini of access by {-change.min():.3f}" in text
+
+
+def test_site_evaluation_measures_access_of_the_banks_own_branches():
+    from netopt.access import access_with_each_site
+    from netopt.siting import evaluate_sites
+
+    ds = no.load_sample()
+    offered = no.read_candidates(ds.towns.iloc[[3, 40, 90]][["name", "geometry"]].reset_index(drop=True))
+    radius = {"core": 1.2, "county": 3.5}
+    table = evaluate_sites(ds, offered, bank="农业", radius_km=radius).sort_values("site_id")
+    expected = access_with_each_site(accessibility(ds.of_bank("农业"), radius_km=radius),
+                                     offered.sort_values("site_id"))
+    assert table["access_gini_change"].to_numpy() == pytest.approx(expected["access_gini_change"].to_numpy())
+    assert table["low_access_change_wan"].to_numpy() == pytest.approx(expected["low_access_change_wan"].to_numpy())
