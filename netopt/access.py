@@ -149,6 +149,12 @@ class Accessibility:
         return pd.DataFrame({"residents_pct": 100.0 * shares, "access_pct": 100.0 * held})
 
 
+def check_accessibility(value, file: str, optional: bool = False) -> None:
+    """An InputError (named `file`) unless `value` is a result of accessibility() — or None, where `optional`."""
+    kinds = (Accessibility, type(None)) if optional else Accessibility
+    check_kind(value, kinds, "access is a result of netopt.accessibility", file)
+
+
 def _said(value: float | None, form: str) -> str:
     """A figure as a summary says it; — where there is none."""
     return "—" if value is None else format(value, form)
@@ -215,7 +221,7 @@ def access_with_each_site(acc: Accessibility, sites: gpd.GeoDataFrame, graph=Non
     and low_access_change_wan (the residents below half the city's access, after minus before). Opening a branch
     changes no other branch's share (each branch's supply is divided among its own catchment's residents), so each
     site adds its share to the towns it reaches and nothing else moves."""
-    check_kind(acc, Accessibility, "acc is a result of netopt.accessibility", "accessibility")
+    check_accessibility(acc, "accessibility")
     units, reach = acc.units, acc.settings.reach
     with _said_as_accessibility():
         pairs = _pairs(units, sites, reach, graph)

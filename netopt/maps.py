@@ -15,6 +15,7 @@ from jinja2 import Template
 
 from netopt._errors import InputError, NetoptError, check_columns, check_kind
 from netopt._schema import REGION_ZH, region_words
+from netopt.access import check_accessibility
 from netopt.coverage import Coverage
 from netopt.fonts import drawing_in, figure_font
 from netopt.io import PLAN_CHANGES, WGS84, Dataset, bank_mask
@@ -779,13 +780,6 @@ def _check_rollout(pilots: pd.DataFrame | None, hubs: pd.DataFrame | None) -> No
         check_columns(hubs, ("branch_id", "hub_id"), "map", "hubs", "planning.training_hubs")
 
 
-def _check_access(access) -> None:
-    """Accessibility to draw: netopt.accessibility's result, or None."""
-    from netopt.access import Accessibility
-
-    check_kind(access, (Accessibility, type(None)), "access is a result of netopt.accessibility", "map")
-
-
 def _check_takers(takers: pd.DataFrame | None, scenario: bool = False) -> None:
     """Closure takers to draw: planning.closure_takers' table (compare's with a scenario column too)."""
     if takers is not None:
@@ -862,7 +856,7 @@ def static_map(ds: Dataset, path, coverage: Coverage | None = None, plan: pd.Dat
     _check_plan(plan)
     _check_rollout(pilots, hubs)
     _check_takers(takers)
-    _check_access(access)
+    check_accessibility(access, "map", optional=True)
     font = figure_font()
     crs = metric_crs(ds.counties if ds.counties.geometry.notna().all() else ds.towns, ds.branches)
     view = {"coverage": coverage, "plan": plan, "town_shares": town_shares, "losing": _losing(town_changes),
@@ -1580,9 +1574,7 @@ def access_map(ds: Dataset, access: Accessibility, tiles: str | None = None, tit
     residents with low access; towns sized by residents and coloured by their access against the city's (red low,
     yellow the city's, blue high; on a grid, each town's cells residents-weighted); the branches with the residents
     within their catchment. Offline, as network_map."""
-    if access is None:
-        raise InputError("access is a result of netopt.accessibility, not None", file="map")
-    _check_access(access)
+    check_accessibility(access, "map")
     check_kind(tiles, (str, type(None)), "tiles is the name of a tile layer, e.g. 'OpenStreetMap'", "map")
     fmap = _city_map(ds, tiles)
     _draw_counties(fmap, ds, access.by_county, ACCESS_FIGURES)

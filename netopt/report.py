@@ -781,10 +781,10 @@ def _access_part(access: Accessibility | None, out: Path, sheets: dict[str, pd.D
     written as city_access_lorenz.png, whose path is returned."""
     if access is None:
         return None
-    from netopt.access import Accessibility
+    from netopt.access import check_accessibility
     from netopt.maps import lorenz_chart
 
-    check_kind(access, Accessibility, "access is a result of netopt.accessibility", "report")
+    check_accessibility(access, "report")
     sheets.update(access_by_region=access.by_region.round(3), access_by_county=access.by_county.round(3))
     return lorenz_chart(access.lorenz(100), out / "city_access_lorenz.png", access.city["gini"])
 
@@ -865,9 +865,9 @@ def write_access_report(access: Accessibility, out_dir: str | Path,
     """Write accessibility's tables as CSVs (UTF-8 with BOM) and access.xlsx, and its map layers as access.gpkg
     (lon/lat in `coords`) and access.kmz (WGS84; a layer of too many places, such as a fine grid's cells, left out);
     the paths, and the places the KMZ left out by layer."""
-    from netopt.access import Accessibility
+    from netopt.access import check_accessibility
 
-    check_kind(access, Accessibility, "access is a result of netopt.accessibility", "report")
+    check_accessibility(access, "report")
     out = _out_folder(out_dir)
     written = write_csv_and_workbook(out, access_tables(access, coords), "access")
     layers = access_layers(access)
