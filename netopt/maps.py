@@ -253,8 +253,7 @@ def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, town_shares: pd.DataFr
     features = []
     changes = _change_notes(towns, town_changes)
     points = towns.geometry.representative_point()
-    pop = towns["population"].fillna(0).to_numpy(float)
-    radii = 3 + 12 * np.sqrt(pop / pop.max(initial=1.0))  # no towns: no radii
+    radii = town_radii(towns["population"].fillna(0).to_numpy(float))
     unserved = _unserved_share(towns)
     ours = _our_shares(towns, town_shares)
     for point, row, radius, share, (plan, today), (change, lost) in zip(points, towns.itertuples(), radii, unserved,
@@ -277,6 +276,12 @@ def _add_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, town_shares: pd.DataFr
                                weight=3 if lost else 1,
                                fillOpacity=0.6, color=LOSING_COLOUR if lost else colour, fillColor=colour))
     _point_layer("乡镇 Towns", features).add_to(fmap)
+
+
+def town_radii(population: np.ndarray) -> np.ndarray:
+    """Each town's dot on an HTML map, in pixels: 3 for none to 15 for the most residents, by the square root
+    (its area by its residents); no towns, no radii."""
+    return 3 + 12 * np.sqrt(population / population.max(initial=1.0))
 
 
 def _change_notes(towns: gpd.GeoDataFrame, town_changes: pd.DataFrame | None) -> list[tuple[str, bool]]:
@@ -1220,24 +1225,32 @@ def _cell_colours():
 
 def _draw_static_cells(ax, cells: gpd.GeoDataFrame, crs, chinese: bool) -> None:
     """A population grid's cells with residents none of whom a branch reaches, shaded under the towns by how
-    many live there (pale to deep orange): where within each town the gaps lie. One collection of the cells'
-    outlines (holes left out: cells are squares cut by town boundaries), rasterised so a PDF stays light."""
-    import shapely
-    from matplotlib.collections import PolyCollection
-
+    many live there (pale to deep orange): where within each town the gaps lie (_add_cell_shapes)."""
     beyond = cells[~cells["covered"].astype(bool) & (cells["population"] > 0) & cells.geometry.notna()]
     if beyond.empty:
         return
-    parts = beyond[["population", "geometry"]].to_crs(crs).explode(index_parts=False)  # multipolygons in parts
     colours = _cell_colours()
-    shaded = PolyCollection(_vertices(shapely.get_exterior_ring(parts.geometry.values)), cmap=colours,
-                            array=parts["population"].to_numpy(float), linewidths=0, antialiaseds=False,
-                            rasterized=True, zorder=0)  # opaque, not antialiased: no seam between two cells
+    shaded = _add_cell_shapes(ax, beyond, "population", crs, cmap=colours)
     shaded.set_clim(0.0, max(float(beyond["population"].quantile(0.95)), 1.0))
-    ax.add_collection(shaded)
-    ax.autoscale_view()
     ax.fill([], [], color=colours(0.6), linewidth=0,  # its legend entry
             label=_label("未覆盖网格(越深人越多)", "cells beyond reach (darker: more people)", chinese))
+
+
+def _add_cell_shapes(ax, cells: gpd.GeoDataFrame, column: str, crs, cmap=None, colour: Callable | None = None):
+    """A grid's `cells` drawn on `ax` as one collection of their outlines (holes left out: cells are squares cut by
+    town boundaries), each coloured by its `column` — through `cmap`, or each value's own `colour` —, opaque and
+    not antialiased (no seam between two cells), rasterised so a PDF stays light; the collection."""
+    import shapely
+    from matplotlib.collections import PolyCollection
+
+    parts = cells[[column, "geometry"]].to_crs(crs).explode(index_parts=False)  # multipolygons in parts
+    values = parts[column].to_numpy(float)
+    style = {"cmap": cmap, "array": values} if colour is None else {"facecolors": [colour(v) for v in values]}
+    shapes = PolyCollection(_vertices(shapely.get_exterior_ring(parts.geometry.values)), linewidths=0,
+                            antialiaseds=False, rasterized=True, zorder=0, **style)
+    ax.add_collection(shapes)
+    ax.autoscale_view()
+    return shapes
 
 
 def _draw_static_branches(ax, branches: gpd.GeoDataFrame, plan: pd.DataFrame | None, chinese: bool) -> None:
@@ -1545,8 +1558,9 @@ def _axis_label(zh: str, en: str, chinese: bool) -> str:
 
 ACCESS_FIGURES = {"access_per_wan": ("可达性 Access, branches per 10k", 3), "access_index": ("可达性指数 Index, city = 1", 2),
                   "gini": ("基尼系数 Gini", 3), "low_access_pct": ("低可达性人口 Low access %", 1)}
-ACCESS_LOW, ACCESS_MID, ACCESS_HIGH = np.array([0xd7, 0x30, 0x27]), np.array([0xfe, 0xe0, 0x8b]), np.array([0x45, 0x75,
-                                                                                                           0xb4])
+ACCESS_LOW = np.array([0xd7, 0x30, 0x27])  # red: half the city's access and less
+ACCESS_MID = np.array([0xfe, 0xe0, 0x8b])  # yellow: the city's
+ACCESS_HIGH = np.array([0x45, 0x75, 0xb4])  # blue: twice it and more
 
 
 NO_ACCESS_COLOUR = "#bdbdbd"
@@ -1559,7 +1573,7 @@ def access_colour(index: float) -> str:
         return "#999999"
     if index <= 0:
         return NO_ACCESS_COLOUR
-    step = float(np.clip(np.log2(max(index, 1e-9)), -1.0, 1.0))
+    step = float(np.clip(np.log2(index), -1.0, 1.0))
     return _blend(ACCESS_MID, ACCESS_HIGH, step) if step >= 0 else _blend(ACCESS_LOW, ACCESS_MID, 1.0 + step)
 
 
@@ -1593,29 +1607,21 @@ def access_map(ds: Dataset, access: Accessibility, tiles: str | None = None, tit
 
 
 def _draw_access_cells(ax, cells: gpd.GeoDataFrame, crs) -> None:
-    """A grid's cells with residents, each coloured by its access against the city's (access_colour), as one
-    collection (holes left out), opaque and not antialiased: no seam between two cells."""
-    import shapely
-    from matplotlib.collections import PolyCollection
-
+    """A grid's cells with residents, each coloured by its access against the city's (access_colour;
+    _add_cell_shapes)."""
     lived = cells[(cells["population"] > 0) & cells.geometry.notna()]
-    if lived.empty:
-        return
-    parts = lived[["access_index", "geometry"]].to_crs(crs).explode(index_parts=False)
-    colours = [access_colour(index) for index in parts["access_index"].to_numpy(float)]
-    ax.add_collection(PolyCollection(_vertices(shapely.get_exterior_ring(parts.geometry.values)), facecolors=colours,
-                                     linewidths=0, antialiaseds=False, zorder=0))
-    ax.autoscale_view()
+    if not lived.empty:
+        _add_cell_shapes(ax, lived, "access_index", crs, colour=access_colour)
 
 
 def _add_access_towns(fmap: folium.Map, ds: Dataset, access: Accessibility) -> None:
     towns = access.by_town().set_index("town_id")
     places = ds.towns.set_index("town_id").geometry.representative_point()
     towns = towns[towns.index.isin(places.index)]
-    most = float(towns["population_wan"].max()) if len(towns) else 1.0
+    radii = town_radii(towns["population_wan"].clip(lower=0.0).to_numpy(float) * 1e4)  # persons, as _add_towns
     grid = access.demand_kind == "cells"
     features = []
-    for town, row in towns.iterrows():
+    for (town, row), radius in zip(towns.iterrows(), radii):
         tip = (f"{html.escape(str(row['name']))} ({html.escape(str(row['county']))}): {row['population_wan']:.1f}万人"
                f"<br>可达性 access {row['access_per_wan']:.3f} 网点/万人 branches per 10k"
                + (" (网格加权 its cells, by residents)" if grid else "")
@@ -1624,7 +1630,7 @@ def _add_access_towns(fmap: folium.Map, ds: Dataset, access: Accessibility) -> N
             tip += f"<br>无可达网点 none within reach {row['no_access_wan']:.2f}万人"
         colour = access_colour(row["access_index"])
         features.append(_point(places[town], tip, f"{row['name']} ({row['county']})",
-                               radius=float(3 + 12 * np.sqrt(max(row["population_wan"], 0.0) / max(most, 1e-9))),
+                               radius=float(radius),
                                weight=1, fillOpacity=0.7, color=colour, fillColor=colour))
     _point_layer("乡镇 Towns", features).add_to(fmap)
 
