@@ -40,8 +40,8 @@ HEADERS_ZH = {
     "residents_per_supply_wan": "单位供给服务人口(万人)", "low_access_wan": "低可达性人口(万人)",
     "low_access_pct": "低可达性人口占比(%)", "no_access_wan": "无可达网点人口(万人)", "no_access_pct": "无可达网点人口占比(%)",
     "gini": "基尼系数", "access_gini": "可达性基尼系数", "access_gini_change": "可达性基尼系数变化",
-    "low_access_change_wan": "低可达性人口变化(万人)", "site_catchment_wan": "搜索范围内人口(万人)", "supply_reaching_nobody": "未触达居民的供给",
-    "p10_access_per_wan": "可达性P10(网点/万人)",
+    "low_access_change_wan": "低可达性人口变化(万人)", "site_catchment_wan": "搜索范围内人口(万人)",
+    "supply_reaching_nobody": "未触达居民的供给", "p10_access_per_wan": "可达性P10(网点/万人)",
     "p90_access_per_wan": "可达性P90(网点/万人)", "residents_pct": "累计人口占比(%)", "access_pct": "累计可达性占比(%)",
     "town_id": "乡镇代码", "name": "名称", "radius_km": "服务半径(km)", "time_limit_min": "时间限制(分钟)",
     "nearest_branch_id": "最近网点", "nearest_branch_km": "最近网点距离(km)", "covered": "是否覆盖",
@@ -272,13 +272,17 @@ def coverage_layers(cov: Coverage, county: str | None = None) -> dict[str, gpd.G
     def ours(frame: pd.DataFrame) -> pd.DataFrame:
         return frame if county is None else frame[(frame["county"] == county).to_numpy()]
 
-    counties = ({"counties": ours(gpd.GeoDataFrame(cov.by_county.round(3), geometry=boundaries.to_numpy(),
-                                                   crs=boundaries.crs))} if boundaries is not None else {})
+    counties = ({"counties": ours(_county_layer(cov.by_county, boundaries))} if boundaries is not None else {})
     towns, underserved, branches = ours(cov.towns), ours(cov.underserved_towns), ours(cov.branches)
     return {**counties, cov.demand_kind: _with_places(_columns(towns, TOWN_COLUMNS), towns),
             "underserved_towns": _with_places(_columns(underserved, UNDERSERVED_COLUMNS), underserved),
             "branches": _with_places(_branch_table(branches, cov.demand_kind), branches),
             **({} if (areas := cov.service_areas(branches)) is None else {"service_areas": areas})}
+
+
+def _county_layer(by_county: pd.DataFrame, boundaries: gpd.GeoSeries) -> gpd.GeoDataFrame:
+    """A table by county (rounded for reading) at each county's boundary, a row each."""
+    return gpd.GeoDataFrame(by_county.round(3), geometry=boundaries.to_numpy(), crs=boundaries.crs)
 
 
 def _with_places(table: pd.DataFrame, places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -854,8 +858,7 @@ def access_layers(access: Accessibility) -> dict[str, gpd.GeoDataFrame]:
     """Accessibility as map layers (WGS84): the counties with their figures (where boundaries are known), the
     towns (or grid cells, as areas) and the branches."""
     boundaries = access.county_boundaries
-    counties = ({"counties": gpd.GeoDataFrame(access.by_county.round(3), geometry=boundaries.to_numpy(),
-                                              crs=boundaries.crs)} if boundaries is not None else {})
+    counties = {"counties": _county_layer(access.by_county, boundaries)} if boundaries is not None else {}
     return {**counties, access.demand_kind: _with_places(_columns(access.units, ACCESS_UNIT_COLUMNS), access.units),
             "branches": _with_places(_access_branch_table(access.branches), access.branches)}
 
