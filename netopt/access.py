@@ -29,7 +29,8 @@ def decay_weights(ratio: np.ndarray, decay: str = "gaussian") -> np.ndarray:
     """The weight of a pair at `ratio` = its distance (or minutes) / the catchment, 0 to 1: 1 for every pair with
     "step" (2SFCA); with "gaussian" (Ga2SFCA, Dai 2010) 1 at the branch falling to 0 at the catchment's edge,
     (e^(-r²/2) - e^(-1/2)) / (1 - e^(-1/2)); with "zones" (E2SFCA) 1, 0.68 and 0.22 in its inner, middle and outer
-    third."""
+    third; another decay refused."""
+    _check_decay(decay)
     ratio = np.asarray(ratio, dtype=float)
     if decay == "step":
         return np.ones_like(ratio)
@@ -227,6 +228,7 @@ def access_with_each_site(acc: Accessibility, sites: gpd.GeoDataFrame, graph=Non
         pairs = _pairs(units, sites, reach, graph)
     weights = _weights(pairs, units[_limit_column(reach)].to_numpy(float), acc.settings.decay).tocsc()
     residents = units["population"].to_numpy(float)
+    people = float(residents.sum())
     catchment = np.asarray(weights.T @ (residents / 1e4), dtype=float)
     before = units["access_per_wan"].to_numpy(float)
     rows = []
@@ -234,7 +236,7 @@ def access_with_each_site(acc: Accessibility, sites: gpd.GeoDataFrame, graph=Non
         column = weights[:, site]
         after = before.copy()
         after[column.indices] += column.data * (supply / reached if reached > 0 else 0.0)
-        mean = float(np.sum(after * residents) / residents.sum()) if residents.sum() > 0 else float("nan")
+        mean = float(np.sum(after * residents) / people) if people > 0 else float("nan")
         figures = _figures(after, residents, mean)
         rows.append({"site_catchment_wan": reached, "access_gini_change": figures["gini"] - acc.city["gini"],
                      "low_access_change_wan": figures["low_access_wan"] - acc.city["low_access_wan"]})

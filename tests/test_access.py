@@ -455,3 +455,8 @@ def test_site_evaluation_measures_access_of_the_banks_own_branches():
                                      offered.sort_values("site_id"))
     assert table["access_gini_change"].to_numpy() == pytest.approx(expected["access_gini_change"].to_numpy())
     assert table["low_access_change_wan"].to_numpy() == pytest.approx(expected["low_access_change_wan"].to_numpy())
+
+
+def test_decay_weights_refuse_a_decay_they_do_not_know():
+    with pytest.raises(InputError, match="decay must be one of gaussian, step, zones, not 'linear'"):
+        decay_weights(np.array([0.5]), "linear")  # had been weighed as Gaussian
