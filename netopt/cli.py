@@ -1112,10 +1112,11 @@ def _diagnose_tiled(ds: Dataset, source: str, out: Path, limit: dict, grid_km: O
 def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | None,
               radius_min: float | dict | None = None, roads: dict | None = None, grid_km: Optional[float] = None,
               h3: Optional[int] = None, bank: Optional[str] = None, travel: dict | None = None,
-              coords: str = "wgs84") -> None:
+              coords: str = "wgs84") -> tuple[Coverage, Optional[gpd.GeoDataFrame]]:
     """The diagnosis of every bank's branches, or with `bank` of that bank's alone beside every bank's; `roads`:
     _roads' distance options; `travel`: the mode and speeds, as analyze_coverage takes them (default driving at
-    30 km/h); map layers in `coords`, the inputs' system."""
+    30 km/h); map layers in `coords`, the inputs' system. Returns the coverage and the grid it was measured on
+    (None: the towns)."""
     from functools import partial
 
     from netopt.grid import population_grid
@@ -1127,6 +1128,7 @@ def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | Non
     _summarise(cov, source if bank is None else f"{source}, {bank} 我行")
     rivals = None if bank is None else _compare_with_every_bank(cov, measure(ds), bank)
     _write_outputs(ds, cov, out, rivals, bank, coords)
+    return cov, demand
 
 
 def _bank_only(ds: Dataset, bank: Optional[str]) -> Dataset:
@@ -1173,9 +1175,9 @@ def demo(out: Path = typer.Option(Path("out"), callback=_out_folder, help="Folde
 
         ds = load_sample()
         console.print(f"Loaded {SAMPLE_CITY}: {ds}")
-        _diagnose(ds, f"{SAMPLE_CITY}, 1 km grid", out, radius_km=_region_radii(), grid_km=DEMO_GRID_KM)
-        written, _ = batch_reports(analyze_coverage(ds, radius_km=_region_radii()), out / "reports", city=ds,
-                                   access=accessibility(ds, radius_km=_region_radii()))
+        cov, grid = _diagnose(ds, f"{SAMPLE_CITY}, 1 km grid", out, radius_km=_region_radii(), grid_km=DEMO_GRID_KM)
+        written, _ = batch_reports(cov, out / "reports", city=ds,  # on the same grid as the diagnosis above
+                                   access=accessibility(ds, radius_km=_region_radii(), demand=grid))
         console.print(f"County reports and the city summary ({len(written)} files): {out / 'reports'}; slides for "
                       f"the meeting 汇报材料: {out / 'reports' / 'city_summary.pptx'}; the analysis report 分析报告: "
                       f"{out / 'reports' / 'city_summary.docx'}")

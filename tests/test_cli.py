@@ -114,6 +114,8 @@ def test_help_wraps_each_command_to_the_terminal():
 
 
 def test_demo_writes_csv_excel_and_map(tmp_path: Path):
+    from netopt.grid import population_grid
+
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     names = {p.name for p in tmp_path.iterdir()}
@@ -137,6 +139,13 @@ def test_demo_writes_csv_excel_and_map(tmp_path: Path):
             in _said(result.output)) and 1.1 < by_area["core"] < 1.4 and 3.5 < by_area["county"] < 4.5
     html = map_text(tmp_path / "coverage_map.html")
     assert "瑶海区" in html and "most residents beyond the limit" in html
+    summary = pd.read_excel(tmp_path / "reports" / "city_summary.xlsx", sheet_name=None)  # the same grid's figures
+    on_slides = summary["by region 分区域"].set_index("region_type 区域类型")["coverage_rate_pct 覆盖率(%)"]
+    assert on_slides.to_numpy() == pytest.approx(rate.to_numpy(), abs=1e-3)
+    ds = no.load_sample()
+    on_grid = no.accessibility(ds, radius_km={"core": 1.2, "county": 3.5}, demand=population_grid(ds, cell_km=1.0))
+    assert summary["access by region 可达性-分区域"]["gini 基尼系数"].to_numpy() == pytest.approx(
+        on_grid.by_region["gini"].to_numpy(), abs=1e-3)
 
 
 def test_version_is_the_packages():
