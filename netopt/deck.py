@@ -71,14 +71,16 @@ def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,
                  city_map: bytes | None = None, county_maps: dict[str, bytes] | None = None,
                  new_sites: pd.DataFrame | None = None, rivals: RivalCoverage | None = None,
                  failures: dict[str, str] | None = None, template: str | Path | None = None,
-                 access: Accessibility | None = None, lorenz: bytes | None = None) -> Path:
+                 access: Accessibility | None = None, lorenz: bytes | None = None,
+                 access_map: bytes | None = None) -> Path:
     """The diagnosis `cov` as slides for the planning meeting (.pptx, 16:9; PowerPoint and WPS open it): the key
     figures and what stands out, the city's map (`city_map`, a PNG), coverage by region and by county, the most
     underserved towns, with `new_sites` (planning.suggest_new_sites) where new branches would cover most, with
     `rivals` (competition.rival_coverage) ours beside every bank's, a slide per county (its map from
     `county_maps`, PNGs by county name, where given), any county whose report `failures` lists, and how coverage
-    was measured; with `access` (netopt.accessibility's result) its tables by region and county and the Lorenz
-    curve (`lorenz`, maps.lorenz_chart's PNG) beside how evenly it is spread. Text stays text, so Chinese shows in
+    was measured; with `access` (netopt.accessibility's result) its tables by region and county, its map
+    (`access_map`, maps.static_map's PNG of it) beside each region's access, and the Lorenz curve (`lorenz`,
+    maps.lorenz_chart's PNG) beside how evenly it is spread. Text stays text, so Chinese shows in
     PowerPoint whatever fonts this machine has; in the bank's `template` (.pptx or .potx: its size, layouts, fonts
     and logo) where given."""
     deck = new_deck(template)
@@ -90,7 +92,7 @@ def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,
     table_slides(deck, "分区县 Coverage by county", shown(cov.by_county, COUNTY_SLIDE_COLUMNS))
     _county_chart_slide(deck, cov.by_county)
     if access is not None:
-        _access_slides(deck, access, lorenz)
+        _access_slides(deck, access, lorenz, access_map)
     table_slides(deck, f"服务不足乡镇 The {TOWNS_SHOWN} most underserved towns",
                  shown(towns_in_wan(cov.underserved_towns).head(TOWNS_SHOWN), TOWN_SLIDE_COLUMNS))
     if new_sites is not None and len(new_sites):
@@ -414,12 +416,30 @@ def _key_figures_slide(deck: Deck, cov: Coverage, new_sites: pd.DataFrame | None
              (body_left, body_top + 3.5, body_width, body_height - 3.5), 16)
 
 
-def _access_slides(deck: Deck, access: Accessibility, lorenz: bytes | None) -> None:
-    """Accessibility by region and by county, then the Lorenz curve beside the equity figures."""
+def _access_slides(deck: Deck, access: Accessibility, lorenz: bytes | None, access_map: bytes | None) -> None:
+    """Accessibility by region and by county, its map beside each region's figures, then the Lorenz curve beside
+    the equity figures."""
     table_slides(deck, f"{ACCESS_TITLE} — 分区域 by region", shown(access.by_region, ACCESS_REGION_COLUMNS))
     table_slides(deck, f"{ACCESS_TITLE} — 分区县 by county", shown(access.by_county, ACCESS_COUNTY_COLUMNS))
+    if access_map is not None:
+        map_slide(deck, ACCESS_MAP_SLIDE_TITLE, access_map, access_region_lines(access))
     if lorenz is not None:
         map_slide(deck, "可达性的均衡 How evenly access is spread", lorenz, access_lines(access))
+
+
+ACCESS_MAP_SLIDE_TITLE = "可达性分布 Where access is low"
+
+
+def access_region_lines(access: Accessibility) -> list[str]:
+    """Each region type's access, against the city's, and its residents with low and with no access, for beside
+    the map of access."""
+    lines = []
+    for row in access.by_region.itertuples():
+        lines += [region_words(row.region_type), f"可达性 access {_decimals(row.access_per_wan, 3)} 网点/万人",
+                  f"指数 index {_decimals(row.access_index, 2)} (全市 city = 1)",
+                  f"低可达性 low access {_percent(row.low_access_pct)}",
+                  f"无可达网点 none within reach {row.no_access_wan:,.1f} 万人", ""]
+    return lines
 
 
 def access_lines(access: Accessibility) -> list[str]:

@@ -70,17 +70,17 @@ def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, ci
                     rivals: RivalCoverage | None = None, failures: dict[str, str] | None = None,
                     template: str | Path | None = None, workbook: str = "city_summary.xlsx",
                     county_chart: bytes | None = None, access: Accessibility | None = None,
-                    lorenz: bytes | None = None) -> Path:
+                    lorenz: bytes | None = None, access_map: bytes | None = None) -> Path:
     """The diagnosis `cov` written up as the bank's analysis report 分析报告 (.docx; Word and WPS open it): its
     contents 目录 (`contents`), what stands out, the city's map (`city_map`, a PNG), coverage by region and by
     county, the most underserved towns, with `new_sites` where new branches would cover most, with `rivals` ours
     beside every bank's, a section per county (its map from `county_maps`, PNGs by county name, its figures and
     underserved towns), any county whose report `failures` lists, and how coverage was measured (coverage by
     county also as `county_chart`, a PNG: maps.county_chart's, where given), with `access` (netopt.accessibility's
-    result) its tables and the Lorenz curve (`lorenz`, a PNG); sections numbered 一、二、…, tables 表1 … and figures
-    图1 … captioned, headers repeated on each page. A4 in 宋体/黑体 — or in the bank's `template`
-    (.docx or .dotx: its page, styles, header and footer; its own text left out). Long tables name the
-    `workbook` holding all."""
+    result) its tables, its map (`access_map`, a PNG) and the Lorenz curve (`lorenz`, a PNG); sections numbered
+    一、二、…, tables 表1 … and figures 图1 … captioned, headers repeated on each page. A4 in 宋体/黑体 — or in the
+    bank's `template` (.docx or .dotx: its page, styles, header and footer; its own text left out). Long tables
+    name the `workbook` holding all."""
     writeup = new_writeup(template)
     _title(writeup, title, [_today(), deck.counts_line(cov), deck.settings_line(cov)])
     contents_at = writeup.document.add_paragraph()
@@ -98,7 +98,7 @@ def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, ci
     if county_chart is not None:
         figure(writeup, county_chart, "分区县覆盖率 Coverage by county")
     if access is not None:
-        _access_section(writeup, access, lorenz)
+        _access_section(writeup, access, lorenz, access_map)
     _underserved_section(writeup, cov, workbook)
     if new_sites is not None and len(new_sites):
         _titled_table(writeup, "建议新设网点 Where new branches would cover most",
@@ -117,12 +117,14 @@ def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, ci
     return save(writeup, path)
 
 
-def _access_section(writeup: Writeup, access: Accessibility, lorenz: bytes | None) -> None:
-    """Accessibility 可达性: by region and by county, how evenly it is spread and its Lorenz curve."""
+def _access_section(writeup: Writeup, access: Accessibility, lorenz: bytes | None, access_map: bytes | None) -> None:
+    """Accessibility 可达性: by region and by county, its map, how evenly it is spread and its Lorenz curve."""
     _titled_table(writeup, f"{deck.ACCESS_TITLE} — 分区域 by region", deck.shown(access.by_region,
                                                                              deck.ACCESS_REGION_COLUMNS))
     _titled_table(writeup, f"{deck.ACCESS_TITLE} — 分区县 by county", deck.shown(access.by_county,
                                                                              deck.ACCESS_COUNTY_COLUMNS))
+    if access_map is not None:
+        figure(writeup, access_map, deck.ACCESS_MAP_SLIDE_TITLE)
     bullets(writeup, deck.access_lines(access))
     if lorenz is not None:
         figure(writeup, lorenz, "可达性洛伦兹曲线 Access across residents")

@@ -731,7 +731,8 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
     meeting (deck.meeting_deck, with a slide per county and its map from `county_maps`, PNGs by county name, and
     `title`; in the bank's PowerPoint `template` where given), the analysis report as a Word document
     (document.analysis_report, in the bank's `word_template` where given), and the map as a PNG; with `access`
-    (netopt.accessibility's result) its tables and Lorenz curve (city_access_lorenz.png) in each of them."""
+    (netopt.accessibility's result) its tables, its map (city_access_map.png, with `city`) and Lorenz curve
+    (city_access_lorenz.png) in each of them."""
     from netopt.deck import meeting_deck
     from netopt.document import analysis_report
 
@@ -762,35 +763,43 @@ def city_report(cov: Coverage, out_dir: str | Path, failures: dict[str, str],
                       rival_only_towns=placed_by(rivals.rival_only, towns_at, "town_id", coords))
         body += (f"<h2>我行与全部银行 Ours against every bank</h2>{_html_table(rivals.by_region.round(3))}"
                  f"<h2>仅他行覆盖的乡镇 Towns only another bank reaches</h2>{_html_table(rivals.rival_only.head(20))}")
-    lorenz = _access_part(access, out, sheets)
-    lorenz_png = None if lorenz is None else lorenz.read_bytes()
-    if lorenz_png is not None:
+    drawn = _access_part(access, out, sheets, city)
+    lorenz_png, access_png = (drawn[name].read_bytes() if name in drawn else None for name in ("lorenz", "map"))
+    if access is not None:
         body += (f"<h2>可达性 Accessibility (2SFCA)</h2><p>{escape(access.summary())}</p>"
                  f"{_html_table(access.by_region.round(3))}{_html_table(access.by_county.round(3))}"
+                 + ("" if access_png is None else _inline_picture(access_png, ACCESS_MAP_TITLE))
                  + _inline_picture(lorenz_png, "可达性洛伦兹曲线 Access across residents"))
     page = PAGE.format(title="城市汇总 City summary", body=body, note=escape(" ".join([*cov.notes, cov.attribution])))
     return [write_atomic(out / "city_summary.html", lambda p: p.write_text(page, encoding="utf-8")),
             write_atomic(out / "city_summary.xlsx", lambda p: write_workbook(p, sheets)),
             meeting_deck(cov, out / "city_summary.pptx", title, city_map=picture, county_maps=county_maps,
                          new_sites=new_sites, rivals=rivals, failures=failures, template=template, access=access,
-                         lorenz=lorenz_png),
+                         lorenz=lorenz_png, access_map=access_png),
             analysis_report(cov, out / "city_summary.docx", title, city_map=picture, county_maps=county_maps,
                             new_sites=new_sites, rivals=rivals, failures=failures, template=word_template,
-                            county_chart=chart, access=access, lorenz=lorenz_png),
-            *_map_file(out / "city_summary.png", picture), *([lorenz] if lorenz is not None else [])]
+                            county_chart=chart, access=access, lorenz=lorenz_png, access_map=access_png),
+            *_map_file(out / "city_summary.png", picture), *drawn.values()]
 
 
-def _access_part(access: Accessibility | None, out: Path, sheets: dict[str, pd.DataFrame]) -> Path | None:
-    """With accessibility (else None): its tables added to the city workbook's `sheets` and its Lorenz curve
-    written as city_access_lorenz.png, whose path is returned."""
+ACCESS_MAP_TITLE = "城市 City 可达性 accessibility"
+
+
+def _access_part(access: Accessibility | None, out: Path, sheets: dict[str, pd.DataFrame],
+                 city: Dataset | None) -> dict[str, Path]:
+    """With accessibility (else nothing): its tables added to the city workbook's `sheets`, its map written as
+    city_access_map.png where `city` (the Dataset measured) is given, and its Lorenz curve as
+    city_access_lorenz.png; the files written by "map" and "lorenz"."""
     if access is None:
-        return None
+        return {}
     from netopt.access import check_accessibility
-    from netopt.maps import lorenz_chart
+    from netopt.maps import lorenz_chart, static_map
 
     check_accessibility(access, "report")
     sheets.update(access_by_region=access.by_region.round(3), access_by_county=access.by_county.round(3))
-    return lorenz_chart(access.lorenz(100), out / "city_access_lorenz.png", access.city["gini"])
+    drawn = {} if city is None else {"map": static_map(city, out / "city_access_map.png", access=access,
+                                                       title=ACCESS_MAP_TITLE)}
+    return drawn | {"lorenz": lorenz_chart(access.lorenz(100), out / "city_access_lorenz.png", access.city["gini"])}
 
 
 def batch_reports(cov: Coverage, out_dir: str | Path, progress=None, plan: pd.DataFrame | None = None,

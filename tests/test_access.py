@@ -359,16 +359,23 @@ def test_the_city_report_has_accessibility_within_the_diagnosis_limits(tmp_path)
     spread = next(s for s in slides if s.shapes[0].text_frame.text.startswith("可达性的均衡"))
     said = "\n".join(shape.text_frame.text for shape in spread.shapes if shape.has_text_frame)
     assert f"基尼系数 Gini {acc.city['gini']:.3f}" in said and f"{acc.city['low_access_wan']:,.1f} 万人" in said
+    where = next(s for s in slides if s.shapes[0].text_frame.text.startswith("可达性分布"))  # the map of access
+    assert any(shape.shape_type == 13 for shape in where.shapes)  # 13: a picture
+    beside = "\n".join(shape.text_frame.text for shape in where.shapes if shape.has_text_frame)
+    for row in acc.by_region.itertuples():
+        assert f"可达性 access {row.access_per_wan:.3f} 网点/万人\n指数 index {row.access_index:.2f}" in beside
     by_county = next(s for s in slides if s.shapes[0].text_frame.text.endswith("分区县 by county"))
     rows = [[cell.text for cell in row.cells] for row in list(next(
         shape.table for shape in by_county.shapes if shape.has_table).rows)[1:]]
     assert [row[0] for row in rows] == acc.by_county["county"].tolist()
     assert [row[3] for row in rows] == [f"{value:.3f}" for value in acc.by_county["access_per_wan"]]
     written_up = "\n".join(p.text for p in Document(str(tmp_path / "city_summary.docx")).paragraphs)
-    assert f"基尼系数 Gini {acc.city['gini']:.3f}" in written_up
+    assert f"基尼系数 Gini {acc.city['gini']:.3f}" in written_up and "可达性分布 Where access is low" in written_up
     sheets = pd.read_excel(tmp_path / "city_summary.xlsx", sheet_name=None)
-    assert "access by county 可达性-分区县" in sheets and (tmp_path / "city_access_lorenz.png").stat().st_size > 0
-    assert "可达性 Accessibility (2SFCA)" in (tmp_path / "city_summary.html").read_text()
+    assert "access by county 可达性-分区县" in sheets
+    assert all((tmp_path / f"city_access_{name}.png").read_bytes()[:4] == b"\x89PNG" for name in ("lorenz", "map"))
+    page = (tmp_path / "city_summary.html").read_text()
+    assert "可达性 Accessibility (2SFCA)" in page and 'alt="城市 City 可达性 accessibility"' in page
     lujiang = acc.by_county.set_index("county").loc["庐江县"]  # each county's slide, section and page say its own
     line = f"可达性 access {lujiang['access_per_wan']:.3f} 网点/万人 (全市=1 index {lujiang['access_index']:.2f})"
     county_slide = next(s for s in slides if s.shapes[0].text_frame.text == "庐江县 网点覆盖 coverage")

@@ -73,7 +73,7 @@ def test_the_city_deck_says_what_the_diagnosis_found(coverage, reports):
                                "分区县 Coverage by county", "分区县覆盖率 Coverage by county (%)",
                                "可达性 Accessibility (2SFCA) — 分区域 by region",
                                "可达性 Accessibility (2SFCA) — 分区县 by county",
-                               "可达性的均衡 How evenly access is spread",
+                               "可达性分布 Where access is low", "可达性的均衡 How evenly access is spread",
                                "服务不足乡镇 The 10 most underserved towns",
                                *(f"{county} 网点覆盖 coverage" for county in counties),
                                "说明 How coverage was measured"]
@@ -97,7 +97,7 @@ def test_the_city_deck_says_what_the_diagnosis_found(coverage, reports):
     first = coverage.underserved_towns.iloc[0]
     assert towns[0][3] == report.decimal_text(round(first["unserved_population"] / 1e4, 2))  # 万人, two decimals
     maps = [slide for slide in slides if any(shape.shape_type == 13 for shape in slide.shapes)]  # 13: a picture
-    assert len(maps) == 1 + 1 + len(counties)  # the city's, the Lorenz curve of access, each county's
+    assert len(maps) == 1 + 2 + len(counties)  # the city's, access's map and Lorenz curve, each county's
     pictures = [f"county_{row.county_id}_{row.county}.png" for row in coverage.by_county.itertuples()]
     assert all((folder / name).read_bytes()[:4] == b"\x89PNG" for name in ["city_summary.png", *pictures])
     assert coverage.notes[0] in _texts(slides[-1])
