@@ -1007,13 +1007,10 @@ def _supply_given(column: Optional[str], by_type: list[str]) -> str | dict | Non
 def _measure_access(ds: Dataset, source: str, out: Path, options: dict, grid: tuple, coords: str) -> None:
     """Accessibility measured, said on the console and written: tables, workbook, map layers, map and chart."""
     from netopt.access import accessibility
-    from netopt.grid import population_grid
     from netopt.maps import access_map, lorenz_chart, static_map
     from netopt.report import write_access_report
 
-    grid_km, h3 = grid
-    demand = population_grid(ds, cell_km=grid_km or 1.0, h3_resolution=h3) if (grid_km or h3 is not None) else None
-    acc = accessibility(ds, demand=demand, **options)
+    acc = accessibility(ds, demand=_grid_demand(ds, *grid), **options)
     _say_access(acc, source)
     written, left_out = write_access_report(acc, out, coords)
     fmap = access_map(ds, acc)
@@ -1027,6 +1024,13 @@ def _measure_access(ds: Dataset, source: str, out: Path, options: dict, grid: tu
 
 
 ACCESS_OUTPUTS = ("access_cells.csv",)  # a grid's: gone when a run on town points follows
+
+
+def _grid_demand(ds: Dataset, grid_km: Optional[float], h3: Optional[int]) -> Optional[gpd.GeoDataFrame]:
+    """--grid-km's square cells or --h3's hexagons as the demand (population_grid), None for the town points."""
+    from netopt.grid import population_grid
+
+    return population_grid(ds, cell_km=grid_km or 1.0, h3_resolution=h3) if (grid_km or h3 is not None) else None
 
 
 def _say_access(acc: Accessibility, source: str) -> None:
@@ -1119,9 +1123,7 @@ def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | Non
     (None: the towns)."""
     from functools import partial
 
-    from netopt.grid import population_grid
-
-    demand = population_grid(ds, cell_km=grid_km or 1.0, h3_resolution=h3) if (grid_km or h3 is not None) else None
+    demand = _grid_demand(ds, grid_km, h3)
     measure = partial(analyze_coverage, radius_km=radius_km, radius_min=radius_min, demand=demand,
                       **(roads or {}), **(travel or {}))
     cov = measure(_bank_only(ds, bank))
@@ -4504,17 +4506,21 @@ def map_command(
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     full_km: Optional[str] = DIAGNOSIS_FULL_KM_OPTION,
     full_minutes: Optional[str] = DIAGNOSIS_FULL_MINUTES_OPTION,
+    grid_km: Optional[float] = GRID_INSTEAD_OPTION,
+    h3: Optional[int] = H3_INSTEAD_OPTION,
 ) -> None:
     """The meeting map: an offline HTML map and the same view as PNG and PDF."""
     def run() -> None:
         from netopt.maps import network_map, static_map
         from netopt.models.types import assign_branch_types
 
+        _check_analyze_options(minutes, (), grid_km, h3, None, None)
         limit = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, limit, None)
         every_bank, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         ds = _bank_only(every_bank, bank)
-        cov = analyze_coverage(ds, **_limit_keywords(limit), **_roads(network, network_coords, network_split), **full)
+        cov = analyze_coverage(ds, demand=_grid_demand(ds, grid_km, h3), **_limit_keywords(limit),
+                               **_roads(network, network_coords, network_split), **full)
         plan = assign_branch_types(ds, coverage=cov) if types else None
         fmap = network_map(every_bank, coverage=cov, plan=plan, our_bank=bank)
         written = [write_atomic(out / "network_map.html", lambda p: fmap.save(str(p)))]

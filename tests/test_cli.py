@@ -342,6 +342,18 @@ def test_analyze_rejects_options_that_exclude_each_other(tmp_path: Path, options
     assert not (tmp_path / "o").exists()
 
 
+def test_the_meeting_map_on_a_population_grid(tmp_path: Path):
+    """map --grid-km: the cells beyond reach shaded, on the HTML map as analyze --grid-km has them; with --h3 too,
+    refused before anything is written."""
+    result = runner.invoke(app, ["map", "--grid-km", "3", "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    assert "未覆盖网格 Cells beyond reach" in map_text(tmp_path / "m" / "network_map.html")
+    assert (tmp_path / "m" / "network_map.png").read_bytes()[:4] == b"\x89PNG"
+    both = runner.invoke(app, ["map", "--grid-km", "1", "--h3", "7", "--out", str(tmp_path / "o")])
+    assert both.exit_code == 2 and "give --grid-km (square cells) or --h3 (hexagons), not both" in _said(both.output)
+    assert not (tmp_path / "o").exists()
+
+
 def test_missing_data_folder_is_one_clear_line(tmp_path: Path):
     result = runner.invoke(app, ["analyze", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "nowhere: folder does not exist" in _said(result.output)
