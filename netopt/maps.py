@@ -1281,18 +1281,16 @@ CORNERS = ("upper right", "upper left", "lower left", "lower right")  # the lege
 
 
 def _lay_out_corners(ax, ds: Dataset, crs, draw: Callable, chinese: bool) -> None:
-    """The legend in the map's corner over the least of the city (none on a map of nothing it would name: a
-    county's boundary alone), the core districts' inset in the emptiest corner left, the scale bar in a free lower
-    corner (else any free one); the map's extent kept."""
+    """The legend in the map's corner over the least of the city — beside the map where even there it would hide
+    a town or branch or more than LEGEND_OVER_LAND of its box (none on a map of nothing it would name: a county's
+    boundary alone) —, the core districts' inset in the emptiest corner left, the scale bar in a free lower corner
+    (else any free one); the map's extent kept."""
     limits = ax.get_xlim(), ax.get_ylim()
     ax.apply_aspect()  # the axes' final shape: boxes in axes fractions measured as they will be drawn
     land = _land(ds, crs)
     legend = corner = None
     if ax.get_legend_handles_labels()[0]:
-        legend = ax.legend(loc="upper right", fontsize=9)
-        extent = legend.get_window_extent(ax.figure.canvas.get_renderer()).transformed(ax.transAxes.inverted())
-        corner = _emptiest(ax, land, extent.width, extent.height, CORNERS)
-        legend.set_loc(corner)
+        legend, corner = _placed_legend(ax, land, _places(ds, crs))
     inset = _core_inset(ax, ds, crs, draw, chinese, land, [c for c in CORNERS if c != corner])
     free = [c for c in ("lower left", "lower right", "upper left", "upper right") if c not in (corner, inset)]
     scale = _scale_bar(ax, free[0])
@@ -1321,7 +1319,10 @@ def _land(ds: Dataset, crs):
     return ds.towns[ds.towns.geometry.notna()].to_crs(crs).geometry.union_all().convex_hull
 
 
-def _corner_box(corner: str, width: float, height: float, edge: float = 0.01) -> list[float]:
+LEGEND_EDGE = 0.01  # between a box in a corner of the map and the map's sides, axes fractions
+
+
+def _corner_box(corner: str, width: float, height: float, edge: float = LEGEND_EDGE) -> list[float]:
     """A box of that width and height (axes fractions) in that corner of the map, `edge` in from its sides."""
     return [1 - width - edge if "right" in corner else edge, 1 - height - edge if "upper" in corner else edge,
             width, height]
@@ -1330,15 +1331,51 @@ def _corner_box(corner: str, width: float, height: float, edge: float = 0.01) ->
 def _emptiest(ax, land, width: float, height: float, corners) -> str:
     """Of the `corners`, the one where a box of that width and height (axes fractions) covers least of `land`
     (the first of them on a tie)."""
+    return min(corners, key=lambda corner: _covered(ax, land, corner, width, height))
+
+
+def _covered(ax, land, corner: str, width: float, height: float) -> float:
+    """How much of `land` (its area, in the map's units) a box of that width and height (axes fractions) in that
+    corner of the map covers."""
+    return land.intersection(_corner_shape(ax, corner, width, height)).area
+
+
+def _corner_shape(ax, corner: str, width: float, height: float):
+    """A box of that width and height (axes fractions) in that corner of the map, in the map's units."""
     from shapely.geometry import box
 
     (left, right), (bottom, top) = ax.get_xlim(), ax.get_ylim()
+    fx, fy, fw, fh = _corner_box(corner, width, height)
+    return box(left + fx * (right - left), bottom + fy * (top - bottom), left + (fx + fw) * (right - left),
+               bottom + (fy + fh) * (top - bottom))
 
-    def covered(corner: str) -> float:
-        fx, fy, fw, fh = _corner_box(corner, width, height)
-        return land.intersection(box(left + fx * (right - left), bottom + fy * (top - bottom),
-                                     left + (fx + fw) * (right - left), bottom + (fy + fh) * (top - bottom))).area
-    return min(corners, key=covered)
+
+def _places(ds: Dataset, crs):
+    """The towns' and branches' points (a town's polygon: a point in it), in the map's units, as one geometry."""
+    points = [frame.geometry.dropna().to_crs(crs).representative_point() for frame in (ds.towns, ds.branches)]
+    return gpd.GeoSeries(pd.concat(points), crs=crs).union_all()
+
+
+LEGEND_OVER_LAND = 0.05  # a legend that would hide more of the city than this share of its box goes beside the map
+
+
+def _placed_legend(ax, land, places):
+    """The legend in the corner where it covers least of `land` — or, where it would hide one of the `places` or
+    more of the land than LEGEND_OVER_LAND of its box, beside the map: on its right when the map is taller than
+    wide, else below it in two columns; the legend and its corner (None beside the map)."""
+    legend = ax.legend(loc="upper right", fontsize=9)
+    extent = legend.get_window_extent(ax.figure.canvas.get_renderer()).transformed(ax.transAxes.inverted())
+    corner = _emptiest(ax, land, extent.width, extent.height, CORNERS)
+    under = _corner_shape(ax, corner, extent.width, extent.height)
+    if land.intersection(under).area <= LEGEND_OVER_LAND * under.area and not places.intersects(under):
+        legend.set_loc(corner)
+        return legend, corner
+    (left, right), (bottom, top) = ax.get_xlim(), ax.get_ylim()
+    handles, labels = ax.get_legend_handles_labels()
+    labels = [re.sub(r"^(\S*[\u3400-\u9fff]\S*) ", "\\1\n", label, count=1) for label in labels]  # 中文 over English
+    if right - left < top - bottom:
+        return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9), None
+    return ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.01), fontsize=9, ncols=2), None
 
 
 def _scale_bar(ax, corner: str = "lower left") -> list:

@@ -437,17 +437,23 @@ def test_relocation_moves_drawn_on_both_maps(tmp_path: Path, monkeypatch):
     plt.close(fig)
 
 
-def test_no_name_is_left_under_the_legend(own_fonts, tmp_path: Path):
-    """A square county full of towns: the legend, in whichever corner, stands over some; their names go."""
+@pytest.mark.parametrize("east, north, beside", [(117.5, 31.5, "right"), (118.2, 31.3, "below")])
+def test_a_legend_that_would_hide_towns_in_any_corner_goes_beside_the_map(own_fonts, tmp_path: Path, east, north,
+                                                                           beside):
+    """A county full of towns: the legend, in whichever corner, would stand over some — it goes on the right of a
+    map taller than wide, below a wider one (in two columns), each label's Chinese over its English; every town
+    named (but one the scale bar may take), none under it."""
     import matplotlib.pyplot as plt
 
     no.use_font(chinese_font(tmp_path / "hei.ttf"))
-    ds = _square_county()
-    towns = ds.towns
+    ds = _square_county(east=east, north=north)
     with fonts.drawing_in(fonts.cjk_font()):
         fig, ax, _ = _static_axes(ds, chinese=True)
-        named = _town_names(ax, towns)
-        assert 0 < len(named) < 36 and _apart_and_inside(ax, named)
+        named = _town_names(ax, ds.towns)
+        assert len(named) >= len(ds.towns) - 1 and _apart_and_inside(ax, named)
+        legend, frame = ax.get_legend().get_window_extent(), ax.get_window_extent()
+        assert (legend.x0 >= frame.x1) if beside == "right" else (legend.y1 <= frame.y0)
+        assert all("\n" in text.get_text() for text in ax.get_legend().get_texts())  # 中文 over English
         plt.close(fig)
 
 
@@ -500,15 +506,16 @@ def test_a_map_numbers_the_best_forty_of_many_sites(tmp_path: Path):
     plt.close(fig)
 
 
-def _square_county(towns_per_side: int = 6):
-    """A square county full of towns on a grid, 第0镇 …, and one branch in the middle: a Dataset."""
+def _square_county(towns_per_side: int = 6, east: float = 117.5, north: float = 31.5):
+    """A square county (or a box to `east` and `north`) full of towns on a grid, 第0镇 …, and one branch in the
+    middle: a Dataset."""
     import geopandas as gpd
     from shapely.geometry import box
 
     count = towns_per_side ** 2
     county = gpd.GeoDataFrame({"county_id": ["C1"], "name": ["方县"], "population": [25e4], "region_type": ["county"]},
-                              geometry=[box(117.0, 31.0, 117.5, 31.5)], crs=4326)
-    lon, lat = np.meshgrid(np.linspace(117.0, 117.5, towns_per_side), np.linspace(31.0, 31.5, towns_per_side))
+                              geometry=[box(117.0, 31.0, east, north)], crs=4326)
+    lon, lat = np.meshgrid(np.linspace(117.0, east, towns_per_side), np.linspace(31.0, north, towns_per_side))
     towns = gpd.GeoDataFrame({"town_id": [f"t{k}" for k in range(count)], "name": [f"第{k}镇" for k in range(count)],
                               "county": "方县", "county_id": "C1", "population": 1e4, "region_type": "county"},
                              geometry=gpd.points_from_xy(lon.ravel(), lat.ravel()), crs=4326)
@@ -716,8 +723,10 @@ def test_core_districts_get_an_inset_at_the_same_scale_in_both_directions():
     plt.close(fig)
 
 
-def test_the_legend_takes_the_corner_over_the_least_of_the_city():
-    """A city missing its upper-left quarter (an L of two counties): the legend goes there, not over its land."""
+@pytest.mark.parametrize("lone_branch", [False, True])
+def test_the_legend_takes_the_corner_over_the_least_of_the_city(lone_branch: bool):
+    """A city missing its upper-left quarter (an L of two counties): the legend goes there, not over its land —
+    but where a branch stands in that corner, beside the map."""
     import geopandas as gpd
     import matplotlib.pyplot as plt
     from shapely.geometry import box
@@ -729,12 +738,16 @@ def test_the_legend_takes_the_corner_over_the_least_of_the_city():
     towns = gpd.GeoDataFrame({"town_id": list("abcd"), "name": list("甲乙丙丁"), "county": ["南区"] * 3 + ["东北区"],
                               "county_id": ["1"] * 3 + ["2"], "population": [1e4] * 4, "region_type": "county"},
                              geometry=gpd.points_from_xy(lon, lat), crs=4326)
-    branches = gpd.GeoDataFrame({"branch_id": ["B1"], "name": ["网点"], "bank": ["x"], "type": [None]},
-                                geometry=gpd.points_from_xy([117.8], [31.8]), crs=4326)
+    branches = gpd.GeoDataFrame({"branch_id": ["B1", "B2"], "name": ["网点", "孤点"], "bank": ["x", "x"],
+                                 "type": [None, None]}, geometry=gpd.points_from_xy([117.8, 117.02], [31.8, 31.98]),
+                                crs=4326).iloc[:1 + lone_branch]
     fig, ax, _ = _static_axes(no.io.Dataset(counties, towns, branches))
     fig.canvas.draw()
     legend, outer = ax.get_legend().get_window_extent(), ax.get_window_extent()
-    assert legend.x0 < outer.x0 + 0.1 * outer.width and legend.y1 > outer.y1 - 0.1 * outer.height  # upper left
+    if lone_branch:
+        assert legend.x0 >= outer.x1  # on the right of the map (taller than wide)
+    else:
+        assert legend.x0 < outer.x0 + 0.1 * outer.width and legend.y1 > outer.y1 - 0.1 * outer.height  # upper left
     plt.close(fig)
 
 

@@ -165,8 +165,8 @@ def test_report_suggests_new_branches_by_county(tmp_path: Path):
     assert sum(len(shape.table.rows) - 1 for slide in listed for shape in slide.shapes if shape.has_table) == 18
     written_up = Document(str(tmp_path / "city_summary.docx"))  # the Word report too: its map, every county's
     assert written_up.paragraphs[0].text == "农行合肥分行网点覆盖诊断"
-    assert len(written_up.inline_shapes) == 1 + 1 + 1 + 9  # the city's map, coverage by county, the Lorenz curve
-    # of access, each county's map
+    assert len(written_up.inline_shapes) == 1 + 1 + 2 + 9  # the city's map, coverage by county, access's map and
+    # Lorenz curve, each county's map
     captions = ["".join(p._p.xpath(".//w:t/text()")) for p in written_up.paragraphs if p.style.name == "Caption"]
     assert "图2 分区县覆盖率 Coverage by county" in captions
     assert sum("new branches suggested：" in p.text for p in written_up.paragraphs) == 9
