@@ -838,13 +838,13 @@ def _texts(failed: pd.Series, values: pd.Series, say) -> pd.Series:
 
 
 def _measure_branches(branches: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Per branch: the population of the units whose nearest branch it is, and its service radius (measured
-    anew where the branches table is one netopt wrote, coverage.gpkg's, carrying an earlier run's: its service
-    area is added by _add_service_areas)."""
-    stats = _radius_stats(units[units["nearest_branch_id"].notna()])
+    """Per branch: the population of the units whose nearest branch it is (shared equally by the branches standing
+    at that very point), and its service radius (measured anew where the branches table is one netopt wrote,
+    coverage.gpkg's, carrying an earlier run's: its service area is added by _add_service_areas)."""
+    stats = _radius_stats(_shared_at_one_place(units[units["nearest_branch_id"].notna()], branches))
     earlier = [column for column in BRANCH_STATS if column in branches]
     out = branches.drop(columns=earlier).merge(stats, left_on="branch_id", right_index=True, how="left")
-    out["assigned_population"] = out["assigned_population"].fillna(0).astype(int)
+    out["assigned_population"] = out["assigned_population"].fillna(0).round().astype(int)
     out["assigned_towns"] = out["assigned_towns"].fillna(0).astype(int)
     return out
 
@@ -913,6 +913,25 @@ def service_area_cells(counties: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, c
             cells[mine] = np.asarray(voronoi_cells(shapely.points(places), bounds[name]), dtype=object)[at.ravel()]
             sharing[mine] = np.bincount(at.ravel(), minlength=len(places))[at.ravel()]
     return gpd.GeoSeries(cells, index=branches.index, crs=crs), sharing
+
+
+def _shared_at_one_place(served: pd.DataFrame, branches: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The served units (each with its nearest_branch_id) once for every branch standing at the very point of its
+    nearest branch — branches located by their town's point stand at one — its residents shared equally among
+    them (whole people where they are whole: the first sharers a person more); a branch alone at its point keeps
+    its units whole."""
+    xy = branches.geometry.get_coordinates().reindex(branches.index).round(6)  # 0.1 m: the very same point
+    place = pd.Series(list(zip(xy["x"], xy["y"])), index=branches["branch_id"].to_numpy())
+    place = place.where(xy["x"].notna().to_numpy(), pd.Series(place.index, index=place.index))  # unplaced: alone
+    at = pd.DataFrame({"nearest_branch_id": place.index, "place": place.to_numpy()})
+    sharers = at.merge(at.rename(columns={"nearest_branch_id": "sharer"}), on="place")[["nearest_branch_id", "sharer"]]
+    shared = served.assign(unit=np.arange(len(served))).merge(sharers, on="nearest_branch_id", how="left")
+    together = shared["nearest_branch_id"].map(sharers.groupby("nearest_branch_id").size()).fillna(1.0).to_numpy()
+    people = shared["population"].to_numpy(float)
+    whole = np.floor(people / together)
+    first = shared.groupby("unit").cumcount().to_numpy() < people - whole * together  # who takes the remainder
+    share = np.where(people == np.round(people), whole + first, people / together)
+    return shared.assign(population=share, nearest_branch_id=shared["sharer"].fillna(shared["nearest_branch_id"]))
 
 
 RADIUS_STATS = ["assigned_towns", "assigned_population", "service_radius_km", "mean_distance_km", "farthest_town_km"]

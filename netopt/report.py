@@ -425,15 +425,17 @@ def _too_long(rows: int, csv_file: str | None) -> pd.DataFrame:
 
 def _nearest_of_none(branches: pd.DataFrame, cov: Coverage) -> str:
     """A county report's note on its branches, where some serve no town: each town (or grid cell) counts once,
-    for the branch nearest its point, so a town's other branches serve none of it, while each branch's service area
-    holds its share of residents; "" where every one serves some."""
+    for the branch nearest its point (shared by the branches at that very point), so a town's other branches serve
+    none of it, while each branch's service area holds its share of residents; "" where every one serves some."""
     none = int((branches[ON_A_GRID["assigned_towns"] if cov.demand_kind == "cells" else "assigned_towns"] == 0).sum())
     if not none:
         return ""
     zh, en = ("网格", "grid cell") if cov.demand_kind == "cells" else ("乡镇", "town")
-    return (f"服务{zh}数、服务人口：每个{zh}只计入离其点位最近的网点，{none} 个网点不是任何{zh}的最近网点（多为同一{zh}的其他网点）；"
+    return (f"服务{zh}数、服务人口：每个{zh}只计入离其点位最近的网点（同一点位的网点均分），{none} 个网点不是任何{zh}的最近网点"
+            f"（多为同一{zh}的其他网点）；"
             f"服务范围人口则把每个{zh}的人口按面积均摊，各网点按其服务范围计入。 "
-            f"Each {en} counts once, for the branch nearest its point: {none} of these {len(branches)} branches are "
+            f"Each {en} counts once, for the branch nearest its point (shared by the branches at that very point): "
+            f"{none} of these {len(branches)} branches are "
             f"the nearest of none (mostly a {en}'s other branches); the residents in a branch's service area spread "
             f"each {en}'s evenly over its area, a share for every branch.")
 

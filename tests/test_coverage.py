@@ -208,6 +208,18 @@ def test_coverage_never_falls_when_the_radius_grows(c, r1, r2):
     assert high >= low
 
 
+def test_branches_at_one_point_share_the_towns_nearest_it():
+    """Three branches at the town's very point (located by their town, as a branch list of addresses is): each
+    serves the town, a third of its residents each; a branch 1 m away is another place and serves none."""
+    ds = make_city([0.0, 13.0], [60_000, 20_000], [0.0, 0.0, 0.0, 13.0])
+    branches = no.analyze_coverage(ds).branches
+    assert branches["assigned_population"].tolist() == [20_000, 20_000, 20_000, 20_000]
+    assert branches["assigned_towns"].tolist() == [1, 1, 1, 1]
+    assert branches["service_radius_km"].nunique() == 1
+    apart = make_city([0.0, 13.0], [60_000, 20_000], [0.0, 0.0, 0.001, 13.0])
+    assert no.analyze_coverage(apart).branches["assigned_population"].tolist() == [30_000, 30_000, 0, 20_000]
+
+
 @settings(max_examples=40, deadline=None)
 @given(city)
 def test_assigned_population_adds_up(c):

@@ -66,7 +66,7 @@ def test_a_county_report_notes_its_own_data_not_the_citys(coverage, tmp_path: Pa
     assert stacked not in yaohai and "Coverage by service radius" in yaohai
     notes = pd.read_excel(tmp_path / "county_340124_庐江县.xlsx", "notes 说明")["note 说明"].tolist()
     assert notes[:-1] == coverage.notes_for("庐江县") and "33 branches share 8 points" in notes[-2]
-    assert "52 of these 69 branches are the nearest of none" in notes[-1]  # then the county's own branches
+    assert "20 of these 69 branches are the nearest of none" in notes[-1]  # then the county's own branches
 
 
 def test_a_failing_county_is_recorded_and_the_rest_complete(coverage, tmp_path: Path, monkeypatch):
