@@ -4377,8 +4377,8 @@ def report(
     speed_kmh: Optional[str] = SPEED_OPTION,
     walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
     detour_factor: Optional[float] = DETOUR_OPTION,
-    grid_km: Optional[float] = typer.Option(None, callback=_above_zero,
-                                            help="Measure on a population grid of this cell size (km)."),
+    grid_km: Optional[float] = GRID_INSTEAD_OPTION,
+    h3: Optional[int] = H3_INSTEAD_OPTION,
     types: bool = typer.Option(False, help="Add the recommended branch types (assign-types, default rules)."),
     new_per_county: int = typer.Option(0, min=0, help="Also suggest up to N new branches per county 建议新设网点: "
                                        "the county's town points that, beside today's branches, bring the most of "
@@ -4413,9 +4413,9 @@ def report(
 
         from netopt.access import accessibility
         from netopt.competition import rival_coverage
-        from netopt.grid import population_grid
         from netopt.report import DECK_TITLE, batch_reports
 
+        _check_analyze_options(minutes, (), grid_km, h3, None, None)
         radius = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, radius, None)
         if full and new_per_county:
@@ -4423,7 +4423,7 @@ def report(
                              "--full-km / --full-minutes (optimize --full-km plans by distance)", file="command line")
         every_bank, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         ds = _bank_only(every_bank, bank)
-        demand = population_grid(ds, cell_km=grid_km) if grid_km else None
+        demand = _grid_demand(ds, grid_km, h3)
         roads = _roads(network, network_coords, network_split)
         measure = partial(analyze_coverage, demand=demand, **_limit_keywords(radius), **roads, **full)
         cov = measure(ds)

@@ -354,6 +354,24 @@ def test_the_meeting_map_on_a_population_grid(tmp_path: Path):
     assert not (tmp_path / "o").exists()
 
 
+def test_the_reports_on_h3_hexagons(tmp_path: Path):
+    """report --h3: the county reports and city summary measured on H3 hexagons, as analyze --h3 measures them;
+    with --grid-km too, refused before anything is written."""
+    from netopt.grid import population_grid
+
+    result = runner.invoke(app, ["report", "--h3", "6", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    ds = no.load_sample()
+    hexagons = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5},
+                                   demand=population_grid(ds, h3_resolution=6))
+    by_region = pd.read_excel(tmp_path / "r" / "city_summary.xlsx", "by region 分区域")
+    assert by_region["coverage_rate_pct 覆盖率(%)"].tolist() == pytest.approx(
+        hexagons.by_region["coverage_rate_pct"].tolist(), abs=1e-3)
+    both = runner.invoke(app, ["report", "--grid-km", "1", "--h3", "7", "--out", str(tmp_path / "o")])
+    assert both.exit_code == 2 and "give --grid-km (square cells) or --h3 (hexagons), not both" in _said(both.output)
+    assert not (tmp_path / "o").exists()
+
+
 def test_missing_data_folder_is_one_clear_line(tmp_path: Path):
     result = runner.invoke(app, ["analyze", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "nowhere: folder does not exist" in _said(result.output)
