@@ -391,9 +391,13 @@ def _number_style(column, values: pd.Series, styles: dict):
         return None
     if pd.api.types.is_float_dtype(values):
         whole = values.dropna().pipe(lambda v: v[np.isfinite(v)]).mod(1).eq(0).all()
-        persons = str(column).split(" ", 1)[0].endswith("population")  # its English name: covered_population 覆盖人口
-        return styles["count"] if whole or persons else styles["figure"]
+        return styles["count"] if whole or _counts_people(column) else styles["figure"]
     return styles["count"] if pd.api.types.is_integer_dtype(values) and not _is_code(column) else None
+
+
+def _counts_people(column) -> bool:
+    """Whether a column counts people, by its English name (covered_population 覆盖人口(人)); not 万人 figures."""
+    return str(column).split(" ", 1)[0].endswith("population")
 
 
 def _cell_values(column: pd.Series) -> list:
@@ -478,10 +482,12 @@ def _html_fields(row: pd.DataFrame) -> str:
 
 
 def figure_text(column: str, value) -> str:
-    """A value as a report page shows it: counts with thousands separated (ids and codes as given), other figures
-    to two decimals (whole ones without)."""
+    """A value as a report page shows it: counts with thousands separated (ids and codes as given), people as
+    whole people (a grid's are fractions of a town's), other figures to two decimals (whole ones without)."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and not _is_code(column):
         return f"{value:,}"
+    if _counts_people(column) and isinstance(value, (float, np.floating)) and np.isfinite(value):
+        return f"{round(value):,}"
     if column == "region_type":
         return region_words(value)
     if column in THREE_DECIMALS and isinstance(value, (float, np.floating)):

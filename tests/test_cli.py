@@ -367,6 +367,9 @@ def test_the_reports_on_h3_hexagons(tmp_path: Path):
     by_region = pd.read_excel(tmp_path / "r" / "city_summary.xlsx", "by region 分区域")
     assert by_region["coverage_rate_pct 覆盖率(%)"].tolist() == pytest.approx(
         hexagons.by_region["coverage_rate_pct"].tolist(), abs=1e-3)
+    page = (tmp_path / "r" / "city_summary.html").read_text(encoding="utf-8")  # people whole, not a cell's fractions
+    covered = hexagons.by_region["covered_population"]
+    assert (covered % 1 > 0).all() and all(f'<td class="n">{round(value):,}</td>' in page for value in covered)
     both = runner.invoke(app, ["report", "--grid-km", "1", "--h3", "7", "--out", str(tmp_path / "o")])
     assert both.exit_code == 2 and "give --grid-km (square cells) or --h3 (hexagons), not both" in _said(both.output)
     assert not (tmp_path / "o").exists()
