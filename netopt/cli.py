@@ -3911,6 +3911,7 @@ def compare(
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
     grid_km: Optional[float] = GRID_INSTEAD_OPTION,
+    h3: Optional[int] = H3_INSTEAD_OPTION,
     coords: str = typer.Option("wgs84", help=COORDS_HELP.replace("the inputs", "the inputs and the plans")),
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
@@ -3923,11 +3924,11 @@ def compare(
     closed, residents covered and coverage by region, mean km to a branch, towns left without one — and the
     towns where the plans differ."""
     def run() -> None:
-        from netopt.grid import population_grid
         from netopt.maps import compare_map
         from netopt.planning import (bank_branches, compare_measured, measure_access, measure_networks,
                                      network_changes)
 
+        _check_analyze_options(None, (), grid_km, h3, None, None)
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, radius, None)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
@@ -3938,7 +3939,7 @@ def compare(
                              "a --name", file="command line")
         _say_banks_matched(ds.branches, bank)
         with _working("Measuring the plans 方案比选中…"):
-            cells = population_grid(ds, cell_km=grid_km) if grid_km else None
+            cells = _grid_demand(ds, grid_km, h3)
             limit = {**_limit_keywords(radius), **_roads(network, network_coords, network_split)}
             measured = measure_networks(ds, networks, bank, cells, **base, **limit, **full)
             access = measure_access(ds, networks, bank, cells, **base, **limit)
@@ -4001,6 +4002,7 @@ def evaluate_sites_command(
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero, help="Residents on a population grid of "
                                             "this cell size (km) instead of at the town points (e.g. 1: finer for "
                                             "sites in the core, where radii are short)."),
+    h3: Optional[int] = H3_INSTEAD_OPTION,
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
@@ -4014,9 +4016,9 @@ def evaluate_sites_command(
     reach, those it adds and those it shares with today's branches (重叠), today's and rival branches near it, the
     residents it wins from the other banks — ranked, on a map."""
     def run() -> None:
-        from netopt.grid import population_grid
         from netopt.siting import evaluate_sites
 
+        _check_analyze_options(None, (), grid_km, h3, None, None)
         tables = [*(files or []), *candidates]
         if not tables and not site:
             raise InputError("give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat", file="command line")
@@ -4025,7 +4027,7 @@ def evaluate_sites_command(
         _say_banks_matched(ds.branches, bank)
         offered = _candidate_sites(tables, candidates_folder, site, coords, ds, bank)
         with _working("Evaluating the sites 选址评估中…"):
-            cells = population_grid(ds, cell_km=grid_km) if grid_km else None
+            cells = _grid_demand(ds, grid_km, h3)
             roads = _roads(network, network_coords, network_split)
             table = evaluate_sites(ds, offered, bank, demand=cells, **_limit_keywords(radius), **roads)
         _say_sites(table, f"{source}, {bank} 我行" if bank else source,

@@ -375,6 +375,29 @@ def test_the_reports_on_h3_hexagons(tmp_path: Path):
     assert not (tmp_path / "o").exists()
 
 
+def test_sites_judged_on_h3_hexagons_and_grid_with_hexagons_refused(tmp_path: Path):
+    """evaluate-sites --h3: each site's residents within reach on H3 hexagons, as evaluate_sites counts them there;
+    compare and evaluate-sites refuse --grid-km with --h3 before anything is written."""
+    from netopt.grid import population_grid
+    from netopt.siting import evaluate_sites
+
+    result = runner.invoke(app, ["evaluate-sites", "--site", "A=117.25,31.84", "--bank", "农业", "--h3", "6",
+                                 "--out", str(tmp_path / "e")])
+    assert result.exit_code == 0, result.output
+    ds = no.load_sample()
+    site = gpd.GeoDataFrame({"name": ["A"]}, geometry=gpd.points_from_xy([117.25], [31.84]), crs=4326)
+    expected = evaluate_sites(ds, site, "农业", demand=population_grid(ds, h3_resolution=6),
+                              radius_km={"core": 1.2, "county": 3.5})
+    written = pd.read_csv(tmp_path / "e" / "site_evaluation.csv")
+    assert written["residents_within_wan 覆盖范围人口(万人)"].iloc[0] == pytest.approx(
+        expected["residents_within_wan"].iloc[0], abs=1e-3)
+    for command in (["compare", str(tmp_path)], ["evaluate-sites", "--site", "A=117.25,31.84"]):
+        both = runner.invoke(app, [*command, "--grid-km", "1", "--h3", "7", "--out", str(tmp_path / "o")])
+        assert both.exit_code == 2 and "give --grid-km (square cells) or --h3 (hexagons), not both" in _said(
+            both.output), both.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_missing_data_folder_is_one_clear_line(tmp_path: Path):
     result = runner.invoke(app, ["analyze", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "nowhere: folder does not exist" in _said(result.output)
