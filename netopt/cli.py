@@ -370,6 +370,8 @@ GRID_INSTEAD_OPTION = typer.Option(None, callback=_above_zero, help="Measure on 
                                    "(km) instead of town points.")
 H3_INSTEAD_OPTION = typer.Option(None, min=0, max=15, help="Measure on H3 cells of this resolution (e.g. 8) instead "
                                  "of town points.")
+H3_MODEL_OPTION = typer.Option(None, min=0, max=15, help="Demand as H3 hexagons of this resolution (e.g. 8; each "
+                               "town's residents spread over its area) instead of town points, as --grid-km.")
 MINUTES_ANY_OPTION = typer.Option(None, callback=_minutes_check,
                                   help="A travel-time limit in minutes instead of a radius, e.g. 15 for the 15-minute "
                                        f"service circle 15分钟金融服务圈, {PER_REGION_MINUTES} (--mode drive or walk).")
@@ -1312,6 +1314,7 @@ def optimize(
     beta: Optional[float] = typer.Option(None, callback=_above_zero, help=BETA_HELP),
     min_km: Optional[float] = typer.Option(None, callback=_above_zero, help=MIN_KM_HELP),
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero, help=GRID_KM_HELP + " All models but cflp."),
+    h3: Optional[int] = H3_MODEL_OPTION,
     min_spacing_km: Optional[float] = typer.Option(None, callback=_above_zero, help=SPACING_HELP),
     candidates: Optional[Path] = typer.Option(None, help=CANDIDATES_HELP),
     candidates_folder: Optional[str] = CANDIDATES_FOLDER_OPTION,
@@ -1351,7 +1354,7 @@ def optimize(
             _check_phases(phase, model, relocate, keep_existing, target_share_pct)
             if relocate is None and keep_existing and model in P_MODELS:
                 _check_p_keeps_today(count, staying, bank)
-            demand, cells, source = _model_demand(ds, grid_km, model, source, len(sites))
+            demand, cells, source = _model_demand(ds, (grid_km, h3), model, source, len(sites))
             built = _build_model(model, ds, sites, count, radius, rules, options, roads, demand,
                                  at_most=relocate is None)  # a move 迁址 closes one branch and opens another
         with _working("Solving with HiGHS 求解中…", time_limit):
@@ -1631,6 +1634,7 @@ def curve(
     beta: Optional[float] = typer.Option(None, callback=_above_zero, help=BETA_HELP),
     min_km: Optional[float] = typer.Option(None, callback=_above_zero, help=MIN_KM_HELP),
     grid_km: Optional[float] = typer.Option(None, callback=_above_zero, help=GRID_KM_HELP),
+    h3: Optional[int] = H3_MODEL_OPTION,
     min_spacing_km: Optional[float] = typer.Option(None, callback=_above_zero, help=SPACING_HELP),
     capacity_wan: Optional[float] = typer.Option(None, callback=_above_zero,
                                                  help="mclp: residents one branch can serve, 万人 — the residents "
@@ -1671,7 +1675,7 @@ def curve(
             _say_banks_matched(ds.branches, bank)
             existing, roads = existing_positions(sites), _roads(network, network_coords, network_split)
             _check_model_options(model, len(existing) + up_to, {}, options)  # before a grid is made
-            demand, cells, source = _model_demand(ds, grid_km, model, source, len(sites))
+            demand, cells, source = _model_demand(ds, (grid_km, h3), model, source, len(sites))
             spacing = _spacing_rule(sites, min_spacing_km)
 
             def build(p: int, rules: dict):
@@ -3026,52 +3030,75 @@ GRID_STEPS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10)  #
 DENSE_MODELS = ("pmedian", "pcenter", "share")  # models of every cell-site distance (mclp, lscp: those in the radius)
 
 
-def _check_grid_pairs(model: str, ds: Dataset, sites: int, grid_km: float, cells: Optional[int] = None) -> None:
-    """A model of every distance between grid cells (`cells` once made, else as many as expected) and sites beyond
-    distance.DENSE_PAIRS_LIMIT is refused, naming the finest --grid-km expected to fit."""
+def _hexagon_km(resolution: int) -> float:
+    """The side of a square as large as an H3 hexagon of that resolution, on average (km)."""
+    import h3
+
+    return float(np.sqrt(h3.average_hexagon_area(resolution, unit="km^2")))
+
+
+def _check_grid_pairs(model: str, ds: Dataset, sites: int, grid: tuple[Optional[float], Optional[int]],
+                      cells: Optional[int] = None) -> None:
+    """A model of every distance between the cells of `grid` (--grid-km's squares or --h3's hexagons: `cells` once
+    made, else as many as expected) and sites beyond distance.DENSE_PAIRS_LIMIT is refused, naming the finest
+    --grid-km (or --h3) expected to fit."""
     from netopt import distance
     from netopt.grid import expected_cells, town_areas
 
     if model not in DENSE_MODELS:
         return
+    grid_km, h3 = grid
     limit = distance.DENSE_PAIRS_LIMIT
     areas = town_areas(ds) if cells is None else None  # a grid made: its count, the areas only for the advice
-    count = expected_cells(areas, grid_km) if cells is None else cells
+    count = expected_cells(areas, grid_km or _hexagon_km(h3)) if cells is None else cells
     if count * sites <= limit:
         return
     areas = town_areas(ds) if areas is None else areas
-    fits = [step for step in GRID_STEPS if step > grid_km and expected_cells(areas, step) * sites <= limit]
-    ask = f"--grid-km {fits[0]:g}" if fits else f"a --grid-km above {GRID_STEPS[-1]:g}"
+    if h3 is None:
+        fits = [step for step in GRID_STEPS if step > grid_km and expected_cells(areas, step) * sites <= limit]
+        ask = f"--grid-km {fits[0]:g}" if fits else f"a --grid-km above {GRID_STEPS[-1]:g}"
+    else:
+        fits = [level for level in range(h3 - 1, -1, -1) if expected_cells(areas, _hexagon_km(level)) * sites <= limit]
+        ask = f"--h3 {fits[0]}" if fits else "a grid of fewer cells"
     about = "about " if cells is None else ""
-    raise InputError(f"{model} on the {grid_km:g} km grid is {about}{count:,} cells x {sites:,} sites = "
+    raise InputError(f"{model} on the {_grid_words(grid)} is {about}{count:,} cells x {sites:,} sites = "
                      f"{count * sites:,} distances, more than a model on one machine holds ({limit:,}): ask for {ask}, "
                      "or --model mclp, which needs only the pairs within the radius", file="command line")
 
 
-def _model_demand(ds: Dataset, grid_km: Optional[float], model: str, source: str, sites: int):
-    """The models' demand points — the towns, or with --grid-km population cells labelled by town and cell —, the
-    cells as population_grid makes them, for measuring coverage (None with towns), and the source's name. A grid
-    too fine for a model of every cell-site distance (with `sites` sites) is refused before and after it is made."""
+def _grid_words(grid: tuple[Optional[float], Optional[int]]) -> str:
+    """--grid-km's or --h3's grid in words: 1 km grid, H3 resolution 8 hexagons."""
+    grid_km, h3 = grid
+    return f"{grid_km:g} km grid" if h3 is None else f"H3 resolution {h3} hexagons"
+
+
+def _model_demand(ds: Dataset, grid: tuple[Optional[float], Optional[int]], model: str, source: str, sites: int):
+    """The models' demand points — the towns, or with --grid-km (--h3) population cells (hexagons) labelled by
+    town and cell —, the cells as population_grid makes them, for measuring coverage (None with towns), and the
+    source's name. A grid too fine for a model of every cell-site distance (with `sites` sites) is refused before
+    and after it is made; --grid-km with --h3 too."""
     import geopandas as gpd
 
-    from netopt.grid import population_grid
-
-    if grid_km is None:
+    grid_km, h3 = grid
+    if grid_km is None and h3 is None:
         return ds.towns, None, source
+    _check_analyze_options(None, (), grid_km, h3, None, None)
     if model not in GRID_MODELS:
-        raise InputError(f"--grid-km works with --model {', '.join(GRID_MODELS)}: {model} on a population grid has "
+        flag = "--grid-km" if h3 is None else "--h3"
+        raise InputError(f"{flag} works with --model {', '.join(GRID_MODELS)}: {model} on a population grid has "
                          f"one variable per cell and site, too many to solve exactly here; it plans on town points",
                          file="command line")
-    _check_grid_pairs(model, ds, sites, grid_km)
-    cells = population_grid(ds, cell_km=grid_km)
-    _check_grid_pairs(model, ds, sites, grid_km, len(cells))
+    _check_grid_pairs(model, ds, sites, grid)
+    cells = _grid_demand(ds, grid_km, h3)
+    _check_grid_pairs(model, ds, sites, grid, len(cells))
     demand = gpd.GeoDataFrame({"id": (cells["town"].astype(str) + " cell " + cells["cell_id"]).to_numpy(),
                                "town": cells["town"].to_numpy(), "county": cells["county"].to_numpy(),
                                "population": cells["population"].to_numpy()}, geometry=cells.geometry.values,
                               crs=cells.crs)
-    console.print(f"Demand 需求: {len(cells):,} population cells of {grid_km:g} km from {len(ds.towns)} towns "
+    kind = f"population cells of {grid_km:g} km" if h3 is None else f"H3 hexagons of resolution {h3}"
+    console.print(f"Demand 需求: {len(cells):,} {kind} from {len(ds.towns)} towns "
                   f"({cells['population_method'].iloc[0]})")
-    return demand, cells, f"{source}, {grid_km:g} km grid 网格"
+    return demand, cells, f"{source}, {_grid_words(grid)} 网格"
 
 
 def _town_shares(result, today, cells=None) -> pd.DataFrame:

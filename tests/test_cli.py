@@ -722,6 +722,38 @@ def test_a_grid_too_fine_for_every_distance_names_the_grid_that_fits(monkeypatch
     assert step == 10 and not (tmp_path / "no").exists()  # 533 cells at 10 km (expected: 737), 1,182 at 5 km
 
 
+def test_optimize_on_h3_hexagons(monkeypatch, tmp_path: Path):
+    """--h3: demand is H3 hexagons as analyze --h3 has them, the plan the library's p-median of them; hexagons too
+    many for every distance name the coarser resolution that fits; with --grid-km too, or for cflp, refused."""
+    from netopt import distance
+    from netopt.grid import population_grid
+    from netopt.planning import candidate_sites, existing_positions
+
+    result = runner.invoke(app, ["optimize", "--model", "pmedian", "--bank", "农业", "--max-new", "2", "--h3", "5",
+                                 "--out", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    ds = no.load_sample()
+    cells = population_grid(ds, h3_resolution=5)
+    assert f"Demand 需求: {len(cells):,} H3 hexagons of resolution 5" in _said(result.output)
+    sites = candidate_sites(ds, "农业")
+    expected = no.PMedian.from_geodataframes(cells, sites, 103, existing=existing_positions(sites)).solve()
+    table = pd.read_csv(tmp_path / "p" / "pmedian_assignment.csv")
+    assert len(table) == len(cells) and table["weighted_distance"].sum() == pytest.approx(expected.objective)
+    monkeypatch.setattr(distance, "DENSE_PAIRS_LIMIT", 500_000)
+    fine = runner.invoke(app, ["optimize", "--model", "pmedian", "--max-new", "2", "--h3", "8", "--out",
+                               str(tmp_path / "no")])
+    said = _said(fine.output)
+    assert fine.exit_code == 2 and "pmedian on the H3 resolution 8 hexagons is about" in said, fine.output
+    level = int(re.search(r"ask for --h3 (\d+), or --model mclp", said)[1])
+    assert level < 8 and len(population_grid(ds, h3_resolution=level)) * 618 <= 500_000
+    for options in (["optimize", "--max-new", "2", "--grid-km", "1", "--h3", "7"], ["curve", "--grid-km", "1",
+                    "--h3", "7"], ["optimize", "--max-new", "2", "--model", "cflp", "--capacity-wan", "5", "--h3", "7"]):
+        refused = runner.invoke(app, [*options, "--out", str(tmp_path / "no")])
+        assert refused.exit_code == 2 and ("not both" in refused.output or "--h3 works with" in _said(
+            refused.output)), refused.output
+    assert not (tmp_path / "no").exists()
+
+
 @pytest.mark.slow  # 19 s: two whole plans; the refusal above is the default run's check
 def test_the_grid_a_refusal_names_fits_and_mclp_needs_no_dense_pairs(monkeypatch, tmp_path: Path):
     from netopt import distance
