@@ -746,8 +746,9 @@ def test_optimize_on_h3_hexagons(monkeypatch, tmp_path: Path):
     assert fine.exit_code == 2 and "pmedian on the H3 resolution 8 hexagons is about" in said, fine.output
     level = int(re.search(r"ask for --h3 (\d+), or --model mclp", said)[1])
     assert level < 8 and len(population_grid(ds, h3_resolution=level)) * 618 <= 500_000
-    for options in (["optimize", "--max-new", "2", "--grid-km", "1", "--h3", "7"], ["curve", "--grid-km", "1",
-                    "--h3", "7"], ["optimize", "--max-new", "2", "--model", "cflp", "--capacity-wan", "5", "--h3", "7"]):
+    cflp = ["optimize", "--max-new", "2", "--model", "cflp", "--capacity-wan", "5", "--h3", "7"]
+    for options in (["optimize", "--max-new", "2", "--grid-km", "1", "--h3", "7"],
+                    ["curve", "--grid-km", "1", "--h3", "7"], cflp):
         refused = runner.invoke(app, [*options, "--out", str(tmp_path / "no")])
         assert refused.exit_code == 2 and ("not both" in refused.output or "--h3 works with" in _said(
             refused.output)), refused.output
