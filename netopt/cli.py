@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from netopt._errors import NO_PLAN_YET, InfeasibleError, InputError, LeftOutWarning, NetoptError, Problem, SolverError
@@ -135,7 +136,9 @@ SKIP_UNLOCATED_OPTION = typer.Option(False, "--skip-unlocated", help="Leave out 
 
 
 def _fail(message: str, code: int = 2) -> None:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """The error in one line (its text as written: a file 网点[2023].csv or pip install 'netopt[h3]' keeps its
+    brackets, not read as rich's markup), and the exit code."""
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -489,7 +492,8 @@ def _print_problems(problems: list[Problem]) -> None:
         table.add_column(col, overflow="fold")
     for p in problems:
         rows = ", ".join(map(str, p.rows[:10])) + (f" (+{len(p.rows) - 10})" if len(p.rows) > 10 else "")
-        table.add_row(readable(Path(p.file).name), f"{p.row_word} {rows}" if rows else "", p.column or "", p.message)
+        table.add_row(*(escape(text) for text in (readable(Path(p.file).name), f"{p.row_word} {rows}" if rows else "",
+                                                  p.column or "", p.message)))
     errors.print(table)
     hint = _skip_hint(problems)
     if hint:
@@ -3030,27 +3034,20 @@ GRID_STEPS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10)  #
 DENSE_MODELS = ("pmedian", "pcenter", "share")  # models of every cell-site distance (mclp, lscp: those in the radius)
 
 
-def _hexagon_km(resolution: int) -> float:
-    """The side of a square as large as an H3 hexagon of that resolution, on average (km)."""
-    import h3
-
-    return float(np.sqrt(h3.average_hexagon_area(resolution, unit="km^2")))
-
-
 def _check_grid_pairs(model: str, ds: Dataset, sites: int, grid: tuple[Optional[float], Optional[int]],
                       cells: Optional[int] = None) -> None:
     """A model of every distance between the cells of `grid` (--grid-km's squares or --h3's hexagons: `cells` once
     made, else as many as expected) and sites beyond distance.DENSE_PAIRS_LIMIT is refused, naming the finest
     --grid-km (or --h3) expected to fit."""
     from netopt import distance
-    from netopt.grid import expected_cells, town_areas
+    from netopt.grid import expected_cells, hexagon_km, town_areas
 
     if model not in DENSE_MODELS:
         return
     grid_km, h3 = grid
     limit = distance.DENSE_PAIRS_LIMIT
     areas = town_areas(ds) if cells is None else None  # a grid made: its count, the areas only for the advice
-    count = expected_cells(areas, grid_km or _hexagon_km(h3)) if cells is None else cells
+    count = expected_cells(areas, grid_km or hexagon_km(h3)) if cells is None else cells
     if count * sites <= limit:
         return
     areas = town_areas(ds) if areas is None else areas
@@ -3058,7 +3055,7 @@ def _check_grid_pairs(model: str, ds: Dataset, sites: int, grid: tuple[Optional[
         fits = [step for step in GRID_STEPS if step > grid_km and expected_cells(areas, step) * sites <= limit]
         ask = f"--grid-km {fits[0]:g}" if fits else f"a --grid-km above {GRID_STEPS[-1]:g}"
     else:
-        fits = [level for level in range(h3 - 1, -1, -1) if expected_cells(areas, _hexagon_km(level)) * sites <= limit]
+        fits = [level for level in range(h3 - 1, -1, -1) if expected_cells(areas, hexagon_km(level)) * sites <= limit]
         ask = f"--h3 {fits[0]}" if fits else "a grid of fewer cells"
     about = "about " if cells is None else ""
     raise InputError(f"{model} on the {_grid_words(grid)} is {about}{count:,} cells x {sites:,} sites = "
@@ -4482,7 +4479,7 @@ def report(
         console.print(f"Wrote {len(written)} files to {out} for {source}; slides for the meeting 汇报材料: "
                       f"{out / 'city_summary.pptx'}; the analysis report 分析报告: {out / 'city_summary.docx'}")
         for county, reason in failures.items():
-            errors.print(f"[yellow]county {county} failed:[/] {reason}")
+            errors.print(f"[yellow]county {escape(str(county))} failed:[/] {escape(str(reason))}")
         if failures:
             raise typer.Exit(1)
     _guard(run)
@@ -4659,7 +4656,7 @@ def _batch_summary(summary, out: Path) -> None:
     console.print(f"{summary.total} units: {len(summary.computed)} computed, {len(summary.skipped)} already "
                   f"finished (skipped), {len(summary.failed)} failed, {summary.seconds:.1f} s")
     for unit_id, reason in list(summary.failed.items())[:10]:
-        errors.print(f"  failed {unit_id}: {reason}", highlight=False)
+        errors.print(f"  failed {escape(str(unit_id))}: {escape(str(reason))}", highlight=False)
     if summary.unplanned:
         shown = ", ".join(summary.unplanned[:10]) + (" …" if len(summary.unplanned) > 10 else "")
         console.print(f"[yellow]{len(summary.unplanned)} units found no plan within --time-limit for a model "

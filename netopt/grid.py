@@ -179,12 +179,23 @@ def _square_grid(bounds: np.ndarray, size_m: float, crs: object) -> gpd.GeoDataF
                             crs=crs)
 
 
-def _hex_grid(areas: gpd.GeoDataFrame, resolution: int) -> gpd.GeoDataFrame:
-    """H3 hexagons covering the areas (their union buffered by two cell edges, so no edge is left uncovered)."""
+def _h3_package():
+    """The h3 package, or a clear error saying how to install it."""
     try:
         import h3
     except ImportError:
         raise InputError("H3 cells need the h3 package: pip install 'netopt[h3]'", file="population_grid") from None
+    return h3
+
+
+def hexagon_km(resolution: int) -> float:
+    """The side of a square as large as an H3 hexagon of that resolution, on average (km): for expected_cells."""
+    return float(np.sqrt(_h3_package().average_hexagon_area(int(resolution), unit="km^2")))
+
+
+def _hex_grid(areas: gpd.GeoDataFrame, resolution: int) -> gpd.GeoDataFrame:
+    """H3 hexagons covering the areas (their union buffered by two cell edges, so no edge is left uncovered)."""
+    h3 = _h3_package()
     if not isinstance(resolution, (int, np.integer)) or not 0 <= resolution <= 15:
         raise InputError("h3_resolution must be a whole number from 0 to 15", file="population_grid")
     edge_m = h3.average_hexagon_edge_length(int(resolution), unit="m")

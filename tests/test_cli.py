@@ -398,6 +398,16 @@ def test_sites_judged_on_h3_hexagons_and_grid_with_hexagons_refused(tmp_path: Pa
     assert not (tmp_path / "o").exists()
 
 
+def test_an_error_keeps_the_brackets_of_a_file_name(city_files, tmp_path: Path):
+    """A file named 乡镇[final].csv is named whole in the error line and in the problems table, not read as markup."""
+    towns = city_files["towns"].rename(city_files["towns"].with_name("乡镇[final].csv"))
+    towns.write_text(towns.read_text(encoding="utf-8").replace("120000", "many"), encoding="utf-8")
+    result = runner.invoke(app, ["analyze", "--data", str(towns.parent), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "乡镇[final].csv" in _said(result.output), result.output
+    checked = runner.invoke(app, ["validate", str(towns)])
+    assert "乡镇[final].csv" in "".join(checked.output.split()), checked.output
+
+
 def test_missing_data_folder_is_one_clear_line(tmp_path: Path):
     result = runner.invoke(app, ["analyze", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "nowhere: folder does not exist" in _said(result.output)
@@ -752,6 +762,16 @@ def test_optimize_on_h3_hexagons(monkeypatch, tmp_path: Path):
         refused = runner.invoke(app, [*options, "--out", str(tmp_path / "no")])
         assert refused.exit_code == 2 and ("not both" in refused.output or "--h3 works with" in _said(
             refused.output)), refused.output
+    assert not (tmp_path / "no").exists()
+
+
+def test_h3_without_its_package_says_how_to_install_it(monkeypatch, tmp_path: Path):
+    """Without the h3 package (an install without the extra), --h3 is one line saying what to install — also
+    where a p-median first counts the hexagons it would make."""
+    monkeypatch.setitem(sys.modules, "h3", None)  # import h3 raises ImportError
+    for command in (["analyze", "--h3", "7"], ["optimize", "--model", "pmedian", "--max-new", "1", "--h3", "7"]):
+        result = runner.invoke(app, [*command, "--out", str(tmp_path / "no")])
+        assert result.exit_code == 2 and "pip install 'netopt[h3]'" in _said(result.output), result.output
     assert not (tmp_path / "no").exists()
 
 
