@@ -727,7 +727,7 @@ def _say_left_out(table) -> None:
         if note in table.attrs:
             console.print(table.attrs[note])
     if "left_out" in table.attrs:
-        console.print(f"[yellow]{table.attrs['left_out']}[/]")
+        console.print(f"[yellow]{escape(str(table.attrs['left_out']))}[/]")
 
 
 def _radius(radius_km: Optional[float], core_km: Optional[float], county_km: Optional[float],
@@ -807,7 +807,7 @@ def _summarise(cov: Coverage, source: str) -> None:
                   "core − county coverage gap 城乡覆盖差: none to measure (it needs residents in core and in county "
                   "regions: region types 区域类型 in the counties table)")
     for note in cov.notes:
-        console.print(f"[dim]{note}[/]")
+        console.print(f"[dim]{escape(str(note))}[/]")
     _say_other_radii(cov)
     top = cov.underserved_towns.head(5)
     if len(top):
@@ -1056,7 +1056,7 @@ def _say_access(acc: Accessibility, source: str) -> None:
         for row in least.itertuples():
             console.print(f"  {row.name} ({row.county}), {row.population_wan:.1f}万人: {row.access_per_wan:.3f}")
     for note in acc.notes[1:]:
-        console.print(f"[dim]{note}[/]")
+        console.print(f"[dim]{escape(str(note))}[/]")
 
 
 def _diagnosis_full(full_km: Optional[str], full_minutes: Optional[str], limit: float | dict | TravelTime,
@@ -1698,7 +1698,7 @@ def curve(
         _print_curve(shown, source, radius, moves, won=model == "share", capacity_wan=capacity_wan, full=full)
         if cells is None and not isinstance(radius, TravelTime):  # residents at the town points: said how coarse
             for note in town_point_note(ds, radius):
-                console.print(f"[dim]{note}[/]")
+                console.print(f"[dim]{escape(str(note))}[/]")
         if close:
             _say_made_up(shown, built, sites, existing, won=model == "share")
         summary = [("curve 曲线", f"{stem} — {source}"), ("command 命令", _command_line(ctx))]
@@ -2352,7 +2352,7 @@ def _before_after(ds: Dataset, sites, selected: list, limit: float | dict | Trav
     by = (" by road" if roads else "") + (" on the population grid" if cells is not None else "")
     console.print(f"Coverage within {_radius_words(limit)}{by}, today → plan 覆盖率变化: {changes}")
     for note in (note for note in today.notes if note.startswith(TOWN_POINTS_NOTE)):  # the plan's model's too
-        console.print(f"[dim]{note}[/]")
+        console.print(f"[dim]{escape(str(note))}[/]")
     changed, takers = towns_changed(today, plan), closure_takers(ds, today, plan)
     _say_towns_changed(changed)
     _say_takers(takers)
@@ -3318,7 +3318,7 @@ def assign_types(
 def _say_type_notes(plan: pd.DataFrame) -> None:
     """Why a type has no branch in the plan, and how to have some (assign_branch_types' attrs["notes"])."""
     for note in plan.attrs.get("notes", []):
-        console.print(f"[yellow]{note}[/]")
+        console.print(f"[yellow]{escape(str(note))}[/]")
 
 
 def _type_notes_sheet(plan: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -4606,7 +4606,7 @@ def batch(
             tasks = read_batch(units, data, only=only or None, skip_unlocated=skip_unlocated, tables=tables)
         for note in heard:
             if issubclass(note.category, LeftOutWarning):
-                console.print(f"[yellow]{note.message}[/]")
+                console.print(f"[yellow]{escape(str(note.message))}[/]")
             else:
                 warnings.showwarning(note.message, note.category, note.filename, note.lineno)
         options = BatchOptions(radius_km=_region_radii(core_km, county_km, fringe_km),
