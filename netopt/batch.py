@@ -20,7 +20,7 @@ from netopt._cluster import dask_client, map_tasks
 from netopt._errors import (NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, check_amount, check_count,
                             check_kind)
 from netopt._schema import bilingual_parts, region_words
-from netopt.coverage import analyze_coverage, data_notes
+from netopt.coverage import analyze_coverage, check_full, data_notes
 from netopt.datasets import NATIONAL_POINTS_CREDIT
 from netopt.distance import TRAVEL_MODES, check_speeds, nearest_site
 from netopt.io import (Dataset, banks_matching, credits, far_outside, find_table_or_parts, first_few,
@@ -39,9 +39,10 @@ MAX_UNITS_PER_TASK = 50
 
 @dataclass(frozen=True)
 class BatchOptions:
-    """What each unit's task does: always the diagnosis; optionally LSCP + MCLP, a branch-type plan and, where the
-    unit has branches, up to `new_per_county` suggested new branches (planning.suggest_new_sites) and a map of
-    the unit on its county report (`maps`)."""
+    """What each unit's task does: always the diagnosis (with `full_km` / `full_min`, gradual coverage 按距离折算
+    as analyze_coverage counts it); optionally LSCP + MCLP, a branch-type plan and, where the unit has branches,
+    up to `new_per_county` suggested new branches (planning.suggest_new_sites) and a map of the unit on its county
+    report (`maps`)."""
 
     radius_km: dict[str, float] | float = field(default_factory=lambda: dict(DEFAULT_RADIUS_KM))
     radius_min: dict[str, float] | float | None = None  # a travel time instead of the radius (e.g. 15 minutes)
@@ -57,6 +58,8 @@ class BatchOptions:
     new_per_county: int = 0
     maps: bool = False  # each county report opens with a map of its unit (about half a second a unit)
     bank: str | None = None  # one bank's branches diagnosed and planned, every bank's coverage beside them
+    full_km: dict[str, float] | float | None = None  # gradual coverage: wholly covered within this, less to the radius
+    full_min: dict[str, float] | float | None = None  # … or within this travel time, less to radius_min
 
     def __post_init__(self) -> None:
         check_count(self.new_per_county, "new_per_county", "batch options", least=0)
@@ -76,6 +79,31 @@ class BatchOptions:
                 if value is None:
                     raise InputError(f"{name} is needed, a number of {unit}", file="batch options")
                 check_amount(value, name, "batch options", unit)
+        self._check_gradual()
+
+    def _check_gradual(self) -> None:
+        """full_km with a radius, full_min with a travel time, each at most its region type's limit (one number at
+        most the smallest); not with new branches suggested (they bring residents within the radius)."""
+        check_full(self.full_km, self.full_min, self.radius_min is not None, "batch options")
+        full = self.gradual()
+        if not full:
+            return
+        if self.new_per_county:
+            raise InputError("new_per_county suggests sites by the residents within the radius: give it without "
+                             "full_km / full_min", file="batch options")
+        (name, given), = full.items()
+        limit = self.radius_km if self.radius_min is None else self.radius_min
+        smallest = min(limit.values()) if isinstance(limit, dict) else limit
+        for kind, value in (given.items() if isinstance(given, dict) else [(None, given)]):
+            within = limit.get(kind) if isinstance(limit, dict) and kind is not None else smallest
+            if within is not None and value > within:
+                raise InputError(f"{name} {value:g}{'' if kind is None else f' for {kind}'} is beyond its limit, "
+                                 f"{within:g}: residents that far are not covered at all", file="batch options")
+
+    def gradual(self) -> dict:
+        """Gradual coverage's keyword for analyze_coverage (full_km or full_min), {} without it."""
+        given = self.full_km if self.radius_min is None else self.full_min
+        return {} if given is None else {"full_km" if self.radius_min is None else "full_min": given}
 
     def limit(self) -> dict:
         """The keywords of the units' limit for analyze_coverage, suggest_new_sites and town_reach: radius_km, or
@@ -397,7 +425,8 @@ def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) ->
     from netopt.report import UNDERSERVED_COLUMNS, county_report, located
 
     ds = _dataset(task)
-    cov = analyze_coverage(ds, **options.limit(), residents_per_branch_limit_wan=options.residents_per_branch_wan)
+    cov = analyze_coverage(ds, **options.limit(), **options.gradual(),
+                           residents_per_branch_limit_wan=options.residents_per_branch_wan)
     county = cov.by_county.iloc[0]
     new_sites = _new_sites(ds, options)
     if options.reports:
@@ -410,7 +439,9 @@ def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) ->
         "new_sites": len(new_sites),
         "new_sites_adds_wan": round(float((new_sites["covered_wan_after"] - new_sites["covered_wan_today"]).max()), 4)
         if len(new_sites) else 0.0}
-    return suggested | {
+    by_distance = {"coverage_by_distance_pct": round(float(county["coverage_by_distance_pct"]), 4)} \
+        if "coverage_by_distance_pct" in county else {}
+    return suggested | by_distance | {
         "coverage_rate_pct": round(float(county["coverage_rate_pct"]), 4),
         "uncovered_population_wan": round(float(county["population"] - county["covered_population"]) / 1e4, 4),
         "residents_per_branch_wan": round(float(county["residents_per_branch_wan"]), 4),
@@ -685,7 +716,7 @@ UNIT_HEADERS_ZH = {
     "types_inclusive": "普惠型", "types_light": "轻型", "status": "状态", "seconds": "耗时(秒)",
     "median_coverage_rate_pct": "覆盖率中位数(%)", "new_sites": "建议新设网点数",
     "new_sites_adds_wan": "新设网点新增覆盖(万人)", "branches_all_banks": "各行网点数",
-    "coverage_all_banks_pct": "各行合计覆盖率(%)",
+    "coverage_all_banks_pct": "各行合计覆盖率(%)", "median_coverage_by_distance_pct": "按距离折算覆盖率中位数(%)",
 }
 
 
@@ -699,8 +730,9 @@ def _write_summary(path: Path, table: pd.DataFrame) -> None:
                            "lscp_branches", "new_sites", "new_sites_adds_wan") if c in ok]
     summary = ok.groupby(by)[numeric].sum(min_count=1)
     summary.insert(0, "units", ok.groupby(by).size())
-    if "coverage_rate_pct" in ok:
-        summary["median_coverage_rate_pct"] = ok.groupby(by)["coverage_rate_pct"].median()
+    for rate in ("coverage_rate_pct", "coverage_by_distance_pct"):
+        if rate in ok:
+            summary[f"median_{rate}"] = ok.groupby(by)[rate].median()
     write_workbook(path, {"summary 汇总": summary.reset_index(), "units 各单位": table,
                           "failed 失败": table[table["status"] == "failed"]}, UNIT_HEADERS_ZH)
 

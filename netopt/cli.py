@@ -4594,12 +4594,18 @@ def batch(
     bank: Optional[str] = typer.Option(None, callback=_bank_check,
                                        help=BANK_ONLY_HELP + " Every bank's branches and coverage beside them."),
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
+    full_km: Optional[str] = DIAGNOSIS_FULL_KM_OPTION,
+    full_minutes: Optional[str] = DIAGNOSIS_FULL_MINUTES_OPTION,
 ) -> None:
     """Run the diagnosis (and optionally models and type plans) for every unit on dask; resumable."""
     def run() -> None:
         from netopt.batch import BatchInterrupted, BatchOptions, read_batch, run_batch
 
         timed = _travel_time(ctx, minutes, mode)
+        full = _diagnosis_full(full_km, full_minutes, timed or _region_radii(core_km, county_km, fringe_km), None)
+        if full and new_per_county:
+            raise InputError("--new-per-county suggests sites by the residents within the radius: give it without "
+                             "--full-km / --full-minutes", file="command line")
         with _working("Reading the units 读取数据…"), warnings.catch_warnings(record=True) as heard:
             warnings.simplefilter("always", LeftOutWarning)
             tables = {kind: path for kind, path in (("towns", towns), ("branches", branches)) if path is not None}
@@ -4613,7 +4619,7 @@ def batch(
                                radius_min=timed.minutes if timed else None, mode=_mode_given(mode),
                                **(timed.speeds if timed else {}), optimize=optimize,
                                plan_types=plan_types, time_limit=time_limit, new_per_county=new_per_county,
-                               maps=maps, bank=bank)
+                               maps=maps, bank=bank, **full)
         _say_batch_bank(tasks, bank)
         try:
             summary = _run_with_progress(lambda progress: run_batch(

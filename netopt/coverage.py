@@ -310,7 +310,7 @@ def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, 
               options: dict, full_km: Limit | None = None, full_min: Limit | None = None) -> CoverageSettings:
     if radius_km is not None and radius_min is not None:
         raise InputError("give either radius_km or radius_min, not both", file="analyze_coverage")
-    _check_full(full_km, full_min, radius_min is not None)
+    check_full(full_km, full_min, radius_min is not None)
     travel_keys = {"speed_kmh", "walk_speed_kmh", "detour_factor", "max_snap_m"}
     unknown = set(options) - travel_keys - {"residents_per_branch_limit_wan", "round_trip_limit_h", "gdp_cuts_yi"}
     if unknown:
@@ -330,19 +330,19 @@ def _settings(radius_km: Limit | None, radius_min: Limit | None, distance: str, 
                             speed_by_region=speed_by_region, full_km=full_km, full_min=full_min, **rest)
 
 
-def _check_full(full_km: Limit | None, full_min: Limit | None, timed: bool) -> None:
+def check_full(full_km: Limit | None, full_min: Limit | None, timed: bool, file: str = "analyze_coverage") -> None:
     """Gradual coverage's full radius in the limit's own unit (full_km with a radius, full_min with radius_min),
-    each value a number of 0 or more."""
+    each value a number of 0 or more; errors name `file` (the caller)."""
     if (full_min if not timed else full_km) is not None:
         raise InputError("full_km goes with a radius in km; with radius_min give full_min" if timed else
                          "full_min goes with radius_min (a travel time); with a radius in km give full_km",
-                         file="analyze_coverage")
+                         file=file)
     full = full_min if timed else full_km
     for kind, value in (full.items() if isinstance(full, dict) else [(None, full)] if full is not None else []):
         if not is_number(value) or not np.isfinite(value) or value < 0:
             which = "" if kind is None else f" for {kind}"
             raise InputError(f"full_{'min' if timed else 'km'} must be a number of {'minutes' if timed else 'km'} "
-                             f"of 0 or more{which}, got {value!r:.40}", file="analyze_coverage")
+                             f"of 0 or more{which}, got {value!r:.40}", file=file)
 
 
 def _add_covered_share(units: gpd.GeoDataFrame, s: CoverageSettings) -> None:

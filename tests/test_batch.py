@@ -65,6 +65,27 @@ def test_sample_units_match_the_city_wide_diagnosis(sample_tasks, tmp_path):
     assert len(field) == table.loc["340102", "underserved_towns"] > 0  # the unit's towns to visit, for 奥维
 
 
+def test_units_counted_by_distance_match_the_city_wide_diagnosis(sample_tasks, tmp_path):
+    """full_km: each unit's coverage counted by distance 按距离折算 as analyze_coverage counts it on the unit alone
+    (its own branches: a town near a border counts from its own county's), beside its coverage within the radius;
+    the summary gives each province's median; the CLI's --full-km refused with --new-per-county."""
+    run_batch(sample_tasks, tmp_path, BatchOptions(radius_km=RADIUS, full_km=0.6), scheduler="serial")
+    table = national_table(tmp_path).set_index("adcode")
+    alone = {task.unit_id: no.analyze_coverage(no.Dataset(task.unit, task.towns, task.branches), radius_km=RADIUS,
+                                               full_km=0.6).by_county.iloc[0]["coverage_by_distance_pct"]
+             for task in sample_tasks}
+    assert table["coverage_by_distance_pct"].to_dict() == pytest.approx(alone, abs=1e-4)
+    assert (table["coverage_by_distance_pct"] <= table["coverage_rate_pct"] + 1e-9).all()
+    summary = pd.read_excel(tmp_path / "national_summary.xlsx", "summary 汇总")
+    assert summary["median_coverage_by_distance_pct 按距离折算覆盖率中位数(%)"].iloc[0] == pytest.approx(
+        table["coverage_by_distance_pct"].median())
+    refused = CliRunner().invoke(app, ["batch", "--units", str(sample_dir() / "counties.geojson"), "--data",
+                                       str(sample_dir()), "--full-km", "0.6", "--new-per-county", "1",
+                                       "--out", str(tmp_path / "no")])
+    assert refused.exit_code == 2 and "give it without --full-km" in refused.output, refused.output
+    assert not (tmp_path / "no").exists()
+
+
 def test_units_within_a_travel_time_match_the_city_wide_diagnosis(sample_tasks, tmp_path):
     """radius_min: every unit measured within 15 minutes' walk, as the city-wide diagnosis measures it; the
     models and suggested new branches by the same travel time (by straight line: the km it allows)."""
@@ -158,6 +179,10 @@ def test_a_unit_listed_twice_is_refused(sample_tasks, tmp_path):
     (dict(time_limit=0), {}, "time_limit must be a number of seconds, above 0; got 0"),
     (dict(residents_per_branch_wan=float("nan")), {}, "residents_per_branch_wan must be a number of 万人, above 0"),
     (dict(new_per_county=-1), {}, "new_per_county must be a whole number of at least 0"),
+    (dict(full_km=2.0), {}, "full_km 2 is beyond its limit, 1.2"),
+    (dict(full_km={"county": 4.0}), {}, "full_km 4 for county is beyond its limit, 3.5"),
+    (dict(full_min=3.0), {}, "full_min goes with radius_min"),
+    (dict(full_km=1.0, new_per_county=1), {}, "new_per_county suggests sites by the residents within the radius"),
     ({}, dict(workers=0), "workers must be a whole number of at least 1"),
     ({}, dict(units_per_task=0), "units_per_task must be a whole number of at least 1"),
 ])
