@@ -20,7 +20,7 @@ from netopt._cluster import dask_client, map_tasks
 from netopt._errors import (NO_PLAN_YET, InputError, LeftOutWarning, NetoptError, Problem, check_amount, check_count,
                             check_kind)
 from netopt._schema import bilingual_parts, region_words
-from netopt.coverage import analyze_coverage, check_full, data_notes
+from netopt.coverage import analyze_coverage, check_full, data_notes, full_beyond_limit
 from netopt.datasets import NATIONAL_POINTS_CREDIT
 from netopt.distance import TRAVEL_MODES, check_speeds, nearest_site
 from netopt.io import (Dataset, banks_matching, credits, far_outside, find_table_or_parts, first_few,
@@ -92,13 +92,11 @@ class BatchOptions:
             raise InputError("new_per_county suggests sites by the residents within the radius: give it without "
                              "full_km / full_min", file="batch options")
         (name, given), = full.items()
-        limit = self.radius_km if self.radius_min is None else self.radius_min
-        smallest = min(limit.values()) if isinstance(limit, dict) else limit
-        for kind, value in (given.items() if isinstance(given, dict) else [(None, given)]):
-            within = limit.get(kind) if isinstance(limit, dict) and kind is not None else smallest
-            if within is not None and value > within:
-                raise InputError(f"{name} {value:g}{'' if kind is None else f' for {kind}'} is beyond its limit, "
-                                 f"{within:g}: residents that far are not covered at all", file="batch options")
+        beyond = full_beyond_limit(given, self.radius_km if self.radius_min is None else self.radius_min)
+        if beyond is not None:
+            kind, value, within = beyond
+            raise InputError(f"{name} {value:g}{'' if kind is None else f' for {kind}'} is beyond its limit, "
+                             f"{within:g}: residents that far are not covered at all", file="batch options")
 
     def gradual(self) -> dict:
         """Gradual coverage's keyword for analyze_coverage (full_km or full_min), {} without it."""

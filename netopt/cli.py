@@ -2426,17 +2426,18 @@ def _check_full(options: ModelOptions, limit: float | dict | TravelTime) -> None
         raise InputError("--full-km goes with a radius in km; with --minutes give --full-minutes" if timed else
                          "--full-minutes goes with --minutes (a travel time); with a radius in km give --full-km",
                          file="command line")
+    from netopt.coverage import full_beyond_limit
+
     full, flag, unit = _full_radius(options)
     limits = limit.minutes if timed else limit
-    smallest = min(limits.values()) if isinstance(limits, dict) else limits
-    for kind, value in (full.items() if isinstance(full, dict) else [(None, full)] if full is not None else []):
-        radius = limits.get(kind) if isinstance(limits, dict) and kind is not None else smallest
-        if radius is not None and value > radius:
-            given = f"{flag} {value:g}" if kind is None else f"{flag} {kind}={value:g}"
-            each = f" ({_radius_words(limit)})" if isinstance(limits, dict) else ""
-            what = "travel time" if timed else "radius"
-            raise InputError(f"{given} is beyond the {what} {radius:g} {unit}{each}: a town is wholly covered within "
-                             f"{flag} and not at all past the {what}", file="command line")
+    beyond = None if full is None else full_beyond_limit(full, limits)
+    if beyond is not None:
+        kind, value, radius = beyond
+        given = f"{flag} {value:g}" if kind is None else f"{flag} {kind}={value:g}"
+        each = f" ({_radius_words(limit)})" if isinstance(limits, dict) else ""
+        what = "travel time" if timed else "radius"
+        raise InputError(f"{given} is beyond the {what} {radius:g} {unit}{each}: a town is wholly covered within "
+                         f"{flag} and not at all past the {what}", file="command line")
 
 
 def _full_per_point(ds: Dataset, options: ModelOptions, keywords: dict, towns) -> dict:

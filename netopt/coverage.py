@@ -345,6 +345,17 @@ def check_full(full_km: Limit | None, full_min: Limit | None, timed: bool, file:
                              f"of 0 or more{which}, got {value!r:.40}", file=file)
 
 
+def full_beyond_limit(full: Limit, limit: Limit) -> tuple[str | None, float, float] | None:
+    """The first of gradual coverage's full radii beyond its limit — a region type's beyond its own, one number
+    beyond the smallest of the region types' — as (region type or None, full radius, limit); None where none is."""
+    smallest = min(limit.values()) if isinstance(limit, dict) else limit
+    for kind, value in (full.items() if isinstance(full, dict) else [(None, full)]):
+        within = limit.get(kind) if isinstance(limit, dict) and kind is not None else smallest
+        if within is not None and value > within:
+            return kind, value, within
+    return None
+
+
 def _add_covered_share(units: gpd.GeoDataFrame, s: CoverageSettings) -> None:
     """With gradual coverage (s.full), each unit's full radius and covered_share: 1 within it of its nearest branch,
     falling linearly to 0 at its limit (models._gradual.covered_share, as MCLP counts it); a unit whose full radius
