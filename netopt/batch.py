@@ -420,16 +420,21 @@ def _dataset(task: UnitTask, every_bank: gpd.GeoDataFrame | None = None) -> Data
 
 
 def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) -> dict:
+    """The unit's diagnosis — coverage, its accessibility 可达性 (2SFCA within the same limit: branches per 万人
+    within reach and its Gini among the unit's towns), suggested new branches — as its row's figures, and its
+    county report and underserved towns as `files`."""
+    from netopt.access import accessibility
     from netopt.report import UNDERSERVED_COLUMNS, county_report, located
 
     ds = _dataset(task)
     cov = analyze_coverage(ds, **options.limit(), **options.gradual(),
                            residents_per_branch_limit_wan=options.residents_per_branch_wan)
+    access = accessibility(ds, **options.limit())
     county = cov.by_county.iloc[0]
     new_sites = _new_sites(ds, options)
     if options.reports:
         files.update(_capture(lambda out: county_report(cov, str(county["county"]), out, new_sites=new_sites,
-                                                        city=ds if options.maps else None)))
+                                                        city=ds if options.maps else None, access=access)))
     towns = cov.underserved_towns
     kept = towns[[column for column in UNDERSERVED_COLUMNS if column in towns]].round(4)
     files[UNDERSERVED_FILE] = _csv_bytes(located(kept, towns))  # lon/lat in WGS84
@@ -440,6 +445,8 @@ def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) ->
     by_distance = {"coverage_by_distance_pct": round(float(county["coverage_by_distance_pct"]), 4)} \
         if "coverage_by_distance_pct" in county else {}
     return suggested | by_distance | {
+        "access_per_wan": round(float(access.city["access_per_wan"]), 4),
+        "access_gini": round(float(access.city["gini"]), 4),
         "coverage_rate_pct": round(float(county["coverage_rate_pct"]), 4),
         "uncovered_population_wan": round(float(county["population"] - county["covered_population"]) / 1e4, 4),
         "residents_per_branch_wan": round(float(county["residents_per_branch_wan"]), 4),

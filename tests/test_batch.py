@@ -86,6 +86,20 @@ def test_units_counted_by_distance_match_the_city_wide_diagnosis(sample_tasks, t
     assert not (tmp_path / "no").exists()
 
 
+def test_each_units_accessibility_is_measured_on_the_unit_alone(sample_tasks, tmp_path):
+    """Each unit's accessibility 可达性 (2SFCA within its limit): branches per 万人 within reach and the Gini among
+    its towns, as no.accessibility gives them for the unit alone, in its row and on its county page."""
+    run_batch(sample_tasks[:3], tmp_path, BatchOptions(radius_km=RADIUS), scheduler="serial")
+    table = national_table(tmp_path).set_index("adcode")
+    for task in sample_tasks[:3]:
+        alone = no.accessibility(no.Dataset(task.unit, task.towns, task.branches), radius_km=RADIUS).city
+        row = table.loc[task.unit_id]
+        assert row["access_per_wan"] == pytest.approx(alone["access_per_wan"], abs=1e-4)
+        assert row["access_gini"] == pytest.approx(alone["gini"], abs=1e-4)
+    page = next((tmp_path / "units" / "340102").glob("county_340102_*.html")).read_text(encoding="utf-8")
+    assert "可达性(网点/万人)" in page and "基尼系数" in page
+
+
 def test_units_within_a_travel_time_match_the_city_wide_diagnosis(sample_tasks, tmp_path):
     """radius_min: every unit measured within 15 minutes' walk, as the city-wide diagnosis measures it; the
     models and suggested new branches by the same travel time (by straight line: the km it allows)."""
