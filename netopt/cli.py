@@ -1075,14 +1075,19 @@ def _diagnosis_full(full_km: Optional[str], full_minutes: Optional[str], limit: 
     return {"full_km" if unit == "km" else "full_min": full}
 
 
+def _check_one_grid(grid_km: Optional[float], h3: Optional[int]) -> None:
+    """--grid-km (square cells) or --h3 (hexagons), not both."""
+    if grid_km is not None and h3 is not None:
+        raise InputError("give --grid-km (square cells) or --h3 (hexagons), not both", file="command line")
+
+
 def _check_analyze_options(minutes: Optional[str], radii: tuple, grid_km: Optional[float], h3: Optional[int],
                            tile_km: Optional[float], workers: Optional[int]) -> None:
     """Options that exclude each other, or need another, are refused rather than one of them silently ignored."""
     if minutes is not None and any(r is not None for r in radii):
         raise InputError("give --minutes (a travel-time limit) or a radius in km (--radius-km, --core-km, "
                          "--county-km, --fringe-km), not both", file="command line")
-    if grid_km is not None and h3 is not None:
-        raise InputError("give --grid-km (square cells) or --h3 (hexagons), not both", file="command line")
+    _check_one_grid(grid_km, h3)
     if workers is not None and tile_km is None:
         raise InputError("--workers is for --tile-km (the grid measured tile by tile on N processes)",
                          file="command line")
@@ -3080,7 +3085,7 @@ def _model_demand(ds: Dataset, grid: tuple[Optional[float], Optional[int]], mode
     grid_km, h3 = grid
     if grid_km is None and h3 is None:
         return ds.towns, None, source
-    _check_analyze_options(None, (), grid_km, h3, None, None)
+    _check_one_grid(grid_km, h3)
     if model not in GRID_MODELS:
         flag = "--grid-km" if h3 is None else "--h3"
         raise InputError(f"{flag} works with --model {', '.join(GRID_MODELS)}: {model} on a population grid has "
@@ -3953,7 +3958,7 @@ def compare(
         from netopt.planning import (bank_branches, compare_measured, measure_access, measure_networks,
                                      network_changes)
 
-        _check_analyze_options(None, (), grid_km, h3, None, None)
+        _check_one_grid(grid_km, h3)
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, radius, None)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
@@ -4043,7 +4048,7 @@ def evaluate_sites_command(
     def run() -> None:
         from netopt.siting import evaluate_sites
 
-        _check_analyze_options(None, (), grid_km, h3, None, None)
+        _check_one_grid(grid_km, h3)
         tables = [*(files or []), *candidates]
         if not tables and not site:
             raise InputError("give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat", file="command line")
@@ -4442,7 +4447,7 @@ def report(
         from netopt.competition import rival_coverage
         from netopt.report import DECK_TITLE, batch_reports
 
-        _check_analyze_options(minutes, (), grid_km, h3, None, None)
+        _check_one_grid(grid_km, h3)
         radius = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, radius, None)
         if full and new_per_county:
@@ -4541,7 +4546,7 @@ def map_command(
         from netopt.maps import network_map, static_map
         from netopt.models.types import assign_branch_types
 
-        _check_analyze_options(minutes, (), grid_km, h3, None, None)
+        _check_one_grid(grid_km, h3)
         limit = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, limit, None)
         every_bank, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
