@@ -930,8 +930,7 @@ def analyze(
         _check_analyze_options(minutes, (radius_km, core_km, county_km, fringe_km), grid_km, h3, tile_km, workers)
         radius = None if minutes is not None else _radius(radius_km, core_km, county_km, fringe_km)
         limit_min = _minutes_given(minutes)
-        full = _diagnosis_full(full_km, full_minutes, radius if limit_min is None else TravelTime(limit_min),
-                               tile_km)
+        full = _diagnosis_full(full_km, full_minutes, radius if limit_min is None else TravelTime(limit_min))
         travel = {"mode": _mode_given(mode), **_speeds_given({"speed_kmh": speed_kmh, "walk_speed_kmh": walk_speed_kmh,
                                                               "detour_factor": detour_factor}), **full}
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
@@ -1059,18 +1058,14 @@ def _say_access(acc: Accessibility, source: str) -> None:
         console.print(f"[dim]{escape(str(note))}[/]")
 
 
-def _diagnosis_full(full_km: Optional[str], full_minutes: Optional[str], limit: float | dict | TravelTime,
-                    tile_km: Optional[float]) -> dict:
+def _diagnosis_full(full_km: Optional[str], full_minutes: Optional[str], limit: float | dict | TravelTime) -> dict:
     """analyze --full-km / --full-minutes as analyze_coverage's full_km or full_min ({} without), checked as
-    optimize's are before the data are read; not with --tile-km (its tiles count residents within reach)."""
+    optimize's are before the data are read."""
     given = ModelOptions(full_km=_full_given(full_km, "--full-km"),
                          full_minutes=_full_given(full_minutes, "--full-minutes"))
-    full, flag, unit = _full_radius(given)
+    full, _, unit = _full_radius(given)
     if full is None:
         return {}
-    if tile_km is not None:
-        raise InputError(f"{flag} is not for --tile-km: a diagnosis in tiles counts the residents within reach",
-                         file="command line")
     _check_full(given, limit)
     return {"full_km" if unit == "km" else "full_min": full}
 
@@ -1110,10 +1105,12 @@ def _diagnose_tiled(ds: Dataset, source: str, out: Path, limit: dict, grid_km: O
         TravelTime(limit["radius_min"], limit["mode"], {k: v for k, v in limit.items() if k in SPEED_FLAGS}))
     table = Table(title=f"Coverage by town region type 覆盖诊断 — {source}, {tiled.cells:,} cells in {tiled.tiles} "
                         f"tiles, within {within}")
-    for col in ("区域 region", "万人", "覆盖率"):
+    by_distance = "coverage_by_distance_pct" in tiled.by_region
+    for col in ("区域 region", "万人", "覆盖率", *(["折算"] if by_distance else [])):
         table.add_column(col, justify="right")
     for row in tiled.by_region.itertuples():
-        table.add_row(str(row.region_type), f"{row.population_wan:,.1f}", f"{row.coverage_rate_pct:.1f}%")
+        table.add_row(str(row.region_type), f"{row.population_wan:,.1f}", f"{row.coverage_rate_pct:.1f}%",
+                      *([f"{row.coverage_by_distance_pct:.1f}%"] if by_distance else []))
     console.print(table)
     sheets = {"by_county": tiled.by_county, "by_region": tiled.by_region}
     written = [write_atomic(out / f"coverage_tiled_{name}.csv",
@@ -3960,7 +3957,7 @@ def compare(
 
         _check_one_grid(grid_km, h3)
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
-        full = _diagnosis_full(full_km, full_minutes, radius, None)
+        full = _diagnosis_full(full_km, full_minutes, radius)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         networks = _read_plans(plans, name, coords, bank, ds)
         base = {"today_name": _network_name(_plan_file(branches))} if branches else {}  # e.g. last year's, 网点2023
@@ -4449,7 +4446,7 @@ def report(
 
         _check_one_grid(grid_km, h3)
         radius = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
-        full = _diagnosis_full(full_km, full_minutes, radius, None)
+        full = _diagnosis_full(full_km, full_minutes, radius)
         if full and new_per_county:
             raise InputError("--new-per-county suggests sites by the residents within the radius: give it without "
                              "--full-km / --full-minutes (optimize --full-km plans by distance)", file="command line")
@@ -4548,7 +4545,7 @@ def map_command(
 
         _check_one_grid(grid_km, h3)
         limit = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
-        full = _diagnosis_full(full_km, full_minutes, limit, None)
+        full = _diagnosis_full(full_km, full_minutes, limit)
         every_bank, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         ds = _bank_only(every_bank, bank)
         cov = analyze_coverage(ds, demand=_grid_demand(ds, grid_km, h3), **_limit_keywords(limit),
@@ -4608,7 +4605,7 @@ def batch(
         from netopt.batch import BatchInterrupted, BatchOptions, read_batch, run_batch
 
         timed = _travel_time(ctx, minutes, mode)
-        full = _diagnosis_full(full_km, full_minutes, timed or _region_radii(core_km, county_km, fringe_km), None)
+        full = _diagnosis_full(full_km, full_minutes, timed or _region_radii(core_km, county_km, fringe_km))
         if full and new_per_county:
             raise InputError("--new-per-county suggests sites by the residents within the radius: give it without "
                              "--full-km / --full-minutes", file="command line")

@@ -36,6 +36,7 @@ class TileTask:
     measure_crs: object
     reach: dict[str, tuple[float, float]]  # _kinds of a town's and its county's region type: km allowed, min per km
     timed: bool  # the limit a travel time: the cells also say their time limit
+    full: dict[str, float] | None = None  # gradual coverage: each kind's straight-line km wholly covered within
 
 
 @dataclass
@@ -51,6 +52,8 @@ class TiledCoverage:
     def __repr__(self) -> str:
         people = float(self.by_region["population"].sum())
         rate = f"{100 * float(self.by_region['covered_population'].sum()) / people:.1f}%" if people > 0 else "—"
+        if "covered_by_distance" in self.by_region and people > 0:
+            rate += f" ({100 * float(self.by_region['covered_by_distance'].sum()) / people:.1f}% by distance)"
         written = f"; cells written to {len(self.cell_files):,} files" if self.cell_files else ""
         return (f"TiledCoverage({self.cells:,} population cells in {self.tiles:,} tiles, {people / 1e4:,.1f}万人; "
                 f"covered {rate}{written})")
@@ -60,10 +63,12 @@ def tiled_grid_coverage(ds: Dataset, radius_km: dict[str, float] | float | None 
                         tile_km: float = 20.0, scheduler: str | None = "serial", workers: int | None = None,
                         client=None, cells_dir: str | os.PathLike | None = None,
                         radius_min: dict[str, float] | float | None = None, mode: str | dict[str, str] = "drive",
-                        **speeds) -> TiledCoverage:
+                        full_km: dict[str, float] | float | None = None,
+                        full_min: dict[str, float] | float | None = None, **speeds) -> TiledCoverage:
     """Coverage of `population_grid(ds, cell_km)` within `radius_km` of the branches (straight line), computed per
     square tile; or within a travel time, `radius_min` with `mode` and the speeds (speed_kmh, walk_speed_kmh,
-    detour_factor), each one or per region type, as analyze_coverage takes them.
+    detour_factor), each one or per region type, as analyze_coverage takes them; with `full_km` (or `full_min`)
+    gradual coverage 按距离折算 too, covered_by_distance and coverage_by_distance_pct as analyze_coverage counts them.
 
     Gives the same populations and covered populations as analyze_coverage(ds, radius_km,
     demand=population_grid(ds, cell_km)) (or its radius_min=…), but never holds more than one tile's cells per
@@ -71,19 +76,24 @@ def tiled_grid_coverage(ds: Dataset, radius_km: dict[str, float] | float | None 
     `workers`, or a scheduler address; or pass a dask `client`. cells_dir: also write each tile's cells (Parquet,
     lon/lat of each cell's representative point, population, the straight-line km its limit allows (with a travel
     time, the limit too) and to its nearest branch, and the minutes to it at the cell's mode's speed, branches
-    within its limit, covered) there.
+    within its limit, covered and, with gradual coverage, covered_share) there.
     """
+    from netopt.coverage import check_full
+
+    check_full(full_km, full_min, radius_min is not None, "tiled_grid_coverage")
     if cells_dir is not None:
         require_pyarrow("each tile's cells")
     if workers is not None:
         check_count(workers, "workers", "tiled_grid_coverage")
     check_kind(scheduler, (str, type(None)), "scheduler is 'serial', None (a dask LocalCluster) or a scheduler's "
                "address", "tiled_grid_coverage")
-    tasks = tile_tasks(ds, radius_km, cell_km, tile_km, radius_min, mode, **speeds)
+    tasks = tile_tasks(ds, radius_km, cell_km, tile_km, radius_min, mode, full_km if radius_min is None else full_min,
+                       **speeds)
     parts, files = [], []
     for key, cells in _tile_results(tasks, scheduler, workers, client):
+        by_distance = {"covered_by_distance": ("covered_by_distance", "sum")} if "covered_by_distance" in cells else {}
         parts.append(cells.groupby(GROUP_COLUMNS, dropna=False).agg(
-            population=("population", "sum"), covered_population=("covered_population", "sum"),
+            population=("population", "sum"), covered_population=("covered_population", "sum"), **by_distance,
             cells=("population", "size")))
         if cells_dir is not None and len(cells):
             path = Path(cells_dir) / f"tile_{key}.parquet"
@@ -98,15 +108,19 @@ def tiled_grid_coverage(ds: Dataset, radius_km: dict[str, float] | float | None 
 def _rates(table: pd.DataFrame) -> pd.DataFrame:
     table = table.reset_index()
     table["population_wan"] = table["population"] / 1e4
-    table["coverage_rate_pct"] = 100.0 * table["covered_population"] / table["population"].replace(0, np.nan)
+    people = table["population"].replace(0, np.nan)
+    table["coverage_rate_pct"] = 100.0 * table["covered_population"] / people
+    if "covered_by_distance" in table:
+        table["coverage_by_distance_pct"] = 100.0 * table["covered_by_distance"] / people
     return table
 
 
 def tile_tasks(ds: Dataset, radius_km: dict[str, float] | float | None, cell_km: float, tile_km: float,
                radius_min: dict[str, float] | float | None = None, mode: str | dict[str, str] = "drive",
-               **speeds) -> list[TileTask]:
+               full: dict[str, float] | float | None = None, **speeds) -> list[TileTask]:
     """Square tiles of a whole number of cells, aligned with population_grid's cells; one task per tile with towns,
-    each knowing the straight-line km every kind of town's limit allows (_reach_by_kind)."""
+    each knowing the straight-line km every kind of town's limit allows (_reach_by_kind) and, with gradual
+    coverage's `full` radius (km, or minutes with radius_min), the km within which it is wholly covered."""
     check_amount(cell_km, "cell_km", "tiled_grid_coverage", "km", required=True)
     check_amount(tile_km, "tile_km", "tiled_grid_coverage", "km", required=True)
     if tile_km < cell_km:
@@ -123,6 +137,9 @@ def tile_tasks(ds: Dataset, radius_km: dict[str, float] | float | None, cell_km:
     check_grid_size((0.0, 0.0, tile_m, tile_m), cell_km, MAX_GRID_CELLS, "in one tile; use smaller tiles")
     crs = metric_crs(ds.counties, ds.branches)
     reach = _reach_by_kind(areas, radius_km, radius_min, mode, speeds)
+    wholly = None if full is None else {kind: km for kind, (km, _) in _reach_by_kind(
+        areas, None if radius_min is not None else full, full if radius_min is not None else None, mode,
+        speeds).items()}
     branch_xy = xy_metres(ds.branches, crs)
     tasks = []
     for tx in np.arange(math.floor(minx / tile_m) * tile_m, maxx, tile_m):
@@ -131,7 +148,8 @@ def tile_tasks(ds: Dataset, radius_km: dict[str, float] | float | None, cell_km:
             touching = areas.iloc[areas.sindex.query(box(*bounds), predicate="intersects")]
             if len(touching):
                 key = f"{int(tx // tile_m)}_{int(ty // tile_m)}"
-                tasks.append(TileTask(key, bounds, touching, cell_m, branch_xy, crs, reach, radius_min is not None))
+                tasks.append(TileTask(key, bounds, touching, cell_m, branch_xy, crs, reach, radius_min is not None,
+                                      wholly))
     return tasks
 
 
@@ -160,7 +178,8 @@ def measure_tile(task: TileTask) -> pd.DataFrame:
     pieces["population"] = pieces["population"] * pieces.area / pieces["town_area"]
     pieces = pieces[pieces["population"] > 0].to_crs(4326)
     if pieces.empty:
-        return pd.DataFrame(columns=[*GROUP_COLUMNS, "population", "covered_population"])
+        return pd.DataFrame(columns=[*GROUP_COLUMNS, "population", "covered_population",
+                                     *(["covered_by_distance"] if task.full is not None else [])])
     kinds = _kinds(pieces)
     limit = kinds.map({kind: km for kind, (km, _) in task.reach.items()}).to_numpy(float)
     per_km = kinds.map({kind: per for kind, (_, per) in task.reach.items()}).to_numpy(float)
@@ -170,16 +189,27 @@ def measure_tile(task: TileTask) -> pd.DataFrame:
     points = pieces.geometry.representative_point()
     minutes = {"time_limit_min": limit * per_km} if task.timed else {}
     minutes["nearest_branch_min"] = distance_m / 1000.0 * per_km  # at the cell's mode's speed, as analyze gives it
+    gradual = {} if task.full is None else _by_distance(pieces["population"].to_numpy(), distance_m / 1000.0,
+                                                         kinds.map(task.full).to_numpy(float), limit)
     return pd.DataFrame({
         "cell_id": pieces["cell_id"].to_numpy(), "town_id": pieces["town_id"].to_numpy(),
         **{c: pieces[c].to_numpy() for c in GROUP_COLUMNS},
         "lon": points.x.to_numpy(), "lat": points.y.to_numpy(), "population": pieces["population"].to_numpy(),
         "radius_km": limit, "nearest_branch_km": distance_m / 1000.0, **minutes,
         "branches_within_limit": count_within(xy, task.branch_xy, limit * 1000.0),
-        "covered": covered, "covered_population": np.where(covered, pieces["population"].to_numpy(), 0.0),
+        "covered": covered, "covered_population": np.where(covered, pieces["population"].to_numpy(), 0.0), **gradual,
         "population_method": GRID_METHOD.format(area="its Voronoi cell within its county",
                                                 grid=f"a {task.cell_m / 1000:g} km grid"),
     })
+
+
+def _by_distance(population: np.ndarray, km: np.ndarray, full_km: np.ndarray, limit_km: np.ndarray) -> dict:
+    """Gradual coverage of cells `km` from their nearest branch: their covered share (models._gradual's: 1 within
+    their full km, falling linearly to 0 at their limit) and the residents it counts."""
+    from netopt.models._gradual import covered_share
+
+    share = covered_share(km, full_km, limit_km)
+    return {"covered_share": share, "covered_by_distance": population * share}
 
 
 def _tile_results(tasks: list[TileTask], scheduler: str | None, workers: int | None,

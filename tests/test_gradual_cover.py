@@ -293,7 +293,7 @@ def test_analyze_full_km_says_the_residents_counted_by_distance_and_writes_each_
     (["--minutes", "15", "--full-km", "1"], "--full-km goes with a radius in km; with --minutes give --full-minutes"),
     (["--full-minutes", "5"], "--full-minutes goes with --minutes"),
     (["--radius-km", "3.5", "--full-km", "4"], "--full-km 4 is beyond the radius 3.5 km"),
-    (["--grid-km", "1", "--tile-km", "10", "--full-km", "1"], "--full-km is not for --tile-km"),
+    (["--grid-km", "1", "--tile-km", "10", "--full-km", "4"], "--full-km 4 is beyond the radius 1.2 km"),
 ])
 def test_analyze_refuses_a_full_radius_it_cannot_use(tmp_path, options, refusal):
     from typer.testing import CliRunner
@@ -303,6 +303,35 @@ def test_analyze_refuses_a_full_radius_it_cannot_use(tmp_path, options, refusal)
     result = CliRunner().invoke(app, ["analyze", *options, "--out", str(tmp_path / "out")])
     assert result.exit_code != 0 and refusal in " ".join(result.output.split()), result.output
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("limits", [
+    dict(radius_km={"core": 1.2, "county": 3.5}, full_km={"core": 0.5, "county": 1.5}),
+    dict(radius_min={"core": 10, "county": 20}, full_min=5, mode={"core": "walk", "county": "drive"}),
+])
+def test_a_grid_counted_by_distance_tile_by_tile_is_the_whole_grid(limits, tmp_path):
+    """tiled_grid_coverage with full_km / full_min: each county's residents counted by distance as analyze_coverage
+    counts them on the whole grid; each cell's covered share written; analyze --tile-km --full-km says them."""
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+    from netopt.grid import population_grid
+    from netopt.tiles import tiled_grid_coverage
+
+    ds = no.load_sample()
+    tiled = tiled_grid_coverage(ds, cell_km=3.0, tile_km=30.0, cells_dir=tmp_path / "cells", **limits)
+    whole = no.analyze_coverage(ds, demand=population_grid(ds, cell_km=3.0), **limits).by_county.set_index("county")
+    got = tiled.by_county.set_index("county").loc[whole.index]
+    assert got["covered_by_distance"].to_numpy() == pytest.approx(whole["covered_by_distance"].to_numpy(), rel=1e-9)
+    assert got["coverage_by_distance_pct"].to_numpy() == pytest.approx(whole["coverage_by_distance_pct"].to_numpy())
+    cells = pd.concat(pd.read_parquet(path) for path in tiled.cell_files)
+    assert cells["covered_share"].between(0, 1).all() and "by distance" in repr(tiled)
+    if "radius_km" in limits:
+        result = CliRunner().invoke(app, ["analyze", "--grid-km", "3", "--tile-km", "30", "--full-km",
+                                          "core=0.5,county=1.5", "--out", str(tmp_path / "out")])
+        assert result.exit_code == 0, result.output
+        region = tiled.by_region.set_index("region_type")["coverage_by_distance_pct"]
+        assert all(f"{rate:.1f}%" in result.output for rate in region) and "折算" in result.output
 
 
 def test_the_html_map_of_a_diagnosis_by_distance_shades_each_town_by_what_is_not_counted_covered():
