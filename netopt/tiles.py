@@ -137,9 +137,7 @@ def tile_tasks(ds: Dataset, radius_km: dict[str, float] | float | None, cell_km:
     check_grid_size((0.0, 0.0, tile_m, tile_m), cell_km, MAX_GRID_CELLS, "in one tile; use smaller tiles")
     crs = metric_crs(ds.counties, ds.branches)
     reach = _reach_by_kind(areas, radius_km, radius_min, mode, speeds)
-    wholly = None if full is None else {kind: km for kind, (km, _) in _reach_by_kind(
-        areas, None if radius_min is not None else full, full if radius_min is not None else None, mode,
-        speeds).items()}
+    wholly = None if full is None else _wholly_by_kind(areas, full, radius_min is not None, mode, speeds)
     branch_xy = xy_metres(ds.branches, crs)
     tasks = []
     for tx in np.arange(math.floor(minx / tile_m) * tile_m, maxx, tile_m):
@@ -162,6 +160,16 @@ def _reach_by_kind(areas: gpd.GeoDataFrame, radius_km, radius_min, mode, speeds:
     kinds = areas[["region_type", "county_region_type"]].astype(object).drop_duplicates()
     found = straight_line_reach(kinds, radius_km, radius_min, mode, **speeds)
     return dict(zip(_kinds(found), zip(found["radius_km"], found["minutes_per_km"])))
+
+
+def _wholly_by_kind(areas: gpd.GeoDataFrame, full, timed: bool, mode, speeds: dict) -> dict[str, float]:
+    """For each kind of town (_kinds): the straight-line km within which gradual coverage counts it wholly covered
+    — its `full` radius, or its full minutes at its mode's speed — as _reach_by_kind reads a limit; a full radius
+    of 0 read as a millionth (straight_line_reach takes limits above 0; the shares differ by less than that)."""
+    least = 1e-6
+    positive = {kind: max(value, least) for kind, value in full.items()} if isinstance(full, dict) else max(full, least)
+    reach = _reach_by_kind(areas, None if timed else positive, positive if timed else None, mode, speeds)
+    return {kind: km for kind, (km, _) in reach.items()}
 
 
 def _kinds(frame: pd.DataFrame) -> pd.Series:
