@@ -116,7 +116,7 @@ def network_map(ds: Dataset, coverage: Coverage | None = None, plan: pd.DataFram
     planned = _planned_new(branches).any()
     keys += PLANNED_LEGEND if planned else ""
     keys += LOSING_LEGEND if len(_losing(town_changes)) else ""
-    keys += CELLS_LEGEND if gaps else ""
+    keys += (GRADUAL_CELLS_LEGEND if _gradual(coverage) else CELLS_LEGEND) if gaps else ""
     keys += ROLLOUT_LEGEND if pilots is not None or hubs is not None else ""
     keys += TAKERS_LEGEND if taken_on else ""
     _add_legend(fmap, coverage, keys, title or f"netopt {_default_title(plan, planned)}",
@@ -187,11 +187,17 @@ def _on_grid(coverage: Coverage | None) -> bool:
     return coverage is not None and coverage.demand_kind == "cells"
 
 
+def _gradual(coverage: Coverage | None) -> bool:
+    """Whether a coverage counts residents by distance (gradual coverage: each unit's covered_share)."""
+    return coverage is not None and "covered_share" in coverage.towns
+
+
 def _add_cells(fmap: folium.Map, cells: gpd.GeoDataFrame) -> bool:
-    """A population grid's cells beyond reach (as on the static maps: darker where more people live) as one
-    picture laid on the map (_cells_picture). Whether there were any."""
-    return _cells_picture(fmap, cells, lambda ax, crs: _draw_static_cells(ax, cells, crs, chinese=False),
-                          "未覆盖网格 Cells beyond reach")
+    """A population grid's cells beyond reach — with gradual coverage, with residents not counted covered — (as on
+    the static maps: darker where more people live) as one picture laid on the map (_cells_picture). Whether
+    there were any."""
+    name = "未计入覆盖的居民 Residents not counted covered" if "covered_share" in cells else "未覆盖网格 Cells beyond reach"
+    return _cells_picture(fmap, cells, lambda ax, crs: _draw_static_cells(ax, cells, crs, chinese=False), name)
 
 
 def _cells_picture(fmap: folium.Map, cells: gpd.GeoDataFrame, draw: Callable, name: str) -> bool:
@@ -687,6 +693,11 @@ PLANNED_LEGEND = f"<br><span style='color:{NEW_COLOUR}'>◉</span> 方案新设�
 LOSING_COLOUR = "#e7298a"
 LOSING_LEGEND = f"<br><span style='color:{LOSING_COLOUR}'>◯</span> 失去覆盖乡镇 towns losing coverage"
 CELLS_LEGEND = "<br><span style='color:#fd8d3c'>■</span> 未覆盖网格 grid cells beyond reach (darker: more people)"
+GRADUAL_CELLS_LEGEND = ("<br><span style='color:#fd8d3c'>■</span> 未计入覆盖的居民(按距离折算) residents not counted "
+                        "covered, by distance (darker: more)")
+GRADUAL_LEGEND = (f"<span style='color:{_shade(0.0)}'>●</span> 全部计入覆盖 counted wholly &nbsp;"
+                  f"<span style='color:{_shade(0.5)}'>●</span> 部分计入(按距离折算) in part, by distance &nbsp;"
+                  f"<span style='color:{_shade(1.0)}'>●</span> 未覆盖 not covered<br>")
 SHARE_LEGEND = ("乡镇 towns: 我行份额 our market share " + " ".join(
     f"<span style='color:{share_colour(p)}'>●</span> {p}%" for p in (0, 25, 50, 75, 100)) + "<br>")
 
@@ -766,8 +777,8 @@ def _add_legend(fmap: folium.Map, coverage: Coverage | None, keys: str = "", tit
     uncovered = "未覆盖乡镇 uncovered town"
     if _on_grid(coverage):
         uncovered = "多数居民未覆盖 most residents beyond the limit"
-    towns = SHARE_LEGEND if shares else (f"<span style='color:#2c7fb8'>●</span> 已覆盖 covered &nbsp;"
-                                         f"<span style='color:#c0392b'>●</span> {uncovered}<br>")
+    towns = SHARE_LEGEND if shares else GRADUAL_LEGEND if _gradual(coverage) else (
+        f"<span style='color:#2c7fb8'>●</span> 已覆盖 covered &nbsp;<span style='color:#c0392b'>●</span> {uncovered}<br>")
     legend = _legend_box(title or "netopt " + _default_title(None),
                          towns + "<span style='color:#222'>●</span> 银行网点 bank branch" + keys + radius,
                          attribution)
@@ -1042,6 +1053,10 @@ def curve_points(table: pd.DataFrame, kept: int, caller: str) -> tuple[np.ndarra
 TOWN_LABELS = (("已覆盖乡镇", "covered towns"), ("未覆盖乡镇", "uncovered towns"))
 GRID_TOWN_LABELS = (("多数居民已覆盖乡镇", "towns, most residents within reach"),  # on a grid: by most of its residents
                     ("多数居民未覆盖乡镇", "towns, most residents beyond reach"))
+GRADUAL_TOWN_LABELS = (("全部计入覆盖乡镇", "towns counted wholly covered"),  # gradual coverage: by the share counted
+                       ("部分计入覆盖乡镇(按距离折算)", "towns counted in part, by distance"),
+                       ("未覆盖乡镇", "towns not covered"))
+WHOLE_SHARE = 1 - 1e-9  # a covered share this close to 1 is the whole town (0 within as much: none of it)
 
 
 def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame | None, crs, chinese: bool,
@@ -1072,12 +1087,7 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     elif town_shares is not None:
         _draw_static_shares(ax, towns, size, _our_shares(towns, town_shares)[:, 0], chinese, colour_bar=not inset)
     else:
-        labels = GRID_TOWN_LABELS if _on_grid(coverage) else TOWN_LABELS
-        for (mask, colour), (zh, en) in zip(((covered, "#2c7fb8"), (~covered, "#c0392b")), labels):
-            if not mask.any():  # no legend entry for towns there are none of
-                continue
-            ax.scatter(towns.geometry.x[mask], towns.geometry.y[mask], s=size[mask], c=colour, alpha=0.5,
-                       label=_label(zh, en, chinese))
+        _draw_static_coverage(ax, towns, size, covered, _on_grid(coverage), chinese)
     lost = towns["town_id"].isin(losing).to_numpy()
     if lost.any():
         ax.scatter(towns.geometry.x[lost], towns.geometry.y[lost], s=size[lost] + 40, facecolors="none",
@@ -1088,6 +1098,29 @@ def _draw_static(ax, ds: Dataset, coverage: Coverage | None, plan: pd.DataFrame 
     ax.set_axis_off()
     ax.set_aspect("equal")
     return towns, size, covered
+
+
+def _draw_static_coverage(ax, towns: gpd.GeoDataFrame, size: np.ndarray, covered: np.ndarray, on_grid: bool,
+                          chinese: bool) -> None:
+    """The towns' dots by coverage, as the HTML map shades them: blue covered, red not (on a grid, by most of their
+    residents); with gradual coverage (covered_share) blue counted wholly, red not at all, and between them the
+    towns counted in part, blue through purple to red as less of each is counted."""
+    if "covered_share" in towns:
+        share = towns["covered_share"].fillna(0.0).to_numpy(float)
+        classes = (share >= WHOLE_SHARE, (share > 1 - WHOLE_SHARE) & (share < WHOLE_SHARE), share <= 1 - WHOLE_SHARE)
+        colours, labels = np.array([_shade(1.0 - s) for s in share]), GRADUAL_TOWN_LABELS
+    else:
+        classes, labels = (covered, ~covered), GRID_TOWN_LABELS if on_grid else TOWN_LABELS
+        colours = np.where(covered, "#2c7fb8", "#c0392b")
+    for k, (mask, (zh, en)) in enumerate(zip(classes, labels)):
+        if not mask.any():  # no legend entry for towns there are none of
+            continue
+        label = _label(zh, en, chinese)
+        if k == 1 and len(classes) == 3:  # the towns counted in part, each its own shade: the legend shows the middle
+            ax.scatter([], [], s=(size[mask].min() + size[mask].max()) / 2, c=_shade(0.5), alpha=0.5, label=label)
+            label = None
+        ax.scatter(towns.geometry.x[mask], towns.geometry.y[mask], s=size[mask], c=list(colours[mask]), alpha=0.5,
+                   label=label)
 
 
 def _static_towns(ds: Dataset, coverage: Coverage | None, crs) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
@@ -1225,15 +1258,21 @@ def _cell_colours():
 
 def _draw_static_cells(ax, cells: gpd.GeoDataFrame, crs, chinese: bool) -> None:
     """A population grid's cells with residents none of whom a branch reaches, shaded under the towns by how
-    many live there (pale to deep orange): where within each town the gaps lie (_add_cell_shapes)."""
-    beyond = cells[~cells["covered"].astype(bool) & (cells["population"] > 0) & cells.geometry.notna()]
+    many live there (pale to deep orange): where within each town the gaps lie (_add_cell_shapes). With gradual
+    coverage (covered_share), every cell with residents not counted covered, by how many are not."""
+    gradual = "covered_share" in cells
+    left = cells["population"] * (1.0 - cells["covered_share"].fillna(0.0)) if gradual else \
+        cells["population"].where(~cells["covered"].astype(bool), 0.0)
+    beyond = cells.assign(left=left)[(left > (1 - WHOLE_SHARE) * cells["population"]) & (left > 0)
+                                     & cells.geometry.notna()]
     if beyond.empty:
         return
     colours = _cell_colours()
-    shaded = _add_cell_shapes(ax, beyond, "population", crs, cmap=colours)
-    shaded.set_clim(0.0, max(float(beyond["population"].quantile(0.95)), 1.0))
-    ax.fill([], [], color=colours(0.6), linewidth=0,  # its legend entry
-            label=_label("未覆盖网格(越深人越多)", "cells beyond reach (darker: more people)", chinese))
+    shaded = _add_cell_shapes(ax, beyond, "left", crs, cmap=colours)
+    shaded.set_clim(0.0, max(float(beyond["left"].quantile(0.95)), 1.0))
+    label = (("未计入覆盖的居民(按距离折算,越深越多)", "residents not counted covered, by distance (darker: more)")
+             if gradual else ("未覆盖网格(越深人越多)", "cells beyond reach (darker: more people)"))
+    ax.fill([], [], color=colours(0.6), linewidth=0, label=_label(*label, chinese))  # its legend entry
 
 
 def _add_cell_shapes(ax, cells: gpd.GeoDataFrame, column: str, crs, cmap=None, colour: Callable | None = None):

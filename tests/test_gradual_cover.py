@@ -424,3 +424,48 @@ def test_the_meeting_map_counted_by_distance_shades_its_towns_so(tmp_path):
     assert "(按距离折算 counted by distance)" in map_text(tmp_path / "network_map.html")
     refused = CliRunner().invoke(app, ["map", "--minutes", "15", "--full-km", "1", "--out", str(tmp_path / "no")])
     assert refused.exit_code != 0 and "--full-km goes with a radius in km" in " ".join(refused.output.split())
+
+
+def test_static_and_html_maps_counted_by_distance_shade_towns_and_cells_by_the_share_counted():
+    """With gradual coverage the static map's towns are blue counted wholly, red not at all, and between them each
+    its own shade (the legend's middle one), as on the HTML map; a grid's cells are shaded by their residents not
+    counted covered — a cell within reach but beyond its full radius too —, with legend entries saying so."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from netopt.grid import population_grid
+    from netopt.projection import metric_crs
+
+    ds = no.load_sample().of_bank("农业")
+    crs, limits = metric_crs(ds.counties), dict(radius_km={"core": 1.2, "county": 3.5}, full_km=0.5)
+    towns = no.analyze_coverage(ds, **limits)
+    share = towns.towns["covered_share"].to_numpy()
+    assert ((share > 0) & (share < 1)).any() and (share == 1).any() and (share == 0).any()
+    fig, ax = plt.subplots()
+    no.maps._draw_static(ax, ds, towns, None, crs, chinese=False)
+    handles, labels = ax.get_legend_handles_labels()
+    assert labels[:3] == ["towns counted wholly covered", "towns counted in part, by distance", "towns not covered"]
+    assert to_hex(handles[1].get_facecolor()[0], keep_alpha=False) == no.maps._shade(0.5)
+    dots = [drawn for drawn in ax.collections if type(drawn).__name__ == "PathCollection" and len(drawn.get_offsets())]
+    drawn = np.concatenate([each.get_facecolor()[:, :3] for each in dots[:3]])  # the towns' three, then branches
+    order = np.concatenate([np.flatnonzero(share == 1), np.flatnonzero((share > 0) & (share < 1)),
+                            np.flatnonzero(share == 0)])
+    assert [to_hex(rgb) for rgb in drawn] == [no.maps._shade(1 - s) for s in share[order]]
+    plt.close(fig)
+    cells = no.analyze_coverage(ds, **limits, demand=population_grid(ds, cell_km=3)).towns
+    left = cells["population"] * (1 - cells["covered_share"])
+    shaded_cells = cells[(left > 1e-9 * cells["population"]) & (left > 0)]
+    assert (shaded_cells["covered"] & (shaded_cells["covered_share"] > 0)).any()  # within reach, in part counted
+    fig, ax = plt.subplots()
+    no.maps._draw_static_cells(ax, cells, crs, chinese=False)
+    assert np.allclose(ax.collections[0].get_array(), left[shaded_cells.index].repeat(
+        shaded_cells.geometry.apply(lambda g: len(getattr(g, "geoms", [g])))))
+    assert ax.get_legend_handles_labels()[1] == ["residents not counted covered, by distance (darker: more)"]
+    plt.close(fig)
+    page = no.maps.network_map(ds, coverage=no.analyze_coverage(ds, **limits, demand=population_grid(ds, cell_km=3)))
+    html = page.get_root().render()
+    assert "全部计入覆盖 counted wholly" in html and "未计入覆盖的居民(按距离折算) residents not counted covered" in html
+    assert "Residents not counted covered" in html and "Cells beyond reach" not in html
