@@ -83,14 +83,11 @@ class BatchOptions:
 
     def _check_gradual(self) -> None:
         """full_km with a radius, full_min with a travel time, each at most its region type's limit (one number at
-        most the smallest); not with new branches suggested (they bring residents within the radius)."""
+        most the smallest)."""
         check_full(self.full_km, self.full_min, self.radius_min is not None, "batch options")
         full = self.gradual()
         if not full:
             return
-        if self.new_per_county:
-            raise InputError("new_per_county suggests sites by the residents within the radius: give it without "
-                             "full_km / full_min", file="batch options")
         (name, given), = full.items()
         beyond = full_beyond_limit(given, self.radius_km if self.radius_min is None else self.radius_min)
         if beyond is not None:
@@ -466,13 +463,14 @@ UNDERSERVED_FILE = "underserved_towns.csv"  # a unit's underserved towns with lo
 
 
 def _new_sites(ds: Dataset, options: BatchOptions) -> pd.DataFrame | None:
-    """The unit's suggested new branches (planning.suggest_new_sites), None when none are asked for."""
+    """The unit's suggested new branches (planning.suggest_new_sites; counted by distance with a full radius), None
+    when none are asked for."""
     if not options.new_per_county:
         return None
     from netopt.planning import suggest_new_sites
 
     return suggest_new_sites(ds, per_county=options.new_per_county, time_limit=options.time_limit, threads=1,
-                             **options.limit())
+                             **options.limit(), **options.gradual())
 
 
 def _capture(write: Callable[[Path], list[Path]]) -> dict[str, bytes]:

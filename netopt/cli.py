@@ -2446,22 +2446,14 @@ def _full_per_point(ds: Dataset, options: ModelOptions, keywords: dict, towns) -
     """The model's full_km or full_min keyword, one number or one per demand point (a region type's full radius
     for its towns, as the radius is taken); {} without gradual coverage. A town whose full radius is beyond its
     own radius (a fringe town taking its county's type) is refused, named."""
-    from netopt.coverage import demand_limits
+    from netopt.coverage import demand_limits, refuse_full_beyond
 
     full, flag, unit = _full_radius(options)
     if full is None:
         return {}
     per_point = demand_limits(ds, full, towns, unit)
-    each_full, each_radius = (np.broadcast_to(value, (len(towns),)) for value in
-                              (per_point, keywords["radius_km" if unit == "km" else "radius_min"]))
-    over = np.flatnonzero(each_full > each_radius)
-    if len(over):
-        town, limit = towns.iloc[over[0]], each_radius[over[0]]
-        kind = town.get("region_type")
-        raise InputError(f"{flag}: {town.get('name', town.get('town', ''))} ({town.get('county', '')}) would be "
-                         f"wholly covered within {each_full[over[0]]:g} {unit}, beyond its radius of {limit:g} {unit}"
-                         + (f"; give its region type its own, e.g. {kind}={limit:g}" if isinstance(kind, str) else ""),
-                         file="command line")
+    refuse_full_beyond(towns, per_point, keywords["radius_km" if unit == "km" else "radius_min"], flag, unit,
+                       "command line")
     return {"full_km" if unit == "km" else "full_min": per_point}
 
 
@@ -4447,9 +4439,6 @@ def report(
         _check_one_grid(grid_km, h3)
         radius = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, radius)
-        if full and new_per_county:
-            raise InputError("--new-per-county suggests sites by the residents within the radius: give it without "
-                             "--full-km / --full-minutes (optimize --full-km plans by distance)", file="command line")
         every_bank, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         ds = _bank_only(every_bank, bank)
         demand = _grid_demand(ds, grid_km, h3)
@@ -4461,7 +4450,7 @@ def report(
                              file="command line")
         own = _read_candidates_option(candidates, candidates_folder, coords, ds,
                                       "suggested new branches count no costs")
-        new_sites = _suggested_sites(ds, radius, new_per_county, own, demand, roads)
+        new_sites = _suggested_sites(ds, radius, new_per_county, own, demand, {**roads, **full})
         if new_sites is not None:  # the network with them opened: for compare, or analyze --branches
             _write_network_after(every_bank, new_sites.assign(kind="new"), [*ds.branches["branch_id"].astype(str),
                                  *new_sites["site_id"].astype(str)], bank, coords, out / "new_sites_branches.csv")
@@ -4491,17 +4480,19 @@ def report(
 def _suggested_sites(ds: Dataset, radius: dict | TravelTime, per_county: int, own: Optional[gpd.GeoDataFrame] = None,
                      cells: Optional[gpd.GeoDataFrame] = None, roads: dict | None = None) -> Optional[pd.DataFrame]:
     """report --new-per-county: planning.suggest_new_sites (among the --candidates `own`, else the town points;
-    residents on the diagnosis's grid `cells` where it has one; by road with _roads' `roads`), with what they
-    bring city-wide said (None for 0)."""
+    residents on the diagnosis's grid `cells` where it has one; by road with _roads' `roads`, and with the
+    diagnosis's full radius among them, counted by distance), with what they bring city-wide said (None for 0)."""
     if not per_county:
         return None
-    from netopt.planning import suggest_new_sites, suggested_gain_wan
+    from netopt.planning import counted_by_distance, suggest_new_sites, suggested_gain_wan
 
     with _working("Suggesting new branches by county 建议新设网点…"):
         sites = suggest_new_sites(ds, per_county=per_county, new_sites=own, demand=cells, **_limit_keywords(radius),
                                   **(roads or {}))
+    more = "more residents counted covered by distance 按距离折算" if counted_by_distance(sites) else \
+        "more residents within reach"
     console.print(f"Suggested new branches 建议新设网点: {len(sites)} in {sites['county'].nunique()} counties, "
-                  f"bringing {suggested_gain_wan(sites):,.1f} 万 more residents within reach; the best: "
+                  f"bringing {suggested_gain_wan(sites):,.1f} 万 {more}; the best: "
                   + ", ".join(f"{row.name} ({row.county}) +{row.adds_covered_wan:.1f}万"
                               for row in sites.nlargest(3, "adds_covered_wan").itertuples()))
     return sites
@@ -4606,9 +4597,6 @@ def batch(
 
         timed = _travel_time(ctx, minutes, mode)
         full = _diagnosis_full(full_km, full_minutes, timed or _region_radii(core_km, county_km, fringe_km))
-        if full and new_per_county:
-            raise InputError("--new-per-county suggests sites by the residents within the radius: give it without "
-                             "--full-km / --full-minutes", file="command line")
         with _working("Reading the units 读取数据…"), warnings.catch_warnings(record=True) as heard:
             warnings.simplefilter("always", LeftOutWarning)
             tables = {kind: path for kind, path in (("towns", towns), ("branches", branches)) if path is not None}

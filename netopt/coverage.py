@@ -356,6 +356,20 @@ def full_beyond_limit(full: Limit, limit: Limit) -> tuple[str | None, float, flo
     return None
 
 
+def refuse_full_beyond(points: pd.DataFrame, full: np.ndarray, limit: np.ndarray, flag: str, unit: str,
+                       file: str) -> None:
+    """An InputError naming the first demand point (a town, or a cell and its town) whose full radius is beyond its
+    own limit — a fringe town taking its county's type —, with the full radius its region type could take."""
+    full, limit = (np.broadcast_to(np.asarray(value, float), (len(points),)) for value in (full, limit))
+    over = np.flatnonzero(full > limit)
+    if len(over):
+        point, kind = points.iloc[over[0]], points.iloc[over[0]].get("region_type")
+        raise InputError(f"{flag}: {point.get('name', point.get('town', ''))} ({point.get('county', '')}) would be "
+                         f"wholly covered within {full[over[0]]:g} {unit}, beyond its limit of {limit[over[0]]:g} {unit}"
+                         + (f"; give its region type its own, e.g. {kind}={limit[over[0]]:g}" if isinstance(kind, str)
+                            else ""), file=file)
+
+
 def _add_covered_share(units: gpd.GeoDataFrame, s: CoverageSettings) -> None:
     """With gradual coverage (s.full), each unit's full radius and covered_share: 1 within it of its nearest branch,
     falling linearly to 0 at its limit (models._gradual.covered_share, as MCLP counts it); a unit whose full radius
@@ -367,12 +381,7 @@ def _add_covered_share(units: gpd.GeoDataFrame, s: CoverageSettings) -> None:
     full = (_by_region_type(units, s.full, f"full_{s.unit}", f"the full {s.unit}") if isinstance(s.full, dict)
             else pd.Series(float(s.full), index=units.index)).to_numpy(float)
     limit = units[_limit_column(s)].to_numpy(float)
-    over = np.flatnonzero(full > limit)
-    if len(over):
-        unit = units.iloc[over[0]]
-        raise InputError(f"full_{s.unit}: {unit.get('name', unit.get('town', ''))} ({unit['county']}) would be wholly "
-                         f"covered within {full[over[0]]:g} {s.unit}, beyond its limit of {limit[over[0]]:g} {s.unit}",
-                         file="analyze_coverage")
+    refuse_full_beyond(units, full, limit, f"full_{s.unit}", s.unit, "analyze_coverage")
     reach = units["nearest_branch_km" if s.unit == "km" else "nearest_branch_min"].to_numpy(float)
     units[f"full_{'radius_km' if s.unit == 'km' else 'time_min'}"] = full
     units["covered_share"] = covered_share(np.nan_to_num(reach, nan=np.inf), full, limit)

@@ -13,7 +13,7 @@ from netopt._slides import (MUTED_COLOUR, TITLE_COLOUR, Deck, editable_chart, fi
                             save, table_slides, text_box, text_slides, title_slide, titled_slide)
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
-from netopt.planning import suggested_gain_wan
+from netopt.planning import counted_by_distance, suggested_gain_wan, suggested_title
 from netopt.report import DECK_TITLE, cell_text, column_label, filled_columns
 
 if TYPE_CHECKING:
@@ -96,8 +96,7 @@ def meeting_deck(cov: Coverage, path: str | Path, title: str = DECK_TITLE,
     table_slides(deck, f"服务不足乡镇 The {TOWNS_SHOWN} most underserved towns",
                  shown(towns_in_wan(cov.underserved_towns).head(TOWNS_SHOWN), TOWN_SLIDE_COLUMNS))
     if new_sites is not None and len(new_sites):
-        table_slides(deck, "建议新设网点 Where new branches would cover most",
-                     shown(new_sites, SITE_SLIDE_COLUMNS))
+        table_slides(deck, suggested_title(new_sites), shown(new_sites, SITE_SLIDE_COLUMNS))
     if rivals is not None:
         table_slides(deck, "我行与全部银行 Ours against every bank", shown(rivals.by_region, RIVAL_SLIDE_COLUMNS))
     for county in cov.by_county["county"]:
@@ -525,9 +524,10 @@ def findings(cov: Coverage, new_sites: pd.DataFrame | None, failures: dict[str, 
         lines.append(f"最需关注：{town['name']}（{town['county']}），{town['unserved_population'] / 1e4:,.1f} 万人"
                      "在服务范围外 — the most residents out of reach")
     if new_sites is not None and len(new_sites):
-        gained = suggested_gain_wan(new_sites)
-        lines.append(f"建议新设 {len(new_sites)} 个网点，新增覆盖 {gained:,.1f} 万人 — new branches suggested and the "
-                     "residents they bring within reach")
+        gained, by_distance = suggested_gain_wan(new_sites), counted_by_distance(new_sites)
+        lines.append(f"建议新设 {len(new_sites)} 个网点，{'按距离折算' if by_distance else ''}新增覆盖 {gained:,.1f} 万人 — "
+                     "new branches suggested and the residents they bring within reach"
+                     + (", counted by distance" if by_distance else ""))
     if failures:
         lines.append(f"{len(failures)} 个区县报告未完成 — counties whose report failed: {', '.join(failures)}")
     return lines

@@ -15,6 +15,7 @@ from netopt._slides import (EMU_PER_INCH, HEADER_FILL, MUTED_COLOUR, TITLE_COLOU
 from netopt.competition import RivalCoverage
 from netopt.coverage import Coverage
 from netopt.io import CONTROL_CHARACTERS, write_atomic
+from netopt.planning import counted_by_distance, suggested_title
 from netopt.report import DECK_TITLE
 
 if TYPE_CHECKING:
@@ -101,8 +102,7 @@ def analysis_report(cov: Coverage, path: str | Path, title: str = DECK_TITLE, ci
         _access_section(writeup, access, lorenz, access_map)
     _underserved_section(writeup, cov, workbook)
     if new_sites is not None and len(new_sites):
-        _titled_table(writeup, "建议新设网点 Where new branches would cover most",
-                      deck.shown(new_sites, deck.SITE_SLIDE_COLUMNS))
+        _titled_table(writeup, suggested_title(new_sites), deck.shown(new_sites, deck.SITE_SLIDE_COLUMNS))
     if rivals is not None:
         _titled_table(writeup, "我行与全部银行 Ours against every bank",
                       deck.shown(rivals.by_region, deck.RIVAL_SLIDE_COLUMNS))
@@ -282,7 +282,8 @@ def _counties_section(writeup: Writeup, cov: Coverage, county_maps: dict[str, by
         run_on(writeup, deck.county_facts(cov, county, access))
         if new_sites is not None and (new_sites["county"] == county).any():
             ours = new_sites[new_sites["county"] == county]
-            paragraph(writeup, f"建议新设 {len(ours)} 个网点 new branches suggested：" + "、".join(
+            counted = "（按距离折算 counted by distance）" if counted_by_distance(ours) else ""
+            paragraph(writeup, f"建议新设 {len(ours)} 个网点 new branches suggested{counted}：" + "、".join(
                 f"{site.name}（+{site.adds_covered_wan:,.2f} 万人）" for site in ours.itertuples()) + "。")
         towns = cov.underserved_towns[cov.underserved_towns["county"] == county]
         if len(towns):

@@ -743,15 +743,22 @@ def town_reach(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict | N
     —, straight line or by road; or, with `radius_min` (and `mode`, one or one per region type) instead, within
     that travel time. `speeds`: speed_kmh (one or per region type), walk_speed_kmh, detour_factor, as
     analyze_coverage takes them."""
+    from netopt.models.covering import as_coverage
+
+    return as_coverage(_pair_costs(ds, sites, radius_km, distance, graph, demand, radius_min, mode, speeds))
+
+
+def _pair_costs(ds: Dataset, sites: gpd.GeoDataFrame, radius_km, distance: str, graph, demand, radius_min, mode,
+                speeds: dict) -> sp.csr_matrix:
+    """town_reach's pairs with their km (or minutes, with `radius_min`): a stored entry, even 0, is a pair."""
     from netopt.coverage import demand_limits, demand_modes, speeds_per_point
-    from netopt.models.covering import as_coverage, reach_from_geodataframes
+    from netopt.models.covering import reach_from_geodataframes
 
     points = ds.towns if demand is None else demand
     per_point = {key: None if limit is None else demand_limits(ds, limit, demand, unit)
                  for key, limit, unit in (("radius_km", radius_km, "km"), ("radius_min", radius_min, "min"))}
-    return as_coverage(reach_from_geodataframes(points, sites, distance=distance, graph=graph,
-                                                mode=demand_modes(ds, mode, demand), **per_point,
-                                                **speeds_per_point(ds, speeds, demand)))
+    return reach_from_geodataframes(points, sites, distance=distance, graph=graph, mode=demand_modes(ds, mode, demand),
+                                    **per_point, **speeds_per_point(ds, speeds, demand))
 
 
 def covered_towns_rows(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict | None = None,
@@ -773,7 +780,8 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict | None = None, per_co
                       distance: str = "euclidean", graph=None, time_limit: float | None = None,
                       threads: int | None = None, new_sites: gpd.GeoDataFrame | None = None,
                       demand: gpd.GeoDataFrame | None = None, radius_min: float | dict | None = None,
-                      mode: str | dict = "drive", **speeds) -> pd.DataFrame:
+                      mode: str | dict = "drive", full_km: float | dict | None = None,
+                      full_min: float | dict | None = None, **speeds) -> pd.DataFrame:
     """Where new branches would cover most, county by county 建议新设网点: for each county, at most `per_county` of
     its town points (or of `new_sites`, the analyst's candidates as candidate_sites takes them) which, opened
     beside every one of today's branches (ds.branches), bring the most of the county's residents within the
@@ -784,16 +792,23 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict | None = None, per_co
     reach), the county's residents covered today and with all its suggested sites, covered_wan_today /
     covered_wan_after (万人), and the site's point (a GeoDataFrame); a county with nothing to gain has no row.
     With `radius_min` (and `mode`, `speeds`, as town_reach takes them) instead of radius_km: the residents within
-    that travel time."""
+    that travel time. With `full_km` (or `full_min`; one, or one per region type, as analyze_coverage takes it):
+    gradual coverage 按距离折算 — the residents counted by distance, as MCLP's full radius counts them, so
+    adds_covered_wan and covered_wan_today / _after are residents counted by distance."""
+    from netopt.models.covering import as_coverage
+
     check_count(per_county, "per_county", "suggest_new_sites")
     sites, points = candidate_sites(ds, new_sites=new_sites), ds.towns if demand is None else demand
-    reach = town_reach(ds, sites, radius_km, distance, graph, demand, radius_min=radius_min, mode=mode, **speeds)
+    limits = _gradual_limits(ds, points, demand, (radius_km, radius_min), (full_km, full_min))
+    costs = _pair_costs(ds, sites, radius_km, distance, graph, demand, radius_min, mode, speeds)
+    reach = as_coverage(costs)
     pop = points["population"].to_numpy(float)
     places = (points["town"] if demand is not None and "town" in points else points["name"]).astype(str).to_numpy()
     tables = []
     for county in points["county"].dropna().unique():
         towns = np.flatnonzero((points["county"] == county).to_numpy() & (pop > 0))
-        built = _county_model(reach[towns], pop[towns], sites, county, per_county)
+        gradual = None if limits is None else (costs[towns], limits[0][towns], limits[1][towns], limits[2])
+        built = _county_model(reach[towns], pop[towns], sites, county, per_county, gradual)
         if built is not None:
             model, today = built
             result = model.solve(time_limit=time_limit, threads=threads)
@@ -804,7 +819,23 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict | None = None, per_co
     if new_sites is None:  # town points: their town's code (candidate_sites lists the towns in order)
         town_of = dict(zip(sites.loc[sites["kind"] == "new", "site_id"], ds.towns["town_id"]))
         table["site_id"] = table["site_id"].map(town_of)
-    return gpd.GeoDataFrame(table[[*SUGGESTION_COLUMNS, "geometry"]], crs=sites.crs)
+    suggested = gpd.GeoDataFrame(table[[*SUGGESTION_COLUMNS, "geometry"]], crs=sites.crs)
+    suggested.attrs[COUNTED_BY_DISTANCE] = limits is not None  # the reports' words follow it
+    return suggested
+
+
+COUNTED_BY_DISTANCE = "counted_by_distance"  # suggest_new_sites' attrs key: its residents counted by distance
+
+
+def counted_by_distance(suggested: pd.DataFrame) -> bool:
+    """Whether suggest_new_sites' table counts residents by distance (gradual coverage, a full radius given)."""
+    return bool(suggested.attrs.get(COUNTED_BY_DISTANCE, False))
+
+
+def suggested_title(suggested: pd.DataFrame) -> str:
+    """The suggested new branches' heading on slides and in reports, saying when they are counted by distance."""
+    return "建议新设网点 Where new branches would cover most" + (
+        " (按距离折算 counted by distance)" if counted_by_distance(suggested) else "")
 
 
 def suggested_gain_wan(sites: pd.DataFrame) -> float:
@@ -818,9 +849,29 @@ SUGGESTION_COLUMNS = ["county", "rank", "site_id", "name", "adds_covered_wan", "
                       "covered_wan_after"]
 
 
-def _county_model(block: sp.csr_matrix, pop: np.ndarray, sites: gpd.GeoDataFrame, county: str, per_county: int):
+def _gradual_limits(ds: Dataset, points: pd.DataFrame, demand, limits: tuple, fulls: tuple
+                    ) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """suggest_new_sites' gradual coverage: each demand point's full radius and limit, and the unit's cost column
+    (None without a full radius); full_km with radius_km, full_min with radius_min, each within its point's limit."""
+    from netopt.coverage import check_full, demand_limits, refuse_full_beyond
+    from netopt.models.covering import cost_column
+
+    (radius_km, radius_min), (full_km, full_min) = limits, fulls
+    check_full(full_km, full_min, radius_min is not None, "suggest_new_sites")
+    full, limit, unit = (full_km, radius_km, "km") if radius_min is None else (full_min, radius_min, "min")
+    if full is None:
+        return None
+    each_full, each_limit = (np.broadcast_to(np.asarray(demand_limits(ds, value, demand, unit), float),
+                                             (len(points),)) for value in (full, limit))
+    refuse_full_beyond(points, each_full, each_limit, f"full_{unit}", unit, "suggest_new_sites")
+    return each_full, each_limit, cost_column(radius_min)
+
+
+def _county_model(block: sp.csr_matrix, pop: np.ndarray, sites: gpd.GeoDataFrame, county: str, per_county: int,
+                  gradual: tuple | None = None):
     """One county's MCLP of suggest_new_sites — its towns' reach `block` over today's branches reaching them and
-    the county's new sites — and today's branches' labels; None when it has no residents or no site."""
+    the county's new sites; with `gradual` (the towns' pair costs, full radii, limits and cost column) counted by
+    distance — and today's branches' labels; None when it has no residents or no site."""
     from netopt.models.covering import MCLP
 
     existing = (sites["kind"] == "existing").to_numpy()
@@ -830,8 +881,13 @@ def _county_model(block: sp.csr_matrix, pop: np.ndarray, sites: gpd.GeoDataFrame
         return None
     kept = np.flatnonzero(near[columns])
     labels = sites["site_id"].to_numpy()[columns]
-    model = MCLP.from_coverage(block[:, columns], p=min(len(kept) + per_county, len(columns)), weights=pop,
-                               site_labels=labels, existing=kept, max_new=per_county, exactly_p=False)
+    p, rules = min(len(kept) + per_county, len(columns)), {"existing": kept, "max_new": per_county}
+    if gradual is None:
+        model = MCLP.from_coverage(block[:, columns], p=p, weights=pop, site_labels=labels, exactly_p=False, **rules)
+    else:
+        costs, full, limit, column = gradual
+        model = MCLP._gradual(sp.csr_matrix(costs[:, columns]), (full, limit), p, pop, (None, labels), False, column,
+                              rules)
     return model, list(labels[kept])
 
 
@@ -862,8 +918,9 @@ def _reached_alone(model, plan: list, label: str, places: np.ndarray) -> str:
     """The towns (of `places`, by demand point) with residents only the plan's site `label` reaches, "、"-joined."""
     position = {site: j for j, site in enumerate(model.site_labels)}
     others = [position[site] for site in plan if site != label]
-    alone = (model.A[:, position[label]].toarray().ravel() > 0) & ~(model.A[:, others].getnnz(axis=1) > 0)
-    return "、".join(pd.unique(places[alone & (model.weights > 0)]))
+    pairs, weights = (model.A, model.weights) if model.gradual is None else (model.gradual.reach, model.gradual.weights)
+    alone = (pairs[:, [position[label]]].getnnz(axis=1) > 0) & ~(pairs[:, others].getnnz(axis=1) > 0)
+    return "、".join(pd.unique(places[alone & (weights > 0)]))
 
 
 def _check_diagnoses(before: Coverage, after: Coverage) -> None:

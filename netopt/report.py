@@ -713,16 +713,24 @@ def _sites_located(sites: pd.DataFrame, coords: str) -> pd.DataFrame:
 
 def _new_sites_section(new_sites: pd.DataFrame) -> str:
     """A county page's suggested new branches: how many residents they bring within reach, then each."""
-    title = f"<h2>建议新设网点 Where new branches would cover most ({len(new_sites)})</h2>"
+    from netopt.planning import counted_by_distance, suggested_title
+
+    title = f"<h2>{suggested_title(new_sites)} ({len(new_sites)})</h2>"
     if new_sites.empty:
         return title + ("<p>新设网点不能使更多居民进入服务范围。 No new branch brings more of the county's residents "
                         "within reach.</p>")
     first = new_sites.iloc[0]
     today, after = f"{first['covered_wan_today']:,.1f}", f"{first['covered_wan_after']:,.1f}"
-    said = (f"<p>新设后，本区县服务范围内居民由 {today} 万人增至 {after} 万人（按诊断口径，现有网点保留）；每个网点的"
-            f"新增覆盖为仅它带入服务范围的居民。 With them, {today} → {after} 万人 of the county's residents are within "
-            "reach of a branch (as the diagnosis counts them, today's branches kept); each adds the residents only it "
-            "brings within reach 新增覆盖.</p>")
+    if counted_by_distance(new_sites):
+        said = (f"<p>新设后，本区县按距离折算的覆盖人口由 {today} 万人增至 {after} 万人（按诊断口径，现有网点保留）；每个"
+                f"网点的新增覆盖为仅它带来的折算覆盖人口。 With them, the county's residents counted covered by "
+                f"distance go from {today} to {after} 万人 (as the diagnosis counts them, today's branches kept); each "
+                "adds what only it brings, counted by distance 新增覆盖.</p>")
+    else:
+        said = (f"<p>新设后，本区县服务范围内居民由 {today} 万人增至 {after} 万人（按诊断口径，现有网点保留）；每个网点的"
+                f"新增覆盖为仅它带入服务范围的居民。 With them, {today} → {after} 万人 of the county's residents are "
+                "within reach of a branch (as the diagnosis counts them, today's branches kept); each adds the residents "
+                "only it brings within reach 新增覆盖.</p>")
     return title + said + _html_table(new_sites[["rank", "site_id", "name", "adds_covered_wan", "reaches"]].round(2))
 
 

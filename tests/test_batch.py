@@ -68,8 +68,13 @@ def test_sample_units_match_the_city_wide_diagnosis(sample_tasks, tmp_path):
 def test_units_counted_by_distance_match_the_city_wide_diagnosis(sample_tasks, tmp_path):
     """full_km: each unit's coverage counted by distance 按距离折算 as analyze_coverage counts it on the unit alone
     (its own branches: a town near a border counts from its own county's), beside its coverage within the radius;
-    the summary gives each province's median; the CLI's --full-km refused with --new-per-county."""
-    run_batch(sample_tasks, tmp_path, BatchOptions(radius_km=RADIUS, full_km=0.6), scheduler="serial")
+    the summary gives each province's median; with new_per_county its suggested branches counted alike
+    (suggest_new_sites with the full radius, on the unit alone), its page saying so."""
+    from netopt.batch import _dataset
+    from netopt.planning import suggest_new_sites
+
+    run_batch(sample_tasks, tmp_path, BatchOptions(radius_km=RADIUS, full_km=0.6, new_per_county=1),
+              scheduler="serial")
     table = national_table(tmp_path).set_index("adcode")
     alone = {task.unit_id: no.analyze_coverage(no.Dataset(task.unit, task.towns, task.branches), radius_km=RADIUS,
                                                full_km=0.6).by_county.iloc[0]["coverage_by_distance_pct"]
@@ -79,11 +84,12 @@ def test_units_counted_by_distance_match_the_city_wide_diagnosis(sample_tasks, t
     summary = pd.read_excel(tmp_path / "national_summary.xlsx", "summary 汇总")
     assert summary["median_coverage_by_distance_pct 按距离折算覆盖率中位数(%)"].iloc[0] == pytest.approx(
         table["coverage_by_distance_pct"].median())
-    refused = CliRunner().invoke(app, ["batch", "--units", str(sample_dir() / "counties.geojson"), "--data",
-                                       str(sample_dir()), "--full-km", "0.6", "--new-per-county", "1",
-                                       "--out", str(tmp_path / "no")])
-    assert refused.exit_code == 2 and "give it without --full-km" in refused.output, refused.output
-    assert not (tmp_path / "no").exists()
+    for task in sample_tasks[:2]:
+        alone = suggest_new_sites(_dataset(task), RADIUS, 1, full_km=0.6)
+        assert table.loc[task.unit_id, "new_sites_adds_wan"] == pytest.approx(
+            (alone["covered_wan_after"] - alone["covered_wan_today"]).iloc[0], abs=1e-4)
+        page = next((tmp_path / "units" / task.unit_id).glob("county_*.html")).read_text(encoding="utf-8")
+        assert "Where new branches would cover most (按距离折算 counted by distance) (1)" in page
 
 
 def test_each_units_accessibility_is_measured_on_the_unit_alone(sample_tasks, tmp_path):
@@ -196,7 +202,6 @@ def test_a_unit_listed_twice_is_refused(sample_tasks, tmp_path):
     (dict(full_km=2.0), {}, "full_km 2 is beyond its limit, 1.2"),
     (dict(full_km={"county": 4.0}), {}, "full_km 4 for county is beyond its limit, 3.5"),
     (dict(full_min=3.0), {}, "full_min goes with radius_min"),
-    (dict(full_km=1.0, new_per_county=1), {}, "new_per_county suggests sites by the residents within the radius"),
     ({}, dict(workers=0), "workers must be a whole number of at least 1"),
     ({}, dict(units_per_task=0), "units_per_task must be a whole number of at least 1"),
 ])

@@ -170,7 +170,7 @@ def test_optimize_and_curve_count_towns_by_distance_with_full_km(tmp_path):
     (["--full-km", "core=0.5"], "give county one too, e.g. core=0.5,county=1.5"),
     (["--full-km", "-1"], "'--full-km': takes a number at least 0"),
     (["--core-km", "1.2", "--county-km", "3.5", "--fringe-km", "0.4", "--full-km", "core=0.5,county=3"],
-     r"--full-km: 大兴镇 \(瑶海区\) would be wholly covered within 0.5 km, beyond its radius of 0.4 km; give its "
+     r"--full-km: 大兴镇 \(瑶海区\) would be wholly covered within 0.5 km, beyond its limit of 0.4 km; give its "
      "region type its own, e.g. fringe=0.4"),
 ])
 def test_a_full_radius_the_command_cannot_use_is_refused(tmp_path, options, refusal):
@@ -392,8 +392,10 @@ def test_reports_counted_by_distance_say_it_beside_the_coverage(tmp_path):
 
     from netopt.cli import app
 
-    result = CliRunner().invoke(app, ["report", "--bank", "农业", "--full-km", "1.2", "--out", str(tmp_path)])
+    result = CliRunner().invoke(app, ["report", "--bank", "农业", "--full-km", "1.2", "--new-per-county", "1", "--out",
+                                      str(tmp_path)])
     assert result.exit_code == 0, result.output
+    assert "more residents counted covered by distance 按距离折算" in " ".join(result.output.split())
     cov = no.analyze_coverage(no.load_sample().of_bank("农业"), radius_km={"core": 1.2, "county": 3.5}, full_km=1.2)
     counted = f"{100 * cov.by_region['covered_by_distance'].sum() / cov.by_region['population'].sum():.1f}%"
     slides = list(Presentation(str(tmp_path / "city_summary.pptx")).slides)
@@ -407,10 +409,12 @@ def test_reports_counted_by_distance_say_it_beside_the_coverage(tmp_path):
     headers = [cell.text for table in Document(tmp_path / "city_summary.docx").tables for cell in table.rows[0].cells]
     assert any(header.startswith("按距离折算覆盖率(%)") for header in headers)  # by region and by county
     assert "按距离折算覆盖率" in (tmp_path / "city_summary.html").read_text(encoding="utf-8")
-    refused = CliRunner().invoke(app, ["report", "--full-km", "1.2", "--new-per-county", "1", "--out",
-                                       str(tmp_path / "no")])
-    assert refused.exit_code != 0 and "--new-per-county suggests sites by the residents within the radius" in \
-        " ".join(refused.output.split())
+    suggested = "建议新设网点 Where new branches would cover most (按距离折算 counted by distance)"  # its suggestions too
+    assert any(text.startswith(suggested) for text in said)
+    assert any(p.text.startswith("建议新设 1 个网点 new branches suggested（按距离折算 counted by distance）")
+               for p in Document(tmp_path / "city_summary.docx").paragraphs)
+    page = next(tmp_path.glob("county_340123_*.html")).read_text(encoding="utf-8")
+    assert "本区县按距离折算的覆盖人口由" in page and f"{suggested} (1)" in page
 
 
 def test_the_meeting_map_counted_by_distance_shades_its_towns_so(tmp_path):
@@ -469,3 +473,44 @@ def test_static_and_html_maps_counted_by_distance_shade_towns_and_cells_by_the_s
     html = page.get_root().render()
     assert "全部计入覆盖 counted wholly" in html and "未计入覆盖的居民(按距离折算) residents not counted covered" in html
     assert "Residents not counted covered" in html and "Cells beyond reach" not in html
+
+
+def test_suggested_branches_counted_by_distance_are_each_countys_best_and_measured_as_the_diagnosis():
+    """suggest_new_sites(full_km=...): a county's suggested sites are the best pair of its town points by residents
+    counted by distance (every pair and single tried, each plan's value from its pairs' km), and the county's value
+    today and after is analyze_coverage's counted by distance, today and with the suggested branches opened."""
+    from itertools import combinations
+
+    from netopt.coverage import demand_limits
+    from netopt.models._gradual import covered_share
+    from netopt.models.covering import reach_from_geodataframes
+    from netopt.planning import candidate_sites, counted_by_distance, network_after, suggest_new_sites
+
+    ds = no.load_sample().of_bank("农业")
+    limits = dict(radius_km={"core": 1.2, "county": 3.5}, full_km={"core": 0.5, "county": 1.2})
+    suggested = suggest_new_sites(ds, per_county=2, **limits)
+    assert counted_by_distance(suggested) and not counted_by_distance(suggest_new_sites(ds, 3.5, 1))
+    for county in ("瑶海区", "长丰县"):
+        towns = (ds.towns["county"] == county).to_numpy() & (ds.towns["population"] > 0).to_numpy()
+        sites = candidate_sites(ds)
+        radius, full = (demand_limits(ds, limits[key], None, "km")[towns] for key in ("radius_km", "full_km"))
+        pairs = reach_from_geodataframes(ds.towns[towns], sites, radius_km=radius).tocoo()  # a stored 0 is a pair
+        km = np.full(pairs.shape, np.inf)
+        km[pairs.row, pairs.col] = pairs.data
+        people = ds.towns.loc[towns, "population"].to_numpy(float)
+
+        def counted(open_sites):
+            return float(people @ covered_share(km[:, open_sites].min(axis=1), full, radius))
+
+        today = list(np.flatnonzero(sites["kind"] == "existing"))
+        new = np.flatnonzero((sites["kind"] == "new").to_numpy() & (sites["county"] == county).to_numpy())
+        best = max(counted(today + list(pair)) for size in (1, 2) for pair in combinations(new, size))
+        mine = suggested[suggested["county"] == county]
+        assert mine["covered_wan_after"].iloc[0] * 1e4 == pytest.approx(best, rel=1e-9)
+        assert mine["covered_wan_today"].iloc[0] * 1e4 == pytest.approx(counted(today), rel=1e-9)
+    opened = network_after(ds, suggested.assign(kind="new"), [*ds.branches["branch_id"], *suggested["site_id"]])
+    before, after = (no.analyze_coverage(no.Dataset(ds.counties, ds.towns, branches), **limits).by_county.set_index(
+        "county")["covered_by_distance"] for branches in (ds.branches, opened))
+    each = suggested.drop_duplicates("county").set_index("county")
+    assert np.allclose(each["covered_wan_today"] * 1e4, before[each.index])
+    assert np.allclose(each["covered_wan_after"] * 1e4, after[each.index])
