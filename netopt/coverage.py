@@ -270,7 +270,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     reach = _branch_town_metres(ds.counties, units, branches)  # for the notes on far branches, city's and counties'
     notes = method + _data_notes(ds.counties, units, branches, reach, projected)
     county_notes = _county_notes(ds.counties, units, branches, reach, settings, projected, demand_note)
-    branch_table = _measure_branches(branches, units)
+    branch_table = _measure_branches(branches, units, metre_places(branch_xy)[1])
     town_area = _town_areas_at_points(ds, demand, crs)  # for the service areas' residents and the note on them
     outlines = _add_service_areas(branch_table, ds, units if demand is not None else None, crs, town_area)
     by_county = _county_table(ds.counties, units, branches, settings)
@@ -857,11 +857,11 @@ def _texts(failed: pd.Series, values: pd.Series, say) -> pd.Series:
     return texts
 
 
-def _measure_branches(branches: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _measure_branches(branches: gpd.GeoDataFrame, units: gpd.GeoDataFrame, place: np.ndarray) -> gpd.GeoDataFrame:
     """Per branch: the population of the units whose nearest branch it is (shared equally by the branches standing
-    at that very point), and its service radius (measured anew where the branches table is one netopt wrote,
-    coverage.gpkg's, carrying an earlier run's: its service area is added by _add_service_areas)."""
-    stats = _radius_stats(_shared_at_one_place(units[units["nearest_branch_id"].notna()], branches))
+    at one `place`, metre_places'), and its service radius (measured anew where the branches table is one netopt
+    wrote, coverage.gpkg's, carrying an earlier run's: its service area is added by _add_service_areas)."""
+    stats = _radius_stats(_shared_at_one_place(units[units["nearest_branch_id"].notna()], branches, place))
     earlier = [column for column in BRANCH_STATS if column in branches]
     out = branches.drop(columns=earlier).merge(stats, left_on="branch_id", right_index=True, how="left")
     out["assigned_population"] = out["assigned_population"].fillna(0).round().astype(int)
@@ -926,24 +926,33 @@ def service_area_cells(counties: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, c
     cells, sharing = np.full(len(branches), None, dtype=object), np.ones(len(branches))
     if len(branches) and not counties.geometry.isna().any():
         bounds = counties.to_crs(crs).set_index("name").geometry
-        xy, county = xy_metres(branches, crs).round(), branches["county"].to_numpy()
+        xy, county = xy_metres(branches, crs), branches["county"].to_numpy()
         for name in pd.unique(county[pd.notna(county)]):
             mine = np.flatnonzero(county == name)
-            places, at = np.unique(xy[mine], axis=0, return_inverse=True)
-            cells[mine] = np.asarray(voronoi_cells(shapely.points(places), bounds[name]), dtype=object)[at.ravel()]
-            sharing[mine] = np.bincount(at.ravel(), minlength=len(places))[at.ravel()]
+            places, at = metre_places(xy[mine])
+            cells[mine] = np.asarray(voronoi_cells(shapely.points(places), bounds[name]), dtype=object)[at]
+            sharing[mine] = np.bincount(at, minlength=len(places))[at]
     return gpd.GeoSeries(cells, index=branches.index, crs=crs), sharing
 
 
-def _shared_at_one_place(served: pd.DataFrame, branches: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The served units (each with its nearest_branch_id) once for every branch standing at the very point of its
-    nearest branch — branches located by their town's point stand at one — its residents shared equally among
-    them (whole people where they are whole: the first sharers a person more); a branch alone at its point keeps
-    its units whole."""
-    xy = branches.geometry.get_coordinates().reindex(branches.index).round(6)  # 0.1 m: the very same point
-    place = pd.Series(list(zip(xy["x"], xy["y"])), index=branches["branch_id"].to_numpy())
-    place = place.where(xy["x"].notna().to_numpy(), pd.Series(place.index, index=place.index))  # unplaced: alone
-    at = pd.DataFrame({"nearest_branch_id": place.index, "place": place.to_numpy()})
+def metre_places(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where branches stand as one place: their points (xy in metres) to the metre — branches located by their
+    town's point stand at one. Returns the distinct places and each branch's among them (a branch without a point
+    alone at a place of its own, NaN)."""
+    rounded = np.asarray(xy, float).reshape(-1, 2).round()
+    placed = ~np.isnan(rounded).any(axis=1)
+    places, at = np.unique(rounded[placed], axis=0, return_inverse=True)
+    each = np.empty(len(rounded), int)
+    each[placed] = at.ravel()
+    each[~placed] = len(places) + np.arange((~placed).sum())
+    return np.vstack([places, rounded[~placed]]), each
+
+
+def _shared_at_one_place(served: pd.DataFrame, branches: gpd.GeoDataFrame, place: np.ndarray) -> pd.DataFrame:
+    """The served units (each with its nearest_branch_id) once for every branch standing at the `place` of its
+    nearest branch (metre_places') — its residents shared equally among them (whole people where they are whole:
+    the first sharers a person more); a branch alone at its place keeps its units whole."""
+    at = pd.DataFrame({"nearest_branch_id": branches["branch_id"].to_numpy(), "place": place})
     sharers = at.merge(at.rename(columns={"nearest_branch_id": "sharer"}), on="place")[["nearest_branch_id", "sharer"]]
     shared = served.assign(unit=np.arange(len(served))).merge(sharers, on="nearest_branch_id", how="left")
     together = shared["nearest_branch_id"].map(sharers.groupby("nearest_branch_id").size()).fillna(1.0).to_numpy()

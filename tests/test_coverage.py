@@ -220,6 +220,26 @@ def test_branches_at_one_point_share_the_towns_nearest_it():
     assert no.analyze_coverage(apart).branches["assigned_population"].tolist() == [30_000, 30_000, 0, 20_000]
 
 
+def test_branches_at_one_place_to_the_metre_share_both_their_residents_and_their_service_area():
+    """Two branches 0.6 m apart, at one metre of the diagnosis's grid (coverage.metre_places): one place, so they
+    share the town's residents and the service area alike (the two once had rules of their own: 0.1 m in degrees
+    for the residents, the metre for the areas)."""
+    from pyproj import Transformer
+
+    from netopt.projection import metric_crs
+
+    ds = make_city([0.0, 13.0], [60_000, 20_000], [0.0, 0.0, 13.0])
+    crs = metric_crs(ds.counties, ds.towns, ds.branches)
+    x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(east(0.0), LAT0)
+    lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform([round(x) - 0.3, round(x) + 0.3],
+                                                                          [round(y)] * 2)
+    ds.branches.loc[:1, "geometry"] = gpd.points_from_xy(lon, lat)
+    assert abs(lon[1] - lon[0]) > 2e-6  # apart to the 1e-6 degree
+    branches = no.analyze_coverage(ds, radius_km=3.0).branches
+    assert branches["assigned_population"].tolist() == [30_000, 30_000, 20_000]
+    assert branches["service_area_km2"].iloc[0] == branches["service_area_km2"].iloc[1] > 0
+
+
 @settings(max_examples=40, deadline=None)
 @given(city)
 def test_assigned_population_adds_up(c):
