@@ -17,23 +17,30 @@ from netopt.coverage import (SPEED_OPTIONS, CoverageSettings, Limit, _branches_w
 from netopt.distance import RoadNetwork
 from netopt.io import Dataset, check_read
 
-DECAYS = ("gaussian", "step", "zones")
+DECAYS = ("gaussian", "step", "zones", "power")
 ZONE_WEIGHTS = (1.0, 0.68, 0.22)  # E2SFCA: the inner, middle and outer third of the catchment (Luo & Qi 2009)
+POWER_BETA = 2.0  # the power decay's exponent unless given: d^-2, the gravity model's (Hansen 1959)
+POWER_FLOOR = 0.1  # with the power decay a pair nearer than this share of the catchment counts as that far
 DECAY_WORDS = {"gaussian": "Gaussian decay 高斯衰减 (Ga2SFCA)", "step": "no decay within the catchment 无衰减 (2SFCA)",
-               "zones": "three zones 1 / 0.68 / 0.22 分段衰减 (E2SFCA)"}
+               "zones": "three zones 1 / 0.68 / 0.22 分段衰减 (E2SFCA)",
+               "power": "power decay d^-{beta:g} 幂函数衰减 (gravity 潜能模型; nearer than a tenth of the catchment "
+                        "counting as a tenth)"}
 LOW_ACCESS_SHARE = 0.5  # residents whose access is below this share of the city's have low access 低可达性
 NO_REGION_TYPE = "unknown"
 
 
-def decay_weights(ratio: np.ndarray, decay: str = "gaussian") -> np.ndarray:
+def decay_weights(ratio: np.ndarray, decay: str = "gaussian", beta: float = POWER_BETA) -> np.ndarray:
     """The weight of a pair at `ratio` = its distance (or minutes) / the catchment, 0 to 1: 1 for every pair with
     "step" (2SFCA); with "gaussian" (Ga2SFCA, Dai 2010) 1 at the branch falling to 0 at the catchment's edge,
     (e^(-r²/2) - e^(-1/2)) / (1 - e^(-1/2)); with "zones" (E2SFCA) 1, 0.68 and 0.22 in its inner, middle and outer
-    third; another decay refused."""
+    third; with "power" (the gravity model's d^-β within the catchment, the improved potential model 改进潜能模型)
+    (max(r, 0.1) / 0.1)^-β — 1 within a tenth of the catchment, 10^-β at its edge; another decay refused."""
     _check_decay(decay)
     ratio = np.asarray(ratio, dtype=float)
     if decay == "step":
         return np.ones_like(ratio)
+    if decay == "power":
+        return (np.maximum(ratio, POWER_FLOOR) / POWER_FLOOR) ** -float(beta)
     if decay == "zones":
         return np.asarray(ZONE_WEIGHTS)[np.clip(np.ceil(ratio * 3).astype(int) - 1, 0, 2)]
     edge = np.exp(-0.5)
@@ -91,12 +98,13 @@ class AccessSettings:
     reach: CoverageSettings
     decay: str = "gaussian"
     supply: str = "1 per branch"
+    beta: float = POWER_BETA  # the power decay's exponent (the other decays have none)
 
     def describe(self) -> str:
         """"catchment 3 km (straight line, drive), Gaussian decay 高斯衰减 (Ga2SFCA), supply 1 per branch"."""
         limit = self.reach.describe().split(" ", 2)[2]  # without "service radius" / "travel time"
         what = "catchment 搜索半径" if self.reach.unit == "km" else "catchment 搜索时间"
-        return f"{what} {limit}, {DECAY_WORDS[self.decay]}, supply {self.supply}"
+        return f"{what} {limit}, {DECAY_WORDS[self.decay].format(beta=self.beta)}, supply {self.supply}"
 
 
 @dataclass
@@ -164,7 +172,7 @@ def _said(value: float | None, form: str) -> str:
 def accessibility(ds: Dataset, radius_km: Limit | None = None, radius_min: Limit | None = None,
                   decay: str = "gaussian", supply: str | dict | None = None, distance: str = "euclidean",
                   graph: RoadNetwork | nx.MultiDiGraph | str | None = None, mode: str | dict[str, str] = "drive",
-                  demand: gpd.GeoDataFrame | None = None, **speeds: float) -> Accessibility:
+                  demand: gpd.GeoDataFrame | None = None, beta: float | None = None, **speeds: float) -> Accessibility:
     """Accessibility 可达性 of the branches by the two-step floating catchment area method (2SFCA): each branch's
     supply shared among the residents within its catchment, each town's access the sum of the shares it reaches,
     in branches per 万人 — a town near branches that few others reach scores high, one whose branches serve many
@@ -174,7 +182,9 @@ def accessibility(ds: Dataset, radius_km: Limit | None = None, radius_min: Limit
       limit (default 3 km); `distance`, `graph`, `mode` and the speeds (speed_kmh, walk_speed_kmh,
       detour_factor) as analyze_coverage takes them. `demand`: towns by default, or a population grid's cells.
     - `decay`: "gaussian" (Ga2SFCA, default: a pair's weight falls from 1 at the branch to 0 at the catchment's
-      edge), "step" (2SFCA: 1 within the catchment) or "zones" (E2SFCA: 1, 0.68, 0.22 in its thirds).
+      edge), "step" (2SFCA: 1 within the catchment), "zones" (E2SFCA: 1, 0.68, 0.22 in its thirds) or "power"
+      (the gravity model's d^-β within the catchment, 改进潜能模型; `beta`, default 2; a pair nearer than a tenth
+      of the catchment counts as a tenth, so a branch at a town's very point does not weigh without bound).
     - `supply`: what each branch offers — 1 each by default; a column of the branches (e.g. 员工数, 柜台数); or a
       weight per branch type, e.g. {"comprehensive": 2, "light": 0.5} (a branch of a type not given, or of none,
       counts 1).
@@ -183,7 +193,7 @@ def accessibility(ds: Dataset, radius_km: Limit | None = None, radius_min: Limit
     """
     check_kind(ds, Dataset, "ds is a city's data: a Dataset (netopt.load_sample(), read_folder …)", "accessibility")
     _check_speed_keywords(speeds)
-    _check_decay(decay)
+    beta = _checked_beta(decay, beta)
     check_read(ds.branches, "branches")
     with _said_as_accessibility():  # the diagnosis's checks, in the words of this call
         reach = _settings(radius_km, radius_min, distance, mode, dict(speeds))
@@ -193,7 +203,7 @@ def accessibility(ds: Dataset, radius_km: Limit | None = None, radius_min: Limit
         branches = _branches_with_county(ds, units).reset_index(drop=True)
         amounts, said = branch_supply(branches, supply)
         pairs = _pairs(units, branches, reach, graph)
-    weights = _weights(pairs, units[_limit_column(reach)].to_numpy(float), decay)
+    weights = _weights(pairs, units[_limit_column(reach)].to_numpy(float), decay, beta)
     access, catchment = two_step(weights, units["population"].to_numpy(float) / 1e4, amounts)
     units["access_per_wan"] = access
     units["branches_within"] = np.diff(pairs.indptr)
@@ -201,7 +211,7 @@ def accessibility(ds: Dataset, radius_km: Limit | None = None, radius_min: Limit
     branches["catchment_residents_wan"] = catchment
     branches["residents_per_supply_wan"] = np.divide(catchment, amounts, out=np.full(len(amounts), np.nan),
                                                      where=amounts > 0)
-    return _result(ds, units, branches, AccessSettings(reach, decay, said), demand is not None)
+    return _result(ds, units, branches, AccessSettings(reach, decay, said, beta), demand is not None)
 
 
 @contextmanager
@@ -226,7 +236,8 @@ def access_with_each_site(acc: Accessibility, sites: gpd.GeoDataFrame, graph=Non
     units, reach = acc.units, acc.settings.reach
     with _said_as_accessibility():
         pairs = _pairs(units, sites, reach, graph)
-    weights = _weights(pairs, units[_limit_column(reach)].to_numpy(float), acc.settings.decay).tocsc()
+    weights = _weights(pairs, units[_limit_column(reach)].to_numpy(float), acc.settings.decay,
+                       acc.settings.beta).tocsc()
     residents = units["population"].to_numpy(float)
     people = float(residents.sum())
     catchment = np.asarray(weights.T @ (residents / 1e4), dtype=float)
@@ -253,6 +264,20 @@ def _check_speed_keywords(speeds: dict) -> None:
 def _check_decay(decay: str) -> None:
     if not isinstance(decay, str) or decay not in DECAYS:
         raise InputError(f"decay must be one of {', '.join(DECAYS)}, not {decay!r:.40}", file="accessibility")
+
+
+def _checked_beta(decay: str, beta: float | None) -> float:
+    """The power decay's exponent (POWER_BETA unless given, a number above 0); given with another decay, refused."""
+    _check_decay(decay)
+    if beta is None:
+        return POWER_BETA
+    if decay != "power":
+        raise InputError(f"beta is the power decay's exponent: give it with decay='power', not decay={decay!r}",
+                         file="accessibility")
+    if not is_number(beta) or not np.isfinite(beta) or beta <= 0:
+        raise InputError(f"beta must be a number above 0 (the power decay's exponent, e.g. 1 or 2), got {beta!r:.40}",
+                         file="accessibility")
+    return float(beta)
 
 
 def branch_supply(branches: pd.DataFrame, supply: str | dict | None) -> tuple[np.ndarray, str]:
@@ -312,10 +337,10 @@ def _pairs(units: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, reach: CoverageS
         detour_factor=travel.detour_factor)
 
 
-def _weights(pairs: sp.csr_matrix, limits: np.ndarray, decay: str) -> sp.csr_matrix:
+def _weights(pairs: sp.csr_matrix, limits: np.ndarray, decay: str, beta: float = POWER_BETA) -> sp.csr_matrix:
     """Each pair's weight by its distance's share of its unit's catchment (decay_weights)."""
     coo = pairs.tocoo()
-    weights = decay_weights(np.minimum(coo.data / limits[coo.row], 1.0), decay)
+    weights = decay_weights(np.minimum(coo.data / limits[coo.row], 1.0), decay, beta)
     return sp.csr_matrix((weights, (coo.row, coo.col)), shape=pairs.shape)
 
 

@@ -945,8 +945,8 @@ def analyze(
 
 
 DECAY_HELP = ("How a branch's pull falls with distance within the catchment: gaussian (Ga2SFCA, default: from 1 at "
-              "the branch to 0 at the edge), step (2SFCA: 1 throughout) or zones (E2SFCA: 1, 0.68, 0.22 in its "
-              "thirds).")
+              "the branch to 0 at the edge), step (2SFCA: 1 throughout), zones (E2SFCA: 1, 0.68, 0.22 in its "
+              "thirds) or power (the gravity model's d^-β, 潜能模型: --beta, default 2).")
 
 
 @app.command()
@@ -963,6 +963,8 @@ def access(
                                           help="A catchment in travel minutes instead of a radius, e.g. 15, "
                                                f"{PER_REGION_MINUTES}."),
     decay: str = typer.Option("gaussian", help=DECAY_HELP),
+    beta: Optional[float] = typer.Option(None, callback=_above_zero, help="--decay power's exponent β (default 2: "
+                                         "a branch twice as far pulls a quarter as much)."),
     supply: Optional[str] = typer.Option(None, help="What each branch offers: a column of the branches, e.g. 员工数 "
                                          "or 柜台数 (default: 1 each)."),
     type_supply: list[str] = typer.Option([], help="What a branch of a type offers, e.g. comprehensive=2 (repeatable; "
@@ -992,11 +994,14 @@ def access(
         _check_analyze_options(minutes, (radius_km, core_km, county_km, fringe_km), grid_km, h3, None, None)
         if decay not in DECAYS:
             raise InputError(f"--decay is one of {', '.join(DECAYS)}, not '{decay}'", file="command line")
+        if beta is not None and decay != "power":
+            raise InputError(f"--beta is the power decay's exponent: give it with --decay power, not --decay {decay}",
+                             file="command line")
         given_supply = _supply_given(supply, type_supply)
         limit = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         _measure_access(_bank_only(ds, bank), source, out, {
-            **_limit_keywords(limit), "decay": decay, "supply": given_supply,
+            **_limit_keywords(limit), "decay": decay, "beta": beta, "supply": given_supply,
             **_roads(network, network_coords, network_split)}, (grid_km, h3), coords)
     _guard(run)
 

@@ -48,6 +48,19 @@ def test_hand_computed_city_gaussian_decay_and_a_branch_reaching_nobody():
     assert acc.city["low_access_wan"] == pytest.approx(1.0) and acc.city["access_per_wan"] == pytest.approx(0.25)
 
 
+def test_hand_computed_city_power_decay_the_gravity_models():
+    """decay="power": d^-β within the catchment, a pair nearer than a tenth of it counting as a tenth (the weight 1
+    there): 镇0 at the branch weighs 1, 镇1 at half the catchment (5 tenths) 5^-2, or 5^-1 with beta=1."""
+    assert decay_weights(np.array([0.0, 0.05, 0.1, 0.5, 1.0]), "power") == pytest.approx([1, 1, 1, 0.04, 0.01])
+    ds = make_city([0.0, 2.0], [30_000, 10_000], [0.0])
+    for beta, w in ((None, 0.04), (1.0, 0.2)):
+        acc = accessibility(ds, radius_km=4.0, decay="power", beta=beta)
+        catchment = 3.0 + w * 1.0
+        assert acc.branches["catchment_residents_wan"].iloc[0] == pytest.approx(catchment, rel=1e-3)
+        assert acc.units["access_per_wan"].to_numpy() == pytest.approx([1 / catchment, w / catchment], rel=1e-3)
+        assert f"power decay d^-{beta or 2:g} 幂函数衰减 (gravity 潜能模型" in acc.summary()
+
+
 def test_each_town_weighs_its_pairs_by_its_own_catchment():
     # a core town and a county town 0.5 km either side of one branch: 0.5 of 1.2 km against 0.5 of 3.5 km
     ds = make_city([9.5, 10.5], [10_000, 10_000], [10.0])
@@ -74,6 +87,7 @@ def line_city(draw):
     people = draw(st.lists(st.integers(0, 50_000), min_size=len(towns), max_size=len(towns)))
     supply = draw(st.lists(st.integers(0, 5), min_size=len(branches), max_size=len(branches)))
     return towns, people, branches, supply, draw(st.integers(1, 8)) + 0.5, draw(st.sampled_from(["step", "gaussian",
+                                                                                                   "power",
                                                                                                    "zones"]))
 
 
@@ -178,7 +192,10 @@ def test_travel_time_catchments_reach_as_the_diagnosis_does():
 
 
 @pytest.mark.parametrize("call, words", [
-    (dict(decay="linear"), "decay must be one of gaussian, step, zones"),
+    (dict(decay="linear"), "decay must be one of gaussian, step, zones, power"),
+    (dict(beta=1), "beta is the power decay's exponent: give it with decay='power', not decay='gaussian'"),
+    (dict(decay="power", beta=-1), "beta must be a number above 0 (the power decay's exponent, e.g. 1 or 2), got -1"),
+    (dict(decay="power", beta="2"), "beta must be a number above 0"),
     (dict(supply="员工"), "supply is a column of the branches"),
     (dict(supply={"big": 2}), "'big' not a branch type"),
     (dict(supply={"light": -1}), "numbers of 0 or more: light (-1)"),
@@ -247,7 +264,9 @@ def test_access_command_on_a_grid_by_travel_time_with_supply_by_type(tmp_path):
 
 
 @pytest.mark.parametrize("options, refusal", [
-    (["--decay", "linear"], "--decay is one of gaussian, step, zones, not 'linear'"),
+    (["--decay", "linear"], "--decay is one of gaussian, step, zones, power, not 'linear'"),
+    (["--beta", "1"], "--beta is the power decay's exponent: give it with --decay power, not --decay gaussian"),
+    (["--decay", "power", "--beta", "0"], "Invalid value for '--beta': must be a number above 0, got 0"),
     (["--supply", "员工数", "--type-supply", "light=1"], "give --supply (a column of the branches) or --type-supply"),
     (["--supply", "员工数"], "supply is a column of the branches or a weight per branch type, not '员工数'"),
     (["--type-supply", "big=1"], "--type-supply takes TYPE=NUMBER"),
@@ -282,7 +301,7 @@ def test_access_tables_and_layers_for_scripts(tmp_path):
 
 
 @pytest.mark.parametrize("call, words", [
-    (lambda ds, acc: accessibility(ds, decay=pd.NA), "decay must be one of gaussian, step, zones, not <NA>"),
+    (lambda ds, acc: accessibility(ds, decay=pd.NA), "decay must be one of gaussian, step, zones, power, not <NA>"),
     (lambda ds, acc: accessibility("合肥"), "ds is a city's data: a Dataset"),
     (lambda ds, acc: acc.lorenz("ten"), "steps"),
     (lambda ds, acc: acc.least_access(-1), "count"),
@@ -413,22 +432,22 @@ def test_the_static_map_colours_towns_by_access_with_a_legend_of_its_classes(mon
     assert all(sum(label.endswith(en) for label in labels) == 1 for _, _, en in maps.ACCESS_CLASSES)
 
 
-@pytest.mark.parametrize("decay", ["gaussian", "zones"])
-def test_each_site_changes_access_as_a_whole_measure_with_it_opened_does(decay):
+@pytest.mark.parametrize("decay, beta", [("gaussian", None), ("zones", None), ("power", 1.0)])
+def test_each_site_changes_access_as_a_whole_measure_with_it_opened_does(decay, beta):
     from netopt.access import access_with_each_site
     from netopt.planning import candidate_sites, sites_as_branches
 
     ds = no.load_sample()
     ours = ds.of_bank("农业")
     radius = {"core": 1.2, "county": 3.5}
-    today = accessibility(ours, radius_km=radius, decay=decay)
+    today = accessibility(ours, radius_km=radius, decay=decay, beta=beta)
     sites = candidate_sites(ds, bank="农业")
     new = sites[sites["kind"] == "new"].head(12)
     change = access_with_each_site(today, new)
     for k in (0, 5, 11):
         opened = pd.concat([ours.branches, sites_as_branches(new, [new["site_id"].iloc[k]])], ignore_index=True)
         after = accessibility(no.Dataset(ds.counties, ds.towns, gpd.GeoDataFrame(opened, crs=4326)),
-                              radius_km=radius, decay=decay)
+                              radius_km=radius, decay=decay, beta=beta)
         assert change["access_gini_change"].iloc[k] == pytest.approx(after.city["gini"] - today.city["gini"])
         assert change["low_access_change_wan"].iloc[k] == pytest.approx(after.city["low_access_wan"]
                                                                         - today.city["low_access_wan"])
@@ -465,5 +484,5 @@ def test_site_evaluation_measures_access_of_the_banks_own_branches():
 
 
 def test_decay_weights_refuse_a_decay_they_do_not_know():
-    with pytest.raises(InputError, match="decay must be one of gaussian, step, zones, not 'linear'"):
+    with pytest.raises(InputError, match="decay must be one of gaussian, step, zones, power, not 'linear'"):
         decay_weights(np.array([0.5]), "linear")  # had been weighed as Gaussian
