@@ -27,6 +27,8 @@ for name, acc in (("today 现状", today), ("plan 方案", after)):
     city = acc.city
     print(f"{name}: {city['access_per_wan']:.3f} branches per 万人, Gini {city['gini']:.3f}, "
           f"low access {city['low_access_wan']:.1f}万, none within reach {city['no_access_wan']:.1f}万")
+gravity = no.accessibility(ours, radius_km=radius, demand=grid, decay="power", beta=1)  # 潜能模型: d^-1
+print(f"today with the gravity model's decay instead (d^-1): Gini {gravity.city['gini']:.3f}")  # does the finding hold?
 before_towns, after_towns = today.by_town().set_index("town_id"), after.by_town().set_index("town_id")
 after_towns["gain"] = after_towns["access_per_wan"] - before_towns["access_per_wan"]
 print(after_towns.nlargest(5, "gain")[["name", "county", "population_wan", "access_per_wan", "gain"]].round(3))
