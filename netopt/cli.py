@@ -4027,6 +4027,8 @@ def evaluate_sites_command(
                                             "this cell size (km) instead of at the town points (e.g. 1: finer for "
                                             "sites in the core, where radii are short)."),
     h3: Optional[int] = H3_INSTEAD_OPTION,
+    full_km: Optional[str] = DIAGNOSIS_FULL_KM_OPTION,
+    full_minutes: Optional[str] = DIAGNOSIS_FULL_MINUTES_OPTION,
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
@@ -4047,17 +4049,18 @@ def evaluate_sites_command(
         if not tables and not site:
             raise InputError("give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat", file="command line")
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
+        full = _diagnosis_full(full_km, full_minutes, radius)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         _say_banks_matched(ds.branches, bank)
         offered = _candidate_sites(tables, candidates_folder, site, coords, ds, bank)
         with _working("Evaluating the sites 选址评估中…"):
             cells = _grid_demand(ds, grid_km, h3)
             roads = _roads(network, network_coords, network_split)
-            table = evaluate_sites(ds, offered, bank, demand=cells, **_limit_keywords(radius), **roads)
+            table = evaluate_sites(ds, offered, bank, demand=cells, **_limit_keywords(radius), **roads, **full)
         _say_sites(table, f"{source}, {bank} 我行" if bank else source,
                    _radius_words(radius) + (" by road" if roads else ""), cells is not None)
         _write_site_evaluation(ctx, ds, table, bank, radius, cells, roads, out, source, coords,
-                               Templates(template, word_template))
+                               Templates(template, word_template), full)
     _guard(run)
 
 
@@ -4083,7 +4086,8 @@ def _candidate_sites(files: list[Path], folder: Optional[str], site: list[str], 
 
 
 EVALUATION_ZH = {"rank": "排名", "site_id": "点位编号", "town": "最近乡镇", "residents_within_wan": "覆盖范围人口(万人)",
-                 "adds_covered_wan": "新增覆盖(万人)", "overlap_wan": "重叠覆盖(万人)", "overlap_pct": "重叠比例(%)",
+                 "adds_covered_wan": "新增覆盖(万人)", "adds_counted_wan": "按距离折算新增覆盖(万人)",
+                 "overlap_wan": "重叠覆盖(万人)", "overlap_pct": "重叠比例(%)",
                  "nearest_branch_km": "最近网点距离(km)", "nearest_branch_name": "最近网点",
                  "nearest_branch_min": "最快网点时间(分钟)",
                  "branches_within": "半径内我行网点", "rival_branches_within": "半径内他行网点",
@@ -4106,9 +4110,10 @@ def _say_most_even(table: gpd.GeoDataFrame) -> None:
 def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool) -> None:
     """The evaluation on the console: a row per site, best first, the first SITES_SHOWN (its town and every column
     in the CSV; a name two sites share with its id), and which sites reach no resident."""
-    rivals, timed = "won_wan" in table, "nearest_branch_min" in table
+    rivals, timed, counted = "won_wan" in table, "nearest_branch_min" in table, "adds_counted_wan" in table
     shown = Table(title=f"Site evaluation 选址评估 — {source}, within {within}")
-    headers = ["#", "site\n点位", "within 万人\n覆盖范围", "adds 万人\n新增覆盖", "overlap\n重叠",
+    headers = ["#", "site\n点位", "within 万人\n覆盖范围", "adds 万人\n新增覆盖",
+               *(["counted\n折算万人"] if counted else []), "overlap\n重叠",
                "quickest\n最快 min" if timed else "nearest\n最近 km",
                "ours/\nrival\n我/他行" if rivals else "branches\n网点"] + (["wins 万人\n争取客户"] if rivals else [])
     for header in headers:
@@ -4119,8 +4124,8 @@ def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool)
     for row, twin in zip(table.head(SITES_SHOWN).itertuples(), shared):
         near = f"{row.branches_within}/{row.rival_branches_within}" if rivals else str(row.branches_within)
         cells = [str(row.rank), f"{row.name} ({row.site_id})" if twin else str(row.name),
-                 _shown(row.residents_within_wan, ".2f"),
-                 _shown(row.adds_covered_wan, ".2f"), _shown(row.overlap_pct, ".0f", "%"),
+                 _shown(row.residents_within_wan, ".2f"), _shown(row.adds_covered_wan, ".2f"),
+                 *([_shown(row.adds_counted_wan, ".2f")] if counted else []), _shown(row.overlap_pct, ".0f", "%"),
                  _shown(row.nearest_branch_min, ".1f") if timed else _shown(row.nearest_branch_km, ".2f"), near]
         shown.add_row(*cells, *([_shown(row.won_wan, ".2f")] if rivals else []))
     console.print(shown)
@@ -4142,9 +4147,11 @@ def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool)
 
 def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFrame, bank: Optional[str],
                            radius: float | dict | TravelTime, cells, roads: dict, out: Path,
-                           source: str, coords: str = "wgs84", templates: Templates = Templates()) -> None:
+                           source: str, coords: str = "wgs84", templates: Templates = Templates(),
+                           full: dict | None = None) -> None:
     """site_evaluation.csv and .xlsx (a summary sheet with the command; lon/lat in the inputs' `coords`), the sites
-    on an HTML map and a PNG, numbered by rank over today's coverage (`roads`: _roads' distance options), and as a
+    on an HTML map and a PNG, numbered by rank over today's coverage (`roads`: _roads' distance options; `full`:
+    _diagnosis_full's, coverage counted by distance), and as a
     map layer (site_evaluation.gpkg), as slides for the meeting (site_evaluation.pptx) and written up
     (site_evaluation.docx), in the bank's `templates` where given."""
     from netopt.deck import site_evaluation_deck
@@ -4154,15 +4161,18 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
 
     figures = [c for c in table.columns if c.endswith(("_wan", "_km", "_min", "_pct"))]
     shown = bilingual(points_table(table.round({c: 3 for c in figures}), coords), EVALUATION_ZH)
+    counted = [("counted by distance 按距离折算", full_words(value, "km" if key == "full_km" else "min").lstrip(", "))
+               for key, value in (full or {}).items()]
     record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("bank 我行", bank or "every bank 全部银行"),
-              ("radius 服务半径", _radius_words(radius) + (" by road" if roads else "")),
+              ("radius 服务半径", _radius_words(radius) + (" by road" if roads else "")), *counted,
               ("residents 人口", "population grid 网格" if cells is not None else "town points 乡镇点")]
     written = [_write_csv(shown, out / "site_evaluation.csv"),
                _summary_workbook(out / "site_evaluation.xlsx", record, {"sites 选址评估": shown})]
     today = analyze_coverage(ds if bank is None else ds.of_bank(bank), demand=cells, **_limit_keywords(radius),
-                             **roads)
-    notes = [f"adds {row.adds_covered_wan:,.2f}万 residents within reach 新增覆盖, overlap "
-             f"{_shown(row.overlap_pct, '.0f', '%')} 重叠" for row in table.itertuples()]
+                             **roads, **(full or {}))
+    notes = [f"adds {row.adds_covered_wan:,.2f}万 residents within reach 新增覆盖"
+             + (f" ({row.adds_counted_wan:,.2f}万 counted by distance 按距离折算)" if "adds_counted_wan" in table else "")
+             + f", overlap {_shown(row.overlap_pct, '.0f', '%')} 重叠" for row in table.itertuples()]
     sites = table.assign(kind="new", plan_note=notes)
     title = f"选址评估 Site evaluation — {source}" + (f", {bank}" if bank else "")
     fmap = network_map(ds, coverage=today, sites=sites, selected=list(sites["site_id"]), our_bank=bank,

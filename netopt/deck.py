@@ -62,7 +62,8 @@ COVERAGE_CHANGE_COLUMNS = ["region_type", "coverage_rate_pct_before", "coverage_
                            "branches_after", "residents_per_branch_wan_before", "residents_per_branch_wan_after"]
 TOWN_CHANGE_COLUMNS = ["name", "county", "residents_wan", "covered_wan_before", "covered_wan_after", "change_wan"]
 TAKER_COLUMNS = ["scenario", "closed_name", "taker_name", "residents_wan", "distance_km"]  # compare's: a scenario
-SITE_EVALUATION_COLUMNS = ["rank", "name", "county", "residents_within_wan", "adds_covered_wan", "overlap_pct",
+SITE_EVALUATION_COLUMNS = ["rank", "name", "county", "residents_within_wan", "adds_covered_wan", "adds_counted_wan",
+                           "overlap_pct",
                            "nearest_branch_km", "nearest_branch_min", "branches_within", "rival_branches_within",
                            "won_wan", "access_gini_change"]
 
@@ -332,8 +333,10 @@ def site_evaluation_deck(path: str | Path, sites: pd.DataFrame, title: str, line
 
 def best_site_lines(sites: pd.DataFrame) -> list[str]:
     """The best five sites evaluated, a line each: what each adds and how much it overlaps today's branches."""
-    return [f"{row.rank}. {row.name}：新增覆盖 adds {row.adds_covered_wan:,.2f} 万人, 重叠 overlap "
-            f"{_percent(row.overlap_pct)}" for row in sites.head(5).itertuples()]
+    counted = "adds_counted_wan" in sites
+    return [f"{row.rank}. {row.name}：新增覆盖 adds {row.adds_covered_wan:,.2f} 万人"
+            + (f"（按距离折算 counted by distance {row.adds_counted_wan:,.2f}）" if counted else "")
+            + f", 重叠 overlap {_percent(row.overlap_pct)}" for row in sites.head(5).itertuples()]
 
 
 def curve_deck(path: str | Path, title: str, curve: pd.DataFrame, points: pd.DataFrame, kept: int = 0,

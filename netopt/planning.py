@@ -745,11 +745,11 @@ def town_reach(ds: Dataset, sites: gpd.GeoDataFrame, radius_km: float | dict | N
     analyze_coverage takes them."""
     from netopt.models.covering import as_coverage
 
-    return as_coverage(_pair_costs(ds, sites, radius_km, distance, graph, demand, radius_min, mode, speeds))
+    return as_coverage(town_pair_costs(ds, sites, radius_km, distance, graph, demand, radius_min, mode, speeds))
 
 
-def _pair_costs(ds: Dataset, sites: gpd.GeoDataFrame, radius_km, distance: str, graph, demand, radius_min, mode,
-                speeds: dict) -> sp.csr_matrix:
+def town_pair_costs(ds: Dataset, sites: gpd.GeoDataFrame, radius_km, distance: str, graph, demand, radius_min, mode,
+                    speeds: dict) -> sp.csr_matrix:
     """town_reach's pairs with their km (or minutes, with `radius_min`): a stored entry, even 0, is a pair."""
     from netopt.coverage import demand_limits, demand_modes, speeds_per_point
     from netopt.models.covering import reach_from_geodataframes
@@ -799,8 +799,8 @@ def suggest_new_sites(ds: Dataset, radius_km: float | dict | None = None, per_co
 
     check_count(per_county, "per_county", "suggest_new_sites")
     sites, points = candidate_sites(ds, new_sites=new_sites), ds.towns if demand is None else demand
-    limits = _gradual_limits(ds, points, demand, (radius_km, radius_min), (full_km, full_min))
-    costs = _pair_costs(ds, sites, radius_km, distance, graph, demand, radius_min, mode, speeds)
+    limits = gradual_limits(ds, points, demand, (radius_km, radius_min), (full_km, full_min), "suggest_new_sites")
+    costs = town_pair_costs(ds, sites, radius_km, distance, graph, demand, radius_min, mode, speeds)
     reach = as_coverage(costs)
     pop = points["population"].to_numpy(float)
     places = (points["town"] if demand is not None and "town" in points else points["name"]).astype(str).to_numpy()
@@ -849,21 +849,22 @@ SUGGESTION_COLUMNS = ["county", "rank", "site_id", "name", "adds_covered_wan", "
                       "covered_wan_after"]
 
 
-def _gradual_limits(ds: Dataset, points: pd.DataFrame, demand, limits: tuple, fulls: tuple
-                    ) -> tuple[np.ndarray, np.ndarray, str] | None:
-    """suggest_new_sites' gradual coverage: each demand point's full radius and limit, and the unit's cost column
-    (None without a full radius); full_km with radius_km, full_min with radius_min, each within its point's limit."""
+def gradual_limits(ds: Dataset, points: pd.DataFrame, demand, limits: tuple, fulls: tuple, file: str
+                   ) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """Gradual coverage on town_pair_costs' demand points: each point's full radius and limit, and the unit's cost
+    column (None without a full radius); `limits` (radius_km, radius_min), `fulls` (full_km, full_min): full_km
+    with radius_km, full_min with radius_min, each within its point's limit (errors name `file`, the caller)."""
     from netopt.coverage import check_full, demand_limits, refuse_full_beyond
     from netopt.models.covering import cost_column
 
     (radius_km, radius_min), (full_km, full_min) = limits, fulls
-    check_full(full_km, full_min, radius_min is not None, "suggest_new_sites")
+    check_full(full_km, full_min, radius_min is not None, file)
     full, limit, unit = (full_km, radius_km, "km") if radius_min is None else (full_min, radius_min, "min")
     if full is None:
         return None
     each_full, each_limit = (np.broadcast_to(np.asarray(demand_limits(ds, value, demand, unit), float),
                                              (len(points),)) for value in (full, limit))
-    refuse_full_beyond(points, each_full, each_limit, f"full_{unit}", unit, "suggest_new_sites")
+    refuse_full_beyond(points, each_full, each_limit, f"full_{unit}", unit, file)
     return each_full, each_limit, cost_column(radius_min)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from netopt._errors import InputError, check_kind
 from netopt.io import Dataset, bank_mask
@@ -12,7 +13,8 @@ from netopt.io import Dataset, bank_mask
 def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None = None,
                    radius_km: float | dict | None = None, distance: str = "euclidean", graph=None,
                    demand: gpd.GeoDataFrame | None = None, radius_min: float | dict | None = None,
-                   mode: str | dict = "drive", **speeds) -> gpd.GeoDataFrame:
+                   mode: str | dict = "drive", full_km: float | dict | None = None,
+                   full_min: float | dict | None = None, **speeds) -> gpd.GeoDataFrame:
     """Each candidate site (io.read_candidates: site_id, name, points) opened alone beside today's branches (of
     `bank`, or every bank's), one row each, the most it adds first:
 
@@ -24,6 +26,9 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
       analyze_coverage measures (town points, or `demand`'s cells);
     - adds_covered_wan: those of them no branch of today reaches — what opening it adds; overlap_wan and
       overlap_pct: those today's branches reach already (重叠覆盖);
+    - with `full_km` (or `full_min`; one, or one per region type, as analyze_coverage takes it), adds_counted_wan:
+      what it adds counted by distance 按距离折算 (gradual coverage: the residents it brings nearer than today's
+      branches count by how much more of them is covered), and the ranking goes by it;
     - nearest_branch_km / nearest_branch_name: today's branch nearest it (with `radius_min`, the quickest to
       reach, nearest_branch_min its minutes); branches_within: today's branches within its radius (or travel
       time); with `bank`, rival_branches_within: the other banks' (竞争网点) and
@@ -34,7 +39,8 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
     Straight-line km, or by road with distance="network" and `graph`; `speeds` (speed_kmh, one or per region
     type, walk_speed_kmh, detour_factor) as analyze_coverage takes them."""
     from netopt.coverage import place_limits, place_modes, speeds_per_point
-    from netopt.planning import candidate_sites, town_reach
+    from netopt.models.covering import as_coverage
+    from netopt.planning import candidate_sites, gradual_limits, town_pair_costs
 
     check_kind(candidates, gpd.GeoDataFrame, "candidates are a GeoDataFrame of points (io.read_candidates reads a "
                "file or a DataFrame)", "candidates")
@@ -45,7 +51,10 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
     existing = np.flatnonzero(sites["kind"].to_numpy() == "existing")
     new = np.flatnonzero(sites["kind"].to_numpy() == "new")
     points = ds.towns if demand is None else demand
-    reach = town_reach(ds, sites, distance=distance, graph=graph, demand=demand, mode=mode, **limit, **speeds).tocsc()
+    gradual = gradual_limits(ds, points, demand, (limit["radius_km"], radius_min), (full_km, full_min),
+                             "evaluate_sites")
+    costs = town_pair_costs(ds, sites, limit["radius_km"], distance, graph, demand, radius_min, mode, speeds).tocsc()
+    reach = as_coverage(costs).tocsc()
     people = points["population"].to_numpy(float)
     reached_today = np.asarray(reach[:, existing].sum(axis=1)).ravel() > 0
     within = reach[:, new].T @ people
@@ -59,6 +68,8 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
     table["adds_covered_wan"] = adds / 1e4
     table["overlap_wan"] = (within - adds) / 1e4
     table["overlap_pct"] = 100.0 * (within - adds) / np.where(within > 0, within, np.nan)
+    if gradual is not None:
+        table["adds_counted_wan"] = _adds_counted(costs, existing, new, people, gradual[:2]) / 1e4
     roads = {"distance": distance, "graph": graph}
     own_limits = {"radius_km": table[column].to_numpy()} if unit == "km" else \
         {"radius_min": table[column].to_numpy(), "mode": place_modes(ds, table, mode),
@@ -69,10 +80,26 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
                                         **speeds_per_point(ds, speeds, places=points)}
         _against_rivals(ds, table, sites, bank, points, roads, own_limits, huff)
     _add_access_change(ds if bank is None else ds.of_bank(bank), table, limit, roads, demand, mode, speeds)
-    order = ["adds_covered_wan", "won_wan"] if "won_wan" in table else ["adds_covered_wan"]
+    order = [c for c in ("adds_counted_wan", "adds_covered_wan", "won_wan") if c in table]
     table = table.sort_values(order, ascending=False, kind="stable").reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return gpd.GeoDataFrame(table, geometry="geometry", crs=sites.crs)
+
+
+def _adds_counted(costs: sp.csc_matrix, existing: np.ndarray, new: np.ndarray, people: np.ndarray,
+                  limits: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Per new site (columns `new` of the demand x site `costs` within reach): the residents it adds counted by
+    distance — each point's covered share with it open less today's (the `existing` sites'), times its residents;
+    `limits`: each point's full radius and limit."""
+    from netopt.models._gradual import covered_share
+
+    full, limit = limits
+    today = np.zeros(len(people))
+    pairs = costs[:, existing].tocoo()
+    np.maximum.at(today, pairs.row, covered_share(pairs.data, full[pairs.row], limit[pairs.row]))
+    pairs = costs[:, new].tocoo()
+    gain = np.maximum(covered_share(pairs.data, full[pairs.row], limit[pairs.row]) - today[pairs.row], 0.0)
+    return np.bincount(pairs.col, weights=gain * people[pairs.row], minlength=len(new))
 
 
 def _add_access_change(ds: Dataset, table: gpd.GeoDataFrame, limit: dict, roads: dict,

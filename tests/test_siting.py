@@ -84,6 +84,36 @@ def test_each_site_adds_what_the_covering_model_says_and_shares_the_rest(sample)
     assert np.isnan(table.loc["小庙", "overlap_pct"])  # no town point within its 1.2 km: nothing shared
 
 
+def test_each_site_adds_counted_by_distance_what_the_diagnosis_counts_with_it_opened(sample, tmp_path: Path):
+    """full_km: each site's adds_counted_wan is the diagnosis's residents counted by distance with it opened beside
+    today's branches less today's, and the ranking goes by it (a site adding none within reach may add some
+    counted by distance: residents it brings nearer); the command says it in a column, its record and slides."""
+    from netopt.io import Dataset
+    from netopt.planning import sites_as_branches
+
+    candidates = candidates_from_text(SITES + ["方庙街道办事处"], city=sample)
+    limits = dict(radius_km=RADIUS, full_km={"core": 0.5, "county": 1.2})
+    table = evaluate_sites(sample, candidates, "农业", **limits).set_index("site_id")
+    ours = sample.of_bank("农业")
+    today = no.analyze_coverage(ours, **limits).by_county["covered_by_distance"].sum()
+    for site in candidates["site_id"]:
+        opened = pd.concat([ours.branches, sites_as_branches(candidates, [site])], ignore_index=True)
+        after = no.analyze_coverage(Dataset(ours.counties, ours.towns, opened.set_crs(4326, allow_override=True)),
+                                    **limits).by_county["covered_by_distance"].sum()
+        assert table.loc[site, "adds_counted_wan"] == pytest.approx((after - today) / 1e4, abs=1e-9)
+    assert table.sort_values("rank")["adds_counted_wan"].is_monotonic_decreasing
+    assert ((table["adds_covered_wan"] == 0) & (table["adds_counted_wan"] > 0)).any()
+    result = runner.invoke(app, ["evaluate-sites", "--site", SITES[2], "--site", "方庙街道办事处", "--bank",
+                                 "农业", "--full-km", "core=0.5,county=1.2", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "折算" in result.output  # the console's column (its header cut short in a terminal 80 wide)
+    record = pd.read_excel(tmp_path / "site_evaluation.xlsx", sheet_name=0).set_index("item 项目")["value 数值"]
+    assert record["counted by distance 按距离折算"] == "wholly covered within core 0.5 km, county 1.2 km"
+    headers = [cell.text for slide in Presentation(str(tmp_path / "site_evaluation.pptx")).slides
+               for shape in slide.shapes if shape.has_table for cell in shape.table.rows[0].cells]
+    assert any(header.startswith("按距离折算新增覆盖(万人)") for header in headers)
+
+
 def test_each_site_wins_what_the_huff_model_gives_it_beside_todays_branches(sample):
     candidates = candidates_from_text(SITES[:2], city=sample)
     table = evaluate_sites(sample, candidates, "农业", 3.5).set_index("site_id")
