@@ -916,12 +916,19 @@ def _county_suggestions(model, selected: list, today: list, sites: gpd.GeoDataFr
 
 
 def _reached_alone(model, plan: list, label: str, places: np.ndarray) -> str:
-    """The towns (of `places`, by demand point) with residents only the plan's site `label` reaches, "、"-joined."""
+    """The towns (of `places`, by demand point) with residents only the plan's site `label` reaches — counted by
+    distance (a gradual model), those it alone counts more of: brought within reach, or nearer —, "、"-joined."""
+    from netopt.models._gradual import best_shares
+
     position = {site: j for j, site in enumerate(model.site_labels)}
     others = [position[site] for site in plan if site != label]
-    pairs, weights = (model.A, model.weights) if model.gradual is None else (model.gradual.reach, model.gradual.weights)
-    alone = (pairs[:, [position[label]]].getnnz(axis=1) > 0) & ~(pairs[:, others].getnnz(axis=1) > 0)
-    return "、".join(pd.unique(places[alone & (weights > 0)]))
+    if model.gradual is not None:
+        g = model.gradual
+        with_it, without = (best_shares(g.reach, columns, g.full, g.radius)
+                            for columns in ([*others, position[label]], others))
+        return "、".join(pd.unique(places[(with_it > without + 1e-12) & (model.gradual.weights > 0)]))
+    alone = (model.A[:, [position[label]]].getnnz(axis=1) > 0) & ~(model.A[:, others].getnnz(axis=1) > 0)
+    return "、".join(pd.unique(places[alone & (model.weights > 0)]))
 
 
 def _check_diagnoses(before: Coverage, after: Coverage) -> None:

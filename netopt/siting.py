@@ -91,12 +91,10 @@ def _adds_counted(costs: sp.csc_matrix, existing: np.ndarray, new: np.ndarray, p
     """Per new site (columns `new` of the demand x site `costs` within reach): the residents it adds counted by
     distance — each point's covered share with it open less today's (the `existing` sites'), times its residents;
     `limits`: each point's full radius and limit."""
-    from netopt.models._gradual import covered_share
+    from netopt.models._gradual import best_shares, covered_share
 
     full, limit = limits
-    today = np.zeros(len(people))
-    pairs = costs[:, existing].tocoo()
-    np.maximum.at(today, pairs.row, covered_share(pairs.data, full[pairs.row], limit[pairs.row]))
+    today = best_shares(costs, existing, full, limit)
     pairs = costs[:, new].tocoo()
     gain = np.maximum(covered_share(pairs.data, full[pairs.row], limit[pairs.row]) - today[pairs.row], 0.0)
     return np.bincount(pairs.col, weights=gain * people[pairs.row], minlength=len(new))

@@ -490,7 +490,7 @@ def test_suggested_branches_counted_by_distance_are_each_countys_best_and_measur
     limits = dict(radius_km={"core": 1.2, "county": 3.5}, full_km={"core": 0.5, "county": 1.2})
     suggested = suggest_new_sites(ds, per_county=2, **limits)
     assert counted_by_distance(suggested) and not counted_by_distance(suggest_new_sites(ds, 3.5, 1))
-    for county in ("瑶海区", "长丰县"):
+    for county in ("瑶海区", "长丰县", "蜀山区"):  # 蜀山区: a site counting its towns nearer
         towns = (ds.towns["county"] == county).to_numpy() & (ds.towns["population"] > 0).to_numpy()
         sites = candidate_sites(ds)
         radius, full = (demand_limits(ds, limits[key], None, "km")[towns] for key in ("radius_km", "full_km"))
@@ -508,6 +508,13 @@ def test_suggested_branches_counted_by_distance_are_each_countys_best_and_measur
         mine = suggested[suggested["county"] == county]
         assert mine["covered_wan_after"].iloc[0] * 1e4 == pytest.approx(best, rel=1e-9)
         assert mine["covered_wan_today"].iloc[0] * 1e4 == pytest.approx(counted(today), rel=1e-9)
+        at_town = dict(zip(ds.towns["town_id"], np.flatnonzero((sites["kind"] == "new").to_numpy())))
+        plan = today + [at_town[town] for town in mine["site_id"]]
+        names = ds.towns.loc[towns, "name"].to_numpy()
+        for town in mine["site_id"]:  # the towns it alone counts more of: brought within reach, or nearer
+            others = [j for j in plan if j != at_town[town]]
+            shares = [covered_share(km[:, columns].min(axis=1), full, radius) for columns in (plan, others)]
+            assert mine.set_index("site_id").loc[town, "reaches"] == "、".join(names[shares[0] > shares[1]])
     opened = network_after(ds, suggested.assign(kind="new"), [*ds.branches["branch_id"], *suggested["site_id"]])
     before, after = (no.analyze_coverage(no.Dataset(ds.counties, ds.towns, branches), **limits).by_county.set_index(
         "county")["covered_by_distance"] for branches in (ds.branches, opened))

@@ -22,6 +22,15 @@ def covered_share(distance: np.ndarray, full: np.ndarray, radius: np.ndarray) ->
     return np.where(distance <= full, 1.0, np.clip(falling, 0.0, 1.0))
 
 
+def best_shares(costs: sp.spmatrix, columns, full: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """Each demand point's covered share by the nearest of the sites `columns` of the demand x site `costs` within
+    reach (a stored entry, even 0, is a pair; covered_share with each point's `full` radius and `radius`)."""
+    pairs = sp.csc_matrix(costs)[:, columns].tocoo()
+    best = np.zeros(costs.shape[0])
+    np.maximum.at(best, pairs.row, covered_share(pairs.data, full[pairs.row], radius[pairs.row]))
+    return best
+
+
 @dataclass(frozen=True)
 class GradualCover:
     """How a gradual-coverage MCLP's rows stand for its demand points. Row r is demand point point_of[r] reached
