@@ -3949,8 +3949,8 @@ def compare(
     towns where the plans differ."""
     def run() -> None:
         from netopt.maps import compare_map
-        from netopt.planning import (bank_branches, compare_measured, measure_access, measure_networks,
-                                     network_changes)
+        from netopt.planning import (PLAN_COLUMNS, bank_branches, compare_measured, measure_access,
+                                     measure_networks, network_changes)
 
         _check_one_grid(grid_km, h3)
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
@@ -3979,8 +3979,8 @@ def compare(
         written = _write_comparison(out, scenarios, _located_by(differing, ds.towns, "town_id", coords),
                                     points_table(changes, coords), areas, record, _radius_words(radius), maps,
                                     Templates(template, word_template))
-        per_plan = {column: f"覆盖人口(万人) {column.removeprefix('covered_wan ')}" for column in differing.columns
-                    if column.startswith("covered_wan ")}  # each plan's column its own alias
+        per_plan = {column: f"{words} {column.removeprefix(prefix)}" for prefix, words in PLAN_COLUMNS.items()
+                    for column in differing.columns if column.startswith(prefix)}  # each plan's column its alias
         today, planned = bank_branches(ds.branches, bank), {label: bank_branches(branches, bank)
                                                             for label, branches in networks.items()}
         fmap = compare_map(ds, today, planned, differing,
@@ -4242,9 +4242,11 @@ def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, c
     from netopt.deck import comparison_deck
     from netopt.document import comparison_report
     from netopt.maps import compare_chart
+    from netopt.planning import PLAN_COLUMNS
     from netopt.report import bilingual, rounded
 
-    labels = {column: "覆盖人口(万人)" for column in towns.columns if column.startswith("covered_wan ")}
+    labels = {column: words for prefix, words in PLAN_COLUMNS.items() for column in towns.columns
+              if column.startswith(prefix)}
     shown = bilingual(rounded(towns, 4), labels)  # lon/lat to 6 decimals
     chart = compare_chart(scenarios, out / "compare.png", radius)
     said = [f"{item}: {value}" for item, value in record if not item.startswith("command")]
@@ -4359,6 +4361,7 @@ def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str,
     then the towns where they differ most."""
     from netopt.maps import REGION_ZH
     from netopt.models.types import TYPE_ZH
+    from netopt.planning import compared_by
 
     regions = [c.removeprefix("coverage_pct_") for c in scenarios.columns if c.startswith("coverage_pct_")]
     table = Table(title=f"Plans compared 方案比选 — {source}, within {_radius_words(radius)}{full_said}")
@@ -4392,11 +4395,13 @@ def _say_comparison(scenarios: pd.DataFrame, towns: pd.DataFrame, source: str,
     if towns.empty:
         console.print("The plans cover the same residents in every town")
         return
-    plans = [c.removeprefix("covered_wan ") for c in towns.columns if c.startswith("covered_wan ")]
-    console.print(f"Towns where the plans differ most 方案差异最大的乡镇 ({len(towns)}), covered 万人 "
+    by = compared_by(towns)
+    plans = [c.removeprefix(by) for c in towns.columns if c.startswith(by)]
+    words = "counted by distance 按距离折算" if by == "counted_wan " else "covered"
+    console.print(f"Towns where the plans differ most 方案差异最大的乡镇 ({len(towns)}), {words} 万人 "
                   f"({' / '.join(plans)}):")
     for row in towns.head(5).to_dict("records"):
-        values = " / ".join(f"{row[f'covered_wan {plan}']:.2f}" for plan in plans)
+        values = " / ".join(f"{row[f'{by}{plan}']:.2f}" for plan in plans)
         console.print(f"  {row['name']} ({row['county']}) of {row['residents_wan']:.2f}: {values}")
 
 

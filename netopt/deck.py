@@ -137,8 +137,12 @@ def comparison_deck(path: str | Path, scenarios: pd.DataFrame, towns: pd.DataFra
 
 def differing_towns(towns: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """compare's towns as its slides and report list them — name, county, residents and the residents each plan
-    brings within reach —, with the Chinese header of each plan's column."""
-    plans = {c: "覆盖人口(万人)" for c in towns.columns if c.startswith("covered_wan ")}
+    brings within reach (counted by distance where compare counts them so) —, with the Chinese header of each
+    plan's column."""
+    from netopt.planning import PLAN_COLUMNS, compared_by
+
+    by = compared_by(towns)
+    plans = {c: PLAN_COLUMNS[by] for c in towns.columns if c.startswith(by)}
     return towns[[c for c in ("name", "county", "residents_wan", *plans) if c in towns]], plans
 
 

@@ -744,8 +744,12 @@ def compare_map(ds: Dataset, today: gpd.GeoDataFrame, networks: dict[str, gpd.Ge
 
 def _add_differing_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, differing: pd.DataFrame) -> None:
     """Towns as grey dots, those where the plans differ ringed and sized by residents, with each network's
-    residents covered (万人) in the tooltip."""
-    covered = differing.set_index("town_id").filter(like="covered_wan ")
+    residents covered (万人) in the tooltip — counted by distance where compare counts them so."""
+    from netopt.planning import compared_by
+
+    by = compared_by(differing)
+    covered = differing.set_index("town_id").filter(like=by)
+    words = "counted by distance 按距离折算" if by == "counted_wan " else "covered 覆盖"
     features = []
     for point, row in zip(towns.geometry.representative_point(), towns.itertuples()):
         text = f"{html.escape(str(row.name))} ({html.escape(str(row.county))}): {row.population / 1e4:.1f}万人"
@@ -754,7 +758,7 @@ def _add_differing_towns(fmap: folium.Map, towns: gpd.GeoDataFrame, differing: p
             features.append(_point(point, text, name, radius=3, color="#aaa", fillColor="#aaa", weight=1,
                                    fillOpacity=0.5))
             continue
-        text += "".join(f"<br>{html.escape(column.removeprefix('covered_wan '))}: {value:.2f}万 covered 覆盖"
+        text += "".join(f"<br>{html.escape(column.removeprefix(by))}: {value:.2f}万 {words}"
                         for column, value in covered.loc[row.town_id].items())
         features.append(_point(point, text, name, radius=float(4 + 10 * np.sqrt(row.population / 2e5)),
                                color=LOSING_COLOUR, weight=3, fill=False))

@@ -1191,15 +1191,27 @@ def _type_counts(branches: gpd.GeoDataFrame) -> dict:
     return {f"type_{kind}": int(kinds.get(kind, 0)) for kind in TYPES} if kinds.index.isin(TYPES).any() else {}
 
 
+PLAN_COLUMNS = {"covered_wan ": "覆盖人口(万人)", "counted_wan ": "按距离折算覆盖人口(万人)"}  # compare's towns, a plan each
+
+
+def compared_by(towns: pd.DataFrame) -> str:
+    """What compare's towns table compares the plans by: its "counted_wan " columns (residents counted by distance,
+    gradual coverage) where it has them, else its "covered_wan " ones — the prefix of each plan's column."""
+    return "counted_wan " if any(c.startswith("counted_wan ") for c in towns.columns) else "covered_wan "
+
+
 def _towns_differing(measured: dict[str, Coverage]) -> pd.DataFrame:
     """The towns whose residents covered differ between the networks (by more than half a resident), the largest
-    spread first: residents and residents covered under each network, 万人."""
+    spread first: residents and residents covered under each network, 万人; with gradual coverage also those counted
+    by distance under each (counted_wan), which the spread is then of."""
     towns = next(iter(measured.values())).by_town()[["town_id", "name", "county", "population"]]
     table = towns.rename(columns={"population": "residents_wan"}).assign(residents_wan=towns["population"] / 1e4)
     for name, cov in measured.items():
-        covered = cov.by_town().set_index("town_id")["covered_population"]
-        table[f"covered_wan {name}"] = table["town_id"].map(covered) / 1e4
-    covered = table.filter(like="covered_wan ")
+        by_town = cov.by_town().set_index("town_id")
+        table[f"covered_wan {name}"] = table["town_id"].map(by_town["covered_population"]) / 1e4
+        if "covered_by_distance" in by_town:
+            table[f"counted_wan {name}"] = table["town_id"].map(by_town["covered_by_distance"]) / 1e4
+    covered = table.filter(like=compared_by(table))
     spread = covered.max(axis=1) - covered.min(axis=1)
     return table.assign(spread_wan=spread)[spread > HALF_RESIDENT_WAN].sort_values(
         "spread_wan", ascending=False, kind="stable").reset_index(drop=True)

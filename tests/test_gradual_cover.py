@@ -357,17 +357,26 @@ def test_plans_compared_by_distance_count_each_network_as_its_diagnosis_does(tmp
     from typer.testing import CliRunner
 
     from netopt.cli import app
+    from netopt.deck import differing_towns
     from netopt.planning import compare_plans
 
     ds = no.load_sample()
     fewer = ds.branches[ds.branches["branch_id"] != "HF0014"]
-    scenarios, _ = compare_plans(ds, {"撤三河": fewer}, bank="农业", radius_km=3.5, full_km=1.2)
+    scenarios, towns = compare_plans(ds, {"撤三河": fewer}, bank="农业", radius_km=3.5, full_km=1.2)
+    each = {}
     for network, row in zip((ds.branches, fewer), scenarios.itertuples()):
         alone = no.analyze_coverage(no.io.Dataset(ds.counties, ds.towns, network).of_bank("农业"), radius_km=3.5,
                                     full_km=1.2)
         counted = alone.by_region["covered_by_distance"].sum()
         assert row.covered_by_distance_wan == pytest.approx(counted / 1e4)
         assert row.coverage_by_distance_pct == pytest.approx(100 * counted / ds.towns["population"].sum())
+        each[row.scenario] = alone.by_town().set_index("town_id")["covered_by_distance"] / 1e4
+    spread = abs(each["撤三河"] - each["today 现状"])  # the towns differing: by the residents counted by distance
+    assert sorted(towns["town_id"]) == sorted(spread.index[spread > 0.5e-4])
+    assert towns["spread_wan"].to_numpy() == pytest.approx(spread[towns["town_id"]].to_numpy())
+    assert towns["counted_wan 撤三河"].to_numpy() == pytest.approx(each["撤三河"][towns["town_id"]].to_numpy())
+    listed, headers = differing_towns(towns)
+    assert set(headers.values()) == {"按距离折算覆盖人口(万人)"} and "counted_wan 撤三河" in listed
     assert "coverage_by_distance_pct" not in compare_plans(ds, {"撤三河": fewer}, bank="农业", radius_km=3.5)[0]
     pd.DataFrame(fewer.drop(columns="geometry")).assign(lon=fewer.geometry.x, lat=fewer.geometry.y).to_csv(
         tmp_path / "fewer.csv", index=False)
