@@ -42,11 +42,27 @@ app = typer.Typer(help="netopt: plan a bank's branch network (网点布局) — 
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 
+OUR_MARKUP = re.compile(r"(\[(?:/|bold red|bold|yellow|green|dim)\])")  # the only tags netopt's own texts use
+
+
 class _Console(Console):
-    """rich's Console, its texts' file names in GBK bytes shown in Chinese (_paths.readable)."""
+    """rich's Console reading only netopt's own markup tags (OUR_MARKUP: [yellow] … [/]): any other bracket of a
+    text — a file 乡镇[final].csv, a folder out/[v2], pip install 'netopt[h3]' — and every table's cells print as
+    written; file names in GBK bytes shown in Chinese (_paths.readable)."""
+
+    def __init__(self, **options) -> None:
+        super().__init__(markup=False, **options)
 
     def print(self, *objects, **options) -> None:
-        super().print(*(readable(o) if isinstance(o, str) else o for o in objects), **options)
+        texts = [readable(o) if isinstance(o, str) else o for o in objects]
+        if "markup" not in options and any(isinstance(o, str) and OUR_MARKUP.search(o) for o in texts):
+            texts, options["markup"] = [_ours_marked(o) if isinstance(o, str) else o for o in texts], True
+        super().print(*texts, **options)
+
+
+def _ours_marked(text: str) -> str:
+    """A text as rich's markup reads it with only OUR_MARKUP's tags as tags: every other part escaped."""
+    return "".join(part if k % 2 else escape(part) for k, part in enumerate(OUR_MARKUP.split(text)))
 
 
 console = _Console()
@@ -138,7 +154,7 @@ SKIP_UNLOCATED_OPTION = typer.Option(False, "--skip-unlocated", help="Leave out 
 def _fail(message: str, code: int = 2) -> None:
     """The error in one line (its text as written: a file 网点[2023].csv or pip install 'netopt[h3]' keeps its
     brackets, not read as rich's markup), and the exit code."""
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -492,8 +508,7 @@ def _print_problems(problems: list[Problem]) -> None:
         table.add_column(col, overflow="fold")
     for p in problems:
         rows = ", ".join(map(str, p.rows[:10])) + (f" (+{len(p.rows) - 10})" if len(p.rows) > 10 else "")
-        table.add_row(*(escape(text) for text in (readable(Path(p.file).name), f"{p.row_word} {rows}" if rows else "",
-                                                  p.column or "", p.message)))
+        table.add_row(readable(Path(p.file).name), f"{p.row_word} {rows}" if rows else "", p.column or "", p.message)
     errors.print(table)
     hint = _skip_hint(problems)
     if hint:
@@ -727,7 +742,7 @@ def _say_left_out(table) -> None:
         if note in table.attrs:
             console.print(table.attrs[note])
     if "left_out" in table.attrs:
-        console.print(f"[yellow]{escape(str(table.attrs['left_out']))}[/]")
+        console.print(f"[yellow]{table.attrs['left_out']}[/]")
 
 
 def _radius(radius_km: Optional[float], core_km: Optional[float], county_km: Optional[float],
@@ -807,7 +822,7 @@ def _summarise(cov: Coverage, source: str) -> None:
                   "core − county coverage gap 城乡覆盖差: none to measure (it needs residents in core and in county "
                   "regions: region types 区域类型 in the counties table)")
     for note in cov.notes:
-        console.print(f"[dim]{escape(str(note))}[/]")
+        console.print(f"[dim]{note}[/]")
     _say_other_radii(cov)
     top = cov.underserved_towns.head(5)
     if len(top):
@@ -1060,7 +1075,7 @@ def _say_access(acc: Accessibility, source: str) -> None:
         for row in least.itertuples():
             console.print(f"  {row.name} ({row.county}), {row.population_wan:.1f}万人: {row.access_per_wan:.3f}")
     for note in acc.notes[1:]:
-        console.print(f"[dim]{escape(str(note))}[/]")
+        console.print(f"[dim]{note}[/]")
 
 
 def _diagnosis_full(full_km: Optional[str], full_minutes: Optional[str], limit: float | dict | TravelTime) -> dict:
@@ -1705,7 +1720,7 @@ def curve(
         _print_curve(shown, source, radius, moves, won=model == "share", capacity_wan=capacity_wan, full=full)
         if cells is None and not isinstance(radius, TravelTime):  # residents at the town points: said how coarse
             for note in town_point_note(ds, radius):
-                console.print(f"[dim]{escape(str(note))}[/]")
+                console.print(f"[dim]{note}[/]")
         if close:
             _say_made_up(shown, built, sites, existing, won=model == "share")
         summary = [("curve 曲线", f"{stem} — {source}"), ("command 命令", _command_line(ctx))]
@@ -2359,7 +2374,7 @@ def _before_after(ds: Dataset, sites, selected: list, limit: float | dict | Trav
     by = (" by road" if roads else "") + (" on the population grid" if cells is not None else "")
     console.print(f"Coverage within {_radius_words(limit)}{by}, today → plan 覆盖率变化: {changes}")
     for note in (note for note in today.notes if note.startswith(TOWN_POINTS_NOTE)):  # the plan's model's too
-        console.print(f"[dim]{escape(str(note))}[/]")
+        console.print(f"[dim]{note}[/]")
     changed, takers = towns_changed(today, plan), closure_takers(ds, today, plan)
     _say_towns_changed(changed)
     _say_takers(takers)
@@ -3318,7 +3333,7 @@ def assign_types(
 def _say_type_notes(plan: pd.DataFrame) -> None:
     """Why a type has no branch in the plan, and how to have some (assign_branch_types' attrs["notes"])."""
     for note in plan.attrs.get("notes", []):
-        console.print(f"[yellow]{escape(str(note))}[/]")
+        console.print(f"[yellow]{note}[/]")
 
 
 def _type_notes_sheet(plan: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -4491,7 +4506,7 @@ def report(
         console.print(f"Wrote {len(written)} files to {out} for {source}; slides for the meeting 汇报材料: "
                       f"{out / 'city_summary.pptx'}; the analysis report 分析报告: {out / 'city_summary.docx'}")
         for county, reason in failures.items():
-            errors.print(f"[yellow]county {escape(str(county))} failed:[/] {escape(str(reason))}")
+            errors.print(f"[yellow]county {county} failed:[/] {reason}")
         if failures:
             raise typer.Exit(1)
     _guard(run)
@@ -4623,7 +4638,7 @@ def batch(
             tasks = read_batch(units, data, only=only or None, skip_unlocated=skip_unlocated, tables=tables)
         for note in heard:
             if issubclass(note.category, LeftOutWarning):
-                console.print(f"[yellow]{escape(str(note.message))}[/]")
+                console.print(f"[yellow]{note.message}[/]")
             else:
                 warnings.showwarning(note.message, note.category, note.filename, note.lineno)
         options = BatchOptions(radius_km=_region_radii(core_km, county_km, fringe_km),
@@ -4673,7 +4688,7 @@ def _batch_summary(summary, out: Path) -> None:
     console.print(f"{summary.total} units: {len(summary.computed)} computed, {len(summary.skipped)} already "
                   f"finished (skipped), {len(summary.failed)} failed, {summary.seconds:.1f} s")
     for unit_id, reason in list(summary.failed.items())[:10]:
-        errors.print(f"  failed {escape(str(unit_id))}: {escape(str(reason))}", highlight=False)
+        errors.print(f"  failed {unit_id}: {reason}", highlight=False)
     if summary.unplanned:
         shown = ", ".join(summary.unplanned[:10]) + (" …" if len(summary.unplanned) > 10 else "")
         console.print(f"[yellow]{len(summary.unplanned)} units found no plan within --time-limit for a model "

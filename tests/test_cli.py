@@ -408,6 +408,28 @@ def test_an_error_keeps_the_brackets_of_a_file_name(city_files, tmp_path: Path):
     assert "乡镇[final].csv" in "".join(checked.output.split()), checked.output
 
 
+def test_the_console_reads_only_its_own_markup_and_prints_every_other_bracket_as_written(tmp_path: Path):
+    """Brackets in what the user named — an out folder out[v2], a town 镇[final] in a table's cell — print as
+    written, on every line, while netopt's own tags still style; a run writes to out[v2] and says so."""
+    from rich.table import Table
+
+    from netopt.cli import _Console
+
+    shown = _Console(width=200)
+    table = Table(title="sites [draft]")
+    table.add_column("town [x]")
+    table.add_row("镇[final]")
+    with shown.capture() as captured:
+        shown.print("[yellow]left out[/] 网点[b].csv, out/[v2]/a.csv")
+        shown.print(table)
+        shown.print("plain out/[v2] [/oops]")
+    said = captured.get()
+    assert "left out 网点[b].csv, out/[v2]/a.csv" in said and "[yellow]" not in said
+    assert all(text in said for text in ("sites [draft]", "town [x]", "镇[final]", "plain out/[v2] [/oops]"))
+    result = runner.invoke(app, ["analyze", "--out", str(tmp_path / "out[v2]")])
+    assert result.exit_code == 0 and "out[v2]:" in "".join(result.output.split()), result.output  # a long path folds
+
+
 def test_missing_data_folder_is_one_clear_line(tmp_path: Path):
     result = runner.invoke(app, ["analyze", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "nowhere: folder does not exist" in _said(result.output)
