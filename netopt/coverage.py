@@ -363,10 +363,10 @@ def refuse_full_beyond(points: pd.DataFrame, full: np.ndarray, limit: np.ndarray
     full, limit = (np.broadcast_to(np.asarray(value, float), (len(points),)) for value in (full, limit))
     over = np.flatnonzero(full > limit)
     if len(over):
-        point, kind = points.iloc[over[0]], points.iloc[over[0]].get("region_type")
+        point, kind, first = points.iloc[over[0]], points.iloc[over[0]].get("region_type"), over[0]
         raise InputError(f"{flag}: {point.get('name', point.get('town', ''))} ({point.get('county', '')}) would be "
-                         f"wholly covered within {full[over[0]]:g} {unit}, beyond its limit of {limit[over[0]]:g} {unit}"
-                         + (f"; give its region type its own, e.g. {kind}={limit[over[0]]:g}" if isinstance(kind, str)
+                         f"wholly covered within {full[first]:g} {unit}, beyond its limit of {limit[first]:g} {unit}"
+                         + (f"; give its region type its own, e.g. {kind}={limit[first]:g}" if isinstance(kind, str)
                             else ""), file=file)
 
 

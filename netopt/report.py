@@ -729,8 +729,8 @@ def _new_sites_section(new_sites: pd.DataFrame) -> str:
     else:
         said = (f"<p>新设后，本区县服务范围内居民由 {today} 万人增至 {after} 万人（按诊断口径，现有网点保留）；每个网点的"
                 f"新增覆盖为仅它带入服务范围的居民。 With them, {today} → {after} 万人 of the county's residents are "
-                "within reach of a branch (as the diagnosis counts them, today's branches kept); each adds the residents "
-                "only it brings within reach 新增覆盖.</p>")
+                "within reach of a branch (as the diagnosis counts them, today's branches kept); each adds the "
+                "residents only it brings within reach 新增覆盖.</p>")
     return title + said + _html_table(new_sites[["rank", "site_id", "name", "adds_covered_wan", "reaches"]].round(2))
 
 
