@@ -21,10 +21,13 @@ DECAYS = ("gaussian", "step", "zones", "power")
 ZONE_WEIGHTS = (1.0, 0.68, 0.22)  # E2SFCA: the inner, middle and outer third of the catchment (Luo & Qi 2009)
 POWER_BETA = 2.0  # the power decay's exponent unless given: d^-2, the gravity model's (Hansen 1959)
 POWER_FLOOR = 0.1  # with the power decay a pair nearer than this share of the catchment counts as that far
-DECAY_WORDS = {"gaussian": "Gaussian decay 高斯衰减 (Ga2SFCA)", "step": "no decay within the catchment 无衰减 (2SFCA)",
-               "zones": "three zones 1 / 0.68 / 0.22 分段衰减 (E2SFCA)",
+DECAY_WORDS = {"gaussian": "Gaussian decay 高斯衰减", "step": "no decay within the catchment 无衰减",
+               "zones": "three zones 1 / 0.68 / 0.22 分段衰减",
                "power": "power decay d^-{beta:g} 幂函数衰减 (gravity 潜能模型; nearer than a tenth of the catchment "
                         "counting as a tenth)"}
+TWO_STEP_NAMES = {"gaussian": "Ga2SFCA", "step": "2SFCA", "zones": "E2SFCA"}  # each decay's 2SFCA as papers name it
+METHODS = {"2sfca": "2SFCA 两步移动搜索法",
+           "3sfca": "3SFCA 三步移动搜索法 (each town's pull shared among the branches it reaches)"}
 LOW_ACCESS_SHARE = 0.5  # residents whose access is below this share of the city's have low access 低可达性
 NO_REGION_TYPE = "unknown"
 
@@ -54,6 +57,16 @@ def two_step(weights: sp.csr_matrix, residents: np.ndarray, supply: np.ndarray) 
     catchment = np.asarray(weights.T @ residents, dtype=float)
     ratio = np.divide(supply, catchment, out=np.zeros(len(catchment)), where=catchment > 0)
     return np.asarray(weights @ ratio, dtype=float), catchment
+
+
+def selection_weights(weights: sp.csr_matrix) -> sp.csr_matrix:
+    """3SFCA's pair weights (Wan, Zou & Sternberg 2012): each pair's decay weight times the share of its demand
+    point's pull the branch draws, W_ij x W_ij / Σ_k W_ik — a town reaching many branches splits itself among them,
+    so no branch counts all of it (2SFCA's overestimate of demand)."""
+    weights = sp.csr_matrix(weights, dtype=float)
+    pull = np.asarray(weights.sum(axis=1)).ravel()
+    share = weights.multiply(1.0 / np.where(pull > 0, pull, 1.0)[:, None])
+    return sp.csr_matrix(weights.multiply(share))
 
 
 def gini(values: np.ndarray, weights: np.ndarray) -> float:
@@ -99,12 +112,30 @@ class AccessSettings:
     decay: str = "gaussian"
     supply: str = "1 per branch"
     beta: float = POWER_BETA  # the power decay's exponent (the other decays have none)
+    method: str = "2sfca"  # or "3sfca": selection weights (selection_weights)
 
     def describe(self) -> str:
-        """"catchment 3 km (straight line, drive), Gaussian decay 高斯衰减 (Ga2SFCA), supply 1 per branch"."""
+        """"catchment 3 km (straight line, drive), Gaussian decay 高斯衰减 (Ga2SFCA), supply 1 per branch" (and the
+        method where it is 3SFCA)."""
         limit = self.reach.describe().split(" ", 2)[2]  # without "service radius" / "travel time"
         what = "catchment 搜索半径" if self.reach.unit == "km" else "catchment 搜索时间"
-        return f"{what} {limit}, {DECAY_WORDS[self.decay].format(beta=self.beta)}, supply {self.supply}"
+        decay = DECAY_WORDS[self.decay].format(beta=self.beta)
+        if self.method == "2sfca":
+            decay += f" ({TWO_STEP_NAMES[self.decay]})" if self.decay in TWO_STEP_NAMES else ""
+        else:
+            decay += f", {METHODS[self.method]}"
+        return f"{what} {limit}, {decay}, supply {self.supply}"
+
+    @property
+    def method_name(self) -> str:
+        """"2SFCA" or "3SFCA", as titles say it."""
+        return self.method.upper()
+
+    def pair_weights(self, pairs: sp.csr_matrix, limits: np.ndarray) -> sp.csr_matrix:
+        """The weights of demand x branch `pairs` (their distances or minutes) as these settings weigh them: the
+        decay by each unit's catchment `limits`, and 3SFCA's selection weights where asked."""
+        weights = _weights(pairs, limits, self.decay, self.beta)
+        return selection_weights(weights) if self.method == "3sfca" else weights
 
 
 @dataclass
@@ -172,7 +203,8 @@ def _said(value: float | None, form: str) -> str:
 def accessibility(ds: Dataset, radius_km: Limit | None = None, radius_min: Limit | None = None,
                   decay: str = "gaussian", supply: str | dict | None = None, distance: str = "euclidean",
                   graph: RoadNetwork | nx.MultiDiGraph | str | None = None, mode: str | dict[str, str] = "drive",
-                  demand: gpd.GeoDataFrame | None = None, beta: float | None = None, **speeds: float) -> Accessibility:
+                  demand: gpd.GeoDataFrame | None = None, beta: float | None = None, method: str = "2sfca",
+                  **speeds: float) -> Accessibility:
     """Accessibility 可达性 of the branches by the two-step floating catchment area method (2SFCA): each branch's
     supply shared among the residents within its catchment, each town's access the sum of the shares it reaches,
     in branches per 万人 — a town near branches that few others reach scores high, one whose branches serve many
@@ -185,6 +217,8 @@ def accessibility(ds: Dataset, radius_km: Limit | None = None, radius_min: Limit
       edge), "step" (2SFCA: 1 within the catchment), "zones" (E2SFCA: 1, 0.68, 0.22 in its thirds) or "power"
       (the gravity model's d^-β within the catchment, 改进潜能模型; `beta`, default 2; a pair nearer than a tenth
       of the catchment counts as a tenth, so a branch at a town's very point does not weigh without bound).
+    - `method`: "2sfca" (default) or "3sfca" (Wan, Zou & Sternberg 2012, 三步移动搜索法: a town reaching several
+      branches shares its pull among them by their weights, so a branch amid many others counts fewer residents).
     - `supply`: what each branch offers — 1 each by default; a column of the branches (e.g. 员工数, 柜台数); or a
       weight per branch type, e.g. {"comprehensive": 2, "light": 0.5} (a branch of a type not given, or of none,
       counts 1).
@@ -194,6 +228,7 @@ def accessibility(ds: Dataset, radius_km: Limit | None = None, radius_min: Limit
     check_kind(ds, Dataset, "ds is a city's data: a Dataset (netopt.load_sample(), read_folder …)", "accessibility")
     _check_speed_keywords(speeds)
     beta = _checked_beta(decay, beta)
+    _check_method(method)
     check_read(ds.branches, "branches")
     with _said_as_accessibility():  # the diagnosis's checks, in the words of this call
         reach = _settings(radius_km, radius_min, distance, mode, dict(speeds))
@@ -203,7 +238,8 @@ def accessibility(ds: Dataset, radius_km: Limit | None = None, radius_min: Limit
         branches = _branches_with_county(ds, units).reset_index(drop=True)
         amounts, said = branch_supply(branches, supply)
         pairs = _pairs(units, branches, reach, graph)
-    weights = _weights(pairs, units[_limit_column(reach)].to_numpy(float), decay, beta)
+    settings = AccessSettings(reach, decay, said, beta, method)
+    weights = settings.pair_weights(pairs, units[_limit_column(reach)].to_numpy(float))
     access, catchment = two_step(weights, units["population"].to_numpy(float) / 1e4, amounts)
     units["access_per_wan"] = access
     units["branches_within"] = np.diff(pairs.indptr)
@@ -211,7 +247,7 @@ def accessibility(ds: Dataset, radius_km: Limit | None = None, radius_min: Limit
     branches["catchment_residents_wan"] = catchment
     branches["residents_per_supply_wan"] = np.divide(catchment, amounts, out=np.full(len(amounts), np.nan),
                                                      where=amounts > 0)
-    return _result(ds, units, branches, AccessSettings(reach, decay, said, beta), demand is not None)
+    return _result(ds, units, branches, settings, demand is not None)
 
 
 @contextmanager
@@ -229,24 +265,30 @@ def access_with_each_site(acc: Accessibility, sites: gpd.GeoDataFrame, graph=Non
     """Each of `sites` (points) opened alone beside `acc`'s branches, measured as `acc` was (`graph`: its road
     network, if by road), a row each in their order: site_catchment_wan, the residents within its catchment
     (weighted), and what it changes — access_gini_change (the Gini of access over residents, after minus before)
-    and low_access_change_wan (the residents below half the city's access, after minus before). Opening a branch
-    changes no other branch's share (each branch's supply is divided among its own catchment's residents), so each
-    site adds its share to the towns it reaches and nothing else moves."""
+    and low_access_change_wan (the residents below half the city's access, after minus before). With 2SFCA opening
+    a branch changes no other branch's share (each branch's supply is divided among its own catchment's residents),
+    so each site adds its share to the towns it reaches and nothing else moves; with 3SFCA the towns it reaches
+    share their pull with it too, so each site's network is measured whole."""
     check_accessibility(acc, "accessibility")
-    units, reach = acc.units, acc.settings.reach
+    units, reach, limits = acc.units, acc.settings.reach, acc.units[_limit_column(acc.settings.reach)].to_numpy(float)
     with _said_as_accessibility():
         pairs = _pairs(units, sites, reach, graph)
-    weights = _weights(pairs, units[_limit_column(reach)].to_numpy(float), acc.settings.decay,
-                       acc.settings.beta).tocsc()
+        today = _pairs(units, acc.branches, reach, graph) if acc.settings.method == "3sfca" else None
+    weights = acc.settings.pair_weights(pairs, limits).tocsc()
     residents = units["population"].to_numpy(float)
     people = float(residents.sum())
     catchment = np.asarray(weights.T @ (residents / 1e4), dtype=float)
     before = units["access_per_wan"].to_numpy(float)
     rows = []
     for site, reached in enumerate(catchment):
-        column = weights[:, site]
-        after = before.copy()
-        after[column.indices] += column.data * (supply / reached if reached > 0 else 0.0)
+        if today is not None:  # 3SFCA: the network with the site, its towns' pull shared anew
+            both = acc.settings.pair_weights(sp.hstack([today, pairs[:, [site]]]).tocsr(), limits)
+            after, opened = two_step(both, residents / 1e4, np.append(acc.branches["supply"].to_numpy(float), supply))
+            reached = opened[-1]
+        else:
+            column = weights[:, site]
+            after = before.copy()
+            after[column.indices] += column.data * (supply / reached if reached > 0 else 0.0)
         mean = float(np.sum(after * residents) / people) if people > 0 else float("nan")
         figures = _figures(after, residents, mean)
         rows.append({"site_catchment_wan": reached, "access_gini_change": figures["gini"] - acc.city["gini"],
@@ -264,6 +306,11 @@ def _check_speed_keywords(speeds: dict) -> None:
 def _check_decay(decay: str) -> None:
     if not isinstance(decay, str) or decay not in DECAYS:
         raise InputError(f"decay must be one of {', '.join(DECAYS)}, not {decay!r:.40}", file="accessibility")
+
+
+def _check_method(method: str) -> None:
+    if not isinstance(method, str) or method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}, not {method!r:.40}", file="accessibility")
 
 
 def _checked_beta(decay: str, beta: float | None) -> float:

@@ -980,6 +980,8 @@ def access(
     decay: str = typer.Option("gaussian", help=DECAY_HELP),
     beta: Optional[float] = typer.Option(None, callback=_above_zero, help="--decay power's exponent β (default 2: "
                                          "a branch twice as far pulls a quarter as much)."),
+    method: str = typer.Option("2sfca", help="2sfca (default) or 3sfca (三步移动搜索法: a town reaching several "
+                               "branches shares its pull among them, so a branch amid many counts fewer residents)."),
     supply: Optional[str] = typer.Option(None, help="What each branch offers: a column of the branches, e.g. 员工数 "
                                          "or 柜台数 (default: 1 each)."),
     type_supply: list[str] = typer.Option([], help="What a branch of a type offers, e.g. comprehensive=2 (repeatable; "
@@ -1004,11 +1006,13 @@ def access(
     """Accessibility 可达性 (2SFCA): the branches per 万人 within reach of each town, each shared among all it
     reaches, by county and region; how evenly it is spread (Gini, Lorenz curve) and who has low access."""
     def run() -> None:
-        from netopt.access import DECAYS
+        from netopt.access import DECAYS, METHODS
 
         _check_analyze_options(minutes, (radius_km, core_km, county_km, fringe_km), grid_km, h3, None, None)
         if decay not in DECAYS:
             raise InputError(f"--decay is one of {', '.join(DECAYS)}, not '{decay}'", file="command line")
+        if method not in METHODS:
+            raise InputError(f"--method is one of {', '.join(METHODS)}, not '{method}'", file="command line")
         if beta is not None and decay != "power":
             raise InputError(f"--beta is the power decay's exponent: give it with --decay power, not --decay {decay}",
                              file="command line")
@@ -1016,7 +1020,7 @@ def access(
         limit = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         _measure_access(_bank_only(ds, bank), source, out, {
-            **_limit_keywords(limit), "decay": decay, "beta": beta, "supply": given_supply,
+            **_limit_keywords(limit), "decay": decay, "beta": beta, "method": method, "supply": given_supply,
             **_roads(network, network_coords, network_split)}, (grid_km, h3), coords)
     _guard(run)
 
@@ -1060,7 +1064,7 @@ def _grid_demand(ds: Dataset, grid_km: Optional[float], h3: Optional[int]) -> Op
 
 def _say_access(acc: Accessibility, source: str) -> None:
     on_points = ", town points 乡镇点位" if acc.demand_kind == "towns" else ""
-    table = Table(title=f"Accessibility 可达性 (2SFCA) — {source}{on_points}")
+    table = Table(title=f"Accessibility 可达性 ({acc.settings.method_name}) — {source}{on_points}")
     for col in ("区域 region", "万人", "网点", "可达性 网点/万人", "指数", "基尼 Gini", "低可达 万人", "无可达 万人"):
         table.add_column(col, justify="right")
     for row in acc.by_region.itertuples():

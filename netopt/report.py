@@ -856,8 +856,8 @@ ACCESS_UNIT_COLUMNS = ["cell_id", "town_id", "name", "town", "county", "region_t
 ACCESS_BRANCH_COLUMNS = ["branch_id", "name", "bank", "type", "county", "supply", "catchment_residents_wan",
                          "residents_per_supply_wan", "location_method"]
 ACCESS_LAYERS = {"counties": "区县 counties: access 可达性 (branches per 万人 within reach), its Gini, residents with "
-                 "low access", "towns": "乡镇 towns: access 可达性, branches per 万人 within reach (2SFCA)",
-                 "cells": "人口网格 population cells: access 可达性, branches per 万人 within reach (2SFCA)",
+                 "low access", "towns": "乡镇 towns: access 可达性, branches per 万人 within reach (floating catchment)",
+                 "cells": "人口网格 population cells: access 可达性, branches per 万人 within reach (floating catchment)",
                  "branches": "网点 branches: the residents within each one's catchment, per unit of its supply"}
 LORENZ_STEPS = 20  # the Lorenz curve's rows in the tables: every 5 % of the residents
 

@@ -61,6 +61,18 @@ def test_hand_computed_city_power_decay_the_gravity_models():
         assert f"power decay d^-{beta or 2:g} 幂函数衰减 (gravity 潜能模型" in acc.summary()
 
 
+def test_hand_computed_city_three_step_shares_a_towns_pull_among_its_branches():
+    """3SFCA: 镇0 (3万) reaches 网点0 alone, 镇1 (1万) both branches, so it counts half to each: 网点0's catchment
+    3 + 0.5 x 1 = 3.5万, 网点1's 0.5万; 镇0's access 1/3.5, 镇1's 0.5/3.5 + 0.5 x 2 (2SFCA: 1/4 and 1/4 + 1)."""
+    ds = make_city([0.0, 2.0], [30_000, 10_000], [0.0, 4.0])
+    acc = accessibility(ds, radius_km=3.5, decay="step", method="3sfca")
+    assert acc.branches["catchment_residents_wan"].to_numpy() == pytest.approx([3.5, 0.5])
+    assert acc.units["access_per_wan"].to_numpy() == pytest.approx([1 / 3.5, 0.5 / 3.5 + 1.0])
+    assert "3SFCA 三步移动搜索法" in acc.summary() and "(2SFCA)" not in acc.summary()
+    assert accessibility(ds, radius_km=3.5, decay="step").units["access_per_wan"].to_numpy() == pytest.approx(
+        [0.25, 1.25])
+
+
 def test_each_town_weighs_its_pairs_by_its_own_catchment():
     # a core town and a county town 0.5 km either side of one branch: 0.5 of 1.2 km against 0.5 of 3.5 km
     ds = make_city([9.5, 10.5], [10_000, 10_000], [10.0])
@@ -86,13 +98,15 @@ def line_city(draw):
     branches = draw(st.lists(st.integers(0, 20), min_size=1, max_size=5))
     people = draw(st.lists(st.integers(0, 50_000), min_size=len(towns), max_size=len(towns)))
     supply = draw(st.lists(st.integers(0, 5), min_size=len(branches), max_size=len(branches)))
-    return towns, people, branches, supply, draw(st.integers(1, 8)) + 0.5, draw(st.sampled_from(["step", "gaussian",
-                                                                                                   "power",
-                                                                                                   "zones"]))
+    decay = draw(st.sampled_from(["step", "gaussian", "power", "zones"]))
+    return towns, people, branches, supply, draw(st.integers(1, 8)) + 0.5, decay, draw(st.sampled_from(["2sfca",
+                                                                                                      "3sfca"]))
 
 
-def brute_force_access(ds: no.Dataset, supply: list[int], radius_km: float, decay: str) -> np.ndarray:
-    """2SFCA by loops over every pair, as the method's papers write it."""
+def brute_force_access(ds: no.Dataset, supply: list[int], radius_km: float, decay: str,
+                       method: str = "2sfca") -> np.ndarray:
+    """2SFCA (or 3SFCA: each pair weighed again by the share of its town's pull the branch draws) by loops over
+    every pair, as the method's papers write it."""
     crs = metric_crs(ds.towns, ds.branches)
     km = np.hypot(*(xy_metres(ds.towns, crs)[:, None, :] - xy_metres(ds.branches, crs)[None, :, :]).transpose(2, 0, 1))
     km /= 1000.0
@@ -101,6 +115,10 @@ def brute_force_access(ds: no.Dataset, supply: list[int], radius_km: float, deca
     for i, j in np.ndindex(km.shape):
         if km[i, j] <= radius_km:
             weight[i, j] = decay_weights(np.array([km[i, j] / radius_km]), decay)[0]
+    if method == "3sfca":
+        pulls = [sum(weight[i]) for i in range(km.shape[0])]
+        weight = np.array([[weight[i, j] * weight[i, j] / pulls[i] if pulls[i] > 0 else 0.0
+                            for j in range(km.shape[1])] for i in range(km.shape[0])])
     ratios = []
     for j in range(km.shape[1]):
         within = sum(weight[i, j] * people[i] for i in range(km.shape[0]))
@@ -111,12 +129,12 @@ def brute_force_access(ds: no.Dataset, supply: list[int], radius_km: float, deca
 @settings(max_examples=60, deadline=None)
 @given(line_city())
 def test_access_matches_brute_force_and_holds_the_supply_reaching_anyone(case):
-    towns, people, branch_km, supply, radius, decay = case
+    towns, people, branch_km, supply, radius, decay, method = case
     ds = make_city([float(k) for k in towns], people, [float(k) for k in branch_km])
     ds.branches["员工数"] = supply
-    acc = accessibility(ds, radius_km=radius, decay=decay, supply="员工数")
-    assert acc.units["access_per_wan"].to_numpy() == pytest.approx(brute_force_access(ds, supply, radius, decay),
-                                                                    rel=1e-9, abs=1e-12)
+    acc = accessibility(ds, radius_km=radius, decay=decay, supply="员工数", method=method)
+    assert acc.units["access_per_wan"].to_numpy() == pytest.approx(brute_force_access(ds, supply, radius, decay,
+                                                                                      method), rel=1e-9, abs=1e-12)
     reaching = acc.branches.loc[acc.branches["catchment_residents_wan"] > 0, "supply"].sum()
     held = float(np.sum(acc.units["access_per_wan"] * acc.units["population"] / 1e4))
     assert held == pytest.approx(reaching, rel=1e-9, abs=1e-12)
@@ -194,6 +212,7 @@ def test_travel_time_catchments_reach_as_the_diagnosis_does():
 @pytest.mark.parametrize("call, words", [
     (dict(decay="linear"), "decay must be one of gaussian, step, zones, power"),
     (dict(beta=1), "beta is the power decay's exponent: give it with decay='power', not decay='gaussian'"),
+    (dict(method="4sfca"), "method must be one of 2sfca, 3sfca, not '4sfca'"),
     (dict(decay="power", beta=-1), "beta must be a number above 0 (the power decay's exponent, e.g. 1 or 2), got -1"),
     (dict(decay="power", beta="2"), "beta must be a number above 0"),
     (dict(supply="员工"), "supply is a column of the branches"),
@@ -266,6 +285,7 @@ def test_access_command_on_a_grid_by_travel_time_with_supply_by_type(tmp_path):
 @pytest.mark.parametrize("options, refusal", [
     (["--decay", "linear"], "--decay is one of gaussian, step, zones, power, not 'linear'"),
     (["--beta", "1"], "--beta is the power decay's exponent: give it with --decay power, not --decay gaussian"),
+    (["--method", "4sfca"], "--method is one of 2sfca, 3sfca, not '4sfca'"),
     (["--decay", "power", "--beta", "0"], "Invalid value for '--beta': must be a number above 0, got 0"),
     (["--supply", "员工数", "--type-supply", "light=1"], "give --supply (a column of the branches) or --type-supply"),
     (["--supply", "员工数"], "supply is a column of the branches or a weight per branch type, not '员工数'"),
@@ -432,22 +452,23 @@ def test_the_static_map_colours_towns_by_access_with_a_legend_of_its_classes(mon
     assert all(sum(label.endswith(en) for label in labels) == 1 for _, _, en in maps.ACCESS_CLASSES)
 
 
-@pytest.mark.parametrize("decay, beta", [("gaussian", None), ("zones", None), ("power", 1.0)])
-def test_each_site_changes_access_as_a_whole_measure_with_it_opened_does(decay, beta):
+@pytest.mark.parametrize("decay, beta, method", [("gaussian", None, "2sfca"), ("zones", None, "2sfca"),
+                                                  ("power", 1.0, "2sfca"), ("gaussian", None, "3sfca")])
+def test_each_site_changes_access_as_a_whole_measure_with_it_opened_does(decay, beta, method):
     from netopt.access import access_with_each_site
     from netopt.planning import candidate_sites, sites_as_branches
 
     ds = no.load_sample()
     ours = ds.of_bank("农业")
     radius = {"core": 1.2, "county": 3.5}
-    today = accessibility(ours, radius_km=radius, decay=decay, beta=beta)
+    today = accessibility(ours, radius_km=radius, decay=decay, beta=beta, method=method)
     sites = candidate_sites(ds, bank="农业")
     new = sites[sites["kind"] == "new"].head(12)
     change = access_with_each_site(today, new)
     for k in (0, 5, 11):
         opened = pd.concat([ours.branches, sites_as_branches(new, [new["site_id"].iloc[k]])], ignore_index=True)
         after = accessibility(no.Dataset(ds.counties, ds.towns, gpd.GeoDataFrame(opened, crs=4326)),
-                              radius_km=radius, decay=decay, beta=beta)
+                              radius_km=radius, decay=decay, beta=beta, method=method)
         assert change["access_gini_change"].iloc[k] == pytest.approx(after.city["gini"] - today.city["gini"])
         assert change["low_access_change_wan"].iloc[k] == pytest.approx(after.city["low_access_wan"]
                                                                         - today.city["low_access_wan"])
