@@ -1,4 +1,4 @@
-"""Accessibility 可达性: branches per 万人 within reach of each town by the two-step floating catchment method (2SFCA)."""
+"""Accessibility 可达性: branches per 万人 within reach of each town by floating catchments (2SFCA, or 3SFCA)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
