@@ -3273,6 +3273,8 @@ def _say_unweighed(ds: Dataset, weights: dict) -> None:
 
 PER_COUNTY_HELP = ("At least one comprehensive 综合型 branch in every county (its county sub-branch, and a training "
                    "hub near its community branches).")
+LICENSED_OUTLETS_HELP = ("Let a branch licensed as a community outlet (社区支行, 社区银行 by name) be made comprehensive "
+                         "综合型 too (by default not: its licence is a community's retail business).")
 COMMUNITY_ANYWHERE_HELP = ("Let a community branch 社区型 stand in any town (by default only in urban towns — at least "
                            "half their communities urban-coded, or their county's most urban, its seat — or where one "
                            "stands today).")
@@ -3288,6 +3290,7 @@ def assign_types(
     staff_limit: Optional[int] = typer.Option(None, min=1, help="Total staff at each type's minimum staffing."),
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
     community_anywhere: bool = typer.Option(False, help=COMMUNITY_ANYWHERE_HELP),
+    licensed_outlets_any_type: bool = typer.Option(False, help=LICENSED_OUTLETS_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, callback=_bank_check, help=BANK_ONLY_HELP),
     counties: Optional[Path] = COUNTIES_OPTION,
@@ -3308,7 +3311,8 @@ def assign_types(
         with _working("Scoring branches and solving 求解中…"):
             plan = assign_branch_types(ds, mix=mix, budget_wan=budget_wan, staff_limit=staff_limit,
                                        comprehensive_per_county=comprehensive_per_county, weights=weights,
-                                       community_in_urban_towns=not community_anywhere)
+                                       community_in_urban_towns=not community_anywhere,
+                                       licensed_outlets_not_comprehensive=not licensed_outlets_any_type)
         _say_unweighed(ds, weights)
         table = Table(title=f"Branch types 网点功能定位 — {source}")
         for col in ("type", "类型", "branches 网点", "share 占比", "staff 人员"):
@@ -3408,6 +3412,7 @@ def plan(
     network_split: bool = NETWORK_SPLIT_OPTION,
     comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
     community_anywhere: bool = typer.Option(False, help=COMMUNITY_ANYWHERE_HELP),
+    licensed_outlets_any_type: bool = typer.Option(False, help=LICENSED_OUTLETS_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, callback=_bank_check, help=BANK_ONLY_HELP),
     counties: Optional[Path] = COUNTIES_OPTION,
@@ -3461,12 +3466,15 @@ def plan(
                                                                       keep_open, figures, time_limit, own,
                                                                       coords, close, keep_covered,
                                                                       with_weights(_weights(weight)), max_new,
-                                                                      not community_anywhere),
+                                                                      not community_anywhere,
+                                                                      not licensed_outlets_any_type),
                         Templates(template, word_template))
             return
         _type_rollout(_bank_only(ds, bank), source, out, {"mix": mix, "budget_wan": budget_wan,
                                                           "comprehensive_per_county": comprehensive_per_county,
                                                           "community_in_urban_towns": not community_anywhere,
+                                                          "licensed_outlets_not_comprehensive":
+                                                              not licensed_outlets_any_type,
                                                           "weights": with_weights(_weights(weight))},
                       time_limit, (pilots_per_region, tuple(batch),
                                    _hub_options(hub_capacity, hub_max_minutes, ctx.params, network)), coords,
@@ -3757,6 +3765,7 @@ class JointAsk:
     weights: dict | None = None  # --weight: the types' suitability weights (with_weights)
     max_new: Optional[int] = None  # --max-new: at most this many new (without p: p is today's kept and these)
     community_in_urban_towns: bool = True  # not --community-anywhere: community branches in urban towns only
+    licensed_outlets_not_comprehensive: bool = True  # not --licensed-outlets-any-type
 
 
 DIAGNOSIS_RADII = {"core": 1.2, "county": 3.5}  # the coverage a joint plan is compared by: the diagnosis's radii
@@ -3778,10 +3787,11 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     must_reach = _covered_today(ds, sites, DIAGNOSIS_RADII, {}) if ask.keep_covered else None
     with _working("Planning sites and types 联合规划中…", ask.time_limit):
         try:
+            rules = {"community_in_urban_towns": ask.community_in_urban_towns,
+                     "licensed_outlets_not_comprehensive": ask.licensed_outlets_not_comprehensive}
             chosen, towns, summary = plan_network(ds, sites, p=ask.p, budget_wan=ask.budget_wan, mix=ask.mix,
                                                   time_limit=ask.time_limit, must_reach=must_reach,
-                                                  weights=ask.weights, max_new=ask.max_new,
-                                                  community_in_urban_towns=ask.community_in_urban_towns, **ask.figures)
+                                                  weights=ask.weights, max_new=ask.max_new, **rules, **ask.figures)
         except InfeasibleError as err:
             raise InfeasibleError(f"{err}{KEEP_COVERED_HINT if ask.keep_covered else ''}") from None
     scoring = scoring_basis(chosen)

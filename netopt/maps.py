@@ -1679,8 +1679,8 @@ def access_map(ds: Dataset, access: Accessibility, tiles: str | None = None, tit
     _add_branches(fmap, access.branches, None)
     body = (ACCESS_LEGEND + "<span style='color:#222'>●</span> 银行网点 bank branch<br>"
             f"{html.escape(access.summary())}")
-    fmap.get_root().html.add_child(folium.Element(_legend_box(title or f"netopt 可达性 Accessibility ({access.settings.method_name})", body,
-                                                              _attribution(ds))))
+    title = title or f"netopt 可达性 Accessibility ({access.settings.method_name})"
+    fmap.get_root().html.add_child(folium.Element(_legend_box(title, body, _attribution(ds))))
     FindBox(fmap).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap

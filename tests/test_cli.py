@@ -1407,6 +1407,7 @@ def test_the_readme_script_runs(tmp_path: Path, monkeypatch):
 
 
 COUNTY_FIGURES_ALONE = ["--weight", "community:branch_cluster=0", "--weight", "community:town_urban=0",
+                        "--licensed-outlets-any-type",  # no outlet kept from comprehensive by its licence either
                         *[arg for kind in ("comprehensive", "community", "inclusive")
                           for arg in ("--weight", f"{kind}:branch_level=0")]]  # no local
 

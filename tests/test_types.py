@@ -167,13 +167,13 @@ def test_sample_plan_reports_missing_indicators_and_reasons():
 def test_a_type_no_branch_is_given_is_explained():
     """Without its local terms (branch cluster, its town's urban share), community's terms are county figures, alike
     within a county, and
-    comprehensive scores higher in every core county: the sample's plan has no community branch — said, with the
-    branch that came nearest and how to have some; not where a share asked for some, or a maximum share of 0 kept
-    the type out."""
+    comprehensive scores higher in every core county: the sample's plan has no community branch (its community
+    outlets by licence free to be comprehensive too) — said, with the branch that came nearest and how to have
+    some; not where a share asked for some, or a maximum share of 0 kept the type out."""
     ds = no.load_sample()
     county_figures = with_weights({"comprehensive": {"branch_level": 0}, "inclusive": {"branch_level": 0},
                                    "community": {"branch_cluster": 0, "town_urban": 0, "branch_level": 0}})
-    plan = assign_branch_types(ds, weights=county_figures)
+    plan = assign_branch_types(ds, weights=county_figures, licensed_outlets_not_comprehensive=False)
     [note] = plan.attrs["notes"]
     assert (plan["type"] == "community").sum() == 0 and note.startswith("社区型 community: no branch")
     behind = plan["score_community"] - plan["score"]
@@ -775,6 +775,28 @@ def test_an_outlet_is_no_comprehensive_branch_and_a_flagship_no_community_one():
     sample = assign_branch_types(no.load_sample())
     outlets = sample[(sample["region_type"] == "core") & (branch_levels(sample) == 0)]
     assert (outlets["type"] == "community").sum() >= 0.8 * len(outlets)
+
+
+def test_a_community_outlet_by_licence_is_not_made_comprehensive_unless_asked():
+    """A branch named 社区支行 or 社区银行 is licensed as a community outlet: no plan makes it comprehensive — the
+    sample's 24 such branches, 4 of which the scores alone made comprehensive, nor a joint plan at a site of today
+    named so (the bank's 社区支行 standing where a comprehensive branch would serve most); lifted on request."""
+    from netopt.models.types import licensed_community_outlets, plan_network
+    from netopt.planning import candidate_sites
+
+    assert licensed_community_outlets(["绿城百合社区支行", "合肥上城国际社区银行", "滨湖世纪社区", None]).tolist() == [
+        True, True, False, False]  # a town named 社区 is no outlet
+    ds = no.load_sample()
+    licensed = licensed_community_outlets(ds.branches["name"])
+    plan, lifted = (assign_branch_types(ds, licensed_outlets_not_comprehensive=rule) for rule in (True, False))
+    assert licensed.sum() == 24 and not (plan["type"][licensed] == "comprehensive").any()
+    assert (lifted["type"][licensed] == "comprehensive").sum() == 4
+    city = make_city([0.0, 12.0], [90_000, 20_000], [0.0, 12.0], town_types=["core", "county"])
+    city.branches["name"] = ["城区社区支行", "某县支行"]
+    sites = candidate_sites(city).assign(closable=False)
+    chosen = [plan_network(city, sites, p=2, budget_wan=1000, licensed_outlets_not_comprehensive=rule)[0]
+              .set_index("name").loc["城区社区支行", "type"] for rule in (True, False)]
+    assert chosen[0] != "comprehensive" and chosen[1] == "comprehensive"  # 9万 reached: comprehensive serves most
 
 
 def test_community_branches_go_to_city_streets_not_villages():

@@ -86,6 +86,18 @@ class TypeRules:
     light_only_fringe: bool = False
     comprehensive_min_score: float | None = None  # economic-activity score (0..1) a comprehensive branch needs
     comprehensive_per_county: bool = False  # at least one comprehensive branch in every county
+    licensed_outlets_not_comprehensive: bool = True  # a 社区支行 / 社区银行 by name is not made comprehensive
+
+
+COMMUNITY_LICENCE = re.compile(r"社区(?:支行|银行)")  # a branch licensed as a community outlet, by its name
+LICENCE_WORDS = ("community outlets licensed as such — 社区支行, 社区银行 by name — are not made comprehensive: "
+                 "their licence is a community's retail business (licensed_outlets_not_comprehensive=False, "
+                 "--licensed-outlets-any-type, lifts it)")
+
+
+def licensed_community_outlets(names) -> np.ndarray:
+    """Whether each name marks a branch licensed as a community outlet (COMMUNITY_LICENCE: 社区支行, 社区银行)."""
+    return np.array([isinstance(name, str) and bool(COMMUNITY_LICENCE.search(name)) for name in names], bool)
 
 
 def branch_scores(ds: Dataset, coverage=None) -> tuple[pd.DataFrame, list[str]]:
@@ -439,7 +451,8 @@ def assign_branch_types(ds: Dataset, mix: dict | None = None, budget_wan: float 
     suit, drivers = suitability(scores, weights or DEFAULT_SUITABILITY)
     current = _current_types(ds, current_types)
     cost = _conversion_costs(current, type_rules.conversion_cost_wan)
-    allowed = _allowed(scores, suit, type_rules, in_urban_towns(ds, ds.branches), current)
+    allowed = _allowed(scores, suit, type_rules, in_urban_towns(ds, ds.branches), current,
+                       licensed_community_outlets(ds.branches["name"]))
     reason = _explain(allowed, type_rules, cost, len(scores))
     if reason:
         raise_infeasible(reason)
@@ -505,8 +518,11 @@ def community_rule_note(elsewhere: int, total: int, what: str, mix: dict) -> str
             "elsewhere and may not be community (community_in_urban_towns; --community-anywhere lifts it)")
 
 
-def _where_allowed(kind: str, inclusive_outside_core: bool, community_in_urban_towns: bool) -> str:
-    """The region rule keeping `kind` from some branches, in words (empty where none does)."""
+def _where_allowed(kind: str, inclusive_outside_core: bool, community_in_urban_towns: bool,
+                   licensed: bool = False) -> str:
+    """The region (or licence) rule keeping `kind` from some branches, in words (empty where none does)."""
+    if kind == "comprehensive" and licensed:
+        return f" ({LICENCE_WORDS})"
     if kind == "inclusive" and inclusive_outside_core:
         return " (inclusive branches may not open in the core)"
     if kind == "community" and community_in_urban_towns:
@@ -612,10 +628,13 @@ def _conversion_costs(current: np.ndarray, costs: float | dict) -> np.ndarray:
 
 
 def _allowed(scores: pd.DataFrame, suit: np.ndarray, r: TypeRules, urban: np.ndarray | None = None,
-             current: np.ndarray | None = None) -> np.ndarray:
+             current: np.ndarray | None = None, licensed: np.ndarray | None = None) -> np.ndarray:
     """Which type each branch may take under the rules `r`: `urban` says which stand in an urban town (in_urban_towns;
-    None: all), `current` their types today (a community branch today may stay one anywhere)."""
+    None: all), `current` their types today (a community branch today may stay one anywhere), `licensed` which are
+    community outlets by licence (licensed_community_outlets; None: none)."""
     allowed = np.ones(suit.shape, bool)
+    if r.licensed_outlets_not_comprehensive and licensed is not None:
+        allowed[licensed, TYPES.index("comprehensive")] = False
     region = scores["region_type"].to_numpy()
     if r.inclusive_outside_core:
         allowed[region == "core", TYPES.index("inclusive")] = False
@@ -643,7 +662,8 @@ def _explain(allowed: np.ndarray, r: TypeRules, cost: np.ndarray, n: int) -> str
         room = int(allowed[:, TYPES.index(kind)].sum())
         if low and np.ceil(low * n - 1e-9) > room:
             return (f"{kind} needs at least {int(np.ceil(low * n))} branches but only {room} may take that type"
-                    + _where_allowed(kind, r.inclusive_outside_core, r.community_in_urban_towns))
+                    + _where_allowed(kind, r.inclusive_outside_core, r.community_in_urban_towns,
+                                     r.licensed_outlets_not_comprehensive))
     if r.staff_limit is not None:
         minimum = sum(min(STAFF_RANGE[k][0] for k, ok in zip(TYPES, row) if ok) for row in allowed)
         if minimum > r.staff_limit:
@@ -747,7 +767,8 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
                  extensions: dict | None = EXTENSIONS, mix: dict | None = None, inclusive_outside_core: bool = True,
                  community_in_urban_towns: bool = True, time_limit: float | None = None,
                  conversion_cost_wan: float | dict = DEFAULT_CONVERSION_COST_WAN, must_reach=None,
-                 weights: dict | None = None, max_new: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+                 weights: dict | None = None, max_new: int | None = None,
+                 licensed_outlets_not_comprehensive: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """The joint plan: which candidate sites open, keep or close, the type of each open branch, and where a
     mobile service vehicle or a village service station extends inclusive coverage — one integer program.
 
@@ -762,7 +783,9 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     radius, up to their capacities, plus the extension shares), subject to at most `p` branches (and at most
     `max_new` of the new sites), the budget (openings + conversions + extensions), type-mix bounds, inclusive
     branches only outside the core and community ones only in urban towns (urban_towns; today's community branches
-    anywhere). Among plans serving every town at least as well, it spends least, then changes least (a second integer
+    anywhere) and today's community outlets by licence (社区支行, 社区银行 by name) not comprehensive unless
+    `licensed_outlets_not_comprehensive` is False. Among plans serving every town at least as well, it spends
+    least, then changes least (a second integer
     program from the first plan, LEAST_SPENT_NODES nodes at most in the time left), and then gives each site the
     type that suits its area best, costing no more there (the suitability of assign_branch_types, by `weights` as there:
     with_weights' terms on the area's indicators). Returns (sites table with decision, current_type, type,
@@ -793,7 +816,8 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     if reason:
         raise_infeasible(reason, JOINT_PLAN)
     layout = _Layout(len(sites), len(towns), pairs, list(extensions))
-    barred = _barred_types(ds, sites, facts, inclusive_outside_core, community_in_urban_towns)
+    place_rules = (inclusive_outside_core, community_in_urban_towns, licensed_outlets_not_comprehensive)
+    barred = _barred_types(ds, sites, facts, *place_rules)
     milp = _joint_model(layout, sites, towns, pop, capacity, facts, extensions, (p, max_new), budget_wan, mix or {},
                         barred, must_reach)
     raw = solve_highs(_counted_openings(milp, layout, mix or {}, _open_range(sites, p)), time_limit=time_limit)
@@ -804,8 +828,7 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     if raw.status == "infeasible":
         raise_infeasible(blocking_reasons(milp, lambda name: name in ("p", "max_new", "budget")
                                           or name.startswith("mix_"),
-                                          lambda b: _joint_reason(b, mix or {}, inclusive_outside_core,
-                                                                  community_in_urban_towns))
+                                          lambda b: _joint_reason(b, mix or {}, place_rules))
                          or "the network rules (p, " + ("max_new, " if max_new is not None else "")
                          + "budget, existing branches, type mix"
                          + (", towns kept covered" if must_reach is not None else "") + ") cannot all be met",
@@ -911,8 +934,9 @@ def _explain_joint(sites, p: int | None, mix: dict, must_reach: sp.csr_matrix | 
     return ""
 
 
-def _joint_reason(b: Blocking, mix: dict, inclusive_outside_core: bool, community_in_urban_towns: bool) -> str:
-    """A blocking rule of the joint plan in words: p, the budget (万元) or a type share."""
+def _joint_reason(b: Blocking, mix: dict, place_rules: tuple) -> str:
+    """A blocking rule of the joint plan in words: p, the budget (万元) or a type share (`place_rules`:
+    _where_allowed's flags)."""
     if b.name == "p":
         return f"p={b.limit:g} is too small: the other rules need at least {b.value:g} branches open"
     if b.name == "max_new":
@@ -923,7 +947,7 @@ def _joint_reason(b: Blocking, mix: dict, inclusive_outside_core: bool, communit
     low, high = _check_mix(mix, JOINT_PLAN_FUNCTION)[kind]
     share, word = (low, "at least") if bound == "min" else (high, "at most")
     return (f"the mix needs {word} {share:.0%} {kind} {TYPE_ZH[kind]} branches, which the other rules do not allow"
-            + (_where_allowed(kind, inclusive_outside_core, community_in_urban_towns) if bound == "min" else ""))
+            + (_where_allowed(kind, *place_rules) if bound == "min" else ""))
 
 
 def _site_town_km(towns, sites) -> np.ndarray:
@@ -989,10 +1013,14 @@ class _Rows:
 
 
 def _barred_types(ds: Dataset, sites, facts: _SiteFacts, inclusive_outside_core: bool,
-                  community_in_urban_towns: bool) -> np.ndarray:
+                  community_in_urban_towns: bool, licensed_outlets_not_comprehensive: bool = True) -> np.ndarray:
     """Which (site, type) the region rules bar, by each site's nearest town: inclusive where it is a core-area town,
-    community where it is not an urban town (urban_towns) unless a community branch today."""
+    community where it is not an urban town (urban_towns) unless a community branch today; and comprehensive at
+    today's branches licensed as community outlets (licensed_community_outlets)."""
     barred = np.zeros((len(sites), len(TYPES)), bool)
+    if licensed_outlets_not_comprehensive:
+        today = (sites["kind"] == "existing").to_numpy()
+        barred[today & licensed_community_outlets(sites["name"]), TYPES.index("comprehensive")] = True
     nearest = _nearest_towns(ds, sites)
     if nearest is None:
         return barred
