@@ -266,6 +266,7 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
     demand_note = _demand_note(ds, demand) + (list(network.notes) if network is not None else [])
     method = _measure_units(units, branches, unit_xy, branch_xy, settings, network, travel) + demand_note
     _add_covered_share(units, settings)
+    _add_distance_reasons(units)
     projected = "population_column" in ds.towns.attrs  # no census total to check its towns against
     reach = _branch_town_metres(ds.counties, units, branches)  # for the notes on far branches, city's and counties'
     notes = method + _data_notes(ds.counties, units, branches, reach, projected)
@@ -1209,20 +1210,47 @@ def density_by_gdp_tier(cov: Coverage) -> pd.DataFrame:
 
 
 def _underserved(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The units with a reason, the most residents unserved first: those beyond reach — with gradual coverage
+    those not counted covered (a unit's residents times the share not counted)."""
     flagged = units[units["reason"] != ""].copy()
-    flagged["unserved_population"] = np.where(flagged["covered"], 0, flagged["population"])
+    flagged["unserved_population"] = _not_counted(flagged).where(flagged["covered"], flagged["population"])
     return flagged.sort_values(["unserved_population", "population"], ascending=False).reset_index(drop=True)
+
+
+COUNTED_LESS_THAN = 0.5  # with gradual coverage a unit within reach counted covered for less than this is underserved
+
+
+def _not_counted(units: pd.DataFrame) -> pd.Series:
+    """Each unit's residents not counted covered: with gradual coverage its share beyond covered_share; else none
+    within reach (a unit within reach counts whole)."""
+    if "covered_share" not in units:
+        return pd.Series(0.0, index=units.index)
+    return units["population"] * (1.0 - units["covered_share"].fillna(0.0))
+
+
+def _add_distance_reasons(units: gpd.GeoDataFrame) -> None:
+    """With gradual coverage, the reason of a unit within reach counted covered for less than COUNTED_LESS_THAN:
+    its nearest branch far enough that little of it counts (按距离折算仅计入 …)."""
+    if "covered_share" not in units:
+        return
+    low = units["covered"].astype(bool) & (units["covered_share"] < COUNTED_LESS_THAN)
+    said = [f"按距离折算仅计入{share:.0%} counted only {share:.0%} by distance" for share in units.loc[low, "covered_share"]]
+    joined = np.where(units.loc[low, "reason"] != "", "; ", "")
+    units.loc[low, "reason"] = units.loc[low, "reason"] + joined + said
 
 
 def _underserved_from_cells(units: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, s: CoverageSettings) -> gpd.GeoDataFrame:
     """Towns ranked by the population of their demand cells that lie beyond the limit."""
     if "town_id" not in units:
         return units.iloc[0:0]
-    unserved = units.loc[~units["covered"]].groupby("town_id")["population"].sum()
+    gradual = "covered_share" in units
+    left = _not_counted(units).where(units["covered"].astype(bool), units["population"])
+    unserved = left[left > 0].groupby(units.loc[left > 0, "town_id"]).sum()
     out = towns.set_index("town_id").loc[lambda t: t.index.isin(unserved.index)].copy()
     out["unserved_population"] = unserved.reindex(out.index).round()
     out["unserved_share_pct"] = 100.0 * out["unserved_population"] / out["population"]
     limit = units.groupby("town_id")[_limit_column(s)].first().reindex(out.index)
-    out["reason"] = [f"{p / 1e4:.1f}万 residents ({share:.0f}%) beyond {lim:g} {s.unit}"
+    out["reason"] = [f"{p / 1e4:.1f}万 residents ({share:.0f}%) " + ("not counted covered by distance 按距离折算未计入"
+                                                                   if gradual else f"beyond {lim:g} {s.unit}")
                      for p, share, lim in zip(out["unserved_population"], out["unserved_share_pct"], limit)]
     return out.sort_values("unserved_population", ascending=False).reset_index()

@@ -530,3 +530,31 @@ def test_suggested_branches_counted_by_distance_are_each_countys_best_and_measur
     each = suggested.drop_duplicates("county").set_index("county")
     assert np.allclose(each["covered_wan_today"] * 1e4, before[each.index])
     assert np.allclose(each["covered_wan_after"] * 1e4, after[each.index])
+
+
+def test_underserved_towns_counted_by_distance_are_those_counted_less_than_half():
+    """With gradual coverage a town within reach counted covered for less than half is underserved too ("counted
+    only 1% by distance"), its unserved residents those not counted; a grid's town its cells' not counted, beyond
+    reach or not — the list ranked by them, as the analyst asked coverage counted."""
+    from netopt.grid import population_grid
+
+    ds = no.load_sample().of_bank("农业")
+    limits = dict(radius_km={"core": 1.2, "county": 3.5}, full_km={"core": 0.5, "county": 1.2})
+    cov = no.analyze_coverage(ds, **limits)
+    towns = cov.towns.set_index("town_id")
+    listed = cov.underserved_towns.set_index("town_id")
+    far = towns[towns["covered"] & (towns["covered_share"] < 0.5)]
+    near = towns[towns["covered"] & (towns["covered_share"] >= 0.5) & (towns["residents_per_reachable_branch_wan"]
+                                                                        <= cov.settings.residents_per_branch_limit_wan)]
+    assert len(far) and far.index.isin(listed.index).all() and not near.index.isin(listed.index).any()
+    for town, row in far.iterrows():
+        assert f"counted only {row['covered_share']:.0%} by distance" in listed.loc[town, "reason"]
+        assert listed.loc[town, "unserved_population"] == pytest.approx(row["population"] * (1 - row["covered_share"]))
+    beyond = towns[~towns["covered"]].index
+    assert (listed.loc[beyond, "unserved_population"] == towns.loc[beyond, "population"]).all()
+    assert listed["unserved_population"].is_monotonic_decreasing
+    cells = no.analyze_coverage(ds, **limits, demand=population_grid(ds, cell_km=3))
+    left = (cells.towns["population"] * (1 - cells.towns["covered_share"])).groupby(cells.towns["town_id"]).sum()
+    by_town = cells.underserved_towns.set_index("town_id")
+    assert by_town["unserved_population"].to_numpy() == pytest.approx(left[by_town.index].round().to_numpy())
+    assert by_town["reason"].str.endswith("not counted covered by distance 按距离折算未计入").all()
