@@ -3434,6 +3434,10 @@ def plan(
                                         "text of its name; repeatable)."),
     close: list[str] = typer.Option([], help="With --p: a branch of today's network that closes 撤并 whatever the "
                                     "plan (its id, text of its name, or a list file; repeatable)."),
+    full_km: list[str] = typer.Option([], help="With --p: gradual coverage 按距离折算 — a town served by a branch "
+                                      "within this many km counts wholly, one farther less and less, none past its "
+                                      "type's radius: one number for every type, or TYPE=KM (repeatable), e.g. "
+                                      "community=0.5."),
     type_radius_km: list[str] = typer.Option([], help="With --p: a type's service radius, km, e.g. community=1.5 "
                                              "(repeatable; defaults in docs/types.md)."),
     type_capacity_wan: list[str] = typer.Option([], help="With --p: residents one branch of a type can serve, 万人, "
@@ -3454,7 +3458,8 @@ def plan(
         mix = _mix(min_share, max_share)
         figures = {"radius_km": _type_figures(type_radius_km, "--type-radius-km", above_zero=True),
                    "capacity_wan": _type_figures(type_capacity_wan, "--type-capacity-wan", above_zero=True),
-                   "open_cost_wan": _type_figures(type_cost_wan, "--type-cost-wan", above_zero=False)}
+                   "open_cost_wan": _type_figures(type_cost_wan, "--type-cost-wan", above_zero=False),
+                   "full_km": _full_by_type(full_km)}
         _check_max_new(p, max_new, keep_existing)
         _check_plan_options(ctx, p is not None or max_new is not None, keep_existing, keep_open)
         _check_keep_covered(keep_covered, bool(close) or not keep_existing, "--close or --no-keep-existing")
@@ -3707,7 +3712,7 @@ def _check_plan_options(ctx: typer.Context, joint: bool, keep_existing: bool, ke
     nothing."""
     given = set(_on_command_line(ctx, ctx.params))
     joint_only = {"keep_existing", "keep_open", "close", "type_radius_km", "type_capacity_wan", "type_cost_wan",
-                  "candidates", "keep_covered"}
+                  "candidates", "keep_covered", "full_km"}
     if not joint and given & joint_only:
         flags = ", ".join(_flag(ctx, name) for name in sorted(given & joint_only))
         raise InputError(f"{flags}: for the joint plan of sites and types — add --p (the most open branches) or "
@@ -3727,6 +3732,17 @@ def _flag(ctx: typer.Context, name: str) -> str:
     if isinstance(ctx.params[name], bool) and not ctx.params[name] and param.secondary_opts:
         return param.secondary_opts[0]
     return param.opts[0]
+
+
+def _full_by_type(items: list[str]) -> float | dict[str, float] | None:
+    """plan --p's --full-km: one number for every type (km, at least 0), or TYPE=KM items; None without it."""
+    one = _number_at_least_zero(items[0]) if len(items) == 1 and "=" not in items[0] else None
+    if one is not None:
+        return one
+    if len(items) == 1 and "=" not in items[0]:
+        raise InputError(f"--full-km takes a number of km of at least 0, or TYPE=KM (got '{items[0]}')",
+                         file="command line")
+    return _type_figures(items, "--full-km", above_zero=False) or None
 
 
 def _type_figures(items: list[str], flag: str, above_zero: bool) -> dict[str, float]:
@@ -3882,11 +3898,12 @@ def _joint_columns(chosen: pd.DataFrame, towns: pd.DataFrame, sites, ds: Dataset
 
     chosen = chosen.merge(sites[["site_id", "county"]], on="site_id", how="left")
     chosen["type_zh"] = chosen["type"].map(TYPE_ZH).fillna("")
+    counted = ["counted_wan"] if "counted_wan" in chosen else []  # with --full-km: counted by distance
     chosen = chosen[["site_id", "name", "county", "kind", "decision", "current_type", "type", "type_zh",
-                     "open_cost_wan", "conversion_cost_wan", "served_wan", "score", "reasons"]].round(3)
+                     "open_cost_wan", "conversion_cost_wan", "served_wan", *counted, "score", "reasons"]].round(3)
     towns = towns.merge(ds.towns[["town_id", "county", "region_type"]], on="town_id", how="left")
-    towns = towns[["town_id", "name", "county", "region_type", "population", "served_share", "vehicle",
-                   "station"]].round(3)
+    towns = towns[["town_id", "name", "county", "region_type", "population", "served_share",
+                   *(["counted_share"] if counted else []), "vehicle", "station"]].round(3)
     return chosen, towns
 
 
@@ -3903,7 +3920,7 @@ def _say_joint_plan(summary: dict, chosen: pd.DataFrame, towns: pd.DataFrame, as
         mine = chosen[(chosen["type"] == kind) & (chosen["decision"] != "close")]
         kept, new = int((mine["decision"] == "keep").sum()), int((mine["decision"] == "open").sum())
         table.add_row(kind, TYPE_ZH[kind], str(kept), str(new), str(kept + new), f"{mine['served_wan'].sum():,.1f}")
-    extended = summary["objective"] / 1e4 - chosen["served_wan"].sum()
+    extended = summary["served_residents"] / 1e4 - chosen["served_wan"].sum()
     table.add_row("extensions", "延伸服务", "", "", "", f"{extended:,.1f}")
     console.print(table)
     counts = chosen["decision"].value_counts()
@@ -3915,7 +3932,9 @@ def _say_joint_plan(summary: dict, chosen: pd.DataFrame, towns: pd.DataFrame, as
         for name, extension in EXTENSIONS.items()]
     rows = [("status 状态", summary["status"] + (f", within {_gap_text(summary['gap'])} of the best possible"
                                                  if summary["gap"] > 0 else "")),
-            ("residents served 服务人口", f"{summary['objective'] / 1e4:,.1f} 万人 ({summary['served_pct']:.1f} %)"),
+            ("residents served 服务人口", f"{summary['served_residents'] / 1e4:,.1f} 万人 ({summary['served_pct']:.1f} %)"),
+            *([("counted by distance 按距离折算", f"{summary['objective'] / 1e4:,.1f} 万人 ({summary['counted_pct']:.1f} %)"
+                + full_words(ask.figures["full_km"], "km"))] if "counted_pct" in summary else []),
             ("branches 网点", f"{counts.get('keep', 0)} kept 保留, {counts.get('open', 0)} new 新设, "
                              f"{counts.get('close', 0)} closed 撤并 (at most {ask.p})"),
             ("changes 调整", f"{summary['changes']} to today's network (openings, closures, type changes, vehicles, "

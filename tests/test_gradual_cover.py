@@ -558,3 +558,32 @@ def test_underserved_towns_counted_by_distance_are_those_counted_less_than_half(
     by_town = cells.underserved_towns.set_index("town_id")
     assert by_town["unserved_population"].to_numpy() == pytest.approx(left[by_town.index].round().to_numpy())
     assert by_town["reason"].str.endswith("not counted covered by distance 按距离折算未计入").all()
+
+
+def test_the_joint_plan_counted_by_distance_on_the_command_line(tmp_path):
+    """plan --p --full-km 1: the sites and types chosen for the residents counted by distance (each type's full
+    radius 1 km, its radius its own), said beside those served; each site's counted_wan and each town's
+    counted_share written; per type with TYPE=KM; refused without --p and beyond a type's radius."""
+    from typer.testing import CliRunner
+
+    from netopt.cli import _full_by_type, app
+
+    result = CliRunner().invoke(app, ["plan", "--p", "103", "--bank", "农业", "--budget-wan", "300", "--full-km", "1",
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    counted = re.search(r"counted by distance 按距离折算: ([\d,.]+) 万人 \(([\d.]+) %\), wholly covered within 1 km",
+                        text)
+    served = re.search(r"residents served 服务人口: ([\d,.]+) 万人", text)
+    assert counted and served and float(counted.group(1)) < float(served.group(1))
+    sites = pd.read_csv(tmp_path / "plan_sites.csv")
+    towns = pd.read_csv(tmp_path / "plan_towns.csv")
+    column = next(c for c in sites.columns if c.startswith("counted_wan"))
+    assert (sites[column] <= sites[next(c for c in sites.columns if c.startswith("served_wan"))] + 1e-6).all()
+    assert any(c.startswith("counted_share") for c in towns.columns)
+    assert _full_by_type(["社区型=0.5", "comprehensive=1"]) == {"community": 0.5, "comprehensive": 1.0}  # per type
+    for options, said in ((["--full-km", "1"], "--full-km: for the joint plan of sites and types — add --p"),
+                          (["--p", "103", "--bank", "农业", "--budget-wan", "300", "--full-km", "2"],
+                           "full_km 2 is beyond community 社区型's radius, 1.5 km")):
+        refused = CliRunner().invoke(app, ["plan", *options, "--out", str(tmp_path / "no")])
+        assert refused.exit_code != 0 and said in " ".join(refused.output.split()), refused.output

@@ -229,14 +229,21 @@ def brute_cheapest(*args, served_shares, **rules):
 
 
 def brute_joint_plans(km, pop, existing, p, budget, radius, capacity, cost, ext_cost, ext_share, core_town, current,
-                      stays=None, must_reach=(), floors=None, mix=None):
+                      stays=None, must_reach=(), floors=None, mix=None, full=None):
     """Enumerate every type choice per site and extension choice per town; an LP splits the residents. A site
     whose `current` type is known costs 50万元 to give another; existing sites open free and stay open unless
     `stays` says which do; each list of sites in `must_reach` needs one open; with `floors`, each town needs
-    at least that share of its residents served; `mix` bounds each type's share of the open sites. Yields each plan
-    keeping the rules as (residents served, 万元 spent, changes: new sites open, existing ones closed or given another
+    at least that share of its residents served; `mix` bounds each type's share of the open sites; with `full` (a
+    full radius per type) a town's residents served by a site count by its distance — wholly within the full
+    radius, linearly less to none at the type's radius — and so do the floors. Yields each plan keeping the rules
+    as (residents served or counted, 万元 spent, changes: new sites open, existing ones closed or given another
     known type, extensions)."""
     from scipy.optimize import linprog
+
+    def counted(i: int, j: int, kind: str) -> float:
+        if full is None or km[i, j] <= full[kind]:
+            return 1.0
+        return (radius[kind] - km[i, j]) / (radius[kind] - full[kind])
 
     n_sites, n_towns = km.shape[1], km.shape[0]
     for choice in product(range(len(TYPES) + 1), repeat=n_sites):  # len(TYPES) = closed
@@ -265,12 +272,13 @@ def brute_joint_plans(km, pop, existing, p, budget, radius, capacity, cost, ext_
             pairs = [(i, j) for j in open_sites for i in range(n_towns) if km[i, j] <= radius[TYPES[choice[j]]]]
             value = float(sum(pop[i] * ext_share * ext[i] for i in range(n_towns)))
             if pairs:
-                c = [-pop[i] for i, _ in pairs]
+                weight = [counted(i, j, TYPES[choice[j]]) for i, j in pairs]
+                c = [-pop[i] * w for (i, _), w in zip(pairs, weight)]
                 a_ub, b_ub = [], []
                 for i in range(n_towns):
                     a_ub.append([1.0 if pi == i else 0.0 for pi, _ in pairs]); b_ub.append(1 - ext_share * ext[i])
                     if floors is not None:  # at least the floor: the pairs' shares and the extension's
-                        a_ub.append([-1.0 if pi == i else 0.0 for pi, _ in pairs])
+                        a_ub.append([-w if pi == i else 0.0 for (pi, _), w in zip(pairs, weight)])
                         b_ub.append(ext_share * ext[i] - floors[i])
                 for j in open_sites:
                     a_ub.append([pop[pi] if pj == j else 0.0 for pi, pj in pairs])
@@ -305,19 +313,22 @@ def test_joint_plan_matches_brute_force(seed):
     cost = {"comprehensive": 300.0, "community": 150.0, "inclusive": 100.0, "light": 80.0}
     extensions = {"vehicle": {"cost_wan": 30.0, "share": 0.3}}
     p, budget = int(rng.integers(1, 3)), float(rng.choice([0.0, 60.0, 120.0, 400.0]))
+    full = [None, 0.0, 1.0][int(rng.integers(0, 3))]  # gradual coverage: one full radius for every type, or none
     _, towns, summary = plan_network(ds, sites, p=p, budget_wan=budget, radius_km=radius, capacity_wan=capacity,
-                                     open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False)
+                                     open_cost_wan=cost, extensions=extensions, inclusive_outside_core=False,
+                                     full_km=full)
     from netopt.distance import cost_matrix_km
 
     km = cost_matrix_km(ds.towns, sites)
     core = (ds.towns["region_type"].astype(str) == "core").to_numpy()
     instance = (km, ds.towns["population"].to_numpy(float), [True, False], p, budget, radius, capacity, cost, 30.0,
                 0.3, core, [today, None])
+    by_type = None if full is None else dict.fromkeys(TYPES, full)
     assert summary["status"] == "optimal"
-    assert summary["objective"] == pytest.approx(brute_joint(*instance), rel=1e-6)
+    assert summary["objective"] == pytest.approx(brute_joint(*instance, full=by_type), rel=1e-6)
     assert summary["least_spent_proven"]  # the least spent, then fewest changes, serving every town as well
-    assert (summary["spent_wan"], summary["changes"]) == brute_cheapest(*instance,
-                                                                        served_shares=towns["served_share"].to_numpy())
+    shares = towns["served_share" if full is None else "counted_share"].to_numpy()
+    assert (summary["spent_wan"], summary["changes"]) == brute_cheapest(*instance, full=by_type, served_shares=shares)
     mix = [{"community": (0.5, None)}, {"comprehensive": (None, 0.5)}, {"light": (0.5, 0.5)}][int(rng.integers(0, 3))]
     mixed = brute_joint(*instance, mix=mix)  # the type shares, stated on the number of open branches (z_N) too
     if mixed is None:

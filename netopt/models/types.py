@@ -768,7 +768,8 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
                  community_in_urban_towns: bool = True, time_limit: float | None = None,
                  conversion_cost_wan: float | dict = DEFAULT_CONVERSION_COST_WAN, must_reach=None,
                  weights: dict | None = None, max_new: int | None = None,
-                 licensed_outlets_not_comprehensive: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+                 licensed_outlets_not_comprehensive: bool = True,
+                 full_km: float | dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """The joint plan: which candidate sites open, keep or close, the type of each open branch, and where a
     mobile service vehicle or a village service station extends inclusive coverage — one integer program.
 
@@ -788,7 +789,11 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     least, then changes least (a second integer
     program from the first plan, LEAST_SPENT_NODES nodes at most in the time left), and then gives each site the
     type that suits its area best, costing no more there (the suitability of assign_branch_types, by `weights` as there:
-    with_weights' terms on the area's indicators). Returns (sites table with decision, current_type, type,
+    with_weights' terms on the area's indicators). With `full_km` (one number, or one per type; each at most its
+    type's radius) gradual coverage 按距离折算: a town served by a branch within the full radius counts wholly, one
+    farther in part, linearly less to none at the type's radius, and the plan maximises the residents so counted
+    (summary objective, counted_pct; each site's counted_wan) — residents served (served_residents, served_pct,
+    served_wan) beside them. Returns (sites table with decision, current_type, type,
     open_cost_wan, conversion_cost_wan, score and reasons of its type, residents served served_wan, 万人;
     towns table with served share and extensions; summary dict with status, objective, bound, gap, served_pct,
     spent_wan: openings, conversions and extensions, changes to today's network, least_spent_proven, n_sites and
@@ -800,6 +805,7 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     if max_new is not None:
         check_count(max_new, "max_new (new branches at most)", JOINT_PLAN_FUNCTION, least=0)
     radius = dict(TYPE_RADIUS_KM, **(radius_km or {}))
+    _check_full_by_type(full_km, radius)
     must_reach = reach_rows(must_reach, len(sites))
     capacity = dict(TYPE_CAPACITY_WAN, **(capacity_wan or {}))
     current = _site_current_types(ds, sites)
@@ -815,7 +821,7 @@ def plan_network(ds: Dataset, sites, p: int | None = None, budget_wan: float | N
     reason = _explain_joint(sites, p, mix or {}, must_reach)
     if reason:
         raise_infeasible(reason, JOINT_PLAN)
-    layout = _Layout(len(sites), len(towns), pairs, list(extensions))
+    layout = _Layout(len(sites), len(towns), pairs, list(extensions), _counted_shares(km, pairs, radius, full_km))
     place_rules = (inclusive_outside_core, community_in_urban_towns, licensed_outlets_not_comprehensive)
     barred = _barred_types(ds, sites, facts, *place_rules)
     milp = _joint_model(layout, sites, towns, pop, capacity, facts, extensions, (p, max_new), budget_wan, mix or {},
@@ -950,6 +956,37 @@ def _joint_reason(b: Blocking, mix: dict, place_rules: tuple) -> str:
             + (_where_allowed(kind, *place_rules) if bound == "min" else ""))
 
 
+def _counted_shares(km: np.ndarray, pairs: np.ndarray, radius: dict, full_km) -> np.ndarray | None:
+    """Gradual coverage's share of each (town, site, type) pair: 1 within the type's full radius (`full_km`: one
+    number or one per type; a type not given its radius, plain coverage), falling linearly to 0 at its radius;
+    None without a full radius."""
+    from netopt.models._gradual import covered_share
+
+    if full_km is None:
+        return None
+    full = {kind: float(full_km.get(kind, radius[kind]) if isinstance(full_km, dict) else full_km) for kind in TYPES}
+    kinds = np.array(TYPES)[pairs[:, 2]]
+    return covered_share(km[pairs[:, 0], pairs[:, 1]], np.array([full[k] for k in kinds]),
+                         np.array([radius[k] for k in kinds]))
+
+
+def _check_full_by_type(full_km, radius: dict) -> None:
+    """The joint plan's full radius: a number of km of 0 or more, or one per type; each at most its type's radius."""
+    if full_km is None:
+        return
+    given = full_km if isinstance(full_km, dict) else dict.fromkeys(TYPES, full_km)
+    for kind, value in given.items():
+        if kind not in TYPES:
+            raise InputError(f"full_km names the types {', '.join(TYPES)}, not {kind!r}", file=JOINT_PLAN_FUNCTION)
+        if not is_number(value) or not np.isfinite(value) or value < 0:
+            raise InputError(f"full_km must be a number of km of 0 or more, got {value!r:.40}",
+                             file=JOINT_PLAN_FUNCTION)
+        if value > radius[kind]:
+            raise InputError(f"full_km {value:g} is beyond {kind} {TYPE_ZH[kind]}'s radius, {radius[kind]:g} km: "
+                             "a town is wholly covered within the full radius and not at all past the radius",
+                             file=JOINT_PLAN_FUNCTION)
+
+
 def _site_town_km(towns, sites) -> np.ndarray:
     from netopt.distance import cost_matrix_km
 
@@ -965,6 +1002,11 @@ class _Layout:
     n_towns: int
     pairs: np.ndarray  # one row per (town i, site j, type t) within the type's radius
     extension_names: list
+    counted: np.ndarray | None = None  # gradual coverage: the share of a town each pair's service counts (else 1)
+
+    def pair_counts(self) -> np.ndarray:
+        """How much of a town's residents served by each pair count: its `counted` share, else 1."""
+        return np.ones(len(self.pairs)) if self.counted is None else self.counted
 
     @property
     def n_x(self) -> int:
@@ -1079,7 +1121,7 @@ def _joint_model(L: _Layout, sites, towns, pop, capacity, facts: _SiteFacts, ext
     for e in range(len(shares)):  # service vehicles and village stations serve the counties, not the core
         col_hi[L.ext(e, core_towns)] = 0.0
     c = np.zeros(L.n_cols)
-    c[L.u(k)] = pop[town]
+    c[L.u(k)] = pop[town] * L.pair_counts()
     c[ext_cols] = np.tile(pop, len(shares)) * np.repeat(shares, n)
     integer = np.zeros(L.n_cols, bool)
     integer[:L.n_x] = True
@@ -1197,7 +1239,7 @@ def _cheapest_among_equals(L: _Layout, milp: MatrixMILP, x: np.ndarray, facts: _
     shares = [extensions[name]["share"] for name in L.extension_names]
     _drop_idle_extensions(L, edits, spare, shares)
     cheaper, proven = _least_spent(milp, edits.x, _spend_then_changes(L, facts, sites, extensions),
-                                   _town_shares(L, shares), time_limit)
+                                   _town_shares(L, shares, L.pair_counts()), time_limit)
     edits = _PlanEdits(milp, cheaper)
     for j in range(S):  # the type today, else the best suited, costing no more
         now = open_as(j)
@@ -1251,13 +1293,13 @@ def _spend_per_column(L: _Layout, facts: _SiteFacts, extensions: dict) -> np.nda
     return spend
 
 
-def _town_shares(L: _Layout, shares: list[float]) -> sp.csr_matrix:
-    """Each town's served share as a row over the joint model's columns: its pairs' shares plus its extensions'
-    (`shares`, one per extension)."""
+def _town_shares(L: _Layout, shares: list[float], counts: np.ndarray | None = None) -> sp.csr_matrix:
+    """Each town's served share as a row over the joint model's columns: its pairs' shares (each counted by
+    `counts`, gradual coverage's, where given) plus its extensions' (`shares`, one per extension)."""
     k, towns, kinds = np.arange(len(L.pairs)), np.arange(L.n_towns), np.arange(len(shares))
     rows = np.r_[L.pairs[:, 0], np.tile(towns, len(shares))]
     cols = np.r_[L.u(k), L.ext(np.repeat(kinds, L.n_towns), np.tile(towns, len(shares)))]
-    values = np.r_[np.ones(len(k)), np.repeat(np.asarray(shares, float), L.n_towns)]
+    values = np.r_[np.ones(len(k)) if counts is None else counts, np.repeat(np.asarray(shares, float), L.n_towns)]
     return sp.csr_matrix((values, (rows, cols)), shape=(L.n_towns, L.n_cols))
 
 
@@ -1387,19 +1429,27 @@ def _joint_tables(L: _Layout, raw, sites, towns, pop, extensions, facts: _SiteFa
     town, site, _ = L.pairs.T
     share = raw.x[L.u(np.arange(len(L.pairs)))]
     served = np.bincount(town, share, minlength=L.n_towns).astype(float)  # int when no pair is within reach
+    counted = np.bincount(town, share * L.pair_counts(), minlength=L.n_towns).astype(float)
     site_table["served_wan"] = np.bincount(site, share * pop[town], minlength=L.n_sites) / 1e4
+    if L.counted is not None:
+        site_table["counted_wan"] = np.bincount(site, share * L.counted * pop[town], minlength=L.n_sites) / 1e4
     town_table = pd.DataFrame({"town_id": towns["town_id"].values, "name": towns["name"].values,
                                "population": pop})
     for e, name in enumerate(L.extension_names):
         flags = raw.x[L.ext(e, np.arange(L.n_towns))] > 0.5
         town_table[name] = flags
         served += flags * extensions[name]["share"]
+        counted += flags * extensions[name]["share"]
     town_table["served_share"] = np.minimum(served, 1.0)
     extension_cost = sum(float(town_table[name].sum()) * extensions[name]["cost_wan"] for name in L.extension_names)
     served_residents = float(np.minimum(served, 1.0) @ pop)
-    bound = served_residents if raw.status == "optimal" else float(raw.bound)
-    summary = {"status": raw.status, "objective": served_residents, "bound": bound,
-               "gap": relative_gap(served_residents, bound) if raw.status != "optimal" else 0.0,
-               "served_pct": 100.0 * served_residents / float(pop.sum()),
+    objective = served_residents if L.counted is None else float(np.minimum(counted, 1.0) @ pop)
+    bound = objective if raw.status == "optimal" else float(raw.bound)
+    summary = {"status": raw.status, "objective": objective, "bound": bound,
+               "gap": relative_gap(objective, bound) if raw.status != "optimal" else 0.0,
+               "served_residents": served_residents, "served_pct": 100.0 * served_residents / float(pop.sum()),
                "spent_wan": float(spent.sum()) + extension_cost}
+    if L.counted is not None:
+        town_table["counted_share"] = np.minimum(counted, 1.0)
+        summary["counted_pct"] = 100.0 * objective / float(pop.sum())
     return site_table[site_table["decision"] != ""].reset_index(drop=True), town_table, summary
