@@ -1239,7 +1239,7 @@ def _cheapest_among_equals(L: _Layout, milp: MatrixMILP, x: np.ndarray, facts: _
     shares = [extensions[name]["share"] for name in L.extension_names]
     _drop_idle_extensions(L, edits, spare, shares)
     cheaper, proven = _least_spent(milp, edits.x, _spend_then_changes(L, facts, sites, extensions),
-                                   _town_shares(L, shares, L.pair_counts()), time_limit)
+                                   _town_shares(L, shares), time_limit)
     edits = _PlanEdits(milp, cheaper)
     for j in range(S):  # the type today, else the best suited, costing no more
         now = open_as(j)
@@ -1293,13 +1293,13 @@ def _spend_per_column(L: _Layout, facts: _SiteFacts, extensions: dict) -> np.nda
     return spend
 
 
-def _town_shares(L: _Layout, shares: list[float], counts: np.ndarray | None = None) -> sp.csr_matrix:
-    """Each town's served share as a row over the joint model's columns: its pairs' shares (each counted by
-    `counts`, gradual coverage's, where given) plus its extensions' (`shares`, one per extension)."""
+def _town_shares(L: _Layout, shares: list[float]) -> sp.csr_matrix:
+    """Each town's served share as a row over the joint model's columns: its pairs' shares (each as much as it
+    counts, L.pair_counts: gradual coverage's share, else 1) plus its extensions' (`shares`, one per extension)."""
     k, towns, kinds = np.arange(len(L.pairs)), np.arange(L.n_towns), np.arange(len(shares))
     rows = np.r_[L.pairs[:, 0], np.tile(towns, len(shares))]
     cols = np.r_[L.u(k), L.ext(np.repeat(kinds, L.n_towns), np.tile(towns, len(shares)))]
-    values = np.r_[np.ones(len(k)) if counts is None else counts, np.repeat(np.asarray(shares, float), L.n_towns)]
+    values = np.r_[L.pair_counts(), np.repeat(np.asarray(shares, float), L.n_towns)]
     return sp.csr_matrix((values, (rows, cols)), shape=(L.n_towns, L.n_cols))
 
 
