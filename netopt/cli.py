@@ -3736,12 +3736,12 @@ def _flag(ctx: typer.Context, name: str) -> str:
 
 def _full_by_type(items: list[str]) -> float | dict[str, float] | None:
     """plan --p's --full-km: one number for every type (km, at least 0), or TYPE=KM items; None without it."""
-    one = _number_at_least_zero(items[0]) if len(items) == 1 and "=" not in items[0] else None
-    if one is not None:
-        return one
     if len(items) == 1 and "=" not in items[0]:
-        raise InputError(f"--full-km takes a number of km of at least 0, or TYPE=KM (got '{items[0]}')",
-                         file="command line")
+        one = _number_at_least_zero(items[0])
+        if one is None:
+            raise InputError(f"--full-km takes a number of km of at least 0, or TYPE=KM (got '{items[0]}')",
+                             file="command line")
+        return one
     return _type_figures(items, "--full-km", above_zero=False) or None
 
 

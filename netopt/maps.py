@@ -1267,8 +1267,7 @@ def _draw_static_cells(ax, cells: gpd.GeoDataFrame, crs, chinese: bool) -> None:
     gradual = "covered_share" in cells
     left = cells["population"] * (1.0 - cells["covered_share"].fillna(0.0)) if gradual else \
         cells["population"].where(~cells["covered"].astype(bool), 0.0)
-    beyond = cells.assign(left=left)[(left > (1 - WHOLE_SHARE) * cells["population"]) & (left > 0)
-                                     & cells.geometry.notna()]
+    beyond = cells.assign(left=left)[(left > (1 - WHOLE_SHARE) * cells["population"]) & cells.geometry.notna()]
     if beyond.empty:
         return
     colours = _cell_colours()

@@ -926,7 +926,7 @@ def _reached_alone(model, plan: list, label: str, places: np.ndarray) -> str:
         g = model.gradual
         with_it, without = (best_shares(g.reach, columns, g.full, g.radius)
                             for columns in ([*others, position[label]], others))
-        return "、".join(pd.unique(places[(with_it > without + 1e-12) & (model.gradual.weights > 0)]))
+        return "、".join(pd.unique(places[(with_it > without + 1e-12) & (g.weights > 0)]))
     alone = (model.A[:, [position[label]]].getnnz(axis=1) > 0) & ~(model.A[:, others].getnnz(axis=1) > 0)
     return "、".join(pd.unique(places[alone & (model.weights > 0)]))
 
