@@ -26,6 +26,7 @@ from netopt.projection import metric_crs
 if TYPE_CHECKING:
     from netopt.access import Accessibility
 
+SAVED_DPI = 150  # every static map and chart
 _REGION_COLOURS = {"core": "#d95f02", "county": "#1b9e77", "fringe": "#7570b3"}
 
 
@@ -226,7 +227,7 @@ def _cells_picture(fmap: folium.Map, cells: gpd.GeoDataFrame, draw: Callable, na
     ax.set_axis_off()
     fig.set_size_inches(10, 10 * (y1 - y0) / (x1 - x0))
     drawn, picture = io.BytesIO(), io.BytesIO()
-    fig.savefig(drawn, format="png", dpi=150, transparent=True)
+    fig.savefig(drawn, format="png", dpi=SAVED_DPI, transparent=True)
     plt.close(fig)
     Image.open(drawn).quantize(64, method=Image.Quantize.FASTOCTREE).save(picture, "PNG", optimize=True)
     (west, east), (south, north) = Transformer.from_crs(mercator, WGS84, always_xy=True).transform([x0, x1], [y0, y1])
@@ -846,8 +847,9 @@ def _saved(fig, path) -> Path:
     from netopt.io import write_atomic
 
     kind = _figure_format(path)
+    fig.set_dpi(SAVED_DPI)  # measured at the dpi it is saved at: text extents are hinted per dpi
     drawn = fig.get_tightbbox(fig.canvas.get_renderer()).padded(plt.rcParams["savefig.pad_inches"])
-    target = write_atomic(path, lambda p: fig.savefig(p, dpi=150, bbox_inches=drawn, format=kind))
+    target = write_atomic(path, lambda p: fig.savefig(p, dpi=SAVED_DPI, bbox_inches=drawn, format=kind))
     plt.close(fig)
     return target
 
