@@ -206,17 +206,18 @@ def _folder(name: str, frame: gpd.GeoDataFrame, styles: list[str], options: _Opt
     yield (f"<Folder><name>{_text(_folder_name(name, description))}</name><visibility>"
            f"{0 if name in options.hidden else 1}</visibility><description>{_text(description)}</description>\n")
     data = frame.drop(columns=frame.geometry.name)
-    shown = [(str(column), [_shown(value) for value in data.iloc[:, position]])
+    cells = [_cells(str(column), data.iloc[:, position], options.labels)
              for position, column in enumerate(data.columns)]  # by position: two columns of one name both shown
     names = _place_names(name, frame)
     geometries = frame.geometry.to_numpy()
 
     def placemark(row: int) -> str:
-        values = [(column, values[row]) for column, values in shown if values[row] is not None]
-        balloon = _text(_balloon(values, options.labels, geometries[row]))
-        return (f"<Placemark><name>{_text(names[row])}</name><description>{balloon}</description><styleUrl>"
-                f"#{styles[row]}</styleUrl>{_extended_data(values, options.labels)}{_geometry(geometries[row])}"
-                "</Placemark>\n")
+        present = [column[row] for column in cells if column[row] is not None]
+        balloon = "".join(shown for shown, _ in present)
+        data = "".join(datum for _, datum in present)
+        return (f"<Placemark><name>{_text(names[row])}</name><description>{BALLOON_TABLE}{balloon}{BALLOON_END}"
+                f"{_where(geometries[row])}</description><styleUrl>#{styles[row]}</styleUrl>"
+                f"{f'<ExtendedData>{data}</ExtendedData>' if data else ''}{_geometry(geometries[row])}</Placemark>\n")
 
     for group, rows in _rows_by_group(frame, options.groups.get(name)):
         yield "" if group is None else f"<Folder><name>{_text(group)} ({len(rows):,})</name>\n"
@@ -288,28 +289,42 @@ def _decimal(value: float) -> str:
     return "0" if text == "-0" else text
 
 
-def _balloon(values: list[tuple[str, str]], labels: dict[str, str], geometry) -> str:
-    """What tapping a place shows: its columns with their Chinese labels, and where it is."""
-    rows = "".join(f"<tr><td>{_label(column, labels)}</td><td>{escape(value)}</td></tr>"
-                   for column, value in values)
-    where = ""
-    if geometry is not None and geometry.geom_type == "Point" and not geometry.is_empty:
-        where = f"<p>WGS84: {geometry.x:.6f}, {geometry.y:.6f}</p>"
-    return f"<table>{rows}</table>{where}"
+BALLOON_TABLE, BALLOON_END = escape("<table>"), escape("</table>")  # a balloon's HTML, escaped in its description
 
 
-def _label(column: str, labels: dict[str, str]) -> str:
-    """A column's heading: its Chinese label and its name."""
+def _cells(column: str, values: pd.Series, labels: dict[str, str]) -> list[tuple[str, str] | None]:
+    """A column's value in each place as its balloon's row (HTML, escaped once more to sit in the description)
+    and as KML data (GIS tools read them back as columns; displayName: the Chinese label); None where missing."""
     label = labels.get(column)
-    return escape(f"{label} {column}" if label and label != column else column)
+    heading = escape(f"{label} {column}" if label and label != column else column)
+    row_start, row_end = _text(f"<tr><td>{heading}</td><td>"), escape("</td></tr>")
+    data_start = (f"<Data name={quoteattr(_clean(column))}>"
+                  + (f"<displayName>{_text(label)}</displayName>" if label else "") + "<value>")
+    return [None if text is None else (f"{row_start}{escape(text)}{row_end}", f"{data_start}{text}</value></Data>")
+            for text in _texts(values)]
 
 
-def _extended_data(values: list[tuple[str, str]], labels: dict[str, str]) -> str:
-    """The place's columns as KML data (GIS tools read them back as columns; displayName: the Chinese label)."""
-    data = "".join(f"<Data name={quoteattr(_clean(column))}>"
-                   + (f"<displayName>{_text(labels[column])}</displayName>" if labels.get(column) else "")
-                   + f"<value>{_text(value)}</value></Data>" for column, value in values)
-    return f"<ExtendedData>{data}</ExtendedData>" if data else ""
+def _texts(values: pd.Series) -> list[str | None]:
+    """Each value as _shown shows it, as XML holds it (_text): a column of numbers straight to its digits, another
+    column's values each once (names, counties and codes repeat)."""
+    if pd.api.types.is_float_dtype(values.dtype):
+        return [None if math.isnan(value) else _decimal(value)
+                for value in values.to_numpy(dtype=float, na_value=np.nan).tolist()]
+    if pd.api.types.is_integer_dtype(values.dtype) and not values.hasnans:
+        return list(map(str, values.tolist()))
+    try:
+        codes, uniques = pd.factorize(values)
+    except TypeError:  # unhashable values (lists): each shown in turn
+        return [None if shown is None else _text(shown) for shown in map(_shown, values)]
+    texts = [None if shown is None else _text(shown) for shown in map(_shown, uniques)]
+    return [None if code < 0 else texts[code] for code in codes.tolist()]
+
+
+def _where(geometry) -> str:
+    """Where a point is, as its balloon says it (escaped to sit in the description); nothing for another shape."""
+    if geometry is None or geometry.geom_type != "Point" or geometry.is_empty:
+        return ""
+    return escape(f"<p>WGS84: {geometry.x:.6f}, {geometry.y:.6f}</p>")
 
 
 def _geometry(geometry) -> str:
