@@ -28,6 +28,7 @@ DECAY_WORDS = {"gaussian": "Gaussian decay 高斯衰减", "step": "no decay with
 TWO_STEP_NAMES = {"gaussian": "Ga2SFCA", "step": "2SFCA", "zones": "E2SFCA"}  # each decay's 2SFCA as papers name it
 METHODS = {"2sfca": "2SFCA 两步移动搜索法",
            "3sfca": "3SFCA 三步移动搜索法 (each town's pull shared among the branches it reaches)"}
+ACCESS_CHOICES = ("decay", "beta", "method", "supply")  # accessibility's own options, beside the limits it shares
 LOW_ACCESS_SHARE = 0.5  # residents whose access is below this share of the city's have low access 低可达性
 NO_REGION_TYPE = "unknown"
 
@@ -303,27 +304,44 @@ def _check_speed_keywords(speeds: dict) -> None:
                          file="accessibility")
 
 
-def _check_decay(decay: str) -> None:
+def access_choices(given: dict | None, file: str) -> dict:
+    """How another command or call measures accessibility beside the limits it shares with it: `given`, a dict
+    of accessibility's own options (ACCESS_CHOICES: decay, beta, method, supply), checked as accessibility
+    checks them, errors naming `file`; {} for None (the defaults: Ga2SFCA, 1 per branch)."""
+    if given is None:
+        return {}
+    check_kind(given, dict, "access options are a dict of accessibility's own options, e.g. {'method': '3sfca'}",
+               file)
+    unknown = sorted(map(str, set(given) - set(ACCESS_CHOICES)))
+    if unknown:
+        raise InputError(f"access options are {', '.join(ACCESS_CHOICES)} (the limits are the diagnosis's), not "
+                         f"{', '.join(unknown)}", file=file)
+    _checked_beta(given.get("decay", "gaussian"), given.get("beta"), file)
+    _check_method(given.get("method", "2sfca"), file)
+    return dict(given)
+
+
+def _check_decay(decay: str, file: str = "accessibility") -> None:
     if not isinstance(decay, str) or decay not in DECAYS:
-        raise InputError(f"decay must be one of {', '.join(DECAYS)}, not {decay!r:.40}", file="accessibility")
+        raise InputError(f"decay must be one of {', '.join(DECAYS)}, not {decay!r:.40}", file=file)
 
 
-def _check_method(method: str) -> None:
+def _check_method(method: str, file: str = "accessibility") -> None:
     if not isinstance(method, str) or method not in METHODS:
-        raise InputError(f"method must be one of {', '.join(METHODS)}, not {method!r:.40}", file="accessibility")
+        raise InputError(f"method must be one of {', '.join(METHODS)}, not {method!r:.40}", file=file)
 
 
-def _checked_beta(decay: str, beta: float | None) -> float:
+def _checked_beta(decay: str, beta: float | None, file: str = "accessibility") -> float:
     """The power decay's exponent (POWER_BETA unless given, a number above 0); given with another decay, refused."""
-    _check_decay(decay)
+    _check_decay(decay, file)
     if beta is None:
         return POWER_BETA
     if decay != "power":
         raise InputError(f"beta is the power decay's exponent: give it with decay='power', not decay={decay!r}",
-                         file="accessibility")
+                         file=file)
     if not is_number(beta) or not np.isfinite(beta) or beta <= 0:
         raise InputError(f"beta must be a number above 0 (the power decay's exponent, e.g. 1 or 2), got {beta!r:.40}",
-                         file="accessibility")
+                         file=file)
     return float(beta)
 
 

@@ -60,8 +60,12 @@ class BatchOptions:
     bank: str | None = None  # one bank's branches diagnosed and planned, every bank's coverage beside them
     full_km: dict[str, float] | float | None = None  # gradual coverage: wholly covered within this, less to the radius
     full_min: dict[str, float] | float | None = None  # … or within this travel time, less to radius_min
+    access: dict | None = None  # how accessibility is measured (its own options, e.g. {"method": "3sfca"}): Ga2SFCA
 
     def __post_init__(self) -> None:
+        from netopt.access import access_choices
+
+        access_choices(self.access, "batch options")
         check_count(self.new_per_county, "new_per_county", "batch options", least=0)
         check_kind(self.bank, (str, type(None)), "bank is a bank's name or part of it, e.g. '农业'", "batch options")
         check_amount(self.time_limit, "time_limit", "batch options", "seconds")  # None: no limit
@@ -111,8 +115,9 @@ class BatchOptions:
 
     def record(self) -> dict:
         """These options as a unit's done.json keeps them (JSON's types): a unit done under other options is done
-        again."""
-        return json.loads(json.dumps(asdict(self), ensure_ascii=False))
+        again (access only where given: a unit done before it could be given stays done under the default)."""
+        kept = {key: value for key, value in asdict(self).items() if key != "access" or value is not None}
+        return json.loads(json.dumps(kept, ensure_ascii=False))
 
 
 @dataclass
@@ -417,16 +422,16 @@ def _dataset(task: UnitTask, every_bank: gpd.GeoDataFrame | None = None) -> Data
 
 
 def _coverage(task: UnitTask, options: BatchOptions, files: dict[str, bytes]) -> dict:
-    """The unit's diagnosis — coverage, its accessibility 可达性 (2SFCA within the same limit: branches per 万人
-    within reach and its Gini among the unit's towns), suggested new branches — as its row's figures, and its
-    county report and underserved towns as `files`."""
+    """The unit's diagnosis — coverage, its accessibility 可达性 (Ga2SFCA, or as options.access says, within the
+    same limit: branches per 万人 within reach and its Gini among the unit's towns), suggested new branches — as
+    its row's figures, and its county report and underserved towns as `files`."""
     from netopt.access import accessibility
     from netopt.report import UNDERSERVED_COLUMNS, county_report, located
 
     ds = _dataset(task)
     cov = analyze_coverage(ds, **options.limit(), **options.gradual(),
                            residents_per_branch_limit_wan=options.residents_per_branch_wan)
-    access = accessibility(ds, **options.limit())
+    access = accessibility(ds, **options.limit(), **(options.access or {}))
     county = cov.by_county.iloc[0]
     new_sites = _new_sites(ds, options)
     if options.reports:

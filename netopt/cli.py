@@ -1006,23 +1006,38 @@ def access(
     """Accessibility 可达性 (2SFCA): the branches per 万人 within reach of each town, each shared among all it
     reaches, by county and region; how evenly it is spread (Gini, Lorenz curve) and who has low access."""
     def run() -> None:
-        from netopt.access import DECAYS, METHODS
-
         _check_analyze_options(minutes, (radius_km, core_km, county_km, fringe_km), grid_km, h3, None, None)
-        if decay not in DECAYS:
-            raise InputError(f"--decay is one of {', '.join(DECAYS)}, not '{decay}'", file="command line")
-        if method not in METHODS:
-            raise InputError(f"--method is one of {', '.join(METHODS)}, not '{method}'", file="command line")
-        if beta is not None and decay != "power":
-            raise InputError(f"--beta is the power decay's exponent: give it with --decay power, not --decay {decay}",
-                             file="command line")
+        how = _access_way(decay, beta, method, "--")
         given_supply = _supply_given(supply, type_supply)
         limit = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         _measure_access(_bank_only(ds, bank), source, out, {
-            **_limit_keywords(limit), "decay": decay, "beta": beta, "method": method, "supply": given_supply,
+            **_limit_keywords(limit), **how, "supply": given_supply,
             **_roads(network, network_coords, network_split)}, (grid_km, h3), coords)
     _guard(run)
+
+
+def _access_way(decay: str, beta: Optional[float], method: str, flags: str = "--access-") -> dict:
+    """How accessibility is measured as the command line asks (access's --decay, --beta, --method; another
+    command's --access-decay …), checked in its flags' words: accessibility's decay, beta and method."""
+    from netopt.access import DECAYS, METHODS
+
+    if decay not in DECAYS:
+        raise InputError(f"{flags}decay is one of {', '.join(DECAYS)}, not '{decay}'", file="command line")
+    if method not in METHODS:
+        raise InputError(f"{flags}method is one of {', '.join(METHODS)}, not '{method}'", file="command line")
+    if beta is not None and decay != "power":
+        raise InputError(f"{flags}beta is the power decay's exponent: give it with {flags}decay power, not "
+                         f"{flags}decay {decay}", file="command line")
+    return {"decay": decay, "beta": beta, "method": method}
+
+
+DEFAULT_ACCESS = {"decay": "gaussian", "beta": None, "method": "2sfca"}  # the access flags' defaults: Ga2SFCA
+ACCESS_DECAY_OPTION = typer.Option(DEFAULT_ACCESS["decay"], help="Accessibility 可达性 with this distance decay "
+                                   "(as access's --decay): gaussian (Ga2SFCA, default), step, zones or power.")
+ACCESS_BETA_OPTION = typer.Option(None, callback=_above_zero, help="--access-decay power's exponent β (default 2).")
+ACCESS_METHOD_OPTION = typer.Option(DEFAULT_ACCESS["method"], help="Accessibility 可达性 by 2sfca (default) or "
+                                    "3sfca (三步移动搜索法, as access's --method).")
 
 
 def _supply_given(column: Optional[str], by_type: list[str]) -> str | dict | None:
@@ -3991,6 +4006,9 @@ def compare(
     word_template: Optional[Path] = WORD_TEMPLATE_OPTION,
     full_km: Optional[str] = DIAGNOSIS_FULL_KM_OPTION,
     full_minutes: Optional[str] = DIAGNOSIS_FULL_MINUTES_OPTION,
+    access_decay: str = ACCESS_DECAY_OPTION,
+    access_beta: Optional[float] = ACCESS_BETA_OPTION,
+    access_method: str = ACCESS_METHOD_OPTION,
 ) -> None:
     """Plans side by side 方案比选: today's network and each planned network measured alike — branches, new and
     closed, residents covered and coverage by region, mean km to a branch, towns left without one — and the
@@ -4001,6 +4019,7 @@ def compare(
                                      measure_networks, network_changes)
 
         _check_one_grid(grid_km, h3)
+        how = _access_way(access_decay, access_beta, access_method)
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, radius)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
@@ -4014,7 +4033,7 @@ def compare(
             cells = _grid_demand(ds, grid_km, h3)
             limit = {**_limit_keywords(radius), **_roads(network, network_coords, network_split)}
             measured = measure_networks(ds, networks, bank, cells, **base, **limit, **full)
-            access = measure_access(ds, networks, bank, cells, **base, **limit)
+            access = measure_access(ds, networks, bank, cells, **base, **limit, **how)
             scenarios, differing = compare_measured(measured, access)
         full_said = next(iter(measured.values())).settings.full_words()
         _say_comparison(scenarios, differing, f"{source}, {bank} 我行" if bank else source, radius, full_said)
@@ -4085,6 +4104,9 @@ def evaluate_sites_command(
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
     word_template: Optional[Path] = WORD_TEMPLATE_OPTION,
+    access_decay: str = ACCESS_DECAY_OPTION,
+    access_beta: Optional[float] = ACCESS_BETA_OPTION,
+    access_method: str = ACCESS_METHOD_OPTION,
 ) -> None:
     """Site evaluation 选址评估: each candidate site opened alone beside today's network — residents within its
     reach, those it adds and those it shares with today's branches (重叠), today's and rival branches near it, the
@@ -4096,6 +4118,7 @@ def evaluate_sites_command(
         tables = [*(files or []), *candidates]
         if not tables and not site:
             raise InputError("give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat", file="command line")
+        how = _access_way(access_decay, access_beta, access_method)
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, radius)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
@@ -4104,7 +4127,8 @@ def evaluate_sites_command(
         with _working("Evaluating the sites 选址评估中…"):
             cells = _grid_demand(ds, grid_km, h3)
             roads = _roads(network, network_coords, network_split)
-            table = evaluate_sites(ds, offered, bank, demand=cells, **_limit_keywords(radius), **roads, **full)
+            table = evaluate_sites(ds, offered, bank, demand=cells, **_limit_keywords(radius), **roads, **full,
+                                   access=how)
         _say_sites(table, f"{source}, {bank} 我行" if bank else source,
                    _radius_words(radius) + (" by road" if roads else ""), cells is not None)
         _write_site_evaluation(ctx, ds, table, bank, radius, cells, roads, out, source, coords,
@@ -4213,7 +4237,8 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
                for key, value in (full or {}).items()]
     record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("bank 我行", bank or "every bank 全部银行"),
               ("radius 服务半径", _radius_words(radius) + (" by road" if roads else "")), *counted,
-              ("residents 人口", "population grid 网格" if cells is not None else "town points 乡镇点")]
+              ("residents 人口", "population grid 网格" if cells is not None else "town points 乡镇点"),
+              *[("accessibility 可达性", table.attrs["access"])] * ("access" in table.attrs)]
     written = [_write_csv(shown, out / "site_evaluation.csv"),
                _summary_workbook(out / "site_evaluation.xlsx", record, {"sites 选址评估": shown})]
     today = analyze_coverage(ds if bank is None else ds.of_bank(bank), demand=cells, **_limit_keywords(radius),
@@ -4491,6 +4516,9 @@ def report(
                                         "and the data, with --bank the bank)."),
     full_km: Optional[str] = DIAGNOSIS_FULL_KM_OPTION,
     full_minutes: Optional[str] = DIAGNOSIS_FULL_MINUTES_OPTION,
+    access_decay: str = ACCESS_DECAY_OPTION,
+    access_beta: Optional[float] = ACCESS_BETA_OPTION,
+    access_method: str = ACCESS_METHOD_OPTION,
 ) -> None:
     """Batch reports on underserved towns: one HTML + Excel per county, with a map of it (and with
     --new-per-county its best sites for new branches 建议新设网点), and a city summary — also as slides for the
@@ -4505,6 +4533,7 @@ def report(
         from netopt.report import DECK_TITLE, batch_reports
 
         _check_one_grid(grid_km, h3)
+        how = _access_way(access_decay, access_beta, access_method)
         radius = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, radius)
         every_bank, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
@@ -4524,7 +4553,7 @@ def report(
                                  *new_sites["site_id"].astype(str)], bank, coords, out / "new_sites_branches.csv")
         _remove_left_over(out, ("new_sites_branches.csv",), [out / "new_sites_branches.csv"] * (new_sites is not None))
         rivals = None if bank is None else rival_coverage(cov, measure(every_bank))
-        access = accessibility(ds, demand=demand, **_limit_keywords(radius), **roads)  # within the same limits
+        access = accessibility(ds, demand=demand, **_limit_keywords(radius), **roads, **how)  # the same limits
         plan = None
         if types:
             from netopt.models.types import assign_branch_types
@@ -4658,11 +4687,15 @@ def batch(
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     full_km: Optional[str] = DIAGNOSIS_FULL_KM_OPTION,
     full_minutes: Optional[str] = DIAGNOSIS_FULL_MINUTES_OPTION,
+    access_decay: str = ACCESS_DECAY_OPTION,
+    access_beta: Optional[float] = ACCESS_BETA_OPTION,
+    access_method: str = ACCESS_METHOD_OPTION,
 ) -> None:
     """Run the diagnosis (and optionally models and type plans) for every unit on dask; resumable."""
     def run() -> None:
         from netopt.batch import BatchInterrupted, BatchOptions, read_batch, run_batch
 
+        how = _access_way(access_decay, access_beta, access_method)
         timed = _travel_time(ctx, minutes, mode)
         full = _diagnosis_full(full_km, full_minutes, timed or _region_radii(core_km, county_km, fringe_km))
         with _working("Reading the units 读取数据…"), warnings.catch_warnings(record=True) as heard:
@@ -4678,7 +4711,7 @@ def batch(
                                radius_min=timed.minutes if timed else None, mode=_mode_given(mode),
                                **(timed.speeds if timed else {}), optimize=optimize,
                                plan_types=plan_types, time_limit=time_limit, new_per_county=new_per_county,
-                               maps=maps, bank=bank, **full)
+                               maps=maps, bank=bank, **full, access=None if how == DEFAULT_ACCESS else how)
         _say_batch_bank(tasks, bank)
         try:
             summary = _run_with_progress(lambda progress: run_batch(

@@ -1047,8 +1047,8 @@ TODAY_SCENARIO = "today 现状"  # today's network's name in compare_plans' tabl
 
 
 def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str | None = None,
-                  demand: gpd.GeoDataFrame | None = None, today_name: str = TODAY_SCENARIO, access: bool = False,
-                  **coverage_options) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  demand: gpd.GeoDataFrame | None = None, today_name: str = TODAY_SCENARIO,
+                  access: bool | dict = False, **coverage_options) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Plans side by side 方案比选: today's network (ds.branches) and each planned network — a branches table by
     name, such as a plan's <model>_branches.csv read with io.read_branches — measured alike (analyze_coverage
     with `demand` and `coverage_options`, e.g. radius_km={"core": 1.2, "county": 3.5}); with `bank`, each
@@ -1061,14 +1061,19 @@ def compare_plans(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str 
     residents covered today (towns_losing_all: 新增服务空白乡镇, what closures may not add), and where a network's
     branches give their types (e.g. plan --p's plan_branches.csv), how many of each, type_<type>; towns: the
     towns whose residents covered differ between the networks, the largest difference first — residents and
-    residents covered under each network, 万人). With `access`, each network's accessibility 可达性 too
-    (netopt.accessibility within the same limit): the Gini of access over residents and the residents with low
-    access (access_gini, low_access_wan, low_access_pct)."""
+    residents covered under each network, 万人). With `access` (True, or a dict of accessibility's own options,
+    e.g. {"method": "3sfca", "decay": "power"}), each network's accessibility 可达性 too (netopt.accessibility
+    within the same limit): the Gini of access over residents and the residents with low access (access_gini,
+    low_access_wan, low_access_pct)."""
+    from netopt.access import access_choices
+
+    check_kind(access, (bool, dict), "access is True, False or a dict of accessibility's options", "compare_plans")
+    how = access_choices(access, "compare_plans") if isinstance(access, dict) else {}
     measured = measure_networks(ds, networks, bank, demand, today_name, **coverage_options)
-    if not access:
+    if access is False:
         return compare_measured(measured)
     options = {key: value for key, value in coverage_options.items() if key in ACCESS_KEYWORDS}
-    return compare_measured(measured, measure_access(ds, networks, bank, demand, today_name, **options))
+    return compare_measured(measured, measure_access(ds, networks, bank, demand, today_name, **options, **how))
 
 
 ACCESS_KEYWORDS = ("radius_km", "radius_min", "distance", "graph", "mode", "speed_kmh", "walk_speed_kmh",

@@ -14,7 +14,7 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
                    radius_km: float | dict | None = None, distance: str = "euclidean", graph=None,
                    demand: gpd.GeoDataFrame | None = None, radius_min: float | dict | None = None,
                    mode: str | dict = "drive", full_km: float | dict | None = None,
-                   full_min: float | dict | None = None, **speeds) -> gpd.GeoDataFrame:
+                   full_min: float | dict | None = None, access: dict | None = None, **speeds) -> gpd.GeoDataFrame:
     """Each candidate site (io.read_candidates: site_id, name, points) opened alone beside today's branches (of
     `bank`, or every bank's), one row each, the most it adds first:
 
@@ -34,10 +34,13 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
       time); with `bank`, rival_branches_within: the other banks' (竞争网点) and
       won_wan: the residents it wins from them in the Huff model (as optimize --model share counts, default decay);
     - access_gini_change, low_access_change_wan: what it changes of accessibility 可达性 (netopt.accessibility of
-      today's branches within the same limits: the Gini of access over residents, the residents below half the
-      city's access), after minus before (access.access_with_each_site).
+      today's branches within the same limits, measured as `access` says — a dict of accessibility's own options,
+      e.g. {"method": "3sfca"}; Ga2SFCA by default: the Gini of access over residents, the residents below half
+      the city's access), after minus before (access.access_with_each_site; a site supplies 1); attrs["access"]
+      says how it was measured.
     Straight-line km, or by road with distance="network" and `graph`; `speeds` (speed_kmh, one or per region
     type, walk_speed_kmh, detour_factor) as analyze_coverage takes them."""
+    from netopt.access import access_choices
     from netopt.coverage import place_limits, place_modes, speeds_per_point
     from netopt.models.covering import as_coverage
     from netopt.planning import candidate_sites, gradual_limits, town_pair_costs
@@ -46,6 +49,7 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
                "file or a DataFrame)", "candidates")
     if len(candidates) == 0:
         raise InputError("no candidate sites to evaluate", file="candidates")
+    how = access_choices(access, "evaluate_sites")
     limit = {"radius_km": 3.5 if radius_km is None and radius_min is None else radius_km, "radius_min": radius_min}
     sites = candidate_sites(ds, bank, candidates)
     existing = np.flatnonzero(sites["kind"].to_numpy() == "existing")
@@ -79,7 +83,7 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
         huff = {} if unit == "km" else {"unit": "min", "mode": place_modes(ds, points, mode),
                                         **speeds_per_point(ds, speeds, places=points)}
         _against_rivals(ds, table, sites, bank, points, roads, own_limits, huff)
-    _add_access_change(ds if bank is None else ds.of_bank(bank), table, limit, roads, demand, mode, speeds)
+    _add_access_change(ds if bank is None else ds.of_bank(bank), table, {**limit, **how}, roads, demand, mode, speeds)
     order = [c for c in ("adds_counted_wan", "adds_covered_wan", "won_wan") if c in table]
     table = table.sort_values(order, ascending=False, kind="stable").reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
@@ -102,13 +106,15 @@ def _adds_counted(costs: sp.csc_matrix, existing: np.ndarray, new: np.ndarray, p
 
 def _add_access_change(ds: Dataset, table: gpd.GeoDataFrame, limit: dict, roads: dict,
                        demand: gpd.GeoDataFrame | None, mode, speeds: dict) -> None:
-    """Each site's change of today's accessibility (access_with_each_site), as columns of `table`."""
+    """Each site's change of today's accessibility (access_with_each_site), as columns of `table`; `limit`: the
+    catchment and accessibility's own options."""
     from netopt.access import access_with_each_site, accessibility
 
     today = accessibility(ds, demand=demand, mode=mode, **limit, **roads, **speeds)
     change = access_with_each_site(today, table, roads["graph"])
     table["access_gini_change"] = change["access_gini_change"].to_numpy()
     table["low_access_change_wan"] = change["low_access_change_wan"].to_numpy()
+    table.attrs["access"] = today.settings.describe()
 
 
 def _site_costs(table: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, roads: dict, own_limits: dict

@@ -371,17 +371,28 @@ def test_plans_compared_say_each_networks_gini_and_low_access(tmp_path):
         acc = accessibility(no.Dataset(ds.counties, ds.towns, network), radius_km=radius)
         assert (row.access_gini, row.low_access_wan) == pytest.approx((acc.city["gini"], acc.city["low_access_wan"]))
     assert "access_gini" not in compare_plans(ds, {"撤并5": closed}, bank="农业", radius_km=radius)[0]
+    how = {"method": "3sfca", "decay": "power", "beta": 1.0}  # measured another way, as access measures it
+    scenarios, _ = compare_plans(ds, {"撤并5": closed}, bank="农业", access=how, radius_km=radius)
+    for network, row in zip((ours, closed), scenarios.itertuples()):
+        acc = accessibility(no.Dataset(ds.counties, ds.towns, network), radius_km=radius, **how)
+        assert (row.access_gini, row.low_access_wan) == pytest.approx((acc.city["gini"], acc.city["low_access_wan"]))
+    for wrong, said in (({"radius_km": 2}, "access options are decay, beta, method, supply"),
+                        ({"method": "4sfca"}, "method must be one of"), ("3sfca", "access is True, False or a dict")):
+        with pytest.raises(InputError, match=said):
+            compare_plans(ds, {"撤并5": closed}, bank="农业", access=wrong, radius_km=radius)
     plan = tmp_path / "plan.csv"
     pd.DataFrame({"branch_id": closed["branch_id"], "name": closed["name"], "bank": closed["bank"],
                   "lon": closed.geometry.x, "lat": closed.geometry.y}).to_csv(plan, index=False)
     result = CliRunner().invoke(app, ["compare", str(plan), "--name", "撤并5", "--bank", "农业", "--out",
-                                      str(tmp_path / "c")])
+                                      str(tmp_path / "c"), "--access-method", "3sfca", "--access-decay", "power",
+                                      "--access-beta", "1"])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     gini = " ".join(f"{value:.3f}" for value in scenarios["access_gini"])
     assert f"access Gini 可达性基尼系数 │ {gini.replace(' ', ' │ ')} │" in text, text
     summary = pd.read_excel(tmp_path / "c" / "compare.xlsx", sheet_name=None)
-    assert any("Gaussian decay" in str(value) for sheet in summary.values() for value in sheet.to_numpy().ravel())
+    assert any("power decay d^-1" in str(value) and "3SFCA" in str(value)
+               for sheet in summary.values() for value in sheet.to_numpy().ravel())
 
 
 def test_the_city_report_has_accessibility_within_the_diagnosis_limits(tmp_path):
@@ -391,9 +402,12 @@ def test_the_city_report_has_accessibility_within_the_diagnosis_limits(tmp_path)
 
     from netopt.cli import app
 
-    result = CliRunner().invoke(app, ["report", "--bank", "农业", "--out", str(tmp_path)])
+    result = CliRunner().invoke(app, ["report", "--bank", "农业", "--out", str(tmp_path), "--access-method", "3sfca",
+                                      "--access-decay", "step"])
     assert result.exit_code == 0, result.output
-    acc = accessibility(no.load_sample().of_bank("农业"), radius_km={"core": 1.2, "county": 3.5})
+    acc = accessibility(no.load_sample().of_bank("农业"), radius_km={"core": 1.2, "county": 3.5}, method="3sfca",
+                        decay="step")
+    assert "no decay within the catchment 无衰减, 3SFCA" in (tmp_path / "city_summary.html").read_text("utf-8")
     slides = list(Presentation(str(tmp_path / "city_summary.pptx")).slides)
     spread = next(s for s in slides if s.shapes[0].text_frame.text.startswith("可达性的均衡"))
     said = "\n".join(shape.text_frame.text for shape in spread.shapes if shape.has_text_frame)
@@ -481,13 +495,20 @@ def test_site_evaluation_says_which_site_makes_access_most_even(tmp_path):
     from netopt.cli import app
 
     result = CliRunner().invoke(app, ["evaluate-sites", "--site", "大杨镇", "--site", "候选A=117.2501,31.8402",
-                                      "--bank", "农业", "--out", str(tmp_path)])
+                                      "--bank", "农业", "--out", str(tmp_path), "--access-method", "3sfca"])
     assert result.exit_code == 0, result.output
     sites = pd.read_csv(tmp_path / "site_evaluation.csv")
     change = sites["access_gini_change 可达性基尼系数变化"]
     best = sites.loc[change.idxmin(), "name 名称"]
     text = " ".join(result.output.split())
     assert f"Most even access 可达性最均衡: {best} lowers the Gini of access by {-change.min():.3f}" in text
+    record = pd.read_excel(tmp_path / "site_evaluation.xlsx", sheet_name=0).set_index("item 项目")["value 数值"]
+    assert "Gaussian decay 高斯衰减, 3SFCA" in record["accessibility 可达性"]
+    for wrong, said in ((["--access-beta", "1"], "--access-beta is the power decay's exponent: give it with "
+                                                  "--access-decay power, not --access-decay gaussian"),
+                        (["--access-method", "4sfca"], "--access-method is one of 2sfca, 3sfca, not '4sfca'")):
+        result = CliRunner().invoke(app, ["evaluate-sites", "--site", "大杨镇", "--out", str(tmp_path / "x"), *wrong])
+        assert result.exit_code == 2 and said in " ".join(result.output.split()), result.output
 
 
 def test_site_evaluation_measures_access_of_the_banks_own_branches():
@@ -502,6 +523,14 @@ def test_site_evaluation_measures_access_of_the_banks_own_branches():
                                      offered.sort_values("site_id"))
     assert table["access_gini_change"].to_numpy() == pytest.approx(expected["access_gini_change"].to_numpy())
     assert table["low_access_change_wan"].to_numpy() == pytest.approx(expected["low_access_change_wan"].to_numpy())
+    how = {"method": "3sfca", "decay": "zones"}  # measured another way
+    table = evaluate_sites(ds, offered, bank="农业", radius_km=radius, access=how).sort_values("site_id")
+    expected = access_with_each_site(accessibility(ds.of_bank("农业"), radius_km=radius, **how),
+                                     offered.sort_values("site_id"))
+    assert table["access_gini_change"].to_numpy() == pytest.approx(expected["access_gini_change"].to_numpy())
+    assert "three zones" in table.attrs["access"] and "3SFCA" in table.attrs["access"]
+    with pytest.raises(InputError, match="evaluate_sites: beta is the power decay's exponent"):
+        evaluate_sites(ds, offered, bank="农业", radius_km=radius, access={"beta": 2})
 
 
 def test_decay_weights_refuse_a_decay_they_do_not_know():

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 import netopt as no
-from netopt._errors import LeftOutWarning
+from netopt._errors import InputError, LeftOutWarning
 from netopt.batch import (BatchInterrupted, BatchOptions, UnitTask, finished, national_table, read_batch, run_batch,
                           run_unit)
 from netopt.cli import app
@@ -104,6 +104,14 @@ def test_each_units_accessibility_is_measured_on_the_unit_alone(sample_tasks, tm
         assert row["access_gini"] == pytest.approx(alone["gini"], abs=1e-4)
     page = next((tmp_path / "units" / "340102").glob("county_340102_*.html")).read_text(encoding="utf-8")
     assert "可达性(网点/万人)" in page and "基尼系数" in page
+    how = {"method": "3sfca", "decay": "power"}  # measured another way, as access measures it
+    run_batch(sample_tasks[:1], tmp_path / "3sfca", BatchOptions(radius_km=RADIUS, access=how), scheduler="serial")
+    task, row = sample_tasks[0], national_table(tmp_path / "3sfca").iloc[0]
+    alone = no.accessibility(no.Dataset(task.unit, task.towns, task.branches), radius_km=RADIUS, **how).city
+    assert row["access_gini"] == pytest.approx(alone["gini"], abs=1e-4) != table.loc[task.unit_id, "access_gini"]
+    assert "access" not in BatchOptions().record() and BatchOptions(access=how).record()["access"] == how
+    with pytest.raises(InputError, match="batch options: access options are decay, beta, method, supply"):
+        BatchOptions(access={"mode": "walk"})
 
 
 def test_units_within_a_travel_time_match_the_city_wide_diagnosis(sample_tasks, tmp_path):
