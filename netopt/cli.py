@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from netopt._errors import NO_PLAN_YET, InfeasibleError, InputError, LeftOutWarning, NetoptError, Problem, SolverError
 from netopt._paths import readable
@@ -67,6 +68,19 @@ def _ours_marked(text: str) -> str:
 
 console = _Console()
 errors = _Console(stderr=True)
+
+
+def _trailing_space_cut_by_cells(text: Text, size: int) -> None:
+    """rich's Text.rstrip_end, which each wrapped line passes through before it is cut to its width, measures the
+    line in characters where the width is in cells: a line of help or of a table cell holding Chinese that fills
+    its width keeps its trailing space and loses its last letter to an ellipsis ("close t…"). The same in cells."""
+    excess = text.cell_len - size
+    trailing = re.search(r"\s+$", text.plain)
+    if excess > 0 and trailing:
+        text.right_crop(min(len(trailing.group(0)), excess))
+
+
+Text.rstrip_end = _trailing_space_cut_by_cells  # netopt's help and tables: rich's measure mended (above)
 
 
 def _show_version(asked: bool) -> None:

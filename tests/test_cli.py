@@ -113,6 +113,18 @@ def test_help_wraps_each_command_to_the_terminal():
     assert "(or your own candidate sites) with an exact integer program." in wide.stdout
 
 
+def test_no_help_line_holding_chinese_loses_its_last_letter_at_the_panels_edge():
+    """rich measured a wrapped line's trailing space in characters, not cells: a line of help holding Chinese that
+    filled the panel lost its last letter to an ellipsis ("a town this close t…"); netopt mends the measure."""
+    from typer.main import get_command
+
+    cut = re.compile(r"[A-Za-z0-9\u4e00-\u9fff]…\s*│$")  # an ellipsis of netopt's own text follows a space or "="
+    for name in get_command(app).commands:  # (at 100 columns a long path or option name in a narrow column is cut)
+        result = runner.invoke(app, [name, "--help"], env={"COLUMNS": "120"})
+        assert result.exit_code == 0, result.output
+        assert not [line for line in result.output.splitlines() if cut.search(line)], (name, result.output)
+
+
 def test_demo_writes_csv_excel_and_map(tmp_path: Path):
     from netopt.grid import population_grid
 
