@@ -1345,9 +1345,10 @@ def optimize(
     county_min: Optional[int] = typer.Option(None, min=0, help="At least this many open branches in every "
                                              "county (e.g. 1: every county keeps a branch)."),
     county_max: Optional[int] = typer.Option(None, min=0, help="At most this many open branches in any county."),
-    within_county: bool = typer.Option(False, help="With --relocate: moves stay within their county (no county "
-                                       "ends with more branches than today; each move pairs branches of one "
-                                       "county)."),
+    within_county: bool = typer.Option(False, "--within-county", help="With --relocate: moves stay within their "
+                                                                      "county (no county ends with more branches "
+                                                                      "than today; each move pairs branches of one "
+                                                                      "county)."),
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km instead of "
                                            "straight-line km, for the model and the coverage comparison."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
@@ -1365,9 +1366,11 @@ def optimize(
                                     "id, text of its name, or a list file such as 撤并清单.xlsx (repeatable). The plan "
                                     "says what closing it costs and, with --max-new or --relocate, where new "
                                     "branches best make up for it."),
-    keep_covered: bool = typer.Option(False, help="With branches closing (--close, --relocate, --no-keep-existing): "
-                                      "every town within --radius-km (or --core-km/--county-km: the diagnosis's "
-                                      "radii) of one of today's branches keeps a branch within it (不新增服务空白乡镇)."),
+    keep_covered: bool = typer.Option(False, "--keep-covered", help="With branches closing (--close, --relocate, "
+                                                                    "--no-keep-existing): every town within "
+                                                                    "--radius-km (or --core-km/--county-km: the "
+                                                                    "diagnosis's radii) of one of today's branches "
+                                                                    "keeps a branch within it (不新增服务空白乡镇)."),
     target_share_pct: Optional[float] = typer.Option(None, help="share: the fewest branches winning at least this % "
                                                      "of all residents (e.g. 25), instead of --p."),
     beta: Optional[float] = typer.Option(None, callback=_above_zero, help=BETA_HELP),
@@ -1677,17 +1680,18 @@ def curve(
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): road km."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
-    moves: bool = typer.Option(False, help="The relocation curve 迁址曲线: 0, 1, … --up-to moves of today's "
-                               "branches, as many branches as today."),
+    moves: bool = typer.Option(False, "--moves", help="The relocation curve 迁址曲线: 0, 1, … --up-to moves of "
+                                                      "today's branches, as many branches as today."),
     keep_open: list[str] = typer.Option([], help="With --moves: a branch that stays where it is (its id, or text "
                                         "of its name; repeatable)."),
     close: list[str] = typer.Option([], help="Without --moves: a branch of today's network that closes 撤并 at every "
                                     "point (its id, text of its name, or a list file; repeatable): how many new "
                                     "branches make up for it."),
-    within_county: bool = typer.Option(False, help="With --moves: moves stay within their county."),
-    keep_covered: bool = typer.Option(False, help="With --moves or --close: every town within --radius-km (or "
-                                      "--core-km/--county-km: the diagnosis's radii) of one of today's branches "
-                                      "keeps a branch within it (不新增服务空白乡镇)."),
+    within_county: bool = typer.Option(False, "--within-county", help="With --moves: moves stay within their county."),
+    keep_covered: bool = typer.Option(False, "--keep-covered", help="With --moves or --close: every town within "
+                                                                    "--radius-km (or --core-km/--county-km: the "
+                                                                    "diagnosis's radii) of one of today's branches "
+                                                                    "keeps a branch within it (不新增服务空白乡镇)."),
     model: str = typer.Option("mclp", callback=_model_name, help="mclp (residents within the radius) or share "
                               "(residents won from the other banks, Huff model: needs --bank)."),
     beta: Optional[float] = typer.Option(None, callback=_above_zero, help=BETA_HELP),
@@ -3317,9 +3321,9 @@ def assign_types(
     max_share: list[str] = typer.Option([], help="Maximum share of a type, e.g. comprehensive=0.5 (repeatable)."),
     budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more, help="Conversion budget, 万元 (e.g. 1200)."),
     staff_limit: Optional[int] = typer.Option(None, min=1, help="Total staff at each type's minimum staffing."),
-    comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
-    community_anywhere: bool = typer.Option(False, help=COMMUNITY_ANYWHERE_HELP),
-    licensed_outlets_any_type: bool = typer.Option(False, help=LICENSED_OUTLETS_HELP),
+    comprehensive_per_county: bool = typer.Option(False, "--comprehensive-per-county", help=PER_COUNTY_HELP),
+    community_anywhere: bool = typer.Option(False, "--community-anywhere", help=COMMUNITY_ANYWHERE_HELP),
+    licensed_outlets_any_type: bool = typer.Option(False, "--licensed-outlets-any-type", help=LICENSED_OUTLETS_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, callback=_bank_check, help=BANK_ONLY_HELP),
     counties: Optional[Path] = COUNTIES_OPTION,
@@ -3439,9 +3443,9 @@ def plan(
                                                       "road."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
-    comprehensive_per_county: bool = typer.Option(False, help=PER_COUNTY_HELP),
-    community_anywhere: bool = typer.Option(False, help=COMMUNITY_ANYWHERE_HELP),
-    licensed_outlets_any_type: bool = typer.Option(False, help=LICENSED_OUTLETS_HELP),
+    comprehensive_per_county: bool = typer.Option(False, "--comprehensive-per-county", help=PER_COUNTY_HELP),
+    community_anywhere: bool = typer.Option(False, "--community-anywhere", help=COMMUNITY_ANYWHERE_HELP),
+    licensed_outlets_any_type: bool = typer.Option(False, "--licensed-outlets-any-type", help=LICENSED_OUTLETS_HELP),
     weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     bank: Optional[str] = typer.Option(None, callback=_bank_check, help=BANK_ONLY_HELP),
     counties: Optional[Path] = COUNTIES_OPTION,
@@ -3475,9 +3479,10 @@ def plan(
                                             "light=80 (repeatable)."),
     candidates: Optional[Path] = typer.Option(None, help="With --p: " + CANDIDATES_HELP),
     candidates_folder: Optional[str] = CANDIDATES_FOLDER_OPTION,
-    keep_covered: bool = typer.Option(False, help="With --p and branches closing (--close or --no-keep-existing): "
-                                      "every town covered today (core 1.2 km, counties 3.5 km) keeps a branch "
-                                      "within that radius 不新增服务空白乡镇."),
+    keep_covered: bool = typer.Option(False, "--keep-covered", help="With --p and branches closing (--close or "
+                                                                    "--no-keep-existing): every town covered today "
+                                                                    "(core 1.2 km, counties 3.5 km) keeps a branch "
+                                                                    "within that radius 不新增服务空白乡镇."),
 ) -> None:
     """The network plan: branch types, pilots, rollout batches and training hubs, in one workbook; with --p, where
     to open, keep or close branches and the type of each, in one integer program."""
@@ -4507,7 +4512,8 @@ def report(
     detour_factor: Optional[float] = DETOUR_OPTION,
     grid_km: Optional[float] = GRID_INSTEAD_OPTION,
     h3: Optional[int] = H3_INSTEAD_OPTION,
-    types: bool = typer.Option(False, help="Add the recommended branch types (assign-types, default rules)."),
+    types: bool = typer.Option(False, "--types", help="Add the recommended branch types (assign-types, default "
+                                                      "rules)."),
     new_per_county: int = typer.Option(0, min=0, help="Also suggest up to N new branches per county 建议新设网点: "
                                        "the county's town points that, beside today's branches, bring the most of "
                                        "its residents within the radius (an exact MCLP per county)."),
@@ -4622,9 +4628,11 @@ def map_command(
     speed_kmh: Optional[str] = SPEED_OPTION,
     walk_speed_kmh: Optional[float] = WALK_SPEED_OPTION,
     detour_factor: Optional[float] = DETOUR_OPTION,
-    types: bool = typer.Option(False, help="Colour branches by the type plan of assign-types (default rules)."),
-    service_areas: bool = typer.Option(False, help="Outline each branch's service area 服务范围 (its Voronoi cell in "
-                                       "its county) on the PNG and PDF too; the HTML map has them as a layer."),
+    types: bool = typer.Option(False, "--types", help="Colour branches by the type plan of assign-types (default "
+                                                      "rules)."),
+    service_areas: bool = typer.Option(False, "--service-areas", help="Outline each branch's service area 服务范围 (its "
+                                                                      "Voronoi cell in its county) on the PNG and "
+                                                                      "PDF too; the HTML map has them as a layer."),
     network: Optional[Path] = typer.Option(None, help=f"Road network ({NETWORK_KINDS}): coverage by road."),
     network_coords: Optional[str] = NETWORK_COORDS_OPTION,
     network_split: bool = NETWORK_SPLIT_OPTION,
@@ -4678,12 +4686,12 @@ def batch(
     workers: Optional[int] = typer.Option(None, min=1, help="LocalCluster worker processes (default: one per core)."),
     only: list[str] = typer.Option([], callback=_only_check,
                                    help="Keep units whose adcode starts with this (repeatable), e.g. 34 for 安徽省."),
-    optimize: bool = typer.Option(False, help="Also solve LSCP and MCLP on each unit's towns."),
-    plan_types: bool = typer.Option(False, help="Also plan branch types where the unit has branches."),
+    optimize: bool = typer.Option(False, "--optimize", help="Also solve LSCP and MCLP on each unit's towns."),
+    plan_types: bool = typer.Option(False, "--plan-types", help="Also plan branch types where the unit has branches."),
     new_per_county: int = typer.Option(0, min=0, help="Where a unit has branches, also suggest up to N new ones "
                                        "建议新设网点 (its town points bringing the most residents within the radius)."),
-    maps: bool = typer.Option(False, help="Open each unit's county report with a map of the unit (about half a "
-                              "second a unit)."),
+    maps: bool = typer.Option(False, "--maps", help="Open each unit's county report with a map of the unit (about "
+                                                    "half a second a unit)."),
     core_km: float = typer.Option(1.2, callback=_above_zero, help="Service radius in core urban towns, km."),
     county_km: float = typer.Option(3.5, callback=_above_zero, help="Service radius elsewhere, km."),
     fringe_km: Optional[float] = FRINGE_KM_OPTION,
