@@ -120,12 +120,7 @@ class AccessSettings:
         method where it is 3SFCA)."""
         limit = self.reach.describe().split(" ", 2)[2]  # without "service radius" / "travel time"
         what = "catchment 搜索半径" if self.reach.unit == "km" else "catchment 搜索时间"
-        decay = DECAY_WORDS[self.decay].format(beta=self.beta)
-        if self.method == "2sfca":
-            decay += f" ({TWO_STEP_NAMES[self.decay]})" if self.decay in TWO_STEP_NAMES else ""
-        else:
-            decay += f", {METHODS[self.method]}"
-        return f"{what} {limit}, {decay}, supply {self.supply}"
+        return f"{what} {limit}, {decay_and_method_words(self.decay, self.beta, self.method)}, supply {self.supply}"
 
     @property
     def method_name(self) -> str:
@@ -302,6 +297,14 @@ def _check_speed_keywords(speeds: dict) -> None:
     if unknown:
         raise InputError(f"unknown keyword(s) {', '.join(unknown)}; the speeds are {', '.join(SPEED_OPTIONS)}",
                          file="accessibility")
+
+
+def decay_and_method_words(decay: str = "gaussian", beta: float | None = None, method: str = "2sfca") -> str:
+    """How access is weighed, in words: "Gaussian decay 高斯衰减 (Ga2SFCA)", or with 3SFCA the method after the decay."""
+    words = DECAY_WORDS[decay].format(beta=POWER_BETA if beta is None else beta)
+    if method != "2sfca":
+        return f"{words}, {METHODS[method]}"
+    return words + (f" ({TWO_STEP_NAMES[decay]})" if decay in TWO_STEP_NAMES else "")
 
 
 def access_choices(given: dict | None, file: str) -> dict:

@@ -113,6 +113,22 @@ class BatchOptions:
             return {"radius_km": self.radius_km, **speeds}
         return {"radius_min": self.radius_min, "mode": self.mode, **speeds}
 
+    def describe(self) -> str:
+        """How each unit is measured, in words, as a diagnosis says it ("service radius core 1.2 km, county 3.5 km
+        (straight line, drive)"), and its accessibility where measured otherwise than by default."""
+        from netopt.access import decay_and_method_words
+        from netopt.coverage import _settings
+
+        limit = self.limit()
+        settings = _settings(limit.pop("radius_km", None), limit.pop("radius_min", None), "euclidean",
+                             limit.pop("mode", "drive"), limit, self.full_km, self.full_min)
+        if self.access is None:
+            return settings.describe()
+        how = dict(self.access)
+        supply = how.pop("supply", None)
+        return (f"{settings.describe()}; accessibility 可达性 {decay_and_method_words(**how)}"
+                + ("" if supply is None else f", supply {supply}"))
+
     def record(self) -> dict:
         """These options as a unit's done.json keeps them (JSON's types): a unit done under other options is done
         again (access only where given: a unit done before it could be given stays done under the default)."""
@@ -636,11 +652,14 @@ def saved_row(out_dir: Path, unit_id: str) -> dict | None:
     return None
 
 
-def write_tables(out_dir: Path, unit_ids: list[str], units: gpd.GeoDataFrame | None = None
-                 ) -> tuple[pd.DataFrame, list[Path]]:
-    """Gather every unit's saved row into the national table: CSV, Parquet and an Excel summary; and national.gpkg,
+def write_tables(out_dir: Path, unit_ids: list[str], units: gpd.GeoDataFrame | None = None,
+                 options: BatchOptions | None = None, title: str | None = None, template: str | Path | None = None,
+                 word_template: str | Path | None = None) -> tuple[pd.DataFrame, list[Path]]:
+    """Gather every unit's saved row into the national table: CSV, Parquet and an Excel summary; national.gpkg,
     map layers for a GIS — every unit's underserved towns and, where `units` (the units table: adcode, boundary)
-    has boundaries, the units with their rows."""
+    has boundaries, the units with their rows; and the summary as slides for the meeting and written up to edit
+    (national_summary.pptx, .docx: `title`, how `options` measured each unit; in the bank's `template` and
+    `word_template` where given)."""
     rows = [row for uid in unit_ids if (row := saved_row(out_dir, uid)) is not None]
     table = pd.DataFrame(rows)
     if table.empty:
@@ -648,22 +667,29 @@ def write_tables(out_dir: Path, unit_ids: list[str], units: gpd.GeoDataFrame | N
     paths = [write_atomic(out_dir / f"{TABLE_NAME}.csv", lambda p: table.to_csv(p, index=False, encoding="utf-8-sig")),
              write_atomic(out_dir / f"{TABLE_NAME}.parquet", lambda p: table.to_parquet(p, index=False)),
              write_atomic(out_dir / f"{TABLE_NAME}_summary.xlsx", lambda p: _write_summary(p, table))]
-    paths.extend(_write_layers(out_dir, table, units))
+    shaped = _units_with_rows(table, units)
+    paths.extend(_write_layers(out_dir, table, shaped))
+    paths.extend(_write_summary_documents(out_dir, table, shaped, options, title, template, word_template))
     return table, paths
 
 
-def _write_layers(out_dir: Path, table: pd.DataFrame, units: gpd.GeoDataFrame | None) -> list[Path]:
-    """national.gpkg: "units" (each unit's boundary with its row of the national table, where the units table has
-    boundaries) and "underserved_towns" (every unit's, with its adcode and name); national.kmz, the same for
-    Google Earth and 奥维 (kml.write_map_files)."""
+def _units_with_rows(table: pd.DataFrame, units: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """Each unit's boundary with its row of the national table; None where the units table has no boundaries."""
+    if units is None or not units.geometry.notna().any():
+        return None
+    shapes = units.assign(county_id=units["county_id"].astype(str)).drop_duplicates("county_id")
+    where = shapes.set_index("county_id").geometry.reindex(table["adcode"].astype(str)).to_numpy()
+    return gpd.GeoDataFrame(table, geometry=where, crs=units.crs)
+
+
+def _write_layers(out_dir: Path, table: pd.DataFrame, shaped: gpd.GeoDataFrame | None) -> list[Path]:
+    """national.gpkg: "units" (`shaped`: each unit's boundary with its row of the national table, where the units
+    table has boundaries) and "underserved_towns" (every unit's, with its adcode and name); national.kmz, the same
+    for Google Earth and 奥维 (kml.write_map_files)."""
     from netopt.kml import write_map_files
     from netopt.report import HEADERS_ZH
 
-    layers = {}
-    if units is not None and units.geometry.notna().any():
-        shapes = units.assign(county_id=units["county_id"].astype(str)).drop_duplicates("county_id")
-        where = shapes.set_index("county_id").geometry.reindex(table["adcode"].astype(str)).to_numpy()
-        layers["units"] = gpd.GeoDataFrame(table, geometry=where, crs=units.crs)
+    layers = {} if shaped is None else {"units": shaped}
     layers["underserved_towns"], missing = _national_towns(out_dir, table)
     lacking = (f" ({missing} unit(s) finished before netopt kept their towns' places lack theirs: delete those units' "
                f"{DONE_FILE} and run the batch again)") if missing else ""
@@ -732,6 +758,13 @@ def _write_summary(path: Path, table: pd.DataFrame) -> None:
     """The national summary for people: totals by province, every unit, the failed ones; bilingual headers."""
     from netopt.report import write_workbook
 
+    write_workbook(path, {"summary 汇总": province_summary(table), "units 各单位": table,
+                          "failed 失败": table[table["status"] == "failed"]}, UNIT_HEADERS_ZH)
+
+
+def province_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """The finished units' totals by province (by status where the units name no province): units, residents,
+    area, branches …, and the median coverage rate."""
     by = "province" if "province" in table else "status"
     ok = table[table["status"] == "ok"]
     numeric = [c for c in ("population_wan", "area_km2", "branches", "branches_all_banks", "branches_at_benchmark",
@@ -741,8 +774,122 @@ def _write_summary(path: Path, table: pd.DataFrame) -> None:
     for rate in ("coverage_rate_pct", "coverage_by_distance_pct"):
         if rate in ok:
             summary[f"median_{rate}"] = ok.groupby(by)[rate].median()
-    write_workbook(path, {"summary 汇总": summary.reset_index(), "units 各单位": table,
-                          "failed 失败": table[table["status"] == "failed"]}, UNIT_HEADERS_ZH)
+    return summary.reset_index()
+
+
+NATIONAL_TITLE = "网点覆盖诊断 各单位汇总 Branch coverage, unit by unit"
+UNITS_LISTED = 20  # the units a summary table lists (the least covered …): all are in national_summary.xlsx
+FAILED_LISTED = 48
+UNIT_COLUMNS = ["adcode", "name", "province", "city", "population_wan", "branches", "coverage_rate_pct",
+                "coverage_by_distance_pct", "uncovered_population_wan", "underserved_towns", "residents_per_branch_wan",
+                "access_gini"]
+UNITS_MAP_TITLE, LEAST_COVERED_TITLE = "各单位覆盖率地图 Coverage by unit, on the map", "覆盖率最低的单位 The least covered units"
+UNITS_CHART_WORDS = (("各单位覆盖率", "Coverage by unit"), ("全部单位", "all units"))  # the chart's title, its whole's
+COVERAGE_BANDS = ((90, "≥ 90%"), (70, "70–90%"), (0, "< 70%"))  # the chart's lines: how many units in each
+
+
+def _write_summary_documents(out_dir: Path, table: pd.DataFrame, shaped: gpd.GeoDataFrame | None,
+                             options: BatchOptions | None, title: str | None, template: str | Path | None,
+                             word_template: str | Path | None) -> list[Path]:
+    """national_summary.pptx and .docx (deck.summary_deck, document.summary_report): the run's key figures, its
+    units on a map by coverage (where they have boundaries) and the least covered as a chart, then the units by
+    province, the least covered, those with most residents beyond reach, where new branches would add most, and
+    the units that failed."""
+    from netopt.deck import summary_deck
+    from netopt.document import summary_report
+    from netopt.report import HEADERS_ZH
+
+    title = title or NATIONAL_TITLE + (f" — {options.bank}" if options is not None and options.bank else "")
+    lines, pictures, tables = summary_lines(table, options), _summary_pictures(table, shaped), summary_tables(table)
+    labels = {**HEADERS_ZH, **UNIT_HEADERS_ZH}
+    return [summary_deck(out_dir / f"{TABLE_NAME}_summary.pptx", title, lines, pictures, tables, labels, template),
+            summary_report(out_dir / f"{TABLE_NAME}_summary.docx", title, lines, pictures, tables, labels,
+                           word_template)]
+
+
+def _rated(table: pd.DataFrame) -> pd.DataFrame:
+    """The finished units with a coverage rate (those with branches), the least covered first — of equals, the
+    one with most residents beyond reach."""
+    ok = table[table["status"] == "ok"]
+    if "coverage_rate_pct" not in ok:
+        return ok.iloc[:0]
+    rated = ok[ok["coverage_rate_pct"].notna()]
+    return rated.sort_values(["coverage_rate_pct", "uncovered_population_wan"], ascending=[True, False],
+                             kind="stable")
+
+
+def summary_lines(table: pd.DataFrame, options: BatchOptions | None = None) -> list[str]:
+    """A batch's key figures, a line each: the units done and failed, their residents and branches, the median
+    coverage and the residents beyond reach, the units without branches; and how each unit was measured."""
+    ok, rated = table[table["status"] == "ok"], _rated(table)
+    failed = int((table["status"] == "failed").sum())
+    lines = [f"{len(table):,} 个单位 units: {len(ok):,} 完成 done" + (f", {failed:,} 未完成 failed" if failed else "")]
+    if len(ok):
+        lines.append(f"常住人口 residents {ok['population_wan'].sum():,.1f} 万人, 网点 branches "
+                     f"{ok['branches'].sum():,.0f}")
+    if len(rated):
+        lines.append(f"覆盖率中位数 median coverage {rated['coverage_rate_pct'].median():.1f}%, 未覆盖 beyond reach "
+                     f"{rated['uncovered_population_wan'].sum():,.1f} 万人, 服务不足乡镇 underserved towns "
+                     f"{rated['underserved_towns'].sum():,.0f}")
+    if "coverage_by_distance_pct" in rated and len(rated):
+        lines.append(f"按距离折算覆盖率中位数 median coverage counted by distance "
+                     f"{rated['coverage_by_distance_pct'].median():.1f}%")
+    if len(ok) > len(rated):
+        lines.append(f"{len(ok) - len(rated):,} 个单位无网点 units without branches (no coverage to measure)")
+    return lines + ([] if options is None else [options.describe()])
+
+
+def summary_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """A batch's tables for its slides and written report, by title: the units by province (where they name
+    theirs), the least covered units, those with most residents beyond reach, those where suggested new branches
+    add most, and the units that failed — each list cut to its first rows (all in national_summary.xlsx)."""
+    from netopt.deck import cut_note
+
+    workbook = f"{TABLE_NAME}_summary.xlsx"
+    rated = _rated(table)
+    columns = [c for c in UNIT_COLUMNS if c in table]
+    lists = {} if rated.empty else {
+        LEAST_COVERED_TITLE: (rated[columns], UNITS_LISTED),
+        "未覆盖人口最多的单位 The most residents beyond reach": (
+            rated.sort_values("uncovered_population_wan", ascending=False, kind="stable")[columns], UNITS_LISTED)}
+    if "new_sites_adds_wan" in rated:
+        adding = rated[rated["new_sites"] > 0].sort_values("new_sites_adds_wan", ascending=False, kind="stable")
+        lists["建议新设网点 Where suggested new branches add most"] = (
+            adding[[c for c in ("adcode", "name", "province", "city", "coverage_rate_pct", "new_sites",
+                                "new_sites_adds_wan") if c in adding]], UNITS_LISTED)
+    failed = table[table["status"] == "failed"]
+    if len(failed):
+        lists["未完成的单位 Units that failed"] = (failed[[c for c in ("adcode", "name", "reason") if c in failed]],
+                                              FAILED_LISTED)
+    tables = {"分省汇总 Units by province": province_summary(table)} if "province" in table else {}
+    tables.update({f"{title}{cut_note(len(frame), most, workbook)}": frame.head(most)
+                   for title, (frame, most) in lists.items() if len(frame)})
+    return tables
+
+
+def _summary_pictures(table: pd.DataFrame, shaped: gpd.GeoDataFrame | None) -> dict[str, tuple[bytes, list[str]]]:
+    """The units on a map coloured by coverage (where they have boundaries), with the least covered five beside
+    it, and the least covered as a chart, with how many units fall in each COVERAGE_BANDS beside it; {} where no
+    unit has a coverage rate."""
+    from netopt.maps import county_chart, units_map
+    from netopt.report import png_of
+
+    rated = _rated(table)
+    if rated.empty:
+        return {}
+    least = [f"{row.name}: {row.coverage_rate_pct:.1f}%, 未覆盖 {row.uncovered_population_wan:,.1f} 万人"
+             for row in rated.head(5).itertuples()]
+    rates, floor, bands = rated["coverage_rate_pct"].to_numpy(float), np.inf, []
+    for lowest, words in COVERAGE_BANDS:
+        bands.append(f"{words}: {int(((rates >= lowest) & (rates < floor)).sum()):,} 个单位 units")
+        floor = lowest
+    people = rated["population_wan"].to_numpy(float) * 1e4
+    bars = rated.assign(county=rated["name"].astype(str), county_id=rated["adcode"].astype(str), population=people,
+                        covered_population=people * rates / 100)
+    pictures = {} if shaped is None else {UNITS_MAP_TITLE: (png_of(lambda path: units_map(shaped, path)), least)}
+    pictures[" ".join(UNITS_CHART_WORDS[0])] = (png_of(lambda path: county_chart(bars, path, words=UNITS_CHART_WORDS)),
+                                                bands)
+    return pictures
 
 
 # ----------------------------------------------------------------------------- the batch
@@ -752,8 +899,11 @@ Progress = Callable[[int, int, UnitOutcome], None]
 
 def run_batch(tasks: list[UnitTask], out_dir: str | os.PathLike, options: BatchOptions | None = None,
               scheduler: str | None = None, workers: int | None = None, progress: Progress | None = None,
-              client=None, units_per_task: int | None = None) -> BatchSummary:
-    """Run every unfinished unit and gather the national table; finished units (done.json) are skipped.
+              client=None, units_per_task: int | None = None, title: str | None = None,
+              template: str | Path | None = None, word_template: str | Path | None = None) -> BatchSummary:
+    """Run every unfinished unit and gather the national table (write_tables: its slides and written report
+    titled `title`, in the bank's `template` and `word_template` where given); finished units (done.json) are
+    skipped.
 
     scheduler: None for a dask LocalCluster of `workers` processes (default: one per core), an address such as
     "tcp://10.0.0.5:8786" for a running cluster, or "serial" to run in this process without dask. A `client`
@@ -766,6 +916,7 @@ def run_batch(tasks: list[UnitTask], out_dir: str | os.PathLike, options: BatchO
         if value is not None:
             check_count(value, name, "batch options")
     _check_distinct(tasks)
+    _check_templates(template, word_template)
     require_pyarrow("the national table")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -788,11 +939,21 @@ def run_batch(tasks: list[UnitTask], out_dir: str | os.PathLike, options: BatchO
         saved = {t.unit_id for t in todo if finished(out, t.unit_id, options) or _failed_on_disk(out, t.unit_id)}
         summary.computed += sorted(saved - set(summary.computed))  # saved just before the interrupt arrived
     units = pd.concat([t.unit for t in tasks], ignore_index=True) if tasks else None
-    _, summary.outputs = write_tables(out, [t.unit_id for t in tasks], units)
+    _, summary.outputs = write_tables(out, [t.unit_id for t in tasks], units, options, title, template, word_template)
     summary.seconds = time.perf_counter() - started
     if summary.interrupted:
         raise BatchInterrupted(summary)
     return summary
+
+
+def _check_templates(template: str | Path | None, word_template: str | Path | None) -> None:
+    """The bank's templates read before any unit is run, not refused once all are."""
+    from netopt._slides import read_template
+    from netopt.document import read_word_template
+
+    for path, read in ((template, read_template), (word_template, read_word_template)):
+        if path is not None:
+            read(path)
 
 
 def _check_distinct(tasks: list[UnitTask]) -> None:

@@ -4712,6 +4712,10 @@ def batch(
     access_decay: str = ACCESS_DECAY_OPTION,
     access_beta: Optional[float] = ACCESS_BETA_OPTION,
     access_method: str = ACCESS_METHOD_OPTION,
+    title: Optional[str] = typer.Option(None, help="The title of the summary's slides and written report "
+                                        "(national_summary.pptx, .docx; default: 网点覆盖诊断 各单位汇总)."),
+    template: Optional[Path] = TEMPLATE_OPTION,
+    word_template: Optional[Path] = WORD_TEMPLATE_OPTION,
 ) -> None:
     """Run the diagnosis (and optionally models and type plans) for every unit on dask; resumable."""
     def run() -> None:
@@ -4738,7 +4742,8 @@ def batch(
         try:
             summary = _run_with_progress(lambda progress: run_batch(
                 tasks, out, options, scheduler=scheduler, workers=workers, progress=progress,
-                units_per_task=units_per_task), len(tasks))
+                units_per_task=units_per_task, title=title, template=template, word_template=word_template),
+                len(tasks))
         except BatchInterrupted as stop:
             _fail(f"interrupted: {len(stop.summary.computed)} units saved this run; run the same command again "
                   "to resume", 130)

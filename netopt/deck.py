@@ -335,6 +335,21 @@ def site_evaluation_deck(path: str | Path, sites: pd.DataFrame, title: str, line
     return save(deck, path)
 
 
+def summary_deck(path: str | Path, title: str, lines: list[str], pictures: dict[str, tuple[bytes, list[str]]],
+                 tables: dict[str, pd.DataFrame], labels: dict[str, str] | None = None,
+                 template: str | Path | None = None) -> Path:
+    """A run's summary as slides for the meeting (.pptx) — a batch's over its units: `lines` under the `title`,
+    each picture (PNG) by its title with its lines beside it, then each table by its title (headers in Chinese
+    from `labels`). In the bank's `template` where given."""
+    deck = new_deck(template)
+    title_slide(deck, title, lines)
+    for caption, (png, beside) in pictures.items():
+        map_slide(deck, caption, png, beside, 14)
+    for caption, table in tables.items():
+        table_slides(deck, caption, table, labels)
+    return save(deck, path)
+
+
 def best_site_lines(sites: pd.DataFrame) -> list[str]:
     """The best five sites evaluated, a line each: what each adds and how much it overlaps today's branches."""
     counted = "adds_counted_wan" in sites

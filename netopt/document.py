@@ -217,6 +217,23 @@ def site_evaluation_report(path: str | Path, sites: pd.DataFrame, title: str, li
     return save(writeup, path)
 
 
+def summary_report(path: str | Path, title: str, lines: list[str], pictures: dict[str, tuple[bytes, list[str]]],
+                   tables: dict[str, pd.DataFrame], labels: dict[str, str] | None = None,
+                   template: str | Path | None = None) -> Path:
+    """A run's summary (deck.summary_deck's arguments) written up (.docx) to edit in Word: `lines` under the
+    `title`, each picture as a figure with its lines, each table under its heading. A4 in 宋体/黑体 — or in the
+    bank's `template`."""
+    writeup = new_writeup(template)
+    _title(writeup, title, [_today(), *lines])
+    for caption, (png, beside) in pictures.items():
+        heading(writeup, caption)
+        figure(writeup, png, caption)
+        bullets(writeup, beside)
+    for caption, frame in tables.items():
+        _titled_table(writeup, caption, frame, labels)
+    return save(writeup, path)
+
+
 def curve_report(path: str | Path, title: str, points: pd.DataFrame, lines: list[str] | None = None,
                  chart: bytes | None = None, template: str | Path | None = None) -> Path:
     """A curve 曲线 (residents covered or won for each number of new branches, or of moves) written up (.docx) to

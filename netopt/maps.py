@@ -1017,10 +1017,13 @@ def least_covered(by_county: pd.DataFrame, most: int = CHART_COUNTIES) -> tuple[
     return rated.head(most), (f", the {most} least covered of {len(rated):,}" if len(rated) > most else "")
 
 
-def county_chart(by_county: pd.DataFrame, path, most: int = CHART_COUNTIES) -> Path:
+def county_chart(by_county: pd.DataFrame, path, most: int = CHART_COUNTIES,
+                 words: tuple[tuple[str, str], tuple[str, str]] = (("分区县覆盖率", "Coverage by county"),
+                                                                   ("全市", "city"))) -> Path:
     """Coverage by county (coverage's by_county table) as a PNG or PDF for a written report: a bar per county,
     the most covered on top, each labelled with its share, the city's coverage a dashed line; of a province's many
-    counties, the `most` least covered. Without a Chinese font the counties are named by their codes."""
+    counties, the `most` least covered. Without a Chinese font the counties are named by their codes. `words`:
+    the title's and the whole's, Chinese and English (a batch's units: 各单位覆盖率, 全部单位)."""
     plt = _pyplot(path)
 
     rated, least = least_covered(by_county, most)
@@ -1033,14 +1036,41 @@ def county_chart(by_county: pd.DataFrame, path, most: int = CHART_COUNTIES) -> P
         bars = ax.barh(np.arange(len(rated)), rated["coverage_rate_pct"], color="#4a7ab8")
         ax.bar_label(bars, fmt="%.1f%%", fontsize=8, padding=2)
         ax.axvline(city, color="#c0392b", linestyle="--", linewidth=1.2,
-                   label=f"{_label('全市', 'city', chinese)} {city:.1f}%")
+                   label=f"{_label(*words[1], chinese)} {city:.1f}%")
         ax.set_yticks(np.arange(len(rated)), names)
         ax.set_xlim(0, 108)
         ax.set_xlabel(_axis_label("覆盖率（%）", "residents within reach (%)", chinese))
-        ax.set_title(_label("分区县覆盖率", "Coverage by county", chinese) + least, fontsize=13)
+        ax.set_title(_label(*words[0], chinese) + least, fontsize=13)
         ax.grid(axis="x", alpha=0.3)
         ax.legend(loc="lower right", fontsize=9)
         fig.tight_layout()
+        return _saved(fig, path)
+
+
+def units_map(units: gpd.GeoDataFrame, path, title: tuple[str, str] = ("各单位覆盖率", "Coverage by unit")) -> Path:
+    """A batch's units (their boundaries with the national table's rows: coverage_rate_pct) coloured by coverage,
+    red where least covered to green where all are, a unit without a rate (no branches, or failed) grey — a PNG
+    or PDF for the slides and the written report."""
+    plt = _pyplot(path)
+
+    font = figure_font()
+    chinese = font is not None
+    shapes = units[units.geometry.notna() & ~units.geometry.is_empty].to_crs("EPSG:3857")
+    rated = shapes["coverage_rate_pct"].notna().to_numpy()
+    with drawing_in(font):
+        fig, ax = plt.subplots(figsize=(10, 10))
+        if not rated.all():
+            shapes[~rated].plot(ax=ax, color="#dddddd", edgecolor="#999999", linewidth=0.3)
+            ax.fill([], [], color="#dddddd", label=_label("无覆盖率（无网点或未完成）", "no rate (no branches, or failed)",
+                                                          chinese))
+            ax.legend(loc="lower left", fontsize=9)
+        if rated.any():
+            shapes[rated].plot(ax=ax, column="coverage_rate_pct", cmap="RdYlGn", vmin=0, vmax=100,
+                               edgecolor="#666666", linewidth=0.3, legend=True, legend_kwds={
+                                   "shrink": 0.5, "label": _axis_label("覆盖率（%）", "residents within reach (%)",
+                                                                       chinese)})
+        ax.set_axis_off()
+        ax.set_title(_label(*title, chinese), fontsize=13)
         return _saved(fig, path)
 
 

@@ -675,12 +675,12 @@ def _map_png(area: Dataset, measured: Coverage, title: str, new_sites: pd.DataFr
     from netopt.maps import static_map
 
     suggested = None if new_sites is None or new_sites.empty else new_sites.assign(kind="new")
-    return _png_of(lambda path: static_map(area, path, coverage=measured, title=title, sites=suggested,
+    return png_of(lambda path: static_map(area, path, coverage=measured, title=title, sites=suggested,
                                            selected=None if suggested is None else list(suggested["site_id"]),
                                            service_areas=service_areas))
 
 
-def _png_of(draw) -> bytes:
+def png_of(draw) -> bytes:
     """What `draw` (a static map's or chart's maker, given the path to write) draws, as a PNG's bytes."""
     import tempfile
 
@@ -694,7 +694,7 @@ def _county_chart_png(by_county: pd.DataFrame) -> bytes | None:
 
     if by_county["coverage_rate_pct"].isna().all():
         return None
-    return _png_of(lambda path: county_chart(by_county, path))
+    return png_of(lambda path: county_chart(by_county, path))
 
 
 def _inline_picture(picture: bytes, title: str) -> str:

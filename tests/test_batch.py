@@ -242,7 +242,8 @@ def test_units_with_branches_get_suggested_new_branches(sample_tasks, tmp_path):
 def test_outputs_national_csv_parquet_and_excel(sample_tasks, tmp_path):
     summary = run_batch(sample_tasks[:2], tmp_path, BatchOptions(radius_km=RADIUS), scheduler="serial")
     assert sorted(p.name for p in summary.outputs) == ["national.csv", "national.gpkg", "national.kmz",
-                                                        "national.parquet", "national_summary.xlsx"]
+                                                        "national.parquet", "national_summary.docx",
+                                                        "national_summary.pptx", "national_summary.xlsx"]
     csv = pd.read_csv(tmp_path / "national.csv", dtype={"adcode": str})
     assert csv["adcode"].tolist() == ["340102", "340103"]
     units = gpd.read_file(tmp_path / "national.gpkg", layer="units")  # each unit's boundary with its row
@@ -263,6 +264,55 @@ def test_outputs_national_csv_parquet_and_excel(sample_tasks, tmp_path):
     assert "units 单位数" in sheets["summary 汇总"].columns
     page = (tmp_path / "units" / "340102" / "summary.html").read_text(encoding="utf-8")
     assert "density_per_km2 人口密度(人/km²)" in page and "towns_core 核心区乡镇数" in page
+
+
+def test_a_batch_writes_its_summary_as_slides_and_a_written_report(sample_tasks, tmp_path):
+    """national_summary.pptx and .docx: the run's key figures, its units on a map by coverage and charted, the
+    least covered units and those with most residents beyond reach as the national table gives them, and the
+    units that failed."""
+    from docx import Document
+    from pptx import Presentation
+
+    broken = sample_tasks[1]
+    tasks = [*sample_tasks[:1], UnitTask(broken.unit_id, broken.unit, broken.towns.drop(columns="population"),
+                                         broken.branches), *sample_tasks[2:]]
+    summary = run_batch(tasks, tmp_path, BatchOptions(radius_km=RADIUS), scheduler="serial", title="各区县网点覆盖")
+    assert {"national_summary.pptx", "national_summary.docx"} <= {p.name for p in summary.outputs}
+    table = national_table(tmp_path)
+    ok = table[table["status"] == "ok"].sort_values("coverage_rate_pct")
+    slides = list(Presentation(str(tmp_path / "national_summary.pptx")).slides)
+    said = {slide.shapes[0].text_frame.text: slide for slide in slides}
+    opening = " ".join(shape.text_frame.text for shape in slides[0].shapes if shape.has_text_frame)
+    assert opening.startswith("各区县网点覆盖") and "9 个单位 units: 8 完成 done, 1 未完成 failed" in opening
+    assert f"覆盖率中位数 median coverage {ok['coverage_rate_pct'].median():.1f}%" in opening
+    assert "service radius core 1.2 km, county 3.5 km" in opening
+    for title in ("各单位覆盖率地图 Coverage by unit, on the map", "各单位覆盖率 Coverage by unit"):
+        assert any(shape.shape_type == 13 for shape in said[title].shapes)  # a picture
+    beside = " ".join(shape.text_frame.text for shape in said["各单位覆盖率地图 Coverage by unit, on the map"].shapes
+                      if shape.has_text_frame)
+    assert f"{ok['name'].iloc[0]}: {ok['coverage_rate_pct'].iloc[0]:.1f}%" in beside
+
+    def first_row(slide) -> list[str]:
+        grid = next(shape.table for shape in slide.shapes if shape.has_table)
+        return [cell.text for cell in grid.rows[1].cells]
+
+    assert first_row(said["覆盖率最低的单位 The least covered units"])[:2] == [ok["adcode"].iloc[0], ok["name"].iloc[0]]
+    most = ok.sort_values("uncovered_population_wan", ascending=False)["name"].iloc[0]
+    assert first_row(said["未覆盖人口最多的单位 The most residents beyond reach"])[1] == most
+    assert first_row(said["未完成的单位 Units that failed"])[0] == broken.unit_id
+    document = Document(str(tmp_path / "national_summary.docx"))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert any("覆盖率最低的单位 The least covered units" in h for h in headings)
+    written = [[cell.text for cell in grid.rows[1].cells] for grid in document.tables]
+    assert [ok["adcode"].iloc[0], ok["name"].iloc[0]] in [row[:2] for row in written]
+
+
+def test_a_template_that_does_not_read_is_refused_before_any_unit_is_run(sample_tasks, tmp_path):
+    """A bank's template is read first, not refused once every unit of a national run is done."""
+    (tmp_path / "模板.pptx").write_text("not a deck", encoding="utf-8")
+    with pytest.raises(InputError, match="模板.pptx"):
+        run_batch(sample_tasks[:1], tmp_path / "out", scheduler="serial", template=tmp_path / "模板.pptx")
+    assert not (tmp_path / "out" / "units").exists()
 
 
 def test_a_failing_unit_is_recorded_and_the_batch_goes_on(sample_tasks, tmp_path):

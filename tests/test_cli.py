@@ -2601,7 +2601,9 @@ def test_a_rerun_removes_what_an_earlier_run_left_and_this_one_does_not_write(tm
     pytest.param(["plan", "--max-new", "1", "--budget-wan", "500"], "plan.pptx", marks=pytest.mark.slow),
     pytest.param(["curve", "--up-to", "2"], "coverage_curve.pptx", marks=pytest.mark.slow),
     (["report"], "city_summary.pptx"),
-    pytest.param(["compare", str(sample_dir() / "branches.csv")], "compare.pptx", marks=pytest.mark.slow)])
+    pytest.param(["compare", str(sample_dir() / "branches.csv")], "compare.pptx", marks=pytest.mark.slow),
+    (["batch", "--units", str(sample_dir() / "counties.geojson"), "--data", str(sample_dir()), "--only", "340102",
+      "--scheduler", "serial", "--title", "农行各区县覆盖"], "national_summary.pptx")])
 def test_every_command_writing_slides_writes_them_in_the_banks_template(tmp_path: Path, command: list[str],
                                                                          written: str):
     """--template 农行汇报模板.pptx: each command's slides take the template's 4:3 size and layouts; and with
