@@ -23,7 +23,6 @@ NARROW_EM, WIDE_EM = 0.6, 1.0  # a Latin and a Chinese character's width per poi
 BOLD_WIDER = 1.15  # a bold header's characters against the body's
 LATIN_LINE_EM, CHINESE_LINE_EM = 1.25, 1.45  # a line's height per point: Chinese fonts' lines stand taller (Noto CJK)
 MIN_COLUMN_EM, MAX_COLUMN_EM = 3, 36  # a column's narrowest (a header's longest word, if longer) and widest asked
-WHOLE_CELL_EM = 8  # a column whose cells are no wider than this keeps them whole (names, ranks, figures)
 LINE_SLACK_EM = 0.5  # room beyond a cell's widest line: one just as wide as its column wraps in LibreOffice
 MAX_WIDENING = 1.6  # a narrow table's columns grow at most this much toward the slide's width
 LABELLED_POINTS = 12  # a line's points or columns labelled with their values up to this many; more would crowd it
@@ -401,13 +400,12 @@ def column_widths(headers: list[str], rows: list[list[str]], size: int, room_in:
     """Each column's width (inches) in `room_in`: every cell and header line on one line where there is room;
     else every cell (the widest counted up to MAX_COLUMN_EM), the headers wrapping between their words; else the
     widest columns narrowed to one width, their text wrapping, none below its header's longest word
-    (MIN_COLUMN_EM at least) nor below its widest cell where that is short (WHOLE_CELL_EM: a county, a rank, a
-    figure stay whole)."""
+    (MIN_COLUMN_EM at least) — short columns (a county, a rank) stay whole; each cell's widest line with
+    LINE_SLACK_EM to spare."""
+    floors = np.array([max(BOLD_WIDER * max(_em(piece.rstrip()) for line in header.split("\n")
+                                            for piece in _pieces(line)), MIN_COLUMN_EM) for header in headers]) * size
     widest = [max((_em(line) + LINE_SLACK_EM for row in rows for line in row[k].split("\n")), default=0)
               for k in range(len(headers))]
-    words = [max(BOLD_WIDER * max(_em(piece.rstrip()) for line in header.split("\n") for piece in _pieces(line)),
-                 MIN_COLUMN_EM) for header in headers]
-    floors = np.maximum(words, [cells if cells <= WHOLE_CELL_EM else 0 for cells in widest]) * size
     needs = np.maximum(np.minimum(widest, MAX_COLUMN_EM) * size, floors)
     whole = np.maximum(needs, [BOLD_WIDER * max(map(_em, header.split("\n"))) * size for header in headers])
     room = room_in * 72 - CELL_MARGIN_PT * len(headers)

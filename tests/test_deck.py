@@ -261,6 +261,13 @@ def test_short_columns_stay_whole_beside_a_long_one():
     assert all(parts.line_count(rows[0][k], (widths[k] * 72 - parts.CELL_MARGIN_PT) / 12) > 1 for k in (3, 4))
     small = parts.column_widths(["项目\nitem", "数值\nvalue"], [["status 状态", "最优 optimal"]], 12, room)
     assert sum(small) < room / 2
+    many = ["区划代码\nadcode", "名称\nname", *[f"指标{k}\nuncovered population residents per branch ({k})"
+                                              for k in range(8)]]  # long headers: their words wrap, not a name
+    cells = [["340122", "肥东县", *["33.55"] * 8]]
+    widths = parts.column_widths(many, cells, 11, room)
+    assert all(parts.line_count(text, (width * 72 - parts.CELL_MARGIN_PT) / 11) == 1
+               for text, width in zip(cells[0], widths))
+    assert widths[1] * 72 - parts.CELL_MARGIN_PT >= 11 * (3 + parts.LINE_SLACK_EM)  # room to spare for 肥东县
 
 
 def test_a_line_wraps_between_words_and_chinese_characters():
