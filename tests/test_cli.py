@@ -1670,15 +1670,17 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     assert "普惠型 inclusive" in page and "Other banks" in page and (tmp_path / "plan_map.png").exists()
     assert re.search(r"新设 open: [^<\"]+ · 普惠型 inclusive", page)  # a new branch is named by its type on the map
     slides = list(Presentation(str(tmp_path / "plan.pptx")).slides)  # the joint plan's slides: its types, then
-    rows = [[[cell.text for cell in row.cells] for row in list(slide.shapes[1].table.rows)[1:]]
-            for slide in slides[-3:]]  # how they were scored: 13 terms, the last on a slide of its own
-    assert [row[:2] for row in rows[0]] == [["保留 keep", "101"], ["新设 open", str(len(new))]]
-    assert [slide.shapes[0].text_frame.text for slide in slides[-2:]] == [
-        "评分依据 How the types are scored", "评分依据 How the types are scored (续 cont.)"]
-    assert len(rows[1] + rows[2]) == 13 and rows[2][0][1] == "县域 county area"
+    titled = [(slide.shapes[0].text_frame.text, [[cell.text for cell in row.cells]  # how they were scored
+                                                  for row in list(slide.shapes[1].table.rows)[1:]]) for slide in slides
+              if slide.shapes[0].text_frame.text.startswith(("类型结构", "评分依据"))]
+    assert titled[0][0].startswith("类型结构") and titled[-1][0] == slides[-1].shapes[0].text_frame.text
+    assert titled[-1][0].startswith("评分依据")
+    types, scoring = titled[0][1], [row for title, rows in titled[1:] for row in rows]
+    assert [row[:2] for row in types] == [["保留 keep", "101"], ["新设 open", str(len(new))]]
+    assert len(scoring) == 13 and scoring[-1][1] == "县域 county area"  # 13 terms, on as many slides as they need
     written_up = Document(str(tmp_path / "plan.docx"))  # the joint plan's report, the same tables last
     assert [[[cell.text for cell in row.cells] for row in table.rows[1:]] for table in written_up.tables[-2:]] == [
-        rows[0], rows[1] + rows[2]]
+        types, scoring]
     closing = runner.invoke(app, ["plan", "--p", "60", "--bank", "农业", "--budget-wan", "1000", "--no-keep-existing",
                                   "--keep-open", "营业部", "--min-share", "community=0.2",
                                   "--out", str(tmp_path / "close")])
