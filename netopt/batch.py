@@ -54,7 +54,7 @@ class BatchOptions:
     optimize: bool = False
     plan_types: bool = False
     time_limit: float = 60.0
-    reports: bool = True
+    reports: bool = True  # each unit's county report, and the run's summary slides and Word report
     new_per_county: int = 0
     maps: bool = False  # each county report opens with a map of its unit (about half a second a unit)
     bank: str | None = None  # one bank's branches diagnosed and planned, every bank's coverage beside them
@@ -657,9 +657,9 @@ def write_tables(out_dir: Path, unit_ids: list[str], units: gpd.GeoDataFrame | N
                  word_template: str | Path | None = None) -> tuple[pd.DataFrame, list[Path]]:
     """Gather every unit's saved row into the national table: CSV, Parquet and an Excel summary; national.gpkg,
     map layers for a GIS — every unit's underserved towns and, where `units` (the units table: adcode, boundary)
-    has boundaries, the units with their rows; and the summary as slides for the meeting and written up to edit
-    (national_summary.pptx, .docx: `title`, how `options` measured each unit; in the bank's `template` and
-    `word_template` where given)."""
+    has boundaries, the units with their rows; and, unless options.reports is off, the summary as slides for the
+    meeting and written up to edit (national_summary.pptx, .docx: `title`, how `options` measured each unit; in
+    the bank's `template` and `word_template` where given)."""
     rows = [row for uid in unit_ids if (row := saved_row(out_dir, uid)) is not None]
     table = pd.DataFrame(rows)
     if table.empty:
@@ -669,7 +669,8 @@ def write_tables(out_dir: Path, unit_ids: list[str], units: gpd.GeoDataFrame | N
              write_atomic(out_dir / f"{TABLE_NAME}_summary.xlsx", lambda p: _write_summary(p, table))]
     shaped = _units_with_rows(table, units)
     paths.extend(_write_layers(out_dir, table, shaped))
-    paths.extend(_write_summary_documents(out_dir, table, shaped, options, title, template, word_template))
+    if options is None or options.reports:
+        paths.extend(_write_summary_documents(out_dir, table, shaped, options, title, template, word_template))
     return table, paths
 
 

@@ -105,7 +105,9 @@ def test_each_units_accessibility_is_measured_on_the_unit_alone(sample_tasks, tm
     page = next((tmp_path / "units" / "340102").glob("county_340102_*.html")).read_text(encoding="utf-8")
     assert "可达性(网点/万人)" in page and "基尼系数" in page
     how = {"method": "3sfca", "decay": "power"}  # measured another way, as access measures it
-    run_batch(sample_tasks[:1], tmp_path / "3sfca", BatchOptions(radius_km=RADIUS, access=how), scheduler="serial")
+    run_batch(sample_tasks[:1], tmp_path / "3sfca", BatchOptions(radius_km=RADIUS, access=how, reports=False),
+              scheduler="serial")
+    assert not (tmp_path / "3sfca" / "national_summary.pptx").exists()  # reports=False: the figures alone
     task, row = sample_tasks[0], national_table(tmp_path / "3sfca").iloc[0]
     alone = no.accessibility(no.Dataset(task.unit, task.towns, task.branches), radius_km=RADIUS, **how).city
     assert row["access_gini"] == pytest.approx(alone["gini"], abs=1e-4) != table.loc[task.unit_id, "access_gini"]
@@ -120,7 +122,7 @@ def test_units_within_a_travel_time_match_the_city_wide_diagnosis(sample_tasks, 
     from netopt.batch import _dataset, _models
     from netopt.planning import suggest_new_sites
 
-    options = BatchOptions(radius_min=15, mode="walk", optimize=True, new_per_county=1)
+    options = BatchOptions(radius_min=15, mode="walk", optimize=True, new_per_county=1, reports=False)
     run_batch(sample_tasks[:3], tmp_path, options, scheduler="serial")
     table = national_table(tmp_path).set_index("adcode")
     city = no.analyze_coverage(no.load_sample(), radius_min=15, mode="walk").by_county.set_index("county_id")
@@ -145,7 +147,8 @@ def test_units_at_given_speeds_match_the_city_wide_diagnosis(sample_tasks, tmp_p
     city-wide diagnosis measures it; a speed that is no speed refused before anything runs."""
     speeds = {"speed_kmh": {"core": 20, "county": 40}, "walk_speed_kmh": 4.0, "detour_factor": 1.4}
     mode = {"core": "walk", "county": "drive"}
-    run_batch(sample_tasks[:4], tmp_path, BatchOptions(radius_min=15, mode=mode, **speeds), scheduler="serial")
+    run_batch(sample_tasks[:4], tmp_path, BatchOptions(radius_min=15, mode=mode, **speeds, reports=False),
+              scheduler="serial")
     table = national_table(tmp_path).set_index("adcode")
     city = no.analyze_coverage(no.load_sample(), radius_min=15, mode=mode, **speeds).by_county.set_index("county_id")
     assert table["coverage_rate_pct"].to_numpy() == pytest.approx(city.loc[table.index, "coverage_rate_pct"], abs=1e-4)
@@ -340,7 +343,7 @@ def test_run_unit_never_raises_on_unexpected_errors(sample_tasks):
 
 
 def test_interrupt_then_resume_recomputes_nothing_and_loses_nothing(national_tasks, tmp_path):
-    options = BatchOptions(radius_km=RADIUS, optimize=True)
+    options = BatchOptions(radius_km=RADIUS, optimize=True, reports=False)
 
     def stop_after_five(done: int, total: int, outcome) -> None:
         if done == 5:
@@ -389,7 +392,7 @@ def test_a_rerun_under_other_options_does_the_units_again(sample_tasks, tmp_path
 @pytest.mark.slow  # 17 s of a LocalCluster losing a worker; the default run checks serial = cluster numbers
 def test_killing_a_worker_mid_batch_loses_no_unit(sample_tasks, national_tasks, tmp_path):
     tasks = sample_tasks + national_tasks
-    options = BatchOptions(radius_km=RADIUS, optimize=True)
+    options = BatchOptions(radius_km=RADIUS, optimize=True, reports=False)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local, \
             distributed.Client(local) as client:
         before = client.run(os.getpid)
@@ -445,8 +448,9 @@ def test_one_banks_batch_beside_every_banks_matches_the_city_wide_diagnoses(samp
     branches = pd.read_csv(sample_dir() / "branches.csv")
     branches[branches["bank"] == "中国农业银行"].to_csv(folder / "branches.csv", index=False)
     alone = read_batch(sample_dir() / "counties.geojson", sample_dir(), tables={"branches": folder / "branches.csv"})
-    run_batch(alone, tmp_path / "alone", BatchOptions(radius_km=RADIUS), scheduler="serial")
-    run_batch(sample_tasks, tmp_path / "all", BatchOptions(radius_km=RADIUS), scheduler="serial")
+    figures = BatchOptions(radius_km=RADIUS, reports=False)  # the units' figures to compare with: no reports
+    run_batch(alone, tmp_path / "alone", figures, scheduler="serial")
+    run_batch(sample_tasks, tmp_path / "all", figures, scheduler="serial")
     run_batch(sample_tasks, tmp_path / "out", BatchOptions(radius_km=RADIUS, bank="农行", plan_types=True),
               scheduler="serial")
     table, ours, every = (_table(tmp_path / name).set_index("adcode") for name in ("out", "alone", "all"))
@@ -813,7 +817,7 @@ def test_a_model_without_a_plan_in_time_keeps_the_unit_and_reruns_it(sample_task
     monkeypatch.setattr(LSCP, "solve", stopped)
     monkeypatch.setattr(types, "solve_highs", lambda milp, time_limit=None: RawSolution(
         "error", None, np.nan, np.nan, 0.01, "stopped at a limit (Time limit reached)"))
-    options = BatchOptions(radius_km=RADIUS, optimize=True, plan_types=True, time_limit=5)
+    options = BatchOptions(radius_km=RADIUS, optimize=True, plan_types=True, time_limit=5, reports=False)
     summary = run_batch(sample_tasks[:2], tmp_path, options, scheduler="serial")
     assert not summary.failed and summary.unplanned == [t.unit_id for t in sample_tasks[:2]]
     row = national_table(tmp_path).iloc[0]
