@@ -744,7 +744,7 @@ UNIT_HEADERS_ZH = {
     "adcode": "区划代码", "province": "省份", "city": "地市", "kind": "单位类别", "units": "单位数",
     "density_per_km2": "人口密度(人/km²)", "urban_share_pct": "城镇人口占比(%)", "share_65plus_pct": "65岁及以上占比(%)",
     "avg_years_schooling": "平均受教育年限(年)", "towns": "乡镇数", "towns_core": "核心区乡镇数",
-    "branches_at_benchmark": "按基准应有网点数", "uncovered_population_wan": "未覆盖人口(万人)",
+    "branches_at_benchmark": "按基准应有网点数", "shortfall": "按基准网点缺口", "uncovered_population_wan": "未覆盖人口(万人)",
     "underserved_towns": "服务不足乡镇数", "lscp_branches": "全覆盖最少网点数(LSCP)", "lscp_status": "LSCP求解状态",
     "mclp_p": "MCLP网点数", "mclp_covered_pct": "MCLP覆盖率(%)", "mclp_status": "MCLP求解状态",
     "types_status": "类型规划状态", "types_comprehensive": "综合型", "types_community": "社区型",
@@ -801,7 +801,8 @@ def _write_summary_documents(out_dir: Path, table: pd.DataFrame, shaped: gpd.Geo
     from netopt.report import HEADERS_ZH
 
     title = title or NATIONAL_TITLE + (f" — {options.bank}" if options is not None and options.bank else "")
-    lines, pictures, tables = summary_lines(table, options), _summary_pictures(table, shaped), summary_tables(table)
+    lines, pictures = summary_lines(table, options), _summary_pictures(table, shaped)
+    tables = summary_tables(table, options)
     labels = {**HEADERS_ZH, **UNIT_HEADERS_ZH}
     return [summary_deck(out_dir / f"{TABLE_NAME}_summary.pptx", title, lines, pictures, tables, labels, template),
             summary_report(out_dir / f"{TABLE_NAME}_summary.docx", title, lines, pictures, tables, labels,
@@ -826,8 +827,10 @@ def summary_lines(table: pd.DataFrame, options: BatchOptions | None = None) -> l
     failed = int((table["status"] == "failed").sum())
     lines = [f"{len(table):,} 个单位 units: {len(ok):,} 完成 done" + (f", {failed:,} 未完成 failed" if failed else "")]
     if len(ok):
+        benchmark = (options or BatchOptions()).residents_per_branch_wan
         lines.append(f"常住人口 residents {ok['population_wan'].sum():,.1f} 万人, 网点 branches "
-                     f"{ok['branches'].sum():,.0f}")
+                     f"{ok['branches'].sum():,.0f} (按基准 at {benchmark:g}万 residents each: "
+                     f"{ok['branches_at_benchmark'].sum():,.0f})")
     if len(rated):
         lines.append(f"覆盖率中位数 median coverage {rated['coverage_rate_pct'].median():.1f}%, 未覆盖 beyond reach "
                      f"{rated['uncovered_population_wan'].sum():,.1f} 万人, 服务不足乡镇 underserved towns "
@@ -840,10 +843,12 @@ def summary_lines(table: pd.DataFrame, options: BatchOptions | None = None) -> l
     return lines + ([] if options is None else [options.describe()])
 
 
-def summary_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def summary_tables(table: pd.DataFrame, options: BatchOptions | None = None) -> dict[str, pd.DataFrame]:
     """A batch's tables for its slides and written report, by title: the units by province (where they name
     theirs), the least covered units, those with most residents beyond reach, those where suggested new branches
-    add most, and the units that failed — each list cut to its first rows (all in national_summary.xlsx)."""
+    add most, those furthest below the benchmark of residents per branch (options', 3.5万 by default: its branches
+    at the benchmark less its branches), and the units that failed — each list cut to its first rows (all in
+    national_summary.xlsx)."""
     from netopt.deck import cut_note
 
     workbook = f"{TABLE_NAME}_summary.xlsx"
@@ -858,6 +863,7 @@ def summary_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
         lists["建议新设网点 Where suggested new branches add most"] = (
             adding[[c for c in ("adcode", "name", "province", "city", "coverage_rate_pct", "new_sites",
                                 "new_sites_adds_wan") if c in adding]], UNITS_LISTED)
+    lists[_shortfall_title(options)] = (_shortfalls(table), UNITS_LISTED)
     failed = table[table["status"] == "failed"]
     if len(failed):
         lists["未完成的单位 Units that failed"] = (failed[[c for c in ("adcode", "name", "reason") if c in failed]],
@@ -866,6 +872,23 @@ def summary_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     tables.update({f"{title}{cut_note(len(frame), most, workbook)}": frame.head(most)
                    for title, (frame, most) in lists.items() if len(frame)})
     return tables
+
+
+def _shortfall_title(options: BatchOptions | None) -> str:
+    benchmark = (options or BatchOptions()).residents_per_branch_wan
+    return f"按基准网点缺口最大的单位 Furthest below {benchmark:g}万 residents per branch"
+
+
+def _shortfalls(table: pd.DataFrame) -> pd.DataFrame:
+    """The finished units with fewer branches than the benchmark asks (branches_at_benchmark), the largest
+    shortfall first — with or without their branches' coverage (a batch of units without branch data too)."""
+    ok = table[table["status"] == "ok"]
+    if "branches_at_benchmark" not in ok:
+        return ok.iloc[:0]
+    short = ok.assign(shortfall=ok["branches_at_benchmark"] - ok["branches"].fillna(0))
+    short = short[short["shortfall"] > 0].sort_values("shortfall", ascending=False, kind="stable")
+    return short[[c for c in ("adcode", "name", "province", "city", "population_wan", "branches",
+                              "branches_at_benchmark", "shortfall") if c in short]]
 
 
 def _summary_pictures(table: pd.DataFrame, shaped: gpd.GeoDataFrame | None) -> dict[str, tuple[bytes, list[str]]]:
