@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import netopt as no
 from netopt._errors import InfeasibleError
+from tests.conftest import FUZZING
 from netopt.models.types import (STAFF_RANGE, TYPES, TypeRules, _allowed, _branch_places_within, _scaled,
                                  assign_branch_types, branch_levels, branch_scores, scoring_basis, suitability,
                                  with_weights)
@@ -50,7 +51,7 @@ def brute_force(ds, mix=None, budget=None, current=None, staff_limit=None, **fla
     return best
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=80 if FUZZING else 25, deadline=None)  # each case enumerates every plan
 @given(st.lists(st.floats(0, 25), min_size=1, max_size=4), st.data())
 def test_matches_brute_force(branch_km, data):
     ds = tiny_city(branch_km)
@@ -292,7 +293,7 @@ def brute_joint_plans(km, pop, existing, p, budget, radius, capacity, cost, ext_
             yield value, total, changed + sum(ext)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=50 if FUZZING else 15, deadline=None)  # each case solves and enumerates several joint plans
 @given(st.integers(0, 2**32 - 1))
 def test_joint_plan_matches_brute_force(seed):
     import geopandas as gpd
