@@ -17,7 +17,9 @@ print(table[["adcode", "name", "population_wan", "towns", "branches_at_benchmark
 
 # the Hefei sample has branches: coverage, county reports and type plans, serially (drop scheduler= for a LocalCluster)
 hefei = read_batch(sample_dir() / "counties.geojson", sample_dir())
-result = run_batch(hefei, "out/batch_hefei", BatchOptions(plan_types=True), scheduler="serial")
+result = run_batch(hefei, "out/batch_hefei", BatchOptions(plan_types=True), scheduler="serial",
+                   title="合肥市各区县网点覆盖")  # the title of its summary's slides and Word report
 print(national_table("out/batch_hefei")[["name", "branches", "coverage_rate_pct", "residents_per_branch_wan"]])
+print("for the meeting:", ", ".join(p.name for p in result.outputs if p.suffix in (".pptx", ".docx")))
 again = run_batch(hefei, "out/batch_hefei", BatchOptions(plan_types=True), scheduler="serial")
 print(f"second run: {len(again.skipped)} units already finished, {len(again.computed)} recomputed")
