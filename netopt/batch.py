@@ -827,7 +827,7 @@ def summary_lines(table: pd.DataFrame, options: BatchOptions | None = None) -> l
     failed = int((table["status"] == "failed").sum())
     lines = [f"{len(table):,} 个单位 units: {len(ok):,} 完成 done" + (f", {failed:,} 未完成 failed" if failed else "")]
     if len(ok):
-        benchmark = (options or BatchOptions()).residents_per_branch_wan
+        benchmark = _benchmark_wan(options)
         lines.append(f"常住人口 residents {ok['population_wan'].sum():,.1f} 万人, 网点 branches "
                      f"{ok['branches'].sum():,.0f} (按基准 at {benchmark:g}万 residents each: "
                      f"{ok['branches_at_benchmark'].sum():,.0f})")
@@ -874,9 +874,13 @@ def summary_tables(table: pd.DataFrame, options: BatchOptions | None = None) -> 
     return tables
 
 
+def _benchmark_wan(options: BatchOptions | None) -> float:
+    """The residents per branch (万人) the run's units are measured against: its options', else the default's."""
+    return BatchOptions.residents_per_branch_wan if options is None else options.residents_per_branch_wan
+
+
 def _shortfall_title(options: BatchOptions | None) -> str:
-    benchmark = (options or BatchOptions()).residents_per_branch_wan
-    return f"按基准网点缺口最大的单位 Furthest below {benchmark:g}万 residents per branch"
+    return f"按基准网点缺口最大的单位 Furthest below {_benchmark_wan(options):g}万 residents per branch"
 
 
 def _shortfalls(table: pd.DataFrame) -> pd.DataFrame:

@@ -676,8 +676,8 @@ def _map_png(area: Dataset, measured: Coverage, title: str, new_sites: pd.DataFr
 
     suggested = None if new_sites is None or new_sites.empty else new_sites.assign(kind="new")
     return png_of(lambda path: static_map(area, path, coverage=measured, title=title, sites=suggested,
-                                           selected=None if suggested is None else list(suggested["site_id"]),
-                                           service_areas=service_areas))
+                                          selected=None if suggested is None else list(suggested["site_id"]),
+                                          service_areas=service_areas))
 
 
 def png_of(draw) -> bytes:
