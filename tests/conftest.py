@@ -1,7 +1,9 @@
 """Shared fixtures: small real-looking input files written in a temporary folder."""
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -104,3 +106,38 @@ def own_fonts(monkeypatch):
     fonts._installed_cjk_font.cache_clear()
     yield
     fonts._installed_cjk_font.cache_clear()
+
+
+
+@contextlib.contextmanager
+def one_worker_at_a_time(lock: Path) -> Iterator[None]:
+    """Only one of the test run's workers (pytest-xdist's processes) within at a time: a lock on that file (none
+    where the system has no fcntl, Windows: there each worker keeps to a folder of its own)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+@pytest.fixture(scope="session")
+def bank_reports(tmp_path_factory, worker_id: str) -> tuple[str, Path]:
+    """`netopt report --bank 农业 --new-per-county 2` on the sample, titled, run once for the whole test run, its
+    workers too, for the tests that read its files (none may change them): what it said and its folder."""
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+
+    run = tmp_path_factory.getbasetemp()
+    shared = run.parent if worker_id != "master" and os.name != "nt" else run  # the workers' common folder
+    out, said = shared / "bank_reports", shared / "bank_reports.said"
+    with one_worker_at_a_time(shared / "bank_reports.lock"):
+        if not said.exists():
+            result = CliRunner().invoke(app, ["report", "--bank", "农业", "--new-per-county", "2", "--out", str(out),
+                                              "--title", "农行合肥分行网点覆盖诊断"])
+            assert result.exit_code == 0, result.output
+            said.write_text(result.output, encoding="utf-8")
+    return said.read_text(encoding="utf-8"), out

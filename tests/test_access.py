@@ -395,6 +395,8 @@ def test_plans_compared_say_each_networks_gini_and_low_access(tmp_path):
                for sheet in summary.values() for value in sheet.to_numpy().ravel())
 
 
+# 7 s; by default the bank's reports (bank_reports) draw accessibility and the tests above measure by 3SFCA
+@pytest.mark.slow
 def test_the_city_report_has_accessibility_within_the_diagnosis_limits(tmp_path):
     from docx import Document
     from pptx import Presentation

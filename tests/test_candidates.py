@@ -224,6 +224,7 @@ def test_candidates_sheet_of_the_city_workbook(tmp_path: Path):
     assert "Candidate sites 候选点位: 6 from 规划数据.xlsx" in " ".join(result.output.split())
 
 
+@pytest.mark.slow  # 8 s; by default optimize, curve and plan choose among candidates, report suggests towns
 def test_report_suggests_new_branches_among_own_candidates(tmp_path: Path):
     """report --new-per-county --candidates: each county's suggestions are candidates of that county (by their
     own ids), matching suggest_new_sites among them; --candidates alone is refused."""

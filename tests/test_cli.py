@@ -366,6 +366,7 @@ def test_the_meeting_map_on_a_population_grid(tmp_path: Path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow  # 8 s; by default optimize and evaluate-sites measure on H3 hexagons
 def test_the_reports_on_h3_hexagons(tmp_path: Path):
     """report --h3: the county reports and city summary measured on H3 hexagons, as analyze --h3 measures them;
     with --grid-km too, refused before anything is written."""
@@ -593,8 +594,7 @@ def test_pmedian_and_pcenter_in_travel_minutes(tmp_path: Path):
     """--minutes with pmedian and pcenter: travel measured in minutes as analyze --minutes measures it — today's total
     is the diagnosis's residents x minutes to their quickest branch —, the plan's tables, worth and summary in
     minutes (万人·分钟, min), the towns changed with their minutes before and after, and compare --minutes gives the
-    residents' mean minutes today and under the plan; on a grid with --mode walk the longest walk names its cell and
-    the workbook sums the cells by town in minutes."""
+    residents' mean minutes today and under the plan."""
     ds = no.load_sample()
     today = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, ds.of_bank("中国建设银行").branches), radius_min=15)
     resident_minutes = float(today.towns["population"] @ today.towns["nearest_branch_min"])
@@ -619,6 +619,12 @@ def test_pmedian_and_pcenter_in_travel_minutes(tmp_path: Path):
     mean_minutes = scenarios["mean_minutes 平均通行时间(分钟)"]
     assert mean_minutes.to_numpy() == pytest.approx(np.array([resident_minutes, total]) / ds.towns["population"].sum(),
                                                     abs=1e-3)  # rounded to 3 places in the CSV
+
+
+@pytest.mark.slow  # 8 s; test_optimize_on_a_population_grid plans a p-center on a grid, in km
+def test_pcenter_on_a_grid_in_walking_minutes(tmp_path: Path):
+    """On a grid with --mode walk the longest walk names its cell and the workbook sums the cells by town in
+    minutes."""
     walk = runner.invoke(app, ["optimize", "--model", "pcenter", "--bank", "建设", "--max-new", "2", "--minutes", "30",
                                "--mode", "walk", "--grid-km", "4", "--out", str(tmp_path / "walk")])
     text = " ".join(walk.output.split())
@@ -978,10 +984,12 @@ def test_a_large_cflp_asks_for_the_longest_trip_and_keeps_it(tmp_path: Path, mon
     assert other.exit_code == 2 and "--max-km is for --model cflp" in _said(other.output)
 
 
+CLOSABLE_CFLP = ["optimize", "--model", "cflp", "--bank", "农业", "--capacity-wan", "12", "--no-keep-existing",
+                  "--budget-wan", "600", "--open-cost-wan", "300", "--closing-saving-wan", "50"]  # proven in ~100 s
+
+
 def test_a_plan_asked_within_a_gap_says_how_close_it_is(tmp_path: Path):
-    closable = ["optimize", "--model", "cflp", "--bank", "农业", "--capacity-wan", "12", "--no-keep-existing",
-                "--budget-wan", "600", "--open-cost-wan", "300", "--closing-saving-wan", "50", "--out", str(tmp_path)]
-    result = runner.invoke(app, [*closable, "--gap-pct", "5"])
+    result = runner.invoke(app, [*CLOSABLE_CFLP, "--gap-pct", "5", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     summary = dict(pd.read_excel(tmp_path / "cflp_plan.xlsx", engine="openpyxl").to_numpy())
     gap = summary["gap 差距"]
@@ -989,8 +997,12 @@ def test_a_plan_asked_within_a_gap_says_how_close_it_is(tmp_path: Path):
     assert summary["proven within, of the best possible plan 与最优方案差距不超过"] == gap
     assert f"Proven within {gap} of the best possible plan 与最优方案差距不超过 {gap}" in _said(result.output)
     assert "--gap-pct 5.0" in summary["command 命令"]
-    stopped = runner.invoke(app, [*closable, "--time-limit", "4"])
-    assert stopped.exit_code == 0, stopped.output  # the proof takes about 100 s
+
+
+@pytest.mark.slow  # 7 s, most of it the solve the time limit stops; test_models_capacitated's time-limit test bounds a stopped plan
+def test_a_plan_stopped_at_its_time_limit_says_how_much_better_one_may_be(tmp_path: Path):
+    stopped = runner.invoke(app, [*CLOSABLE_CFLP, "--time-limit", "4", "--out", str(tmp_path)])
+    assert stopped.exit_code == 0, stopped.output
     summary = dict(pd.read_excel(tmp_path / "cflp_plan.xlsx", engine="openpyxl").to_numpy())
     gap = summary["gap 差距"]
     assert summary["status 状态"] == "feasible" and float(gap.rstrip("%")) > 0
@@ -1314,6 +1326,7 @@ def test_a_curve_keeping_every_covered_town_covered_needs_a_branch_per_stranded_
         _said(result.output) and "2 new branch(es) make up for the closed" in _said(result.output)
 
 
+@pytest.mark.slow  # 7 s; by default the model tests prove county quotas and moves within a county
 def test_relocation_within_counties_and_county_quotas(tmp_path: Path):
     within = runner.invoke(app, ["optimize", "--relocate", "5", "--within-county", "--bank", "农业",
                                  "--out", str(tmp_path)])
@@ -1566,6 +1579,9 @@ def test_plan_gives_every_county_a_hub_when_asked(tmp_path: Path):
     assert plan["score_comprehensive 综合型适配度"].tolist() == pytest.approx(library["score_comprehensive"].tolist())
 
 
+# 12 s: five joint plans; by default test_plan_gives_every_county_a_hub_when_asked plans the hubs and
+# test_speeds_given_on_the_command_line reads the speeds
+@pytest.mark.slow
 def test_plan_coaching_trips_at_the_analysts_speeds_and_longest_trip(tmp_path: Path):
     """plan's --speed-kmh (one or per region type) and --detour-factor measure the coaching trips, said on the
     console; --hub-max-minutes bounds them, a limit no hub meets named with the farthest branch; refused with
@@ -1772,6 +1788,8 @@ def test_optimize_and_curve_plan_at_the_diagnosis_radii(tmp_path: Path):
     assert pd.read_csv(tmp_path / "curve" / "coverage_curve.csv").iloc[2, 1] == pytest.approx(529.5, abs=0.05)
 
 
+# 12 s, the reports most; by default test_read_back plans, curves, compares and evaluates a plan's network
+@pytest.mark.slow
 def test_branches_option_diagnoses_reports_and_maps_a_planned_network(tmp_path: Path):
     """--branches FILE: analyze, report and map the network after a plan without making a data folder; a table
     with a branch in another city is refused naming its file and row."""
@@ -1955,8 +1973,9 @@ def test_an_empty_bank_is_refused_by_its_option(command: str, tmp_path: Path):
         "农行, not an empty text" in _said(result.output)
 
 
-def test_one_banks_network_from_every_command(tmp_path: Path):
-    """--bank on analyze, assign-types, plan, map and report: that bank's 101 branches of the sample's 480."""
+def test_one_banks_network_from_every_command(tmp_path: Path, bank_reports):
+    """--bank on analyze, assign-types, plan, map and report (bank_reports): that bank's 101 branches of the
+    sample's 480."""
     result = runner.invoke(app, ["analyze", "--bank", "农业", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     said = _said(result.output)
@@ -1974,19 +1993,20 @@ def test_one_banks_network_from_every_command(tmp_path: Path):
     assert plan.exit_code == 0 and len(pd.read_csv(tmp_path / "plan_types.csv")) == 101, plan.output
     drawn = runner.invoke(app, ["map", "--bank", "农业", "--out", str(tmp_path / "map")])
     assert drawn.exit_code == 0 and "Other banks" in map_text(tmp_path / "map" / "network_map.html")
-    reports = runner.invoke(app, ["report", "--bank", "农业", "--out", str(tmp_path / "reports")])
-    assert reports.exit_code == 0 and (tmp_path / "reports" / "city_summary.html").exists(), reports.output
-    county = pd.read_excel(tmp_path / "reports" / "county_340104_蜀山区.xlsx", sheet_name=None)
+    reports = bank_reports[1]
+    county = pd.read_excel(reports / "county_340104_蜀山区.xlsx", sheet_name=None)
     only = county["rival only towns 仅他行覆盖乡镇"]
     assert "rivals 我行与全部银行" in county  # ours beside every bank's, in each county's report
     assert (only["county 区县"] == "蜀山区").all() and len(only) > 0
-    assert "Towns only another bank reaches" in (tmp_path / "reports" / "city_summary.html").read_text("utf-8")
+    assert "Towns only another bank reaches" in (reports / "city_summary.html").read_text("utf-8")
     unknown = runner.invoke(app, ["plan", "--bank", "不存在", "--out", str(tmp_path / "x")])
     assert unknown.exit_code == 2 and "no branch of bank '不存在'" in _said(unknown.output)
     tiled = runner.invoke(app, ["analyze", "--bank", "农业", "--grid-km", "1", "--tile-km", "20", "--out", str(tmp_path / "x")])
     assert tiled.exit_code == 2 and "--bank" in _said(tiled.output) and not (tmp_path / "x").exists()
 
 
+# 6 s; by default optimize plans market share on a grid and in minutes (test_optimize_on_a_population_grid, …)
+@pytest.mark.slow
 def test_market_share_plans_against_the_other_banks(tmp_path: Path):
     result = runner.invoke(app, ["optimize", "--model", "share", "--bank", "农业", "--max-new", "5",
                                  "--out", str(tmp_path)])
@@ -2079,6 +2099,7 @@ def test_market_share_curve_points_equal_optimize(tmp_path: Path):
     assert not (tmp_path / "wrong").exists()
 
 
+@pytest.mark.slow  # 8 s; by default test_spacing proves the spacing rule in every model
 def test_minimum_spacing_keeps_new_branches_apart(tmp_path: Path):
     """--min-spacing-km: every new branch (moved ones too) at least that far from every other open branch; pairs
     of today's branches stay; the same plan as the library's; a curve honours it too."""
@@ -2602,7 +2623,7 @@ def test_a_rerun_removes_what_an_earlier_run_left_and_this_one_does_not_write(tm
     (["optimize", "--max-new", "1"], "mclp_plan.pptx"), (["plan"], "plan.pptx"),
     pytest.param(["plan", "--max-new", "1", "--budget-wan", "500"], "plan.pptx", marks=pytest.mark.slow),
     pytest.param(["curve", "--up-to", "2"], "coverage_curve.pptx", marks=pytest.mark.slow),
-    (["report"], "city_summary.pptx"),
+    pytest.param(["report"], "city_summary.pptx", marks=pytest.mark.slow),
     pytest.param(["compare", str(sample_dir() / "branches.csv")], "compare.pptx", marks=pytest.mark.slow),
     (["batch", "--units", str(sample_dir() / "counties.geojson"), "--data", str(sample_dir()), "--only", "340102",
       "--scheduler", "serial", "--title", "农行各区县覆盖"], "national_summary.pptx")])

@@ -394,6 +394,8 @@ def test_plans_compared_by_distance_count_each_network_as_its_diagnosis_does(tmp
     assert refused.exit_code != 0 and "--full-km goes with a radius in km" in " ".join(refused.output.split())
 
 
+# 9 s; by default the suggested branches and underserved towns counted by distance are checked below
+@pytest.mark.slow
 def test_reports_counted_by_distance_say_it_beside_the_coverage(tmp_path):
     from docx import Document
     from pptx import Presentation

@@ -137,13 +137,11 @@ def test_county_pages_open_with_a_map_of_the_county(coverage, tmp_path: Path):
     assert "base64" not in (tmp_path / "without" / "county_340121_长丰县.html").read_text(encoding="utf-8")
 
 
-def test_report_suggests_new_branches_by_county(tmp_path: Path):
+def test_report_suggests_new_branches_by_county(bank_reports):
     """report --new-per-county 2: each county's page lists its suggested new branches with what each brings within
     reach and the county's residents within reach before and after; the city summary has them all."""
-    result = CliRunner().invoke(app, ["report", "--bank", "农业", "--new-per-county", "2", "--out", str(tmp_path),
-                                      "--title", "农行合肥分行网点覆盖诊断"])
-    assert result.exit_code == 0, result.output
-    said = " ".join(result.output.split())
+    output, tmp_path = bank_reports
+    said = " ".join(output.split())
     assert "Suggested new branches 建议新设网点: 18 in 9 counties" in said and "小庙镇 (蜀山区) +22.4万" in said
     page = (tmp_path / "county_340121_长丰县.html").read_text(encoding="utf-8")
     assert "Where new branches would cover most (2)" in page and "51.6 → 64.1 万人" in page
@@ -340,29 +338,43 @@ def test_a_county_maps_title_keeps_a_latin_name_for_machines_without_chinese_fon
     assert titles == ["肥东县 Feidong Xian 网点覆盖 coverage", "肥东县 340122 网点覆盖 coverage"]
 
 
-def test_a_data_folders_attribution_is_credited_on_its_maps_and_pages(tmp_path):
-    """ATTRIBUTION.txt beside the tables (数据来源) is credited on the map's legend and every report page — not read
-    as a table, even where a table is found by its header; a folder without one credits nothing."""
+def _credited_city(tmp_path: Path) -> Path:
+    """The sample copied with its own ATTRIBUTION.txt (数据来源), its towns table named 导出1.csv (found by its
+    header 乡镇名称)."""
     import shutil
-
-    from netopt.cli import app
-    from tests.pages import map_text
 
     folder = tmp_path / "city"
     shutil.copytree(no.datasets.sample_dir(), folder)
-    (folder / "towns.csv").rename(folder / "导出1.csv")  # found by its header 乡镇名称
+    (folder / "towns.csv").rename(folder / "导出1.csv")
     (folder / "ATTRIBUTION.txt").write_text("数据来源：某银行战略部 2026\n内部资料\n", encoding="utf-8")
+    return folder
+
+
+def test_a_data_folders_attribution_is_credited_on_its_maps(tmp_path):
+    """ATTRIBUTION.txt beside the tables is credited on the map's legend — not read as a table, even where a table
+    is found by its header; a folder without one credits nothing."""
+    from netopt.cli import app
+    from tests.pages import map_text
+
+    folder = _credited_city(tmp_path)
     runner = CliRunner()
     assert runner.invoke(app, ["map", "--data", str(folder), "--out", str(tmp_path / "map")]).exit_code == 0
     assert "数据来源：某银行战略部 2026 内部资料" in map_text(tmp_path / "map" / "network_map.html")
-    reported = runner.invoke(app, ["report", "--data", str(folder), "--out", str(tmp_path / "reports")])
-    assert reported.exit_code == 0, reported.output
-    for page in ("city_summary.html", "county_340102_瑶海区.html"):
-        assert "数据来源：某银行战略部 2026 内部资料" in (tmp_path / "reports" / page).read_text(encoding="utf-8")
     (folder / "ATTRIBUTION.txt").unlink()
     assert runner.invoke(app, ["map", "--data", str(folder), "--out", str(tmp_path / "bare")]).exit_code == 0
     page = map_text(tmp_path / "bare" / "network_map.html")
     assert "数据来源" not in page and "Sample data" not in page
+
+
+@pytest.mark.slow  # 7 s; the reports credit the folder's sources as the map above does (netopt.io.credits)
+def test_a_data_folders_attribution_is_credited_on_every_report_page(tmp_path):
+    from netopt.cli import app
+
+    reported = CliRunner().invoke(app, ["report", "--data", str(_credited_city(tmp_path)), "--out",
+                                        str(tmp_path / "reports")])
+    assert reported.exit_code == 0, reported.output
+    for page in ("city_summary.html", "county_340102_瑶海区.html"):
+        assert "数据来源：某银行战略部 2026 内部资料" in (tmp_path / "reports" / page).read_text(encoding="utf-8")
 
 
 def test_region_types_in_words_and_a_missing_one_blank():
