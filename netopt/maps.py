@@ -1240,20 +1240,37 @@ def _draw_names(ax, places: gpd.GeoDataFrame, radius: np.ndarray, colours, texts
     placed = [text.get_window_extent(renderer) for text in ax.texts if text.get_text()]  # not the move arrows
     names = places["name"].astype(str)
     written = np.zeros(len(places), bool)
+    pixels_per_point = ax.figure.dpi / 72.0
     for at, (name, said, point, gap, colour) in enumerate(zip(names, names if texts is None else texts,
                                                                places.geometry, radius + 2, colours)):
+        text = ax.annotate(said, (point.x, point.y), xytext=(0, 0), textcoords="offset points", ha="left",
+                           va="bottom", fontsize=size, fontweight=weight, color=colour, path_effects=_halo(),
+                           zorder=NAME_LEVEL, gid=PLACE_NAME, label=f"_{name}")  # "_": in no legend
+        measured = text.get_window_extent(renderer)  # its lower left corner at the dot's centre
         for dx, dy, ha, va in NAME_SIDES:
-            text = ax.annotate(said, (point.x, point.y), xytext=(dx * gap, dy * gap), textcoords="offset points",
-                               ha=ha, va=va, fontsize=size, fontweight=weight, color=colour, path_effects=_halo(),
-                               zorder=NAME_LEVEL, gid=PLACE_NAME, label=f"_{name}")  # "_": in no legend
-            box = text.get_window_extent(renderer)
+            box = _beside(measured, dx * gap * pixels_per_point, dy * gap * pixels_per_point, ha, va)
             inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
             if inside and not any(box.overlaps(other) for other in placed):
+                text.xyann = (dx * gap, dy * gap)
+                text.set(horizontalalignment=ha, verticalalignment=va)
                 placed.append(box)
                 written[at] = True
                 break
+        else:
             text.remove()
     return written
+
+
+def _beside(measured, dx: float, dy: float, ha: str, va: str):
+    """Where a text `measured` with its lower left corner at its point (a display box) stands offset by dx, dy
+    pixels and aligned ha, va to that point: the box matplotlib would measure there, without laying it out again
+    (a name is tried on each side of its dot)."""
+    from matplotlib.transforms import Bbox
+
+    x, y = measured.x0 + dx, measured.y0 + dy
+    left = x if ha == "left" else x - measured.width if ha == "right" else x - measured.width / 2
+    bottom = y if va == "bottom" else y - measured.height if va == "top" else y - measured.height / 2
+    return Bbox.from_bounds(left, bottom, measured.width, measured.height)
 
 
 def _vertices(lines) -> list[np.ndarray]:
