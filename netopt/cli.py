@@ -1021,19 +1021,20 @@ def access(
     reaches, by county and region; how evenly it is spread (Gini, Lorenz curve) and who has low access."""
     def run() -> None:
         _check_analyze_options(minutes, (radius_km, core_km, county_km, fringe_km), grid_km, h3, None, None)
-        how = _access_way(decay, beta, method, "--")
-        given_supply = _supply_given(supply, type_supply)
+        how = {"supply": None, **_access_way(decay, beta, method, "--", supply, tuple(type_supply))}
         limit = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         _measure_access(_bank_only(ds, bank), source, out, {
-            **_limit_keywords(limit), **how, "supply": given_supply,
+            **_limit_keywords(limit), **how,
             **_roads(network, network_coords, network_split)}, (grid_km, h3), coords)
     _guard(run)
 
 
-def _access_way(decay: str, beta: Optional[float], method: str, flags: str = "--access-") -> dict:
-    """How accessibility is measured as the command line asks (access's --decay, --beta, --method; another
-    command's --access-decay …), checked in its flags' words: accessibility's decay, beta and method."""
+def _access_way(decay: str, beta: Optional[float], method: str, flags: str = "--access-",
+                supply: Optional[str] = None, type_supply: tuple[str, ...] = ()) -> dict:
+    """How accessibility is measured as the command line asks (access's --decay, --beta, --method, --supply,
+    --type-supply; another command's --access-decay …), checked in its flags' words: accessibility's decay, beta
+    and method, and its supply where given."""
     from netopt.access import DECAYS, METHODS
 
     if decay not in DECAYS:
@@ -1043,7 +1044,8 @@ def _access_way(decay: str, beta: Optional[float], method: str, flags: str = "--
     if beta is not None and decay != "power":
         raise InputError(f"{flags}beta is the power decay's exponent: give it with {flags}decay power, not "
                          f"{flags}decay {decay}", file="command line")
-    return {"decay": decay, "beta": beta, "method": method}
+    given = _supply_given(supply, list(type_supply), flags)
+    return {"decay": decay, "beta": beta, "method": method, **({} if given is None else {"supply": given})}
 
 
 DEFAULT_ACCESS = {"decay": "gaussian", "beta": None, "method": "2sfca"}  # the access flags' defaults: Ga2SFCA
@@ -1052,14 +1054,20 @@ ACCESS_DECAY_OPTION = typer.Option(DEFAULT_ACCESS["decay"], help="Accessibility 
 ACCESS_BETA_OPTION = typer.Option(None, callback=_above_zero, help="--access-decay power's exponent β (default 2).")
 ACCESS_METHOD_OPTION = typer.Option(DEFAULT_ACCESS["method"], help="Accessibility 可达性 by 2sfca (default) or "
                                     "3sfca (三步移动搜索法, as access's --method).")
+ACCESS_SUPPLY_OPTION = typer.Option(None, help="Accessibility 可达性 with what each branch offers (as access's "
+                                    "--supply): a column of the branches, e.g. 员工数 (default: 1 each).")
+ACCESS_TYPE_SUPPLY_OPTION = typer.Option([], help="Accessibility 可达性 with what a branch of a type offers, e.g. "
+                                         "comprehensive=2 (repeatable, as access's --type-supply; another type or "
+                                         "none: 1).")
 
 
-def _supply_given(column: Optional[str], by_type: list[str]) -> str | dict | None:
-    """access's --supply (a column) or --type-supply (TYPE=NUMBER, repeatable) as accessibility's supply."""
+def _supply_given(column: Optional[str], by_type: list[str], flags: str = "--") -> str | dict | None:
+    """access's --supply (a column) or --type-supply (TYPE=NUMBER, repeatable) as accessibility's supply (another
+    command's --access-supply, --access-type-supply)."""
     if column is not None and by_type:
-        raise InputError("give --supply (a column of the branches) or --type-supply (a figure per type), not both",
-                         file="command line")
-    return _type_figures(by_type, "--type-supply", above_zero=False) if by_type else column
+        raise InputError(f"give {flags}supply (a column of the branches) or {flags}type-supply (a figure per type), "
+                         "not both", file="command line")
+    return _type_figures(by_type, f"{flags}type-supply", above_zero=False) if by_type else column
 
 
 def _measure_access(ds: Dataset, source: str, out: Path, options: dict, grid: tuple, coords: str) -> None:
@@ -4028,6 +4036,8 @@ def compare(
     access_decay: str = ACCESS_DECAY_OPTION,
     access_beta: Optional[float] = ACCESS_BETA_OPTION,
     access_method: str = ACCESS_METHOD_OPTION,
+    access_supply: Optional[str] = ACCESS_SUPPLY_OPTION,
+    access_type_supply: list[str] = ACCESS_TYPE_SUPPLY_OPTION,
 ) -> None:
     """Plans side by side 方案比选: today's network and each planned network measured alike — branches, new and
     closed, residents covered and coverage by region, mean km to a branch, towns left without one — and the
@@ -4038,7 +4048,8 @@ def compare(
                                      measure_networks, network_changes)
 
         _check_one_grid(grid_km, h3)
-        how = _access_way(access_decay, access_beta, access_method)
+        how = _access_way(access_decay, access_beta, access_method, "--access-", access_supply,
+                          tuple(access_type_supply))
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, radius)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
@@ -4126,6 +4137,8 @@ def evaluate_sites_command(
     access_decay: str = ACCESS_DECAY_OPTION,
     access_beta: Optional[float] = ACCESS_BETA_OPTION,
     access_method: str = ACCESS_METHOD_OPTION,
+    access_supply: Optional[str] = ACCESS_SUPPLY_OPTION,
+    access_type_supply: list[str] = ACCESS_TYPE_SUPPLY_OPTION,
 ) -> None:
     """Site evaluation 选址评估: each candidate site opened alone beside today's network — residents within its
     reach, those it adds and those it shares with today's branches (重叠), today's and rival branches near it, the
@@ -4137,7 +4150,8 @@ def evaluate_sites_command(
         tables = [*(files or []), *candidates]
         if not tables and not site:
             raise InputError("give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat", file="command line")
-        how = _access_way(access_decay, access_beta, access_method)
+        how = _access_way(access_decay, access_beta, access_method, "--access-", access_supply,
+                          tuple(access_type_supply))
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, radius)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
@@ -4539,6 +4553,8 @@ def report(
     access_decay: str = ACCESS_DECAY_OPTION,
     access_beta: Optional[float] = ACCESS_BETA_OPTION,
     access_method: str = ACCESS_METHOD_OPTION,
+    access_supply: Optional[str] = ACCESS_SUPPLY_OPTION,
+    access_type_supply: list[str] = ACCESS_TYPE_SUPPLY_OPTION,
 ) -> None:
     """Batch reports on underserved towns: one HTML + Excel per county, with a map of it (and with
     --new-per-county its best sites for new branches 建议新设网点), and a city summary — also as slides for the
@@ -4553,7 +4569,8 @@ def report(
         from netopt.report import DECK_TITLE, batch_reports
 
         _check_one_grid(grid_km, h3)
-        how = _access_way(access_decay, access_beta, access_method)
+        how = _access_way(access_decay, access_beta, access_method, "--access-", access_supply,
+                          tuple(access_type_supply))
         radius = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, radius)
         every_bank, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
@@ -4712,6 +4729,8 @@ def batch(
     access_decay: str = ACCESS_DECAY_OPTION,
     access_beta: Optional[float] = ACCESS_BETA_OPTION,
     access_method: str = ACCESS_METHOD_OPTION,
+    access_supply: Optional[str] = ACCESS_SUPPLY_OPTION,
+    access_type_supply: list[str] = ACCESS_TYPE_SUPPLY_OPTION,
     title: Optional[str] = typer.Option(None, help="The title of the summary's slides and written report "
                                         "(national_summary.pptx, .docx; default: 网点覆盖诊断 各单位汇总)."),
     template: Optional[Path] = TEMPLATE_OPTION,
@@ -4721,7 +4740,8 @@ def batch(
     def run() -> None:
         from netopt.batch import BatchInterrupted, BatchOptions, read_batch, run_batch
 
-        how = _access_way(access_decay, access_beta, access_method)
+        how = _access_way(access_decay, access_beta, access_method, "--access-", access_supply,
+                          tuple(access_type_supply))
         timed = _travel_time(ctx, minutes, mode)
         full = _diagnosis_full(full_km, full_minutes, timed or _region_radii(core_km, county_km, fringe_km))
         with _working("Reading the units 读取数据…"), warnings.catch_warnings(record=True) as heard:

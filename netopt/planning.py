@@ -1097,12 +1097,23 @@ def measure_access(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], bank: str
                    demand: gpd.GeoDataFrame | None = None, today_name: str = TODAY_SCENARIO,
                    **access_options) -> dict[str, Accessibility]:
     """Today's network and each planned one's accessibility 可达性 (netopt.accessibility with `demand` and
-    `access_options`), by name, the networks taken as measure_networks takes them — for compare_measured."""
+    `access_options`), by name, the networks taken as measure_networks takes them — for compare_measured; a
+    network whose branches cannot supply as asked (a plan's new sites without the supply column) named."""
+    return {name: _access_of(name, Dataset(ds.counties, ds.towns, bank_branches(branches, bank)), demand,
+                             access_options)
+            for name, branches in _named_networks(ds, networks, today_name).items()}
+
+
+def _access_of(name: str, ds: Dataset, demand: gpd.GeoDataFrame | None, options: dict) -> Accessibility:
+    """measure_access's accessibility of one network, its problems named by the network's `name`."""
+    from dataclasses import replace
+
     from netopt.access import accessibility
 
-    return {name: accessibility(Dataset(ds.counties, ds.towns, bank_branches(branches, bank)), demand=demand,
-                                **access_options)
-            for name, branches in _named_networks(ds, networks, today_name).items()}
+    try:
+        return accessibility(ds, demand=demand, **options)
+    except InputError as err:
+        raise InputError([replace(problem, file=f"{problem.file} of {name}") for problem in err.problems]) from None
 
 
 def _named_networks(ds: Dataset, networks: dict[str, gpd.GeoDataFrame], today_name: str) -> dict:

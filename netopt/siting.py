@@ -36,8 +36,8 @@ def evaluate_sites(ds: Dataset, candidates: gpd.GeoDataFrame, bank: str | None =
     - access_gini_change, low_access_change_wan: what it changes of accessibility 可达性 (netopt.accessibility of
       today's branches within the same limits, measured as `access` says — a dict of accessibility's own options,
       e.g. {"method": "3sfca"}; Ga2SFCA by default: the Gini of access over residents, the residents below half
-      the city's access), after minus before (access.access_with_each_site; a site supplies 1); attrs["access"]
-      says how it was measured.
+      the city's access), after minus before (access.access_with_each_site; a site supplies 1 — by a supply
+      column of the branches, what today's median branch supplies); attrs["access"] says how it was measured.
     Straight-line km, or by road with distance="network" and `graph`; `speeds` (speed_kmh, one or per region
     type, walk_speed_kmh, detour_factor) as analyze_coverage takes them."""
     from netopt.access import access_choices
@@ -111,10 +111,13 @@ def _add_access_change(ds: Dataset, table: gpd.GeoDataFrame, limit: dict, roads:
     from netopt.access import access_with_each_site, accessibility
 
     today = accessibility(ds, demand=demand, mode=mode, **limit, **roads, **speeds)
-    change = access_with_each_site(today, table, roads["graph"])
+    by_column = isinstance(limit.get("supply"), str) and len(today.branches) > 0
+    supply = float(today.branches["supply"].median()) if by_column else 1.0  # a site has no figures, nor a type
+    change = access_with_each_site(today, table, roads["graph"], supply)
     table["access_gini_change"] = change["access_gini_change"].to_numpy()
     table["low_access_change_wan"] = change["low_access_change_wan"].to_numpy()
-    table.attrs["access"] = today.settings.describe()
+    table.attrs["access"] = today.settings.describe() + (f"; each site supplies {supply:,.4g}, as today's median "
+                                                         "branch does" if by_column else "")
 
 
 def _site_costs(table: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, roads: dict, own_limits: dict

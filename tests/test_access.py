@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import netopt as no
 from netopt._errors import InputError
-from netopt.access import accessibility, decay_weights, gini, lorenz_points, weighted_quantile
+from netopt.access import access_with_each_site, accessibility, decay_weights, gini, lorenz_points, weighted_quantile
 from netopt.grid import population_grid
 from netopt.projection import metric_crs, xy_metres
 from tests.test_coverage import make_city
@@ -471,7 +471,6 @@ def test_the_static_map_colours_towns_by_access_with_a_legend_of_its_classes(mon
 @pytest.mark.parametrize("decay, beta, method", [("gaussian", None, "2sfca"), ("zones", None, "2sfca"),
                                                   ("power", 1.0, "2sfca"), ("gaussian", None, "3sfca")])
 def test_each_site_changes_access_as_a_whole_measure_with_it_opened_does(decay, beta, method):
-    from netopt.access import access_with_each_site
     from netopt.planning import candidate_sites, sites_as_branches
 
     ds = no.load_sample()
@@ -514,7 +513,6 @@ def test_site_evaluation_says_which_site_makes_access_most_even(tmp_path):
 
 
 def test_site_evaluation_measures_access_of_the_banks_own_branches():
-    from netopt.access import access_with_each_site
     from netopt.siting import evaluate_sites
 
     ds = no.load_sample()
@@ -533,6 +531,62 @@ def test_site_evaluation_measures_access_of_the_banks_own_branches():
     assert "three zones" in table.attrs["access"] and "3SFCA" in table.attrs["access"]
     with pytest.raises(InputError, match="evaluate_sites: beta is the power decay's exponent"):
         evaluate_sites(ds, offered, bank="农业", radius_km=radius, access={"beta": 2})
+
+
+def _staffed_branches(tmp_path):
+    """The sample's branches with a 员工数 column: 5 staff at each of 农业's first ten branches, 10 at the others."""
+    branches = pd.read_csv(no.datasets.sample_dir() / "branches.csv")
+    ours = np.flatnonzero(branches["bank"].str.contains("农业").to_numpy())
+    branches["员工数"] = 10
+    branches.loc[branches.index[ours[:10]], "员工数"] = 5
+    branches.to_csv(tmp_path / "staffed.csv", index=False)
+    return tmp_path / "staffed.csv"
+
+
+def test_what_each_branch_supplies_is_asked_of_every_command_measuring_access(tmp_path):
+    """--access-supply (a column) and --access-type-supply (TYPE=N) on compare, evaluate-sites and report, as
+    access's --supply and --type-supply: compare's Gini that of accessibility with that supply, a plan's network
+    lacking the column named; a site evaluated supplies today's median branch's; both at once refused."""
+    from typer.testing import CliRunner
+
+    from netopt.cli import app
+    from netopt.siting import evaluate_sites
+
+    ds, staffed = no.load_sample(), _staffed_branches(tmp_path)
+    radius = {"core": 1.2, "county": 3.5}
+    ours = no.read_branches(staffed)
+    ours = ours[ours["bank"].str.contains("农业")]
+    closed = ours.iloc[5:]  # five of those with 5 staff closed
+    closed.drop(columns="geometry").assign(lon=closed.geometry.x, lat=closed.geometry.y).to_csv(tmp_path / "plan.csv",
+                                                                                               index=False)
+    run = CliRunner().invoke(app, ["compare", str(tmp_path / "plan.csv"), "--name", "撤并5", "--bank", "农业", "--branches",
+                                   str(staffed), "--access-supply", "员工数", "--out", str(tmp_path / "c")])
+    assert run.exit_code == 0, run.output
+    scenarios = pd.read_csv(tmp_path / "c" / "compare_scenarios.csv")
+    for network, gini_written in zip((ours, closed), scenarios["access_gini 可达性基尼系数"]):
+        acc = accessibility(no.Dataset(ds.counties, ds.towns, network), radius_km=radius, supply="员工数")
+        assert gini_written == pytest.approx(acc.city["gini"], abs=1e-3)
+    bare = tmp_path / "bare.csv"
+    pd.read_csv(tmp_path / "plan.csv").drop(columns="员工数").to_csv(bare, index=False)
+    run = CliRunner().invoke(app, ["compare", str(bare), "--name", "撤并5", "--bank", "农业", "--branches", str(staffed),
+                                   "--access-supply", "员工数", "--out", str(tmp_path / "c2")])
+    assert run.exit_code == 2 and "branches of 撤并5: supply is a column of the branches" in " ".join(run.output.split())
+    offered = no.read_candidates(ds.towns.iloc[[3, 40]][["name", "geometry"]].reset_index(drop=True))
+    staffed_ds = no.Dataset(ds.counties, ds.towns, no.read_branches(staffed))
+    table = evaluate_sites(staffed_ds, offered, bank="农业", radius_km=radius, access={"supply": "员工数"})
+    today = accessibility(staffed_ds.of_bank("农业"), radius_km=radius, supply="员工数")
+    expected = access_with_each_site(today, offered, supply=10.0)  # 91 of 农业's 101 branches have 10 staff
+    assert table.sort_values("site_id")["access_gini_change"].to_numpy() == pytest.approx(
+        expected.sort_index()["access_gini_change"].to_numpy())
+    assert "each site supplies 10, as today's median branch does" in table.attrs["access"]
+    run = CliRunner().invoke(app, ["evaluate-sites", "--site", "大杨镇", "--bank", "农业", "--out", str(tmp_path / "e"),
+                                   "--access-type-supply", "综合型=2"])
+    record = pd.read_excel(tmp_path / "e" / "site_evaluation.xlsx", sheet_name=0).set_index("item 项目")["value 数值"]
+    assert run.exit_code == 0 and "supply by type comprehensive 2" in record["accessibility 可达性"], run.output
+    both = CliRunner().invoke(app, ["report", "--access-supply", "员工数", "--access-type-supply", "comprehensive=2",
+                                    "--out", str(tmp_path / "r")])
+    assert both.exit_code == 2 and "give --access-supply (a column of the branches) or --access-type-supply (a " \
+        "figure per type), not both" in " ".join(both.output.split()) and not (tmp_path / "r").exists()
 
 
 def test_decay_weights_refuse_a_decay_they_do_not_know():

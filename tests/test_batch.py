@@ -435,8 +435,11 @@ def test_cli_batch_runs_resumes_and_reports_bad_input(tmp_path):
     assert none.exit_code == 2 and "no unit's adcode starts with 99" in none.output
     source = ["batch", "--units", str(sample_dir() / "counties.geojson"), "--data", str(sample_dir()), "--scheduler",
               "serial"]
-    timed = runner.invoke(app, [*source, "--out", str(tmp_path / "timed"), "--only", "340102", "--minutes", "15"])
+    timed = runner.invoke(app, [*source, "--out", str(tmp_path / "timed"), "--only", "340102", "--minutes", "15",
+                                "--access-type-supply", "综合型=2"])
     assert timed.exit_code == 0, timed.output
+    done = json.loads((tmp_path / "timed" / "units" / "340102" / "done.json").read_text(encoding="utf-8"))
+    assert done["options"]["access"]["supply"] == {"comprehensive": 2.0}  # what each branch offers, as asked
     city = no.analyze_coverage(no.load_sample(), radius_min=15).by_county.set_index("county_id")
     rate = national_table(tmp_path / "timed")["coverage_rate_pct"].iloc[0]
     assert rate == pytest.approx(city.loc["340102", "coverage_rate_pct"], abs=1e-4)
