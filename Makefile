@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(RUN_STAMP)
 	$(BIN)/netopt demo --out out/
 
-# the tests run on every core (pytest-xdist): about 5 minutes on two (6 where a Chinese font draws the maps' names)
+# the tests run on every core (pytest-xdist): about 7 minutes on two (8 where a Chinese font draws the maps' names)
 test: $(STAMP)
 	$(BIN)/ruff check --select F,E9 netopt tests benchmarks data
 	$(BIN)/python -m pytest -q -n auto
