@@ -999,7 +999,8 @@ def test_a_plan_asked_within_a_gap_says_how_close_it_is(tmp_path: Path):
     assert "--gap-pct 5.0" in summary["command 命令"]
 
 
-@pytest.mark.slow  # 7 s, most of it the solve the time limit stops; test_models_capacitated's time-limit test bounds a stopped plan
+# 7 s, most of it the solve the time limit stops; test_models_capacitated's time-limit test bounds a stopped plan
+@pytest.mark.slow
 def test_a_plan_stopped_at_its_time_limit_says_how_much_better_one_may_be(tmp_path: Path):
     stopped = runner.invoke(app, [*CLOSABLE_CFLP, "--time-limit", "4", "--out", str(tmp_path)])
     assert stopped.exit_code == 0, stopped.output
