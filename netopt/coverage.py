@@ -732,34 +732,44 @@ def _county_notes(counties: gpd.GeoDataFrame, units: gpd.GeoDataFrame, branches:
     each measure taken once for the city, then read by county."""
     held = units.groupby("county")["population"].sum()
     own_units = {name: group for name, group in units.groupby("county", sort=False)}
-    branch_county = branches["county"].to_numpy()
+    branch_county, points = branches["county"].to_numpy(), _rounded_points(branches)
+    figures = pd.DataFrame(counties[[column for column in ("name", "population") if column in counties]])
     notes = {}
     for at, name in enumerate(counties["name"]):
-        county, own = counties.iloc[[at]], branch_county == name
-        totals = [] if projected else _town_total_notes(county, held)
-        far = None if reach is None else (reach[0][own], reach[1][own])
+        own = branch_county == name
+        totals = [] if projected else _town_total_notes(figures.iloc[[at]], held)
+        far = [] if reach is None else _far_branch_notes(counties.iloc[[at]], units, branches[own],
+                                                         (reach[0][own], reach[1][own]))
         notes[name] = (_method_notes(own_units.get(name, units.iloc[:0]), s) + demand_note + totals
-                       + _stacked_branch_notes(branches[own]) + _far_branch_notes(county, units, branches[own], far))
+                       + _stacked_branch_notes(branches, own, points) + far)
     return notes
 
 STACKED_BRANCHES = 3  # this many branches at the very same point are most likely geocoded to a town or district
 
 
-def _stacked_branch_notes(branches: gpd.GeoDataFrame) -> list[str]:
+def _rounded_points(branches: gpd.GeoDataFrame) -> np.ndarray:
+    """Each branch's lon, lat to 6 decimals (about 0.1 m): the very same point is the same pair."""
+    return np.column_stack([branches.geometry.x.round(6), branches.geometry.y.round(6)])
+
+
+def _stacked_branch_notes(branches: gpd.GeoDataFrame, own: np.ndarray | None = None,
+                          points: np.ndarray | None = None) -> list[str]:
     """Branches sharing their exact point with STACKED_BRANCHES - 1 others or more: a geocoder's town or district
-    point rather than their addresses, which makes their service radii and the coverage around them rough."""
-    if len(branches) == 0:
+    point rather than their addresses, which makes their service radii and the coverage around them rough. Of
+    the branches `own` marks (all by default; `points`: every branch's _rounded_points, where made already)."""
+    own = np.ones(len(branches), bool) if own is None else own
+    if not own.any():
         return []
-    xy = np.column_stack([branches.geometry.x.round(6), branches.geometry.y.round(6)])
+    xy = (_rounded_points(branches) if points is None else points)[own]
     _, point, counts = np.unique(xy, axis=0, return_inverse=True, return_counts=True)
     point = point.ravel()
     sizes = counts[point]
     stacked = sizes >= STACKED_BRANCHES
     if not stacked.any():
         return []
-    biggest = branches[point == point[np.argmax(sizes)]]
-    points = len(np.unique(point[stacked]))
-    return [f"{int(stacked.sum())} branches share {points} point{'s' if points > 1 else ''}, {STACKED_BRANCHES} or "
+    biggest = branches[own][point == point[np.argmax(sizes)]]
+    shared = len(np.unique(point[stacked]))
+    return [f"{int(stacked.sum())} branches share {shared} point{'s' if shared > 1 else ''}, {STACKED_BRANCHES} or "
             f"more at the very same coordinates (e.g. {len(biggest)} in {biggest['county'].iloc[0]}, such as "
             f"{biggest['name'].iloc[0]}): located by their town or district rather than their address? Their "
             "service radii and the coverage around them are rough."]
