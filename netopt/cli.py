@@ -11,7 +11,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -1021,7 +1021,7 @@ def access(
     reaches, by county and region; how evenly it is spread (Gini, Lorenz curve) and who has low access."""
     def run() -> None:
         _check_analyze_options(minutes, (radius_km, core_km, county_km, fringe_km), grid_km, h3, None, None)
-        how = {"supply": None, **_access_way(decay, beta, method, "--", supply, tuple(type_supply))}
+        how = _access_way(decay, beta, method, "--", supply, type_supply)
         limit = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         _measure_access(_bank_only(ds, bank), source, out, {
@@ -1031,7 +1031,7 @@ def access(
 
 
 def _access_way(decay: str, beta: Optional[float], method: str, flags: str = "--access-",
-                supply: Optional[str] = None, type_supply: tuple[str, ...] = ()) -> dict:
+                supply: Optional[str] = None, type_supply: Sequence[str] = ()) -> dict:
     """How accessibility is measured as the command line asks (access's --decay, --beta, --method, --supply,
     --type-supply; another command's --access-decay …), checked in its flags' words: accessibility's decay, beta
     and method, and its supply where given."""
@@ -4048,8 +4048,8 @@ def compare(
                                      measure_networks, network_changes)
 
         _check_one_grid(grid_km, h3)
-        how = _access_way(access_decay, access_beta, access_method, "--access-", access_supply,
-                          tuple(access_type_supply))
+        how = _access_way(access_decay, access_beta, access_method, supply=access_supply,
+                          type_supply=access_type_supply)
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, radius)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
@@ -4150,8 +4150,8 @@ def evaluate_sites_command(
         tables = [*(files or []), *candidates]
         if not tables and not site:
             raise InputError("give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat", file="command line")
-        how = _access_way(access_decay, access_beta, access_method, "--access-", access_supply,
-                          tuple(access_type_supply))
+        how = _access_way(access_decay, access_beta, access_method, supply=access_supply,
+                          type_supply=access_type_supply)
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, radius)
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
@@ -4569,8 +4569,8 @@ def report(
         from netopt.report import DECK_TITLE, batch_reports
 
         _check_one_grid(grid_km, h3)
-        how = _access_way(access_decay, access_beta, access_method, "--access-", access_supply,
-                          tuple(access_type_supply))
+        how = _access_way(access_decay, access_beta, access_method, supply=access_supply,
+                          type_supply=access_type_supply)
         radius = _travel_time(ctx, minutes, mode) or _region_radii(core_km, county_km, fringe_km)
         full = _diagnosis_full(full_km, full_minutes, radius)
         every_bank, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
@@ -4740,8 +4740,8 @@ def batch(
     def run() -> None:
         from netopt.batch import BatchInterrupted, BatchOptions, read_batch, run_batch
 
-        how = _access_way(access_decay, access_beta, access_method, "--access-", access_supply,
-                          tuple(access_type_supply))
+        how = _access_way(access_decay, access_beta, access_method, supply=access_supply,
+                          type_supply=access_type_supply)
         timed = _travel_time(ctx, minutes, mode)
         full = _diagnosis_full(full_km, full_minutes, timed or _region_radii(core_km, county_km, fringe_km))
         with _working("Reading the units 读取数据…"), warnings.catch_warnings(record=True) as heard:
