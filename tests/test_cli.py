@@ -537,6 +537,12 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     alone = runner.invoke(app, ["optimize", "--p", "140", "--mode", "walk", "--out", str(tmp_path / "x")])
     assert alone.exit_code == 2 and "--mode is for --minutes" in alone.output
     assert not (tmp_path / "x").exists()
+
+
+# 5 s; by default test_market proves the pull decaying with minutes, test_market_share_curve_points_equal_optimize
+@pytest.mark.slow  # runs the share model's commands
+def test_market_share_within_a_travel_time(tmp_path: Path):
+    """--model share --minutes: Huff by travel time against the other banks, its curve's ends the plan's."""
     share = runner.invoke(app, ["optimize", "--model", "share", "--bank", "建设", "--max-new", "2", "--minutes", "15",
                                 "--out", str(tmp_path / "share")])
     assert share.exit_code == 0 and "(Huff by travel time 按通行时间, against the other banks)" in _said(share.output)
@@ -724,11 +730,22 @@ def test_optimize_on_a_population_grid(tmp_path: Path):
                                  "3", "--out", str(tmp_path)])
     assert center.exit_code == 0 and "farthest cell 最远网格" in center.output, center.output
 
+
+# 5 s; by default test_market_share_curve_points_equal_optimize runs the share model, the p-median above its grid
+@pytest.mark.slow
+def test_market_share_on_a_population_grid(tmp_path: Path):
+    """--model share --grid-km: the plan is the library's on the grid's cells; its map shades each town by the
+    residents won in its cells."""
+    from netopt.grid import population_grid
+    from netopt.planning import candidate_sites, existing_positions
+
     share = runner.invoke(app, ["optimize", "--model", "share", "--bank", "农业", "--max-new", "2", "--grid-km", "3",
                                 "--out", str(tmp_path)])
     assert share.exit_code == 0, share.output
     won_by_town = pd.read_excel(tmp_path / "share_plan.xlsx", sheet_name="assignment 分配", engine="openpyxl")
     assert {"captured 吸引人数", "our_share_pct 我行份额(%)"} <= set(won_by_town.columns)
+    ds = no.load_sample()
+    cells, sites = population_grid(ds, cell_km=3.0), candidate_sites(ds, "农业")
     rivals = ds.branches[~ds.branches["bank"].str.contains("农业")]
     model = no.MarketShare.from_geodataframes(cells, sites, rivals, p=103, existing=existing_positions(sites))
     won = model.solve()
@@ -1707,6 +1724,13 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     assert re.search(r"community 社区型: in urban towns only 仅设于城镇化乡镇 \(towns with at least 50% .*— 94 of the 226 "
                      "candidate sites stand elsewhere", _said(closing.output))  # the community share met in urban towns
     assert (sites.loc[sites["name 名称"].str.contains("营业部"), "decision 决策"] == "keep").all()
+
+
+# 4 s; by default test_types proves the joint plan's closures, other tests optimize's --close and the rollout's --weight
+@pytest.mark.slow
+def test_plan_with_p_closes_what_close_names_and_weighs_as_asked(tmp_path: Path):
+    """plan --p --close …: those branches close whatever the plan; --weight 综合型:density=20 cites density where
+    it is high."""
     forced = runner.invoke(app, ["plan", "--p", "101", "--bank", "农业", "--budget-wan", "500", "--close", "长丰杨庙",
                                  "--close", "HF0014", "--weight", "综合型:density=20", "--out", str(tmp_path / "forced")])
     assert forced.exit_code == 0, forced.output
