@@ -1862,6 +1862,9 @@ def test_a_model_spelt_otherwise_is_run_and_recorded_by_its_name(tmp_path: Path)
     assert unknown.exit_code == 2 and "unknown model 'gravity'; use one of mclp, lscp, pmedian" in _said(unknown.output)
 
 
+LONG_PLAN_NAME = "再撤三河支行并在杨庙镇新设一个网点的方案"  # wider than its column in a console of 80
+
+
 def test_compare_puts_plans_beside_today(tmp_path: Path, monkeypatch):
     """compare: a plan's folder and a branches file beside today's network — branches, new, closed, coverage —,
     the towns where they differ, written as CSVs and a workbook recording the command."""
@@ -1878,18 +1881,15 @@ def test_compare_puts_plans_beside_today(tmp_path: Path, monkeypatch):
     network = pd.read_csv(tmp_path / "close1" / "mclp_branches.csv")
     network[network["branch_id"] != "HF0014"].to_csv(tmp_path / "fewer.csv", index=False)  # 肥西三河支行 closes too
     result = runner.invoke(app, ["compare", str(tmp_path / "close1"), str(tmp_path / "fewer.csv"), "--bank", "农业",
-                                 "--name", "撤杨庙", "--name", "再撤三河", "--out", str(tmp_path / "cmp")])
+                                 "--name", "撤杨庙", "--name", LONG_PLAN_NAME, "--out", str(tmp_path / "cmp")])
     assert result.exit_code == 0, result.output
     said = _said(result.output)
     assert "Plans compared 方案比选" in said and "within core 1.2 km, county 3.5 km" in said
     scenarios = pd.read_csv(tmp_path / "cmp" / "compare_scenarios.csv").set_index("scenario 方案")
-    assert scenarios.index.tolist() == ["today 现状", "撤杨庙", "再撤三河"]
-    long = runner.invoke(app, ["compare", str(tmp_path / "close1"), str(tmp_path / "fewer.csv"), "--bank", "农业",
-                               "--name", "撤杨庙", "--name", "再撤三河支行并在杨庙镇新设一个网点的方案", "--out",
-                               str(tmp_path / "long")])
-    header = [line.strip("┃").split("┃") for line in long.output.splitlines() if line.startswith("┃")]
+    assert scenarios.index.tolist() == ["today 现状", "撤杨庙", LONG_PLAN_NAME]
+    header = [line.strip("┃").split("┃") for line in result.output.splitlines() if line.startswith("┃")]
     assert ["".join("".join(cell.split()) for cell in column) for column in zip(*header)][1:] == [
-        "today现状", "撤杨庙", "再撤三河支行并在杨庙镇新设一个网点的方案"]  # on 80 columns, folded, never cut short
+        "today现状", "撤杨庙", LONG_PLAN_NAME]  # a long name on 80 columns: folded, never cut short
     assert scenarios[["branches 网点数", "new 新设", "closed 撤并"]].values.tolist() == [[101, 0, 0], [101, 1, 1],
                                                                                        [100, 1, 2]]
     towns = pd.read_csv(tmp_path / "cmp" / "compare_towns.csv")
@@ -1906,7 +1906,7 @@ def test_compare_puts_plans_beside_today(tmp_path: Path, monkeypatch):
                           "service areas changed 服务范围变化", "closure takers 客户承接"]
     areas = pd.read_csv(tmp_path / "cmp" / "compare_branches_changed.csv")  # who takes on each plan's closures 承接
     closed = areas[areas["plan 方案"] == "closed 撤并"].groupby("scenario 方案")["name 名称"].apply(sorted).to_dict()
-    assert closed == {"撤杨庙": ["长丰杨庙营业所"], "再撤三河": ["肥西三河支行", "长丰杨庙营业所"]}
+    assert closed == {"撤杨庙": ["长丰杨庙营业所"], LONG_PLAN_NAME: ["肥西三河支行", "长丰杨庙营业所"]}
     assert areas.groupby(["scenario 方案", "county 区县"])["area_change_wan 服务范围人口变化(万人)"].sum().abs().max() < 1e-3
     assert "撤杨庙: 客户承接 长丰杨庙营业所's service area" in said
     takers = pd.read_csv(tmp_path / "cmp" / "compare_closure_takers.csv")  # where each closed branch's residents go
@@ -1919,19 +1919,19 @@ def test_compare_puts_plans_beside_today(tmp_path: Path, monkeypatch):
         takers["scenario 方案"].tolist()
     changes = pd.read_csv(tmp_path / "cmp" / "compare_changes.csv")  # each plan's new and closed branches
     assert changes.groupby(["scenario 方案", "change 变化"], sort=False).size().to_dict() == {
-        ("撤杨庙", "new 新设"): 1, ("撤杨庙", "closed 撤并"): 1, ("再撤三河", "new 新设"): 1, ("再撤三河", "closed 撤并"): 2}
+        ("撤杨庙", "new 新设"): 1, ("撤杨庙", "closed 撤并"): 1, (LONG_PLAN_NAME, "new 新设"): 1, (LONG_PLAN_NAME, "closed 撤并"): 2}
     assert "肥西三河支行" in changes["name 名称"].tolist() and changes["county 区县"].notna().all()
     assert book["changes 方案变化"].equals(changes)
     with zipfile.ZipFile(tmp_path / "cmp" / "compare.kmz") as kmz:
         folders = re.findall(r"<Folder><name>([^<]*)</name>", kmz.read("doc.kml").decode("utf-8"))
-    assert folders[-6:] == ["方案变化 changes", "再撤三河 (3)", "撤杨庙 (2)",  # a folder per plan
-                            "客户承接 closure takers", "再撤三河 (8)", "撤杨庙 (4)"]
+    assert folders[-6:] == ["方案变化 changes", f"{LONG_PLAN_NAME} (3)", "撤杨庙 (2)",  # a folder per plan
+                            "客户承接 closure takers", f"{LONG_PLAN_NAME} (8)", "撤杨庙 (4)"]
     assert len(gpd.read_file(tmp_path / "cmp" / "compare.gpkg", layer="changes")) == 5
     assert (tmp_path / "cmp" / "compare.png").read_bytes().startswith(b"\x89PNG")
     slides = list(Presentation(str(tmp_path / "cmp" / "compare.pptx")).slides)  # the meeting's slides
     side = next(shape.table for shape in slides[1].shapes if shape.has_table)
     assert [cell.text for cell in side.rows[1].cells] == ["网点数 branches", "101", "101", "100"]
-    plan = [slide for slide in slides if slide.shapes[0].text_frame.text == "再撤三河 方案 plan"]  # on its map
+    plan = [slide for slide in slides if slide.shapes[0].text_frame.text == f"{LONG_PLAN_NAME} 方案 plan"]  # on its map
     assert len(plan) == 1 and any(shape.shape_type == 13 for shape in plan[0].shapes)
     changed = [cell.text for shape in slides[-2].shapes if shape.has_table for cell in shape.table.iter_cells()]
     assert "肥西三河支行" in changed and "closed 撤并" in changed
@@ -1942,7 +1942,7 @@ def test_compare_puts_plans_beside_today(tmp_path: Path, monkeypatch):
         p.text.split("、", 1)[-1] for p in Document(tmp_path / "cmp" / "compare.docx").paragraphs]
     page = map_text(tmp_path / "cmp" / "compare_map.html")
     assert all(layer in page for layer in ("撤杨庙: 新设 1 open / 撤并 1 close",
-                                                            "再撤三河: 新设 1 open / 撤并 2 close"))
+                                                            f"{LONG_PLAN_NAME}: 新设 1 open / 撤并 2 close"))
     assert page.count("客户承接 takes on:") == len(takers)
     per_plan = takers.groupby("scenario 方案", sort=False).size()
     assert {((plan,), count, count) for plan, count in per_plan.items()} <= set(drawn)  # every taker placed
