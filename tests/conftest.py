@@ -125,19 +125,22 @@ def one_worker_at_a_time(lock: Path) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def bank_reports(tmp_path_factory, worker_id: str) -> tuple[str, Path]:
-    """`netopt report --bank 农业 --new-per-county 2` on the sample, titled, run once for the whole test run, its
+    """`netopt report --bank 农业 --new-per-county 2` on the sample, titled, its Word report in the bank's template
+    (tests/test_document's 农行报告模板.dotx, written beside the folder), run once for the whole test run, its
     workers too, for the tests that read its files (none may change them): what it said and its folder."""
     from typer.testing import CliRunner
 
     from netopt.cli import app
+    from tests.test_document import _bank_template
 
     run = tmp_path_factory.getbasetemp()
     shared = run.parent if worker_id != "master" and os.name != "nt" else run  # the workers' common folder
     out, said = shared / "bank_reports", shared / "bank_reports.said"
     with one_worker_at_a_time(shared / "bank_reports.lock"):
         if not said.exists():
+            template = _bank_template(shared / "农行报告模板.dotx", dotx=True)
             result = CliRunner().invoke(app, ["report", "--bank", "农业", "--new-per-county", "2", "--out", str(out),
-                                              "--title", "农行合肥分行网点覆盖诊断"])
+                                              "--title", "农行合肥分行网点覆盖诊断", "--word-template", str(template)])
             assert result.exit_code == 0, result.output
             said.write_text(result.output, encoding="utf-8")
     return said.read_text(encoding="utf-8"), out

@@ -2674,22 +2674,18 @@ def test_every_command_writing_slides_writes_them_in_the_banks_template(tmp_path
     assert "模板说明：请在此处填写正文" not in [p.text for p in written_up.paragraphs]
 
 
-def test_report_writes_the_analysis_report_in_the_banks_word_template(tmp_path: Path):
-    """report --word-template 农行报告模板.dotx: city_summary.docx on the template's page under its header, titled
-    as the slides are; a Word template given as --template (or a deck as --word-template) is refused, pointing to
-    the other option, before any work."""
-    from tests.test_document import _bank_template
-
-    template = _bank_template(tmp_path / "农行报告模板.dotx", dotx=True)
-    result = runner.invoke(app, ["report", "--bank", "农业", "--word-template", str(template), "--title", "农行诊断",
-                                 "--out", str(tmp_path / "out")])
-    assert result.exit_code == 0, result.output
-    assert "分析报告" in result.output and "city_summary.docx" in _said(result.output).replace(" ", "")
-    shown = Document(str(tmp_path / "out" / "city_summary.docx"))
-    assert shown.paragraphs[0].text == "农行诊断" and shown.sections[0].header.paragraphs[0].text == "中国农业银行 内部资料"
+def test_report_writes_the_analysis_report_in_the_banks_word_template(tmp_path: Path, bank_reports):
+    """report --word-template 农行报告模板.dotx (bank_reports): city_summary.docx on the template's page under its
+    header, titled as the slides are; a Word template given as --template (or a deck as --word-template) is
+    refused, pointing to the other option, before any work."""
+    said, out = bank_reports
+    assert "分析报告" in said and "city_summary.docx" in _said(said).replace(" ", "")
+    shown = Document(str(out / "city_summary.docx"))
+    assert shown.paragraphs[0].text == "农行合肥分行网点覆盖诊断"
+    assert shown.sections[0].header.paragraphs[0].text == "中国农业银行 内部资料"
     assert shown.sections[0].orientation == 1  # landscape, the template's
     for option, message in (("--template", "notaPowerPointfile"), ("--word-template", "notaWordfile")):
-        given = template if option == "--template" else tmp_path / "out" / "city_summary.pptx"
+        given = out.parent / "农行报告模板.dotx" if option == "--template" else out / "city_summary.pptx"
         refused = runner.invoke(app, ["report", option, str(given), "--out", str(tmp_path / "again")])
         said = _said(refused.output).replace(" ", "")
         other = "--word-template" if option == "--template" else "--template"

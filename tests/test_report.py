@@ -91,12 +91,6 @@ def test_rerun_replaces_outputs_cleanly(coverage, tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no temporary or duplicate files
 
 
-def test_report_command(tmp_path: Path):
-    result = CliRunner().invoke(app, ["report", "--out", str(tmp_path)])
-    assert result.exit_code == 0, result.output
-    assert (tmp_path / "city_summary.html").exists()
-
-
 def test_a_county_not_in_the_diagnosis_or_a_file_for_a_folder_is_refused_by_name(coverage, tmp_path: Path):
     """county_report of 肥东 (the diagnosis says 肥东县) or of a county it lacks; reports into a path that is a file:
     an InputError saying what is wrong, not a KeyError or FileExistsError."""
