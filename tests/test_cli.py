@@ -1200,10 +1200,7 @@ def test_optimize_relocates_branches(tmp_path: Path):
     _plan_slides_list_the_moves(tmp_path / "mclp_plan.pptx", moves)
     today_wan, plan_wan = (float(v) for v in re.findall(r"现有网点 ([\d.,]+) 万人 → plan 方案 ([\d.,]+) 万人",
                                                         " ".join(result.output.split()))[0])
-    assert today_wan < plan_wan
-    today = runner.invoke(app, ["optimize", "--p", "101", "--bank", "农业", "--out", str(tmp_path / "today")])
-    covered = [float(r.output.split("Residents covered 覆盖人口: ")[1].split("%")[0]) for r in (today, result)]
-    assert covered[1] > covered[0]
+    assert today_wan < plan_wan  # as many branches, more residents covered
     median = runner.invoke(app, ["optimize", "--model", "pmedian", "--relocate", "2", "--p", "99", "--bank", "农业",
                                  "--out", str(tmp_path)])
     assert median.exit_code == 0, median.output

@@ -21,6 +21,8 @@ def coverage():
 
 
 def test_one_report_per_county_and_a_city_summary(coverage, tmp_path: Path):
+    """A page and a workbook per county and the city's summary, in the meeting's words; run again into the same
+    folder, the same files (no temporary or duplicate one)."""
     written, failures = report.batch_reports(coverage, tmp_path)
     assert failures == {}
     names = {p.name for p in written}
@@ -54,6 +56,9 @@ def test_one_report_per_county_and_a_city_summary(coverage, tmp_path: Path):
     assert (in_area > 0).all() and in_area.sum() == pytest.approx(residents, abs=len(branches))
     assert "服务范围人口则把每个乡镇的人口按面积均摊" in html and "a share for every branch" in html
     assert pd.read_excel(book, "notes 说明")["note 说明"].str.contains(said).sum() == 1  # the workbook says it too
+    before = sorted(p.name for p in tmp_path.iterdir())
+    report.batch_reports(coverage, tmp_path)  # run again into the same folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no temporary or duplicate files
 
 
 def test_a_county_report_notes_its_own_data_not_the_citys(coverage, tmp_path: Path):
@@ -82,13 +87,6 @@ def test_a_failing_county_is_recorded_and_the_rest_complete(coverage, tmp_path: 
     assert list(failures) == ["庐江县"] and "broken input" in failures["庐江县"]
     assert len([p for p in written if p.suffix == ".html" and p.name.startswith("county_")]) == 8
     assert "庐江县" in pd.read_excel(tmp_path / "city_summary.xlsx", "failed 未完成")["county 区县"].tolist()
-
-
-def test_rerun_replaces_outputs_cleanly(coverage, tmp_path: Path):
-    report.batch_reports(coverage, tmp_path)
-    before = sorted(p.name for p in tmp_path.iterdir())
-    report.batch_reports(coverage, tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no temporary or duplicate files
 
 
 def test_a_county_not_in_the_diagnosis_or_a_file_for_a_folder_is_refused_by_name(coverage, tmp_path: Path):
