@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,20 @@ settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("fuzz", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("NETOPT_HYPOTHESIS", "repeatable"))
 FUZZING = os.environ.get("NETOPT_HYPOTHESIS") == "fuzz"  # a property test costly per case draws more only then
+
+
+@pytest.fixture(autouse=True, scope="session")
+def click_command_built_once() -> Iterator[None]:
+    """typer's CliRunner builds the click command from netopt's app anew at each invoke — 35 ms of reading every
+    option's annotations, at each of the suite's hundreds of commands —: here once per test process. The command
+    is the same each time; what a test changes in netopt.cli (its console, write_atomic) is looked up when a
+    command runs."""
+    import typer.testing
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", functools.lru_cache(maxsize=None)(typer.testing._get_command))
+        yield
+
 
 # the tests read netopt's .xlsx outputs with openpyxl, the engine netopt writes them with (pandas 3 warns that
 # its default changes to calamine, which netopt installs for old .xls inputs)

@@ -11,6 +11,7 @@ from pyproj import Geod
 from shapely.geometry import box
 
 import netopt as no
+from tests.conftest import FUZZING
 
 GEOD = Geod(ellps="WGS84")
 LAT0, LON0 = 31.8, 117.3
@@ -198,7 +199,7 @@ city = st.tuples(
 ).map(lambda t: (t[0], [1000 + 37 * i for i in range(len(t[0]))], t[1]))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=80 if FUZZING else 20, deadline=None)  # each case measures a city twice
 @given(city, st.floats(0.1, 10), st.floats(0.1, 10))
 def test_coverage_never_falls_when_the_radius_grows(c, r1, r2):
     ds = make_city(*c)
@@ -240,7 +241,7 @@ def test_branches_at_one_place_to_the_metre_share_both_their_residents_and_their
     assert branches["service_area_km2"].iloc[0] == branches["service_area_km2"].iloc[1] > 0
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=80 if FUZZING else 20, deadline=None)  # each case measures a city
 @given(city)
 def test_assigned_population_adds_up(c):
     ds = make_city(*c)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import netopt as no
 from tests import brute
+from tests.conftest import FUZZING
 from tests.instances import euclidean_pmedian
 
 
@@ -324,7 +325,7 @@ def _priced_models(seed: int) -> tuple[list, list, dict]:
     return models, plan, {"cost": cost, "weights": weights, "labels": labels, "pull": pull, "rivals": rivals, "m": m}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200 if FUZZING else 100, deadline=None)  # each case measures every plan without a site
 @given(st.integers(0, 2**32 - 1))
 def test_objective_without_each_site_is_the_plan_measured_without_it(seed):
     """objective_without_each prices closing each open site in one pass (p-median: its points move to their

@@ -13,6 +13,7 @@ from netopt.heuristics import pcenter_heuristic
 from netopt.models import CFLP, LSCP, MCLP, CapacitatedMCLP, PCenter, PMedian
 from netopt.models.covering import merge_identical_rows
 from tests import brute
+from tests.conftest import FUZZING
 
 
 @st.composite
@@ -829,7 +830,7 @@ def test_objective_of_names_unknown_sites_and_models_without_it():
         CFLP.from_cost_matrix(np.ones((2, 2)), [1, 1], None, [1, 1]).evaluate(["s0"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300 if FUZZING else 150, deadline=None)  # each case solves round after round
 @given(st.integers(1, 14), st.integers(2, 7), st.integers(0, 2**32 - 1), st.data())
 def test_pcenter_solved_over_a_few_demand_points_at_a_time_matches_brute_force(n, m, seed, data):
     """The p-center of a few demand points bounds the optimum and the points its plan leaves farther join them

@@ -293,7 +293,7 @@ def brute_joint_plans(km, pop, existing, p, budget, radius, capacity, cost, ext_
             yield value, total, changed + sum(ext)
 
 
-@settings(max_examples=50 if FUZZING else 15, deadline=None)  # each case solves and enumerates several joint plans
+@settings(max_examples=50 if FUZZING else 10, deadline=None)  # each case solves and enumerates several joint plans
 @given(st.integers(0, 2**32 - 1))
 def test_joint_plan_matches_brute_force(seed):
     import geopandas as gpd
