@@ -54,7 +54,7 @@ class BatchOptions:
     optimize: bool = False
     plan_types: bool = False
     time_limit: float = 60.0
-    reports: bool = True  # each unit's county report, and the run's summary slides and Word report
+    reports: bool = True  # each unit's county report and summary page, the run's summary slides and Word report
     new_per_county: int = 0
     maps: bool = False  # each county report opens with a map of its unit (about half a second a unit)
     bank: str | None = None  # one bank's branches diagnosed and planned, every bank's coverage beside them
@@ -538,9 +538,8 @@ def _type_plan(task: UnitTask, options: BatchOptions, files: dict[str, bytes],
         plan = assign_branch_types(_dataset(task, every_bank), time_limit=options.time_limit)
     except SolverError:  # the time limit ended before any plan: the unit's other numbers stand
         return {"types_status": NO_PLAN_YET}
-    if options.reports:
-        files["branch_types.csv"] = _csv_bytes(placed_by(plan.drop(columns="geometry", errors="ignore"),
-                                                         task.branches, "branch_id"))
+    files["branch_types.csv"] = _csv_bytes(placed_by(plan.drop(columns="geometry", errors="ignore"), task.branches,
+                                                     "branch_id"))  # a table, as underserved_towns.csv: reports or not
     counts = plan["type"].value_counts()
     return {"types_status": str(plan.attrs.get("status", "optimal")),
             **{f"types_{t}": int(counts.get(t, 0)) for t in ("comprehensive", "community", "inclusive", "light")}}

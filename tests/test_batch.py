@@ -381,13 +381,14 @@ def test_a_half_written_unit_counts_as_unfinished(sample_tasks, tmp_path):
 
 def test_a_rerun_under_other_options_does_the_units_again(sample_tasks, tmp_path):
     """Units done within 15 minutes are skipped by the same run again, and done again within 30 minutes or at another
-    speed: the national table then holds the new figures, never a mix of the old and the new."""
+    speed: the national table then holds the new figures, never a mix of the old and the new (the figures alone:
+    no reports)."""
     tasks = sample_tasks[:2]
-    first = run_batch(tasks, tmp_path, BatchOptions(radius_min=15), scheduler="serial")
+    first = run_batch(tasks, tmp_path, BatchOptions(radius_min=15, reports=False), scheduler="serial")
     assert sorted(first.computed) == sorted(t.unit_id for t in tasks)
-    assert run_batch(tasks, tmp_path, BatchOptions(radius_min=15), scheduler="serial").computed == []
-    for n, options in enumerate((BatchOptions(radius_min=30),
-                                 BatchOptions(radius_min=30, speed_kmh={"core": 20, "county": 40}))):
+    assert run_batch(tasks, tmp_path, BatchOptions(radius_min=15, reports=False), scheduler="serial").computed == []
+    for n, options in enumerate((BatchOptions(radius_min=30, reports=False),
+                                 BatchOptions(radius_min=30, speed_kmh={"core": 20, "county": 40}, reports=False))):
         again = run_batch(tasks, tmp_path, options, scheduler="serial")
         assert sorted(again.computed) == sorted(t.unit_id for t in tasks) and again.skipped == []
         assert all(finished(tmp_path, t.unit_id, options) for t in tasks)
@@ -460,8 +461,8 @@ def test_one_banks_batch_beside_every_banks_matches_the_city_wide_diagnoses(samp
     figures = BatchOptions(radius_km=RADIUS, reports=False)  # the units' figures to compare with: no reports
     run_batch(alone, tmp_path / "alone", figures, scheduler="serial")
     run_batch(sample_tasks, tmp_path / "all", figures, scheduler="serial")
-    run_batch(sample_tasks, tmp_path / "out", BatchOptions(radius_km=RADIUS, bank="农行", plan_types=True),
-              scheduler="serial")
+    ours_typed = BatchOptions(radius_km=RADIUS, bank="农行", plan_types=True, reports=False)  # type plans written
+    run_batch(sample_tasks, tmp_path / "out", ours_typed, scheduler="serial")  # without reports too
     table, ours, every = (_table(tmp_path / name).set_index("adcode") for name in ("out", "alone", "all"))
     assert table["branches"].sum() == (branches["bank"] == "中国农业银行").sum() > 0
     assert table["branches"].tolist() == ours["branches"].tolist()
