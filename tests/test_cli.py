@@ -2618,8 +2618,7 @@ def test_cflp_in_travel_minutes(tmp_path: Path):
 
 def test_a_rerun_removes_what_an_earlier_run_left_and_this_one_does_not_write(tmp_path: Path):
     """analyze --minutes then analyze by radius into one folder: the minutes' table and chart of the first run go
-    (they described another diagnosis), said on the console; optimize --phase then without: its phases go; plan
-    with --p after the type plan: the type plan's tables go. Files netopt does not write stay."""
+    (they described another diagnosis), said on the console. Files netopt does not write stay."""
     (tmp_path / "mine.txt").write_text("the analyst's own")
     first = runner.invoke(app, ["analyze", "--minutes", "15", "--out", str(tmp_path)])
     assert first.exit_code == 0 and (tmp_path / "coverage_by_minutes.csv").exists(), first.output
@@ -2627,6 +2626,13 @@ def test_a_rerun_removes_what_an_earlier_run_left_and_this_one_does_not_write(tm
     text = " ".join(again.output.split())
     assert again.exit_code == 0 and "Removed coverage_by_minutes.csv, coverage_by_minutes.png" in text, again.output
     assert not (tmp_path / "coverage_by_minutes.png").exists() and (tmp_path / "mine.txt").exists()
+
+
+@pytest.mark.slow  # 8 s; by default analyze's rerun above proves the removal every command's list goes through
+def test_a_plans_rerun_removes_the_phases_or_type_plan_an_earlier_run_left(tmp_path: Path):
+    """optimize --phase then without: its phases go, a diagnosis's files in the folder stay; plan with --p after
+    the type plan: the type plan's tables go."""
+    assert runner.invoke(app, ["analyze", "--out", str(tmp_path)]).exit_code == 0
     phased = runner.invoke(app, ["optimize", "--bank", "农业", "--max-new", "2", "--phase", "1", "--out", str(tmp_path)])
     assert phased.exit_code == 0 and (tmp_path / "mclp_phases.csv").exists(), phased.output
     plain = runner.invoke(app, ["optimize", "--bank", "农业", "--max-new", "2", "--out", str(tmp_path)])
