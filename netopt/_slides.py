@@ -509,12 +509,19 @@ def _table(slide, deck: Deck, rows: list[tuple[list[str], float]], widths: list[
     size = Pt(points)
     for k, width in enumerate(widths):
         shape.table.columns[k].width = Inches(width)
-    for r, (texts, height) in enumerate(rows):
-        shape.table.rows[r].height = Inches(height)
-        for k, cell_words in enumerate(texts):
+    laid_out: dict[tuple[int, bool], object] = {}  # (column, right-aligned): a body cell laid out, to copy
+    for r, ((texts, height), row) in enumerate(zip(rows, shape.table._tbl.tr_lst)):
+        row.h = Inches(height)
+        for k, (cell_words, place) in enumerate(zip(texts, row.tc_lst)):
+            figure = r > 0 and k >= figures_from and is_figure(cell_words)
+            like = laid_out.get((k, figure)) if r else None
+            if like is not None and _one_run(cell_words):
+                row.replace(place, _with_text(like, cell_words))
+                continue
             cell = shape.table.cell(r, k)
             cell.text = cell_words
-            figure = r > 0 and k >= figures_from and is_figure(cell_words)
+            if r and _one_run(cell_words):
+                laid_out[k, figure] = place
             for paragraph in cell.text_frame.paragraphs:
                 paragraph.alignment = PP_ALIGN.RIGHT if figure else PP_ALIGN.LEFT
                 for run in paragraph.runs:
@@ -525,6 +532,24 @@ def _table(slide, deck: Deck, rows: list[tuple[list[str], float]], widths: list[
             if r == 0 and own_colours:
                 cell.fill.solid()
                 cell.fill.fore_color.rgb = RGBColor(*HEADER_FILL)
+    shape.table.notify_height_changed()  # the frame as high as its rows, once they are all set
+
+
+def _one_run(text: str) -> bool:
+    """Whether a cell's text is one run of text alone in a slide's XML: not empty, no control character in it
+    (a line break, a tab, one python-pptx escapes)."""
+    return bool(text) and all(character >= " " for character in text)
+
+
+def _with_text(cell, text: str):
+    """A copy of a table cell (a:tc) laid out by _table with a text of one run (_one_run), holding `text`
+    instead: the same paragraph and run — as _table lays out each, several times faster on a long table."""
+    import copy
+
+    made = copy.deepcopy(cell)
+    [shown] = made.xpath("./a:txBody/a:p/a:r/a:t")
+    shown.text = text
+    return made
 
 
 def is_figure(text: str) -> bool:

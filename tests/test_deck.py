@@ -148,7 +148,9 @@ def test_a_long_table_goes_on_over_slides_in_order(tmp_path: Path):
     assert len(slides) > 5 and _titles(slides)[1] == "服务不足乡镇 (续 cont.)"
     assert [row[0] for row in _table_rows(slides, "服务不足乡镇")] == names
     for slide in slides:
-        grid = next(shape.table for shape in slide.shapes if shape.has_table)
+        frame = next(shape for shape in slide.shapes if shape.has_table)
+        grid = frame.table
+        assert frame.height == sum(row.height for row in grid.rows)  # the frame as high as its rows
         assert grid.cell(0, 0).text == "名称\nname"
         assert str(grid.cell(0, 0).fill.fore_color.rgb) == "%02X%02X%02X" % parts.HEADER_FILL  # netopt's own colours
         assert Inches(shown.page.top) + sum(row.height for row in grid.rows) <= Inches(shown.page.bottom)
@@ -407,3 +409,22 @@ def test_where_closed_branches_residents_go_is_shown_only_where_branches_close()
     assert list(table) == ["closed_name", "taker_name", "residents_wan", "distance_km"]
     (_, compared), = taken_on(takers.assign(scenario="撤并2")[["scenario", *takers]], "compare.xlsx").items()
     assert list(compared) == ["scenario", "closed_name", "taker_name", "residents_wan", "distance_km"]
+
+
+def test_every_cell_of_a_long_table_holds_its_own_text_laid_out_as_its_columns_first():
+    """Body cells are laid out once per column and copied (each figure's right-aligned copy apart): every cell its
+    own text — a line break (two paragraphs), a tab, a control character python-pptx escapes, none —, each laid
+    out as the first of its column."""
+    texts = ["普通", " 前后空格 ", "两行\n文字", "", "制表\t符", "铃\x07声", "普通二"]
+    table = pd.DataFrame({"name": texts, "population_wan": [1.5, 2.25, None, 3.0, 4.0, 5.5, 6.0]})
+    shown = parts.new_deck()
+    parts.table_slides(shown, "测试 Test", table)
+    grid = next(shape.table for shape in shown.presentation.slides[0].shapes if shape.has_table)
+    body = list(grid.rows)[1:]
+    assert [row.cells[0].text for row in body] == ["普通", " 前后空格 ", "两行\n文字", "", "制表\t符", "铃_x0007_声", "普通二"]
+    assert [len(row.cells[0].text_frame.paragraphs) for row in body] == [1, 1, 2, 1, 1, 1, 1]
+    assert [row.cells[1].text for row in body] == [texts[1] for texts in parts.table_texts(table)[1]]
+    for column in range(2):
+        looks = {(run.font.size, run.font.bold, paragraph.alignment, str(run.font.color.rgb))
+                 for row in body for paragraph in row.cells[column].text_frame.paragraphs for run in paragraph.runs}
+        assert len(looks) == 1, looks

@@ -468,3 +468,32 @@ def test_an_office_suite_lays_every_word_within_the_pages_margins(written, cover
     drawn = re.sub(r"\s", "", html.unescape(" ".join(words)))
     assert all(re.sub(r"\s", "", row.cells[0].text) in drawn for table in shown.tables for row in table.rows[1:])
     assert all(re.sub(r"\s", "", caption) in drawn for caption in _captions(shown))  # numbered as written
+
+
+def test_every_cell_of_a_long_table_holds_its_own_text_laid_out_as_its_columns_first():
+    """Body cells are laid out once per column and copied (each figure's right-aligned copy apart): every cell its
+    own text — spaces around it kept, a line break, a tab, none —, each laid out as the first of its column."""
+    texts = [" 前后空格 ", "普通", "两行\n文字", "", "制表\t符", "普通二", " 尾空格"]
+    counties = ["瑶海区", " 庐阳区", "蜀山区", "包河区 ", "长丰县", "肥东县", "肥西县"]  # its first without spaces
+    frame = pd.DataFrame({"name": texts, "population_wan": [1.5, 2.25, None, 3.0, 4.0, 5.5, 6.0],
+                          "county": counties})
+    writeup = document.new_writeup()
+    document.table(writeup, "表", frame)
+    written = io.BytesIO()
+    writeup.document.save(written)
+    grid = Document(written).tables[0]
+    body = grid.rows[1:]
+    assert [row.cells[0].text for row in body] == texts
+    assert [row.cells[1].text for row in body] == [texts[1] for texts in parts.table_texts(frame)[1]]
+    assert [row.cells[1].text for row in body][:4] == ["1.50", "2.25", "", "3"]
+    assert [row.cells[2].text for row in body] == counties
+    breaks = [(len(row.cells[0]._tc.xpath(".//w:br")), len(row.cells[0]._tc.xpath(".//w:tab"))) for row in body]
+    assert breaks[2:5] == [(1, 0), (0, 0), (0, 1)]  # Word's line break and tab, not the characters in its text
+    spaces = [[row.cells[k]._tc.xpath("./w:p/w:r/w:t/@xml:space") for row in body] for k in (0, 2)]
+    assert spaces == [[["preserve"], [], [], [], [], [], ["preserve"]],
+                      [[], ["preserve"], [], ["preserve"], [], [], []]]
+    for column in range(3):
+        looks = {(cell.paragraphs[0].alignment, cell.width, tuple(run.font.size for run in cell.paragraphs[0].runs[:1]),
+                  cell.paragraphs[0].runs[0].font.bold if cell.paragraphs[0].runs else None)
+                 for cell in (row.cells[column] for row in body) if cell.text}
+        assert len(looks) == 1, looks
