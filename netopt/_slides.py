@@ -520,7 +520,7 @@ def _table(slide, deck: Deck, rows: list[tuple[list[str], float]], widths: list[
                 continue
             cell = shape.table.cell(r, k)
             cell.text = cell_words
-            if r and _one_run(cell_words):
+            if r and _one_run(cell_words):  # the first of its kind in its column: copied once laid out below
                 laid_out[k, figure] = place
             for paragraph in cell.text_frame.paragraphs:
                 paragraph.alignment = PP_ALIGN.RIGHT if figure else PP_ALIGN.LEFT
@@ -543,7 +543,7 @@ def _one_run(text: str) -> bool:
 
 def _with_text(cell, text: str):
     """A copy of a table cell (a:tc) laid out by _table with a text of one run (_one_run), holding `text`
-    instead: the same paragraph and run — as _table lays out each, several times faster on a long table."""
+    instead: the same paragraph and run as _table lays out, a long table several times faster."""
     import copy
 
     made = copy.deepcopy(cell)
