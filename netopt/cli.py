@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Opti
 import numpy as np
 import pandas as pd
 import typer
+import typer.rich_utils
+from rich.columns import Columns
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -81,6 +83,30 @@ def _trailing_space_cut_by_cells(text: Text, size: int) -> None:
 
 
 Text.rstrip_end = _trailing_space_cut_by_cells  # netopt's help and tables: rich's measure mended (above)
+
+
+class _FoldingTable(Table):
+    """The tables of typer's help: what a column cannot wrap between words — a long option name, a path, Chinese
+    written without spaces — folded onto its next line, where rich's columns cut it short with an ellipsis (at 80
+    columns "--no-keep-exist…", "(核心城区=15,县 …")."""
+
+    def add_row(self, *renderables, **options) -> None:
+        super().add_row(*renderables, **options)
+        for column in self.columns:
+            column.overflow = "fold"
+
+
+def _folding_columns(items: list, *options, **named) -> Columns:
+    """An option's help and default as typer lays them out (rich Columns), each text folding what it cannot wrap
+    between words, as _FoldingTable's columns do."""
+    for item in items:
+        if isinstance(item, Text):
+            item.overflow = "fold"
+    return Columns(items, *options, **named)
+
+
+typer.rich_utils.Table = _FoldingTable  # typer lays out its help with rich_utils' Table and Columns
+typer.rich_utils.Columns = _folding_columns
 
 
 def _show_version(asked: bool) -> None:

@@ -119,10 +119,23 @@ def test_no_help_line_holding_chinese_loses_its_last_letter_at_the_panels_edge()
     from typer.main import get_command
 
     cut = re.compile(r"[A-Za-z0-9\u4e00-\u9fff]…\s*│$")  # an ellipsis of netopt's own text follows a space or "="
-    for name in get_command(app).commands:  # (at 100 columns a long path or option name in a narrow column is cut)
+    for name in get_command(app).commands:
         result = runner.invoke(app, [name, "--help"], env={"COLUMNS": "120"})
         assert result.exit_code == 0, result.output
         assert not [line for line in result.output.splitlines() if cut.search(line)], (name, result.output)
+
+
+@pytest.mark.parametrize("columns", ["80", "100"])
+def test_help_in_a_narrow_terminal_folds_what_it_cannot_wrap_and_cuts_nothing(columns: str):
+    """In rich's tables typer's help cut what a column could not wrap between words with an ellipsis — a long
+    option name, a path, Chinese written without spaces ("--no-keep-exist…", "(核心城区=15,县 …"): folded onto
+    the next line instead, every … in a command's help is one netopt writes."""
+    from typer.main import get_command
+
+    for name, command in get_command(app).commands.items():
+        result = runner.invoke(app, [name, "--help"], env={"COLUMNS": columns})
+        written = (command.help or "").count("…") + sum(str(param.help or "").count("…") for param in command.params)
+        assert result.exit_code == 0 and result.output.count("…") == written, (name, result.output)
 
 
 def test_demo_writes_csv_excel_and_map(tmp_path: Path):
