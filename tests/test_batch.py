@@ -177,8 +177,8 @@ def test_national_units_table_is_real_and_complete():
 
 
 def test_serial_local_cluster_and_scheduler_give_the_same_numbers(national_tasks, sample_tasks, cluster, tmp_path):
-    tasks = [t for t in national_tasks if t.unit_id in ("340202", "340207", "340209")] + sample_tasks[:2]  # with and
-    # without towns, with and without branches
+    # units with and without towns, with and without branches
+    tasks = [t for t in national_tasks if t.unit_id in ("340202", "340207", "340209")] + sample_tasks[:2]
     options = BatchOptions(radius_km=RADIUS, optimize=True, plan_types=True, reports=False)
     run_batch(tasks, tmp_path / "serial", options, scheduler="serial")
     run_batch(tasks, tmp_path / "scheduler", options, scheduler=cluster.scheduler_address)
