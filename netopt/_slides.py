@@ -514,13 +514,14 @@ def _table(slide, deck: Deck, rows: list[tuple[list[str], float]], widths: list[
         row.h = Inches(height)
         for k, (cell_words, place) in enumerate(zip(texts, row.tc_lst)):
             figure = r > 0 and k >= figures_from and is_figure(cell_words)
-            like = laid_out.get((k, figure)) if r else None
-            if like is not None and _one_run(cell_words):
+            copied = r > 0 and _one_run(cell_words)  # a body cell of one run: copied from its column's first
+            like = laid_out.get((k, figure)) if copied else None
+            if like is not None:
                 row.replace(place, _with_text(like, cell_words))
                 continue
             cell = shape.table.cell(r, k)
             cell.text = cell_words
-            if r and _one_run(cell_words):  # the first of its kind in its column: copied once laid out below
+            if copied:  # the first of its kind in its column: copied once laid out below
                 laid_out[k, figure] = place
             for paragraph in cell.text_frame.paragraphs:
                 paragraph.alignment = PP_ALIGN.RIGHT if figure else PP_ALIGN.LEFT

@@ -605,13 +605,13 @@ def _grid(writeup: Writeup, headers: list[str], rows: list[list[str]]) -> None:
     laid_out: dict[tuple[int, bool], object] = {}  # (column, right-aligned): a body cell laid out, to copy
     for tr, texts in zip(grid._tbl.tr_lst[1:], rows):
         for column, (tc, text) in enumerate(zip(tr.tc_lst, texts)):
-            right = is_figure(text)
+            right, plain = is_figure(text), _plain_text(text)
             like = laid_out.get((column, right))
-            if like is not None and _plain_text(text):
+            if like is not None and plain:
                 tr.replace(tc, _with_text(like, text))
                 continue
             _cell(_Cell(tc, grid), text, widths[column], header=False, right=right)
-            if _plain_text(text):  # the first of its kind in its column: the one copied
+            if plain:  # the first of its kind in its column: the one copied
                 laid_out[column, right] = tc
     _keep_rows(grid)
     writeup.document.add_paragraph()

@@ -123,7 +123,6 @@ def own_fonts(monkeypatch):
     fonts._installed_cjk_font.cache_clear()
 
 
-
 @contextlib.contextmanager
 def one_worker_at_a_time(lock: Path) -> Iterator[None]:
     """Only one of the test run's workers (pytest-xdist's processes) within at a time: a lock on that file (none

@@ -423,7 +423,7 @@ def test_every_cell_of_a_long_table_holds_its_own_text_laid_out_as_its_columns_f
     body = list(grid.rows)[1:]
     assert [row.cells[0].text for row in body] == ["普通", " 前后空格 ", "两行\n文字", "", "制表\t符", "铃_x0007_声", "普通二"]
     assert [len(row.cells[0].text_frame.paragraphs) for row in body] == [1, 1, 2, 1, 1, 1, 1]
-    assert [row.cells[1].text for row in body] == [texts[1] for texts in parts.table_texts(table)[1]]
+    assert [row.cells[1].text for row in body] == [cells[1] for cells in parts.table_texts(table)[1]]
     for column in range(2):
         looks = {(run.font.size, run.font.bold, paragraph.alignment, str(run.font.color.rgb))
                  for row in body for paragraph in row.cells[column].text_frame.paragraphs for run in paragraph.runs}

@@ -484,7 +484,7 @@ def test_every_cell_of_a_long_table_holds_its_own_text_laid_out_as_its_columns_f
     grid = Document(written).tables[0]
     body = grid.rows[1:]
     assert [row.cells[0].text for row in body] == texts
-    assert [row.cells[1].text for row in body] == [texts[1] for texts in parts.table_texts(frame)[1]]
+    assert [row.cells[1].text for row in body] == [cells[1] for cells in parts.table_texts(frame)[1]]
     assert [row.cells[1].text for row in body][:4] == ["1.50", "2.25", "", "3"]
     assert [row.cells[2].text for row in body] == counties
     breaks = [(len(row.cells[0]._tc.xpath(".//w:br")), len(row.cells[0]._tc.xpath(".//w:tab"))) for row in body]
