@@ -8,6 +8,7 @@ Usage: python data/build_units.py CENSUS_XLSX ADCODE_DIR BOUNDARY_DIR
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -58,10 +59,61 @@ def boundary_areas(units: pd.DataFrame, boundary_dir: Path) -> pd.Series:
     return units["adcode"].map(areas).round(1)
 
 
-def read_divisions(adcode_dir: Path, adcodes: pd.Series) -> pd.DataFrame:
-    frames = [pd.read_csv(adcode_dir / f"{code}.csv", header=None, names=VONNG_COLUMNS, dtype=str)
-              for code in adcodes if (adcode_dir / f"{code}.csv").exists()]
+def read_divisions(adcode_dir: Path, files: dict[str, str]) -> pd.DataFrame:
+    """The 2016 divisions of each unit, from its file (`files`: unit code -> the code of its file), its rows
+    given the unit's code."""
+    frames = [pd.read_csv(adcode_dir / f"{code}.csv", header=None, names=VONNG_COLUMNS, dtype=str).assign(adcode=unit)
+              for unit, code in files.items() if (adcode_dir / f"{code}.csv").exists()]
     return pd.concat(frames, ignore_index=True)
+
+
+def earlier_codes(adcode_dir: Path, units: pd.DataFrame) -> pd.Series:
+    """For the units whose 2020 code the 2016 divisions lack, the 2016 county of the same name — or the same name
+    but for its kind, 无为县 for 无为市 — in the same city, else the one of that name in the same province (辛集市,
+    listed under the province in 2016), that no 2020 unit has; each used once. Indexed by the unit's code."""
+    counties = pd.DataFrame([_county_row(path) for path in sorted(adcode_dir.glob("*.csv"))
+                             if not path.stem.endswith("00")], columns=["code", "name"]).dropna()
+    free = counties[~counties["code"].isin(units["adcode"])]
+    found = {}
+    for unit in units[~units["adcode"].isin(counties["code"])].itertuples():
+        city, province = free[free["code"].str[:4] == unit.adcode[:4]], free[free["code"].str[:2] == unit.adcode[:2]]
+        for pool, key in ((city, _name), (city, _stem), (province, _name)):
+            hits = pool[pool["name"].map(key) == key(unit.name)]
+            if len(hits) == 1 and len(key(unit.name)) >= 2:
+                found[unit.adcode] = hits["code"].iloc[0]
+                break
+    matched = pd.Series(found, dtype=object)
+    return matched[~matched.duplicated(keep=False)]
+
+
+def unit_points(adcode_dir: Path, files: dict[str, str]) -> pd.DataFrame:
+    """Each unit's own point in the divisions (its seat, Amap's; a city without counties, 东莞市, its centre) as
+    WGS84 seat_lon/seat_lat, from the first row of its file (`files`: unit code -> the code of its file); none
+    where it has no file or its row no point."""
+    points = {}
+    for unit, code in files.items():
+        path = adcode_dir / f"{code}.csv"
+        if path.exists():
+            first = pd.read_csv(path, header=None, names=VONNG_COLUMNS, dtype=str, nrows=1).iloc[0]
+            points[unit] = (float(first["longitude"]), float(first["latitude"]))
+    frame = pd.DataFrame.from_dict(points, orient="index", columns=["lon", "lat"]).dropna()
+    lon, lat = gcj02_to_wgs84(frame["lon"].to_numpy(), frame["lat"].to_numpy())
+    return pd.DataFrame({"seat_lon": np.round(lon, 6), "seat_lat": np.round(lat, 6)}, index=frame.index)
+
+
+def _county_row(path: Path) -> tuple[str | None, str | None]:
+    """The code and name of the county a 2016 division file is of (its first row), None for another level's."""
+    first = path.read_text(encoding="utf-8").split("\n", 1)[0].split(",")
+    return (first[0][:6], first[2]) if len(first) > 3 and first[3] == "county" else (None, None)
+
+
+def _name(name: str) -> str:
+    return name
+
+
+def _stem(name: str) -> str:
+    """A unit's name without its kind: 无为 of 无为县 and 无为市."""
+    return re.sub(r"(自治县|自治旗|县|市|区|旗)$", "", name)
 
 
 def town_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -115,10 +167,16 @@ def region_types(towns: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
 def main(census_xlsx: Path, adcode_dir: Path, boundary_dir: Path) -> None:
     units = county_units(census_xlsx)
     units["area_km2"] = boundary_areas(units, boundary_dir)
-    towns = town_table(read_divisions(adcode_dir, units["adcode"]))
-    towns = towns[towns["county_id"].isin(units["adcode"])].reset_index(drop=True)
+    earlier = earlier_codes(adcode_dir, units)
+    files = {**dict(zip(units["adcode"], units["adcode"])), **earlier}
+    towns = town_table(read_divisions(adcode_dir, files))
     towns["population"] = apportion(towns, units)
-    towns["population_method"] = POPULATION_METHOD
+    names = units.set_index("adcode")["name"]
+    towns["population_method"] = POPULATION_METHOD + towns["county_id"].map(
+        lambda unit: f"; its towns those 2016's codes list under {earlier[unit]} ({names[unit]})"
+        if unit in earlier else "")
+    units["towns_2016_code"] = units["adcode"].map(earlier)
+    units = units.join(unit_points(adcode_dir, files), on="adcode")
     towns["region_type"] = region_types(towns, units)
     units["n_towns"] = units["adcode"].map(towns["county_id"].value_counts()).fillna(0).astype(int)
     OUT.mkdir(exist_ok=True)
@@ -127,7 +185,8 @@ def main(census_xlsx: Path, adcode_dir: Path, boundary_dir: Path) -> None:
                  lambda p: towns.to_csv(p, index=False, encoding="utf-8", compression="gzip"))
     summary = {"units": len(units), "population": int(units["population"].sum()),
                "units_with_area": int(units["area_km2"].notna().sum()),
-               "units_with_towns": int((units["n_towns"] > 0).sum()), "towns": len(towns),
+               "units_with_towns": int((units["n_towns"] > 0).sum()),
+               "units_with_towns_by_their_2016_name": len(earlier), "towns": len(towns),
                "town_population": int(towns["population"].sum())}
     write_atomic(OUT / "summary.json",
                  lambda p: p.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"))
