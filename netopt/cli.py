@@ -29,11 +29,11 @@ from netopt._schema import canonical_region_type
 from netopt.coverage import Coverage, analyze_coverage, data_notes, full_words, town_point_note
 from netopt.datasets import SAMPLE_CITY, load_sample, place_name
 from netopt.fonts import FALLBACK_HINT, ChineseFontWarning, drew_without_chinese
-from netopt.io import (KML_INPUT_SUFFIXES, TABLE_SUFFIXES, Dataset, bundled_counties_said, city_counties,
-                       distinct_banks, find_city_table, find_table, guess_kind, guess_kind_by_headers, input_suffix,
-                       kind_sheets, named_files, points_table, read_branch_list, read_branches, read_candidate_table,
-                       read_candidates, read_counties, read_dataset, read_folder, read_towns, unwritable_folder,
-                       write_atomic)
+from netopt.io import (KML_INPUT_SUFFIXES, TABLE_SUFFIXES, Dataset, bundled_counties_said, city_tables,
+                       distinct_banks, far_beyond, find_city_table, find_table, guess_kind, guess_kind_by_headers,
+                       input_suffix, kind_sheets, named_files, points_table, read_branch_list, read_branches,
+                       read_candidate_table, read_candidates, read_counties, read_dataset, read_folder, read_towns,
+                       unwritable_folder, write_atomic)
 from netopt.models import capacitated
 
 if TYPE_CHECKING:
@@ -621,7 +621,7 @@ def validate(
                 for path, sheet in checked.get("candidates", []):
                     read_candidates(path, coords=coords, layer=sheet, city=ds)
                 far = "no place far outside the city" if ds.counties.geometry.notna().all() else \
-                    "places far outside the city not checked (the counties table has no boundaries)"
+                    f"no branch more than {far_beyond(ds.counties)} (towns far outside them not checked)"
                 console.print(f"[green]ok[/] together: every town in a county of the counties table, {far}")
                 for note in data_notes(ds):
                     console.print(f"[yellow]check[/] {note}")
@@ -636,7 +636,7 @@ def validate(
 def _files_named(path: Path | tuple | pd.DataFrame) -> str:
     """A table's file, or its files (a file per county) as "folder (9 files)", or the bundled national units."""
     if isinstance(path, pd.DataFrame):
-        return bundled_counties_said(path)
+        return path.attrs.get("said") or bundled_counties_said(path)
     return f"{path[0].parent} ({len(path)} files)" if isinstance(path, tuple) else str(path)
 
 
@@ -671,8 +671,10 @@ def _folder_tables(folder: Path) -> list[tuple[Path, Optional[str], str]]:
     found, problems = [], []
     for stem in CHECKED:
         try:
-            if stem == "counties":  # or the bundled national units the towns name
-                found.append((*city_counties(folder), stem))
+            if stem == "counties":  # or the bundled national units the towns name (and towns, for branches alone)
+                found += [(*table, kind) for kind, table in city_tables(folder).items()]
+            elif stem == "towns" and any(kind == "towns" for *_, kind in found):
+                continue
             elif stem in READERS:
                 found.append((*find_city_table(folder, stem), stem))
             elif (table := find_table(folder, stem, required=False)) is not None:
@@ -736,7 +738,6 @@ def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None, po
     own tables of those kinds not looked for), its residents counted by the --population column and, with
     --skip-unlocated, the branches that cannot be placed left out; and its name for the console."""
     from netopt.coords import normalize_coord_system
-    from netopt.io import with_branches
 
     coords = normalize_coord_system(coords)  # a misspelt name is an error even for the sample (stored in WGS84)
     given = {kind: path for kind, path in (("counties", counties), ("towns", towns)) if path is not None}
@@ -749,8 +750,7 @@ def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None, po
         if data is None:
             ds, source = load_sample(population), f"bundled sample {SAMPLE_CITY}"
             if branches is not None:
-                ds = with_branches(ds, given["branches"], coords, kind_sheets(given["branches"]).get("branches"),
-                                   skip_unlocated)
+                ds = _sample_with_branches(ds, given["branches"], coords, skip_unlocated)
         else:
             ds = read_folder(data, coords, population, skip_unlocated, given)
             source = _data_name(data, ds)
@@ -763,6 +763,22 @@ def _load(data: Optional[Path], coords: str, branches: Optional[Path] = None, po
     for table in (ds.counties, ds.towns, ds.branches):
         _say_left_out(table)
     return ds, source
+
+
+def _sample_with_branches(sample: Dataset, branches: Path, coords: str, skip_unlocated: bool) -> Dataset:
+    """The bundled sample with the --branches table instead of its own; branches far outside it are another
+    city's, perhaps: what to give for that city is said with them."""
+    from netopt.io import with_branches
+
+    try:
+        return with_branches(sample, branches, coords, kind_sheets(branches).get("branches"), skip_unlocated)
+    except InputError as err:
+        if not any(problem.unlocated for problem in err.problems):
+            raise
+        raise InputError([*err.problems, Problem("command line", f"without --data the branches are measured in the "
+                                                 f"bundled sample city ({SAMPLE_CITY}): branches of another city go in "
+                                                 "a folder given as --data — where it holds no counties or towns, "
+                                                 "those bundled for the city they lie in are read")]) from None
 
 
 def _data_name(data: Path, ds: Dataset) -> str:

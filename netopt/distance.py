@@ -68,6 +68,16 @@ def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.column_stack([np.cos(lat_r) * np.cos(lon_r), np.cos(lat_r) * np.sin(lon_r), np.sin(lat_r)])
 
 
+def nearest_lonlat(points_lonlat: np.ndarray, site_lonlat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Great-circle metres to and index of each point's nearest site, for lon/lat points anywhere (a country's
+    span: no projection), found with a KD-tree on the unit sphere."""
+    if len(site_lonlat) == 0:
+        return np.full(len(points_lonlat), np.inf), np.full(len(points_lonlat), -1)
+    chord, idx = cKDTree(_unit_vectors(site_lonlat[:, 0], site_lonlat[:, 1])).query(
+        _unit_vectors(points_lonlat[:, 0], points_lonlat[:, 1]))
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.clip(np.asarray(chord, float) / 2, 0.0, 1.0)), np.asarray(idx, int)
+
+
 def haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
     """Great-circle distance in metres between lon/lat points (element-wise)."""
     lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))

@@ -32,6 +32,7 @@ from netopt._tables import (FIGURE, HEADER_LINES, NOTE_STARTS, SIGN_OFF_STARTS, 
                              NotASpreadsheet, SheetMarks, document_tables, html_tables, ods_marks, pdf_tables,
                              spreadsheet_xml_tables, workbook_marks, xls_marks)
 from netopt.coords import coord_system_or_none, from_wgs84, normalize_coord_system, to_wgs84
+from netopt.distance import nearest_lonlat
 from netopt.projection import metric_crs
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz")  # read as CSV text
@@ -3335,7 +3336,7 @@ def read_candidates(path: Source, coords: str = "wgs84", layer: str | None = Non
     """Read the analyst's candidate sites for new branches (候选点位): name, optional id, address and opening cost
     (万元), WGS84/GCJ-02/BD-09 points. With `city`, sites far outside its counties are refused as well."""
     frame, table = read_candidate_table(path, coords, layer, city.towns if city is not None else None)
-    problems = far_outside(city.counties, frame, table) if city is not None else []
+    problems = far_outside(city.counties, frame, table, towns=city.towns) if city is not None else []
     if problems:
         raise InputError(problems)
     return frame
@@ -3515,7 +3516,7 @@ def candidates_from_text(values: list[str], coords: str = "wgs84", city: Dataset
     frame, table = _points_of_table(table, coords, (sc.CANDIDATE_FIELDS, sc.CANDIDATE_REQUIRED), _candidate_columns,
                                     "candidate sites", place=None if city is None else _at_city_towns(
                                         city.towns, "write it as name=lon,lat, e.g. 候选A=117.2501,31.8402"))
-    problems = far_outside(city.counties, frame, table) if city is not None else []
+    problems = far_outside(city.counties, frame, table, towns=city.towns) if city is not None else []
     if problems:
         raise InputError(problems)
     return frame
@@ -3736,39 +3737,117 @@ def read_folder(data: str | os.PathLike, coords: str = "wgs84", population: str 
                                                                       path.is_file() else None)
              for kind, path in given_tables(tables, CITY_TABLES, "read_folder").items()}
     if "counties" not in given and data.is_dir():  # the folder's, or the bundled units its towns name
-        given["counties"] = city_counties(data, given.get("towns"), given.get("branches"))
+        given.update(city_tables(data, given.get("towns"), given.get("branches"), coords))
     tables = {**find_tables(data, given), **given}
-    bundled = isinstance(tables["counties"][0], pd.DataFrame)
     ds = read_dataset(**{kind: path for kind, (path, _) in tables.items()}, coords=coords,
                       sheets={kind: sheet for kind, (_, sheet) in tables.items()}, population=population,
                       skip_unlocated=skip_unlocated)
-    if bundled:
+    if isinstance(tables["counties"][0], pd.DataFrame):
         _credit_bundled_counties(ds, tables["counties"][0])
     return credited(ds, data if data.is_dir() else data.parent)
 
 
-def city_counties(folder: Path, towns: tuple | None = None, branches: tuple | None = None) -> tuple[Source, str | None]:
-    """A data folder's counties table as (file, sheet) — find_city_table's —, or where it has none the bundled
-    national units its towns (`towns`: their (file, sheet), else the folder's) name, as a DataFrame; of a
-    province's towns, those of the city the branches (`branches`, else the folder's) lie in."""
+def city_tables(folder: Path, towns: tuple | None = None, branches: tuple | None = None,
+                coords: str = "wgs84") -> dict[str, tuple[Source, str | None]]:
+    """A data folder's counties table as {"counties": (file, sheet)} — find_city_table's —, or where it has none
+    the bundled national units its towns (`towns`: their (file, sheet), else the folder's) name, as a DataFrame
+    (of a province's towns, those of the city the branches — `branches`, else the folder's — lie in); where it
+    has no towns either, the bundled counties and towns of the city its branches lie in (bundled_city)."""
     try:
-        return find_city_table(folder, "counties")
+        return {"counties": find_city_table(folder, "counties")}
     except InputError as err:
-        if _outputs_hint(folder) or not all(problem.message.startswith("no counties file found")
-                                            for problem in err.problems):
+        if _outputs_hint(folder) or not _none_found(err, "counties"):
             raise  # an out folder's tables are no city's: said as such
         missing = err
     try:
         towns = towns or find_city_table(folder, "towns")
-    except InputError:  # no towns to take the counties from: the counties' table said missing
-        raise missing from None
+    except InputError as err:  # no towns to take the counties from: those of the city the branches lie in
+        branches = branches or _folder_branches(folder)
+        if branches is None or not _none_found(err, "towns"):
+            raise missing from None
+        return bundled_city(folder, branches, coords)
     try:
         read = read_town_table(towns[0], layer=towns[1], population_required=False)
     except InputError as err:  # the towns' own problems beside it: mended, their counties are taken
         waiting = Problem(str(folder), "no counties file found: the counties the towns name are taken from the "
                           "bundled national units once the towns table reads (its problems here)")
         raise InputError([waiting, *err.problems]) from None
-    return _bundled_counties(folder, *read, branches or _folder_branches(folder)), None
+    return {"counties": (_bundled_counties(folder, *read, branches or _folder_branches(folder)), None)}
+
+
+def _none_found(err: InputError, kind: str) -> bool:
+    """Whether find_table's error says only that a folder holds no table of that kind."""
+    return all(problem.message.startswith(f"no {kind} file found") for problem in err.problems)
+
+
+def bundled_city(folder: Path, branches: tuple, coords: str = "wgs84") -> dict[str, tuple[pd.DataFrame, None]]:
+    """For a data folder with branches (`branches`: their (file, sheet)) but neither counties nor towns, the
+    bundled national counties and towns — their residents estimated: data/README.md — of the city nine in ten of
+    the branches lie in (by their nearest bundled town; a branch without coordinates at the town its address
+    names), as DataFrames read as tables are; refused where the branches do not read, spread over cities, or lie
+    in a city without bundled towns."""
+    from netopt.datasets import national_towns, national_units
+
+    towns = national_towns()
+    city, spread = _city_of_branches_in_china(folder, branches, towns, coords, national_units())
+    its_towns = towns[towns["city"] == city].drop(columns=["county", "city"]).reset_index(drop=True)
+    if its_towns.empty:  # 东莞市, 中山市: their towns are the city's own, none bundled
+        raise InputError(f"no counties or towns file found, and {city}, where {spread} branches lie, has no towns "
+                         "among those bundled with netopt: add its towns table (towns.csv: 乡镇, 常住人口, and "
+                         "lon/lat or 乡镇代码)", file=str(folder))
+    units = national_units()
+    counties = units[units["city"] == city].drop(columns=BUILD_COLUMNS, errors="ignore").reset_index(drop=True)
+    counties.attrs.update(city_chosen=f" — {city}'s, where {spread} branches lie", bundled_towns=len(its_towns))
+    its_towns.attrs["said"] = f"the bundled national towns of {city}, their residents estimated (population_method)"
+    return {"counties": (counties, None), "towns": (its_towns, None)}
+
+
+def _city_of_branches_in_china(folder: Path, branches: tuple, towns: pd.DataFrame, coords: str,
+                               units: pd.DataFrame) -> tuple[str, str]:
+    """The city nine in ten of a folder's `branches` lie in — those with coordinates by their nearest of China's
+    bundled `towns` (national_towns) and the seats of the `units` without towns (东莞市's), the others by the city
+    their address names (_cities_named) —, and how
+    many lie there ("5 of the 5"); refused where none tells its city, or they spread over cities."""
+    problems: list[Problem] = []
+    try:  # the rows with coordinates; those without left out
+        read, _ = read_branch_table(branches[0], coords, branches[1], skip_unlocated=True)
+        points = np.column_stack([read.geometry.x, read.geometry.y]) if len(read) else np.empty((0, 2))
+        seats = units[units["n_towns"] == 0].dropna(subset=["seat_lon"])  # 东莞市: its towns not bundled
+        places = pd.concat([towns[["city", "lon", "lat"]],
+                            seats[["city", "seat_lon", "seat_lat"]].set_axis(["city", "lon", "lat"], axis=1)])
+        located = places["city"].to_numpy()[nearest_lonlat(points, places[["lon", "lat"]].to_numpy())[1]]
+    except InputError as err:  # none has coordinates (or the table has other problems, said if no city is found)
+        located, problems = np.array([], dtype=object), err.problems
+    counts = pd.Series([*located, *_cities_named(branches, units)], dtype=object).value_counts()
+    if counts.empty:
+        raise InputError([Problem(str(folder), "no counties or towns file found, and no branch has coordinates or an "
+                                  "address naming its city (芜湖市) or county (南陵县) to tell the city whose bundled "
+                                  "counties and towns to read: give the branches' lon/lat (经度/纬度), or add the "
+                                  "counties and towns tables"), *problems])
+    if counts.iloc[0] < BRANCHES_OF_ONE_CITY * counts.sum():
+        spread = ", ".join(f"{city} {count:,}" for city, count in counts.head(4).items())
+        raise InputError(f"no counties or towns file found, and the branches lie in several cities ({spread}: by "
+                         "their nearest bundled town, or the city their address names): keep one city's branches, "
+                         "or add the city's counties and towns tables", file=str(folder))
+    return str(counts.index[0]), f"{counts.iloc[0]:,} of the {counts.sum():,}"
+
+
+def _cities_named(branches: tuple, units: pd.DataFrame) -> list[str]:
+    """The city the address of each of the `branches` without coordinates names — a bundled city's name (芜湖市),
+    else that of a county-level unit only one city has (南陵县); none for those naming neither."""
+    try:
+        table = _read_raw(branches[0], branches[1], "branches")
+    except InputError:  # said as the branches are read
+        return []
+    matches = _resolve(table, sc.BRANCH_FIELDS, sc.BRANCH_REQUIRED, [])
+    blank = _blank_coordinates(table, matches)
+    if blank is None or "address" not in matches:
+        return []
+    addresses = _text(table.frame[matches["address"].source])[blank.to_numpy()]
+    counties = units.drop_duplicates("name", keep=False).set_index("name")["city"]
+    named = [addresses.str.extract(f"({'|'.join(map(re.escape, sorted(names, key=len, reverse=True)))})")[0]
+             for names in (set(units["city"]), counties.index)]
+    return named[0].fillna(named[1].map(counties)).dropna().tolist()
 
 
 def _folder_branches(folder: Path) -> tuple | None:
@@ -3804,11 +3883,12 @@ def _bundled_counties(folder: Path, read: gpd.GeoDataFrame, table: _Table, branc
     if chosen.empty:
         raise InputError("no counties file found, and the towns name no county of China's bundled units to take "
                          "instead", file=str(folder))
-    chosen = chosen.drop(columns=["n_towns"], errors="ignore").reset_index(drop=True)
+    chosen = chosen.drop(columns=BUILD_COLUMNS, errors="ignore").reset_index(drop=True)
     chosen.attrs["city_chosen"] = chosen_city
     return chosen
 
 
+BUILD_COLUMNS = ["n_towns", "towns_2016_code", "seat_lon", "seat_lat"]  # how the bundled units were built: no figures
 BRANCHES_OF_ONE_CITY = 0.9  # the share of a bank's branches in one city that makes it the city to plan
 
 
@@ -3824,9 +3904,13 @@ def _city_of_the_branches(towns: gpd.GeoDataFrame, branches: tuple | None) -> tu
         return None, ""
     if read.empty:
         return None, ""
-    crs = metric_crs(towns)
-    near = gpd.sjoin_nearest(read[["geometry"]].to_crs(crs), towns[[SECTION_CITY, "geometry"]].to_crs(crs))
-    counts = near[~near.index.duplicated()][SECTION_CITY].value_counts()
+    return _branch_cities(read, towns, towns[SECTION_CITY].to_numpy())
+
+
+def _branch_cities(branches: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, cities: np.ndarray) -> tuple[str | None, str]:
+    """The city nine in ten of `branches` lie in by their nearest of `towns` (whose cities are `cities`), None
+    where they spread; also how many lie there ("478 of the 480"), or how they spread ("合肥市 300, 芜湖市 200")."""
+    counts = pd.Series(cities[_nearest_town(branches, towns)[1]]).value_counts()
     if counts.iloc[0] >= BRANCHES_OF_ONE_CITY * counts.sum():
         return str(counts.index[0]), f"{counts.iloc[0]:,} of the {counts.sum():,}"
     return None, ", ".join(f"{city} {count:,}" for city, count in counts.head(4).items())
@@ -3846,17 +3930,23 @@ def _several_cities(towns: gpd.GeoDataFrame, table: _Table, folder: Path, spread
 
 
 def bundled_counties_said(units: pd.DataFrame) -> str:
-    """How a folder without a counties table took the bundled `units` (_bundled_counties')."""
+    """How a folder without a counties table took the bundled `units` (_bundled_counties'), or without towns
+    either the bundled towns too (bundled_city's)."""
+    if "bundled_towns" in units.attrs:
+        return (f"no counties or towns table: the bundled national units and towns read instead — {len(units)} "
+                f"counties (2020 census) and {units.attrs['bundled_towns']:,} towns, their residents estimated from "
+                f"their counties' (population_method){units.attrs['city_chosen']}")
     return (f"no counties table: the bundled national units of the towns' {len(units)} counties read instead (2020 "
             f"census){units.attrs.get('city_chosen', '')}")
 
 
 def _credit_bundled_counties(ds: Dataset, units: pd.DataFrame) -> None:
-    """Counties from the bundled national `units`: said, and their sources credited."""
-    from netopt.datasets import NATIONAL_UNITS_CREDIT
+    """Counties (and towns) from the bundled national `units`: said, and their sources credited."""
+    from netopt.datasets import NATIONAL_POINTS_CREDIT, NATIONAL_UNITS_CREDIT
 
     ds.counties.attrs["placed"] = bundled_counties_said(units)
-    ds.counties.attrs["attribution"] = credits(ds.counties.attrs.get("attribution"), NATIONAL_UNITS_CREDIT)
+    ds.counties.attrs["attribution"] = credits(ds.counties.attrs.get("attribution"), NATIONAL_UNITS_CREDIT,
+                                               NATIONAL_POINTS_CREDIT if "bundled_towns" in units.attrs else None)
 
 
 def given_tables(tables: dict | None, kinds: tuple[str, ...], caller: str) -> dict[str, Path]:
@@ -3911,7 +4001,7 @@ def read_dataset(counties: Source, towns: Source, branches: Source,
     problems += county_lines
     problems += far_outside(dataset.counties, dataset.towns, town_table)
     if not skip_unlocated:  # refused with the others, all at once
-        problems += _far_branches(dataset.counties, dataset.branches, branch_table)
+        problems += _far_branches(dataset.counties, dataset.branches, branch_table, towns=dataset.towns)
     if problems:
         raise InputError(problems)
     if "placed" in dataset.towns.attrs:  # credited wherever the city is shown, as the licence asks
@@ -4130,35 +4220,60 @@ def _county_id_conflicts(towns: gpd.GeoDataFrame, by_id: dict[str, str], town_ta
 OUTSIDE_LIMIT_KM = 50.0  # a town or branch farther than this outside every county boundary has wrong coordinates
 
 
-def far_outside(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame, table: _Table,
-                of: str = "the city") -> list[Problem]:
+def far_outside(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame, table: _Table, of: str = "the city",
+                towns: gpd.GeoDataFrame | None = None) -> list[Problem]:
     """Places lying more than OUTSIDE_LIMIT_KM outside every county of `counties` (`of` names them) — a geocoder's
-    fallback or another city's place, which would count in the nearest county. Nothing is checked without county
-    boundaries."""
-    far = far_outside_mask(counties, points)
+    fallback or another city's place, which would count in the nearest county —; where the counties have no
+    boundaries, as far from every one of `towns` (nothing checked without them)."""
+    far = far_outside_mask(counties, points, towns)
     if not far.any():
         return []
-    crs = metric_crs(counties)
-    at = gpd.GeoDataFrame(geometry=points.geometry.representative_point().to_crs(crs).values, crs=crs)
-    near = gpd.sjoin_nearest(at[far], counties[["name", "geometry"]].to_crs(crs), how="left", distance_col="metres")
-    near = near[~near.index.duplicated()].sort_index()
+    if counties.geometry.isna().any():
+        metres, nearest = _nearest_town(points, towns)
+        near = pd.DataFrame({"metres": metres, "name": towns["name"].to_numpy()[nearest]})[far]
+    else:
+        crs = metric_crs(counties)
+        at = gpd.GeoDataFrame(geometry=points.geometry.representative_point().to_crs(crs).values, crs=crs)
+        near = gpd.sjoin_nearest(at[far], counties[["name", "geometry"]].to_crs(crs), how="left",
+                                 distance_col="metres")
+        near = near[~near.index.duplicated()].sort_index()
     worst = int(near["metres"].idxmax())
-    return [table.problem(f"more than {OUTSIDE_LIMIT_KM:.0f} km outside every county boundary of {of} (e.g. "
-                          f"{points['name'].iloc[worst]}, {near['metres'][worst] / 1000.0:,.0f} km from "
-                          f"{near['name'][worst]}): check the coordinates, or drop the rows", table.header("lon/lat"),
-                          far)]
+    return [table.problem(f"more than {far_beyond(counties, of)} (e.g. {points['name'].iloc[worst]}, "
+                          f"{near['metres'][worst] / 1000.0:,.0f} km from {near['name'][worst]}): check the "
+                          "coordinates, or drop the rows", table.header("lon/lat"), far)]
 
 
-def _far_branches(counties: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, table: _Table,
-                  of: str = "the city") -> list[Problem]:
+def far_beyond(counties: gpd.GeoDataFrame, of: str | None = "the city") -> str:
+    """How far_outside_mask measures a place as far outside the counties (`of` names them, where it is said): from
+    their boundaries, or where they have none from their towns."""
+    of = f" of {of}" if of else ""
+    if counties.geometry.isna().any():
+        return f"{OUTSIDE_LIMIT_KM:.0f} km from every town{of}, whose counties have no boundaries"
+    return f"{OUTSIDE_LIMIT_KM:.0f} km outside every county boundary{of}"
+
+
+def _nearest_town(points: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Great-circle metres from each point (its representative point) to the nearest of `towns`, and which."""
+    at, town_points = points.geometry.representative_point(), towns.geometry.representative_point()
+    return nearest_lonlat(np.column_stack([at.x, at.y]), np.column_stack([town_points.x, town_points.y]))
+
+
+def _far_branches(counties: gpd.GeoDataFrame, branches: gpd.GeoDataFrame, table: _Table, of: str = "the city",
+                  towns: gpd.GeoDataFrame | None = None) -> list[Problem]:
     """far_outside of branches, each problem marked `unlocated` (skip_unlocated would leave them out)."""
-    return [replace(problem, unlocated=True) for problem in far_outside(counties, branches, table, of)]
+    return [replace(problem, unlocated=True) for problem in far_outside(counties, branches, table, of, towns)]
 
 
-def far_outside_mask(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> np.ndarray:
-    """Which points lie more than OUTSIDE_LIMIT_KM outside every county (none without county boundaries)."""
+def far_outside_mask(counties: gpd.GeoDataFrame, points: gpd.GeoDataFrame,
+                     towns: gpd.GeoDataFrame | None = None) -> np.ndarray:
+    """Which points lie more than OUTSIDE_LIMIT_KM outside every county; where the counties have no boundaries,
+    from every one of `towns` (none checked without them)."""
     far = np.zeros(len(points), bool)
-    if len(points) == 0 or counties.geometry.isna().any():
+    if len(points) == 0:
+        return far
+    if counties.geometry.isna().any():
+        if towns is not None and len(towns):
+            far[:] = _nearest_town(points, towns)[0] > OUTSIDE_LIMIT_KM * 1000.0
         return far
     crs = metric_crs(counties)
     at = points.geometry.representative_point().to_crs(crs)
@@ -4171,14 +4286,14 @@ def placed_branches(dataset: Dataset, table: _Table, skip_unlocated: bool = Fals
     """The city once its branches (read from `table`) are checked to lie within OUTSIDE_LIMIT_KM of its counties
     (`of` names them): those farther refused (each problem `unlocated`) or, with `skip_unlocated`, left out,
     attrs["left_out"] naming them; all of them so is an error either way."""
-    far = far_outside_mask(dataset.counties, dataset.branches)
+    far = far_outside_mask(dataset.counties, dataset.branches, dataset.towns)
     if not far.any():
         return dataset
     if far.all() or not skip_unlocated:
-        raise InputError(_far_branches(dataset.counties, dataset.branches, table, of))
+        raise InputError(_far_branches(dataset.counties, dataset.branches, table, of, dataset.towns))
     kept = dataset.branches[~far].reset_index(drop=True)
     _say_left_out(kept, dataset.branches, f"{table.file}: left out {_branches(int(far.sum()))} more than "
-                                          f"{OUTSIDE_LIMIT_KM:.0f} km outside every county boundary "
+                                          f"{far_beyond(dataset.counties, None)} "
                                           f"({describe_rows(table.rows(far), table.row_word, limit=5)})")
     table.frame = table.frame[~far]
     return Dataset(dataset.counties, dataset.towns, kept)

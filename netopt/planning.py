@@ -111,15 +111,16 @@ def todays_branches_among(candidates: gpd.GeoDataFrame, branches: gpd.GeoDataFra
 
 
 def _check_near_city(ds: Dataset, new_sites: gpd.GeoDataFrame) -> None:
-    """An InputError naming the candidate sites more than OUTSIDE_LIMIT_KM outside every county of the city (they
-    were measured in the nearest county), as io.read_candidates refuses them."""
-    from netopt.io import OUTSIDE_LIMIT_KM, far_outside_mask
+    """An InputError naming the candidate sites more than OUTSIDE_LIMIT_KM outside every county of the city (from
+    every town where its counties have no boundaries; they were measured in the nearest county), as
+    io.read_candidates refuses them."""
+    from netopt.io import far_beyond, far_outside_mask
 
-    far = np.flatnonzero(far_outside_mask(ds.counties, new_sites))
+    far = np.flatnonzero(far_outside_mask(ds.counties, new_sites, ds.towns))
     if len(far):
         names = ", ".join(map(str, new_sites["name"].iloc[far[:3]]))
-        raise InputError(Problem("candidates", f"more than {OUTSIDE_LIMIT_KM:.0f} km outside every county boundary "
-                                 f"of the city (e.g. {names}): check the coordinates, or drop the rows",
+        raise InputError(Problem("candidates", f"more than {far_beyond(ds.counties)} (e.g. {names}): check the "
+                                 "coordinates, or drop the rows",
                                  rows=tuple(int(i) for i in far)))
 
 

@@ -190,8 +190,9 @@ def test_validate_good_files(city_files):
     result = runner.invoke(app, ["validate", *map(str, city_files.values())])
     assert result.exit_code == 0, result.output
     said = _said(result.output)
-    assert said.count("ok") == 4 and "ok together: every town in a county of the counties table, places far outside " \
-        "the city not checked (the counties table has no boundaries)" in said
+    assert said.count("ok") == 4 and "ok together: every town in a county of the counties table, no branch more than " \
+        "50 km from every town of the city, whose counties have no boundaries (towns far outside them not checked)" \
+        in said
     assert ("columns read 读取列: county_id ← 区划代码; name ← 区县; population ← 常住人口（万人）; gdp_yi ← 地区生产总值(亿元); "
             "area_km2 ← 面积(平方公里); region_type ← 区域类型" in said)
     assert "town_id ← 乡镇代码; name ← 乡镇名称; county ← 所属区县; population ← 常住人口; lon ← 经度; lat ← 纬度" in said
@@ -244,6 +245,35 @@ def test_validate_a_folder_checks_its_files_together(tmp_path: Path):
     said = _said(bad.output)  # a table: the problem wraps within its cell
     assert bad.exit_code == 1 and "row 7" in said and "more than 50 km outside" in said and "1,596 km" in said
     assert "Traceback" not in bad.output
+
+
+def test_a_folder_of_one_banks_branches_in_another_city_is_analysed_on_its_bundled_towns(tmp_path: Path):
+    """`analyze --data` of a folder holding a bank's branches in 芜湖市 and nothing else: "no counties file found".
+    The city's bundled counties and towns are read, said on the console, and the outputs are titled by the city;
+    `validate` of the folder checks the same, the bundled tables named as such."""
+    towns = no.datasets.national_towns()
+    wuhu = towns[towns["city"] == "芜湖市"].head(8)
+    folder = tmp_path / "wuhu_abc"
+    folder.mkdir()
+    pd.DataFrame({"网点名称": [f"中国农业银行{name}支行" for name in wuhu["name"]], "经度": wuhu["lon"] + 0.001,
+                  "纬度": wuhu["lat"]}).to_csv(folder / "网点.csv", index=False)
+    result = runner.invoke(app, ["analyze", "--data", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    said = _said(result.output)
+    assert "no counties or towns table: the bundled national units and towns read instead" in said and \
+        "芜湖市's, where 8 of the 8 branches lie" in said and "Coverage 覆盖诊断 — 芜湖市 (wuhu_abc)" in said
+    assert len(pd.read_csv(tmp_path / "out" / "coverage_towns.csv")) == (towns["city"] == "芜湖市").sum()
+    checked = runner.invoke(app, ["validate", str(folder)])
+    said = _said(checked.output)
+    assert checked.exit_code == 0, checked.output
+    assert "the bundled national towns of 芜湖市, their residents estimated (population_method) (towns)" in said
+    assert "ok together" in said and "no branch more than 50 km from every town of the city" in said
+    nanling = towns[towns["county"] == "南陵县"].head(2)  # more than 50 km outside 合肥市
+    pd.DataFrame({"网点名称": ["甲", "乙"], "经度": nanling["lon"], "纬度": nanling["lat"]}).to_csv(
+        tmp_path / "南陵.csv", index=False)
+    sample = runner.invoke(app, ["analyze", "--branches", str(tmp_path / "南陵.csv"), "--out", str(tmp_path / "s")])
+    assert sample.exit_code == 2 and "without --data the branches are measured in the bundled sample city (合肥市 " \
+        "Hefei): branches of another city go in a folder given as --data" in _said(sample.output)
 
 
 def test_validate_places_branches_and_sites_without_coordinates_at_the_towns(tmp_path: Path):

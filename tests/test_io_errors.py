@@ -797,8 +797,9 @@ def test_two_counties_of_one_name_are_refused_as_a_city(city_files, tmp_path: Pa
     towns = write(tmp_path / "t2.csv", "乡镇名称,区县代码,常住人口,经度,纬度\n湖南路街道,320106,30000,118.78,32.07\n"
                   "牌楼街道,320302,20000,117.19,34.27\n")
     err = problems_of(no.read_dataset, counties, towns, city_files["branches"])
-    [problem] = err.problems
+    problem, far = err.problems  # and the (Hefei) branches more than 50 km from every town of the two
     assert (problem.rows, problem.column) == ((2, 3), "区县") and "more than one county named 鼓楼区" in problem.message
+    assert "more than 50 km from every town of the city, whose counties have no boundaries" in far.message
     assert len(no.read_counties(counties)) == 2  # alone (a batch's units table) the names may repeat
 
 

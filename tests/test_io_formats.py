@@ -377,8 +377,8 @@ def test_one_workbook_with_a_sheet_per_table(tmp_path: Path, city_files):
         assert result.exit_code == 0, result.output
     checked = runner.invoke(app, ["validate", str(book)])
     assert checked.exit_code == 0 and "/ 乡镇 (towns): 2 rows" in checked.output and "ok together" in checked.output
-    assert "places far outside the city not checked (the counties table has no boundaries)" in \
-        " ".join(checked.output.split())  # a workbook holds no county outlines
+    assert "no branch more than 50 km from every town of the city, whose counties have no boundaries (towns far " \
+        "outside them not checked)" in " ".join(checked.output.split())  # a workbook holds no county outlines
 
 
 def test_a_workbooks_problems_name_its_sheet_and_missing_sheets_are_said(tmp_path: Path, city_files):
@@ -1615,6 +1615,78 @@ def test_a_folder_of_towns_and_branches_alone_takes_its_counties_from_the_bundle
         no.read_folder(folder)
     assert "the counties the towns name are taken from the bundled national units once the towns table reads" in \
         str(err.value) and "non-numeric values (e.g. 'abc')" in str(err.value)
+
+
+def _branches_at_towns(towns: pd.DataFrame, count: int, bank: str = "中国农业银行") -> pd.DataFrame:
+    """A bank's branches near the first `count` of `towns` (200 m east of each town's point), as a list has them."""
+    near = towns.head(count)
+    return pd.DataFrame({"网点名称": [f"{bank}{name}支行" for name in near["name"]], "经度": near["lon"] + 0.002,
+                         "纬度": near["lat"].to_numpy()})
+
+
+def test_a_folder_of_branches_alone_plans_the_city_they_lie_in_on_its_bundled_counties_and_towns(tmp_path: Path):
+    """A bank's branch list of a city other than the sample's, and nothing else: "no counties file found" stopped
+    everything, though netopt bundles China's county-level units and towns. The counties and towns of the city
+    nine in ten of the branches lie in are read instead — said, the towns' residents said to be estimated, both
+    credited —; branches without coordinates are found by the towns their addresses name."""
+    towns = no.datasets.national_towns()
+    wuhu = towns[towns["city"] == "芜湖市"]
+    folder = tmp_path / "wuhu"
+    folder.mkdir()
+    _branches_at_towns(wuhu, 6).to_csv(folder / "网点.csv", index=False)
+    ds = no.read_folder(folder)
+    units = no.datasets.national_units()
+    assert sorted(ds.counties["county_id"]) == sorted(units.loc[units["city"] == "芜湖市", "adcode"])
+    assert sorted(ds.towns["town_id"]) == sorted(wuhu["town_id"]) and len(ds.branches) == 6
+    townless = ds.counties.loc[~ds.counties["county_id"].isin(ds.towns["county_id"]), "name"]
+    assert townless.tolist() == ["芜湖经济技术开发区"]  # 弋江区, 无为市 …: the towns 2016's codes list by their names
+    assert ds.towns["population"].sum() == wuhu["population"].sum()
+    assert ds.towns["population_method"].str.startswith("estimated").all()
+    assert ds.counties.attrs["placed"] == (
+        f"no counties or towns table: the bundled national units and towns read instead — {len(ds.counties)} counties "
+        f"(2020 census) and {len(wuhu)} towns, their residents estimated from their counties' (population_method) — "
+        "芜湖市's, where 6 of the 6 branches lie")
+    assert "population 2020 census via leiii/census (MIT)" in ds.counties.attrs["attribution"] and \
+        "town points Amap via Vonng/adcode (CC BY 4.0)" in ds.counties.attrs["attribution"]
+    assert "columns" not in ds.counties or "towns_2016_code" not in ds.counties.columns
+    named = wuhu[~wuhu["name"].duplicated(keep=False) & wuhu["name"].str.endswith(("镇", "街道"))].head(3)
+    pd.DataFrame({"网点名称": ["甲支行", "乙支行", "丙支行"],
+                  "地址": [f"{'' if number == 1 else '安徽省芜湖市'}{county}{town}人民路{number}号" for county, town, number
+                         in zip(named["county"], named["name"], (1, 2, 3))]}).to_csv(folder / "网点.csv", index=False)
+    ds = no.read_folder(folder)  # no coordinates at all: the cities (or counties) the addresses name tell the city
+    assert ds.counties.attrs["placed"].endswith("芜湖市's, where 3 of the 3 branches lie")
+    assert ds.branches["location_method"].str.endswith(tuple(named["name"])).all()
+
+
+def test_a_folder_of_branches_alone_is_refused_where_they_do_not_tell_one_city_with_bundled_towns(tmp_path: Path):
+    """Branches spread over two cities, in a city whose towns are not bundled (东莞市's are the city's own), or that
+    cannot be placed: each refused saying why and what to add; a branch of another city among nine in ten of one
+    is more than 50 km from every town of it (the bundled counties have no boundaries): refused by its row, or left
+    out with skip_unlocated."""
+    towns = no.datasets.national_towns()
+    folder = tmp_path / "city"
+    folder.mkdir()
+    both = pd.concat([_branches_at_towns(towns[towns["city"] == city], 3) for city in ("芜湖市", "合肥市")])
+    both.to_csv(folder / "网点.csv", index=False)
+    with pytest.raises(no.InputError, match=r"the branches lie in several cities \((芜湖市 3, 合肥市 3|合肥市 3, 芜湖市 "
+                                            r"3): by their nearest bundled town, or the city their address names\): "
+                                            "keep one city's branches"):
+        no.read_folder(folder)
+    pd.DataFrame({"网点名称": ["东莞分行"], "经度": [113.752], "纬度": [23.021]}).to_csv(folder / "网点.csv", index=False)
+    with pytest.raises(no.InputError, match="东莞市, where 1 of the 1 branches lie, has no towns among those bundled"):
+        no.read_folder(folder)
+    pd.DataFrame({"网点名称": ["甲支行"], "地址": ["人民路1号"]}).to_csv(folder / "网点.csv", index=False)
+    with pytest.raises(no.InputError, match=r"no branch has coordinates or an address naming its city \(芜湖市\)"):
+        no.read_folder(folder)
+    beijing = pd.DataFrame({"网点名称": ["北京分行"], "经度": [116.40], "纬度": [39.91]})
+    pd.concat([_branches_at_towns(towns[towns["city"] == "芜湖市"], 9), beijing]).to_csv(folder / "网点.csv",
+                                                                                       index=False)
+    with pytest.raises(no.InputError) as err:
+        no.read_folder(folder)
+    assert "row 11" in str(err.value) and "more than 50 km from every town of the city, whose counties have no " \
+        "boundaries (e.g. 北京分行" in str(err.value)
+    ds = no.read_folder(folder, skip_unlocated=True)
+    assert len(ds.branches) == 9 and "北京分行" not in set(ds.branches["name"])
 
 
 def _in_chinese_numerals(number: int) -> str:
