@@ -286,13 +286,26 @@ def analyze_coverage(ds: Dataset, radius_km: Limit | None = None, distance: str 
 
 
 def _demand_note(ds: Dataset, demand: gpd.GeoDataFrame | None) -> list[str]:
-    residents = _residents_note(ds.towns)
+    residents = _residents_note(ds.towns) + _estimated_note(ds.towns)
     if demand is None:
         return residents
     if "population_method" not in demand or demand["population_method"].isna().all():
         return residents + [f"Demand: {len(demand):,} demand units given instead of the {len(ds.towns)} towns."]
     return residents + [f"Demand: {len(demand):,} population cells from {len(ds.towns)} towns "
                         f"({demand['population_method'].dropna().iloc[0]})."]
+
+
+def _estimated_note(towns: gpd.GeoDataFrame) -> list[str]:
+    """Where the towns' residents are estimates — their population_method says so, as the bundled towns' —, how
+    (unless another column counts them: _residents_note)."""
+    if "population_method" not in towns or "population_column" in towns.attrs:
+        return []
+    estimated = towns["population_method"].astype(str).str.startswith("estimated")
+    if not estimated.any():
+        return []
+    which = "The towns'" if estimated.all() else f"{estimated.sum():,} of the {len(towns):,} towns'"
+    return [f"{which} residents 乡镇人口 are estimates ({towns['population_method'][estimated].iloc[0]}): a town's "
+            "own figure is indicative."]
 
 
 def _residents_note(towns: gpd.GeoDataFrame) -> list[str]:

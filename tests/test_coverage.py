@@ -70,6 +70,21 @@ def test_hand_computed_city():
     assert "no branch within 1.2 km" in cov.underserved_towns.iloc[0]["reason"]
 
 
+def test_estimated_town_residents_are_said_to_be_estimates():
+    """The sample's (and the bundled national) towns' residents are estimated from their counties' census figures,
+    as their population_method says; the diagnosis's notes said nothing of it. They say it now, of the towns whose
+    method says so, and not where another column counts the residents."""
+    ds = no.load_sample()
+    note = ("The towns' residents 乡镇人口 are estimates (estimated: county census 2020 urban population split by the "
+            "town's count of urban-coded (NBS 1xx) communities")
+    assert any(said.startswith(note) for said in no.analyze_coverage(ds, radius_km=3.0).notes)
+    ds.towns.loc[ds.towns.index[:25], "population_method"] = "2020 census 普查"
+    assert any(said.startswith("100 of the 125 towns' residents 乡镇人口 are estimates")
+               for said in no.analyze_coverage(ds, radius_km=3.0).notes)
+    ds.towns["population_method"] = "2020 census 普查"
+    assert not any("estimates" in said for said in no.analyze_coverage(ds, radius_km=3.0).notes)
+
+
 def test_each_branch_s_service_area_is_its_voronoi_cell_in_its_county():
     """service_area_km2: the part of its county nearer a branch's place than any other place holding a branch
     there (泰森多边形) — two branches at one place share theirs —, and area_radius_km the radius of a circle as
