@@ -3724,8 +3724,10 @@ def _optional_number(table: _Table, matches: dict[str, sc.ColumnMatch], name: st
 def read_folder(data: str | os.PathLike, coords: str = "wgs84", population: str | None = None,
                 skip_unlocated: bool = False, tables: dict[str, str | os.PathLike] | None = None) -> Dataset:
     """A city's data as the command line's --data reads it: a folder (or one workbook with 区县 / 乡镇 / 网点
-    sheets), its three tables found by find_tables, read and cross-checked by read_dataset (with `coords`,
-    `population` and `skip_unlocated` as there), and its ATTRIBUTION.txt credited on maps and reports. `tables`:
+    sheets), its three tables found by find_tables — a folder without counties (or with branches alone) given
+    the bundled ones of its towns' (or branches') city by city_tables —, read and cross-checked by read_dataset
+    (with `coords`, `population` and `skip_unlocated` as there), and its ATTRIBUTION.txt credited on maps and
+    reports. `tables`:
     a table's file by kind, read instead of the folder's own (as --counties, --towns and --branches give it), e.g.
     {"towns": "my_city/乡镇2020.csv"} where the folder holds two versions; a workbook's sheet named for it is read;
     a folder gives its table of that kind as --data's is found (e.g. {"towns": "data/2020"}, a file per county)."""
@@ -3783,19 +3785,17 @@ def _none_found(err: InputError, kind: str) -> bool:
 def bundled_city(folder: Path, branches: tuple, coords: str = "wgs84") -> dict[str, tuple[pd.DataFrame, None]]:
     """For a data folder with branches (`branches`: their (file, sheet)) but neither counties nor towns, the
     bundled national counties and towns — their residents estimated: data/README.md — of the city nine in ten of
-    the branches lie in (by their nearest bundled town; a branch without coordinates at the town its address
-    names), as DataFrames read as tables are; refused where the branches do not read, spread over cities, or lie
-    in a city without bundled towns."""
+    the branches lie in (_city_of_branches_in_china), as DataFrames read as tables are; refused where none tells
+    its city, they spread over cities, or lie in a city without bundled towns."""
     from netopt.datasets import national_towns, national_units
 
-    towns = national_towns()
-    city, spread = _city_of_branches_in_china(folder, branches, towns, coords, national_units())
+    towns, units = national_towns(), national_units()
+    city, spread = _city_of_branches_in_china(folder, branches, towns, coords, units)
     its_towns = towns[towns["city"] == city].drop(columns=["county", "city"]).reset_index(drop=True)
     if its_towns.empty:  # 东莞市, 中山市: their towns are the city's own, none bundled
         raise InputError(f"no counties or towns file found, and {city}, where {spread} branches lie, has no towns "
                          "among those bundled with netopt: add its towns table (towns.csv: 乡镇, 常住人口, and "
                          "lon/lat or 乡镇代码)", file=str(folder))
-    units = national_units()
     counties = units[units["city"] == city].drop(columns=BUILD_COLUMNS, errors="ignore").reset_index(drop=True)
     counties.attrs.update(city_chosen=f" — {city}'s, where {spread} branches lie", bundled_towns=len(its_towns))
     its_towns.attrs["said"] = f"the bundled national towns of {city}, their residents estimated (population_method)"
@@ -3806,8 +3806,8 @@ def _city_of_branches_in_china(folder: Path, branches: tuple, towns: pd.DataFram
                                units: pd.DataFrame) -> tuple[str, str]:
     """The city nine in ten of a folder's `branches` lie in — those with coordinates by their nearest of China's
     bundled `towns` (national_towns) and the seats of the `units` without towns (东莞市's), the others by the city
-    their address names (_cities_named) —, and how
-    many lie there ("5 of the 5"); refused where none tells its city, or they spread over cities."""
+    their address names (_cities_named) —, and how many lie there ("5 of the 5"); refused where none tells its
+    city, or they spread over cities."""
     problems: list[Problem] = []
     try:  # the rows with coordinates; those without left out
         read, _ = read_branch_table(branches[0], coords, branches[1], skip_unlocated=True)
@@ -3818,18 +3818,18 @@ def _city_of_branches_in_china(folder: Path, branches: tuple, towns: pd.DataFram
         located = places["city"].to_numpy()[nearest_lonlat(points, places[["lon", "lat"]].to_numpy())[1]]
     except InputError as err:  # none has coordinates (or the table has other problems, said if no city is found)
         located, problems = np.array([], dtype=object), err.problems
-    counts = pd.Series([*located, *_cities_named(branches, units)], dtype=object).value_counts()
-    if counts.empty:
+    cities = [*located, *_cities_named(branches, units)]
+    if not cities:
         raise InputError([Problem(str(folder), "no counties or towns file found, and no branch has coordinates or an "
                                   "address naming its city (芜湖市) or county (南陵县) to tell the city whose bundled "
                                   "counties and towns to read: give the branches' lon/lat (经度/纬度), or add the "
                                   "counties and towns tables"), *problems])
-    if counts.iloc[0] < BRANCHES_OF_ONE_CITY * counts.sum():
-        spread = ", ".join(f"{city} {count:,}" for city, count in counts.head(4).items())
+    city, spread = _one_city(cities)
+    if city is None:
         raise InputError(f"no counties or towns file found, and the branches lie in several cities ({spread}: by "
                          "their nearest bundled town, or the city their address names): keep one city's branches, "
                          "or add the city's counties and towns tables", file=str(folder))
-    return str(counts.index[0]), f"{counts.iloc[0]:,} of the {counts.sum():,}"
+    return city, spread
 
 
 def _cities_named(branches: tuple, units: pd.DataFrame) -> list[str]:
@@ -3904,13 +3904,13 @@ def _city_of_the_branches(towns: gpd.GeoDataFrame, branches: tuple | None) -> tu
         return None, ""
     if read.empty:
         return None, ""
-    return _branch_cities(read, towns, towns[SECTION_CITY].to_numpy())
+    return _one_city(towns[SECTION_CITY].to_numpy()[_nearest_town(read, towns)[1]])
 
 
-def _branch_cities(branches: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, cities: np.ndarray) -> tuple[str | None, str]:
-    """The city nine in ten of `branches` lie in by their nearest of `towns` (whose cities are `cities`), None
-    where they spread; also how many lie there ("478 of the 480"), or how they spread ("合肥市 300, 芜湖市 200")."""
-    counts = pd.Series(cities[_nearest_town(branches, towns)[1]]).value_counts()
+def _one_city(cities: Iterable[str]) -> tuple[str | None, str]:
+    """The city nine in ten of the branches lie in (`cities`: each one's), None where they spread; also how many
+    lie there ("478 of the 480"), or how they spread ("合肥市 300, 芜湖市 200")."""
+    counts = pd.Series(list(cities), dtype=object).value_counts()
     if counts.iloc[0] >= BRANCHES_OF_ONE_CITY * counts.sum():
         return str(counts.index[0]), f"{counts.iloc[0]:,} of the {counts.sum():,}"
     return None, ", ".join(f"{city} {count:,}" for city, count in counts.head(4).items())
