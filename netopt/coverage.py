@@ -703,8 +703,12 @@ def _town_total_notes(counties: gpd.GeoDataFrame, held: pd.Series) -> list[str]:
         have = float(held.get(name, 0.0))
         if total > 0 and not TOWN_TOTAL_RANGE[0] * total <= have <= TOWN_TOTAL_RANGE[1] * total:
             (fewer if have < total else more).append((name, have, total))
-    return _town_total_note(fewer, "fewer", "towns missing from the towns file?") + \
-        _town_total_note(more, "more", "towns counted twice?")
+    missing = BUNDLED_TOWNS_MISSING if counties.attrs.get("towns_bundled") else "towns missing from the towns file?"
+    return _town_total_note(fewer, "fewer", missing) + _town_total_note(more, "more", "towns counted twice?")
+
+
+BUNDLED_TOWNS_MISSING = ("few or none of its towns are among the bundled ones (a development zone, or a unit new "
+                         "since 2016's divisions): add a towns table?")
 
 
 TOWN_TOTAL_EACH_UP_TO = 3  # more counties alike than this are named in one note

@@ -3945,6 +3945,8 @@ def _credit_bundled_counties(ds: Dataset, units: pd.DataFrame) -> None:
     from netopt.datasets import NATIONAL_POINTS_CREDIT, NATIONAL_UNITS_CREDIT
 
     ds.counties.attrs["placed"] = bundled_counties_said(units)
+    if "bundled_towns" in units.attrs:  # a county without them is said so (coverage._town_total_notes)
+        ds.counties.attrs["towns_bundled"] = True
     ds.counties.attrs["attribution"] = credits(ds.counties.attrs.get("attribution"), NATIONAL_UNITS_CREDIT,
                                                NATIONAL_POINTS_CREDIT if "bundled_towns" in units.attrs else None)
 
