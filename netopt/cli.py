@@ -773,12 +773,11 @@ def _sample_with_branches(sample: Dataset, branches: Path, coords: str, skip_unl
     try:
         return with_branches(sample, branches, coords, kind_sheets(branches).get("branches"), skip_unlocated)
     except InputError as err:
-        if not any(problem.unlocated for problem in err.problems):
-            raise
-        raise InputError([*err.problems, Problem("command line", f"without --data the branches are measured in the "
-                                                 f"bundled sample city ({SAMPLE_CITY}): branches of another city go in "
-                                                 "a folder given as --data — where it holds no counties or towns, "
-                                                 "those bundled for the city they lie in are read")]) from None
+        hint = (f"; without --data the branches are measured in the bundled sample city ({SAMPLE_CITY}): branches "
+                "of another city go in a folder given as --data — where it holds no counties or towns, those bundled "
+                "for the city they lie in are read")
+        raise InputError([replace(problem, message=problem.message + hint) if problem.unlocated else problem
+                          for problem in err.problems]) from None
 
 
 def _data_name(data: Path, ds: Dataset) -> str:
