@@ -3724,8 +3724,8 @@ def _optional_number(table: _Table, matches: dict[str, sc.ColumnMatch], name: st
 def read_folder(data: str | os.PathLike, coords: str = "wgs84", population: str | None = None,
                 skip_unlocated: bool = False, tables: dict[str, str | os.PathLike] | None = None) -> Dataset:
     """A city's data as the command line's --data reads it: a folder (or one workbook with 区县 / 乡镇 / 网点
-    sheets), its three tables found by find_tables — a folder without counties (or with branches alone) given
-    the bundled ones of its towns' (or branches') city by city_tables —, read and cross-checked by read_dataset
+    sheets), its three tables found by find_tables — a folder without counties or towns given the bundled ones
+    by city_tables —, read and cross-checked by read_dataset
     (with `coords`, `population` and `skip_unlocated` as there), and its ATTRIBUTION.txt credited on maps and
     reports. `tables`:
     a table's file by kind, read instead of the folder's own (as --counties, --towns and --branches give it), e.g.
@@ -3746,21 +3746,28 @@ def read_folder(data: str | os.PathLike, coords: str = "wgs84", population: str 
                       skip_unlocated=skip_unlocated)
     if isinstance(tables["counties"][0], pd.DataFrame):
         _credit_bundled_counties(ds, tables["counties"][0])
+    elif isinstance(tables["towns"][0], pd.DataFrame):  # the bundled towns of the folder's counties
+        _credit_bundled_towns(ds, tables["towns"][0])
     return credited(ds, data if data.is_dir() else data.parent)
 
 
 def city_tables(folder: Path, towns: tuple | None = None, branches: tuple | None = None,
                 coords: str = "wgs84") -> dict[str, tuple[Source, str | None]]:
-    """A data folder's counties table as {"counties": (file, sheet)} — find_city_table's —, or where it has none
-    the bundled national units its towns (`towns`: their (file, sheet), else the folder's) name, as a DataFrame
-    (of a province's towns, those of the city the branches — `branches`, else the folder's — lie in); where it
-    has no towns either, the bundled counties and towns of the city its branches lie in (bundled_city)."""
+    """A data folder's counties table as {"counties": (file, sheet)} — find_city_table's, with the bundled towns of
+    its counties where the folder has no towns (towns_of_counties) —, or where it has none the bundled national
+    units its towns (`towns`: their (file, sheet), else the folder's) name, as a DataFrame (of a province's towns,
+    those of the city the branches — `branches`, else the folder's — lie in); where it has no towns either, the
+    bundled counties and towns of the city its branches lie in (bundled_city)."""
     try:
-        return {"counties": find_city_table(folder, "counties")}
+        counties = find_city_table(folder, "counties")
     except InputError as err:
         if _outputs_hint(folder) or not _none_found(err, "counties"):
             raise  # an out folder's tables are no city's: said as such
         missing = err
+    else:
+        if towns is not None or not _holds_none(folder, "towns"):
+            return {"counties": counties}
+        return {"counties": counties, "towns": (towns_of_counties(folder, counties, coords), None)}
     try:
         towns = towns or find_city_table(folder, "towns")
     except InputError as err:  # no towns to take the counties from: those of the city the branches lie in
@@ -3775,6 +3782,49 @@ def city_tables(folder: Path, towns: tuple | None = None, branches: tuple | None
                           "bundled national units once the towns table reads (its problems here)")
         raise InputError([waiting, *err.problems]) from None
     return {"counties": (_bundled_counties(folder, *read, branches or _folder_branches(folder)), None)}
+
+
+def _holds_none(folder: Path, kind: str) -> bool:
+    """Whether a data folder holds no table of that kind (and nothing that might be one)."""
+    try:
+        find_city_table(folder, kind)
+    except InputError as err:
+        return _none_found(err, kind)
+    return False
+
+
+def towns_of_counties(folder: Path, counties: tuple, coords: str = "wgs84") -> pd.DataFrame:
+    """For a data folder with a counties table (`counties`: its (file, sheet)) but no towns, the bundled national
+    towns of the county-level units it names — by code (340102), else by a name only one unit of China has —, as a
+    DataFrame read as a table is: each county's residents as the counties table gives them, split over its towns by
+    their shares of its 2020 census residents (themselves estimated: data/README.md); refused where it names none."""
+    from netopt.datasets import national_towns, national_units
+
+    read, _ = read_county_table(counties[0], coords, counties[1])
+    units = national_units()
+    unique = units.drop_duplicates("name", keep=False).set_index("name")["adcode"]
+    codes = read["county_id"].map(_adcode)
+    unit = codes.where(codes.isin(units["adcode"]), read["name"].map(unique))
+    known = unit.notna() & read["population"].notna() & ~unit.duplicated(keep=False)
+    if not known.any():
+        raise InputError("no towns file found, and the counties table names no county of China's bundled units to "
+                         "take their towns from: add the towns table (乡镇, 常住人口)", file=str(folder))
+    towns = national_towns()
+    towns = towns[towns["county_id"].isin(unit[known])].drop(columns=["city"]).reset_index(drop=True)
+    share = towns["population"] / towns.groupby("county_id")["population"].transform("sum")
+    by_unit = read[known].set_index(unit[known])
+    towns["population"] = (share * towns["county_id"].map(by_unit["population"])).round()
+    towns["county"], towns["county_id"] = towns["county_id"].map(by_unit["name"]), towns["county_id"].map(
+        by_unit["county_id"])
+    towns["population_method"] = TOWNS_OF_COUNTIES_METHOD
+    towns.attrs["said"] = (f"no towns table: the bundled national towns of {known.sum()} of its counties read "
+                           f"instead ({len(towns):,} towns), {TOWNS_OF_COUNTIES_METHOD}")
+    return towns
+
+
+TOWNS_OF_COUNTIES_METHOD = ("estimated: each county's residents in the counties table split over its bundled towns "
+                            "by their shares of its 2020 census residents (those by their counts of urban- and "
+                            "village-coded communities)")
 
 
 def _none_found(err: InputError, kind: str) -> bool:
@@ -3938,6 +3988,15 @@ def bundled_counties_said(units: pd.DataFrame) -> str:
                 f"their counties' (population_method){units.attrs['city_chosen']}")
     return (f"no counties table: the bundled national units of the towns' {len(units)} counties read instead (2020 "
             f"census){units.attrs.get('city_chosen', '')}")
+
+
+def _credit_bundled_towns(ds: Dataset, towns: pd.DataFrame) -> None:
+    """Towns from the bundled national towns, of a folder's own counties: said, and their sources credited."""
+    from netopt.datasets import NATIONAL_POINTS_CREDIT
+
+    ds.towns.attrs["placed"] = towns.attrs["said"]
+    ds.counties.attrs.update(towns_bundled=True, attribution=credits(ds.counties.attrs.get("attribution"),
+                                                                   NATIONAL_POINTS_CREDIT))
 
 
 def _credit_bundled_counties(ds: Dataset, units: pd.DataFrame) -> None:

@@ -1661,6 +1661,39 @@ def test_a_folder_of_branches_alone_plans_the_city_they_lie_in_on_its_bundled_co
     assert ds.branches["location_method"].str.endswith(tuple(named["name"])).all()
 
 
+def test_a_folder_of_counties_and_branches_takes_the_bundled_towns_of_its_counties(tmp_path: Path):
+    """A yearbook's counties table and a bank's list, no towns table (the hardest to find): "no towns file found".
+    The bundled towns of the counties it names are read instead, each county's residents as the counties table
+    gives them split over its towns by their 2020 census estimates — said, credited, and noted as estimates —;
+    a counties table naming no unit of China still asks for the towns table."""
+    import shutil
+
+    folder = tmp_path / "city"
+    folder.mkdir()
+    sample = no.datasets.sample_dir()
+    counties = gpd.read_file(sample / "counties.geojson")
+    counties.assign(population=counties["population"] * 1.05).to_file(folder / "区县.geojson")  # a later year's
+    shutil.copy(sample / "branches.csv", folder / "网点.csv")
+    ds = no.read_folder(folder)
+    towns = no.datasets.national_towns()
+    assert sorted(ds.towns["town_id"]) == sorted(towns.loc[towns["city"] == "合肥市", "town_id"])
+    held = ds.towns.groupby("county")["population"].sum()
+    given = ds.counties.set_index("name")["population"]
+    assert held.to_dict() == pytest.approx(given.to_dict(), abs=len(ds.towns))  # each rounded to a whole person
+    assert ds.towns.attrs["placed"] == (
+        f"no towns table: the bundled national towns of 9 of its counties read instead ({len(ds.towns)} towns), "
+        "estimated: each county's residents in the counties table split over its bundled towns by their shares of "
+        "its 2020 census residents (those by their counts of urban- and village-coded communities)")
+    assert "town points Amap via Vonng/adcode (CC BY 4.0)" in ds.counties.attrs["attribution"]
+    assert any(note.startswith("The towns' residents 乡镇人口 are estimates (estimated: each county's residents in "
+                               "the counties table") for note in no.analyze_coverage(ds).notes)
+    pd.DataFrame({"区县": ["甲区", "乙县"], "常住人口": [10000, 20000]}).to_csv(folder / "区县.csv", index=False)
+    (folder / "区县.geojson").unlink()
+    with pytest.raises(no.InputError, match="no towns file found, and the counties table names no county of China's "
+                                            "bundled units"):
+        no.read_folder(folder)
+
+
 def test_a_folder_of_branches_alone_is_refused_where_they_do_not_tell_one_city_with_bundled_towns(tmp_path: Path):
     """Branches spread over two cities, in a city whose towns are not bundled (东莞市's are the city's own), or that
     cannot be placed: each refused saying why and what to add; a branch of another city among nine in ten of one
