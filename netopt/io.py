@@ -3770,9 +3770,9 @@ def city_tables(folder: Path, towns: tuple | None = None, branches: tuple | None
         return {"counties": counties, "towns": (towns_of_counties(folder, counties, coords), None)}
     try:
         towns = towns or find_city_table(folder, "towns")
-    except InputError as err:  # no towns to take the counties from: those of the city the branches lie in
+    except InputError:  # no towns to take the counties from: those of the city the branches lie in
         branches = branches or _folder_branches(folder)
-        if branches is None or not _none_found(err, "towns"):
+        if branches is None or not _holds_none(folder, "towns"):
             raise missing from None
         return bundled_city(folder, branches, coords)
     try:
@@ -3785,11 +3785,13 @@ def city_tables(folder: Path, towns: tuple | None = None, branches: tuple | None
 
 
 def _holds_none(folder: Path, kind: str) -> bool:
-    """Whether a data folder holds no table of that kind (and nothing that might be one)."""
+    """Whether a data folder holds no table of that kind, nor a file whose name says it is one (乡镇人口.numbers,
+    which netopt cannot read: said as the table is looked for)."""
     try:
         find_city_table(folder, kind)
     except InputError as err:
-        return _none_found(err, kind)
+        return _none_found(err, kind) and not any(guess_kind(path) == kind for path in folder.iterdir()
+                                                  if not path.name.startswith(("~$", ".")))
     return False
 
 
