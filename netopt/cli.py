@@ -634,7 +634,8 @@ def validate(
 
 
 def _files_named(path: Path | tuple | pd.DataFrame) -> str:
-    """A table's file, or its files (a file per county) as "folder (9 files)", or the bundled national units."""
+    """A table's file, or its files (a file per county) as "folder (9 files)", or the bundled table read instead
+    (national units, or towns: how it was taken)."""
     if isinstance(path, pd.DataFrame):
         return path.attrs.get("said") or bundled_counties_said(path)
     return f"{path[0].parent} ({len(path)} files)" if isinstance(path, tuple) else str(path)
