@@ -148,7 +148,8 @@ def _tolerant_output() -> None:
 
 
 DATA_HELP = ("Folder with counties.*, towns.*, branches.*, or one workbook with sheets 区县, 乡镇, 网点 (default: the "
-             "bundled sample).")
+             "bundled sample); a counties or towns table it lacks comes from the bundled national ones (for a bank's "
+             "branches alone, their city's).")
 READERS: dict[str, Callable] = {"counties": read_counties, "towns": read_towns, "branches": read_branches}
 
 
