@@ -3765,14 +3765,12 @@ def city_tables(folder: Path, towns: tuple | None = None, branches: tuple | None
             raise  # an out folder's tables are no city's: said as such
         missing = err
     else:
-        if towns is not None or not _holds_none(folder, "towns"):
-            return {"counties": counties}
-        return {"counties": counties, "towns": (towns_of_counties(folder, counties, coords), None)}
+        return {"counties": counties, **({} if towns is not None else _folder_towns(folder, counties, coords))}
     try:
         towns = towns or find_city_table(folder, "towns")
-    except InputError:  # no towns to take the counties from: those of the city the branches lie in
+    except InputError as err:  # no towns to take the counties from: those of the city the branches lie in
         branches = branches or _folder_branches(folder)
-        if branches is None or not _holds_none(folder, "towns"):
+        if branches is None or not _none_there(err, folder, "towns"):
             raise missing from None
         return bundled_city(folder, branches, coords)
     try:
@@ -3784,15 +3782,24 @@ def city_tables(folder: Path, towns: tuple | None = None, branches: tuple | None
     return {"counties": (_bundled_counties(folder, *read, branches or _folder_branches(folder)), None)}
 
 
-def _holds_none(folder: Path, kind: str) -> bool:
-    """Whether a data folder holds no table of that kind, nor a file whose name says it is one (乡镇人口.numbers,
-    which netopt cannot read: said as the table is looked for)."""
+def _folder_towns(folder: Path, counties: tuple, coords: str) -> dict[str, tuple[Source, str | None]]:
+    """A data folder's towns table as find_city_table finds it (found once: find_tables does not look again), or
+    where it holds none the bundled towns of its `counties` (towns_of_counties); nothing where its towns are in
+    question (two versions, a file netopt cannot read), said as find_tables looks for them."""
     try:
-        find_city_table(folder, kind)
+        return {"towns": find_city_table(folder, "towns")}
     except InputError as err:
-        return _none_found(err, kind) and not any(guess_kind(path) == kind for path in folder.iterdir()
-                                                  if not path.name.startswith(("~$", ".")))
-    return False
+        if not _none_there(err, folder, "towns"):
+            return {}
+    return {"towns": (towns_of_counties(folder, counties, coords), None)}
+
+
+def _none_there(err: InputError, folder: Path, kind: str) -> bool:
+    """Whether find_city_table's error `err` says a data folder holds no table of that kind, and the folder has no
+    file whose name says it is one either (乡镇人口.numbers, which netopt cannot read: said as the table is looked
+    for)."""
+    return _none_found(err, kind) and not any(guess_kind(path) == kind for path in folder.iterdir()
+                                              if not path.name.startswith(("~$", ".")))
 
 
 def towns_of_counties(folder: Path, counties: tuple, coords: str = "wgs84") -> pd.DataFrame:
@@ -3863,13 +3870,9 @@ def _city_of_branches_in_china(folder: Path, branches: tuple, towns: pd.DataFram
     problems: list[Problem] = []
     try:  # the rows with coordinates; those without left out
         read, _ = read_branch_table(branches[0], coords, branches[1], skip_unlocated=True)
-        points = np.column_stack([read.geometry.x, read.geometry.y]) if len(read) else np.empty((0, 2))
-        seats = units[units["n_towns"] == 0].dropna(subset=["seat_lon"])  # 东莞市: its towns not bundled
-        places = pd.concat([towns[["city", "lon", "lat"]],
-                            seats[["city", "seat_lon", "seat_lat"]].set_axis(["city", "lon", "lat"], axis=1)])
-        located = places["city"].to_numpy()[nearest_lonlat(points, places[["lon", "lat"]].to_numpy())[1]]
     except InputError as err:  # none has coordinates (or the table has other problems, said if no city is found)
-        located, problems = np.array([], dtype=object), err.problems
+        read, problems = None, err.problems
+    located = [] if read is None else _cities_nearest(read, towns, units)
     cities = [*located, *_cities_named(branches, units)]
     if not cities:
         raise InputError([Problem(str(folder), "no counties or towns file found, and no branch has coordinates or an "
@@ -3882,6 +3885,16 @@ def _city_of_branches_in_china(folder: Path, branches: tuple, towns: pd.DataFram
                          "their nearest bundled town, or the city their address names): keep one city's branches, "
                          "or add the city's counties and towns tables", file=str(folder))
     return city, spread
+
+
+def _cities_nearest(points: gpd.GeoDataFrame, towns: pd.DataFrame, units: pd.DataFrame) -> list[str]:
+    """The city of each point's nearest bundled town (`towns`: national_towns), or of the seat of a unit without
+    towns (`units`: national_units) where that is nearer (东莞市's centre: its towns are not bundled)."""
+    seats = units[units["n_towns"] == 0].dropna(subset=["seat_lon"])
+    places = pd.concat([towns[["city", "lon", "lat"]],
+                        seats[["city", "seat_lon", "seat_lat"]].set_axis(["city", "lon", "lat"], axis=1)])
+    at = np.column_stack([points.geometry.x, points.geometry.y]).reshape(-1, 2)
+    return places["city"].to_numpy()[nearest_lonlat(at, places[["lon", "lat"]].to_numpy())[1]].tolist()
 
 
 def _cities_named(branches: tuple, units: pd.DataFrame) -> list[str]:
