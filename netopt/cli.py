@@ -10,6 +10,7 @@ import sys
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Optional, Sequence
 
@@ -536,11 +537,36 @@ WORD_TEMPLATE_OPTION = typer.Option(None, callback=_word_template_check, help="T
                                     "header and footer, its own text left out (default: A4, 宋体 and 黑体).")
 
 
-class Templates(NamedTuple):
-    """The bank's templates a command's slides and written report take (--template, --word-template); None:
-    netopt's own."""
+TABLES_ONLY_OPTION = typer.Option(False, "--tables-only", help="Write the tables (CSV) and the workbook alone: no "
+                                  "maps, charts, slides, Word report or map layers — a quicker run when trying "
+                                  "options.")
+
+
+class Outputs(NamedTuple):
+    """What a command writes beside its tables: its slides and written report in the bank's templates (--template,
+    --word-template; None: netopt's own), or with `tables_only` (--tables-only) no maps, charts, slides, report or
+    map layers at all."""
     slides: Optional[Path] = None
     word: Optional[Path] = None
+    tables_only: bool = False
+
+
+def _outputs(template: Optional[Path], word_template: Optional[Path], tables_only: bool) -> Outputs:
+    """The Outputs the command line asks for, or an InputError for a template given with --tables-only."""
+    if tables_only and (template or word_template):
+        given = "--template" if template else "--word-template"
+        raise InputError(f"--tables-only writes no slides or Word report: leave out {given}", file="command line")
+    return Outputs(template, word_template, tables_only)
+
+
+def _unless_tables_only(outputs: Outputs, out: Path, drawn: Sequence[str], draw: Callable[[], object]) -> None:
+    """Runs `draw` (the command's maps, charts, slides, report and map layers, `drawn` their file names); with
+    --tables-only, removes instead those an earlier run left in `out`: beside this run's tables they would show
+    another."""
+    if outputs.tables_only:
+        _remove_left_over(out, drawn, [])
+    else:
+        draw()
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -900,9 +926,9 @@ def _say_counted_by_distance(cov: Coverage) -> None:
 
 
 def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.DataFrame] | None = None,
-                   bank: Optional[str] = None, coords: str = "wgs84") -> None:
-    from netopt.coverage import coverage_by_minutes, coverage_by_radius, diagnosis_minutes, diagnosis_radii_km
-    from netopt.maps import network_map, radius_chart
+                   bank: Optional[str] = None, coords: str = "wgs84", tables_only: bool = False) -> None:
+    """The diagnosis's tables (with `rivals`, beside every bank's) and workbook, then (unless `tables_only`) its map
+    layers, its HTML map and its coverage charts, said on the console."""
     from netopt.report import write_coverage_report
 
     rival_only = None
@@ -910,15 +936,28 @@ def _write_outputs(ds: Dataset, cov: Coverage, out: Path, rivals: dict[str, pd.D
         placed = _at_towns(rivals["rival_only_towns"], ds)
         rival_only = {"rival_only_towns": placed}
         rivals = {**rivals, "rival_only_towns": points_table(placed, coords)}
-    written = write_coverage_report(cov, out, extra=rivals, coords=coords, extra_layers=rival_only)
+    written = write_coverage_report(cov, out, extra=rivals, coords=coords, extra_layers=rival_only,
+                                    layers=not tables_only)
+    if not tables_only:
+        written += _draw_diagnosis(ds, cov, out, bank)
+    console.print(f"Wrote {len(written)} files to [bold]{out}[/]: " + ", ".join(p.name for p in written))
+    if not tables_only:
+        _say_kmz_left_out(cov, rival_only or {})
+    _remove_left_over(out, ANALYZE_OUTPUTS, written)
+
+
+def _draw_diagnosis(ds: Dataset, cov: Coverage, out: Path, bank: Optional[str]) -> list[Path]:
+    """The diagnosis on an offline HTML map (other banks in grey with `bank`) and its coverage by radius (and by
+    minutes, where measured so) as charts; their paths."""
+    from netopt.coverage import coverage_by_minutes, coverage_by_radius, diagnosis_minutes, diagnosis_radii_km
+    from netopt.maps import network_map, radius_chart
+
     fmap = network_map(ds, coverage=cov, our_bank=bank)
-    written.append(write_atomic(out / "coverage_map.html", lambda p: fmap.save(str(p))))
+    written = [write_atomic(out / "coverage_map.html", lambda p: fmap.save(str(p)))]
     if cov.settings.unit == "min":
         written.append(radius_chart(coverage_by_minutes(cov), out / "coverage_by_minutes.png", diagnosis_minutes(cov)))
     written.append(radius_chart(coverage_by_radius(cov), out / "coverage_by_radius.png", diagnosis_radii_km(cov)))
-    console.print(f"Wrote {len(written)} files to [bold]{out}[/]: " + ", ".join(p.name for p in written))
-    _say_kmz_left_out(cov, rival_only or {})
-    _remove_left_over(out, ANALYZE_OUTPUTS, written)
+    return written
 
 
 def _say_kmz_left_out(cov: Coverage, extra_layers: dict) -> None:
@@ -935,7 +974,8 @@ def _say_kmz_left_out(cov: Coverage, extra_layers: dict) -> None:
 # what analyze may write, with one option or another: those an earlier run left and this one did not write go
 ANALYZE_OUTPUTS = (*(f"coverage_{name}.csv" for name in ("by_minutes", "cells", "rivals_by_region",
                                                           "rivals_by_county", "rival_only_towns")),
-                   "coverage_by_minutes.png")
+                   "coverage_by_minutes.png", "coverage_by_radius.png", "coverage_map.html", "coverage.gpkg",
+                   "coverage.kmz")
 
 
 def _remove_left_over(out: Path, owned: Iterable[str], written: Iterable[Path]) -> None:
@@ -996,6 +1036,7 @@ def analyze(
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     full_km: Optional[str] = DIAGNOSIS_FULL_KM_OPTION,
     full_minutes: Optional[str] = DIAGNOSIS_FULL_MINUTES_OPTION,
+    tables_only: bool = TABLES_ONLY_OPTION,
 ) -> None:
     """Coverage diagnosis: coverage, density, residents per branch and underserved towns, by county and region."""
     def run() -> None:
@@ -1012,7 +1053,7 @@ def analyze(
             return
         _diagnose(ds, source, out, radius_km=radius, radius_min=limit_min,
                   roads=_roads(network, network_coords, network_split), grid_km=grid_km, h3=h3, bank=bank,
-                  travel=travel, coords=coords)
+                  travel=travel, coords=coords, tables_only=tables_only)
     _guard(run)
 
 
@@ -1059,6 +1100,7 @@ def access(
     coords: str = COORDS_OPTION,
     population: Optional[str] = POPULATION_OPTION,
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
+    tables_only: bool = TABLES_ONLY_OPTION,
 ) -> None:
     """Accessibility 可达性 (2SFCA): the branches per 万人 within reach of each town, each shared among all it
     reaches, by county and region; how evenly it is spread (Gini, Lorenz curve) and who has low access."""
@@ -1069,7 +1111,7 @@ def access(
         ds, source = _load(data, coords, branches, population, skip_unlocated, counties, towns)
         _measure_access(_bank_only(ds, bank), source, out, {
             **_limit_keywords(limit), **how,
-            **_roads(network, network_coords, network_split)}, (grid_km, h3), coords)
+            **_roads(network, network_coords, network_split)}, (grid_km, h3), coords, tables_only)
     _guard(run)
 
 
@@ -1113,26 +1155,30 @@ def _supply_given(column: Optional[str], by_type: list[str], flags: str = "--") 
     return _type_figures(by_type, f"{flags}type-supply", above_zero=False) if by_type else column
 
 
-def _measure_access(ds: Dataset, source: str, out: Path, options: dict, grid: tuple, coords: str) -> None:
-    """Accessibility measured, said on the console and written: tables, workbook, map layers, map and chart."""
+def _measure_access(ds: Dataset, source: str, out: Path, options: dict, grid: tuple, coords: str,
+                    tables_only: bool = False) -> None:
+    """Accessibility measured, said on the console and written: tables, workbook, and (unless `tables_only`) map
+    layers, maps and chart."""
     from netopt.access import accessibility
     from netopt.maps import access_map, lorenz_chart, static_map
     from netopt.report import write_access_report
 
     acc = accessibility(ds, demand=_grid_demand(ds, *grid), **options)
     _say_access(acc, source)
-    written, left_out = write_access_report(acc, out, coords)
-    fmap = access_map(ds, acc)
-    written.append(write_atomic(out / "access_map.html", lambda p: fmap.save(str(p))))
-    written.append(lorenz_chart(acc.lorenz(100), out / "access_lorenz.png", acc.city["gini"]))
-    written.append(static_map(ds, out / "access_map.png", access=acc, title=f"可达性 Accessibility — {source}"))
+    written, left_out = write_access_report(acc, out, coords, layers=not tables_only)
+    if not tables_only:
+        fmap = access_map(ds, acc)
+        written.append(write_atomic(out / "access_map.html", lambda p: fmap.save(str(p))))
+        written.append(lorenz_chart(acc.lorenz(100), out / "access_lorenz.png", acc.city["gini"]))
+        written.append(static_map(ds, out / "access_map.png", access=acc, title=f"可达性 Accessibility — {source}"))
     console.print(f"Wrote {len(written)} files to [bold]{out}[/]: " + ", ".join(p.name for p in written))
     if left_out:
         console.print("access.kmz, for Google Earth or 奥维" + _left_out(left_out) + ": access.gpkg has them")
     _remove_left_over(out, ACCESS_OUTPUTS, written)
 
 
-ACCESS_OUTPUTS = ("access_cells.csv",)  # a grid's: gone when a run on town points follows
+ACCESS_OUTPUTS = ("access_cells.csv", "access_map.html", "access_lorenz.png", "access_map.png", "access.gpkg",
+                  "access.kmz")  # a grid's cells, and the drawings: gone when a run without them follows
 
 
 def _grid_demand(ds: Dataset, grid_km: Optional[float], h3: Optional[int]) -> Optional[gpd.GeoDataFrame]:
@@ -1228,20 +1274,18 @@ def _diagnose_tiled(ds: Dataset, source: str, out: Path, limit: dict, grid_km: O
 def _diagnose(ds: Dataset, source: str, out: Path, radius_km: float | dict | None,
               radius_min: float | dict | None = None, roads: dict | None = None, grid_km: Optional[float] = None,
               h3: Optional[int] = None, bank: Optional[str] = None, travel: dict | None = None,
-              coords: str = "wgs84") -> tuple[Coverage, Optional[gpd.GeoDataFrame]]:
+              coords: str = "wgs84", tables_only: bool = False) -> tuple[Coverage, Optional[gpd.GeoDataFrame]]:
     """The diagnosis of every bank's branches, or with `bank` of that bank's alone beside every bank's; `roads`:
     _roads' distance options; `travel`: the mode and speeds, as analyze_coverage takes them (default driving at
-    30 km/h); map layers in `coords`, the inputs' system. Returns the coverage and the grid it was measured on
-    (None: the towns)."""
-    from functools import partial
-
+    30 km/h); map layers in `coords`, the inputs' system (none, nor maps, with `tables_only`). Returns the
+    coverage and the grid it was measured on (None: the towns)."""
     demand = _grid_demand(ds, grid_km, h3)
     measure = partial(analyze_coverage, radius_km=radius_km, radius_min=radius_min, demand=demand,
                       **(roads or {}), **(travel or {}))
     cov = measure(_bank_only(ds, bank))
     _summarise(cov, source if bank is None else f"{source}, {bank} 我行")
     rivals = None if bank is None else _compare_with_every_bank(cov, measure(ds), bank)
-    _write_outputs(ds, cov, out, rivals, bank, coords)
+    _write_outputs(ds, cov, out, rivals, bank, coords, tables_only)
     return cov, demand
 
 
@@ -1377,6 +1421,7 @@ def optimize(
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
     word_template: Optional[Path] = WORD_TEMPLATE_OPTION,
+    tables_only: bool = TABLES_ONLY_OPTION,
     max_new: Optional[int] = typer.Option(None, min=0, help="Open at most this many new branches."),
     budget_wan: Optional[float] = typer.Option(None, callback=_zero_or_more,
                                                help="Budget for new branches, 万元 (with --open-cost-wan; "
@@ -1444,6 +1489,7 @@ def optimize(
 
         if model not in MODELS:
             raise InputError(f"unknown model '{model}'; use one of {', '.join(MODELS)}", file="command line")
+        outputs = _outputs(template, word_template, tables_only)
         options = ModelOptions(capacity_wan, cover_pct, target_share_pct, beta, min_km, bank, max_km,
                                _full_given(full_km, "--full-km"), _full_given(full_minutes, "--full-minutes"))
         _check_model_flags(model, options)
@@ -1482,8 +1528,7 @@ def optimize(
                 phases = built.phases(phase, plan=result, time_limit=time_limit, mip_gap=_mip_gap(gap_pct))
         plan = OptimizedPlan(model, built, sites, result, today, phases, rules, count, len(existing) - staying)
         inputs = OptimizeInputs(ds, source, demand, cells, radius, roads, coords, bank)
-        _write_optimized_plan(plan, inputs, ask, out, _command_line(ctx), candidates is not None,
-                              Templates(template, word_template))
+        _write_optimized_plan(plan, inputs, ask, out, _command_line(ctx), candidates is not None, outputs)
     _guard(run)
 
 
@@ -1615,13 +1660,16 @@ class PlanWorth(NamedTuple):
 
 
 def _write_optimized_plan(plan: OptimizedPlan, inputs: OptimizeInputs, ask: SiteAsk, out: Path, command: str,
-                          own_candidates: bool, templates: Templates) -> None:
-    """Write everything of an optimize plan into `out`: the tables, the workbook, the maps, the slides, the Word
-    report and the map layers."""
+                          own_candidates: bool, outputs: Outputs) -> None:
+    """Write everything of an optimize plan into `out`: the tables, the workbook, and (unless --tables-only) the
+    maps, the slides, the Word report and the map layers."""
     timed = isinstance(inputs.limit, TravelTime)
     worth = _plan_worth(plan, inputs.roads, ask.within_county or bool(ask.close), own_candidates, timed)
     summary, after = _write_plan_tables(plan, inputs, worth, out, command, timed)
-    _draw_optimized_plan(plan, inputs, worth, summary, after, out, templates)
+    drawn = [f"{plan.model}_{name}" for name in ("map.html", "map.png", "plan.pptx", "plan.docx", "plan.gpkg",
+                                                 "plan.kmz")]
+    _unless_tables_only(outputs, out, drawn,
+                        lambda: _draw_optimized_plan(plan, inputs, worth, summary, after, out, outputs))
 
 
 def _plan_worth(plan: OptimizedPlan, roads: dict, same_county: bool, own_candidates: bool, timed: bool) -> PlanWorth:
@@ -1670,7 +1718,7 @@ def _write_plan_tables(plan: OptimizedPlan, inputs: OptimizeInputs, worth: PlanW
 
 
 def _draw_optimized_plan(plan: OptimizedPlan, inputs: OptimizeInputs, worth: PlanWorth, summary: list,
-                         after: BeforeAfter, out: Path, templates: Templates) -> None:
+                         after: BeforeAfter, out: Path, templates: Outputs) -> None:
     """The plan's maps (HTML, PNG), slides, Word report and map layers."""
     from netopt.deck import plan_deck, taken_on
     from netopt.document import plan_report
@@ -3507,6 +3555,7 @@ def plan(
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
     word_template: Optional[Path] = WORD_TEMPLATE_OPTION,
+    tables_only: bool = TABLES_ONLY_OPTION,
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
                                                help="Stop after this many seconds with the best plan and its gap."),
     p: Optional[int] = typer.Option(None, min=1, help=JOINT_HELP),
@@ -3540,6 +3589,7 @@ def plan(
     def run() -> None:
         from netopt.models.types import with_weights
 
+        outputs = _outputs(template, word_template, tables_only)
         mix = _mix(min_share, max_share)
         figures = {"radius_km": _type_figures(type_radius_km, "--type-radius-km", above_zero=True),
                    "capacity_wan": _type_figures(type_capacity_wan, "--type-capacity-wan", above_zero=True),
@@ -3558,7 +3608,7 @@ def plan(
                                                                       with_weights(_weights(weight)), max_new,
                                                                       not community_anywhere,
                                                                       not licensed_outlets_any_type),
-                        Templates(template, word_template))
+                        outputs)
             return
         _type_rollout(_bank_only(ds, bank), source, out, {"mix": mix, "budget_wan": budget_wan,
                                                           "comprehensive_per_county": comprehensive_per_county,
@@ -3568,7 +3618,7 @@ def plan(
                                                           "weights": with_weights(_weights(weight))},
                       time_limit, (pilots_per_region, tuple(batch),
                                    _hub_options(hub_capacity, hub_max_minutes, ctx.params, network)), coords,
-                      Templates(template, word_template))
+                      outputs)
     _guard(run)
 
 
@@ -3613,12 +3663,10 @@ def _hubs(ds: Dataset, types: pd.DataFrame, options: dict) -> pd.DataFrame:
 
 
 def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_limit: Optional[float],
-                  rollout: tuple[int, tuple, dict], coords: str = "wgs84", templates: Templates = Templates()) -> None:
+                  rollout: tuple[int, tuple, dict], coords: str = "wgs84", outputs: Outputs = Outputs()) -> None:
     """plan without --p: today's branches' types (assign_branch_types with `type_rules`: mix, budget_wan, …),
     pilots, rollout batches and training hubs, printed and written (map layers in the inputs' `coords`; the
-    slides and the written report in the bank's `templates` where given)."""
-    from netopt.deck import rollout_deck
-    from netopt.document import rollout_report
+    slides and the written report in the bank's templates where given; none of these with --tables-only)."""
     from netopt.models.types import assign_branch_types, branch_scores, scoring_basis
     from netopt.planning import coaching_calendar, compare_plan, rollout_batches, select_pilots
     from netopt.report import bilingual, write_workbook
@@ -3656,15 +3704,27 @@ def _type_rollout(ds: Dataset, source: str, out: Path, type_rules: dict, time_li
     written = [_write_csv(bilingual(table), out / f"plan_{name}.csv") for name, table in shown.items()]
     written.append(write_atomic(out / "plan.xlsx", lambda f: write_workbook(f, shown)))
     console.print(f"Wrote {len(written)} files to {out}")
-    written.extend(_write_layers(out / "plan.gpkg", _rollout_layers(sheets, ds), coords))
-    written.extend(_rollout_maps(ds, sheets, out))
-    said = (sheets, (out / "plan_map.png").read_bytes(), [
-        source, f"{len(types):,} 网点 branches · {len(sheets['pilots'])} 试点 pilots · 批次 batches "
-        f"{', '.join(map(str, batch))} · {sheets['hubs']['hub_id'].nunique()} 培训中心 training hubs"])
-    written += [rollout_deck(out / "plan.pptx", *said, template=templates.slides),
-                rollout_report(out / "plan.docx", *said, template=templates.word)]
-    console.print(f"Wrote {written[-2]}: the slides for the meeting 汇报材料, and {written[-1]}: the plan's report 方案")
+    if not outputs.tables_only:
+        written += _draw_rollout(ds, sheets, out, [
+            source, f"{len(types):,} 网点 branches · {len(sheets['pilots'])} 试点 pilots · 批次 batches "
+            f"{', '.join(map(str, batch))} · {sheets['hubs']['hub_id'].nunique()} 培训中心 training hubs"], coords,
+            outputs)
     _remove_left_over(out, PLAN_OUTPUTS, written)
+
+
+def _draw_rollout(ds: Dataset, sheets: dict[str, pd.DataFrame], out: Path, said: list[str], coords: str,
+                  templates: Outputs) -> list[Path]:
+    """The type plan's map layers, maps, slides and written report (`said`: what its title slide says); their
+    paths."""
+    from netopt.deck import rollout_deck
+    from netopt.document import rollout_report
+
+    written = _write_layers(out / "plan.gpkg", _rollout_layers(sheets, ds), coords) + _rollout_maps(ds, sheets, out)
+    shown = (sheets, (out / "plan_map.png").read_bytes(), said)
+    written += [rollout_deck(out / "plan.pptx", *shown, template=templates.slides),
+                rollout_report(out / "plan.docx", *shown, template=templates.word)]
+    console.print(f"Wrote {written[-2]}: the slides for the meeting 汇报材料, and {written[-1]}: the plan's report 方案")
+    return written
 
 
 def _rollout_maps(ds: Dataset, sheets: dict[str, pd.DataFrame], out: Path) -> list[Path]:
@@ -3767,7 +3827,7 @@ def _left_out(left_out: dict[str, int]) -> str:
 PLAN_OUTPUTS = (*(f"plan_{name}.csv" for name in ("types", "pilots", "batches", "hubs", "mix", "calendar", "scoring",
                                                   "notes", "sites", "towns", "moves", "towns_changed",
                                                   "branches_changed", "closure_takers", "branches")),
-                "plan_map.html", "plan_map.png", "plan.gpkg", "plan.kmz", "plan.pptx")
+                "plan_map.html", "plan_map.png", "plan.gpkg", "plan.kmz", "plan.pptx", "plan.docx")
 
 
 LONG_TRIP_MINUTES = 120  # a coaching trip longer than this is said: a day's travel there and back
@@ -3873,13 +3933,10 @@ DIAGNOSIS_RADII = {"core": 1.2, "county": 3.5}  # the coverage a joint plan is c
 
 
 def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk,
-                templates: Templates = Templates()) -> None:
+                outputs: Outputs = Outputs()) -> None:
     """plan --p: which sites open, stay or close and the type of each (models.types.plan_network), printed beside
     today's coverage, written as CSVs and a workbook, mapped with each branch coloured by its type, and as slides
-    and a written report (in the bank's `templates` where given)."""
-    from netopt._schema import VALUE_WORDS
-    from netopt.deck import SCORING_TITLE, plan_deck, scoring_table, taken_on, type_counts_by
-    from netopt.document import plan_report
+    and a written report (in the bank's templates where given; no map, slides or report with --tables-only)."""
     from netopt.models.types import plan_network, scoring_basis
     from netopt.planning import relocation_moves
     from netopt.report import bilingual
@@ -3915,19 +3972,33 @@ def _joint_plan(ds: Dataset, source: str, out: Path, command: str, ask: JointAsk
     typed = chosen[chosen["decision"] != "close"].rename(columns={"site_id": "branch_id"})
     _write_network_after(ds, sites, selected, ask.bank, ask.coords, out / "plan_branches.csv",
                          typed.set_index("branch_id")["type"])
-    _plan_maps(ds, sites, selected, moves, plan_coverage, f"网点与类型 sites and types — {source}", ask.bank,
-               out / "plan_map", types=typed, town_changes=changed, takers=takers)
+    written.append(out / "plan_branches.csv")
+    if not outputs.tables_only:
+        written += _draw_joint_plan(ds, sites, tables, (plan_coverage, compared), record, source, out, ask, outputs)
+    _remove_left_over(out, PLAN_OUTPUTS, written)
+
+
+def _draw_joint_plan(ds: Dataset, sites, tables: dict[str, pd.DataFrame], measured: tuple[Coverage, pd.DataFrame],
+                     record: list, source: str, out: Path, ask: JointAsk, templates: Outputs) -> list[Path]:
+    """The joint plan's map (HTML, PNG; `measured`: the plan's coverage and its table beside today's), slides,
+    written report (`record`: its summary) and map layers; their paths."""
+    from netopt._schema import VALUE_WORDS
+    from netopt.deck import SCORING_TITLE, plan_deck, scoring_table, taken_on, type_counts_by
+    from netopt.document import plan_report
+
+    typed = tables["sites"][tables["sites"]["decision"] != "close"].rename(columns={"site_id": "branch_id"})
+    moves, changed, takers = tables["moves"], tables["towns_changed"], tables["closure_takers"]
+    _plan_maps(ds, sites, typed["branch_id"].tolist(), moves, measured[0], f"网点与类型 sites and types — {source}",
+               ask.bank, out / "plan_map", types=typed, town_changes=changed, takers=takers)
     decided = typed.assign(decision=typed["decision"].map(VALUE_WORDS["decision"]))  # keep, open: 保留 keep …
     said = ([("plan 方案", f"网点与类型 Sites and types — {source}"), *record], (out / "plan_map.png").read_bytes(),
-            moves, compared, changed,
+            moves, measured[1], changed,
             {"类型结构 The plan's branches by decision and type": type_counts_by(decided, "decision"),
-             **taken_on(takers, "plan.xlsx"), SCORING_TITLE: scoring_table(scoring)}, "plan.xlsx")
-    written += [plan_deck(out / "plan.pptx", *said, templates.slides),
-                plan_report(out / "plan.docx", *said, templates.word)]
+             **taken_on(takers, "plan.xlsx"), SCORING_TITLE: scoring_table(tables["scoring"])}, "plan.xlsx")
+    written = [out / "plan_map.html", out / "plan_map.png", plan_deck(out / "plan.pptx", *said, templates.slides),
+               plan_report(out / "plan.docx", *said, templates.word)]
     console.print(f"Wrote {written[-2]}: the slides for the meeting 汇报材料, and {written[-1]}: the plan's report 方案")
-    written.extend(_write_layers(out / "plan.gpkg", _joint_layers(tables, sites, ds), ask.coords))
-    _remove_left_over(out, PLAN_OUTPUTS, [*written, out / "plan_branches.csv", out / "plan_map.html",
-                                          out / "plan_map.png"])
+    return written + _write_layers(out / "plan.gpkg", _joint_layers(tables, sites, ds), ask.coords)
 
 
 def _joint_layers(tables: dict[str, pd.DataFrame], sites, ds: Dataset) -> dict:
@@ -4074,6 +4145,7 @@ def compare(
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
     word_template: Optional[Path] = WORD_TEMPLATE_OPTION,
+    tables_only: bool = TABLES_ONLY_OPTION,
     full_km: Optional[str] = DIAGNOSIS_FULL_KM_OPTION,
     full_minutes: Optional[str] = DIAGNOSIS_FULL_MINUTES_OPTION,
     access_decay: str = ACCESS_DECAY_OPTION,
@@ -4086,11 +4158,10 @@ def compare(
     closed, residents covered and coverage by region, mean km to a branch, towns left without one — and the
     towns where the plans differ."""
     def run() -> None:
-        from netopt.maps import compare_map
-        from netopt.planning import (PLAN_COLUMNS, bank_branches, compare_measured, measure_access,
-                                     measure_networks, network_changes)
+        from netopt.planning import compare_measured, measure_access, measure_networks, network_changes
 
         _check_one_grid(grid_km, h3)
+        outputs = _outputs(template, word_template, tables_only)
         how = _access_way(access_decay, access_beta, access_method, supply=access_supply,
                           type_supply=access_type_supply)
         radius = _travel_time(ctx, minutes, mode) or _radius(radius_km, core_km, county_km, fringe_km)
@@ -4113,25 +4184,62 @@ def compare(
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
         record += [("counted by distance 按距离折算", full_said.removeprefix(", "))] * bool(full)
         record += [("accessibility 可达性", next(iter(access.values())).settings.describe())]
-        changes, areas = network_changes(ds, networks, bank), _areas_by_plan(ds, measured, list(networks))
-        with _working("Drawing each plan for the slides 方案地图…"):
-            maps = _plan_change_maps(ds, {label: measured[label] for label in networks}, changes, areas.takers)
-        written = _write_comparison(out, scenarios, _located_by(differing, ds.towns, "town_id", coords),
-                                    points_table(changes, coords), areas, record, _radius_words(radius), maps,
-                                    Templates(template, word_template))
-        per_plan = {column: f"{words} {column.removeprefix(prefix)}" for prefix, words in PLAN_COLUMNS.items()
-                    for column in differing.columns if column.startswith(prefix)}  # each plan's column its alias
-        today, planned = bank_branches(ds.branches, bank), {label: bank_branches(branches, bank)
-                                                            for label, branches in networks.items()}
-        fmap = compare_map(ds, today, planned, differing,
-                           f"方案比选 Plans compared — {source}" + (f", {bank}" if bank else ""), **base,
-                           takers=areas.takers)
-        written.append(write_atomic(out / "compare_map.html", lambda p: fmap.save(str(p))))
-        console.print(f"Wrote {', '.join(str(w) for w in written)}")
-        _write_layers(out / "compare.gpkg", {"towns_differing": _at_towns(differing, ds), "changes": changes,
-                                             **_compared_takers_layer(areas.takers, today, planned)}, coords,
-                      per_plan)
+        found = Compared(scenarios, differing, network_changes(ds, networks, bank),
+                         _areas_by_plan(ds, measured, list(networks)), record, _radius_words(radius),
+                         f"方案比选 Plans compared — {source}" + (f", {bank}" if bank else ""))
+        console.print(f"Wrote {', '.join(str(w) for w in _write_comparison(out, found, ds, coords))}")
+        _unless_tables_only(outputs, out, COMPARE_DRAWN,
+                            lambda: _draw_comparison(ds, networks, measured, found, out, bank, base, coords, outputs))
     _guard(run)
+
+
+class Compared(NamedTuple):
+    """What compare found: the scenarios side by side, the towns where the plans differ, each plan's new and closed
+    branches (planning.network_changes), its branches' service areas changed and where closed ones' residents go,
+    the summary record (item, value), the coverage radius in words and the title."""
+
+    scenarios: pd.DataFrame
+    differing: pd.DataFrame
+    changes: gpd.GeoDataFrame
+    areas: "AreasByPlan"
+    record: list
+    radius: str
+    title: str
+
+
+COMPARE_DRAWN = ("compare.png", "compare.pptx", "compare.docx", "compare_map.html", "compare.gpkg", "compare.kmz")
+
+
+def _draw_comparison(ds: Dataset, networks: dict, measured: dict[str, Coverage], found: Compared, out: Path,
+                     bank: Optional[str], base: dict, coords: str, templates: Outputs) -> None:
+    """compare's drawings: the chart (coverage within the radius), the slides for the meeting (compare.pptx, each
+    plan on a map of its own) and the same written up (compare.docx) in the bank's `templates` where given, the
+    plans on one HTML map (`base`: today's network's name where given) and the map layers."""
+    from netopt.deck import comparison_deck
+    from netopt.document import comparison_report
+    from netopt.maps import compare_chart, compare_map
+    from netopt.planning import PLAN_COLUMNS, bank_branches
+
+    with _working("Drawing each plan for the slides 方案地图…"):
+        maps = _plan_change_maps(ds, {label: measured[label] for label in networks}, found.changes,
+                                 found.areas.takers)
+    towns, changes = _located_by(found.differing, ds.towns, "town_id", coords), points_table(found.changes, coords)
+    chart = compare_chart(found.scenarios, out / "compare.png", found.radius)
+    said = [f"{item}: {value}" for item, value in found.record if not item.startswith("command")]
+    written = [chart, comparison_deck(out / "compare.pptx", found.scenarios, towns, changes, said, maps,
+                                      templates.slides, found.areas.takers),
+               comparison_report(out / "compare.docx", found.scenarios, towns, changes, said, maps,
+                                 chart.read_bytes(), templates.word, found.areas.takers)]
+    today, planned = bank_branches(ds.branches, bank), {label: bank_branches(branches, bank)
+                                                        for label, branches in networks.items()}
+    fmap = compare_map(ds, today, planned, found.differing, found.title, **base, takers=found.areas.takers)
+    written.append(write_atomic(out / "compare_map.html", lambda p: fmap.save(str(p))))
+    console.print(f"Wrote {', '.join(str(w) for w in written)}")
+    per_plan = {column: f"{words} {column.removeprefix(prefix)}" for prefix, words in PLAN_COLUMNS.items()
+                for column in found.differing.columns if column.startswith(prefix)}  # each plan's column its alias
+    _write_layers(out / "compare.gpkg", {"towns_differing": _at_towns(found.differing, ds), "changes": found.changes,
+                                         **_compared_takers_layer(found.areas.takers, today, planned)}, coords,
+                  per_plan)
 
 
 @app.command("evaluate-sites")
@@ -4177,6 +4285,7 @@ def evaluate_sites_command(
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
     word_template: Optional[Path] = WORD_TEMPLATE_OPTION,
+    tables_only: bool = TABLES_ONLY_OPTION,
     access_decay: str = ACCESS_DECAY_OPTION,
     access_beta: Optional[float] = ACCESS_BETA_OPTION,
     access_method: str = ACCESS_METHOD_OPTION,
@@ -4190,6 +4299,7 @@ def evaluate_sites_command(
         from netopt.siting import evaluate_sites
 
         _check_one_grid(grid_km, h3)
+        outputs = _outputs(template, word_template, tables_only)
         tables = [*(files or []), *candidates]
         if not tables and not site:
             raise InputError("give candidate sites: a file (候选点位.xlsx) or --site name=lon,lat", file="command line")
@@ -4208,7 +4318,7 @@ def evaluate_sites_command(
         _say_sites(table, f"{source}, {bank} 我行" if bank else source,
                    _radius_words(radius) + (" by road" if roads else ""), cells is not None)
         _write_site_evaluation(ctx, ds, table, bank, radius, cells, roads, out, source, coords,
-                               Templates(template, word_template), full)
+                               outputs, full)
     _guard(run)
 
 
@@ -4295,20 +4405,14 @@ def _say_sites(table: gpd.GeoDataFrame, source: str, within: str, on_grid: bool)
 
 def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFrame, bank: Optional[str],
                            radius: float | dict | TravelTime, cells, roads: dict, out: Path,
-                           source: str, coords: str = "wgs84", templates: Templates = Templates(),
+                           source: str, coords: str = "wgs84", outputs: Outputs = Outputs(),
                            full: dict | None = None) -> None:
-    """site_evaluation.csv and .xlsx (a summary sheet with the command; lon/lat in the inputs' `coords`), the sites
-    on an HTML map and a PNG, numbered by rank over today's coverage (`roads`: _roads' distance options; `full`:
-    _diagnosis_full's, coverage counted by distance), and as a
-    map layer (site_evaluation.gpkg), as slides for the meeting (site_evaluation.pptx) and written up
-    (site_evaluation.docx), in the bank's `templates` where given."""
-    from netopt.deck import site_evaluation_deck
-    from netopt.document import site_evaluation_report
-    from netopt.maps import network_map, static_map
+    """site_evaluation.csv and .xlsx (a summary sheet with the command; lon/lat in the inputs' `coords`), then
+    (unless --tables-only) the sites drawn over today's coverage (`roads`: _roads' distance options; `full`:
+    _diagnosis_full's, coverage counted by distance): _draw_site_evaluation."""
     from netopt.report import bilingual
 
-    figures = [c for c in table.columns if c.endswith(("_wan", "_km", "_min", "_pct"))]
-    shown = bilingual(points_table(table.round({c: 3 for c in figures}), coords), EVALUATION_ZH)
+    shown = bilingual(points_table(_figures_rounded(table), coords), EVALUATION_ZH)
     counted = [("counted by distance 按距离折算", full_words(value, "km" if key == "full_km" else "min").lstrip(", "))
                for key, value in (full or {}).items()]
     record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("bank 我行", bank or "every bank 全部银行"),
@@ -4317,24 +4421,49 @@ def _write_site_evaluation(ctx: typer.Context, ds: Dataset, table: gpd.GeoDataFr
               *[("accessibility 可达性", table.attrs["access"])] * ("access" in table.attrs)]
     written = [_write_csv(shown, out / "site_evaluation.csv"),
                _summary_workbook(out / "site_evaluation.xlsx", record, {"sites 选址评估": shown})]
-    today = analyze_coverage(ds if bank is None else ds.of_bank(bank), demand=cells, **_limit_keywords(radius),
-                             **roads, **(full or {}))
+    console.print(f"Wrote {', '.join(str(w) for w in written)}")
+    title = f"选址评估 Site evaluation — {source}" + (f", {bank}" if bank else "")
+    measure_today = partial(analyze_coverage, ds if bank is None else ds.of_bank(bank), demand=cells,
+                            **_limit_keywords(radius), **roads, **(full or {}))
+    _unless_tables_only(outputs, out, EVALUATION_DRAWN, lambda: _draw_site_evaluation(
+        ds, table, measure_today, (title, record, bank), out, coords, outputs))
+
+
+EVALUATION_DRAWN = tuple(f"site_evaluation{name}" for name in ("_map.html", "_map.png", ".pptx", ".docx", ".gpkg",
+                                                                ".kmz"))
+
+
+def _draw_site_evaluation(ds: Dataset, table: gpd.GeoDataFrame, measure_today: Callable[[], Coverage],
+                          said: tuple[str, list, Optional[str]], out: Path, coords: str, templates: Outputs) -> None:
+    """The sites evaluated on an HTML map and a PNG, numbered by rank over today's coverage (`measure_today`), as
+    slides for the meeting (site_evaluation.pptx) and written up (site_evaluation.docx) in the bank's `templates`
+    where given, and as a map layer (site_evaluation.gpkg, .kmz); `said`: the title, the summary record and the
+    bank."""
+    from netopt.deck import site_evaluation_deck
+    from netopt.document import site_evaluation_report
+    from netopt.maps import network_map, static_map
+
+    title, record, bank = said
+    today = measure_today()
     notes = [f"adds {row.adds_covered_wan:,.2f}万 residents within reach 新增覆盖"
              + (f" ({row.adds_counted_wan:,.2f}万 counted by distance 按距离折算)" if "adds_counted_wan" in table else "")
              + f", overlap {_shown(row.overlap_pct, '.0f', '%')} 重叠" for row in table.itertuples()]
     sites = table.assign(kind="new", plan_note=notes)
-    title = f"选址评估 Site evaluation — {source}" + (f", {bank}" if bank else "")
     fmap = network_map(ds, coverage=today, sites=sites, selected=list(sites["site_id"]), our_bank=bank,
                        title=f"netopt {title}")
-    written.append(write_atomic(out / "site_evaluation_map.html", lambda p: fmap.save(str(p))))
+    written = [write_atomic(out / "site_evaluation_map.html", lambda p: fmap.save(str(p)))]
     written.append(static_map(Dataset(ds.counties, ds.towns, today.branches), out / "site_evaluation_map.png",
                               coverage=today, title=title, sites=sites, selected=list(sites["site_id"])))
     said = (table, title, [f"{item}: {value}" for item, value in record[1:]], written[-1].read_bytes(), EVALUATION_ZH)
     written += [site_evaluation_deck(out / "site_evaluation.pptx", *said, templates.slides),
                 site_evaluation_report(out / "site_evaluation.docx", *said, templates.word)]
     console.print(f"Wrote {', '.join(str(w) for w in written)}")
-    _write_layers(out / "site_evaluation.gpkg", {"sites_evaluated": table.round({c: 3 for c in figures})}, coords,
-                  EVALUATION_ZH)
+    _write_layers(out / "site_evaluation.gpkg", {"sites_evaluated": _figures_rounded(table)}, coords, EVALUATION_ZH)
+
+
+def _figures_rounded(table: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The sites evaluated with their figures (万人, km, minutes, %) to three decimals."""
+    return table.round({c: 3 for c in table.columns if c.endswith(("_wan", "_km", "_min", "_pct"))})
 
 
 class AreasByPlan(NamedTuple):
@@ -4380,38 +4509,28 @@ def _compared_takers_layer(takers: pd.DataFrame, today: gpd.GeoDataFrame, networ
     return {"closure_takers": pd.concat(lines, ignore_index=True)}
 
 
-def _write_comparison(out: Path, scenarios: pd.DataFrame, towns: pd.DataFrame, changes: pd.DataFrame,
-                      areas: AreasByPlan, record: list, radius: str, maps: dict[str, bytes],
-                      templates: Templates = Templates()) -> list[Path]:
+def _write_comparison(out: Path, found: Compared, ds: Dataset, coords: str) -> list[Path]:
     """compare's tables as CSVs — the scenarios, the towns differing, each plan's new and closed branches, the
-    branches whose service areas change and where closed ones' residents go (`areas`) —, a workbook after the
-    summary `record` (item, value), the chart (coverage within `radius`, in words), the slides for the meeting
-    (compare.pptx, each plan's `maps` in it) and the same written up (compare.docx), in the bank's `templates`
-    where given."""
-    from netopt.deck import comparison_deck
-    from netopt.document import comparison_report
-    from netopt.maps import compare_chart
+    branches whose service areas change and where closed ones' residents go —, and a workbook after the summary
+    record (item, value); places in the inputs' `coords`."""
     from netopt.planning import PLAN_COLUMNS
     from netopt.report import bilingual, rounded
 
+    towns = _located_by(found.differing, ds.towns, "town_id", coords)
+    changes, areas = points_table(found.changes, coords), found.areas
     labels = {column: words for prefix, words in PLAN_COLUMNS.items() for column in towns.columns
               if column.startswith(prefix)}
     shown = bilingual(rounded(towns, 4), labels)  # lon/lat to 6 decimals
-    chart = compare_chart(scenarios, out / "compare.png", radius)
-    said = [f"{item}: {value}" for item, value in record if not item.startswith("command")]
-    return [_write_csv(bilingual(scenarios.round(3)), out / "compare_scenarios.csv"),
+    return [_write_csv(bilingual(found.scenarios.round(3)), out / "compare_scenarios.csv"),
             _write_csv(shown, out / "compare_towns.csv"),
             _write_csv(bilingual(changes), out / "compare_changes.csv"),
             _write_csv(bilingual(areas.changed), out / "compare_branches_changed.csv"),
             _write_csv(bilingual(areas.takers), out / "compare_closure_takers.csv"),
-            _summary_workbook(out / "compare.xlsx", record, {"scenarios 方案比选": scenarios.round(3),
-                                                             "towns differing 差异乡镇": shown,
-                                                             "changes 方案变化": changes, AREAS_SHEET: areas.changed,
-                                                             TAKERS_SHEET: areas.takers}),
-            chart, comparison_deck(out / "compare.pptx", scenarios, towns, changes, said, maps, templates.slides,
-                                   areas.takers),
-            comparison_report(out / "compare.docx", scenarios, towns, changes, said, maps, chart.read_bytes(),
-                              templates.word, areas.takers)]
+            _summary_workbook(out / "compare.xlsx", found.record, {"scenarios 方案比选": found.scenarios.round(3),
+                                                                   "towns differing 差异乡镇": shown,
+                                                                   "changes 方案变化": changes,
+                                                                   AREAS_SHEET: areas.changed,
+                                                                   TAKERS_SHEET: areas.takers})]
 
 
 def _plan_change_maps(ds: Dataset, measured: dict[str, Coverage], changes: gpd.GeoDataFrame,
@@ -4603,8 +4722,6 @@ def report(
     --new-per-county its best sites for new branches 建议新设网点), and a city summary — also as slides for the
     meeting (city_summary.pptx) and as the analysis report 分析报告 to edit in Word (city_summary.docx)."""
     def run() -> None:
-        from functools import partial
-
         from rich.progress import Progress
 
         from netopt.access import accessibility

@@ -222,21 +222,24 @@ def _out_folder(out_dir: str | Path) -> Path:
 
 
 def write_coverage_report(cov: Coverage, out_dir: str | Path, extra: dict[str, pd.DataFrame] | None = None,
-                          coords: str = "wgs84", extra_layers: dict[str, gpd.GeoDataFrame] | None = None
-                          ) -> list[Path]:
+                          coords: str = "wgs84", extra_layers: dict[str, gpd.GeoDataFrame] | None = None,
+                          layers: bool = True) -> list[Path]:
     """Write one CSV per table (UTF-8 with BOM, so Excel shows Chinese), coverage.xlsx, with the `extra`
-    tables (e.g. the comparison with other banks) after the coverage ones, rounded as they are, coverage.gpkg,
-    the diagnosis's map layers for a GIS (coverage_layers, then `extra_layers`; lon/lat in `coords`, the inputs'
-    system), and coverage.kmz, the same for Google Earth and 奥维 on a field visit (WGS84; a layer of over
-    kml.KML_MAX_PLACES places, such as a fine grid's cells, left out); returns the paths."""
+    tables (e.g. the comparison with other banks) after the coverage ones, rounded as they are, and unless
+    `layers` is False coverage.gpkg, the diagnosis's map layers for a GIS (coverage_layers, then `extra_layers`;
+    lon/lat in `coords`, the inputs' system), and coverage.kmz, the same for Google Earth and 奥维 on a field visit
+    (WGS84; a layer of over kml.KML_MAX_PLACES places, such as a fine grid's cells, left out); returns the
+    paths."""
     out = _out_folder(out_dir)
     check_kind(extra, (dict, type(None)), "extra is a dict of tables by name", "report")
     check_kind(extra_layers, (dict, type(None)), "extra_layers is a dict of GeoDataFrames by name", "report")
     tables = {**coverage_tables(cov, coords), **{name: rounded(table) for name, table in (extra or {}).items()}}
     written = write_csv_and_workbook(out, tables, "coverage")
-    layers = {**coverage_layers(cov), **(extra_layers or {})}
-    maps, _ = write_map_files(out / "coverage.gpkg", layers, coords, HEADERS_ZH, COVERAGE_LAYERS,
-                              {name: "Point" for name in layers})
+    if not layers:
+        return written
+    drawn = {**coverage_layers(cov), **(extra_layers or {})}
+    maps, _ = write_map_files(out / "coverage.gpkg", drawn, coords, HEADERS_ZH, COVERAGE_LAYERS,
+                              {name: "Point" for name in drawn})
     return written + maps
 
 
@@ -889,17 +892,19 @@ def access_layers(access: Accessibility) -> dict[str, gpd.GeoDataFrame]:
             "branches": _with_places(_access_branch_table(access.branches), access.branches)}
 
 
-def write_access_report(access: Accessibility, out_dir: str | Path,
-                        coords: str = "wgs84") -> tuple[list[Path], dict[str, int]]:
-    """Write accessibility's tables as CSVs (UTF-8 with BOM) and access.xlsx, and its map layers as access.gpkg
-    (lon/lat in `coords`) and access.kmz (WGS84; a layer of too many places, such as a fine grid's cells, left out);
-    the paths, and the places the KMZ left out by layer."""
+def write_access_report(access: Accessibility, out_dir: str | Path, coords: str = "wgs84",
+                        layers: bool = True) -> tuple[list[Path], dict[str, int]]:
+    """Write accessibility's tables as CSVs (UTF-8 with BOM) and access.xlsx, and unless `layers` is False its map
+    layers as access.gpkg (lon/lat in `coords`) and access.kmz (WGS84; a layer of too many places, such as a fine
+    grid's cells, left out); the paths, and the places the KMZ left out by layer."""
     from netopt.access import check_accessibility
 
     check_accessibility(access, "report")
     out = _out_folder(out_dir)
     written = write_csv_and_workbook(out, access_tables(access, coords), "access")
-    layers = access_layers(access)
-    maps, left_out = write_map_files(out / "access.gpkg", layers, coords, HEADERS_ZH, ACCESS_LAYERS,
-                                     {name: "Point" for name in layers if name != "cells"})
+    if not layers:
+        return written, {}
+    drawn = access_layers(access)
+    maps, left_out = write_map_files(out / "access.gpkg", drawn, coords, HEADERS_ZH, ACCESS_LAYERS,
+                                     {name: "Point" for name in drawn if name != "cells"})
     return written + maps, left_out

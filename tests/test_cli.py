@@ -2671,6 +2671,39 @@ def test_a_rerun_removes_what_an_earlier_run_left_and_this_one_does_not_write(tm
     assert not (tmp_path / "coverage_by_minutes.png").exists() and (tmp_path / "mine.txt").exists()
 
 
+@pytest.mark.parametrize("command, drawn", [
+    (["analyze", "--bank", "农业"], ["coverage_by_radius.png", "coverage_map.html", "coverage.gpkg", "coverage.kmz"]),
+    (["access"], ["access_map.html", "access_lorenz.png", "access_map.png", "access.gpkg", "access.kmz"]),
+    (["optimize", "--max-new", "2"], ["mclp_map.html", "mclp_map.png", "mclp_plan.pptx", "mclp_plan.docx",
+                                      "mclp_plan.gpkg", "mclp_plan.kmz"]),
+    (["plan", "--bank", "农业"], ["plan_map.html", "plan_map.png", "plan.gpkg", "plan.kmz", "plan.pptx", "plan.docx"]),
+    (["compare", str(sample_dir() / "branches.csv"), "--name", "same"], ["compare.png", "compare.pptx", "compare.docx",
+                                                                         "compare_map.html", "compare.gpkg"]),
+    (["evaluate-sites", "--site", "新点=117.3,31.85"], ["site_evaluation_map.html", "site_evaluation_map.png",
+                                                       "site_evaluation.pptx", "site_evaluation.gpkg"]),
+])
+def test_tables_only_writes_the_tables_and_workbook_alone_and_removes_an_earlier_runs_drawings(
+        tmp_path: Path, command: list[str], drawn: list[str]):
+    """--tables-only: the CSVs and the workbook, nothing drawn; the maps, charts, slides, reports and layers an
+    earlier run left in the folder removed, said (they would show another run); the analyst's own files stay."""
+    for name in [*drawn, "mine.txt"]:
+        (tmp_path / name).write_text("an earlier run's")
+    result = runner.invoke(app, [*command, "--tables-only", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    written = {path.name for path in tmp_path.iterdir()} - {"mine.txt"}
+    assert len(written) >= 2 and all(name.endswith((".csv", ".xlsx")) for name in written), written
+    assert f"Removed {', '.join(drawn)}, left in" in _said(result.output)
+
+
+def test_tables_only_is_refused_beside_a_template(tmp_path: Path):
+    """--tables-only writes no slides: a --template beside it is refused before the data are read."""
+    Presentation().save(tmp_path / "模板.pptx")
+    result = runner.invoke(app, ["compare", str(tmp_path), "--tables-only", "--template", str(tmp_path / "模板.pptx"),
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "--tables-only writes no slides or Word report: leave out --template" in \
+        _said(result.output) and not (tmp_path / "out").exists()
+
+
 @pytest.mark.slow  # 8 s; by default analyze's rerun above proves the removal every command's list goes through
 def test_a_plans_rerun_removes_the_phases_or_type_plan_an_earlier_run_left(tmp_path: Path):
     """optimize --phase then without: its phases go, a diagnosis's files in the folder stay; plan with --p after
