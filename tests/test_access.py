@@ -383,7 +383,7 @@ def test_plans_compared_say_each_networks_gini_and_low_access(tmp_path):
     plan = tmp_path / "plan.csv"
     pd.DataFrame({"branch_id": closed["branch_id"], "name": closed["name"], "bank": closed["bank"],
                   "lon": closed.geometry.x, "lat": closed.geometry.y}).to_csv(plan, index=False)
-    result = CliRunner().invoke(app, ["compare", str(plan), "--name", "撤并5", "--bank", "农业", "--out",
+    result = CliRunner().invoke(app, ["compare", "--tables-only", str(plan), "--name", "撤并5", "--bank", "农业", "--out",
                                       str(tmp_path / "c"), "--access-method", "3sfca", "--access-decay", "power",
                                       "--access-beta", "1"])
     assert result.exit_code == 0, result.output
@@ -495,7 +495,8 @@ def test_site_evaluation_says_which_site_makes_access_most_even(tmp_path):
 
     from netopt.cli import app
 
-    result = CliRunner().invoke(app, ["evaluate-sites", "--site", "大杨镇", "--site", "候选A=117.2501,31.8402",
+    result = CliRunner().invoke(app, ["evaluate-sites", "--tables-only",
+                                      "--site", "大杨镇", "--site", "候选A=117.2501,31.8402",
                                       "--bank", "农业", "--out", str(tmp_path), "--access-method", "3sfca"])
     assert result.exit_code == 0, result.output
     sites = pd.read_csv(tmp_path / "site_evaluation.csv")
@@ -508,7 +509,8 @@ def test_site_evaluation_says_which_site_makes_access_most_even(tmp_path):
     for wrong, said in ((["--access-beta", "1"], "--access-beta is the power decay's exponent: give it with "
                                                   "--access-decay power, not --access-decay gaussian"),
                         (["--access-method", "4sfca"], "--access-method is one of 2sfca, 3sfca, not '4sfca'")):
-        result = CliRunner().invoke(app, ["evaluate-sites", "--site", "大杨镇", "--out", str(tmp_path / "x"), *wrong])
+        result = CliRunner().invoke(app, ["evaluate-sites", "--tables-only",
+                                          "--site", "大杨镇", "--out", str(tmp_path / "x"), *wrong])
         assert result.exit_code == 2 and said in " ".join(result.output.split()), result.output
 
 

@@ -66,7 +66,8 @@ def test_optimize_opens_the_cheaper_of_two_candidates_covering_as_much(tmp_path:
     pairs = pd.concat([frame.assign(点位编号=frame["点位编号"] + "甲", **{cost: 200.0}),
                        frame.assign(点位编号=frame["点位编号"] + "乙", 经度=frame["经度"] + 0.0001, **{cost: 120.0})])
     pairs.to_csv(path, index=False, encoding="utf-8-sig")
-    result = runner.invoke(app, ["optimize", "--model", "mclp", "--bank", "农业", "--max-new", "3", "--budget-wan",
+    result = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--model", "mclp", "--bank", "农业", "--max-new", "3", "--budget-wan",
                                  "1500", "--candidates", str(path), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     opened = pd.read_csv(tmp_path / "mclp_sites.csv").query("kind == 'new'")
@@ -95,7 +96,7 @@ def test_candidate_sites_replace_the_town_points(tmp_path: Path):
 def test_optimize_chooses_among_the_candidates_within_their_own_costs(tmp_path: Path):
     path = tmp_path / "候选网点.csv"
     frame = other_banks_sites(path, 30, costs=lambda n: np.resize([200.0, 300.0, 500.0], n))
-    args = ["optimize", "--model", "mclp", "--bank", "农业", "--max-new", "5", "--candidates", str(path),
+    args = ["optimize", "--tables-only", "--model", "mclp", "--bank", "农业", "--max-new", "5", "--candidates", str(path),
             "--out", str(tmp_path)]
     free = runner.invoke(app, args)
     assert free.exit_code == 0, free.output
@@ -130,7 +131,8 @@ def test_optimize_chooses_among_the_candidates_within_their_own_costs(tmp_path: 
 def test_a_budget_may_pay_for_fewer_new_branches_than_max_new(tmp_path: Path):
     """--max-new 5 with money for 3: three new branches (exactly 5 found no plan, or filled 5 with cheap ones)."""
     for model in ("mclp", "pmedian"):
-        result = runner.invoke(app, ["optimize", "--model", model, "--bank", "农业", "--max-new", "5", "--budget-wan",
+        result = runner.invoke(app, ["optimize", "--tables-only",
+                                     "--model", model, "--bank", "农业", "--max-new", "5", "--budget-wan",
                                      "1000", "--open-cost-wan", "300", "--out", str(tmp_path)])
         assert result.exit_code == 0, result.output
         sites = pd.read_csv(tmp_path / f"{model}_sites.csv")
@@ -140,7 +142,8 @@ def test_a_budget_may_pay_for_fewer_new_branches_than_max_new(tmp_path: Path):
 def test_candidates_missing_some_costs_need_a_default(tmp_path: Path):
     path = tmp_path / "c.csv"
     other_banks_sites(path, 10, costs=lambda n: [250.0] * (n - 2) + [None, None])
-    base = ["optimize", "--bank", "农业", "--max-new", "2", "--budget-wan", "500", "--candidates", str(path),
+    base = ["optimize", "--tables-only",
+            "--bank", "农业", "--max-new", "2", "--budget-wan", "500", "--candidates", str(path),
             "--out", str(tmp_path)]
     refused = runner.invoke(app, base)
     assert refused.exit_code == 2
@@ -159,13 +162,14 @@ def test_curve_and_joint_plan_take_candidates(tmp_path: Path):
     named = pd.read_csv(tmp_path / "coverage_curve.csv").iloc[:, -1].dropna().astype(str)
     assert named.str.contains("旁").all()  # every new site on the curve is a candidate of the file
     cheap = [option for kind in ("light", "inclusive", "community") for option in ("--type-cost-wan", f"{kind}=5")]
-    joint = runner.invoke(app, ["plan", "--p", "105", "--bank", "农业", "--budget-wan", "1000", "--candidates",
+    joint = runner.invoke(app, ["plan", "--tables-only",
+                                "--p", "105", "--bank", "农业", "--budget-wan", "1000", "--candidates",
                                 str(path), *cheap, "--out", str(tmp_path)])
     assert joint.exit_code == 0, joint.output
     decided = pd.read_csv(tmp_path / "plan_sites.csv").iloc[:, [0, 4]].set_axis(["site_id", "decision"], axis=1)
     opened = decided.loc[decided["decision"] == "open", "site_id"]
     assert set(opened) <= set(frame["点位编号"]) and len(opened) == 4  # branches cheaper than vehicles: 4 new
-    refused = runner.invoke(app, ["plan", "--candidates", str(path), "--out", str(tmp_path)])
+    refused = runner.invoke(app, ["plan", "--tables-only", "--candidates", str(path), "--out", str(tmp_path)])
     assert refused.exit_code == 2 and "add --p" in refused.output
 
 
@@ -199,7 +203,8 @@ def test_joint_plan_counts_candidates_costs_alone_when_types_cost_nothing(tmp_pa
     other_banks_sites(path, 12, costs=lambda n: [40.0] * n)
     free = [option for kind in ("comprehensive", "community", "inclusive", "light")
             for option in ("--type-cost-wan", f"{kind}=0")]
-    result = runner.invoke(app, ["plan", "--p", "110", "--bank", "农业", "--budget-wan", "1000", "--candidates",
+    result = runner.invoke(app, ["plan", "--tables-only",
+                                 "--p", "110", "--bank", "农业", "--budget-wan", "1000", "--candidates",
                                  str(path), *free, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "costs the site's own opening cost (every type's cost is 0)" in " ".join(result.output.split())

@@ -118,7 +118,7 @@ def test_cli_plans_coverage_within_capacities(tmp_path):
     from netopt.cli import app
 
     runner = CliRunner()
-    args = ["optimize", "--model", "mclp", "--bank", "农业", "--max-new", "5", "--capacity-wan", "4"]
+    args = ["optimize", "--tables-only", "--model", "mclp", "--bank", "农业", "--max-new", "5", "--capacity-wan", "4"]
     result = runner.invoke(app, args + ["--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
@@ -127,7 +127,7 @@ def test_cli_plans_coverage_within_capacities(tmp_path):
     assert len(sites) == 106 and sites["served_wan"].max() <= 4.0 + 1e-6
     served = pd.read_csv(tmp_path / "mclp_assignment.csv")["amount"].sum()
     assert f"{served / 1e4:,.1f} 万人" in said  # the plan's value: residents served within the capacities
-    other = runner.invoke(app, ["optimize", "--model", "pcenter", "--bank", "农业", "--max-new", "5",
+    other = runner.invoke(app, ["optimize", "--tables-only", "--model", "pcenter", "--bank", "农业", "--max-new", "5",
                                 "--capacity-wan", "4", "--out", str(tmp_path / "x")])
     assert other.exit_code == 2 and "--capacity-wan is for --model cflp" in " ".join(other.output.split())
     curve = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "3", "--capacity-wan", "4",

@@ -216,10 +216,11 @@ def test_branches_that_cannot_be_placed_are_skipped_when_asked(tmp_path: Path):
     branches = pd.read_csv(folder / "branches.csv", dtype=str, keep_default_na=False)
     branches.loc[[3, 10], "lon"] = ""  # rows 5 and 12 of the file
     branches.to_csv(folder / "branches.csv", index=False)
-    refused = runner.invoke(app, ["analyze", "--data", str(folder), "--out", str(tmp_path / "no")])
+    refused = runner.invoke(app, ["analyze", "--tables-only", "--data", str(folder), "--out", str(tmp_path / "no")])
     assert refused.exit_code == 2 and "rows 5, 12, column 'lon': empty values in a required column (--skip-unlocated, " \
         "on every command reading --data and on batch, leaves these 2 branches out and goes on)" in _said(refused.output)
-    skipped = runner.invoke(app, ["analyze", "--data", str(folder), "--skip-unlocated", "--out", str(tmp_path / "ok")])
+    skipped = runner.invoke(app, ["analyze", "--tables-only",
+                                  "--data", str(folder), "--skip-unlocated", "--out", str(tmp_path / "ok")])
     assert skipped.exit_code == 0, skipped.output
     assert "left out 2 branches without usable coordinates (lon: empty values in a required column; rows 5, 12)" \
         in _said(skipped.output)
@@ -257,7 +258,7 @@ def test_a_folder_of_one_banks_branches_in_another_city_is_analysed_on_its_bundl
     folder.mkdir()
     pd.DataFrame({"网点名称": [f"中国农业银行{name}支行" for name in wuhu["name"]], "经度": wuhu["lon"] + 0.001,
                   "纬度": wuhu["lat"]}).to_csv(folder / "网点.csv", index=False)
-    result = runner.invoke(app, ["analyze", "--data", str(folder), "--out", str(tmp_path / "out")])
+    result = runner.invoke(app, ["analyze", "--tables-only", "--data", str(folder), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     said = _said(result.output)
     assert "no counties or towns table: the bundled national units and towns read instead" in said and \
@@ -271,7 +272,8 @@ def test_a_folder_of_one_banks_branches_in_another_city_is_analysed_on_its_bundl
     nanling = towns[towns["county"] == "南陵县"].head(2)  # more than 50 km outside 合肥市
     pd.DataFrame({"网点名称": ["甲", "乙"], "经度": nanling["lon"], "纬度": nanling["lat"]}).to_csv(
         tmp_path / "南陵.csv", index=False)
-    sample = runner.invoke(app, ["analyze", "--branches", str(tmp_path / "南陵.csv"), "--out", str(tmp_path / "s")])
+    sample = runner.invoke(app, ["analyze", "--tables-only",
+                                 "--branches", str(tmp_path / "南陵.csv"), "--out", str(tmp_path / "s")])
     assert sample.exit_code == 2 and "without --data the branches are measured in the bundled sample city (合肥市 " \
         "Hefei): branches of another city go in a folder given as --data" in _said(sample.output)
 
@@ -380,7 +382,7 @@ def test_analyze_bad_input_writes_nothing(tmp_path: Path):
 
 
 def test_one_region_radius_given_keeps_the_others_default(tmp_path: Path):
-    result = runner.invoke(app, ["analyze", "--core-km", "1", "--out", str(tmp_path)])
+    result = runner.invoke(app, ["analyze", "--tables-only", "--core-km", "1", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output  # the county towns were refused: "no entry for region type county"
     assert "Coverage by service radius core 1 km, county 3.5 km" in _said(result.output)
 
@@ -586,7 +588,8 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
 @pytest.mark.slow  # runs the share model's commands
 def test_market_share_within_a_travel_time(tmp_path: Path):
     """--model share --minutes: Huff by travel time against the other banks, its curve's ends the plan's."""
-    share = runner.invoke(app, ["optimize", "--model", "share", "--bank", "建设", "--max-new", "2", "--minutes", "15",
+    share = runner.invoke(app, ["optimize", "--tables-only",
+                                "--model", "share", "--bank", "建设", "--max-new", "2", "--minutes", "15",
                                 "--out", str(tmp_path / "share")])
     assert share.exit_code == 0 and "(Huff by travel time 按通行时间, against the other banks)" in _said(share.output)
     assert "travel_minutes" in pd.read_csv(tmp_path / "share" / "share_assignment.csv").columns
@@ -601,7 +604,7 @@ def test_market_share_within_a_travel_time(tmp_path: Path):
 
 def test_region_types_named_in_options_as_a_towns_table_names_them(tmp_path: Path):
     """城乡结合部 (the usual word for the fringe), 主城区, 郊县 … in --minutes and --speed-kmh, as in region_type."""
-    result = runner.invoke(app, ["analyze", "--minutes", "核心城区=10,县域=20,城乡结合部=15", "--speed-kmh",
+    result = runner.invoke(app, ["analyze", "--tables-only", "--minutes", "核心城区=10,县域=20,城乡结合部=15", "--speed-kmh",
                                  "主城区=20,郊县=40,城郊=30", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "core 10 min, county 20 min, fringe 15 min" in _said(result.output)
@@ -617,7 +620,8 @@ def test_a_travel_time_per_region_type(tmp_path: Path):
     today = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, ds.of_bank("中国建设银行").branches),
                                 radius_min=limits)
     wan = today.by_region["covered_population"].sum() / 1e4
-    result = runner.invoke(app, ["optimize", "--bank", "建设", "--max-new", "2", "--minutes", "core=10,county=20",
+    result = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--bank", "建设", "--max-new", "2", "--minutes", "core=10,county=20",
                                  "--out", str(tmp_path)])
     text = " ".join(result.output.split())
     assert result.exit_code == 0, result.output
@@ -626,13 +630,15 @@ def test_a_travel_time_per_region_type(tmp_path: Path):
     assert "--minutes core=10,county=20" in summary["command 命令"]
     walking = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, ds.of_bank("中国建设银行").branches),
                                   radius_min=limits, mode={"core": "walk", "county": "drive"})
-    mixed = runner.invoke(app, ["optimize", "--bank", "建设", "--max-new", "2", "--minutes", "core=10,county=20",
+    mixed = runner.invoke(app, ["optimize", "--tables-only",
+                                "--bank", "建设", "--max-new", "2", "--minutes", "core=10,county=20",
                                 "--mode", "核心城区=步行,县域=驾车", "--out", str(tmp_path / "walk")])
     text = " ".join(mixed.output.split())
     assert mixed.exit_code == 0, mixed.output
     wan = walking.by_region["covered_population"].sum() / 1e4
     assert f"today's branches 现有网点 {wan:.1f} 万人" in text and "within core 10 min walk, county 20 min drive" in text
-    analyzed = runner.invoke(app, ["analyze", "--minutes", "核心城区=10分钟，县域=20 min", "--out", str(tmp_path / "a")])
+    analyzed = runner.invoke(app, ["analyze", "--tables-only",
+                                   "--minutes", "核心城区=10分钟，县域=20 min", "--out", str(tmp_path / "a")])
     assert analyzed.exit_code == 0, analyzed.output
     every = no.analyze_coverage(ds, radius_min=limits).by_region.set_index("region_type")["coverage_rate_pct"]
     by_region = pd.read_csv(tmp_path / "a" / "coverage_by_region.csv").set_index("region_type 区域类型")
@@ -647,7 +653,8 @@ def test_pmedian_and_pcenter_in_travel_minutes(tmp_path: Path):
     ds = no.load_sample()
     today = no.analyze_coverage(no.Dataset(ds.counties, ds.towns, ds.of_bank("中国建设银行").branches), radius_min=15)
     resident_minutes = float(today.towns["population"] @ today.towns["nearest_branch_min"])
-    result = runner.invoke(app, ["optimize", "--model", "pmedian", "--bank", "建设", "--max-new", "3", "--minutes", "15",
+    result = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--model", "pmedian", "--bank", "建设", "--max-new", "3", "--minutes", "15",
                                  "--out", str(tmp_path)])
     text = " ".join(result.output.split())
     assert result.exit_code == 0, result.output
@@ -661,7 +668,8 @@ def test_pmedian_and_pcenter_in_travel_minutes(tmp_path: Path):
     assert (changed["minutes_after"] <= changed["minutes_before"] + 1e-9).all() and len(changed)
     summary = dict(pd.read_excel(tmp_path / "pmedian_plan.xlsx", sheet_name="summary 汇总").to_numpy())
     assert summary["total travel time 出行总时间"] == f"{total / 1e4:,.1f} 万人·分钟"
-    compared = runner.invoke(app, ["compare", str(tmp_path / "pmedian_branches.csv"), "--bank", "建设", "--minutes",
+    compared = runner.invoke(app, ["compare", "--tables-only",
+                                   str(tmp_path / "pmedian_branches.csv"), "--bank", "建设", "--minutes",
                                    "15", "--out", str(tmp_path / "compare")])
     assert compared.exit_code == 0, compared.output
     scenarios = pd.read_csv(tmp_path / "compare" / "compare_scenarios.csv")
@@ -674,7 +682,8 @@ def test_pmedian_and_pcenter_in_travel_minutes(tmp_path: Path):
 def test_pcenter_on_a_grid_in_walking_minutes(tmp_path: Path):
     """On a grid with --mode walk the longest walk names its cell and the workbook sums the cells by town in
     minutes."""
-    walk = runner.invoke(app, ["optimize", "--model", "pcenter", "--bank", "建设", "--max-new", "2", "--minutes", "30",
+    walk = runner.invoke(app, ["optimize", "--tables-only",
+                               "--model", "pcenter", "--bank", "建设", "--max-new", "2", "--minutes", "30",
                                "--mode", "walk", "--grid-km", "4", "--out", str(tmp_path / "walk")])
     text = " ".join(walk.output.split())
     assert walk.exit_code == 0, walk.output
@@ -811,7 +820,7 @@ def test_options_are_refused_before_the_grid_is_made(monkeypatch, tmp_path: Path
     import netopt.grid
 
     monkeypatch.setattr(netopt.grid, "population_grid", lambda *args, **kwargs: pytest.fail("grid made"))
-    result = runner.invoke(app, ["optimize", *options, "--grid-km", "0.25", "--out", str(tmp_path)])
+    result = runner.invoke(app, ["optimize", "--tables-only", *options, "--grid-km", "0.25", "--out", str(tmp_path)])
     assert result.exit_code == 2 and said in _said(result.output), result.output
     if "share" in options:
         curve = runner.invoke(app, ["curve", "--model", "share", "--grid-km", "0.25", "--out", str(tmp_path)])
@@ -880,10 +889,11 @@ def test_the_grid_a_refusal_names_fits_and_mclp_needs_no_dense_pairs(monkeypatch
     from netopt import distance
 
     monkeypatch.setattr(distance, "DENSE_PAIRS_LIMIT", 500_000)
-    ok = runner.invoke(app, ["optimize", "--model", "pmedian", "--max-new", "2", "--grid-km", "10",
+    ok = runner.invoke(app, ["optimize", "--tables-only", "--model", "pmedian", "--max-new", "2", "--grid-km", "10",
                              "--out", str(tmp_path / "yes")])
     assert ok.exit_code == 0, ok.output
-    mclp = runner.invoke(app, ["optimize", "--model", "mclp", "--max-new", "2", "--grid-km", "1", "--out",
+    mclp = runner.invoke(app, ["optimize", "--tables-only",
+                               "--model", "mclp", "--max-new", "2", "--grid-km", "1", "--out",
                                str(tmp_path / "mclp")])
     assert mclp.exit_code == 0, mclp.output
 
@@ -915,7 +925,8 @@ def test_coverage_curve_on_a_population_grid(tmp_path: Path):
     assert result.exit_code == 0 and "2 km grid" in result.output, result.output
     assert "town points" not in result.output  # residents counted where they live
     covered = pd.read_csv(tmp_path / "coverage_curve.csv")["covered 覆盖人口（万人）"].tolist()
-    two = runner.invoke(app, ["optimize", "--model", "mclp", "--bank", "农业", "--max-new", "2", "--grid-km", "2",
+    two = runner.invoke(app, ["optimize", "--tables-only",
+                              "--model", "mclp", "--bank", "农业", "--max-new", "2", "--grid-km", "2",
                               "--out", str(tmp_path)])
     assert f"{covered[2]:,.1f} 万人" in two.output  # the curve's point is the plan optimize gives on the grid
     assert len(pd.read_csv(tmp_path / "mclp_assignment.csv")) > 1000  # cells, not towns
@@ -1003,7 +1014,8 @@ def test_curve_points_without_a_plan_in_time_say_so(tmp_path: Path, monkeypatch)
     assert "nan" not in result.output
 
 def test_capacitated_plan_on_the_sample(tmp_path: Path):
-    base = ["optimize", "--model", "cflp", "--bank", "农业", "--capacity-wan", "12", "--out", str(tmp_path)]
+    base = ["optimize", "--tables-only",
+            "--model", "cflp", "--bank", "农业", "--capacity-wan", "12", "--out", str(tmp_path)]
     result = runner.invoke(app, [*base, "--budget-wan", "700", "--open-cost-wan", "300"])
     assert result.exit_code == 0, result.output
     assert "万人·km" in result.output and "人均出行距离" in result.output
@@ -1015,8 +1027,8 @@ def test_capacitated_plan_on_the_sample(tmp_path: Path):
     limited = runner.invoke(app, [*base, "--max-new", "1"])
     assert limited.exit_code == 0 and (pd.read_csv(tmp_path / "cflp_sites.csv")["kind"] == "new").sum() <= 1
     summary = dict(pd.read_excel(tmp_path / "cflp_plan.xlsx", engine="openpyxl").to_numpy())  # the first sheet
-    assert summary["command 命令"] == (f"netopt optimize --model cflp --radius-km 3.5 --out {tmp_path} --bank 农业 --max-new 1 "
-                                       "--capacity-wan 12.0")
+    assert summary["command 命令"] == (f"netopt optimize --model cflp --radius-km 3.5 --out {tmp_path} --bank 农业 "
+                                       "--tables-only --max-new 1 --capacity-wan 12.0")
     assert summary["mean travel per resident 人均出行距离"].endswith(" km")
 
 
@@ -1127,7 +1139,7 @@ def _grid_roads_over_the_sample(path: Path) -> Path:
 
 def test_optimize_by_road(tmp_path: Path):
     roads = _grid_roads_over_the_sample(tmp_path / "roads.graphml")
-    base = ["optimize", "--model", "pmedian", "--p", "110", "--bank", "农业"]
+    base = ["optimize", "--tables-only", "--model", "pmedian", "--p", "110", "--bank", "农业"]
     straight = runner.invoke(app, [*base, "--out", str(tmp_path / "straight")])
     by_road = runner.invoke(app, [*base, "--network", str(roads), "--out", str(tmp_path / "road")])
     assert straight.exit_code == by_road.exit_code == 0, by_road.output
@@ -1166,7 +1178,8 @@ def test_optimize_within_a_travel_time_by_road(tmp_path: Path):
     straight = no.analyze_coverage(ours, radius_min=10)
     wan = [cov.by_region["covered_population"].sum() / 1e4 for cov in (by_road, straight)]
     assert abs(wan[0] - wan[1]) > 1.0
-    result = runner.invoke(app, ["optimize", "--bank", "农业", "--max-new", "2", "--minutes", "10", "--network",
+    result = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--bank", "农业", "--max-new", "2", "--minutes", "10", "--network",
                                  str(roads), "--out", str(tmp_path / "road")])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
@@ -1178,7 +1191,8 @@ def test_relocation_by_road_measures_moves_by_road(tmp_path: Path):
     from netopt.planning import candidate_sites
 
     roads = _grid_roads_over_the_sample(tmp_path / "roads.graphml")
-    moved = runner.invoke(app, ["optimize", "--relocate", "3", "--bank", "农业", "--network", str(roads), "--out",
+    moved = runner.invoke(app, ["optimize", "--tables-only",
+                                "--relocate", "3", "--bank", "农业", "--network", str(roads), "--out",
                                 str(tmp_path / "road")])
     assert moved.exit_code == 0, moved.output
     moves = pd.read_csv(tmp_path / "road" / "mclp_moves.csv")
@@ -1213,12 +1227,14 @@ def test_models_by_road_agree_with_the_diagnosis(tmp_path: Path):
 
 
 def test_optimize_keeps_a_branch_in_every_county(tmp_path: Path):
-    result = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "25", "--bank", "招商", "--county-min", "1",
+    result = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--model", "mclp", "--p", "25", "--bank", "招商", "--county-min", "1",
                                  "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     counties = set(no.load_sample().towns["county"])
     assert set(pd.read_csv(tmp_path / "mclp_sites.csv")["county"]) == counties  # CMB has branches in 4 of 9
-    tight = runner.invoke(app, ["optimize", "--model", "pmedian", "--p", "25", "--bank", "招商", "--county-min", "2",
+    tight = runner.invoke(app, ["optimize", "--tables-only",
+                                "--model", "pmedian", "--p", "25", "--bank", "招商", "--county-min", "2",
                                 "--max-new", "5", "--out", str(tmp_path / "o2")])
     assert tight.exit_code == 1 and ("no plan exists: the county minimums call for 10 new sites in the counties with "
                                      "too few of today's (长丰县, 肥东县, 肥西县, 庐江县, 巢湖市), more than the 5 new "
@@ -1386,7 +1402,7 @@ def test_a_curve_keeping_every_covered_town_covered_needs_a_branch_per_stranded_
 
 @pytest.mark.slow  # 7 s; by default the model tests prove county quotas and moves within a county
 def test_relocation_within_counties_and_county_quotas(tmp_path: Path):
-    within = runner.invoke(app, ["optimize", "--relocate", "5", "--within-county", "--bank", "农业",
+    within = runner.invoke(app, ["optimize", "--tables-only", "--relocate", "5", "--within-county", "--bank", "农业",
                                  "--out", str(tmp_path)])
     assert within.exit_code == 0, within.output
     moves = pd.read_csv(tmp_path / "mclp_moves.csv")
@@ -1395,15 +1411,18 @@ def test_relocation_within_counties_and_county_quotas(tmp_path: Path):
     sites = no.planning.candidate_sites(no.load_sample(), "农业")
     today = sites.loc[sites["kind"] == "existing", "county"].value_counts()
     assert plan.to_dict() == today.to_dict()  # 101 branches: no county ends with more, so none with fewer
-    free = runner.invoke(app, ["optimize", "--relocate", "5", "--bank", "农业", "--out", str(tmp_path / "free")])
+    free = runner.invoke(app, ["optimize", "--tables-only",
+                               "--relocate", "5", "--bank", "农业", "--out", str(tmp_path / "free")])
     assert free.exit_code == 0, free.output
     free_moves = pd.read_csv(tmp_path / "free" / "mclp_moves.csv")
     assert (free_moves["from_county"] != free_moves["to_county"]).any()  # without the rule a move crosses counties
-    quota = runner.invoke(app, ["optimize", "--p", "101", "--county-max", "15", "--bank", "农业", "--out",
+    quota = runner.invoke(app, ["optimize", "--tables-only",
+                                "--p", "101", "--county-max", "15", "--bank", "农业", "--out",
                                 str(tmp_path / "quota")])
     assert quota.exit_code == 1 and "county '蜀山区' may have at most 15 open sites but 16 must stay open there" in \
         " ".join(quota.output.split())
-    closable = runner.invoke(app, ["optimize", "--p", "101", "--county-max", "15", "--no-keep-existing", "--bank",
+    closable = runner.invoke(app, ["optimize", "--tables-only",
+                                   "--p", "101", "--county-max", "15", "--no-keep-existing", "--bank",
                                    "农业", "--out", str(tmp_path / "quota")])
     assert closable.exit_code == 0, closable.output
     assert pd.read_csv(tmp_path / "quota" / "mclp_sites.csv")["county"].value_counts().max() <= 15
@@ -1458,24 +1477,28 @@ def test_optimize_relocation_options_are_checked(tmp_path: Path, extra, message)
 
 
 def test_optimize_explains_impossible_plans(tmp_path: Path):
-    result = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "5", "--bank", "农业", "--out", str(tmp_path)])
+    result = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--model", "mclp", "--p", "5", "--bank", "农业", "--out", str(tmp_path)])
     assert result.exit_code == 2 and ("--p 5 counts every open branch, and today's branches stay open: 农业's 101 "
                                       "branches. Ask for --max-new 5" in " ".join(result.output.split()))
-    every_bank = runner.invoke(app, ["optimize", "--model", "pcenter", "--p", "20", "--out", str(tmp_path)])
+    every_bank = runner.invoke(app, ["optimize", "--tables-only",
+                                     "--model", "pcenter", "--p", "20", "--out", str(tmp_path)])
     assert every_bank.exit_code == 2 and "all 480 branches of every bank (--bank picks one bank)" in " ".join(
         every_bank.output.split())
-    closable = runner.invoke(app, ["optimize", "--model", "pmedian", "--p", "100", "--bank", "农业",
+    closable = runner.invoke(app, ["optimize", "--tables-only", "--model", "pmedian", "--p", "100", "--bank", "农业",
                                    "--no-keep-existing", "--out", str(tmp_path)])
     assert closable.exit_code == 0, closable.output
-    poor = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "120", "--bank", "农业", "--budget-wan", "100",
+    poor = runner.invoke(app, ["optimize", "--tables-only",
+                               "--model", "mclp", "--p", "120", "--bank", "农业", "--budget-wan", "100",
                                "--open-cost-wan", "300", "--county-min", "10", "--out", str(tmp_path)])
     assert poor.exit_code == 1 and ("the budget 100万元 is too small: meeting the other rules costs at least 900万元"
                                     in " ".join(poor.output.split()))
-    few = runner.invoke(app, ["optimize", "--model", "mclp", "--p", "110", "--bank", "农业", "--budget-wan", "700",
+    few = runner.invoke(app, ["optimize", "--tables-only",
+                              "--model", "mclp", "--p", "110", "--bank", "农业", "--budget-wan", "700",
                               "--open-cost-wan", "300", "--out", str(tmp_path)])  # --p is the most open branches
     assert few.exit_code == 0 and ("103 branches open, fewer than the 110 allowed: the 100万元 of the budget left buys "
                                    "no other site (the cheapest costs 300万元)" in " ".join(few.output.split()))
-    unknown = runner.invoke(app, ["optimize", "--bank", "不存在银行", "--p", "5", "--out", str(tmp_path)])
+    unknown = runner.invoke(app, ["optimize", "--tables-only", "--bank", "不存在银行", "--p", "5", "--out", str(tmp_path)])
     assert unknown.exit_code == 2 and "no branch of bank" in unknown.output
 
 
@@ -1615,7 +1638,7 @@ def test_community_anywhere_reaches_the_plan(tmp_path: Path, monkeypatch, comman
 def test_plan_gives_every_county_a_hub_when_asked(tmp_path: Path):
     """Coaching trips of three hours (巢湖 to the core) are said; --comprehensive-per-county gives every county a
     comprehensive branch to coach from, and the hubs table names each branch and hub with its county."""
-    base = ["plan", "--bank", "农业", "--min-share", "community=0.4"]
+    base = ["plan", "--tables-only", "--bank", "农业", "--min-share", "community=0.4"]
     far = runner.invoke(app, base + ["--out", str(tmp_path / "far")])
     assert far.exit_code == 0 and "trips over 2 hours — --comprehensive-per-county" in _said(far.output), far.output
     near = runner.invoke(app, base + ["--comprehensive-per-county", "--out", str(tmp_path / "near")])
@@ -1644,7 +1667,7 @@ def test_plan_coaching_trips_at_the_analysts_speeds_and_longest_trip(tmp_path: P
     """plan's --speed-kmh (one or per region type) and --detour-factor measure the coaching trips, said on the
     console; --hub-max-minutes bounds them, a limit no hub meets named with the farthest branch; refused with
     --p."""
-    base = ["plan", "--bank", "农业", "--min-share", "community=0.4", "--comprehensive-per-county"]
+    base = ["plan", "--tables-only", "--bank", "农业", "--min-share", "community=0.4", "--comprehensive-per-county"]
 
     def trips(name: str, *options: str) -> tuple[pd.Series, str]:
         result = runner.invoke(app, [*base, *options, "--out", str(tmp_path / name)])
@@ -1671,7 +1694,8 @@ def test_plan_coaching_trips_at_the_analysts_speeds_and_longest_trip(tmp_path: P
     tight = runner.invoke(app, [*base, "--hub-max-minutes", "5", "--out", str(tmp_path / "tight")])
     assert tight.exit_code == 2 and "have no comprehensive branch within 5 minutes, the farthest" in _said(tight.output)
     assert "(--hub-capacity, --hub-max-minutes;" in _said(tight.output)
-    joint = runner.invoke(app, ["plan", "--p", "120", "--speed-kmh", "40", "--out", str(tmp_path / "joint")])
+    joint = runner.invoke(app, ["plan", "--tables-only",
+                                "--p", "120", "--speed-kmh", "40", "--out", str(tmp_path / "joint")])
     assert joint.exit_code == 2 and "--speed-kmh: for the rollout of today's branches' types" in _said(joint.output)
 
 
@@ -1693,10 +1717,11 @@ def _star_roads_between_the_branches(path: Path) -> Path:
 
 
 def test_plan_with_max_new_is_the_plan_with_today_kept_and_as_many_new(tmp_path: Path):
-    by_new = runner.invoke(app, ["plan", "--max-new", "3", "--bank", "农业", "--budget-wan", "1000", "--out",
+    by_new = runner.invoke(app, ["plan", "--tables-only",
+                                 "--max-new", "3", "--bank", "农业", "--budget-wan", "1000", "--out",
                                  str(tmp_path / "new")])
     assert by_new.exit_code == 0 and "p = 104 branches 网点总数: today's 101 kept and at most 3 new" in by_new.output
-    by_p = runner.invoke(app, ["plan", "--p", "104", "--bank", "农业", "--budget-wan", "1000", "--out",
+    by_p = runner.invoke(app, ["plan", "--tables-only", "--p", "104", "--bank", "农业", "--budget-wan", "1000", "--out",
                                str(tmp_path / "p")])
     assert by_p.exit_code == 0, by_p.output
     tables = [pd.read_csv(tmp_path / run / "plan_sites.csv") for run in ("new", "p")]
@@ -1706,7 +1731,8 @@ def test_plan_with_max_new_is_the_plan_with_today_kept_and_as_many_new(tmp_path:
 def test_plan_with_p_and_max_new_opens_no_more_new_branches(tmp_path: Path):
     """--max-new with --p (today's may close): it was refused (--max-new only stood for --p = today's + N); without
     the limit this plan moves six branches."""
-    result = runner.invoke(app, ["plan", "--p", "101", "--no-keep-existing", "--max-new", "1", "--bank", "农业",
+    result = runner.invoke(app, ["plan", "--tables-only",
+                                 "--p", "101", "--no-keep-existing", "--max-new", "1", "--bank", "农业",
                                  "--budget-wan", "2000", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     decisions = pd.read_csv(tmp_path / "plan_sites.csv")["decision 决策"]
@@ -1771,7 +1797,8 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
 def test_plan_with_p_closes_what_close_names_and_weighs_as_asked(tmp_path: Path):
     """plan --p --close …: those branches close whatever the plan; --weight 综合型:density=20 cites density where
     it is high."""
-    forced = runner.invoke(app, ["plan", "--p", "101", "--bank", "农业", "--budget-wan", "500", "--close", "长丰杨庙",
+    forced = runner.invoke(app, ["plan", "--tables-only",
+                                 "--p", "101", "--bank", "农业", "--budget-wan", "500", "--close", "长丰杨庙",
                                  "--close", "HF0014", "--weight", "综合型:density=20", "--out", str(tmp_path / "forced")])
     assert forced.exit_code == 0, forced.output
     assert "--close: 2 of today's 101 branches close 撤并 whatever the plan" in _said(forced.output)
@@ -1838,7 +1865,8 @@ def test_plan_with_p_refuses_what_it_cannot_do(tmp_path: Path, args: list[str], 
 def test_optimize_and_curve_plan_at_the_diagnosis_radii(tmp_path: Path):
     """--core-km 1.2 --county-km 3.5: each town is covered within its own region type's radius, so today's value is
     the diagnosis's 492.8万 residents covered, and the plan and the curve say which radii they used."""
-    planned = runner.invoke(app, ["optimize", "--bank", "农业", "--max-new", "2", "--core-km", "1.2", "--county-km",
+    planned = runner.invoke(app, ["optimize", "--tables-only",
+                                  "--bank", "农业", "--max-new", "2", "--core-km", "1.2", "--county-km",
                                   "3.5", "--out", str(tmp_path / "plan")])
     assert planned.exit_code == 0, planned.output
     said = _said(planned.output)
@@ -1893,12 +1921,13 @@ def test_a_model_as_analysts_write_it(spelt: str, model: str):
 
 
 def test_a_model_spelt_otherwise_is_run_and_recorded_by_its_name(tmp_path: Path):
-    result = runner.invoke(app, ["optimize", "--model", "P中位", "--max-new", "1", "--bank", "农业", "--out",
+    result = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--model", "P中位", "--max-new", "1", "--bank", "农业", "--out",
                                  str(tmp_path)])
     assert result.exit_code == 0 and "PMEDIAN plan 网点方案" in result.output, result.output
     record = pd.read_excel(tmp_path / "pmedian_plan.xlsx", sheet_name=0).set_index("item 项目")
     assert "--model pmedian" in record.loc["command 命令", "value 数值"]
-    unknown = runner.invoke(app, ["optimize", "--model", "gravity", "--out", str(tmp_path / "x")])
+    unknown = runner.invoke(app, ["optimize", "--tables-only", "--model", "gravity", "--out", str(tmp_path / "x")])
     assert unknown.exit_code == 2 and "unknown model 'gravity'; use one of mclp, lscp, pmedian" in _said(unknown.output)
 
 
@@ -2170,7 +2199,8 @@ def test_minimum_spacing_keeps_new_branches_apart(tmp_path: Path):
     of today's branches stay; the same plan as the library's; a curve honours it too."""
     from netopt.distance import spacing_pairs
 
-    result = runner.invoke(app, ["optimize", "--relocate", "3", "--bank", "农业", "--min-spacing-km", "5",
+    result = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--relocate", "3", "--bank", "农业", "--min-spacing-km", "5",
                                  "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "Minimum spacing 网点间距 5 km:" in " ".join(result.output.split())
@@ -2179,7 +2209,8 @@ def test_minimum_spacing_keeps_new_branches_apart(tmp_path: Path):
     opened = sites[sites["site_id"].isin(plan["site_id"])].reset_index(drop=True)
     kinds = opened["kind"].to_numpy()
     assert (kinds == "new").sum() == 3 and (kinds[spacing_pairs(opened, 5.0)] == "existing").all()
-    free = runner.invoke(app, ["optimize", "--relocate", "3", "--bank", "农业", "--out", str(tmp_path / "free")])
+    free = runner.invoke(app, ["optimize", "--tables-only",
+                               "--relocate", "3", "--bank", "农业", "--out", str(tmp_path / "free")])
     free_plan = pd.read_csv(tmp_path / "free" / "mclp_sites.csv")
     again = sites[sites["site_id"].isin(free_plan["site_id"])].reset_index(drop=True)
     assert free.exit_code == 0 and (again["kind"].to_numpy()[spacing_pairs(again, 5.0)] == "new").any()
@@ -2187,11 +2218,13 @@ def test_minimum_spacing_keeps_new_branches_apart(tmp_path: Path):
                                 str(tmp_path / "curve")])
     assert curve.exit_code == 0, curve.output
     covered = pd.read_csv(tmp_path / "curve" / "coverage_curve.csv").iloc[:, 1].tolist()
-    one = runner.invoke(app, ["optimize", "--max-new", "2", "--bank", "农业", "--min-spacing-km", "5", "--out",
+    one = runner.invoke(app, ["optimize", "--tables-only",
+                              "--max-new", "2", "--bank", "农业", "--min-spacing-km", "5", "--out",
                               str(tmp_path / "two")])
     assert one.exit_code == 0 and f"{covered[-1]:.1f} 万人" in one.output
     assert "\n\n" not in one.output  # no blank line left by the spinner where the output is not a terminal
-    apart = runner.invoke(app, ["optimize", "--max-new", "2", "--bank", "农业", "--min-spacing-km", "100", "--out",
+    apart = runner.invoke(app, ["optimize", "--tables-only",
+                                "--max-new", "2", "--bank", "农业", "--min-spacing-km", "100", "--out",
                                 str(tmp_path / "apart")])  # the sample spans less than 100 km: no new branch fits
     assert apart.exit_code == 0 and "101 branches open, fewer than the 103 allowed: every other site lies within " \
         "the minimum spacing (--min-spacing-km) of a branch the plan keeps or opens" in _said(apart.output)
@@ -2327,7 +2360,8 @@ def test_branches_given_stand_for_a_folder_with_none_or_two(tmp_path: Path):
     assert chosen.exit_code == 0, chosen.output
     for name in ("网点2023.csv", "网点2024.csv"):
         (folder / name).rename(tmp_path / name)
-    elsewhere = runner.invoke(app, ["analyze", "--data", str(folder), "--towns", str(folder / "乡镇2020.csv"),
+    elsewhere = runner.invoke(app, ["analyze", "--tables-only",
+                                    "--data", str(folder), "--towns", str(folder / "乡镇2020.csv"),
                                     "--branches", str(tmp_path / "网点2023.csv"), "--out", str(tmp_path / "o2")])
     assert elsewhere.exit_code == 0, elsewhere.output
     assert pd.read_csv(tmp_path / "o2" / "coverage_by_county.csv")["branches 网点数"].sum() == 400
@@ -2338,7 +2372,8 @@ def test_a_years_branches_beside_the_last_years_each_a_folder(tmp_path: Path):
     for year in ("2023", "2024"):
         (tmp_path / year).mkdir()
         (folder / f"网点{year}.csv").rename(tmp_path / year / "网点.csv")
-    result = runner.invoke(app, ["compare", str(tmp_path / "2024"), "--branches", str(tmp_path / "2023"), "--data",
+    result = runner.invoke(app, ["compare", "--tables-only",
+                                 str(tmp_path / "2024"), "--branches", str(tmp_path / "2023"), "--data",
                                  str(folder), "--towns", str(folder / "乡镇2020.csv"), "--out", str(tmp_path / "c")])
     assert result.exit_code == 0 and "branches of 2023/网点.csv" in _said(result.output), result.output
     scenarios = pd.read_csv(tmp_path / "c" / "compare_scenarios.csv")
@@ -2372,7 +2407,7 @@ def test_a_gzipped_table_and_a_units_table_are_found_in_a_folder(tmp_path: Path)
     assert checked.exit_code == 0, checked.output
     unwrapped = "".join(checked.output.split())
     assert "towns.csv.gz(towns):125rows" in unwrapped and "units.geojson(counties):9rows" in unwrapped
-    result = runner.invoke(app, ["analyze", "--data", str(folder), "--out", str(tmp_path / "out")])
+    result = runner.invoke(app, ["analyze", "--tables-only", "--data", str(folder), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
 
 
@@ -2405,10 +2440,10 @@ def test_a_bank_name_matching_several_banks_says_which(tmp_path: Path):
                                                    ("招行", "招商银行", 20), ("农商行", "安徽农村信用社联合社", 118)])
 def test_a_bank_by_the_short_name_analysts_use(tmp_path: Path, short: str, bank: str, branches: int):
     """农行, ABC: 中国农业银行 (no branch list writes 农行), and the console names the bank it matched."""
-    result = runner.invoke(app, ["analyze", "--bank", short, "--out", str(tmp_path)])
+    result = runner.invoke(app, ["analyze", "--tables-only", "--bank", short, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert f"{short} 我行 ({bank}" in _said(result.output) and f": {branches} of the 480 branches" in _said(result.output)
-    missing = runner.invoke(app, ["analyze", "--bank", "工行", "--out", str(tmp_path / "x")])
+    missing = runner.invoke(app, ["analyze", "--tables-only", "--bank", "工行", "--out", str(tmp_path / "x")])
     assert missing.exit_code == 2 and "no branch of bank '工行' (read as 工商银行); banks in the data:" in \
         _said(missing.output)
 
@@ -2420,7 +2455,8 @@ def test_a_bank_picked_from_branch_names_as_a_licence_list_writes_them(tmp_path:
     branches = pd.read_csv(data / "branches.csv")
     branches.assign(name=branches["bank"] + "股份有限公司" + branches["name"]).drop(columns="bank").to_csv(
         data / "branches.csv", index=False)
-    result = runner.invoke(app, ["analyze", "--data", str(data), "--bank", "农行", "--out", str(tmp_path / "o")])
+    result = runner.invoke(app, ["analyze", "--tables-only",
+                                 "--data", str(data), "--bank", "农行", "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     assert "农行 我行 (中国农业银行): 101 of the 480 branches" in _said(result.output)
 
@@ -2649,7 +2685,8 @@ def test_cflp_in_travel_minutes(tmp_path: Path):
     model = no.CFLP.from_geodataframes(ds.towns, sites, capacity="capacity", max_km=80, unit="min", speed_kmh=speed,
                                        existing=existing, max_new=2)
     total = model.solve().objective
-    result = runner.invoke(app, ["optimize", "--model", "cflp", "--bank", "招商", "--capacity-wan", "40", "--max-new",
+    result = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--model", "cflp", "--bank", "招商", "--capacity-wan", "40", "--max-new",
                                  "2", "--max-km", "80", "--minutes", "15", "--speed-kmh", "core=20,county=40",
                                  "--out", str(tmp_path)])
     text = " ".join(result.output.split())

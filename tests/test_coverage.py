@@ -434,7 +434,8 @@ def test_counties_without_region_types_or_areas_are_diagnosed_under_unknown(tmp_
         (35000 * cov.towns["nearest_branch_km"].iloc[0] + 150000 * cov.towns["nearest_branch_km"].iloc[1]) / 185000)
     assert np.isnan(row["branches_per_100km2"]) and np.isnan(cov.core_county_gap_pp)
     assert any("2 demand points in counties without a region type" in note for note in cov.notes)
-    result = CliRunner().invoke(app, ["analyze", "--data", str(tmp_path), "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(app, ["analyze", "--tables-only",
+                                      "--data", str(tmp_path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert "gap 城乡覆盖差: none to measure" in said and "│ unknown │ 2 │ 18.5 │ 1 │ 18.50 │ — │" in said

@@ -136,7 +136,8 @@ def test_optimize_and_curve_count_towns_by_distance_with_full_km(tmp_path):
 
     runner = CliRunner()
     out = tmp_path / "plan"
-    result = runner.invoke(app, ["optimize", "--max-new", "2", "--phase", "1", "--bank", "农业", "--full-km", "1.2",
+    result = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--max-new", "2", "--phase", "1", "--bank", "农业", "--full-km", "1.2",
                                  "--out", str(out)])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
@@ -380,7 +381,8 @@ def test_plans_compared_by_distance_count_each_network_as_its_diagnosis_does(tmp
     assert "coverage_by_distance_pct" not in compare_plans(ds, {"撤三河": fewer}, bank="农业", radius_km=3.5)[0]
     pd.DataFrame(fewer.drop(columns="geometry")).assign(lon=fewer.geometry.x, lat=fewer.geometry.y).to_csv(
         tmp_path / "fewer.csv", index=False)
-    result = CliRunner().invoke(app, ["compare", str(tmp_path / "fewer.csv"), "--name", "撤三河", "--bank", "农业",
+    result = CliRunner().invoke(app, ["compare", "--tables-only",
+                                      str(tmp_path / "fewer.csv"), "--name", "撤三河", "--bank", "农业",
                                       "--radius-km", "3.5", "--full-km", "1.2", "--out", str(tmp_path / "cmp")])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
@@ -389,7 +391,8 @@ def test_plans_compared_by_distance_count_each_network_as_its_diagnosis_does(tmp
     assert shown and [float(v) for v in shown.groups()] == [round(v, 1) for v in scenarios["covered_by_distance_wan"]]
     summary = dict(pd.read_excel(tmp_path / "cmp" / "compare.xlsx", engine="openpyxl").to_numpy())
     assert summary["counted by distance 按距离折算"] == "wholly covered within 1.2 km"
-    refused = CliRunner().invoke(app, ["compare", str(tmp_path / "fewer.csv"), "--minutes", "15", "--full-km", "1",
+    refused = CliRunner().invoke(app, ["compare", "--tables-only",
+                                       str(tmp_path / "fewer.csv"), "--minutes", "15", "--full-km", "1",
                                        "--out", str(tmp_path / "no")])
     assert refused.exit_code != 0 and "--full-km goes with a radius in km" in " ".join(refused.output.split())
 

@@ -144,7 +144,8 @@ def test_optimize_refuses_phases_it_cannot_give(tmp_path: Path, options: list, m
 
 
 def test_phases_after_closures_start_from_todays_network_less_them(tmp_path: Path):
-    result = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--max-new", "2", "--phase", "1",
+    result = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--bank", "农业", "--close", "长丰杨庙", "--max-new", "2", "--phase", "1",
                                  "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "today less 1 closed" in _said(result.output)  # phase 0: the network once 长丰杨庙 closes

@@ -106,7 +106,8 @@ def test_bad_projection_cells_are_named_by_row_and_column(tmp_path: Path):
 
 def test_optimize_and_compare_plan_on_the_projection(projected_city: Path, tmp_path: Path):
     out = tmp_path / "plan"
-    result = runner.invoke(app, ["optimize", "--data", str(projected_city), "--population", "2035年规划人口",
+    result = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--data", str(projected_city), "--population", "2035年规划人口",
                                  "--bank", "农业", "--max-new", "2", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert f"residents 常住人口 by {PROJECTION}" in _said(result.output)
@@ -117,7 +118,7 @@ def test_optimize_and_compare_plan_on_the_projection(projected_city: Path, tmp_p
     assert f"{expected.objective / 1e4:,.1f} 万人" in result.output
     chosen = pd.read_csv(out / "mclp_sites.csv")["site_id"]
     assert sorted(chosen) == sorted(expected.selected)
-    compared = runner.invoke(app, ["compare", str(out), "--data", str(projected_city), "--population",
+    compared = runner.invoke(app, ["compare", "--tables-only", str(out), "--data", str(projected_city), "--population",
                                    PROJECTION, "--bank", "农业", "--radius-km", "3.5", "--out", str(tmp_path / "c")])
     assert compared.exit_code == 0, compared.output
     table = pd.read_csv(tmp_path / "c" / "compare_scenarios.csv")

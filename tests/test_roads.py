@@ -236,10 +236,11 @@ def test_the_diagnosis_carries_the_road_networks_note(tmp_path):
     _crossing_grid().to_file(tmp_path / "roads.shp", encoding="gbk")
     (tmp_path / "roads.cpg").unlink()  # a GBK Shapefile without its .cpg, as older Chinese GIS data often is
     assert read_road_lines(tmp_path / "roads.shp").drive_s.data.max() == pytest.approx(2500 / 20 * 3.6)  # 支路
-    split = CliRunner().invoke(app, ["analyze", "--minutes", "10", "--network", str(tmp_path / "roads.shp"),
+    split = CliRunner().invoke(app, ["analyze", "--tables-only",
+                                     "--minutes", "10", "--network", str(tmp_path / "roads.shp"),
                                      "--network-split", "--out", str(tmp_path / "out")])
     assert split.exit_code == 0 and "falls into" not in split.output, split.output
-    alone = CliRunner().invoke(app, ["analyze", "--network-split", "--out", str(tmp_path / "o2")])
+    alone = CliRunner().invoke(app, ["analyze", "--tables-only", "--network-split", "--out", str(tmp_path / "o2")])
     assert alone.exit_code == 2 and "describe a --network layer of road lines: give --network too" in _said(
         alone.output)
 

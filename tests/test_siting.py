@@ -171,7 +171,7 @@ def test_a_long_list_shows_its_best_rows_and_writes_them_all(tmp_path: Path):
 
     rows = "".join(f"铺面{k},{117.1 + 0.01 * k:.2f},{31.70 + 0.01 * k:.2f}\n" for k in range(SITES_SHOWN + 5))
     offers = write(tmp_path / "长名单.csv", "名称,经度,纬度\n" + rows)
-    result = runner.invoke(app, ["evaluate-sites", str(offers), "--out", str(tmp_path / "out")])
+    result = runner.invoke(app, ["evaluate-sites", "--tables-only", str(offers), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "out" / "site_evaluation.csv")
     shown = table_rows(result.output, "Site evaluation 选址评估")
@@ -180,7 +180,8 @@ def test_a_long_list_shows_its_best_rows_and_writes_them_all(tmp_path: Path):
 
 
 def test_sites_of_one_name_are_told_apart_by_their_ids(tmp_path: Path):
-    result = runner.invoke(app, ["evaluate-sites", "--site", "万达=117.25,31.84", "--site", "万达=117.26,31.85",
+    result = runner.invoke(app, ["evaluate-sites", "--tables-only",
+                                 "--site", "万达=117.25,31.84", "--site", "万达=117.26,31.85",
                                  "--site", "银泰=117.27,31.86", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "out" / "site_evaluation.csv")
