@@ -561,7 +561,8 @@ def test_what_each_branch_supplies_is_asked_of_every_command_measuring_access(tm
     closed = ours.iloc[5:]  # five of those with 5 staff closed
     closed.drop(columns="geometry").assign(lon=closed.geometry.x, lat=closed.geometry.y).to_csv(tmp_path / "plan.csv",
                                                                                                index=False)
-    run = CliRunner().invoke(app, ["compare", str(tmp_path / "plan.csv"), "--name", "撤并5", "--bank", "农业", "--branches",
+    run = CliRunner().invoke(app, ["compare", "--tables-only",
+                                   str(tmp_path / "plan.csv"), "--name", "撤并5", "--bank", "农业", "--branches",
                                    str(staffed), "--access-supply", "员工数", "--out", str(tmp_path / "c")])
     assert run.exit_code == 0, run.output
     scenarios = pd.read_csv(tmp_path / "c" / "compare_scenarios.csv")
@@ -570,7 +571,8 @@ def test_what_each_branch_supplies_is_asked_of_every_command_measuring_access(tm
         assert gini_written == pytest.approx(acc.city["gini"], abs=1e-3)
     bare = tmp_path / "bare.csv"
     pd.read_csv(tmp_path / "plan.csv").drop(columns="员工数").to_csv(bare, index=False)
-    run = CliRunner().invoke(app, ["compare", str(bare), "--name", "撤并5", "--bank", "农业", "--branches", str(staffed),
+    run = CliRunner().invoke(app, ["compare", "--tables-only",
+                                   str(bare), "--name", "撤并5", "--bank", "农业", "--branches", str(staffed),
                                    "--access-supply", "员工数", "--out", str(tmp_path / "c2")])
     assert run.exit_code == 2 and "branches of 撤并5: supply is a column of the branches" in " ".join(run.output.split())
     offered = no.read_candidates(ds.towns.iloc[[3, 40]][["name", "geometry"]].reset_index(drop=True))
@@ -581,7 +583,8 @@ def test_what_each_branch_supplies_is_asked_of_every_command_measuring_access(tm
     assert table.sort_values("site_id")["access_gini_change"].to_numpy() == pytest.approx(
         expected.sort_index()["access_gini_change"].to_numpy())
     assert "each site supplies 10, as today's median branch does" in table.attrs["access"]
-    run = CliRunner().invoke(app, ["evaluate-sites", "--site", "大杨镇", "--bank", "农业", "--out", str(tmp_path / "e"),
+    run = CliRunner().invoke(app, ["evaluate-sites", "--tables-only",
+                                   "--site", "大杨镇", "--bank", "农业", "--out", str(tmp_path / "e"),
                                    "--access-type-supply", "综合型=2"])
     record = pd.read_excel(tmp_path / "e" / "site_evaluation.xlsx", sheet_name=0).set_index("item 项目")["value 数值"]
     assert run.exit_code == 0 and "supply by type comprehensive 2" in record["accessibility 可达性"], run.output

@@ -348,13 +348,15 @@ def test_validate_tells_a_table_by_its_header_when_its_name_does_not_say(tmp_pat
 
 def test_analyze_a_folder(city_files, tmp_path: Path):
     out = tmp_path / "out"
-    result = runner.invoke(app, ["analyze", "--data", str(city_files["towns"].parent), "--out", str(out),
+    result = runner.invoke(app, ["analyze", "--tables-only",
+                                 "--data", str(city_files["towns"].parent), "--out", str(out),
                                  "--radius-km", "2"])
     assert result.exit_code == 0, result.output
     assert "Coverage 覆盖诊断 — " in result.output and ", town points 乡镇点位" in _said(result.output)  # its demand
     towns = pd.read_csv(out / "coverage_towns.csv")
     assert len(towns) == 2
-    gridded = runner.invoke(app, ["analyze", "--out", str(out), "--grid-km", "2"])  # the sample, on a grid
+    gridded = runner.invoke(app, ["analyze", "--tables-only",
+                                  "--out", str(out), "--grid-km", "2"])  # the sample, on a grid
     assert gridded.exit_code == 0 and "town points 乡镇点位" not in _said(gridded.output), gridded.output
 
 
@@ -550,16 +552,19 @@ def test_optimize_and_curve_within_a_travel_time(tmp_path: Path):
     summary = dict(pd.read_excel(tmp_path / "mclp_plan.xlsx", sheet_name="summary 汇总").to_numpy())
     assert summary["command 命令"] == (f"netopt optimize --model mclp --minutes 15 --out {tmp_path} --bank 建设 "
                                      "--max-new 3")
-    walk = runner.invoke(app, ["optimize", "--model", "lscp", "--cover-pct", "60", "--minutes", "20", "--mode", "walk",
+    walk = runner.invoke(app, ["optimize", "--tables-only",
+                               "--model", "lscp", "--cover-pct", "60", "--minutes", "20", "--mode", "walk",
                                "--out", str(tmp_path)])
     assert walk.exit_code == 0 and "Coverage within 20 min walk" in " ".join(walk.output.split()), walk.output
-    compared = runner.invoke(app, ["compare", str(tmp_path / "mclp_branches.csv"), "--bank", "建设", "--minutes", "15",
+    compared = runner.invoke(app, ["compare", "--tables-only",
+                                   str(tmp_path / "mclp_branches.csv"), "--bank", "建设", "--minutes", "15",
                                    "--out", str(tmp_path / "compare")])
     assert compared.exit_code == 0 and "within 15 min drive" in " ".join(compared.output.split()), compared.output
     scenarios = pd.read_csv(tmp_path / "compare" / "compare_scenarios.csv")
     assert scenarios.iloc[0, 4] == pytest.approx(wan, abs=0.01)  # covered_wan 覆盖人口(万人): today, as analyze counts
     assert scenarios.iloc[1, 4] == pytest.approx(float(summary["covered 覆盖人口"].split()[0]), abs=0.06)
-    sites = runner.invoke(app, ["evaluate-sites", "--site", "候选A=117.2501,31.8402", "--bank", "建设", "--minutes",
+    sites = runner.invoke(app, ["evaluate-sites", "--tables-only",
+                                "--site", "候选A=117.2501,31.8402", "--bank", "建设", "--minutes",
                                 "15", "--out", str(tmp_path / "sites")])
     assert sites.exit_code == 0 and "within 15 min drive" in " ".join(sites.output.split()), sites.output
     assert pd.read_csv(tmp_path / "sites" / "site_evaluation.csv").iloc[0, 5] == 15  # time_limit_min 时间限制(分钟)
@@ -711,7 +716,8 @@ def test_optimize_on_the_sample(tmp_path: Path):
     assert summary["covered 覆盖人口"].endswith("万人") and "residents covered 覆盖人口" in summary
     assert len(book["sites 网点"]) == 110 and "site_id 网点/站点编号" in book["sites 网点"].columns
     assert "coverage_rate_pct_after 调整后覆盖率(%)" in book["coverage 覆盖率变化"].columns
-    center = runner.invoke(app, ["optimize", "--model", "pcenter", "--p", "120", "--bank", "农业", "--out", str(tmp_path)])
+    center = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--model", "pcenter", "--p", "120", "--bank", "农业", "--out", str(tmp_path)])
     farthest = pd.read_csv(tmp_path / "pcenter_assignment.csv")["distance"].max()
     assert center.exit_code == 0 and f"{farthest:.2f} km" in center.output, center.output
     towns = pd.read_csv(tmp_path / "pcenter_assignment.csv", dtype={"demand": str})
@@ -721,10 +727,10 @@ def test_optimize_on_the_sample(tmp_path: Path):
     sample = no.load_sample().towns
     assert towns[["demand", "town", "county"]].values.tolist() == \
         sample[["town_id", "name", "county"]].astype(str).values.tolist()  # each town named beside its id
-    lscp = runner.invoke(app, ["optimize", "--model", "lscp", "--bank", "农业", "--out", str(tmp_path)])
+    lscp = runner.invoke(app, ["optimize", "--tables-only", "--model", "lscp", "--bank", "农业", "--out", str(tmp_path)])
     assert lscp.exit_code == 0 and (tmp_path / "lscp_sites.csv").exists()
     every_town = len(pd.read_csv(tmp_path / "lscp_sites.csv"))
-    partial = runner.invoke(app, ["optimize", "--model", "lscp", "--cover-pct", "90", "--bank", "农业",
+    partial = runner.invoke(app, ["optimize", "--tables-only", "--model", "lscp", "--cover-pct", "90", "--bank", "农业",
                                   "--out", str(tmp_path)])
     assert partial.exit_code == 0, partial.output
     assert 101 <= len(pd.read_csv(tmp_path / "lscp_sites.csv")) < every_town
@@ -778,7 +784,8 @@ def test_optimize_on_a_population_grid(tmp_path: Path):
     assert row["mean_distance_km 平均服务距离(km)"] == pytest.approx(sums.iloc[0, 1] / sums.iloc[0, 0], abs=1e-3)
     assert f"{len(cells):,} grid cells summed by town" in book["summary 汇总"].to_string()
 
-    center = runner.invoke(app, ["optimize", "--model", "pcenter", "--bank", "农业", "--max-new", "1", "--grid-km",
+    center = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--model", "pcenter", "--bank", "农业", "--max-new", "1", "--grid-km",
                                  "3", "--out", str(tmp_path)])
     assert center.exit_code == 0 and "farthest cell 最远网格" in center.output, center.output
 
@@ -859,7 +866,8 @@ def test_optimize_on_h3_hexagons(monkeypatch, tmp_path: Path):
     table = pd.read_csv(tmp_path / "p" / "pmedian_assignment.csv")
     assert len(table) == len(cells) and table["weighted_distance"].sum() == pytest.approx(expected.objective)
     monkeypatch.setattr(distance, "DENSE_PAIRS_LIMIT", 500_000)
-    fine = runner.invoke(app, ["optimize", "--model", "pmedian", "--max-new", "2", "--h3", "8", "--out",
+    fine = runner.invoke(app, ["optimize", "--tables-only",
+                               "--model", "pmedian", "--max-new", "2", "--h3", "8", "--out",
                                str(tmp_path / "no")])
     said = _said(fine.output)
     assert fine.exit_code == 2 and "pmedian on the H3 resolution 8 hexagons is about" in said, fine.output
@@ -900,14 +908,16 @@ def test_the_grid_a_refusal_names_fits_and_mclp_needs_no_dense_pairs(monkeypatch
 
 def test_grid_options_refused_in_the_users_terms(tmp_path: Path):
     out = tmp_path / "none"
-    every_cell = runner.invoke(app, ["optimize", "--model", "lscp", "--bank", "农业", "--grid-km", "2",
+    every_cell = runner.invoke(app, ["optimize", "--tables-only", "--model", "lscp", "--bank", "农业", "--grid-km", "2",
                                      "--out", str(out)])
     assert every_cell.exit_code == 1 and "--cover-pct" in every_cell.output
     most = float(re.search(r"at most ([\d.]+)% of residents can be covered", every_cell.output).group(1))
-    partial = runner.invoke(app, ["optimize", "--model", "lscp", "--bank", "农业", "--grid-km", "2", "--cover-pct",
+    partial = runner.invoke(app, ["optimize", "--tables-only",
+                                  "--model", "lscp", "--bank", "农业", "--grid-km", "2", "--cover-pct",
                                   f"{int(most)}", "--out", str(tmp_path / "partial")])
     assert partial.exit_code == 0, partial.output  # the share the hint names can be reached
-    too_much = runner.invoke(app, ["optimize", "--model", "lscp", "--bank", "农业", "--grid-km", "2", "--cover-pct",
+    too_much = runner.invoke(app, ["optimize", "--tables-only",
+                                   "--model", "lscp", "--bank", "农业", "--grid-km", "2", "--cover-pct",
                                    "95", "--out", str(tmp_path / "too_much")])
     said = _said(too_much.output)
     assert too_much.exit_code == 1 and "short of the 95 % asked" in said
@@ -979,7 +989,7 @@ def test_relocation_curve_on_the_sample(tmp_path: Path):
     moved = [len(names.split(", ")) if names else 0 for names in table["moved away 迁出网点"]]
     opened = [len(names.split(", ")) if names else 0 for names in table["new sites 新增网点位置"]]
     assert moved == opened and all(k <= row for k, row in zip(moved, range(5)))  # as many branches as today
-    four = runner.invoke(app, ["optimize", "--relocate", "4", "--within-county", "--bank", "农业",
+    four = runner.invoke(app, ["optimize", "--tables-only", "--relocate", "4", "--within-county", "--bank", "农业",
                                "--out", str(tmp_path / "four")])
     assert f"plan 方案 {covered[4]:,.1f} 万人" in " ".join(four.output.split())  # the curve's point is optimize's plan
     assert set(pd.read_csv(tmp_path / "four" / "mclp_moves.csv")["from_name"]) == set(
@@ -1260,10 +1270,12 @@ def test_optimize_relocates_branches(tmp_path: Path):
     today_wan, plan_wan = (float(v) for v in re.findall(r"现有网点 ([\d.,]+) 万人 → plan 方案 ([\d.,]+) 万人",
                                                         " ".join(result.output.split()))[0])
     assert today_wan < plan_wan  # as many branches, more residents covered
-    median = runner.invoke(app, ["optimize", "--model", "pmedian", "--relocate", "2", "--p", "99", "--bank", "农业",
+    median = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--model", "pmedian", "--relocate", "2", "--p", "99", "--bank", "农业",
                                  "--out", str(tmp_path)])
     assert median.exit_code == 0, median.output
-    kept = runner.invoke(app, ["optimize", "--relocate", "6", "--keep-open", "营业室", "--keep-open", "HF0072",
+    kept = runner.invoke(app, ["optimize", "--tables-only",
+                               "--relocate", "6", "--keep-open", "营业室", "--keep-open", "HF0072",
                                "--out", str(tmp_path / "kept")])
     assert kept.exit_code == 0, kept.output
     sites = no.planning.candidate_sites(no.load_sample())
@@ -1356,7 +1368,7 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path, m
     assert page.count("客户承接 takes on:") == len(takers) and \
         f"客户承接 takes on: {first['closed_name']} → {first['taker_name']}, {first['residents_wan']:,.2f}万人, " \
         f"{first['distance_km']:,.1f} km" in page
-    made_up = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014",
+    made_up = runner.invoke(app, ["optimize", "--tables-only", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014",
                                   "--max-new", "1", "--out", str(tmp_path / "new")])
     assert made_up.exit_code == 0, made_up.output
     new = pd.read_csv(tmp_path / "new" / "mclp_sites.csv").query("kind == 'new'")["site_id"].tolist()
@@ -1367,10 +1379,12 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path, m
     assert (changes.loc[changes["action"] == "move", "from_county"] ==
             changes.loc[changes["action"] == "move", "to_county"]).all()  # a move only within one county
     for new_ones, code in (("1", 1), ("2", 0)):  # --keep-covered: no town covered today left without a branch
-        guarded = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014",
+        guarded = runner.invoke(app, ["optimize", "--tables-only",
+                                      "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014",
                                       "--max-new", new_ones, "--keep-covered", "--out", str(tmp_path / f"kept{new_ones}")])
         assert guarded.exit_code == code, guarded.output
-    stranded = runner.invoke(app, ["optimize", "--bank", "农业", "--close", "HF0001", "--max-new", "0", "--keep-covered",
+    stranded = runner.invoke(app, ["optimize", "--tables-only",
+                                   "--bank", "农业", "--close", "HF0001", "--max-new", "0", "--keep-covered",
                                    "--out", str(tmp_path / "none")])  # 杨庙镇's only branch, and none to replace it
     assert stranded.exit_code == 1 and "--keep-covered: the towns covered today each need a branch within reach" in \
         _said(stranded.output)
@@ -1575,7 +1589,7 @@ def test_plan_writes_the_workbook(tmp_path: Path):
     assert titles.index("类型说明 Notes on the types") == titles.index("类型结构 Type mix") + 1
     assert note in [shape.text_frame.text for shape in explained.shapes if shape.has_text_frame]
     assert note in [p.text for p in Document(str(tmp_path / "default" / "plan.docx")).paragraphs]
-    again = runner.invoke(app, ["plan", "--out", str(tmp_path / "default")])  # the defaults give some
+    again = runner.invoke(app, ["plan", "--tables-only", "--out", str(tmp_path / "default")])  # the defaults give some
     assert again.exit_code == 0 and not (tmp_path / "default" / "plan_notes.csv").exists()  # not left to mislead
 
 
@@ -1781,7 +1795,8 @@ def test_plan_with_p_chooses_sites_and_types_together(tmp_path: Path):
     written_up = Document(str(tmp_path / "plan.docx"))  # the joint plan's report, the same tables last
     assert [[[cell.text for cell in row.cells] for row in table.rows[1:]] for table in written_up.tables[-2:]] == [
         types, scoring]
-    closing = runner.invoke(app, ["plan", "--p", "60", "--bank", "农业", "--budget-wan", "1000", "--no-keep-existing",
+    closing = runner.invoke(app, ["plan", "--tables-only",
+                                  "--p", "60", "--bank", "农业", "--budget-wan", "1000", "--no-keep-existing",
                                   "--keep-open", "营业部", "--min-share", "community=0.2",
                                   "--out", str(tmp_path / "close")])
     assert closing.exit_code == 0, closing.output
@@ -1816,7 +1831,7 @@ def test_plan_with_p_closes_what_close_names_and_weighs_as_asked(tmp_path: Path)
 def test_plan_with_p_keep_covered_leaves_no_town_covered_today_without_a_branch(tmp_path: Path):
     """plan --p --keep-covered: closing 41 of 农业's branches loses 23 towns' coverage; kept covered, none, and a
     --p too small for it names the rule."""
-    args = ["plan", "--p", "60", "--bank", "农业", "--budget-wan", "1000", "--no-keep-existing"]
+    args = ["plan", "--tables-only", "--p", "60", "--bank", "农业", "--budget-wan", "1000", "--no-keep-existing"]
     kept = runner.invoke(app, [*args, "--keep-covered", "--out", str(tmp_path / "kept")])
     assert kept.exit_code == 0, kept.output
     said = _said(kept.output)
@@ -1826,7 +1841,7 @@ def test_plan_with_p_keep_covered_leaves_no_town_covered_today_without_a_branch(
     assert not (changed["change_wan 覆盖变化(万人)"] < 0).any()
     free = runner.invoke(app, [*args, "--out", str(tmp_path / "free")])
     assert free.exit_code == 0 and "Towns losing coverage 失去覆盖 (23)" in _said(free.output)
-    too_few = runner.invoke(app, [*args[:2], "40", *args[3:], "--keep-covered", "--out", str(tmp_path / "few")])
+    too_few = runner.invoke(app, [*args[:3], "40", *args[4:], "--keep-covered", "--out", str(tmp_path / "few")])
     assert too_few.exit_code == 2 and "p=40 is too small: the other rules need at least 52 branches open; " \
         "--keep-covered: the towns covered today each need a branch within reach" in _said(too_few.output)
     assert not (tmp_path / "few").exists()
@@ -2083,7 +2098,8 @@ def test_one_banks_network_from_every_command(tmp_path: Path, bank_reports):
     assert "Other banks" in map_text(tmp_path / "coverage_map.html")  # their own grey layer
     types = runner.invoke(app, ["assign-types", "--bank", "农业", "--min-share", "community=0.4", "--out", str(tmp_path)])
     assert types.exit_code == 0 and len(pd.read_csv(tmp_path / "branch_types.csv")) == 101, types.output
-    plan = runner.invoke(app, ["plan", "--bank", "农业", "--min-share", "community=0.4", "--out", str(tmp_path)])
+    plan = runner.invoke(app, ["plan", "--tables-only",
+                               "--bank", "农业", "--min-share", "community=0.4", "--out", str(tmp_path)])
     assert plan.exit_code == 0 and len(pd.read_csv(tmp_path / "plan_types.csv")) == 101, plan.output
     drawn = runner.invoke(app, ["map", "--bank", "农业", "--out", str(tmp_path / "map")])
     assert drawn.exit_code == 0 and "Other banks" in map_text(tmp_path / "map" / "network_map.html")
@@ -2331,7 +2347,8 @@ def test_versions_of_a_table_in_a_data_folder_are_chosen_with_an_option(tmp_path
     refused = runner.invoke(app, ["analyze", "--data", str(folder), "--out", str(tmp_path / "o1")])
     assert refused.exit_code == 2 and "2 files could be the towns table (乡镇2010.csv, 乡镇2020.csv): give the file " \
         "to use with --towns" in _said(refused.output)
-    chosen = runner.invoke(app, ["analyze", "--data", str(folder), "--towns", str(folder / "乡镇2010.csv"),
+    chosen = runner.invoke(app, ["analyze", "--tables-only",
+                                 "--data", str(folder), "--towns", str(folder / "乡镇2010.csv"),
                                  "--branches", str(folder / "网点2023.csv"), "--out", str(tmp_path / "o2")])
     assert chosen.exit_code == 0, chosen.output
     assert "towns of 乡镇2010.csv, branches of 网点2023.csv" in _said(chosen.output)
@@ -2348,7 +2365,8 @@ def test_versions_of_a_table_in_a_data_folder_are_chosen_with_an_option(tmp_path
     assert by_parts.exit_code == 0 and "9 files" in _said(by_parts.output), by_parts.output
     assert pd.read_csv(tmp_path / "o4" / "coverage_by_county.csv")["population 常住人口(人)"].sum() == \
         pd.read_csv(folder / "乡镇2020.csv")["population"].sum()
-    alone = runner.invoke(app, ["plan", "--towns", str(folder / "乡镇2010.csv"), "--out", str(tmp_path / "o3")])
+    alone = runner.invoke(app, ["plan", "--tables-only",
+                                "--towns", str(folder / "乡镇2010.csv"), "--out", str(tmp_path / "o3")])
     assert alone.exit_code == 2 and "--towns replaces a table of the city in --data: give --data too" in \
         _said(alone.output)
 
@@ -2498,7 +2516,8 @@ def test_optimize_writes_the_network_after_the_plan_in_the_inputs_coordinates(tm
     counties = gpd.read_file(sample_dir() / "counties.geojson")
     counties.geometry = shapely.transform(counties.geometry, lambda xy: np.column_stack(wgs84_to_gcj02(*xy.T)))
     counties.to_file(folder / "counties.geojson", driver="GeoJSON")
-    result = runner.invoke(app, ["optimize", "--data", str(folder), "--coords", "gcj02", "--relocate", "2", "--bank",
+    result = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--data", str(folder), "--coords", "gcj02", "--relocate", "2", "--bank",
                                  "农业", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "the network after the plan 方案网点清单" in _said(result.output)
@@ -2613,17 +2632,18 @@ def test_the_branches_own_figures_weigh_in_the_types(tmp_path: Path):
     assert misspelt.exit_code == 2 and "weights name '存款', which no indicator is" in _said(misspelt.output)
     wrong = runner.invoke(app, ["assign-types", *city, "--weight", "comprehensive=1", "--out", str(tmp_path)])
     assert wrong.exit_code == 2 and "--weight takes TYPE:INDICATOR=WEIGHT" in _said(wrong.output)
-    rollout = runner.invoke(app, ["plan", *city, "--weight", "comprehensive:存款余额（亿元）=40", "--hub-capacity", "50",
+    rollout = runner.invoke(app, ["plan", "--tables-only",
+                                  *city, "--weight", "comprehensive:存款余额（亿元）=40", "--hub-capacity", "50",
                                   "--out", str(tmp_path / "plan")])
     assert rollout.exit_code == 0, rollout.output
     assert pd.read_csv(tmp_path / "plan" / "plan_types.csv")["type 建议类型"].iloc[0] == "comprehensive"
     one_hub = [*city, "--weight", "comprehensive:存款余额（亿元）=40", "--out", str(tmp_path / "plan")]
-    raised = runner.invoke(app, ["plan", *one_hub])  # one comprehensive branch left to coach 44
+    raised = runner.invoke(app, ["plan", "--tables-only", *one_hub])  # one comprehensive branch left to coach 44
     assert raised.exit_code == 0, raised.output
     assert ("44 community branches, 1 comprehensive ones to coach them: each coaches up to 44 (the default 8 would "
             "leave some without; --hub-capacity sets it)" in _said(raised.output))
     assert pd.read_csv(tmp_path / "plan" / "plan_hubs.csv").groupby("hub_id 中心支行").size().tolist() == [44]
-    few_hubs = runner.invoke(app, ["plan", *one_hub, "--hub-capacity", "8"])  # asked for: refused
+    few_hubs = runner.invoke(app, ["plan", "--tables-only", *one_hub, "--hub-capacity", "8"])  # asked for: refused
     assert few_hubs.exit_code == 2 and "1 hubs x 8 coach at most 8" in _said(few_hubs.output)
     assert ("(--hub-capacity, --hub-max-minutes; --min-share comprehensive=… or --comprehensive-per-county"
             in _said(few_hubs.output))
@@ -2639,13 +2659,15 @@ def test_speeds_given_on_the_command_line(tmp_path: Path):
     ours = no.Dataset(ds.counties, ds.towns, ds.of_bank("中国建设银行").branches)
     today = no.analyze_coverage(ours, radius_min=15, speed_kmh=speeds, detour_factor=1.4)
     wan = today.by_region["covered_population"].sum() / 1e4
-    result = runner.invoke(app, ["optimize", "--bank", "建设", "--max-new", "2", "--minutes", "15", "--speed-kmh",
+    result = runner.invoke(app, ["optimize", "--tables-only",
+                                 "--bank", "建设", "--max-new", "2", "--minutes", "15", "--speed-kmh",
                                  "核心城区=20,县域=40", "--detour-factor", "1.4", "--out", str(tmp_path)])
     text = " ".join(result.output.split())
     assert result.exit_code == 0, result.output
     assert f"today's branches 现有网点 {wan:.1f} 万人" in text
     assert "within core 15 min drive at 20 km/h, county 15 min drive at 40 km/h" in text
-    analyzed = runner.invoke(app, ["analyze", "--minutes", "20", "--mode", "walk", "--walk-speed-kmh", "4",
+    analyzed = runner.invoke(app, ["analyze", "--tables-only",
+                                   "--minutes", "20", "--mode", "walk", "--walk-speed-kmh", "4",
                                    "--out", str(tmp_path / "a")])
     assert analyzed.exit_code == 0, analyzed.output
     walking = no.analyze_coverage(ds, radius_min=20, mode="walk", walk_speed_kmh=4)
@@ -2653,7 +2675,8 @@ def test_speeds_given_on_the_command_line(tmp_path: Path):
     assert by_region["coverage_rate_pct 覆盖率(%)"].to_dict() == pytest.approx(
         walking.by_region.set_index("region_type")["coverage_rate_pct"].round(3).to_dict(), abs=1e-3)
     assert "walk at 4 km/h" in " ".join(analyzed.output.split())
-    sites = runner.invoke(app, ["evaluate-sites", "--site", "候选A=117.2501,31.8402", "--bank", "建设", "--minutes",
+    sites = runner.invoke(app, ["evaluate-sites", "--tables-only",
+                                "--site", "候选A=117.2501,31.8402", "--bank", "建设", "--minutes",
                                 "15", "--speed-kmh", "25公里/小时", "--out", str(tmp_path / "sites")])
     assert sites.exit_code == 0 and "within 15 min drive at 25 km/h" in " ".join(sites.output.split()), sites.output
     table = pd.read_csv(tmp_path / "sites" / "site_evaluation.csv")

@@ -86,7 +86,7 @@ def test_candidates_and_plans_named_in_gbk_are_read_and_named_in_chinese(tmp_pat
     text = "名称,经度,纬度\n甲,117.28,31.74\n"
     offers.write_text(text, encoding="utf-8")
     (tmp_path / "other.csv").write_text(text, encoding="utf-8")
-    result = runner.invoke(app, ["evaluate-sites", str(offers), str(tmp_path / "other.csv"), "--out",
+    result = runner.invoke(app, ["evaluate-sites", "--tables-only", str(offers), str(tmp_path / "other.csv"), "--out",
                                  str(tmp_path / "e")])
     assert result.exit_code == 0, result.output
     assert sorted(pd.read_csv(tmp_path / "e" / "site_evaluation.csv")["site_id 点位编号"]) == ["other:S0001",
@@ -94,7 +94,7 @@ def test_candidates_and_plans_named_in_gbk_are_read_and_named_in_chinese(tmp_pat
     plan = gbk(tmp_path, "方案一")
     plan.mkdir()
     shutil.copy(SAMPLE / "branches.csv", plan / "mclp_branches.csv")
-    compared = runner.invoke(app, ["compare", str(plan), "--out", str(tmp_path / "c")])
+    compared = runner.invoke(app, ["compare", "--tables-only", str(plan), "--out", str(tmp_path / "c")])
     assert compared.exit_code == 0, compared.output
     assert pd.read_csv(tmp_path / "c" / "compare_scenarios.csv")["scenario 方案"].tolist() == ["today 现状",
                                                                                              "方案一/mclp"]

@@ -272,7 +272,8 @@ def test_analyze_full_km_says_the_residents_counted_by_distance_and_writes_each_
     from netopt.cli import app
 
     runner = CliRunner()
-    result = runner.invoke(app, ["analyze", "--bank", "农业", "--radius-km", "3.5", "--full-km", "1.2", "--out",
+    result = runner.invoke(app, ["analyze", "--tables-only",
+                                 "--bank", "农业", "--radius-km", "3.5", "--full-km", "1.2", "--out",
                                  str(tmp_path)])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
@@ -285,7 +286,8 @@ def test_analyze_full_km_says_the_residents_counted_by_distance_and_writes_each_
     regions = pd.read_csv(tmp_path / "coverage_by_region.csv")
     assert regions["covered_by_distance 按距离折算覆盖人口(人)"].sum() == pytest.approx(residents, rel=1e-4)  # shares
     # written to 3 decimals
-    plan = runner.invoke(app, ["optimize", "--max-new", "1", "--bank", "农业", "--full-km", "1.2", "--out",
+    plan = runner.invoke(app, ["optimize", "--tables-only",
+                               "--max-new", "1", "--bank", "农业", "--full-km", "1.2", "--out",
                                str(tmp_path / "plan")])
     assert f"现有网点 {counted.group(1)} 万人 →" in " ".join(plan.output.split())  # the plan's today: the same count
 
@@ -573,7 +575,8 @@ def test_the_joint_plan_counted_by_distance_on_the_command_line(tmp_path):
 
     from netopt.cli import _full_by_type, app
 
-    result = CliRunner().invoke(app, ["plan", "--p", "103", "--bank", "农业", "--budget-wan", "300", "--full-km", "1",
+    result = CliRunner().invoke(app, ["plan", "--tables-only",
+                                      "--p", "103", "--bank", "农业", "--budget-wan", "300", "--full-km", "1",
                                       "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())

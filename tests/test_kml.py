@@ -308,7 +308,7 @@ def test_a_plans_kmz_is_read_back_as_candidate_sites_for_an_evaluation(tmp_path:
     marked = _kmz(tmp_path / "候选点位.kmz")
     result = runner.invoke(app, ["evaluate-sites", str(marked), "--out", str(tmp_path / "e")])
     assert result.exit_code == 0, result.output
-    again = runner.invoke(app, ["evaluate-sites", str(tmp_path / "e" / "site_evaluation.kmz"), "--out",
+    again = runner.invoke(app, ["evaluate-sites", "--tables-only", str(tmp_path / "e" / "site_evaluation.kmz"), "--out",
                                 str(tmp_path / "again")])
     assert again.exit_code == 0, again.output
     first, second = (pd.read_csv(tmp_path / out / "site_evaluation.csv") for out in ("e", "again"))
@@ -360,7 +360,8 @@ def test_a_plans_whole_kmz_gives_its_new_sites_to_evaluate(sample, tmp_path: Pat
     new_names = sorted(plan.loc[plan["kind"] == "new", "name"])
     kmz = tmp_path / "o" / "mclp_plan.kmz"
     for folder, extra in ((["--candidates-folder", "网点方案"], []), ([], ["覆盖变化乡镇 towns changed"])):
-        result = runner.invoke(app, ["evaluate-sites", str(kmz), "--bank", "农业", "--out", str(tmp_path / "e"),
+        result = runner.invoke(app, ["evaluate-sites", "--tables-only",
+                                     str(kmz), "--bank", "农业", "--out", str(tmp_path / "e"),
                                      *folder])
         assert result.exit_code == 0, result.output
         said = _said(result.output)
