@@ -70,7 +70,7 @@ def sample_copy(tmp_path_factory) -> Path:
     return Path(shutil.copytree(sample_dir(), tmp_path_factory.mktemp("broken") / "city"))
 
 
-@settings(max_examples=60 if FUZZING else 20, deadline=None,  # each case reads and measures the whole sample
+@settings(max_examples=60 if FUZZING else 12, deadline=None,  # each case reads and measures the whole sample
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(FILES), operation=st.sampled_from(OPERATIONS), row=st.integers(0, 600),
        column=st.integers(0, 20), value=st.sampled_from(CELLS))
