@@ -82,14 +82,21 @@ def place_name(counties: pd.DataFrame) -> str | None:
     given = rows["county_id"] if "county_id" in rows else pd.Series(pd.NA, index=rows.index)
     codes = given.astype("string").str.extract(r"^\s*(\d{6})(?:\d{3}|\d{6})?(?:\.0)?\s*$")[0]
     names = rows["name"] if "name" in rows else pd.Series(pd.NA, index=rows.index)
-    unique = units.drop_duplicates("name", keep=False).set_index("name")
+    named = units_named_once().reindex(names[codes.isna()].dropna().astype(str))
     found = pd.concat([units.set_index("adcode").reindex(codes.dropna())[["city", "province"]],
-                       unique.reindex(names[codes.isna()].dropna().astype(str))[["city", "province"]]]).dropna()
+                       named[["city", "province"]]]).dropna()
     for level in ("city", "province"):
         counts = found[level].value_counts()
         if len(counts) and counts.iloc[0] >= PLACE_SHARE * len(found):
             return str(counts.index[0])
     return None
+
+
+@lru_cache(maxsize=1)
+def units_named_once() -> pd.DataFrame:
+    """The county-level units of national_units whose name no other unit of China has (南陵县, not 鼓楼区), indexed
+    by name: a name alone tells which they are."""
+    return national_units().drop_duplicates("name", keep=False).set_index("name")
 
 
 @lru_cache(maxsize=1)

@@ -3807,13 +3807,11 @@ def towns_of_counties(folder: Path, counties: tuple, coords: str = "wgs84") -> p
     towns of the county-level units it names — by code (340102), else by a name only one unit of China has —, as a
     DataFrame read as a table is: each county's residents as the counties table gives them, split over its towns by
     their shares of its 2020 census residents (themselves estimated: data/README.md); refused where it names none."""
-    from netopt.datasets import national_towns, national_units
+    from netopt.datasets import national_towns, national_units, units_named_once
 
     read, _ = read_county_table(counties[0], coords, counties[1])
-    units = national_units()
-    unique = units.drop_duplicates("name", keep=False).set_index("name")["adcode"]
     codes = read["county_id"].map(_adcode)
-    unit = codes.where(codes.isin(units["adcode"]), read["name"].map(unique))
+    unit = codes.where(codes.isin(national_units()["adcode"]), read["name"].map(units_named_once()["adcode"]))
     known = unit.notna() & read["population"].notna() & ~unit.duplicated(keep=False)
     if not known.any():
         raise InputError("no towns file found, and the counties table names no county of China's bundled units to "
@@ -3898,8 +3896,11 @@ def _cities_nearest(points: gpd.GeoDataFrame, towns: pd.DataFrame, units: pd.Dat
 
 
 def _cities_named(branches: tuple, units: pd.DataFrame) -> list[str]:
-    """The city the address of each of the `branches` without coordinates names — a bundled city's name (芜湖市),
-    else that of a county-level unit only one city has (南陵县); none for those naming neither."""
+    """The city the address of each of the `branches` without coordinates names — a bundled city's name (芜湖市;
+    `units`: national_units), else that of a county-level unit no other has (南陵县); none for those naming
+    neither."""
+    from netopt.datasets import units_named_once
+
     try:
         table = _read_raw(branches[0], branches[1], "branches")
     except InputError:  # said as the branches are read
@@ -3909,7 +3910,7 @@ def _cities_named(branches: tuple, units: pd.DataFrame) -> list[str]:
     if blank is None or "address" not in matches:
         return []
     addresses = _text(table.frame[matches["address"].source])[blank.to_numpy()]
-    counties = units.drop_duplicates("name", keep=False).set_index("name")["city"]
+    counties = units_named_once()["city"]
     named = [addresses.str.extract(f"({'|'.join(map(re.escape, sorted(names, key=len, reverse=True)))})")[0]
              for names in (set(units["city"]), counties.index)]
     return named[0].fillna(named[1].map(counties)).dropna().tolist()
@@ -3928,7 +3929,7 @@ def _bundled_counties(folder: Path, read: gpd.GeoDataFrame, table: _Table, branc
     name (by county code, or by a county name only one unit of China has) — of a province's towns (a census
     table's, or with a city column), those of the city the `branches` lie in —; the folder's missing table
     refused where they name none, or where the branches do not tell the city (attrs["city_chosen"] says how)."""
-    from netopt.datasets import national_units
+    from netopt.datasets import national_units, units_named_once
 
     chosen_city = ""
     if read.attrs.get("section_cities"):
@@ -3940,8 +3941,7 @@ def _bundled_counties(folder: Path, read: gpd.GeoDataFrame, table: _Table, branc
         read = read[read[SECTION_CITY] == city]
     units = national_units()
     codes = set(read["county_id"].map(_adcode).dropna())
-    unique = units["name"].drop_duplicates(keep=False)
-    names = set(read.loc[read["county_id"].map(_adcode).isna(), "county"].dropna()) & set(unique)
+    names = set(read.loc[read["county_id"].map(_adcode).isna(), "county"].dropna()) & set(units_named_once().index)
     in_city = set(read[SECTION_CITY] + "/" + read["county"]) if SECTION_CITY in read else set()  # 鼓楼区 of 南京市
     chosen = units[units["adcode"].isin(codes) | units["name"].isin(names)
                    | (units["city"] + "/" + units["name"]).isin(in_city)]
