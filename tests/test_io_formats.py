@@ -1659,6 +1659,10 @@ def test_a_folder_of_branches_alone_plans_the_city_they_lie_in_on_its_bundled_co
     ds = no.read_folder(folder)  # no coordinates at all: the cities (or counties) the addresses name tell the city
     assert ds.counties.attrs["placed"].endswith("芜湖市's, where 3 of the 3 branches lie")
     assert ds.branches["location_method"].str.endswith(tuple(named["name"])).all()
+    addressed = pd.read_csv(folder / "网点.csv")
+    pd.concat([_branches_at_towns(wuhu, 2), addressed]).to_csv(folder / "网点.csv", index=False)
+    ds = no.read_folder(folder)  # some by their coordinates, the others by the places their addresses name
+    assert ds.counties.attrs["placed"].endswith("芜湖市's, where 5 of the 5 branches lie") and len(ds.branches) == 5
 
 
 def test_a_folder_of_counties_and_branches_takes_the_bundled_towns_of_its_counties(tmp_path: Path):
