@@ -1771,6 +1771,7 @@ def curve(
     skip_unlocated: bool = SKIP_UNLOCATED_OPTION,
     template: Optional[Path] = TEMPLATE_OPTION,
     word_template: Optional[Path] = WORD_TEMPLATE_OPTION,
+    tables_only: bool = TABLES_ONLY_OPTION,
     time_limit: Optional[float] = typer.Option(None, callback=_above_zero,
                                                help="Seconds for each point of the curve (its gap is shown)."),
     gap_pct: Optional[float] = typer.Option(None, callback=_gap_percent,
@@ -1810,11 +1811,9 @@ def curve(
     per point), and what each extra branch adds; with --moves, for each number of branches moved 迁址; with
     --model share, the market share 市场份额 won from the other banks instead."""
     def run() -> None:
-        from netopt.deck import curve_deck
-        from netopt.document import curve_report
-        from netopt.maps import curve_chart
         from netopt.planning import candidate_sites, existing_positions
 
+        outputs = _outputs(template, word_template, tables_only)
         if (keep_open or within_county) and not moves:
             raise InputError("--keep-open and --within-county are for --moves here", file="command line")
         if close and moves:
@@ -1861,14 +1860,29 @@ def curve(
             _say_made_up(shown, built, sites, existing, won=model == "share")
         summary = [("curve 曲线", f"{stem} — {source}"), ("command 命令", _command_line(ctx))]
         written = [_write_csv(shown, out / f"{stem}.csv"),
-                   _summary_workbook(out / f"{stem}.xlsx", summary, {"curve 曲线": shown}),
-                   curve_chart(table, out / f"{stem}.png", _radius_words(radius) + full, kept)]
-        title, lines = f"{CURVE_TITLES[stem]} — {source}", [f"radius 服务半径: {_radius_words(radius)}"]
-        lines += [f"counted by distance 按距离折算{full}"] if full else []
-        written += [curve_deck(out / f"{stem}.pptx", title, table, shown, kept, lines, template),
-                    curve_report(out / f"{stem}.docx", title, shown, lines, written[-1].read_bytes(), word_template)]
+                   _summary_workbook(out / f"{stem}.xlsx", summary, {"curve 曲线": shown})]
         console.print(f"Wrote {', '.join(str(w) for w in written)}")
+        lines = [f"radius 服务半径: {_radius_words(radius)}"] + ([f"counted by distance 按距离折算{full}"] if full else [])
+        _unless_tables_only(outputs, out, [f"{stem}.{kind}" for kind in ("png", "pptx", "docx")], lambda: _draw_curve(
+            (table, shown, kept), out, stem, (f"{CURVE_TITLES[stem]} — {source}", lines, _radius_words(radius) + full),
+            outputs))
     _guard(run)
+
+
+def _draw_curve(curve: tuple[pd.DataFrame, pd.DataFrame, int], out: Path, stem: str, said: tuple[str, list, str],
+                templates: Outputs) -> None:
+    """The curve (`curve`: its points, the table shown and today's branches kept) as a chart, slides for the meeting
+    and a written report, in the bank's `templates` where given; `said`: the title, the lines under it and the
+    radius in words for the chart."""
+    from netopt.deck import curve_deck
+    from netopt.document import curve_report
+    from netopt.maps import curve_chart
+
+    (table, shown, kept), (title, lines, radius) = curve, said
+    chart = curve_chart(table, out / f"{stem}.png", radius, kept)
+    written = [chart, curve_deck(out / f"{stem}.pptx", title, table, shown, kept, lines, templates.slides),
+               curve_report(out / f"{stem}.docx", title, shown, lines, chart.read_bytes(), templates.word)]
+    console.print(f"Wrote {', '.join(str(w) for w in written)}")
 
 
 def _new_branches_curve(build: Callable, sites, existing: np.ndarray, up_to: int, limits: dict,

@@ -156,7 +156,7 @@ def test_curve_and_joint_plan_take_candidates(tmp_path: Path):
     path = tmp_path / "c.xlsx"
     frame = other_banks_sites(tmp_path / "c.csv", 20)
     frame.to_excel(path, index=False)
-    curve = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "3", "--candidates", str(path),
+    curve = runner.invoke(app, ["curve", "--tables-only", "--bank", "农业", "--up-to", "3", "--candidates", str(path),
                                 "--out", str(tmp_path)])
     assert curve.exit_code == 0, curve.output
     named = pd.read_csv(tmp_path / "coverage_curve.csv").iloc[:, -1].dropna().astype(str)
@@ -223,7 +223,7 @@ def test_candidates_sheet_of_the_city_workbook(tmp_path: Path):
     with pd.ExcelWriter(book) as writer:
         branches.assign(经度=0.0, 纬度=0.0, 地址="某路").to_excel(writer, sheet_name="网点", index=False)
         frame.to_excel(writer, sheet_name="候选点位", index=False)
-    result = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "1", "--candidates", str(book),
+    result = runner.invoke(app, ["curve", "--tables-only", "--bank", "农业", "--up-to", "1", "--candidates", str(book),
                                  "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "Candidate sites 候选点位: 6 from 规划数据.xlsx" in " ".join(result.output.split())

@@ -130,7 +130,7 @@ def test_cli_plans_coverage_within_capacities(tmp_path):
     other = runner.invoke(app, ["optimize", "--tables-only", "--model", "pcenter", "--bank", "农业", "--max-new", "5",
                                 "--capacity-wan", "4", "--out", str(tmp_path / "x")])
     assert other.exit_code == 2 and "--capacity-wan is for --model cflp" in " ".join(other.output.split())
-    curve = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "3", "--capacity-wan", "4",
+    curve = runner.invoke(app, ["curve", "--tables-only", "--bank", "农业", "--up-to", "3", "--capacity-wan", "4",
                                 "--out", str(tmp_path / "curve")])
     assert curve.exit_code == 0 and "at most 4万 served per branch" in " ".join(curve.output.split()), curve.output
     table = pd.read_csv(tmp_path / "curve" / "coverage_curve.csv")

@@ -600,7 +600,8 @@ def test_market_share_within_a_travel_time(tmp_path: Path):
     assert "travel_minutes" in pd.read_csv(tmp_path / "share" / "share_assignment.csv").columns
     won = re.search(r"residents won 吸引客户: today's branches 现有网点 ([\d.]+) 万人 → plan 方案 ([\d.]+) 万人",
                     _said(share.output))
-    curve = runner.invoke(app, ["curve", "--model", "share", "--bank", "建设", "--up-to", "2", "--minutes", "15",
+    curve = runner.invoke(app, ["curve", "--tables-only",
+                                "--model", "share", "--bank", "建设", "--up-to", "2", "--minutes", "15",
                                 "--out", str(tmp_path / "share")])
     assert curve.exit_code == 0 and "against the other banks by travel time" in _said(curve.output), curve.output
     points = pd.read_csv(tmp_path / "share" / "share_curve.csv")
@@ -830,7 +831,8 @@ def test_options_are_refused_before_the_grid_is_made(monkeypatch, tmp_path: Path
     result = runner.invoke(app, ["optimize", "--tables-only", *options, "--grid-km", "0.25", "--out", str(tmp_path)])
     assert result.exit_code == 2 and said in _said(result.output), result.output
     if "share" in options:
-        curve = runner.invoke(app, ["curve", "--model", "share", "--grid-km", "0.25", "--out", str(tmp_path)])
+        curve = runner.invoke(app, ["curve", "--tables-only",
+                                    "--model", "share", "--grid-km", "0.25", "--out", str(tmp_path)])
         assert curve.exit_code == 2 and said in _said(curve.output), curve.output
 
 
@@ -931,7 +933,8 @@ def test_grid_options_refused_in_the_users_terms(tmp_path: Path):
 
 
 def test_coverage_curve_on_a_population_grid(tmp_path: Path):
-    result = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "2", "--grid-km", "2", "--out", str(tmp_path)])
+    result = runner.invoke(app, ["curve", "--tables-only",
+                                 "--bank", "农业", "--up-to", "2", "--grid-km", "2", "--out", str(tmp_path)])
     assert result.exit_code == 0 and "2 km grid" in result.output, result.output
     assert "town points" not in result.output  # residents counted where they live
     covered = pd.read_csv(tmp_path / "coverage_curve.csv")["covered 覆盖人口（万人）"].tolist()
@@ -1015,7 +1018,8 @@ def test_curve_points_without_a_plan_in_time_say_so(tmp_path: Path, monkeypatch)
                           reason="the solver stopped without a feasible solution (stopped at a limit)")
         return solve(self, *args, **kwargs)
     monkeypatch.setattr(MCLP, "solve", stopped_after_two_moves)
-    result = runner.invoke(app, ["curve", "--moves", "--up-to", "3", "--bank", "农业", "--time-limit", "30",
+    result = runner.invoke(app, ["curve", "--tables-only",
+                                 "--moves", "--up-to", "3", "--bank", "农业", "--time-limit", "30",
                                  "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "relocation_curve.csv", keep_default_na=False)
@@ -1405,7 +1409,8 @@ def test_branches_closed_on_request_are_priced_and_made_up_for(tmp_path: Path, m
 def test_a_curve_keeping_every_covered_town_covered_needs_a_branch_per_stranded_town(tmp_path: Path):
     """curve --close --keep-covered: with 长丰杨庙 and 三河 closed, no plan keeps every town covered today until
     two new branches stand in for them (each was some town's only branch within 3.5 km)."""
-    result = runner.invoke(app, ["curve", "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014", "--up-to", "2",
+    result = runner.invoke(app, ["curve", "--tables-only",
+                                 "--bank", "农业", "--close", "长丰杨庙", "--close", "HF0014", "--up-to", "2",
                                  "--keep-covered", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "coverage_curve.csv")
@@ -1889,7 +1894,7 @@ def test_optimize_and_curve_plan_at_the_diagnosis_radii(tmp_path: Path):
     assert "Coverage within core 1.2 km, county 3.5 km, today → plan" in said
     command = pd.read_excel(tmp_path / "plan" / "mclp_plan.xlsx", sheet_name="summary 汇总").iloc[1, 1]
     assert "--core-km 1.2 --county-km 3.5" in command and "--radius-km" not in command
-    curve = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "2", "--core-km", "1.2", "--out",
+    curve = runner.invoke(app, ["curve", "--tables-only", "--bank", "农业", "--up-to", "2", "--core-km", "1.2", "--out",
                                 str(tmp_path / "curve")])
     assert curve.exit_code == 0, curve.output
     assert "Coverage curve 覆盖率曲线 within core 1.2 km, county 3.5 km" in _said(curve.output)
@@ -2230,7 +2235,8 @@ def test_minimum_spacing_keeps_new_branches_apart(tmp_path: Path):
     free_plan = pd.read_csv(tmp_path / "free" / "mclp_sites.csv")
     again = sites[sites["site_id"].isin(free_plan["site_id"])].reset_index(drop=True)
     assert free.exit_code == 0 and (again["kind"].to_numpy()[spacing_pairs(again, 5.0)] == "new").any()
-    curve = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "2", "--min-spacing-km", "5", "--out",
+    curve = runner.invoke(app, ["curve", "--tables-only",
+                                "--bank", "农业", "--up-to", "2", "--min-spacing-km", "5", "--out",
                                 str(tmp_path / "curve")])
     assert curve.exit_code == 0, curve.output
     covered = pd.read_csv(tmp_path / "curve" / "coverage_curve.csv").iloc[:, 1].tolist()
@@ -2446,11 +2452,11 @@ def test_files_named_by_a_system_export_are_found_in_a_folder_by_their_headers(t
 
 
 def test_a_bank_name_matching_several_banks_says_which(tmp_path: Path):
-    result = runner.invoke(app, ["curve", "--bank", "银行", "--up-to", "1", "--out", str(tmp_path)])
+    result = runner.invoke(app, ["curve", "--tables-only", "--bank", "银行", "--up-to", "1", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     said = _said(result.output)
     assert "--bank 银行 matches 9 banks, planned as one 视为同一银行: 中国农业银行, 中国建设银行" in said
-    one = runner.invoke(app, ["curve", "--bank", "农业", "--up-to", "1", "--out", str(tmp_path)])
+    one = runner.invoke(app, ["curve", "--tables-only", "--bank", "农业", "--up-to", "1", "--out", str(tmp_path)])
     assert one.exit_code == 0 and "planned as one" not in one.output
 
 
@@ -2741,6 +2747,7 @@ def test_a_rerun_removes_what_an_earlier_run_left_and_this_one_does_not_write(tm
                                                                          "compare_map.html", "compare.gpkg"]),
     (["evaluate-sites", "--site", "新点=117.3,31.85"], ["site_evaluation_map.html", "site_evaluation_map.png",
                                                        "site_evaluation.pptx", "site_evaluation.gpkg"]),
+    (["curve", "--bank", "农业", "--up-to", "1"], ["coverage_curve.png", "coverage_curve.pptx", "coverage_curve.docx"]),
 ])
 def test_tables_only_writes_the_tables_and_workbook_alone_and_removes_an_earlier_runs_drawings(
         tmp_path: Path, command: list[str], drawn: list[str]):

@@ -149,7 +149,7 @@ def test_optimize_and_curve_count_towns_by_distance_with_full_km(tmp_path):
     assert "Residents wholly covered, within the full radius 完全覆盖人口" in text
     phases = pd.read_csv(out / "mclp_phases.csv")
     assert phases["covered, counted by distance 按距离折算覆盖人口（万人）"].round(1).tolist()[::2] == [today, planned]
-    curve = runner.invoke(app, ["curve", "--up-to", "1", "--bank", "农业", "--full-km", "1.2", "--out",
+    curve = runner.invoke(app, ["curve", "--tables-only", "--up-to", "1", "--bank", "农业", "--full-km", "1.2", "--out",
                                 str(tmp_path / "curve")])
     assert curve.exit_code == 0, curve.output
     assert "按距离折算" in curve.output
