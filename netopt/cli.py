@@ -4198,10 +4198,11 @@ def compare(
         record = [("command 命令", _command_line(ctx)), ("data 数据", source), ("radius 服务半径", _radius_words(radius))]
         record += [("counted by distance 按距离折算", full_said.removeprefix(", "))] * bool(full)
         record += [("accessibility 可达性", next(iter(access.values())).settings.describe())]
-        found = Compared(scenarios, differing, network_changes(ds, networks, bank),
-                         _areas_by_plan(ds, measured, list(networks)), record, _radius_words(radius),
-                         f"方案比选 Plans compared — {source}" + (f", {bank}" if bank else ""))
-        console.print(f"Wrote {', '.join(str(w) for w in _write_comparison(out, found, ds, coords))}")
+        changes = network_changes(ds, networks, bank)
+        found = Compared(scenarios, differing, changes, _areas_by_plan(ds, measured, list(networks)), record,
+                         _radius_words(radius), f"方案比选 Plans compared — {source}" + (f", {bank}" if bank else ""),
+                         (_located_by(differing, ds.towns, "town_id", coords), points_table(changes, coords)))
+        console.print(f"Wrote {', '.join(str(w) for w in _write_comparison(out, found))}")
         _unless_tables_only(outputs, out, COMPARE_DRAWN,
                             lambda: _draw_comparison(ds, networks, measured, found, out, bank, base, coords, outputs))
     _guard(run)
@@ -4210,7 +4211,8 @@ def compare(
 class Compared(NamedTuple):
     """What compare found: the scenarios side by side, the towns where the plans differ, each plan's new and closed
     branches (planning.network_changes), its branches' service areas changed and where closed ones' residents go,
-    the summary record (item, value), the coverage radius in words and the title."""
+    the summary record (item, value), the coverage radius in words, the title, and the towns differing and the
+    changes as tables show them (`placed`: with their lon/lat in the inputs' coordinates)."""
 
     scenarios: pd.DataFrame
     differing: pd.DataFrame
@@ -4219,6 +4221,7 @@ class Compared(NamedTuple):
     record: list
     radius: str
     title: str
+    placed: tuple[pd.DataFrame, pd.DataFrame]
 
 
 COMPARE_DRAWN = ("compare.png", "compare.pptx", "compare.docx", "compare_map.html", "compare.gpkg", "compare.kmz")
@@ -4237,7 +4240,7 @@ def _draw_comparison(ds: Dataset, networks: dict, measured: dict[str, Coverage],
     with _working("Drawing each plan for the slides 方案地图…"):
         maps = _plan_change_maps(ds, {label: measured[label] for label in networks}, found.changes,
                                  found.areas.takers)
-    towns, changes = _located_by(found.differing, ds.towns, "town_id", coords), points_table(found.changes, coords)
+    towns, changes = found.placed
     chart = compare_chart(found.scenarios, out / "compare.png", found.radius)
     said = [f"{item}: {value}" for item, value in found.record if not item.startswith("command")]
     written = [chart, comparison_deck(out / "compare.pptx", found.scenarios, towns, changes, said, maps,
@@ -4523,15 +4526,14 @@ def _compared_takers_layer(takers: pd.DataFrame, today: gpd.GeoDataFrame, networ
     return {"closure_takers": pd.concat(lines, ignore_index=True)}
 
 
-def _write_comparison(out: Path, found: Compared, ds: Dataset, coords: str) -> list[Path]:
+def _write_comparison(out: Path, found: Compared) -> list[Path]:
     """compare's tables as CSVs — the scenarios, the towns differing, each plan's new and closed branches, the
     branches whose service areas change and where closed ones' residents go —, and a workbook after the summary
-    record (item, value); places in the inputs' `coords`."""
+    record (item, value)."""
     from netopt.planning import PLAN_COLUMNS
     from netopt.report import bilingual, rounded
 
-    towns = _located_by(found.differing, ds.towns, "town_id", coords)
-    changes, areas = points_table(found.changes, coords), found.areas
+    (towns, changes), areas = found.placed, found.areas
     labels = {column: words for prefix, words in PLAN_COLUMNS.items() for column in towns.columns
               if column.startswith(prefix)}
     shown = bilingual(rounded(towns, 4), labels)  # lon/lat to 6 decimals
