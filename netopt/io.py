@@ -3874,9 +3874,9 @@ def _city_of_branches_in_china(folder: Path, branches: tuple, towns: pd.DataFram
     cities = [*located, *_cities_named(branches, units)]
     if not cities:
         raise InputError([Problem(str(folder), "no counties or towns file found, and no branch has coordinates or an "
-                                  "address naming its city (芜湖市) or county (南陵县) to tell the city whose bundled "
-                                  "counties and towns to read: give the branches' lon/lat (经度/纬度), or add the "
-                                  "counties and towns tables"), *problems])
+                                  "address naming its city (芜湖市), county (南陵县) or town (籍山镇) to tell the city "
+                                  "whose bundled counties and towns to read: give the branches' lon/lat (经度/纬度), "
+                                  "or add the counties and towns tables"), *problems])
     city, spread = _one_city(cities)
     if city is None:
         raise InputError(f"no counties or towns file found, and the branches lie in several cities ({spread}: by "
@@ -3897,8 +3897,8 @@ def _cities_nearest(points: gpd.GeoDataFrame, towns: pd.DataFrame, units: pd.Dat
 
 def _cities_named(branches: tuple, units: pd.DataFrame) -> list[str]:
     """The city the address of each of the `branches` without coordinates names — a bundled city's name (芜湖市;
-    `units`: national_units), else that of a county-level unit no other has (南陵县); none for those naming
-    neither."""
+    `units`: national_units), else that of a county-level unit no other has (南陵县), else that of the towns it
+    names where all so named are of one city (籍山镇); none for those naming none."""
     from netopt.datasets import units_named_once
 
     try:
@@ -3913,7 +3913,27 @@ def _cities_named(branches: tuple, units: pd.DataFrame) -> list[str]:
     counties = units_named_once()["city"]
     named = [addresses.str.extract(f"({'|'.join(map(re.escape, sorted(names, key=len, reverse=True)))})")[0]
              for names in (set(units["city"]), counties.index)]
-    return named[0].fillna(named[1].map(counties)).dropna().tolist()
+    return named[0].fillna(named[1].map(counties)).fillna(_cities_of_towns_named(addresses)).dropna().tolist()
+
+
+def _cities_of_towns_named(addresses: pd.Series) -> pd.Series:
+    """The city of the bundled towns each address names in full (籍山镇 in 籍山镇春谷路1号: 芜湖市) where every town
+    so named is of one city (towns of several cities, 城关镇, tell none); NA where none tells one city."""
+    city_of = _city_of_each_town_name()
+    cities = [{city_of[name] for name in _town_names_in(address, city_of)} - {""} if isinstance(address, str)
+              else set() for address in addresses]
+    return pd.Series([found.pop() if len(found) == 1 else pd.NA for found in cities], addresses.index, dtype=object)
+
+
+@lru_cache(maxsize=1)
+def _city_of_each_town_name() -> dict[str, str]:
+    """Each name of China's bundled towns (as keyed: 明光路街道) with the city of the towns so named, "" where they
+    are of several cities."""
+    from netopt.datasets import national_towns
+
+    towns = national_towns().dropna(subset=["city"])
+    cities = towns.groupby(towns["name"].map(_town_key))["city"].agg(lambda of: of.iloc[0] if of.nunique() == 1 else "")
+    return cities.to_dict()
 
 
 def _folder_branches(folder: Path) -> tuple | None:

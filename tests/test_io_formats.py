@@ -1663,6 +1663,14 @@ def test_a_folder_of_branches_alone_plans_the_city_they_lie_in_on_its_bundled_co
     pd.concat([_branches_at_towns(wuhu, 2), addressed]).to_csv(folder / "网点.csv", index=False)
     ds = no.read_folder(folder)  # some by their coordinates, the others by the places their addresses name
     assert ds.counties.attrs["placed"].endswith("芜湖市's, where 5 of the 5 branches lie") and len(ds.branches) == 5
+    pd.DataFrame({"网点名称": ["籍山支行", "城关支行"], "地址": ["籍山镇春谷路1号", "城关镇人民路2号"]}).to_csv(
+        folder / "网点.csv", index=False)
+    with pytest.raises(no.InputError, match="no town of the city named in its town or address") as err:
+        no.read_folder(folder)  # a town only one city has (籍山镇: 南陵县's) tells it; 城关镇, of many, cannot be placed
+    assert "row 3" in str(err.value) and "城关镇人民路2号" in str(err.value)
+    ds = no.read_folder(folder, skip_unlocated=True)
+    assert ds.counties.attrs["placed"].endswith("芜湖市's, where 1 of the 1 branches lie")
+    assert ds.branches[["name", "location_method"]].values.tolist() == [["籍山支行", "town point 乡镇点位: 籍山镇"]]
 
 
 def test_a_folder_of_counties_and_branches_takes_the_bundled_towns_of_its_counties(tmp_path: Path):
