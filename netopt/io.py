@@ -2139,7 +2139,7 @@ def _labels(table: _Table, match: sc.ColumnMatch | None, canon: Callable[[str], 
 def _geometry_from_frame(table: _Table, matches: dict[str, sc.ColumnMatch], coords: str,
                          problems: list[Problem], need_points: bool) -> gpd.GeoSeries | None:
     frame = table.frame
-    systems = _row_systems(table, matches.get("coord_system"), coords, problems)
+    systems = _row_systems(table, matches.get("coord_system"), frame.attrs.get(OWN_COORDS, coords), problems)
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
         return _vector_geometry(table, systems, problems)
     if "lon" in matches and "lat" in matches:
@@ -2157,6 +2157,7 @@ def _geometry_from_frame(table: _Table, matches: dict[str, sc.ColumnMatch], coor
 
 
 Systems = str | np.ndarray  # one coordinate system for the table, or one per row (a 坐标系 column)
+OWN_COORDS = "coords"  # a DataFrame's attrs key: the system its points are in whatever --coords says (bundled: wgs84)
 
 
 def _row_systems(table: _Table, match: sc.ColumnMatch | None, coords: str, problems: list[Problem]) -> Systems:
@@ -3824,6 +3825,7 @@ def towns_of_counties(folder: Path, counties: tuple, coords: str = "wgs84") -> p
     towns["county"], towns["county_id"] = towns["county_id"].map(by_unit["name"]), towns["county_id"].map(
         by_unit["county_id"])
     towns["population_method"] = TOWNS_OF_COUNTIES_METHOD
+    towns.attrs[OWN_COORDS] = "wgs84"  # the bundled points, whatever system the folder's tables are in
     towns.attrs["said"] = (f"no towns table: the bundled national towns of {known.sum()} of its counties read "
                            f"instead ({len(towns):,} towns), {TOWNS_OF_COUNTIES_METHOD}")
     return towns
@@ -3849,6 +3851,7 @@ def bundled_city(folder: Path, branches: tuple, coords: str = "wgs84") -> dict[s
     towns, units = national_towns(), national_units()
     city, spread = _city_of_branches_in_china(folder, branches, towns, coords, units)
     its_towns = towns[towns["city"] == city].drop(columns=["county", "city"]).reset_index(drop=True)
+    its_towns.attrs[OWN_COORDS] = "wgs84"  # the bundled points, whatever system the branches are in
     if its_towns.empty:  # 东莞市, 中山市: their towns are the city's own, none bundled
         raise InputError(f"no counties or towns file found, and {city}, where {spread} branches lie, has no towns "
                          "among those bundled with netopt: add its towns table (towns.csv: 乡镇, 常住人口, and "

@@ -1645,6 +1645,9 @@ def test_a_folder_of_branches_alone_plans_the_city_they_lie_in_on_its_bundled_co
     assert any(note.startswith(said) for note in no.analyze_coverage(ds).notes)
     assert ds.towns["population"].sum() == wuhu["population"].sum()
     assert ds.towns["population_method"].str.startswith("estimated").all()
+    amap = no.read_folder(folder, coords="gcj02")  # an Amap list: its branches shifted, the bundled towns not
+    assert amap.towns.geometry.geom_equals(ds.towns.geometry).all()
+    assert ((amap.branches.geometry.x - ds.branches.geometry.x).abs() > 0.003).all()
     assert ds.counties.attrs["placed"] == (
         f"no counties or towns table: the bundled national units and towns read instead — {len(ds.counties)} counties "
         f"(2020 census) and {len(wuhu)} towns, their residents estimated from their counties' (population_method) — "
@@ -1689,6 +1692,7 @@ def test_a_folder_of_counties_and_branches_takes_the_bundled_towns_of_its_counti
     ds = no.read_folder(folder)
     towns = no.datasets.national_towns()
     assert sorted(ds.towns["town_id"]) == sorted(towns.loc[towns["city"] == "合肥市", "town_id"])
+    assert no.read_folder(folder, coords="gcj02").towns.geometry.geom_equals(ds.towns.geometry).all()  # bundled
     held = ds.towns.groupby("county")["population"].sum()
     given = ds.counties.set_index("name")["population"]
     assert held.to_dict() == pytest.approx(given.to_dict(), abs=len(ds.towns))  # each rounded to a whole person
