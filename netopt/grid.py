@@ -12,7 +12,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from netopt._errors import InputError, is_number
-from netopt.io import Dataset
+from netopt.io import Dataset, first_few
 from netopt.projection import metric_crs
 
 GRID_METHOD = "apportioned: town population spread evenly over the town's area ({area}) and cut by {grid}"
@@ -40,8 +40,17 @@ def town_areas(ds: Dataset, crs: object = None) -> gpd.GeoDataFrame:
         return towns
     by_position = towns.reset_index(drop=True)  # the towns' own labels may repeat
     cells = pd.concat([_voronoi_in_county(group, counties.geometry[county])
-                       for county, group in by_position.groupby("county")]).sort_index()
+                       for county, group in by_position.groupby(_county_lain_in(by_position, counties))]).sort_index()
     return gpd.GeoDataFrame(cells.set_axis(towns.index[cells.index.to_numpy()]), crs=crs)
+
+
+def _county_lain_in(towns: gpd.GeoDataFrame, counties: gpd.GeoDataFrame) -> pd.Series:
+    """The county (`counties`, indexed by name) whose boundary each town's point lies in: its own, or another's
+    where the divisions moved it since (老洲镇, listed under 枞阳县, lies in 郊区 on today's boundaries: its cell
+    in 枞阳县 would be empty, its residents lost) —; its own where it lies in none."""
+    points = gpd.GeoDataFrame(geometry=towns.geometry.representative_point(), crs=towns.crs)
+    inside = points.sjoin(counties[["geometry"]], predicate="within", how="left")
+    return inside.loc[~inside.index.duplicated(), counties.index.name].fillna(towns["county"])
 
 
 def _metres_crs(crs: object) -> CRS:
@@ -126,6 +135,7 @@ def population_grid(ds: Dataset, cell_km: float = 1.0, crs: object = None,
     if h3_resolution is None and not (is_number(cell_km) and np.isfinite(cell_km) and cell_km > 0):
         raise InputError("cell_km must be a positive number of kilometres", file="population_grid")
     areas = town_areas(ds, crs)
+    without_area = areas[~(areas.area > 0)]
     areas = areas[areas.area > 0].copy()
     areas["town_area"] = areas.area
     if h3_resolution is None:
@@ -142,7 +152,23 @@ def population_grid(ds: Dataset, cell_km: float = 1.0, crs: object = None,
     grid_name = f"a {cell_km:g} km grid" if h3_resolution is None else f"H3 (resolution {h3_resolution}) cells"
     pieces["population_method"] = GRID_METHOD.format(area=how, grid=grid_name)
     pieces = pieces.drop(columns=["town_area"]).rename(columns={"name": "town"})
-    return pieces[pieces["population"] > 0].reset_index(drop=True).to_crs(4326)
+    grid = pieces[pieces["population"] > 0].reset_index(drop=True).to_crs(4326)
+    grid.attrs[LEFT_OUT] = _left_out_note(without_area)
+    return grid
+
+
+LEFT_OUT = "towns_left_out"  # the grid's attrs key: the note on the towns it could give no area, "" for none
+
+
+def _left_out_note(towns: gpd.GeoDataFrame) -> str:
+    """What the grid left out: the towns with no area in their county (their points outside its boundary and
+    every other), and their residents."""
+    if towns.empty:
+        return ""
+    which = "1 town" if len(towns) == 1 else f"{len(towns)} towns"
+    return (f"{which} ({towns['population'].sum() / 1e4:,.2f}万 residents) {'has' if len(towns) == 1 else 'have'} no "
+            f"area in any county's boundary, lying outside them ({first_few(towns['name'])}): left out of the grid — "
+            "check their points, or the counties' boundaries.")
 
 
 def check_grid_size(bounds, cell_km: float, most: int, advice: str) -> None:

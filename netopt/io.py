@@ -2139,7 +2139,8 @@ def _labels(table: _Table, match: sc.ColumnMatch | None, canon: Callable[[str], 
 def _geometry_from_frame(table: _Table, matches: dict[str, sc.ColumnMatch], coords: str,
                          problems: list[Problem], need_points: bool) -> gpd.GeoSeries | None:
     frame = table.frame
-    systems = _row_systems(table, matches.get("coord_system"), frame.attrs.get(OWN_COORDS, coords), problems)
+    systems = _row_systems(table, matches.get("coord_system"), "wgs84" if frame.attrs.get(BUNDLED) else coords,
+                           problems)
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
         return _vector_geometry(table, systems, problems)
     if "lon" in matches and "lat" in matches:
@@ -2157,7 +2158,8 @@ def _geometry_from_frame(table: _Table, matches: dict[str, sc.ColumnMatch], coor
 
 
 Systems = str | np.ndarray  # one coordinate system for the table, or one per row (a 坐标系 column)
-OWN_COORDS = "coords"  # a DataFrame's attrs key: the system its points are in whatever --coords says (bundled: wgs84)
+BUNDLED = "bundled"  # a DataFrame's attrs key: netopt's own data, WGS84 whatever --coords says, its units without a
+# boundary (development zones) left without one
 
 
 def _row_systems(table: _Table, match: sc.ColumnMatch | None, coords: str, problems: list[Problem]) -> Systems:
@@ -2279,7 +2281,7 @@ def _vector_geometry(table: _Table, coords: Systems, problems: list[Problem]) ->
     geom = table.frame.geometry
     start = len(problems)
     empty = geom.isna() | geom.is_empty
-    if empty.any():
+    if empty.any() and not table.frame.attrs.get(BUNDLED):
         problems.append(table.problem("empty or missing geometry", "geometry", empty))
     invalid = ~empty & ~geom.is_valid
     if invalid.any():
@@ -2290,8 +2292,7 @@ def _vector_geometry(table: _Table, coords: Systems, problems: list[Problem]) ->
     if geom is None:
         return None
     centre = geom.representative_point()
-    _check_china_extent(table, centre.x.to_numpy(), centre.y.to_numpy(), np.ones(len(centre), bool), problems,
-                        "geometry")
+    _check_china_extent(table, centre.x.to_numpy(), centre.y.to_numpy(), ~empty.to_numpy(), problems, "geometry")
     if isinstance(coords, str) and normalize_coord_system(coords) == "wgs84":
         return geom
     systems = np.full(len(geom), coords, object) if isinstance(coords, str) else coords
@@ -3825,7 +3826,7 @@ def towns_of_counties(folder: Path, counties: tuple, coords: str = "wgs84") -> p
     towns["county"], towns["county_id"] = towns["county_id"].map(by_unit["name"]), towns["county_id"].map(
         by_unit["county_id"])
     towns["population_method"] = TOWNS_OF_COUNTIES_METHOD
-    towns.attrs[OWN_COORDS] = "wgs84"  # the bundled points, whatever system the folder's tables are in
+    towns.attrs[BUNDLED] = True  # WGS84, whatever system the folder's tables are in
     towns.attrs["said"] = (f"no towns table: the bundled national towns of {known.sum()} of its counties read "
                            f"instead ({len(towns):,} towns), {TOWNS_OF_COUNTIES_METHOD}")
     return towns
@@ -3851,12 +3852,12 @@ def bundled_city(folder: Path, branches: tuple, coords: str = "wgs84") -> dict[s
     towns, units = national_towns(), national_units()
     city, spread = _city_of_branches_in_china(folder, branches, towns, coords, units)
     its_towns = towns[towns["city"] == city].drop(columns=["county", "city"]).reset_index(drop=True)
-    its_towns.attrs[OWN_COORDS] = "wgs84"  # the bundled points, whatever system the branches are in
+    its_towns.attrs[BUNDLED] = True  # WGS84, whatever system the branches are in
     if its_towns.empty:  # 东莞市, 中山市: their towns are the city's own, none bundled
         raise InputError(f"no counties or towns file found, and {city}, where {spread} branches lie, has no towns "
                          "among those bundled with netopt: add its towns table (towns.csv: 乡镇, 常住人口, and "
                          "lon/lat or 乡镇代码)", file=str(folder))
-    counties = units[units["city"] == city].drop(columns=BUILD_COLUMNS, errors="ignore").reset_index(drop=True)
+    counties = _with_bundled_boundaries(units[units["city"] == city])
     counties.attrs.update(city_chosen=f" — {city}'s, where {spread} branches lie", bundled_towns=len(its_towns))
     its_towns.attrs["said"] = f"the bundled national towns of {city}, their residents estimated (population_method)"
     return {"counties": (counties, None), "towns": (its_towns, None)}
@@ -3971,12 +3972,23 @@ def _bundled_counties(folder: Path, read: gpd.GeoDataFrame, table: _Table, branc
     if chosen.empty:
         raise InputError("no counties file found, and the towns name no county of China's bundled units to take "
                          "instead", file=str(folder))
-    chosen = chosen.drop(columns=BUILD_COLUMNS, errors="ignore").reset_index(drop=True)
+    chosen = _with_bundled_boundaries(chosen)
     chosen.attrs["city_chosen"] = chosen_city
     return chosen
 
 
 BUILD_COLUMNS = ["n_towns", "towns_2016_code", "seat_lon", "seat_lat"]  # how the bundled units were built: no figures
+
+
+def _with_bundled_boundaries(units: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Bundled units (national_units' rows) as a counties table, with their bundled boundaries (WGS84 whatever
+    --coords says; none for a unit without one) and without the columns of how they were built."""
+    from netopt.datasets import national_boundaries
+
+    counties = units.drop(columns=BUILD_COLUMNS, errors="ignore").reset_index(drop=True)
+    counties = gpd.GeoDataFrame(counties, geometry=national_boundaries(counties["adcode"]).to_numpy(), crs="EPSG:4326")
+    counties.attrs[BUNDLED] = True
+    return counties
 BRANCHES_OF_ONE_CITY = 0.9  # the share of a bank's branches in one city that makes it the city to plan
 
 

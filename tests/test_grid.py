@@ -20,6 +20,27 @@ def test_grid_keeps_every_town_and_county_total():
     assert cells.crs.to_epsg() == 4326
 
 
+def test_a_town_lying_in_another_county_than_its_own_keeps_its_residents_and_its_county():
+    """A town the divisions moved since the boundaries were drawn (老洲镇: listed under 枞阳县, lying in 郊区): its
+    residents were lost from the grid, its cell within its own county being empty. Its cell is cut in the county
+    it lies in now; its cells still carry its own county, whose total stays whole."""
+    ds = make_city([0.0, 4.0, 12.0, 20.0], [30_000, 10_000, 50_000, 20_000], [0.0])
+    ds.towns.loc[3, ["county", "county_id"]] = ["城区", "1"]  # 20 km east: in 某县's box, listed under 城区
+    cells = population_grid(ds, cell_km=1.0)
+    assert cells["population"].sum() == pytest.approx(110_000)
+    moved = cells[cells["town_id"] == "T3"]
+    assert moved["population"].sum() == pytest.approx(20_000) and set(moved["county"]) == {"城区"}
+    assert moved.to_crs(32650).union_all().within(ds.counties.to_crs(32650).geometry[1].buffer(1))
+    assert cells.attrs["towns_left_out"] == ""
+    moved_away = ds.towns.geometry[3]
+    ds.towns.loc[3, "geometry"] = Point(moved_away.x, moved_away.y + 0.3)  # 33 km north of every county: no cell
+    cells = population_grid(ds, cell_km=1.0)
+    assert cells["population"].sum() == pytest.approx(90_000)
+    said = "1 town (2.00万 residents) has no area in any county's boundary, lying outside them (镇3): left out"
+    assert cells.attrs["towns_left_out"].startswith(said)
+    assert any(note.startswith(said) for note in no.analyze_coverage(ds, demand=cells).notes)
+
+
 def test_voronoi_areas_partition_each_county():
     ds = make_city([0.0, 4.0, 12.0, 20.0], [1, 1, 1, 1], [0.0])
     areas = town_areas(ds)

@@ -1676,6 +1676,32 @@ def test_a_folder_of_branches_alone_plans_the_city_they_lie_in_on_its_bundled_co
     assert ds.branches[["name", "location_method"]].values.tolist() == [["籍山支行", "town point 乡镇点位: 籍山镇"]]
 
 
+def test_the_bundled_counties_of_a_branches_alone_folder_have_their_boundaries(tmp_path: Path):
+    """A bank's list of 铜陵市's outlets alone: the bundled counties came without boundaries, so no population grid
+    ("needs county boundaries"), no county outlines on the maps. They come with their Amap boundaries now (WGS84,
+    within ~100 m: their areas within 1 % of those of the full boundaries), not shifted under --coords gcj02; the
+    grid spreads the towns' residents over them. A unit without a boundary (芜湖市's development zone) has none."""
+    from netopt.grid import population_grid
+
+    towns = no.datasets.national_towns()
+    folder = tmp_path / "tongling"
+    folder.mkdir()
+    _branches_at_towns(towns[towns["city"] == "铜陵市"], 8).to_csv(folder / "网点.csv", index=False)
+    ds = no.read_folder(folder)
+    assert ds.counties.geom_type.isin(["Polygon", "MultiPolygon"]).all() and len(ds.counties) == 4
+    measured = no.io.geodesic_area_km2(ds.counties.geometry)
+    assert (measured / ds.counties["area_km2"]).between(0.99, 1.01).all()
+    held = ds.counties.sjoin(ds.branches[["geometry"]], predicate="contains")
+    assert len(held) == len(ds.branches)  # each branch in one county
+    assert no.read_folder(folder, coords="gcj02").counties.geometry.geom_equals(ds.counties.geometry).all()
+    grid = population_grid(ds, cell_km=1.0)
+    assert grid["population"].sum() == pytest.approx(ds.towns["population"].sum(), rel=1e-6)
+    wuhu = towns[towns["city"] == "芜湖市"]
+    _branches_at_towns(wuhu, 8).to_csv(folder / "网点.csv", index=False)
+    ds = no.read_folder(folder)
+    assert sorted(ds.counties.loc[ds.counties.geometry.isna(), "name"]) == ["三山区", "芜湖经济技术开发区"]
+
+
 def test_a_folder_of_counties_and_branches_takes_the_bundled_towns_of_its_counties(tmp_path: Path):
     """A yearbook's counties table and a bank's list, no towns table (the hardest to find): "no towns file found".
     The bundled towns of the counties it names are read instead, each county's residents as the counties table

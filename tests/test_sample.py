@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 
 import netopt as no
 from netopt.datasets import sample_dir, sample_summary
@@ -115,3 +116,20 @@ def test_the_data_is_named_by_the_city_or_province_its_counties_are_of(ds):
     assert place_name(pd.DataFrame({"county_id": units.loc[units["city"] == "北京市", "adcode"]})) == "北京市"
     two = units.loc[units["province"].isin(["安徽省", "江苏省"]), ["adcode"]].rename(columns={"adcode": "county_id"})
     assert place_name(two) is None and place_name(pd.DataFrame({"name": ["甲县", "乙县"]})) is None
+
+
+def test_national_boundaries_are_valid_polygons_of_their_units_areas_in_wgs84():
+    """The bundled boundaries (simplified within ~100 m, on a 0.0001° grid): one for each unit with an area, each a
+    valid polygon whose geodesic area is within 2 % of the full boundary's (area_km2), shifted from Amap's GCJ-02 to
+    WGS84 as the sample's counties are."""
+    from netopt.datasets import national_boundaries, national_units
+    from netopt.io import geodesic_area_km2
+
+    units = national_units()
+    shapes = national_boundaries(units["adcode"])
+    assert (shapes.notna() == units["area_km2"].notna()).all()
+    assert shapes.dropna().is_valid.all() and shapes.dropna().geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    assert (geodesic_area_km2(shapes) / units["area_km2"]).dropna().between(0.98, 1.02).all()
+    hefei = gpd.read_file(sample_dir() / "counties.geojson").set_index("county_id").geometry
+    bundled = shapes.set_axis(units["adcode"]).loc[hefei.index.astype(str)].to_numpy()
+    assert shapely.hausdorff_distance(bundled, hefei.to_numpy()).max() < 0.0015  # the same boundaries, simplified
