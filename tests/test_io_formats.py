@@ -1636,13 +1636,10 @@ def test_a_folder_of_branches_alone_plans_the_city_they_lie_in_on_its_bundled_co
     _branches_at_towns(wuhu, 6).to_csv(folder / "网点.csv", index=False)
     ds = no.read_folder(folder)
     units = no.datasets.national_units()
-    assert sorted(ds.counties["county_id"]) == sorted(units.loc[units["city"] == "芜湖市", "adcode"])
+    of_wuhu = units[(units["city"] == "芜湖市") & (units["name"] != "芜湖经济技术开发区")]  # no towns, no boundary
+    assert sorted(ds.counties["county_id"]) == sorted(of_wuhu["adcode"])
     assert sorted(ds.towns["town_id"]) == sorted(wuhu["town_id"]) and len(ds.branches) == 6
-    townless = ds.counties.loc[~ds.counties["county_id"].isin(ds.towns["county_id"]), "name"]
-    assert townless.tolist() == ["芜湖经济技术开发区"]  # 弋江区, 无为市 …: the towns 2016's codes list by their names
-    said = "芜湖经济技术开发区: its towns hold 0.0万 residents, the counties table gives it 18.1万 — few or none of its " \
-        "towns are among the bundled ones (a development zone"
-    assert any(note.startswith(said) for note in no.analyze_coverage(ds).notes)
+    assert ds.counties["county_id"].isin(ds.towns["county_id"]).all()  # 弋江区, 无为市 …: by their 2016 names
     assert ds.towns["population"].sum() == wuhu["population"].sum()
     assert ds.towns["population_method"].str.startswith("estimated").all()
     amap = no.read_folder(folder, coords="gcj02")  # an Amap list: its branches shifted, the bundled towns not
@@ -1651,7 +1648,8 @@ def test_a_folder_of_branches_alone_plans_the_city_they_lie_in_on_its_bundled_co
     assert ds.counties.attrs["placed"] == (
         f"no counties or towns table: the bundled national units and towns read instead — {len(ds.counties)} counties "
         f"(2020 census) and {len(wuhu)} towns, their residents estimated from their counties' (population_method) — "
-        "芜湖市's, where 6 of the 6 branches lie")
+        "芜湖市's, where 6 of the 6 branches lie; left out, with neither towns nor a boundary bundled: 芜湖经济技术开发区 "
+        "(18.1万 residents)")
     assert "population 2020 census via leiii/census (MIT)" in ds.counties.attrs["attribution"] and \
         "town points Amap via Vonng/adcode (CC BY 4.0)" in ds.counties.attrs["attribution"]
     assert "columns" not in ds.counties or "towns_2016_code" not in ds.counties.columns
@@ -1660,19 +1658,19 @@ def test_a_folder_of_branches_alone_plans_the_city_they_lie_in_on_its_bundled_co
                   "地址": [f"{'' if number == 1 else '安徽省芜湖市'}{county}{town}人民路{number}号" for county, town, number
                          in zip(named["county"], named["name"], (1, 2, 3))]}).to_csv(folder / "网点.csv", index=False)
     ds = no.read_folder(folder)  # no coordinates at all: the cities (or counties) the addresses name tell the city
-    assert ds.counties.attrs["placed"].endswith("芜湖市's, where 3 of the 3 branches lie")
+    assert "芜湖市's, where 3 of the 3 branches lie;" in ds.counties.attrs["placed"]
     assert ds.branches["location_method"].str.endswith(tuple(named["name"])).all()
     addressed = pd.read_csv(folder / "网点.csv")
     pd.concat([_branches_at_towns(wuhu, 2), addressed]).to_csv(folder / "网点.csv", index=False)
     ds = no.read_folder(folder)  # some by their coordinates, the others by the places their addresses name
-    assert ds.counties.attrs["placed"].endswith("芜湖市's, where 5 of the 5 branches lie") and len(ds.branches) == 5
+    assert "芜湖市's, where 5 of the 5 branches lie;" in ds.counties.attrs["placed"] and len(ds.branches) == 5
     pd.DataFrame({"网点名称": ["籍山支行", "城关支行"], "地址": ["籍山镇春谷路1号", "城关镇人民路2号"]}).to_csv(
         folder / "网点.csv", index=False)
     with pytest.raises(no.InputError, match="no town of the city named in its town or address") as err:
         no.read_folder(folder)  # a town only one city has (籍山镇: 南陵县's) tells it; 城关镇, of many, cannot be placed
     assert "row 3" in str(err.value) and "城关镇人民路2号" in str(err.value)
     ds = no.read_folder(folder, skip_unlocated=True)
-    assert ds.counties.attrs["placed"].endswith("芜湖市's, where 1 of the 1 branches lie")
+    assert "芜湖市's, where 1 of the 1 branches lie;" in ds.counties.attrs["placed"]
     assert ds.branches[["name", "location_method"]].values.tolist() == [["籍山支行", "town point 乡镇点位: 籍山镇"]]
 
 
@@ -1680,7 +1678,8 @@ def test_the_bundled_counties_of_a_branches_alone_folder_have_their_boundaries(t
     """A bank's list of 铜陵市's outlets alone: the bundled counties came without boundaries, so no population grid
     ("needs county boundaries"), no county outlines on the maps. They come with their Amap boundaries now (WGS84,
     within ~100 m: their areas within 1 % of those of the full boundaries), not shifted under --coords gcj02; the
-    grid spreads the towns' residents over them. A unit without a boundary (芜湖市's development zone) has none."""
+    grid spreads the towns' residents over them. A unit merged since (芜湖市's 三山区) has one cut from the boundary its
+    towns lie in now; a development zone with neither towns nor a boundary is left out, said."""
     from netopt.grid import population_grid
 
     towns = no.datasets.national_towns()
@@ -1699,7 +1698,10 @@ def test_the_bundled_counties_of_a_branches_alone_folder_have_their_boundaries(t
     wuhu = towns[towns["city"] == "芜湖市"]
     _branches_at_towns(wuhu, 8).to_csv(folder / "网点.csv", index=False)
     ds = no.read_folder(folder)
-    assert sorted(ds.counties.loc[ds.counties.geometry.isna(), "name"]) == ["三山区", "芜湖经济技术开发区"]
+    assert ds.counties.geom_type.isin(["Polygon", "MultiPolygon"]).all() and "三山区" in set(ds.counties["name"])
+    assert ds.counties.attrs["placed"].endswith("left out, with neither towns nor a boundary bundled: 芜湖经济技术开发区 "
+                                                "(18.1万 residents)")
+    assert population_grid(ds, cell_km=1.0)["population"].sum() == pytest.approx(wuhu["population"].sum(), rel=1e-6)
 
 
 def test_a_folder_of_counties_and_branches_takes_the_bundled_towns_of_its_counties(tmp_path: Path):
@@ -1739,8 +1741,8 @@ def test_a_folder_of_counties_and_branches_takes_the_bundled_towns_of_its_counti
 def test_a_folder_of_branches_alone_is_refused_where_they_do_not_tell_one_city_with_bundled_towns(tmp_path: Path):
     """Branches spread over two cities, in a city whose towns are not bundled (东莞市's are the city's own), or that
     cannot be placed: each refused saying why and what to add; a branch of another city among nine in ten of one
-    is more than 50 km from every town of it (the bundled counties have no boundaries): refused by its row, or left
-    out with skip_unlocated."""
+    is more than 50 km outside its bundled counties' boundaries: refused by its row, or left out with
+    skip_unlocated."""
     towns = no.datasets.national_towns()
     folder = tmp_path / "city"
     folder.mkdir()
@@ -1761,8 +1763,8 @@ def test_a_folder_of_branches_alone_is_refused_where_they_do_not_tell_one_city_w
                                                                                        index=False)
     with pytest.raises(no.InputError) as err:
         no.read_folder(folder)
-    assert "row 11" in str(err.value) and "more than 50 km from every town of the city, whose counties have no " \
-        "boundaries (e.g. 北京分行" in str(err.value)
+    assert "row 11" in str(err.value) and "more than 50 km outside every county boundary of the city (e.g. 北京分行" \
+        in str(err.value)
     ds = no.read_folder(folder, skip_unlocated=True)
     assert len(ds.branches) == 9 and "北京分行" not in set(ds.branches["name"])
 
