@@ -4002,10 +4002,10 @@ def _folder_branches(folder: Path) -> tuple | None:
 
 def _bundled_counties(folder: Path, read: gpd.GeoDataFrame, table: _Table, branches: tuple | None) -> pd.DataFrame:
     """For a data folder without a counties table, the bundled national units its towns (`read` from `table`)
-    name (by county code, or by a county name only one unit of China has) — of a province's towns (a census
+    name (_bundled_unit_codes: by county code, else by county name) — of a province's towns (a census
     table's, or with a city column), those of the city the `branches` lie in —; the folder's missing table
     refused where they name none, or where the branches do not tell the city (attrs["city_chosen"] says how)."""
-    from netopt.datasets import national_units, units_named_once
+    from netopt.datasets import national_units
 
     chosen_city = ""
     if read.attrs.get("section_cities"):
@@ -4016,11 +4016,8 @@ def _bundled_counties(folder: Path, read: gpd.GeoDataFrame, table: _Table, branc
                        f"{len(read.attrs['section_cities'])} cities)")
         read = read[read[SECTION_CITY] == city]
     units = national_units()
-    codes = set(read["county_id"].map(_adcode).dropna())
-    names = set(read.loc[read["county_id"].map(_adcode).isna(), "county"].dropna()) & set(units_named_once().index)
-    in_city = set(read[SECTION_CITY] + "/" + read["county"]) if SECTION_CITY in read else set()  # 鼓楼区 of 南京市
-    chosen = units[units["adcode"].isin(codes) | units["name"].isin(names)
-                   | (units["city"] + "/" + units["name"]).isin(in_city)]
+    named = _bundled_unit_codes(read["county_id"], read["county"], read.get(SECTION_CITY))  # 鼓楼区 of 南京市
+    chosen = units[units["adcode"].isin(named.dropna())]
     if chosen.empty:
         raise InputError("no counties file found, and the towns name no county of China's bundled units to take "
                          "instead", file=str(folder))
