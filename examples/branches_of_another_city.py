@@ -21,3 +21,11 @@ cov = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5})
 print(cov)
 print(cov.notes)  # among them: the towns' residents are estimates, and the counties whose towns are not bundled
 print(cov.underserved_towns[["name", "county", "population", "reason"]].head(10))
+
+# the bundled counties come with their boundaries: the residents on a 1 km grid, and the counties on the map
+from netopt.grid import population_grid  # noqa: E402
+
+cells = population_grid(ds, cell_km=1.0)
+on_grid = no.analyze_coverage(ds, radius_km={"core": 1.2, "county": 3.5}, demand=cells)
+print(on_grid)  # finer than the town points: a town's residents beyond reach counted where they live
+no.maps.static_map(ds, folder / "芜湖_map.png", coverage=on_grid)
