@@ -89,16 +89,19 @@ def voronoi_cells(points: np.ndarray, boundary: shapely.Geometry) -> list[shapel
     return list(cells)
 
 
+VORONOI_SNAP_M = 0.01  # points (metres) closer than this are one point of the Voronoi diagram
 VORONOI_KEPT = 64  # sets of Voronoi cells voronoi_cells remembers (a county's towns, or its branches' places)
 _VORONOI: dict[bytes, list[shapely.Geometry]] = {}
 _VORONOI_LOCK = threading.Lock()
 
 
 def _clipped_voronoi(points: np.ndarray, boundary: shapely.Geometry) -> list[shapely.Geometry]:
-    """voronoi_cells' cells, made: each region holding a point (on its inside) clipped to the boundary."""
+    """voronoi_cells' cells, made: each region holding a point (on its inside) clipped to the boundary; points
+    within VORONOI_SNAP_M of each other share theirs (two a hair apart made GEOS fail: side location conflict)."""
     if len(points) == 1:
         return [boundary]
-    regions = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(list(points)), extend_to=boundary))
+    regions = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(list(points)), tolerance=VORONOI_SNAP_M,
+                                                         extend_to=boundary))
     at, region = shapely.STRtree(regions).query(points, predicate="within")
     cells = np.array([shapely.Polygon()] * len(points), dtype=object)
     cells[at] = shapely.intersection(regions[region], boundary)
