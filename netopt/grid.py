@@ -138,8 +138,8 @@ def population_grid(ds: Dataset, cell_km: float = 1.0, crs: object = None,
     if h3_resolution is None and not (is_number(cell_km) and np.isfinite(cell_km) and cell_km > 0):
         raise InputError("cell_km must be a positive number of kilometres", file="population_grid")
     areas = town_areas(ds, crs)
-    without_area = areas[~(areas.area > 0)]
-    areas = areas[areas.area > 0].copy()
+    has_area = areas.area > 0
+    without_area, areas = areas[~has_area], areas[has_area].copy()
     areas["town_area"] = areas.area
     if h3_resolution is None:
         check_grid_size(areas.total_bounds, cell_km, MAX_GRID_CELLS, "at once; use a larger --grid-km / cell_km "

